@@ -1,0 +1,1 @@
+"""Decisions and controls: rubric, scores, policies, signals and the audit trail (governance issue)."""

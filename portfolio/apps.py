@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PortfolioConfig(AppConfig):
+    name = "portfolio"
+    verbose_name = "Portfolio"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from tollgate.roles import sync_role_groups
+
+        from . import models
+
+        post_migrate.connect(sync_role_groups, sender=self)
+        # Field-level history of what owners and admins edit; decisions get their own audit rows.
+        auditlog.register(models.Initiative, m2m_fields={"vendors", "ai_models", "delegates"})
+        auditlog.register(models.BusinessCase)
+        auditlog.register(models.KPI)
+        auditlog.register(models.LicencePool)
+        auditlog.register(models.Department)
+        auditlog.register(models.CostCenter)

@@ -1,0 +1,48 @@
+"""Pure money arithmetic of the portfolio; no ORM here so it is testable on numbers."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def _d(value: Decimal | int | float | None) -> Decimal:
+    return Decimal("0") if value is None else Decimal(str(value))
+
+
+def oversight_cost(hours: Decimal | None, loaded_hourly_rate: Decimal | None) -> Decimal:
+    """Human oversight is a real cost: hours x fully loaded hourly rate."""
+    return (_d(hours) * _d(loaded_hourly_rate)).quantize(CENT, ROUND_HALF_UP)
+
+
+def tco_monthly(
+    *,
+    inference: Decimal | None,
+    compute: Decimal | None,
+    storage: Decimal | None,
+    licences: Decimal | None,
+    oversight_hours: Decimal | None,
+    loaded_hourly_rate: Decimal | None,
+    maintenance: Decimal | None,
+) -> Decimal:
+    """Total cost of ownership per month (PRODUCT.md): run costs + oversight + maintenance."""
+    total = _d(inference) + _d(compute) + _d(storage) + _d(licences) + _d(maintenance)
+    return (total + oversight_cost(oversight_hours, loaded_hourly_rate)).quantize(CENT, ROUND_HALF_UP)
+
+
+def cost_per_outcome(total_cost: Decimal | None, outcomes: int | Decimal | None) -> Decimal | None:
+    """None when there are no outcomes: a cost per zero outcomes is undefined, not infinite."""
+    if not outcomes:
+        return None
+    return (_d(total_cost) / _d(outcomes)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def licence_pool_monthly_cost(seats: int | None, price_per_seat_month: Decimal | None) -> Decimal:
+    return (_d(seats) * _d(price_per_seat_month)).quantize(CENT, ROUND_HALF_UP)
+
+
+def value_per_dollar(value: Decimal | None, cost: Decimal | None) -> Decimal | None:
+    if not cost:
+        return None
+    return (_d(value) / _d(cost)).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -1,0 +1,70 @@
+"""Enumerations of the portfolio domain, in the business's words."""
+
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    """Lifecycle of an initiative (PRODUCT.md). Governed transitions come with the governance app."""
+
+    PROPOSED = "proposed", "Proposed"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    PILOT = "pilot", "Pilot"
+    PRODUCTION = "production", "Production"
+    RETIRED = "retired", "Retired"
+    REJECTED = "rejected", "Rejected"
+    KILLED = "killed", "Killed"
+
+
+# Stages in which an initiative is running and spending money.
+ACTIVE_STAGES = (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION)
+
+
+class Category(models.TextChoices):
+    """Use-case category of an initiative."""
+
+    CONVERSATIONAL_ASSISTANT = "conversational_assistant", "Conversational assistant"
+    CONTENT_GENERATION = "content_generation", "Content generation"
+    DOCUMENT_PROCESSING = "document_processing", "Document processing"
+    SEARCH_AND_KNOWLEDGE = "search_and_knowledge", "Search and knowledge"
+    CLASSIFICATION = "classification", "Classification"
+    FORECASTING = "forecasting", "Forecasting"
+    ANOMALY_DETECTION = "anomaly_detection", "Anomaly detection"
+    PERSONALIZATION = "personalization", "Personalization"
+    ANALYTICS_INSIGHTS = "analytics_insights", "Analytics insights"
+    CODE_ASSISTANT = "code_assistant", "Code assistant"
+    COMPUTER_VISION = "computer_vision", "Computer vision"
+    SPEECH_AND_AUDIO = "speech_and_audio", "Speech and audio"
+    TRANSLATION = "translation", "Translation"
+    AGENTIC_AUTOMATION = "agentic_automation", "Agentic automation"
+    OTHER = "other", "Other"
+
+
+class ModelTier(models.TextChoices):
+    FRONTIER = "frontier", "Frontier"
+    MID = "mid", "Mid"
+    SMALL = "small", "Small"
+    EMBEDDING = "embedding", "Embedding"
+    OTHER = "other", "Other"
+
+
+class KpiDirection(models.TextChoices):
+    """Whether a higher or a lower actual is an improvement."""
+
+    INCREASE = "increase", "Higher is better"
+    DECREASE = "decrease", "Lower is better"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class RunTrigger(models.TextChoices):
+    USER = "user", "User (page)"
+    COMMAND = "command", "Command line"
+    API = "api", "API"
+    SCHEDULE = "schedule", "Schedule"

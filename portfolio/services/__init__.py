@@ -1,0 +1,25 @@
+"""Writes of the portfolio app. Each service takes a keyword-only acting user and runs in one transaction."""
+
+from .initiatives import (
+    business_case_save,
+    initiative_create,
+    initiative_next_external_id,
+    initiative_update,
+    kpis_replace,
+)
+from .people import person_get_or_create, person_set_role
+from .reference import ai_model_get_or_create, cost_center_get_or_create, department_get_or_create, vendor_get_or_create
+
+__all__ = [
+    "ai_model_get_or_create",
+    "business_case_save",
+    "cost_center_get_or_create",
+    "department_get_or_create",
+    "initiative_create",
+    "initiative_next_external_id",
+    "initiative_update",
+    "kpis_replace",
+    "person_get_or_create",
+    "person_set_role",
+    "vendor_get_or_create",
+]

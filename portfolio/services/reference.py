@@ -1,0 +1,58 @@
+"""Reference data created on demand (by imports and the demo company): departments, cost centers, vendors, models."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.utils.text import slugify
+
+from ..choices import ModelTier
+from ..models import AIModel, CostCenter, Department, Vendor
+
+
+def department_get_or_create(*, name: str, head: AbstractUser | None = None) -> Department:
+    name = name.strip()
+    department = Department.objects.filter(name__iexact=name).first()
+    if department is None:
+        base = slugify(name)[:36] or "dept"
+        code, n = base, 2
+        while Department.objects.filter(code=code).exists():
+            code, n = f"{base}-{n}", n + 1
+        department = Department.objects.create(name=name, code=code, head=head)
+    elif head is not None and department.head_id != head.pk:
+        department.head = head
+        department.save(update_fields=["head", "updated_at"])
+    return department
+
+
+def cost_center_get_or_create(
+    *, code: str, department: Department, name: str | None = None, budget_owner: AbstractUser | None = None
+) -> CostCenter:
+    code = code.strip()
+    cost_center = CostCenter.objects.filter(code__iexact=code).first()
+    if cost_center is None:
+        cost_center = CostCenter.objects.create(
+            code=code, name=name or f"{department.name} {code}", department=department, budget_owner=budget_owner
+        )
+    elif budget_owner is not None and cost_center.budget_owner_id != budget_owner.pk:
+        cost_center.budget_owner = budget_owner
+        cost_center.save(update_fields=["budget_owner", "updated_at"])
+    return cost_center
+
+
+def vendor_get_or_create(*, name: str, website: str = "") -> Vendor:
+    name = name.strip()
+    vendor = Vendor.objects.filter(name__iexact=name).first()
+    if vendor is None:
+        vendor = Vendor.objects.create(name=name, website=website)
+    return vendor
+
+
+def ai_model_get_or_create(
+    *, name: str, provider: Vendor, tier: str = ModelTier.OTHER, **catalogue_fields
+) -> AIModel:
+    """A model is known by name across providers first: imports name models without saying who serves them."""
+    name = name.strip()
+    model = AIModel.objects.filter(name__iexact=name).order_by("pk").first()
+    if model is None:
+        model = AIModel.objects.create(name=name, provider=provider, tier=tier, **catalogue_fields)
+    return model

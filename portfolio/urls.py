@@ -1,0 +1,22 @@
+from django.urls import path
+
+from .views import imports, initiatives, reference
+
+app_name = "portfolio"
+
+urlpatterns = [
+    path("initiatives/", initiatives.InitiativeListView.as_view(), name="initiative_list"),
+    path("initiatives/new/", initiatives.InitiativeCreateView.as_view(), name="initiative_create"),
+    path("initiatives/<int:pk>/", initiatives.InitiativeDetailView.as_view(), name="initiative_detail"),
+    path("initiatives/<int:pk>/edit/", initiatives.InitiativeUpdateView.as_view(), name="initiative_edit"),
+    path("departments/", reference.DepartmentListView.as_view(), name="department_list"),
+    path("departments/<int:pk>/", reference.DepartmentDetailView.as_view(), name="department_detail"),
+    path("cost-centers/", reference.CostCenterListView.as_view(), name="costcenter_list"),
+    path("cost-centers/<int:pk>/", reference.CostCenterDetailView.as_view(), name="costcenter_detail"),
+    path("vendors/", reference.VendorListView.as_view(), name="vendor_list"),
+    path("models/", reference.AIModelListView.as_view(), name="aimodel_list"),
+    path("licences/", reference.LicencePoolListView.as_view(), name="licencepool_list"),
+    path("imports/", imports.ImportRunListView.as_view(), name="import_list"),
+    path("imports/new/", imports.ImportCreateView.as_view(), name="import_create"),
+    path("imports/<int:pk>/", imports.ImportRunDetailView.as_view(), name="import_detail"),
+]

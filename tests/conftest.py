@@ -1,0 +1,110 @@
+"""Shared fixtures: one user per role, an initiative of the owner and one of another owner.
+
+Tests that need a real service carry a marker (postgres, redis, celery_worker, browser). Without the
+service they skip with the reason printed; in CI (TOLLGATE_REQUIRE_SERVICES=1) a missing service fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from tests.factories import PASSWORD, InitiativeFactory, UserFactory
+from tollgate.roles import Role
+
+REQUIRE_SERVICES = os.environ.get("TOLLGATE_REQUIRE_SERVICES") == "1"
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_service(marker: str) -> str | None:
+    """Why a marked test cannot run here, or None when it can."""
+    if marker == "postgres":
+        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+            return "needs PostgreSQL: set DATABASE_URL=postgres://... (bash .ci/run does)"
+    elif marker in ("redis", "celery_worker"):
+        url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or ""
+        if not url.startswith("redis"):
+            return f"needs Redis{' and a Celery worker' if marker == 'celery_worker' else ''}: set REDIS_URL"
+        if not _reachable(url, 6379):
+            return f"Redis at {url} is not reachable"
+    elif marker == "browser":
+        path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+        if not os.path.exists(path):
+            return f"needs Chromium at {path} (apt-get install -y chromium)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    for marker in ("postgres", "redis", "celery_worker", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = _missing_service(marker)
+        if reason is not None:
+            if REQUIRE_SERVICES:
+                pytest.fail(f"CI requires this service: {reason}", pytrace=False)
+            pytest.skip(reason)
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="olivia.owner@example.com", role=Role.OWNER)
+
+
+@pytest.fixture
+def other_owner(db):
+    return UserFactory(username="oscar.other@example.com", role=Role.OWNER)
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(username="rita.reviewer@example.com", role=Role.REVIEWER)
+
+
+@pytest.fixture
+def executive(db):
+    return UserFactory(username="eve.executive@example.com", role=Role.EXECUTIVE)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="adam.admin@example.com", role=Role.ADMIN)
+
+
+@pytest.fixture
+def initiative(owner):
+    return InitiativeFactory(owner=owner)
+
+
+@pytest.fixture
+def other_initiative(other_owner):
+    return InitiativeFactory(owner=other_owner)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) -> a test client logged in as that user."""
+
+    def _login(user):
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()

@@ -1,0 +1,104 @@
+"""Roles and what each may do: the one place that declares it.
+
+Pages (tollgate.views.PermissionRequiredMixin), the API (tollgate.permissions.RolePermission),
+the navigation and the role-matrix test all read from here. Roles are Django groups, synced on
+migrate; object rules (an owner edits only their own initiatives) are `rules` predicates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Initiative owner"
+    REVIEWER = "reviewer", "CoE reviewer"
+    EXECUTIVE = "executive", "Executive"
+    ADMIN = "admin", "Administrator"
+
+
+is_admin = rules.is_superuser | rules.is_group_member(Role.ADMIN)
+is_reviewer = rules.is_group_member(Role.REVIEWER)
+is_executive = rules.is_group_member(Role.EXECUTIVE)
+is_owner_role = rules.is_group_member(Role.OWNER)
+has_any_role = is_admin | is_reviewer | is_executive | is_owner_role
+
+
+def initiative_of(obj: Any):
+    """The initiative an object belongs to (an initiative, its business case, a KPI, a licence pool)."""
+    from portfolio.models import Initiative
+
+    if obj is None or isinstance(obj, Initiative):
+        return obj
+    return getattr(obj, "initiative", None)
+
+
+@rules.predicate
+def is_initiative_owner_or_delegate(user, obj) -> bool:
+    """Owner, a delegate named on the initiative, or a delegate of the owner's profile."""
+    initiative = initiative_of(obj)
+    if initiative is None or not user.is_authenticated:
+        return False
+    if initiative.owner_id == user.pk:
+        return True
+    if initiative.delegates.filter(pk=user.pk).exists():
+        return True
+    return user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists()
+
+
+# Executives change nothing anywhere, even what they happen to own.
+can_edit_initiative = is_admin | (~is_executive & is_initiative_owner_or_delegate)
+
+PERMISSIONS: dict[str, rules.Predicate] = {
+    # Everyone with a role reads the whole portfolio: transparency is how sprawl gets noticed.
+    **{f"portfolio.view_{m}": has_any_role for m in (
+        "initiative", "businesscase", "kpi", "department", "costcenter", "vendor", "aimodel", "licencepool", "profile",
+    )},
+    "portfolio.add_initiative": is_admin | is_owner_role,
+    "portfolio.change_initiative": can_edit_initiative,
+    "portfolio.delete_initiative": is_admin,
+    "portfolio.add_businesscase": can_edit_initiative,
+    "portfolio.change_businesscase": can_edit_initiative,
+    "portfolio.delete_businesscase": is_admin,
+    "portfolio.add_kpi": can_edit_initiative,
+    "portfolio.change_kpi": can_edit_initiative,
+    "portfolio.delete_kpi": can_edit_initiative,
+    "portfolio.add_licencepool": is_admin,
+    "portfolio.change_licencepool": can_edit_initiative,
+    "portfolio.delete_licencepool": is_admin,
+    # Reference data is maintained by administrators.
+    **{f"portfolio.{action}_{m}": is_admin for m in ("department", "costcenter", "vendor", "aimodel", "profile")
+       for action in ("add", "change", "delete")},
+    "portfolio.import_initiatives": is_admin,
+    "portfolio.view_importrun": is_admin,
+}
+
+for _name, _predicate in PERMISSIONS.items():
+    rules.add_perm(_name, _predicate)
+
+
+def role_of(user) -> Role | None:
+    """The user's main role, for navigation and the demo logins (admin wins over the others)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    for role in (Role.ADMIN, Role.REVIEWER, Role.EXECUTIVE, Role.OWNER):
+        if role == Role.ADMIN and user.is_superuser:
+            return role
+        if any(g.name == role for g in user.groups.all()):
+            return role
+    return None
+
+
+def sync_role_groups(**kwargs) -> None:
+    """Create one group per role; administrators also get Django's model permissions for the admin site."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        if role == Role.ADMIN:
+            group.permissions.set(
+                Permission.objects.filter(content_type__app_label__in=["portfolio", "governance", "reviews", "authtoken"])
+            )
