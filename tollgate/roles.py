@@ -49,8 +49,16 @@ def is_initiative_owner_or_delegate(user, obj) -> bool:
     return user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists()
 
 
+@rules.predicate
+def no_object(user, obj) -> bool:
+    return obj is None
+
+
 # Executives change nothing anywhere, even what they happen to own.
 can_edit_initiative = is_admin | (~is_executive & is_initiative_owner_or_delegate)
+# Adding a business case or KPI: asked without an object ("may this user add one anywhere?") an owner may;
+# asked for a given initiative, only its owner or delegates (or an admin) may.
+can_add_to_initiative = is_admin | (~is_executive & ((no_object & is_owner_role) | is_initiative_owner_or_delegate))
 
 PERMISSIONS: dict[str, rules.Predicate] = {
     # Everyone with a role reads the whole portfolio: transparency is how sprawl gets noticed.
@@ -60,10 +68,10 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "portfolio.add_initiative": is_admin | is_owner_role,
     "portfolio.change_initiative": can_edit_initiative,
     "portfolio.delete_initiative": is_admin,
-    "portfolio.add_businesscase": can_edit_initiative,
+    "portfolio.add_businesscase": can_add_to_initiative,
     "portfolio.change_businesscase": can_edit_initiative,
     "portfolio.delete_businesscase": is_admin,
-    "portfolio.add_kpi": can_edit_initiative,
+    "portfolio.add_kpi": can_add_to_initiative,
     "portfolio.change_kpi": can_edit_initiative,
     "portfolio.delete_kpi": can_edit_initiative,
     "portfolio.add_licencepool": is_admin,

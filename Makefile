@@ -1,0 +1,51 @@
+# Tollgate: `make run` for the demo on this machine, `make test` for the test suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := tollgate.settings
+
+.PHONY: setup run serve test test-fast lint format migrations-check worker beat clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the pinned dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo ""
+	@echo "Tollgate is running at http://127.0.0.1:$(PORT)/   (Ctrl-C stops it)"
+	@echo "Database: $${DATABASE_URL:-SQLite (db.sqlite3)}; Celery: $${CELERY_BROKER_URL:-$${REDIS_URL:-tasks run in-process}}"
+	@echo ""
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+test: setup
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -x -q -m "not browser"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: setup
+	$(BIN)/ruff check --fix .
+
+# Production-style processes (need REDIS_URL / CELERY_BROKER_URL).
+worker: setup
+	$(BIN)/celery -A tollgate worker --loglevel=info
+
+beat: setup
+	$(BIN)/celery -A tollgate beat --loglevel=info
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""Django admin for administrators: every portfolio model, searchable, with its relations inline."""
+
+from django.contrib import admin
+
+from . import models
+
+
+class CostCenterInline(admin.TabularInline):
+    model = models.CostCenter
+    extra = 0
+    autocomplete_fields = ["budget_owner"]
+
+
+@admin.register(models.Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "head"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["head"]
+    inlines = [CostCenterInline]
+
+
+@admin.register(models.CostCenter)
+class CostCenterAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "department", "budget_owner"]
+    list_filter = ["department"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["department", "budget_owner"]
+
+
+@admin.register(models.Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "title"]
+    list_filter = ["department"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "title"]
+    autocomplete_fields = ["user", "department", "delegates"]
+
+
+@admin.register(models.Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ["name", "website"]
+    search_fields = ["name"]
+
+
+@admin.register(models.AIModel)
+class AIModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "provider", "tier", "input_price_per_mtok", "output_price_per_mtok", "open_weights",
+                    "context_window"]
+    list_filter = ["tier", "open_weights", "provider"]
+    search_fields = ["name", "provider__name"]
+    autocomplete_fields = ["provider"]
+
+
+class BusinessCaseInline(admin.StackedInline):
+    model = models.BusinessCase
+    extra = 0
+
+
+class KPIInline(admin.TabularInline):
+    model = models.KPI
+    extra = 0
+
+
+class LicencePoolInline(admin.TabularInline):
+    model = models.LicencePool
+    extra = 0
+    autocomplete_fields = ["vendor"]
+
+
+@admin.register(models.Initiative)
+class InitiativeAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name", "department", "owner", "stage", "category", "declared_monthly_cost"]
+    list_filter = ["stage", "category", "department"]
+    search_fields = ["external_id", "name", "description", "owner__email"]
+    autocomplete_fields = ["department", "cost_center", "owner", "delegates", "vendors", "ai_models"]
+    list_select_related = ["department", "owner"]
+    # The stage moves only through governed transitions (governance app), never by editing the field.
+    readonly_fields = ["stage", "created_at", "updated_at"]
+    inlines = [BusinessCaseInline, KPIInline, LicencePoolInline]
+
+
+@admin.register(models.BusinessCase)
+class BusinessCaseAdmin(admin.ModelAdmin):
+    list_display = ["initiative", "baseline_cost_per_outcome", "expected_monthly_volume", "min_viable_scale"]
+    search_fields = ["initiative__name", "initiative__external_id"]
+    autocomplete_fields = ["initiative"]
+
+
+@admin.register(models.KPI)
+class KPIAdmin(admin.ModelAdmin):
+    list_display = ["name", "initiative", "unit", "baseline", "target", "direction", "value_per_unit"]
+    search_fields = ["name", "initiative__name"]
+    autocomplete_fields = ["initiative"]
+
+
+@admin.register(models.LicencePool)
+class LicencePoolAdmin(admin.ModelAdmin):
+    list_display = ["tool", "vendor", "seats_purchased", "price_per_seat_month", "initiative"]
+    list_filter = ["vendor"]
+    search_fields = ["tool", "vendor__name", "initiative__name"]
+    autocomplete_fields = ["vendor", "initiative"]
+
+
+@admin.register(models.ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Runs are a record of what happened: read-only here."""
+
+    list_display = ["created_at", "filename", "actor", "trigger", "dry_run", "status", "rows_created", "rows_updated"]
+    list_filter = ["status", "trigger", "dry_run"]
+    readonly_fields = [f.name for f in models.ImportRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,111 @@
+"""The main journey of each role, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from portfolio.choices import Stage
+from portfolio.models import Initiative
+from tests.factories import PASSWORD, BusinessCaseFactory, CostCenterFactory, InitiativeFactory, VendorFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page: Page, user) -> None:
+    page.goto("/portfolio/initiatives/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Portfolio")
+
+
+@pytest.fixture
+def portfolio(owner, other_owner):
+    InitiativeFactory(owner=owner, name="Claims letter drafting", stage=Stage.PILOT)
+    other = InitiativeFactory(owner=other_owner, name="Support chatbot", stage=Stage.PRODUCTION)
+    BusinessCaseFactory(initiative=other)
+    return other
+
+
+def test_owner_registers_an_initiative_through_the_form(page: Page, owner, portfolio):
+    cost_center = CostCenterFactory(code="CC-4110", name="Claims operations")
+    VendorFactory(name="Anthropic")
+    log_in(page, owner)
+    expect(page.locator(".role-badge")).to_have_text("Initiative owner")
+    page.get_by_role("link", name="Register initiative").first.click()
+    page.fill("#id_name", "Subrogation letter assistant")
+    page.fill("#id_description", "Drafts subrogation demand letters from the claim file for adjusters to check.")
+    page.select_option("#id_category", "content_generation")
+    page.select_option("#id_department", str(cost_center.department_id))
+    page.select_option("#id_cost_center", str(cost_center.pk))
+    page.fill("#id_declared_monthly_cost", "1800")
+    page.fill("#id_bc-problem", "Adjusters spend 40 minutes per demand letter.")
+    page.fill("#id_bc-baseline_cost_per_outcome", "38.50")
+    page.fill("#id_bc-expected_monthly_volume", "900")
+    page.fill("#id_bc-tco_inference", "600")
+    page.fill("#id_kpis-0-name", "Minutes per letter")
+    page.fill("#id_kpis-0-baseline", "40")
+    page.fill("#id_kpis-0-target", "12")
+    page.select_option("#id_kpis-0-direction", "decrease")
+    page.click("button[type=submit].primary")
+    expect(page.locator("h1")).to_contain_text("Subrogation letter assistant")
+    created = Initiative.objects.get(name="Subrogation letter assistant")
+    assert created.owner == owner and created.stage == Stage.PROPOSED
+    assert created.business_case.baseline_cost_per_outcome == 38.5
+    assert list(created.kpis.values_list("name", flat=True)) == ["Minutes per letter"]
+    expect(page.get_by_text("Minutes per letter")).to_be_visible()
+
+
+def test_owner_cannot_edit_someone_elses_initiative(page: Page, owner, portfolio):
+    log_in(page, owner)
+    page.goto(f"/portfolio/initiatives/{portfolio.pk}/")
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    response = page.goto(f"/portfolio/initiatives/{portfolio.pk}/edit/")
+    assert response.status == 403
+
+
+def test_reviewer_filters_the_portfolio_and_reads_a_business_case(page: Page, reviewer, portfolio):
+    log_in(page, reviewer)
+    expect(page.locator(".role-badge")).to_have_text("CoE reviewer")
+    expect(page.get_by_role("link", name="Register initiative")).to_have_count(0)
+    page.select_option("select[name=stage]", "production")
+    page.locator("form.filters button[type=submit]").click()
+    expect(page.locator("table.table tbody tr")).to_have_count(1)
+    page.get_by_role("link", name="Support chatbot").click()
+    expect(page.get_by_text("Business case").first).to_be_visible()
+
+
+def test_executive_reads_and_exports_but_cannot_register(page: Page, executive, portfolio):
+    log_in(page, executive)
+    expect(page.locator(".role-badge")).to_have_text("Executive")
+    expect(page.get_by_role("link", name="Register initiative")).to_have_count(0)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Export CSV")).click()
+    content = open(download_info.value.path(), encoding="utf-8").read()
+    assert "Support chatbot" in content and "Claims letter drafting" in content
+    assert page.goto("/portfolio/initiatives/new/").status == 403
+
+
+def test_admin_imports_an_inventory_file(page: Page, admin_user, tmp_path):
+    path = tmp_path / "inventory.csv"
+    path.write_text(
+        "external_id,name,description,department,cost_center,owner_email,stage,category,vendors,models,start_date,"
+        "monthly_cost_usd,seats_purchased\n"
+        "INV-1,Contract clause extractor,Pulls renewal clauses,Legal,CC-7100,lena.legal@example.com,pilot,"
+        "document_processing,Anthropic,claude-3-5-sonnet,2025-03-01,2400,\n"
+        "INV-2,Copilot for engineers,Code completion,Engineering,CC-2100,eng.lead@example.com,production,"
+        "code_assistant,GitHub,,2024-11-15,9500,500\n",
+        encoding="utf-8",
+    )
+    log_in(page, admin_user)
+    expect(page.locator(".role-badge")).to_have_text("Administrator")
+    page.get_by_role("link", name="Imports").click()
+    page.get_by_role("link", name=re.compile("Import a file")).click()
+    page.set_input_files("input[type=file]", str(path))
+    page.locator("form button[type=submit].primary").click()
+    expect(page.get_by_text(re.compile("Succeeded", re.I)).first).to_be_visible()
+    assert set(Initiative.objects.values_list("external_id", flat=True)) == {"INV-1", "INV-2"}

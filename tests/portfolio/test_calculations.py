@@ -1,0 +1,34 @@
+from decimal import Decimal
+
+from portfolio import calculations
+
+
+def test_tco_adds_run_costs_oversight_and_maintenance():
+    total = calculations.tco_monthly(
+        inference=Decimal("800"), compute=Decimal("1200.50"), storage=Decimal("49.50"), licences=Decimal("190"),
+        oversight_hours=Decimal("20"), loaded_hourly_rate=Decimal("65"), maintenance=Decimal("300"),
+    )
+    assert total == Decimal("3840.00")  # 2540 + 20 x 65 = 1300 oversight
+
+
+def test_tco_treats_missing_parts_as_zero():
+    assert calculations.tco_monthly(
+        inference=None, compute=None, storage=None, licences=None, oversight_hours=None, loaded_hourly_rate=None,
+        maintenance=None,
+    ) == Decimal("0.00")
+
+
+def test_cost_per_outcome_matches_the_seeds_example():
+    # $0.002 per interaction at 6M interactions a month is $144,000 a year.
+    assert calculations.cost_per_outcome(Decimal("12000"), 6_000_000) == Decimal("0.0020")
+
+
+def test_cost_per_outcome_is_undefined_without_outcomes():
+    assert calculations.cost_per_outcome(Decimal("100"), 0) is None
+    assert calculations.cost_per_outcome(Decimal("100"), None) is None
+
+
+def test_licence_pool_cost_and_value_per_dollar():
+    assert calculations.licence_pool_monthly_cost(2000, Decimal("30")) == Decimal("60000.00")
+    assert calculations.value_per_dollar(Decimal("9000"), Decimal("3000")) == Decimal("3.00")
+    assert calculations.value_per_dollar(Decimal("9000"), Decimal("0")) is None

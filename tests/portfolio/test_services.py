@@ -1,0 +1,130 @@
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from portfolio import services
+from portfolio.choices import Category, KpiDirection, Stage
+from portfolio.models import BusinessCase, Initiative
+from tests.factories import AIModelFactory, CostCenterFactory, DepartmentFactory, InitiativeFactory, VendorFactory
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_initiative_create_registers_a_proposed_initiative_with_an_id(owner):
+    department = DepartmentFactory()
+    vendor = VendorFactory(name="Anthropic")
+    initiative = services.initiative_create(
+        actor=owner, name=" Claims summariser ", department=department, owner=owner,
+        category=Category.DOCUMENT_PROCESSING, vendors=[vendor], tags=["claims", "claims", "gdpr"],
+        declared_monthly_cost=Decimal("2500"),
+    )
+    assert initiative.stage == Stage.PROPOSED
+    assert initiative.name == "Claims summariser"
+    assert initiative.external_id == "TG-00001"
+    assert initiative.tags == ["claims", "gdpr"]
+    assert list(initiative.vendors.all()) == [vendor]
+    second = services.initiative_create(actor=owner, name="Another", department=department, owner=owner)
+    assert second.external_id == "TG-00002"
+
+
+def test_initiative_create_is_audited_with_its_actor(owner):
+    initiative = services.initiative_create(actor=owner, name="X", department=DepartmentFactory(), owner=owner)
+    entry = LogEntry.objects.get_for_object(initiative).get()
+    assert entry.action == LogEntry.Action.CREATE
+    assert entry.actor == owner
+
+
+def test_cost_center_must_belong_to_the_department(owner):
+    other_cc = CostCenterFactory()
+    with pytest.raises(ValidationError) as err:
+        services.initiative_create(actor=owner, name="X", department=DepartmentFactory(), owner=owner,
+                                   cost_center=other_cc)
+    assert "cost_center" in err.value.message_dict
+    assert not Initiative.objects.exists()
+
+
+def test_negative_declared_cost_is_rejected(owner):
+    with pytest.raises(ValidationError):
+        services.initiative_create(actor=owner, name="X", department=DepartmentFactory(), owner=owner,
+                                   declared_monthly_cost=Decimal("-1"))
+
+
+def test_executive_cannot_write(executive, initiative):
+    with pytest.raises(PermissionError):
+        services.initiative_update(actor=executive, initiative=initiative, name="Renamed")
+    initiative.refresh_from_db()
+    assert initiative.name != "Renamed"
+
+
+def test_update_writes_only_changes_and_never_the_stage(owner, initiative):
+    before = LogEntry.objects.count()
+    services.initiative_update(actor=owner, initiative=initiative, name=initiative.name)
+    assert LogEntry.objects.count() == before  # nothing changed, nothing audited
+    services.initiative_update(actor=owner, initiative=initiative, name="Renamed")
+    entry = LogEntry.objects.get_for_object(initiative).latest("timestamp")
+    assert entry.changes_dict["name"][1] == "Renamed"
+    with pytest.raises(ValueError, match="stage"):
+        services.initiative_update(actor=owner, initiative=initiative, stage=Stage.PRODUCTION)
+
+
+def test_update_sets_relations(owner, initiative):
+    model = AIModelFactory()
+    services.initiative_update(actor=owner, initiative=initiative, ai_models=[model], vendors=[model.provider])
+    assert list(initiative.ai_models.all()) == [model]
+    assert list(initiative.vendors.all()) == [model.provider]
+
+
+def test_business_case_save_creates_then_updates(owner, initiative):
+    case = services.business_case_save(
+        actor=owner, initiative=initiative, problem="Slow claims", tco_inference=Decimal("100"),
+        oversight_hours_per_month=Decimal("10"), loaded_hourly_rate=Decimal("50"),
+    )
+    assert case.tco_monthly == Decimal("600.00")
+    services.business_case_save(actor=owner, initiative=initiative, tco_inference=Decimal("200"))
+    assert BusinessCase.objects.get().tco_monthly == Decimal("700.00")
+    with pytest.raises(ValueError):
+        services.business_case_save(actor=owner, initiative=initiative, not_a_field=1)
+
+
+def test_kpis_replace_creates_updates_and_deletes(owner, initiative):
+    first, second = services.kpis_replace(actor=owner, initiative=initiative, kpis=[
+        {"name": "Handle time", "baseline": Decimal("6"), "target": Decimal("4"), "direction": KpiDirection.DECREASE},
+        {"name": "Deflection", "baseline": Decimal("0"), "target": Decimal("30")},
+    ])
+    services.kpis_replace(actor=owner, initiative=initiative, kpis=[{"id": first.pk, "name": "AHT"}])
+    assert list(initiative.kpis.values_list("name", flat=True)) == ["AHT"]
+    other = InitiativeFactory()
+    with pytest.raises(ValidationError):
+        services.kpis_replace(actor=owner, initiative=other, kpis=[{"id": first.pk, "name": "steal"}])
+
+
+def test_person_get_or_create_has_no_usable_password_until_invited():
+    user, created = services.person_get_or_create(email="Jane.Doe@Example.com", role=Role.OWNER)
+    assert created and user.email == "jane.doe@example.com"
+    assert (user.first_name, user.last_name) == ("Jane", "Doe")
+    assert not user.has_usable_password()
+    assert user.groups.filter(name="owner").exists()
+    again, created = services.person_get_or_create(email="jane.doe@example.com")
+    assert again == user and not created
+    assert get_user_model().objects.count() == 1
+
+
+def test_admin_role_grants_staff():
+    user, _ = services.person_get_or_create(email="ops@example.com", role=Role.ADMIN)
+    user.refresh_from_db()
+    assert user.is_staff
+
+
+def test_reference_get_or_create_is_case_insensitive():
+    dept = services.department_get_or_create(name="Customer Service")
+    assert services.department_get_or_create(name="customer service") == dept
+    cc = services.cost_center_get_or_create(code="CC-1", department=dept)
+    assert services.cost_center_get_or_create(code="cc-1", department=dept) == cc
+    vendor = services.vendor_get_or_create(name="OpenAI")
+    assert services.vendor_get_or_create(name="openai") == vendor
+    model = services.ai_model_get_or_create(name="gpt-4o", provider=vendor)
+    assert services.ai_model_get_or_create(name="GPT-4o", provider=vendor) == model

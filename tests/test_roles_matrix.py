@@ -1,0 +1,198 @@
+"""Role matrix: every URL pattern and API endpoint, for every role, with the status it must answer.
+
+The table below is the specification. A URL pattern that is not in it fails `test_every_url_is_in_the_matrix`,
+so a new page or endpoint cannot arrive without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
+
+ANON, OWNER, OWNER_OTHER, REVIEWER, EXECUTIVE, ADMIN = "anon", "owner", "owner_other", "reviewer", "executive", "admin"
+ROLES = (ANON, OWNER, OWNER_OTHER, REVIEWER, EXECUTIVE, ADMIN)
+
+LOGIN = 302  # anonymous page requests are redirected to the login page
+DENIED = 403
+API_ANON = 401  # the API answers anonymous calls with 401 (token auth offers WWW-Authenticate)
+
+
+def everyone(status: int, anon: int = LOGIN) -> dict[str, int]:
+    return {ANON: anon, OWNER: status, OWNER_OTHER: status, REVIEWER: status, EXECUTIVE: status, ADMIN: status}
+
+
+def only(allowed: dict[str, int], anon: int = LOGIN, denied: int = DENIED) -> dict[str, int]:
+    return {role: allowed.get(role, denied) for role in ROLES} | {ANON: anon}
+
+
+@dataclass
+class Case:
+    """One request: `obj` names the fixture object whose pk goes into the URL ('own' is the owner's initiative)."""
+
+    expected: dict[str, int]
+    method: str = "get"
+    obj: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    query: str = ""
+
+
+PAGE_READ = everyone(200)
+OWN_EDIT = only({OWNER: 200, ADMIN: 200})
+ADMIN_ONLY = only({ADMIN: 200})
+API_READ = everyone(200, anon=API_ANON)
+# Writes send an empty body: a permitted caller gets past permissions to validation (400), others get 403.
+API_ADMIN_WRITE = only({ADMIN: 400}, anon=API_ANON)
+API_OWN_PATCH = only({OWNER: 200, ADMIN: 200}, anon=API_ANON)
+API_ADMIN_PATCH = only({ADMIN: 200}, anon=API_ANON)
+
+MATRIX: dict[str, list[Case]] = {
+    "home": [Case(everyone(302))],
+    "login": [Case(everyone(200, anon=200))],
+    "logout": [Case(everyone(302, anon=302), method="post")],
+    "health": [Case(everyone(200, anon=200))],
+    "admin:index": [Case(only({ADMIN: 200}, anon=302, denied=302))],
+    "api_token": [Case(everyone(400, anon=400), method="post")],
+    "schema": [Case(API_READ)],
+    "api_docs": [Case(API_READ)],
+    "api_redoc": [Case(API_READ)],
+    # Pages
+    "portfolio:initiative_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
+    "portfolio:initiative_create": [Case(only({OWNER: 200, OWNER_OTHER: 200, ADMIN: 200}))],
+    "portfolio:initiative_detail": [Case(PAGE_READ, obj="own")],
+    "portfolio:initiative_edit": [Case(OWN_EDIT, obj="own")],
+    "portfolio:department_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
+    "portfolio:department_detail": [Case(PAGE_READ, obj="department")],
+    "portfolio:costcenter_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
+    "portfolio:costcenter_detail": [Case(PAGE_READ, obj="cost_center")],
+    "portfolio:vendor_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
+    "portfolio:aimodel_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
+    "portfolio:licencepool_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
+    "portfolio:import_list": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, query="_export=csv")],
+    "portfolio:import_create": [Case(ADMIN_ONLY)],
+    "portfolio:import_detail": [Case(ADMIN_ONLY, obj="import_run")],
+    # API
+    "api:api-root": [Case(API_READ)],
+    "api:initiative-list": [
+        Case(API_READ),
+        Case(only({OWNER: 400, OWNER_OTHER: 400, ADMIN: 400}, anon=API_ANON), method="post"),
+    ],
+    "api:initiative-detail": [Case(API_READ, obj="own"), Case(API_OWN_PATCH, method="patch", obj="own")],
+    "api:businesscase-list": [
+        Case(API_READ),
+        Case(only({OWNER: 400, OWNER_OTHER: 400, ADMIN: 400}, anon=API_ANON), method="post"),
+    ],
+    "api:businesscase-detail": [Case(API_READ, obj="business_case"),
+                                Case(API_OWN_PATCH, method="patch", obj="business_case")],
+    "api:kpi-list": [
+        Case(API_READ),
+        Case(only({OWNER: 400, OWNER_OTHER: 400, ADMIN: 400}, anon=API_ANON), method="post"),
+    ],
+    "api:kpi-detail": [Case(API_READ, obj="kpi"), Case(API_OWN_PATCH, method="patch", obj="kpi")],
+    "api:department-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:department-detail": [Case(API_READ, obj="department"),
+                              Case(API_ADMIN_PATCH, method="patch", obj="department")],
+    "api:costcenter-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:costcenter-detail": [Case(API_READ, obj="cost_center"),
+                              Case(API_ADMIN_PATCH, method="patch", obj="cost_center")],
+    "api:vendor-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:vendor-detail": [Case(API_READ, obj="vendor"), Case(API_ADMIN_PATCH, method="patch", obj="vendor")],
+    "api:aimodel-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:aimodel-detail": [Case(API_READ, obj="ai_model"), Case(API_ADMIN_PATCH, method="patch", obj="ai_model")],
+    "api:licencepool-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:licencepool-detail": [Case(API_READ, obj="licence_pool"),
+                               Case(API_OWN_PATCH, method="patch", obj="licence_pool")],
+}
+
+# Patterns served by a framework with its own permission model (Django admin), or static helpers.
+EXCLUDED_PREFIXES = ("admin:",)
+
+
+def _walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, str]]:
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found.extend(_walk(entry, ns))
+        elif isinstance(entry, URLPattern):
+            found.append((f"{namespace}{entry.name}" if entry.name else "", str(entry.pattern)))
+    return found
+
+
+def all_url_names() -> set[str]:
+    names = set()
+    for name, pattern in _walk(get_resolver()):
+        assert name, f"URL pattern {pattern!r} has no name, so the role matrix cannot cover it"
+        if not name.startswith(EXCLUDED_PREFIXES):
+            names.add(name)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    missing = all_url_names() - set(MATRIX)
+    assert not missing, f"URLs without a row in the role matrix: {sorted(missing)}"
+    stale = set(MATRIX) - all_url_names() - {"admin:index"}
+    assert not stale, f"Matrix rows for URLs that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def objects(owner, other_owner, initiative, other_initiative):
+    from portfolio.models import ImportRun
+
+    business_case = BusinessCaseFactory(initiative=initiative)
+    kpi = KPIFactory(initiative=initiative)
+    pool = LicencePoolFactory(initiative=initiative)
+    model = initiative.ai_models.create(provider=pool.vendor, name="gpt-4o-mini", tier="small")
+    return {
+        "own": initiative,
+        "other": other_initiative,
+        "business_case": business_case,
+        "kpi": kpi,
+        "licence_pool": pool,
+        "vendor": pool.vendor,
+        "ai_model": model,
+        "department": initiative.department,
+        "cost_center": initiative.cost_center,
+        "import_run": ImportRun.objects.create(filename="inventory.csv", actor=None),
+    }
+
+
+@pytest.fixture
+def users(owner, other_owner, reviewer, executive, admin_user):
+    # OWNER_OTHER is the owner of the *other* initiative looking at the owner's one.
+    return {ANON: None, OWNER: owner, OWNER_OTHER: other_owner, REVIEWER: reviewer, EXECUTIVE: executive,
+            ADMIN: admin_user}
+
+
+def _cases():
+    for name, cases in MATRIX.items():
+        for index, case in enumerate(cases):
+            for role in ROLES:
+                yield pytest.param(name, index, role, id=f"{name}[{index}]-{case.method}-{role}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "index", "role"), list(_cases()))
+def test_role_matrix(client, users, objects, url_name, index, role):
+    case = MATRIX[url_name][index]
+    user = users[role]
+    if user is not None:
+        client.force_login(user)
+    args = [objects[case.obj].pk] if case.obj else []
+    url = reverse(url_name, args=args) + (f"?{case.query}" if case.query else "")
+    method = getattr(client, case.method)
+    if case.method in ("post", "patch", "put"):
+        response = method(url, data=case.data, content_type="application/json") if url_name.startswith(
+            ("api:", "api_token")) else method(url, data=case.data)
+    else:
+        response = method(url)
+    expected = case.expected[role]
+    assert response.status_code == expected, (
+        f"{case.method.upper()} {url} as {role}: expected {expected}, got {response.status_code}"
+    )
+    if role == ANON and expected == LOGIN and url_name not in ("home",):
+        assert reverse("login") in response["Location"]
