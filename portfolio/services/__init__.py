@@ -7,6 +7,8 @@ from .initiatives import (
     initiative_update,
     kpis_replace,
 )
+from .inventory_import import import_run_create, import_run_submit, inventory_import_run, inventory_parse
+from .licences import licence_pool_save
 from .people import person_get_or_create, person_set_role
 from .reference import ai_model_get_or_create, cost_center_get_or_create, department_get_or_create, vendor_get_or_create
 
@@ -18,7 +20,12 @@ __all__ = [
     "initiative_create",
     "initiative_next_external_id",
     "initiative_update",
+    "import_run_create",
+    "import_run_submit",
+    "inventory_import_run",
+    "inventory_parse",
     "kpis_replace",
+    "licence_pool_save",
     "person_get_or_create",
     "person_set_role",
     "vendor_get_or_create",

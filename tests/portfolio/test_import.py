@@ -1,0 +1,500 @@
+"""Inventory import: the service (parse, validate, upsert, audit), the management command and the upload pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from portfolio.choices import Category, RunStatus, RunTrigger, Stage
+from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
+from portfolio.services.inventory_import import HEADER_LINE, import_run_create, inventory_import_run, inventory_parse
+from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, UserFactory
+from tollgate.roles import Role
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "inventory"
+User = get_user_model()
+
+GOOD_ROWS = 6
+# A valid data row, used to build small files; change one cell to make it bad.
+ROW = {
+    "external_id": "INV-900", "name": "Invoice reader", "description": "Reads supplier invoices.",
+    "department": "Finance", "cost_center": "CC-3100", "owner_email": "ap.team@example.com", "stage": "pilot",
+    "category": "document_processing", "vendors": "OpenAI", "models": "gpt-4o", "start_date": "2024-05-01",
+    "monthly_cost_usd": "1200", "seats_purchased": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def csv_bytes(*rows: dict[str, str], header: str = HEADER_LINE) -> bytes:
+    """A small file: the header, then ROW once per argument with the given cells changed (quoted as needed)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header.split(","))
+    for row in rows:
+        writer.writerow([{**ROW, **row}[c] for c in HEADER_LINE.split(",")])
+    return out.getvalue().encode()
+
+
+def run_import(content: bytes, *, actor=None, dry_run: bool = False, filename: str = "inventory.csv") -> ImportRun:
+    run = import_run_create(actor=actor, filename=filename, content=content, trigger=RunTrigger.COMMAND,
+                            dry_run=dry_run)
+    return inventory_import_run(run=run)
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Initiative, Department, CostCenter, User, Vendor, AIModel, LicencePool, LogEntry)
+    }
+
+
+def error_cells(run: ImportRun) -> set[tuple[int | None, str]]:
+    return {(e["row"], e["column"]) for e in run.errors}
+
+
+# --- a good file --------------------------------------------------------------------------------------------------
+
+
+def test_good_fixture_really_has_bom_crlf_and_quoted_multiline_cells():
+    content = fixture_bytes("good.csv")
+    assert content.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in content
+    assert b'"Drafts replies to inbound tickets, in the agent\'s voice.\r\nAgents' in content
+
+
+def test_good_file_creates_everything(admin_user):
+    run = run_import(fixture_bytes("good.csv"), actor=admin_user, filename="good.csv")
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert (run.rows_total, run.rows_created, run.rows_updated, run.rows_unchanged) == (GOOD_ROWS, GOOD_ROWS, 0, 0)
+    assert run.errors == []
+    assert run.started_at and run.finished_at
+    assert Initiative.objects.count() == GOOD_ROWS
+
+    support = Initiative.objects.get(external_id="INV-001")
+    assert support.name == "Support reply assistant"
+    assert support.description == (
+        "Drafts replies to inbound tickets, in the agent's voice.\nAgents approve every reply before it is sent."
+    )
+    assert support.stage == Stage.PRODUCTION
+    assert support.category == Category.CONVERSATIONAL_ASSISTANT
+    assert support.department.name == "Customer Service"
+    assert support.cost_center.code == "CC-4100"
+    assert support.cost_center.department == support.department
+    assert support.owner.email == "maria.gonzalez@example.com"
+    assert support.declared_monthly_cost == Decimal("18500.00")
+    assert str(support.start_date) == "2024-03-01"
+    assert sorted(v.name for v in support.vendors.all()) == ["OpenAI", "Zendesk"]
+    assert sorted(m.name for m in support.ai_models.all()) == ["gpt-4o", "gpt-4o-mini"]
+    assert support.ai_models.get(name="gpt-4o").provider.name == "OpenAI"
+
+    assert set(Department.objects.values_list("name", flat=True)) == {
+        "Customer Service", "Engineering", "Legal", "Supply Chain", "Marketing",
+    }
+    assert set(CostCenter.objects.values_list("code", flat=True)) == {"CC-4100", "CC-2200", "CC-7300", "CC-5100"}
+    assert set(Vendor.objects.values_list("name", flat=True)) == {"OpenAI", "Zendesk", "GitHub", "Anthropic", "AWS"}
+    assert AIModel.objects.count() == 4  # gpt-4o, gpt-4o-mini, claude-3-5-sonnet, claude-3-5-haiku (used twice)
+
+    # People are created by e-mail (lower-cased), without a usable password until invited.
+    imported_people = User.objects.exclude(pk=admin_user.pk)
+    assert set(imported_people.values_list("email", flat=True)) == {
+        "maria.gonzalez@example.com", "dev.lead@example.com", "l.chen@example.com", "ines.marketing@example.com",
+    }
+    assert not any(person.has_usable_password() for person in imported_people)
+    assert User.objects.get(email="l.chen@example.com").profile.department.name == "Legal"
+
+    marketing = Initiative.objects.get(external_id="INV-005")
+    assert marketing.cost_center is None and marketing.start_date is None
+    assert sorted(v.name for v in marketing.vendors.all()) == ["Anthropic", "OpenAI"]
+
+    pool = LicencePool.objects.get()
+    copilot = Initiative.objects.get(external_id="INV-002")
+    assert copilot.description == 'Code completion for all developers, "Business" plan'
+    assert (pool.initiative, pool.tool, pool.vendor.name, pool.seats_purchased) == (
+        copilot, "GitHub Copilot for engineering", "GitHub", 2000,
+    )
+    assert pool.price_per_seat_month == Decimal("19.0000")
+
+
+def test_reimporting_the_same_file_changes_nothing(admin_user):
+    run_import(fixture_bytes("good.csv"), actor=admin_user)
+    before = counts()
+    stamps = dict(Initiative.objects.values_list("external_id", "updated_at"))
+
+    again = run_import(fixture_bytes("good.csv"), actor=admin_user)
+
+    assert again.status == RunStatus.SUCCEEDED
+    assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (0, 0, GOOD_ROWS)
+    assert counts() == before  # no new initiatives, references or LogEntry rows
+    assert dict(Initiative.objects.values_list("external_id", "updated_at")) == stamps
+
+
+def test_a_modified_row_is_updated_in_place(admin_user):
+    run_import(fixture_bytes("good.csv"), actor=admin_user)
+    pool_id = LicencePool.objects.get().pk
+    initiatives_before = Initiative.objects.count()
+
+    run = run_import(fixture_bytes("good_modified.csv"), actor=admin_user, filename="good_modified.csv")
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert (run.rows_created, run.rows_updated, run.rows_unchanged) == (0, 2, GOOD_ROWS - 2)
+    assert Initiative.objects.count() == initiatives_before
+    assert Initiative.objects.get(external_id="INV-003").stage == Stage.PRODUCTION
+    copilot = Initiative.objects.get(external_id="INV-002")
+    assert copilot.declared_monthly_cost == Decimal("47500.00")
+    pool = LicencePool.objects.get()
+    assert pool.pk == pool_id  # the initiative's pool is updated, not duplicated
+    assert (pool.seats_purchased, pool.price_per_seat_month) == (2500, Decimal("19.0000"))
+
+    # The stage change is audited as coming from this import.
+    entry = LogEntry.objects.get_for_object(Initiative.objects.get(external_id="INV-003")).latest("pk")
+    assert entry.changes_dict["stage"] == ["pilot", "production"]
+    expected = {"source": "inventory_import", "import_run": run.pk, "filename": "good_modified.csv"}
+    assert entry.additional_data == expected
+    assert entry.actor == admin_user
+
+
+def test_import_updates_an_initiative_registered_before(admin_user):
+    existing = InitiativeFactory(external_id="INV-900", stage=Stage.PROPOSED)
+
+    run = run_import(csv_bytes({"stage": "production"}), actor=admin_user)
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert run.rows_updated == 1
+    existing.refresh_from_db()
+    assert existing.stage == Stage.PRODUCTION
+    assert existing.name == "Invoice reader"
+    assert existing.owner.email == "ap.team@example.com"
+
+
+def test_stage_and_category_labels_are_accepted(admin_user):
+    run = run_import(csv_bytes({"stage": "In review", "category": "Document Processing"}), actor=admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    initiative = Initiative.objects.get()
+    assert (initiative.stage, initiative.category) == (Stage.IN_REVIEW, Category.DOCUMENT_PROCESSING)
+
+
+def test_imported_initiative_creation_is_audited_as_an_import(admin_user):
+    run = run_import(fixture_bytes("good.csv"), actor=admin_user, filename="good.csv")
+
+    initiative = Initiative.objects.get(external_id="INV-003")
+    created = LogEntry.objects.get_for_object(initiative).get(action=LogEntry.Action.CREATE)
+    assert created.additional_data["source"] == "inventory_import"
+    assert created.additional_data["import_run"] == run.pk
+    assert created.additional_data["filename"] == "good.csv"
+    assert created.actor == admin_user
+    assert created.changes_dict["stage"][1] == "pilot"
+    # Everything the import wrote carries the source, departments and licence pools included.
+    assert LogEntry.objects.count() > GOOD_ROWS
+    assert all(e.additional_data and e.additional_data["source"] == "inventory_import" for e in LogEntry.objects.all())
+
+
+# --- bad files: all or nothing, every error with its row and column -------------------------------------------------
+
+
+BAD_ROWS = [
+    ("unknown stage", {"stage": "live"}, "stage"),
+    ("unknown category", {"category": "fortune_telling"}, "category"),
+    ("bad date", {"start_date": "01/05/2024"}, "start_date"),
+    ("impossible date", {"start_date": "2024-02-30"}, "start_date"),
+    ("negative cost", {"monthly_cost_usd": "-30"}, "monthly_cost_usd"),
+    ("non-numeric cost", {"monthly_cost_usd": "$1,200"}, "monthly_cost_usd"),
+    ("missing name", {"name": ""}, "name"),
+    ("missing external_id", {"external_id": ""}, "external_id"),
+    ("bad owner e-mail", {"owner_email": "ap.team(at)example.com"}, "owner_email"),
+    ("negative seats", {"seats_purchased": "-5"}, "seats_purchased"),
+    ("non-integer seats", {"seats_purchased": "12.5"}, "seats_purchased"),
+    ("seats without a vendor", {"seats_purchased": "10", "vendors": "", "models": ""}, "vendors"),
+]
+
+
+@pytest.mark.parametrize(("label", "cells", "column"), BAD_ROWS, ids=[b[0] for b in BAD_ROWS])
+def test_a_bad_cell_rejects_the_whole_file(admin_user, label, cells, column):
+    before = counts()
+    # The bad row is the second data row (line 3): the good row before it must not be written either.
+    run = run_import(csv_bytes({"external_id": "INV-1"}, {"external_id": "INV-2", **cells}), actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(3, column)}, run.errors
+    assert counts() == before
+
+
+def test_duplicate_external_id_is_reported_on_the_second_line(admin_user):
+    before = counts()
+    run = run_import(csv_bytes({"name": "One"}, {"external_id": "INV-7"}, {"name": "Two"}), actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(4, "external_id")}
+    assert "row 2" in run.errors[0]["message"]
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("label", "content", "expected"),
+    [
+        ("empty file", b"", {(1, "")}),
+        ("only a BOM and blank lines", b"\xef\xbb\xbf\r\n\r\n", {(1, "")}),
+        ("header only", (HEADER_LINE + "\n").encode(), {(1, "")}),
+        ("missing column", csv_bytes({}, header=HEADER_LINE.replace(",seats_purchased", "")).replace(b",\n", b"\n"),
+         {(1, "seats_purchased")}),
+        ("renamed column", csv_bytes({}, header=HEADER_LINE.replace("owner_email", "owner")),
+         {(1, "owner_email"), (1, "owner")}),
+        ("not UTF-8", csv_bytes({}) + "INV-2,Résumé screening,,HR,,a@example.com,pilot,other,,,,0,\n".encode("latin-1"),
+         {(3, "")}),
+        ("wrong number of values", csv_bytes({}) + b"INV-2,Too short\n", {(3, "")}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_a_bad_file_is_rejected_with_its_line(admin_user, label, content, expected):
+    before = counts()
+    run = run_import(content, actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == expected, run.errors
+    assert all(e["message"] for e in run.errors)
+    assert counts() == before
+
+
+def test_every_error_of_the_file_is_reported(admin_user):
+    before = counts()
+    run = run_import(fixture_bytes("bad_many.csv"), actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {
+        (2, "stage"),
+        (3, "owner_email"), (3, "category"), (3, "start_date"), (3, "monthly_cost_usd"),
+        (4, "name"), (4, "monthly_cost_usd"), (4, "seats_purchased"),
+        (5, "external_id"),
+        (6, "external_id"),
+    }
+    assert counts() == before
+
+
+def test_rows_are_numbered_by_line_in_the_file_including_multiline_cells(admin_user):
+    # good.csv: INV-001's description spans lines 2-3, so INV-003 is on line 5.
+    content = fixture_bytes("good.csv").replace(b",pilot,document_processing", b",beta,document_processing")
+    run = run_import(content, actor=admin_user)
+    assert error_cells(run) == {(5, "stage")}
+
+
+def test_cost_center_of_another_department_rejects_the_file(admin_user):
+    CostCenterFactory(code="CC-3100", department=DepartmentFactory(name="Procurement", code="procurement"))
+    before = counts()
+    run = run_import(csv_bytes({"external_id": "INV-1", "cost_center": "CC-9"}, {"external_id": "INV-2"}),
+                     actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(3, "cost_center")}
+    assert "Procurement" in run.errors[0]["message"]
+    assert counts() == before  # INV-1, Finance and CC-9 were rolled back
+
+
+def test_new_model_without_a_vendor_is_an_error(admin_user):
+    before = counts()
+    run = run_import(csv_bytes({"vendors": "", "models": "mystery-model"}), actor=admin_user)
+    assert error_cells(run) == {(2, "models")}
+    assert counts() == before
+
+
+def test_dry_run_writes_nothing_but_reports_what_would_happen(admin_user):
+    run_import(fixture_bytes("good.csv"), actor=admin_user)
+    before = counts()
+    runs_before = ImportRun.objects.count()
+
+    run = run_import(fixture_bytes("good_modified.csv") + b"INV-777,New one,,Legal,CC-7300,a@example.com,proposed,"
+                     b"other,,,,0,\n", actor=admin_user, dry_run=True)
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert run.dry_run
+    assert (run.rows_created, run.rows_updated, run.rows_unchanged) == (1, 2, GOOD_ROWS - 2)
+    assert counts() == before
+    assert ImportRun.objects.count() == runs_before + 1  # only the run itself is recorded
+    assert Initiative.objects.get(external_id="INV-003").stage == Stage.PILOT
+
+
+def test_dry_run_of_a_bad_file_fails_with_its_errors(admin_user):
+    run = run_import(csv_bytes({"stage": "live"}), actor=admin_user, dry_run=True)
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(2, "stage")}
+
+
+def test_parse_is_pure_and_returns_typed_rows():
+    rows, errors = inventory_parse(csv_bytes({"seats_purchased": "3", "monthly_cost_usd": "100", "vendors": "A; B;a"}))
+    assert errors == []
+    (row,) = rows
+    assert row.row == 2 and row.seats == 3 and row.vendors == ("A", "B")
+    assert row.price_per_seat == Decimal("33.3333")
+
+
+def test_only_administrators_may_create_a_run(owner):
+    with pytest.raises(PermissionError):
+        import_run_create(actor=owner, filename="x.csv", content=csv_bytes({}), dry_run=False)
+
+
+# --- the management command ---------------------------------------------------------------------------------------
+
+
+def test_command_imports_and_prints_a_summary(db, capsys):
+    call_command("import_initiatives", str(FIXTURES / "good.csv"))
+    out = capsys.readouterr().out
+    assert f"{GOOD_ROWS} created, 0 updated, 0 unchanged" in out
+    assert Initiative.objects.count() == GOOD_ROWS
+    run = ImportRun.objects.get()
+    assert (run.trigger, run.status, run.filename) == (RunTrigger.COMMAND, RunStatus.SUCCEEDED, "good.csv")
+
+    call_command("import_initiatives", str(FIXTURES / "good.csv"))
+    assert f"0 created, 0 updated, {GOOD_ROWS} unchanged" in capsys.readouterr().out
+
+
+def test_command_records_the_actor(admin_user):
+    call_command("import_initiatives", str(FIXTURES / "good.csv"), "--actor", admin_user.email)
+    assert ImportRun.objects.get().actor == admin_user
+    assert LogEntry.objects.filter(actor=admin_user).exists()
+
+
+def test_command_fails_with_every_error_on_stderr(db, capsys):
+    before = counts()
+    with pytest.raises(CommandError, match="failed with 10 error"):
+        call_command("import_initiatives", str(FIXTURES / "bad_many.csv"))
+    err = capsys.readouterr().err
+    assert "row 2, column stage: Unknown stage 'live'" in err
+    assert "row 6, column external_id: Duplicate external_id 'INV-101'" in err
+    assert len(err.strip().splitlines()) == 10
+    assert counts() == before
+    assert ImportRun.objects.get().status == RunStatus.FAILED
+
+
+def test_command_exit_code_is_non_zero(db, capsys, monkeypatch):
+    """As from a shell: manage.py turns the CommandError into exit status 1."""
+    from portfolio.management.commands.import_initiatives import Command
+
+    # run_from_argv closes the connections when done, which would end the test's transaction.
+    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
+    with pytest.raises(SystemExit) as exit_info:
+        Command().run_from_argv(["manage.py", "import_initiatives", str(FIXTURES / "bad_many.csv")])
+    assert exit_info.value.code != 0
+    assert "row 3, column category" in capsys.readouterr().err
+
+
+def test_command_dry_run_writes_nothing(db, capsys):
+    call_command("import_initiatives", str(FIXTURES / "good.csv"), "--dry-run")
+    assert "Dry run" in capsys.readouterr().out
+    assert Initiative.objects.count() == 0
+    assert ImportRun.objects.get().dry_run
+
+
+def test_command_rejects_a_missing_file(db):
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_initiatives", str(FIXTURES / "nope.csv"))
+
+
+# --- the pages ------------------------------------------------------------------------------------------------------
+
+
+def upload(client, content: bytes, *, name: str = "inventory.csv", dry_run: bool = False):
+    data = {"file": SimpleUploadedFile(name, content, content_type="text/csv")}
+    if dry_run:
+        data["dry_run"] = "on"
+    return client.post(reverse("portfolio:import_create"), data)
+
+
+def test_upload_page_imports_end_to_end(login, admin_user, django_capture_on_commit_callbacks):
+    client = login(admin_user)
+    page = client.get(reverse("portfolio:import_create"))
+    assert page.status_code == 200
+    assert HEADER_LINE in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = upload(client, fixture_bytes("good.csv"), name="good.csv")
+
+    assert len(callbacks) == 1
+    run = ImportRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("portfolio:import_detail", args=[run.pk])
+    assert (run.status, run.trigger, run.actor, run.rows_created) == (
+        RunStatus.SUCCEEDED, RunTrigger.USER, admin_user, GOOD_ROWS,
+    )
+    assert run.file.name.endswith(".csv")
+    assert Initiative.objects.count() == GOOD_ROWS
+
+    detail = client.get(response["Location"]).content.decode()
+    assert "Succeeded" in detail
+    assert 'http-equiv="refresh"' not in detail
+    assert reverse("portfolio:initiative_list") in detail
+
+    listing = client.get(reverse("portfolio:import_list"))
+    assert listing.status_code == 200
+    assert "good.csv" in listing.content.decode()
+    export = client.get(reverse("portfolio:import_list"), {"_export": "csv"})
+    assert export.status_code == 200
+    assert "good.csv" in b"".join(export.streaming_content if export.streaming else [export.content]).decode()
+
+
+def test_upload_page_shows_the_errors_of_a_bad_file(login, admin_user, django_capture_on_commit_callbacks):
+    client = login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, fixture_bytes("bad_many.csv"))
+    detail = client.get(response["Location"]).content.decode()
+    assert "Failed" in detail
+    assert "Unknown stage &#x27;live&#x27;" in detail
+    assert "Duplicate external_id" in detail
+    assert Initiative.objects.count() == 0
+
+
+def test_upload_dry_run_from_the_page(login, admin_user, django_capture_on_commit_callbacks):
+    client = login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, fixture_bytes("good.csv"), dry_run=True)
+    run = ImportRun.objects.get()
+    assert run.dry_run and run.status == RunStatus.SUCCEEDED and run.rows_created == GOOD_ROWS
+    assert Initiative.objects.count() == 0
+    assert "would be created" in client.get(response["Location"]).content.decode()
+
+
+def test_upload_form_rejects_other_files(login, admin_user):
+    response = upload(login(admin_user), b"%PDF-1.7", name="inventory.pdf")
+    assert response.status_code == 200
+    assert "Upload a .csv file" in response.content.decode()
+    assert not ImportRun.objects.exists()
+
+
+def test_upload_form_rejects_files_over_5_mb(login, admin_user):
+    response = upload(login(admin_user), csv_bytes({}) + b"#" * (5 * 1024 * 1024))
+    assert response.status_code == 200
+    assert "the limit is 5 MB" in response.content.decode()
+    assert not ImportRun.objects.exists()
+
+
+def test_detail_of_a_run_in_progress_refreshes_itself(login, admin_user):
+    run = import_run_create(actor=admin_user, filename="later.csv", content=csv_bytes({}))
+    page = login(admin_user).get(run.get_absolute_url()).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "refreshes every 2 seconds" in page
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.REVIEWER, Role.EXECUTIVE])
+def test_import_pages_are_for_administrators_only(login, admin_user, role):
+    run = import_run_create(actor=admin_user, filename="x.csv", content=csv_bytes({}))
+    client = login(UserFactory(role=role))
+    for url in (reverse("portfolio:import_list"), reverse("portfolio:import_create"), run.get_absolute_url()):
+        assert client.get(url).status_code == 403, url
+    assert upload(client, csv_bytes({})).status_code == 403
+    assert ImportRun.objects.count() == 1
+
+
+def test_unknown_run_is_404_for_an_admin(login, admin_user):
+    assert login(admin_user).get(reverse("portfolio:import_detail", args=[999999])).status_code == 404
