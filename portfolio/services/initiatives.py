@@ -16,7 +16,7 @@ from django.db import transaction
 from tollgate.roles import is_executive
 
 from ..choices import Stage
-from ..models import AIModel, BusinessCase, CostCenter, Department, Initiative, KPI, Vendor
+from ..models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 
 BUSINESS_CASE_FIELDS = (
     "problem", "process_replaced", "baseline_cost_per_outcome", "outcome_unit", "expected_monthly_volume", "targets",

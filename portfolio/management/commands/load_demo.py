@@ -1,0 +1,42 @@
+"""`manage.py load_demo`: the Northwind Mutual demo company, built through the portfolio services."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from portfolio.demo import data
+from portfolio.demo.builder import build_demo_company, demo_is_loaded, demo_summary
+from tollgate.roles import Role
+
+LOGIN_DESCRIPTIONS = {
+    Role.ADMIN: "administrator",
+    Role.REVIEWER: "CoE reviewer",
+    Role.EXECUTIVE: "executive",
+    Role.OWNER: "initiative owner",
+}
+
+
+class Command(BaseCommand):
+    help = "Load the Northwind Mutual demo company. Idempotent: a second run changes nothing."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--sync", action="store_true", help="Re-apply the demo data even when it is already loaded."
+        )
+
+    def handle(self, *args, sync: bool = False, **options) -> None:
+        if not sync and demo_is_loaded():
+            self.stdout.write("Demo company already loaded (run with --sync to re-apply it).")
+            summary = demo_summary()
+        else:
+            started = time.monotonic()
+            summary = build_demo_company()
+            self.stdout.write(f"Demo company built in {time.monotonic() - started:.1f} s.")
+        self.stdout.write(self.style.SUCCESS(
+            f'Demo company "{data.COMPANY_NAME}": {summary.departments} departments, '
+            f"{summary.initiatives} initiatives, {summary.people} people."
+        ))
+        logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
+        self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")
