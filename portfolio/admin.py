@@ -1,8 +1,29 @@
 """Django admin for administrators: every portfolio model, searchable, with its relations inline."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from . import models
+
+
+class ProfileInline(admin.StackedInline):
+    """People are Django users; their department, title and delegates live on the profile."""
+
+    model = models.Profile
+    fk_name = "user"
+    can_delete = False
+    autocomplete_fields = ["department", "delegates"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class PersonAdmin(UserAdmin):
+    inlines = [ProfileInline]
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
+    list_filter = ["groups", "is_staff", "is_active"]
 
 
 class CostCenterInline(admin.TabularInline):

@@ -13,7 +13,8 @@ class PortfolioConfig(AppConfig):
 
         from . import models
 
-        post_migrate.connect(sync_role_groups, sender=self)
+        # After every app's migrate signal (permissions of later apps exist only then); it is idempotent.
+        post_migrate.connect(sync_role_groups, dispatch_uid="tollgate.sync_role_groups")
         # Field-level history of what owners and admins edit; decisions get their own audit rows.
         auditlog.register(models.Initiative, m2m_fields={"vendors", "ai_models", "delegates"})
         auditlog.register(models.BusinessCase)

@@ -100,6 +100,10 @@ def role_of(user) -> Role | None:
     return None
 
 
+# Apps whose Django admin pages administrators use: users and roles, tokens, the audit log, Tollgate's own.
+ADMIN_APPS = ["auth", "authtoken", "auditlog", "portfolio", "governance", "reviews"]
+
+
 def sync_role_groups(**kwargs) -> None:
     """Create one group per role; administrators also get Django's model permissions for the admin site."""
     from django.contrib.auth.models import Group, Permission
@@ -108,5 +112,5 @@ def sync_role_groups(**kwargs) -> None:
         group, _ = Group.objects.get_or_create(name=role.value)
         if role == Role.ADMIN:
             group.permissions.set(
-                Permission.objects.filter(content_type__app_label__in=["portfolio", "governance", "reviews", "authtoken"])
+                Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
             )
