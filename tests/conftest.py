@@ -58,6 +58,12 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The real hasher is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _celery_in_process(request):
     """Tasks run in-process in tests, except those that test a real worker over Redis."""
     from tollgate.celery import app

@@ -1,0 +1,31 @@
+"""Routes of the portfolio API under /api/ (namespace "api": reverse("api:initiative-list"))."""
+
+from rest_framework import routers
+from rest_framework.permissions import IsAuthenticated
+
+from . import views
+
+app_name = "api"
+
+
+class TollgateRootView(routers.APIRootView):
+    """The browsable index lists links only; RolePermission needs a model, so any logged-in user may see it."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class TollgateRouter(routers.DefaultRouter):
+    APIRootView = TollgateRootView
+
+
+router = TollgateRouter()
+router.register("initiatives", views.InitiativeViewSet, basename="initiative")
+router.register("business-cases", views.BusinessCaseViewSet, basename="businesscase")
+router.register("kpis", views.KPIViewSet, basename="kpi")
+router.register("departments", views.DepartmentViewSet, basename="department")
+router.register("cost-centers", views.CostCenterViewSet, basename="costcenter")
+router.register("vendors", views.VendorViewSet, basename="vendor")
+router.register("models", views.AIModelViewSet, basename="aimodel")
+router.register("licence-pools", views.LicencePoolViewSet, basename="licencepool")
+
+urlpatterns = router.urls

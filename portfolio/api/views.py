@@ -1,0 +1,226 @@
+"""Portfolio API viewsets: they declare queryset, serializer and filters, and hand writes to portfolio.services.
+
+Permissions come from tollgate.permissions.RolePermission (the settings default), which reads tollgate.roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from auditlog.context import set_actor
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, ProtectedError, RestrictedError
+from rest_framework import status, viewsets
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.serializers import as_serializer_error
+
+from .. import services
+from ..models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from . import filtersets, serializers
+
+T = TypeVar("T")
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This object is still referenced and cannot be deleted."
+    default_code = "protected"
+
+
+def call_service(service: Callable[..., T], **kwargs: Any) -> T:
+    """Run a service and translate its errors: ValidationError -> 400 with field errors, PermissionError -> 403."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as exc:
+        raise ValidationError(as_serializer_error(exc)) from exc
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+class PortfolioViewSet(viewsets.ModelViewSet):
+    """Plain model writes for data without a service (reference data), audited under the acting user.
+
+    auditlog's middleware only knows session users; token-authenticated calls set the actor here.
+    """
+
+    @contextmanager
+    def acting(self) -> Iterator[None]:
+        with set_actor(self.request.user):
+            yield
+
+    def perform_create(self, serializer) -> None:
+        with self.acting():
+            serializer.save()
+
+    def perform_update(self, serializer) -> None:
+        with self.acting():
+            serializer.save()
+
+    def perform_destroy(self, instance: Model) -> None:
+        try:
+            with self.acting():
+                instance.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            raise Conflict(f"{instance} is still in use and cannot be deleted.") from exc
+
+
+class InitiativeChildCreateMixin:
+    """Create of a row that hangs on an initiative (business case, KPI) is decided on that initiative.
+
+    RolePermission's collection check (no object) only says the role may add such rows somewhere;
+    DRF runs no object check on create, so the target initiative is checked here.
+    """
+
+    def check_create_on(self, perm: str, initiative: Initiative) -> None:
+        if not self.request.user.has_perm(perm, initiative):
+            raise PermissionDenied(f"You may not add to {initiative}.")
+
+
+class InitiativeViewSet(PortfolioViewSet):
+    """Initiatives: everyone with a role reads the portfolio; owners register and edit their own."""
+
+    queryset = (
+        Initiative.objects.select_related("department", "cost_center", "owner", "business_case")
+        .prefetch_related("vendors", "ai_models", "delegates")
+        .order_by("name", "pk")
+    )
+    serializer_class = serializers.InitiativeSerializer
+    filterset_class = filtersets.InitiativeFilterSet
+    search_fields = ["name", "description", "external_id"]
+    ordering_fields = ["name", "external_id", "stage", "category", "declared_monthly_cost", "created_at", "updated_at",
+                       "department__name"]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return serializers.InitiativeCreateSerializer
+        return serializers.InitiativeSerializer
+
+    def perform_create(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        data.setdefault("owner", self.request.user)
+        serializer.instance = call_service(services.initiative_create, actor=self.request.user, **data)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = call_service(
+            services.initiative_update, actor=self.request.user, initiative=serializer.instance,
+            **serializer.validated_data,
+        )
+
+
+class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
+    """Business cases; object rules follow the initiative (tollgate.roles.initiative_of)."""
+
+    queryset = BusinessCase.objects.select_related("initiative").order_by("initiative__name", "pk")
+    serializer_class = serializers.BusinessCaseSerializer
+    filterset_class = filtersets.BusinessCaseFilterSet
+    search_fields = ["initiative__name", "problem", "outcome_unit"]
+    ordering_fields = ["initiative__name", "expected_monthly_volume", "expected_monthly_value", "created_at"]
+
+    def perform_create(self, serializer) -> None:
+        fields = dict(serializer.validated_data)
+        initiative = fields.pop("initiative")
+        self.check_create_on("portfolio.add_businesscase", initiative)
+        serializer.instance = call_service(
+            services.business_case_save, actor=self.request.user, initiative=initiative, **fields
+        )
+
+    def perform_update(self, serializer) -> None:
+        fields = dict(serializer.validated_data)
+        fields.pop("initiative", None)
+        serializer.instance = call_service(
+            services.business_case_save, actor=self.request.user, initiative=serializer.instance.initiative, **fields
+        )
+
+
+class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
+    """KPIs, written through kpis_replace so each change is audited like an edit of the initiative's KPI list."""
+
+    queryset = KPI.objects.select_related("initiative").order_by("initiative_id", "pk")
+    serializer_class = serializers.KPISerializer
+    filterset_class = filtersets.KPIFilterSet
+    search_fields = ["name", "unit", "initiative__name"]
+    ordering_fields = ["name", "initiative__name", "created_at"]
+
+    @staticmethod
+    def _others(initiative: Initiative, *, excluding: int | None = None) -> list[dict[str, Any]]:
+        # kpis_replace keeps rows named by id unchanged when no field is given.
+        return [{"id": pk} for pk in initiative.kpis.exclude(pk=excluding).values_list("pk", flat=True)]
+
+    def perform_create(self, serializer) -> None:
+        fields = dict(serializer.validated_data)
+        initiative = fields.pop("initiative")
+        self.check_create_on("portfolio.add_kpi", initiative)
+        kept = call_service(
+            services.kpis_replace, actor=self.request.user, initiative=initiative,
+            kpis=[*self._others(initiative), fields],
+        )
+        serializer.instance = kept[-1]
+
+    def perform_update(self, serializer) -> None:
+        kpi = serializer.instance
+        fields = {k: v for k, v in serializer.validated_data.items() if k != "initiative"}
+        kept = call_service(
+            services.kpis_replace, actor=self.request.user, initiative=kpi.initiative,
+            kpis=[*self._others(kpi.initiative, excluding=kpi.pk), {"id": kpi.pk, **fields}],
+        )
+        serializer.instance = next(k for k in kept if k.pk == kpi.pk)
+
+    def perform_destroy(self, instance: KPI) -> None:
+        call_service(
+            services.kpis_replace, actor=self.request.user, initiative=instance.initiative,
+            kpis=self._others(instance.initiative, excluding=instance.pk),
+        )
+
+
+class DepartmentViewSet(PortfolioViewSet):
+    queryset = Department.objects.select_related("head").order_by("name")
+    serializer_class = serializers.DepartmentSerializer
+    filterset_class = filtersets.DepartmentFilterSet
+    search_fields = ["name", "code"]
+    ordering_fields = ["name", "code"]
+
+
+class CostCenterViewSet(PortfolioViewSet):
+    queryset = CostCenter.objects.select_related("department", "budget_owner").order_by("code")
+    serializer_class = serializers.CostCenterSerializer
+    filterset_class = filtersets.CostCenterFilterSet
+    search_fields = ["code", "name", "department__name"]
+    ordering_fields = ["code", "name", "department__name"]
+
+
+class VendorViewSet(PortfolioViewSet):
+    queryset = Vendor.objects.order_by("name")
+    serializer_class = serializers.VendorSerializer
+    filterset_class = filtersets.VendorFilterSet
+    search_fields = ["name", "website"]
+    ordering_fields = ["name"]
+
+
+class AIModelViewSet(PortfolioViewSet):
+    queryset = AIModel.objects.select_related("provider").order_by("provider__name", "name")
+    serializer_class = serializers.AIModelSerializer
+    filterset_class = filtersets.AIModelFilterSet
+    search_fields = ["name", "provider__name"]
+    ordering_fields = ["name", "provider__name", "tier", "input_price_per_mtok", "output_price_per_mtok",
+                       "context_window"]
+
+
+class LicencePoolViewSet(PortfolioViewSet):
+    """Licence pools: administrators buy them; the owner of the initiative a pool serves may adjust it."""
+
+    queryset = LicencePool.objects.select_related("vendor", "initiative").order_by("tool", "pk")
+    serializer_class = serializers.LicencePoolSerializer
+    filterset_class = filtersets.LicencePoolFilterSet
+    search_fields = ["tool", "vendor__name", "initiative__name"]
+    ordering_fields = ["tool", "seats_purchased", "price_per_seat_month", "vendor__name"]
+
+    def perform_update(self, serializer) -> None:
+        # Moving a pool to another initiative needs the right on the destination too.
+        target = serializer.validated_data.get("initiative", serializer.instance.initiative)
+        if target != serializer.instance.initiative and not self.request.user.has_perm(
+            "portfolio.change_licencepool", target
+        ):
+            raise PermissionDenied("You may not move this licence pool to that initiative.")
+        super().perform_update(serializer)

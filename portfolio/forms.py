@@ -1,0 +1,205 @@
+"""Forms of the initiative page: the initiative, its business case and its KPIs, edited together.
+
+Forms only validate and shape input; the writes go through portfolio.services, called by the view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.forms import BaseModelFormSet, modelformset_factory
+
+from tollgate.roles import is_admin
+
+from .models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
+from .services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
+
+User = get_user_model()
+
+BUSINESS_CASE_PREFIX = "bc"
+KPI_PREFIX = "kpis"
+
+
+def person_label(user) -> str:
+    name = user.get_full_name()
+    return f"{name} <{user.email}>" if name and user.email else (name or user.get_username())
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_label(obj)
+
+
+class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_label(obj)
+
+
+class CostCenterChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: CostCenter) -> str:
+        return f"{obj.code} · {obj.name} ({obj.department.name})"
+
+
+class AIModelChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: AIModel) -> str:
+        return f"{obj.name} · {obj.provider.name} ({obj.get_tier_display()})"
+
+
+def _people() -> Any:
+    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+
+
+class InitiativeForm(forms.ModelForm):
+    """What an owner declares about an initiative. The stage is not here: it moves only through governance."""
+
+    cost_center = CostCenterChoiceField(
+        queryset=CostCenter.objects.select_related("department").order_by("code"),
+        required=False,
+        help_text="The cost center that pays. It must belong to the department above.",
+    )
+    vendors = forms.ModelMultipleChoiceField(
+        queryset=Vendor.objects.order_by("name"),
+        required=False,
+        help_text="Companies you buy from for this initiative. Hold Ctrl / ⌘ to pick several.",
+    )
+    ai_models = AIModelChoiceField(
+        queryset=AIModel.objects.select_related("provider").order_by("provider__name", "name"),
+        required=False,
+        label="Models",
+        help_text="Models the initiative calls. Hold Ctrl / ⌘ to pick several.",
+    )
+    delegates = PeopleChoiceField(
+        queryset=_people(),
+        required=False,
+        help_text="People who may edit and report on this initiative on the owner's behalf.",
+    )
+    owner = PersonChoiceField(
+        queryset=_people(),
+        required=False,
+        empty_label="— me —",
+        help_text="Administrators only. Leave empty to keep the current owner (or to own a new initiative yourself).",
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Comma-separated labels, e.g. gdpr, customer-facing.",
+    )
+
+    class Meta:
+        model = Initiative
+        fields = (
+            "name", "description", "category", "department", "cost_center", "owner", "start_date", "vendors",
+            "ai_models", "delegates", "tags", "declared_monthly_cost",
+        )
+        labels = {"description": "Purpose", "declared_monthly_cost": "Declared monthly cost (USD)"}
+        help_texts = {
+            "name": "A short name people will recognise, e.g. 'Support ticket summariser'.",
+            "description": "What the initiative does and for whom.",
+            "category": "The use-case category; used to spot duplicates across departments.",
+            "department": "The business unit that runs the initiative.",
+            "start_date": "When work started or will start.",
+            "declared_monthly_cost": "What you expect the initiative to cost per month, all in.",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.order_by("name")
+        if not is_admin(user):
+            del self.fields["owner"]
+        if self.instance.pk:
+            self.initial["tags"] = ", ".join(self.instance.tags or [])
+            if "owner" in self.fields:
+                self.fields["owner"].empty_label = "— keep current owner —"
+
+    def clean_tags(self) -> list[str]:
+        raw = self.cleaned_data.get("tags") or ""
+        return sorted({tag.strip() for tag in raw.split(",") if tag.strip()})
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """cleaned_data as keyword arguments of initiative_create / initiative_update; no owner means unchanged."""
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+        if values.get("owner") is None:
+            values.pop("owner", None)
+        for relation in ("vendors", "ai_models", "delegates"):
+            values[relation] = list(values[relation])
+        return values
+
+
+class BusinessCaseForm(forms.ModelForm):
+    """The case made before money is spent: baseline, expected volume and value, and the monthly TCO split."""
+
+    class Meta:
+        model = BusinessCase
+        fields = BUSINESS_CASE_FIELDS
+        labels = {
+            "problem": "Problem it solves",
+            "baseline_cost_per_outcome": "Baseline cost per outcome today (USD)",
+            "expected_monthly_value": "Expected value per month (USD)",
+            "tco_inference": "Inference / API per month (USD)",
+            "tco_compute": "Compute / GPU per month (USD)",
+            "tco_storage": "Storage per month (USD)",
+            "tco_licences": "Licences per month (USD)",
+            "tco_maintenance": "Maintenance per month (USD)",
+            "loaded_hourly_rate": "Loaded hourly rate (USD)",
+        }
+        help_texts = {
+            "problem": "The business problem, in the business's words.",
+            "process_replaced": "How the work is done today, without AI.",
+            "baseline_cost_per_outcome": "What one outcome costs today; the AI cost per outcome is compared to it.",
+            "targets": "Measurable targets, e.g. 'handle time -30% by Q3'.",
+            "oversight_hours_per_month": "Hours people spend checking or correcting the AI each month.",
+            "loaded_hourly_rate": "Fully loaded cost of one hour of those people (salary, overhead).",
+            "expected_monthly_value": "Savings or revenue per month once at scale.",
+            "success_criteria": "What must be true at the review for the initiative to continue.",
+        }
+        widgets = {
+            "problem": forms.Textarea(attrs={"rows": 3}),
+            "process_replaced": forms.Textarea(attrs={"rows": 2}),
+            "targets": forms.Textarea(attrs={"rows": 2}),
+            "success_criteria": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", BUSINESS_CASE_PREFIX)
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in BUSINESS_CASE_FIELDS}
+
+
+class KPIForm(forms.ModelForm):
+    class Meta:
+        model = KPI
+        fields = KPI_FIELDS
+        labels = {"value_per_unit": "Value per unit (USD)"}
+        help_texts = {
+            "unit": "e.g. minutes, %, tickets",
+            "value_per_unit": "USD gained per unit of improvement.",
+        }
+
+
+class BaseKPIFormSet(BaseModelFormSet):
+    def service_rows(self) -> list[dict[str, Any]]:
+        """Rows for kpis_replace: kept forms with their id (None for new ones); deleted and blank extras left out."""
+        rows = []
+        for form in self.forms:
+            if form in self.deleted_forms or not form.cleaned_data:
+                continue
+            if form.instance.pk is None and not form.has_changed():
+                continue
+            rows.append({"id": form.instance.pk, **{name: form.cleaned_data[name] for name in KPI_FIELDS}})
+        return rows
+
+
+KPIFormSet = modelformset_factory(KPI, form=KPIForm, formset=BaseKPIFormSet, extra=2, can_delete=True)
+
+
+def kpi_formset(*, initiative: Initiative | None, data: Any = None) -> BaseKPIFormSet:
+    queryset = initiative.kpis.order_by("pk") if initiative is not None else KPI.objects.none()
+    return KPIFormSet(data=data, queryset=queryset, prefix=KPI_PREFIX)

@@ -1,0 +1,187 @@
+"""Initiative pages: the portfolio list, the detail page and the one-page register / edit form.
+
+Views stay thin: they check access (tollgate.roles via PermissionRequiredMixin), read through
+portfolio.selectors and write through portfolio.services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views import View
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from tollgate.views import CsvExportMixin, PermissionRequiredMixin
+
+from .. import selectors
+from ..filtersets import InitiativeFilterSet
+from ..forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kpi_formset
+from ..models import Initiative
+from ..services import business_case_save, initiative_create, initiative_update, kpis_replace
+from ..tables import InitiativeTable
+
+PAGE_SIZE = 25
+
+
+class PortfolioListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+    """A list page: permission, filters, sortable paginated table and ?_export=csv of the filtered, sorted rows.
+
+    Subclasses declare the selector, table, filterset and titles; nothing else.
+    """
+
+    template_name = "portfolio/list.html"
+    table_pagination: ClassVar[dict[str, int]] = {"per_page": PAGE_SIZE}
+    list_selector: Callable[..., QuerySet]
+    title = ""
+    intro = ""
+
+    def get_queryset(self) -> QuerySet:
+        return type(self).list_selector(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(title=self.title, intro=self.intro)
+        return context
+
+
+class InitiativeListView(PortfolioListView):
+    permission_required = "portfolio.view_initiative"
+    list_selector = staticmethod(selectors.initiative_list)
+    filterset_class = InitiativeFilterSet
+    table_class = InitiativeTable
+    template_name = "portfolio/initiative_list.html"
+    export_name = "initiatives"
+    title = "Portfolio"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["summary"] = selectors.initiative_summary(self.object_list)
+        context["cost_by_stage"] = selectors.declared_cost_by_stage_figure(self.object_list)
+        context["can_register"] = self.request.user.has_perm("portfolio.add_initiative")
+        return context
+
+
+class InitiativeDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "portfolio.view_initiative"
+    template_name = "portfolio/initiative_detail.html"
+    context_object_name = "initiative"
+
+    def get_queryset(self) -> QuerySet[Initiative]:
+        return selectors.initiative_detail_queryset(user=self.request.user)
+
+    def get_permission_object(self) -> None:
+        # Reading is a role-wide permission, not an object one: a 403 for no role, a 404 for a missing id.
+        return None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        initiative = self.object
+        case = selectors.initiative_business_case(initiative)
+        context.update(
+            business_case=case,
+            tco_split=selectors.business_case_tco_split(case) if case else [],
+            can_edit=self.request.user.has_perm("portfolio.change_initiative", initiative),
+        )
+        return context
+
+
+def _add_service_errors(form: BaseForm, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form fields it names; anything else becomes a form-wide error."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class InitiativeFormPage(PermissionRequiredMixin, View):
+    """Initiative, business case and KPIs on one page, validated together and written in one transaction."""
+
+    template_name = "portfolio/initiative_form.html"
+    success_message = ""
+
+    def get_initiative(self) -> Initiative | None:
+        return None
+
+    def build(self, data: Any = None) -> tuple[InitiativeForm, BusinessCaseForm, BaseKPIFormSet]:
+        initiative = self.get_initiative()
+        case = selectors.initiative_business_case(initiative) if initiative else None
+        return (
+            InitiativeForm(data, instance=initiative, user=self.request.user),
+            BusinessCaseForm(data, instance=case),
+            kpi_formset(initiative=initiative, data=data),
+        )
+
+    def render_page(self, form: InitiativeForm, case_form: BusinessCaseForm, kpis: BaseKPIFormSet, errors=()):
+        return render(
+            self.request,
+            self.template_name,
+            {"initiative": self.get_initiative(), "form": form, "case_form": case_form, "kpi_formset": kpis,
+             "page_errors": list(errors)},
+        )
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_page(*self.build())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form, case_form, kpis = self.build(request.POST)
+        if not all([form.is_valid(), case_form.is_valid(), kpis.is_valid()]):
+            return self.render_page(form, case_form, kpis)
+        step: BaseForm | None = form
+        try:
+            with transaction.atomic():
+                initiative = self.save_initiative(form)
+                step = case_form
+                business_case_save(actor=request.user, initiative=initiative, **case_form.service_kwargs())
+                step = None
+                kpis_replace(actor=request.user, initiative=initiative, kpis=kpis.service_rows())
+        except ValidationError as error:
+            if step is None:
+                return self.render_page(form, case_form, kpis, errors=error.messages)
+            _add_service_errors(step, error)
+            return self.render_page(form, case_form, kpis)
+        messages.success(request, self.success_message.format(name=initiative.name))
+        return HttpResponseRedirect(initiative.get_absolute_url())
+
+    def save_initiative(self, form: InitiativeForm) -> Initiative:
+        raise NotImplementedError
+
+
+class InitiativeCreateView(InitiativeFormPage):
+    permission_required = "portfolio.add_initiative"
+    success_message = "Initiative “{name}” registered. It is proposed; submit it for review when the case is ready."
+
+    def save_initiative(self, form: InitiativeForm) -> Initiative:
+        values = form.service_kwargs()
+        owner = values.pop("owner", None) or self.request.user
+        return initiative_create(actor=self.request.user, owner=owner, **values)
+
+
+class InitiativeUpdateView(InitiativeFormPage):
+    permission_required = "portfolio.change_initiative"
+    success_message = "Initiative “{name}” saved."
+
+    def get_object(self) -> Initiative:
+        if not hasattr(self, "_initiative"):
+            queryset = selectors.initiative_detail_queryset(user=self.request.user)
+            self._initiative = get_object_or_404(queryset, pk=self.kwargs["pk"])
+        return self._initiative
+
+    def get_initiative(self) -> Initiative:
+        return self.get_object()
+
+    def save_initiative(self, form: InitiativeForm) -> Initiative:
+        # The form's instance already carries the posted values (ModelForm validation): the service gets a fresh,
+        # locked row so it sees, audits and saves the real changes.
+        initiative = Initiative.objects.select_for_update().get(pk=self.get_object().pk)
+        return initiative_update(actor=self.request.user, initiative=initiative, **form.service_kwargs())

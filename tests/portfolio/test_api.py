@@ -1,0 +1,575 @@
+"""The portfolio REST API: reads for every role, writes by role and object rule, validation, N+1, schema."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from portfolio.choices import Category, ModelTier, Stage
+from portfolio.models import KPI, BusinessCase, Department, Initiative
+from tests.factories import (
+    AIModelFactory,
+    BusinessCaseFactory,
+    CostCenterFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    KPIFactory,
+    LicencePoolFactory,
+    UserFactory,
+    VendorFactory,
+)
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["owner", "reviewer", "executive", "admin_user"]
+
+
+@pytest.fixture
+def as_user(api_client):
+    """as_user(user) -> the API client authenticated as that user."""
+
+    def _as(user):
+        api_client.force_authenticate(user)
+        return api_client
+
+    return _as
+
+
+def _results(response) -> list[dict]:
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def _initiative_payload(department: Department, **overrides) -> dict:
+    payload = {
+        "name": "Contract clause extractor",
+        "description": "Pull renewal clauses out of supplier contracts.",
+        "category": Category.DOCUMENT_PROCESSING,
+        "department": department.pk,
+        "declared_monthly_cost": "450.00",
+    }
+    payload.update(overrides)
+    return payload
+
+
+# --- reads -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_lists_and_retrieves_the_whole_portfolio(request, as_user, role, initiative, other_initiative):
+    vendor = VendorFactory(name="Anthropic")
+    model = AIModelFactory(provider=vendor, name="claude-haiku")
+    initiative.vendors.set([vendor])
+    initiative.ai_models.set([model])
+    case = BusinessCaseFactory(initiative=initiative)
+    client = as_user(request.getfixturevalue(role))
+
+    rows = _results(client.get(reverse("api:initiative-list")))
+    assert {r["id"] for r in rows} == {initiative.pk, other_initiative.pk}
+
+    detail = client.get(reverse("api:initiative-detail", args=[initiative.pk])).json()
+    assert detail["department_name"] == initiative.department.name
+    assert detail["owner_email"] == initiative.owner.email
+    assert detail["vendor_names"] == ["Anthropic"]
+    assert detail["ai_model_names"] == ["claude-haiku"]
+    assert detail["business_case"] == case.pk
+    assert detail["stage"] == Stage.PROPOSED
+    other = client.get(reverse("api:initiative-detail", args=[other_initiative.pk])).json()
+    assert other["business_case"] is None
+
+
+def test_user_without_a_role_reads_nothing(as_user, initiative):
+    client = as_user(UserFactory())
+    assert client.get(reverse("api:initiative-list")).status_code == 403
+    assert client.get(reverse("api:initiative-detail", args=[initiative.pk])).status_code == 403
+
+
+def test_anonymous_is_refused(api_client, initiative):
+    assert api_client.get(reverse("api:initiative-list")).status_code in (401, 403)
+    assert api_client.get(reverse("api:department-list")).status_code in (401, 403)
+
+
+def test_api_root_lists_the_endpoints(as_user, reviewer):
+    response = as_user(reviewer).get(reverse("api:api-root"))
+    assert response.status_code == 200
+    assert "licence-pools" in response.json()
+
+
+def test_initiative_filters(as_user, reviewer, owner, other_owner):
+    sales = DepartmentFactory(code="sales")
+    vendor = VendorFactory()
+    a = InitiativeFactory(owner=owner, department=sales, category=Category.FORECASTING, vendors=[vendor])
+    b = InitiativeFactory(owner=other_owner, stage=Stage.PILOT, category=Category.CLASSIFICATION)
+    c = InitiativeFactory(owner=other_owner, stage=Stage.PRODUCTION, category=Category.CLASSIFICATION)
+    client = as_user(reviewer)
+    url = reverse("api:initiative-list")
+
+    def ids(params: dict) -> set[int]:
+        return {r["id"] for r in _results(client.get(url, params))}
+
+    assert ids({"department": sales.pk}) == {a.pk}
+    assert ids({"department__code": "sales"}) == {a.pk}
+    assert ids({"stage": Stage.PILOT}) == {b.pk}
+    assert ids({"stage": [Stage.PILOT, Stage.PRODUCTION]}) == {b.pk, c.pk}
+    assert ids({"category": Category.CLASSIFICATION}) == {b.pk, c.pk}
+    assert ids({"vendor": vendor.pk}) == {a.pk}
+    assert ids({"owner": other_owner.pk}) == {b.pk, c.pk}
+    assert ids({"owner_email": owner.email.upper()}) == {a.pk}
+    assert client.get(url, {"stage": "nonsense"}).status_code == 400
+
+
+def test_initiative_search_and_ordering(as_user, executive):
+    InitiativeFactory(name="Invoice reader", description="OCR of supplier invoices", external_id="SAP-1")
+    InitiativeFactory(name="Chat helper", description="Answers HR questions", external_id="SAP-2")
+    InitiativeFactory(name="Lead scorer", description="", external_id="CRM-77")
+    client = as_user(executive)
+    url = reverse("api:initiative-list")
+
+    assert [r["name"] for r in _results(client.get(url, {"search": "supplier"}))] == ["Invoice reader"]
+    assert [r["name"] for r in _results(client.get(url, {"search": "crm-77"}))] == ["Lead scorer"]
+    assert [r["name"] for r in _results(client.get(url, {"search": "chat"}))] == ["Chat helper"]
+    names = [r["name"] for r in _results(client.get(url, {"ordering": "-name"}))]
+    assert names == sorted(names, reverse=True)
+
+
+def test_initiative_list_is_paginated(as_user, reviewer):
+    InitiativeFactory.create_batch(3)
+    body = as_user(reviewer).get(reverse("api:initiative-list")).json()
+    assert body["count"] == 3 and len(body["results"]) == 3 and body["next"] is None
+
+
+def _count_list_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _rich_initiatives(n: int) -> None:
+    # Shared people: hashing a password per row would make this slow, and select_related works per row anyway.
+    owner, delegate = UserFactory(role=Role.OWNER), UserFactory()
+    for _ in range(n):
+        initiative = InitiativeFactory(owner=owner, vendors=[VendorFactory()], delegates=[delegate])
+        initiative.ai_models.set([AIModelFactory()])
+        BusinessCaseFactory(initiative=initiative)
+        KPIFactory(initiative=initiative)
+        LicencePoolFactory(initiative=initiative, vendor=VendorFactory())
+        CostCenterFactory(department=initiative.department)
+
+
+@pytest.mark.parametrize(
+    "basename", ["initiative", "businesscase", "kpi", "department", "costcenter", "vendor", "aimodel", "licencepool"]
+)
+def test_list_endpoints_do_not_query_per_row(as_user, reviewer, basename):
+    client = as_user(reviewer)
+    url = reverse(f"api:{basename}-list")
+    _rich_initiatives(3)
+    client.get(url)  # warm the per-user caches (group names) so both counts measure the same work
+    few = _count_list_queries(client, url)
+    _rich_initiatives(17)
+    assert len(_results(client.get(url))) >= 20
+    assert _count_list_queries(client, url) == few
+
+
+# --- initiative writes ---------------------------------------------------------------------------------------------
+
+
+def test_owner_registers_an_initiative_for_themself(as_user, owner):
+    department = DepartmentFactory()
+    cost_center = CostCenterFactory(department=department)
+    vendor = VendorFactory()
+    response = as_user(owner).post(
+        reverse("api:initiative-list"),
+        _initiative_payload(department, cost_center=cost_center.pk, vendors=[vendor.pk], stage=Stage.PRODUCTION,
+                            tags=["gdpr", "gdpr", "legal"]),
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    created = Initiative.objects.get(pk=response.json()["id"])
+    assert created.owner == owner
+    assert created.stage == Stage.PROPOSED  # stage is read-only in the API
+    assert created.external_id.startswith("TG-")
+    assert list(created.vendors.all()) == [vendor]
+    assert created.tags == ["gdpr", "legal"]
+    assert response.json()["owner_email"] == owner.email
+
+
+def test_external_id_is_kept_on_create_and_read_only_after(as_user, owner):
+    client = as_user(owner)
+    response = client.post(
+        reverse("api:initiative-list"), _initiative_payload(DepartmentFactory(), external_id="SN-4411"), format="json"
+    )
+    assert response.status_code == 201, response.content
+    pk = response.json()["id"]
+    assert response.json()["external_id"] == "SN-4411"
+    client.patch(reverse("api:initiative-detail", args=[pk]), {"external_id": "SN-9999"}, format="json")
+    assert Initiative.objects.get(pk=pk).external_id == "SN-4411"
+
+
+@pytest.mark.parametrize("role", ["executive", "reviewer"])
+def test_read_only_roles_cannot_register(request, as_user, role):
+    response = as_user(request.getfixturevalue(role)).post(
+        reverse("api:initiative-list"), _initiative_payload(DepartmentFactory()), format="json"
+    )
+    assert response.status_code == 403
+    assert not Initiative.objects.exists()
+
+
+def test_anonymous_cannot_register(api_client):
+    response = api_client.post(reverse("api:initiative-list"), _initiative_payload(DepartmentFactory()), format="json")
+    assert response.status_code in (401, 403)
+    assert not Initiative.objects.exists()
+
+
+def test_owner_cannot_register_for_someone_else_but_admin_can(as_user, owner, other_owner, admin_user):
+    department = DepartmentFactory()
+    url = reverse("api:initiative-list")
+    refused = as_user(owner).post(url, _initiative_payload(department, owner=other_owner.pk), format="json")
+    assert refused.status_code == 400 and "owner" in refused.json()
+
+    accepted = as_user(admin_user).post(url, _initiative_payload(department, owner=other_owner.pk), format="json")
+    assert accepted.status_code == 201, accepted.content
+    assert Initiative.objects.get(pk=accepted.json()["id"]).owner == other_owner
+
+
+def test_owner_updates_own_initiative_not_another(as_user, owner, initiative, other_initiative):
+    client = as_user(owner)
+    own = client.patch(reverse("api:initiative-detail", args=[initiative.pk]), {"name": "Renamed"}, format="json")
+    assert own.status_code == 200, own.content
+    assert own.json()["name"] == "Renamed"
+    initiative.refresh_from_db()
+    assert initiative.name == "Renamed"
+
+    other = client.patch(reverse("api:initiative-detail", args=[other_initiative.pk]), {"name": "X"}, format="json")
+    assert other.status_code == 403
+    other_initiative.refresh_from_db()
+    assert other_initiative.name != "X"
+
+
+def test_delegate_updates_the_initiative(as_user, other_owner):
+    delegate = UserFactory(role=Role.OWNER)
+    initiative = InitiativeFactory(owner=other_owner, delegates=[delegate])
+    response = as_user(delegate).patch(
+        reverse("api:initiative-detail", args=[initiative.pk]), {"declared_monthly_cost": "99.50"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    initiative.refresh_from_db()
+    assert initiative.declared_monthly_cost == Decimal("99.50")
+
+
+def test_stage_cannot_be_changed_through_the_api(as_user, owner, initiative):
+    response = as_user(owner).patch(
+        reverse("api:initiative-detail", args=[initiative.pk]), {"stage": Stage.PRODUCTION}, format="json"
+    )
+    assert response.status_code == 200
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PROPOSED
+
+
+@pytest.mark.parametrize("role", ["reviewer", "executive"])
+def test_reviewers_and_executives_cannot_update(request, as_user, role, initiative):
+    response = as_user(request.getfixturevalue(role)).patch(
+        reverse("api:initiative-detail", args=[initiative.pk]), {"name": "Nope"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_executive_cannot_update_even_what_they_own(as_user, executive):
+    initiative = InitiativeFactory(owner=executive)
+    response = as_user(executive).patch(
+        reverse("api:initiative-detail", args=[initiative.pk]), {"name": "Nope"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_admin_updates_any_initiative_with_put(as_user, admin_user, initiative):
+    vendor = VendorFactory()
+    payload = _initiative_payload(initiative.department, name="Admin edit", vendors=[vendor.pk],
+                                  cost_center=initiative.cost_center_id, owner=initiative.owner_id)
+    response = as_user(admin_user).put(reverse("api:initiative-detail", args=[initiative.pk]), payload, format="json")
+    assert response.status_code == 200, response.content
+    initiative.refresh_from_db()
+    assert initiative.name == "Admin edit"
+    assert list(initiative.vendors.all()) == [vendor]
+
+
+def test_only_admin_deletes_initiatives(as_user, owner, admin_user, initiative):
+    url = reverse("api:initiative-detail", args=[initiative.pk])
+    assert as_user(owner).delete(url).status_code == 403
+    assert as_user(admin_user).delete(url).status_code == 204
+    assert not Initiative.objects.filter(pk=initiative.pk).exists()
+
+
+def test_negative_declared_cost_is_rejected_naming_the_field(as_user, owner):
+    response = as_user(owner).post(
+        reverse("api:initiative-list"),
+        _initiative_payload(DepartmentFactory(), declared_monthly_cost="-5"),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "declared_monthly_cost" in response.json()
+
+
+def test_unknown_category_is_rejected_naming_the_field(as_user, owner):
+    response = as_user(owner).post(
+        reverse("api:initiative-list"), _initiative_payload(DepartmentFactory(), category="telepathy"), format="json"
+    )
+    assert response.status_code == 400
+    assert "category" in response.json()
+
+
+def test_cost_center_of_another_department_is_rejected(as_user, owner, initiative):
+    foreign = CostCenterFactory()  # its own department
+    client = as_user(owner)
+    response = client.post(
+        reverse("api:initiative-list"),
+        _initiative_payload(DepartmentFactory(), cost_center=foreign.pk),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "cost_center" in response.json()
+
+    response = client.patch(
+        reverse("api:initiative-detail", args=[initiative.pk]), {"cost_center": foreign.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "cost_center" in response.json()
+    initiative.refresh_from_db()
+    assert initiative.cost_center != foreign
+
+
+def test_token_authentication(api_client, owner, initiative):
+    token = Token.objects.create(user=owner)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api_client.get(reverse("api:initiative-list")).status_code == 200
+    response = api_client.patch(
+        reverse("api:initiative-detail", args=[initiative.pk]), {"name": "By token"}, format="json"
+    )
+    assert response.status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
+    assert api_client.get(reverse("api:initiative-list")).status_code in (401, 403)
+
+
+def test_token_endpoint_issues_a_token(api_client, owner):
+    from tests.factories import PASSWORD
+
+    response = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.json()["token"] == Token.objects.get(user=owner).key
+
+
+# --- business cases and KPIs ---------------------------------------------------------------------------------------
+
+
+def _business_case_payload(initiative: Initiative) -> dict:
+    return {
+        "initiative": initiative.pk,
+        "problem": "Clauses are read by hand.",
+        "expected_monthly_volume": 1000,
+        "tco_inference": "300.00",
+        "tco_maintenance": "100.00",
+        "oversight_hours_per_month": "10.0",
+        "loaded_hourly_rate": "50.00",
+    }
+
+
+def test_owner_creates_business_case_for_own_initiative_only(as_user, owner, initiative, other_initiative):
+    client = as_user(owner)
+    url = reverse("api:businesscase-list")
+    response = client.post(url, _business_case_payload(initiative), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    case = BusinessCase.objects.get(initiative=initiative)
+    assert body["id"] == case.pk
+    assert Decimal(body["oversight_cost"]) == case.oversight_cost == Decimal("500.00")
+    assert Decimal(body["tco_monthly"]) == case.tco_monthly
+    assert Decimal(body["expected_cost_per_outcome"]) == case.expected_cost_per_outcome
+
+    refused = client.post(url, _business_case_payload(other_initiative), format="json")
+    assert refused.status_code == 403
+    assert not BusinessCase.objects.filter(initiative=other_initiative).exists()
+
+
+@pytest.mark.parametrize("role", ["reviewer", "executive"])
+def test_read_only_roles_cannot_create_business_cases(request, as_user, role, initiative):
+    response = as_user(request.getfixturevalue(role)).post(
+        reverse("api:businesscase-list"), _business_case_payload(initiative), format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_anonymous_cannot_create_business_cases(api_client, initiative):
+    response = api_client.post(reverse("api:businesscase-list"), _business_case_payload(initiative), format="json")
+    assert response.status_code in (401, 403)
+
+
+def test_second_business_case_for_an_initiative_is_rejected(as_user, owner, initiative):
+    BusinessCaseFactory(initiative=initiative)
+    response = as_user(owner).post(reverse("api:businesscase-list"), _business_case_payload(initiative), format="json")
+    assert response.status_code == 400
+    assert "initiative" in response.json()
+
+
+def test_business_case_update_and_delete_rules(as_user, owner, reviewer, admin_user, initiative, other_initiative):
+    own = BusinessCaseFactory(initiative=initiative)
+    others = BusinessCaseFactory(initiative=other_initiative)
+    client = as_user(owner)
+
+    response = client.patch(reverse("api:businesscase-detail", args=[own.pk]),
+                            {"expected_monthly_volume": 500, "initiative": other_initiative.pk}, format="json")
+    assert response.status_code == 200, response.content
+    own.refresh_from_db()
+    assert own.expected_monthly_volume == 500
+    assert own.initiative == initiative  # initiative is fixed after create
+    assert client.patch(reverse("api:businesscase-detail", args=[others.pk]), {"targets": "x"},
+                        format="json").status_code == 403
+    negative = client.patch(reverse("api:businesscase-detail", args=[own.pk]), {"tco_compute": "-1"}, format="json")
+    assert negative.status_code == 400 and "tco_compute" in negative.json()
+
+    assert as_user(reviewer).patch(reverse("api:businesscase-detail", args=[own.pk]), {"targets": "x"},
+                                   format="json").status_code == 403
+    assert as_user(owner).delete(reverse("api:businesscase-detail", args=[own.pk])).status_code == 403
+    assert as_user(admin_user).delete(reverse("api:businesscase-detail", args=[own.pk])).status_code == 204
+
+
+def test_kpi_crud_by_owner(as_user, owner, initiative):
+    kept = KPIFactory(initiative=initiative, name="CSAT")
+    client = as_user(owner)
+    created = client.post(
+        reverse("api:kpi-list"),
+        {"initiative": initiative.pk, "name": "Tickets closed", "unit": "tickets", "baseline": "100",
+         "target": "150", "direction": "increase", "value_per_unit": "3.5"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    assert KPI.objects.get(pk=pk).target == Decimal("150")
+
+    listed = _results(client.get(reverse("api:kpi-list"), {"initiative": initiative.pk}))
+    assert {r["id"] for r in listed} == {kept.pk, pk}
+
+    updated = client.patch(reverse("api:kpi-detail", args=[pk]), {"target": "175"}, format="json")
+    assert updated.status_code == 200, updated.content
+    assert KPI.objects.get(pk=pk).target == Decimal("175")
+
+    assert client.delete(reverse("api:kpi-detail", args=[pk])).status_code == 204
+    assert list(initiative.kpis.all()) == [kept]  # the other KPI survives the replace
+
+
+def test_kpi_rules_follow_the_initiative(as_user, owner, reviewer, other_initiative):
+    theirs = KPIFactory(initiative=other_initiative)
+    client = as_user(owner)
+    refused = client.post(reverse("api:kpi-list"), {"initiative": other_initiative.pk, "name": "Sneaky"},
+                          format="json")
+    assert refused.status_code == 403
+    assert client.patch(reverse("api:kpi-detail", args=[theirs.pk]), {"name": "X"}, format="json").status_code == 403
+    assert client.delete(reverse("api:kpi-detail", args=[theirs.pk])).status_code == 403
+    assert as_user(reviewer).delete(reverse("api:kpi-detail", args=[theirs.pk])).status_code == 403
+    assert KPI.objects.filter(pk=theirs.pk).exists()
+
+
+def test_kpi_invalid_direction_names_the_field(as_user, owner, initiative):
+    response = as_user(owner).post(
+        reverse("api:kpi-list"), {"initiative": initiative.pk, "name": "X", "direction": "sideways"}, format="json"
+    )
+    assert response.status_code == 400 and "direction" in response.json()
+
+
+# --- reference data ------------------------------------------------------------------------------------------------
+
+REFERENCE_CREATES = {
+    "department": lambda: {"name": "Legal", "code": "legal"},
+    "costcenter": lambda: {"code": "CC-LEGAL", "name": "Legal ops", "department": DepartmentFactory().pk},
+    "vendor": lambda: {"name": "Mistral", "website": "https://mistral.ai"},
+    "aimodel": lambda: {"provider": VendorFactory().pk, "name": "mistral-small", "tier": ModelTier.SMALL,
+                        "open_weights": True, "input_price_per_mtok": "0.2000"},
+    "licencepool": lambda: {"tool": "Copilot", "vendor": VendorFactory().pk, "seats_purchased": 100,
+                            "price_per_seat_month": "19.00"},
+}
+
+
+@pytest.mark.parametrize("basename", REFERENCE_CREATES)
+@pytest.mark.parametrize(("role", "expected"), [("admin_user", 201), ("owner", 403), ("reviewer", 403),
+                                                ("executive", 403)])
+def test_reference_data_is_written_by_admins_only(request, as_user, basename, role, expected):
+    payload = REFERENCE_CREATES[basename]()
+    response = as_user(request.getfixturevalue(role)).post(reverse(f"api:{basename}-list"), payload, format="json")
+    assert response.status_code == expected, response.content
+
+
+def test_reference_update_and_delete_by_admin_only(as_user, owner, admin_user):
+    vendor = VendorFactory(name="Old name")
+    url = reverse("api:vendor-detail", args=[vendor.pk])
+    assert as_user(owner).patch(url, {"name": "Hijacked"}, format="json").status_code == 403
+    assert as_user(owner).delete(url).status_code == 403
+    assert as_user(admin_user).patch(url, {"name": "New name"}, format="json").status_code == 200
+    vendor.refresh_from_db()
+    assert vendor.name == "New name"
+    assert as_user(admin_user).delete(url).status_code == 204
+
+
+def test_deleting_referenced_reference_data_is_a_conflict(as_user, admin_user, initiative):
+    response = as_user(admin_user).delete(reverse("api:department-detail", args=[initiative.department_id]))
+    assert response.status_code == 409
+    assert Department.objects.filter(pk=initiative.department_id).exists()
+
+
+def test_licence_pool_monthly_cost_and_owner_edit(as_user, owner, initiative, other_initiative):
+    pool = LicencePoolFactory(initiative=initiative, seats_purchased=10, price_per_seat_month=Decimal("19.00"))
+    client = as_user(owner)
+    body = client.get(reverse("api:licencepool-detail", args=[pool.pk])).json()
+    assert Decimal(body["monthly_cost"]) == pool.monthly_cost == Decimal("190.00")
+
+    assert client.patch(reverse("api:licencepool-detail", args=[pool.pk]), {"seats_purchased": 12},
+                        format="json").status_code == 200
+    moved = client.patch(reverse("api:licencepool-detail", args=[pool.pk]), {"initiative": other_initiative.pk},
+                         format="json")
+    assert moved.status_code == 403
+    pool.refresh_from_db()
+    assert (pool.seats_purchased, pool.initiative) == (12, initiative)
+
+
+def test_reference_filters(as_user, reviewer, initiative):
+    sales, ops = DepartmentFactory(), DepartmentFactory()
+    cc = CostCenterFactory(department=sales)
+    CostCenterFactory(department=ops)
+    provider = VendorFactory()
+    small = AIModelFactory(provider=provider, tier=ModelTier.SMALL, open_weights=True)
+    AIModelFactory(provider=provider, tier=ModelTier.FRONTIER)
+    AIModelFactory(tier=ModelTier.SMALL)
+    pool = LicencePoolFactory(initiative=initiative, vendor=provider)
+    LicencePoolFactory(initiative=None, vendor=VendorFactory())
+    client = as_user(reviewer)
+
+    def ids(basename: str, params: dict) -> set[int]:
+        return {r["id"] for r in _results(client.get(reverse(f"api:{basename}-list"), params))}
+
+    assert ids("costcenter", {"department": sales.pk}) == {cc.pk}
+    assert ids("aimodel", {"provider": provider.pk, "tier": ModelTier.SMALL}) == {small.pk}
+    assert ids("aimodel", {"open_weights": "true"}) == {small.pk}
+    assert ids("licencepool", {"initiative": initiative.pk}) == {pool.pk}
+    assert ids("licencepool", {"vendor": provider.pk}) == {pool.pk}
+
+
+# --- schema --------------------------------------------------------------------------------------------------------
+
+
+def test_schema_endpoint_renders_for_a_logged_in_user(as_user, api_client, reviewer):
+    assert api_client.get(reverse("schema")).status_code in (401, 403)
+    response = as_user(reviewer).get(reverse("schema"), {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/initiatives/" in paths and "/api/licence-pools/{id}/" in paths
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out), stdout=io.StringIO())
+    assert "/api/business-cases/" in out.read_text()

@@ -1,0 +1,122 @@
+"""Forms of the initiative page: owner field, tags, service arguments and KPI rows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from portfolio.choices import Category, KpiDirection
+from portfolio.forms import BusinessCaseForm, InitiativeForm, kpi_formset
+from tests.factories import CostCenterFactory, DepartmentFactory, KPIFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def initiative_data(department, **overrides) -> dict:
+    data = {
+        "name": "Contract reviewer",
+        "description": "",
+        "category": Category.DOCUMENT_PROCESSING,
+        "department": department.pk,
+        "declared_monthly_cost": "250",
+        "tags": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_only_administrators_get_the_owner_field(owner, admin_user, reviewer):
+    assert "owner" not in InitiativeForm(user=owner).fields
+    assert "owner" not in InitiativeForm(user=reviewer).fields
+    assert "owner" in InitiativeForm(user=admin_user).fields
+
+
+def test_stage_is_not_editable(owner):
+    assert "stage" not in InitiativeForm(user=owner).fields
+
+
+def test_tags_are_split_trimmed_and_deduplicated(owner):
+    form = InitiativeForm(initiative_data(DepartmentFactory(), tags=" gdpr, customer-facing ,, gdpr "), user=owner)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["tags"] == ["customer-facing", "gdpr"]
+
+
+def test_edit_form_shows_tags_as_text(owner, initiative):
+    initiative.tags = ["a", "b"]
+    form = InitiativeForm(instance=initiative, user=owner)
+    assert form.initial["tags"] == "a, b"
+
+
+def test_service_kwargs_leave_owner_out_when_not_picked(admin_user, owner):
+    department = DepartmentFactory()
+    cost_center = CostCenterFactory(department=department)
+    vendor = VendorFactory()
+    form = InitiativeForm(
+        initiative_data(department, cost_center=cost_center.pk, vendors=[vendor.pk], owner=""), user=admin_user
+    )
+    assert form.is_valid(), form.errors
+    kwargs = form.service_kwargs()
+    assert "owner" not in kwargs
+    assert kwargs["vendors"] == [vendor]
+    assert kwargs["ai_models"] == [] and kwargs["delegates"] == []
+    assert kwargs["declared_monthly_cost"] == Decimal("250")
+    assert kwargs["cost_center"] == cost_center
+
+    picked = InitiativeForm(initiative_data(department, owner=owner.pk), user=admin_user)
+    assert picked.is_valid(), picked.errors
+    assert picked.service_kwargs()["owner"] == owner
+
+
+def test_negative_declared_cost_is_invalid(owner):
+    form = InitiativeForm(initiative_data(DepartmentFactory(), declared_monthly_cost="-1"), user=owner)
+    assert not form.is_valid()
+    assert "declared_monthly_cost" in form.errors
+
+
+def test_business_case_form_uses_bc_prefix_and_rejects_negative_costs():
+    form = BusinessCaseForm({"bc-tco_inference": "-5"})
+    assert form.prefix == "bc"
+    assert not form.is_valid()
+    assert "tco_inference" in form.errors
+
+
+def _management(total: int, initial: int) -> dict:
+    return {"kpis-TOTAL_FORMS": str(total), "kpis-INITIAL_FORMS": str(initial), "kpis-MIN_NUM_FORMS": "0",
+            "kpis-MAX_NUM_FORMS": "1000"}
+
+
+def test_new_kpi_formset_has_two_blank_rows():
+    formset = kpi_formset(initiative=None)
+    assert formset.prefix == "kpis"
+    assert len(formset.forms) == 2
+
+
+def test_kpi_rows_keep_ids_drop_deleted_and_skip_blank_extras(initiative):
+    keep = KPIFactory(initiative=initiative, name="Keep")
+    drop = KPIFactory(initiative=initiative, name="Drop")
+    data = {
+        **_management(total=4, initial=2),
+        "kpis-0-id": str(keep.pk), "kpis-0-name": "Keep renamed", "kpis-0-direction": KpiDirection.DECREASE,
+        "kpis-1-id": str(drop.pk), "kpis-1-name": "Drop", "kpis-1-direction": KpiDirection.DECREASE,
+        "kpis-1-DELETE": "on",
+        "kpis-2-name": "New one", "kpis-2-direction": KpiDirection.INCREASE, "kpis-2-target": "10",
+        "kpis-3-name": "", "kpis-3-direction": KpiDirection.INCREASE,
+    }
+    formset = kpi_formset(initiative=initiative, data=data)
+    assert formset.is_valid(), formset.errors
+
+    rows = formset.service_rows()
+
+    assert [(r["id"], r["name"]) for r in rows] == [(keep.pk, "Keep renamed"), (None, "New one")]
+    assert rows[1]["target"] == Decimal("10")
+
+
+def test_kpi_of_another_initiative_is_never_addressed_by_id(initiative, other_initiative):
+    """A forged id of someone else's KPI is not in the formset's queryset: the row can only become a new KPI."""
+    foreign = KPIFactory(initiative=other_initiative)
+    data = {**_management(total=1, initial=1), "kpis-0-id": str(foreign.pk), "kpis-0-name": "Stolen",
+            "kpis-0-direction": KpiDirection.INCREASE}
+    formset = kpi_formset(initiative=initiative, data=data)
+    assert formset.is_valid(), formset.errors
+    assert [r["id"] for r in formset.service_rows()] == [None]

@@ -1,0 +1,663 @@
+"""Portfolio pages: lists (filters, search, sort, CSV, query counts), detail, and the one-page register / edit form."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portfolio.choices import Category, KpiDirection, Stage
+from portfolio.models import KPI, BusinessCase, Initiative
+from tests.factories import (
+    AIModelFactory,
+    BusinessCaseFactory,
+    CostCenterFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    KPIFactory,
+    LicencePoolFactory,
+    UserFactory,
+    VendorFactory,
+)
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+
+LIST_URL = reverse("portfolio:initiative_list")
+CREATE_URL = reverse("portfolio:initiative_create")
+
+
+def rows(response) -> list:
+    """Records of the table's current page."""
+    return [row.record for row in response.context["table"].page.object_list]
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+# Initiative list -----------------------------------------------------------------------------------------------------
+
+
+def test_list_requires_a_role(login):
+    nobody = UserFactory()
+    assert login(nobody).get(LIST_URL).status_code == 403
+
+
+def test_list_requires_login(client):
+    response = client.get(LIST_URL)
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_list_shows_count_and_total_declared_cost_of_filtered_set(login, reviewer):
+    InitiativeFactory(stage=Stage.PILOT, declared_monthly_cost=Decimal("100.50"))
+    InitiativeFactory(stage=Stage.PILOT, declared_monthly_cost=Decimal("200.25"))
+    InitiativeFactory(stage=Stage.PROPOSED, declared_monthly_cost=Decimal("999.00"))
+
+    response = login(reviewer).get(LIST_URL, {"stage": Stage.PILOT})
+
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert summary.count == 2
+    assert summary.declared_monthly_cost == Decimal("300.75")
+    assert "300.75" in response.content.decode()
+
+
+@pytest.mark.parametrize("param", ["department", "stage", "category", "vendor", "owner"])
+def test_each_filter_narrows_the_list(login, reviewer, param):
+    vendor_a, vendor_b = VendorFactory(), VendorFactory()
+    wanted = InitiativeFactory(stage=Stage.PILOT, category=Category.CODE_ASSISTANT, vendors=[vendor_a])
+    InitiativeFactory(stage=Stage.PRODUCTION, category=Category.TRANSLATION, vendors=[vendor_b])
+    value = {
+        "department": wanted.department.pk,
+        "stage": wanted.stage,
+        "category": wanted.category,
+        "vendor": vendor_a.pk,
+        "owner": wanted.owner.pk,
+    }[param]
+
+    client = login(reviewer)
+    assert len(rows(client.get(LIST_URL))) == 2
+    assert rows(client.get(LIST_URL, {param: value})) == [wanted]
+
+
+@pytest.mark.parametrize(
+    "field, value, query",
+    [("name", "Contract clause extractor", "clause"), ("description", "Reads supplier invoices", "invoices"),
+     ("external_id", "SNOW-4242", "snow-4242")],
+)
+def test_search_covers_name_description_and_external_id(login, reviewer, field, value, query):
+    wanted = InitiativeFactory(**{field: value})
+    InitiativeFactory(name="Unrelated", description="Something else", external_id="OTHER-1")
+
+    assert rows(login(reviewer).get(LIST_URL, {"q": query})) == [wanted]
+
+
+def test_sort_by_declared_monthly_cost(login, reviewer):
+    cheap = InitiativeFactory(declared_monthly_cost=Decimal("10"))
+    dear = InitiativeFactory(declared_monthly_cost=Decimal("5000"))
+    middle = InitiativeFactory(declared_monthly_cost=Decimal("700"))
+    client = login(reviewer)
+
+    assert rows(client.get(LIST_URL, {"sort": "-declared_monthly_cost"})) == [dear, middle, cheap]
+    assert rows(client.get(LIST_URL, {"sort": "declared_monthly_cost"})) == [cheap, middle, dear]
+
+
+def test_list_paginates_25_per_page(login, reviewer):
+    InitiativeFactory.create_batch(27)
+    client = login(reviewer)
+
+    assert len(rows(client.get(LIST_URL))) == 25
+    assert len(rows(client.get(LIST_URL, {"page": 2}))) == 2
+
+
+def test_csv_export_has_header_and_all_filtered_sorted_rows(login, reviewer):
+    department = DepartmentFactory(name="Customer Service")
+    for i in range(27):
+        InitiativeFactory(department=department, name=f"Bot {i:02d}", declared_monthly_cost=Decimal(i))
+    InitiativeFactory(name="Elsewhere")
+
+    response = login(reviewer).get(LIST_URL, {"department": department.pk, "sort": "-name", "_export": "csv"})
+
+    assert response.status_code == 200
+    assert 'filename="initiatives.csv"' in response["Content-Disposition"]
+    header, *body = csv_rows(response)
+    assert header[:3] == ["Name", "External id", "Department"]
+    assert "Declared monthly cost (USD)" in header
+    assert len(body) == 27  # every page, not just the first 25
+    assert [r[0] for r in body] == [f"Bot {i:02d}" for i in reversed(range(27))]
+    assert all(r[2] == "Customer Service" for r in body)
+    stage_col = header.index("Stage")
+    assert body[0][stage_col] == "Proposed"  # the label, not the HTML badge
+
+
+def test_register_button_only_for_those_who_may_register(login, owner, reviewer):
+    assert "Register initiative</a>" in login(owner).get(LIST_URL).content.decode()
+    content = login(reviewer).get(LIST_URL).content.decode()
+    assert reverse("portfolio:initiative_create") not in content.split("<main", 1)[1]
+    assert "Export CSV" in content
+
+
+def test_list_chart_uses_local_plotly_and_server_side_figure(login, reviewer):
+    InitiativeFactory(stage=Stage.PILOT, declared_monthly_cost=Decimal("300"))
+    InitiativeFactory(stage=Stage.PRODUCTION, declared_monthly_cost=Decimal("1000"))
+
+    response = login(reviewer).get(LIST_URL)
+    content = response.content.decode()
+
+    assert "/static/vendor/plotly.min.js" in content
+    assert "cdn" not in content.lower()
+    figure = response.context["cost_by_stage"]
+    assert figure["data"][0]["x"] == ["Pilot", "Production"]
+    assert figure["data"][0]["y"] == [300.0, 1000.0]
+    assert 'id="cost-by-stage-data"' in content
+
+
+def _initiatives_with_vendors(n: int) -> None:
+    vendors = VendorFactory.create_batch(3)
+    for _ in range(n):
+        initiative = InitiativeFactory(vendors=vendors[:2])
+        initiative.ai_models.set([AIModelFactory(provider=vendors[2])])
+
+
+def test_list_query_count_is_constant(login, reviewer):
+    client = login(reviewer)
+    _initiatives_with_vendors(5)
+    few = count_queries(client, LIST_URL)
+    _initiatives_with_vendors(25)
+    many = count_queries(client, LIST_URL)
+    assert few == many
+
+
+def test_csv_export_query_count_is_constant(login, reviewer):
+    client = login(reviewer)
+    _initiatives_with_vendors(5)
+    few = count_queries(client, LIST_URL + "?_export=csv")
+    _initiatives_with_vendors(25)
+    many = count_queries(client, LIST_URL + "?_export=csv")
+    assert few == many
+
+
+# Initiative detail ---------------------------------------------------------------------------------------------------
+
+
+def test_detail_shows_facts_business_case_kpis_and_licences(login, reviewer):
+    model = AIModelFactory(name="gpt-4o-mini")
+    initiative = InitiativeFactory(tags=["gdpr", "customer-facing"], vendors=[model.provider])
+    initiative.ai_models.set([model])
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative, name="First contact resolution")
+    LicencePoolFactory(initiative=initiative, tool="Copilot Seats", seats_purchased=100,
+                       price_per_seat_month=Decimal("19"))
+
+    response = login(reviewer).get(initiative.get_absolute_url())
+    content = response.content.decode()
+
+    assert response.status_code == 200
+    assert initiative.external_id in content
+    assert "gpt-4o-mini" in content and "Mid" in content
+    assert "customer-facing" in content
+    # TCO: 800 + 50 + 300 + oversight 20h x 65 = 1300 -> 2450
+    assert response.context["business_case"].tco_monthly == Decimal("2450.00")
+    assert "2,450.00" in content
+    assert "1,300.00" in content and "20.0 h × 65.00/h" in content
+    assert "0.1225" in content  # expected cost per outcome = 2450 / 20000
+    assert "4.5000" in content or "4.5" in content  # baseline cost per outcome
+    assert "First contact resolution" in content
+    assert "Copilot Seats" in content and "1,900.00" in content
+
+
+def test_detail_without_business_case_renders(login, reviewer, initiative):
+    response = login(reviewer).get(initiative.get_absolute_url())
+    assert response.status_code == 200
+    assert "No business case yet" in response.content.decode()
+
+
+def test_detail_edit_button_only_for_those_who_may_edit(login, owner, reviewer, other_owner, initiative):
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    assert edit_url in login(owner).get(initiative.get_absolute_url()).content.decode()
+    assert edit_url not in login(reviewer).get(initiative.get_absolute_url()).content.decode()
+    assert edit_url not in login(other_owner).get(initiative.get_absolute_url()).content.decode()
+
+
+def test_detail_missing_initiative_is_404(login, reviewer):
+    assert login(reviewer).get(reverse("portfolio:initiative_detail", args=[999999])).status_code == 404
+
+
+def test_detail_query_count_is_constant(login, reviewer, initiative):
+    client = login(reviewer)
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative)
+    few = count_queries(client, initiative.get_absolute_url())
+    KPIFactory.create_batch(5, initiative=initiative)
+    LicencePoolFactory.create_batch(3, initiative=initiative)
+    initiative.vendors.set(VendorFactory.create_batch(4))
+    initiative.ai_models.set(AIModelFactory.create_batch(4))
+    initiative.delegates.set(UserFactory.create_batch(3))
+    LicencePoolFactory(initiative=initiative)
+    many = count_queries(client, initiative.get_absolute_url())
+    assert few == many
+
+
+# Register and edit ---------------------------------------------------------------------------------------------------
+
+
+def form_data(department, cost_center=None, kpis=(), initial_kpis=0, **overrides) -> dict:
+    """A complete POST of the one-page form; `kpis` are dicts of KPI fields (with 'id' for existing ones)."""
+    data = {
+        "name": "Invoice reader",
+        "description": "Extracts line items from supplier invoices.",
+        "category": Category.DOCUMENT_PROCESSING,
+        "department": department.pk,
+        "cost_center": cost_center.pk if cost_center else "",
+        "start_date": "2025-03-01",
+        "tags": "finance, gdpr",
+        "declared_monthly_cost": "1500.00",
+        "bc-problem": "Invoices are keyed in by hand.",
+        "bc-process_replaced": "Manual keying",
+        "bc-baseline_cost_per_outcome": "3.20",
+        "bc-outcome_unit": "invoice processed",
+        "bc-expected_monthly_volume": "10000",
+        "bc-targets": "90% straight-through",
+        "bc-tco_inference": "600",
+        "bc-tco_compute": "0",
+        "bc-tco_storage": "40",
+        "bc-tco_licences": "0",
+        "bc-oversight_hours_per_month": "10",
+        "bc-loaded_hourly_rate": "60",
+        "bc-tco_maintenance": "200",
+        "bc-expected_monthly_value": "20000",
+        "bc-min_viable_scale": "2000",
+        "bc-success_criteria": "Cost per invoice below 1 USD",
+        "kpis-TOTAL_FORMS": str(len(kpis)),
+        "kpis-INITIAL_FORMS": str(initial_kpis),
+        "kpis-MIN_NUM_FORMS": "0",
+        "kpis-MAX_NUM_FORMS": "1000",
+    }
+    for i, kpi in enumerate(kpis):
+        for key, value in kpi.items():
+            data[f"kpis-{i}-{key}"] = value
+    data.update(overrides)
+    return data
+
+
+KPI_ROW = {"name": "Cost per invoice", "unit": "USD", "baseline": "3.20", "target": "0.80",
+           "direction": KpiDirection.DECREASE, "value_per_unit": "1"}
+BLANK_KPI_ROW = {"name": "", "unit": "", "baseline": "", "target": "", "direction": KpiDirection.INCREASE,
+                 "value_per_unit": ""}
+
+
+def test_create_form_renders_three_sections_with_stable_ids(login, owner):
+    response = login(owner).get(CREATE_URL)
+    content = response.content.decode()
+    assert response.status_code == 200
+    for section in ("Initiative", "Business case", "KPIs"):
+        assert f"<legend>{section}</legend>" in content
+    for element_id in ('id="id_name"', 'id="id_cost_center"', 'id="id_bc-tco_inference"', 'id="id_kpis-0-name"',
+                       'id="id_kpis-1-name"', 'name="kpis-TOTAL_FORMS"'):
+        assert element_id in content
+    assert 'name="stage"' not in content
+    assert 'name="owner"' not in content  # only administrators pick another owner
+
+
+def test_owner_registers_initiative_with_business_case_and_kpis(login, owner):
+    department = DepartmentFactory()
+    cost_center = CostCenterFactory(department=department)
+    vendor = VendorFactory()
+    data = form_data(department, cost_center, kpis=[KPI_ROW, BLANK_KPI_ROW], vendors=[vendor.pk])
+
+    response = login(owner).post(CREATE_URL, data)
+
+    initiative = Initiative.objects.get(name="Invoice reader")
+    assert response.status_code == 302
+    assert response["Location"] == initiative.get_absolute_url()
+    assert initiative.owner == owner
+    assert initiative.stage == Stage.PROPOSED
+    assert initiative.cost_center == cost_center
+    assert initiative.tags == ["finance", "gdpr"]
+    assert list(initiative.vendors.all()) == [vendor]
+    assert initiative.external_id.startswith("TG-")
+    case = initiative.business_case
+    assert case.tco_monthly == Decimal("1440.00")  # 600 + 40 + 200 + 10h x 60
+    assert case.outcome_unit == "invoice processed"
+    assert [(k.name, k.direction, k.target) for k in initiative.kpis.all()] == [
+        ("Cost per invoice", KpiDirection.DECREASE, Decimal("0.8"))
+    ]
+    follow = login(owner).get(response["Location"])
+    assert "registered" in follow.content.decode()
+
+
+def test_admin_may_register_for_another_owner(login, admin_user, owner):
+    department = DepartmentFactory()
+    response = login(admin_user).post(CREATE_URL, form_data(department, owner=owner.pk))
+    assert response.status_code == 302
+    assert Initiative.objects.get(name="Invoice reader").owner == owner
+
+
+def test_owner_cannot_smuggle_another_owner_or_a_stage(login, owner, other_owner):
+    department = DepartmentFactory()
+    login(owner).post(CREATE_URL, form_data(department, owner=other_owner.pk, stage=Stage.PRODUCTION))
+    initiative = Initiative.objects.get(name="Invoice reader")
+    assert initiative.owner == owner
+    assert initiative.stage == Stage.PROPOSED
+
+
+@pytest.mark.parametrize("role", [Role.EXECUTIVE, Role.REVIEWER])
+def test_executives_and_reviewers_cannot_register(login, role):
+    user = UserFactory(role=role)
+    client = login(user)
+    assert client.get(CREATE_URL).status_code == 403
+    assert client.post(CREATE_URL, form_data(DepartmentFactory())).status_code == 403
+    assert not Initiative.objects.exists()
+
+
+def test_negative_cost_shows_errors_and_writes_nothing(login, owner):
+    department = DepartmentFactory()
+    data = form_data(department, kpis=[KPI_ROW], declared_monthly_cost="-5", **{"bc-tco_inference": "-1"})
+
+    response = login(owner).post(CREATE_URL, data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["declared_monthly_cost"]
+    assert response.context["case_form"].errors["tco_inference"]
+    assert "Nothing was saved" in response.content.decode()
+    assert not Initiative.objects.exists() and not BusinessCase.objects.exists() and not KPI.objects.exists()
+
+
+def test_cost_center_of_another_department_is_an_error_on_the_field_and_writes_nothing(login, owner):
+    department = DepartmentFactory()
+    foreign_cost_center = CostCenterFactory(department=DepartmentFactory())
+
+    response = login(owner).post(CREATE_URL, form_data(department, foreign_cost_center, kpis=[KPI_ROW]))
+
+    assert response.status_code == 200
+    assert "belongs to another department" in str(response.context["form"].errors["cost_center"])
+    assert not Initiative.objects.exists() and not BusinessCase.objects.exists() and not KPI.objects.exists()
+
+
+def test_a_failing_later_step_rolls_back_the_initiative(login, owner):
+    """A KPI the service rejects (full_clean) must undo the initiative and business case written before it."""
+    department = DepartmentFactory()
+    bad_kpi = {**KPI_ROW, "value_per_unit": "-3"}
+
+    response = login(owner).post(CREATE_URL, form_data(department, kpis=[bad_kpi]))
+
+    assert response.status_code == 200
+    assert not Initiative.objects.exists() and not BusinessCase.objects.exists() and not KPI.objects.exists()
+
+
+def _edit_data(initiative, **overrides) -> dict:
+    kpis = [
+        {"id": str(k.pk), "name": k.name, "unit": k.unit, "baseline": str(k.baseline), "target": str(k.target),
+         "direction": k.direction, "value_per_unit": str(k.value_per_unit)}
+        for k in initiative.kpis.order_by("pk")
+    ]
+    data = form_data(initiative.department, initiative.cost_center, kpis=kpis, initial_kpis=len(kpis))
+    data.update(overrides)
+    return data
+
+
+def test_owner_edits_initiative_business_case_and_kpis(login, owner, initiative):
+    BusinessCaseFactory(initiative=initiative)
+    keep = KPIFactory(initiative=initiative, name="Handle time")
+    drop = KPIFactory(initiative=initiative, name="Obsolete")
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    client = login(owner)
+
+    form = client.get(edit_url)
+    assert form.status_code == 200
+    assert 'value="Handle time"' in form.content.decode()
+
+    data = _edit_data(initiative, name="Renamed initiative", **{"bc-tco_inference": "900", "kpis-0-target": "3.5",
+                                                                 "kpis-1-DELETE": "on"})
+    response = client.post(edit_url, data)
+
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    initiative.refresh_from_db()
+    assert initiative.name == "Renamed initiative"
+    assert initiative.owner == owner
+    assert initiative.stage == Stage.PROPOSED
+    assert initiative.business_case.tco_inference == Decimal("900")
+    assert list(initiative.kpis.values_list("pk", "target")) == [(keep.pk, Decimal("3.5"))]
+    assert not KPI.objects.filter(pk=drop.pk).exists()
+
+
+def test_forged_kpi_id_of_another_initiative_is_left_alone(login, owner, initiative, other_initiative):
+    foreign = KPIFactory(initiative=other_initiative, name="Theirs")
+    data = form_data(initiative.department, initiative.cost_center, initial_kpis=1,
+                     kpis=[{**KPI_ROW, "id": str(foreign.pk), "name": "Mine now"}])
+
+    response = login(owner).post(reverse("portfolio:initiative_edit", args=[initiative.pk]), data)
+
+    assert response.status_code == 302
+    foreign.refresh_from_db()
+    assert (foreign.initiative, foreign.name) == (other_initiative, "Theirs")
+    assert list(initiative.kpis.values_list("name", flat=True)) == ["Mine now"]
+
+
+def test_delegate_may_edit(login, initiative):
+    delegate = UserFactory(role=Role.OWNER)
+    initiative.delegates.add(delegate)
+    response = login(delegate).post(
+        reverse("portfolio:initiative_edit", args=[initiative.pk]), _edit_data(initiative, name="By delegate")
+    )
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.name == "By delegate"
+
+
+@pytest.mark.parametrize("who", ["other_owner", "reviewer", "executive"])
+def test_others_cannot_edit(request, login, initiative, who):
+    user = request.getfixturevalue(who)
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    client = login(user)
+    assert client.get(edit_url).status_code == 403
+    assert client.post(edit_url, _edit_data(initiative, name="Hijacked")).status_code == 403
+    initiative.refresh_from_db()
+    assert initiative.name != "Hijacked"
+
+
+def test_edit_with_foreign_cost_center_keeps_the_old_values(login, owner, initiative):
+    old_cost_center = initiative.cost_center
+    foreign = CostCenterFactory(department=DepartmentFactory())
+    data = _edit_data(initiative, name="Should not stick", cost_center=foreign.pk)
+
+    response = login(owner).post(reverse("portfolio:initiative_edit", args=[initiative.pk]), data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["cost_center"]
+    initiative.refresh_from_db()
+    assert initiative.name != "Should not stick"
+    assert initiative.cost_center == old_cost_center
+    assert not BusinessCase.objects.filter(initiative=initiative).exists()
+
+
+# Reference pages -----------------------------------------------------------------------------------------------------
+
+
+def _reference_rows(n: int) -> None:
+    """n of every reference object, each linked to initiatives, models and licence pools."""
+    person = UserFactory()
+    for _ in range(n):
+        department = DepartmentFactory(head=person)
+        cost_center = CostCenterFactory(department=department, budget_owner=person)
+        vendor = VendorFactory()
+        model = AIModelFactory(provider=vendor)
+        initiative = InitiativeFactory(department=department, cost_center=cost_center, vendors=[vendor], owner=person)
+        initiative.ai_models.set([model])
+        LicencePoolFactory(vendor=vendor, initiative=initiative)
+
+
+REFERENCE_LISTS = ["department_list", "costcenter_list", "vendor_list", "aimodel_list", "licencepool_list"]
+
+
+@pytest.mark.parametrize("url_name", REFERENCE_LISTS)
+def test_reference_list_query_count_is_constant(login, reviewer, url_name):
+    client = login(reviewer)
+    url = reverse(f"portfolio:{url_name}")
+    _reference_rows(3)
+    few = count_queries(client, url)
+    _reference_rows(12)
+    many = count_queries(client, url)
+    assert few == many
+    few_csv = count_queries(client, url + "?_export=csv")
+    _reference_rows(2)
+    assert count_queries(client, url + "?_export=csv") == few_csv
+
+
+@pytest.mark.parametrize("url_name", [*REFERENCE_LISTS, "initiative_list"])
+def test_lists_need_a_role(login, url_name):
+    assert login(UserFactory()).get(reverse(f"portfolio:{url_name}")).status_code == 403
+
+
+def test_department_list_totals_are_not_multiplied_by_joins(login, reviewer):
+    department = DepartmentFactory(name="Marketing")
+    CostCenterFactory.create_batch(3, department=department)
+    InitiativeFactory(department=department, cost_center=None, declared_monthly_cost=Decimal("100"))
+    InitiativeFactory(department=department, cost_center=None, declared_monthly_cost=Decimal("250"))
+
+    response = login(reviewer).get(reverse("portfolio:department_list"), {"_export": "csv"})
+
+    header, *body = csv_rows(response)
+    assert header == ["Name", "Code", "Head", "Initiatives", "Cost centers", "Declared monthly cost (USD)"]
+    assert body == [["Marketing", department.code, "", "2", "3", "350.00"]]
+
+
+def test_department_list_search_and_sort(login, reviewer):
+    DepartmentFactory(name="Finance", code="fin")
+    DepartmentFactory(name="Legal", code="legal")
+    client = login(reviewer)
+    url = reverse("portfolio:department_list")
+    assert [d.name for d in rows(client.get(url, {"q": "fin"}))] == ["Finance"]
+    assert [d.name for d in rows(client.get(url, {"sort": "-name"}))] == ["Legal", "Finance"]
+
+
+def test_cost_center_list_filter_by_department_and_csv(login, reviewer):
+    finance = DepartmentFactory(name="Finance")
+    wanted = CostCenterFactory(code="CC-FIN-1", name="Finance ops", department=finance)
+    CostCenterFactory(code="CC-OTHER")
+    InitiativeFactory(department=finance, cost_center=wanted, declared_monthly_cost=Decimal("42"))
+    client = login(reviewer)
+    url = reverse("portfolio:costcenter_list")
+
+    assert rows(client.get(url, {"department": finance.pk})) == [wanted]
+    header, *body = csv_rows(client.get(url, {"department": finance.pk, "_export": "csv"}))
+    assert header == ["Code", "Name", "Department", "Budget owner", "Initiatives", "Declared monthly cost (USD)"]
+    assert body == [["CC-FIN-1", "Finance ops", "Finance", "", "1", "42.00"]]
+
+
+def test_vendor_list_counts_initiatives_and_models(login, reviewer):
+    vendor = VendorFactory(name="Acme AI")
+    AIModelFactory.create_batch(2, provider=vendor)
+    InitiativeFactory.create_batch(3, vendors=[vendor])
+    VendorFactory(name="Zeta")
+
+    response = login(reviewer).get(reverse("portfolio:vendor_list"), {"q": "acme", "_export": "csv"})
+
+    header, *body = csv_rows(response)
+    assert header == ["Name", "Website", "Initiatives", "Models"]
+    assert body == [["Acme AI", "", "3", "2"]]
+
+
+def test_model_list_filters_by_tier_and_open_weights(login, reviewer):
+    small = AIModelFactory(name="llama-small", tier="small", open_weights=True)
+    AIModelFactory(name="frontier-x", tier="frontier")
+    InitiativeFactory().ai_models.set([small])
+    client = login(reviewer)
+    url = reverse("portfolio:aimodel_list")
+
+    assert rows(client.get(url, {"tier": "small"})) == [small]
+    assert rows(client.get(url, {"open_weights": "true"})) == [small]
+    header, *body = csv_rows(client.get(url, {"q": "llama", "_export": "csv"}))
+    assert header[:3] == ["Provider", "Name", "Tier"]
+    assert body[0][:3] == [small.provider.name, "llama-small", "Small"]
+    assert body[0][-1] == "1"
+
+
+def test_licence_list_sorts_by_monthly_cost(login, reviewer):
+    big = LicencePoolFactory(tool="Big", seats_purchased=1000, price_per_seat_month=Decimal("10"))
+    small = LicencePoolFactory(tool="Small", seats_purchased=5, price_per_seat_month=Decimal("30"))
+    client = login(reviewer)
+    url = reverse("portfolio:licencepool_list")
+
+    assert rows(client.get(url, {"sort": "monthly_cost"})) == [small, big]
+    assert rows(client.get(url, {"sort": "-monthly_cost"})) == [big, small]
+    header, *body = csv_rows(client.get(url, {"q": "big", "_export": "csv"}))
+    assert header[-1] == "Monthly cost (USD)"
+    assert body == [["Big", "GitHub", big.initiative.name, "1000", "10.00", "10000.00"]]
+
+
+def test_department_detail_shows_cost_centers_people_and_initiatives(login, reviewer):
+    department = DepartmentFactory(name="Support")
+    cost_center = CostCenterFactory(department=department, code="CC-SUP")
+    person = UserFactory(first_name="Pat", last_name="Member")
+    person.profile.department = department
+    person.profile.save()
+    initiative = InitiativeFactory(department=department, cost_center=cost_center, name="Ticket summariser")
+    InitiativeFactory(name="Not here")
+
+    response = login(reviewer).get(department.get_absolute_url())
+    content = response.content.decode()
+
+    assert response.status_code == 200
+    assert "CC-SUP" in content and "Pat Member" in content and "Ticket summariser" in content
+    assert "Not here" not in content
+    assert [row.record for row in response.context["initiative_table"].page.object_list] == [initiative]
+
+
+def test_cost_center_detail_shows_its_initiatives(login, reviewer):
+    cost_center = CostCenterFactory()
+    initiative = InitiativeFactory(department=cost_center.department, cost_center=cost_center)
+    InitiativeFactory(name="Other one")
+
+    response = login(reviewer).get(cost_center.get_absolute_url())
+
+    assert response.status_code == 200
+    assert [row.record for row in response.context["initiative_table"].page.object_list] == [initiative]
+    assert "Other one" not in response.content.decode()
+
+
+@pytest.mark.parametrize("kind", ["department", "costcenter"])
+def test_reference_detail_query_count_is_constant(login, reviewer, kind):
+    cost_center = CostCenterFactory()
+    department = cost_center.department
+    obj = department if kind == "department" else cost_center
+    client = login(reviewer)
+
+    def add(n: int) -> None:
+        vendor = VendorFactory()
+        for _ in range(n):
+            InitiativeFactory(department=department, cost_center=cost_center, vendors=[vendor])
+            CostCenterFactory(department=department)
+            user = UserFactory()
+            user.profile.department = department
+            user.profile.save()
+
+    add(2)
+    few = count_queries(client, obj.get_absolute_url())
+    add(10)
+    assert count_queries(client, obj.get_absolute_url()) == few
+
+
+def test_csv_is_utf8_and_parseable(login, reviewer):
+    InitiativeFactory(name="Résumé screener, v2")
+    header, *body = csv_rows(login(reviewer).get(LIST_URL, {"_export": "csv"}))
+    assert body[0][0] == "Résumé screener, v2"
+    assert json.dumps(header)  # plain strings only
