@@ -128,7 +128,7 @@ def all_url_names() -> set[str]:
     for name, pattern in _walk(get_resolver()):
         if name.startswith(EXCLUDED_PREFIXES):
             continue
-        assert not name.endswith(":") and name, f"URL pattern {pattern!r} has no name, so the role matrix cannot cover it"
+        assert name and not name.endswith(":"), f"URL pattern {pattern!r} has no name: the matrix cannot cover it"
         names.add(name)
     return names
 
