@@ -6,49 +6,34 @@ so a new page or endpoint cannot arrive without deciding who may use it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import importlib
+import importlib.util
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
-
-ANON, OWNER, OWNER_OTHER, REVIEWER, EXECUTIVE, ADMIN = "anon", "owner", "owner_other", "reviewer", "executive", "admin"
-ROLES = (ANON, OWNER, OWNER_OTHER, REVIEWER, EXECUTIVE, ADMIN)
-
-LOGIN = 302  # anonymous page requests are redirected to the login page
-DENIED = 403
-API_ANON = 401  # the API answers anonymous calls with 401 (token auth offers WWW-Authenticate)
-
-
-def everyone(status: int, anon: int = LOGIN) -> dict[str, int]:
-    return {ANON: anon, OWNER: status, OWNER_OTHER: status, REVIEWER: status, EXECUTIVE: status, ADMIN: status}
-
-
-def only(allowed: dict[str, int], anon: int = LOGIN, denied: int = DENIED) -> dict[str, int]:
-    return {role: allowed.get(role, denied) for role in ROLES} | {ANON: anon}
-
-
-@dataclass
-class Case:
-    """One request: `obj` names the fixture object whose pk goes into the URL ('own' is the owner's initiative)."""
-
-    expected: dict[str, int]
-    method: str = "get"
-    obj: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    query: str = ""
-
-
-PAGE_READ = everyone(200)
-OWN_EDIT = only({OWNER: 200, ADMIN: 200})
-ADMIN_ONLY = only({ADMIN: 200})
-API_READ = everyone(200, anon=API_ANON)
-# Writes send an empty body: a permitted caller gets past permissions to validation (400), others get 403.
-API_ADMIN_WRITE = only({ADMIN: 400}, anon=API_ANON)
-API_OWN_PATCH = only({OWNER: 200, ADMIN: 200}, anon=API_ANON)
-API_ADMIN_PATCH = only({ADMIN: 200}, anon=API_ANON)
+from tests.matrix import (
+    ADMIN,
+    ADMIN_ONLY,
+    ANON,
+    API_ADMIN_PATCH,
+    API_ADMIN_WRITE,
+    API_ANON,
+    API_OWN_PATCH,
+    API_READ,
+    EXECUTIVE,
+    LOGIN,
+    OWN_EDIT,
+    OWNER,
+    OWNER_OTHER,
+    PAGE_READ,
+    REVIEWER,
+    ROLES,
+    Case,
+    everyone,
+    only,
+)
 
 MATRIX: dict[str, list[Case]] = {
     "home": [Case(everyone(302))],
@@ -108,6 +93,12 @@ MATRIX: dict[str, list[Case]] = {
                                Case(API_OWN_PATCH, method="patch", obj="licence_pool")],
 }
 
+# Each app declares the rows of its own URLs, and the objects they need, beside its tests.
+APP_ROW_MODULES = [importlib.import_module(f"tests.{app}.matrix_rows") for app in ("governance", "reviews")
+                   if importlib.util.find_spec(f"tests.{app}.matrix_rows")]
+for _module in APP_ROW_MODULES:
+    MATRIX.update(_module.ROWS)
+
 # Patterns served by a framework with its own permission model (Django admin), or static helpers.
 EXCLUDED_PREFIXES = ("admin:",)
 
@@ -141,14 +132,14 @@ def test_every_url_is_in_the_matrix():
 
 
 @pytest.fixture
-def objects(owner, other_owner, initiative, other_initiative):
+def objects(users, initiative, other_initiative):
     from portfolio.models import ImportRun
 
     business_case = BusinessCaseFactory(initiative=initiative)
     kpi = KPIFactory(initiative=initiative)
     pool = LicencePoolFactory(initiative=initiative)
     model = initiative.ai_models.create(provider=pool.vendor, name="gpt-4o-mini", tier="small")
-    return {
+    built = {
         "own": initiative,
         "other": other_initiative,
         "business_case": business_case,
@@ -160,6 +151,9 @@ def objects(owner, other_owner, initiative, other_initiative):
         "cost_center": initiative.cost_center,
         "import_run": ImportRun.objects.create(filename="inventory.csv", actor=None),
     }
+    for module in APP_ROW_MODULES:
+        built.update(module.build_objects(built, users))
+    return built
 
 
 @pytest.fixture

@@ -84,6 +84,34 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "portfolio.view_importrun": is_admin,
 }
 
+# Segregation of duties: nobody scores, decides or gives a verdict on what they own or are delegate for.
+is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate
+
+PERMISSIONS.update({
+    # Governance: lifecycle transitions (governance/lifecycle.py names which permission each needs).
+    "governance.submit_initiative": can_edit_initiative,
+    "governance.score_initiative": is_independent_reviewer,
+    "governance.decide_initiative": is_independent_reviewer,
+    "governance.start_pilot": can_edit_initiative,
+    "governance.promote_initiative": can_edit_initiative | is_independent_reviewer,
+    "governance.retire_initiative": can_edit_initiative,
+    "governance.kill_initiative": is_independent_reviewer | (is_admin & ~is_initiative_owner_or_delegate),
+    "governance.view_policy": has_any_role,
+    "governance.change_policy": is_admin,
+    "governance.view_rubriccriterion": has_any_role,
+    "governance.change_rubriccriterion": is_admin,
+    "governance.view_audittrail": is_admin | is_reviewer | is_executive,
+    "governance.view_reviewqueue": is_reviewer,
+    # Reviews
+    "reviews.view_reviewcycle": has_any_role,
+    "reviews.manage_reviewcycle": is_admin | is_reviewer,
+    "reviews.view_valuereport": has_any_role,
+    "reviews.change_valuereport": can_edit_initiative,
+    "reviews.reopen_valuereport": is_independent_reviewer,
+    "reviews.give_verdict": is_independent_reviewer,
+    "reviews.view_notification": has_any_role,
+})
+
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)
 

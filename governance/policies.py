@@ -1,0 +1,62 @@
+"""Every threshold Tollgate applies, declared once with its type, default and allowed range.
+
+Administrators change the values (stored in governance.Policy, audited); code reads them through
+`governance.selectors.policy_value(key)`, never through constants of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class PolicyDefinition:
+    key: str
+    label: str
+    kind: str  # "int" or "decimal"
+    default: Decimal
+    minimum: Decimal
+    maximum: Decimal
+    unit: str = ""
+    help: str = ""
+
+
+def _p(key: str, label: str, kind: str, default: str, minimum: str, maximum: str, unit: str = "", help: str = ""):
+    return PolicyDefinition(key, label, kind, Decimal(default), Decimal(minimum), Decimal(maximum), unit, help)
+
+
+DEFINITIONS: tuple[PolicyDefinition, ...] = (
+    _p("intake.quorum", "Reviewer quorum", "int", "2", "1", "10", "reviewers",
+       "Reviewers who must score an intake before it can be approved."),
+    _p("intake.approval_score", "Approval threshold", "decimal", "3.0", "1", "5", "of 5",
+       "Minimum weighted rubric score (average over reviewers) to approve."),
+    _p("kill.value_per_dollar_floor", "Value per dollar floor", "decimal", "1.0", "0", "100", "x",
+       "Kill candidate when value per AI dollar stays below this..."),
+    _p("kill.value_per_dollar_quarters", "Quarters below the floor", "int", "2", "1", "8", "quarters",
+       "...for this many consecutive quarters."),
+    _p("kill.kpi_missed_share", "Share of KPI targets missed", "decimal", "0.5", "0", "1", "share",
+       "Kill candidate when at least this share of KPI targets is missed..."),
+    _p("kill.kpi_missed_reviews", "Reviews with targets missed", "int", "2", "1", "8", "reviews",
+       "...at this many reviews."),
+    _p("kill.report_overdue_days", "Value report overdue", "int", "30", "1", "365", "days",
+       "Kill candidate when a value report is overdue by more than this."),
+    _p("kill.pilot_max_months", "Pilot age without scale", "int", "9", "1", "60", "months",
+       "Kill candidate when a pilot is older than this without minimum-viable-scale evidence."),
+    _p("kill.cost_overrun_pct", "Cost overrun", "decimal", "25", "0", "1000", "%",
+       "Kill candidate when a quarter's cost is this much above the business case."),
+    _p("licence.utilisation_floor_pct", "Licence utilisation floor", "decimal", "40", "0", "100", "%",
+       "Seats active in the last 30 days / seats purchased below this is licence waste."),
+    _p("scale.value_per_dollar_min", "Scale candidate value per dollar", "decimal", "3", "0", "100", "x",
+       "Scale candidate when value per dollar is above this with targets met."),
+    _p("reviews.first_reminder_days", "First reminder", "int", "14", "0", "90", "days before due",
+       "Owners are reminded this many days before a value report is due."),
+    _p("reviews.second_reminder_days", "Second reminder", "int", "3", "0", "90", "days before due",
+       "...and again this many days before."),
+    _p("reviews.escalation_days", "Escalate overdue reports after", "int", "7", "0", "365", "days overdue",
+       "Overdue reports are escalated to the department head and the CoE after this many days."),
+    _p("forecast.price_decline_pct", "Unit price decline per year", "decimal", "60", "0", "99", "%",
+       "Expected yearly decline of inference unit prices, for the Jevons-aware forecast."),
+)
+
+BY_KEY: dict[str, PolicyDefinition] = {d.key: d for d in DEFINITIONS}
