@@ -24,6 +24,12 @@ run: setup
 	@echo "Tollgate is running at http://127.0.0.1:$(PORT)/   (Ctrl-C stops it)"
 	@echo "Database: $${DATABASE_URL:-SQLite (db.sqlite3)}; Celery: $${CELERY_BROKER_URL:-$${REDIS_URL:-tasks run in-process}}"
 	@echo ""
+	@# Without a broker, the scheduled jobs run in-process beside the web server (run_jobs); Ctrl-C stops both.
+	@if [ -z "$${CELERY_BROKER_URL:-$${REDIS_URL:-}}" ]; then \
+	  $(BIN)/python manage.py run_jobs > jobs.log 2>&1 & jobs=$$!; \
+	  trap "kill $$jobs 2>/dev/null" EXIT INT TERM; \
+	  echo "Scheduled jobs run in-process (log: jobs.log)"; \
+	fi; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
 
 test: setup
