@@ -1,1 +1,184 @@
-"""Evidence of value over time: review cycles, value reports and verdicts (reviews issue)."""
+"""Evidence of value over time: review cycles, the value report each owner submits, the verdict and the reminders."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from . import calculations
+from .choices import CycleStatus, Decision, ReminderKind, ReportState, ReportStatus
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+USER = settings.AUTH_USER_MODEL
+
+
+class ReviewCycle(models.Model):
+    """A quarter under review: every initiative in pilot or production owes one value report by `due_on`."""
+
+    name = models.CharField(max_length=20, unique=True, help_text="e.g. 2026-Q3, the quarter reviewed.")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    opens_on = models.DateField()
+    due_on = models.DateField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_start", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:cycle_detail", args=[self.pk])
+
+    def status_on(self, today: date) -> CycleStatus:
+        if self.closed_at is not None:
+            return CycleStatus.CLOSED
+        return CycleStatus.UPCOMING if today < self.opens_on else CycleStatus.OPEN
+
+    @property
+    def status(self) -> CycleStatus:
+        return self.status_on(timezone.localdate())
+
+    @property
+    def months(self) -> int:
+        return calculations.months_in_period(self.period_start, self.period_end)
+
+
+class ValueReport(models.Model):
+    """What one initiative delivered in one cycle, stated by its owner or a delegate and judged by a reviewer."""
+
+    cycle = models.ForeignKey(ReviewCycle, on_delete=models.CASCADE, related_name="reports")
+    initiative = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="value_reports")
+    status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.DRAFT, db_index=True)
+    outcome_count = models.PositiveIntegerField("outcomes in the period", null=True, blank=True)
+    active_users = models.PositiveIntegerField(null=True, blank=True)
+    oversight_hours = models.DecimalField(
+        "human oversight hours", max_digits=10, decimal_places=1, null=True, blank=True, validators=NON_NEGATIVE
+    )
+    narrative = models.TextField(blank=True)
+    stated_value = models.DecimalField(
+        "owner-stated value (USD)", **MONEY, null=True, blank=True,
+        help_text="Only when the KPIs cannot express the value; replaces the computed value and needs evidence.",
+    )
+    stated_value_evidence = models.TextField(blank=True)
+    submitted_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cycle", "initiative__name"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "initiative"], name="one_report_per_cycle")]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} · {self.cycle}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:report_detail", args=[self.pk])
+
+    def state_on(self, today: date) -> ReportState:
+        if self.status == ReportStatus.SUBMITTED:
+            return ReportState.REVIEWED if hasattr(self, "verdict") else ReportState.SUBMITTED
+        return ReportState.OVERDUE if today > self.cycle.due_on else ReportState.DUE
+
+    @property
+    def state(self) -> ReportState:
+        return self.state_on(timezone.localdate())
+
+
+class KpiActual(models.Model):
+    """The actual a KPI reached in the report's period; value = improvement against baseline x value per unit."""
+
+    report = models.ForeignKey(ValueReport, on_delete=models.CASCADE, related_name="actuals")
+    kpi = models.ForeignKey("portfolio.KPI", on_delete=models.CASCADE, related_name="actuals")
+    actual = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        ordering = ["kpi_id"]
+        constraints = [models.UniqueConstraint(fields=["report", "kpi"], name="one_actual_per_kpi")]
+        verbose_name = "KPI actual"
+
+    def __str__(self) -> str:
+        return f"{self.kpi}: {self.actual}"
+
+
+class ReportAttachment(models.Model):
+    """Evidence attached to a report; type- and size-limited (reviews.services.attachment_add)."""
+
+    report = models.ForeignKey(ValueReport, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="reviews/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField(help_text="bytes")
+    uploaded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:attachment_download", args=[self.pk])
+
+
+class Verdict(models.Model):
+    """A reviewer's decision on a submitted report, with the rationale; one per report."""
+
+    report = models.OneToOneField(ValueReport, on_delete=models.CASCADE, related_name="verdict")
+    reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    rationale = models.TextField()
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} · {self.report}"
+
+
+class ReminderLog(models.Model):
+    """One reminder or escalation sent for a report; the unique pair makes a re-run of the job a no-op."""
+
+    report = models.ForeignKey(ValueReport, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.JSONField(default=list, blank=True, help_text="E-mail addresses written to.")
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["report", "kind"], name="one_reminder_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.report}"
+
+
+class Notification(models.Model):
+    """An in-app message to one person (reminders, reopened reports, verdicts); read_at set when seen."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message
