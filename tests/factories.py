@@ -146,3 +146,62 @@ class LicencePoolFactory(factory.django.DjangoModelFactory):
     seats_purchased = 250
     price_per_seat_month = Decimal("19.00")
     initiative = factory.SubFactory(InitiativeFactory)
+
+
+# Reviews -------------------------------------------------------------------------------------------------------------
+
+from datetime import date  # noqa: E402  (appended section of the reviews app)
+
+
+class ReviewCycleFactory(factory.django.DjangoModelFactory):
+    """A cycle reviewing Q3 2026, open since 2026-10-01 and due 2026-10-31."""
+
+    class Meta:
+        model = "reviews.ReviewCycle"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"2026-Q3-{n}")
+    period_start = date(2026, 7, 1)
+    period_end = date(2026, 9, 30)
+    opens_on = date(2026, 10, 1)
+    due_on = date(2026, 10, 31)
+
+
+class ValueReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reviews.ValueReport"
+
+    cycle = factory.SubFactory(ReviewCycleFactory)
+    initiative = factory.SubFactory(InitiativeFactory, stage=Stage.PILOT)
+
+
+# --- governance ------------------------------------------------------------------------------------------------------
+
+
+class RubricCriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "governance.RubricCriterion"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Criterion {n}")
+    description = "What the reviewer looks at."
+    weight = Decimal("10")
+    order = factory.Sequence(int)
+
+
+def _days_ago(days: int):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() - timedelta(days=days)
+
+
+class IntakeSubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "governance.IntakeSubmission"
+
+    initiative = factory.SubFactory(InitiativeFactory, stage=Stage.IN_REVIEW)
+    round = factory.Sequence(lambda n: n + 1)
+    submitted_by = factory.SelfAttribute("initiative.owner")
+    submitted_at = factory.LazyFunction(lambda: _days_ago(5))  # so "days waiting" has something to show

@@ -177,12 +177,15 @@ def test_role_matrix(client, users, objects, url_name, index, role):
     user = users[role]
     if user is not None:
         client.force_login(user)
-    args = [objects[case.obj].pk] if case.obj else []
+    target = objects[case.obj] if case.obj else None
+    # An object gives its pk; a plain value (e.g. a policy key) is the URL argument itself.
+    args = [] if target is None else [target if isinstance(target, str | int) else target.pk]
     url = reverse(url_name, args=args) + (f"?{case.query}" if case.query else "")
     method = getattr(client, case.method)
     if case.method in ("post", "patch", "put"):
-        response = method(url, data=case.data, content_type="application/json") if url_name.startswith(
-            ("api:", "api_token")) else method(url, data=case.data)
+        is_api = url_name.startswith(("api:", "api_token")) or "_api:" in url_name
+        kwargs = {"content_type": "application/json"} if is_api else {}
+        response = method(url, data=case.data, **kwargs)
     else:
         response = method(url)
     expected = case.expected[role]

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tollgate.settings")
 
@@ -16,4 +17,8 @@ app.conf.beat_schedule = {
         "task": "portfolio.tasks.import_runs_expire_stale",
         "schedule": 60 * 60,
     },
+    # Reviews: daily and idempotent (a cycle, a reminder or an escalation is never sent twice).
+    "reviews-open-due-cycles": {"task": "reviews.tasks.cycles_open_due", "schedule": crontab(hour=5, minute=0)},
+    "reviews-send-reminders": {"task": "reviews.tasks.reminders_send", "schedule": crontab(hour=7, minute=0)},
+    "reviews-send-escalations": {"task": "reviews.tasks.escalations_send", "schedule": crontab(hour=7, minute=30)},
 }

@@ -57,7 +57,7 @@ def test_owner_registers_an_initiative_through_the_form(page: Page, owner, portf
     assert created.owner == owner and created.stage == Stage.PROPOSED
     assert created.business_case.baseline_cost_per_outcome == 38.5
     assert list(created.kpis.values_list("name", flat=True)) == ["Minutes per letter"]
-    expect(page.get_by_text("Minutes per letter")).to_be_visible()
+    expect(page.locator("#kpis").get_by_text("Minutes per letter")).to_be_visible()
 
 
 def test_owner_cannot_edit_someone_elses_initiative(page: Page, owner, portfolio):

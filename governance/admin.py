@@ -1,0 +1,83 @@
+"""Django admin of governance: administrators edit the rubric here (audited); everything else is read-only.
+
+auditlog's LogEntry admin is replaced by a fully read-only one: the audit trail is append-only everywhere.
+"""
+
+from __future__ import annotations
+
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
+from django.contrib import admin
+from django.http import HttpRequest
+
+from . import models
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AppendOnlyLogEntryAdmin(ReadOnlyAdmin, LogEntryAdmin):
+    """The audit log, read-only for everyone including superusers (the database refuses edits anyway)."""
+
+    actions = None
+
+
+@admin.register(models.RubricCriterion)
+class RubricCriterionAdmin(admin.ModelAdmin):
+    list_display = ["name", "weight", "active", "order"]
+    list_editable = ["weight", "active", "order"]
+    list_filter = ["active"]
+    search_fields = ["name", "description"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A criterion that was scored is kept for the record; deactivate it instead.
+        if obj is not None and obj.scores.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class IntakeScoreInline(admin.TabularInline):
+    model = models.IntakeScore
+    extra = 0
+    fields = ["reviewer", "criterion", "score", "comment", "updated_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.IntakeSubmission)
+class IntakeSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["initiative", "round", "submitted_by", "submitted_at"]
+    list_select_related = ["initiative", "submitted_by"]
+    search_fields = ["initiative__name", "initiative__external_id"]
+    inlines = [IntakeScoreInline]
+
+
+@admin.register(models.IntakeScore)
+class IntakeScoreAdmin(ReadOnlyAdmin):
+    list_display = ["submission", "reviewer", "criterion", "score", "updated_at"]
+    list_select_related = ["submission__initiative", "reviewer", "criterion"]
+    list_filter = ["criterion"]
+
+
+@admin.register(models.Policy)
+class PolicyAdmin(ReadOnlyAdmin):
+    """Values are changed on the Policies page, which validates the type and range and audits the change."""
+
+    list_display = ["key", "value", "updated_by", "updated_at"]

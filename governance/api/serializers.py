@@ -1,0 +1,133 @@
+"""Shapes of the governance API. They validate input and render output; writes go through governance.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.models import LogEntry
+from rest_framework import serializers
+
+from portfolio.tables import person_name
+
+from ..calculations import plain_number
+from ..lifecycle import TRANSITIONS
+from ..models import RubricCriterion
+from ..selectors import IntakePanel
+from ..tables import audit_changes_text, audit_event_label, audit_reason
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    transition = serializers.ChoiceField(choices=list(TRANSITIONS))
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    stage = serializers.CharField()
+    transition = serializers.CharField()
+
+
+class ScoreItemSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField()
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ScoresRequestSerializer(serializers.Serializer):
+    scores = ScoreItemSerializer(many=True, allow_empty=False)
+
+
+class RubricCriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RubricCriterion
+        fields = ["id", "name", "description", "weight", "active", "order"]
+
+
+def intake_panel_data(panel: IntakePanel) -> dict[str, Any]:
+    """The current round as JSON: criteria, each reviewer's scores and weighted score, the panel's score, quorum."""
+    return {
+        "round": panel.submission.round if panel.submission else None,
+        "submitted_at": panel.submission.submitted_at if panel.submission else None,
+        "criteria": RubricCriterionSerializer(panel.criteria, many=True).data,
+        "reviewers": [
+            {
+                "reviewer": r.reviewer.pk,
+                "reviewer_name": person_name(r.reviewer),
+                "complete": r.complete,
+                "weighted_score": f"{r.weighted_score:.2f}" if r.weighted_score is not None else None,
+                "scores": [{"criterion": s.criterion_id, "score": s.score, "comment": s.comment}
+                           for s in r.scores.values()],
+            }
+            for r in panel.reviewers
+        ],
+        "weighted_score": f"{panel.weighted_score:.2f}" if panel.weighted_score is not None else None,
+        "quorum": panel.quorum,
+        "complete_reviewers": panel.complete_count,
+        "quorum_met": panel.quorum_met,
+        "approval_threshold": plain_number(panel.threshold),
+    }
+
+
+class PolicySerializer(serializers.Serializer):
+    """A policy with its value in force, default and allowed range (values as decimal strings)."""
+
+    key = serializers.CharField(read_only=True)
+    label = serializers.CharField(source="definition.label", read_only=True)
+    kind = serializers.CharField(source="definition.kind", read_only=True)
+    value = serializers.SerializerMethodField()
+    default = serializers.SerializerMethodField()
+    minimum = serializers.SerializerMethodField()
+    maximum = serializers.SerializerMethodField()
+    unit = serializers.CharField(source="definition.unit", read_only=True)
+    help = serializers.CharField(source="definition.help", read_only=True)
+    is_default = serializers.BooleanField(read_only=True)
+    updated_by = serializers.SerializerMethodField()
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def get_value(self, row) -> str:
+        return plain_number(row.value)
+
+    def get_default(self, row) -> str:
+        return plain_number(row.default)
+
+    def get_minimum(self, row) -> str:
+        return plain_number(row.definition.minimum)
+
+    def get_maximum(self, row) -> str:
+        return plain_number(row.definition.maximum)
+
+    def get_updated_by(self, row) -> str | None:
+        return getattr(row.updated_by, "email", None)
+
+
+class PolicyUpdateSerializer(serializers.Serializer):
+    value = serializers.CharField(max_length=32)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+    object_type = serializers.SerializerMethodField()
+    event = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LogEntry
+        fields = ["id", "timestamp", "actor", "actor_name", "actor_email", "object_type", "object_id", "object_pk",
+                  "object_repr", "action", "event", "changes", "summary", "reason", "additional_data"]
+
+    def get_actor_name(self, entry: LogEntry) -> str:
+        return person_name(entry.actor)
+
+    def get_object_type(self, entry: LogEntry) -> str:
+        return f"{entry.content_type.app_label}.{entry.content_type.model}"
+
+    def get_event(self, entry: LogEntry) -> str:
+        return audit_event_label(entry)
+
+    def get_summary(self, entry: LogEntry) -> str:
+        return audit_changes_text(entry)
+
+    def get_reason(self, entry: LogEntry) -> str:
+        return audit_reason(entry)

@@ -1,0 +1,19 @@
+"""Routes of the governance API under /api/governance/ (namespace "governance_api")."""
+
+from django.urls import path
+from rest_framework import routers
+
+from . import views
+
+app_name = "governance_api"
+
+router = routers.SimpleRouter()
+router.register("policies", views.PolicyViewSet, basename="policy")
+router.register("rubric-criteria", views.RubricCriterionViewSet, basename="rubriccriterion")
+router.register("audit-entries", views.AuditEntryViewSet, basename="auditentry")
+
+urlpatterns = [
+    path("initiatives/<int:pk>/transitions/", views.TransitionView.as_view(), name="transitions"),
+    path("initiatives/<int:pk>/scores/", views.ScoresView.as_view(), name="scores"),
+    *router.urls,
+]

@@ -1,0 +1,147 @@
+"""Governance API: transitions, intake scores, policies, the rubric and the audit trail.
+
+Permissions come from tollgate.permissions.RolePermission; object rules (segregation of duties) are checked on
+the initiative, and the services check them again whatever the caller did.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from portfolio.models import Initiative
+
+from .. import selectors, services
+from ..filtersets import AuditFilterSet
+from ..lifecycle import TRANSITIONS
+from ..models import RubricCriterion
+from ..policies import BY_KEY
+from . import serializers
+
+
+def call_service(service, **kwargs):
+    """ValidationError -> 400 with its messages; Django's PermissionDenied is answered 403 by DRF itself."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as exc:
+        detail = as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:  # failed guards: form-wide on pages, non_field_errors in the API
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        raise ValidationError(detail) from exc
+
+
+class TransitionView(APIView):
+    """POST {transition, reason}: move the initiative along a lifecycle transition (governance.lifecycle)."""
+
+    permission_required = "portfolio.view_initiative"
+
+    @extend_schema(request=serializers.TransitionRequestSerializer, responses=serializers.TransitionResultSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        initiative = get_object_or_404(Initiative, pk=pk)
+        # Someone who may make no transition at all on this initiative learns nothing more than 403.
+        if not any(request.user.has_perm(t.permission, initiative) for t in TRANSITIONS.values()):
+            raise PermissionDenied("You may not move this initiative through its lifecycle.")
+        body = serializers.TransitionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = call_service(services.initiative_transition, actor=request.user, initiative=initiative,
+                              **body.validated_data)
+        data = {"id": result.pk, "external_id": result.external_id, "stage": result.stage,
+                "transition": body.validated_data["transition"]}
+        return Response(serializers.TransitionResultSerializer(data).data)
+
+
+class ScoresView(APIView):
+    """GET: the current round's scores, weighted score and quorum. POST {scores: [{criterion, score, comment}]}:
+    record the caller's scores for every active criterion (independent reviewers only)."""
+
+    permission_required = {"GET": "portfolio.view_initiative", "HEAD": "portfolio.view_initiative",
+                           "OPTIONS": "portfolio.view_initiative", "POST": "governance.score_initiative"}
+
+    def get_initiative(self, request: Request, pk: int) -> Initiative:
+        initiative = get_object_or_404(Initiative, pk=pk)
+        self.check_object_permissions(request, initiative)
+        return initiative
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        initiative = self.get_initiative(request, pk)
+        return Response(serializers.intake_panel_data(selectors.intake_panel(initiative)))
+
+    @extend_schema(request=serializers.ScoresRequestSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        initiative = self.get_initiative(request, pk)
+        body = serializers.ScoresRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        call_service(services.intake_scores_save, actor=request.user, initiative=initiative,
+                     scores=body.validated_data["scores"])
+        return Response(serializers.intake_panel_data(selectors.intake_panel(initiative)))
+
+
+@extend_schema_view(
+    list=extend_schema(responses=serializers.PolicySerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.PolicySerializer),
+    partial_update=extend_schema(request=serializers.PolicyUpdateSerializer, responses=serializers.PolicySerializer),
+    update=extend_schema(request=serializers.PolicyUpdateSerializer, responses=serializers.PolicySerializer),
+)
+class PolicyViewSet(viewsets.ViewSet):
+    """Every policy with its value in force; administrators PATCH {value}."""
+
+    permission_required = {"list": "governance.view_policy", "retrieve": "governance.view_policy",
+                           "partial_update": "governance.change_policy", "update": "governance.change_policy"}
+    lookup_field = "key"
+    lookup_value_regex = r"[a-z0-9_.]+"
+
+    def get_row(self, key: str):
+        row = next((r for r in selectors.policy_rows() if r.key == key), None)
+        if row is None:
+            raise Http404("No such policy.")
+        self.check_object_permissions(self.request, row)
+        return row
+
+    def list(self, request: Request) -> Response:
+        return Response(serializers.PolicySerializer(selectors.policy_rows(), many=True).data)
+
+    def retrieve(self, request: Request, key: str) -> Response:
+        return Response(serializers.PolicySerializer(self.get_row(key)).data)
+
+    def partial_update(self, request: Request, key: str) -> Response:
+        if key not in BY_KEY:
+            raise Http404("No such policy.")
+        self.get_row(key)
+        body = serializers.PolicyUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        call_service(services.policy_set, actor=request.user, key=key, value=body.validated_data["value"])
+        return Response(serializers.PolicySerializer(self.get_row(key)).data)
+
+    update = partial_update
+
+
+class RubricCriterionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The intake rubric (edited by administrators in the Django admin)."""
+
+    queryset = RubricCriterion.objects.order_by("order", "name")
+    serializer_class = serializers.RubricCriterionSerializer
+    filterset_fields = ["active"]
+
+
+class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The audit trail, newest first; ?initiative=<external id or name>&actor=<id>&event=<event>&since=&until=."""
+
+    permission_required = "governance.view_audittrail"
+    serializer_class = serializers.AuditEntrySerializer
+    filterset_class = AuditFilterSet
+    ordering_fields = ["timestamp"]
+
+    def get_queryset(self):
+        return selectors.audit_entries(user=self.request.user)

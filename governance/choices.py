@@ -1,0 +1,30 @@
+"""Enumerations of governance, in the business's words."""
+
+from django.db import models
+
+
+class AuditEvent(models.TextChoices):
+    """What an audit-trail row records. Explicit rows carry it in `additional_data["event"]`; plain field
+    changes written by django-auditlog carry none and are listed as "Field change"; inventory imports carry
+    `additional_data["source"] == "inventory_import"`."""
+
+    TRANSITION = "transition", "Transition"
+    SCORE = "score", "Intake score"
+    POLICY_CHANGE = "policy_change", "Policy change"
+    VERDICT = "verdict", "Verdict"
+    REPORT_SUBMITTED = "value_report_submitted", "Value report submitted"
+    REPORT_REOPENED = "value_report_reopened", "Value report reopened"
+    CYCLE_OPENED = "review_cycle_opened", "Review cycle opened"
+    CYCLE_CLOSED = "review_cycle_closed", "Review cycle closed"
+    IMPORT = "import", "Inventory import"
+    FIELD_CHANGE = "field_change", "Field change"
+
+
+class Score(models.IntegerChoices):
+    """A reviewer's mark for one rubric criterion."""
+
+    POOR = 1, "1 · poor"
+    WEAK = 2, "2 · weak"
+    ADEQUATE = 3, "3 · adequate"
+    GOOD = 4, "4 · good"
+    EXCELLENT = 5, "5 · excellent"

@@ -1,0 +1,53 @@
+"""Filters of the audit-trail page (django-filter)."""
+
+from __future__ import annotations
+
+import django_filters
+from auditlog.models import LogEntry
+from django import forms
+from django.db.models import Q, QuerySet
+
+from portfolio.filtersets import ANY, PersonModelChoiceField
+from portfolio.models import Initiative
+
+from . import selectors
+from .choices import AuditEvent
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class ActorChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = PersonModelChoiceField
+
+
+class AuditFilterSet(django_filters.FilterSet):
+    initiative = django_filters.CharFilter(
+        method="filter_initiative", label="Initiative",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "External id or name"}),
+    )
+    actor = ActorChoiceFilter(empty_label=ANY, queryset=lambda request: selectors.audit_actor_choices())
+    event = django_filters.ChoiceFilter(empty_label=ANY, choices=AuditEvent.choices, method="filter_event")
+    since = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="From", widget=DATE)
+    until = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte", label="To", widget=DATE)
+
+    class Meta:
+        model = LogEntry
+        fields = ("initiative", "actor", "event", "since", "until")
+
+    def filter_initiative(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Entries of initiatives whose external id is the value or whose name contains it (and their cases and
+        KPIs), or whose object's text contains it."""
+        value = value.strip()
+        ids = Initiative.objects.filter(Q(external_id__iexact=value) | Q(name__icontains=value)).values_list(
+            "pk", flat=True
+        )
+        return queryset.filter(selectors.initiative_audit_q(ids) | Q(object_repr__icontains=value))
+
+    def filter_event(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == AuditEvent.IMPORT:
+            return queryset.filter(additional_data__source="inventory_import")
+        if value == AuditEvent.FIELD_CHANGE:
+            return queryset.filter(Q(additional_data__isnull=True) | ~Q(additional_data__has_key="event")).exclude(
+                additional_data__source="inventory_import"
+            )
+        return queryset.filter(additional_data__event=value)

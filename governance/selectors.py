@@ -1,0 +1,242 @@
+"""Reads of governance: policy values, the intake panel (scores, quorum), the reviewer queue, transitions a user
+may make, and the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from portfolio.choices import Stage
+from portfolio.models import KPI, BusinessCase, Initiative
+
+from . import calculations
+from .lifecycle import Transition, transitions_from
+from .models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
+from .policies import BY_KEY, DEFINITIONS, PolicyDefinition
+
+UserLike = AbstractBaseUser | AnonymousUser
+HISTORY_LIMIT = 20
+
+
+# Policies ------------------------------------------------------------------------------------------------------------
+
+
+def _typed(definition: PolicyDefinition, value: Decimal) -> int | Decimal:
+    return int(value) if definition.kind == "int" else value
+
+
+def policy_value(key: str) -> int | Decimal:
+    """The threshold in force: the administrator's value, or the declared default. Int policies return an int."""
+    definition = BY_KEY[key]  # a KeyError here is a programming error: the key is not declared
+    stored = Policy.objects.filter(key=key).values_list("value", flat=True).first()
+    return _typed(definition, definition.default if stored is None else stored)
+
+
+@dataclass
+class PolicyRow:
+    definition: PolicyDefinition
+    value: int | Decimal
+    is_default: bool
+    updated_by: Any = None
+    updated_at: Any = None
+
+    @property
+    def key(self) -> str:
+        return self.definition.key
+
+    @property
+    def default(self) -> int | Decimal:
+        return _typed(self.definition, self.definition.default)
+
+
+def policy_rows() -> list[PolicyRow]:
+    """Every declared policy with its value in force and who last changed it: one query."""
+    stored = {p.key: p for p in Policy.objects.select_related("updated_by")}
+    rows = []
+    for definition in DEFINITIONS:
+        policy = stored.get(definition.key)
+        value = definition.default if policy is None else policy.value
+        rows.append(PolicyRow(definition, _typed(definition, value), policy is None,
+                              policy.updated_by if policy else None, policy.updated_at if policy else None))
+    return rows
+
+
+# Rubric and intake panel ---------------------------------------------------------------------------------------------
+
+
+def rubric_criteria(*, active_only: bool = True) -> QuerySet[RubricCriterion]:
+    queryset = RubricCriterion.objects.order_by("order", "name")
+    return queryset.filter(active=True) if active_only else queryset
+
+
+def current_submission(initiative: Initiative) -> IntakeSubmission | None:
+    """The latest submission round of the initiative, or None if it was never submitted."""
+    return IntakeSubmission.objects.filter(initiative_id=initiative.pk).order_by("-round").first()
+
+
+@dataclass
+class ReviewerScores:
+    reviewer: Any
+    scores: dict[int, IntakeScore]  # criterion id -> score
+    weighted_score: Decimal | None  # None until every active criterion is scored
+    cells: list[IntakeScore | None] = field(default_factory=list)  # in the order of the panel's criteria
+
+    @property
+    def complete(self) -> bool:
+        return self.weighted_score is not None
+
+
+@dataclass
+class IntakePanel:
+    """Where the current round of an intake stands: who scored what, the weighted score and the quorum."""
+
+    submission: IntakeSubmission | None
+    criteria: list[RubricCriterion]
+    reviewers: list[ReviewerScores] = field(default_factory=list)
+    weighted_score: Decimal | None = None
+    quorum: int = 2
+    threshold: Decimal = Decimal("3")
+
+    @property
+    def complete_count(self) -> int:
+        return sum(1 for r in self.reviewers if r.complete)
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.complete_count >= self.quorum
+
+    @property
+    def total_weight(self) -> Decimal:
+        return sum((c.weight for c in self.criteria), Decimal("0"))
+
+    def scores_of(self, user: UserLike) -> dict[int, IntakeScore]:
+        return next((r.scores for r in self.reviewers if r.reviewer.pk == user.pk), {})
+
+
+def intake_panel(initiative: Initiative) -> IntakePanel:
+    """The current round's scores, per reviewer and weighted, with the quorum and threshold in force.
+
+    Only independent reviewers can have scored (the service refuses the others), so every complete scoring counts.
+    Constant number of queries: submission, criteria, scores (with reviewers), two policies.
+    """
+    submission = current_submission(initiative)
+    criteria = list(rubric_criteria())
+    panel = IntakePanel(submission, criteria, quorum=int(policy_value("intake.quorum")),
+                        threshold=Decimal(policy_value("intake.approval_score")))
+    if submission is None:
+        return panel
+    weights = {c.pk: c.weight for c in criteria}
+    by_reviewer: dict[int, ReviewerScores] = {}
+    for score in submission.scores.select_related("reviewer").order_by("reviewer__last_name", "reviewer_id"):
+        entry = by_reviewer.setdefault(score.reviewer_id, ReviewerScores(score.reviewer, {}, None))
+        if score.criterion_id in weights:
+            entry.scores[score.criterion_id] = score
+    for entry in by_reviewer.values():
+        entry.weighted_score = calculations.reviewer_weighted_score(
+            {c: s.score for c, s in entry.scores.items()}, weights
+        )
+        entry.cells = [entry.scores.get(c.pk) for c in criteria]
+    panel.reviewers = list(by_reviewer.values())
+    panel.weighted_score = calculations.panel_weighted_score(r.weighted_score for r in panel.reviewers)
+    return panel
+
+
+# Reviewer queue ------------------------------------------------------------------------------------------------------
+
+
+def review_queue(*, user: UserLike) -> QuerySet[Initiative]:
+    """Intakes in review still awaiting this reviewer's complete scoring in the current round.
+
+    Initiatives the user owns or is delegate for are left out (segregation of duties). Annotated with
+    `submitted_at` (of the current round), `reviewers_scored` (distinct reviewers with a score in the round)
+    and `my_scored` (criteria this user scored). One query.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Initiative.objects.none()
+    latest = IntakeSubmission.objects.filter(initiative=OuterRef("pk")).order_by("-round")
+    active = RubricCriterion.objects.filter(active=True)
+    mine = (
+        IntakeScore.objects.filter(submission=OuterRef("current_submission_id"), reviewer=user,
+                                   criterion__active=True)
+        .order_by().values("submission").annotate(n=Count("pk")).values("n")
+    )
+    reviewers = (
+        IntakeScore.objects.filter(submission=OuterRef("current_submission_id"))
+        .order_by().values("submission").annotate(n=Count("reviewer", distinct=True)).values("n")
+    )
+    active_count = active.order_by().values("active").annotate(n=Count("pk")).values("n")
+    return (
+        Initiative.objects.filter(stage=Stage.IN_REVIEW)
+        .exclude(owner=user)
+        .exclude(delegates=user)
+        .exclude(owner__profile__delegates=user)
+        .annotate(
+            current_submission_id=Subquery(latest.values("pk")[:1]),
+            submitted_at=Subquery(latest.values("submitted_at")[:1]),
+            current_round=Subquery(latest.values("round")[:1]),
+        )
+        .annotate(
+            my_scored=Coalesce(Subquery(mine, output_field=IntegerField()), Value(0)),
+            reviewers_scored=Coalesce(Subquery(reviewers, output_field=IntegerField()), Value(0)),
+            criteria_count=Coalesce(Subquery(active_count, output_field=IntegerField()), Value(0)),
+        )
+        .filter(my_scored__lt=F("criteria_count"))
+        .select_related("department", "owner")
+        .order_by("submitted_at", "pk")
+    )
+
+
+# Transitions ---------------------------------------------------------------------------------------------------------
+
+
+def available_transitions(user: UserLike, initiative: Initiative) -> list[Transition]:
+    """Transitions from the initiative's stage that this user's role and relation to it allow.
+
+    Guards are not evaluated here (the transition page shows them); a button may still lead to a refusal.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [t for t in transitions_from(initiative.stage) if user.has_perm(t.permission, initiative)]
+
+
+# Audit trail ---------------------------------------------------------------------------------------------------------
+
+
+def initiative_audit_q(initiative_ids: list[int] | QuerySet) -> Q:
+    """Entries about these initiatives, their business cases and KPIs (transitions and scores are written on the
+    initiative itself)."""
+    types = ContentType.objects.get_for_models(Initiative, BusinessCase, KPI)
+    ids = list(initiative_ids)
+    case_ids = list(BusinessCase.objects.filter(initiative_id__in=ids).values_list("pk", flat=True))
+    kpi_ids = list(KPI.objects.filter(initiative_id__in=ids).values_list("pk", flat=True))
+    return (
+        Q(content_type=types[Initiative], object_id__in=ids)
+        | Q(content_type=types[BusinessCase], object_id__in=case_ids)
+        | Q(content_type=types[KPI], object_id__in=kpi_ids)
+    )
+
+
+def audit_entries(*, user: UserLike) -> QuerySet[LogEntry]:
+    """The whole audit trail, newest first; whoever may view it sees all of it."""
+    return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
+
+
+def initiative_history(initiative: Initiative, limit: int = HISTORY_LIMIT) -> list[LogEntry]:
+    """The latest entries about an initiative, its business case and KPIs (constant queries)."""
+    return list(audit_entries(user=None).filter(initiative_audit_q([initiative.pk]))[:limit])
+
+
+def audit_actor_choices() -> QuerySet:
+    """People who appear in the audit trail, for the actor filter."""
+    User = get_user_model()
+    return User.objects.filter(pk__in=LogEntry.objects.filter(actor__isnull=False).values("actor_id")).order_by(
+        "last_name", "first_name", "username"
+    )

@@ -1,0 +1,215 @@
+"""Writes of governance: lifecycle transitions, intake scores and policy values, each audited in its transaction.
+
+`initiative_transition` is the only code path that moves an initiative's stage after creation; other apps
+(reviews' kill verdict) call it with this exact signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Model
+from django.utils import timezone
+
+from portfolio.choices import Stage
+from portfolio.models import Initiative
+
+from . import selectors
+from .calculations import plain_number, reviewer_weighted_score
+from .choices import AuditEvent
+from .lifecycle import TRANSITIONS
+from .models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
+from .policies import BY_KEY
+
+
+class TransitionError(ValidationError):
+    """A transition that cannot happen now: wrong stage, missing reason or failed guards (every one is listed)."""
+
+
+def audit_event(
+    instance: Model, *, actor: AbstractBaseUser | None, event: str, changes: dict[str, list[Any]] | None = None,
+    action: int = LogEntry.Action.UPDATE, **extra: Any,
+) -> LogEntry:
+    """One explicit audit-trail row; `extra` goes into additional_data beside the event name."""
+    return LogEntry.objects.log_create(
+        instance, force_log=True, action=action, actor=actor, actor_email=getattr(actor, "email", None),
+        changes=changes or {}, additional_data={"event": event, **extra},
+    )
+
+
+# Transitions ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def initiative_transition(
+    *, actor: AbstractBaseUser, initiative: Initiative, transition: str, reason: str = ""
+) -> Initiative:
+    """Move the initiative along a named transition of governance.lifecycle, or refuse and write nothing.
+
+    Raises PermissionDenied when the actor's role or relation to the initiative does not allow it, and
+    TransitionError (a ValidationError) when the stage is wrong, the reason is missing or a guard fails.
+    The caller's `initiative` instance is updated to the new stage as well.
+    """
+    step = TRANSITIONS.get(transition)
+    if step is None:
+        raise TransitionError({"transition": f"Unknown transition '{transition}'; use one of: "
+                                             f"{', '.join(TRANSITIONS)}."})
+    locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if not actor.has_perm(step.permission, locked):
+        raise PermissionDenied(f"You may not {step.label.lower()} {locked}.")
+    if locked.stage not in step.sources:
+        sources = ", ".join(Stage(s).label.lower() for s in step.sources)
+        raise TransitionError(
+            f"“{step.label}” is only possible from {sources}; {locked} is {locked.get_stage_display().lower()}."
+        )
+    reason = (reason or "").strip()
+    problems: dict[str, list[str]] = {}
+    if step.needs_reason and not reason:
+        problems["reason"] = [f"Give a written reason to {step.label.lower()}."]
+    failed = step.check(locked)
+    if failed:
+        problems["__all__"] = failed
+    if problems:
+        raise TransitionError(problems)
+
+    before = locked.stage
+    locked.stage = step.target
+    with disable_auditlog():  # the explicit transition row below is the record, not a field-change row
+        locked.save(update_fields=["stage", "updated_at"])
+    extra: dict[str, Any] = {"transition": step.name, "reason": reason}
+    if step.name == "submit":
+        submission = _submission_open(initiative=locked, actor=actor)
+        extra["round"] = submission.round
+    audit_event(locked, actor=actor, event=AuditEvent.TRANSITION, changes={"stage": [before, step.target]}, **extra)
+    initiative.stage = locked.stage
+    initiative.updated_at = locked.updated_at
+    return locked
+
+
+def _submission_open(*, initiative: Initiative, actor: AbstractBaseUser | None) -> IntakeSubmission:
+    """Start the next review round; scores of earlier rounds no longer count."""
+    last = IntakeSubmission.objects.filter(initiative=initiative).aggregate(n=Max("round"))["n"] or 0
+    return IntakeSubmission.objects.create(
+        initiative=initiative, round=last + 1, submitted_by=actor, submitted_at=timezone.now()
+    )
+
+
+# Intake scores -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def intake_scores_save(
+    *, actor: AbstractBaseUser, initiative: Initiative, scores: Iterable[Mapping[str, Any]]
+) -> list[IntakeScore]:
+    """Record (or revise) the actor's 1-5 score and comment for every active criterion of the current round.
+
+    Only while the intake is in review, only by an independent reviewer (never the owner or a delegate),
+    and all active criteria at once, so a scoring is always complete. One audit row per save.
+    """
+    locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if not actor.has_perm("governance.score_initiative", locked):
+        raise PermissionDenied(f"You may not score {locked}: only a CoE reviewer who neither owns it nor is its "
+                               "delegate may.")
+    if locked.stage != Stage.IN_REVIEW:
+        raise ValidationError(f"{locked} is {locked.get_stage_display().lower()}; only intakes in review are scored.")
+    criteria = {c.pk: c for c in RubricCriterion.objects.filter(active=True)}
+    if not criteria:
+        raise ValidationError("The rubric has no active criteria; an administrator must set it up first.")
+    given: dict[int, tuple[int, str]] = {}
+    errors: list[str] = []
+    for row in scores:
+        criterion = row.get("criterion")
+        criterion_id = getattr(criterion, "pk", criterion)
+        try:
+            criterion_id = int(criterion_id)
+        except (TypeError, ValueError):
+            errors.append(f"Unknown criterion {criterion!r}.")
+            continue
+        if criterion_id not in criteria:
+            errors.append(f"Criterion {criterion_id} is not an active criterion of the rubric.")
+            continue
+        if criterion_id in given:
+            errors.append(f"“{criteria[criterion_id]}” is scored twice.")
+            continue
+        value = row.get("score")
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not 1 <= value <= 5:
+            errors.append(f"“{criteria[criterion_id]}”: the score must be a whole number from 1 to 5.")
+            continue
+        given[criterion_id] = (value, str(row.get("comment") or "").strip())
+    missing = [str(c) for pk, c in criteria.items() if pk not in given]
+    if missing:
+        errors.append(f"Score every criterion; missing: {', '.join(missing)}.")
+    if errors:
+        raise ValidationError({"scores": errors})
+
+    submission = selectors.current_submission(locked) or _submission_open(initiative=locked, actor=None)
+    existing = {s.criterion_id: s for s in submission.scores.filter(reviewer=actor)}
+    saved: list[IntakeScore] = []
+    changes: dict[str, list[Any]] = {}
+    for criterion_id, (value, comment) in given.items():
+        score = existing.get(criterion_id) or IntakeScore(submission=submission, reviewer=actor,
+                                                          criterion=criteria[criterion_id])
+        before = score.score if score.pk else None
+        if score.pk is None or score.score != value or score.comment != comment:
+            score.score, score.comment = value, comment
+            score.save()
+        if before != value:
+            changes[f"score: {criteria[criterion_id].name}"] = [before, value]
+        saved.append(score)
+    weights = {pk: c.weight for pk, c in criteria.items()}
+    weighted = reviewer_weighted_score({s.criterion_id: s.score for s in saved}, weights)
+    audit_event(locked, actor=actor, event=AuditEvent.SCORE, changes=changes, round=submission.round,
+                weighted_score=f"{weighted:.2f}" if weighted is not None else None)
+    return saved
+
+
+# Policies ------------------------------------------------------------------------------------------------------------
+
+
+def policy_validate(key: str, value: Any) -> Decimal:
+    """The value as the policy's type, or a ValidationError on `value` saying what is allowed."""
+    definition = BY_KEY.get(key)
+    if definition is None:
+        raise ValidationError({"key": f"Unknown policy '{key}'."})
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({"value": f"“{value}” is not a number."}) from exc
+    if not number.is_finite():
+        raise ValidationError({"value": "Give a finite number."})
+    if definition.kind == "int" and number != number.to_integral_value():
+        raise ValidationError({"value": f"{definition.label} is a whole number."})
+    if not definition.minimum <= number <= definition.maximum:
+        raise ValidationError({"value": f"{definition.label} must be between {plain_number(definition.minimum)} and "
+                                        f"{plain_number(definition.maximum)} {definition.unit}".rstrip() + "."})
+    if number.as_tuple().exponent < -4:
+        raise ValidationError({"value": "Use at most 4 decimal places."})
+    return number
+
+
+@transaction.atomic
+def policy_set(*, actor: AbstractBaseUser, key: str, value: Any) -> Policy:
+    """Change a threshold; who changed it, when, and before/after go to the audit trail."""
+    if not actor.has_perm("governance.change_policy"):
+        raise PermissionDenied("Only administrators change policies.")
+    number = policy_validate(key, value)
+    before = selectors.policy_value(key)
+    policy = Policy.objects.select_for_update().filter(key=key).first() or Policy(key=key)
+    policy.value = number
+    policy.updated_by = actor
+    policy.save()
+    after = selectors.policy_value(key)
+    changes = {"value": [plain_number(before), plain_number(after)]}
+    audit_event(policy, actor=actor, event=AuditEvent.POLICY_CHANGE, changes=changes, key=key)
+    return policy

@@ -1,0 +1,191 @@
+"""django-tables2 tables of the governance pages; the same columns are exported as CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_tables2 as tables
+from auditlog.models import LogEntry
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from portfolio.tables import NUM, PersonColumn, person_name
+
+from .calculations import plain_number
+from .choices import AuditEvent
+from .models import RubricCriterion
+
+ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed", LogEntry.Action.DELETE: "Deleted",
+           LogEntry.Action.ACCESS: "Accessed"}
+
+
+def audit_event_label(entry: LogEntry) -> str:
+    data = entry.additional_data or {}
+    event = data.get("event") if isinstance(data, dict) else None
+    if event:
+        label = AuditEvent(event).label if event in AuditEvent.values else event.replace("_", " ").capitalize()
+        transition = data.get("transition")
+        return f"{label}: {transition.replace('_', ' ')}" if transition else label
+    if isinstance(data, dict) and data.get("source") == "inventory_import":
+        return f"Inventory import ({ACTIONS.get(entry.action, '').lower()})"
+    return f"Field change ({ACTIONS.get(entry.action, '').lower()})"
+
+
+def _short(value: Any) -> str:
+    text = "—" if value in (None, "", "None") else str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def audit_changes_text(entry: LogEntry) -> str:
+    """field: before → after; … (many-to-many changes as +added / −removed)."""
+    changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
+    parts = []
+    for field_name, change in changes.items():
+        if isinstance(change, dict) and change.get("type") == "m2m":
+            sign = "+" if change.get("operation") == "add" else "−"
+            parts.append(f"{field_name}: {sign}{', '.join(map(str, change.get('objects', [])))}")
+        elif isinstance(change, list | tuple) and len(change) == 2:
+            parts.append(f"{field_name}: {_short(change[0])} → {_short(change[1])}")
+        else:
+            parts.append(f"{field_name}: {_short(change)}")
+    return "; ".join(parts)
+
+
+def audit_reason(entry: LogEntry) -> str:
+    data = entry.additional_data
+    return str(data.get("reason") or "") if isinstance(data, dict) else ""
+
+
+class ReviewQueueTable(tables.Table):
+    name = tables.Column("Initiative", linkify=lambda record: reverse("governance:score", args=[record.pk]))
+    external_id = tables.Column("External id")
+    department = tables.Column(order_by=("department__name",))
+    owner = PersonColumn(order_by=("owner__last_name", "owner__first_name"))
+    current_round = tables.Column("Round", attrs=NUM, default="1")
+    submitted_at = tables.DateColumn(format="Y-m-d", verbose_name="Submitted", default="—")
+    days_waiting = tables.Column("Days waiting", attrs=NUM, order_by=("-submitted_at",), empty_values=())
+    reviewers_scored = tables.Column("Reviewers who scored", attrs=NUM)
+    my_scored = tables.Column("Criteria I scored", attrs=NUM)
+
+    class Meta:
+        empty_text = "No intake is waiting for your score."
+        order_by = ("-days_waiting",)
+
+    def _days(self, record: Any) -> int:
+        started = record.submitted_at or record.updated_at
+        return (timezone.now() - started).days
+
+    def render_days_waiting(self, record: Any) -> int:
+        return self._days(record)
+
+    def value_days_waiting(self, record: Any) -> int:
+        return self._days(record)
+
+
+class AuditTable(tables.Table):
+    timestamp = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Time")
+    actor = tables.Column(order_by=("actor__last_name", "actor__first_name", "actor_email"), empty_values=())
+    object_repr = tables.Column("Object", order_by=("content_type__model", "object_repr"))
+    event = tables.Column(empty_values=(), orderable=False)
+    changes = tables.Column("Changes", empty_values=(), orderable=False)
+    reason = tables.Column(empty_values=(), orderable=False)
+
+    class Meta:
+        empty_text = "No audit entries match these filters."
+        attrs = {"class": "table audit"}
+
+    def render_actor(self, record: LogEntry) -> str:
+        return person_name(record.actor) or record.actor_email or "system"
+
+    value_actor = render_actor
+
+    def render_object_repr(self, record: LogEntry) -> str:
+        return f"{record.content_type.name.capitalize()}: {record.object_repr}"
+
+    value_object_repr = render_object_repr
+
+    def render_event(self, record: LogEntry) -> str:
+        return audit_event_label(record)
+
+    value_event = render_event
+
+    def render_changes(self, record: LogEntry) -> str:
+        return audit_changes_text(record)
+
+    value_changes = render_changes
+
+    def render_reason(self, record: LogEntry) -> str:
+        return audit_reason(record)
+
+    value_reason = render_reason
+
+    def value_timestamp(self, record: LogEntry) -> str:
+        return record.timestamp.isoformat()
+
+
+class PolicyTable(tables.Table):
+    label = tables.Column("Policy", accessor="definition__label")
+    key = tables.Column("Key")
+    value = tables.Column("Value", attrs=NUM)
+    unit = tables.Column("Unit", accessor="definition__unit")
+    default = tables.Column("Default", attrs=NUM)
+    range = tables.Column("Allowed", empty_values=(), orderable=False)
+    updated_by = PersonColumn("Changed by", default="")
+    updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Changed", default="")
+    help = tables.Column("Meaning", accessor="definition__help", orderable=False)
+    edit = tables.Column("", empty_values=(), orderable=False, exclude_from_export=True)
+
+    class Meta:
+        empty_text = "No policies declared."
+
+    def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_edit:
+            self.columns.hide("edit")
+
+    def render_value(self, value: Any) -> str:
+        return plain_number(value)
+
+    value_value = render_value
+    render_default = render_value
+    value_default = render_value
+
+    def render_range(self, record: Any) -> str:
+        return f"{plain_number(record.definition.minimum)} – {plain_number(record.definition.maximum)}"
+
+    value_range = render_range
+
+    def render_edit(self, record: Any) -> str:
+        return format_html('<a class="button" href="{}">Edit</a>', reverse("governance:policy_edit",
+                                                                           args=[record.key]))
+
+
+class RubricTable(tables.Table):
+    order = tables.Column("#", attrs=NUM)
+    name = tables.Column("Criterion")
+    description = tables.Column(orderable=False)
+    weight = tables.Column(attrs=NUM)
+    share = tables.Column("Share of the score", empty_values=(), orderable=False, attrs=NUM)
+    active = tables.BooleanColumn()
+
+    class Meta:
+        model = RubricCriterion
+        fields = ("order", "name", "description", "weight", "active")
+        sequence = ("order", "name", "description", "weight", "share", "active")
+
+    def __init__(self, *args: Any, total_weight: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.total_weight = total_weight
+
+    def render_weight(self, value: Any) -> str:
+        return plain_number(value)
+
+    value_weight = render_weight
+
+    def render_share(self, record: RubricCriterion) -> str:
+        if not record.active or not self.total_weight:
+            return "—"
+        return f"{record.weight / self.total_weight * 100:.0f}%"
+
+    value_share = render_share

@@ -1,0 +1,41 @@
+"""`{% governance_panel initiative %}`: the governance card of the initiative page, so portfolio views need no
+change. A constant number of queries whatever the history or number of reviewers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from portfolio.choices import Stage
+from portfolio.tables import person_name
+
+from .. import selectors
+from ..tables import audit_changes_text, audit_event_label, audit_reason
+
+register = template.Library()
+
+
+@register.inclusion_tag("governance/_initiative_panel.html", takes_context=True)
+def governance_panel(context: dict[str, Any], initiative) -> dict[str, Any]:
+    user = context["request"].user
+    transitions = [
+        {"name": t.name, "label": t.label, "style": t.style,
+         "url": reverse(f"governance:transition_{t.name}", args=[initiative.pk])}
+        for t in selectors.available_transitions(user, initiative)
+    ]
+    panel = selectors.intake_panel(initiative)
+    history = [
+        {"entry": e, "actor": person_name(e.actor) or e.actor_email or "system", "event": audit_event_label(e),
+         "changes": audit_changes_text(e), "reason": audit_reason(e)}
+        for e in selectors.initiative_history(initiative)
+    ]
+    return {
+        "initiative": initiative,
+        "transitions": transitions,
+        "can_score": initiative.stage == Stage.IN_REVIEW and user.has_perm("governance.score_initiative", initiative),
+        "panel": panel,
+        "history": history,
+        "can_view_audit": user.has_perm("governance.view_audittrail"),
+    }

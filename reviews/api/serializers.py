@@ -1,0 +1,123 @@
+"""Shapes of the reviews API. They validate input and render output; writes go through reviews.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from ..choices import Decision
+from ..models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
+from ..selectors import report_figures
+from ..services import REPORT_FIELDS
+
+MONEY = {"max_digits": 16, "decimal_places": 2, "read_only": True, "allow_null": True}
+
+
+class ReviewCycleSerializer(serializers.ModelSerializer):
+    """A cycle; creating one opens it (idempotent: an existing name only gets its missing reports)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="reviews_api:cycle-detail")
+    status = serializers.SerializerMethodField()
+    months = serializers.IntegerField(read_only=True)
+    opens_on = serializers.DateField(required=False, help_text="Defaults to today.")
+
+    class Meta:
+        model = ReviewCycle
+        fields = ["id", "url", "name", "period_start", "period_end", "opens_on", "due_on", "closed_at", "status",
+                  "months", "created_by", "created_at"]
+        read_only_fields = ["closed_at", "created_by", "created_at"]
+        extra_kwargs = {"name": {"validators": []}}
+
+    def get_status(self, obj: ReviewCycle) -> str:
+        return obj.status.value
+
+
+class KpiActualSerializer(serializers.Serializer):
+    kpi = serializers.IntegerField()
+    actual = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportAttachment
+        fields = ["id", "original_name", "size", "uploaded_at", "download"]
+
+    def get_download(self, obj: ReportAttachment) -> str:
+        request = self.context.get("request")
+        url = obj.get_absolute_url()
+        return request.build_absolute_uri(url) if request else url
+
+
+class VerdictSerializer(serializers.ModelSerializer):
+    """POST .../verdict/ takes decision and rationale; the reviewer is the caller."""
+
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    rationale = serializers.CharField(max_length=5000)
+
+    class Meta:
+        model = Verdict
+        fields = ["decision", "rationale", "reviewer", "decided_at"]
+        read_only_fields = ["reviewer", "decided_at"]
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ValueReportSerializer(serializers.ModelSerializer):
+    """A report with its KPI actuals and what it computes. PATCH (owner, draft only) takes the report's fields and
+    `kpi_actuals: [{kpi, actual}]` (actual null removes one). Status changes go through submit / reopen / verdict."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="reviews_api:report-detail")
+    cycle_name = serializers.CharField(source="cycle.name", read_only=True)
+    initiative_name = serializers.CharField(source="initiative.name", read_only=True)
+    due_on = serializers.DateField(source="cycle.due_on", read_only=True)
+    state = serializers.SerializerMethodField()
+    kpi_actuals = KpiActualSerializer(many=True, required=False)
+    figures = serializers.SerializerMethodField()
+    verdict = VerdictSerializer(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ValueReport
+        fields = ["id", "url", "cycle", "cycle_name", "initiative", "initiative_name", "status", "state", "due_on",
+                  *REPORT_FIELDS, "kpi_actuals", "figures", "submitted_by", "submitted_at", "reopened_by",
+                  "reopened_at", "reopened_reason", "verdict", "attachments", "created_at", "updated_at"]
+        read_only_fields = ["cycle", "initiative", "status", "submitted_by", "submitted_at", "reopened_by",
+                            "reopened_at", "reopened_reason", "created_at", "updated_at"]
+
+    def get_state(self, obj: ValueReport) -> str:
+        return obj.state_on(timezone.localdate()).value
+
+    def to_representation(self, instance: ValueReport) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["kpi_actuals"] = [{"kpi": a.kpi_id, "actual": str(a.actual)} for a in instance.actuals.all()]
+        return data
+
+    def get_figures(self, obj: ValueReport) -> dict[str, Any]:
+        figures = report_figures(obj)
+        as_str = lambda value: None if value is None else str(value)  # noqa: E731
+        return {
+            "value": as_str(figures.value.amount),
+            "value_source": figures.value.source,
+            "kpis": [{"kpi": row.kpi.pk, "name": row.kpi.name, "value": as_str(row.value),
+                      "target_met": row.target_met} for row in figures.rows],
+            "cost": as_str(figures.cost.amount),
+            "cost_estimated": figures.cost.estimated,
+            "cost_label": figures.cost.label,
+            "cost_per_outcome": as_str(figures.cost_per_outcome),
+            "baseline_cost_per_outcome": as_str(figures.baseline_cost_per_outcome),
+            "value_per_dollar": as_str(figures.value_per_dollar),
+            "monthly_outcomes": as_str(figures.monthly_outcomes),
+        }
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "message", "url", "created_at", "read_at"]
+        read_only_fields = fields

@@ -1,0 +1,14 @@
+"""Routes of the reviews API under /api/reviews/ (namespace "reviews_api")."""
+
+from rest_framework import routers
+
+from . import views
+
+app_name = "reviews_api"
+
+router = routers.SimpleRouter()
+router.register("cycles", views.ReviewCycleViewSet, basename="cycle")
+router.register("reports", views.ValueReportViewSet, basename="report")
+router.register("notifications", views.NotificationViewSet, basename="notification")
+
+urlpatterns = router.urls

@@ -1,0 +1,124 @@
+"""Reviews API viewsets: they declare queryset, serializer, filters and the permission of each action, and hand
+writes to reviews.services. The permissions are those of the pages (tollgate.roles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portfolio.api.views import call_service
+from tollgate.permissions import RolePermission
+
+from .. import selectors, services
+from ..models import ReviewCycle, ValueReport
+from . import filtersets, serializers
+
+
+class ReviewsPermission(RolePermission):
+    """RolePermission, with the report actions decided on the report: 'may change *this* report' has no answer
+    without it (an owner may change only their own), so the collection check is left to the object check."""
+
+    OBJECT_ACTIONS = ("update", "partial_update", "destroy", "submit", "reopen", "verdict")
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) in self.OBJECT_ACTIONS:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                         viewsets.GenericViewSet):
+    """Review cycles: everyone with a role reads them; reviewers and administrators open them (POST)."""
+
+    queryset = ReviewCycle.objects.select_related("created_by").order_by("-period_start", "pk")
+    serializer_class = serializers.ReviewCycleSerializer
+    permission_classes = [ReviewsPermission]
+    permission_required = {"list": "reviews.view_reviewcycle", "retrieve": "reviews.view_reviewcycle",
+                           "metadata": "reviews.view_reviewcycle", "create": "reviews.manage_reviewcycle"}
+    search_fields = ["name"]
+    ordering_fields = ["name", "period_start", "due_on"]
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(services.review_cycle_open, actor=self.request.user,
+                                           **serializer.validated_data)
+
+
+class ValueReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                         viewsets.GenericViewSet):
+    """Value reports: read by every role; PATCH a draft (owner / delegate); submit; reopen and verdict (independent
+    reviewers)."""
+
+    queryset = selectors.report_detail_loaded().order_by("-cycle__period_start", "initiative__name", "pk")
+    serializer_class = serializers.ValueReportSerializer
+    permission_classes = [ReviewsPermission]
+    permission_required = {
+        "list": "reviews.view_valuereport", "retrieve": "reviews.view_valuereport",
+        "metadata": "reviews.view_valuereport", "partial_update": "reviews.change_valuereport",
+        "update": "reviews.change_valuereport", "submit": "reviews.change_valuereport",
+        "reopen": "reviews.reopen_valuereport", "verdict": "reviews.give_verdict",
+    }
+    http_method_names = ["get", "patch", "post", "head", "options"]
+    filterset_class = filtersets.ValueReportFilterSet
+    search_fields = ["initiative__name", "initiative__external_id"]
+    ordering_fields = ["submitted_at", "cycle__period_start", "initiative__name", "outcome_count"]
+
+    def perform_update(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        actuals = {row["kpi"]: row["actual"] for row in data.pop("kpi_actuals", [])}
+        call_service(services.value_report_save_draft, actor=self.request.user, report=serializer.instance,
+                     fields=data, kpi_actuals=actuals)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def _answer(self, report: ValueReport, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=report.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: Any = None) -> Response:
+        report = self.get_object()
+        call_service(services.value_report_submit, actor=request.user, report=report)
+        return self._answer(report)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.ReopenSerializer)
+    def reopen(self, request: Request, pk: Any = None) -> Response:
+        report = self.get_object()
+        form = serializers.ReopenSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        call_service(services.value_report_reopen, actor=request.user, report=report, **form.validated_data)
+        return Response(serializers.ValueReportSerializer(
+            self.get_queryset().get(pk=report.pk), context=self.get_serializer_context()).data)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.VerdictSerializer)
+    def verdict(self, request: Request, pk: Any = None) -> Response:
+        report = self.get_object()
+        form = serializers.VerdictSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        verdict = call_service(services.verdict_give, actor=request.user, report=report, **form.validated_data)
+        return Response(serializers.VerdictSerializer(verdict).data, status=status.HTTP_201_CREATED)
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's own notifications; POST .../read/ marks one read, POST read-all/ all of them."""
+
+    serializer_class = serializers.NotificationSerializer
+    permission_classes = [ReviewsPermission]
+    permission_required = "reviews.view_notification"
+    filterset_class = filtersets.NotificationFilterSet
+
+    def get_queryset(self):
+        return selectors.notifications_of(user=self.request.user)
+
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: Any = None) -> Response:
+        notification = self.get_object()
+        services.notifications_mark_read(actor=request.user, ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(self.get_serializer(notification).data)
+
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        return Response({"marked_read": services.notifications_mark_read(actor=request.user)})

@@ -1,0 +1,106 @@
+"""Forms of the review pages: they validate and shape input; the writes go through reviews.services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from . import calculations
+from .choices import Decision
+from .models import ReviewCycle, ValueReport
+from .services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS
+
+KPI_PREFIX = "kpi_"
+ACCEPT = ".pdf,.png,.jpg,.jpeg,.csv,.xlsx,.docx,.txt"
+
+
+class ValueReportForm(forms.ModelForm):
+    """The report's figures plus one 'actual' input per KPI of the initiative (fields kpi_<id>) and an attachment."""
+
+    attachment = forms.FileField(
+        required=False,
+        help_text="Evidence: pdf, png, jpg, csv, xlsx, docx or txt, at most 10 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+    )
+
+    class Meta:
+        model = ValueReport
+        fields = REPORT_FIELDS
+        labels = {"stated_value": "Owner-stated value (USD)", "oversight_hours": "Human oversight hours"}
+        help_texts = {
+            "outcome_count": "Outcomes delivered in the whole period (e.g. tickets resolved in the quarter).",
+            "active_users": "People who used the initiative in the period.",
+            "oversight_hours": "Hours people spent checking or correcting the AI in the period.",
+            "narrative": "What happened this quarter, in a few sentences.",
+            "stated_value_evidence": "How the stated value was measured; required with a stated value.",
+        }
+        widgets = {
+            "narrative": forms.Textarea(attrs={"rows": 4}),
+            "stated_value_evidence": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        actuals = {a.kpi_id: a.actual for a in self.instance.actuals.all()}
+        self.kpis = list(self.instance.initiative.kpis.all())
+        for kpi in self.kpis:
+            self.fields[f"{KPI_PREFIX}{kpi.pk}"] = forms.DecimalField(
+                label=f"Actual of {kpi.name}", max_digits=16, decimal_places=4, required=False,
+                initial=actuals.get(kpi.pk),
+            )
+
+    def kpi_rows(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(kpi, self[f"{KPI_PREFIX}{kpi.pk}"]) for kpi in self.kpis]
+
+    def clean_attachment(self):
+        upload = self.cleaned_data.get("attachment")
+        if upload and upload.size > MAX_ATTACHMENT_BYTES:
+            raise forms.ValidationError(f"The file is {upload.size / 1_048_576:.1f} MB; at most 10 MB is accepted.")
+        return upload
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in REPORT_FIELDS}
+
+    def service_actuals(self) -> dict[int, Decimal | None]:
+        return {kpi.pk: self.cleaned_data.get(f"{KPI_PREFIX}{kpi.pk}") for kpi in self.kpis}
+
+
+class VerdictForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+        help_text="Why: the owner reads it. A kill verdict also kills the initiative.",
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="What the owner should correct.",
+    )
+
+
+class ReviewCycleForm(forms.ModelForm):
+    """Open a cycle by hand; the dates default to the cycle the scheduler would open today."""
+
+    class Meta:
+        model = ReviewCycle
+        fields = ("name", "period_start", "period_end", "opens_on", "due_on")
+        widgets = {f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                   for f in ("period_start", "period_end", "opens_on", "due_on")}
+        help_texts = {
+            "name": "The quarter reviewed, e.g. 2026-Q3. Opening an existing cycle again adds only missing reports.",
+            "due_on": "Owners are reminded before this date and escalated after it.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        planned = calculations.cycle_for_quarter_after(timezone.localdate())
+        self.initial.update(name=planned.name, period_start=planned.period_start, period_end=planned.period_end,
+                            opens_on=planned.opens_on, due_on=planned.due_on)
+
+    def validate_unique(self) -> None:
+        # Re-opening an existing name is allowed (the service is idempotent).
+        pass

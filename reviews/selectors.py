@@ -1,0 +1,349 @@
+"""Reads of the reviews app: restricted querysets, report figures, cycle overviews and who gets reminded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from portfolio.choices import Stage
+from portfolio.models import KPI, BusinessCase, Initiative
+from tollgate.roles import Role
+
+from . import calculations
+from .choices import ReportState, ReportStatus
+from .models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
+
+User = get_user_model()
+UserLike = AbstractBaseUser | AnonymousUser
+
+# Initiatives that owe a value report each cycle.
+REPORTING_STAGES = (Stage.PILOT, Stage.PRODUCTION)
+ESTIMATED_COST_LABEL = "estimated from the business case"
+
+
+def policy(key: str) -> int | Decimal:
+    """A threshold from governance (an admin may change it); imported lazily to keep the apps decoupled."""
+    from governance.selectors import policy_value
+
+    return policy_value(key)
+
+
+# Querysets -----------------------------------------------------------------------------------------------------------
+
+
+def report_base_queryset() -> QuerySet[ValueReport]:
+    """Reports with what a list row needs: cycle, initiative, department, owner, verdict (one query)."""
+    return ValueReport.objects.select_related(
+        "cycle", "initiative__department", "initiative__owner", "submitted_by", "verdict__reviewer"
+    )
+
+
+def report_list(*, user: UserLike) -> QuerySet[ValueReport]:
+    """Everyone with a role reads every report: value evidence is as transparent as the portfolio."""
+    if not user.has_perm("reviews.view_valuereport"):
+        return ValueReport.objects.none()
+    return report_base_queryset().order_by("-cycle__period_start", "initiative__name", "pk")
+
+
+def report_detail_queryset(*, user: UserLike) -> QuerySet[ValueReport]:
+    """Reports with the initiative's business case, KPIs, actuals and attachments loaded, for readers."""
+    if not user.has_perm("reviews.view_valuereport"):
+        return ValueReport.objects.none()
+    return report_detail_loaded()
+
+
+def report_detail_loaded() -> QuerySet[ValueReport]:
+    """Unrestricted: for pages that decide with an object permission on the report itself."""
+    return report_base_queryset().select_related("initiative__business_case", "reopened_by").prefetch_related(
+        Prefetch("initiative__kpis", queryset=KPI.objects.order_by("pk")),
+        Prefetch("actuals", queryset=KpiActual.objects.all()),
+        "attachments__uploaded_by",
+        "initiative__delegates",
+    )
+
+
+def initiatives_of(user: UserLike) -> QuerySet[Initiative]:
+    """Initiatives the user owns or acts for (named delegate, or delegate of the owner's profile)."""
+    if not user.is_authenticated:
+        return Initiative.objects.none()
+    return Initiative.objects.filter(
+        Q(owner=user) | Q(delegates=user) | Q(owner__profile__delegates=user)
+    ).distinct()
+
+
+def current_cycle(today: date | None = None) -> ReviewCycle | None:
+    """The open cycle with the latest period; else the latest cycle (upcoming or closed)."""
+    today = today or timezone.localdate()
+    cycles = ReviewCycle.objects.order_by("-period_start", "-pk")
+    return cycles.filter(closed_at__isnull=True, opens_on__lte=today).first() or cycles.first()
+
+
+def my_initiatives(*, user: UserLike, cycle: ReviewCycle | None) -> QuerySet[Initiative]:
+    """The user's initiatives with their report of `cycle` prefetched as `cycle_reports` (constant queries)."""
+    if not user.has_perm("reviews.view_valuereport"):
+        return Initiative.objects.none()
+    reports = report_base_queryset().filter(cycle=cycle) if cycle else ValueReport.objects.none()
+    ids = initiatives_of(user).values("pk")
+    return (
+        Initiative.objects.filter(pk__in=ids)
+        .select_related("department", "owner")
+        .prefetch_related(Prefetch("value_reports", queryset=reports, to_attr="cycle_reports"))
+        .order_by("name", "pk")
+    )
+
+
+def my_open_reports(*, user: UserLike) -> QuerySet[ValueReport]:
+    """Drafts of the user's initiatives in cycles that are open: what they still owe."""
+    today = timezone.localdate()
+    return report_base_queryset().filter(
+        initiative__in=initiatives_of(user).values("pk"), status=ReportStatus.DRAFT,
+        cycle__closed_at__isnull=True, cycle__opens_on__lte=today,
+    ).order_by("cycle__due_on", "initiative__name")
+
+
+def review_queue(*, user: UserLike) -> QuerySet[ValueReport]:
+    """Submitted reports without a verdict, minus those of initiatives the reviewer owns or acts for."""
+    if not user.has_perm("governance.view_reviewqueue"):
+        return ValueReport.objects.none()
+    return (
+        report_base_queryset()
+        .filter(status=ReportStatus.SUBMITTED, verdict__isnull=True)
+        .exclude(initiative__in=initiatives_of(user).values("pk"))
+        .order_by("submitted_at", "pk")
+    )
+
+
+def cycle_list(*, user: UserLike) -> QuerySet[ReviewCycle]:
+    if not user.has_perm("reviews.view_reviewcycle"):
+        return ReviewCycle.objects.none()
+    today = timezone.localdate()
+    return ReviewCycle.objects.select_related("created_by").annotate(
+        reports_count=Count("reports"),
+        submitted_count=Count("reports", filter=Q(reports__status=ReportStatus.SUBMITTED)),
+        overdue_count=Count("reports", filter=Q(reports__status=ReportStatus.DRAFT, due_on__lt=today)),
+    )
+
+
+def cycle_reports(cycle: ReviewCycle) -> QuerySet[ValueReport]:
+    return report_base_queryset().filter(cycle=cycle).order_by("initiative__department__name", "initiative__name")
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    department: str
+    submitted: int
+    due: int
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return self.submitted + self.due + self.overdue
+
+
+def cycle_progress_by_department(cycle: ReviewCycle, today: date | None = None) -> list[DepartmentProgress]:
+    """Submitted / due / overdue per department, in one aggregate query."""
+    today = today or timezone.localdate()
+    overdue = today > cycle.due_on
+    rows = (
+        ValueReport.objects.filter(cycle=cycle).order_by().values("initiative__department__name")
+        .annotate(
+            submitted=Count("pk", filter=Q(status=ReportStatus.SUBMITTED)),
+            drafts=Count("pk", filter=Q(status=ReportStatus.DRAFT)),
+        )
+        .order_by("initiative__department__name")
+    )
+    return [
+        DepartmentProgress(
+            row["initiative__department__name"], row["submitted"],
+            0 if overdue else row["drafts"], row["drafts"] if overdue else 0,
+        )
+        for row in rows
+    ]
+
+
+def cycle_progress_figure(progress: list[DepartmentProgress]) -> dict[str, Any]:
+    """Plotly stacked bar chart (JSON-ready) of the cycle's reports per department."""
+    departments = [row.department for row in progress]
+    series = (("Submitted", "submitted", "#1f7a4d"), ("Due", "due", "#e0a526"), ("Overdue", "overdue", "#b3261e"))
+    return {
+        "data": [
+            {"type": "bar", "name": label, "x": departments, "y": [getattr(row, attr) for row in progress],
+             "marker": {"color": color}, "hovertemplate": f"%{{x}}: %{{y}} {label.lower()}<extra></extra>"}
+            for label, attr, color in series
+        ],
+        "layout": {
+            "barmode": "stack",
+            "title": {"text": "Value reports per department"},
+            "height": 300,
+            "margin": {"l": 50, "r": 20, "t": 40, "b": 60},
+            "yaxis": {"title": {"text": "reports"}, "dtick": 1},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+def notifications_of(*, user: UserLike) -> QuerySet[Notification]:
+    """Only the user's own notifications, newest first."""
+    if not user.has_perm("reviews.view_notification"):
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def unread_count(user: UserLike) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count() if user.is_authenticated else 0
+
+
+# Figures of a report -------------------------------------------------------------------------------------------------
+
+
+def business_case_of(initiative: Initiative) -> BusinessCase | None:
+    try:
+        return initiative.business_case
+    except BusinessCase.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class ReportCost:
+    amount: Decimal | None
+    estimated: bool
+    label: str
+
+
+def report_cost(report: ValueReport) -> ReportCost:
+    """The cycle's cost of the initiative.
+
+    Actual cost records do not exist yet (cost ingestion is a later issue): until then the cost is the business case's
+    monthly TCO x months in the cycle, labelled as estimated. This is the one place to swap in actual costs.
+    """
+    case = business_case_of(report.initiative)
+    amount = calculations.estimated_cost(case.tco_monthly if case else None, report.cycle.months)
+    return ReportCost(amount, True, ESTIMATED_COST_LABEL)
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    kpi: KPI
+    actual: Decimal | None
+    value: Decimal | None
+    target_met: bool | None
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    rows: list[KpiRow]
+    value: calculations.ReportValue
+    cost: ReportCost
+    cost_per_outcome: Decimal | None
+    baseline_cost_per_outcome: Decimal | None
+    value_per_dollar: Decimal | None
+    months: int
+    monthly_outcomes: Decimal | None
+    min_viable_scale: int | None
+
+
+def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | None = None) -> ReportFigures:
+    """Everything the report computes; `actuals` (kpi id -> value) overrides the stored ones for a preview."""
+    stored = {a.kpi_id: a.actual for a in report.actuals.all()}
+    actuals = stored if actuals is None else actuals
+    rows = [
+        KpiRow(
+            kpi, actuals.get(kpi.pk),
+            calculations.kpi_value(kpi.baseline, actuals.get(kpi.pk), kpi.direction, kpi.value_per_unit),
+            calculations.target_met(actuals.get(kpi.pk), kpi.target, kpi.direction),
+        )
+        for kpi in report.initiative.kpis.all()
+    ]
+    value = calculations.report_value([row.value for row in rows], report.stated_value)
+    cost = report_cost(report)
+    case = business_case_of(report.initiative)
+    months = report.cycle.months
+    return ReportFigures(
+        rows=rows,
+        value=value,
+        cost=cost,
+        cost_per_outcome=calculations.cost_per_outcome(cost.amount, report.outcome_count),
+        baseline_cost_per_outcome=case.baseline_cost_per_outcome if case else None,
+        value_per_dollar=calculations.value_per_dollar(value.amount, cost.amount) if value.amount is not None else None,
+        months=months,
+        monthly_outcomes=calculations.monthly_outcomes(report.outcome_count, months),
+        min_viable_scale=case.min_viable_scale if case else None,
+    )
+
+
+def scale_evidence(*, initiative: Initiative) -> str | None:
+    """Evidence for governance's pilot -> production guard: the latest submitted report at or above the business
+    case's minimum viable scale (outcomes per month), described in one line; None when there is none."""
+    case = business_case_of(initiative)
+    if case is None or case.min_viable_scale is None:
+        return None
+    reports = (
+        ValueReport.objects.filter(initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count__isnull=False)
+        .select_related("cycle")
+        .order_by("-cycle__period_end", "-pk")
+    )
+    for report in reports:
+        per_month = calculations.monthly_outcomes(report.outcome_count, report.cycle.months)
+        if per_month is not None and per_month >= case.min_viable_scale:
+            return (
+                f"Value report {report.cycle.name}: {report.outcome_count:,} outcomes in {report.cycle.months} "
+                f"months = {per_month:,.0f}/month, at or above the minimum viable scale of "
+                f"{case.min_viable_scale:,}/month"
+            )
+    return None
+
+
+# Who is written to ---------------------------------------------------------------------------------------------------
+
+
+def report_owners(report: ValueReport) -> list:
+    """Owner and delegates (named on the initiative or on the owner's profile), active, without duplicates."""
+    initiative = report.initiative
+    acts_for = Q(pk=initiative.owner_id) | Q(delegated_initiatives=initiative)
+    acts_for |= Q(delegate_for_profiles__user=initiative.owner_id)
+    people = User.objects.filter(acts_for, is_active=True).distinct().order_by("pk")
+    return list(people)
+
+
+def coe_reviewers() -> list:
+    return list(User.objects.filter(groups__name=Role.REVIEWER, is_active=True).distinct().order_by("pk"))
+
+
+def reports_awaiting_reminder(today: date) -> QuerySet[ValueReport]:
+    """Drafts of open cycles that are not yet due (reminders stop at the due date; escalation takes over)."""
+    return report_base_queryset().filter(
+        status=ReportStatus.DRAFT, cycle__closed_at__isnull=True, cycle__opens_on__lte=today, cycle__due_on__gte=today,
+    ).order_by("pk")
+
+
+def reports_to_escalate(today: date, escalation_days: int) -> QuerySet[ValueReport]:
+    """Drafts of open cycles overdue by MORE than `escalation_days` days that were not escalated yet."""
+    from datetime import timedelta
+
+    from .models import ReminderLog
+
+    escalated = ReminderLog.objects.filter(report=OuterRef("pk"), kind="escalation")
+    return report_base_queryset().filter(
+        status=ReportStatus.DRAFT, cycle__closed_at__isnull=True,
+        cycle__due_on__lt=today - timedelta(days=escalation_days),
+    ).exclude(Exists(escalated)).order_by("pk")
+
+
+def report_state_counts(queryset: QuerySet[ValueReport], today: date | None = None) -> dict[str, int]:
+    today = today or timezone.localdate()
+    counts = {state.value: 0 for state in ReportState}
+    has_verdict = Verdict.objects.filter(report=OuterRef("pk"))
+    for report in queryset.annotate(has_verdict=Exists(has_verdict)).values("status", "cycle__due_on", "has_verdict"):
+        if report["status"] == ReportStatus.SUBMITTED:
+            counts[ReportState.REVIEWED if report["has_verdict"] else ReportState.SUBMITTED] += 1
+        else:
+            counts[ReportState.OVERDUE if today > report["cycle__due_on"] else ReportState.DUE] += 1
+    return counts

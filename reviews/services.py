@@ -1,0 +1,451 @@
+"""Writes of the reviews app. Each service takes a keyword-only acting user, runs in one transaction and writes its
+audit row (django-auditlog LogEntry) in that transaction.
+
+Permissions are checked here too (tollgate.roles), whatever the caller checked: segregation of duties must hold for
+pages, the API and scripts alike. A scheduled job acts as the system (actor=None).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.models import Initiative
+
+from . import calculations, selectors
+from .choices import Decision, ReminderKind, ReportStatus
+from .models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
+
+logger = logging.getLogger(__name__)
+
+REPORT_FIELDS = ("outcome_count", "active_users", "oversight_hours", "narrative", "stated_value",
+                 "stated_value_evidence")
+SCHEDULED_DUE_AFTER_DAYS = 30
+
+# Attachments: extension -> what the first bytes must look like (None: text, checked by decoding).
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ZIP_MAGIC = (b"PK\x03\x04",)
+ATTACHMENT_TYPES: dict[str, tuple[bytes, ...] | None] = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "xlsx": ZIP_MAGIC,
+    "docx": ZIP_MAGIC,
+    "csv": None,
+    "txt": None,
+}
+
+
+def _require(actor: AbstractBaseUser | None, perm: str, obj: Any = None) -> None:
+    if actor is not None and not actor.has_perm(perm, obj):
+        raise PermissionDenied(f"You may not do this ({perm}).")
+
+
+def _audit(instance: Any, *, actor: AbstractBaseUser | None, event: str, changes: dict | None = None,
+           reason: str = "", action: int = LogEntry.Action.UPDATE, **extra: Any) -> LogEntry:
+    """An explicit audit row for a decision (submission, reopening, verdict...), beside auditlog's field history."""
+    data = {"event": event, **extra}
+    if reason:
+        data["reason"] = reason
+    return LogEntry.objects.log_create(
+        instance, force_log=True, action=action, actor=actor, changes=changes or {}, additional_data=data,
+    )
+
+
+def _lock(report: ValueReport) -> ValueReport:
+    """A fresh, locked copy: two submissions or verdicts racing cannot both pass their guards."""
+    return ValueReport.objects.select_for_update().select_related("cycle", "initiative").get(pk=report.pk)
+
+
+def _ensure_cycle_not_closed(report: ValueReport) -> None:
+    if report.cycle.closed_at is not None:
+        raise ValidationError(f"The cycle {report.cycle} is closed.")
+
+
+# Notifications -------------------------------------------------------------------------------------------------------
+
+
+def notification_create(*, user: AbstractBaseUser, message: str, url: str = "") -> Notification:
+    return Notification.objects.create(user=user, message=message[:500], url=url)
+
+
+@transaction.atomic
+def notifications_mark_read(*, actor: AbstractBaseUser, ids: list[int] | None = None) -> int:
+    """Mark the actor's own notifications read (all of them when ids is None); returns how many changed."""
+    queryset = Notification.objects.filter(user=actor, read_at__isnull=True)
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    return queryset.update(read_at=timezone.now())
+
+
+# Cycles --------------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_cycle_open(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    period_start: date,
+    period_end: date,
+    due_on: date,
+    opens_on: date | None = None,
+) -> ReviewCycle:
+    """Open a cycle and create one expected (draft) report for every initiative in pilot or production.
+
+    Idempotent: an existing cycle of that name is reused as it is and only the missing reports are created, so the
+    scheduler (or an impatient reviewer) can run it again safely. A closed cycle is left alone.
+    """
+    _require(actor, "reviews.manage_reviewcycle")
+    name = (name or "").strip()
+    opens_on = opens_on or timezone.localdate()
+    errors = {}
+    if not name:
+        errors["name"] = "Give the cycle a name, e.g. 2026-Q3."
+    if period_end < period_start:
+        errors["period_end"] = "The period ends before it starts."
+    if due_on < opens_on:
+        errors["due_on"] = "The due date is before the cycle opens."
+    if errors:
+        raise ValidationError(errors)
+    with set_actor(actor):
+        cycle, created = ReviewCycle.objects.get_or_create(
+            name=name,
+            defaults={"period_start": period_start, "period_end": period_end, "opens_on": opens_on,
+                      "due_on": due_on, "created_by": actor},
+        )
+        if cycle.closed_at is not None:
+            return cycle
+        missing = Initiative.objects.filter(stage__in=selectors.REPORTING_STAGES).exclude(value_reports__cycle=cycle)
+        reports = ValueReport.objects.bulk_create(
+            [ValueReport(cycle=cycle, initiative=initiative) for initiative in missing.order_by("pk")]
+        )
+    if created or reports:
+        _audit(cycle, actor=actor, event="review_cycle_opened", reports_created=len(reports),
+               action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
+    return cycle
+
+
+@transaction.atomic
+def review_cycle_open_scheduled(*, today: date | None = None) -> ReviewCycle | None:
+    """The beat job's cycle: see calculations.cycle_for_quarter_after. Opens it from the first day of the quarter
+    until its due date if it is not there yet (a missed beat catches up); never creates a cycle already overdue."""
+    today = today or timezone.localdate()
+    planned = calculations.cycle_for_quarter_after(today, SCHEDULED_DUE_AFTER_DAYS)
+    if ReviewCycle.objects.filter(name=planned.name).exists() or today > planned.due_on:
+        return None
+    return review_cycle_open(actor=None, name=planned.name, period_start=planned.period_start,
+                             period_end=planned.period_end, due_on=planned.due_on, opens_on=planned.opens_on)
+
+
+@transaction.atomic
+def review_cycle_close(*, actor: AbstractBaseUser | None, cycle: ReviewCycle) -> ReviewCycle:
+    """Close a cycle: its drafts stay drafts (they were never submitted) and no reminder is sent for them any more."""
+    _require(actor, "reviews.manage_reviewcycle")
+    cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.closed_at is not None:
+        raise ValidationError("This cycle is already closed.")
+    with set_actor(actor):
+        cycle.closed_at = timezone.now()
+        cycle.save(update_fields=["closed_at"])
+    _audit(cycle, actor=actor, event="review_cycle_closed")
+    return cycle
+
+
+# Value reports -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def value_report_save_draft(
+    *,
+    actor: AbstractBaseUser | None,
+    report: ValueReport,
+    fields: Mapping[str, Any] | None = None,
+    kpi_actuals: Mapping[int, Decimal | None] | None = None,
+) -> ValueReport:
+    """Save what the owner has so far. `kpi_actuals` maps KPI id -> actual (None removes it)."""
+    report = _lock(report)
+    _require(actor, "reviews.change_valuereport", report)
+    if report.status != ReportStatus.DRAFT:
+        raise ValidationError("Only a draft can be edited; ask a reviewer to reopen the report.")
+    _ensure_cycle_not_closed(report)
+    fields = dict(fields or {})
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable in a value report: {', '.join(sorted(unknown))}")
+    kpis = {kpi.pk: kpi for kpi in report.initiative.kpis.all()}
+    foreign = set(kpi_actuals or {}) - set(kpis)
+    if foreign:
+        raise ValidationError({"kpi_actuals": f"KPI {sorted(foreign)[0]} is not a KPI of {report.initiative}."})
+    with set_actor(actor):
+        changed = [f for f, v in fields.items() if getattr(report, f) != v]
+        for field_name in changed:
+            setattr(report, field_name, fields[field_name])
+        if changed:
+            report.full_clean(exclude=["cycle", "initiative"])
+            report.save()
+        existing = {a.kpi_id: a for a in report.actuals.all()}
+        for kpi_id, actual in (kpi_actuals or {}).items():
+            row = existing.get(kpi_id)
+            if actual is None:
+                if row is not None:
+                    row.delete()
+            elif row is None:
+                KpiActual.objects.create(report=report, kpi_id=kpi_id, actual=actual)
+            elif row.actual != actual:
+                row.actual = actual
+                row.save(update_fields=["actual"])
+    return report
+
+
+def _submission_errors(report: ValueReport) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    have = set(report.actuals.values_list("kpi_id", flat=True))
+    missing = [kpi.name for kpi in report.initiative.kpis.order_by("pk") if kpi.pk not in have]
+    if missing:
+        errors["kpi_actuals"] = [f"Give an actual for every KPI; missing: {', '.join(missing)}."]
+    if report.outcome_count is None:
+        errors["outcome_count"] = ["Give the number of outcomes in the period."]
+    if report.stated_value is not None and not report.stated_value_evidence.strip():
+        errors["stated_value_evidence"] = ["A stated value needs its evidence."]
+    return errors
+
+
+@transaction.atomic
+def value_report_submit(*, actor: AbstractBaseUser | None, report: ValueReport) -> ValueReport:
+    """Submit for review: an actual for every KPI and the outcome count must be there."""
+    report = _lock(report)
+    _require(actor, "reviews.change_valuereport", report)
+    if report.status != ReportStatus.DRAFT:
+        raise ValidationError("This report is already submitted.")
+    _ensure_cycle_not_closed(report)
+    errors = _submission_errors(report)
+    if errors:
+        raise ValidationError(errors)
+    with set_actor(actor):
+        report.status = ReportStatus.SUBMITTED
+        report.submitted_by = actor
+        report.submitted_at = timezone.now()
+        report.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at"])
+    _audit(report, actor=actor, event="value_report_submitted",
+           changes={"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]})
+    return report
+
+
+@transaction.atomic
+def value_report_reopen(*, actor: AbstractBaseUser | None, report: ValueReport, reason: str) -> ValueReport:
+    """Send a submitted report back to its owner with a reason. Not after a verdict: the verdict stands."""
+    report = _lock(report)
+    _require(actor, "reviews.reopen_valuereport", report)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the report is reopened; the owner reads it."})
+    if report.status != ReportStatus.SUBMITTED:
+        raise ValidationError("Only a submitted report can be reopened.")
+    if Verdict.objects.filter(report=report).exists():
+        raise ValidationError("A verdict was given on this report; it can no longer be reopened.")
+    _ensure_cycle_not_closed(report)
+    with set_actor(actor):
+        report.status = ReportStatus.DRAFT
+        report.submitted_by = None
+        report.submitted_at = None
+        report.reopened_by = actor
+        report.reopened_at = timezone.now()
+        report.reopened_reason = reason
+        report.save()
+    _audit(report, actor=actor, event="value_report_reopened", reason=reason,
+           changes={"status": [ReportStatus.SUBMITTED, ReportStatus.DRAFT]})
+    url = reverse("reviews:report_edit", args=[report.pk])
+    for person in selectors.report_owners(report):
+        notification_create(user=person, message=f"Your value report {report} was reopened: {reason}", url=url)
+    return report
+
+
+def _sniff_error(extension: str, head: bytes) -> str | None:
+    expected = ATTACHMENT_TYPES[extension]
+    if expected is not None:
+        return None if head.startswith(expected) else f"The file's content is not a .{extension} file."
+    if b"\x00" in head:
+        return f"The file's content is not a .{extension} text file."
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character may be cut at the end of the sniffed block; anything earlier is not UTF-8 text.
+        if exc.start < len(head) - 3:
+            return f"The file's content is not a .{extension} text file (UTF-8 expected)."
+    return None
+
+
+@transaction.atomic
+def attachment_add(*, actor: AbstractBaseUser | None, report: ValueReport, file: UploadedFile) -> ReportAttachment:
+    """Attach evidence: pdf, png, jpg, csv, xlsx, docx or txt, at most 10 MB, whose first bytes match its type."""
+    report = _lock(report)
+    _require(actor, "reviews.change_valuereport", report)
+    if report.status != ReportStatus.DRAFT:
+        raise ValidationError({"file": "Attachments can only be added to a draft."})
+    original = PurePath(file.name or "").name
+    extension = PurePath(original).suffix.lower().lstrip(".")
+    if extension not in ATTACHMENT_TYPES:
+        allowed = ", ".join(sorted(set(ATTACHMENT_TYPES) - {"jpeg"}))
+        raise ValidationError({"file": f"Files of type .{extension or '?'} are not accepted; allowed: {allowed}."})
+    if file.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": f"The file is {file.size / 1_048_576:.1f} MB; at most 10 MB is accepted."})
+    if file.size == 0:
+        raise ValidationError({"file": "The file is empty."})
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(0)
+    error = _sniff_error(extension, head)
+    if error:
+        raise ValidationError({"file": error})
+    with set_actor(actor):
+        attachment = ReportAttachment(report=report, original_name=original[:255], size=file.size, uploaded_by=actor)
+        attachment.file.save(original, file, save=False)
+        attachment.save()
+    return attachment
+
+
+# Verdicts ------------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def verdict_give(*, actor: AbstractBaseUser, report: ValueReport, decision: str, rationale: str) -> Verdict:
+    """A reviewer's verdict on a submitted report. KILL also kills the initiative, in the same transaction: if the
+    kill transition is refused, no verdict is recorded either."""
+    report = _lock(report)
+    _require(actor, "reviews.give_verdict", report)
+    rationale = (rationale or "").strip()
+    errors = {}
+    if decision not in Decision.values:
+        errors["decision"] = f"Choose one of: {', '.join(Decision.values)}."
+    if not rationale:
+        errors["rationale"] = "Give the rationale of the verdict."
+    if errors:
+        raise ValidationError(errors)
+    if report.status != ReportStatus.SUBMITTED:
+        raise ValidationError("A verdict can only be given on a submitted report.")
+    if Verdict.objects.filter(report=report).exists():
+        raise ValidationError("A verdict was already given on this report.")
+    with set_actor(actor):
+        verdict = Verdict.objects.create(report=report, reviewer=actor, decision=decision, rationale=rationale)
+    _audit(report, actor=actor, event="verdict", reason=rationale, changes={"verdict": [None, decision]},
+           decision=decision)
+    if decision == Decision.KILL:
+        _kill_initiative(actor=actor, initiative=report.initiative, rationale=rationale)
+    url = reverse("reviews:report_detail", args=[report.pk])
+    for person in selectors.report_owners(report):
+        notification_create(user=person, message=f"Verdict on {report}: {verdict.get_decision_display()}.", url=url)
+    return verdict
+
+
+def _kill_initiative(*, actor: AbstractBaseUser, initiative: Initiative, rationale: str) -> None:
+    from governance import services as governance_services
+
+    try:
+        governance_services.initiative_transition(actor=actor, initiative=initiative, transition="kill",
+                                                  reason=rationale)
+    except governance_services.TransitionError as exc:
+        raise ValidationError({"decision": f"The initiative cannot be killed: {exc}"}) from exc
+
+
+# Reminders and escalations -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    report_id: int
+    kind: str
+    recipients: tuple[str, ...]
+
+
+def _send_once(report: ValueReport, kind: str, people: list, subject: str, body: str, url: str) -> Sent | None:
+    """Record the reminder, notify and e-mail, all or nothing; a (report, kind) already recorded is skipped.
+
+    The unique (report, kind) row is written first in a savepoint: a second run (or a second worker racing this one)
+    fails on it and sends nothing. If the e-mail fails, the row is rolled back and the next run retries.
+    """
+    emails = tuple(sorted({p.email for p in people if p.email}))
+    try:
+        with transaction.atomic():
+            ReminderLog.objects.create(report=report, kind=kind, recipients=list(emails))
+            for person in people:
+                notification_create(user=person, message=subject, url=url)
+            if emails:
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, list(emails))
+    except IntegrityError:
+        return None
+    return Sent(report.pk, kind, emails)
+
+
+def _reminder_kind(days_left: int, first_days: int, second_days: int) -> str | None:
+    """The most urgent reminder due: a job that missed the first window sends only the second."""
+    if days_left <= second_days:
+        return ReminderKind.SECOND_REMINDER
+    if days_left <= first_days:
+        return ReminderKind.FIRST_REMINDER
+    return None
+
+
+def reminders_send(*, today: date | None = None) -> list[Sent]:
+    """Remind owners and delegates of drafts due within the policies' first / second reminder days. Idempotent."""
+    today = today or timezone.localdate()
+    first_days = int(selectors.policy("reviews.first_reminder_days"))
+    second_days = int(selectors.policy("reviews.second_reminder_days"))
+    sent: list[Sent] = []
+    for report in selectors.reports_awaiting_reminder(today):
+        days_left = (report.cycle.due_on - today).days
+        kind = _reminder_kind(days_left, first_days, second_days)
+        if kind is None or ReminderLog.objects.filter(report=report, kind=kind).exists():
+            continue
+        url = reverse("reviews:report_edit", args=[report.pk])
+        subject = f"Value report due {report.cycle.due_on:%Y-%m-%d}: {report.initiative} ({report.cycle})"
+        body = (
+            f"The {report.cycle} value report of {report.initiative} is due on {report.cycle.due_on:%Y-%m-%d} "
+            f"({days_left} days left). Give the KPI actuals, outcomes and adoption, and submit it:\n\n{url}\n"
+        )
+        result = _send_once(report, kind, selectors.report_owners(report), subject, body, url)
+        if result:
+            sent.append(result)
+    return sent
+
+
+def escalations_send(*, today: date | None = None) -> list[Sent]:
+    """Escalate drafts overdue by more than the policy's days to the department head and the CoE reviewers, once."""
+    today = today or timezone.localdate()
+    days = int(selectors.policy("reviews.escalation_days"))
+    reviewers = selectors.coe_reviewers()
+    sent: list[Sent] = []
+    for report in selectors.reports_to_escalate(today, days):
+        head = report.initiative.department.head
+        people = list({p.pk: p for p in ([head] if head and head.is_active else []) + reviewers}.values())
+        if not people:
+            continue  # nobody to escalate to yet: not recorded, so it goes out once a head or reviewer exists
+        overdue = (today - report.cycle.due_on).days
+        url = reverse("reviews:report_detail", args=[report.pk])
+        owner = report.initiative.owner
+        subject = f"Overdue value report: {report.initiative} ({report.cycle}), {overdue} days late"
+        body = (
+            f"The {report.cycle} value report of {report.initiative} (owner {owner.get_full_name() or owner}) was due "
+            f"on {report.cycle.due_on:%Y-%m-%d} and is {overdue} days overdue.\n\n{url}\n"
+        )
+        result = _send_once(report, ReminderKind.ESCALATION, people, subject, body, url)
+        if result:
+            sent.append(result)
+    return sent

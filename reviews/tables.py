@@ -1,0 +1,136 @@
+"""django-tables2 tables of the review pages; the same columns are exported as CSV."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from portfolio.tables import NUM, CountColumn, PersonColumn
+
+from .models import Notification, ReviewCycle, ValueReport
+
+
+def _state_badge(report: ValueReport) -> SafeString:
+    state = report.state_on(timezone.localdate())
+    return format_html('<span class="stage report-state state-{}">{}</span>', state.value, state.label)
+
+
+class ValueReportTable(tables.Table):
+    initiative = tables.Column(linkify=lambda record: record.get_absolute_url(), order_by=("initiative__name",))
+    department = tables.Column(accessor="initiative__department__name", verbose_name="Department")
+    owner = PersonColumn(accessor="initiative__owner", order_by=("initiative__owner__last_name",))
+    state = tables.Column("Status", accessor="status", order_by=("status",))
+    outcome_count = tables.Column("Outcomes", attrs=NUM)
+    submitted_at = tables.DateTimeColumn(format="Y-m-d H:i")
+    verdict = tables.Column("Verdict", accessor="verdict__decision", default="")
+
+    class Meta:
+        model = ValueReport
+        fields = ()
+        sequence = ("initiative", "department", "owner", "state", "outcome_count", "submitted_at", "verdict")
+        empty_text = "No reports."
+
+    def render_state(self, record: ValueReport) -> SafeString:
+        return _state_badge(record)
+
+    def value_state(self, record: ValueReport) -> str:
+        return record.state_on(timezone.localdate()).label
+
+    def render_verdict(self, record: ValueReport) -> str:
+        return record.verdict.get_decision_display()
+
+
+class QueueTable(ValueReportTable):
+    cycle = tables.Column(order_by=("cycle__period_start",))
+
+    class Meta(ValueReportTable.Meta):
+        sequence = ("initiative", "cycle", "department", "owner", "outcome_count", "submitted_at")
+        exclude = ("state", "verdict")
+        empty_text = "No report awaits your verdict."
+
+
+class ReviewCycleTable(tables.Table):
+    name = tables.Column(linkify=True)
+    period_start = tables.DateColumn(format="Y-m-d")
+    period_end = tables.DateColumn(format="Y-m-d")
+    opens_on = tables.DateColumn(format="Y-m-d")
+    due_on = tables.DateColumn(format="Y-m-d")
+    status = tables.Column(accessor="closed_at", verbose_name="Status")
+    reports_count = CountColumn("Reports")
+    submitted_count = CountColumn("Submitted")
+    overdue_count = CountColumn("Overdue")
+
+    class Meta:
+        model = ReviewCycle
+        fields = ("name", "period_start", "period_end", "opens_on", "due_on")
+        sequence = (*fields, "status", "reports_count", "submitted_count", "overdue_count")
+        order_by = ("-period_start",)
+        empty_text = "No review cycles yet."
+
+    def render_status(self, record: ReviewCycle) -> str:
+        return record.status.label
+
+    def value_status(self, record: ReviewCycle) -> str:
+        return record.status.label
+
+
+class MyInitiativeTable(tables.Table):
+    """The user's initiatives with the report of the current cycle (prefetched as cycle_reports)."""
+
+    name = tables.Column("Initiative", linkify=True)
+    stage = tables.Column()
+    department = tables.Column(accessor="department__name", verbose_name="Department")
+    report = tables.Column("Current report", accessor="pk", orderable=False)
+    due_on = tables.Column("Due", accessor="pk", orderable=False)
+
+    class Meta:
+        fields = ()
+        sequence = ("name", "stage", "department", "report", "due_on")
+        empty_text = "You own no initiative and are delegate for none."
+
+    @staticmethod
+    def _report(record) -> ValueReport | None:
+        return record.cycle_reports[0] if record.cycle_reports else None
+
+    def render_stage(self, record) -> SafeString:
+        return format_html('<span class="stage stage-{}">{}</span>', record.stage, record.get_stage_display())
+
+    def value_stage(self, record) -> str:
+        return record.get_stage_display()
+
+    def render_report(self, record) -> SafeString | str:
+        report = self._report(record)
+        if report is None:
+            return "none expected"
+        return format_html('<a href="{}">{}</a>', report.get_absolute_url(), _state_badge(report))
+
+    def value_report(self, record) -> str:
+        report = self._report(record)
+        return report.state_on(timezone.localdate()).label if report else ""
+
+    def render_due_on(self, record) -> str:
+        report = self._report(record)
+        return f"{report.cycle.due_on:%Y-%m-%d}" if report else "—"
+
+    def value_due_on(self, record) -> str:
+        report = self._report(record)
+        return f"{report.cycle.due_on:%Y-%m-%d}" if report else ""
+
+
+class NotificationTable(tables.Table):
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="When")
+    message = tables.Column()
+    read_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Read", default="unread")
+
+    class Meta:
+        model = Notification
+        fields = ("created_at", "message", "read_at")
+        order_by = ("-created_at",)
+        empty_text = "No notifications."
+
+    def render_message(self, record: Notification) -> SafeString:
+        if record.url:
+            return format_html('<a href="{}">{}</a>', record.url, record.message)
+        return format_html("{}", record.message)

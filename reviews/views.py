@@ -1,0 +1,367 @@
+"""Review pages: my reports, the value report form, report detail with verdict and reopen, the reviewer queue,
+cycles with their overview, and notifications.
+
+Views stay thin: they check access (tollgate.roles through PermissionRequiredMixin), read through
+reviews.selectors and write through reviews.services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import BaseForm
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView
+
+from portfolio.views.initiatives import PortfolioListView
+from tollgate.views import PermissionRequiredMixin
+
+from . import selectors, services
+from .choices import ReportStatus
+from .filtersets import NotificationFilterSet, ReviewCycleFilterSet, ValueReportFilterSet
+from .forms import KPI_PREFIX, ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
+from .models import ReportAttachment, ReviewCycle, ValueReport
+from .tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
+
+
+def add_service_errors(form: BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the fields it names (or their aliases); the rest on the whole form."""
+    aliases = aliases or {}
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            field = aliases.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class ReportObjectMixin:
+    """Loads the report once (with everything the page shows); the object permission is asked on it."""
+
+    def get_report(self) -> ValueReport:
+        # Unrestricted on purpose: the permission (role-wide or on this report) is what decides, and it is checked
+        # by PermissionRequiredMixin before the page does anything.
+        if not hasattr(self, "_report"):
+            self._report = get_object_or_404(selectors.report_detail_loaded(), pk=self.kwargs["pk"])
+        return self._report
+
+    def get_permission_object(self) -> ValueReport:
+        return self.get_report()
+
+
+# My reports ----------------------------------------------------------------------------------------------------------
+
+
+class MyReportsView(PortfolioListView):
+    """Initiatives I own or act for, with the current cycle's report: status, due date, link to fill it in."""
+
+    permission_required = "reviews.view_valuereport"
+    table_class = MyInitiativeTable
+    template_name = "reviews/mine.html"
+    export_name = "my-initiatives"
+    title = "My initiatives and due reports"
+    filterset_class = None
+
+    def get_queryset(self) -> QuerySet:
+        self.cycle = selectors.current_cycle()
+        return selectors.my_initiatives(user=self.request.user, cycle=self.cycle)
+
+    def get_filterset_class(self):
+        from portfolio.filtersets import SearchFilterSet
+        from portfolio.models import Initiative
+
+        class MyInitiativeFilterSet(SearchFilterSet):
+            search_fields = ("name", "external_id")
+
+            class Meta:
+                model = Initiative
+                fields = ("q",)
+
+        return MyInitiativeFilterSet
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(cycle=self.cycle, open_reports=list(selectors.my_open_reports(user=self.request.user)))
+        return context
+
+
+# Value report --------------------------------------------------------------------------------------------------------
+
+
+class ReportDetailView(ReportObjectMixin, PermissionRequiredMixin, DetailView):
+    """Read-only report with its figures; independent reviewers get the verdict form and the reopen button."""
+
+    permission_required = "reviews.view_valuereport"
+    template_name = "reviews/report_detail.html"
+    context_object_name = "report"
+
+    def get_permission_object(self) -> None:
+        return None  # reading is role-wide: 403 without a role, 404 for a missing id
+
+    def get_object(self, queryset: QuerySet | None = None) -> ValueReport:
+        return self.get_report()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(report_context(self.request, self.object))
+        context.setdefault("verdict_form", VerdictForm())
+        context.setdefault("reopen_form", ReopenForm())
+        return context
+
+
+def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
+    user = request.user
+    submitted = report.status == ReportStatus.SUBMITTED
+    has_verdict = hasattr(report, "verdict")
+    return {
+        "report": report,
+        "figures": selectors.report_figures(report),
+        "state": report.state,
+        "can_edit": report.status == ReportStatus.DRAFT and user.has_perm("reviews.change_valuereport", report),
+        "can_give_verdict": submitted and not has_verdict and user.has_perm("reviews.give_verdict", report),
+        "can_reopen": submitted and not has_verdict and user.has_perm("reviews.reopen_valuereport", report),
+    }
+
+
+class ReportActionView(ReportObjectMixin, PermissionRequiredMixin, View):
+    """POST-only action on a report; an invalid form re-renders the detail page with its errors (nothing written)."""
+
+    form_class: type
+    form_context_name = ""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseRedirect(self.get_report().get_absolute_url())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        report = self.get_report()
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                message = self.act(report, form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, message)
+                return HttpResponseRedirect(report.get_absolute_url())
+        context = report_context(request, report)
+        context.update({"verdict_form": VerdictForm(), "reopen_form": ReopenForm(), self.form_context_name: form})
+        return render(request, "reviews/report_detail.html", context, status=400 if form.errors else 200)
+
+    def act(self, report: ValueReport, data: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+class VerdictView(ReportActionView):
+    permission_required = "reviews.give_verdict"
+    form_class = VerdictForm
+    form_context_name = "verdict_form"
+
+    def act(self, report: ValueReport, data: dict[str, Any]) -> str:
+        verdict = services.verdict_give(actor=self.request.user, report=report, decision=data["decision"],
+                                        rationale=data["rationale"])
+        return f"Verdict recorded: {verdict.get_decision_display()}."
+
+
+class ReopenView(ReportActionView):
+    permission_required = "reviews.reopen_valuereport"
+    form_class = ReopenForm
+    form_context_name = "reopen_form"
+
+    def act(self, report: ValueReport, data: dict[str, Any]) -> str:
+        services.value_report_reopen(actor=self.request.user, report=report, reason=data["reason"])
+        return "Report reopened; the owner has been notified."
+
+
+class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
+    """A row per KPI with its actual, the period's figures, evidence; Save draft or Submit, in one transaction."""
+
+    permission_required = "reviews.change_valuereport"
+    template_name = "reviews/report_form.html"
+
+    def render_page(self, form: ValueReportForm, status: int = 200) -> HttpResponse:
+        report = self.get_report()
+        context = {"form": form, **report_context(self.request, report)}
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        report = self.get_report()
+        if report.status != ReportStatus.DRAFT:
+            messages.info(request, "This report is submitted; a reviewer may reopen it.")
+            return HttpResponseRedirect(report.get_absolute_url())
+        return self.render_page(ValueReportForm(instance=report))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        report = self.get_report()
+        # A separate instance: ModelForm validation writes the posted values onto it, the service gets a clean one.
+        form = ValueReportForm(request.POST, request.FILES, instance=ValueReport.objects.get(pk=report.pk))
+        if not form.is_valid():
+            return self.render_page(form, status=400)
+        submit = request.POST.get("action") == "submit"
+        try:
+            with transaction.atomic():
+                services.value_report_save_draft(actor=request.user, report=report, fields=form.service_fields(),
+                                                 kpi_actuals=form.service_actuals())
+                if form.cleaned_data.get("attachment"):
+                    services.attachment_add(actor=request.user, report=report, file=form.cleaned_data["attachment"])
+                if submit:
+                    services.value_report_submit(actor=request.user, report=report)
+        except ValidationError as error:
+            aliases = {"file": "attachment"}
+            if hasattr(error, "error_dict") and "kpi_actuals" in error.error_dict:
+                have = set(report.actuals.values_list("kpi_id", flat=True))
+                for kpi in form.kpis:
+                    if form.cleaned_data.get(f"{KPI_PREFIX}{kpi.pk}") is None and kpi.pk not in have:
+                        form.add_error(f"{KPI_PREFIX}{kpi.pk}", "Give the actual of this KPI.")
+            add_service_errors(form, error, aliases)
+            return self.render_page(form, status=400)
+        if submit:
+            messages.success(request, f"Value report of {report.initiative} submitted for review.")
+            return HttpResponseRedirect(report.get_absolute_url())
+        messages.success(request, "Draft saved.")
+        return HttpResponseRedirect(reverse("reviews:report_edit", args=[report.pk]))
+
+
+class AttachmentDownloadView(PermissionRequiredMixin, View):
+    """Attachments are served through a permission check, never from a public media URL."""
+
+    permission_required = "reviews.view_valuereport"
+
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
+        attachment = get_object_or_404(ReportAttachment, pk=pk)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("The file is no longer stored.") from exc
+        return FileResponse(handle, as_attachment=True, filename=attachment.original_name)
+
+
+# Reviewer queue ------------------------------------------------------------------------------------------------------
+
+
+class QueueView(PortfolioListView):
+    permission_required = "governance.view_reviewqueue"
+    list_selector = staticmethod(selectors.review_queue)
+    filterset_class = ValueReportFilterSet
+    table_class = QueueTable
+    export_name = "reports-awaiting-verdict"
+    title = "Reports awaiting a verdict"
+    intro = "Submitted value reports without a verdict, except those of initiatives you own or act for."
+
+
+# Cycles --------------------------------------------------------------------------------------------------------------
+
+
+class CycleListView(PortfolioListView):
+    permission_required = "reviews.view_reviewcycle"
+    list_selector = staticmethod(selectors.cycle_list)
+    filterset_class = ReviewCycleFilterSet
+    table_class = ReviewCycleTable
+    template_name = "reviews/cycle_list.html"
+    export_name = "review-cycles"
+    title = "Review cycles"
+    intro = "Each quarter, every initiative in pilot or production proves its value in a report."
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_manage"] = self.request.user.has_perm("reviews.manage_reviewcycle")
+        return context
+
+
+class CycleDetailView(PortfolioListView):
+    """Submitted / due / overdue per department (table and stacked bar chart) and the cycle's reports."""
+
+    permission_required = "reviews.view_reviewcycle"
+    filterset_class = ValueReportFilterSet
+    table_class = ValueReportTable
+    template_name = "reviews/cycle_detail.html"
+
+    def get_cycle(self) -> ReviewCycle:
+        if not hasattr(self, "_cycle"):
+            self._cycle = get_object_or_404(ReviewCycle.objects.select_related("created_by"), pk=self.kwargs["pk"])
+        return self._cycle
+
+    @property
+    def export_name(self) -> str:
+        return f"value-reports-{self.get_cycle().name}"
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.cycle_reports(self.get_cycle())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        cycle = self.get_cycle()
+        progress = selectors.cycle_progress_by_department(cycle)
+        context.update(
+            cycle=cycle, title=f"Review cycle {cycle.name}", progress=progress,
+            totals={key: sum(getattr(row, key) for row in progress) for key in ("submitted", "due", "overdue")},
+            progress_figure=selectors.cycle_progress_figure(progress),
+            can_manage=self.request.user.has_perm("reviews.manage_reviewcycle"),
+        )
+        return context
+
+
+class CycleCreateView(PermissionRequiredMixin, View):
+    permission_required = "reviews.manage_reviewcycle"
+    template_name = "reviews/cycle_form.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": ReviewCycleForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ReviewCycleForm(request.POST)
+        if form.is_valid():
+            try:
+                cycle = services.review_cycle_open(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Cycle {cycle.name} is open with {cycle.reports.count()} expected reports.")
+                return HttpResponseRedirect(cycle.get_absolute_url())
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+class CycleCloseView(PermissionRequiredMixin, View):
+    permission_required = "reviews.manage_reviewcycle"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        cycle = get_object_or_404(ReviewCycle, pk=pk)
+        try:
+            services.review_cycle_close(actor=request.user, cycle=cycle)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Cycle {cycle.name} closed.")
+        return HttpResponseRedirect(cycle.get_absolute_url())
+
+
+# Notifications -------------------------------------------------------------------------------------------------------
+
+
+class NotificationListView(PortfolioListView):
+    permission_required = "reviews.view_notification"
+    list_selector = staticmethod(selectors.notifications_of)
+    filterset_class = NotificationFilterSet
+    table_class = NotificationTable
+    template_name = "reviews/notification_list.html"
+    export_name = "notifications"
+    title = "Notifications"
+
+
+class NotificationsReadView(PermissionRequiredMixin, View):
+    """Mark one (id=...) or all of the user's own notifications read."""
+
+    permission_required = "reviews.view_notification"
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        raw = request.POST.get("id")
+        ids = [int(raw)] if raw and raw.isdigit() else None
+        count = services.notifications_mark_read(actor=request.user, ids=ids)
+        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+        return HttpResponseRedirect(reverse("reviews:notification_list"))

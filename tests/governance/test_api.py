@@ -1,0 +1,137 @@
+"""Governance API: transitions, scores, policies, rubric and audit entries; status and effect."""
+
+from __future__ import annotations
+
+import pytest
+from auditlog.models import LogEntry
+from django.urls import reverse
+
+from governance.models import IntakeScore
+from governance.selectors import policy_value
+from portfolio.choices import Stage
+from portfolio.models import Initiative
+from tests.governance.conftest import score_all
+
+pytestmark = pytest.mark.django_db
+
+
+def transition(api_client, user, initiative, name, reason=""):
+    api_client.force_authenticate(user)
+    url = reverse("governance_api:transitions", args=[initiative.pk])
+    return api_client.post(url, {"transition": name, "reason": reason}, format="json")
+
+
+def test_submit_through_the_api(api_client, owner, ready, rubric):
+    response = transition(api_client, owner, ready, "submit")
+    assert response.status_code == 200, response.data
+    assert response.data["stage"] == "in_review"
+    assert Initiative.objects.get(pk=ready.pk).stage == Stage.IN_REVIEW
+
+
+def test_guard_failures_are_a_400_with_every_message(api_client, owner, initiative):
+    response = transition(api_client, owner, initiative, "submit")
+    assert response.status_code == 400
+    messages = response.data["non_field_errors"]
+    assert "The initiative has no business case." in messages
+    assert "At least one KPI with a baseline and a target is needed." in messages
+
+
+def test_missing_reason_is_a_400_on_reason(api_client, reviewer, in_review):
+    response = transition(api_client, reviewer, in_review, "reject")
+    assert response.status_code == 400 and "reason" in response.data
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+
+
+def test_wrong_role_is_a_403(api_client, owner, executive, in_review):
+    assert transition(api_client, owner, in_review, "approve").status_code == 403
+    assert transition(api_client, executive, in_review, "approve").status_code == 403
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+
+
+def test_unknown_transition_is_a_400(api_client, owner, initiative):
+    response = transition(api_client, owner, initiative, "teleport")
+    assert response.status_code == 400 and "transition" in response.data
+
+
+def test_scores_get_and_post(api_client, reviewer, second_reviewer, in_review, rubric):
+    url = reverse("governance_api:scores", args=[in_review.pk])
+    api_client.force_authenticate(reviewer)
+    body = {"scores": [{"criterion": c.pk, "score": 4, "comment": "fine"} for c in rubric]}
+    response = api_client.post(url, body, format="json")
+    assert response.status_code == 200, response.data
+    assert response.data["complete_reviewers"] == 1 and response.data["weighted_score"] == "4.00"
+    assert not response.data["quorum_met"]
+    score_all(second_reviewer, in_review, rubric, 2)
+    data = api_client.get(url).data
+    assert data["weighted_score"] == "3.00" and data["quorum_met"] and data["round"] == 1
+    assert len(data["reviewers"]) == 2 and len(data["criteria"]) == 6
+    assert transition(api_client, reviewer, in_review, "approve").status_code == 200
+
+
+def test_scores_post_validation(api_client, reviewer, in_review, rubric):
+    url = reverse("governance_api:scores", args=[in_review.pk])
+    api_client.force_authenticate(reviewer)
+    response = api_client.post(url, {"scores": [{"criterion": rubric[0].pk, "score": 4}]}, format="json")
+    assert response.status_code == 400 and "missing" in str(response.data["scores"])
+    response = api_client.post(url, {"scores": [{"criterion": rubric[0].pk, "score": 9}]}, format="json")
+    assert response.status_code == 400
+    assert not IntakeScore.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["owner", "executive", "admin_user", "other_owner"])
+def test_only_independent_reviewers_post_scores(request, api_client, in_review, rubric, who):
+    api_client.force_authenticate(request.getfixturevalue(who))
+    body = {"scores": [{"criterion": c.pk, "score": 4} for c in rubric]}
+    response = api_client.post(reverse("governance_api:scores", args=[in_review.pk]), body, format="json")
+    assert response.status_code == 403
+    assert not IntakeScore.objects.exists()
+
+
+def test_reviewer_who_owns_cannot_post_scores(api_client, reviewer, in_review, rubric):
+    Initiative.objects.filter(pk=in_review.pk).update(owner=reviewer)
+    api_client.force_authenticate(reviewer)
+    body = {"scores": [{"criterion": c.pk, "score": 4} for c in rubric]}
+    response = api_client.post(reverse("governance_api:scores", args=[in_review.pk]), body, format="json")
+    assert response.status_code == 403
+
+
+def test_policies(api_client, admin_user, reviewer):
+    api_client.force_authenticate(reviewer)
+    listed = api_client.get(reverse("governance_api:policy-list")).data
+    quorum = next(p for p in listed if p["key"] == "intake.quorum")
+    assert quorum["value"] == "2" and quorum["is_default"] and quorum["minimum"] == "1"
+    url = reverse("governance_api:policy-detail", args=["intake.quorum"])
+    assert api_client.patch(url, {"value": "3"}, format="json").status_code == 403
+    api_client.force_authenticate(admin_user)
+    response = api_client.patch(url, {"value": "11"}, format="json")
+    assert response.status_code == 400 and "between 1 and 10" in str(response.data["value"])
+    response = api_client.patch(url, {"value": "3"}, format="json")
+    assert response.status_code == 200 and response.data["value"] == "3"
+    assert response.data["updated_by"] == admin_user.email and policy_value("intake.quorum") == 3
+    assert api_client.get(reverse("governance_api:policy-detail", args=["no.such"])).status_code == 404
+
+
+def test_rubric_criteria(api_client, owner, rubric):
+    api_client.force_authenticate(owner)
+    data = api_client.get(reverse("governance_api:rubriccriterion-list")).data
+    assert [c["name"] for c in data["results"]][:2] == ["Strategic fit", "Strength of the value case"]
+
+
+def test_audit_entries(api_client, executive, owner, in_review):
+    api_client.force_authenticate(owner)
+    assert api_client.get(reverse("governance_api:auditentry-list")).status_code == 403
+    api_client.force_authenticate(executive)
+    url = reverse("governance_api:auditentry-list")
+    data = api_client.get(url, {"event": "transition", "initiative": in_review.external_id}).data
+    assert data["count"] == 1
+    entry = data["results"][0]
+    assert entry["event"] == "Transition: submit" and entry["changes"] == {"stage": ["proposed", "in_review"]}
+    assert entry["actor"] == owner.pk
+
+
+def test_audit_entries_have_no_write_endpoints(api_client, admin_user, in_review):
+    api_client.force_authenticate(admin_user)
+    url = reverse("governance_api:auditentry-list")
+    assert api_client.post(url, {}, format="json").status_code == 405
+    assert api_client.delete(url).status_code == 405
+    assert LogEntry.objects.exists()

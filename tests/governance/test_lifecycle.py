@@ -1,0 +1,235 @@
+"""Every transition of the lifecycle table, allowed and refused: wrong stage, wrong role, missing reason, guards."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied
+
+from governance import lifecycle
+from governance.lifecycle import TRANSITIONS, complete_business_case
+from governance.models import IntakeSubmission
+from governance.services import TransitionError, initiative_transition
+from portfolio.choices import Stage
+from portfolio.models import BusinessCase, Initiative
+from tests.factories import InitiativeFactory, KPIFactory, UserFactory
+from tests.governance.conftest import score_all
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+# name -> (a source stage, the fixture allowed to do it, a reason to give)
+ALLOWED = {
+    "submit": (Stage.PROPOSED, "owner"),
+    "request_changes": (Stage.IN_REVIEW, "reviewer"),
+    "approve": (Stage.IN_REVIEW, "reviewer"),
+    "reject": (Stage.IN_REVIEW, "reviewer"),
+    "start_pilot": (Stage.APPROVED, "owner"),
+    "promote": (Stage.PILOT, "owner"),
+    "retire": (Stage.PRODUCTION, "owner"),
+    "kill": (Stage.PILOT, "reviewer"),
+}
+# Who may not, though they have a role: the owner may not decide on their own intake, a reviewer may not edit it.
+REFUSED = {
+    "submit": ["reviewer", "other_owner", "executive"],
+    "request_changes": ["owner", "other_owner", "executive", "admin_user"],
+    "approve": ["owner", "other_owner", "executive", "admin_user"],
+    "reject": ["owner", "other_owner", "executive", "admin_user"],
+    "start_pilot": ["reviewer", "other_owner", "executive"],
+    "promote": ["other_owner", "executive"],
+    "retire": ["reviewer", "other_owner", "executive"],
+    "kill": ["owner", "other_owner", "executive"],
+}
+
+
+@pytest.fixture
+def no_guards(monkeypatch):
+    """Guards are tested on their own below; here only stage, role and reason matter."""
+    for name, step in TRANSITIONS.items():
+        monkeypatch.setitem(TRANSITIONS, name, lifecycle.Transition(**{**step.__dict__, "guard": None}))
+
+
+def test_the_table_lists_every_transition_once():
+    assert set(TRANSITIONS) == set(ALLOWED)
+    targets = {t.target for t in TRANSITIONS.values()}
+    assert targets == set(Stage) - {Stage.PROPOSED}
+    assert {name for name, t in TRANSITIONS.items() if t.needs_reason} == {"request_changes", "reject", "retire",
+                                                                          "kill"}
+
+
+@pytest.mark.parametrize("name", list(ALLOWED))
+def test_transition_allowed_moves_the_stage_and_writes_one_audit_row(request, no_guards, initiative, name):
+    stage, who = ALLOWED[name]
+    actor = request.getfixturevalue(who)
+    Initiative.objects.filter(pk=initiative.pk).update(stage=stage)
+    initiative.refresh_from_db()
+    before = LogEntry.objects.count()
+    result = initiative_transition(actor=actor, initiative=initiative, transition=name, reason="Because.")
+    target = TRANSITIONS[name].target
+    assert result.stage == target and initiative.stage == target
+    assert Initiative.objects.get(pk=initiative.pk).stage == target
+    assert LogEntry.objects.count() == before + 1
+    entry = LogEntry.objects.latest("pk")
+    assert entry.actor == actor and entry.object_id == initiative.pk
+    assert entry.additional_data["event"] == "transition" and entry.additional_data["transition"] == name
+    assert entry.additional_data["reason"] == "Because."
+    assert entry.changes == {"stage": [stage, target]}
+
+
+@pytest.mark.parametrize(("name", "who"), [(n, w) for n, ws in REFUSED.items() for w in ws])
+def test_transition_refused_for_the_wrong_role(request, no_guards, initiative, name, who):
+    stage, _ = ALLOWED[name]
+    Initiative.objects.filter(pk=initiative.pk).update(stage=stage)
+    initiative.refresh_from_db()
+    count = LogEntry.objects.count()
+    with pytest.raises(PermissionDenied):
+        initiative_transition(actor=request.getfixturevalue(who), initiative=initiative, transition=name,
+                              reason="Because.")
+    assert Initiative.objects.get(pk=initiative.pk).stage == stage
+    assert LogEntry.objects.count() == count
+
+
+@pytest.mark.parametrize("name", list(ALLOWED))
+def test_transition_refused_from_a_wrong_stage(request, no_guards, initiative, name):
+    _, who = ALLOWED[name]
+    wrong = next(s for s in Stage if s not in TRANSITIONS[name].sources)
+    Initiative.objects.filter(pk=initiative.pk).update(stage=wrong)
+    initiative.refresh_from_db()
+    with pytest.raises(TransitionError, match="only possible from"):
+        initiative_transition(actor=request.getfixturevalue(who), initiative=initiative, transition=name,
+                              reason="Because.")
+    assert Initiative.objects.get(pk=initiative.pk).stage == wrong
+
+
+@pytest.mark.parametrize("name", ["request_changes", "reject", "retire", "kill"])
+def test_transition_refused_without_a_reason(request, no_guards, initiative, name):
+    stage, who = ALLOWED[name]
+    Initiative.objects.filter(pk=initiative.pk).update(stage=stage)
+    initiative.refresh_from_db()
+    with pytest.raises(TransitionError) as info:
+        initiative_transition(actor=request.getfixturevalue(who), initiative=initiative, transition=name,
+                              reason="   ")
+    assert "reason" in info.value.message_dict
+    assert Initiative.objects.get(pk=initiative.pk).stage == stage
+
+
+def test_unknown_transition_is_refused(owner, initiative):
+    with pytest.raises(TransitionError, match="Unknown transition"):
+        initiative_transition(actor=owner, initiative=initiative, transition="teleport")
+
+
+def test_delegate_may_submit_but_executive_owner_may_not(ready, rubric):
+    delegate = UserFactory(role=Role.OWNER)
+    ready.delegates.add(delegate)
+    initiative_transition(actor=delegate, initiative=ready, transition="submit")
+    assert ready.stage == Stage.IN_REVIEW
+
+    boss = UserFactory(role=Role.EXECUTIVE)
+    own = InitiativeFactory(owner=boss)
+    with pytest.raises(PermissionDenied):
+        initiative_transition(actor=boss, initiative=own, transition="submit")
+
+
+def test_admin_who_is_not_involved_may_kill(admin_user, initiative):
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.PRODUCTION)
+    initiative.refresh_from_db()
+    initiative_transition(actor=admin_user, initiative=initiative, transition="kill", reason="No value after 3 Qs.")
+    assert initiative.stage == Stage.KILLED
+
+
+# Guards ------------------------------------------------------------------------------------------------------------
+
+
+def test_submit_guard_lists_every_missing_item(owner, initiative, rubric):
+    with pytest.raises(TransitionError) as info:
+        initiative_transition(actor=owner, initiative=initiative, transition="submit")
+    messages = info.value.messages
+    assert "The initiative has no business case." in messages
+    assert "At least one KPI with a baseline and a target is needed." in messages
+
+    BusinessCase.objects.create(initiative=initiative, problem="Slow triage")
+    KPIFactory(initiative=initiative, baseline=None)
+    problems = complete_business_case(initiative)
+    for label in ("process it replaces", "baseline cost per outcome", "outcome unit", "expected outcomes per month",
+                  "expected value per month", "minimum viable scale", "success criteria"):
+        assert any(label in p for p in problems), label
+    assert any("cost estimate" in p for p in problems)
+    assert any("KPI" in p for p in problems)
+    assert not any("problem it solves" in p for p in problems)
+    assert Initiative.objects.get(pk=initiative.pk).stage == Stage.PROPOSED
+
+
+def test_submit_guard_passes_with_a_complete_case(ready):
+    assert complete_business_case(ready) == []
+
+
+def test_submit_from_changes_requested_starts_a_new_round(owner, reviewer, in_review):
+    initiative_transition(actor=reviewer, initiative=in_review, transition="request_changes",
+                          reason="Quantify the baseline.")
+    assert in_review.stage == Stage.CHANGES_REQUESTED
+    initiative_transition(actor=owner, initiative=in_review, transition="submit")
+    rounds = list(IntakeSubmission.objects.filter(initiative=in_review).order_by("round").values_list("round",
+                                                                                                        flat=True))
+    assert rounds == [1, 2]
+
+
+def test_approve_needs_the_quorum(reviewer, second_reviewer, in_review, rubric):
+    score_all(reviewer, in_review, rubric, 5)
+    with pytest.raises(TransitionError, match="Quorum not reached: 1 of 2"):
+        initiative_transition(actor=reviewer, initiative=in_review, transition="approve")
+    score_all(second_reviewer, in_review, rubric, 4)
+    initiative_transition(actor=reviewer, initiative=in_review, transition="approve")
+    assert in_review.stage == Stage.APPROVED
+
+
+def test_approve_needs_the_threshold(admin_user, reviewer, second_reviewer, in_review, rubric):
+    score_all(reviewer, in_review, rubric, 3)
+    score_all(second_reviewer, in_review, rubric, 2)  # mean 2.5 < 3.0
+    with pytest.raises(TransitionError, match=r"2\.50 is below the approval threshold"):
+        initiative_transition(actor=reviewer, initiative=in_review, transition="approve")
+    from governance.services import policy_set
+
+    policy_set(actor=admin_user, key="intake.approval_score", value="2.5")
+    initiative_transition(actor=second_reviewer, initiative=in_review, transition="approve")
+    assert in_review.stage == Stage.APPROVED
+
+
+def test_a_quorum_of_one_is_a_policy(admin_user, reviewer, in_review, rubric):
+    from governance.services import policy_set
+
+    policy_set(actor=admin_user, key="intake.quorum", value=1)
+    score_all(reviewer, in_review, rubric, 4)
+    initiative_transition(actor=reviewer, initiative=in_review, transition="approve")
+    assert in_review.stage == Stage.APPROVED
+
+
+def test_scores_of_an_earlier_round_do_not_count(owner, reviewer, second_reviewer, in_review, rubric):
+    score_all(reviewer, in_review, rubric, 5)
+    score_all(second_reviewer, in_review, rubric, 5)
+    initiative_transition(actor=reviewer, initiative=in_review, transition="request_changes", reason="Add a KPI.")
+    initiative_transition(actor=owner, initiative=in_review, transition="submit")
+    with pytest.raises(TransitionError, match="Quorum not reached: 0 of 2"):
+        initiative_transition(actor=reviewer, initiative=in_review, transition="approve")
+
+
+def test_promote_needs_scale_evidence(monkeypatch, owner, initiative):
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.PILOT)
+    initiative.refresh_from_db()
+    monkeypatch.setattr(lifecycle, "scale_evidence", lambda initiative: None)
+    with pytest.raises(TransitionError, match="minimum viable scale"):
+        initiative_transition(actor=owner, initiative=initiative, transition="promote")
+    monkeypatch.setattr(lifecycle, "scale_evidence", lambda initiative: "Q3: 6,000 outcomes/month")
+    initiative_transition(actor=owner, initiative=initiative, transition="promote")
+    assert initiative.stage == Stage.PRODUCTION
+
+
+def test_scale_evidence_without_the_reviews_app_is_no_evidence(monkeypatch, initiative):
+    monkeypatch.setitem(sys.modules, "reviews.selectors", None)  # importing it now raises ImportError
+    assert lifecycle.scale_evidence(initiative) is None
+
+
+def test_transitions_from_a_stage():
+    assert [t.name for t in lifecycle.transitions_from(Stage.IN_REVIEW)] == ["request_changes", "approve", "reject"]
+    assert lifecycle.transitions_from(Stage.KILLED) == []

@@ -1,0 +1,240 @@
+"""Governance pages: status and effect, segregation at the page level, and constant query counts."""
+
+from __future__ import annotations
+
+import pytest
+from auditlog.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from governance.models import IntakeScore
+from governance.selectors import policy_value
+from governance.services import initiative_transition, policy_set
+from portfolio.choices import Stage
+from portfolio.models import Initiative
+from tests.factories import BusinessCaseFactory, InitiativeFactory, IntakeSubmissionFactory, KPIFactory, UserFactory
+from tests.governance.conftest import score_all
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def score_post(criteria, value=4):
+    data = {}
+    for c in criteria:
+        data[f"score_{c.pk}"] = str(value)
+        data[f"comment_{c.pk}"] = f"ok {c.name}"
+    return data
+
+
+def test_owner_submits_from_the_transition_page(login, owner, ready, rubric):
+    client = login(owner)
+    url = reverse("governance:transition_submit", args=[ready.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "All conditions are met." in page.content.decode()
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 302 and response["Location"] == ready.get_absolute_url()
+    assert Initiative.objects.get(pk=ready.pk).stage == Stage.IN_REVIEW
+
+
+def test_guard_failures_are_shown_and_nothing_is_written(login, owner, initiative, rubric):
+    client = login(owner)
+    url = reverse("governance:transition_submit", args=[initiative.pk])
+    assert "The initiative has no business case." in client.get(url).content.decode()
+    count = LogEntry.objects.count()
+    response = client.post(url, {"reason": ""})
+    body = response.content.decode()
+    assert response.status_code == 200 and "Nothing was changed." in body
+    assert "At least one KPI with a baseline and a target is needed." in body
+    assert Initiative.objects.get(pk=initiative.pk).stage == Stage.PROPOSED
+    assert LogEntry.objects.count() == count
+
+
+def test_reject_without_reason_is_a_form_error(login, reviewer, in_review):
+    client = login(reviewer)
+    response = client.post(reverse("governance:transition_reject", args=[in_review.pk]), {"reason": " "})
+    assert response.status_code == 200 and "Give a written reason to reject." in response.content.decode()
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+    response = client.post(reverse("governance:transition_reject", args=[in_review.pk]), {"reason": "Duplicate."})
+    assert response.status_code == 302
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.REJECTED
+
+
+def test_two_reviewers_score_and_one_approves(client, reviewer, second_reviewer, in_review, rubric):
+    for who in (reviewer, second_reviewer):
+        client.force_login(who)
+        url = reverse("governance:score", args=[in_review.pk])
+        response = client.post(url, score_post(rubric, 4))
+        assert response.status_code == 302, response.content.decode()
+    assert IntakeScore.objects.count() == 12
+    page = client.get(reverse("governance:score", args=[in_review.pk])).content.decode()
+    assert 'id="weighted-score">4.00<' in page and "2 of 2" in page
+    response = client.post(reverse("governance:transition_approve", args=[in_review.pk]), {"reason": "Solid case."})
+    assert response.status_code == 302
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.APPROVED
+
+
+def test_an_incomplete_scoring_form_writes_nothing(login, reviewer, in_review, rubric):
+    data = score_post(rubric[:-1])
+    response = login(reviewer).post(reverse("governance:score", args=[in_review.pk]), data)
+    assert response.status_code == 200 and "Nothing was saved" in response.content.decode()
+    assert not IntakeScore.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["owner", "executive", "admin_user"])
+def test_owner_executive_and_admin_cannot_score_or_approve(request, client, in_review, rubric, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("governance:score", args=[in_review.pk])).status_code == 403
+    assert client.post(reverse("governance:score", args=[in_review.pk]), score_post(rubric)).status_code == 403
+    assert client.post(reverse("governance:transition_approve", args=[in_review.pk])).status_code == 403
+    assert not IntakeScore.objects.exists()
+
+
+def test_a_reviewer_who_is_delegate_cannot_score_on_the_page(client, in_review, rubric):
+    delegate = UserFactory(role=Role.REVIEWER)
+    in_review.delegates.add(delegate)
+    client.force_login(delegate)
+    assert client.post(reverse("governance:score", args=[in_review.pk]), score_post(rubric)).status_code == 403
+
+
+# Reviewer queue ----------------------------------------------------------------------------------------------------
+
+
+def test_queue_lists_intakes_awaiting_my_score_only(login, reviewer, second_reviewer, in_review, rubric):
+    own = InitiativeFactory(owner=reviewer, stage=Stage.IN_REVIEW, name="My own intake")
+    delegated = InitiativeFactory(stage=Stage.IN_REVIEW, name="Delegated to me", delegates=[reviewer])
+    scored = InitiativeFactory(stage=Stage.IN_REVIEW, name="Already scored by me")
+    IntakeSubmissionFactory(initiative=scored, round=1)
+    score_all(reviewer, scored, rubric)
+    score_all(second_reviewer, in_review, rubric)
+    client = login(reviewer)
+    body = client.get(reverse("governance:queue")).content.decode()
+    assert in_review.name in body and reverse("governance:score", args=[in_review.pk]) in body
+    for hidden in (own, delegated, scored):
+        assert hidden.name not in body
+    csv = client.get(reverse("governance:queue") + "?_export=csv").content.decode()
+    assert in_review.name in csv and "Days waiting" in csv
+
+
+def test_queue_query_count_is_constant(login, reviewer, rubric):
+    client = login(reviewer)
+    url = reverse("governance:queue")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    IntakeSubmissionFactory(initiative__stage=Stage.IN_REVIEW)
+    few = queries()
+    for _ in range(5):
+        IntakeSubmissionFactory(initiative__stage=Stage.IN_REVIEW)
+    assert queries() == few
+
+
+# Audit trail -------------------------------------------------------------------------------------------------------
+
+
+def test_audit_page_filters_and_exports(login, admin_user, owner, reviewer, in_review, rubric):
+    policy_set(actor=admin_user, key="intake.quorum", value=3)
+    client = login(admin_user)
+    url = reverse("governance:audit")
+    body = client.get(url, {"event": "transition"}).content.decode()
+    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    body = client.get(url, {"event": "policy_change"}).content.decode()
+    assert "value: 2 → 3" in body
+    body = client.get(url, {"initiative": in_review.external_id}).content.decode()
+    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    body = client.get(url, {"actor": owner.pk}).content.decode()
+    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    assert "Transition: submit" not in client.get(url, {"since": "2999-01-01"}).content.decode()
+    csv = client.get(url, {"_export": "csv", "event": "transition"}).content.decode()
+    assert csv.splitlines()[0].startswith("Time,Actor,Object,Event,Changes,Reason")
+    assert "proposed → in_review" in csv
+
+
+def test_audit_list_query_count_is_constant(login, admin_user, reviewer):
+    client = login(admin_user)
+    url = reverse("governance:audit")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    policy_set(actor=admin_user, key="intake.quorum", value=3)
+    few = queries()
+    for value in range(4, 9):
+        policy_set(actor=admin_user, key="intake.quorum", value=value)
+        InitiativeFactory()
+    assert queries() == few
+
+
+# Policies and rubric -----------------------------------------------------------------------------------------------
+
+
+def test_policy_page_and_edit(login, admin_user):
+    client = login(admin_user)
+    body = client.get(reverse("governance:policy_list")).content.decode()
+    assert "Reviewer quorum" in body and reverse("governance:policy_edit", args=["intake.quorum"]) in body
+    url = reverse("governance:policy_edit", args=["intake.quorum"])
+    response = client.post(url, {"value": "12"})
+    assert response.status_code == 200 and "between 1 and 10" in response.content.decode()
+    assert policy_value("intake.quorum") == 2
+    response = client.post(url, {"value": "3"})
+    assert response.status_code == 302 and policy_value("intake.quorum") == 3
+    body = client.get(reverse("governance:policy_list")).content.decode()
+    assert admin_user.get_full_name() in body
+    assert client.get(reverse("governance:policy_edit", args=["nope"])).status_code == 404
+
+
+def test_policy_page_has_no_edit_links_for_others(login, reviewer):
+    body = login(reviewer).get(reverse("governance:policy_list")).content.decode()
+    assert "Reviewer quorum" in body and "/edit/" not in body
+
+
+def test_rubric_page_lists_the_default_rubric(login, owner, rubric):
+    body = login(owner).get(reverse("governance:rubric")).content.decode()
+    assert "Strategic fit" in body and "25%" in body and "Edit in admin" not in body
+
+
+# Panel on the initiative page --------------------------------------------------------------------------------------
+
+
+def test_panel_shows_buttons_scores_and_history(client, owner, reviewer, second_reviewer, in_review, rubric):
+    score_all(reviewer, in_review, rubric, 4)
+    client.force_login(second_reviewer)
+    body = client.get(in_review.get_absolute_url()).content.decode()
+    assert reverse("governance:transition_approve", args=[in_review.pk]) in body
+    assert reverse("governance:score", args=[in_review.pk]) in body
+    assert 'id="weighted-score">4.00<' in body and "1 of 2" in body
+    assert "Transition: submit" in body and "Intake score" in body
+    client.force_login(owner)
+    body = client.get(in_review.get_absolute_url()).content.decode()
+    assert reverse("governance:transition_approve", args=[in_review.pk]) not in body
+    assert reverse("governance:score", args=[in_review.pk]) not in body
+
+
+def test_panel_query_count_is_constant(client, owner, reviewer, second_reviewer, in_review, rubric):
+    client.force_login(owner)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(in_review.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    score_all(reviewer, in_review, rubric, 4)
+    few = queries()
+    score_all(second_reviewer, in_review, rubric, 3)
+    KPIFactory(initiative=in_review, name="Second KPI")
+    initiative_transition(actor=reviewer, initiative=in_review, transition="request_changes", reason="More data.")
+    initiative_transition(actor=owner, initiative=in_review, transition="submit")
+    assert queries() == few
+
+
+def test_panel_on_a_terminal_stage_has_no_buttons(login, owner):
+    killed = InitiativeFactory(owner=owner, stage=Stage.KILLED)
+    BusinessCaseFactory(initiative=killed)
+    body = login(owner).get(killed.get_absolute_url()).content.decode()
+    assert 'id="transition-buttons"' not in body

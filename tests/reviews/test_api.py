@@ -1,0 +1,193 @@
+"""Reviews API: same rules as the pages (tollgate.roles), writes through the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portfolio.choices import KpiDirection, Stage
+from reviews import services
+from reviews.choices import ReportStatus
+from reviews.models import Notification, ReviewCycle, ValueReport, Verdict
+from tests.factories import (
+    BusinessCaseFactory,
+    InitiativeFactory,
+    KPIFactory,
+    ReviewCycleFactory,
+    UserFactory,
+    ValueReportFactory,
+)
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def report(initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative, name="Tickets deflected", baseline=D("0"), target=D("4000"),
+               direction=KpiDirection.INCREASE, value_per_unit=D("4.50"))
+    return ValueReportFactory(initiative=initiative)
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"reviews_api:{name}", args=args)
+
+
+def as_user(api_client, user):
+    api_client.force_authenticate(user)
+    return api_client
+
+
+def kpi_of(report):
+    return report.initiative.kpis.get()
+
+
+def test_owner_patches_a_draft_then_submits(api_client, owner, report):
+    client = as_user(api_client, owner)
+    body = {"outcome_count": 15000, "narrative": "Good quarter",
+            "kpi_actuals": [{"kpi": kpi_of(report).pk, "actual": "5000"}]}
+    response = client.patch(url("report-detail", report.pk), body, format="json")
+    assert response.status_code == 200, response.data
+    assert response.data["figures"]["value"] == "22500.00"
+    assert response.data["figures"]["cost"] == "7350.00" and response.data["figures"]["cost_estimated"] is True
+    assert response.data["figures"]["cost_label"] == "estimated from the business case"
+    assert response.data["kpi_actuals"] == [{"kpi": kpi_of(report).pk, "actual": "5000.0000"}]
+    response = client.post(url("report-submit", report.pk))
+    assert response.status_code == 200 and response.data["status"] == ReportStatus.SUBMITTED
+
+
+def test_submit_without_actuals_is_400_naming_the_fields(api_client, owner, report):
+    response = as_user(api_client, owner).post(url("report-submit", report.pk))
+    assert response.status_code == 400 and set(response.data) == {"kpi_actuals", "outcome_count"}
+    assert ValueReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
+
+
+def test_patch_of_an_actual_for_a_foreign_kpi_is_400(api_client, owner, report, other_initiative):
+    foreign = KPIFactory(initiative=other_initiative)
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk),
+                                                {"kpi_actuals": [{"kpi": foreign.pk, "actual": "1"}]}, format="json")
+    assert response.status_code == 400 and "kpi_actuals" in response.data
+
+
+def test_status_is_read_only_in_patch(api_client, owner, report):
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), {"status": "submitted"},
+                                                format="json")
+    assert response.status_code == 200 and ValueReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
+
+
+@pytest.mark.parametrize("who", ["other_owner", "reviewer", "executive"])
+def test_others_cannot_patch_or_submit(request, api_client, report, who):
+    client = as_user(api_client, request.getfixturevalue(who))
+    assert client.patch(url("report-detail", report.pk), {"narrative": "x"}, format="json").status_code == 403
+    assert client.post(url("report-submit", report.pk)).status_code == 403
+    assert ValueReport.objects.get(pk=report.pk).narrative == ""
+
+
+@pytest.fixture
+def submitted(owner, report):
+    services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 10},
+                                     kpi_actuals={kpi_of(report).pk: D("10")})
+    return services.value_report_submit(actor=owner, report=report)
+
+
+def test_reviewer_gives_a_verdict(api_client, reviewer, submitted):
+    response = as_user(api_client, reviewer).post(url("report-verdict", submitted.pk),
+                                                  {"decision": "continue", "rationale": "On track."}, format="json")
+    assert response.status_code == 201 and response.data["decision"] == "continue"
+    assert Verdict.objects.get().reviewer == reviewer
+    again = api_client.post(url("report-verdict", submitted.pk), {"decision": "scale", "rationale": "x"},
+                            format="json")
+    assert again.status_code == 400
+
+
+def test_verdict_segregation_on_the_api(api_client, submitted, initiative):
+    owning_reviewer = UserFactory(role=Role.REVIEWER)
+    initiative.delegates.add(owning_reviewer)
+    response = as_user(api_client, owning_reviewer).post(url("report-verdict", submitted.pk),
+                                                         {"decision": "scale", "rationale": "Ours."}, format="json")
+    assert response.status_code == 403 and not Verdict.objects.exists()
+
+
+def test_kill_verdict_on_the_api_kills_the_initiative(api_client, reviewer, submitted, initiative):
+    response = as_user(api_client, reviewer).post(url("report-verdict", submitted.pk),
+                                                  {"decision": "kill", "rationale": "No value."}, format="json")
+    assert response.status_code == 201
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.KILLED
+
+
+def test_reopen_needs_a_reason(api_client, reviewer, submitted):
+    client = as_user(api_client, reviewer)
+    assert client.post(url("report-reopen", submitted.pk), {}, format="json").status_code == 400
+    response = client.post(url("report-reopen", submitted.pk), {"reason": "Recheck."}, format="json")
+    assert response.status_code == 200 and response.data["status"] == ReportStatus.DRAFT
+    assert response.data["reopened_reason"] == "Recheck."
+
+
+def test_reviewer_opens_a_cycle_idempotently(api_client, reviewer):
+    InitiativeFactory(stage=Stage.PRODUCTION)
+    body = {"name": "2026-Q3", "period_start": "2026-07-01", "period_end": "2026-09-30", "opens_on": "2026-10-01",
+            "due_on": "2026-10-31"}
+    client = as_user(api_client, reviewer)
+    assert client.post(url("cycle-list"), body, format="json").status_code == 201
+    assert client.post(url("cycle-list"), body, format="json").status_code == 201
+    assert ReviewCycle.objects.count() == 1 and ValueReport.objects.count() == 1
+
+
+def test_cycle_with_bad_dates_is_400(api_client, admin_user):
+    body = {"name": "X", "period_start": "2026-09-30", "period_end": "2026-07-01", "due_on": "2026-10-31"}
+    response = as_user(api_client, admin_user).post(url("cycle-list"), body, format="json")
+    assert response.status_code == 400 and "period_end" in response.data
+
+
+def test_owner_cannot_open_a_cycle(api_client, owner):
+    body = {"name": "X", "period_start": "2026-07-01", "period_end": "2026-09-30", "due_on": "2026-10-31"}
+    assert as_user(api_client, owner).post(url("cycle-list"), body, format="json").status_code == 403
+
+
+def test_report_list_filters_and_query_count(api_client, executive):
+    cycle = ReviewCycleFactory()
+    client = as_user(api_client, executive)
+    ValueReportFactory(cycle=cycle, status=ReportStatus.SUBMITTED)
+    client.get(url("report-list"))  # warm the user's role cache, as on any later request
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url("report-list")).status_code == 200
+    for _ in range(5):
+        report = ValueReportFactory(cycle=cycle)
+        KPIFactory(initiative=report.initiative)
+        BusinessCaseFactory(initiative=report.initiative)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url("report-list"))
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert response.data["count"] == 6
+    assert client.get(url("report-list") + "?awaiting_verdict=true").data["count"] == 1
+    assert client.get(url("report-list") + "?status=draft").data["count"] == 5
+
+
+def test_notifications_are_private(api_client, owner, other_owner):
+    mine = services.notification_create(user=owner, message="Due soon")
+    theirs = services.notification_create(user=other_owner, message="Not yours")
+    client = as_user(api_client, owner)
+    assert [n["message"] for n in client.get(url("notification-list")).data["results"]] == ["Due soon"]
+    assert client.get(url("notification-detail", theirs.pk)).status_code == 404
+    assert client.post(url("notification-read", theirs.pk)).status_code == 404
+    response = client.post(url("notification-read", mine.pk))
+    assert response.status_code == 200 and response.data["read_at"]
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+    assert client.get(url("notification-list") + "?unread=true").data["count"] == 0
+
+
+@pytest.mark.parametrize(("who", "expected"), [("owner", 200), ("admin_user", 200), ("other_owner", 403),
+                                               ("reviewer", 403), ("executive", 403)])
+def test_patch_statuses_per_role(request, api_client, report, who, expected):
+    """The role-matrix row of PATCH /api/reviews/reports/<pk>/ (an empty JSON body)."""
+    response = as_user(api_client, request.getfixturevalue(who)).patch(url("report-detail", report.pk), {},
+                                                                       format="json")
+    assert response.status_code == expected

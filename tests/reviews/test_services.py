@@ -1,0 +1,363 @@
+"""Review services: opening cycles, draft / submit / reopen, verdicts with segregation of duties, attachments."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from portfolio.choices import KpiDirection, Stage
+from reviews import services
+from reviews.choices import Decision, ReportStatus
+from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
+from tests.factories import (
+    BusinessCaseFactory,
+    InitiativeFactory,
+    KPIFactory,
+    ReviewCycleFactory,
+    UserFactory,
+    ValueReportFactory,
+)
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def events(instance, event: str) -> list[LogEntry]:
+    return [e for e in LogEntry.objects.get_for_object(instance) if (e.additional_data or {}).get("event") == event]
+
+
+@pytest.fixture
+def kpis(initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    return [
+        KPIFactory(initiative=initiative, name="Tickets deflected", unit="tickets", baseline=D("0"),
+                   target=D("4000"), direction=KpiDirection.INCREASE, value_per_unit=D("4.50")),
+        KPIFactory(initiative=initiative, name="Average handle time", unit="minutes", baseline=D("6.0"),
+                   target=D("4.0"), direction=KpiDirection.DECREASE, value_per_unit=D("15000")),
+    ]
+
+
+@pytest.fixture
+def report(initiative, kpis):
+    return ValueReportFactory(initiative=initiative)
+
+
+def fill(report, actor, outcome_count=15000):
+    deflected, handle = report.initiative.kpis.order_by("pk")
+    return services.value_report_save_draft(
+        actor=actor, report=report, fields={"outcome_count": outcome_count, "active_users": 120,
+                                            "narrative": "Deflection beat the target."},
+        kpi_actuals={deflected.pk: D("5000"), handle.pk: D("4.5")},
+    )
+
+
+# Cycles --------------------------------------------------------------------------------------------------------------
+
+
+def open_q3(actor):
+    return services.review_cycle_open(actor=actor, name="2026-Q3", period_start=date(2026, 7, 1),
+                                      period_end=date(2026, 9, 30), due_on=date(2026, 10, 31),
+                                      opens_on=date(2026, 10, 1))
+
+
+def test_opening_a_cycle_expects_reports_from_pilot_and_production_only(reviewer):
+    expected = [InitiativeFactory(stage=Stage.PILOT), InitiativeFactory(stage=Stage.PRODUCTION)]
+    for stage in (Stage.PROPOSED, Stage.IN_REVIEW, Stage.APPROVED, Stage.RETIRED, Stage.KILLED, Stage.REJECTED):
+        InitiativeFactory(stage=stage)
+    cycle = open_q3(reviewer)
+    assert set(cycle.reports.values_list("initiative", flat=True)) == {i.pk for i in expected}
+    assert set(cycle.reports.values_list("status", flat=True)) == {ReportStatus.DRAFT}
+    assert cycle.created_by == reviewer and cycle.months == 3
+    assert events(cycle, "review_cycle_opened")[0].additional_data["reports_created"] == 2
+
+
+def test_opening_again_is_idempotent_and_leaves_existing_reports_alone(reviewer, admin_user):
+    first = InitiativeFactory(stage=Stage.PILOT)
+    cycle = open_q3(reviewer)
+    report = cycle.reports.get()
+    report.narrative = "started"
+    report.save()
+    late = InitiativeFactory(stage=Stage.PRODUCTION)
+    again = open_q3(admin_user)
+    assert again.pk == cycle.pk and ReviewCycle.objects.count() == 1
+    assert set(again.reports.values_list("initiative", flat=True)) == {first.pk, late.pk}
+    assert ValueReport.objects.get(pk=report.pk).narrative == "started"
+    open_q3(reviewer)
+    assert ValueReport.objects.count() == 2
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.EXECUTIVE])
+def test_only_reviewers_and_admins_open_cycles(role):
+    with pytest.raises(PermissionDenied):
+        open_q3(UserFactory(role=role))
+    assert not ReviewCycle.objects.exists()
+
+
+def test_opening_checks_dates(reviewer):
+    with pytest.raises(ValidationError) as error:
+        services.review_cycle_open(actor=reviewer, name=" ", period_start=date(2026, 9, 30),
+                                   period_end=date(2026, 7, 1), due_on=date(2026, 9, 1), opens_on=date(2026, 10, 1))
+    assert set(error.value.message_dict) == {"name", "period_end", "due_on"}
+
+
+def test_scheduled_opening_opens_last_quarter_once_and_not_after_its_due_date():
+    InitiativeFactory(stage=Stage.PILOT)
+    cycle = services.review_cycle_open_scheduled(today=date(2026, 10, 1))
+    assert (cycle.name, cycle.due_on, cycle.created_by, cycle.reports.count()) == ("2026-Q3", date(2026, 10, 31), None,
+                                                                                 1)
+    assert services.review_cycle_open_scheduled(today=date(2026, 10, 2)) is None
+    assert services.review_cycle_open_scheduled(today=date(2027, 2, 15)) is None  # 2026-Q4 was due 2027-01-31
+    assert list(ReviewCycle.objects.values_list("name", flat=True)) == ["2026-Q3"]
+
+
+def test_closing_a_cycle_freezes_its_drafts(reviewer, owner, report):
+    services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    with pytest.raises(ValidationError, match="closed"):
+        fill(report, owner)
+    with pytest.raises(ValidationError):
+        services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    with pytest.raises(PermissionDenied):
+        services.review_cycle_close(actor=owner, cycle=ReviewCycleFactory())
+
+
+# Draft and submit ----------------------------------------------------------------------------------------------------
+
+
+def test_owner_saves_a_draft_with_kpi_actuals(owner, report):
+    fill(report, owner)
+    report.refresh_from_db()
+    assert (report.status, report.outcome_count, report.active_users) == (ReportStatus.DRAFT, 15000, 120)
+    assert {a.kpi.name: a.actual for a in report.actuals.all()} == {"Tickets deflected": D("5000"),
+                                                                    "Average handle time": D("4.5")}
+    deflected = report.initiative.kpis.get(name="Tickets deflected")
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={deflected.pk: None})
+    assert report.actuals.count() == 1
+
+
+def test_delegate_may_report(initiative, report):
+    delegate = UserFactory(role=Role.OWNER)
+    initiative.delegates.add(delegate)
+    fill(report, delegate)
+    services.value_report_submit(actor=delegate, report=report)
+    assert ValueReport.objects.get(pk=report.pk).submitted_by == delegate
+
+
+@pytest.mark.parametrize("who", ["other_owner", "reviewer", "executive"])
+def test_others_may_not_write_the_report(request, who, report):
+    with pytest.raises(PermissionDenied):
+        fill(report, request.getfixturevalue(who))
+    with pytest.raises(PermissionDenied):
+        services.value_report_submit(actor=request.getfixturevalue(who), report=report)
+    assert not report.actuals.exists()
+
+
+def test_an_actual_for_a_kpi_of_another_initiative_is_refused(owner, report, other_initiative):
+    foreign = KPIFactory(initiative=other_initiative)
+    with pytest.raises(ValidationError) as error:
+        services.value_report_save_draft(actor=owner, report=report, kpi_actuals={foreign.pk: D("1")})
+    assert "kpi_actuals" in error.value.message_dict
+    assert not report.actuals.exists()
+
+
+def test_negative_outcomes_are_refused_and_nothing_is_written(owner, report):
+    with pytest.raises(ValidationError) as error:
+        services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": -1, "narrative": "x"})
+    assert "outcome_count" in error.value.message_dict
+    assert ValueReport.objects.get(pk=report.pk).narrative == ""
+
+
+def test_submission_needs_every_kpi_actual_and_the_outcome_count(owner, report):
+    with pytest.raises(ValidationError) as error:
+        services.value_report_submit(actor=owner, report=report)
+    assert set(error.value.message_dict) == {"kpi_actuals", "outcome_count"}
+    assert "Tickets deflected" in error.value.message_dict["kpi_actuals"][0]
+    assert ValueReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
+
+
+def test_a_stated_value_needs_evidence(owner, report):
+    fill(report, owner)
+    services.value_report_save_draft(actor=owner, report=report, fields={"stated_value": D("40000")})
+    with pytest.raises(ValidationError) as error:
+        services.value_report_submit(actor=owner, report=report)
+    assert set(error.value.message_dict) == {"stated_value_evidence"}
+
+
+def test_submit_records_who_and_when_and_writes_the_audit_row(owner, report):
+    fill(report, owner)
+    submitted = services.value_report_submit(actor=owner, report=report)
+    assert submitted.status == ReportStatus.SUBMITTED and submitted.submitted_by == owner and submitted.submitted_at
+    [entry] = events(report, "value_report_submitted")
+    assert entry.actor == owner and entry.changes_dict["status"] == ["draft", "submitted"]
+    with pytest.raises(ValidationError, match="already submitted"):
+        services.value_report_submit(actor=owner, report=report)
+    with pytest.raises(ValidationError, match="draft"):
+        fill(report, owner)
+
+
+# Reopen --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def submitted(owner, report):
+    fill(report, owner)
+    return services.value_report_submit(actor=owner, report=report)
+
+
+def test_reviewer_reopens_with_a_reason_and_the_owner_is_told(reviewer, owner, submitted):
+    reopened = services.value_report_reopen(actor=reviewer, report=submitted, reason="Handle time looks mistyped.")
+    assert (reopened.status, reopened.reopened_by, reopened.submitted_at) == (ReportStatus.DRAFT, reviewer, None)
+    assert events(submitted, "value_report_reopened")[0].additional_data["reason"] == "Handle time looks mistyped."
+    assert Notification.objects.filter(user=owner, message__contains="reopened").exists()
+    fill(reopened, owner)  # editable again
+
+
+def test_reopen_rules(reviewer, owner, submitted, report):
+    with pytest.raises(PermissionDenied):
+        services.value_report_reopen(actor=owner, report=submitted, reason="mine")
+    with pytest.raises(ValidationError) as error:
+        services.value_report_reopen(actor=reviewer, report=submitted, reason="  ")
+    assert "reason" in error.value.message_dict
+    services.verdict_give(actor=reviewer, report=submitted, decision=Decision.CONTINUE, rationale="Good.")
+    with pytest.raises(ValidationError, match="verdict"):
+        services.value_report_reopen(actor=reviewer, report=submitted, reason="too late")
+
+
+def test_a_draft_cannot_be_reopened(reviewer, report):
+    with pytest.raises(ValidationError, match="submitted"):
+        services.value_report_reopen(actor=reviewer, report=report, reason="why")
+
+
+# Verdicts ------------------------------------------------------------------------------------------------------------
+
+
+def test_reviewer_gives_a_verdict(reviewer, owner, submitted):
+    verdict = services.verdict_give(actor=reviewer, report=submitted, decision=Decision.SCALE, rationale=" Strong. ")
+    assert (verdict.decision, verdict.reviewer, verdict.rationale) == (Decision.SCALE, reviewer, "Strong.")
+    [entry] = events(submitted, "verdict")
+    assert entry.actor == reviewer and entry.additional_data["reason"] == "Strong."
+    assert Notification.objects.filter(user=owner, message__contains="Scale").exists()
+    with pytest.raises(ValidationError, match="already"):
+        services.verdict_give(actor=reviewer, report=submitted, decision=Decision.CONTINUE, rationale="Again.")
+
+
+def test_nobody_gives_a_verdict_on_what_they_own_or_act_for(submitted, initiative):
+    owning_reviewer = UserFactory(role=Role.REVIEWER)
+    initiative.owner = owning_reviewer
+    initiative.save()
+    with pytest.raises(PermissionDenied):
+        services.verdict_give(actor=owning_reviewer, report=submitted, decision=Decision.SCALE, rationale="Mine!")
+    delegate_reviewer = UserFactory(role=Role.REVIEWER)
+    initiative.delegates.add(delegate_reviewer)
+    with pytest.raises(PermissionDenied):
+        services.verdict_give(actor=delegate_reviewer, report=submitted, decision=Decision.SCALE, rationale="Ours!")
+    assert not Verdict.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["owner", "executive", "admin_user"])
+def test_only_independent_reviewers_give_verdicts(request, who, submitted):
+    with pytest.raises(PermissionDenied):
+        services.verdict_give(actor=request.getfixturevalue(who), report=submitted, decision="continue",
+                              rationale="x")
+
+
+def test_verdict_needs_a_submitted_report_a_decision_and_a_rationale(reviewer, report, submitted):
+    with pytest.raises(ValidationError) as error:
+        services.verdict_give(actor=reviewer, report=submitted, decision="maybe", rationale="")
+    assert set(error.value.message_dict) == {"decision", "rationale"}
+    draft = ValueReportFactory(initiative=InitiativeFactory(stage=Stage.PILOT))
+    with pytest.raises(ValidationError, match="submitted"):
+        services.verdict_give(actor=reviewer, report=draft, decision="continue", rationale="Fine.")
+    assert not Verdict.objects.exists()
+
+
+def test_kill_verdict_kills_the_initiative_in_the_same_transaction(reviewer, submitted, initiative):
+    services.verdict_give(actor=reviewer, report=submitted, decision=Decision.KILL, rationale="Value per dollar 0.4.")
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.KILLED
+    assert Verdict.objects.get(report=submitted).decision == Decision.KILL
+
+
+def test_a_refused_kill_records_no_verdict(reviewer, submitted, initiative):
+    from portfolio.models import Initiative
+
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.RETIRED)  # nothing left to kill
+    with pytest.raises((ValidationError, PermissionDenied)):
+        services.verdict_give(actor=reviewer, report=submitted, decision=Decision.KILL, rationale="Stop it.")
+    assert not Verdict.objects.exists()
+    assert not events(submitted, "verdict")
+
+
+# Attachments ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("evidence.pdf", PDF), ("chart.png", PNG), ("photo.JPG", b"\xff\xd8\xff\xe0" + b"0" * 20),
+    ("numbers.csv", "kpi,actual\nhandle time,4.5\ncafé,1\n".encode()), ("notes.txt", b"plain text"),
+    ("sheet.xlsx", b"PK\x03\x04" + b"0" * 30), ("memo.docx", b"PK\x03\x04" + b"0" * 30),
+])
+def test_accepted_attachments(media, owner, report, name, content):
+    attachment = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile(name, content))
+    assert attachment.original_name == name and attachment.size == len(content)
+    assert attachment.file.name.startswith("reviews/") and attachment.uploaded_by == owner
+    assert attachment.file.read() == content
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("tool.exe", b"MZ" + b"0" * 10, "not accepted"),
+    ("noextension", b"data", "not accepted"),
+    ("fake.pdf", PNG, "not a .pdf"),
+    ("fake.png", PDF, "not a .png"),
+    ("binary.csv", b"a,b\x00\x01\x02", "not a .csv"),
+    ("latin1.txt", "caf\xe9 au lait ".encode("latin-1") * 10, "UTF-8"),
+    ("zip.docx", PDF, "not a .docx"),
+    ("empty.pdf", b"", "empty"),
+])
+def test_refused_attachments(media, owner, report, name, content, message):
+    with pytest.raises(ValidationError) as error:
+        services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile(name, content))
+    assert message in error.value.message_dict["file"][0]
+    assert not ReportAttachment.objects.exists()
+
+
+def test_attachments_are_limited_to_10_mb(media, owner, report):
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (10 * 1024 * 1024))
+    with pytest.raises(ValidationError, match="at most 10 MB"):
+        services.attachment_add(actor=owner, report=report, file=big)
+    exactly = SimpleUploadedFile("ok.pdf", PDF + b"0" * (10 * 1024 * 1024 - len(PDF)))
+    assert services.attachment_add(actor=owner, report=report, file=exactly).size == 10 * 1024 * 1024
+
+
+def test_attachments_only_by_the_owner_on_a_draft(media, owner, other_owner, submitted):
+    with pytest.raises(PermissionDenied):
+        services.attachment_add(actor=other_owner, report=submitted, file=SimpleUploadedFile("a.pdf", PDF))
+    with pytest.raises(ValidationError, match="draft"):
+        services.attachment_add(actor=owner, report=submitted, file=SimpleUploadedFile("a.pdf", PDF))
+
+
+# Notifications -------------------------------------------------------------------------------------------------------
+
+
+def test_marking_read_touches_only_ones_own(owner, other_owner):
+    mine = services.notification_create(user=owner, message="a")
+    services.notification_create(user=owner, message="b")
+    theirs = services.notification_create(user=other_owner, message="c")
+    assert services.notifications_mark_read(actor=owner, ids=[mine.pk, theirs.pk]) == 1
+    assert services.notifications_mark_read(actor=owner) == 1
+    theirs.refresh_from_db()
+    assert theirs.read_at is None

@@ -1,0 +1,344 @@
+"""Review pages: my reports, the value report form, detail with verdict and reopen, queue, cycles, notifications."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.choices import KpiDirection, Stage
+from reviews import services
+from reviews.choices import Decision, ReportStatus
+from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
+from tests.factories import (
+    BusinessCaseFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    KPIFactory,
+    ReviewCycleFactory,
+    UserFactory,
+    ValueReportFactory,
+)
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\n"
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def cycle():
+    today = timezone.localdate()
+    return ReviewCycleFactory(name="2026-Q3", opens_on=today - timedelta(days=10), due_on=today + timedelta(days=20))
+
+
+@pytest.fixture
+def report(initiative, cycle):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)  # TCO 2,450/month -> 7,350 a quarter; baseline $4.50 / outcome
+    KPIFactory(initiative=initiative, name="Tickets deflected", unit="tickets", baseline=D("0"), target=D("4000"),
+               direction=KpiDirection.INCREASE, value_per_unit=D("4.50"))
+    KPIFactory(initiative=initiative, name="Average handle time", baseline=D("6.0"), target=D("4.0"),
+               direction=KpiDirection.DECREASE, value_per_unit=D("15000"))
+    return ValueReportFactory(initiative=initiative, cycle=cycle)
+
+
+def form_data(report, action="save", **extra):
+    deflected, handle = report.initiative.kpis.order_by("pk")
+    data = {f"kpi_{deflected.pk}": "5000", f"kpi_{handle.pk}": "4.5", "outcome_count": "15000",
+            "active_users": "120", "oversight_hours": "40", "narrative": "Deflection beat the target.",
+            "stated_value": "", "stated_value_evidence": "", "action": action}
+    data.update(extra)
+    return data
+
+
+@pytest.fixture
+def submitted(report, owner):
+    deflected, handle = report.initiative.kpis.order_by("pk")
+    services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 15000},
+                                     kpi_actuals={deflected.pk: D("5000"), handle.pk: D("4.5")})
+    return services.value_report_submit(actor=owner, report=report)
+
+
+# Value report form ---------------------------------------------------------------------------------------------------
+
+
+def test_form_has_a_row_per_kpi_and_labels_the_cost_as_estimated(login, owner, report):
+    response = login(owner).get(reverse("reviews:report_edit", args=[report.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for kpi in report.initiative.kpis.all():
+        assert f'id="kpi-row-{kpi.pk}"' in html and f'name="kpi_{kpi.pk}"' in html
+    assert "estimated from the business case" in html
+    assert 'id="report-cost">$7,350.00' in html
+    assert 'id="baseline-cost-per-outcome">$4.5000' in html
+
+
+def test_owner_saves_a_draft_and_sees_the_computed_value(login, owner, report):
+    client = login(owner)
+    response = client.post(reverse("reviews:report_edit", args=[report.pk]), form_data(report))
+    assert response.status_code == 302 and response["Location"] == reverse("reviews:report_edit", args=[report.pk])
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.outcome_count == 15000 and report.actuals.count() == 2
+    html = client.get(reverse("reviews:report_edit", args=[report.pk])).content.decode()
+    assert 'id="report-value">$45,000.00' in html  # 22,500 deflected + 22,500 handle time
+    assert 'id="cost-per-outcome">$0.4900' in html and 'id="value-per-dollar">6.12' in html
+
+
+def test_owner_submits_with_an_attachment(login, owner, report, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    data = form_data(report, action="submit", attachment=SimpleUploadedFile("evidence.pdf", PDF))
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]), data)
+    assert response.status_code == 302 and response["Location"] == report.get_absolute_url()
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED and report.submitted_by == owner
+    assert ReportAttachment.objects.get().original_name == "evidence.pdf"
+
+
+def test_submit_without_every_actual_names_the_kpi_and_writes_nothing(login, owner, report):
+    deflected, _ = report.initiative.kpis.order_by("pk")
+    data = form_data(report, action="submit", **{f"kpi_{deflected.pk}": ""}, narrative="changed")
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors[f"kpi_{deflected.pk}"] == ["Give the actual of this KPI."]
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.narrative == "" and not report.actuals.exists()
+
+
+def test_bad_input_is_a_field_error(login, owner, report):
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]),
+                                 form_data(report, outcome_count="-5"))
+    assert response.status_code == 400 and "outcome_count" in response.context["form"].errors
+    assert ValueReport.objects.get(pk=report.pk).outcome_count is None
+
+
+def test_a_forbidden_attachment_type_is_an_error_on_the_field(login, owner, report, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    data = form_data(report, attachment=SimpleUploadedFile("run.exe", b"MZ...."))
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]), data)
+    assert response.status_code == 400 and "not accepted" in response.context["form"].errors["attachment"][0]
+    assert not ReportAttachment.objects.exists() and ValueReport.objects.get(pk=report.pk).outcome_count is None
+
+
+@pytest.mark.parametrize("who", ["other_owner", "reviewer", "executive"])
+def test_others_get_403_on_the_form(request, login, report, who):
+    client = login(request.getfixturevalue(who))
+    assert client.get(reverse("reviews:report_edit", args=[report.pk])).status_code == 403
+    assert client.post(reverse("reviews:report_edit", args=[report.pk]), form_data(report)).status_code == 403
+    assert ValueReport.objects.get(pk=report.pk).outcome_count is None
+
+
+def test_a_submitted_report_form_redirects_to_the_detail(login, owner, submitted):
+    response = login(owner).get(reverse("reviews:report_edit", args=[submitted.pk]))
+    assert response.status_code == 302 and response["Location"] == submitted.get_absolute_url()
+
+
+# Detail, verdict, reopen ---------------------------------------------------------------------------------------------
+
+
+def test_reviewer_sees_verdict_form_owner_does_not(login, owner, reviewer, submitted):
+    url = submitted.get_absolute_url()
+    assert 'id="verdict-form"' in login(reviewer).get(url).content.decode()
+    html = login(owner).get(url).content.decode()
+    assert 'id="verdict-form"' not in html and 'id="reopen-form"' not in html
+
+
+def test_reviewer_gives_a_verdict_on_the_page(login, reviewer, submitted):
+    response = login(reviewer).post(reverse("reviews:report_verdict", args=[submitted.pk]),
+                                    {"decision": "scale", "rationale": "Value per dollar above 3."})
+    assert response.status_code == 302
+    assert Verdict.objects.get(report=submitted).decision == Decision.SCALE
+
+
+def test_a_verdict_without_rationale_is_a_form_error(login, reviewer, submitted):
+    response = login(reviewer).post(reverse("reviews:report_verdict", args=[submitted.pk]), {"decision": "scale"})
+    assert response.status_code == 400 and "rationale" in response.context["verdict_form"].errors
+    assert not Verdict.objects.exists()
+
+
+def test_owner_who_is_also_a_reviewer_cannot_give_a_verdict_on_the_page(login, submitted, initiative):
+    owning_reviewer = UserFactory(role=Role.REVIEWER)
+    initiative.owner = owning_reviewer
+    initiative.save()
+    response = login(owning_reviewer).post(reverse("reviews:report_verdict", args=[submitted.pk]),
+                                           {"decision": "scale", "rationale": "Mine is great."})
+    assert response.status_code == 403 and not Verdict.objects.exists()
+
+
+def test_kill_verdict_on_the_page_kills_the_initiative(login, reviewer, submitted, initiative):
+    login(reviewer).post(reverse("reviews:report_verdict", args=[submitted.pk]),
+                         {"decision": "kill", "rationale": "Value per dollar 0.4 two quarters running."})
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.KILLED
+
+
+def test_reviewer_reopens_on_the_page(login, reviewer, owner, submitted):
+    response = login(reviewer).post(reverse("reviews:report_reopen", args=[submitted.pk]), {"reason": "Check AHT."})
+    assert response.status_code == 302
+    assert ValueReport.objects.get(pk=submitted.pk).status == ReportStatus.DRAFT
+    assert Notification.objects.filter(user=owner).exists()
+
+
+def test_owner_cannot_reopen(login, owner, submitted):
+    assert login(owner).post(reverse("reviews:report_reopen", args=[submitted.pk]), {"reason": "x"}).status_code == 403
+
+
+def test_attachment_download_needs_a_role(login, owner, report, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    attachment = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("e.pdf", PDF))
+    response = login(owner).get(attachment.get_absolute_url())
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert login(UserFactory()).get(attachment.get_absolute_url()).status_code == 403
+
+
+# My reports, queue ---------------------------------------------------------------------------------------------------
+
+
+def test_my_reports_lists_my_initiatives_and_what_i_owe(login, owner, report, other_initiative):
+    delegated = InitiativeFactory(stage=Stage.PRODUCTION, delegates=[owner])
+    ValueReportFactory(initiative=delegated, cycle=report.cycle)
+    response = login(owner).get(reverse("reviews:mine"))
+    names = {row.record.name for row in response.context["table"].page.object_list}
+    assert names == {report.initiative.name, delegated.name}
+    assert {r.pk for r in response.context["open_reports"]} == {report.pk, delegated.value_reports.get().pk}
+    assert reverse("reviews:report_edit", args=[report.pk]) in response.content.decode()
+
+
+def test_my_reports_query_count_is_constant(login, owner, cycle):
+    client = login(owner)
+    for _ in range(2):
+        ValueReportFactory(initiative=InitiativeFactory(owner=owner, stage=Stage.PILOT), cycle=cycle)
+    few = count_queries(client, reverse("reviews:mine"))
+    for _ in range(6):
+        ValueReportFactory(initiative=InitiativeFactory(owner=owner, stage=Stage.PILOT), cycle=cycle)
+    assert count_queries(client, reverse("reviews:mine")) == few
+
+
+def test_queue_shows_submitted_reports_without_verdict_except_my_own(login, reviewer, submitted, cycle):
+    mine = InitiativeFactory(owner=reviewer, stage=Stage.PILOT)
+    ValueReportFactory(initiative=mine, cycle=cycle, status=ReportStatus.SUBMITTED)
+    ValueReportFactory(cycle=cycle)  # a draft
+    response = login(reviewer).get(reverse("reviews:queue"))
+    assert [row.record.pk for row in response.context["table"].page.object_list] == [submitted.pk]
+
+
+def test_queue_query_count_is_constant(login, reviewer, cycle):
+    client = login(reviewer)
+    ValueReportFactory(cycle=cycle, status=ReportStatus.SUBMITTED)
+    few = count_queries(client, reverse("reviews:queue"))
+    for _ in range(5):
+        ValueReportFactory(cycle=cycle, status=ReportStatus.SUBMITTED)
+    assert count_queries(client, reverse("reviews:queue")) == few
+
+
+# Cycles --------------------------------------------------------------------------------------------------------------
+
+
+def test_reviewer_opens_a_cycle_from_the_form(login, reviewer):
+    InitiativeFactory(stage=Stage.PILOT)
+    data = {"name": "2026-Q3", "period_start": "2026-07-01", "period_end": "2026-09-30", "opens_on": "2026-10-01",
+            "due_on": "2026-10-31"}
+    response = login(reviewer).post(reverse("reviews:cycle_create"), data)
+    cycle = ReviewCycle.objects.get()
+    assert response.status_code == 302 and response["Location"] == cycle.get_absolute_url()
+    assert cycle.reports.count() == 1
+
+
+def test_the_cycle_form_refuses_bad_dates(login, reviewer):
+    data = {"name": "X", "period_start": "2026-09-30", "period_end": "2026-07-01", "opens_on": "2026-10-01",
+            "due_on": "2026-10-31"}
+    response = login(reviewer).post(reverse("reviews:cycle_create"), data)
+    assert response.status_code == 400 and "period_end" in response.context["form"].errors
+    assert not ReviewCycle.objects.exists()
+
+
+def test_cycle_overview_counts_per_department_and_draws_the_chart(login, executive):
+    today = timezone.localdate()
+    late = ReviewCycleFactory(name="late", opens_on=today - timedelta(days=40), due_on=today - timedelta(days=5))
+    claims, sales = DepartmentFactory(name="Claims"), DepartmentFactory(name="Sales")
+    for department, status in ((claims, "submitted"), (claims, "draft"), (sales, "draft")):
+        ValueReportFactory(cycle=late, status=status,
+                           initiative=InitiativeFactory(department=department, stage=Stage.PILOT))
+    response = login(executive).get(late.get_absolute_url())
+    progress = {row.department: (row.submitted, row.due, row.overdue) for row in response.context["progress"]}
+    assert progress == {"Claims": (1, 0, 1), "Sales": (0, 0, 1)}
+    html = response.content.decode()
+    assert "vendor/plotly.min.js" in html and 'id="count-overdue">2<' in html
+    figure = json.loads(html.split('id="cycle-progress-data" type="application/json">')[1].split("</script>")[0])
+    assert figure["layout"]["barmode"] == "stack" and [s["name"] for s in figure["data"]] == ["Submitted", "Due",
+                                                                                             "Overdue"]
+
+
+def test_cycle_csv_export_has_every_report(login, executive, cycle):
+    for _ in range(3):
+        ValueReportFactory(cycle=cycle)
+    rows = csv_rows(login(executive).get(cycle.get_absolute_url() + "?_export=csv"))
+    assert rows[0][:3] == ["Initiative", "Department", "Owner"] and len(rows) == 4
+
+
+def test_cycle_pages_query_counts_are_constant(login, executive, cycle):
+    client = login(executive)
+    ValueReportFactory(cycle=cycle)
+    few_detail = count_queries(client, cycle.get_absolute_url())
+    few_list = count_queries(client, reverse("reviews:cycle_list"))
+    for index in range(5):
+        ValueReportFactory(cycle=cycle, status=ReportStatus.SUBMITTED)
+        ReviewCycleFactory(name=f"extra-{index}")
+    assert count_queries(client, cycle.get_absolute_url()) == few_detail
+    assert count_queries(client, reverse("reviews:cycle_list")) == few_list
+
+
+def test_close_cycle(login, reviewer, owner, cycle):
+    assert login(owner).post(reverse("reviews:cycle_close", args=[cycle.pk])).status_code == 403
+    response = login(reviewer).post(reverse("reviews:cycle_close", args=[cycle.pk]))
+    assert response.status_code == 302 and ReviewCycle.objects.get(pk=cycle.pk).closed_at is not None
+
+
+# Notifications -------------------------------------------------------------------------------------------------------
+
+
+def test_notifications_show_only_mine_and_mark_read(login, owner, other_owner):
+    services.notification_create(user=owner, message="Your report is due")
+    services.notification_create(user=other_owner, message="Not yours")
+    client = login(owner)
+    response = client.get(reverse("reviews:notification_list"))
+    assert [row.record.message for row in response.context["table"].page.object_list] == ["Your report is due"]
+    assert client.post(reverse("reviews:notifications_read")).status_code == 302
+    assert Notification.objects.get(user=owner).read_at is not None
+    assert Notification.objects.get(user=other_owner).read_at is None
+
+
+def test_notifications_query_count_is_constant(login, owner):
+    client = login(owner)
+    services.notification_create(user=owner, message="one")
+    few = count_queries(client, reverse("reviews:notification_list"))
+    for index in range(5):
+        services.notification_create(user=owner, message=f"more {index}")
+    assert count_queries(client, reverse("reviews:notification_list")) == few
+
+
+def test_navigation_has_my_reports_and_cycles(login, owner):
+    html = login(owner).get(reverse("reviews:mine")).content.decode()
+    assert f'href="{reverse("reviews:mine")}"' in html and f'href="{reverse("reviews:cycle_list")}"' in html
