@@ -74,9 +74,12 @@ class ReviewQueueView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin,
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        from reviews.selectors import review_queue as reports_awaiting_verdict
+
         context.update(title="Review queue",
                        intro="Intakes in review that still need your score in their current round. Intakes you own "
-                             "or are delegate for are not listed: someone independent scores them.")
+                             "or are delegate for are not listed: someone independent scores them.",
+                       reports_waiting=reports_awaiting_verdict(user=self.request.user).count())
         return context
 
 

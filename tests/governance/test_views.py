@@ -238,3 +238,15 @@ def test_panel_on_a_terminal_stage_has_no_buttons(login, owner):
     BusinessCaseFactory(initiative=killed)
     body = login(owner).get(killed.get_absolute_url()).content.decode()
     assert 'id="transition-buttons"' not in body
+
+
+def test_review_queue_also_counts_reports_awaiting_my_verdict(client, reviewer, other_owner):
+    from reviews.choices import ReportStatus
+    from tests.factories import InitiativeFactory, ValueReportFactory
+
+    ValueReportFactory(initiative=InitiativeFactory(owner=other_owner, stage="pilot"), status=ReportStatus.SUBMITTED)
+    client.force_login(reviewer)
+    response = client.get("/governance/queue/")
+    assert response.status_code == 200
+    assert response.context["reports_waiting"] == 1
+    assert "/reviews/queue/" in response.content.decode()
