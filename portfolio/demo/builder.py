@@ -6,7 +6,7 @@ external id, pools by tool), and the services write only what changed: a second 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -29,6 +29,7 @@ from portfolio.services import (
 )
 
 from . import data
+from .governance import CycleCounts, cycle_counts, walk_history
 
 User = get_user_model()
 
@@ -38,6 +39,7 @@ class DemoSummary:
     departments: int
     initiatives: int
     people: int
+    cycles: list[CycleCounts] = field(default_factory=list)  # the current and previous review cycles
 
 
 def demo_summary() -> DemoSummary:
@@ -46,6 +48,7 @@ def demo_summary() -> DemoSummary:
         departments=Department.objects.filter(name__in=[d.name for d in data.DEPARTMENTS]).count(),
         initiatives=Initiative.objects.filter(external_id__in=[s.external_id for s in data.initiative_specs()]).count(),
         people=User.objects.filter(email__iendswith=f"@{data.EMAIL_DOMAIN}").count(),
+        cycles=cycle_counts(),
     )
 
 
@@ -132,7 +135,8 @@ def _initiative(
     cost_centres: dict[str, CostCenter],
     vendors: dict[str, Vendor],
     models: dict[str, AIModel],
-) -> Initiative:
+) -> tuple[Initiative, bool]:
+    """Create (as proposed, registered by its owner) or re-sync one initiative; True when it was created."""
     fields = {
         "name": spec.name,
         "description": spec.description,
@@ -150,10 +154,9 @@ def _initiative(
         "delegates": [users[e] for e in spec.delegates],
     }
     if existing is None:
-        # The demo may start an initiative in any stage; later moves go through the governed transitions.
-        initiative = initiative_create(
-            actor=actor, external_id=spec.external_id, stage=spec.stage, **fields, **relations
-        )
+        # Every initiative starts as a proposal by its owner; walk_history moves it through the governed transitions.
+        actor = users[spec.owner]
+        initiative = initiative_create(actor=actor, external_id=spec.external_id, **fields, **relations)
     else:
         initiative = initiative_update(actor=actor, initiative=existing, **fields, **relations)
     if spec.business_case is not None:
@@ -162,7 +165,7 @@ def _initiative(
         ids_by_name = {k.name: k.pk for k in initiative.kpis.all()}
         rows = [{**row, "id": ids_by_name.get(row["name"])} for row in spec.kpis]
         kpis_replace(actor=actor, initiative=initiative, kpis=rows)
-    return initiative
+    return initiative, existing is None
 
 
 @transaction.atomic
@@ -186,8 +189,9 @@ def build_demo_company() -> DemoSummary:
     existing = Initiative.objects.filter(external_id__in=[s.external_id for s in specs]).in_bulk(
         field_name="external_id"
     )
-    initiatives = {
-        spec.external_id: _initiative(
+    initiatives, new = {}, []
+    for spec in specs:
+        initiative, created = _initiative(
             spec,
             existing.get(spec.external_id),
             actor=actor,
@@ -197,8 +201,9 @@ def build_demo_company() -> DemoSummary:
             vendors=vendors,
             models=models,
         )
-        for spec in specs
-    }
+        initiatives[spec.external_id] = initiative
+        if created:
+            new.append((spec, initiative))
 
     # Tool names are not unique in the model; the first pool of that name is the demo's.
     pools = {}
@@ -218,4 +223,6 @@ def build_demo_company() -> DemoSummary:
             price_per_seat_month=Decimal(pool.price_per_seat_month),
             initiative=users_of_pool.get(pool.tool),
         )
+    # History (intake, scores, decisions, pilots, review cycles, verdicts) only for what this build created.
+    walk_history(users, specs, new)
     return demo_summary()

@@ -38,5 +38,9 @@ class Command(BaseCommand):
             f'Demo company "{data.COMPANY_NAME}": {summary.departments} departments, '
             f"{summary.initiatives} initiatives, {summary.people} people."
         ))
+        if summary.cycles:
+            self.stdout.write("; ".join(
+                f"Review cycle {c.name}: {c.submitted} submitted, {c.due} due, {c.overdue} overdue" for c in summary.cycles
+            ) + ".")
         logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
         self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")
