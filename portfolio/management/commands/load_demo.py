@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from portfolio.demo import data
 from portfolio.demo.builder import build_demo_company, demo_is_loaded, demo_summary
+from portfolio.demo.governance import CycleCounts
 from tollgate.roles import Role
 
 LOGIN_DESCRIPTIONS = {
@@ -16,6 +17,14 @@ LOGIN_DESCRIPTIONS = {
     Role.EXECUTIVE: "executive",
     Role.OWNER: "initiative owner",
 }
+
+
+def _cycle_line(cycle: CycleCounts) -> str:
+    """"2026-Q3: 40 submitted, 33 due": only the non-zero states, submitted always."""
+    parts = [f"{cycle.submitted} submitted"] + [
+        f"{n} {label}" for n, label in ((cycle.due, "due"), (cycle.overdue, "overdue")) if n
+    ]
+    return f"{cycle.name}: {', '.join(parts)}"
 
 
 class Command(BaseCommand):
@@ -39,8 +48,6 @@ class Command(BaseCommand):
             f"{summary.initiatives} initiatives, {summary.people} people."
         ))
         if summary.cycles:
-            self.stdout.write("; ".join(
-                f"Review cycle {c.name}: {c.submitted} submitted, {c.due} due, {c.overdue} overdue" for c in summary.cycles
-            ) + ".")
+            self.stdout.write("Review cycle " + "; ".join(_cycle_line(c) for c in summary.cycles) + ".")
         logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
         self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")
