@@ -12,11 +12,13 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Max
 
+from governance.models import IntakeScore, IntakeSubmission
 from portfolio import models
 from portfolio.choices import Category, Stage
 from portfolio.demo import data
 from portfolio.demo.builder import build_demo_company, demo_is_loaded
 from portfolio.services import licence_pool_save
+from reviews.models import KpiActual, ReviewCycle, ValueReport, Verdict
 from tests.factories import InitiativeFactory, UserFactory, VendorFactory
 from tollgate.roles import Role
 
@@ -40,6 +42,10 @@ def snapshot() -> dict:
         m.__name__: (m.objects.count(), m.objects.aggregate(last=Max("updated_at"))["last"]) for m in SNAPSHOT_MODELS
     }
     state["audit"] = LogEntry.objects.count()
+    # The history: scoring rounds, scores, cycles, reports (and when they last changed), actuals, verdicts.
+    for model in (IntakeSubmission, IntakeScore, ReviewCycle, KpiActual, Verdict):
+        state[model.__name__] = model.objects.count()
+    state["ValueReport"] = (ValueReport.objects.count(), ValueReport.objects.aggregate(last=Max("updated_at"))["last"])
     state["users"] = sorted(User.objects.values_list("username", "password", "is_superuser", "is_staff"))
     state["groups"] = sorted(User.groups.through.objects.values_list("user_id", "group_id"))
     state["m2m"] = sorted(
@@ -118,6 +124,7 @@ def test_load_demo_builds_the_company():
     assert {i.external_id: (i.name, i.stage) for i in initiatives} == expected
 
     assert 'Demo company "Northwind Mutual": 14 departments, 152 initiatives,' in output
+    assert "Review cycle 2026-Q3: " in output and "; 2026-Q2: " in output and " overdue." in output
     assert "Demo logins (password tollgate-demo): admin (administrator), reviewer (CoE reviewer)" in output
 
 
