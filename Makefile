@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := tollgate.settings
 
-.PHONY: setup run serve test test-fast lint format migrations-check worker beat clean
+.PHONY: setup run serve test test-fast lint format migrations-check worker beat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: setup
 
 format: setup
 	$(BIN)/ruff check --fix .
+
+# Benchmarks print figures; they are never timed unit tests. Needs PostgreSQL (see bench/focus_ingestion.py).
+bench: setup
+	$(BIN)/python bench/focus_ingestion.py
 
 # Production-style processes (need REDIS_URL / CELERY_BROKER_URL).
 worker: setup
