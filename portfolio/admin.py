@@ -134,3 +134,98 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Cost and usage ingestion (issue 5) ----------------------------------------------------------------------------------
+
+
+class AllocationRuleInline(admin.TabularInline):
+    model = models.AllocationRule
+    extra = 0
+    autocomplete_fields = ["initiative"]
+    ordering = ["order", "id"]
+
+
+@admin.register(models.CostSource)
+class CostSourceAdmin(admin.ModelAdmin):
+    """Only the NAME of the credential's environment variable is stored and shown, never the secret."""
+
+    list_display = ["name", "type", "schedule", "enabled", "credential_env", "updated_at"]
+    list_filter = ["type", "enabled"]
+    search_fields = ["name"]
+    inlines = [AllocationRuleInline]
+
+
+@admin.register(models.AllocationRule)
+class AllocationRuleAdmin(admin.ModelAdmin):
+    list_display = ["source", "order", "key", "match", "value", "initiative"]
+    list_filter = ["source", "match"]
+    search_fields = ["key", "value", "initiative__name", "initiative__external_id"]
+    autocomplete_fields = ["initiative"]
+    ordering = ["source__name", "order", "id"]
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by ingestion runs: visible for diagnosis, changed only by the runs themselves."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.IngestionRun)
+class IngestionRunAdmin(_ReadOnlyAdmin):
+    list_display = ["created_at", "source", "period", "trigger", "status", "rows_read", "rows_written", "rows_skipped",
+                    "unallocated_amount"]
+    list_filter = ["status", "trigger", "source"]
+    readonly_fields = [f.name for f in models.IngestionRun._meta.fields]
+
+
+@admin.register(models.CostRecord)
+class CostRecordAdmin(_ReadOnlyAdmin):
+    list_display = ["charge_date", "source", "amount", "currency", "amount_reporting", "category", "service_name",
+                    "initiative"]
+    list_filter = ["source", "category", "currency"]
+    search_fields = ["service_name", "model", "description"]
+    list_select_related = ["source", "initiative"]
+
+
+@admin.register(models.UsageRecord)
+class UsageRecordAdmin(_ReadOnlyAdmin):
+    list_display = ["usage_date", "source", "model", "input_tokens", "output_tokens", "cached_tokens", "requests",
+                    "initiative"]
+    list_filter = ["source"]
+    search_fields = ["model"]
+
+
+@admin.register(models.SeatActivity)
+class SeatActivityAdmin(_ReadOnlyAdmin):
+    list_display = ["period", "source", "licence_pool", "user", "assigned", "last_activity"]
+    list_filter = ["source", "licence_pool"]
+    search_fields = ["user"]
+
+
+@admin.register(models.CurrencyRate)
+class CurrencyRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "valid_from", "rate_to_reporting"]
+    list_filter = ["currency"]
+
+
+@admin.register(models.MonthlyCost)
+class MonthlyCostAdmin(_ReadOnlyAdmin):
+    list_display = ["month", "initiative", "category", "amount"]
+    list_filter = ["month", "category"]
+
+
+@admin.register(models.MonthlyTokenUsage)
+class MonthlyTokenUsageAdmin(_ReadOnlyAdmin):
+    list_display = ["month", "initiative", "model", "input_tokens", "output_tokens", "cached_tokens", "requests"]
+    list_filter = ["month"]
+
+
+@admin.register(models.LicencePoolActivity)
+class LicencePoolActivityAdmin(_ReadOnlyAdmin):
+    list_display = ["month", "licence_pool", "purchased", "assigned", "active_30d"]
+    list_filter = ["month"]

@@ -22,3 +22,7 @@ class PortfolioConfig(AppConfig):
         auditlog.register(models.LicencePool)
         auditlog.register(models.Department)
         auditlog.register(models.CostCenter)
+        # Sources, allocation rules and rates decide where money lands: their edits belong in the audit trail.
+        auditlog.register(models.CostSource)
+        auditlog.register(models.AllocationRule)
+        auditlog.register(models.CurrencyRate)

@@ -68,3 +68,38 @@ class RunTrigger(models.TextChoices):
     COMMAND = "command", "Command line"
     API = "api", "API"
     SCHEDULE = "schedule", "Schedule"
+
+
+# Cost and usage ingestion (issue 5) ----------------------------------------------------------------------------------
+
+
+class SourceType(models.TextChoices):
+    """Kinds of cost source; the values are the keys of portfolio.connectors.registry.CONNECTORS."""
+
+    FOCUS = "focus", "FOCUS billing export"
+    OPENAI = "openai", "OpenAI organisation costs and usage"
+    ANTHROPIC = "anthropic", "Anthropic Admin API cost and usage"
+    GITHUB_COPILOT = "github_copilot", "GitHub Copilot seats"
+    M365_COPILOT = "m365_copilot", "Microsoft 365 Copilot usage report"
+    OPENCOST = "opencost", "OpenCost allocation"
+    CSV = "csv", "Plain CSV"
+
+
+class RuleMatch(models.TextChoices):
+    """How an allocation rule compares its value with a record's key."""
+
+    EXACT = "exact", "Exact"
+    PREFIX = "prefix", "Prefix"
+    REGEX = "regex", "Regular expression"
+
+
+class CostCategory(models.TextChoices):
+    """The TCO split of PRODUCT.md; same values as portfolio.connectors.base.CostCategory."""
+
+    INFERENCE = "inference", "Inference / API"
+    COMPUTE = "compute", "Compute / GPU"
+    STORAGE = "storage", "Storage"
+    LICENCES = "licences", "Licences"
+    OVERSIGHT = "oversight", "Oversight"
+    MAINTENANCE = "maintenance", "Maintenance"
+    OTHER = "other", "Other"

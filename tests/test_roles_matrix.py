@@ -35,6 +35,9 @@ from tests.matrix import (
     only,
 )
 
+COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
+API_COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON)
+
 MATRIX: dict[str, list[Case]] = {
     "home": [Case(everyone(302))],
     "login": [Case(everyone(200, anon=200))],
@@ -60,6 +63,20 @@ MATRIX: dict[str, list[Case]] = {
     "portfolio:import_list": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, query="_export=csv")],
     "portfolio:import_create": [Case(ADMIN_ONLY)],
     "portfolio:import_detail": [Case(ADMIN_ONLY, obj="import_run")],
+    # Cost ingestion (issue 5): admins, reviewers and executives read; admins run sources and write rules.
+    # An empty POST re-shows the form with its errors (200) to an administrator.
+    "portfolio:ingestion_health": [Case(COST_READ)],
+    "portfolio:costsource_list": [Case(COST_READ), Case(COST_READ, query="_export=csv")],
+    "portfolio:costsource_detail": [Case(COST_READ, obj="cost_source")],
+    "portfolio:costsource_run": [Case(ADMIN_ONLY, obj="cost_source"),
+                                 Case(ADMIN_ONLY, method="post", obj="cost_source")],
+    "portfolio:ingestionrun_list": [Case(COST_READ), Case(COST_READ, query="_export=csv"),
+                                    Case(COST_READ, query="status=failed&period=2025-06&sort=-period")],
+    "portfolio:ingestionrun_detail": [Case(COST_READ, obj="ingestion_run")],
+    "portfolio:allocationrule_list": [Case(COST_READ), Case(COST_READ, query="_export=csv")],
+    "portfolio:allocationrule_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:allocationrule_edit": [Case(ADMIN_ONLY, obj="allocation_rule"),
+                                      Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     # API
     "api:api-root": [Case(API_READ)],
     "api:initiative-list": [
@@ -91,6 +108,14 @@ MATRIX: dict[str, list[Case]] = {
     "api:licencepool-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
     "api:licencepool-detail": [Case(API_READ, obj="licence_pool"),
                                Case(API_OWN_PATCH, method="patch", obj="licence_pool")],
+    "api:costsource-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:costsource-detail": [Case(API_COST_READ, obj="cost_source"),
+                              Case(API_ADMIN_PATCH, method="patch", obj="cost_source")],
+    "api:allocationrule-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:allocationrule-detail": [Case(API_COST_READ, obj="allocation_rule"),
+                                  Case(API_ADMIN_PATCH, method="patch", obj="allocation_rule")],
+    "api:ingestionrun-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:ingestionrun-detail": [Case(API_COST_READ, obj="ingestion_run")],
 }
 
 # Each app declares the rows of its own URLs, and the objects they need, beside its tests.
@@ -133,7 +158,7 @@ def test_every_url_is_in_the_matrix():
 
 @pytest.fixture
 def objects(users, initiative, other_initiative):
-    from portfolio.models import ImportRun
+    from portfolio.models import AllocationRule, CostSource, ImportRun, IngestionRun
 
     business_case = BusinessCaseFactory(initiative=initiative)
     kpi = KPIFactory(initiative=initiative)
@@ -151,6 +176,12 @@ def objects(users, initiative, other_initiative):
         "cost_center": initiative.cost_center,
         "import_run": ImportRun.objects.create(filename="inventory.csv", actor=None),
     }
+    source = CostSource.objects.create(name="aws-focus", type="focus", credential_env="MATRIX_UNUSED_KEY")
+    built["cost_source"] = source
+    built["allocation_rule"] = AllocationRule.objects.create(source=source, key="tag:project", value="search",
+                                                             initiative=initiative)
+    built["ingestion_run"] = IngestionRun.objects.create(source=source, period="2025-06-01", status="failed",
+                                                         error="focus.csv row 3 column BilledCost: not a number")
     for module in APP_ROW_MODULES:
         built.update(module.build_objects(built, users))
     return built

@@ -21,4 +21,7 @@ app.conf.beat_schedule = {
     "reviews-open-due-cycles": {"task": "reviews.tasks.cycles_open_due", "schedule": crontab(hour=5, minute=0)},
     "reviews-send-reminders": {"task": "reviews.tasks.reminders_send", "schedule": crontab(hour=7, minute=0)},
     "reviews-send-escalations": {"task": "reviews.tasks.escalations_send", "schedule": crontab(hour=7, minute=30)},
+    # Ingestion: every 15 minutes, queue the sources whose own schedule (daily / monthly / cron) is due.
+    "ingestion-run-due-sources": {"task": "portfolio.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
+    "ingestion-expire-stale-runs": {"task": "portfolio.tasks.ingestion_runs_expire_stale", "schedule": 60 * 60},
 }

@@ -21,6 +21,7 @@ NAV = [
     ("Review queue", "governance:queue", "governance.view_reviewqueue"),
     ("Audit trail", "governance:audit", "governance.view_audittrail"),
     ("Policies", "governance:policy_list", "governance.view_policy"),
+    ("Cost ingestion", "portfolio:ingestion_health", "portfolio.view_costsource"),
 ]
 
 

@@ -112,6 +112,19 @@ PERMISSIONS.update({
     "reviews.view_notification": has_any_role,
 })
 
+# Cost and usage ingestion (issue 5) ----------------------------------------------------------------------------------
+# Admins, reviewers and executives read ingestion health, runs, sources and rules: unallocated spend is the visibility
+# gap they act on. Only administrators change sources, rules and currency rates, or start a run ("run now").
+can_view_costs = is_admin | is_reviewer | is_executive
+
+PERMISSIONS.update({
+    **{f"portfolio.view_{m}": can_view_costs for m in ("costsource", "allocationrule", "ingestionrun", "currencyrate")},
+    **{f"portfolio.{action}_{m}": is_admin for m in ("costsource", "allocationrule", "currencyrate")
+       for action in ("add", "change", "delete")},
+    "portfolio.add_ingestionrun": is_admin,  # run now, from the page or the API
+})
+# End of cost and usage ingestion permissions ----------------------------------------------------------------------
+
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)
 

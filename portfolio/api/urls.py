@@ -3,7 +3,7 @@
 from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
-from . import views
+from . import costs, views
 
 app_name = "api"
 
@@ -27,5 +27,9 @@ router.register("cost-centers", views.CostCenterViewSet, basename="costcenter")
 router.register("vendors", views.VendorViewSet, basename="vendor")
 router.register("models", views.AIModelViewSet, basename="aimodel")
 router.register("licence-pools", views.LicencePoolViewSet, basename="licencepool")
+# Cost and usage ingestion (issue 5)
+router.register("cost-sources", costs.CostSourceViewSet, basename="costsource")
+router.register("allocation-rules", costs.AllocationRuleViewSet, basename="allocationrule")
+router.register("ingestion-runs", costs.IngestionRunViewSet, basename="ingestionrun")
 
 urlpatterns = router.urls

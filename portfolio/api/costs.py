@@ -1,0 +1,193 @@
+"""Cost ingestion API: sources, allocation rules and ingestion runs ("run now" is a POST of a run).
+
+Viewers (admin, reviewer, executive) read; administrators write. A source's credential is never in the database: the
+API reads and writes only the NAME of the environment variable that holds it, and whether that variable is set.
+Saving or deleting a rule re-allocates the source's existing records (portfolio.services.allocation).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.serializers import as_serializer_error
+
+from ..choices import RunStatus, RunTrigger, SourceType
+from ..connectors.base import Period
+from ..cost_filtersets import PeriodFilter
+from ..models import AllocationRule, CostSource, IngestionRun, Initiative
+from ..services.allocation import allocation_rules_reapply
+from ..services.ingestion import ingestion_run_submit
+from .views import PortfolioViewSet, call_service
+
+# Settings are plain configuration shown on pages and in the API; a secret pasted into them would be echoed back.
+SECRET_WORDS = ("secret", "password", "token", "api_key", "apikey", "credential", "private_key")
+
+
+# Serializers ---------------------------------------------------------------------------------------------------------
+
+
+class CostSourceSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:costsource-detail")
+    credential_configured = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CostSource
+        fields = ["id", "url", "name", "type", "settings", "credential_env", "credential_configured", "schedule",
+                  "enabled", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_credential_configured(self, obj: CostSource) -> bool:
+        """Whether the named environment variable is set here; its value is never read into a response."""
+        return bool(obj.credential_env) and bool(os.environ.get(obj.credential_env))
+
+    def validate_settings(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Settings are a JSON object.")
+        secret = [key for key in value if any(word in str(key).lower() for word in SECRET_WORDS)]
+        if secret:
+            raise serializers.ValidationError(
+                f"Settings may not hold secrets ({', '.join(sorted(secret))}): put the key in an environment "
+                "variable and give its name as credential_env."
+            )
+        return value
+
+
+class AllocationRuleSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:allocationrule-detail")
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    initiative_external_id = serializers.CharField(source="initiative.external_id", read_only=True)
+
+    class Meta:
+        model = AllocationRule
+        fields = ["id", "url", "source", "source_name", "order", "key", "match", "value", "initiative",
+                  "initiative_external_id", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The model's own checks (key form, a regular expression that compiles) answer 400, not 500."""
+        current = {f: getattr(self.instance, f) for f in ("key", "match", "value")} if self.instance else {}
+        rule = AllocationRule(**{**current, **{k: v for k, v in attrs.items() if k in ("key", "match", "value")}})
+        try:
+            rule.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(as_serializer_error(exc)) from exc
+        return attrs
+
+
+class IngestionRunSerializer(serializers.ModelSerializer):
+    """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"}; it is queued with trigger "api"."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:ingestionrun-detail")
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
+    actor_email = serializers.EmailField(source="actor.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = IngestionRun
+        fields = ["id", "url", "source", "source_name", "period", "trigger", "actor", "actor_email", "filename",
+                  "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
+                  "progress", "unallocated_amount", "error"]
+        read_only_fields = [f for f in fields if f not in ("source", "period")]
+
+    def to_representation(self, instance: IngestionRun) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["period"] = f"{instance.period:%Y-%m}"
+        return data
+
+    def validate_period(self, value: str) -> Period:
+        try:
+            return Period.parse(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+# Filters -------------------------------------------------------------------------------------------------------------
+
+
+class CostSourceFilterSet(django_filters.FilterSet):
+    type = django_filters.MultipleChoiceFilter(choices=SourceType.choices)
+    name = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = CostSource
+        fields = ["type", "enabled", "name"]
+
+
+class AllocationRuleFilterSet(django_filters.FilterSet):
+    source = django_filters.ModelChoiceFilter(queryset=CostSource.objects.all())
+    initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
+
+    class Meta:
+        model = AllocationRule
+        fields = ["source", "initiative", "match"]
+
+
+class IngestionRunFilterSet(django_filters.FilterSet):
+    source = django_filters.ModelChoiceFilter(queryset=CostSource.objects.all())
+    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    trigger = django_filters.MultipleChoiceFilter(choices=RunTrigger.choices)
+    period = PeriodFilter(field_name="period")
+
+    class Meta:
+        model = IngestionRun
+        fields = ["source", "status", "trigger", "period"]
+
+
+# Viewsets ------------------------------------------------------------------------------------------------------------
+
+
+class CostSourceViewSet(PortfolioViewSet):
+    """Cost sources: everyone who may see costs reads them; administrators create, change and delete them."""
+
+    queryset = CostSource.objects.order_by("name")
+    serializer_class = CostSourceSerializer
+    filterset_class = CostSourceFilterSet
+    search_fields = ["name"]
+    ordering_fields = ["name", "type", "created_at"]
+
+
+class AllocationRuleViewSet(PortfolioViewSet):
+    """Allocation rules in order per source; every write re-allocates the source's existing records."""
+
+    queryset = AllocationRule.objects.select_related("source", "initiative").order_by("source__name", "order", "pk")
+    serializer_class = AllocationRuleSerializer
+    filterset_class = AllocationRuleFilterSet
+    search_fields = ["key", "value", "initiative__external_id", "initiative__name"]
+    ordering_fields = ["order", "source__name", "created_at"]
+
+    def perform_create(self, serializer) -> None:
+        with transaction.atomic():
+            super().perform_create(serializer)
+            allocation_rules_reapply(source=serializer.instance.source)
+
+    def perform_update(self, serializer) -> None:
+        with transaction.atomic():
+            super().perform_update(serializer)
+            allocation_rules_reapply(source=serializer.instance.source)
+
+    def perform_destroy(self, instance: AllocationRule) -> None:
+        source = instance.source
+        with transaction.atomic():
+            super().perform_destroy(instance)
+            allocation_rules_reapply(source=source)
+
+
+class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    """Runs are read-only records; a POST starts a new one ("run now", administrators only)."""
+
+    queryset = IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")
+    serializer_class = IngestionRunSerializer
+    filterset_class = IngestionRunFilterSet
+    ordering_fields = ["created_at", "period", "status", "source__name"]
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(
+            ingestion_run_submit, source=serializer.validated_data["source"],
+            period=serializer.validated_data["period"], trigger=RunTrigger.API, actor=self.request.user,
+        )

@@ -1,0 +1,80 @@
+"""Pure arithmetic and matching of cost ingestion: no ORM, so it is testable on plain values."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+RECORD_PLACES = Decimal("0.000001")  # CostRecord amounts keep 6 decimals (sub-cent provider lines add up)
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+ACTIVE_WINDOW = timedelta(days=30)
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def record_amount(value: Decimal) -> Decimal:
+    return value.quantize(RECORD_PLACES, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An allocation rule reduced to what matching needs."""
+
+    key: str
+    match: str  # exact / prefix / regex
+    value: str
+    initiative_id: int
+    rule_id: int | None = None
+    pattern: re.Pattern[str] | None = field(default=None, compare=False)
+
+    @classmethod
+    def build(cls, *, key: str, match: str, value: str, initiative_id: int, rule_id: int | None = None) -> Rule:
+        return cls(key, match, value, initiative_id, rule_id, re.compile(value) if match == "regex" else None)
+
+    def matches(self, keys: Mapping[str, str]) -> bool:
+        candidate = keys.get(self.key)
+        if candidate is None:
+            return False
+        if self.match == "exact":
+            return candidate == self.value
+        if self.match == "prefix":
+            return candidate.startswith(self.value)
+        return self.pattern is not None and self.pattern.search(candidate) is not None
+
+
+def first_match(rules: Sequence[Rule], keys: Mapping[str, str]) -> Rule | None:
+    """Rules are ordered; the first that matches decides, so overlapping rules stay predictable."""
+    for rule in rules:
+        if rule.matches(keys):
+            return rule
+    return None
+
+
+class RateTable:
+    """Rates of one currency by the day they take effect: the rate of a day is the latest on or before it."""
+
+    def __init__(self, rates: Sequence[tuple[date, Decimal]]) -> None:
+        ordered = sorted(rates)
+        self.days = [day for day, _ in ordered]
+        self.rates = [rate for _, rate in ordered]
+
+    def rate_on(self, day: date) -> Decimal | None:
+        index = bisect.bisect_right(self.days, day)
+        return self.rates[index - 1] if index else None
+
+
+def active_window(month_start: date, month_end: date, today: date) -> tuple[date, date]:
+    """'Active in the last 30 days' of a month: the 30 days before its end, or before today for the current month."""
+    end = min(month_end, today + timedelta(days=1))
+    return end - ACTIVE_WINDOW, end
+
+
+def is_currency_code(code: str) -> bool:
+    return bool(CURRENCY_CODE.fullmatch(code or ""))

@@ -1,0 +1,104 @@
+"""Forms of the cost ingestion pages: "run now" for a source, and an allocation rule with its preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+
+from .connectors.base import Period
+from .connectors.registry import connector_class
+from .models import AllocationRule, CostSource, Initiative
+from .services.ingestion import max_file_bytes
+
+
+def source_reads_files(source: CostSource) -> bool:
+    """File-based sources (FOCUS, plain CSV, the M365 report) accept an upload; API sources read their provider."""
+    try:
+        return bool(getattr(connector_class(source.type), "reads_files", False))
+    except (KeyError, ImportError, AttributeError):
+        return False
+
+
+def current_month() -> str:
+    return f"{timezone.localdate():%Y-%m}"
+
+
+class RunNowForm(forms.Form):
+    """The period to read and, for file-based sources, the export to read it from."""
+
+    period = forms.CharField(
+        label="Period (YYYY-MM)", max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"}),
+        help_text="The month to read. Reading a month again replaces what was read for it before.",
+    )
+    file = forms.FileField(
+        label="Export file", required=False,
+        help_text="Optional: without a file, the source's configured path is read.",
+    )
+
+    def __init__(self, *args: Any, source: CostSource, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"period": current_month()})
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.reads_files = source_reads_files(source)
+        if self.reads_files:
+            limit_mb = max_file_bytes() // 1024 // 1024
+            self.fields["file"].help_text = (
+                f"Optional (CSV, gzip CSV{' or Parquet' if source.type == 'focus' else ''}), at most {limit_mb} MB. "
+                "Without a file, the source's configured path is read."
+            )
+        else:
+            del self.fields["file"]
+
+    def clean_period(self) -> Period:
+        try:
+            return Period.parse(self.cleaned_data["period"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_file(self) -> UploadedFile | None:
+        upload: UploadedFile | None = self.cleaned_data.get("file")
+        if upload is None:
+            return None
+        limit = max_file_bytes()
+        if upload.size is not None and upload.size > limit:
+            raise ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {limit // 1024 // 1024} MB."
+            )
+        if not upload.size:
+            raise ValidationError("The file is empty.")
+        return upload
+
+
+class InitiativeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Initiative) -> str:
+        return f"{obj.external_id} · {obj.name}"
+
+
+class AllocationRuleForm(forms.ModelForm):
+    """An allocation rule; the model validates the key form and the regular expression (AllocationRule.clean)."""
+
+    initiative = InitiativeChoiceField(queryset=Initiative.objects.order_by("external_id"))
+
+    class Meta:
+        model = AllocationRule
+        fields = ("source", "order", "key", "match", "value", "initiative")
+        help_texts = {
+            "order": "Rules of a source are tried from the lowest order up; the first that matches wins.",
+            "key": "tag:<name>, label:<name>, billing_account_id, sub_account_id, resource_id, service_name, "
+                   "project_id, workspace_id, api_key_id or namespace.",
+            "value": "Compared with the record's key: exactly, as a prefix, or as a regular expression (search).",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = CostSource.objects.order_by("name")
+        if self.instance.pk:
+            self.fields["source"].disabled = True  # a rule belongs to its source; make a new rule for another
+
+    def clean_key(self) -> str:
+        return (self.cleaned_data.get("key") or "").strip()

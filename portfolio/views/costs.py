@@ -1,0 +1,293 @@
+"""Cost ingestion pages: the health page with its headline figures, sources, allocation rules and ingestion runs.
+
+Views stay thin: reads go through portfolio.cost_selectors, writes through portfolio.services.ingestion ("run now",
+executed by a Celery task once the transaction commits) and portfolio.services.allocation (rule preview, re-allocation).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView
+
+from tollgate.views import PermissionRequiredMixin
+
+from .. import cost_filtersets, cost_selectors, cost_tables
+from ..choices import RunStatus, RunTrigger
+from ..connectors.base import Period
+from ..cost_forms import AllocationRuleForm, RunNowForm, source_reads_files
+from ..models import AllocationRule, CostRecord, CostSource, IngestionRun, MonthlyCost, reporting_currency
+from ..services.allocation import allocation_rule_preview, allocation_rules_reapply
+from ..services.ingestion import ingestion_run_submit
+from .initiatives import PortfolioListView, _add_service_errors
+
+RECENT_RUNS = 10
+MONEY_FIELD = DecimalField(max_digits=20, decimal_places=6)
+
+
+def _this_and_last_month(today: date) -> tuple[Period, Period]:
+    this = Period.month(today.year, today.month)
+    last = this.start - timedelta(days=1)
+    return this, Period.month(last.year, last.month)
+
+
+def spend_headline(*, today: date) -> dict[str, Any]:
+    """Total AI spend this month and last, this month's unallocated spend and the share allocated (roll-ups only)."""
+    this, last = _this_and_last_month(today)
+    totals = dict(
+        MonthlyCost.objects.filter(month__in=[this.start, last.start]).order_by().values("month")
+        .annotate(total=Sum("amount")).values_list("month", "total")
+    )
+    total = totals.get(this.start) or Decimal("0")
+    unallocated = cost_selectors.unallocated_spend(month=this.start)
+    share = None if not total else (total - unallocated) / total * 100
+    return {
+        "currency": reporting_currency(),
+        "this_month": this,
+        "last_month": last,
+        "total_this_month": total,
+        "total_last_month": totals.get(last.start) or Decimal("0"),
+        "unallocated": unallocated,
+        "share_allocated": share,
+    }
+
+
+def sources_with_last_run(*, month: date) -> QuerySet[CostSource]:
+    """cost_selectors.cost_sources_health plus the last run (id, status, rows) and this month's unallocated spend."""
+    last_run = IngestionRun.objects.filter(source=OuterRef("pk")).order_by("-created_at", "-id")
+    unallocated = (
+        CostRecord.objects.filter(source=OuterRef("pk"), period=month, initiative__isnull=True)
+        .values("source").annotate(total=Sum("amount_reporting")).values("total")
+    )
+    return cost_selectors.cost_sources_health().annotate(
+        last_run_id=Subquery(last_run.values("pk")[:1]),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_rows=Subquery(last_run.values("rows_written")[:1], output_field=IntegerField()),
+        unallocated=Coalesce(Subquery(unallocated, output_field=MONEY_FIELD), Value(Decimal("0")),
+                             output_field=MONEY_FIELD),
+    )
+
+
+class IngestionHealthView(PermissionRequiredMixin, View):
+    """Headline spend figures, one row per source with its last run, and the latest runs."""
+
+    permission_required = "portfolio.view_costsource"
+    template_name = "portfolio/costs/health.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        headline = spend_headline(today=timezone.localdate())
+        sources = list(sources_with_last_run(month=headline["this_month"].start))
+        for source in sources:
+            source.reads_files = source_reads_files(source)
+        table = cost_tables.SourceHealthTable(sources, orderable=False)
+        runs = cost_tables.IngestionRunTable(
+            IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
+            orderable=False, prefix="r-",
+        )
+        return render(request, self.template_name, {
+            "headline": headline,
+            "table": table,
+            "runs_table": runs,
+            "can_run": request.user.has_perm("portfolio.add_ingestionrun"),
+            "current_month": headline["this_month"].label,
+        })
+
+
+class CostSourceListView(PortfolioListView):
+    permission_required = "portfolio.view_costsource"
+    filterset_class = cost_filtersets.CostSourceFilterSet
+    table_class = cost_tables.CostSourceTable
+    template_name = "portfolio/costs/list.html"
+    export_name = "cost-sources"
+    title = "Cost sources"
+    intro = ("Where cost and usage data come from. Credentials are never stored: each source names the environment "
+             "variable that holds its key.")
+
+    def get_queryset(self) -> QuerySet[CostSource]:
+        return cost_selectors.cost_sources_health().annotate(rules_count=Count("rules", distinct=True))
+
+
+class CostSourceDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "portfolio.view_costsource"
+    template_name = "portfolio/costs/source_detail.html"
+    context_object_name = "source"
+
+    def get_permission_object(self) -> None:
+        return None  # role-wide permission; an unknown id is a 404 after the role check
+
+    def get_queryset(self) -> QuerySet[CostSource]:
+        return cost_selectors.cost_sources_health()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        source: CostSource = self.object
+        user = self.request.user
+        rules = cost_tables.AllocationRuleTable(
+            source.rules.select_related("source", "initiative").order_by("order", "pk"),
+            can_edit=user.has_perm("portfolio.change_allocationrule"), orderable=False, prefix="rule-",
+            exclude=("source",),
+        )
+        runs = cost_tables.IngestionRunTable(
+            cost_selectors.ingestion_runs_recent(source=source, limit=RECENT_RUNS), orderable=False, prefix="r-",
+            exclude=("source",),
+        )
+        can_run = user.has_perm("portfolio.add_ingestionrun")
+        context.update(
+            settings_items=sorted((source.settings or {}).items()),
+            reads_files=source_reads_files(source),
+            rules_table=rules,
+            runs_table=runs,
+            can_run=can_run,
+            can_edit=user.has_perm("portfolio.change_costsource"),
+            run_form=RunNowForm(source=source) if can_run else None,
+        )
+        return context
+
+
+class CostSourceRunView(PermissionRequiredMixin, View):
+    """Run now: create a run (trigger "user") and queue its task on commit; then follow it on the run page."""
+
+    permission_required = "portfolio.add_ingestionrun"
+    template_name = "portfolio/costs/run_form.html"
+
+    def get_source(self, pk: int) -> CostSource:
+        return get_object_or_404(CostSource, pk=pk)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        source = self.get_source(pk)
+        return render(request, self.template_name, {"source": source, "form": RunNowForm(source=source)})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        source = self.get_source(pk)
+        form = RunNowForm(request.POST, request.FILES, source=source)
+        if not form.is_valid():
+            return render(request, self.template_name, {"source": source, "form": form})
+        upload = form.cleaned_data.get("file")
+        run = ingestion_run_submit(
+            source=source, period=form.cleaned_data["period"], trigger=RunTrigger.USER, actor=request.user,
+            filename=upload.name if upload else "", content=upload.read() if upload else None,
+        )
+        return HttpResponseRedirect(reverse("portfolio:ingestionrun_detail", args=[run.pk]))
+
+
+class IngestionRunListView(PortfolioListView):
+    permission_required = "portfolio.view_ingestionrun"
+    filterset_class = cost_filtersets.IngestionRunFilterSet
+    table_class = cost_tables.IngestionRunTable
+    template_name = "portfolio/costs/list.html"
+    export_name = "ingestion-runs"
+    title = "Ingestion runs"
+    intro = "Every read of a cost source: what started it, what it read and wrote, and why it failed."
+
+    def get_queryset(self) -> QuerySet[IngestionRun]:
+        return IngestionRun.objects.select_related("source", "actor")
+
+
+class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
+    """A run's status and progress; the page refreshes itself every 2 s until the run ends."""
+
+    permission_required = "portfolio.view_ingestionrun"
+    template_name = "portfolio/costs/run_detail.html"
+    context_object_name = "run"
+
+    def get_permission_object(self) -> None:
+        return None
+
+    def get_queryset(self) -> QuerySet[IngestionRun]:
+        return IngestionRun.objects.select_related("source", "actor")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        run: IngestionRun = self.object
+        return super().get_context_data(
+            in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
+            succeeded=run.status == RunStatus.SUCCEEDED,
+            failed=run.status == RunStatus.FAILED,
+            can_run=self.request.user.has_perm("portfolio.add_ingestionrun"),
+            **kwargs,
+        )
+
+
+class AllocationRuleListView(PortfolioListView):
+    permission_required = "portfolio.view_allocationrule"
+    filterset_class = cost_filtersets.AllocationRuleFilterSet
+    table_class = cost_tables.AllocationRuleTable
+    template_name = "portfolio/costs/rule_list.html"
+    export_name = "allocation-rules"
+    title = "Allocation rules"
+    intro = ("Per source, in order: the first rule that matches a record's key decides its initiative. Spend no rule "
+             "maps stays unallocated.")
+
+    def get_queryset(self) -> QuerySet[AllocationRule]:
+        return AllocationRule.objects.select_related("source", "initiative").order_by("source__name", "order", "pk")
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_edit": self.request.user.has_perm("portfolio.change_allocationrule")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = self.request.user.has_perm("portfolio.add_allocationrule")
+        return context
+
+
+class AllocationRuleFormView(PermissionRequiredMixin, View):
+    """Create or edit a rule. "Preview" shows its effect on existing records and saves nothing; "Save" saves it and
+    re-allocates the source's existing records (and their roll-ups) in the same transaction."""
+
+    template_name = "portfolio/costs/rule_form.html"
+
+    def get_rule(self) -> AllocationRule | None:
+        return None
+
+    def page(self, form: AllocationRuleForm, preview: dict[str, Any] | None = None) -> HttpResponse:
+        return render(self.request, self.template_name, {"form": form, "rule": self.get_rule(), "preview": preview})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        initial = {}
+        if "source" in request.GET:
+            initial["source"] = request.GET["source"]
+        return self.page(AllocationRuleForm(instance=self.get_rule(), initial=initial))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = AllocationRuleForm(request.POST, instance=self.get_rule())
+        if not form.is_valid():
+            return self.page(form)
+        if "preview" in request.POST:
+            try:
+                preview = allocation_rule_preview(rule=form.instance)
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+                return self.page(form)
+            return self.page(form, preview=preview)
+        with transaction.atomic():
+            rule = form.save()
+            months = allocation_rules_reapply(source=rule.source)
+        moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
+        messages.success(request, f"Rule saved.{moved}")
+        return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}")
+
+
+class AllocationRuleCreateView(AllocationRuleFormView):
+    permission_required = "portfolio.add_allocationrule"
+
+
+class AllocationRuleUpdateView(AllocationRuleFormView):
+    permission_required = "portfolio.change_allocationrule"
+
+    def get_rule(self) -> AllocationRule:
+        if not hasattr(self, "_rule"):
+            self._rule = get_object_or_404(AllocationRule.objects.select_related("source", "initiative"),
+                                           pk=self.kwargs["pk"])
+        return self._rule
+

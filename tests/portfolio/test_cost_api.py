@@ -1,0 +1,271 @@
+"""Cost ingestion API: sources (credential by name only), rules (re-allocation, 400 on bad input), runs (run now)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portfolio.choices import RunStatus, RunTrigger
+from portfolio.models import AllocationRule, CostRecord, CostSource, IngestionRun, MonthlyCost
+from tests.factories import InitiativeFactory
+
+pytestmark = pytest.mark.django_db
+
+SOURCES = reverse("api:costsource-list")
+RULES = reverse("api:allocationrule-list")
+RUNS = reverse("api:ingestionrun-list")
+SECRET = "sk-admin-OPENAI-TEST-SECRET-0c1d2e3f"
+JUNE = date(2025, 6, 1)
+
+
+class RejectingOpenAI(BaseHTTPRequestHandler):
+    """Answers like the OpenAI API does to a wrong admin key: 401 with an error object."""
+
+    seen_keys: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).seen_keys.append(self.headers.get("Authorization", ""))
+        body = json.dumps({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
+                                     "code": "invalid_api_key"}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def openai_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RejectingOpenAI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def openai_source(db, monkeypatch, openai_server):
+    monkeypatch.setenv("TOLLGATE_TEST_OPENAI_ADMIN_KEY", SECRET)
+    return CostSource.objects.create(name="openai-org", type="openai", credential_env="TOLLGATE_TEST_OPENAI_ADMIN_KEY",
+                                     settings={"base_url": openai_server})
+
+
+@pytest.fixture
+def csv_source(db, tmp_path):
+    (tmp_path / "costs-2025-06.csv").write_text(
+        "date,initiative,key,category,amount,currency,quantity,unit\n"
+        "2025-06-03,,namespace=ml-search,compute,80.00,USD,8,GPU-hours\n"
+        "2025-06-04,,namespace=ml-other,compute,20.00,USD,2,GPU-hours\n"
+    )
+    return CostSource.objects.create(name="gpu-csv", type="csv",
+                                     settings={"path": str(tmp_path / "costs-{period}.csv")})
+
+
+def as_user(api_client, user):
+    api_client.force_authenticate(user)
+    return api_client
+
+
+def unallocated_records(source: CostSource, *amounts: str) -> None:
+    for number, amount in enumerate(amounts):
+        CostRecord.objects.create(
+            source=source, period=JUNE, charge_date=JUNE, amount=Decimal(amount), currency="USD",
+            amount_reporting=Decimal(amount), category="compute", keys={"namespace": f"ml-search-{number}"},
+        )
+
+
+# Sources -------------------------------------------------------------------------------------------------------------
+
+
+def test_viewers_read_sources_with_the_credential_name_never_the_secret(api_client, executive, openai_source):
+    client = as_user(api_client, executive)
+    listing = client.get(SOURCES)
+    detail = client.get(reverse("api:costsource-detail", args=[openai_source.pk]))
+
+    assert listing.status_code == detail.status_code == 200
+    assert detail.json()["credential_env"] == "TOLLGATE_TEST_OPENAI_ADMIN_KEY"
+    assert detail.json()["credential_configured"] is True
+    for response in (listing, detail, client.get(SOURCES, {"format": "json", "type": "openai"})):
+        assert SECRET not in response.content.decode()
+
+
+def test_admin_creates_a_source_naming_its_credential_variable(api_client, admin_user):
+    response = as_user(api_client, admin_user).post(SOURCES, {
+        "name": "anthropic-admin", "type": "anthropic", "credential_env": "ANTHROPIC_ADMIN_KEY",
+        "settings": {"workspace_ids": ["wrkspc_01"]}, "schedule": "daily",
+    }, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["credential_configured"] is False
+    assert CostSource.objects.get(name="anthropic-admin").credential_env == "ANTHROPIC_ADMIN_KEY"
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"credential_env": SECRET}, "credential_env"),  # a key pasted where the variable's name goes
+    ({"settings": {"api_key": SECRET}}, "settings"),
+    ({"schedule": "every tuesday"}, "schedule"),
+])
+def test_a_source_refuses_secrets_and_bad_input(api_client, admin_user, payload, field):
+    response = as_user(api_client, admin_user).post(SOURCES, {"name": "x", "type": "openai", **payload},
+                                                    format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert SECRET not in response.content.decode()
+    assert not CostSource.objects.exists()
+
+
+def test_only_admins_write_sources(api_client, reviewer, openai_source):
+    client = as_user(api_client, reviewer)
+    assert client.post(SOURCES, {"name": "x", "type": "csv"}, format="json").status_code == 403
+    url = reverse("api:costsource-detail", args=[openai_source.pk])
+    assert client.patch(url, {"enabled": False}, format="json").status_code == 403
+
+
+# Rules ---------------------------------------------------------------------------------------------------------------
+
+
+def test_creating_updating_and_deleting_a_rule_reallocates(api_client, admin_user, csv_source):
+    unallocated_records(csv_source, "80.00", "20.00")
+    initiative = InitiativeFactory(external_id="INV-ML")
+    client = as_user(api_client, admin_user)
+
+    response = client.post(RULES, {"source": csv_source.pk, "key": "namespace", "match": "prefix",
+                                   "value": "ml-search", "initiative": initiative.pk}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["initiative_external_id"] == "INV-ML"
+    assert CostRecord.objects.filter(initiative=initiative).count() == 2
+    assert MonthlyCost.objects.get(initiative=initiative, month=JUNE).amount == Decimal("100.00")
+
+    url = reverse("api:allocationrule-detail", args=[response.json()["id"]])
+    assert client.patch(url, {"match": "exact", "value": "ml-search-1"}, format="json").status_code == 200
+    assert list(CostRecord.objects.filter(initiative=initiative).values_list("amount", flat=True)) == [
+        Decimal("20")]
+
+    assert client.delete(url).status_code == 204
+    assert not CostRecord.objects.filter(initiative__isnull=False).exists()
+    assert MonthlyCost.objects.get(initiative=None, month=JUNE).amount == Decimal("100.00")
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"match": "regex", "value": "ml-(search"}, "value"),
+    ({"key": "cluster"}, "key"),
+])
+def test_a_bad_rule_is_a_400_and_changes_nothing(api_client, admin_user, csv_source, payload, field):
+    unallocated_records(csv_source, "5.00")
+    initiative = InitiativeFactory()
+    body = {"source": csv_source.pk, "key": "namespace", "match": "exact", "value": "ml", "initiative": initiative.pk,
+            **payload}
+    response = as_user(api_client, admin_user).post(RULES, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not AllocationRule.objects.exists()
+
+
+def test_a_bad_regex_in_a_patch_is_a_400(api_client, admin_user, csv_source):
+    rule = AllocationRule.objects.create(source=csv_source, key="namespace", match="regex", value="^ml",
+                                         initiative=InitiativeFactory())
+    response = as_user(api_client, admin_user).patch(reverse("api:allocationrule-detail", args=[rule.pk]),
+                                                     {"value": "[unclosed"}, format="json")
+    assert response.status_code == 400
+    rule.refresh_from_db()
+    assert rule.value == "^ml"
+
+
+def test_viewers_list_rules_but_cannot_write_them(api_client, reviewer, csv_source):
+    AllocationRule.objects.create(source=csv_source, key="namespace", value="a", initiative=InitiativeFactory())
+    client = as_user(api_client, reviewer)
+    assert client.get(RULES).json()["count"] == 1
+    assert client.post(RULES, {}, format="json").status_code == 403
+
+
+# Runs ----------------------------------------------------------------------------------------------------------------
+
+
+def test_admin_runs_a_source_through_the_api(api_client, admin_user, csv_source, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(api_client, admin_user).post(RUNS, {"source": csv_source.pk, "period": "2025-06"},
+                                                        format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["period"] == "2025-06" and body["trigger"] == "api" and body["status"] == "pending"
+    run = IngestionRun.objects.get(pk=body["id"])
+    assert (run.trigger, run.actor, run.status) == (RunTrigger.API, admin_user, RunStatus.SUCCEEDED)
+    assert run.rows_written == 2 and run.unallocated_amount == Decimal("100.00")
+
+    detail = api_client.get(reverse("api:ingestionrun-detail", args=[run.pk])).json()
+    assert detail["status"] == "succeeded" and detail["rows_written"] == 2
+
+
+def test_a_failed_api_run_records_the_error_without_the_secret(
+    api_client, admin_user, openai_source, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(api_client, admin_user).post(RUNS, {"source": openai_source.pk, "period": "2025-06"},
+                                                        format="json")
+    run = IngestionRun.objects.get(pk=response.json()["id"])
+    assert run.status == RunStatus.FAILED
+    assert "HTTP 401" in run.error
+    assert RejectingOpenAI.seen_keys[-1] == f"Bearer {SECRET}"  # the key went to the provider, and only there
+    body = api_client.get(reverse("api:ingestionrun-detail", args=[run.pk])).content.decode()
+    assert "HTTP 401" in body and SECRET not in body
+
+
+@pytest.mark.parametrize("payload", [{}, {"source": 999999, "period": "2025-06"}, {"period": "June"}])
+def test_a_bad_run_request_is_a_400(api_client, admin_user, csv_source, payload):
+    response = as_user(api_client, admin_user).post(RUNS, payload, format="json")
+    assert response.status_code == 400
+    assert not IngestionRun.objects.exists()
+
+
+def test_only_admins_start_runs_and_runs_cannot_be_edited(api_client, reviewer, admin_user, csv_source):
+    assert as_user(api_client, reviewer).post(RUNS, {"source": csv_source.pk, "period": "2025-06"},
+                                              format="json").status_code == 403
+    run = IngestionRun.objects.create(source=csv_source, period=JUNE)
+    url = reverse("api:ingestionrun-detail", args=[run.pk])
+    client = as_user(api_client, admin_user)
+    assert client.patch(url, {"status": "succeeded"}, format="json").status_code == 405
+    assert client.delete(url).status_code == 405
+
+
+def test_runs_filter_by_source_status_and_period(api_client, reviewer, csv_source, openai_source):
+    IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.FAILED)
+    IngestionRun.objects.create(source=csv_source, period=date(2025, 7, 1), status=RunStatus.SUCCEEDED)
+    IngestionRun.objects.create(source=openai_source, period=JUNE, status=RunStatus.FAILED)
+    client = as_user(api_client, reviewer)
+    assert client.get(RUNS, {"source": csv_source.pk}).json()["count"] == 2
+    assert client.get(RUNS, {"status": "failed", "period": "2025-06"}).json()["count"] == 2
+    assert client.get(RUNS, {"period": "2025-07"}).json()["results"][0]["source_name"] == "gpu-csv"
+
+
+@pytest.mark.parametrize("url", [SOURCES, RULES, RUNS])
+def test_list_endpoints_run_a_constant_number_of_queries(api_client, admin_user, url):
+    client = as_user(api_client, admin_user)
+
+    def populate(count: int, offset: int) -> None:
+        for number in range(offset, offset + count):
+            source = CostSource.objects.create(name=f"src-{number}", type="csv")
+            AllocationRule.objects.create(source=source, key="namespace", value=f"n{number}",
+                                          initiative=InitiativeFactory())
+            IngestionRun.objects.create(source=source, period=JUNE, actor=admin_user)
+
+    populate(2, 0)
+    client.get(url)  # the first request caches the user's role groups
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    populate(8, 2)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)

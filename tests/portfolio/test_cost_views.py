@@ -1,0 +1,387 @@
+"""Cost ingestion pages: health figures, run now and its progress page, sources, rules with preview, query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.choices import RunStatus, RunTrigger
+from portfolio.models import AllocationRule, CostRecord, CostSource, IngestionRun, MonthlyCost
+from tests.factories import InitiativeFactory
+
+pytestmark = pytest.mark.django_db
+
+HEALTH_URL = reverse("portfolio:ingestion_health")
+RUNS_URL = reverse("portfolio:ingestionrun_list")
+SOURCES_URL = reverse("portfolio:costsource_list")
+RULES_URL = reverse("portfolio:allocationrule_list")
+RULE_NEW_URL = reverse("portfolio:allocationrule_create")
+SECRET = "sk-ant-admin01-THIS-IS-A-TEST-SECRET-9f8e7d"
+JUNE = date(2025, 6, 1)
+
+
+def plain_csv(*rows: str) -> bytes:
+    return ("date,initiative,key,category,amount,currency,quantity,unit\n" + "\n".join(rows) + "\n").encode()
+
+
+def june_costs(initiative_external_id: str) -> bytes:
+    """A month of oversight, inference and GPU spend: 150 tagged 'search', 25 tagged 'other', 300 named directly."""
+    return plain_csv(
+        "2025-06-10,,tag:project=search,inference,100.00,USD,,",
+        "2025-06-11,,tag:project=search,inference,50.00,USD,,",
+        "2025-06-12,,tag:project=other,compute,25.00,USD,4,GPU-hours",
+        f"2025-06-30,{initiative_external_id},,oversight,300.00,USD,10,hours",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def csv_source(db):
+    return CostSource.objects.create(name="contracts-csv", type="csv", schedule="monthly")
+
+
+@pytest.fixture
+def api_source(db, monkeypatch):
+    monkeypatch.setenv("TOLLGATE_TEST_ANTHROPIC_KEY", SECRET)
+    return CostSource.objects.create(
+        name="anthropic-admin", type="anthropic", credential_env="TOLLGATE_TEST_ANTHROPIC_KEY",
+        settings={"base_url": "http://127.0.0.1:9/", "workspace_ids": ["wrkspc_01"]},
+    )
+
+
+def record(source: CostSource, amount: str, keys: dict[str, str], initiative=None, period: date = JUNE) -> CostRecord:
+    value = Decimal(amount)
+    return CostRecord.objects.create(
+        source=source, period=period, charge_date=period + timedelta(days=9), amount=value, currency="USD",
+        amount_reporting=value, category="inference", keys=keys, initiative=initiative,
+    )
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+# Health page ---------------------------------------------------------------------------------------------------------
+
+
+def test_health_shows_this_and_last_months_spend_and_the_unallocated_gap(login, reviewer, csv_source):
+    initiative = InitiativeFactory()
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    MonthlyCost.objects.create(initiative=initiative, month=this_month, category="inference", amount=Decimal("900"))
+    MonthlyCost.objects.create(initiative=None, month=this_month, category="inference", amount=Decimal("100"))
+    MonthlyCost.objects.create(initiative=initiative, month=last_month, category="compute", amount=Decimal("500.5"))
+    record(csv_source, "100", {"tag:project": "nobody"}, period=this_month)
+
+    response = login(reviewer).get(HEALTH_URL)
+
+    assert response.status_code == 200
+    headline = response.context["headline"]
+    assert headline["total_this_month"] == Decimal("1000")
+    assert headline["total_last_month"] == Decimal("500.5")
+    assert headline["unallocated"] == Decimal("100.00")
+    assert headline["share_allocated"] == Decimal("90")
+    html = response.content.decode()
+    assert "$1,000.00" in html and "$500.50" in html and "90.0%" in html
+    assert 'id="unallocated-spend">$100.00' in html
+    source_row = next(row for row in response.context["table"].rows if row.record == csv_source)
+    assert source_row.record.unallocated == Decimal("100")
+    assert "Run now" not in html  # reviewers read; only administrators run sources
+
+
+def test_health_offers_run_now_with_an_upload_only_for_file_sources(login, admin_user, csv_source, api_source):
+    html = login(admin_user).get(HEALTH_URL).content.decode()
+    assert html.count(">Run now</button>") == 2
+    assert html.count('type="file" name="file"') == 1  # the CSV source; the Anthropic API source reads its API
+    assert reverse("portfolio:costsource_run", args=[csv_source.pk]) in html
+    assert f'value="{timezone.localdate():%Y-%m}"' in html
+
+
+def test_nav_shows_cost_ingestion_to_readers_only(login, reviewer, owner):
+    assert "Cost ingestion" in login(reviewer).get(HEALTH_URL).content.decode()
+    page = login(owner).get(reverse("portfolio:initiative_list")).content.decode()
+    assert "Cost ingestion" not in page
+
+
+# Run now -------------------------------------------------------------------------------------------------------------
+
+
+def test_run_now_creates_a_user_run_which_executes_and_shows_its_result(
+    login, admin_user, csv_source, django_capture_on_commit_callbacks
+):
+    initiative = InitiativeFactory()
+    AllocationRule.objects.create(source=csv_source, key="tag:project", value="search", initiative=initiative)
+    upload = SimpleUploadedFile("june.csv", june_costs(initiative.external_id), content_type="text/csv")
+    client = login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("portfolio:costsource_run", args=[csv_source.pk]),
+                               {"period": "2025-06", "file": upload})
+
+    assert len(callbacks) == 1  # queued once, after the commit
+    run = IngestionRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portfolio:ingestionrun_detail", args=[run.pk])
+    assert (run.source, run.period, run.trigger, run.actor) == (csv_source, JUNE, RunTrigger.USER, admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.rows_written == 4
+    assert run.unallocated_amount == Decimal("25.00")
+    assert CostRecord.objects.filter(source=csv_source, initiative=initiative).count() == 3
+
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert 'id="run-status">Succeeded' in html
+    assert 'http-equiv="refresh"' not in html
+    assert 'id="rows-written">4' in html
+    assert "$25.00" in html
+
+
+def test_the_run_page_refreshes_every_two_seconds_while_pending_or_running(login, reviewer, csv_source):
+    pending = IngestionRun.objects.create(source=csv_source, period=JUNE)
+    running = IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.RUNNING,
+                                          started_at=timezone.now(), progress=1234)
+    client = login(reviewer)
+
+    html = client.get(reverse("portfolio:ingestionrun_detail", args=[pending.pk])).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert "Waiting for a worker" in html
+
+    html = client.get(reverse("portfolio:ingestionrun_detail", args=[running.pk])).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert 'id="run-status">Running' in html
+    assert "1,234 rows so far" in html
+
+
+def test_a_failed_run_shows_where_it_failed_and_keeps_the_previous_data(
+    login, admin_user, csv_source, django_capture_on_commit_callbacks
+):
+    kept = record(csv_source, "42.00", {"tag:project": "search"})
+    bad = plain_csv("2025-06-10,,tag:project=search,inference,twelve,USD,,")
+    client = login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("portfolio:costsource_run", args=[csv_source.pk]),
+                               {"period": "2025-06", "file": SimpleUploadedFile("bad.csv", bad)})
+
+    run = IngestionRun.objects.get()
+    assert run.status == RunStatus.FAILED
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="run-status">Failed' in html
+    assert "bad.csv" in html and "row 2" in html  # the error names the file and the row
+    assert 'http-equiv="refresh"' not in html
+    assert list(CostRecord.objects.all()) == [kept]
+
+
+def test_run_now_rejects_a_bad_period_and_an_oversized_file_without_creating_a_run(
+    login, admin_user, csv_source, settings
+):
+    settings.INGESTION_MAX_FILE_MB = 0
+    url = reverse("portfolio:costsource_run", args=[csv_source.pk])
+    client = login(admin_user)
+
+    response = client.post(url, {"period": "2025-13"})
+    assert response.status_code == 200
+    assert "Period must be YYYY-MM" in " ".join(response.context["form"].errors["period"])
+
+    response = client.post(url, {"period": "2025-06", "file": SimpleUploadedFile("big.csv", b"x" * 2048)})
+    assert response.status_code == 200
+    assert "the limit is 0 MB" in response.content.decode()
+    assert not IngestionRun.objects.exists()
+
+
+def test_the_run_form_of_an_api_source_has_no_upload(login, admin_user, api_source):
+    response = login(admin_user).get(reverse("portfolio:costsource_run", args=[api_source.pk]))
+    assert response.status_code == 200
+    assert "file" not in response.context["form"].fields
+
+
+# Runs list -----------------------------------------------------------------------------------------------------------
+
+
+def make_runs(source: CostSource, user, count: int) -> None:
+    for index in range(count):
+        IngestionRun.objects.create(
+            source=source, period=date(2025, 1 + index % 12, 1), actor=user,
+            status=RunStatus.FAILED if index % 3 == 0 else RunStatus.SUCCEEDED, rows_read=index,
+        )
+
+
+def test_runs_list_filters_sorts_and_exports(login, reviewer, admin_user, csv_source, api_source):
+    make_runs(csv_source, admin_user, 6)
+    make_runs(api_source, None, 2)
+    client = login(reviewer)
+
+    response = client.get(RUNS_URL, {"source": csv_source.pk, "status": "failed"})
+    records = [row.record for row in response.context["table"].page.object_list]
+    assert {r.source for r in records} == {csv_source}
+    assert {r.status for r in records} == {"failed"}
+    assert len(records) == 2
+
+    response = client.get(RUNS_URL, {"period": "2025-02"})
+    assert {r.period for r in (row.record for row in response.context["table"].page.object_list)} == {
+        date(2025, 2, 1)}
+
+    response = client.get(RUNS_URL, {"sort": "rows_read"})
+    values = [row.record.rows_read for row in response.context["table"].page.object_list]
+    assert values == sorted(values)
+
+    rows = csv_rows(client.get(RUNS_URL, {"_export": "csv", "source": api_source.pk}))
+    assert rows[0][:3] == ["When", "Source", "Period"]
+    assert len(rows) == 3 and rows[1][1] == "anthropic-admin"
+
+
+@pytest.mark.parametrize("url", [RUNS_URL, SOURCES_URL, RULES_URL, HEALTH_URL])
+def test_list_pages_run_a_constant_number_of_queries(login, admin_user, csv_source, url):
+    client = login(admin_user)
+    initiative = InitiativeFactory()
+    make_runs(csv_source, admin_user, 2)
+    AllocationRule.objects.create(source=csv_source, key="tag:project", value="a", initiative=initiative)
+    few = count_queries(client, url)
+
+    for number in range(6):
+        source = CostSource.objects.create(name=f"focus-{number}", type="focus")
+        make_runs(source, admin_user, 3)
+        AllocationRule.objects.create(source=source, key="namespace", match="prefix", value=f"team-{number}",
+                                      initiative=InitiativeFactory())
+    many = count_queries(client, url)
+    assert many == few
+
+
+# Sources -------------------------------------------------------------------------------------------------------------
+
+
+def test_source_detail_shows_settings_and_the_credential_variable_name(login, executive, api_source):
+    html = login(executive).get(reverse("portfolio:costsource_detail", args=[api_source.pk])).content.decode()
+    assert "<code>TOLLGATE_TEST_ANTHROPIC_KEY</code>" in html
+    assert "wrkspc_01" in html and "base_url" in html
+    assert "Edit in the admin" not in html  # executives change nothing
+
+
+def test_secrets_never_appear_on_any_page(login, admin_user, api_source, csv_source):
+    run = IngestionRun.objects.create(source=api_source, period=JUNE, status=RunStatus.FAILED,
+                                      error="HTTP 401 from /v1/organizations/cost_report")
+    client = login(admin_user)
+    urls = [
+        HEALTH_URL, SOURCES_URL, f"{SOURCES_URL}?_export=csv", RUNS_URL, f"{RUNS_URL}?_export=csv", RULES_URL,
+        reverse("portfolio:costsource_detail", args=[api_source.pk]),
+        reverse("portfolio:costsource_run", args=[api_source.pk]),
+        reverse("portfolio:ingestionrun_detail", args=[run.pk]),
+        reverse("admin:portfolio_costsource_change", args=[api_source.pk]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert SECRET not in response.content.decode(), url
+    assert "TOLLGATE_TEST_ANTHROPIC_KEY" in client.get(urls[6]).content.decode()
+
+
+# Allocation rules ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def spend(csv_source):
+    """Two unallocated 'search' records (150), one 'other' record of another initiative (25)."""
+    other = InitiativeFactory(external_id="INV-OTHER")
+    AllocationRule.objects.create(source=csv_source, order=10, key="tag:project", value="other", initiative=other)
+    record(csv_source, "100.00", {"tag:project": "search-assistant"})
+    record(csv_source, "50.00", {"tag:project": "search-bot"})
+    record(csv_source, "25.00", {"tag:project": "other"}, initiative=other)
+    return other
+
+
+def rule_data(source: CostSource, initiative, **overrides) -> dict:
+    return {"source": source.pk, "order": 0, "key": "tag:project", "match": "regex", "value": "^(search|oth)",
+            "initiative": initiative.pk, **overrides}
+
+
+def test_rule_preview_shows_the_effect_and_writes_nothing(login, admin_user, csv_source, spend):
+    target = InitiativeFactory(external_id="INV-SEARCH")
+    before = list(CostRecord.objects.order_by("pk").values_list("initiative_id", flat=True))
+
+    response = login(admin_user).post(RULE_NEW_URL, {**rule_data(csv_source, target), "preview": "1"})
+
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert preview["matched_records"] == 3
+    assert preview["amount"] == Decimal("175")
+    assert preview["currently_unallocated_amount"] == Decimal("150")
+    assert preview["taken_from_other_initiatives"] == Decimal("25")
+    html = response.content.decode()
+    assert 'id="preview-matched">3' in html and "$175.00" in html and "INV-OTHER" in html
+    assert AllocationRule.objects.count() == 1
+    assert list(CostRecord.objects.order_by("pk").values_list("initiative_id", flat=True)) == before
+    assert not MonthlyCost.objects.exists()
+
+
+def test_saving_a_rule_reallocates_existing_records_and_their_rollups(login, admin_user, csv_source, spend):
+    target = InitiativeFactory(external_id="INV-SEARCH")
+
+    response = login(admin_user).post(RULE_NEW_URL, {**rule_data(csv_source, target, match="prefix",
+                                                                 value="search"), "save": "1"})
+
+    assert response.status_code == 302
+    rule = AllocationRule.objects.get(initiative=target)
+    assert (rule.key, rule.match, rule.value) == ("tag:project", "prefix", "search")
+    assert CostRecord.objects.filter(initiative=target).count() == 2
+    assert CostRecord.objects.filter(initiative__isnull=True).count() == 0
+    assert MonthlyCost.objects.get(initiative=target, month=JUNE).amount == Decimal("150.00")
+
+
+def test_editing_a_rule_reallocates(login, admin_user, csv_source, spend):
+    rule = AllocationRule.objects.get()
+    data = rule_data(csv_source, spend, match="exact", value="search-bot", order=10)
+    response = login(admin_user).post(reverse("portfolio:allocationrule_edit", args=[rule.pk]), {**data, "save": "1"})
+    assert response.status_code == 302
+    assert set(CostRecord.objects.filter(initiative=spend).values_list("amount", flat=True)) == {Decimal("50")}
+
+
+@pytest.mark.parametrize(("field", "bad", "message"), [
+    ("value", "search(", "Invalid regular expression"),
+    ("key", "project", "Unknown key"),
+])
+def test_a_bad_rule_is_a_form_error_and_saves_nothing(login, admin_user, csv_source, spend, field, bad, message):
+    target = InitiativeFactory()
+    client = login(admin_user)
+    for button in ("preview", "save"):
+        response = client.post(RULE_NEW_URL, {**rule_data(csv_source, target, **{field: bad}), button: "1"})
+        assert response.status_code == 200
+        assert message in " ".join(response.context["form"].errors[field])
+        assert response.context["preview"] is None
+    assert AllocationRule.objects.count() == 1
+
+
+def test_rules_list_is_per_source_in_order_with_edit_links_for_admins(login, admin_user, reviewer, csv_source):
+    initiative = InitiativeFactory()
+    second = AllocationRule.objects.create(source=csv_source, order=20, key="namespace", value="b",
+                                           initiative=initiative)
+    first = AllocationRule.objects.create(source=csv_source, order=10, key="namespace", value="a",
+                                          initiative=initiative)
+    response = login(reviewer).get(RULES_URL, {"source": csv_source.pk})
+    assert [row.record for row in response.context["table"].page.object_list] == [first, second]
+    assert "New rule" not in response.content.decode()
+    assert reverse("portfolio:allocationrule_edit", args=[first.pk]) not in response.content.decode()
+
+    html = login(admin_user).get(RULES_URL).content.decode()
+    assert reverse("portfolio:allocationrule_edit", args=[first.pk]) in html
+    assert "New rule" in html
