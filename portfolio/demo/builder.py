@@ -29,6 +29,7 @@ from portfolio.services import (
 )
 
 from . import data
+from .costs import load_demo_costs
 from .governance import CycleCounts, cycle_counts, walk_history
 
 User = get_user_model()
@@ -225,4 +226,7 @@ def build_demo_company() -> DemoSummary:
         )
     # History (intake, scores, decisions, pilots, review cycles, verdicts) only for what this build created.
     walk_history(users, specs, new)
+    if new:
+        # A year of cost data, read through the real connectors, only on the first load (like the history).
+        load_demo_costs(actor=actor)
     return demo_summary()

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from portfolio.demo import data
 from portfolio.demo.builder import build_demo_company, demo_is_loaded, demo_summary
+from portfolio.demo.costs import costs_summary
 from portfolio.demo.governance import CycleCounts
 from tollgate.roles import Role
 
@@ -49,5 +50,10 @@ class Command(BaseCommand):
         ))
         if summary.cycles:
             self.stdout.write("Review cycle " + "; ".join(_cycle_line(c) for c in summary.cycles) + ".")
+        costs = costs_summary()
+        self.stdout.write(
+            f"Costs: {costs.months} months ingested from {costs.sources} sources; ${costs.allocated:,.2f} allocated, "
+            f"${costs.unallocated:,.2f} unallocated ({costs.unallocated_share}%)."
+        )
         logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
         self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")
