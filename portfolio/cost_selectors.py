@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import DecimalField, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from .choices import RunStatus
 from .connectors.base import Period
 from .cost_calculations import cents
-from .models import CostSource, IngestionRun, MonthlyCost, reporting_currency
+from .models import CostRecord, CostSource, IngestionRun, MonthlyCost, reporting_currency
 
 
 def cost_report(*, period: Period) -> dict[str, Any]:
@@ -65,3 +66,49 @@ def ingestion_runs_recent(*, source: CostSource | None = None, limit: int = 50) 
     if source is not None:
         runs = runs.filter(source=source)
     return runs.order_by("-created_at", "-id")[:limit]
+
+
+MONEY_FIELD = DecimalField(max_digits=20, decimal_places=6)
+
+
+def _this_and_last_month(today: date) -> tuple[Period, Period]:
+    this = Period.month(today.year, today.month)
+    last = this.start - timedelta(days=1)
+    return this, Period.month(last.year, last.month)
+
+
+def spend_headline(*, today: date) -> dict[str, Any]:
+    """Total AI spend this month and last, this month's unallocated spend and the share allocated (roll-ups only)."""
+    this, last = _this_and_last_month(today)
+    totals = dict(
+        MonthlyCost.objects.filter(month__in=[this.start, last.start]).order_by().values("month")
+        .annotate(total=Sum("amount")).values_list("month", "total")
+    )
+    total = totals.get(this.start) or Decimal("0")
+    unallocated = unallocated_spend(month=this.start)
+    share = None if not total else (total - unallocated) / total * 100
+    return {
+        "currency": reporting_currency(),
+        "this_month": this,
+        "last_month": last,
+        "total_this_month": total,
+        "total_last_month": totals.get(last.start) or Decimal("0"),
+        "unallocated": unallocated,
+        "share_allocated": share,
+    }
+
+
+def sources_with_last_run(*, month: date) -> QuerySet[CostSource]:
+    """cost_sources_health plus the last run (id, status, rows) and this month's unallocated spend."""
+    last_run = IngestionRun.objects.filter(source=OuterRef("pk")).order_by("-created_at", "-id")
+    unallocated = (
+        CostRecord.objects.filter(source=OuterRef("pk"), period=month, initiative__isnull=True)
+        .values("source").annotate(total=Sum("amount_reporting")).values("total")
+    )
+    return cost_sources_health().annotate(
+        last_run_id=Subquery(last_run.values("pk")[:1]),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_rows=Subquery(last_run.values("rows_written")[:1], output_field=IntegerField()),
+        unallocated=Coalesce(Subquery(unallocated, output_field=MONEY_FIELD), Value(Decimal("0")),
+                             output_field=MONEY_FIELD),
+    )

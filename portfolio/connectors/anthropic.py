@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from portfolio.connectors.base import ConnectorError, CostCategory, CostRow, Period, Row, UsageRow
+from portfolio.connectors.base import ConnectorBase, ConnectorError, CostCategory, CostRow, Period, Row, UsageRow
 from portfolio.connectors.http import HttpClient, json_date, json_decimal, json_int, json_objects, rfc3339
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -42,17 +42,12 @@ def bucket_day(bucket: Mapping[str, Any], *, location: str) -> date:
     return day
 
 
-class AnthropicConnector:
+class AnthropicConnector(ConnectorBase):
     """Daily cost per workspace and description, and daily token usage per workspace, API key and model."""
 
     type: ClassVar[str] = "anthropic"
     reads_files: ClassVar[bool] = False
 
-    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
-        self.settings = settings
-        self.credential = credential
-        self.rows_read = 0  # results seen, including those of buckets outside the period
-        self.rows_skipped = 0  # results of buckets outside the period
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         if not self.credential:

@@ -131,6 +131,20 @@ class ConnectorError(Exception):
         self.transient = transient  # True for network errors, 429 and 5xx: Celery may retry these, never others
 
 
+class ConnectorBase:
+    """Common state of the connectors: their settings, the secret resolved at run time, and row counters.
+
+    `rows_read` counts what the source returned; `rows_skipped` what the connector left out (rows outside the
+    period, non-AI spend, idle allocations...). The ingestion service records both on the run.
+    """
+
+    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
+        self.settings = settings
+        self.credential = credential
+        self.rows_read = 0
+        self.rows_skipped = 0
+
+
 class Connector(Protocol):
     """What portfolio.services.ingestion needs from a connector."""
 

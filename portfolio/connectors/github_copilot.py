@@ -11,13 +11,13 @@ or `read:org`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import quote
 
-from portfolio.connectors.base import ConnectorError, Period, Row, SeatRow
+from portfolio.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow
 from portfolio.connectors.http import HttpClient, json_date, json_objects
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -25,17 +25,12 @@ API_VERSION = "2022-11-28"
 PER_PAGE = 100  # GitHub's maximum; its default is 50
 
 
-class GitHubCopilotConnector:
+class GitHubCopilotConnector(ConnectorBase):
     """Copilot seats of an organisation (or enterprise), one SeatRow per assignee."""
 
     type: ClassVar[str] = "github_copilot"
     reads_files: ClassVar[bool] = False
 
-    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
-        self.settings = settings
-        self.credential = credential
-        self.rows_read = 0
-        self.rows_skipped = 0  # seats without an assignee
 
     def seats_path(self) -> str:
         org, enterprise = self.settings.get("org"), self.settings.get("enterprise")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
-from portfolio.connectors.base import ConnectorError, Period, Row, SeatRow
+from portfolio.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow
 
 UPN_COLUMN = "User Principal Name"
 LAST_ACTIVITY_COLUMN = "Last Activity Date"
@@ -37,16 +37,12 @@ def report_date(value: Any, *, location: str) -> date | None:
         raise ConnectorError(f"not a date (YYYY-MM-DD): {value!r}", location=location) from None
 
 
-class M365CopilotConnector:
+class M365CopilotConnector(ConnectorBase):
     """Licensed Microsoft 365 Copilot users and their last activity, one SeatRow each."""
 
     type: ClassVar[str] = "m365_copilot"
     reads_files: ClassVar[bool] = True
 
-    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
-        self.settings = settings
-        self.rows_read = 0
-        self.rows_skipped = 0  # nothing is skipped: every licensed user is a seat
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         if path is None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from portfolio.connectors.base import ConnectorError, CostCategory, CostRow, Period, Row, UsageRow
+from portfolio.connectors.base import ConnectorBase, ConnectorError, CostCategory, CostRow, Period, Row, UsageRow
 from portfolio.connectors.http import HttpClient, json_decimal, json_int, json_objects
 
 DEFAULT_BASE_URL = "https://api.openai.com"
@@ -57,17 +57,12 @@ def attribution_keys(result: Mapping[str, Any]) -> dict[str, str]:
     return {key: str(result[key]) for key in ("project_id", "api_key_id") if result.get(key)}
 
 
-class OpenAIConnector:
+class OpenAIConnector(ConnectorBase):
     """Daily costs per project and line item, and daily token usage per project and model."""
 
     type: ClassVar[str] = "openai"
     reads_files: ClassVar[bool] = False
 
-    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
-        self.settings = settings
-        self.credential = credential
-        self.rows_read = 0  # results seen, including those of buckets outside the period
-        self.rows_skipped = 0  # results of buckets outside the period
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         if not self.credential:

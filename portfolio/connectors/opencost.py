@@ -12,11 +12,11 @@ Settings: `base_url` (required, e.g. http://opencost:9003), `aggregate` (default
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from portfolio.connectors.base import ConnectorError, CostCategory, CostRow, Period, Row
+from portfolio.connectors.base import ConnectorBase, ConnectorError, CostCategory, CostRow, Period, Row
 from portfolio.connectors.http import HttpClient, json_date, json_decimal, rfc3339
 
 ALLOCATION_PATH = "/allocation/compute"
@@ -37,17 +37,12 @@ def allocation_keys(name: str, aggregations: list[str]) -> dict[str, str]:
     }
 
 
-class OpenCostConnector:
+class OpenCostConnector(ConnectorBase):
     """Daily compute cost and GPU-hours per namespace or label from OpenCost's allocation API."""
 
     type: ClassVar[str] = "opencost"
     reads_files: ClassVar[bool] = False
 
-    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
-        self.settings = settings
-        self.credential = credential
-        self.rows_read = 0
-        self.rows_skipped = 0  # idle allocations and days outside the period
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         base_url = self.settings.get("base_url")

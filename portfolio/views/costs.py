@@ -6,15 +6,12 @@ executed by a Celery task once the transaction commits) and portfolio.services.a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -26,60 +23,13 @@ from tollgate.views import PermissionRequiredMixin
 
 from .. import cost_filtersets, cost_selectors, cost_tables
 from ..choices import RunStatus, RunTrigger
-from ..connectors.base import Period
 from ..cost_forms import AllocationRuleForm, RunNowForm, source_reads_files
-from ..models import AllocationRule, CostRecord, CostSource, IngestionRun, MonthlyCost, reporting_currency
+from ..models import AllocationRule, CostSource, IngestionRun
 from ..services.allocation import allocation_rule_preview, allocation_rules_reapply
 from ..services.ingestion import ingestion_run_submit
 from .initiatives import PortfolioListView, _add_service_errors
 
 RECENT_RUNS = 10
-MONEY_FIELD = DecimalField(max_digits=20, decimal_places=6)
-
-
-def _this_and_last_month(today: date) -> tuple[Period, Period]:
-    this = Period.month(today.year, today.month)
-    last = this.start - timedelta(days=1)
-    return this, Period.month(last.year, last.month)
-
-
-def spend_headline(*, today: date) -> dict[str, Any]:
-    """Total AI spend this month and last, this month's unallocated spend and the share allocated (roll-ups only)."""
-    this, last = _this_and_last_month(today)
-    totals = dict(
-        MonthlyCost.objects.filter(month__in=[this.start, last.start]).order_by().values("month")
-        .annotate(total=Sum("amount")).values_list("month", "total")
-    )
-    total = totals.get(this.start) or Decimal("0")
-    unallocated = cost_selectors.unallocated_spend(month=this.start)
-    share = None if not total else (total - unallocated) / total * 100
-    return {
-        "currency": reporting_currency(),
-        "this_month": this,
-        "last_month": last,
-        "total_this_month": total,
-        "total_last_month": totals.get(last.start) or Decimal("0"),
-        "unallocated": unallocated,
-        "share_allocated": share,
-    }
-
-
-def sources_with_last_run(*, month: date) -> QuerySet[CostSource]:
-    """cost_selectors.cost_sources_health plus the last run (id, status, rows) and this month's unallocated spend."""
-    last_run = IngestionRun.objects.filter(source=OuterRef("pk")).order_by("-created_at", "-id")
-    unallocated = (
-        CostRecord.objects.filter(source=OuterRef("pk"), period=month, initiative__isnull=True)
-        .values("source").annotate(total=Sum("amount_reporting")).values("total")
-    )
-    return cost_selectors.cost_sources_health().annotate(
-        last_run_id=Subquery(last_run.values("pk")[:1]),
-        last_run_status=Subquery(last_run.values("status")[:1]),
-        last_run_rows=Subquery(last_run.values("rows_written")[:1], output_field=IntegerField()),
-        unallocated=Coalesce(Subquery(unallocated, output_field=MONEY_FIELD), Value(Decimal("0")),
-                             output_field=MONEY_FIELD),
-    )
-
-
 class IngestionHealthView(PermissionRequiredMixin, View):
     """Headline spend figures, one row per source with its last run, and the latest runs."""
 
@@ -87,8 +37,8 @@ class IngestionHealthView(PermissionRequiredMixin, View):
     template_name = "portfolio/costs/health.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        headline = spend_headline(today=timezone.localdate())
-        sources = list(sources_with_last_run(month=headline["this_month"].start))
+        headline = cost_selectors.spend_headline(today=timezone.localdate())
+        sources = list(cost_selectors.sources_with_last_run(month=headline["this_month"].start))
         for source in sources:
             source.reads_files = source_reads_files(source)
         table = cost_tables.SourceHealthTable(sources, orderable=False)
