@@ -1,0 +1,1 @@
+"""Sprawl detection: which initiatives, across teams, do the same job."""

@@ -1,0 +1,219 @@
+"""Sprawl analysis of the current database: loads initiatives and the catalogue, keeps the embedding cache, and calls
+the pure scorer (governance/sprawl/scoring.py). Read-only apart from the embedding cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from django.db import transaction
+
+from governance.sprawl import scoring
+from governance.sprawl.embeddings import Embedder, get_embedder, text_hash
+
+# Initiatives that ended are history, not sprawl: nobody consolidates a rejected or killed project.
+EXCLUDED_STAGES = ("rejected", "killed", "retired")
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    initiative_id: int
+    score: float
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class Cluster:
+    member_ids: list[int]
+    score: float
+    use_case_code: str | None
+
+
+@dataclass
+class Analysis:
+    clusters: list[Cluster]
+    duplicates: dict[int, list[Duplicate]]
+    use_cases: dict[int, list[tuple[str, float]]]
+
+
+def _archetypes() -> list[scoring.Archetype]:
+    from governance.models import UseCase
+
+    return [
+        scoring.Archetype(
+            code=u.code, name=u.name, job=u.job, synonyms=tuple(u.synonyms or ()),
+            vendor_products=tuple(u.vendor_products or ()), inputs=tuple(u.inputs or ()),
+            outputs=tuple(u.outputs or ()), functions=tuple(u.functions or ()), not_this=tuple(u.not_this or ()),
+        )
+        for u in UseCase.objects.filter(is_active=True).order_by("code")
+    ]
+
+
+@lru_cache(maxsize=4)
+def _catalogue_index(fingerprint: tuple, embedder_name: str) -> scoring.CatalogueIndex:
+    return scoring.build_catalogue_index(_archetypes(), get_embedder().embed)
+
+
+def catalogue_index() -> scoring.CatalogueIndex:
+    """The indexed catalogue, rebuilt only when a use case changes (embedding 3,000 synonyms takes a few seconds)."""
+    from django.db.models import Count, Max
+
+    from governance.models import UseCase
+
+    stats = UseCase.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at"))
+    return _catalogue_index((stats["n"], stats["changed"]), get_embedder().name)
+
+
+def _items(queryset) -> list[scoring.Item]:
+    from governance.models import UseCaseOrigin
+
+    items = []
+    for initiative in queryset:
+        confirmed = tuple(
+            link.use_case.code for link in initiative.use_case_links.all() if link.origin == UseCaseOrigin.CONFIRMED
+        )
+        items.append(scoring.Item(
+            key=initiative.pk, name=initiative.name, description=initiative.description,
+            vendors=tuple(v.name for v in initiative.vendors.all()),
+            models=tuple(m.name for m in initiative.ai_models.all()),
+            category=initiative.category, department=initiative.department.name if initiative.department_id else "",
+            confirmed_use_cases=confirmed,
+        ))
+    return items
+
+
+def _initiatives():
+    from portfolio.models import Initiative
+
+    return (
+        Initiative.objects.exclude(stage__in=EXCLUDED_STAGES)
+        .select_related("department")
+        .prefetch_related("vendors", "ai_models", "use_case_links__use_case")
+        .order_by("pk")
+    )
+
+
+def purpose_vectors(items: list[scoring.Item], embedder: Embedder | None = None) -> np.ndarray:
+    """Embeddings of the items' purpose, from the cache where the text has not changed; new ones are stored."""
+    from governance.models import InitiativeEmbedding
+
+    embedder = embedder or get_embedder()
+    hashes = [text_hash(item.purpose, embedder.name) for item in items]
+    cached = {e.initiative_id: e for e in InitiativeEmbedding.objects.filter(initiative_id__in=[i.key for i in items])}
+    found: dict[int, np.ndarray] = {}
+    for position, (item, digest) in enumerate(zip(items, hashes, strict=True)):
+        entry = cached.get(item.key)
+        if entry is not None and entry.text_hash == digest:
+            found[position] = np.frombuffer(bytes(entry.vector), dtype="<f4")
+    missing = [p for p in range(len(items)) if p not in found]
+    if missing:
+        fresh = embedder.embed([items[p].purpose for p in missing])
+        create, update = [], []
+        for row, position in enumerate(missing):
+            found[position] = fresh[row]
+            payload = fresh[row].astype("<f4").tobytes()
+            entry = cached.get(items[position].key)
+            if entry is None:
+                create.append(InitiativeEmbedding(initiative_id=items[position].key, model_name=embedder.name,
+                                                  text_hash=hashes[position], vector=payload))
+            else:
+                entry.model_name, entry.text_hash, entry.vector = embedder.name, hashes[position], payload
+                update.append(entry)
+        with transaction.atomic():
+            InitiativeEmbedding.objects.bulk_create(create, batch_size=500)
+            InitiativeEmbedding.objects.bulk_update(update, ["model_name", "text_hash", "vector"], batch_size=500)
+    if not items:
+        return np.zeros((0, embedder.dim or 384), dtype=np.float32)
+    return np.vstack([found[p] for p in range(len(items))]).astype(np.float32)
+
+
+def _reasons(scored: scoring.Scored, i: int, j: int, names: dict[str, str]) -> list[str]:
+    reasons = []
+    shared = scored.shared_use_case(i, j)
+    if shared:
+        reasons.append(f"shared use case: {names.get(shared, shared)}")
+    similarity = scored.purpose_similarity(i, j)
+    if similarity >= 0.5:
+        reasons.append(f"similar purpose ({similarity:.2f})")
+    if not reasons:
+        reasons.append("weak match")
+    return reasons
+
+
+def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_PARAMS) -> Analysis:
+    """Clusters, each initiative's top duplicates and its inferred use cases, for the whole live portfolio."""
+    items = _items(_initiatives())
+    if not items:
+        return Analysis(clusters=[], duplicates={}, use_cases={})
+    index = catalogue_index()
+    vectors = purpose_vectors(items)
+    scored = scoring.score_items(items, vectors, index, params)
+    names = {a.code: a.name for a in index.archetypes}
+    keys = [item.key for item in items]
+    duplicates = {
+        keys[i]: [Duplicate(initiative_id=keys[j], score=round(s, 4), reasons=_reasons(scored, i, j, names))
+                  for j, s in row]
+        for i, row in enumerate(scoring.top_duplicates(scored, top=top))
+    }
+    found = []
+    for result in scoring.clusters(scored):
+        members = result.members
+        shared = scored.distribution[members].prod(axis=0) if members else None
+        code = index.codes[int(np.argmax(shared))] if shared is not None and shared.max() > 1e-6 else None
+        found.append(Cluster(member_ids=[keys[m] for m in members], score=result.score, use_case_code=code))
+    use_cases = dict(zip(keys, scoring.suggestions(scored.distribution, index.codes), strict=True))
+    return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases)
+
+
+def _draft_scored(item: scoring.Item, exclude_id: int | None, params: scoring.Params):
+    items = [i for i in _items(_initiatives()) if i.key != exclude_id]
+    index = catalogue_index()
+    embedder = get_embedder()
+    vectors = purpose_vectors(items, embedder) if items else np.zeros((0, embedder.dim or 384), dtype=np.float32)
+    draft_vector = embedder.embed([item.purpose])
+    all_items = [item, *items]
+    all_vectors = np.vstack([draft_vector, vectors]) if items else draft_vector
+    return scoring.score_items(all_items, all_vectors, index, params), index
+
+
+def _draft_item(name, description, vendor_names, model_names, category, department_name="") -> scoring.Item:
+    return scoring.Item(
+        key="draft", name=name or "", description=description or "", vendors=tuple(vendor_names or ()),
+        models=tuple(model_names or ()), category=category or "", department=department_name,
+    )
+
+
+def draft_duplicates(*, name: str, description: str, vendor_names: list[str], model_names: list[str], category: str,
+                     department_id: int | None, exclude_id: int | None = None, top: int = 5,
+                     params: scoring.Params = scoring.DEFAULT_PARAMS) -> list[Duplicate]:
+    """Possible duplicates of an initiative still being written (intake form), best first."""
+    from portfolio.models import Department
+
+    if not (name or "").strip() and not (description or "").strip():
+        return []
+    department = Department.objects.filter(pk=department_id).values_list("name", flat=True).first() or ""
+    item = _draft_item(name, description, vendor_names, model_names, category, department)
+    scored, index = _draft_scored(item, exclude_id, params)
+    if len(scored.items) < 2:
+        return []
+    names = {a.code: a.name for a in index.archetypes}
+    row = scored.block(slice(0, 1))[0]
+    row[0] = -np.inf
+    order = np.argsort(-row, kind="stable")[:top]
+    return [Duplicate(initiative_id=scored.items[j].key, score=round(float(row[j]), 4),
+                      reasons=_reasons(scored, 0, int(j), names)) for j in order]
+
+
+def suggest_use_cases(*, name: str, description: str, vendor_names: list[str], model_names: list[str],
+                      category: str) -> list[tuple[str, float]]:
+    """The likeliest use cases of a text, best first (at most 3)."""
+    if not (name or "").strip() and not (description or "").strip():
+        return []
+    index = catalogue_index()
+    if not index.archetypes:
+        return []
+    item = _draft_item(name, description, vendor_names, model_names, category)
+    vectors = get_embedder().embed([item.purpose])
+    scored = scoring.score_items([item], vectors, index)
+    return scoring.suggestions(scored.distribution, index.codes)[0]

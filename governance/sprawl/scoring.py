@@ -1,0 +1,374 @@
+"""Sprawl scoring: which initiatives do the same job. Plain numbers in, plain numbers out; no ORM.
+
+Surface similarity is not the job: two chatbots for different audiences read alike, and three image tools bought by
+three departments read differently. So each initiative is first placed on the use-case catalogue (a distribution over
+archetypes, from its text, its vendors' products and the catalogue's synonyms); a pair's score then blends agreement
+on the archetype with the similarity of what the two say they do, and a weak structural term. Grouping uses average
+linkage, so one ambiguous member cannot chain two unrelated groups together. The threshold is a constant of the
+method, not tuned per inventory.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import squareform
+
+STOPWORDS = frozenset("""
+a an and are as at be by for from has have in into is it its of on or our so that the their them this to was were
+will with we us via using use used per all any can each more most new other over own same such than then these they
+those through up very via what when where which while who why within without you your based across team teams tool
+tools project pilot ai genai llm gpt model models help helps helping support supports enable enables platform solution
+internal company group halvorsen
+""".split())
+
+TOKEN = re.compile(r"[a-z0-9]+(?:[+#][a-z0-9]*)?")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens without stop words, with a light plural fold so 'invoices' meets 'invoice'."""
+    out = []
+    for word in TOKEN.findall(text.lower()):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        out.append(word)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Unigrams and bigrams: 'call' and 'summary' alone say little, 'call summary' says a lot."""
+    words = tokens(text)
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+@dataclass(frozen=True)
+class Archetype:
+    """A use case of the catalogue, as the scorer needs it."""
+
+    code: str
+    name: str
+    job: str
+    synonyms: tuple[str, ...] = ()
+    vendor_products: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    not_this: tuple[str, ...] = ()
+
+    @property
+    def description_text(self) -> str:
+        return f"{self.name}: {self.job}"
+
+    @property
+    def lexical_text(self) -> str:
+        parts = [self.name, self.name, self.job, *self.synonyms, *self.inputs, *self.outputs]
+        return " . ".join(parts)
+
+
+@dataclass(frozen=True)
+class Item:
+    """An initiative as the scorer needs it. `purpose` is its name and description; the rest is structure."""
+
+    key: int | str
+    name: str
+    description: str = ""
+    vendors: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    category: str = ""
+    department: str = ""
+    confirmed_use_cases: tuple[str, ...] = ()
+
+    @property
+    def purpose(self) -> str:
+        return f"{self.name}. {self.description}".strip()
+
+    @property
+    def lexical_text(self) -> str:
+        return " ".join([self.name, self.description, " ".join(self.vendors)])
+
+
+@dataclass(frozen=True)
+class Params:
+    """The method's constants. Fixed in code: tuned once on the design half of the labelled inventory."""
+
+    # archetype affinity: embedding to job text, best embedding to a synonym, TF-IDF, named vendor product
+    w_job: float = 1.0
+    w_synonym: float = 1.0
+    w_lexical: float = 1.0
+    w_product: float = 0.15
+    temperature: float = 0.05
+    top_archetypes: int = 5
+    # pair score: archetype agreement, purpose similarity, same category, same department
+    w_archetype: float = 0.6
+    w_purpose: float = 0.4
+    w_category: float = 0.0
+    w_department: float = 0.0
+    purpose_floor: float = 0.2  # purpose similarity below this counts as nothing
+    threshold: float = 0.5
+    min_confidence: float = 0.0
+
+
+DEFAULT_PARAMS = Params()
+
+
+@dataclass
+class CatalogueIndex:
+    """The catalogue prepared once: vectors of each archetype's job and synonyms, TF-IDF of its words."""
+
+    archetypes: list[Archetype]
+    job_vectors: np.ndarray  # (A, d)
+    synonym_vectors: np.ndarray  # (S, d)
+    synonym_owner: np.ndarray  # (S,) archetype index of each synonym vector
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    lexical_matrix: sparse.csr_matrix  # (A, V), rows L2-normalised
+    products: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (lower-case product name, archetype mask)
+
+    @property
+    def codes(self) -> list[str]:
+        return [a.code for a in self.archetypes]
+
+
+def build_catalogue_index(archetypes: Sequence[Archetype], embed) -> CatalogueIndex:
+    """Embed and index the catalogue; `embed(list[str]) -> (n, d) normalised array`."""
+    archetypes = list(archetypes)
+    job_vectors = embed([a.description_text for a in archetypes])
+    synonym_texts, owners = [], []
+    for index, archetype in enumerate(archetypes):
+        for synonym in (archetype.name, *archetype.synonyms, *archetype.outputs):
+            synonym_texts.append(synonym)
+            owners.append(index)
+    synonym_vectors = embed(synonym_texts)
+    documents = [Counter(terms(a.lexical_text)) for a in archetypes]
+    vocabulary: dict[str, int] = {}
+    for document in documents:
+        for term in document:
+            vocabulary.setdefault(term, len(vocabulary))
+    df = np.zeros(len(vocabulary))
+    for document in documents:
+        for term in document:
+            df[vocabulary[term]] += 1
+    idf = np.log((1 + len(archetypes)) / (1 + df)) + 1.0
+    lexical = _tfidf(documents, vocabulary, idf)
+    # A product named by few archetypes is evidence; one named by many (ChatGPT, Azure OpenAI) is not.
+    product_owners: dict[str, set[int]] = {}
+    for index, archetype in enumerate(archetypes):
+        for product in archetype.vendor_products:
+            name = product.lower().strip()
+            if len(name) >= 3:
+                product_owners.setdefault(name, set()).add(index)
+    products = []
+    for name, owners_of in product_owners.items():
+        if len(owners_of) <= 3:
+            mask = np.zeros(len(archetypes), dtype=np.float32)
+            mask[list(owners_of)] = 1.0 / len(owners_of)
+            products.append((name, mask))
+    return CatalogueIndex(
+        archetypes=archetypes, job_vectors=job_vectors, synonym_vectors=synonym_vectors,
+        synonym_owner=np.asarray(owners, dtype=np.int64), vocabulary=vocabulary, idf=idf, lexical_matrix=lexical,
+        products=products,
+    )
+
+
+def _tfidf(documents: list[Counter], vocabulary: dict[str, int], idf: np.ndarray) -> sparse.csr_matrix:
+    rows, cols, values = [], [], []
+    for row, document in enumerate(documents):
+        for term, count in document.items():
+            column = vocabulary.get(term)
+            if column is not None:
+                rows.append(row)
+                cols.append(column)
+                values.append((1.0 + math.log(count)) * idf[column])
+    matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(documents), len(vocabulary)), dtype=np.float32)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix
+
+
+def archetype_affinity(items: Sequence[Item], vectors: np.ndarray, index: CatalogueIndex,
+                       params: Params = DEFAULT_PARAMS) -> np.ndarray:
+    """(n, A) affinity of each item to each archetype: higher means the item more likely does that job."""
+    n, count = len(items), len(index.archetypes)
+    job = vectors @ index.job_vectors.T
+    synonym_sim = vectors @ index.synonym_vectors.T
+    best_synonym = np.full((n, count), -1.0, dtype=np.float32)
+    np.maximum.at(best_synonym.T, index.synonym_owner, synonym_sim.T)
+    lexical = _tfidf([Counter(terms(item.lexical_text)) for item in items], index.vocabulary, index.idf)
+    lexical_sim = np.asarray((lexical @ index.lexical_matrix.T).todense(), dtype=np.float32)
+    product = np.zeros((n, count), dtype=np.float32)
+    if index.products:
+        for row, item in enumerate(items):
+            haystack = f" {item.name} {item.description} {' '.join(item.vendors)} ".lower()
+            for name, mask in index.products:
+                if name in haystack:
+                    product[row] += mask
+    return (params.w_job * job + params.w_synonym * best_synonym + params.w_lexical * lexical_sim
+            + params.w_product * product)
+
+
+def archetype_distribution(affinity: np.ndarray, items: Sequence[Item], codes: Sequence[str],
+                           params: Params = DEFAULT_PARAMS) -> np.ndarray:
+    """(n, A) probabilities over archetypes: a tempered softmax kept to the top few. A person's confirmed use cases
+    replace the inference."""
+    n, count = affinity.shape
+    k = min(params.top_archetypes, count)
+    out = np.zeros_like(affinity, dtype=np.float32)
+    top = np.argpartition(-affinity, k - 1, axis=1)[:, :k] if count else np.zeros((n, 0), dtype=int)
+    position = {code: i for i, code in enumerate(codes)}
+    for row in range(n):
+        confirmed = [position[c] for c in items[row].confirmed_use_cases if c in position]
+        if confirmed:
+            out[row, confirmed] = 1.0 / len(confirmed)
+            continue
+        chosen = top[row]
+        logits = affinity[row, chosen] / params.temperature
+        weights = np.exp(logits - logits.max())
+        out[row, chosen] = weights / weights.sum()
+    return out
+
+
+def suggestions(distribution: np.ndarray, codes: Sequence[str], limit: int = 3,
+                minimum: float = 0.05) -> list[list[tuple[str, float]]]:
+    """Per item, its likeliest use cases with a confidence, best first."""
+    result = []
+    for row in distribution:
+        order = np.argsort(-row)[:limit]
+        result.append([(codes[i], round(float(row[i]), 3)) for i in order if row[i] >= minimum])
+    return result
+
+
+@dataclass
+class Scored:
+    """Everything the pair scores need, prepared once for a set of items."""
+
+    items: list[Item]
+    vectors: np.ndarray  # (n, d) purpose embeddings
+    distribution: np.ndarray  # (n, A)
+    codes: list[str]
+    params: Params
+
+    def __post_init__(self) -> None:
+        norms = np.linalg.norm(self.distribution, axis=1, keepdims=True)
+        self._profile = (self.distribution / np.maximum(norms, 1e-12)).astype(np.float32)
+        self._category = np.asarray([hash(i.category) if i.category else -1 for i in self.items])
+        self._department = np.asarray([hash(i.department) if i.department else -2 for i in self.items])
+
+    def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None) -> np.ndarray:
+        """Pair scores of items[rows] against items[cols] (all items by default)."""
+        cols = slice(None) if cols is None else cols
+        p = self.params
+        agreement = self._profile[rows] @ self._profile[cols].T
+        purpose = self.vectors[rows] @ self.vectors[cols].T
+        purpose = np.clip((purpose - p.purpose_floor) / (1.0 - p.purpose_floor), 0.0, 1.0)
+        score = p.w_archetype * agreement + p.w_purpose * purpose
+        if p.w_category:
+            score += p.w_category * (self._category[rows][:, None] == self._category[cols][None, :])
+        if p.w_department:
+            score += p.w_department * (self._department[rows][:, None] == self._department[cols][None, :])
+        return score.astype(np.float32)
+
+    def shared_use_case(self, i: int, j: int) -> str | None:
+        shared = self.distribution[i] * self.distribution[j]
+        best = int(np.argmax(shared)) if shared.size else 0
+        return self.codes[best] if shared.size and shared[best] >= 0.05 else None
+
+    def purpose_similarity(self, i: int, j: int) -> float:
+        return float(self.vectors[i] @ self.vectors[j])
+
+
+def score_items(items: Sequence[Item], vectors: np.ndarray, index: CatalogueIndex,
+                params: Params = DEFAULT_PARAMS) -> Scored:
+    items = list(items)
+    affinity = archetype_affinity(items, vectors, index, params)
+    distribution = archetype_distribution(affinity, items, index.codes, params)
+    return Scored(items=items, vectors=vectors, distribution=distribution, codes=index.codes, params=params)
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    members: list[int]  # positions in Scored.items
+    score: float  # average pairwise score
+
+
+def top_duplicates(scored: Scored, top: int = 5, block_size: int = 1024) -> list[list[tuple[int, float]]]:
+    """Each item's `top` likeliest duplicates (positions and scores), best first."""
+    n = len(scored.items)
+    result: list[list[tuple[int, float]]] = []
+    k = min(top, max(n - 1, 0))
+    for start in range(0, n, block_size):
+        stop = min(start + block_size, n)
+        block = scored.block(slice(start, stop))
+        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        if k == 0:
+            result.extend([] for _ in range(stop - start))
+            continue
+        best = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        for row in range(stop - start):
+            order = best[row][np.argsort(-block[row, best[row]], kind="stable")]
+            result.append([(int(j), float(block[row, j])) for j in order])
+    return result
+
+
+def clusters(scored: Scored, block_size: int = 1024) -> list[ClusterResult]:
+    """Average-linkage groups whose members score at least `threshold` with each other on average.
+
+    Average linkage only merges two groups when at least one pair between them scores above the threshold, so the
+    groups live inside the connected components of the graph of such pairs: only those components are clustered,
+    which keeps 10,000 initiatives to seconds.
+    """
+    n = len(scored.items)
+    threshold = scored.params.threshold
+    rows, cols = [], []
+    for start in range(0, n, block_size):
+        stop = min(start + block_size, n)
+        block = scored.block(slice(start, stop))
+        r, c = np.nonzero(block >= threshold)
+        keep = c > r + start
+        rows.append(r[keep] + start)
+        cols.append(c[keep])
+    if not rows:
+        return []
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    graph = sparse.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    results: list[ClusterResult] = []
+    for component in _groups(labels):
+        if len(component) < 2:
+            continue
+        members = np.asarray(component)
+        matrix = scored.block(members, members).astype(np.float64)
+        matrix = (matrix + matrix.T) / 2
+        if len(members) == 2:
+            groups = [list(range(2))] if matrix[0, 1] >= threshold else []
+        else:
+            distance = np.clip(1.0 - matrix, 0.0, None)
+            np.fill_diagonal(distance, 0.0)
+            tree = linkage(squareform(distance, checks=False), method="average")
+            flat = fcluster(tree, t=1.0 - threshold, criterion="distance")
+            groups = [g for g in _groups(flat) if len(g) >= 2]
+        for group in groups:
+            sub = matrix[np.ix_(group, group)]
+            size = len(group)
+            average = float((sub.sum() - np.trace(sub)) / (size * (size - 1)))
+            results.append(ClusterResult(members=sorted(int(members[g]) for g in group), score=round(average, 4)))
+    results.sort(key=lambda cluster: (-cluster.score, cluster.members))
+    return results
+
+
+def _groups(labels: Iterable[int]) -> list[list[int]]:
+    grouped: dict[int, list[int]] = {}
+    for position, label in enumerate(labels):
+        grouped.setdefault(int(label), []).append(position)
+    return list(grouped.values())
