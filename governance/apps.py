@@ -12,3 +12,12 @@ class GovernanceConfig(AppConfig):
         # Administrators edit the rubric in the Django admin: its field history is the audit of those edits.
         # Policies, scores and submissions get explicit audit rows from governance.services instead.
         auditlog.register(models.RubricCriterion)
+        # Sprawl detection: administrators' edits of the catalogue are field history; the loader writes its own rows.
+        auditlog.register(models.UseCase)
+
+        from django.db.models.signals import post_migrate
+
+        from .sprawl_services import use_case_catalogue_load_on_migrate
+
+        post_migrate.connect(use_case_catalogue_load_on_migrate, sender=self,
+                             dispatch_uid="governance.use_case_catalogue_load")

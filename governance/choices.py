@@ -18,6 +18,13 @@ class AuditEvent(models.TextChoices):
     CYCLE_CLOSED = "review_cycle_closed", "Review cycle closed"
     IMPORT = "import", "Inventory import"
     FIELD_CHANGE = "field_change", "Field change"
+    SPRAWL_FOUND = "sprawl_cluster_found", "Sprawl cluster found"
+    SPRAWL_CLOSED = "sprawl_cluster_closed", "Sprawl cluster no longer found"
+    SPRAWL_CONFIRMED = "sprawl_cluster_confirmed", "Sprawl cluster confirmed"
+    SPRAWL_DISMISSED = "sprawl_cluster_dismissed", "Sprawl cluster dismissed"
+    SPRAWL_MEMBER_REMOVED = "sprawl_member_removed", "Sprawl cluster member removed"
+    USE_CASES_SET = "use_cases_set", "Use cases set"
+    CATALOGUE_LOADED = "use_case_catalogue_loaded", "Use-case catalogue loaded"
 
 
 class Score(models.IntegerChoices):
@@ -28,3 +35,18 @@ class Score(models.IntegerChoices):
     ADEQUATE = 3, "3 · adequate"
     GOOD = 4, "4 · good"
     EXCELLENT = 5, "5 · excellent"
+
+
+class UseCaseOrigin(models.TextChoices):
+    """Where an initiative's use case came from; a confirmed one is never overwritten by recomputation."""
+
+    SUGGESTED = "suggested", "Suggested"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class SprawlStatus(models.TextChoices):
+    """A sprawl cluster's review state: found, then confirmed as sprawl or dismissed with a reason."""
+
+    OPEN = "open", "Open"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"

@@ -1,4 +1,5 @@
-"""Governance records: the intake rubric, submission rounds and their scores, and the policy values."""
+"""Governance records: the intake rubric, submission rounds and their scores, the policy values, and sprawl
+detection (the use-case catalogue, initiatives' use cases, cached embeddings, sprawl clusters)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from .choices import Score
+from .choices import Score, SprawlStatus, UseCaseOrigin
 from .policies import DEFINITIONS
 
 USER = settings.AUTH_USER_MODEL
@@ -94,3 +95,127 @@ class Policy(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("governance:policy_edit", args=[self.key])
+
+
+# Sprawl detection (issue 6) ------------------------------------------------------------------------------------------
+
+
+class UseCase(models.Model):
+    """An archetype ("job") an AI initiative does, from the shipped catalogue or added by an administrator.
+
+    Catalogue entries carry the catalogue version that last wrote them; a blank version marks one added by an
+    administrator, which catalogue loads never touch. The portfolio is reported by use case ("spend by use case").
+    """
+
+    code = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    job = models.TextField(help_text="The job it does, in one or two sentences.")
+    functions = models.JSONField(default=list, blank=True, help_text="Business functions it serves.")
+    inputs = models.JSONField(default=list, blank=True, help_text="Typical inputs.")
+    outputs = models.JSONField(default=list, blank=True, help_text="Typical outputs.")
+    synonyms = models.JSONField(default=list, blank=True, help_text="Other names people use for it.")
+    vendor_products = models.JSONField(default=list, blank=True, help_text="Typical vendor products doing it.")
+    not_this = models.JSONField(default=list, blank=True, help_text="Nearby jobs it is not.")
+    catalogue_version = models.CharField(
+        max_length=20, blank=True, help_text="Catalogue version that last wrote it; blank = added by an administrator."
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive use cases are no longer suggested.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:usecase_detail", args=[self.code])
+
+
+class InitiativeUseCase(models.Model):
+    """An initiative does this use case, with a confidence; suggested links are replaced on every recomputation,
+    confirmed ones (set by a person) never are."""
+
+    initiative = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="use_case_links")
+    use_case = models.ForeignKey(UseCase, on_delete=models.PROTECT, related_name="initiative_links")
+    confidence = models.DecimalField(
+        max_digits=4, decimal_places=3, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    origin = models.CharField(max_length=20, choices=UseCaseOrigin.choices, default=UseCaseOrigin.SUGGESTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["initiative_id", "-confidence"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "use_case"], name="unique_initiative_use_case"),
+            models.CheckConstraint(condition=models.Q(confidence__gte=0, confidence__lte=1),
+                                   name="use_case_confidence_0_to_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} · {self.use_case} ({self.confidence})"
+
+
+class InitiativeEmbedding(models.Model):
+    """Cached sentence embedding of an initiative's text; recomputed only when the text (its hash) changes."""
+
+    initiative = models.OneToOneField("portfolio.Initiative", on_delete=models.CASCADE, related_name="embedding")
+    model_name = models.CharField(max_length=120)
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField(help_text="float32, little-endian.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.initiative} · {self.model_name}"
+
+
+class SprawlCluster(models.Model):
+    """Initiatives that look like one job done several times, with its own review lifecycle.
+
+    A confirmed or dismissed cluster keeps its status and decision across recomputation.
+    """
+
+    status = models.CharField(max_length=20, choices=SprawlStatus.choices, default=SprawlStatus.OPEN, db_index=True)
+    score = models.DecimalField(max_digits=4, decimal_places=3)
+    use_case = models.ForeignKey(UseCase, null=True, blank=True, on_delete=models.SET_NULL, related_name="clusters")
+    title = models.CharField(max_length=200)
+    monthly_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    estimated_saving = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    saving_basis = models.TextField(blank=True, help_text="The consolidation assumption and the numbers.")
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-estimated_saving", "-score", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:sprawl_detail", args=[self.pk])
+
+
+class SprawlClusterMember(models.Model):
+    """An initiative in a cluster; a reviewer may remove it (with a reason), and it is never re-added."""
+
+    cluster = models.ForeignKey(SprawlCluster, on_delete=models.CASCADE, related_name="members")
+    initiative = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="sprawl_memberships")
+    removed = models.BooleanField(default=False)
+    removed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    removed_reason = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cluster_id", "initiative_id"]
+        constraints = [models.UniqueConstraint(fields=["cluster", "initiative"], name="unique_sprawl_member")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster} · {self.initiative}"
