@@ -1,0 +1,126 @@
+"""Tune the sprawl scorer's constants on the DESIGN half of the labelled inventory (never on the holdout half).
+
+    .venv/bin/python bench/sprawl_tune.py [--grid] [--half design]
+
+Pure functions only (no database): the catalogue YAML, the inventory CSV and the labels CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from governance.sprawl import scoring  # noqa: E402
+from governance.sprawl.embeddings import OnnxMiniLMEmbedder  # noqa: E402
+from governance.sprawl.quality import measure  # noqa: E402
+
+DATA = ROOT / "bench" / "sprawl"
+CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"
+
+
+def load_archetypes(path: Path = CATALOGUE) -> list[scoring.Archetype]:
+    data = yaml.safe_load(path.read_text())
+    return [
+        scoring.Archetype(
+            code=u["code"], name=u["name"], job=u["job"], synonyms=tuple(u.get("synonyms") or ()),
+            vendor_products=tuple(u.get("vendor_products") or ()), inputs=tuple(u.get("inputs") or ()),
+            outputs=tuple(u.get("outputs") or ()), functions=tuple(u.get("functions") or ()),
+            not_this=tuple(u.get("not") or ()),
+        )
+        for u in data["use_cases"]
+    ]
+
+
+def load_items(path: Path) -> list[scoring.Item]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return [
+            scoring.Item(
+                key=row["external_id"], name=row["name"], description=row["description"],
+                vendors=tuple(v.strip() for v in row["vendors"].split(";") if v.strip()),
+                models=tuple(m.strip() for m in row["models"].split(";") if m.strip()),
+                category=row["category"], department=row["department"],
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def load_labels(path: Path) -> dict[str, str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return {row["external_id"]: row["cluster"] for row in csv.DictReader(handle)}
+
+
+def evaluate(items, vectors, index, labels, params, verbose=False):
+    scored = scoring.score_items(items, vectors, index, params)
+    keys = [i.key for i in items]
+    found = [[keys[m] for m in c.members] for c in scoring.clusters(scored)]
+    top = {keys[i]: [keys[j] for j, _ in row] for i, row in enumerate(scoring.top_duplicates(scored, top=5))}
+    quality = measure(found, labels, top)
+    if verbose:
+        names = {i.key: i.name for i in items}
+        truth = {}
+        for k, v in labels.items():
+            truth.setdefault(v, []).append(k)
+        print("\n-- predicted clusters")
+        for group in found:
+            tags = {labels.get(m, "-") for m in group}
+            mark = "OK " if len(tags) == 1 and "-" not in tags else "BAD"
+            print(mark, [f"{m}:{names[m][:28]}({labels.get(m, '-')})" for m in group])
+        print("\n-- missed true clusters (members split or absent)")
+        position = {k: n for n, k in enumerate(keys)}
+        sugg = scoring.suggestions(scored.distribution, index.codes)
+        for label, members in truth.items():
+            if not any(set(members) <= set(g) for g in found):
+                print(label, [(m, names[m][:30], sugg[position[m]][:2]) for m in members])
+    return quality
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--half", default="design")
+    parser.add_argument("--grid", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    embedder = OnnxMiniLMEmbedder()
+    started = time.perf_counter()
+    index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
+    print(f"catalogue: {len(index.archetypes)} archetypes indexed in {time.perf_counter() - started:.1f}s")
+    items = load_items(DATA / f"{args.half}_inventory.csv")
+    labels = load_labels(DATA / f"{args.half}_labels.csv")
+    vectors = embedder.embed([i.purpose for i in items])
+    base = scoring.DEFAULT_PARAMS
+    print("default:", evaluate(items, vectors, index, labels, base, verbose=args.verbose).as_dict())
+    if not args.grid:
+        return
+    results = []
+    grid = {
+        "w_lexical": [0.5, 1.0, 2.0],
+        "w_product": [0.0, 0.15, 0.3],
+        "temperature": [0.03, 0.05, 0.1],
+        "w_archetype": [0.5, 0.6, 0.7, 0.8],
+        "threshold": [0.4, 0.45, 0.5, 0.55, 0.6, 0.65],
+    }
+    for values in itertools.product(*grid.values()):
+        params = dataclasses.replace(base, **dict(zip(grid, values, strict=True)))
+        params = dataclasses.replace(params, w_purpose=1.0 - params.w_archetype)
+        q = evaluate(items, vectors, index, labels, params)
+        results.append((q.f1, q.precision, q.top_k_hit_rate, values))
+    results.sort(reverse=True)
+    print(list(grid))
+    for row in results[:25]:
+        print(f"F1 {row[0]:.3f} P {row[1]:.3f} top5 {row[2]:.3f}", row[3])
+    _ = np
+
+
+if __name__ == "__main__":
+    main()
