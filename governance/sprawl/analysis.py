@@ -12,9 +12,6 @@ from django.db import transaction
 from governance.sprawl import scoring
 from governance.sprawl.embeddings import Embedder, get_embedder, text_hash
 
-# Initiatives that ended are history, not sprawl: nobody consolidates a rejected or killed project.
-EXCLUDED_STAGES = ("rejected", "killed", "retired")
-
 
 @dataclass(frozen=True)
 class Duplicate:
@@ -87,8 +84,7 @@ def _initiatives():
     from portfolio.models import Initiative
 
     return (
-        Initiative.objects.exclude(stage__in=EXCLUDED_STAGES)
-        .select_related("department")
+        Initiative.objects.select_related("department")
         .prefetch_related("vendors", "ai_models", "use_case_links__use_case")
         .order_by("pk")
     )

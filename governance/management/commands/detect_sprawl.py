@@ -30,4 +30,5 @@ class Command(BaseCommand):
         if not clusters:
             self.stdout.write("No sprawl clusters found.")
         for cluster in clusters:
-            self.stdout.write(f"{cluster['score']:.3f}  {cluster['use_case'] or '-':40}  {', '.join(cluster['members'])}")
+            members = ", ".join(cluster["members"])
+            self.stdout.write(f"{cluster['score']:.3f}  {cluster['use_case'] or '-':40}  {members}")
