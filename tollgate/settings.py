@@ -174,6 +174,15 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
+# Sprawl detection: sentence embeddings of what each initiative does. The default runs all-MiniLM-L6-v2 offline
+# (ONNX, shipped by PyPI packages); EMBEDDINGS_URL points at a self-hosted OpenAI-compatible /v1/embeddings instead.
+TOLLGATE_EMBEDDER = (
+    {"backend": "http", "base_url": env("EMBEDDINGS_URL"), "model": env("EMBEDDINGS_MODEL", default=""),
+     "api_key_env": "EMBEDDINGS_API_KEY"}
+    if env("EMBEDDINGS_URL", default="")
+    else {"backend": "onnx-minilm", "threads": env.int("EMBEDDINGS_THREADS", default=0) or None}
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
