@@ -46,9 +46,12 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 
-# Benchmarks print figures; they are never timed unit tests. Needs PostgreSQL (see bench/focus_ingestion.py).
+# Benchmarks print figures; they are never timed unit tests. The FOCUS one needs PostgreSQL (bench/focus_ingestion.py);
+# the sprawl ones use a throw-away SQLite database.
 bench: setup
 	$(BIN)/python bench/focus_ingestion.py
+	$(BIN)/python bench/sprawl_quality.py --half holdout
+	$(BIN)/python bench/sprawl_scale.py
 
 # Production-style processes (need REDIS_URL / CELERY_BROKER_URL).
 worker: setup
