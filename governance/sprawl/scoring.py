@@ -47,6 +47,19 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+# Words that name a vendor or an edition, not a product: "Adobe" or "Enterprise" alone identify nothing.
+GENERIC_PRODUCT_WORDS = frozenset("""
+ai for the and of by with enterprise business team teams pro plus premium studio suite cloud platform services service
+microsoft google amazon aws azure openai anthropic ibm oracle sap salesforce adobe meta apple nvidia in house inhouse
+custom built llm api apis gpt gpt-4 model models open source self hosted on prem agent agents assistant assistants
+""".split())
+
+
+def product_words(product: str) -> frozenset[str]:
+    """The words that identify a product ("Adobe Firefly" -> {"firefly"})."""
+    return frozenset(w for w in TOKEN.findall(product.lower()) if w not in GENERIC_PRODUCT_WORDS)
+
+
 def terms(text: str) -> list[str]:
     """Unigrams and bigrams: 'call' and 'summary' alone say little, 'call summary' says a lot."""
     words = tokens(text)
@@ -134,7 +147,7 @@ class CatalogueIndex:
     vocabulary: dict[str, int]
     idf: np.ndarray
     lexical_matrix: sparse.csr_matrix  # (A, V), rows L2-normalised
-    products: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (lower-case product name, archetype mask)
+    products: list[tuple[frozenset[str], np.ndarray]] = field(default_factory=list)  # (product words, archetypes)
 
     @property
     def codes(self) -> list[str]:
@@ -162,19 +175,21 @@ def build_catalogue_index(archetypes: Sequence[Archetype], embed) -> CatalogueIn
             df[vocabulary[term]] += 1
     idf = np.log((1 + len(archetypes)) / (1 + df)) + 1.0
     lexical = _tfidf(documents, vocabulary, idf)
-    # A product named by few archetypes is evidence; one named by many (ChatGPT, Azure OpenAI) is not.
-    product_owners: dict[str, set[int]] = {}
+    # A product named by few archetypes is evidence; one named by many (ChatGPT, Azure OpenAI) is not. A product
+    # matches when all its distinctive words appear ("Firefly" finds "Adobe Firefly"; "Copilot" alone finds neither
+    # GitHub nor Microsoft 365 Copilot).
+    product_owners: dict[frozenset[str], set[int]] = {}
     for index, archetype in enumerate(archetypes):
         for product in archetype.vendor_products:
-            name = product.lower().strip()
-            if len(name) >= 3:
-                product_owners.setdefault(name, set()).add(index)
+            words = product_words(product)
+            if words:
+                product_owners.setdefault(words, set()).add(index)
     products = []
-    for name, owners_of in product_owners.items():
-        if len(owners_of) <= 3:
+    for words, owners_of in product_owners.items():
+        if len(owners_of) <= 4:
             mask = np.zeros(len(archetypes), dtype=np.float32)
             mask[list(owners_of)] = 1.0 / len(owners_of)
-            products.append((name, mask))
+            products.append((words, mask))
     return CatalogueIndex(
         archetypes=archetypes, job_vectors=job_vectors, synonym_vectors=synonym_vectors,
         synonym_owner=np.asarray(owners, dtype=np.int64), vocabulary=vocabulary, idf=idf, lexical_matrix=lexical,
@@ -207,12 +222,12 @@ def archetype_affinity(items: Sequence[Item], vectors: np.ndarray, index: Catalo
     lexical = _tfidf([Counter(terms(item.lexical_text)) for item in items], index.vocabulary, index.idf)
     lexical_sim = np.asarray((lexical @ index.lexical_matrix.T).todense(), dtype=np.float32)
     product = np.zeros((n, count), dtype=np.float32)
-    if index.products:
-        for row, item in enumerate(items):
-            haystack = f" {item.name} {item.description} {' '.join(item.vendors)} ".lower()
-            for name, mask in index.products:
-                if name in haystack:
-                    product[row] += mask
+    for row, item in enumerate(items):
+        present = set(TOKEN.findall(f"{item.name} {item.description} {' '.join(item.vendors)} "
+                                    f"{' '.join(item.models)}".lower()))
+        for words, mask in index.products:
+            if words <= present:
+                product[row] += mask
     return (params.w_job * job + params.w_synonym * best_synonym + params.w_lexical * lexical_sim
             + params.w_product * product)
 
