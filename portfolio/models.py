@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -316,6 +317,44 @@ def validate_allocation_key(value: str) -> None:
         )
 
 
+# Settings are plain configuration, shown on pages and in the API: a secret pasted into them would be stored in clear
+# and echoed back. Keys are split into words ("access_token", "clientSecret" -> access, token / client, secret).
+SECRET_SETTING_WORDS = frozenset({
+    "secret", "secrets", "password", "passwd", "pwd", "passphrase", "token", "credential", "credentials",
+    "apikey", "bearer", "authorization", "cookie",
+})
+SECRET_SETTING_JOINED = ("apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "authtoken")
+
+
+def secret_setting_keys(value: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the keys in `value` (nested mappings and lists included) that look like they hold a secret."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key)
+            words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
+            joined = re.sub(r"[^a-z0-9]", "", name.lower())
+            path = f"{prefix}{name}"
+            if words & SECRET_SETTING_WORDS or any(part in joined for part in SECRET_SETTING_JOINED):
+                found.append(path)
+            found += secret_setting_keys(item, f"{path}.")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += secret_setting_keys(item, f"{prefix}{index}.")
+    return found
+
+
+def validate_settings_without_secrets(value: Any) -> None:
+    """Refuse settings that look like they hold a secret, wherever a source is saved (admin, API, YAML, forms)."""
+    secret = secret_setting_keys(value)
+    if secret:
+        raise ValidationError(
+            f"Settings may not hold secrets ({', '.join(secret)}): put the secret in an environment variable and give "
+            "that variable's name as credential_env.",
+            code="secret_in_settings",
+        )
+
+
 def validate_schedule(value: str) -> None:
     if not SCHEDULE_PATTERN.fullmatch((value or "").strip()):
         raise ValidationError(f"Schedule {value!r} must be 'daily', 'monthly' or a five-field cron expression.")
@@ -330,7 +369,7 @@ class CostSource(TimestampedModel):
     name = models.CharField(max_length=80, unique=True, validators=[RegexValidator(r"^[\w.\-]+$")])
     type = models.CharField(max_length=20, choices=SourceType.choices)
     settings = models.JSONField(
-        default=dict, blank=True,
+        default=dict, blank=True, validators=[validate_settings_without_secrets],
         help_text="base_url, organisation/project/workspace scope, ai_service_categories, ai_service_names, "
                   "currency, licence_pool (id) for seat sources.",
     )

@@ -25,12 +25,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..choices import RuleMatch, SourceType
-from ..models import AllocationRule, CostSource, Initiative
+from ..models import AllocationRule, CostSource, Initiative, secret_setting_keys
 from .allocation import allocation_rules_reapply
 
 SOURCE_FIELDS = {"name", "type", "settings", "credential_env", "schedule", "enabled"}
 RULE_FIELDS = {"source", "key", "match", "value", "initiative"}
-SECRET_WORDS = ("secret", "password", "token", "api_key", "apikey", "credential")
 
 
 class CostConfigError(ValueError):
@@ -83,8 +82,8 @@ def _validated_sources(entries: Any) -> list[CostSource]:
             raise CostConfigError(f"{where}: must be a mapping")
         unknown = set(entry) - SOURCE_FIELDS
         if unknown:
-            hint = " (secrets go in an environment variable named by credential_env)" if any(
-                w in k.lower() for k in unknown for w in SECRET_WORDS) else ""
+            hint = " (secrets go in an environment variable named by credential_env)" if secret_setting_keys(
+                dict.fromkeys(unknown)) else ""
             raise CostConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}{hint}")
         name = str(entry.get("name") or "").strip()
         if not name:
@@ -97,12 +96,6 @@ def _validated_sources(entries: Any) -> list[CostSource]:
         settings = entry.get("settings") or {}
         if not isinstance(settings, dict):
             raise CostConfigError(f"{where}: settings must be a mapping")
-        secret_keys = [k for k in settings if any(w in str(k).lower() for w in SECRET_WORDS)]
-        if secret_keys:
-            raise CostConfigError(
-                f"{where}: settings.{secret_keys[0]} looks like a secret; put it in an environment variable and give "
-                "its name as credential_env"
-            )
         source = CostSource.objects.filter(name=name).first() or CostSource(name=name)
         source.type = entry["type"]
         source.settings = settings

@@ -132,7 +132,7 @@ def test_apply_cost_config_updates_in_place_and_removes_rules_no_longer_listed(i
     (CONFIG.replace("{name: manual, type: csv, schedule: monthly}", "{name: manual, type: csv, api_key: sk-123}"),
      "sources[1]: unknown field(s) api_key (secrets go in an environment variable"),
     (CONFIG.replace("settings: {ai_service_names: [Amazon EC2]}", "settings: {token: abc}"),
-     "sources[0]: settings.token looks like a secret"),
+     "sources[0] (aws-focus): settings: Settings may not hold secrets (token)"),
     (CONFIG.replace("schedule: monthly", "schedule: sometimes"), "sources[1] (manual): schedule:"),
     ("sources: [\n", "not valid YAML"),
 ])

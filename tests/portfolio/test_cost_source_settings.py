@@ -1,0 +1,116 @@
+"""CostSource.settings refuse secret-looking keys on every path a source is saved: the model, the Django admin's form,
+the API and the YAML cost configuration. Each answer says to use credential_env, and nothing is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.forms import modelform_factory
+from django.urls import reverse
+
+from portfolio.models import CostSource, secret_setting_keys, validate_settings_without_secrets
+
+SECRET = "sk-ant-admin01-NOT-A-REAL-KEY"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"api_key": SECRET}, ["api_key"]),
+    ({"apiKey": SECRET}, ["apiKey"]),
+    ({"x-api-key": SECRET}, ["x-api-key"]),
+    ({"access_token": SECRET, "base_url": "https://api.anthropic.com"}, ["access_token"]),
+    ({"clientSecret": SECRET}, ["clientSecret"]),
+    ({"PASSWORD": SECRET}, ["PASSWORD"]),
+    ({"private_key": SECRET}, ["private_key"]),
+    ({"headers": {"Authorization": f"Bearer {SECRET}"}}, ["headers.Authorization"]),
+    ({"accounts": [{"name": "prod", "credentials": SECRET}]}, ["accounts.0.credentials"]),
+])
+def test_secret_looking_keys_are_found_wherever_they_are(value, expected):
+    assert secret_setting_keys(value) == expected
+    with pytest.raises(ValidationError) as caught:
+        validate_settings_without_secrets(value)
+    message = " ".join(caught.value.messages)
+    assert expected[0] in message and "credential_env" in message
+    assert SECRET not in message
+
+
+def test_ordinary_settings_pass():
+    value = {
+        "base_url": "https://api.openai.com", "org": "northwind", "aggregate": "namespace,label:team",
+        "ai_service_names": ["Azure OpenAI"], "licence_pool": 3, "max_attempts": 2, "usage": True,
+        "max_tokens_per_day": 1000, "project_ids": ["proj_1"], "currency": "EUR",
+    }
+    assert secret_setting_keys(value) == []
+    validate_settings_without_secrets(value)
+
+
+@pytest.mark.django_db
+def test_the_model_refuses_them():
+    source = CostSource(name="anthropic-admin", type="anthropic", settings={"api_key": SECRET}, schedule="daily")
+    with pytest.raises(ValidationError) as caught:
+        source.full_clean()
+    assert "settings" in caught.value.message_dict
+    assert "credential_env" in " ".join(caught.value.message_dict["settings"])
+
+
+@pytest.mark.django_db
+def test_a_model_form_refuses_them():
+    """Forms built on the model (the Django admin's among them) get the validator from the field."""
+    form_class = modelform_factory(CostSource, fields=("name", "type", "settings", "credential_env", "schedule"))
+    form = form_class(data={"name": "anthropic-admin", "type": "anthropic", "settings": f'{{"token": "{SECRET}"}}',
+                            "credential_env": "", "schedule": "daily"})
+    assert not form.is_valid()
+    assert "credential_env" in " ".join(form.errors["settings"])
+    assert not CostSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_django_admin_refuses_them(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portfolio_costsource_add"), {
+        "name": "anthropic-admin", "type": "anthropic", "settings": f'{{"password": "{SECRET}"}}',
+        "credential_env": "", "schedule": "daily", "enabled": "on",
+        "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0", "rules-MIN_NUM_FORMS": "0", "rules-MAX_NUM_FORMS": "1000",
+    })
+    assert response.status_code == 200  # the form again, with the error
+    assert "Settings may not hold secrets (password)" in response.content.decode()
+    assert not CostSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_them(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(reverse("api:costsource-list"), {
+        "name": "anthropic-admin", "type": "anthropic", "settings": {"headers": {"x-api-key": SECRET}},
+    }, format="json")
+    assert response.status_code == 400
+    assert "headers.x-api-key" in response.json()["settings"][0]
+    assert "credential_env" in response.json()["settings"][0]
+    assert SECRET not in response.content.decode()
+    assert not CostSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_them_on_update(api_client, admin_user):
+    source = CostSource.objects.create(name="anthropic-admin", type="anthropic", settings={"usage": True})
+    api_client.force_authenticate(admin_user)
+    response = api_client.patch(reverse("api:costsource-detail", args=[source.pk]),
+                                {"settings": {"usage": True, "bearer": SECRET}}, format="json")
+    assert response.status_code == 400
+    source.refresh_from_db()
+    assert source.settings == {"usage": True}
+
+
+@pytest.mark.django_db
+def test_the_cost_config_refuses_them(tmp_path: Path):
+    path = tmp_path / "costs.yaml"
+    path.write_text(f"sources:\n  - {{name: anthropic-admin, type: anthropic, settings: {{auth_token: {SECRET}}}}}\n")
+    with pytest.raises(CommandError) as caught:
+        call_command("apply_cost_config", str(path))
+    message = str(caught.value)
+    assert "sources[0] (anthropic-admin): settings: Settings may not hold secrets (auth_token)" in message
+    assert "credential_env" in message
+    assert not CostSource.objects.exists()
