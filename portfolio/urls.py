@@ -29,4 +29,5 @@ urlpatterns = [
     path("costs/rules/", costs.AllocationRuleListView.as_view(), name="allocationrule_list"),
     path("costs/rules/new/", costs.AllocationRuleCreateView.as_view(), name="allocationrule_create"),
     path("costs/rules/<int:pk>/edit/", costs.AllocationRuleUpdateView.as_view(), name="allocationrule_edit"),
+    path("costs/rules/<int:pk>/delete/", costs.AllocationRuleDeleteView.as_view(), name="allocationrule_delete"),
 ]

@@ -119,10 +119,12 @@ MATRIX: dict[str, list[Case]] = {
 }
 
 # Each app declares the rows of its own URLs, and the objects they need, beside its tests.
-APP_ROW_MODULES = [importlib.import_module(f"tests.{app}.matrix_rows") for app in ("governance", "reviews")
+APP_ROW_MODULES = [importlib.import_module(f"tests.{app}.matrix_rows") for app in ("governance", "reviews", "portfolio")
                    if importlib.util.find_spec(f"tests.{app}.matrix_rows")]
 for _module in APP_ROW_MODULES:
     MATRIX.update(_module.ROWS)
+    for _name, _cases in getattr(_module, "EXTRA_CASES", {}).items():
+        MATRIX[_name] = [*MATRIX[_name], *_cases]
 
 # Patterns served by a framework with its own permission model (Django admin), or static helpers.
 EXCLUDED_PREFIXES = ("admin:",)

@@ -3,21 +3,32 @@
 The first rule that matches a record's keys wins. A record that states an initiative's external id itself (the plain
 CSV's `initiative` column, key "initiative") goes to that initiative when it exists. Anything else stays unallocated,
 which is a headline figure, not an error.
+
+Rules are written only through allocation_rule_create / _update / _delete and allocation_rules_reorder: each
+validates, saves, re-allocates the source's existing records (and their roll-ups) and writes one explicit audit row,
+in one transaction. The pages and the API call these; `apply_cost_config` replaces whole rule sets its own way.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 
 from ..cost_calculations import Rule, first_match
 from ..models import AllocationRule, CostRecord, CostSource, Initiative, UsageRecord
+from .audit import audit_write
 
 UPDATE_CHUNK = 2_000
 
@@ -129,6 +140,156 @@ def allocation_rule_preview(*, rule: AllocationRule) -> dict[str, Any]:
         "taken_from_other_initiatives": sum(taken.values(), Decimal("0")),
         "taken_from": {names[pk]: value for pk, value in taken.items()},
     }
+
+
+# Writing rules -------------------------------------------------------------------------------------------------------
+
+RULE_FIELDS = ("order", "key", "match", "value", "initiative")
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """What a rule write did: the rule (unsaved again after a delete) and the months whose records moved."""
+
+    rule: AllocationRule
+    months: set[date] = field(default_factory=set)
+
+
+def _ensure_may(actor: AbstractUser | None, action: str) -> None:
+    # actor None: the system (demo load, configuration as code); a person needs the role's permission.
+    if actor is not None and not actor.has_perm(f"portfolio.{action}_allocationrule"):
+        raise PermissionError(f"Only administrators may {action} allocation rules.")
+
+
+def _rule_values(rule: AllocationRule) -> dict[str, str]:
+    return {
+        "source": rule.source.name, "order": str(rule.order), "key": rule.key, "match": rule.match,
+        "value": rule.value, "initiative": rule.initiative.external_id if rule.initiative_id else "",
+    }
+
+
+def _reapply(source: CostSource) -> list[str]:
+    return sorted(f"{month:%Y-%m}" for month in allocation_rules_reapply(source=source))
+
+
+@transaction.atomic
+def allocation_rule_create(
+    *, actor: AbstractUser | None, source: CostSource, key: str, value: str, initiative: Initiative,
+    match: str = "exact", order: int | None = None,
+) -> RuleChange:
+    """A new rule (order: after the source's last rule unless given); the source's records are re-allocated."""
+    _ensure_may(actor, "add")
+    if order is None:
+        order = (source.rules.aggregate(last=Max("order"))["last"] or 0) + 1
+    rule = AllocationRule(source=source, order=order, key=(key or "").strip(), match=match, value=value,
+                          initiative=initiative)
+    rule.full_clean()
+    with disable_auditlog():  # the explicit row below says it all, with the re-allocation
+        rule.save()
+    months = _reapply(source)
+    audit_write(rule, actor=actor, event="allocation_rule_created", action=LogEntry.Action.CREATE,
+                changes={name: [None, after] for name, after in _rule_values(rule).items()},
+                source=source.name, months_reallocated=months)
+    return RuleChange(rule, {date.fromisoformat(f"{m}-01") for m in months})
+
+
+@transaction.atomic
+def allocation_rule_update(*, actor: AbstractUser | None, rule: AllocationRule, **values: Any) -> RuleChange:
+    """Change order, key, match, value and/or initiative of a rule (a rule stays with its source)."""
+    _ensure_may(actor, "change")
+    unknown = set(values) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown rule field(s): {', '.join(sorted(unknown))} (a rule keeps its source).")
+    stored = AllocationRule.objects.select_for_update().select_related("source", "initiative").get(pk=rule.pk)
+    before = _rule_values(stored)
+    for name, value in values.items():
+        setattr(stored, name, value.strip() if name == "key" and isinstance(value, str) else value)
+    stored.full_clean()
+    after = _rule_values(stored)
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if not changes:
+        return RuleChange(stored)
+    with disable_auditlog():
+        stored.save()
+    months = _reapply(stored.source)
+    audit_write(stored, actor=actor, event="allocation_rule_changed", action=LogEntry.Action.UPDATE,
+                changes=changes, source=stored.source.name, months_reallocated=months)
+    return RuleChange(stored, {date.fromisoformat(f"{m}-01") for m in months})
+
+
+@transaction.atomic
+def allocation_rule_delete(*, actor: AbstractUser | None, rule: AllocationRule) -> RuleChange:
+    """Delete a rule; what it allocated goes to the next matching rule or back to unallocated."""
+    _ensure_may(actor, "delete")
+    stored = AllocationRule.objects.select_for_update().select_related("source", "initiative").get(pk=rule.pk)
+    source = stored.source
+    before = _rule_values(stored)
+    deleted = copy.copy(stored)  # keeps the id for the audit row; delete() clears it on `stored`
+    with disable_auditlog():
+        stored.delete()
+    months = _reapply(source)
+    audit_write(deleted, actor=actor, event="allocation_rule_deleted", action=LogEntry.Action.DELETE,
+                changes={name: [old, None] for name, old in before.items()}, source=source.name,
+                months_reallocated=months)
+    return RuleChange(stored, {date.fromisoformat(f"{m}-01") for m in months})
+
+
+@transaction.atomic
+def allocation_rules_reorder(
+    *, actor: AbstractUser | None, source: CostSource, rule_ids: Sequence[int]
+) -> list[AllocationRule]:
+    """Put the source's rules in the order given (every rule of the source, each once); orders become 1..n.
+
+    Returns the rules in their new order. Nothing is written (and nothing audited) when the order is already so.
+    """
+    _ensure_may(actor, "change")
+    rules = {r.pk: r for r in AllocationRule.objects.select_for_update().select_related("initiative")
+             .filter(source=source)}
+    try:
+        wanted = [int(pk) for pk in rule_ids]
+    except (TypeError, ValueError):
+        raise ValidationError({"rules": "Rules are listed by their ids (whole numbers)."}) from None
+    if len(set(wanted)) != len(wanted):
+        raise ValidationError({"rules": "A rule is listed more than once."})
+    missing, foreign = set(rules) - set(wanted), set(wanted) - set(rules)
+    if missing or foreign:
+        problems = [f"rule(s) of {source.name} not listed: {', '.join(map(str, sorted(missing)))}"] if missing else []
+        problems += [f"not rules of {source.name}: {', '.join(map(str, sorted(foreign)))}"] if foreign else []
+        raise ValidationError({"rules": "; ".join(problems) + ". List every rule of the source once."})
+    before = [r.pk for r in sorted(rules.values(), key=lambda r: (r.order, r.pk))]
+    changed = [rules[pk] for position, pk in enumerate(wanted, start=1) if rules[pk].order != position]
+    ordered = [rules[pk] for pk in wanted]
+    if not changed:
+        return ordered
+    for position, rule in enumerate(ordered, start=1):
+        rule.order = position
+    with disable_auditlog():
+        AllocationRule.objects.bulk_update(changed, ["order"])
+    months = _reapply(source)
+    audit_write(source, actor=actor, event="allocation_rules_reordered", action=LogEntry.Action.UPDATE,
+                changes={"rule order": [", ".join(map(str, before)), ", ".join(map(str, wanted))]},
+                source=source.name, months_reallocated=months)
+    return ordered
+
+
+def allocation_rule_delete_preview(*, rule: AllocationRule) -> dict[str, Any]:
+    """What deleting `rule` would do to its source's cost records: how many move, their amount, and how much of it
+    would become unallocated (the rest goes to a later matching rule). Nothing is changed."""
+    others = _rules(r for r in rule.source.rules.all() if r.pk != rule.pk)
+    initiative_ids = _initiative_ids()
+    current, without = Allocator(_rules(rule.source.rules.all()), initiative_ids), Allocator(others, initiative_ids)
+    moved, amount, unallocated = 0, Decimal("0"), Decimal("0")
+    records = CostRecord.objects.filter(source=rule.source).values_list("keys", "amount_reporting")
+    for keys, value in records.iterator(chunk_size=5_000):
+        keys = keys or {}
+        after = without.allocate(keys)
+        if after == current.allocate(keys):
+            continue
+        moved += 1
+        amount += value
+        if after is None:
+            unallocated += value
+    return {"moved_records": moved, "amount": amount, "becomes_unallocated": unallocated}
 
 
 def unallocated_total(*, source: CostSource, period: date) -> Decimal:

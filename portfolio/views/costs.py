@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -25,7 +24,15 @@ from .. import cost_filtersets, cost_selectors, cost_tables
 from ..choices import RunStatus, RunTrigger
 from ..cost_forms import AllocationRuleForm, RunNowForm, source_reads_files
 from ..models import AllocationRule, CostSource, IngestionRun
-from ..services.allocation import allocation_rule_preview, allocation_rules_reapply
+from ..services.allocation import (
+    RULE_FIELDS,
+    RuleChange,
+    allocation_rule_create,
+    allocation_rule_delete,
+    allocation_rule_delete_preview,
+    allocation_rule_preview,
+    allocation_rule_update,
+)
 from ..services.ingestion import ingestion_run_submit
 from .initiatives import PortfolioListView, _add_service_errors
 
@@ -201,7 +208,10 @@ class AllocationRuleFormView(PermissionRequiredMixin, View):
         return None
 
     def page(self, form: AllocationRuleForm, preview: dict[str, Any] | None = None) -> HttpResponse:
-        return render(self.request, self.template_name, {"form": form, "rule": self.get_rule(), "preview": preview})
+        rule = self.get_rule()
+        can_delete = rule is not None and self.request.user.has_perm("portfolio.delete_allocationrule")
+        return render(self.request, self.template_name,
+                      {"form": form, "rule": rule, "preview": preview, "can_delete": can_delete})
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         initial = {}
@@ -220,16 +230,28 @@ class AllocationRuleFormView(PermissionRequiredMixin, View):
                 _add_service_errors(form, exc)
                 return self.page(form)
             return self.page(form, preview=preview)
-        with transaction.atomic():
-            rule = form.save()
-            months = allocation_rules_reapply(source=rule.source)
+        try:
+            change = self.save(form)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+            return self.page(form)
+        months = change.months
         moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
         messages.success(request, f"Rule saved.{moved}")
-        return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}")
+        return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={change.rule.source_id}")
+
+    def save(self, form: AllocationRuleForm) -> RuleChange:
+        raise NotImplementedError  # each subclass calls its service
 
 
 class AllocationRuleCreateView(AllocationRuleFormView):
     permission_required = "portfolio.add_allocationrule"
+
+    def save(self, form: AllocationRuleForm) -> RuleChange:
+        data = form.cleaned_data
+        return allocation_rule_create(actor=self.request.user, source=data["source"], order=data["order"],
+                                      key=data["key"], match=data["match"], value=data["value"],
+                                      initiative=data["initiative"])
 
 
 class AllocationRuleUpdateView(AllocationRuleFormView):
@@ -241,3 +263,34 @@ class AllocationRuleUpdateView(AllocationRuleFormView):
                                            pk=self.kwargs["pk"])
         return self._rule
 
+    def save(self, form: AllocationRuleForm) -> RuleChange:
+        data = form.cleaned_data
+        return allocation_rule_update(actor=self.request.user, rule=self.get_rule(),
+                                      **{name: data[name] for name in RULE_FIELDS})
+
+
+class AllocationRuleDeleteView(PermissionRequiredMixin, View):
+    """Confirm, then delete a rule: what it allocated goes to the next matching rule or back to unallocated."""
+
+    permission_required = "portfolio.delete_allocationrule"
+    template_name = "portfolio/costs/rule_confirm_delete.html"
+
+    def get_rule(self, pk: int) -> AllocationRule:
+        return get_object_or_404(AllocationRule.objects.select_related("source", "initiative"), pk=pk)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = self.get_rule(pk)
+        return render(request, self.template_name, {"rule": rule, "preview": allocation_rule_delete_preview(rule=rule)})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = self.get_rule(pk)
+        if request.POST.get("confirm") != "yes":
+            return render(request, self.template_name, {
+                "rule": rule, "preview": allocation_rule_delete_preview(rule=rule),
+                "error": "Tick the box to confirm the deletion; nothing was deleted.",
+            })
+        change = allocation_rule_delete(actor=request.user, rule=rule)
+        months = change.months
+        moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
+        messages.success(request, f"Rule {rule.key} {rule.get_match_display().lower()} {rule.value!r} deleted.{moved}")
+        return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}")
