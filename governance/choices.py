@@ -23,6 +23,7 @@ class AuditEvent(models.TextChoices):
     SPRAWL_CONFIRMED = "sprawl_cluster_confirmed", "Sprawl cluster confirmed"
     SPRAWL_DISMISSED = "sprawl_cluster_dismissed", "Sprawl cluster dismissed"
     SPRAWL_MEMBER_REMOVED = "sprawl_member_removed", "Sprawl cluster member removed"
+    SPRAWL_MEMBER_JOINED = "sprawl_member_joined", "Sprawl cluster member joined"
     USE_CASES_SET = "use_cases_set", "Use cases set"
     CATALOGUE_LOADED = "use_case_catalogue_loaded", "Use-case catalogue loaded"
 
@@ -50,3 +51,13 @@ class SprawlStatus(models.TextChoices):
     OPEN = "open", "Open"
     CONFIRMED = "confirmed", "Confirmed"
     DISMISSED = "dismissed", "Dismissed"
+
+
+class SprawlRunTrigger(models.TextChoices):
+    """What started a sprawl recomputation."""
+
+    USER = "user", "User (page)"
+    API = "api", "API"
+    IMPORT = "import", "Inventory import"
+    SCHEDULE = "schedule", "Nightly schedule"
+    COMMAND = "command", "Command line"

@@ -10,7 +10,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from .choices import Score, SprawlStatus, UseCaseOrigin
+from portfolio.choices import RunStatus
+
+from .choices import Score, SprawlRunTrigger, SprawlStatus, UseCaseOrigin
 from .policies import DEFINITIONS
 
 USER = settings.AUTH_USER_MODEL
@@ -219,3 +221,29 @@ class SprawlClusterMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster} · {self.initiative}"
+
+
+class SprawlRun(models.Model):
+    """One recomputation of sprawl (from the page, the API, an import or the nightly schedule), for its progress."""
+
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
+    trigger = models.CharField(max_length=20, choices=SprawlRunTrigger.choices, default=SprawlRunTrigger.USER)
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    initiatives = models.PositiveIntegerField(default=0, help_text="Initiatives analysed.")
+    clusters_found = models.PositiveIntegerField(default=0)
+    clusters_created = models.PositiveIntegerField(default=0)
+    clusters_updated = models.PositiveIntegerField(default=0)
+    clusters_closed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Sprawl run {self.pk} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:sprawl_run_detail", args=[self.pk])

@@ -57,6 +57,9 @@ DEFINITIONS: tuple[PolicyDefinition, ...] = (
        "Overdue reports are escalated to the department head and the CoE after this many days."),
     _p("forecast.price_decline_pct", "Unit price decline per year", "decimal", "60", "0", "99", "%",
        "Expected yearly decline of inference unit prices, for the Jevons-aware forecast."),
+    _p("sprawl.variable_share_pct", "Variable share of duplicated spend", "decimal", "50", "0", "100", "%",
+       "When a sprawl cluster consolidates onto its most expensive member, this share of the others' spend is "
+       "usage that moves with them; the rest is saved."),
 )
 
 BY_KEY: dict[str, PolicyDefinition] = {d.key: d for d in DEFINITIONS}

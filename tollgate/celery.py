@@ -24,4 +24,8 @@ app.conf.beat_schedule = {
     # Ingestion: every 15 minutes, queue the sources whose own schedule (daily / monthly / cron) is due.
     "ingestion-run-due-sources": {"task": "portfolio.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
     "ingestion-expire-stale-runs": {"task": "portfolio.tasks.ingestion_runs_expire_stale", "schedule": 60 * 60},
+    # Sprawl detection: recompute clusters and suggested use cases nightly (idempotent; imports also queue a run).
+    "sprawl-recompute-nightly": {"task": "governance.tasks.sprawl_recompute_nightly",
+                                 "schedule": crontab(hour=2, minute=30)},
+    "sprawl-expire-stale-runs": {"task": "governance.tasks.sprawl_runs_expire_stale", "schedule": 60 * 60},
 }

@@ -125,6 +125,37 @@ PERMISSIONS.update({
 })
 # End of cost and usage ingestion permissions ----------------------------------------------------------------------
 
+# Sprawl detection (issue 6) -----------------------------------------------------------------------------------------
+
+
+@rules.predicate
+def owns_or_delegates_a_cluster_member(user, cluster) -> bool:
+    """The user owns, or is delegate for, an initiative in the sprawl cluster (removed members included)."""
+    if cluster is None or not user.is_authenticated:
+        return False
+    from portfolio.models import Initiative
+
+    return Initiative.objects.filter(sprawl_memberships__cluster=cluster).filter(
+        models.Q(owner=user) | models.Q(delegates=user) | models.Q(owner__profile__delegates=user)
+    ).exists()
+
+
+PERMISSIONS.update({
+    # Everyone with a role sees the clusters and the catalogue; reviewers and admins decide clusters, never one
+    # holding an initiative they own or are delegate for; the catalogue is the administrators'.
+    "governance.view_sprawlcluster": has_any_role,
+    "governance.decide_sprawlcluster": (is_reviewer | is_admin) & ~owns_or_delegates_a_cluster_member,
+    "governance.recompute_sprawl": is_reviewer | is_admin,
+    "governance.view_sprawlrun": has_any_role,
+    "governance.view_usecase": has_any_role,
+    "governance.add_usecase": is_admin,
+    "governance.change_usecase": is_admin,
+    "governance.delete_usecase": is_admin,
+    # An initiative's use cases: whoever may edit it, and CoE reviewers (they correct suggestions when scoring).
+    "governance.set_initiative_use_cases": can_edit_initiative | (is_reviewer & ~is_executive),
+})
+# End of sprawl detection permissions ---------------------------------------------------------------------------------
+
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)
 
