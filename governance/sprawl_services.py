@@ -383,10 +383,12 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
     stored = list(SprawlCluster.objects.select_for_update().prefetch_related("members"))
     member_rows = {cluster.pk: {m.initiative_id: m for m in cluster.members.all()} for cluster in stored}
     active = {cluster.pk: {i for i, m in member_rows[cluster.pk].items() if not m.removed} for cluster in stored}
+    removed = {cluster.pk: {i for i, m in member_rows[cluster.pk].items() if m.removed} for cluster in stored}
 
-    # Best overlaps first, one stored cluster per found cluster.
+    # Best overlaps first, one stored cluster per found cluster. Initiatives a reviewer removed from a stored cluster
+    # are known not to belong to it, so they do not count against the match.
     candidates = sorted(
-        ((jaccard(ids, active[cluster.pk]), n, cluster.pk) for n, (ids, _) in enumerate(computed)
+        ((jaccard(ids - removed[cluster.pk], active[cluster.pk]), n, cluster.pk) for n, (ids, _) in enumerate(computed)
          for cluster in stored if ids & active[cluster.pk]),
         key=lambda t: (-t[0], t[1], t[2]),
     )
@@ -413,12 +415,11 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
             continue
         cluster = by_pk[matched[n]]
         rows = member_rows[cluster.pk]
-        removed = {i for i, m in rows.items() if m.removed}
         joining = ids - set(rows)
         leaving = set()
         if cluster.status == SprawlStatus.OPEN:
             leaving = {i for i, m in rows.items() if not m.removed and i not in ids}
-        new_active = (active[cluster.pk] | joining) - leaving - removed
+        new_active = (active[cluster.pk] | joining) - leaving - removed[cluster.pk]
         names = [costs[i].name for i in new_active if i in costs]
         values = {"score": score, "use_case_id": use_case.pk if use_case else None,
                   "title": _cluster_title(use_case, names), **_cluster_figures(cluster, new_active, costs)}
