@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .connectors.base import Period
 from .connectors.registry import connector_class
+from .cost_uploads import limit_label, upload_too_large_message
 from .models import AllocationRule, CostSource, Initiative
 from .services.ingestion import max_file_bytes
 
@@ -46,9 +47,9 @@ class RunNowForm(forms.Form):
         self.source = source
         self.reads_files = source_reads_files(source)
         if self.reads_files:
-            limit_mb = max_file_bytes() // 1024 // 1024
             self.fields["file"].help_text = (
-                f"Optional (CSV, gzip CSV{' or Parquet' if source.type == 'focus' else ''}), at most {limit_mb} MB. "
+                f"Optional (CSV, gzip CSV{' or Parquet' if source.type == 'focus' else ''}), at most "
+                f"{limit_label(max_file_bytes())}. "
                 "Without a file, the source's configured path is read."
             )
         else:
@@ -65,12 +66,10 @@ class RunNowForm(forms.Form):
         if upload is None:
             return None
         limit = max_file_bytes()
-        if upload.size is not None and upload.size > limit:
-            raise ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {limit // 1024 // 1024} MB."
-            )
+        if upload.size is not None and upload.size > limit:  # another upload handler let it through whole
+            raise ValidationError(upload_too_large_message(upload.name, upload.size, limit))
         if not upload.size:
-            raise ValidationError("The file is empty.")
+            raise ValidationError(f"{upload.name} is empty.")
         return upload
 
 

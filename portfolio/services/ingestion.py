@@ -24,7 +24,7 @@ from typing import Any
 from celery.schedules import crontab
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractUser
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -79,13 +79,18 @@ def ingestion_run_create(
     trigger: str = RunTrigger.USER,
     actor: AbstractUser | None = None,
     filename: str = "",
-    content: bytes | None = None,
+    content: File | bytes | None = None,
 ) -> IngestionRun:
-    """A pending run of `source` for `period`; an uploaded export is stored with it (size checked when it runs)."""
+    """A pending run of `source` for `period`; an uploaded export is stored with it (size checked when it runs).
+
+    `content` is best an uploaded File: the storage copies it in chunks (or moves Django's temporary file), so an
+    export is never held in memory whole. Bytes are accepted for small files made in code.
+    """
     run = IngestionRun(source=source, period=period_of(period).start, trigger=trigger, actor=actor,
                        filename=filename)
     if content is not None:
-        run.file.save(os.path.basename(filename) or "upload", ContentFile(content), save=False)
+        upload = ContentFile(content) if isinstance(content, bytes) else content
+        run.file.save(os.path.basename(filename) or "upload", upload, save=False)
     run.save()
     return run
 

@@ -15,7 +15,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView
 
 from tollgate.views import PermissionRequiredMixin
@@ -23,6 +25,7 @@ from tollgate.views import PermissionRequiredMixin
 from .. import cost_filtersets, cost_selectors, cost_tables
 from ..choices import RunStatus, RunTrigger
 from ..cost_forms import AllocationRuleForm, RunNowForm, source_reads_files
+from ..cost_uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
 from ..models import AllocationRule, CostSource, IngestionRun
 from ..services.allocation import (
     RULE_FIELDS,
@@ -113,8 +116,13 @@ class CostSourceDetailView(PermissionRequiredMixin, DetailView):
         return context
 
 
+@method_decorator(csrf_exempt, name="dispatch")  # CSRF is checked in post(), after the upload handler is installed
 class CostSourceRunView(PermissionRequiredMixin, View):
-    """Run now: create a run (trigger "user") and queue its task on commit; then follow it on the run page."""
+    """Run now: create a run (trigger "user") and queue its task on commit; then follow it on the run page.
+
+    An uploaded export streams to a temporary file on disk in chunks and is moved into storage, never read into
+    memory whole; one over INGESTION_MAX_FILE_MB is dropped while it arrives and the page names it and the limit.
+    """
 
     permission_required = "portfolio.add_ingestionrun"
     template_name = "portfolio/costs/run_form.html"
@@ -127,14 +135,26 @@ class CostSourceRunView(PermissionRequiredMixin, View):
         return render(request, self.template_name, {"source": source, "form": RunNowForm(source=source)})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        # Django's CSRF check reads request.POST, which parses the upload: the handler has to be in place first.
+        uploads = stream_uploads_to_disk(request)
+        return self.post_protected(request, pk, uploads=uploads)
+
+    @method_decorator(csrf_protect)
+    def post_protected(self, request: HttpRequest, pk: int, *, uploads: LimitedTemporaryFileUploadHandler
+                       ) -> HttpResponse:
         source = self.get_source(pk)
         form = RunNowForm(request.POST, request.FILES, source=source)
-        if not form.is_valid():
+        valid = form.is_valid()
+        for name in uploads.refused:
+            form.add_error("file" if "file" in form.fields else None,
+                           upload_too_large_message(name, None, uploads.limit))
+            valid = False
+        if not valid:
             return render(request, self.template_name, {"source": source, "form": form})
         upload = form.cleaned_data.get("file")
         run = ingestion_run_submit(
             source=source, period=form.cleaned_data["period"], trigger=RunTrigger.USER, actor=request.user,
-            filename=upload.name if upload else "", content=upload.read() if upload else None,
+            filename=upload.name if upload else "", content=upload,
         )
         return HttpResponseRedirect(reverse("portfolio:ingestionrun_detail", args=[run.pk]))
 

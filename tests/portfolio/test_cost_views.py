@@ -206,7 +206,7 @@ def test_run_now_rejects_a_bad_period_and_an_oversized_file_without_creating_a_r
 
     response = client.post(url, {"period": "2025-06", "file": SimpleUploadedFile("big.csv", b"x" * 2048)})
     assert response.status_code == 200
-    assert "the limit is 0 MB" in response.content.decode()
+    assert "big.csv is larger than the 0 MB upload limit" in response.content.decode()
     assert not IngestionRun.objects.exists()
 
 
