@@ -5,8 +5,13 @@ Only AI spend is kept: rows whose ServiceCategory is one of the source's `ai_ser
 often classified elsewhere, FORMATS.md). Other rows are counted as skipped. EffectiveCost is the amount (amortised,
 what the initiative really consumed); BilledCost is kept for reconciling against invoices.
 
-The file is streamed: CSV line by line, Parquet record batch by record batch, so memory does not grow with its size.
-Every problem raises ConnectorError naming the file, the row (the header is row 1) and the column.
+The file is streamed in record batches (pyarrow's CSV reader in blocks of CSV_BLOCK_BYTES, Parquet by row group),
+so memory does not grow with its size. Each batch is checked and filtered column-wise (charge dates in the period,
+AI rows picked by the distinct category and service names), and only the AI rows become Python objects.
+Every problem raises ConnectorError naming the file, the row (the header is row 1) and the column. When the fast
+reader meets a problem in a CSV, the file is read again by the row-by-row reference reader (Python's csv module,
+same checks) up to that point, so the error named is exactly the first one in row order, numbered as an editor
+numbers the file's records, blank lines included.
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ import csv
 import gzip
 import json
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from .base import ConnectorError, CostCategory, CostRow, Period, Row
 
@@ -33,6 +43,14 @@ NULL_TOKENS = frozenset({"", "NULL", "null"})
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 10_000
+CSV_BLOCK_BYTES = 8 << 20  # pyarrow parses this much CSV per record batch (about 20,000 rows of a typical export)
+REFERENCE_BATCH_ROWS = 10_000  # batch size of the row-by-row reference reader that pins down errors
+MEMO_LIMIT = 100_000  # distinct tag sets / charge timestamps remembered before the memo starts over
+# Exactly what str.strip() strips (every character for which str.isspace() is true), for the column-wise clean-up.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 
 INFERENCE_SUBCATEGORIES = frozenset({"generative ai", "natural language processing", "bots", "ai platforms"})
 COMPUTE_SUBCATEGORIES = frozenset({"machine learning", "virtual machines", "gpu compute"})
@@ -196,6 +214,39 @@ def cost_category(service_category: str, subcategory: str | None) -> str:
     return CostCategory.OTHER
 
 
+def _location(filename: str, number: int, column: str | None = None) -> str:
+    return f"{filename} row {number} column {column}" if column else f"{filename} row {number}"
+
+
+def _clean(column: pa.Array) -> pa.Array:
+    """Column-wise text(): stripped strings, with blanks and FOCUS's literal NULL as nulls."""
+    trimmed = pc.utf8_trim(column, characters=WHITESPACE)
+    nulls = pc.is_in(trimmed, value_set=pa.array(sorted(NULL_TOKENS), type=trimmed.type))
+    return pc.if_else(nulls, pa.scalar(None, type=trimmed.type), trimmed)
+
+
+def _is_text(column: pa.Array) -> bool:
+    return pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+
+
+def _string_batch(header: list[str], rows: list[list[str]]) -> pa.RecordBatch:
+    columns = [pa.array(values, type=pa.string()) for values in zip(*rows, strict=True)]
+    return pa.RecordBatch.from_arrays(columns, names=header)
+
+
+def _number(value: Any, filename: str, number: int, column: str, *, required: bool) -> Decimal | None:
+    """decimal_cell() for a value already cleaned column-wise (str or None), or a typed Parquet value."""
+    if type(value) is not str:
+        return decimal_cell(value, _location(filename, number, column), required=required)
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise ConnectorError(f"{value!r} is not a number", location=_location(filename, number, column)) from None
+    if not result.is_finite():
+        raise ConnectorError(f"{value!r} is not a finite number", location=_location(filename, number, column))
+    return result
+
+
 class FocusConnector:
     """Reads one month of a FOCUS export file. `rows_read` and `rows_skipped` are filled in as it goes."""
 
@@ -209,6 +260,10 @@ class FocusConnector:
         self.default_path = settings.get("path") or ""
         self.rows_read = 0
         self.rows_skipped = 0
+        # Memos of what repeats across millions of rows: parsed tag sets, charge dates, categories.
+        self._tags: dict[str, dict[str, str]] = {}
+        self._dates: dict[str, date] = {}
+        self._categories: dict[tuple[str, str | None], str] = {}
 
     def resolve_path(self, period: Period, path: Path | None) -> Path:
         """The file given, or the source's `path` setting with '{period}' replaced by YYYY-MM."""
@@ -223,11 +278,22 @@ class FocusConnector:
         if not path.exists():
             raise ConnectorError("file not found", location=str(path))
         if file_kind(path) == "parquet":
-            yield from self._rows(period, path.name, self._parquet_records(path))
-        else:
-            yield from self._rows(period, path.name, self._csv_dicts(path))
+            for first, batch in self._parquet_batches(path):
+                yield from self._batch_rows(period, path.name, first, batch)
+            return
+        header = self._csv_header(path)
+        try:
+            for first, batch in self._arrow_csv_batches(path, header):
+                yield from self._batch_rows(period, path.name, first, batch)
+        except (ConnectorError, pa.ArrowException, OSError, EOFError, zlib.error) as exc:
+            exact = self._first_csv_error(period, path, header)
+            if exact is not None:
+                raise exact from None
+            if isinstance(exc, ConnectorError):
+                raise
+            raise ConnectorError(f"unreadable CSV ({exc})", location=path.name) from None
 
-    # Readers: both yield (row number, {column: value}) after checking the header ----------------------------------
+    # Readers: each yields (row number of the batch's first row, record batch) after checking the header ------------
 
     def _check_header(self, columns: list[str], filename: str) -> None:
         missing = [c for c in MANDATORY_COLUMNS if c not in columns]
@@ -238,91 +304,232 @@ class FocusConnector:
                 f"missing mandatory FOCUS column(s): {', '.join(missing)}", location=f"{filename} row 1"
             )
 
-    def _csv_dicts(self, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    def _csv_header(self, path: Path) -> list[str]:
         records = csv_records(path)
-        _, header = next(records)
+        try:
+            _, header = next(records)
+        finally:
+            records.close()
         header = [h.strip() for h in header]
         self._check_header(header, path.name)
+        return header
+
+    def _arrow_csv_batches(self, path: Path, header: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """The fast reader: pyarrow parses and UTF-8-checks every column in blocks, all as strings."""
+        read_options = pa_csv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES)
+        parse_options = pa_csv.ParseOptions(newlines_in_values=True)
+        convert_options = pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header}, strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        compression = "gzip" if file_kind(path) == "gzip" else None
+        with pa.input_stream(str(path), compression=compression) as stream:
+            reader = pa_csv.open_csv(stream, read_options=read_options, parse_options=parse_options,
+                                     convert_options=convert_options)
+            first = 2
+            for batch in reader:
+                yield first, batch
+                first += batch.num_rows
+
+    def _reference_csv_batches(self, path: Path, header: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """The row-by-row reader (Python's csv module): slower, but it names the exact row of a malformed line.
+
+        A blank line is counted as a row (as an editor counts it) and ends a batch, so row numbers stay exact.
+        """
         width = len(header)
-        for number, cells in records:
-            if not cells:
-                continue  # a trailing blank line
-            if len(cells) != width:
-                raise ConnectorError(
-                    f"expected {width} columns as in the header, found {len(cells)}",
-                    location=f"{path.name} row {number}",
-                )
-            yield number, dict(zip(header, cells, strict=True))
+        records = csv_records(path)
+        next(records)
+        pending: list[list[str]] = []
+        first = 2
+        try:
+            for number, cells in records:
+                if not cells:
+                    if pending:
+                        yield first, _string_batch(header, pending)
+                        pending = []
+                    continue
+                if len(cells) != width:
+                    raise ConnectorError(
+                        f"expected {width} columns as in the header, found {len(cells)}",
+                        location=f"{path.name} row {number}",
+                    )
+                if not pending:
+                    first = number
+                pending.append(cells)
+                if len(pending) == REFERENCE_BATCH_ROWS:
+                    yield first, _string_batch(header, pending)
+                    pending = []
+        except ConnectorError:
+            if pending:  # the rows before the broken line come first: an error among them is the first error
+                yield first, _string_batch(header, pending)
+            raise
+        if pending:
+            yield first, _string_batch(header, pending)
 
-    def _parquet_records(self, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def _first_csv_error(self, period: Period, path: Path, header: list[str]) -> ConnectorError | None:
+        """The first problem of a CSV in row order, found by the reference reader with the same checks."""
+        try:
+            for first, batch in self._reference_csv_batches(path, header):
+                for _ in self._batch_rows(period, path.name, first, batch):
+                    pass
+        except ConnectorError as exc:
+            return exc
+        return None
 
+    def _parquet_batches(self, path: Path) -> Iterator[tuple[int, pa.RecordBatch]]:
         try:
             parquet = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
             raise ConnectorError(f"not a readable Parquet file ({exc})", location=path.name) from None
         self._check_header(list(parquet.schema_arrow.names), path.name)
-        number = 1  # the schema plays the header's part, so data rows are numbered as in the CSV
+        first = 2  # the schema plays the header's part, so data rows are numbered as in the CSV
         try:
             for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-                for record in batch.to_pylist():
-                    number += 1
-                    yield number, record
+                yield first, batch
+                first += batch.num_rows
         except (pa.ArrowException, OSError) as exc:
-            raise ConnectorError(f"the Parquet file is corrupt ({exc})", location=f"{path.name} row {number}") from None
+            raise ConnectorError(f"the Parquet file is corrupt ({exc})", location=f"{path.name} row {first}") from None
 
     # Normalisation ---------------------------------------------------------------------------------------------------
 
-    def _rows(
-        self, period: Period, filename: str, records: Iterator[tuple[int, dict[str, Any]]]
-    ) -> Iterator[CostRow]:
-        label = period.label
-        for number, record in records:
-            self.rows_read += 1
-            where: Callable[[str], str] = lambda column, n=number: f"{filename} row {n} column {column}"  # noqa: E731
-            start = record.get("ChargePeriodStart")
-            # Cheap check on every row (a file of another month is wrong as a whole), full parse where needed.
-            if not (isinstance(start, str) and start[:7] == label):
-                charge_date = date_cell(start, where("ChargePeriodStart"))
-                if not period.contains(charge_date):
-                    raise ConnectorError(
-                        f"charge date {charge_date} is outside the period {label}", location=where("ChargePeriodStart")
-                    )
-            service_category = text(record.get("ServiceCategory")) or ""
-            service_name = text(record.get("ServiceName")) or ""
-            if (service_category.casefold() not in self.ai_categories
-                    and service_name.casefold() not in self.ai_names):
-                self.rows_skipped += 1
-                continue
-            yield self._cost_row(record, number, filename, service_category, service_name, where)
+    def _batch_rows(self, period: Period, filename: str, first: int, batch: pa.RecordBatch) -> Iterator[CostRow]:
+        """The AI rows of one batch as CostRows, in row order; the first bad value raises, naming row and column."""
+        size = batch.num_rows
+        read_before, skipped_before = self.rows_read, self.rows_skipped
+        stop, date_error = self._first_date_error(period, filename, first, batch)
+        mask = self._matching(batch, "ServiceCategory", self.ai_categories)
+        if self.ai_names:
+            mask = pc.or_(mask, self._matching(batch, "ServiceName", self.ai_names))
+        indices = pc.indices_nonzero(mask)
+        ai = batch.take(indices)
+        values = [indices.to_pylist(), self._raw(ai, "ChargePeriodStart", clean=False)]
+        values += [self._texts(ai, name) for name in (
+            "ServiceCategory", "ServiceSubcategory", "ServiceName", "BillingCurrency", "x_Model", "ChargeDescription",
+            "ServiceProviderName", "ProviderName", "ConsumedUnit", "PricingUnit", "BillingAccountId", "SubAccountId",
+            "ResourceId",
+        )]
+        values += [self._raw(ai, name) for name in (
+            "Tags", "EffectiveCost", "BilledCost", "ConsumedQuantity", "PricingQuantity")]
+        dates, categories = self._dates, self._categories
+        for position, (index, start, category, subcategory, name, currency, model, description, provider,
+                       old_provider, consumed_unit, pricing_unit, account, sub_account, resource, tags,
+                       effective, billed, consumed, pricing) in enumerate(zip(*values, strict=True)):
+            if index >= stop:
+                break
+            number = first + index
+            self.rows_read = read_before + index + 1
+            self.rows_skipped = skipped_before + index - position
+            keys = self._tag_keys(tags, filename, number)
+            if account is not None:
+                keys["billing_account_id"] = account
+            if sub_account is not None:
+                keys["sub_account_id"] = sub_account
+            if resource is not None:
+                keys["resource_id"] = resource
+            if name is not None:
+                keys["service_name"] = name
+            quantity = _number(consumed, filename, number, "ConsumedQuantity", required=False)
+            unit = consumed_unit
+            if quantity is None:
+                quantity = _number(pricing, filename, number, "PricingQuantity", required=False)
+                unit = pricing_unit
+            charge_date = dates.get(start) if type(start) is str else None
+            if charge_date is None:
+                charge_date = date_cell(start, _location(filename, number, "ChargePeriodStart"))
+                if type(start) is str:
+                    if len(dates) >= MEMO_LIMIT:
+                        dates.clear()
+                    dates[start] = charge_date
+            service_category, service_name = category or "", name or ""
+            cost_kind = categories.get((service_category, subcategory))
+            if cost_kind is None:
+                cost_kind = categories[(service_category, subcategory)] = cost_category(service_category, subcategory)
+            provider = provider or old_provider or ""
+            yield CostRow(
+                charge_date=charge_date,
+                amount=_number(effective, filename, number, "EffectiveCost", required=True),  # type: ignore[arg-type]
+                billed_amount=_number(billed, filename, number, "BilledCost", required=True),
+                currency=(currency or "").upper(),
+                category=cost_kind,
+                keys=keys,
+                service_name=service_name,
+                model=model or "",
+                description=description or f"{provider} {service_name}".strip(),
+                quantity=quantity,
+                unit=unit or "",
+                location=f"{filename} row {number}",
+            )
+        if date_error is not None:
+            self.rows_read = read_before + stop + 1
+            raise date_error
+        self.rows_read = read_before + size
+        self.rows_skipped = skipped_before + size - len(indices)
 
-    def _cost_row(
-        self, record: dict[str, Any], number: int, filename: str, service_category: str, service_name: str,
-        where: Callable[[str], str],
-    ) -> CostRow:
-        keys = tag_keys(record.get("Tags"), where("Tags"))
-        for column, key in KEY_COLUMNS.items():
-            value = text(record.get(column))
-            if value is not None:
-                keys[key] = value
-        quantity = decimal_cell(record.get("ConsumedQuantity"), where("ConsumedQuantity"), required=False)
-        unit = text(record.get("ConsumedUnit"))
-        if quantity is None:
-            quantity = decimal_cell(record.get("PricingQuantity"), where("PricingQuantity"), required=False)
-            unit = text(record.get("PricingUnit"))
-        provider = text(record.get("ServiceProviderName")) or text(record.get("ProviderName")) or ""
-        return CostRow(
-            charge_date=date_cell(record.get("ChargePeriodStart"), where("ChargePeriodStart")),
-            amount=decimal_cell(record.get("EffectiveCost"), where("EffectiveCost"), required=True),
-            billed_amount=decimal_cell(record.get("BilledCost"), where("BilledCost"), required=True),
-            currency=(text(record.get("BillingCurrency")) or "").upper(),
-            category=cost_category(service_category, text(record.get("ServiceSubcategory"))),
-            keys=keys,
-            service_name=service_name,
-            model=text(record.get("x_Model")) or "",
-            description=text(record.get("ChargeDescription")) or f"{provider} {service_name}".strip(),
-            quantity=quantity,
-            unit=unit or "",
-            location=f"{filename} row {number}",
-        )
+    def _first_date_error(
+        self, period: Period, filename: str, first: int, batch: pa.RecordBatch
+    ) -> tuple[int, ConnectorError | None]:
+        """Index and error of the batch's first charge date outside the period (every row, AI or not: a file of
+        another month is wrong as a whole), or (batch size, None). A cheap prefix check first, parsing where needed."""
+        label = period.label
+        starts = batch.column(batch.schema.get_field_index("ChargePeriodStart"))
+        if _is_text(starts):
+            in_month = pc.fill_null(pc.starts_with(starts, pattern=label), False)
+            if pc.all(in_month).as_py():
+                return batch.num_rows, None
+            candidates: list[int] = pc.indices_nonzero(pc.invert(in_month)).to_pylist()
+        else:
+            candidates = list(range(batch.num_rows))
+        values = starts.take(pa.array(candidates, type=pa.int64())).to_pylist()
+        for index, value in zip(candidates, values, strict=True):
+            if isinstance(value, str) and value[:7] == label:
+                continue
+            where = _location(filename, first + index, "ChargePeriodStart")
+            try:
+                charge_date = date_cell(value, where)
+            except ConnectorError as exc:
+                return index, exc
+            if not period.contains(charge_date):
+                return index, ConnectorError(f"charge date {charge_date} is outside the period {label}", location=where)
+        return batch.num_rows, None
+
+    @staticmethod
+    def _matching(batch: pa.RecordBatch, name: str, accepted: frozenset[str]) -> pa.Array:
+        """Rows whose `name` column, as text() and case-folded, is in `accepted`: decided once per distinct value."""
+        index = batch.schema.get_field_index(name)
+        if index < 0:
+            return pa.array([False] * batch.num_rows, type=pa.bool_())
+        column = batch.column(index)
+        hits = [v for v in pc.unique(column).to_pylist() if (text(v) or "").casefold() in accepted]
+        return pc.fill_null(pc.is_in(column, value_set=pa.array(hits, type=column.type)), False)
+
+    @staticmethod
+    def _raw(batch: pa.RecordBatch, name: str, *, clean: bool = True) -> list[Any]:
+        """A column's values: text columns cleaned (str or None), typed Parquet columns as Python values."""
+        index = batch.schema.get_field_index(name)
+        if index < 0:
+            return [None] * batch.num_rows
+        column = batch.column(index)
+        return (_clean(column) if clean and _is_text(column) else column).to_pylist()
+
+    @staticmethod
+    def _texts(batch: pa.RecordBatch, name: str) -> list[str | None]:
+        """A column as text() would read each cell: stripped strings, None for blanks and NULL."""
+        index = batch.schema.get_field_index(name)
+        if index < 0:
+            return [None] * batch.num_rows
+        column = batch.column(index)
+        if _is_text(column):
+            return _clean(column).to_pylist()
+        return [text(value) for value in column.to_pylist()]
+
+    def _tag_keys(self, tags: Any, filename: str, number: int) -> dict[str, str]:
+        """tag_keys() of a cell, parsed once per distinct JSON text; always a fresh dict the caller may extend."""
+        if type(tags) is not str:
+            return tag_keys(tags, _location(filename, number, "Tags"))
+        parsed = self._tags.get(tags)
+        if parsed is None:
+            parsed = tag_keys(tags, _location(filename, number, "Tags"))
+            if len(self._tags) >= MEMO_LIMIT:
+                self._tags.clear()
+            self._tags[tags] = parsed
+        return dict(parsed)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -288,3 +289,95 @@ def test_stream_does_not_need_the_whole_file(tmp_path):
     stream = connector.read(JUNE, path=path)
     first = [next(stream) for _ in range(3)]
     assert len(first) == 3 and connector.rows_read < 20
+
+
+# The column-wise reader: batches, row numbers, and the reference reader that pins down errors ------------------------
+
+
+def test_many_small_blocks_read_the_same_rows_with_the_same_row_numbers(tmp_path, monkeypatch):
+    path = rewrite(tmp_path, "long.csv", lambda header, rows: rows.extend(rows * 30))  # 279 rows
+    plain, _ = read(path)
+    monkeypatch.setattr("portfolio.connectors.focus.CSV_BLOCK_BYTES", 4096)  # a dozen blocks, split mid-file
+    rows, connector = read(path)
+    assert [(r.location, r.amount, r.keys) for r in rows] == [(r.location, r.amount, r.keys) for r in plain]
+    assert rows[-1].location == "long.csv row 276"  # rows 277-280 of the last copy are not AI spend
+    assert (connector.rows_read, connector.rows_skipped) == (279, 124)
+
+
+def test_rows_sharing_tags_get_their_own_keys():
+    rows, _ = read(FIXTURES / "focus_1_2.csv")
+    rows[0].keys["tag:project"] = "changed"
+    assert rows[1].keys["tag:project"] == "search-assistant"  # same Tags text, parsed once, not shared
+
+
+def test_quoted_newlines_padding_and_null_tokens_in_values(tmp_path):
+    def edit(header, rows):
+        rows[0][header.index("ChargeDescription")] = "GPT-4o input\nsecond line"
+        rows[0][header.index("EffectiveCost")] = "  12.50 "
+        rows[0][header.index("x_Model")] = " null "
+        rows[1][header.index("ConsumedQuantity")] = "NULL"
+        rows[1][header.index("PricingQuantity")] = "7"
+
+    rows, _ = read(rewrite(tmp_path, "quoted.csv", edit))
+    assert rows[0].description == "GPT-4o input\nsecond line" and rows[0].amount == Decimal("12.50")
+    assert rows[0].model == "" and rows[1].location == "quoted.csv row 3"
+    assert rows[1].quantity == Decimal("7") and rows[1].unit == "1000 Tokens"
+
+
+def test_a_blank_line_counts_as_a_row_in_error_locations(tmp_path):
+    path = rewrite(tmp_path, "blank.csv", lambda header, rows: rows[4].__setitem__(header.index("BilledCost"), "x"))
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:3] + ["\n"] + lines[3:]))  # a blank line 4; the bad row moves to line 7
+    error = error_of(path)
+    assert error.location == "blank.csv row 7 column BilledCost" and "'x' is not a number" in error.message
+
+
+def test_the_first_problem_in_row_order_wins_over_a_later_malformed_line(tmp_path):
+    def spoil(header, rows):
+        rows[1][header.index("EffectiveCost")] = "abc"  # row 3, same block as the ragged row 9
+        rows[7].append("extra")
+
+    error = error_of(rewrite(tmp_path, "both.csv", spoil))
+    assert error.location == "both.csv row 3 column EffectiveCost"
+
+
+def test_a_bad_cost_before_a_bad_date_in_the_same_batch_is_named_first(tmp_path):
+    def spoil(header, rows):
+        rows[0][header.index("EffectiveCost")] = ""
+        rows[6][header.index("ChargePeriodStart")] = "2025-07-01T00:00:00Z"
+
+    assert error_of(rewrite(tmp_path, "order.csv", spoil)).location == "order.csv row 2 column EffectiveCost"
+
+
+def test_bad_values_in_skipped_rows_are_not_errors(tmp_path):
+    def spoil(header, rows):
+        rows[5][header.index("EffectiveCost")] = "n/a"  # row 7 is Amazon EC2 (Compute), not AI spend
+
+    rows, connector = read(rewrite(tmp_path, "nonai.csv", spoil))
+    assert len(rows) == 5 and connector.rows_skipped == 4
+
+
+def test_a_non_utf8_byte_deep_in_a_gzip_file_names_its_row(tmp_path):
+    content = (FIXTURES / "focus_1_2.csv").read_bytes()
+    header, *lines = content.splitlines(keepends=True)
+    body = b"".join(lines * 500)  # 4,500 rows, several blocks
+    bad = body.replace(b"Contoso EA", b"Contoso M\xfcller EA", 1)
+    path = tmp_path / "latin.csv.gz"
+    path.write_bytes(gzip.compress(header + body + bad))
+    error = error_of(path)
+    assert "not UTF-8" in error.message and error.location == "latin.csv.gz row 4502"
+
+
+def test_parquet_timestamps_outside_the_period_name_the_row(tmp_path):
+    with (FIXTURES / "focus_1_2.csv").open(newline="") as handle:
+        records = list(csv.DictReader(handle))
+    table = pa.Table.from_pylist(records)
+    starts = pc.strptime(table.column("ChargePeriodStart"), format="%Y-%m-%dT%H:%M:%SZ", unit="s")
+    starts = starts.to_pylist()
+    starts[3] = starts[3].replace(month=7)
+    table = table.set_column(table.schema.get_field_index("ChargePeriodStart"), "ChargePeriodStart",
+                             pa.array(starts, type=pa.timestamp("s", tz="UTC")))
+    path = tmp_path / "typed.parquet"
+    pq.write_table(table, path)
+    error = error_of(path)
+    assert error.location == "typed.parquet row 5 column ChargePeriodStart" and "outside the period" in error.message
