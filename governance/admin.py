@@ -81,3 +81,48 @@ class PolicyAdmin(ReadOnlyAdmin):
     """Values are changed on the Policies page, which validates the type and range and audits the change."""
 
     list_display = ["key", "value", "updated_by", "updated_at"]
+
+
+# Sprawl detection ----------------------------------------------------------------------------------------------------
+
+
+@admin.register(models.UseCase)
+class UseCaseAdmin(admin.ModelAdmin):
+    """Administrators add their own use cases and edit the catalogue's (field history goes to the audit log).
+    Deactivate rather than delete: initiatives and clusters point at use cases."""
+
+    list_display = ["name", "code", "catalogue_version", "is_active", "updated_at"]
+    list_filter = ["is_active", "catalogue_version"]
+    search_fields = ["name", "code", "job"]
+    readonly_fields = ["catalogue_version", "created_at", "updated_at"]
+    fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
+              "is_active", "catalogue_version", "created_at", "updated_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and (obj.initiative_links.exists() or obj.catalogue_version):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(models.SprawlCluster)
+class SprawlClusterAdmin(ReadOnlyAdmin):
+    """Clusters are decided on the Sprawl pages (audited, with segregation of duties), not here."""
+
+    list_display = ["title", "status", "score", "monthly_spend", "estimated_saving", "last_seen_at"]
+    list_filter = ["status"]
+    list_select_related = ["use_case"]
+    search_fields = ["title"]
+
+
+@admin.register(models.InitiativeUseCase)
+class InitiativeUseCaseAdmin(ReadOnlyAdmin):
+    list_display = ["initiative", "use_case", "confidence", "origin"]
+    list_filter = ["origin"]
+    list_select_related = ["initiative", "use_case"]
+    search_fields = ["initiative__name", "use_case__name"]
+
+
+@admin.register(models.SprawlRun)
+class SprawlRunAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "status", "trigger", "actor", "created_at", "finished_at", "clusters_found"]
+    list_filter = ["status", "trigger"]

@@ -26,6 +26,7 @@ class AuditEvent(models.TextChoices):
     SPRAWL_MEMBER_JOINED = "sprawl_member_joined", "Sprawl cluster member joined"
     USE_CASES_SET = "use_cases_set", "Use cases set"
     CATALOGUE_LOADED = "use_case_catalogue_loaded", "Use-case catalogue loaded"
+    USE_CASE_EDITED = "use_case_edited", "Use case added or edited"
 
 
 class Score(models.IntegerChoices):

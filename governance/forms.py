@@ -1,4 +1,5 @@
-"""Forms of the governance pages: a rubric scoring form, a transition reason and a policy value."""
+"""Forms of the governance pages: a rubric scoring form, a transition reason, a policy value, and sprawl decisions
+and an initiative's use cases."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django import forms
 
 from .choices import Score
-from .models import IntakeScore, RubricCriterion
+from .models import IntakeScore, RubricCriterion, UseCase
 from .policies import PolicyDefinition
 
 
@@ -66,3 +67,28 @@ class PolicyForm(forms.Form):
             f"{definition.help}"
         )
         self.fields["value"].widget.attrs["inputmode"] = "decimal"
+
+
+# Sprawl detection ----------------------------------------------------------------------------------------------------
+
+
+class SprawlReasonForm(forms.Form):
+    """The reason of a cluster decision or a member removal; the service says when one is required."""
+
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="Kept in the audit trail with the decision.")
+
+
+class InitiativeUseCasesForm(forms.Form):
+    """The use cases a person confirms for an initiative (by code); an empty choice hands it back to suggestions."""
+
+    use_cases = forms.ModelMultipleChoiceField(
+        queryset=UseCase.objects.none(), to_field_name="code", required=False,
+        help_text="Pick the jobs this initiative does; hold Ctrl / ⌘ to pick several. Confirmed use cases are never "
+                  "changed by recomputation.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["use_cases"].queryset = UseCase.objects.filter(is_active=True).order_by("name")
+        self.fields["use_cases"].widget.attrs["size"] = 8

@@ -5,8 +5,10 @@ transparency is how sprawl gets noticed."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -27,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portfolio.choices import Stage
-from portfolio.models import Initiative, LicencePool, MonthlyCost, reporting_currency
+from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
 from reviews.choices import ReportStatus
 from reviews.models import ValueReport
 
@@ -39,6 +41,7 @@ from .sprawl.savings import MemberCost, Saving, consolidation_saving, member_mon
 # Initiatives that no longer spend: left out of "spend by use case".
 ENDED_STAGES = (Stage.RETIRED, Stage.REJECTED, Stage.KILLED)
 MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+TOP_DUPLICATES = 5
 
 
 # Spend and users, for savings ----------------------------------------------------------------------------------------
@@ -184,3 +187,67 @@ def initiative_use_cases(initiative: Initiative) -> QuerySet[InitiativeUseCase]:
     """The initiative's use cases, confirmed first, then by confidence."""
     return InitiativeUseCase.objects.filter(initiative=initiative).select_related("use_case").order_by(
         "origin", "-confidence", "use_case__name")
+
+
+# Possible duplicates (the engine's draft scoring, with the initiatives loaded for display) ---------------------------
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    initiative: Initiative
+    score: float
+    reasons: list[str]
+
+
+def _with_initiatives(duplicates: list[Any]) -> list[PossibleDuplicate]:
+    initiatives = Initiative.objects.select_related("department", "owner").prefetch_related("vendors").in_bulk(
+        [d.initiative_id for d in duplicates])
+    return [PossibleDuplicate(initiatives[d.initiative_id], float(d.score), list(d.reasons))
+            for d in duplicates if d.initiative_id in initiatives]
+
+
+def draft_possible_duplicates(
+    *, name: str, description: str, vendor_ids: Iterable[int] = (), model_ids: Iterable[int] = (),
+    category: str = "", department_id: int | None = None, exclude_id: int | None = None, top: int = TOP_DUPLICATES,
+) -> list[PossibleDuplicate]:
+    """The initiatives most likely doing the same job as a draft (an intake being filled in), best first."""
+    from .sprawl import analysis as engine
+
+    vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
+    model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
+    duplicates = engine.draft_duplicates(
+        name=name, description=description, vendor_names=vendor_names, model_names=model_names, category=category,
+        department_id=department_id, exclude_id=exclude_id, top=top,
+    )
+    return _with_initiatives(duplicates[:top])
+
+
+def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Iterable[int] = (),
+                               model_ids: Iterable[int] = (), category: str = "") -> list[tuple[UseCase, float]]:
+    """At most three use cases a draft most likely does, best first, with the confidence."""
+    from .sprawl import analysis as engine
+
+    vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
+    model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
+    pairs = engine.suggest_use_cases(name=name, description=description, vendor_names=vendor_names,
+                                     model_names=model_names, category=category)
+    found = UseCase.objects.in_bulk([code for code, _ in pairs], field_name="code")
+    return [(found[code], float(confidence)) for code, confidence in pairs if code in found]
+
+
+def initiative_possible_duplicates(initiative: Initiative, *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
+    """The initiatives most likely doing the same job as this one, best first (for its page and its scoring)."""
+    return draft_possible_duplicates(
+        name=initiative.name, description=initiative.description,
+        vendor_ids=[v.pk for v in initiative.vendors.all()], model_ids=[m.pk for m in initiative.ai_models.all()],
+        category=initiative.category, department_id=initiative.department_id, exclude_id=initiative.pk, top=top,
+    )
+
+
+def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
+    """The rubric criterion about reuse / duplication, beside which reviewers see the possible duplicates."""
+    for criterion in criteria:
+        name = criterion.name.lower()
+        if "duplicat" in name or "reuse" in name:
+            return criterion
+    return None

@@ -84,7 +84,7 @@ def use_case_catalogue_parse(text: str, *, source: str = "catalogue") -> tuple[s
     vendor_products, not}, ...]}; the lists hold strings.
     """
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when available
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -158,12 +158,13 @@ def use_case_catalogue_parse(text: str, *, source: str = "catalogue") -> tuple[s
 
 
 @transaction.atomic
-def use_case_catalogue_load(*, path: Path | str | None = None, actor: Any = None) -> CatalogueLoad:
+def use_case_catalogue_load(*, path: Path | str | None = None, actor: Any = None, audit: bool = True) -> CatalogueLoad:
     """Create or update the catalogue's use cases by code, idempotently; nothing is written when nothing changed.
 
     Entries added by administrators (blank catalogue version) are never deleted; catalogue entries that a newer
-    catalogue no longer lists are deactivated, not deleted (initiatives may still point at them). Each created,
-    updated or retired use case gets an audit row naming the catalogue version.
+    catalogue no longer lists are deactivated, not deleted (initiatives may still point at them). With `audit`, each
+    created, updated or retired use case gets an audit row naming the catalogue version (a `load_use_cases` run);
+    the load on migrate brings in the catalogue shipped with the release, whose history is the repository's.
     """
     path = Path(path) if path is not None else CATALOGUE_PATH
     try:
@@ -200,6 +201,11 @@ def use_case_catalogue_load(*, path: Path | str | None = None, actor: Any = None
         for use_case in to_retire:
             use_case.is_active = False
             use_case.save(update_fields=["is_active", "updated_at"])
+    if not audit:
+        result.created = [u.code for u in created]
+        result.updated = [u.code for u, _ in to_update]
+        result.retired = [u.code for u in to_retire]
+        return result
     for use_case in created:
         audit_event(use_case, actor=actor, event=AuditEvent.CATALOGUE_LOADED, action=LogEntry.Action.CREATE,
                     version=version)
@@ -229,7 +235,7 @@ def use_case_catalogue_load_on_migrate(*, apps: Any = None, **kwargs: Any) -> No
             return
     if not CATALOGUE_PATH.exists():
         return
-    use_case_catalogue_load()
+    use_case_catalogue_load(audit=False)
 
 
 # Initiatives' use cases ----------------------------------------------------------------------------------------------
@@ -602,3 +608,69 @@ def sprawl_runs_expire_stale(*, older_than_minutes: int = 60) -> int:
     limit = timezone.now() - timedelta(minutes=older_than_minutes)
     return SprawlRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING], created_at__lt=limit).update(
         status=RunStatus.FAILED, finished_at=timezone.now(), error="No worker finished this run within an hour.")
+
+
+# Use cases added or edited by administrators -------------------------------------------------------------------------
+
+USE_CASE_EDITABLE = ["name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
+                     "is_active"]
+
+
+def _use_case_clean(values: dict[str, Any]) -> dict[str, Any]:
+    problems: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in ("name", "job"):
+            if not isinstance(value, str) or not value.strip():
+                problems[key] = [f"'{key}' must be non-empty text."]
+                continue
+            cleaned[key] = value.strip()
+        elif key == "is_active":
+            cleaned[key] = bool(value)
+        elif key in CATALOGUE_LIST_KEYS.values():
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                problems[key] = [f"'{key}' must be a list of non-empty texts."]
+                continue
+            cleaned[key] = [v.strip() for v in value]
+    if problems:
+        raise ValidationError(problems)
+    return cleaned
+
+
+@transaction.atomic
+def use_case_create(*, actor: Any, code: str, **values: Any) -> UseCase:
+    """An administrator adds a use case to the catalogue (catalogue loads never touch it)."""
+    if not actor.has_perm("governance.add_usecase"):
+        raise PermissionDenied("Only administrators add use cases.")
+    code = (code or "").strip()
+    if not code or slugify(code) != code:
+        raise ValidationError({"code": [f"“{code}” is not a slug: use lowercase letters, digits and hyphens, e.g. "
+                                        f"“{slugify(code) or 'claims-triage'}”."]})
+    if UseCase.objects.filter(code=code).exists():
+        raise ValidationError({"code": [f"A use case with code “{code}” already exists."]})
+    cleaned = _use_case_clean({k: v for k, v in values.items() if k in USE_CASE_EDITABLE})
+    for key in ("name", "job"):
+        if key not in cleaned:
+            raise ValidationError({key: [f"'{key}' is required."]})
+    with disable_auditlog():
+        use_case = UseCase.objects.create(code=code, catalogue_version="", **cleaned)
+    audit_event(use_case, actor=actor, event=AuditEvent.USE_CASE_EDITED, action=LogEntry.Action.CREATE,
+                changes={k: [None, str(v)] for k, v in cleaned.items()})
+    return use_case
+
+
+@transaction.atomic
+def use_case_update(*, actor: Any, use_case: UseCase, **values: Any) -> UseCase:
+    """An administrator edits a use case (a catalogue entry's edit lasts until a new catalogue version changes it)."""
+    if not actor.has_perm("governance.change_usecase", use_case):
+        raise PermissionDenied("Only administrators edit use cases.")
+    locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    cleaned = _use_case_clean({k: v for k, v in values.items() if k in USE_CASE_EDITABLE})
+    changes = {k: [str(getattr(locked, k)), str(v)] for k, v in cleaned.items() if getattr(locked, k) != v}
+    if changes:
+        for key in changes:
+            setattr(locked, key, cleaned[key])
+        with disable_auditlog():
+            locked.save(update_fields=[*changes, "updated_at"])
+        audit_event(locked, actor=actor, event=AuditEvent.USE_CASE_EDITED, changes=changes)
+    return locked

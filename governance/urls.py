@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sprawl_views, views
 from .lifecycle import TRANSITIONS
 
 app_name = "governance"
@@ -18,4 +18,22 @@ urlpatterns = [
     path("policies/", views.PolicyListView.as_view(), name="policy_list"),
     path("policies/<str:key>/edit/", views.PolicyEditView.as_view(), name="policy_edit"),
     path("rubric/", views.RubricView.as_view(), name="rubric"),
+    # Sprawl detection
+    path("sprawl/", sprawl_views.SprawlClusterListView.as_view(), name="sprawl_list"),
+    path("sprawl/recompute/", sprawl_views.SprawlRecomputeView.as_view(), name="sprawl_recompute"),
+    path("sprawl/runs/<int:pk>/", sprawl_views.SprawlRunDetailView.as_view(), name="sprawl_run_detail"),
+    path("sprawl/<int:pk>/", sprawl_views.SprawlClusterDetailView.as_view(), name="sprawl_detail"),
+    path("sprawl/<int:pk>/confirm/", sprawl_views.SprawlClusterDecideView.as_view(decision="confirm"),
+         name="sprawl_confirm"),
+    path("sprawl/<int:pk>/dismiss/", sprawl_views.SprawlClusterDecideView.as_view(decision="dismiss"),
+         name="sprawl_dismiss"),
+    path("sprawl/<int:pk>/members/<int:initiative_pk>/remove/", sprawl_views.SprawlMemberRemoveView.as_view(),
+         name="sprawl_member_remove"),
+    path("use-cases/", sprawl_views.UseCaseListView.as_view(), name="usecase_list"),
+    path("use-cases/<slug:code>/", sprawl_views.UseCaseDetailView.as_view(), name="usecase_detail"),
+    path("initiatives/<int:pk>/use-cases/", sprawl_views.InitiativeUseCasesView.as_view(),
+         name="initiative_use_cases"),
+    path("initiatives/<int:pk>/possible-duplicates/", sprawl_views.InitiativeDuplicatesView.as_view(),
+         name="initiative_duplicates"),
+    path("possible-duplicates/", sprawl_views.DraftDuplicatesView.as_view(), name="draft_duplicates"),
 ]

@@ -24,7 +24,7 @@ from portfolio import selectors as portfolio_selectors
 from portfolio.models import Initiative
 from tollgate.views import CsvExportMixin, PermissionRequiredMixin
 
-from . import selectors, services
+from . import selectors, services, sprawl_selectors
 from .filtersets import AuditFilterSet
 from .forms import PolicyForm, ScoringForm, TransitionForm
 from .lifecycle import TRANSITIONS, Transition
@@ -101,9 +101,13 @@ class ScoreView(InitiativePageMixin, PermissionRequiredMixin, View):
     def render_page(self, form: ScoringForm, panel: Any, status: int = 200) -> HttpResponse:
         initiative = self.get_initiative()
         case = portfolio_selectors.initiative_business_case(initiative)
+        duplication = sprawl_selectors.duplication_criterion(panel.criteria)
         return render(self.request, self.template_name, {
             "initiative": initiative, "business_case": case, "form": form, "panel": panel,
             "kpis": list(initiative.kpis.all()),
+            # The top possible duplicates, shown beside the "reuse / duplication" criterion they inform.
+            "duplication_criterion_id": duplication.pk if duplication else None,
+            "duplicates": sprawl_selectors.initiative_possible_duplicates(initiative) if duplication else [],
         }, status=status)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

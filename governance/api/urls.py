@@ -11,9 +11,15 @@ router = routers.SimpleRouter()
 router.register("policies", views.PolicyViewSet, basename="policy")
 router.register("rubric-criteria", views.RubricCriterionViewSet, basename="rubriccriterion")
 router.register("audit-entries", views.AuditEntryViewSet, basename="auditentry")
+router.register("use-cases", views.UseCaseViewSet, basename="usecase")
+router.register("sprawl-clusters", views.SprawlClusterViewSet, basename="sprawlcluster")
+router.register("sprawl-runs", views.SprawlRunViewSet, basename="sprawlrun")
 
 urlpatterns = [
     path("initiatives/<int:pk>/transitions/", views.TransitionView.as_view(), name="transitions"),
     path("initiatives/<int:pk>/scores/", views.ScoresView.as_view(), name="scores"),
+    path("initiatives/<int:pk>/possible-duplicates/", views.PossibleDuplicatesView.as_view(),
+         name="possible_duplicates"),
+    path("initiatives/<int:pk>/use-cases/", views.InitiativeUseCasesView.as_view(), name="initiative_use_cases"),
     *router.urls,
 ]

@@ -516,10 +516,20 @@ def inventory_import_run(
             pass
         if errors:
             return _finish(run, status=RunStatus.FAILED, errors=errors)
+        if not run.dry_run and (counts.created or counts.updated):
+            _sprawl_recompute_queue()
         return _finish(run, status=RunStatus.SUCCEEDED, errors=[], counts=counts)
     except Exception as exc:  # any failure must end the run as failed, with the reason shown
         logger.exception("Import run %s failed", run.pk)
         return _finish(run, status=RunStatus.FAILED, errors=[RowError(None, "", f"The import failed: {exc}")])
+
+
+def _sprawl_recompute_queue() -> None:
+    """New or changed initiatives: queue a sprawl recomputation (sent on commit; one at a time)."""
+    from governance.choices import SprawlRunTrigger
+    from governance.sprawl_services import sprawl_run_submit
+
+    sprawl_run_submit(actor=None, trigger=SprawlRunTrigger.IMPORT)
 
 
 def import_run_create(

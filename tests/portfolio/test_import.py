@@ -422,7 +422,7 @@ def test_upload_page_imports_end_to_end(login, admin_user, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = upload(client, fixture_bytes("good.csv"), name="good.csv")
 
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the import, then the sprawl recomputation a successful import queues
     run = ImportRun.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("portfolio:import_detail", args=[run.pk])
     assert (run.status, run.trigger, run.actor, run.rows_created) == (
@@ -430,6 +430,9 @@ def test_upload_page_imports_end_to_end(login, admin_user, django_capture_on_com
     )
     assert run.file.name.endswith(".csv")
     assert Initiative.objects.count() == GOOD_ROWS
+    from governance.models import SprawlRun
+
+    assert SprawlRun.objects.get().status == RunStatus.SUCCEEDED  # recomputed after the import
 
     detail = client.get(response["Location"]).content.decode()
     assert "Succeeded" in detail

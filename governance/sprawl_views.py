@@ -1,0 +1,329 @@
+"""Sprawl pages: clusters and their review, the use-case catalogue ("spend by use case"), recompute runs, an
+initiative's use cases, and the possible-duplicates fragments of the intake form, initiative page and scoring page.
+
+Views stay thin: access through tollgate.roles (PermissionRequiredMixin), reads through governance.sprawl_selectors,
+writes through governance.sprawl_services.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views import View
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from portfolio.choices import RunStatus
+from portfolio.models import Initiative, reporting_currency
+from tollgate.views import CsvExportMixin, PermissionRequiredMixin
+
+from . import sprawl_selectors, sprawl_services
+from .choices import SprawlRunTrigger, SprawlStatus
+from .filtersets import SprawlClusterFilterSet, UseCaseFilterSet
+from .forms import InitiativeUseCasesForm, SprawlReasonForm
+from .models import SprawlCluster, SprawlRun, UseCase
+from .tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
+from .views import PAGE_SIZE
+
+CHART_CLUSTERS = 15
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _ints(values: list[str]) -> list[int]:
+    return [n for n in (_int_or_none(v) for v in values) if n is not None]
+
+
+def saving_by_cluster_figure(clusters: list[SprawlCluster], currency: str) -> dict[str, Any]:
+    """Plotly bar chart (JSON-ready dict) of the estimated monthly saving of the clusters with the largest saving."""
+    top = sorted(clusters, key=lambda c: (-c.estimated_saving, c.pk))[:CHART_CLUSTERS]
+    return {
+        "data": [{
+            "type": "bar", "orientation": "h",
+            "y": [f"{c.title} (#{c.pk})" for c in top][::-1],
+            "x": [float(c.estimated_saving) for c in top][::-1],
+            "customdata": [[float(c.monthly_spend), c.member_count] for c in top][::-1],
+            "hovertemplate": "%{y}<br>saving %{x:,.0f}/month of %{customdata[0]:,.0f} spend<br>"
+                             "%{customdata[1]} members<extra></extra>",
+            "marker": {"color": "#2b4c7e"},
+        }],
+        "layout": {
+            "title": {"text": f"Estimated saving by cluster ({currency} / month)"},
+            "height": max(220, 40 + 28 * len(top)),
+            "margin": {"l": 260, "r": 20, "t": 40, "b": 40},
+            "xaxis": {"tickformat": ",.0f"},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+# Clusters ------------------------------------------------------------------------------------------------------------
+
+
+class SprawlClusterListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+    permission_required = "governance.view_sprawlcluster"
+    template_name = "governance/sprawl_list.html"
+    filterset_class = SprawlClusterFilterSet
+    table_class = SprawlClusterTable
+    table_pagination: ClassVar[dict[str, int]] = {"per_page": PAGE_SIZE}
+    export_name = "sprawl-clusters"
+
+    def get_queryset(self) -> QuerySet[SprawlCluster]:
+        return sprawl_selectors.sprawl_clusters()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        clusters = list(self.object_list)
+        currency = reporting_currency()
+        context.update(
+            title="Sprawl",
+            currency=currency,
+            total_spend=sum((c.monthly_spend for c in clusters), start=0),
+            total_saving=sum((c.estimated_saving for c in clusters), start=0),
+            cluster_count=len(clusters),
+            chart=saving_by_cluster_figure(clusters, currency) if clusters else None,
+            can_recompute=self.request.user.has_perm("governance.recompute_sprawl"),
+            last_run=sprawl_selectors.sprawl_run_latest(),
+        )
+        return context
+
+
+class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "governance.view_sprawlcluster"
+    template_name = "governance/sprawl_detail.html"
+    context_object_name = "cluster"
+
+    def get_queryset(self) -> QuerySet[SprawlCluster]:
+        return SprawlCluster.objects.select_related("use_case", "decided_by")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        cluster: SprawlCluster = self.object
+        members = sprawl_selectors.sprawl_cluster_members(cluster)
+        can_decide = self.request.user.has_perm("governance.decide_sprawlcluster", cluster)
+        active = [m for m in members if not m.removed]
+        context.update(
+            members=members,
+            currency=reporting_currency(),
+            can_decide=can_decide and cluster.status == SprawlStatus.OPEN,
+            can_remove=can_decide and cluster.status != SprawlStatus.DISMISSED and len(active) > 2,
+            decision_form=kwargs.get("decision_form") or SprawlReasonForm(),
+            remove_form=kwargs.get("remove_form") or SprawlReasonForm(prefix="remove"),
+            remove_target=kwargs.get("remove_target"),
+            departments=sorted({m.initiative.department.name for m in active}),
+            vendors=sorted({v.name for m in active for v in m.initiative.vendors.all()}),
+        )
+        return context
+
+
+class SprawlClusterDecideView(PermissionRequiredMixin, View):
+    """POST: confirm or dismiss an open cluster, with a reason (required to dismiss)."""
+
+    permission_required = "governance.decide_sprawlcluster"
+    decision = ""  # "confirm" or "dismiss"
+
+    def get_permission_object(self) -> SprawlCluster:
+        if not hasattr(self, "_cluster"):
+            self._cluster = get_object_or_404(SprawlCluster, pk=self.kwargs["pk"])
+        return self._cluster
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        cluster = self.get_permission_object()
+        form = SprawlReasonForm(request.POST)
+        form.is_valid()
+        service = (sprawl_services.sprawl_cluster_confirm if self.decision == "confirm"
+                   else sprawl_services.sprawl_cluster_dismiss)
+        try:
+            service(actor=request.user, cluster=cluster, reason=form.cleaned_data.get("reason", ""))
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+            view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
+            context = view.get_context_data(object=cluster, decision_form=form)
+            return render(request, SprawlClusterDetailView.template_name, context, status=400)
+        messages.success(request, f"“{cluster.title}” is now {cluster.get_status_display().lower()}.")
+        return HttpResponseRedirect(cluster.get_absolute_url())
+
+
+class SprawlMemberRemoveView(PermissionRequiredMixin, View):
+    """POST: take a member out of a cluster, with a reason; recomputation never re-adds it."""
+
+    permission_required = "governance.decide_sprawlcluster"
+
+    def get_permission_object(self) -> SprawlCluster:
+        if not hasattr(self, "_cluster"):
+            self._cluster = get_object_or_404(SprawlCluster, pk=self.kwargs["pk"])
+        return self._cluster
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        cluster = self.get_permission_object()
+        initiative = get_object_or_404(Initiative, pk=self.kwargs["initiative_pk"])
+        form = SprawlReasonForm(request.POST, prefix="remove")
+        form.is_valid()
+        try:
+            sprawl_services.sprawl_member_remove(actor=request.user, cluster=cluster, initiative=initiative,
+                                                 reason=form.cleaned_data.get("reason", ""))
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+            view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
+            context = view.get_context_data(object=cluster, remove_form=form, remove_target=initiative.pk)
+            return render(request, SprawlClusterDetailView.template_name, context, status=400)
+        messages.success(request, f"“{initiative.name}” is no longer a member of “{cluster.title}”.")
+        return HttpResponseRedirect(cluster.get_absolute_url())
+
+
+# Recompute runs ------------------------------------------------------------------------------------------------------
+
+
+class SprawlRecomputeView(PermissionRequiredMixin, View):
+    """POST "Recompute now": queue a run (or find the one already queued) and follow it on its page."""
+
+    permission_required = "governance.recompute_sprawl"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        run = sprawl_services.sprawl_run_submit(actor=request.user, trigger=SprawlRunTrigger.USER)
+        return HttpResponseRedirect(run.get_absolute_url())
+
+
+class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
+    """A recomputation's status; the page refreshes itself every 2 s until the run ends."""
+
+    permission_required = "governance.view_sprawlrun"
+    template_name = "governance/sprawl_run_detail.html"
+    context_object_name = "run"
+
+    def get_queryset(self) -> QuerySet[SprawlRun]:
+        return SprawlRun.objects.select_related("actor")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        run: SprawlRun = self.object
+        context.update(in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
+                       succeeded=run.status == RunStatus.SUCCEEDED, failed=run.status == RunStatus.FAILED,
+                       can_recompute=self.request.user.has_perm("governance.recompute_sprawl"))
+        return context
+
+
+# Use cases -----------------------------------------------------------------------------------------------------------
+
+
+class UseCaseListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+    permission_required = "governance.view_usecase"
+    template_name = "governance/usecase_list.html"
+    filterset_class = UseCaseFilterSet
+    table_class = UseCaseTable
+    table_pagination: ClassVar[dict[str, int]] = {"per_page": 50}
+    export_name = "use-cases"
+
+    def get_queryset(self) -> QuerySet[UseCase]:
+        return sprawl_selectors.use_cases_with_figures()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(title="Use cases", currency=reporting_currency(),
+                       can_edit=self.request.user.has_perm("governance.change_usecase"))
+        return context
+
+
+class UseCaseDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "governance.view_usecase"
+    template_name = "governance/usecase_detail.html"
+    context_object_name = "use_case"
+    slug_field = "code"
+    slug_url_kwarg = "code"
+
+    def get_queryset(self) -> QuerySet[UseCase]:
+        return UseCase.objects.all()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        table = UseCaseInitiativeTable(sprawl_selectors.initiatives_of_use_case(self.object))
+        RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
+        spend = sprawl_selectors.spend_by_use_case().get(self.object.pk, 0)
+        context.update(table=table, monthly_spend=spend, currency=reporting_currency(),
+                       clusters=self.object.clusters.order_by("-estimated_saving")[:20],
+                       can_edit=self.request.user.has_perm("governance.change_usecase"))
+        return context
+
+
+# An initiative's use cases and possible duplicates -------------------------------------------------------------------
+
+
+class InitiativeUseCasesView(PermissionRequiredMixin, View):
+    """POST from the initiative page: the use cases a person confirms for the initiative."""
+
+    permission_required = "governance.set_initiative_use_cases"
+
+    def get_permission_object(self) -> Initiative:
+        if not hasattr(self, "_initiative"):
+            self._initiative = get_object_or_404(Initiative, pk=self.kwargs["pk"])
+        return self._initiative
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        initiative = self.get_permission_object()
+        form = InitiativeUseCasesForm(request.POST)
+        if form.is_valid():
+            codes = [u.code for u in form.cleaned_data["use_cases"]]
+            try:
+                sprawl_services.initiative_use_cases_set(actor=request.user, initiative=initiative,
+                                                         use_case_codes=codes)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, f"Use cases of “{initiative.name}” saved." if codes else
+                                 f"Use cases of “{initiative.name}” cleared: they will be suggested again.")
+        else:
+            messages.error(request, "Nothing was saved: " + " ".join(
+                str(e) for errors in form.errors.values() for e in errors))
+        return HttpResponseRedirect(initiative.get_absolute_url() + "#use-cases")
+
+
+class DraftDuplicatesView(PermissionRequiredMixin, View):
+    """GET (from the intake form, as the owner types): an HTML fragment with the top possible duplicates of the draft
+    and the use cases it most likely does."""
+
+    permission_required = "portfolio.view_initiative"
+    template_name = "governance/_possible_duplicates.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        params = request.GET
+        name, description = params.get("name", "").strip()[:200], params.get("description", "").strip()[:5000]
+        context: dict[str, Any] = {"draft": True, "enough": bool(name or description)}
+        if context["enough"]:
+            draft = {"name": name, "description": description, "vendor_ids": _ints(params.getlist("vendors")),
+                     "model_ids": _ints(params.getlist("ai_models")), "category": params.get("category", "")}
+            context["duplicates"] = sprawl_selectors.draft_possible_duplicates(
+                **draft, department_id=_int_or_none(params.get("department")),
+                exclude_id=_int_or_none(params.get("exclude")))
+            context["use_cases"] = sprawl_selectors.draft_use_case_suggestions(**draft)
+        return render(request, self.template_name, context)
+
+
+class InitiativeDuplicatesView(PermissionRequiredMixin, View):
+    """GET (from the initiative page): an HTML fragment with its top possible duplicates."""
+
+    permission_required = "portfolio.view_initiative"
+    template_name = "governance/_possible_duplicates.html"
+
+    def get_permission_object(self) -> Initiative:
+        if not hasattr(self, "_initiative"):
+            self._initiative = get_object_or_404(Initiative, pk=self.kwargs["pk"])
+        return self._initiative
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        initiative = self.get_permission_object()
+        duplicates = sprawl_selectors.initiative_possible_duplicates(initiative)
+        return render(request, self.template_name, {"draft": False, "enough": True, "duplicates": duplicates,
+                                                    "initiative": initiative})

@@ -1,0 +1,32 @@
+"""`{% sprawl_initiative_panel initiative %}`: the use cases, sprawl clusters and possible duplicates card of the
+initiative page, so portfolio views need no change. Possible duplicates load after the page (they run the detection
+engine), from governance:initiative_duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from .. import sprawl_selectors
+from ..forms import InitiativeUseCasesForm
+
+register = template.Library()
+
+
+@register.inclusion_tag("governance/_sprawl_initiative_panel.html", takes_context=True)
+def sprawl_initiative_panel(context: dict[str, Any], initiative) -> dict[str, Any]:
+    user = context["request"].user
+    links = list(sprawl_selectors.initiative_use_cases(initiative))
+    can_set = user.has_perm("governance.set_initiative_use_cases", initiative)
+    form = None
+    if can_set:
+        form = InitiativeUseCasesForm(initial={"use_cases": [link.use_case.code for link in links]})
+    return {
+        "initiative": initiative,
+        "links": links,
+        "clusters": list(sprawl_selectors.sprawl_clusters_of_initiative(initiative)),
+        "can_set": can_set,
+        "form": form,
+        "csrf_token": context.get("csrf_token"),
+    }
