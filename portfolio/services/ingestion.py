@@ -184,18 +184,58 @@ class _Converter:
         return amount * rate
 
 
+# Columns each record type is written with, in order. A test checks they are exactly the models' concrete columns, so
+# a new field cannot be silently left out of the COPY.
+COST_COLUMNS = (
+    "source_id", "run_id", "period", "charge_date", "amount", "currency", "amount_reporting", "billed_amount",
+    "category", "keys", "service_name", "model", "description", "quantity", "unit", "gpu_hours", "initiative_id",
+)
+USAGE_COLUMNS = (
+    "source_id", "run_id", "period", "usage_date", "model", "input_tokens", "output_tokens", "cached_tokens",
+    "requests", "keys", "initiative_id",
+)
+SEAT_COLUMNS = ("source_id", "run_id", "licence_pool_id", "period", "user", "assigned", "last_activity", "keys")
+COST_CATEGORIES = frozenset(CostCategory.values)
+ALLOCATION_MEMO_LIMIT = 100_000
+
+
+class _MemoAllocator:
+    """An Allocator that decides each distinct combination of the keys its rules look at only once.
+
+    Allocator.allocate reads only the "initiative" key and each rule's key, so records that agree on those get the
+    same answer; large exports repeat a few tag values over millions of lines.
+    """
+
+    def __init__(self, allocator: Allocator) -> None:
+        self.allocator = allocator
+        self.relevant = tuple(sorted({rule.key for rule in allocator.rules} | {"initiative"}))
+        self.memo: dict[tuple[Any, ...], int | None] = {}
+
+    def allocate(self, keys: dict[str, Any]) -> int | None:
+        signature = tuple(map(keys.get, self.relevant))
+        try:
+            return self.memo[signature]
+        except KeyError:
+            pass
+        if len(self.memo) >= ALLOCATION_MEMO_LIMIT:
+            self.memo.clear()
+        result = self.memo[signature] = self.allocator.allocate(keys)
+        return result
+
+
 class _Writer:
-    """Turns connector rows into records and writes them in batches inside the run's transaction."""
+    """Turns connector rows into record rows (tuples of COST/USAGE/SEAT_COLUMNS) and writes them in batches inside
+    the run's transaction: no model instance per record, which is what dominated large reads."""
 
     def __init__(self, run: IngestionRun, period: Period) -> None:
         self.run = run
         self.source = run.source
         self.period = period
-        self.allocator = Allocator.for_source(self.source)
+        self.allocator = _MemoAllocator(Allocator.for_source(self.source))
         self.converter = _Converter()
-        self.costs: list[CostRecord] = []
-        self.usage: list[UsageRecord] = []
-        self.seats: list[SeatActivity] = []
+        self.costs: list[tuple[Any, ...]] = []
+        self.usage: list[tuple[Any, ...]] = []
+        self.seats: list[tuple[Any, ...]] = []
         self.pool: LicencePool | None = None
         self.yielded = 0
         self.written = 0
@@ -216,66 +256,71 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
-        for model, items in ((CostRecord, self.costs), (UsageRecord, self.usage), (SeatActivity, self.seats)):
-            if items:
-                _insert(model, items)
-                self.written += len(items)
-                items.clear()
+        for model, columns, rows in ((CostRecord, COST_COLUMNS, self.costs), (UsageRecord, USAGE_COLUMNS, self.usage),
+                                     (SeatActivity, SEAT_COLUMNS, self.seats)):
+            if rows:
+                _insert(model, columns, rows)
+                self.written += len(rows)
+                rows.clear()
         self.progress.report(self.yielded)
 
     def _check_date(self, day: date, location: str) -> None:
         if not self.period.contains(day):
             raise ConnectorError(f"date {day} is outside the period {self.period.label}", location=location)
 
-    def _cost(self, row: CostRow) -> CostRecord:
+    def _cost(self, row: CostRow) -> tuple[Any, ...]:
         self._check_date(row.charge_date, row.location)
         currency = (row.currency or "").strip().upper()
         reporting = record_amount(self.converter.to_reporting(row.amount, currency, row.charge_date, row.location))
         initiative_id = self.allocator.allocate(row.keys)
         if initiative_id is None:
             self.unallocated += reporting
-        return CostRecord(
-            source=self.source, run=self.run, period=self.period.start, charge_date=row.charge_date,
-            amount=record_amount(row.amount), currency=currency, amount_reporting=reporting,
-            billed_amount=None if row.billed_amount is None else record_amount(row.billed_amount),
-            category=row.category if row.category in CostCategory.values else CostCategory.OTHER,
-            keys=row.keys, service_name=row.service_name[:200], model=row.model[:200], description=row.description,
-            quantity=row.quantity, unit=row.unit[:80], gpu_hours=row.gpu_hours, initiative_id=initiative_id,
+        return (
+            self.source.pk, self.run.pk, self.period.start, row.charge_date, record_amount(row.amount), currency,
+            reporting, None if row.billed_amount is None else record_amount(row.billed_amount),
+            row.category if row.category in COST_CATEGORIES else CostCategory.OTHER, row.keys,
+            row.service_name[:200], row.model[:200], row.description, row.quantity, row.unit[:80], row.gpu_hours,
+            initiative_id,
         )
 
-    def _usage(self, row: UsageRow) -> UsageRecord:
+    def _usage(self, row: UsageRow) -> tuple[Any, ...]:
         self._check_date(row.usage_date, row.location)
-        return UsageRecord(
-            source=self.source, run=self.run, period=self.period.start, usage_date=row.usage_date,
-            model=row.model[:200], input_tokens=row.input_tokens, output_tokens=row.output_tokens,
-            cached_tokens=row.cached_tokens, requests=row.requests, keys=row.keys,
-            initiative_id=self.allocator.allocate(row.keys),
+        return (
+            self.source.pk, self.run.pk, self.period.start, row.usage_date, row.model[:200], row.input_tokens,
+            row.output_tokens, row.cached_tokens, row.requests, row.keys, self.allocator.allocate(row.keys),
         )
 
-    def _seat(self, row: SeatRow) -> SeatActivity:
+    def _seat(self, row: SeatRow) -> tuple[Any, ...]:
         if self.pool is None:
             self.pool = _licence_pool(self.source)
-        return SeatActivity(
-            source=self.source, run=self.run, licence_pool=self.pool, period=self.period.start, user=row.user[:255],
-            assigned=row.assigned, last_activity=row.last_activity, keys=row.keys,
+        return (
+            self.source.pk, self.run.pk, self.pool.pk, self.period.start, row.user[:255], row.assigned,
+            row.last_activity, row.keys,
         )
 
 
-def _insert(model: type[models.Model], items: list[models.Model]) -> None:
-    """bulk_create, or on PostgreSQL a COPY of the same columns: the ORM's INSERT building dominates large reads."""
+def _insert(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """bulk_create, or on PostgreSQL a COPY of the same columns: the ORM's INSERT building dominates large reads.
+
+    `rows` are tuples of `columns` (attribute names); the "keys" JSON column goes to COPY as JSON text.
+    """
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(items, batch_size=BATCH_SIZE)
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
+                                  batch_size=BATCH_SIZE)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    names = [f.attname for f in fields]
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
+    json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
+    dumps = json.dumps
     with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+        f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
     ) as copy:
-        for item in items:
-            values = item.__dict__
-            copy.write_row([json.dumps(values[n]) if n in json_fields else values[n] for n in names])
+        write_row = copy.write_row
+        for row in rows:
+            values = list(row)
+            for i in json_at:
+                values[i] = dumps(values[i])
+            write_row(values)
 
 
 def _licence_pool(source: CostSource) -> LicencePool:

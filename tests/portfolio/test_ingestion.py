@@ -14,6 +14,7 @@ from django.utils import timezone
 from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
 from portfolio.connectors import registry
 from portfolio.connectors.base import ConnectorError, Period, SeatRow, UsageRow
+from portfolio.cost_calculations import Rule
 from portfolio.models import (
     CostRecord,
     IngestionRun,
@@ -23,7 +24,12 @@ from portfolio.models import (
     SeatActivity,
     UsageRecord,
 )
+from portfolio.services.allocation import Allocator
 from portfolio.services.ingestion import (
+    COST_COLUMNS,
+    SEAT_COLUMNS,
+    USAGE_COLUMNS,
+    _MemoAllocator,
     due_periods,
     ingestion_run_create,
     ingestion_run_execute,
@@ -93,6 +99,54 @@ def test_reading_the_same_period_twice_replaces_never_double_counts(source):
     assert set(CostRecord.objects.values_list("run_id", flat=True)) == {second.pk}
     assert totals() == before and sum(before.values()) == FIXTURE_AI_TOTAL
     assert first.pk != second.pk
+
+
+def test_records_keep_every_value_the_connector_read(source, search):
+    """The write path (COPY on PostgreSQL, bulk_create elsewhere) stores each column as read."""
+    AllocationRuleFactory(source=source, key="tag:project", value="search-assistant", initiative=search)
+    run = run_file(source, FIXTURES / "focus_1_2.csv")
+
+    records = list(CostRecord.objects.order_by("pk"))
+    first, credit = records[0], records[4]
+    assert (first.source_id, first.run_id, first.period, first.charge_date) == (
+        source.pk, run.pk, JUNE.start, date(2025, 6, 14))
+    assert (first.amount, first.amount_reporting, first.billed_amount, first.currency) == (
+        Decimal("12.50"), Decimal("12.50"), Decimal("12.50"), "USD")
+    assert isinstance(first.amount, Decimal) and first.initiative_id == search.pk
+    assert first.keys == {
+        "tag:project": "search-assistant", "tag:env": "prod", "billing_account_id": "8611-2201",
+        "sub_account_id": "3f2a9c1e-0001", "resource_id": "/subscriptions/3f2a9c1e-0001/accounts/aoai-east",
+        "service_name": "Azure OpenAI",
+    }
+    assert (first.category, first.service_name, first.model, first.description) == (
+        CostCategory.INFERENCE, "Azure OpenAI", "gpt-4o", "GPT-4o input tokens")
+    assert (first.quantity, first.unit, first.gpu_hours) == (Decimal("5000"), "1000 Tokens", None)
+    assert credit.amount == Decimal("-5.00") and credit.quantity is None and credit.initiative_id == search.pk
+    assert records[3].keys.get("tag:project") is None and records[3].initiative_id is None
+
+
+@pytest.mark.parametrize(("model", "columns"), [(CostRecord, COST_COLUMNS), (UsageRecord, USAGE_COLUMNS),
+                                                (SeatActivity, SEAT_COLUMNS)])
+def test_record_rows_cover_every_column_of_their_model(model, columns):
+    assert list(columns) == [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def test_the_memo_allocator_decides_as_the_rules_do():
+    rules = [
+        Rule.build(key="tag:project", match="exact", value="search", initiative_id=1, rule_id=1),
+        Rule.build(key="sub_account_id", match="prefix", value="1234", initiative_id=2, rule_id=2),
+        Rule.build(key="tag:project", match="regex", value="^sea", initiative_id=3, rule_id=3),
+    ]
+    plain = Allocator(rules, {"INV-9": 9})
+    memo = _MemoAllocator(plain)
+    cases = [
+        {"tag:project": "search", "sub_account_id": "1234-5"}, {"tag:project": "seal", "resource_id": "a"},
+        {"tag:project": "seal", "resource_id": "b"}, {"sub_account_id": "1234"}, {"sub_account_id": "9"},
+        {"initiative": "INV-9", "tag:project": "search"}, {"initiative": "INV-404", "sub_account_id": "12345"}, {},
+    ]
+    for keys in cases * 2:  # the second time from the memo
+        assert memo.allocate(keys) == plain.allocate(keys), keys
+    assert [memo.allocate(k) for k in cases] == [1, 3, 3, 2, None, 9, 2, None]
 
 
 def test_other_sources_and_periods_are_untouched(source):
