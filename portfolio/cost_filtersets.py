@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .choices import RunStatus, RunTrigger, SourceType
 from .connectors.base import Period
 from .filtersets import ANY, SearchFilterSet
-from .models import AllocationRule, CostSource, IngestionRun, Initiative
+from .models import AllocationRule, CostSource, CurrencyRate, IngestionRun, Initiative
 
 YES_NO = forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")])
 
@@ -65,3 +67,19 @@ class IngestionRunFilterSet(django_filters.FilterSet):
     class Meta:
         model = IngestionRun
         fields = ("source", "status", "trigger", "period")
+
+
+class CurrencyRateFilterSet(django_filters.FilterSet):
+    """By currency, and the rates in effect on a day (uses the `valid_until` of cost_selectors.currency_rates)."""
+
+    currency = django_filters.CharFilter(lookup_expr="iexact", label="Currency",
+                                         widget=forms.TextInput(attrs={"placeholder": "EUR", "maxlength": 3}))
+    on = django_filters.DateFilter(method="filter_on", label="In effect on",
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = CurrencyRate
+        fields = ("currency", "on")
+
+    def filter_on(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=value), valid_from__lte=value)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from .connectors.base import Period
 from .connectors.registry import connector_class
 from .cost_uploads import limit_label, upload_too_large_message
-from .models import AllocationRule, CostSource, Initiative
+from .models import AllocationRule, CostSource, CurrencyRate, Initiative, reporting_currency
 from .services.ingestion import max_file_bytes
 
 
@@ -101,3 +101,23 @@ class AllocationRuleForm(forms.ModelForm):
 
     def clean_key(self) -> str:
         return (self.cleaned_data.get("key") or "").strip()
+
+
+class CurrencyRateForm(forms.ModelForm):
+    """A rate. The model checks its fields; portfolio.services.currency_rates adds the business rules (not the
+    reporting currency, above 0) and saves it."""
+
+    class Meta:
+        model = CurrencyRate
+        fields = ("currency", "valid_from", "rate_to_reporting")
+        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"}),
+                   "currency": forms.TextInput(attrs={"maxlength": 3, "placeholder": "EUR"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].help_text = "ISO 4217 code of the billing currency, e.g. EUR or GBP."
+        self.fields["valid_from"].help_text = "Applies from this day until the currency's next rate."
+        self.fields["rate_to_reporting"].label = f"Value of 1 unit in {reporting_currency()}"
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()

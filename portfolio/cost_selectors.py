@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from .choices import RunStatus
 from .connectors.base import Period
 from .cost_calculations import cents
-from .models import CostRecord, CostSource, IngestionRun, MonthlyCost, reporting_currency
+from .models import CostRecord, CostSource, CurrencyRate, IngestionRun, MonthlyCost, reporting_currency
 
 
 def cost_report(*, period: Period) -> dict[str, Any]:
@@ -112,3 +112,11 @@ def sources_with_last_run(*, month: date) -> QuerySet[CostSource]:
         unallocated=Coalesce(Subquery(unallocated, output_field=MONEY_FIELD), Value(Decimal("0")),
                              output_field=MONEY_FIELD),
     )
+
+
+def currency_rates() -> QuerySet[CurrencyRate]:
+    """Rates with `valid_until`: the first day of the currency's next rate (None while a rate is the latest)."""
+    following = CurrencyRate.objects.filter(currency=OuterRef("currency"), valid_from__gt=OuterRef("valid_from"))
+    return CurrencyRate.objects.annotate(
+        valid_until=Subquery(following.order_by("valid_from").values("valid_from")[:1])
+    ).order_by("currency", "-valid_from")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from .models import AllocationRule, CostSource, IngestionRun
+from .models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
 from .tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 
@@ -140,3 +140,34 @@ class IngestionRunTable(tables.Table):
 
     def value_period(self, value: Any) -> str:
         return f"{value:%Y-%m}"
+
+
+class CurrencyRateTable(tables.Table):
+    currency = tables.Column()
+    valid_from = tables.DateColumn(format="Y-m-d", verbose_name="Valid from")
+    valid_until = tables.DateColumn(format="Y-m-d", verbose_name="Until (exclusive)", default="open")
+    rate_to_reporting = tables.Column("Rate", attrs=NUM)
+    updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last changed")
+    edit = tables.LinkColumn(
+        "portfolio:currencyrate_edit", args=[tables.A("pk")], text="Edit", verbose_name="", orderable=False,
+        exclude_from_export=True, empty_values=(),
+    )
+
+    class Meta:
+        model = CurrencyRate
+        fields = ()
+        sequence = ("currency", "valid_from", "valid_until", "rate_to_reporting", "updated_at", "edit")
+        order_by = ("currency", "-valid_from")
+        empty_text = "No currency rates: costs billed in another currency than the reporting one cannot be read."
+
+    def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
+        if not can_edit:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit")
+        super().__init__(*args, **kwargs)
+        self.columns["rate_to_reporting"].column.verbose_name = f"1 unit in {reporting_currency()}"
+
+    def render_rate_to_reporting(self, value: Any) -> str:
+        return f"{value.normalize():f}"
+
+    def value_rate_to_reporting(self, value: Any) -> str:
+        return f"{value.normalize():f}"

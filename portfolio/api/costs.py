@@ -13,6 +13,7 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -23,13 +24,15 @@ from rest_framework.serializers import as_serializer_error
 from ..choices import RunStatus, RunTrigger, SourceType
 from ..connectors.base import Period
 from ..cost_filtersets import PeriodFilter
-from ..models import AllocationRule, CostSource, IngestionRun, Initiative
+from ..cost_selectors import currency_rates
+from ..models import AllocationRule, CostSource, CurrencyRate, IngestionRun, Initiative, reporting_currency
 from ..services.allocation import (
     allocation_rule_create,
     allocation_rule_delete,
     allocation_rule_update,
     allocation_rules_reorder,
 )
+from ..services.currency_rates import currency_rate_create, currency_rate_update
 from ..services.ingestion import ingestion_run_submit
 from .views import PortfolioViewSet, call_service
 
@@ -86,6 +89,25 @@ class AllocationRuleOrderSerializer(serializers.Serializer):
     rules = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
 
 
+class CurrencyRateSerializer(serializers.ModelSerializer):
+    """1 unit of `currency` = `rate_to_reporting` units of the reporting currency, from `valid_from` until the
+    currency's next rate (`valid_until`, exclusive; null while it is the latest)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:currencyrate-detail")
+    valid_until = serializers.DateField(read_only=True, allow_null=True)
+    reporting_currency = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CurrencyRate
+        fields = ["id", "url", "currency", "valid_from", "valid_until", "rate_to_reporting", "reporting_currency",
+                  "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        validators: list = []  # one rate per currency and day: the service says so, naming the day
+
+    def get_reporting_currency(self, obj: CurrencyRate) -> str:
+        return reporting_currency()
+
+
 class IngestionRunSerializer(serializers.ModelSerializer):
     """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"}; it is queued with trigger "api"."""
 
@@ -132,6 +154,18 @@ class AllocationRuleFilterSet(django_filters.FilterSet):
     class Meta:
         model = AllocationRule
         fields = ["source", "initiative", "match"]
+
+
+class CurrencyRateFilterSet(django_filters.FilterSet):
+    currency = django_filters.CharFilter(lookup_expr="iexact")
+    on = django_filters.DateFilter(method="filter_on", help_text="Rates in effect on this day (YYYY-MM-DD).")
+
+    class Meta:
+        model = CurrencyRate
+        fields = ["currency", "on"]
+
+    def filter_on(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=value), valid_from__lte=value)
 
 
 class IngestionRunFilterSet(django_filters.FilterSet):
@@ -192,6 +226,29 @@ class AllocationRuleViewSet(PortfolioViewSet):
         rules = call_service(allocation_rules_reorder, actor=request.user, source=order.validated_data["source"],
                              rule_ids=order.validated_data["rules"])
         return Response(AllocationRuleSerializer(rules, many=True, context=self.get_serializer_context()).data)
+
+
+class CurrencyRateViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Currency rates: viewers read, administrators add and change them (portfolio.services.currency_rates, which
+    converts the records of the rate's window again). Rates are not deleted: add a later one to replace a rate."""
+
+    queryset = CurrencyRate.objects.all()
+    serializer_class = CurrencyRateSerializer
+    filterset_class = CurrencyRateFilterSet
+    ordering_fields = ["currency", "valid_from", "rate_to_reporting"]
+
+    def get_queryset(self) -> QuerySet[CurrencyRate]:
+        return currency_rates()
+
+    def perform_create(self, serializer) -> None:
+        change = call_service(currency_rate_create, actor=self.request.user, **serializer.validated_data)
+        serializer.instance = currency_rates().get(pk=change.rate.pk)
+
+    def perform_update(self, serializer) -> None:
+        change = call_service(currency_rate_update, actor=self.request.user, rate=serializer.instance,
+                              **serializer.validated_data)
+        serializer.instance = currency_rates().get(pk=change.rate.pk)
 
 
 class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,

@@ -31,5 +31,6 @@ router.register("licence-pools", views.LicencePoolViewSet, basename="licencepool
 router.register("cost-sources", costs.CostSourceViewSet, basename="costsource")
 router.register("allocation-rules", costs.AllocationRuleViewSet, basename="allocationrule")
 router.register("ingestion-runs", costs.IngestionRunViewSet, basename="ingestionrun")
+router.register("currency-rates", costs.CurrencyRateViewSet, basename="currencyrate")
 
 urlpatterns = router.urls

@@ -24,9 +24,9 @@ from tollgate.views import PermissionRequiredMixin
 
 from .. import cost_filtersets, cost_selectors, cost_tables
 from ..choices import RunStatus, RunTrigger
-from ..cost_forms import AllocationRuleForm, RunNowForm, source_reads_files
+from ..cost_forms import AllocationRuleForm, CurrencyRateForm, RunNowForm, source_reads_files
 from ..cost_uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
-from ..models import AllocationRule, CostSource, IngestionRun
+from ..models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
 from ..services.allocation import (
     RULE_FIELDS,
     RuleChange,
@@ -36,6 +36,7 @@ from ..services.allocation import (
     allocation_rule_preview,
     allocation_rule_update,
 )
+from ..services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
 from ..services.ingestion import ingestion_run_submit
 from .initiatives import PortfolioListView, _add_service_errors
 
@@ -314,3 +315,74 @@ class AllocationRuleDeleteView(PermissionRequiredMixin, View):
         moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
         messages.success(request, f"Rule {rule.key} {rule.get_match_display().lower()} {rule.value!r} deleted.{moved}")
         return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}")
+
+
+class CurrencyRateListView(PortfolioListView):
+    permission_required = "portfolio.view_currencyrate"
+    filterset_class = cost_filtersets.CurrencyRateFilterSet
+    table_class = cost_tables.CurrencyRateTable
+    template_name = "portfolio/costs/rate_list.html"
+    export_name = "currency-rates"
+    title = "Currency rates"
+    intro = ("Costs keep their billing currency; reports convert them with these rates. A rate applies from its day "
+             "until the currency's next rate, and a cost with no rate in effect fails its run instead of counting "
+             "as 1.0.")
+
+    def get_queryset(self) -> QuerySet[CurrencyRate]:
+        return cost_selectors.currency_rates()
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_edit": self.request.user.has_perm("portfolio.change_currencyrate")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = self.request.user.has_perm("portfolio.add_currencyrate")
+        context["reporting_currency"] = reporting_currency()
+        return context
+
+
+class CurrencyRateFormView(PermissionRequiredMixin, View):
+    """Create or edit a rate; saving converts the cost records of its window again and recomputes their roll-ups."""
+
+    template_name = "portfolio/costs/rate_form.html"
+
+    def get_rate(self) -> CurrencyRate | None:
+        return None
+
+    def page(self, form: CurrencyRateForm) -> HttpResponse:
+        return render(self.request, self.template_name, {"form": form, "rate": self.get_rate()})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.page(CurrencyRateForm(instance=self.get_rate()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        rate = self.get_rate()
+        form = CurrencyRateForm(request.POST, instance=rate)
+        if not form.is_valid():
+            return self.page(form)
+        values = {name: form.cleaned_data[name] for name in RATE_FIELDS}
+        try:
+            if rate is None:
+                change = currency_rate_create(actor=request.user, **values)
+            else:
+                change = currency_rate_update(actor=request.user, rate=rate, **values)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+            return self.page(form)
+        converted = (f" {change.records} cost record{'s' if change.records != 1 else ''} converted again."
+                     if change.records else "")
+        messages.success(request, f"Rate {change.rate.currency} from {change.rate.valid_from} saved.{converted}")
+        return HttpResponseRedirect(f"{reverse('portfolio:currencyrate_list')}?currency={change.rate.currency}")
+
+
+class CurrencyRateCreateView(CurrencyRateFormView):
+    permission_required = "portfolio.add_currencyrate"
+
+
+class CurrencyRateUpdateView(CurrencyRateFormView):
+    permission_required = "portfolio.change_currencyrate"
+
+    def get_rate(self) -> CurrencyRate:
+        if not hasattr(self, "_rate"):
+            self._rate = get_object_or_404(CurrencyRate, pk=self.kwargs["pk"])
+        return self._rate

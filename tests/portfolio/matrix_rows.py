@@ -1,22 +1,46 @@
 """Role-matrix rows of the cost pages and API added after the first cut (merged into tests/test_roles_matrix.py).
 
-The cost source, rule and run objects themselves are built by the matrix's own fixture.
+The cost source, rule and run objects themselves are built by the matrix's own fixture; the rate is built here.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from tests.matrix import ADMIN, ADMIN_ONLY, API_ADMIN_WRITE, API_ANON, Case, only
+from tests.matrix import (
+    ADMIN,
+    ADMIN_ONLY,
+    API_ADMIN_PATCH,
+    API_ADMIN_WRITE,
+    API_ANON,
+    EXECUTIVE,
+    REVIEWER,
+    Case,
+    only,
+)
 
 # Deleting: a POST without the confirmation box re-shows the page (200) to an administrator and deletes nothing;
 # the API's DELETE deletes (204).
 API_ADMIN_DELETE = only({ADMIN: 204}, anon=API_ANON)
+# Currency rates: admins, reviewers and executives read; administrators add and change them.
+COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
+API_COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON)
 
 ROWS: dict[str, list[Case]] = {
     "portfolio:allocationrule_delete": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                         Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     "api:allocationrule-reorder": [Case(API_ADMIN_WRITE, method="post")],
+    # An empty POST re-shows the rate form with its errors (200) to an administrator.
+    "portfolio:currencyrate_list": [Case(COST_READ), Case(COST_READ, query="_export=csv"),
+                                    Case(COST_READ, query="currency=eur&on=2025-06-01&sort=-rate_to_reporting")],
+    "portfolio:currencyrate_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:currencyrate_edit": [Case(ADMIN_ONLY, obj="currency_rate"),
+                                    Case(ADMIN_ONLY, method="post", obj="currency_rate")],
+    "api:currencyrate-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],
+    "api:currencyrate-detail": [Case(API_COST_READ, obj="currency_rate"),
+                                Case(API_ADMIN_PATCH, method="patch", obj="currency_rate")],
 }
 
 # Rows that add a case to a URL the main table already lists.
@@ -26,4 +50,7 @@ EXTRA_CASES: dict[str, list[Case]] = {
 
 
 def build_objects(built: dict[str, Any], users: dict[str, Any]) -> dict[str, Any]:
-    return {}
+    from portfolio.models import CurrencyRate
+
+    rate = CurrencyRate.objects.create(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.08"))
+    return {"currency_rate": rate}
