@@ -16,6 +16,7 @@ import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -223,6 +224,10 @@ class _MemoAllocator:
         return result
 
 
+RECORD_TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+    (CostRecord, COST_COLUMNS), (UsageRecord, USAGE_COLUMNS), (SeatActivity, SEAT_COLUMNS))
+
+
 class _Writer:
     """Turns connector rows into record rows (tuples of COST/USAGE/SEAT_COLUMNS) and writes them in batches inside
     the run's transaction: no model instance per record, which is what dominated large reads."""
@@ -233,9 +238,9 @@ class _Writer:
         self.period = period
         self.allocator = _MemoAllocator(Allocator.for_source(self.source))
         self.converter = _Converter()
-        self.costs: list[tuple[Any, ...]] = []
-        self.usage: list[tuple[Any, ...]] = []
-        self.seats: list[tuple[Any, ...]] = []
+        self.rows: dict[type[models.Model], list[tuple[Any, ...]]] = {model: [] for model, _ in RECORD_TABLES}
+        self.buffered = 0
+        self.inserter = _Inserter()
         self.pool: LicencePool | None = None
         self.yielded = 0
         self.written = 0
@@ -245,24 +250,35 @@ class _Writer:
     def add(self, row: Any) -> None:
         self.yielded += 1
         if isinstance(row, CostRow):
-            self.costs.append(self._cost(row))
+            self.rows[CostRecord].append(self._cost(row))
         elif isinstance(row, UsageRow):
-            self.usage.append(self._usage(row))
+            self.rows[UsageRecord].append(self._usage(row))
         elif isinstance(row, SeatRow):
-            self.seats.append(self._seat(row))
+            self.rows[SeatActivity].append(self._seat(row))
         else:
             raise ConnectorError(f"the connector produced an unknown row type {type(row).__name__}")
-        if len(self.costs) + len(self.usage) + len(self.seats) >= BATCH_SIZE:
+        self.buffered += 1
+        if self.buffered >= BATCH_SIZE:
             self.flush()
 
     def flush(self) -> None:
-        for model, columns, rows in ((CostRecord, COST_COLUMNS, self.costs), (UsageRecord, USAGE_COLUMNS, self.usage),
-                                     (SeatActivity, SEAT_COLUMNS, self.seats)):
+        for model, columns in RECORD_TABLES:
+            rows = self.rows[model]
             if rows:
-                _insert(model, columns, rows)
+                self.rows[model] = []  # the inserter may still be writing the old list
+                self.inserter.insert(model, columns, rows)
                 self.written += len(rows)
-                rows.clear()
+        self.buffered = 0
         self.progress.report(self.yielded)
+
+    def finish(self) -> None:
+        """Write what is buffered and wait until every batch is in the database (raising a failed batch's error)."""
+        self.flush()
+        self.inserter.finish()
+
+    def close(self) -> None:
+        self.inserter.close()
+        self.progress.close()
 
     def _check_date(self, day: date, location: str) -> None:
         if not self.period.contains(day):
@@ -299,22 +315,87 @@ class _Writer:
         )
 
 
-def _insert(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """bulk_create, or on PostgreSQL a COPY of the same columns: the ORM's INSERT building dominates large reads.
+class _Inserter:
+    """Writes batches of record rows: bulk_create, or on PostgreSQL a COPY of the same columns.
 
-    `rows` are tuples of `columns` (attribute names); the "keys" JSON column goes to COPY as JSON text.
+    On PostgreSQL each COPY runs in a helper thread, on the run's own connection and so inside its transaction, while
+    the main thread reads and converts the next batch: the server's share (parsing, six indexes, foreign-key checks)
+    overlaps the reading instead of following it. One batch is in flight at a time, and psycopg's connection lock
+    makes any query of the main thread meanwhile (a currency's rates, the licence pool) wait for it. The records'
+    foreign keys are checked per batch (SET CONSTRAINTS ... IMMEDIATE for this transaction) rather than all at the
+    commit, so that work overlaps too; they are set back to deferred, Django's default, once the batches are in.
     """
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
-                                  batch_size=BATCH_SIZE)
-        return
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.executor: ThreadPoolExecutor | None = None
+        self.pending: Future[None] | None = None
+        self.raw: Any = None
+        self.constraints = ""
+
+    def insert(self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not self.postgres:
+            model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
+                                      batch_size=BATCH_SIZE)
+            return
+        statement, json_at = _copy_statement(model, columns)
+        if self.executor is None:
+            self._start()
+        else:
+            self.wait()
+        assert self.executor is not None
+        self.pending = self.executor.submit(_copy_rows, self.raw, statement, json_at, rows)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def finish(self) -> None:
+        self.wait()
+        if self.constraints:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET CONSTRAINTS {self.constraints} DEFERRED")
+            self.constraints = ""
+
+    def close(self) -> None:
+        """After a failure elsewhere: let a batch in flight end before the transaction rolls back; its own error
+        would only repeat the failure, so it is logged, not raised."""
+        try:
+            self.wait()
+        except Exception:
+            logger.info("A batch in flight failed while the ingestion run was failing", exc_info=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+    def _start(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable AND condeferred"
+                " AND conrelid = ANY(%s::regclass[]) ORDER BY conname",
+                [[model._meta.db_table for model, _ in RECORD_TABLES]],
+            )
+            names = [connection.ops.quote_name(name) for (name,) in cursor.fetchall()]
+            if names:
+                self.constraints = ", ".join(names)
+                cursor.execute(f"SET CONSTRAINTS {self.constraints} IMMEDIATE")
+        self.raw = connection.connection
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-copy")
+
+
+def _copy_statement(model: type[models.Model], columns: tuple[str, ...]) -> tuple[str, list[int]]:
+    """COPY ... FROM STDIN for `columns` (attribute names) of `model`, and the positions of its JSON columns."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
     names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
     json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
+    return f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN", json_at
+
+
+def _copy_rows(raw: Any, statement: str, json_at: list[int], rows: list[tuple[Any, ...]]) -> None:
+    """In the helper thread: one COPY of `rows` on the psycopg connection `raw`; JSON columns go as JSON text."""
     dumps = json.dumps
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
-    ) as copy:
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
         write_row = copy.write_row
         for row in rows:
             values = list(row)
@@ -383,11 +464,14 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> _Wr
     writer = _Writer(run, period)
     try:
         with transaction.atomic():
-            for model in (CostRecord, UsageRecord, SeatActivity):
-                model.objects.filter(source=source, period=period.start).delete()
-            for row in connector.read(period, path=path):
-                writer.add(row)
-            writer.flush()
+            try:
+                for model in (CostRecord, UsageRecord, SeatActivity):
+                    model.objects.filter(source=source, period=period.start).delete()
+                for row in connector.read(period, path=path):
+                    writer.add(row)
+                writer.finish()
+            finally:
+                writer.close()  # no batch may still be in flight when the transaction commits or rolls back
             rollups_recompute(months={period.start})
             run.status = RunStatus.SUCCEEDED
             run.finished_at = timezone.now()
@@ -399,7 +483,7 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> _Wr
             run.error = ""
             run.save()
     finally:
-        writer.progress.close()
+        writer.close()
     return writer
 
 

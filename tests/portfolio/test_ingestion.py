@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
 from portfolio.connectors import registry
-from portfolio.connectors.base import ConnectorError, Period, SeatRow, UsageRow
+from portfolio.connectors.base import ConnectorError, CostRow, Period, SeatRow, UsageRow
 from portfolio.cost_calculations import Rule
 from portfolio.models import (
     CostRecord,
+    CostSource,
     IngestionRun,
     LicencePoolActivity,
     MonthlyCost,
@@ -484,3 +485,58 @@ def test_progress_is_visible_while_the_run_is_open(monkeypatch):
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert ProgressProbe.seen == [4]  # two batches of two flushed and reported before the commit
     assert IngestionRun.objects.get(pk=run.pk).progress == 7
+
+
+class ManyCosts:
+    """Yields twelve cost rows; settings can spoil one for the database (a NUL character) or fail the read midway."""
+
+    type = "many"
+    reads_files = False
+
+    def __init__(self, *, settings, credential=None) -> None:
+        self.settings = settings
+
+    def read(self, period: Period, *, path=None) -> Iterator:
+        for n in range(12):
+            if n == self.settings.get("fail_at"):
+                raise ConnectorError("the export ends in the middle of a line", location=f"row {n + 2}")
+            description = "bad\x00text" if n == self.settings.get("nul_at") else f"line {n}"
+            yield CostRow(charge_date=date(2025, 6, 1 + n), amount=Decimal("1.25"), currency="USD",
+                          description=description, keys={"tag:project": "search"}, location=f"row {n + 2}")
+
+
+@pytest.fixture
+def many(db, monkeypatch):
+    monkeypatch.setitem(registry.CONNECTORS, "csv", f"{__name__}.ManyCosts")
+    monkeypatch.setattr("portfolio.services.ingestion.BATCH_SIZE", 3)  # four batches, written while reading on
+    return CostSourceFactory(name="many", type=SourceType.CSV)
+
+
+def rerun_with(source: CostSource, **settings) -> IngestionRun:
+    source.settings = settings
+    source.save()
+    run = ingestion_run_create(source=source, period=JUNE)
+    return ingestion_run_execute(run=run)
+
+
+def test_a_read_failing_after_batches_were_written_keeps_the_previous_data(many):
+    first = rerun_with(many)
+    assert first.status == RunStatus.SUCCEEDED, first.error
+    assert first.rows_written == 12 and CostRecord.objects.filter(source=many).count() == 12
+
+    failed = rerun_with(many, fail_at=10)
+
+    assert failed.status == RunStatus.FAILED and "row 12: the export ends" in failed.error
+    assert set(CostRecord.objects.filter(source=many).values_list("run_id", flat=True)) == {first.pk}
+    assert sum(totals().values()) == Decimal("15.00")
+
+
+@pytest.mark.postgres
+def test_a_batch_the_database_refuses_fails_the_run_and_keeps_the_previous_data(many):
+    first = rerun_with(many)
+
+    failed = rerun_with(many, nul_at=4)  # PostgreSQL text cannot hold NUL: the second batch's COPY fails
+
+    assert failed.status == RunStatus.FAILED and "0x00" in failed.error
+    assert set(CostRecord.objects.filter(source=many).values_list("run_id", flat=True)) == {first.pk}
+    assert rerun_with(many).status == RunStatus.SUCCEEDED  # the connection is usable again
