@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -75,18 +76,35 @@ class AllocationRuleTable(tables.Table):
         "portfolio:allocationrule_edit", args=[tables.A("pk")], text="Edit", verbose_name="", orderable=False,
         exclude_from_export=True, empty_values=(),
     )
+    move = tables.Column(verbose_name="Order", orderable=False, exclude_from_export=True, empty_values=())
 
     class Meta:
         model = AllocationRule
         fields = ()
-        sequence = ("source", "order", "key", "match", "value", "initiative", "edit")
+        sequence = ("source", "order", "key", "match", "value", "initiative", "edit", "move")
         order_by = ("source",)
         empty_text = "No allocation rules: all spend of these sources is unallocated."
 
     def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
         if not can_edit:
-            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit")
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit", "move")
         super().__init__(*args, **kwargs)
+
+    def render_move(self, record: AllocationRule) -> SafeString:
+        """Up/down buttons posting to the move view (built here: a template per cell costs queries per row)."""
+        request = self.request
+        label = f"rule {record.order} of {record.source}"
+        return format_html(
+            '<form method="post" action="{}" class="inline rule-move">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="next" value="{}">'
+            '<button type="submit" name="direction" value="up" title="Try this rule earlier" '
+            'aria-label="Move {} up">↑</button>'
+            '<button type="submit" name="direction" value="down" title="Try this rule later" '
+            'aria-label="Move {} down">↓</button></form>',
+            reverse("portfolio:allocationrule_move", args=[record.pk]), get_token(request),
+            request.get_full_path(), label, label,
+        )
 
     def render_match(self, record: AllocationRule) -> str:
         return record.get_match_display()

@@ -30,6 +30,7 @@ urlpatterns = [
     path("costs/rules/new/", costs.AllocationRuleCreateView.as_view(), name="allocationrule_create"),
     path("costs/rules/<int:pk>/edit/", costs.AllocationRuleUpdateView.as_view(), name="allocationrule_edit"),
     path("costs/rules/<int:pk>/delete/", costs.AllocationRuleDeleteView.as_view(), name="allocationrule_delete"),
+    path("costs/rules/<int:pk>/move/", costs.AllocationRuleMoveView.as_view(), name="allocationrule_move"),
     path("costs/rates/", costs.CurrencyRateListView.as_view(), name="currencyrate_list"),
     path("costs/rates/new/", costs.CurrencyRateCreateView.as_view(), name="currencyrate_create"),
     path("costs/rates/<int:pk>/edit/", costs.CurrencyRateUpdateView.as_view(), name="currencyrate_edit"),

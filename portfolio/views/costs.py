@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView
@@ -35,6 +36,7 @@ from ..services.allocation import (
     allocation_rule_delete_preview,
     allocation_rule_preview,
     allocation_rule_update,
+    allocation_rules_reorder,
 )
 from ..services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
 from ..services.ingestion import ingestion_run_submit
@@ -100,6 +102,7 @@ class CostSourceDetailView(PermissionRequiredMixin, DetailView):
             can_edit=user.has_perm("portfolio.change_allocationrule"), orderable=False, prefix="rule-",
             exclude=("source",),
         )
+        rules.request = self.request  # the move buttons carry the CSRF token and come back here
         runs = cost_tables.IngestionRunTable(
             cost_selectors.ingestion_runs_recent(source=source, limit=RECENT_RUNS), orderable=False, prefix="r-",
             exclude=("source",),
@@ -315,6 +318,35 @@ class AllocationRuleDeleteView(PermissionRequiredMixin, View):
         moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
         messages.success(request, f"Rule {rule.key} {rule.get_match_display().lower()} {rule.value!r} deleted.{moved}")
         return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}")
+
+
+class AllocationRuleMoveView(PermissionRequiredMixin, View):
+    """Move a rule one place up or down among its source's rules (allocation_rules_reorder re-allocates)."""
+
+    permission_required = "portfolio.change_allocationrule"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = get_object_or_404(AllocationRule.objects.select_related("source"), pk=pk)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}"
+        direction = request.POST.get("direction")
+        if direction not in ("up", "down"):
+            messages.error(request, "Say which way to move the rule: up or down. Nothing was changed.")
+            return HttpResponseRedirect(back)
+        ids = list(rule.source.rules.order_by("order", "pk").values_list("pk", flat=True))
+        position = ids.index(rule.pk)
+        target = position - 1 if direction == "up" else position + 1
+        if not 0 <= target < len(ids):
+            messages.info(request, f"The rule is already the {'first' if direction == 'up' else 'last'} of "
+                                   f"{rule.source.name}.")
+            return HttpResponseRedirect(back)
+        ids[position], ids[target] = ids[target], ids[position]
+        allocation_rules_reorder(actor=request.user, source=rule.source, rule_ids=ids)
+        messages.success(request, f"Rule {rule.key} {rule.value!r} is now number {target + 1} of {rule.source.name}; "
+                                  "existing records were re-allocated.")
+        return HttpResponseRedirect(back)
 
 
 class CurrencyRateListView(PortfolioListView):

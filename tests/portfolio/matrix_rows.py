@@ -32,6 +32,8 @@ ROWS: dict[str, list[Case]] = {
     "portfolio:allocationrule_delete": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                         Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     "api:allocationrule-reorder": [Case(API_ADMIN_WRITE, method="post")],
+    # Moving a rule (a POST without a direction changes nothing) answers with a redirect back to the rules.
+    "portfolio:allocationrule_move": [Case(only({ADMIN: 302}), method="post", obj="allocation_rule")],
     # An empty POST re-shows the rate form with its errors (200) to an administrator.
     "portfolio:currencyrate_list": [Case(COST_READ), Case(COST_READ, query="_export=csv"),
                                     Case(COST_READ, query="currency=eur&on=2025-06-01&sort=-rate_to_reporting")],

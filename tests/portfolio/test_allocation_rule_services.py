@@ -257,3 +257,33 @@ def test_the_api_writes_deletes_and_reorders_through_the_services(api_client, ad
     assert api_client.delete(reverse("api:allocationrule-detail", args=[narrow["id"]])).status_code == 204
     assert allocated(ml) == Decimal("95.00")
     assert rule_entries("allocation_rule_deleted").get().actor == admin_user
+
+
+def test_rules_move_up_and_down_on_the_page(login, admin_user, reviewer, source):
+    search, ml = InitiativeFactory(external_id="INV-S"), InitiativeFactory(external_id="INV-ML")
+    broad = allocation_rule_create(actor=admin_user, source=source, key="namespace", match="prefix", value="ml-",
+                                   initiative=ml).rule
+    narrow = allocation_rule_create(actor=admin_user, source=source, key="namespace", value="ml-search",
+                                    initiative=search).rule
+    detail = reverse("portfolio:costsource_detail", args=[source.pk])
+    client = login(admin_user)
+    assert reverse("portfolio:allocationrule_move", args=[narrow.pk]) in client.get(detail).content.decode()
+
+    response = client.post(reverse("portfolio:allocationrule_move", args=[narrow.pk]),
+                           {"direction": "up", "next": detail}, follow=True)
+    assert response.redirect_chain[-1][0] == detail
+    assert "is now number 1 of k8s" in response.content.decode()
+    assert list(source.rules.order_by("order").values_list("pk", flat=True)) == [narrow.pk, broad.pk]
+    assert allocated(search) == Decimal("80.00")
+    assert LogEntry.objects.filter(additional_data__event="allocation_rules_reordered").get().actor == admin_user
+
+    first = client.post(reverse("portfolio:allocationrule_move", args=[narrow.pk]), {"direction": "up"}, follow=True)
+    assert "already the first of k8s" in first.content.decode()
+    outside = client.post(reverse("portfolio:allocationrule_move", args=[broad.pk]),
+                          {"direction": "sideways", "next": "https://evil.example/"})
+    assert outside["Location"].startswith(reverse("portfolio:allocationrule_list"))
+    assert list(source.rules.order_by("order").values_list("pk", flat=True)) == [narrow.pk, broad.pk]
+    assert LogEntry.objects.filter(additional_data__event="allocation_rules_reordered").count() == 1
+
+    reviewer_page = login(reviewer).get(detail).content.decode()
+    assert reverse("portfolio:allocationrule_move", args=[narrow.pk]) not in reviewer_page
