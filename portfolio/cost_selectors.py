@@ -78,8 +78,15 @@ def _this_and_last_month(today: date) -> tuple[Period, Period]:
 
 
 def spend_headline(*, today: date) -> dict[str, Any]:
-    """Total AI spend this month and last, this month's unallocated spend and the share allocated (roll-ups only)."""
+    """Total AI spend of a month and the one before, its unallocated spend and the share allocated (roll-ups only).
+
+    The month is the current one, or when nothing is read for it yet (monthly exports arrive after the month ends),
+    the latest month before it that has costs; `is_current` says which.
+    """
     this, last = _this_and_last_month(today)
+    latest = MonthlyCost.objects.filter(month__lte=this.start).aggregate(latest=Max("month"))["latest"]
+    if latest is not None and latest < this.start:
+        this, last = _this_and_last_month(latest)
     totals = dict(
         MonthlyCost.objects.filter(month__in=[this.start, last.start]).order_by().values("month")
         .annotate(total=Sum("amount")).values_list("month", "total")
@@ -90,6 +97,7 @@ def spend_headline(*, today: date) -> dict[str, Any]:
     return {
         "currency": reporting_currency(),
         "this_month": this,
+        "is_current": this.contains(today),
         "last_month": last,
         "total_this_month": total,
         "total_last_month": totals.get(last.start) or Decimal("0"),

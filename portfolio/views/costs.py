@@ -50,7 +50,8 @@ class IngestionHealthView(PermissionRequiredMixin, View):
     template_name = "portfolio/costs/health.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        headline = cost_selectors.spend_headline(today=timezone.localdate())
+        today = timezone.localdate()
+        headline = cost_selectors.spend_headline(today=today)
         sources = list(cost_selectors.sources_with_last_run(month=headline["this_month"].start))
         for source in sources:
             source.reads_files = source_reads_files(source)
@@ -64,7 +65,7 @@ class IngestionHealthView(PermissionRequiredMixin, View):
             "table": table,
             "runs_table": runs,
             "can_run": request.user.has_perm("portfolio.add_ingestionrun"),
-            "current_month": headline["this_month"].label,
+            "current_month": f"{today:%Y-%m}",  # run now reads the current month by default
         })
 
 

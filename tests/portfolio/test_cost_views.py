@@ -110,6 +110,29 @@ def test_health_shows_this_and_last_months_spend_and_the_unallocated_gap(login, 
     assert "Run now" not in html  # reviewers read; only administrators run sources
 
 
+def test_health_falls_back_to_the_latest_month_with_costs(login, reviewer, csv_source):
+    """Monthly exports arrive after the month: until the current month has costs, the headline shows the latest."""
+    this_month = timezone.localdate().replace(day=1)
+    two_ago = ((this_month - timedelta(days=1)).replace(day=1) - timedelta(days=1)).replace(day=1)
+    three_ago = (two_ago - timedelta(days=1)).replace(day=1)
+    MonthlyCost.objects.create(initiative=InitiativeFactory(), month=two_ago, category="inference",
+                               amount=Decimal("880"))
+    MonthlyCost.objects.create(initiative=None, month=two_ago, category="compute", amount=Decimal("120"))
+    MonthlyCost.objects.create(initiative=None, month=three_ago, category="compute", amount=Decimal("40"))
+
+    response = login(reviewer).get(HEALTH_URL)
+    headline = response.context["headline"]
+    assert headline["this_month"].start == two_ago and headline["is_current"] is False
+    assert (headline["total_this_month"], headline["unallocated"]) == (Decimal("1000"), Decimal("120.00"))
+    assert headline["total_last_month"] == Decimal("40")
+    html = response.content.decode()
+    assert "the latest month with costs" in html and f"unallocated in {two_ago:%Y-%m}" in html
+    assert reverse("portfolio:currencyrate_list") in html
+
+    MonthlyCost.objects.create(initiative=None, month=this_month, category="compute", amount=Decimal("5"))
+    assert login(reviewer).get(HEALTH_URL).context["headline"]["is_current"] is True
+
+
 def test_health_offers_run_now_with_an_upload_only_for_file_sources(login, admin_user, csv_source, api_source):
     html = login(admin_user).get(HEALTH_URL).content.decode()
     assert html.count(">Run now</button>") == 2
