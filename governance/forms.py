@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from portfolio.models import Initiative
+
 from .choices import Score
 from .models import IntakeScore, RubricCriterion, UseCase
 from .policies import PolicyDefinition
@@ -77,6 +79,15 @@ class SprawlReasonForm(forms.Form):
 
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="Kept in the audit trail with the decision.")
+
+
+class SprawlMemberRemoveForm(forms.Form):
+    """Which member leaves the cluster, and why (the service requires the reason)."""
+
+    initiative = forms.ModelChoiceField(queryset=Initiative.objects.all(), widget=forms.HiddenInput,
+                                        error_messages={"required": "Say which member to remove.",
+                                                        "invalid_choice": "That initiative does not exist."})
+    reason = forms.CharField(required=False, max_length=4000)
 
 
 class InitiativeUseCasesForm(forms.Form):

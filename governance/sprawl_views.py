@@ -26,7 +26,7 @@ from tollgate.views import CsvExportMixin, PermissionRequiredMixin
 from . import sprawl_selectors, sprawl_services
 from .choices import SprawlRunTrigger, SprawlStatus
 from .filtersets import SprawlClusterFilterSet, UseCaseFilterSet
-from .forms import InitiativeUseCasesForm, SprawlReasonForm
+from .forms import InitiativeUseCasesForm, SprawlMemberRemoveForm, SprawlReasonForm
 from .models import SprawlCluster, SprawlRun, UseCase
 from .tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
 from .views import PAGE_SIZE
@@ -119,7 +119,8 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
             can_decide=can_decide and cluster.status == SprawlStatus.OPEN,
             can_remove=can_decide and cluster.status != SprawlStatus.DISMISSED and len(active) > 2,
             decision_form=kwargs.get("decision_form") or SprawlReasonForm(),
-            remove_form=kwargs.get("remove_form") or SprawlReasonForm(prefix="remove"),
+            decision_errors=kwargs.get("decision_errors", []),
+            remove_errors=kwargs.get("remove_errors", []),
             remove_target=kwargs.get("remove_target"),
             departments=sorted({m.initiative.department.name for m in active}),
             vendors=sorted({v.name for m in active for v in m.initiative.vendors.all()}),
@@ -147,10 +148,8 @@ class SprawlClusterDecideView(PermissionRequiredMixin, View):
         try:
             service(actor=request.user, cluster=cluster, reason=form.cleaned_data.get("reason", ""))
         except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
             view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
-            context = view.get_context_data(object=cluster, decision_form=form)
+            context = view.get_context_data(object=cluster, decision_form=form, decision_errors=error.messages)
             return render(request, SprawlClusterDetailView.template_name, context, status=400)
         messages.success(request, f"“{cluster.title}” is now {cluster.get_status_display().lower()}.")
         return HttpResponseRedirect(cluster.get_absolute_url())
@@ -168,17 +167,18 @@ class SprawlMemberRemoveView(PermissionRequiredMixin, View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         cluster = self.get_permission_object()
-        initiative = get_object_or_404(Initiative, pk=self.kwargs["initiative_pk"])
-        form = SprawlReasonForm(request.POST, prefix="remove")
-        form.is_valid()
+        form = SprawlMemberRemoveForm(request.POST, prefix="remove")
+        initiative = None
         try:
+            if not form.is_valid():
+                raise ValidationError([e for errors in form.errors.values() for e in errors])
+            initiative = form.cleaned_data["initiative"]
             sprawl_services.sprawl_member_remove(actor=request.user, cluster=cluster, initiative=initiative,
-                                                 reason=form.cleaned_data.get("reason", ""))
+                                                 reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
             view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
-            context = view.get_context_data(object=cluster, remove_form=form, remove_target=initiative.pk)
+            context = view.get_context_data(object=cluster, remove_errors=error.messages,
+                                            remove_target=initiative.pk if initiative else None)
             return render(request, SprawlClusterDetailView.template_name, context, status=400)
         messages.success(request, f"“{initiative.name}” is no longer a member of “{cluster.title}”.")
         return HttpResponseRedirect(cluster.get_absolute_url())

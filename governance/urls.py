@@ -27,7 +27,7 @@ urlpatterns = [
          name="sprawl_confirm"),
     path("sprawl/<int:pk>/dismiss/", sprawl_views.SprawlClusterDecideView.as_view(decision="dismiss"),
          name="sprawl_dismiss"),
-    path("sprawl/<int:pk>/members/<int:initiative_pk>/remove/", sprawl_views.SprawlMemberRemoveView.as_view(),
+    path("sprawl/<int:pk>/remove-member/", sprawl_views.SprawlMemberRemoveView.as_view(),
          name="sprawl_member_remove"),
     path("use-cases/", sprawl_views.UseCaseListView.as_view(), name="usecase_list"),
     path("use-cases/<slug:code>/", sprawl_views.UseCaseDetailView.as_view(), name="usecase_detail"),

@@ -275,8 +275,8 @@ class InitiativeUseCasesView(APIView):
     """GET: the initiative's use cases (confirmed first, with confidence). PUT {use_cases: [code, ...]}: confirm
     them (whoever may edit the initiative, and CoE reviewers); an empty list hands it back to suggestions."""
 
-    permission_required = {"GET": "portfolio.view_initiative", "HEAD": "portfolio.view_initiative",
-                           "OPTIONS": "portfolio.view_initiative", "PUT": "governance.set_initiative_use_cases"}
+    # Who may set them depends on the initiative (its editors), so PUT is checked on the object below.
+    permission_required = "portfolio.view_initiative"
 
     def get_initiative(self, request: Request, pk: int) -> Initiative:
         initiative = get_object_or_404(Initiative, pk=pk)
@@ -293,6 +293,8 @@ class InitiativeUseCasesView(APIView):
                    responses=serializers.InitiativeUseCaseSerializer(many=True))
     def put(self, request: Request, pk: int) -> Response:
         initiative = self.get_initiative(request, pk)
+        if not request.user.has_perm("governance.set_initiative_use_cases", initiative):
+            raise PermissionDenied("Only those who may edit the initiative, and CoE reviewers, set its use cases.")
         body = serializers.InitiativeUseCasesWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         call_service(sprawl_services.initiative_use_cases_set, actor=request.user, initiative=initiative,

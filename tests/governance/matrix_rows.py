@@ -8,6 +8,7 @@ from typing import Any
 from tests.matrix import (
     ADMIN,
     ADMIN_ONLY,
+    API_ADMIN_WRITE,
     API_ANON,
     API_READ,
     EXECUTIVE,
@@ -58,14 +59,58 @@ ROWS: dict[str, list[Case]] = {
     "governance_api:rubriccriterion-list": [Case(API_READ)],
     "governance_api:rubriccriterion-detail": [Case(API_READ, obj="criterion")],
     "governance_api:auditentry-list": [Case(only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON))],
+    # Sprawl detection: everyone with a role reads clusters and use cases; reviewers and admins who own no member
+    # decide a cluster (the cluster holds the owner's and the other owner's initiatives); an empty dismiss or
+    # remove-member fails on the missing reason / member (400). Use cases of an initiative: its editors and reviewers.
+    "governance:sprawl_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv"),
+                               Case(PAGE_READ, query="status=&q=notes&sort=-score")],
+    "governance:sprawl_detail": [Case(PAGE_READ, obj="cluster")],
+    "governance:sprawl_confirm": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post", obj="cluster")],
+    "governance:sprawl_dismiss": [Case(only({REVIEWER: 400, ADMIN: 400}), method="post", obj="cluster")],
+    "governance:sprawl_member_remove": [Case(only({REVIEWER: 400, ADMIN: 400}), method="post", obj="cluster")],
+    "governance:sprawl_recompute": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post")],
+    "governance:sprawl_run_detail": [Case(PAGE_READ, obj="sprawl_run")],
+    "governance:usecase_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv"),
+                                Case(PAGE_READ, query="q=meeting&used=true&sort=-monthly_spend")],
+    "governance:usecase_detail": [Case(PAGE_READ, obj="use_case")],
+    "governance:initiative_use_cases": [Case(only({OWNER: 302, REVIEWER: 302, ADMIN: 302}), method="post",
+                                             obj="own")],
+    "governance:initiative_duplicates": [Case(PAGE_READ, obj="own")],
+    "governance:draft_duplicates": [Case(PAGE_READ)],
+    "governance_api:usecase-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
+    "governance_api:usecase-detail": [Case(API_READ, obj="use_case"),
+                                      Case(only({ADMIN: 200}, anon=API_ANON), method="patch", obj="use_case")],
+    "governance_api:sprawlcluster-list": [Case(API_READ)],
+    "governance_api:sprawlcluster-detail": [Case(API_READ, obj="cluster")],
+    "governance_api:sprawlcluster-confirm": [Case(only({REVIEWER: 200, ADMIN: 200}, anon=API_ANON), method="post",
+                                                  obj="cluster")],
+    "governance_api:sprawlcluster-dismiss": [Case(only({REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="post",
+                                                  obj="cluster")],
+    "governance_api:sprawlcluster-remove-member": [Case(only({REVIEWER: 400, ADMIN: 400}, anon=API_ANON),
+                                                        method="post", obj="cluster")],
+    "governance_api:sprawlrun-list": [Case(API_READ), Case(only({REVIEWER: 202, ADMIN: 202}, anon=API_ANON),
+                                                           method="post")],
+    "governance_api:sprawlrun-detail": [Case(API_READ, obj="sprawl_run")],
+    "governance_api:possible_duplicates": [Case(API_READ, obj="own")],
+    "governance_api:initiative_use_cases": [
+        Case(API_READ, obj="own"),
+        Case(only({OWNER: 400, REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="put", obj="own"),
+    ],
 }
 
 
 def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, Any]:
+    from governance.models import SprawlRun, UseCase
     from portfolio.choices import Stage
     from tests.factories import InitiativeFactory, RubricCriterionFactory
+    from tests.sprawl_factories import SprawlClusterFactory, UseCaseFactory
 
+    # A use case of the shipped catalogue (loaded on migrate): adding one would make the engine rebuild its index.
+    use_case = UseCase.objects.order_by("code").first() or UseCaseFactory(code="matrix-meeting-notes")
     return {
+        "cluster": SprawlClusterFactory(initiatives=[objects["own"], objects["other"]], use_case=use_case),
+        "use_case": SimpleNamespace(pk=use_case.code),
+        "sprawl_run": SprawlRun.objects.create(status="succeeded", trigger="schedule"),
         "own_in_review": InitiativeFactory(owner=users[OWNER], stage=Stage.IN_REVIEW),
         # Policies are addressed by key; the matrix puts `.pk` into the URL.
         "policy": SimpleNamespace(pk="intake.quorum"),
