@@ -3,11 +3,17 @@
 Why through the connectors: the demo then exercises the same parsing, allocation and roll-up code a customer's data
 goes through, and a broken connector makes `load_demo` fail loudly instead of showing made-up figures.
 
-Sources: "azure-focus" (monthly FOCUS 1.2 CSV exports written to a temporary directory) and "openai-org" (the
-OpenAI organization costs/usage API, served by a local HTTP server on 127.0.0.1 for the duration of the load).
-Some spend is deliberately unallocated: Azure rows tagged for projects no rule maps, an OpenAI sandbox project, and a
-credit row without tags. Deterministic (random.Random(SEED)) and idempotent: a (source, month) that already has a
-succeeded run is not read again.
+Sources: "azure-focus" (monthly FOCUS 1.2 CSV exports written to a temporary directory), "m365-copilot" (the
+Microsoft 365 Copilot usage report CSV, also a file), and four APIs served by a local HTTP server on 127.0.0.1 for the
+duration of the load: "openai-org" (organization costs/usage), "anthropic-admin" (Admin API cost and usage reports),
+"github-copilot" (seat assignments, paged by Link headers) and "opencost-gpu" (Kubernetes allocation per namespace).
+The two Copilot sources feed the seat activity of their licence pools, whose seats x price become the licence cost
+of the rollout initiatives. Generators of the newer sources are in portfolio.demo.providers.
+
+Some spend is deliberately unallocated, as in any real estate (roughly a tenth of the latest month): Azure rows
+tagged for projects no rule maps, an OpenAI sandbox project, Anthropic's default and sandbox workspaces, the shared
+notebook, LLM-gateway and overhead namespaces of the GPU cluster, and a credit row without tags. Deterministic (one
+random.Random per source) and idempotent: a (source, month) that already has a succeeded run is not read again.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.models import AbstractUser
 from django.db.models import Q, Sum
@@ -34,20 +40,27 @@ from django.utils.text import slugify
 
 from portfolio.choices import RunStatus
 from portfolio.connectors.base import Period
-from portfolio.models import CostSource, IngestionRun, MonthlyCost
+from portfolio.models import CostSource, IngestionRun, LicencePool, MonthlyCost
 from portfolio.services.cost_config import cost_config_apply
 from portfolio.services.ingestion import ingestion_run_create, ingestion_run_execute
 
-from . import data
+from . import data, providers
 
 MONTHS = 12  # 2025-10 .. 2026-09, the twelve months before the reference date
 FOCUS_SOURCE = "azure-focus"
 OPENAI_SOURCE = "openai-org"
-SOURCE_NAMES = (FOCUS_SOURCE, OPENAI_SOURCE)
+ANTHROPIC_SOURCE = "anthropic-admin"
+OPENCOST_SOURCE = "opencost-gpu"
+GITHUB_SOURCE = "github-copilot"
+M365_SOURCE = "m365-copilot"
+SOURCE_NAMES = (FOCUS_SOURCE, OPENAI_SOURCE, ANTHROPIC_SOURCE, OPENCOST_SOURCE, GITHUB_SOURCE, M365_SOURCE)
 OPENAI_KEY_ENV = "TOLLGATE_DEMO_OPENAI_KEY"
+ANTHROPIC_KEY_ENV = "TOLLGATE_DEMO_ANTHROPIC_KEY"
+GITHUB_TOKEN_ENV = "TOLLGATE_DEMO_GITHUB_TOKEN"
 AZURE_PROJECTS = 25
 UNMAPPED_AZURE_PROJECTS = ("data-science-sandbox", "hackathon-2026")
 UNMAPPED_OPENAI_PROJECT = "proj_SandboxShared01"
+UNMAPPED_OPENAI_MONTHLY = 4000.0  # the shared sandbox project's spend before the daily jitter
 LIVE_STAGES = ("pilot", "production")
 CENT = Decimal("0.01")
 AI = "AI and Machine Learning"
@@ -78,17 +91,27 @@ OPENAI_LINES = (("gpt-4o-2024-08-06, input", 2.5), ("gpt-4o-2024-08-06, output",
                 ("gpt-4o-mini-2024-07-18, input", 0.15), ("text-embedding-3-small", 0.02))
 
 
+def _share(part: Decimal, total: Decimal) -> Decimal:
+    return (part * 100 / total).quantize(Decimal("0.1")) if total else Decimal("0")
+
+
 @dataclass(frozen=True)
 class CostsSummary:
     months: int
     sources: int
     allocated: Decimal
     unallocated: Decimal
+    latest_month: str = ""
+    latest_total: Decimal = Decimal("0")
+    latest_unallocated: Decimal = Decimal("0")
 
     @property
     def unallocated_share(self) -> Decimal:
-        total = self.allocated + self.unallocated
-        return (self.unallocated * 100 / total).quantize(Decimal("0.1")) if total else Decimal("0")
+        return _share(self.unallocated, self.allocated + self.unallocated)
+
+    @property
+    def latest_unallocated_share(self) -> Decimal:
+        return _share(self.latest_unallocated, self.latest_total)
 
 
 def demo_months() -> list[Period]:
@@ -116,19 +139,38 @@ def openai_projects() -> dict[str, data.InitiativeSpec]:
     return {f"proj_{s.external_id.replace('-', '')}demo": s for s in _live_specs("OpenAI")}
 
 
+def _pool_id(tool: str) -> int | None:
+    """The demo's licence pool of `tool` (the first of that name, as the builder picks it)."""
+    return LicencePool.objects.filter(tool=tool).order_by("pk").values_list("pk", flat=True).first()
+
+
 def cost_config(base_url: str) -> dict[str, Any]:
     """The demo's sources and rules, in the shape `cost_config_apply` (and `apply_cost_config`) takes."""
     rules = [{"source": FOCUS_SOURCE, "key": "tag:project", "match": "exact", "value": tag,
               "initiative": spec.external_id} for tag, spec in azure_projects().items()]
     rules += [{"source": OPENAI_SOURCE, "key": "project_id", "match": "exact", "value": project,
                "initiative": spec.external_id} for project, spec in openai_projects().items()]
+    rules += [{"source": ANTHROPIC_SOURCE, "key": "workspace_id", "match": "exact", "value": workspace,
+               "initiative": spec.external_id} for workspace, spec in providers.anthropic_workspaces().items()]
+    rules += [{"source": OPENCOST_SOURCE, "key": "namespace", "match": "exact", "value": namespace,
+               "initiative": spec.external_id} for namespace, spec in providers.opencost_namespaces().items()]
+    # Its demo API only lives during the load: an API source is disabled so no schedule calls it later.
+    demo_api = {"base_url": base_url, "max_attempts": 1, "timeout": 10}
     return {
         "sources": [
             {"name": FOCUS_SOURCE, "type": "focus", "schedule": "monthly",
              "settings": {"ai_service_names": ["Azure OpenAI", "Azure Machine Learning"]}},
             {"name": OPENAI_SOURCE, "type": "openai", "schedule": "monthly", "credential_env": OPENAI_KEY_ENV,
-             "enabled": False,  # its demo API only lives during the load; a schedule must not call it later
-             "settings": {"base_url": base_url, "max_attempts": 1, "timeout": 10}},
+             "enabled": False, "settings": demo_api},
+            {"name": ANTHROPIC_SOURCE, "type": "anthropic", "schedule": "monthly", "credential_env": ANTHROPIC_KEY_ENV,
+             "enabled": False, "settings": demo_api},
+            {"name": OPENCOST_SOURCE, "type": "opencost", "schedule": "monthly", "enabled": False,
+             "settings": {**demo_api, "aggregate": "namespace", "currency": "USD"}},
+            {"name": GITHUB_SOURCE, "type": "github_copilot", "schedule": "monthly", "credential_env": GITHUB_TOKEN_ENV,
+             "enabled": False, "settings": {**demo_api, "org": providers.GITHUB_ORG,
+                                            "licence_pool": _pool_id(providers.GITHUB_POOL)}},
+            {"name": M365_SOURCE, "type": "m365_copilot", "schedule": "monthly",
+             "settings": {"licence_pool": _pool_id(providers.M365_POOL)}},
         ],
         "rules": rules,
     }
@@ -177,7 +219,7 @@ def focus_rows(period: Period, rng: random.Random) -> list[dict[str, str]]:
     projects = [(tag, spec) for tag, spec in azure_projects().items() if _live_in(spec, period)]
     projects += [(tag, None) for tag in UNMAPPED_AZURE_PROJECTS]
     for tag, spec in projects:
-        scale = float(spec.declared_monthly_cost) / 1500 if spec is not None else 0.6
+        scale = float(spec.declared_monthly_cost) / 1500 if spec is not None else 3.0
         for service, subcategory, description, model, unit, price in rng.sample(AZURE_AI_LINES, 3):
             for day in rng.sample(days, 3):
                 quantity = Decimal(max(1, int(rng.uniform(40, 400) * scale / float(price) / 100)))
@@ -225,7 +267,7 @@ def openai_pages(period: Period, rng: random.Random) -> tuple[dict[str, Any], di
     for day in _days(period):
         cost_results, usage_results = [], []
         for pid, spec in projects:
-            daily = (float(spec.declared_monthly_cost) if spec is not None else 900.0) / 30 * 0.4
+            daily = (float(spec.declared_monthly_cost) if spec is not None else UNMAPPED_OPENAI_MONTHLY) / 30 * 0.4
             tokens_in = tokens_out = 0
             for line_item, price in OPENAI_LINES:
                 value = round(daily * rng.uniform(0.1, 0.5), 2)
@@ -250,7 +292,10 @@ def openai_pages(period: Period, rng: random.Random) -> tuple[dict[str, Any], di
 
 
 class _DemoApi:
-    """A local stand-in for the providers' APIs: path -> JSON body, swapped per month. Never leaves 127.0.0.1."""
+    """A local stand-in for the providers' APIs: path -> JSON body, swapped per month. Never leaves 127.0.0.1.
+
+    A path may hold a list of bodies: they are pages, served by `?page=N` with a GitHub-style Link header to the next.
+    """
 
     def __init__(self) -> None:
         self.bodies: dict[str, Any] = {}
@@ -258,11 +303,21 @@ class _DemoApi:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                body = api.bodies.get(urlsplit(self.path).path)
+                url = urlsplit(self.path)
+                body = api.bodies.get(url.path)
+                link = ""
+                if isinstance(body, list):
+                    pages = body
+                    number = int((parse_qs(url.query).get("page") or ["1"])[0])
+                    body = pages[number - 1] if 0 < number <= len(pages) else None
+                    if number < len(pages):
+                        link = f'<{api.url}{url.path}?per_page={providers.GITHUB_PAGE}&page={number + 1}>; rel="next"'
                 payload = json.dumps(body if body is not None else {"error": "not found"}).encode()
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                if link:
+                    self.send_header("Link", link)
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -298,31 +353,56 @@ def _ingest(source: CostSource, period: Period, *, path: Path | None = None) -> 
 def load_demo_costs(*, actor: AbstractUser | None = None) -> None:
     """Configure the demo sources and ingest every month not yet ingested, through the real connectors."""
     os.environ.setdefault(OPENAI_KEY_ENV, "demo-not-a-secret")
+    os.environ.setdefault(ANTHROPIC_KEY_ENV, "demo-not-a-secret")
+    os.environ.setdefault(GITHUB_TOKEN_ENV, "demo-not-a-secret")
     done = set(IngestionRun.objects.filter(source__name__in=SOURCE_NAMES, status=RunStatus.SUCCEEDED)
                .values_list("source__name", "period"))
+    months = demo_months()
+    seats = {tool: LicencePool.objects.filter(pk=_pool_id(tool)).values_list("seats_purchased", flat=True).first()
+             for tool in (providers.GITHUB_POOL, providers.M365_POOL)}
+    github_months = providers.seat_months(providers.GITHUB_POOL, months) if seats[providers.GITHUB_POOL] else []
+    m365_months = providers.seat_months(providers.M365_POOL, months) if seats[providers.M365_POOL] else []
+    seats_path = f"/orgs/{providers.GITHUB_ORG}/copilot/billing/seats"
     api = _DemoApi()
     with api.running(), tempfile.TemporaryDirectory(prefix="tollgate-demo-") as tmp:
         # The API's port changes per load; the source keeps the last one (a disabled schedule never calls it).
         cost_config_apply(data=cost_config(api.url), actor=actor)
         sources = {s.name: s for s in CostSource.objects.filter(name__in=SOURCE_NAMES)}
         rng = random.Random(data.SEED)
-        for period in demo_months():
-            # Generate every month (the random stream stays the same), ingest only what is missing.
+        streams = {name: random.Random(f"{data.SEED}-{name}") for name in SOURCE_NAMES}
+        for period in months:
+            # Generate every month (the random streams stay the same), ingest only what is missing.
             focus_path = write_focus_file(Path(tmp), period, rng)
             costs, usage = openai_pages(period, rng)
-            if (FOCUS_SOURCE, period.start) not in done:
-                _ingest(sources[FOCUS_SOURCE], period, path=focus_path)
-            if (OPENAI_SOURCE, period.start) not in done:
-                api.bodies = {"/v1/organization/costs": costs, "/v1/organization/usage/completions": usage}
-                _ingest(sources[OPENAI_SOURCE], period)
+            anthropic_costs, anthropic_usage = providers.anthropic_reports(period, streams[ANTHROPIC_SOURCE])
+            opencost = providers.opencost_response(period, streams[OPENCOST_SOURCE])
+            github = (providers.github_seat_pages(period, months, seats[providers.GITHUB_POOL],
+                                                  streams[GITHUB_SOURCE]) if period in github_months else None)
+            m365_path = (providers.write_m365_report(Path(tmp), period, months, seats[providers.M365_POOL],
+                                                     streams[M365_SOURCE]) if period in m365_months else None)
+            api.bodies = {
+                "/v1/organization/costs": costs, "/v1/organization/usage/completions": usage,
+                "/v1/organizations/cost_report": anthropic_costs,
+                "/v1/organizations/usage_report/messages": anthropic_usage,
+                "/allocation/compute": opencost, seats_path: github,
+            }
+            wanted = [(FOCUS_SOURCE, focus_path), (OPENAI_SOURCE, None), (ANTHROPIC_SOURCE, None),
+                      (OPENCOST_SOURCE, None)]
+            wanted += [(GITHUB_SOURCE, None)] if github is not None else []
+            wanted += [(M365_SOURCE, m365_path)] if m365_path is not None else []
+            for name, path in wanted:
+                if (name, period.start) not in done:
+                    _ingest(sources[name], period, path=path)
 
 
 def costs_summary() -> CostsSummary:
-    """Months ingested, sources, and the allocated/unallocated spend of the demo months (reporting currency)."""
+    """Months ingested, sources, the allocated/unallocated spend of the demo months and of the latest one."""
     months = demo_months()
     totals = MonthlyCost.objects.filter(month__gte=months[0].start, month__lte=months[-1].start).aggregate(
         allocated=Sum("amount", filter=Q(initiative__isnull=False)),
         unallocated=Sum("amount", filter=Q(initiative__isnull=True)),
+        latest=Sum("amount", filter=Q(month=months[-1].start)),
+        latest_unallocated=Sum("amount", filter=Q(month=months[-1].start, initiative__isnull=True)),
     )
     runs = IngestionRun.objects.filter(source__name__in=SOURCE_NAMES, status=RunStatus.SUCCEEDED)
     return CostsSummary(
@@ -330,4 +410,7 @@ def costs_summary() -> CostsSummary:
         sources=runs.values("source").distinct().count(),
         allocated=totals["allocated"] or Decimal("0"),
         unallocated=totals["unallocated"] or Decimal("0"),
+        latest_month=months[-1].label,
+        latest_total=totals["latest"] or Decimal("0"),
+        latest_unallocated=totals["latest_unallocated"] or Decimal("0"),
     )

@@ -53,7 +53,9 @@ class Command(BaseCommand):
         costs = costs_summary()
         self.stdout.write(
             f"Costs: {costs.months} months ingested from {costs.sources} sources; ${costs.allocated:,.2f} allocated, "
-            f"${costs.unallocated:,.2f} unallocated ({costs.unallocated_share}%)."
+            f"${costs.unallocated:,.2f} unallocated ({costs.unallocated_share}%). Latest month {costs.latest_month}: "
+            f"${costs.latest_total:,.2f}, of which ${costs.latest_unallocated:,.2f} unallocated "
+            f"({costs.latest_unallocated_share}%)."
         )
         logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
         self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")
