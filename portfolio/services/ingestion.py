@@ -236,6 +236,7 @@ class _Writer:
         self.run = run
         self.source = run.source
         self.period = period
+        self.source_id, self.run_id, self.month = self.source.pk, run.pk, period.start  # looked up once, not per row
         self.allocator = _MemoAllocator(Allocator.for_source(self.source))
         self.converter = _Converter()
         self.rows: dict[type[models.Model], list[tuple[Any, ...]]] = {model: [] for model, _ in RECORD_TABLES}
@@ -287,12 +288,14 @@ class _Writer:
     def _cost(self, row: CostRow) -> tuple[Any, ...]:
         self._check_date(row.charge_date, row.location)
         currency = (row.currency or "").strip().upper()
-        reporting = record_amount(self.converter.to_reporting(row.amount, currency, row.charge_date, row.location))
+        amount = record_amount(row.amount)
+        converted = self.converter.to_reporting(row.amount, currency, row.charge_date, row.location)
+        reporting = amount if converted is row.amount else record_amount(converted)
         initiative_id = self.allocator.allocate(row.keys)
         if initiative_id is None:
             self.unallocated += reporting
         return (
-            self.source.pk, self.run.pk, self.period.start, row.charge_date, record_amount(row.amount), currency,
+            self.source_id, self.run_id, self.month, row.charge_date, amount, currency,
             reporting, None if row.billed_amount is None else record_amount(row.billed_amount),
             row.category if row.category in COST_CATEGORIES else CostCategory.OTHER, row.keys,
             row.service_name[:200], row.model[:200], row.description, row.quantity, row.unit[:80], row.gpu_hours,
@@ -302,7 +305,7 @@ class _Writer:
     def _usage(self, row: UsageRow) -> tuple[Any, ...]:
         self._check_date(row.usage_date, row.location)
         return (
-            self.source.pk, self.run.pk, self.period.start, row.usage_date, row.model[:200], row.input_tokens,
+            self.source_id, self.run_id, self.month, row.usage_date, row.model[:200], row.input_tokens,
             row.output_tokens, row.cached_tokens, row.requests, row.keys, self.allocator.allocate(row.keys),
         )
 
@@ -310,7 +313,7 @@ class _Writer:
         if self.pool is None:
             self.pool = _licence_pool(self.source)
         return (
-            self.source.pk, self.run.pk, self.pool.pk, self.period.start, row.user[:255], row.assigned,
+            self.source_id, self.run_id, self.pool.pk, self.month, row.user[:255], row.assigned,
             row.last_activity, row.keys,
         )
 
