@@ -119,18 +119,18 @@ class Params:
     # archetype affinity: embedding to job text, best embedding to a synonym, TF-IDF, named vendor product
     w_job: float = 1.0
     w_synonym: float = 1.0
-    w_lexical: float = 1.0
-    w_product: float = 0.15
-    temperature: float = 0.05
+    w_lexical: float = 2.0
+    w_product: float = 0.3
+    temperature: float = 0.15
     top_archetypes: int = 5
-    # pair score: archetype agreement, purpose similarity, same category, same department
-    w_archetype: float = 0.6
-    w_purpose: float = 0.4
+    # pair score: archetype agreement, purpose similarity, and weak structural terms (same category, same department)
+    w_archetype: float = 0.7
+    w_purpose: float = 0.3
     w_category: float = 0.0
-    w_department: float = 0.0
+    # Sprawl is teams duplicating each other; a second initiative of one department is more often its next phase.
+    w_department: float = -0.05
     purpose_floor: float = 0.2  # purpose similarity below this counts as nothing
     threshold: float = 0.5
-    min_confidence: float = 0.0
 
 
 DEFAULT_PARAMS = Params()
