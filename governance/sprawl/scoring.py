@@ -276,8 +276,9 @@ class Scored:
     def __post_init__(self) -> None:
         norms = np.linalg.norm(self.distribution, axis=1, keepdims=True)
         self._profile = (self.distribution / np.maximum(norms, 1e-12)).astype(np.float32)
-        self._category = np.asarray([hash(i.category) if i.category else -1 for i in self.items])
-        self._department = np.asarray([hash(i.department) if i.department else -2 for i in self.items])
+        # An unknown category or department matches nothing, not every other unknown one.
+        self._category = _codes([i.category for i in self.items])
+        self._department = _codes([i.department for i in self.items])
 
     def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None) -> np.ndarray:
         """Pair scores of items[rows] against items[cols] (all items by default)."""
@@ -300,6 +301,11 @@ class Scored:
 
     def purpose_similarity(self, i: int, j: int) -> float:
         return float(self.vectors[i] @ self.vectors[j])
+
+
+def _codes(values: list[str]) -> np.ndarray:
+    known: dict[str, int] = {}
+    return np.asarray([known.setdefault(v, len(known)) if v else -1 - n for n, v in enumerate(values)])
 
 
 def score_items(items: Sequence[Item], vectors: np.ndarray, index: CatalogueIndex,
