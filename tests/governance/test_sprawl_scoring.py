@@ -142,3 +142,16 @@ def test_quality_measure_counts_pairs_and_top_k():
     assert quality.precision == pytest.approx(0.5) and quality.recall == pytest.approx(0.5)
     assert quality.f1 == pytest.approx(0.5)
     assert quality.top_k_hit_rate == pytest.approx(3 / 5)
+
+
+def test_same_department_is_a_weak_negative_and_unknown_matches_nothing():
+    matrix = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.8], [0.8, 0.8, 1.0]])
+    scored = _scored_from_matrix(matrix, threshold=0.6)
+    items = [scoring.Item(key=0, name="a", department="Sales"), scoring.Item(key=1, name="b", department="Sales"),
+             scoring.Item(key=2, name="c", department="")]
+    params = scoring.Params(w_archetype=0.0, w_purpose=1.0, purpose_floor=0.0, threshold=0.6, w_department=-0.05)
+    scored = scoring.Scored(items=items, vectors=scored.vectors, distribution=scored.distribution, codes=["x"],
+                            params=params)
+    block = scored.block(slice(None))
+    assert block[0, 1] == pytest.approx(0.75, abs=1e-3)  # same department
+    assert block[0, 2] == pytest.approx(0.8, abs=1e-3)  # unknown department: no penalty
