@@ -104,6 +104,21 @@ def sprawl_clusters() -> QuerySet[SprawlCluster]:
     ).prefetch_related(Prefetch("members", queryset=active, to_attr="active_members"))
 
 
+def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
+    """Count, combined monthly spend and estimated saving of a (filtered) set of clusters, in one query."""
+    totals = clusters.order_by().aggregate(
+        count=Count("pk", distinct=True), spend=Coalesce(Sum("monthly_spend"), Value(Decimal("0")),
+                                                          output_field=MONEY_FIELD),
+        saving=Coalesce(Sum("estimated_saving"), Value(Decimal("0")), output_field=MONEY_FIELD))
+    return totals
+
+
+def sprawl_cluster_chart_rows(clusters: QuerySet[SprawlCluster], limit: int) -> list[dict[str, Any]]:
+    """The clusters with the largest estimated saving, as plain rows for the chart (one query)."""
+    return list(clusters.order_by("-estimated_saving", "pk").values(
+        "pk", "title", "estimated_saving", "monthly_spend", "member_count")[:limit])
+
+
 def sprawl_cluster_members(cluster: SprawlCluster) -> list[SprawlClusterMember]:
     """Every member (removed ones last) with department, owner, vendors and its monthly spend as `monthly_spend`."""
     members = list(

@@ -45,15 +45,14 @@ def _ints(values: list[str]) -> list[int]:
     return [n for n in (_int_or_none(v) for v in values) if n is not None]
 
 
-def saving_by_cluster_figure(clusters: list[SprawlCluster], currency: str) -> dict[str, Any]:
+def saving_by_cluster_figure(top: list[dict[str, Any]], currency: str) -> dict[str, Any]:
     """Plotly bar chart (JSON-ready dict) of the estimated monthly saving of the clusters with the largest saving."""
-    top = sorted(clusters, key=lambda c: (-c.estimated_saving, c.pk))[:CHART_CLUSTERS]
     return {
         "data": [{
             "type": "bar", "orientation": "h",
-            "y": [f"{c.title} (#{c.pk})" for c in top][::-1],
-            "x": [float(c.estimated_saving) for c in top][::-1],
-            "customdata": [[float(c.monthly_spend), c.member_count] for c in top][::-1],
+            "y": [f"{c['title']} (#{c['pk']})" for c in top][::-1],
+            "x": [float(c["estimated_saving"]) for c in top][::-1],
+            "customdata": [[float(c["monthly_spend"]), c["member_count"]] for c in top][::-1],
             "hovertemplate": "%{y}<br>saving %{x:,.0f}/month of %{customdata[0]:,.0f} spend<br>"
                              "%{customdata[1]} members<extra></extra>",
             "marker": {"color": "#2b4c7e"},
@@ -84,15 +83,16 @@ class SprawlClusterListView(PermissionRequiredMixin, CsvExportMixin, SingleTable
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        clusters = list(self.object_list)
         currency = reporting_currency()
+        totals = sprawl_selectors.sprawl_cluster_totals(self.object_list)
         context.update(
             title="Sprawl",
             currency=currency,
-            total_spend=sum((c.monthly_spend for c in clusters), start=0),
-            total_saving=sum((c.estimated_saving for c in clusters), start=0),
-            cluster_count=len(clusters),
-            chart=saving_by_cluster_figure(clusters, currency) if clusters else None,
+            total_spend=totals["spend"],
+            total_saving=totals["saving"],
+            cluster_count=totals["count"],
+            chart=saving_by_cluster_figure(sprawl_selectors.sprawl_cluster_chart_rows(self.object_list, CHART_CLUSTERS),
+                                           currency) if totals["count"] else None,
             can_recompute=self.request.user.has_perm("governance.recompute_sprawl"),
             last_run=sprawl_selectors.sprawl_run_latest(),
         )
