@@ -106,6 +106,7 @@ def main() -> None:
 
         generate(path, rows)
         print(f"generated {path.name} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f} s")
+    load_before = os.getloadavg()[0]
     env = {**os.environ, "DATABASE_URL": url}
     env.pop("CELERY_BROKER_URL", None)
     env.pop("REDIS_URL", None)
@@ -117,6 +118,7 @@ def main() -> None:
         raise SystemExit(f"ingestion child failed ({status}): {output}")
     result = json.loads(output.strip().splitlines()[-1])
     peak_mib = usage.ru_maxrss / 1024  # Linux reports KiB
+    cpu_seconds = usage.ru_utime + usage.ru_stime  # the whole child: Django start-up and setup included
     copy_seconds = raw_copy_seconds(url, path)
     ratio = result["seconds"] / copy_seconds
     print(f"FOCUS ingestion benchmark, {rows:,} rows ({result['rows_written']:,} AI rows written, "
@@ -125,7 +127,10 @@ def main() -> None:
     print(f"  raw COPY of the same file:                             {copy_seconds:.1f} s")
     print(f"  ratio ingestion / COPY:                                {ratio:.2f}x   (target <= 3x)")
     print(f"  ingestion peak memory (max RSS of its process):        {peak_mib:.0f} MiB   (target < 1024 MiB)")
+    print(f"  ingestion process CPU time (user + system):            {cpu_seconds:.1f} s")
     print(f"  unallocated spend:                                     ${float(result['unallocated']):,.2f}")
+    print(f"  machine load average (1 min) before / after:           {load_before:.1f} / {os.getloadavg()[0]:.1f}"
+          f"   ({os.cpu_count()} CPUs; figures are only comparable on an otherwise idle machine)")
 
 
 if __name__ == "__main__":

@@ -381,3 +381,12 @@ def test_parquet_timestamps_outside_the_period_name_the_row(tmp_path):
     pq.write_table(table, path)
     error = error_of(path)
     assert error.location == "typed.parquet row 5 column ChargePeriodStart" and "outside the period" in error.message
+
+
+def test_concatenated_gzip_members_and_crlf_lines_are_read_to_the_end(tmp_path):
+    header, rest = (FIXTURES / "focus_1_2.csv").read_bytes().split(b"\n", 1)
+    path = tmp_path / "parts.csv.gz"  # some exporters append gzip members rather than recompress
+    path.write_bytes(gzip.compress(header + b"\n" + rest) + gzip.compress(rest.replace(b"\n", b"\r\n")))
+    rows, connector = read(path)
+    assert len(rows) == 10 and (connector.rows_read, connector.rows_skipped) == (18, 8)
+    assert rows[-1].location == "parts.csv.gz row 15" and rows[-1].model == ""
