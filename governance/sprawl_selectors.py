@@ -101,7 +101,8 @@ def sprawl_clusters() -> QuerySet[SprawlCluster]:
               .prefetch_related("initiative__vendors").order_by("initiative__name"))
     return SprawlCluster.objects.select_related("use_case").annotate(
         member_count=Count("members", filter=Q(members__removed=False))
-    ).prefetch_related(Prefetch("members", queryset=active, to_attr="active_members"))
+    ).prefetch_related(Prefetch("members", queryset=active, to_attr="active_members")).order_by(
+        "-estimated_saving", "-score", "pk")
 
 
 def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def use_cases_with_figures(*, today: date | None = None) -> QuerySet[UseCase]:
     )
     return UseCase.objects.annotate(
         initiative_count=Coalesce(Count("initiative_links", distinct=True), 0), monthly_spend=spend_expr
-    )
+    ).order_by("name", "pk")
 
 
 def initiatives_of_use_case(use_case: UseCase) -> QuerySet[InitiativeUseCase]:
