@@ -45,7 +45,7 @@ PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 10_000
 CSV_BLOCK_BYTES = 1 << 20  # CSV parsed per record batch (~2,500 rows); pyarrow reads up to 32 blocks ahead
 REFERENCE_BATCH_ROWS = 10_000  # batch size of the row-by-row reference reader that pins down errors
-MEMO_LIMIT = 100_000  # distinct tag sets / charge timestamps remembered before the memo starts over
+MEMO_LIMIT = 100_000  # distinct tag sets / timestamps / categories remembered before a memo starts over
 # Exactly what str.strip() strips (every character for which str.isspace() is true), for the column-wise clean-up.
 WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
@@ -443,6 +443,8 @@ class FocusConnector:
             service_category, service_name = category or "", name or ""
             cost_kind = categories.get((service_category, subcategory))
             if cost_kind is None:
+                if len(categories) >= MEMO_LIMIT:
+                    categories.clear()
                 cost_kind = categories[(service_category, subcategory)] = cost_category(service_category, subcategory)
             provider = provider or old_provider or ""
             yield CostRow(

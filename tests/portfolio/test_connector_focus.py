@@ -390,3 +390,10 @@ def test_concatenated_gzip_members_and_crlf_lines_are_read_to_the_end(tmp_path):
     rows, connector = read(path)
     assert len(rows) == 10 and (connector.rows_read, connector.rows_skipped) == (18, 8)
     assert rows[-1].location == "parts.csv.gz row 15" and rows[-1].model == ""
+
+
+def test_memos_starting_over_change_nothing(monkeypatch):
+    plain, _ = read(FIXTURES / "focus_1_2.csv")
+    monkeypatch.setattr("portfolio.connectors.focus.MEMO_LIMIT", 1)  # every new tag set / date / category clears
+    rows, _ = read(FIXTURES / "focus_1_2.csv")
+    assert [(r.keys, r.charge_date, r.category) for r in rows] == [(r.keys, r.charge_date, r.category) for r in plain]
