@@ -379,11 +379,12 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None) -> RecomputeSum
 
 
 def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSummary) -> None:
-    from .sprawl_selectors import member_costs
+    from .sprawl_selectors import ENDED_STAGES, member_costs
 
     now = timezone.now()
     today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    alive = set(Initiative.objects.values_list("pk", flat=True))
+    # Sprawl is among initiatives that run or are planned: retired, rejected and killed ones are left out.
+    alive = set(Initiative.objects.exclude(stage__in=ENDED_STAGES).values_list("pk", flat=True))
     computed = [(set(c.member_ids) & alive, c) for c in found]
     computed = [(ids, c) for ids, c in computed if len(ids) >= 2]
     stored = list(SprawlCluster.objects.select_for_update().prefetch_related("members"))

@@ -30,7 +30,7 @@ from portfolio.services import (
 
 from . import data
 from .costs import load_demo_costs
-from .governance import CycleCounts, cycle_counts, walk_history
+from .governance import CycleCounts, cycle_counts, sprawl_detect, walk_history
 
 User = get_user_model()
 
@@ -229,4 +229,6 @@ def build_demo_company() -> DemoSummary:
     if new:
         # A year of cost data, read through the real connectors, only on the first load (like the history).
         load_demo_costs(actor=actor)
+    # Sprawl clusters with their saving, found by the detection engine once costs are in (idempotent).
+    sprawl_detect(users, decide=bool(new))
     return demo_summary()

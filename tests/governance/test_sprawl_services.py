@@ -25,7 +25,7 @@ from governance.sprawl_services import (
     sprawl_recompute,
     sprawl_run_submit,
 )
-from portfolio.choices import RunStatus
+from portfolio.choices import RunStatus, Stage
 from portfolio.models import MonthlyCost
 from reviews.choices import ReportStatus
 from tests.factories import InitiativeFactory, LicencePoolFactory, UserFactory, ValueReportFactory
@@ -342,3 +342,12 @@ def test_only_reviewers_and_admins_recompute(owner, executive):
         with pytest.raises(PermissionDenied):
             sprawl_run_submit(actor=actor)
     assert not SprawlRun.objects.exists()
+
+
+def test_ended_initiatives_are_left_out_of_clusters(trio, notes):
+    a, b, c = trio
+    c.stage = Stage.KILLED
+    c.save()
+    retired = InitiativeFactory(stage=Stage.RETIRED)
+    sprawl_recompute(analysis=analysis(([a, b, c], None), ([c, retired], None)))
+    assert active_ids(only()) == {a.pk, b.pk}
