@@ -20,6 +20,8 @@ NAV = [
     ("Review cycles", "reviews:cycle_list", "reviews.view_reviewcycle"),
     ("Review queue", "governance:queue", "governance.view_reviewqueue"),
     ("Audit trail", "governance:audit", "governance.view_audittrail"),
+    ("Sprawl", "governance:sprawl_list", "governance.view_sprawlcluster"),
+    ("Use cases", "governance:usecase_list", "governance.view_usecase"),
     ("Policies", "governance:policy_list", "governance.view_policy"),
     ("Cost ingestion", "portfolio:ingestion_health", "portfolio.view_costsource"),
 ]
