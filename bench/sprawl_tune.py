@@ -104,15 +104,15 @@ def main() -> None:
         return
     results = []
     grid = {
-        "w_lexical": [0.5, 1.0, 2.0],
-        "w_product": [0.0, 0.15, 0.3],
-        "temperature": [0.03, 0.05, 0.1],
-        "w_archetype": [0.5, 0.6, 0.7, 0.8],
-        "threshold": [0.4, 0.45, 0.5, 0.55, 0.6, 0.65],
+        "w_lexical": [1.0, 2.0],
+        "w_product": [0.15, 0.3],
+        "temperature": [0.15, 0.2],
+        "kernel_floor": [0.2, 0.3, 1.0],
+        "w_archetype": [0.6, 0.7, 0.8],
+        "threshold": [0.45, 0.5, 0.55],
     }
     for values in itertools.product(*grid.values()):
         params = dataclasses.replace(base, **dict(zip(grid, values, strict=True)))
-        params = dataclasses.replace(params, w_purpose=1.0 - params.w_archetype)
         q = evaluate(items, vectors, index, labels, params)
         results.append((q.f1, q.precision, q.top_k_hit_rate, values))
     results.sort(reverse=True)

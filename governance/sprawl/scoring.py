@@ -121,15 +121,16 @@ class Params:
     w_synonym: float = 1.0
     w_lexical: float = 2.0
     w_product: float = 0.3
-    temperature: float = 0.15
+    temperature: float = 0.2
     top_archetypes: int = 5
     # pair score: archetype agreement, purpose similarity, and weak structural terms (same category, same department)
-    w_archetype: float = 0.7
-    w_purpose: float = 0.3
+    w_archetype: float = 0.7  # the purpose similarity weighs the rest
+    rank_w_archetype: float = 0.4  # the same, when ranking possible duplicates
     w_category: float = 0.0
     # Sprawl is teams duplicating each other; a second initiative of one department is more often its next phase.
     w_department: float = -0.05
     purpose_floor: float = 0.2  # purpose similarity below this counts as nothing
+    kernel_floor: float = 0.3  # archetypes whose jobs are more similar than this count as partly the same (1 = off)
     threshold: float = 0.5
 
 
@@ -273,21 +274,30 @@ class Scored:
     codes: list[str]
     params: Params
 
+    kernel: np.ndarray | None = None
+
     def __post_init__(self) -> None:
-        norms = np.linalg.norm(self.distribution, axis=1, keepdims=True)
-        self._profile = (self.distribution / np.maximum(norms, 1e-12)).astype(np.float32)
+        self._exact = _unit_rows(self.distribution)
+        # Grouping lets neighbouring archetypes partly agree (p_a K p_b with K = L L^T), since two teams describing
+        # one job often land on adjacent entries of the catalogue; ranking candidates needs no such help.
+        self._profile = self._exact if self.kernel is None else _unit_rows(self.distribution @ self.kernel)
         # An unknown category or department matches nothing, not every other unknown one.
         self._category = _codes([i.category for i in self.items])
         self._department = _codes([i.department for i in self.items])
 
-    def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None) -> np.ndarray:
-        """Pair scores of items[rows] against items[cols] (all items by default)."""
+    def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
+              ranking: bool = False) -> np.ndarray:
+        """Pair scores of items[rows] against items[cols] (all items by default). `ranking` gives the blend used to
+        rank possible duplicates, which leans more on the purpose: a candidate list wants recall, a cluster
+        precision."""
         cols = slice(None) if cols is None else cols
         p = self.params
-        agreement = self._profile[rows] @ self._profile[cols].T
+        profile = self._exact if ranking else self._profile
+        w_archetype = p.rank_w_archetype if ranking else p.w_archetype
+        agreement = profile[rows] @ profile[cols].T
         purpose = self.vectors[rows] @ self.vectors[cols].T
         purpose = np.clip((purpose - p.purpose_floor) / (1.0 - p.purpose_floor), 0.0, 1.0)
-        score = p.w_archetype * agreement + p.w_purpose * purpose
+        score = w_archetype * agreement + (1.0 - w_archetype) * purpose
         if p.w_category:
             score += p.w_category * (self._category[rows][:, None] == self._category[cols][None, :])
         if p.w_department:
@@ -303,6 +313,10 @@ class Scored:
         return float(self.vectors[i] @ self.vectors[j])
 
 
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    return (matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 def _codes(values: list[str]) -> np.ndarray:
     known: dict[str, int] = {}
     return np.asarray([known.setdefault(v, len(known)) if v else -1 - n for n, v in enumerate(values)])
@@ -313,7 +327,15 @@ def score_items(items: Sequence[Item], vectors: np.ndarray, index: CatalogueInde
     items = list(items)
     affinity = archetype_affinity(items, vectors, index, params)
     distribution = archetype_distribution(affinity, items, index.codes, params)
-    return Scored(items=items, vectors=vectors, distribution=distribution, codes=index.codes, params=params)
+    kernel = None
+    if params.kernel_floor < 1.0 and len(index.archetypes):
+        similarity = index.job_vectors @ index.job_vectors.T
+        k = np.clip((similarity - params.kernel_floor) / (1.0 - params.kernel_floor), 0.0, 1.0)
+        np.fill_diagonal(k, 1.0)
+        values, vectors_ = np.linalg.eigh(k.astype(np.float64))
+        kernel = (vectors_ * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
+    return Scored(items=items, vectors=vectors, distribution=distribution, codes=index.codes, params=params,
+                  kernel=kernel)
 
 
 @dataclass(frozen=True)
@@ -329,7 +351,7 @@ def top_duplicates(scored: Scored, top: int = 5, block_size: int = 1024) -> list
     k = min(top, max(n - 1, 0))
     for start in range(0, n, block_size):
         stop = min(start + block_size, n)
-        block = scored.block(slice(start, stop))
+        block = scored.block(slice(start, stop), ranking=True)
         block[np.arange(stop - start), np.arange(start, stop)] = -np.inf
         if k == 0:
             result.extend([] for _ in range(stop - start))

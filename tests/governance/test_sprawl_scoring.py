@@ -114,7 +114,8 @@ def _scored_from_matrix(matrix: np.ndarray, threshold: float) -> scoring.Scored:
     values, vectors = np.linalg.eigh(matrix)
     embedding = (vectors * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
     items = [scoring.Item(key=i, name=str(i)) for i in range(len(matrix))]
-    params = scoring.Params(w_archetype=0.0, w_purpose=1.0, purpose_floor=0.0, threshold=threshold)
+    params = scoring.Params(w_archetype=0.0, rank_w_archetype=0.0, kernel_floor=1.0, purpose_floor=0.0,
+                            threshold=threshold)
     return scoring.Scored(items=items, vectors=embedding, distribution=np.ones((len(matrix), 1), np.float32),
                           codes=["x"], params=params)
 
@@ -149,7 +150,8 @@ def test_same_department_is_a_weak_negative_and_unknown_matches_nothing():
     scored = _scored_from_matrix(matrix, threshold=0.6)
     items = [scoring.Item(key=0, name="a", department="Sales"), scoring.Item(key=1, name="b", department="Sales"),
              scoring.Item(key=2, name="c", department="")]
-    params = scoring.Params(w_archetype=0.0, w_purpose=1.0, purpose_floor=0.0, threshold=0.6, w_department=-0.05)
+    params = scoring.Params(w_archetype=0.0, rank_w_archetype=0.0, kernel_floor=1.0, purpose_floor=0.0,
+                            threshold=0.6, w_department=-0.05)
     scored = scoring.Scored(items=items, vectors=scored.vectors, distribution=scored.distribution, codes=["x"],
                             params=params)
     block = scored.block(slice(None))
