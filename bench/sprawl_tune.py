@@ -1,6 +1,9 @@
-"""Tune the sprawl scorer's constants on the DESIGN half of the labelled inventory (never on the holdout half).
+"""Tune the sprawl scorer's constants on the labelled tuning sets, never on the holdout half.
 
-    .venv/bin/python bench/sprawl_tune.py [--grid] [--half design]
+    .venv/bin/python bench/sprawl_tune.py [--grid] [--verbose] [--sets design,validation]
+
+The design half (Halvorsen Group) and the validation set (Meridian Health & Insurance, another company written by
+another author) are for tuning; bench/sprawl_quality.py reports on the untouched holdout half.
 
 Pure functions only (no database): the catalogue YAML, the inventory CSV and the labels CSV.
 """
@@ -15,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,39 +89,48 @@ def evaluate(items, vectors, index, labels, params, verbose=False):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--half", default="design")
+    parser.add_argument("--sets", default="design,validation", help="labelled sets to tune on (never holdout)")
     parser.add_argument("--grid", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
+    names = [name for name in args.sets.split(",") if name]
+    if "holdout" in names:
+        parser.error("the holdout half is for reporting (bench/sprawl_quality.py), never for tuning")
     embedder = OnnxMiniLMEmbedder()
     started = time.perf_counter()
     index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
     print(f"catalogue: {len(index.archetypes)} archetypes indexed in {time.perf_counter() - started:.1f}s")
-    items = load_items(DATA / f"{args.half}_inventory.csv")
-    labels = load_labels(DATA / f"{args.half}_labels.csv")
-    vectors = embedder.embed([i.purpose for i in items])
-    base = scoring.DEFAULT_PARAMS
-    print("default:", evaluate(items, vectors, index, labels, base, verbose=args.verbose).as_dict())
+    sets = {}
+    for name in names:
+        items = load_items(DATA / f"{name}_inventory.csv")
+        sets[name] = (items, embedder.embed([i.purpose for i in items]), load_labels(DATA / f"{name}_labels.csv"))
+
+    def run(params, verbose=False):
+        return {name: evaluate(items, vectors, index, labels, params, verbose=verbose)
+                for name, (items, vectors, labels) in sets.items()}
+
+    def line(qualities):
+        return " | ".join(f"{name}: F1 {q.f1:.3f} P {q.precision:.3f} R {q.recall:.3f} top5 {q.top_k_hit_rate:.3f}"
+                          for name, q in qualities.items())
+
+    print("shipped constants:", line(run(scoring.DEFAULT_PARAMS, verbose=args.verbose)))
     if not args.grid:
         return
-    results = []
     grid = {
         "w_lexical": [1.0, 2.0],
-        "w_product": [0.15, 0.3],
         "temperature": [0.15, 0.2],
         "kernel_floor": [0.2, 0.3, 1.0],
         "w_archetype": [0.6, 0.7, 0.8],
         "threshold": [0.45, 0.5, 0.55],
     }
+    results = []
     for values in itertools.product(*grid.values()):
-        params = dataclasses.replace(base, **dict(zip(grid, values, strict=True)))
-        q = evaluate(items, vectors, index, labels, params)
-        results.append((q.f1, q.precision, q.top_k_hit_rate, values))
-    results.sort(reverse=True)
-    print(list(grid))
-    for row in results[:25]:
-        print(f"F1 {row[0]:.3f} P {row[1]:.3f} top5 {row[2]:.3f}", row[3])
-    _ = np
+        qualities = run(dataclasses.replace(scoring.DEFAULT_PARAMS, **dict(zip(grid, values, strict=True))))
+        results.append((min(q.f1 for q in qualities.values()), values, line(qualities)))
+    results.sort(key=lambda row: row[0], reverse=True)
+    print("best by the worst set's F1:", list(grid))
+    for worst, values, text in results[:15]:
+        print(f"{worst:.3f}", values, text)
 
 
 if __name__ == "__main__":
