@@ -59,3 +59,24 @@ def test_recompute_with_the_real_engine_groups_the_same_job_and_keeps_decisions(
     writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     assert writes == []  # embeddings cached, clusters and suggestions unchanged
     assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.CONFIRMED
+
+
+def test_demo_company_shows_sprawl_clusters_with_their_saving():
+    from portfolio.demo.builder import build_demo_company
+    from portfolio.demo.governance import sprawl_counts
+
+    build_demo_company()
+    counts = sprawl_counts()
+    assert counts.clusters >= 6 and counts.estimated_saving > 0
+    clusters = list(SprawlCluster.objects.prefetch_related("members__initiative__department"))
+    with_saving = [c for c in clusters if c.estimated_saving > 0]
+    assert len(with_saving) >= 6 and all("saving of" in c.saving_basis for c in with_saving)
+    # The images cluster of the issue: one job, several vendors, confirmed by a reviewer on the first load.
+    images = SprawlCluster.objects.get(members__initiative__external_id="NW-0046")
+    assert images.status == SprawlStatus.CONFIRMED and images.decided_by is not None
+    vendors = {v.name for m in images.members.filter(removed=False) for v in m.initiative.vendors.all()}
+    assert len(vendors) >= 3
+    assert SprawlCluster.objects.filter(status=SprawlStatus.DISMISSED).count() == 1
+    # Every cluster is among running or planned initiatives only.
+    stages = {m.initiative.stage for c in clusters for m in c.members.all()}
+    assert not stages & {Stage.RETIRED, Stage.KILLED, Stage.REJECTED}
