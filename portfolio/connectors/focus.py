@@ -54,12 +54,14 @@ WHITESPACE = (
 
 INFERENCE_SUBCATEGORIES = frozenset({"generative ai", "natural language processing", "bots", "ai platforms"})
 COMPUTE_SUBCATEGORIES = frozenset({"machine learning", "virtual machines", "gpu compute"})
-KEY_COLUMNS = {
-    "BillingAccountId": "billing_account_id",
-    "SubAccountId": "sub_account_id",
-    "ResourceId": "resource_id",
-    "ServiceName": "service_name",
-}
+# The columns a CostRow is made of besides ChargePeriodStart, in the order _batch_rows unpacks them: read as text(),
+# then as raw cells (cleaned when they are text) for Tags and the numbers.
+TEXT_COLUMNS = (
+    "ServiceCategory", "ServiceSubcategory", "ServiceName", "BillingCurrency", "x_Model", "ChargeDescription",
+    "ServiceProviderName", "ProviderName", "ConsumedUnit", "PricingUnit", "BillingAccountId", "SubAccountId",
+    "ResourceId",
+)
+RAW_COLUMNS = ("Tags", "EffectiveCost", "BilledCost", "ConsumedQuantity", "PricingQuantity")
 
 
 def file_kind(path: Path) -> str:
@@ -401,15 +403,12 @@ class FocusConnector:
         if self.ai_names:
             mask = pc.or_(mask, self._matching(batch, "ServiceName", self.ai_names))
         indices = pc.indices_nonzero(mask)
-        ai = batch.take(indices)
+        read = map(batch.schema.get_field_index, ("ChargePeriodStart", *TEXT_COLUMNS, *RAW_COLUMNS))
+        used = [i for i in read if i >= 0]
+        ai = batch.select(used).take(indices)  # only the AI rows of only the columns read
         values = [indices.to_pylist(), self._raw(ai, "ChargePeriodStart", clean=False)]
-        values += [self._texts(ai, name) for name in (
-            "ServiceCategory", "ServiceSubcategory", "ServiceName", "BillingCurrency", "x_Model", "ChargeDescription",
-            "ServiceProviderName", "ProviderName", "ConsumedUnit", "PricingUnit", "BillingAccountId", "SubAccountId",
-            "ResourceId",
-        )]
-        values += [self._raw(ai, name) for name in (
-            "Tags", "EffectiveCost", "BilledCost", "ConsumedQuantity", "PricingQuantity")]
+        values += [self._texts(ai, name) for name in TEXT_COLUMNS]
+        values += [self._raw(ai, name) for name in RAW_COLUMNS]
         dates, categories = self._dates, self._categories
         for position, (index, start, category, subcategory, name, currency, model, description, provider,
                        old_provider, consumed_unit, pricing_unit, account, sub_account, resource, tags,
