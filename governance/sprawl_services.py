@@ -28,6 +28,7 @@ from portfolio.models import Initiative
 
 from .choices import AuditEvent, SprawlRunTrigger, SprawlStatus, UseCaseOrigin
 from .models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun, UseCase
+from .services import audit_event
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ CATALOGUE_FIELDS = [*CATALOGUE_TEXT_KEYS.values(), *CATALOGUE_LIST_KEYS.values()
 
 class CatalogueError(ValidationError):
     """The catalogue file cannot be loaded; every problem names its entry. Nothing was written."""
-
-
-def audit_event(instance: Any, *, actor: Any, event: str, changes: dict[str, list[Any]] | None = None,
-                action: int = LogEntry.Action.UPDATE, **extra: Any) -> LogEntry:
-    """One explicit audit-trail row (same shape as governance.services.audit_event)."""
-    from .services import audit_event as governance_audit_event
-
-    return governance_audit_event(instance, actor=actor, event=event, changes=changes, action=action, **extra)
 
 
 # Use-case catalogue --------------------------------------------------------------------------------------------------
@@ -394,9 +387,13 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
 
     # Best overlaps first, one stored cluster per found cluster. Initiatives a reviewer removed from a stored cluster
     # are known not to belong to it, so they do not count against the match.
+    clusters_of: dict[int, set[int]] = {}  # initiative -> stored clusters it is an active member of
+    for pk, ids in active.items():
+        for initiative_id in ids:
+            clusters_of.setdefault(initiative_id, set()).add(pk)
     candidates = sorted(
-        ((jaccard(ids - removed[cluster.pk], active[cluster.pk]), n, cluster.pk) for n, (ids, _) in enumerate(computed)
-         for cluster in stored if ids & active[cluster.pk]),
+        ((jaccard(ids - removed[pk], active[pk]), n, pk) for n, (ids, _) in enumerate(computed)
+         for pk in set().union(*(clusters_of.get(i, set()) for i in ids))),
         key=lambda t: (-t[0], t[1], t[2]),
     )
     matched: dict[int, int] = {}  # computed index -> stored cluster pk
@@ -410,7 +407,7 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
     by_pk = {cluster.pk: cluster for cluster in stored}
     use_cases = {u.code: u for u in UseCase.objects.filter(code__in={c.use_case_code for _, c in computed
                                                                        if c.use_case_code})}
-    involved = set().union(*(ids for ids, _ in computed), *active.values()) if (computed or active) else set()
+    involved = set().union(*(ids for ids, _ in computed), *active.values())
     costs = member_costs(involved)
 
     for n, (ids, found_cluster) in enumerate(computed):
@@ -557,7 +554,8 @@ def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Init
 
 def sprawl_run_submit(*, actor: Any = None, trigger: str = SprawlRunTrigger.USER) -> SprawlRun:
     """Queue a recomputation (its task is sent when the transaction commits), or return the one already queued or
-    running, so repeated clicks and imports do not pile up runs."""
+    running, so repeated clicks and imports do not pile up runs. People need the recompute permission; system
+    triggers (an import, the nightly schedule) pass no actor."""
     if actor is not None and not actor.has_perm("governance.recompute_sprawl"):
         raise PermissionDenied("Only CoE reviewers and administrators recompute sprawl.")
     with transaction.atomic():
