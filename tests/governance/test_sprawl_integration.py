@@ -77,6 +77,14 @@ def test_demo_company_shows_sprawl_clusters_with_their_saving():
     vendors = {v.name for m in images.members.filter(removed=False) for v in m.initiative.vendors.all()}
     assert len(vendors) >= 3
     assert SprawlCluster.objects.filter(status=SprawlStatus.DISMISSED).count() <= 1  # if the engine pairs NW-0082
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)  # already loaded: prints the summary, changes nothing
+    assert f"Sprawl: {counts.clusters} clusters ({counts.open} open)" in out.getvalue()
+    assert sprawl_counts() == counts
     # Every cluster is among running or planned initiatives only.
     stages = {m.initiative.stage for c in clusters for m in c.members.all()}
     assert not stages & {Stage.RETIRED, Stage.KILLED, Stage.REJECTED}

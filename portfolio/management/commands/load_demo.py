@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from portfolio.demo import data
 from portfolio.demo.builder import build_demo_company, demo_is_loaded, demo_summary
 from portfolio.demo.costs import costs_summary
-from portfolio.demo.governance import CycleCounts
+from portfolio.demo.governance import CycleCounts, sprawl_counts
 from tollgate.roles import Role
 
 LOGIN_DESCRIPTIONS = {
@@ -56,6 +56,11 @@ class Command(BaseCommand):
             f"${costs.unallocated:,.2f} unallocated ({costs.unallocated_share}%). Latest month {costs.latest_month}: "
             f"${costs.latest_total:,.2f}, of which ${costs.latest_unallocated:,.2f} unallocated "
             f"({costs.latest_unallocated_share}%)."
+        )
+        sprawl = sprawl_counts()
+        self.stdout.write(
+            f"Sprawl: {sprawl.clusters} clusters ({sprawl.open} open) spending ${sprawl.monthly_spend:,.2f} a month; "
+            f"estimated saving if consolidated ${sprawl.estimated_saving:,.2f} a month."
         )
         logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
         self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")
