@@ -15,7 +15,7 @@ import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -160,11 +160,15 @@ def _check_size(path: Path) -> None:
 
 
 class _Converter:
-    """Billing currency -> reporting currency, with each currency's rates loaded once per run."""
+    """Billing currency -> reporting currency, with each currency's rates loaded once per run.
 
-    def __init__(self) -> None:
+    `before_query` runs before a currency's rates are read (the writer lets its batch in flight end first).
+    """
+
+    def __init__(self, before_query: Callable[[], None] = lambda: None) -> None:
         self.reporting = reporting_currency()
         self.tables: dict[str, RateTable] = {}
+        self.before_query = before_query
 
     def to_reporting(self, amount: Decimal, currency: str, day: date, location: str) -> Decimal:
         if currency == self.reporting:
@@ -174,6 +178,7 @@ class _Converter:
                                  location=location)
         table = self.tables.get(currency)
         if table is None:
+            self.before_query()
             rates = CurrencyRate.objects.filter(currency=currency).values_list("valid_from", "rate_to_reporting")
             table = self.tables[currency] = RateTable(list(rates))
         rate = table.rate_on(day)
@@ -238,10 +243,12 @@ class _Writer:
         self.period = period
         self.source_id, self.run_id, self.month = self.source.pk, run.pk, period.start  # looked up once, not per row
         self.allocator = _MemoAllocator(Allocator.for_source(self.source))
-        self.converter = _Converter()
+        self.inserter = _Inserter()
+        # A query while a batch is in flight waits for it anyway (psycopg's connection lock); waiting first means a
+        # failed batch reports its own error rather than "current transaction is aborted".
+        self.converter = _Converter(before_query=self.inserter.wait)
         self.rows: dict[type[models.Model], list[tuple[Any, ...]]] = {model: [] for model, _ in RECORD_TABLES}
         self.buffered = 0
-        self.inserter = _Inserter()
         self.pool: LicencePool | None = None
         self.yielded = 0
         self.written = 0
@@ -311,6 +318,7 @@ class _Writer:
 
     def _seat(self, row: SeatRow) -> tuple[Any, ...]:
         if self.pool is None:
+            self.inserter.wait()
             self.pool = _licence_pool(self.source)
         return (
             self.source_id, self.run_id, self.pool.pk, self.month, row.user[:255], row.assigned,

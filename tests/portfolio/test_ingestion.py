@@ -488,7 +488,8 @@ def test_progress_is_visible_while_the_run_is_open(monkeypatch):
 
 
 class ManyCosts:
-    """Yields twelve cost rows; settings can spoil one for the database (a NUL character) or fail the read midway."""
+    """Yields twelve cost rows; settings can spoil one for the database (a NUL character), bill one in EUR (a rate
+    lookup midway) or fail the read midway."""
 
     type = "many"
     reads_files = False
@@ -501,7 +502,8 @@ class ManyCosts:
             if n == self.settings.get("fail_at"):
                 raise ConnectorError("the export ends in the middle of a line", location=f"row {n + 2}")
             description = "bad\x00text" if n == self.settings.get("nul_at") else f"line {n}"
-            yield CostRow(charge_date=date(2025, 6, 1 + n), amount=Decimal("1.25"), currency="USD",
+            currency = "EUR" if n == self.settings.get("eur_at") else "USD"
+            yield CostRow(charge_date=date(2025, 6, 1 + n), amount=Decimal("1.25"), currency=currency,
                           description=description, keys={"tag:project": "search"}, location=f"row {n + 2}")
 
 
@@ -540,3 +542,21 @@ def test_a_batch_the_database_refuses_fails_the_run_and_keeps_the_previous_data(
     assert failed.status == RunStatus.FAILED and "0x00" in failed.error
     assert set(CostRecord.objects.filter(source=many).values_list("run_id", flat=True)) == {first.pk}
     assert rerun_with(many).status == RunStatus.SUCCEEDED  # the connection is usable again
+
+
+@pytest.mark.postgres
+def test_a_refused_batch_reports_its_own_error_even_if_a_rate_lookup_follows(many):
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.10"))
+    first = rerun_with(many)
+
+    failed = rerun_with(many, nul_at=4, eur_at=6)  # the EUR rates are read while the refused batch is in flight
+
+    assert failed.status == RunStatus.FAILED and "0x00" in failed.error, failed.error
+    assert set(CostRecord.objects.filter(source=many).values_list("run_id", flat=True)) == {first.pk}
+
+
+def test_rates_read_midway_convert_as_before(many):
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.10"))
+    run = rerun_with(many, eur_at=6)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert sum(totals().values()) == Decimal("15.13")  # 11 x 1.25 + 1.25 x 1.10 = 13.75 + 1.375
