@@ -121,7 +121,7 @@ class Params:
     w_synonym: float = 1.0
     w_lexical: float = 2.0
     w_product: float = 0.3
-    temperature: float = 0.2
+    temperature: float = 0.15
     top_archetypes: int = 5
     # pair score: archetype agreement, purpose similarity, and weak structural terms (same category, same department)
     w_archetype: float = 0.7  # the purpose similarity weighs the rest
