@@ -173,6 +173,19 @@ class InitiativeEmbedding(models.Model):
         return f"{self.initiative} · {self.model_name}"
 
 
+class TextEmbedding(models.Model):
+    """Cached embedding of a catalogue text (a use case's job, a synonym), keyed by the hash of model and text, so a
+    new process reads the catalogue's few thousand vectors in one query instead of embedding them again."""
+
+    text_hash = models.CharField(max_length=64, unique=True)
+    model_name = models.CharField(max_length=120)
+    vector = models.BinaryField(help_text="float32, little-endian.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.model_name} · {self.text_hash[:12]}"
+
+
 class SprawlCluster(models.Model):
     """Initiatives that look like one job done several times, with its own review lifecycle.
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from governance.models import InitiativeEmbedding, InitiativeUseCase, UseCase, UseCaseOrigin
+from governance.models import InitiativeEmbedding, InitiativeUseCase, TextEmbedding, UseCase, UseCaseOrigin
 from governance.sprawl import analysis
 from governance.sprawl.embeddings import OnnxMiniLMEmbedder
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
@@ -145,3 +145,24 @@ def test_commands_print_the_documented_json(portfolio, embedder):
 def test_commands_on_an_empty_portfolio(catalogue, embedder):
     assert json.loads(_run("detect_sprawl", "--json")) == []
     assert json.loads(_run("possible_duplicates", "--json")) == {}
+
+
+def test_catalogue_vectors_are_cached_across_processes(catalogue, embedder):
+    analysis.catalogue_index()
+    first = len(embedder.texts)
+    assert first > 0 and TextEmbedding.objects.count() == len(set(embedder.texts))
+    analysis._catalogue_index.cache_clear()  # as a new process would start
+    analysis.catalogue_index()
+    assert len(embedder.texts) == first  # every vector came from the cache
+    edited = UseCase.objects.get(code="meeting-notes")
+    edited.synonyms = ["meeting minutes", "standup digest"]
+    edited.save()
+    analysis.catalogue_index()
+    assert embedder.texts[first:] == ["standup digest"]  # only the new phrase is embedded
+
+
+def test_cached_embed_matches_the_embedder(embedder):
+    texts = ["summarise meetings", "read invoices", "summarise meetings"]
+    cached = analysis.cached_embed(texts, embedder)
+    assert np.allclose(cached, embedder.embed(texts), atol=1e-6)
+    assert TextEmbedding.objects.count() == 2
