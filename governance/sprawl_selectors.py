@@ -216,8 +216,7 @@ class PossibleDuplicate:
 
 
 def _with_initiatives(duplicates: list[Any]) -> list[PossibleDuplicate]:
-    """The engine's duplicates with their initiatives; anything that is not a stored initiative's id is skipped."""
-    duplicates = [d for d in duplicates if isinstance(d.initiative_id, int)]
+    """The engine's duplicates with their initiatives (one deleted meanwhile is skipped)."""
     initiatives = Initiative.objects.select_related("department", "owner").prefetch_related("vendors").in_bulk(
         [d.initiative_id for d in duplicates])
     return [PossibleDuplicate(initiatives[d.initiative_id], float(d.score), list(d.reasons))

@@ -222,9 +222,8 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     if len(scored.items) < 2:
         return []
     names = {a.code: a.name for a in index.archetypes}
-    row = scored.block(slice(0, 1))[0]
-    row[0] = -np.inf
-    order = np.argsort(-row, kind="stable")[:top]
+    row = scored.block(slice(0, 1), ranking=True)[0]
+    order = (np.argsort(-row[1:], kind="stable") + 1)[:top]  # position 0 is the draft itself
     return [Duplicate(initiative_id=scored.items[j].key, score=round(float(row[j]), 4),
                       reasons=_reasons(scored, 0, int(j), names)) for j in order]
 

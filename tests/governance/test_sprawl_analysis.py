@@ -125,6 +125,12 @@ def test_draft_duplicates_at_intake(portfolio, embedder):
                                      department_id=None) == []
 
 
+def test_draft_duplicates_with_fewer_initiatives_than_asked(portfolio, embedder):
+    found = analysis.draft_duplicates(name="Minutes bot", description="Writes meeting minutes.", vendor_names=[],
+                                      model_names=[], category="", department_id=None, top=10)
+    assert sorted(d.initiative_id for d in found) == sorted(i.pk for i in portfolio.values())
+
+
 def test_suggest_use_cases(catalogue, embedder):
     suggested = analysis.suggest_use_cases(name="Minutes bot", description="Writes meeting minutes and action items.",
                                            vendor_names=[], model_names=[], category="")
