@@ -1,0 +1,90 @@
+"""Sprawl in a real browser: possible duplicates while an owner types an intake; a reviewer confirms a cluster; an
+executive reads the clusters without being able to decide."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from governance.models import SprawlCluster, UseCase
+from governance.sprawl import analysis
+from governance.sprawl_services import sprawl_recompute
+from portfolio.choices import Stage
+from tests.browser.test_journeys import log_in
+from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, VendorFactory
+from tests.governance.test_sprawl_scoring import ARCHETYPES
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def image_tools(other_owner):
+    """A small catalogue (fast to index) and two departments each paying for campaign images."""
+    UseCase.objects.all().delete()
+    for a in ARCHETYPES:
+        UseCase.objects.create(code=a.code, name=a.name, job=a.job, synonyms=list(a.synonyms),
+                               vendor_products=list(a.vendor_products), outputs=list(a.outputs))
+    analysis._catalogue_index.cache_clear()
+    marketing = DepartmentFactory(name="Marketing", code="mkt")
+    comms = DepartmentFactory(name="Communications", code="comms")
+    first = InitiativeFactory(owner=other_owner, name="Marketing's Midjourney accounts", department=marketing,
+                              description="Midjourney seats for the brand team's campaign visuals.",
+                              stage=Stage.PRODUCTION, vendors=[VendorFactory(name="Midjourney")])
+    second = InitiativeFactory(owner=other_owner, name="Firefly for the creative studio", department=comms,
+                               description="Adobe Firefly to produce ad visuals and social images faster.",
+                               stage=Stage.PILOT)
+    InitiativeFactory(owner=other_owner, name="AP invoice reader", description="Reads supplier invoices into SAP.",
+                      stage=Stage.PILOT)
+    yield first, second
+    analysis._catalogue_index.cache_clear()
+
+
+def test_owner_sees_possible_duplicates_while_typing_an_intake(page: Page, owner, image_tools):
+    CostCenterFactory(code="CC-7700", name="Employer brand")
+    log_in(page, owner)
+    page.get_by_role("link", name="Register initiative").first.click()
+    panel = page.locator("#draft-duplicates")
+    expect(panel).to_contain_text("Type a name and purpose")
+    page.fill("#id_name", "Employer-brand visuals in Canva")
+    page.fill("#id_description", "Canva Magic Media to generate images for recruiting campaigns and social posts.")
+    duplicates = page.locator("#possible-duplicates li")
+    expect(duplicates.first).to_contain_text(re.compile("Midjourney|Firefly"))
+    expect(page.locator("#possible-duplicates")).to_contain_text("shared use case: Campaign image generation")
+    expect(page.locator("#suggested-use-cases")).to_contain_text("Campaign image generation")
+    # the panel follows the text: a different job brings a different first candidate
+    page.fill("#id_name", "Supplier invoice capture")
+    page.fill("#id_description", "Extract amounts and line items from supplier invoices into the ERP.")
+    expect(duplicates.first).to_contain_text("AP invoice reader")
+
+
+def test_reviewer_confirms_a_cluster_and_executive_reads_it(chromium, live_server, reviewer, executive, image_tools):
+    sprawl_recompute()
+    cluster = SprawlCluster.objects.get()
+    assert {m.initiative_id for m in cluster.members.all()} == {i.pk for i in image_tools}
+
+    context = chromium.new_context(base_url=live_server.url)
+    page = context.new_page()
+    log_in(page, reviewer)
+    page.goto("/governance/sprawl/")
+    page.get_by_role("link", name=cluster.title).first.click()
+    expect(page.locator("#members-table")).to_contain_text("Firefly for the creative studio")
+    expect(page.locator("#saving-basis")).not_to_be_empty()
+    page.fill("#decision-form textarea, #decision-form input[name=reason]", "One image tool for all brand work.")
+    page.click("#confirm-cluster")
+    expect(page.locator("#cluster-status")).to_have_text("Confirmed")
+    expect(page.locator("#decision-text")).to_contain_text("One image tool for all brand work.")
+    context.close()
+    cluster.refresh_from_db()
+    assert cluster.status == "confirmed" and cluster.decided_by == reviewer
+
+    context = chromium.new_context(base_url=live_server.url)
+    page = context.new_page()
+    log_in(page, executive)
+    page.goto(f"/governance/sprawl/{cluster.pk}/")
+    expect(page.locator("#cluster-status")).to_have_text("Confirmed")
+    expect(page.locator("#decision-form")).to_have_count(0)
+    page.goto("/governance/sprawl/?status=confirmed")
+    expect(page.get_by_role("link", name=cluster.title).first).to_be_visible()
+    context.close()
