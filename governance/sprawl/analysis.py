@@ -3,14 +3,17 @@ the pure scorer (governance/sprawl/scoring.py). Read-only apart from the embeddi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from governance.sprawl import scoring
 from governance.sprawl.embeddings import Embedder, get_embedder, text_hash
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,16 +50,23 @@ def _archetypes() -> list[scoring.Archetype]:
     ]
 
 
+# Vectors this process has already computed or read, by text hash: catalogue phrases, mostly (5,000 x 1.5 KiB).
+_MEMO: dict[str, np.ndarray] = {}
+_MEMO_LIMIT = 50_000
+
+
 def cached_embed(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
-    """Embed texts through the TextEmbedding cache: only texts never seen with this model are embedded."""
+    """Embed texts through this process's memo and the TextEmbedding table: only texts never seen with this model
+    are embedded."""
     from governance.models import TextEmbedding
 
     embedder = embedder or get_embedder()
     hashes = [text_hash(text, embedder.name) for text in texts]
-    found: dict[str, np.ndarray] = {}
     unique = list(dict.fromkeys(hashes))
-    for start in range(0, len(unique), 900):  # stay under SQLite's limit of query parameters
-        for digest, vector in TextEmbedding.objects.filter(text_hash__in=unique[start:start + 900]).values_list(
+    found = {digest: _MEMO[digest] for digest in unique if digest in _MEMO}
+    unread = [digest for digest in unique if digest not in found]
+    for start in range(0, len(unread), 900):  # stay under SQLite's limit of query parameters
+        for digest, vector in TextEmbedding.objects.filter(text_hash__in=unread[start:start + 900]).values_list(
                 "text_hash", "vector"):
             found[digest] = np.frombuffer(bytes(vector), dtype="<f4")
     missing = [digest for digest in unique if digest not in found]
@@ -69,6 +79,9 @@ def cached_embed(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
             rows.append(TextEmbedding(text_hash=digest, model_name=embedder.name,
                                       vector=vector.astype("<f4").tobytes()))
         TextEmbedding.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    if len(_MEMO) + len(found) > _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO.update(found)
     if not texts:
         return np.zeros((0, embedder.dim or 384), dtype=np.float32)
     return np.vstack([found[digest] for digest in hashes]).astype(np.float32)
@@ -144,9 +157,18 @@ def purpose_vectors(items: list[scoring.Item], embedder: Embedder | None = None)
             else:
                 entry.model_name, entry.text_hash, entry.vector = embedder.name, hashes[position], payload
                 update.append(entry)
-        with transaction.atomic():
-            InitiativeEmbedding.objects.bulk_create(create, batch_size=500)
-            InitiativeEmbedding.objects.bulk_update(update, ["model_name", "text_hash", "vector"], batch_size=500)
+        from portfolio.models import Initiative
+
+        alive = set(Initiative.objects.filter(pk__in=[e.initiative_id for e in create]).values_list("pk", flat=True))
+        create = [entry for entry in create if entry.initiative_id in alive]
+        try:
+            with transaction.atomic():
+                InitiativeEmbedding.objects.bulk_create(create, batch_size=500)
+                InitiativeEmbedding.objects.bulk_update(update, ["model_name", "text_hash", "vector"], batch_size=500)
+        except IntegrityError:
+            # An initiative deleted (or cached by a concurrent run) meanwhile: the cache is best effort, the vectors
+            # computed here are right either way.
+            logger.info("Initiative embeddings not cached: an initiative changed during the analysis.")
     if not items:
         return np.zeros((0, embedder.dim or 384), dtype=np.float32)
     return np.vstack([found[p] for p in range(len(items))]).astype(np.float32)

@@ -38,6 +38,7 @@ def embedder(monkeypatch):
     counting = CountingEmbedder()
     monkeypatch.setattr(analysis, "get_embedder", lambda: counting)
     analysis._catalogue_index.cache_clear()
+    analysis._MEMO.clear()
     yield counting
     analysis._catalogue_index.cache_clear()
 
@@ -172,3 +173,13 @@ def test_cached_embed_matches_the_embedder(embedder):
     cached = analysis.cached_embed(texts, embedder)
     assert np.allclose(cached, embedder.embed(texts), atol=1e-6)
     assert TextEmbedding.objects.count() == 2
+    analysis._MEMO.clear()  # a new process reads the table
+    embedder.texts.clear()
+    assert np.allclose(analysis.cached_embed(texts, embedder), cached) and embedder.texts == []
+
+
+def test_an_initiative_deleted_during_the_analysis_is_not_an_error(portfolio, embedder, monkeypatch):
+    items = analysis._items(analysis._initiatives())
+    portfolio["E"].delete()  # after it was read, before its vector is cached
+    vectors = analysis.purpose_vectors(items)
+    assert vectors.shape == (5, 384)
