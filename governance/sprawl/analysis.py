@@ -37,17 +37,20 @@ class Analysis:
     use_cases: dict[int, list[tuple[str, float]]]
 
 
+def archetype_of(use_case) -> scoring.Archetype:
+    """The scorer's view of a use case (a stored one, or an unsaved UseCase built from catalogue fields)."""
+    return scoring.Archetype(
+        code=use_case.code, name=use_case.name, job=use_case.job, synonyms=tuple(use_case.synonyms or ()),
+        vendor_products=tuple(use_case.vendor_products or ()), inputs=tuple(use_case.inputs or ()),
+        outputs=tuple(use_case.outputs or ()), functions=tuple(use_case.functions or ()),
+        not_this=tuple(use_case.not_this or ()),
+    )
+
+
 def _archetypes() -> list[scoring.Archetype]:
     from governance.models import UseCase
 
-    return [
-        scoring.Archetype(
-            code=u.code, name=u.name, job=u.job, synonyms=tuple(u.synonyms or ()),
-            vendor_products=tuple(u.vendor_products or ()), inputs=tuple(u.inputs or ()),
-            outputs=tuple(u.outputs or ()), functions=tuple(u.functions or ()), not_this=tuple(u.not_this or ()),
-        )
-        for u in UseCase.objects.filter(is_active=True).order_by("code")
-    ]
+    return [archetype_of(u) for u in UseCase.objects.filter(is_active=True).order_by("code")]
 
 
 # Vectors this process has already computed or read, by text hash: catalogue phrases, mostly (5,000 x 1.5 KiB).
@@ -85,6 +88,23 @@ def cached_embed(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
     if not texts:
         return np.zeros((0, embedder.dim or 384), dtype=np.float32)
     return np.vstack([found[digest] for digest in hashes]).astype(np.float32)
+
+
+def warm_catalogue_memo(archetypes: list[scoring.Archetype]) -> int:
+    """Embed a catalogue's phrases into this process's memo without touching the database (a worker that starts
+    before any request, a test session); returns how many phrases were embedded."""
+    embedder = get_embedder()
+    count = 0
+
+    def embed(texts: list[str]) -> np.ndarray:
+        nonlocal count
+        vectors = embedder.embed(texts)
+        _MEMO.update({text_hash(text, embedder.name): v for text, v in zip(texts, vectors, strict=True)})
+        count += len(texts)
+        return vectors
+
+    scoring.build_catalogue_index(archetypes, embed)
+    return count
 
 
 @lru_cache(maxsize=4)

@@ -38,4 +38,29 @@ def page(chromium, live_server):
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    page.wait_for_load_state("networkidle")
     context.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _catalogue_vectors_in_memory():
+    """Embed the shipped catalogue's phrases once per session. Each browser test starts from an emptied database, so
+    without this the first page that asks for possible duplicates would embed them again (seconds), while the next
+    test already writes to the same SQLite database."""
+    from governance.models import UseCase
+    from governance.sprawl import analysis
+    from governance.sprawl_services import CATALOGUE_PATH, use_case_catalogue_parse
+
+    _, entries = use_case_catalogue_parse(CATALOGUE_PATH.read_text(), source=str(CATALOGUE_PATH))
+    analysis.warm_catalogue_memo([analysis.archetype_of(UseCase(**fields)) for fields in entries])
+
+
+@pytest.fixture(autouse=True)
+def _requests_finish_before_the_flush(chromium, transactional_db):
+    """Let every page's late requests (panels that load after the page) finish, then close the contexts, before the
+    database is emptied for the next test: SQLite cannot empty a table a server thread is still reading."""
+    yield
+    for context in list(chromium.contexts):
+        for open_page in context.pages:
+            open_page.wait_for_load_state("networkidle")
+        context.close()
