@@ -446,9 +446,12 @@ class IngestionRun(models.Model):
 
 
 class CostRecord(models.Model):
-    """One normalised cost line of a source, in its billing currency and in the reporting currency."""
+    """One normalised cost line of a source, in its billing currency and in the reporting currency.
 
-    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="cost_records")
+    The (source, period) and (initiative, period) indexes also serve lookups by source or initiative alone, so those
+    foreign keys have no index of their own: every index costs time on each of the millions of rows a run writes."""
+
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="cost_records", db_index=False)
     run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     period = models.DateField()
     charge_date = models.DateField()
@@ -466,7 +469,7 @@ class CostRecord(models.Model):
     gpu_hours = models.DecimalField(**QUANTITY, null=True, blank=True)
     initiative = models.ForeignKey(
         Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_records",
-        help_text="Empty: no rule maps it (unallocated).",
+        help_text="Empty: no rule maps it (unallocated).", db_index=False,
     )
 
     class Meta:
