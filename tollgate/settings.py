@@ -174,6 +174,9 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
+# Largest cost export a person may upload to "Run now" (streamed to disk, refused past this size).
+INGESTION_MAX_FILE_MB = env.int("INGESTION_MAX_FILE_MB", default=500)
+
 # Sprawl detection: sentence embeddings of what each initiative does. The default runs all-MiniLM-L6-v2 offline
 # (ONNX, shipped by PyPI packages); EMBEDDINGS_URL points at a self-hosted OpenAI-compatible /v1/embeddings instead.
 TOLLGATE_EMBEDDER = (
