@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--half", default="holdout", choices=["holdout", "design"])
+    parser.add_argument("--half", default="holdout", choices=["holdout", "design", "validation"])
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="tollgate-sprawl-")
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
