@@ -114,7 +114,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Params:
-    """The method's constants. Fixed in code: tuned once on the design half of the labelled inventory."""
+    """The method's constants, fixed in code: chosen on the labelled tuning sets (bench/sprawl_tune.py), never on the
+    holdout half. A same-category term was tried and left out: teams file one job under different categories."""
 
     # archetype affinity: embedding to job text, best embedding to a synonym, TF-IDF, named vendor product
     w_job: float = 1.0
@@ -123,10 +124,9 @@ class Params:
     w_product: float = 0.3
     temperature: float = 0.15
     top_archetypes: int = 5
-    # pair score: archetype agreement, purpose similarity, and weak structural terms (same category, same department)
+    # pair score: archetype agreement, purpose similarity, and a weak structural term (same department)
     w_archetype: float = 0.7  # the purpose similarity weighs the rest
     rank_w_archetype: float = 0.4  # the same, when ranking possible duplicates
-    w_category: float = 0.0
     # Sprawl is teams duplicating each other; a second initiative of one department is more often its next phase.
     w_department: float = -0.05
     purpose_floor: float = 0.2  # purpose similarity below this counts as nothing
@@ -281,8 +281,7 @@ class Scored:
         # Grouping lets neighbouring archetypes partly agree (p_a K p_b with K = L L^T), since two teams describing
         # one job often land on adjacent entries of the catalogue; ranking candidates needs no such help.
         self._profile = self._exact if self.kernel is None else _unit_rows(self.distribution @ self.kernel)
-        # An unknown category or department matches nothing, not every other unknown one.
-        self._category = _codes([i.category for i in self.items])
+        # An unknown department matches nothing, not every other unknown one.
         self._department = _codes([i.department for i in self.items])
 
     def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
@@ -298,8 +297,6 @@ class Scored:
         purpose = self.vectors[rows] @ self.vectors[cols].T
         purpose = np.clip((purpose - p.purpose_floor) / (1.0 - p.purpose_floor), 0.0, 1.0)
         score = w_archetype * agreement + (1.0 - w_archetype) * purpose
-        if p.w_category:
-            score += p.w_category * (self._category[rows][:, None] == self._category[cols][None, :])
         if p.w_department:
             score += p.w_department * (self._department[rows][:, None] == self._department[cols][None, :])
         return score.astype(np.float32)
