@@ -1,11 +1,11 @@
-"""Benchmark: sprawl detection quality on the labelled inventory, through the real commands.
+"""Benchmark: sprawl detection quality on a labelled inventory, through the real commands.
 
-    .venv/bin/python bench/sprawl_quality.py [--half holdout|design]
+    .venv/bin/python bench/sprawl_quality.py [--half holdout|heldout2|design|validation]
 
 Imports the half's inventory with `import_initiatives` into a fresh SQLite database (as an operator would), runs
 `detect_sprawl --json` and `possible_duplicates --top 5 --json`, and prints pairwise precision, recall and F1 of the
 clusters against bench/sprawl/<half>_labels.csv, and the share of duplicate members whose true partner is in their
-top 5. The scorer was tuned on the design half only; the holdout half is the figure to quote.
+top 5. The scorer was tuned on the design and validation sets only; holdout and heldout2 are the figures to quote.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--half", default="holdout", choices=["holdout", "design", "validation"])
+    parser.add_argument("--half", default="holdout", choices=["holdout", "heldout2", "design", "validation"])
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="tollgate-sprawl-")
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
@@ -67,7 +67,7 @@ def main() -> None:
     quality = measure([c["members"] for c in clusters], labels, top)
     with inventory.open(newline="", encoding="utf-8-sig") as handle:
         rows = sum(1 for _ in csv.DictReader(handle))
-    print(f"Sprawl quality on the {args.half} half ({rows} initiatives, {len(set(labels.values()))} labelled "
+    print(f"Sprawl quality on the {args.half} set ({rows} initiatives, {len(set(labels.values()))} labelled "
           f"clusters, {len(labels)} duplicate members)")
     print(f"  clusters found:        {len(clusters)}")
     print(f"  pairwise precision:    {quality.precision:.3f}  ({quality.correct_pairs}/{quality.predicted_pairs})")
