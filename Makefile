@@ -51,6 +51,7 @@ format: setup
 bench: setup
 	$(BIN)/python bench/focus_ingestion.py
 	$(BIN)/python bench/sprawl_quality.py --half holdout
+	$(BIN)/python bench/sprawl_quality.py --half heldout2
 	$(BIN)/python bench/sprawl_scale.py
 
 # Production-style processes (need REDIS_URL / CELERY_BROKER_URL).
