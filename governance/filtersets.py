@@ -67,7 +67,8 @@ class SprawlClusterFilterSet(django_filters.FilterSet):
     use_case = django_filters.ModelChoiceFilter(
         queryset=UseCase.objects.filter(clusters__isnull=False).distinct().order_by("name"), empty_label=ANY)
     department = django_filters.ModelChoiceFilter(
-        queryset=Department.objects.order_by("name"), empty_label=ANY, method="filter_department")
+        queryset=Department.objects.order_by("name"), empty_label=ANY, method="filter_department",
+        label="Department")
     q = django_filters.CharFilter(method="filter_text", label="Search",
                                   widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or member"}))
 

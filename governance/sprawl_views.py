@@ -45,12 +45,17 @@ def _ints(values: list[str]) -> list[int]:
     return [n for n in (_int_or_none(v) for v in values) if n is not None]
 
 
+def _short(title: str, limit: int = 42) -> str:
+    """Chart labels stay readable; the full title is on the cluster's page."""
+    return title if len(title) <= limit else title[:limit - 1].rstrip() + "…"
+
+
 def saving_by_cluster_figure(top: list[dict[str, Any]], currency: str) -> dict[str, Any]:
     """Plotly bar chart (JSON-ready dict) of the estimated monthly saving of the clusters with the largest saving."""
     return {
         "data": [{
             "type": "bar", "orientation": "h",
-            "y": [f"{c['title']} (#{c['pk']})" for c in top][::-1],
+            "y": [f"{_short(c['title'])} (#{c['pk']})" for c in top][::-1],
             "x": [float(c["estimated_saving"]) for c in top][::-1],
             "customdata": [[float(c["monthly_spend"]), c["member_count"]] for c in top][::-1],
             "hovertemplate": "%{y}<br>saving %{x:,.0f}/month of %{customdata[0]:,.0f} spend<br>"
@@ -60,8 +65,9 @@ def saving_by_cluster_figure(top: list[dict[str, Any]], currency: str) -> dict[s
         "layout": {
             "title": {"text": f"Estimated saving by cluster ({currency} / month)"},
             "height": max(220, 40 + 28 * len(top)),
-            "margin": {"l": 260, "r": 20, "t": 40, "b": 40},
+            "margin": {"l": 20, "r": 20, "t": 40, "b": 40},
             "xaxis": {"tickformat": ",.0f"},
+            "yaxis": {"automargin": True},
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         },
     }

@@ -28,15 +28,16 @@ def _places(value: Decimal) -> int:
 class MoneyColumn(tables.Column):
     """Right-aligned amount with thousands separators on the page, the plain number in the CSV."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, places: int | None = None, **kwargs):
         kwargs.setdefault("attrs", NUM)
+        self.places = places  # fixed decimals (totals in cents); by default as many as the amount has
         super().__init__(*args, **kwargs)
 
     def render(self, value: Decimal) -> str:
-        return f"{value:,.{_places(value)}f}"
+        return f"{value:,.{self.places or _places(value)}f}"
 
     def value(self, value: Decimal) -> str:
-        return f"{value:.{_places(value)}f}"
+        return f"{value:.{self.places or _places(value)}f}"
 
 
 class CountColumn(tables.Column):
