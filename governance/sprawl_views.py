@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -71,6 +72,17 @@ def saving_by_cluster_figure(top: list[dict[str, Any]], currency: str) -> dict[s
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         },
     }
+
+
+class ObjectFromUrlMixin:
+    """The object named by the URL's pk, loaded once: the permission check and the handler share it."""
+
+    permission_model: type[models.Model]
+
+    def get_permission_object(self) -> Any:
+        if not hasattr(self, "_object"):
+            self._object = get_object_or_404(self.permission_model, pk=self.kwargs["pk"])
+        return self._object
 
 
 # Clusters ------------------------------------------------------------------------------------------------------------
@@ -134,16 +146,13 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
         return context
 
 
-class SprawlClusterDecideView(PermissionRequiredMixin, View):
+class SprawlClusterDecideView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
     """POST: confirm or dismiss an open cluster, with a reason (required to dismiss)."""
 
     permission_required = "governance.decide_sprawlcluster"
     decision = ""  # "confirm" or "dismiss"
 
-    def get_permission_object(self) -> SprawlCluster:
-        if not hasattr(self, "_cluster"):
-            self._cluster = get_object_or_404(SprawlCluster, pk=self.kwargs["pk"])
-        return self._cluster
+    permission_model = SprawlCluster
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         cluster = self.get_permission_object()
@@ -161,15 +170,12 @@ class SprawlClusterDecideView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(cluster.get_absolute_url())
 
 
-class SprawlMemberRemoveView(PermissionRequiredMixin, View):
+class SprawlMemberRemoveView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
     """POST: take a member out of a cluster, with a reason; recomputation never re-adds it."""
 
     permission_required = "governance.decide_sprawlcluster"
 
-    def get_permission_object(self) -> SprawlCluster:
-        if not hasattr(self, "_cluster"):
-            self._cluster = get_object_or_404(SprawlCluster, pk=self.kwargs["pk"])
-        return self._cluster
+    permission_model = SprawlCluster
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         cluster = self.get_permission_object()
@@ -267,15 +273,12 @@ class UseCaseDetailView(PermissionRequiredMixin, DetailView):
 # An initiative's use cases and possible duplicates -------------------------------------------------------------------
 
 
-class InitiativeUseCasesView(PermissionRequiredMixin, View):
+class InitiativeUseCasesView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
     """POST from the initiative page: the use cases a person confirms for the initiative."""
 
     permission_required = "governance.set_initiative_use_cases"
 
-    def get_permission_object(self) -> Initiative:
-        if not hasattr(self, "_initiative"):
-            self._initiative = get_object_or_404(Initiative, pk=self.kwargs["pk"])
-        return self._initiative
+    permission_model = Initiative
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         initiative = self.get_permission_object()
@@ -317,16 +320,13 @@ class DraftDuplicatesView(PermissionRequiredMixin, View):
         return render(request, self.template_name, context)
 
 
-class InitiativeDuplicatesView(PermissionRequiredMixin, View):
+class InitiativeDuplicatesView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
     """GET (from the initiative page): an HTML fragment with its top possible duplicates."""
 
     permission_required = "portfolio.view_initiative"
     template_name = "governance/_possible_duplicates.html"
 
-    def get_permission_object(self) -> Initiative:
-        if not hasattr(self, "_initiative"):
-            self._initiative = get_object_or_404(Initiative, pk=self.kwargs["pk"])
-        return self._initiative
+    permission_model = Initiative
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         initiative = self.get_permission_object()

@@ -208,25 +208,22 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def _cluster_data(self, pk: int) -> dict:
         return serializers.SprawlClusterSerializer(self.get_queryset().get(pk=pk)).data
 
-    @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
-    @action(detail=True, methods=["post"])
-    def confirm(self, request: Request, pk: int) -> Response:
+    def _decide(self, request: Request, service) -> Response:
         cluster = self.get_object()
         body = serializers.SprawlDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        call_service(sprawl_services.sprawl_cluster_confirm, actor=request.user, cluster=cluster,
-                     reason=body.validated_data["reason"])
+        call_service(service, actor=request.user, cluster=cluster, reason=body.validated_data["reason"])
         return Response(self._cluster_data(cluster.pk))
 
     @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
     @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: int) -> Response:
+        return self._decide(request, sprawl_services.sprawl_cluster_confirm)
+
+    @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
+    @action(detail=True, methods=["post"])
     def dismiss(self, request: Request, pk: int) -> Response:
-        cluster = self.get_object()
-        body = serializers.SprawlDecisionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        call_service(sprawl_services.sprawl_cluster_dismiss, actor=request.user, cluster=cluster,
-                     reason=body.validated_data["reason"])
-        return Response(self._cluster_data(cluster.pk))
+        return self._decide(request, sprawl_services.sprawl_cluster_dismiss)
 
     @extend_schema(request=serializers.SprawlMemberRemoveSerializer, responses=serializers.SprawlClusterSerializer)
     @action(detail=True, methods=["post"], url_path="remove-member")
