@@ -11,15 +11,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from auditlog.context import disable_auditlog
-from auditlog.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Model
+from django.db.models import Max
 from django.utils import timezone
 
 from portfolio.choices import Stage
 from portfolio.models import Initiative
+from tollgate.audit import audit_event
 
 from . import selectors
 from .calculations import plain_number, reviewer_weighted_score
@@ -31,17 +31,6 @@ from .policies import BY_KEY
 
 class TransitionError(ValidationError):
     """A transition that cannot happen now: wrong stage, missing reason or failed guards (every one is listed)."""
-
-
-def audit_event(
-    instance: Model, *, actor: AbstractBaseUser | None, event: str, changes: dict[str, list[Any]] | None = None,
-    action: int = LogEntry.Action.UPDATE, **extra: Any,
-) -> LogEntry:
-    """One explicit audit-trail row; `extra` goes into additional_data beside the event name."""
-    return LogEntry.objects.log_create(
-        instance, force_log=True, action=action, actor=actor, actor_email=getattr(actor, "email", None),
-        changes=changes or {}, additional_data={"event": event, **extra},
-    )
 
 
 # Transitions ---------------------------------------------------------------------------------------------------------

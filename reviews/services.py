@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.models import Initiative
+from tollgate.audit import audit_event
 
 from . import calculations, selectors
 from .choices import Decision, ReminderKind, ReportStatus
@@ -61,12 +62,9 @@ def _require(actor: AbstractBaseUser | None, perm: str, obj: Any = None) -> None
 def _audit(instance: Any, *, actor: AbstractBaseUser | None, event: str, changes: dict | None = None,
            reason: str = "", action: int = LogEntry.Action.UPDATE, **extra: Any) -> LogEntry:
     """An explicit audit row for a decision (submission, reopening, verdict...), beside auditlog's field history."""
-    data = {"event": event, **extra}
     if reason:
-        data["reason"] = reason
-    return LogEntry.objects.log_create(
-        instance, force_log=True, action=action, actor=actor, changes=changes or {}, additional_data=data,
-    )
+        extra["reason"] = reason
+    return audit_event(instance, actor=actor, event=event, changes=changes, action=action, **extra)
 
 
 def _lock(report: ValueReport) -> ValueReport:

@@ -26,9 +26,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
 
+from tollgate.audit import audit_event
+
 from ..cost_calculations import Rule, first_match
 from ..models import AllocationRule, CostRecord, CostSource, Initiative, UsageRecord
-from .audit import audit_write
 
 UPDATE_CHUNK = 2_000
 
@@ -187,7 +188,7 @@ def allocation_rule_create(
     with disable_auditlog():  # the explicit row below says it all, with the re-allocation
         rule.save()
     months = _reapply(source)
-    audit_write(rule, actor=actor, event="allocation_rule_created", action=LogEntry.Action.CREATE,
+    audit_event(rule, actor=actor, event="allocation_rule_created", action=LogEntry.Action.CREATE,
                 changes={name: [None, after] for name, after in _rule_values(rule).items()},
                 source=source.name, months_reallocated=months)
     return RuleChange(rule, {date.fromisoformat(f"{m}-01") for m in months})
@@ -212,7 +213,7 @@ def allocation_rule_update(*, actor: AbstractUser | None, rule: AllocationRule, 
     with disable_auditlog():
         stored.save()
     months = _reapply(stored.source)
-    audit_write(stored, actor=actor, event="allocation_rule_changed", action=LogEntry.Action.UPDATE,
+    audit_event(stored, actor=actor, event="allocation_rule_changed", action=LogEntry.Action.UPDATE,
                 changes=changes, source=stored.source.name, months_reallocated=months)
     return RuleChange(stored, {date.fromisoformat(f"{m}-01") for m in months})
 
@@ -228,7 +229,7 @@ def allocation_rule_delete(*, actor: AbstractUser | None, rule: AllocationRule) 
     with disable_auditlog():
         stored.delete()
     months = _reapply(source)
-    audit_write(deleted, actor=actor, event="allocation_rule_deleted", action=LogEntry.Action.DELETE,
+    audit_event(deleted, actor=actor, event="allocation_rule_deleted", action=LogEntry.Action.DELETE,
                 changes={name: [old, None] for name, old in before.items()}, source=source.name,
                 months_reallocated=months)
     return RuleChange(stored, {date.fromisoformat(f"{m}-01") for m in months})
@@ -266,7 +267,7 @@ def allocation_rules_reorder(
     with disable_auditlog():
         AllocationRule.objects.bulk_update(changed, ["order"])
     months = _reapply(source)
-    audit_write(source, actor=actor, event="allocation_rules_reordered", action=LogEntry.Action.UPDATE,
+    audit_event(source, actor=actor, event="allocation_rules_reordered", action=LogEntry.Action.UPDATE,
                 changes={"rule order": [", ".join(map(str, before)), ", ".join(map(str, wanted))]},
                 source=source.name, months_reallocated=months)
     return ordered

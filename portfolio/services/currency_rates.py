@@ -18,9 +18,10 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from tollgate.audit import audit_event
+
 from ..cost_calculations import record_amount
 from ..models import CostRecord, CurrencyRate, reporting_currency
-from .audit import audit_write
 
 RATE_FIELDS = ("currency", "valid_from", "rate_to_reporting")
 UPDATE_CHUNK = 2_000
@@ -109,7 +110,7 @@ def currency_rate_create(
     with disable_auditlog():  # the explicit row below carries the re-conversion too
         rate.save()
     records, months = _reconvert(rate.currency, [_window(rate.currency, rate.valid_from)])
-    audit_write(rate, actor=actor, event="currency_rate_created", action=LogEntry.Action.CREATE,
+    audit_event(rate, actor=actor, event="currency_rate_created", action=LogEntry.Action.CREATE,
                 changes={name: [None, value] for name, value in _values(rate).items()},
                 records_converted=records, months_recomputed=sorted(f"{m:%Y-%m}" for m in months))
     return RateChange(rate, records, months)
@@ -141,6 +142,6 @@ def currency_rate_update(*, actor: AbstractUser | None, rate: CurrencyRate, **va
                     .order_by("-valid_from").values_list("valid_from", flat=True).first())
         more, more_months = _reconvert(old_currency, [old_window] if previous is not None else [])
         records, months = records + more, months | more_months
-    audit_write(stored, actor=actor, event="currency_rate_changed", action=LogEntry.Action.UPDATE, changes=changes,
+    audit_event(stored, actor=actor, event="currency_rate_changed", action=LogEntry.Action.UPDATE, changes=changes,
                 records_converted=records, months_recomputed=sorted(f"{m:%Y-%m}" for m in months))
     return RateChange(stored, records, months)
