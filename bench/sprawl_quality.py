@@ -14,9 +14,7 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,19 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "sprawl"
 sys.path.insert(0, str(ROOT))
 
+from bench.sprawl_setup import django_on_throwaway_sqlite  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--half", default="holdout", choices=["holdout", "heldout2", "design", "validation"])
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="tollgate-sprawl-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tollgate.settings")
-    import django
-
-    django.setup()
+    django_on_throwaway_sqlite("tollgate-sprawl-")
     from django.core.management import call_command
 
     from governance.sprawl.quality import measure

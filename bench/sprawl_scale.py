@@ -11,16 +11,16 @@ Targets (issue 6): grouping under 60 s, embedding at 100 texts/s or better, peak
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.sprawl_setup import django_on_throwaway_sqlite  # noqa: E402
 
 JOBS = [
     ("draft replies to customer emails", "customer email reply drafting"),
@@ -74,14 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="tollgate-sprawl-scale-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/scale.sqlite3"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tollgate.settings")
-    import django
-
-    django.setup()
+    django_on_throwaway_sqlite("tollgate-sprawl-scale-")
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 

@@ -14,11 +14,10 @@ import argparse
 import csv
 import dataclasses
 import itertools
+import os
 import sys
 import time
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,16 +31,14 @@ CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"
 
 
 def load_archetypes(path: Path = CATALOGUE) -> list[scoring.Archetype]:
-    data = yaml.safe_load(path.read_text())
-    return [
-        scoring.Archetype(
-            code=u["code"], name=u["name"], job=u["job"], synonyms=tuple(u.get("synonyms") or ()),
-            vendor_products=tuple(u.get("vendor_products") or ()), inputs=tuple(u.get("inputs") or ()),
-            outputs=tuple(u.get("outputs") or ()), functions=tuple(u.get("functions") or ()),
-            not_this=tuple(u.get("not") or ()),
-        )
-        for u in data["use_cases"]
-    ]
+    """The catalogue as `load_use_cases` reads it (Django is set up for the models; no database is used)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tollgate.settings")
+    import django
+
+    django.setup()
+    from governance.sprawl.analysis import archetypes_from_file
+
+    return archetypes_from_file(path)
 
 
 def load_items(path: Path) -> list[scoring.Item]:

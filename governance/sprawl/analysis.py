@@ -47,6 +47,17 @@ def archetype_of(use_case) -> scoring.Archetype:
     )
 
 
+def archetypes_from_file(path) -> list[scoring.Archetype]:
+    """The scorer's view of a catalogue file, validated as `load_use_cases` validates it, without the database."""
+    from pathlib import Path
+
+    from governance.models import UseCase
+    from governance.sprawl_services import use_case_catalogue_parse
+
+    _, entries = use_case_catalogue_parse(Path(path).read_text(), source=str(path))
+    return [archetype_of(UseCase(**fields)) for fields in entries]
+
+
 def _archetypes() -> list[scoring.Archetype]:
     from governance.models import UseCase
 

@@ -47,12 +47,10 @@ def _catalogue_vectors_in_memory():
     """Embed the shipped catalogue's phrases once per session. Each browser test starts from an emptied database, so
     without this the first page that asks for possible duplicates would embed them again (seconds), while the next
     test already writes to the same SQLite database."""
-    from governance.models import UseCase
     from governance.sprawl import analysis
-    from governance.sprawl_services import CATALOGUE_PATH, use_case_catalogue_parse
+    from governance.sprawl_services import CATALOGUE_PATH
 
-    _, entries = use_case_catalogue_parse(CATALOGUE_PATH.read_text(), source=str(CATALOGUE_PATH))
-    analysis.warm_catalogue_memo([analysis.archetype_of(UseCase(**fields)) for fields in entries])
+    analysis.warm_catalogue_memo(analysis.archetypes_from_file(CATALOGUE_PATH))
 
 
 @pytest.fixture(autouse=True)
