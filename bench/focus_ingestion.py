@@ -74,9 +74,9 @@ def child_ingest(path: str) -> None:
     call_command("migrate", verbosity=0)
     from bench.generate_focus import PERIOD, PROJECTS
     from portfolio.choices import RunStatus
+    from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
     from portfolio.models import AllocationRule, CostRecord, CostSource, Department, Initiative
     from portfolio.services import department_get_or_create, initiative_create, person_get_or_create
-    from portfolio.services.ingestion import ingestion_run_create, ingestion_run_execute
 
     owner, _ = person_get_or_create(email="bench.owner@example.com")
     department = Department.objects.first() or department_get_or_create(name="Bench")

@@ -32,7 +32,7 @@ def main() -> None:
     django_on_throwaway_sqlite("tollgate-sprawl-")
     from django.core.management import call_command
 
-    from governance.sprawl.quality import measure
+    from governance.sprawl.engine.quality import measure
 
     def run(*command: str) -> str:
         out = io.StringIO()

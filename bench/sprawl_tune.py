@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from governance.sprawl import scoring  # noqa: E402
-from governance.sprawl.embeddings import OnnxMiniLMEmbedder  # noqa: E402
-from governance.sprawl.quality import measure  # noqa: E402
+from governance.sprawl.engine import scoring  # noqa: E402
+from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
+from governance.sprawl.engine.quality import measure  # noqa: E402
 
 DATA = ROOT / "bench" / "sprawl"
 CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"

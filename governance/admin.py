@@ -10,7 +10,7 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.http import HttpRequest
 
-from . import models
+from governance import models
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,7 +8,7 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import models
+        from governance import models
         # Administrators edit the rubric in the Django admin: its field history is the audit of those edits.
         # Policies, scores and submissions get explicit audit rows from governance.services instead.
         auditlog.register(models.RubricCriterion)
@@ -17,7 +17,7 @@ class GovernanceConfig(AppConfig):
 
         from django.db.models.signals import post_migrate
 
-        from .sprawl_services import use_case_catalogue_load_on_migrate
+        from governance.sprawl.services import use_case_catalogue_load_on_migrate
 
         post_migrate.connect(use_case_catalogue_load_on_migrate, sender=self,
                              dispatch_uid="governance.use_case_catalogue_load")

@@ -10,12 +10,11 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
+from governance import selectors
+from governance.choices import AuditEvent, SprawlStatus
+from governance.models import SprawlCluster, SprawlClusterMember, UseCase
 from portfolio.filtersets import ANY, PersonModelChoiceField
 from portfolio.models import Department, Initiative
-
-from . import selectors
-from .choices import AuditEvent, SprawlStatus
-from .models import SprawlCluster, SprawlClusterMember, UseCase
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -7,11 +7,10 @@ from typing import Any
 
 from django import forms
 
+from governance.choices import Score
+from governance.models import IntakeScore, RubricCriterion, UseCase
+from governance.policies import PolicyDefinition
 from portfolio.models import Initiative
-
-from .choices import Score
-from .models import IntakeScore, RubricCriterion, UseCase
-from .policies import PolicyDefinition
 
 
 class ScoringForm(forms.Form):

@@ -56,7 +56,7 @@ def complete_business_case(initiative: Initiative) -> list[str]:
 def quorum_and_score(initiative: Initiative) -> list[str]:
     """Approval needs the policy's quorum of complete, independent scorings in the current round and a weighted
     score at or above the policy's threshold."""
-    from .selectors import intake_panel
+    from governance.selectors import intake_panel
 
     panel = intake_panel(initiative)
     problems: list[str] = []

@@ -10,10 +10,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from governance.choices import Score, SprawlRunTrigger, SprawlStatus, UseCaseOrigin
+from governance.policies import DEFINITIONS
 from portfolio.choices import RunStatus
-
-from .choices import Score, SprawlRunTrigger, SprawlStatus, UseCaseOrigin
-from .policies import DEFINITIONS
 
 USER = settings.AUTH_USER_MODEL
 

@@ -14,13 +14,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from governance import calculations
+from governance.lifecycle import Transition, transitions_from
+from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
+from governance.policies import BY_KEY, DEFINITIONS, PolicyDefinition
 from portfolio.choices import Stage
 from portfolio.models import KPI, BusinessCase, Initiative
-
-from . import calculations
-from .lifecycle import Transition, transitions_from
-from .models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
-from .policies import BY_KEY, DEFINITIONS, PolicyDefinition
 
 UserLike = AbstractBaseUser | AnonymousUser
 HISTORY_LIMIT = 20

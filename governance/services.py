@@ -17,16 +17,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from governance import selectors
+from governance.calculations import plain_number, reviewer_weighted_score
+from governance.choices import AuditEvent
+from governance.lifecycle import TRANSITIONS
+from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
+from governance.policies import BY_KEY
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
-
-from . import selectors
-from .calculations import plain_number, reviewer_weighted_score
-from .choices import AuditEvent
-from .lifecycle import TRANSITIONS
-from .models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
-from .policies import BY_KEY
 
 
 class TransitionError(ValidationError):

@@ -10,11 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from governance.calculations import plain_number
+from governance.choices import AuditEvent
+from governance.models import RubricCriterion
 from portfolio.tables import NUM, MoneyColumn, PersonColumn, person_name
-
-from .calculations import plain_number
-from .choices import AuditEvent
-from .models import RubricCriterion
 
 ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed", LogEntry.Action.DELETE: "Deleted",
            LogEntry.Action.ACCESS: "Accessed"}
@@ -203,7 +202,7 @@ def _member_vendors(record: Any) -> list[str]:
 
 
 class SprawlClusterTable(tables.Table):
-    """Clusters with their prefetched active members (governance.sprawl_selectors.sprawl_clusters)."""
+    """Clusters with their prefetched active members (governance.sprawl.selectors.sprawl_clusters)."""
 
     title = tables.Column("Cluster", linkify=True)
     use_case = tables.Column(order_by=("use_case__name",), default="—")
@@ -240,7 +239,7 @@ class SprawlClusterTable(tables.Table):
 
 
 class UseCaseTable(tables.Table):
-    """The catalogue with initiative count and monthly spend (governance.sprawl_selectors.use_cases_with_figures)."""
+    """The catalogue with initiative count and monthly spend (governance.sprawl.selectors.use_cases_with_figures)."""
 
     name = tables.Column("Use case", linkify=True)
     code = tables.Column()

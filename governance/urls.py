@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import sprawl_views, views
-from .lifecycle import TRANSITIONS
+from governance import views
+from governance.lifecycle import TRANSITIONS
+from governance.sprawl import views as sprawl_views
 
 app_name = "governance"
 

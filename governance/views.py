@@ -20,16 +20,16 @@ from django.views.generic import ListView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from governance import selectors, services
+from governance.filtersets import AuditFilterSet
+from governance.forms import PolicyForm, ScoringForm, TransitionForm
+from governance.lifecycle import TRANSITIONS, Transition
+from governance.policies import BY_KEY
+from governance.sprawl import selectors as sprawl_selectors
+from governance.tables import AuditTable, PolicyTable, ReviewQueueTable, RubricTable
 from portfolio import selectors as portfolio_selectors
 from portfolio.models import Initiative
 from tollgate.views import CsvExportMixin, PermissionRequiredMixin
-
-from . import selectors, services, sprawl_selectors
-from .filtersets import AuditFilterSet
-from .forms import PolicyForm, ScoringForm, TransitionForm
-from .lifecycle import TRANSITIONS, Transition
-from .policies import BY_KEY
-from .tables import AuditTable, PolicyTable, ReviewQueueTable, RubricTable
 
 PAGE_SIZE = 25
 

@@ -9,9 +9,8 @@ class PortfolioConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from portfolio import models
         from tollgate.roles import sync_role_groups
-
-        from . import models
 
         # After every app's migrate signal (permissions of later apps exist only then); it is idempotent.
         post_migrate.connect(sync_role_groups, dispatch_uid="tollgate.sync_role_groups")

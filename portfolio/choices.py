@@ -74,7 +74,7 @@ class RunTrigger(models.TextChoices):
 
 
 class SourceType(models.TextChoices):
-    """Kinds of cost source; the values are the keys of portfolio.connectors.registry.CONNECTORS."""
+    """Kinds of cost source; the values are the keys of portfolio.costs.connectors.registry.CONNECTORS."""
 
     FOCUS = "focus", "FOCUS billing export"
     OPENAI = "openai", "OpenAI organisation costs and usage"
@@ -94,7 +94,7 @@ class RuleMatch(models.TextChoices):
 
 
 class CostCategory(models.TextChoices):
-    """The TCO split of PRODUCT.md; same values as portfolio.connectors.base.CostCategory."""
+    """The TCO split of PRODUCT.md; same values as portfolio.costs.connectors.base.CostCategory."""
 
     INFERENCE = "inference", "Inference / API"
     COMPUTE = "compute", "Compute / GPU"

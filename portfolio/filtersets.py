@@ -7,10 +7,10 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.fields import ModelChoiceField
 
-from . import selectors
-from .choices import Category, ModelTier, Stage
-from .forms import person_label
-from .models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio import selectors
+from portfolio.choices import Category, ModelTier, Stage
+from portfolio.forms import person_label
+from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
 
 ANY = "Any"
 SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})

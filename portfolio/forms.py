@@ -11,10 +11,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseModelFormSet, modelformset_factory
 
+from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
+from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from tollgate.roles import is_admin
-
-from .models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
-from .services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 
 User = get_user_model()
 

@@ -11,8 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from .choices import Stage
-from .models import AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Profile, Vendor
+from portfolio.choices import Stage
+from portfolio.models import AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Profile, Vendor
 
 User = get_user_model()
 ZERO = Decimal("0")

@@ -8,7 +8,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from .models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 

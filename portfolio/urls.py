@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from .views import costs, imports, initiatives, reference
+from portfolio.views import imports, initiatives, reference
 
 app_name = "portfolio"
 
@@ -19,19 +19,5 @@ urlpatterns = [
     path("imports/", imports.ImportRunListView.as_view(), name="import_list"),
     path("imports/new/", imports.ImportCreateView.as_view(), name="import_create"),
     path("imports/<int:pk>/", imports.ImportRunDetailView.as_view(), name="import_detail"),
-    # Cost and usage ingestion (issue 5)
-    path("costs/", costs.IngestionHealthView.as_view(), name="ingestion_health"),
-    path("costs/sources/", costs.CostSourceListView.as_view(), name="costsource_list"),
-    path("costs/sources/<int:pk>/", costs.CostSourceDetailView.as_view(), name="costsource_detail"),
-    path("costs/sources/<int:pk>/run/", costs.CostSourceRunView.as_view(), name="costsource_run"),
-    path("costs/runs/", costs.IngestionRunListView.as_view(), name="ingestionrun_list"),
-    path("costs/runs/<int:pk>/", costs.IngestionRunDetailView.as_view(), name="ingestionrun_detail"),
-    path("costs/rules/", costs.AllocationRuleListView.as_view(), name="allocationrule_list"),
-    path("costs/rules/new/", costs.AllocationRuleCreateView.as_view(), name="allocationrule_create"),
-    path("costs/rules/<int:pk>/edit/", costs.AllocationRuleUpdateView.as_view(), name="allocationrule_edit"),
-    path("costs/rules/<int:pk>/delete/", costs.AllocationRuleDeleteView.as_view(), name="allocationrule_delete"),
-    path("costs/rules/<int:pk>/move/", costs.AllocationRuleMoveView.as_view(), name="allocationrule_move"),
-    path("costs/rates/", costs.CurrencyRateListView.as_view(), name="currencyrate_list"),
-    path("costs/rates/new/", costs.CurrencyRateCreateView.as_view(), name="currencyrate_create"),
-    path("costs/rates/<int:pk>/edit/", costs.CurrencyRateUpdateView.as_view(), name="currencyrate_edit"),
+    path("costs/", include("portfolio.costs.urls")),
 ]

@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from . import models
+from reviews import models
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,7 +8,7 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import models
+        from reviews import models
 
         # Field history of what owners write; submissions, reopenings and verdicts also get explicit event rows.
         auditlog.register(models.ReviewCycle)

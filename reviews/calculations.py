@@ -11,8 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from portfolio.calculations import cost_per_outcome, value_per_dollar
-
-from .choices import ValueSource
+from reviews.choices import ValueSource
 
 CENT = Decimal("0.01")
 INCREASE, DECREASE = "increase", "decrease"

@@ -7,9 +7,8 @@ from django import forms
 
 from portfolio.filtersets import ANY, SearchFilterSet
 from portfolio.models import Department
-
-from .choices import ReportStatus
-from .models import Notification, ReviewCycle, ValueReport
+from reviews.choices import ReportStatus
+from reviews.models import Notification, ReviewCycle, ValueReport
 
 
 class ValueReportFilterSet(SearchFilterSet):

@@ -8,10 +8,10 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from . import calculations
-from .choices import Decision
-from .models import ReviewCycle, ValueReport
-from .services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS
+from reviews import calculations
+from reviews.choices import Decision
+from reviews.models import ReviewCycle, ValueReport
+from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS
 
 KPI_PREFIX = "kpi_"
 ACCEPT = ".pdf,.png,.jpg,.jpeg,.csv,.xlsx,.docx,.txt"

@@ -11,8 +11,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from . import calculations
-from .choices import CycleStatus, Decision, ReminderKind, ReportState, ReportStatus
+from reviews import calculations
+from reviews.choices import CycleStatus, Decision, ReminderKind, ReportState, ReportStatus
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]

@@ -14,11 +14,10 @@ from django.utils import timezone
 
 from portfolio.choices import Stage
 from portfolio.models import KPI, BusinessCase, Initiative
+from reviews import calculations
+from reviews.choices import ReportState, ReportStatus
+from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
 from tollgate.roles import Role
-
-from . import calculations
-from .choices import ReportState, ReportStatus
-from .models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
 
 User = get_user_model()
 UserLike = AbstractBaseUser | AnonymousUser
@@ -328,7 +327,7 @@ def reports_to_escalate(today: date, escalation_days: int) -> QuerySet[ValueRepo
     """Drafts of open cycles overdue by MORE than `escalation_days` days that were not escalated yet."""
     from datetime import timedelta
 
-    from .models import ReminderLog
+    from reviews.models import ReminderLog
 
     escalated = ReminderLog.objects.filter(report=OuterRef("pk"), kind="escalation")
     return report_base_queryset().filter(

@@ -27,11 +27,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.models import Initiative
+from reviews import calculations, selectors
+from reviews.choices import Decision, ReminderKind, ReportStatus
+from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.audit import audit_event
-
-from . import calculations, selectors
-from .choices import Decision, ReminderKind, ReportStatus
-from .models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from portfolio.tables import NUM, CountColumn, PersonColumn
-
-from .models import Notification, ReviewCycle, ValueReport
+from reviews.models import Notification, ReviewCycle, ValueReport
 
 
 def _state_badge(report: ValueReport) -> SafeString:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from reviews import services
 
 
 @shared_task(acks_late=True)

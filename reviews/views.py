@@ -21,14 +21,13 @@ from django.views import View
 from django.views.generic import DetailView
 
 from portfolio.views.initiatives import PortfolioListView
+from reviews import selectors, services
+from reviews.choices import ReportStatus
+from reviews.filtersets import NotificationFilterSet, ReviewCycleFilterSet, ValueReportFilterSet
+from reviews.forms import KPI_PREFIX, ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
+from reviews.models import ReportAttachment, ReviewCycle, ValueReport
+from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
 from tollgate.views import PermissionRequiredMixin
-
-from . import selectors, services
-from .choices import ReportStatus
-from .filtersets import NotificationFilterSet, ReviewCycleFilterSet, ValueReportFilterSet
-from .forms import KPI_PREFIX, ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
-from .models import ReportAttachment, ReviewCycle, ValueReport
-from .tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
 
 
 def add_service_errors(form: BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:

@@ -1,5 +1,5 @@
 """Tollgate: the system of record for a company's AI initiatives."""
 
-from .celery import app as celery_app
+from tollgate.celery import app as celery_app
 
 __all__ = ["celery_app"]

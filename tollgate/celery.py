@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tollgate.settings")
 app = Celery("tollgate")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages of the apps hold the tasks of their domain (costs, sprawl); Celery only looks in <app>.tasks itself.
+app.autodiscover_tasks(["portfolio.costs", "governance.sprawl"])
 
 # Periodic jobs, one place for all apps. Later issues add ingestion, reminders and signals.
 app.conf.beat_schedule = {
@@ -22,10 +24,10 @@ app.conf.beat_schedule = {
     "reviews-send-reminders": {"task": "reviews.tasks.reminders_send", "schedule": crontab(hour=7, minute=0)},
     "reviews-send-escalations": {"task": "reviews.tasks.escalations_send", "schedule": crontab(hour=7, minute=30)},
     # Ingestion: every 15 minutes, queue the sources whose own schedule (daily / monthly / cron) is due.
-    "ingestion-run-due-sources": {"task": "portfolio.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
-    "ingestion-expire-stale-runs": {"task": "portfolio.tasks.ingestion_runs_expire_stale", "schedule": 60 * 60},
+    "ingestion-run-due-sources": {"task": "portfolio.costs.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
+    "ingestion-expire-stale-runs": {"task": "portfolio.costs.tasks.ingestion_runs_expire_stale", "schedule": 60 * 60},
     # Sprawl detection: recompute clusters and suggested use cases nightly (idempotent; imports also queue a run).
-    "sprawl-recompute-nightly": {"task": "governance.tasks.sprawl_recompute_nightly",
+    "sprawl-recompute-nightly": {"task": "governance.sprawl.tasks.sprawl_recompute_nightly",
                                  "schedule": crontab(hour=2, minute=30)},
-    "sprawl-expire-stale-runs": {"task": "governance.tasks.sprawl_runs_expire_stale", "schedule": 60 * 60},
+    "sprawl-expire-stale-runs": {"task": "governance.sprawl.tasks.sprawl_runs_expire_stale", "schedule": 60 * 60},
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .roles import role_of
+from tollgate.roles import role_of
 
 NAV = [
     ("Portfolio", "portfolio:initiative_list", "portfolio.view_initiative"),

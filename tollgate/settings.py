@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "portfolio",
     "governance",
     "reviews",
+    "tollgate.demo",
 ]
 
 MIDDLEWARE = [

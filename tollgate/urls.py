@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from .views import health
+from tollgate.views import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portfolio:initiative_list"), name="home"),

@@ -7,13 +7,12 @@ from typing import Any
 from auditlog.models import LogEntry
 from rest_framework import serializers
 
+from governance.calculations import plain_number
+from governance.lifecycle import TRANSITIONS
+from governance.models import RubricCriterion, SprawlCluster, SprawlRun, UseCase
+from governance.selectors import IntakePanel
+from governance.tables import audit_changes_text, audit_event_label, audit_reason
 from portfolio.tables import person_name
-
-from ..calculations import plain_number
-from ..lifecycle import TRANSITIONS
-from ..models import RubricCriterion, SprawlCluster, SprawlRun, UseCase
-from ..selectors import IntakePanel
-from ..tables import audit_changes_text, audit_event_label, audit_reason
 
 
 class TransitionRequestSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework import routers
 
-from . import views
+from governance.api import views
 
 app_name = "governance_api"
 

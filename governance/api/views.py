@@ -21,15 +21,16 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from governance import selectors, services
+from governance.api import serializers
+from governance.choices import SprawlRunTrigger
+from governance.filtersets import AuditFilterSet, UseCaseFilterSet
+from governance.lifecycle import TRANSITIONS
+from governance.models import RubricCriterion, SprawlRun
+from governance.policies import BY_KEY
+from governance.sprawl import selectors as sprawl_selectors
+from governance.sprawl import services as sprawl_services
 from portfolio.models import Initiative
-
-from .. import selectors, services, sprawl_selectors, sprawl_services
-from ..choices import SprawlRunTrigger
-from ..filtersets import AuditFilterSet, UseCaseFilterSet
-from ..lifecycle import TRANSITIONS
-from ..models import RubricCriterion, SprawlRun
-from ..policies import BY_KEY
-from . import serializers
 
 
 def call_service(service, **kwargs):

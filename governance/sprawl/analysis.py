@@ -10,8 +10,8 @@ from functools import lru_cache
 import numpy as np
 from django.db import IntegrityError, transaction
 
-from governance.sprawl import scoring
-from governance.sprawl.embeddings import Embedder, get_embedder, text_hash
+from governance.sprawl.engine import scoring
+from governance.sprawl.engine.embeddings import Embedder, get_embedder, text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def archetypes_from_file(path) -> list[scoring.Archetype]:
     from pathlib import Path
 
     from governance.models import UseCase
-    from governance.sprawl_services import use_case_catalogue_parse
+    from governance.sprawl.services import use_case_catalogue_parse
 
     _, entries = use_case_catalogue_parse(Path(path).read_text(), source=str(path))
     return [archetype_of(UseCase(**fields)) for fields in entries]

@@ -8,11 +8,10 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from governance import selectors
+from governance.tables import audit_changes_text, audit_event_label, audit_reason
 from portfolio.choices import Stage
 from portfolio.tables import person_name
-
-from .. import selectors
-from ..tables import audit_changes_text, audit_event_label, audit_reason
 
 register = template.Library()
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django import template
 
-from .. import sprawl_selectors
-from ..forms import InitiativeUseCasesForm
+from governance.forms import InitiativeUseCasesForm
+from governance.sprawl import selectors as sprawl_selectors
 
 register = template.Library()
 

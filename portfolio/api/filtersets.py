@@ -5,8 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import get_user_model
 
-from ..choices import Category, KpiDirection, ModelTier, Stage
-from ..models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.choices import Category, KpiDirection, ModelTier, Stage
+from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 
 
 class InitiativeFilterSet(django_filters.FilterSet):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from tollgate.roles import is_admin
-
-from ..models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
-from ..services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 
 User = get_user_model()
 MONEY_OUT = {"max_digits": 14, "decimal_places": 2, "read_only": True}

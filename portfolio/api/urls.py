@@ -3,7 +3,8 @@
 from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
-from . import costs, views
+from portfolio.api import views
+from portfolio.costs.api import views as costs
 
 app_name = "api"
 

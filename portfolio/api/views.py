@@ -16,9 +16,9 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.serializers import as_serializer_error
 
-from .. import services
-from ..models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
-from . import filtersets, serializers
+from portfolio import services
+from portfolio.api import filtersets, serializers
+from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 
 T = TypeVar("T")
 

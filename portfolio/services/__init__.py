@@ -1,16 +1,26 @@
 """Writes of the portfolio app. Each service takes a keyword-only acting user and runs in one transaction."""
 
-from .initiatives import (
+from portfolio.services.initiatives import (
     business_case_save,
     initiative_create,
     initiative_next_external_id,
     initiative_update,
     kpis_replace,
 )
-from .inventory_import import import_run_create, import_run_submit, inventory_import_run, inventory_parse
-from .licences import licence_pool_save
-from .people import person_get_or_create, person_set_role
-from .reference import ai_model_get_or_create, cost_center_get_or_create, department_get_or_create, vendor_get_or_create
+from portfolio.services.inventory_import import (
+    import_run_create,
+    import_run_submit,
+    inventory_import_run,
+    inventory_parse,
+)
+from portfolio.services.licences import licence_pool_save
+from portfolio.services.people import person_get_or_create, person_set_role
+from portfolio.services.reference import (
+    ai_model_get_or_create,
+    cost_center_get_or_create,
+    department_get_or_create,
+    vendor_get_or_create,
+)
 
 __all__ = [
     "ai_model_get_or_create",

@@ -13,10 +13,9 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from portfolio.choices import Stage
+from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from tollgate.roles import is_executive
-
-from ..choices import Stage
-from ..models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 
 BUSINESS_CASE_FIELDS = (
     "problem", "process_replaced", "baseline_cost_per_outcome", "outcome_unit", "expected_monthly_volume", "targets",

@@ -37,10 +37,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..choices import Category, RunStatus, RunTrigger, Stage
-from ..models import AIModel, CostCenter, ImportRun, Initiative, LicencePool
-from .people import person_get_or_create
-from .reference import ai_model_get_or_create, cost_center_get_or_create, department_get_or_create, vendor_get_or_create
+from portfolio.choices import Category, RunStatus, RunTrigger, Stage
+from portfolio.models import AIModel, CostCenter, ImportRun, Initiative, LicencePool
+from portfolio.services.people import person_get_or_create
+from portfolio.services.reference import (
+    ai_model_get_or_create,
+    cost_center_get_or_create,
+    department_get_or_create,
+    vendor_get_or_create,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -527,7 +532,7 @@ def inventory_import_run(
 def _sprawl_recompute_queue() -> None:
     """New or changed initiatives: queue a sprawl recomputation (sent on commit; one at a time)."""
     from governance.choices import SprawlRunTrigger
-    from governance.sprawl_services import sprawl_run_submit
+    from governance.sprawl.services import sprawl_run_submit
 
     sprawl_run_submit(actor=None, trigger=SprawlRunTrigger.IMPORT)
 
@@ -555,7 +560,7 @@ def import_run_submit(
     trigger: str = RunTrigger.USER,
 ) -> ImportRun:
     """Create a run and hand it to Celery once the run is committed (eager locally: done before this returns)."""
-    from ..tasks import import_run_execute  # tasks import this module
+    from portfolio.tasks import import_run_execute  # tasks import this module
 
     run = import_run_create(actor=actor, filename=filename, content=content, trigger=trigger, dry_run=dry_run)
     transaction.on_commit(lambda: import_run_execute.delay(run.pk))

@@ -8,8 +8,8 @@ from auditlog.context import set_actor
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
-from ..models import Initiative, LicencePool, Vendor
-from .initiatives import _ensure_can_write
+from portfolio.models import Initiative, LicencePool, Vendor
+from portfolio.services.initiatives import _ensure_can_write
 
 
 @transaction.atomic

@@ -6,9 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 
+from portfolio.models import Department, Profile
 from tollgate.roles import Role
-
-from ..models import Department, Profile
 
 User = get_user_model()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.utils.text import slugify
 
-from ..choices import ModelTier
-from ..models import AIModel, CostCenter, Department, Vendor
+from portfolio.choices import ModelTier
+from portfolio.models import AIModel, CostCenter, Department, Vendor
 
 
 def department_get_or_create(*, name: str, head: AbstractUser | None = None) -> Department:

@@ -13,11 +13,10 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.views.generic import DetailView, FormView
 from django_tables2 import SingleTableView
 
+from portfolio.choices import RunStatus, RunTrigger
+from portfolio.models import ImportRun
+from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
 from tollgate.views import CsvExportMixin, PermissionRequiredMixin
-
-from ..choices import RunStatus, RunTrigger
-from ..models import ImportRun
-from ..services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 

@@ -21,14 +21,13 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from portfolio import selectors
+from portfolio.filtersets import InitiativeFilterSet
+from portfolio.forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kpi_formset
+from portfolio.models import Initiative
+from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace
+from portfolio.tables import InitiativeTable
 from tollgate.views import CsvExportMixin, PermissionRequiredMixin
-
-from .. import selectors
-from ..filtersets import InitiativeFilterSet
-from ..forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kpi_formset
-from ..models import Initiative
-from ..services import business_case_save, initiative_create, initiative_update, kpis_replace
-from ..tables import InitiativeTable
 
 PAGE_SIZE = 25
 

@@ -8,11 +8,10 @@ from django.db.models import QuerySet
 from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
+from portfolio import filtersets, selectors, tables
+from portfolio.models import CostCenter, Department
+from portfolio.views.initiatives import PAGE_SIZE, PortfolioListView
 from tollgate.views import PermissionRequiredMixin
-
-from .. import filtersets, selectors, tables
-from ..models import CostCenter, Department
-from .initiatives import PAGE_SIZE, PortfolioListView
 
 
 class DepartmentListView(PortfolioListView):

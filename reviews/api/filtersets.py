@@ -5,9 +5,8 @@ from __future__ import annotations
 import django_filters
 
 from portfolio.models import Department, Initiative
-
-from ..choices import ReportStatus
-from ..models import Notification, ReviewCycle, ValueReport
+from reviews.choices import ReportStatus
+from reviews.models import Notification, ReviewCycle, ValueReport
 
 
 class ValueReportFilterSet(django_filters.FilterSet):

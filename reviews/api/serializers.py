@@ -7,10 +7,10 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from ..choices import Decision
-from ..models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
-from ..selectors import report_figures
-from ..services import REPORT_FIELDS
+from reviews.choices import Decision
+from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
+from reviews.selectors import report_figures
+from reviews.services import REPORT_FIELDS
 
 MONEY = {"max_digits": 16, "decimal_places": 2, "read_only": True, "allow_null": True}
 

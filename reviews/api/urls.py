@@ -2,7 +2,7 @@
 
 from rest_framework import routers
 
-from . import views
+from reviews.api import views
 
 app_name = "reviews_api"
 

@@ -11,11 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portfolio.api.views import call_service
+from reviews import selectors, services
+from reviews.api import filtersets, serializers
+from reviews.models import ReviewCycle, ValueReport
 from tollgate.permissions import RolePermission
-
-from .. import selectors, services
-from ..models import ReviewCycle, ValueReport
-from . import filtersets, serializers
 
 
 class ReviewsPermission(RolePermission):

@@ -10,11 +10,11 @@ from playwright.sync_api import Page, expect
 
 from governance.models import SprawlCluster, UseCase
 from governance.sprawl import analysis
-from governance.sprawl_services import sprawl_recompute
+from governance.sprawl.services import sprawl_recompute
 from portfolio.choices import Stage
 from tests.browser.test_journeys import log_in
 from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, VendorFactory
-from tests.governance.test_sprawl_scoring import ARCHETYPES
+from tests.governance.sprawl.engine.test_scoring import ARCHETYPES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

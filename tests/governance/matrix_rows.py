@@ -103,7 +103,7 @@ def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, A
     from governance.models import SprawlRun, UseCase
     from portfolio.choices import Stage
     from tests.factories import InitiativeFactory, RubricCriterionFactory
-    from tests.sprawl_factories import SprawlClusterFactory, UseCaseFactory
+    from tests.governance.sprawl.factories import SprawlClusterFactory, UseCaseFactory
 
     # A use case of the shipped catalogue (loaded on migrate): adding one would make the engine rebuild its index.
     use_case = UseCase.objects.order_by("code").first() or UseCaseFactory(code="matrix-meeting-notes")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
@@ -18,10 +17,11 @@ from django.urls import reverse
 from portfolio.choices import Category, RunStatus, RunTrigger, Stage
 from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
 from portfolio.services.inventory_import import HEADER_LINE, import_run_create, inventory_import_run, inventory_parse
+from tests import paths
 from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, UserFactory
 from tollgate.roles import Role
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "inventory"
+FIXTURES = paths.FIXTURES / "inventory"
 User = get_user_model()
 
 GOOD_ROWS = 6

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
@@ -13,8 +12,9 @@ from portfolio.choices import RunStatus
 from portfolio.models import ImportRun, Initiative
 from portfolio.services.inventory_import import import_run_create, import_run_submit
 from portfolio.tasks import import_run_execute, import_runs_expire_stale
+from tests import paths
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "inventory"
+FIXTURES = paths.FIXTURES / "inventory"
 
 
 @pytest.fixture(autouse=True)

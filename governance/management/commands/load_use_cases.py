@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.sprawl_services import CATALOGUE_PATH, CatalogueError, use_case_catalogue_load
+from governance.sprawl.services import CATALOGUE_PATH, CatalogueError, use_case_catalogue_load
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portfolio.services.cost_config import CostConfigError, cost_config_apply_file
+from portfolio.costs.services.config import CostConfigError, cost_config_apply_file
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portfolio.connectors.base import Period
-from portfolio.cost_selectors import cost_report
+from portfolio.costs.connectors.base import Period
+from portfolio.costs.selectors import cost_report
 
 
 class Command(BaseCommand):

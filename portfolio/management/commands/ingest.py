@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
-from portfolio.connectors.base import Period
+from portfolio.costs.connectors.base import Period
+from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
 from portfolio.models import CostSource
-from portfolio.services.ingestion import ingestion_run_create, ingestion_run_execute
 
 
 class Command(BaseCommand):

@@ -1,0 +1,269 @@
+"""Reads of sprawl detection: what each initiative spends a month and how many users it has (for savings), the
+cluster and use-case lists with their figures, and an initiative's use cases. Everyone with a role reads all of it:
+transparency is how sprawl gets noticed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from governance import selectors
+from governance.choices import UseCaseOrigin
+from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun, UseCase
+from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
+from portfolio.choices import Stage
+from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
+from reviews.choices import ReportStatus
+from reviews.models import ValueReport
+
+# Initiatives that no longer spend: left out of "spend by use case".
+ENDED_STAGES = (Stage.RETIRED, Stage.REJECTED, Stage.KILLED)
+MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+TOP_DUPLICATES = 5
+
+
+# Spend and users, for savings ----------------------------------------------------------------------------------------
+
+
+def latest_complete_month(*, today: date | None = None) -> date | None:
+    """The latest month before the current one with allocated cost in the roll-ups (the current month is partial)."""
+    today = today or timezone.localdate()
+    return MonthlyCost.objects.filter(
+        month__lt=today.replace(day=1), initiative__isnull=False
+    ).aggregate(latest=Max("month"))["latest"]
+
+
+def member_costs(initiative_ids: Iterable[int], *, today: date | None = None) -> dict[int, MemberCost]:
+    """Monthly spend (allocated in the latest complete month, else declared) and users (licence-pool seats, else
+    the latest submitted value report's active users) of each initiative, in four queries."""
+    ids = list(set(initiative_ids))
+    if not ids:
+        return {}
+    month = latest_complete_month(today=today)
+    allocated: dict[int, Decimal] = {}
+    if month is not None:
+        allocated = dict(
+            MonthlyCost.objects.filter(month=month, initiative_id__in=ids).order_by().values("initiative_id")
+            .annotate(total=Sum("amount")).values_list("initiative_id", "total")
+        )
+    seats = dict(
+        LicencePool.objects.filter(initiative_id__in=ids).order_by().values("initiative_id")
+        .annotate(seats=Sum("seats_purchased")).values_list("initiative_id", "seats")
+    )
+    latest_report = ValueReport.objects.filter(
+        initiative=OuterRef("pk"), status=ReportStatus.SUBMITTED, active_users__isnull=False
+    ).order_by("-cycle__period_end", "-submitted_at")
+    rows = Initiative.objects.filter(pk__in=ids).annotate(
+        reported_users=Subquery(latest_report.values("active_users")[:1], output_field=IntegerField())
+    ).values_list("pk", "name", "declared_monthly_cost", "reported_users")
+    costs: dict[int, MemberCost] = {}
+    for pk, name, declared, reported_users in rows:
+        spend, is_allocated = member_monthly_spend(allocated=allocated.get(pk), declared=declared)
+        costs[pk] = MemberCost(initiative_id=pk, name=name, monthly_spend=spend,
+                               users=seats.get(pk) or reported_users or None, spend_is_allocated=is_allocated)
+    return costs
+
+
+def cluster_saving(members: Iterable[MemberCost]) -> Saving:
+    """The cluster's combined spend and estimated saving under the variable-share policy."""
+    share = Decimal(selectors.policy_value("sprawl.variable_share_pct")) / 100
+    return consolidation_saving(list(members), variable_share=share, currency=reporting_currency())
+
+
+# Clusters ------------------------------------------------------------------------------------------------------------
+
+
+def sprawl_clusters() -> QuerySet[SprawlCluster]:
+    """Clusters with their active members' initiatives (department, vendors) prefetched and the member count."""
+    active = (SprawlClusterMember.objects.filter(removed=False).select_related("initiative__department")
+              .prefetch_related("initiative__vendors").order_by("initiative__name"))
+    return SprawlCluster.objects.select_related("use_case").annotate(
+        member_count=Count("members", filter=Q(members__removed=False))
+    ).prefetch_related(Prefetch("members", queryset=active, to_attr="active_members")).order_by(
+        "-estimated_saving", "-score", "pk")
+
+
+def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
+    """Count, combined monthly spend and estimated saving of a (filtered) set of clusters, in one query."""
+    totals = clusters.order_by().aggregate(
+        count=Count("pk", distinct=True), spend=Coalesce(Sum("monthly_spend"), Value(Decimal("0")),
+                                                          output_field=MONEY_FIELD),
+        saving=Coalesce(Sum("estimated_saving"), Value(Decimal("0")), output_field=MONEY_FIELD))
+    return totals
+
+
+def sprawl_cluster_chart_rows(clusters: QuerySet[SprawlCluster], limit: int) -> list[dict[str, Any]]:
+    """The clusters with the largest estimated saving, as plain rows for the chart (one query)."""
+    return list(clusters.order_by("-estimated_saving", "pk").values(
+        "pk", "title", "estimated_saving", "monthly_spend", "member_count")[:limit])
+
+
+def sprawl_cluster_members(cluster: SprawlCluster) -> list[SprawlClusterMember]:
+    """Every member (removed ones last) with department, owner, vendors and its monthly spend as `monthly_spend`."""
+    members = list(
+        cluster.members.select_related("initiative__department", "initiative__owner", "removed_by")
+        .prefetch_related("initiative__vendors").order_by("removed", "initiative__name")
+    )
+    costs = member_costs(m.initiative_id for m in members)
+    for member in members:
+        cost = costs.get(member.initiative_id)
+        member.monthly_spend = cost.monthly_spend if cost else Decimal("0")
+        member.spend_is_allocated = bool(cost and cost.spend_is_allocated)
+        member.users = cost.users if cost else None
+    return members
+
+
+def sprawl_clusters_of_initiative(initiative: Initiative) -> QuerySet[SprawlCluster]:
+    return SprawlCluster.objects.filter(members__initiative=initiative, members__removed=False).select_related(
+        "use_case").order_by("-estimated_saving")
+
+
+def sprawl_run_latest() -> SprawlRun | None:
+    return SprawlRun.objects.select_related("actor").order_by("-created_at", "-id").first()
+
+
+def sprawl_run_in_progress() -> SprawlRun | None:
+    from portfolio.choices import RunStatus
+
+    return SprawlRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).order_by("-id").first()
+
+
+# Use cases -----------------------------------------------------------------------------------------------------------
+
+
+def primary_use_case_of(*, initiative_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """{initiative id: use case id} of each initiative's main use case: a confirmed one first, then the most
+    confident. An initiative's spend is counted under this one use case only, so spend by use case adds up."""
+    links = InitiativeUseCase.objects.order_by()
+    if initiative_ids is not None:
+        links = links.filter(initiative_id__in=list(initiative_ids))
+    best: dict[int, tuple[tuple, int]] = {}
+    for initiative_id, use_case_id, origin, confidence in links.values_list(
+        "initiative_id", "use_case_id", "origin", "confidence"
+    ):
+        rank = (origin == UseCaseOrigin.CONFIRMED, confidence, -use_case_id)
+        if initiative_id not in best or rank > best[initiative_id][0]:
+            best[initiative_id] = (rank, use_case_id)
+    return {initiative_id: use_case_id for initiative_id, (_, use_case_id) in best.items()}
+
+
+def spend_by_use_case(*, today: date | None = None) -> dict[int, Decimal]:
+    """{use case id: monthly spend} of the initiatives still running or planned, each under its main use case."""
+    running = list(Initiative.objects.exclude(stage__in=ENDED_STAGES).values_list("pk", flat=True))
+    primary = primary_use_case_of(initiative_ids=running)
+    costs = member_costs(primary, today=today)
+    totals: dict[int, Decimal] = {}
+    for initiative_id, use_case_id in primary.items():
+        totals[use_case_id] = totals.get(use_case_id, Decimal("0")) + costs[initiative_id].monthly_spend
+    return totals
+
+
+def use_cases_with_figures(*, today: date | None = None) -> QuerySet[UseCase]:
+    """Use cases with `initiative_count` (initiatives linked, any origin) and `monthly_spend` (under their main use
+    case), both sortable in the database."""
+    spend = spend_by_use_case(today=today)
+    spend_expr = (
+        Case(*[When(pk=pk, then=Value(amount)) for pk, amount in spend.items()], default=Value(Decimal("0")),
+             output_field=MONEY_FIELD)
+        if spend else Value(Decimal("0"), output_field=MONEY_FIELD)
+    )
+    return UseCase.objects.annotate(
+        initiative_count=Coalesce(Count("initiative_links", distinct=True), 0), monthly_spend=spend_expr
+    ).order_by("name", "pk")
+
+
+def initiatives_of_use_case(use_case: UseCase) -> QuerySet[InitiativeUseCase]:
+    return InitiativeUseCase.objects.filter(use_case=use_case).select_related(
+        "initiative__department", "initiative__owner").order_by("-confidence", "initiative__name")
+
+
+def initiative_use_cases(initiative: Initiative) -> QuerySet[InitiativeUseCase]:
+    """The initiative's use cases, confirmed first, then by confidence."""
+    return InitiativeUseCase.objects.filter(initiative=initiative).select_related("use_case").order_by(
+        "origin", "-confidence", "use_case__name")
+
+
+# Possible duplicates (the engine's draft scoring, with the initiatives loaded for display) ---------------------------
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    initiative: Initiative
+    score: float
+    reasons: list[str]
+
+
+def _with_initiatives(duplicates: list[Any]) -> list[PossibleDuplicate]:
+    """The engine's duplicates with their initiatives (one deleted meanwhile is skipped)."""
+    initiatives = Initiative.objects.select_related("department", "owner").prefetch_related("vendors").in_bulk(
+        [d.initiative_id for d in duplicates])
+    return [PossibleDuplicate(initiatives[d.initiative_id], float(d.score), list(d.reasons))
+            for d in duplicates if d.initiative_id in initiatives]
+
+
+def draft_possible_duplicates(
+    *, name: str, description: str, vendor_ids: Iterable[int] = (), model_ids: Iterable[int] = (),
+    category: str = "", department_id: int | None = None, exclude_id: int | None = None, top: int = TOP_DUPLICATES,
+) -> list[PossibleDuplicate]:
+    """The initiatives most likely doing the same job as a draft (an intake being filled in), best first."""
+    from governance.sprawl import analysis as engine
+
+    vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
+    model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
+    duplicates = engine.draft_duplicates(
+        name=name, description=description, vendor_names=vendor_names, model_names=model_names, category=category,
+        department_id=department_id, exclude_id=exclude_id, top=top,
+    )
+    return _with_initiatives(duplicates[:top])
+
+
+def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Iterable[int] = (),
+                               model_ids: Iterable[int] = (), category: str = "") -> list[tuple[UseCase, float]]:
+    """At most three use cases a draft most likely does, best first, with the confidence."""
+    from governance.sprawl import analysis as engine
+
+    vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
+    model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
+    pairs = engine.suggest_use_cases(name=name, description=description, vendor_names=vendor_names,
+                                     model_names=model_names, category=category)
+    found = UseCase.objects.in_bulk([code for code, _ in pairs], field_name="code")
+    return [(found[code], float(confidence)) for code, confidence in pairs if code in found]
+
+
+def initiative_possible_duplicates(initiative: Initiative, *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
+    """The initiatives most likely doing the same job as this one, best first (for its page and its scoring)."""
+    return draft_possible_duplicates(
+        name=initiative.name, description=initiative.description,
+        vendor_ids=[v.pk for v in initiative.vendors.all()], model_ids=[m.pk for m in initiative.ai_models.all()],
+        category=initiative.category, department_id=initiative.department_id, exclude_id=initiative.pk, top=top,
+    )
+
+
+def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
+    """The rubric criterion about reuse / duplication, beside which reviewers see the possible duplicates."""
+    for criterion in criteria:
+        name = criterion.name.lower()
+        if "duplicat" in name or "reuse" in name:
+            return criterion
+    return None

@@ -1,0 +1,335 @@
+"""Sprawl pages: clusters and their review, the use-case catalogue ("spend by use case"), recompute runs, an
+initiative's use cases, and the possible-duplicates fragments of the intake form, initiative page and scoring page.
+
+Views stay thin: access through tollgate.roles (PermissionRequiredMixin), reads through governance.sprawl.selectors,
+writes through governance.sprawl.services.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views import View
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from governance.choices import SprawlRunTrigger, SprawlStatus
+from governance.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
+from governance.forms import InitiativeUseCasesForm, SprawlMemberRemoveForm, SprawlReasonForm
+from governance.models import SprawlCluster, SprawlRun, UseCase
+from governance.sprawl import selectors as sprawl_selectors
+from governance.sprawl import services as sprawl_services
+from governance.tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
+from governance.views import PAGE_SIZE
+from portfolio.choices import RunStatus
+from portfolio.models import Initiative, reporting_currency
+from tollgate.views import CsvExportMixin, PermissionRequiredMixin
+
+CHART_CLUSTERS = 15
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _ints(values: list[str]) -> list[int]:
+    return [n for n in (_int_or_none(v) for v in values) if n is not None]
+
+
+def _short(title: str, limit: int = 42) -> str:
+    """Chart labels stay readable; the full title is on the cluster's page."""
+    return title if len(title) <= limit else title[:limit - 1].rstrip() + "…"
+
+
+def saving_by_cluster_figure(top: list[dict[str, Any]], currency: str) -> dict[str, Any]:
+    """Plotly bar chart (JSON-ready dict) of the estimated monthly saving of the clusters with the largest saving."""
+    return {
+        "data": [{
+            "type": "bar", "orientation": "h",
+            "y": [f"{_short(c['title'])} (#{c['pk']})" for c in top][::-1],
+            "x": [float(c["estimated_saving"]) for c in top][::-1],
+            "customdata": [[float(c["monthly_spend"]), c["member_count"]] for c in top][::-1],
+            "hovertemplate": "%{y}<br>saving %{x:,.0f}/month of %{customdata[0]:,.0f} spend<br>"
+                             "%{customdata[1]} members<extra></extra>",
+            "marker": {"color": "#2b4c7e"},
+        }],
+        "layout": {
+            "title": {"text": f"Estimated saving by cluster ({currency} / month)"},
+            "height": max(220, 40 + 28 * len(top)),
+            "margin": {"l": 20, "r": 20, "t": 40, "b": 40},
+            "xaxis": {"tickformat": ",.0f"},
+            "yaxis": {"automargin": True},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+class ObjectFromUrlMixin:
+    """The object named by the URL's pk, loaded once: the permission check and the handler share it."""
+
+    permission_model: type[models.Model]
+
+    def get_permission_object(self) -> Any:
+        if not hasattr(self, "_object"):
+            self._object = get_object_or_404(self.permission_model, pk=self.kwargs["pk"])
+        return self._object
+
+
+# Clusters ------------------------------------------------------------------------------------------------------------
+
+
+class SprawlClusterListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+    permission_required = "governance.view_sprawlcluster"
+    template_name = "governance/sprawl_list.html"
+    filterset_class = SprawlClusterFilterSet
+    table_class = SprawlClusterTable
+    table_pagination: ClassVar[dict[str, int]] = {"per_page": PAGE_SIZE}
+    export_name = "sprawl-clusters"
+
+    def get_queryset(self) -> QuerySet[SprawlCluster]:
+        return sprawl_selectors.sprawl_clusters()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        currency = reporting_currency()
+        totals = sprawl_selectors.sprawl_cluster_totals(self.object_list)
+        context.update(
+            title="Sprawl",
+            currency=currency,
+            total_spend=totals["spend"],
+            total_saving=totals["saving"],
+            cluster_count=totals["count"],
+            chart=saving_by_cluster_figure(sprawl_selectors.sprawl_cluster_chart_rows(self.object_list, CHART_CLUSTERS),
+                                           currency) if totals["count"] else None,
+            can_recompute=self.request.user.has_perm("governance.recompute_sprawl"),
+            last_run=sprawl_selectors.sprawl_run_latest(),
+        )
+        return context
+
+
+class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "governance.view_sprawlcluster"
+    template_name = "governance/sprawl_detail.html"
+    context_object_name = "cluster"
+
+    def get_queryset(self) -> QuerySet[SprawlCluster]:
+        return SprawlCluster.objects.select_related("use_case", "decided_by")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        cluster: SprawlCluster = self.object
+        members = sprawl_selectors.sprawl_cluster_members(cluster)
+        can_decide = self.request.user.has_perm("governance.decide_sprawlcluster", cluster)
+        active = [m for m in members if not m.removed]
+        context.update(
+            members=members,
+            currency=reporting_currency(),
+            can_decide=can_decide and cluster.status == SprawlStatus.OPEN,
+            can_remove=can_decide and cluster.status != SprawlStatus.DISMISSED and len(active) > 2,
+            decision_form=kwargs.get("decision_form") or SprawlReasonForm(),
+            decision_errors=kwargs.get("decision_errors", []),
+            remove_errors=kwargs.get("remove_errors", []),
+            remove_target=kwargs.get("remove_target"),
+            departments=sorted({m.initiative.department.name for m in active}),
+            vendors=sorted({v.name for m in active for v in m.initiative.vendors.all()}),
+        )
+        return context
+
+
+class SprawlClusterDecideView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
+    """POST: confirm or dismiss an open cluster, with a reason (required to dismiss)."""
+
+    permission_required = "governance.decide_sprawlcluster"
+    decision = ""  # "confirm" or "dismiss"
+
+    permission_model = SprawlCluster
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        cluster = self.get_permission_object()
+        form = SprawlReasonForm(request.POST)
+        form.is_valid()
+        service = (sprawl_services.sprawl_cluster_confirm if self.decision == "confirm"
+                   else sprawl_services.sprawl_cluster_dismiss)
+        try:
+            service(actor=request.user, cluster=cluster, reason=form.cleaned_data.get("reason", ""))
+        except ValidationError as error:
+            view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
+            context = view.get_context_data(object=cluster, decision_form=form, decision_errors=error.messages)
+            return render(request, SprawlClusterDetailView.template_name, context, status=400)
+        messages.success(request, f"“{cluster.title}” is now {cluster.get_status_display().lower()}.")
+        return HttpResponseRedirect(cluster.get_absolute_url())
+
+
+class SprawlMemberRemoveView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
+    """POST: take a member out of a cluster, with a reason; recomputation never re-adds it."""
+
+    permission_required = "governance.decide_sprawlcluster"
+
+    permission_model = SprawlCluster
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        cluster = self.get_permission_object()
+        form = SprawlMemberRemoveForm(request.POST, prefix="remove")
+        initiative = None
+        try:
+            if not form.is_valid():
+                raise ValidationError([e for errors in form.errors.values() for e in errors])
+            initiative = form.cleaned_data["initiative"]
+            sprawl_services.sprawl_member_remove(actor=request.user, cluster=cluster, initiative=initiative,
+                                                 reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
+            context = view.get_context_data(object=cluster, remove_errors=error.messages,
+                                            remove_target=initiative.pk if initiative else None)
+            return render(request, SprawlClusterDetailView.template_name, context, status=400)
+        messages.success(request, f"“{initiative.name}” is no longer a member of “{cluster.title}”.")
+        return HttpResponseRedirect(cluster.get_absolute_url())
+
+
+# Recompute runs ------------------------------------------------------------------------------------------------------
+
+
+class SprawlRecomputeView(PermissionRequiredMixin, View):
+    """POST "Recompute now": queue a run (or find the one already queued) and follow it on its page."""
+
+    permission_required = "governance.recompute_sprawl"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        run = sprawl_services.sprawl_run_submit(actor=request.user, trigger=SprawlRunTrigger.USER)
+        return HttpResponseRedirect(run.get_absolute_url())
+
+
+class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
+    """A recomputation's status; the page refreshes itself every 2 s until the run ends."""
+
+    permission_required = "governance.view_sprawlrun"
+    template_name = "governance/sprawl_run_detail.html"
+    context_object_name = "run"
+
+    def get_queryset(self) -> QuerySet[SprawlRun]:
+        return SprawlRun.objects.select_related("actor")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        run: SprawlRun = self.object
+        context.update(in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
+                       succeeded=run.status == RunStatus.SUCCEEDED, failed=run.status == RunStatus.FAILED,
+                       can_recompute=self.request.user.has_perm("governance.recompute_sprawl"))
+        return context
+
+
+# Use cases -----------------------------------------------------------------------------------------------------------
+
+
+class UseCaseListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+    permission_required = "governance.view_usecase"
+    template_name = "governance/usecase_list.html"
+    filterset_class = UseCaseFilterSet
+    table_class = UseCaseTable
+    table_pagination: ClassVar[dict[str, int]] = {"per_page": 50}
+    export_name = "use-cases"
+
+    def get_queryset(self) -> QuerySet[UseCase]:
+        return sprawl_selectors.use_cases_with_figures()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(title="Use cases", currency=reporting_currency(),
+                       can_edit=self.request.user.has_perm("governance.change_usecase"))
+        return context
+
+
+class UseCaseDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "governance.view_usecase"
+    template_name = "governance/usecase_detail.html"
+    context_object_name = "use_case"
+    slug_field = "code"
+    slug_url_kwarg = "code"
+
+    def get_queryset(self) -> QuerySet[UseCase]:
+        return UseCase.objects.all()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        table = UseCaseInitiativeTable(sprawl_selectors.initiatives_of_use_case(self.object))
+        RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
+        spend = sprawl_selectors.spend_by_use_case().get(self.object.pk, 0)
+        context.update(table=table, monthly_spend=spend, currency=reporting_currency(),
+                       clusters=self.object.clusters.order_by("-estimated_saving")[:20],
+                       can_edit=self.request.user.has_perm("governance.change_usecase"))
+        return context
+
+
+# An initiative's use cases and possible duplicates -------------------------------------------------------------------
+
+
+class InitiativeUseCasesView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
+    """POST from the initiative page: the use cases a person confirms for the initiative."""
+
+    permission_required = "governance.set_initiative_use_cases"
+
+    permission_model = Initiative
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        initiative = self.get_permission_object()
+        form = InitiativeUseCasesForm(request.POST)
+        if form.is_valid():
+            codes = [u.code for u in form.cleaned_data["use_cases"]]
+            try:
+                sprawl_services.initiative_use_cases_set(actor=request.user, initiative=initiative,
+                                                         use_case_codes=codes)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, f"Use cases of “{initiative.name}” saved." if codes else
+                                 f"Use cases of “{initiative.name}” cleared: they will be suggested again.")
+        else:
+            messages.error(request, "Nothing was saved: " + " ".join(
+                str(e) for errors in form.errors.values() for e in errors))
+        return HttpResponseRedirect(initiative.get_absolute_url() + "#use-cases")
+
+
+class DraftDuplicatesView(PermissionRequiredMixin, View):
+    """GET (from the intake form, as the owner types): an HTML fragment with the top possible duplicates of the draft
+    and the use cases it most likely does."""
+
+    permission_required = "portfolio.view_initiative"
+    template_name = "governance/_possible_duplicates.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        params = request.GET
+        name, description = params.get("name", "").strip()[:200], params.get("description", "").strip()[:5000]
+        context: dict[str, Any] = {"draft": True, "enough": bool(name or description)}
+        if context["enough"]:
+            draft = {"name": name, "description": description, "vendor_ids": _ints(params.getlist("vendors")),
+                     "model_ids": _ints(params.getlist("ai_models")), "category": params.get("category", "")}
+            context["duplicates"] = sprawl_selectors.draft_possible_duplicates(
+                **draft, department_id=_int_or_none(params.get("department")),
+                exclude_id=_int_or_none(params.get("exclude")))
+            context["use_cases"] = sprawl_selectors.draft_use_case_suggestions(**draft)
+        return render(request, self.template_name, context)
+
+
+class InitiativeDuplicatesView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
+    """GET (from the initiative page): an HTML fragment with its top possible duplicates."""
+
+    permission_required = "portfolio.view_initiative"
+    template_name = "governance/_possible_duplicates.html"
+
+    permission_model = Initiative
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        initiative = self.get_permission_object()
+        duplicates = sprawl_selectors.initiative_possible_duplicates(initiative)
+        return render(request, self.template_name, {"draft": False, "enough": True, "duplicates": duplicates,
+                                                    "initiative": initiative})

@@ -1,1 +1,0 @@
-"""Cost and usage connectors, one module per source type, each behind portfolio.connectors.base.Connector."""

@@ -1,0 +1,109 @@
+"""Serializers of the cost API; a source's credential is only ever the NAME of its environment variable."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.serializers import as_serializer_error
+
+from portfolio.costs.connectors.base import Period
+from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
+
+
+class CostSourceSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:costsource-detail")
+    credential_configured = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CostSource
+        fields = ["id", "url", "name", "type", "settings", "credential_env", "credential_configured", "schedule",
+                  "enabled", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_credential_configured(self, obj: CostSource) -> bool:
+        """Whether the named environment variable is set here; its value is never read into a response."""
+        return bool(obj.credential_env) and bool(os.environ.get(obj.credential_env))
+
+    def validate_settings(self, value: Any) -> dict[str, Any]:
+        """A JSON object; secret-looking keys are refused by the model field's own validator."""
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Settings are a JSON object.")
+        return value
+
+
+class AllocationRuleSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:allocationrule-detail")
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    initiative_external_id = serializers.CharField(source="initiative.external_id", read_only=True)
+
+    class Meta:
+        model = AllocationRule
+        fields = ["id", "url", "source", "source_name", "order", "key", "match", "value", "initiative",
+                  "initiative_external_id", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The model's own checks (key form, a regular expression that compiles) answer 400, not 500."""
+        current = {f: getattr(self.instance, f) for f in ("key", "match", "value")} if self.instance else {}
+        rule = AllocationRule(**{**current, **{k: v for k, v in attrs.items() if k in ("key", "match", "value")}})
+        try:
+            rule.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(as_serializer_error(exc)) from exc
+        return attrs
+
+
+class AllocationRuleOrderSerializer(serializers.Serializer):
+    """A source and all its rule ids in the order they should be tried."""
+
+    source = serializers.PrimaryKeyRelatedField(queryset=CostSource.objects.all())
+    rules = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+
+
+class CurrencyRateSerializer(serializers.ModelSerializer):
+    """1 unit of `currency` = `rate_to_reporting` units of the reporting currency, from `valid_from` until the
+    currency's next rate (`valid_until`, exclusive; null while it is the latest)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:currencyrate-detail")
+    valid_until = serializers.DateField(read_only=True, allow_null=True)
+    reporting_currency = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CurrencyRate
+        fields = ["id", "url", "currency", "valid_from", "valid_until", "rate_to_reporting", "reporting_currency",
+                  "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        validators: list = []  # one rate per currency and day: the service says so, naming the day
+
+    def get_reporting_currency(self, obj: CurrencyRate) -> str:
+        return reporting_currency()
+
+
+class IngestionRunSerializer(serializers.ModelSerializer):
+    """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"}; it is queued with trigger "api"."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:ingestionrun-detail")
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
+    actor_email = serializers.EmailField(source="actor.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = IngestionRun
+        fields = ["id", "url", "source", "source_name", "period", "trigger", "actor", "actor_email", "filename",
+                  "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
+                  "progress", "unallocated_amount", "error"]
+        read_only_fields = [f for f in fields if f not in ("source", "period")]
+
+    def to_representation(self, instance: IngestionRun) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["period"] = f"{instance.period:%Y-%m}"
+        return data
+
+    def validate_period(self, value: str) -> Period:
+        try:
+            return Period.parse(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None

@@ -1,0 +1,121 @@
+"""Viewsets of the cost API: viewers read, administrators write, always through the cost services."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portfolio.api.views import PortfolioViewSet, call_service
+from portfolio.choices import RunTrigger
+from portfolio.costs.api.filtersets import (
+    AllocationRuleFilterSet,
+    CostSourceFilterSet,
+    CurrencyRateFilterSet,
+    IngestionRunFilterSet,
+)
+from portfolio.costs.api.serializers import (
+    AllocationRuleOrderSerializer,
+    AllocationRuleSerializer,
+    CostSourceSerializer,
+    CurrencyRateSerializer,
+    IngestionRunSerializer,
+)
+from portfolio.costs.selectors import currency_rates
+from portfolio.costs.services.allocation import (
+    allocation_rule_create,
+    allocation_rule_delete,
+    allocation_rule_update,
+    allocation_rules_reorder,
+)
+from portfolio.costs.services.currency_rates import currency_rate_create, currency_rate_update
+from portfolio.costs.services.runs import ingestion_run_submit
+from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun
+
+
+class CostSourceViewSet(PortfolioViewSet):
+    """Cost sources: everyone who may see costs reads them; administrators create, change and delete them."""
+
+    queryset = CostSource.objects.order_by("name")
+    serializer_class = CostSourceSerializer
+    filterset_class = CostSourceFilterSet
+    search_fields = ["name"]
+    ordering_fields = ["name", "type", "created_at"]
+
+
+class AllocationRuleViewSet(PortfolioViewSet):
+    """Allocation rules in order per source; every write re-allocates the source's existing records."""
+
+    queryset = AllocationRule.objects.select_related("source", "initiative").order_by("source__name", "order", "pk")
+    serializer_class = AllocationRuleSerializer
+    filterset_class = AllocationRuleFilterSet
+    search_fields = ["key", "value", "initiative__external_id", "initiative__name"]
+    ordering_fields = ["order", "source__name", "created_at"]
+    action_permissions = {"reorder": "change"}
+
+    def perform_create(self, serializer) -> None:
+        change = call_service(allocation_rule_create, actor=self.request.user, **serializer.validated_data)
+        serializer.instance = change.rule
+
+    def perform_update(self, serializer) -> None:
+        values = dict(serializer.validated_data)
+        source = values.pop("source", serializer.instance.source)
+        if source != serializer.instance.source:
+            raise serializers.ValidationError({"source": "A rule stays with its source; create a rule for the other."})
+        change = call_service(allocation_rule_update, actor=self.request.user, rule=serializer.instance, **values)
+        serializer.instance = change.rule
+
+    def perform_destroy(self, instance: AllocationRule) -> None:
+        call_service(allocation_rule_delete, actor=self.request.user, rule=instance)
+
+    @extend_schema(request=AllocationRuleOrderSerializer, responses=AllocationRuleSerializer(many=True))
+    @action(detail=False, methods=["post"], url_path="reorder")
+    def reorder(self, request: Request) -> Response:
+        """Put one source's rules in a new order: {"source": id, "rules": [every rule id of the source, in order]}."""
+        order = AllocationRuleOrderSerializer(data=request.data)
+        order.is_valid(raise_exception=True)
+        rules = call_service(allocation_rules_reorder, actor=request.user, source=order.validated_data["source"],
+                             rule_ids=order.validated_data["rules"])
+        return Response(AllocationRuleSerializer(rules, many=True, context=self.get_serializer_context()).data)
+
+
+class CurrencyRateViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Currency rates: viewers read, administrators add and change them (portfolio.costs.services.currency_rates, which
+    converts the records of the rate's window again). Rates are not deleted: add a later one to replace a rate."""
+
+    queryset = CurrencyRate.objects.all()
+    serializer_class = CurrencyRateSerializer
+    filterset_class = CurrencyRateFilterSet
+    ordering_fields = ["currency", "valid_from", "rate_to_reporting"]
+
+    def get_queryset(self) -> QuerySet[CurrencyRate]:
+        return currency_rates()
+
+    def perform_create(self, serializer) -> None:
+        change = call_service(currency_rate_create, actor=self.request.user, **serializer.validated_data)
+        serializer.instance = currency_rates().get(pk=change.rate.pk)
+
+    def perform_update(self, serializer) -> None:
+        change = call_service(currency_rate_update, actor=self.request.user, rate=serializer.instance,
+                              **serializer.validated_data)
+        serializer.instance = currency_rates().get(pk=change.rate.pk)
+
+
+class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    """Runs are read-only records; a POST starts a new one ("run now", administrators only)."""
+
+    queryset = IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")
+    serializer_class = IngestionRunSerializer
+    filterset_class = IngestionRunFilterSet
+    ordering_fields = ["created_at", "period", "status", "source__name"]
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(
+            ingestion_run_submit, source=serializer.validated_data["source"],
+            period=serializer.validated_data["period"], trigger=RunTrigger.API, actor=self.request.user,
+        )

@@ -1,0 +1,158 @@
+"""The one small interface every cost and usage connector implements.
+
+A connector reads one period of one source and yields normalised rows; it knows nothing about the database,
+allocation or roll-ups (portfolio.costs.services.runs does that). Errors carry where they happened (file, row,
+column, or HTTP status) and whether retrying could help.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+
+class CostCategory:
+    """Where a cost goes in the TCO split (PRODUCT.md). Plain strings so connectors stay ORM-free."""
+
+    INFERENCE = "inference"  # inference / API
+    COMPUTE = "compute"  # compute / GPU
+    STORAGE = "storage"
+    LICENCES = "licences"
+    OVERSIGHT = "oversight"
+    MAINTENANCE = "maintenance"
+    OTHER = "other"
+
+    ALL = (INFERENCE, COMPUTE, STORAGE, LICENCES, OVERSIGHT, MAINTENANCE, OTHER)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month: start inclusive, end exclusive (as FOCUS and the provider APIs count)."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"Period must be YYYY-MM, got {text!r}")
+        return cls.month(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        start = date(year, month, 1)
+        end = date(year + (month == 12), month % 12 + 1, 1)
+        return cls(start, end)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def days(self) -> int:
+        return calendar.monthrange(self.start.year, self.start.month)[1]
+
+    def start_datetime(self) -> datetime:
+        return datetime(self.start.year, self.start.month, 1, tzinfo=UTC)
+
+    def end_datetime(self) -> datetime:
+        return datetime(self.end.year, self.end.month, 1, tzinfo=UTC)
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day < self.end
+
+
+@dataclass
+class CostRow:
+    """One normalised cost (and, for token-priced services, usage) line.
+
+    `keys` holds the attribution keys allocation rules match on: "tag:<name>", "billing_account_id",
+    "sub_account_id", "resource_id", "service_name", "project_id", "workspace_id", "api_key_id", "namespace",
+    "label:<name>", and "initiative" (an external id the source states itself, e.g. the plain CSV).
+    """
+
+    charge_date: date
+    amount: Decimal  # the cost counted (FOCUS EffectiveCost), in `currency`
+    currency: str  # ISO 4217, upper case
+    category: str = CostCategory.OTHER
+    billed_amount: Decimal | None = None  # FOCUS BilledCost, kept for reconciliation against invoices
+    keys: dict[str, str] = field(default_factory=dict)
+    service_name: str = ""
+    model: str = ""
+    description: str = ""
+    quantity: Decimal | None = None
+    unit: str = ""
+    gpu_hours: Decimal | None = None
+    location: str = ""  # where it came from, for messages: "row 12", "bucket 2025-06-14"
+
+
+@dataclass
+class UsageRow:
+    """Token usage of one model in one day (no money: cost comes from CostRows)."""
+
+    usage_date: date
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    requests: int = 0
+    keys: dict[str, str] = field(default_factory=dict)
+    location: str = ""
+
+
+@dataclass
+class SeatRow:
+    """One assigned seat of a seat-based tool and when its holder last used it."""
+
+    user: str  # login or user principal name
+    assigned: bool = True
+    last_activity: date | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # e.g. {"team": "search-team"}
+    location: str = ""
+
+
+Row = CostRow | UsageRow | SeatRow
+
+
+class ConnectorError(Exception):
+    """A read that cannot complete. `location` names the file/row/column or the HTTP status and URL."""
+
+    def __init__(self, message: str, *, location: str = "", transient: bool = False) -> None:
+        super().__init__(f"{location}: {message}" if location else message)
+        self.message = message
+        self.location = location
+        self.transient = transient  # True for network errors, 429 and 5xx: Celery may retry these, never others
+
+
+class ConnectorBase:
+    """Common state of the connectors: their settings, the secret resolved at run time, and row counters.
+
+    `rows_read` counts what the source returned; `rows_skipped` what the connector left out (rows outside the
+    period, non-AI spend, idle allocations...). The ingestion service records both on the run.
+    """
+
+    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
+        self.settings = settings
+        self.credential = credential
+        self.rows_read = 0
+        self.rows_skipped = 0
+
+
+class Connector(Protocol):
+    """What portfolio.costs.services.runs needs from a connector."""
+
+    type: ClassVar[str]
+    reads_files: ClassVar[bool]  # True when the source is an export file (FOCUS, CSV, M365 report)
+
+    def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None: ...
+
+    def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
+        """Yield the period's rows; stream, never hold a whole file in memory. Raise ConnectorError on bad input."""
+        ...

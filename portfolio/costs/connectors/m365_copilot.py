@@ -1,0 +1,117 @@
+"""Microsoft 365 Copilot usage report, as exported (FORMATS.md section 5): who holds a licence, last active when.
+
+The report lists only licensed users, so each row is an assigned seat. It is a snapshot, so the period does
+not filter it, and it carries no cost: licensed users x the contract price is recorded by the pipeline.
+Reads the admin-center / Graph CSV export (UTF-8 with or without BOM, CRLF or LF) or the Graph JSON form
+(`{"value": [...]}`) when the file ends in .json. Columns are found by name, not position, since Microsoft
+has changed the column set before; only those this connector uses are required. Empty dates come as "" in
+newer exports and null / "null" in older ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar
+
+from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow
+
+UPN_COLUMN = "User Principal Name"
+LAST_ACTIVITY_COLUMN = "Last Activity Date"
+REQUIRED_COLUMNS = (UPN_COLUMN, LAST_ACTIVITY_COLUMN)
+UPN_FIELD = "userPrincipalName"
+LAST_ACTIVITY_FIELD = "lastActivityDate"
+EMPTY_DATES = {"", "null", "none", "n/a"}
+
+
+def report_date(value: Any, *, location: str) -> date | None:
+    """A YYYY-MM-DD report date, or None for the report's spellings of "never"."""
+    if value is None or str(value).strip().lower() in EMPTY_DATES:
+        return None
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConnectorError(f"not a date (YYYY-MM-DD): {value!r}", location=location) from None
+
+
+class M365CopilotConnector(ConnectorBase):
+    """Licensed Microsoft 365 Copilot users and their last activity, one SeatRow each."""
+
+    type: ClassVar[str] = "m365_copilot"
+    reads_files: ClassVar[bool] = True
+
+
+    def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
+        if path is None:
+            raise ConnectorError("the Microsoft 365 Copilot usage report is read from a file; none was given")
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".json":
+                yield from self._read_json(path)
+            else:
+                yield from self._read_csv(path)
+        except csv.Error as error:
+            raise ConnectorError(f"malformed CSV: {error}", location=path.name) from None
+        except UnicodeDecodeError as error:
+            raise ConnectorError(f"not UTF-8 text (byte {error.start})", location=path.name) from None
+        except OSError as error:
+            raise ConnectorError(f"cannot read the file: {error.strerror or error}", location=path.name) from None
+
+    def _read_csv(self, path: Path) -> Iterator[SeatRow]:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if not header or not any(cell.strip() for cell in header):
+                raise ConnectorError("the file is empty (no header row)", location=path.name)
+            columns = {name.strip().lower(): index for index, name in enumerate(header)}
+            missing = [name for name in REQUIRED_COLUMNS if name.lower() not in columns]
+            if missing:
+                raise ConnectorError(
+                    f"missing column(s) {', '.join(repr(name) for name in missing)}; "
+                    f"is this the Microsoft 365 Copilot usage user detail report?",
+                    location=f"{path.name}, header",
+                )
+            upn_at, activity_at = columns[UPN_COLUMN.lower()], columns[LAST_ACTIVITY_COLUMN.lower()]
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                row = f"{path.name}, row {reader.line_num}"
+                if len(cells) <= max(upn_at, activity_at):
+                    raise ConnectorError(f"{len(cells)} fields where the header has {len(header)}", location=row)
+                self.rows_read += 1
+                user = cells[upn_at].strip()
+                if not user:
+                    raise ConnectorError("empty user", location=f"{row}, column {UPN_COLUMN!r}")
+                yield SeatRow(
+                    user=user,
+                    last_activity=report_date(cells[activity_at], location=f"{row}, column {LAST_ACTIVITY_COLUMN!r}"),
+                    location=row,
+                )
+
+    def _read_json(self, path: Path) -> Iterator[SeatRow]:
+        with path.open(encoding="utf-8-sig") as handle:
+            try:
+                payload = json.load(handle)
+            except json.JSONDecodeError as error:
+                raise ConnectorError(
+                    f"not valid JSON: {error.msg}", location=f"{path.name}, line {error.lineno}"
+                ) from None
+        users = payload.get("value") if isinstance(payload, dict) else payload
+        if not isinstance(users, list):
+            raise ConnectorError('expected {"value": [...]} as Graph returns it', location=path.name)
+        for index, user in enumerate(users):
+            entry = f"{path.name}, value[{index}]"
+            self.rows_read += 1
+            if not isinstance(user, dict):
+                raise ConnectorError("each user must be an object", location=entry)
+            upn = str(user.get(UPN_FIELD) or "").strip()
+            if not upn:
+                raise ConnectorError(f"missing {UPN_FIELD}", location=entry)
+            yield SeatRow(
+                user=upn,
+                last_activity=report_date(user.get(LAST_ACTIVITY_FIELD), location=f"{entry}.{LAST_ACTIVITY_FIELD}"),
+                location=entry,
+            )

@@ -1,0 +1,85 @@
+"""Filters of the cost ingestion pages (django-filter): sources, allocation rules and ingestion runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from portfolio.choices import RunStatus, RunTrigger, SourceType
+from portfolio.costs.connectors.base import Period
+from portfolio.filtersets import ANY, SearchFilterSet
+from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, Initiative
+
+YES_NO = forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")])
+
+
+class PeriodFilter(django_filters.CharFilter):
+    """?period=YYYY-MM: runs (or records) of that month; `period` is stored as the month's first day."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", "Period")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        if not value:
+            return qs
+        try:
+            period = Period.parse(value)
+        except ValueError:
+            return qs.none()
+        return qs.filter(**{self.field_name: period.start})
+
+
+class CostSourceFilterSet(SearchFilterSet):
+    search_fields = ("name",)
+
+    type = django_filters.ChoiceFilter(empty_label=ANY, choices=SourceType.choices)
+    enabled = django_filters.BooleanFilter(widget=YES_NO)
+
+    class Meta:
+        model = CostSource
+        fields = ("q", "type", "enabled")
+
+
+class AllocationRuleFilterSet(SearchFilterSet):
+    search_fields = ("key", "value", "initiative__name", "initiative__external_id")
+
+    source = django_filters.ModelChoiceFilter(empty_label=ANY, queryset=CostSource.objects.order_by("name"))
+    initiative = django_filters.ModelChoiceFilter(
+        empty_label=ANY, queryset=Initiative.objects.filter(allocation_rules__isnull=False).distinct().order_by("name")
+    )
+
+    class Meta:
+        model = AllocationRule
+        fields = ("q", "source", "initiative")
+
+
+class IngestionRunFilterSet(django_filters.FilterSet):
+    source = django_filters.ModelChoiceFilter(empty_label=ANY, queryset=CostSource.objects.order_by("name"))
+    status = django_filters.ChoiceFilter(empty_label=ANY, choices=RunStatus.choices)
+    trigger = django_filters.ChoiceFilter(empty_label=ANY, choices=RunTrigger.choices)
+    period = PeriodFilter(field_name="period")
+
+    class Meta:
+        model = IngestionRun
+        fields = ("source", "status", "trigger", "period")
+
+
+class CurrencyRateFilterSet(django_filters.FilterSet):
+    """By currency, and the rates in effect on a day (uses the `valid_until` of cost_selectors.currency_rates)."""
+
+    currency = django_filters.CharFilter(lookup_expr="iexact", label="Currency",
+                                         widget=forms.TextInput(attrs={"placeholder": "EUR", "maxlength": 3}))
+    on = django_filters.DateFilter(method="filter_on", label="In effect on",
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = CurrencyRate
+        fields = ("currency", "on")
+
+    def filter_on(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=value), valid_from__lte=value)

@@ -1,0 +1,123 @@
+"""Forms of the cost ingestion pages: "run now" for a source, and an allocation rule with its preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+
+from portfolio.costs.connectors.base import Period
+from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.services.runs import max_file_bytes
+from portfolio.costs.uploads import limit_label, upload_too_large_message
+from portfolio.models import AllocationRule, CostSource, CurrencyRate, Initiative, reporting_currency
+
+
+def source_reads_files(source: CostSource) -> bool:
+    """File-based sources (FOCUS, plain CSV, the M365 report) accept an upload; API sources read their provider."""
+    try:
+        return bool(getattr(connector_class(source.type), "reads_files", False))
+    except (KeyError, ImportError, AttributeError):
+        return False
+
+
+def current_month() -> str:
+    return f"{timezone.localdate():%Y-%m}"
+
+
+class RunNowForm(forms.Form):
+    """The period to read and, for file-based sources, the export to read it from."""
+
+    period = forms.CharField(
+        label="Period (YYYY-MM)", max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"}),
+        help_text="The month to read. Reading a month again replaces what was read for it before.",
+    )
+    file = forms.FileField(
+        label="Export file", required=False,
+        help_text="Optional: without a file, the source's configured path is read.",
+    )
+
+    def __init__(self, *args: Any, source: CostSource, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"period": current_month()})
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.reads_files = source_reads_files(source)
+        if self.reads_files:
+            self.fields["file"].help_text = (
+                f"Optional (CSV, gzip CSV{' or Parquet' if source.type == 'focus' else ''}), at most "
+                f"{limit_label(max_file_bytes())}. "
+                "Without a file, the source's configured path is read."
+            )
+        else:
+            del self.fields["file"]
+
+    def clean_period(self) -> Period:
+        try:
+            return Period.parse(self.cleaned_data["period"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_file(self) -> UploadedFile | None:
+        upload: UploadedFile | None = self.cleaned_data.get("file")
+        if upload is None:
+            return None
+        limit = max_file_bytes()
+        if upload.size is not None and upload.size > limit:  # another upload handler let it through whole
+            raise ValidationError(upload_too_large_message(upload.name, upload.size, limit))
+        if not upload.size:
+            raise ValidationError(f"{upload.name} is empty.")
+        return upload
+
+
+class InitiativeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Initiative) -> str:
+        return f"{obj.external_id} · {obj.name}"
+
+
+class AllocationRuleForm(forms.ModelForm):
+    """An allocation rule; the model validates the key form and the regular expression (AllocationRule.clean)."""
+
+    initiative = InitiativeChoiceField(queryset=Initiative.objects.order_by("external_id"))
+
+    class Meta:
+        model = AllocationRule
+        fields = ("source", "order", "key", "match", "value", "initiative")
+        help_texts = {
+            "order": "Rules of a source are tried from the lowest order up; the first that matches wins.",
+            "key": "tag:<name>, label:<name>, billing_account_id, sub_account_id, resource_id, service_name, "
+                   "project_id, workspace_id, api_key_id or namespace.",
+            "value": "Compared with the record's key: exactly, as a prefix, or as a regular expression (search).",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = CostSource.objects.order_by("name")
+        if self.instance.pk:
+            self.fields["source"].disabled = True  # a rule belongs to its source; make a new rule for another
+
+    def clean_key(self) -> str:
+        return (self.cleaned_data.get("key") or "").strip()
+
+
+class CurrencyRateForm(forms.ModelForm):
+    """A rate. The model checks its fields; portfolio.costs.services.currency_rates adds the business rules (not the
+    reporting currency, above 0) and saves it."""
+
+    class Meta:
+        model = CurrencyRate
+        fields = ("currency", "valid_from", "rate_to_reporting")
+        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"}),
+                   "currency": forms.TextInput(attrs={"maxlength": 3, "placeholder": "EUR"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].help_text = "ISO 4217 code of the billing currency, e.g. EUR or GBP."
+        self.fields["valid_from"].help_text = "Applies from this day until the currency's next rate."
+        self.fields["rate_to_reporting"].label = f"Value of 1 unit in {reporting_currency()}"
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()

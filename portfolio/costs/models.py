@@ -1,0 +1,344 @@
+"""Cost and usage: sources, allocation rules, ingestion runs, raw records, currency rates and monthly roll-ups.
+
+Raw records (CostRecord, UsageRecord, SeatActivity) are replaced per (source, period) by each run; pages and signals
+read the roll-ups (MonthlyCost, MonthlyTokenUsage, LicencePoolActivity), never the raw rows."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from portfolio.choices import CostCategory, RuleMatch, RunStatus, RunTrigger, SourceType
+from portfolio.models.base import MONEY, TimestampedModel
+from portfolio.models.inventory import Initiative, LicencePool
+
+AMOUNT = {"max_digits": 20, "decimal_places": 6}  # provider lines carry sub-cent amounts; round only in roll-ups
+QUANTITY = {"max_digits": 24, "decimal_places": 6}
+DEFAULT_REPORTING_CURRENCY = "USD"
+
+ALLOCATION_KEYS = (
+    "billing_account_id", "sub_account_id", "resource_id", "service_name", "project_id", "workspace_id",
+    "api_key_id", "namespace",
+)
+ALLOCATION_KEY_PATTERN = re.compile(r"(?:tag|label):\S+|" + "|".join(ALLOCATION_KEYS))
+CRON_FIELD = r"[\d*/,\-A-Za-z]+"
+SCHEDULE_PATTERN = re.compile(rf"daily|monthly|{CRON_FIELD}(?: {CRON_FIELD}){{4}}")
+
+
+def reporting_currency() -> str:
+    """The one currency reports are in (settings.REPORTING_CURRENCY, USD by default); read only through here."""
+    return str(getattr(settings, "REPORTING_CURRENCY", DEFAULT_REPORTING_CURRENCY)).upper()
+
+
+def validate_allocation_key(value: str) -> None:
+    if not ALLOCATION_KEY_PATTERN.fullmatch(value or ""):
+        raise ValidationError(
+            f"Unknown key {value!r}: use tag:<name>, label:<name> or one of {', '.join(ALLOCATION_KEYS)}."
+        )
+
+
+# Settings are plain configuration, shown on pages and in the API: a secret pasted into them would be stored in clear
+# and echoed back. Keys are split into words ("access_token", "clientSecret" -> access, token / client, secret).
+SECRET_SETTING_WORDS = frozenset({
+    "secret", "secrets", "password", "passwd", "pwd", "passphrase", "token", "credential", "credentials",
+    "apikey", "bearer", "authorization", "cookie",
+})
+SECRET_SETTING_JOINED = ("apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "authtoken")
+
+
+def secret_setting_keys(value: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the keys in `value` (nested mappings and lists included) that look like they hold a secret."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key)
+            words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
+            joined = re.sub(r"[^a-z0-9]", "", name.lower())
+            path = f"{prefix}{name}"
+            if words & SECRET_SETTING_WORDS or any(part in joined for part in SECRET_SETTING_JOINED):
+                found.append(path)
+            found += secret_setting_keys(item, f"{path}.")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += secret_setting_keys(item, f"{prefix}{index}.")
+    return found
+
+
+def validate_settings_without_secrets(value: Any) -> None:
+    """Refuse settings that look like they hold a secret, wherever a source is saved (admin, API, YAML, forms)."""
+    secret = secret_setting_keys(value)
+    if secret:
+        raise ValidationError(
+            f"Settings may not hold secrets ({', '.join(secret)}): put the secret in an environment variable and give "
+            "that variable's name as credential_env.",
+            code="secret_in_settings",
+        )
+
+
+def validate_schedule(value: str) -> None:
+    if not SCHEDULE_PATTERN.fullmatch((value or "").strip()):
+        raise ValidationError(f"Schedule {value!r} must be 'daily', 'monthly' or a five-field cron expression.")
+
+
+class CostSource(TimestampedModel):
+    """Where cost or usage data comes from: a billing export, a provider API, a seat report.
+
+    The secret is never stored: `credential_env` names the environment variable that holds it, read at run time.
+    """
+
+    name = models.CharField(max_length=80, unique=True, validators=[RegexValidator(r"^[\w.\-]+$")])
+    type = models.CharField(max_length=20, choices=SourceType.choices)
+    settings = models.JSONField(
+        default=dict, blank=True, validators=[validate_settings_without_secrets],
+        help_text="base_url, organisation/project/workspace scope, ai_service_categories, ai_service_names, "
+                  "currency, licence_pool (id) for seat sources.",
+    )
+    credential_env = models.CharField(
+        "credential environment variable", max_length=120, blank=True,
+        validators=[RegexValidator(r"^[A-Za-z_][A-Za-z0-9_]*$", "An environment variable name, not the secret.")],
+        help_text="Name of the environment variable holding the API key; the key itself is never stored.",
+    )
+    schedule = models.CharField(
+        max_length=60, default="daily", validators=[validate_schedule],
+        help_text="'daily', 'monthly' or a cron expression (minute hour day month weekday).",
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AllocationRule(TimestampedModel):
+    """Maps a source's key (tag, account, project, workspace, namespace...) to an initiative; first match wins."""
+
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="rules")
+    order = models.PositiveIntegerField(default=0)
+    key = models.CharField(max_length=120, validators=[validate_allocation_key])
+    match = models.CharField(max_length=10, choices=RuleMatch.choices, default=RuleMatch.EXACT)
+    value = models.CharField(max_length=255)
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="allocation_rules")
+
+    class Meta:
+        ordering = ["source_id", "order", "id"]
+        indexes = [models.Index(fields=["source", "order"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} #{self.order}: {self.key} {self.match} {self.value!r} -> {self.initiative}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.match == RuleMatch.REGEX:
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValidationError({"value": f"Invalid regular expression: {exc}"}) from None
+
+
+class IngestionRun(models.Model):
+    """One read of one source for one period: who or what started it, what it did, or where it failed."""
+
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="runs")
+    period = models.DateField(help_text="First day of the month read.")
+    trigger = models.CharField(max_length=20, choices=RunTrigger.choices, default=RunTrigger.USER)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    file = models.FileField(upload_to="ingestion/%Y/%m/", blank=True, help_text="Uploaded export, if any.")
+    filename = models.CharField(max_length=255, blank=True, help_text="Name of the file read, for messages.")
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    progress = models.PositiveIntegerField(default=0, help_text="Rows read so far, for the progress display.")
+    unallocated_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    error = models.TextField(blank=True, help_text="Why it failed, naming the file, row and column or HTTP status.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["source", "period"]), models.Index(fields=["source", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.period:%Y-%m} ({self.get_status_display()})"
+
+
+class CostRecord(models.Model):
+    """One normalised cost line of a source, in its billing currency and in the reporting currency.
+
+    The (source, period) and (initiative, period) indexes also serve lookups by source or initiative alone, so those
+    foreign keys have no index of their own: every index costs time on each of the millions of rows a run writes."""
+
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="cost_records", db_index=False)
+    run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    period = models.DateField()
+    charge_date = models.DateField()
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3)
+    amount_reporting = models.DecimalField(**AMOUNT)
+    billed_amount = models.DecimalField(**AMOUNT, null=True, blank=True)
+    category = models.CharField(max_length=20, choices=CostCategory.choices, default=CostCategory.OTHER)
+    keys = models.JSONField(default=dict, blank=True)
+    service_name = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+    unit = models.CharField(max_length=80, blank=True)
+    gpu_hours = models.DecimalField(**QUANTITY, null=True, blank=True)
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_records",
+        help_text="Empty: no rule maps it (unallocated).", db_index=False,
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "period"]), models.Index(fields=["initiative", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.charge_date} {self.amount} {self.currency} ({self.source})"
+
+
+class UsageRecord(models.Model):
+    """Token usage of one model in one day, as a source reported it."""
+
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="usage_records")
+    run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    period = models.DateField()
+    usage_date = models.DateField()
+    model = models.CharField(max_length=200, blank=True)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cached_tokens = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    keys = models.JSONField(default=dict, blank=True)
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="usage_records"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "period"]), models.Index(fields=["initiative", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.usage_date} {self.model} ({self.source})"
+
+
+class SeatActivity(models.Model):
+    """One assigned seat of a seat-based tool in a period, and when its holder last used it."""
+
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="seat_activity")
+    run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    licence_pool = models.ForeignKey(
+        LicencePool, null=True, blank=True, on_delete=models.SET_NULL, related_name="seat_activity"
+    )
+    period = models.DateField()
+    user = models.CharField(max_length=255)
+    assigned = models.BooleanField(default=True)
+    last_activity = models.DateField(null=True, blank=True)
+    keys = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "seat activity"
+        indexes = [models.Index(fields=["source", "period"]), models.Index(fields=["licence_pool", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.period:%Y-%m}"
+
+
+class CurrencyRate(TimestampedModel):
+    """Admin-maintained rate: 1 unit of `currency` = `rate_to_reporting` units of the reporting currency."""
+
+    currency = models.CharField(max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$", "ISO 4217, e.g. EUR.")])
+    valid_from = models.DateField()
+    rate_to_reporting = models.DecimalField(max_digits=18, decimal_places=8, validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["currency", "valid_from"], name="unique_rate_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.currency} from {self.valid_from}: {self.rate_to_reporting}"
+
+
+class MonthlyCost(models.Model):
+    """Roll-up: cost per initiative (empty = unallocated) x month x category, in the reporting currency."""
+
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="monthly_costs"
+    )
+    month = models.DateField()
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    amount = models.DecimalField(**MONEY, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["month", "initiative_id", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "month", "category"], condition=Q(initiative__isnull=False),
+                name="unique_monthly_cost",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "category"], condition=Q(initiative__isnull=True),
+                name="unique_monthly_cost_unallocated",
+            ),
+        ]
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.category} {self.amount}"
+
+
+class MonthlyTokenUsage(models.Model):
+    """Roll-up: tokens per initiative (empty = unallocated) x month x model."""
+
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="monthly_token_usage"
+    )
+    month = models.DateField()
+    model = models.CharField(max_length=200, blank=True)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cached_tokens = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["month", "initiative_id", "model"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "month", "model"], condition=Q(initiative__isnull=False),
+                name="unique_monthly_tokens",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "model"], condition=Q(initiative__isnull=True),
+                name="unique_monthly_tokens_unallocated",
+            ),
+        ]
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.model}"
+
+
+class LicencePoolActivity(models.Model):
+    """Roll-up: seats of a licence pool in a month: purchased, assigned, active in the last 30 days."""
+
+    licence_pool = models.ForeignKey(LicencePool, on_delete=models.CASCADE, related_name="activity")
+    month = models.DateField()
+    purchased = models.PositiveIntegerField(default=0)
+    assigned = models.PositiveIntegerField(default=0)
+    active_30d = models.PositiveIntegerField("active in the last 30 days", default=0)
+
+    class Meta:
+        ordering = ["licence_pool_id", "month"]
+        verbose_name_plural = "licence pool activity"
+        constraints = [models.UniqueConstraint(fields=["licence_pool", "month"], name="unique_pool_month")]
+
+    def __str__(self) -> str:
+        return f"{self.licence_pool} {self.month:%Y-%m}"

@@ -1,0 +1,130 @@
+"""Reads of cost and usage: from the monthly roll-ups, never the raw records (except where a page lists them)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from portfolio.choices import RunStatus
+from portfolio.costs.calculations import cents
+from portfolio.costs.connectors.base import Period
+from portfolio.models import CostRecord, CostSource, CurrencyRate, IngestionRun, MonthlyCost, reporting_currency
+
+
+def cost_report(*, period: Period) -> dict[str, Any]:
+    """{"currency", "initiatives": {external_id: amount}, "unallocated", "total"} of one month, for reconciliation."""
+    rows = (
+        MonthlyCost.objects.filter(month=period.start)
+        .values("initiative__external_id")
+        .annotate(total=Sum("amount"))
+        .order_by("initiative__external_id")
+    )
+    initiatives: dict[str, Decimal] = {}
+    unallocated = Decimal("0")
+    for row in rows:
+        amount = cents(row["total"] or Decimal("0"))
+        if row["initiative__external_id"] is None:
+            unallocated += amount
+        else:
+            initiatives[row["initiative__external_id"]] = amount
+    total = sum(initiatives.values(), unallocated)
+    return {"currency": reporting_currency(), "initiatives": initiatives, "unallocated": cents(unallocated),
+            "total": cents(total)}
+
+
+def unallocated_spend(*, month: date | None = None) -> Decimal:
+    """Spend no rule maps to an initiative (a headline figure), in the reporting currency."""
+    costs = MonthlyCost.objects.filter(initiative__isnull=True)
+    if month is not None:
+        costs = costs.filter(month=month.replace(day=1))
+    return cents(costs.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
+
+
+def monthly_costs_by_category(*, initiative_id: int | None, months: list[date] | None = None) -> QuerySet:
+    """Roll-up rows of one initiative (None = unallocated) by month and category."""
+    costs = MonthlyCost.objects.filter(initiative_id=initiative_id) if initiative_id else MonthlyCost.objects.filter(
+        initiative__isnull=True)
+    if months:
+        costs = costs.filter(month__in=months)
+    return costs.order_by("month", "category")
+
+
+def cost_sources_health() -> QuerySet:
+    """Sources with their last successful run's end and last run's start, for the ingestion health page."""
+    return CostSource.objects.annotate(
+        last_success_at=Max("runs__finished_at", filter=Q(runs__status=RunStatus.SUCCEEDED)),
+        last_run_at=Max("runs__created_at"),
+    ).order_by("name")
+
+
+def ingestion_runs_recent(*, source: CostSource | None = None, limit: int = 50) -> QuerySet:
+    runs = IngestionRun.objects.select_related("source", "actor")
+    if source is not None:
+        runs = runs.filter(source=source)
+    return runs.order_by("-created_at", "-id")[:limit]
+
+
+MONEY_FIELD = DecimalField(max_digits=20, decimal_places=6)
+
+
+def _this_and_last_month(today: date) -> tuple[Period, Period]:
+    this = Period.month(today.year, today.month)
+    last = this.start - timedelta(days=1)
+    return this, Period.month(last.year, last.month)
+
+
+def spend_headline(*, today: date) -> dict[str, Any]:
+    """Total AI spend of a month and the one before, its unallocated spend and the share allocated (roll-ups only).
+
+    The month is the current one, or when nothing is read for it yet (monthly exports arrive after the month ends),
+    the latest month before it that has costs; `is_current` says which.
+    """
+    this, last = _this_and_last_month(today)
+    latest = MonthlyCost.objects.filter(month__lte=this.start).aggregate(latest=Max("month"))["latest"]
+    if latest is not None and latest < this.start:
+        this, last = _this_and_last_month(latest)
+    totals = dict(
+        MonthlyCost.objects.filter(month__in=[this.start, last.start]).order_by().values("month")
+        .annotate(total=Sum("amount")).values_list("month", "total")
+    )
+    total = totals.get(this.start) or Decimal("0")
+    unallocated = unallocated_spend(month=this.start)
+    share = None if not total else (total - unallocated) / total * 100
+    return {
+        "currency": reporting_currency(),
+        "this_month": this,
+        "is_current": this.contains(today),
+        "last_month": last,
+        "total_this_month": total,
+        "total_last_month": totals.get(last.start) or Decimal("0"),
+        "unallocated": unallocated,
+        "share_allocated": share,
+    }
+
+
+def sources_with_last_run(*, month: date) -> QuerySet[CostSource]:
+    """cost_sources_health plus the last run (id, status, rows) and this month's unallocated spend."""
+    last_run = IngestionRun.objects.filter(source=OuterRef("pk")).order_by("-created_at", "-id")
+    unallocated = (
+        CostRecord.objects.filter(source=OuterRef("pk"), period=month, initiative__isnull=True)
+        .values("source").annotate(total=Sum("amount_reporting")).values("total")
+    )
+    return cost_sources_health().annotate(
+        last_run_id=Subquery(last_run.values("pk")[:1]),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_rows=Subquery(last_run.values("rows_written")[:1], output_field=IntegerField()),
+        unallocated=Coalesce(Subquery(unallocated, output_field=MONEY_FIELD), Value(Decimal("0")),
+                             output_field=MONEY_FIELD),
+    )
+
+
+def currency_rates() -> QuerySet[CurrencyRate]:
+    """Rates with `valid_until`: the first day of the currency's next rate (None while a rate is the latest)."""
+    following = CurrencyRate.objects.filter(currency=OuterRef("currency"), valid_from__gt=OuterRef("valid_from"))
+    return CurrencyRate.objects.annotate(
+        valid_until=Subquery(following.order_by("valid_from").values("valid_from")[:1])
+    ).order_by("currency", "-valid_from")

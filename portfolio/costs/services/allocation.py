@@ -1,0 +1,298 @@
+"""Allocation: which initiative a cost or usage record belongs to, by the source's ordered rules.
+
+The first rule that matches a record's keys wins. A record that states an initiative's external id itself (the plain
+CSV's `initiative` column, key "initiative") goes to that initiative when it exists. Anything else stays unallocated,
+which is a headline figure, not an error.
+
+Rules are written only through allocation_rule_create / _update / _delete and allocation_rules_reorder: each
+validates, saves, re-allocates the source's existing records (and their roll-ups) and writes one explicit audit row,
+in one transaction. The pages and the API call these; `apply_cost_config` replaces whole rule sets its own way.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Sum
+
+from portfolio.costs.calculations import Rule, first_match
+from portfolio.models import AllocationRule, CostRecord, CostSource, Initiative, UsageRecord
+from tollgate.audit import audit_event
+
+UPDATE_CHUNK = 2_000
+
+
+class Allocator:
+    """The compiled rules of one source, plus the external ids records may name directly."""
+
+    def __init__(self, rules: Iterable[Rule], initiative_ids: Mapping[str, int] | None = None) -> None:
+        self.rules = list(rules)
+        self.initiative_ids = dict(initiative_ids or {})
+
+    @classmethod
+    def for_source(cls, source: CostSource) -> Allocator:
+        return cls(_rules(source.rules.all()), _initiative_ids())
+
+    def allocate(self, keys: Mapping[str, Any]) -> int | None:
+        """Initiative id for a record's keys, or None (unallocated)."""
+        named = keys.get("initiative")
+        if named is not None:
+            initiative_id = self.initiative_ids.get(str(named))
+            if initiative_id is not None:
+                return initiative_id
+        rule = first_match(self.rules, keys)
+        return rule.initiative_id if rule else None
+
+
+def _rules(rules: Iterable[AllocationRule]) -> list[Rule]:
+    ordered = sorted(rules, key=lambda r: (r.order, r.pk or 0))
+    return [Rule.build(key=r.key, match=r.match, value=r.value, initiative_id=r.initiative_id, rule_id=r.pk)
+            for r in ordered]
+
+
+def _initiative_ids() -> dict[str, int]:
+    return dict(Initiative.objects.values_list("external_id", "pk"))
+
+
+def _reallocate(model: type[CostRecord] | type[UsageRecord], source: CostSource, allocator: Allocator) -> set[date]:
+    """Move records whose initiative changed; returns the months touched."""
+    moves: dict[int | None, list[int]] = defaultdict(list)
+    months: set[date] = set()
+    rows = model.objects.filter(source=source).values_list("pk", "keys", "initiative_id", "period")
+    for pk, keys, current, period in rows.iterator(chunk_size=5_000):
+        target = allocator.allocate(keys or {})
+        if target != current:
+            moves[target].append(pk)
+            months.add(period)
+    for target, pks in moves.items():
+        for start in range(0, len(pks), UPDATE_CHUNK):
+            model.objects.filter(pk__in=pks[start:start + UPDATE_CHUNK]).update(initiative_id=target)
+    return months
+
+
+@transaction.atomic
+def allocation_rules_reapply(*, source: CostSource | None = None) -> set[date]:
+    """Re-allocate existing records after rules changed and recompute the roll-ups of the months that moved."""
+    from portfolio.costs.services.rollups import rollups_recompute
+
+    sources = [source] if source is not None else list(CostSource.objects.all())
+    initiative_ids = _initiative_ids()
+    months: set[date] = set()
+    for each in sources:
+        allocator = Allocator(_rules(each.rules.all()), initiative_ids)
+        months |= _reallocate(CostRecord, each, allocator)
+        months |= _reallocate(UsageRecord, each, allocator)
+    if months:
+        rollups_recompute(months=months)
+    return months
+
+
+def allocation_rule_preview(*, rule: AllocationRule) -> dict[str, Any]:
+    """What saving `rule` (new or edited, not yet saved) would do to its source's existing cost records.
+
+    matched_records / amount: records this rule would decide (first match, with the other rules in place);
+    currently_unallocated_amount: the part of that amount that is unallocated today;
+    taken_from_other_initiatives: the part now allocated to other initiatives ({external_id: amount} in
+    `taken_from`). Amounts are in the reporting currency. Nothing is saved.
+    """
+    rule.full_clean(exclude=["source", "initiative"])
+    others = [r for r in rule.source.rules.all() if r.pk != rule.pk]
+    candidate = Rule.build(key=rule.key, match=rule.match, value=rule.value, initiative_id=rule.initiative_id,
+                           rule_id=-1)
+    rules = _rules(others)
+    position = sum(1 for r in others if (r.order, r.pk or 0) <= (rule.order, rule.pk or 0))
+    rules.insert(position, candidate)
+    allocator = Allocator(rules, _initiative_ids())
+
+    matched, amount, unallocated = 0, Decimal("0"), Decimal("0")
+    taken: dict[int, Decimal] = defaultdict(Decimal)
+    records = CostRecord.objects.filter(source=rule.source).values_list("keys", "initiative_id", "amount_reporting")
+    for keys, current, value in records.iterator(chunk_size=5_000):
+        keys = keys or {}
+        # Only records the rule itself decides: a record naming an existing initiative never reaches the rules.
+        named = keys.get("initiative")
+        if named is not None and str(named) in allocator.initiative_ids:
+            continue
+        if first_match(rules, keys) is not candidate:
+            continue
+        matched += 1
+        amount += value
+        if current is None:
+            unallocated += value
+        elif current != rule.initiative_id:
+            taken[current] += value
+    names = dict(Initiative.objects.filter(pk__in=taken).values_list("pk", "external_id"))
+    return {
+        "matched_records": matched,
+        "amount": amount,
+        "currently_unallocated_amount": unallocated,
+        "taken_from_other_initiatives": sum(taken.values(), Decimal("0")),
+        "taken_from": {names[pk]: value for pk, value in taken.items()},
+    }
+
+
+# Writing rules -------------------------------------------------------------------------------------------------------
+
+RULE_FIELDS = ("order", "key", "match", "value", "initiative")
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """What a rule write did: the rule (unsaved again after a delete) and the months whose records moved."""
+
+    rule: AllocationRule
+    months: set[date] = field(default_factory=set)
+
+
+def _ensure_may(actor: AbstractUser | None, action: str) -> None:
+    # actor None: the system (demo load, configuration as code); a person needs the role's permission.
+    if actor is not None and not actor.has_perm(f"portfolio.{action}_allocationrule"):
+        raise PermissionError(f"Only administrators may {action} allocation rules.")
+
+
+def _rule_values(rule: AllocationRule) -> dict[str, str]:
+    return {
+        "source": rule.source.name, "order": str(rule.order), "key": rule.key, "match": rule.match,
+        "value": rule.value, "initiative": rule.initiative.external_id if rule.initiative_id else "",
+    }
+
+
+def _reapply(source: CostSource) -> list[str]:
+    return sorted(f"{month:%Y-%m}" for month in allocation_rules_reapply(source=source))
+
+
+@transaction.atomic
+def allocation_rule_create(
+    *, actor: AbstractUser | None, source: CostSource, key: str, value: str, initiative: Initiative,
+    match: str = "exact", order: int | None = None,
+) -> RuleChange:
+    """A new rule (order: after the source's last rule unless given); the source's records are re-allocated."""
+    _ensure_may(actor, "add")
+    if order is None:
+        order = (source.rules.aggregate(last=Max("order"))["last"] or 0) + 1
+    rule = AllocationRule(source=source, order=order, key=(key or "").strip(), match=match, value=value,
+                          initiative=initiative)
+    rule.full_clean()
+    with disable_auditlog():  # the explicit row below says it all, with the re-allocation
+        rule.save()
+    months = _reapply(source)
+    audit_event(rule, actor=actor, event="allocation_rule_created", action=LogEntry.Action.CREATE,
+                changes={name: [None, after] for name, after in _rule_values(rule).items()},
+                source=source.name, months_reallocated=months)
+    return RuleChange(rule, {date.fromisoformat(f"{m}-01") for m in months})
+
+
+@transaction.atomic
+def allocation_rule_update(*, actor: AbstractUser | None, rule: AllocationRule, **values: Any) -> RuleChange:
+    """Change order, key, match, value and/or initiative of a rule (a rule stays with its source)."""
+    _ensure_may(actor, "change")
+    unknown = set(values) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown rule field(s): {', '.join(sorted(unknown))} (a rule keeps its source).")
+    stored = AllocationRule.objects.select_for_update().select_related("source", "initiative").get(pk=rule.pk)
+    before = _rule_values(stored)
+    for name, value in values.items():
+        setattr(stored, name, value.strip() if name == "key" and isinstance(value, str) else value)
+    stored.full_clean()
+    after = _rule_values(stored)
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if not changes:
+        return RuleChange(stored)
+    with disable_auditlog():
+        stored.save()
+    months = _reapply(stored.source)
+    audit_event(stored, actor=actor, event="allocation_rule_changed", action=LogEntry.Action.UPDATE,
+                changes=changes, source=stored.source.name, months_reallocated=months)
+    return RuleChange(stored, {date.fromisoformat(f"{m}-01") for m in months})
+
+
+@transaction.atomic
+def allocation_rule_delete(*, actor: AbstractUser | None, rule: AllocationRule) -> RuleChange:
+    """Delete a rule; what it allocated goes to the next matching rule or back to unallocated."""
+    _ensure_may(actor, "delete")
+    stored = AllocationRule.objects.select_for_update().select_related("source", "initiative").get(pk=rule.pk)
+    source = stored.source
+    before = _rule_values(stored)
+    deleted = copy.copy(stored)  # keeps the id for the audit row; delete() clears it on `stored`
+    with disable_auditlog():
+        stored.delete()
+    months = _reapply(source)
+    audit_event(deleted, actor=actor, event="allocation_rule_deleted", action=LogEntry.Action.DELETE,
+                changes={name: [old, None] for name, old in before.items()}, source=source.name,
+                months_reallocated=months)
+    return RuleChange(stored, {date.fromisoformat(f"{m}-01") for m in months})
+
+
+@transaction.atomic
+def allocation_rules_reorder(
+    *, actor: AbstractUser | None, source: CostSource, rule_ids: Sequence[int]
+) -> list[AllocationRule]:
+    """Put the source's rules in the order given (every rule of the source, each once); orders become 1..n.
+
+    Returns the rules in their new order. Nothing is written (and nothing audited) when the order is already so.
+    """
+    _ensure_may(actor, "change")
+    rules = {r.pk: r for r in AllocationRule.objects.select_for_update().select_related("initiative")
+             .filter(source=source)}
+    try:
+        wanted = [int(pk) for pk in rule_ids]
+    except (TypeError, ValueError):
+        raise ValidationError({"rules": "Rules are listed by their ids (whole numbers)."}) from None
+    if len(set(wanted)) != len(wanted):
+        raise ValidationError({"rules": "A rule is listed more than once."})
+    missing, foreign = set(rules) - set(wanted), set(wanted) - set(rules)
+    if missing or foreign:
+        problems = [f"rule(s) of {source.name} not listed: {', '.join(map(str, sorted(missing)))}"] if missing else []
+        problems += [f"not rules of {source.name}: {', '.join(map(str, sorted(foreign)))}"] if foreign else []
+        raise ValidationError({"rules": "; ".join(problems) + ". List every rule of the source once."})
+    before = [r.pk for r in sorted(rules.values(), key=lambda r: (r.order, r.pk))]
+    changed = [rules[pk] for position, pk in enumerate(wanted, start=1) if rules[pk].order != position]
+    ordered = [rules[pk] for pk in wanted]
+    if not changed:
+        return ordered
+    for position, rule in enumerate(ordered, start=1):
+        rule.order = position
+    with disable_auditlog():
+        AllocationRule.objects.bulk_update(changed, ["order"])
+    months = _reapply(source)
+    audit_event(source, actor=actor, event="allocation_rules_reordered", action=LogEntry.Action.UPDATE,
+                changes={"rule order": [", ".join(map(str, before)), ", ".join(map(str, wanted))]},
+                source=source.name, months_reallocated=months)
+    return ordered
+
+
+def allocation_rule_delete_preview(*, rule: AllocationRule) -> dict[str, Any]:
+    """What deleting `rule` would do to its source's cost records: how many move, their amount, and how much of it
+    would become unallocated (the rest goes to a later matching rule). Nothing is changed."""
+    others = _rules(r for r in rule.source.rules.all() if r.pk != rule.pk)
+    initiative_ids = _initiative_ids()
+    current, without = Allocator(_rules(rule.source.rules.all()), initiative_ids), Allocator(others, initiative_ids)
+    moved, amount, unallocated = 0, Decimal("0"), Decimal("0")
+    records = CostRecord.objects.filter(source=rule.source).values_list("keys", "amount_reporting")
+    for keys, value in records.iterator(chunk_size=5_000):
+        keys = keys or {}
+        after = without.allocate(keys)
+        if after == current.allocate(keys):
+            continue
+        moved += 1
+        amount += value
+        if after is None:
+            unallocated += value
+    return {"moved_records": moved, "amount": amount, "becomes_unallocated": unallocated}
+
+
+def unallocated_total(*, source: CostSource, period: date) -> Decimal:
+    return CostRecord.objects.filter(source=source, period=period, initiative__isnull=True).aggregate(
+        total=Sum("amount_reporting")
+    )["total"] or Decimal("0")

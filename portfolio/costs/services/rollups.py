@@ -1,0 +1,104 @@
+"""Monthly roll-ups (cost, tokens, seat activity): rebuilt from the records of all sources for the months a run
+touched, in the run's transaction. Pages and signals read these, never the raw rows."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from portfolio import calculations
+from portfolio.choices import CostCategory
+from portfolio.costs.calculations import active_window, cents
+from portfolio.costs.connectors.base import Period
+from portfolio.models import (
+    CostRecord,
+    LicencePool,
+    LicencePoolActivity,
+    MonthlyCost,
+    MonthlyTokenUsage,
+    SeatActivity,
+    UsageRecord,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _pools_charged_in(month: date, month_end: date) -> list[LicencePool]:
+    """Pools linked to an initiative that existed in `month`: created by its end, or with seat data for it."""
+    with_activity = SeatActivity.objects.filter(period=month).values("licence_pool_id")
+    return list(
+        LicencePool.objects.filter(initiative__isnull=False).filter(
+            Q(created_at__date__lt=month_end) | Q(pk__in=with_activity)
+        )
+    )
+
+
+@transaction.atomic
+def rollups_recompute(*, months: Iterable[date]) -> None:
+    """Rebuild the monthly roll-ups (cost, tokens, seat activity) of `months` from the records of all sources."""
+    today = timezone.now().date()
+    for month in sorted(set(months)):
+        month = month.replace(day=1)
+        period = Period.month(month.year, month.month)
+        _rollup_costs(period)
+        _rollup_tokens(period)
+        _rollup_pool_activity(period, today)
+
+
+def _rollup_costs(period: Period) -> None:
+    totals: dict[tuple[int | None, str], Decimal] = defaultdict(Decimal)
+    rows = CostRecord.objects.filter(period=period.start).values("initiative_id", "category").annotate(
+        total=Sum("amount_reporting")
+    )
+    for row in rows:
+        totals[(row["initiative_id"], row["category"])] += row["total"] or Decimal("0")
+    for pool in _pools_charged_in(period.start, period.end):
+        totals[(pool.initiative_id, CostCategory.LICENCES)] += calculations.licence_pool_monthly_cost(
+            pool.seats_purchased, pool.price_per_seat_month
+        )
+    MonthlyCost.objects.filter(month=period.start).delete()
+    MonthlyCost.objects.bulk_create(
+        MonthlyCost(initiative_id=initiative_id, month=period.start, category=category, amount=cents(amount))
+        for (initiative_id, category), amount in totals.items()
+    )
+
+
+def _rollup_tokens(period: Period) -> None:
+    rows = UsageRecord.objects.filter(period=period.start).values("initiative_id", "model").annotate(
+        input=Sum("input_tokens"), output=Sum("output_tokens"), cached=Sum("cached_tokens"), calls=Sum("requests")
+    )
+    MonthlyTokenUsage.objects.filter(month=period.start).delete()
+    MonthlyTokenUsage.objects.bulk_create(
+        MonthlyTokenUsage(
+            initiative_id=row["initiative_id"], month=period.start, model=row["model"], input_tokens=row["input"] or 0,
+            output_tokens=row["output"] or 0, cached_tokens=row["cached"] or 0, requests=row["calls"] or 0,
+        )
+        for row in rows
+    )
+
+
+def _rollup_pool_activity(period: Period, today: date) -> None:
+    start, end = active_window(period.start, period.end, today)
+    rows = SeatActivity.objects.filter(period=period.start, licence_pool__isnull=False).values(
+        "licence_pool_id", "licence_pool__seats_purchased"
+    ).annotate(
+        assigned_count=Count("pk", filter=Q(assigned=True)),
+        active_count=Count("pk", filter=Q(assigned=True, last_activity__gte=start, last_activity__lt=end)),
+    )
+    LicencePoolActivity.objects.filter(month=period.start).delete()
+    LicencePoolActivity.objects.bulk_create(
+        LicencePoolActivity(
+            licence_pool_id=row["licence_pool_id"], month=period.start, purchased=row["licence_pool__seats_purchased"],
+            assigned=row["assigned_count"], active_30d=row["active_count"],
+        )
+        for row in rows
+    )
+
+

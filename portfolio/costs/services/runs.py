@@ -1,0 +1,227 @@
+"""Ingestion runs: read one (source, period) through its connector and replace what was read before, atomically.
+
+A run streams the connector's rows, converts each cost to the reporting currency (a missing rate is an error, never
+a silent 1.0), allocates it by the source's rules and writes in batches. Deleting the previous records of the
+(source, period), writing the new ones, recomputing the month's roll-ups and marking the run succeeded happen in ONE
+transaction: a failed read rolls back to exactly the data that was there before, and nothing is counted twice.
+
+Only ConnectorError.transient errors (network, 429, 5xx) are worth retrying; the Celery task retries those and
+nothing else. Every other failure is recorded on the run with the file, row and column or HTTP status it names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AbstractUser
+from django.core.files.base import ContentFile, File
+from django.db import transaction
+from django.utils import timezone
+
+from portfolio.choices import RunStatus, RunTrigger
+from portfolio.costs.calculations import cents
+from portfolio.costs.connectors.base import ConnectorError, Period
+from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.services.rollups import rollups_recompute
+from portfolio.costs.services.writer import RunWriter
+from portfolio.models import (
+    CostRecord,
+    CostSource,
+    IngestionRun,
+    SeatActivity,
+    UsageRecord,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5_000
+DEFAULT_MAX_FILE_MB = 500
+STALE_AFTER = timedelta(hours=2)
+
+def max_file_bytes() -> int:
+    """settings.INGESTION_MAX_FILE_MB (default 500) in bytes; pages check uploads against the same figure."""
+    return int(getattr(django_settings, "INGESTION_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024
+
+
+def period_of(value: Period | date | str) -> Period:
+    if isinstance(value, Period):
+        return value
+    if isinstance(value, str):
+        return Period.parse(value)
+    return Period.month(value.year, value.month)
+
+
+# Creating and claiming runs ------------------------------------------------------------------------------------------
+
+
+def ingestion_run_create(
+    *,
+    source: CostSource,
+    period: Period | date | str,
+    trigger: str = RunTrigger.USER,
+    actor: AbstractUser | None = None,
+    filename: str = "",
+    content: File | bytes | None = None,
+) -> IngestionRun:
+    """A pending run of `source` for `period`; an uploaded export is stored with it (size checked when it runs).
+
+    `content` is best an uploaded File: the storage copies it in chunks (or moves Django's temporary file), so an
+    export is never held in memory whole. Bytes are accepted for small files made in code.
+    """
+    run = IngestionRun(source=source, period=period_of(period).start, trigger=trigger, actor=actor,
+                       filename=filename)
+    if content is not None:
+        upload = ContentFile(content) if isinstance(content, bytes) else content
+        run.file.save(os.path.basename(filename) or "upload", upload, save=False)
+    run.save()
+    return run
+
+
+def ingestion_run_submit(**kwargs: Any) -> IngestionRun:
+    """Create a run and queue it once the transaction commits (the worker must see the row)."""
+    from portfolio.costs.tasks import ingestion_run_execute_task
+
+    with transaction.atomic():
+        run = ingestion_run_create(**kwargs)
+        transaction.on_commit(lambda: ingestion_run_execute_task.delay(run.pk))
+    return run
+
+
+def ingestion_run_claim(*, run_id: int) -> IngestionRun | None:
+    """Atomically move a pending run to running; None if it is gone or another worker already took it."""
+    claimed = IngestionRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    return IngestionRun.objects.select_related("source").get(pk=run_id) if claimed else None
+
+
+def ingestion_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
+    """Fail runs stuck in 'running' (a lost worker): their transaction rolled back, so the old data stands."""
+    cutoff = timezone.now() - older_than
+    return IngestionRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(),
+        error=f"Stopped: the run did not finish within {older_than}; its worker was probably lost. "
+              "The previous data is unchanged; run it again.",
+    )
+
+
+# Executing a run -----------------------------------------------------------------------------------------------------
+
+
+def _credential(source: CostSource) -> str | None:
+    """The secret, read from the environment variable the source names; never stored in the database."""
+    if not source.credential_env:
+        return None
+    value = os.environ.get(source.credential_env)
+    if not value:
+        raise ConnectorError(
+            f"the environment variable {source.credential_env} (credential of source {source.name}) is not set"
+        )
+    return value
+
+
+def _input_path(run: IngestionRun, path: Path | str | None) -> Path | None:
+    if path is not None:
+        return Path(path)
+    if run.file:
+        return Path(run.file.path)
+    return None
+
+
+def _check_size(path: Path) -> None:
+    if not path.exists():
+        raise ConnectorError("file not found", location=str(path))
+    size, limit = path.stat().st_size, max_file_bytes()
+    if size > limit:
+        raise ConnectorError(
+            f"the file is {size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB limit "
+            "(INGESTION_MAX_FILE_MB)",
+            location=path.name,
+        )
+
+
+def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> RunWriter:
+    source = run.source
+    try:
+        connector_type = connector_class(source.type)
+    except (ImportError, KeyError, AttributeError) as exc:
+        raise ConnectorError(f"no connector for source type {source.type!r} ({exc})") from None
+    connector = connector_type(settings=source.settings or {}, credential=_credential(source))
+    if path is not None:
+        _check_size(path)
+    writer = RunWriter(run, period)
+    try:
+        with transaction.atomic():
+            try:
+                for model in (CostRecord, UsageRecord, SeatActivity):
+                    model.objects.filter(source=source, period=period.start).delete()
+                for row in connector.read(period, path=path):
+                    writer.add(row)
+                writer.finish()
+            finally:
+                writer.close()  # no batch may still be in flight when the transaction commits or rolls back
+            rollups_recompute(months={period.start})
+            run.status = RunStatus.SUCCEEDED
+            run.finished_at = timezone.now()
+            run.rows_read = getattr(connector, "rows_read", 0) or writer.yielded
+            run.rows_skipped = getattr(connector, "rows_skipped", 0)
+            run.rows_written = writer.written
+            run.progress = run.rows_read
+            run.unallocated_amount = cents(writer.unallocated)
+            run.error = ""
+            run.save()
+    finally:
+        writer.close()
+    return writer
+
+
+def ingestion_run_execute(
+    *, run: IngestionRun, path: Path | str | None = None, final_attempt: bool = True
+) -> IngestionRun:
+    """Run a pending or claimed run to its end and record the outcome on it.
+
+    A transient ConnectorError (network, 429, 5xx) on a non-final attempt puts the run back to pending and is raised
+    so the Celery task can retry; every other failure is recorded as failed and the previous data stays as it was.
+    """
+    if run.status == RunStatus.PENDING:
+        claimed = ingestion_run_claim(run_id=run.pk)
+        if claimed is None:
+            return run
+        run = claimed
+    elif run.status != RunStatus.RUNNING:
+        return run
+    if run.started_at is None:
+        run.started_at = timezone.now()
+    period = period_of(run.period)
+    input_path = _input_path(run, path)
+    if input_path is not None and not run.filename:
+        run.filename = input_path.name
+    try:
+        _replace_period(run, period, input_path)
+    except ConnectorError as exc:
+        if exc.transient and not final_attempt:
+            _record(run, status=RunStatus.PENDING, error=f"Will retry: {exc}")
+            raise
+        _record(run, status=RunStatus.FAILED, error=str(exc))
+    except Exception as exc:
+        logger.exception("Ingestion run %s failed unexpectedly", run.pk)
+        _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
+    return run
+
+
+def _record(run: IngestionRun, *, status: str, error: str) -> None:
+    """Record a failure (or a retry) outside the rolled-back transaction: nothing was written."""
+    run.status = status
+    run.error = error
+    run.rows_written = 0
+    run.unallocated_amount = Decimal("0")
+    run.finished_at = timezone.now() if status == RunStatus.FAILED else None
+    run.save()
+
+

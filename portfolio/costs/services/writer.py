@@ -1,0 +1,339 @@
+"""The writer of an ingestion run: converts each row to the reporting currency, allocates it and COPYs it in
+batches from a helper thread on the run's own connection, reporting progress on a side connection."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+from portfolio.choices import CostCategory
+from portfolio.costs.calculations import RateTable, is_currency_code, record_amount
+from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, SeatRow, UsageRow
+from portfolio.costs.services.allocation import Allocator
+from portfolio.models import (
+    CostRecord,
+    CostSource,
+    CurrencyRate,
+    IngestionRun,
+    LicencePool,
+    SeatActivity,
+    UsageRecord,
+    reporting_currency,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5_000
+
+
+class _Converter:
+    """Billing currency -> reporting currency, with each currency's rates loaded once per run.
+
+    `before_query` runs before a currency's rates are read (the writer lets its batch in flight end first).
+    """
+
+    def __init__(self, before_query: Callable[[], None] = lambda: None) -> None:
+        self.reporting = reporting_currency()
+        self.tables: dict[str, RateTable] = {}
+        self.before_query = before_query
+
+    def to_reporting(self, amount: Decimal, currency: str, day: date, location: str) -> Decimal:
+        if currency == self.reporting:
+            return amount
+        if not is_currency_code(currency):
+            raise ConnectorError(f"unknown currency {currency!r} (expected an ISO 4217 code like EUR)",
+                                 location=location)
+        table = self.tables.get(currency)
+        if table is None:
+            self.before_query()
+            rates = CurrencyRate.objects.filter(currency=currency).values_list("valid_from", "rate_to_reporting")
+            table = self.tables[currency] = RateTable(list(rates))
+        rate = table.rate_on(day)
+        if rate is None:
+            raise ConnectorError(
+                f"no exchange rate {currency}->{self.reporting} valid on {day}: add one to the currency rates",
+                location=location,
+            )
+        return amount * rate
+
+
+# Columns each record type is written with, in order. A test checks they are exactly the models' concrete columns, so
+# a new field cannot be silently left out of the COPY.
+COST_COLUMNS = (
+    "source_id", "run_id", "period", "charge_date", "amount", "currency", "amount_reporting", "billed_amount",
+    "category", "keys", "service_name", "model", "description", "quantity", "unit", "gpu_hours", "initiative_id",
+)
+USAGE_COLUMNS = (
+    "source_id", "run_id", "period", "usage_date", "model", "input_tokens", "output_tokens", "cached_tokens",
+    "requests", "keys", "initiative_id",
+)
+SEAT_COLUMNS = ("source_id", "run_id", "licence_pool_id", "period", "user", "assigned", "last_activity", "keys")
+COST_CATEGORIES = frozenset(CostCategory.values)
+ALLOCATION_MEMO_LIMIT = 100_000
+
+
+class _MemoAllocator:
+    """An Allocator that decides each distinct combination of the keys its rules look at only once.
+
+    Allocator.allocate reads only the "initiative" key and each rule's key, so records that agree on those get the
+    same answer; large exports repeat a few tag values over millions of lines.
+    """
+
+    def __init__(self, allocator: Allocator) -> None:
+        self.allocator = allocator
+        self.relevant = tuple(sorted({rule.key for rule in allocator.rules} | {"initiative"}))
+        self.memo: dict[tuple[Any, ...], int | None] = {}
+
+    def allocate(self, keys: dict[str, Any]) -> int | None:
+        signature = tuple(map(keys.get, self.relevant))
+        try:
+            return self.memo[signature]
+        except KeyError:
+            pass
+        if len(self.memo) >= ALLOCATION_MEMO_LIMIT:
+            self.memo.clear()
+        result = self.memo[signature] = self.allocator.allocate(keys)
+        return result
+
+
+RECORD_TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+    (CostRecord, COST_COLUMNS), (UsageRecord, USAGE_COLUMNS), (SeatActivity, SEAT_COLUMNS))
+
+
+class RunWriter:
+    """Turns connector rows into record rows (tuples of COST/USAGE/SEAT_COLUMNS) and writes them in batches inside
+    the run's transaction: no model instance per record, which is what dominated large reads."""
+
+    def __init__(self, run: IngestionRun, period: Period) -> None:
+        self.run = run
+        self.source = run.source
+        self.period = period
+        self.source_id, self.run_id, self.month = self.source.pk, run.pk, period.start  # looked up once, not per row
+        self.allocator = _MemoAllocator(Allocator.for_source(self.source))
+        self.inserter = _Inserter()
+        # A query while a batch is in flight waits for it anyway (psycopg's connection lock); waiting first means a
+        # failed batch reports its own error rather than "current transaction is aborted".
+        self.converter = _Converter(before_query=self.inserter.wait)
+        self.rows: dict[type[models.Model], list[tuple[Any, ...]]] = {model: [] for model, _ in RECORD_TABLES}
+        self.buffered = 0
+        self.pool: LicencePool | None = None
+        self.yielded = 0
+        self.written = 0
+        self.unallocated = Decimal("0")
+        self.progress = _Progress(run)
+
+    def add(self, row: Any) -> None:
+        self.yielded += 1
+        if isinstance(row, CostRow):
+            self.rows[CostRecord].append(self._cost(row))
+        elif isinstance(row, UsageRow):
+            self.rows[UsageRecord].append(self._usage(row))
+        elif isinstance(row, SeatRow):
+            self.rows[SeatActivity].append(self._seat(row))
+        else:
+            raise ConnectorError(f"the connector produced an unknown row type {type(row).__name__}")
+        self.buffered += 1
+        if self.buffered >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        for model, columns in RECORD_TABLES:
+            rows = self.rows[model]
+            if rows:
+                self.rows[model] = []  # the inserter may still be writing the old list
+                self.inserter.insert(model, columns, rows)
+                self.written += len(rows)
+        self.buffered = 0
+        self.progress.report(self.yielded)
+
+    def finish(self) -> None:
+        """Write what is buffered and wait until every batch is in the database (raising a failed batch's error)."""
+        self.flush()
+        self.inserter.finish()
+
+    def close(self) -> None:
+        self.inserter.close()
+        self.progress.close()
+
+    def _check_date(self, day: date, location: str) -> None:
+        if not self.period.contains(day):
+            raise ConnectorError(f"date {day} is outside the period {self.period.label}", location=location)
+
+    def _cost(self, row: CostRow) -> tuple[Any, ...]:
+        self._check_date(row.charge_date, row.location)
+        currency = (row.currency or "").strip().upper()
+        amount = record_amount(row.amount)
+        converted = self.converter.to_reporting(row.amount, currency, row.charge_date, row.location)
+        reporting = amount if converted is row.amount else record_amount(converted)
+        initiative_id = self.allocator.allocate(row.keys)
+        if initiative_id is None:
+            self.unallocated += reporting
+        return (
+            self.source_id, self.run_id, self.month, row.charge_date, amount, currency,
+            reporting, None if row.billed_amount is None else record_amount(row.billed_amount),
+            row.category if row.category in COST_CATEGORIES else CostCategory.OTHER, row.keys,
+            row.service_name[:200], row.model[:200], row.description, row.quantity, row.unit[:80], row.gpu_hours,
+            initiative_id,
+        )
+
+    def _usage(self, row: UsageRow) -> tuple[Any, ...]:
+        self._check_date(row.usage_date, row.location)
+        return (
+            self.source_id, self.run_id, self.month, row.usage_date, row.model[:200], row.input_tokens,
+            row.output_tokens, row.cached_tokens, row.requests, row.keys, self.allocator.allocate(row.keys),
+        )
+
+    def _seat(self, row: SeatRow) -> tuple[Any, ...]:
+        if self.pool is None:
+            self.inserter.wait()
+            self.pool = _licence_pool(self.source)
+        return (
+            self.source_id, self.run_id, self.pool.pk, self.month, row.user[:255], row.assigned,
+            row.last_activity, row.keys,
+        )
+
+
+class _Inserter:
+    """Writes batches of record rows: bulk_create, or on PostgreSQL a COPY of the same columns.
+
+    On PostgreSQL each COPY runs in a helper thread, on the run's own connection and so inside its transaction, while
+    the main thread reads and converts the next batch: the server's share (parsing, six indexes, foreign-key checks)
+    overlaps the reading instead of following it. One batch is in flight at a time, and psycopg's connection lock
+    makes any query of the main thread meanwhile (a currency's rates, the licence pool) wait for it. The records'
+    foreign keys are checked per batch (SET CONSTRAINTS ... IMMEDIATE for this transaction) rather than all at the
+    commit, so that work overlaps too; they are set back to deferred, Django's default, once the batches are in.
+    """
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.executor: ThreadPoolExecutor | None = None
+        self.pending: Future[None] | None = None
+        self.raw: Any = None
+        self.constraints = ""
+
+    def insert(self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not self.postgres:
+            model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
+                                      batch_size=BATCH_SIZE)
+            return
+        statement, json_at = _copy_statement(model, columns)
+        if self.executor is None:
+            self._start()
+        else:
+            self.wait()
+        assert self.executor is not None
+        self.pending = self.executor.submit(_copy_rows, self.raw, statement, json_at, rows)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def finish(self) -> None:
+        self.wait()
+        if self.constraints:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET CONSTRAINTS {self.constraints} DEFERRED")
+            self.constraints = ""
+
+    def close(self) -> None:
+        """After a failure elsewhere: let a batch in flight end before the transaction rolls back; its own error
+        would only repeat the failure, so it is logged, not raised."""
+        try:
+            self.wait()
+        except Exception:
+            logger.info("A batch in flight failed while the ingestion run was failing", exc_info=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+    def _start(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable AND condeferred"
+                " AND conrelid = ANY(%s::regclass[]) ORDER BY conname",
+                [[model._meta.db_table for model, _ in RECORD_TABLES]],
+            )
+            names = [connection.ops.quote_name(name) for (name,) in cursor.fetchall()]
+            if names:
+                self.constraints = ", ".join(names)
+                cursor.execute(f"SET CONSTRAINTS {self.constraints} IMMEDIATE")
+        self.raw = connection.connection
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-copy")
+
+
+def _copy_statement(model: type[models.Model], columns: tuple[str, ...]) -> tuple[str, list[int]]:
+    """COPY ... FROM STDIN for `columns` (attribute names) of `model`, and the positions of its JSON columns."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
+    json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
+    return f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN", json_at
+
+
+def _copy_rows(raw: Any, statement: str, json_at: list[int], rows: list[tuple[Any, ...]]) -> None:
+    """In the helper thread: one COPY of `rows` on the psycopg connection `raw`; JSON columns go as JSON text."""
+    dumps = json.dumps
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        write_row = copy.write_row
+        for row in rows:
+            values = list(row)
+            for i in json_at:
+                values[i] = dumps(values[i])
+            write_row(values)
+
+
+def _licence_pool(source: CostSource) -> LicencePool:
+    pool_id = (source.settings or {}).get("licence_pool")
+    if not pool_id:
+        raise ConnectorError(f"source {source.name} reports seats but its settings name no licence_pool (an id)")
+    try:
+        return LicencePool.objects.get(pk=pool_id)
+    except (LicencePool.DoesNotExist, ValueError, TypeError):
+        raise ConnectorError(f"licence pool {pool_id!r} of source {source.name} does not exist") from None
+
+
+class _Progress:
+    """Rows read so far, visible to the page while the run's transaction is still open.
+
+    On PostgreSQL the count goes through a second connection in autocommit (the run's own transaction commits only at
+    the end). It only updates a non-key column, which the run's inserts (FOR KEY SHARE on the run row) never block.
+    Elsewhere (SQLite) it is written at the end. Best effort: a failure here never fails the run.
+    """
+
+    def __init__(self, run: IngestionRun) -> None:
+        self.run = run
+        self.side = None
+
+    def report(self, rows: int) -> None:
+        self.run.progress = rows
+        if connection.vendor != "postgresql":
+            return
+        try:
+            if self.side is None:
+                main = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the thread-local proxy
+                side = main.__class__(dict(main.settings_dict), main.alias)
+                with side.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '2s'")
+                self.side = side
+            with self.side.cursor() as cursor:
+                cursor.execute(f"UPDATE {IngestionRun._meta.db_table} SET progress = %s WHERE id = %s",
+                               [rows, self.run.pk])
+        except Exception:  # progress is cosmetic; the run's data must not depend on it
+            logger.warning("Could not report the progress of ingestion run %s", self.run.pk, exc_info=True)
+
+    def close(self) -> None:
+        if self.side is not None:
+            try:
+                self.side.close()
+            except Exception:
+                logger.warning("Could not close the progress connection of run %s", self.run.pk, exc_info=True)
+            self.side = None
+
+

@@ -1,0 +1,191 @@
+"""django-tables2 tables of the cost ingestion pages; the same columns are exported as CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_tables2 as tables
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
+from portfolio.tables import NUM, CountColumn, MoneyColumn, PersonColumn
+
+
+def status_badge(status: str, label: str) -> SafeString:
+    return format_html('<strong class="status-{}">{}</strong>', status, label)
+
+
+class CostSourceTable(tables.Table):
+    name = tables.Column(linkify=("portfolio:costsource_detail", {"pk": tables.A("pk")}))
+    type = tables.Column()
+    schedule = tables.Column()
+    enabled = tables.BooleanColumn(yesno="yes,no")
+    credential_env = tables.Column("Credential variable", empty_values=("",), default="—")
+    rules_count = CountColumn("Rules")
+    last_success_at = tables.DateTimeColumn(verbose_name="Last success", format="Y-m-d H:i", default="never")
+
+    class Meta:
+        model = CostSource
+        fields = ()
+        sequence = ("name", "type", "schedule", "enabled", "credential_env", "rules_count", "last_success_at")
+        order_by = ("name",)
+        empty_text = "No cost sources yet: an administrator adds them in the admin or with apply_cost_config."
+
+    def render_type(self, record: CostSource) -> str:
+        return record.get_type_display()
+
+    def value_type(self, record: CostSource) -> str:
+        return record.type
+
+
+class SourceHealthTable(CostSourceTable):
+    """The health page: one row per source with its last run, last success, rows and unallocated spend."""
+
+    last_run_status = tables.Column("Last run", order_by=("last_run_status",), default="never run")
+    last_run_rows = CountColumn("Rows written", default=0)
+    unallocated = MoneyColumn("Unallocated this month (USD)", places=2)
+    run_now = tables.TemplateColumn(
+        template_name="portfolio/costs/_run_now_cell.html", verbose_name="", orderable=False, exclude_from_export=True
+    )
+
+    class Meta(CostSourceTable.Meta):
+        sequence = (
+            "name", "type", "schedule", "enabled", "last_run_status", "last_success_at", "last_run_rows",
+            "unallocated", "run_now",
+        )
+        exclude = ("credential_env", "rules_count")
+
+    def render_last_run_status(self, value: str, record: CostSource) -> SafeString:
+        label = dict(IngestionRun._meta.get_field("status").choices).get(value, value)
+        url = reverse("portfolio:ingestionrun_detail", args=[record.last_run_id])
+        return format_html('<a href="{}">{}</a>', url, status_badge(value, label))
+
+
+class AllocationRuleTable(tables.Table):
+    source = tables.Column(linkify=("portfolio:costsource_detail", {"pk": tables.A("source_id")}),
+                           order_by=("source__name", "order", "pk"))
+    order = tables.Column("Order", attrs=NUM)
+    key = tables.Column()
+    match = tables.Column()
+    value = tables.Column()
+    initiative = tables.Column(linkify=True, order_by=("initiative__name",))
+    edit = tables.LinkColumn(
+        "portfolio:allocationrule_edit", args=[tables.A("pk")], text="Edit", verbose_name="", orderable=False,
+        exclude_from_export=True, empty_values=(),
+    )
+    move = tables.Column(verbose_name="Order", orderable=False, exclude_from_export=True, empty_values=())
+
+    class Meta:
+        model = AllocationRule
+        fields = ()
+        sequence = ("source", "order", "key", "match", "value", "initiative", "edit", "move")
+        order_by = ("source",)
+        empty_text = "No allocation rules: all spend of these sources is unallocated."
+
+    def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
+        if not can_edit:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit", "move")
+        super().__init__(*args, **kwargs)
+
+    def render_move(self, record: AllocationRule) -> SafeString:
+        """Up/down buttons posting to the move view (built here: a template per cell costs queries per row)."""
+        request = self.request
+        label = f"rule {record.order} of {record.source}"
+        return format_html(
+            '<form method="post" action="{}" class="inline rule-move">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="next" value="{}">'
+            '<button type="submit" name="direction" value="up" title="Try this rule earlier" '
+            'aria-label="Move {} up">↑</button>'
+            '<button type="submit" name="direction" value="down" title="Try this rule later" '
+            'aria-label="Move {} down">↓</button></form>',
+            reverse("portfolio:allocationrule_move", args=[record.pk]), get_token(request),
+            request.get_full_path(), label, label,
+        )
+
+    def render_match(self, record: AllocationRule) -> str:
+        return record.get_match_display()
+
+    def value_match(self, record: AllocationRule) -> str:
+        return record.match
+
+    def render_value(self, value: str) -> SafeString:
+        return format_html("<code>{}</code>", value)
+
+    def value_value(self, value: str) -> str:
+        return value
+
+    def value_initiative(self, record: AllocationRule) -> str:
+        return record.initiative.external_id
+
+
+class IngestionRunTable(tables.Table):
+    created_at = tables.DateTimeColumn(
+        format="Y-m-d H:i", verbose_name="When", linkify=("portfolio:ingestionrun_detail", {"pk": tables.A("pk")})
+    )
+    source = tables.Column(order_by=("source__name",))
+    period = tables.DateColumn(format="Y-m")
+    trigger = tables.Column()
+    actor = PersonColumn("Who", order_by=("actor__last_name", "actor__first_name", "actor__username"), default="—")
+    status = tables.Column()
+    rows_read = CountColumn("Read")
+    rows_written = CountColumn("Written")
+    rows_skipped = CountColumn("Skipped")
+    unallocated_amount = MoneyColumn("Unallocated (USD)")
+    finished_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Finished", default="—")
+
+    class Meta:
+        model = IngestionRun
+        fields = ()
+        sequence = (
+            "created_at", "source", "period", "trigger", "actor", "status", "rows_read", "rows_written",
+            "rows_skipped", "unallocated_amount", "finished_at",
+        )
+        order_by = ("-created_at",)
+        empty_text = "No ingestion runs match these filters."
+
+    def render_trigger(self, record: IngestionRun) -> str:
+        return record.get_trigger_display()
+
+    def render_status(self, value: str, record: IngestionRun) -> SafeString:
+        return status_badge(value, record.get_status_display())
+
+    def value_status(self, value: str) -> str:
+        return value
+
+    def value_period(self, value: Any) -> str:
+        return f"{value:%Y-%m}"
+
+
+class CurrencyRateTable(tables.Table):
+    currency = tables.Column()
+    valid_from = tables.DateColumn(format="Y-m-d", verbose_name="Valid from")
+    valid_until = tables.DateColumn(format="Y-m-d", verbose_name="Until (exclusive)", default="open")
+    rate_to_reporting = tables.Column("Rate", attrs=NUM)
+    updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last changed")
+    edit = tables.LinkColumn(
+        "portfolio:currencyrate_edit", args=[tables.A("pk")], text="Edit", verbose_name="", orderable=False,
+        exclude_from_export=True, empty_values=(),
+    )
+
+    class Meta:
+        model = CurrencyRate
+        fields = ()
+        sequence = ("currency", "valid_from", "valid_until", "rate_to_reporting", "updated_at", "edit")
+        order_by = ("currency", "-valid_from")
+        empty_text = "No currency rates: costs billed in another currency than the reporting one cannot be read."
+
+    def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
+        if not can_edit:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit")
+        super().__init__(*args, **kwargs)
+        self.columns["rate_to_reporting"].column.verbose_name = f"1 unit in {reporting_currency()}"
+
+    def render_rate_to_reporting(self, value: Any) -> str:
+        return f"{value.normalize():f}"
+
+    def value_rate_to_reporting(self, value: Any) -> str:
+        return f"{value.normalize():f}"

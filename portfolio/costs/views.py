@@ -1,0 +1,423 @@
+"""Cost ingestion pages: the health page with its headline figures, sources, allocation rules and ingestion runs.
+
+Views stay thin: reads go through portfolio.costs.selectors, writes through portfolio.costs.services.runs
+("run now", executed by a Celery task once the transaction commits) and portfolio.costs.services.allocation (rule
+preview, re-allocation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.generic import DetailView
+
+from portfolio.choices import RunStatus, RunTrigger
+from portfolio.costs import filtersets as cost_filtersets
+from portfolio.costs import selectors as cost_selectors
+from portfolio.costs import tables as cost_tables
+from portfolio.costs.forms import AllocationRuleForm, CurrencyRateForm, RunNowForm, source_reads_files
+from portfolio.costs.services.allocation import (
+    RULE_FIELDS,
+    RuleChange,
+    allocation_rule_create,
+    allocation_rule_delete,
+    allocation_rule_delete_preview,
+    allocation_rule_preview,
+    allocation_rule_update,
+    allocation_rules_reorder,
+)
+from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
+from portfolio.costs.services.runs import ingestion_run_submit
+from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
+from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
+from portfolio.views.initiatives import PortfolioListView, _add_service_errors
+from tollgate.views import PermissionRequiredMixin
+
+RECENT_RUNS = 10
+class IngestionHealthView(PermissionRequiredMixin, View):
+    """Headline spend figures, one row per source with its last run, and the latest runs."""
+
+    permission_required = "portfolio.view_costsource"
+    template_name = "portfolio/costs/health.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        today = timezone.localdate()
+        headline = cost_selectors.spend_headline(today=today)
+        sources = list(cost_selectors.sources_with_last_run(month=headline["this_month"].start))
+        for source in sources:
+            source.reads_files = source_reads_files(source)
+        table = cost_tables.SourceHealthTable(sources, orderable=False)
+        runs = cost_tables.IngestionRunTable(
+            IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
+            orderable=False, prefix="r-",
+        )
+        return render(request, self.template_name, {
+            "headline": headline,
+            "table": table,
+            "runs_table": runs,
+            "can_run": request.user.has_perm("portfolio.add_ingestionrun"),
+            "current_month": f"{today:%Y-%m}",  # run now reads the current month by default
+        })
+
+
+class CostSourceListView(PortfolioListView):
+    permission_required = "portfolio.view_costsource"
+    filterset_class = cost_filtersets.CostSourceFilterSet
+    table_class = cost_tables.CostSourceTable
+    template_name = "portfolio/costs/list.html"
+    export_name = "cost-sources"
+    title = "Cost sources"
+    intro = ("Where cost and usage data come from. Credentials are never stored: each source names the environment "
+             "variable that holds its key.")
+
+    def get_queryset(self) -> QuerySet[CostSource]:
+        return cost_selectors.cost_sources_health().annotate(rules_count=Count("rules", distinct=True))
+
+
+class CostSourceDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "portfolio.view_costsource"
+    template_name = "portfolio/costs/source_detail.html"
+    context_object_name = "source"
+
+    def get_permission_object(self) -> None:
+        return None  # role-wide permission; an unknown id is a 404 after the role check
+
+    def get_queryset(self) -> QuerySet[CostSource]:
+        return cost_selectors.cost_sources_health()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        source: CostSource = self.object
+        user = self.request.user
+        rules = cost_tables.AllocationRuleTable(
+            source.rules.select_related("source", "initiative").order_by("order", "pk"),
+            can_edit=user.has_perm("portfolio.change_allocationrule"), orderable=False, prefix="rule-",
+            exclude=("source",),
+        )
+        rules.request = self.request  # the move buttons carry the CSRF token and come back here
+        runs = cost_tables.IngestionRunTable(
+            cost_selectors.ingestion_runs_recent(source=source, limit=RECENT_RUNS), orderable=False, prefix="r-",
+            exclude=("source",),
+        )
+        can_run = user.has_perm("portfolio.add_ingestionrun")
+        context.update(
+            settings_items=sorted((source.settings or {}).items()),
+            reads_files=source_reads_files(source),
+            rules_table=rules,
+            runs_table=runs,
+            can_run=can_run,
+            can_edit=user.has_perm("portfolio.change_costsource"),
+            run_form=RunNowForm(source=source) if can_run else None,
+        )
+        return context
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # CSRF is checked in post(), after the upload handler is installed
+class CostSourceRunView(PermissionRequiredMixin, View):
+    """Run now: create a run (trigger "user") and queue its task on commit; then follow it on the run page.
+
+    An uploaded export streams to a temporary file on disk in chunks and is moved into storage, never read into
+    memory whole; one over INGESTION_MAX_FILE_MB is dropped while it arrives and the page names it and the limit.
+    """
+
+    permission_required = "portfolio.add_ingestionrun"
+    template_name = "portfolio/costs/run_form.html"
+
+    def get_source(self, pk: int) -> CostSource:
+        return get_object_or_404(CostSource, pk=pk)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        source = self.get_source(pk)
+        return render(request, self.template_name, {"source": source, "form": RunNowForm(source=source)})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        # Django's CSRF check reads request.POST, which parses the upload: the handler has to be in place first.
+        uploads = stream_uploads_to_disk(request)
+        return self.post_protected(request, pk, uploads=uploads)
+
+    @method_decorator(csrf_protect)
+    def post_protected(self, request: HttpRequest, pk: int, *, uploads: LimitedTemporaryFileUploadHandler
+                       ) -> HttpResponse:
+        source = self.get_source(pk)
+        form = RunNowForm(request.POST, request.FILES, source=source)
+        valid = form.is_valid()
+        for name in uploads.refused:
+            form.add_error("file" if "file" in form.fields else None,
+                           upload_too_large_message(name, None, uploads.limit))
+            valid = False
+        if not valid:
+            return render(request, self.template_name, {"source": source, "form": form})
+        upload = form.cleaned_data.get("file")
+        run = ingestion_run_submit(
+            source=source, period=form.cleaned_data["period"], trigger=RunTrigger.USER, actor=request.user,
+            filename=upload.name if upload else "", content=upload,
+        )
+        return HttpResponseRedirect(reverse("portfolio:ingestionrun_detail", args=[run.pk]))
+
+
+class IngestionRunListView(PortfolioListView):
+    permission_required = "portfolio.view_ingestionrun"
+    filterset_class = cost_filtersets.IngestionRunFilterSet
+    table_class = cost_tables.IngestionRunTable
+    template_name = "portfolio/costs/list.html"
+    export_name = "ingestion-runs"
+    title = "Ingestion runs"
+    intro = "Every read of a cost source: what started it, what it read and wrote, and why it failed."
+
+    def get_queryset(self) -> QuerySet[IngestionRun]:
+        return IngestionRun.objects.select_related("source", "actor")
+
+
+class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
+    """A run's status and progress; the page refreshes itself every 2 s until the run ends."""
+
+    permission_required = "portfolio.view_ingestionrun"
+    template_name = "portfolio/costs/run_detail.html"
+    context_object_name = "run"
+
+    def get_permission_object(self) -> None:
+        return None
+
+    def get_queryset(self) -> QuerySet[IngestionRun]:
+        return IngestionRun.objects.select_related("source", "actor")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        run: IngestionRun = self.object
+        return super().get_context_data(
+            in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
+            succeeded=run.status == RunStatus.SUCCEEDED,
+            failed=run.status == RunStatus.FAILED,
+            can_run=self.request.user.has_perm("portfolio.add_ingestionrun"),
+            **kwargs,
+        )
+
+
+class AllocationRuleListView(PortfolioListView):
+    permission_required = "portfolio.view_allocationrule"
+    filterset_class = cost_filtersets.AllocationRuleFilterSet
+    table_class = cost_tables.AllocationRuleTable
+    template_name = "portfolio/costs/rule_list.html"
+    export_name = "allocation-rules"
+    title = "Allocation rules"
+    intro = ("Per source, in order: the first rule that matches a record's key decides its initiative. Spend no rule "
+             "maps stays unallocated.")
+
+    def get_queryset(self) -> QuerySet[AllocationRule]:
+        return AllocationRule.objects.select_related("source", "initiative").order_by("source__name", "order", "pk")
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_edit": self.request.user.has_perm("portfolio.change_allocationrule")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = self.request.user.has_perm("portfolio.add_allocationrule")
+        return context
+
+
+class AllocationRuleFormView(PermissionRequiredMixin, View):
+    """Create or edit a rule. "Preview" shows its effect on existing records and saves nothing; "Save" saves it and
+    re-allocates the source's existing records (and their roll-ups) in the same transaction."""
+
+    template_name = "portfolio/costs/rule_form.html"
+
+    def get_rule(self) -> AllocationRule | None:
+        return None
+
+    def page(self, form: AllocationRuleForm, preview: dict[str, Any] | None = None) -> HttpResponse:
+        rule = self.get_rule()
+        can_delete = rule is not None and self.request.user.has_perm("portfolio.delete_allocationrule")
+        return render(self.request, self.template_name,
+                      {"form": form, "rule": rule, "preview": preview, "can_delete": can_delete})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        initial = {}
+        if "source" in request.GET:
+            initial["source"] = request.GET["source"]
+        return self.page(AllocationRuleForm(instance=self.get_rule(), initial=initial))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = AllocationRuleForm(request.POST, instance=self.get_rule())
+        if not form.is_valid():
+            return self.page(form)
+        if "preview" in request.POST:
+            try:
+                preview = allocation_rule_preview(rule=form.instance)
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+                return self.page(form)
+            return self.page(form, preview=preview)
+        try:
+            change = self.save(form)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+            return self.page(form)
+        months = change.months
+        moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
+        messages.success(request, f"Rule saved.{moved}")
+        return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={change.rule.source_id}")
+
+    def save(self, form: AllocationRuleForm) -> RuleChange:
+        raise NotImplementedError  # each subclass calls its service
+
+
+class AllocationRuleCreateView(AllocationRuleFormView):
+    permission_required = "portfolio.add_allocationrule"
+
+    def save(self, form: AllocationRuleForm) -> RuleChange:
+        data = form.cleaned_data
+        return allocation_rule_create(actor=self.request.user, source=data["source"], order=data["order"],
+                                      key=data["key"], match=data["match"], value=data["value"],
+                                      initiative=data["initiative"])
+
+
+class AllocationRuleUpdateView(AllocationRuleFormView):
+    permission_required = "portfolio.change_allocationrule"
+
+    def get_rule(self) -> AllocationRule:
+        if not hasattr(self, "_rule"):
+            self._rule = get_object_or_404(AllocationRule.objects.select_related("source", "initiative"),
+                                           pk=self.kwargs["pk"])
+        return self._rule
+
+    def save(self, form: AllocationRuleForm) -> RuleChange:
+        data = form.cleaned_data
+        return allocation_rule_update(actor=self.request.user, rule=self.get_rule(),
+                                      **{name: data[name] for name in RULE_FIELDS})
+
+
+class AllocationRuleDeleteView(PermissionRequiredMixin, View):
+    """Confirm, then delete a rule: what it allocated goes to the next matching rule or back to unallocated."""
+
+    permission_required = "portfolio.delete_allocationrule"
+    template_name = "portfolio/costs/rule_confirm_delete.html"
+
+    def get_rule(self, pk: int) -> AllocationRule:
+        return get_object_or_404(AllocationRule.objects.select_related("source", "initiative"), pk=pk)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = self.get_rule(pk)
+        return render(request, self.template_name, {"rule": rule, "preview": allocation_rule_delete_preview(rule=rule)})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = self.get_rule(pk)
+        if request.POST.get("confirm") != "yes":
+            return render(request, self.template_name, {
+                "rule": rule, "preview": allocation_rule_delete_preview(rule=rule),
+                "error": "Tick the box to confirm the deletion; nothing was deleted.",
+            })
+        change = allocation_rule_delete(actor=request.user, rule=rule)
+        months = change.months
+        moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
+        messages.success(request, f"Rule {rule.key} {rule.get_match_display().lower()} {rule.value!r} deleted.{moved}")
+        return HttpResponseRedirect(f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}")
+
+
+class AllocationRuleMoveView(PermissionRequiredMixin, View):
+    """Move a rule one place up or down among its source's rules (allocation_rules_reorder re-allocates)."""
+
+    permission_required = "portfolio.change_allocationrule"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = get_object_or_404(AllocationRule.objects.select_related("source"), pk=pk)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}"
+        direction = request.POST.get("direction")
+        if direction not in ("up", "down"):
+            messages.error(request, "Say which way to move the rule: up or down. Nothing was changed.")
+            return HttpResponseRedirect(back)
+        ids = list(rule.source.rules.order_by("order", "pk").values_list("pk", flat=True))
+        position = ids.index(rule.pk)
+        target = position - 1 if direction == "up" else position + 1
+        if not 0 <= target < len(ids):
+            messages.info(request, f"The rule is already the {'first' if direction == 'up' else 'last'} of "
+                                   f"{rule.source.name}.")
+            return HttpResponseRedirect(back)
+        ids[position], ids[target] = ids[target], ids[position]
+        allocation_rules_reorder(actor=request.user, source=rule.source, rule_ids=ids)
+        messages.success(request, f"Rule {rule.key} {rule.value!r} is now number {target + 1} of {rule.source.name}; "
+                                  "existing records were re-allocated.")
+        return HttpResponseRedirect(back)
+
+
+class CurrencyRateListView(PortfolioListView):
+    permission_required = "portfolio.view_currencyrate"
+    filterset_class = cost_filtersets.CurrencyRateFilterSet
+    table_class = cost_tables.CurrencyRateTable
+    template_name = "portfolio/costs/rate_list.html"
+    export_name = "currency-rates"
+    title = "Currency rates"
+    intro = ("Costs keep their billing currency; reports convert them with these rates. A rate applies from its day "
+             "until the currency's next rate, and a cost with no rate in effect fails its run instead of counting "
+             "as 1.0.")
+
+    def get_queryset(self) -> QuerySet[CurrencyRate]:
+        return cost_selectors.currency_rates()
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_edit": self.request.user.has_perm("portfolio.change_currencyrate")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = self.request.user.has_perm("portfolio.add_currencyrate")
+        context["reporting_currency"] = reporting_currency()
+        return context
+
+
+class CurrencyRateFormView(PermissionRequiredMixin, View):
+    """Create or edit a rate; saving converts the cost records of its window again and recomputes their roll-ups."""
+
+    template_name = "portfolio/costs/rate_form.html"
+
+    def get_rate(self) -> CurrencyRate | None:
+        return None
+
+    def page(self, form: CurrencyRateForm) -> HttpResponse:
+        return render(self.request, self.template_name, {"form": form, "rate": self.get_rate()})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.page(CurrencyRateForm(instance=self.get_rate()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        rate = self.get_rate()
+        form = CurrencyRateForm(request.POST, instance=rate)
+        if not form.is_valid():
+            return self.page(form)
+        values = {name: form.cleaned_data[name] for name in RATE_FIELDS}
+        try:
+            if rate is None:
+                change = currency_rate_create(actor=request.user, **values)
+            else:
+                change = currency_rate_update(actor=request.user, rate=rate, **values)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+            return self.page(form)
+        converted = (f" {change.records} cost record{'s' if change.records != 1 else ''} converted again."
+                     if change.records else "")
+        messages.success(request, f"Rate {change.rate.currency} from {change.rate.valid_from} saved.{converted}")
+        return HttpResponseRedirect(f"{reverse('portfolio:currencyrate_list')}?currency={change.rate.currency}")
+
+
+class CurrencyRateCreateView(CurrencyRateFormView):
+    permission_required = "portfolio.add_currencyrate"
+
+
+class CurrencyRateUpdateView(CurrencyRateFormView):
+    permission_required = "portfolio.change_currencyrate"
+
+    def get_rate(self) -> CurrencyRate:
+        if not hasattr(self, "_rate"):
+            self._rate = get_object_or_404(CurrencyRate, pk=self.kwargs["pk"])
+        return self._rate

@@ -1,0 +1,263 @@
+"""What exists: departments, people, vendors, models, initiatives and what they were meant to deliver."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.urls import reverse
+
+from portfolio import calculations
+from portfolio.choices import Category, KpiDirection, ModelTier, RunStatus, RunTrigger, Stage
+from portfolio.models.base import MONEY, NON_NEGATIVE, PRICE, TimestampedModel
+
+
+class Department(TimestampedModel):
+    """A business unit; its head receives escalations for the unit's initiatives."""
+
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(max_length=40, unique=True)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="headed_departments"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:department_detail", args=[self.pk])
+
+
+class CostCenter(TimestampedModel):
+    """The accounting unit that pays; initiatives are billed to one."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=160)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="cost_centers")
+    budget_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="budgeted_cost_centers"
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:costcenter_detail", args=[self.pk])
+
+
+class Profile(TimestampedModel):
+    """What Tollgate knows about a person beyond the Django user: where they sit and who acts for them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
+    title = models.CharField(max_length=160, blank=True)
+    delegates = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="delegate_for_profiles")
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class Vendor(TimestampedModel):
+    """A company Tollgate's customers buy AI from (a model provider, a SaaS tool, a cloud)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AIModel(TimestampedModel):
+    """An entry of the model catalogue; prices drive right-sizing and forecasts."""
+
+    provider = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="models")
+    name = models.CharField(max_length=160)
+    tier = models.CharField(max_length=20, choices=ModelTier.choices, default=ModelTier.OTHER)
+    input_price_per_mtok = models.DecimalField(
+        "input price per 1M tokens (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    )
+    output_price_per_mtok = models.DecimalField(
+        "output price per 1M tokens (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    )
+    open_weights = models.BooleanField(default=False)
+    context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens")
+
+    class Meta:
+        ordering = ["provider__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="unique_model_per_provider")]
+        verbose_name = "AI model"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Initiative(TimestampedModel):
+    """An AI project, tool or licence: the unit Tollgate governs, costs and reviews."""
+
+    external_id = models.CharField(max_length=64, unique=True, help_text="Identifier in the customer's inventory.")
+    name = models.CharField(max_length=200)
+    description = models.TextField("purpose", blank=True)
+    category = models.CharField(max_length=40, choices=Category.choices, default=Category.OTHER)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="initiatives")
+    cost_center = models.ForeignKey(
+        CostCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="initiatives"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_initiatives")
+    delegates = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="delegated_initiatives")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.PROPOSED, db_index=True)
+    vendors = models.ManyToManyField(Vendor, blank=True, related_name="initiatives")
+    ai_models = models.ManyToManyField(AIModel, blank=True, related_name="initiatives", verbose_name="models")
+    start_date = models.DateField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True, help_text="Free labels, e.g. ['gdpr', 'customer-facing'].")
+    declared_monthly_cost = models.DecimalField(
+        "declared monthly cost (USD)", **MONEY, default=Decimal("0"), validators=NON_NEGATIVE
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["department", "stage"]), models.Index(fields=["category"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:initiative_detail", args=[self.pk])
+
+
+class BusinessCase(TimestampedModel):
+    """What the initiative was meant to deliver and what it was expected to cost, before money is spent."""
+
+    initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="business_case")
+    problem = models.TextField(blank=True)
+    process_replaced = models.TextField("process it replaces", blank=True)
+    baseline_cost_per_outcome = models.DecimalField(
+        "baseline cost per outcome (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    )
+    outcome_unit = models.CharField(max_length=80, blank=True, help_text="What one outcome is, e.g. 'ticket resolved'.")
+    expected_monthly_volume = models.PositiveIntegerField("expected outcomes per month", null=True, blank=True)
+    targets = models.TextField(blank=True)
+    tco_inference = models.DecimalField("inference / API per month", **MONEY, default=0, validators=NON_NEGATIVE)
+    tco_compute = models.DecimalField("compute / GPU per month", **MONEY, default=0, validators=NON_NEGATIVE)
+    tco_storage = models.DecimalField("storage per month", **MONEY, default=0, validators=NON_NEGATIVE)
+    tco_licences = models.DecimalField("licences per month", **MONEY, default=0, validators=NON_NEGATIVE)
+    oversight_hours_per_month = models.DecimalField(
+        "human oversight hours per month", max_digits=10, decimal_places=1, default=0, validators=NON_NEGATIVE
+    )
+    loaded_hourly_rate = models.DecimalField("loaded hourly rate", **MONEY, default=0, validators=NON_NEGATIVE)
+    tco_maintenance = models.DecimalField("maintenance per month", **MONEY, default=0, validators=NON_NEGATIVE)
+    expected_monthly_value = models.DecimalField(
+        "expected value per month", **MONEY, null=True, blank=True, validators=NON_NEGATIVE
+    )
+    min_viable_scale = models.PositiveIntegerField(
+        "minimum viable scale (outcomes per month)", null=True, blank=True,
+        help_text="Below this volume the initiative cannot pay for itself.",
+    )
+    success_criteria = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Business case of {self.initiative}"
+
+    @property
+    def oversight_cost(self) -> Decimal:
+        return calculations.oversight_cost(self.oversight_hours_per_month, self.loaded_hourly_rate)
+
+    @property
+    def tco_monthly(self) -> Decimal:
+        return calculations.tco_monthly(
+            inference=self.tco_inference,
+            compute=self.tco_compute,
+            storage=self.tco_storage,
+            licences=self.tco_licences,
+            oversight_hours=self.oversight_hours_per_month,
+            loaded_hourly_rate=self.loaded_hourly_rate,
+            maintenance=self.tco_maintenance,
+        )
+
+    @property
+    def expected_cost_per_outcome(self) -> Decimal | None:
+        return calculations.cost_per_outcome(self.tco_monthly, self.expected_monthly_volume)
+
+
+class KPI(TimestampedModel):
+    """An outcome metric with a baseline and a target; value = improvement x value per unit."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="kpis")
+    name = models.CharField(max_length=160)
+    unit = models.CharField(max_length=60, blank=True)
+    baseline = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    target = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    direction = models.CharField(max_length=10, choices=KpiDirection.choices, default=KpiDirection.INCREASE)
+    value_per_unit = models.DecimalField(
+        "value per unit of improvement (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    )
+
+    class Meta:
+        ordering = ["initiative_id", "id"]
+        verbose_name = "KPI"
+        verbose_name_plural = "KPIs"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LicencePool(TimestampedModel):
+    """Seats of a seat-based tool bought in bulk (e.g. 2,000 Copilot seats)."""
+
+    tool = models.CharField(max_length=160)
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="licence_pools")
+    seats_purchased = models.PositiveIntegerField(validators=[MaxValueValidator(10_000_000)])
+    price_per_seat_month = models.DecimalField(
+        "price per seat per month", **PRICE, default=0, validators=NON_NEGATIVE
+    )
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="licence_pools"
+    )
+
+    class Meta:
+        ordering = ["tool"]
+
+    def __str__(self) -> str:
+        return f"{self.tool} ({self.seats_purchased} seats)"
+
+    @property
+    def monthly_cost(self) -> Decimal:
+        return calculations.licence_pool_monthly_cost(self.seats_purchased, self.price_per_seat_month)
+
+
+class ImportRun(models.Model):
+    """One inventory import: who ran it, on what, and what it did or why it failed."""
+
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    trigger = models.CharField(max_length=20, choices=RunTrigger.choices, default=RunTrigger.USER)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{row, column, message}, ...]")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.filename} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:import_detail", args=[self.pk])

@@ -1,0 +1,159 @@
+"""The pure sprawl scorer: archetype placement, pair scores, average-linkage grouping, quality figures."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from governance.sprawl.engine import scoring
+from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder, text_hash
+from governance.sprawl.engine.quality import measure, pairs
+
+ARCHETYPES = [
+    scoring.Archetype(
+        code="campaign-images", name="Campaign image generation",
+        job="Generates images and visual variants for campaigns, ads and social posts from text prompts.",
+        synonyms=("text-to-image for marketing", "AI generated visuals", "creative asset generation",
+                  "employer brand imagery"),
+        vendor_products=("Midjourney", "Adobe Firefly", "Canva Magic Media"), outputs=("campaign images",),
+    ),
+    scoring.Archetype(
+        code="meeting-notes", name="Meeting transcription and notes",
+        job="Records meetings, transcribes them and writes summaries with action items.",
+        synonyms=("meeting minutes", "call recap", "transcribe meetings", "action items from calls"),
+        vendor_products=("Otter.ai", "Fireflies.ai", "Zoom AI Companion"), outputs=("meeting summary",),
+    ),
+    scoring.Archetype(
+        code="invoice-capture", name="Invoice data capture",
+        job="Extracts supplier, amounts and line items from incoming invoices into the ERP for accounts payable.",
+        synonyms=("AP automation", "invoice OCR", "read supplier invoices", "three-way match"),
+        vendor_products=("Rossum", "ABBYY Vantage"), outputs=("invoice fields",),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return OnnxMiniLMEmbedder()
+
+
+@pytest.fixture(scope="module")
+def index(embedder):
+    return scoring.build_catalogue_index(ARCHETYPES, embedder.embed)
+
+
+def _items():
+    return [
+        scoring.Item(key="A", name="Marketing's Midjourney accounts", description="Seats for the brand team.",
+                     vendors=("Midjourney",), department="Marketing"),
+        scoring.Item(key="B", name="Firefly for the creative studio",
+                     description="Adobe Firefly to produce ad visuals faster.", vendors=("Adobe",),
+                     department="Corporate Communications"),
+        scoring.Item(key="C", name="Project Quill", description="Transcribes and summarises our weekly calls "
+                     "with action items.", vendors=("Otter.ai",), department="Sales"),
+        scoring.Item(key="D", name="Meeting recap bot", description="Zoom AI Companion writes minutes of every "
+                     "meeting.", vendors=("Zoom",), department="Finance"),
+        scoring.Item(key="E", name="AP invoice reader", description="Reads supplier invoices into SAP.",
+                     vendors=("Rossum",), department="Finance"),
+    ]
+
+
+def test_tokens_fold_plurals_and_drop_stop_words():
+    assert scoring.tokens("The Invoices of our Companies") == ["invoice", "company"]
+    assert "invoice_reader" in scoring.terms("invoice readers")
+
+
+def test_embedder_is_offline_normalised_and_semantic(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the embedder must not open a network connection")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    embedder = OnnxMiniLMEmbedder()
+    vectors = embedder.embed(["generate campaign images", "create marketing visuals with AI", "reconcile invoices"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    assert embedder.embed([]).shape == (0, 384)
+
+
+def test_text_hash_changes_with_text_and_model():
+    assert text_hash("a", "m") != text_hash("b", "m")
+    assert text_hash("a", "m") != text_hash("a", "n")
+    assert text_hash("a", "m") == text_hash("a", "m")
+
+
+def test_items_land_on_their_archetype(embedder, index):
+    items = _items()
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    best = [scoring.suggestions(scored.distribution, index.codes)[i][0][0] for i in range(len(items))]
+    assert best == ["campaign-images", "campaign-images", "meeting-notes", "meeting-notes", "invoice-capture"]
+
+
+def test_clusters_group_same_job_in_different_words(embedder, index):
+    items = _items()
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    found = [{items[m].key for m in c.members} for c in scoring.clusters(scored)]
+    assert {"A", "B"} in found and {"C", "D"} in found
+    assert not any("E" in group for group in found)
+    top = scoring.top_duplicates(scored, top=2)
+    assert items[top[0][0][0]].key == "B"
+    assert all(len(row) == 2 for row in top)
+
+
+def test_confirmed_use_cases_replace_inference(embedder, index):
+    item = scoring.Item(key="X", name="Project Nimbus", description="", confirmed_use_cases=("invoice-capture",))
+    scored = scoring.score_items([item], embedder.embed([item.purpose]), index)
+    assert scoring.suggestions(scored.distribution, index.codes)[0] == [("invoice-capture", 1.0)]
+
+
+def _scored_from_matrix(matrix: np.ndarray, threshold: float) -> scoring.Scored:
+    """A Scored whose pair scores are exactly `matrix` (symmetric, unit diagonal), for testing the grouping."""
+    values, vectors = np.linalg.eigh(matrix)
+    embedding = (vectors * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
+    items = [scoring.Item(key=i, name=str(i)) for i in range(len(matrix))]
+    params = scoring.Params(w_archetype=0.0, rank_w_archetype=0.0, kernel_floor=1.0, purpose_floor=0.0,
+                            threshold=threshold)
+    return scoring.Scored(items=items, vectors=embedding, distribution=np.ones((len(matrix), 1), np.float32),
+                          codes=["x"], params=params)
+
+
+def test_average_linkage_does_not_chain():
+    # a~b and b~c reach the threshold, a~c is weak: single linkage would chain all three; average linkage keeps a pair.
+    matrix = np.array([[1.0, 0.9, 0.3], [0.9, 1.0, 0.62], [0.3, 0.62, 1.0]])
+    found = scoring.clusters(_scored_from_matrix(matrix, threshold=0.6))
+    assert [c.members for c in found] == [[0, 1]]
+    assert found[0].score == pytest.approx(0.9, abs=1e-3)
+
+
+def test_clusters_empty_when_nothing_reaches_the_threshold():
+    matrix = np.array([[1.0, 0.3], [0.3, 1.0]])
+    assert scoring.clusters(_scored_from_matrix(matrix, threshold=0.6)) == []
+
+
+def test_quality_measure_counts_pairs_and_top_k():
+    labels = {"a": "x", "b": "x", "c": "x", "d": "y", "e": "y"}
+    quality = measure([["a", "b"], ["d", "e", "f"]], labels, top={"a": ["f", "b"], "b": ["c"], "c": ["z"],
+                                                                  "d": ["e"], "e": []})
+    assert pairs([["a", "b", "c"]]) == {frozenset("ab"), frozenset("ac"), frozenset("bc")}
+    # predicted pairs ab, de, df, ef; true pairs ab, ac, bc, de
+    assert quality.correct_pairs == 2 and quality.predicted_pairs == 4 and quality.true_pairs == 4
+    assert quality.precision == pytest.approx(0.5) and quality.recall == pytest.approx(0.5)
+    assert quality.f1 == pytest.approx(0.5)
+    assert quality.top_k_hit_rate == pytest.approx(3 / 5)
+
+
+def test_same_department_is_a_weak_negative_and_unknown_matches_nothing():
+    matrix = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.8], [0.8, 0.8, 1.0]])
+    scored = _scored_from_matrix(matrix, threshold=0.6)
+    items = [scoring.Item(key=0, name="a", department="Sales"), scoring.Item(key=1, name="b", department="Sales"),
+             scoring.Item(key=2, name="c", department="")]
+    params = scoring.Params(w_archetype=0.0, rank_w_archetype=0.0, kernel_floor=1.0, purpose_floor=0.0,
+                            threshold=0.6, w_department=-0.05)
+    scored = scoring.Scored(items=items, vectors=scored.vectors, distribution=scored.distribution, codes=["x"],
+                            params=params)
+    block = scored.block(slice(None))
+    assert block[0, 1] == pytest.approx(0.75, abs=1e-3)  # same department
+    assert block[0, 2] == pytest.approx(0.8, abs=1e-3)  # unknown department: no penalty

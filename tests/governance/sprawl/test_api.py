@@ -1,0 +1,143 @@
+"""Sprawl API: use cases (read for all, write for admins), clusters and their review actions with segregation,
+recompute runs, an initiative's use cases and possible duplicates; status and effect."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+from django.urls import reverse
+
+from governance.choices import AuditEvent, SprawlStatus, UseCaseOrigin
+from governance.models import SprawlCluster, SprawlRun, UseCase
+from governance.sprawl.analysis import Duplicate
+from tests.factories import InitiativeFactory
+from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlClusterFactory, UseCaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cluster(initiative, other_initiative):
+    return SprawlClusterFactory(initiatives=[initiative, other_initiative, InitiativeFactory()], title="Notes")
+
+
+def test_admin_adds_and_edits_a_use_case_with_audit_rows(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(reverse("governance_api:usecase-list"), {
+        "code": "claims-triage-test", "name": "Claims triage", "job": "Route insurance claims to the right desk.",
+        "synonyms": ["FNOL routing"], "not_this": ["fraud scoring"]}, format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["catalogue_version"] == "" and response.data["initiative_count"] == 0
+    url = reverse("governance_api:usecase-detail", args=["claims-triage-test"])
+    response = api_client.patch(url, {"is_active": False, "functions": ["Insurance operations"]}, format="json")
+    assert response.status_code == 200 and response.data["is_active"] is False
+    use_case = UseCase.objects.get(code="claims-triage-test")
+    assert use_case.functions == ["Insurance operations"]
+    rows = LogEntry.objects.filter(additional_data__event=AuditEvent.USE_CASE_EDITED, object_pk=str(use_case.pk))
+    assert rows.count() == 2
+
+
+@pytest.mark.parametrize(("body", "field", "message"), [
+    ({"code": "Not A Slug", "name": "N", "job": "J"}, "code", "slug"),
+    ({"code": "no-job-test", "name": "N"}, "job", "'job' is required"),
+    ({"code": "bad-list-test", "name": "N", "job": "J", "synonyms": [""]}, "synonyms", ""),
+])
+def test_bad_use_case_is_a_400_naming_the_field(api_client, admin_user, body, field, message):
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(reverse("governance_api:usecase-list"), body, format="json")
+    assert response.status_code == 400 and field in response.data
+    assert message in " ".join(map(str, response.data[field]))
+    assert not UseCase.objects.filter(code=body["code"]).exists()
+
+
+def test_existing_code_is_refused(api_client, admin_user):
+    UseCaseFactory(code="taken-test")
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(reverse("governance_api:usecase-list"), {"code": "taken-test", "name": "N", "job": "J"},
+                               format="json")
+    assert response.status_code == 400 and "already exists" in str(response.data["code"])
+
+
+def test_reviewer_cannot_write_use_cases(api_client, reviewer):
+    api_client.force_authenticate(reviewer)
+    assert api_client.post(reverse("governance_api:usecase-list"), {}, format="json").status_code == 403
+
+
+def test_use_case_list_carries_spend_and_count(api_client, executive, initiative):
+    use_case = UseCaseFactory(code="api-spend-test", name="Api spend")
+    InitiativeUseCaseFactory(initiative=initiative, use_case=use_case)
+    api_client.force_authenticate(executive)
+    response = api_client.get(reverse("governance_api:usecase-list"), {"q": "api-spend"})
+    assert response.status_code == 200
+    rows = response.data["results"] if isinstance(response.data, dict) else response.data
+    assert [(r["code"], r["initiative_count"], r["monthly_spend"]) for r in rows] == [
+        ("api-spend-test", 1, "1200.00")]
+
+
+def test_clusters_list_with_members_and_saving(api_client, owner, cluster, initiative):
+    api_client.force_authenticate(owner)
+    response = api_client.get(reverse("governance_api:sprawlcluster-list"), {"status": "open"})
+    rows = response.data["results"] if isinstance(response.data, dict) else response.data
+    assert response.status_code == 200 and len(rows) == 1
+    assert rows[0]["saving_basis"] and initiative.external_id in [m["external_id"] for m in rows[0]["members"]]
+
+
+def test_reviewer_confirms_dismiss_needs_reason_owner_of_a_member_is_refused(api_client, reviewer, owner, cluster):
+    api_client.force_authenticate(owner)
+    assert api_client.post(reverse("governance_api:sprawlcluster-confirm", args=[cluster.pk]), {},
+                           format="json").status_code == 403
+    api_client.force_authenticate(reviewer)
+    response = api_client.post(reverse("governance_api:sprawlcluster-dismiss", args=[cluster.pk]), {"reason": ""},
+                               format="json")
+    assert response.status_code == 400 and "reason" in response.data
+    response = api_client.post(reverse("governance_api:sprawlcluster-confirm", args=[cluster.pk]),
+                               {"reason": "Same job"}, format="json")
+    assert response.status_code == 200 and response.data["status"] == SprawlStatus.CONFIRMED
+    assert response.data["decision_reason"] == "Same job" and response.data["decided_by"]
+
+
+def test_remove_member_through_the_api(api_client, reviewer, cluster, other_initiative):
+    api_client.force_authenticate(reviewer)
+    url = reverse("governance_api:sprawlcluster-remove-member", args=[cluster.pk])
+    assert api_client.post(url, {"initiative": 999999, "reason": "x"}, format="json").status_code == 400
+    response = api_client.post(url, {"initiative": other_initiative.pk, "reason": "Different job"}, format="json")
+    assert response.status_code == 200
+    assert other_initiative.pk not in [m["initiative"] for m in response.data["members"]]
+    assert SprawlCluster.objects.get(pk=cluster.pk).members.filter(removed=True).count() == 1
+
+
+def test_run_is_queued_once(api_client, reviewer, django_capture_on_commit_callbacks):
+    api_client.force_authenticate(reviewer)
+    with django_capture_on_commit_callbacks(execute=False):
+        first = api_client.post(reverse("governance_api:sprawlrun-list"), format="json")
+        second = api_client.post(reverse("governance_api:sprawlrun-list"), format="json")
+    assert first.status_code == 202 and first.data["status"] == "pending" and first.data["id"] == second.data["id"]
+    assert SprawlRun.objects.get().trigger == "api"
+
+
+def test_initiative_use_cases_get_and_put(api_client, owner, other_owner, initiative):
+    use_case = UseCaseFactory(code="api-put-test")
+    api_client.force_authenticate(other_owner)
+    url = reverse("governance_api:initiative_use_cases", args=[initiative.pk])
+    assert api_client.put(url, {"use_cases": ["api-put-test"]}, format="json").status_code == 403
+    api_client.force_authenticate(owner)
+    response = api_client.put(url, {"use_cases": ["api-put-test", "missing-code"]}, format="json")
+    assert response.status_code == 400 and "missing-code" in str(response.data["use_cases"])
+    response = api_client.put(url, {"use_cases": ["api-put-test"]}, format="json")
+    assert response.status_code == 200
+    assert response.data == [{"use_case": "api-put-test", "name": use_case.name, "confidence": "1.000",
+                              "origin": UseCaseOrigin.CONFIRMED}]
+
+
+def test_possible_duplicates_of_an_initiative(api_client, executive, initiative, other_initiative, monkeypatch):
+    monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates",
+                        lambda **kw: [Duplicate(other_initiative.pk, 0.734, ["similar purpose"])])
+    api_client.force_authenticate(executive)
+    response = api_client.get(reverse("governance_api:possible_duplicates", args=[initiative.pk]))
+    assert response.status_code == 200
+    assert response.data == [{"initiative": other_initiative.pk, "external_id": other_initiative.external_id,
+                              "name": other_initiative.name, "department": other_initiative.department.name,
+                              "score": 0.734, "reasons": ["similar purpose"]}]
+    assert Decimal(str(response.data[0]["score"])) == Decimal("0.734")

@@ -1,0 +1,90 @@
+"""Sprawl end to end with the real detection engine (offline embeddings and the shipped catalogue): recomputation
+stores clusters and suggested use cases, keeps decisions, and the demo company shows clusters with their saving."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from governance.choices import SprawlStatus
+from governance.models import InitiativeUseCase, SprawlCluster
+from governance.sprawl.services import CATALOGUE_PATH, sprawl_cluster_confirm, sprawl_recompute
+from portfolio.choices import Category, Stage
+from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(not CATALOGUE_PATH.exists(), reason="needs the shipped use-case catalogue")]
+
+
+@pytest.fixture
+def portfolio(db):
+    def make(name, description, vendor, department, cost, category=Category.CONTENT_GENERATION):
+        return InitiativeFactory(name=name, description=description, vendors=[VendorFactory(name=vendor)],
+                                 department=DepartmentFactory(name=department, code=department.lower()[:20]),
+                                 declared_monthly_cost=Decimal(cost), category=category, stage=Stage.PILOT)
+
+    images = [
+        make("Marketing's Midjourney accounts", "Generate campaign images and social visuals for marketing.",
+             "Midjourney", "Marketing", "1200"),
+        make("Firefly for the creative studio", "Create campaign imagery and banner visuals with Adobe Firefly.",
+             "Adobe", "Creative Studio", "900"),
+        make("Employer-brand visuals in Canva", "AI-generated images for recruitment campaigns and social posts.",
+             "Canva", "People", "400"),
+    ]
+    others = [
+        make("Cloud cost anomaly alerts", "Alert FinOps when cloud spend deviates from its forecast.", "Datadog",
+             "IT", "700", Category.ANOMALY_DETECTION),
+        make("Deposition transcript summaries", "Summarise deposition transcripts for litigation counsel.",
+             "Harvey", "Legal", "1500", Category.DOCUMENT_PROCESSING),
+    ]
+    return images, others
+
+
+def test_recompute_with_the_real_engine_groups_the_same_job_and_keeps_decisions(portfolio, reviewer):
+    images, others = portfolio
+    summary = sprawl_recompute()
+    assert summary.initiatives >= 5
+    cluster = SprawlCluster.objects.get(members__initiative=images[0])
+    members = set(cluster.members.values_list("initiative_id", flat=True))
+    assert members >= {images[0].pk, images[1].pk} and not members & {o.pk for o in others}
+    assert cluster.monthly_spend > 0 and cluster.saving_basis
+    assert InitiativeUseCase.objects.filter(initiative=images[0]).exists()  # suggested use cases stored
+
+    sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="One image tool is enough")
+    with CaptureQueriesContext(connection) as queries:
+        sprawl_recompute()
+    writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []  # embeddings cached, clusters and suggestions unchanged
+    assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.CONFIRMED
+
+
+def test_demo_company_shows_sprawl_clusters_with_their_saving():
+    from tollgate.demo.builder import build_demo_company
+    from tollgate.demo.governance import sprawl_counts
+
+    build_demo_company()
+    counts = sprawl_counts()
+    assert counts.clusters >= 6 and counts.estimated_saving > 0
+    clusters = list(SprawlCluster.objects.prefetch_related("members__initiative__department"))
+    with_saving = [c for c in clusters if c.estimated_saving > 0]
+    assert len(with_saving) >= 6 and all("saving of" in c.saving_basis for c in with_saving)
+    # The images cluster of the issue: one job, several vendors, confirmed by a reviewer on the first load.
+    images = SprawlCluster.objects.get(members__initiative__external_id="NW-0046")
+    assert images.status == SprawlStatus.CONFIRMED and images.decided_by is not None
+    vendors = {v.name for m in images.members.filter(removed=False) for v in m.initiative.vendors.all()}
+    assert len(vendors) >= 3
+    assert SprawlCluster.objects.filter(status=SprawlStatus.DISMISSED).count() <= 1  # if the engine pairs NW-0082
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)  # already loaded: prints the summary, changes nothing
+    assert f"Sprawl: {counts.clusters} clusters ({counts.open} open)" in out.getvalue()
+    assert sprawl_counts() == counts
+    # Every cluster is among running or planned initiatives only.
+    stages = {m.initiative.stage for c in clusters for m in c.members.all()}
+    assert not stages & {Stage.RETIRED, Stage.KILLED, Stage.REJECTED}

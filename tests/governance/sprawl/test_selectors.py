@@ -1,0 +1,74 @@
+"""Sprawl reads: the latest complete cost month, each initiative's main use case, spend by use case, the duplication
+criterion, and engine results mapped onto initiatives."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from governance.choices import UseCaseOrigin
+from governance.sprawl.analysis import Duplicate
+from governance.sprawl.selectors import (
+    draft_possible_duplicates,
+    duplication_criterion,
+    latest_complete_month,
+    primary_use_case_of,
+    spend_by_use_case,
+)
+from portfolio.choices import Stage
+from portfolio.models import MonthlyCost
+from tests.factories import InitiativeFactory, RubricCriterionFactory
+from tests.governance.sprawl.factories import InitiativeUseCaseFactory, UseCaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_latest_complete_month_ignores_the_current_month_and_unallocated_spend():
+    initiative = InitiativeFactory()
+    MonthlyCost.objects.create(initiative=None, month=date(2026, 10, 1), category="inference", amount=5)
+    MonthlyCost.objects.create(initiative=initiative, month=date(2026, 9, 1), category="inference", amount=5)
+    MonthlyCost.objects.create(initiative=initiative, month=date(2026, 11, 1), category="inference", amount=5)
+    assert latest_complete_month(today=date(2026, 11, 20)) == date(2026, 9, 1)
+    assert latest_complete_month(today=date(2026, 9, 3)) is None
+
+
+def test_main_use_case_is_a_confirmed_one_then_the_most_confident():
+    a, b = InitiativeFactory(), InitiativeFactory()
+    high, low, chosen = UseCaseFactory(), UseCaseFactory(), UseCaseFactory()
+    InitiativeUseCaseFactory(initiative=a, use_case=high, confidence=Decimal("0.9"))
+    InitiativeUseCaseFactory(initiative=a, use_case=low, confidence=Decimal("0.3"))
+    InitiativeUseCaseFactory(initiative=b, use_case=high, confidence=Decimal("0.95"))
+    InitiativeUseCaseFactory(initiative=b, use_case=chosen, confidence=Decimal("1.0"), origin=UseCaseOrigin.CONFIRMED)
+    assert primary_use_case_of() == {a.pk: high.pk, b.pk: chosen.pk}
+    assert primary_use_case_of(initiative_ids=[a.pk]) == {a.pk: high.pk}
+
+
+def test_spend_by_use_case_adds_up_to_the_running_portfolio():
+    notes = UseCaseFactory()
+    images = UseCaseFactory()
+    a = InitiativeFactory(declared_monthly_cost=Decimal("100"))
+    b = InitiativeFactory(declared_monthly_cost=Decimal("40"))
+    killed = InitiativeFactory(declared_monthly_cost=Decimal("1000"), stage=Stage.KILLED)
+    InitiativeUseCaseFactory(initiative=a, use_case=notes, confidence=Decimal("0.8"))
+    InitiativeUseCaseFactory(initiative=a, use_case=images, confidence=Decimal("0.5"))
+    InitiativeUseCaseFactory(initiative=b, use_case=images)
+    InitiativeUseCaseFactory(initiative=killed, use_case=images)
+    assert spend_by_use_case() == {notes.pk: Decimal("100.00"), images.pk: Decimal("40.00")}
+
+
+def test_duplication_criterion_is_found_by_its_name():
+    criteria = [RubricCriterionFactory(name="Strategic fit"),
+                RubricCriterionFactory(name="Reuse of shared services / duplication")]
+    assert duplication_criterion(criteria) == criteria[1]
+    assert duplication_criterion(criteria[:1]) is None
+
+
+def test_engine_duplicates_are_mapped_to_initiatives_in_order(monkeypatch, django_assert_max_num_queries):
+    first, second = InitiativeFactory(), InitiativeFactory()
+    monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates", lambda **kw: [
+        Duplicate(second.pk, 0.9, ["similar purpose"]), Duplicate(999_999, 0.8, []), Duplicate(first.pk, 0.5, [])])
+    with django_assert_max_num_queries(4):
+        found = draft_possible_duplicates(name="x", description="y")
+    assert [(d.initiative, d.score, d.reasons) for d in found] == [(second, 0.9, ["similar purpose"]), (first, 0.5, [])]

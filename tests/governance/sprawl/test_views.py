@@ -1,0 +1,276 @@
+"""Sprawl pages: lists (filters, CSV, constant query counts), cluster review with its forms, recompute runs, use
+cases, the initiative panel, and the possible-duplicates fragments of the intake form and scoring page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from governance.choices import SprawlStatus, UseCaseOrigin
+from governance.models import SprawlCluster, SprawlClusterMember, SprawlRun
+from governance.sprawl.analysis import Duplicate
+from portfolio.choices import RunStatus, Stage
+from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
+from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlClusterFactory, UseCaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    """The detection engine's draft functions, answering fixed results (the engine has its own tests)."""
+    calls: dict[str, list] = {"draft_duplicates": [], "suggest_use_cases": []}
+    state: dict[str, list] = {"duplicates": [], "use_cases": []}
+
+    def draft_duplicates(**kwargs):
+        calls["draft_duplicates"].append(kwargs)
+        return state["duplicates"]
+
+    def suggest_use_cases(**kwargs):
+        calls["suggest_use_cases"].append(kwargs)
+        return state["use_cases"]
+
+    monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates", draft_duplicates)
+    monkeypatch.setattr("governance.sprawl.analysis.suggest_use_cases", suggest_use_cases)
+    return {"calls": calls, "state": state}
+
+
+def make_clusters(n: int) -> list[SprawlCluster]:
+    clusters = []
+    for i in range(n):
+        members = [InitiativeFactory(department=DepartmentFactory(), vendors=[VendorFactory(name=f"Vendor {i}-{j}")])
+                   for j in range(3)]
+        clusters.append(SprawlClusterFactory(initiatives=members, title=f"Cluster {i}",
+                                             estimated_saving=Decimal(100 * (i + 1)),
+                                             use_case=UseCaseFactory(code=f"uc-{i}")))
+    return clusters
+
+
+# Cluster list --------------------------------------------------------------------------------------------------------
+
+
+def test_cluster_list_shows_open_clusters_with_their_figures_and_chart(login, executive):
+    open_one, decided = make_clusters(2)
+    decided.status = SprawlStatus.DISMISSED
+    decided.save()
+    page = login(executive).get(reverse("governance:sprawl_list"))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert open_one.title in body and decided.title not in body  # status filter defaults to open
+    assert 'id="cluster-count">1<' in body
+    assert "/static/vendor/plotly.min.js" in body and 'id="saving-chart-data"' in body
+    assert "Vendor 0-0, Vendor 0-1, Vendor 0-2" in body
+    assert "Recompute now" not in body  # executives read only
+    everything = login(executive).get(reverse("governance:sprawl_list") + "?status=").content.decode()
+    assert decided.title in everything
+
+
+def test_cluster_list_filters_by_department_and_exports_csv(login, reviewer):
+    first, second = make_clusters(2)
+    department = first.members.first().initiative.department
+    client = login(reviewer)
+    body = client.get(reverse("governance:sprawl_list") + f"?department={department.pk}").content.decode()
+    assert first.title in body and second.title not in body
+    export = client.get(reverse("governance:sprawl_list") + "?_export=csv&sort=-estimated_saving")
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert rows[0][:3] == ["Cluster", "Use case", "Members"]
+    assert [r[0] for r in rows[1:]] == ["Cluster 1", "Cluster 0"]
+    assert rows[1][6] == "200.00"
+
+
+def test_cluster_list_query_count_does_not_grow_with_clusters(login, reviewer, django_assert_max_num_queries):
+    client = login(reviewer)
+    make_clusters(2)
+    with django_assert_max_num_queries(25) as few:
+        client.get(reverse("governance:sprawl_list"))
+    make_clusters(6)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("governance:sprawl_list")).status_code == 200
+
+
+# Cluster detail and review -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cluster(initiative, other_initiative):
+    third = InitiativeFactory(name="Third notes tool")
+    return SprawlClusterFactory(initiatives=[initiative, other_initiative, third], title="Meeting notes",
+                                saving_basis="Consolidating onto X saves USD 1,000.00 a month.")
+
+
+def test_detail_shows_members_saving_basis_and_forms_for_an_independent_reviewer(login, reviewer, cluster):
+    body = login(reviewer).get(cluster.get_absolute_url()).content.decode()
+    assert "Consolidating onto X saves USD 1,000.00 a month." in body
+    assert 'id="decision-form"' in body and body.count('class="remove-member"') == 3
+    assert "Third notes tool" in body and "declared" in body
+
+
+def test_owner_of_a_member_sees_no_decision_forms(login, owner, cluster):
+    body = login(owner).get(cluster.get_absolute_url()).content.decode()
+    assert 'id="decision-form"' not in body and 'class="remove-member"' not in body
+    assert login(owner).post(reverse("governance:sprawl_confirm", args=[cluster.pk])).status_code == 403
+
+
+def test_confirm_and_dismiss_from_the_page(login, reviewer, cluster):
+    client = login(reviewer)
+    response = client.post(reverse("governance:sprawl_dismiss", args=[cluster.pk]), {"reason": ""})
+    assert response.status_code == 400 and "Give a written reason to dismiss" in response.content.decode()
+    assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.OPEN
+    response = client.post(reverse("governance:sprawl_confirm", args=[cluster.pk]), {"reason": "Three tools"})
+    assert response.status_code == 302
+    body = client.get(cluster.get_absolute_url()).content.decode()
+    assert "Confirmed by" in body and "Three tools" in body and 'id="decision-form"' not in body
+
+
+def test_remove_member_from_the_page(login, reviewer, cluster, other_initiative):
+    client = login(reviewer)
+    url = reverse("governance:sprawl_member_remove", args=[cluster.pk])
+    response = client.post(url, {"remove-initiative": other_initiative.pk, "remove-reason": ""})
+    assert response.status_code == 400 and "Give a written reason to remove a member." in response.content.decode()
+    response = client.post(url, {"remove-initiative": other_initiative.pk, "remove-reason": "Sales calls only"})
+    assert response.status_code == 302
+    member = SprawlClusterMember.objects.get(cluster=cluster, initiative=other_initiative)
+    assert member.removed and member.removed_reason == "Sales calls only"
+    body = client.get(cluster.get_absolute_url()).content.decode()
+    assert "Removed by" in body and body.count('class="remove-member"') == 0  # two left: no more removals
+
+
+def test_detail_query_count_does_not_grow_with_members(login, reviewer, django_assert_max_num_queries):
+    client = login(reviewer)
+    small = SprawlClusterFactory(initiatives=[InitiativeFactory(vendors=[VendorFactory()]) for _ in range(2)])
+    with django_assert_max_num_queries(30) as few:
+        client.get(small.get_absolute_url())
+    large = SprawlClusterFactory(initiatives=[InitiativeFactory(vendors=[VendorFactory()]) for _ in range(8)])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(large.get_absolute_url()).status_code == 200
+
+
+# Recompute -----------------------------------------------------------------------------------------------------------
+
+
+def test_recompute_now_queues_a_run_and_shows_its_progress(login, reviewer, django_capture_on_commit_callbacks):
+    client = login(reviewer)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("governance:sprawl_recompute"))
+    run = SprawlRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == run.get_absolute_url()
+    assert len(callbacks) == 1
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'http-equiv="refresh"' in page and "Waiting for a worker" in page
+    run.status, run.clusters_found, run.initiatives = RunStatus.SUCCEEDED, 4, 120
+    run.save()
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'http-equiv="refresh"' not in page and 'id="run-found">4<' in page
+    assert "Last recomputation" in client.get(reverse("governance:sprawl_list")).content.decode()
+
+
+# Use cases -----------------------------------------------------------------------------------------------------------
+
+
+def test_use_case_list_shows_spend_by_use_case_counting_each_initiative_once(login, executive):
+    notes, images = UseCaseFactory(code="t-notes", name="T notes"), UseCaseFactory(code="t-images", name="T images")
+    a = InitiativeFactory(declared_monthly_cost=Decimal("1000"))
+    b = InitiativeFactory(declared_monthly_cost=Decimal("250"))
+    killed = InitiativeFactory(declared_monthly_cost=Decimal("999"), stage=Stage.KILLED)
+    InitiativeUseCaseFactory(initiative=a, use_case=notes, confidence=Decimal("0.9"))
+    InitiativeUseCaseFactory(initiative=a, use_case=images, confidence=Decimal("0.4"))  # not a's main one
+    InitiativeUseCaseFactory(initiative=b, use_case=images, confidence=Decimal("0.2"), origin=UseCaseOrigin.CONFIRMED)
+    InitiativeUseCaseFactory(initiative=killed, use_case=notes)
+    export = login(executive).get(reverse("governance:usecase_list") + "?used=true&_export=csv&sort=-monthly_spend")
+    rows = {r["Use case"]: r for r in csv.DictReader(io.StringIO(export.content.decode()))}
+    assert set(rows) == {"T notes", "T images"}
+    assert (rows["T notes"]["Initiatives"], rows["T notes"]["Monthly spend"]) == ("2", "1000.00")
+    assert (rows["T images"]["Initiatives"], rows["T images"]["Monthly spend"]) == ("2", "250.00")
+
+
+def test_use_case_list_query_count_is_constant(login, reviewer, django_assert_max_num_queries):
+    client = login(reviewer)
+    InitiativeUseCaseFactory(use_case=UseCaseFactory(code="q-use-case-first"))
+    with django_assert_max_num_queries(25) as few:
+        client.get(reverse("governance:usecase_list") + "?q=use-case")
+    for i in range(5):
+        InitiativeUseCaseFactory(use_case=UseCaseFactory(code=f"q-use-case-{i}"))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("governance:usecase_list") + "?q=use-case").status_code == 200
+
+
+def test_use_case_detail_lists_its_initiatives(login, owner, initiative):
+    use_case = UseCaseFactory(code="t-detail", name="Detail case", synonyms=["alias one"])
+    InitiativeUseCaseFactory(initiative=initiative, use_case=use_case, confidence=Decimal("0.750"))
+    body = login(owner).get(use_case.get_absolute_url()).content.decode()
+    assert "Detail case" in body and "alias one" in body and initiative.name in body and "0.750" in body
+
+
+# Initiative page, intake form and scoring page -----------------------------------------------------------------------
+
+
+def test_initiative_page_shows_use_cases_and_lets_its_owner_set_them(login, owner, initiative):
+    suggested = UseCaseFactory(code="t-suggested", name="Suggested case")
+    chosen = UseCaseFactory(code="t-chosen", name="Chosen case")
+    InitiativeUseCaseFactory(initiative=initiative, use_case=suggested, confidence=Decimal("0.640"))
+    client = login(owner)
+    body = client.get(initiative.get_absolute_url()).content.decode()
+    assert "Suggested case" in body and "64% confidence" in body and 'id="use-cases-form"' in body
+    assert reverse("governance:initiative_duplicates", args=[initiative.pk]) in body
+    assert "js/possible_duplicates.js" in body
+    response = client.post(reverse("governance:initiative_use_cases", args=[initiative.pk]),
+                           {"use_cases": [chosen.code]})
+    assert response.status_code == 302
+    assert [(link.use_case, link.origin) for link in initiative.use_case_links.all()] == [
+        (chosen, UseCaseOrigin.CONFIRMED)]
+
+
+def test_other_owner_sees_use_cases_without_the_form(login, other_owner, initiative):
+    body = login(other_owner).get(initiative.get_absolute_url()).content.decode()
+    assert 'id="use-cases"' in body and 'id="use-cases-form"' not in body
+
+
+def test_initiative_form_has_the_draft_duplicates_panel(login, owner, initiative):
+    body = login(owner).get(reverse("portfolio:initiative_create")).content.decode()
+    assert reverse("governance:draft_duplicates") in body and 'data-form="initiative-form"' in body
+    edit = login(owner).get(reverse("portfolio:initiative_edit", args=[initiative.pk])).content.decode()
+    assert f'data-exclude="{initiative.pk}"' in edit
+
+
+def test_draft_fragment_lists_duplicates_with_reasons_and_suggested_use_cases(login, owner, engine, other_initiative):
+    vendor = VendorFactory(name="Otter")
+    notes = UseCaseFactory(code="t-notes-draft", name="Meeting notes draft")
+    engine["state"]["duplicates"] = [Duplicate(other_initiative.pk, 0.81, ["shared use case: Meeting notes",
+                                                                           "similar purpose"])]
+    engine["state"]["use_cases"] = [("t-notes-draft", 0.72), ("no-longer-there", 0.2)]
+    response = login(owner).get(reverse("governance:draft_duplicates"), {
+        "name": "Minutes bot", "description": "Writes meeting minutes", "vendors": [vendor.pk, "x"],
+        "category": "conversational_assistant", "department": str(other_initiative.department_id), "exclude": "",
+    })
+    body = response.content.decode()
+    assert response.status_code == 200 and other_initiative.name in body
+    assert "shared use case: Meeting notes; similar purpose" in body and "score 0.81" in body
+    assert notes.name in body and "72% confidence" in body
+    call = engine["calls"]["draft_duplicates"][0]
+    assert call["vendor_names"] == ["Otter"] and call["department_id"] == other_initiative.department_id
+    assert call["exclude_id"] is None and call["top"] == 5
+
+
+def test_draft_fragment_asks_for_text_before_calling_the_engine(login, owner, engine):
+    body = login(owner).get(reverse("governance:draft_duplicates")).content.decode()
+    assert 'id="duplicates-hint"' in body and engine["calls"]["draft_duplicates"] == []
+
+
+def test_initiative_fragment_excludes_the_initiative_itself(login, executive, engine, initiative, other_initiative):
+    engine["state"]["duplicates"] = [Duplicate(other_initiative.pk, 0.7, ["similar purpose"])]
+    body = login(executive).get(reverse("governance:initiative_duplicates", args=[initiative.pk])).content.decode()
+    assert other_initiative.name in body
+    assert engine["calls"]["draft_duplicates"][0]["exclude_id"] == initiative.pk
+
+
+def test_scoring_page_shows_duplicates_beside_the_duplication_criterion(login, reviewer, in_review, engine,
+                                                                         other_initiative):
+    engine["state"]["duplicates"] = [Duplicate(other_initiative.pk, 0.66, ["shared use case: Meeting notes"])]
+    body = login(reviewer).get(reverse("governance:score", args=[in_review.pk])).content.decode()
+    criterion_row = body[body.index("<strong>Reuse of shared services / duplication"):]
+    assert 'id="score-duplicates"' in criterion_row[:3000]
+    assert other_initiative.name in criterion_row and "shared use case: Meeting notes" in criterion_row

@@ -1,0 +1,400 @@
+"""FOCUS connector: CSV, gzip CSV and Parquet; 1.0-1.2 and 1.3 column names; NULL tokens, credits, tags; bad files."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from portfolio.costs.connectors.base import ConnectorError, CostCategory, Period
+from portfolio.costs.connectors.focus import FocusConnector, cost_category
+from tests import paths
+
+FIXTURES = paths.FIXTURES / "costs"
+REAL_SAMPLE = paths.SHARED_DATA / "focus-1.0-sample.csv"
+JUNE = Period.month(2025, 6)
+
+
+def read(path: Path, period: Period = JUNE, **settings) -> tuple[list, FocusConnector]:
+    connector = FocusConnector(settings=settings)
+    return list(connector.read(period, path=path)), connector
+
+
+def rewrite(tmp_path: Path, name: str, edit) -> Path:
+    """A copy of the 1.2 fixture with `edit(header, rows)` applied."""
+    with (FIXTURES / "focus_1_2.csv").open(newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    edit(header, rows)
+    path = tmp_path / name
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    return path
+
+
+def test_reads_ai_rows_of_a_focus_1_2_csv():
+    rows, connector = read(FIXTURES / "focus_1_2.csv")
+
+    assert [r.service_name for r in rows] == [
+        "Azure OpenAI", "Azure OpenAI", "Amazon Bedrock", "Azure Machine Learning", "Azure AI Search"
+    ]
+    assert (connector.rows_read, connector.rows_skipped) == (9, 4)
+    first = rows[0]
+    assert first.amount == Decimal("12.50") and first.billed_amount == Decimal("12.50")
+    assert first.currency == "USD" and first.charge_date == date(2025, 6, 14)
+    assert first.category == CostCategory.INFERENCE
+    assert first.model == "gpt-4o" and first.quantity == Decimal("5000") and first.unit == "1000 Tokens"
+    assert first.keys == {
+        "tag:project": "search-assistant", "tag:env": "prod", "billing_account_id": "8611-2201",
+        "sub_account_id": "3f2a9c1e-0001", "resource_id": "/subscriptions/3f2a9c1e-0001/accounts/aoai-east",
+        "service_name": "Azure OpenAI",
+    }
+    assert first.location == "focus_1_2.csv row 2"
+
+
+def test_null_tokens_credits_and_valueless_tags():
+    rows, _ = read(FIXTURES / "focus_1_2.csv")
+    ml, credit = rows[3], rows[4]
+    assert ml.category == CostCategory.COMPUTE
+    assert not any(k.startswith("tag:") for k in ml.keys)  # Tags NULL
+    assert ml.model == ""  # x_Model NULL
+    assert credit.amount == Decimal("-5.00")
+    assert credit.quantity is None and "resource_id" not in credit.keys
+    assert credit.keys["tag:untagged-flag"] == "true"  # a tag without value is 'true' (FOCUS tags.md)
+
+
+def test_configured_service_names_count_as_ai_spend_and_effective_cost_is_the_amount():
+    rows, connector = read(FIXTURES / "focus_1_2.csv", ai_service_names=["Amazon EC2"])
+    gpu = [r for r in rows if r.service_name == "Amazon EC2"]
+    assert len(gpu) == 1 and connector.rows_skipped == 3
+    assert gpu[0].amount == Decimal("100.00") and gpu[0].billed_amount == Decimal("120.00")
+    assert gpu[0].category == CostCategory.COMPUTE
+
+
+def test_configured_categories_replace_the_default():
+    rows, _ = read(FIXTURES / "focus_1_2.csv", ai_service_categories=["Storage"])
+    assert [(r.service_name, r.category) for r in rows] == [("Storage", CostCategory.STORAGE)]
+
+
+def test_focus_1_3_service_provider_name_is_accepted():
+    rows, connector = read(FIXTURES / "focus_1_3.csv")
+    assert len(rows) == 5 and connector.rows_skipped == 0
+    assert sum(r.amount for r in rows) == Decimal("85.75")
+
+
+def test_gzip_csv_by_suffix_and_by_magic_bytes(tmp_path):
+    content = (FIXTURES / "focus_1_2.csv").read_bytes()
+    suffixed = tmp_path / "export.csv.gz"
+    suffixed.write_bytes(gzip.compress(content))
+    unsuffixed = tmp_path / "export-download"
+    unsuffixed.write_bytes(gzip.compress(content))
+    plain, _ = read(FIXTURES / "focus_1_2.csv")
+    for path in (suffixed, unsuffixed):
+        rows, _ = read(path)
+        assert [(r.amount, r.keys) for r in rows] == [(r.amount, r.keys) for r in plain]
+
+
+def test_parquet_is_read_in_record_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr("portfolio.costs.connectors.focus.PARQUET_BATCH_ROWS", 2)  # several batches from a small file
+    with (FIXTURES / "focus_1_2.csv").open(newline="") as handle:
+        records = list(csv.DictReader(handle))
+    columns = {name: [r[name] for r in records] for name in records[0]}
+    columns["EffectiveCost"] = [Decimal(v) for v in columns["EffectiveCost"]]  # typed, as real exports are
+    columns["BilledCost"] = [Decimal(v) for v in columns["BilledCost"]]
+    columns["Tags"] = [None if v == "NULL" else v for v in columns["Tags"]]
+    path = tmp_path / "export.parquet"
+    pq.write_table(pa.table(columns), path, row_group_size=3)
+
+    rows, connector = read(path)
+
+    plain, _ = read(FIXTURES / "focus_1_2.csv")
+    assert [(r.amount, r.billed_amount, r.keys, r.category) for r in rows] == [
+        (r.amount, r.billed_amount, r.keys, r.category) for r in plain
+    ]
+    assert rows[0].location == "export.parquet row 2" and connector.rows_read == 9
+
+
+def test_parquet_without_the_magic_suffix_is_detected(tmp_path):
+    path = tmp_path / "export.bin"
+    with (FIXTURES / "focus_1_2.csv").open(newline="") as handle:
+        records = list(csv.DictReader(handle))
+    pq.write_table(pa.Table.from_pylist(records), path)
+    rows, _ = read(path)
+    assert len(rows) == 5
+
+
+@pytest.mark.skipif(not REAL_SAMPLE.exists(), reason=f"the real FOCUS 1.0 sample is not at {REAL_SAMPLE}")
+def test_the_real_focus_1_0_sample_reads_cleanly():
+    rows, connector = read(REAL_SAMPLE, Period.month(2024, 9))
+    assert connector.rows_read == 1000
+    assert len(rows) == 9 and connector.rows_skipped == 991
+    assert {r.service_name for r in rows} == {"Azure Machine Learning"}
+    assert sum(r.amount for r in rows) == Decimal("-0.15189756178")
+    assert any(r.amount < 0 for r in rows)  # credits
+    assert all(r.keys["tag:CostAllocationTest"] == "Sameer" for r in rows)  # JSON tags
+    assert all(r.currency == "USD" and Period.month(2024, 9).contains(r.charge_date) for r in rows)
+
+
+# Bad input -----------------------------------------------------------------------------------------------------------
+
+
+def error_of(path: Path, period: Period = JUNE) -> ConnectorError:
+    with pytest.raises(ConnectorError) as caught:
+        read(path, period)
+    assert not caught.value.transient  # malformed data is never worth retrying
+    return caught.value
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    assert "empty" in str(error_of(path))
+
+
+def test_truncated_gzip(tmp_path):
+    path = tmp_path / "cut.csv.gz"
+    data = gzip.compress((FIXTURES / "focus_1_2.csv").read_bytes() * 20)
+    path.write_bytes(data[: len(data) // 2])
+    error = error_of(path)
+    assert "truncated or corrupt" in error.message and error.location.startswith("cut.csv.gz row ")
+
+
+def test_wrong_encoding(tmp_path):
+    path = rewrite(tmp_path, "latin.csv", lambda header, rows: None)
+    text = path.read_text().replace("Contoso EA", "Contoso Müller EA", 1)
+    path.write_bytes(text.encode("latin-1"))
+    error = error_of(path)
+    assert "not UTF-8" in error.message and error.location == "latin.csv row 2"
+
+
+def test_missing_mandatory_columns_are_named(tmp_path):
+    def drop(header, rows):
+        for name in ("EffectiveCost", "BillingCurrency"):
+            index = header.index(name)
+            del header[index]
+            for row in rows:
+                del row[index]
+
+    error = error_of(rewrite(tmp_path, "missing.csv", drop))
+    assert "EffectiveCost" in error.message and "BillingCurrency" in error.message
+    assert error.location == "missing.csv row 1"
+
+
+def test_missing_provider_column_names_both_versions(tmp_path):
+    def drop(header, rows):
+        index = header.index("ProviderName")
+        del header[index]
+        for row in rows:
+            del row[index]
+
+    assert "ServiceProviderName (1.3)" in error_of(rewrite(tmp_path, "noprovider.csv", drop)).message
+
+
+@pytest.mark.parametrize(("value", "expected"), [("twelve", "'twelve' is not a number"), ("NULL", "blank"),
+                                                 ("", "blank"), ("NaN", "not a finite number")])
+def test_non_numeric_or_blank_cost_names_row_and_column(tmp_path, value, expected):
+    def spoil(header, rows):
+        rows[2][header.index("EffectiveCost")] = value
+
+    error = error_of(rewrite(tmp_path, "bad.csv", spoil))
+    assert expected in error.message
+    assert error.location == "bad.csv row 4 column EffectiveCost"
+
+
+def test_charge_date_outside_the_period_names_the_row(tmp_path):
+    def spoil(header, rows):
+        rows[6][header.index("ChargePeriodStart")] = "2025-07-01T00:00:00Z"  # a non-AI row: still wrong
+
+    error = error_of(rewrite(tmp_path, "july.csv", spoil))
+    assert "outside the period 2025-06" in error.message
+    assert error.location == "july.csv row 8 column ChargePeriodStart"
+
+
+def test_a_whole_file_of_another_month_fails():
+    assert "outside the period 2025-05" in error_of(FIXTURES / "focus_1_2.csv", Period.month(2025, 5)).message
+
+
+def test_invalid_tags_json_is_named(tmp_path):
+    def spoil(header, rows):
+        rows[0][header.index("Tags")] = '{"project": '
+
+    error = error_of(rewrite(tmp_path, "tags.csv", spoil))
+    assert error.location == "tags.csv row 2 column Tags"
+
+
+def test_ragged_row(tmp_path):
+    def spoil(header, rows):
+        rows[1].append("extra")
+
+    assert error_of(rewrite(tmp_path, "ragged.csv", spoil)).location == "ragged.csv row 3"
+
+
+def test_not_a_parquet_file(tmp_path):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1 this is not parquet")
+    assert "Parquet" in error_of(path).message
+
+
+def test_no_file_given():
+    with pytest.raises(ConnectorError, match="reads an export file"):
+        list(FocusConnector(settings={}).read(JUNE))
+
+
+def test_path_setting_with_period_placeholder(tmp_path):
+    (tmp_path / "focus-2025-06.csv").write_bytes((FIXTURES / "focus_1_2.csv").read_bytes())
+    connector = FocusConnector(settings={"path": str(tmp_path / "focus-{period}.csv")})
+    assert len(list(connector.read(JUNE))) == 5
+
+
+@pytest.mark.parametrize(("category", "sub", "expected"), [
+    ("AI and Machine Learning", "Generative AI", CostCategory.INFERENCE),
+    ("AI and Machine Learning", "Natural Language Processing", CostCategory.INFERENCE),
+    ("AI and Machine Learning", "Bots", CostCategory.INFERENCE),
+    ("AI and Machine Learning", "AI Platforms", CostCategory.INFERENCE),
+    ("AI and Machine Learning", "Machine Learning", CostCategory.COMPUTE),
+    ("Compute", None, CostCategory.COMPUTE),
+    ("Storage", "Object Storage", CostCategory.STORAGE),
+    ("AI and Machine Learning", None, CostCategory.OTHER),
+    ("Networking", "Network Infrastructure", CostCategory.OTHER),
+])
+def test_category_mapping(category, sub, expected):
+    assert cost_category(category, sub) == expected
+
+
+def test_bom_is_tolerated(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "focus_1_2.csv").read_bytes())
+    rows, _ = read(path)
+    assert len(rows) == 5
+
+
+def test_stream_does_not_need_the_whole_file(tmp_path):
+    """Reading stops where the consumer stops: the reader is a generator over the file, not a list."""
+    path = tmp_path / "big.csv"
+    with (FIXTURES / "focus_1_2.csv").open(newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for _ in range(2000):
+        writer.writerows(rows)
+    path.write_text(buffer.getvalue())
+    connector = FocusConnector(settings={})
+    stream = connector.read(JUNE, path=path)
+    first = [next(stream) for _ in range(3)]
+    assert len(first) == 3 and connector.rows_read < 20
+
+
+# The column-wise reader: batches, row numbers, and the reference reader that pins down errors ------------------------
+
+
+def test_many_small_blocks_read_the_same_rows_with_the_same_row_numbers(tmp_path, monkeypatch):
+    path = rewrite(tmp_path, "long.csv", lambda header, rows: rows.extend(rows * 30))  # 279 rows
+    plain, _ = read(path)
+    monkeypatch.setattr("portfolio.costs.connectors.focus.CSV_BLOCK_BYTES", 4096)  # a dozen blocks, split mid-file
+    rows, connector = read(path)
+    assert [(r.location, r.amount, r.keys) for r in rows] == [(r.location, r.amount, r.keys) for r in plain]
+    assert rows[-1].location == "long.csv row 276"  # rows 277-280 of the last copy are not AI spend
+    assert (connector.rows_read, connector.rows_skipped) == (279, 124)
+
+
+def test_rows_sharing_tags_get_their_own_keys():
+    rows, _ = read(FIXTURES / "focus_1_2.csv")
+    rows[0].keys["tag:project"] = "changed"
+    assert rows[1].keys["tag:project"] == "search-assistant"  # same Tags text, parsed once, not shared
+
+
+def test_quoted_newlines_padding_and_null_tokens_in_values(tmp_path):
+    def edit(header, rows):
+        rows[0][header.index("ChargeDescription")] = "GPT-4o input\nsecond line"
+        rows[0][header.index("EffectiveCost")] = "  12.50 "
+        rows[0][header.index("x_Model")] = " null "
+        rows[1][header.index("ConsumedQuantity")] = "NULL"
+        rows[1][header.index("PricingQuantity")] = "7"
+
+    rows, _ = read(rewrite(tmp_path, "quoted.csv", edit))
+    assert rows[0].description == "GPT-4o input\nsecond line" and rows[0].amount == Decimal("12.50")
+    assert rows[0].model == "" and rows[1].location == "quoted.csv row 3"
+    assert rows[1].quantity == Decimal("7") and rows[1].unit == "1000 Tokens"
+
+
+def test_a_blank_line_counts_as_a_row_in_error_locations(tmp_path):
+    path = rewrite(tmp_path, "blank.csv", lambda header, rows: rows[4].__setitem__(header.index("BilledCost"), "x"))
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:3] + ["\n"] + lines[3:]))  # a blank line 4; the bad row moves to line 7
+    error = error_of(path)
+    assert error.location == "blank.csv row 7 column BilledCost" and "'x' is not a number" in error.message
+
+
+def test_the_first_problem_in_row_order_wins_over_a_later_malformed_line(tmp_path):
+    def spoil(header, rows):
+        rows[1][header.index("EffectiveCost")] = "abc"  # row 3, same block as the ragged row 9
+        rows[7].append("extra")
+
+    error = error_of(rewrite(tmp_path, "both.csv", spoil))
+    assert error.location == "both.csv row 3 column EffectiveCost"
+
+
+def test_a_bad_cost_before_a_bad_date_in_the_same_batch_is_named_first(tmp_path):
+    def spoil(header, rows):
+        rows[0][header.index("EffectiveCost")] = ""
+        rows[6][header.index("ChargePeriodStart")] = "2025-07-01T00:00:00Z"
+
+    assert error_of(rewrite(tmp_path, "order.csv", spoil)).location == "order.csv row 2 column EffectiveCost"
+
+
+def test_bad_values_in_skipped_rows_are_not_errors(tmp_path):
+    def spoil(header, rows):
+        rows[5][header.index("EffectiveCost")] = "n/a"  # row 7 is Amazon EC2 (Compute), not AI spend
+
+    rows, connector = read(rewrite(tmp_path, "nonai.csv", spoil))
+    assert len(rows) == 5 and connector.rows_skipped == 4
+
+
+def test_a_non_utf8_byte_deep_in_a_gzip_file_names_its_row(tmp_path):
+    content = (FIXTURES / "focus_1_2.csv").read_bytes()
+    header, *lines = content.splitlines(keepends=True)
+    body = b"".join(lines * 500)  # 4,500 rows, several blocks
+    bad = body.replace(b"Contoso EA", b"Contoso M\xfcller EA", 1)
+    path = tmp_path / "latin.csv.gz"
+    path.write_bytes(gzip.compress(header + body + bad))
+    error = error_of(path)
+    assert "not UTF-8" in error.message and error.location == "latin.csv.gz row 4502"
+
+
+def test_parquet_timestamps_outside_the_period_name_the_row(tmp_path):
+    with (FIXTURES / "focus_1_2.csv").open(newline="") as handle:
+        records = list(csv.DictReader(handle))
+    table = pa.Table.from_pylist(records)
+    starts = pc.strptime(table.column("ChargePeriodStart"), format="%Y-%m-%dT%H:%M:%SZ", unit="s")
+    starts = starts.to_pylist()
+    starts[3] = starts[3].replace(month=7)
+    table = table.set_column(table.schema.get_field_index("ChargePeriodStart"), "ChargePeriodStart",
+                             pa.array(starts, type=pa.timestamp("s", tz="UTC")))
+    path = tmp_path / "typed.parquet"
+    pq.write_table(table, path)
+    error = error_of(path)
+    assert error.location == "typed.parquet row 5 column ChargePeriodStart" and "outside the period" in error.message
+
+
+def test_concatenated_gzip_members_and_crlf_lines_are_read_to_the_end(tmp_path):
+    header, rest = (FIXTURES / "focus_1_2.csv").read_bytes().split(b"\n", 1)
+    path = tmp_path / "parts.csv.gz"  # some exporters append gzip members rather than recompress
+    path.write_bytes(gzip.compress(header + b"\n" + rest) + gzip.compress(rest.replace(b"\n", b"\r\n")))
+    rows, connector = read(path)
+    assert len(rows) == 10 and (connector.rows_read, connector.rows_skipped) == (18, 8)
+    assert rows[-1].location == "parts.csv.gz row 15" and rows[-1].model == ""
+
+
+def test_memos_starting_over_change_nothing(monkeypatch):
+    plain, _ = read(FIXTURES / "focus_1_2.csv")
+    monkeypatch.setattr("portfolio.costs.connectors.focus.MEMO_LIMIT", 1)  # every new tag set / date / category clears
+    rows, _ = read(FIXTURES / "focus_1_2.csv")
+    assert [(r.keys, r.charge_date, r.category) for r in rows] == [(r.keys, r.charge_date, r.category) for r in plain]

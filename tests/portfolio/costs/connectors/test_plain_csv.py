@@ -1,0 +1,88 @@
+"""Plain CSV connector: the documented columns, initiative or key, categories, and the errors it names."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from portfolio.costs.connectors.base import ConnectorError, CostCategory, Period
+from portfolio.costs.connectors.plain_csv import PlainCsvConnector
+from tests import paths
+
+FIXTURES = paths.FIXTURES / "costs"
+JUNE = Period.month(2025, 6)
+HEADER = "date,initiative,key,category,amount,currency,quantity,unit\n"
+
+
+def read(path: Path, **settings) -> list:
+    return list(PlainCsvConnector(settings=settings).read(JUNE, path=path))
+
+
+def write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
+    path = tmp_path / "costs.csv"
+    path.write_text(header + body)
+    return path
+
+
+def test_reads_the_documented_columns():
+    rows = read(FIXTURES / "plain_costs.csv")
+    assert len(rows) == 4
+    oversight, maintenance, gpu, other = rows
+    assert oversight.keys == {"initiative": "INV-0001"}
+    assert (oversight.category, oversight.amount, oversight.currency) == (CostCategory.OVERSIGHT, Decimal("3900.00"),
+                                                                          "USD")
+    assert (oversight.quantity, oversight.unit, oversight.charge_date) == (Decimal("60"), "hours", date(2025, 6, 30))
+    assert maintenance.keys == {"tag:project": "contract-review"} and maintenance.currency == "EUR"
+    assert maintenance.quantity is None
+    assert gpu.keys == {"namespace": "ml-training"} and gpu.gpu_hours == Decimal("96")
+    assert other.location == "plain_costs.csv row 5"
+
+
+def test_column_order_is_free_and_blank_currency_takes_the_setting(tmp_path):
+    path = write(tmp_path, "4.5,compute,namespace=a,2025-06-02,\n", header="amount,category,key,date,currency\n")
+    (row,) = read(path, currency="eur")
+    assert row.currency == "EUR" and row.amount == Decimal("4.5") and row.keys == {"namespace": "a"}
+
+
+def test_gzip(tmp_path):
+    path = tmp_path / "costs.csv.gz"
+    path.write_bytes(gzip.compress((FIXTURES / "plain_costs.csv").read_bytes()))
+    assert len(read(path)) == 4
+
+
+@pytest.mark.parametrize(("body", "location", "message"), [
+    ("2025-07-01,INV-1,,other,1,USD,,\n", "row 2 column date", "outside the period"),
+    ("30/06/2025,INV-1,,other,1,USD,,\n", "row 2 column date", "not a date"),
+    ("2025-06-01,,,other,1,USD,,\n", "row 2 column initiative", "give an initiative or a key"),
+    ("2025-06-01,,project,other,1,USD,,\n", "row 2 column key", "<key>=<value>"),
+    ("2025-06-01,INV-1,,travel,1,USD,,\n", "row 2 column category", "not a category"),
+    ("2025-06-01,INV-1,,other,,USD,,\n", "row 2 column amount", "blank"),
+    ("2025-06-01,INV-1,,other,1.2.3,USD,,\n", "row 2 column amount", "not a number"),
+    ("2025-06-01,INV-1,,other,1,USD,lots,\n", "row 2 column quantity", "not a number"),
+    ("2025-06-01,INV-1,,other,1,USD\n", "row 2", "expected 8 columns"),
+])
+def test_bad_rows_name_row_and_column(tmp_path, body, location, message):
+    with pytest.raises(ConnectorError) as caught:
+        read(write(tmp_path, body))
+    assert caught.value.location == f"costs.csv {location}"
+    assert message in caught.value.message
+
+
+def test_missing_columns(tmp_path):
+    with pytest.raises(ConnectorError, match="missing column\\(s\\): amount, initiative or key"):
+        read(write(tmp_path, "", header="date,category,currency\n"))
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "costs.csv"
+    path.write_bytes(b"")
+    with pytest.raises(ConnectorError, match="empty"):
+        read(path)
+
+
+def test_blank_lines_are_ignored(tmp_path):
+    assert len(read(write(tmp_path, "2025-06-01,INV-1,,other,1,USD,,\n\n,,,,,,,\n"))) == 1

@@ -1,0 +1,556 @@
+"""Ingestion runs: replace per (source, period) atomically, convert currency, roll up, record every outcome."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
+from portfolio.costs.calculations import Rule
+from portfolio.costs.connectors import registry
+from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, SeatRow, UsageRow
+from portfolio.costs.services.allocation import Allocator
+from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
+from portfolio.costs.services.schedules import due_periods, ingestion_sources_run_due
+from portfolio.costs.services.writer import COST_COLUMNS, SEAT_COLUMNS, USAGE_COLUMNS, _MemoAllocator
+from portfolio.costs.tasks import ingestion_run_execute_task
+from portfolio.models import (
+    CostRecord,
+    CostSource,
+    IngestionRun,
+    LicencePoolActivity,
+    MonthlyCost,
+    MonthlyTokenUsage,
+    SeatActivity,
+    UsageRecord,
+)
+from tests import paths
+from tests.factories import InitiativeFactory, LicencePoolFactory
+from tests.portfolio.costs.factories import AllocationRuleFactory, CostSourceFactory, CurrencyRateFactory
+
+FIXTURES = paths.FIXTURES / "costs"
+JUNE = Period.month(2025, 6)
+FIXTURE_AI_TOTAL = Decimal("85.75")  # the five AI rows of focus_1_2.csv
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def source(db):
+    return CostSourceFactory(name="azure-focus", type=SourceType.FOCUS)
+
+
+@pytest.fixture
+def search(db):
+    return InitiativeFactory(external_id="INV-0001")
+
+
+def run_file(source, path: Path, period: Period = JUNE) -> IngestionRun:
+    run = ingestion_run_create(source=source, period=period, trigger=RunTrigger.COMMAND)
+    return ingestion_run_execute(run=run, path=path)
+
+
+def totals(month: date = JUNE.start) -> dict:
+    return {(m.initiative_id, m.category): m.amount for m in MonthlyCost.objects.filter(month=month)}
+
+
+def test_a_run_writes_records_rolls_up_and_records_counts(source, search):
+    AllocationRuleFactory(source=source, key="tag:project", value="search-assistant", initiative=search)
+
+    run = run_file(source, FIXTURES / "focus_1_2.csv")
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert (run.rows_read, run.rows_written, run.rows_skipped) == (9, 5, 4)
+    assert run.started_at and run.finished_at and run.error == ""
+    assert CostRecord.objects.filter(source=source, period=JUNE.start).count() == 5
+    allocated = Decimal("12.50") + Decimal("30.00") - Decimal("5.00")
+    assert run.unallocated_amount == FIXTURE_AI_TOTAL - allocated
+    assert totals() == {
+        (search.pk, CostCategory.INFERENCE): allocated,
+        (None, CostCategory.INFERENCE): Decimal("8.25"),
+        (None, CostCategory.COMPUTE): Decimal("40.00"),
+    }
+    record = CostRecord.objects.get(description="GPT-4o input tokens")
+    assert (record.amount, record.currency, record.amount_reporting, record.run_id) == (
+        Decimal("12.50"), "USD", Decimal("12.50"), run.pk)
+
+
+def test_reading_the_same_period_twice_replaces_never_double_counts(source):
+    first = run_file(source, FIXTURES / "focus_1_2.csv")
+    before = totals()
+    second = run_file(source, FIXTURES / "focus_1_2.csv")
+
+    assert second.status == RunStatus.SUCCEEDED
+    assert CostRecord.objects.filter(source=source).count() == 5
+    assert set(CostRecord.objects.values_list("run_id", flat=True)) == {second.pk}
+    assert totals() == before and sum(before.values()) == FIXTURE_AI_TOTAL
+    assert first.pk != second.pk
+
+
+def test_records_keep_every_value_the_connector_read(source, search):
+    """The write path (COPY on PostgreSQL, bulk_create elsewhere) stores each column as read."""
+    AllocationRuleFactory(source=source, key="tag:project", value="search-assistant", initiative=search)
+    run = run_file(source, FIXTURES / "focus_1_2.csv")
+
+    records = list(CostRecord.objects.order_by("pk"))
+    first, credit = records[0], records[4]
+    assert (first.source_id, first.run_id, first.period, first.charge_date) == (
+        source.pk, run.pk, JUNE.start, date(2025, 6, 14))
+    assert (first.amount, first.amount_reporting, first.billed_amount, first.currency) == (
+        Decimal("12.50"), Decimal("12.50"), Decimal("12.50"), "USD")
+    assert isinstance(first.amount, Decimal) and first.initiative_id == search.pk
+    assert first.keys == {
+        "tag:project": "search-assistant", "tag:env": "prod", "billing_account_id": "8611-2201",
+        "sub_account_id": "3f2a9c1e-0001", "resource_id": "/subscriptions/3f2a9c1e-0001/accounts/aoai-east",
+        "service_name": "Azure OpenAI",
+    }
+    assert (first.category, first.service_name, first.model, first.description) == (
+        CostCategory.INFERENCE, "Azure OpenAI", "gpt-4o", "GPT-4o input tokens")
+    assert (first.quantity, first.unit, first.gpu_hours) == (Decimal("5000"), "1000 Tokens", None)
+    assert credit.amount == Decimal("-5.00") and credit.quantity is None and credit.initiative_id == search.pk
+    assert records[3].keys.get("tag:project") is None and records[3].initiative_id is None
+
+
+@pytest.mark.parametrize(("model", "columns"), [(CostRecord, COST_COLUMNS), (UsageRecord, USAGE_COLUMNS),
+                                                (SeatActivity, SEAT_COLUMNS)])
+def test_record_rows_cover_every_column_of_their_model(model, columns):
+    assert list(columns) == [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def test_the_memo_allocator_decides_as_the_rules_do():
+    rules = [
+        Rule.build(key="tag:project", match="exact", value="search", initiative_id=1, rule_id=1),
+        Rule.build(key="sub_account_id", match="prefix", value="1234", initiative_id=2, rule_id=2),
+        Rule.build(key="tag:project", match="regex", value="^sea", initiative_id=3, rule_id=3),
+    ]
+    plain = Allocator(rules, {"INV-9": 9})
+    memo = _MemoAllocator(plain)
+    cases = [
+        {"tag:project": "search", "sub_account_id": "1234-5"}, {"tag:project": "seal", "resource_id": "a"},
+        {"tag:project": "seal", "resource_id": "b"}, {"sub_account_id": "1234"}, {"sub_account_id": "9"},
+        {"initiative": "INV-9", "tag:project": "search"}, {"initiative": "INV-404", "sub_account_id": "12345"}, {},
+    ]
+    for keys in cases * 2:  # the second time from the memo
+        assert memo.allocate(keys) == plain.allocate(keys), keys
+    assert [memo.allocate(k) for k in cases] == [1, 3, 3, 2, None, 9, 2, None]
+
+
+def test_other_sources_and_periods_are_untouched(source):
+    other = CostSourceFactory(name="aws-focus", type=SourceType.FOCUS)
+    run_file(other, FIXTURES / "focus_1_3.csv")
+    run_file(source, FIXTURES / "focus_1_2.csv")
+    assert CostRecord.objects.filter(source=other).count() == 5
+    assert sum(totals().values()) == FIXTURE_AI_TOTAL * 2
+
+
+def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    good = (FIXTURES / "focus_1_2.csv").read_text()
+    files: dict[str, tuple[Path, str]] = {}
+
+    def add(name: str, content: bytes, expected: str) -> None:
+        path = tmp_path / name
+        path.write_bytes(content)
+        files[name] = (path, expected)
+
+    add("empty.csv", b"", "empty.csv: the file is empty")
+    data = gzip.compress(good.encode() * 50)
+    add("cut.csv.gz", data[: len(data) // 3], "truncated or corrupt")
+    add("latin.csv", good.replace("Contoso EA", "Contoso Müller", 1).encode("latin-1"), "latin.csv row 2: the file "
+        "is not UTF-8")
+    add("nocost.csv", good.replace("EffectiveCost", "Effective_Cost").encode(), "missing mandatory FOCUS column(s): "
+        "EffectiveCost")
+    add("text.csv", good.replace("30.00,30.00,30.00,30.00", "30.00,thirty,30.00,30.00").encode(),
+        "text.csv row 3 column EffectiveCost: 'thirty' is not a number")
+    add("blank.csv", good.replace("30.00,30.00,30.00,30.00", "30.00,NULL,30.00,30.00").encode(),
+        "blank.csv row 3 column EffectiveCost: the cost is blank")
+    add("july.csv", good.replace("2025-06-17T00:00:00Z", "2025-07-17T00:00:00Z").encode(),
+        "july.csv row 6 column ChargePeriodStart: charge date 2025-07-17 is outside the period 2025-06")
+    add("currency.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
+                                     "2025-06-15", "8611-2201,Contoso EA,US$,2025-06-01T00:00:00Z,"
+                                     "2025-07-01T00:00:00Z,2025-06-15").encode(),
+        "currency.csv row 4: unknown currency 'US$'")
+    add("norate.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
+                                   "2025-06-15", "8611-2201,Contoso EA,CHF,2025-06-01T00:00:00Z,"
+                                   "2025-07-01T00:00:00Z,2025-06-15").encode(),
+        "norate.csv row 4: no exchange rate CHF->USD valid on 2025-06-15")
+    return files
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "cut.csv.gz", "latin.csv", "nocost.csv", "text.csv", "blank.csv",
+                                  "july.csv", "currency.csv", "norate.csv"])
+def test_bad_input_fails_the_run_with_a_clear_error_and_keeps_the_previous_data(source, tmp_path, name):
+    run_file(source, FIXTURES / "focus_1_2.csv")
+    before_records = list(CostRecord.objects.order_by("pk").values_list("pk", "amount"))
+    before_totals = totals()
+    path, expected = _bad_files(tmp_path)[name]
+
+    run = run_file(source, path)
+
+    assert run.status == RunStatus.FAILED
+    assert expected in run.error
+    assert run.rows_written == 0 and run.finished_at is not None
+    assert list(CostRecord.objects.order_by("pk").values_list("pk", "amount")) == before_records
+    assert totals() == before_totals
+    assert IngestionRun.objects.get(pk=run.pk).status == RunStatus.FAILED
+
+
+def test_a_file_over_the_configured_limit_is_refused(source, settings, tmp_path):
+    settings.INGESTION_MAX_FILE_MB = 1
+    big = tmp_path / "big.csv"
+    big.write_bytes((FIXTURES / "focus_1_2.csv").read_bytes() + b"\n" * (1024 * 1024))
+    run = run_file(source, big)
+    assert run.status == RunStatus.FAILED
+    assert "over the 1 MB limit (INGESTION_MAX_FILE_MB)" in run.error
+    assert CostRecord.objects.count() == 0
+
+
+def test_currency_conversion_uses_the_rate_in_force_on_the_charge_date(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.05"))
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 6, 10), rate_to_reporting=Decimal("1.10"))
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 7, 1), rate_to_reporting=Decimal("9.99"))
+    path = tmp_path / "eur.csv"
+    path.write_text("date,initiative,key,category,amount,currency,quantity,unit\n"
+                    "2025-06-05,INV-0001,,maintenance,100.00,EUR,,\n"
+                    "2025-06-20,INV-0001,,maintenance,100.00,EUR,,\n")
+
+    run = run_file(source, path)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    records = CostRecord.objects.order_by("charge_date")
+    assert [(r.amount, r.currency, r.amount_reporting) for r in records] == [
+        (Decimal("100.00"), "EUR", Decimal("105.00")), (Decimal("100.00"), "EUR", Decimal("110.00"))]
+    assert totals() == {(search.pk, CostCategory.MAINTENANCE): Decimal("215.00")}
+
+
+def test_a_missing_rate_is_an_error_not_a_silent_one(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 7, 1))  # only later than the charge
+    path = tmp_path / "eur.csv"
+    path.write_text("date,initiative,key,category,amount,currency,quantity,unit\n"
+                    "2025-06-05,INV-0001,,maintenance,100.00,EUR,,\n")
+    run = run_file(source, path)
+    assert run.status == RunStatus.FAILED
+    assert run.error == "eur.csv row 2: no exchange rate EUR->USD valid on 2025-06-05: add one to the currency rates"
+    assert not CostRecord.objects.exists()
+
+
+def test_plain_csv_allocates_by_initiative_and_by_rules(search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    review = InitiativeFactory(external_id="INV-0002")
+    AllocationRuleFactory(source=source, key="tag:project", value="contract-review", initiative=review)
+    AllocationRuleFactory(source=source, key="namespace", match="prefix", value="ml-", initiative=review)
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 6, 1), rate_to_reporting=Decimal("1.10"))
+
+    run = run_file(source, FIXTURES / "plain_costs.csv")
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert totals() == {
+        (search.pk, CostCategory.OVERSIGHT): Decimal("3900.00"),
+        (review.pk, CostCategory.MAINTENANCE): Decimal("1100.00"),
+        (review.pk, CostCategory.COMPUTE): Decimal("812.40"),
+        (None, CostCategory.OTHER): Decimal("50.00"),
+    }
+    assert run.unallocated_amount == Decimal("50.00")
+    assert CostRecord.objects.get(category=CostCategory.COMPUTE).gpu_hours == Decimal("96")
+
+
+def test_a_missing_credential_variable_is_a_clear_error(db, monkeypatch):
+    source = CostSourceFactory(name="openai-org", type=SourceType.CSV, credential_env="TOLLGATE_TEST_MISSING_KEY")
+    monkeypatch.delenv("TOLLGATE_TEST_MISSING_KEY", raising=False)
+    run = run_file(source, FIXTURES / "plain_costs.csv")
+    assert run.status == RunStatus.FAILED
+    assert "environment variable TOLLGATE_TEST_MISSING_KEY" in run.error and "is not set" in run.error
+
+
+def test_an_uploaded_file_is_stored_with_the_run_and_read_from_it(source):
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.USER, filename="june.csv",
+                               content=(FIXTURES / "focus_1_2.csv").read_bytes())
+    assert run.file and run.status == RunStatus.PENDING
+    run = ingestion_run_execute(run=run)
+    assert run.status == RunStatus.SUCCEEDED and run.rows_written == 5
+
+
+# Usage and seats from any connector -----------------------------------------------------------------------------------
+
+
+class SyntheticConnector:
+    """A connector of the fixed interface yielding usage and seat rows, standing in for the HTTP connectors."""
+
+    type = "synthetic"
+    reads_files = False
+    attempts = 0
+    fail_transient = 0
+
+    def __init__(self, *, settings, credential=None) -> None:
+        self.settings = settings
+
+    def read(self, period: Period, *, path=None) -> Iterator:
+        type(self).attempts += 1
+        if type(self).attempts <= type(self).fail_transient:
+            raise ConnectorError("HTTP 503 from https://api.example.test", location="HTTP 503", transient=True)
+        if self.settings.get("malformed"):
+            raise ConnectorError("expected JSON, got an HTML page", location="HTTP 200 https://api.example.test")
+        yield UsageRow(usage_date=date(2025, 6, 14), model="gpt-4o", input_tokens=1000, output_tokens=200,
+                       cached_tokens=100, requests=3, keys={"project_id": "proj_search"})
+        yield UsageRow(usage_date=date(2025, 6, 15), model="gpt-4o", input_tokens=500, output_tokens=50, requests=1,
+                       keys={"project_id": "proj_other"})
+        yield SeatRow(user="jdoe", last_activity=date(2025, 6, 20))
+        yield SeatRow(user="asmith", last_activity=date(2025, 4, 2))
+        yield SeatRow(user="bnew", last_activity=None)
+
+
+@pytest.fixture
+def synthetic(db, monkeypatch):
+    monkeypatch.setitem(registry.CONNECTORS, "csv", f"{__name__}.SyntheticConnector")
+    SyntheticConnector.attempts = 0
+    SyntheticConnector.fail_transient = 0
+    return SyntheticConnector
+
+
+def test_usage_and_seat_rows_become_records_and_roll_ups(synthetic, search):
+    pool = LicencePoolFactory(seats_purchased=10, price_per_seat_month=Decimal("19.00"), initiative=search)
+    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"licence_pool": pool.pk})
+    AllocationRuleFactory(source=source, key="project_id", value="proj_search", initiative=search)
+
+    run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.API))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert (run.rows_read, run.rows_written) == (5, 5)
+    assert UsageRecord.objects.count() == 2 and SeatActivity.objects.filter(licence_pool=pool).count() == 3
+    tokens = {(t.initiative_id, t.model): (t.input_tokens, t.output_tokens, t.cached_tokens, t.requests)
+              for t in MonthlyTokenUsage.objects.filter(month=JUNE.start)}
+    assert tokens == {(search.pk, "gpt-4o"): (1000, 200, 100, 3), (None, "gpt-4o"): (500, 50, 0, 1)}
+    activity = LicencePoolActivity.objects.get(licence_pool=pool, month=JUNE.start)
+    assert (activity.purchased, activity.assigned, activity.active_30d) == (10, 3, 1)
+    assert totals()[(search.pk, CostCategory.LICENCES)] == Decimal("190.00")
+
+
+def test_seat_rows_need_a_licence_pool(synthetic):
+    source = CostSourceFactory(name="api", type=SourceType.CSV)
+    run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE))
+    assert run.status == RunStatus.FAILED and "licence_pool" in run.error
+    assert not UsageRecord.objects.exists()
+
+
+def test_licence_cost_of_pools_is_rolled_up_each_month(source, search):
+    pool = LicencePoolFactory(seats_purchased=250, price_per_seat_month=Decimal("19.00"), initiative=search)
+    LicencePoolFactory(seats_purchased=5, price_per_seat_month=Decimal("30.00"), initiative=None)
+    month = timezone.localdate().replace(day=1)
+    run_file(source, FIXTURES / "focus_1_3.csv", period=JUNE)  # June 2025: before the pool existed
+    assert (search.pk, CostCategory.LICENCES) not in totals()
+
+    from portfolio.costs.services.rollups import rollups_recompute
+
+    rollups_recompute(months={month})
+    assert totals(month) == {(search.pk, CostCategory.LICENCES): pool.monthly_cost}
+
+
+# Celery task ---------------------------------------------------------------------------------------------------------
+
+
+def test_task_runs_a_pending_run_once(source):
+    run = ingestion_run_create(source=source, period=JUNE, filename="june.csv",
+                               content=(FIXTURES / "focus_1_2.csv").read_bytes())
+    assert ingestion_run_execute_task.delay(run.pk).get() == RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    finished = run.finished_at
+
+    assert ingestion_run_execute_task(run.pk) is None  # redelivered: left alone
+    run.refresh_from_db()
+    assert run.finished_at == finished and CostRecord.objects.count() == 5
+    assert ingestion_run_execute_task(987654) is None
+
+
+def test_task_never_retries_malformed_data(synthetic):
+    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"malformed": True})
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.SCHEDULE)
+    assert ingestion_run_execute_task.delay(run.pk).get() == RunStatus.FAILED
+    assert synthetic.attempts == 1
+    run.refresh_from_db()
+    assert "HTML page" in run.error and run.status == RunStatus.FAILED
+
+
+@pytest.fixture
+def retries_in_process():
+    """Eager Celery runs a retry in-process only when errors do not propagate (they would end the first attempt)."""
+    from tollgate.celery import app
+
+    previous = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = previous
+
+
+def test_task_retries_transient_errors_then_succeeds(synthetic, search, retries_in_process):
+    pool = LicencePoolFactory(initiative=search)
+    synthetic.fail_transient = 2
+    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"licence_pool": pool.pk})
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.SCHEDULE)
+    ingestion_run_execute_task.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert synthetic.attempts == 3
+    assert run.status == RunStatus.SUCCEEDED and UsageRecord.objects.count() == 2
+
+
+def test_task_gives_up_after_its_retries(synthetic, retries_in_process):
+    synthetic.fail_transient = 100
+    source = CostSourceFactory(name="api", type=SourceType.CSV)
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.SCHEDULE)
+    ingestion_run_execute_task.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "HTTP 503" in run.error
+    assert synthetic.attempts == ingestion_run_execute_task.max_retries + 1
+
+
+# Schedules -----------------------------------------------------------------------------------------------------------
+
+
+def test_due_periods_by_schedule(db):
+    now = datetime(2025, 7, 1, 6, 0, tzinfo=UTC)
+    daily = CostSourceFactory(name="d", schedule="daily")
+    assert [p.label for p in due_periods(daily, now=now, last_scheduled_at=None)] == ["2025-06", "2025-07"]
+    assert due_periods(daily, now=now, last_scheduled_at=now) == []
+    monthly = CostSourceFactory(name="m", schedule="monthly")
+    assert [p.label for p in due_periods(monthly, now=now, last_scheduled_at=None)] == ["2025-06"]
+    cron = CostSourceFactory(name="c", schedule="0 5 * * *")
+    yesterday = datetime(2025, 6, 30, 5, 0, tzinfo=UTC)
+    assert [p.label for p in due_periods(cron, now=now, last_scheduled_at=yesterday)] == ["2025-07"]
+    assert due_periods(cron, now=now, last_scheduled_at=datetime(2025, 7, 1, 5, 1, tzinfo=UTC)) == []
+
+
+def test_beat_job_queues_due_sources_but_not_upload_only_ones(synthetic, django_capture_on_commit_callbacks):
+    CostSourceFactory(name="upload-only", type=SourceType.FOCUS)
+    api = CostSourceFactory(name="api", type=SourceType.CSV, settings={"malformed": True})
+    CostSourceFactory(name="off", type=SourceType.CSV, enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = ingestion_sources_run_due()
+    assert {r.source.name for r in runs} == {"api"}
+    assert all(r.trigger == RunTrigger.SCHEDULE for r in runs)
+    assert ingestion_sources_run_due() == []  # already ran today
+    assert api.runs.count() == len(runs)
+
+
+class ProgressProbe:
+    """Yields usage rows and, midway, reads the run's progress from another connection, as the page would."""
+
+    type = "probe"
+    reads_files = False
+    seen: list[int] = []
+
+    def __init__(self, *, settings, credential=None) -> None:
+        self.run_id = settings["run_id"]
+
+    def read(self, period: Period, *, path=None) -> Iterator:
+        from django.db import connections
+
+        for day in range(1, 8):
+            if day == 6:
+                main = connections["default"]
+                other = main.__class__(dict(main.settings_dict), main.alias)
+                with other.cursor() as cursor:
+                    cursor.execute("SELECT progress FROM portfolio_ingestionrun WHERE id = %s", [self.run_id])
+                    type(self).seen.append(cursor.fetchone()[0])
+                other.close()
+            yield UsageRow(usage_date=date(2025, 6, day), model="m", input_tokens=1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_while_the_run_is_open(monkeypatch):
+    monkeypatch.setitem(registry.CONNECTORS, "csv", f"{__name__}.ProgressProbe")
+    monkeypatch.setattr("portfolio.costs.services.writer.BATCH_SIZE", 2)
+    ProgressProbe.seen = []
+    source = CostSourceFactory(name="probe", type=SourceType.CSV)
+    run = ingestion_run_create(source=source, period=JUNE)
+    source.settings = {"run_id": run.pk}
+    source.save()
+    run.refresh_from_db()
+    run = ingestion_run_execute(run=run)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert ProgressProbe.seen == [4]  # two batches of two flushed and reported before the commit
+    assert IngestionRun.objects.get(pk=run.pk).progress == 7
+
+
+class ManyCosts:
+    """Yields twelve cost rows; settings can spoil one for the database (a NUL character), bill one in EUR (a rate
+    lookup midway) or fail the read midway."""
+
+    type = "many"
+    reads_files = False
+
+    def __init__(self, *, settings, credential=None) -> None:
+        self.settings = settings
+
+    def read(self, period: Period, *, path=None) -> Iterator:
+        for n in range(12):
+            if n == self.settings.get("fail_at"):
+                raise ConnectorError("the export ends in the middle of a line", location=f"row {n + 2}")
+            description = "bad\x00text" if n == self.settings.get("nul_at") else f"line {n}"
+            currency = "EUR" if n == self.settings.get("eur_at") else "USD"
+            yield CostRow(charge_date=date(2025, 6, 1 + n), amount=Decimal("1.25"), currency=currency,
+                          description=description, keys={"tag:project": "search"}, location=f"row {n + 2}")
+
+
+@pytest.fixture
+def many(db, monkeypatch):
+    monkeypatch.setitem(registry.CONNECTORS, "csv", f"{__name__}.ManyCosts")
+    monkeypatch.setattr("portfolio.costs.services.writer.BATCH_SIZE", 3)  # four batches, written while reading on
+    return CostSourceFactory(name="many", type=SourceType.CSV)
+
+
+def rerun_with(source: CostSource, **settings) -> IngestionRun:
+    source.settings = settings
+    source.save()
+    run = ingestion_run_create(source=source, period=JUNE)
+    return ingestion_run_execute(run=run)
+
+
+def test_a_read_failing_after_batches_were_written_keeps_the_previous_data(many):
+    first = rerun_with(many)
+    assert first.status == RunStatus.SUCCEEDED, first.error
+    assert first.rows_written == 12 and CostRecord.objects.filter(source=many).count() == 12
+
+    failed = rerun_with(many, fail_at=10)
+
+    assert failed.status == RunStatus.FAILED and "row 12: the export ends" in failed.error
+    assert set(CostRecord.objects.filter(source=many).values_list("run_id", flat=True)) == {first.pk}
+    assert sum(totals().values()) == Decimal("15.00")
+
+
+@pytest.mark.postgres
+def test_a_batch_the_database_refuses_fails_the_run_and_keeps_the_previous_data(many):
+    first = rerun_with(many)
+
+    failed = rerun_with(many, nul_at=4)  # PostgreSQL text cannot hold NUL: the second batch's COPY fails
+
+    assert failed.status == RunStatus.FAILED and "0x00" in failed.error
+    assert set(CostRecord.objects.filter(source=many).values_list("run_id", flat=True)) == {first.pk}
+    assert rerun_with(many).status == RunStatus.SUCCEEDED  # the connection is usable again
+
+
+@pytest.mark.postgres
+def test_a_refused_batch_reports_its_own_error_even_if_a_rate_lookup_follows(many):
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.10"))
+    first = rerun_with(many)
+
+    failed = rerun_with(many, nul_at=4, eur_at=6)  # the EUR rates are read while the refused batch is in flight
+
+    assert failed.status == RunStatus.FAILED and "0x00" in failed.error, failed.error
+    assert set(CostRecord.objects.filter(source=many).values_list("run_id", flat=True)) == {first.pk}
+
+
+def test_rates_read_midway_convert_as_before(many):
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.10"))
+    run = rerun_with(many, eur_at=6)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert sum(totals().values()) == Decimal("15.13")  # 11 x 1.25 + 1.25 x 1.10 = 13.75 + 1.375

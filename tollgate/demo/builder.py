@@ -1,0 +1,233 @@
+"""Builds the demo company through the same services the app uses, so the demo exercises the real write paths.
+
+Every step is an upsert (departments and vendors by name, people by e-mail, cost centres by code, initiatives by
+external id, pools by tool), and the services write only what changed: a second build changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.services import (
+    ai_model_get_or_create,
+    business_case_save,
+    cost_center_get_or_create,
+    department_get_or_create,
+    initiative_create,
+    initiative_update,
+    kpis_replace,
+    licence_pool_save,
+    person_get_or_create,
+    person_set_role,
+    vendor_get_or_create,
+)
+from tollgate.demo import data
+from tollgate.demo.costs import load_demo_costs
+from tollgate.demo.governance import CycleCounts, cycle_counts, sprawl_detect, walk_history
+
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    departments: int
+    initiatives: int
+    people: int
+    cycles: list[CycleCounts] = field(default_factory=list)  # the current and previous review cycles
+
+
+def demo_summary() -> DemoSummary:
+    """What of the demo company is in the database now."""
+    return DemoSummary(
+        departments=Department.objects.filter(name__in=[d.name for d in data.DEPARTMENTS]).count(),
+        initiatives=Initiative.objects.filter(external_id__in=[s.external_id for s in data.initiative_specs()]).count(),
+        people=User.objects.filter(email__iendswith=f"@{data.EMAIL_DOMAIN}").count(),
+        cycles=cycle_counts(),
+    )
+
+
+def demo_is_loaded() -> bool:
+    """A cheap check that a previous build completed (the build is one transaction, so it is all or nothing)."""
+    specs = data.initiative_specs()
+    return (
+        Initiative.objects.filter(external_id__in=[s.external_id for s in specs]).count() == len(specs)
+        and User.objects.filter(username__in=[p.username for p in data.DEMO_LOGINS]).count() == len(data.DEMO_LOGINS)
+        and LicencePool.objects.filter(tool__in=[p.tool for p in data.LICENCE_POOLS]).count()
+        == len(data.LICENCE_POOLS)
+    )
+
+
+def _demo_login(person: data.Person, department: Department | None) -> AbstractUser:
+    """A demo login: known username, the demo password, one role. Touched only where it differs."""
+    user = User.objects.filter(username=person.username).first()
+    if user is not None and not user.email:
+        user.email = person.email
+        user.save(update_fields=["email"])
+    user, _ = person_get_or_create(
+        email=user.email if user is not None else person.email,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        department=department,
+        title=person.title,
+    )
+    person_set_role(user=user, role=person.role, exclusive=True)
+    changed = []
+    if user.username != person.username:
+        user.username = person.username
+        changed.append("username")
+    if person.superuser and not (user.is_superuser and user.is_staff):
+        user.is_superuser = user.is_staff = True
+        changed += ["is_superuser", "is_staff"]
+    if not user.check_password(data.DEMO_PASSWORD):
+        user.set_password(data.DEMO_PASSWORD)
+        changed.append("password")
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+def _people(departments: dict[str, Department]) -> dict[str, AbstractUser]:
+    users = {}
+    for person in data.DEMO_LOGINS:
+        users[person.email] = _demo_login(person, departments.get(person.department))
+    for person in data.PEOPLE:
+        users[person.email], _ = person_get_or_create(
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            department=departments.get(person.department),
+            title=person.title,
+            role=person.role,
+        )
+    return users
+
+
+def _reference_data() -> tuple[dict[str, Vendor], dict[str, AIModel]]:
+    vendors = {name: vendor_get_or_create(name=name, website=website) for name, website in data.VENDORS}
+    models = {
+        m.name: ai_model_get_or_create(
+            name=m.name,
+            provider=vendors[m.provider],
+            tier=m.tier,
+            input_price_per_mtok=m.input_price and Decimal(m.input_price),
+            output_price_per_mtok=m.output_price and Decimal(m.output_price),
+            open_weights=m.open_weights,
+            context_window=m.context_window,
+        )
+        for m in data.AI_MODELS
+    }
+    return vendors, models
+
+
+def _initiative(
+    spec: data.InitiativeSpec,
+    existing: Initiative | None,
+    *,
+    actor: AbstractUser,
+    users: dict[str, AbstractUser],
+    departments: dict[str, Department],
+    cost_centres: dict[str, CostCenter],
+    vendors: dict[str, Vendor],
+    models: dict[str, AIModel],
+) -> tuple[Initiative, bool]:
+    """Create (as proposed, registered by its owner) or re-sync one initiative; True when it was created."""
+    fields = {
+        "name": spec.name,
+        "description": spec.description,
+        "category": spec.category,
+        "department": departments[spec.department],
+        "cost_center": cost_centres[spec.cost_centre],
+        "owner": users[spec.owner],
+        "start_date": spec.start_date,
+        "tags": spec.tags,
+        "declared_monthly_cost": spec.declared_monthly_cost,
+    }
+    relations = {
+        "vendors": [vendors[v] for v in spec.vendors],
+        "ai_models": [models[m] for m in spec.models],
+        "delegates": [users[e] for e in spec.delegates],
+    }
+    if existing is None:
+        # Every initiative starts as a proposal by its owner; walk_history moves it through the governed transitions.
+        actor = users[spec.owner]
+        initiative = initiative_create(actor=actor, external_id=spec.external_id, **fields, **relations)
+    else:
+        initiative = initiative_update(actor=actor, initiative=existing, **fields, **relations)
+    if spec.business_case is not None:
+        business_case_save(actor=actor, initiative=initiative, **spec.business_case)
+    if spec.kpis:
+        ids_by_name = {k.name: k.pk for k in initiative.kpis.all()}
+        rows = [{**row, "id": ids_by_name.get(row["name"])} for row in spec.kpis]
+        kpis_replace(actor=actor, initiative=initiative, kpis=rows)
+    return initiative, existing is None
+
+
+@transaction.atomic
+def build_demo_company() -> DemoSummary:
+    """Create or re-sync the whole demo company in one transaction."""
+    departments = {d.key: department_get_or_create(name=d.name) for d in data.DEPARTMENTS}
+    users = _people(departments)
+    actor = users[data.DEMO_LOGINS[0].email]  # Ada Admin: the audit trail says who loaded the demo
+    cost_centres = {}
+    for dept in data.DEPARTMENTS:
+        department = department_get_or_create(name=dept.name, head=users[data.email(dept.head)])
+        departments[dept.key] = department
+        for cc in dept.cost_centres:
+            cost_centres[cc.code] = cost_center_get_or_create(
+                code=cc.code, department=department, name=cc.name, budget_owner=users[data.email(cc.budget_owner)]
+            )
+    by_name = {d.name: departments[d.key] for d in data.DEPARTMENTS}
+    vendors, models = _reference_data()
+
+    specs = data.initiative_specs()
+    existing = Initiative.objects.filter(external_id__in=[s.external_id for s in specs]).in_bulk(
+        field_name="external_id"
+    )
+    initiatives, new = {}, []
+    for spec in specs:
+        initiative, created = _initiative(
+            spec,
+            existing.get(spec.external_id),
+            actor=actor,
+            users=users,
+            departments=by_name,
+            cost_centres=cost_centres,
+            vendors=vendors,
+            models=models,
+        )
+        initiatives[spec.external_id] = initiative
+        if created:
+            new.append((spec, initiative))
+
+    # Tool names are not unique in the model; the first pool of that name is the demo's.
+    pools = {}
+    for pool in LicencePool.objects.filter(tool__in=[p.tool for p in data.LICENCE_POOLS]).order_by("-pk"):
+        pools[pool.tool] = pool
+    users_of_pool = {}
+    for spec in specs:
+        if spec.pool:
+            users_of_pool.setdefault(spec.pool, initiatives[spec.external_id])
+    for pool in data.LICENCE_POOLS:
+        licence_pool_save(
+            actor=actor,
+            pool=pools.get(pool.tool),
+            tool=pool.tool,
+            vendor=vendors[pool.vendor],
+            seats_purchased=pool.seats,
+            price_per_seat_month=Decimal(pool.price_per_seat_month),
+            initiative=users_of_pool.get(pool.tool),
+        )
+    # History (intake, scores, decisions, pilots, review cycles, verdicts) only for what this build created.
+    walk_history(users, specs, new)
+    if new:
+        # A year of cost data, read through the real connectors, only on the first load (like the history).
+        load_demo_costs(actor=actor)
+    # Sprawl clusters with their saving, found by the detection engine once costs are in (idempotent).
+    sprawl_detect(users, decide=bool(new))
+    return demo_summary()

@@ -1,0 +1,527 @@
+"""The demo company's history: intakes scored and decided, pilots started, value reports and verdicts over three review
+cycles, promotions, kills and retirements, all through the governance and reviews services.
+
+Only initiatives created by this build are walked (the builder passes them in), so a second build writes nothing.
+Everything is deterministic (one seeded generator per initiative) except the cycles' dates, which follow today:
+the previous cycle is overdue and the current one is due in a week whenever the demo is loaded.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.utils import timezone
+
+from governance.selectors import rubric_criteria
+from governance.services import initiative_transition, intake_scores_save
+from portfolio.choices import Stage
+from portfolio.models import Initiative
+from reviews.calculations import kpi_value
+from reviews.choices import Decision
+from reviews.models import ReviewCycle, ValueReport
+from reviews.selectors import report_state_counts, scale_evidence
+from reviews.services import (
+    review_cycle_close,
+    review_cycle_open,
+    value_report_save_draft,
+    value_report_submit,
+    verdict_give,
+)
+from tollgate.demo import data
+
+# The CoE reviewers, by e-mail local part: the demo login first.
+REVIEWERS = ("rita.reviewer", "priya.raman", "tomasz.nowak")
+CYCLE_MANAGER = "priya.raman"
+
+
+@dataclass(frozen=True)
+class CycleSpec:
+    """A review cycle of the demo; its due date is `due_in_days` from the day the demo is loaded."""
+
+    name: str
+    period_start: date
+    period_end: date
+    due_in_days: int
+    open_days: int = 30  # the cycle opens this many days before it is due
+
+    def dates(self, today: date) -> tuple[date, date]:
+        due = today + timedelta(days=self.due_in_days)
+        return due - timedelta(days=self.open_days), due
+
+
+# An older, closed cycle that gave the production initiatives their scale evidence, the previous one (overdue drafts,
+# verdicts, a kill) and the current one (due in a week).
+EVIDENCE_CYCLE = CycleSpec("2026-Q1", date(2026, 1, 1), date(2026, 3, 31), -131)
+PREVIOUS_CYCLE = CycleSpec("2026-Q2", date(2026, 4, 1), date(2026, 6, 30), -40)
+CURRENT_CYCLE = CycleSpec("2026-Q3", date(2026, 7, 1), date(2026, 9, 30), 7)
+CYCLES = (EVIDENCE_CYCLE, PREVIOUS_CYCLE, CURRENT_CYCLE)
+
+# How each initiative gets to its final stage. Killed and retired ones split over several stories.
+KILL_BY_VERDICT, KILL_FROM_PILOT, KILL_FROM_APPROVED = "kill_by_verdict", "kill_from_pilot", "kill_from_approved"
+RETIRE_FROM_PRODUCTION, RETIRE_FROM_PILOT = "retire_from_production", "retire_from_pilot"
+# Pilots that never report in the previous cycle: its overdue drafts.
+Q2_OVERDUE_DRAFTS = 3
+
+COMMENTS = {  # criterion -> (weak, adequate, strong)
+    "Strategic fit": (
+        "Nice to have; no link to this year's priorities.",
+        "Supports a departmental goal, not a company priority.",
+        "Directly serves a stated company priority.",
+    ),
+    "Strength of the value case": (
+        "Baseline is a guess and the value per outcome is not evidenced.",
+        "Baseline measured on a small sample; value plausible but optimistic.",
+        "Baseline measured over a quarter; value per outcome agreed with Finance.",
+    ),
+    "Cost realism": (
+        "TCO leaves out oversight and maintenance.",
+        "TCO covers the main lines; volume assumptions need watching.",
+        "TCO complete at expected volume, with a price-decline scenario.",
+    ),
+    "Data readiness and risk": (
+        "Data access and lawful basis not settled; model risk not assessed.",
+        "Data available; DPIA in progress.",
+        "Data in the platform, DPIA signed off, human review of edge cases defined.",
+    ),
+    "Reuse of shared services / duplication": (
+        "Duplicates an existing initiative on another vendor.",
+        "Partly reuses the shared gateway.",
+        "Built on the shared model gateway and retrieval service.",
+    ),
+    "Exit plan and vendor lock-in": (
+        "Locked into one vendor's proprietary features; no exit plan.",
+        "Exit possible but would take a quarter.",
+        "Model-agnostic through the gateway; exit plan documented.",
+    ),
+}
+REJECT_REASONS = (
+    "The value case does not hold: the saving per outcome is smaller than the run cost at the expected volume.",
+    "Duplicates an initiative already in production on another vendor; join that one instead.",
+    "The data may not be used for this purpose under our privacy notice; not approvable as designed.",
+    "Risk too high for the expected value: fully automated decisions about customers without human review.",
+)
+CHANGES_REASONS = (
+    "Measure the baseline over at least a month of real volume before we can score the value case.",
+    "The TCO leaves out human oversight and maintenance; complete it at the expected volume.",
+    "Explain how this differs from the existing assistant, or propose to reuse the shared service.",
+    "Add an exit plan: what happens to the process if the vendor raises prices or is switched off.",
+)
+KILL_REASONS = (
+    "Two quarters below one dollar of value per AI dollar and no credible plan to change it.",
+    "The vendor's new pricing makes the cost per outcome higher than the manual process.",
+    "Adoption stalled below a fifth of the target users; the team prefers the existing tool.",
+)
+RETIRE_REASONS = (
+    "Replaced by the capability now built into the core platform; the process moves there.",
+    "The process it supported was outsourced; nothing left to automate.",
+    "Superseded by the enterprise assistant rollout; licences consolidated.",
+)
+VERDICT_RATIONALES = {
+    Decision.CONTINUE: (
+        "On track against the business case; keep going and report next quarter.",
+        "Value per dollar above one and improving; no change needed.",
+    ),
+    Decision.OPTIMISE: (
+        "Value below plan: move the bulk of the traffic to a smaller model and cut oversight hours.",
+        "Adoption is the problem, not the model: fix onboarding before the next review.",
+    ),
+    Decision.SCALE: (
+        "Minimum viable scale reached with targets met: roll out to the remaining teams.",
+        "Strong value per dollar; extend to the next region.",
+    ),
+    Decision.KILL: (
+        "Outcomes far below the minimum viable scale for two quarters and the KPIs moved the wrong way; stop it.",
+    ),
+}
+
+
+def _local(user_email: str) -> str:
+    return user_email.split("@", 1)[0]
+
+
+@dataclass
+class Walk:
+    """One new initiative's path to its final stage."""
+
+    spec: data.InitiativeSpec
+    initiative: Initiative
+    rng: random.Random
+    path: str = ""  # a KILL_* / RETIRE_* story, else empty
+    promoted: bool = False
+
+    @property
+    def target(self) -> str:
+        return self.spec.stage
+
+
+class HistoryBuilder:
+    """Walks the new initiatives of one build through their history; holds the cast and the rubric."""
+
+    def __init__(self, users: dict[str, AbstractUser], specs: list[data.InitiativeSpec]) -> None:
+        self.users = users
+        self.reviewers = [users[data.email(local)] for local in REVIEWERS]
+        self.manager = users[data.email(CYCLE_MANAGER)]
+        self.criteria = list(rubric_criteria())
+        self.today = timezone.localdate()
+        self.paths = self._paths(specs)
+        owner_login = data.email("oscar.owner")
+        overdue = [s for s in specs if s.stage == Stage.PILOT and "pilot-overdue" in s.tags and s.owner != owner_login]
+        self.q2_overdue = {s.external_id for s in overdue[:Q2_OVERDUE_DRAFTS]}
+
+    @staticmethod
+    def _paths(specs: list[data.InitiativeSpec]) -> dict[str, str]:
+        """The story of every killed and retired initiative, from its rank among them (stable across builds)."""
+        paths = {}
+        killed = [s.external_id for s in specs if s.stage == Stage.KILLED]
+        for i, external_id in enumerate(killed):
+            paths[external_id] = (KILL_BY_VERDICT, KILL_FROM_PILOT, KILL_FROM_APPROVED)[i % 3]
+        retired = [s.external_id for s in specs if s.stage == Stage.RETIRED]
+        for i, external_id in enumerate(retired):
+            paths[external_id] = (RETIRE_FROM_PRODUCTION, RETIRE_FROM_PILOT)[i % 2]
+        return paths
+
+    # People ----------------------------------------------------------------------------------------------------------
+
+    def owner(self, walk: Walk) -> AbstractUser:
+        return self.users[walk.spec.owner]
+
+    def owner_or_delegate(self, walk: Walk) -> AbstractUser:
+        """Usually the owner; now and then a named delegate does the paperwork."""
+        if walk.spec.delegates and walk.rng.random() < 0.3:
+            return self.users[walk.rng.choice(walk.spec.delegates)]
+        return self.owner(walk)
+
+    def reviewer(self, walk: Walk, *, exclude: Iterable[AbstractUser] = ()) -> AbstractUser:
+        skip = {u.pk for u in exclude}
+        return walk.rng.choice([r for r in self.reviewers if r.pk not in skip])
+
+    # Intake ----------------------------------------------------------------------------------------------------------
+
+    def transition(self, walk: Walk, actor: AbstractUser, name: str, reason: str = "") -> None:
+        initiative_transition(actor=actor, initiative=walk.initiative, transition=name, reason=reason)
+
+    def score(self, walk: Walk, reviewer: AbstractUser, *, quality: float) -> None:
+        """Every criterion scored 1-5 around `quality`, each with the comment that fits the mark."""
+        floor, ceiling = (3, 5) if quality >= 3.5 else (1, 3)
+        rows = []
+        for criterion in self.criteria:
+            mark = min(ceiling, max(floor, round(quality + walk.rng.choice((-1, 0, 0, 0, 1)))))
+            weak, adequate, strong = COMMENTS.get(criterion.name, ("Weak.", "Adequate.", "Strong."))
+            comment = weak if mark <= 2 else adequate if mark == 3 else strong
+            rows.append({"criterion": criterion.pk, "score": mark, "comment": comment})
+        intake_scores_save(actor=reviewer, initiative=walk.initiative, scores=rows)
+
+    def panel(self, walk: Walk, *, quality: float, count: int) -> list[AbstractUser]:
+        scorers = walk.rng.sample(self.reviewers, count)
+        for reviewer in scorers:
+            self.score(walk, reviewer, quality=quality)
+        return scorers
+
+    def intake(self, walk: Walk) -> None:
+        """From proposed to the end of the intake: in review, changes requested, rejected or approved."""
+        target, rng = walk.target, walk.rng
+        if target == Stage.PROPOSED:
+            return
+        self.transition(walk, self.owner_or_delegate(walk), "submit")
+        if target == Stage.IN_REVIEW:
+            # Never scored by the demo reviewer login, so every intake in review is in its queue.
+            if rng.random() < 0.5:
+                self.score(walk, rng.choice(self.reviewers[1:]), quality=rng.uniform(2.8, 4.2))
+            return
+        if target == Stage.CHANGES_REQUESTED:
+            scorers = self.panel(walk, quality=rng.uniform(2.2, 3.2), count=1) if rng.random() < 0.5 else []
+            self.transition(walk, self.reviewer(walk) if not scorers else scorers[0], "request_changes",
+                            rng.choice(CHANGES_REASONS))
+            return
+        if target == Stage.REJECTED:
+            scorers = self.panel(walk, quality=rng.uniform(1.5, 2.5), count=2)
+            self.transition(walk, scorers[0], "reject", rng.choice(REJECT_REASONS))
+            return
+        if rng.random() < 0.15:  # sent back once, then resubmitted: a second scoring round
+            scorers = self.panel(walk, quality=rng.uniform(2.4, 3.0), count=1)
+            self.transition(walk, scorers[0], "request_changes", rng.choice(CHANGES_REASONS))
+            self.transition(walk, self.owner_or_delegate(walk), "submit")
+        scorers = self.panel(walk, quality=rng.uniform(3.6, 4.6), count=rng.choice((2, 2, 3)))
+        self.transition(walk, scorers[-1], "approve")
+
+    # Value reports ---------------------------------------------------------------------------------------------------
+
+    def report(self, walk: Walk, cycle: ReviewCycle) -> ValueReport | None:
+        return ValueReport.objects.filter(cycle=cycle, initiative=walk.initiative).first()
+
+    def fill(self, walk: Walk, report: ValueReport, *, scale: float, progress: float, submit: bool = True,
+             partial: bool = False) -> ValueReport:
+        """KPI actuals `progress` of the way from baseline to target, outcomes at `scale` x the larger of expected
+        volume and minimum viable scale per month; submitted unless `submit` is False."""
+        rng = walk.rng
+        case = walk.initiative.business_case
+        months = report.cycle.months
+        per_month = max(case.expected_monthly_volume or 0, case.min_viable_scale or 0)
+        actuals = {}
+        for kpi in walk.initiative.kpis.order_by("pk"):
+            step = (kpi.target - kpi.baseline) * Decimal(str(round(progress * rng.uniform(0.85, 1.1), 3)))
+            actuals[kpi.pk] = (kpi.baseline + step).quantize(Decimal("0.01"))
+        case_hours = float(case.oversight_hours_per_month or 0)
+        outcomes = math.ceil(per_month * months * scale)
+        fields = {
+            "outcome_count": outcomes,
+            "active_users": max(3, round(per_month * scale / rng.choice((40, 80, 150)))),
+            "oversight_hours": Decimal(str(round(case_hours * months * rng.uniform(0.7, 1.3), 1))),
+            "narrative": self.narrative(walk, report, progress),
+        }
+        fields.update(self.stated_value(walk, actuals, outcomes, progress))
+        actor = self.owner_or_delegate(walk)
+        if partial:  # a draft the owner started: the narrative and the first KPI only
+            first = next(iter(actuals.items()), None)
+            return value_report_save_draft(actor=actor, report=report, fields={"narrative": fields["narrative"]},
+                                           kpi_actuals=dict([first]) if first else {})
+        report = value_report_save_draft(actor=actor, report=report, fields=fields, kpi_actuals=actuals)
+        return value_report_submit(actor=actor, report=report) if submit else report
+
+    @staticmethod
+    def stated_value(walk: Walk, actuals: dict[int, Decimal], outcomes: int, progress: float) -> dict:
+        """Many demo KPIs are measured but not valued (value per unit 0): then the owner states the value, as the
+        saving per outcome of the business case x outcomes, with its evidence; nothing when the KPIs value it."""
+        case = walk.initiative.business_case
+        if not case.expected_monthly_volume or not case.expected_monthly_value:
+            return {}
+        per_outcome = case.expected_monthly_value / case.expected_monthly_volume
+        stated = (per_outcome * outcomes * Decimal(str(round(max(progress, 0.05), 2)))).quantize(Decimal("0.01"))
+        computed = sum((kpi_value(k.baseline, actuals.get(k.pk), k.direction, k.value_per_unit) or Decimal("0")
+                        for k in walk.initiative.kpis.all()), Decimal("0"))
+        if computed >= stated / 2:
+            return {}
+        return {
+            "stated_value": stated,
+            "stated_value_evidence": (
+                f"{outcomes:,} × {case.outcome_unit or 'outcome'} at ${per_outcome:,.2f} saved each (the business "
+                f"case's saving per outcome), scaled by the {round(progress * 100)}% of the KPI improvement reached; "
+                "volumes from the production logs, checked with Finance."
+            ),
+        }
+
+    @staticmethod
+    def narrative(walk: Walk, report: ValueReport, progress: float) -> str:
+        outcome = walk.initiative.business_case.outcome_unit or "outcome"
+        if progress >= 0.9:
+            mood = "Targets met or close to it; volumes held up through the quarter."
+        elif progress >= 0.5:
+            mood = "Good progress, but adoption is uneven across teams; we are working on onboarding."
+        else:
+            mood = "Well behind plan: volumes stayed low and the KPIs barely moved."
+        return f"{report.cycle.name}: {mood} Cost per {outcome} tracked monthly against the baseline."
+
+    def verdict(self, walk: Walk, report: ValueReport, decision: Decision, reviewer: AbstractUser | None = None,
+                ) -> None:
+        verdict_give(actor=reviewer or self.reviewer(walk), report=report, decision=decision,
+                     rationale=walk.rng.choice(VERDICT_RATIONALES[decision]))
+
+    def cycle(self, spec: CycleSpec) -> ReviewCycle:
+        opens_on, due_on = spec.dates(self.today)
+        return review_cycle_open(actor=self.manager, name=spec.name, period_start=spec.period_start,
+                                 period_end=spec.period_end, due_on=due_on, opens_on=opens_on)
+
+    # The walk --------------------------------------------------------------------------------------------------------
+
+    def run(self, pairs: list[tuple[data.InitiativeSpec, Initiative]]) -> None:
+        walks = [Walk(spec, initiative, random.Random(f"{data.SEED}:{spec.external_id}"),
+                      self.paths.get(spec.external_id, "")) for spec, initiative in pairs]
+        walks = [w for w in walks if w.target != Stage.PROPOSED]
+        if not walks:
+            return
+        for walk in walks:
+            self.intake(walk)
+        evidence_track = [w for w in walks if w.target == Stage.PRODUCTION or w.path == RETIRE_FROM_PRODUCTION]
+        proving = {w.spec.external_id for w in evidence_track}
+        for walk in walks:  # early ends, before any review cycle
+            owner = self.owner(walk)
+            if walk.path == KILL_FROM_APPROVED:
+                self.transition(walk, self.reviewer(walk), "kill", walk.rng.choice(KILL_REASONS))
+            elif walk.path in (KILL_FROM_PILOT, RETIRE_FROM_PILOT) or walk.spec.external_id in proving:
+                self.transition(walk, owner, "start_pilot")
+                if walk.path == KILL_FROM_PILOT:
+                    self.transition(walk, self.reviewer(walk), "kill", walk.rng.choice(KILL_REASONS))
+                elif walk.path == RETIRE_FROM_PILOT:
+                    self.transition(walk, owner, "retire", walk.rng.choice(RETIRE_REASONS))
+
+        # 2026-Q1: the mature pilots prove their scale and are promoted; then the cycle is closed.
+        if evidence_track:
+            q1 = self.cycle(EVIDENCE_CYCLE)
+            for walk in evidence_track:
+                report = self.report(walk, q1)
+                if report is None:  # a re-created initiative after the cycle closed: it proves scale in 2026-Q2
+                    continue
+                report = self.fill(walk, report, scale=walk.rng.uniform(1.05, 1.3), progress=walk.rng.uniform(0.8, 1.0))
+                self.verdict(walk, report, Decision.SCALE)
+                self.promote(walk)
+            if q1.closed_at is None:
+                review_cycle_close(actor=self.manager, cycle=q1)
+        for walk in walks:
+            if walk.path == RETIRE_FROM_PRODUCTION:
+                self.transition(walk, self.owner(walk), "retire", walk.rng.choice(RETIRE_REASONS))
+            elif walk.target == Stage.PILOT or walk.path == KILL_BY_VERDICT:
+                self.transition(walk, self.owner(walk), "start_pilot")
+
+        reporting = [w for w in walks if w.target in (Stage.PILOT, Stage.PRODUCTION) or w.path == KILL_BY_VERDICT]
+        if not reporting:
+            return
+        self.previous_cycle(reporting)
+        self.current_cycle([w for w in reporting if w.target != Stage.KILLED])
+
+    def promote(self, walk: Walk) -> None:
+        if scale_evidence(initiative=walk.initiative) is not None:
+            self.transition(walk, self.owner(walk), "promote")
+            walk.promoted = True
+
+    def previous_cycle(self, walks: list[Walk]) -> None:
+        """2026-Q2: nearly all submitted with a verdict (one a kill), a few pilots never reported (overdue)."""
+        q2 = self.cycle(PREVIOUS_CYCLE)
+        for walk in walks:
+            report = self.report(walk, q2)
+            if report is None or walk.spec.external_id in self.q2_overdue:
+                continue
+            rng = walk.rng
+            if walk.path == KILL_BY_VERDICT:
+                report = self.fill(walk, report, scale=rng.uniform(0.08, 0.2), progress=rng.uniform(0.0, 0.08))
+                self.verdict(walk, report, Decision.KILL)
+                continue
+            if walk.target == Stage.PRODUCTION:
+                report = self.fill(walk, report, scale=rng.uniform(1.0, 1.4), progress=rng.uniform(0.75, 1.1))
+                if not walk.promoted:  # scale evidence from this cycle instead of the closed 2026-Q1
+                    self.verdict(walk, report, Decision.SCALE)
+                    self.promote(walk)
+                    continue
+                decision = rng.choices((Decision.CONTINUE, Decision.SCALE, Decision.OPTIMISE), (6, 3, 1))[0]
+            else:
+                overdue_pilot = "pilot-overdue" in walk.spec.tags
+                progress = rng.uniform(0.2, 0.5) if overdue_pilot else rng.uniform(0.35, 0.9)
+                report = self.fill(walk, report, scale=rng.uniform(0.3, 0.8), progress=progress)
+                optimise = rng.random() < (0.6 if overdue_pilot else 0.2)
+                decision = Decision.OPTIMISE if optimise else Decision.CONTINUE
+            if rng.random() < 0.92:
+                self.verdict(walk, report, decision)
+
+    def current_cycle(self, walks: list[Walk]) -> None:
+        """2026-Q3, due in a week: about half submitted (some already judged), the rest drafts, a few started."""
+        q3 = self.cycle(CURRENT_CYCLE)
+        owner_login = data.email("oscar.owner")
+        for walk in walks:
+            report = self.report(walk, q3)
+            if report is None:
+                continue
+            rng = walk.rng
+            production = walk.target == Stage.PRODUCTION
+            if walk.spec.owner == owner_login:  # the demo owner still has work to do
+                if production:
+                    self.fill(walk, report, scale=1.1, progress=0.9, partial=True)
+                continue
+            draw = rng.random()
+            if draw >= 0.55:
+                if draw >= 0.85:
+                    self.fill(walk, report, scale=1, progress=0.7, partial=True)
+                continue
+            if production:
+                report = self.fill(walk, report, scale=rng.uniform(1.0, 1.5), progress=rng.uniform(0.8, 1.15))
+                decision = rng.choices((Decision.CONTINUE, Decision.SCALE, Decision.OPTIMISE), (6, 3, 1))[0]
+            else:
+                report = self.fill(walk, report, scale=rng.uniform(0.4, 1.0), progress=rng.uniform(0.4, 1.0))
+                decision = rng.choice((Decision.CONTINUE, Decision.OPTIMISE))
+            # Some already judged by the other reviewers; the rest wait in every reviewer's queue.
+            if rng.random() < 0.4:
+                self.verdict(walk, report, decision, reviewer=rng.choice(self.reviewers[1:]))
+
+
+def walk_history(users: dict[str, AbstractUser], specs: list[data.InitiativeSpec],
+                 new: list[tuple[data.InitiativeSpec, Initiative]]) -> None:
+    """Walk the initiatives created by this build from proposed to their final stage (nothing if none is new)."""
+    if new:
+        HistoryBuilder(users, specs).run(new)
+
+
+@dataclass(frozen=True)
+class CycleCounts:
+    name: str
+    submitted: int  # with or without a verdict
+    due: int
+    overdue: int
+
+
+def cycle_counts(today: date | None = None) -> list[CycleCounts]:
+    """Submitted / due / overdue reports of the demo's current and previous cycles, newest first."""
+    rows = []
+    for spec in (CURRENT_CYCLE, PREVIOUS_CYCLE):
+        cycle = ReviewCycle.objects.filter(name=spec.name).first()
+        if cycle is None:
+            continue
+        counts = report_state_counts(ValueReport.objects.filter(cycle=cycle), today)
+        rows.append(CycleCounts(cycle.name, counts["submitted"] + counts["reviewed"], counts["due"],
+                                counts["overdue"]))
+    return rows
+
+
+
+
+# Sprawl (issue 6) ----------------------------------------------------------------------------------------------------
+
+# Decisions a CoE reviewer already took on the first load, by a member's external id (skipped when the engine does
+# not group that initiative): the demo shows open, confirmed and dismissed clusters side by side.
+SPRAWL_DECISIONS = (
+    ("NW-0046", "confirm", "Four image tools for one creative team: consolidate on the tool with the lowest cost per "
+                           "user and cancel the other subscriptions at renewal."),
+    ("NW-0082", "dismiss", "A deliberate bake-off of the two warehouse vendors' natural-language BI until the end of "
+                           "Q1; the loser is retired then."),
+)
+
+
+@dataclass(frozen=True)
+class SprawlCounts:
+    clusters: int
+    open: int
+    monthly_spend: Decimal
+    estimated_saving: Decimal
+
+
+def sprawl_detect(users: dict[str, AbstractUser], *, decide: bool) -> None:
+    """Find the demo company's sprawl clusters through the real engine (idempotent: a rerun with nothing changed
+    writes nothing); on the first load a reviewer also confirms one cluster and dismisses another."""
+    from governance.choices import SprawlStatus
+    from governance.models import SprawlCluster
+    from governance.sprawl.services import sprawl_cluster_confirm, sprawl_cluster_dismiss, sprawl_recompute
+
+    sprawl_recompute()
+    if not decide:
+        return
+    reviewers = [users[data.email(name)] for name in REVIEWERS if data.email(name) in users]
+    for external_id, decision, reason in SPRAWL_DECISIONS:
+        cluster = SprawlCluster.objects.filter(
+            status=SprawlStatus.OPEN, members__initiative__external_id=external_id, members__removed=False
+        ).first()
+        if cluster is None:
+            continue
+        reviewer = next((r for r in reviewers if r.has_perm("governance.decide_sprawlcluster", cluster)), None)
+        if reviewer is None:
+            continue
+        service = sprawl_cluster_confirm if decision == "confirm" else sprawl_cluster_dismiss
+        service(actor=reviewer, cluster=cluster, reason=reason)
+
+
+def sprawl_counts() -> SprawlCounts:
+    """For load_demo's summary: clusters found, still open, their monthly spend and estimated saving."""
+    from django.db.models import Count, Q, Sum
+
+    from governance.choices import SprawlStatus
+    from governance.models import SprawlCluster
+
+    totals = SprawlCluster.objects.aggregate(
+        clusters=Count("pk"), open=Count("pk", filter=Q(status=SprawlStatus.OPEN)),
+        spend=Sum("monthly_spend"), saving=Sum("estimated_saving"),
+    )
+    cents = Decimal("0.01")
+    return SprawlCounts(totals["clusters"], totals["open"], (totals["spend"] or Decimal("0")).quantize(cents),
+                        (totals["saving"] or Decimal("0")).quantize(cents))
