@@ -11,10 +11,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.models.base import money_field
 from reviews import calculations
 from reviews.choices import CycleStatus, Decision, ReminderKind, ReportState, ReportStatus
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 USER = settings.AUTH_USER_MODEL
 
@@ -66,8 +66,8 @@ class ValueReport(models.Model):
         "human oversight hours", max_digits=10, decimal_places=1, null=True, blank=True, validators=NON_NEGATIVE
     )
     narrative = models.TextField(blank=True)
-    stated_value = models.DecimalField(
-        "owner-stated value (USD)", **MONEY, null=True, blank=True,
+    stated_value = money_field(
+        "owner-stated value (USD)", null=True, blank=True,
         help_text="Only when the KPIs cannot express the value; replaces the computed value and needs evidence.",
     )
     stated_value_evidence = models.TextField(blank=True)

@@ -16,11 +16,11 @@ from django.db import models
 from django.db.models import Q
 
 from portfolio.choices import CostCategory, RuleMatch, RunStatus, RunTrigger, SourceType
-from portfolio.models.base import MONEY, TimestampedModel
+from portfolio.models.base import DecimalShape, TimestampedModel, money_field
 from portfolio.models.inventory import Initiative, LicencePool
 
-AMOUNT = {"max_digits": 20, "decimal_places": 6}  # provider lines carry sub-cent amounts; round only in roll-ups
-QUANTITY = {"max_digits": 24, "decimal_places": 6}
+amount_field = DecimalShape(20, 6)  # provider lines carry sub-cent amounts; round only in roll-ups
+quantity_field = DecimalShape(24, 6)
 DEFAULT_REPORTING_CURRENCY = "USD"
 
 ALLOCATION_KEYS = (
@@ -161,7 +161,7 @@ class IngestionRun(models.Model):
     rows_written = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
     progress = models.PositiveIntegerField(default=0, help_text="Rows read so far, for the progress display.")
-    unallocated_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    unallocated_amount = money_field(default=Decimal("0"))
     error = models.TextField(blank=True, help_text="Why it failed, naming the file, row and column or HTTP status.")
 
     class Meta:
@@ -182,18 +182,18 @@ class CostRecord(models.Model):
     run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     period = models.DateField()
     charge_date = models.DateField()
-    amount = models.DecimalField(**AMOUNT)
+    amount = amount_field()
     currency = models.CharField(max_length=3)
-    amount_reporting = models.DecimalField(**AMOUNT)
-    billed_amount = models.DecimalField(**AMOUNT, null=True, blank=True)
+    amount_reporting = amount_field()
+    billed_amount = amount_field(null=True, blank=True)
     category = models.CharField(max_length=20, choices=CostCategory.choices, default=CostCategory.OTHER)
     keys = models.JSONField(default=dict, blank=True)
     service_name = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
-    quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+    quantity = quantity_field(null=True, blank=True)
     unit = models.CharField(max_length=80, blank=True)
-    gpu_hours = models.DecimalField(**QUANTITY, null=True, blank=True)
+    gpu_hours = quantity_field(null=True, blank=True)
     initiative = models.ForeignKey(
         Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_records",
         help_text="Empty: no rule maps it (unallocated).", db_index=False,
@@ -275,7 +275,7 @@ class MonthlyCost(models.Model):
     )
     month = models.DateField()
     category = models.CharField(max_length=20, choices=CostCategory.choices)
-    amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    amount = money_field(default=Decimal("0"))
 
     class Meta:
         ordering = ["month", "initiative_id", "category"]

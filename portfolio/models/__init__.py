@@ -4,10 +4,8 @@ and `from portfolio.models import X` stay as they were."""
 from portfolio.costs.models import (
     ALLOCATION_KEY_PATTERN,
     ALLOCATION_KEYS,
-    AMOUNT,
     CRON_FIELD,
     DEFAULT_REPORTING_CURRENCY,
-    QUANTITY,
     SCHEDULE_PATTERN,
     SECRET_SETTING_JOINED,
     SECRET_SETTING_WORDS,
@@ -21,13 +19,15 @@ from portfolio.costs.models import (
     MonthlyTokenUsage,
     SeatActivity,
     UsageRecord,
+    amount_field,
+    quantity_field,
     reporting_currency,
     secret_setting_keys,
     validate_allocation_key,
     validate_schedule,
     validate_settings_without_secrets,
 )
-from portfolio.models.base import MONEY, NON_NEGATIVE, PRICE, TimestampedModel
+from portfolio.models.base import NON_NEGATIVE, DecimalShape, TimestampedModel, money_field, price_field
 from portfolio.models.inventory import (
     KPI,
     AIModel,
@@ -42,8 +42,9 @@ from portfolio.models.inventory import (
 )
 
 __all__ = [
-    "MONEY",
-    "PRICE",
+    "DecimalShape",
+    "money_field",
+    "price_field",
     "NON_NEGATIVE",
     "TimestampedModel",
     "Department",
@@ -56,8 +57,8 @@ __all__ = [
     "KPI",
     "LicencePool",
     "ImportRun",
-    "AMOUNT",
-    "QUANTITY",
+    "amount_field",
+    "quantity_field",
     "DEFAULT_REPORTING_CURRENCY",
     "ALLOCATION_KEYS",
     "ALLOCATION_KEY_PATTERN",

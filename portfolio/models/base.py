@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, Literal, overload
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.expressions import Combinable
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-PRICE = {"max_digits": 12, "decimal_places": 4}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+_DecimalInput = str | float | Decimal | Combinable
+
+
+class DecimalShape:
+    """One decimal column shape (digits and places), named once and used by every field of that kind.
+
+    Calling it builds the `models.DecimalField`; the overloads tell the type checker whether the column is nullable,
+    as django-stubs would for a direct `DecimalField(...)` call."""
+
+    def __init__(self, max_digits: int, decimal_places: int) -> None:
+        self.max_digits = max_digits
+        self.decimal_places = decimal_places
+
+    @overload
+    def __call__(
+        self, verbose_name: str | None = None, *, null: Literal[False] = False, **options: Any
+    ) -> models.DecimalField[_DecimalInput, Decimal]: ...
+
+    @overload
+    def __call__(
+        self, verbose_name: str | None = None, *, null: Literal[True], **options: Any
+    ) -> models.DecimalField[_DecimalInput | None, Decimal | None]: ...
+
+    def __call__(self, verbose_name: str | None = None, *, null: bool = False, **options: Any) -> models.DecimalField:
+        return models.DecimalField(
+            verbose_name, max_digits=self.max_digits, decimal_places=self.decimal_places, null=null, **options
+        )
+
+
+money_field = DecimalShape(14, 2)  # US dollars to the cent
+price_field = DecimalShape(12, 4)  # unit prices (per seat, per 1M tokens, per outcome) below the cent
 
 
 class TimestampedModel(models.Model):

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from portfolio import calculations
 from portfolio.choices import Category, KpiDirection, ModelTier, RunStatus, RunTrigger, Stage
-from portfolio.models.base import MONEY, NON_NEGATIVE, PRICE, TimestampedModel
+from portfolio.models.base import NON_NEGATIVE, TimestampedModel, money_field, price_field
 
 
 class Department(TimestampedModel):
@@ -84,11 +84,11 @@ class AIModel(TimestampedModel):
     provider = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="models")
     name = models.CharField(max_length=160)
     tier = models.CharField(max_length=20, choices=ModelTier.choices, default=ModelTier.OTHER)
-    input_price_per_mtok = models.DecimalField(
-        "input price per 1M tokens (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    input_price_per_mtok = price_field(
+        "input price per 1M tokens (USD)", null=True, blank=True, validators=NON_NEGATIVE
     )
-    output_price_per_mtok = models.DecimalField(
-        "output price per 1M tokens (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    output_price_per_mtok = price_field(
+        "output price per 1M tokens (USD)", null=True, blank=True, validators=NON_NEGATIVE
     )
     open_weights = models.BooleanField(default=False)
     context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens")
@@ -120,8 +120,8 @@ class Initiative(TimestampedModel):
     ai_models = models.ManyToManyField(AIModel, blank=True, related_name="initiatives", verbose_name="models")
     start_date = models.DateField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True, help_text="Free labels, e.g. ['gdpr', 'customer-facing'].")
-    declared_monthly_cost = models.DecimalField(
-        "declared monthly cost (USD)", **MONEY, default=Decimal("0"), validators=NON_NEGATIVE
+    declared_monthly_cost = money_field(
+        "declared monthly cost (USD)", default=Decimal("0"), validators=NON_NEGATIVE
     )
 
     class Meta:
@@ -141,23 +141,23 @@ class BusinessCase(TimestampedModel):
     initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="business_case")
     problem = models.TextField(blank=True)
     process_replaced = models.TextField("process it replaces", blank=True)
-    baseline_cost_per_outcome = models.DecimalField(
-        "baseline cost per outcome (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    baseline_cost_per_outcome = price_field(
+        "baseline cost per outcome (USD)", null=True, blank=True, validators=NON_NEGATIVE
     )
     outcome_unit = models.CharField(max_length=80, blank=True, help_text="What one outcome is, e.g. 'ticket resolved'.")
     expected_monthly_volume = models.PositiveIntegerField("expected outcomes per month", null=True, blank=True)
     targets = models.TextField(blank=True)
-    tco_inference = models.DecimalField("inference / API per month", **MONEY, default=0, validators=NON_NEGATIVE)
-    tco_compute = models.DecimalField("compute / GPU per month", **MONEY, default=0, validators=NON_NEGATIVE)
-    tco_storage = models.DecimalField("storage per month", **MONEY, default=0, validators=NON_NEGATIVE)
-    tco_licences = models.DecimalField("licences per month", **MONEY, default=0, validators=NON_NEGATIVE)
+    tco_inference = money_field("inference / API per month", default=0, validators=NON_NEGATIVE)
+    tco_compute = money_field("compute / GPU per month", default=0, validators=NON_NEGATIVE)
+    tco_storage = money_field("storage per month", default=0, validators=NON_NEGATIVE)
+    tco_licences = money_field("licences per month", default=0, validators=NON_NEGATIVE)
     oversight_hours_per_month = models.DecimalField(
         "human oversight hours per month", max_digits=10, decimal_places=1, default=0, validators=NON_NEGATIVE
     )
-    loaded_hourly_rate = models.DecimalField("loaded hourly rate", **MONEY, default=0, validators=NON_NEGATIVE)
-    tco_maintenance = models.DecimalField("maintenance per month", **MONEY, default=0, validators=NON_NEGATIVE)
-    expected_monthly_value = models.DecimalField(
-        "expected value per month", **MONEY, null=True, blank=True, validators=NON_NEGATIVE
+    loaded_hourly_rate = money_field("loaded hourly rate", default=0, validators=NON_NEGATIVE)
+    tco_maintenance = money_field("maintenance per month", default=0, validators=NON_NEGATIVE)
+    expected_monthly_value = money_field(
+        "expected value per month", null=True, blank=True, validators=NON_NEGATIVE
     )
     min_viable_scale = models.PositiveIntegerField(
         "minimum viable scale (outcomes per month)", null=True, blank=True,
@@ -198,8 +198,8 @@ class KPI(TimestampedModel):
     baseline = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     target = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     direction = models.CharField(max_length=10, choices=KpiDirection.choices, default=KpiDirection.INCREASE)
-    value_per_unit = models.DecimalField(
-        "value per unit of improvement (USD)", **PRICE, null=True, blank=True, validators=NON_NEGATIVE
+    value_per_unit = price_field(
+        "value per unit of improvement (USD)", null=True, blank=True, validators=NON_NEGATIVE
     )
 
     class Meta:
@@ -217,8 +217,8 @@ class LicencePool(TimestampedModel):
     tool = models.CharField(max_length=160)
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="licence_pools")
     seats_purchased = models.PositiveIntegerField(validators=[MaxValueValidator(10_000_000)])
-    price_per_seat_month = models.DecimalField(
-        "price per seat per month", **PRICE, default=0, validators=NON_NEGATIVE
+    price_per_seat_month = price_field(
+        "price per seat per month", default=0, validators=NON_NEGATIVE
     )
     initiative = models.ForeignKey(
         Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="licence_pools"
