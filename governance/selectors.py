@@ -9,7 +9,6 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -20,8 +19,8 @@ from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCrite
 from governance.policies import BY_KEY, DEFINITIONS, PolicyDefinition
 from portfolio.choices import Stage
 from portfolio.models import KPI, BusinessCase, Initiative
+from tollgate.types import Viewer
 
-UserLike = AbstractBaseUser | AnonymousUser
 HISTORY_LIMIT = 20
 
 
@@ -116,7 +115,7 @@ class IntakePanel:
     def total_weight(self) -> Decimal:
         return sum((c.weight for c in self.criteria), Decimal("0"))
 
-    def scores_of(self, user: UserLike) -> dict[int, IntakeScore]:
+    def scores_of(self, user: Viewer) -> dict[int, IntakeScore]:
         return next((r.scores for r in self.reviewers if r.reviewer.pk == user.pk), {})
 
 
@@ -151,7 +150,7 @@ def intake_panel(initiative: Initiative) -> IntakePanel:
 # Reviewer queue ------------------------------------------------------------------------------------------------------
 
 
-def review_queue(*, user: UserLike) -> QuerySet[Initiative]:
+def review_queue(*, user: Viewer) -> QuerySet[Initiative]:
     """Intakes in review still awaiting this reviewer's complete scoring in the current round.
 
     Initiatives the user owns or is delegate for are left out (segregation of duties). Annotated with
@@ -196,7 +195,7 @@ def review_queue(*, user: UserLike) -> QuerySet[Initiative]:
 # Transitions ---------------------------------------------------------------------------------------------------------
 
 
-def available_transitions(user: UserLike, initiative: Initiative) -> list[Transition]:
+def available_transitions(user: Viewer, initiative: Initiative) -> list[Transition]:
     """Transitions from the initiative's stage that this user's role and relation to it allow.
 
     Guards are not evaluated here (the transition page shows them); a button may still lead to a refusal.
@@ -223,7 +222,7 @@ def initiative_audit_q(initiative_ids: list[int] | QuerySet) -> Q:
     )
 
 
-def audit_entries(*, user: UserLike) -> QuerySet[LogEntry]:
+def audit_entries(*, user: Viewer) -> QuerySet[LogEntry]:
     """The whole audit trail, newest first; whoever may view it sees all of it."""
     return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
 

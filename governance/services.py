@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from auditlog.context import disable_auditlog
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -26,6 +25,7 @@ from governance.policies import BY_KEY
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
+from tollgate.types import Actor
 
 
 class TransitionError(ValidationError):
@@ -37,7 +37,7 @@ class TransitionError(ValidationError):
 
 @transaction.atomic
 def initiative_transition(
-    *, actor: AbstractBaseUser, initiative: Initiative, transition: str, reason: str = ""
+    *, actor: Actor, initiative: Initiative, transition: str, reason: str = ""
 ) -> Initiative:
     """Move the initiative along a named transition of governance.lifecycle, or refuse and write nothing.
 
@@ -81,7 +81,7 @@ def initiative_transition(
     return locked
 
 
-def _submission_open(*, initiative: Initiative, actor: AbstractBaseUser | None) -> IntakeSubmission:
+def _submission_open(*, initiative: Initiative, actor: Actor | None) -> IntakeSubmission:
     """Start the next review round; scores of earlier rounds no longer count."""
     last = IntakeSubmission.objects.filter(initiative=initiative).aggregate(n=Max("round"))["n"] or 0
     return IntakeSubmission.objects.create(
@@ -94,7 +94,7 @@ def _submission_open(*, initiative: Initiative, actor: AbstractBaseUser | None) 
 
 @transaction.atomic
 def intake_scores_save(
-    *, actor: AbstractBaseUser, initiative: Initiative, scores: Iterable[Mapping[str, Any]]
+    *, actor: Actor, initiative: Initiative, scores: Iterable[Mapping[str, Any]]
 ) -> list[IntakeScore]:
     """Record (or revise) the actor's 1-5 score and comment for every active criterion of the current round.
 
@@ -187,7 +187,7 @@ def policy_validate(key: str, value: Any) -> Decimal:
 
 
 @transaction.atomic
-def policy_set(*, actor: AbstractBaseUser, key: str, value: Any) -> Policy:
+def policy_set(*, actor: Actor, key: str, value: Any) -> Policy:
     """Change a threshold; who changed it, when, and before/after go to the audit trail."""
     if not actor.has_perm("governance.change_policy"):
         raise PermissionDenied("Only administrators change policies.")

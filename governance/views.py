@@ -29,6 +29,7 @@ from governance.sprawl import selectors as sprawl_selectors
 from governance.tables import AuditTable, PolicyTable, ReviewQueueTable, RubricTable
 from portfolio import selectors as portfolio_selectors
 from portfolio.models import Initiative
+from tollgate.types import request_actor
 from tollgate.views import CsvExportMixin, PermissionRequiredMixin
 
 PAGE_SIZE = 25
@@ -117,7 +118,7 @@ class ScoreView(InitiativePageMixin, PermissionRequiredMixin, View):
         form, panel = self.build_form(request.POST)
         if form.is_valid():
             try:
-                services.intake_scores_save(actor=request.user, initiative=self.get_initiative(),
+                services.intake_scores_save(actor=request_actor(request), initiative=self.get_initiative(),
                                             scores=form.service_scores())
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -164,8 +165,8 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
         if form.is_valid():
             initiative = self.get_initiative()
             try:
-                services.initiative_transition(actor=request.user, initiative=initiative, transition=step.name,
-                                               reason=form.cleaned_data["reason"])
+                services.initiative_transition(actor=request_actor(request), initiative=initiative,
+                                               transition=step.name, reason=form.cleaned_data["reason"])
             except PermissionDenied:
                 raise
             except ValidationError as error:
@@ -249,7 +250,7 @@ class PolicyEditView(PermissionRequiredMixin, View):
         form = PolicyForm(request.POST, definition=definition)
         if form.is_valid():
             try:
-                services.policy_set(actor=request.user, key=definition.key, value=form.cleaned_data["value"])
+                services.policy_set(actor=request_actor(request), key=definition.key, value=form.cleaned_data["value"])
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

@@ -7,21 +7,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from portfolio.choices import Stage
 from portfolio.models import AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Profile, Vendor
+from tollgate.types import Viewer
 
 User = get_user_model()
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
-UserLike = AbstractBaseUser | AnonymousUser
 
 
-def _visible(queryset: QuerySet, user: UserLike, model_name: str) -> QuerySet:
+def _visible(queryset: QuerySet, user: Viewer, model_name: str) -> QuerySet:
     """Everyone with a role reads the whole portfolio (tollgate.roles); anyone else reads nothing."""
     if user.has_perm(f"portfolio.view_{model_name}"):
         return queryset
@@ -46,7 +45,7 @@ def _declared_cost_of(outer: str) -> Subquery:
 # Initiatives ---------------------------------------------------------------------------------------------------------
 
 
-def initiative_list(*, user: UserLike) -> QuerySet[Initiative]:
+def initiative_list(*, user: Viewer) -> QuerySet[Initiative]:
     """Initiatives with everything a list row shows, in a fixed number of queries whatever the page size."""
     queryset = Initiative.objects.select_related("department", "cost_center", "owner").prefetch_related(
         Prefetch("vendors", queryset=Vendor.objects.order_by("name"))
@@ -54,7 +53,7 @@ def initiative_list(*, user: UserLike) -> QuerySet[Initiative]:
     return _visible(queryset, user, "initiative")
 
 
-def initiative_detail_queryset(*, user: UserLike) -> QuerySet[Initiative]:
+def initiative_detail_queryset(*, user: Viewer) -> QuerySet[Initiative]:
     """Initiatives with their business case, KPIs, licence pools, vendors, models and delegates loaded."""
     queryset = Initiative.objects.select_related(
         "department", "cost_center", "owner", "business_case"
@@ -149,7 +148,7 @@ def owner_choices() -> QuerySet:
 # Reference data ------------------------------------------------------------------------------------------------------
 
 
-def department_list(*, user: UserLike) -> QuerySet[Department]:
+def department_list(*, user: Viewer) -> QuerySet[Department]:
     queryset = Department.objects.select_related("head").annotate(
         initiatives_count=Count("initiatives", distinct=True),
         cost_centers_count=Count("cost_centers", distinct=True),
@@ -175,23 +174,23 @@ def cost_center_list_for(queryset: QuerySet[CostCenter]) -> QuerySet[CostCenter]
     )
 
 
-def cost_center_list(*, user: UserLike) -> QuerySet[CostCenter]:
+def cost_center_list(*, user: Viewer) -> QuerySet[CostCenter]:
     return _visible(cost_center_list_for(CostCenter.objects.all()), user, "costcenter")
 
 
-def vendor_list(*, user: UserLike) -> QuerySet[Vendor]:
+def vendor_list(*, user: Viewer) -> QuerySet[Vendor]:
     queryset = Vendor.objects.annotate(
         initiatives_count=Count("initiatives", distinct=True), models_count=Count("models", distinct=True)
     )
     return _visible(queryset, user, "vendor")
 
 
-def ai_model_list(*, user: UserLike) -> QuerySet[AIModel]:
+def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:
     queryset = AIModel.objects.select_related("provider").annotate(initiatives_count=Count("initiatives"))
     return _visible(queryset, user, "aimodel")
 
 
-def licence_pool_list(*, user: UserLike) -> QuerySet[LicencePool]:
+def licence_pool_list(*, user: Viewer) -> QuerySet[LicencePool]:
     # monthly_cost_sort only orders the table; the displayed amount comes from LicencePool.monthly_cost.
     queryset = LicencePool.objects.select_related("vendor", "initiative").annotate(
         monthly_cost_sort=ExpressionWrapper(F("seats_purchased") * F("price_per_seat_month"), output_field=MONEY_FIELD)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -18,9 +17,9 @@ from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
 from tollgate.roles import Role
+from tollgate.types import Viewer
 
 User = get_user_model()
-UserLike = AbstractBaseUser | AnonymousUser
 
 # Initiatives that owe a value report each cycle.
 REPORTING_STAGES = (Stage.PILOT, Stage.PRODUCTION)
@@ -44,14 +43,14 @@ def report_base_queryset() -> QuerySet[ValueReport]:
     )
 
 
-def report_list(*, user: UserLike) -> QuerySet[ValueReport]:
+def report_list(*, user: Viewer) -> QuerySet[ValueReport]:
     """Everyone with a role reads every report: value evidence is as transparent as the portfolio."""
     if not user.has_perm("reviews.view_valuereport"):
         return ValueReport.objects.none()
     return report_base_queryset().order_by("-cycle__period_start", "initiative__name", "pk")
 
 
-def report_detail_queryset(*, user: UserLike) -> QuerySet[ValueReport]:
+def report_detail_queryset(*, user: Viewer) -> QuerySet[ValueReport]:
     """Reports with the initiative's business case, KPIs, actuals and attachments loaded, for readers."""
     if not user.has_perm("reviews.view_valuereport"):
         return ValueReport.objects.none()
@@ -68,7 +67,7 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
     )
 
 
-def initiatives_of(user: UserLike) -> QuerySet[Initiative]:
+def initiatives_of(user: Viewer) -> QuerySet[Initiative]:
     """Initiatives the user owns or acts for (named delegate, or delegate of the owner's profile)."""
     if not user.is_authenticated:
         return Initiative.objects.none()
@@ -84,7 +83,7 @@ def current_cycle(today: date | None = None) -> ReviewCycle | None:
     return cycles.filter(closed_at__isnull=True, opens_on__lte=today).first() or cycles.first()
 
 
-def my_initiatives(*, user: UserLike, cycle: ReviewCycle | None) -> QuerySet[Initiative]:
+def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initiative]:
     """The user's initiatives with their report of `cycle` prefetched as `cycle_reports` (constant queries)."""
     if not user.has_perm("reviews.view_valuereport"):
         return Initiative.objects.none()
@@ -98,7 +97,7 @@ def my_initiatives(*, user: UserLike, cycle: ReviewCycle | None) -> QuerySet[Ini
     )
 
 
-def my_open_reports(*, user: UserLike) -> QuerySet[ValueReport]:
+def my_open_reports(*, user: Viewer) -> QuerySet[ValueReport]:
     """Drafts of the user's initiatives in cycles that are open: what they still owe."""
     today = timezone.localdate()
     return report_base_queryset().filter(
@@ -107,7 +106,7 @@ def my_open_reports(*, user: UserLike) -> QuerySet[ValueReport]:
     ).order_by("cycle__due_on", "initiative__name")
 
 
-def review_queue(*, user: UserLike) -> QuerySet[ValueReport]:
+def review_queue(*, user: Viewer) -> QuerySet[ValueReport]:
     """Submitted reports without a verdict, minus those of initiatives the reviewer owns or acts for."""
     if not user.has_perm("governance.view_reviewqueue"):
         return ValueReport.objects.none()
@@ -119,7 +118,7 @@ def review_queue(*, user: UserLike) -> QuerySet[ValueReport]:
     )
 
 
-def cycle_list(*, user: UserLike) -> QuerySet[ReviewCycle]:
+def cycle_list(*, user: Viewer) -> QuerySet[ReviewCycle]:
     if not user.has_perm("reviews.view_reviewcycle"):
         return ReviewCycle.objects.none()
     today = timezone.localdate()
@@ -189,14 +188,14 @@ def cycle_progress_figure(progress: list[DepartmentProgress]) -> dict[str, Any]:
     }
 
 
-def notifications_of(*, user: UserLike) -> QuerySet[Notification]:
+def notifications_of(*, user: Viewer) -> QuerySet[Notification]:
     """Only the user's own notifications, newest first."""
     if not user.has_perm("reviews.view_notification"):
         return Notification.objects.none()
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-def unread_count(user: UserLike) -> int:
+def unread_count(user: Viewer) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count() if user.is_authenticated else 0
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
@@ -31,6 +30,7 @@ from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.audit import audit_event
+from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +53,12 @@ ATTACHMENT_TYPES: dict[str, tuple[bytes, ...] | None] = {
 }
 
 
-def _require(actor: AbstractBaseUser | None, perm: str, obj: Any = None) -> None:
+def _require(actor: Actor | None, perm: str, obj: Any = None) -> None:
     if actor is not None and not actor.has_perm(perm, obj):
         raise PermissionDenied(f"You may not do this ({perm}).")
 
 
-def _audit(instance: Any, *, actor: AbstractBaseUser | None, event: str, changes: dict | None = None,
+def _audit(instance: Any, *, actor: Actor | None, event: str, changes: dict | None = None,
            reason: str = "", action: int = LogEntry.Action.UPDATE, **extra: Any) -> LogEntry:
     """An explicit audit row for a decision (submission, reopening, verdict...), beside auditlog's field history."""
     if reason:
@@ -79,12 +79,12 @@ def _ensure_cycle_not_closed(report: ValueReport) -> None:
 # Notifications -------------------------------------------------------------------------------------------------------
 
 
-def notification_create(*, user: AbstractBaseUser, message: str, url: str = "") -> Notification:
+def notification_create(*, user: Actor, message: str, url: str = "") -> Notification:
     return Notification.objects.create(user=user, message=message[:500], url=url)
 
 
 @transaction.atomic
-def notifications_mark_read(*, actor: AbstractBaseUser, ids: list[int] | None = None) -> int:
+def notifications_mark_read(*, actor: Actor, ids: list[int] | None = None) -> int:
     """Mark the actor's own notifications read (all of them when ids is None); returns how many changed."""
     queryset = Notification.objects.filter(user=actor, read_at__isnull=True)
     if ids is not None:
@@ -98,7 +98,7 @@ def notifications_mark_read(*, actor: AbstractBaseUser, ids: list[int] | None = 
 @transaction.atomic
 def review_cycle_open(
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor | None,
     name: str,
     period_start: date,
     period_end: date,
@@ -153,7 +153,7 @@ def review_cycle_open_scheduled(*, today: date | None = None) -> ReviewCycle | N
 
 
 @transaction.atomic
-def review_cycle_close(*, actor: AbstractBaseUser | None, cycle: ReviewCycle) -> ReviewCycle:
+def review_cycle_close(*, actor: Actor | None, cycle: ReviewCycle) -> ReviewCycle:
     """Close a cycle: its drafts stay drafts (they were never submitted) and no reminder is sent for them any more."""
     _require(actor, "reviews.manage_reviewcycle")
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
@@ -172,7 +172,7 @@ def review_cycle_close(*, actor: AbstractBaseUser | None, cycle: ReviewCycle) ->
 @transaction.atomic
 def value_report_save_draft(
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor | None,
     report: ValueReport,
     fields: Mapping[str, Any] | None = None,
     kpi_actuals: Mapping[int, Decimal | None] | None = None,
@@ -226,7 +226,7 @@ def _submission_errors(report: ValueReport) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def value_report_submit(*, actor: AbstractBaseUser | None, report: ValueReport) -> ValueReport:
+def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueReport:
     """Submit for review: an actual for every KPI and the outcome count must be there."""
     report = _lock(report)
     _require(actor, "reviews.change_valuereport", report)
@@ -247,7 +247,7 @@ def value_report_submit(*, actor: AbstractBaseUser | None, report: ValueReport) 
 
 
 @transaction.atomic
-def value_report_reopen(*, actor: AbstractBaseUser | None, report: ValueReport, reason: str) -> ValueReport:
+def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str) -> ValueReport:
     """Send a submitted report back to its owner with a reason. Not after a verdict: the verdict stands."""
     report = _lock(report)
     _require(actor, "reviews.reopen_valuereport", report)
@@ -291,7 +291,7 @@ def _sniff_error(extension: str, head: bytes) -> str | None:
 
 
 @transaction.atomic
-def attachment_add(*, actor: AbstractBaseUser | None, report: ValueReport, file: UploadedFile) -> ReportAttachment:
+def attachment_add(*, actor: Actor | None, report: ValueReport, file: UploadedFile) -> ReportAttachment:
     """Attach evidence: pdf, png, jpg, csv, xlsx, docx or txt, at most 10 MB, whose first bytes match its type."""
     report = _lock(report)
     _require(actor, "reviews.change_valuereport", report)
@@ -323,7 +323,7 @@ def attachment_add(*, actor: AbstractBaseUser | None, report: ValueReport, file:
 
 
 @transaction.atomic
-def verdict_give(*, actor: AbstractBaseUser, report: ValueReport, decision: str, rationale: str) -> Verdict:
+def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale: str) -> Verdict:
     """A reviewer's verdict on a submitted report. KILL also kills the initiative, in the same transaction: if the
     kill transition is refused, no verdict is recorded either."""
     report = _lock(report)
@@ -352,7 +352,7 @@ def verdict_give(*, actor: AbstractBaseUser, report: ValueReport, decision: str,
     return verdict
 
 
-def _kill_initiative(*, actor: AbstractBaseUser, initiative: Initiative, rationale: str) -> None:
+def _kill_initiative(*, actor: Actor, initiative: Initiative, rationale: str) -> None:
     from governance import services as governance_services
 
     try:

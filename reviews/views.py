@@ -27,6 +27,7 @@ from reviews.filtersets import NotificationFilterSet, ReviewCycleFilterSet, Valu
 from reviews.forms import KPI_PREFIX, ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
+from tollgate.types import request_actor
 from tollgate.views import PermissionRequiredMixin
 
 
@@ -163,7 +164,7 @@ class VerdictView(ReportActionView):
     form_context_name = "verdict_form"
 
     def act(self, report: ValueReport, data: dict[str, Any]) -> str:
-        verdict = services.verdict_give(actor=self.request.user, report=report, decision=data["decision"],
+        verdict = services.verdict_give(actor=request_actor(self.request), report=report, decision=data["decision"],
                                         rationale=data["rationale"])
         return f"Verdict recorded: {verdict.get_decision_display()}."
 
@@ -174,7 +175,7 @@ class ReopenView(ReportActionView):
     form_context_name = "reopen_form"
 
     def act(self, report: ValueReport, data: dict[str, Any]) -> str:
-        services.value_report_reopen(actor=self.request.user, report=report, reason=data["reason"])
+        services.value_report_reopen(actor=request_actor(self.request), report=report, reason=data["reason"])
         return "Report reopened; the owner has been notified."
 
 
@@ -203,14 +204,15 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
         if not form.is_valid():
             return self.render_page(form, status=400)
         submit = request.POST.get("action") == "submit"
+        actor = request_actor(request)
         try:
             with transaction.atomic():
-                services.value_report_save_draft(actor=request.user, report=report, fields=form.service_fields(),
+                services.value_report_save_draft(actor=actor, report=report, fields=form.service_fields(),
                                                  kpi_actuals=form.service_actuals())
                 if form.cleaned_data.get("attachment"):
-                    services.attachment_add(actor=request.user, report=report, file=form.cleaned_data["attachment"])
+                    services.attachment_add(actor=actor, report=report, file=form.cleaned_data["attachment"])
                 if submit:
-                    services.value_report_submit(actor=request.user, report=report)
+                    services.value_report_submit(actor=actor, report=report)
         except ValidationError as error:
             aliases = {"file": "attachment"}
             if hasattr(error, "error_dict") and "kpi_actuals" in error.error_dict:
@@ -317,7 +319,7 @@ class CycleCreateView(PermissionRequiredMixin, View):
         form = ReviewCycleForm(request.POST)
         if form.is_valid():
             try:
-                cycle = services.review_cycle_open(actor=request.user, **form.cleaned_data)
+                cycle = services.review_cycle_open(actor=request_actor(request), **form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -332,7 +334,7 @@ class CycleCloseView(PermissionRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         cycle = get_object_or_404(ReviewCycle, pk=pk)
         try:
-            services.review_cycle_close(actor=request.user, cycle=cycle)
+            services.review_cycle_close(actor=request_actor(request), cycle=cycle)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -361,6 +363,6 @@ class NotificationsReadView(PermissionRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         raw = request.POST.get("id")
         ids = [int(raw)] if raw and raw.isdigit() else None
-        count = services.notifications_mark_read(actor=request.user, ids=ids)
+        count = services.notifications_mark_read(actor=request_actor(request), ids=ids)
         messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
         return HttpResponseRedirect(reverse("reviews:notification_list"))

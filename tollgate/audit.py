@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from auditlog.models import LogEntry
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model
+
+from tollgate.types import Actor
 
 
 def audit_event(
-    instance: Model, *, actor: AbstractBaseUser | None, event: str, changes: dict[str, list[Any]] | None = None,
+    instance: Model, *, actor: Actor | None, event: str, changes: dict[str, list[Any]] | None = None,
     action: int = LogEntry.Action.UPDATE, **extra: Any,
 ) -> LogEntry:
     """One explicit audit-trail row for `instance` (before deleting it: the row keeps its id and text); `extra` goes

@@ -42,6 +42,7 @@ from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
 from portfolio.views.initiatives import PortfolioListView, _add_service_errors
+from tollgate.types import request_actor
 from tollgate.views import PermissionRequiredMixin
 
 RECENT_RUNS = 10
@@ -276,7 +277,7 @@ class AllocationRuleCreateView(AllocationRuleFormView):
 
     def save(self, form: AllocationRuleForm) -> RuleChange:
         data = form.cleaned_data
-        return allocation_rule_create(actor=self.request.user, source=data["source"], order=data["order"],
+        return allocation_rule_create(actor=request_actor(self.request), source=data["source"], order=data["order"],
                                       key=data["key"], match=data["match"], value=data["value"],
                                       initiative=data["initiative"])
 
@@ -292,7 +293,7 @@ class AllocationRuleUpdateView(AllocationRuleFormView):
 
     def save(self, form: AllocationRuleForm) -> RuleChange:
         data = form.cleaned_data
-        return allocation_rule_update(actor=self.request.user, rule=self.get_rule(),
+        return allocation_rule_update(actor=request_actor(self.request), rule=self.get_rule(),
                                       **{name: data[name] for name in RULE_FIELDS})
 
 
@@ -316,7 +317,7 @@ class AllocationRuleDeleteView(PermissionRequiredMixin, View):
                 "rule": rule, "preview": allocation_rule_delete_preview(rule=rule),
                 "error": "Tick the box to confirm the deletion; nothing was deleted.",
             })
-        change = allocation_rule_delete(actor=request.user, rule=rule)
+        change = allocation_rule_delete(actor=request_actor(request), rule=rule)
         months = change.months
         moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
         messages.success(request, f"Rule {rule.key} {rule.get_match_display().lower()} {rule.value!r} deleted.{moved}")
@@ -346,7 +347,7 @@ class AllocationRuleMoveView(PermissionRequiredMixin, View):
                                    f"{rule.source.name}.")
             return HttpResponseRedirect(back)
         ids[position], ids[target] = ids[target], ids[position]
-        allocation_rules_reorder(actor=request.user, source=rule.source, rule_ids=ids)
+        allocation_rules_reorder(actor=request_actor(request), source=rule.source, rule_ids=ids)
         messages.success(request, f"Rule {rule.key} {rule.value!r} is now number {target + 1} of {rule.source.name}; "
                                   "existing records were re-allocated.")
         return HttpResponseRedirect(back)
@@ -398,9 +399,9 @@ class CurrencyRateFormView(PermissionRequiredMixin, View):
         values = {name: form.cleaned_data[name] for name in RATE_FIELDS}
         try:
             if rate is None:
-                change = currency_rate_create(actor=request.user, **values)
+                change = currency_rate_create(actor=request_actor(request), **values)
             else:
-                change = currency_rate_update(actor=request.user, rate=rate, **values)
+                change = currency_rate_update(actor=request_actor(request), rate=rate, **values)
         except ValidationError as exc:
             _add_service_errors(form, exc)
             return self.page(form)

@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from auditlog.context import set_actor
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portfolio.choices import Stage
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from tollgate.roles import is_executive
+from tollgate.types import Actor
 
 BUSINESS_CASE_FIELDS = (
     "problem", "process_replaced", "baseline_cost_per_outcome", "outcome_unit", "expected_monthly_volume", "targets",
@@ -29,7 +29,7 @@ EDITABLE_FIELDS = (
 )
 
 
-def _ensure_can_write(actor: AbstractUser | None) -> None:
+def _ensure_can_write(actor: Actor | None) -> None:
     # Executives are read-only everywhere; the service enforces it whatever the caller checked.
     if actor is not None and is_executive(actor) and not actor.is_superuser:
         raise PermissionError("Executives have read-only access.")
@@ -53,17 +53,17 @@ def _check_cost_center(department: Department, cost_center: CostCenter | None) -
 @transaction.atomic
 def initiative_create(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     name: str,
     department: Department,
-    owner: AbstractUser,
+    owner: Actor,
     description: str = "",
     category: str = "other",
     cost_center: CostCenter | None = None,
     stage: str = Stage.PROPOSED,
     vendors: Iterable[Vendor] = (),
     ai_models: Iterable[AIModel] = (),
-    delegates: Iterable[AbstractUser] = (),
+    delegates: Iterable[Actor] = (),
     start_date: date | None = None,
     tags: Iterable[str] = (),
     declared_monthly_cost: Decimal = Decimal("0"),
@@ -97,11 +97,11 @@ def initiative_create(
 @transaction.atomic
 def initiative_update(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     initiative: Initiative,
     vendors: Iterable[Vendor] | None = None,
     ai_models: Iterable[AIModel] | None = None,
-    delegates: Iterable[AbstractUser] | None = None,
+    delegates: Iterable[Actor] | None = None,
     **fields: Any,
 ) -> Initiative:
     """Edit what an owner may edit. The stage is not among them: it moves only through governed transitions."""
@@ -129,7 +129,7 @@ def initiative_update(
 
 
 @transaction.atomic
-def business_case_save(*, actor: AbstractUser | None, initiative: Initiative, **fields: Any) -> BusinessCase:
+def business_case_save(*, actor: Actor | None, initiative: Initiative, **fields: Any) -> BusinessCase:
     """Create or update the initiative's business case; only changed fields are written (and audited)."""
     _ensure_can_write(actor)
     unknown = set(fields) - set(BUSINESS_CASE_FIELDS)
@@ -148,7 +148,7 @@ def business_case_save(*, actor: AbstractUser | None, initiative: Initiative, **
 
 @transaction.atomic
 def kpis_replace(
-    *, actor: AbstractUser | None, initiative: Initiative, kpis: Iterable[Mapping[str, Any]]
+    *, actor: Actor | None, initiative: Initiative, kpis: Iterable[Mapping[str, Any]]
 ) -> list[KPI]:
     """Make the initiative's KPIs exactly `kpis`: rows with an id are updated, without one created, others deleted."""
     _ensure_can_write(actor)

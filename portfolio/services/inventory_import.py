@@ -29,7 +29,6 @@ from typing import Any
 
 from auditlog.context import auditlog_value, set_extra_data
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
@@ -46,6 +45,7 @@ from portfolio.services.reference import (
     department_get_or_create,
     vendor_get_or_create,
 )
+from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -324,7 +324,7 @@ def inventory_parse(content: bytes) -> tuple[list[InventoryRow], list[RowError]]
 
 
 @contextlib.contextmanager
-def _import_audit_context(*, actor: AbstractUser | None, run: ImportRun) -> Iterator[None]:
+def _import_audit_context(*, actor: Actor | None, run: ImportRun) -> Iterator[None]:
     """Mark every LogEntry written inside as coming from this import run.
 
     django-auditlog 3.4.1 keeps ONE context (a ContextVar): nested set_actor()/set_extra_data() calls replace it
@@ -491,7 +491,7 @@ def _finish(run: ImportRun, *, status: str, errors: list[RowError], counts: Impo
 
 
 def inventory_import_run(
-    *, run: ImportRun, content: bytes | None = None, actor: AbstractUser | None = None
+    *, run: ImportRun, content: bytes | None = None, actor: Actor | None = None
 ) -> ImportRun:
     """Process a run: validate the whole file, then write it in one transaction (rolled back on error or dry run).
 
@@ -539,7 +539,7 @@ def _sprawl_recompute_queue() -> None:
 
 def import_run_create(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     filename: str,
     content: bytes,
     trigger: str = RunTrigger.USER,
@@ -556,7 +556,7 @@ def import_run_create(
 
 
 def import_run_submit(
-    *, actor: AbstractUser | None, filename: str, content: bytes, dry_run: bool = False,
+    *, actor: Actor | None, filename: str, content: bytes, dry_run: bool = False,
     trigger: str = RunTrigger.USER,
 ) -> ImportRun:
     """Create a run and hand it to Celery once the run is committed (eager locally: done before this returns)."""

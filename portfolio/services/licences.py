@@ -5,17 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from auditlog.context import set_actor
-from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
 from portfolio.models import Initiative, LicencePool, Vendor
 from portfolio.services.initiatives import _ensure_can_write
+from tollgate.types import Actor
 
 
 @transaction.atomic
 def licence_pool_save(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     tool: str,
     vendor: Vendor,
     seats_purchased: int,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from portfolio.models import Department, Profile
 from tollgate.roles import Role
+from tollgate.types import Actor
 
 User = get_user_model()
 
@@ -29,7 +30,7 @@ def person_get_or_create(
     department: Department | None = None,
     title: str | None = None,
     role: Role | None = None,
-) -> tuple[AbstractUser, bool]:
+) -> tuple[Actor, bool]:
     """Find a person by e-mail (case-insensitive) or create them with an unusable password."""
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
@@ -60,7 +61,7 @@ def person_get_or_create(
 
 
 @transaction.atomic
-def person_set_role(*, user: AbstractUser, role: Role, exclusive: bool = False) -> None:
+def person_set_role(*, user: Actor, role: Role, exclusive: bool = False) -> None:
     """Add a role (a group); administrators also need staff status to use the Django admin."""
     group = Group.objects.get(name=role.value)
     if exclusive:

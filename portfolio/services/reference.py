@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
 from django.utils.text import slugify
 
 from portfolio.choices import ModelTier
 from portfolio.models import AIModel, CostCenter, Department, Vendor
+from tollgate.types import Actor
 
 
-def department_get_or_create(*, name: str, head: AbstractUser | None = None) -> Department:
+def department_get_or_create(*, name: str, head: Actor | None = None) -> Department:
     name = name.strip()
     department = Department.objects.filter(name__iexact=name).first()
     if department is None:
@@ -25,7 +25,7 @@ def department_get_or_create(*, name: str, head: AbstractUser | None = None) -> 
 
 
 def cost_center_get_or_create(
-    *, code: str, department: Department, name: str | None = None, budget_owner: AbstractUser | None = None
+    *, code: str, department: Department, name: str | None = None, budget_owner: Actor | None = None
 ) -> CostCenter:
     code = code.strip()
     cost_center = CostCenter.objects.filter(code__iexact=code).first()

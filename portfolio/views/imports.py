@@ -16,6 +16,7 @@ from django_tables2 import SingleTableView
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import ImportRun
 from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
+from tollgate.types import request_actor
 from tollgate.views import CsvExportMixin, PermissionRequiredMixin
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
@@ -102,7 +103,7 @@ class ImportCreateView(PermissionRequiredMixin, FormView):
     def form_valid(self, form: ImportForm) -> HttpResponse:
         upload: UploadedFile = form.cleaned_data["file"]
         run = import_run_submit(
-            actor=self.request.user,
+            actor=request_actor(self.request),
             filename=upload.name or "inventory.csv",
             content=upload.read(),
             dry_run=form.cleaned_data["dry_run"],

@@ -27,6 +27,7 @@ from portfolio.forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kp
 from portfolio.models import Initiative
 from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace
 from portfolio.tables import InitiativeTable
+from tollgate.types import request_actor
 from tollgate.views import CsvExportMixin, PermissionRequiredMixin
 
 PAGE_SIZE = 25
@@ -141,9 +142,9 @@ class InitiativeFormPage(PermissionRequiredMixin, View):
             with transaction.atomic():
                 initiative = self.save_initiative(form)
                 step = case_form
-                business_case_save(actor=request.user, initiative=initiative, **case_form.service_kwargs())
+                business_case_save(actor=request_actor(request), initiative=initiative, **case_form.service_kwargs())
                 step = None
-                kpis_replace(actor=request.user, initiative=initiative, kpis=kpis.service_rows())
+                kpis_replace(actor=request_actor(request), initiative=initiative, kpis=kpis.service_rows())
         except ValidationError as error:
             if step is None:
                 return self.render_page(form, case_form, kpis, errors=error.messages)
@@ -163,7 +164,7 @@ class InitiativeCreateView(InitiativeFormPage):
     def save_initiative(self, form: InitiativeForm) -> Initiative:
         values = form.service_kwargs()
         owner = values.pop("owner", None) or self.request.user
-        return initiative_create(actor=self.request.user, owner=owner, **values)
+        return initiative_create(actor=request_actor(self.request), owner=owner, **values)
 
 
 class InitiativeUpdateView(InitiativeFormPage):
@@ -183,4 +184,4 @@ class InitiativeUpdateView(InitiativeFormPage):
         # The form's instance already carries the posted values (ModelForm validation): the service gets a fresh,
         # locked row so it sees, audits and saves the real changes.
         initiative = Initiative.objects.select_for_update().get(pk=self.get_object().pk)
-        return initiative_update(actor=self.request.user, initiative=initiative, **form.service_kwargs())
+        return initiative_update(actor=request_actor(self.request), initiative=initiative, **form.service_kwargs())

@@ -15,6 +15,7 @@ from reviews import selectors, services
 from reviews.api import filtersets, serializers
 from reviews.models import ReviewCycle, ValueReport
 from tollgate.permissions import RolePermission
+from tollgate.types import request_actor
 
 
 class ReviewsPermission(RolePermission):
@@ -114,10 +115,10 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: Any = None) -> Response:
         notification = self.get_object()
-        services.notifications_mark_read(actor=request.user, ids=[notification.pk])
+        services.notifications_mark_read(actor=request_actor(request), ids=[notification.pk])
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        return Response({"marked_read": services.notifications_mark_read(actor=request.user)})
+        return Response({"marked_read": services.notifications_mark_read(actor=request_actor(request))})

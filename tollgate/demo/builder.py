@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
@@ -30,6 +29,7 @@ from portfolio.services import (
 from tollgate.demo import data
 from tollgate.demo.costs import load_demo_costs
 from tollgate.demo.governance import CycleCounts, cycle_counts, sprawl_detect, walk_history
+from tollgate.types import Actor
 
 User = get_user_model()
 
@@ -63,7 +63,7 @@ def demo_is_loaded() -> bool:
     )
 
 
-def _demo_login(person: data.Person, department: Department | None) -> AbstractUser:
+def _demo_login(person: data.Person, department: Department | None) -> Actor:
     """A demo login: known username, the demo password, one role. Touched only where it differs."""
     user = User.objects.filter(username=person.username).first()
     if user is not None and not user.email:
@@ -92,7 +92,7 @@ def _demo_login(person: data.Person, department: Department | None) -> AbstractU
     return user
 
 
-def _people(departments: dict[str, Department]) -> dict[str, AbstractUser]:
+def _people(departments: dict[str, Department]) -> dict[str, Actor]:
     users = {}
     for person in data.DEMO_LOGINS:
         users[person.email] = _demo_login(person, departments.get(person.department))
@@ -129,8 +129,8 @@ def _initiative(
     spec: data.InitiativeSpec,
     existing: Initiative | None,
     *,
-    actor: AbstractUser,
-    users: dict[str, AbstractUser],
+    actor: Actor,
+    users: dict[str, Actor],
     departments: dict[str, Department],
     cost_centres: dict[str, CostCenter],
     vendors: dict[str, Vendor],

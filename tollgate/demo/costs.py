@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from django.contrib.auth.models import AbstractUser
 from django.db.models import Q, Sum
 from django.utils.text import slugify
 
@@ -44,6 +43,7 @@ from portfolio.costs.services.config import cost_config_apply
 from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
 from portfolio.models import CostSource, IngestionRun, LicencePool, MonthlyCost
 from tollgate.demo import data, providers
+from tollgate.types import Actor
 
 MONTHS = 12  # 2025-10 .. 2026-09, the twelve months before the reference date
 FOCUS_SOURCE = "azure-focus"
@@ -349,7 +349,7 @@ def _ingest(source: CostSource, period: Period, *, path: Path | None = None) -> 
     return run
 
 
-def load_demo_costs(*, actor: AbstractUser | None = None) -> None:
+def load_demo_costs(*, actor: Actor | None = None) -> None:
     """Configure the demo sources and ingest every month not yet ingested, through the real connectors."""
     os.environ.setdefault(OPENAI_KEY_ENV, "demo-not-a-secret")
     os.environ.setdefault(ANTHROPIC_KEY_ENV, "demo-not-a-secret")

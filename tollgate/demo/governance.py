@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 
 from governance.selectors import rubric_criteria
@@ -34,6 +33,7 @@ from reviews.services import (
     verdict_give,
 )
 from tollgate.demo import data
+from tollgate.types import Actor
 
 # The CoE reviewers, by e-mail local part: the demo login first.
 REVIEWERS = ("rita.reviewer", "priya.raman", "tomasz.nowak")
@@ -163,7 +163,7 @@ class Walk:
 class HistoryBuilder:
     """Walks the new initiatives of one build through their history; holds the cast and the rubric."""
 
-    def __init__(self, users: dict[str, AbstractUser], specs: list[data.InitiativeSpec]) -> None:
+    def __init__(self, users: dict[str, Actor], specs: list[data.InitiativeSpec]) -> None:
         self.users = users
         self.reviewers = [users[data.email(local)] for local in REVIEWERS]
         self.manager = users[data.email(CYCLE_MANAGER)]
@@ -188,25 +188,25 @@ class HistoryBuilder:
 
     # People ----------------------------------------------------------------------------------------------------------
 
-    def owner(self, walk: Walk) -> AbstractUser:
+    def owner(self, walk: Walk) -> Actor:
         return self.users[walk.spec.owner]
 
-    def owner_or_delegate(self, walk: Walk) -> AbstractUser:
+    def owner_or_delegate(self, walk: Walk) -> Actor:
         """Usually the owner; now and then a named delegate does the paperwork."""
         if walk.spec.delegates and walk.rng.random() < 0.3:
             return self.users[walk.rng.choice(walk.spec.delegates)]
         return self.owner(walk)
 
-    def reviewer(self, walk: Walk, *, exclude: Iterable[AbstractUser] = ()) -> AbstractUser:
+    def reviewer(self, walk: Walk, *, exclude: Iterable[Actor] = ()) -> Actor:
         skip = {u.pk for u in exclude}
         return walk.rng.choice([r for r in self.reviewers if r.pk not in skip])
 
     # Intake ----------------------------------------------------------------------------------------------------------
 
-    def transition(self, walk: Walk, actor: AbstractUser, name: str, reason: str = "") -> None:
+    def transition(self, walk: Walk, actor: Actor, name: str, reason: str = "") -> None:
         initiative_transition(actor=actor, initiative=walk.initiative, transition=name, reason=reason)
 
-    def score(self, walk: Walk, reviewer: AbstractUser, *, quality: float) -> None:
+    def score(self, walk: Walk, reviewer: Actor, *, quality: float) -> None:
         """Every criterion scored 1-5 around `quality`, each with the comment that fits the mark."""
         floor, ceiling = (3, 5) if quality >= 3.5 else (1, 3)
         rows = []
@@ -217,7 +217,7 @@ class HistoryBuilder:
             rows.append({"criterion": criterion.pk, "score": mark, "comment": comment})
         intake_scores_save(actor=reviewer, initiative=walk.initiative, scores=rows)
 
-    def panel(self, walk: Walk, *, quality: float, count: int) -> list[AbstractUser]:
+    def panel(self, walk: Walk, *, quality: float, count: int) -> list[Actor]:
         scorers = walk.rng.sample(self.reviewers, count)
         for reviewer in scorers:
             self.score(walk, reviewer, quality=quality)
@@ -317,7 +317,7 @@ class HistoryBuilder:
             mood = "Well behind plan: volumes stayed low and the KPIs barely moved."
         return f"{report.cycle.name}: {mood} Cost per {outcome} tracked monthly against the baseline."
 
-    def verdict(self, walk: Walk, report: ValueReport, decision: Decision, reviewer: AbstractUser | None = None,
+    def verdict(self, walk: Walk, report: ValueReport, decision: Decision, reviewer: Actor | None = None,
                 ) -> None:
         verdict_give(actor=reviewer or self.reviewer(walk), report=report, decision=decision,
                      rationale=walk.rng.choice(VERDICT_RATIONALES[decision]))
@@ -437,7 +437,7 @@ class HistoryBuilder:
                 self.verdict(walk, report, decision, reviewer=rng.choice(self.reviewers[1:]))
 
 
-def walk_history(users: dict[str, AbstractUser], specs: list[data.InitiativeSpec],
+def walk_history(users: dict[str, Actor], specs: list[data.InitiativeSpec],
                  new: list[tuple[data.InitiativeSpec, Initiative]]) -> None:
     """Walk the initiatives created by this build from proposed to their final stage (nothing if none is new)."""
     if new:
@@ -487,7 +487,7 @@ class SprawlCounts:
     estimated_saving: Decimal
 
 
-def sprawl_detect(users: dict[str, AbstractUser], *, decide: bool) -> None:
+def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
     """Find the demo company's sprawl clusters through the real engine (idempotent: a rerun with nothing changed
     writes nothing); on the first load a reviewer also confirms one cluster and dismisses another."""
     from governance.choices import SprawlStatus

@@ -20,13 +20,13 @@ from typing import Any
 
 import yaml
 from auditlog.context import set_actor
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portfolio.choices import RuleMatch, SourceType
 from portfolio.costs.services.allocation import allocation_rules_reapply
 from portfolio.models import AllocationRule, CostSource, Initiative, secret_setting_keys
+from tollgate.types import Actor
 
 SOURCE_FIELDS = {"name", "type", "settings", "credential_env", "schedule", "enabled"}
 RULE_FIELDS = {"source", "key", "match", "value", "initiative"}
@@ -147,7 +147,7 @@ def _validated_rules(entries: Any, sources: dict[str, CostSource]) -> dict[str, 
     return by_source
 
 
-def cost_config_apply(*, data: dict[str, Any], actor: AbstractUser | None = None) -> CostConfigResult:
+def cost_config_apply(*, data: dict[str, Any], actor: Actor | None = None) -> CostConfigResult:
     """Validate everything, then create/update sources and replace the named sources' rules in one transaction."""
     listed = _validated_sources(data.get("sources") or [])
     sources = {s.name: s for s in listed}
@@ -201,5 +201,5 @@ def _replace_rules(source: CostSource, wanted: list[AllocationRule], result: Cos
     return changed
 
 
-def cost_config_apply_file(*, path: Path | str, actor: AbstractUser | None = None) -> CostConfigResult:
+def cost_config_apply_file(*, path: Path | str, actor: Actor | None = None) -> CostConfigResult:
     return cost_config_apply(data=cost_config_load(path), actor=actor)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.contrib.auth.models import AbstractUser
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +36,7 @@ from portfolio.models import (
     SeatActivity,
     UsageRecord,
 )
+from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def ingestion_run_create(
     source: CostSource,
     period: Period | date | str,
     trigger: str = RunTrigger.USER,
-    actor: AbstractUser | None = None,
+    actor: Actor | None = None,
     filename: str = "",
     content: File | bytes | None = None,
 ) -> IngestionRun:
