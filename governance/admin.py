@@ -53,7 +53,7 @@ class RubricCriterionAdmin(admin.ModelAdmin):
 class IntakeScoreInline(admin.TabularInline):
     model = models.IntakeScore
     extra = 0
-    fields = ["reviewer", "criterion", "score", "comment", "updated_at"]
+    fields = ("reviewer", "criterion", "score", "comment", "updated_at")
     readonly_fields = fields
     can_delete = False
 

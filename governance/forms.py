@@ -3,7 +3,7 @@ and an initiative's use cases."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -100,5 +100,6 @@ class InitiativeUseCasesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["use_cases"].queryset = UseCase.objects.filter(is_active=True).order_by("name")
+        use_cases = cast(forms.ModelMultipleChoiceField, self.fields["use_cases"])
+        use_cases.queryset = UseCase.objects.filter(is_active=True).order_by("name")
         self.fields["use_cases"].widget.attrs["size"] = 8

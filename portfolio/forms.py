@@ -5,7 +5,7 @@ Forms only validate and shape input; the writes go through portfolio.services, c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -108,13 +108,13 @@ class InitiativeForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.order_by("name")
         if not is_admin(user):
             del self.fields["owner"]
         if self.instance.pk:
             self.initial["tags"] = ", ".join(self.instance.tags or [])
             if "owner" in self.fields:
-                self.fields["owner"].empty_label = "— keep current owner —"
+                cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = "— keep current owner —"
 
     def clean_tags(self) -> list[str]:
         raw = self.cleaned_data.get("tags") or ""
@@ -196,7 +196,10 @@ class BaseKPIFormSet(BaseModelFormSet):
         return rows
 
 
-KPIFormSet = modelformset_factory(KPI, form=KPIForm, formset=BaseKPIFormSet, extra=2, can_delete=True)
+# The stubs type a factory-made formset as BaseModelFormSet whatever `formset=` says.
+KPIFormSet = cast(
+    type[BaseKPIFormSet], modelformset_factory(KPI, form=KPIForm, formset=BaseKPIFormSet, extra=2, can_delete=True)
+)
 
 
 def kpi_formset(*, initiative: Initiative | None, data: Any = None) -> BaseKPIFormSet:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
 from portfolio.calculations import cost_per_outcome, value_per_dollar
 from reviews.choices import ValueSource
@@ -22,6 +23,12 @@ __all__ = [
 ]
 
 
+@overload
+def _num(value: None) -> None: ...
+@overload
+def _num(value: Decimal | int | float) -> Decimal: ...
+@overload
+def _num(value: Decimal | int | float | None) -> Decimal | None: ...
 def _num(value: Decimal | int | float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 

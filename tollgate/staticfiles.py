@@ -9,6 +9,12 @@ from django.core.files.storage import FileSystemStorage
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 
 
+class PlotlyStorage(FileSystemStorage):
+    """collectstatic reads the storage's `prefix` to place its files under static/vendor/."""
+
+    prefix = "vendor"
+
+
 class PlotlyFinder(BaseFinder):
     """Exposes the package's plotly.min.js as static/vendor/plotly.min.js."""
 
@@ -16,8 +22,7 @@ class PlotlyFinder(BaseFinder):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.storage = FileSystemStorage(location=str(PLOTLY_JS_DIR))
-        self.storage.prefix = self.prefix
+        self.storage = PlotlyStorage(location=str(PLOTLY_JS_DIR))
 
     def check(self, **kwargs):
         return []

@@ -10,7 +10,11 @@ from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from tollgate.roles import is_admin
 
 User = get_user_model()
-MONEY_OUT = {"max_digits": 14, "decimal_places": 2, "read_only": True}
+
+
+def money_out() -> serializers.DecimalField:
+    """A read-only dollar figure the model or a selector computes."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
@@ -25,8 +29,12 @@ class InitiativeSerializer(serializers.ModelSerializer):
     cost_center_code = serializers.CharField(source="cost_center.code", read_only=True, allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     owner_email = serializers.EmailField(source="owner.email", read_only=True)
-    vendor_names = serializers.SlugRelatedField(source="vendors", slug_field="name", many=True, read_only=True)
-    ai_model_names = serializers.SlugRelatedField(source="ai_models", slug_field="name", many=True, read_only=True)
+    vendor_names: serializers.SlugRelatedField[Vendor] = serializers.SlugRelatedField(
+        source="vendors", slug_field="name", many=True, read_only=True
+    )
+    ai_model_names: serializers.SlugRelatedField[AIModel] = serializers.SlugRelatedField(
+        source="ai_models", slug_field="name", many=True, read_only=True
+    )
     business_case = serializers.SerializerMethodField()
     tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
 
@@ -73,8 +81,8 @@ class BusinessCaseSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="api:businesscase-detail")
     initiative_name = serializers.CharField(source="initiative.name", read_only=True)
-    tco_monthly = serializers.DecimalField(**MONEY_OUT)
-    oversight_cost = serializers.DecimalField(**MONEY_OUT)
+    tco_monthly = money_out()
+    oversight_cost = money_out()
     expected_cost_per_outcome = serializers.DecimalField(max_digits=16, decimal_places=4, read_only=True,
                                                          allow_null=True)
 
@@ -154,7 +162,7 @@ class LicencePoolSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:licencepool-detail")
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     initiative_name = serializers.CharField(source="initiative.name", read_only=True, allow_null=True)
-    monthly_cost = serializers.DecimalField(**MONEY_OUT)
+    monthly_cost = money_out()
 
     class Meta:
         model = LicencePool

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -95,7 +95,7 @@ class AllocationRuleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = CostSource.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["source"]).queryset = CostSource.objects.order_by("name")
         if self.instance.pk:
             self.fields["source"].disabled = True  # a rule belongs to its source; make a new rule for another
 

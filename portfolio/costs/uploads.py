@@ -20,9 +20,9 @@ def size_label(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 / 10 else f"{size:,} bytes"
 
 
-def upload_too_large_message(name: str, size: int | None, limit: int) -> str:
+def upload_too_large_message(name: str | None, size: int | None, limit: int) -> str:
     observed = f" ({'more than ' if size is None else ''}{size_label(size if size is not None else limit)})"
-    return (f"{name} is larger than the {limit_label(limit)} upload limit{observed}; nothing was stored. "
+    return (f"{name or 'The file'} is larger than the {limit_label(limit)} upload limit{observed}; nothing was stored. "
             "Split the export, or ask an administrator to raise INGESTION_MAX_FILE_MB.")
 
 
@@ -37,7 +37,7 @@ class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
         super().__init__(request)
         self.limit = max_file_bytes() if limit is None else limit
         self.received = 0
-        self.refused: list[str] = []  # names of the files dropped for their size
+        self.refused: list[str | None] = []  # names of the files dropped for their size
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)

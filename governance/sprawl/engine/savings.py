@@ -61,14 +61,17 @@ def consolidation_saving(members: Sequence[MemberCost], *, variable_share: Decim
     if total <= 0:
         return Saving(total, ZERO, "No member has allocated or declared spend, so no saving can be estimated.")
 
-    if all(m.users for m in members):
-        target = min(members, key=lambda m: (m.monthly_spend / m.users, -m.users, m.initiative_id))
-        rate = target.monthly_spend / target.users
-        all_users = sum(m.users for m in members)
+    counted = [(m, m.users) for m in members if m.users]
+    if len(counted) == len(members):
+        target, target_users = min(
+            counted, key=lambda pair: (pair[0].monthly_spend / pair[1], -pair[1], pair[0].initiative_id)
+        )
+        rate = target.monthly_spend / target_users
+        all_users = sum(users for _, users in counted)
         consolidated = cents(rate * all_users)
         saving = max(ZERO, total - consolidated)
         basis = (f"Consolidating onto {target.name}, the member with the lowest cost per user "
-                 f"({money(rate, currency)} for {target.users:,} users), would serve all {all_users:,} users for "
+                 f"({money(rate, currency)} for {target_users:,} users), would serve all {all_users:,} users for "
                  f"{money(consolidated, currency)} a month instead of {money(total, currency)}: "
                  f"a saving of {money(saving, currency)} a month.")
         return Saving(total, cents(saving), basis, target.initiative_id)

@@ -21,7 +21,7 @@ import csv
 import gzip
 import json
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -114,7 +114,7 @@ def _lines(handle: BinaryIO, name: str) -> Iterator[str]:
         ) from None
 
 
-def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def csv_records(path: Path) -> Generator[tuple[int, list[str]], None, None]:
     """(row number, cells) of a CSV or gzip CSV file, header first as row 1; decoding and gzip errors name the row."""
     with open_binary(path) as handle:
         reader = csv.reader(_lines(handle, path.name))
@@ -176,6 +176,7 @@ def tag_keys(value: Any, where: str) -> dict[str, str]:
     """FOCUS Tags (a JSON object of flat values) as allocation keys 'tag:<name>'; a tag without value is 'true'."""
     if value is None:
         return {}
+    pairs: Iterable[tuple[Any, Any]]
     if isinstance(value, Mapping):
         pairs = value.items()
     elif isinstance(value, list):  # Parquet map columns come back as [(key, value), ...]

@@ -102,7 +102,7 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects only on the same scheme and host: urllib would forward the credential anywhere."""
 
     def redirect_request(
-        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Message, newurl: str
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: http.client.HTTPMessage, newurl: str
     ) -> urllib.request.Request | None:
         old, new = urlsplit(req.full_url), urlsplit(urljoin(req.full_url, newurl))
         if (old.scheme, old.netloc) != (new.scheme, new.netloc):

@@ -88,7 +88,9 @@ class OpenCostConnector(ConnectorBase):
                     continue
                 if not isinstance(allocation, dict):
                     raise ConnectorError("allocation must be an object", location=location)
-                window = allocation.get("window") if isinstance(allocation.get("window"), dict) else {}
+                window = allocation.get("window")
+                if not isinstance(window, dict):
+                    window = {}
                 day = json_date(window.get("start") or allocation.get("start"), field="window.start", location=location)
                 if day is None:
                     raise ConnectorError("allocation has no window start", location=location)
