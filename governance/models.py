@@ -227,6 +227,11 @@ class SprawlClusterMember(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not stored: governance.sprawl.selectors.sprawl_cluster_members sets them for the cluster page.
+    monthly_spend: Decimal
+    spend_is_allocated: bool
+    users: int | None
+
     class Meta:
         ordering = ["cluster_id", "initiative_id"]
         constraints = [models.UniqueConstraint(fields=["cluster", "initiative"], name="unique_sprawl_member")]

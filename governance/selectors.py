@@ -157,7 +157,7 @@ def review_queue(*, user: Viewer) -> QuerySet[Initiative]:
     `submitted_at` (of the current round), `reviewers_scored` (distinct reviewers with a score in the round)
     and `my_scored` (criteria this user scored). One query.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Initiative.objects.none()
     latest = IntakeSubmission.objects.filter(initiative=OuterRef("pk")).order_by("-round")
     active = RubricCriterion.objects.filter(active=True)
@@ -222,7 +222,7 @@ def initiative_audit_q(initiative_ids: list[int] | QuerySet) -> Q:
     )
 
 
-def audit_entries(*, user: Viewer) -> QuerySet[LogEntry]:
+def audit_entries(*, user: Viewer | None) -> QuerySet[LogEntry]:
     """The whole audit trail, newest first; whoever may view it sees all of it."""
     return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
 

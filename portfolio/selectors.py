@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.fields import Field
 from django.db.models.functions import Coalesce
 
 from portfolio.choices import Stage
@@ -16,7 +17,7 @@ from tollgate.types import Viewer
 
 User = get_user_model()
 ZERO = Decimal("0")
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
 
 
 
@@ -27,7 +28,7 @@ def _visible(queryset: QuerySet, user: Viewer, model_name: str) -> QuerySet:
     return queryset.none()
 
 
-def _declared_cost_of(outer: str) -> Subquery:
+def _declared_cost_of(outer: str) -> Coalesce:
     """Sum of declared monthly cost of the initiatives pointing at OuterRef(pk), as a subquery.
 
     A subquery, not Sum() over a join: a second join (cost centers, vendors...) would multiply the sum.
@@ -84,18 +85,21 @@ class TcoLine:
 
 def business_case_tco_split(case: BusinessCase) -> list[TcoLine]:
     """The monthly TCO line by line; oversight is hours x loaded rate, the total comes from BusinessCase.tco_monthly."""
-    field = BusinessCase._meta.get_field
+
+    def label(name: str) -> str:  # a concrete field of the business case, named in code below
+        return str(cast(Field, BusinessCase._meta.get_field(name)).verbose_name).capitalize()
+
     return [
-        TcoLine(str(field("tco_inference").verbose_name).capitalize(), case.tco_inference),
-        TcoLine(str(field("tco_compute").verbose_name).capitalize(), case.tco_compute),
-        TcoLine(str(field("tco_storage").verbose_name).capitalize(), case.tco_storage),
-        TcoLine(str(field("tco_licences").verbose_name).capitalize(), case.tco_licences),
+        TcoLine(label("tco_inference"), case.tco_inference),
+        TcoLine(label("tco_compute"), case.tco_compute),
+        TcoLine(label("tco_storage"), case.tco_storage),
+        TcoLine(label("tco_licences"), case.tco_licences),
         TcoLine(
             "Human oversight per month",
             case.oversight_cost,
             f"{case.oversight_hours_per_month} h × {case.loaded_hourly_rate}/h",
         ),
-        TcoLine(str(field("tco_maintenance").verbose_name).capitalize(), case.tco_maintenance),
+        TcoLine(label("tco_maintenance"), case.tco_maintenance),
     ]
 
 

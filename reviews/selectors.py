@@ -190,7 +190,7 @@ def cycle_progress_figure(progress: list[DepartmentProgress]) -> dict[str, Any]:
 
 def notifications_of(*, user: Viewer) -> QuerySet[Notification]:
     """Only the user's own notifications, newest first."""
-    if not user.has_perm("reviews.view_notification"):
+    if not user.is_authenticated or not user.has_perm("reviews.view_notification"):
         return Notification.objects.none()
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
 
@@ -250,7 +250,7 @@ class ReportFigures:
 
 def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | None = None) -> ReportFigures:
     """Everything the report computes; `actuals` (kpi id -> value) overrides the stored ones for a preview."""
-    stored = {a.kpi_id: a.actual for a in report.actuals.all()}
+    stored: dict[int, Decimal | None] = {a.kpi_id: a.actual for a in report.actuals.all()}
     actuals = stored if actuals is None else actuals
     rows = [
         KpiRow(

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Case,
@@ -37,9 +37,12 @@ from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vend
 from reviews.choices import ReportStatus
 from reviews.models import ValueReport
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # Initiatives that no longer spend: left out of "spend by use case".
 ENDED_STAGES = (Stage.RETIRED, Stage.REJECTED, Stage.KILLED)
-MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 TOP_DUPLICATES = 5
 
 
@@ -94,7 +97,11 @@ def cluster_saving(members: Iterable[MemberCost]) -> Saving:
 # Clusters ------------------------------------------------------------------------------------------------------------
 
 
-def sprawl_clusters() -> QuerySet[SprawlCluster]:
+class ClusterCounts(TypedDict):
+    member_count: int
+
+
+def sprawl_clusters() -> QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]]:
     """Clusters with their active members' initiatives (department, vendors) prefetched and the member count."""
     active = (SprawlClusterMember.objects.filter(removed=False).select_related("initiative__department")
               .prefetch_related("initiative__vendors").order_by("initiative__name"))
@@ -113,7 +120,9 @@ def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
     return totals
 
 
-def sprawl_cluster_chart_rows(clusters: QuerySet[SprawlCluster], limit: int) -> list[dict[str, Any]]:
+def sprawl_cluster_chart_rows(
+    clusters: QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]], limit: int
+) -> list[dict[str, Any]]:
     """The clusters with the largest estimated saving, as plain rows for the chart (one query)."""
     return list(clusters.order_by("-estimated_saving", "pk").values(
         "pk", "title", "estimated_saving", "monthly_spend", "member_count")[:limit])

@@ -68,7 +68,7 @@ def ingestion_runs_recent(*, source: CostSource | None = None, limit: int = 50) 
     return runs.order_by("-created_at", "-id")[:limit]
 
 
-MONEY_FIELD = DecimalField(max_digits=20, decimal_places=6)
+MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=6)
 
 
 def _this_and_last_month(today: date) -> tuple[Period, Period]:
