@@ -114,9 +114,9 @@ def intake_scores_save(
     errors: list[str] = []
     for row in scores:
         criterion = row.get("criterion")
-        criterion_id = getattr(criterion, "pk", criterion)
+        raw_id: Any = getattr(criterion, "pk", criterion)  # a criterion, its id, or whatever the caller sent
         try:
-            criterion_id = int(criterion_id)
+            criterion_id = int(raw_id)
         except (TypeError, ValueError):
             errors.append(f"Unknown criterion {criterion!r}.")
             continue
@@ -126,9 +126,10 @@ def intake_scores_save(
         if criterion_id in given:
             errors.append(f"“{criteria[criterion_id]}” is scored twice.")
             continue
-        value = row.get("score")
+        raw_score: Any = row.get("score")
+        value: int | None
         try:
-            value = int(value)
+            value = int(raw_score)
         except (TypeError, ValueError):
             value = None
         if value is None or not 1 <= value <= 5:
@@ -181,7 +182,8 @@ def policy_validate(key: str, value: Any) -> Decimal:
     if not definition.minimum <= number <= definition.maximum:
         raise ValidationError({"value": f"{definition.label} must be between {plain_number(definition.minimum)} and "
                                         f"{plain_number(definition.maximum)} {definition.unit}".rstrip() + "."})
-    if number.as_tuple().exponent < -4:
+    exponent = number.as_tuple().exponent  # an int for a finite number
+    if isinstance(exponent, int) and exponent < -4:
         raise ValidationError({"value": "Use at most 4 decimal places."})
     return number
 

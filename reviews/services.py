@@ -302,9 +302,10 @@ def attachment_add(*, actor: Actor | None, report: ValueReport, file: UploadedFi
     if extension not in ATTACHMENT_TYPES:
         allowed = ", ".join(sorted(set(ATTACHMENT_TYPES) - {"jpeg"}))
         raise ValidationError({"file": f"Files of type .{extension or '?'} are not accepted; allowed: {allowed}."})
-    if file.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": f"The file is {file.size / 1_048_576:.1f} MB; at most 10 MB is accepted."})
-    if file.size == 0:
+    size = file.size or 0
+    if size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": f"The file is {size / 1_048_576:.1f} MB; at most 10 MB is accepted."})
+    if size == 0:
         raise ValidationError({"file": "The file is empty."})
     file.seek(0)
     head = file.read(8192)
@@ -313,7 +314,7 @@ def attachment_add(*, actor: Actor | None, report: ValueReport, file: UploadedFi
     if error:
         raise ValidationError({"file": error})
     with set_actor(actor):
-        attachment = ReportAttachment(report=report, original_name=original[:255], size=file.size, uploaded_by=actor)
+        attachment = ReportAttachment(report=report, original_name=original[:255], size=size, uploaded_by=actor)
         attachment.file.save(original, file, save=False)
         attachment.save()
     return attachment

@@ -28,7 +28,9 @@ class ValueReportTable(tables.Table):
     class Meta:
         model = ValueReport
         fields = ()
-        sequence = ("initiative", "department", "owner", "state", "outcome_count", "submitted_at", "verdict")
+        sequence: tuple[str, ...] = (
+            "initiative", "department", "owner", "state", "outcome_count", "submitted_at", "verdict"
+        )
         empty_text = "No reports."
 
     def render_state(self, record: ValueReport) -> SafeString:

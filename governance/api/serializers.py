@@ -72,10 +72,12 @@ class PolicySerializer(serializers.Serializer):
     """A policy with its value in force, default and allowed range (values as decimal strings)."""
 
     key = serializers.CharField(read_only=True)
-    label = serializers.CharField(source="definition.label", read_only=True)
+    # The serializer metaclass moves declared fields off the class; the stubs still see Field.label.
+    label = serializers.CharField(source="definition.label", read_only=True)  # type: ignore[assignment]
     kind = serializers.CharField(source="definition.kind", read_only=True)
     value = serializers.SerializerMethodField()
-    default = serializers.SerializerMethodField()
+    # Not get_default: that would override Field.get_default, which DRF calls on a nested serializer.
+    default = serializers.SerializerMethodField(method_name="get_default_value")
     minimum = serializers.SerializerMethodField()
     maximum = serializers.SerializerMethodField()
     unit = serializers.CharField(source="definition.unit", read_only=True)
@@ -87,7 +89,7 @@ class PolicySerializer(serializers.Serializer):
     def get_value(self, row) -> str:
         return plain_number(row.value)
 
-    def get_default(self, row) -> str:
+    def get_default_value(self, row) -> str:
         return plain_number(row.default)
 
     def get_minimum(self, row) -> str:
@@ -175,7 +177,7 @@ class SprawlMemberSerializer(serializers.Serializer):
 class SprawlClusterSerializer(serializers.ModelSerializer):
     """A cluster with its active members (`members`) and the saving with its stated basis."""
 
-    use_case = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    use_case: serializers.SlugRelatedField[UseCase] = serializers.SlugRelatedField(slug_field="code", read_only=True)
     members = SprawlMemberSerializer(source="active_members", many=True, read_only=True)
     decided_by = serializers.SerializerMethodField()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import DecimalField, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -13,6 +13,9 @@ from portfolio.choices import RunStatus
 from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import Period
 from portfolio.models import CostRecord, CostSource, CurrencyRate, IngestionRun, MonthlyCost, reporting_currency
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def cost_report(*, period: Period) -> dict[str, Any]:
@@ -106,7 +109,15 @@ def spend_headline(*, today: date) -> dict[str, Any]:
     }
 
 
-def sources_with_last_run(*, month: date) -> QuerySet[CostSource]:
+class SourceHealth(TypedDict):
+    last_run_id: int | None
+    last_run_status: str | None
+    last_run_rows: int | None
+    unallocated: Decimal
+    reads_files: bool  # not annotated here: the health page sets it per source
+
+
+def sources_with_last_run(*, month: date) -> QuerySet[WithAnnotations[CostSource, SourceHealth]]:
     """cost_sources_health plus the last run (id, status, rows) and this month's unallocated spend."""
     last_run = IngestionRun.objects.filter(source=OuterRef("pk")).order_by("-created_at", "-id")
     unallocated = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_tables2 as tables
 from django.middleware.csrf import get_token
@@ -10,8 +10,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from portfolio.choices import RunStatus
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
 from portfolio.tables import NUM, CountColumn, MoneyColumn, PersonColumn
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from portfolio.costs.selectors import SourceHealth
 
 
 def status_badge(status: str, label: str) -> SafeString:
@@ -30,7 +36,9 @@ class CostSourceTable(tables.Table):
     class Meta:
         model = CostSource
         fields = ()
-        sequence = ("name", "type", "schedule", "enabled", "credential_env", "rules_count", "last_success_at")
+        sequence: tuple[str, ...] = (
+            "name", "type", "schedule", "enabled", "credential_env", "rules_count", "last_success_at"
+        )
         order_by = ("name",)
         empty_text = "No cost sources yet: an administrator adds them in the admin or with apply_cost_config."
 
@@ -58,8 +66,8 @@ class SourceHealthTable(CostSourceTable):
         )
         exclude = ("credential_env", "rules_count")
 
-    def render_last_run_status(self, value: str, record: CostSource) -> SafeString:
-        label = dict(IngestionRun._meta.get_field("status").choices).get(value, value)
+    def render_last_run_status(self, value: str, record: WithAnnotations[CostSource, SourceHealth]) -> SafeString:
+        label = dict(RunStatus.choices).get(value, value)
         url = reverse("portfolio:ingestionrun_detail", args=[record.last_run_id])
         return format_html('<a href="{}">{}</a>', url, status_badge(value, label))
 

@@ -35,7 +35,7 @@ def person_get_or_create(
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     created = user is None
-    if created:
+    if user is None:
         guessed_first, guessed_last = _names_from_email(email)
         user = User(
             username=email,

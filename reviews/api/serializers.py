@@ -28,7 +28,7 @@ class ReviewCycleSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "name", "period_start", "period_end", "opens_on", "due_on", "closed_at", "status",
                   "months", "created_by", "created_at"]
         read_only_fields = ["closed_at", "created_by", "created_at"]
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"name": {"validators": []}}
 
     def get_status(self, obj: ReviewCycle) -> str:
         return obj.status.value

@@ -59,7 +59,8 @@ class AllocationRuleSerializer(serializers.ModelSerializer):
 class AllocationRuleOrderSerializer(serializers.Serializer):
     """A source and all its rule ids in the order they should be tried."""
 
-    source = serializers.PrimaryKeyRelatedField(queryset=CostSource.objects.all())
+    # The serializer metaclass moves declared fields off the class; the stubs still see Field.source.
+    source = serializers.PrimaryKeyRelatedField(queryset=CostSource.objects.all())  # type: ignore[assignment]
     rules = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from portfolio.choices import CostCategory
 from portfolio.costs.calculations import RateTable, is_currency_code, record_amount
@@ -220,8 +221,8 @@ class _Inserter:
 
     def insert(self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not self.postgres:
-            model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
-                                      batch_size=BATCH_SIZE)
+            model._default_manager.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
+                                               batch_size=BATCH_SIZE)
             return
         statement, json_at = _copy_statement(model, columns)
         if self.executor is None:
@@ -309,7 +310,7 @@ class _Progress:
 
     def __init__(self, run: IngestionRun) -> None:
         self.run = run
-        self.side = None
+        self.side: BaseDatabaseWrapper | None = None
 
     def report(self, rows: int) -> None:
         self.run.progress = rows
