@@ -17,6 +17,13 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class InitiativeItem(scoring.Item):
+    """A stored initiative as the scorer sees it, keyed by its primary key (a draft on the intake form is not)."""
+
+    key: int
+
+
+@dataclass(frozen=True)
 class Duplicate:
     initiative_id: int
     score: float
@@ -134,7 +141,7 @@ def catalogue_index() -> scoring.CatalogueIndex:
     return _catalogue_index((stats["n"], stats["changed"]), get_embedder().name)
 
 
-def _items(queryset) -> list[scoring.Item]:
+def _items(queryset) -> list[InitiativeItem]:
     from governance.models import UseCaseOrigin
 
     items = []
@@ -142,7 +149,7 @@ def _items(queryset) -> list[scoring.Item]:
         confirmed = tuple(
             link.use_case.code for link in initiative.use_case_links.all() if link.origin == UseCaseOrigin.CONFIRMED
         )
-        items.append(scoring.Item(
+        items.append(InitiativeItem(
             key=initiative.pk, name=initiative.name, description=initiative.description,
             vendors=tuple(v.name for v in initiative.vendors.all()),
             models=tuple(m.name for m in initiative.ai_models.all()),
@@ -162,7 +169,7 @@ def _initiatives():
     )
 
 
-def purpose_vectors(items: list[scoring.Item], embedder: Embedder | None = None) -> np.ndarray:
+def purpose_vectors(items: list[InitiativeItem], embedder: Embedder | None = None) -> np.ndarray:
     """Embeddings of the items' purpose, from the cache where the text has not changed; new ones are stored."""
     from governance.models import InitiativeEmbedding
 
@@ -269,7 +276,9 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
 
     if not (name or "").strip() and not (description or "").strip():
         return []
-    department = Department.objects.filter(pk=department_id).values_list("name", flat=True).first() or ""
+    department = ""
+    if department_id is not None:
+        department = Department.objects.filter(pk=department_id).values_list("name", flat=True).first() or ""
     item = _draft_item(name, description, vendor_names, model_names, category, department)
     scored, index = _draft_scored(item, exclude_id, params)
     if len(scored.items) < 2:

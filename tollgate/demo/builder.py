@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -65,7 +66,10 @@ def demo_is_loaded() -> bool:
 
 def _demo_login(person: data.Person, department: Department | None) -> Actor:
     """A demo login: known username, the demo password, one role. Touched only where it differs."""
-    user = User.objects.filter(username=person.username).first()
+    username = person.username
+    if username is None:
+        raise ValueError(f"{person.email} is listed as a demo login without a username")
+    user = User.objects.filter(username=username).first()
     if user is not None and not user.email:
         user.email = person.email
         user.save(update_fields=["email"])
@@ -78,8 +82,8 @@ def _demo_login(person: data.Person, department: Department | None) -> Actor:
     )
     person_set_role(user=user, role=person.role, exclusive=True)
     changed = []
-    if user.username != person.username:
-        user.username = person.username
+    if user.username != username:
+        user.username = username
         changed.append("username")
     if person.superuser and not (user.is_superuser and user.is_staff):
         user.is_superuser = user.is_staff = True
@@ -95,13 +99,13 @@ def _demo_login(person: data.Person, department: Department | None) -> Actor:
 def _people(departments: dict[str, Department]) -> dict[str, Actor]:
     users = {}
     for person in data.DEMO_LOGINS:
-        users[person.email] = _demo_login(person, departments.get(person.department))
+        users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None)
     for person in data.PEOPLE:
         users[person.email], _ = person_get_or_create(
             email=person.email,
             first_name=person.first_name,
             last_name=person.last_name,
-            department=departments.get(person.department),
+            department=departments.get(person.department) if person.department else None,
             title=person.title,
             role=person.role,
         )
@@ -137,7 +141,7 @@ def _initiative(
     models: dict[str, AIModel],
 ) -> tuple[Initiative, bool]:
     """Create (as proposed, registered by its owner) or re-sync one initiative; True when it was created."""
-    fields = {
+    fields: dict[str, Any] = {
         "name": spec.name,
         "description": spec.description,
         "category": spec.category,
@@ -148,7 +152,7 @@ def _initiative(
         "tags": spec.tags,
         "declared_monthly_cost": spec.declared_monthly_cost,
     }
-    relations = {
+    relations: dict[str, Any] = {
         "vendors": [vendors[v] for v in spec.vendors],
         "ai_models": [models[m] for m in spec.models],
         "delegates": [users[e] for e in spec.delegates],
@@ -206,10 +210,10 @@ def build_demo_company() -> DemoSummary:
             new.append((spec, initiative))
 
     # Tool names are not unique in the model; the first pool of that name is the demo's.
-    pools = {}
-    for pool in LicencePool.objects.filter(tool__in=[p.tool for p in data.LICENCE_POOLS]).order_by("-pk"):
-        pools[pool.tool] = pool
-    users_of_pool = {}
+    pools: dict[str, LicencePool] = {}
+    for existing_pool in LicencePool.objects.filter(tool__in=[p.tool for p in data.LICENCE_POOLS]).order_by("-pk"):
+        pools[existing_pool.tool] = existing_pool
+    users_of_pool: dict[str, Initiative] = {}
     for spec in specs:
         if spec.pool:
             users_of_pool.setdefault(spec.pool, initiatives[spec.external_id])

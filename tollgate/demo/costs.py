@@ -215,7 +215,9 @@ def focus_rows(period: Period, rng: random.Random) -> list[dict[str, str]]:
     """One month of an Azure FOCUS 1.2 export: AI rows per tagged project, non-AI rows, unmapped tags and a credit."""
     rows = []
     days = _days(period)
-    projects = [(tag, spec) for tag, spec in azure_projects().items() if _live_in(spec, period)]
+    projects: list[tuple[str, data.InitiativeSpec | None]] = [
+        (tag, spec) for tag, spec in azure_projects().items() if _live_in(spec, period)
+    ]
     projects += [(tag, None) for tag in UNMAPPED_AZURE_PROJECTS]
     for tag, spec in projects:
         scale = float(spec.declared_monthly_cost) / 1500 if spec is not None else 3.0
@@ -260,7 +262,9 @@ def _epoch(day: date) -> int:
 
 def openai_pages(period: Period, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
     """The month's /costs and /usage/completions responses (one page each, daily buckets), in OpenAI's shapes."""
-    projects = [(pid, spec) for pid, spec in openai_projects().items() if _live_in(spec, period)]
+    projects: list[tuple[str, data.InitiativeSpec | None]] = [
+        (pid, spec) for pid, spec in openai_projects().items() if _live_in(spec, period)
+    ]
     projects.append((UNMAPPED_OPENAI_PROJECT, None))
     costs, usage = [], []
     for day in _days(period):
@@ -357,10 +361,12 @@ def load_demo_costs(*, actor: Actor | None = None) -> None:
     done = set(IngestionRun.objects.filter(source__name__in=SOURCE_NAMES, status=RunStatus.SUCCEEDED)
                .values_list("source__name", "period"))
     months = demo_months()
-    seats = {tool: LicencePool.objects.filter(pk=_pool_id(tool)).values_list("seats_purchased", flat=True).first()
-             for tool in (providers.GITHUB_POOL, providers.M365_POOL)}
-    github_months = providers.seat_months(providers.GITHUB_POOL, months) if seats[providers.GITHUB_POOL] else []
-    m365_months = providers.seat_months(providers.M365_POOL, months) if seats[providers.M365_POOL] else []
+    github_seats, m365_seats = (
+        LicencePool.objects.filter(tool=tool).order_by("pk").values_list("seats_purchased", flat=True).first()
+        for tool in (providers.GITHUB_POOL, providers.M365_POOL)
+    )  # the first pool of each tool, as the builder picks it
+    github_months = providers.seat_months(providers.GITHUB_POOL, months) if github_seats else []
+    m365_months = providers.seat_months(providers.M365_POOL, months) if m365_seats else []
     seats_path = f"/orgs/{providers.GITHUB_ORG}/copilot/billing/seats"
     api = _DemoApi()
     with api.running(), tempfile.TemporaryDirectory(prefix="tollgate-demo-") as tmp:
@@ -375,10 +381,10 @@ def load_demo_costs(*, actor: Actor | None = None) -> None:
             costs, usage = openai_pages(period, rng)
             anthropic_costs, anthropic_usage = providers.anthropic_reports(period, streams[ANTHROPIC_SOURCE])
             opencost = providers.opencost_response(period, streams[OPENCOST_SOURCE])
-            github = (providers.github_seat_pages(period, months, seats[providers.GITHUB_POOL],
-                                                  streams[GITHUB_SOURCE]) if period in github_months else None)
-            m365_path = (providers.write_m365_report(Path(tmp), period, months, seats[providers.M365_POOL],
-                                                     streams[M365_SOURCE]) if period in m365_months else None)
+            github = (providers.github_seat_pages(period, months, github_seats, streams[GITHUB_SOURCE])
+                      if github_seats and period in github_months else None)
+            m365_path = (providers.write_m365_report(Path(tmp), period, months, m365_seats, streams[M365_SOURCE])
+                         if m365_seats and period in m365_months else None)
             api.bodies = {
                 "/v1/organization/costs": costs, "/v1/organization/usage/completions": usage,
                 "/v1/organizations/cost_report": anthropic_costs,

@@ -265,6 +265,8 @@ class HistoryBuilder:
         per_month = max(case.expected_monthly_volume or 0, case.min_viable_scale or 0)
         actuals = {}
         for kpi in walk.initiative.kpis.order_by("pk"):
+            if kpi.target is None or kpi.baseline is None:
+                continue  # no way from baseline to target: the owner leaves the actual blank
             step = (kpi.target - kpi.baseline) * Decimal(str(round(progress * rng.uniform(0.85, 1.1), 3)))
             actuals[kpi.pk] = (kpi.baseline + step).quantize(Decimal("0.01"))
         case_hours = float(case.oversight_hours_per_month or 0)
