@@ -45,6 +45,8 @@ def add_service_errors(form: BaseForm, error: ValidationError, aliases: dict[str
 class ReportObjectMixin:
     """Loads the report once (with everything the page shows); the object permission is asked on it."""
 
+    kwargs: dict[str, Any]
+
     def get_report(self) -> ValueReport:
         # Unrestricted on purpose: the permission (role-wide or on this report) is what decides, and it is checked
         # by PermissionRequiredMixin before the page does anything.
@@ -52,7 +54,7 @@ class ReportObjectMixin:
             self._report = get_object_or_404(selectors.report_detail_loaded(), pk=self.kwargs["pk"])
         return self._report
 
-    def get_permission_object(self) -> ValueReport:
+    def get_permission_object(self) -> ValueReport | None:
         return self.get_report()
 
 

@@ -37,7 +37,7 @@ CHART_CLUSTERS = 15
 
 def _int_or_none(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        return int(value) if value else None
     except ValueError:
         return None
 
@@ -78,6 +78,7 @@ class ObjectFromUrlMixin:
     """The object named by the URL's pk, loaded once: the permission check and the handler share it."""
 
     permission_model: type[models.Model]
+    kwargs: dict[str, Any]
 
     def get_permission_object(self) -> Any:
         if not hasattr(self, "_object"):
@@ -311,8 +312,10 @@ class DraftDuplicatesView(PermissionRequiredMixin, View):
         name, description = params.get("name", "").strip()[:200], params.get("description", "").strip()[:5000]
         context: dict[str, Any] = {"draft": True, "enough": bool(name or description)}
         if context["enough"]:
-            draft = {"name": name, "description": description, "vendor_ids": _ints(params.getlist("vendors")),
-                     "model_ids": _ints(params.getlist("ai_models")), "category": params.get("category", "")}
+            draft: dict[str, Any] = {
+                "name": name, "description": description, "vendor_ids": _ints(params.getlist("vendors")),
+                "model_ids": _ints(params.getlist("ai_models")), "category": params.get("category", ""),
+            }
             context["duplicates"] = sprawl_selectors.draft_possible_duplicates(
                 **draft, department_id=_int_or_none(params.get("department")),
                 exclude_id=_int_or_none(params.get("exclude")))

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, ProtectedError, RestrictedError
+from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.serializers import as_serializer_error
@@ -58,7 +58,7 @@ class PortfolioViewSet(viewsets.ModelViewSet):
         with self.acting():
             serializer.save()
 
-    def perform_destroy(self, instance: Model) -> None:
+    def perform_destroy(self, instance: Any) -> None:  # a row of the subclass's queryset
         try:
             with self.acting():
                 instance.delete()
@@ -66,7 +66,7 @@ class PortfolioViewSet(viewsets.ModelViewSet):
             raise Conflict(f"{instance} is still in use and cannot be deleted.") from exc
 
 
-class InitiativeChildCreateMixin:
+class InitiativeChildCreateMixin(PortfolioViewSet):
     """Create of a row that hangs on an initiative (business case, KPI) is decided on that initiative.
 
     RolePermission's collection check (no object) only says the role may add such rows somewhere;
@@ -146,7 +146,8 @@ class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     @staticmethod
     def _others(initiative: Initiative, *, excluding: int | None = None) -> list[dict[str, Any]]:
         # kpis_replace keeps rows named by id unchanged when no field is given.
-        return [{"id": pk} for pk in initiative.kpis.exclude(pk=excluding).values_list("pk", flat=True)]
+        kpis = initiative.kpis.all() if excluding is None else initiative.kpis.exclude(pk=excluding)
+        return [{"id": pk} for pk in kpis.values_list("pk", flat=True)]
 
     def perform_create(self, serializer) -> None:
         fields = dict(serializer.validated_data)

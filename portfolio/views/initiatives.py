@@ -163,7 +163,7 @@ class InitiativeCreateView(InitiativeFormPage):
 
     def save_initiative(self, form: InitiativeForm) -> Initiative:
         values = form.service_kwargs()
-        owner = values.pop("owner", None) or self.request.user
+        owner = values.pop("owner", None) or request_actor(self.request)
         return initiative_create(actor=request_actor(self.request), owner=owner, **values)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         analysis = analyse_portfolio()
         ids = dict(Initiative.objects.values_list("pk", "external_id"))
-        clusters = [
+        clusters: list[dict[str, Any]] = [
             {"members": sorted(ids[pk] for pk in cluster.member_ids), "score": round(cluster.score, 4),
              "use_case": cluster.use_case_code}
             for cluster in analysis.clusters
