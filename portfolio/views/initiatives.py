@@ -163,8 +163,9 @@ class InitiativeCreateView(InitiativeFormPage):
 
     def save_initiative(self, form: InitiativeForm) -> Initiative:
         values = form.service_kwargs()
-        owner = values.pop("owner", None) or request_actor(self.request)
-        return initiative_create(actor=request_actor(self.request), owner=owner, **values)
+        actor = request_actor(self.request)
+        owner = values.pop("owner", None) or actor
+        return initiative_create(actor=actor, owner=owner, **values)
 
 
 class InitiativeUpdateView(InitiativeFormPage):
