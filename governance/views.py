@@ -20,7 +20,7 @@ from django.views.generic import ListView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from governance import selectors, services
+from governance import evidence, guards, selectors, services
 from governance.filtersets import AuditFilterSet
 from governance.forms import PolicyForm, ScoringForm, TransitionForm
 from governance.lifecycle import TRANSITIONS, Transition
@@ -74,12 +74,10 @@ class ReviewQueueView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin,
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        from reviews.selectors import review_queue as reports_awaiting_verdict
-
         context.update(title="Review queue",
                        intro="Intakes in review that still need your score in their current round. Intakes you own "
                              "or are delegate for are not listed: someone independent scores them.",
-                       reports_waiting=reports_awaiting_verdict(user=self.request.user).count())
+                       reports_waiting=evidence.reviewer_backlog(self.request.user))
         return context
 
 
@@ -151,7 +149,7 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
         possible = initiative.stage in step.sources
         return render(self.request, self.template_name, {
             "initiative": initiative, "transition": step, "form": form, "possible": possible,
-            "problems": step.check(initiative) if possible else [],
+            "problems": guards.problems(step, initiative) if possible else [],
             "panel": selectors.intake_panel(initiative) if step.name == "approve" else None,
         }, status=status)
 

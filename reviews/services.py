@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from governance import services as governance_services
 from portfolio.models import Initiative
 from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
@@ -353,8 +354,6 @@ def verdict_give(*, actor: AbstractBaseUser, report: ValueReport, decision: str,
 
 
 def _kill_initiative(*, actor: AbstractBaseUser, initiative: Initiative, rationale: str) -> None:
-    from governance import services as governance_services
-
     try:
         governance_services.initiative_transition(actor=actor, initiative=initiative, transition="kill",
                                                   reason=rationale)
