@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
-from portfolio.tables import NUM, CountColumn, MoneyColumn, PersonColumn
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 
 def status_badge(status: str, label: str) -> SafeString:
