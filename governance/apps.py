@@ -21,3 +21,9 @@ class GovernanceConfig(AppConfig):
 
         post_migrate.connect(use_case_catalogue_load_on_migrate, sender=self,
                              dispatch_uid="governance.use_case_catalogue_load")
+
+        from governance.sprawl.receivers import sprawl_recompute_after_import
+        from portfolio.signals import inventory_changed
+
+        inventory_changed.connect(sprawl_recompute_after_import,
+                                  dispatch_uid="governance.sprawl_recompute_after_import")

@@ -1,20 +1,19 @@
-"""Filters of the governance list pages (django-filter): the audit trail, sprawl clusters and use cases."""
+"""Filters of the governance resources (django-filter): the audit trail, sprawl clusters and use cases, one FilterSet
+per resource for its list page and its API."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import django_filters
 from auditlog.models import LogEntry
 from django import forms
 from django.db.models import Q, QuerySet
-from django.http import QueryDict
 
 from governance import selectors
 from governance.choices import AuditEvent, SprawlStatus
 from governance.models import SprawlCluster, SprawlClusterMember, UseCase
-from portfolio.filtersets import ANY, PersonModelChoiceField
+from portfolio.filtersets import PersonModelChoiceField
 from portfolio.models import Department, Initiative
+from tollgate.ui.filtersets import ANY, ListFilterSet
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -23,7 +22,7 @@ class ActorChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = PersonModelChoiceField
 
 
-class AuditFilterSet(django_filters.FilterSet):
+class AuditFilterSet(ListFilterSet):
     initiative = django_filters.CharFilter(
         method="filter_initiative", label="Initiative",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "External id or name"}),
@@ -59,8 +58,8 @@ class AuditFilterSet(django_filters.FilterSet):
 # Sprawl detection ----------------------------------------------------------------------------------------------------
 
 
-class SprawlClusterFilterSet(django_filters.FilterSet):
-    """Status defaults to open: the clusters that still need a decision."""
+class SprawlClusterFilterSet(ListFilterSet):
+    """Any status unless asked (the API); the page opens on the open clusters, those that still need a decision."""
 
     status = django_filters.ChoiceFilter(choices=SprawlStatus.choices, empty_label="Any status")
     use_case = django_filters.ModelChoiceFilter(
@@ -75,12 +74,6 @@ class SprawlClusterFilterSet(django_filters.FilterSet):
         model = SprawlCluster
         fields = ("status", "use_case", "department", "q")
 
-    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        if data is None or "status" not in data:
-            data = data.copy() if data is not None else QueryDict(mutable=True)
-            data["status"] = SprawlStatus.OPEN
-        super().__init__(data, *args, **kwargs)
-
     def filter_department(self, queryset: QuerySet, name: str, value: Department) -> QuerySet:
         ids = SprawlClusterMember.objects.filter(removed=False, initiative__department=value).values("cluster_id")
         return queryset.filter(pk__in=ids)
@@ -92,7 +85,7 @@ class SprawlClusterFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(pk__in=ids))
 
 
-class UseCaseFilterSet(django_filters.FilterSet):
+class UseCaseFilterSet(ListFilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search",
                                   widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, job, synonym"}))
     used = django_filters.BooleanFilter(method="filter_used", label="Done by an initiative",

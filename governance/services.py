@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from governance import selectors
+from governance import guards, selectors
 from governance.calculations import plain_number, reviewer_weighted_score
 from governance.choices import AuditEvent
 from governance.lifecycle import TRANSITIONS
@@ -61,7 +61,7 @@ def initiative_transition(
     problems: dict[str, list[str]] = {}
     if step.needs_reason and not reason:
         problems["reason"] = [f"Give a written reason to {step.label.lower()}."]
-    failed = step.check(locked)
+    failed = guards.problems(step, locked)
     if failed:
         problems["__all__"] = failed
     if problems:

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from governance.calculations import plain_number
 from governance.choices import AuditEvent
 from governance.models import RubricCriterion
-from portfolio.tables import NUM, MoneyColumn, PersonColumn, person_name
+from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn, person_name
 
 ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed", LogEntry.Action.DELETE: "Deleted",
            LogEntry.Action.ACCESS: "Accessed"}

@@ -17,10 +17,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views import View
 from django.views.generic import ListView
-from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from governance import selectors, services
+from governance import evidence, guards, selectors, services
 from governance.filtersets import AuditFilterSet
 from governance.forms import PolicyForm, ScoringForm, TransitionForm
 from governance.lifecycle import TRANSITIONS, Transition
@@ -30,9 +29,7 @@ from governance.tables import AuditTable, PolicyTable, ReviewQueueTable, RubricT
 from portfolio import selectors as portfolio_selectors
 from portfolio.models import Initiative
 from tollgate.types import request_actor
-from tollgate.views import CsvExportMixin, PermissionRequiredMixin
-
-PAGE_SIZE = 25
+from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
 def add_service_errors(form: BaseForm, error: ValidationError) -> None:
@@ -63,24 +60,19 @@ class InitiativePageMixin:
 # Reviewer queue ----------------------------------------------------------------------------------------------------
 
 
-class ReviewQueueView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, ListView):
+class ReviewQueueView(ListPageView):
     permission_required = "governance.view_reviewqueue"
     template_name = "governance/list.html"
+    list_selector = staticmethod(selectors.review_queue)
     table_class = ReviewQueueTable
-    table_pagination: ClassVar[dict[str, int]] = {"per_page": PAGE_SIZE}
     export_name = "review-queue"
-
-    def get_queryset(self) -> QuerySet[Initiative]:
-        return selectors.review_queue(user=self.request.user)
+    title = "Review queue"
+    intro = ("Intakes in review that still need your score in their current round. Intakes you own or are delegate "
+             "for are not listed: someone independent scores them.")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        from reviews.selectors import review_queue as reports_awaiting_verdict
-
-        context.update(title="Review queue",
-                       intro="Intakes in review that still need your score in their current round. Intakes you own "
-                             "or are delegate for are not listed: someone independent scores them.",
-                       reports_waiting=reports_awaiting_verdict(user=self.request.user).count())
+        context["reports_waiting"] = evidence.reviewer_backlog(self.request.user)
         return context
 
 
@@ -152,7 +144,7 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
         possible = initiative.stage in step.sources
         return render(self.request, self.template_name, {
             "initiative": initiative, "transition": step, "form": form, "possible": possible,
-            "problems": step.check(initiative) if possible else [],
+            "problems": guards.problems(step, initiative) if possible else [],
             "panel": selectors.intake_panel(initiative) if step.name == "approve" else None,
         }, status=status)
 
@@ -181,48 +173,34 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
 # Audit trail -------------------------------------------------------------------------------------------------------
 
 
-class AuditTrailView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+class AuditTrailView(ListPageView):
     permission_required = "governance.view_audittrail"
-    template_name = "governance/list.html"
+    list_selector = staticmethod(selectors.audit_entries)
     filterset_class = AuditFilterSet
     table_class = AuditTable
     table_pagination: ClassVar[dict[str, int]] = {"per_page": 50}
     export_name = "audit-trail"
-
-    def get_queryset(self) -> QuerySet:
-        return selectors.audit_entries(user=self.request.user)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(title="Audit trail",
-                       intro="Every transition, score, verdict, policy change and field change, with who did it and "
-                             "why. Append-only: nothing here can be edited or deleted.")
-        return context
+    title = "Audit trail"
+    intro = ("Every transition, score, verdict, policy change and field change, with who did it and why. "
+             "Append-only: nothing here can be edited or deleted.")
 
 
 # Policies and rubric -----------------------------------------------------------------------------------------------
 
 
-class PolicyListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, ListView):
+class PolicyListView(ListPageView):
     permission_required = "governance.view_policy"
-    template_name = "governance/list.html"
     table_class = PolicyTable
     table_pagination = False
     export_name = "policies"
+    title = "Policies"
+    intro = "Every threshold Tollgate applies. Administrators change them; each change is kept in the audit trail."
 
-    # Django takes any iterable as a list view's objects; the stubs only allow a QuerySet.
-    def get_queryset(self) -> list:  # type: ignore[override]
+    def get_queryset(self) -> list:
         return selectors.policy_rows()
 
     def get_table_kwargs(self) -> dict[str, Any]:
         return {"can_edit": self.request.user.has_perm("governance.change_policy")}
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(title="Policies",
-                       intro="Every threshold Tollgate applies. Administrators change them; each change is kept in "
-                             "the audit trail.")
-        return context
 
 
 class PolicyEditView(PermissionRequiredMixin, View):

@@ -1,58 +1,53 @@
-"""Filters of the portfolio list pages (django-filter); every list has a free-text `q`."""
+"""Filters of the portfolio resources (django-filter), one FilterSet per resource for its list page and its API.
+
+Each page's filter bar shows `page_filters`; the API accepts every filter (`?stage=a&stage=b`, `?owner_email=...`).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
-from django_filters.fields import ModelChoiceField
+from django.contrib.auth import get_user_model
 
 from portfolio import selectors
-from portfolio.choices import Category, ModelTier, Stage
+from portfolio.choices import Category, KpiDirection, ModelTier, Stage
 from portfolio.forms import person_label
-from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
-
-ANY = "Any"
-SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})
-
-
-def _search(queryset: QuerySet, fields: tuple[str, ...], value: str) -> QuerySet:
-    """Every word must match one of the fields (case-insensitive substring)."""
-    for word in value.split():
-        condition = Q()
-        for field in fields:
-            condition |= Q(**{f"{field}__icontains": word})
-        queryset = queryset.filter(condition)
-    return queryset
+from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from tollgate.ui.filtersets import (
+    ANY,
+    ListFilterSet,
+    OfferedModelChoiceField,
+    OfferedModelChoiceFilter,
+    OneOrMoreChoiceFilter,
+    SearchFilterSet,
+    YesNoSelect,
+)
 
 
-class SearchFilterSet(django_filters.FilterSet):
-    search_fields: tuple[str, ...] = ()
-
-    q = django_filters.CharFilter(method="filter_q", label="Search", widget=SEARCH_WIDGET)
-
-    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return _search(queryset, self.search_fields, value)
-
-
-class PersonModelChoiceField(ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+class PersonModelChoiceField(OfferedModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
 
 
-class OwnerChoiceFilter(django_filters.ModelChoiceFilter):
-    """Offers only people who own an initiative, evaluated per request."""
+class OwnerChoiceFilter(OfferedModelChoiceFilter):
+    """Offers only people who own an initiative (evaluated per request); accepts anyone."""
 
     field_class = PersonModelChoiceField
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("queryset", lambda request: selectors.owner_choices())
-        kwargs.setdefault("empty_label", ANY)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", get_user_model().objects.all())
+        kwargs.setdefault("offered", lambda request: selectors.owner_choices())
         super().__init__(*args, **kwargs)
 
 
 class InitiativeFilterSet(SearchFilterSet):
+    """?q=&department=<id>&department__code=<code>&stage=a&stage=b&category=...&vendor=<id>&model=<id>&owner=<id>
+    &owner_email=...&cost_center=<id>"""
+
     search_fields = ("name", "description", "external_id")
+    page_filters = ("q", "department", "stage", "category", "vendor", "owner")
 
     q = django_filters.CharFilter(
         method="filter_q",
@@ -60,54 +55,82 @@ class InitiativeFilterSet(SearchFilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, purpose or id"}),
     )
     department = django_filters.ModelChoiceFilter(empty_label=ANY, queryset=Department.objects.order_by("name"))
-    stage = django_filters.ChoiceFilter(empty_label=ANY, choices=Stage.choices)
-    category = django_filters.ChoiceFilter(empty_label=ANY, choices=Category.choices)
+    department__code = django_filters.CharFilter(field_name="department__code", lookup_expr="iexact")
+    stage = OneOrMoreChoiceFilter(choices=Stage.choices)
+    category = OneOrMoreChoiceFilter(choices=Category.choices)
     vendor = django_filters.ModelChoiceFilter(
         empty_label=ANY, field_name="vendors", queryset=Vendor.objects.order_by("name")
     )
+    model = django_filters.ModelChoiceFilter(field_name="ai_models", queryset=AIModel.objects.all(), distinct=True)
     owner = OwnerChoiceFilter()
+    owner_email = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
+    cost_center = django_filters.ModelChoiceFilter(queryset=CostCenter.objects.all())
 
     class Meta:
         model = Initiative
-        fields = ("q", "department", "stage", "category", "vendor", "owner")
+        fields = ("q", "department", "department__code", "stage", "category", "vendor", "model", "owner",
+                  "owner_email", "cost_center")
+
+
+class BusinessCaseFilterSet(ListFilterSet):
+    initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
+
+    class Meta:
+        model = BusinessCase
+        fields = ("initiative",)
+
+
+class KPIFilterSet(ListFilterSet):
+    initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
+    direction = django_filters.ChoiceFilter(choices=KpiDirection.choices)
+
+    class Meta:
+        model = KPI
+        fields = ("initiative", "direction")
 
 
 class DepartmentFilterSet(SearchFilterSet):
     search_fields = ("name", "code")
+    page_filters = ("q",)
+
+    code = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
         model = Department
-        fields = ("q",)
+        fields = ("q", "code")
 
 
 class CostCenterFilterSet(SearchFilterSet):
     search_fields = ("code", "name")
+    page_filters = ("q", "department")
 
     department = django_filters.ModelChoiceFilter(empty_label=ANY, queryset=Department.objects.order_by("name"))
+    department__code = django_filters.CharFilter(field_name="department__code", lookup_expr="iexact")
 
     class Meta:
         model = CostCenter
-        fields = ("q", "department")
+        fields = ("q", "department", "department__code")
 
 
 class VendorFilterSet(SearchFilterSet):
     search_fields = ("name",)
+    page_filters = ("q",)
+
+    name = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
         model = Vendor
-        fields = ("q",)
+        fields = ("q", "name")
 
 
 class AIModelFilterSet(SearchFilterSet):
     search_fields = ("name", "provider__name")
 
-    provider = django_filters.ModelChoiceFilter(
-        empty_label=ANY, queryset=Vendor.objects.filter(models__isnull=False).distinct()
+    provider = OfferedModelChoiceFilter(
+        queryset=Vendor.objects.all(), offered=Vendor.objects.filter(models__isnull=False).distinct()
     )
-    tier = django_filters.ChoiceFilter(empty_label=ANY, choices=ModelTier.choices)
-    open_weights = django_filters.BooleanFilter(
-        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
-    )
+    tier = OneOrMoreChoiceFilter(choices=ModelTier.choices)
+    open_weights = django_filters.BooleanFilter(widget=YesNoSelect())
 
     class Meta:
         model = AIModel
@@ -116,11 +139,13 @@ class AIModelFilterSet(SearchFilterSet):
 
 class LicencePoolFilterSet(SearchFilterSet):
     search_fields = ("tool", "vendor__name", "initiative__name")
+    page_filters = ("q", "vendor")
 
-    vendor = django_filters.ModelChoiceFilter(
-        empty_label=ANY, queryset=Vendor.objects.filter(licence_pools__isnull=False).distinct()
+    vendor = OfferedModelChoiceFilter(
+        queryset=Vendor.objects.all(), offered=Vendor.objects.filter(licence_pools__isnull=False).distinct()
     )
+    initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
 
     class Meta:
         model = LicencePool
-        fields = ("q", "vendor")
+        fields = ("q", "vendor", "initiative")

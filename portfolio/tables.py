@@ -2,56 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
-
-NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
-
-
-def person_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
-def _places(value: Decimal) -> int:
-    """Cents at least, more only when the amount has them (a price of 0.0125 per token stays exact)."""
-    exponent = Decimal(value).normalize().as_tuple().exponent
-    return max(2, -exponent) if isinstance(exponent, int) else 2
-
-
-class MoneyColumn(tables.Column):
-    """Right-aligned amount with thousands separators on the page, the plain number in the CSV."""
-
-    def __init__(self, *args, places: int | None = None, **kwargs):
-        kwargs.setdefault("attrs", NUM)
-        self.places = places  # fixed decimals (totals in cents); by default as many as the amount has
-        super().__init__(*args, **kwargs)
-
-    def render(self, value: Decimal) -> str:
-        return f"{value:,.{self.places or _places(value)}f}"
-
-    def value(self, value: Decimal) -> str:
-        return f"{value:.{self.places or _places(value)}f}"
-
-
-class CountColumn(tables.Column):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", NUM)
-        super().__init__(*args, **kwargs)
-
-
-class PersonColumn(tables.Column):
-    def render(self, value) -> str:
-        return person_name(value)
-
-    def value(self, value) -> str:
-        return person_name(value)
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 
 class InitiativeTable(tables.Table):

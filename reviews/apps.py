@@ -16,3 +16,11 @@ class ReviewsConfig(AppConfig):
         auditlog.register(models.KpiActual)
         auditlog.register(models.ReportAttachment)
         auditlog.register(models.Verdict)
+
+        from governance import evidence
+        from reviews import selectors
+
+        # Value reports are governance's evidence: scale for promotion, users for sprawl savings, the reviewer backlog.
+        evidence.register_scale_evidence(selectors.scale_evidence)
+        evidence.register_reported_users(selectors.reported_active_users)
+        evidence.register_reviewer_backlog(selectors.reviewer_backlog)

@@ -1,27 +1,51 @@
-"""Filters of the review list pages (django-filter)."""
+"""Filters of the reviews resources (django-filter), one FilterSet per resource for its list page and its API.
+
+Each page's filter bar shows `page_filters`; the API accepts every filter.
+"""
 
 from __future__ import annotations
 
 import django_filters
-from django import forms
+from django.db.models import QuerySet
 
-from portfolio.filtersets import ANY, SearchFilterSet
-from portfolio.models import Department
+from portfolio.models import Department, Initiative
 from reviews.choices import ReportStatus
 from reviews.models import Notification, ReviewCycle, ValueReport
+from tollgate.ui.filtersets import ANY, SearchFilterSet, YesNoSelect
 
 
 class ValueReportFilterSet(SearchFilterSet):
+    """?q=&cycle=<id>&cycle__name=2026-Q3&initiative=<id>&status=draft&department=<id>&awaiting_verdict=true"""
+
     search_fields = ("initiative__name", "initiative__external_id")
+    page_filters = ("q", "department", "status")
 
     department = django_filters.ModelChoiceFilter(
         field_name="initiative__department", empty_label=ANY, queryset=Department.objects.order_by("name")
     )
     status = django_filters.ChoiceFilter(empty_label=ANY, choices=ReportStatus.choices)
+    cycle = django_filters.ModelChoiceFilter(queryset=ReviewCycle.objects.all())
+    cycle__name = django_filters.CharFilter(field_name="cycle__name", lookup_expr="iexact")
+    initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
+    awaiting_verdict = django_filters.BooleanFilter(method="filter_awaiting_verdict", widget=YesNoSelect())
 
     class Meta:
         model = ValueReport
-        fields = ("q", "department", "status")
+        fields = ("q", "department", "status", "cycle", "cycle__name", "initiative", "awaiting_verdict")
+
+    def filter_awaiting_verdict(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        awaiting = queryset.filter(status=ReportStatus.SUBMITTED, verdict__isnull=True)
+        return awaiting if value else queryset.exclude(pk__in=awaiting.values("pk"))
+
+
+class MyInitiativeFilterSet(SearchFilterSet):
+    """The owner's own initiatives on "my reports" (a page without an API: the portfolio's filters are too many)."""
+
+    search_fields = ("name", "external_id")
+
+    class Meta:
+        model = Initiative
+        fields = ("q",)
 
 
 class ReviewCycleFilterSet(SearchFilterSet):
@@ -36,8 +60,7 @@ class NotificationFilterSet(SearchFilterSet):
     search_fields = ("message",)
 
     unread = django_filters.BooleanFilter(
-        field_name="read_at", lookup_expr="isnull", label="Unread",
-        widget=forms.Select(choices=[("", "Any"), ("true", "Unread"), ("false", "Read")]),
+        field_name="read_at", lookup_expr="isnull", label="Unread", widget=YesNoSelect(yes="Unread", no="Read")
     )
 
     class Meta:

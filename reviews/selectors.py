@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from governance.selectors import policy_value
 from portfolio.choices import Stage
 from portfolio.models import KPI, BusinessCase, Initiative
 from reviews import calculations
@@ -27,9 +28,7 @@ ESTIMATED_COST_LABEL = "estimated from the business case"
 
 
 def policy(key: str) -> int | Decimal:
-    """A threshold from governance (an admin may change it); imported lazily to keep the apps decoupled."""
-    from governance.selectors import policy_value
-
+    """A threshold from governance (an admin may change it): reviews depends on governance, never the reverse."""
     return policy_value(key)
 
 
@@ -275,6 +274,20 @@ def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | Non
         monthly_outcomes=calculations.monthly_outcomes(report.outcome_count, months),
         min_viable_scale=case.min_viable_scale if case else None,
     )
+
+
+def reviewer_backlog(*, user: Viewer) -> int:
+    """How many reports wait for this reviewer's verdict (shown on governance's review queue)."""
+    return review_queue(user=user).count()
+
+
+def reported_active_users() -> Subquery:
+    """The active users of an initiative (`OuterRef("pk")`) in its latest submitted report that gives them, for
+    governance's sprawl savings."""
+    latest_report = ValueReport.objects.filter(
+        initiative=OuterRef("pk"), status=ReportStatus.SUBMITTED, active_users__isnull=False
+    ).order_by("-cycle__period_end", "-submitted_at")
+    return Subquery(latest_report.values("active_users")[:1], output_field=IntegerField())
 
 
 def scale_evidence(*, initiative: Initiative) -> str | None:

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from governance import services as governance_services
 from portfolio.models import Initiative
 from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
@@ -354,8 +355,6 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
 
 
 def _kill_initiative(*, actor: Actor, initiative: Initiative, rationale: str) -> None:
-    from governance import services as governance_services
-
     try:
         governance_services.initiative_transition(actor=actor, initiative=initiative, transition="kill",
                                                   reason=rationale)

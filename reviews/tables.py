@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from portfolio.tables import NUM, CountColumn, PersonColumn
 from reviews.models import Notification, ReviewCycle, ValueReport
+from tollgate.ui.tables import NUM, CountColumn, PersonColumn
 
 
 def _state_badge(report: ValueReport) -> SafeString:

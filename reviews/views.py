@@ -20,15 +20,19 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView
 
-from portfolio.views.initiatives import PortfolioListView
 from reviews import selectors, services
 from reviews.choices import ReportStatus
-from reviews.filtersets import NotificationFilterSet, ReviewCycleFilterSet, ValueReportFilterSet
+from reviews.filtersets import (
+    MyInitiativeFilterSet,
+    NotificationFilterSet,
+    ReviewCycleFilterSet,
+    ValueReportFilterSet,
+)
 from reviews.forms import KPI_PREFIX, ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
 from tollgate.types import request_actor
-from tollgate.views import PermissionRequiredMixin
+from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
 def add_service_errors(form: BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -61,7 +65,7 @@ class ReportObjectMixin:
 # My reports ----------------------------------------------------------------------------------------------------------
 
 
-class MyReportsView(PortfolioListView):
+class MyReportsView(ListPageView):
     """Initiatives I own or act for, with the current cycle's report: status, due date, link to fill it in."""
 
     permission_required = "reviews.view_valuereport"
@@ -69,24 +73,11 @@ class MyReportsView(PortfolioListView):
     template_name = "reviews/mine.html"
     export_name = "my-initiatives"
     title = "My initiatives and due reports"
-    filterset_class = None
+    filterset_class = MyInitiativeFilterSet
 
     def get_queryset(self) -> QuerySet:
         self.cycle = selectors.current_cycle()
         return selectors.my_initiatives(user=self.request.user, cycle=self.cycle)
-
-    def get_filterset_class(self):
-        from portfolio.filtersets import SearchFilterSet
-        from portfolio.models import Initiative
-
-        class MyInitiativeFilterSet(SearchFilterSet):
-            search_fields = ("name", "external_id")
-
-            class Meta:
-                model = Initiative
-                fields = ("q",)
-
-        return MyInitiativeFilterSet
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -248,7 +239,7 @@ class AttachmentDownloadView(PermissionRequiredMixin, View):
 # Reviewer queue ------------------------------------------------------------------------------------------------------
 
 
-class QueueView(PortfolioListView):
+class QueueView(ListPageView):
     permission_required = "governance.view_reviewqueue"
     list_selector = staticmethod(selectors.review_queue)
     filterset_class = ValueReportFilterSet
@@ -261,7 +252,7 @@ class QueueView(PortfolioListView):
 # Cycles --------------------------------------------------------------------------------------------------------------
 
 
-class CycleListView(PortfolioListView):
+class CycleListView(ListPageView):
     permission_required = "reviews.view_reviewcycle"
     list_selector = staticmethod(selectors.cycle_list)
     filterset_class = ReviewCycleFilterSet
@@ -277,7 +268,7 @@ class CycleListView(PortfolioListView):
         return context
 
 
-class CycleDetailView(PortfolioListView):
+class CycleDetailView(ListPageView):
     """Submitted / due / overdue per department (table and stacked bar chart) and the cycle's reports."""
 
     permission_required = "reviews.view_reviewcycle"
@@ -290,9 +281,8 @@ class CycleDetailView(PortfolioListView):
             self._cycle = get_object_or_404(ReviewCycle.objects.select_related("created_by"), pk=self.kwargs["pk"])
         return self._cycle
 
-    @property
-    def export_name(self) -> str:
-        return f"value-reports-{self.get_cycle().name}"
+    def get_export_filename(self, export_format: str) -> str:
+        return f"value-reports-{self.get_cycle().name}.{export_format}"
 
     def get_queryset(self) -> QuerySet:
         return selectors.cycle_reports(self.get_cycle())
@@ -347,7 +337,7 @@ class CycleCloseView(PermissionRequiredMixin, View):
 # Notifications -------------------------------------------------------------------------------------------------------
 
 
-class NotificationListView(PortfolioListView):
+class NotificationListView(ListPageView):
     permission_required = "reviews.view_notification"
     list_selector = staticmethod(selectors.notifications_of)
     filterset_class = NotificationFilterSet

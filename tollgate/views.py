@@ -1,27 +1,10 @@
-"""Project-wide view pieces: the page permission mixin, CSV export of tables, health check."""
+"""Site pages of the project itself (shared list and page pieces are in tollgate.ui.views)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django_tables2.export.views import ExportMixin
-from rules.contrib.views import PermissionRequiredMixin as RulesPermissionRequiredMixin
-
-
-class PermissionRequiredMixin(RulesPermissionRequiredMixin):
-    """Pages check the same permissions as the API (tollgate.roles); logged-in users without one get 403."""
-
-    raise_exception = True
-
-
-class CsvExportMixin(ExportMixin):
-    """Every list page exports its filtered, sorted rows as CSV with ?_export=csv."""
-
-    export_formats = ("csv",)
-
-    def get_export_filename(self, export_format: str) -> str:
-        return f"{self.export_name}.{export_format}"
 
 
 @login_not_required

@@ -12,7 +12,7 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion, SprawlCluster, SprawlRun, UseCase
 from governance.selectors import IntakePanel
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
-from portfolio.tables import person_name
+from tollgate.ui.tables import person_name
 
 
 class TransitionRequestSerializer(serializers.Serializer):

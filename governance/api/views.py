@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from governance import selectors, services
 from governance.api import serializers
 from governance.choices import SprawlRunTrigger
-from governance.filtersets import AuditFilterSet, UseCaseFilterSet
+from governance.filtersets import AuditFilterSet, SprawlClusterFilterSet, UseCaseFilterSet
 from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion, SprawlRun
 from governance.policies import BY_KEY
@@ -197,7 +197,7 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     confirm, dismiss (reason required) or remove a member (reason required)."""
 
     serializer_class = serializers.SprawlClusterSerializer
-    filterset_fields = ["status"]
+    filterset_class = SprawlClusterFilterSet
     ordering_fields = ["estimated_saving", "monthly_spend", "score", "first_seen_at"]
     permission_required = {"list": "governance.view_sprawlcluster", "retrieve": "governance.view_sprawlcluster",
                            "confirm": "governance.decide_sprawlcluster", "dismiss": "governance.decide_sprawlcluster",

@@ -16,11 +16,9 @@ from django.db.models import (
     DecimalField,
     IntegerField,
     Max,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -28,14 +26,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from governance import selectors
+from governance import evidence, selectors
 from governance.choices import UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun, UseCase
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import Stage
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
-from reviews.choices import ReportStatus
-from reviews.models import ValueReport
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -59,7 +55,8 @@ def latest_complete_month(*, today: date | None = None) -> date | None:
 
 def member_costs(initiative_ids: Iterable[int], *, today: date | None = None) -> dict[int, MemberCost]:
     """Monthly spend (allocated in the latest complete month, else declared) and users (licence-pool seats, else
-    the latest submitted value report's active users) of each initiative, in four queries."""
+    the latest submitted value report's active users, supplied by the reviews app through governance.evidence) of each
+    initiative, in four queries."""
     ids = list(set(initiative_ids))
     if not ids:
         return {}
@@ -74,11 +71,9 @@ def member_costs(initiative_ids: Iterable[int], *, today: date | None = None) ->
         LicencePool.objects.filter(initiative_id__in=ids).order_by().values("initiative_id")
         .annotate(seats=Sum("seats_purchased")).values_list("initiative_id", "seats")
     )
-    latest_report = ValueReport.objects.filter(
-        initiative=OuterRef("pk"), status=ReportStatus.SUBMITTED, active_users__isnull=False
-    ).order_by("-cycle__period_end", "-submitted_at")
+    reported_users = evidence.reported_users()
     rows = Initiative.objects.filter(pk__in=ids).annotate(
-        reported_users=Subquery(latest_report.values("active_users")[:1], output_field=IntegerField())
+        reported_users=Value(None, output_field=IntegerField()) if reported_users is None else reported_users
     ).values_list("pk", "name", "declared_monthly_cost", "reported_users")
     costs: dict[int, MemberCost] = {}
     for pk, name, declared, reported_users in rows:

@@ -17,8 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import DetailView
-from django_filters.views import FilterView
-from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2 import RequestConfig
 
 from governance.choices import SprawlRunTrigger, SprawlStatus
 from governance.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
@@ -27,10 +26,9 @@ from governance.models import SprawlCluster, SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl import services as sprawl_services
 from governance.tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
-from governance.views import PAGE_SIZE
 from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
-from tollgate.views import CsvExportMixin, PermissionRequiredMixin
+from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
 
 CHART_CLUSTERS = 15
 
@@ -89,13 +87,14 @@ class ObjectFromUrlMixin:
 # Clusters ------------------------------------------------------------------------------------------------------------
 
 
-class SprawlClusterListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+class SprawlClusterListView(ListPageView):
     permission_required = "governance.view_sprawlcluster"
     template_name = "governance/sprawl_list.html"
     filterset_class = SprawlClusterFilterSet
+    filter_defaults: ClassVar[dict[str, str]] = {"status": SprawlStatus.OPEN}  # the clusters still needing a decision
     table_class = SprawlClusterTable
-    table_pagination: ClassVar[dict[str, int]] = {"per_page": PAGE_SIZE}
     export_name = "sprawl-clusters"
+    title = "Sprawl"
 
     def get_queryset(self) -> QuerySet[SprawlCluster]:
         return sprawl_selectors.sprawl_clusters()
@@ -105,7 +104,6 @@ class SprawlClusterListView(PermissionRequiredMixin, CsvExportMixin, SingleTable
         currency = reporting_currency()
         totals = sprawl_selectors.sprawl_cluster_totals(self.object_list)
         context.update(
-            title="Sprawl",
             currency=currency,
             total_spend=totals["spend"],
             total_saving=totals["saving"],
@@ -232,20 +230,21 @@ class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
 # Use cases -----------------------------------------------------------------------------------------------------------
 
 
-class UseCaseListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+class UseCaseListView(ListPageView):
     permission_required = "governance.view_usecase"
     template_name = "governance/usecase_list.html"
     filterset_class = UseCaseFilterSet
     table_class = UseCaseTable
     table_pagination: ClassVar[dict[str, int]] = {"per_page": 50}
     export_name = "use-cases"
+    title = "Use cases"
 
     def get_queryset(self) -> QuerySet[UseCase]:
         return sprawl_selectors.use_cases_with_figures()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(title="Use cases", currency=reporting_currency(),
+        context.update(currency=reporting_currency(),
                        can_edit=self.request.user.has_perm("governance.change_usecase"))
         return context
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from governance import selectors
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
 from portfolio.choices import Stage
-from portfolio.tables import person_name
+from tollgate.ui.tables import person_name
 
 register = template.Library()
 

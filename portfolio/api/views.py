@@ -16,8 +16,8 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.serializers import as_serializer_error
 
-from portfolio import services
-from portfolio.api import filtersets, serializers
+from portfolio import filtersets, services
+from portfolio.api import serializers
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 
 T = TypeVar("T")

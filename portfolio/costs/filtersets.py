@@ -1,4 +1,5 @@
-"""Filters of the cost ingestion pages (django-filter): sources, allocation rules and ingestion runs."""
+"""Filters of the cost resources (django-filter): sources, allocation rules, ingestion runs and currency rates, one
+FilterSet per resource for its page and its API (the page's filter bar shows `page_filters`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from portfolio.choices import RunStatus, RunTrigger, SourceType
+from portfolio.choices import RuleMatch, RunStatus, RunTrigger, SourceType
 from portfolio.costs.connectors.base import Period
-from portfolio.filtersets import ANY, SearchFilterSet
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, Initiative
-
-YES_NO = forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")])
+from tollgate.ui.filtersets import (
+    ANY,
+    ListFilterSet,
+    OfferedModelChoiceFilter,
+    OneOrMoreChoiceFilter,
+    SearchFilterSet,
+    YesNoSelect,
+)
 
 
 class PeriodFilter(django_filters.CharFilter):
@@ -36,32 +42,39 @@ class PeriodFilter(django_filters.CharFilter):
 
 class CostSourceFilterSet(SearchFilterSet):
     search_fields = ("name",)
+    page_filters = ("q", "type", "enabled")
 
-    type = django_filters.ChoiceFilter(empty_label=ANY, choices=SourceType.choices)
-    enabled = django_filters.BooleanFilter(widget=YES_NO)
+    type = OneOrMoreChoiceFilter(choices=SourceType.choices)
+    enabled = django_filters.BooleanFilter(widget=YesNoSelect())
+    name = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
         model = CostSource
-        fields = ("q", "type", "enabled")
+        fields = ("q", "type", "enabled", "name")
 
 
 class AllocationRuleFilterSet(SearchFilterSet):
     search_fields = ("key", "value", "initiative__name", "initiative__external_id")
+    page_filters = ("q", "source", "initiative")
 
     source = django_filters.ModelChoiceFilter(empty_label=ANY, queryset=CostSource.objects.order_by("name"))
-    initiative = django_filters.ModelChoiceFilter(
-        empty_label=ANY, queryset=Initiative.objects.filter(allocation_rules__isnull=False).distinct().order_by("name")
+    initiative = OfferedModelChoiceFilter(
+        queryset=Initiative.objects.all(),
+        offered=Initiative.objects.filter(allocation_rules__isnull=False).distinct().order_by("name"),
     )
+    match = django_filters.ChoiceFilter(choices=RuleMatch.choices)
 
     class Meta:
         model = AllocationRule
-        fields = ("q", "source", "initiative")
+        fields = ("q", "source", "initiative", "match")
 
 
-class IngestionRunFilterSet(django_filters.FilterSet):
+class IngestionRunFilterSet(ListFilterSet):
+    """?source=<id>&status=a&status=b&trigger=...&period=YYYY-MM"""
+
     source = django_filters.ModelChoiceFilter(empty_label=ANY, queryset=CostSource.objects.order_by("name"))
-    status = django_filters.ChoiceFilter(empty_label=ANY, choices=RunStatus.choices)
-    trigger = django_filters.ChoiceFilter(empty_label=ANY, choices=RunTrigger.choices)
+    status = OneOrMoreChoiceFilter(choices=RunStatus.choices)
+    trigger = OneOrMoreChoiceFilter(choices=RunTrigger.choices)
     period = PeriodFilter(field_name="period")
 
     class Meta:
@@ -69,7 +82,7 @@ class IngestionRunFilterSet(django_filters.FilterSet):
         fields = ("source", "status", "trigger", "period")
 
 
-class CurrencyRateFilterSet(django_filters.FilterSet):
+class CurrencyRateFilterSet(ListFilterSet):
     """By currency, and the rates in effect on a day (uses the `valid_until` of cost_selectors.currency_rates)."""
 
     currency = django_filters.CharFilter(lookup_expr="iexact", label="Currency",

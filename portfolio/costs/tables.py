@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 
 from portfolio.choices import RunStatus
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
-from portfolio.tables import NUM, CountColumn, MoneyColumn, PersonColumn
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations

@@ -41,9 +41,9 @@ from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_c
 from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
-from portfolio.views.initiatives import PortfolioListView, _add_service_errors
+from portfolio.views.initiatives import _add_service_errors
 from tollgate.types import request_actor
-from tollgate.views import PermissionRequiredMixin
+from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 RECENT_RUNS = 10
 class IngestionHealthView(PermissionRequiredMixin, View):
@@ -72,7 +72,7 @@ class IngestionHealthView(PermissionRequiredMixin, View):
         })
 
 
-class CostSourceListView(PortfolioListView):
+class CostSourceListView(ListPageView):
     permission_required = "portfolio.view_costsource"
     filterset_class = cost_filtersets.CostSourceFilterSet
     table_class = cost_tables.CostSourceTable
@@ -167,7 +167,7 @@ class CostSourceRunView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(reverse("portfolio:ingestionrun_detail", args=[run.pk]))
 
 
-class IngestionRunListView(PortfolioListView):
+class IngestionRunListView(ListPageView):
     permission_required = "portfolio.view_ingestionrun"
     filterset_class = cost_filtersets.IngestionRunFilterSet
     table_class = cost_tables.IngestionRunTable
@@ -204,7 +204,7 @@ class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
         )
 
 
-class AllocationRuleListView(PortfolioListView):
+class AllocationRuleListView(ListPageView):
     permission_required = "portfolio.view_allocationrule"
     filterset_class = cost_filtersets.AllocationRuleFilterSet
     table_class = cost_tables.AllocationRuleTable
@@ -353,7 +353,7 @@ class AllocationRuleMoveView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(back)
 
 
-class CurrencyRateListView(PortfolioListView):
+class CurrencyRateListView(ListPageView):
     permission_required = "portfolio.view_currencyrate"
     filterset_class = cost_filtersets.CurrencyRateFilterSet
     table_class = cost_tables.CurrencyRateTable

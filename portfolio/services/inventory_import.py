@@ -45,6 +45,7 @@ from portfolio.services.reference import (
     department_get_or_create,
     vendor_get_or_create,
 )
+from portfolio.signals import inventory_changed
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -522,19 +523,11 @@ def inventory_import_run(
         if errors:
             return _finish(run, status=RunStatus.FAILED, errors=errors)
         if not run.dry_run and (counts.created or counts.updated):
-            _sprawl_recompute_queue()
+            inventory_changed.send(sender=ImportRun, run=run)
         return _finish(run, status=RunStatus.SUCCEEDED, errors=[], counts=counts)
     except Exception as exc:  # any failure must end the run as failed, with the reason shown
         logger.exception("Import run %s failed", run.pk)
         return _finish(run, status=RunStatus.FAILED, errors=[RowError(None, "", f"The import failed: {exc}")])
-
-
-def _sprawl_recompute_queue() -> None:
-    """New or changed initiatives: queue a sprawl recomputation (sent on commit; one at a time)."""
-    from governance.choices import SprawlRunTrigger
-    from governance.sprawl.services import sprawl_run_submit
-
-    sprawl_run_submit(actor=None, trigger=SprawlRunTrigger.IMPORT)
 
 
 def import_run_create(

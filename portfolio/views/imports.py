@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import django_tables2 as tables
 from django import forms
@@ -11,15 +11,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.views.generic import DetailView, FormView
-from django_tables2 import SingleTableView
 
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import ImportRun
 from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
 from tollgate.types import request_actor
-from tollgate.views import CsvExportMixin, PermissionRequiredMixin
-
-NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
+from tollgate.ui.tables import NUM
+from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
 class ImportRunTable(tables.Table):
@@ -61,12 +59,14 @@ class ImportRunTable(tables.Table):
         return len(value)
 
 
-class ImportRunListView(PermissionRequiredMixin, CsvExportMixin, SingleTableView):
+class ImportRunListView(ListPageView):
     permission_required = "portfolio.view_importrun"
     table_class = ImportRunTable
     template_name = "portfolio/import_list.html"
+    table_pagination: ClassVar[dict[str, int]] = {"per_page": 50}
     export_name = "imports"
-    paginate_by = 50
+    title = "Imports"
+    intro = "Every import of the initiative inventory: who ran it, on which file, and what it did or why it failed."
 
     def get_queryset(self) -> QuerySet[ImportRun]:
         return ImportRun.objects.select_related("actor")

@@ -6,8 +6,7 @@ portfolio.selectors and write through portfolio.services.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,8 +17,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import DetailView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
 from portfolio import selectors
 from portfolio.filtersets import InitiativeFilterSet
@@ -28,33 +25,10 @@ from portfolio.models import Initiative
 from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace
 from portfolio.tables import InitiativeTable
 from tollgate.types import request_actor
-from tollgate.views import CsvExportMixin, PermissionRequiredMixin
-
-PAGE_SIZE = 25
+from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
-class PortfolioListView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
-    """A list page: permission, filters, sortable paginated table and ?_export=csv of the filtered, sorted rows.
-
-    Subclasses declare the selector, table, filterset and titles; nothing else.
-    """
-
-    template_name = "portfolio/list.html"
-    table_pagination: ClassVar[dict[str, int]] = {"per_page": PAGE_SIZE}
-    list_selector: Callable[..., QuerySet]
-    title = ""
-    intro = ""
-
-    def get_queryset(self) -> QuerySet:
-        return type(self).list_selector(user=self.request.user)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(title=self.title, intro=self.intro)
-        return context
-
-
-class InitiativeListView(PortfolioListView):
+class InitiativeListView(ListPageView):
     permission_required = "portfolio.view_initiative"
     list_selector = staticmethod(selectors.initiative_list)
     filterset_class = InitiativeFilterSet
@@ -62,6 +36,7 @@ class InitiativeListView(PortfolioListView):
     template_name = "portfolio/initiative_list.html"
     export_name = "initiatives"
     title = "Portfolio"
+    intro = "Every AI initiative, who owns it and what it declares to cost."
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -10,11 +10,10 @@ from django_tables2 import RequestConfig
 
 from portfolio import filtersets, selectors, tables
 from portfolio.models import CostCenter, Department
-from portfolio.views.initiatives import PAGE_SIZE, PortfolioListView
-from tollgate.views import PermissionRequiredMixin
+from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
 
 
-class DepartmentListView(PortfolioListView):
+class DepartmentListView(ListPageView):
     permission_required = "portfolio.view_department"
     list_selector = staticmethod(selectors.department_list)
     filterset_class = filtersets.DepartmentFilterSet
@@ -24,7 +23,7 @@ class DepartmentListView(PortfolioListView):
     intro = "Business units, who heads them, and what their AI initiatives declare to cost."
 
 
-class CostCenterListView(PortfolioListView):
+class CostCenterListView(ListPageView):
     permission_required = "portfolio.view_costcenter"
     list_selector = staticmethod(selectors.cost_center_list)
     filterset_class = filtersets.CostCenterFilterSet
@@ -34,7 +33,7 @@ class CostCenterListView(PortfolioListView):
     intro = "The accounting units that pay for initiatives."
 
 
-class VendorListView(PortfolioListView):
+class VendorListView(ListPageView):
     permission_required = "portfolio.view_vendor"
     list_selector = staticmethod(selectors.vendor_list)
     filterset_class = filtersets.VendorFilterSet
@@ -44,7 +43,7 @@ class VendorListView(PortfolioListView):
     intro = "Companies the organisation buys AI from; many vendors for one use case is a sign of sprawl."
 
 
-class AIModelListView(PortfolioListView):
+class AIModelListView(ListPageView):
     permission_required = "portfolio.view_aimodel"
     list_selector = staticmethod(selectors.ai_model_list)
     filterset_class = filtersets.AIModelFilterSet
@@ -54,7 +53,7 @@ class AIModelListView(PortfolioListView):
     intro = "The model catalogue with list prices; a smaller or open model is often enough."
 
 
-class LicencePoolListView(PortfolioListView):
+class LicencePoolListView(ListPageView):
     permission_required = "portfolio.view_licencepool"
     list_selector = staticmethod(selectors.licence_pool_list)
     filterset_class = filtersets.LicencePoolFilterSet

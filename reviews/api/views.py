@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portfolio.api.views import call_service
-from reviews import selectors, services
-from reviews.api import filtersets, serializers
+from reviews import filtersets, selectors, services
+from reviews.api import serializers
 from reviews.models import ReviewCycle, ValueReport
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
@@ -39,6 +39,7 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     permission_classes = [ReviewsPermission]
     permission_required = {"list": "reviews.view_reviewcycle", "retrieve": "reviews.view_reviewcycle",
                            "metadata": "reviews.view_reviewcycle", "create": "reviews.manage_reviewcycle"}
+    filterset_class = filtersets.ReviewCycleFilterSet
     search_fields = ["name"]
     ordering_fields = ["name", "period_start", "due_on"]
 

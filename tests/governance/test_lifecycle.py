@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 
-from governance import lifecycle
-from governance.lifecycle import TRANSITIONS, complete_business_case
+from governance import evidence, guards, lifecycle
+from governance.guards import complete_business_case
+from governance.lifecycle import TRANSITIONS
 from governance.models import IntakeSubmission
 from governance.services import TransitionError, initiative_transition
 from portfolio.choices import Stage
@@ -48,7 +47,7 @@ REFUSED = {
 def no_guards(monkeypatch):
     """Guards are tested on their own below; here only stage, role and reason matter."""
     for name, step in TRANSITIONS.items():
-        monkeypatch.setitem(TRANSITIONS, name, lifecycle.Transition(**{**step.__dict__, "guard": None}))
+        monkeypatch.setitem(TRANSITIONS, name, lifecycle.Transition(**{**step.__dict__, "guards": ()}))
 
 
 def test_the_table_lists_every_transition_once():
@@ -217,17 +216,31 @@ def test_scores_of_an_earlier_round_do_not_count(owner, reviewer, second_reviewe
 def test_promote_needs_scale_evidence(monkeypatch, owner, initiative):
     Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.PILOT)
     initiative.refresh_from_db()
-    monkeypatch.setattr(lifecycle, "scale_evidence", lambda initiative: None)
+    monkeypatch.setattr(evidence.providers, "scale_evidence", lambda initiative: None)
     with pytest.raises(TransitionError, match="minimum viable scale"):
         initiative_transition(actor=owner, initiative=initiative, transition="promote")
-    monkeypatch.setattr(lifecycle, "scale_evidence", lambda initiative: "Q3: 6,000 outcomes/month")
+    monkeypatch.setattr(evidence.providers, "scale_evidence", lambda initiative: "Q3: 6,000 outcomes/month")
     initiative_transition(actor=owner, initiative=initiative, transition="promote")
     assert initiative.stage == Stage.PRODUCTION
 
 
 def test_scale_evidence_without_the_reviews_app_is_no_evidence(monkeypatch, initiative):
-    monkeypatch.setitem(sys.modules, "reviews.selectors", None)  # importing it now raises ImportError
-    assert lifecycle.scale_evidence(initiative) is None
+    monkeypatch.setattr(evidence, "providers", evidence.Providers())  # nothing registered
+    assert evidence.scale_evidence(initiative) is None
+    assert guards.minimum_viable_scale_reached(initiative) != []
+
+
+def test_the_reviews_app_registers_its_evidence_at_start_up():
+    from reviews import selectors as reviews_selectors
+
+    assert evidence.providers.scale_evidence is reviews_selectors.scale_evidence
+    assert evidence.providers.reported_users is reviews_selectors.reported_active_users
+    assert evidence.providers.reviewer_backlog is reviews_selectors.reviewer_backlog
+
+
+def test_every_guard_the_table_names_exists():
+    named = {name for step in TRANSITIONS.values() for name in step.guards}
+    assert named == set(guards.GUARDS)
 
 
 def test_transitions_from_a_stage():

@@ -11,18 +11,18 @@ from rest_framework.response import Response
 
 from portfolio.api.views import PortfolioViewSet, call_service
 from portfolio.choices import RunTrigger
-from portfolio.costs.api.filtersets import (
-    AllocationRuleFilterSet,
-    CostSourceFilterSet,
-    CurrencyRateFilterSet,
-    IngestionRunFilterSet,
-)
 from portfolio.costs.api.serializers import (
     AllocationRuleOrderSerializer,
     AllocationRuleSerializer,
     CostSourceSerializer,
     CurrencyRateSerializer,
     IngestionRunSerializer,
+)
+from portfolio.costs.filtersets import (
+    AllocationRuleFilterSet,
+    CostSourceFilterSet,
+    CurrencyRateFilterSet,
+    IngestionRunFilterSet,
 )
 from portfolio.costs.selectors import currency_rates
 from portfolio.costs.services.allocation import (

@@ -1,0 +1,7 @@
+"""Signals portfolio sends so the apps built on it (governance) can react without portfolio importing them."""
+
+from django.dispatch import Signal
+
+# Sent inside the import run, after its rows were written (not for a dry run, nor when nothing changed); receivers
+# that start background work enqueue it on commit. Arguments: `run` (the ImportRun).
+inventory_changed = Signal()

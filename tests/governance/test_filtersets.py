@@ -1,0 +1,70 @@
+"""One filterset per governance resource: the audit trail, use cases and sprawl clusters select the same rows on the
+page and in the API for the same query string (sprawl's page alone starts on the open clusters)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from governance.choices import AuditEvent, SprawlStatus
+from governance.services import initiative_transition
+from portfolio.choices import Stage
+from portfolio.models import Initiative
+from tests.factories import DepartmentFactory, InitiativeFactory
+from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlClusterFactory, UseCaseFactory
+from tests.page_and_api import assert_page_and_api_agree
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audit_trail(client, api_client, admin_user, owner, initiative):
+    InitiativeFactory(name="Contract reviewer", owner=owner)
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.PRODUCTION)
+    initiative_transition(actor=admin_user, initiative=initiative, transition="kill", reason="No value.")
+    today = timezone.localdate()
+    assert_page_and_api_agree(client, api_client, admin_user, "/governance/audit/", "/api/governance/audit-entries/", [
+        {"initiative": initiative.external_id}, {"initiative": "contract"}, {"actor": admin_user.pk},
+        {"event": AuditEvent.TRANSITION}, {"event": AuditEvent.FIELD_CHANGE}, {"since": today.isoformat()},
+        {"until": (today - timedelta(days=1)).isoformat()},
+    ])
+
+
+def test_use_cases(client, api_client, admin_user, initiative):
+    used = UseCaseFactory(code="zz-invoice-capture", name="Zz invoice capture", job="Reads invoices.")
+    UseCaseFactory(code="zz-contract-review", name="Zz contract review", job="Reads contracts.", is_active=False)
+    InitiativeUseCaseFactory(initiative=initiative, use_case=used)
+    assert_page_and_api_agree(client, api_client, admin_user, "/governance/use-cases/",
+                              "/api/governance/use-cases/", [
+                                  {"q": "zz"}, {"q": "zz", "used": "true"}, {"q": "zz", "used": "false"},
+                                  {"q": "zz", "is_active": "false"}, {"q": "contracts"},
+                              ], page_key="code", api_key="code")
+
+
+def test_sprawl_clusters(client, api_client, admin_user, initiative, other_initiative):
+    finance = DepartmentFactory(name="Finance")
+    invoice = InitiativeFactory(name="Invoice reader", department=finance)
+    chat = UseCaseFactory(code="zz-chat", name="Zz chat")
+    SprawlClusterFactory(title="Meeting notes", initiatives=[initiative, other_initiative])
+    SprawlClusterFactory(title="Invoices", initiatives=[invoice, InitiativeFactory()], use_case=chat)
+    SprawlClusterFactory(title="Chatbots", status=SprawlStatus.DISMISSED, initiatives=[initiative, invoice])
+    assert_page_and_api_agree(client, api_client, admin_user, "/governance/sprawl/",
+                              "/api/governance/sprawl-clusters/", [
+                                  {"status": ""}, {"status": SprawlStatus.OPEN}, {"status": SprawlStatus.DISMISSED},
+                                  {"status": "", "department": finance.pk}, {"status": "", "q": "invoice"},
+                                  {"status": "", "use_case": chat.pk},
+                              ])
+
+
+def test_the_sprawl_page_starts_on_the_open_clusters_and_the_api_on_all(client, api_client, admin_user, initiative,
+                                                                     other_initiative):
+    SprawlClusterFactory(title="Open one", initiatives=[initiative, other_initiative])
+    SprawlClusterFactory(title="Dismissed one", status=SprawlStatus.DISMISSED, initiatives=[initiative])
+    client.force_login(admin_user)
+    api_client.force_authenticate(admin_user)
+    page = client.get("/governance/sprawl/")
+    assert [c.title for c in page.context["object_list"]] == ["Open one"]
+    assert 'value="open" selected' in page.content.decode()
+    api = api_client.get("/api/governance/sprawl-clusters/").json()
+    assert {c["title"] for c in api["results"]} == {"Open one", "Dismissed one"}

@@ -1,0 +1,160 @@
+"""The base of every list's filterset: one FilterSet per resource serves its page and its API.
+
+A page shows a filter bar with the filters people use (`page_filters`); the API accepts every filter, including those
+meant for scripts (an e-mail, a code). The pieces below let one filter satisfy both: a choice filter that renders as
+one select on the page but accepts several values from the API (`?stage=pilot&stage=production`), a model choice
+filter that offers a short list on the page but accepts any row from the API, and a yes/no select that reads what
+both send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.forms import BoundField
+from django.http import HttpRequest
+from django_filters.fields import ChoiceField, ModelChoiceField, ModelChoiceIterator
+
+ANY = "Any"
+SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})
+
+
+def search(queryset: QuerySet, fields: Iterable[str], value: str) -> QuerySet:
+    """Every word must match one of the fields (case-insensitive substring)."""
+    for word in value.split():
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": word})
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """A resource's filters; `page_filters` names those of the page's filter bar, in order (None: all of them)."""
+
+    page_filters: tuple[str, ...] | None = None
+
+    def page_fields(self) -> list[BoundField]:
+        names = self.page_filters if self.page_filters is not None else tuple(self.filters)
+        return [self.form[name] for name in names]
+
+
+class SearchFilterSet(ListFilterSet):
+    """Adds the free-text `q` over `search_fields`, which every list page has."""
+
+    search_fields: tuple[str, ...] = ()
+
+    q = django_filters.CharFilter(method="filter_q", label="Search", widget=SEARCH_WIDGET)
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search(queryset, self.search_fields, value)
+
+
+# One select on the page, several values from the API -----------------------------------------------------------------
+
+
+class OneOrMoreSelect(forms.Select):
+    """Renders one select; reads every value of the parameter, ignoring the empty "Any"."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str] | str:
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [v for v in values if v not in (None, "")] or ""
+
+
+class OneOrMoreChoiceField(ChoiceField):
+    widget = OneOrMoreSelect
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in self.empty_values:
+            return []
+        return [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+
+    def validate(self, value: list[str]) -> None:
+        for item in value:
+            if not self.valid_value(item):
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                            params={"value": item})
+
+
+class OneOrMoreChoiceFilter(django_filters.MultipleChoiceFilter):
+    """`?name=a&name=b` matches either; the page's select sends one value or the empty "Any"."""
+
+    field_class = OneOrMoreChoiceField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", ANY)
+        kwargs.setdefault("distinct", False)  # a value of the row itself: no join, nothing to de-duplicate
+        super().__init__(*args, **kwargs)
+
+
+# A short list on the page, any row from the API -----------------------------------------------------------------------
+
+
+class OfferedChoiceIterator(ModelChoiceIterator):
+    def __init__(self, field: OfferedModelChoiceField) -> None:
+        super().__init__(field)
+        if field.offered is not None:
+            self.queryset = field.offered
+
+
+class OfferedModelChoiceField(ModelChoiceField):
+    """Accepts any row of `queryset`; its select lists only `offered` (when given)."""
+
+    iterator = OfferedChoiceIterator
+
+    def __init__(self, *args: Any, offered: QuerySet | None = None, **kwargs: Any) -> None:
+        self.offered = offered
+        super().__init__(*args, **kwargs)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OfferedModelChoiceField:
+        result = super().__deepcopy__(memo)
+        if self.offered is not None:
+            result.offered = self.offered.all()
+            result.widget.choices = result.choices
+        return result
+
+
+class OfferedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A model choice whose page select offers `offered` (a queryset, or a callable taking the request) while the
+    filter accepts any row of `queryset`, so a script may ask for a row the page does not list."""
+
+    field_class = OfferedModelChoiceField
+
+    def __init__(self, *args: Any, offered: QuerySet | Callable[[HttpRequest | None], QuerySet] | None = None,
+                 **kwargs: Any) -> None:
+        self.offered = offered
+        kwargs.setdefault("empty_label", ANY)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def field(self) -> forms.Field:
+        if not hasattr(self, "_field"):
+            offered = self.offered(self.get_request()) if callable(self.offered) else self.offered
+            if offered is not None:
+                self.extra["offered"] = offered
+        return super().field
+
+
+# Yes / no ------------------------------------------------------------------------------------------------------------
+
+
+class YesNoSelect(forms.Select):
+    """A yes/no/any select that reads what the page sends ("true", "false", "") and what API clients send
+    (also "True"/"False", "1"/"0" and the legacy "2"/"3" of Django's NullBooleanSelect)."""
+
+    VALUES = {"true": True, "True": True, "1": True, "2": True, True: True,
+              "false": False, "False": False, "0": False, "3": False, False: False}
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__(attrs, choices=[("", ANY), ("true", yes), ("false", no)])
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> bool | None:
+        return self.VALUES.get(data.get(name))
+
+    # A choice widget formats its value as a list (as Django's does); the stubs ignore the same override for it.
+    def format_value(self, value: Any) -> list[str]:  # type: ignore[override]
+        return ["" if value is None else ("true" if value else "false")]

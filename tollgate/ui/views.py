@@ -1,0 +1,83 @@
+"""The list page every app builds on, and the page mixins it is made of: permission and CSV export.
+
+A list page declares its permission, selector (or queryset), filterset, table and titles; the base does the rest:
+role check, filters (the resource's one FilterSet, shared with the API), a sortable paginated table and
+?_export=csv of the filtered, sorted rows, all rendered by templates/ui/list.html.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.export.views import ExportMixin
+from rules.contrib.views import PermissionRequiredMixin as RulesPermissionRequiredMixin
+
+PAGE_SIZE = 25
+
+
+class PermissionRequiredMixin(RulesPermissionRequiredMixin):
+    """Pages check the same permissions as the API (tollgate.roles); logged-in users without one get 403."""
+
+    raise_exception = True
+
+
+class CsvExportMixin(ExportMixin):
+    """Every list page exports its filtered, sorted rows as CSV with ?_export=csv."""
+
+    export_formats = ("csv",)
+    export_name: str
+
+    def get_export_filename(self, export_format: str) -> str:
+        return f"{self.export_name}.{export_format}"
+
+
+class ListPageView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+    """A list page: permission, filters, sortable paginated table and ?_export=csv of the filtered, sorted rows.
+
+    Subclasses declare the permission, the selector (called with the user) or `get_queryset`, the table, the
+    filterset (none for a list without filters) and the titles; `filter_defaults` are the filter values the page
+    starts from when the URL does not give them.
+    """
+
+    template_name = "ui/list.html"
+    table_pagination: ClassVar[dict[str, int] | bool] = {"per_page": PAGE_SIZE}
+    list_selector: ClassVar[Callable[..., QuerySet] | None] = None
+    filter_defaults: ClassVar[dict[str, str]] = {}
+    title = ""
+    intro = ""
+
+    def get_queryset(self) -> Any:
+        if self.list_selector is not None:
+            return self.list_selector(user=self.request.user)
+        return super().get_queryset()
+
+    def get_filterset_class(self) -> Any:
+        if self.filterset_class is None:
+            return None  # a list without filters
+        return super().get_filterset_class()
+
+    def get_filterset_kwargs(self, filterset_class: Any) -> dict[str, Any]:
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        missing = {name: value for name, value in self.filter_defaults.items()
+                   if kwargs["data"] is None or name not in kwargs["data"]}
+        if missing:
+            data = kwargs["data"].copy() if kwargs["data"] is not None else QueryDict(mutable=True)
+            data.update(missing)
+            kwargs["data"] = data
+        return kwargs
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.get_filterset_class() is None:
+            self.object_list = self.get_queryset()
+            return self.render_to_response(self.get_context_data(object_list=self.object_list))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(title=self.title, intro=self.intro)
+        return context
