@@ -1,20 +1,16 @@
-"""Filters of the governance list pages (django-filter): the audit trail, sprawl clusters and use cases."""
+"""Filters of the governance list pages (django-filter): the audit trail (sprawl's are in governance.sprawl)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import django_filters
 from auditlog.models import LogEntry
 from django import forms
 from django.db.models import Q, QuerySet
-from django.http import QueryDict
 
 from governance import selectors
-from governance.choices import AuditEvent, SprawlStatus
-from governance.models import SprawlCluster, SprawlClusterMember, UseCase
+from governance.choices import AuditEvent
 from portfolio.filtersets import ANY, PersonModelChoiceField
-from portfolio.models import Department, Initiative
+from portfolio.models import Initiative
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -54,62 +50,3 @@ class AuditFilterSet(django_filters.FilterSet):
                 additional_data__source="inventory_import"
             )
         return queryset.filter(additional_data__event=value)
-
-
-# Sprawl detection ----------------------------------------------------------------------------------------------------
-
-
-class SprawlClusterFilterSet(django_filters.FilterSet):
-    """Status defaults to open: the clusters that still need a decision."""
-
-    status = django_filters.ChoiceFilter(choices=SprawlStatus.choices, empty_label="Any status")
-    use_case = django_filters.ModelChoiceFilter(
-        queryset=UseCase.objects.filter(clusters__isnull=False).distinct().order_by("name"), empty_label=ANY)
-    department = django_filters.ModelChoiceFilter(
-        queryset=Department.objects.order_by("name"), empty_label=ANY, method="filter_department",
-        label="Department")
-    q = django_filters.CharFilter(method="filter_text", label="Search",
-                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or member"}))
-
-    class Meta:
-        model = SprawlCluster
-        fields = ("status", "use_case", "department", "q")
-
-    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        if data is None or "status" not in data:
-            data = data.copy() if data is not None else QueryDict(mutable=True)
-            data["status"] = SprawlStatus.OPEN
-        super().__init__(data, *args, **kwargs)
-
-    def filter_department(self, queryset: QuerySet, name: str, value: Department) -> QuerySet:
-        ids = SprawlClusterMember.objects.filter(removed=False, initiative__department=value).values("cluster_id")
-        return queryset.filter(pk__in=ids)
-
-    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        ids = SprawlClusterMember.objects.filter(
-            Q(initiative__name__icontains=value) | Q(initiative__external_id__iexact=value)).values("cluster_id")
-        return queryset.filter(Q(title__icontains=value) | Q(pk__in=ids))
-
-
-class UseCaseFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_text", label="Search",
-                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, job, synonym"}))
-    used = django_filters.BooleanFilter(method="filter_used", label="Done by an initiative",
-                                        widget=forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")]))
-    is_active = django_filters.BooleanFilter(label="Active",
-                                             widget=forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")]))
-
-    class Meta:
-        model = UseCase
-        fields = ("q", "used", "is_active")
-
-    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value) | Q(job__icontains=value)
-                               | Q(synonyms__icontains=value) | Q(vendor_products__icontains=value))
-
-    def filter_used(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
-        return queryset.filter(initiative_count__gt=0) if value else queryset.filter(initiative_count=0)

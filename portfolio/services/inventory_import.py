@@ -532,7 +532,7 @@ def inventory_import_run(
 def _sprawl_recompute_queue() -> None:
     """New or changed initiatives: queue a sprawl recomputation (sent on commit; one at a time)."""
     from governance.choices import SprawlRunTrigger
-    from governance.sprawl.services import sprawl_run_submit
+    from governance.sprawl.services.runs import sprawl_run_submit
 
     sprawl_run_submit(actor=None, trigger=SprawlRunTrigger.IMPORT)
 

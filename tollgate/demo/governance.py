@@ -492,7 +492,8 @@ def sprawl_detect(users: dict[str, AbstractUser], *, decide: bool) -> None:
     writes nothing); on the first load a reviewer also confirms one cluster and dismisses another."""
     from governance.choices import SprawlStatus
     from governance.models import SprawlCluster
-    from governance.sprawl.services import sprawl_cluster_confirm, sprawl_cluster_dismiss, sprawl_recompute
+    from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss
+    from governance.sprawl.services.recompute import sprawl_recompute
 
     sprawl_recompute()
     if not decide:

@@ -11,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from governance.choices import SprawlStatus
 from governance.models import InitiativeUseCase, SprawlCluster
-from governance.sprawl.services import CATALOGUE_PATH, sprawl_cluster_confirm, sprawl_recompute
+from governance.sprawl.engine.catalogue import CATALOGUE_PATH
+from governance.sprawl.services.clusters import sprawl_cluster_confirm
+from governance.sprawl.services.recompute import sprawl_recompute
 from portfolio.choices import Category, Stage
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
 
