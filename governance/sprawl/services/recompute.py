@@ -22,6 +22,9 @@ CONFIDENCE_STEP = Decimal("0.001")
 RECOMPUTE_LOCK_KEY = 0x5B4A_1006  # pg_advisory_xact_lock key of sprawl recomputation
 
 
+# Use-case suggestions -------------------------------------------------------------------------------------------------
+
+
 def _use_case_suggestions_store(suggested: dict[int, list[tuple[str, float]]]) -> int:
     """Replace the suggested links with the analysis' suggestions; initiatives a person set use cases for (any
     confirmed link) are left alone. Writes only the differences; returns how many links were written or deleted."""
