@@ -65,7 +65,7 @@ def test_recompute_with_the_real_engine_groups_the_same_job_and_keeps_decisions(
 
 def test_demo_company_shows_sprawl_clusters_with_their_saving():
     from tollgate.demo.builder import build_demo_company
-    from tollgate.demo.governance import sprawl_counts
+    from tollgate.demo.sprawl import sprawl_counts
 
     build_demo_company()
     counts = sprawl_counts()
