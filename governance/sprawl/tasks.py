@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from governance.choices import SprawlRunTrigger
-from governance.sprawl import services as sprawl_services
+from governance.sprawl.services import runs as sprawl_services
 
 
 @shared_task(acks_late=True)
