@@ -110,6 +110,11 @@ def final_attempt() -> bool:
     return _final_attempt.get()
 
 
+def retry_countdown(retries: int, *, base: int, cap: int) -> int:
+    """Seconds before retry number `retries` + 1: doubling from `base`, never over `cap`."""
+    return min(base * 2**retries, cap)
+
+
 def job_task(
     *, max_retries: int = 3, backoff: int = 30, backoff_max: int = 10 * 60, **options: Any
 ) -> Callable[[Callable[P, T]], Task]:
@@ -128,7 +133,7 @@ def job_task(
             except Exception as exc:
                 if not is_transient(exc) or retries >= self.max_retries:
                     raise
-                raise self.retry(exc=exc, countdown=min(backoff * 2**retries, backoff_max)) from exc
+                raise self.retry(exc=exc, countdown=retry_countdown(retries, base=backoff, cap=backoff_max)) from exc
             finally:
                 _final_attempt.reset(token)
 
