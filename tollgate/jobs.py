@@ -169,7 +169,7 @@ def _int4(text: str) -> int:
 
 
 def _run_lock_key(model: type[Run], run_id: int) -> tuple[int, int]:
-    return _int4(model._meta.label_lower), int(run_id)
+    return _int4(model._meta.label_lower), int(run_id) % 2**31
 
 
 def _exclusive_lock_key(name: str) -> tuple[int, int]:
