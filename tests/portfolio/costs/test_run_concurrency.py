@@ -81,7 +81,7 @@ def wait_for(condition, *, timeout: float, what: str):
         value = condition()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
@@ -132,7 +132,7 @@ def test_a_worker_killed_mid_ingestion_is_restarted_once_or_failed_at_once(tmp_p
         ingestion_runs_expire_stale,
     )
 
-    rows = 20_000
+    rows = 60_000  # long enough to be killed mid-read on a fast machine too
     expected = write_costs(tmp_path / "june.csv", rows)
     source = CostSourceFactory(name="contracts", type=SourceType.CSV, settings={"path": str(tmp_path / "june.csv")})
     seed = tmp_path / "seed.csv"
