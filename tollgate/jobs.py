@@ -126,12 +126,12 @@ def job_task(
     def decorate(func: Callable[P, T]) -> Task:
         @functools.wraps(func)
         def run(self: Task, *args: P.args, **kwargs: P.kwargs) -> T:
-            retries = self.request.retries or 0
-            token = _final_attempt.set(retries >= self.max_retries)
+            retries, limit = self.request.retries or 0, self.max_retries or 0
+            token = _final_attempt.set(retries >= limit)
             try:
                 return func(*args, **kwargs)
             except Exception as exc:
-                if not is_transient(exc) or retries >= self.max_retries:
+                if not is_transient(exc) or retries >= limit:
                     raise
                 raise self.retry(exc=exc, countdown=retry_countdown(retries, base=backoff, cap=backoff_max)) from exc
             finally:
@@ -233,7 +233,7 @@ class _Lease:
         Only non-key columns change, which the run's own inserts (FOR KEY SHARE on the run row) never block."""
         if self.side is None:
             if not connection.in_atomic_block:  # SQLite: the heartbeat fallback, unless a transaction holds it
-                self.model.objects.filter(pk=run.pk).update(progress=run.progress, heartbeat_at=timezone.now())
+                self.model._default_manager.filter(pk=run.pk).update(progress=run.progress, heartbeat_at=timezone.now())
             return
         try:
             if not self.reporting:  # after the locks: a progress write must never wait long
@@ -291,18 +291,18 @@ def run_claimed(
         lost = _lost_running()
         if lease.side is None:
             lost &= Q(heartbeat_at__lt=now - model.stale_after)
-        restart = model.objects.filter(lost, pk=run_id).exists()
+        restart = model._default_manager.filter(lost, pk=run_id).exists()
         changes: dict[str, Any] = {"status": RunStatus.RUNNING, "started_at": now, "heartbeat_at": now,
                                    "worker": worker_name(), "finished_at": None}
         if restart:
             changes.update(progress=0, error="Restarted: the worker executing this run was lost.")
-        claimed = model.objects.filter(Q(status=RunStatus.PENDING) | lost, pk=run_id).update(**changes)
+        claimed = model._default_manager.filter(Q(status=RunStatus.PENDING) | lost, pk=run_id).update(**changes)
         if not claimed:
             yield None
             return
         if restart:
             logger.warning("Restarting %s %s: its previous worker was lost", model._meta.label, run_id)
-        run = model.objects.get(pk=run_id)
+        run = model._default_manager.get(pk=run_id)
         _leases[key] = lease
         if exclusive is not None:
             lease.lock_exclusive(exclusive(run))
@@ -311,7 +311,7 @@ def run_claimed(
         except BaseException as exc:
             # The services record their own failures; this only keeps an unexpected one from leaving the run
             # "running" for the expiry to find.
-            model.objects.filter(pk=run_id, status=RunStatus.RUNNING, worker=changes["worker"]).update(
+            model._default_manager.filter(pk=run_id, status=RunStatus.RUNNING, worker=changes["worker"]).update(
                 status=RunStatus.FAILED, finished_at=timezone.now(),
                 **model.failure_fields(f"Unexpected error ({type(exc).__name__}): {exc}"),
             )
@@ -354,7 +354,7 @@ def runs_expire(model: type[Run], *, older_than: timedelta | None = None) -> int
     now = timezone.now()
     hint = model.lost_hint
     expired = 0
-    silent = model.objects.annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at")).filter(
+    silent = model._default_manager.annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at")).filter(
         last_sign__lt=now - older_than
     )
     expired += silent.filter(status=RunStatus.PENDING).update(
@@ -374,7 +374,7 @@ def runs_expire(model: type[Run], *, older_than: timedelta | None = None) -> int
     )
     if _postgres():
         message = f"Stopped: the worker executing the run was lost (stopped or killed mid-run). {hint}"
-        for run_id in model.objects.filter(_lost_running()).values_list("pk", flat=True):
+        for run_id in model._default_manager.filter(_lost_running()).values_list("pk", flat=True):
             expired += _expire_if_unlocked(model, run_id, message)
     return expired
 
@@ -387,7 +387,7 @@ def _expire_if_unlocked(model: type[Run], run_id: int, message: str) -> int:
         if not cursor.fetchone()[0]:
             return 0  # its worker is alive
         try:
-            return model.objects.filter(_lost_running(), pk=run_id).update(
+            return model._default_manager.filter(_lost_running(), pk=run_id).update(
                 status=RunStatus.FAILED, finished_at=timezone.now(), **model.failure_fields(message)
             )
         finally:
