@@ -26,8 +26,8 @@ from portfolio.services.inventory_import.parse import (
     inventory_parse,
 )
 from portfolio.services.inventory_import.runs import (
-    import_run_claim,
     import_run_create,
+    import_run_execute_by_id,
     import_run_submit,
     import_runs_expire_stale,
     inventory_import_run,
@@ -40,7 +40,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "InventoryRow",
     "RowError",
-    "import_run_claim",
+    "import_run_execute_by_id",
     "import_run_create",
     "import_run_submit",
     "import_runs_expire_stale",

@@ -10,14 +10,13 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractUser
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import ImportRun
 from portfolio.services.inventory_import.parse import RowError, inventory_parse
 from portfolio.services.inventory_import.write import ImportCounts, _import_audit_context, _Rollback, _write_rows
 from portfolio.signals import inventory_changed
+from tollgate import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +25,10 @@ STALE_AFTER = timedelta(hours=1)
 
 def _finish(run: ImportRun, *, status: str, errors: list[RowError], counts: ImportCounts | None = None) -> ImportRun:
     counts = counts or ImportCounts()
-    run.status = status
-    run.errors = [e.as_dict() for e in errors]
-    run.rows_created, run.rows_updated, run.rows_unchanged = counts.created, counts.updated, counts.unchanged
-    run.finished_at = timezone.now()
-    run.save()
-    return run
+    return jobs.run_finish(
+        run, status=status, errors=[e.as_dict() for e in errors], rows_created=counts.created,
+        rows_updated=counts.updated, rows_unchanged=counts.unchanged,
+    )
 
 
 def inventory_import_run(
@@ -40,12 +37,25 @@ def inventory_import_run(
     """Process a run: validate the whole file, then write it in one transaction (rolled back on error or dry run).
 
     `content` defaults to the run's stored file and `actor` to the run's actor. The run records the outcome; this
-    function does not raise for a bad file (that is a failed run, with its errors).
+    function does not raise for a bad file (that is a failed run, with its errors). A run that is finished, or that
+    a live worker executes, is left alone and returned as it is.
     """
-    actor = actor if actor is not None else run.actor
-    run.status = RunStatus.RUNNING
-    run.started_at = run.started_at or timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    import_run_execute_by_id(run_id=run.pk, content=content, actor=actor)
+    run.refresh_from_db()
+    return run
+
+
+def import_run_execute_by_id(
+    *, run_id: int, content: bytes | None = None, actor: AbstractUser | None = None
+) -> ImportRun | None:
+    """inventory_import_run for a run known by its id (a task's argument); None when there was nothing to do."""
+    with jobs.run_claimed(ImportRun, run_id=run_id) as run:
+        if run is None:
+            return None
+        return _import(run, content=content, actor=actor if actor is not None else run.actor)
+
+
+def _import(run: ImportRun, *, content: bytes | None, actor: AbstractUser | None) -> ImportRun:
     try:
         if content is None:
             with run.file.open("rb") as handle:
@@ -98,30 +108,12 @@ def import_run_submit(
     """Create a run and hand it to Celery once the run is committed (eager locally: done before this returns)."""
     from portfolio.tasks import import_run_execute  # tasks import this module
 
-    run = import_run_create(actor=actor, filename=filename, content=content, trigger=trigger, dry_run=dry_run)
-    transaction.on_commit(lambda: import_run_execute.delay(run.pk))
-    return run
-
-
-def import_run_claim(*, run_id: int) -> ImportRun | None:
-    """Atomically move a pending run to running; None if it is gone or another worker already took it."""
-    claimed = ImportRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, started_at=timezone.now()
-    )
-    return ImportRun.objects.get(pk=run_id) if claimed else None
+    with transaction.atomic():
+        run = import_run_create(actor=actor, filename=filename, content=content, trigger=trigger, dry_run=dry_run)
+        return jobs.run_submit(run, task=import_run_execute)
 
 
 def import_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
-    """Fail runs stuck in 'running' (a worker died mid-run): the data was rolled back, the user should retry."""
-    cutoff = timezone.now() - older_than
-    message = (
-        f"Stopped: the run did not finish within {older_than}; its worker was probably lost. Nothing was written; "
-        "upload the file again."
-    )
-    return ImportRun.objects.filter(status=RunStatus.RUNNING).filter(
-        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)
-    ).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        errors=[RowError(None, "", message).as_dict()],
-    )
+    """Fail runs no worker will finish (a lost message, or a worker that died mid-run): the data was rolled back,
+    the user should retry."""
+    return jobs.runs_expire(ImportRun, older_than=older_than)
