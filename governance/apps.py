@@ -17,7 +17,7 @@ class GovernanceConfig(AppConfig):
 
         from django.db.models.signals import post_migrate
 
-        from governance.sprawl.services import use_case_catalogue_load_on_migrate
+        from governance.sprawl.services.use_cases import use_case_catalogue_load_on_migrate
 
         post_migrate.connect(use_case_catalogue_load_on_migrate, sender=self,
                              dispatch_uid="governance.use_case_catalogue_load")

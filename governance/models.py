@@ -3,6 +3,7 @@ detection (the use-case catalogue, initiatives' use cases, cached embeddings, sp
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.urls import reverse
 
 from governance.choices import Score, SprawlRunTrigger, SprawlStatus, UseCaseOrigin
 from governance.policies import DEFINITIONS
-from portfolio.choices import RunStatus
+from tollgate.jobs import Run
 
 USER = settings.AUTH_USER_MODEL
 
@@ -240,21 +241,19 @@ class SprawlClusterMember(models.Model):
         return f"{self.cluster} · {self.initiative}"
 
 
-class SprawlRun(models.Model):
+class SprawlRun(Run):
     """One recomputation of sprawl (from the page, the API, an import or the nightly schedule), for its progress."""
 
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
     trigger = models.CharField(max_length=20, choices=SprawlRunTrigger.choices, default=SprawlRunTrigger.USER)
     actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     initiatives = models.PositiveIntegerField(default=0, help_text="Initiatives analysed.")
     clusters_found = models.PositiveIntegerField(default=0)
     clusters_created = models.PositiveIntegerField(default=0)
     clusters_updated = models.PositiveIntegerField(default=0)
     clusters_closed = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+
+    stale_after = timedelta(hours=1)
+    lost_hint = "The clusters and decisions are unchanged; recompute again."
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from tollgate.jobs import RunStatus as RunStatus  # the statuses every run shares; imported from here across the apps
+
 
 class Stage(models.TextChoices):
     """Lifecycle of an initiative (PRODUCT.md). Governed transitions come with the governance app."""
@@ -54,13 +56,6 @@ class KpiDirection(models.TextChoices):
 
     INCREASE = "increase", "Higher is better"
     DECREASE = "decrease", "Lower is better"
-
-
-class RunStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
 
 
 class RunTrigger(models.TextChoices):

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
-from portfolio.services.inventory_import import import_run_claim, inventory_import_run
+from portfolio.services.inventory_import import import_run_execute_by_id
 from portfolio.services.inventory_import import import_runs_expire_stale as _expire_stale
+from tollgate.jobs import job_task
 
 
-@shared_task(acks_late=True)
+@job_task()
 def import_run_execute(run_id: int) -> str | None:
-    """Process one import run. Idempotent: a run that is no longer pending (done, or taken by a redelivered copy of
-    this task) is left alone, so acks_late redelivery never imports a file twice."""
-    run = import_run_claim(run_id=run_id)
-    if run is None:
-        return None
-    return inventory_import_run(run=run).status
+    """Process one import run. Idempotent: a run that is done, or taken by a live redelivered copy of this task, is
+    left alone, so acks_late redelivery never imports a file twice."""
+    run = import_run_execute_by_id(run_id=run_id)
+    return run.status if run is not None else None
 
 
-@shared_task
+@job_task()
 def import_runs_expire_stale() -> int:
-    """Beat job (tollgate/celery.py): fail runs stuck in 'running' for over an hour; returns how many."""
+    """Beat job (tollgate/celery.py): fail runs whose message or worker was lost; returns how many."""
     return _expire_stale()

@@ -3,25 +3,24 @@ so a re-run, a missed beat catching up or a redelivered task never opens, remind
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from reviews import services
+from tollgate.jobs import job_task
 
 
-@shared_task(acks_late=True)
+@job_task()
 def cycles_open_due() -> str | None:
     """Open the cycle of the quarter just ended, from the first day of the new quarter; the name when opened."""
     cycle = services.review_cycle_open_scheduled()
     return cycle.name if cycle else None
 
 
-@shared_task(acks_late=True)
+@job_task()
 def reminders_send() -> int:
     """Remind owners of drafts due soon; returns how many reminders went out."""
     return len(services.reminders_send())
 
 
-@shared_task(acks_late=True)
+@job_task()
 def escalations_send() -> int:
     """Escalate long-overdue drafts to department heads and the CoE; returns how many escalations went out."""
     return len(services.escalations_send())

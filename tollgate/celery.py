@@ -13,11 +13,15 @@ app.autodiscover_tasks()
 # Sub-packages of the apps hold the tasks of their domain (costs, sprawl); Celery only looks in <app>.tasks itself.
 app.autodiscover_tasks(["portfolio.costs", "governance.sprawl"])
 
+# How often runs are checked for a lost message or worker (tollgate/jobs.py): a run whose worker died is failed, and
+# whatever waited for it (a source's schedule, the next recomputation) goes on, within this many seconds.
+RUN_EXPIRY_EVERY = 60
+
 # Periodic jobs, one place for all apps. Later issues add ingestion, reminders and signals.
 app.conf.beat_schedule = {
     "expire-stale-import-runs": {
         "task": "portfolio.tasks.import_runs_expire_stale",
-        "schedule": 60 * 60,
+        "schedule": RUN_EXPIRY_EVERY,
     },
     # Reviews: daily and idempotent (a cycle, a reminder or an escalation is never sent twice).
     "reviews-open-due-cycles": {"task": "reviews.tasks.cycles_open_due", "schedule": crontab(hour=5, minute=0)},
@@ -25,9 +29,11 @@ app.conf.beat_schedule = {
     "reviews-send-escalations": {"task": "reviews.tasks.escalations_send", "schedule": crontab(hour=7, minute=30)},
     # Ingestion: every 15 minutes, queue the sources whose own schedule (daily / monthly / cron) is due.
     "ingestion-run-due-sources": {"task": "portfolio.costs.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
-    "ingestion-expire-stale-runs": {"task": "portfolio.costs.tasks.ingestion_runs_expire_stale", "schedule": 60 * 60},
+    "ingestion-expire-stale-runs": {"task": "portfolio.costs.tasks.ingestion_runs_expire_stale",
+                                    "schedule": RUN_EXPIRY_EVERY},
     # Sprawl detection: recompute clusters and suggested use cases nightly (idempotent; imports also queue a run).
     "sprawl-recompute-nightly": {"task": "governance.sprawl.tasks.sprawl_recompute_nightly",
                                  "schedule": crontab(hour=2, minute=30)},
-    "sprawl-expire-stale-runs": {"task": "governance.sprawl.tasks.sprawl_runs_expire_stale", "schedule": 60 * 60},
+    "sprawl-expire-stale-runs": {"task": "governance.sprawl.tasks.sprawl_runs_expire_stale",
+                                 "schedule": RUN_EXPIRY_EVERY},
 }

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from governance.calculations import plain_number
 from governance.lifecycle import TRANSITIONS
-from governance.models import RubricCriterion, SprawlCluster, SprawlRun, UseCase
+from governance.models import RubricCriterion
 from governance.selectors import IntakePanel
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
 from tollgate.ui.tables import person_name
@@ -132,99 +132,3 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
     def get_reason(self, entry: LogEntry) -> str:
         return audit_reason(entry)
-
-
-# Sprawl detection ----------------------------------------------------------------------------------------------------
-
-class UseCaseSerializer(serializers.ModelSerializer):
-    """A use case of the catalogue; `catalogue_version` is blank for those added by an administrator."""
-
-    initiative_count = serializers.IntegerField(read_only=True, required=False)
-    monthly_spend = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, required=False)
-
-    class Meta:
-        model = UseCase
-        fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
-                  "catalogue_version", "is_active", "initiative_count", "monthly_spend", "created_at", "updated_at"]
-        read_only_fields = ["catalogue_version", "created_at", "updated_at"]
-
-
-class UseCaseWriteSerializer(serializers.Serializer):
-    """What an administrator sends to add (code, name, job required) or edit a use case."""
-
-    code = serializers.SlugField(max_length=80, required=False)
-    name = serializers.CharField(max_length=200, required=False)
-    job = serializers.CharField(required=False)
-    functions = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
-    inputs = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
-    outputs = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
-    synonyms = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
-    vendor_products = serializers.ListField(child=serializers.CharField(max_length=400), required=False,
-                                            max_length=100)
-    not_this = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
-    is_active = serializers.BooleanField(required=False)
-
-
-class SprawlMemberSerializer(serializers.Serializer):
-    initiative = serializers.IntegerField(source="initiative_id")
-    external_id = serializers.CharField(source="initiative.external_id")
-    name = serializers.CharField(source="initiative.name")
-    department = serializers.CharField(source="initiative.department.name")
-    removed = serializers.BooleanField()
-    removed_reason = serializers.CharField()
-
-
-class SprawlClusterSerializer(serializers.ModelSerializer):
-    """A cluster with its active members (`members`) and the saving with its stated basis."""
-
-    use_case: serializers.SlugRelatedField[UseCase] = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    members = SprawlMemberSerializer(source="active_members", many=True, read_only=True)
-    decided_by = serializers.SerializerMethodField()
-
-    class Meta:
-        model = SprawlCluster
-        fields = ["id", "title", "status", "score", "use_case", "members", "monthly_spend", "estimated_saving",
-                  "saving_basis", "decision_reason", "decided_by", "decided_at", "first_seen_at", "last_seen_at"]
-
-    def get_decided_by(self, cluster: SprawlCluster) -> str | None:
-        return person_name(cluster.decided_by) or None
-
-
-class SprawlDecisionSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-
-
-class SprawlMemberRemoveSerializer(serializers.Serializer):
-    initiative = serializers.IntegerField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-
-
-class SprawlRunSerializer(serializers.ModelSerializer):
-    # Plain text in the schema: the run-status enum is already named by the import and ingestion runs.
-    status = serializers.CharField(read_only=True, help_text="pending, running, succeeded or failed")
-
-    class Meta:
-        model = SprawlRun
-        fields = ["id", "status", "trigger", "created_at", "started_at", "finished_at", "initiatives",
-                  "clusters_found", "clusters_created", "clusters_updated", "clusters_closed", "error"]
-        read_only_fields = fields
-
-
-class PossibleDuplicateSerializer(serializers.Serializer):
-    initiative = serializers.IntegerField(source="initiative.pk")
-    external_id = serializers.CharField(source="initiative.external_id")
-    name = serializers.CharField(source="initiative.name")
-    department = serializers.CharField(source="initiative.department.name")
-    score = serializers.FloatField()
-    reasons = serializers.ListField(child=serializers.CharField())
-
-
-class InitiativeUseCaseSerializer(serializers.Serializer):
-    use_case = serializers.CharField(source="use_case.code")
-    name = serializers.CharField(source="use_case.name")
-    confidence = serializers.DecimalField(max_digits=4, decimal_places=3)
-    origin = serializers.CharField()
-
-
-class InitiativeUseCasesWriteSerializer(serializers.Serializer):
-    use_cases = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=True, max_length=5)

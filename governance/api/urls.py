@@ -1,9 +1,10 @@
-"""Routes of the governance API under /api/governance/ (namespace "governance_api")."""
+"""Routes of the governance API under /api/governance/ (namespace "governance_api"), sprawl's included."""
 
 from django.urls import path
 from rest_framework import routers
 
 from governance.api import views
+from governance.sprawl.api import views as sprawl_views
 
 app_name = "governance_api"
 
@@ -11,15 +12,15 @@ router = routers.SimpleRouter()
 router.register("policies", views.PolicyViewSet, basename="policy")
 router.register("rubric-criteria", views.RubricCriterionViewSet, basename="rubriccriterion")
 router.register("audit-entries", views.AuditEntryViewSet, basename="auditentry")
-router.register("use-cases", views.UseCaseViewSet, basename="usecase")
-router.register("sprawl-clusters", views.SprawlClusterViewSet, basename="sprawlcluster")
-router.register("sprawl-runs", views.SprawlRunViewSet, basename="sprawlrun")
+router.register("use-cases", sprawl_views.UseCaseViewSet, basename="usecase")
+router.register("sprawl-clusters", sprawl_views.SprawlClusterViewSet, basename="sprawlcluster")
+router.register("sprawl-runs", sprawl_views.SprawlRunViewSet, basename="sprawlrun")
 
 urlpatterns = [
     path("initiatives/<int:pk>/transitions/", views.TransitionView.as_view(), name="transitions"),
     path("initiatives/<int:pk>/scores/", views.ScoresView.as_view(), name="scores"),
-    path("initiatives/<int:pk>/possible-duplicates/", views.PossibleDuplicatesView.as_view(),
+    path("initiatives/<int:pk>/possible-duplicates/", sprawl_views.PossibleDuplicatesView.as_view(),
          name="possible_duplicates"),
-    path("initiatives/<int:pk>/use-cases/", views.InitiativeUseCasesView.as_view(), name="initiative_use_cases"),
+    path("initiatives/<int:pk>/use-cases/", sprawl_views.InitiativeUseCasesView.as_view(), name="initiative_use_cases"),
     *router.urls,
 ]

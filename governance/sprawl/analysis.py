@@ -59,7 +59,7 @@ def archetypes_from_file(path) -> list[scoring.Archetype]:
     from pathlib import Path
 
     from governance.models import UseCase
-    from governance.sprawl.services import use_case_catalogue_parse
+    from governance.sprawl.engine.catalogue import use_case_catalogue_parse
 
     _, entries = use_case_catalogue_parse(Path(path).read_text(), source=str(path))
     return [archetype_of(UseCase(**fields)) for fields in entries]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.choices import SprawlRunTrigger
-from governance.sprawl.services import sprawl_run_submit
+from governance.sprawl.services.runs import sprawl_run_submit
 
 
 def sprawl_recompute_after_import(sender: Any, **kwargs: Any) -> None:

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from governance.choices import SprawlRunTrigger
-from governance.sprawl import services as sprawl_services
+from governance.sprawl.services import runs as sprawl_services
+from tollgate.jobs import job_task
 
 
-@shared_task(acks_late=True)
+@job_task()
 def sprawl_recompute_task(run_id: int | None = None) -> str | None:
     """Recompute sprawl for a queued run ("recompute now", after an import). Idempotent under redelivery: a run
-    that is no longer pending is left alone; the recomputation itself writes nothing when nothing changed."""
-    run = sprawl_services.sprawl_run_claim(run_id=run_id) if run_id is not None else None
-    if run is None:
-        return None
-    return sprawl_services.sprawl_run_execute(run=run).status
+    that is finished or executing elsewhere is left alone; the recomputation itself writes nothing when nothing
+    changed."""
+    run = sprawl_services.sprawl_run_execute_by_id(run_id=run_id) if run_id is not None else None
+    return run.status if run is not None else None
 
 
-@shared_task(acks_late=True)
+@job_task()
 def sprawl_recompute_nightly() -> str | None:
     """Beat job (tollgate/celery.py): queue a recomputation unless one is already queued or running."""
     return str(sprawl_services.sprawl_run_submit(trigger=SprawlRunTrigger.SCHEDULE).pk)
 
 
-@shared_task
+@job_task()
 def sprawl_runs_expire_stale() -> int:
-    """Beat job: fail recomputations whose worker was lost, so the next one can be queued."""
+    """Beat job: fail recomputations whose message or worker was lost, so the next one can be queued."""
     return sprawl_services.sprawl_runs_expire_stale()

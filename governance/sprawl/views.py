@@ -20,12 +20,12 @@ from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
 from governance.choices import SprawlRunTrigger, SprawlStatus
-from governance.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
-from governance.forms import InitiativeUseCasesForm, SprawlMemberRemoveForm, SprawlReasonForm
 from governance.models import SprawlCluster, SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
-from governance.sprawl import services as sprawl_services
-from governance.tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
+from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
+from governance.sprawl.forms import InitiativeUseCasesForm, SprawlMemberRemoveForm, SprawlReasonForm
+from governance.sprawl.services import clusters, runs, use_cases
+from governance.sprawl.tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
 from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
 from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
@@ -157,8 +157,7 @@ class SprawlClusterDecideView(ObjectFromUrlMixin, PermissionRequiredMixin, View)
         cluster = self.get_permission_object()
         form = SprawlReasonForm(request.POST)
         form.is_valid()
-        service = (sprawl_services.sprawl_cluster_confirm if self.decision == "confirm"
-                   else sprawl_services.sprawl_cluster_dismiss)
+        service = clusters.sprawl_cluster_confirm if self.decision == "confirm" else clusters.sprawl_cluster_dismiss
         try:
             service(actor=request.user, cluster=cluster, reason=form.cleaned_data.get("reason", ""))
         except ValidationError as error:
@@ -184,8 +183,8 @@ class SprawlMemberRemoveView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
             initiative = form.cleaned_data["initiative"]
-            sprawl_services.sprawl_member_remove(actor=request.user, cluster=cluster, initiative=initiative,
-                                                 reason=form.cleaned_data["reason"])
+            clusters.sprawl_member_remove(actor=request.user, cluster=cluster, initiative=initiative,
+                                          reason=form.cleaned_data["reason"])
         except ValidationError as error:
             view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
             context = view.get_context_data(object=cluster, remove_errors=error.messages,
@@ -204,7 +203,7 @@ class SprawlRecomputeView(PermissionRequiredMixin, View):
     permission_required = "governance.recompute_sprawl"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        run = sprawl_services.sprawl_run_submit(actor=request.user, trigger=SprawlRunTrigger.USER)
+        run = runs.sprawl_run_submit(actor=request.user, trigger=SprawlRunTrigger.USER)
         return HttpResponseRedirect(run.get_absolute_url())
 
 
@@ -286,8 +285,7 @@ class InitiativeUseCasesView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
         if form.is_valid():
             codes = [u.code for u in form.cleaned_data["use_cases"]]
             try:
-                sprawl_services.initiative_use_cases_set(actor=request.user, initiative=initiative,
-                                                         use_case_codes=codes)
+                use_cases.initiative_use_cases_set(actor=request.user, initiative=initiative, use_case_codes=codes)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:

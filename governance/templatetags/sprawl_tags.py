@@ -8,8 +8,8 @@ from typing import Any
 
 from django import template
 
-from governance.forms import InitiativeUseCasesForm
 from governance.sprawl import selectors as sprawl_selectors
+from governance.sprawl.forms import InitiativeUseCasesForm
 
 register = template.Library()
 

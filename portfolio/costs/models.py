@@ -6,6 +6,7 @@ read the roll-ups (MonthlyCost, MonthlyTokenUsage, LicencePoolActivity), never t
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +16,10 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from portfolio.choices import CostCategory, RuleMatch, RunStatus, RunTrigger, SourceType
+from portfolio.choices import CostCategory, RuleMatch, RunTrigger, SourceType
 from portfolio.models.base import DecimalShape, TimestampedModel, money_field
 from portfolio.models.inventory import Initiative, LicencePool
+from tollgate.jobs import Run
 
 amount_field = DecimalShape(20, 6)  # provider lines carry sub-cent amounts; round only in roll-ups
 quantity_field = DecimalShape(24, 6)
@@ -144,7 +146,7 @@ class AllocationRule(TimestampedModel):
                 raise ValidationError({"value": f"Invalid regular expression: {exc}"}) from None
 
 
-class IngestionRun(models.Model):
+class IngestionRun(Run):
     """One read of one source for one period: who or what started it, what it did, or where it failed."""
 
     source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="runs")
@@ -153,16 +155,15 @@ class IngestionRun(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     file = models.FileField(upload_to="ingestion/%Y/%m/", blank=True, help_text="Uploaded export, if any.")
     filename = models.CharField(max_length=255, blank=True, help_text="Name of the file read, for messages.")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
     progress = models.PositiveIntegerField(default=0, help_text="Rows read so far, for the progress display.")
     unallocated_amount = money_field(default=Decimal("0"))
     error = models.TextField(blank=True, help_text="Why it failed, naming the file, row and column or HTTP status.")
+
+    stale_after = timedelta(hours=2)
+    lost_hint = "The previous data is unchanged; run it again."
 
     class Meta:
         ordering = ["-created_at", "-id"]

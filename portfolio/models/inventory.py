@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -10,8 +12,9 @@ from django.db import models
 from django.urls import reverse
 
 from portfolio import calculations
-from portfolio.choices import Category, KpiDirection, ModelTier, RunStatus, RunTrigger, Stage
+from portfolio.choices import Category, KpiDirection, ModelTier, RunTrigger, Stage
 from portfolio.models.base import NON_NEGATIVE, TimestampedModel, money_field, price_field
+from tollgate.jobs import Run
 
 
 class Department(TimestampedModel):
@@ -235,23 +238,22 @@ class LicencePool(TimestampedModel):
         return calculations.licence_pool_monthly_cost(self.seats_purchased, self.price_per_seat_month)
 
 
-class ImportRun(models.Model):
-    """One inventory import: who ran it, on what, and what it did or why it failed."""
+class ImportRun(Run):
+    """One inventory import: who ran it, on what, and what it did or why it failed (row by row, in `errors`)."""
 
     filename = models.CharField(max_length=255)
     file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     trigger = models.CharField(max_length=20, choices=RunTrigger.choices, default=RunTrigger.USER)
     dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
     rows_unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="[{row, column, message}, ...]")
+
+    stale_after = timedelta(hours=1)
+    lost_hint = "Nothing was written; upload the file again."
 
     class Meta:
         ordering = ["-created_at"]
@@ -261,3 +263,8 @@ class ImportRun(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("portfolio:import_detail", args=[self.pk])
+
+    @classmethod
+    def failure_fields(cls, message: str) -> dict[str, Any]:
+        """The import page lists `errors`; a failure of the run as a whole is one error without row or column."""
+        return {"error": message, "errors": [{"row": None, "column": "", "message": message}]}

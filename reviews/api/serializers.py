@@ -12,8 +12,6 @@ from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueRep
 from reviews.selectors import report_figures
 from reviews.services import REPORT_FIELDS
 
-MONEY = {"max_digits": 16, "decimal_places": 2, "read_only": True, "allow_null": True}
-
 
 class ReviewCycleSerializer(serializers.ModelSerializer):
     """A cycle; creating one opens it (idempotent: an existing name only gets its missing reports)."""

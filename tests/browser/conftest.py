@@ -48,7 +48,7 @@ def _catalogue_vectors_in_memory():
     without this the first page that asks for possible duplicates would embed them again (seconds), while the next
     test already writes to the same SQLite database."""
     from governance.sprawl import analysis
-    from governance.sprawl.services import CATALOGUE_PATH
+    from governance.sprawl.engine.catalogue import CATALOGUE_PATH
 
     analysis.warm_catalogue_memo(analysis.archetypes_from_file(CATALOGUE_PATH))
 

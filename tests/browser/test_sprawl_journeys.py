@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from governance.models import SprawlCluster, UseCase
 from governance.sprawl import analysis
-from governance.sprawl.services import sprawl_recompute
+from governance.sprawl.services.recompute import sprawl_recompute
 from portfolio.choices import Stage
 from tests.browser.test_journeys import log_in
 from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, VendorFactory

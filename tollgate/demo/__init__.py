@@ -1,1 +1,2 @@
-"""Northwind Mutual, a fictional insurer used to demonstrate Tollgate: its data (data.py) and how it is built."""
+"""Northwind Mutual, a fictional insurer used to demonstrate Tollgate: its data (northwind/*.yaml, read by data.py) and
+how it is built."""

@@ -29,7 +29,8 @@ from portfolio.services import (
 )
 from tollgate.demo import data
 from tollgate.demo.costs import load_demo_costs
-from tollgate.demo.governance import CycleCounts, cycle_counts, sprawl_detect, walk_history
+from tollgate.demo.governance import CycleCounts, cycle_counts, walk_history
+from tollgate.demo.sprawl import sprawl_detect
 from tollgate.types import Actor
 
 User = get_user_model()

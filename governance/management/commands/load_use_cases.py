@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.sprawl.services import CATALOGUE_PATH, CatalogueError, use_case_catalogue_load
+from governance.sprawl.engine.catalogue import CATALOGUE_PATH, CatalogueError
+from governance.sprawl.services.use_cases import use_case_catalogue_load
 
 
 class Command(BaseCommand):

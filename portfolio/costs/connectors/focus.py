@@ -16,44 +16,39 @@ numbers the file's records, blank lines included.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gzip
-import json
 import zlib
-from collections.abc import Generator, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from portfolio.costs.connectors.base import ConnectorError, CostCategory, CostRow, Period, Row
+from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row
+from portfolio.costs.connectors.files import csv_records, file_kind
+from portfolio.costs.connectors.focus_cells import (
+    clean_text_column,
+    cost_category,
+    date_cell,
+    is_text_column,
+    location,
+    number_cell,
+    string_batch,
+    tag_keys,
+    text,
+)
 
 AI_CATEGORY = "AI and Machine Learning"
 MANDATORY_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ServiceCategory", "ServiceName",
                      "BillingCurrency")
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")  # 1.3 name first, then 1.0-1.2
-NULL_TOKENS = frozenset({"", "NULL", "null"})
-GZIP_MAGIC = b"\x1f\x8b"
-PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 10_000
 CSV_BLOCK_BYTES = 1 << 20  # CSV parsed per record batch (~2,500 rows); pyarrow reads up to 32 blocks ahead
 REFERENCE_BATCH_ROWS = 10_000  # batch size of the row-by-row reference reader that pins down errors
 MEMO_LIMIT = 100_000  # distinct tag sets / timestamps / categories remembered before a memo starts over
-# Exactly what str.strip() strips (every character for which str.isspace() is true), for the column-wise clean-up.
-WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000"
-)
-
-INFERENCE_SUBCATEGORIES = frozenset({"generative ai", "natural language processing", "bots", "ai platforms"})
-COMPUTE_SUBCATEGORIES = frozenset({"machine learning", "virtual machines", "gpu compute"})
 # The columns a CostRow is made of besides ChargePeriodStart, in the order _batch_rows unpacks them: read as text(),
 # then as raw cells (cleaned when they are text) for Tags and the numbers.
 TEXT_COLUMNS = (
@@ -62,192 +57,6 @@ TEXT_COLUMNS = (
     "ResourceId",
 )
 RAW_COLUMNS = ("Tags", "EffectiveCost", "BilledCost", "ConsumedQuantity", "PricingQuantity")
-
-
-def file_kind(path: Path) -> str:
-    """'parquet', 'gzip' or 'csv', by suffix or, failing that, by the file's first bytes."""
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return "parquet"
-    if suffix == ".gz":
-        return "gzip"
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head == PARQUET_MAGIC:
-        return "parquet"
-    return "csv"
-
-
-@contextmanager
-def open_binary(path: Path) -> Iterator[BinaryIO]:
-    """Open an export, gzip-compressed or not, as bytes; a missing or empty file is an error."""
-    if not path.exists():
-        raise ConnectorError("file not found", location=path.name)
-    if path.stat().st_size == 0:
-        raise ConnectorError("the file is empty", location=path.name)
-    handle: BinaryIO = gzip.open(path, "rb") if file_kind(path) == "gzip" else path.open("rb")  # type: ignore[assignment]
-    try:
-        yield handle
-    finally:
-        handle.close()
-
-
-def _lines(handle: BinaryIO, name: str) -> Iterator[str]:
-    """Strict UTF-8 lines (a BOM is allowed), decoded one by one so an error names its line."""
-    number = 0
-    try:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ConnectorError(
-                    f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); export it as UTF-8",
-                    location=f"{name} row {number}",
-                ) from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ConnectorError(
-            f"the gzip file is truncated or corrupt ({exc})", location=f"{name} row {number + 1}"
-        ) from None
-
-
-def csv_records(path: Path) -> Generator[tuple[int, list[str]], None, None]:
-    """(row number, cells) of a CSV or gzip CSV file, header first as row 1; decoding and gzip errors name the row."""
-    with open_binary(path) as handle:
-        reader = csv.reader(_lines(handle, path.name))
-        number = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                raise ConnectorError(f"malformed CSV: {exc}", location=f"{path.name} row {number + 1}") from None
-            number += 1
-            yield number, cells
-        if number == 0:
-            raise ConnectorError("the file is empty", location=path.name)
-
-
-def text(value: Any) -> str | None:
-    """A cell as text, or None for FOCUS's literal NULL and blanks."""
-    if value is None:
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    value = str(value).strip()
-    return None if value in NULL_TOKENS else value
-
-
-def decimal_cell(value: Any, where: str, *, required: bool) -> Decimal | None:
-    raw = text(value)
-    if raw is None:
-        if required:
-            raise ConnectorError("the cost is blank", location=where)
-        return None
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        raise ConnectorError(f"{raw!r} is not a number", location=where) from None
-    if not number.is_finite():
-        raise ConnectorError(f"{raw!r} is not a finite number", location=where)
-    return number
-
-
-def date_cell(value: Any, where: str) -> date:
-    """The date of a FOCUS DateTime ('2025-06-14T00:00:00Z', or '2024-09-18 22:00:00' as some exports write it)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raw = text(value)
-    if raw is None:
-        raise ConnectorError("the date is blank", location=where)
-    try:
-        return date.fromisoformat(raw[:10])
-    except ValueError:
-        raise ConnectorError(f"{raw!r} is not an ISO 8601 date", location=where) from None
-
-
-def tag_keys(value: Any, where: str) -> dict[str, str]:
-    """FOCUS Tags (a JSON object of flat values) as allocation keys 'tag:<name>'; a tag without value is 'true'."""
-    if value is None:
-        return {}
-    pairs: Iterable[tuple[Any, Any]]
-    if isinstance(value, Mapping):
-        pairs = value.items()
-    elif isinstance(value, list):  # Parquet map columns come back as [(key, value), ...]
-        pairs = value
-    else:
-        raw = text(value)
-        if raw is None:
-            return {}
-        try:
-            parsed = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConnectorError(f"Tags is not valid JSON ({exc.msg})", location=where) from None
-        if not isinstance(parsed, dict):
-            raise ConnectorError("Tags must be a JSON object of key-value pairs", location=where)
-        pairs = parsed.items()
-    keys: dict[str, str] = {}
-    for key, tag_value in pairs:
-        if tag_value is None or tag_value is True:
-            tag_value = "true"
-        elif tag_value is False:
-            tag_value = "false"
-        keys[f"tag:{str(key).strip()}"] = str(tag_value)
-    return keys
-
-
-def cost_category(service_category: str, subcategory: str | None) -> str:
-    """Where a FOCUS line goes in the TCO split; subcategory first (1.1+), then the category."""
-    sub = (subcategory or "").casefold()
-    if sub in INFERENCE_SUBCATEGORIES:
-        return CostCategory.INFERENCE
-    if sub in COMPUTE_SUBCATEGORIES or "gpu" in sub:
-        return CostCategory.COMPUTE
-    category = service_category.casefold()
-    if category == "compute":
-        return CostCategory.COMPUTE
-    if category == "storage":
-        return CostCategory.STORAGE
-    return CostCategory.OTHER
-
-
-def _location(filename: str, number: int, column: str | None = None) -> str:
-    return f"{filename} row {number} column {column}" if column else f"{filename} row {number}"
-
-
-def _clean(column: pa.Array) -> pa.Array:
-    """Column-wise text(): stripped strings, with blanks and FOCUS's literal NULL as nulls."""
-    trimmed = pc.utf8_trim(column, characters=WHITESPACE)
-    nulls = pc.is_in(trimmed, value_set=pa.array(sorted(NULL_TOKENS), type=trimmed.type))
-    return pc.if_else(nulls, pa.scalar(None, type=trimmed.type), trimmed)
-
-
-def _is_text(column: pa.Array) -> bool:
-    return pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-
-
-def _string_batch(header: list[str], rows: list[list[str]]) -> pa.RecordBatch:
-    columns = [pa.array(values, type=pa.string()) for values in zip(*rows, strict=True)]
-    return pa.RecordBatch.from_arrays(columns, names=header)
-
-
-def _number(value: Any, filename: str, number: int, column: str, *, required: bool) -> Decimal | None:
-    """decimal_cell() for a value already cleaned column-wise (str or None), or a typed Parquet value."""
-    if type(value) is not str:
-        return decimal_cell(value, _location(filename, number, column), required=required)
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        raise ConnectorError(f"{value!r} is not a number", location=_location(filename, number, column)) from None
-    if not result.is_finite():
-        raise ConnectorError(f"{value!r} is not a finite number", location=_location(filename, number, column))
-    return result
 
 
 class FocusConnector:
@@ -348,7 +157,7 @@ class FocusConnector:
             for number, cells in records:
                 if not cells:
                     if pending:
-                        yield first, _string_batch(header, pending)
+                        yield first, string_batch(header, pending)
                         pending = []
                     continue
                 if len(cells) != width:
@@ -360,14 +169,14 @@ class FocusConnector:
                     first = number
                 pending.append(cells)
                 if len(pending) == REFERENCE_BATCH_ROWS:
-                    yield first, _string_batch(header, pending)
+                    yield first, string_batch(header, pending)
                     pending = []
         except ConnectorError:
             if pending:  # the rows before the broken line come first: an error among them is the first error
-                yield first, _string_batch(header, pending)
+                yield first, string_batch(header, pending)
             raise
         if pending:
-            yield first, _string_batch(header, pending)
+            yield first, string_batch(header, pending)
 
     def _first_csv_error(self, period: Period, path: Path, header: list[str]) -> ConnectorError | None:
         """The first problem of a CSV in row order, found by the reference reader with the same checks."""
@@ -428,14 +237,14 @@ class FocusConnector:
                 keys["resource_id"] = resource
             if name is not None:
                 keys["service_name"] = name
-            quantity = _number(consumed, filename, number, "ConsumedQuantity", required=False)
+            quantity = number_cell(consumed, filename, number, "ConsumedQuantity", required=False)
             unit = consumed_unit
             if quantity is None:
-                quantity = _number(pricing, filename, number, "PricingQuantity", required=False)
+                quantity = number_cell(pricing, filename, number, "PricingQuantity", required=False)
                 unit = pricing_unit
             charge_date = dates.get(start) if type(start) is str else None
             if charge_date is None:
-                charge_date = date_cell(start, _location(filename, number, "ChargePeriodStart"))
+                charge_date = date_cell(start, location(filename, number, "ChargePeriodStart"))
                 if type(start) is str:
                     if len(dates) >= MEMO_LIMIT:
                         dates.clear()
@@ -449,8 +258,8 @@ class FocusConnector:
             provider = provider or old_provider or ""
             yield CostRow(
                 charge_date=charge_date,
-                amount=_number(effective, filename, number, "EffectiveCost", required=True),  # type: ignore[arg-type]
-                billed_amount=_number(billed, filename, number, "BilledCost", required=True),
+                amount=number_cell(effective, filename, number, "EffectiveCost", required=True),  # type: ignore[arg-type]
+                billed_amount=number_cell(billed, filename, number, "BilledCost", required=True),
                 currency=(currency or "").upper(),
                 category=cost_kind,
                 keys=keys,
@@ -474,7 +283,7 @@ class FocusConnector:
         another month is wrong as a whole), or (batch size, None). A cheap prefix check first, parsing where needed."""
         label = period.label
         starts = batch.column(batch.schema.get_field_index("ChargePeriodStart"))
-        if _is_text(starts):
+        if is_text_column(starts):
             in_month = pc.fill_null(pc.starts_with(starts, pattern=label), False)
             if pc.all(in_month).as_py():
                 return batch.num_rows, None
@@ -485,7 +294,7 @@ class FocusConnector:
         for index, value in zip(candidates, values, strict=True):
             if isinstance(value, str) and value[:7] == label:
                 continue
-            where = _location(filename, first + index, "ChargePeriodStart")
+            where = location(filename, first + index, "ChargePeriodStart")
             try:
                 charge_date = date_cell(value, where)
             except ConnectorError as exc:
@@ -511,7 +320,7 @@ class FocusConnector:
         if index < 0:
             return [None] * batch.num_rows
         column = batch.column(index)
-        return (_clean(column) if clean and _is_text(column) else column).to_pylist()
+        return (clean_text_column(column) if clean and is_text_column(column) else column).to_pylist()
 
     @staticmethod
     def _texts(batch: pa.RecordBatch, name: str) -> list[str | None]:
@@ -520,17 +329,17 @@ class FocusConnector:
         if index < 0:
             return [None] * batch.num_rows
         column = batch.column(index)
-        if _is_text(column):
-            return _clean(column).to_pylist()
+        if is_text_column(column):
+            return clean_text_column(column).to_pylist()
         return [text(value) for value in column.to_pylist()]
 
     def _tag_keys(self, tags: Any, filename: str, number: int) -> dict[str, str]:
         """tag_keys() of a cell, parsed once per distinct JSON text; always a fresh dict the caller may extend."""
         if type(tags) is not str:
-            return tag_keys(tags, _location(filename, number, "Tags"))
+            return tag_keys(tags, location(filename, number, "Tags"))
         parsed = self._tags.get(tags)
         if parsed is None:
-            parsed = tag_keys(tags, _location(filename, number, "Tags"))
+            parsed = tag_keys(tags, location(filename, number, "Tags"))
             if len(self._tags) >= MEMO_LIMIT:
                 self._tags.clear()
             self._tags[tags] = parsed

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from portfolio.costs.connectors.base import ConnectorError, CostCategory, CostRow, Period, Row
-from portfolio.costs.connectors.focus import csv_records
+from portfolio.costs.connectors.files import csv_records
 
 COLUMNS = ("date", "initiative", "key", "category", "amount", "currency", "quantity", "unit")
 REQUIRED_COLUMNS = ("date", "category", "amount")

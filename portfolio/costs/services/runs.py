@@ -36,6 +36,7 @@ from portfolio.models import (
     SeatActivity,
     UsageRecord,
 )
+from tollgate import jobs
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -88,27 +89,18 @@ def ingestion_run_submit(**kwargs: Any) -> IngestionRun:
     from portfolio.costs.tasks import ingestion_run_execute_task
 
     with transaction.atomic():
-        run = ingestion_run_create(**kwargs)
-        transaction.on_commit(lambda: ingestion_run_execute_task.delay(run.pk))
-    return run
-
-
-def ingestion_run_claim(*, run_id: int) -> IngestionRun | None:
-    """Atomically move a pending run to running; None if it is gone or another worker already took it."""
-    claimed = IngestionRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, started_at=timezone.now()
-    )
-    return IngestionRun.objects.select_related("source").get(pk=run_id) if claimed else None
+        return jobs.run_submit(ingestion_run_create(**kwargs), task=ingestion_run_execute_task)
 
 
 def ingestion_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
-    """Fail runs stuck in 'running' (a lost worker): their transaction rolled back, so the old data stands."""
-    cutoff = timezone.now() - older_than
-    return IngestionRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).update(
-        status=RunStatus.FAILED, finished_at=timezone.now(),
-        error=f"Stopped: the run did not finish within {older_than}; its worker was probably lost. "
-              "The previous data is unchanged; run it again.",
-    )
+    """Fail runs no worker will finish -- a lost message (pending) or a lost worker (running) -- so the source's
+    schedule goes on; their transaction rolled back, so the old data stands."""
+    return jobs.runs_expire(IngestionRun, older_than=older_than)
+
+
+def period_lock_name(run: IngestionRun) -> str:
+    """The section at most one run may execute at a time: one source's period (see ingestion_run_execute)."""
+    return f"ingestion:{run.source_id}:{run.period:%Y-%m}"
 
 
 # Executing a run -----------------------------------------------------------------------------------------------------
@@ -167,15 +159,12 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> Run
             finally:
                 writer.close()  # no batch may still be in flight when the transaction commits or rolls back
             rollups_recompute(months={period.start})
-            run.status = RunStatus.SUCCEEDED
-            run.finished_at = timezone.now()
-            run.rows_read = getattr(connector, "rows_read", 0) or writer.yielded
-            run.rows_skipped = getattr(connector, "rows_skipped", 0)
-            run.rows_written = writer.written
-            run.progress = run.rows_read
-            run.unallocated_amount = cents(writer.unallocated)
-            run.error = ""
-            run.save()
+            rows_read = getattr(connector, "rows_read", 0) or writer.yielded
+            jobs.run_finish(
+                run, status=RunStatus.SUCCEEDED, rows_read=rows_read,
+                rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written, progress=rows_read,
+                unallocated_amount=cents(writer.unallocated),
+            )
     finally:
         writer.close()
     return writer
@@ -184,35 +173,43 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> Run
 def ingestion_run_execute(
     *, run: IngestionRun, path: Path | str | None = None, final_attempt: bool = True
 ) -> IngestionRun:
-    """Run a pending or claimed run to its end and record the outcome on it.
+    """Execute a pending run (or take over one whose worker was lost) and record the outcome on it.
+
+    At most one run of a (source, period) executes at a time, whoever started it (a page's "Run now", the API, the
+    `ingest` command, the schedule, a Celery worker): a second run of the same source and period WAITS for the
+    first one to end and then does its own full replace, so the period holds what the last run read, never the sum
+    of both. A run another live worker is executing, or one already finished, is left alone and returned as it is.
 
     A transient ConnectorError (network, 429, 5xx) on a non-final attempt puts the run back to pending and is raised
     so the Celery task can retry; every other failure is recorded as failed and the previous data stays as it was.
     """
-    if run.status == RunStatus.PENDING:
-        claimed = ingestion_run_claim(run_id=run.pk)
-        if claimed is None:
-            return run
-        run = claimed
-    elif run.status != RunStatus.RUNNING:
-        return run
-    if run.started_at is None:
-        run.started_at = timezone.now()
-    period = period_of(run.period)
-    input_path = _input_path(run, path)
-    if input_path is not None and not run.filename:
-        run.filename = input_path.name
-    try:
-        _replace_period(run, period, input_path)
-    except ConnectorError as exc:
-        if exc.transient and not final_attempt:
-            _record(run, status=RunStatus.PENDING, error=f"Will retry: {exc}")
-            raise
-        _record(run, status=RunStatus.FAILED, error=str(exc))
-    except Exception as exc:
-        logger.exception("Ingestion run %s failed unexpectedly", run.pk)
-        _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
+    ingestion_run_execute_by_id(run_id=run.pk, path=path, final_attempt=final_attempt)
+    run.refresh_from_db()
     return run
+
+
+def ingestion_run_execute_by_id(
+    *, run_id: int, path: Path | str | None = None, final_attempt: bool = True
+) -> IngestionRun | None:
+    """ingestion_run_execute for a run known by its id (a task's argument); None when there was nothing to do."""
+    with jobs.run_claimed(IngestionRun, run_id=run_id, exclusive=period_lock_name) as run:
+        if run is None:
+            return None
+        period = period_of(run.period)
+        input_path = _input_path(run, path)
+        if input_path is not None and not run.filename:
+            run.filename = input_path.name
+        try:
+            _replace_period(run, period, input_path)
+        except ConnectorError as exc:
+            if exc.transient and not final_attempt:
+                _record(run, status=RunStatus.PENDING, error=f"Will retry: {exc}")
+                raise
+            _record(run, status=RunStatus.FAILED, error=str(exc))
+        except Exception as exc:
+            logger.exception("Ingestion run %s failed unexpectedly", run.pk)
+            _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
+        return run
 
 
 def _record(run: IngestionRun, *, status: str, error: str) -> None:

@@ -1,5 +1,5 @@
 """The writer of an ingestion run: converts each row to the reporting currency, allocates it and COPYs it in
-batches from a helper thread on the run's own connection, reporting progress on a side connection."""
+batches from a helper thread on the run's own connection, reporting progress through the run lifecycle."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import connection, models
 
 from portfolio.choices import CostCategory
 from portfolio.costs.calculations import RateTable, is_currency_code, record_amount
@@ -28,6 +27,7 @@ from portfolio.models import (
     UsageRecord,
     reporting_currency,
 )
+from tollgate import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,6 @@ class RunWriter:
         self.yielded = 0
         self.written = 0
         self.unallocated = Decimal("0")
-        self.progress = _Progress(run)
 
     def add(self, row: Any) -> None:
         self.yielded += 1
@@ -152,7 +151,7 @@ class RunWriter:
                 self.inserter.insert(model, columns, rows)
                 self.written += len(rows)
         self.buffered = 0
-        self.progress.report(self.yielded)
+        jobs.run_progress(self.run, self.yielded)
 
     def finish(self) -> None:
         """Write what is buffered and wait until every batch is in the database (raising a failed batch's error)."""
@@ -161,7 +160,6 @@ class RunWriter:
 
     def close(self) -> None:
         self.inserter.close()
-        self.progress.close()
 
     def _check_date(self, day: date, location: str) -> None:
         if not self.period.contains(day):
@@ -298,43 +296,3 @@ def _licence_pool(source: CostSource) -> LicencePool:
         return LicencePool.objects.get(pk=pool_id)
     except (LicencePool.DoesNotExist, ValueError, TypeError):
         raise ConnectorError(f"licence pool {pool_id!r} of source {source.name} does not exist") from None
-
-
-class _Progress:
-    """Rows read so far, visible to the page while the run's transaction is still open.
-
-    On PostgreSQL the count goes through a second connection in autocommit (the run's own transaction commits only at
-    the end). It only updates a non-key column, which the run's inserts (FOR KEY SHARE on the run row) never block.
-    Elsewhere (SQLite) it is written at the end. Best effort: a failure here never fails the run.
-    """
-
-    def __init__(self, run: IngestionRun) -> None:
-        self.run = run
-        self.side: BaseDatabaseWrapper | None = None
-
-    def report(self, rows: int) -> None:
-        self.run.progress = rows
-        if connection.vendor != "postgresql":
-            return
-        try:
-            if self.side is None:
-                main = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the thread-local proxy
-                side = main.__class__(dict(main.settings_dict), main.alias)
-                with side.cursor() as cursor:
-                    cursor.execute("SET lock_timeout = '2s'")
-                self.side = side
-            with self.side.cursor() as cursor:
-                cursor.execute(f"UPDATE {IngestionRun._meta.db_table} SET progress = %s WHERE id = %s",
-                               [rows, self.run.pk])
-        except Exception:  # progress is cosmetic; the run's data must not depend on it
-            logger.warning("Could not report the progress of ingestion run %s", self.run.pk, exc_info=True)
-
-    def close(self) -> None:
-        if self.side is not None:
-            try:
-                self.side.close()
-            except Exception:
-                logger.warning("Could not close the progress connection of run %s", self.run.pk, exc_info=True)
-            self.side = None
-
-

@@ -11,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from governance.choices import SprawlStatus
 from governance.models import InitiativeUseCase, SprawlCluster
-from governance.sprawl.services import CATALOGUE_PATH, sprawl_cluster_confirm, sprawl_recompute
+from governance.sprawl.engine.catalogue import CATALOGUE_PATH
+from governance.sprawl.services.clusters import sprawl_cluster_confirm
+from governance.sprawl.services.recompute import sprawl_recompute
 from portfolio.choices import Category, Stage
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
 
@@ -63,7 +65,7 @@ def test_recompute_with_the_real_engine_groups_the_same_job_and_keeps_decisions(
 
 def test_demo_company_shows_sprawl_clusters_with_their_saving():
     from tollgate.demo.builder import build_demo_company
-    from tollgate.demo.governance import sprawl_counts
+    from tollgate.demo.sprawl import sprawl_counts
 
     build_demo_company()
     counts = sprawl_counts()

@@ -17,14 +17,10 @@ from governance.choices import AuditEvent, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun
 from governance.sprawl.analysis import Analysis, Cluster
 from governance.sprawl.selectors import member_costs
-from governance.sprawl.services import (
-    initiative_use_cases_set,
-    sprawl_cluster_confirm,
-    sprawl_cluster_dismiss,
-    sprawl_member_remove,
-    sprawl_recompute,
-    sprawl_run_submit,
-)
+from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss, sprawl_member_remove
+from governance.sprawl.services.recompute import sprawl_recompute
+from governance.sprawl.services.runs import sprawl_run_submit
+from governance.sprawl.services.use_cases import initiative_use_cases_set
 from portfolio.choices import RunStatus, Stage
 from portfolio.models import MonthlyCost
 from reviews.choices import ReportStatus

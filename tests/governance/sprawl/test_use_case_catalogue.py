@@ -9,12 +9,8 @@ from django.core.management.base import CommandError
 
 from governance.choices import AuditEvent
 from governance.models import UseCase
-from governance.sprawl.services import (
-    CATALOGUE_PATH,
-    CatalogueError,
-    use_case_catalogue_load,
-    use_case_catalogue_parse,
-)
+from governance.sprawl.engine.catalogue import CATALOGUE_PATH, CatalogueError, use_case_catalogue_parse
+from governance.sprawl.services.use_cases import use_case_catalogue_load
 from tests import paths
 
 SMALL = paths.FIXTURES / "use_cases" / "small.yaml"

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 from tollgate.demo import data
 from tollgate.demo.builder import build_demo_company, demo_is_loaded, demo_summary
 from tollgate.demo.costs import costs_summary
-from tollgate.demo.governance import CycleCounts, sprawl_counts
+from tollgate.demo.governance import CycleCounts
+from tollgate.demo.sprawl import sprawl_counts
 from tollgate.roles import Role
 
 LOGIN_DESCRIPTIONS = {

@@ -1,0 +1,174 @@
+"""Sprawl API: the use-case catalogue, sprawl clusters and their review, recompute runs, an initiative's use cases
+and its possible duplicates. Routed by governance.api.urls (namespace "governance_api").
+
+Permissions come from tollgate.permissions.RolePermission; the services check the object rules again whatever the
+caller did.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.api.views import call_service
+from governance.choices import SprawlRunTrigger
+from governance.models import SprawlRun
+from governance.sprawl import selectors as sprawl_selectors
+from governance.sprawl.api import serializers
+from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
+from governance.sprawl.services import clusters, runs, use_cases
+from portfolio.models import Initiative
+
+
+@extend_schema_view(
+    create=extend_schema(request=serializers.UseCaseWriteSerializer, responses=serializers.UseCaseSerializer),
+    partial_update=extend_schema(request=serializers.UseCaseWriteSerializer, responses=serializers.UseCaseSerializer),
+    update=extend_schema(request=serializers.UseCaseWriteSerializer, responses=serializers.UseCaseSerializer),
+)
+class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The use-case catalogue with initiative count and monthly spend ("spend by use case"); administrators add
+    (POST) and edit (PATCH) use cases. Looked up by code; deactivate (is_active=false) instead of deleting."""
+
+    serializer_class = serializers.UseCaseSerializer
+    lookup_field = "code"
+    filterset_class = UseCaseFilterSet
+    ordering_fields = ["name", "code", "initiative_count", "monthly_spend"]
+    permission_required = {"list": "governance.view_usecase", "retrieve": "governance.view_usecase",
+                           "create": "governance.add_usecase", "partial_update": "governance.change_usecase",
+                           "update": "governance.change_usecase"}
+
+    def get_queryset(self):
+        return sprawl_selectors.use_cases_with_figures().order_by("name")
+
+    def create(self, request: Request) -> Response:
+        body = serializers.UseCaseWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        use_case = call_service(use_cases.use_case_create, actor=request.user, code=data.pop("code", ""),
+                                **data)
+        return Response(serializers.UseCaseSerializer(self.get_queryset().get(pk=use_case.pk)).data, status=201)
+
+    def partial_update(self, request: Request, code: str) -> Response:
+        use_case = self.get_object()
+        body = serializers.UseCaseWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        data = {k: v for k, v in body.validated_data.items() if k != "code"}
+        call_service(use_cases.use_case_update, actor=request.user, use_case=use_case, **data)
+        return Response(serializers.UseCaseSerializer(self.get_queryset().get(pk=use_case.pk)).data)
+
+    update = partial_update
+
+
+class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sprawl clusters (?status=open|confirmed|dismissed, default any); independent reviewers and administrators
+    confirm, dismiss (reason required) or remove a member (reason required)."""
+
+    serializer_class = serializers.SprawlClusterSerializer
+    filterset_class = SprawlClusterFilterSet
+    ordering_fields = ["estimated_saving", "monthly_spend", "score", "first_seen_at"]
+    permission_required = {"list": "governance.view_sprawlcluster", "retrieve": "governance.view_sprawlcluster",
+                           "confirm": "governance.decide_sprawlcluster", "dismiss": "governance.decide_sprawlcluster",
+                           "remove_member": "governance.decide_sprawlcluster"}
+
+    def get_queryset(self):
+        return sprawl_selectors.sprawl_clusters().select_related("decided_by")
+
+    def _cluster_data(self, pk: int) -> dict:
+        return serializers.SprawlClusterSerializer(self.get_queryset().get(pk=pk)).data
+
+    def _decide(self, request: Request, service) -> Response:
+        cluster = self.get_object()
+        body = serializers.SprawlDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        call_service(service, actor=request.user, cluster=cluster, reason=body.validated_data["reason"])
+        return Response(self._cluster_data(cluster.pk))
+
+    @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: int) -> Response:
+        return self._decide(request, clusters.sprawl_cluster_confirm)
+
+    @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request: Request, pk: int) -> Response:
+        return self._decide(request, clusters.sprawl_cluster_dismiss)
+
+    @extend_schema(request=serializers.SprawlMemberRemoveSerializer, responses=serializers.SprawlClusterSerializer)
+    @action(detail=True, methods=["post"], url_path="remove-member")
+    def remove_member(self, request: Request, pk: int) -> Response:
+        cluster = self.get_object()
+        body = serializers.SprawlMemberRemoveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        initiative = Initiative.objects.filter(pk=body.validated_data["initiative"]).first()
+        if initiative is None:
+            raise ValidationError({"initiative": [f"No initiative with id {body.validated_data['initiative']}."]})
+        call_service(clusters.sprawl_member_remove, actor=request.user, cluster=cluster,
+                     initiative=initiative, reason=body.validated_data["reason"])
+        return Response(self._cluster_data(cluster.pk))
+
+
+@extend_schema_view(create=extend_schema(request=None, responses=serializers.SprawlRunSerializer))
+class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sprawl recomputations; POST (reviewers and administrators) queues one, or returns the one already queued."""
+
+    serializer_class = serializers.SprawlRunSerializer
+    permission_required = {"list": "governance.view_sprawlrun", "retrieve": "governance.view_sprawlrun",
+                           "create": "governance.recompute_sprawl"}
+
+    def get_queryset(self):
+        return SprawlRun.objects.order_by("-created_at", "-id")
+
+    def create(self, request: Request) -> Response:
+        run = call_service(runs.sprawl_run_submit, actor=request.user, trigger=SprawlRunTrigger.API)
+        return Response(serializers.SprawlRunSerializer(run).data, status=202)
+
+
+class PossibleDuplicatesView(APIView):
+    """GET: the initiative's top 5 possible duplicates, best first, with the reasons."""
+
+    permission_required = "portfolio.view_initiative"
+
+    @extend_schema(responses=serializers.PossibleDuplicateSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        initiative = get_object_or_404(Initiative, pk=pk)
+        self.check_object_permissions(request, initiative)
+        duplicates = sprawl_selectors.initiative_possible_duplicates(initiative)
+        return Response(serializers.PossibleDuplicateSerializer(duplicates, many=True).data)
+
+
+class InitiativeUseCasesView(APIView):
+    """GET: the initiative's use cases (confirmed first, with confidence). PUT {use_cases: [code, ...]}: confirm
+    them (whoever may edit the initiative, and CoE reviewers); an empty list hands it back to suggestions."""
+
+    # Who may set them depends on the initiative (its editors), so PUT is checked on the object below.
+    permission_required = "portfolio.view_initiative"
+
+    def get_initiative(self, request: Request, pk: int) -> Initiative:
+        initiative = get_object_or_404(Initiative, pk=pk)
+        self.check_object_permissions(request, initiative)
+        return initiative
+
+    @extend_schema(responses=serializers.InitiativeUseCaseSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        initiative = self.get_initiative(request, pk)
+        links = sprawl_selectors.initiative_use_cases(initiative)
+        return Response(serializers.InitiativeUseCaseSerializer(links, many=True).data)
+
+    @extend_schema(request=serializers.InitiativeUseCasesWriteSerializer,
+                   responses=serializers.InitiativeUseCaseSerializer(many=True))
+    def put(self, request: Request, pk: int) -> Response:
+        initiative = self.get_initiative(request, pk)
+        if not request.user.has_perm("governance.set_initiative_use_cases", initiative):
+            raise PermissionDenied("Only those who may edit the initiative, and CoE reviewers, set its use cases.")
+        body = serializers.InitiativeUseCasesWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        call_service(use_cases.initiative_use_cases_set, actor=request.user, initiative=initiative,
+                     use_case_codes=body.validated_data["use_cases"])
+        links = sprawl_selectors.initiative_use_cases(initiative)
+        return Response(serializers.InitiativeUseCaseSerializer(links, many=True).data)

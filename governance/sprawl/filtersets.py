@@ -1,0 +1,63 @@
+"""Filters of the sprawl resources (django-filter): clusters and use cases, one FilterSet per resource for its list
+page and its API."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from governance.choices import SprawlStatus
+from governance.models import SprawlCluster, SprawlClusterMember, UseCase
+from portfolio.models import Department
+from tollgate.ui.filtersets import ANY, ListFilterSet
+
+
+class SprawlClusterFilterSet(ListFilterSet):
+    """Any status unless asked (the API); the page opens on the open clusters, those that still need a decision."""
+
+    status = django_filters.ChoiceFilter(choices=SprawlStatus.choices, empty_label="Any status")
+    use_case = django_filters.ModelChoiceFilter(
+        queryset=UseCase.objects.filter(clusters__isnull=False).distinct().order_by("name"), empty_label=ANY)
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.order_by("name"), empty_label=ANY, method="filter_department",
+        label="Department")
+    q = django_filters.CharFilter(method="filter_text", label="Search",
+                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or member"}))
+
+    class Meta:
+        model = SprawlCluster
+        fields = ("status", "use_case", "department", "q")
+
+    def filter_department(self, queryset: QuerySet, name: str, value: Department) -> QuerySet:
+        ids = SprawlClusterMember.objects.filter(removed=False, initiative__department=value).values("cluster_id")
+        return queryset.filter(pk__in=ids)
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        ids = SprawlClusterMember.objects.filter(
+            Q(initiative__name__icontains=value) | Q(initiative__external_id__iexact=value)).values("cluster_id")
+        return queryset.filter(Q(title__icontains=value) | Q(pk__in=ids))
+
+
+class UseCaseFilterSet(ListFilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search",
+                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, job, synonym"}))
+    used = django_filters.BooleanFilter(method="filter_used", label="Done by an initiative",
+                                        widget=forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")]))
+    is_active = django_filters.BooleanFilter(label="Active",
+                                             widget=forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")]))
+
+    class Meta:
+        model = UseCase
+        fields = ("q", "used", "is_active")
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value) | Q(job__icontains=value)
+                               | Q(synonyms__icontains=value) | Q(vendor_products__icontains=value))
+
+    def filter_used(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(initiative_count__gt=0) if value else queryset.filter(initiative_count=0)

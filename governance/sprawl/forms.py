@@ -1,0 +1,42 @@
+"""Forms of the sprawl pages: a cluster decision's reason, a member's removal, an initiative's use cases."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from governance.models import UseCase
+from portfolio.models import Initiative
+
+
+class SprawlReasonForm(forms.Form):
+    """The reason of a cluster decision or a member removal; the service says when one is required."""
+
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="Kept in the audit trail with the decision.")
+
+
+class SprawlMemberRemoveForm(forms.Form):
+    """Which member leaves the cluster, and why (the service requires the reason)."""
+
+    initiative = forms.ModelChoiceField(queryset=Initiative.objects.all(), widget=forms.HiddenInput,
+                                        error_messages={"required": "Say which member to remove.",
+                                                        "invalid_choice": "That initiative does not exist."})
+    reason = forms.CharField(required=False, max_length=4000)
+
+
+class InitiativeUseCasesForm(forms.Form):
+    """The use cases a person confirms for an initiative (by code); an empty choice hands it back to suggestions."""
+
+    use_cases = forms.ModelMultipleChoiceField(
+        queryset=UseCase.objects.none(), to_field_name="code", required=False,
+        help_text="Pick the jobs this initiative does; hold Ctrl / ⌘ to pick several. Confirmed use cases are never "
+                  "changed by recomputation.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_cases = cast(forms.ModelMultipleChoiceField, self.fields["use_cases"])
+        use_cases.queryset = UseCase.objects.filter(is_active=True).order_by("name")
+        self.fields["use_cases"].widget.attrs["size"] = 8

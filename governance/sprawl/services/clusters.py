@@ -1,0 +1,79 @@
+"""The review of sprawl clusters: confirm, dismiss, take a member out. Reviewers who own no member decide; every
+decision is kept across recomputations and written to the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from governance.choices import AuditEvent, SprawlStatus
+from governance.models import SprawlCluster, SprawlClusterMember
+from governance.services import audit_event
+from governance.sprawl.services.recompute import cluster_figures_refresh
+from portfolio.models import Initiative
+
+
+def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: str, event: str,
+                    verb: str) -> SprawlCluster:
+    locked = SprawlCluster.objects.select_for_update().get(pk=cluster.pk)
+    if not actor.has_perm("governance.decide_sprawlcluster", locked):
+        raise PermissionDenied(f"You may not {verb} “{locked}”: only a CoE reviewer or an administrator who owns "
+                               "no member and is delegate for none may.")
+    if locked.status != SprawlStatus.OPEN:
+        raise ValidationError(f"“{locked}” is already {locked.get_status_display().lower()}; only open clusters are "
+                              "confirmed or dismissed.")
+    reason = (reason or "").strip()
+    if status == SprawlStatus.DISMISSED and not reason:
+        raise ValidationError({"reason": ["Give a written reason to dismiss the cluster."]})
+    locked.status = status
+    locked.decision_reason = reason
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "decision_reason", "decided_by", "decided_at", "updated_at"])
+    audit_event(locked, actor=actor, event=event, changes={"status": [SprawlStatus.OPEN, status]}, reason=reason)
+    cluster.status, cluster.decision_reason = locked.status, locked.decision_reason
+    cluster.decided_by, cluster.decided_at = locked.decided_by, locked.decided_at
+    return locked
+
+
+@transaction.atomic
+def sprawl_cluster_confirm(*, actor: Any, cluster: SprawlCluster, reason: str = "") -> SprawlCluster:
+    """Confirm the cluster as sprawl to consolidate; it stays confirmed across recomputation."""
+    return _cluster_decide(actor=actor, cluster=cluster, reason=reason, status=SprawlStatus.CONFIRMED,
+                           event=AuditEvent.SPRAWL_CONFIRMED, verb="confirm")
+
+
+@transaction.atomic
+def sprawl_cluster_dismiss(*, actor: Any, cluster: SprawlCluster, reason: str) -> SprawlCluster:
+    """Dismiss the cluster (not sprawl, or accepted), with a written reason; it stays dismissed."""
+    return _cluster_decide(actor=actor, cluster=cluster, reason=reason, status=SprawlStatus.DISMISSED,
+                           event=AuditEvent.SPRAWL_DISMISSED, verb="dismiss")
+
+
+@transaction.atomic
+def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Initiative,
+                         reason: str) -> SprawlClusterMember:
+    """Take an initiative out of a cluster (it does a different job); recomputation never re-adds it."""
+    locked = SprawlCluster.objects.select_for_update().get(pk=cluster.pk)
+    if not actor.has_perm("governance.decide_sprawlcluster", locked):
+        raise PermissionDenied(f"You may not change “{locked}”: only a CoE reviewer or an administrator who owns no "
+                               "member and is delegate for none may.")
+    if locked.status == SprawlStatus.DISMISSED:
+        raise ValidationError(f"“{locked}” is dismissed; its members are no longer reviewed.")
+    member = SprawlClusterMember.objects.filter(cluster=locked, initiative=initiative).first()
+    if member is None or member.removed:
+        raise ValidationError({"initiative": [f"{initiative} is not an active member of “{locked}”."]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give a written reason to remove a member."]})
+    if locked.members.filter(removed=False).count() <= 2:
+        raise ValidationError("A cluster keeps at least two members; dismiss the cluster instead.")
+    member.removed, member.removed_by, member.removed_reason, member.removed_at = True, actor, reason, timezone.now()
+    member.save(update_fields=["removed", "removed_by", "removed_reason", "removed_at"])
+    cluster_figures_refresh(locked)
+    audit_event(locked, actor=actor, event=AuditEvent.SPRAWL_MEMBER_REMOVED,
+                changes={"removed": [str(initiative), None]}, reason=reason, initiative=initiative.pk)
+    return member

@@ -1,0 +1,108 @@
+"""django-tables2 tables of the sprawl pages (clusters, the use-case catalogue, a use case's initiatives); the same
+columns are exported as CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn
+
+
+def _member_departments(record: Any) -> list[str]:
+    return sorted({m.initiative.department.name for m in record.active_members})
+
+
+def _member_vendors(record: Any) -> list[str]:
+    return sorted({v.name for m in record.active_members for v in m.initiative.vendors.all()})
+
+
+class SprawlClusterTable(tables.Table):
+    """Clusters with their prefetched active members (governance.sprawl.selectors.sprawl_clusters)."""
+
+    title = tables.Column("Cluster", linkify=True)
+    use_case = tables.Column(order_by=("use_case__name",), default="—")
+    member_count = tables.Column("Members", attrs=NUM)
+    departments = tables.Column(empty_values=(), orderable=False)
+    vendors = tables.Column(empty_values=(), orderable=False)
+    monthly_spend = MoneyColumn("Monthly spend")
+    estimated_saving = MoneyColumn("Estimated saving / month")
+    score = tables.Column(attrs=NUM)
+    status = tables.Column()
+
+    class Meta:
+        empty_text = "No sprawl clusters match these filters."
+        order_by = ("-estimated_saving",)
+
+    def render_departments(self, record: Any) -> str:
+        return ", ".join(_member_departments(record))
+
+    def value_departments(self, record: Any) -> str:
+        return "; ".join(_member_departments(record))
+
+    def render_vendors(self, record: Any) -> str:
+        return ", ".join(_member_vendors(record)) or "—"
+
+    def value_vendors(self, record: Any) -> str:
+        return "; ".join(_member_vendors(record))
+
+    def render_status(self, record: Any) -> Any:
+        return format_html('<span class="sprawl-status status-{}">{}</span>', record.status,
+                           record.get_status_display())
+
+    def value_status(self, record: Any) -> str:
+        return record.get_status_display()
+
+
+class UseCaseTable(tables.Table):
+    """The catalogue with initiative count and monthly spend (governance.sprawl.selectors.use_cases_with_figures)."""
+
+    name = tables.Column("Use case", linkify=True)
+    code = tables.Column()
+    functions = tables.Column(orderable=False)
+    initiative_count = tables.Column("Initiatives", attrs=NUM)
+    monthly_spend = MoneyColumn("Monthly spend")
+    origin = tables.Column("Source", accessor="catalogue_version", order_by=("catalogue_version",))
+    is_active = tables.BooleanColumn("Active")
+
+    class Meta:
+        empty_text = "No use cases match these filters."
+        order_by = ("-monthly_spend", "name")
+
+    def render_functions(self, value: list[str]) -> str:
+        return ", ".join(value) or "—"
+
+    def value_functions(self, value: list[str]) -> str:
+        return "; ".join(value)
+
+    def render_origin(self, value: str) -> str:
+        return f"Catalogue {value}" if value else "Added by an administrator"
+
+    def value_origin(self, value: str) -> str:
+        return self.render_origin(value)
+
+
+class UseCaseInitiativeTable(tables.Table):
+    """Initiatives of one use case (InitiativeUseCase rows)."""
+
+    initiative = tables.Column(linkify=lambda record: record.initiative.get_absolute_url(),
+                               order_by=("initiative__name",))
+    department = tables.Column(accessor="initiative__department", order_by=("initiative__department__name",))
+    owner = PersonColumn(accessor="initiative__owner", order_by=("initiative__owner__last_name",))
+    stage = tables.Column(accessor="initiative__stage")
+    confidence = tables.Column(attrs=NUM)
+    origin = tables.Column()
+    declared = MoneyColumn("Declared monthly cost", accessor="initiative__declared_monthly_cost")
+
+    class Meta:
+        empty_text = "No initiative does this use case yet."
+        order_by = ("-confidence",)
+
+    def render_stage(self, record: Any) -> Any:
+        return format_html('<span class="stage stage-{}">{}</span>', record.initiative.stage,
+                           record.initiative.get_stage_display())
+
+    def value_stage(self, record: Any) -> str:
+        return record.initiative.get_stage_display()

@@ -1,0 +1,86 @@
+"""Reading cost export files: gzip-compressed or not, by suffix or by their first bytes; CSV records numbered as an
+editor numbers them (header first as row 1, blank lines included); every problem names the file and row."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import zlib
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from portfolio.costs.connectors.base import ConnectorError
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+
+
+def file_kind(path: Path) -> str:
+    """'parquet', 'gzip' or 'csv', by suffix or, failing that, by the file's first bytes."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return "parquet"
+    if suffix == ".gz":
+        return "gzip"
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head == PARQUET_MAGIC:
+        return "parquet"
+    return "csv"
+
+
+@contextmanager
+def open_binary(path: Path) -> Iterator[BinaryIO]:
+    """Open an export, gzip-compressed or not, as bytes; a missing or empty file is an error."""
+    if not path.exists():
+        raise ConnectorError("file not found", location=path.name)
+    if path.stat().st_size == 0:
+        raise ConnectorError("the file is empty", location=path.name)
+    handle: BinaryIO = gzip.open(path, "rb") if file_kind(path) == "gzip" else path.open("rb")  # type: ignore[assignment]
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def _lines(handle: BinaryIO, name: str) -> Iterator[str]:
+    """Strict UTF-8 lines (a BOM is allowed), decoded one by one so an error names its line."""
+    number = 0
+    try:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ConnectorError(
+                    f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); export it as UTF-8",
+                    location=f"{name} row {number}",
+                ) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ConnectorError(
+            f"the gzip file is truncated or corrupt ({exc})", location=f"{name} row {number + 1}"
+        ) from None
+
+
+def csv_records(path: Path) -> Generator[tuple[int, list[str]], None, None]:
+    """(row number, cells) of a CSV or gzip CSV file, header first as row 1; decoding and gzip errors name the row."""
+    with open_binary(path) as handle:
+        reader = csv.reader(_lines(handle, path.name))
+        number = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise ConnectorError(f"malformed CSV: {exc}", location=f"{path.name} row {number + 1}") from None
+            number += 1
+            yield number, cells
+        if number == 0:
+            raise ConnectorError("the file is empty", location=path.name)

@@ -1,0 +1,49 @@
+"""Inventory import: every customer starts from the spreadsheet of AI initiatives they already keep.
+
+The import is all or nothing. A pure step (`inventory_parse`) reads and validates the whole file and returns the
+validated rows and every error found; only a file without errors reaches the write step, which runs in one
+`transaction.atomic` and may still find errors that need the database (a cost center that belongs to another
+department, a new model without a vendor to serve it). Any error rolls the whole transaction back, so a bad file
+writes nothing. A dry run goes through the same write step and rolls it back, so its counts are exactly what a real
+run would do. Rows are upserted by `external_id`; an unchanged row writes nothing (it is compared before writing),
+so re-importing the same file creates no audit entries.
+
+Stage: governed transitions are the only path that moves an initiative's stage, with one documented exception here.
+The customer's spreadsheet states where each initiative already is, so an import sets the starting stage on creation
+and may set it again on update. Both are recorded in the audit trail as an import (source, run and file name).
+
+The package is the import's interface; its steps live in `parse` (pure: read and validate the file), `write` (one
+row after another, in the caller's transaction) and `runs` (a run's life: create, submit, claim, process, expire).
+"""
+
+from portfolio.services.inventory_import.parse import (
+    COLUMNS,
+    HEADER_LINE,
+    LIST_SEPARATOR,
+    MAX_FILE_BYTES,
+    InventoryRow,
+    RowError,
+    inventory_parse,
+)
+from portfolio.services.inventory_import.runs import (
+    import_run_create,
+    import_run_execute_by_id,
+    import_run_submit,
+    import_runs_expire_stale,
+    inventory_import_run,
+)
+
+__all__ = [
+    "COLUMNS",
+    "HEADER_LINE",
+    "LIST_SEPARATOR",
+    "MAX_FILE_BYTES",
+    "InventoryRow",
+    "RowError",
+    "import_run_execute_by_id",
+    "import_run_create",
+    "import_run_submit",
+    "import_runs_expire_stale",
+    "inventory_import_run",
+    "inventory_parse",
+]

@@ -1,0 +1,119 @@
+"""Inventory import runs: record a run with its file, hand it to a worker, process it (parse, then write in one
+transaction that a bad file or a dry run rolls back), and fail runs whose worker was lost."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from portfolio.choices import RunStatus, RunTrigger
+from portfolio.models import ImportRun
+from portfolio.services.inventory_import.parse import RowError, inventory_parse
+from portfolio.services.inventory_import.write import ImportCounts, _import_audit_context, _Rollback, _write_rows
+from portfolio.signals import inventory_changed
+from tollgate import jobs
+from tollgate.types import Actor
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(hours=1)
+
+
+def _finish(run: ImportRun, *, status: str, errors: list[RowError], counts: ImportCounts | None = None) -> ImportRun:
+    counts = counts or ImportCounts()
+    return jobs.run_finish(
+        run, status=status, errors=[e.as_dict() for e in errors], rows_created=counts.created,
+        rows_updated=counts.updated, rows_unchanged=counts.unchanged,
+    )
+
+
+def inventory_import_run(
+    *, run: ImportRun, content: bytes | None = None, actor: Actor | None = None
+) -> ImportRun:
+    """Process a run: validate the whole file, then write it in one transaction (rolled back on error or dry run).
+
+    `content` defaults to the run's stored file and `actor` to the run's actor. The run records the outcome; this
+    function does not raise for a bad file (that is a failed run, with its errors). A run that is finished, or that
+    a live worker executes, is left alone and returned as it is.
+    """
+    import_run_execute_by_id(run_id=run.pk, content=content, actor=actor)
+    run.refresh_from_db()
+    return run
+
+
+def import_run_execute_by_id(
+    *, run_id: int, content: bytes | None = None, actor: Actor | None = None
+) -> ImportRun | None:
+    """inventory_import_run for a run known by its id (a task's argument); None when there was nothing to do."""
+    with jobs.run_claimed(ImportRun, run_id=run_id) as run:
+        if run is None:
+            return None
+        return _import(run, content=content, actor=actor if actor is not None else run.actor)
+
+
+def _import(run: ImportRun, *, content: bytes | None, actor: Actor | None) -> ImportRun:
+    try:
+        if content is None:
+            with run.file.open("rb") as handle:
+                content = handle.read()
+        rows, errors = inventory_parse(content)
+        # Records read: the valid ones plus those with errors (the header, row 1, is not a record).
+        run.rows_total = len(rows) + len({e.row for e in errors if e.row and e.row > 1})
+        if errors:
+            return _finish(run, status=RunStatus.FAILED, errors=errors)
+        counts = ImportCounts()
+        try:
+            with transaction.atomic(), _import_audit_context(actor=actor, run=run):
+                counts = _write_rows(rows, errors)
+                if errors or run.dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        if errors:
+            return _finish(run, status=RunStatus.FAILED, errors=errors)
+        if not run.dry_run and (counts.created or counts.updated):
+            inventory_changed.send(sender=ImportRun, run=run)
+        return _finish(run, status=RunStatus.SUCCEEDED, errors=[], counts=counts)
+    except Exception as exc:  # any failure must end the run as failed, with the reason shown
+        logger.exception("Import run %s failed", run.pk)
+        return _finish(run, status=RunStatus.FAILED, errors=[RowError(None, "", f"The import failed: {exc}")])
+
+
+def import_run_create(
+    *,
+    actor: Actor | None,
+    filename: str,
+    content: bytes,
+    trigger: str = RunTrigger.USER,
+    dry_run: bool = False,
+) -> ImportRun:
+    """Record a pending run with its file stored, so a worker can load it by id (the bytes do not travel by broker)."""
+    if actor is not None and not actor.has_perm("portfolio.import_initiatives"):
+        raise PermissionError("Only administrators import the inventory.")
+    filename = os.path.basename(filename.replace("\\", "/")) or "inventory.csv"
+    run = ImportRun(filename=filename[:255], actor=actor, trigger=trigger, dry_run=dry_run)
+    run.file.save(filename, ContentFile(content), save=False)
+    run.save()
+    return run
+
+
+def import_run_submit(
+    *, actor: Actor | None, filename: str, content: bytes, dry_run: bool = False,
+    trigger: str = RunTrigger.USER,
+) -> ImportRun:
+    """Create a run and hand it to Celery once the run is committed (eager locally: done before this returns)."""
+    from portfolio.tasks import import_run_execute  # tasks import this module
+
+    with transaction.atomic():
+        run = import_run_create(actor=actor, filename=filename, content=content, trigger=trigger, dry_run=dry_run)
+        return jobs.run_submit(run, task=import_run_execute)
+
+
+def import_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
+    """Fail runs no worker will finish (a lost message, or a worker that died mid-run): the data was rolled back,
+    the user should retry."""
+    return jobs.runs_expire(ImportRun, older_than=older_than)

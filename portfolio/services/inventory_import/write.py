@@ -1,0 +1,208 @@
+"""Inventory import, step two: write validated rows, one initiative at a time, inside the caller's transaction.
+
+Errors that need the database (a cost center of another department, a new model without a vendor) are collected;
+the caller rolls everything back when there is any. An unchanged row writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from auditlog.context import auditlog_value, set_extra_data
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from portfolio.models import AIModel, CostCenter, ImportRun, Initiative, LicencePool
+from portfolio.services.inventory_import.parse import InventoryRow, RowError
+from portfolio.services.people import person_get_or_create
+from portfolio.services.reference import (
+    ai_model_get_or_create,
+    cost_center_get_or_create,
+    department_get_or_create,
+    vendor_get_or_create,
+)
+from tollgate.types import Actor
+
+User = get_user_model()
+
+AUDIT_SOURCE = "inventory_import"
+# Model fields an import writes, and the column each comes from (for mapping model validation errors to columns).
+FIELD_COLUMNS = {
+    "external_id": "external_id", "name": "name", "description": "description", "department": "department",
+    "cost_center": "cost_center", "owner": "owner_email", "stage": "stage", "category": "category",
+    "start_date": "start_date", "declared_monthly_cost": "monthly_cost_usd", "vendors": "vendors",
+    "ai_models": "models", "seats_purchased": "seats_purchased", "price_per_seat_month": "monthly_cost_usd",
+    "tool": "name", "vendor": "vendors",
+}
+
+
+@dataclass
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class _Rollback(Exception):
+    """Raised inside the write transaction to undo it (errors found, or a dry run)."""
+
+
+@contextlib.contextmanager
+def _import_audit_context(*, actor: Actor | None, run: ImportRun) -> Iterator[None]:
+    """Mark every LogEntry written inside as coming from this import run.
+
+    django-auditlog 3.4.1 keeps ONE context (a ContextVar): nested set_actor()/set_extra_data() calls replace it
+    rather than merge, and only keys that are LogEntry fields are copied onto the entry. So the actor and
+    `additional_data` go in a single set_extra_data(), and the caller's context (e.g. the request's, set by
+    AuditlogMiddleware when the task runs eagerly) is put back afterwards.
+    """
+    previous = auditlog_value.get(None)
+    context = {
+        "actor": actor,
+        "additional_data": {"source": AUDIT_SOURCE, "import_run": run.pk, "filename": run.filename},
+    }
+    try:
+        with set_extra_data(context_data=context):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
+
+
+def _ids(objects: Any) -> set[int]:
+    return {o.pk for o in objects}
+
+
+def _names(objects: Any) -> set[str]:
+    return {o.name.lower() for o in objects}
+
+
+def _is_unchanged(initiative: Initiative, row: InventoryRow) -> bool:
+    """True when writing the row would change nothing: compared on names, so no reference is looked up or created."""
+    cost_center = initiative.cost_center.code.lower() if initiative.cost_center else ""
+    if (
+        initiative.name != row.name
+        or initiative.description != row.description
+        or initiative.department.name.lower() != row.department.lower()
+        or cost_center != row.cost_center.lower()
+        or initiative.owner.email.lower() != row.owner_email
+        or initiative.stage != row.stage
+        or initiative.category != row.category
+        or initiative.start_date != row.start_date
+        or initiative.declared_monthly_cost != row.monthly_cost
+        or _names(initiative.vendors.all()) != {v.lower() for v in row.vendors}
+        or _names(initiative.ai_models.all()) != {m.lower() for m in row.models}
+    ):
+        return False
+    if row.seats is None:
+        return True
+    pool = initiative.licence_pools.order_by("pk").select_related("vendor").first()
+    return (
+        pool is not None
+        and pool.tool == row.name
+        and pool.vendor.name.lower() == row.vendors[0].lower()
+        and pool.seats_purchased == row.seats
+        and pool.price_per_seat_month == row.price_per_seat
+    )
+
+
+def _validation_errors(row: InventoryRow, exc: ValidationError) -> list[RowError]:
+    if not hasattr(exc, "error_dict"):
+        return [RowError(row.row, "", m) for m in exc.messages]
+    return [
+        RowError(row.row, FIELD_COLUMNS.get(field, field), message)
+        for field, messages in exc.message_dict.items()
+        for message in messages
+    ]
+
+
+def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
+    """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error."""
+    initiative = (
+        Initiative.objects.select_related("department", "cost_center", "owner").filter(external_id=row.external_id)
+        .first()
+    )
+    if initiative is not None and _is_unchanged(initiative, row):
+        return "unchanged"
+
+    department = department_get_or_create(name=row.department)
+    cost_center = None
+    if row.cost_center:
+        cost_center = CostCenter.objects.select_related("department").filter(code__iexact=row.cost_center).first()
+        if cost_center is not None and cost_center.department_id != department.pk:
+            message = (
+                f"Cost center {cost_center.code} belongs to department '{cost_center.department.name}', "
+                f"not '{department.name}'."
+            )
+            errors.append(RowError(row.row, "cost_center", message))
+            return None
+        cost_center = cost_center or cost_center_get_or_create(code=row.cost_center, department=department)
+
+    owner_is_new = not User.objects.filter(email__iexact=row.owner_email).exists()
+    owner, _ = person_get_or_create(email=row.owner_email, department=department if owner_is_new else None)
+    vendors = [vendor_get_or_create(name=name) for name in row.vendors]
+    ai_models: list[AIModel] = []
+    for name in row.models:
+        model = AIModel.objects.filter(name__iexact=name).order_by("pk").first()
+        if model is None and not vendors:
+            errors.append(RowError(row.row, "models", f"'{name}' is not in the model catalogue yet; name a vendor in "
+                                                      "'vendors' so it can be added (the first vendor serves it)."))
+            return None
+        ai_models.append(model or ai_model_get_or_create(name=name, provider=vendors[0]))
+
+    values = {
+        "name": row.name, "description": row.description, "department": department, "cost_center": cost_center,
+        "owner": owner, "stage": row.stage, "category": row.category, "start_date": row.start_date,
+        "declared_monthly_cost": row.monthly_cost,
+    }
+    outcome = "updated"
+    try:
+        if initiative is None:
+            initiative = Initiative(external_id=row.external_id, **values)
+            initiative.full_clean()
+            initiative.save()
+            outcome = "created"
+        else:
+            changed = [field for field, value in values.items() if getattr(initiative, field) != value]
+            for field in changed:
+                setattr(initiative, field, values[field])
+            if changed:
+                initiative.full_clean()
+                initiative.save()
+        if _ids(initiative.vendors.all()) != _ids(vendors):
+            initiative.vendors.set(vendors)
+        if _ids(initiative.ai_models.all()) != _ids(ai_models):
+            initiative.ai_models.set(ai_models)
+        if row.seats is not None:
+            _licence_pool_upsert(initiative, row, vendor=vendors[0])
+    except ValidationError as exc:
+        errors.extend(_validation_errors(row, exc))
+        return None
+    return outcome
+
+
+def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: Any) -> None:
+    """Seats in the inventory become the initiative's licence pool; its first pool is updated if it has one."""
+    pool = initiative.licence_pools.order_by("pk").first() or LicencePool(initiative=initiative)
+    values = {
+        "tool": row.name, "vendor": vendor, "seats_purchased": row.seats, "price_per_seat_month": row.price_per_seat,
+    }
+    changed = [field for field, value in values.items() if pool.pk is None or getattr(pool, field) != value]
+    for field in changed:
+        setattr(pool, field, values[field])
+    if changed:
+        pool.full_clean()
+        pool.save()
+
+
+def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCounts:
+    counts = ImportCounts()
+    for row in rows:
+        outcome = _write_row(row, errors)
+        if outcome is not None:
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+    return counts
+

@@ -1,0 +1,53 @@
+"""The demo company's data files (tollgate/demo/northwind/): read into the records the builder uses, the same
+company as before they were files, and shipped with the package."""
+
+from __future__ import annotations
+
+import tomllib
+
+from portfolio.choices import Category, KpiDirection, ModelTier, Stage
+from tests import paths
+from tollgate.demo import data
+from tollgate.roles import Role
+
+# The fingerprint of Northwind Mutual's 152 initiatives as data.py generated them when its data was Python code:
+# the data files must describe exactly that company. Change it only with a deliberate change of the demo company.
+NORTHWIND_DIGEST = "4734c3b1e5ff22e741bade9f4d4104af67618af122fdd83844467a417ea47794"
+
+
+def test_the_data_files_describe_the_same_company():
+    specs = data.initiative_specs()
+    assert len(specs) == 152
+    assert data.specs_digest(specs) == NORTHWIND_DIGEST
+
+
+def test_the_files_are_read_into_typed_records():
+    assert (data.COMPANY_NAME, data.EMAIL_DOMAIN, str(data.REFERENCE_DATE), data.SEED) == (
+        "Northwind Mutual", "northwind-demo.com", "2026-10-01", 42)
+    assert [p.username for p in data.DEMO_LOGINS] == ["admin", "reviewer", "executive", "owner"]
+    assert all(isinstance(p.role, Role) for p in data.all_people())
+    assert all(isinstance(m.tier, ModelTier) for m in data.AI_MODELS)
+    assert list(data.TEMPLATES) == [d.key for d in data.DEPARTMENTS]
+    for templates in data.TEMPLATES.values():
+        for template in templates:
+            assert isinstance(template.category, Category)
+            assert isinstance(template.stacks, tuple) and isinstance(template.kpis, tuple)
+            assert all(isinstance(k.direction, KpiDirection) for k in template.kpis)
+            assert all(s is None or isinstance(s, Stage) for s in template.stages)
+    # References between files hold: heads, budget owners and template owners are people; pools and vendors exist.
+    locals_ = {p.email.split("@")[0] for p in data.all_people()}
+    assert {d.head for d in data.DEPARTMENTS} <= locals_
+    assert {cc.budget_owner for d in data.DEPARTMENTS for cc in d.cost_centres} <= locals_
+    templates = [t for ts in data.TEMPLATES.values() for t in ts]
+    assert {t.owner for t in templates if t.owner} | {t.delegate for t in templates if t.delegate} <= locals_
+    assert {t.pool for t in templates if t.pool} <= {p.tool for p in data.LICENCE_POOLS}
+    assert {v for t in templates for s in t.stacks for v in s.vendors} <= {name for name, _ in data.VENDORS}
+
+
+def test_every_data_file_ships_with_the_package():
+    config = tomllib.loads((paths.REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["tollgate.demo"]
+    package = data.DATA_DIR.parent
+    files = {p for p in data.DATA_DIR.rglob("*") if p.is_file()}
+    shipped = {p for pattern in patterns for p in package.glob(pattern)}
+    assert files and files <= shipped, sorted(str(p) for p in files - shipped)

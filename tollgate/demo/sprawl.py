@@ -1,0 +1,65 @@
+"""The demo company's sprawl: clusters found by the real engine over its initiatives, and on the first load a
+reviewer's decisions on two of them, so the demo shows open, confirmed and dismissed clusters side by side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from governance.choices import SprawlStatus
+from governance.models import SprawlCluster
+from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss
+from governance.sprawl.services.recompute import sprawl_recompute
+from tollgate.demo import data
+from tollgate.demo.governance import REVIEWERS
+from tollgate.types import Actor
+
+# Decisions a CoE reviewer already took on the first load, by a member's external id (skipped when the engine does
+# not group that initiative): the demo shows open, confirmed and dismissed clusters side by side.
+SPRAWL_DECISIONS = (
+    ("NW-0046", "confirm", "Four image tools for one creative team: consolidate on the tool with the lowest cost per "
+                           "user and cancel the other subscriptions at renewal."),
+    ("NW-0082", "dismiss", "A deliberate bake-off of the two warehouse vendors' natural-language BI until the end of "
+                           "Q1; the loser is retired then."),
+)
+
+
+@dataclass(frozen=True)
+class SprawlCounts:
+    clusters: int
+    open: int
+    monthly_spend: Decimal
+    estimated_saving: Decimal
+
+
+def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
+    """Find the demo company's sprawl clusters through the real engine (idempotent: a rerun with nothing changed
+    writes nothing); on the first load a reviewer also confirms one cluster and dismisses another."""
+    sprawl_recompute()
+    if not decide:
+        return
+    reviewers = [users[data.email(name)] for name in REVIEWERS if data.email(name) in users]
+    for external_id, decision, reason in SPRAWL_DECISIONS:
+        cluster = SprawlCluster.objects.filter(
+            status=SprawlStatus.OPEN, members__initiative__external_id=external_id, members__removed=False
+        ).first()
+        if cluster is None:
+            continue
+        reviewer = next((r for r in reviewers if r.has_perm("governance.decide_sprawlcluster", cluster)), None)
+        if reviewer is None:
+            continue
+        service = sprawl_cluster_confirm if decision == "confirm" else sprawl_cluster_dismiss
+        service(actor=reviewer, cluster=cluster, reason=reason)
+
+
+def sprawl_counts() -> SprawlCounts:
+    """For load_demo's summary: clusters found, still open, their monthly spend and estimated saving."""
+    totals = SprawlCluster.objects.aggregate(
+        clusters=Count("pk"), open=Count("pk", filter=Q(status=SprawlStatus.OPEN)),
+        spend=Sum("monthly_spend"), saving=Sum("estimated_saving"),
+    )
+    cents = Decimal("0.01")
+    return SprawlCounts(totals["clusters"], totals["open"], (totals["spend"] or Decimal("0")).quantize(cents),
+                        (totals["saving"] or Decimal("0")).quantize(cents))

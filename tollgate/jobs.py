@@ -1,0 +1,394 @@
+"""The run lifecycle of every background job (inventory imports, cost ingestion, sprawl recomputations) and the one
+Celery task decorator of the project.
+
+A run is a row that a page shows while a worker executes it: submitted (saved, its task sent when the transaction
+commits), claimed (pending -> running, atomically, so a redelivered message never executes it twice), reporting its
+progress (on a side connection, visible while the run's own transaction is still open), finished, or expired (failed
+because no worker is executing it any more, so whatever waits for it -- a schedule, "recompute now" -- goes on).
+
+How "no worker any more" is known: on PostgreSQL the executing worker holds a session advisory lock on the run, taken
+on a side connection of its own. The server releases it the moment that connection dies (the worker stopped, was
+killed or lost the network), so a running run whose lock is free has lost its worker: the expiry fails it within a
+minute, and a redelivered message restarts it. Elsewhere (SQLite, one process) the last sign of life (heartbeat,
+start, creation) older than the run type's `stale_after` is the only evidence. A pending run that no worker claimed
+within `stale_after` lost its message and is failed the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
+
+from celery import shared_task
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from celery import Task
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+logger = logging.getLogger(__name__)
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class Run(models.Model):
+    """What every run records: its status and times, which worker executes it, how far it got and why it failed.
+
+    Subclasses set `stale_after` (how long a run may go without a sign of life before it counts as lost) and
+    `lost_hint` (what the user should know or do when it was lost).
+    """
+
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker executing it (claim or progress report)."
+    )
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that last claimed it.")
+    progress = models.PositiveIntegerField(default=0, help_text="Work done so far, for the progress display.")
+    error = models.TextField(blank=True)
+
+    stale_after: ClassVar[timedelta] = timedelta(hours=1)
+    lost_hint: ClassVar[str] = "Run it again."
+
+    class Meta:
+        abstract = True
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @classmethod
+    def failure_fields(cls, message: str) -> dict[str, Any]:
+        """The columns that record a failure with `message` (a run type with its own error format overrides it)."""
+        return {"error": message}
+
+
+R = TypeVar("R", bound=Run)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+# The task decorator ---------------------------------------------------------------------------------------------------
+
+
+class TransientError(Exception):
+    """A failure worth retrying as it is (network, rate limit, a server's 5xx); every other error is final."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """TransientError, or any error that says so itself (a connector's ConnectorError with `transient=True`)."""
+    return isinstance(exc, TransientError) or getattr(exc, "transient", False) is True
+
+
+_final_attempt: ContextVar[bool] = ContextVar("final_attempt", default=True)
+
+
+def final_attempt() -> bool:
+    """Inside a job task: whether a transient failure now is the last one (the run must then fail, not wait)."""
+    return _final_attempt.get()
+
+
+def retry_countdown(retries: int, *, base: int, cap: int) -> int:
+    """Seconds before retry number `retries` + 1: doubling from `base`, never over `cap`."""
+    return min(base * 2**retries, cap)
+
+
+def job_task(
+    *, max_retries: int = 3, backoff: int = 30, backoff_max: int = 10 * 60, **options: Any
+) -> Callable[[Callable[P, T]], Task]:
+    """The project's Celery task: acknowledged after it ran (acks_late) and put back on the queue when its worker
+    dies (reject_on_worker_lost), so a run is never silently dropped; its run's claim makes that redelivery safe.
+    Only transient errors are retried, after 30 s, 60 s, 120 s... capped at `backoff_max`; any other error is final.
+    The registered name stays <module>.<function>, as the beat schedule names it."""
+
+    def decorate(func: Callable[P, T]) -> Task:
+        @functools.wraps(func)
+        def run(self: Task, *args: P.args, **kwargs: P.kwargs) -> T:
+            retries, limit = self.request.retries or 0, self.max_retries or 0
+            token = _final_attempt.set(retries >= limit)
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                if not is_transient(exc) or retries >= limit:
+                    raise
+                raise self.retry(exc=exc, countdown=retry_countdown(retries, base=backoff, cap=backoff_max)) from exc
+            finally:
+                _final_attempt.reset(token)
+
+        return shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=max_retries,
+                           **options)(run)
+
+    return decorate
+
+
+# Submitting ----------------------------------------------------------------------------------------------------------
+
+
+def run_submit(run: R, *, task: Task) -> R:
+    """Save the run (if new) and send its task with the run's id once the transaction commits: a worker must find
+    the row, and a rolled-back request must not leave a task behind."""
+    with transaction.atomic():
+        if run._state.adding:
+            run.save()
+        run_id = run.pk
+        transaction.on_commit(lambda: task.delay(run_id))
+    return run
+
+
+# Locks: the worker's lease on a run, and exclusive sections --------------------------------------------------------
+
+LOCK_SPACE_EXCLUSIVE = "tollgate.jobs.exclusive"
+
+
+def _int4(text: str) -> int:
+    """A stable signed 32-bit key for pg_advisory_lock(int, int)."""
+    value = zlib.crc32(text.encode())
+    return value - 2**32 if value >= 2**31 else value
+
+
+def _run_lock_key(model: type[Run], run_id: int) -> tuple[int, int]:
+    return _int4(model._meta.label_lower), int(run_id) % 2**31
+
+
+def _exclusive_lock_key(name: str) -> tuple[int, int]:
+    return _int4(LOCK_SPACE_EXCLUSIVE), _int4(name)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+_local_exclusive_guard = threading.Lock()
+_local_exclusive: dict[str, threading.Lock] = {}
+
+
+class _Lease:
+    """What a worker holds while it executes a run.
+
+    On PostgreSQL: a side connection in autocommit holding the session advisory locks (the run's, and any exclusive
+    section's); it also writes the progress. The locks go when the connection goes, whatever kills the worker.
+    Elsewhere: in-process locks for exclusive sections (correct for the single process SQLite serves).
+    """
+
+    def __init__(self, model: type[Run], run_id: int) -> None:
+        self.model, self.run_id = model, run_id
+        self.side: BaseDatabaseWrapper | None = None
+        self.local_locks: list[threading.Lock] = []
+        self.reporting = False
+        if _postgres():
+            main = connections[DEFAULT_DB_ALIAS]
+            self.side = main.__class__(dict(main.settings_dict), main.alias)
+
+    def _execute(self, sql: str, params: list[Any]) -> Any:
+        assert self.side is not None
+        with self.side.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() if cursor.description else None
+
+    def try_lock_run(self) -> bool:
+        if self.side is None:
+            return True
+        key = list(_run_lock_key(self.model, self.run_id))
+        return bool(self._execute("SELECT pg_try_advisory_lock(%s, %s)", key)[0])
+
+    def lock_exclusive(self, name: str) -> None:
+        """Wait until no other run holds the section `name`, then hold it until the lease ends."""
+        if self.side is not None:
+            self._execute("SELECT pg_advisory_lock(%s, %s)", list(_exclusive_lock_key(name)))
+            return
+        with _local_exclusive_guard:
+            lock = _local_exclusive.setdefault(name, threading.Lock())
+        lock.acquire()
+        self.local_locks.append(lock)
+
+    def report(self, run: Run) -> None:
+        """Write progress and heartbeat where other connections see them now. Best effort: never fails the run.
+
+        Only non-key columns change, which the run's own inserts (FOR KEY SHARE on the run row) never block."""
+        if self.side is None:
+            if not connection.in_atomic_block:  # SQLite: the heartbeat fallback, unless a transaction holds it
+                self.model._default_manager.filter(pk=run.pk).update(progress=run.progress, heartbeat_at=timezone.now())
+            return
+        try:
+            if not self.reporting:  # after the locks: a progress write must never wait long
+                self._execute("SET lock_timeout = '2s'", [])
+                self.reporting = True
+            table = connection.ops.quote_name(self.model._meta.db_table)
+            self._execute(f"UPDATE {table} SET progress = %s, heartbeat_at = %s WHERE id = %s",
+                          [run.progress, timezone.now(), run.pk])
+        except Exception:  # progress is cosmetic; the run's data must not depend on it
+            logger.warning("Could not report the progress of %s %s", self.model._meta.label, run.pk, exc_info=True)
+
+    def close(self) -> None:
+        for lock in reversed(self.local_locks):
+            lock.release()
+        self.local_locks = []
+        if self.side is not None:
+            try:
+                self.side.close()  # releases the advisory locks
+            except Exception:
+                logger.warning("Could not close the lease connection of %s %s", self.model._meta.label, self.run_id,
+                               exc_info=True)
+            self.side = None
+
+
+_leases: dict[tuple[str, int], _Lease] = {}
+
+
+def _lost_running() -> Q:
+    """Running runs that a worker holding the run's lock may take over: on PostgreSQL any run claimed through this
+    lifecycle (its lock was free, so its worker is gone); elsewhere those silent for longer than their stale_after,
+    decided by the caller."""
+    return Q(status=RunStatus.RUNNING, heartbeat_at__isnull=False)
+
+
+@contextmanager
+def run_claimed(
+    model: type[R], *, run_id: int, exclusive: Callable[[R], str] | None = None
+) -> Iterator[R | None]:
+    """Claim run `run_id` for this worker and hold it while the body executes it; None when there is nothing to do.
+
+    Pending -> running, atomically, so two copies of a message never both execute it. A running run is taken over
+    (restarted) only when its previous worker is known to be gone (PostgreSQL: its lock was free; elsewhere: silent
+    for longer than `stale_after`); a finished run, or one a live worker executes, is left alone.
+
+    `exclusive(run)` names a section at most one run may execute at a time (an ingestion's source and period); a
+    second run waits, as running, until the first one ends and then does its own work in full.
+    """
+    lease = _Lease(model, run_id)
+    key = (model._meta.label_lower, run_id)
+    try:
+        if not lease.try_lock_run():
+            yield None  # a live worker is executing it
+            return
+        now = timezone.now()
+        lost = _lost_running()
+        if lease.side is None:
+            lost &= Q(heartbeat_at__lt=now - model.stale_after)
+        restart = model._default_manager.filter(lost, pk=run_id).exists()
+        changes: dict[str, Any] = {"status": RunStatus.RUNNING, "started_at": now, "heartbeat_at": now,
+                                   "worker": worker_name(), "finished_at": None}
+        if restart:
+            changes.update(progress=0, error="Restarted: the worker executing this run was lost.")
+        claimed = model._default_manager.filter(Q(status=RunStatus.PENDING) | lost, pk=run_id).update(**changes)
+        if not claimed:
+            yield None
+            return
+        if restart:
+            logger.warning("Restarting %s %s: its previous worker was lost", model._meta.label, run_id)
+        run = model._default_manager.get(pk=run_id)
+        _leases[key] = lease
+        if exclusive is not None:
+            lease.lock_exclusive(exclusive(run))
+        try:
+            yield run
+        except BaseException as exc:
+            # The services record their own failures; this only keeps an unexpected one from leaving the run
+            # "running" for the expiry to find.
+            model._default_manager.filter(pk=run_id, status=RunStatus.RUNNING, worker=changes["worker"]).update(
+                status=RunStatus.FAILED, finished_at=timezone.now(),
+                **model.failure_fields(f"Unexpected error ({type(exc).__name__}): {exc}"),
+            )
+            raise
+    finally:
+        _leases.pop(key, None)
+        lease.close()
+
+
+def run_progress(run: Run, done: int) -> None:
+    """Record how far `run` is: visible to pages at once on PostgreSQL (side connection, outside the run's own
+    transaction, which may hold the run's records until it commits); elsewhere saved with the run at its end."""
+    run.progress = done
+    lease = _leases.get((run._meta.label_lower, run.pk))
+    if lease is not None:
+        lease.report(run)
+
+
+def run_finish(run: R, *, status: str, error: str = "", **fields: Any) -> R:
+    """Record the outcome of an executed run (with its figures in `fields`) and end it."""
+    run.status, run.error, run.finished_at = status, error, timezone.now()
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save()
+    return run
+
+
+# Expiry --------------------------------------------------------------------------------------------------------------
+
+
+def runs_expire(model: type[Run], *, older_than: timedelta | None = None) -> int:
+    """Fail the runs of `model` that no worker will finish, so whatever waits for them goes on; returns how many.
+
+    - pending with no sign of life (heartbeat, start, creation) for `older_than` (default: the model's
+      `stale_after`): a lost broker message;
+    - running: on PostgreSQL at once when its lock is free (the worker is gone; a live worker is never failed for
+      being slow), elsewhere -- and for runs claimed before the lock existed -- when silent for `older_than`.
+    """
+    older_than = older_than or model.stale_after
+    now = timezone.now()
+    hint = model.lost_hint
+    expired = 0
+    silent = model._default_manager.annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at")).filter(
+        last_sign__lt=now - older_than
+    )
+    expired += silent.filter(status=RunStatus.PENDING).update(
+        status=RunStatus.FAILED, finished_at=now,
+        **model.failure_fields(
+            f"Stopped: no worker picked the run up within {older_than}; its message was probably lost. {hint}"
+        ),
+    )
+    running = silent.filter(status=RunStatus.RUNNING)
+    if _postgres():
+        running = running.filter(heartbeat_at__isnull=True)  # the others are judged by their lock, below
+    expired += running.update(
+        status=RunStatus.FAILED, finished_at=now,
+        **model.failure_fields(
+            f"Stopped: the run did not finish within {older_than}; its worker was probably lost. {hint}"
+        ),
+    )
+    if _postgres():
+        message = f"Stopped: the worker executing the run was lost (stopped or killed mid-run). {hint}"
+        for run_id in model._default_manager.filter(_lost_running()).values_list("pk", flat=True):
+            expired += _expire_if_unlocked(model, run_id, message)
+    return expired
+
+
+def _expire_if_unlocked(model: type[Run], run_id: int, message: str) -> int:
+    """Fail a running run whose lock nobody holds; holding the lock meanwhile keeps a restart from racing it."""
+    key = list(_run_lock_key(model, run_id))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        if not cursor.fetchone()[0]:
+            return 0  # its worker is alive
+        try:
+            return model._default_manager.filter(_lost_running(), pk=run_id).update(
+                status=RunStatus.FAILED, finished_at=timezone.now(), **model.failure_fields(message)
+            )
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
