@@ -28,6 +28,7 @@ from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMem
 from governance.services import audit_event
 from portfolio.choices import RunStatus
 from portfolio.models import Initiative
+from tollgate.roles import may
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def initiative_use_cases_set(*, actor: Any, initiative: Initiative, use_case_cod
     initiative back to automatic suggestions. Unknown or inactive codes are refused, naming them.
     """
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
-    if not actor.has_perm("governance.set_initiative_use_cases", locked):
+    if not may(actor, "governance.set_initiative_use_cases", locked):
         raise PermissionDenied(f"You may not set the use cases of {locked}: only those who may edit it, and CoE "
                                "reviewers, may.")
     codes = list(dict.fromkeys(str(c).strip() for c in use_case_codes if str(c).strip()))
@@ -488,7 +489,7 @@ def _cluster_refresh_figures(cluster: SprawlCluster) -> None:
 def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: str, event: str,
                     verb: str) -> SprawlCluster:
     locked = SprawlCluster.objects.select_for_update().get(pk=cluster.pk)
-    if not actor.has_perm("governance.decide_sprawlcluster", locked):
+    if not may(actor, "governance.decide_sprawlcluster", locked):
         raise PermissionDenied(f"You may not {verb} “{locked}”: only a CoE reviewer or an administrator who owns "
                                "no member and is delegate for none may.")
     if locked.status != SprawlStatus.OPEN:
@@ -527,7 +528,7 @@ def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Init
                          reason: str) -> SprawlClusterMember:
     """Take an initiative out of a cluster (it does a different job); recomputation never re-adds it."""
     locked = SprawlCluster.objects.select_for_update().get(pk=cluster.pk)
-    if not actor.has_perm("governance.decide_sprawlcluster", locked):
+    if not may(actor, "governance.decide_sprawlcluster", locked):
         raise PermissionDenied(f"You may not change “{locked}”: only a CoE reviewer or an administrator who owns no "
                                "member and is delegate for none may.")
     if locked.status == SprawlStatus.DISMISSED:
@@ -555,7 +556,7 @@ def sprawl_run_submit(*, actor: Any = None, trigger: str = SprawlRunTrigger.USER
     """Queue a recomputation (its task is sent when the transaction commits), or return the one already queued or
     running, so repeated clicks and imports do not pile up runs. People need the recompute permission; system
     triggers (an import, the nightly schedule) pass no actor."""
-    if actor is not None and not actor.has_perm("governance.recompute_sprawl"):
+    if actor is not None and not may(actor, "governance.recompute_sprawl"):
         raise PermissionDenied("Only CoE reviewers and administrators recompute sprawl.")
     with transaction.atomic():
         _recompute_lock()
@@ -638,7 +639,7 @@ def _use_case_clean(values: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def use_case_create(*, actor: Any, code: str, **values: Any) -> UseCase:
     """An administrator adds a use case to the catalogue (catalogue loads never touch it)."""
-    if not actor.has_perm("governance.add_usecase"):
+    if not may(actor, "governance.add_usecase"):
         raise PermissionDenied("Only administrators add use cases.")
     code = (code or "").strip()
     if not code or slugify(code) != code:
@@ -660,7 +661,7 @@ def use_case_create(*, actor: Any, code: str, **values: Any) -> UseCase:
 @transaction.atomic
 def use_case_update(*, actor: Any, use_case: UseCase, **values: Any) -> UseCase:
     """An administrator edits a use case (a catalogue entry's edit lasts until a new catalogue version changes it)."""
-    if not actor.has_perm("governance.change_usecase", use_case):
+    if not may(actor, "governance.change_usecase", use_case):
         raise PermissionDenied("Only administrators edit use cases.")
     locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
     cleaned = _use_case_clean({k: v for k, v in values.items() if k in USE_CASE_EDITABLE})

@@ -30,7 +30,7 @@ from typing import Any
 from auditlog.context import auditlog_value, set_extra_data
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
@@ -38,7 +38,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portfolio.choices import Category, RunStatus, RunTrigger, Stage
-from portfolio.models import AIModel, CostCenter, ImportRun, Initiative, LicencePool
+from portfolio.models import AIModel, CostCenter, ImportRun, Initiative
+from portfolio.services.licences import licence_pool_save
 from portfolio.services.people import person_get_or_create
 from portfolio.services.reference import (
     ai_model_get_or_create,
@@ -46,6 +47,7 @@ from portfolio.services.reference import (
     department_get_or_create,
     vendor_get_or_create,
 )
+from tollgate.roles import may
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -458,17 +460,14 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
 
 
 def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: Any) -> None:
-    """Seats in the inventory become the initiative's licence pool; its first pool is updated if it has one."""
-    pool = initiative.licence_pools.order_by("pk").first() or LicencePool(initiative=initiative)
-    values = {
-        "tool": row.name, "vendor": vendor, "seats_purchased": row.seats, "price_per_seat_month": row.price_per_seat,
-    }
-    changed = [field for field, value in values.items() if pool.pk is None or getattr(pool, field) != value]
-    for field in changed:
-        setattr(pool, field, values[field])
-    if changed:
-        pool.full_clean()
-        pool.save()
+    """Seats in the inventory become the initiative's licence pool (its first pool is updated if it has one), through
+    licence_pool_save like any other write: roll-ups recomputed, and the audit row marked as this import's."""
+    context = auditlog_value.get(None) or {}  # set by _import_audit_context: the import's actor and run
+    licence_pool_save(
+        actor=context.get("actor"), pool=initiative.licence_pools.order_by("pk").first(), tool=row.name,
+        vendor=vendor, seats_purchased=row.seats, price_per_seat_month=row.price_per_seat, initiative=initiative,
+        audit_extra=context.get("additional_data"),
+    )
 
 
 def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCounts:
@@ -546,8 +545,8 @@ def import_run_create(
     dry_run: bool = False,
 ) -> ImportRun:
     """Record a pending run with its file stored, so a worker can load it by id (the bytes do not travel by broker)."""
-    if actor is not None and not actor.has_perm("portfolio.import_initiatives"):
-        raise PermissionError("Only administrators import the inventory.")
+    if actor is not None and not may(actor, "portfolio.import_initiatives"):
+        raise PermissionDenied("Only administrators import the inventory.")
     filename = os.path.basename(filename.replace("\\", "/")) or "inventory.csv"
     run = ImportRun(filename=filename[:255], actor=actor, trigger=trigger, dry_run=dry_run)
     run.file.save(filename, ContentFile(content), save=False)

@@ -34,6 +34,7 @@ from reviews.services import (
     verdict_give,
 )
 from tollgate.demo import data
+from tollgate.roles import may
 
 # The CoE reviewers, by e-mail local part: the demo login first.
 REVIEWERS = ("rita.reviewer", "priya.raman", "tomasz.nowak")
@@ -504,7 +505,7 @@ def sprawl_detect(users: dict[str, AbstractUser], *, decide: bool) -> None:
         ).first()
         if cluster is None:
             continue
-        reviewer = next((r for r in reviewers if r.has_perm("governance.decide_sprawlcluster", cluster)), None)
+        reviewer = next((r for r in reviewers if may(r, "governance.decide_sprawlcluster", cluster)), None)
         if reviewer is None:
             continue
         service = sprawl_cluster_confirm if decision == "confirm" else sprawl_cluster_dismiss

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db.models import Max
 
@@ -233,7 +234,7 @@ def test_licence_pool_save_creates_then_writes_only_changes():
 @pytest.mark.django_db
 def test_licence_pool_save_refuses_executives():
     executive = UserFactory(role=Role.EXECUTIVE)
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         licence_pool_save(
             actor=executive, tool="Claude Team", vendor=VendorFactory(), seats_purchased=5,
             price_per_seat_month=Decimal("30"),
