@@ -54,7 +54,7 @@ def _check_cost_center(department: Department, cost_center: CostCenter | None) -
 @transaction.atomic
 def initiative_create(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     name: str,
     department: Department,
     owner: AbstractUser,
@@ -98,7 +98,7 @@ def initiative_create(
 @transaction.atomic
 def initiative_update(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     initiative: Initiative,
     vendors: Iterable[Vendor] | None = None,
     ai_models: Iterable[AIModel] | None = None,
@@ -130,7 +130,7 @@ def initiative_update(
 
 
 @transaction.atomic
-def business_case_save(*, actor: AbstractUser | None, initiative: Initiative, **fields: Any) -> BusinessCase:
+def business_case_save(*, actor: Actor | None, initiative: Initiative, **fields: Any) -> BusinessCase:
     """Create or update the initiative's business case; only changed fields are written (and audited)."""
     _ensure_can_write(actor)
     unknown = set(fields) - set(BUSINESS_CASE_FIELDS)
@@ -149,7 +149,7 @@ def business_case_save(*, actor: AbstractUser | None, initiative: Initiative, **
 
 @transaction.atomic
 def kpis_replace(
-    *, actor: AbstractUser | None, initiative: Initiative, kpis: Iterable[Mapping[str, Any]]
+    *, actor: Actor | None, initiative: Initiative, kpis: Iterable[Mapping[str, Any]]
 ) -> list[KPI]:
     """Make the initiative's KPIs exactly `kpis`: rows with an id are updated, without one created, others deleted."""
     _ensure_can_write(actor)

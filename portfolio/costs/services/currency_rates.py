@@ -14,14 +14,13 @@ from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from portfolio.costs.calculations import record_amount
 from portfolio.models import CostRecord, CurrencyRate
 from tollgate.audit import audit_event
-from tollgate.roles import may
+from tollgate.roles import Actor, may
 
 RATE_FIELDS = ("currency", "valid_from", "rate_to_reporting")
 UPDATE_CHUNK = 2_000
@@ -36,7 +35,7 @@ class RateChange:
     months: set[date] = field(default_factory=set)
 
 
-def _ensure_may(actor: AbstractUser | None, action: str) -> None:
+def _ensure_may(actor: Actor | None, action: str) -> None:
     if actor is not None and not may(actor, f"portfolio.{action}_currencyrate"):
         raise PermissionDenied("Only administrators maintain currency rates.")
 
@@ -98,7 +97,7 @@ def _values(rate: CurrencyRate) -> dict[str, str]:
 
 @transaction.atomic
 def currency_rate_create(
-    *, actor: AbstractUser | None, currency: str, valid_from: date, rate_to_reporting: Decimal
+    *, actor: Actor | None, currency: str, valid_from: date, rate_to_reporting: Decimal
 ) -> RateChange:
     """A new rate: 1 `currency` = `rate_to_reporting` of the reporting currency from `valid_from` on."""
     _ensure_may(actor, "add")
@@ -114,7 +113,7 @@ def currency_rate_create(
 
 
 @transaction.atomic
-def currency_rate_update(*, actor: AbstractUser | None, rate: CurrencyRate, **values: Any) -> RateChange:
+def currency_rate_update(*, actor: Actor | None, rate: CurrencyRate, **values: Any) -> RateChange:
     """Change a rate's currency, first day and/or value; records of the old and the new window are converted."""
     _ensure_may(actor, "change")
     unknown = set(values) - set(RATE_FIELDS)

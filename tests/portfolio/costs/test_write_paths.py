@@ -351,3 +351,19 @@ def test_roll_up_run_and_record_admins_are_read_only_delete_included(client, sup
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+def test_the_inventory_import_writes_its_pools_through_the_service(settings, tmp_path, admin_user, this_month):
+    from tests.portfolio.test_import import csv_bytes, run_import
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    run = run_import(csv_bytes({"vendors": "GitHub", "models": "", "seats_purchased": "100"}), actor=admin_user,
+                     filename="seats.csv")
+    assert run.status == "succeeded", run.errors
+    pool = LicencePool.objects.get()
+    assert pool.monthly_cost > 0
+    assert monthly(pool.initiative, this_month, CostCategory.LICENCES) == pool.monthly_cost
+    created = events(LicencePool, "licence_pool_created").get()
+    assert created.actor == admin_user
+    assert created.additional_data["import_run"] == run.pk and created.additional_data["source"] == "inventory_import"
+    assert created.additional_data["months_recomputed"] == [f"{this_month:%Y-%m}"]
