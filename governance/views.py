@@ -35,7 +35,6 @@ from tollgate.views import CsvExportMixin, PermissionRequiredMixin
 PAGE_SIZE = 25
 
 
-
 class InitiativePageMixin:
     """Pages about one initiative: loaded once, and the object of the permission check."""
 

@@ -25,6 +25,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+# A superuser is an administrator and nothing more: reviewer, executive and owner come only from groups, and the
+# rules below are asked for superusers too (`may`), so segregation of duties holds for every account.
 is_admin = rules.is_superuser | rules.is_group_member(Role.ADMIN)
 is_reviewer = rules.is_group_member(Role.REVIEWER)
 is_executive = rules.is_group_member(Role.EXECUTIVE)

@@ -96,7 +96,6 @@ class InitiativeDetailView(PermissionRequiredMixin, DetailView):
         return context
 
 
-
 class InitiativeFormPage(PermissionRequiredMixin, View):
     """Initiative, business case and KPIs on one page, validated together and written in one transaction."""
 
