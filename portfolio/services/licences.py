@@ -75,7 +75,8 @@ def licence_pool_save(
         stored = LicencePool()
         before: dict[str, str] = {}
     else:
-        stored = LicencePool.objects.select_for_update().select_related("vendor", "initiative").get(pk=pool.pk)
+        stored = (LicencePool.objects.select_for_update(of=("self",)).select_related("vendor", "initiative")
+                  .get(pk=pool.pk))
         if actor is not None and not may(actor, "portfolio.change_licencepool", stored):
             raise PermissionDenied(f"You may not change the licence pool {stored.tool}.")
         before = _values(stored)
@@ -107,7 +108,7 @@ def licence_pool_save(
 @transaction.atomic
 def licence_pool_delete(*, actor: Actor | None, pool: LicencePool) -> set[date]:
     """Delete a pool (administrators); its licence cost leaves the roll-ups of the months that counted it."""
-    stored = LicencePool.objects.select_for_update().select_related("vendor", "initiative").get(pk=pool.pk)
+    stored = LicencePool.objects.select_for_update(of=("self",)).select_related("vendor", "initiative").get(pk=pool.pk)
     if actor is not None and not may(actor, "portfolio.delete_licencepool", stored):
         raise PermissionDenied("Only administrators delete licence pools.")
     months = _months_counting(stored)
