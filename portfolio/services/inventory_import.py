@@ -461,12 +461,12 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
 
 def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: Any) -> None:
     """Seats in the inventory become the initiative's licence pool (its first pool is updated if it has one), through
-    licence_pool_save like any other write: roll-ups recomputed, and the audit row marked as this import's."""
-    context = auditlog_value.get(None) or {}  # set by _import_audit_context: the import's actor and run
+    licence_pool_save like any other write: roll-ups recomputed, one audit row (marked as this import's by the
+    import's audit context, which also names the actor)."""
+    context = auditlog_value.get(None) or {}  # set by _import_audit_context
     licence_pool_save(
         actor=context.get("actor"), pool=initiative.licence_pools.order_by("pk").first(), tool=row.name,
         vendor=vendor, seats_purchased=row.seats, price_per_seat_month=row.price_per_seat, initiative=initiative,
-        audit_extra=context.get("additional_data"),
     )
 
 

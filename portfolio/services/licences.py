@@ -8,10 +8,8 @@ months that count the pool and writes one explicit audit row, in one transaction
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
@@ -62,12 +60,11 @@ def licence_pool_save(
     price_per_seat_month: Decimal,
     initiative: Initiative | None = None,
     pool: LicencePool | None = None,
-    audit_extra: Mapping[str, Any] | None = None,
 ) -> LicencePool:
     """Create a pool, or update `pool`; only a change is written (and audited), so re-imports leave no noise.
 
     Administrators buy pools; whoever may edit the pool's initiative may adjust it, and moving it to another
-    initiative needs that right on the destination too. `audit_extra` goes into the audit row (the import's run).
+    initiative needs that right on the destination too.
     """
     if pool is None:
         if actor is not None and not may(actor, "portfolio.add_licencepool"):
@@ -99,7 +96,7 @@ def licence_pool_save(
     months = _recompute(months_before | _months_counting(stored))
     audit_event(stored, actor=actor, event="licence_pool_created" if created else "licence_pool_changed",
                 action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE, changes=changes,
-                months_recomputed=months, **dict(audit_extra or {}))
+                months_recomputed=months)
     if pool is not None:
         pool.refresh_from_db()
     return stored
