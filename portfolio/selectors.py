@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from portfolio.choices import Stage
 from portfolio.models import AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Profile, Vendor
+from tollgate.roles import may
 
 User = get_user_model()
 ZERO = Decimal("0")
@@ -23,7 +24,7 @@ UserLike = AbstractBaseUser | AnonymousUser
 
 def _visible(queryset: QuerySet, user: UserLike, model_name: str) -> QuerySet:
     """Everyone with a role reads the whole portfolio (tollgate.roles); anyone else reads nothing."""
-    if user.has_perm(f"portfolio.view_{model_name}"):
+    if may(user, f"portfolio.view_{model_name}"):
         return queryset
     return queryset.none()
 

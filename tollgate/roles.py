@@ -7,10 +7,15 @@ migrate; object rules (an owner edits only their own initiatives) are `rules` pr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import rules
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+
+# Whoever acts: a person (authenticated or not). Services take `actor: Actor | None`, None being the system itself
+# (the demo load, a scheduled job, configuration as code).
+Actor: TypeAlias = AbstractBaseUser | AnonymousUser
 
 
 class Role(models.TextChoices):
@@ -20,6 +25,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+# A superuser is an administrator and nothing more: reviewer, executive and owner come only from groups, and the
+# rules below are asked for superusers too (`may`), so segregation of duties holds for every account.
 is_admin = rules.is_superuser | rules.is_group_member(Role.ADMIN)
 is_reviewer = rules.is_group_member(Role.REVIEWER)
 is_executive = rules.is_group_member(Role.EXECUTIVE)
@@ -158,6 +165,21 @@ PERMISSIONS.update({
 
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)
+
+
+def may(user: Actor | None, perm: str, obj: Any = None) -> bool:
+    """Whether `user` may do `perm` (on `obj`): the one check of every business action, superusers included.
+
+    Django's `User.has_perm` answers yes to any active superuser before a rule is consulted, which let an
+    administrator score, approve, kill and give verdicts on what they own. The rules above decide here for every
+    account; a superuser counts as an administrator and holds the other roles only through their groups. Permissions
+    not declared here (the Django admin's own model permissions) are left to Django.
+    """
+    if user is None or not user.is_authenticated or not getattr(user, "is_active", False):
+        return False
+    if rules.perm_exists(perm):
+        return bool(rules.has_perm(perm, user, obj))
+    return bool(user.has_perm(perm, obj))
 
 
 def role_of(user) -> Role | None:

@@ -10,12 +10,12 @@ from typing import Any
 
 from auditlog.context import set_actor
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from portfolio.choices import Stage
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
-from tollgate.roles import is_executive
+from tollgate.roles import Actor, is_admin, is_executive
 
 BUSINESS_CASE_FIELDS = (
     "problem", "process_replaced", "baseline_cost_per_outcome", "outcome_unit", "expected_monthly_volume", "targets",
@@ -29,10 +29,11 @@ EDITABLE_FIELDS = (
 )
 
 
-def _ensure_can_write(actor: AbstractUser | None) -> None:
-    # Executives are read-only everywhere; the service enforces it whatever the caller checked.
-    if actor is not None and is_executive(actor) and not actor.is_superuser:
-        raise PermissionError("Executives have read-only access.")
+def _ensure_can_write(actor: Actor | None) -> None:
+    # Executives are read-only everywhere (unless also administrators, as in tollgate.roles); the service enforces
+    # it whatever the caller checked. Being a superuser is not a role: it exempts nobody.
+    if actor is not None and is_executive(actor) and not is_admin(actor):
+        raise PermissionDenied("Executives have read-only access.")
 
 
 def initiative_next_external_id() -> str:
@@ -53,7 +54,7 @@ def _check_cost_center(department: Department, cost_center: CostCenter | None) -
 @transaction.atomic
 def initiative_create(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     name: str,
     department: Department,
     owner: AbstractUser,
@@ -97,7 +98,7 @@ def initiative_create(
 @transaction.atomic
 def initiative_update(
     *,
-    actor: AbstractUser | None,
+    actor: Actor | None,
     initiative: Initiative,
     vendors: Iterable[Vendor] | None = None,
     ai_models: Iterable[AIModel] | None = None,
@@ -108,7 +109,7 @@ def initiative_update(
     _ensure_can_write(actor)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}")
     with set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(initiative, f) != v]
         for field_name in changed:
@@ -129,12 +130,12 @@ def initiative_update(
 
 
 @transaction.atomic
-def business_case_save(*, actor: AbstractUser | None, initiative: Initiative, **fields: Any) -> BusinessCase:
+def business_case_save(*, actor: Actor | None, initiative: Initiative, **fields: Any) -> BusinessCase:
     """Create or update the initiative's business case; only changed fields are written (and audited)."""
     _ensure_can_write(actor)
     unknown = set(fields) - set(BUSINESS_CASE_FIELDS)
     if unknown:
-        raise ValueError(f"Unknown business case fields: {', '.join(sorted(unknown))}")
+        raise ValidationError(f"Unknown business case fields: {', '.join(sorted(unknown))}")
     with set_actor(actor):
         case = BusinessCase.objects.filter(initiative=initiative).first() or BusinessCase(initiative=initiative)
         changed = [f for f, v in fields.items() if getattr(case, f) != v]
@@ -148,7 +149,7 @@ def business_case_save(*, actor: AbstractUser | None, initiative: Initiative, **
 
 @transaction.atomic
 def kpis_replace(
-    *, actor: AbstractUser | None, initiative: Initiative, kpis: Iterable[Mapping[str, Any]]
+    *, actor: Actor | None, initiative: Initiative, kpis: Iterable[Mapping[str, Any]]
 ) -> list[KPI]:
     """Make the initiative's KPIs exactly `kpis`: rows with an id are updated, without one created, others deleted."""
     _ensure_can_write(actor)

@@ -21,14 +21,14 @@ from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
-from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
 
 from portfolio.costs.calculations import Rule, first_match
 from portfolio.models import AllocationRule, CostRecord, CostSource, Initiative, UsageRecord
 from tollgate.audit import audit_event
+from tollgate.roles import Actor, may
 
 UPDATE_CHUNK = 2_000
 
@@ -155,10 +155,10 @@ class RuleChange:
     months: set[date] = field(default_factory=set)
 
 
-def _ensure_may(actor: AbstractUser | None, action: str) -> None:
+def _ensure_may(actor: Actor | None, action: str) -> None:
     # actor None: the system (demo load, configuration as code); a person needs the role's permission.
-    if actor is not None and not actor.has_perm(f"portfolio.{action}_allocationrule"):
-        raise PermissionError(f"Only administrators may {action} allocation rules.")
+    if actor is not None and not may(actor, f"portfolio.{action}_allocationrule"):
+        raise PermissionDenied(f"Only administrators may {action} allocation rules.")
 
 
 def _rule_values(rule: AllocationRule) -> dict[str, str]:
@@ -174,7 +174,7 @@ def _reapply(source: CostSource) -> list[str]:
 
 @transaction.atomic
 def allocation_rule_create(
-    *, actor: AbstractUser | None, source: CostSource, key: str, value: str, initiative: Initiative,
+    *, actor: Actor | None, source: CostSource, key: str, value: str, initiative: Initiative,
     match: str = "exact", order: int | None = None,
 ) -> RuleChange:
     """A new rule (order: after the source's last rule unless given); the source's records are re-allocated."""
@@ -194,7 +194,7 @@ def allocation_rule_create(
 
 
 @transaction.atomic
-def allocation_rule_update(*, actor: AbstractUser | None, rule: AllocationRule, **values: Any) -> RuleChange:
+def allocation_rule_update(*, actor: Actor | None, rule: AllocationRule, **values: Any) -> RuleChange:
     """Change order, key, match, value and/or initiative of a rule (a rule stays with its source)."""
     _ensure_may(actor, "change")
     unknown = set(values) - set(RULE_FIELDS)
@@ -218,7 +218,7 @@ def allocation_rule_update(*, actor: AbstractUser | None, rule: AllocationRule, 
 
 
 @transaction.atomic
-def allocation_rule_delete(*, actor: AbstractUser | None, rule: AllocationRule) -> RuleChange:
+def allocation_rule_delete(*, actor: Actor | None, rule: AllocationRule) -> RuleChange:
     """Delete a rule; what it allocated goes to the next matching rule or back to unallocated."""
     _ensure_may(actor, "delete")
     stored = AllocationRule.objects.select_for_update().select_related("source", "initiative").get(pk=rule.pk)
@@ -236,7 +236,7 @@ def allocation_rule_delete(*, actor: AbstractUser | None, rule: AllocationRule) 
 
 @transaction.atomic
 def allocation_rules_reorder(
-    *, actor: AbstractUser | None, source: CostSource, rule_ids: Sequence[int]
+    *, actor: Actor | None, source: CostSource, rule_ids: Sequence[int]
 ) -> list[AllocationRule]:
     """Put the source's rules in the order given (every rule of the source, each once); orders become 1..n.
 

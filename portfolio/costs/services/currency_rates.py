@@ -14,13 +14,13 @@ from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
-from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from portfolio.costs.calculations import record_amount
-from portfolio.models import CostRecord, CurrencyRate, reporting_currency
+from portfolio.models import CostRecord, CurrencyRate
 from tollgate.audit import audit_event
+from tollgate.roles import Actor, may
 
 RATE_FIELDS = ("currency", "valid_from", "rate_to_reporting")
 UPDATE_CHUNK = 2_000
@@ -35,18 +35,15 @@ class RateChange:
     months: set[date] = field(default_factory=set)
 
 
-def _ensure_may(actor: AbstractUser | None, action: str) -> None:
-    if actor is not None and not actor.has_perm(f"portfolio.{action}_currencyrate"):
-        raise PermissionError("Only administrators maintain currency rates.")
+def _ensure_may(actor: Actor | None, action: str) -> None:
+    if actor is not None and not may(actor, f"portfolio.{action}_currencyrate"):
+        raise PermissionDenied("Only administrators maintain currency rates.")
 
 
 def _validate(rate: CurrencyRate) -> None:
+    """The model's own checks (CurrencyRate.clean: above 0, not the reporting currency), with one message per field."""
     rate.currency = (rate.currency or "").strip().upper()
     errors: dict[str, str] = {}
-    if rate.currency == reporting_currency():
-        errors["currency"] = f"{rate.currency} is the reporting currency: its rate is always 1 and needs no entry."
-    if rate.rate_to_reporting is not None and rate.rate_to_reporting <= 0:
-        errors["rate_to_reporting"] = "A rate must be greater than 0."
     try:
         rate.full_clean()
     except ValidationError as exc:
@@ -100,7 +97,7 @@ def _values(rate: CurrencyRate) -> dict[str, str]:
 
 @transaction.atomic
 def currency_rate_create(
-    *, actor: AbstractUser | None, currency: str, valid_from: date, rate_to_reporting: Decimal
+    *, actor: Actor | None, currency: str, valid_from: date, rate_to_reporting: Decimal
 ) -> RateChange:
     """A new rate: 1 `currency` = `rate_to_reporting` of the reporting currency from `valid_from` on."""
     _ensure_may(actor, "add")
@@ -116,7 +113,7 @@ def currency_rate_create(
 
 
 @transaction.atomic
-def currency_rate_update(*, actor: AbstractUser | None, rate: CurrencyRate, **values: Any) -> RateChange:
+def currency_rate_update(*, actor: Actor | None, rate: CurrencyRate, **values: Any) -> RateChange:
     """Change a rate's currency, first day and/or value; records of the old and the new window are converted."""
     _ensure_may(actor, "change")
     unknown = set(values) - set(RATE_FIELDS)

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db.models import Max
 
@@ -16,11 +17,12 @@ from governance.models import IntakeScore, IntakeSubmission
 from portfolio import models
 from portfolio.choices import Category, Stage
 from portfolio.services import licence_pool_save
+from reviews.choices import ReportStatus
 from reviews.models import KpiActual, ReviewCycle, ValueReport, Verdict
 from tests.factories import InitiativeFactory, UserFactory, VendorFactory
 from tollgate.demo import data
 from tollgate.demo.builder import build_demo_company, demo_is_loaded
-from tollgate.roles import Role
+from tollgate.roles import Role, may
 
 User = get_user_model()
 SNAPSHOT_MODELS = (
@@ -140,6 +142,12 @@ def test_demo_logins_have_one_role_and_the_demo_password(client):
         assert user.email.endswith("@northwind-demo.com")
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff and admin.get_full_name() == "Ada Admin"
+    # Being a superuser is no role: the demo admin administers but never scores, decides or gives a verdict.
+    intake = models.Initiative.objects.filter(stage=Stage.IN_REVIEW).first()
+    assert not may(admin, "governance.score_initiative", intake)
+    assert not may(admin, "governance.decide_initiative", intake)
+    assert not may(admin, "reviews.give_verdict", ValueReport.objects.filter(status=ReportStatus.SUBMITTED).first())
+    assert may(admin, "governance.change_policy") and may(admin, "portfolio.change_costsource")
     # Everyone else is a named person who cannot log in until invited.
     others = User.objects.exclude(username__in=["admin", "reviewer", "executive", "owner"])
     assert others.count() >= 40
@@ -233,7 +241,7 @@ def test_licence_pool_save_creates_then_writes_only_changes():
 @pytest.mark.django_db
 def test_licence_pool_save_refuses_executives():
     executive = UserFactory(role=Role.EXECUTIVE)
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         licence_pool_save(
             actor=executive, tool="Claude Team", vendor=VendorFactory(), seats_purchased=5,
             price_per_seat_month=Decimal("30"),
