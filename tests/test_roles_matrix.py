@@ -12,7 +12,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.db import transaction
+from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
@@ -27,6 +29,7 @@ from tests.matrix import (
     API_ANON,
     API_OWN_PATCH,
     API_READ,
+    DENIED,
     EXECUTIVE,
     LOGIN,
     NOT_ALLOWED,
@@ -314,4 +317,49 @@ def test_role_matrix(client, users, objects, url_name, index):
         with transaction.atomic():
             wrong += _request_as(client, role, users[role], case, url_name, target)
             transaction.set_rollback(True)
+    assert not wrong, "\n".join(wrong)
+
+
+# --- The Django admin site ------------------------------------------------------------------------------------------
+# Administrators keep every registered model in the Django admin; every other role is sent to the admin's login
+# page, anonymous callers to the site's. What an administrator may do there is what tollgate/roles.py gives the admin
+# group (the model permissions of ADMIN_APPS), narrowed where a ModelAdmin is read-only (roll-ups, runs, the audit log).
+
+
+def _admin_site_pages():
+    for model in admin.site._registry:
+        opts = model._meta
+        for page in ("changelist", "add"):
+            yield pytest.param(model, page, id=f"admin:{opts.app_label}_{opts.model_name}_{page}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "page"), list(_admin_site_pages()))
+def test_admin_site_matrix(client, users, model, page):
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{page}")
+    model_admin = admin.site._registry[model]
+    wrong = []
+    for role in ROLES:
+        client.logout()
+        user = users[role]
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        if role == ADMIN:
+            request = RequestFactory().get(url)
+            request.user = user
+            assert user.has_perm(f"{opts.app_label}.view_{opts.model_name}"), "roles.py gives admins every model"
+            granted = (model_admin.has_view_or_change_permission(request) if page == "changelist"
+                       else model_admin.has_add_permission(request))
+            expected = 200 if granted else DENIED
+        else:
+            expected = LOGIN
+        if response.status_code != expected:
+            wrong.append(f"GET {url} as {role}: expected {expected}, got {response.status_code}")
+        elif expected == LOGIN:
+            # Anonymous callers meet the site's login first; a logged-in non-administrator the admin's.
+            login_url = reverse("login" if user is None else "admin:login")
+            if login_url not in response["Location"]:
+                wrong.append(f"GET {url} as {role}: redirected to {response['Location']}, not {login_url}")
     assert not wrong, "\n".join(wrong)
