@@ -1,4 +1,5 @@
-"""Shared fixtures: one user per role, an initiative of the owner and one of another owner.
+"""Shared fixtures: one user per role, an initiative of the owner and one of another owner, and the demo company
+(built once per session: tests/demo_company.py).
 
 Tests that need a real service carry a marker (postgres, redis, celery_worker, browser). Without the
 service they skip with the reason printed; in CI (TOLLGATE_REQUIRE_SERVICES=1) a missing service fails.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -91,7 +93,7 @@ def _demo_database(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def demo(request, _demo_database, db, django_db_blocker) -> DemoCompany:
+def demo(request, _demo_database, db, django_db_blocker) -> Iterator[DemoCompany]:
     """The Northwind Mutual demo company, as `load_demo` built it; what the test changes is rolled back after it."""
     marker = request.node.get_closest_marker("django_db")
     if {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction")):
