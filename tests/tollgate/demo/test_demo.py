@@ -99,9 +99,8 @@ def test_specs_are_plausible():
 # --- The build ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_load_demo_builds_the_company():
-    output = load_demo()
+def test_load_demo_builds_the_company(demo):
+    output = demo.output  # what load_demo printed when it built the company for this session
 
     assert models.Department.objects.count() >= 10
     for department in models.Department.objects.all():
@@ -130,10 +129,7 @@ def test_load_demo_builds_the_company():
     assert "Demo logins (password tollgate-demo): admin (administrator), reviewer (CoE reviewer)" in output
 
 
-@pytest.mark.django_db
-def test_demo_logins_have_one_role_and_the_demo_password(client):
-    build_demo_company()
-
+def test_demo_logins_have_one_role_and_the_demo_password(demo, client):
     for username, role in (("admin", Role.ADMIN), ("reviewer", Role.REVIEWER), ("executive", Role.EXECUTIVE),
                            ("owner", Role.OWNER)):
         user = authenticate(username=username, password=data.DEMO_PASSWORD)
@@ -162,9 +158,7 @@ def test_demo_logins_have_one_role_and_the_demo_password(client):
     assert client.login(username="owner", password=data.DEMO_PASSWORD)
 
 
-@pytest.mark.django_db
-def test_second_run_changes_nothing():
-    build_demo_company()
+def test_second_run_changes_nothing(demo):
     before = snapshot()
 
     build_demo_company()  # a forced re-sync, the slow path
@@ -174,9 +168,7 @@ def test_second_run_changes_nothing():
     assert snapshot() == before
 
 
-@pytest.mark.django_db
-def test_sync_repairs_drift_and_reports_missing_initiatives():
-    build_demo_company()
+def test_sync_repairs_drift_and_reports_missing_initiatives(demo):
     initiative = models.Initiative.objects.get(external_id="NW-0001")
     initiative.name = "Renamed by hand"
     initiative.save()
@@ -193,9 +185,12 @@ def test_sync_repairs_drift_and_reports_missing_initiatives():
     assert demo_is_loaded()
 
 
-@pytest.mark.django_db
-def test_existing_admin_account_is_reused_not_duplicated():
-    existing = UserFactory(username="admin", email="")
+def test_existing_admin_account_is_reused_not_duplicated(demo):
+    # An `admin` account the operator made themselves (no e-mail, their own password), then load_demo --sync.
+    existing = User.objects.get(username="admin")
+    existing.email = ""
+    existing.set_password("the-operator-s-own")
+    existing.save()
 
     build_demo_company()
 
