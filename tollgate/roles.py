@@ -1,6 +1,6 @@
 """Roles and what each may do: the one place that declares it.
 
-Pages (tollgate.views.PermissionRequiredMixin), the API (tollgate.permissions.RolePermission),
+Pages (tollgate.ui.views.PermissionRequiredMixin), the API (tollgate.permissions.RolePermission),
 the navigation and the role-matrix test all read from here. Roles are Django groups, synced on
 migrate; object rules (an owner edits only their own initiatives) are `rules` predicates.
 """
