@@ -5,26 +5,17 @@ auditlog's LogEntry admin is replaced by a fully read-only one: the audit trail 
 
 from __future__ import annotations
 
+from typing import Any
+
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
 
 from governance import models
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what happened: viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
+from governance.sprawl.services.use_cases import USE_CASE_EDITABLE, use_case_create, use_case_update
+from tollgate.ui.admin import ReadOnlyAdmin, ServiceAdmin
 
 admin.site.unregister(LogEntry)
 
@@ -87,16 +78,29 @@ class PolicyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.UseCase)
-class UseCaseAdmin(admin.ModelAdmin):
-    """Administrators add their own use cases and edit the catalogue's (field history goes to the audit log).
+class UseCaseAdmin(ServiceAdmin):
+    """Administrators add their own use cases and edit the catalogue's, through the same services as the API (audited).
     Deactivate rather than delete: initiatives and clusters point at use cases."""
 
     list_display = ["name", "code", "catalogue_version", "is_active", "updated_at"]
     list_filter = ["is_active", "catalogue_version"]
     search_fields = ["name", "code", "job"]
-    readonly_fields = ["catalogue_version", "created_at", "updated_at"]
     fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
               "is_active", "catalogue_version", "created_at", "updated_at"]
+    service_fields = ("code", *USE_CASE_EDITABLE)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The code is what catalogue loads and the API match on: set once.
+        return ["catalogue_version", "created_at", "updated_at", *(["code"] if obj is not None else [])]
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return use_case_create(actor=request.user, **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        return use_case_update(actor=request.user, use_case=obj, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        obj.delete()  # only a use case nothing points at, never a catalogue entry (has_delete_permission)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         if obj is not None and (obj.initiative_links.exists() or obj.catalogue_version):

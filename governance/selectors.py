@@ -19,6 +19,7 @@ from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCrite
 from governance.policies import BY_KEY, DEFINITIONS, PolicyDefinition
 from portfolio.choices import Stage
 from portfolio.models import KPI, BusinessCase, Initiative
+from tollgate.roles import may
 from tollgate.types import Viewer
 
 HISTORY_LIMIT = 20
@@ -202,7 +203,7 @@ def available_transitions(user: Viewer, initiative: Initiative) -> list[Transiti
     """
     if not getattr(user, "is_authenticated", False):
         return []
-    return [t for t in transitions_from(initiative.stage) if user.has_perm(t.permission, initiative)]
+    return [t for t in transitions_from(initiative.stage) if may(user, t.permission, initiative)]
 
 
 # Audit trail ---------------------------------------------------------------------------------------------------------

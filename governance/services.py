@@ -25,6 +25,7 @@ from governance.policies import BY_KEY
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
+from tollgate.roles import may
 from tollgate.types import Actor
 
 
@@ -50,7 +51,7 @@ def initiative_transition(
         raise TransitionError({"transition": f"Unknown transition '{transition}'; use one of: "
                                              f"{', '.join(TRANSITIONS)}."})
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
-    if not actor.has_perm(step.permission, locked):
+    if not may(actor, step.permission, locked):
         raise PermissionDenied(f"You may not {step.label.lower()} {locked}.")
     if locked.stage not in step.sources:
         sources = ", ".join(Stage(s).label.lower() for s in step.sources)
@@ -102,7 +103,7 @@ def intake_scores_save(
     and all active criteria at once, so a scoring is always complete. One audit row per save.
     """
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
-    if not actor.has_perm("governance.score_initiative", locked):
+    if not may(actor, "governance.score_initiative", locked):
         raise PermissionDenied(f"You may not score {locked}: only a CoE reviewer who neither owns it nor is its "
                                "delegate may.")
     if locked.stage != Stage.IN_REVIEW:
@@ -191,7 +192,7 @@ def policy_validate(key: str, value: Any) -> Decimal:
 @transaction.atomic
 def policy_set(*, actor: Actor, key: str, value: Any) -> Policy:
     """Change a threshold; who changed it, when, and before/after go to the audit trail."""
-    if not actor.has_perm("governance.change_policy"):
+    if not may(actor, "governance.change_policy"):
         raise PermissionDenied("Only administrators change policies.")
     number = policy_validate(key, value)
     before = selectors.policy_value(key)

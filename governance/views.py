@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,17 +27,10 @@ from governance.sprawl import selectors as sprawl_selectors
 from governance.tables import AuditTable, PolicyTable, ReviewQueueTable, RubricTable
 from portfolio import selectors as portfolio_selectors
 from portfolio.models import Initiative
+from tollgate.roles import may
 from tollgate.types import request_actor
+from tollgate.ui.errors import form_add_service_errors
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
-
-
-def add_service_errors(form: BaseForm, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names; the rest becomes form-wide errors."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class InitiativePageMixin:
@@ -113,7 +105,7 @@ class ScoreView(InitiativePageMixin, PermissionRequiredMixin, View):
                 services.intake_scores_save(actor=request_actor(request), initiative=self.get_initiative(),
                                             scores=form.service_scores())
             except ValidationError as error:
-                add_service_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 messages.success(request, f"Your scores for “{self.get_initiative().name}” are saved.")
                 return HttpResponseRedirect(reverse("governance:score", args=[self.get_initiative().pk]))
@@ -162,7 +154,7 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
             except PermissionDenied:
                 raise
             except ValidationError as error:
-                add_service_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 messages.success(request, f"{step.label}: “{initiative.name}” is now "
                                           f"{initiative.get_stage_display().lower()}.")
@@ -200,7 +192,7 @@ class PolicyListView(ListPageView):
         return selectors.policy_rows()
 
     def get_table_kwargs(self) -> dict[str, Any]:
-        return {"can_edit": self.request.user.has_perm("governance.change_policy")}
+        return {"can_edit": may(self.request.user, "governance.change_policy")}
 
 
 class PolicyEditView(PermissionRequiredMixin, View):
@@ -231,7 +223,7 @@ class PolicyEditView(PermissionRequiredMixin, View):
             try:
                 services.policy_set(actor=request_actor(request), key=definition.key, value=form.cleaned_data["value"])
             except ValidationError as error:
-                add_service_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 messages.success(request, f"{definition.label} is now {selectors.policy_value(definition.key)}.")
                 return HttpResponseRedirect(reverse("governance:policy_list"))
@@ -253,5 +245,5 @@ class RubricView(PermissionRequiredMixin, SingleTableMixin, ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["can_edit"] = self.request.user.has_perm("governance.change_rubriccriterion")
+        context["can_edit"] = may(self.request.user, "governance.change_rubriccriterion")
         return context

@@ -1,10 +1,37 @@
-"""Django admin for administrators: every portfolio model, searchable, with its relations inline."""
+"""Django admin for administrators: every portfolio model, searchable, with its relations inline.
+
+Models whose writes have consequences (licence pools, cost sources, allocation rules, currency rates: roll-ups,
+re-allocation, the audit row) are written through their services, as on the pages and in the API; runs, raw records
+and roll-ups are read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from portfolio import models
+from portfolio.costs.services.allocation import (
+    RULE_FIELDS,
+    allocation_rule_create,
+    allocation_rule_delete,
+    allocation_rule_update,
+)
+from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
+from portfolio.costs.services.sources import (
+    SOURCE_FIELDS,
+    cost_source_create,
+    cost_source_delete,
+    cost_source_update,
+)
+from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
+from tollgate.types import request_actor
+from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
 
 class ProfileInline(admin.StackedInline):
@@ -81,10 +108,11 @@ class KPIInline(admin.TabularInline):
     extra = 0
 
 
-class LicencePoolInline(admin.TabularInline):
+class LicencePoolInline(ReadOnlyInline):
+    """Shown with the initiative; changed on the pool's own page, where licence_pool_save recomputes the roll-ups."""
+
     model = models.LicencePool
-    extra = 0
-    autocomplete_fields = ["vendor"]
+    fields = ["tool", "vendor", "seats_purchased", "price_per_seat_month"]
 
 
 @admin.register(models.Initiative)
@@ -114,69 +142,93 @@ class KPIAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.LicencePool)
-class LicencePoolAdmin(admin.ModelAdmin):
+class LicencePoolAdmin(ServiceAdmin):
+    """Through licence_pool_save / licence_pool_delete: the licence cost in the roll-ups follows, audited."""
+
     list_display = ["tool", "vendor", "seats_purchased", "price_per_seat_month", "initiative"]
     list_filter = ["vendor"]
     search_fields = ["tool", "vendor__name", "initiative__name"]
     autocomplete_fields = ["vendor", "initiative"]
+    service_fields = POOL_FIELDS
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return licence_pool_save(actor=request_actor(request), **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        return licence_pool_save(actor=request_actor(request), pool=obj, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        licence_pool_delete(actor=request_actor(request), pool=obj)
 
 
 @admin.register(models.ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ReadOnlyAdmin):
     """Runs are a record of what happened: read-only here."""
 
     list_display = ["created_at", "filename", "actor", "trigger", "dry_run", "status", "rows_created", "rows_updated"]
     list_filter = ["status", "trigger", "dry_run"]
     readonly_fields = [f.name for f in models.ImportRun._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 # Cost and usage ingestion (issue 5) ----------------------------------------------------------------------------------
 
 
-class AllocationRuleInline(admin.TabularInline):
+class AllocationRuleInline(ReadOnlyInline):
+    """The source's rules in order; each is changed on its own page (the "Change" link), which re-allocates."""
+
     model = models.AllocationRule
-    extra = 0
-    autocomplete_fields = ["initiative"]
+    fields = ["order", "key", "match", "value", "initiative"]
     ordering = ["order", "id"]
 
 
 @admin.register(models.CostSource)
-class CostSourceAdmin(admin.ModelAdmin):
-    """Only the NAME of the credential's environment variable is stored and shown, never the secret."""
+class CostSourceAdmin(ServiceAdmin):
+    """Only the NAME of the credential's environment variable is stored and shown, never the secret. Written through
+    portfolio.costs.services.sources (deleting a source recomputes the roll-ups its records were in)."""
 
     list_display = ["name", "type", "schedule", "enabled", "credential_env", "updated_at"]
     list_filter = ["type", "enabled"]
     search_fields = ["name"]
     inlines = [AllocationRuleInline]
+    service_fields = SOURCE_FIELDS
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return cost_source_create(actor=request_actor(request), **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        return cost_source_update(actor=request_actor(request), source=obj, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        cost_source_delete(actor=request_actor(request), source=obj)
 
 
 @admin.register(models.AllocationRule)
-class AllocationRuleAdmin(admin.ModelAdmin):
+class AllocationRuleAdmin(ServiceAdmin):
+    """Through the allocation-rule services: the source's records are re-allocated and the roll-ups follow."""
+
     list_display = ["source", "order", "key", "match", "value", "initiative"]
     list_filter = ["source", "match"]
     search_fields = ["key", "value", "initiative__name", "initiative__external_id"]
     autocomplete_fields = ["initiative"]
     ordering = ["source__name", "order", "id"]
+    service_fields = ("source", *RULE_FIELDS)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A rule stays with its source; create a rule for the other.
+        return ["source"] if obj is not None else []
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by ingestion runs: visible for diagnosis, changed only by the runs themselves."""
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return allocation_rule_create(actor=request_actor(request), **values).rule
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        return allocation_rule_update(actor=request_actor(request), rule=obj, **values).rule
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        allocation_rule_delete(actor=request_actor(request), rule=obj)
 
 
 @admin.register(models.IngestionRun)
-class IngestionRunAdmin(_ReadOnlyAdmin):
+class IngestionRunAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "source", "period", "trigger", "status", "rows_read", "rows_written", "rows_skipped",
                     "unallocated_amount"]
     list_filter = ["status", "trigger", "source"]
@@ -184,7 +236,7 @@ class IngestionRunAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(models.CostRecord)
-class CostRecordAdmin(_ReadOnlyAdmin):
+class CostRecordAdmin(ReadOnlyAdmin):
     list_display = ["charge_date", "source", "amount", "currency", "amount_reporting", "category", "service_name",
                     "initiative"]
     list_filter = ["source", "category", "currency"]
@@ -193,7 +245,7 @@ class CostRecordAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(models.UsageRecord)
-class UsageRecordAdmin(_ReadOnlyAdmin):
+class UsageRecordAdmin(ReadOnlyAdmin):
     list_display = ["usage_date", "source", "model", "input_tokens", "output_tokens", "cached_tokens", "requests",
                     "initiative"]
     list_filter = ["source"]
@@ -201,31 +253,44 @@ class UsageRecordAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(models.SeatActivity)
-class SeatActivityAdmin(_ReadOnlyAdmin):
+class SeatActivityAdmin(ReadOnlyAdmin):
     list_display = ["period", "source", "licence_pool", "user", "assigned", "last_activity"]
     list_filter = ["source", "licence_pool"]
     search_fields = ["user"]
 
 
 @admin.register(models.CurrencyRate)
-class CurrencyRateAdmin(admin.ModelAdmin):
+class CurrencyRateAdmin(ServiceAdmin):
+    """Through the currency-rate services: the records of the rate's window are converted again and their months'
+    roll-ups recomputed. Rates are not deleted: add a later one to replace a rate."""
+
     list_display = ["currency", "valid_from", "rate_to_reporting"]
     list_filter = ["currency"]
+    service_fields = RATE_FIELDS
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return currency_rate_create(actor=request_actor(request), **values).rate
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        return currency_rate_update(actor=request_actor(request), rate=obj, **values).rate
 
 
 @admin.register(models.MonthlyCost)
-class MonthlyCostAdmin(_ReadOnlyAdmin):
+class MonthlyCostAdmin(ReadOnlyAdmin):
     list_display = ["month", "initiative", "category", "amount"]
     list_filter = ["month", "category"]
 
 
 @admin.register(models.MonthlyTokenUsage)
-class MonthlyTokenUsageAdmin(_ReadOnlyAdmin):
+class MonthlyTokenUsageAdmin(ReadOnlyAdmin):
     list_display = ["month", "initiative", "model", "input_tokens", "output_tokens", "cached_tokens", "requests"]
     list_filter = ["month"]
 
 
 @admin.register(models.LicencePoolActivity)
-class LicencePoolActivityAdmin(_ReadOnlyAdmin):
+class LicencePoolActivityAdmin(ReadOnlyAdmin):
     list_display = ["month", "licence_pool", "purchased", "assigned", "active_30d"]
     list_filter = ["month"]

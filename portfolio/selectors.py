@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from portfolio.choices import Stage
 from portfolio.models import AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Profile, Vendor
+from tollgate.roles import may
 from tollgate.types import Viewer
 
 User = get_user_model()
@@ -23,7 +24,7 @@ MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decima
 
 def _visible(queryset: QuerySet, user: Viewer, model_name: str) -> QuerySet:
     """Everyone with a role reads the whole portfolio (tollgate.roles); anyone else reads nothing."""
-    if user.has_perm(f"portfolio.view_{model_name}"):
+    if may(user, f"portfolio.view_{model_name}"):
         return queryset
     return queryset.none()
 

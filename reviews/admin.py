@@ -4,17 +4,7 @@
 from django.contrib import admin
 
 from reviews import models
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from tollgate.ui.admin import ReadOnlyAdmin
 
 
 class KpiActualInline(admin.TabularInline):

@@ -17,7 +17,7 @@ from portfolio.models import KPI, BusinessCase, Initiative
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
-from tollgate.roles import Role
+from tollgate.roles import Role, may
 from tollgate.types import Viewer
 
 User = get_user_model()
@@ -44,14 +44,14 @@ def report_base_queryset() -> QuerySet[ValueReport]:
 
 def report_list(*, user: Viewer) -> QuerySet[ValueReport]:
     """Everyone with a role reads every report: value evidence is as transparent as the portfolio."""
-    if not user.has_perm("reviews.view_valuereport"):
+    if not may(user, "reviews.view_valuereport"):
         return ValueReport.objects.none()
     return report_base_queryset().order_by("-cycle__period_start", "initiative__name", "pk")
 
 
 def report_detail_queryset(*, user: Viewer) -> QuerySet[ValueReport]:
     """Reports with the initiative's business case, KPIs, actuals and attachments loaded, for readers."""
-    if not user.has_perm("reviews.view_valuereport"):
+    if not may(user, "reviews.view_valuereport"):
         return ValueReport.objects.none()
     return report_detail_loaded()
 
@@ -84,7 +84,7 @@ def current_cycle(today: date | None = None) -> ReviewCycle | None:
 
 def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initiative]:
     """The user's initiatives with their report of `cycle` prefetched as `cycle_reports` (constant queries)."""
-    if not user.has_perm("reviews.view_valuereport"):
+    if not may(user, "reviews.view_valuereport"):
         return Initiative.objects.none()
     reports = report_base_queryset().filter(cycle=cycle) if cycle else ValueReport.objects.none()
     ids = initiatives_of(user).values("pk")
@@ -107,7 +107,7 @@ def my_open_reports(*, user: Viewer) -> QuerySet[ValueReport]:
 
 def review_queue(*, user: Viewer) -> QuerySet[ValueReport]:
     """Submitted reports without a verdict, minus those of initiatives the reviewer owns or acts for."""
-    if not user.has_perm("governance.view_reviewqueue"):
+    if not may(user, "governance.view_reviewqueue"):
         return ValueReport.objects.none()
     return (
         report_base_queryset()
@@ -118,7 +118,7 @@ def review_queue(*, user: Viewer) -> QuerySet[ValueReport]:
 
 
 def cycle_list(*, user: Viewer) -> QuerySet[ReviewCycle]:
-    if not user.has_perm("reviews.view_reviewcycle"):
+    if not may(user, "reviews.view_reviewcycle"):
         return ReviewCycle.objects.none()
     today = timezone.localdate()
     return ReviewCycle.objects.select_related("created_by").annotate(
@@ -189,7 +189,7 @@ def cycle_progress_figure(progress: list[DepartmentProgress]) -> dict[str, Any]:
 
 def notifications_of(*, user: Viewer) -> QuerySet[Notification]:
     """Only the user's own notifications, newest first."""
-    if not user.is_authenticated or not user.has_perm("reviews.view_notification"):
+    if not user.is_authenticated or not may(user, "reviews.view_notification"):
         return Notification.objects.none()
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
 

@@ -31,6 +31,7 @@ from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.audit import audit_event
+from tollgate.roles import may
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ ATTACHMENT_TYPES: dict[str, tuple[bytes, ...] | None] = {
 
 
 def _require(actor: Actor | None, perm: str, obj: Any = None) -> None:
-    if actor is not None and not actor.has_perm(perm, obj):
+    if actor is not None and not may(actor, perm, obj):
         raise PermissionDenied(f"You may not do this ({perm}).")
 
 
@@ -187,7 +188,7 @@ def value_report_save_draft(
     fields = dict(fields or {})
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
-        raise ValueError(f"Not editable in a value report: {', '.join(sorted(unknown))}")
+        raise ValidationError(f"Not editable in a value report: {', '.join(sorted(unknown))}")
     kpis = {kpi.pk: kpi for kpi in report.initiative.kpis.all()}
     foreign = set(kpi_actuals or {}) - set(kpis)
     if foreign:

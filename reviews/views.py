@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -31,19 +30,10 @@ from reviews.filtersets import (
 from reviews.forms import KPI_PREFIX, ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
+from tollgate.roles import may
 from tollgate.types import request_actor
+from tollgate.ui.errors import form_add_service_errors, message_service_errors
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
-
-
-def add_service_errors(form: BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError on the fields it names (or their aliases); the rest on the whole form."""
-    aliases = aliases or {}
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            field = aliases.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class ReportObjectMixin:
@@ -117,9 +107,9 @@ def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
         "report": report,
         "figures": selectors.report_figures(report),
         "state": report.state,
-        "can_edit": report.status == ReportStatus.DRAFT and user.has_perm("reviews.change_valuereport", report),
-        "can_give_verdict": submitted and not has_verdict and user.has_perm("reviews.give_verdict", report),
-        "can_reopen": submitted and not has_verdict and user.has_perm("reviews.reopen_valuereport", report),
+        "can_edit": report.status == ReportStatus.DRAFT and may(user, "reviews.change_valuereport", report),
+        "can_give_verdict": submitted and not has_verdict and may(user, "reviews.give_verdict", report),
+        "can_reopen": submitted and not has_verdict and may(user, "reviews.reopen_valuereport", report),
     }
 
 
@@ -139,7 +129,7 @@ class ReportActionView(ReportObjectMixin, PermissionRequiredMixin, View):
             try:
                 message = self.act(report, form.cleaned_data)
             except ValidationError as error:
-                add_service_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 messages.success(request, message)
                 return HttpResponseRedirect(report.get_absolute_url())
@@ -213,7 +203,7 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
                 for kpi in form.kpis:
                     if form.cleaned_data.get(f"{KPI_PREFIX}{kpi.pk}") is None and kpi.pk not in have:
                         form.add_error(f"{KPI_PREFIX}{kpi.pk}", "Give the actual of this KPI.")
-            add_service_errors(form, error, aliases)
+            form_add_service_errors(form, error, aliases)
             return self.render_page(form, status=400)
         if submit:
             messages.success(request, f"Value report of {report.initiative} submitted for review.")
@@ -264,7 +254,7 @@ class CycleListView(ListPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["can_manage"] = self.request.user.has_perm("reviews.manage_reviewcycle")
+        context["can_manage"] = may(self.request.user, "reviews.manage_reviewcycle")
         return context
 
 
@@ -295,7 +285,7 @@ class CycleDetailView(ListPageView):
             cycle=cycle, title=f"Review cycle {cycle.name}", progress=progress,
             totals={key: sum(getattr(row, key) for row in progress) for key in ("submitted", "due", "overdue")},
             progress_figure=selectors.cycle_progress_figure(progress),
-            can_manage=self.request.user.has_perm("reviews.manage_reviewcycle"),
+            can_manage=may(self.request.user, "reviews.manage_reviewcycle"),
         )
         return context
 
@@ -313,7 +303,7 @@ class CycleCreateView(PermissionRequiredMixin, View):
             try:
                 cycle = services.review_cycle_open(actor=request_actor(request), **form.cleaned_data)
             except ValidationError as error:
-                add_service_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 messages.success(request, f"Cycle {cycle.name} is open with {cycle.reports.count()} expected reports.")
                 return HttpResponseRedirect(cycle.get_absolute_url())
@@ -328,7 +318,7 @@ class CycleCloseView(PermissionRequiredMixin, View):
         try:
             services.review_cycle_close(actor=request_actor(request), cycle=cycle)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            message_service_errors(request, error)
         else:
             messages.success(request, f"Cycle {cycle.name} closed.")
         return HttpResponseRedirect(cycle.get_absolute_url())

@@ -1,4 +1,5 @@
-"""Shared fixtures: one user per role, an initiative of the owner and one of another owner.
+"""Shared fixtures: one user per role, an initiative of the owner and one of another owner, and the demo company
+(built once per session: tests/demo_company.py).
 
 Tests that need a real service carry a marker (postgres, redis, celery_worker, browser). Without the
 service they skip with the reason printed; in CI (TOLLGATE_REQUIRE_SERVICES=1) a missing service fails.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
 
+from tests.demo_company import DemoCompany, DemoDatabase
 from tests.factories import PASSWORD, InitiativeFactory, UserFactory
 from tollgate.roles import Role
 
@@ -75,6 +78,29 @@ def _celery_in_process(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def _demo_database(django_db_setup, django_db_blocker):
+    """The demo company, built once per session into a database of its own (tests/demo_company.py)."""
+    with django_db_blocker.unblock():
+        database = DemoDatabase()
+        database.create()
+        company = database.load_demo()
+    yield database, company
+    with django_db_blocker.unblock():
+        database.destroy()
+
+
+@pytest.fixture
+def demo(request, _demo_database, db, django_db_blocker) -> Iterator[DemoCompany]:
+    """The Northwind Mutual demo company, as `load_demo` built it; what the test changes is rolled back after it."""
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction")):
+        pytest.fail("the shared demo company lives in a rolled-back transaction, which a live server cannot see")
+    database, company = _demo_database
+    with django_db_blocker.unblock(), database.lent():
+        yield company
 
 
 @pytest.fixture

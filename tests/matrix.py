@@ -25,7 +25,7 @@ def only(allowed: dict[str, int], anon: int = LOGIN, denied: int = DENIED) -> di
 class Case:
     """One request: `obj` names the fixture object whose pk goes into the URL ('own' is the owner's initiative)."""
 
-    expected: dict[str, int]
+    expected: dict[str, int] | May
     method: str = "get"
     obj: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -40,3 +40,24 @@ API_READ = everyone(200, anon=API_ANON)
 API_ADMIN_WRITE = only({ADMIN: 400}, anon=API_ANON)
 API_OWN_PATCH = only({OWNER: 200, ADMIN: 200}, anon=API_ANON)
 API_ADMIN_PATCH = only({ADMIN: 200}, anon=API_ANON)
+
+
+@dataclass(frozen=True)
+class May:
+    """Expected statuses computed from the role declarations (tollgate/roles.py): `status` for a role granted `perm`
+    (on the case's object when `on_object`, as the API's object check asks), `denied` for the others."""
+
+    perm: str
+    status: int
+    on_object: bool = True
+    anon: int = API_ANON
+    denied: int = DENIED
+
+    def status_for(self, user: Any, target: Any) -> int:
+        if user is None:
+            return self.anon
+        return self.status if user.has_perm(self.perm, target if self.on_object else None) else self.denied
+
+
+UNSAFE_METHODS = ("post", "put", "patch", "delete")
+NOT_ALLOWED = 405  # a method the endpoint does not offer, to a caller who passed the permission check

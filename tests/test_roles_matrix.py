@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from django.contrib import admin
+from django.db import transaction
+from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
 
 from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
 from tests.matrix import (
@@ -22,18 +29,23 @@ from tests.matrix import (
     API_ANON,
     API_OWN_PATCH,
     API_READ,
+    DENIED,
     EXECUTIVE,
     LOGIN,
+    NOT_ALLOWED,
     OWN_EDIT,
     OWNER,
     OWNER_OTHER,
     PAGE_READ,
     REVIEWER,
     ROLES,
+    UNSAFE_METHODS,
     Case,
+    May,
     everyone,
     only,
 )
+from tollgate.permissions import RolePermission, required_perm
 
 COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
 API_COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON)
@@ -130,25 +142,91 @@ for _module in APP_ROW_MODULES:
 EXCLUDED_PREFIXES = ("admin:",)
 
 
-def _walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, str]]:
+def _walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
     found = []
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             found.extend(_walk(entry, ns))
         elif isinstance(entry, URLPattern):
-            found.append((f"{namespace}{entry.name or ''}", str(entry.pattern)))
+            found.append((f"{namespace}{entry.name or ''}", entry))
     return found
 
 
 def all_url_names() -> set[str]:
     names = set()
-    for name, pattern in _walk(get_resolver()):
+    for name, entry in _walk(get_resolver()):
         if name.startswith(EXCLUDED_PREFIXES):
             continue
+        pattern = str(entry.pattern)
         assert name and not name.endswith(":"), f"URL pattern {pattern!r} has no name: the matrix cannot cover it"
         names.add(name)
     return names
+
+
+# --- The API's unsafe methods -----------------------------------------------------------------------------------------
+# Every API route answers POST, PUT, PATCH and DELETE for every role. A method the route routes to an action has a
+# hand-written row (above or in tests/<app>/matrix_rows.py). A method it does not offer is refused the same way
+# everywhere, so its row is derived here from the route's permission declarations: anonymous 401, a role the
+# collection permission (tollgate/roles.py) is not granted to 403, the others 405.
+
+
+def api_routes() -> dict[str, Any]:
+    """Every named URL served by a DRF view (format-suffix twins share the name): name -> its view callback."""
+    routes = {}
+    for name, entry in _walk(get_resolver()):
+        view_class = getattr(entry.callback, "cls", None) or getattr(entry.callback, "view_class", None)
+        if view_class is not None and issubclass(view_class, APIView):
+            routes.setdefault(name, entry.callback)
+    return routes
+
+
+def routed_methods(callback) -> set[str]:
+    """Methods the route hands to an action or handler (a viewset's action map, an APIView's handlers)."""
+    actions = getattr(callback, "actions", None)
+    if actions is not None:
+        return set(actions)
+    view_class = getattr(callback, "view_class", None) or callback.cls
+    return {method for method in view_class.http_method_names if hasattr(view_class, method)}
+
+
+def unrouted_method_expectation(callback, method: str) -> dict[str, int] | May:
+    """How a route refuses a method it does not offer, from its permission classes and declared permissions."""
+    view_class = getattr(callback, "cls", None) or callback.view_class
+    permissions = list(view_class.permission_classes)
+    if not permissions:
+        return everyone(NOT_ALLOWED, anon=NOT_ALLOWED)
+    if permissions == [IsAuthenticated]:
+        return everyone(NOT_ALLOWED, anon=API_ANON)
+    assert all(issubclass(p, RolePermission) for p in permissions), f"{view_class}: unknown permission classes"
+    view = view_class(**(getattr(callback, "initkwargs", None) or {}))
+    view.action = None  # DRF's viewsets set the action of an unrouted method to None
+    perm = required_perm(view, SimpleNamespace(method=method.upper()))
+    return May(perm, NOT_ALLOWED, on_object=False) if perm else only({}, anon=API_ANON)
+
+
+def _object_of(name: str) -> str | None:
+    """The fixture object a route's URL takes, as its hand-written rows name it."""
+    return next((case.obj for case in MATRIX.get(name, []) if case.obj), None)
+
+
+for _name, _callback in api_routes().items():
+    _covered = {case.method for case in MATRIX.get(_name, [])}
+    for _method in sorted(set(UNSAFE_METHODS) - routed_methods(_callback) - _covered):
+        MATRIX.setdefault(_name, []).append(
+            Case(unrouted_method_expectation(_callback, _method), method=_method, obj=_object_of(_name))
+        )
+
+
+def test_every_unsafe_method_of_every_api_route_is_in_the_matrix():
+    missing = sorted(
+        f"{method.upper()} {name}"
+        for name, callback in api_routes().items()
+        for method in UNSAFE_METHODS
+        if method not in {case.method for case in MATRIX.get(name, [])}
+    )
+    assert not missing, f"API methods without a row in the role matrix: {missing}"
+    assert len(api_routes()) >= 40  # the walk finds the API at all
 
 
 def test_every_url_is_in_the_matrix():
@@ -199,32 +277,89 @@ def users(owner, other_owner, reviewer, executive, admin_user):
 def _cases():
     for name, cases in MATRIX.items():
         for index, case in enumerate(cases):
-            for role in ROLES:
-                yield pytest.param(name, index, role, id=f"{name}[{index}]-{case.method}-{role}")
+            yield pytest.param(name, index, id=f"{name}[{index}]-{case.method}")
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(("url_name", "index", "role"), list(_cases()))
-def test_role_matrix(client, users, objects, url_name, index, role):
-    case = MATRIX[url_name][index]
-    user = users[role]
+def _request_as(client, role: str, user, case: Case, url_name: str, target) -> list[str]:
+    """One role's request of the case; what it got wrong (empty when it answered as the matrix says)."""
+    client.logout()
     if user is not None:
         client.force_login(user)
-    target = objects[case.obj] if case.obj else None
     # An object gives its pk; a plain value (e.g. a policy key) is the URL argument itself.
     args = [] if target is None else [target if isinstance(target, str | int) else target.pk]
     url = reverse(url_name, args=args) + (f"?{case.query}" if case.query else "")
     method = getattr(client, case.method)
-    if case.method in ("post", "patch", "put"):
+    if case.method in ("post", "patch", "put", "delete"):
         is_api = url_name.startswith(("api:", "api_token")) or "_api:" in url_name
         kwargs = {"content_type": "application/json"} if is_api else {}
         response = method(url, data=case.data, **kwargs)
     else:
         response = method(url)
-    expected = case.expected[role]
-    assert response.status_code == expected, (
-        f"{case.method.upper()} {url} as {role}: expected {expected}, got {response.status_code}"
-    )
+    expected = case.expected[role] if isinstance(case.expected, dict) else case.expected.status_for(user, target)
+    if response.status_code != expected:
+        return [f"{case.method.upper()} {url} as {role}: expected {expected}, got {response.status_code}"]
     if role == ANON and expected == LOGIN and url_name != "home":
         login_url = reverse("admin:login") if url_name.startswith("admin:") else reverse("login")
-        assert login_url in response["Location"]
+        if login_url not in response["Location"]:
+            return [f"{case.method.upper()} {url} as {role}: redirected to {response['Location']}, not {login_url}"]
+    return []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "index"), list(_cases()))
+def test_role_matrix(client, users, objects, url_name, index):
+    """Every role in turn, each request in a savepoint rolled back after it (a permitted DELETE or POST changes
+    nothing the next role sees); the objects are built once for the six requests."""
+    case = MATRIX[url_name][index]
+    target = objects[case.obj] if case.obj else None
+    wrong = []
+    for role in ROLES:
+        with transaction.atomic():
+            wrong += _request_as(client, role, users[role], case, url_name, target)
+            transaction.set_rollback(True)
+    assert not wrong, "\n".join(wrong)
+
+
+# --- The Django admin site ------------------------------------------------------------------------------------------
+# Administrators keep every registered model in the Django admin; every other role is sent to the admin's login
+# page, anonymous callers to the site's. What an administrator may do there is what tollgate/roles.py gives the admin
+# group (the model permissions of ADMIN_APPS), narrowed where a ModelAdmin is read-only (roll-ups, runs, the audit log).
+
+
+def _admin_site_pages():
+    for model in admin.site._registry:
+        opts = model._meta
+        for page in ("changelist", "add"):
+            yield pytest.param(model, page, id=f"admin:{opts.app_label}_{opts.model_name}_{page}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "page"), list(_admin_site_pages()))
+def test_admin_site_matrix(client, users, model, page):
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{page}")
+    model_admin = admin.site._registry[model]
+    wrong = []
+    for role in ROLES:
+        client.logout()
+        user = users[role]
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        if role == ADMIN:
+            request = RequestFactory().get(url)
+            request.user = user
+            assert user.has_perm(f"{opts.app_label}.view_{opts.model_name}"), "roles.py gives admins every model"
+            granted = (model_admin.has_view_or_change_permission(request) if page == "changelist"
+                       else model_admin.has_add_permission(request))
+            expected = 200 if granted else DENIED
+        else:
+            expected = LOGIN
+        if response.status_code != expected:
+            wrong.append(f"GET {url} as {role}: expected {expected}, got {response.status_code}")
+        elif expected == LOGIN:
+            # Anonymous callers meet the site's login first; a logged-in non-administrator the admin's.
+            login_url = reverse("login" if user is None else "admin:login")
+            if login_url not in response["Location"]:
+                wrong.append(f"GET {url} as {role}: redirected to {response['Location']}, not {login_url}")
+    assert not wrong, "\n".join(wrong)

@@ -40,9 +40,14 @@ INVENTORY = (
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_import_runs_on_a_real_worker_over_redis(admin_user):
-    """The upload path in production: the run is committed, sent through Redis and executed by a worker."""
+    """The upload path in production: the run is committed, sent through Redis and executed by a worker, and the
+    sprawl recomputation the import queues runs on the same worker (the worker stops only once it has finished, so a
+    slow machine waits for it instead of killing it mid-way)."""
+    import time
+
     from celery.contrib.testing.worker import start_worker
 
+    from governance.models import SprawlRun
     from portfolio.choices import RunStatus
     from portfolio.models import ImportRun, Initiative
     from portfolio.services.inventory_import import import_run_create
@@ -51,9 +56,14 @@ def test_import_runs_on_a_real_worker_over_redis(admin_user):
 
     assert not app.conf.task_always_eager
     run = import_run_create(actor=admin_user, filename="inventory.csv", content=INVENTORY.encode())
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
         result = import_run_execute.delay(run.pk)
         assert result.get(timeout=60) == RunStatus.SUCCEEDED
+        deadline = time.monotonic() + 120
+        while SprawlRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists():
+            assert time.monotonic() < deadline, "the sprawl recomputation queued by the import did not finish"
+            time.sleep(0.5)
+    assert SprawlRun.objects.get().status == RunStatus.SUCCEEDED
     run = ImportRun.objects.get(pk=run.pk)
     assert run.status == RunStatus.SUCCEEDED and run.rows_created == 1
     assert Initiative.objects.get(external_id="W-1").stage == "pilot"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
 from django.db.models import Model
 
@@ -19,8 +20,22 @@ def audit_event(
     action: int = LogEntry.Action.UPDATE, **extra: Any,
 ) -> LogEntry:
     """One explicit audit-trail row for `instance` (before deleting it: the row keeps its id and text); `extra` goes
-    into additional_data beside the event name."""
-    return LogEntry.objects.log_create(
-        instance, force_log=True, action=action, actor=actor, actor_email=getattr(actor, "email", None),
-        changes=changes or {}, additional_data={"event": event, **extra},
-    )
+    into additional_data beside the event name.
+
+    Inside an auditlog context that carries additional_data (an import run marks its rows so), auditlog would put the
+    context's data in place of ours when the row is saved: the row gets both, the event's keys winning.
+    """
+    data = {"event": event, **extra}
+    ambient = auditlog_value.get(None)
+    token = None
+    if ambient is not None and isinstance(ambient.get("additional_data"), dict):
+        data = {**ambient["additional_data"], **data}
+        token = auditlog_value.set({**ambient, "additional_data": data})
+    try:
+        return LogEntry.objects.log_create(
+            instance, force_log=True, action=action, actor=actor, actor_email=getattr(actor, "email", None),
+            changes=changes or {}, additional_data=data,
+        )
+    finally:
+        if token is not None:
+            auditlog_value.reset(token)

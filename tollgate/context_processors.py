@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.context_processors import PermLookupDict, PermWrapper
 from django.http import HttpRequest
 from django.urls import reverse
 
-from tollgate.roles import role_of
+from tollgate.roles import may, role_of
 
 NAV = [
     ("Portfolio", "portfolio:initiative_list", "portfolio.view_initiative"),
@@ -27,6 +28,24 @@ NAV = [
 ]
 
 
+class RolePermLookupDict(PermLookupDict):
+    def __getitem__(self, perm_name: str) -> bool:
+        return may(self.user, f"{self.app_label}.{perm_name}")
+
+
+class RolePerms(PermWrapper):
+    """`{{ perms.app.codename }}` in templates, answered by tollgate.roles.may like every other check (Django's own
+    wrapper says yes to any superuser, whatever the role rules say)."""
+
+    def __getitem__(self, app_label: str) -> RolePermLookupDict:
+        return RolePermLookupDict(self.user, app_label)
+
+    def __contains__(self, perm_name: object) -> bool:
+        if not isinstance(perm_name, str) or "." not in perm_name:
+            return False
+        return may(self.user, perm_name)
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -34,8 +53,9 @@ def navigation(request: HttpRequest) -> dict:
     path = request.path
     items = []
     for label, url_name, perm in NAV:
-        if user.has_perm(perm):
+        if may(user, perm):
             url = reverse(url_name)
             items.append({"label": label, "url": url, "active": path.startswith(url) and url != "/"})
     role = role_of(user)
-    return {"nav_items": items, "user_role": role.label if role else "No role", "is_admin_user": user.is_staff}
+    return {"nav_items": items, "user_role": role.label if role else "No role", "is_admin_user": user.is_staff,
+            "perms": RolePerms(user)}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
+from tollgate.roles import may
+
 ACTION_TO_PERM = {
     "list": "view",
     "retrieve": "view",
@@ -47,8 +49,10 @@ class RolePermission(BasePermission):
         # the role matters, so ask with obj=None and let the object check refine it.
         if getattr(view, "action", None) in ("update", "partial_update", "destroy"):
             return True
-        return request.user.has_perm(perm)
+        return may(request.user, perm)
 
     def has_object_permission(self, request, view, obj) -> bool:
         perm = required_perm(view, request)
-        return bool(perm) and request.user.has_perm(perm, obj)
+        if not perm:
+            return False
+        return may(request.user, perm, obj)

@@ -1,6 +1,6 @@
 """Roles and what each may do: the one place that declares it.
 
-Pages (tollgate.views.PermissionRequiredMixin), the API (tollgate.permissions.RolePermission),
+Pages (tollgate.ui.views.PermissionRequiredMixin), the API (tollgate.permissions.RolePermission),
 the navigation and the role-matrix test all read from here. Roles are Django groups, synced on
 migrate; object rules (an owner edits only their own initiatives) are `rules` predicates.
 """
@@ -12,6 +12,8 @@ from typing import Any, cast
 
 import rules
 from django.db import models
+
+from tollgate.types import Viewer
 
 
 class Role(models.TextChoices):
@@ -31,6 +33,8 @@ def group_member(role: Role) -> rules.Predicate:
     return cast(rules.Predicate, rules.is_group_member(role))
 
 
+# A superuser is an administrator and nothing more: reviewer, executive and owner come only from groups, and the
+# rules below are asked for superusers too (`may`), so segregation of duties holds for every account.
 is_admin = rules.is_superuser | group_member(Role.ADMIN)
 is_reviewer = group_member(Role.REVIEWER)
 is_executive = group_member(Role.EXECUTIVE)
@@ -169,6 +173,21 @@ PERMISSIONS.update({
 
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)
+
+
+def may(user: Viewer | None, perm: str, obj: Any = None) -> bool:
+    """Whether `user` may do `perm` (on `obj`): the one check of every business action, superusers included.
+
+    Django's `User.has_perm` answers yes to any active superuser before a rule is consulted, which let an
+    administrator score, approve, kill and give verdicts on what they own. The rules above decide here for every
+    account; a superuser counts as an administrator and holds the other roles only through their groups. Permissions
+    not declared here (the Django admin's own model permissions) are left to Django.
+    """
+    if user is None or not user.is_authenticated or not getattr(user, "is_active", False):
+        return False
+    if rules.perm_exists(perm):
+        return bool(rules.has_perm(perm, user, obj))
+    return bool(user.has_perm(perm, obj))
 
 
 def role_of(user) -> Role | None:

@@ -157,6 +157,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # A service's Django ValidationError is a 400 with field errors wherever it is raised (tollgate.ui.errors).
+    "EXCEPTION_HANDLER": "tollgate.ui.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tollgate API",

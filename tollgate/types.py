@@ -8,7 +8,9 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 Actor = User
-"""The signed-in account a service acts for, whichever door it came through (page, API, admin, command, demo)."""
+"""The signed-in account a service acts for, whichever door it came through (page, API, admin, command, demo).
+Services take `actor: Actor | None`, None being the system itself (the demo load, a scheduled job, configuration as
+code)."""
 
 Viewer = User | AnonymousUser
 """Whoever reads a page or calls a selector; selectors decide what an anonymous visitor may see."""

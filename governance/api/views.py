@@ -6,18 +6,14 @@ the initiative, and the services check them again whatever the caller did.
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from governance import selectors, services
@@ -27,17 +23,8 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.policies import BY_KEY
 from portfolio.models import Initiative
-
-
-def call_service(service, **kwargs):
-    """ValidationError -> 400 with its messages; Django's PermissionDenied is answered 403 by DRF itself."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        detail = as_serializer_error(exc)
-        if NON_FIELD_ERRORS in detail:  # failed guards: form-wide on pages, non_field_errors in the API
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        raise ValidationError(detail) from exc
+from tollgate.roles import may
+from tollgate.ui.errors import call_service
 
 
 class TransitionView(APIView):
@@ -49,7 +36,7 @@ class TransitionView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         initiative = get_object_or_404(Initiative, pk=pk)
         # Someone who may make no transition at all on this initiative learns nothing more than 403.
-        if not any(request.user.has_perm(t.permission, initiative) for t in TRANSITIONS.values()):
+        if not any(may(request.user, t.permission, initiative) for t in TRANSITIONS.values()):
             raise PermissionDenied("You may not move this initiative through its lifecycle.")
         body = serializers.TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,5 +1,5 @@
 """Sprawl analysis of the current database: loads initiatives and the catalogue, keeps the embedding cache, and calls
-the pure scorer (governance/sprawl/scoring.py). Read-only apart from the embedding cache."""
+the pure scorer (governance/sprawl/engine/scoring.py). Read-only apart from the embedding cache."""
 
 from __future__ import annotations
 

@@ -28,6 +28,8 @@ from governance.sprawl.services import clusters, runs, use_cases
 from governance.sprawl.tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
 from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
+from tollgate.roles import may
+from tollgate.ui.errors import message_service_errors
 from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
 
 CHART_CLUSTERS = 15
@@ -110,7 +112,7 @@ class SprawlClusterListView(ListPageView):
             cluster_count=totals["count"],
             chart=saving_by_cluster_figure(sprawl_selectors.sprawl_cluster_chart_rows(self.object_list, CHART_CLUSTERS),
                                            currency) if totals["count"] else None,
-            can_recompute=self.request.user.has_perm("governance.recompute_sprawl"),
+            can_recompute=may(self.request.user, "governance.recompute_sprawl"),
             last_run=sprawl_selectors.sprawl_run_latest(),
         )
         return context
@@ -128,7 +130,7 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         cluster: SprawlCluster = self.object
         members = sprawl_selectors.sprawl_cluster_members(cluster)
-        can_decide = self.request.user.has_perm("governance.decide_sprawlcluster", cluster)
+        can_decide = may(self.request.user, "governance.decide_sprawlcluster", cluster)
         active = [m for m in members if not m.removed]
         context.update(
             members=members,
@@ -222,7 +224,7 @@ class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
         run: SprawlRun = self.object
         context.update(in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
                        succeeded=run.status == RunStatus.SUCCEEDED, failed=run.status == RunStatus.FAILED,
-                       can_recompute=self.request.user.has_perm("governance.recompute_sprawl"))
+                       can_recompute=may(self.request.user, "governance.recompute_sprawl"))
         return context
 
 
@@ -244,7 +246,7 @@ class UseCaseListView(ListPageView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(currency=reporting_currency(),
-                       can_edit=self.request.user.has_perm("governance.change_usecase"))
+                       can_edit=may(self.request.user, "governance.change_usecase"))
         return context
 
 
@@ -265,7 +267,7 @@ class UseCaseDetailView(PermissionRequiredMixin, DetailView):
         spend = sprawl_selectors.spend_by_use_case().get(self.object.pk, 0)
         context.update(table=table, monthly_spend=spend, currency=reporting_currency(),
                        clusters=self.object.clusters.order_by("-estimated_saving")[:20],
-                       can_edit=self.request.user.has_perm("governance.change_usecase"))
+                       can_edit=may(self.request.user, "governance.change_usecase"))
         return context
 
 
@@ -287,7 +289,7 @@ class InitiativeUseCasesView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
             try:
                 use_cases.initiative_use_cases_set(actor=request.user, initiative=initiative, use_case_codes=codes)
             except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
+                message_service_errors(request, error)
             else:
                 messages.success(request, f"Use cases of “{initiative.name}” saved." if codes else
                                  f"Use cases of “{initiative.name}” cleared: they will be suggested again.")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from governance import selectors
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
 from portfolio.choices import Stage
+from tollgate.roles import may
 from tollgate.ui.tables import person_name
 
 register = template.Library()
@@ -33,8 +34,8 @@ def governance_panel(context: dict[str, Any], initiative) -> dict[str, Any]:
     return {
         "initiative": initiative,
         "transitions": transitions,
-        "can_score": initiative.stage == Stage.IN_REVIEW and user.has_perm("governance.score_initiative", initiative),
+        "can_score": initiative.stage == Stage.IN_REVIEW and may(user, "governance.score_initiative", initiative),
         "panel": panel,
         "history": history,
-        "can_view_audit": user.has_perm("governance.view_audittrail"),
+        "can_view_audit": may(user, "governance.view_audittrail"),
     }

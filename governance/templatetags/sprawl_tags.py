@@ -10,6 +10,7 @@ from django import template
 
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.forms import InitiativeUseCasesForm
+from tollgate.roles import may
 
 register = template.Library()
 
@@ -18,7 +19,7 @@ register = template.Library()
 def sprawl_initiative_panel(context: dict[str, Any], initiative) -> dict[str, Any]:
     user = context["request"].user
     links = list(sprawl_selectors.initiative_use_cases(initiative))
-    can_set = user.has_perm("governance.set_initiative_use_cases", initiative)
+    can_set = may(user, "governance.set_initiative_use_cases", initiative)
     form = None
     if can_set:
         form = InitiativeUseCasesForm(initial={"use_cases": [link.use_case.code for link in links]})

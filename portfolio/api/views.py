@@ -5,38 +5,27 @@ Permissions come from tollgate.permissions.RolePermission (the settings default)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from auditlog.context import set_actor
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status, viewsets
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
-from rest_framework.serializers import as_serializer_error
+from rest_framework.exceptions import APIException, PermissionDenied
 
 from portfolio import filtersets, services
 from portfolio.api import serializers
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
-
-T = TypeVar("T")
+from portfolio.services.licences import POOL_FIELDS
+from tollgate.roles import may
+from tollgate.ui.errors import call_service
 
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This object is still referenced and cannot be deleted."
     default_code = "protected"
-
-
-def call_service(service: Callable[..., T], **kwargs: Any) -> T:
-    """Run a service and translate its errors: ValidationError -> 400 with field errors, PermissionError -> 403."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        raise ValidationError(as_serializer_error(exc)) from exc
-    except PermissionError as exc:
-        raise PermissionDenied(str(exc)) from exc
 
 
 class PortfolioViewSet(viewsets.ModelViewSet):
@@ -74,7 +63,7 @@ class InitiativeChildCreateMixin(PortfolioViewSet):
     """
 
     def check_create_on(self, perm: str, initiative: Initiative) -> None:
-        if not self.request.user.has_perm(perm, initiative):
+        if not may(self.request.user, perm, initiative):
             raise PermissionDenied(f"You may not add to {initiative}.")
 
 
@@ -217,11 +206,15 @@ class LicencePoolViewSet(PortfolioViewSet):
     search_fields = ["tool", "vendor__name", "initiative__name"]
     ordering_fields = ["tool", "seats_purchased", "price_per_seat_month", "vendor__name"]
 
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(services.licence_pool_save, actor=self.request.user,
+                                           **serializer.validated_data)
+
     def perform_update(self, serializer) -> None:
-        # Moving a pool to another initiative needs the right on the destination too.
-        target = serializer.validated_data.get("initiative", serializer.instance.initiative)
-        if target != serializer.instance.initiative and not self.request.user.has_perm(
-            "portfolio.change_licencepool", target
-        ):
-            raise PermissionDenied("You may not move this licence pool to that initiative.")
-        super().perform_update(serializer)
+        # A PATCH names some fields; the service takes the whole pool (moving it checks the destination too).
+        pool = serializer.instance
+        values = {name: serializer.validated_data.get(name, getattr(pool, name)) for name in POOL_FIELDS}
+        serializer.instance = call_service(services.licence_pool_save, actor=self.request.user, pool=pool, **values)
+
+    def perform_destroy(self, instance: LicencePool) -> None:
+        call_service(services.licence_pool_delete, actor=self.request.user, pool=instance)

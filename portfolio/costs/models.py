@@ -267,6 +267,18 @@ class CurrencyRate(TimestampedModel):
     def __str__(self) -> str:
         return f"{self.currency} from {self.valid_from}: {self.rate_to_reporting}"
 
+    def clean(self) -> None:
+        """What the service refuses, refused wherever a rate is validated (admin, forms, API)."""
+        super().clean()
+        errors: dict[str, str] = {}
+        if (self.currency or "").strip().upper() == reporting_currency():
+            errors["currency"] = (f"{self.currency} is the reporting currency: its rate is always 1 and needs no "
+                                  "entry.")
+        if self.rate_to_reporting is not None and self.rate_to_reporting <= 0:
+            errors["rate_to_reporting"] = "A rate must be greater than 0."
+        if errors:
+            raise ValidationError(errors)
+
 
 class MonthlyCost(models.Model):
     """Roll-up: cost per initiative (empty = unallocated) x month x category, in the reporting currency."""

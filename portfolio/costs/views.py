@@ -41,8 +41,9 @@ from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_c
 from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
-from portfolio.views.initiatives import _add_service_errors
+from tollgate.roles import may
 from tollgate.types import request_actor
+from tollgate.ui.errors import form_add_service_errors
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 RECENT_RUNS = 10
@@ -67,7 +68,7 @@ class IngestionHealthView(PermissionRequiredMixin, View):
             "headline": headline,
             "table": table,
             "runs_table": runs,
-            "can_run": request.user.has_perm("portfolio.add_ingestionrun"),
+            "can_run": may(request.user, "portfolio.add_ingestionrun"),
             "current_month": f"{today:%Y-%m}",  # run now reads the current month by default
         })
 
@@ -103,7 +104,7 @@ class CostSourceDetailView(PermissionRequiredMixin, DetailView):
         user = self.request.user
         rules = cost_tables.AllocationRuleTable(
             source.rules.select_related("source", "initiative").order_by("order", "pk"),
-            can_edit=user.has_perm("portfolio.change_allocationrule"), orderable=False, prefix="rule-",
+            can_edit=may(user, "portfolio.change_allocationrule"), orderable=False, prefix="rule-",
             exclude=("source",),
         )
         rules.request = self.request  # the move buttons carry the CSRF token and come back here
@@ -111,14 +112,14 @@ class CostSourceDetailView(PermissionRequiredMixin, DetailView):
             cost_selectors.ingestion_runs_recent(source=source, limit=RECENT_RUNS), orderable=False, prefix="r-",
             exclude=("source",),
         )
-        can_run = user.has_perm("portfolio.add_ingestionrun")
+        can_run = may(user, "portfolio.add_ingestionrun")
         context.update(
             settings_items=sorted((source.settings or {}).items()),
             reads_files=source_reads_files(source),
             rules_table=rules,
             runs_table=runs,
             can_run=can_run,
-            can_edit=user.has_perm("portfolio.change_costsource"),
+            can_edit=may(user, "portfolio.change_costsource"),
             run_form=RunNowForm(source=source) if can_run else None,
         )
         return context
@@ -199,7 +200,7 @@ class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
             in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
             succeeded=run.status == RunStatus.SUCCEEDED,
             failed=run.status == RunStatus.FAILED,
-            can_run=self.request.user.has_perm("portfolio.add_ingestionrun"),
+            can_run=may(self.request.user, "portfolio.add_ingestionrun"),
             **kwargs,
         )
 
@@ -218,11 +219,11 @@ class AllocationRuleListView(ListPageView):
         return AllocationRule.objects.select_related("source", "initiative").order_by("source__name", "order", "pk")
 
     def get_table_kwargs(self) -> dict[str, Any]:
-        return {"can_edit": self.request.user.has_perm("portfolio.change_allocationrule")}
+        return {"can_edit": may(self.request.user, "portfolio.change_allocationrule")}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["can_add"] = self.request.user.has_perm("portfolio.add_allocationrule")
+        context["can_add"] = may(self.request.user, "portfolio.add_allocationrule")
         return context
 
 
@@ -237,7 +238,7 @@ class AllocationRuleFormView(PermissionRequiredMixin, View):
 
     def page(self, form: AllocationRuleForm, preview: dict[str, Any] | None = None) -> HttpResponse:
         rule = self.get_rule()
-        can_delete = rule is not None and self.request.user.has_perm("portfolio.delete_allocationrule")
+        can_delete = rule is not None and may(self.request.user, "portfolio.delete_allocationrule")
         return render(self.request, self.template_name,
                       {"form": form, "rule": rule, "preview": preview, "can_delete": can_delete})
 
@@ -255,13 +256,13 @@ class AllocationRuleFormView(PermissionRequiredMixin, View):
             try:
                 preview = allocation_rule_preview(rule=form.instance)
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                form_add_service_errors(form, exc)
                 return self.page(form)
             return self.page(form, preview=preview)
         try:
             change = self.save(form)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
             return self.page(form)
         months = change.months
         moved = f" Records of {len(months)} month{'s' if len(months) != 1 else ''} were re-allocated." if months else ""
@@ -368,11 +369,11 @@ class CurrencyRateListView(ListPageView):
         return cost_selectors.currency_rates()
 
     def get_table_kwargs(self) -> dict[str, Any]:
-        return {"can_edit": self.request.user.has_perm("portfolio.change_currencyrate")}
+        return {"can_edit": may(self.request.user, "portfolio.change_currencyrate")}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["can_add"] = self.request.user.has_perm("portfolio.add_currencyrate")
+        context["can_add"] = may(self.request.user, "portfolio.add_currencyrate")
         context["reporting_currency"] = reporting_currency()
         return context
 
@@ -403,7 +404,7 @@ class CurrencyRateFormView(PermissionRequiredMixin, View):
             else:
                 change = currency_rate_update(actor=request_actor(request), rate=rate, **values)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
             return self.page(form)
         converted = (f" {change.records} cost record{'s' if change.records != 1 else ''} converted again."
                      if change.records else "")

@@ -13,7 +13,7 @@ from portfolio.services.inventory_import import (
     inventory_import_run,
     inventory_parse,
 )
-from portfolio.services.licences import licence_pool_save
+from portfolio.services.licences import licence_pool_delete, licence_pool_save
 from portfolio.services.people import person_get_or_create, person_set_role
 from portfolio.services.reference import (
     ai_model_get_or_create,
@@ -35,6 +35,7 @@ __all__ = [
     "inventory_import_run",
     "inventory_parse",
     "kpis_replace",
+    "licence_pool_delete",
     "licence_pool_save",
     "person_get_or_create",
     "person_set_role",

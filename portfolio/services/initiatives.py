@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from auditlog.context import set_actor
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from portfolio.choices import Stage
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
-from tollgate.roles import is_executive
+from tollgate.roles import is_admin, is_executive
 from tollgate.types import Actor
 
 BUSINESS_CASE_FIELDS = (
@@ -30,9 +30,10 @@ EDITABLE_FIELDS = (
 
 
 def _ensure_can_write(actor: Actor | None) -> None:
-    # Executives are read-only everywhere; the service enforces it whatever the caller checked.
-    if actor is not None and is_executive(actor) and not actor.is_superuser:
-        raise PermissionError("Executives have read-only access.")
+    # Executives are read-only everywhere (unless also administrators, as in tollgate.roles); the service enforces
+    # it whatever the caller checked. Being a superuser is not a role: it exempts nobody.
+    if actor is not None and is_executive(actor) and not is_admin(actor):
+        raise PermissionDenied("Executives have read-only access.")
 
 
 def initiative_next_external_id() -> str:
@@ -108,7 +109,7 @@ def initiative_update(
     _ensure_can_write(actor)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}")
     with set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(initiative, f) != v]
         for field_name in changed:
@@ -134,7 +135,7 @@ def business_case_save(*, actor: Actor | None, initiative: Initiative, **fields:
     _ensure_can_write(actor)
     unknown = set(fields) - set(BUSINESS_CASE_FIELDS)
     if unknown:
-        raise ValueError(f"Unknown business case fields: {', '.join(sorted(unknown))}")
+        raise ValidationError(f"Unknown business case fields: {', '.join(sorted(unknown))}")
     with set_actor(actor):
         case = BusinessCase.objects.filter(initiative=initiative).first() or BusinessCase(initiative=initiative)
         changed = [f for f, v in fields.items() if getattr(case, f) != v]

@@ -24,7 +24,9 @@ from portfolio.forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kp
 from portfolio.models import Initiative
 from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace
 from portfolio.tables import InitiativeTable
+from tollgate.roles import may
 from tollgate.types import request_actor
+from tollgate.ui.errors import form_add_service_errors
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
@@ -42,7 +44,7 @@ class InitiativeListView(ListPageView):
         context = super().get_context_data(**kwargs)
         context["summary"] = selectors.initiative_summary(self.object_list)
         context["cost_by_stage"] = selectors.declared_cost_by_stage_figure(self.object_list)
-        context["can_register"] = self.request.user.has_perm("portfolio.add_initiative")
+        context["can_register"] = may(self.request.user, "portfolio.add_initiative")
         return context
 
 
@@ -65,18 +67,9 @@ class InitiativeDetailView(PermissionRequiredMixin, DetailView):
         context.update(
             business_case=case,
             tco_split=selectors.business_case_tco_split(case) if case else [],
-            can_edit=self.request.user.has_perm("portfolio.change_initiative", initiative),
+            can_edit=may(self.request.user, "portfolio.change_initiative", initiative),
         )
         return context
-
-
-def _add_service_errors(form: BaseForm, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names; anything else becomes a form-wide error."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class InitiativeFormPage(PermissionRequiredMixin, View):
@@ -123,7 +116,7 @@ class InitiativeFormPage(PermissionRequiredMixin, View):
         except ValidationError as error:
             if step is None:
                 return self.render_page(form, case_form, kpis, errors=error.messages)
-            _add_service_errors(step, error)
+            form_add_service_errors(step, error)
             return self.render_page(form, case_form, kpis)
         messages.success(request, self.success_message.format(name=initiative.name))
         return HttpResponseRedirect(initiative.get_absolute_url())

@@ -10,12 +10,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portfolio.api.views import call_service
 from reviews import filtersets, selectors, services
 from reviews.api import serializers
 from reviews.models import ReviewCycle, ValueReport
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
+from tollgate.ui.errors import call_service
 
 
 class ReviewsPermission(RolePermission):

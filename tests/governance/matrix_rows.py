@@ -16,6 +16,7 @@ from tests.matrix import (
     PAGE_READ,
     REVIEWER,
     Case,
+    May,
     only,
 )
 
@@ -55,7 +56,10 @@ ROWS: dict[str, list[Case]] = {
         Case(only({REVIEWER: 400}, anon=API_ANON), method="post", obj="own_in_review"),
     ],
     "governance_api:policy-list": [Case(API_READ)],
-    "governance_api:policy-detail": [Case(API_READ, obj="policy")],
+    # An empty PUT or PATCH of a policy lacks its value (400) for administrators.
+    "governance_api:policy-detail": [Case(API_READ, obj="policy"),
+                                     Case(May("governance.change_policy", 400), method="put", obj="policy"),
+                                     Case(May("governance.change_policy", 400), method="patch", obj="policy")],
     "governance_api:rubriccriterion-list": [Case(API_READ)],
     "governance_api:rubriccriterion-detail": [Case(API_READ, obj="criterion")],
     "governance_api:auditentry-list": [Case(only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON))],
@@ -79,7 +83,8 @@ ROWS: dict[str, list[Case]] = {
     "governance:draft_duplicates": [Case(PAGE_READ)],
     "governance_api:usecase-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
     "governance_api:usecase-detail": [Case(API_READ, obj="use_case"),
-                                      Case(only({ADMIN: 200}, anon=API_ANON), method="patch", obj="use_case")],
+                                      Case(only({ADMIN: 200}, anon=API_ANON), method="patch", obj="use_case"),
+                                      Case(May("governance.change_usecase", 200), method="put", obj="use_case")],
     "governance_api:sprawlcluster-list": [Case(API_READ)],
     "governance_api:sprawlcluster-detail": [Case(API_READ, obj="cluster")],
     "governance_api:sprawlcluster-confirm": [Case(only({REVIEWER: 200, ADMIN: 200}, anon=API_ANON), method="post",

@@ -18,6 +18,7 @@ from tests.matrix import (
     EXECUTIVE,
     REVIEWER,
     Case,
+    May,
     only,
 )
 
@@ -45,9 +46,38 @@ ROWS: dict[str, list[Case]] = {
                                 Case(API_ADMIN_PATCH, method="patch", obj="currency_rate")],
 }
 
+# The API's object writes, by whoever tollgate/roles.py grants the permission on that object: an empty PUT is refused
+# by validation (400), except where every field is optional (a business case: 200); DELETE deletes (204), or answers
+# 409 while other records still point at the object.
+API_PUT_EMPTY = 400
+API_PUT_OPTIONAL = 200
+API_DELETED = 204
+API_IN_USE = 409
+
 # Rows that add a case to a URL the main table already lists.
 EXTRA_CASES: dict[str, list[Case]] = {
-    "api:allocationrule-detail": [Case(API_ADMIN_DELETE, method="delete", obj="allocation_rule")],
+    "api:allocationrule-detail": [Case(API_ADMIN_DELETE, method="delete", obj="allocation_rule"),
+                                  Case(May("portfolio.change_allocationrule", API_PUT_EMPTY), method="put",
+                                       obj="allocation_rule")],
+    "api:currencyrate-detail": [Case(May("portfolio.change_currencyrate", API_PUT_EMPTY), method="put",
+                                     obj="currency_rate")],
+    **{
+        f"api:{model}-detail": [
+            Case(May(f"portfolio.change_{model}", put), method="put", obj=obj),
+            Case(May(f"portfolio.delete_{model}", deleted), method="delete", obj=obj),
+        ]
+        for model, obj, put, deleted in (
+            ("initiative", "own", API_PUT_EMPTY, API_DELETED),
+            ("businesscase", "business_case", API_PUT_OPTIONAL, API_DELETED),
+            ("kpi", "kpi", API_PUT_EMPTY, API_DELETED),
+            ("department", "department", API_PUT_EMPTY, API_IN_USE),
+            ("costcenter", "cost_center", API_PUT_EMPTY, API_IN_USE),
+            ("vendor", "vendor", API_PUT_EMPTY, API_IN_USE),
+            ("aimodel", "ai_model", API_PUT_EMPTY, API_DELETED),
+            ("licencepool", "licence_pool", API_PUT_EMPTY, API_DELETED),
+            ("costsource", "cost_source", API_PUT_EMPTY, API_DELETED),  # its rules and runs go with it
+        )
+    },
 }
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -342,7 +343,7 @@ def test_parse_is_pure_and_returns_typed_rows():
 
 
 def test_only_administrators_may_create_a_run(owner):
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         import_run_create(actor=owner, filename="x.csv", content=csv_bytes({}), dry_run=False)
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from portfolio import services
 from portfolio.choices import Category, KpiDirection, Stage
@@ -54,7 +54,7 @@ def test_negative_declared_cost_is_rejected(owner):
 
 
 def test_executive_cannot_write(executive, initiative):
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         services.initiative_update(actor=executive, initiative=initiative, name="Renamed")
     initiative.refresh_from_db()
     assert initiative.name != "Renamed"
@@ -67,7 +67,7 @@ def test_update_writes_only_changes_and_never_the_stage(owner, initiative):
     services.initiative_update(actor=owner, initiative=initiative, name="Renamed")
     entry = LogEntry.objects.get_for_object(initiative).latest("timestamp")
     assert entry.changes_dict["name"][1] == "Renamed"
-    with pytest.raises(ValueError, match="stage"):
+    with pytest.raises(ValidationError, match="stage"):
         services.initiative_update(actor=owner, initiative=initiative, stage=Stage.PRODUCTION)
 
 
@@ -86,7 +86,7 @@ def test_business_case_save_creates_then_updates(owner, initiative):
     assert case.tco_monthly == Decimal("600.00")
     services.business_case_save(actor=owner, initiative=initiative, tco_inference=Decimal("200"))
     assert BusinessCase.objects.get().tco_monthly == Decimal("700.00")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         services.business_case_save(actor=owner, initiative=initiative, not_a_field=1)
 
 

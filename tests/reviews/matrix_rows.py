@@ -53,7 +53,9 @@ ROWS: dict[str, list[Case]] = {
     "reviews_api:cycle-detail": [Case(API_READ, obj="review_cycle")],
     "reviews_api:report-list": [Case(API_READ)],
     # PATCH (owner and admin 200, others 403) is in test_api.py: the matrix sends JSON only to "api:" names yet.
-    "reviews_api:report-detail": [Case(API_READ, obj="report"), Case(API_OWN_PATCH, method="patch", obj="report")],
+    "reviews_api:report-detail": [Case(API_READ, obj="report"), Case(API_OWN_PATCH, method="patch", obj="report"),
+                                  # Reports are changed by PATCH only: PUT is not offered, to anyone logged in.
+                                  Case(everyone(405, anon=API_ANON), method="put", obj="report")],
     "reviews_api:report-submit": [Case(only({OWNER: 400, ADMIN: 400}, anon=API_ANON), method="post", obj="report")],
     "reviews_api:report-reopen": [Case(only({REVIEWER: 400}, anon=API_ANON), method="post", obj="submitted_report")],
     "reviews_api:report-verdict": [Case(only({REVIEWER: 400}, anon=API_ANON), method="post",

@@ -191,7 +191,7 @@ def test_a_recent_pending_run_is_left_waiting_for_its_worker(scheduled_source):
 
 
 def test_expiry_of_imports_and_sprawl_handles_lost_messages_too():
-    from governance.sprawl.services import sprawl_runs_expire_stale
+    from governance.sprawl.services.runs import sprawl_runs_expire_stale
     from portfolio.services.inventory_import import import_runs_expire_stale
 
     old = timezone.now() - timedelta(hours=3)

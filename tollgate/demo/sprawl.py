@@ -14,6 +14,7 @@ from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_c
 from governance.sprawl.services.recompute import sprawl_recompute
 from tollgate.demo import data
 from tollgate.demo.governance import REVIEWERS
+from tollgate.roles import may
 from tollgate.types import Actor
 
 # Decisions a CoE reviewer already took on the first load, by a member's external id (skipped when the engine does
@@ -47,7 +48,7 @@ def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
         ).first()
         if cluster is None:
             continue
-        reviewer = next((r for r in reviewers if r.has_perm("governance.decide_sprawlcluster", cluster)), None)
+        reviewer = next((r for r in reviewers if may(r, "governance.decide_sprawlcluster", cluster)), None)
         if reviewer is None:
             continue
         service = sprawl_cluster_confirm if decision == "confirm" else sprawl_cluster_dismiss

@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api.views import call_service
 from governance.choices import SprawlRunTrigger
 from governance.models import SprawlRun
 from governance.sprawl import selectors as sprawl_selectors
@@ -24,6 +23,8 @@ from governance.sprawl.api import serializers
 from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
 from governance.sprawl.services import clusters, runs, use_cases
 from portfolio.models import Initiative
+from tollgate.roles import may
+from tollgate.ui.errors import call_service
 
 
 @extend_schema_view(
@@ -164,7 +165,7 @@ class InitiativeUseCasesView(APIView):
                    responses=serializers.InitiativeUseCaseSerializer(many=True))
     def put(self, request: Request, pk: int) -> Response:
         initiative = self.get_initiative(request, pk)
-        if not request.user.has_perm("governance.set_initiative_use_cases", initiative):
+        if not may(request.user, "governance.set_initiative_use_cases", initiative):
             raise PermissionDenied("Only those who may edit the initiative, and CoE reviewers, set its use cases.")
         body = serializers.InitiativeUseCasesWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)

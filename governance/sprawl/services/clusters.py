@@ -14,12 +14,13 @@ from governance.models import SprawlCluster, SprawlClusterMember
 from governance.services import audit_event
 from governance.sprawl.services.recompute import cluster_figures_refresh
 from portfolio.models import Initiative
+from tollgate.roles import may
 
 
 def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: str, event: str,
                     verb: str) -> SprawlCluster:
     locked = SprawlCluster.objects.select_for_update().get(pk=cluster.pk)
-    if not actor.has_perm("governance.decide_sprawlcluster", locked):
+    if not may(actor, "governance.decide_sprawlcluster", locked):
         raise PermissionDenied(f"You may not {verb} “{locked}”: only a CoE reviewer or an administrator who owns "
                                "no member and is delegate for none may.")
     if locked.status != SprawlStatus.OPEN:
@@ -58,7 +59,7 @@ def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Init
                          reason: str) -> SprawlClusterMember:
     """Take an initiative out of a cluster (it does a different job); recomputation never re-adds it."""
     locked = SprawlCluster.objects.select_for_update().get(pk=cluster.pk)
-    if not actor.has_perm("governance.decide_sprawlcluster", locked):
+    if not may(actor, "governance.decide_sprawlcluster", locked):
         raise PermissionDenied(f"You may not change “{locked}”: only a CoE reviewer or an administrator who owns no "
                                "member and is delegate for none may.")
     if locked.status == SprawlStatus.DISMISSED:

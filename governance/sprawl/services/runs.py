@@ -14,6 +14,7 @@ from governance.models import SprawlRun
 from governance.sprawl.services.recompute import _recompute_lock, sprawl_recompute
 from portfolio.choices import RunStatus
 from tollgate import jobs
+from tollgate.roles import may
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def sprawl_run_submit(*, actor: Any = None, trigger: str = SprawlRunTrigger.USER
     triggers (an import, the nightly schedule) pass no actor."""
     from governance.sprawl.tasks import sprawl_recompute_task
 
-    if actor is not None and not actor.has_perm("governance.recompute_sprawl"):
+    if actor is not None and not may(actor, "governance.recompute_sprawl"):
         raise PermissionDenied("Only CoE reviewers and administrators recompute sprawl.")
     with transaction.atomic():
         _recompute_lock()

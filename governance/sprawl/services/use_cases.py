@@ -26,6 +26,7 @@ from governance.sprawl.engine.catalogue import (
     use_case_catalogue_parse,
 )
 from portfolio.models import Initiative
+from tollgate.roles import may
 
 MAX_USE_CASES_PER_INITIATIVE = 5
 
@@ -141,7 +142,7 @@ def initiative_use_cases_set(*, actor: Any, initiative: Initiative, use_case_cod
     initiative back to automatic suggestions. Unknown or inactive codes are refused, naming them.
     """
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
-    if not actor.has_perm("governance.set_initiative_use_cases", locked):
+    if not may(actor, "governance.set_initiative_use_cases", locked):
         raise PermissionDenied(f"You may not set the use cases of {locked}: only those who may edit it, and CoE "
                                "reviewers, may.")
     codes = list(dict.fromkeys(str(c).strip() for c in use_case_codes if str(c).strip()))
@@ -198,7 +199,7 @@ def _use_case_clean(values: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def use_case_create(*, actor: Any, code: str, **values: Any) -> UseCase:
     """An administrator adds a use case to the catalogue (catalogue loads never touch it)."""
-    if not actor.has_perm("governance.add_usecase"):
+    if not may(actor, "governance.add_usecase"):
         raise PermissionDenied("Only administrators add use cases.")
     code = (code or "").strip()
     if not code or slugify(code) != code:
@@ -220,7 +221,7 @@ def use_case_create(*, actor: Any, code: str, **values: Any) -> UseCase:
 @transaction.atomic
 def use_case_update(*, actor: Any, use_case: UseCase, **values: Any) -> UseCase:
     """An administrator edits a use case (a catalogue entry's edit lasts until a new catalogue version changes it)."""
-    if not actor.has_perm("governance.change_usecase", use_case):
+    if not may(actor, "governance.change_usecase", use_case):
         raise PermissionDenied("Only administrators edit use cases.")
     locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
     cleaned = _use_case_clean({k: v for k, v in values.items() if k in USE_CASE_EDITABLE})

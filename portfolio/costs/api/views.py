@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portfolio.api.views import PortfolioViewSet, call_service
+from portfolio.api.views import PortfolioViewSet
 from portfolio.choices import RunTrigger
 from portfolio.costs.api.serializers import (
     AllocationRuleOrderSerializer,
@@ -33,7 +33,9 @@ from portfolio.costs.services.allocation import (
 )
 from portfolio.costs.services.currency_rates import currency_rate_create, currency_rate_update
 from portfolio.costs.services.runs import ingestion_run_submit
+from portfolio.costs.services.sources import cost_source_create, cost_source_delete, cost_source_update
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun
+from tollgate.ui.errors import call_service
 
 
 class CostSourceViewSet(PortfolioViewSet):
@@ -44,6 +46,16 @@ class CostSourceViewSet(PortfolioViewSet):
     filterset_class = CostSourceFilterSet
     search_fields = ["name"]
     ordering_fields = ["name", "type", "created_at"]
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(cost_source_create, actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = call_service(cost_source_update, actor=self.request.user, source=serializer.instance,
+                                           **serializer.validated_data)
+
+    def perform_destroy(self, instance: CostSource) -> None:
+        call_service(cost_source_delete, actor=self.request.user, source=instance)
 
 
 class AllocationRuleViewSet(PortfolioViewSet):

@@ -21,13 +21,14 @@ from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
 
 from portfolio.costs.calculations import Rule, first_match
 from portfolio.models import AllocationRule, CostRecord, CostSource, Initiative, UsageRecord
 from tollgate.audit import audit_event
+from tollgate.roles import may
 from tollgate.types import Actor
 
 UPDATE_CHUNK = 2_000
@@ -157,8 +158,8 @@ class RuleChange:
 
 def _ensure_may(actor: Actor | None, action: str) -> None:
     # actor None: the system (demo load, configuration as code); a person needs the role's permission.
-    if actor is not None and not actor.has_perm(f"portfolio.{action}_allocationrule"):
-        raise PermissionError(f"Only administrators may {action} allocation rules.")
+    if actor is not None and not may(actor, f"portfolio.{action}_allocationrule"):
+        raise PermissionDenied(f"Only administrators may {action} allocation rules.")
 
 
 def _rule_values(rule: AllocationRule) -> dict[str, str]:

@@ -7,8 +7,9 @@
 
 The whole file is validated before anything is written; the first bad entry is named ("rules[2]: unknown initiative
 INV-9") and nothing changes. A source listed is set to exactly what the file says (omitted fields take their
-defaults). The rules of every source the file names (under `sources` or `rules`) become exactly the file's rules for
-it, in file order; sources the file does not name keep theirs. Applying the same file twice changes nothing.
+defaults), through the cost-source services (validated, audited). The rules of every source the file names (under
+`sources` or `rules`) become exactly the file's rules for it, in file order; sources the file does not name keep
+theirs. Applying the same file twice changes nothing.
 Secrets never go in the file: `credential_env` names the environment variable that holds one.
 """
 
@@ -25,6 +26,7 @@ from django.db import transaction
 
 from portfolio.choices import RuleMatch, SourceType
 from portfolio.costs.services.allocation import allocation_rules_reapply
+from portfolio.costs.services.sources import cost_source_create, cost_source_update
 from portfolio.models import AllocationRule, CostSource, Initiative, secret_setting_keys
 from tollgate.types import Actor
 
@@ -32,8 +34,11 @@ SOURCE_FIELDS = {"name", "type", "settings", "credential_env", "schedule", "enab
 RULE_FIELDS = {"source", "key", "match", "value", "initiative"}
 
 
-class CostConfigError(ValueError):
+class CostConfigError(ValidationError):
     """An invalid configuration file; the message names the entry, e.g. 'rules[2]: unknown initiative INV-9'."""
+
+    def __str__(self) -> str:
+        return " ".join(self.messages)
 
 
 @dataclass
@@ -156,7 +161,8 @@ def cost_config_apply(*, data: dict[str, Any], actor: Actor | None = None) -> Co
     with transaction.atomic(), set_actor(actor):
         for source in listed:
             if source.pk is None:
-                source.save()
+                sources[source.name] = cost_source_create(
+                    actor=actor, **{name: getattr(source, name) for name in SOURCE_FIELDS})
                 result.sources_created += 1
                 result.changed_sources.append(source.name)
                 continue
@@ -164,7 +170,7 @@ def cost_config_apply(*, data: dict[str, Any], actor: Actor | None = None) -> Co
             fields = [f for f in ("type", "settings", "credential_env", "schedule", "enabled")
                       if getattr(stored, f) != getattr(source, f)]
             if fields:
-                source.save(update_fields=[*fields, "updated_at"])
+                cost_source_update(actor=actor, source=source, **{name: getattr(source, name) for name in fields})
                 result.sources_updated += 1
                 result.changed_sources.append(source.name)
         for name, source in sources.items():

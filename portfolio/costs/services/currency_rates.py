@@ -14,12 +14,13 @@ from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from portfolio.costs.calculations import record_amount
-from portfolio.models import CostRecord, CurrencyRate, reporting_currency
+from portfolio.models import CostRecord, CurrencyRate
 from tollgate.audit import audit_event
+from tollgate.roles import may
 from tollgate.types import Actor
 
 RATE_FIELDS = ("currency", "valid_from", "rate_to_reporting")
@@ -36,17 +37,14 @@ class RateChange:
 
 
 def _ensure_may(actor: Actor | None, action: str) -> None:
-    if actor is not None and not actor.has_perm(f"portfolio.{action}_currencyrate"):
-        raise PermissionError("Only administrators maintain currency rates.")
+    if actor is not None and not may(actor, f"portfolio.{action}_currencyrate"):
+        raise PermissionDenied("Only administrators maintain currency rates.")
 
 
 def _validate(rate: CurrencyRate) -> None:
+    """The model's own checks (CurrencyRate.clean: above 0, not the reporting currency), with one message per field."""
     rate.currency = (rate.currency or "").strip().upper()
     errors: dict[str, str] = {}
-    if rate.currency == reporting_currency():
-        errors["currency"] = f"{rate.currency} is the reporting currency: its rate is always 1 and needs no entry."
-    if rate.rate_to_reporting is not None and rate.rate_to_reporting <= 0:
-        errors["rate_to_reporting"] = "A rate must be greater than 0."
     try:
         rate.full_clean()
     except ValidationError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portfolio.choices import RunStatus, RunTrigger
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             run = import_run_create(
                 actor=user, filename=file.name, content=file.read_bytes(), trigger=RunTrigger.COMMAND, dry_run=dry_run
             )
-        except PermissionError as exc:
+        except PermissionDenied as exc:
             raise CommandError(str(exc)) from exc
         # Synchronous on purpose: the operator waits for the outcome; the run is recorded all the same.
         run = inventory_import_run(run=run)

@@ -7,6 +7,7 @@ import logging
 import os
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 
@@ -16,6 +17,7 @@ from portfolio.services.inventory_import.parse import RowError, inventory_parse
 from portfolio.services.inventory_import.write import ImportCounts, _import_audit_context, _Rollback, _write_rows
 from portfolio.signals import inventory_changed
 from tollgate import jobs
+from tollgate.roles import may
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -92,8 +94,8 @@ def import_run_create(
     dry_run: bool = False,
 ) -> ImportRun:
     """Record a pending run with its file stored, so a worker can load it by id (the bytes do not travel by broker)."""
-    if actor is not None and not actor.has_perm("portfolio.import_initiatives"):
-        raise PermissionError("Only administrators import the inventory.")
+    if actor is not None and not may(actor, "portfolio.import_initiatives"):
+        raise PermissionDenied("Only administrators import the inventory.")
     filename = os.path.basename(filename.replace("\\", "/")) or "inventory.csv"
     run = ImportRun(filename=filename[:255], actor=actor, trigger=trigger, dry_run=dry_run)
     run.file.save(filename, ContentFile(content), save=False)

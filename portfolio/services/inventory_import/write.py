@@ -15,8 +15,9 @@ from auditlog.context import auditlog_value, set_extra_data
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from portfolio.models import AIModel, CostCenter, ImportRun, Initiative, LicencePool
+from portfolio.models import AIModel, CostCenter, ImportRun, Initiative
 from portfolio.services.inventory_import.parse import InventoryRow, RowError
+from portfolio.services.licences import licence_pool_save
 from portfolio.services.people import person_get_or_create
 from portfolio.services.reference import (
     ai_model_get_or_create,
@@ -185,17 +186,17 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
 
 
 def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: Any) -> None:
-    """Seats in the inventory become the initiative's licence pool; its first pool is updated if it has one."""
-    pool = initiative.licence_pools.order_by("pk").first() or LicencePool(initiative=initiative)
-    values = {
-        "tool": row.name, "vendor": vendor, "seats_purchased": row.seats, "price_per_seat_month": row.price_per_seat,
-    }
-    changed = [field for field, value in values.items() if pool.pk is None or getattr(pool, field) != value]
-    for field in changed:
-        setattr(pool, field, values[field])
-    if changed:
-        pool.full_clean()
-        pool.save()
+    """Seats in the inventory become the initiative's licence pool (its first pool is updated if it has one), through
+    licence_pool_save like any other write: roll-ups recomputed, one audit row (marked as this import's by the
+    import's audit context, which also names the actor)."""
+    seats, price = row.seats, row.price_per_seat
+    if seats is None or price is None:  # no seats in this row (the parser refuses 0, so a price goes with seats)
+        return
+    context = auditlog_value.get(None) or {}  # set by _import_audit_context
+    licence_pool_save(
+        actor=context.get("actor"), pool=initiative.licence_pools.order_by("pk").first(), tool=row.name,
+        vendor=vendor, seats_purchased=seats, price_per_seat_month=price, initiative=initiative,
+    )
 
 
 def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCounts:

@@ -63,11 +63,9 @@ def test_recompute_with_the_real_engine_groups_the_same_job_and_keeps_decisions(
     assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.CONFIRMED
 
 
-def test_demo_company_shows_sprawl_clusters_with_their_saving():
-    from tollgate.demo.builder import build_demo_company
+def test_demo_company_shows_sprawl_clusters_with_their_saving(demo):
     from tollgate.demo.sprawl import sprawl_counts
 
-    build_demo_company()
     counts = sprawl_counts()
     assert counts.clusters >= 6 and counts.estimated_saving > 0
     clusters = list(SprawlCluster.objects.prefetch_related("members__initiative__department"))

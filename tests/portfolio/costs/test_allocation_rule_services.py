@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from portfolio.costs.services.allocation import (
@@ -81,14 +81,14 @@ def test_create_refuses_bad_input_and_writes_nothing(source, admin_user, values,
 def test_only_administrators_write_rules(source, reviewer, executive):
     rule = AllocationRuleFactory(source=source, key="namespace", value="web")
     for user in (reviewer, executive):
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             allocation_rule_create(actor=user, source=source, key="namespace", value="x",
                                    initiative=rule.initiative)
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             allocation_rule_update(actor=user, rule=rule, value="y")
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             allocation_rule_delete(actor=user, rule=rule)
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             allocation_rules_reorder(actor=user, source=source, rule_ids=[rule.pk])
     assert AllocationRule.objects.get().value == "web"
 

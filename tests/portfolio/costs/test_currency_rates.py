@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -81,9 +81,9 @@ def test_bad_rates_are_refused_naming_the_field_and_nothing_is_written(admin_use
 def test_only_administrators_maintain_rates(reviewer, executive):
     rate = CurrencyRateFactory()
     for user in (reviewer, executive):
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             currency_rate_create(actor=user, currency="GBP", valid_from=JUNE, rate_to_reporting=Decimal("1.3"))
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             currency_rate_update(actor=user, rate=rate, rate_to_reporting=Decimal("9"))
     assert CurrencyRate.objects.count() == 1
 

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db.models import Max
 
@@ -16,11 +17,12 @@ from governance.models import IntakeScore, IntakeSubmission
 from portfolio import models
 from portfolio.choices import Category, Stage
 from portfolio.services import licence_pool_save
+from reviews.choices import ReportStatus
 from reviews.models import KpiActual, ReviewCycle, ValueReport, Verdict
 from tests.factories import InitiativeFactory, UserFactory, VendorFactory
 from tollgate.demo import data
 from tollgate.demo.builder import build_demo_company, demo_is_loaded
-from tollgate.roles import Role
+from tollgate.roles import Role, may
 
 User = get_user_model()
 SNAPSHOT_MODELS = (
@@ -97,9 +99,8 @@ def test_specs_are_plausible():
 # --- The build ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_load_demo_builds_the_company():
-    output = load_demo()
+def test_load_demo_builds_the_company(demo):
+    output = demo.output  # what load_demo printed when it built the company for this session
 
     assert models.Department.objects.count() >= 10
     for department in models.Department.objects.all():
@@ -128,10 +129,7 @@ def test_load_demo_builds_the_company():
     assert "Demo logins (password tollgate-demo): admin (administrator), reviewer (CoE reviewer)" in output
 
 
-@pytest.mark.django_db
-def test_demo_logins_have_one_role_and_the_demo_password(client):
-    build_demo_company()
-
+def test_demo_logins_have_one_role_and_the_demo_password(demo, client):
     for username, role in (("admin", Role.ADMIN), ("reviewer", Role.REVIEWER), ("executive", Role.EXECUTIVE),
                            ("owner", Role.OWNER)):
         user = authenticate(username=username, password=data.DEMO_PASSWORD)
@@ -140,6 +138,12 @@ def test_demo_logins_have_one_role_and_the_demo_password(client):
         assert user.email.endswith("@northwind-demo.com")
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff and admin.get_full_name() == "Ada Admin"
+    # Being a superuser is no role: the demo admin administers but never scores, decides or gives a verdict.
+    intake = models.Initiative.objects.filter(stage=Stage.IN_REVIEW).first()
+    assert not may(admin, "governance.score_initiative", intake)
+    assert not may(admin, "governance.decide_initiative", intake)
+    assert not may(admin, "reviews.give_verdict", ValueReport.objects.filter(status=ReportStatus.SUBMITTED).first())
+    assert may(admin, "governance.change_policy") and may(admin, "portfolio.change_costsource")
     # Everyone else is a named person who cannot log in until invited.
     others = User.objects.exclude(username__in=["admin", "reviewer", "executive", "owner"])
     assert others.count() >= 40
@@ -154,9 +158,7 @@ def test_demo_logins_have_one_role_and_the_demo_password(client):
     assert client.login(username="owner", password=data.DEMO_PASSWORD)
 
 
-@pytest.mark.django_db
-def test_second_run_changes_nothing():
-    build_demo_company()
+def test_second_run_changes_nothing(demo):
     before = snapshot()
 
     build_demo_company()  # a forced re-sync, the slow path
@@ -166,9 +168,7 @@ def test_second_run_changes_nothing():
     assert snapshot() == before
 
 
-@pytest.mark.django_db
-def test_sync_repairs_drift_and_reports_missing_initiatives():
-    build_demo_company()
+def test_sync_repairs_drift_and_reports_missing_initiatives(demo):
     initiative = models.Initiative.objects.get(external_id="NW-0001")
     initiative.name = "Renamed by hand"
     initiative.save()
@@ -185,9 +185,12 @@ def test_sync_repairs_drift_and_reports_missing_initiatives():
     assert demo_is_loaded()
 
 
-@pytest.mark.django_db
-def test_existing_admin_account_is_reused_not_duplicated():
-    existing = UserFactory(username="admin", email="")
+def test_existing_admin_account_is_reused_not_duplicated(demo):
+    # An `admin` account the operator made themselves (no e-mail, their own password), then load_demo --sync.
+    existing = User.objects.get(username="admin")
+    existing.email = ""
+    existing.set_password("the-operator-s-own")
+    existing.save()
 
     build_demo_company()
 
@@ -233,7 +236,7 @@ def test_licence_pool_save_creates_then_writes_only_changes():
 @pytest.mark.django_db
 def test_licence_pool_save_refuses_executives():
     executive = UserFactory(role=Role.EXECUTIVE)
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         licence_pool_save(
             actor=executive, tool="Claude Team", vendor=VendorFactory(), seats_purchased=5,
             price_per_seat_month=Decimal("30"),

@@ -48,9 +48,7 @@ def counts() -> dict[str, int]:
     }
 
 
-def test_every_initiative_walked_its_stage_through_named_transitions():
-    build_demo_company()
-
+def test_every_initiative_walked_its_stage_through_named_transitions(demo):
     initiatives = Initiative.objects.all()
     assert set(initiatives.values_list("stage", flat=True)) == set(Stage.values)
     for initiative in initiatives:
@@ -82,9 +80,7 @@ def test_every_initiative_walked_its_stage_through_named_transitions():
     assert initiatives.filter(stage__in=APPROVED_PATH, submissions__round=2).exists()
 
 
-def test_approvals_have_an_independent_quorum_and_production_has_scale_evidence():
-    build_demo_company()
-
+def test_approvals_have_an_independent_quorum_and_production_has_scale_evidence(demo):
     quorum = int(policy_value("intake.quorum"))
     threshold = policy_value("intake.approval_score")
     approved = Initiative.objects.filter(stage__in=APPROVED_PATH).prefetch_related("delegates")
@@ -110,8 +106,7 @@ def test_approvals_have_an_independent_quorum_and_production_has_scale_evidence(
         assert scale_evidence(initiative=initiative) is not None, initiative.external_id
 
 
-def test_current_cycle_has_submitted_and_due_reports_and_the_previous_one_overdue_drafts_and_verdicts():
-    build_demo_company()
+def test_current_cycle_has_submitted_and_due_reports_and_the_previous_one_overdue_drafts_and_verdicts(demo):
     today = timezone.localdate()
 
     current = ReviewCycle.objects.get(name=CURRENT_CYCLE.name)
@@ -147,8 +142,7 @@ def test_current_cycle_has_submitted_and_due_reports_and_the_previous_one_overdu
     assert not evidence.reports.filter(status=ReportStatus.DRAFT).exists()
 
 
-def test_demo_logins_have_work_waiting():
-    build_demo_company()
+def test_demo_logins_have_work_waiting(demo):
     reviewer = User.objects.get(username="reviewer")
     owner = User.objects.get(username="owner")
 
@@ -163,8 +157,7 @@ def test_demo_logins_have_work_waiting():
     assert killed.value_reports.filter(verdict__decision=Decision.KILL).exists()
 
 
-def test_second_run_writes_no_history():
-    build_demo_company()
+def test_second_run_writes_no_history(demo):
     before = counts()
 
     build_demo_company()
@@ -172,10 +165,9 @@ def test_second_run_writes_no_history():
     assert counts() == before
 
 
-def test_a_recreated_initiative_walks_its_history_again():
+def test_a_recreated_initiative_walks_its_history_again(demo):
     """Drift repair: an initiative deleted by hand comes back in its stage, with its history, proving scale in the
     open cycle because the evidence cycle is closed."""
-    build_demo_company()
     spec = next(s for s in data.initiative_specs() if s.external_id == "NW-0001")
     assert spec.stage == Stage.PRODUCTION
     Initiative.objects.filter(external_id="NW-0001").delete()

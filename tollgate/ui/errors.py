@@ -1,0 +1,76 @@
+"""What a service refused, told once for pages and once for the API.
+
+Services speak one vocabulary: Django's ValidationError (what is wrong, by field when they can say) and
+PermissionDenied (who may not). Pages put a ValidationError on the form's fields (or in a message) and let
+PermissionDenied answer 403; the API answers 400 with the same field errors, or 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.forms import BaseForm
+from django.http import HttpRequest
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+T = TypeVar("T")
+
+
+# Pages ---------------------------------------------------------------------------------------------------------------
+
+
+def form_add_service_errors(
+    form: BaseForm, error: DjangoValidationError, aliases: Mapping[str, str] | None = None
+) -> None:
+    """Put a service's ValidationError on the form fields it names (or their `aliases` on the form); anything else
+    becomes a form-wide error."""
+    aliases = aliases or {}
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            field = aliases.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def message_service_errors(request: HttpRequest, error: DjangoValidationError, prefix: str = "") -> None:
+    """A page without a form to re-show: the service's messages as one error message."""
+    messages.error(request, prefix + " ".join(error.messages))
+
+
+# API -----------------------------------------------------------------------------------------------------------------
+
+
+def validation_error_detail(error: DjangoValidationError) -> Any:
+    """A Django ValidationError as DRF's error body: field errors by field, the rest under non_field_errors."""
+    detail = as_serializer_error(error)
+    if NON_FIELD_ERRORS in detail:
+        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+    return detail
+
+
+def call_service(service: Callable[..., T], **kwargs: Any) -> T:
+    """Run a service for a viewset: ValidationError -> 400 with field errors, PermissionDenied -> 403."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(validation_error_detail(exc)) from exc
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from exc
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus Django's ValidationError from a service called outside call_service: 400 with field
+    errors rather than 500 (Django's PermissionDenied is already 403 in DRF's own handler)."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(validation_error_detail(exc))
+    return exception_handler(exc, context)
