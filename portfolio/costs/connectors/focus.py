@@ -258,7 +258,7 @@ class FocusConnector:
             provider = provider or old_provider or ""
             yield CostRow(
                 charge_date=charge_date,
-                amount=number_cell(effective, filename, number, "EffectiveCost", required=True),  # type: ignore[arg-type]
+                amount=number_cell(effective, filename, number, "EffectiveCost", required=True),
                 billed_amount=number_cell(billed, filename, number, "BilledCost", required=True),
                 currency=(currency or "").upper(),
                 category=cost_kind,

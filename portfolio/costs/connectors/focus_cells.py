@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -131,6 +131,10 @@ def string_batch(header: list[str], rows: list[list[str]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, names=header)
 
 
+@overload
+def number_cell(value: Any, filename: str, number: int, column: str, *, required: Literal[True]) -> Decimal: ...
+@overload
+def number_cell(value: Any, filename: str, number: int, column: str, *, required: bool) -> Decimal | None: ...
 def number_cell(value: Any, filename: str, number: int, column: str, *, required: bool) -> Decimal | None:
     """decimal_cell() for a value already cleaned column-wise (str or None), or a typed Parquet value."""
     if type(value) is not str:
