@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from governance import models
 from governance.sprawl.services.use_cases import USE_CASE_EDITABLE, use_case_create, use_case_update
-from tollgate.ui.admin import ReadOnlyAdmin, ServiceAdmin
+from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
 admin.site.unregister(LogEntry)
 
@@ -41,15 +41,11 @@ class RubricCriterionAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class IntakeScoreInline(admin.TabularInline):
+class IntakeScoreInline(ReadOnlyInline):
     model = models.IntakeScore
-    extra = 0
     fields = ("reviewer", "criterion", "score", "comment", "updated_at")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    show_change_link = False
 
 
 @admin.register(models.IntakeSubmission)
@@ -130,3 +126,4 @@ class InitiativeUseCaseAdmin(ReadOnlyAdmin):
 class SprawlRunAdmin(ReadOnlyAdmin):
     list_display = ["pk", "status", "trigger", "actor", "created_at", "finished_at", "clusters_found"]
     list_filter = ["status", "trigger"]
+    list_select_related = ["actor"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -151,8 +151,6 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
             try:
                 services.initiative_transition(actor=request_actor(request), initiative=initiative,
                                                transition=step.name, reason=form.cleaned_data["reason"])
-            except PermissionDenied:
-                raise
             except ValidationError as error:
                 form_add_service_errors(form, error)
             else:

@@ -149,6 +149,7 @@ class LicencePoolAdmin(ServiceAdmin):
     list_filter = ["vendor"]
     search_fields = ["tool", "vendor__name", "initiative__name"]
     autocomplete_fields = ["vendor", "initiative"]
+    list_select_related = ["vendor", "initiative"]
     service_fields = POOL_FIELDS
 
     def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
@@ -167,6 +168,7 @@ class ImportRunAdmin(ReadOnlyAdmin):
 
     list_display = ["created_at", "filename", "actor", "trigger", "dry_run", "status", "rows_created", "rows_updated"]
     list_filter = ["status", "trigger", "dry_run"]
+    list_select_related = ["actor"]
     readonly_fields = [f.name for f in models.ImportRun._meta.fields]
 
 
@@ -249,6 +251,7 @@ class UsageRecordAdmin(ReadOnlyAdmin):
     list_display = ["usage_date", "source", "model", "input_tokens", "output_tokens", "cached_tokens", "requests",
                     "initiative"]
     list_filter = ["source"]
+    list_select_related = ["source", "initiative"]
     search_fields = ["model"]
 
 
@@ -256,6 +259,7 @@ class UsageRecordAdmin(ReadOnlyAdmin):
 class SeatActivityAdmin(ReadOnlyAdmin):
     list_display = ["period", "source", "licence_pool", "user", "assigned", "last_activity"]
     list_filter = ["source", "licence_pool"]
+    list_select_related = ["source", "licence_pool"]
     search_fields = ["user"]
 
 
@@ -282,15 +286,18 @@ class CurrencyRateAdmin(ServiceAdmin):
 class MonthlyCostAdmin(ReadOnlyAdmin):
     list_display = ["month", "initiative", "category", "amount"]
     list_filter = ["month", "category"]
+    list_select_related = ["initiative"]
 
 
 @admin.register(models.MonthlyTokenUsage)
 class MonthlyTokenUsageAdmin(ReadOnlyAdmin):
     list_display = ["month", "initiative", "model", "input_tokens", "output_tokens", "cached_tokens", "requests"]
     list_filter = ["month"]
+    list_select_related = ["initiative"]
 
 
 @admin.register(models.LicencePoolActivity)
 class LicencePoolActivityAdmin(ReadOnlyAdmin):
     list_display = ["month", "licence_pool", "purchased", "assigned", "active_30d"]
     list_filter = ["month"]
+    list_select_related = ["licence_pool"]

@@ -4,17 +4,13 @@
 from django.contrib import admin
 
 from reviews import models
-from tollgate.ui.admin import ReadOnlyAdmin
+from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class KpiActualInline(admin.TabularInline):
+class KpiActualInline(ReadOnlyInline):
     model = models.KpiActual
-    extra = 0
-    can_delete = False
     readonly_fields = ["kpi", "actual"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    show_change_link = False
 
 
 @admin.register(models.ReviewCycle)

@@ -17,7 +17,7 @@ app.autodiscover_tasks(["portfolio.costs", "governance.sprawl"])
 # whatever waited for it (a source's schedule, the next recomputation) goes on, within this many seconds.
 RUN_EXPIRY_EVERY = 60
 
-# Periodic jobs, one place for all apps. Later issues add ingestion, reminders and signals.
+# Periodic jobs, one place for all apps.
 app.conf.beat_schedule = {
     "expire-stale-import-runs": {
         "task": "portfolio.tasks.import_runs_expire_stale",

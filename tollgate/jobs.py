@@ -180,6 +180,14 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def transaction_lock(name: str) -> None:
+    """Hold the section `name` until the current transaction ends (PostgreSQL; SQLite serialises writing
+    transactions by itself). Writers of one shared table take it before they read what they will rewrite."""
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_exclusive_lock_key(name)))
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 

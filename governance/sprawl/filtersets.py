@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from governance.choices import SprawlStatus
 from governance.models import SprawlCluster, SprawlClusterMember, UseCase
 from portfolio.models import Department
-from tollgate.ui.filtersets import ANY, ListFilterSet
+from tollgate.ui.filtersets import ANY, ListFilterSet, YesNoSelect
 
 
 class SprawlClusterFilterSet(ListFilterSet):
@@ -44,9 +44,9 @@ class UseCaseFilterSet(ListFilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search",
                                   widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, job, synonym"}))
     used = django_filters.BooleanFilter(method="filter_used", label="Done by an initiative",
-                                        widget=forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")]))
+                                        widget=YesNoSelect())
     is_active = django_filters.BooleanFilter(label="Active",
-                                             widget=forms.Select(choices=[("", ANY), ("true", "Yes"), ("false", "No")]))
+                                             widget=YesNoSelect())
 
     class Meta:
         model = UseCase

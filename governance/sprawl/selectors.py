@@ -147,12 +147,6 @@ def sprawl_run_latest() -> SprawlRun | None:
     return SprawlRun.objects.select_related("actor").order_by("-created_at", "-id").first()
 
 
-def sprawl_run_in_progress() -> SprawlRun | None:
-    from portfolio.choices import RunStatus
-
-    return SprawlRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).order_by("-id").first()
-
-
 # Use cases -----------------------------------------------------------------------------------------------------------
 
 

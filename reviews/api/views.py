@@ -75,8 +75,10 @@ class ValueReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def _answer(self, report: ValueReport, code: int = status.HTTP_200_OK) -> Response:
+        """The report as stored after an action (actions with their own input serializer still answer with it)."""
         fresh = self.get_queryset().get(pk=report.pk)
-        return Response(self.get_serializer(fresh).data, status=code)
+        return Response(serializers.ValueReportSerializer(fresh, context=self.get_serializer_context()).data,
+                        status=code)
 
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: Any = None) -> Response:
@@ -90,8 +92,7 @@ class ValueReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         form = serializers.ReopenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         call_service(services.value_report_reopen, actor=request.user, report=report, **form.validated_data)
-        return Response(serializers.ValueReportSerializer(
-            self.get_queryset().get(pk=report.pk), context=self.get_serializer_context()).data)
+        return self._answer(report)
 
     @action(detail=True, methods=["post"], serializer_class=serializers.VerdictSerializer)
     def verdict(self, request: Request, pk: Any = None) -> Response:

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from governance.choices import AuditEvent, SprawlStatus
 from governance.models import SprawlCluster, SprawlClusterMember
-from governance.services import audit_event
 from governance.sprawl.services.recompute import cluster_figures_refresh
 from portfolio.models import Initiative
+from tollgate.audit import audit_event
 from tollgate.roles import may
 
 

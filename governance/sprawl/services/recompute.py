@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from governance.choices import AuditEvent, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, UseCase
-from governance.services import audit_event
 from portfolio.models import Initiative
+from tollgate.audit import audit_event
 
 # A found cluster is the same as a stored one when their active members overlap at least this much (Jaccard).
 MATCH_JACCARD = 0.5

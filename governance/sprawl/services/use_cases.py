@@ -17,7 +17,6 @@ from django.utils.text import slugify
 
 from governance.choices import AuditEvent, UseCaseOrigin
 from governance.models import InitiativeUseCase, UseCase
-from governance.services import audit_event
 from governance.sprawl.engine.catalogue import (
     CATALOGUE_FIELDS,
     CATALOGUE_LIST_KEYS,
@@ -26,6 +25,7 @@ from governance.sprawl.engine.catalogue import (
     use_case_catalogue_parse,
 )
 from portfolio.models import Initiative
+from tollgate.audit import audit_event
 from tollgate.roles import may
 
 MAX_USE_CASES_PER_INITIATIVE = 5

@@ -244,8 +244,8 @@ def allocation_rules_reorder(
     Returns the rules in their new order. Nothing is written (and nothing audited) when the order is already so.
     """
     _ensure_may(actor, "change")
-    rules = {r.pk: r for r in AllocationRule.objects.select_for_update().select_related("initiative")
-             .filter(source=source)}
+    locked = AllocationRule.objects.select_for_update(of=("self",)).select_related("initiative", "source")
+    rules = {r.pk: r for r in locked.filter(source=source)}
     try:
         wanted = [int(pk) for pk in rule_ids]
     except (TypeError, ValueError):

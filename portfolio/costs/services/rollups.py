@@ -1,11 +1,18 @@
 """Monthly roll-ups (cost, tokens, seat activity): rebuilt from the records of all sources for the months a run
-touched, in the run's transaction. Pages and signals read these, never the raw rows."""
+touched, in the run's transaction. Pages and signals read these, never the raw rows.
+
+Runs of different sources for the same month execute at once, so each month's rebuild holds that month's lock until
+its transaction ends: the second waits, then totals what the first committed plus its own records. A write that
+touches many pools at once (an import) defers the rebuilds with `rollups_deferred()` and rebuilds each month once.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 
@@ -26,8 +33,11 @@ from portfolio.models import (
     SeatActivity,
     UsageRecord,
 )
+from tollgate.jobs import transaction_lock
 
 logger = logging.getLogger(__name__)
+
+_deferred: ContextVar[set[date] | None] = ContextVar("rollups_deferred", default=None)
 
 
 def _pools_charged_in(month: date, month_end: date) -> list[LicencePool]:
@@ -40,12 +50,35 @@ def _pools_charged_in(month: date, month_end: date) -> list[LicencePool]:
     )
 
 
+@contextmanager
+def rollups_deferred() -> Iterator[None]:
+    """Collect the months that rollups_recompute is asked for inside, and rebuild each once at the end (inside the
+    caller's transaction, so the roll-ups commit with the writes)."""
+    if _deferred.get() is not None:  # already deferred by an outer caller: it rebuilds
+        yield
+        return
+    pending: set[date] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if pending:
+        rollups_recompute(months=pending)
+
+
 @transaction.atomic
 def rollups_recompute(*, months: Iterable[date]) -> None:
     """Rebuild the monthly roll-ups (cost, tokens, seat activity) of `months` from the records of all sources."""
+    firsts = sorted({month.replace(day=1) for month in months})
+    pending = _deferred.get()
+    if pending is not None:
+        pending.update(firsts)
+        return
+    for month in firsts:  # in order, so two writers of overlapping months never wait on each other in a cycle
+        transaction_lock(f"rollups:{month:%Y-%m}")
     today = timezone.now().date()
-    for month in sorted(set(months)):
-        month = month.replace(day=1)
+    for month in firsts:
         period = Period.month(month.year, month.month)
         _rollup_costs(period)
         _rollup_tokens(period)

@@ -41,7 +41,6 @@ from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 5_000
 DEFAULT_MAX_FILE_MB = 500
 STALE_AFTER = timedelta(hours=2)
 

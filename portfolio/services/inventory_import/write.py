@@ -15,6 +15,7 @@ from auditlog.context import auditlog_value, set_extra_data
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.models import AIModel, CostCenter, ImportRun, Initiative
 from portfolio.services.inventory_import.parse import InventoryRow, RowError
 from portfolio.services.licences import licence_pool_save
@@ -200,10 +201,12 @@ def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: A
 
 
 def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCounts:
+    """Write every row; the licence pools' roll-ups are rebuilt once for the whole file, not once per row."""
     counts = ImportCounts()
-    for row in rows:
-        outcome = _write_row(row, errors)
-        if outcome is not None:
-            setattr(counts, outcome, getattr(counts, outcome) + 1)
+    with rollups_deferred():
+        for row in rows:
+            outcome = _write_row(row, errors)
+            if outcome is not None:
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
     return counts
 

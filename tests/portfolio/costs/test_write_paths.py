@@ -367,3 +367,40 @@ def test_the_inventory_import_writes_its_pools_through_the_service(settings, tmp
     assert created.actor == admin_user
     assert created.additional_data["import_run"] == run.pk and created.additional_data["source"] == "inventory_import"
     assert created.additional_data["months_recomputed"] == [f"{this_month:%Y-%m}"]
+
+
+def test_an_import_rebuilds_each_month_of_its_pools_once_not_once_per_row(settings, tmp_path, admin_user, this_month,
+                                                                        monkeypatch):
+    from portfolio.costs.services import rollups
+    from tests.portfolio.test_import import csv_bytes, run_import
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    rebuilt: list[date] = []
+    real = rollups._rollup_costs
+    monkeypatch.setattr(rollups, "_rollup_costs", lambda period: (rebuilt.append(period.start), real(period))[1])
+    rows = csv_bytes({"vendors": "GitHub", "models": "", "seats_purchased": "100"},
+                     {"external_id": "INV-0002", "name": "Second seat tool", "vendors": "GitHub", "models": "",
+                      "seats_purchased": "40"})
+    run = run_import(rows, actor=admin_user, filename="seats.csv")
+    assert run.status == "succeeded", run.errors
+    assert LicencePool.objects.count() == 2
+    assert rebuilt == [this_month]
+    assert monthly(LicencePool.objects.get(seats_purchased=40).initiative, this_month, CostCategory.LICENCES) == \
+        LicencePool.objects.get(seats_purchased=40).monthly_cost
+    assert all(entry.additional_data["months_recomputed"] == [f"{this_month:%Y-%m}"]
+               for entry in events(LicencePool, "licence_pool_created"))
+
+
+def test_a_roll_up_rebuild_outside_a_deferral_happens_at_once(this_month, monkeypatch):
+    from portfolio.costs.services import rollups
+
+    rebuilt: list[date] = []
+    monkeypatch.setattr(rollups, "_rollup_costs", lambda period: rebuilt.append(period.start))
+    with rollups.rollups_deferred():
+        rollups_recompute(months={this_month, this_month.replace(day=15)})
+        with rollups.rollups_deferred():  # nested: the outer one rebuilds
+            rollups_recompute(months={this_month})
+        assert rebuilt == []
+    assert rebuilt == [this_month]
+    rollups_recompute(months={this_month})
+    assert rebuilt == [this_month, this_month]
