@@ -14,7 +14,14 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from governance import models
-from governance.sprawl.services.use_cases import USE_CASE_EDITABLE, use_case_create, use_case_update
+from governance.sprawl.services.use_cases import (
+    USE_CASE_EDITABLE,
+    use_case_create,
+    use_case_deletable,
+    use_case_delete,
+    use_case_update,
+)
+from tollgate.types import request_actor
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
 admin.site.unregister(LogEntry)
@@ -90,16 +97,16 @@ class UseCaseAdmin(ServiceAdmin):
         return ["catalogue_version", "created_at", "updated_at", *(["code"] if obj is not None else [])]
 
     def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
-        return use_case_create(actor=request.user, **values)
+        return use_case_create(actor=request_actor(request), **values)
 
     def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
-        return use_case_update(actor=request.user, use_case=obj, **values)
+        return use_case_update(actor=request_actor(request), use_case=obj, **values)
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
-        obj.delete()  # only a use case nothing points at, never a catalogue entry (has_delete_permission)
+        use_case_delete(actor=request_actor(request), use_case=obj)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        if obj is not None and (obj.initiative_links.exists() or obj.catalogue_version):
+        if obj is not None and not use_case_deletable(obj):
             return False
         return super().has_delete_permission(request, obj)
 

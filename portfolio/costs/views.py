@@ -33,9 +33,9 @@ from portfolio.costs.services.allocation import (
     allocation_rule_create,
     allocation_rule_delete,
     allocation_rule_delete_preview,
+    allocation_rule_move,
     allocation_rule_preview,
     allocation_rule_update,
-    allocation_rules_reorder,
 )
 from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
 from portfolio.costs.services.runs import ingestion_run_submit
@@ -43,7 +43,7 @@ from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_up
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
 from tollgate.roles import may
 from tollgate.types import request_actor
-from tollgate.ui.errors import form_add_service_errors
+from tollgate.ui.errors import form_add_service_errors, message_service_errors
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 RECENT_RUNS = 10
@@ -336,21 +336,18 @@ class AllocationRuleMoveView(PermissionRequiredMixin, View):
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = f"{reverse('portfolio:allocationrule_list')}?source={rule.source_id}"
-        direction = request.POST.get("direction")
-        if direction not in ("up", "down"):
-            messages.error(request, "Say which way to move the rule: up or down. Nothing was changed.")
+        direction = request.POST.get("direction", "")
+        try:
+            position = allocation_rule_move(actor=request_actor(request), rule=rule, direction=direction)
+        except ValidationError as error:
+            message_service_errors(request, error)
             return HttpResponseRedirect(back)
-        ids = list(rule.source.rules.order_by("order", "pk").values_list("pk", flat=True))
-        position = ids.index(rule.pk)
-        target = position - 1 if direction == "up" else position + 1
-        if not 0 <= target < len(ids):
+        if position is None:
             messages.info(request, f"The rule is already the {'first' if direction == 'up' else 'last'} of "
                                    f"{rule.source.name}.")
-            return HttpResponseRedirect(back)
-        ids[position], ids[target] = ids[target], ids[position]
-        allocation_rules_reorder(actor=request_actor(request), source=rule.source, rule_ids=ids)
-        messages.success(request, f"Rule {rule.key} {rule.value!r} is now number {target + 1} of {rule.source.name}; "
-                                  "existing records were re-allocated.")
+        else:
+            messages.success(request, f"Rule {rule.key} {rule.value!r} is now number {position} of "
+                                      f"{rule.source.name}; existing records were re-allocated.")
         return HttpResponseRedirect(back)
 
 

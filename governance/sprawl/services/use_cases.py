@@ -233,3 +233,26 @@ def use_case_update(*, actor: Any, use_case: UseCase, **values: Any) -> UseCase:
             locked.save(update_fields=[*changes, "updated_at"])
         audit_event(locked, actor=actor, event=AuditEvent.USE_CASE_EDITED, changes=changes)
     return locked
+
+
+def use_case_deletable(use_case: UseCase) -> bool:
+    """Only a use case an administrator added and nothing points at may go: catalogue entries are deactivated."""
+    return not use_case.catalogue_version and not use_case.initiative_links.exists()
+
+
+@transaction.atomic
+def use_case_delete(*, actor: Any, use_case: UseCase) -> None:
+    """An administrator deletes a use case they added by mistake (nothing links to it; never a catalogue entry)."""
+    if not may(actor, "governance.delete_usecase", use_case):
+        raise PermissionDenied("Only administrators delete use cases.")
+    locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    if not use_case_deletable(locked):
+        raise ValidationError(f"“{locked.name}” comes from the catalogue or is linked to initiatives: deactivate it "
+                              "instead (is_active=false).")
+    before = {"code": locked.code, "name": locked.name, "job": locked.job}
+    deleted_pk = locked.pk
+    with disable_auditlog():
+        locked.delete()
+    locked.pk = deleted_pk  # the audit row names the use case that went
+    audit_event(locked, actor=actor, event=AuditEvent.USE_CASE_EDITED, action=LogEntry.Action.DELETE,
+                changes={k: [v, None] for k, v in before.items()})

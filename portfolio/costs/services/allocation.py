@@ -297,3 +297,21 @@ def unallocated_total(*, source: CostSource, period: date) -> Decimal:
     return CostRecord.objects.filter(source=source, period=period, initiative__isnull=True).aggregate(
         total=Sum("amount_reporting")
     )["total"] or Decimal("0")
+
+
+@transaction.atomic
+def allocation_rule_move(*, actor: Actor | None, rule: AllocationRule, direction: str) -> int | None:
+    """Swap a rule with its neighbour above ("up") or below ("down") among its source's rules, re-allocating as
+    allocation_rules_reorder does. Returns the rule's new position (1 = first), or None when it is already first
+    (up) or last (down) and nothing changed."""
+    if direction not in ("up", "down"):
+        raise ValidationError({"direction": "Say which way to move the rule: up or down. Nothing was changed."})
+    ids = list(AllocationRule.objects.select_for_update().filter(source_id=rule.source_id)
+               .order_by("order", "pk").values_list("pk", flat=True))
+    position = ids.index(rule.pk)
+    target = position - 1 if direction == "up" else position + 1
+    if not 0 <= target < len(ids):
+        return None
+    ids[position], ids[target] = ids[target], ids[position]
+    allocation_rules_reorder(actor=actor, source=rule.source, rule_ids=ids)
+    return target + 1

@@ -17,7 +17,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from portfolio.costs.calculations import record_amount
+from portfolio.costs.calculations import RateTable, record_amount
 from portfolio.models import CostRecord, CurrencyRate
 from tollgate.audit import audit_event
 from tollgate.roles import may
@@ -68,7 +68,8 @@ def _reconvert(currency: str, windows: list[tuple[date, date | None]]) -> tuple[
     """Convert the cost records of `currency` charged in `windows` with the rates now in the table."""
     from portfolio.costs.services.rollups import rollups_recompute
 
-    rates = sorted(CurrencyRate.objects.filter(currency=currency).values_list("valid_from", "rate_to_reporting"))
+    rates = RateTable(list(CurrencyRate.objects.filter(currency=currency).values_list("valid_from",
+                                                                                     "rate_to_reporting")))
     changed: list[CostRecord] = []
     months: set[date] = set()
     for start, end in windows:
@@ -77,7 +78,7 @@ def _reconvert(currency: str, windows: list[tuple[date, date | None]]) -> tuple[
             records = records.filter(charge_date__lt=end)
         for record in records.only("pk", "amount", "charge_date", "period", "amount_reporting").iterator(
                 chunk_size=5_000):
-            rate = next((r for day, r in reversed(rates) if day <= record.charge_date), None)
+            rate = rates.rate_on(record.charge_date)
             if rate is None:
                 continue  # no rate covers it any more: it keeps the amount it was read with
             converted = record_amount(record.amount * rate)
