@@ -24,3 +24,8 @@ class ReviewsConfig(AppConfig):
         evidence.register_scale_evidence(selectors.scale_evidence)
         evidence.register_reported_users(selectors.reported_active_users)
         evidence.register_reviewer_backlog(selectors.reviewer_backlog)
+
+        from portfolio import evidence as portfolio_evidence
+
+        # Oversight hours reported in value reports are part of an initiative's actual total cost of ownership.
+        portfolio_evidence.register_reported_oversight(selectors.reported_oversight)
