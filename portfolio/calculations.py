@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -46,3 +49,64 @@ def value_per_dollar(value: Decimal | None, cost: Decimal | None) -> Decimal | N
     if not cost:
         return None
     return (_d(value) / _d(cost)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter, named as review cycles are ("2026-Q3")."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        match = re.fullmatch(r"(\d{4})-Q([1-4])", (text or "").strip().upper())
+        if not match:
+            raise ValueError(f"Quarter must be YYYY-Qn (e.g. 2026-Q3), got {text!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> Quarter:
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def name(self) -> str:
+        return f"{self.year}-Q{self.number}"
+
+    @property
+    def months(self) -> list[date]:
+        """First days of its three months."""
+        return [date(self.year, 3 * self.number - 2 + i, 1) for i in range(3)]
+
+    @property
+    def first_day(self) -> date:
+        return self.months[0]
+
+    @property
+    def last_day(self) -> date:
+        last = self.months[-1]
+        return date(last.year + last.month // 12, last.month % 12 + 1, 1) - timedelta(days=1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """Relative change in percent against the previous figure; None when it cannot be said (no previous, zero)."""
+    if current is None or not previous:
+        return None
+    return ((_d(current) - _d(previous)) / _d(previous) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:
+    """Mean of values weighted by weights [(value, weight), ...]; None without weight."""
+    total = sum((w for _, w in pairs), Decimal("0"))
+    if not total:
+        return None
+    return (sum((v * w for v, w in pairs), Decimal("0")) / total).quantize(Decimal("0.0001"), ROUND_HALF_UP)

@@ -1,10 +1,12 @@
 from django.urls import include, path
 
+from portfolio.dashboard.views import DashboardView
 from portfolio.views import imports, initiatives, reference
 
 app_name = "portfolio"
 
 urlpatterns = [
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("initiatives/", initiatives.InitiativeListView.as_view(), name="initiative_list"),
     path("initiatives/new/", initiatives.InitiativeCreateView.as_view(), name="initiative_create"),
     path("initiatives/<int:pk>/", initiatives.InitiativeDetailView.as_view(), name="initiative_detail"),

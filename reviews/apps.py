@@ -29,3 +29,8 @@ class ReviewsConfig(AppConfig):
 
         # Oversight hours reported in value reports are part of an initiative's actual total cost of ownership.
         portfolio_evidence.register_reported_oversight(selectors.reported_oversight)
+
+        from portfolio.dashboard import providers as dashboard
+
+        # The value each initiative reported for a quarter is the dashboard's value side.
+        dashboard.register_quarter_values(selectors.quarter_values)

@@ -10,12 +10,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from governance.selectors import policy_value
+from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.costs.calculations import cents
 from portfolio.costs.selectors import initiative_tco_by_period, tco_period_annotations
+from portfolio.dashboard.providers import QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
@@ -401,3 +404,20 @@ def report_state_counts(queryset: QuerySet[ValueReport], today: date | None = No
         else:
             counts[ReportState.OVERDUE if today > report["cycle__due_on"] else ReportState.DUE] += 1
     return counts
+
+
+def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) -> QuarterValueSet:
+    """The value, outcomes and cost of each initiative's submitted report for the quarter's cycle (named like the
+    quarter), for portfolio's dashboard; registered in reviews.apps. A constant number of queries."""
+    reports = report_detail_loaded().filter(status=ReportStatus.SUBMITTED, cycle__name=quarter.name)
+    if initiative_ids is not None:
+        reports = reports.filter(initiative_id__in=list(initiative_ids))
+    values: dict[int, ReportedValue] = {}
+    for report in reports:
+        figures = report_figures(report)
+        values[report.initiative_id] = ReportedValue(
+            initiative_id=report.initiative_id, value=figures.value.amount, outcomes=report.outcome_count,
+            cost=figures.cost.amount, cost_is_actual=not figures.cost.estimated, url=report.get_absolute_url(),
+        )
+    cycle = ReviewCycle.objects.filter(name=quarter.name).first()
+    return QuarterValueSet(values, cycle.get_absolute_url() if cycle else reverse("reviews:cycle_list"))

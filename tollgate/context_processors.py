@@ -9,6 +9,7 @@ from django.urls import reverse
 from tollgate.roles import may, role_of
 
 NAV = [
+    ("Dashboard", "portfolio:dashboard", "portfolio.view_dashboard"),
     ("Portfolio", "portfolio:initiative_list", "portfolio.view_initiative"),
     ("Register initiative", "portfolio:initiative_create", "portfolio.add_initiative"),
     ("Departments", "portfolio:department_list", "portfolio.view_department"),

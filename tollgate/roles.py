@@ -80,6 +80,7 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     **{f"portfolio.view_{m}": has_any_role for m in (
         "initiative", "businesscase", "kpi", "department", "costcenter", "vendor", "aimodel", "licencepool", "profile",
     )},
+    "portfolio.view_dashboard": has_any_role,
     "portfolio.add_initiative": is_admin | is_owner_role,
     "portfolio.change_initiative": can_edit_initiative,
     "portfolio.delete_initiative": is_admin,

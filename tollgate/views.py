@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
+
+from tollgate.roles import Role, role_of
 
 
 @login_not_required
@@ -13,3 +16,10 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def home(request: HttpRequest) -> HttpResponseRedirect:
+    """Executives land on the dashboard, everyone else on the portfolio list."""
+    if role_of(request.user) == Role.EXECUTIVE:
+        return redirect("portfolio:dashboard")
+    return redirect("portfolio:initiative_list")

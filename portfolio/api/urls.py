@@ -1,10 +1,12 @@
 """Routes of the portfolio API under /api/ (namespace "api": reverse("api:initiative-list"))."""
 
+from django.urls import path
 from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
 from portfolio.api import views
 from portfolio.costs.api import views as costs
+from portfolio.dashboard.api import DashboardAPIView
 
 app_name = "api"
 
@@ -34,4 +36,4 @@ router.register("allocation-rules", costs.AllocationRuleViewSet, basename="alloc
 router.register("ingestion-runs", costs.IngestionRunViewSet, basename="ingestionrun")
 router.register("currency-rates", costs.CurrencyRateViewSet, basename="currencyrate")
 
-urlpatterns = router.urls
+urlpatterns = [path("dashboard/", DashboardAPIView.as_view(), name="dashboard"), *router.urls]

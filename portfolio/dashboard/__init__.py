@@ -1,0 +1,1 @@
+"""The executive dashboard and the board pack: the whole portfolio for one quarter on one page."""

@@ -1,0 +1,63 @@
+"""GET /api/dashboard/?quarter=YYYY-Qn[&department=<id>]: the figures the dashboard page shows, as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portfolio.dashboard import selectors
+from portfolio.dashboard.forms import DashboardFilterForm
+from tollgate.roles import may
+
+
+class MayViewDashboard(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return may(request.user, "portfolio.view_dashboard")
+
+
+def as_json(value: Any) -> Any:
+    """Decimals as numbers (money keeps its cents), dataclasses as objects."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, selectors.Figure):
+            data["change"] = as_json(value.change)
+        return data
+    if isinstance(value, dict):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_json(v) for v in value]
+    return value
+
+
+class DashboardAPIView(APIView):
+    permission_classes = [MayViewDashboard]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("quarter", OpenApiTypes.STR, description="YYYY-Qn; default the last complete quarter."),
+            OpenApiParameter("department", OpenApiTypes.INT, description="Department id; default all."),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+        description="The dashboard's figures for a quarter: spend and unallocated (the sums of cost_report over the "
+                    "quarter's months), value, value per AI dollar, cost per outcome against the baseline, "
+                    "initiatives by stage, idle licence cost, departments, spend by category and month, kill and "
+                    "scale candidates, sprawl and the forecast. Amounts in `currency`; null where not available.",
+    )
+    def get(self, request: Request) -> Response:
+        form = DashboardFilterForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
+        quarter = form.cleaned_data.get("quarter") or selectors.default_quarter()
+        board = selectors.dashboard(quarter=quarter, department=form.cleaned_data.get("department"))
+        return Response(as_json(board))

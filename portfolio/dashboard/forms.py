@@ -1,0 +1,30 @@
+"""The dashboard's filters: a quarter (YYYY-Qn) and optionally a department."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from portfolio.calculations import Quarter
+from portfolio.models import Department, MonthlyCost
+
+
+def quarters_with_data() -> list[str]:
+    """Quarters that have cost data, newest first, for the quarter picker."""
+    months = MonthlyCost.objects.order_by().values_list("month", flat=True).distinct()
+    return sorted({Quarter.of(month).name for month in months}, reverse=True)
+
+
+class DashboardFilterForm(forms.Form):
+    quarter = forms.CharField(required=False, help_text="YYYY-Qn, e.g. 2026-Q3; empty: the last complete quarter.")
+    department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"), required=False,
+                                        empty_label="All departments")
+
+    def clean_quarter(self) -> Quarter | None:
+        text = (self.cleaned_data.get("quarter") or "").strip()
+        if not text:
+            return None
+        try:
+            return Quarter.parse(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None

@@ -1,0 +1,123 @@
+"""What the apps built on portfolio add to the dashboard, registered at start-up so portfolio imports none of them.
+
+The reviews app supplies the value each initiative reported for a quarter; governance supplies the kill and scale
+candidates (its signals), the sprawl clusters and the quarter's decisions. Without a provider the dashboard shows the
+figure as not available, never as zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from portfolio.calculations import Quarter
+
+
+@dataclass(frozen=True)
+class ReportedValue:
+    """One initiative's value report for a quarter, reduced to what the portfolio adds up."""
+
+    initiative_id: int
+    value: Decimal | None
+    outcomes: int | None
+    cost: Decimal | None
+    cost_is_actual: bool
+    url: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A kill or scale candidate (an open signal) with the evidence a board member can check."""
+
+    kind: str  # "kill" or "scale"
+    type: str
+    title: str
+    initiative_ids: tuple[int, ...]
+    initiatives: tuple[str, ...]
+    severity: str
+    monthly_saving: Decimal | None
+    evidence: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SprawlRow:
+    title: str
+    initiatives: tuple[str, ...]
+    department_ids: tuple[int, ...]
+    monthly_spend: Decimal
+    monthly_saving: Decimal
+    basis: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approval, rejection, kill or verdict taken in the quarter, for the board pack."""
+
+    when: str
+    what: str
+    initiative: str
+    department_id: int | None
+    by: str
+    reason: str
+    url: str
+
+
+@dataclass(frozen=True)
+class QuarterValueSet:
+    values: dict[int, ReportedValue]
+    url: str  # the page listing the reports
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    candidates: list[Candidate]
+    url: str  # the page listing the signals
+
+
+class QuarterValues(Protocol):
+    def __call__(self, *, quarter: Quarter, initiative_ids: Iterable[int] | None) -> QuarterValueSet: ...
+
+
+class Candidates(Protocol):
+    def __call__(self, *, department_id: int | None) -> CandidateSet: ...
+
+
+class SprawlRows(Protocol):
+    def __call__(self, *, department_id: int | None) -> list[SprawlRow]: ...
+
+
+class Decisions(Protocol):
+    def __call__(self, *, quarter: Quarter, department_id: int | None) -> list[Decision]: ...
+
+
+@dataclass
+class Providers:
+    quarter_values: QuarterValues | None = None
+    candidates: Candidates | None = None
+    sprawl: SprawlRows | None = None
+    decisions: list[Decisions] = field(default_factory=list)
+
+
+providers = Providers()
+
+
+def register_quarter_values(provider: QuarterValues) -> None:
+    providers.quarter_values = provider
+
+
+def register_candidates(provider: Candidates) -> None:
+    providers.candidates = provider
+
+
+def register_sprawl(provider: SprawlRows) -> None:
+    providers.sprawl = provider
+
+
+def register_decisions(provider: Decisions) -> None:
+    """Several apps decide (governance approves, reviews gives verdicts): each registers its own."""
+    if provider not in providers.decisions:
+        providers.decisions.append(provider)

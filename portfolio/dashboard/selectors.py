@@ -1,0 +1,344 @@
+"""The dashboard's figures for one quarter (and optionally one department), read in a fixed number of queries.
+
+The page, its API and the board pack all call `dashboard()`, so they show the same numbers. Spend is the cost
+roll-ups (portfolio.costs MonthlyCost, the figures `cost_report` prints), value what the owners reported in their
+value reports (supplied by the reviews app), candidates and sprawl what governance's signals and clusters say.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Max, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.calculations import Quarter, change, value_per_dollar, weighted_mean
+from portfolio.choices import CostCategory, RunStatus, Stage
+from portfolio.costs.calculations import cents
+from portfolio.costs.selectors import last_complete_month
+from portfolio.dashboard import providers as registry
+from portfolio.models import (
+    BusinessCase,
+    CostRecord,
+    Department,
+    IngestionRun,
+    Initiative,
+    LicencePoolActivity,
+    MonthlyCost,
+    reporting_currency,
+)
+
+ZERO = Decimal("0")
+TOP = 10
+TREND_MONTHS = 12
+
+
+def default_quarter(*, today: date | None = None) -> Quarter:
+    """The last complete quarter: the one the latest complete month of cost data closes, else the one before today's."""
+    today = today or timezone.localdate()
+    latest = last_complete_month(today=today)
+    if latest is None:
+        return Quarter.of(today).previous()
+    quarter = Quarter.of(latest)
+    return quarter if latest == quarter.months[-1] else quarter.previous()
+
+
+@dataclass(frozen=True)
+class DataStamp:
+    """Which data the figures come from, so the same data gives the same page and the same board pack."""
+
+    cost_data_to: date | None
+    ingestion_run: int | None
+
+    @property
+    def text(self) -> str:
+        if self.cost_data_to is None:
+            return "no cost data yet"
+        run = f", ingestion run {self.ingestion_run}" if self.ingestion_run else ""
+        return f"cost data to {self.cost_data_to:%Y-%m-%d}{run}"
+
+
+def data_stamp(quarter: Quarter) -> DataStamp:
+    latest = MonthlyCost.objects.filter(month__lte=quarter.months[-1]).aggregate(m=Max("month"))["m"]
+    run = IngestionRun.objects.filter(status=RunStatus.SUCCEEDED, period__lte=quarter.months[-1]).aggregate(
+        r=Max("pk"))["r"]
+    if latest is None:
+        return DataStamp(None, run)
+    return DataStamp(date(latest.year + latest.month // 12, latest.month % 12 + 1, 1) - timedelta(days=1), run)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure, its previous-quarter value and what it is computed from."""
+
+    key: str
+    label: str
+    value: Decimal | int | None
+    previous: Decimal | int | None
+    unit: str  # money, ratio, count, percent
+    basis: str
+    url: str
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.value is None or self.previous is None:
+            return None
+        return change(Decimal(self.value), Decimal(self.previous))
+
+
+@dataclass
+class QuarterTotals:
+    spend: Decimal = ZERO
+    unallocated: Decimal = ZERO
+    value: Decimal | None = None
+    reported_cost: Decimal = ZERO
+    reports: int = 0
+    cost_per_outcome: Decimal | None = None
+    baseline_cost_per_outcome: Decimal | None = None
+    idle_licence_cost: Decimal = ZERO
+    reports_url: str = ""
+    by_department: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(
+        lambda: {"spend": ZERO, "value": ZERO, "reported_cost": ZERO}))
+
+    @property
+    def value_per_dollar(self) -> Decimal | None:
+        return value_per_dollar(self.value, self.reported_cost) if self.value is not None else None
+
+
+def _initiatives(department_id: int | None):
+    initiatives = Initiative.objects.all()
+    return initiatives.filter(department_id=department_id) if department_id else initiatives
+
+
+def _quarter_totals(quarter: Quarter, department_id: int | None) -> QuarterTotals:
+    totals = QuarterTotals()
+    costs = MonthlyCost.objects.filter(month__in=quarter.months)
+    if department_id:
+        costs = costs.filter(initiative__department_id=department_id)
+    for dept, allocated, amount in (
+        costs.order_by().values_list("initiative__department_id", "initiative_id").annotate(total=Sum("amount"))
+        .values_list("initiative__department_id", "initiative_id", "total")
+    ):
+        totals.spend += amount or ZERO
+        if allocated is None:
+            totals.unallocated += amount or ZERO
+        else:
+            totals.by_department[dept]["spend"] += amount or ZERO
+    provider = registry.providers.quarter_values
+    if provider is not None:
+        ids = None if not department_id else list(_initiatives(department_id).values_list("pk", flat=True))
+        value_set = provider(quarter=quarter, initiative_ids=ids)
+        values, totals.reports_url = value_set.values, value_set.url
+        departments = dict(Initiative.objects.filter(pk__in=values).values_list("pk", "department_id"))
+        baselines = dict(BusinessCase.objects.filter(initiative_id__in=values, baseline_cost_per_outcome__isnull=False)
+                         .values_list("initiative_id", "baseline_cost_per_outcome"))
+        cpo: list[tuple[Decimal, Decimal]] = []
+        base: list[tuple[Decimal, Decimal]] = []
+        valued = [v for v in values.values() if v.value is not None]
+        totals.value = sum((v.value or ZERO for v in valued), ZERO) if valued else None
+        for reported in valued:
+            totals.reports += 1
+            totals.reported_cost += reported.cost or ZERO
+            entry = totals.by_department[departments[reported.initiative_id]]
+            entry["value"] += reported.value or ZERO
+            entry["reported_cost"] += reported.cost or ZERO
+        for reported in values.values():
+            if reported.cost and reported.outcomes:
+                cpo.append((reported.cost / reported.outcomes, reported.cost))
+                baseline = baselines.get(reported.initiative_id)
+                if baseline is not None:
+                    base.append((baseline, reported.cost))
+        totals.cost_per_outcome = weighted_mean(cpo)
+        totals.baseline_cost_per_outcome = weighted_mean(base)
+    totals.idle_licence_cost = sum((row["idle_cost"] for row in licence_utilisation(quarter, department_id)), ZERO)
+    return totals
+
+
+def licence_utilisation(quarter: Quarter, department_id: int | None) -> list[dict[str, Any]]:
+    """Seats purchased, active in the last 30 days and idle per pool, in the latest month of the quarter with seat
+    data; idle cost = idle seats x price per seat per month."""
+    activity = LicencePoolActivity.objects.filter(month__in=quarter.months)
+    if department_id:
+        activity = activity.filter(licence_pool__initiative__department_id=department_id)
+    latest = {pool: month for pool, month in activity.order_by().values("licence_pool_id").annotate(
+        m=Max("month")).values_list("licence_pool_id", "m")}
+    rows = []
+    for act in activity.filter(licence_pool_id__in=latest).select_related("licence_pool__initiative").order_by(
+            "licence_pool__tool", "month"):
+        if act.month != latest[act.licence_pool_id]:
+            continue
+        pool = act.licence_pool
+        idle = max(act.purchased - act.active_30d, 0)
+        rows.append({
+            "pool": pool.tool, "pool_id": pool.pk, "month": f"{act.month:%Y-%m}", "purchased": act.purchased,
+            "active_30d": act.active_30d,
+            "utilisation": None if not act.purchased else round(act.active_30d / act.purchased * 100, 1),
+            "idle": idle, "idle_cost": cents(idle * pool.price_per_seat_month),
+            "initiative": pool.initiative.name if pool.initiative else "",
+            "url": pool.initiative.get_absolute_url() if pool.initiative else reverse("portfolio:licencepool_list"),
+        })
+    return rows
+
+
+def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list[dict[str, Any]]:
+    """Spend per month and category over the twelve months that end with the quarter (unallocated included)."""
+    last = quarter.months[-1]
+    first = date(last.year - 1 + (last.month == 12), last.month % 12 + 1, 1)
+    costs = MonthlyCost.objects.filter(month__gte=first, month__lte=last)
+    if department_id:
+        costs = costs.filter(initiative__department_id=department_id)
+    rows = costs.order_by("month", "category").values("month", "category").annotate(total=Sum("amount"))
+    return [{"month": f"{r['month']:%Y-%m}", "category": r["category"],
+             "label": CostCategory(r["category"]).label, "amount": cents(r["total"] or ZERO)} for r in rows]
+
+
+def unallocated_keys(quarter: Quarter, *, limit: int = TOP) -> list[dict[str, Any]]:
+    """The key values (tags, accounts, projects) of the quarter's unallocated cost records, biggest first: what an
+    administrator writes allocation rules for. Summed in the database (each record's keys expanded)."""
+    table = CostRecord._meta.db_table
+    if connection.vendor == "postgresql":
+        expand = "jsonb_each_text(r.keys::jsonb) AS k"
+        key, value = "k.key", "k.value"
+    else:
+        expand = "json_each(r.keys) AS k"
+        key, value = "k.key", "k.value"
+    sql = (
+        f"SELECT {key}, {value}, SUM(r.amount_reporting), COUNT(*) FROM {table} r, {expand} "
+        "WHERE r.initiative_id IS NULL AND r.period >= %s AND r.period <= %s "
+        f"GROUP BY {key}, {value} ORDER BY SUM(r.amount_reporting) DESC, {key}, {value} LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [quarter.months[0], quarter.months[-1], limit])
+        rows = cursor.fetchall()
+    return [{"key": k, "value": str(v), "amount": cents(Decimal(str(a or 0))), "records": n,
+             "url": reverse("portfolio:allocationrule_list")} for k, v, a, n in rows]
+
+
+def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | None) -> list[dict[str, Any]]:
+    names = Department.objects.order_by("name")
+    if department_id:
+        names = names.filter(pk=department_id)
+    rows = []
+    for dept in names:
+        entry = totals.by_department.get(dept.pk) or {"spend": ZERO, "value": ZERO, "reported_cost": ZERO}
+        rows.append({
+            "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]), "value": cents(entry["value"]),
+            "value_per_dollar": value_per_dollar(entry["value"], entry["reported_cost"]),
+            "url": dashboard_url(quarter, dept.pk),
+        })
+    return rows
+
+
+def dashboard_url(quarter: Quarter, department_id: int | None = None) -> str:
+    query = f"?quarter={quarter.name}" + (f"&department={department_id}" if department_id else "")
+    return reverse("portfolio:dashboard") + query
+
+
+def initiatives_by_stage(department_id: int | None) -> dict[str, int]:
+    counts = dict(_initiatives(department_id).order_by().values("stage").annotate(n=Count("pk"))
+                  .values_list("stage", "n"))
+    return {stage.value: counts.get(stage.value, 0) for stage in Stage}
+
+
+def candidates(department_id: int | None) -> registry.CandidateSet | None:
+    provider = registry.providers.candidates
+    return None if provider is None else provider(department_id=department_id)
+
+
+def sprawl(department_id: int | None) -> list[registry.SprawlRow] | None:
+    provider = registry.providers.sprawl
+    return None if provider is None else provider(department_id=department_id)
+
+
+def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
+             found: registry.CandidateSet | None) -> list[Figure]:
+    months = f"{quarter.months[0]:%Y-%m} to {quarter.months[-1]:%Y-%m}"
+    costs_url = reverse("portfolio:ingestion_health")
+    rules_url = reverse("portfolio:allocationrule_list")
+    reports_url = now.reports_url
+    signals_url = found.url if found else ""
+    kill = None if found is None else sum(1 for c in found.candidates if c.kind == "kill")
+    scale = None if found is None else sum(1 for c in found.candidates if c.kind == "scale")
+    share = None if not now.spend else (now.unallocated / now.spend * 100).quantize(Decimal("0.1"))
+    share_before = None if not before.spend else (before.unallocated / before.spend * 100).quantize(Decimal("0.1"))
+    running = sum(stages.get(s, 0) for s in (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION))
+    return [
+        Figure("spend", "AI spend", cents(now.spend), cents(before.spend), "money",
+               f"cost roll-ups of {months} (the sum of cost_report over the quarter's months)", costs_url),
+        Figure("unallocated", "Unallocated spend", cents(now.unallocated), cents(before.unallocated), "money",
+               "cost records no allocation rule maps to an initiative", rules_url),
+        Figure("unallocated_share", "Unallocated share", share, share_before, "percent",
+               "unallocated spend / AI spend", rules_url),
+        Figure("value", "Value", cents(now.value) if now.value is not None else None,
+               cents(before.value) if before.value is not None else None, "money",
+               f"value of {now.reports} submitted value reports for {quarter.name}", reports_url),
+        Figure("value_per_dollar", "Value per AI dollar", now.value_per_dollar, before.value_per_dollar, "ratio",
+               "reported value / the reporting initiatives' cost of the quarter", reports_url),
+        Figure("cost_per_outcome", "Cost per outcome", now.cost_per_outcome, before.cost_per_outcome, "money",
+               "cost / outcomes of each report, weighted by its cost", reports_url),
+        Figure("baseline_cost_per_outcome", "Baseline cost per outcome", now.baseline_cost_per_outcome,
+               before.baseline_cost_per_outcome, "money",
+               "the business cases' cost per outcome before AI, weighted the same way", reports_url),
+        Figure("running", "Initiatives running", running, None, "count",
+               "approved, in pilot or in production", reverse("portfolio:initiative_list")),
+        Figure("idle_licence_cost", "Idle licence cost per month", cents(now.idle_licence_cost),
+               cents(before.idle_licence_cost), "money",
+               "seats not active in the last 30 days x price per seat", reverse("portfolio:licencepool_list")),
+        Figure("kill_candidates", "Kill candidates", kill, None, "count", "open and acknowledged kill signals",
+               signals_url),
+        Figure("scale_candidates", "Scale candidates", scale, None, "count", "open and acknowledged scale signals",
+               signals_url),
+    ]
+
+
+def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows for `quarter`, as plain values (the API returns it as JSON)."""
+    department_id = department.pk if department else None
+    now = _quarter_totals(quarter, department_id)
+    before = _quarter_totals(quarter.previous(), department_id)
+    stages = initiatives_by_stage(department_id)
+    found = candidates(department_id)
+    clusters = sprawl(department_id)
+    return {
+        "currency": reporting_currency(),
+        "quarter": quarter.name,
+        "previous_quarter": quarter.previous().name,
+        "department": {"id": department.pk, "name": department.name} if department else None,
+        "data": data_stamp(quarter).text,
+        "figures": _figures(quarter, now, before, stages, found),
+        "spend": cents(now.spend),
+        "unallocated": cents(now.unallocated),
+        "value": None if now.value is None else cents(now.value),
+        "value_per_dollar": now.value_per_dollar,
+        "cost_per_outcome": now.cost_per_outcome,
+        "baseline_cost_per_outcome": now.baseline_cost_per_outcome,
+        "initiatives_by_stage": stages,
+        "idle_licence_cost": cents(now.idle_licence_cost),
+        "departments": departments(quarter, now, department_id),
+        "spend_by_category_month": spend_by_category_month(quarter, department_id),
+        "licence_utilisation": licence_utilisation(quarter, department_id),
+        "kill_candidates": None if found is None else [c for c in found.candidates if c.kind == "kill"],
+        "scale_candidates": None if found is None else [c for c in found.candidates if c.kind == "scale"],
+        "sprawl": clusters,
+        "unallocated_keys": [] if department_id else unallocated_keys(quarter),
+        "forecast": None,
+    }
+
+
+def monthly_totals(rows: list[dict[str, Any]]) -> list[tuple[str, Decimal]]:
+    """Spend per month from spend_by_category_month's rows, oldest first."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        totals[row["month"]] += row["amount"]
+    return sorted(totals.items())
+
+
+def stage_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(stage label, count) in lifecycle order, stages without initiatives left out."""
+    return [(Stage(stage).label, n) for stage, n in counts.items() if n]

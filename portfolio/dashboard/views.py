@@ -1,0 +1,95 @@
+"""The dashboard page: headline figures, charts with their numbers, tables with CSV export; it changes nothing."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.views.generic import TemplateView
+
+from portfolio.dashboard import charts, selectors
+from portfolio.dashboard.forms import DashboardFilterForm, quarters_with_data
+from tollgate.ui.views import PermissionRequiredMixin
+
+# ?_export=<name> -> (file name, columns as (header, key)); each table of the page exports its rows.
+EXPORTS: dict[str, list[tuple[str, str]]] = {
+    "figures": [("Figure", "label"), ("Value", "value"), ("Previous quarter", "previous"), ("Change %", "change"),
+                ("Computed from", "basis")],
+    "departments": [("Department", "name"), ("Spend", "spend"), ("Value", "value"),
+                    ("Value per AI dollar", "value_per_dollar")],
+    "spend_by_category_month": [("Month", "month"), ("Category", "label"), ("Amount", "amount")],
+    "licence_utilisation": [("Pool", "pool"), ("Initiative", "initiative"), ("Month", "month"),
+                            ("Seats purchased", "purchased"), ("Active in 30 days", "active_30d"),
+                            ("Utilisation %", "utilisation"), ("Idle seats", "idle"),
+                            ("Idle cost / month", "idle_cost")],
+    "kill_candidates": [("Signal", "title"), ("Initiatives", "initiatives"), ("Severity", "severity"),
+                        ("Monthly saving", "monthly_saving"), ("Evidence", "evidence")],
+    "scale_candidates": [("Signal", "title"), ("Initiatives", "initiatives"), ("Severity", "severity"),
+                         ("Monthly saving", "monthly_saving"), ("Evidence", "evidence")],
+    "sprawl": [("Cluster", "title"), ("Initiatives", "initiatives"), ("Monthly spend", "monthly_spend"),
+               ("Monthly saving", "monthly_saving"), ("Saving basis", "basis")],
+    "unallocated_keys": [("Key", "key"), ("Value", "value"), ("Amount", "amount"), ("Records", "records")],
+}
+
+
+def _cell(row: Any, key: str) -> Any:
+    value = row.get(key) if isinstance(row, dict) else getattr(row, key, "")
+    if isinstance(value, (tuple, list)):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else value
+
+
+class DashboardView(PermissionRequiredMixin, TemplateView):
+    """Every role reads it; executives land here."""
+
+    permission_required = "portfolio.view_dashboard"
+    template_name = "portfolio/dashboard.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = DashboardFilterForm(request.GET or None)
+        if request.GET and not form.is_valid():
+            response = self.render_to_response({"form": form, "quarters": quarters_with_data(), "board": None})
+            response.status_code = 400
+            return response
+        cleaned = form.cleaned_data if request.GET else {}
+        quarter = cleaned.get("quarter") or selectors.default_quarter()
+        board = selectors.dashboard(quarter=quarter, department=cleaned.get("department"))
+        export = request.GET.get("_export")
+        if export:
+            return self.export(export, board)
+        return self.render_to_response(self.get_context_data(form=form, board=board, quarter=quarter))
+
+    def export(self, name: str, board: dict[str, Any]) -> HttpResponse:
+        columns = EXPORTS.get(name)
+        if columns is None:
+            return HttpResponseBadRequest(f"Unknown table {name!r}; one of: {', '.join(EXPORTS)}.")
+        rows = board.get(name) or []
+        if name == "figures":
+            rows = [{"label": f.label, "value": f.value, "previous": f.previous, "change": f.change,
+                     "basis": f.basis} for f in rows]
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="dashboard-{board["quarter"]}-{name}.csv"'
+        writer = csv.writer(response)
+        writer.writerow([header for header, _ in columns])
+        for row in rows:
+            writer.writerow([_cell(row, key) for _, key in columns])
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        board = context["board"]
+        currency = board["currency"]
+        history = [{"month": m, "amount": a} for m, a in selectors.monthly_totals(board["spend_by_category_month"])]
+        context.update(
+            quarters=quarters_with_data(),
+            charts={
+                "spend": charts.spend_by_category(board["spend_by_category_month"], currency),
+                "departments": charts.spend_and_value_by_department(board["departments"], currency),
+                "licences": charts.licence_utilisation(board["licence_utilisation"]),
+                "forecast": charts.forecast(history, board["forecast"], currency),
+            },
+            monthly_totals=history,
+            stage_rows=selectors.stage_rows(board["initiatives_by_stage"]),
+        )
+        return context
