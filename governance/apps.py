@@ -27,3 +27,9 @@ class GovernanceConfig(AppConfig):
 
         inventory_changed.connect(sprawl_recompute_after_import,
                                   dispatch_uid="governance.sprawl_recompute_after_import")
+
+        from governance import selectors
+        from portfolio.dashboard import providers as dashboard
+
+        # The quarter's intake decisions and lifecycle steps go into the board pack.
+        dashboard.register_decisions(selectors.quarter_decisions)

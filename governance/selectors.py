@@ -4,6 +4,7 @@ may make, and the audit trail."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,13 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 
 from governance import calculations
-from governance.lifecycle import Transition, transitions_from
+from governance.choices import AuditEvent
+from governance.lifecycle import TRANSITIONS, Transition, transitions_from
 from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
 from governance.policies import BY_KEY, DEFINITIONS, PolicyDefinition
+from portfolio.calculations import Quarter
 from portfolio.choices import Stage
+from portfolio.dashboard.providers import Decision
 from portfolio.models import KPI, BusinessCase, Initiative
 from tollgate.roles import may
 from tollgate.types import Viewer
@@ -239,3 +243,33 @@ def audit_actor_choices() -> QuerySet:
     return User.objects.filter(pk__in=LogEntry.objects.filter(actor__isnull=False).values("actor_id")).order_by(
         "last_name", "first_name", "username"
     )
+
+
+# For portfolio's dashboard and board pack (registered in governance.apps) ---------------------------------------------
+
+DECIDING_TRANSITIONS = ("approve", "reject", "request_changes", "promote", "retire", "kill")
+
+
+def quarter_decisions(*, quarter: Quarter, department_id: int | None) -> list[Decision]:
+    """Intake decisions and lifecycle steps taken in the quarter (from the audit trail), oldest first."""
+    start = datetime.combine(quarter.first_day, time.min, tzinfo=UTC)
+    end = datetime.combine(quarter.last_day + timedelta(days=1), time.min, tzinfo=UTC)
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Initiative), timestamp__gte=start, timestamp__lt=end,
+        additional_data__event=AuditEvent.TRANSITION,
+    ).select_related("actor").order_by("timestamp", "pk")
+    rows = [e for e in entries if (e.additional_data or {}).get("transition") in DECIDING_TRANSITIONS]
+    initiatives = Initiative.objects.in_bulk([int(e.object_pk) for e in rows])
+    decisions = []
+    for entry in rows:
+        initiative = initiatives.get(int(entry.object_pk))
+        if initiative is None or (department_id and initiative.department_id != department_id):
+            continue
+        step = TRANSITIONS[entry.additional_data["transition"]]
+        decisions.append(Decision(
+            when=f"{entry.timestamp:%Y-%m-%d}", what=step.label, initiative=initiative.name,
+            department_id=initiative.department_id,
+            by=(entry.actor.get_full_name() or entry.actor.get_username()) if entry.actor else "",
+            reason=str(entry.additional_data.get("reason") or ""), url=initiative.get_absolute_url(),
+        ))
+    return decisions

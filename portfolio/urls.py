@@ -1,12 +1,16 @@
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
-from portfolio.dashboard.views import DashboardView
+from portfolio.dashboard.converters import QuarterConverter
+from portfolio.dashboard.views import BoardPackPdfView, BoardPackView, DashboardView
 from portfolio.views import imports, initiatives, reference
 
 app_name = "portfolio"
+register_converter(QuarterConverter, "quarter")
 
 urlpatterns = [
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("board-pack/<quarter:quarter>/", BoardPackView.as_view(), name="board_pack"),
+    path("board-pack/<quarter:quarter>.pdf", BoardPackPdfView.as_view(), name="board_pack_pdf"),
     path("initiatives/", initiatives.InitiativeListView.as_view(), name="initiative_list"),
     path("initiatives/new/", initiatives.InitiativeCreateView.as_view(), name="initiative_create"),
     path("initiatives/<int:pk>/", initiatives.InitiativeDetailView.as_view(), name="initiative_detail"),

@@ -18,7 +18,7 @@ from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.costs.calculations import cents
 from portfolio.costs.selectors import initiative_tco_by_period, tco_period_annotations
-from portfolio.dashboard.providers import QuarterValueSet, ReportedValue
+from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
@@ -421,3 +421,18 @@ def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) ->
         )
     cycle = ReviewCycle.objects.filter(name=quarter.name).first()
     return QuarterValueSet(values, cycle.get_absolute_url() if cycle else reverse("reviews:cycle_list"))
+
+
+def quarter_verdicts(*, quarter: Quarter, department_id: int | None) -> list[Decision]:
+    """The verdicts given on the quarter's value reports, for the board pack (registered in reviews.apps)."""
+    verdicts = Verdict.objects.filter(report__cycle__name=quarter.name).select_related(
+        "reviewer", "report__initiative").order_by("decided_at", "pk")
+    if department_id:
+        verdicts = verdicts.filter(report__initiative__department_id=department_id)
+    return [
+        Decision(when=f"{v.decided_at:%Y-%m-%d}", what=f"Verdict: {v.get_decision_display()}",
+                 initiative=v.report.initiative.name, department_id=v.report.initiative.department_id,
+                 by=v.reviewer.get_full_name() or v.reviewer.get_username(), reason=v.rationale,
+                 url=v.report.get_absolute_url())
+        for v in verdicts
+    ]

@@ -342,3 +342,29 @@ def monthly_totals(rows: list[dict[str, Any]]) -> list[tuple[str, Decimal]]:
 def stage_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
     """(stage label, count) in lifecycle order, stages without initiatives left out."""
     return [(Stage(stage).label, n) for stage, n in counts.items() if n]
+
+
+def board_pack(*, quarter: Quarter) -> dict[str, Any]:
+    """The dashboard of the quarter for the whole portfolio plus the quarter's decisions and the charts as SVG."""
+    from portfolio.dashboard import svg
+
+    board = dashboard(quarter=quarter)
+    decisions = sorted(
+        (d for provider in registry.providers.decisions for d in provider(quarter=quarter, department_id=None)),
+        key=lambda d: (d.when, d.what, d.initiative),
+    )
+    history = [{"month": m, "amount": a} for m, a in monthly_totals(board["spend_by_category_month"])]
+    currency = board["currency"]
+    return {
+        **board,
+        "decisions": decisions,
+        "svg": {
+            "spend": svg.spend_by_category(board["spend_by_category_month"], currency) if history else None,
+            "departments": svg.spend_and_value_by_department(
+                [d for d in board["departments"] if d["spend"] or d["value"]], currency),
+            "licences": svg.licence_utilisation(board["licence_utilisation"]) if board["licence_utilisation"]
+            else None,
+            "forecast": svg.forecast(history, board["forecast"], currency) if board["forecast"] else None,
+        },
+        "licence_waste": [row for row in board["licence_utilisation"] if row["idle"]],
+    }

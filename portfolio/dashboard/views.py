@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.generic import TemplateView
+from django_weasyprint import WeasyTemplateResponseMixin
 
 from portfolio.dashboard import charts, selectors
 from portfolio.dashboard.forms import DashboardFilterForm, quarters_with_data
@@ -92,4 +93,30 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             monthly_totals=history,
             stage_rows=selectors.stage_rows(board["initiatives_by_stage"]),
         )
+        return context
+
+
+class BoardPackView(PermissionRequiredMixin, TemplateView):
+    """The print-ready pack of one quarter; the same template is rendered to PDF by BoardPackPdfView."""
+
+    permission_required = "portfolio.view_dashboard"
+    template_name = "portfolio/board_pack.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(pack=selectors.board_pack(quarter=kwargs["quarter"]), pdf=False)
+        return context
+
+
+class BoardPackPdfView(WeasyTemplateResponseMixin, BoardPackView):
+    """The board pack as a PDF, generated on the server by WeasyPrint (charts are inline SVG: nothing is fetched)."""
+
+    pdf_attachment = True
+
+    def get_pdf_filename(self) -> str:
+        return f"tollgate-board-pack-{self.kwargs['quarter']}.pdf"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["pdf"] = True
         return context

@@ -26,3 +26,21 @@ def test_demo_dashboard_page_and_api(demo, client, django_user_model):
     assert api.status_code == 200
     print(json.dumps({k: v for k, v in api.json().items() if k not in ("spend_by_category_month",)}, indent=1)[:6000])
     print(Quarter.parse(quarter.name))
+
+
+def test_demo_board_pack_pdf(demo, client, django_user_model):
+    import io
+    import time
+
+    from pypdf import PdfReader
+
+    quarter = default_quarter()
+    executive = django_user_model.objects.filter(groups__name="executive").first()
+    client.force_login(executive)
+    started = time.perf_counter()
+    response = client.get(reverse("portfolio:board_pack_pdf", args=[quarter.name]))
+    print("pdf seconds", time.perf_counter() - started)
+    assert response.status_code == 200
+    pdf = PdfReader(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    print(len(pdf.pages), text[:3000])

@@ -1,0 +1,113 @@
+"""Charts of the board pack, drawn on the server as SVG with matplotlib (no browser), from the dashboard's values.
+
+The SVG is deterministic (fixed hash salt, no date), so the same data gives the same pack.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import Any
+
+from portfolio.dashboard.charts import PALETTE
+
+WIDTH, HEIGHT = 7.2, 2.8  # inches: fits an A4 page with margins
+
+
+def _figure(height: float = HEIGHT) -> Any:
+    from matplotlib import rcParams
+    from matplotlib.figure import Figure
+
+    rcParams["svg.hashsalt"] = "tollgate-board-pack"
+    rcParams["font.family"] = "DejaVu Sans"
+    rcParams["font.size"] = 8
+    figure = Figure(figsize=(WIDTH, height))
+    return figure
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "Tollgate"})
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]  # inline in HTML: drop the XML prolog and doctype
+
+
+def _money_axis(axis: Any, currency: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axis.set_ylabel(currency)
+    axis.spines[["top", "right"]].set_visible(False)
+
+
+def spend_by_category(rows: list[dict[str, Any]], currency: str) -> str:
+    months = sorted({r["month"] for r in rows})
+    by_label: dict[str, dict[str, float]] = defaultdict(dict)
+    for row in rows:
+        by_label[row["label"]][row["month"]] = by_label[row["label"]].get(row["month"], 0.0) + float(row["amount"])
+    figure = _figure()
+    axis = figure.add_subplot()
+    bottom = [0.0] * len(months)
+    for i, (label, values) in enumerate(sorted(by_label.items())):
+        heights = [values.get(m, 0.0) for m in months]
+        axis.bar(months, heights, bottom=bottom, label=label, color=PALETTE[i % len(PALETTE)])
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    axis.set_title("AI spend by category and month")
+    axis.tick_params(axis="x", labelrotation=45)
+    axis.legend(fontsize=7, ncols=4, frameon=False)
+    _money_axis(axis, currency)
+    return _svg(figure)
+
+
+def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> str:
+    names = [r["name"] for r in rows]
+    positions = list(range(len(names)))
+    figure = _figure(max(HEIGHT, 0.28 * len(names) + 1))
+    axis = figure.add_subplot()
+    axis.barh([p + 0.2 for p in positions], [float(r["spend"]) for r in rows], height=0.4, label="Spend",
+              color=PALETTE[0])
+    axis.barh([p - 0.2 for p in positions], [float(r["value"]) for r in rows], height=0.4, label="Value",
+              color=PALETTE[2])
+    axis.set_yticks(positions, names)
+    axis.invert_yaxis()
+    axis.set_title("Spend and reported value by department")
+    axis.legend(fontsize=7, frameon=False)
+    from matplotlib.ticker import FuncFormatter
+
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axis.set_xlabel(currency)
+    axis.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
+def forecast(history: list[dict[str, Any]], forecast: dict[str, Any], currency: str) -> str:
+    figure = _figure()
+    axis = figure.add_subplot()
+    past = [h["month"] for h in history]
+    months = forecast["months"]
+    axis.plot(past, [float(h["amount"]) for h in history], color=PALETTE[0], label="Actual")
+    axis.fill_between(months, forecast["lower"], forecast["upper"], color=PALETTE[1], alpha=0.2,
+                      label="80 % interval")
+    axis.plot(months, forecast["total"], color=PALETTE[1], linestyle="--", label="Forecast")
+    jevons = forecast.get("jevons")
+    if isinstance(jevons, dict) and jevons.get("total"):
+        axis.plot(months, jevons["total"], color=PALETTE[3], linestyle=":", label="Jevons scenario")
+    axis.set_title("Spend: actual and forecast")
+    ticks = past + months
+    axis.set_xticks(range(0, len(ticks), 3), ticks[::3])
+    axis.legend(fontsize=7, frameon=False)
+    _money_axis(axis, currency)
+    return _svg(figure)
+
+
+def licence_utilisation(rows: list[dict[str, Any]]) -> str:
+    figure = _figure()
+    axis = figure.add_subplot()
+    axis.bar([r["pool"] for r in rows], [r["utilisation"] or 0 for r in rows], color=PALETTE[1])
+    axis.set_ylim(0, 100)
+    axis.set_ylabel("% of seats active in 30 days")
+    axis.set_title("Licence utilisation by pool")
+    axis.tick_params(axis="x", labelrotation=20)
+    axis.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
