@@ -33,3 +33,8 @@ class GovernanceConfig(AppConfig):
 
         # The quarter's intake decisions and lifecycle steps go into the board pack.
         dashboard.register_decisions(selectors.quarter_decisions)
+
+        from governance.sprawl.selectors import dashboard_sprawl
+
+        # Open and confirmed sprawl clusters, with what consolidating would save, join the dashboard.
+        dashboard.register_sprawl(dashboard_sprawl)

@@ -25,11 +25,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from governance import evidence, selectors
-from governance.choices import UseCaseOrigin
+from governance.choices import SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun, UseCase
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import Stage
 from portfolio.costs.selectors import last_complete_month
+from portfolio.dashboard.providers import SprawlRow
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
 
 if TYPE_CHECKING:
@@ -256,3 +257,22 @@ def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
         if "duplicat" in name or "reuse" in name:
             return criterion
     return None
+
+
+def dashboard_sprawl(*, department_id: int | None) -> list[SprawlRow]:
+    """Open and confirmed clusters with their saving, for portfolio's dashboard (registered in governance.apps); with
+    a department, the clusters with a member in it. Three queries."""
+    clusters = sprawl_clusters().filter(status__in=[SprawlStatus.OPEN, SprawlStatus.CONFIRMED])
+    if department_id:
+        clusters = clusters.filter(members__removed=False, members__initiative__department_id=department_id)
+    rows = []
+    for cluster in clusters.distinct():
+        members: list[SprawlClusterMember] = getattr(cluster, "active_members", [])
+        rows.append(SprawlRow(
+            title=f"{cluster.title} ({cluster.get_status_display().lower()})",
+            initiatives=tuple(m.initiative.name for m in members),
+            department_ids=tuple(sorted({m.initiative.department_id for m in members})),
+            monthly_spend=cluster.monthly_spend, monthly_saving=cluster.estimated_saving,
+            basis=cluster.saving_basis, url=cluster.get_absolute_url(),
+        ))
+    return rows
