@@ -61,6 +61,11 @@ MATRIX: dict[str, list[Case]] = {
     "api_docs": [Case(API_READ)],
     "api_redoc": [Case(API_READ)],
     # Pages
+    "portfolio:dashboard": [Case(PAGE_READ), Case(PAGE_READ, query="_export=kill_candidates"),
+                            Case(PAGE_READ, query="quarter=2026-Q3&_export=departments")],
+    "portfolio:board_pack": [Case(PAGE_READ, obj="quarter")],
+    "portfolio:board_pack_pdf": [Case(PAGE_READ, obj="quarter")],
+    "api:dashboard": [Case(API_READ), Case(API_READ, query="quarter=2026-Q3")],
     "portfolio:initiative_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
     "portfolio:initiative_create": [Case(only({OWNER: 200, OWNER_OTHER: 200, ADMIN: 200}))],
     "portfolio:initiative_detail": [Case(PAGE_READ, obj="own")],
@@ -255,6 +260,7 @@ def objects(users, initiative, other_initiative):
         "department": initiative.department,
         "cost_center": initiative.cost_center,
         "import_run": ImportRun.objects.create(filename="inventory.csv", actor=None),
+        "quarter": "2026-Q3",
     }
     source = CostSource.objects.create(name="aws-focus", type="focus", credential_env="MATRIX_UNUSED_KEY")
     built["cost_source"] = source

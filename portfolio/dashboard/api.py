@@ -9,19 +9,13 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portfolio.dashboard import selectors
 from portfolio.dashboard.forms import DashboardFilterForm
-from tollgate.roles import may
-
-
-class MayViewDashboard(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return may(request.user, "portfolio.view_dashboard")
+from tollgate.permissions import RolePermission
 
 
 def as_json(value: Any) -> Any:
@@ -41,7 +35,8 @@ def as_json(value: Any) -> Any:
 
 
 class DashboardAPIView(APIView):
-    permission_classes = [MayViewDashboard]
+    permission_classes = [RolePermission]
+    permission_required = "portfolio.view_dashboard"
 
     @extend_schema(
         parameters=[

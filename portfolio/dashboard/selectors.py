@@ -97,6 +97,7 @@ class QuarterTotals:
     spend: Decimal = ZERO
     unallocated: Decimal = ZERO
     value: Decimal | None = None
+    value_with_cost: Decimal = ZERO  # value of the reports that have a cost, the numerator of value per dollar
     reported_cost: Decimal = ZERO
     reports: int = 0
     cost_per_outcome: Decimal | None = None
@@ -104,11 +105,11 @@ class QuarterTotals:
     idle_licence_cost: Decimal = ZERO
     reports_url: str = ""
     by_department: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(
-        lambda: {"spend": ZERO, "value": ZERO, "reported_cost": ZERO}))
+        lambda: {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO}))
 
     @property
     def value_per_dollar(self) -> Decimal | None:
-        return value_per_dollar(self.value, self.reported_cost) if self.value is not None else None
+        return value_per_dollar(self.value_with_cost, self.reported_cost) if self.value is not None else None
 
 
 def _initiatives(department_id: int | None):
@@ -144,10 +145,13 @@ def _quarter_totals(quarter: Quarter, department_id: int | None) -> QuarterTotal
         totals.value = sum((v.value or ZERO for v in valued), ZERO) if valued else None
         for reported in valued:
             totals.reports += 1
-            totals.reported_cost += reported.cost or ZERO
             entry = totals.by_department[departments[reported.initiative_id]]
             entry["value"] += reported.value or ZERO
-            entry["reported_cost"] += reported.cost or ZERO
+            if reported.cost:
+                totals.value_with_cost += reported.value or ZERO
+                totals.reported_cost += reported.cost
+                entry["value_with_cost"] += reported.value or ZERO
+                entry["reported_cost"] += reported.cost
         for reported in values.values():
             if reported.cost and reported.outcomes:
                 cpo.append((reported.cost / reported.outcomes, reported.cost))
@@ -226,10 +230,11 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
         names = names.filter(pk=department_id)
     rows = []
     for dept in names:
-        entry = totals.by_department.get(dept.pk) or {"spend": ZERO, "value": ZERO, "reported_cost": ZERO}
+        entry = totals.by_department.get(dept.pk) or {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO,
+                                                      "reported_cost": ZERO}
         rows.append({
             "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]), "value": cents(entry["value"]),
-            "value_per_dollar": value_per_dollar(entry["value"], entry["reported_cost"]),
+            "value_per_dollar": value_per_dollar(entry["value_with_cost"], entry["reported_cost"]),
             "url": dashboard_url(quarter, dept.pk),
         })
     return rows
@@ -279,7 +284,7 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
                cents(before.value) if before.value is not None else None, "money",
                f"value of {now.reports} submitted value reports for {quarter.name}", reports_url),
         Figure("value_per_dollar", "Value per AI dollar", now.value_per_dollar, before.value_per_dollar, "ratio",
-               "reported value / the reporting initiatives' cost of the quarter", reports_url),
+               "reported value / the cost of the quarter of the initiatives that reported it", reports_url),
         Figure("cost_per_outcome", "Cost per outcome", now.cost_per_outcome, before.cost_per_outcome, "money",
                "cost / outcomes of each report, weighted by its cost", reports_url),
         Figure("baseline_cost_per_outcome", "Baseline cost per outcome", now.baseline_cost_per_outcome,

@@ -50,7 +50,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = DashboardFilterForm(request.GET or None)
         if request.GET and not form.is_valid():
-            response = self.render_to_response({"form": form, "quarters": quarters_with_data(), "board": None})
+            response = self.render_to_response({"form": form, "quarters": quarters_with_data(), "board": None,
+                                                "quarter_text": request.GET.get("quarter", "")})
             response.status_code = 400
             return response
         cleaned = form.cleaned_data if request.GET else {}
@@ -59,7 +60,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         export = request.GET.get("_export")
         if export:
             return self.export(export, board)
-        return self.render_to_response(self.get_context_data(form=form, board=board, quarter=quarter))
+        return self.render_to_response(self.get_context_data(form=form, board=board, quarter=quarter,
+                                                             quarter_text=quarter.name))
 
     def export(self, name: str, board: dict[str, Any]) -> HttpResponse:
         columns = EXPORTS.get(name)

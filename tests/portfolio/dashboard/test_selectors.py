@@ -1,0 +1,145 @@
+"""The dashboard's figures on a hand-built portfolio: each equals the sum of the records behind it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portfolio.calculations import Quarter, change, weighted_mean
+from portfolio.choices import Stage
+from portfolio.costs.connectors.base import Period
+from portfolio.costs.selectors import cost_report
+from portfolio.dashboard.selectors import dashboard, default_quarter
+from portfolio.models import LicencePoolActivity, MonthlyCost
+from reviews.choices import ReportStatus
+from tests.factories import (
+    BusinessCaseFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    LicencePoolFactory,
+    ReviewCycleFactory,
+    ValueReportFactory,
+)
+from tests.portfolio.costs.factories import CostRecordFactory
+
+D = Decimal
+Q3 = Quarter(2026, 3)
+pytestmark = pytest.mark.django_db
+
+
+def test_quarter_parsing_and_arithmetic():
+    assert Quarter.parse("2026-q3") == Q3
+    assert Q3.months == [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
+    assert (Q3.first_day, Q3.last_day) == (date(2026, 7, 1), date(2026, 9, 30))
+    assert Quarter(2026, 1).previous() == Quarter(2025, 4) and Quarter(2025, 4).next() == Quarter(2026, 1)
+    for bad in ("2026-Q5", "2026Q3", "", "Q3-2026"):
+        with pytest.raises(ValueError, match="YYYY-Qn"):
+            Quarter.parse(bad)
+    assert change(D("110"), D("100")) == D("10.0")
+    assert change(D("5"), D("0")) is None
+    assert weighted_mean([(D("2"), D("1")), (D("4"), D("3"))]) == D("3.5000")
+
+
+@pytest.fixture
+def portfolio():
+    claims, marketing = DepartmentFactory(name="Claims"), DepartmentFactory(name="Marketing")
+    triage = InitiativeFactory(department=claims, stage=Stage.PRODUCTION, name="Claims triage")
+    copy = InitiativeFactory(department=marketing, stage=Stage.PILOT, name="Copy assistant")
+    InitiativeFactory(department=marketing, stage=Stage.PROPOSED)
+    BusinessCaseFactory(initiative=triage, baseline_cost_per_outcome=D("4.00"))
+    for month, (a, b, u) in {
+        date(2026, 4, 1): ("900", "100", "50"), date(2026, 7, 1): ("1000", "200", "100"),
+        date(2026, 8, 1): ("1100", "200", "100"), date(2026, 9, 1): ("1200", "300", "150.55"),
+    }.items():
+        MonthlyCost.objects.create(initiative=triage, month=month, category="inference", amount=D(a))
+        MonthlyCost.objects.create(initiative=copy, month=month, category="licences", amount=D(b))
+        MonthlyCost.objects.create(initiative=None, month=month, category="compute", amount=D(u))
+    cycle = ReviewCycleFactory(name="2026-Q3")
+    for initiative, stated, outcomes in ((triage, "9000", 1000), (copy, "350", None)):
+        ValueReportFactory(cycle=cycle, initiative=initiative, status=ReportStatus.SUBMITTED, stated_value=D(stated),
+                           stated_value_evidence="finance sign-off", outcome_count=outcomes)
+    pool = LicencePoolFactory(initiative=copy, seats_purchased=100, price_per_seat_month=D("30"))
+    LicencePoolActivity.objects.create(licence_pool=pool, month=date(2026, 8, 1), purchased=100, assigned=90,
+                                       active_30d=40)
+    LicencePoolActivity.objects.create(licence_pool=pool, month=date(2026, 9, 1), purchased=100, assigned=90,
+                                       active_30d=70)
+    for keys, amount in (({"tag:team": "data", "billing_account_id": "A1"}, "60"),
+                         ({"tag:team": "data"}, "15"), ({"tag:team": "ops"}, "5")):
+        CostRecordFactory(period=date(2026, 8, 1), charge_date=date(2026, 8, 3), amount=D(amount), keys=keys,
+                          initiative=None)
+    return {"claims": claims, "marketing": marketing, "triage": triage, "copy": copy}
+
+
+def test_spend_and_unallocated_equal_the_cost_reports_of_the_quarter(portfolio):
+    board = dashboard(quarter=Q3)
+    reports = [cost_report(period=Period.month(m.year, m.month)) for m in Q3.months]
+    assert board["spend"] == sum(r["total"] for r in reports) == D("4350.55")
+    assert board["unallocated"] == sum(r["unallocated"] for r in reports) == D("350.55")
+    figures = {f.key: f for f in board["figures"]}
+    assert figures["spend"].previous == D("1050.00")
+    assert figures["spend"].change == D("314.3")  # (4350.55 - 1050) / 1050
+
+
+def test_value_cost_per_outcome_stages_and_departments(portfolio):
+    board = dashboard(quarter=Q3)
+    assert board["value"] == D("9350.00")
+    # Value per AI dollar: value / cost of the reports that have a cost. No TCO rows were built, so the triage report
+    # costs its business case (2,450/month x 3) and the copy assistant's (no business case) has no cost.
+    assert board["value_per_dollar"] == D("1.22")  # 9,000 / 7,350
+    assert board["cost_per_outcome"] == D("7.3500")  # 7,350 / 1,000 outcomes
+    assert board["initiatives_by_stage"]["production"] == 1 and board["initiatives_by_stage"]["proposed"] == 1
+    assert board["baseline_cost_per_outcome"] == D("4.0000")
+    departments = {d["name"]: d for d in board["departments"]}
+    assert departments["Claims"]["spend"] == D("3300.00") and departments["Claims"]["value"] == D("9000.00")
+    assert departments["Marketing"]["spend"] == D("700.00") and departments["Marketing"]["value"] == D("350.00")
+
+
+def test_idle_licences_come_from_the_latest_month_of_the_quarter(portfolio):
+    board = dashboard(quarter=Q3)
+    assert board["idle_licence_cost"] == D("900.00")  # (100 - 70) x 30, September
+    (row,) = board["licence_utilisation"]
+    assert (row["month"], row["utilisation"], row["idle"]) == ("2026-09", 70.0, 30)
+
+
+def test_unallocated_keys_biggest_first(portfolio):
+    keys = dashboard(quarter=Q3)["unallocated_keys"]
+    assert [(k["key"], k["value"], k["amount"], k["records"]) for k in keys] == [
+        ("tag:team", "data", D("75.00"), 2), ("billing_account_id", "A1", D("60.00"), 1),
+        ("tag:team", "ops", D("5.00"), 1)]
+
+
+def test_department_filter_keeps_only_its_initiatives(portfolio):
+    board = dashboard(quarter=Q3, department=portfolio["marketing"])
+    assert board["spend"] == D("700.00") and board["unallocated"] == D("0")
+    assert board["value"] == D("350.00")
+    assert [d["name"] for d in board["departments"]] == ["Marketing"]
+    assert board["unallocated_keys"] == []
+    assert sum(board["initiatives_by_stage"].values()) == 2
+
+
+def test_default_quarter_is_the_last_complete_one(portfolio):
+    assert default_quarter(today=date(2026, 11, 20)) == Q3
+    assert default_quarter(today=date(2026, 9, 15)) == Quarter(2026, 2)
+
+
+def test_query_count_does_not_grow_with_the_portfolio(portfolio):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            dashboard(quarter=Q3)
+        return len(queries)
+
+    before = count()
+    cycle = ReviewCycleFactory(name="2026-Q3")
+    for _ in range(5):
+        extra = InitiativeFactory(department=portfolio["claims"], stage=Stage.PRODUCTION)
+        MonthlyCost.objects.create(initiative=extra, month=date(2026, 8, 1), category="inference", amount=D("10"))
+        ValueReportFactory(cycle=cycle, initiative=extra, status=ReportStatus.SUBMITTED, stated_value=D("1"),
+                           stated_value_evidence="x", outcome_count=10)
+        pool = LicencePoolFactory(initiative=extra)
+        LicencePoolActivity.objects.create(licence_pool=pool, month=date(2026, 9, 1), purchased=10, assigned=5,
+                                           active_30d=2)
+    assert count() == before

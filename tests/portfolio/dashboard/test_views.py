@@ -1,0 +1,84 @@
+"""The dashboard page, its CSV exports, its API and the board pack."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from tests.portfolio.dashboard.test_selectors import portfolio  # noqa: F401 - the hand-built portfolio fixture
+
+pytestmark = pytest.mark.django_db
+URL = reverse("portfolio:dashboard")
+
+
+def test_the_page_shows_the_quarter_and_drills_down_keeping_it(client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    page = client.get(URL, {"quarter": "2026-Q3"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="figure-spend"' in html and "4,350.55" in html
+    department_url = f"/portfolio/dashboard/?quarter=2026-Q3&amp;department={portfolio['claims'].pk}"
+    assert department_url in html
+    drilled = client.get(URL, {"quarter": "2026-Q3", "department": portfolio["claims"].pk}).content.decode()
+    assert "Portfolio 2026-Q3 · Claims" in drilled and "3,300.00" in drilled
+
+
+def test_a_bad_quarter_is_refused_with_the_expected_format(client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    page = client.get(URL, {"quarter": "2026-13"})
+    assert page.status_code == 400
+    assert "YYYY-Qn" in page.content.decode()
+    api = client.get(reverse("api:dashboard"), {"quarter": "Q3"})
+    assert api.status_code == 400 and "YYYY-Qn" in api.json()["quarter"][0]
+
+
+def test_every_table_exports_to_csv(client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    response = client.get(URL, {"quarter": "2026-Q3", "_export": "unallocated_keys"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["Key", "Value", "Amount", "Records"]
+    assert rows[1] == ["tag:team", "data", "75.00", "2"]
+    departments = client.get(URL, {"quarter": "2026-Q3", "_export": "departments"}).content.decode()
+    assert "Claims,3300.00,9000.00" in departments
+    assert client.get(URL, {"_export": "nonsense"}).status_code == 400
+
+
+def test_the_api_returns_the_figures_of_the_page(client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    for key in ("currency", "quarter", "spend", "unallocated", "value", "value_per_dollar", "cost_per_outcome",
+                "baseline_cost_per_outcome", "initiatives_by_stage", "idle_licence_cost", "departments",
+                "spend_by_category_month", "kill_candidates", "scale_candidates", "forecast"):
+        assert key in data, key
+    assert (data["currency"], data["quarter"], data["spend"], data["unallocated"]) == ("USD", "2026-Q3", 4350.55,
+                                                                                      350.55)
+    assert data["idle_licence_cost"] == 900.0
+    claims = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3", "department": portfolio["claims"].pk})
+    assert claims.json()["spend"] == 3300.0
+
+
+def test_the_page_query_count_does_not_grow_with_the_portfolio(client, executive, portfolio,  # noqa: F811
+                                                                django_assert_max_num_queries):
+    client.force_login(executive)
+    with django_assert_max_num_queries(40):
+        assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
+
+
+def test_the_board_pack_pdf_reads_as_the_page_says(client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    html = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    assert 'id="download-pdf"' in html and "cost data to 2026-09-30" in html
+    response = client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "tollgate-board-pack-2026-Q3.pdf" in response["Content-Disposition"]
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    pdf = PdfReader(io.BytesIO(content))
+    assert len(pdf.pages) <= 12
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    for expected in ("AI portfolio board pack", "2026-Q3", "cost data to 2026-09-30", "4,350.55", "Claims",
+                     "900.00", "Licence waste", "Approvals and verdicts of the quarter"):
+        assert expected in text, expected
