@@ -104,6 +104,7 @@ class QuarterTotals:
     baseline_cost_per_outcome: Decimal | None = None
     idle_licence_cost: Decimal = ZERO
     reports_url: str = ""
+    values: dict[int, registry.ReportedValue] = field(default_factory=dict)
     by_department: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(
         lambda: {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO}))
 
@@ -136,6 +137,7 @@ def _quarter_totals(quarter: Quarter, department_id: int | None) -> QuarterTotal
         ids = None if not department_id else list(_initiatives(department_id).values_list("pk", flat=True))
         value_set = provider(quarter=quarter, initiative_ids=ids)
         values, totals.reports_url = value_set.values, value_set.url
+        totals.values = values
         departments = dict(Initiative.objects.filter(pk__in=values).values_list("pk", "department_id"))
         baselines = dict(BusinessCase.objects.filter(initiative_id__in=values, baseline_cost_per_outcome__isnull=False)
                          .values_list("initiative_id", "baseline_cost_per_outcome"))
@@ -240,6 +242,27 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
     return rows
 
 
+def top_initiatives(quarter: Quarter, totals: QuarterTotals, department_id: int | None,
+                    limit: int = 15) -> list[dict[str, Any]]:
+    """The initiatives that spent most in the quarter, with their reported value; links keep the quarter."""
+    costs = MonthlyCost.objects.filter(month__in=quarter.months, initiative__isnull=False)
+    if department_id:
+        costs = costs.filter(initiative__department_id=department_id)
+    rows = (costs.order_by().values("initiative_id", "initiative__name", "initiative__external_id",
+                                    "initiative__department__name", "initiative__stage")
+            .annotate(total=Sum("amount")).order_by("-total", "initiative__name")[:limit])
+    top = []
+    for row in rows:
+        reported = totals.values.get(row["initiative_id"])
+        top.append({
+            "id": row["initiative_id"], "external_id": row["initiative__external_id"], "name": row["initiative__name"],
+            "department": row["initiative__department__name"], "stage": Stage(row["initiative__stage"]).label,
+            "spend": cents(row["total"] or ZERO), "value": reported.value if reported else None,
+            "url": reverse("portfolio:initiative_detail", args=[row["initiative_id"]]) + f"?quarter={quarter.name}",
+        })
+    return top
+
+
 def dashboard_url(quarter: Quarter, department_id: int | None = None) -> str:
     query = f"?quarter={quarter.name}" + (f"&department={department_id}" if department_id else "")
     return reverse("portfolio:dashboard") + query
@@ -326,6 +349,7 @@ def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict
         "initiatives_by_stage": stages,
         "idle_licence_cost": cents(now.idle_licence_cost),
         "departments": departments(quarter, now, department_id),
+        "top_initiatives": top_initiatives(quarter, now, department_id),
         "spend_by_category_month": spend_by_category_month(quarter, department_id),
         "licence_utilisation": licence_utilisation(quarter, department_id),
         "kill_candidates": None if found is None else [c for c in found.candidates if c.kind == "kill"],

@@ -19,6 +19,8 @@ EXPORTS: dict[str, list[tuple[str, str]]] = {
                 ("Computed from", "basis")],
     "departments": [("Department", "name"), ("Spend", "spend"), ("Value", "value"),
                     ("Value per AI dollar", "value_per_dollar")],
+    "top_initiatives": [("Initiative", "name"), ("Id", "external_id"), ("Department", "department"),
+                        ("Stage", "stage"), ("Spend", "spend"), ("Reported value", "value")],
     "spend_by_category_month": [("Month", "month"), ("Category", "label"), ("Amount", "amount")],
     "licence_utilisation": [("Pool", "pool"), ("Initiative", "initiative"), ("Month", "month"),
                             ("Seats purchased", "purchased"), ("Active in 30 days", "active_30d"),
