@@ -102,6 +102,13 @@ def planned_monthly_tco(prefix: str = "") -> Coalesce:
                     output_field=MONEY_FIELD)
 
 
+def _no_figures(names: tuple[str, ...]) -> dict[str, Expression]:
+    """Typed NULLs before there is cost data, so the columns still sort and sum (PostgreSQL cannot sum an untyped
+    NULL)."""
+    return {name: Cast(Value(None), output_field=FloatField() if name.endswith("pct") else MONEY_FIELD)
+            for name in names}
+
+
 def _variance_pct(actual: Expression, planned: Expression) -> Case:
     """(actual - plan) / plan in percent; none without a plan."""
     share = Cast(actual - planned, FloatField()) * Value(100.0) / Cast(planned, FloatField())
@@ -112,8 +119,7 @@ def initiative_cost_annotations(periods: CostPeriods) -> dict[str, Expression]:
     """cost_last_month, cost_last_quarter, plan_last_quarter (the business case for the quarter), cost_variance and
     cost_variance_pct of each initiative; all None before there is cost data."""
     if periods.month is None or periods.quarter is None:
-        return {name: Value(None, output_field=FloatField() if name.endswith("pct") else MONEY_FIELD)
-                for name in COST_FIGURES}
+        return _no_figures(COST_FIGURES)
     _, first, last = periods.quarter
     actual = tco_total_of(first, last)
     planned = ExpressionWrapper(planned_monthly_tco() * tco_months_of(first, last), output_field=MONEY_FIELD)
@@ -130,8 +136,7 @@ def _group_cost_annotations(group: str, periods: CostPeriods) -> dict[str, Expre
     """The same figures summed over the initiatives of a department or cost center (`group`: the initiative's field
     pointing at OuterRef("pk")); each a subquery, so other joins cannot multiply them."""
     if periods.quarter is None:
-        return {name: Value(None, output_field=FloatField() if name.endswith("pct") else MONEY_FIELD)
-                for name in COST_FIGURES[1:]}
+        return _no_figures(COST_FIGURES[1:])
     _, first, last = periods.quarter
     recorded = (
         InitiativeMonthlyTco.objects.filter(**{f"initiative__{group}": OuterRef("pk")}, month__gte=first,
