@@ -1,4 +1,4 @@
-"""Reading the monthly TCO: months and quarters, how much of a figure is actual, an initiative's history and headline."""
+"""Reading the monthly TCO: months and quarters, what is actual, an initiative's history and headline."""
 
 from __future__ import annotations
 
