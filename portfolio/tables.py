@@ -13,11 +13,15 @@ from portfolio.models import AIModel, CostCenter, Department, Initiative, Licenc
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 
+# Cost columns' headers name their period and currency: they wrap rather than widen the table.
+FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
+
+
 class PercentColumn(tables.Column):
     """A signed percentage: "+12.5 %" on the page, the plain number in the CSV."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("attrs", NUM)
+        kwargs.setdefault("attrs", FIGURE)
         super().__init__(*args, **kwargs)
 
     def render(self, value: float) -> str:
@@ -52,8 +56,8 @@ class InitiativeTable(CostFiguresTable):
     vendors = tables.ManyToManyColumn(orderable=False, transform=str)
     declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
     start_date = tables.DateColumn(format="Y-m-d")
-    cost_last_month = MoneyColumn(places=2)
-    cost_last_quarter = MoneyColumn(places=2)
+    cost_last_month = MoneyColumn(places=2, attrs=FIGURE)
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = {
@@ -98,9 +102,9 @@ class InitiativeCostTable(CostFiguresTable):
     external_id = tables.Column("External id")
     owner = PersonColumn(order_by=("owner__last_name", "owner__first_name"))
     stage = tables.Column()
-    cost_last_quarter = MoneyColumn(places=2)
-    plan_last_quarter = MoneyColumn(places=2)
-    cost_variance = MoneyColumn(places=2)
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = {**ACTUAL_VS_PLAN_HEADERS, "plan_last_quarter": "Business case {quarter} ({currency})"}
@@ -125,9 +129,9 @@ class DepartmentTable(CostFiguresTable):
     initiatives_count = CountColumn("Initiatives")
     cost_centers_count = CountColumn("Cost centers")
     declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
-    cost_last_quarter = MoneyColumn(places=2)
-    plan_last_quarter = MoneyColumn(places=2)
-    cost_variance = MoneyColumn(places=2)
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = ACTUAL_VS_PLAN_HEADERS
@@ -146,9 +150,9 @@ class CostCenterTable(CostFiguresTable):
     budget_owner = PersonColumn(order_by=("budget_owner__last_name", "budget_owner__first_name"))
     initiatives_count = CountColumn("Initiatives")
     declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
-    cost_last_quarter = MoneyColumn(places=2)
-    plan_last_quarter = MoneyColumn(places=2)
-    cost_variance = MoneyColumn(places=2)
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = ACTUAL_VS_PLAN_HEADERS

@@ -21,8 +21,7 @@ class DepartmentListView(CostPeriodsMixin, ListPageView):
     export_name = "departments"
     title = "Departments"
     template_name = "portfolio/cost_figures_list.html"
-    intro = ("Business units, who heads them (and owns their budget), what their AI initiatives declare to cost, and "
-             "what they actually cost against their business cases.")
+    intro = "Business units, their heads, and what their AI initiatives declare and actually cost."
 
 
 class CostCenterListView(CostPeriodsMixin, ListPageView):
@@ -33,8 +32,7 @@ class CostCenterListView(CostPeriodsMixin, ListPageView):
     export_name = "cost-centers"
     title = "Cost centers"
     template_name = "portfolio/cost_figures_list.html"
-    intro = ("The accounting units that pay for initiatives, their budget owners, and what their initiatives actually "
-             "cost against their business cases.")
+    intro = "The accounting units that pay for initiatives, their budget owners, and what the initiatives cost."
 
 
 class VendorListView(ListPageView):
