@@ -12,7 +12,6 @@ from portfolio.costs.selectors import CostPeriods
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor, reporting_currency
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
-
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
 FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
 
