@@ -91,14 +91,14 @@ def _declared_cost_of(outer: str) -> Coalesce:
 COST_FIGURES = ("cost_last_month", "cost_last_quarter", "plan_last_quarter", "cost_variance", "cost_variance_pct")
 
 
-def planned_monthly_tco(prefix: str = "") -> Coalesce:
-    """The business case's monthly TCO of the initiative at `prefix` (BusinessCase.tco_monthly, the same sum as
-    portfolio.calculations.tco_monthly, in SQL), or its declared monthly cost when it has no business case."""
-    case = f"{prefix}business_case__"
-    oversight = Round(F(f"{case}oversight_hours_per_month") * F(f"{case}loaded_hourly_rate"), 2)
-    run = (F(f"{case}tco_inference") + F(f"{case}tco_compute") + F(f"{case}tco_storage")
-           + F(f"{case}tco_licences") + F(f"{case}tco_maintenance"))
-    return Coalesce(ExpressionWrapper(run + oversight, output_field=MONEY_FIELD), F(f"{prefix}declared_monthly_cost"),
+def planned_monthly_tco() -> Coalesce:
+    """An initiative's business case's monthly TCO (BusinessCase.tco_monthly, the sum of
+    portfolio.calculations.tco_monthly, in SQL so lists sort on it), or its declared monthly cost without a business
+    case."""
+    oversight = Round(F("business_case__oversight_hours_per_month") * F("business_case__loaded_hourly_rate"), 2)
+    run = (F("business_case__tco_inference") + F("business_case__tco_compute") + F("business_case__tco_storage")
+           + F("business_case__tco_licences") + F("business_case__tco_maintenance"))
+    return Coalesce(ExpressionWrapper(run + oversight, output_field=MONEY_FIELD), F("declared_monthly_cost"),
                     output_field=MONEY_FIELD)
 
 
@@ -361,8 +361,7 @@ class TcoPanel:
     the quarter against the business case, and the monthly chart and table."""
 
     headline: TcoHeadline
-    planned_monthly: Decimal  # the business case's monthly TCO, or the declared monthly cost without one
-    plan_last_quarter: Decimal | None
+    plan_last_quarter: Decimal | None  # the business case's (else the declared) monthly TCO x the quarter's months
     variance_last_quarter: Decimal | None  # percent of the plan, e.g. 12.5 for 12.5 % over
     history: TcoHistory
     categories: list[tuple[str, str]]  # (value, label) of the categories in the table, in CostCategory order
@@ -391,7 +390,6 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
         rows.append(TcoTableRow(f"{month.month:%Y-%m}", cells, month.figures))
     return TcoPanel(
         headline=headline,
-        planned_monthly=planned,
         plan_last_quarter=plan,
         variance_last_quarter=(variance_pct(headline.quarter.total, plan)
                                if headline.quarter is not None and plan is not None else None),

@@ -95,6 +95,15 @@ def test_initiative_without_business_case_is_compared_with_its_declared_cost(log
     assert "vs declared cost for 2026-Q3 ($1,000.00, 2 months)" in html
 
 
+def test_initiative_page_of_an_initiative_without_cost(login, reviewer):
+    example = build_example()
+    html = login(reviewer).get(example.idea.get_absolute_url()).content.decode()
+    assert text_of(html, "tco-last-quarter") == "$0.00"
+    assert text_of(html, "tco-last-quarter-basis") == "no cost"
+    assert text_of(html, "tco-vs-plan") == "—"
+    assert 'id="tco-chart"' not in html
+
+
 def test_initiative_page_before_any_cost_data(login, reviewer, initiative):
     html = login(reviewer).get(initiative.get_absolute_url()).content.decode()
     assert 'id="tco-no-data"' in html and 'id="tco-chart"' not in html
