@@ -25,6 +25,7 @@ NAV = [
     ("Use cases", "governance:usecase_list", "governance.view_usecase"),
     ("Policies", "governance:policy_list", "governance.view_policy"),
     ("Cost ingestion", "portfolio:ingestion_health", "portfolio.view_costsource"),
+    ("Forecast", "portfolio:cost_forecast", "portfolio.view_costforecast"),
 ]
 
 
