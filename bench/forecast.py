@@ -161,6 +161,7 @@ def main() -> None:
     load(count)
 
     from django.db import connection
+    from django.utils import timezone
 
     from governance.services import cost_forecast_refresh
     from portfolio.costs import forecasting
@@ -180,7 +181,7 @@ def main() -> None:
 
     # Where the time goes: reading the roll-ups, and the engine (forecast and backtest) on the matrices read.
     started = time.perf_counter()
-    data = forecast_input(today=date.today())
+    data = forecast_input(today=timezone.localdate())
     read = time.perf_counter() - started
     assert data is not None
     started = time.perf_counter()
