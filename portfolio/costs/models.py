@@ -100,7 +100,8 @@ class CostSource(TimestampedModel):
     settings = models.JSONField(
         default=dict, blank=True, validators=[validate_settings_without_secrets],
         help_text="base_url, organisation/project/workspace scope, ai_service_categories, ai_service_names, "
-                  "currency, licence_pool (id) for seat sources.",
+                  "currency; for seat sources licence_pool: the external id of the initiative whose pool it is "
+                  "(INV-0009, or INV-0009/<tool> when it has several pools).",
     )
     credential_env = models.CharField(
         "credential environment variable", max_length=120, blank=True,
