@@ -57,6 +57,10 @@ def navigation(request: HttpRequest) -> dict:
         if may(user, perm):
             url = reverse(url_name)
             items.append({"label": label, "url": url, "active": path.startswith(url) and url != "/"})
+    # Only the most specific match is the current page (the forecast lives under the cost ingestion pages).
+    longest = max((len(item["url"]) for item in items if item["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["url"]) == longest
     role = role_of(user)
     return {"nav_items": items, "user_role": role.label if role else "No role", "is_admin_user": user.is_staff,
             "perms": RolePerms(user)}

@@ -113,7 +113,8 @@ class InitiativeForecastFilterSet(SearchFilterSet):
     search_fields = ("initiative__name", "initiative__external_id")
     page_filters = ("q", "department", "method")
 
-    department = django_filters.ModelChoiceFilter(field_name="initiative__department", empty_label=ANY,
+    department = django_filters.ModelChoiceFilter(field_name="initiative__department", label="Department",
+                                                  empty_label=ANY,
                                                   queryset=Department.objects.order_by("name"))
     method = django_filters.ChoiceFilter(
         choices=[(m.value, METHOD_NAMES[m]) for m in (Method.VOLUME_X_PRICE, Method.SPEND_TREND, Method.SHORT_FLAT)],
