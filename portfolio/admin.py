@@ -301,3 +301,16 @@ class LicencePoolActivityAdmin(ReadOnlyAdmin):
     list_display = ["month", "licence_pool", "purchased", "assigned", "active_30d"]
     list_filter = ["month"]
     list_select_related = ["licence_pool"]
+
+
+@admin.register(models.CostForecast)
+class CostForecastAdmin(ReadOnlyAdmin):
+    list_display = ["as_of", "generated_at", "months", "price_decline_pct", "backtest_mape"]
+    date_hierarchy = "as_of"
+
+
+@admin.register(models.InitiativeForecast)
+class InitiativeForecastAdmin(ReadOnlyAdmin):
+    list_display = ["forecast", "initiative", "method", "next_quarter", "next_year", "backtest_mape"]
+    list_filter = ["forecast", "method"]
+    list_select_related = ["forecast", "initiative"]
