@@ -36,9 +36,11 @@ def forecast_compute(
     audit row."""
     if months < 1:
         raise ValueError("A forecast needs at least one month ahead.")
-    result = forecast_build(price_decline_pct=price_decline_pct, months=months, today=today or timezone.localdate())
     with transaction.atomic():
+        # Built under the lock: two recomputations after two runs must not store the older data's forecast last.
         transaction_lock(LOCK)
+        result = forecast_build(price_decline_pct=price_decline_pct, months=months,
+                                today=today or timezone.localdate())
         if result is None:
             CostForecast.objects.all().delete()
             return None
