@@ -310,3 +310,16 @@ class InitiativeMonthlyTcoAdmin(ReadOnlyAdmin):
     list_display = ["month", "initiative", "category", "amount", "actual"]
     list_filter = ["month", "category", "actual"]
     list_select_related = ["initiative"]
+
+
+@admin.register(models.CostForecast)
+class CostForecastAdmin(ReadOnlyAdmin):
+    list_display = ["as_of", "generated_at", "months", "price_decline_pct", "backtest_mape"]
+    date_hierarchy = "as_of"
+
+
+@admin.register(models.InitiativeForecast)
+class InitiativeForecastAdmin(ReadOnlyAdmin):
+    list_display = ["forecast", "initiative", "method", "next_quarter", "next_year", "backtest_mape"]
+    list_filter = ["forecast", "method"]
+    list_select_related = ["forecast", "initiative"]
