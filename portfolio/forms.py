@@ -173,13 +173,19 @@ class BusinessCaseForm(forms.ModelForm):
 
 
 class KPIForm(forms.ModelForm):
+    """A KPI and how its improvement becomes money: the kind says what `value_per_unit` means."""
+
     class Meta:
         model = KPI
         fields = KPI_FIELDS
-        labels = {"value_per_unit": "Value per unit (USD)"}
+        labels = {"value_per_unit": "Value per unit / per point (USD)"}
         help_texts = {
-            "unit": "e.g. minutes, %, tickets",
-            "value_per_unit": "USD gained per unit of improvement.",
+            "unit": "e.g. minutes per e-mail, %, tickets",
+            "kind": "Count: tickets deflected. Per outcome: minutes per e-mail, valued on each report's outcomes. "
+                    "Ratio or score: %, CSAT, NPS. Stated: the owner states the value with evidence in each report.",
+            "value_per_unit": "Count: USD per unit (e.g. per ticket deflected). Per outcome: USD per unit saved on "
+                              "each outcome (e.g. $0.75 per minute). Ratio or score: USD per point, empty when it has "
+                              "no money value. Stated: leave empty.",
         }
 
 

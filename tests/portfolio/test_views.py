@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portfolio.choices import Category, KpiDirection, Stage
+from portfolio.choices import Category, KpiDirection, KpiKind, Stage
 from portfolio.models import KPI, BusinessCase, Initiative
 from tests.factories import (
     AIModelFactory,
@@ -298,10 +298,10 @@ def form_data(department, cost_center=None, kpis=(), initial_kpis=0, **overrides
     return data
 
 
-KPI_ROW = {"name": "Cost per invoice", "unit": "USD", "baseline": "3.20", "target": "0.80",
-           "direction": KpiDirection.DECREASE, "value_per_unit": "1"}
-BLANK_KPI_ROW = {"name": "", "unit": "", "baseline": "", "target": "", "direction": KpiDirection.INCREASE,
-                 "value_per_unit": ""}
+KPI_ROW = {"name": "Cost per invoice", "unit": "USD", "kind": KpiKind.PER_OUTCOME, "baseline": "3.20",
+           "target": "0.80", "direction": KpiDirection.DECREASE, "value_per_unit": "1"}
+BLANK_KPI_ROW = {"name": "", "unit": "", "kind": KpiKind.COUNT, "baseline": "", "target": "",
+                 "direction": KpiDirection.INCREASE, "value_per_unit": ""}
 
 
 def test_create_form_renders_three_sections_with_stable_ids(login, owner):
@@ -406,7 +406,7 @@ def test_a_failing_later_step_rolls_back_the_initiative(login, owner):
 def _edit_data(initiative, **overrides) -> dict:
     kpis = [
         {"id": str(k.pk), "name": k.name, "unit": k.unit, "baseline": str(k.baseline), "target": str(k.target),
-         "direction": k.direction, "value_per_unit": str(k.value_per_unit)}
+         "direction": k.direction, "kind": k.kind, "value_per_unit": str(k.value_per_unit)}
         for k in initiative.kpis.order_by("pk")
     ]
     data = form_data(initiative.department, initiative.cost_center, kpis=kpis, initial_kpis=len(kpis))

@@ -58,7 +58,11 @@ def test_owner_patches_a_draft_then_submits(api_client, owner, report):
     assert response.data["figures"]["value"] == "22500.00"
     assert response.data["figures"]["cost"] == "7350.00" and response.data["figures"]["cost_estimated"] is True
     assert response.data["figures"]["cost_label"] == "estimated from the business case"
-    assert response.data["kpi_actuals"] == [{"kpi": kpi_of(report).pk, "actual": "5000.0000"}]
+    assert response.data["kpi_actuals"] == [
+        {"kpi": kpi_of(report).pk, "actual": "5000.0000", "stated_value": None, "evidence": ""}]
+    assert response.data["figures"]["kpis"] == [
+        {"kpi": kpi_of(report).pk, "name": kpi_of(report).name, "kind": "count", "value": "22500.00",
+         "no_value_reason": None, "target_met": True}]
     response = client.post(url("report-submit", report.pk))
     assert response.status_code == 200 and response.data["status"] == ReportStatus.SUBMITTED
 

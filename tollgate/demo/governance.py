@@ -295,7 +295,8 @@ class HistoryBuilder:
             return {}
         per_outcome = case.expected_monthly_value / case.expected_monthly_volume
         stated = (per_outcome * outcomes * Decimal(str(round(max(progress, 0.05), 2)))).quantize(Decimal("0.01"))
-        computed = sum((kpi_value(k.baseline, actuals.get(k.pk), k.direction, k.value_per_unit) or Decimal("0")
+        computed = sum((kpi_value(k.kind, baseline=k.baseline, actual=actuals.get(k.pk), direction=k.direction,
+                                  value_per_unit=k.value_per_unit, outcomes=outcomes).amount or Decimal("0")
                         for k in walk.initiative.kpis.all()), Decimal("0"))
         if computed >= stated / 2:
             return {}
