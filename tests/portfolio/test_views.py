@@ -221,6 +221,8 @@ def test_detail_shows_facts_business_case_kpis_and_licences(login, reviewer):
     assert "0.1225" in content  # expected cost per outcome = 2450 / 20000
     assert "4.5000" in content or "4.5" in content  # baseline cost per outcome
     assert "First contact resolution" in content
+    assert "Count (e.g. tickets deflected)" in content
+    assert '0.7500 <span class="muted">value per unit (USD)' in content
     assert "Copilot Seats" in content and "1,900.00" in content
 
 
@@ -311,8 +313,9 @@ def test_create_form_renders_three_sections_with_stable_ids(login, owner):
     for section in ("Initiative", "Business case", "KPIs"):
         assert f"<legend>{section}</legend>" in content
     for element_id in ('id="id_name"', 'id="id_cost_center"', 'id="id_bc-tco_inference"', 'id="id_kpis-0-name"',
-                       'id="id_kpis-1-name"', 'name="kpis-TOTAL_FORMS"'):
+                       'id="id_kpis-1-name"', 'id="id_kpis-0-kind"', 'name="kpis-TOTAL_FORMS"'):
         assert element_id in content
+    assert "Value per unit / per point (USD)" in content and "Ratio or score: USD per point" in content
     assert 'name="stage"' not in content
     assert 'name="owner"' not in content  # only administrators pick another owner
 
@@ -337,8 +340,8 @@ def test_owner_registers_initiative_with_business_case_and_kpis(login, owner):
     case = initiative.business_case
     assert case.tco_monthly == Decimal("1440.00")  # 600 + 40 + 200 + 10h x 60
     assert case.outcome_unit == "invoice processed"
-    assert [(k.name, k.direction, k.target) for k in initiative.kpis.all()] == [
-        ("Cost per invoice", KpiDirection.DECREASE, Decimal("0.8"))
+    assert [(k.name, k.kind, k.direction, k.target) for k in initiative.kpis.all()] == [
+        ("Cost per invoice", KpiKind.PER_OUTCOME, KpiDirection.DECREASE, Decimal("0.8"))
     ]
     follow = login(owner).get(response["Location"])
     assert "registered" in follow.content.decode()
