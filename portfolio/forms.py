@@ -5,12 +5,14 @@ Forms only validate and shape input; the writes go through portfolio.services, c
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseModelFormSet, modelformset_factory
 
+from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from tollgate.roles import is_admin
@@ -187,6 +189,13 @@ class KPIForm(forms.ModelForm):
                               "each outcome (e.g. $0.75 per minute). Ratio or score: USD per point, empty when it has "
                               "no money value. Stated: leave empty.",
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page relabels value_per_unit by the chosen kind (static/js/kpi_kind.js).
+        labels = {kind: (text[:1].upper() + text[1:]) if text else "No value per unit: stated in each report"
+                  for kind, text in KPI_VALUE_PER_UNIT_LABELS.items()}
+        self.fields["kind"].widget.attrs["data-value-labels"] = json.dumps(labels)
 
 
 class BaseKPIFormSet(BaseModelFormSet):
