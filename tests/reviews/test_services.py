@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
 from auditlog.models import LogEntry
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -426,3 +428,12 @@ def test_per_outcome_kpis_are_valued_on_the_reports_outcomes(owner, report):
     assert rows["Average handle time"].no_value_reason == "no outcomes reported in the period"
     some = fill(report, owner, outcome_count=20_000)  # 1.5 minutes saved on each at $0.75
     assert selectors.report_figures(some).rows[1].value == D("22500.00")
+
+
+def test_rolling_the_stated_values_back_drops_only_entries_the_old_schema_cannot_hold(owner, report, stated_kpi):
+    rollback = importlib.import_module("reviews.migrations.0003_kpi_stated_value_rollback")
+    fill(report, owner)
+    services.value_report_save_draft(actor=owner, report=report, kpi_stated={
+        stated_kpi.pk: services.StatedKpiValue(D("500"), "Ledger extract.")})
+    rollback.drop_entries_without_an_actual(apps, None)
+    assert sorted(report.actuals.values_list("kpi__name", flat=True)) == ["Average handle time", "Tickets deflected"]
