@@ -19,15 +19,17 @@ from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue
 KPI_PREFIX = "kpi_"
 KPI_STATED_PREFIX = "kpi_stated_"
 KPI_EVIDENCE_PREFIX = "kpi_evidence_"
+ACCEPT = ".pdf,.png,.jpg,.jpeg,.csv,.xlsx,.docx,.txt"
 
 
 class KpiFormRow(NamedTuple):
+    """One KPI's row of the report form: its inputs (stated value and evidence only for a stated KPI) and figures."""
+
     kpi: KPI
     actual: forms.BoundField
     stated_value: forms.BoundField | None
     evidence: forms.BoundField | None
     figures: KpiRow | None
-ACCEPT = ".pdf,.png,.jpg,.jpeg,.csv,.xlsx,.docx,.txt"
 
 
 class ValueReportForm(forms.ModelForm):
