@@ -136,7 +136,8 @@ class BusinessCaseAdmin(admin.ModelAdmin):
 
 @admin.register(models.KPI)
 class KPIAdmin(admin.ModelAdmin):
-    list_display = ["name", "initiative", "unit", "baseline", "target", "direction", "value_per_unit"]
+    list_display = ["name", "initiative", "unit", "kind", "baseline", "target", "direction", "value_per_unit"]
+    list_filter = ["kind", "direction"]
     search_fields = ["name", "initiative__name"]
     autocomplete_fields = ["initiative"]
 
