@@ -14,7 +14,7 @@ from portfolio.choices import KpiKind
 from portfolio.models import KPI
 from tests.factories import KPIFactory
 
-migration = importlib.import_module("portfolio.migrations.0008_kpi_kind_of_existing_kpis")
+migration = importlib.import_module("portfolio.migrations.0010_kpi_kind_of_existing_kpis")
 
 
 @pytest.mark.parametrize(

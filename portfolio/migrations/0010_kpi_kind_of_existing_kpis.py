@@ -48,7 +48,7 @@ def back_to_count(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("portfolio", "0007_kpi_kind"),
+        ("portfolio", "0009_kpi_kind"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0006_initiative_monthly_tco'),
+        ('portfolio', '0008_licence_pool_keys'),
     ]
 
     operations = [
