@@ -274,10 +274,16 @@ def reported_oversight(
 
 @dataclass(frozen=True)
 class KpiRow:
+    """One KPI of a report: its actual, its money value by kind (or why it has none) and whether it met its target."""
+
     kpi: KPI
     actual: Decimal | None
     value: Decimal | None
     target_met: bool | None
+    kind: str = ""
+    no_value_reason: str = ""
+    stated_value: Decimal | None = None
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -293,16 +299,28 @@ class ReportFigures:
     min_viable_scale: int | None
 
 
+def kpi_row(kpi: KPI, *, actual: Decimal | None, stated_value: Decimal | None, evidence: str,
+            outcomes: int | None) -> KpiRow:
+    """A KPI's figures in a report: its money by kind, or the reason it has none."""
+    worth = calculations.kpi_value(kpi.kind, baseline=kpi.baseline, actual=actual, direction=kpi.direction,
+                                   value_per_unit=kpi.value_per_unit, outcomes=outcomes, stated_value=stated_value,
+                                   evidence=evidence)
+    return KpiRow(kpi, actual, worth.amount, calculations.target_met(actual, kpi.target, kpi.direction),
+                  kind=kpi.kind, no_value_reason=worth.no_value_reason, stated_value=stated_value, evidence=evidence)
+
+
 def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | None = None) -> ReportFigures:
-    """Everything the report computes; `actuals` (kpi id -> value) overrides the stored ones for a preview."""
-    stored: dict[int, Decimal | None] = {a.kpi_id: a.actual for a in report.actuals.all()}
+    """Everything the report computes; `actuals` (kpi id -> value) overrides the stored actuals for a preview.
+
+    Value is the sum of the KPIs' money by kind (or the owner-stated report value), cost the quarter's actual TCO
+    from report_cost (estimated from the business case only without cost records); value per AI dollar = value /
+    cost and cost per outcome = cost / outcomes, beside the business case's baseline cost per outcome."""
+    entries: dict[int, KpiActual] = {a.kpi_id: a for a in report.actuals.all()}
+    stored = {kpi_id: entry.actual for kpi_id, entry in entries.items()}
     actuals = stored if actuals is None else actuals
     rows = [
-        KpiRow(
-            kpi, actuals.get(kpi.pk),
-            calculations.kpi_value(kpi.baseline, actuals.get(kpi.pk), kpi.direction, kpi.value_per_unit),
-            calculations.target_met(actuals.get(kpi.pk), kpi.target, kpi.direction),
-        )
+        kpi_row(kpi, actual=actuals.get(kpi.pk), stated_value=getattr(entries.get(kpi.pk), "stated_value", None),
+                evidence=getattr(entries.get(kpi.pk), "evidence", ""), outcomes=report.outcome_count)
         for kpi in report.initiative.kpis.all()
     ]
     value = calculations.report_value([row.value for row in rows], report.stated_value)

@@ -36,4 +36,7 @@ app.conf.beat_schedule = {
                                  "schedule": crontab(hour=2, minute=30)},
     "sprawl-expire-stale-runs": {"task": "governance.sprawl.tasks.sprawl_runs_expire_stale",
                                  "schedule": RUN_EXPIRY_EVERY},
+    # Spend forecast: recomputed after every ingestion run, and nightly (rule and rate changes re-roll months too).
+    "cost-forecast-nightly": {"task": "governance.tasks.cost_forecast_refresh_task",
+                              "schedule": crontab(hour=3, minute=0)},
 }
