@@ -75,13 +75,16 @@ def forecast(history: list[dict[str, Any]], forecast: dict[str, Any] | None, cur
     data: list[dict[str, Any]] = [
         {"type": "scatter", "mode": "lines", "name": "Actual", "x": [h["month"] for h in history],
          "y": [float(h["amount"]) for h in history], "line": {"color": PALETTE[0]}},
-        {"type": "scatter", "mode": "lines", "name": "80 % interval (upper)", "x": months,
-         "y": forecast["upper"], "line": {"width": 0}, "showlegend": False},
-        {"type": "scatter", "mode": "lines", "name": "80 % interval", "x": months, "y": forecast["lower"],
-         "fill": "tonexty", "fillcolor": "rgba(91,143,209,0.2)", "line": {"width": 0}},
-        {"type": "scatter", "mode": "lines", "name": "Forecast", "x": months, "y": forecast["total"],
-         "line": {"color": PALETTE[1], "dash": "dash"}},
     ]
+    if forecast.get("upper") and forecast.get("lower"):
+        data += [
+            {"type": "scatter", "mode": "lines", "name": "80 % interval (upper)", "x": months,
+             "y": forecast["upper"], "line": {"width": 0}, "showlegend": False},
+            {"type": "scatter", "mode": "lines", "name": "80 % interval", "x": months, "y": forecast["lower"],
+             "fill": "tonexty", "fillcolor": "rgba(91,143,209,0.2)", "line": {"width": 0}},
+        ]
+    data.append({"type": "scatter", "mode": "lines", "name": "Forecast", "x": months, "y": forecast["total"],
+                 "line": {"color": PALETTE[1], "dash": "dash"}})
     jevons = forecast.get("jevons")
     if isinstance(jevons, dict) and jevons.get("total"):
         data.append({"type": "scatter", "mode": "lines", "name": "Jevons scenario", "x": months,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from portfolio.calculations import Quarter, change, value_per_dollar, weighted_mean
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import cents
+from portfolio.costs.forecast import cost_forecast_latest
 from portfolio.costs.selectors import last_complete_month
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
@@ -284,8 +285,45 @@ def sprawl(department_id: int | None) -> list[registry.SprawlRow] | None:
     return None if provider is None else provider(department_id=department_id)
 
 
+def forecast_of(department_id: int | None) -> dict[str, Any] | None:
+    """The latest stored forecast (portfolio.costs.forecast): monthly total with its 80 % interval and the Jevons
+    scenario, the next four quarters, and the backtest's error. For a department, the sum of its initiatives' lines
+    (their bands do not add up, so none is given)."""
+    stored = cost_forecast_latest()
+    if stored is None:
+        return None
+    payload = stored.payload
+    months = payload["months"][:12]
+    if department_id:
+        lines = stored.initiative_forecasts.filter(initiative__department_id=department_id).values_list(
+            "amounts", flat=True)
+        total = [round(sum(float(line[i]) for line in lines if i < len(line)), 2) for i in range(len(months))]
+        lower = upper = None
+        jevons = None
+    else:
+        total, lower, upper = payload["total"][:12], payload["lower"][:12], payload["upper"][:12]
+        jevons = {"total": payload["jevons"]["total"][:12],
+                  "price_decline_pct": payload["jevons"].get("price_decline_pct")}
+    quarters = []
+    for start in range(0, len(months) - len(months) % 3, 3):
+        quarters.append({
+            "quarter": Quarter.of(date.fromisoformat(months[start] + "-01")).name,
+            "total": cents(Decimal(str(sum(total[start:start + 3])))),
+            "lower": None if lower is None else cents(Decimal(str(sum(lower[start:start + 3])))),
+            "upper": None if upper is None else cents(Decimal(str(sum(upper[start:start + 3])))),
+        })
+    return {
+        "as_of": f"{stored.as_of:%Y-%m}", "months": months, "total": total, "lower": lower, "upper": upper,
+        "jevons": jevons, "quarters": quarters,
+        "next_year": cents(Decimal(str(sum(total)))),
+        "backtest_mape": None if stored.backtest_mape is None else float(stored.backtest_mape),
+        "backtest_mape_pct": None if stored.backtest_mape is None else round(float(stored.backtest_mape) * 100, 1),
+        "url": reverse("portfolio:cost_forecast"),
+    }
+
+
 def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
-             found: registry.CandidateSet | None) -> list[Figure]:
+             found: registry.CandidateSet | None, forecast: dict[str, Any] | None) -> list[Figure]:
     months = f"{quarter.months[0]:%Y-%m} to {quarter.months[-1]:%Y-%m}"
     costs_url = reverse("portfolio:ingestion_health")
     rules_url = reverse("portfolio:allocationrule_list")
@@ -318,6 +356,11 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
         Figure("idle_licence_cost", "Idle licence cost per month", cents(now.idle_licence_cost),
                cents(before.idle_licence_cost), "money",
                "seats not active in the last 30 days x price per seat", reverse("portfolio:licencepool_list")),
+        Figure("forecast_next_year", "Forecast, next four quarters",
+               forecast["next_year"] if forecast else None, None, "money",
+               (f"forecast as of {forecast['as_of']}; backtest error (MAPE) "
+                + (f"{forecast['backtest_mape_pct']}%" if forecast["backtest_mape_pct"] is not None else "n/a"))
+               if forecast else "no forecast computed yet", forecast["url"] if forecast else ""),
         Figure("kill_candidates", "Kill candidates", kill, None, "count", "open and acknowledged kill signals",
                signals_url),
         Figure("scale_candidates", "Scale candidates", scale, None, "count", "open and acknowledged scale signals",
@@ -333,13 +376,14 @@ def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict
     stages = initiatives_by_stage(department_id)
     found = candidates(department_id)
     clusters = sprawl(department_id)
+    forecast = forecast_of(department_id)
     return {
         "currency": reporting_currency(),
         "quarter": quarter.name,
         "previous_quarter": quarter.previous().name,
         "department": {"id": department.pk, "name": department.name} if department else None,
         "data": data_stamp(quarter).text,
-        "figures": _figures(quarter, now, before, stages, found),
+        "figures": _figures(quarter, now, before, stages, found, forecast),
         "spend": cents(now.spend),
         "unallocated": cents(now.unallocated),
         "value": None if now.value is None else cents(now.value),
@@ -356,7 +400,7 @@ def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict
         "scale_candidates": None if found is None else [c for c in found.candidates if c.kind == "scale"],
         "sprawl": clusters,
         "unallocated_keys": [] if department_id else unallocated_keys(quarter),
-        "forecast": None,
+        "forecast": forecast,
     }
 
 

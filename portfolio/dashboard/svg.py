@@ -87,8 +87,9 @@ def forecast(history: list[dict[str, Any]], forecast: dict[str, Any], currency: 
     past = [h["month"] for h in history]
     months = forecast["months"]
     axis.plot(past, [float(h["amount"]) for h in history], color=PALETTE[0], label="Actual")
-    axis.fill_between(months, forecast["lower"], forecast["upper"], color=PALETTE[1], alpha=0.2,
-                      label="80 % interval")
+    if forecast.get("lower") and forecast.get("upper"):
+        axis.fill_between(months, forecast["lower"], forecast["upper"], color=PALETTE[1], alpha=0.2,
+                          label="80 % interval")
     axis.plot(months, forecast["total"], color=PALETTE[1], linestyle="--", label="Forecast")
     jevons = forecast.get("jevons")
     if isinstance(jevons, dict) and jevons.get("total"):

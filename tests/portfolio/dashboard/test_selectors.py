@@ -143,3 +143,18 @@ def test_query_count_does_not_grow_with_the_portfolio(portfolio):
         LicencePoolActivity.objects.create(licence_pool=pool, month=date(2026, 9, 1), purchased=10, assigned=5,
                                            active_30d=2)
     assert count() == before
+
+
+def test_the_forecast_joins_the_dashboard_with_its_error(portfolio):
+    from governance.services import cost_forecast_refresh
+
+    assert dashboard(quarter=Q3)["forecast"] is None
+    cost_forecast_refresh(today=date(2026, 10, 15))
+    forecast = dashboard(quarter=Q3)["forecast"]
+    assert forecast["months"][0] == "2026-10" and len(forecast["quarters"]) == 4
+    assert forecast["quarters"][0]["quarter"] == "2026-Q4"
+    assert forecast["next_year"] == sum((q["total"] for q in forecast["quarters"]), D("0"))
+    figure = {f.key: f for f in dashboard(quarter=Q3)["figures"]}["forecast_next_year"]
+    assert figure.value == forecast["next_year"] and "MAPE" in figure.basis
+    marketing = dashboard(quarter=Q3, department=portfolio["marketing"])["forecast"]
+    assert marketing["lower"] is None and len(marketing["total"]) == 12
