@@ -1,0 +1,127 @@
+"""Benchmark: the executive dashboard, its API and the board pack on 10,000 initiatives and 5,000,000 cost records
+on PostgreSQL.
+
+    make bench                           # after bench/signals.py, on the database it built
+    .venv/bin/python bench/dashboard.py  # alone: builds the same portfolio first if the database does not hold it
+
+The portfolio is bench/signals.py's (same database, BENCH_DATABASE_URL): 10,000 initiatives, 5,000,000 cost records
+over twelve months rolled up by the real services, value reports, seats, sprawl clusters; its signals and the
+forecast are computed here when missing. Each request goes through Django's test client with the whole middleware
+stack, logged in as an executive, and is timed as the median of REPEAT runs. The baseline is a bare view behind the
+same middleware returning a body of the same size (bench/bench_urls.py), requested alternately with the page, so
+both see the same machine. Targets (issue 12): page and API within 3x the baseline, the board pack PDF under 10 s.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
+
+
+def median_seconds(client, url: str) -> tuple[float, int, int]:
+    """Median time of REPEAT GETs (after one warm-up), the body size and the status."""
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    times = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), len(body), response.status_code
+
+
+def main() -> None:
+    from bench import signals as portfolio_bench
+
+    initiatives = int(os.environ.get("BENCH_INITIATIVES", "10000"))
+    cost_records = int(os.environ.get("BENCH_COST_RECORDS", "5000000"))
+    url = portfolio_bench.bench_database_url()
+    os.environ["DATABASE_URL"] = url
+    os.environ["EMAIL_URL"] = "dummymail://"
+    for name in ("CELERY_BROKER_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tollgate.settings")
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            held = conn.execute("SELECT count(*) FROM portfolio_initiative").fetchone()[0]
+    except psycopg.Error:
+        held = 0
+    import django
+
+    if held < initiatives:
+        portfolio_bench.fresh_database(url)
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.models import Signal
+    from governance.services import cost_forecast_refresh
+    from governance.signals.services import signals_compute
+    from portfolio.dashboard.selectors import default_quarter
+    from portfolio.models import CostForecast, CostRecord
+    from tollgate.roles import Role
+
+    settings.ROOT_URLCONF = "bench.bench_urls"
+    settings.ALLOWED_HOSTS = ["testserver"]
+    print(f"Dashboard benchmark: {initiatives:,} initiatives, {cost_records:,} cost records, PostgreSQL", flush=True)
+    if held < initiatives:
+        portfolio_bench.timed("migrate", call_command, "migrate", verbosity=0)
+        portfolio_bench.timed("generate the portfolio (bench/signals.py)", portfolio_bench.generate, initiatives,
+                              cost_records)
+        portfolio_bench.timed("roll up", portfolio_bench.roll_up)
+    else:
+        print(f"  reusing the portfolio of bench/signals.py ({held:,} initiatives)")
+    if not Signal.objects.exists():
+        portfolio_bench.timed("signals", signals_compute, today=portfolio_bench.TODAY)
+    if not CostForecast.objects.exists():
+        portfolio_bench.timed("forecast", cost_forecast_refresh, today=portfolio_bench.TODAY)
+    print(f"  rows: {CostRecord.objects.count():,} cost records", flush=True)
+
+    user_model = get_user_model()
+    executive, _ = user_model.objects.get_or_create(username="bench-executive")
+    from django.contrib.auth.models import Group
+
+    executive.groups.add(Group.objects.get(name=Role.EXECUTIVE))
+    client = Client()
+    client.force_login(executive)
+    quarter = default_quarter(today=portfolio_bench.TODAY).name
+    figures = []
+    for label, path in (("dashboard page", f"/portfolio/dashboard/?quarter={quarter}"),
+                        ("dashboard API", f"/api/dashboard/?quarter={quarter}")):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        seconds, size, status = median_seconds(client, path)
+        bare, _, _ = median_seconds(client, f"/bench/bare/?size={size}")
+        ratio = seconds / bare if bare else float("inf")
+        figures.append((label, seconds, bare, ratio))
+        print(f"  {label}: {seconds * 1000:.0f} ms median (status {status}, {size:,} bytes, "
+              f"{len(queries.captured_queries)} queries); bare view of the same size {bare * 1000:.1f} ms; "
+              f"ratio {ratio:.1f}x (target <= 3x)", flush=True)
+    started = time.perf_counter()
+    response = client.get(f"/portfolio/board-pack/{quarter}.pdf")
+    pdf = b"".join(response.streaming_content) if response.streaming else response.content
+    pdf_seconds = time.perf_counter() - started
+    print(f"  board pack PDF: {pdf_seconds:.1f} s (status {response.status_code}, {len(pdf):,} bytes; "
+          "target < 10 s)")
+    print(f"  machine load average (1 min): {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
+
+
+if __name__ == "__main__":
+    main()
