@@ -8,7 +8,7 @@ pages, the API and scripts alike. A scheduled job acts as the system (actor=None
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,12 +20,13 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from governance import services as governance_services
+from governance.evidence import Notice
 from portfolio.models import Initiative
 from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
@@ -83,6 +84,24 @@ def _ensure_cycle_not_closed(report: ValueReport) -> None:
 
 def notification_create(*, user: Actor, message: str, url: str = "") -> Notification:
     return Notification.objects.create(user=user, message=message[:500], url=url)
+
+
+def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
+    """Governance's notifier (registered in reviews/apps.py): one in-app notification per notice and, when asked,
+    one e-mail per person listing all of theirs (a computation that raises ten signals sends one e-mail, not ten)."""
+    Notification.objects.bulk_create(
+        [Notification(user_id=notice.user_id, message=notice.message[:500], url=notice.url) for notice in notices])
+    if send_email:
+        by_address: dict[str, list[Notice]] = {}
+        for notice in notices:
+            if notice.email:
+                by_address.setdefault(notice.email, []).append(notice)
+        send_mass_mail([
+            (subject, "\n".join(f"- {n.message}\n  {n.url}" for n in mine) + "\n", settings.DEFAULT_FROM_EMAIL,
+             [address])
+            for address, mine in sorted(by_address.items())
+        ])
+    return len(notices)
 
 
 @transaction.atomic
