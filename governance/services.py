@@ -23,6 +23,7 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
 from governance.policies import BY_KEY
 from portfolio.choices import Stage
+from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
 from tollgate.roles import may
@@ -77,6 +78,7 @@ def initiative_transition(
         submission = _submission_open(initiative=locked, actor=actor)
         extra["round"] = submission.round
     audit_event(locked, actor=actor, event=AuditEvent.TRANSITION, changes={"stage": [before, step.target]}, **extra)
+    tco_recompute(initiative_ids=[locked.pk])  # a running initiative's cost is estimated until records arrive
     initiative.stage = locked.stage
     initiative.updated_at = locked.updated_at
     return locked

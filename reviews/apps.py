@@ -27,3 +27,8 @@ class ReviewsConfig(AppConfig):
         evidence.register_reviewer_backlog(selectors.reviewer_backlog)
         evidence.register_review_facts(selectors.review_facts)
         evidence.register_notifier(services.notices_send)
+
+        from portfolio import evidence as portfolio_evidence
+
+        # Oversight hours reported in value reports are part of an initiative's actual total cost of ownership.
+        portfolio_evidence.register_reported_oversight(selectors.reported_oversight)

@@ -19,7 +19,8 @@ INCREASE, DECREASE = "increase", "decrease"
 
 __all__ = [
     "ReportValue", "cost_per_outcome", "cycle_for_quarter_after", "estimated_cost", "kpi_value", "monthly_outcomes",
-    "months_in_period", "quarter_bounds", "report_value", "scale_evidence_line", "target_met", "value_per_dollar",
+    "months_in_period", "months_of_period", "oversight_hours_by_month", "quarter_bounds", "report_value",
+    "scale_evidence_line", "target_met", "value_per_dollar",
 ]
 
 
@@ -84,6 +85,18 @@ def target_met(actual: Decimal | None, target: Decimal | None, direction: str) -
 def months_in_period(start: date, end: date) -> int:
     """Calendar months a review period touches (a quarter is 3); at least 1."""
     return max(1, (end.year - start.year) * 12 + end.month - start.month + 1)
+
+
+def months_of_period(start: date, end: date) -> list[date]:
+    """First days of the calendar months a period touches, in order."""
+    return [date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
+            for i in range(months_in_period(start, end))]
+
+
+def oversight_hours_by_month(hours: Decimal, start: date, end: date) -> dict[date, Decimal]:
+    """A report's oversight hours spread evenly over the months of its period."""
+    months = months_of_period(start, end)
+    return {month: _num(hours) / len(months) for month in months}
 
 
 def estimated_cost(tco_monthly: Decimal | None, months: int) -> Decimal | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,6 +15,8 @@ from django.utils import timezone
 from governance.selectors import policy_value
 from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.choices import Stage
+from portfolio.costs.calculations import cents
+from portfolio.costs.selectors import initiative_tco_by_period, tco_period_annotations
 from portfolio.models import KPI, BusinessCase, Initiative
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
@@ -28,6 +30,7 @@ User = get_user_model()
 # Initiatives that owe a value report each cycle.
 REPORTING_STAGES = (Stage.PILOT, Stage.PRODUCTION)
 ESTIMATED_COST_LABEL = "estimated from the business case"
+ACTUAL_COST_LABEL = "actual cost of the quarter from cost records"
 
 
 def policy(key: str) -> int | Decimal:
@@ -66,7 +69,8 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
         Prefetch("actuals", queryset=KpiActual.objects.all()),
         "attachments__uploaded_by",
         "initiative__delegates",
-    )
+    ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
+                                        end="cycle__period_end"))
 
 
 def initiatives_of(user: Viewer) -> QuerySet[Initiative]:
@@ -219,14 +223,52 @@ class ReportCost:
 
 
 def report_cost(report: ValueReport) -> ReportCost:
-    """The cycle's cost of the initiative.
+    """The cycle's total cost of ownership of the initiative.
 
-    Actual cost records do not exist yet (cost ingestion is a later issue): until then the cost is the business case's
-    monthly TCO x months in the cycle, labelled as estimated. This is the one place to swap in actual costs.
+    Actual when cost records exist for the initiative in the cycle's months (portfolio.costs: allocated roll-ups plus
+    oversight and maintenance, each labelled); estimated from the business case's monthly TCO x months only when there
+    are none.
     """
+    cycle = report.cycle
+    if hasattr(report, "tco_has_records"):  # annotated by report_detail_loaded
+        has_records, total = report.tco_has_records, getattr(report, "tco_total", None)
+        estimated = getattr(report, "tco_estimated", None) or Decimal(0)
+    else:
+        tco = initiative_tco_by_period(initiative_ids=[report.initiative_id], start=cycle.period_start,
+                                       end=cycle.period_end).get(report.initiative_id)
+        has_records, total, estimated = (tco.has_records, tco.total, tco.estimated) if tco else (False, None, 0)
+    if has_records:
+        label = ACTUAL_COST_LABEL if not estimated else (
+            f"{ACTUAL_COST_LABEL}; {estimated:,.2f} of it estimated from the business case (oversight or "
+            "maintenance without records)")
+        return ReportCost(cents(total or Decimal(0)), False, label)
     case = business_case_of(report.initiative)
-    amount = calculations.estimated_cost(case.tco_monthly if case else None, report.cycle.months)
+    amount = calculations.estimated_cost(case.tco_monthly if case else None, cycle.months)
     return ReportCost(amount, True, ESTIMATED_COST_LABEL)
+
+
+def reported_oversight(
+    *, initiative_ids: Iterable[int] | None, months: Iterable[date]
+) -> dict[tuple[int, date], Decimal]:
+    """Oversight hours per initiative and month from submitted value reports, for portfolio's TCO (registered in
+    reviews.apps as portfolio.evidence's provider)."""
+    wanted = set(months)
+    if not wanted:
+        return {}
+    reports = ValueReport.objects.filter(
+        status=ReportStatus.SUBMITTED, oversight_hours__isnull=False,
+        cycle__period_start__lte=max(wanted), cycle__period_end__gte=min(wanted),
+    )
+    if initiative_ids is not None:
+        reports = reports.filter(initiative_id__in=list(initiative_ids))
+    hours: dict[tuple[int, date], Decimal] = {}
+    for initiative_id, reported, start, end in reports.values_list(
+        "initiative_id", "oversight_hours", "cycle__period_start", "cycle__period_end"
+    ):
+        for month, share in calculations.oversight_hours_by_month(reported or Decimal("0"), start, end).items():
+            if month in wanted:
+                hours[(initiative_id, month)] = hours.get((initiative_id, month), Decimal("0")) + share
+    return hours
 
 
 @dataclass(frozen=True)

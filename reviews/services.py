@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from governance import services as governance_services
 from governance.evidence import Notice
+from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative
 from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
@@ -264,7 +265,14 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
         report.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at"])
     _audit(report, actor=actor, event="value_report_submitted",
            changes={"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]})
+    _oversight_changed(report)
     return report
+
+
+def _oversight_changed(report: ValueReport) -> None:
+    """Reported oversight hours are part of the initiative's actual TCO in the report's months."""
+    tco_recompute(initiative_ids=[report.initiative_id],
+                  months=calculations.months_of_period(report.cycle.period_start, report.cycle.period_end))
 
 
 @transaction.atomic
@@ -290,6 +298,7 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
         report.save()
     _audit(report, actor=actor, event="value_report_reopened", reason=reason,
            changes={"status": [ReportStatus.SUBMITTED, ReportStatus.DRAFT]})
+    _oversight_changed(report)
     url = reverse("reviews:report_edit", args=[report.pk])
     for person in selectors.report_owners(report):
         notification_create(user=person, message=f"Your value report {report} was reopened: {reason}", url=url)

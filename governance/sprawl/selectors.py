@@ -15,7 +15,6 @@ from django.db.models import (
     Count,
     DecimalField,
     IntegerField,
-    Max,
     Prefetch,
     Q,
     QuerySet,
@@ -24,13 +23,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from governance import evidence, selectors
 from governance.choices import UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun, UseCase
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import Stage
+from portfolio.costs.selectors import last_complete_month
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
 
 if TYPE_CHECKING:
@@ -45,14 +44,6 @@ TOP_DUPLICATES = 5
 # Spend and users, for savings ----------------------------------------------------------------------------------------
 
 
-def latest_complete_month(*, today: date | None = None) -> date | None:
-    """The latest month before the current one with allocated cost in the roll-ups (the current month is partial)."""
-    today = today or timezone.localdate()
-    return MonthlyCost.objects.filter(
-        month__lt=today.replace(day=1), initiative__isnull=False
-    ).aggregate(latest=Max("month"))["latest"]
-
-
 def member_costs(initiative_ids: Iterable[int], *, today: date | None = None) -> dict[int, MemberCost]:
     """Monthly spend (allocated in the latest complete month, else declared) and users (licence-pool seats, else
     the latest submitted value report's active users, supplied by the reviews app through governance.evidence) of each
@@ -60,7 +51,7 @@ def member_costs(initiative_ids: Iterable[int], *, today: date | None = None) ->
     ids = list(set(initiative_ids))
     if not ids:
         return {}
-    month = latest_complete_month(today=today)
+    month = last_complete_month(today=today)
     allocated: dict[int, Decimal] = {}
     if month is not None:
         allocated = dict(

@@ -78,3 +78,71 @@ def active_window(month_start: date, month_end: date, today: date) -> tuple[date
 
 def is_currency_code(code: str) -> bool:
     return bool(CURRENCY_CODE.fullmatch(code or ""))
+
+
+# Total cost of ownership of one initiative in one month (PRODUCT.md) -------------------------------------------------
+
+RUN_CATEGORIES = ("inference", "compute", "storage", "licences")
+OVERSIGHT, MAINTENANCE, OTHER = "oversight", "maintenance", "other"
+
+
+@dataclass(frozen=True)
+class CaseEstimate:
+    """What the business case expects per month, or the declared cost when there is no business case."""
+
+    inference: Decimal = Decimal("0")
+    compute: Decimal = Decimal("0")
+    storage: Decimal = Decimal("0")
+    licences: Decimal = Decimal("0")
+    oversight_hours: Decimal = Decimal("0")
+    loaded_hourly_rate: Decimal = Decimal("0")
+    maintenance: Decimal = Decimal("0")
+    declared: Decimal = Decimal("0")
+    has_case: bool = True
+
+    def run_costs(self) -> dict[str, Decimal]:
+        if not self.has_case:
+            return {OTHER: self.declared}
+        return {"inference": self.inference, "compute": self.compute, "storage": self.storage,
+                "licences": self.licences}
+
+    @property
+    def oversight(self) -> Decimal:
+        return cents(self.oversight_hours * self.loaded_hourly_rate)
+
+
+@dataclass(frozen=True)
+class TcoPart:
+    category: str
+    amount: Decimal
+    actual: bool
+
+
+def month_tco(
+    *, rolled_up: Mapping[str, Decimal], reported_oversight_hours: Decimal | None, case: CaseEstimate | None,
+) -> list[TcoPart]:
+    """The month's TCO by category, each part labelled actual or estimated.
+
+    Run costs (inference, compute, storage, licences, other) are the allocated roll-ups whenever the initiative has any
+    cost record in the month, else the business case's estimate (the declared cost without a case). Human oversight is
+    an oversight cost record, else the hours reported in value reports x the case's loaded hourly rate, else the case's
+    estimate; maintenance is a maintenance cost record, else the case's estimate. Zero parts are left out.
+    """
+    parts: list[TcoPart] = []
+    recorded = {c: a for c, a in rolled_up.items() if c not in (OVERSIGHT, MAINTENANCE)}
+    if rolled_up:
+        parts += [TcoPart(c, cents(a), True) for c, a in sorted(recorded.items())]
+    elif case is not None:
+        parts += [TcoPart(c, cents(a), False) for c, a in case.run_costs().items()]
+    if OVERSIGHT in rolled_up:
+        parts.append(TcoPart(OVERSIGHT, cents(rolled_up[OVERSIGHT]), True))
+    elif reported_oversight_hours is not None:
+        rate = case.loaded_hourly_rate if case is not None else Decimal("0")
+        parts.append(TcoPart(OVERSIGHT, cents(reported_oversight_hours * rate), True))
+    elif case is not None:
+        parts.append(TcoPart(OVERSIGHT, case.oversight, False))
+    if MAINTENANCE in rolled_up:
+        parts.append(TcoPart(MAINTENANCE, cents(rolled_up[MAINTENANCE]), True))
+    elif case is not None:
+        parts.append(TcoPart(MAINTENANCE, cents(case.maintenance), False))
+    return [p for p in parts if p.amount]

@@ -355,3 +355,30 @@ class LicencePoolActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_pool} {self.month:%Y-%m}"
+
+
+class InitiativeMonthlyTco(models.Model):
+    """Roll-up: an initiative's total cost of ownership in a month by category, each part actual or estimated.
+
+    Built from MonthlyCost, value reports (oversight hours) and the business case by
+    portfolio.costs.services.tco.tco_recompute (portfolio.costs.calculations.month_tco says how), so lists can sort
+    and filter on it and signals read it without recomputing."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="monthly_tco")
+    month = models.DateField()
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    amount = money_field(default=Decimal("0"))
+    actual = models.BooleanField(help_text="From cost records or value reports; otherwise estimated from the "
+                                           "business case (or the declared cost).")
+
+    class Meta:
+        ordering = ["initiative_id", "month", "category"]
+        verbose_name = "initiative monthly TCO"
+        verbose_name_plural = "initiative monthly TCO"
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "month", "category"], name="unique_initiative_month_tco"),
+        ]
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.initiative_id} {self.month:%Y-%m} {self.category} {self.amount}"

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import DecimalField, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from portfolio.choices import RunStatus
+from portfolio.choices import CostCategory, RunStatus
 from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import Period
-from portfolio.models import CostRecord, CostSource, CurrencyRate, IngestionRun, MonthlyCost, reporting_currency
+from portfolio.models import (
+    CostRecord,
+    CostSource,
+    CurrencyRate,
+    IngestionRun,
+    InitiativeMonthlyTco,
+    MonthlyCost,
+    reporting_currency,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -139,3 +151,110 @@ def currency_rates() -> QuerySet[CurrencyRate]:
     return CurrencyRate.objects.annotate(
         valid_until=Subquery(following.order_by("valid_from").values("valid_from")[:1])
     ).order_by("currency", "-valid_from")
+
+
+# Total cost of ownership (InitiativeMonthlyTco) ----------------------------------------------------------------------
+
+
+def last_complete_month(*, today: date | None = None) -> date | None:
+    """The latest month before the current one with allocated cost in the roll-ups (the current month is partial)."""
+    today = today or timezone.localdate()
+    return MonthlyCost.objects.filter(
+        month__lt=today.replace(day=1), initiative__isnull=False
+    ).aggregate(latest=Max("month"))["latest"]
+
+
+def quarter_of(month: date) -> tuple[str, date, date]:
+    """("2026-Q3", first month, last month) of the quarter containing `month`."""
+    quarter = (month.month - 1) // 3 + 1
+    return f"{month.year}-Q{quarter}", date(month.year, 3 * quarter - 2, 1), date(month.year, 3 * quarter, 1)
+
+
+def last_complete_quarter(*, today: date | None = None) -> tuple[str, date, date] | None:
+    """The latest quarter whose three months have ended and that has cost data; None without cost data."""
+    today = today or timezone.localdate()
+    latest = last_complete_month(today=today)
+    if latest is None:
+        return None
+    name, first, last = quarter_of(latest)
+    if last != latest:  # the latest month with data is not a quarter's last: take the quarter before
+        name, first, last = quarter_of(first - timedelta(days=1))
+    return name, first, last
+
+
+# Run cost is actual in a month when a run category (not oversight or maintenance) comes from cost records.
+RUN_COST_RECORDED = Q(actual=True) & ~Q(category__in=[CostCategory.OVERSIGHT, CostCategory.MAINTENANCE])
+
+
+@dataclass(frozen=True)
+class PeriodTco:
+    """An initiative's TCO over whole months: total, the actual and estimated parts, by category."""
+
+    total: Decimal
+    actual: Decimal
+    estimated: Decimal
+    has_records: bool  # its run cost comes from cost records in at least one month of the period
+    months: int
+    by_category: dict[str, Decimal]
+
+
+def initiative_tco_by_period(
+    *, initiative_ids: Iterable[int] | None = None, start: date, end: date
+) -> dict[int, PeriodTco]:
+    """TCO of each initiative over the months from `start` to `end` (both included), in one query."""
+    rows = InitiativeMonthlyTco.objects.filter(month__gte=start.replace(day=1), month__lte=end.replace(day=1))
+    if initiative_ids is not None:
+        rows = rows.filter(initiative_id__in=list(initiative_ids))
+    grouped = rows.order_by().values("initiative_id", "category", "actual").annotate(
+        total=Sum("amount"), months=Count("month", distinct=True))
+    recorded = set(rows.filter(RUN_COST_RECORDED).order_by().values_list("initiative_id", flat=True).distinct())
+    months = dict(rows.order_by().values("initiative_id").annotate(n=Count("month", distinct=True))
+                  .values_list("initiative_id", "n"))
+    parts: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"actual": Decimal("0"), "estimated": Decimal("0"), "by_category": defaultdict(Decimal)})
+    for row in grouped:
+        entry = parts[row["initiative_id"]]
+        entry["actual" if row["actual"] else "estimated"] += row["total"]
+        entry["by_category"][row["category"]] += row["total"]
+    return {
+        pk: PeriodTco(total=cents(e["actual"] + e["estimated"]), actual=cents(e["actual"]),
+                      estimated=cents(e["estimated"]), has_records=pk in recorded, months=months.get(pk, 0),
+                      by_category=dict(e["by_category"]))
+        for pk, e in parts.items()
+    }
+
+
+def initiative_tco_months(*, initiative_id: int, start: date | None = None, end: date | None = None) -> QuerySet:
+    """The TCO rows of one initiative (month, category, amount, actual), oldest first, for its chart and the API."""
+    rows = InitiativeMonthlyTco.objects.filter(initiative_id=initiative_id)
+    if start is not None:
+        rows = rows.filter(month__gte=start.replace(day=1))
+    if end is not None:
+        rows = rows.filter(month__lte=end.replace(day=1))
+    return rows.order_by("month", "category")
+
+
+def tco_total_of(month_from: date, month_to: date, *, outer: str = "pk") -> Coalesce:
+    """Subquery: TCO of the initiative at OuterRef(`outer`) from `month_from` to `month_to`, for sortable columns."""
+    total = (
+        InitiativeMonthlyTco.objects.filter(initiative_id=OuterRef(outer), month__gte=month_from, month__lte=month_to)
+        .order_by().values("initiative_id").annotate(total=Sum("amount")).values("total")
+    )
+    return Coalesce(Subquery(total, output_field=MONEY_FIELD), Value(Decimal("0")), output_field=MONEY_FIELD)
+
+
+def tco_period_annotations(*, initiative: str, start: str, end: str) -> dict[str, Any]:
+    """Annotations for rows that point at an initiative and a period (e.g. a value report and its cycle's dates):
+    `tco_total`, `tco_estimated` and `tco_has_records`, so a list of such rows costs one query."""
+    rows = InitiativeMonthlyTco.objects.filter(
+        initiative_id=OuterRef(initiative), month__gte=OuterRef(start), month__lte=OuterRef(end)
+    ).order_by().values("initiative_id")
+
+    def total(of: QuerySet) -> Subquery:
+        return Subquery(of.annotate(total=Sum("amount")).values("total"), output_field=MONEY_FIELD)
+
+    return {
+        "tco_total": total(rows),
+        "tco_estimated": total(rows.filter(actual=False)),
+        "tco_has_records": Exists(rows.filter(RUN_COST_RECORDED)),
+    }

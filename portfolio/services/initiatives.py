@@ -12,7 +12,8 @@ from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from portfolio.choices import Stage
+from portfolio.choices import ACTIVE_STAGES, Stage
+from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from tollgate.roles import is_admin, is_executive
 from tollgate.types import Actor
@@ -92,6 +93,8 @@ def initiative_create(
         initiative.vendors.set(vendors)
         initiative.ai_models.set(ai_models)
         initiative.delegates.set(delegates)
+    if initiative.stage in ACTIVE_STAGES:
+        tco_recompute(initiative_ids=[initiative.pk])
     return initiative
 
 
@@ -120,6 +123,8 @@ def initiative_update(
         if changed:
             initiative.full_clean()
             initiative.save()
+            if {"start_date", "declared_monthly_cost"} & set(changed):
+                tco_recompute(initiative_ids=[initiative.pk])
         for relation, values in (("vendors", vendors), ("ai_models", ai_models), ("delegates", delegates)):
             if values is not None:
                 manager = getattr(initiative, relation)
@@ -144,6 +149,7 @@ def business_case_save(*, actor: Actor | None, initiative: Initiative, **fields:
         if case.pk is None or changed:
             case.full_clean()
             case.save()
+            tco_recompute(initiative_ids=[initiative.pk])
     return case
 
 

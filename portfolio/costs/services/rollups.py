@@ -24,6 +24,7 @@ from portfolio import calculations
 from portfolio.choices import CostCategory
 from portfolio.costs.calculations import active_window, cents
 from portfolio.costs.connectors.base import Period
+from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import (
     CostRecord,
     LicencePool,
@@ -83,6 +84,7 @@ def rollups_recompute(*, months: Iterable[date]) -> None:
         _rollup_costs(period)
         _rollup_tokens(period)
         _rollup_pool_activity(period, today)
+    tco_recompute(months=firsts)
 
 
 def _rollup_costs(period: Period) -> None:

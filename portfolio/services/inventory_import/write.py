@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from portfolio.costs.services.rollups import rollups_deferred
+from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import AIModel, CostCenter, ImportRun, Initiative
 from portfolio.services.inventory_import.parse import InventoryRow, RowError
 from portfolio.services.licences import licence_pool_save
@@ -208,5 +209,8 @@ def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCount
             outcome = _write_row(row, errors)
             if outcome is not None:
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
+    if counts.created or counts.updated:  # stages, start dates and declared costs feed the estimated TCO
+        written = Initiative.objects.filter(external_id__in=[row.external_id for row in rows])
+        tco_recompute(initiative_ids=written.values_list("pk", flat=True))
     return counts
 

@@ -1,9 +1,8 @@
-"""Sprawl reads: the latest complete cost month, each initiative's main use case, spend by use case, the duplication
+"""Sprawl reads: each initiative's main use case, spend by use case, the duplication
 criterion, and engine results mapped onto initiatives."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,25 +12,14 @@ from governance.sprawl.analysis import Duplicate
 from governance.sprawl.selectors import (
     draft_possible_duplicates,
     duplication_criterion,
-    latest_complete_month,
     primary_use_case_of,
     spend_by_use_case,
 )
 from portfolio.choices import Stage
-from portfolio.models import MonthlyCost
 from tests.factories import InitiativeFactory, RubricCriterionFactory
 from tests.governance.sprawl.factories import InitiativeUseCaseFactory, UseCaseFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def test_latest_complete_month_ignores_the_current_month_and_unallocated_spend():
-    initiative = InitiativeFactory()
-    MonthlyCost.objects.create(initiative=None, month=date(2026, 10, 1), category="inference", amount=5)
-    MonthlyCost.objects.create(initiative=initiative, month=date(2026, 9, 1), category="inference", amount=5)
-    MonthlyCost.objects.create(initiative=initiative, month=date(2026, 11, 1), category="inference", amount=5)
-    assert latest_complete_month(today=date(2026, 11, 20)) == date(2026, 9, 1)
-    assert latest_complete_month(today=date(2026, 9, 3)) is None
 
 
 def test_main_use_case_is_a_confirmed_one_then_the_most_confident():

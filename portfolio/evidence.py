@@ -1,0 +1,41 @@
+"""What other apps tell portfolio, registered at start-up so portfolio imports none of them.
+
+An initiative's total cost of ownership counts human oversight at the hours its owner reports in value reports (the
+reviews app) x the business case's loaded hourly rate. `reviews.apps.ReviewsConfig.ready()` registers the provider;
+without it the business case's estimate is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+
+class ReportedOversight(Protocol):
+    def __call__(
+        self, *, initiative_ids: Iterable[int] | None, months: Iterable[date]
+    ) -> dict[tuple[int, date], Decimal]: ...
+
+
+@dataclass
+class Providers:
+    reported_oversight: ReportedOversight | None = None
+
+
+providers = Providers()
+
+
+def register_reported_oversight(provider: ReportedOversight) -> None:
+    """`provider(initiative_ids=..., months=...)` maps (initiative id, first day of month) to the oversight hours
+    reported for that month (a report's hours spread evenly over its period's months)."""
+    providers.reported_oversight = provider
+
+
+def reported_oversight(
+    *, initiative_ids: Iterable[int] | None, months: Iterable[date]
+) -> dict[tuple[int, date], Decimal]:
+    provider = providers.reported_oversight
+    return provider(initiative_ids=initiative_ids, months=months) if provider else {}
