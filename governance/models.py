@@ -284,7 +284,9 @@ class Signal(models.Model):
 
     `subject` identifies what the signal is about across computations (type and external ids, or the cluster or
     pool): at most one open or acknowledged signal per subject; resolved and dismissed ones stay as history.
-    `metric` is the figure the rule measures, compared when a dismissed signal might be raised again.
+    `metric` is the figure the rule measures, compared when a dismissed signal might be raised again. A computation
+    that finds the same evidence leaves the row untouched (so no "last seen" stamp: the last successful run says
+    when the live signals last held).
     """
 
     type = models.CharField(max_length=30, choices=SignalType.choices, db_index=True)
@@ -307,8 +309,8 @@ class Signal(models.Model):
     dismissed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismissal_reason = models.TextField(blank=True)
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
+    first_seen_at = models.DateTimeField(help_text="When it was raised.")
+    evidence_changed_at = models.DateTimeField(help_text="When it was raised or its evidence last changed.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

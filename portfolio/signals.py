@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # Sent inside the import run, after its rows were written (not for a dry run, nor when nothing changed); receivers
 # that start background work enqueue it on commit. Arguments: `run` (the ImportRun).
 inventory_changed = Signal()
+
+# Sent inside a successful cost ingestion run, after its records and the month's roll-ups were written; receivers that
+# start background work enqueue it on commit. Arguments: `run` (the IngestionRun).
+costs_ingested = Signal()

@@ -26,7 +26,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance import services as governance_services
+from governance.choices import SignalRunTrigger
 from governance.evidence import Notice
+from governance.signals.services import signal_run_submit
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative
 from reviews import calculations, selectors
@@ -266,7 +268,14 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
     _audit(report, actor=actor, event="value_report_submitted",
            changes={"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]})
     _oversight_changed(report)
+    _value_evidence_changed()
     return report
+
+
+def _value_evidence_changed() -> None:
+    """A submitted, reopened or judged report changes what the signals see: queue their computation (its task is
+    sent when this transaction commits; one waiting run serves a morning of submissions)."""
+    signal_run_submit(actor=None, trigger=SignalRunTrigger.REPORT)
 
 
 def _oversight_changed(report: ValueReport) -> None:
@@ -299,6 +308,7 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
     _audit(report, actor=actor, event="value_report_reopened", reason=reason,
            changes={"status": [ReportStatus.SUBMITTED, ReportStatus.DRAFT]})
     _oversight_changed(report)
+    _value_evidence_changed()
     url = reverse("reviews:report_edit", args=[report.pk])
     for person in selectors.report_owners(report):
         notification_create(user=person, message=f"Your value report {report} was reopened: {reason}", url=url)
@@ -377,6 +387,7 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
            decision=decision)
     if decision == Decision.KILL:
         _kill_initiative(actor=actor, initiative=report.initiative, rationale=rationale)
+    _value_evidence_changed()
     url = reverse("reviews:report_detail", args=[report.pk])
     for person in selectors.report_owners(report):
         notification_create(user=person, message=f"Verdict on {report}: {verdict.get_decision_display()}.", url=url)

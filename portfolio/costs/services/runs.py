@@ -36,6 +36,7 @@ from portfolio.models import (
     SeatActivity,
     UsageRecord,
 )
+from portfolio.signals import costs_ingested
 from tollgate import jobs
 from tollgate.types import Actor
 
@@ -164,6 +165,7 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> Run
                 rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written, progress=rows_read,
                 unallocated_amount=cents(writer.unallocated),
             )
+            costs_ingested.send(sender=IngestionRun, run=run)
     finally:
         writer.close()
     return writer
