@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 from governance import evidence
 from governance.choices import LIVE_SIGNAL_STATUSES, AuditEvent, SignalSeverity, SprawlStatus
 from governance.models import Signal, SignalRun, SprawlCluster, SprawlClusterMember
-from governance.selectors import policy_value
+from governance.selectors import policy_values
 from governance.signals.rules import kill, licences, right_sizing, scale, sprawl
 from governance.signals.rules.base import Candidate
 from governance.signals.rules.facts import (
@@ -263,58 +263,65 @@ class Findings:
     initiatives: int
 
 
-def _decimal(key: str) -> Decimal:
-    return Decimal(policy_value(key))
-
-
-def _int(key: str) -> int:
-    return int(policy_value(key))
+POLICIES = (
+    "kill.value_per_dollar_floor", "kill.value_per_dollar_quarters", "kill.kpi_missed_share", "kill.kpi_missed_reviews",
+    "kill.report_overdue_days", "kill.pilot_max_months", "kill.cost_overrun_pct", "scale.value_per_dollar_min",
+    "licence.utilisation_floor_pct", "licence.inactivity_window_days", "licence.buffer_pct",
+    "self_host.throughput_tokens_per_s", "self_host.utilisation_pct", "self_host.gpu_hour_price",
+    "self_host.monthly_operating_cost", "sprawl.variable_share_pct",
+)
 
 
 def signal_candidates(*, today: date | None = None) -> Findings:
     """Every rule over the whole portfolio, with the policies in force: a fixed number of queries whatever its
-    size (facts above, the value reports through governance.evidence, the policies)."""
+    size (the facts above, the value reports through governance.evidence, the policies in one)."""
     today = today or timezone.localdate()
-    floor, quarters = _decimal("kill.value_per_dollar_floor"), _int("kill.value_per_dollar_quarters")
-    share, reviews_count = _decimal("kill.kpi_missed_share"), _int("kill.kpi_missed_reviews")
-    overdue_days, pilot_months = _int("kill.report_overdue_days"), _int("kill.pilot_max_months")
-    overrun_pct, scale_min = _decimal("kill.cost_overrun_pct"), _decimal("scale.value_per_dollar_min")
-    window_days = _int("licence.inactivity_window_days")
+    policy = policy_values(*POLICIES)
 
+    def number(key: str) -> Decimal:
+        return Decimal(policy[key])
+
+    def whole(key: str) -> int:
+        return int(policy[key])
+
+    quarters, reviews_count = whole("kill.value_per_dollar_quarters"), whole("kill.kpi_missed_reviews")
+    window_days = whole("licence.inactivity_window_days")
     initiatives = initiative_facts()
     reviews = evidence.review_facts(initiative_ids=None, reports=max(quarters, reviews_count, 1), today=today)
     costs = quarter_costs(today=today)
     month = last_complete_month(today=today)
     usage = token_usage(month=month) if month is not None else {}
     self_hosting = {
-        "throughput": _decimal("self_host.throughput_tokens_per_s"),
-        "utilisation_pct": _decimal("self_host.utilisation_pct"),
-        "gpu_hour_price": _decimal("self_host.gpu_hour_price"),
-        "operating_cost": _decimal("self_host.monthly_operating_cost"),
+        "throughput": number("self_host.throughput_tokens_per_s"),
+        "utilisation_pct": number("self_host.utilisation_pct"),
+        "gpu_hour_price": number("self_host.gpu_hour_price"),
+        "operating_cost": number("self_host.monthly_operating_cost"),
     }
     found: list[Candidate] = []
     for initiative in initiatives:
         facts = reviews.get(initiative.id, NO_REVIEWS)
         found += [c for c in (
-            kill.value_per_dollar_low(initiative, facts, floor=floor, quarters=quarters),
-            kill.kpi_targets_missed(initiative, facts, share=share, reviews_count=reviews_count),
-            kill.pilot_stale(initiative, facts, today=today, max_months=pilot_months),
-            kill.cost_overrun(initiative, costs.get(initiative.id), overrun_pct=overrun_pct),
+            kill.value_per_dollar_low(initiative, facts, floor=number("kill.value_per_dollar_floor"),
+                                      quarters=quarters),
+            kill.kpi_targets_missed(initiative, facts, share=number("kill.kpi_missed_share"),
+                                    reviews_count=reviews_count),
+            kill.pilot_stale(initiative, facts, today=today, max_months=whole("kill.pilot_max_months")),
+            kill.cost_overrun(initiative, costs.get(initiative.id), overrun_pct=number("kill.cost_overrun_pct")),
             kill.no_active_owner(initiative, today=today),
-            scale.scale_candidate(initiative, facts, minimum=scale_min),
+            scale.scale_candidate(initiative, facts, minimum=number("scale.value_per_dollar_min")),
         ) if c is not None]
-        found += kill.report_overdue(initiative, facts, days=overdue_days)
+        found += kill.report_overdue(initiative, facts, days=whole("kill.report_overdue_days"))
         if month is not None and initiative.id in usage:
             found += right_sizing.right_size(initiative, usage[initiative.id], month=month)
             hosting = right_sizing.self_host(initiative, usage[initiative.id], month=month, **self_hosting)
             if hosting is not None:
                 found.append(hosting)
     for pool in pool_facts(today=today, window_days=window_days):
-        waste = licences.licence_waste(pool, floor_pct=_decimal("licence.utilisation_floor_pct"),
-                                       window_days=window_days, buffer_pct=_decimal("licence.buffer_pct"))
+        waste = licences.licence_waste(pool, floor_pct=number("licence.utilisation_floor_pct"),
+                                       window_days=window_days, buffer_pct=number("licence.buffer_pct"))
         if waste is not None:
             found.append(waste)
-    share_pct = _decimal("sprawl.variable_share_pct")
+    share_pct = number("sprawl.variable_share_pct")
     found += [sprawl.sprawl(cluster, today=today, variable_share_pct=share_pct) for cluster in open_clusters()]
     return Findings(candidates=found, initiatives=len(initiatives))
 
