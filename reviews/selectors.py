@@ -385,6 +385,8 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     loaded = (
         ValueReport.objects.filter(pk__in=wanted).select_related("cycle", "initiative__business_case")
         .prefetch_related(Prefetch("initiative__kpis", queryset=KPI.objects.order_by("pk")), "actuals")
+        .annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
+                                           end="cycle__period_end"))
     )
     report_url = url_pattern("reviews:report_detail")
     for report in loaded:
