@@ -7,7 +7,7 @@ they own or act for (tollgate.roles, `governance.view_signal`).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -77,16 +77,12 @@ def _pilot_starts(pilot_ids: list[int]) -> dict[int, date]:
     return {int(pk): timezone.localdate(at) for pk, at in rows}
 
 
-def _active_delegates() -> tuple[dict[int, int], dict[int, int]]:
-    """Active delegates named on each initiative, and on each owner's profile (by owner id): two grouped queries."""
-    named = dict(
-        Initiative.delegates.through.objects.filter(user__is_active=True).order_by().values("initiative_id")
-        .annotate(n=Count("user_id")).values_list("initiative_id", "n")
-    )
-    of_owner = dict(
-        Profile.delegates.through.objects.filter(user__is_active=True).order_by().values("profile__user_id")
-        .annotate(n=Count("user_id")).values_list("profile__user_id", "n")
-    )
+def _active_delegates() -> tuple[Counter[int], Counter[int]]:
+    """Active delegates named on each initiative, and on each owner's profile (by owner id): two queries."""
+    named = Counter(Initiative.delegates.through.objects.filter(user__is_active=True).values_list(
+        "initiative_id", flat=True))
+    of_owner = Counter(Profile.delegates.through.objects.filter(user__is_active=True).values_list(
+        "profile__user_id", flat=True))
     return named, of_owner
 
 

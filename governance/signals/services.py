@@ -127,23 +127,24 @@ def signals_compute(
         relinked: list[tuple[Signal, tuple[int, ...]]] = []
         for subject, candidate in by_subject.items():
             values = _values(candidate)
-            signal = live.get(subject)
-            if signal is None:
+            current = live.get(subject)
+            if current is None:
                 before = previous.get(subject)
                 if before is not None and not _raise_again(before, candidate, margin):
                     summary.not_raised_again += 1
                     continue
                 new.append((Signal(**values, first_seen_at=now, evidence_changed_at=now), candidate))
                 continue
-            differs = [name for name in COMPARED if getattr(signal, name) != values[name]]
-            if set(candidate.initiative_ids) != members.get(signal.pk, set()):
-                relinked.append((signal, candidate.initiative_ids))
+            differs = [name for name in COMPARED if getattr(current, name) != values[name]]
+            linked = set(candidate.initiative_ids) == members.get(current.pk, set())
+            if not linked:
+                relinked.append((current, candidate.initiative_ids))
             if differs:
                 for name in differs:
-                    setattr(signal, name, values[name])
-                signal.evidence_changed_at = now
-                changed.append(signal)
-            elif not any(s is signal for s, _ in relinked):
+                    setattr(current, name, values[name])
+                current.evidence_changed_at = now
+                changed.append(current)
+            elif linked:
                 summary.unchanged += 1
         if changed:
             Signal.objects.bulk_update(changed, [*COMPARED, "evidence_changed_at", "updated_at"], batch_size=1000)
@@ -164,15 +165,16 @@ def signals_compute(
         summary.raised = len(created)
 
         gone = [signal for subject, signal in live.items() if subject not in by_subject]
-        before = {signal.pk: signal.status for signal in gone}
+        status_before = {signal.pk: signal.status for signal in gone}
         for signal in gone:
             signal.status, signal.resolved_at, signal.resolved_by = SignalStatus.RESOLVED, now, None
             signal.resolution = AUTOMATIC_RESOLUTION
         Signal.objects.bulk_update(gone, ["status", "resolved_at", "resolved_by", "resolution", "updated_at"],
                                    batch_size=1000)
         for status in LIVE_SIGNAL_STATUSES:
-            audit_events([s for s in gone if before[s.pk] == status], actor=None, event=AuditEvent.SIGNAL_RESOLVED,
-                         changes={"status": [status, SignalStatus.RESOLVED]}, reason=AUTOMATIC_RESOLUTION)
+            audit_events([s for s in gone if status_before[s.pk] == status], actor=None,
+                         event=AuditEvent.SIGNAL_RESOLVED, changes={"status": [status, SignalStatus.RESOLVED]},
+                         reason=AUTOMATIC_RESOLUTION)
         summary.resolved = len(gone)
         summary.live = Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES).count()
         if created:

@@ -16,8 +16,8 @@ FLOOR = Decimal("1.0")
 
 
 def test_value_per_dollar_below_the_floor_for_the_quarters_raises():
-    found = kill.value_per_dollar_low(initiative(), reviews(report("2026-Q3", vpd="0.99"), report("2026-Q2", vpd="0.4")),
-                                      floor=FLOOR, quarters=2)
+    facts = reviews(report("2026-Q3", vpd="0.99"), report("2026-Q2", vpd="0.4"))
+    found = kill.value_per_dollar_low(initiative(), facts, floor=FLOOR, quarters=2)
     assert found is not None
     assert (found.type, found.period, found.metric, found.severity) == ("value_per_dollar_low", "2026-Q3",
                                                                         Decimal("0.99"), "medium")
