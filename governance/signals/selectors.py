@@ -208,7 +208,8 @@ def token_usage(*, month: date) -> dict[int, list[TokenUsage]]:
     a name listed under two providers resolves to the one the initiative declares, else the first): three queries."""
     models = catalogue()
     rows = list(MonthlyTokenUsage.objects.filter(month=month, initiative__isnull=False).order_by(
-        "initiative_id", "model").values_list("initiative_id", "model", "input_tokens", "output_tokens"))
+        "initiative_id", "model").values_list("initiative_id", "model", "input_tokens", "output_tokens",
+                                              "cached_tokens"))
     declared: dict[int, set[int]] = defaultdict(set)
     for initiative_id, model_id in Initiative.ai_models.through.objects.filter(
             initiative_id__in={row[0] for row in rows}).values_list("initiative_id", "aimodel_id"):
@@ -216,7 +217,7 @@ def token_usage(*, month: date) -> dict[int, list[TokenUsage]]:
     initiative_url = url_pattern("portfolio:initiative_detail")
     matched: dict[str, str | None] = {}
     usage: dict[int, list[TokenUsage]] = defaultdict(list)
-    for initiative_id, reported, input_tokens, output_tokens in rows:
+    for initiative_id, reported, input_tokens, output_tokens, cached_tokens in rows:
         if reported not in matched:
             matched[reported] = right_sizing.match_model(reported, models)
         name = matched[reported]
@@ -224,7 +225,7 @@ def token_usage(*, month: date) -> dict[int, list[TokenUsage]]:
         if name is not None:
             entries = models[name]
             entry = next((model for pk, model in entries if pk in declared[initiative_id]), entries[0][1])
-        usage[initiative_id].append(TokenUsage(reported, input_tokens, output_tokens, entry,
+        usage[initiative_id].append(TokenUsage(reported, input_tokens, output_tokens, cached_tokens, entry,
                                                f"{initiative_url(initiative_id)}#costs"))
     return dict(usage)
 

@@ -104,8 +104,9 @@ class TokenUsage:
     """Tokens an initiative sent to one model in a month, and the catalogue model they were matched to."""
 
     model: str  # as the provider reported it
-    input_tokens: int
+    input_tokens: int  # cached input included, as providers count it
     output_tokens: int
+    cached_tokens: int
     catalogue: CatalogueModel | None
     url: str
 

@@ -30,6 +30,9 @@ from portfolio.calculations import tier_rank
 
 MILLION = Decimal(1_000_000)
 SECONDS_PER_HOUR = 3600
+# Cached input tokens are billed at a fraction of the input price: a tenth at Anthropic (cache reads), a half or a
+# quarter at OpenAI. The lowest fraction keeps the API's side of every comparison, and so every saving, on the low side.
+CACHED_INPUT_SHARE = Decimal("0.1")
 
 
 def match_model(reported: str, catalogue_names: Iterable[str]) -> str | None:
@@ -49,14 +52,17 @@ def match_model(reported: str, catalogue_names: Iterable[str]) -> str | None:
     return max(prefixes, key=len) if prefixes else None
 
 
-def token_cost(model: CatalogueModel, input_tokens: int, output_tokens: int) -> Decimal | None:
-    """The tokens at the model's list prices; None when a price the tokens need is unknown."""
+def token_cost(model: CatalogueModel, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> Decimal | None:
+    """The tokens at the model's list prices (cached input at CACHED_INPUT_SHARE of the input price); None when a
+    price the tokens need is unknown."""
     if model.input_price is None and input_tokens:
         return None
     if model.output_price is None and output_tokens:
         return None
-    return (Decimal(input_tokens) * (model.input_price or 0) + Decimal(output_tokens) * (model.output_price or 0)
-            ) / MILLION
+    cached = min(max(cached_tokens, 0), input_tokens)
+    input_price, output_price = model.input_price or Decimal(0), model.output_price or Decimal(0)
+    return ((input_tokens - cached) * input_price + cached * input_price * CACHED_INPUT_SHARE
+            + output_tokens * output_price) / MILLION
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,11 @@ class ModelVolume:
     model: CatalogueModel
     input_tokens: int
     output_tokens: int
+    cached_tokens: int
     url: str
+
+    def cost(self, model: CatalogueModel | None = None) -> Decimal | None:
+        return token_cost(model or self.model, self.input_tokens, self.output_tokens, self.cached_tokens)
 
     @property
     def tokens(self) -> int:
@@ -81,6 +91,7 @@ def volumes_by_model(usage: Iterable[TokenUsage]) -> list[ModelVolume]:
         before = totals.get(key)
         totals[key] = ModelVolume(row.catalogue, row.input_tokens + (before.input_tokens if before else 0),
                                   row.output_tokens + (before.output_tokens if before else 0),
+                                  row.cached_tokens + (before.cached_tokens if before else 0),
                                   before.url if before else row.url)
     return [totals[key] for key in sorted(totals)]
 
@@ -96,8 +107,7 @@ def right_size(initiative: InitiativeFacts, usage: Iterable[TokenUsage], *, mont
         rank, substitute_rank = tier_rank(model.tier), tier_rank(substitute.tier)
         if rank is None or substitute_rank is None or substitute_rank >= rank:
             continue
-        now = token_cost(model, volume.input_tokens, volume.output_tokens)
-        then = token_cost(substitute, volume.input_tokens, volume.output_tokens)
+        now, then = volume.cost(), volume.cost(substitute)
         if now is None or then is None or then >= now:
             continue
         saving = cents(now - then)
@@ -112,11 +122,14 @@ def right_size(initiative: InitiativeFacts, usage: Iterable[TokenUsage], *, mont
             metric=saving,
             higher_is_worse=True,
             rule=(f"Tokens sent to {model.name} ({model.tier}) that an administrator accepts {substitute.name} "
-                  f"({substitute.tier}) for; the saving is the same volume at {substitute.name}'s list prices."),
+                  f"({substitute.tier}) for; the saving is the same volume at {substitute.name}'s list prices "
+                  "(cached input tokens at a tenth of the input price on both sides)."),
             numbers=(
                 Number("Initiative", f"{initiative.external_id} · {initiative.name}", initiative.url),
                 Number(f"Input tokens on {model.name}, {month_of(month)}", str(volume.input_tokens), volume.url),
                 Number(f"Output tokens on {model.name}, {month_of(month)}", str(volume.output_tokens), volume.url),
+                Number(f"Cached input tokens on {model.name}, {month_of(month)}", str(volume.cached_tokens),
+                       volume.url),
                 Number(f"Cost at {model.name}'s prices ({plain(model.input_price or 0)} / "
                        f"{plain(model.output_price or 0)} per 1M)", money(now), model.url),
                 Number(f"Cost at {substitute.name}'s prices ({plain(substitute.input_price or 0)} / "
@@ -165,7 +178,7 @@ def self_host(
     the same volume served on rented GPUs; a candidate when the GPUs cost less."""
     tokens, api_cost = 0, Decimal(0)
     for volume in volumes_by_model(usage):
-        cost = token_cost(volume.model, volume.input_tokens, volume.output_tokens)
+        cost = volume.cost()
         if tier_rank(volume.model.tier) is None or cost is None:
             continue
         tokens += volume.tokens
@@ -196,7 +209,7 @@ def self_host(
         numbers=(
             Number("Initiative", f"{initiative.external_id} · {initiative.name}", initiative.url),
             Number(f"Tokens, {month_of(month)}", str(tokens), initiative.url),
-            Number("API cost at list prices", money(api_cost), initiative.url),
+            Number("API cost at list prices (cached input at a tenth)", money(api_cost), initiative.url),
             Number("GPU-hours needed", plain(hosting.gpu_hours, 1), initiative.url),
             Number("GPU cost", money(hosting.gpu_cost), initiative.url),
             Number("Fixed operating cost", money(operating_cost), initiative.url),

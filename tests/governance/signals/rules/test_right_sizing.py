@@ -41,14 +41,17 @@ def test_a_reported_model_matches_the_catalogue_name_or_a_snapshot_of_it(reporte
     assert match_model(reported, CATALOGUE) == expected
 
 
-def test_token_cost_at_list_prices():
+def test_token_cost_at_list_prices_with_cached_input_at_a_tenth():
     assert token_cost(GPT4O, 1_000_000, 1_000_000) == Decimal("12.50")
+    assert token_cost(GPT4O, 1_000_000, 1_000_000, cached_tokens=400_000) == Decimal("11.60")  # 1.5 + 0.1 + 10
+    assert token_cost(GPT4O, 1_000_000, 0, cached_tokens=5_000_000) == Decimal("0.25")  # never more than the input
     assert token_cost(EMBED, 1_000_000, 0) == Decimal("0.02")
     assert token_cost(EMBED, 1_000_000, 10) is None  # an output price the tokens need is unknown
 
 
-def usage(model: CatalogueModel | None, input_tokens: int, output_tokens: int, name: str = "gpt-4o") -> TokenUsage:
-    return TokenUsage(name, input_tokens, output_tokens, model, "/portfolio/initiatives/7/#costs")
+def usage(model: CatalogueModel | None, input_tokens: int, output_tokens: int, name: str = "gpt-4o",
+          cached: int = 0) -> TokenUsage:
+    return TokenUsage(name, input_tokens, output_tokens, cached, model, "/portfolio/initiatives/7/#costs")
 
 
 def test_right_size_saves_the_difference_at_the_substitutes_prices():
@@ -60,6 +63,12 @@ def test_right_size_saves_the_difference_at_the_substitutes_prices():
     assert signal.monthly_saving == Decimal("1880.00") and signal.metric == Decimal("1880.00")
     assert (signal.subject, signal.period, signal.severity) == ("right_size:INV-0007:gpt-4o", "2026-09", "medium")
     assert {n.label: n.value for n in signal.numbers}["Input tokens on gpt-4o, 2026-09"] == "400000000"
+
+
+def test_cached_input_lowers_both_sides_of_right_sizing():
+    found = right_size(initiative(), [usage(GPT4O, 400_000_000, 100_000_000, cached=100_000_000)], month=MONTH)
+    # gpt-4o: 300M x 2.5 + 100M x 0.25 + 100M x 10 = 1,775; mini: 300M x 0.15 + 100M x 0.015 + 100M x 0.6 = 106.5
+    assert found[0].monthly_saving == Decimal("1668.50")
 
 
 def test_no_right_size_without_a_cheaper_lower_tier_substitute():
@@ -97,7 +106,7 @@ def test_self_host_when_the_gpus_cost_less_than_the_api():
     found = self_host(initiative(), [usage(GPT4O, 2_000_000_000, 200_000_000)], month=MONTH, **POLICIES)
     assert found is not None
     numbers = {n.label: n.value for n in found.numbers}
-    assert numbers["API cost at list prices"] == "7000.00"
+    assert numbers["API cost at list prices (cached input at a tenth)"] == "7000.00"
     assert numbers["GPU-hours needed"] == "488.9"
     assert numbers["Self-hosted cost per month"] == "6466.67"
     assert found.monthly_saving == Decimal("533.33")
