@@ -7,9 +7,9 @@ on PostgreSQL.
 Builds, in a database of its own (BENCH_DATABASE_URL, default a `tollgate_bench_signals` database it creates and
 empties first): BENCH_INITIATIVES initiatives (default 10,000) in every stage with owners (2% of them deactivated),
 business cases and KPIs; BENCH_COST_RECORDS cost records (default 5,000,000) over twelve months, generated in the
-database (INSERT ... SELECT generate_series), then rolled up by the real services (rollups_recompute, tco_recompute);
-three review cycles of value reports with KPI actuals (drafts overdue in the last one); token usage (raw records, rolled up) on
-catalogue models with substitutes; 1,000 licence pools with their seats; 300 open sprawl clusters.
+database (INSERT ... SELECT generate_series), then rolled up by the real services (rollups_recompute, tco_recompute)
+with token usage on catalogue models with substitutes and the seats of 1,000 licence pools; three review cycles of
+value reports with KPI actuals (drafts overdue in the last one); 300 open sprawl clusters.
 
 Then times the signals as the nightly job computes them (`signals_compute`: read, apply every rule, store, audit,
 notify), once on new data and once more on the same data (nothing written), and the forecast as its nightly job

@@ -302,3 +302,12 @@ class LicencePoolActivityAdmin(ReadOnlyAdmin):
     list_display = ["month", "licence_pool", "purchased", "assigned", "active_30d"]
     list_filter = ["month"]
     list_select_related = ["licence_pool"]
+
+
+@admin.register(models.InitiativeMonthlyTco)
+class InitiativeMonthlyTcoAdmin(ReadOnlyAdmin):
+    """Rebuilt by portfolio.costs.services.tco.tco_recompute from the roll-ups, business cases and value reports."""
+
+    list_display = ["month", "initiative", "category", "amount", "actual"]
+    list_filter = ["month", "category", "actual"]
+    list_select_related = ["initiative"]

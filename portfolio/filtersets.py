@@ -44,10 +44,14 @@ class OwnerChoiceFilter(OfferedModelChoiceFilter):
 
 class InitiativeFilterSet(SearchFilterSet):
     """?q=&department=<id>&department__code=<code>&stage=a&stage=b&category=...&vendor=<id>&model=<id>&owner=<id>
-    &owner_email=...&cost_center=<id>"""
+    &owner_email=...&cost_center=<id>&cost_quarter_min=&cost_quarter_max=&over_business_case_pct=
+
+    The cost filters read the figures portfolio.selectors.initiative_cost_annotations adds (the page's and the API's
+    querysets carry them): the last complete quarter's TCO, and how far it is above the business case in percent."""
 
     search_fields = ("name", "description", "external_id")
-    page_filters = ("q", "department", "stage", "category", "vendor", "owner")
+    page_filters = ("q", "department", "stage", "category", "vendor", "owner", "cost_quarter_min", "cost_quarter_max",
+                    "over_business_case_pct")
 
     q = django_filters.CharFilter(
         method="filter_q",
@@ -65,11 +69,20 @@ class InitiativeFilterSet(SearchFilterSet):
     owner = OwnerChoiceFilter()
     owner_email = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
     cost_center = django_filters.ModelChoiceFilter(queryset=CostCenter.objects.all())
+    cost_quarter_min = django_filters.NumberFilter(
+        field_name="cost_last_quarter", lookup_expr="gte", label="Cost last quarter from (USD)", min_value=0,
+        widget=forms.NumberInput(attrs={"min": 0, "step": "any", "placeholder": "0"}))
+    cost_quarter_max = django_filters.NumberFilter(
+        field_name="cost_last_quarter", lookup_expr="lte", label="Cost last quarter up to (USD)", min_value=0,
+        widget=forms.NumberInput(attrs={"min": 0, "step": "any"}))
+    over_business_case_pct = django_filters.NumberFilter(
+        field_name="cost_variance_pct", lookup_expr="gt", label="Over business case by more than (%)",
+        widget=forms.NumberInput(attrs={"step": "any", "placeholder": "e.g. 25"}))
 
     class Meta:
         model = Initiative
         fields = ("q", "department", "department__code", "stage", "category", "vendor", "model", "owner",
-                  "owner_email", "cost_center")
+                  "owner_email", "cost_center", "cost_quarter_min", "cost_quarter_max", "over_business_case_pct")
 
 
 class BusinessCaseFilterSet(ListFilterSet):

@@ -3,23 +3,62 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields import Field
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.lookups import GreaterThan
 
-from portfolio.choices import Stage
-from portfolio.models import AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Profile, Vendor
+from portfolio.choices import CostCategory, Stage
+from portfolio.costs.calculations import TcoFigures, variance_pct
+from portfolio.costs.selectors import (
+    CostPeriods,
+    TcoHeadline,
+    TcoHistory,
+    cost_periods,
+    initiative_tco_headline,
+    initiative_tco_history,
+    tco_history_figure,
+    tco_months_of,
+    tco_total_of,
+)
+from portfolio.models import (
+    AIModel,
+    BusinessCase,
+    CostCenter,
+    Department,
+    Initiative,
+    InitiativeMonthlyTco,
+    LicencePool,
+    Profile,
+    Vendor,
+    reporting_currency,
+)
 from tollgate.roles import may
 from tollgate.types import Viewer
 
 User = get_user_model()
 ZERO = Decimal("0")
 MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
-
 
 
 def _visible(queryset: QuerySet, user: Viewer, model_name: str) -> QuerySet:
@@ -44,14 +83,93 @@ def _declared_cost_of(outer: str) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY_FIELD), ZERO, output_field=MONEY_FIELD)
 
 
+# Actual cost against the business case ---------------------------------------------------------------------------
+# The figures of the lists are annotations, so they sort and filter in the database: the TCO of the last complete month
+# and quarter (portfolio.costs, InitiativeMonthlyTco), and the business case's TCO for the months of that quarter the
+# initiative had a TCO in (three for one that ran the whole quarter).
+
+COST_FIGURES = ("cost_last_month", "cost_last_quarter", "plan_last_quarter", "cost_variance", "cost_variance_pct")
+
+
+def planned_monthly_tco() -> Coalesce:
+    """An initiative's business case's monthly TCO (BusinessCase.tco_monthly, the sum of
+    portfolio.calculations.tco_monthly, in SQL so lists sort on it), or its declared monthly cost without a business
+    case."""
+    oversight = Round(F("business_case__oversight_hours_per_month") * F("business_case__loaded_hourly_rate"), 2)
+    run = (F("business_case__tco_inference") + F("business_case__tco_compute") + F("business_case__tco_storage")
+           + F("business_case__tco_licences") + F("business_case__tco_maintenance"))
+    return Coalesce(ExpressionWrapper(run + oversight, output_field=MONEY_FIELD), F("declared_monthly_cost"),
+                    output_field=MONEY_FIELD)
+
+
+def _no_figures(names: tuple[str, ...]) -> dict[str, Expression]:
+    """Typed NULLs before there is cost data, so the columns still sort and sum (PostgreSQL cannot sum an untyped
+    NULL)."""
+    return {name: Cast(Value(None), output_field=FloatField() if name.endswith("pct") else MONEY_FIELD)
+            for name in names}
+
+
+def _variance_pct(actual: Expression, planned: Expression) -> Case:
+    """(actual - plan) / plan in percent; none without a plan."""
+    share = Cast(actual - planned, FloatField()) * Value(100.0) / Cast(planned, FloatField())
+    return Case(When(GreaterThan(planned, ZERO), then=share), default=None, output_field=FloatField())
+
+
+def initiative_cost_annotations(periods: CostPeriods) -> dict[str, Expression]:
+    """cost_last_month, cost_last_quarter, plan_last_quarter (the business case for the quarter), cost_variance and
+    cost_variance_pct of each initiative; all None before there is cost data."""
+    if periods.month is None or periods.quarter is None:
+        return _no_figures(COST_FIGURES)
+    _, first, last = periods.quarter
+    actual = tco_total_of(first, last)
+    planned = ExpressionWrapper(planned_monthly_tco() * tco_months_of(first, last), output_field=MONEY_FIELD)
+    return {
+        "cost_last_month": tco_total_of(periods.month, periods.month),
+        "cost_last_quarter": actual,
+        "plan_last_quarter": planned,
+        "cost_variance": ExpressionWrapper(actual - planned, output_field=MONEY_FIELD),
+        "cost_variance_pct": _variance_pct(actual, planned),
+    }
+
+
+def _group_cost_annotations(group: str, periods: CostPeriods) -> dict[str, Expression]:
+    """The same figures summed over the initiatives of a department or cost center (`group`: the initiative's field
+    pointing at OuterRef("pk")); each a subquery, so other joins cannot multiply them."""
+    if periods.quarter is None:
+        return _no_figures(COST_FIGURES[1:])
+    _, first, last = periods.quarter
+    recorded = (
+        InitiativeMonthlyTco.objects.filter(**{f"initiative__{group}": OuterRef("pk")}, month__gte=first,
+                                            month__lte=last)
+        .order_by().values(f"initiative__{group}").annotate(total=Sum("amount")).values("total")
+    )
+    planned_rows = (
+        Initiative.objects.filter(**{group: OuterRef("pk")}).order_by().values(group)
+        .annotate(total=Sum(ExpressionWrapper(planned_monthly_tco() * tco_months_of(first, last),
+                                              output_field=MONEY_FIELD)))
+        .values("total")
+    )
+    actual = Coalesce(Subquery(recorded, output_field=MONEY_FIELD), ZERO, output_field=MONEY_FIELD)
+    planned = Coalesce(Subquery(planned_rows, output_field=MONEY_FIELD), ZERO, output_field=MONEY_FIELD)
+    return {
+        "cost_last_quarter": actual,
+        "plan_last_quarter": planned,
+        "cost_variance": ExpressionWrapper(actual - planned, output_field=MONEY_FIELD),
+        "cost_variance_pct": _variance_pct(actual, planned),
+    }
+
+
 # Initiatives ---------------------------------------------------------------------------------------------------------
 
 
-def initiative_list(*, user: Viewer) -> QuerySet[Initiative]:
-    """Initiatives with everything a list row shows, in a fixed number of queries whatever the page size."""
+def initiative_list(*, user: Viewer, periods: CostPeriods | None = None) -> QuerySet[Initiative]:
+    """Initiatives with everything a list row shows, in a fixed number of queries whatever the page size; with
+    `periods`, their actual cost against the business case too (initiative_cost_annotations)."""
     queryset = Initiative.objects.select_related("department", "cost_center", "owner").prefetch_related(
         Prefetch("vendors", queryset=Vendor.objects.order_by("name"))
     )
+    if periods is not None:
+        queryset = queryset.annotate(**initiative_cost_annotations(periods))
     return _visible(queryset, user, "initiative")
 
 
@@ -108,14 +226,21 @@ def business_case_tco_split(case: BusinessCase) -> list[TcoLine]:
 class PortfolioSummary:
     count: int
     declared_monthly_cost: Decimal
+    cost_last_quarter: Decimal | None = None  # their actual TCO of the last complete quarter, when the rows carry it
 
 
 def initiative_summary(queryset: QuerySet[Initiative]) -> PortfolioSummary:
-    """Count and declared monthly cost of a (filtered) set of initiatives, in one query."""
+    """Count, declared monthly cost and (for initiative_list(periods=...)) last quarter's TCO of a (filtered) set of
+    initiatives, in one query."""
+    figures: dict[str, Any] = {}
+    if "cost_last_quarter" in queryset.query.annotations:
+        figures["quarter"] = Sum("cost_last_quarter")
     totals = queryset.order_by().aggregate(
-        count=Count("pk", distinct=True), cost=Coalesce(Sum("declared_monthly_cost"), ZERO, output_field=MONEY_FIELD)
+        count=Count("pk", distinct=True), cost=Coalesce(Sum("declared_monthly_cost"), ZERO, output_field=MONEY_FIELD),
+        **figures,
     )
-    return PortfolioSummary(count=totals["count"], declared_monthly_cost=totals["cost"])
+    return PortfolioSummary(count=totals["count"], declared_monthly_cost=totals["cost"],
+                            cost_last_quarter=totals.get("quarter"))
 
 
 def declared_cost_by_stage_figure(queryset: QuerySet[Initiative]) -> dict[str, Any]:
@@ -153,17 +278,21 @@ def owner_choices() -> QuerySet:
 # Reference data ------------------------------------------------------------------------------------------------------
 
 
-def department_list(*, user: Viewer) -> QuerySet[Department]:
+def department_list(*, user: Viewer, periods: CostPeriods | None = None) -> QuerySet[Department]:
+    """Departments with their counts and declared cost; with `periods`, their initiatives' actual cost of the last
+    complete quarter against their business cases (_group_cost_annotations)."""
     queryset = Department.objects.select_related("head").annotate(
         initiatives_count=Count("initiatives", distinct=True),
         cost_centers_count=Count("cost_centers", distinct=True),
         declared_monthly_cost=_declared_cost_of("department"),
     )
+    if periods is not None:
+        queryset = queryset.annotate(**_group_cost_annotations("department", periods))
     return _visible(queryset, user, "department")
 
 
-def department_cost_centers(department: Department) -> QuerySet[CostCenter]:
-    return cost_center_list_for(CostCenter.objects.filter(department=department))
+def department_cost_centers(department: Department, *, periods: CostPeriods | None = None) -> QuerySet[CostCenter]:
+    return cost_center_list_for(CostCenter.objects.filter(department=department), periods=periods)
 
 
 def department_people(department: Department) -> QuerySet[Profile]:
@@ -172,15 +301,22 @@ def department_people(department: Department) -> QuerySet[Profile]:
     )
 
 
-def cost_center_list_for(queryset: QuerySet[CostCenter]) -> QuerySet[CostCenter]:
-    return queryset.select_related("department", "budget_owner").annotate(
+def cost_center_list_for(
+    queryset: QuerySet[CostCenter], *, periods: CostPeriods | None = None
+) -> QuerySet[CostCenter]:
+    """Cost centers with their budget owner, counts and declared cost; with `periods`, actual against business cases
+    as for departments."""
+    queryset = queryset.select_related("department", "budget_owner").annotate(
         initiatives_count=Count("initiatives", distinct=True),
         declared_monthly_cost=_declared_cost_of("cost_center"),
     )
+    if periods is not None:
+        queryset = queryset.annotate(**_group_cost_annotations("cost_center", periods))
+    return queryset
 
 
-def cost_center_list(*, user: Viewer) -> QuerySet[CostCenter]:
-    return _visible(cost_center_list_for(CostCenter.objects.all()), user, "costcenter")
+def cost_center_list(*, user: Viewer, periods: CostPeriods | None = None) -> QuerySet[CostCenter]:
+    return _visible(cost_center_list_for(CostCenter.objects.all(), periods=periods), user, "costcenter")
 
 
 def vendor_list(*, user: Viewer) -> QuerySet[Vendor]:
@@ -202,3 +338,93 @@ def licence_pool_list(*, user: Viewer) -> QuerySet[LicencePool]:
         monthly_cost_sort=ExpressionWrapper(F("seats_purchased") * F("price_per_seat_month"), output_field=MONEY_FIELD)
     )
     return _visible(queryset, user, "licencepool")
+
+
+# The initiative page's cost panel ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TcoCell:
+    amount: Decimal
+    actual: bool
+
+
+@dataclass(frozen=True)
+class TcoTableRow:
+    month: str
+    cells: list[TcoCell | None]  # one per TcoPanel.categories, None where the category has no cost that month
+    figures: TcoFigures
+
+
+@dataclass(frozen=True)
+class TcoPanel:
+    """What the initiative page shows of its actual cost: the headline figures of the last complete month and quarter,
+    the quarter against the business case, and the monthly chart and table."""
+
+    headline: TcoHeadline
+    plan_last_quarter: Decimal | None  # the business case's (else the declared) monthly TCO x the quarter's months
+    variance_last_quarter: Decimal | None  # percent of the plan, e.g. 12.5 for 12.5 % over
+    history: TcoHistory
+    categories: list[tuple[str, str]]  # (value, label) of the categories in the table, in CostCategory order
+    rows: list[TcoTableRow]
+    business_case_monthly: Decimal | None
+    declared_monthly: Decimal
+    figure: dict[str, Any]
+
+
+def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
+    """The cost panel of an initiative (its business case loaded with it), in a constant number of queries."""
+    periods = cost_periods()
+    headline = initiative_tco_headline(initiative_id=initiative.pk, periods=periods)
+    history = initiative_tco_history(initiative_id=initiative.pk)
+    case = initiative_business_case(initiative)
+    case_monthly = case.tco_monthly if case is not None else None
+    planned = case_monthly if case_monthly is not None else initiative.declared_monthly_cost
+    plan = planned * headline.quarter_months if headline.quarter is not None else None
+    categories = history.categories
+    rows = []
+    for month in history.months:
+        cells = []
+        for category in categories:
+            part = month.amount_of(category)
+            cells.append(TcoCell(part.amount, part.actual) if part is not None else None)
+        rows.append(TcoTableRow(f"{month.month:%Y-%m}", cells, month.figures))
+    return TcoPanel(
+        headline=headline,
+        plan_last_quarter=plan,
+        variance_last_quarter=(variance_pct(headline.quarter.total, plan)
+                               if headline.quarter is not None and plan is not None else None),
+        history=history,
+        categories=[(c, CostCategory(c).label) for c in categories],
+        rows=rows,
+        business_case_monthly=case_monthly,
+        declared_monthly=initiative.declared_monthly_cost,
+        figure=tco_history_figure(history, business_case_monthly=case_monthly,
+                                  declared_monthly=initiative.declared_monthly_cost),
+    )
+
+
+def initiative_costs(initiative: Initiative, *, start: date | None = None, end: date | None = None) -> dict[str, Any]:
+    """An initiative's TCO month by month from `start` to `end` (default: the last twelve months with data), with the
+    business case and the declared cost beside each month: what GET /api/initiatives/<id>/costs/ answers."""
+    history = initiative_tco_history(initiative_id=initiative.pk, start=start, end=end)
+    case = initiative_business_case(initiative)
+    case_monthly = case.tco_monthly if case is not None else None
+    months = []
+    for month in history.months:
+        figures = month.figures
+        months.append({
+            "month": f"{month.month:%Y-%m}", "total": figures.total, "actual": figures.actual,
+            "estimated": figures.estimated, "basis": figures.basis if figures.total else None,
+            "by_category": {p.category: {"amount": p.amount, "actual": p.actual} for p in month.parts},
+            "business_case": case_monthly, "declared": initiative.declared_monthly_cost,
+        })
+    totals = history.figures
+    return {
+        "initiative": initiative.external_id,
+        "currency": reporting_currency(),
+        "from": f"{history.start:%Y-%m}" if history.start else None,
+        "to": f"{history.end:%Y-%m}" if history.end else None,
+        "months": months,
+        "total": totals.total, "actual": totals.actual, "estimated": totals.estimated,
+    }

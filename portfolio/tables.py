@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.costs.selectors import CostPeriods
+from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor, reporting_currency
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
+# Cost columns' headers name their period and currency: they wrap rather than widen the table.
+FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
 
-class InitiativeTable(tables.Table):
+
+class PercentColumn(tables.Column):
+    """A signed percentage: "+12.5 %" on the page, the plain number in the CSV."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("attrs", FIGURE)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: float) -> str:
+        return f"{value:+,.1f} %"
+
+    def value(self, value: float) -> str:
+        return f"{value:.1f}"
+
+
+class CostFiguresTable(tables.Table):
+    """A table whose cost columns (portfolio.selectors.initiative_cost_annotations and the department and cost center
+    sums) say in their header which month or quarter they are: "Cost 2026-09 (USD)", "Cost 2026-Q3 (USD)"."""
+
+    cost_headers: dict[str, str] = {}  # column -> header, "{month}", "{quarter}" and "{currency}" filled in
+
+    def __init__(self, *args: Any, periods: CostPeriods | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        month = periods.month_label if periods and periods.month else "last month"
+        quarter = periods.quarter_label if periods and periods.quarter else "last quarter"
+        for name, header in self.cost_headers.items():
+            self.columns[name].column.verbose_name = header.format(
+                month=month, quarter=quarter, currency=reporting_currency())
+
+
+class InitiativeTable(CostFiguresTable):
     name = tables.Column(linkify=True)
     external_id = tables.Column("External id")
     department = tables.Column(linkify=True)
@@ -20,6 +55,15 @@ class InitiativeTable(tables.Table):
     vendors = tables.ManyToManyColumn(orderable=False, transform=str)
     declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
     start_date = tables.DateColumn(format="Y-m-d")
+    cost_last_month = MoneyColumn(places=2, attrs=FIGURE)
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance_pct = PercentColumn()
+
+    cost_headers = {
+        "cost_last_month": "Cost {month} ({currency})",
+        "cost_last_quarter": "Cost {quarter} ({currency})",
+        "cost_variance_pct": "Vs business case {quarter} (%)",
+    }
 
     class Meta:
         model = Initiative
@@ -27,6 +71,7 @@ class InitiativeTable(tables.Table):
             "name", "external_id", "department", "owner", "stage", "category", "vendors", "declared_monthly_cost",
             "start_date",
         )
+        sequence = (*fields, "cost_last_month", "cost_last_quarter", "cost_variance_pct")
         empty_text = "No initiatives match these filters."
 
     def render_stage(self, record: Initiative) -> SafeString:
@@ -39,32 +84,83 @@ class InitiativeTable(tables.Table):
         return record.get_category_display()
 
 
-class DepartmentTable(tables.Table):
+# Actual cost of the last complete quarter against the business cases, for a department, a cost center or initiative.
+ACTUAL_VS_PLAN = ("cost_last_quarter", "plan_last_quarter", "cost_variance", "cost_variance_pct")
+ACTUAL_VS_PLAN_HEADERS = {
+    "cost_last_quarter": "Actual {quarter} ({currency})",
+    "plan_last_quarter": "Business cases {quarter} ({currency})",
+    "cost_variance": "Variance ({currency})",
+    "cost_variance_pct": "Variance (%)",
+}
+
+
+class InitiativeCostTable(CostFiguresTable):
+    """The initiatives of a department or cost center, each with the figures the department or cost center sums."""
+
+    name = tables.Column(linkify=True)
+    external_id = tables.Column("External id")
+    owner = PersonColumn(order_by=("owner__last_name", "owner__first_name"))
+    stage = tables.Column()
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance_pct = PercentColumn()
+
+    cost_headers = {**ACTUAL_VS_PLAN_HEADERS, "plan_last_quarter": "Business case {quarter} ({currency})"}
+
+    class Meta:
+        model = Initiative
+        fields = ("name", "external_id", "owner", "stage")
+        sequence = (*fields, *ACTUAL_VS_PLAN)
+        empty_text = "No initiatives."
+
+    def render_stage(self, record: Initiative) -> SafeString:
+        return format_html('<span class="stage stage-{}">{}</span>', record.stage, record.get_stage_display())
+
+    def value_stage(self, record: Initiative) -> str:
+        return record.get_stage_display()
+
+
+class DepartmentTable(CostFiguresTable):
     name = tables.Column(linkify=True)
     code = tables.Column()
     head = PersonColumn(order_by=("head__last_name", "head__first_name"))
     initiatives_count = CountColumn("Initiatives")
     cost_centers_count = CountColumn("Cost centers")
     declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance_pct = PercentColumn()
+
+    cost_headers = ACTUAL_VS_PLAN_HEADERS
 
     class Meta:
         model = Department
         fields = ("name", "code", "head")
-        sequence = ("name", "code", "head", "initiatives_count", "cost_centers_count", "declared_monthly_cost")
+        sequence = ("name", "code", "head", "initiatives_count", "cost_centers_count", "declared_monthly_cost",
+                    *ACTUAL_VS_PLAN)
 
 
-class CostCenterTable(tables.Table):
+class CostCenterTable(CostFiguresTable):
     code = tables.Column(linkify=True)
     name = tables.Column()
     department = tables.Column(linkify=True)
     budget_owner = PersonColumn(order_by=("budget_owner__last_name", "budget_owner__first_name"))
     initiatives_count = CountColumn("Initiatives")
     declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
+    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
+    cost_variance_pct = PercentColumn()
+
+    cost_headers = ACTUAL_VS_PLAN_HEADERS
 
     class Meta:
         model = CostCenter
         fields = ("code", "name", "department", "budget_owner")
-        sequence = ("code", "name", "department", "budget_owner", "initiatives_count", "declared_monthly_cost")
+        sequence = ("code", "name", "department", "budget_owner", "initiatives_count", "declared_monthly_cost",
+                    *ACTUAL_VS_PLAN)
 
 
 class VendorTable(tables.Table):

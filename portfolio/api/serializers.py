@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from portfolio.calculations import substitute_problem
+from portfolio.costs.calculations import month_range
+from portfolio.costs.connectors.base import Period
+from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from tollgate.roles import is_admin
@@ -13,9 +19,15 @@ from tollgate.roles import is_admin
 User = get_user_model()
 
 
-def money_out() -> serializers.DecimalField:
+def money_out(*, null: bool = False, help_text: str | None = None) -> serializers.DecimalField:
     """A read-only dollar figure the model or a selector computes."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=null,
+                                    help_text=help_text)
+
+
+def money_number() -> serializers.DecimalField:
+    """A dollar figure given as a JSON number (the costs report), not a string."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True)
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
@@ -38,6 +50,17 @@ class InitiativeSerializer(serializers.ModelSerializer):
     )
     business_case = serializers.SerializerMethodField()
     tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    # Actual cost (portfolio.selectors.initiative_cost_annotations): null before any cost data.
+    cost_month = serializers.SerializerMethodField(
+        help_text="The last complete month with cost data (YYYY-MM): the month of cost_last_month.")
+    cost_last_month = money_out(null=True, help_text="Total cost of ownership of cost_month.")
+    cost_quarter = serializers.SerializerMethodField(
+        help_text="The last complete quarter with cost data (e.g. 2026-Q3): the quarter of cost_last_quarter.")
+    cost_last_quarter = money_out(null=True, help_text="Total cost of ownership of cost_quarter.")
+    cost_vs_business_case_pct = serializers.FloatField(
+        source="cost_variance_pct", read_only=True, allow_null=True,
+        help_text="How far cost_last_quarter is above (below, when negative) the business case's TCO for the months "
+                  "of cost_quarter the initiative ran in (the declared monthly cost without a business case), in %.")
 
     class Meta:
         model = Initiative
@@ -45,7 +68,8 @@ class InitiativeSerializer(serializers.ModelSerializer):
             "id", "url", "external_id", "name", "description", "category", "stage",
             "department", "department_name", "cost_center", "cost_center_code", "owner", "owner_email",
             "delegates", "vendors", "vendor_names", "ai_models", "ai_model_names", "business_case",
-            "start_date", "tags", "declared_monthly_cost", "created_at", "updated_at",
+            "start_date", "tags", "declared_monthly_cost", "cost_month", "cost_last_month", "cost_quarter",
+            "cost_last_quarter", "cost_vs_business_case_pct", "created_at", "updated_at",
         ]
         read_only_fields = ["external_id", "stage", "created_at", "updated_at"]
         extra_kwargs = {
@@ -53,6 +77,17 @@ class InitiativeSerializer(serializers.ModelSerializer):
             "vendors": {"required": False},
             "ai_models": {"required": False},
         }
+
+    def _periods(self) -> CostPeriods | None:
+        return self.context.get("cost_periods")
+
+    def get_cost_month(self, obj: Initiative) -> str | None:
+        periods = self._periods()
+        return (periods.month_label or None) if periods else None
+
+    def get_cost_quarter(self, obj: Initiative) -> str | None:
+        periods = self._periods()
+        return (periods.quarter_label or None) if periods else None
 
     def get_business_case(self, obj: Initiative) -> int | None:
         """Id of the business case, or null: the list shows at a glance which initiatives still lack one."""
@@ -181,3 +216,78 @@ class LicencePoolSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "tool", "vendor", "vendor_name", "seats_purchased", "price_per_seat_month",
                   "initiative", "initiative_name", "monthly_cost", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+
+
+# An initiative's actual cost month by month: GET /api/initiatives/<id>/costs/ --------------------------------------
+
+
+class MonthField(serializers.Field):
+    """A month given as YYYY-MM (a query parameter), read as the month's first day."""
+
+    default_error_messages = {"invalid": "{name!r} must be a month as YYYY-MM, e.g. 2026-01; got {value!r}."}
+
+    def to_internal_value(self, data: Any) -> date:
+        try:
+            return Period.parse(str(data)).start
+        except ValueError:
+            self.fail("invalid", name=self.field_name, value=data)
+
+    def to_representation(self, value: date) -> str:
+        return f"{value:%Y-%m}"
+
+
+class CostRangeSerializer(serializers.Serializer):
+    """?from=YYYY-MM&to=YYYY-MM, both optional: a missing bound is twelve months from the other, and without either
+    the range is the last twelve months with data."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {"from": MonthField(required=False), "to": MonthField(required=False)}  # "from" is a keyword
+
+    def validate(self, attrs: dict[str, date]) -> dict[str, date]:
+        start, end = attrs.get("from"), attrs.get("to")
+        if start is not None and end is not None:
+            if start > end:
+                raise serializers.ValidationError({"from": f"'from' ({start:%Y-%m}) is after 'to' ({end:%Y-%m})."})
+            if len(month_range(start, end)) > MAX_HISTORY_MONTHS:
+                raise serializers.ValidationError(
+                    {"to": f"At most {MAX_HISTORY_MONTHS} months at a time; ask for several ranges."})
+        return attrs
+
+
+class CategoryCostSerializer(serializers.Serializer):
+    amount = money_number()
+    actual = serializers.BooleanField(help_text="From cost records or value reports; false: estimated.")
+
+
+class MonthCostSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    total = money_number()
+    actual = money_number()
+    estimated = money_number()
+    basis = serializers.ChoiceField(
+        choices=["actual", "partly estimated", "estimated"], allow_null=True,
+        help_text="What kind of figure the total is; null in a month without cost.")
+    by_category = serializers.DictField(
+        child=CategoryCostSerializer(),
+        help_text="Each category with a cost this month: inference, compute, storage, licences, oversight, "
+                  "maintenance, other.")
+    business_case = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True,
+        help_text="The business case's monthly TCO; null without a business case.")
+    declared = money_number()
+
+
+class InitiativeCostsSerializer(serializers.Serializer):
+    """An initiative's total cost of ownership month by month, each part actual or estimated."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "initiative": serializers.CharField(help_text="The initiative's external id."),
+            "currency": serializers.CharField(help_text="The reporting currency of every amount."),
+            "from": serializers.CharField(allow_null=True, help_text="First month (YYYY-MM); null without data."),
+            "to": serializers.CharField(allow_null=True, help_text="Last month (YYYY-MM); null without data."),
+            "months": MonthCostSerializer(many=True),
+            "total": money_number(),
+            "actual": money_number(),
+            "estimated": money_number(),
+        }

@@ -7,15 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 from auditlog.context import set_actor
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import ProtectedError, QuerySet, RestrictedError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from portfolio import filtersets, services
+from portfolio import filtersets, selectors, services
 from portfolio.api import serializers
+from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
 from tollgate.roles import may
@@ -67,8 +74,12 @@ class InitiativeChildCreateMixin(PortfolioViewSet):
             raise PermissionDenied(f"You may not add to {initiative}.")
 
 
+MONTH_PARAMETER = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
 class InitiativeViewSet(PortfolioViewSet):
-    """Initiatives: everyone with a role reads the portfolio; owners register and edit their own."""
+    """Initiatives: everyone with a role reads the portfolio; owners register and edit their own. Each carries its
+    actual cost of the last complete month and quarter (sortable and filterable like the portfolio page)."""
 
     queryset = (
         Initiative.objects.select_related("department", "cost_center", "owner", "business_case")
@@ -79,23 +90,72 @@ class InitiativeViewSet(PortfolioViewSet):
     filterset_class = filtersets.InitiativeFilterSet
     search_fields = ["name", "description", "external_id"]
     ordering_fields = ["name", "external_id", "stage", "category", "declared_monthly_cost", "created_at", "updated_at",
-                       "department__name"]
+                       "department__name", "cost_last_month", "cost_last_quarter", "cost_variance_pct"]
+
+    @cached_property
+    def cost_periods(self) -> CostPeriods:
+        return cost_periods()
+
+    def get_queryset(self) -> QuerySet[Initiative]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator reads the model, not the figures
+            return super().get_queryset()
+        return super().get_queryset().annotate(**selectors.initiative_cost_annotations(self.cost_periods))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "cost_periods": self.cost_periods}
 
     def get_serializer_class(self):
         if self.action == "create":
             return serializers.InitiativeCreateSerializer
         return serializers.InitiativeSerializer
 
+    def _with_costs(self, initiative: Initiative) -> Initiative:
+        """The written initiative read back with its cost figures, as a GET answers it."""
+        return self.get_queryset().get(pk=initiative.pk)
+
     def perform_create(self, serializer) -> None:
         data = dict(serializer.validated_data)
         data.setdefault("owner", self.request.user)
-        serializer.instance = call_service(services.initiative_create, actor=self.request.user, **data)
+        serializer.instance = self._with_costs(
+            call_service(services.initiative_create, actor=self.request.user, **data))
 
     def perform_update(self, serializer) -> None:
-        serializer.instance = call_service(
+        serializer.instance = self._with_costs(call_service(
             services.initiative_update, actor=self.request.user, initiative=serializer.instance,
             **serializer.validated_data,
-        )
+        ))
+
+    @extend_schema(
+        summary="An initiative's total cost of ownership, month by month",
+        description=(
+            "Each month's TCO by category, each part actual (cost records, value reports) or estimated (the business "
+            "case, or the declared monthly cost without one), with the business case's monthly TCO and the declared "
+            "monthly cost beside it; amounts are numbers in `currency`. Without `from` and `to`: the last twelve "
+            "months with data. A missing bound is twelve months from the other; at most 120 months."
+        ),
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, pattern=MONTH_PARAMETER,
+                             description="First month, YYYY-MM (e.g. 2026-01)."),
+            OpenApiParameter("to", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, pattern=MONTH_PARAMETER,
+                             description="Last month, YYYY-MM (e.g. 2026-09); not before `from`."),
+        ],
+        responses={
+            200: serializers.InitiativeCostsSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="A parameter is not a month, or `from` is after `to`.",
+                examples=[OpenApiExample("Not a month", value={
+                    "from": ["'from' must be a month as YYYY-MM, e.g. 2026-01; got '2026-13'."]})],
+            ),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="costs")
+    def costs(self, request: Request, pk: str | None = None) -> Response:
+        initiative = self.get_object()
+        query = serializers.CostRangeSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = selectors.initiative_costs(initiative, start=query.validated_data.get("from"),
+                                            end=query.validated_data.get("to"))
+        return Response(serializers.InitiativeCostsSerializer(report).data)
 
 
 class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):

@@ -146,3 +146,63 @@ def month_tco(
     elif case is not None:
         parts.append(TcoPart(MAINTENANCE, cents(case.maintenance), False))
     return [p for p in parts if p.amount]
+
+
+# Reading the TCO: months, periods and how much of a figure is actual -------------------------------------------------
+
+ACTUAL, PARTLY_ESTIMATED, ESTIMATED = "actual", "partly estimated", "estimated"
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after (before, when negative) `month`."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_range(first: date, last: date) -> list[date]:
+    """Every month from `first` to `last`, both included (empty when `first` is after `last`)."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def complete_quarter_by(latest: date) -> tuple[str, date, date]:
+    """("2026-Q3", first month, last month) of the latest quarter whose three months end by `latest`."""
+    quarter = (latest.month - 1) // 3 + 1
+    if latest.month != 3 * quarter:  # `latest` is not a quarter's last month: the quarter before is the complete one
+        year, quarter = (latest.year, quarter - 1) if quarter > 1 else (latest.year - 1, 4)
+    else:
+        year = latest.year
+    return f"{year}-Q{quarter}", date(year, 3 * quarter - 2, 1), date(year, 3 * quarter, 1)
+
+
+@dataclass(frozen=True)
+class TcoFigures:
+    """The TCO of some months: total, its actual and estimated parts, and what kind of figure that makes it."""
+
+    total: Decimal
+    actual: Decimal
+    estimated: Decimal
+
+    @classmethod
+    def of(cls, parts: Sequence[TcoPart]) -> TcoFigures:
+        actual = sum((p.amount for p in parts if p.actual), Decimal("0"))
+        estimated = sum((p.amount for p in parts if not p.actual), Decimal("0"))
+        return cls(cents(actual + estimated), cents(actual), cents(estimated))
+
+    @property
+    def basis(self) -> str:
+        """"actual" when nothing in it is estimated, "estimated" when nothing is actual, else "partly estimated";
+        an empty figure (no cost) is "actual": there is nothing to estimate."""
+        if not self.estimated:
+            return ACTUAL
+        return ESTIMATED if not self.actual else PARTLY_ESTIMATED
+
+
+def variance_pct(actual: Decimal, planned: Decimal) -> Decimal | None:
+    """How far actual is above (positive) or below the plan, in percent of the plan; None without a plan."""
+    if planned <= 0:
+        return None
+    return ((actual - planned) * 100 / planned).quantize(Decimal("0.1"), ROUND_HALF_UP)

@@ -9,12 +9,32 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Count, DecimalField, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portfolio.choices import CostCategory, RunStatus
-from portfolio.costs.calculations import cents
+from portfolio.costs.calculations import (
+    TcoFigures,
+    TcoPart,
+    add_months,
+    cents,
+    complete_quarter_by,
+    month_range,
+)
 from portfolio.costs.connectors.base import Period
 from portfolio.models import (
     CostRecord,
@@ -172,14 +192,8 @@ def quarter_of(month: date) -> tuple[str, date, date]:
 
 def last_complete_quarter(*, today: date | None = None) -> tuple[str, date, date] | None:
     """The latest quarter whose three months have ended and that has cost data; None without cost data."""
-    today = today or timezone.localdate()
     latest = last_complete_month(today=today)
-    if latest is None:
-        return None
-    name, first, last = quarter_of(latest)
-    if last != latest:  # the latest month with data is not a quarter's last: take the quarter before
-        name, first, last = quarter_of(first - timedelta(days=1))
-    return name, first, last
+    return None if latest is None else complete_quarter_by(latest)
 
 
 # Run cost is actual in a month when a run category (not oversight or maintenance) comes from cost records.
@@ -257,4 +271,192 @@ def tco_period_annotations(*, initiative: str, start: str, end: str) -> dict[str
         "tco_total": total(rows),
         "tco_estimated": total(rows.filter(actual=False)),
         "tco_has_records": Exists(rows.filter(RUN_COST_RECORDED)),
+    }
+
+
+def tco_months_of(month_from: date, month_to: date, *, outer: str = "pk") -> Coalesce:
+    """Subquery: how many months from `month_from` to `month_to` the initiative at OuterRef(`outer`) has a TCO in (it
+    ran or had cost records): the months its business case is compared with."""
+    months = (
+        InitiativeMonthlyTco.objects.filter(initiative_id=OuterRef(outer), month__gte=month_from, month__lte=month_to)
+        .order_by().values("initiative_id").annotate(n=Count("month", distinct=True)).values("n")
+    )
+    return Coalesce(Subquery(months, output_field=IntegerField()), Value(0), output_field=IntegerField())
+
+
+# The periods every cost figure of the pages and the API reads ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostPeriods:
+    """The last complete month and the last complete quarter with cost data; both None before any cost data."""
+
+    month: date | None
+    quarter: tuple[str, date, date] | None  # ("2026-Q3", first month, last month)
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.month:%Y-%m}" if self.month else ""
+
+    @property
+    def quarter_label(self) -> str:
+        return self.quarter[0] if self.quarter else ""
+
+
+def cost_periods(*, today: date | None = None) -> CostPeriods:
+    """Both periods in one query (a page reads them once and hands them to its selectors and table)."""
+    latest = last_complete_month(today=today)
+    return CostPeriods(latest, complete_quarter_by(latest) if latest else None)
+
+
+# One initiative's TCO month by month (its page and /api/initiatives/<id>/costs/) --------------------------------------
+
+HISTORY_MONTHS = 12  # the default window: the last twelve months with data
+MAX_HISTORY_MONTHS = 120  # a longer range is refused rather than answered with years of empty months
+
+
+@dataclass(frozen=True)
+class MonthTco:
+    month: date
+    parts: tuple[TcoPart, ...]  # in category order; none in a month without cost
+
+    @property
+    def figures(self) -> TcoFigures:
+        return TcoFigures.of(self.parts)
+
+    def amount_of(self, category: str) -> TcoPart | None:
+        return next((p for p in self.parts if p.category == category), None)
+
+
+@dataclass(frozen=True)
+class TcoHistory:
+    start: date | None  # None: the initiative has no TCO yet and no range was asked for
+    end: date | None
+    months: list[MonthTco]
+
+    @property
+    def figures(self) -> TcoFigures:
+        return TcoFigures.of([p for m in self.months for p in m.parts])
+
+    @property
+    def categories(self) -> list[str]:
+        """The categories that occur, in the order of CostCategory."""
+        present = {p.category for m in self.months for p in m.parts}
+        return [c for c in CostCategory.values if c in present]
+
+
+def _parts(rows: Iterable[InitiativeMonthlyTco]) -> dict[date, list[TcoPart]]:
+    order = {c: i for i, c in enumerate(CostCategory.values)}
+    by_month: dict[date, list[TcoPart]] = defaultdict(list)
+    for row in rows:
+        by_month[row.month].append(TcoPart(row.category, row.amount, row.actual))
+    return {m: sorted(parts, key=lambda p: order.get(p.category, len(order))) for m, parts in by_month.items()}
+
+
+def initiative_tco_history(*, initiative_id: int, start: date | None = None, end: date | None = None) -> TcoHistory:
+    """Every month from `start` to `end` with the initiative's TCO parts, in two queries.
+
+    A missing bound is twelve months from the other; without either, the last twelve months with data (not before
+    the initiative's first month with data)."""
+    rows = InitiativeMonthlyTco.objects.filter(initiative_id=initiative_id)
+    if start is None and end is None:
+        bounds = rows.aggregate(first=Min("month"), last=Max("month"))
+        if bounds["last"] is None:
+            return TcoHistory(None, None, [])
+        end = bounds["last"]
+        start = max(bounds["first"], add_months(end, 1 - HISTORY_MONTHS))
+    elif start is None:
+        assert end is not None
+        start = add_months(end.replace(day=1), 1 - HISTORY_MONTHS)
+    elif end is None:
+        end = add_months(start.replace(day=1), HISTORY_MONTHS - 1)
+    months = month_range(start, end)
+    by_month = _parts(initiative_tco_months(initiative_id=initiative_id, start=start, end=end))
+    return TcoHistory(months[0] if months else start, end.replace(day=1),
+                      [MonthTco(m, tuple(by_month.get(m, ()))) for m in months])
+
+
+@dataclass(frozen=True)
+class TcoHeadline:
+    """An initiative's TCO in the last complete month and quarter (None where there is no cost data at all)."""
+
+    periods: CostPeriods
+    month: TcoFigures | None
+    quarter: TcoFigures | None
+    quarter_months: int  # months of the quarter with a TCO: what its business case is compared with
+
+
+def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods) -> TcoHeadline:
+    """The headline figures of an initiative's page, in one query."""
+    if periods.month is None or periods.quarter is None:
+        return TcoHeadline(periods, None, None, 0)
+    _, first, last = periods.quarter
+    rows = InitiativeMonthlyTco.objects.filter(
+        Q(month__gte=first, month__lte=last) | Q(month=periods.month), initiative_id=initiative_id)
+    by_month = _parts(rows)
+    in_quarter = [m for m in by_month if first <= m <= last]
+    return TcoHeadline(
+        periods,
+        TcoFigures.of(by_month.get(periods.month, [])),
+        TcoFigures.of([p for m in in_quarter for p in by_month[m]]),
+        len(in_quarter),
+    )
+
+
+# Colours of the TCO chart, one per category (estimated parts: the same colour, lighter and hatched).
+CATEGORY_COLOURS = {
+    "inference": "#2b4c7e", "compute": "#5b8c5a", "storage": "#8e6c8a", "licences": "#c77d2e",
+    "oversight": "#3f8f9f", "maintenance": "#6b6b6b", "other": "#a34a4a",
+}
+
+
+def tco_history_figure(
+    history: TcoHistory, *, business_case_monthly: Decimal | None, declared_monthly: Decimal
+) -> dict[str, Any]:
+    """Plotly figure (JSON-ready) of the monthly TCO stacked by category, actual parts solid and estimated parts
+    lighter and hatched, with the business case's monthly TCO and the declared monthly cost as lines."""
+    x = [f"{m.month:%Y-%m}" for m in history.months]
+    currency = reporting_currency()
+    data: list[dict[str, Any]] = []
+    for category in history.categories:
+        label, colour = CostCategory(category).label, CATEGORY_COLOURS.get(category, "#999999")
+        for actual in (True, False):
+            y = []
+            for month in history.months:
+                part = month.amount_of(category)
+                y.append(float(part.amount) if part is not None and part.actual is actual else 0.0)
+            if not any(y):
+                continue
+            kind = "actual" if actual else "estimated"
+            marker: dict[str, Any] = {"color": colour}
+            if not actual:
+                marker |= {"opacity": 0.45, "pattern": {"shape": "/", "fgcolor": colour, "solidity": 0.3}}
+            data.append({
+                "type": "bar", "name": f"{label} ({kind})", "x": x, "y": y, "marker": marker,
+                "legendgroup": category,
+                "hovertemplate": f"{label}, {kind}: %{{y:,.2f}} {currency}<extra>%{{x}}</extra>",
+            })
+    lines = [("Business case", business_case_monthly, "dash", "#1b1b1b"),
+             ("Declared", declared_monthly, "dot", "#b3261e")]
+    for name, amount, dash, colour in lines:
+        if amount is None:
+            continue
+        data.append({
+            "type": "scatter", "mode": "lines", "name": name, "x": x, "y": [float(amount)] * len(x),
+            "line": {"dash": dash, "color": colour, "width": 2},
+            "hovertemplate": f"{name}: %{{y:,.2f}} {currency}/month<extra></extra>",
+        })
+    return {
+        "data": data,
+        "layout": {
+            "barmode": "stack",
+            "title": {"text": "Total cost of ownership per month"},
+            "height": 340,
+            "margin": {"l": 70, "r": 20, "t": 40, "b": 40},
+            "yaxis": {"title": {"text": f"{currency} / month"}, "tickformat": ",.0f", "rangemode": "tozero"},
+            "xaxis": {"type": "category"},
+            "legend": {"orientation": "h", "y": -0.15},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
     }

@@ -24,13 +24,14 @@ from portfolio.forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kp
 from portfolio.models import Initiative
 from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace
 from portfolio.tables import InitiativeTable
+from portfolio.views.periods import CostPeriodsMixin
 from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
-class InitiativeListView(ListPageView):
+class InitiativeListView(CostPeriodsMixin, ListPageView):
     permission_required = "portfolio.view_initiative"
     list_selector = staticmethod(selectors.initiative_list)
     filterset_class = InitiativeFilterSet
@@ -38,7 +39,7 @@ class InitiativeListView(ListPageView):
     template_name = "portfolio/initiative_list.html"
     export_name = "initiatives"
     title = "Portfolio"
-    intro = "Every AI initiative, who owns it and what it declares to cost."
+    intro = "Every AI initiative, who owns it, what it declares to cost and what it actually costs."
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -9,28 +9,30 @@ from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
 from portfolio import filtersets, selectors, tables
-from portfolio.models import CostCenter, Department
+from portfolio.views.periods import CostPeriodsMixin
 from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
 
 
-class DepartmentListView(ListPageView):
+class DepartmentListView(CostPeriodsMixin, ListPageView):
     permission_required = "portfolio.view_department"
     list_selector = staticmethod(selectors.department_list)
     filterset_class = filtersets.DepartmentFilterSet
     table_class = tables.DepartmentTable
     export_name = "departments"
     title = "Departments"
-    intro = "Business units, who heads them, and what their AI initiatives declare to cost."
+    template_name = "portfolio/cost_figures_list.html"
+    intro = "Business units, their heads, and what their AI initiatives declare and actually cost."
 
 
-class CostCenterListView(ListPageView):
+class CostCenterListView(CostPeriodsMixin, ListPageView):
     permission_required = "portfolio.view_costcenter"
     list_selector = staticmethod(selectors.cost_center_list)
     filterset_class = filtersets.CostCenterFilterSet
     table_class = tables.CostCenterTable
     export_name = "cost-centers"
     title = "Cost centers"
-    intro = "The accounting units that pay for initiatives."
+    template_name = "portfolio/cost_figures_list.html"
+    intro = "The accounting units that pay for initiatives, their budget owners, and what the initiatives cost."
 
 
 class VendorListView(ListPageView):
@@ -63,15 +65,16 @@ class LicencePoolListView(ListPageView):
     intro = "Seats bought in bulk for seat-based tools, and what they cost per month."
 
 
-class ReferenceDetailView(PermissionRequiredMixin, DetailView):
-    """A reference object with its initiatives as a sortable, paginated table."""
+class ReferenceDetailView(CostPeriodsMixin, PermissionRequiredMixin, DetailView):
+    """A reference object with its initiatives as a sortable, paginated table of their actual cost against their
+    business cases."""
 
     def get_permission_object(self) -> None:
         # Reading reference data is role-wide; a missing id is a 404 after the role check.
         return None
 
-    def initiatives_table(self, queryset: QuerySet) -> tables.InitiativeTable:
-        table = tables.InitiativeTable(queryset, prefix="i-")
+    def initiatives_table(self, queryset: QuerySet) -> tables.InitiativeCostTable:
+        table = tables.InitiativeCostTable(queryset, prefix="i-", periods=self.cost_periods)
         RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
         return table
 
@@ -80,16 +83,16 @@ class DepartmentDetailView(ReferenceDetailView):
     permission_required = "portfolio.view_department"
     template_name = "portfolio/department_detail.html"
     context_object_name = "department"
-
-    def get_queryset(self) -> QuerySet[Department]:
-        return selectors.department_list(user=self.request.user)
+    list_selector = staticmethod(selectors.department_list)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         department = self.object
-        cost_centers = tables.CostCenterTable(selectors.department_cost_centers(department), prefix="cc-")
+        cost_centers = tables.CostCenterTable(selectors.department_cost_centers(department, periods=self.cost_periods),
+                                              prefix="cc-", periods=self.cost_periods)
         RequestConfig(self.request, paginate=False).configure(cost_centers)
-        initiatives = selectors.initiative_list(user=self.request.user).filter(department=department)
+        initiatives = selectors.initiative_list(user=self.request.user, periods=self.cost_periods).filter(
+            department=department)
         context.update(
             cost_center_table=cost_centers,
             people=selectors.department_people(department),
@@ -102,12 +105,11 @@ class CostCenterDetailView(ReferenceDetailView):
     permission_required = "portfolio.view_costcenter"
     template_name = "portfolio/costcenter_detail.html"
     context_object_name = "cost_center"
-
-    def get_queryset(self) -> QuerySet[CostCenter]:
-        return selectors.cost_center_list(user=self.request.user)
+    list_selector = staticmethod(selectors.cost_center_list)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        initiatives = selectors.initiative_list(user=self.request.user).filter(cost_center=self.object)
+        initiatives = selectors.initiative_list(user=self.request.user, periods=self.cost_periods).filter(
+            cost_center=self.object)
         context["initiative_table"] = self.initiatives_table(initiatives)
         return context

@@ -15,10 +15,12 @@ from tests.matrix import (
     API_ADMIN_PATCH,
     API_ADMIN_WRITE,
     API_ANON,
+    API_READ,
     EXECUTIVE,
     REVIEWER,
     Case,
     May,
+    everyone,
     only,
 )
 
@@ -44,6 +46,9 @@ ROWS: dict[str, list[Case]] = {
     "api:currencyrate-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],
     "api:currencyrate-detail": [Case(API_COST_READ, obj="currency_rate"),
                                 Case(API_ADMIN_PATCH, method="patch", obj="currency_rate")],
+    # An initiative's actual cost month by month: every role reads it, like the initiative; a bad month is a 400.
+    "api:initiative-costs": [Case(API_READ, obj="own"), Case(API_READ, obj="own", query="from=2026-01&to=2026-09"),
+                             Case(everyone(400, anon=API_ANON), obj="own", query="from=2026-13")],
 }
 
 # The API's object writes, by whoever tollgate/roles.py grants the permission on that object: an empty PUT is refused

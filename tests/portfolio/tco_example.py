@@ -1,0 +1,56 @@
+"""A worked example of actual cost against business cases, shared by the page and API tests.
+
+Department "Claims" has three initiatives (months are of 2026; the last complete month is October, the last complete
+quarter Q3 = July to September):
+- `recorded` (cost center CC-CLAIMS-RUN, production, business case of 2,450 a month: inference 800, storage 50,
+  oversight 20 h x 65 = 1,300, maintenance 300) has inference records of 1,000 a month from July to October and 200
+  of licences in September. Its TCO: July 2,600, August 2,600, September 2,800 (1,000 + 200 actual, 1,300 + 300
+  estimated), October 2,600; Q3 8,000 against 3 x 2,450 = 7,350: +650, +8.8 %.
+- `declared` (cost center CC-CLAIMS-PILOT, a pilot since 15 August, no business case, declares 500 a month) has no
+  records: 500 estimated in August, September and October; Q3 1,000 against 2 x 500 = 1,000: 0 %.
+- `idea` (proposed, no records) has no TCO at all.
+Claims in Q3: actual 9,000, business cases 8,350, variance +650 (+7.8 %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from portfolio.choices import Stage
+from portfolio.costs.services.tco import tco_recompute
+from portfolio.models import CostCenter, Department, Initiative, MonthlyCost
+from tests.factories import BusinessCaseFactory, CostCenterFactory, DepartmentFactory, InitiativeFactory
+
+D = Decimal
+JULY, AUGUST, SEPTEMBER, OCTOBER = (date(2026, m, 1) for m in (7, 8, 9, 10))
+
+
+@dataclass
+class Example:
+    department: Department
+    run_center: CostCenter
+    pilot_center: CostCenter
+    recorded: Initiative
+    declared: Initiative
+    idea: Initiative
+
+
+def build_example() -> Example:
+    department = DepartmentFactory(name="Claims", code="claims")
+    run_center = CostCenterFactory(code="CC-CLAIMS-RUN", department=department)
+    pilot_center = CostCenterFactory(code="CC-CLAIMS-PILOT", department=department)
+    recorded = InitiativeFactory(name="Claims triage", external_id="INV-0001", department=department,
+                                 cost_center=run_center, stage=Stage.PRODUCTION, start_date=date(2026, 1, 1))
+    BusinessCaseFactory(initiative=recorded)
+    declared = InitiativeFactory(name="Claims letters", external_id="INV-0002", department=department,
+                                 cost_center=pilot_center, stage=Stage.PILOT, start_date=date(2026, 8, 15),
+                                 declared_monthly_cost=D("500"))
+    idea = InitiativeFactory(name="Claims fraud idea", external_id="INV-0003", department=department,
+                             cost_center=run_center, stage=Stage.PROPOSED, declared_monthly_cost=D("900"))
+    for month in (JULY, AUGUST, SEPTEMBER, OCTOBER):
+        MonthlyCost.objects.create(initiative=recorded, month=month, category="inference", amount=D("1000"))
+    MonthlyCost.objects.create(initiative=recorded, month=SEPTEMBER, category="licences", amount=D("200"))
+    tco_recompute()
+    return Example(department, run_center, pilot_center, recorded, declared, idea)
