@@ -125,7 +125,7 @@ def quarter_costs(*, today: date) -> dict[int, QuarterCost]:
     name, first, last = quarter
     initiative_url = url_pattern("portfolio:initiative_detail")
     return {
-        pk: QuarterCost(quarter=name, total=tco.total, has_records=tco.has_records, url=f"{initiative_url(pk)}#costs")
+        pk: QuarterCost(quarter=name, total=tco.total, has_records=tco.has_records, url=f"{initiative_url(pk)}#actual-cost")
         for pk, tco in initiative_tco_by_period(start=first, end=last).items()
     }
 
@@ -226,7 +226,7 @@ def token_usage(*, month: date) -> dict[int, list[TokenUsage]]:
             entries = models[name]
             entry = next((model for pk, model in entries if pk in declared[initiative_id]), entries[0][1])
         usage[initiative_id].append(TokenUsage(reported, input_tokens, output_tokens, cached_tokens, entry,
-                                               f"{initiative_url(initiative_id)}#costs"))
+                                               f"{initiative_url(initiative_id)}#actual-cost"))
     return dict(usage)
 
 

@@ -141,7 +141,7 @@ def test_a_pilot_more_than_twice_the_months_old_is_high():
 
 
 def _cost(total: str, has_records: bool = True) -> QuarterCost:
-    return QuarterCost(quarter="2026-Q3", total=Decimal(total), has_records=has_records, url="/x#costs")
+    return QuarterCost(quarter="2026-Q3", total=Decimal(total), has_records=has_records, url="/x#actual-cost")
 
 
 def test_a_quarter_more_than_the_percentage_over_the_business_case_raises():

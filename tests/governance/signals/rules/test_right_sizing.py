@@ -51,7 +51,7 @@ def test_token_cost_at_list_prices_with_cached_input_at_a_tenth():
 
 def usage(model: CatalogueModel | None, input_tokens: int, output_tokens: int, name: str = "gpt-4o",
           cached: int = 0) -> TokenUsage:
-    return TokenUsage(name, input_tokens, output_tokens, cached, model, "/portfolio/initiatives/7/#costs")
+    return TokenUsage(name, input_tokens, output_tokens, cached, model, "/portfolio/initiatives/7/#actual-cost")
 
 
 def test_right_size_saves_the_difference_at_the_substitutes_prices():
