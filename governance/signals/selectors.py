@@ -125,7 +125,8 @@ def quarter_costs(*, today: date) -> dict[int, QuarterCost]:
     name, first, last = quarter
     initiative_url = url_pattern("portfolio:initiative_detail")
     return {
-        pk: QuarterCost(quarter=name, total=tco.total, has_records=tco.has_records, url=f"{initiative_url(pk)}#actual-cost")
+        pk: QuarterCost(quarter=name, total=tco.total, has_records=tco.has_records,
+                        url=f"{initiative_url(pk)}#actual-cost")
         for pk, tco in initiative_tco_by_period(start=first, end=last).items()
     }
 
