@@ -47,10 +47,11 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 
-# Benchmarks print figures; they are never timed unit tests. The FOCUS one needs PostgreSQL (bench/focus_ingestion.py);
-# the sprawl ones use a throw-away SQLite database.
+# Benchmarks print figures; they are never timed unit tests. The FOCUS and forecast ones need PostgreSQL
+# (bench/focus_ingestion.py, bench/forecast.py); the sprawl ones use a throw-away SQLite database.
 bench: setup
 	$(BIN)/python bench/focus_ingestion.py
+	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/sprawl_quality.py --half holdout
 	$(BIN)/python bench/sprawl_quality.py --half heldout2
 	$(BIN)/python bench/sprawl_scale.py

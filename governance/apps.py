@@ -28,7 +28,10 @@ class GovernanceConfig(AppConfig):
         inventory_changed.connect(sprawl_recompute_after_import,
                                   dispatch_uid="governance.sprawl_recompute_after_import")
 
+        from governance.receivers import cost_forecast_refresh_after_ingestion
         from governance.signals.receivers import signals_compute_after_ingestion
         from portfolio.signals import costs_ingested
 
+        costs_ingested.connect(cost_forecast_refresh_after_ingestion,
+                               dispatch_uid="governance.cost_forecast_refresh_after_ingestion")
         costs_ingested.connect(signals_compute_after_ingestion, dispatch_uid="governance.signals_after_ingestion")

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from auditlog.context import disable_auditlog
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -23,8 +24,10 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
 from governance.policies import BY_KEY
 from portfolio.choices import Stage
+from portfolio.costs.forecast import DEFAULT_MONTHS as DEFAULT_FORECAST_MONTHS
+from portfolio.costs.services.forecast import forecast_compute
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import Initiative
+from portfolio.models import CostForecast, Initiative
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -205,4 +208,34 @@ def policy_set(*, actor: Actor, key: str, value: Any) -> Policy:
     after = selectors.policy_value(key)
     changes = {"value": [plain_number(before), plain_number(after)]}
     audit_event(policy, actor=actor, event=AuditEvent.POLICY_CHANGE, changes=changes, key=key)
+    if key == FORECAST_DECLINE_POLICY and before != after:
+        cost_forecast_refresh_on_commit()  # the stored Jevons scenario was computed with the old decline
     return policy
+
+
+# Spend forecast ------------------------------------------------------------------------------------------------------
+
+FORECAST_DECLINE_POLICY = "forecast.price_decline_pct"
+
+
+def cost_forecast_refresh(
+    *, actor: Actor | None = None, months: int = DEFAULT_FORECAST_MONTHS, today: date | None = None,
+) -> CostForecast | None:
+    """Recompute the stored spend forecast with the unit-price decline policy in force (portfolio reads no policy,
+    so the decline is passed to its service); None when there is no cost data. Idempotent."""
+    decline = Decimal(selectors.policy_value(FORECAST_DECLINE_POLICY))
+    return forecast_compute(price_decline_pct=decline, months=months, actor=actor, today=today)
+
+
+def cost_forecast_refresh_on_commit() -> None:
+    """Queue one recomputation for when the current transaction commits, however many ingestion runs (or policy
+    changes) in it asked for one: a demo load or a backfill of twelve months recomputes once, not twelve times."""
+    if any(entry[1] is _send_cost_forecast_refresh for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_send_cost_forecast_refresh)
+
+
+def _send_cost_forecast_refresh() -> None:
+    from governance.tasks import cost_forecast_refresh_task
+
+    cost_forecast_refresh_task.delay()

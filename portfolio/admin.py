@@ -137,7 +137,8 @@ class BusinessCaseAdmin(admin.ModelAdmin):
 
 @admin.register(models.KPI)
 class KPIAdmin(admin.ModelAdmin):
-    list_display = ["name", "initiative", "unit", "baseline", "target", "direction", "value_per_unit"]
+    list_display = ["name", "initiative", "unit", "kind", "baseline", "target", "direction", "value_per_unit"]
+    list_filter = ["kind", "direction"]
     search_fields = ["name", "initiative__name"]
     autocomplete_fields = ["initiative"]
 
@@ -311,3 +312,16 @@ class InitiativeMonthlyTcoAdmin(ReadOnlyAdmin):
     list_display = ["month", "initiative", "category", "amount", "actual"]
     list_filter = ["month", "category", "actual"]
     list_select_related = ["initiative"]
+
+
+@admin.register(models.CostForecast)
+class CostForecastAdmin(ReadOnlyAdmin):
+    list_display = ["as_of", "generated_at", "months", "price_decline_pct", "backtest_mape"]
+    date_hierarchy = "as_of"
+
+
+@admin.register(models.InitiativeForecast)
+class InitiativeForecastAdmin(ReadOnlyAdmin):
+    list_display = ["forecast", "initiative", "method", "next_quarter", "next_year", "backtest_mape"]
+    list_filter = ["forecast", "method"]
+    list_select_related = ["forecast", "initiative"]

@@ -58,6 +58,24 @@ class KpiDirection(models.TextChoices):
     DECREASE = "decrease", "Lower is better"
 
 
+class KpiKind(models.TextChoices):
+    """How a KPI turns into money in a value report (reviews.calculations.kpi_value)."""
+
+    COUNT = "count", "Count (e.g. tickets deflected)"
+    PER_OUTCOME = "per_outcome", "Per outcome (e.g. minutes per e-mail)"
+    RATIO = "ratio", "Ratio or score (e.g. %, CSAT)"
+    STATED = "stated", "Stated by the owner, with evidence"
+
+
+# What `value_per_unit` means for each kind, for labels on pages and in the API (a stated KPI has none).
+KPI_VALUE_PER_UNIT_LABELS: dict[str, str] = {
+    KpiKind.COUNT: "value per unit (USD)",
+    KpiKind.PER_OUTCOME: "value per unit per outcome (USD)",
+    KpiKind.RATIO: "value per point (USD)",
+    KpiKind.STATED: "",
+}
+
+
 class RunTrigger(models.TextChoices):
     USER = "user", "User (page)"
     COMMAND = "command", "Command line"

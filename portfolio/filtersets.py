@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from portfolio import selectors
-from portfolio.choices import Category, KpiDirection, ModelTier, Stage
+from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
 from portfolio.forms import person_label
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from tollgate.ui.filtersets import (
@@ -96,10 +96,11 @@ class BusinessCaseFilterSet(ListFilterSet):
 class KPIFilterSet(ListFilterSet):
     initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
     direction = django_filters.ChoiceFilter(choices=KpiDirection.choices)
+    kind = django_filters.ChoiceFilter(choices=KpiKind.choices)
 
     class Meta:
         model = KPI
-        fields = ("initiative", "direction")
+        fields = ("initiative", "direction", "kind")
 
 
 class DepartmentFilterSet(SearchFilterSet):

@@ -5,12 +5,14 @@ Forms only validate and shape input; the writes go through portfolio.services, c
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseModelFormSet, modelformset_factory
 
+from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from tollgate.roles import is_admin
@@ -173,14 +175,27 @@ class BusinessCaseForm(forms.ModelForm):
 
 
 class KPIForm(forms.ModelForm):
+    """A KPI and how its improvement becomes money: the kind says what `value_per_unit` means."""
+
     class Meta:
         model = KPI
         fields = KPI_FIELDS
-        labels = {"value_per_unit": "Value per unit (USD)"}
+        labels = {"value_per_unit": "Value per unit / per point (USD)"}
         help_texts = {
-            "unit": "e.g. minutes, %, tickets",
-            "value_per_unit": "USD gained per unit of improvement.",
+            "unit": "e.g. minutes per e-mail, %, tickets",
+            "kind": "Count: tickets deflected. Per outcome: minutes per e-mail, valued on each report's outcomes. "
+                    "Ratio or score: %, CSAT, NPS. Stated: the owner states the value with evidence in each report.",
+            "value_per_unit": "Count: USD per unit (e.g. per ticket deflected). Per outcome: USD per unit saved on "
+                              "each outcome (e.g. $0.75 per minute). Ratio or score: USD per point, empty when it has "
+                              "no money value. Stated: leave empty.",
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page relabels value_per_unit by the chosen kind (static/js/kpi_kind.js).
+        labels = {kind: (text[:1].upper() + text[1:]) if text else "No value per unit: stated in each report"
+                  for kind, text in KPI_VALUE_PER_UNIT_LABELS.items()}
+        self.fields["kind"].widget.attrs["data-value-labels"] = json.dumps(labels)
 
 
 class BaseKPIFormSet(BaseModelFormSet):

@@ -6,6 +6,6 @@ from django.dispatch import Signal
 # that start background work enqueue it on commit. Arguments: `run` (the ImportRun).
 inventory_changed = Signal()
 
-# Sent inside a successful cost ingestion run, after its records and the month's roll-ups were written; receivers that
-# start background work enqueue it on commit. Arguments: `run` (the IngestionRun).
+# Sent inside an ingestion run's transaction once its records and the month's roll-ups are written and the run is
+# marked succeeded; receivers that start background work enqueue it on commit. Arguments: `run` (the IngestionRun).
 costs_ingested = Signal()

@@ -9,7 +9,7 @@ from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline
 
 class KpiActualInline(ReadOnlyInline):
     model = models.KpiActual
-    readonly_fields = ["kpi", "actual"]
+    readonly_fields = ["kpi", "actual", "stated_value", "evidence"]
     show_change_link = False
 
 

@@ -12,15 +12,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import overload
 
 from portfolio.calculations import cost_per_outcome, value_per_dollar
+from portfolio.choices import KpiKind
 from reviews.choices import ValueSource
 
 CENT = Decimal("0.01")
 INCREASE, DECREASE = "increase", "decrease"
 
 __all__ = [
-    "ReportValue", "cost_per_outcome", "cycle_for_quarter_after", "estimated_cost", "kpi_value", "monthly_outcomes",
-    "months_in_period", "months_of_period", "oversight_hours_by_month", "quarter_bounds", "report_value",
-    "scale_evidence_line", "target_met", "value_per_dollar",
+    "KpiValue", "ReportValue", "cost_per_outcome", "cycle_for_quarter_after", "estimated_cost", "improvement",
+    "kpi_value", "monthly_outcomes", "months_in_period", "months_of_period", "oversight_hours_by_month",
+    "quarter_bounds", "report_value", "scale_evidence_line", "target_met", "value_per_dollar",
 ]
 
 
@@ -34,19 +35,82 @@ def _num(value: Decimal | int | float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def kpi_value(
-    baseline: Decimal | None, actual: Decimal | None, direction: str, value_per_unit: Decimal | None
-) -> Decimal | None:
-    """Improvement against the baseline x value per unit; negative when the KPI got worse.
+# Why a KPI contributes no money; a report shows the reason instead of $0.
+NO_ACTUAL = "no actual"
+NO_BASELINE = "baseline missing"
+NO_VALUE_PER_UNIT = "no value per unit given"
+NO_VALUE_PER_POINT = "a ratio KPI without a value per point"
+NO_OUTCOMES = "no outcomes reported in the period"
+NO_STATED_VALUE = "no value stated"
+NO_EVIDENCE = "a stated value without its evidence"
 
-    For an increase KPI the improvement is actual - baseline, for a decrease KPI baseline - actual.
-    None when baseline, actual or value per unit is missing: an unknown value is not a zero value.
+
+@dataclass(frozen=True)
+class KpiValue:
+    """What one KPI is worth in a period: an amount, or no amount and the reason why (never a silent $0)."""
+
+    amount: Decimal | None
+    no_value_reason: str = ""
+    improvement: Decimal | None = None  # against the baseline, in the KPI's unit (per outcome for per_outcome)
+
+    def __post_init__(self) -> None:
+        if (self.amount is None) == (not self.no_value_reason):
+            raise ValueError("A KPI value has either an amount or the reason it has none.")
+
+
+def _change(baseline: Decimal, actual: Decimal, direction: str) -> Decimal:
+    return baseline - actual if direction == DECREASE else actual - baseline
+
+
+def improvement(baseline: Decimal | None, actual: Decimal | None, direction: str) -> Decimal | None:
+    """actual - baseline for an increase KPI, baseline - actual for a decrease KPI; negative when it got worse."""
+    baseline, actual = _num(baseline), _num(actual)
+    if baseline is None or actual is None:
+        return None
+    return _change(baseline, actual, direction)
+
+
+def kpi_value(
+    kind: str,
+    *,
+    baseline: Decimal | None,
+    actual: Decimal | None,
+    direction: str,
+    value_per_unit: Decimal | None,
+    outcomes: int | None = None,
+    stated_value: Decimal | None = None,
+    evidence: str = "",
+) -> KpiValue:
+    """A KPI's money value in the report's period, by its kind (portfolio.choices.KpiKind):
+
+    - count: improvement x value per unit (5,000 tickets deflected x $4.50);
+    - per_outcome: improvement per outcome x outcomes in the period x value per unit (3 minutes saved per e-mail x
+      20,000 e-mails x $0.75 a minute);
+    - ratio: improvement in points x value per point; a ratio or score has no money value without one;
+    - stated: the owner's stated amount, counted only with its evidence.
+
+    A value per unit of 0 means "not valued" (it contributes no money, with the reason), like an empty one.
     """
     baseline, actual, per_unit = _num(baseline), _num(actual), _num(value_per_unit)
-    if baseline is None or actual is None or per_unit is None:
-        return None
-    improvement = baseline - actual if direction == DECREASE else actual - baseline
-    return (improvement * per_unit).quantize(CENT, ROUND_HALF_UP)
+    if kind == KpiKind.STATED:
+        if stated_value is None:
+            return KpiValue(None, NO_STATED_VALUE)
+        if not (evidence or "").strip():
+            return KpiValue(None, NO_EVIDENCE)
+        return KpiValue(_num(stated_value).quantize(CENT, ROUND_HALF_UP),
+                        improvement=improvement(baseline, actual, direction))
+    if actual is None:
+        return KpiValue(None, NO_ACTUAL)
+    if baseline is None:
+        return KpiValue(None, NO_BASELINE)
+    change = _change(baseline, actual, direction)
+    if not per_unit:
+        return KpiValue(None, NO_VALUE_PER_POINT if kind == KpiKind.RATIO else NO_VALUE_PER_UNIT, change)
+    if kind == KpiKind.PER_OUTCOME:
+        if not outcomes:
+            return KpiValue(None, NO_OUTCOMES, change)
+        return KpiValue((change * Decimal(outcomes) * per_unit).quantize(CENT, ROUND_HALF_UP), improvement=change)
+    return KpiValue((change * per_unit).quantize(CENT, ROUND_HALF_UP), improvement=change)
 
 
 @dataclass(frozen=True)
@@ -63,9 +127,10 @@ class ReportValue:
         return self.source == ValueSource.STATED
 
 
-def report_value(kpi_values: Iterable[Decimal | None], stated_value: Decimal | None) -> ReportValue:
-    """Sum of the KPI values; an owner-stated value, when given, replaces the sum (and is flagged as stated)."""
-    values = list(kpi_values)
+def report_value(kpi_values: Iterable[KpiValue | Decimal | None], stated_value: Decimal | None) -> ReportValue:
+    """Sum of the KPIs' money; an owner-stated report value, when given, replaces the sum (and is flagged as stated).
+    KPIs without money (their reason shown beside them) are counted as unvalued, never as $0."""
+    values = [v.amount if isinstance(v, KpiValue) else v for v in kpi_values]
     known = [v for v in values if v is not None]
     if stated_value is not None:
         return ReportValue(_num(stated_value).quantize(CENT, ROUND_HALF_UP), ValueSource.STATED, len(known),

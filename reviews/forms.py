@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.utils import timezone
 
+from portfolio.choices import KpiKind
+from portfolio.models import KPI
 from reviews import calculations
 from reviews.choices import Decision
 from reviews.models import ReviewCycle, ValueReport
-from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS
+from reviews.selectors import KpiRow, ReportFigures
+from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue
 
 KPI_PREFIX = "kpi_"
+KPI_STATED_PREFIX = "kpi_stated_"
+KPI_EVIDENCE_PREFIX = "kpi_evidence_"
 ACCEPT = ".pdf,.png,.jpg,.jpeg,.csv,.xlsx,.docx,.txt"
+
+
+class KpiFormRow(NamedTuple):
+    """One KPI's row of the report form: its inputs (stated value and evidence only for a stated KPI) and figures."""
+
+    kpi: KPI
+    actual: forms.BoundField
+    stated_value: forms.BoundField | None
+    evidence: forms.BoundField | None
+    figures: KpiRow | None
 
 
 class ValueReportForm(forms.ModelForm):
@@ -44,16 +59,41 @@ class ValueReportForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        actuals = {a.kpi_id: a.actual for a in self.instance.actuals.all()}
+        entries = {a.kpi_id: a for a in self.instance.actuals.all()}
         self.kpis = list(self.instance.initiative.kpis.all())
         for kpi in self.kpis:
+            entry = entries.get(kpi.pk)
+            stated = kpi.kind == KpiKind.STATED
             self.fields[f"{KPI_PREFIX}{kpi.pk}"] = forms.DecimalField(
                 label=f"Actual of {kpi.name}", max_digits=16, decimal_places=4, required=False,
-                initial=actuals.get(kpi.pk),
+                initial=entry.actual if entry else None,
+                help_text="Optional for a stated KPI: it tells whether the target was met." if stated else "",
             )
+            if stated:
+                self.fields[f"{KPI_STATED_PREFIX}{kpi.pk}"] = forms.DecimalField(
+                    label=f"Stated value of {kpi.name} (USD)", max_digits=14, decimal_places=2, required=False,
+                    initial=entry.stated_value if entry else None,
+                    help_text="The value this KPI delivered in the period, in USD.",
+                )
+                self.fields[f"{KPI_EVIDENCE_PREFIX}{kpi.pk}"] = forms.CharField(
+                    label=f"Evidence for {kpi.name}", required=False, max_length=5000,
+                    initial=entry.evidence if entry else "", widget=forms.Textarea(attrs={"rows": 2}),
+                    help_text="How the stated value was measured; required with it.",
+                )
 
-    def kpi_rows(self) -> list[tuple[Any, forms.BoundField]]:
-        return [(kpi, self[f"{KPI_PREFIX}{kpi.pk}"]) for kpi in self.kpis]
+    def kpi_rows(self, figures: ReportFigures | None = None) -> list[KpiFormRow]:
+        """A row per KPI: its actual input, the stated value and evidence inputs of a stated KPI, and the KPI's
+        figures as last saved (value or the reason it has none)."""
+        saved = {row.kpi.pk: row for row in figures.rows} if figures else {}
+        return [
+            KpiFormRow(
+                kpi, self[f"{KPI_PREFIX}{kpi.pk}"],
+                self[f"{KPI_STATED_PREFIX}{kpi.pk}"] if kpi.kind == KpiKind.STATED else None,
+                self[f"{KPI_EVIDENCE_PREFIX}{kpi.pk}"] if kpi.kind == KpiKind.STATED else None,
+                saved.get(kpi.pk),
+            )
+            for kpi in self.kpis
+        ]
 
     def clean_attachment(self):
         upload = self.cleaned_data.get("attachment")
@@ -66,6 +106,25 @@ class ValueReportForm(forms.ModelForm):
 
     def service_actuals(self) -> dict[int, Decimal | None]:
         return {kpi.pk: self.cleaned_data.get(f"{KPI_PREFIX}{kpi.pk}") for kpi in self.kpis}
+
+    def add_missing_kpi_errors(self, service_errors: set[str]) -> None:
+        """Point the service's "missing" errors (kpi_actuals, kpi_stated) at the inputs of the KPIs concerned."""
+        for kpi in self.kpis:
+            if kpi.kind != KpiKind.STATED:
+                if "kpi_actuals" in service_errors and self.cleaned_data.get(f"{KPI_PREFIX}{kpi.pk}") is None:
+                    self.add_error(f"{KPI_PREFIX}{kpi.pk}", "Give the actual of this KPI.")
+            elif "kpi_stated" in service_errors:
+                if self.cleaned_data.get(f"{KPI_STATED_PREFIX}{kpi.pk}") is None:
+                    self.add_error(f"{KPI_STATED_PREFIX}{kpi.pk}", "State the value of this KPI.")
+                elif not (self.cleaned_data.get(f"{KPI_EVIDENCE_PREFIX}{kpi.pk}") or "").strip():
+                    self.add_error(f"{KPI_EVIDENCE_PREFIX}{kpi.pk}", "Give the evidence of this stated value.")
+
+    def service_stated(self) -> dict[int, StatedKpiValue]:
+        return {
+            kpi.pk: StatedKpiValue(self.cleaned_data.get(f"{KPI_STATED_PREFIX}{kpi.pk}"),
+                                   self.cleaned_data.get(f"{KPI_EVIDENCE_PREFIX}{kpi.pk}") or "")
+            for kpi in self.kpis if kpi.kind == KpiKind.STATED
+        }
 
 
 class VerdictForm(forms.Form):

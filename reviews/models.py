@@ -100,11 +100,19 @@ class ValueReport(models.Model):
 
 
 class KpiActual(models.Model):
-    """The actual a KPI reached in the report's period; value = improvement against baseline x value per unit."""
+    """What a KPI reached in the report's period, and for a stated KPI the value its owner states with evidence.
+
+    The actual may be empty only for a stated KPI (its value is the stated amount; an actual, when given, still
+    tells whether the target was met)."""
 
     report = models.ForeignKey(ValueReport, on_delete=models.CASCADE, related_name="actuals")
     kpi = models.ForeignKey("portfolio.KPI", on_delete=models.CASCADE, related_name="actuals")
-    actual = models.DecimalField(max_digits=16, decimal_places=4)
+    actual = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    stated_value = money_field(
+        "owner-stated value (USD)", null=True, blank=True,
+        help_text="Stated KPIs only: the value of the period, which needs its evidence.",
+    )
+    evidence = models.TextField(blank=True, help_text="How the stated value was measured.")
 
     class Meta:
         ordering = ["kpi_id"]

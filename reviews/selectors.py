@@ -273,10 +273,16 @@ def reported_oversight(
 
 @dataclass(frozen=True)
 class KpiRow:
+    """One KPI of a report: its actual, its money value by kind (or why it has none) and whether it met its target."""
+
     kpi: KPI
     actual: Decimal | None
     value: Decimal | None
     target_met: bool | None
+    kind: str = ""
+    no_value_reason: str = ""
+    stated_value: Decimal | None = None
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -292,17 +298,28 @@ class ReportFigures:
     min_viable_scale: int | None
 
 
+def kpi_row(kpi: KPI, *, actual: Decimal | None, stated_value: Decimal | None, evidence: str,
+            outcomes: int | None) -> KpiRow:
+    """A KPI's figures in a report: its money by kind, or the reason it has none."""
+    worth = calculations.kpi_value(kpi.kind, baseline=kpi.baseline, actual=actual, direction=kpi.direction,
+                                   value_per_unit=kpi.value_per_unit, outcomes=outcomes, stated_value=stated_value,
+                                   evidence=evidence)
+    return KpiRow(kpi, actual, worth.amount, calculations.target_met(actual, kpi.target, kpi.direction),
+                  kind=kpi.kind, no_value_reason=worth.no_value_reason, stated_value=stated_value, evidence=evidence)
+
+
 def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | None = None) -> ReportFigures:
-    """Everything the report computes; `actuals` (kpi id -> value) overrides the stored ones for a preview (or
-    gives them, read in bulk, for many reports at once)."""
-    if actuals is None:
-        actuals = {a.kpi_id: a.actual for a in report.actuals.all()}
+    """Everything the report computes; `actuals` (kpi id -> value) overrides the stored actuals for a preview.
+
+    Value is the sum of the KPIs' money by kind (or the owner-stated report value), cost the quarter's actual TCO
+    from report_cost (estimated from the business case only without cost records); value per AI dollar = value /
+    cost and cost per outcome = cost / outcomes, beside the business case's baseline cost per outcome."""
+    entries: dict[int, KpiActual] = {a.kpi_id: a for a in report.actuals.all()}
+    stored = {kpi_id: entry.actual for kpi_id, entry in entries.items()}
+    actuals = stored if actuals is None else actuals
     rows = [
-        KpiRow(
-            kpi, actuals.get(kpi.pk),
-            calculations.kpi_value(kpi.baseline, actuals.get(kpi.pk), kpi.direction, kpi.value_per_unit),
-            calculations.target_met(actuals.get(kpi.pk), kpi.target, kpi.direction),
-        )
+        kpi_row(kpi, actual=actuals.get(kpi.pk), stated_value=getattr(entries.get(kpi.pk), "stated_value", None),
+                evidence=getattr(entries.get(kpi.pk), "evidence", ""), outcomes=report.outcome_count)
         for kpi in report.initiative.kpis.all()
     ]
     value = calculations.report_value([row.value for row in rows], report.stated_value)
@@ -386,27 +403,21 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
                 scale[initiative_id] = line
     figures: dict[int, ReportFacts] = {}
     wanted = [pk for pks in latest.values() for pk in pks]
-    # One initiative object per initiative (its KPIs and business case loaded once, shared by its reports) and the
-    # actuals as plain values: model instances per report are what a portfolio of 10,000 would spend its time on.
-    # The wanted reports are read by their cycles (a handful of ids) rather than by id (tens of thousands in an IN
-    # list, slower to build than to run); the few older ones that come along are skipped.
+    # One initiative object per initiative (its KPIs and business case loaded once, shared by its reports): model
+    # instances per report are what a portfolio of 10,000 would spend its time on. The wanted reports are read by
+    # their cycles (a handful of ids) rather than by id (tens of thousands in an IN list, slower to build than to
+    # run); the few older ones that come along are skipped.
     wanted_set, cycles = set(wanted), {cycle_of[pk] for pk in wanted}
     initiatives = Initiative.objects.select_related("business_case").prefetch_related(
         Prefetch("kpis", queryset=KPI.objects.order_by("pk"))).in_bulk(list(latest))
-    actuals: dict[int, dict[int, Decimal | None]] = {}
-    for report_id, kpi_id, actual in KpiActual.objects.filter(
-            report__status=ReportStatus.SUBMITTED, report__cycle_id__in=cycles).values_list(
-            "report_id", "kpi_id", "actual").iterator(chunk_size=10000):
-        if report_id in wanted_set:
-            actuals.setdefault(report_id, {})[kpi_id] = actual
-    loaded = submitted.filter(cycle_id__in=cycles).select_related("cycle").annotate(
+    loaded = submitted.filter(cycle_id__in=cycles).select_related("cycle").prefetch_related("actuals").annotate(
         **tco_period_annotations(initiative="initiative_id", start="cycle__period_start", end="cycle__period_end"))
     report_url = url_pattern("reviews:report_detail")
     for report in loaded.iterator(chunk_size=5000):
         if report.pk not in wanted_set:
             continue
         report.initiative = initiatives[report.initiative_id]
-        result = report_figures(report, actuals.get(report.pk, {}))
+        result = report_figures(report)
         verdicts = [row.target_met for row in result.rows]
         figures[report.pk] = ReportFacts(
             quarter=report.cycle.name, url=report_url(report.pk), value=result.value.amount,

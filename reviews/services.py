@@ -29,6 +29,7 @@ from governance import services as governance_services
 from governance.choices import SignalRunTrigger
 from governance.evidence import Notice
 from governance.signals.services import signal_run_submit
+from portfolio.choices import KpiKind
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative
 from reviews import calculations, selectors
@@ -193,6 +194,14 @@ def review_cycle_close(*, actor: Actor | None, cycle: ReviewCycle) -> ReviewCycl
 # Value reports -------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StatedKpiValue:
+    """What the owner states for a stated KPI in a report: the period's value and how it was measured."""
+
+    amount: Decimal | None
+    evidence: str = ""
+
+
 @transaction.atomic
 def value_report_save_draft(
     *,
@@ -200,8 +209,10 @@ def value_report_save_draft(
     report: ValueReport,
     fields: Mapping[str, Any] | None = None,
     kpi_actuals: Mapping[int, Decimal | None] | None = None,
+    kpi_stated: Mapping[int, StatedKpiValue] | None = None,
 ) -> ValueReport:
-    """Save what the owner has so far. `kpi_actuals` maps KPI id -> actual (None removes it)."""
+    """Save what the owner has so far. `kpi_actuals` maps KPI id -> actual (None removes it); `kpi_stated` maps a
+    stated KPI's id -> its stated value and evidence (only stated KPIs take one)."""
     report = _lock(report)
     _require(actor, "reviews.change_valuereport", report)
     if report.status != ReportStatus.DRAFT:
@@ -212,9 +223,16 @@ def value_report_save_draft(
     if unknown:
         raise ValidationError(f"Not editable in a value report: {', '.join(sorted(unknown))}")
     kpis = {kpi.pk: kpi for kpi in report.initiative.kpis.all()}
-    foreign = set(kpi_actuals or {}) - set(kpis)
+    actuals, stated = dict(kpi_actuals or {}), dict(kpi_stated or {})
+    foreign = (set(actuals) | set(stated)) - set(kpis)
     if foreign:
         raise ValidationError({"kpi_actuals": f"KPI {sorted(foreign)[0]} is not a KPI of {report.initiative}."})
+    computed = [kpis[pk] for pk, given in sorted(stated.items())
+                if kpis[pk].kind != KpiKind.STATED and (given.amount is not None or given.evidence.strip())]
+    if computed:
+        raise ValidationError({"kpi_stated": (
+            f"{computed[0].name} is a {computed[0].kind.replace('_', '-')} KPI: its value is computed from its "
+            "actual. Only stated KPIs take a stated value and evidence.")})
     with set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(report, f) != v]
         for field_name in changed:
@@ -223,25 +241,46 @@ def value_report_save_draft(
             report.full_clean(exclude=["cycle", "initiative"])
             report.save()
         existing = {a.kpi_id: a for a in report.actuals.all()}
-        for kpi_id, actual in (kpi_actuals or {}).items():
-            row = existing.get(kpi_id)
-            if actual is None:
-                if row is not None:
-                    row.delete()
-            elif row is None:
-                KpiActual.objects.create(report=report, kpi_id=kpi_id, actual=actual)
-            elif row.actual != actual:
-                row.actual = actual
-                row.save(update_fields=["actual"])
+        for kpi_id in sorted(set(actuals) | set(stated)):
+            values: dict[str, Any] = {}
+            if kpi_id in actuals:
+                values["actual"] = actuals[kpi_id]
+            if kpi_id in stated:
+                values.update(stated_value=stated[kpi_id].amount, evidence=stated[kpi_id].evidence.strip())
+            _kpi_entry_save(existing.get(kpi_id) or KpiActual(report=report, kpi_id=kpi_id), values)
     return report
+
+
+def _kpi_entry_save(row: KpiActual, values: Mapping[str, Any]) -> None:
+    """Write one KPI's entry: the given parts change, the others stay; an entry left with nothing is removed."""
+    changed = [f for f, v in values.items() if getattr(row, f) != v]
+    for field_name in changed:
+        setattr(row, field_name, values[field_name])
+    if row.actual is None and row.stated_value is None and not row.evidence:
+        if row.pk is not None:
+            row.delete()
+        return
+    if row.pk is None or changed:
+        row.full_clean(exclude=["report", "kpi"])
+        row.save()
 
 
 def _submission_errors(report: ValueReport) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    have = set(report.actuals.values_list("kpi_id", flat=True))
-    missing = [kpi.name for kpi in report.initiative.kpis.order_by("pk") if kpi.pk not in have]
+    entries = {a.kpi_id: a for a in report.actuals.all()}
+    kpis = list(report.initiative.kpis.order_by("pk"))
+    missing = [k.name for k in kpis if k.kind != KpiKind.STATED and getattr(entries.get(k.pk), "actual", None) is None]
     if missing:
         errors["kpi_actuals"] = [f"Give an actual for every KPI; missing: {', '.join(missing)}."]
+    stated = [k for k in kpis if k.kind == KpiKind.STATED]
+    unstated = [k for k in stated if getattr(entries.get(k.pk), "stated_value", None) is None]
+    unevidenced = [k for k in stated if k not in unstated and not entries[k.pk].evidence.strip()]
+    if unstated:
+        errors.setdefault("kpi_stated", []).append("State the value of every stated KPI, with its evidence; "
+                                                   f"missing: {', '.join(k.name for k in unstated)}.")
+    if unevidenced:
+        errors.setdefault("kpi_stated", []).append(
+            f"A stated value needs its evidence; missing for: {', '.join(k.name for k in unevidenced)}.")
     if report.outcome_count is None:
         errors["outcome_count"] = ["Give the number of outcomes in the period."]
     if report.stated_value is not None and not report.stated_value_evidence.strip():
@@ -251,7 +290,8 @@ def _submission_errors(report: ValueReport) -> dict[str, list[str]]:
 
 @transaction.atomic
 def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueReport:
-    """Submit for review: an actual for every KPI and the outcome count must be there."""
+    """Submit for review: an actual for every measured KPI, a stated value with evidence for every stated KPI and the
+    outcome count must be there (per-outcome KPIs are valued on it)."""
     report = _lock(report)
     _require(actor, "reviews.change_valuereport", report)
     if report.status != ReportStatus.DRAFT:

@@ -27,7 +27,7 @@ from reviews.filtersets import (
     ReviewCycleFilterSet,
     ValueReportFilterSet,
 )
-from reviews.forms import KPI_PREFIX, ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
+from reviews.forms import ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
 from tollgate.roles import may
@@ -171,6 +171,7 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
     def render_page(self, form: ValueReportForm, status: int = 200) -> HttpResponse:
         report = self.get_report()
         context = {"form": form, **report_context(self.request, report)}
+        context["kpi_rows"] = form.kpi_rows(context["figures"])
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -191,19 +192,15 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
         try:
             with transaction.atomic():
                 services.value_report_save_draft(actor=actor, report=report, fields=form.service_fields(),
-                                                 kpi_actuals=form.service_actuals())
+                                                 kpi_actuals=form.service_actuals(), kpi_stated=form.service_stated())
                 if form.cleaned_data.get("attachment"):
                     services.attachment_add(actor=actor, report=report, file=form.cleaned_data["attachment"])
                 if submit:
                     services.value_report_submit(actor=actor, report=report)
         except ValidationError as error:
-            aliases = {"file": "attachment"}
-            if hasattr(error, "error_dict") and "kpi_actuals" in error.error_dict:
-                have = set(report.actuals.values_list("kpi_id", flat=True))
-                for kpi in form.kpis:
-                    if form.cleaned_data.get(f"{KPI_PREFIX}{kpi.pk}") is None and kpi.pk not in have:
-                        form.add_error(f"{KPI_PREFIX}{kpi.pk}", "Give the actual of this KPI.")
-            form_add_service_errors(form, error, aliases)
+            if hasattr(error, "error_dict"):
+                form.add_missing_kpi_errors(set(error.error_dict))
+            form_add_service_errors(form, error, {"file": "attachment"})
             return self.render_page(form, status=400)
         if submit:
             messages.success(request, f"Value report of {report.initiative} submitted for review.")

@@ -20,6 +20,7 @@ MAY_IMPORT = {"portfolio": set(), "governance": {"portfolio"}, "reviews": {"gove
 PURE = (
     "portfolio/calculations.py",
     "portfolio/costs/calculations.py",
+    "portfolio/costs/forecasting.py",
     "governance/calculations.py",
     "reviews/calculations.py",
     "governance/sprawl/engine/*.py",

@@ -89,6 +89,9 @@ MATRIX: dict[str, list[Case]] = {
     "portfolio:allocationrule_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
     "portfolio:allocationrule_edit": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                       Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
+    # Spend forecast (issue 11): every role reads it and its CSV; anonymous callers go to the login page.
+    "portfolio:cost_forecast": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv"),
+                                Case(PAGE_READ, query="q=search&method=spend_trend&sort=-backtest_mape")],
     # API
     "api:api-root": [Case(API_READ)],
     "api:initiative-list": [

@@ -36,6 +36,9 @@ app.conf.beat_schedule = {
                                  "schedule": crontab(hour=2, minute=30)},
     "sprawl-expire-stale-runs": {"task": "governance.sprawl.tasks.sprawl_runs_expire_stale",
                                  "schedule": RUN_EXPIRY_EVERY},
+    # Spend forecast: recomputed after every ingestion run, and nightly (rule and rate changes re-roll months too).
+    "cost-forecast-nightly": {"task": "governance.tasks.cost_forecast_refresh_task",
+                              "schedule": crontab(hour=3, minute=0)},
     # Signals: recompute nightly after sprawl (idempotent; ingestion runs and value reports also queue a run).
     "signals-compute-nightly": {"task": "governance.signals.tasks.signals_compute_nightly",
                                 "schedule": crontab(hour=3, minute=30)},

@@ -26,6 +26,7 @@ NAV = [
     ("Use cases", "governance:usecase_list", "governance.view_usecase"),
     ("Policies", "governance:policy_list", "governance.view_policy"),
     ("Cost ingestion", "portfolio:ingestion_health", "portfolio.view_costsource"),
+    ("Forecast", "portfolio:cost_forecast", "portfolio.view_costforecast"),
 ]
 
 
@@ -52,11 +53,10 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_role": None}
     path = request.path
-    items = []
-    for label, url_name, perm in NAV:
-        if may(user, perm):
-            url = reverse(url_name)
-            items.append({"label": label, "url": url, "active": path.startswith(url) and url != "/"})
+    urls = [(label, reverse(url_name)) for label, url_name, perm in NAV if may(user, perm)]
+    # Only the most specific match is the current page (the forecast lives under the cost ingestion pages).
+    current = max((url for _, url in urls if path.startswith(url) and url != "/"), key=len, default=None)
+    items = [{"label": label, "url": url, "active": url == current} for label, url in urls]
     role = role_of(user)
     return {"nav_items": items, "user_role": role.label if role else "No role", "is_admin_user": user.is_staff,
             "perms": RolePerms(user)}

@@ -140,6 +140,9 @@ PERMISSIONS.update({
 })
 # End of cost and usage ingestion permissions ----------------------------------------------------------------------
 
+# Spend forecast (issue 11): every role reads it, owners included (their initiatives' outlook and its error).
+PERMISSIONS["portfolio.view_costforecast"] = has_any_role
+
 # Sprawl detection (issue 6) -----------------------------------------------------------------------------------------
 
 

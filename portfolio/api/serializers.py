@@ -138,11 +138,15 @@ class BusinessCaseSerializer(serializers.ModelSerializer):
 
 
 class KPISerializer(serializers.ModelSerializer):
+    """A KPI; `kind` says how it becomes money and `value_per_unit_label` what its value per unit means for that kind
+    (a stated KPI takes none: its owner states the value in each report)."""
+
     url = serializers.HyperlinkedIdentityField(view_name="api:kpi-detail")
+    value_per_unit_label = serializers.CharField(read_only=True)
 
     class Meta:
         model = KPI
-        fields = ["id", "url", "initiative", *KPI_FIELDS, "created_at", "updated_at"]
+        fields = ["id", "url", "initiative", *KPI_FIELDS, "value_per_unit_label", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def get_fields(self):

@@ -11,7 +11,16 @@ from django.db.models import Q, QuerySet
 
 from portfolio.choices import RuleMatch, RunStatus, RunTrigger, SourceType
 from portfolio.costs.connectors.base import Period
-from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, Initiative
+from portfolio.costs.forecasting import METHOD_NAMES, Method
+from portfolio.models import (
+    AllocationRule,
+    CostSource,
+    CurrencyRate,
+    Department,
+    IngestionRun,
+    Initiative,
+    InitiativeForecast,
+)
 from tollgate.ui.filtersets import (
     ANY,
     ListFilterSet,
@@ -96,3 +105,21 @@ class CurrencyRateFilterSet(ListFilterSet):
 
     def filter_on(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         return queryset.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=value), valid_from__lte=value)
+
+
+class InitiativeForecastFilterSet(SearchFilterSet):
+    """The forecast page's initiatives: ?q=<name or id>&department=<id>&method=volume_x_price"""
+
+    search_fields = ("initiative__name", "initiative__external_id")
+    page_filters = ("q", "department", "method")
+
+    department = django_filters.ModelChoiceFilter(field_name="initiative__department", label="Department",
+                                                  empty_label=ANY,
+                                                  queryset=Department.objects.order_by("name"))
+    method = django_filters.ChoiceFilter(
+        choices=[(m.value, METHOD_NAMES[m]) for m in (Method.VOLUME_X_PRICE, Method.SPEND_TREND, Method.SHORT_FLAT)],
+        empty_label=ANY)
+
+    class Meta:
+        model = InitiativeForecast
+        fields = ("q", "department", "method")

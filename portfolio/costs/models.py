@@ -100,7 +100,8 @@ class CostSource(TimestampedModel):
     settings = models.JSONField(
         default=dict, blank=True, validators=[validate_settings_without_secrets],
         help_text="base_url, organisation/project/workspace scope, ai_service_categories, ai_service_names, "
-                  "currency, licence_pool (id) for seat sources.",
+                  "currency; for seat sources licence_pool: the external id of the initiative whose pool it is "
+                  "(INV-0009, or INV-0009/<tool> when it has several pools).",
     )
     credential_env = models.CharField(
         "credential environment variable", max_length=120, blank=True,
@@ -382,3 +383,59 @@ class InitiativeMonthlyTco(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative_id} {self.month:%Y-%m} {self.category} {self.amount}"
+
+
+class CostForecast(models.Model):
+    """The spend forecast as of a month (the latest with cost data), stored so pages never fit models on a view.
+
+    Written only by portfolio.costs.services.forecast.forecast_compute (after ingestion runs, nightly, `forecast`);
+    `payload` holds the total, unallocated and Jevons series, the backtest and the history the chart draws, in the
+    shape the `forecast --json` command prints. Recomputing on the same data gives the same digest and writes nothing.
+    """
+
+    as_of = models.DateField(unique=True, help_text="The latest month with cost data when it was computed.")
+    generated_at = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    months = models.PositiveSmallIntegerField(help_text="How many months ahead it forecasts.")
+    price_decline_pct = models.DecimalField(
+        max_digits=8, decimal_places=4,
+        help_text="Yearly unit price decline of the Jevons scenario (policy forecast.price_decline_pct).",
+    )
+    backtest_mape = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True,
+        help_text="Error of the total's backtest (a fraction: 0.04 is 4%); empty when the history is too short.",
+    )
+    digest = models.CharField(max_length=64, help_text="Hash of the result: same data, same digest.")
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-as_of"]
+
+    def __str__(self) -> str:
+        return f"Forecast as of {self.as_of:%Y-%m}"
+
+
+class InitiativeForecast(models.Model):
+    """One initiative's line of a stored forecast: its monthly figures, sums for the tables and its backtest error."""
+
+    forecast = models.ForeignKey(CostForecast, on_delete=models.CASCADE, related_name="initiative_forecasts")
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="cost_forecasts")
+    method = models.CharField(max_length=20)
+    amounts = models.JSONField(default=list, help_text="Point forecast per month, in the reporting currency.")
+    lower = models.JSONField(default=list)
+    upper = models.JSONField(default=list)
+    jevons = models.JSONField(default=list, help_text="The Jevons scenario per month.")
+    last_month = money_field("last complete month", default=Decimal("0"))
+    next_quarter = money_field(default=Decimal("0"))
+    next_year = money_field("next twelve months", default=Decimal("0"))
+    next_year_jevons = money_field("next twelve months, Jevons", default=Decimal("0"))
+    backtest_mape = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["forecast", "initiative"], name="unique_initiative_forecast"),
+        ]
+        indexes = [models.Index(fields=["initiative", "forecast"])]
+
+    def __str__(self) -> str:
+        return f"{self.forecast}: {self.initiative_id}"

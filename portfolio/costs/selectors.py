@@ -41,7 +41,9 @@ from portfolio.models import (
     CostSource,
     CurrencyRate,
     IngestionRun,
+    Initiative,
     InitiativeMonthlyTco,
+    LicencePool,
     MonthlyCost,
     reporting_currency,
 )
@@ -460,3 +462,58 @@ def tco_history_figure(
             "plot_bgcolor": "rgba(0,0,0,0)",
         },
     }
+# Licence pools named by stable keys ---------------------------------------------------------------------------------
+
+
+class LicencePoolKeyError(ValueError):
+    """A licence pool key that names no pool, or more than one; the message says which and how to fix it."""
+
+
+def licence_pool_key(pool: LicencePool) -> str:
+    """The stable key of a pool, as configuration names it: its initiative's external id, followed by /<tool> when
+    that initiative has several pools. A pool without an initiative has none (its seats are charged to nothing)."""
+    if pool.initiative is None:
+        raise LicencePoolKeyError(f"licence pool {pool.tool} belongs to no initiative, so nothing can name it")
+    external_id = pool.initiative.external_id
+    if LicencePool.objects.filter(initiative=pool.initiative).count() == 1:
+        return external_id
+    return f"{external_id}/{pool.tool}"
+
+
+def licence_pool_by_key(key: Any) -> LicencePool:
+    """The licence pool a key names: `INV-0009` (the pool of initiative INV-0009, when it has one) or
+    `INV-0009/<tool>` (that initiative's pool of that tool). Never a database id, which differs between
+    installations and changes when data is reloaded."""
+    example = "e.g. INV-0009, or INV-0009/<tool> when the initiative has several pools"
+    if isinstance(key, bool) or isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit()):
+        raise LicencePoolKeyError(
+            f"{key!r} looks like a database id: name the licence pool by its initiative's external id ({example})")
+    if not isinstance(key, str) or not key.strip():
+        raise LicencePoolKeyError(f"the licence pool is named by its initiative's external id ({example}), "
+                                  f"not {key!r}")
+    key = key.strip()
+    initiative = Initiative.objects.filter(external_id=key).first()
+    tool = None
+    if initiative is None and "/" in key:
+        external_id, tool = (part.strip() for part in key.split("/", 1))
+        initiative = Initiative.objects.filter(external_id=external_id).first()
+    if initiative is None:
+        raise LicencePoolKeyError(f"no initiative {key.split('/', 1)[0].strip()!r} (licence pool key {key!r})")
+    pools = list(LicencePool.objects.filter(initiative=initiative).order_by("tool", "pk"))
+    tools = ", ".join(pool.tool for pool in pools)
+    if tool is not None:
+        named = [pool for pool in pools if pool.tool.casefold() == tool.casefold()]
+        if not named:
+            raise LicencePoolKeyError(f"initiative {initiative.external_id} has no licence pool named {tool!r} "
+                                      f"(licence pool key {key!r}; its pools: {tools or 'none'})")
+        if len(named) > 1:
+            raise LicencePoolKeyError(f"initiative {initiative.external_id} has {len(named)} licence pools named "
+                                      f"{tool!r}: rename one so that {key!r} names a single pool")
+        return named[0]
+    if not pools:
+        raise LicencePoolKeyError(f"initiative {initiative.external_id} has no licence pool (licence pool key {key!r})")
+    if len(pools) > 1:
+        raise LicencePoolKeyError(
+            f"{key!r} is ambiguous: initiative {initiative.external_id} has {len(pools)} licence pools ({tools}); "
+            f"name one as {initiative.external_id}/<tool>, e.g. {initiative.external_id}/{pools[0].tool}")
+    return pools[0]

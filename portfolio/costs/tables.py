@@ -11,7 +11,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from portfolio.choices import RunStatus
-from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
+from portfolio.costs.forecasting import METHOD_NAMES
+from portfolio.models import (
+    AllocationRule,
+    CostSource,
+    CurrencyRate,
+    IngestionRun,
+    InitiativeForecast,
+    reporting_currency,
+)
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 if TYPE_CHECKING:
@@ -197,3 +205,35 @@ class CurrencyRateTable(tables.Table):
 
     def value_rate_to_reporting(self, value: Any) -> str:
         return f"{value.normalize():f}"
+
+
+class InitiativeForecastTable(tables.Table):
+    """The forecast page's initiatives: the next quarter and year, the Jevons scenario and the backtest error."""
+
+    external_id = tables.Column("Initiative", accessor="initiative__external_id",
+                                linkify=("portfolio:initiative_detail", {"pk": tables.A("initiative_id")}))
+    name = tables.Column("Name", accessor="initiative__name")
+    department = tables.Column("Department", accessor="initiative__department__name")
+    method = tables.Column()
+    last_month = MoneyColumn("Last month", places=2)
+    next_quarter = MoneyColumn("Next quarter", places=2)
+    next_year = MoneyColumn("Next 12 months", places=2)
+    next_year_jevons = MoneyColumn("Next 12 months, Jevons", places=2)
+    backtest_mape = tables.Column("Backtest MAPE (%)", attrs=NUM, default="—")
+
+    class Meta:
+        model = InitiativeForecast
+        fields = ()
+        sequence = ("external_id", "name", "department", "method", "last_month", "next_quarter", "next_year",
+                    "next_year_jevons", "backtest_mape")
+        order_by = ("-next_quarter",)
+        empty_text = "No initiative has spend to forecast."
+
+    def render_method(self, value: str) -> str:
+        return METHOD_NAMES.get(value, value)
+
+    def render_backtest_mape(self, value: Any) -> str:
+        return f"{value * 100:.1f}"
+
+    def value_backtest_mape(self, value: Any) -> str:
+        return f"{value * 100:.1f}"

@@ -19,4 +19,5 @@ urlpatterns = [
     path("rates/", costs.CurrencyRateListView.as_view(), name="currencyrate_list"),
     path("rates/new/", costs.CurrencyRateCreateView.as_view(), name="currencyrate_create"),
     path("rates/<int:pk>/edit/", costs.CurrencyRateUpdateView.as_view(), name="currencyrate_edit"),
+    path("forecast/", costs.CostForecastView.as_view(), name="cost_forecast"),
 ]

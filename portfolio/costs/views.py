@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -24,6 +25,7 @@ from django.views.generic import DetailView
 
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs import filtersets as cost_filtersets
+from portfolio.costs import forecast as forecast_selectors
 from portfolio.costs import selectors as cost_selectors
 from portfolio.costs import tables as cost_tables
 from portfolio.costs.forms import AllocationRuleForm, CurrencyRateForm, RunNowForm, source_reads_files
@@ -40,7 +42,15 @@ from portfolio.costs.services.allocation import (
 from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
 from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
-from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
+from portfolio.models import (
+    AllocationRule,
+    CostForecast,
+    CostSource,
+    CurrencyRate,
+    IngestionRun,
+    InitiativeForecast,
+    reporting_currency,
+)
 from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
@@ -420,3 +430,37 @@ class CurrencyRateUpdateView(CurrencyRateFormView):
         if not hasattr(self, "_rate"):
             self._rate = get_object_or_404(CurrencyRate, pk=self.kwargs["pk"])
         return self._rate
+
+
+class CostForecastView(ListPageView):
+    """The stored spend forecast: actual history, forecast with its 80% band, the Jevons scenario and the backtest on
+    one chart; the numbers per month; the initiatives in a sortable table (CSV). Reads the latest snapshot only: it
+    is computed after every ingestion run and nightly, never on a page view."""
+
+    permission_required = "portfolio.view_costforecast"
+    filterset_class = cost_filtersets.InitiativeForecastFilterSet
+    table_class = cost_tables.InitiativeForecastTable
+    template_name = "portfolio/costs/forecast.html"
+    export_name = "spend-forecast"
+    title = "Spend forecast"
+
+    @cached_property
+    def forecast(self) -> CostForecast | None:
+        return forecast_selectors.cost_forecast_latest()
+
+    def get_queryset(self) -> QuerySet[InitiativeForecast]:
+        if self.forecast is None:
+            return InitiativeForecast.objects.none()
+        return forecast_selectors.forecast_lines(self.forecast)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        forecast = self.forecast
+        if forecast is not None:
+            context.update(
+                forecast=forecast,
+                summary=forecast_selectors.forecast_summary(forecast),
+                figure=forecast_selectors.forecast_figure(forecast),
+                month_rows=forecast_selectors.forecast_month_rows(forecast),
+            )
+        return context

@@ -13,7 +13,15 @@ from django.db import models
 from django.urls import reverse
 
 from portfolio import calculations
-from portfolio.choices import Category, KpiDirection, ModelTier, RunTrigger, Stage
+from portfolio.choices import (
+    KPI_VALUE_PER_UNIT_LABELS,
+    Category,
+    KpiDirection,
+    KpiKind,
+    ModelTier,
+    RunTrigger,
+    Stage,
+)
 from portfolio.models.base import NON_NEGATIVE, TimestampedModel, money_field, price_field
 from tollgate.jobs import Run
 
@@ -208,16 +216,27 @@ class BusinessCase(TimestampedModel):
 
 
 class KPI(TimestampedModel):
-    """An outcome metric with a baseline and a target; value = improvement x value per unit."""
+    """An outcome metric with a baseline and a target; its kind says how its improvement becomes money
+    (reviews.calculations.kpi_value)."""
 
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="kpis")
     name = models.CharField(max_length=160)
     unit = models.CharField(max_length=60, blank=True)
+    kind = models.CharField(
+        max_length=12, choices=KpiKind.choices, default=KpiKind.COUNT,
+        help_text="Count: value = improvement x value per unit. Per outcome: improvement per outcome x the "
+                  "report's outcomes x value per unit. Ratio or score: no money value unless a value per point is "
+                  "given. Stated: the owner states the value with its evidence in each report.",
+    )
     baseline = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     target = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     direction = models.CharField(max_length=10, choices=KpiDirection.choices, default=KpiDirection.INCREASE)
     value_per_unit = price_field(
-        "value per unit of improvement (USD)", null=True, blank=True, validators=NON_NEGATIVE
+        "value per unit of improvement (USD)", null=True, blank=True, validators=NON_NEGATIVE,
+        help_text="Count: USD per unit (e.g. per ticket deflected). Per outcome: USD per unit saved on each "
+                  "outcome (e.g. per minute of handle time). Ratio or score: USD per point over the report's period; "
+                  "empty when it has no money value. Stated: empty. Empty or 0 contributes no money, and the report "
+                  "says why.",
     )
 
     class Meta:
@@ -227,6 +246,18 @@ class KPI(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind == KpiKind.STATED and self.value_per_unit is not None:
+            raise ValidationError({"value_per_unit": (
+                "A stated KPI takes no value per unit: its owner states the value, with its evidence, in each "
+                "value report.")})
+
+    @property
+    def value_per_unit_label(self) -> str:
+        """What value_per_unit means for this KPI's kind ("value per point (USD)" for a ratio)."""
+        return KPI_VALUE_PER_UNIT_LABELS.get(self.kind, "")
 
 
 class LicencePool(TimestampedModel):

@@ -23,7 +23,7 @@ BUSINESS_CASE_FIELDS = (
     "tco_inference", "tco_compute", "tco_storage", "tco_licences", "oversight_hours_per_month", "loaded_hourly_rate",
     "tco_maintenance", "expected_monthly_value", "min_viable_scale", "success_criteria",
 )
-KPI_FIELDS = ("name", "unit", "baseline", "target", "direction", "value_per_unit")
+KPI_FIELDS = ("name", "unit", "kind", "baseline", "target", "direction", "value_per_unit")
 EDITABLE_FIELDS = (
     "name", "description", "category", "department", "cost_center", "owner", "start_date", "tags",
     "declared_monthly_cost",

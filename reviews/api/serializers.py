@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +12,10 @@ from reviews.choices import Decision
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import report_figures
 from reviews.services import REPORT_FIELDS
+
+
+def _as_str(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 class ReviewCycleSerializer(serializers.ModelSerializer):
@@ -33,8 +38,15 @@ class ReviewCycleSerializer(serializers.ModelSerializer):
 
 
 class KpiActualSerializer(serializers.Serializer):
+    """One KPI's entry: `actual` (null removes it); for a stated KPI, `stated_value` and `evidence`, written together.
+    A key left out leaves that part as it is."""
+
     kpi = serializers.IntegerField()
-    actual = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
+    actual = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True, required=False)
+    stated_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, required=False,
+                                            help_text="Stated KPIs only: the period's value in USD.")
+    evidence = serializers.CharField(allow_blank=True, required=False, max_length=5000,
+                                     help_text="Stated KPIs only: how the stated value was measured.")
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -93,24 +105,28 @@ class ValueReportSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: ValueReport) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["kpi_actuals"] = [{"kpi": a.kpi_id, "actual": str(a.actual)} for a in instance.actuals.all()]
+        data["kpi_actuals"] = [
+            {"kpi": a.kpi_id, "actual": _as_str(a.actual), "stated_value": _as_str(a.stated_value),
+             "evidence": a.evidence}
+            for a in instance.actuals.all()
+        ]
         return data
 
     def get_figures(self, obj: ValueReport) -> dict[str, Any]:
         figures = report_figures(obj)
-        as_str = lambda value: None if value is None else str(value)  # noqa: E731
         return {
-            "value": as_str(figures.value.amount),
+            "value": _as_str(figures.value.amount),
             "value_source": figures.value.source,
-            "kpis": [{"kpi": row.kpi.pk, "name": row.kpi.name, "value": as_str(row.value),
-                      "target_met": row.target_met} for row in figures.rows],
-            "cost": as_str(figures.cost.amount),
+            "kpis": [{"kpi": row.kpi.pk, "name": row.kpi.name, "kind": row.kind, "value": _as_str(row.value),
+                      "no_value_reason": row.no_value_reason or None, "target_met": row.target_met}
+                     for row in figures.rows],
+            "cost": _as_str(figures.cost.amount),
             "cost_estimated": figures.cost.estimated,
             "cost_label": figures.cost.label,
-            "cost_per_outcome": as_str(figures.cost_per_outcome),
-            "baseline_cost_per_outcome": as_str(figures.baseline_cost_per_outcome),
-            "value_per_dollar": as_str(figures.value_per_dollar),
-            "monthly_outcomes": as_str(figures.monthly_outcomes),
+            "cost_per_outcome": _as_str(figures.cost_per_outcome),
+            "baseline_cost_per_outcome": _as_str(figures.baseline_cost_per_outcome),
+            "value_per_dollar": _as_str(figures.value_per_dollar),
+            "monthly_outcomes": _as_str(figures.monthly_outcomes),
         }
 
 

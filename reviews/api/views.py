@@ -69,9 +69,12 @@ class ValueReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)
-        actuals = {row["kpi"]: row["actual"] for row in data.pop("kpi_actuals", [])}
+        rows = data.pop("kpi_actuals", [])
+        actuals = {row["kpi"]: row["actual"] for row in rows if "actual" in row}
+        stated = {row["kpi"]: services.StatedKpiValue(row.get("stated_value"), row.get("evidence", ""))
+                  for row in rows if "stated_value" in row or "evidence" in row}
         call_service(services.value_report_save_draft, actor=self.request.user, report=serializer.instance,
-                     fields=data, kpi_actuals=actuals)
+                     fields=data, kpi_actuals=actuals, kpi_stated=stated)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def _answer(self, report: ValueReport, code: int = status.HTTP_200_OK) -> Response:

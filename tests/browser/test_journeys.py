@@ -51,12 +51,19 @@ def test_owner_registers_an_initiative_through_the_form(page: Page, owner, portf
     page.fill("#id_kpis-0-baseline", "40")
     page.fill("#id_kpis-0-target", "12")
     page.select_option("#id_kpis-0-direction", "decrease")
+    value_label = page.locator("label[for=id_kpis-0-value_per_unit]")
+    expect(value_label).to_have_text("Value per unit (USD):")
+    page.select_option("#id_kpis-0-kind", "ratio")
+    expect(value_label).to_have_text("Value per point (USD):")
+    page.select_option("#id_kpis-0-kind", "per_outcome")
+    expect(value_label).to_have_text("Value per unit per outcome (USD):")
+    page.fill("#id_kpis-0-value_per_unit", "0.9")
     page.click("button[type=submit].primary")
     expect(page.locator("h1")).to_contain_text("Subrogation letter assistant")
     created = Initiative.objects.get(name="Subrogation letter assistant")
     assert created.owner == owner and created.stage == Stage.PROPOSED
     assert created.business_case.baseline_cost_per_outcome == 38.5
-    assert list(created.kpis.values_list("name", flat=True)) == ["Minutes per letter"]
+    assert list(created.kpis.values_list("name", "kind")) == [("Minutes per letter", "per_outcome")]
     expect(page.locator("#kpis").get_by_text("Minutes per letter")).to_be_visible()
 
 

@@ -94,6 +94,10 @@ def test_owner_submits_a_value_report_and_a_reviewer_gives_a_verdict(chromium, l
     BusinessCaseFactory(initiative=initiative)
     kpi = KPIFactory(initiative=initiative, name="Documents auto-extracted", baseline=0, target=4000,
                      direction="increase", value_per_unit=3)
+    stated = KPIFactory(initiative=initiative, name="Overpayments avoided", kind="stated", baseline=None,
+                        target=None, value_per_unit=None)
+    ratio = KPIFactory(initiative=initiative, name="Fields keyed correctly", unit="%", kind="ratio", baseline=92,
+                       target=98, direction="increase", value_per_unit=None)
     today = timezone.localdate()
     cycle = ReviewCycleFactory(name="2026-Q3", opens_on=today - timedelta(days=5), due_on=today + timedelta(days=20))
     report = ValueReportFactory(cycle=cycle, initiative=initiative)
@@ -102,6 +106,9 @@ def test_owner_submits_a_value_report_and_a_reviewer_gives_a_verdict(chromium, l
     page.goto("/reviews/mine/")
     page.get_by_role("link", name="Fill in").first.click()
     page.fill(f"#id_kpi_{kpi.pk}", "4200")
+    page.fill(f"#id_kpi_{ratio.pk}", "97")
+    page.fill(f"#id_kpi_stated_{stated.pk}", "5300")
+    page.fill(f"#id_kpi_evidence_{stated.pk}", "Overpayments recovered by audit, Q3 sample of 200 claims.")
     page.fill("#id_outcome_count", "12600")
     page.fill("#id_active_users", "35")
     page.fill("#id_narrative", "Extraction went live for motor claims in August.")
@@ -109,6 +116,11 @@ def test_owner_submits_a_value_report_and_a_reviewer_gives_a_verdict(chromium, l
     expect(page.get_by_text(re.compile("submitted", re.I)).first).to_be_visible()
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTED
+    expect(page.locator(f"#kpi-value-{kpi.pk}")).to_have_text("12,600.00")
+    expect(page.locator(f"#kpi-value-{stated.pk}")).to_contain_text("5,300.00")
+    expect(page.locator(f"#kpi-value-{ratio.pk}")).to_have_text(
+        "no money value: a ratio KPI without a value per point")
+    expect(page.locator("#report-value")).to_have_text("$17,900.00")
 
     reviewer_page = session_as(chromium, live_server, reviewer)
     reviewer_page.goto("/reviews/queue/")

@@ -482,6 +482,48 @@ def test_kpi_invalid_direction_names_the_field(as_user, owner, initiative):
     assert response.status_code == 400 and "direction" in response.json()
 
 
+def test_kpi_kind_decides_what_the_value_per_unit_means(as_user, owner, initiative):
+    client = as_user(owner)
+    created = client.post(
+        reverse("api:kpi-list"),
+        {"initiative": initiative.pk, "name": "CSAT", "unit": "points", "kind": "ratio", "baseline": "72",
+         "target": "80", "direction": "increase", "value_per_unit": "1500"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert (created.json()["kind"], created.json()["value_per_unit_label"]) == ("ratio", "value per point (USD)")
+    default = client.post(reverse("api:kpi-list"), {"initiative": initiative.pk, "name": "Tickets deflected"},
+                          format="json")
+    assert default.json()["kind"] == "count" and default.json()["value_per_unit_label"] == "value per unit (USD)"
+    listed = _results(client.get(reverse("api:kpi-list"), {"initiative": initiative.pk, "kind": "ratio"}))
+    assert [r["name"] for r in listed] == ["CSAT"]
+
+
+def test_a_stated_kpi_takes_no_value_per_unit_and_nothing_is_written(as_user, owner, initiative):
+    client = as_user(owner)
+    refused = client.post(
+        reverse("api:kpi-list"),
+        {"initiative": initiative.pk, "name": "Overcharges recovered", "kind": "stated", "value_per_unit": "1"},
+        format="json",
+    )
+    assert refused.status_code == 400 and "stated KPI takes no value per unit" in refused.json()["value_per_unit"][0]
+    assert not KPI.objects.exists()
+    kpi = KPIFactory(initiative=initiative, value_per_unit=Decimal("0.75"))
+    assert client.patch(reverse("api:kpi-detail", args=[kpi.pk]), {"kind": "stated"},
+                        format="json").status_code == 400
+    assert KPI.objects.get(pk=kpi.pk).kind == "count"
+    moved = client.patch(reverse("api:kpi-detail", args=[kpi.pk]), {"kind": "stated", "value_per_unit": None},
+                         format="json")
+    assert moved.status_code == 200 and moved.json()["value_per_unit_label"] == ""
+
+
+def test_kpi_invalid_kind_names_the_field(as_user, owner, initiative):
+    response = as_user(owner).post(
+        reverse("api:kpi-list"), {"initiative": initiative.pk, "name": "X", "kind": "vibes"}, format="json"
+    )
+    assert response.status_code == 400 and "kind" in response.json()
+
+
 # --- reference data ------------------------------------------------------------------------------------------------
 
 REFERENCE_CREATES = {

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.choices import Category, KpiDirection
+from portfolio.choices import Category, KpiDirection, KpiKind
 from portfolio.forms import BusinessCaseForm, InitiativeForm, kpi_formset
 from tests.factories import CostCenterFactory, DepartmentFactory, KPIFactory, VendorFactory
 
@@ -98,17 +98,21 @@ def test_kpi_rows_keep_ids_drop_deleted_and_skip_blank_extras(initiative):
     data = {
         **_management(total=4, initial=2),
         "kpis-0-id": str(keep.pk), "kpis-0-name": "Keep renamed", "kpis-0-direction": KpiDirection.DECREASE,
+        "kpis-0-kind": KpiKind.PER_OUTCOME,
         "kpis-1-id": str(drop.pk), "kpis-1-name": "Drop", "kpis-1-direction": KpiDirection.DECREASE,
+        "kpis-1-kind": KpiKind.COUNT,
         "kpis-1-DELETE": "on",
         "kpis-2-name": "New one", "kpis-2-direction": KpiDirection.INCREASE, "kpis-2-target": "10",
-        "kpis-3-name": "", "kpis-3-direction": KpiDirection.INCREASE,
+        "kpis-2-kind": KpiKind.RATIO,
+        "kpis-3-name": "", "kpis-3-direction": KpiDirection.INCREASE, "kpis-3-kind": KpiKind.COUNT,
     }
     formset = kpi_formset(initiative=initiative, data=data)
     assert formset.is_valid(), formset.errors
 
     rows = formset.service_rows()
 
-    assert [(r["id"], r["name"]) for r in rows] == [(keep.pk, "Keep renamed"), (None, "New one")]
+    assert [(r["id"], r["name"], r["kind"]) for r in rows] == [
+        (keep.pk, "Keep renamed", KpiKind.PER_OUTCOME), (None, "New one", KpiKind.RATIO)]
     assert rows[1]["target"] == Decimal("10")
 
 
@@ -116,7 +120,7 @@ def test_kpi_of_another_initiative_is_never_addressed_by_id(initiative, other_in
     """A forged id of someone else's KPI is not in the formset's queryset: the row can only become a new KPI."""
     foreign = KPIFactory(initiative=other_initiative)
     data = {**_management(total=1, initial=1), "kpis-0-id": str(foreign.pk), "kpis-0-name": "Stolen",
-            "kpis-0-direction": KpiDirection.INCREASE}
+            "kpis-0-direction": KpiDirection.INCREASE, "kpis-0-kind": KpiKind.COUNT}
     formset = kpi_formset(initiative=initiative, data=data)
     assert formset.is_valid(), formset.errors
     assert [r["id"] for r in formset.service_rows()] == [None]

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portfolio.choices import Category, KpiDirection, Stage
+from portfolio.choices import Category, KpiDirection, KpiKind, Stage
 from portfolio.models import KPI, BusinessCase, Initiative
 from tests.factories import (
     AIModelFactory,
@@ -221,6 +221,8 @@ def test_detail_shows_facts_business_case_kpis_and_licences(login, reviewer):
     assert "0.1225" in content  # expected cost per outcome = 2450 / 20000
     assert "4.5000" in content or "4.5" in content  # baseline cost per outcome
     assert "First contact resolution" in content
+    assert "Count (e.g. tickets deflected)" in content
+    assert '0.7500 <span class="muted">value per unit (USD)' in content
     assert "Copilot Seats" in content and "1,900.00" in content
 
 
@@ -298,10 +300,10 @@ def form_data(department, cost_center=None, kpis=(), initial_kpis=0, **overrides
     return data
 
 
-KPI_ROW = {"name": "Cost per invoice", "unit": "USD", "baseline": "3.20", "target": "0.80",
-           "direction": KpiDirection.DECREASE, "value_per_unit": "1"}
-BLANK_KPI_ROW = {"name": "", "unit": "", "baseline": "", "target": "", "direction": KpiDirection.INCREASE,
-                 "value_per_unit": ""}
+KPI_ROW = {"name": "Cost per invoice", "unit": "USD", "kind": KpiKind.PER_OUTCOME, "baseline": "3.20",
+           "target": "0.80", "direction": KpiDirection.DECREASE, "value_per_unit": "1"}
+BLANK_KPI_ROW = {"name": "", "unit": "", "kind": KpiKind.COUNT, "baseline": "", "target": "",
+                 "direction": KpiDirection.INCREASE, "value_per_unit": ""}
 
 
 def test_create_form_renders_three_sections_with_stable_ids(login, owner):
@@ -311,8 +313,9 @@ def test_create_form_renders_three_sections_with_stable_ids(login, owner):
     for section in ("Initiative", "Business case", "KPIs"):
         assert f"<legend>{section}</legend>" in content
     for element_id in ('id="id_name"', 'id="id_cost_center"', 'id="id_bc-tco_inference"', 'id="id_kpis-0-name"',
-                       'id="id_kpis-1-name"', 'name="kpis-TOTAL_FORMS"'):
+                       'id="id_kpis-1-name"', 'id="id_kpis-0-kind"', 'name="kpis-TOTAL_FORMS"'):
         assert element_id in content
+    assert "Value per unit / per point (USD)" in content and "Ratio or score: USD per point" in content
     assert 'name="stage"' not in content
     assert 'name="owner"' not in content  # only administrators pick another owner
 
@@ -337,8 +340,8 @@ def test_owner_registers_initiative_with_business_case_and_kpis(login, owner):
     case = initiative.business_case
     assert case.tco_monthly == Decimal("1440.00")  # 600 + 40 + 200 + 10h x 60
     assert case.outcome_unit == "invoice processed"
-    assert [(k.name, k.direction, k.target) for k in initiative.kpis.all()] == [
-        ("Cost per invoice", KpiDirection.DECREASE, Decimal("0.8"))
+    assert [(k.name, k.kind, k.direction, k.target) for k in initiative.kpis.all()] == [
+        ("Cost per invoice", KpiKind.PER_OUTCOME, KpiDirection.DECREASE, Decimal("0.8"))
     ]
     follow = login(owner).get(response["Location"])
     assert "registered" in follow.content.decode()
@@ -406,7 +409,7 @@ def test_a_failing_later_step_rolls_back_the_initiative(login, owner):
 def _edit_data(initiative, **overrides) -> dict:
     kpis = [
         {"id": str(k.pk), "name": k.name, "unit": k.unit, "baseline": str(k.baseline), "target": str(k.target),
-         "direction": k.direction, "value_per_unit": str(k.value_per_unit)}
+         "direction": k.direction, "kind": k.kind, "value_per_unit": str(k.value_per_unit)}
         for k in initiative.kpis.order_by("pk")
     ]
     data = form_data(initiative.department, initiative.cost_center, kpis=kpis, initial_kpis=len(kpis))

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portfolio.choices import KpiDirection, Stage
+from portfolio.choices import KpiDirection, KpiKind, Stage
 from reviews import services
 from reviews.choices import ReportStatus
 from reviews.models import Notification, ReviewCycle, ValueReport, Verdict
@@ -49,6 +49,10 @@ def kpi_of(report):
     return report.initiative.kpis.get()
 
 
+def kpi_of_named(report, name: str):
+    return report.initiative.kpis.get(name=name)
+
+
 def test_owner_patches_a_draft_then_submits(api_client, owner, report):
     client = as_user(api_client, owner)
     body = {"outcome_count": 15000, "narrative": "Good quarter",
@@ -58,7 +62,11 @@ def test_owner_patches_a_draft_then_submits(api_client, owner, report):
     assert response.data["figures"]["value"] == "22500.00"
     assert response.data["figures"]["cost"] == "7350.00" and response.data["figures"]["cost_estimated"] is True
     assert response.data["figures"]["cost_label"] == "estimated from the business case"
-    assert response.data["kpi_actuals"] == [{"kpi": kpi_of(report).pk, "actual": "5000.0000"}]
+    assert response.data["kpi_actuals"] == [
+        {"kpi": kpi_of(report).pk, "actual": "5000.0000", "stated_value": None, "evidence": ""}]
+    assert response.data["figures"]["kpis"] == [
+        {"kpi": kpi_of(report).pk, "name": kpi_of(report).name, "kind": "count", "value": "22500.00",
+         "no_value_reason": None, "target_met": True}]
     response = client.post(url("report-submit", report.pk))
     assert response.status_code == 200 and response.data["status"] == ReportStatus.SUBMITTED
 
@@ -191,3 +199,38 @@ def test_patch_statuses_per_role(request, api_client, report, who, expected):
     response = as_user(api_client, request.getfixturevalue(who)).patch(url("report-detail", report.pk), {},
                                                                        format="json")
     assert response.status_code == expected
+
+
+def test_a_stated_kpi_is_patched_with_its_value_and_evidence_and_figures_say_why_others_have_none(
+        api_client, owner, report):
+    stated = KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED,
+                        baseline=None, target=None, value_per_unit=None)
+    ratio = KPIFactory(initiative=report.initiative, name="Containment", unit="%", kind=KpiKind.RATIO,
+                       baseline=D("20"), target=D("40"), direction=KpiDirection.INCREASE, value_per_unit=None)
+    client = as_user(api_client, owner)
+    body = {"outcome_count": 15000, "kpi_actuals": [
+        {"kpi": kpi_of_named(report, "Tickets deflected").pk, "actual": "5000"},
+        {"kpi": stated.pk, "stated_value": "8400", "evidence": "Credit notes from three suppliers."},
+        {"kpi": ratio.pk, "actual": "35"},
+    ]}
+    response = client.patch(url("report-detail", report.pk), body, format="json")
+    assert response.status_code == 200, response.data
+    assert {row["name"]: (row["kind"], row["value"], row["no_value_reason"])
+            for row in response.data["figures"]["kpis"]} == {
+        "Tickets deflected": ("count", "22500.00", None),
+        "Overcharges recovered": ("stated", "8400.00", None),
+        "Containment": ("ratio", None, "a ratio KPI without a value per point"),
+    }
+    assert response.data["figures"]["value"] == "30900.00"
+    assert {"kpi": stated.pk, "actual": None, "stated_value": "8400.00",
+            "evidence": "Credit notes from three suppliers."} in response.data["kpi_actuals"]
+    assert client.post(url("report-submit", report.pk)).status_code == 200
+
+
+def test_a_stated_value_on_a_computed_kpi_is_400_and_writes_nothing(api_client, owner, report):
+    body = {"narrative": "changed", "kpi_actuals": [
+        {"kpi": kpi_of(report).pk, "actual": "5000", "stated_value": "99999", "evidence": "Trust me."}]}
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), body, format="json")
+    assert response.status_code == 400 and "kpi_stated" in response.data
+    fresh = ValueReport.objects.get(pk=report.pk)
+    assert fresh.narrative == "" and not fresh.actuals.exists()

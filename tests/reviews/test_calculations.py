@@ -10,27 +10,28 @@ import pytest
 from reviews import calculations as calc
 
 
+def count(baseline, actual, direction, per_unit) -> calc.KpiValue:
+    return calc.kpi_value("count", baseline=baseline, actual=actual, direction=direction, value_per_unit=per_unit)
+
+
 def test_tickets_deflected_increase_kpi():
     # 0 -> 5,000 tickets deflected in the quarter, each worth a human-handled ticket at $4.50.
-    assert calc.kpi_value(D("0"), D("5000"), "increase", D("4.50")) == D("22500.00")
-
-
-def test_handle_time_decrease_kpi():
-    # Average handle time 6.0 -> 4.5 minutes on 20,000 tickets a quarter at $0.75 a minute:
-    # value per unit = 0.75 x 20,000 = $15,000 per minute saved on average; 1.5 min x 15,000 = $22,500.
-    assert calc.kpi_value(D("6.0"), D("4.5"), "decrease", D("15000")) == D("22500.00")
+    assert count(D("0"), D("5000"), "increase", D("4.50")) == calc.KpiValue(D("22500.00"), improvement=D("5000"))
 
 
 def test_a_kpi_that_got_worse_has_negative_value():
-    assert calc.kpi_value(D("6.0"), D("6.5"), "decrease", D("15000")) == D("-7500.00")
-    assert calc.kpi_value(D("100"), D("90"), "increase", D("2")) == D("-20.00")
+    assert count(D("600"), D("650"), "decrease", D("150")).amount == D("-7500.00")
+    assert count(D("100"), D("90"), "increase", D("2")).amount == D("-20.00")
 
 
 @pytest.mark.parametrize(
-    ("baseline", "actual", "per_unit"), [(None, D(1), D(1)), (D(1), None, D(1)), (D(1), D(2), None)]
+    ("baseline", "actual", "per_unit", "reason"),
+    [(None, D(1), D(1), "baseline missing"), (D(1), None, D(1), "no actual"),
+     (D(1), D(2), None, "no value per unit given")],
 )
-def test_missing_inputs_give_no_value(baseline, actual, per_unit):
-    assert calc.kpi_value(baseline, actual, "increase", per_unit) is None
+def test_missing_inputs_give_no_value_and_say_why(baseline, actual, per_unit, reason):
+    assert count(baseline, actual, "increase", per_unit) == calc.KpiValue(
+        None, reason, None if baseline is None or actual is None else D(1))
 
 
 def test_report_value_sums_kpis_and_counts_the_unvalued():

@@ -7,7 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from portfolio.choices import KpiDirection, Stage
+from portfolio.choices import KpiDirection, KpiKind, Stage
+from portfolio.costs.services.tco import tco_recompute
+from portfolio.models import MonthlyCost
 from reviews import selectors
 from reviews.choices import ReportStatus
 from tests.factories import (
@@ -49,19 +51,66 @@ def test_report_figures_value_cost_and_targets(initiative):
     BusinessCaseFactory(initiative=initiative)  # TCO 2,450.00 / month, baseline $4.50 per outcome
     deflected = KPIFactory(initiative=initiative, baseline=D("0"), target=D("4000"), direction=KpiDirection.INCREASE,
                            value_per_unit=D("4.50"))
-    handle = KPIFactory(initiative=initiative, baseline=D("6.0"), target=D("4.0"), direction=KpiDirection.DECREASE,
-                        value_per_unit=D("15000"))
+    handle = KPIFactory(initiative=initiative, kind=KpiKind.PER_OUTCOME, baseline=D("6.0"), target=D("4.0"),
+                        direction=KpiDirection.DECREASE, value_per_unit=D("0.75"))
     report = ValueReportFactory(initiative=initiative, outcome_count=15000)
     report.actuals.create(kpi=deflected, actual=D("5000"))
     report.actuals.create(kpi=handle, actual=D("4.5"))
     figures = selectors.report_figures(report)
-    assert [row.value for row in figures.rows] == [D("22500.00"), D("22500.00")]
+    # 1.5 minutes saved on each of 15,000 outcomes at $0.75 a minute
+    assert [row.value for row in figures.rows] == [D("22500.00"), D("16875.00")]
+    assert [row.kind for row in figures.rows] == ["count", "per_outcome"]
     assert [row.target_met for row in figures.rows] == [True, False]
-    assert figures.value.amount == D("45000.00") and not figures.value.is_stated
+    assert figures.value.amount == D("39375.00") and not figures.value.is_stated
     assert (figures.cost.amount, figures.cost.estimated, figures.cost.label) == (
         D("7350.00"), True, "estimated from the business case")
     assert figures.cost_per_outcome == D("0.4900") and figures.baseline_cost_per_outcome == D("4.5000")
-    assert figures.value_per_dollar == D("6.12")
+    assert figures.value_per_dollar == D("5.36")
+
+
+def test_the_issues_report_values_handle_time_per_outcome_against_the_actual_tco(initiative):
+    """Handle time fell 23% and cost per outcome is $0.56 against a $3.20 baseline: about 4x, not 0.19x."""
+    initiative.start_date = date(2026, 1, 1)
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative, baseline_cost_per_outcome=D("3.20"), oversight_hours_per_month=0,
+                        tco_maintenance=0)
+    for month, amount in ((date(2026, 7, 1), "3733.33"), (date(2026, 8, 1), "3733.33"), (date(2026, 9, 1), "3733.34")):
+        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=D(amount))
+    tco_recompute()
+    handle = KPIFactory(initiative=initiative, name="Handle time", unit="minutes per e-mail",
+                        kind=KpiKind.PER_OUTCOME, baseline=D("13"), target=D("10"), value_per_unit=D("0.75"))
+    csat = KPIFactory(initiative=initiative, name="CSAT", unit="points", kind=KpiKind.RATIO, baseline=D("72"),
+                      target=D("75"), direction=KpiDirection.INCREASE, value_per_unit=None)
+    report = ValueReportFactory(initiative=initiative, outcome_count=20_000)
+    report.actuals.create(kpi=handle, actual=D("10"))
+    report.actuals.create(kpi=csat, actual=D("76"))
+
+    figures = selectors.report_figures(selectors.report_detail_loaded().get(pk=report.pk))
+
+    assert [(row.value, row.no_value_reason) for row in figures.rows] == [
+        (D("45000.00"), ""), (None, "a ratio KPI without a value per point")]
+    assert [row.target_met for row in figures.rows] == [True, True]
+    assert (figures.cost.amount, figures.cost.estimated) == (D("11200.00"), False)
+    assert figures.cost.label == selectors.ACTUAL_COST_LABEL
+    assert (figures.cost_per_outcome, figures.baseline_cost_per_outcome) == (D("0.5600"), D("3.2000"))
+    assert (figures.value.amount, figures.value.kpis_valued, figures.value.kpis_unvalued) == (D("45000.00"), 1, 1)
+    assert figures.value_per_dollar == D("4.02")
+
+
+def test_a_stated_kpi_counts_its_stated_value_with_evidence_and_no_money_is_no_value(initiative):
+    BusinessCaseFactory(initiative=initiative)
+    stated = KPIFactory(initiative=initiative, name="Overcharges recovered", kind=KpiKind.STATED,
+                        value_per_unit=None)
+    ratio = KPIFactory(initiative=initiative, name="Containment", unit="%", kind=KpiKind.RATIO, value_per_unit=None)
+    report = ValueReportFactory(initiative=initiative, outcome_count=100)
+    report.actuals.create(kpi=ratio, actual=D("40"))
+    assert selectors.report_figures(report).value.amount is None
+    assert selectors.report_figures(report).value_per_dollar is None  # no value is not a value of $0
+    report.actuals.create(kpi=stated, stated_value=D("12000"), evidence="Supplier credit notes, Q3.")
+    figures = selectors.report_figures(report)
+    assert [(row.kind, row.value, row.evidence) for row in figures.rows] == [
+        ("stated", D("12000.00"), "Supplier credit notes, Q3."), ("ratio", None, "")]
+    assert figures.value.amount == D("12000.00") and not figures.value.is_stated
 
 
 def test_progress_by_department_splits_due_and_overdue_by_the_due_date():

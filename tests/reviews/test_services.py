@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
 from auditlog.models import LogEntry
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from portfolio.choices import KpiDirection, Stage
-from reviews import services
+from portfolio.choices import KpiDirection, KpiKind, Stage
+from reviews import selectors, services
 from reviews.choices import Decision, ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tests.factories import (
@@ -42,8 +44,9 @@ def kpis(initiative):
     return [
         KPIFactory(initiative=initiative, name="Tickets deflected", unit="tickets", baseline=D("0"),
                    target=D("4000"), direction=KpiDirection.INCREASE, value_per_unit=D("4.50")),
-        KPIFactory(initiative=initiative, name="Average handle time", unit="minutes", baseline=D("6.0"),
-                   target=D("4.0"), direction=KpiDirection.DECREASE, value_per_unit=D("15000")),
+        KPIFactory(initiative=initiative, name="Average handle time", unit="minutes per ticket",
+                   kind=KpiKind.PER_OUTCOME, baseline=D("6.0"), target=D("4.0"), direction=KpiDirection.DECREASE,
+                   value_per_unit=D("0.75")),
     ]
 
 
@@ -53,7 +56,7 @@ def report(initiative, kpis):
 
 
 def fill(report, actor, outcome_count=15000):
-    deflected, handle = report.initiative.kpis.order_by("pk")
+    deflected, handle = report.initiative.kpis.order_by("pk")[:2]
     return services.value_report_save_draft(
         actor=actor, report=report, fields={"outcome_count": outcome_count, "active_users": 120,
                                             "narrative": "Deflection beat the target."},
@@ -361,3 +364,76 @@ def test_marking_read_touches_only_ones_own(owner, other_owner):
     assert services.notifications_mark_read(actor=owner) == 1
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+# Stated KPIs ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stated_kpi(report):
+    return KPIFactory(initiative=report.initiative, name="Overcharges recovered", unit="USD", kind=KpiKind.STATED,
+                      baseline=None, target=None, value_per_unit=None)
+
+
+def test_a_stated_kpi_takes_its_value_and_evidence_in_the_report_and_needs_no_actual(owner, report, stated_kpi):
+    fill(report, owner)
+    with pytest.raises(ValidationError) as error:
+        services.value_report_submit(actor=owner, report=report)
+    assert error.value.message_dict == {
+        "kpi_stated": ["State the value of every stated KPI, with its evidence; missing: Overcharges recovered."]}
+    services.value_report_save_draft(actor=owner, report=report,
+                                     kpi_stated={stated_kpi.pk: services.StatedKpiValue(D("8400"))})
+    with pytest.raises(ValidationError) as error:
+        services.value_report_submit(actor=owner, report=report)
+    assert error.value.message_dict == {
+        "kpi_stated": ["A stated value needs its evidence; missing for: Overcharges recovered."]}
+    services.value_report_save_draft(actor=owner, report=report, kpi_stated={
+        stated_kpi.pk: services.StatedKpiValue(D("8400"), "  Credit notes from three suppliers, filed in AP.  ")})
+    entry = report.actuals.get(kpi=stated_kpi)
+    assert (entry.actual, entry.stated_value, entry.evidence) == (
+        None, D("8400.00"), "Credit notes from three suppliers, filed in AP.")
+    assert services.value_report_submit(actor=owner, report=report).status == ReportStatus.SUBMITTED
+
+
+def test_an_actual_and_a_stated_value_are_kept_apart(owner, report, stated_kpi):
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={stated_kpi.pk: D("31")})
+    services.value_report_save_draft(actor=owner, report=report, kpi_stated={
+        stated_kpi.pk: services.StatedKpiValue(D("500"), "Ledger extract.")})
+    entry = report.actuals.get(kpi=stated_kpi)
+    assert (entry.actual, entry.stated_value) == (D("31"), D("500"))
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={stated_kpi.pk: None})
+    assert report.actuals.get(kpi=stated_kpi).stated_value == D("500")
+    services.value_report_save_draft(actor=owner, report=report,
+                                     kpi_stated={stated_kpi.pk: services.StatedKpiValue(None)})
+    assert not report.actuals.filter(kpi=stated_kpi).exists()  # nothing left: the entry is gone
+
+
+def test_a_computed_kpi_refuses_a_stated_value_and_nothing_is_written(owner, report):
+    deflected, _ = report.initiative.kpis.order_by("pk")
+    with pytest.raises(ValidationError) as error:
+        services.value_report_save_draft(
+            actor=owner, report=report, fields={"narrative": "changed"}, kpi_actuals={deflected.pk: D("5000")},
+            kpi_stated={deflected.pk: services.StatedKpiValue(D("99999"), "Trust me.")})
+    assert error.value.message_dict == {"kpi_stated": [
+        "Tickets deflected is a count KPI: its value is computed from its actual. Only stated KPIs take a stated "
+        "value and evidence."]}
+    report.refresh_from_db()
+    assert report.narrative == "" and not report.actuals.exists()
+
+
+def test_per_outcome_kpis_are_valued_on_the_reports_outcomes(owner, report):
+    none = fill(report, owner, outcome_count=0)
+    rows = {row.kpi.name: row for row in selectors.report_figures(none).rows}
+    assert rows["Average handle time"].value is None
+    assert rows["Average handle time"].no_value_reason == "no outcomes reported in the period"
+    some = fill(report, owner, outcome_count=20_000)  # 1.5 minutes saved on each at $0.75
+    assert selectors.report_figures(some).rows[1].value == D("22500.00")
+
+
+def test_rolling_the_stated_values_back_drops_only_entries_the_old_schema_cannot_hold(owner, report, stated_kpi):
+    rollback = importlib.import_module("reviews.migrations.0003_kpi_stated_value_rollback")
+    fill(report, owner)
+    services.value_report_save_draft(actor=owner, report=report, kpi_stated={
+        stated_kpi.pk: services.StatedKpiValue(D("500"), "Ledger extract.")})
+    rollback.drop_entries_without_an_actual(apps, None)
+    assert sorted(report.actuals.values_list("kpi__name", flat=True)) == ["Average handle time", "Tickets deflected"]

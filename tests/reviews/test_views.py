@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.choices import KpiDirection, Stage
+from portfolio.choices import KpiDirection, KpiKind, Stage
 from reviews import services
 from reviews.choices import Decision, ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -60,13 +60,13 @@ def report(initiative, cycle):
     BusinessCaseFactory(initiative=initiative)  # TCO 2,450/month -> 7,350 a quarter; baseline $4.50 / outcome
     KPIFactory(initiative=initiative, name="Tickets deflected", unit="tickets", baseline=D("0"), target=D("4000"),
                direction=KpiDirection.INCREASE, value_per_unit=D("4.50"))
-    KPIFactory(initiative=initiative, name="Average handle time", baseline=D("6.0"), target=D("4.0"),
-               direction=KpiDirection.DECREASE, value_per_unit=D("15000"))
+    KPIFactory(initiative=initiative, name="Average handle time", kind=KpiKind.PER_OUTCOME, baseline=D("6.0"),
+               target=D("4.0"), direction=KpiDirection.DECREASE, value_per_unit=D("0.75"))
     return ValueReportFactory(initiative=initiative, cycle=cycle)
 
 
 def form_data(report, action="save", **extra):
-    deflected, handle = report.initiative.kpis.order_by("pk")
+    deflected, handle = report.initiative.kpis.order_by("pk")[:2]
     data = {f"kpi_{deflected.pk}": "5000", f"kpi_{handle.pk}": "4.5", "outcome_count": "15000",
             "active_users": "120", "oversight_hours": "40", "narrative": "Deflection beat the target.",
             "stated_value": "", "stated_value_evidence": "", "action": action}
@@ -103,8 +103,9 @@ def test_owner_saves_a_draft_and_sees_the_computed_value(login, owner, report):
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT and report.outcome_count == 15000 and report.actuals.count() == 2
     html = client.get(reverse("reviews:report_edit", args=[report.pk])).content.decode()
-    assert 'id="report-value">$45,000.00' in html  # 22,500 deflected + 22,500 handle time
-    assert 'id="cost-per-outcome">$0.4900' in html and 'id="value-per-dollar">6.12' in html
+    # 5,000 deflected x $4.50 + 1.5 minutes saved on each of 15,000 outcomes x $0.75 = 22,500 + 16,875
+    assert 'id="report-value">$39,375.00' in html
+    assert 'id="cost-per-outcome">$0.4900' in html and 'id="value-per-dollar">5.36' in html
 
 
 def test_owner_submits_with_an_attachment(login, owner, report, settings, tmp_path):
@@ -153,6 +154,79 @@ def test_others_get_403_on_the_form(request, login, report, who):
 def test_a_submitted_report_form_redirects_to_the_detail(login, owner, submitted):
     response = login(owner).get(reverse("reviews:report_edit", args=[submitted.pk]))
     assert response.status_code == 302 and response["Location"] == submitted.get_absolute_url()
+
+
+# The value model on the pages ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stated_kpi(report):
+    return KPIFactory(initiative=report.initiative, name="Overcharges recovered", unit="USD", kind=KpiKind.STATED,
+                      baseline=None, target=None, value_per_unit=None)
+
+
+def test_the_report_page_shows_each_kpis_kind_value_and_why_one_has_none(login, executive, submitted):
+    csat = KPIFactory(initiative=submitted.initiative, name="CSAT", unit="points", kind=KpiKind.RATIO,
+                      baseline=D("72"), target=D("75"), direction=KpiDirection.INCREASE, value_per_unit=None)
+    submitted.actuals.create(kpi=csat, actual=D("76"))
+    deflected, handle = submitted.initiative.kpis.order_by("pk")[:2]
+    html = login(executive).get(submitted.get_absolute_url()).content.decode()
+    assert "Count (e.g. tickets deflected)" in html and "Per outcome (e.g. minutes per e-mail)" in html
+    assert f'id="kpi-value-{deflected.pk}"><span class="kpi-value">22,500.00' in html
+    assert f'id="kpi-value-{handle.pk}"><span class="kpi-value">16,875.00' in html
+    assert "no money value: a ratio KPI without a value per point" in html
+    assert 'id="value-coverage">(2 of 3 KPIs with a money value)' in html
+    assert "value per AI dollar (value / estimated cost)" in html
+
+
+def test_the_form_takes_a_stated_kpis_value_and_evidence(login, owner, report, stated_kpi):
+    client = login(owner)
+    html = client.get(reverse("reviews:report_edit", args=[report.pk])).content.decode()
+    assert f'name="kpi_stated_{stated_kpi.pk}"' in html and f'name="kpi_evidence_{stated_kpi.pk}"' in html
+    deflected, _, _ = report.initiative.kpis.order_by("pk")
+    assert f'name="kpi_stated_{deflected.pk}"' not in html  # only stated KPIs take a stated value
+    data = form_data(report, action="submit", **{f"kpi_stated_{stated_kpi.pk}": "8400"})
+    response = client.post(reverse("reviews:report_edit", args=[report.pk]), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors[f"kpi_evidence_{stated_kpi.pk}"] == [
+        "Give the evidence of this stated value."]
+    assert not report.actuals.exists()
+    data[f"kpi_evidence_{stated_kpi.pk}"] = "Credit notes from three suppliers."
+    response = client.post(reverse("reviews:report_edit", args=[report.pk]), data)
+    assert response.status_code == 302
+    entry = report.actuals.get(kpi=stated_kpi)
+    assert (entry.actual, entry.stated_value, entry.evidence) == (None, D("8400.00"),
+                                                                  "Credit notes from three suppliers.")
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert 'id="report-value">$47,775.00' in html  # 22,500 + 16,875 + 8,400 stated
+    assert "Evidence for Overcharges recovered:</span> Credit notes from three suppliers." in html
+
+
+def test_a_missing_stated_value_is_an_error_on_its_input(login, owner, report, stated_kpi):
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]),
+                                 form_data(report, action="submit"))
+    assert response.status_code == 400
+    assert response.context["form"].errors[f"kpi_stated_{stated_kpi.pk}"] == ["State the value of this KPI."]
+
+
+def test_the_report_page_query_count_does_not_grow_with_kpis(login, reviewer, submitted):
+    client = login(reviewer)
+    few = count_queries(client, submitted.get_absolute_url())
+    for i in range(5):
+        kpi = KPIFactory(initiative=submitted.initiative, name=f"KPI {i}", kind=KpiKind.values[i % 4],
+                         value_per_unit=None if i % 4 == 3 else D("1"))
+        submitted.actuals.create(kpi=kpi, actual=D("3"), stated_value=D("10") if i % 4 == 3 else None,
+                                 evidence="Sampled." if i % 4 == 3 else "")
+    assert count_queries(client, submitted.get_absolute_url()) == few
+
+
+def test_the_report_form_query_count_does_not_grow_with_kpis(login, owner, report, stated_kpi):
+    client = login(owner)
+    few = count_queries(client, reverse("reviews:report_edit", args=[report.pk]))
+    for i in range(5):
+        KPIFactory(initiative=report.initiative, name=f"KPI {i}", kind=KpiKind.values[i % 4],
+                   value_per_unit=None if i % 4 == 3 else D("1"))
+    assert count_queries(client, reverse("reviews:report_edit", args=[report.pk])) == few
 
 
 # Detail, verdict, reopen ---------------------------------------------------------------------------------------------

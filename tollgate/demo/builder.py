@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from governance.services import cost_forecast_refresh
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services import (
     ai_model_get_or_create,
@@ -240,6 +241,8 @@ def build_demo_company() -> DemoSummary:
         load_demo_costs(actor=actor)
     # Sprawl clusters with their saving, found by the detection engine once costs are in (idempotent).
     sprawl_detect(users, decide=bool(new))
+    # The spend forecast with its backtest, from the year of costs (idempotent: unchanged data writes nothing).
+    cost_forecast_refresh(actor=actor)
     # The signals: model substitutes marked, people who left deactivated, then computed as the nightly job does.
     signals_story(users, actor=actor, first_load=bool(new))
     return demo_summary()

@@ -39,6 +39,7 @@ from django.utils.text import slugify
 
 from portfolio.choices import RunStatus
 from portfolio.costs.connectors.base import Period
+from portfolio.costs.selectors import licence_pool_key
 from portfolio.costs.services.config import cost_config_apply
 from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
 from portfolio.models import CostSource, IngestionRun, LicencePool, MonthlyCost
@@ -138,9 +139,12 @@ def openai_projects() -> dict[str, data.InitiativeSpec]:
     return {f"proj_{s.external_id.replace('-', '')}demo": s for s in _live_specs("OpenAI")}
 
 
-def _pool_id(tool: str) -> int | None:
-    """The demo's licence pool of `tool` (the first of that name, as the builder picks it)."""
-    return LicencePool.objects.filter(tool=tool).order_by("pk").values_list("pk", flat=True).first()
+def _pool_key(tool: str) -> str:
+    """The stable key of the demo's licence pool of `tool` (the first of that name, as the builder picks it)."""
+    pool = LicencePool.objects.select_related("initiative").filter(tool=tool).order_by("pk").first()
+    if pool is None:
+        raise LookupError(f"the demo company has no {tool} licence pool: the builder creates it before the costs")
+    return licence_pool_key(pool)
 
 
 def cost_config(base_url: str) -> dict[str, Any]:
@@ -167,9 +171,9 @@ def cost_config(base_url: str) -> dict[str, Any]:
              "settings": {**demo_api, "aggregate": "namespace", "currency": "USD"}},
             {"name": GITHUB_SOURCE, "type": "github_copilot", "schedule": "monthly", "credential_env": GITHUB_TOKEN_ENV,
              "enabled": False, "settings": {**demo_api, "org": providers.GITHUB_ORG,
-                                            "licence_pool": _pool_id(providers.GITHUB_POOL)}},
+                                            "licence_pool": _pool_key(providers.GITHUB_POOL)}},
             {"name": M365_SOURCE, "type": "m365_copilot", "schedule": "monthly",
-             "settings": {"licence_pool": _pool_id(providers.M365_POOL)}},
+             "settings": {"licence_pool": _pool_key(providers.M365_POOL)}},
         ],
         "rules": rules,
     }

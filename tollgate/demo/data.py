@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from portfolio.choices import Category, KpiDirection, ModelTier, Stage
+from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
 from tollgate.roles import Role
 
 DATA_DIR = Path(__file__).resolve().parent / "northwind"
@@ -155,12 +155,17 @@ LICENCE_POOLS = tuple(Pool(**row) for row in _SUPPLIERS["licence_pools"])
 
 @dataclass(frozen=True)
 class Kpi:
+    """A KPI of a template. Its kind says how it becomes money (reviews.calculations.kpi_value); a value per unit is
+    sized so that reaching the target is worth about the business case's saving per outcome, or is null when the KPI
+    has no money value (the report then says why); a stated KPI's value is stated in each report."""
+
     name: str
     unit: str
+    kind: KpiKind
     baseline: str
     target: str
     direction: KpiDirection
-    value_per_unit: str
+    value_per_unit: str | None
 
 
 @dataclass(frozen=True)
@@ -201,7 +206,8 @@ def _template(row: dict[str, Any]) -> Template:
     values["category"] = Category(row["category"])
     values["stacks"] = tuple(Stack(vendors=tuple(s["vendors"]), models=tuple(s.get("models", ())))
                              for s in row["stacks"])
-    values["kpis"] = tuple(Kpi(**{**k, "direction": KpiDirection(k["direction"])}) for k in row["kpis"])
+    values["kpis"] = tuple(Kpi(**{**k, "kind": KpiKind(k["kind"]), "direction": KpiDirection(k["direction"])})
+                           for k in row["kpis"])
     for key in ("tags", "variants"):
         if key in row:
             values[key] = tuple(row[key])
@@ -363,7 +369,9 @@ def _kpis(tpl: Template, rng: random.Random) -> list[dict]:
             "baseline": (baseline * jitter).quantize(PRICE_QUANTUM) if baseline else baseline.quantize(PRICE_QUANTUM),
             "target": Decimal(kpi.target).quantize(PRICE_QUANTUM),
             "direction": kpi.direction.value,
-            "value_per_unit": Decimal(kpi.value_per_unit).quantize(PRICE_QUANTUM),
+            "kind": kpi.kind.value,
+            "value_per_unit": (None if kpi.value_per_unit is None
+                               else Decimal(kpi.value_per_unit).quantize(PRICE_QUANTUM)),
         })
     return rows
 

@@ -19,13 +19,14 @@ from django.utils import timezone
 
 from governance.selectors import rubric_criteria
 from governance.services import initiative_transition, intake_scores_save
-from portfolio.choices import Stage
+from portfolio.choices import KpiKind, Stage
 from portfolio.models import Initiative
 from reviews.calculations import kpi_value
 from reviews.choices import Decision
 from reviews.models import ReviewCycle, ValueReport
 from reviews.selectors import report_state_counts, scale_evidence
 from reviews.services import (
+    StatedKpiValue,
     review_cycle_close,
     review_cycle_open,
     value_report_save_draft,
@@ -277,28 +278,57 @@ class HistoryBuilder:
             "oversight_hours": Decimal(str(round(case_hours * months * rng.uniform(0.7, 1.3), 1))),
             "narrative": self.narrative(walk, report, progress),
         }
-        fields.update(self.stated_value(walk, actuals, outcomes, progress))
+        kpi_stated = self.stated_kpis(walk, outcomes, progress)
+        fields.update(self.stated_value(walk, actuals, kpi_stated, outcomes, progress))
         actor = self.owner_or_delegate(walk)
         if partial:  # a draft the owner started: the narrative and the first KPI only
             first = next(iter(actuals.items()), None)
             return value_report_save_draft(actor=actor, report=report, fields={"narrative": fields["narrative"]},
                                            kpi_actuals=dict([first]) if first else {})
-        report = value_report_save_draft(actor=actor, report=report, fields=fields, kpi_actuals=actuals)
+        report = value_report_save_draft(actor=actor, report=report, fields=fields, kpi_actuals=actuals,
+                                         kpi_stated=kpi_stated)
         return value_report_submit(actor=actor, report=report) if submit else report
 
     @staticmethod
-    def stated_value(walk: Walk, actuals: dict[int, Decimal], outcomes: int, progress: float) -> dict:
-        """Many demo KPIs are measured but not valued (value per unit 0): then the owner states the value, as the
-        saving per outcome of the business case x outcomes, with its evidence; nothing when the KPIs value it."""
+    def saving_per_outcome(walk: Walk) -> Decimal | None:
+        """The business case's expected saving per outcome (expected value / expected volume), what owners state."""
         case = walk.initiative.business_case
         if not case.expected_monthly_volume or not case.expected_monthly_value:
+            return None
+        return case.expected_monthly_value / case.expected_monthly_volume
+
+    def stated_kpis(self, walk: Walk, outcomes: int, progress: float) -> dict[int, StatedKpiValue]:
+        """A stated KPI's value is the saving per outcome x outcomes, scaled by the progress reached, with evidence."""
+        per_outcome = self.saving_per_outcome(walk)
+        stated = [k for k in walk.initiative.kpis.order_by("pk") if k.kind == KpiKind.STATED]
+        if per_outcome is None or not stated:
             return {}
-        per_outcome = case.expected_monthly_value / case.expected_monthly_volume
+        share = Decimal(str(round(max(progress, 0.05), 2)))
+        outcome = walk.initiative.business_case.outcome_unit or "outcome"
+        return {kpi.pk: StatedKpiValue(
+            (per_outcome * outcomes * share / len(stated)).quantize(Decimal("0.01")),
+            f"{kpi.name}: {outcomes:,} × {outcome} at ${per_outcome:,.2f} each (the business case's saving per "
+            f"outcome), {round(progress * 100)}% of the target improvement reached; measured on the quarter's "
+            "records and agreed with Finance.",
+        ) for kpi in stated}
+
+    def stated_value(self, walk: Walk, actuals: dict[int, Decimal], kpi_stated: dict[int, StatedKpiValue],
+                     outcomes: int, progress: float) -> dict:
+        """When no KPI carries money (all of them ratios without a value per point, or counts without a value per
+        unit), the owner states the report's value, as the saving per outcome of the business case x outcomes, with
+        its evidence; nothing when any KPI values it."""
+        per_outcome = self.saving_per_outcome(walk)
+        if per_outcome is None:
+            return {}
+        valued = [kpi_value(k.kind, baseline=k.baseline, actual=actuals.get(k.pk), direction=k.direction,
+                            value_per_unit=k.value_per_unit, outcomes=outcomes,
+                            stated_value=kpi_stated[k.pk].amount if k.pk in kpi_stated else None,
+                            evidence=kpi_stated[k.pk].evidence if k.pk in kpi_stated else "").amount
+                  for k in walk.initiative.kpis.all()]
+        if any(amount is not None for amount in valued):
+            return {}
         stated = (per_outcome * outcomes * Decimal(str(round(max(progress, 0.05), 2)))).quantize(Decimal("0.01"))
-        computed = sum((kpi_value(k.baseline, actuals.get(k.pk), k.direction, k.value_per_unit) or Decimal("0")
-                        for k in walk.initiative.kpis.all()), Decimal("0"))
-        if computed >= stated / 2:
-            return {}
+        case = walk.initiative.business_case
         return {
             "stated_value": stated,
             "stated_value_evidence": (

@@ -2,9 +2,13 @@
 
     sources:
       - {name: aws-focus, type: focus, settings: {ai_service_names: [Amazon Bedrock]}, schedule: daily}
+      - {name: github-copilot, type: github_copilot, settings: {org: northwind, licence_pool: INV-0009}}
     rules:                                         # ordered; first match wins
       - {source: aws-focus, key: "tag:project", match: exact, value: search-assistant, initiative: INV-0001}
 
+Every object the file refers to is named by a stable key, never a database id: a rule's source by its name and its
+initiative by its external id; a seat source's `licence_pool` by the external id of the initiative whose pool it is
+(`INV-0009`), or `INV-0009/<tool name>` when that initiative has several pools.
 The whole file is validated before anything is written; the first bad entry is named ("rules[2]: unknown initiative
 INV-9") and nothing changes. A source listed is set to exactly what the file says (omitted fields take their
 defaults), through the cost-source services (validated, audited). The rules of every source the file names (under
@@ -26,7 +30,7 @@ from django.db import transaction
 
 from portfolio.choices import RuleMatch, SourceType
 from portfolio.costs.services.allocation import allocation_rules_reapply
-from portfolio.costs.services.sources import cost_source_create, cost_source_update
+from portfolio.costs.services.sources import cost_source_create, cost_source_update, source_settings_validate
 from portfolio.models import AllocationRule, CostSource, Initiative, secret_setting_keys
 from tollgate.types import Actor
 
@@ -109,6 +113,7 @@ def _validated_sources(entries: Any) -> list[CostSource]:
         source.enabled = bool(entry.get("enabled", True))
         try:
             source.full_clean(validate_unique=False)
+            source_settings_validate(settings)
         except ValidationError as exc:
             raise CostConfigError(f"{where} ({name}): {_messages(exc)}") from None
         sources.append(source)

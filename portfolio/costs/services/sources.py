@@ -18,6 +18,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from portfolio.costs.selectors import LicencePoolKeyError, licence_pool_by_key
 from portfolio.models import CostRecord, CostSource, SeatActivity, UsageRecord
 from tollgate.audit import audit_event
 from tollgate.roles import may
@@ -32,6 +33,17 @@ def _ensure_may(actor: Actor | None, action: str) -> None:
         raise PermissionDenied(f"Only administrators may {action} cost sources.")
 
 
+def source_settings_validate(settings: dict[str, Any]) -> None:
+    """Settings name other objects by stable keys, never database ids: a seat source's `licence_pool` must name
+    exactly one pool (portfolio.costs.selectors.licence_pool_by_key), checked when the source is saved."""
+    if settings.get("licence_pool") in (None, ""):
+        return
+    try:
+        licence_pool_by_key(settings["licence_pool"])
+    except LicencePoolKeyError as exc:
+        raise ValidationError({"settings": f"licence_pool: {exc}."}) from None
+
+
 def _validate(source: CostSource) -> None:
     source.name = (source.name or "").strip()
     source.credential_env = (source.credential_env or "").strip()
@@ -41,6 +53,7 @@ def _validate(source: CostSource) -> None:
     if not isinstance(source.settings, dict):
         raise ValidationError({"settings": "Settings are a mapping of names to values (a JSON object)."})
     source.full_clean()
+    source_settings_validate(source.settings)
 
 
 def _values(source: CostSource) -> dict[str, str]:

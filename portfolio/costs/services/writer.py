@@ -16,6 +16,7 @@ from django.db import connection, models
 from portfolio.choices import CostCategory
 from portfolio.costs.calculations import RateTable, is_currency_code, record_amount
 from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, SeatRow, UsageRow
+from portfolio.costs.selectors import LicencePoolKeyError, licence_pool_by_key
 from portfolio.costs.services.allocation import Allocator
 from portfolio.models import (
     CostRecord,
@@ -289,10 +290,12 @@ def _copy_rows(raw: Any, statement: str, json_at: list[int], rows: list[tuple[An
 
 
 def _licence_pool(source: CostSource) -> LicencePool:
-    pool_id = (source.settings or {}).get("licence_pool")
-    if not pool_id:
-        raise ConnectorError(f"source {source.name} reports seats but its settings name no licence_pool (an id)")
+    """The pool a seat source's settings name by its stable key (portfolio.costs.selectors.licence_pool_by_key)."""
+    key = (source.settings or {}).get("licence_pool")
+    if key is None or key == "":
+        raise ConnectorError(f"source {source.name} reports seats but its settings name no licence_pool (the "
+                             "external id of the initiative whose pool it is, e.g. INV-0009)")
     try:
-        return LicencePool.objects.get(pk=pool_id)
-    except (LicencePool.DoesNotExist, ValueError, TypeError):
-        raise ConnectorError(f"licence pool {pool_id!r} of source {source.name} does not exist") from None
+        return licence_pool_by_key(key)
+    except LicencePoolKeyError as exc:
+        raise ConnectorError(f"source {source.name}, settings.licence_pool: {exc}") from None

@@ -319,7 +319,7 @@ def synthetic(db, monkeypatch):
 
 def test_usage_and_seat_rows_become_records_and_roll_ups(synthetic, search):
     pool = LicencePoolFactory(seats_purchased=10, price_per_seat_month=Decimal("19.00"), initiative=search)
-    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"licence_pool": pool.pk})
+    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"licence_pool": search.external_id})
     AllocationRuleFactory(source=source, key="project_id", value="proj_search", initiative=search)
 
     run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.API))
@@ -392,9 +392,9 @@ def retries_in_process():
 
 
 def test_task_retries_transient_errors_then_succeeds(synthetic, search, retries_in_process):
-    pool = LicencePoolFactory(initiative=search)
+    LicencePoolFactory(initiative=search)
     synthetic.fail_transient = 2
-    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"licence_pool": pool.pk})
+    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"licence_pool": search.external_id})
     run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.SCHEDULE)
     ingestion_run_execute_task.apply(args=[run.pk])
     run.refresh_from_db()

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import tomllib
 
-from portfolio.choices import Category, KpiDirection, ModelTier, Stage
+from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
 from tests import paths
 from tollgate.demo import data
 from tollgate.roles import Role
 
 # The fingerprint of Northwind Mutual's 152 initiatives as data.py generated them when its data was Python code:
 # the data files must describe exactly that company. Change it only with a deliberate change of the demo company.
-NORTHWIND_DIGEST = "4734c3b1e5ff22e741bade9f4d4104af67618af122fdd83844467a417ea47794"
+# Changed once, deliberately, by the value model: the KPIs got their kinds and values per unit (per-month counts
+# became per-quarter counts, times per outcome name their outcome); everything else in the specs is unchanged.
+NORTHWIND_DIGEST = "6ce72de63c2fbdfa20ed0ee47bdfbc8bb99da036cf8a0eec7af5dafa67ac1f5d"
 
 
 def test_the_data_files_describe_the_same_company():
@@ -33,6 +35,9 @@ def test_the_files_are_read_into_typed_records():
             assert isinstance(template.category, Category)
             assert isinstance(template.stacks, tuple) and isinstance(template.kpis, tuple)
             assert all(isinstance(k.direction, KpiDirection) for k in template.kpis)
+            assert all(isinstance(k.kind, KpiKind) for k in template.kpis)
+            # A stated KPI's value is stated in each report, never computed from a value per unit.
+            assert all(k.value_per_unit is None for k in template.kpis if k.kind == KpiKind.STATED)
             assert all(s is None or isinstance(s, Stage) for s in template.stages)
     # References between files hold: heads, budget owners and template owners are people; pools and vendors exist.
     locals_ = {p.email.split("@")[0] for p in data.all_people()}

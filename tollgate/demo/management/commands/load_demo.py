@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from portfolio.costs.forecast import cost_forecast_latest
 from tollgate.demo import data
 from tollgate.demo.builder import build_demo_company, demo_is_loaded, demo_summary
 from tollgate.demo.costs import costs_summary
@@ -63,5 +64,14 @@ class Command(BaseCommand):
             f"Sprawl: {sprawl.clusters} clusters ({sprawl.open} open) spending ${sprawl.monthly_spend:,.2f} a month; "
             f"estimated saving if consolidated ${sprawl.estimated_saving:,.2f} a month."
         )
+        forecast = cost_forecast_latest()
+        if forecast is not None:
+            mape = forecast.backtest_mape
+            self.stdout.write(
+                f"Forecast as of {forecast.payload['as_of']}: ${sum(forecast.payload['total'][:12]):,.2f} over the "
+                f"next {min(12, forecast.months)} months (Jevons scenario "
+                f"${sum(forecast.payload['jevons']['total'][:12]):,.2f}); backtest MAPE of the total "
+                f"{'n/a' if mape is None else f'{mape * 100:.1f}%'}."
+            )
         logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
         self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")

@@ -1,0 +1,96 @@
+"""The forecast page and the initiative page's forecast card: read from the stored snapshot, in few queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from portfolio.costs.services.forecast import forecast_compute
+from tests.factories import InitiativeFactory
+from tests.portfolio.costs.forecast_data import TODAY, spend
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("portfolio:cost_forecast")
+
+
+def compute():
+    return forecast_compute(price_decline_pct=Decimal("60"), today=TODAY)
+
+
+@pytest.fixture
+def costs(initiative):
+    spend(initiative, [1000.0 + 25 * k for k in range(12)])
+    spend(InitiativeFactory(external_id="INV-9001", name="Claims triage"), [400.0] * 12)
+    spend(None, [100.0] * 12)
+    return compute()
+
+
+def test_without_a_snapshot_the_page_says_so(login, executive):
+    response = login(executive).get(URL)
+    assert response.status_code == 200
+    assert b'id="no-forecast"' in response.content and b'id="forecast-chart"' not in response.content
+
+
+def test_the_page_shows_chart_figures_months_and_initiatives(login, owner, costs):
+    response = login(owner).get(URL)  # owners read the forecast too
+    assert response.status_code == 200
+    content = response.content.decode()
+    figure = json.loads(json.dumps(response.context["figure"]))  # what json_script hands to Plotly
+    names = [trace["name"] for trace in figure["data"]]
+    assert names[:4] == ["80% band", "Actual", "Forecast", "Jevons: unit price -60%/year"]
+    assert names[4].startswith("Backtest (as of 2026-05)")
+    assert 'id="forecast-chart"' in content and 'id="forecast-data"' in content
+    assert 'id="forecast-backtest-mape"' in content and "2026-09" in content
+    assert len(response.context["month_rows"]) == 12
+    assert "Claims triage" in content and "INV-9001" in content
+
+
+def test_the_initiative_table_sorts_filters_and_exports(login, reviewer, costs, initiative):
+    client = login(reviewer)
+    rows = list(client.get(URL, {"sort": "next_quarter"}).context["table"].rows)
+    assert [row.record.initiative.external_id for row in rows] == ["INV-9001", initiative.external_id]
+    response = client.get(URL, {"q": "claims", "_export": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(response.content.decode())))
+    assert table[0] == ["Initiative", "Name", "Department", "Method", "Last month", "Next quarter", "Next 12 months",
+                        "Next 12 months, Jevons", "Backtest MAPE (%)"]
+    assert table[1][:2] == ["INV-9001", "Claims triage"] and table[1][5] == "1200.00" and table[1][8] == "0.0"
+    assert len(table) == 2
+
+
+def test_page_queries_do_not_grow_with_initiatives(login, executive, django_assert_max_num_queries):
+    for n in range(3):
+        spend(InitiativeFactory(), [100.0 + n] * 12)
+    compute()
+    client = login(executive)
+    with django_assert_max_num_queries(15) as few:
+        client.get(URL)
+    for n in range(20):
+        spend(InitiativeFactory(), [200.0 + n] * 12)
+    compute()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(URL).status_code == 200
+
+
+def test_the_initiative_page_shows_its_forecast_and_backtest_error(login, owner, costs, initiative):
+    url = reverse("portfolio:initiative_detail", args=[initiative.pk])
+    content = login(owner).get(url).content.decode()
+    assert 'id="spend-forecast"' in content and 'id="initiative-forecast-mape"' in content
+    line = costs.initiative_forecasts.get(initiative=initiative)
+    assert f"${line.next_quarter:,.2f}" in content
+    assert f"2026-09 (80%: ${line.lower[0]:,.0f} – ${line.upper[0]:,.0f})" in content
+    assert "2026-09 – 2026-11" in content  # the first quarter of the horizon
+
+
+def test_the_initiative_card_without_a_forecast(login, owner, initiative):
+    url = reverse("portfolio:initiative_detail", args=[initiative.pk])
+    assert "No forecast yet" in login(owner).get(url).content.decode()
+    spend(InitiativeFactory(), [100.0] * 6)
+    compute()
+    assert "no cost data of this initiative" in login(owner).get(url).content.decode()
