@@ -105,12 +105,13 @@ def generate(initiatives: int, cost_records: int) -> None:
                0, 10, 60, declared_monthly_cost * 0.2, declared_monthly_cost * 3, 1000, '', %s, %s
         FROM portfolio_initiative WHERE id % 10 <> 3""", [now, now])
     execute("""
-        INSERT INTO portfolio_kpi (initiative_id, name, unit, baseline, target, direction, value_per_unit, created_at,
-                                   updated_at)
-        SELECT i.id, k.name, 'units', k.baseline, k.target, k.direction, k.per_unit, %s, %s
+        INSERT INTO portfolio_kpi (initiative_id, name, unit, baseline, target, direction, value_per_unit, kind,
+                                   created_at, updated_at)
+        SELECT i.id, k.name, 'units', k.baseline, k.target, k.direction, k.per_unit, k.kind, %s, %s
         FROM portfolio_initiative i
-        CROSS JOIN (VALUES ('Handle time', 6.0, 4.0, 'decrease', 600.0), ('Deflected', 0, 1000, 'increase', 4.5))
-             AS k(name, baseline, target, direction, per_unit)""", [now, now])
+        CROSS JOIN (VALUES ('Minutes per case', 6.0, 4.0, 'decrease', 0.75, 'per_outcome'),
+                           ('Deflected', 0, 1000, 'increase', 4.5, 'count'))
+             AS k(name, baseline, target, direction, per_unit, kind)""", [now, now])
 
     source = CostSource.objects.create(name="bench-focus", type="focus")
     seats = CostSource.objects.create(name="bench-seats", type="github_copilot")
@@ -181,8 +182,8 @@ def generate(initiatives: int, cost_records: int) -> None:
                    CASE WHEN {drafts} THEN NULL ELSE %s::timestamptz END, %s, %s
             FROM portfolio_initiative WHERE stage IN ('pilot', 'production')""", [cycle.pk, now, now, now])
     execute("""
-        INSERT INTO reviews_kpiactual (report_id, kpi_id, actual)
-        SELECT r.id, k.id,
+        INSERT INTO reviews_kpiactual (report_id, kpi_id, evidence, actual)
+        SELECT r.id, k.id, '',
                CASE WHEN k.direction = 'decrease' THEN 3 + (r.initiative_id % 5) * 0.5
                     ELSE (r.initiative_id % 7) * 250 END
         FROM reviews_valuereport r JOIN portfolio_kpi k ON k.initiative_id = r.initiative_id
