@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import F, QuerySet
 from django.utils.html import format_html, format_html_join
 
 from tollgate.ui.tables import MoneyColumn
@@ -25,6 +26,12 @@ class SignalTable(tables.Table):
     class Meta:
         empty_text = "No signals match these filters."
         order_by = ("severity", "-monthly_saving")
+
+    def order_monthly_saving(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        """Signals without a saving last, whichever way (PostgreSQL puts NULL first when descending, SQLite last)."""
+        saving = F("monthly_saving")
+        order = saving.desc(nulls_last=True) if is_descending else saving.asc(nulls_last=True)
+        return queryset.order_by(order, "-pk"), True
 
     def render_type(self, record: Any) -> str:
         return record.get_type_display()
