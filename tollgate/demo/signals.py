@@ -5,6 +5,7 @@ the licence-waste signal and a reviewer dismisses one KPI signal, so the lifecyc
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db.models import Count
 
 from governance.choices import LIVE_SIGNAL_STATUSES, SignalRunTrigger, SignalStatus, SignalType
 from governance.models import Signal
@@ -48,3 +49,9 @@ def signals_story(users: dict[str, Actor], *, actor: Actor, first_load: bool) ->
         reviewer = next((r for r in reviewers if may(r, "governance.dismiss_signal", missed[0])), None)
         if reviewer is not None:
             signal_dismiss(actor=reviewer, signal=missed[0], reason=DISMISSAL)
+
+
+def signal_counts() -> dict[str, int]:
+    """For load_demo's summary: open and acknowledged signals by type."""
+    rows = Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES).order_by().values("type").annotate(n=Count("pk"))
+    return {row["type"]: row["n"] for row in rows}
