@@ -92,7 +92,8 @@ def notification_create(*, user: Actor, message: str, url: str = "") -> Notifica
 
 def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
     """Governance's notifier (registered in reviews/apps.py): one in-app notification per notice and, when asked,
-    one e-mail per person listing all of theirs (a computation that raises ten signals sends one e-mail, not ten)."""
+    one e-mail per person listing all of theirs (a computation that raises ten signals sends one e-mail, not ten),
+    sent when the transaction commits."""
     Notification.objects.bulk_create(
         [Notification(user_id=notice.user_id, message=notice.message[:500], url=notice.url) for notice in notices])
     if send_email:
@@ -100,11 +101,13 @@ def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = 
         for notice in notices:
             if notice.email:
                 by_address.setdefault(notice.email, []).append(notice)
-        send_mass_mail([
+        messages = [
             (subject, "\n".join(f"- {n.message}\n  {n.url}" for n in mine) + "\n", settings.DEFAULT_FROM_EMAIL,
              [address])
             for address, mine in sorted(by_address.items())
-        ])
+        ]
+        # Once the notifications are committed; a mail server that is down is logged, and never undoes them.
+        transaction.on_commit(lambda: send_mass_mail(messages), robust=True)
     return len(notices)
 
 

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 AUTOMATIC_RESOLUTION = "condition no longer holds"
 COMPUTE_LOCK_KEY = 0x5B4A_1107  # pg_advisory_xact_lock key of the signal computation
+SUBMIT_LOCK_KEY = 0x5B4A_1108  # ...and of queueing one (never held while a computation runs)
 METRIC_PLACES = Decimal("0.0001")
 SAVING_PLACES = Decimal("0.01")
 # What a computation compares to decide that a live signal changed (its initiatives are compared separately).
@@ -56,11 +57,16 @@ class ComputeSummary:
     live: int = 0
 
 
-def _compute_lock() -> None:
-    """One computation at a time (the nightly run and "recompute now" must not raise the same signal twice)."""
+def _lock(key: int) -> None:
+    """Hold `key` until the transaction ends (PostgreSQL; SQLite serialises writing transactions by itself)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMPUTE_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _compute_lock() -> None:
+    """One computation at a time (the nightly run and "recompute now" must not raise the same signal twice)."""
+    _lock(COMPUTE_LOCK_KEY)
 
 
 def _values(candidate: Candidate) -> dict[str, Any]:
@@ -278,7 +284,8 @@ def signal_run_submit(*, actor: Actor | None = None, trigger: str = SignalRunTri
     if actor is not None and not may(actor, "governance.recompute_signals"):
         raise PermissionDenied("Only CoE reviewers and administrators recompute the signals.")
     with transaction.atomic():
-        _compute_lock()
+        # Its own lock: an ingestion or a report that queues a run must not wait for a computation to finish.
+        _lock(SUBMIT_LOCK_KEY)
         run = SignalRun.objects.filter(status=RunStatus.PENDING).order_by("-id").first()
         if run is not None:
             return run

@@ -52,8 +52,10 @@ def snapshot() -> list[dict]:
 # The computation -----------------------------------------------------------------------------------------------------
 
 
-def test_a_cost_overrun_is_raised_with_its_evidence_audited_and_its_owner_notified(over_budget, owner):
-    summary = compute()
+def test_a_cost_overrun_is_raised_with_its_evidence_audited_and_its_owner_notified(
+        over_budget, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = compute()
     signal = overrun_of(over_budget)
     assert summary.raised >= 1 and summary.initiatives >= 1
     assert (signal.status, signal.period, signal.severity) == (SignalStatus.OPEN, "2026-Q3", "high")
@@ -70,17 +72,35 @@ def test_a_cost_overrun_is_raised_with_its_evidence_audited_and_its_owner_notifi
     assert [m.to for m in mail.outbox] == [[owner.email]]
 
 
-def test_one_email_per_person_lists_all_of_their_new_signals(over_budget, owner, review_facts):
+def test_one_email_per_person_lists_all_of_their_new_signals(over_budget, owner, review_facts,
+                                                               django_capture_on_commit_callbacks):
     review_facts[over_budget.pk] = ReviewFacts(overdue=(
         OverdueReport("2026-Q2", TODAY - timedelta(days=40), 40, "/r/1/"),
         OverdueReport("2026-Q1", TODAY - timedelta(days=130), 130, "/r/2/"),
     ))
-    compute()
+    with django_capture_on_commit_callbacks(execute=True):
+        compute()
     assert Notification.objects.filter(user=owner).count() == 3
     assert len(mail.outbox) == 1 and mail.outbox[0].body.count("New signal") == 3
     mail.outbox.clear()
-    compute(send_email=False)
-    assert mail.outbox == []
+    spend(over_budget, "800")  # resolved...
+    compute()
+    spend(over_budget, "6000")  # ...and raised again, without e-mail this time
+    with django_capture_on_commit_callbacks(execute=True):
+        compute(send_email=False)
+    assert mail.outbox == [] and Notification.objects.filter(user=owner).count() == 4
+
+
+def test_a_mail_server_that_is_down_does_not_undo_the_computation(over_budget, owner, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("smtp.example.com:587")
+
+    monkeypatch.setattr("reviews.services.send_mass_mail", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        compute()
+    assert overrun_of(over_budget).status == SignalStatus.OPEN
+    assert Notification.objects.filter(user=owner).exists()
 
 
 def test_computing_twice_on_the_same_data_changes_nothing(over_budget, review_facts):
