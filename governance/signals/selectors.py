@@ -353,13 +353,14 @@ def live_signals(*, user: Viewer) -> QuerySet[Signal]:
 
 
 def signals_of_initiative(initiative: Initiative, *, user: Viewer, limit: int = 20) -> list[Signal]:
-    """The initiative's open and acknowledged signals, then its latest closed ones, for its page (one query)."""
+    """The initiative's open and acknowledged signals, then its latest closed ones, for its page (two queries, and
+    one more for an owner's permission)."""
     if not may(user, "governance.view_signal"):
         return []
     if not _reads_every_signal(user) and not initiatives_acted_for(user).filter(pk=initiative.pk).exists():
         return []
     signals = Signal.objects.filter(initiatives=initiative).order_by("-pk")
-    live = [s for s in signals.filter(status__in=LIVE_SIGNAL_STATUSES)]
+    live = list(signals.filter(status__in=LIVE_SIGNAL_STATUSES))
     closed = list(signals.exclude(status__in=LIVE_SIGNAL_STATUSES)[: max(0, limit - len(live))])
     return live + closed
 
