@@ -134,3 +134,20 @@ class SprawlRunAdmin(ReadOnlyAdmin):
     list_display = ["pk", "status", "trigger", "actor", "created_at", "finished_at", "clusters_found"]
     list_filter = ["status", "trigger"]
     list_select_related = ["actor"]
+
+
+@admin.register(models.Signal)
+class SignalAdmin(ReadOnlyAdmin):
+    """Signals are raised by the computation and moved by people on their page or through the API (audited)."""
+
+    list_display = ["__str__", "type", "period", "severity", "monthly_saving", "status", "first_seen_at"]
+    list_filter = ["type", "severity", "status"]
+    search_fields = ["subject"]
+
+
+@admin.register(models.SignalRun)
+class SignalRunAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "trigger", "status", "created_at", "initiatives", "signals_live", "signals_raised",
+                    "signals_resolved"]
+    list_filter = ["status", "trigger"]
+    list_select_related = ["actor"]

@@ -29,10 +29,12 @@ class GovernanceConfig(AppConfig):
                                   dispatch_uid="governance.sprawl_recompute_after_import")
 
         from governance.receivers import cost_forecast_refresh_after_ingestion
+        from governance.signals.receivers import signals_compute_after_ingestion
         from portfolio.signals import costs_ingested
 
         costs_ingested.connect(cost_forecast_refresh_after_ingestion,
                                dispatch_uid="governance.cost_forecast_refresh_after_ingestion")
+        costs_ingested.connect(signals_compute_after_ingestion, dispatch_uid="governance.signals_after_ingestion")
 
         from governance import selectors
         from portfolio.dashboard import providers as dashboard
@@ -44,3 +46,8 @@ class GovernanceConfig(AppConfig):
 
         # Open and confirmed sprawl clusters, with what consolidating would save, join the dashboard.
         dashboard.register_sprawl(dashboard_sprawl)
+
+        from governance.signals.selectors import dashboard_candidates
+
+        # Open kill and scale signals are the dashboard's and the board pack's candidates.
+        dashboard.register_candidates(dashboard_candidates)

@@ -27,6 +27,10 @@ class AuditEvent(models.TextChoices):
     USE_CASES_SET = "use_cases_set", "Use cases set"
     CATALOGUE_LOADED = "use_case_catalogue_loaded", "Use-case catalogue loaded"
     USE_CASE_EDITED = "use_case_edited", "Use case added or edited"
+    SIGNAL_RAISED = "signal_raised", "Signal raised"
+    SIGNAL_ACKNOWLEDGED = "signal_acknowledged", "Signal acknowledged"
+    SIGNAL_RESOLVED = "signal_resolved", "Signal resolved"
+    SIGNAL_DISMISSED = "signal_dismissed", "Signal dismissed"
 
 
 class Score(models.IntegerChoices):
@@ -60,5 +64,53 @@ class SprawlRunTrigger(models.TextChoices):
     USER = "user", "User (page)"
     API = "api", "API"
     IMPORT = "import", "Inventory import"
+    SCHEDULE = "schedule", "Nightly schedule"
+    COMMAND = "command", "Command line"
+
+
+# Signals (issue 11) ---------------------------------------------------------------------------------------------------
+
+
+class SignalType(models.TextChoices):
+    """What a signal says; the values are fixed (the API, the command and governance.signals.rules use them)."""
+
+    VALUE_PER_DOLLAR_LOW = "value_per_dollar_low", "Value per dollar below the floor"
+    KPI_TARGETS_MISSED = "kpi_targets_missed", "KPI targets missed"
+    REPORT_OVERDUE = "report_overdue", "Value report overdue"
+    PILOT_STALE = "pilot_stale", "Pilot without minimum viable scale"
+    COST_OVERRUN = "cost_overrun", "Cost over the business case"
+    LICENCE_WASTE = "licence_waste", "Licence waste"
+    NO_ACTIVE_OWNER = "no_active_owner", "No active owner"
+    SCALE_CANDIDATE = "scale_candidate", "Scale candidate"
+    RIGHT_SIZE = "right_size", "Right-size the model"
+    SELF_HOST = "self_host", "Self-host on rented GPUs"
+    SPRAWL = "sprawl", "Sprawl"
+
+
+class SignalSeverity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class SignalStatus(models.TextChoices):
+    """open -> acknowledged -> resolved, or dismissed (with a reason) from open or acknowledged."""
+
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+LIVE_SIGNAL_STATUSES = (SignalStatus.OPEN, SignalStatus.ACKNOWLEDGED)
+
+
+class SignalRunTrigger(models.TextChoices):
+    """What started a signal computation."""
+
+    USER = "user", "User (page)"
+    API = "api", "API"
+    INGESTION = "ingestion", "Cost ingestion"
+    REPORT = "report", "Value report or verdict"
     SCHEDULE = "schedule", "Nightly schedule"
     COMMAND = "command", "Command line"

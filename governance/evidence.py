@@ -1,22 +1,27 @@
 """What other apps tell governance, registered at start-up so governance imports none of them.
 
 The reviews app owns value reports, which carry the evidence governance needs: whether an initiative reached its
-minimum viable scale (the pilot -> production guard), how many users it reported (sprawl savings) and how many reports
-a reviewer still has to judge (the review queue page). `reviews.apps.ReviewsConfig.ready()` registers one provider of
-each; without the reviews app there is simply no evidence (no scale reached, no reported users, nothing waiting).
+minimum viable scale (the pilot -> production guard), how many users it reported (sprawl savings), how many reports
+a reviewer still has to judge (the review queue page) and, for the signals, every initiative's latest value figures
+and overdue reports at once. It also owns the in-app notifications and the e-mail to owners, which the signals
+use. `reviews.apps.ReviewsConfig.ready()` registers one provider of each; without the reviews app there is simply no
+evidence (no scale reached, no reported users, nothing waiting, no value reports) and nobody is notified.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Protocol
+
+from governance.signals.rules.facts import ReviewFacts
 
 if TYPE_CHECKING:
     from django.db.models import Expression, Subquery
 
     from portfolio.models import Initiative
     from tollgate.types import Viewer
-
 
 
 class ScaleEvidence(Protocol):
@@ -31,6 +36,25 @@ class ReviewerBacklog(Protocol):
     def __call__(self, *, user: Viewer) -> int: ...
 
 
+class ReviewFactsProvider(Protocol):
+    def __call__(self, *, initiative_ids: Collection[int] | None, reports: int, today: date) -> dict[int, ReviewFacts]:
+        ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to one person: shown in the app, and (when e-mail is on) gathered into one e-mail per person."""
+
+    user_id: int
+    email: str
+    message: str
+    url: str
+
+
+class Notifier(Protocol):
+    def __call__(self, *, notices: Sequence[Notice], subject: str, send_email: bool) -> int: ...
+
+
 @dataclass
 class Providers:
     """The registered provider of each kind of evidence (None: no app supplies it)."""
@@ -38,6 +62,8 @@ class Providers:
     scale_evidence: ScaleEvidence | None = None
     reported_users: ReportedUsers | None = None
     reviewer_backlog: ReviewerBacklog | None = None
+    review_facts: ReviewFactsProvider | None = None
+    notifier: Notifier | None = None
 
 
 providers = Providers()
@@ -58,6 +84,18 @@ def register_reviewer_backlog(provider: ReviewerBacklog) -> None:
     providers.reviewer_backlog = provider
 
 
+def register_review_facts(provider: ReviewFactsProvider) -> None:
+    """`provider(initiative_ids=..., reports=N, today=...)` gives, per initiative with any value report, its last N
+    submitted reports' figures, its overdue reports and its minimum-viable-scale evidence, in a few queries for all."""
+    providers.review_facts = provider
+
+
+def register_notifier(provider: Notifier) -> None:
+    """`provider(notices=..., subject=..., send_email=...)` notifies people in the app and, when asked, by e-mail;
+    returns how many notices it wrote."""
+    providers.notifier = provider
+
+
 def scale_evidence(initiative: Initiative) -> str | None:
     """One line describing why the initiative reached its minimum viable scale; None when nothing shows it."""
     provider = providers.scale_evidence
@@ -74,3 +112,15 @@ def reviewer_backlog(user: Viewer) -> int | None:
     """Reports awaiting the user's verdict; None when no app supplies reports (the page then says nothing)."""
     provider = providers.reviewer_backlog
     return provider(user=user) if provider else None
+
+
+def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today: date) -> dict[int, ReviewFacts]:
+    """Value-report facts by initiative id; empty when no app supplies value reports."""
+    provider = providers.review_facts
+    return provider(initiative_ids=initiative_ids, reports=reports, today=today) if provider else {}
+
+
+def notify(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
+    """Tell people (in the app, and by e-mail); nothing happens when no app delivers notifications."""
+    provider = providers.notifier
+    return provider(notices=notices, subject=subject, send_email=send_email) if provider and notices else 0

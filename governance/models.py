@@ -1,5 +1,5 @@
-"""Governance records: the intake rubric, submission rounds and their scores, the policy values, and sprawl
-detection (the use-case catalogue, initiatives' use cases, cached embeddings, sprawl clusters)."""
+"""Governance records: the intake rubric, submission rounds and their scores, the policy values, sprawl detection
+(the use-case catalogue, initiatives' use cases, cached embeddings, sprawl clusters) and signals."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from governance.choices import Score, SprawlRunTrigger, SprawlStatus, UseCaseOrigin
+from governance.choices import (
+    LIVE_SIGNAL_STATUSES,
+    Score,
+    SignalRunTrigger,
+    SignalSeverity,
+    SignalStatus,
+    SignalType,
+    SprawlRunTrigger,
+    SprawlStatus,
+    UseCaseOrigin,
+)
 from governance.policies import DEFINITIONS
 from tollgate.jobs import Run
 
@@ -263,3 +273,86 @@ class SprawlRun(Run):
 
     def get_absolute_url(self) -> str:
         return reverse("governance:sprawl_run_detail", args=[self.pk])
+
+
+# Signals (issue 11) ---------------------------------------------------------------------------------------------------
+
+
+class Signal(models.Model):
+    """Something to stop, fix or scale, found by a rule of governance.signals.rules, with its evidence and its own
+    lifecycle: open -> acknowledged -> resolved, or dismissed with a reason.
+
+    `subject` identifies what the signal is about across computations (type and external ids, or the cluster or
+    pool): at most one open or acknowledged signal per subject; resolved and dismissed ones stay as history.
+    `metric` is the figure the rule measures, compared when a dismissed signal might be raised again. A computation
+    that finds the same evidence leaves the row untouched (so no "last seen" stamp: the last successful run says
+    when the live signals last held).
+    """
+
+    type = models.CharField(max_length=30, choices=SignalType.choices, db_index=True)
+    subject = models.CharField(max_length=300, db_index=True)
+    initiatives = models.ManyToManyField("portfolio.Initiative", blank=True, related_name="signals")
+    period = models.CharField(max_length=20, help_text="The quarter (2026-Q3) or month (2026-11) it is about.")
+    severity = models.CharField(max_length=10, choices=SignalSeverity.choices)
+    monthly_saving = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                         help_text="Estimated saving per month, where one applies.")
+    metric = models.DecimalField(max_digits=20, decimal_places=4, help_text="The figure the rule measures.")
+    higher_is_worse = models.BooleanField(default=True)
+    evidence = models.JSONField(default=dict, blank=True,
+                                help_text='{"rule": text, "policies": {key: value}, "numbers": [{label, value, url}]}')
+    status = models.CharField(max_length=20, choices=SignalStatus.choices, default=SignalStatus.OPEN, db_index=True)
+    acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True, help_text="How it was resolved (automatically: the condition cleared).")
+    dismissed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissal_reason = models.TextField(blank=True)
+    first_seen_at = models.DateTimeField(help_text="When it was raised.")
+    evidence_changed_at = models.DateTimeField(help_text="When it was raised or its evidence last changed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-first_seen_at", "-pk"]
+        indexes = [models.Index(fields=["status", "type"])]
+        constraints = [
+            models.UniqueConstraint(fields=["subject"], condition=models.Q(status__in=LIVE_SIGNAL_STATUSES),
+                                    name="one_live_signal_per_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} · {self.period}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:signal_detail", args=[self.pk])
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_SIGNAL_STATUSES
+
+
+class SignalRun(Run):
+    """One computation of the signals (nightly, after an ingestion or a value report, "recompute now", the command),
+    for its progress page."""
+
+    trigger = models.CharField(max_length=20, choices=SignalRunTrigger.choices, default=SignalRunTrigger.USER)
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    initiatives = models.PositiveIntegerField(default=0, help_text="Initiatives examined.")
+    signals_live = models.PositiveIntegerField(default=0, help_text="Open and acknowledged signals after the run.")
+    signals_raised = models.PositiveIntegerField(default=0)
+    signals_updated = models.PositiveIntegerField(default=0)
+    signals_resolved = models.PositiveIntegerField(default=0)
+
+    stale_after = timedelta(hours=1)
+    lost_hint = "The signals are unchanged; compute them again."
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Signal run {self.pk} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:signal_run_detail", args=[self.pk])

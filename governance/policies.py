@@ -57,6 +57,27 @@ DEFINITIONS: tuple[PolicyDefinition, ...] = (
        "Overdue reports are escalated to the department head and the CoE after this many days."),
     _p("forecast.price_decline_pct", "Unit price decline per year", "decimal", "60", "0", "99", "%",
        "Expected yearly decline of inference unit prices, for the Jevons-aware forecast."),
+    # Signals (issue 11): licence waste's suggested seat count, the self-hosting comparison, re-raising.
+    _p("licence.inactivity_window_days", "Seat inactivity window", "int", "60", "7", "365", "days",
+       "A seat used, or assigned, within this many days counts towards the suggested seat count of a pool."),
+    _p("licence.buffer_pct", "Seat buffer", "decimal", "10", "0", "100", "%",
+       "Headroom added to the seats in use when suggesting a pool's seat count."),
+    _p("self_host.throughput_tokens_per_s", "Self-hosted throughput per GPU", "decimal", "2500", "1", "1000000",
+       "tokens / s",
+       "Tokens one rented H100 serves per second with an 8B open model on vLLM. Default: half the 5,103 tokens/s "
+       "of the MLPerf Inference v5.1 server result for Llama 3.1 8B (FP8, vLLM 0.10, one H100; Red Hat, 2025), "
+       "for unquantised weights and uneven traffic."),
+    _p("self_host.utilisation_pct", "Self-hosted GPU utilisation", "decimal", "50", "1", "100", "%",
+       "Share of a rented GPU's hours that serve traffic (the rest is idle headroom for peaks)."),
+    _p("self_host.gpu_hour_price", "GPU-hour price", "decimal", "3.00", "0", "1000", "USD / GPU-hour",
+       "On-demand price of one H100 80GB hour. Default: 2026 list prices of $2.49-2.79 (Lambda, RunPod Secure "
+       "Cloud), rounded up."),
+    _p("self_host.monthly_operating_cost", "Self-hosting operating cost", "decimal", "5000", "0", "10000000",
+       "USD / month",
+       "Fixed monthly cost of running models yourself: a quarter of an ML platform engineer (about $240,000 a year "
+       "fully loaded), monitoring and storage."),
+    _p("signals.rerise_margin_pct", "Materially worse", "decimal", "20", "0", "1000", "%",
+       "A dismissed signal is raised again only when the figure it measures gets this much worse."),
     _p("sprawl.variable_share_pct", "Variable share of duplicated spend", "decimal", "50", "0", "100", "%",
        "When a sprawl cluster consolidates onto its most expensive member, this share of the others' spend is "
        "usage that moves with them; the rest is saved."),

@@ -43,6 +43,13 @@ def policy_value(key: str) -> int | Decimal:
     return _typed(definition, definition.default if stored is None else stored)
 
 
+def policy_values(*keys: str) -> dict[str, int | Decimal]:
+    """Several thresholds in force at once (one query), as policy_value gives each."""
+    definitions = [BY_KEY[key] for key in keys]
+    stored = dict(Policy.objects.filter(key__in=keys).values_list("key", "value"))
+    return {d.key: _typed(d, stored.get(d.key, d.default)) for d in definitions}
+
+
 @dataclass
 class PolicyRow:
     definition: PolicyDefinition

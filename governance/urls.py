@@ -2,6 +2,7 @@ from django.urls import path
 
 from governance import views
 from governance.lifecycle import TRANSITIONS
+from governance.signals import views as signal_views
 from governance.sprawl import views as sprawl_views
 
 app_name = "governance"
@@ -37,4 +38,14 @@ urlpatterns = [
     path("initiatives/<int:pk>/possible-duplicates/", sprawl_views.InitiativeDuplicatesView.as_view(),
          name="initiative_duplicates"),
     path("possible-duplicates/", sprawl_views.DraftDuplicatesView.as_view(), name="draft_duplicates"),
+    # Signals
+    path("signals/", signal_views.SignalListView.as_view(), name="signal_list"),
+    path("signals/recompute/", signal_views.SignalRecomputeView.as_view(), name="signal_recompute"),
+    path("signals/runs/<int:pk>/", signal_views.SignalRunDetailView.as_view(), name="signal_run_detail"),
+    path("signals/<int:pk>/", signal_views.SignalDetailView.as_view(), name="signal_detail"),
+    *[
+        path(f"signals/<int:pk>/{action}/", signal_views.SignalActionView.as_view(action=action),
+             name=f"signal_{action}")
+        for action in ("acknowledge", "dismiss", "resolve")
+    ],
 ]

@@ -23,6 +23,7 @@ from governance.filtersets import AuditFilterSet
 from governance.forms import PolicyForm, ScoringForm, TransitionForm
 from governance.lifecycle import TRANSITIONS, Transition
 from governance.policies import BY_KEY
+from governance.signals import selectors as signal_selectors
 from governance.sprawl import selectors as sprawl_selectors
 from governance.tables import AuditTable, PolicyTable, ReviewQueueTable, RubricTable
 from portfolio import selectors as portfolio_selectors
@@ -65,6 +66,7 @@ class ReviewQueueView(ListPageView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["reports_waiting"] = evidence.reviewer_backlog(self.request.user)
+        context["signals_waiting"] = signal_selectors.signals_awaiting_decision(user=self.request.user)
         return context
 
 

@@ -92,10 +92,11 @@ class VendorAdmin(admin.ModelAdmin):
 @admin.register(models.AIModel)
 class AIModelAdmin(admin.ModelAdmin):
     list_display = ["name", "provider", "tier", "input_price_per_mtok", "output_price_per_mtok", "open_weights",
-                    "context_window"]
+                    "context_window", "substitute"]
     list_filter = ["tier", "open_weights", "provider"]
     search_fields = ["name", "provider__name"]
-    autocomplete_fields = ["provider"]
+    autocomplete_fields = ["provider", "substitute"]
+    list_select_related = ["provider", "substitute"]
 
 
 class BusinessCaseInline(admin.StackedInline):

@@ -110,3 +110,26 @@ def weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:
     if not total:
         return None
     return (sum((v * w for v, w in pairs), Decimal("0")) / total).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+# Text models from the largest tier down; embedding and "other" models (images, speech) have no place in the order.
+TEXT_MODEL_TIERS = ("frontier", "mid", "small")
+
+
+def tier_rank(tier: str) -> int | None:
+    """3 for a frontier model, 2 for mid, 1 for small; None for tiers that are not compared (embedding, other)."""
+    return len(TEXT_MODEL_TIERS) - TEXT_MODEL_TIERS.index(tier) if tier in TEXT_MODEL_TIERS else None
+
+
+def substitute_problem(*, tier: str, substitute_tier: str, same_model: bool) -> str | None:
+    """Why a model cannot stand in for another as its cheaper substitute, or None when it can: it must be another
+    text model of a lower tier."""
+    if same_model:
+        return "A model cannot be its own substitute."
+    rank, substitute_rank = tier_rank(tier), tier_rank(substitute_tier)
+    if rank is None:
+        return f"Only frontier, mid and small models can have a substitute; this one is {tier}."
+    if substitute_rank is None or substitute_rank >= rank:
+        return f"The substitute must be a text model of a lower tier than {tier} (mid or small for frontier, small " \
+               "for mid)."
+    return None

@@ -327,7 +327,8 @@ def vendor_list(*, user: Viewer) -> QuerySet[Vendor]:
 
 
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:
-    queryset = AIModel.objects.select_related("provider").annotate(initiatives_count=Count("initiatives"))
+    queryset = AIModel.objects.select_related("provider", "substitute").annotate(
+        initiatives_count=Count("initiatives"))
     return _visible(queryset, user, "aimodel")
 
 

@@ -183,6 +183,7 @@ class AIModelTable(tables.Table):
     output_price_per_mtok = MoneyColumn("Output / 1M tokens (USD)")
     open_weights = tables.BooleanColumn()
     context_window = tables.Column("Context window (tokens)", attrs=NUM)
+    substitute = tables.Column("Acceptable substitute", order_by=("substitute__name",))
     initiatives_count = CountColumn("Initiatives")
 
     class Meta:
@@ -191,7 +192,7 @@ class AIModelTable(tables.Table):
             "provider", "name", "tier", "input_price_per_mtok", "output_price_per_mtok", "open_weights",
             "context_window",
         )
-        sequence = (*fields, "initiatives_count")
+        sequence = (*fields, "substitute", "initiatives_count")
 
     def render_context_window(self, value: int) -> str:
         return f"{value:,}"

@@ -18,12 +18,15 @@ class ReviewsConfig(AppConfig):
         auditlog.register(models.Verdict)
 
         from governance import evidence
-        from reviews import selectors
+        from reviews import selectors, services
 
-        # Value reports are governance's evidence: scale for promotion, users for sprawl savings, the reviewer backlog.
+        # Value reports are governance's evidence: scale for promotion, users for sprawl savings, the reviewer backlog,
+        # and every initiative's value figures for the signals; notifications reach owners of new signals.
         evidence.register_scale_evidence(selectors.scale_evidence)
         evidence.register_reported_users(selectors.reported_active_users)
         evidence.register_reviewer_backlog(selectors.reviewer_backlog)
+        evidence.register_review_facts(selectors.review_facts)
+        evidence.register_notifier(services.notices_send)
 
         from portfolio import evidence as portfolio_evidence
 

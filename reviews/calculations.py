@@ -21,7 +21,7 @@ INCREASE, DECREASE = "increase", "decrease"
 __all__ = [
     "KpiValue", "ReportValue", "cost_per_outcome", "cycle_for_quarter_after", "estimated_cost", "improvement",
     "kpi_value", "monthly_outcomes", "months_in_period", "months_of_period", "oversight_hours_by_month",
-    "quarter_bounds", "report_value", "target_met", "value_per_dollar",
+    "quarter_bounds", "report_value", "scale_evidence_line", "target_met", "value_per_dollar",
 ]
 
 
@@ -176,6 +176,21 @@ def monthly_outcomes(outcome_count: int | None, months: int) -> Decimal | None:
     if outcome_count is None or months <= 0:
         return None
     return (Decimal(outcome_count) / months).quantize(CENT, ROUND_HALF_UP)
+
+
+def scale_evidence_line(
+    *, cycle_name: str, outcome_count: int | None, months: int, min_viable_scale: int | None
+) -> str | None:
+    """The line saying a report reached the minimum viable scale (outcomes per month at or above it), or None."""
+    if min_viable_scale is None:
+        return None
+    per_month = monthly_outcomes(outcome_count, months)
+    if outcome_count is None or per_month is None or per_month < min_viable_scale:
+        return None
+    return (
+        f"Value report {cycle_name}: {outcome_count:,} outcomes in {months} months = {per_month:,.0f}/month, at or "
+        f"above the minimum viable scale of {min_viable_scale:,}/month"
+    )
 
 
 def quarter_bounds(day: date) -> tuple[int, int, date, date]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.selectors import policy_value
+from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.costs.calculations import cents
@@ -25,6 +26,7 @@ from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
+from tollgate.ui.links import url_pattern
 
 User = get_user_model()
 
@@ -366,14 +368,78 @@ def scale_evidence(*, initiative: Initiative) -> str | None:
         .order_by("-cycle__period_end", "-pk")
     )
     for report in reports:
-        per_month = calculations.monthly_outcomes(report.outcome_count, report.cycle.months)
-        if per_month is not None and per_month >= case.min_viable_scale:
-            return (
-                f"Value report {report.cycle.name}: {report.outcome_count:,} outcomes in {report.cycle.months} "
-                f"months = {per_month:,.0f}/month, at or above the minimum viable scale of "
-                f"{case.min_viable_scale:,}/month"
-            )
+        line = calculations.scale_evidence_line(cycle_name=report.cycle.name, outcome_count=report.outcome_count,
+                                                months=report.cycle.months, min_viable_scale=case.min_viable_scale)
+        if line is not None:
+            return line
     return None
+
+
+def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today: date) -> dict[int, ReviewFacts]:
+    """Governance's signals read this (registered in reviews/apps.py): per initiative with value reports, the
+    figures of its last `reports` submitted reports (newest first, as report_figures computes them), its drafts
+    overdue in open cycles, and its minimum-viable-scale evidence. A constant number of queries for any number of
+    initiatives: the submitted reports' headline, the latest ones with their KPIs and actuals, the overdue drafts."""
+    submitted = ValueReport.objects.filter(status=ReportStatus.SUBMITTED)
+    overdue = ValueReport.objects.filter(status=ReportStatus.DRAFT, cycle__closed_at__isnull=True,
+                                         cycle__due_on__lt=today)
+    if initiative_ids is not None:
+        ids = list(initiative_ids)
+        submitted, overdue = submitted.filter(initiative_id__in=ids), overdue.filter(initiative_id__in=ids)
+    latest: dict[int, list[int]] = {}
+    scale: dict[int, str] = {}
+    cycle_of: dict[int, int] = {}
+    headlines = submitted.order_by("initiative_id", "-cycle__period_end", "-pk").values_list(
+        "pk", "initiative_id", "outcome_count", "cycle_id", "cycle__name", "cycle__period_start", "cycle__period_end",
+        "initiative__business_case__min_viable_scale")
+    for pk, initiative_id, outcomes, cycle_id, cycle_name, start, end, min_viable_scale in headlines.iterator(
+            chunk_size=5000):
+        kept = latest.setdefault(initiative_id, [])
+        if len(kept) < reports:
+            kept.append(pk)
+            cycle_of[pk] = cycle_id
+        if initiative_id not in scale:
+            line = calculations.scale_evidence_line(
+                cycle_name=cycle_name, outcome_count=outcomes, months=calculations.months_in_period(start, end),
+                min_viable_scale=min_viable_scale)
+            if line is not None:
+                scale[initiative_id] = line
+    figures: dict[int, ReportFacts] = {}
+    wanted = [pk for pks in latest.values() for pk in pks]
+    # One initiative object per initiative (its KPIs and business case loaded once, shared by its reports): model
+    # instances per report are what a portfolio of 10,000 would spend its time on. The wanted reports are read by
+    # their cycles (a handful of ids) rather than by id (tens of thousands in an IN list, slower to build than to
+    # run); the few older ones that come along are skipped.
+    wanted_set, cycles = set(wanted), {cycle_of[pk] for pk in wanted}
+    initiatives = Initiative.objects.select_related("business_case").prefetch_related(
+        Prefetch("kpis", queryset=KPI.objects.order_by("pk"))).in_bulk(list(latest))
+    loaded = submitted.filter(cycle_id__in=cycles).select_related("cycle").prefetch_related("actuals").annotate(
+        **tco_period_annotations(initiative="initiative_id", start="cycle__period_start", end="cycle__period_end"))
+    report_url = url_pattern("reviews:report_detail")
+    for report in loaded.iterator(chunk_size=5000):
+        if report.pk not in wanted_set:
+            continue
+        report.initiative = initiatives[report.initiative_id]
+        result = report_figures(report)
+        verdicts = [row.target_met for row in result.rows]
+        figures[report.pk] = ReportFacts(
+            quarter=report.cycle.name, url=report_url(report.pk), value=result.value.amount,
+            cost=result.cost.amount, value_per_dollar=result.value_per_dollar,
+            targets_met=verdicts.count(True), targets_missed=verdicts.count(False),
+        )
+    late: dict[int, list[OverdueReport]] = {}
+    for pk, initiative_id, cycle_name, due_on in overdue.order_by("initiative_id", "cycle__due_on").values_list(
+            "pk", "initiative_id", "cycle__name", "cycle__due_on"):
+        late.setdefault(initiative_id, []).append(
+            OverdueReport(quarter=cycle_name, due_on=due_on, days_overdue=(today - due_on).days, url=report_url(pk)))
+    return {
+        initiative_id: ReviewFacts(
+            reports=tuple(figures[pk] for pk in latest.get(initiative_id, []) if pk in figures),
+            overdue=tuple(late.get(initiative_id, [])),
+            scale_evidence=scale.get(initiative_id),
+        )
+        for initiative_id in set(latest) | set(late)
+    }
 
 
 # Who is written to ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ pages, the API and scripts alike. A scheduled job acts as the system (actor=None
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,12 +20,15 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from governance import services as governance_services
+from governance.choices import SignalRunTrigger
+from governance.evidence import Notice
+from governance.signals.services import signal_run_submit
 from portfolio.choices import KpiKind
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative
@@ -85,6 +88,27 @@ def _ensure_cycle_not_closed(report: ValueReport) -> None:
 
 def notification_create(*, user: Actor, message: str, url: str = "") -> Notification:
     return Notification.objects.create(user=user, message=message[:500], url=url)
+
+
+def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
+    """Governance's notifier (registered in reviews/apps.py): one in-app notification per notice and, when asked,
+    one e-mail per person listing all of theirs (a computation that raises ten signals sends one e-mail, not ten),
+    sent when the transaction commits."""
+    Notification.objects.bulk_create(
+        [Notification(user_id=notice.user_id, message=notice.message[:500], url=notice.url) for notice in notices])
+    if send_email:
+        by_address: dict[str, list[Notice]] = {}
+        for notice in notices:
+            if notice.email:
+                by_address.setdefault(notice.email, []).append(notice)
+        messages = [
+            (subject, "\n".join(f"- {n.message}\n  {n.url}" for n in mine) + "\n", settings.DEFAULT_FROM_EMAIL,
+             [address])
+            for address, mine in sorted(by_address.items())
+        ]
+        # Once the notifications are committed; a mail server that is down is logged, and never undoes them.
+        transaction.on_commit(lambda: send_mass_mail(messages), robust=True)
+    return len(notices)
 
 
 @transaction.atomic
@@ -287,7 +311,14 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
     _audit(report, actor=actor, event="value_report_submitted",
            changes={"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]})
     _oversight_changed(report)
+    _value_evidence_changed()
     return report
+
+
+def _value_evidence_changed() -> None:
+    """A submitted, reopened or judged report changes what the signals see: queue their computation (its task is
+    sent when this transaction commits; one waiting run serves a morning of submissions)."""
+    signal_run_submit(actor=None, trigger=SignalRunTrigger.REPORT)
 
 
 def _oversight_changed(report: ValueReport) -> None:
@@ -320,6 +351,7 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
     _audit(report, actor=actor, event="value_report_reopened", reason=reason,
            changes={"status": [ReportStatus.SUBMITTED, ReportStatus.DRAFT]})
     _oversight_changed(report)
+    _value_evidence_changed()
     url = reverse("reviews:report_edit", args=[report.pk])
     for person in selectors.report_owners(report):
         notification_create(user=person, message=f"Your value report {report} was reopened: {reason}", url=url)
@@ -398,6 +430,7 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
            decision=decision)
     if decision == Decision.KILL:
         _kill_initiative(actor=actor, initiative=report.initiative, rationale=rationale)
+    _value_evidence_changed()
     url = reverse("reviews:report_detail", args=[report.pk])
     for person in selectors.report_owners(report):
         notification_create(user=person, message=f"Verdict on {report}: {verdict.get_decision_display()}.", url=url)

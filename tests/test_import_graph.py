@@ -24,6 +24,7 @@ PURE = (
     "governance/calculations.py",
     "reviews/calculations.py",
     "governance/sprawl/engine/*.py",
+    "governance/signals/rules/*.py",
 )
 # What a pure module may not reach: the database layer, models, and the reads and writes built on them.
 ORM_PARTS = {"models", "selectors", "services", "tasks"}

@@ -6,11 +6,15 @@ labels an event it has no choice for by its name, "allocation_rule_created" -> "
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from auditlog.cid import get_cid
 from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
+from django.utils import timezone
 
 from tollgate.types import Actor
 
@@ -39,3 +43,27 @@ def audit_event(
     finally:
         if token is not None:
             auditlog_value.reset(token)
+
+
+def audit_events(
+    instances: Sequence[Model], *, actor: Actor | None, event: str, changes: dict[str, list[Any]] | None = None,
+    action: int = LogEntry.Action.UPDATE, **extra: Any,
+) -> list[LogEntry]:
+    """audit_event for many rows of one model at once, in one insert per batch: a computation that raises or
+    resolves thousands of findings writes its trail without a round trip per row. Same rows as audit_event."""
+    if not instances:
+        return []
+    data = {"event": event, **extra}
+    ambient = auditlog_value.get(None)
+    if ambient is not None and isinstance(ambient.get("additional_data"), dict):
+        data = {**ambient["additional_data"], **data}
+    content_type = ContentType.objects.get_for_model(instances[0])
+    cid = get_cid()
+    now = timezone.now()
+    entries = [
+        LogEntry(content_type=content_type, object_pk=str(instance.pk), object_id=instance.pk,
+                 object_repr=str(instance), action=action, actor=actor, actor_email=getattr(actor, "email", None),
+                 changes=changes or {}, additional_data=data, cid=cid, timestamp=now)
+        for instance in instances
+    ]
+    return LogEntry.objects.bulk_create(entries, batch_size=2000)

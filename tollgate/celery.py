@@ -11,7 +11,7 @@ app = Celery("tollgate")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages of the apps hold the tasks of their domain (costs, sprawl); Celery only looks in <app>.tasks itself.
-app.autodiscover_tasks(["portfolio.costs", "governance.sprawl"])
+app.autodiscover_tasks(["portfolio.costs", "governance.sprawl", "governance.signals"])
 
 # How often runs are checked for a lost message or worker (tollgate/jobs.py): a run whose worker died is failed, and
 # whatever waited for it (a source's schedule, the next recomputation) goes on, within this many seconds.
@@ -39,4 +39,9 @@ app.conf.beat_schedule = {
     # Spend forecast: recomputed after every ingestion run, and nightly (rule and rate changes re-roll months too).
     "cost-forecast-nightly": {"task": "governance.tasks.cost_forecast_refresh_task",
                               "schedule": crontab(hour=3, minute=0)},
+    # Signals: recompute nightly after sprawl (idempotent; ingestion runs and value reports also queue a run).
+    "signals-compute-nightly": {"task": "governance.signals.tasks.signals_compute_nightly",
+                                "schedule": crontab(hour=3, minute=30)},
+    "signals-expire-stale-runs": {"task": "governance.signals.tasks.signal_runs_expire_stale",
+                                  "schedule": RUN_EXPIRY_EVERY},
 }

@@ -22,6 +22,7 @@ NAV = [
     ("Review cycles", "reviews:cycle_list", "reviews.view_reviewcycle"),
     ("Review queue", "governance:queue", "governance.view_reviewqueue"),
     ("Audit trail", "governance:audit", "governance.view_audittrail"),
+    ("Signals", "governance:signal_list", "governance.view_signal"),
     ("Sprawl", "governance:sprawl_list", "governance.view_sprawlcluster"),
     ("Use cases", "governance:usecase_list", "governance.view_usecase"),
     ("Policies", "governance:policy_list", "governance.view_policy"),

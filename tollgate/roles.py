@@ -175,6 +175,39 @@ PERMISSIONS.update({
 })
 # End of sprawl detection permissions ---------------------------------------------------------------------------------
 
+# Signals (issue 11) ---------------------------------------------------------------------------------------------------
+
+
+@predicate
+def acts_for_a_signal_initiative(user, signal) -> bool:
+    """The user owns, or is delegate for, an initiative the signal is about."""
+    if signal is None or not user.is_authenticated:
+        return False
+    from portfolio.models import Initiative
+
+    return Initiative.objects.filter(signals=signal).filter(
+        models.Q(owner=user) | models.Q(delegates=user) | models.Q(owner__profile__delegates=user)
+    ).exists()
+
+
+# Reviewers, executives and administrators read every signal; an owner (or delegate) those of their initiatives
+# (asked without a signal, for the list, an owner may: the list shows only theirs). Owners acknowledge theirs;
+# reviewers and administrators acknowledge, dismiss and resolve any they do not own or act for; executives read.
+reads_every_signal = is_admin | is_reviewer | is_executive
+decides_signals = (is_reviewer | is_admin) & ~acts_for_a_signal_initiative
+
+PERMISSIONS.update({
+    "governance.view_signal": reads_every_signal | (is_owner_role & (no_object | acts_for_a_signal_initiative)),
+    # Asked without a signal (may an owner acknowledge at all?), an owner may; for a signal, only if it is theirs.
+    "governance.acknowledge_signal": decides_signals | (
+        ~is_executive & (acts_for_a_signal_initiative | (no_object & is_owner_role))),
+    "governance.dismiss_signal": decides_signals,
+    "governance.resolve_signal": decides_signals,
+    "governance.recompute_signals": is_reviewer | is_admin,
+    "governance.view_signalrun": has_any_role,
+})
+# End of signals permissions ------------------------------------------------------------------------------------------
+
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)
 

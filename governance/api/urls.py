@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework import routers
 
 from governance.api import views
+from governance.signals.api import views as signal_views
 from governance.sprawl.api import views as sprawl_views
 
 app_name = "governance_api"
@@ -15,6 +16,8 @@ router.register("audit-entries", views.AuditEntryViewSet, basename="auditentry")
 router.register("use-cases", sprawl_views.UseCaseViewSet, basename="usecase")
 router.register("sprawl-clusters", sprawl_views.SprawlClusterViewSet, basename="sprawlcluster")
 router.register("sprawl-runs", sprawl_views.SprawlRunViewSet, basename="sprawlrun")
+router.register("signals", signal_views.SignalViewSet, basename="signal")
+router.register("signal-runs", signal_views.SignalRunViewSet, basename="signalrun")
 
 urlpatterns = [
     path("initiatives/<int:pk>/transitions/", views.TransitionView.as_view(), name="transitions"),

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from portfolio.calculations import substitute_problem
 from portfolio.costs.calculations import month_range
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
@@ -193,8 +194,19 @@ class AIModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = AIModel
         fields = ["id", "url", "provider", "provider_name", "name", "tier", "input_price_per_mtok",
-                  "output_price_per_mtok", "open_weights", "context_window", "created_at", "updated_at"]
+                  "output_price_per_mtok", "open_weights", "context_window", "substitute", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        """The model's own rule (AIModel.clean): a substitute is another text model of a lower tier."""
+        substitute = attrs.get("substitute", getattr(self.instance, "substitute", None))
+        if substitute is not None:
+            tier = attrs.get("tier", getattr(self.instance, "tier", ""))
+            problem = substitute_problem(tier=tier, substitute_tier=substitute.tier,
+                                         same_model=self.instance is not None and substitute.pk == self.instance.pk)
+            if problem:
+                raise serializers.ValidationError({"substitute": f"{substitute.name}: {problem}"})
+        return attrs
 
 
 class LicencePoolSerializer(serializers.ModelSerializer):

@@ -104,6 +104,12 @@ class AIModel(TimestampedModel):
     )
     open_weights = models.BooleanField(default=False)
     context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens")
+    substitute = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="substitute_for",
+        verbose_name="acceptable cheaper substitute",
+        help_text="A cheaper model of a lower tier that administrators accept for this model's work; usage of this "
+                  "model is then a right-sizing candidate.",
+    )
 
     class Meta:
         ordering = ["provider__name", "name"]
@@ -112,6 +118,14 @@ class AIModel(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.substitute_id is not None and self.substitute is not None:
+            problem = calculations.substitute_problem(tier=self.tier, substitute_tier=self.substitute.tier,
+                                                      same_model=self.substitute_id == self.pk)
+            if problem:
+                raise ValidationError({"substitute": f"{self.substitute.name}: {problem}"})
 
 
 class Initiative(TimestampedModel):

@@ -14,9 +14,10 @@ from portfolio.services.inventory_import import (
     inventory_parse,
 )
 from portfolio.services.licences import licence_pool_delete, licence_pool_save
-from portfolio.services.people import person_get_or_create, person_set_role
+from portfolio.services.people import person_deactivate, person_get_or_create, person_set_role
 from portfolio.services.reference import (
     ai_model_get_or_create,
+    ai_model_substitute_set,
     cost_center_get_or_create,
     department_get_or_create,
     vendor_get_or_create,
@@ -24,6 +25,7 @@ from portfolio.services.reference import (
 
 __all__ = [
     "ai_model_get_or_create",
+    "ai_model_substitute_set",
     "business_case_save",
     "cost_center_get_or_create",
     "department_get_or_create",
@@ -37,6 +39,7 @@ __all__ = [
     "kpis_replace",
     "licence_pool_delete",
     "licence_pool_save",
+    "person_deactivate",
     "person_get_or_create",
     "person_set_role",
     "vendor_get_or_create",

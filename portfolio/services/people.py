@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from portfolio.models import Department, Profile
-from tollgate.roles import Role
+from tollgate.audit import audit_event
+from tollgate.roles import Role, may
 from tollgate.types import Actor
 
 User = get_user_model()
@@ -70,3 +72,15 @@ def person_set_role(*, user: Actor, role: Role, exclusive: bool = False) -> None
     if role == Role.ADMIN and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+
+
+@transaction.atomic
+def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
+    """Someone left: their account stops working (they own what they owned until it is handed over). Audited."""
+    if actor is not None and not may(actor, "portfolio.change_profile"):
+        raise PermissionDenied("Only administrators deactivate accounts.")
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit_event(user, actor=actor, event="person_deactivated", changes={"is_active": [True, False]})
+    return user

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.text import slugify
 
 from portfolio.choices import ModelTier
 from portfolio.models import AIModel, CostCenter, Department, Vendor
+from tollgate.audit import audit_event
+from tollgate.roles import may
 from tollgate.types import Actor
 
 
@@ -56,3 +60,22 @@ def ai_model_get_or_create(
     if model is None:
         model = AIModel.objects.create(name=name, provider=provider, tier=tier, **catalogue_fields)
     return model
+
+
+@transaction.atomic
+def ai_model_substitute_set(*, actor: Actor | None, model: AIModel, substitute: AIModel | None) -> AIModel:
+    """Mark (or clear) the cheaper model administrators accept for `model`'s work: its usage becomes a right-sizing
+    signal. Refused unless the substitute is another text model of a lower tier (AIModel.clean); audited."""
+    if actor is not None and not may(actor, "portfolio.change_aimodel", model):
+        raise PermissionDenied("Only administrators mark model substitutes.")
+    locked = AIModel.objects.select_for_update().get(pk=model.pk)
+    before = locked.substitute
+    if before == substitute:
+        return locked
+    locked.substitute = substitute
+    locked.full_clean()
+    locked.save(update_fields=["substitute", "updated_at"])
+    audit_event(locked, actor=actor, event="ai_model_substitute_set",
+                changes={"substitute": [str(before) if before else None, str(substitute) if substitute else None]})
+    model.substitute = substitute
+    return locked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.matrix import (
 REVIEWER_ONLY = only({REVIEWER: 200})
 AUDIT_READERS = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
 OWNER_OR_ADMIN = only({OWNER: 200, ADMIN: 200})
+SIGNAL_READERS = only({OWNER: 200, REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
 
 ROWS: dict[str, list[Case]] = {
     "governance:queue": [Case(REVIEWER_ONLY), Case(REVIEWER_ONLY, query="_export=csv")],
@@ -101,18 +103,54 @@ ROWS: dict[str, list[Case]] = {
         Case(API_READ, obj="own"),
         Case(only({OWNER: 400, REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="put", obj="own"),
     ],
+    # Signals: reviewers, executives and administrators read all; an owner reads and acknowledges the signals of
+    # their initiatives (the fixture's signal is about the owner's); reviewers and administrators who do not own it
+    # decide it; an empty dismiss lacks its reason (400).
+    "governance:signal_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv"),
+                               Case(PAGE_READ, query="status=&type=cost_overrun&severity=high&sort=-monthly_saving")],
+    "governance:signal_detail": [Case(SIGNAL_READERS, obj="signal")],
+    "governance:signal_acknowledge": [Case(only({OWNER: 302, REVIEWER: 302, ADMIN: 302}), method="post",
+                                           obj="signal")],
+    "governance:signal_dismiss": [Case(only({REVIEWER: 400, ADMIN: 400}), method="post", obj="signal")],
+    "governance:signal_resolve": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post", obj="signal")],
+    "governance:signal_recompute": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post")],
+    "governance:signal_run_detail": [Case(PAGE_READ, obj="signal_run")],
+    "governance_api:signal-list": [Case(API_READ), Case(API_READ, query="status=live&type=cost_overrun")],
+    "governance_api:signal-detail": [Case(only({OWNER: 200, REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200},
+                                               anon=API_ANON), obj="signal")],
+    "governance_api:signal-acknowledge": [Case(only({OWNER: 200, REVIEWER: 200, ADMIN: 200}, anon=API_ANON),
+                                               method="post", obj="signal")],
+    "governance_api:signal-dismiss": [Case(only({REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="post",
+                                           obj="signal")],
+    "governance_api:signal-resolve": [Case(only({REVIEWER: 200, ADMIN: 200}, anon=API_ANON), method="post",
+                                           obj="signal")],
+    "governance_api:signalrun-list": [Case(API_READ), Case(only({REVIEWER: 202, ADMIN: 202}, anon=API_ANON),
+                                                           method="post")],
+    "governance_api:signalrun-detail": [Case(API_READ, obj="signal_run")],
 }
 
 
 def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, Any]:
-    from governance.models import SprawlRun, UseCase
+    from django.utils import timezone
+
+    from governance.models import Signal, SignalRun, SprawlRun, UseCase
     from portfolio.choices import Stage
     from tests.factories import InitiativeFactory, RubricCriterionFactory
     from tests.governance.sprawl.factories import SprawlClusterFactory, UseCaseFactory
 
     # A use case of the shipped catalogue (loaded on migrate): adding one would make the engine rebuild its index.
     use_case = UseCase.objects.order_by("code").first() or UseCaseFactory(code="matrix-meeting-notes")
+    signal = Signal.objects.create(
+        type="cost_overrun", subject=f"cost_overrun:{objects['own'].external_id}", period="2026-Q3", severity="high",
+        metric=Decimal("60"), monthly_saving=Decimal("1200"), first_seen_at=timezone.now(),
+        evidence_changed_at=timezone.now(),
+        evidence={"rule": "Cost over the business case.", "policies": {"kill.cost_overrun_pct": "25"},
+                  "numbers": [{"label": "Actual cost, 2026-Q3", "value": "9000.00", "url": "/"}]},
+    )
+    signal.initiatives.add(objects["own"])
     return {
+        "signal": signal,
+        "signal_run": SignalRun.objects.create(status="succeeded", trigger="schedule"),
         "cluster": SprawlClusterFactory(initiatives=[objects["own"], objects["other"]], use_case=use_case),
         "use_case": SimpleNamespace(pk=use_case.code),
         "sprawl_run": SprawlRun.objects.create(status="succeeded", trigger="schedule"),

@@ -31,6 +31,7 @@ from portfolio.services import (
 from tollgate.demo import data
 from tollgate.demo.costs import load_demo_costs
 from tollgate.demo.governance import CycleCounts, cycle_counts, walk_history
+from tollgate.demo.signals import signals_story
 from tollgate.demo.sprawl import sprawl_detect
 from tollgate.types import Actor
 
@@ -159,7 +160,11 @@ def _initiative(
         "ai_models": [models[m] for m in spec.models],
         "delegates": [users[e] for e in spec.delegates],
     }
-    if existing is None:
+    if existing is None and spec.external_id in data.IMPORTED_PILOTS:
+        # A pilot that predates Tollgate, imported from the old inventory in the pilot stage (no intake history).
+        initiative = initiative_create(actor=actor, external_id=spec.external_id, stage=spec.stage, **fields,
+                                       **relations)
+    elif existing is None:
         # Every initiative starts as a proposal by its owner; walk_history moves it through the governed transitions.
         actor = users[spec.owner]
         initiative = initiative_create(actor=actor, external_id=spec.external_id, **fields, **relations)
@@ -238,4 +243,6 @@ def build_demo_company() -> DemoSummary:
     sprawl_detect(users, decide=bool(new))
     # The spend forecast with its backtest, from the year of costs (idempotent: unchanged data writes nothing).
     cost_forecast_refresh(actor=actor)
+    # The signals: model substitutes marked, people who left deactivated, then computed as the nightly job does.
+    signals_story(users, actor=actor, first_load=bool(new))
     return demo_summary()

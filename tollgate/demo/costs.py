@@ -224,7 +224,7 @@ def focus_rows(period: Period, rng: random.Random) -> list[dict[str, str]]:
     ]
     projects += [(tag, None) for tag in UNMAPPED_AZURE_PROJECTS]
     for tag, spec in projects:
-        scale = float(spec.declared_monthly_cost) / 1500 if spec is not None else 3.0
+        scale = float(data.monthly_spend(spec, period.start)) / 1500 if spec is not None else 3.0
         for service, subcategory, description, model, unit, price in rng.sample(AZURE_AI_LINES, 3):
             for day in rng.sample(days, 3):
                 quantity = Decimal(max(1, int(rng.uniform(40, 400) * scale / float(price) / 100)))
@@ -274,23 +274,26 @@ def openai_pages(period: Period, rng: random.Random) -> tuple[dict[str, Any], di
     for day in _days(period):
         cost_results, usage_results = [], []
         for pid, spec in projects:
-            daily = (float(spec.declared_monthly_cost) if spec is not None else UNMAPPED_OPENAI_MONTHLY) / 30 * 0.4
-            tokens_in = tokens_out = 0
+            monthly = float(data.monthly_spend(spec, period.start)) if spec is not None else UNMAPPED_OPENAI_MONTHLY
+            daily = monthly / 30 * 0.4
+            # Completion tokens per model (the usage endpoint groups by model); embeddings have their own endpoint.
+            tokens_by_model: dict[str, list[int]] = {}
             for line_item, price in OPENAI_LINES:
                 value = round(daily * rng.uniform(0.1, 0.5), 2)
                 tokens = int(value / price * 1_000_000)
-                if "output" in line_item:
-                    tokens_out += tokens
-                else:
-                    tokens_in += tokens
+                model, comma, kind = line_item.partition(",")
+                if comma:
+                    counts = tokens_by_model.setdefault(model, [0, 0])
+                    counts[1 if "output" in kind else 0] += tokens
                 cost_results.append({"object": "organization.costs.result",
                                      "amount": {"value": value, "currency": "usd"}, "line_item": line_item,
                                      "project_id": pid, "api_key_id": None, "quantity": tokens,
                                      "quantity_unit": "tokens"})
-            usage_results.append({"object": "organization.usage.completions.result", "project_id": pid,
-                                  "model": "gpt-4o-2024-08-06", "input_tokens": tokens_in,
-                                  "output_tokens": tokens_out, "input_cached_tokens": tokens_in // 5,
-                                  "num_model_requests": max(1, tokens_in // 1800), "api_key_id": None})
+            for model, (tokens_in, tokens_out) in tokens_by_model.items():
+                usage_results.append({"object": "organization.usage.completions.result", "project_id": pid,
+                                      "model": model, "input_tokens": tokens_in, "output_tokens": tokens_out,
+                                      "input_cached_tokens": tokens_in // 5,
+                                      "num_model_requests": max(1, tokens_in // 1800), "api_key_id": None})
         bucket = {"start_time": _epoch(day), "end_time": _epoch(day + timedelta(days=1))}
         costs.append({"object": "bucket", **bucket, "results": cost_results})
         usage.append({"object": "bucket", **bucket, "results": usage_results})

@@ -73,6 +73,10 @@ DEMO_LOGINS = tuple(_person(row) for row in _COMPANY["demo_logins"])
 PEOPLE = tuple(_person(row) for row in _COMPANY["people"])
 
 
+# Accounts deactivated after the history is written (e-mail local parts): they left the company.
+DEPARTED: tuple[str, ...] = tuple(_COMPANY.get("departed", ()))
+
+
 def all_people() -> tuple[Person, ...]:
     return DEMO_LOGINS + PEOPLE
 
@@ -127,6 +131,7 @@ class Model:
     output_price: str | None
     context_window: int | None
     open_weights: bool = False
+    substitute: str | None = None  # the cheaper model accepted for its work (a model name of this catalogue)
 
 
 AI_MODELS = tuple(Model(**{**row, "tier": ModelTier(row["tier"])}) for row in _SUPPLIERS["ai_models"])
@@ -438,6 +443,30 @@ def initiative_specs() -> list[InitiativeSpec]:
             pool=tpl.pool,
         ))
     return specs
+
+
+# Pilots imported in the pilot stage (external ids): created as pilots, without an intake history.
+IMPORTED_PILOTS: tuple[str, ...] = tuple(_COMPANY.get("imported_pilots", ()))
+
+
+@dataclass(frozen=True)
+class SpendSurge:
+    initiative: str  # external id
+    start: date  # first month of the surge
+    factor: Decimal
+    why: str
+
+
+SPEND_SURGES = tuple(SpendSurge(row["initiative"], row["from"], Decimal(str(row["factor"])), row["why"])
+                     for row in _COMPANY.get("spend_surges", ()))
+
+
+def monthly_spend(spec: InitiativeSpec, month: date) -> Decimal:
+    """What the initiative spends with its providers in `month`: its declared monthly cost, times a surge's factor
+    from the surge's first month (the cost generators all start from this)."""
+    factor = next((s.factor for s in SPEND_SURGES if s.initiative == spec.external_id and month >= s.start),
+                  Decimal(1))
+    return spec.declared_monthly_cost * factor
 
 
 def specs_digest(specs: list[InitiativeSpec]) -> str:

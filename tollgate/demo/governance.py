@@ -367,8 +367,10 @@ class HistoryBuilder:
         walks = [w for w in walks if w.target != Stage.PROPOSED]
         if not walks:
             return
+        imported = set(data.IMPORTED_PILOTS)  # created in the pilot stage: no intake, no start of the pilot
         for walk in walks:
-            self.intake(walk)
+            if walk.spec.external_id not in imported:
+                self.intake(walk)
         evidence_track = [w for w in walks if w.target == Stage.PRODUCTION or w.path == RETIRE_FROM_PRODUCTION]
         proving = {w.spec.external_id for w in evidence_track}
         for walk in walks:  # early ends, before any review cycle
@@ -392,12 +394,16 @@ class HistoryBuilder:
                 report = self.fill(walk, report, scale=walk.rng.uniform(1.05, 1.3), progress=walk.rng.uniform(0.8, 1.0))
                 self.verdict(walk, report, Decision.SCALE)
                 self.promote(walk)
+            for walk in walks:  # the imported pilots report too, far below their scale
+                report = self.report(walk, q1) if walk.spec.external_id in imported else None
+                if report is not None:
+                    self.fill(walk, report, scale=walk.rng.uniform(0.2, 0.4), progress=walk.rng.uniform(0.1, 0.3))
             if q1.closed_at is None:
                 review_cycle_close(actor=self.manager, cycle=q1)
         for walk in walks:
             if walk.path == RETIRE_FROM_PRODUCTION:
                 self.transition(walk, self.owner(walk), "retire", walk.rng.choice(RETIRE_REASONS))
-            elif walk.target == Stage.PILOT or walk.path == KILL_BY_VERDICT:
+            elif (walk.target == Stage.PILOT or walk.path == KILL_BY_VERDICT) and walk.spec.external_id not in imported:
                 self.transition(walk, self.owner(walk), "start_pilot")
 
         reporting = [w for w in walks if w.target in (Stage.PILOT, Stage.PRODUCTION) or w.path == KILL_BY_VERDICT]

@@ -78,7 +78,7 @@ class SeatPlan:
 
 SEAT_PLANS = {
     GITHUB_POOL: SeatPlan(0.45, 0.95, 0.64, 0.81),
-    M365_POOL: SeatPlan(0.48, 0.94, 0.52, 0.71),
+    M365_POOL: SeatPlan(0.48, 0.94, 0.30, 0.38),  # Copilot bought for everyone, used by a third: licence waste
 }
 GITHUB_TEAMS = ("claims-platform", "pricing-engineering", "digital-channels", "data-platform", "core-policy",
                 "mobile", "sre", "security-engineering", "integration", "qa-automation")
@@ -156,7 +156,7 @@ def anthropic_reports(period: Period, rng: random.Random) -> tuple[dict[str, Any
     """The month's cost report (grouped by workspace and description, amounts in cents) and messages usage report
     (grouped by workspace, API key and model), one page each with daily buckets."""
     spenders: list[tuple[str | None, Decimal, list[str]]] = [
-        (workspace, Decimal(spec.declared_monthly_cost) * ANTHROPIC_SHARE, _claude_models(spec))
+        (workspace, data.monthly_spend(spec, period.start) * ANTHROPIC_SHARE, _claude_models(spec))
         for workspace, spec in anthropic_workspaces().items() if live_in(spec, period)
     ]
     spenders += [(workspace, monthly, ["claude-sonnet-4", "claude-3-5-haiku"])
@@ -232,7 +232,7 @@ def _allocation(name: str, day: date, total: Decimal, gpu_share: Decimal) -> dic
 def opencost_response(period: Period, rng: random.Random) -> dict[str, Any]:
     """The month's /allocation/compute answer with step=1d: one {namespace: allocation} map per day."""
     workloads: list[tuple[str, Decimal, Decimal]] = [
-        (namespace, Decimal(spec.declared_monthly_cost) * OPENCOST_SHARE, Decimal("0.85"))
+        (namespace, data.monthly_spend(spec, period.start) * OPENCOST_SHARE, Decimal("0.85"))
         for namespace, spec in opencost_namespaces().items() if live_in(spec, period)
     ]
     workloads += [(namespace, monthly, gpu) for namespace, (monthly, gpu) in OPENCOST_UNMAPPED.items()]

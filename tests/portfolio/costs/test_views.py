@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.choices import SignalRunTrigger
+from governance.models import SignalRun
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import AllocationRule, CostForecast, CostRecord, CostSource, IngestionRun, MonthlyCost
 from tests.factories import InitiativeFactory
@@ -162,8 +164,10 @@ def test_run_now_creates_a_user_run_which_executes_and_shows_its_result(
         response = client.post(reverse("portfolio:costsource_run", args=[csv_source.pk]),
                                {"period": "2025-06", "file": upload})
 
-    # The run, queued once after the commit; its success queues the spend forecast's recomputation in turn.
-    assert len(callbacks) == 2 and CostForecast.objects.get().as_of == JUNE
+    # The run, queued once after the commit; its success queues the spend forecast's recomputation and the signals'
+    # computation in turn.
+    assert len(callbacks) == 3 and CostForecast.objects.get().as_of == JUNE
+    assert SignalRun.objects.get().trigger == SignalRunTrigger.INGESTION
     run = IngestionRun.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("portfolio:ingestionrun_detail", args=[run.pk])

@@ -17,6 +17,7 @@ def test_demo_dashboard_adds_up_to_the_cost_reports(demo, client, executive):
     assert board["unallocated"] == sum(r["unallocated"] for r in reports) > 0
     assert board["value"] and board["value_per_dollar"]
     assert board["unallocated_keys"] and board["licence_utilisation"] and board["sprawl"]
+    assert board["kill_candidates"] and board["scale_candidates"] and board["forecast"]["backtest_mape"] is not None
     client.force_login(executive)
     assert client.get(reverse("portfolio:dashboard")).status_code == 200
     assert client.get(reverse("portfolio:board_pack_pdf", args=[quarter.name])).status_code == 200

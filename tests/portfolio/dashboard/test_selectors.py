@@ -158,3 +158,24 @@ def test_the_forecast_joins_the_dashboard_with_its_error(portfolio):
     assert figure.value == forecast["next_year"] and "MAPE" in figure.basis
     marketing = dashboard(quarter=Q3, department=portfolio["marketing"])["forecast"]
     assert marketing["lower"] is None and len(marketing["total"]) == 12
+
+
+def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
+    from governance.choices import SignalSeverity, SignalStatus, SignalType
+    from tests.governance.signals.factories import SignalFactory
+
+    overrun = SignalFactory(initiatives=[portfolio["triage"]])
+    SignalFactory(type=SignalType.SCALE_CANDIDATE, subject="scale:copy", severity=SignalSeverity.LOW,
+                  monthly_saving=None, initiatives=[portfolio["copy"]])
+    SignalFactory(type=SignalType.LICENCE_WASTE, subject="licence:1", initiatives=[portfolio["copy"]])  # a fix
+    SignalFactory(subject="closed", status=SignalStatus.DISMISSED, initiatives=[portfolio["triage"]])
+    board = dashboard(quarter=Q3)
+    (kill,) = board["kill_candidates"]
+    assert (kill.type, kill.initiatives, kill.monthly_saving, kill.url) == (
+        "cost_overrun", ("Claims triage",), D("1200.00"), overrun.get_absolute_url())
+    assert "Actual cost, 2026-Q3: 11760.00" in kill.evidence
+    assert [c.initiatives for c in board["scale_candidates"]] == [("Copy assistant",)]
+    figures = {f.key: f.value for f in board["figures"]}
+    assert (figures["kill_candidates"], figures["scale_candidates"]) == (1, 1)
+    marketing = dashboard(quarter=Q3, department=portfolio["marketing"])
+    assert marketing["kill_candidates"] == [] and len(marketing["scale_candidates"]) == 1

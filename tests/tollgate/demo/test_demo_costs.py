@@ -99,7 +99,7 @@ def test_demo_files_and_responses_read_cleanly_through_the_connectors(tmp_path, 
     seats = list(M365CopilotConnector(settings={}).read(period, path=path))
     assert 2000 < len(seats) <= 2400 and all(isinstance(s, SeatRow) for s in seats)
     active = [s for s in seats if s.last_activity and s.last_activity >= period.end - timedelta(days=30)]
-    assert 0.5 < len(active) / len(seats) < 0.85
+    assert 0.3 < len(active) / len(seats) < 0.45  # bought for everyone, used by a third: the licence-waste signal
     assert providers.M365_COLUMNS[0] == path.read_text(encoding="utf-8-sig").split(",", 1)[0]
 
     cost_report, usage_report = providers.anthropic_reports(period, random.Random(1))

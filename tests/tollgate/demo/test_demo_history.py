@@ -53,7 +53,8 @@ def test_every_initiative_walked_its_stage_through_named_transitions(demo):
     assert set(initiatives.values_list("stage", flat=True)) == set(Stage.values)
     for initiative in initiatives:
         rows = transitions_of(initiative)
-        if initiative.stage == Stage.PROPOSED:
+        if initiative.stage == Stage.PROPOSED or initiative.external_id in data.IMPORTED_PILOTS:
+            # Proposals have not moved; pilots imported from the old inventory arrived in the pilot stage.
             assert rows == [], initiative.external_id
             continue
         assert rows, initiative.external_id
@@ -83,7 +84,8 @@ def test_every_initiative_walked_its_stage_through_named_transitions(demo):
 def test_approvals_have_an_independent_quorum_and_production_has_scale_evidence(demo):
     quorum = int(policy_value("intake.quorum"))
     threshold = policy_value("intake.approval_score")
-    approved = Initiative.objects.filter(stage__in=APPROVED_PATH).prefetch_related("delegates")
+    approved = Initiative.objects.filter(stage__in=APPROVED_PATH).exclude(
+        external_id__in=data.IMPORTED_PILOTS).prefetch_related("delegates")
     assert approved.count() >= 50
     for initiative in approved:
         panel = intake_panel(initiative)

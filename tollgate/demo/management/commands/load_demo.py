@@ -11,6 +11,7 @@ from tollgate.demo import data
 from tollgate.demo.builder import build_demo_company, demo_is_loaded, demo_summary
 from tollgate.demo.costs import costs_summary
 from tollgate.demo.governance import CycleCounts
+from tollgate.demo.signals import signal_counts
 from tollgate.demo.sprawl import sprawl_counts
 from tollgate.roles import Role
 
@@ -73,5 +74,9 @@ class Command(BaseCommand):
                 f"${sum(forecast.payload['jevons']['total'][:12]):,.2f}); backtest MAPE of the total "
                 f"{'n/a' if mape is None else f'{mape * 100:.1f}%'}."
             )
+        live = signal_counts()
+        if live:
+            self.stdout.write(f"Signals: {sum(live.values())} open or acknowledged ("
+                              + ", ".join(f"{n} {signal_type}" for signal_type, n in sorted(live.items())) + ").")
         logins = ", ".join(f"{p.username} ({LOGIN_DESCRIPTIONS[p.role]})" for p in data.DEMO_LOGINS)
         self.stdout.write(f"Demo logins (password {data.DEMO_PASSWORD}): {logins}")

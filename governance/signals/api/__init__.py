@@ -1,0 +1,1 @@
+"""The signals API under /api/governance/ (signals, signal-runs)."""

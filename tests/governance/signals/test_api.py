@@ -1,0 +1,87 @@
+"""The signals API: list with the page's filters, one signal, acknowledge / dismiss (reason required) / resolve,
+signal runs; the schema names the actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from governance.choices import SignalStatus
+from governance.models import SignalRun
+from tests.governance.signals.factories import SignalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def own(initiative):
+    return SignalFactory(initiatives=[initiative])
+
+
+@pytest.fixture
+def other(other_initiative):
+    return SignalFactory(initiatives=[other_initiative], type="right_size", severity="medium",
+                         monthly_saving=Decimal("1880.00"))
+
+
+def test_the_list_filters_like_the_page(reviewer, own, other, initiative):
+    client = api(reviewer)
+    url = reverse("governance_api:signal-list")
+    everything = client.get(url).json()
+    assert {row["id"] for row in everything["results"]} == {own.pk, other.pk}
+    row = next(r for r in everything["results"] if r["id"] == own.pk)
+    assert row["initiatives"] == [initiative.external_id]
+    assert (row["type"], row["period"], row["severity"], row["status"], row["monthly_saving"]) == (
+        "cost_overrun", "2026-Q3", "high", "open", "1200.00")
+    assert row["evidence"]["policies"] == {"kill.cost_overrun_pct": "25"}
+    assert [r["id"] for r in client.get(url, {"type": "right_size"}).json()["results"]] == [other.pk]
+    assert [r["id"] for r in client.get(url, {"initiative": initiative.external_id}).json()["results"]] == [own.pk]
+    assert client.get(url, {"status": "dismissed"}).json()["results"] == []
+    assert client.get(url, {"type": "no_such_type"}).status_code == 400
+
+
+def test_an_owner_lists_their_own_and_may_not_read_another(owner, own, other):
+    client = api(owner)
+    assert [r["id"] for r in client.get(reverse("governance_api:signal-list")).json()["results"]] == [own.pk]
+    assert client.get(reverse("governance_api:signal-detail", args=[other.pk])).status_code == 403
+
+
+def test_acknowledge_dismiss_and_resolve(owner, reviewer, own, other):
+    acknowledged = api(owner).post(reverse("governance_api:signal-acknowledge", args=[own.pk]))
+    assert acknowledged.status_code == 200 and acknowledged.json()["status"] == SignalStatus.ACKNOWLEDGED
+    again = api(owner).post(reverse("governance_api:signal-acknowledge", args=[own.pk]))
+    assert again.status_code == 400
+    no_reason = api(reviewer).post(reverse("governance_api:signal-dismiss", args=[other.pk]), {}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    dismissed = api(reviewer).post(reverse("governance_api:signal-dismiss", args=[other.pk]),
+                                   {"reason": "The substitute fails the legal review."}, format="json")
+    assert dismissed.json()["status"] == "dismissed"
+    assert dismissed.json()["dismissal_reason"] == "The substitute fails the legal review."
+    resolved = api(reviewer).post(reverse("governance_api:signal-resolve", args=[own.pk]),
+                                  {"note": "Budget re-baselined."}, format="json")
+    assert (resolved.json()["status"], resolved.json()["resolution"]) == ("resolved", "Budget re-baselined.")
+    assert api(owner).post(reverse("governance_api:signal-resolve", args=[own.pk])).status_code == 403
+
+
+def test_signal_runs_are_queued_by_reviewers(reviewer, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api(reviewer).post(reverse("governance_api:signalrun-list"))
+    assert response.status_code == 202 and response.json()["status"] == "pending"
+    assert SignalRun.objects.get().trigger == "api"
+    assert api(owner).post(reverse("governance_api:signalrun-list")).status_code == 403
+
+
+def test_the_schema_names_the_lifecycle_actions(reviewer):
+    schema = api(reviewer).get(reverse("schema"), {"format": "json"}).json()
+    paths = schema["paths"]
+    for action in ("acknowledge", "dismiss", "resolve"):
+        assert f"/api/governance/signals/{{id}}/{action}/" in paths

@@ -1,0 +1,143 @@
+"""The facts the rules read, gathered from the database in bulk: pilot start, owners and delegates, seats, tokens,
+clusters; and the candidates in a number of queries that does not grow with the portfolio."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.services import initiative_transition
+from governance.signals import selectors
+from portfolio.choices import Stage
+from portfolio.models import LicencePoolActivity, MonthlyCost, MonthlyTokenUsage, SeatActivity
+from tests.factories import (
+    AIModelFactory,
+    BusinessCaseFactory,
+    InitiativeFactory,
+    LicencePoolFactory,
+    UserFactory,
+    VendorFactory,
+)
+from tests.governance.signals.conftest import TODAY
+from tests.governance.sprawl.factories import SprawlClusterFactory
+from tests.portfolio.costs.factories import CostSourceFactory
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def facts_of(initiative):
+    return next(f for f in selectors.initiative_facts() if f.id == initiative.pk)
+
+
+def test_a_pilot_started_when_it_entered_pilot_and_an_imported_one_on_its_start_date(owner):
+    imported = InitiativeFactory(owner=owner, stage=Stage.PILOT, start_date=date(2025, 11, 2))
+    walked = InitiativeFactory(owner=owner, stage=Stage.APPROVED, start_date=date(2024, 1, 1))
+    initiative_transition(actor=owner, initiative=walked, transition="start_pilot")
+    assert facts_of(imported).pilot_since == date(2025, 11, 2)
+    assert facts_of(walked).pilot_since == timezone.localdate()  # the transition's day, not the start date
+    production = InitiativeFactory(owner=owner, stage=Stage.PRODUCTION, start_date=date(2024, 1, 1))
+    assert facts_of(production).pilot_since is None
+
+
+def test_owner_and_delegates_accounts(owner, initiative):
+    assert (facts_of(initiative).owner_active, facts_of(initiative).active_delegates) == (True, 0)
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    assert (facts_of(initiative).owner_active, facts_of(initiative).active_delegates) == (False, 0)
+    gone = UserFactory(role=Role.OWNER, is_active=False)
+    initiative.delegates.add(gone)
+    assert facts_of(initiative).active_delegates == 0
+    owner.profile.delegates.add(UserFactory(role=Role.OWNER))
+    assert facts_of(initiative).active_delegates == 1
+
+
+def test_business_case_tco_and_ended_initiatives(initiative):
+    assert facts_of(initiative).case_tco_monthly is None
+    BusinessCaseFactory(initiative=initiative)
+    assert facts_of(initiative).case_tco_monthly == Decimal("2450.00")
+    InitiativeFactory(stage=Stage.KILLED)
+    assert {f.stage for f in selectors.initiative_facts()} == {Stage.PROPOSED}
+
+
+def _seat(pool, source, user: str, period: date, last_activity: date | None, assigned: bool = True):
+    SeatActivity.objects.create(source=source, licence_pool=pool, period=period, user=user, assigned=assigned,
+                                last_activity=last_activity)
+
+
+def test_pool_seats_active_and_assigned_within_the_window(initiative):
+    pool = LicencePoolFactory(initiative=initiative, seats_purchased=100, price_per_seat_month=Decimal("19"))
+    source = CostSourceFactory(type="github_copilot")
+    september, june = date(2026, 9, 1), date(2026, 6, 1)
+    LicencePoolActivity.objects.create(licence_pool=pool, month=date(2026, 8, 1), purchased=100, active_30d=90)
+    LicencePoolActivity.objects.create(licence_pool=pool, month=september, purchased=100, active_30d=10)
+    # The window: 60 days before 2026-10-01 (the end of September's active window) = from 2026-08-02.
+    _seat(pool, source, "active-recently", september, date(2026, 9, 20))
+    _seat(pool, source, "active-in-august", september, date(2026, 8, 5))
+    _seat(pool, source, "idle-old-seat", september, date(2026, 5, 1))
+    _seat(pool, source, "idle-old-seat", june, date(2026, 5, 1))
+    _seat(pool, source, "new-not-used-yet", september, None)
+    _seat(pool, source, "unassigned", september, None, assigned=False)
+    facts = selectors.pool_facts(today=TODAY, window_days=60)
+    assert len(facts) == 1
+    pool_facts = facts[0]
+    assert (pool_facts.month, pool_facts.purchased, pool_facts.active_30d) == (september, 100, 10)
+    assert (pool_facts.active_in_window, pool_facts.assigned_in_window) == (2, 1)
+    assert pool_facts.initiative_ids == (initiative.pk,) and pool_facts.price_per_seat == Decimal("19")
+    assert "?q=GitHub" in pool_facts.url
+
+
+def test_tokens_are_matched_to_the_catalogue_and_its_substitutes(initiative):
+    openai = VendorFactory(name="OpenAI")
+    mini = AIModelFactory(provider=openai, name="gpt-4o-mini", tier="small")
+    AIModelFactory(provider=openai, name="gpt-4o", tier="frontier", substitute=mini)
+    azure_copy = AIModelFactory(provider=VendorFactory(name="Azure"), name="GPT-4o", tier="frontier")
+    month = date(2026, 9, 1)
+    MonthlyTokenUsage.objects.create(initiative=initiative, month=month, model="gpt-4o-2024-08-06",
+                                     input_tokens=10, output_tokens=5)
+    MonthlyTokenUsage.objects.create(initiative=initiative, month=month, model="mystery-model", input_tokens=1)
+    usage = selectors.token_usage(month=month)[initiative.pk]
+    matched = {u.model: u.catalogue for u in usage}
+    assert matched["mystery-model"] is None
+    assert matched["gpt-4o-2024-08-06"].name == "GPT-4o"  # Azure sorts before OpenAI...
+    initiative.ai_models.add(AIModelFactory._meta.model.objects.get(name="gpt-4o"))
+    usage = selectors.token_usage(month=month)[initiative.pk]
+    chosen = next(u.catalogue for u in usage if u.model == "gpt-4o-2024-08-06")
+    assert chosen.name == "gpt-4o" and chosen.substitute.name == "gpt-4o-mini"  # ...unless the initiative says
+    assert azure_copy.substitute is None
+
+
+def test_open_clusters_with_their_active_members(initiative, other_initiative):
+    SprawlClusterFactory(initiatives=[initiative, other_initiative])
+    SprawlClusterFactory(initiatives=[initiative, other_initiative], status="dismissed")
+    clusters = selectors.open_clusters()
+    assert len(clusters) == 1
+    assert set(clusters[0].initiative_ids) == {initiative.pk, other_initiative.pk}
+
+
+def _portfolio(count: int) -> None:
+    for _ in range(count):
+        MonthlyCost.objects.create(initiative=InitiativeFactory(stage=Stage.PRODUCTION), month=date(2026, 9, 1),
+                                   category="inference", amount=Decimal("10"))
+        initiative = InitiativeFactory(stage=Stage.PILOT, start_date=TODAY - timedelta(days=400))
+        BusinessCaseFactory(initiative=initiative)
+        pool = LicencePoolFactory(initiative=initiative)
+        LicencePoolActivity.objects.create(licence_pool=pool, month=date(2026, 9, 1), purchased=250, active_30d=20)
+        MonthlyTokenUsage.objects.create(initiative=initiative, month=date(2026, 9, 1), model="gpt-4o",
+                                         input_tokens=10**6)
+
+
+def test_the_candidates_cost_the_same_queries_for_any_number_of_initiatives():
+    _portfolio(2)
+    with CaptureQueriesContext(connection) as few:
+        found_few = selectors.signal_candidates(today=TODAY)
+    _portfolio(6)
+    with CaptureQueriesContext(connection) as many:
+        found_many = selectors.signal_candidates(today=TODAY)
+    assert len(found_many.candidates) > len(found_few.candidates) > 0
+    assert len(many) == len(few)
