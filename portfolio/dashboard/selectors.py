@@ -22,7 +22,7 @@ from portfolio.calculations import Quarter, change, value_per_dollar, weighted_m
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import cents
 from portfolio.costs.forecast import cost_forecast_latest
-from portfolio.costs.selectors import last_complete_month
+from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
     BusinessCase,
@@ -440,4 +440,18 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
             "forecast": svg.forecast(history, board["forecast"], currency) if board["forecast"] else None,
         },
         "licence_waste": [row for row in board["licence_utilisation"] if row["idle"]],
+    }
+
+
+def initiative_quarter(initiative: Initiative, quarter: Quarter) -> dict[str, Any]:
+    """An initiative's TCO and reported value in a quarter, for the dashboard's drill-down onto its page."""
+    tco = initiative_tco_by_period(initiative_ids=[initiative.pk], start=quarter.months[0],
+                                   end=quarter.months[-1]).get(initiative.pk)
+    provider = registry.providers.quarter_values
+    reported = provider(quarter=quarter, initiative_ids=[initiative.pk]).values.get(initiative.pk) if provider else None
+    return {
+        "quarter": quarter.name, "currency": reporting_currency(),
+        "cost": tco.total if tco else None, "estimated": bool(tco and tco.estimated),
+        "value": reported.value if reported else None,
+        "back": dashboard_url(quarter, initiative.department_id),
     }

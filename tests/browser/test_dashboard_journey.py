@@ -35,6 +35,7 @@ def test_executive_lands_on_the_dashboard_drills_down_and_downloads_the_board_pa
     page.locator("#top-initiatives").get_by_role("link", name="Claims triage").click()
     expect(page).to_have_url(re.compile(rf"/portfolio/initiatives/{portfolio['triage'].pk}/\?quarter=2026-Q3"))
     expect(page.locator("h1")).to_contain_text("Claims triage")
+    expect(page.locator("#dashboard-quarter")).to_contain_text("2026-Q3")
     page.go_back()
 
     with page.expect_download() as download:

@@ -82,3 +82,13 @@ def test_the_board_pack_pdf_reads_as_the_page_says(client, executive, portfolio)
     for expected in ("AI portfolio board pack", "2026-Q3", "cost data to 2026-09-30", "4,350.55", "Claims",
                      "900.00", "Licence waste", "Approvals and verdicts of the quarter"):
         assert expected in text, expected
+
+
+def test_the_initiative_page_keeps_the_dashboards_quarter(client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    url = reverse("portfolio:initiative_detail", args=[portfolio["triage"].pk])
+    html = client.get(url, {"quarter": "2026-Q3"}).content.decode()
+    assert 'id="dashboard-quarter"' in html and "reported value USD 9,000.00" in html
+    assert f"/portfolio/dashboard/?quarter=2026-Q3&amp;department={portfolio['claims'].pk}" in html
+    assert 'id="dashboard-quarter"' not in client.get(url).content.decode()
+    assert 'id="dashboard-quarter"' not in client.get(url, {"quarter": "nonsense"}).content.decode()
