@@ -66,10 +66,9 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from governance.models import Signal
     from governance.services import cost_forecast_refresh
@@ -105,21 +104,26 @@ def main() -> None:
     figures = []
     for label, path in (("dashboard page", f"/portfolio/dashboard/?quarter={quarter}"),
                         ("dashboard API", f"/api/dashboard/?quarter={quarter}")):
-        with CaptureQueriesContext(connection) as queries:
-            client.get(path)
+        cache.clear()
+        started = time.perf_counter()
+        client.get(path)
+        cold = time.perf_counter() - started
         seconds, size, status = median_seconds(client, path)
         bare, _, _ = median_seconds(client, f"/bench/bare/?size={size}")
         ratio = seconds / bare if bare else float("inf")
         figures.append((label, seconds, bare, ratio))
-        print(f"  {label}: {seconds * 1000:.0f} ms median (status {status}, {size:,} bytes, "
-              f"{len(queries.captured_queries)} queries); bare view of the same size {bare * 1000:.1f} ms; "
+        print(f"  {label}: first view of the data (computing the figures) {cold:.1f} s; then {seconds * 1000:.0f} ms "
+              f"median (status {status}, {size:,} bytes); bare view of the same size {bare * 1000:.1f} ms; "
               f"ratio {ratio:.1f}x (target <= 3x)", flush=True)
-    started = time.perf_counter()
-    response = client.get(f"/portfolio/board-pack/{quarter}.pdf")
-    pdf = b"".join(response.streaming_content) if response.streaming else response.content
-    pdf_seconds = time.perf_counter() - started
-    print(f"  board pack PDF: {pdf_seconds:.1f} s (status {response.status_code}, {len(pdf):,} bytes; "
-          "target < 10 s)")
+    for state in ("figures cached by the page", "nothing cached"):
+        if state == "nothing cached":
+            cache.clear()
+        started = time.perf_counter()
+        response = client.get(f"/portfolio/board-pack/{quarter}.pdf")
+        pdf = b"".join(response.streaming_content) if response.streaming else response.content
+        pdf_seconds = time.perf_counter() - started
+        print(f"  board pack PDF, {state}: {pdf_seconds:.1f} s (status {response.status_code}, {len(pdf):,} bytes; "
+              "target < 10 s)")
     print(f"  machine load average (1 min): {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
 
 

@@ -41,6 +41,7 @@ class GovernanceConfig(AppConfig):
 
         # The quarter's intake decisions and lifecycle steps go into the board pack.
         dashboard.register_decisions(selectors.quarter_decisions)
+        dashboard.register_data_version(selectors.dashboard_data_version)
 
         from governance.sprawl.selectors import dashboard_sprawl
 

@@ -11,7 +11,7 @@ from typing import Any
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from governance import calculations
@@ -280,3 +280,15 @@ def quarter_decisions(*, quarter: Quarter, department_id: int | None) -> list[De
             reason=str(entry.additional_data.get("reason") or ""), url=initiative.get_absolute_url(),
         ))
     return decisions
+
+
+def dashboard_data_version() -> tuple:
+    """What of governance the dashboard reads (signals, sprawl clusters, policies), as a fingerprint (registered in
+    governance.apps)."""
+    from governance.models import Signal, SprawlCluster
+
+    return (
+        Signal.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        SprawlCluster.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        Policy.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+    )

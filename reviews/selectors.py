@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,6 +72,16 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
         Prefetch("actuals", queryset=KpiActual.objects.all()),
         "attachments__uploaded_by",
         "initiative__delegates",
+    ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
+                                        end="cycle__period_end"))
+
+
+def report_figures_loaded() -> QuerySet[ValueReport]:
+    """Only what report_figures reads (cycle, business case, KPIs, actuals, the cycle's TCO), for reading the figures
+    of many reports at once."""
+    return ValueReport.objects.select_related("cycle", "initiative__business_case").prefetch_related(
+        Prefetch("initiative__kpis", queryset=KPI.objects.order_by("pk")),
+        Prefetch("actuals", queryset=KpiActual.objects.all()),
     ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
                                         end="cycle__period_end"))
 
@@ -493,7 +503,7 @@ def report_state_counts(queryset: QuerySet[ValueReport], today: date | None = No
 def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) -> QuarterValueSet:
     """The value, outcomes and cost of each initiative's submitted report for the quarter's cycle (named like the
     quarter), for portfolio's dashboard; registered in reviews.apps. A constant number of queries."""
-    reports = report_detail_loaded().filter(status=ReportStatus.SUBMITTED, cycle__name=quarter.name)
+    reports = report_figures_loaded().filter(status=ReportStatus.SUBMITTED, cycle__name=quarter.name)
     if initiative_ids is not None:
         reports = reports.filter(initiative_id__in=list(initiative_ids))
     values: dict[int, ReportedValue] = {}
@@ -520,3 +530,12 @@ def quarter_verdicts(*, quarter: Quarter, department_id: int | None) -> list[Dec
                  url=v.report.get_absolute_url())
         for v in verdicts
     ]
+
+
+def dashboard_data_version() -> tuple:
+    """What of the reviews app the dashboard reads, as a fingerprint (registered in reviews.apps)."""
+    return (
+        ValueReport.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        Verdict.objects.aggregate(n=Count("pk"), at=Max("decided_at")),
+        KpiActual.objects.aggregate(n=Count("pk")),
+    )

@@ -67,6 +67,15 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the dashboard's entries are keyed by a fingerprint of the data, which two
+    tests' databases could share."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _celery_in_process(request):
     """Tasks run in-process in tests, except those that test a real worker over Redis."""
     from tollgate.celery import app

@@ -197,7 +197,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint logs every layout step of a board pack at INFO, and fonttools each subset table.
-        "weasyprint": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},  # and warns of each SVG attribute it does not use
         "fontTools": {"level": "WARNING"},
         "matplotlib": {"level": "WARNING"},
     },

@@ -17,7 +17,20 @@ from typing import Any
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -43,8 +56,8 @@ from portfolio.choices import Stage
 from portfolio.costs.calculations import active_window
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month, last_complete_quarter
+from portfolio.dashboard.providers import TOP_CANDIDATES, CandidateSet
 from portfolio.dashboard.providers import Candidate as DashboardCandidate
-from portfolio.dashboard.providers import CandidateSet
 from portfolio.models import (
     AIModel,
     Initiative,
@@ -431,21 +444,29 @@ def evidence_in_words(evidence: dict[str, Any], *, numbers: int = 3) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def dashboard_candidates(*, department_id: int | None) -> CandidateSet:
+def dashboard_candidates(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> CandidateSet:
     """Open and acknowledged kill signals (value per dollar, KPI targets, overdue reports, stale pilots, cost overrun)
-    and scale candidates, most severe and largest saving first; with a department, those touching it. Two queries."""
-    signals = Signal.objects.filter(
-        status__in=LIVE_SIGNAL_STATUSES, type__in=[*KILL_TYPES, SignalType.SCALE_CANDIDATE]
-    ).prefetch_related(Prefetch("initiatives", queryset=Initiative.objects.order_by("name")))
+    and scale candidates: how many of each, and the `limit` most severe with the largest saving of each. Five queries
+    whatever the portfolio's size."""
+    live = Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES)
     if department_id:
-        signals = signals.filter(initiatives__department_id=department_id).distinct()
-    found = sorted(signals, key=lambda s: (SEVERITY_ORDER.get(s.severity, 3), -(s.monthly_saving or 0), s.pk))
+        live = live.filter(pk__in=Signal.objects.filter(initiatives__department_id=department_id).values("pk"))
+    kill = live.filter(type__in=KILL_TYPES)
+    scale = live.filter(type=SignalType.SCALE_CANDIDATE)
+    severity = Case(*(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_ORDER.items()),
+                    default=Value(len(SEVERITY_ORDER)))
+    ordering = (severity.asc(), F("monthly_saving").desc(nulls_last=True), "pk")
+    initiatives = Prefetch("initiatives", queryset=Initiative.objects.order_by("name"))
+    top = [*kill.order_by(*ordering)[:limit], *scale.order_by(*ordering)[:limit]]
+    prefetch_related_objects(top, initiatives)
     return CandidateSet(
         [DashboardCandidate(
             kind="scale" if s.type == SignalType.SCALE_CANDIDATE else "kill", type=s.type,
             title=s.get_type_display(), initiative_ids=tuple(i.pk for i in s.initiatives.all()),
             initiatives=tuple(i.name for i in s.initiatives.all()), severity=s.get_severity_display(),
             monthly_saving=s.monthly_saving, evidence=evidence_in_words(s.evidence or {}), url=s.get_absolute_url(),
-        ) for s in found],
+        ) for s in top],
         reverse("governance:signal_list"),
+        kill_count=kill.count(),
+        scale_count=scale.count(),
     )

@@ -30,7 +30,7 @@ from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMem
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import Stage
 from portfolio.costs.selectors import last_complete_month
-from portfolio.dashboard.providers import SprawlRow
+from portfolio.dashboard.providers import TOP_CANDIDATES, SprawlRow
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
 
 if TYPE_CHECKING:
@@ -259,14 +259,14 @@ def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
     return None
 
 
-def dashboard_sprawl(*, department_id: int | None) -> list[SprawlRow]:
+def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> list[SprawlRow]:
     """Open and confirmed clusters with their saving, for portfolio's dashboard (registered in governance.apps); with
-    a department, the clusters with a member in it. Three queries."""
+    a department, the clusters with a member in it; the `limit` largest savings. Three queries."""
     clusters = sprawl_clusters().filter(status__in=[SprawlStatus.OPEN, SprawlStatus.CONFIRMED])
     if department_id:
         clusters = clusters.filter(members__removed=False, members__initiative__department_id=department_id)
     rows = []
-    for cluster in clusters.distinct():
+    for cluster in clusters.distinct()[:limit]:
         members: list[SprawlClusterMember] = getattr(cluster, "active_members", [])
         rows.append(SprawlRow(
             title=f"{cluster.title} ({cluster.get_status_display().lower()})",

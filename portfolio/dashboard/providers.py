@@ -74,28 +74,40 @@ class QuarterValueSet:
 
 @dataclass(frozen=True)
 class CandidateSet:
+    """The most severe candidates of each kind (at most `TOP_CANDIDATES`) and how many there are in all."""
+
     candidates: list[Candidate]
     url: str  # the page listing the signals
+    kill_count: int = 0
+    scale_count: int = 0
 
 
 class QuarterValues(Protocol):
     def __call__(self, *, quarter: Quarter, initiative_ids: Iterable[int] | None) -> QuarterValueSet: ...
 
 
+TOP_CANDIDATES = 20  # per kind: the dashboard and the board pack show the top; the signals page lists them all
+
+
 class Candidates(Protocol):
-    def __call__(self, *, department_id: int | None) -> CandidateSet: ...
+    def __call__(self, *, department_id: int | None, limit: int = TOP_CANDIDATES) -> CandidateSet: ...
 
 
 class SprawlRows(Protocol):
-    def __call__(self, *, department_id: int | None) -> list[SprawlRow]: ...
+    def __call__(self, *, department_id: int | None, limit: int = TOP_CANDIDATES) -> list[SprawlRow]: ...
 
 
 class Decisions(Protocol):
     def __call__(self, *, quarter: Quarter, department_id: int | None) -> list[Decision]: ...
 
 
+class DataVersion(Protocol):
+    def __call__(self) -> tuple: ...
+
+
 @dataclass
 class Providers:
+    versions: list[DataVersion] = field(default_factory=list)
     quarter_values: QuarterValues | None = None
     candidates: Candidates | None = None
     sprawl: SprawlRows | None = None
@@ -121,3 +133,10 @@ def register_decisions(provider: Decisions) -> None:
     """Several apps decide (governance approves, reviews gives verdicts): each registers its own."""
     if provider not in providers.decisions:
         providers.decisions.append(provider)
+
+
+def register_data_version(provider: DataVersion) -> None:
+    """`provider()` returns a few cheap aggregates (latest change, row count) of the data an app supplies to the
+    dashboard; the dashboard's cache holds while every app's answer stays the same."""
+    if provider not in providers.versions:
+        providers.versions.append(provider)

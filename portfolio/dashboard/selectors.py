@@ -7,12 +7,14 @@ value reports (supplied by the reviews app), candidates and sprawl what governan
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.urls import reverse
@@ -25,17 +27,23 @@ from portfolio.costs.forecast import cost_forecast_latest
 from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
+    KPI,
+    AllocationRule,
     BusinessCase,
+    CostForecast,
     CostRecord,
+    CurrencyRate,
     Department,
     IngestionRun,
     Initiative,
+    LicencePool,
     LicencePoolActivity,
     MonthlyCost,
     reporting_currency,
 )
 
 ZERO = Decimal("0")
+CACHE_SECONDS = 24 * 3600  # the key changes with the data; this only bounds how long an unused entry stays
 TOP = 10
 TREND_MONTHS = 12
 
@@ -329,8 +337,8 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
     rules_url = reverse("portfolio:allocationrule_list")
     reports_url = now.reports_url
     signals_url = found.url if found else ""
-    kill = None if found is None else sum(1 for c in found.candidates if c.kind == "kill")
-    scale = None if found is None else sum(1 for c in found.candidates if c.kind == "scale")
+    kill = None if found is None else found.kill_count
+    scale = None if found is None else found.scale_count
     share = None if not now.spend else (now.unallocated / now.spend * 100).quantize(Decimal("0.1"))
     share_before = None if not before.spend else (before.unallocated / before.spend * 100).quantize(Decimal("0.1"))
     running = sum(stages.get(s, 0) for s in (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION))
@@ -368,8 +376,38 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
     ]
 
 
+def data_version() -> str:
+    """A fingerprint of everything the dashboard reads: the latest change and the row count of the portfolio's
+    records, and what each app built on it reports for its own (registered providers). Cheap aggregate queries."""
+    from django.db.models import Max as Latest
+
+    parts: list[Any] = [
+        IngestionRun.objects.aggregate(n=Count("pk"), at=Latest("finished_at")),
+        Initiative.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
+        BusinessCase.objects.aggregate(at=Latest("updated_at")),
+        LicencePool.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
+        CostForecast.objects.aggregate(n=Count("pk"), at=Latest("generated_at")),
+        Department.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
+        KPI.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
+        AllocationRule.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
+        CurrencyRate.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
+    ]
+    parts += [provider() for provider in registry.providers.versions]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows for `quarter`, as plain values (the API returns it as JSON)."""
+    """Everything the dashboard shows for `quarter`, as plain values (the API returns it as JSON); computed once per
+    quarter, department and version of the data (data_version), then served from the cache."""
+    key = f"dashboard:{quarter.name}:{department.pk if department else 'all'}:{data_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _dashboard(quarter=quarter, department=department)
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
+
+
+def _dashboard(*, quarter: Quarter, department: Department | None = None) -> dict[str, Any]:
     department_id = department.pk if department else None
     now = _quarter_totals(quarter, department_id)
     before = _quarter_totals(quarter.previous(), department_id)

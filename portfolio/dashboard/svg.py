@@ -6,6 +6,7 @@ The SVG is deterministic (fixed hash salt, no date), so the same data gives the 
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -14,11 +15,12 @@ from portfolio.dashboard.charts import PALETTE
 WIDTH, HEIGHT = 7.2, 2.8  # inches: fits an A4 page with margins
 
 
-def _figure(height: float = HEIGHT) -> Any:
+def _figure(name: str, height: float = HEIGHT) -> Any:
+    """A figure whose SVG ids are prefixed by its own salt: several charts inline in one page need distinct ids."""
     from matplotlib import rcParams
     from matplotlib.figure import Figure
 
-    rcParams["svg.hashsalt"] = "tollgate-board-pack"
+    rcParams["svg.hashsalt"] = f"tollgate-board-pack-{name}"
     rcParams["font.family"] = "DejaVu Sans"
     rcParams["font.size"] = 8
     figure = Figure(figsize=(WIDTH, height))
@@ -26,11 +28,17 @@ def _figure(height: float = HEIGHT) -> Any:
 
 
 def _svg(figure: Any) -> str:
+    from matplotlib import rcParams
+
+    salt = rcParams["svg.hashsalt"]
     buffer = io.StringIO()
     figure.tight_layout()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "Tollgate"})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]  # inline in HTML: drop the XML prolog and doctype
+    text = text[text.index("<svg"):]  # inline in HTML: drop the XML prolog and doctype
+    # matplotlib names glyphs and clip paths the same in every figure; prefix them so the ids stay unique per page.
+    prefix = salt.rsplit("-", 1)[-1]
+    return re.sub(r'(id="|href="#|url\(#)', rf"\g<1>{prefix}-", text)
 
 
 def _money_axis(axis: Any, currency: str) -> None:
@@ -46,7 +54,7 @@ def spend_by_category(rows: list[dict[str, Any]], currency: str) -> str:
     by_label: dict[str, dict[str, float]] = defaultdict(dict)
     for row in rows:
         by_label[row["label"]][row["month"]] = by_label[row["label"]].get(row["month"], 0.0) + float(row["amount"])
-    figure = _figure()
+    figure = _figure("spend")
     axis = figure.add_subplot()
     bottom = [0.0] * len(months)
     for i, (label, values) in enumerate(sorted(by_label.items())):
@@ -63,7 +71,7 @@ def spend_by_category(rows: list[dict[str, Any]], currency: str) -> str:
 def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> str:
     names = [r["name"] for r in rows]
     positions = list(range(len(names)))
-    figure = _figure(max(HEIGHT, 0.28 * len(names) + 1))
+    figure = _figure("departments", max(HEIGHT, 0.28 * len(names) + 1))
     axis = figure.add_subplot()
     axis.barh([p + 0.2 for p in positions], [float(r["spend"]) for r in rows], height=0.4, label="Spend",
               color=PALETTE[0])
@@ -82,7 +90,7 @@ def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> 
 
 
 def forecast(history: list[dict[str, Any]], forecast: dict[str, Any], currency: str) -> str:
-    figure = _figure()
+    figure = _figure("forecast")
     axis = figure.add_subplot()
     past = [h["month"] for h in history]
     months = forecast["months"]
@@ -103,7 +111,7 @@ def forecast(history: list[dict[str, Any]], forecast: dict[str, Any], currency: 
 
 
 def licence_utilisation(rows: list[dict[str, Any]]) -> str:
-    figure = _figure()
+    figure = _figure("licences")
     axis = figure.add_subplot()
     axis.bar([r["pool"] for r in rows], [r["utilisation"] or 0 for r in rows], color=PALETTE[1])
     axis.set_ylim(0, 100)

@@ -179,3 +179,22 @@ def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
     assert (figures["kill_candidates"], figures["scale_candidates"]) == (1, 1)
     marketing = dashboard(quarter=Q3, department=portfolio["marketing"])
     assert marketing["kill_candidates"] == [] and len(marketing["scale_candidates"]) == 1
+
+
+def test_the_dashboard_is_computed_once_per_version_of_the_data(portfolio):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            dashboard(quarter=Q3)
+        return len(queries)
+
+    computed = count()
+    served = count()
+    assert served < computed and served <= 16  # the fingerprint's aggregates only
+    MonthlyCost.objects.create(initiative=portfolio["triage"], month=date(2026, 9, 1), category="storage",
+                               amount=D("1"))
+    assert count() == served  # roll-ups change only through runs, rules, rates and pools, which the version covers
+    from tests.portfolio.costs.factories import AllocationRuleFactory
+
+    AllocationRuleFactory(initiative=portfolio["triage"])
+    assert count() == computed
+    assert dashboard(quarter=Q3)["spend"] == D("4351.55")

@@ -64,7 +64,9 @@ def test_the_api_returns_the_figures_of_the_page(client, executive, portfolio): 
 def test_the_page_query_count_does_not_grow_with_the_portfolio(client, executive, portfolio,  # noqa: F811
                                                                 django_assert_max_num_queries):
     client.force_login(executive)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(60):  # computing the figures, on the first view of this data
+        assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
+    with django_assert_max_num_queries(25):  # then served from the cache: the data's fingerprint and the page
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
 
 
