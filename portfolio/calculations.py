@@ -46,7 +46,8 @@ def licence_pool_monthly_cost(seats: int | None, price_per_seat_month: Decimal |
 
 
 def value_per_dollar(value: Decimal | None, cost: Decimal | None) -> Decimal | None:
-    if not cost:
+    """None when the value is unknown or there is no cost: an unknown value is not a zero ratio."""
+    if value is None or not cost:
         return None
     return (_d(value) / _d(cost)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 

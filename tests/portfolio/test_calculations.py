@@ -32,3 +32,4 @@ def test_licence_pool_cost_and_value_per_dollar():
     assert calculations.licence_pool_monthly_cost(2000, Decimal("30")) == Decimal("60000.00")
     assert calculations.value_per_dollar(Decimal("9000"), Decimal("3000")) == Decimal("3.00")
     assert calculations.value_per_dollar(Decimal("9000"), Decimal("0")) is None
+    assert calculations.value_per_dollar(None, Decimal("3000")) is None  # unknown value, not 0.00
