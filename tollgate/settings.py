@@ -192,9 +192,13 @@ TOLLGATE_EMBEDDER = (
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals_in_one_line": {"()": "tollgate.logging.RefusalsInOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_in_one_line"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Without this, Django's own default handler of "django" prints each refusal a second time, traceback and all;
+        # its records go to the root's console handler, whose filter keeps a refusal to one line.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint logs every layout step of a board pack at INFO, and fonttools each subset table.
         "weasyprint": {"level": "ERROR"},  # and warns of each SVG attribute it does not use

@@ -1,0 +1,55 @@
+"""Refusals, missing pages and errors are pages in the site's layout, and a refusal is one line in the log."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tollgate.logging import RefusalsInOneLine
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_refusal_is_a_page_in_the_layout_that_says_where_to_go(client, executive):
+    client.force_login(executive)
+    response = client.get(reverse("portfolio:initiative_create"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'id="error-page"' in html and "You may not do this" in html and 'class="topbar"' in html
+
+
+def test_a_missing_page_is_a_page_in_the_layout(client, executive):
+    client.force_login(executive)
+    response = client.get("/portfolio/nowhere/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This page does not exist" in html and "/portfolio/nowhere/" in html
+
+
+def test_a_server_error_is_a_page_in_the_layout(executive, settings):
+    settings.ROOT_URLCONF = "tests.tollgate.failing_urls"
+    client = Client(raise_request_exception=False)
+    client.force_login(executive)
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_a_refusal_is_logged_as_one_line_without_its_traceback(client, executive):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RefusalsInOneLine())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client.force_login(executive)
+        client.get(reverse("portfolio:initiative_create"))
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "Forbidden" in output and "Traceback" not in output
+    assert output.count("\n") == 1
