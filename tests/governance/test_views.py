@@ -62,7 +62,11 @@ def test_reject_without_reason_is_a_form_error(login, reviewer, in_review):
 
 
 def test_two_reviewers_score_and_one_approves(client, reviewer, second_reviewer, in_review, rubric):
+    approve_url = reverse("governance:transition_approve", args=[in_review.pk])
     for who in (reviewer, second_reviewer):
+        client.force_login(who)
+        page = client.get(approve_url).content.decode()  # one score short of the quorum, then none given
+        assert 'id="transition-submit" disabled' in page and 'id="transition-blocked">Not yet:' in page
         client.force_login(who)
         url = reverse("governance:score", args=[in_review.pk])
         response = client.post(url, score_post(rubric, 4))
@@ -70,7 +74,9 @@ def test_two_reviewers_score_and_one_approves(client, reviewer, second_reviewer,
     assert IntakeScore.objects.count() == 12
     page = client.get(reverse("governance:score", args=[in_review.pk])).content.decode()
     assert 'id="weighted-score">4.00<' in page and "2 of 2" in page
-    response = client.post(reverse("governance:transition_approve", args=[in_review.pk]), {"reason": "Solid case."})
+    ready = client.get(approve_url).content.decode()
+    assert 'id="transition-submit">' in ready and "transition-blocked" not in ready
+    response = client.post(approve_url, {"reason": "Solid case."})
     assert response.status_code == 302
     assert Initiative.objects.get(pk=in_review.pk).stage == Stage.APPROVED
 

@@ -101,9 +101,12 @@ def _demo_login(person: data.Person, department: Department | None) -> Actor:
 
 def _people(departments: dict[str, Department]) -> dict[str, Actor]:
     users = {}
-    for person in data.DEMO_LOGINS:
+    for person in data.ROLE_LOGINS:
         users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None)
     for person in data.PEOPLE:
+        if person.username:  # one of the company who also logs in (the second reviewer)
+            users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None)
+            continue
         users[person.email], _ = person_get_or_create(
             email=person.email,
             first_name=person.first_name,

@@ -56,7 +56,7 @@ class Person:
     department: str | None  # a Department.key below
     title: str
     role: Role
-    username: str | None = None  # only the demo logins have a username and a usable password
+    username: str | None = None  # only the demo logins (and people given one) have a username and a usable password
     superuser: bool = False
 
     @property
@@ -69,8 +69,11 @@ def _person(row: dict[str, Any]) -> Person:
     return Person(**{**row, "role": Role(row["role"])})
 
 
-DEMO_LOGINS = tuple(_person(row) for row in _COMPANY["demo_logins"])
 PEOPLE = tuple(_person(row) for row in _COMPANY["people"])
+# The four role logins first, then the people of the company who also log in (a second reviewer: the intake quorum is
+# two, so approving needs two reviewers' scores).
+ROLE_LOGINS = tuple(_person(row) for row in _COMPANY["demo_logins"])
+DEMO_LOGINS = ROLE_LOGINS + tuple(p for p in PEOPLE if p.username)
 
 
 # Accounts deactivated after the history is written (e-mail local parts): they left the company.
@@ -78,7 +81,7 @@ DEPARTED: tuple[str, ...] = tuple(_COMPANY.get("departed", ()))
 
 
 def all_people() -> tuple[Person, ...]:
-    return DEMO_LOGINS + PEOPLE
+    return ROLE_LOGINS + PEOPLE
 
 
 def person_by_local(local_part: str) -> Person:

@@ -26,7 +26,7 @@ def test_the_data_files_describe_the_same_company():
 def test_the_files_are_read_into_typed_records():
     assert (data.COMPANY_NAME, data.EMAIL_DOMAIN, str(data.REFERENCE_DATE), data.SEED) == (
         "Northwind Mutual", "northwind-demo.com", "2026-10-01", 42)
-    assert [p.username for p in data.DEMO_LOGINS] == ["admin", "reviewer", "executive", "owner"]
+    assert [p.username for p in data.DEMO_LOGINS] == ["admin", "reviewer", "executive", "owner", "reviewer2"]
     assert all(isinstance(p.role, Role) for p in data.all_people())
     assert all(isinstance(m.tier, ModelTier) for m in data.AI_MODELS)
     assert list(data.TEMPLATES) == [d.key for d in data.DEPARTMENTS]
