@@ -71,10 +71,10 @@ def test_intake_is_submitted_scored_by_two_reviewers_and_approved(chromium, live
 
     first = session_as(chromium, live_server, reviewer)
     score_intake(first, initiative, rubric, 4)
-    # One reviewer is not a quorum: approving now is refused with the reason and changes nothing.
+    # One reviewer is not a quorum: the Approve button is disabled, with the reason beside it.
     first.goto(f"/governance/initiatives/{initiative.pk}/transition/approve/")
-    first.locator("#transition-form button[type=submit]").click()
-    expect(first.locator("#form-errors")).to_contain_text(re.compile("quorum|reviewers", re.I))
+    expect(first.locator("#transition-form button[type=submit]")).to_be_disabled()
+    expect(first.locator("#transition-blocked")).to_contain_text(re.compile("quorum|reviewers", re.I))
     initiative.refresh_from_db()
     assert initiative.stage == Stage.IN_REVIEW
 
