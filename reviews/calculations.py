@@ -13,6 +13,7 @@ from typing import overload
 
 from portfolio.calculations import cost_per_outcome, value_per_dollar
 from portfolio.choices import KpiKind
+from portfolio.costs.calculations import month_range
 from reviews.choices import ValueSource
 
 CENT = Decimal("0.01")
@@ -154,8 +155,7 @@ def months_in_period(start: date, end: date) -> int:
 
 def months_of_period(start: date, end: date) -> list[date]:
     """First days of the calendar months a period touches, in order."""
-    return [date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
-            for i in range(months_in_period(start, end))]
+    return month_range(start, end)
 
 
 def oversight_hours_by_month(hours: Decimal, start: date, end: date) -> dict[date, Decimal]:

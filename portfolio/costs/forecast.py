@@ -20,7 +20,7 @@ from django.db.models import F, Max, Min, Q, QuerySet, Subquery, Sum
 
 from portfolio.choices import CostCategory
 from portfolio.costs import forecasting
-from portfolio.costs.calculations import cents
+from portfolio.costs.calculations import add_months, cents, month_range
 from portfolio.models import (
     CostForecast,
     Initiative,
@@ -34,11 +34,6 @@ HISTORY_MONTHS = 36  # older months say little about next year's spend, and the 
 DEFAULT_MONTHS = 12  # four quarters: what the snapshot pages show holds
 TOKEN_PRICED = (CostCategory.INFERENCE,)
 MILLION = 1_000_000
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def month_label(month: date) -> str:
@@ -72,7 +67,7 @@ def forecast_input(*, today: date) -> ForecastInput | None:
     if latest == current and earliest < current:
         fit_end, partial = add_months(latest, -1), latest
     first = max(earliest, add_months(fit_end, -(HISTORY_MONTHS - 1)))
-    months = [add_months(first, i) for i in range((fit_end.year - first.year) * 12 + fit_end.month - first.month + 1)]
+    months = month_range(first, fit_end)
     column = {month: i for i, month in enumerate(months)}
 
     costs = list(

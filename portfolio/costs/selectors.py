@@ -186,12 +186,6 @@ def last_complete_month(*, today: date | None = None) -> date | None:
     ).aggregate(latest=Max("month"))["latest"]
 
 
-def quarter_of(month: date) -> tuple[str, date, date]:
-    """("2026-Q3", first month, last month) of the quarter containing `month`."""
-    quarter = (month.month - 1) // 3 + 1
-    return f"{month.year}-Q{quarter}", date(month.year, 3 * quarter - 2, 1), date(month.year, 3 * quarter, 1)
-
-
 def last_complete_quarter(*, today: date | None = None) -> tuple[str, date, date] | None:
     """The latest quarter whose three months have ended and that has cost data; None without cost data."""
     latest = last_complete_month(today=today)

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from portfolio.calculations import Quarter, change, value_per_dollar, weighted_mean
 from portfolio.choices import CostCategory, RunStatus, Stage
-from portfolio.costs.calculations import cents
+from portfolio.costs.calculations import add_months, cents
 from portfolio.costs.forecast import cost_forecast_latest
-from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month
+from portfolio.costs.selectors import initiative_tco_by_period, last_complete_quarter
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
     KPI,
@@ -51,11 +51,8 @@ TREND_MONTHS = 12
 def default_quarter(*, today: date | None = None) -> Quarter:
     """The last complete quarter: the one the latest complete month of cost data closes, else the one before today's."""
     today = today or timezone.localdate()
-    latest = last_complete_month(today=today)
-    if latest is None:
-        return Quarter.of(today).previous()
-    quarter = Quarter.of(latest)
-    return quarter if latest == quarter.months[-1] else quarter.previous()
+    complete = last_complete_quarter(today=today)
+    return Quarter.parse(complete[0]) if complete else Quarter.of(today).previous()
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ def data_stamp(quarter: Quarter) -> DataStamp:
         r=Max("pk"))["r"]
     if latest is None:
         return DataStamp(None, run)
-    return DataStamp(date(latest.year + latest.month // 12, latest.month % 12 + 1, 1) - timedelta(days=1), run)
+    return DataStamp(add_months(latest, 1) - timedelta(days=1), run)
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,10 @@ class Figure:
         return change(Decimal(self.value), Decimal(self.previous))
 
 
+def _department_entry() -> dict[str, Decimal]:
+    return {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO}
+
+
 @dataclass
 class QuarterTotals:
     spend: Decimal = ZERO
@@ -114,8 +115,7 @@ class QuarterTotals:
     idle_licence_cost: Decimal = ZERO
     reports_url: str = ""
     values: dict[int, registry.ReportedValue] = field(default_factory=dict)
-    by_department: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(
-        lambda: {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO}))
+    by_department: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(_department_entry))
 
     @property
     def value_per_dollar(self) -> Decimal | None:
@@ -204,8 +204,7 @@ def licence_utilisation(quarter: Quarter, department_id: int | None) -> list[dic
 def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list[dict[str, Any]]:
     """Spend per month and category over the twelve months that end with the quarter (unallocated included)."""
     last = quarter.months[-1]
-    first = date(last.year - 1 + (last.month == 12), last.month % 12 + 1, 1)
-    costs = MonthlyCost.objects.filter(month__gte=first, month__lte=last)
+    costs = MonthlyCost.objects.filter(month__gte=add_months(last, 1 - TREND_MONTHS), month__lte=last)
     if department_id:
         costs = costs.filter(initiative__department_id=department_id)
     rows = costs.order_by("month", "category").values("month", "category").annotate(total=Sum("amount"))
@@ -241,8 +240,7 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
         names = names.filter(pk=department_id)
     rows = []
     for dept in names:
-        entry = totals.by_department.get(dept.pk) or {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO,
-                                                      "reported_cost": ZERO}
+        entry = totals.by_department.get(dept.pk) or _department_entry()
         rows.append({
             "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]), "value": cents(entry["value"]),
             "value_per_dollar": value_per_dollar(entry["value_with_cost"], entry["reported_cost"]),
@@ -379,18 +377,16 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
 def data_version() -> str:
     """A fingerprint of everything the dashboard reads: the latest change and the row count of the portfolio's
     records, and what each app built on it reports for its own (registered providers). Cheap aggregate queries."""
-    from django.db.models import Max as Latest
-
     parts: list[Any] = [
-        IngestionRun.objects.aggregate(n=Count("pk"), at=Latest("finished_at")),
-        Initiative.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
-        BusinessCase.objects.aggregate(at=Latest("updated_at")),
-        LicencePool.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
-        CostForecast.objects.aggregate(n=Count("pk"), at=Latest("generated_at")),
-        Department.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
-        KPI.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
-        AllocationRule.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
-        CurrencyRate.objects.aggregate(n=Count("pk"), at=Latest("updated_at")),
+        IngestionRun.objects.aggregate(n=Count("pk"), at=Max("finished_at")),
+        Initiative.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        BusinessCase.objects.aggregate(at=Max("updated_at")),
+        LicencePool.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        CostForecast.objects.aggregate(n=Count("pk"), at=Max("generated_at")),
+        Department.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        KPI.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        AllocationRule.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
+        CurrencyRate.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
     ]
     parts += [provider() for provider in registry.providers.versions]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]

@@ -17,7 +17,7 @@ from django.db.models import Max, Min, Q
 
 from portfolio import evidence
 from portfolio.choices import ACTIVE_STAGES
-from portfolio.costs.calculations import CaseEstimate, month_tco
+from portfolio.costs.calculations import CaseEstimate, month_range, month_tco
 from portfolio.costs.connectors.base import Period
 from portfolio.models import BusinessCase, Initiative, InitiativeMonthlyTco, MonthlyCost
 
@@ -25,13 +25,7 @@ from portfolio.models import BusinessCase, Initiative, InitiativeMonthlyTco, Mon
 def tco_months() -> list[date]:
     """Every month from the first to the last with cost roll-ups: the span the TCO covers."""
     bounds = MonthlyCost.objects.aggregate(first=Min("month"), last=Max("month"))
-    if bounds["first"] is None:
-        return []
-    months, month = [], bounds["first"]
-    while month <= bounds["last"]:
-        months.append(month)
-        month = Period.month(month.year, month.month).end
-    return months
+    return [] if bounds["first"] is None else month_range(bounds["first"], bounds["last"])
 
 
 def _case_estimates(initiative_ids: set[int]) -> dict[int, CaseEstimate]:
