@@ -41,7 +41,9 @@ class GovernanceConfig(AppConfig):
 
         # The quarter's intake decisions and lifecycle steps go into the board pack.
         dashboard.register_decisions(selectors.quarter_decisions)
-        dashboard.register_data_version(selectors.dashboard_data_version)
+        dashboard.register_data_version(
+            selectors.dashboard_data_version,
+            models=(models.Signal, models.SprawlCluster, models.Policy, models.SignalRun, models.SprawlRun))
 
         from governance.sprawl.selectors import dashboard_sprawl
 

@@ -25,3 +25,10 @@ class PortfolioConfig(AppConfig):
         auditlog.register(models.CostSource)
         auditlog.register(models.AllocationRule)
         auditlog.register(models.CurrencyRate)
+
+        from portfolio.dashboard import providers as dashboard
+
+        # Edits of what the dashboard reads refresh it at once; a finished run marks its bulk writes.
+        dashboard.watch(models.Initiative, models.BusinessCase, models.KPI, models.LicencePool, models.Department,
+                        models.CostCenter, models.CostSource, models.AllocationRule, models.CurrencyRate,
+                        models.CostForecast, models.IngestionRun, models.ImportRun)

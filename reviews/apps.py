@@ -38,4 +38,5 @@ class ReviewsConfig(AppConfig):
         # The value each initiative reported for a quarter is the dashboard's value side.
         dashboard.register_quarter_values(selectors.quarter_values)
         dashboard.register_decisions(selectors.quarter_verdicts)
-        dashboard.register_data_version(selectors.dashboard_data_version)
+        dashboard.register_data_version(selectors.dashboard_data_version,
+                                        models=(models.ValueReport, models.Verdict, models.KpiActual))

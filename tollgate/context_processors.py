@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.context_processors import PermLookupDict, PermWrapper
 from django.http import HttpRequest
 from django.urls import reverse
 
-from tollgate.roles import may, role_of
+from tollgate.roles import group_names, may, role_of
 
 NAV = [
     ("Dashboard", "portfolio:dashboard", "portfolio.view_dashboard"),
@@ -49,12 +51,32 @@ class RolePerms(PermWrapper):
         return may(self.user, perm_name)
 
 
+# The links a user sees, per what the navigation's checks depend on: the checks are asked without an object, so
+# the rules answer from the groups and the superuser flag alone (tests/tollgate/test_navigation.py holds them to it).
+# Asking the rules for every link on every page cost more than serving a cached dashboard.
+_links_by_roles: dict[tuple[frozenset[str], bool, bool], list[tuple[str, str]]] = {}
+
+
+def nav_key(user: Any) -> tuple[frozenset[str], bool, bool]:
+    return frozenset(group_names(user)), bool(user.is_superuser), bool(user.is_active)
+
+
+def nav_links(user: Any) -> list[tuple[str, str]]:
+    """(label, url) of the pages `user` may open, computed once per combination of roles."""
+    key = nav_key(user)
+    links = _links_by_roles.get(key)
+    if links is None:
+        links = [(label, reverse(url_name)) for label, url_name, perm in NAV if may(user, perm)]
+        _links_by_roles[key] = links
+    return links
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_role": None}
     path = request.path
-    urls = [(label, reverse(url_name)) for label, url_name, perm in NAV if may(user, perm)]
+    urls = nav_links(user)
     # Only the most specific match is the current page (the forecast lives under the cost ingestion pages).
     current = max((url for _, url in urls if path.startswith(url) and url != "/"), key=len, default=None)
     items = [{"label": label, "url": url, "active": url == current} for label, url in urls]

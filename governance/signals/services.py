@@ -24,6 +24,7 @@ from governance.selectors import policy_value
 from governance.signals import selectors
 from governance.signals.rules.base import Candidate, materially_worse
 from portfolio.choices import RunStatus
+from portfolio.dashboard.providers import data_changed
 from tollgate import jobs
 from tollgate.audit import audit_event, audit_events
 from tollgate.roles import may
@@ -185,6 +186,7 @@ def signals_compute(
         summary.live = Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES).count()
         if created:
             _notify_new(created, send_email=send_email)
+    data_changed()
     return summary
 
 

@@ -6,9 +6,12 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,10 +52,19 @@ class DashboardAPIView(APIView):
                     "initiatives by stage, idle licence cost, departments, spend by category and month, kill and "
                     "scale candidates, sprawl and the forecast. Amounts in `currency`; null where not available.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         form = DashboardFilterForm(request.query_params)
         if not form.is_valid():
             raise ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
-        quarter = form.cleaned_data.get("quarter") or selectors.default_quarter()
-        board = selectors.dashboard(quarter=quarter, department=form.cleaned_data.get("department"))
-        return Response(as_json(board))
+        quarter = form.cleaned_data.get("quarter") or selectors.default_quarter_cached()
+        department = form.cleaned_data.get("department")
+        if not isinstance(request.accepted_renderer, JSONRenderer):  # the browsable API renders it itself
+            return Response(as_json(selectors.dashboard(quarter=quarter, department=department)))
+        # The JSON is kept per quarter, department and data version, as the page keeps its rendered body.
+        key = f"dashboard:json:{quarter.name}:{department.pk if department else 'all'}:{selectors.data_version()}"
+        body = cache.get(key)
+        if body is None:
+            board = as_json(selectors.dashboard(quarter=quarter, department=department))
+            body = request.accepted_renderer.render(board, request.accepted_media_type)
+            cache.set(key, body, selectors.CACHE_SECONDS)
+        return HttpResponse(body, content_type="application/json")

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
 from portfolio.calculations import Quarter
 
 
@@ -135,8 +140,36 @@ def register_decisions(provider: Decisions) -> None:
         providers.decisions.append(provider)
 
 
-def register_data_version(provider: DataVersion) -> None:
+def register_data_version(provider: DataVersion, *, models: Iterable[type[Model]] = ()) -> None:
     """`provider()` returns a few cheap aggregates (latest change, row count) of the data an app supplies to the
-    dashboard; the dashboard's cache holds while every app's answer stays the same."""
+    dashboard; the dashboard's cache holds while every app's answer stays the same. A save or delete of one of
+    `models` (rows edited one by one, and the runs whose end marks a bulk write) refreshes the dashboard at once."""
     if provider not in providers.versions:
         providers.versions.append(provider)
+    watch(*models)
+
+
+# The data version --------------------------------------------------------------------------------------------------
+# Reading the fingerprint costs a dozen aggregate queries, more than serving a cached page; so it is kept in the cache
+# for VERSION_SECONDS and forgotten the moment a watched model is saved or deleted, or a service that writes in bulk
+# says so (data_changed). A bulk write nobody reports is seen within VERSION_SECONDS.
+
+VERSION_KEY = "dashboard:data-version"
+VERSION_SECONDS = 30
+
+
+def data_changed(*_: object, **__: object) -> None:
+    """Forget the data version now, and again when the current transaction commits (a page read in between must not
+    keep the old version once the new data is visible). A receiver for post_save and post_delete."""
+    cache.delete(VERSION_KEY)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: cache.delete(VERSION_KEY))
+
+
+def watch(*models: type[Model]) -> None:
+    """Refresh the dashboard whenever a row of `models` is saved or deleted. Not for tables deleted in bulk: a delete
+    receiver makes Django fetch every row it deletes."""
+    for model in models:
+        uid = f"dashboard.data_changed.{model._meta.label_lower}"
+        post_save.connect(data_changed, sender=model, dispatch_uid=uid, weak=False)
+        post_delete.connect(data_changed, sender=model, dispatch_uid=uid, weak=False)

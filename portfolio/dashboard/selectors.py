@@ -55,6 +55,17 @@ def default_quarter(*, today: date | None = None) -> Quarter:
     return Quarter.parse(complete[0]) if complete else Quarter.of(today).previous()
 
 
+def default_quarter_cached() -> Quarter:
+    """default_quarter, read once per day and version of the data (it scans the months of every source)."""
+    today = timezone.localdate()
+    key = f"dashboard:default-quarter:{today}:{data_version()}"
+    name = cache.get(key)
+    if name is None:
+        name = default_quarter(today=today).name
+        cache.set(key, name, CACHE_SECONDS)
+    return Quarter.parse(name)
+
+
 @dataclass(frozen=True)
 class DataStamp:
     """Which data the figures come from, so the same data gives the same page and the same board pack."""
@@ -375,6 +386,16 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
 
 
 def data_version() -> str:
+    """The version of the data the dashboard reads: its fingerprint, kept in the cache until a watched model changes
+    (providers.data_changed) and for at most providers.VERSION_SECONDS."""
+    version = cache.get(registry.VERSION_KEY)
+    if version is None:
+        version = fingerprint()
+        cache.set(registry.VERSION_KEY, version, registry.VERSION_SECONDS)
+    return version
+
+
+def fingerprint() -> str:
     """A fingerprint of everything the dashboard reads: the latest change and the row count of the portfolio's
     records, and what each app built on it reports for its own (registered providers). Cheap aggregate queries."""
     parts: list[Any] = [

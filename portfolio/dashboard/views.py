@@ -6,6 +6,7 @@ import csv
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import TemplateView
 from django_weasyprint import WeasyTemplateResponseMixin
 
@@ -53,17 +54,22 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         form = DashboardFilterForm(request.GET or None)
         if request.GET and not form.is_valid():
             response = self.render_to_response({"form": form, "quarters": quarters_with_data(), "board": None,
-                                                "quarter_text": request.GET.get("quarter", "")})
+                                                "quarter_text": request.GET.get("quarter", ""), "cache_seconds": 0,
+                                                "fragment_key": ""})
             response.status_code = 400
             return response
         cleaned = form.cleaned_data if request.GET else {}
-        quarter = cleaned.get("quarter") or selectors.default_quarter()
-        board = selectors.dashboard(quarter=quarter, department=cleaned.get("department"))
+        quarter = cleaned.get("quarter") or selectors.default_quarter_cached()
+        department = cleaned.get("department")
         export = request.GET.get("_export")
         if export:
-            return self.export(export, board)
-        return self.render_to_response(self.get_context_data(form=form, board=board, quarter=quarter,
-                                                             quarter_text=quarter.name))
+            return self.export(export, selectors.dashboard(quarter=quarter, department=department))
+        # Everything below the navigation is rendered from the cache while the data stays the same (the template's
+        # cache block), so the figures and charts are computed only when the fragment is missing: lazily.
+        board = SimpleLazyObject(lambda: selectors.dashboard(quarter=quarter, department=department))
+        return self.render_to_response(self.get_context_data(
+            form=form, board=board, quarter=quarter, quarter_text=quarter.name, cache_seconds=selectors.CACHE_SECONDS,
+            fragment_key=f"{quarter.name}:{department.pk if department else 'all'}:{selectors.data_version()}"))
 
     def export(self, name: str, board: dict[str, Any]) -> HttpResponse:
         columns = EXPORTS.get(name)
@@ -84,20 +90,26 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         board = context["board"]
-        currency = board["currency"]
-        history = [{"month": m, "amount": a} for m, a in selectors.monthly_totals(board["spend_by_category_month"])]
         context.update(
-            quarters=quarters_with_data(),
-            charts={
-                "spend": charts.spend_by_category(board["spend_by_category_month"], currency),
-                "departments": charts.spend_and_value_by_department(board["departments"], currency),
-                "licences": charts.licence_utilisation(board["licence_utilisation"]),
-                "forecast": charts.forecast(history, board["forecast"], currency),
-            },
-            monthly_totals=history,
-            stage_rows=selectors.stage_rows(board["initiatives_by_stage"]),
+            quarters=SimpleLazyObject(quarters_with_data),
+            charts=SimpleLazyObject(lambda: self.charts(board)),
+            monthly_totals=SimpleLazyObject(lambda: selectors.monthly_totals(board["spend_by_category_month"])),
+            stage_rows=SimpleLazyObject(lambda: selectors.stage_rows(board["initiatives_by_stage"])),
         )
         return context
+
+    @staticmethod
+    def history(board: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"month": m, "amount": a} for m, a in selectors.monthly_totals(board["spend_by_category_month"])]
+
+    def charts(self, board: dict[str, Any]) -> dict[str, Any]:
+        currency = board["currency"]
+        return {
+            "spend": charts.spend_by_category(board["spend_by_category_month"], currency),
+            "departments": charts.spend_and_value_by_department(board["departments"], currency),
+            "licences": charts.licence_utilisation(board["licence_utilisation"]),
+            "forecast": charts.forecast(self.history(board), board["forecast"], currency),
+        }
 
 
 class BoardPackView(PermissionRequiredMixin, TemplateView):

@@ -12,6 +12,7 @@ from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import MonthlyCost
 from reviews import selectors
 from reviews.choices import ReportStatus
+from reviews.models import ValueReport
 from tests.factories import (
     BusinessCaseFactory,
     DepartmentFactory,
@@ -151,3 +152,22 @@ def test_review_queue_excludes_what_the_reviewer_acts_for(reviewer):
     assert list(selectors.review_queue(user=reviewer)) == [other]
     assert own not in selectors.review_queue(user=reviewer)
     assert not selectors.review_queue(user=UserFactory(role=Role.OWNER)).exists()
+
+
+def test_quarter_values_follow_report_figures_on_the_demo(demo):
+    """The dashboard reads thousands of reports as plain rows; each must be valued exactly as its report page does."""
+    from portfolio.calculations import Quarter
+    from reviews.selectors import quarter_values, report_figures, report_figures_loaded
+
+    checked = 0
+    for name in ValueReport.objects.filter(status=ReportStatus.SUBMITTED).values_list(
+            "cycle__name", flat=True).distinct():
+        values = quarter_values(quarter=Quarter.parse(name), initiative_ids=None).values
+        for report in report_figures_loaded().filter(status=ReportStatus.SUBMITTED, cycle__name=name):
+            figures = report_figures(report)
+            got = values[report.initiative_id]
+            assert (got.value, got.cost, got.cost_is_actual, got.outcomes) == (
+                figures.value.amount, figures.cost.amount, not figures.cost.estimated, report.outcome_count), report
+            assert got.url == report.get_absolute_url()
+            checked += 1
+    assert checked >= 10

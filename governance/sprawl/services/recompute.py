@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from governance.choices import AuditEvent, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, UseCase
+from portfolio.dashboard.providers import data_changed
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
 
@@ -123,6 +124,7 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None) -> RecomputeSum
         _recompute_lock()
         summary.use_case_links_written = _use_case_suggestions_store(analysis.use_cases)
         _clusters_reconcile(analysis.clusters, actor=actor, summary=summary)
+    data_changed()
     return summary
 
 

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from portfolio.costs.calculations import RateTable, record_amount
+from portfolio.dashboard.providers import data_changed
 from portfolio.models import CostRecord, CurrencyRate
 from tollgate.audit import audit_event
 from tollgate.roles import may
@@ -89,6 +90,7 @@ def _reconvert(currency: str, windows: list[tuple[date, date | None]]) -> tuple[
     CostRecord.objects.bulk_update(changed, ["amount_reporting"], batch_size=UPDATE_CHUNK)
     if months:
         rollups_recompute(months=months)
+    data_changed()
     return len(changed), months
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portfolio.costs.forecast import DEFAULT_MONTHS, ForecastResult, forecast_build
+from portfolio.dashboard.providers import data_changed
 from portfolio.models import CostForecast, InitiativeForecast
 from tollgate.audit import audit_event
 from tollgate.jobs import transaction_lock
@@ -81,4 +82,5 @@ def _store(result: ForecastResult, *, digest: str, stored: CostForecast | None, 
         backtest_mape=mape, initiatives=len(result.lines), total_next_months=str(sum(
             (Decimal(str(v)) for v in result.payload["total"]), Decimal("0"))),
     )
+    data_changed()
     return forecast

@@ -19,6 +19,7 @@ from portfolio import evidence
 from portfolio.choices import ACTIVE_STAGES
 from portfolio.costs.calculations import CaseEstimate, month_range, month_tco
 from portfolio.costs.connectors.base import Period
+from portfolio.dashboard.providers import data_changed
 from portfolio.models import BusinessCase, Initiative, InitiativeMonthlyTco, MonthlyCost
 
 
@@ -91,4 +92,5 @@ def tco_recompute(*, months: Iterable[date] | None = None, initiative_ids: Itera
                               case=estimates.get(pk))
     ]
     InitiativeMonthlyTco.objects.bulk_create(rows, batch_size=5000)
+    data_changed()
     return len(rows)

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -13,7 +14,8 @@ from portfolio.calculations import Quarter, change, weighted_mean
 from portfolio.choices import Stage
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import cost_report
-from portfolio.dashboard.selectors import dashboard, default_quarter
+from portfolio.dashboard.providers import VERSION_KEY
+from portfolio.dashboard.selectors import dashboard, data_version, default_quarter
 from portfolio.models import LicencePoolActivity, MonthlyCost
 from reviews.choices import ReportStatus
 from tests.factories import (
@@ -189,12 +191,37 @@ def test_the_dashboard_is_computed_once_per_version_of_the_data(portfolio):
 
     computed = count()
     served = count()
-    assert served < computed and served <= 16  # the fingerprint's aggregates only
+    assert served == 0  # the data's version and the figures both come from the cache
+    cache.delete(VERSION_KEY)  # the version expires (VERSION_SECONDS): its aggregates are read again, nothing else
+    refingerprinted = count()
+    assert 0 < refingerprinted < computed and refingerprinted <= 16
+    assert count() == 0
     MonthlyCost.objects.create(initiative=portfolio["triage"], month=date(2026, 9, 1), category="storage",
                                amount=D("1"))
     assert count() == served  # roll-ups change only through runs, rules, rates and pools, which the version covers
     from tests.portfolio.costs.factories import AllocationRuleFactory
 
-    AllocationRuleFactory(initiative=portfolio["triage"])
+    AllocationRuleFactory(initiative=portfolio["triage"])  # a watched model: the version is forgotten at once
     assert count() == computed
     assert dashboard(quarter=Q3)["spend"] == D("4351.55")
+
+
+def test_a_change_in_a_transaction_refreshes_the_version_again_when_it_commits(portfolio,
+                                                                               django_capture_on_commit_callbacks):
+    before = data_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio["triage"].name = "Claims triage v2"
+        portfolio["triage"].save()
+        inside = data_version()  # read before the commit: the old data may still be what others see
+        cache.set(VERSION_KEY, before)  # as a concurrent reader would have kept it
+    assert inside != before
+    assert cache.get(VERSION_KEY) is None  # forgotten again when the transaction committed
+    assert data_version() == inside
+
+
+def test_bulk_writers_report_their_change(portfolio):
+    from portfolio.costs.services.tco import tco_recompute
+
+    data_version()
+    tco_recompute()
+    assert cache.get(VERSION_KEY) is None
