@@ -128,6 +128,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tollgate@localhost")
 
+# The cache holds the dashboard's figures, its rendered body and the version of the data they come from. One per
+# process by default; in production point every web process and worker at one Redis database (not the broker's:
+# clearing the cache must not drop queued tasks), so a change seen by one process refreshes all of them at once.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # Celery: Redis in production; in-process (eager) when no broker is configured.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default=""))
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
