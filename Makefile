@@ -20,6 +20,9 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	@# Served like production (DEBUG off: the site's own 404 and 500 pages, static files through WhiteNoise);
+	@# `make run DEBUG=1` for Django's debug pages while developing.
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "Tollgate is running at http://127.0.0.1:$(PORT)/   (Ctrl-C stops it)"
 	@echo "Database: $${DATABASE_URL:-SQLite (db.sqlite3)}; Celery: $${CELERY_BROKER_URL:-$${REDIS_URL:-tasks run in-process}}"
@@ -30,7 +33,7 @@ run: setup
 	  trap "kill $$jobs 2>/dev/null" EXIT INT TERM; \
 	  echo "Scheduled jobs run in-process (log: jobs.log)"; \
 	fi; \
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-0} $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
 
 test: setup
 	$(BIN)/python manage.py makemigrations --check --dry-run
