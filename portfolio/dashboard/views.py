@@ -12,6 +12,7 @@ from django_weasyprint import WeasyTemplateResponseMixin
 
 from portfolio.dashboard import charts, selectors
 from portfolio.dashboard.forms import DashboardFilterForm, quarters_with_data
+from tollgate.ui.exports import neutralise_row
 from tollgate.ui.views import PermissionRequiredMixin
 
 # ?_export=<name> -> (file name, columns as (header, key)); each table of the page exports its rows.
@@ -84,7 +85,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         writer = csv.writer(response)
         writer.writerow([header for header, _ in columns])
         for row in rows:
-            writer.writerow([_cell(row, key) for _, key in columns])
+            writer.writerow(neutralise_row(_cell(row, key) for _, key in columns))
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

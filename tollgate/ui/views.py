@@ -18,6 +18,7 @@ from django_tables2.export.views import ExportMixin
 from rules.contrib.views import PermissionRequiredMixin as RulesPermissionRequiredMixin
 
 from tollgate.roles import may
+from tollgate.ui.exports import SafeTableExport
 
 PAGE_SIZE = 25
 
@@ -37,6 +38,7 @@ class PermissionRequiredMixin(RulesPermissionRequiredMixin):
 class CsvExportMixin(ExportMixin):
     """Every list page exports its filtered, sorted rows as CSV with ?_export=csv."""
 
+    export_class = SafeTableExport  # CSV only, formula-looking cells neutralised (tollgate/ui/exports.py)
     export_formats = ("csv",)
     export_name: str
 

