@@ -15,7 +15,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed .env
+
+# A random SECRET_KEY for this checkout (settings read .env): with DEBUG off nothing starts without one.
+.env:
+	@$(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@echo "Wrote a random SECRET_KEY to .env"
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput

@@ -5,9 +5,11 @@ in-process (eager), e-mail printed to the console. Production sets DATABASE_URL,
 CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL.
 """
 
+import sys
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -15,7 +17,15 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me-" + "x" * 24)
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    # A production start without a key must not run on a public one. Development (DEBUG on) and the test suite get a
+    # key that Django's own `check --deploy` flags as insecure; `make run` writes a random one to .env.
+    if not (DEBUG or "pytest" in sys.modules):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment (or in .env) to a long random value, e.g. the output "
+            "of: python -c 'import secrets; print(secrets.token_urlsafe(50))'. Use DEBUG=1 only for development.")
+    SECRET_KEY = "django-insecure-development-key-" + "x" * 32
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
