@@ -248,8 +248,9 @@ def group_names(user) -> set[str]:
     return user._group_names_cache
 
 
-# Apps whose Django admin pages administrators use: users and roles, tokens, the audit log, Tollgate's own.
-ADMIN_APPS = ["auth", "authtoken", "auditlog", "portfolio", "governance", "reviews"]
+# Apps whose Django admin pages administrators use: users and roles, tokens, the audit log, login attempts (to
+# unlock an account), Tollgate's own.
+ADMIN_APPS = ["auth", "authtoken", "auditlog", "axes", "portfolio", "governance", "reviews"]
 
 
 def sync_role_groups(**kwargs) -> None:

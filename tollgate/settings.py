@@ -6,6 +6,7 @@ CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL.
 """
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "rules.apps.AutodiscoverRulesConfig",
     "auditlog",
+    "axes",
     "portfolio",
     "governance",
     "reviews",
@@ -62,8 +64,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    # Last: every page requires login unless a view opts out explicitly (login page, health).
+    # Every page requires login unless a view opts out explicitly (login page, health).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last: answers a locked-out login attempt (django-axes) with the lockout page, 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tollgate.urls"
@@ -93,6 +97,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a login that is locked out before any password is hashed (tollgate/auth.py).
+    "tollgate.auth.LoginThrottleBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -137,6 +143,21 @@ if env("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tollgate@localhost")
+
+# Login throttling (django-axes) on every login path (the login page, the admin's, the API token endpoint): after
+# LOGIN_FAILURE_LIMIT failures for one account, or from one address, that account or address is locked for
+# LOGIN_COOLOFF_MINUTES; a success resets the count. Administrators unlock in the admin (Axes > Access attempts) or
+# with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`. The address is REMOTE_ADDR: behind a
+# proxy, set LOGIN_CLIENT_IP_HEADER to the header the proxy sets (e.g. HTTP_X_REAL_IP) so one client is one address.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "tollgate.auth.client_address"
+LOGIN_CLIENT_IP_HEADER = env("LOGIN_CLIENT_IP_HEADER", default="REMOTE_ADDR")
 
 # The cache holds the dashboard's figures, its rendered body and the version of the data they come from. One per
 # process by default; in production point every web process and worker at one Redis database (not the broker's:

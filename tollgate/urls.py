@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from tollgate.auth import ObtainTokenView
 from tollgate.views import health, home
 
 urlpatterns = [
@@ -19,7 +19,7 @@ urlpatterns = [
     path("governance/", include("governance.urls")),
     path("api/governance/", include("governance.api.urls")),
     path("api/", include("portfolio.api.urls")),
-    path("api/auth/token/", login_not_required(obtain_auth_token), name="api_token"),
+    path("api/auth/token/", login_not_required(ObtainTokenView.as_view()), name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),

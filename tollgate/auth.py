@@ -1,0 +1,53 @@
+"""Login throttling: django-axes' backend, for the logins that come with a request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.http import HttpRequest
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """Refuses a locked-out login before any password is checked.
+
+    Every login from outside (the login page, the admin's, the API token endpoint, a session or token API call) comes
+    with its request; an authentication without one is made by the code itself (a management command, the test
+    client's login) and has no address or attacker to throttle, where axes would raise instead.
+    """
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
+                     **kwargs: Any) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as the configured header gives it: REMOTE_ADDR, or the header a trusted proxy sets
+    (LOGIN_CLIENT_IP_HEADER); never a header a client could set itself unless the operator says the proxy sets it."""
+    value = request.META.get(settings.LOGIN_CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR")
+    return value.split(",")[0].strip() if value else None
+
+
+class ThrottledAuthTokenSerializer(AuthTokenSerializer):
+    """DRF's token login, authenticating with Django's request: axes marks a locked-out attempt on the request it is
+    given, and only Django's request reaches the middleware that answers it with 429 (DRF's wrapper would keep the
+    mark to itself and answer 400)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        request = self.context.get("request")
+        self.context["request"] = getattr(request, "_request", request)
+        try:
+            return super().validate(attrs)
+        finally:
+            self.context["request"] = request
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """POST username and password, get the API token (throttled like every login)."""
+
+    serializer_class = ThrottledAuthTokenSerializer
