@@ -73,9 +73,66 @@ def secret_setting_keys(value: Any, prefix: str = "") -> list[str]:
     return found
 
 
+# Secrets also hide in values: a password in a URL, a key in a query string (an Azure SAS's sig=), a connection
+# string's AccountKey=, or a header given as a list or a "Name: value" line.
+URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+QUERY_PARAMETER = re.compile(r"[?&;]([^=&#\s]+)=[^&#\s]")
+SECRET_QUERY_NAMES = frozenset({"key", "sig", "signature", "code", "auth", "x-amz-signature", "x-amz-credential",
+                                "x-amz-security-token", "x-goog-signature", "x-goog-credential"})
+CONNECTION_STRING_SECRET = re.compile(
+    r"(?:^|;)\s*(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|ClientSecret)\s*=\s*[^;\s]",
+    re.IGNORECASE)
+HEADER_LINE = re.compile(r"\s*([A-Za-z0-9-]+)\s*:\s*\S")
+
+
+def _secret_name(name: str) -> bool:
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
+    joined = re.sub(r"[^a-z0-9]", "", name.lower())
+    return bool(words & SECRET_SETTING_WORDS) or any(part in joined for part in SECRET_SETTING_JOINED)
+
+
+def _secret_in_text(text: str) -> str | None:
+    """What kind of secret a setting's text holds, or None."""
+    if URL_PASSWORD.search(text):
+        return "a password in a URL"
+    for name in QUERY_PARAMETER.findall(text):
+        if name.lower() in SECRET_QUERY_NAMES or _secret_name(name):
+            return f"{name}= in a query string"
+    found = CONNECTION_STRING_SECRET.search(text)
+    if found:
+        return f"{found.group(1)}= in a connection string"
+    header = HEADER_LINE.match(text)
+    if header and " " not in text.split(":", 1)[0].strip() and _secret_name(header.group(1)):
+        return f"{header.group(1)} header"
+    return None
+
+
+def secret_setting_values(value: Any, prefix: str = "") -> list[str]:
+    """'path (what)' for each value in `value` that holds a secret: in its text, or as a header given as a
+    [name, value] pair or a {"name": ..., "value": ...} mapping."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        name = value.get("name") or value.get("key") or value.get("header")
+        if isinstance(name, str) and "value" in value and _secret_name(name):
+            found.append(f"{prefix.rstrip('.') or 'settings'} ({name} header)")
+        for key, item in value.items():
+            found += secret_setting_values(item, f"{prefix}{key}.")
+    elif isinstance(value, list):
+        if len(value) == 2 and all(isinstance(v, str) for v in value) and _secret_name(value[0]):
+            found.append(f"{prefix.rstrip('.') or 'settings'} ({value[0]} header)")
+        for index, item in enumerate(value):
+            found += secret_setting_values(item, f"{prefix}{index}.")
+    elif isinstance(value, str):
+        what = _secret_in_text(value)
+        if what:
+            found.append(f"{prefix.rstrip('.') or 'settings'} ({what})")
+    return found
+
+
 def validate_settings_without_secrets(value: Any) -> None:
-    """Refuse settings that look like they hold a secret, wherever a source is saved (admin, API, YAML, forms)."""
-    secret = secret_setting_keys(value)
+    """Refuse settings that look like they hold a secret, in a key or in a value, wherever a source is saved (admin,
+    API, YAML, forms); the message names where, never the secret."""
+    secret = secret_setting_keys(value) + secret_setting_values(value)
     if secret:
         raise ValidationError(
             f"Settings may not hold secrets ({', '.join(secret)}): put the secret in an environment variable and give "

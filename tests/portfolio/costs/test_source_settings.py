@@ -114,3 +114,41 @@ def test_the_cost_config_refuses_them(tmp_path: Path):
     assert "sources[0] (anthropic-admin): settings: Settings may not hold secrets (auth_token)" in message
     assert "credential_env" in message
     assert not CostSource.objects.exists()
+
+
+@pytest.mark.parametrize(("value", "where"), [
+    ({"base_url": "https://svc:hunter2@billing.example.com/export"}, "base_url (a password in a URL)"),
+    ({"export_url": "https://api.example.com/costs?api_key=abc123&month=2026-09"}, "export_url (api_key= in"),
+    ({"container": "https://acct.blob.core.windows.net/focus?sv=2022-11-02&sp=rl&sig=abc%3D"}, "container (sig= in"),
+    ({"storage": "DefaultEndpointsProtocol=https;AccountName=nw;AccountKey=bm90LWEta2V5==;EndpointSuffix=core"},
+     "storage (AccountKey= in a connection string)"),
+    ({"dsn": "Server=tcp:db;Database=billing;User Id=svc;Password=hunter2;"}, "dsn (Password= in"),
+    ({"headers": [["Authorization", "Bearer abc"]]}, "headers.0 (Authorization header)"),
+    ({"headers": ["X-Api-Key: abc"]}, "headers.0 (X-Api-Key header)"),
+    ({"headers": [{"name": "Authorization", "value": "Bearer abc"}]}, "headers.0 (Authorization header)"),
+])
+def test_secrets_in_values_are_refused_too(value, where):
+    with pytest.raises(ValidationError) as caught:
+        validate_settings_without_secrets(value)
+    message = " ".join(caught.value.messages)
+    assert where in message and "credential_env" in message
+    for secret in ("hunter2", "abc123", "abc%3D", "bm90LWEta2V5", "Bearer abc"):
+        assert secret not in message
+
+
+def test_ordinary_values_pass():
+    validate_settings_without_secrets({
+        "base_url": "https://api.openai.com/v1?project=p1&limit=100", "bucket": "s3://northwind-cur/exports/",
+        "aggregate": "namespace,label:team", "note": "Team: data platform", "window": "10:30",
+        "endpoint": "https://billing.example.com:8443/focus", "headers": [["Accept", "text/csv"]],
+    })
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_a_secret_in_a_value_and_writes_nothing(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(reverse("api:costsource-list"), {
+        "name": "blob-export", "type": "focus", "schedule": "daily",
+        "settings": {"path": "https://acct.blob.core.windows.net/focus?sv=2022&sig=abc%3D"}}, format="json")
+    assert response.status_code == 400 and "sig=" in str(response.json())
+    assert not CostSource.objects.filter(name="blob-export").exists()
