@@ -321,7 +321,7 @@ def run_claimed(
             # "running" for the expiry to find.
             model._default_manager.filter(pk=run_id, status=RunStatus.RUNNING, worker=changes["worker"]).update(
                 status=RunStatus.FAILED, finished_at=timezone.now(),
-                **model.failure_fields(f"Unexpected error ({type(exc).__name__}): {exc}"),
+                **printable(model.failure_fields(f"Unexpected error ({type(exc).__name__}): {exc}")),
             )
             raise
     finally:
@@ -338,11 +338,23 @@ def run_progress(run: Run, done: int) -> None:
         lease.report(run)
 
 
+def printable(value: Any) -> Any:
+    """`value` with NUL characters shown as \\x00: a message quoting a broken file (a column name with a NUL byte)
+    must not make the database refuse the run's own record of the failure (PostgreSQL stores no NUL in text)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, list):
+        return [printable(item) for item in value]
+    if isinstance(value, dict):
+        return {printable(key): printable(item) for key, item in value.items()}
+    return value
+
+
 def run_finish(run: R, *, status: str, error: str = "", **fields: Any) -> R:
     """Record the outcome of an executed run (with its figures in `fields`) and end it."""
-    run.status, run.error, run.finished_at = status, error, timezone.now()
+    run.status, run.error, run.finished_at = status, printable(error), timezone.now()
     for name, value in fields.items():
-        setattr(run, name, value)
+        setattr(run, name, printable(value))
     run.save()
     return run
 
@@ -396,7 +408,7 @@ def _expire_if_unlocked(model: type[Run], run_id: int, message: str) -> int:
             return 0  # its worker is alive
         try:
             return model._default_manager.filter(_lost_running(), pk=run_id).update(
-                status=RunStatus.FAILED, finished_at=timezone.now(), **model.failure_fields(message)
+                status=RunStatus.FAILED, finished_at=timezone.now(), **printable(model.failure_fields(message))
             )
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)

@@ -502,3 +502,13 @@ def test_import_pages_are_for_administrators_only(login, admin_user, role):
 
 def test_unknown_run_is_404_for_an_admin(login, admin_user):
     assert login(admin_user).get(reverse("portfolio:import_detail", args=[999999])).status_code == 404
+
+
+def test_a_nul_byte_is_refused_with_its_line_and_nothing_is_written(db):
+    before = counts()
+    header = fixture_bytes("good.csv").split(b"\n", 1)[0]
+    run = run_import(header.replace(b"name", b"na\x00me", 1) + b"\nINV-1,x\n")
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["column"]) for e in run.errors] == [(1, "")]
+    assert "NUL byte" in run.errors[0]["message"] and "CSV UTF-8" in run.errors[0]["message"]
+    assert counts() == before

@@ -191,6 +191,11 @@ def _validate_record(line: int, cells: dict[str, str], errors: list[RowError]) -
 
 
 def _decode(content: bytes) -> tuple[str | None, list[RowError]]:
+    nul = content.find(b"\x00")
+    if nul >= 0:  # UTF-16 saved by mistake, or a binary file; the database would refuse it in any text anyway
+        line = content[:nul].count(b"\n") + 1
+        return None, [RowError(line, "", f"The file contains a NUL byte (0x00) on line {line}: it is not a CSV text "
+                                         "file. Save it as 'CSV UTF-8' and upload it again.")]
     try:
         return content.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:

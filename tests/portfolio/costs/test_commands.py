@@ -188,3 +188,17 @@ def test_cost_report_text(db):
     out = StringIO()
     call_command("cost_report", "--period", "2030-01", stdout=out)
     assert "total" in out.getvalue() and "USD" in out.getvalue()
+
+
+@pytest.mark.parametrize("source_type", [SourceType.FOCUS, SourceType.CSV])
+def test_a_nul_byte_in_the_header_fails_the_run_with_a_message(db, tmp_path, source_type):
+    """The probe's NUL byte in a header gave a raw PostgreSQL error; the run must record a message like any other."""
+    CostSourceFactory(name="nul", type=source_type)
+    bad = tmp_path / "nul.csv"
+    bad.write_bytes(b"Billing\x00PeriodStart,EffectiveCost\n2025-06-01,1.00\n")
+    with pytest.raises(CommandError) as caught:
+        call_command("ingest", "nul", "--period", "2025-06", "--file", str(bad))
+    assert "nul.csv" in str(caught.value)
+    run = IngestionRun.objects.get()
+    assert run.status == RunStatus.FAILED and "nul.csv" in run.error and "\x00" not in run.error
+    assert not CostRecord.objects.exists()
