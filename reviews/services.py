@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -123,6 +123,29 @@ def notifications_mark_read(*, actor: Actor, ids: list[int] | None = None) -> in
 # Cycles --------------------------------------------------------------------------------------------------------------
 
 
+MAX_CYCLE_MONTHS = 12
+CYCLE_YEARS_BACK, CYCLE_YEARS_AHEAD = 10, 2
+
+
+def cycle_date_errors(*, period_start: date, period_end: date, opens_on: date, due_on: date,
+                      today: date) -> dict[str, str]:
+    """Dates a review cycle may not have: a period of more than a year, years away from today, or a due date far
+    from the period it reports on (a cycle from 2338 to 7811 was once accepted)."""
+    errors: dict[str, str] = {}
+    earliest, latest = date(today.year - CYCLE_YEARS_BACK, 1, 1), date(today.year + CYCLE_YEARS_AHEAD, 12, 31)
+    for name, value in (("period_start", period_start), ("period_end", period_end), ("opens_on", opens_on),
+                        ("due_on", due_on)):
+        if not earliest <= value <= latest:
+            errors[name] = (f"{value:%Y-%m-%d} is out of range: use a date from {earliest:%Y-%m-%d} to "
+                            f"{latest:%Y-%m-%d}.")
+    if not errors and period_start <= period_end and calculations.months_in_period(
+            period_start, period_end) > MAX_CYCLE_MONTHS:
+        errors["period_end"] = f"A review cycle covers at most {MAX_CYCLE_MONTHS} months."
+    if "due_on" not in errors and due_on > period_end + timedelta(days=366):
+        errors["due_on"] = "The due date is more than a year after the period ends."
+    return errors
+
+
 @transaction.atomic
 def review_cycle_open(
     *,
@@ -148,6 +171,8 @@ def review_cycle_open(
         errors["period_end"] = "The period ends before it starts."
     if due_on < opens_on:
         errors["due_on"] = "The due date is before the cycle opens."
+    errors.update(cycle_date_errors(period_start=period_start, period_end=period_end, opens_on=opens_on,
+                                    due_on=due_on, today=timezone.localdate()))
     if errors:
         raise ValidationError(errors)
     with set_actor(actor):

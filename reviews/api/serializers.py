@@ -89,7 +89,7 @@ class ValueReportSerializer(serializers.ModelSerializer):
     state = serializers.SerializerMethodField()
     kpi_actuals = KpiActualSerializer(many=True, required=False)
     figures = serializers.SerializerMethodField()
-    verdict = VerdictSerializer(read_only=True)
+    verdict = VerdictSerializer(read_only=True, allow_null=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:

@@ -155,6 +155,35 @@ def test_cycle_with_bad_dates_is_400(api_client, admin_user):
     assert response.status_code == 400 and "period_end" in response.data
 
 
+@pytest.mark.parametrize(("dates", "field"), [
+    ({"period_start": "2338-01-01", "period_end": "7811-12-31", "due_on": "7812-01-31"}, "period_start"),
+    ({"period_start": "2026-01-01", "period_end": "2027-06-30", "due_on": "2027-07-31"}, "period_end"),
+    ({"period_start": "2026-07-01", "period_end": "2026-09-30", "due_on": "2028-10-31"}, "due_on"),
+    ({"period_start": "1990-07-01", "period_end": "1990-09-30", "due_on": "2026-10-31"}, "period_start"),
+])
+def test_cycle_dates_must_be_sensible(api_client, admin_user, dates, field):
+    body = {"name": "2026-Q3", "opens_on": "2026-10-01", **dates}
+    response = as_user(api_client, admin_user).post(url("cycle-list"), body, format="json")
+    assert response.status_code == 400 and field in response.data, response.data
+    assert not ReviewCycle.objects.exists()
+
+
+def test_the_schema_says_what_read_all_and_a_report_without_verdict_return(api_client, owner, report):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    read_all = schema["paths"]["/api/reviews/notifications/read-all/"]["post"]
+    response_schema = read_all["responses"]["200"]["content"]["application/json"]["schema"]
+    assert response_schema["$ref"].endswith("/MarkedRead")
+    assert "marked_read" in schema["components"]["schemas"]["MarkedRead"]["properties"]
+    verdict = schema["components"]["schemas"]["ValueReport"]["properties"]["verdict"]
+    assert verdict.get("nullable") is True or {"type": "null"} in verdict.get("oneOf", []) + verdict.get("anyOf", [])
+    body = as_user(api_client, owner).get(url("report-detail", report.pk)).json()
+    assert body["verdict"] is None
+    marked = as_user(api_client, owner).post(url("notification-read-all")).json()
+    assert set(marked) == {"marked_read"}
+
+
 def test_owner_cannot_open_a_cycle(api_client, owner):
     body = {"name": "X", "period_start": "2026-07-01", "period_end": "2026-09-30", "due_on": "2026-10-31"}
     assert as_user(api_client, owner).post(url("cycle-list"), body, format="json").status_code == 403

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms import BaseForm
@@ -70,7 +70,11 @@ def call_service(service: Callable[..., T], **kwargs: Any) -> T:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus Django's ValidationError from a service called outside call_service: 400 with field
-    errors rather than 500 (Django's PermissionDenied is already 403 in DRF's own handler)."""
+    errors rather than 500 (Django's PermissionDenied is already 403 in DRF's own handler); and a record that a
+    concurrent request deleted while this one waited for its lock (the service's locked read finds nothing): 404."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, ObjectDoesNotExist):
+        what = type(exc).__qualname__.rsplit(".", 1)[0]
+        exc = exceptions.NotFound(f"This {what} no longer exists: it may have been deleted by someone else meanwhile.")
     return exception_handler(exc, context)

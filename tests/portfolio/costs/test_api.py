@@ -269,3 +269,43 @@ def test_list_endpoints_run_a_constant_number_of_queries(api_client, admin_user,
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_deletes_of_a_rule_give_one_204_and_one_404(admin_user):
+    """The second waits for the first's row lock, then finds nothing: 404, never a 500."""
+    from django.db import connections
+    from rest_framework.test import APIClient
+
+    from tests.factories import InitiativeFactory
+    from tests.portfolio.costs.factories import AllocationRuleFactory
+
+    rule = AllocationRuleFactory(initiative=InitiativeFactory())
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def delete() -> None:
+        client = APIClient()
+        client.force_authenticate(admin_user)
+        barrier.wait()
+        try:
+            statuses.append(client.delete(reverse("api:allocationrule-detail", args=[rule.pk])).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=delete) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [204, 404]
+    assert not AllocationRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_a_record_deleted_meanwhile_is_a_404_naming_it():
+    from tollgate.ui.errors import api_exception_handler
+
+    response = api_exception_handler(AllocationRule.DoesNotExist("AllocationRule matching query does not exist."), {})
+    assert response is not None and response.status_code == 404
+    assert "AllocationRule no longer exists" in str(response.data["detail"])
