@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from tollgate.auth import ObtainTokenView
 from tollgate.views import health, home
@@ -21,6 +21,6 @@ urlpatterns = [
     path("api/", include("portfolio.api.urls")),
     path("api/auth/token/", login_not_required(ObtainTokenView.as_view()), name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
 ]

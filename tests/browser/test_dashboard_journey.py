@@ -16,6 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_executive_lands_on_the_dashboard_drills_down_and_downloads_the_board_pack(
     page: Page, executive, portfolio  # noqa: F811
 ):
+    refused: list[str] = []  # the Content-Security-Policy refuses nothing the pages need
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.fill("#id_username", executive.username)
@@ -26,6 +29,7 @@ def test_executive_lands_on_the_dashboard_drills_down_and_downloads_the_board_pa
     page.click("#dashboard-filters button[type=submit]")
     expect(page.locator("#figure-spend .n")).to_have_text("4,350.55")
     expect(page.locator("#chart-spend .main-svg").first).to_be_visible()
+    assert refused == []
 
     page.select_option("#id_department", str(portfolio["claims"].pk))
     page.click("#dashboard-filters button[type=submit]")

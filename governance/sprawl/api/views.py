@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.choices import SprawlRunTrigger
-from governance.models import SprawlRun
+from governance.models import SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.api import serializers
 from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
@@ -37,6 +37,7 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     (POST) and edit (PATCH) use cases. Looked up by code; deactivate (is_active=false) instead of deleting."""
 
     serializer_class = serializers.UseCaseSerializer
+    queryset = UseCase.objects.all()  # for the schema's path parameter type only; requests read get_queryset()
     lookup_field = "code"
     filterset_class = UseCaseFilterSet
     ordering_fields = ["name", "code", "initiative_count", "monthly_spend"]
