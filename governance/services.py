@@ -17,10 +17,10 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from governance import guards, selectors
+from governance import evidence, guards, selectors
 from governance.calculations import plain_number, reviewer_weighted_score
 from governance.choices import AuditEvent
-from governance.lifecycle import TRANSITIONS
+from governance.lifecycle import TRANSITIONS, Transition
 from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
 from governance.policies import BY_KEY
 from portfolio.choices import Stage
@@ -28,6 +28,7 @@ from portfolio.costs.forecast import DEFAULT_MONTHS as DEFAULT_FORECAST_MONTHS
 from portfolio.costs.services.forecast import forecast_compute
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import CostForecast, Initiative
+from portfolio.selectors import people_acting_for
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -42,13 +43,15 @@ class TransitionError(ValidationError):
 
 @transaction.atomic
 def initiative_transition(
-    *, actor: Actor, initiative: Initiative, transition: str, reason: str = ""
+    *, actor: Actor, initiative: Initiative, transition: str, reason: str = "", notify: bool = True
 ) -> Initiative:
     """Move the initiative along a named transition of governance.lifecycle, or refuse and write nothing.
 
     Raises PermissionDenied when the actor's role or relation to the initiative does not allow it, and
     TransitionError (a ValidationError) when the stage is wrong, the reason is missing or a guard fails.
-    The caller's `initiative` instance is updated to the new stage as well.
+    The caller's `initiative` instance is updated to the new stage as well. The owner and delegates are told, in the
+    app and by e-mail, unless the actor is one of them; a caller that tells them itself (a kill verdict) passes
+    `notify=False`.
     """
     step = TRANSITIONS.get(transition)
     if step is None:
@@ -82,9 +85,24 @@ def initiative_transition(
         extra["round"] = submission.round
     audit_event(locked, actor=actor, event=AuditEvent.TRANSITION, changes={"stage": [before, step.target]}, **extra)
     tco_recompute(initiative_ids=[locked.pk])  # a running initiative's cost is estimated until records arrive
+    if notify:
+        _transition_notify(initiative=locked, step=step, actor=actor, reason=reason)
     initiative.stage = locked.stage
     initiative.updated_at = locked.updated_at
     return locked
+
+
+def _transition_notify(*, initiative: Initiative, step: Transition, actor: Actor, reason: str) -> None:
+    """Tell the owner and the delegates what someone else did to their initiative, with a link to it; never the
+    actor (an owner who submits their own intake is not told about it, their delegates are)."""
+    people = [person for person in people_acting_for(initiative) if person.pk != actor.pk]
+    by = actor.get_full_name() or actor.get_username()
+    message = f"{initiative} {step.done} by {by}" + (f": {reason}" if reason else ".")
+    evidence.notify(
+        notices=[evidence.Notice(user_id=p.pk, email=p.email, message=message, url=initiative.get_absolute_url())
+                 for p in people],
+        subject=f"Tollgate: {initiative} {step.done}",
+    )
 
 
 def _submission_open(*, initiative: Initiative, actor: Actor | None) -> IntakeSubmission:
@@ -239,3 +257,4 @@ def _send_cost_forecast_refresh() -> None:
     from governance.tasks import cost_forecast_refresh_task
 
     cost_forecast_refresh_task.delay()
+

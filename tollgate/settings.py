@@ -2,7 +2,7 @@
 
 With nothing set, Tollgate runs on an embedded default: SQLite, Celery tasks executed
 in-process (eager), e-mail printed to the console. Production sets DATABASE_URL,
-CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL.
+CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL and SITE_URL.
 """
 
 from pathlib import Path
@@ -127,6 +127,8 @@ if env("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tollgate@localhost")
+# Where people reach Tollgate: links in e-mails are absolute (an e-mail has no page to be relative to).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Celery: Redis in production; in-process (eager) when no broker is configured.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default=""))
