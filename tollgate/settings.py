@@ -70,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tollgate.context_processors.navigation",
+                "reviews.context_processors.notification_bell",
             ],
         },
     },
