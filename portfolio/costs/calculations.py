@@ -304,8 +304,8 @@ def source_freshness(
                                                     f"{cron_due_at:%Y-%m-%d %H:%M}", this_month)
     previous = add_months(this_month, -1)
     if kind == MONTHLY and previous in missing:
-        return SourceFreshness(kind, missing, True, f"{previous:%Y-%m} is not read yet; a monthly source delivers "
-                                                    f"the month that ended by {this_month + grace:%Y-%m-%d}", previous)
+        return SourceFreshness(kind, missing, True, f"{previous:%Y-%m} was due by {this_month + grace:%Y-%m-%d} and "
+                                                    "is not read yet", previous)
     return SourceFreshness(kind, missing, False, "", None)
 
 

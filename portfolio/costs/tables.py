@@ -76,7 +76,7 @@ class SourceHealthTable(CostSourceTable):
 
     last_run_status = tables.Column("Last run", order_by=("last_run_status",), default="never run")
     last_run_rows = CountColumn("Rows written", default=0)
-    freshness = tables.Column("Schedule", empty_values=(), orderable=False)
+    freshness = tables.Column("Freshness", empty_values=(), orderable=False)
     unallocated = MoneyColumn("Unallocated in the month (USD)", places=2)
     run_now = tables.TemplateColumn(
         template_name="portfolio/costs/_run_now_cell.html", verbose_name="", orderable=False, exclude_from_export=True

@@ -56,8 +56,8 @@ def test_administrators_are_told_once_per_source_and_month(
     with django_capture_on_commit_callbacks(execute=True):
         assert stale_sources_notify(now=NOW) == 1
 
-    message = ("Cost source azure-focus: missing 2026-10, 2026-11; late: 2026-11 is not read yet; a monthly source "
-               "delivers the month that ended by 2026-12-04.")
+    message = ("Cost source azure-focus: missing 2026-10, 2026-11; late: 2026-11 was due by 2026-12-04 and is not "
+               "read yet.")
     url = reverse("portfolio:costsource_detail", args=[focus.pk])
     assert set(Notification.objects.values_list("user__username", "message", "url")) == {
         (admin_user.username, message, url), (superuser.username, message, url)}  # owners and reviewers: nothing

@@ -64,8 +64,7 @@ def test_a_monthly_source_without_october_and_november_misses_both_and_is_late()
     result = freshness()
     assert result.missing == (date(2026, 10, 1), date(2026, 11, 1))
     assert result.late and result.stale
-    assert result.reason == ("2026-11 is not read yet; a monthly source delivers the month that ended by "
-                             "2026-12-04")
+    assert result.reason == "2026-11 was due by 2026-12-04 and is not read yet"
     assert result.late_month == date(2026, 11, 1)
     assert result.alert_months == (date(2026, 10, 1), date(2026, 11, 1))
 
