@@ -37,7 +37,11 @@ class GovernanceConfig(AppConfig):
         costs_ingested.connect(signals_compute_after_ingestion, dispatch_uid="governance.signals_after_ingestion")
 
         from governance import selectors
+        from portfolio import evidence as portfolio_evidence
         from portfolio.dashboard import providers as dashboard
+
+        # How late a cost source may be is a policy; portfolio's ingestion health reads it through its evidence.
+        portfolio_evidence.register_ingestion_grace_days(selectors.ingestion_grace_days)
 
         # The quarter's intake decisions and lifecycle steps go into the board pack.
         dashboard.register_decisions(selectors.quarter_decisions)

@@ -1,5 +1,6 @@
 """Governance records: the intake rubric, submission rounds and their scores, the policy values, sprawl detection
-(the use-case catalogue, initiatives' use cases, cached embeddings, sprawl clusters) and signals."""
+(the use-case catalogue, initiatives' use cases, cached embeddings, sprawl clusters), signals, and the alerts sent
+about stale cost sources."""
 
 from __future__ import annotations
 
@@ -356,3 +357,21 @@ class SignalRun(Run):
 
     def get_absolute_url(self) -> str:
         return reverse("governance:signal_run_detail", args=[self.pk])
+
+
+class StaleSourceAlert(models.Model):
+    """Administrators were told that a cost source owes a month (missing, or a late read of it); the unique pair
+    makes the nightly check tell them once per source and month, not on every run."""
+
+    source = models.ForeignKey("portfolio.CostSource", on_delete=models.CASCADE, related_name="stale_alerts")
+    month = models.DateField(help_text="First day of the month the source owes.")
+    reason = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.JSONField(default=list, blank=True, help_text="E-mail addresses written to.")
+
+    class Meta:
+        ordering = ["-sent_at", "source_id", "month"]
+        constraints = [models.UniqueConstraint(fields=["source", "month"], name="one_stale_alert_per_source_month")]
+
+    def __str__(self) -> str:
+        return f"{self.source} owes {self.month:%Y-%m}"

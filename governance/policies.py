@@ -76,6 +76,10 @@ DEFINITIONS: tuple[PolicyDefinition, ...] = (
        "USD / month",
        "Fixed monthly cost of running models yourself: a quarter of an ML platform engineer (about $240,000 a year "
        "fully loaded), monitoring and storage."),
+    # Cost ingestion (issue 13): when a source counts as late and a month as missing.
+    _p("ingestion.grace_days", "Ingestion grace", "int", "3", "0", "31", "days",
+       "A cost source is late, and a month it has not delivered is missing, once its schedule's read is this many "
+       "days overdue; administrators are told once per source and month."),
     _p("signals.rerise_margin_pct", "Materially worse", "decimal", "20", "0", "1000", "%",
        "A dismissed signal is raised again only when the figure it measures gets this much worse."),
     _p("sprawl.variable_share_pct", "Variable share of duplicated spend", "decimal", "50", "0", "100", "%",

@@ -23,7 +23,7 @@ from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.dashboard.providers import Decision
 from portfolio.models import KPI, BusinessCase, Initiative
-from tollgate.roles import may
+from tollgate.roles import Role, may
 from tollgate.types import Viewer
 
 HISTORY_LIMIT = 20
@@ -41,6 +41,12 @@ def policy_value(key: str) -> int | Decimal:
     definition = BY_KEY[key]  # a KeyError here is a programming error: the key is not declared
     stored = Policy.objects.filter(key=key).values_list("value", flat=True).first()
     return _typed(definition, definition.default if stored is None else stored)
+
+
+def ingestion_grace_days() -> int:
+    """Days a cost source's read may be overdue before it is late (portfolio's ingestion health reads it through
+    portfolio.evidence, registered in GovernanceConfig.ready())."""
+    return int(policy_value("ingestion.grace_days"))
 
 
 def policy_values(*keys: str) -> dict[str, int | Decimal]:
@@ -292,3 +298,12 @@ def dashboard_data_version() -> tuple:
         SprawlCluster.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
         Policy.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
     )
+
+
+# Stale cost sources ---------------------------------------------------------------------------------------------------
+
+
+def administrators() -> list:
+    """Active administrators (the admin group, or superusers): they are told about stale cost sources."""
+    users = get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN), is_active=True)
+    return list(users.distinct().order_by("pk"))

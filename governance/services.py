@@ -1,4 +1,5 @@
-"""Writes of governance: lifecycle transitions, intake scores and policy values, each audited in its transaction.
+"""Writes of governance: lifecycle transitions, intake scores and policy values, each audited in its transaction, and
+the nightly alert about stale cost sources.
 
 `initiative_transition` is the only code path that moves an initiative's stage after creation; other apps
 (reviews' kill verdict) call it with this exact signature.
@@ -7,27 +8,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from auditlog.context import disable_auditlog
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
-from governance import guards, selectors
+from governance import evidence, guards, selectors
 from governance.calculations import plain_number, reviewer_weighted_score
 from governance.choices import AuditEvent
-from governance.lifecycle import TRANSITIONS
-from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
+from governance.lifecycle import TRANSITIONS, Transition
+from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion, StaleSourceAlert
 from governance.policies import BY_KEY
 from portfolio.choices import Stage
+from portfolio.costs.calculations import SourceFreshness
 from portfolio.costs.forecast import DEFAULT_MONTHS as DEFAULT_FORECAST_MONTHS
+from portfolio.costs.selectors import stale_sources
 from portfolio.costs.services.forecast import forecast_compute
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import CostForecast, Initiative
+from portfolio.models import CostForecast, CostSource, Initiative
+from portfolio.selectors import people_acting_for
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -42,13 +47,15 @@ class TransitionError(ValidationError):
 
 @transaction.atomic
 def initiative_transition(
-    *, actor: Actor, initiative: Initiative, transition: str, reason: str = ""
+    *, actor: Actor, initiative: Initiative, transition: str, reason: str = "", notify: bool = True
 ) -> Initiative:
     """Move the initiative along a named transition of governance.lifecycle, or refuse and write nothing.
 
     Raises PermissionDenied when the actor's role or relation to the initiative does not allow it, and
     TransitionError (a ValidationError) when the stage is wrong, the reason is missing or a guard fails.
-    The caller's `initiative` instance is updated to the new stage as well.
+    The caller's `initiative` instance is updated to the new stage as well. The owner and delegates are told, in the
+    app and by e-mail, unless the actor is one of them; a caller that tells them itself (a kill verdict) passes
+    `notify=False`.
     """
     step = TRANSITIONS.get(transition)
     if step is None:
@@ -82,9 +89,24 @@ def initiative_transition(
         extra["round"] = submission.round
     audit_event(locked, actor=actor, event=AuditEvent.TRANSITION, changes={"stage": [before, step.target]}, **extra)
     tco_recompute(initiative_ids=[locked.pk])  # a running initiative's cost is estimated until records arrive
+    if notify:
+        _transition_notify(initiative=locked, step=step, actor=actor, reason=reason)
     initiative.stage = locked.stage
     initiative.updated_at = locked.updated_at
     return locked
+
+
+def _transition_notify(*, initiative: Initiative, step: Transition, actor: Actor, reason: str) -> None:
+    """Tell the owner and the delegates what someone else did to their initiative, with a link to it; never the
+    actor (an owner who submits their own intake is not told about it, their delegates are)."""
+    people = [person for person in people_acting_for(initiative) if person.pk != actor.pk]
+    by = actor.get_full_name() or actor.get_username()
+    message = f"{initiative} {step.done} by {by}" + (f": {reason}" if reason else ".")
+    evidence.notify(
+        notices=[evidence.Notice(user_id=p.pk, email=p.email, message=message, url=initiative.get_absolute_url())
+                 for p in people],
+        subject=f"Tollgate: {initiative} {step.done}",
+    )
 
 
 def _submission_open(*, initiative: Initiative, actor: Actor | None) -> IntakeSubmission:
@@ -239,3 +261,52 @@ def _send_cost_forecast_refresh() -> None:
     from governance.tasks import cost_forecast_refresh_task
 
     cost_forecast_refresh_task.delay()
+
+
+# Stale cost sources ---------------------------------------------------------------------------------------------------
+
+
+def stale_source_message(source: CostSource, freshness: SourceFreshness) -> str:
+    """One line on what a stale source owes: its missing months and why it is late."""
+    parts = []
+    if freshness.missing:
+        parts.append("missing " + ", ".join(f"{month:%Y-%m}" for month in freshness.missing))
+    if freshness.late:
+        parts.append(f"late: {freshness.reason}")
+    return f"Cost source {source.name}: {'; '.join(parts)}."
+
+
+@transaction.atomic
+def stale_sources_notify(*, now: datetime | None = None) -> int:
+    """Nightly: tell the administrators, in the app and in one e-mail each, about every enabled cost source that is
+    late or misses a month (portfolio.costs.calculations.source_freshness, allowing the ingestion.grace_days policy).
+
+    Idempotent: each (source, month owed) is recorded once, so a source is reported again only when it comes to owe
+    another month, never on every run. Nothing is recorded while there is no administrator to tell. Returns how many
+    sources were reported."""
+    stale = stale_sources(now=now or timezone.now(), grace_days=selectors.ingestion_grace_days())
+    people = selectors.administrators() if stale else []
+    if not people:
+        return 0
+    emails = sorted({person.email for person in people if person.email})
+    told = set(StaleSourceAlert.objects.filter(source__in=[source for source, _ in stale])
+               .values_list("source_id", "month"))
+    notices: list[evidence.Notice] = []
+    reported = 0
+    for source, freshness in stale:
+        months = [month for month in freshness.alert_months if (source.pk, month) not in told]
+        if not months:
+            continue
+        message = stale_source_message(source, freshness)
+        try:
+            with transaction.atomic():  # a second run racing this one fails here and tells nobody twice
+                StaleSourceAlert.objects.bulk_create([
+                    StaleSourceAlert(source=source, month=month, reason=message[:300], recipients=emails)
+                    for month in months])
+        except IntegrityError:
+            continue
+        url = reverse("portfolio:costsource_detail", args=[source.pk])
+        notices += [evidence.Notice(user_id=p.pk, email=p.email, message=message, url=url) for p in people]
+        reported += 1
+    evidence.notify(notices=notices, subject="Tollgate: cost sources behind their schedule")
+    return reported

@@ -12,3 +12,10 @@ def cost_forecast_refresh_task() -> str | None:
     (tollgate/celery.py). Idempotent: on unchanged data it writes nothing. Returns the month it is as of."""
     forecast = services.cost_forecast_refresh()
     return None if forecast is None else f"{forecast.as_of:%Y-%m}"
+
+
+@job_task()
+def stale_sources_notify_task() -> int:
+    """Nightly (tollgate/celery.py): tell administrators about cost sources behind their schedule, once per source
+    and month owed. Returns how many sources were reported."""
+    return services.stale_sources_notify()

@@ -3,6 +3,9 @@
 An initiative's total cost of ownership counts human oversight at the hours its owner reports in value reports (the
 reviews app) x the business case's loaded hourly rate. `reviews.apps.ReviewsConfig.ready()` registers the provider;
 without it the business case's estimate is used.
+
+How many days a cost source may be behind its schedule before it is late is a governance policy
+(`ingestion.grace_days`), registered by `governance.apps.GovernanceConfig.ready()`; without it, the policy's default.
 """
 
 from __future__ import annotations
@@ -20,9 +23,17 @@ class ReportedOversight(Protocol):
     ) -> dict[tuple[int, date], Decimal]: ...
 
 
+class IngestionGraceDays(Protocol):
+    def __call__(self) -> int: ...
+
+
+DEFAULT_INGESTION_GRACE_DAYS = 3  # the policy's declared default, for portfolio without governance
+
+
 @dataclass
 class Providers:
     reported_oversight: ReportedOversight | None = None
+    ingestion_grace_days: IngestionGraceDays | None = None
 
 
 providers = Providers()
@@ -39,3 +50,13 @@ def reported_oversight(
 ) -> dict[tuple[int, date], Decimal]:
     provider = providers.reported_oversight
     return provider(initiative_ids=initiative_ids, months=months) if provider else {}
+
+
+def register_ingestion_grace_days(provider: IngestionGraceDays) -> None:
+    """`provider()` is the number of days a source's read may be overdue before the source is late."""
+    providers.ingestion_grace_days = provider
+
+
+def ingestion_grace_days() -> int:
+    provider = providers.ingestion_grace_days
+    return provider() if provider else DEFAULT_INGESTION_GRACE_DAYS

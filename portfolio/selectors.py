@@ -18,6 +18,7 @@ from django.db.models import (
     FloatField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -273,6 +274,14 @@ def declared_cost_by_stage_figure(queryset: QuerySet[Initiative]) -> dict[str, A
 def owner_choices() -> QuerySet:
     """People who own at least one initiative: the owner filter offers only them."""
     return User.objects.filter(owned_initiatives__isnull=False).distinct().order_by("last_name", "first_name")
+
+
+def people_acting_for(initiative: Initiative) -> list:
+    """The owner and the delegates (named on the initiative or on the owner's profile), active, without duplicates:
+    whoever is told about what happens to the initiative."""
+    acts_for = Q(pk=initiative.owner_id) | Q(delegated_initiatives=initiative)
+    acts_for |= Q(delegate_for_profiles__user=initiative.owner_id)
+    return list(User.objects.filter(acts_for, is_active=True).distinct().order_by("pk"))
 
 
 # Reference data ------------------------------------------------------------------------------------------------------

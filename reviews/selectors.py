@@ -23,6 +23,7 @@ from portfolio.costs.calculations import cents
 from portfolio.costs.selectors import initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative
+from portfolio.selectors import people_acting_for
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
@@ -468,11 +469,7 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
 
 def report_owners(report: ValueReport) -> list:
     """Owner and delegates (named on the initiative or on the owner's profile), active, without duplicates."""
-    initiative = report.initiative
-    acts_for = Q(pk=initiative.owner_id) | Q(delegated_initiatives=initiative)
-    acts_for |= Q(delegate_for_profiles__user=initiative.owner_id)
-    people = User.objects.filter(acts_for, is_active=True).distinct().order_by("pk")
-    return list(people)
+    return people_acting_for(report.initiative)
 
 
 def coe_reviewers() -> list:

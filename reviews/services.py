@@ -8,7 +8,9 @@ pages, the API and scripts alike. A scheduled job acts as the system (actor=None
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -86,24 +88,45 @@ def _ensure_cycle_not_closed(report: ValueReport) -> None:
 # Notifications -------------------------------------------------------------------------------------------------------
 
 
+_EMAIL_PAUSED: ContextVar[bool] = ContextVar("notification_email_paused", default=False)
+
+
+@contextmanager
+def notification_email_paused() -> Iterator[None]:
+    """Notices given inside are written in the app but e-mailed to nobody: the demo writes a year of decisions
+    through the services, and its people have no mailboxes."""
+    token = _EMAIL_PAUSED.set(True)
+    try:
+        yield
+    finally:
+        _EMAIL_PAUSED.reset(token)
+
+
+def absolute_url(url: str) -> str:
+    """A link that works from an e-mail: a path on this site is prefixed with settings.SITE_URL."""
+    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+
+
 def notification_create(*, user: Actor, message: str, url: str = "") -> Notification:
     return Notification.objects.create(user=user, message=message[:500], url=url)
 
 
 def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
     """Governance's notifier (registered in reviews/apps.py): one in-app notification per notice and, when asked,
-    one e-mail per person listing all of theirs (a computation that raises ten signals sends one e-mail, not ten),
-    sent when the transaction commits."""
+    one e-mail per person listing all of theirs with their links (a computation that raises ten signals sends one
+    e-mail, not ten), sent when the transaction commits."""
+    if not notices:
+        return 0
     Notification.objects.bulk_create(
         [Notification(user_id=notice.user_id, message=notice.message[:500], url=notice.url) for notice in notices])
-    if send_email:
+    if send_email and not _EMAIL_PAUSED.get():
         by_address: dict[str, list[Notice]] = {}
         for notice in notices:
             if notice.email:
                 by_address.setdefault(notice.email, []).append(notice)
         messages = [
-            (subject, "\n".join(f"- {n.message}\n  {n.url}" for n in mine) + "\n", settings.DEFAULT_FROM_EMAIL,
-             [address])
+            (subject, "\n".join(f"- {n.message}\n  {absolute_url(n.url)}" for n in mine) + "\n",
+             settings.DEFAULT_FROM_EMAIL, [address])
             for address, mine in sorted(by_address.items())
         ]
         # Once the notifications are committed; a mail server that is down is logged, and never undoes them.
@@ -377,10 +400,22 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
            changes={"status": [ReportStatus.SUBMITTED, ReportStatus.DRAFT]})
     _oversight_changed(report)
     _value_evidence_changed()
-    url = reverse("reviews:report_edit", args=[report.pk])
-    for person in selectors.report_owners(report):
-        notification_create(user=person, message=f"Your value report {report} was reopened: {reason}", url=url)
+    _owners_notify(report, actor=actor, url=reverse("reviews:report_edit", args=[report.pk]),
+                   message=f"Your value report {report} was reopened{_by(actor)}: {reason}",
+                   subject=f"Tollgate: value report {report} reopened")
     return report
+
+
+def _by(actor: Actor | None) -> str:
+    return f" by {actor.get_full_name() or actor.get_username()}" if actor is not None else ""
+
+
+def _owners_notify(report: ValueReport, *, actor: Actor | None, message: str, url: str, subject: str) -> None:
+    """Tell the owner and delegates of the report's initiative about a decision on it, in the app and by e-mail,
+    with a link; never the actor."""
+    people = [person for person in selectors.report_owners(report) if actor is None or person.pk != actor.pk]
+    notices_send(notices=[Notice(user_id=p.pk, email=p.email, message=message, url=url) for p in people],
+                 subject=subject)
 
 
 def _sniff_error(extension: str, head: bytes) -> str | None:
@@ -453,19 +488,21 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
         verdict = Verdict.objects.create(report=report, reviewer=actor, decision=decision, rationale=rationale)
     _audit(report, actor=actor, event="verdict", reason=rationale, changes={"verdict": [None, decision]},
            decision=decision)
-    if decision == Decision.KILL:
+    killed = " The initiative was killed." if decision == Decision.KILL else ""
+    if killed:
         _kill_initiative(actor=actor, initiative=report.initiative, rationale=rationale)
     _value_evidence_changed()
-    url = reverse("reviews:report_detail", args=[report.pk])
-    for person in selectors.report_owners(report):
-        notification_create(user=person, message=f"Verdict on {report}: {verdict.get_decision_display()}.", url=url)
+    _owners_notify(report, actor=actor, url=reverse("reviews:report_detail", args=[report.pk]),
+                   message=f"Verdict on {report}{_by(actor)}: {verdict.get_decision_display()}: {rationale}{killed}",
+                   subject=f"Tollgate: verdict on {report}: {verdict.get_decision_display()}")
     return verdict
 
 
 def _kill_initiative(*, actor: Actor, initiative: Initiative, rationale: str) -> None:
+    """The kill transition of a kill verdict; the verdict's notice tells the owner, so the transition's does not."""
     try:
         governance_services.initiative_transition(actor=actor, initiative=initiative, transition="kill",
-                                                  reason=rationale)
+                                                  reason=rationale, notify=False)
     except governance_services.TransitionError as exc:
         raise ValidationError({"decision": f"The initiative cannot be killed: {exc}"}) from exc
 
@@ -523,7 +560,8 @@ def reminders_send(*, today: date | None = None) -> list[Sent]:
         subject = f"Value report due {report.cycle.due_on:%Y-%m-%d}: {report.initiative} ({report.cycle})"
         body = (
             f"The {report.cycle} value report of {report.initiative} is due on {report.cycle.due_on:%Y-%m-%d} "
-            f"({days_left} days left). Give the KPI actuals, outcomes and adoption, and submit it:\n\n{url}\n"
+            f"({days_left} days left). Give the KPI actuals, outcomes and adoption, and submit it:\n\n"
+            f"{absolute_url(url)}\n"
         )
         result = _send_once(report, kind, selectors.report_owners(report), subject, body, url)
         if result:
@@ -548,7 +586,7 @@ def escalations_send(*, today: date | None = None) -> list[Sent]:
         subject = f"Overdue value report: {report.initiative} ({report.cycle}), {overdue} days late"
         body = (
             f"The {report.cycle} value report of {report.initiative} (owner {owner.get_full_name() or owner}) was due "
-            f"on {report.cycle.due_on:%Y-%m-%d} and is {overdue} days overdue.\n\n{url}\n"
+            f"on {report.cycle.due_on:%Y-%m-%d} and is {overdue} days overdue.\n\n{absolute_url(url)}\n"
         )
         result = _send_once(report, ReminderKind.ESCALATION, people, subject, body, url)
         if result:

@@ -31,6 +31,9 @@ app.conf.beat_schedule = {
     "ingestion-run-due-sources": {"task": "portfolio.costs.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
     "ingestion-expire-stale-runs": {"task": "portfolio.costs.tasks.ingestion_runs_expire_stale",
                                     "schedule": RUN_EXPIRY_EVERY},
+    # Cost sources behind their schedule (late, or missing a month): administrators are told once per source and month.
+    "ingestion-stale-sources-nightly": {"task": "governance.tasks.stale_sources_notify_task",
+                                        "schedule": crontab(hour=6, minute=30)},
     # Sprawl detection: recompute clusters and suggested use cases nightly (idempotent; imports also queue a run).
     "sprawl-recompute-nightly": {"task": "governance.sprawl.tasks.sprawl_recompute_nightly",
                                  "schedule": crontab(hour=2, minute=30)},

@@ -2,7 +2,7 @@
 
 With nothing set, Tollgate runs on an embedded default: SQLite, Celery tasks executed
 in-process (eager), e-mail printed to the console. Production sets DATABASE_URL,
-CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL.
+CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL and SITE_URL.
 """
 
 import sys
@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tollgate.context_processors.navigation",
+                "reviews.context_processors.notification_bell",
             ],
         },
     },
@@ -146,6 +147,8 @@ if env("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tollgate@localhost")
+# Where people reach Tollgate: links in e-mails are absolute (an e-mail has no page to be relative to).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Login throttling (django-axes) on every login path (the login page, the admin's, the API token endpoint): after
 # LOGIN_FAILURE_LIMIT failures for one account, or from one address, that account or address is locked for

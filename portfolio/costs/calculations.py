@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -206,3 +206,117 @@ def variance_pct(actual: Decimal, planned: Decimal) -> Decimal | None:
     if planned <= 0:
         return None
     return ((actual - planned) * 100 / planned).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+# Source freshness: the months a source still owes, whether it is late, which month is complete ---------------------
+
+DAILY, MONTHLY, CRON = "daily", "monthly", "cron"
+
+
+def schedule_kind(schedule: str, *, uploaded_by_hand: bool) -> str:
+    """How a source delivers. `daily` and cron schedules read the current month as it goes; `monthly` reads the
+    previous month on the 1st. A source whose exports are uploaded by hand runs on no schedule: its exports arrive
+    once a month, after the month ends, so it is held to the monthly rule whatever its schedule field says."""
+    schedule = (schedule or DAILY).strip()
+    if uploaded_by_hand or schedule == MONTHLY:
+        return MONTHLY
+    return DAILY if schedule == DAILY else CRON
+
+
+def months_due(*, start: date, today: date, grace_days: int) -> list[date]:
+    """The months from `start` whose data is owed by `today`: a month is due on the 1st of the next (a daily or
+    cron read of its last day, or the monthly read of the closed month) and owed `grace_days` after that."""
+    owed_by = today - timedelta(days=grace_days)
+    return month_range(start, add_months(owed_by.replace(day=1), -1))
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    """What one enabled source has delivered: `start` is its first month with data (the month it was added, while it
+    has none), `delivered` the months whose latest successful read wrote rows."""
+
+    name: str
+    start: date
+    delivered: frozenset[date]
+
+    def owes(self, month: date) -> bool:
+        """Whether the month is expected of this source and not delivered."""
+        return self.start <= month and month not in self.delivered
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """Whether a source keeps up with its schedule: the months it owes and has not delivered, and whether it is late."""
+
+    kind: str  # daily, monthly or cron (schedule_kind)
+    missing: tuple[date, ...]  # owed months without data, oldest first
+    late: bool
+    reason: str  # why it is late, in words; "" when it is not
+    late_month: date | None  # the month a late read was for (None when not late)
+
+    @property
+    def stale(self) -> bool:
+        """Late, or missing a month: flagged on the health page and to administrators."""
+        return self.late or bool(self.missing)
+
+    @property
+    def alert_months(self) -> tuple[date, ...]:
+        """The months administrators are told about, once each: the missing ones and the month a late read is for."""
+        months = set(self.missing) | ({self.late_month} if self.late_month else set())
+        return tuple(sorted(months))
+
+
+def source_freshness(
+    *,
+    schedule: str,
+    uploaded_by_hand: bool,
+    coverage: SourceCoverage,
+    added_at: datetime,
+    last_success_at: datetime | None,
+    cron_due_at: datetime | None,
+    now: datetime,
+    grace_days: int,
+) -> SourceFreshness:
+    """Which months a source owes and whether it is late against its schedule (datetimes in local time).
+
+    Missing: every month from the source's first month with data (or the month it was added) whose data is owed
+    (`months_due`) and was not delivered. Late, by the kind of schedule (`schedule_kind`), allowing `grace_days`:
+    - daily: no read has succeeded for a day plus the grace, counted from the last success (or from when the source
+      was added, when it never succeeded); the late read is the current month's;
+    - cron: the expression fell due (`cron_due_at`, its first time after the last success or the addition) more than
+      the grace ago and nothing succeeded since; the late read is the current month's;
+    - monthly, and uploads by hand: the previous month, due on the 1st, is still not delivered the grace later (it is
+      then also missing).
+    """
+    today = now.date()
+    grace = timedelta(days=grace_days)
+    kind = schedule_kind(schedule, uploaded_by_hand=uploaded_by_hand)
+    missing = tuple(m for m in months_due(start=coverage.start, today=today, grace_days=grace_days)
+                    if m not in coverage.delivered)
+    this_month = today.replace(day=1)
+    since = last_success_at or added_at
+    since_words = (f"no successful read since {since:%Y-%m-%d %H:%M}" if last_success_at
+                   else f"never read successfully since it was added on {since:%Y-%m-%d}")
+    if kind == DAILY and now - since > timedelta(days=1) + grace:
+        return SourceFreshness(kind, missing, True, f"{since_words}; it is read daily", this_month)
+    if kind == CRON and cron_due_at is not None and now - cron_due_at > grace:
+        return SourceFreshness(kind, missing, True, f"{since_words}; its schedule fell due on "
+                                                    f"{cron_due_at:%Y-%m-%d %H:%M}", this_month)
+    previous = add_months(this_month, -1)
+    if kind == MONTHLY and previous in missing:
+        return SourceFreshness(kind, missing, True, f"{previous:%Y-%m} was due by {this_month + grace:%Y-%m-%d} and "
+                                                    "is not read yet", previous)
+    return SourceFreshness(kind, missing, False, "", None)
+
+
+def latest_complete_month(
+    *, months_with_costs: Iterable[date], coverage: Iterable[SourceCoverage], today: date
+) -> date | None:
+    """The latest month before the current one that has costs and that every enabled source delivered, from its
+    first month on: a month some source still owes is incomplete, however much the others delivered."""
+    sources = list(coverage)
+    this_month = today.replace(day=1)
+    for month in sorted({m.replace(day=1) for m in months_with_costs}, reverse=True):
+        if month < this_month and not any(source.owes(month) for source in sources):
+            return month
+    return None

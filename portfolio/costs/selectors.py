@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from celery.schedules import crontab
 from django.db.models import (
     Count,
     DecimalField,
@@ -28,15 +29,21 @@ from django.utils import timezone
 
 from portfolio.choices import CostCategory, RunStatus
 from portfolio.costs.calculations import (
+    SourceCoverage,
+    SourceFreshness,
     TcoFigures,
     TcoPart,
     add_months,
     cents,
     complete_quarter_by,
+    latest_complete_month,
     month_range,
+    source_freshness,
 )
 from portfolio.costs.connectors.base import Period
+from portfolio.costs.connectors.registry import connector_class
 from portfolio.models import (
+    SCHEDULE_PATTERN,
     CostRecord,
     CostSource,
     CurrencyRate,
@@ -114,40 +121,135 @@ def _this_and_last_month(today: date) -> tuple[Period, Period]:
     return this, Period.month(last.year, last.month)
 
 
-def spend_headline(*, today: date) -> dict[str, Any]:
-    """Total AI spend of a month and the one before, its unallocated spend and the share allocated (roll-ups only).
+# Which months each source delivered, which it owes, and the latest month every source delivered ------------------
 
-    The month is the current one, or when nothing is read for it yet (monthly exports arrive after the month ends),
-    the latest month before it that has costs; `is_current` says which.
+
+def source_delivered_months() -> dict[int, set[date]]:
+    """The months each source delivered, in one query: periods whose latest successful run wrote rows (a run
+    replaces its period, so a later read that found nothing leaves the month empty)."""
+    later = IngestionRun.objects.filter(source=OuterRef("source_id"), period=OuterRef("period"),
+                                        status=RunStatus.SUCCEEDED, finished_at__gt=OuterRef("finished_at"))
+    delivered: dict[int, set[date]] = defaultdict(set)
+    rows = (IngestionRun.objects.filter(~Exists(later), status=RunStatus.SUCCEEDED, rows_written__gt=0)
+            .order_by().values_list("source_id", "period").distinct())
+    for source_id, period in rows:
+        delivered[source_id].add(period.replace(day=1))
+    return dict(delivered)
+
+
+def source_coverage(source: CostSource, *, delivered: dict[int, set[date]]) -> SourceCoverage:
+    """A source's first month with data (the month it was added, while it has none) and the months it delivered."""
+    months = delivered.get(source.pk, set())
+    start = min(months) if months else timezone.localdate(source.created_at).replace(day=1)
+    return SourceCoverage(source.name, start, frozenset(months))
+
+
+def enabled_source_coverage(*, delivered: dict[int, set[date]] | None = None) -> list[SourceCoverage]:
+    """The coverage of every enabled source (a disabled source owes nothing), in two queries (one with `delivered`)."""
+    delivered = source_delivered_months() if delivered is None else delivered
+    return [source_coverage(source, delivered=delivered)
+            for source in CostSource.objects.filter(enabled=True).only("pk", "name", "created_at")]
+
+
+def source_uploaded_by_hand(source: CostSource) -> bool:
+    """A file source without a `path` setting: its exports are uploaded by hand ("Run now"), so no schedule reads
+    it. A source without a connector counts too: no schedule could read it."""
+    try:
+        reads_files = getattr(connector_class(source.type), "reads_files", False)
+    except (ImportError, KeyError, AttributeError):
+        return True
+    return bool(reads_files) and not (source.settings or {}).get("path")
+
+
+def cron_due_at(expression: str, *, after: datetime, now: datetime) -> datetime | None:
+    """The first time a five-field cron expression falls due after `after` (in the past when a read is overdue);
+    None for an expression celery cannot read."""
+    try:
+        minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
+        schedule = crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
+                           day_of_week=day_of_week, nowfun=lambda: now)
+        return now + schedule.remaining_estimate(after)
+    except (ValueError, TypeError):
+        return None
+
+
+def source_freshness_of(
+    source: CostSource, *, coverage: SourceCoverage, last_success_at: datetime | None, now: datetime,
+    grace_days: int,
+) -> SourceFreshness:
+    """calculations.source_freshness of one source, with what its schedule and connector say about it."""
+    now = timezone.localtime(now)
+    schedule = (source.schedule or "daily").strip()
+    added_at = timezone.localtime(source.created_at)
+    last_success_at = timezone.localtime(last_success_at) if last_success_at else None
+    due = None
+    if SCHEDULE_PATTERN.fullmatch(schedule) and schedule not in ("daily", "monthly"):
+        due = cron_due_at(schedule, after=last_success_at or added_at, now=now)
+    return source_freshness(
+        schedule=schedule, uploaded_by_hand=source_uploaded_by_hand(source), coverage=coverage,
+        added_at=added_at, last_success_at=last_success_at, cron_due_at=due, now=now, grace_days=grace_days,
+    )
+
+
+def stale_sources(*, now: datetime, grace_days: int) -> list[tuple[CostSource, SourceFreshness]]:
+    """Enabled sources that are late or miss a month, by name, each with its freshness (three queries)."""
+    delivered = source_delivered_months()
+    found = []
+    for source in cost_sources_health().filter(enabled=True):
+        freshness = source_freshness_of(source, coverage=source_coverage(source, delivered=delivered),
+                                        last_success_at=source.last_success_at, now=now, grace_days=grace_days)
+        if freshness.stale:
+            found.append((source, freshness))
+    return found
+
+
+def spend_headline(*, today: date, coverage: Iterable[SourceCoverage] | None = None) -> dict[str, Any]:
+    """AI spend of the latest complete month and of the month before, its unallocated spend and the share allocated
+    (roll-ups only).
+
+    Complete: a month that has ended, has costs, and that every enabled source delivered (latest_complete_month);
+    a month some sources have read and others still owe would compare a fraction with a whole month. `month` is None
+    before any month is complete; `incomplete` lists the months after it up to last month, each with the sources
+    that still owe it.
     """
-    this, last = _this_and_last_month(today)
-    latest = MonthlyCost.objects.filter(month__lte=this.start).aggregate(latest=Max("month"))["latest"]
-    if latest is not None and latest < this.start:
-        this, last = _this_and_last_month(latest)
+    sources = list(coverage) if coverage is not None else enabled_source_coverage()
+    this_month = today.replace(day=1)
+    months = MonthlyCost.objects.filter(month__lt=this_month).order_by().values_list("month", flat=True).distinct()
+    complete = latest_complete_month(months_with_costs=months, coverage=sources, today=today)
+    first_incomplete = add_months(complete, 1) if complete else min((s.start for s in sources), default=this_month)
+    incomplete = [
+        (Period.month(m.year, m.month), [s.name for s in sources if s.owes(m)])
+        for m in month_range(first_incomplete, add_months(this_month, -1))
+    ]
+    headline: dict[str, Any] = {
+        "currency": reporting_currency(), "month": None, "previous_month": None, "total": Decimal("0"),
+        "total_previous": Decimal("0"), "unallocated": Decimal("0"), "share_allocated": None,
+        "incomplete": [(period, owing) for period, owing in incomplete if owing],
+    }
+    if complete is None:
+        return headline
+    month, previous = _this_and_last_month(complete)
     totals = dict(
-        MonthlyCost.objects.filter(month__in=[this.start, last.start]).order_by().values("month")
+        MonthlyCost.objects.filter(month__in=[month.start, previous.start]).order_by().values("month")
         .annotate(total=Sum("amount")).values_list("month", "total")
     )
-    total = totals.get(this.start) or Decimal("0")
-    unallocated = unallocated_spend(month=this.start)
-    share = None if not total else (total - unallocated) / total * 100
-    return {
-        "currency": reporting_currency(),
-        "this_month": this,
-        "is_current": this.contains(today),
-        "last_month": last,
-        "total_this_month": total,
-        "total_last_month": totals.get(last.start) or Decimal("0"),
-        "unallocated": unallocated,
-        "share_allocated": share,
+    total = totals.get(month.start) or Decimal("0")
+    unallocated = unallocated_spend(month=month.start)
+    return headline | {
+        "month": month, "previous_month": previous, "total": total,
+        "total_previous": totals.get(previous.start) or Decimal("0"), "unallocated": unallocated,
+        "share_allocated": None if not total else (total - unallocated) / total * 100,
     }
 
 
 class SourceHealth(TypedDict):
+    last_success_at: datetime | None
+    last_run_at: datetime | None
     last_run_id: int | None
     last_run_status: str | None
     last_run_rows: int | None
     unallocated: Decimal
+    freshness: SourceFreshness | None  # not annotated: set by ingestion_health (None for a disabled source)
     reads_files: bool  # not annotated here: the health page sets it per source
 
 
@@ -165,6 +267,33 @@ def sources_with_last_run(*, month: date) -> QuerySet[WithAnnotations[CostSource
         unallocated=Coalesce(Subquery(unallocated, output_field=MONEY_FIELD), Value(Decimal("0")),
                              output_field=MONEY_FIELD),
     )
+
+
+@dataclass(frozen=True)
+class IngestionHealth:
+    """The health page: the headline of the latest complete month, every source with its last run and freshness,
+    and the stale ones (late or missing a month) to list first."""
+
+    headline: dict[str, Any]
+    sources: list[WithAnnotations[CostSource, SourceHealth]]
+
+    @property
+    def stale(self) -> list[WithAnnotations[CostSource, SourceHealth]]:
+        return [source for source in self.sources if source.freshness is not None and source.freshness.stale]
+
+
+def ingestion_health(*, now: datetime, grace_days: int) -> IngestionHealth:
+    """Everything the health page shows, in a constant number of queries whatever the number of sources."""
+    today = timezone.localdate(now)
+    delivered = source_delivered_months()
+    headline = spend_headline(today=today, coverage=enabled_source_coverage(delivered=delivered))
+    month = headline["month"].start if headline["month"] else today.replace(day=1)
+    sources = list(sources_with_last_run(month=month))
+    for source in sources:
+        source.freshness = None if not source.enabled else source_freshness_of(
+            source, coverage=source_coverage(source, delivered=delivered), last_success_at=source.last_success_at,
+            now=now, grace_days=grace_days)
+    return IngestionHealth(headline, sources)
 
 
 def currency_rates() -> QuerySet[CurrencyRate]:

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from portfolio.choices import RunStatus
+from portfolio.costs.calculations import SourceFreshness
 from portfolio.costs.forecasting import METHOD_NAMES
 from portfolio.models import (
     AllocationRule,
@@ -57,20 +58,34 @@ class CostSourceTable(tables.Table):
         return record.type
 
 
+def freshness_words(freshness: SourceFreshness | None) -> str:
+    """"on time", "late: <why>", "missing 2026-10, 2026-11"; "—" for a disabled source (it owes nothing)."""
+    if freshness is None:
+        return "—"
+    parts = []
+    if freshness.late:
+        parts.append(f"late: {freshness.reason}")
+    if freshness.missing:
+        parts.append("missing " + ", ".join(f"{month:%Y-%m}" for month in freshness.missing))
+    return "; ".join(parts) or "on time"
+
+
 class SourceHealthTable(CostSourceTable):
-    """The health page: one row per source with its last run, last success, rows and unallocated spend."""
+    """The health page: one row per source with its last run, last success, whether it keeps up with its schedule
+    (late, months missing), rows and unallocated spend."""
 
     last_run_status = tables.Column("Last run", order_by=("last_run_status",), default="never run")
     last_run_rows = CountColumn("Rows written", default=0)
-    unallocated = MoneyColumn("Unallocated this month (USD)", places=2)
+    freshness = tables.Column("Freshness", empty_values=(), orderable=False)
+    unallocated = MoneyColumn("Unallocated in the month (USD)", places=2)
     run_now = tables.TemplateColumn(
         template_name="portfolio/costs/_run_now_cell.html", verbose_name="", orderable=False, exclude_from_export=True
     )
 
     class Meta(CostSourceTable.Meta):
         sequence = (
-            "name", "type", "schedule", "enabled", "last_run_status", "last_success_at", "last_run_rows",
-            "unallocated", "run_now",
+            "name", "type", "schedule", "enabled", "last_run_status", "last_success_at", "freshness",
+            "last_run_rows", "unallocated", "run_now",
         )
         exclude = ("credential_env", "rules_count")
 
@@ -78,6 +93,24 @@ class SourceHealthTable(CostSourceTable):
         label = dict(RunStatus.choices).get(value, value)
         url = reverse("portfolio:ingestionrun_detail", args=[record.last_run_id])
         return format_html('<a href="{}">{}</a>', url, status_badge(value, label))
+
+    def render_freshness(self, record: WithAnnotations[CostSource, SourceHealth]) -> SafeString:
+        """A badge (late / months missing / on time) with the months and the reason beside it."""
+        freshness = record.freshness
+        if freshness is None:
+            return format_html('<span class="muted">{}</span>', "disabled")
+        if not freshness.stale:
+            return format_html('<span class="freshness freshness-ok">{}</span>', "on time")
+        badge = "late" if freshness.late else "months missing"
+        missing = ", ".join(f"{month:%Y-%m}" for month in freshness.missing)
+        return format_html(
+            '<span class="freshness freshness-stale">{}</span>{}{}', badge,
+            format_html(" missing {}", missing) if missing else "",
+            format_html('<br><small class="muted">{}</small>', freshness.reason) if freshness.late else "",
+        )
+
+    def value_freshness(self, record: WithAnnotations[CostSource, SourceHealth]) -> str:
+        return freshness_words(record.freshness)
 
 
 class AllocationRuleTable(tables.Table):

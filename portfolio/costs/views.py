@@ -42,6 +42,7 @@ from portfolio.costs.services.allocation import (
 from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
 from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
+from portfolio.evidence import ingestion_grace_days
 from portfolio.models import (
     AllocationRule,
     CostForecast,
@@ -58,24 +59,28 @@ from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 RECENT_RUNS = 10
 class IngestionHealthView(PermissionRequiredMixin, View):
-    """Headline spend figures, one row per source with its last run, and the latest runs."""
+    """Headline spend of the latest complete month, the sources behind their schedule, one row per source with its
+    last run and the months it misses, and the latest runs."""
 
     permission_required = "portfolio.view_costsource"
     template_name = "portfolio/costs/health.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        today = timezone.localdate()
-        headline = cost_selectors.spend_headline(today=today)
-        sources = list(cost_selectors.sources_with_last_run(month=headline["this_month"].start))
-        for source in sources:
+        now = timezone.now()
+        today = timezone.localdate(now)
+        grace_days = ingestion_grace_days()
+        health = cost_selectors.ingestion_health(now=now, grace_days=grace_days)
+        for source in health.sources:
             source.reads_files = source_reads_files(source)
-        table = cost_tables.SourceHealthTable(sources, orderable=False)
+        table = cost_tables.SourceHealthTable(health.sources, orderable=False)
         runs = cost_tables.IngestionRunTable(
             IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
             orderable=False, prefix="r-",
         )
         return render(request, self.template_name, {
-            "headline": headline,
+            "headline": health.headline,
+            "stale_sources": health.stale,
+            "grace_days": grace_days,
             "table": table,
             "runs_table": runs,
             "can_run": may(request.user, "portfolio.add_ingestionrun"),

@@ -9,8 +9,11 @@ from decimal import Decimal as D
 import pytest
 from auditlog.models import LogEntry
 from django.apps import apps
+from django.conf import settings
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from portfolio.choices import KpiDirection, KpiKind, Stage
 from reviews import selectors, services
@@ -288,6 +291,44 @@ def test_kill_verdict_kills_the_initiative_in_the_same_transaction(reviewer, sub
     initiative.refresh_from_db()
     assert initiative.stage == Stage.KILLED
     assert Verdict.objects.get(report=submitted).decision == Decision.KILL
+
+
+def test_owners_and_delegates_hear_of_a_verdict_in_the_app_and_by_e_mail(
+    reviewer, owner, submitted, initiative, django_capture_on_commit_callbacks
+):
+    delegate = UserFactory(username="dana.delegate@example.com", role=Role.OWNER)
+    initiative.delegates.add(delegate)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.verdict_give(actor=reviewer, report=submitted, decision=Decision.OPTIMISE, rationale="Trim seats.")
+    message = f"Verdict on {submitted} by {reviewer.get_full_name()}: Optimise: Trim seats."
+    url = reverse("reviews:report_detail", args=[submitted.pk])
+    assert set(Notification.objects.values_list("user", "message", "url")) == {
+        (owner.pk, message, url), (delegate.pk, message, url)}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, delegate.email])
+    assert f"{settings.SITE_URL}{url}" in mail.outbox[0].body
+
+
+def test_a_kill_verdict_is_one_notice_not_two(reviewer, owner, submitted, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.verdict_give(actor=reviewer, report=submitted, decision=Decision.KILL, rationale="No value.")
+    [notice] = Notification.objects.filter(user=owner)
+    assert notice.message.endswith("Kill: No value. The initiative was killed.")
+    assert len(mail.outbox) == 1
+
+
+def test_a_reopened_report_is_e_mailed_to_the_owner(reviewer, owner, submitted, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.value_report_reopen(actor=reviewer, report=submitted, reason="Handle time looks mistyped.")
+    [sent] = mail.outbox
+    assert sent.to == [owner.email] and sent.subject == f"Tollgate: value report {submitted} reopened"
+    assert f"was reopened by {reviewer.get_full_name()}: Handle time looks mistyped." in sent.body
+    assert reverse("reviews:report_edit", args=[submitted.pk]) in sent.body
+
+
+def test_the_demo_pauses_e_mail_but_not_notices(reviewer, owner, submitted, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), services.notification_email_paused():
+        services.verdict_give(actor=reviewer, report=submitted, decision=Decision.CONTINUE, rationale="Fine.")
+    assert Notification.objects.filter(user=owner).exists() and mail.outbox == []
 
 
 def test_a_refused_kill_records_no_verdict(reviewer, submitted, initiative):

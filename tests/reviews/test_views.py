@@ -413,6 +413,47 @@ def test_notifications_query_count_is_constant(login, owner):
     assert count_queries(client, reverse("reviews:notification_list")) == few
 
 
+def bell_queries(client, url: str) -> list[str]:
+    """The queries of a page that read the notifications table (the bell's count, and nothing else on that page)."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in ctx.captured_queries if Notification._meta.db_table in q["sql"]]
+
+
+def test_the_bell_in_the_navigation_shows_the_unread_count(login, owner, other_owner):
+    for message in ("Approved", "Verdict: Scale", "Read already"):
+        services.notification_create(user=owner, message=message)
+    services.notification_create(user=other_owner, message="Not yours")
+    services.notifications_mark_read(actor=owner, ids=[Notification.objects.get(message="Read already").pk])
+    client = login(owner)
+
+    html = client.get(reverse("portfolio:initiative_list")).content.decode()
+
+    bell = f'<a class="bell" href="{reverse("reviews:notification_list")}"'
+    assert bell in html and 'aria-label="Notifications, 2 unread"' in html
+    assert '<span class="count">2</span>' in html
+    client.post(reverse("reviews:notifications_read"))
+    html = client.get(reverse("portfolio:initiative_list")).content.decode()
+    assert bell in html and 'class="count"' not in html  # nothing unread: the bell without a number
+
+
+def test_the_bell_costs_one_query_however_many_notifications(login, owner):
+    client = login(owner)
+    url = reverse("portfolio:initiative_list")
+    services.notification_create(user=owner, message="one")
+    assert len(bell_queries(client, url)) == 1
+    for index in range(20):
+        services.notification_create(user=owner, message=f"more {index}")
+    assert len(bell_queries(client, url)) == 1
+
+
+def test_no_bell_without_a_role_nor_on_the_login_page(client, db):
+    assert 'class="bell"' not in client.get(reverse("login")).content.decode()
+    nobody = UserFactory(username="no.role@example.com")
+    client.force_login(nobody)
+    assert 'class="bell"' not in client.get(reverse("home"), follow=True).content.decode()
+
+
 def test_navigation_has_my_reports_and_cycles(login, owner):
     html = login(owner).get(reverse("reviews:mine")).content.decode()
     assert f'href="{reverse("reviews:mine")}"' in html and f'href="{reverse("reviews:cycle_list")}"' in html

@@ -28,6 +28,7 @@ from portfolio.services import (
     person_set_role,
     vendor_get_or_create,
 )
+from reviews.services import notification_email_paused
 from tollgate.demo import data
 from tollgate.demo.costs import load_demo_costs
 from tollgate.demo.governance import CycleCounts, cycle_counts, walk_history
@@ -237,8 +238,10 @@ def build_demo_company() -> DemoSummary:
             price_per_seat_month=Decimal(pool.price_per_seat_month),
             initiative=users_of_pool.get(pool.tool),
         )
-    # History (intake, scores, decisions, pilots, review cycles, verdicts) only for what this build created.
-    walk_history(users, specs, new)
+    # History (intake, scores, decisions, pilots, review cycles, verdicts) only for what this build created. Owners
+    # find its decisions among their notifications; nobody is e-mailed (the demo's people have no mailboxes).
+    with notification_email_paused():
+        walk_history(users, specs, new)
     if new:
         # A year of cost data, read through the real connectors, only on the first load (like the history).
         load_demo_costs(actor=actor)

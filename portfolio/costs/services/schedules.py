@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from celery.schedules import crontab
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs.connectors.base import Period
-from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.selectors import cron_due_at, source_uploaded_by_hand
 from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.models import (
     CostSource,
@@ -23,12 +22,6 @@ logger = logging.getLogger(__name__)
 def _previous_month(day: date) -> Period:
     last = day.replace(day=1) - timedelta(days=1)
     return Period.month(last.year, last.month)
-
-
-def _cron(expression: str, now: datetime) -> crontab:
-    minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
-    return crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
-                   day_of_week=day_of_week, nowfun=lambda: now)
 
 
 def due_periods(source: CostSource, *, now: datetime, last_scheduled_at: datetime | None) -> list[Period]:
@@ -48,21 +41,11 @@ def due_periods(source: CostSource, *, now: datetime, last_scheduled_at: datetim
         previous = _previous_month(today)
         already = source.runs.filter(trigger=RunTrigger.SCHEDULE, period=previous.start).exists()
         return [] if already else [previous]
-    reference = last_scheduled_at or source.created_at
-    try:
-        due = _cron(schedule, now).remaining_estimate(reference) <= timedelta(0)
-    except (ValueError, TypeError):
+    due_at = cron_due_at(schedule, after=last_scheduled_at or source.created_at, now=now)
+    if due_at is None:
         logger.warning("Source %s has an invalid schedule %r", source.name, schedule)
         return []
-    return [current] if due else []
-
-
-def _needs_upload(source: CostSource) -> bool:
-    try:
-        reads_files = getattr(connector_class(source.type), "reads_files", False)
-    except (ImportError, KeyError, AttributeError):
-        return True  # no connector: nothing a schedule could run
-    return reads_files and not (source.settings or {}).get("path")
+    return [current] if due_at <= now else []
 
 
 def ingestion_sources_run_due(*, now: datetime | None = None) -> list[IngestionRun]:
@@ -70,7 +53,7 @@ def ingestion_sources_run_due(*, now: datetime | None = None) -> list[IngestionR
     now = now or timezone.now()
     runs: list[IngestionRun] = []
     for source in CostSource.objects.filter(enabled=True):
-        if _needs_upload(source):
+        if source_uploaded_by_hand(source):
             continue  # an export uploaded by hand has no schedule
         if source.runs.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists():
             continue

@@ -1,12 +1,13 @@
 """factory_boy factories of cost ingestion (issue 5): sources, rules, rates and records."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from portfolio import models
-from portfolio.choices import CostCategory, RuleMatch, SourceType
+from portfolio.choices import CostCategory, RuleMatch, RunStatus, SourceType
 from tests.factories import InitiativeFactory
 
 
@@ -54,3 +55,24 @@ class CostRecordFactory(factory.django.DjangoModelFactory):
     amount_reporting = factory.SelfAttribute("amount")
     category = CostCategory.INFERENCE
     keys = factory.LazyFunction(dict)
+
+
+class IngestionRunFactory(factory.django.DjangoModelFactory):
+    """A finished, successful read of a month that wrote rows (what counts as the month delivered)."""
+
+    class Meta:
+        model = models.IngestionRun
+
+    source = factory.SubFactory(CostSourceFactory)
+    period = date(2025, 6, 1)
+    status = RunStatus.SUCCEEDED
+    rows_read = 3
+    rows_written = 3
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+def source_added(source: models.CostSource, when: datetime) -> models.CostSource:
+    """Backdate when a source was added (created_at is set on insert)."""
+    models.CostSource.objects.filter(pk=source.pk).update(created_at=when)
+    source.refresh_from_db()
+    return source

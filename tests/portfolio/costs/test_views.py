@@ -16,9 +16,11 @@ from django.utils import timezone
 
 from governance.choices import SignalRunTrigger
 from governance.models import SignalRun
+from governance.services import policy_set
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import AllocationRule, CostForecast, CostRecord, CostSource, IngestionRun, MonthlyCost
 from tests.factories import InitiativeFactory
+from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
 
 pytestmark = pytest.mark.django_db
 
@@ -87,36 +89,92 @@ def csv_rows(response) -> list[list[str]]:
 # Health page ---------------------------------------------------------------------------------------------------------
 
 
-def test_health_shows_this_and_last_months_spend_and_the_unallocated_gap(login, reviewer, csv_source):
+def months_ago(count: int) -> date:
+    month = timezone.localdate().replace(day=1)
+    for _ in range(count):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
+
+
+@pytest.fixture
+def grace_none(admin_user):
+    """No grace: last month is owed from the 1st, whatever day the tests run on."""
+    policy_set(actor=admin_user, key="ingestion.grace_days", value=0)
+
+
+def test_health_shows_the_latest_complete_months_spend_and_the_unallocated_gap(login, reviewer, csv_source):
+    """The month so far is partial: the headline is last month, the latest that every source has delivered."""
     initiative = InitiativeFactory()
-    this_month = timezone.localdate().replace(day=1)
-    last_month = (this_month - timedelta(days=1)).replace(day=1)
-    MonthlyCost.objects.create(initiative=initiative, month=this_month, category="inference", amount=Decimal("900"))
-    MonthlyCost.objects.create(initiative=None, month=this_month, category="inference", amount=Decimal("100"))
-    MonthlyCost.objects.create(initiative=initiative, month=last_month, category="compute", amount=Decimal("500.5"))
-    record(csv_source, "100", {"tag:project": "nobody"}, period=this_month)
+    this_month, last_month, two_ago = months_ago(0), months_ago(1), months_ago(2)
+    MonthlyCost.objects.create(initiative=initiative, month=this_month, category="inference", amount=Decimal("77"))
+    MonthlyCost.objects.create(initiative=initiative, month=last_month, category="inference", amount=Decimal("900"))
+    MonthlyCost.objects.create(initiative=None, month=last_month, category="inference", amount=Decimal("100"))
+    MonthlyCost.objects.create(initiative=initiative, month=two_ago, category="compute", amount=Decimal("500.5"))
+    record(csv_source, "100", {"tag:project": "nobody"}, period=last_month)
 
     response = login(reviewer).get(HEALTH_URL)
 
     assert response.status_code == 200
     headline = response.context["headline"]
-    assert headline["total_this_month"] == Decimal("1000")
-    assert headline["total_last_month"] == Decimal("500.5")
+    assert headline["month"].start == last_month and headline["previous_month"].start == two_ago
+    assert headline["total"] == Decimal("1000")
+    assert headline["total_previous"] == Decimal("500.5")
     assert headline["unallocated"] == Decimal("100.00")
     assert headline["share_allocated"] == Decimal("90")
     html = response.content.decode()
-    assert "$1,000.00" in html and "$500.50" in html and "90.0%" in html
+    assert "$1,000.00" in html and "$500.50" in html and "90.0%" in html and "$77.00" not in html
     assert 'id="unallocated-spend">$100.00' in html
+    assert f"{last_month:%Y-%m} is the latest complete month" in html
     source_row = next(row for row in response.context["table"].rows if row.record == csv_source)
     assert source_row.record.unallocated == Decimal("100")
     assert "Run now" not in html  # reviewers read; only administrators run sources
 
 
+def test_health_headline_skips_a_month_only_some_sources_delivered(login, reviewer, csv_source, grace_none):
+    """The issue's case: three rows uploaded for a month the other sources have not delivered do not make it the
+    headline; each source says which months it misses, and the stale ones are listed first."""
+    long_ago = timezone.now() - timedelta(days=400)
+    focus = source_added(CostSourceFactory(name="azure-focus", schedule="monthly"), long_ago)
+    source_added(csv_source, long_ago)
+    three_ago, two_ago, last_month = months_ago(3), months_ago(2), months_ago(1)
+    for source in (focus, csv_source):
+        IngestionRunFactory(source=source, period=three_ago)
+    IngestionRunFactory(source=csv_source, period=two_ago)
+    initiative = InitiativeFactory()
+    MonthlyCost.objects.create(initiative=initiative, month=three_ago, category="inference",
+                               amount=Decimal("189719.87"))
+    MonthlyCost.objects.create(initiative=initiative, month=two_ago, category="other", amount=Decimal("1150"))
+    MonthlyCost.objects.create(initiative=None, month=two_ago, category="other", amount=Decimal("800"))
+
+    response = login(reviewer).get(HEALTH_URL)
+
+    headline = response.context["headline"]
+    assert headline["month"].start == three_ago and headline["total"] == Decimal("189719.87")
+    assert [(period.start, owing) for period, owing in headline["incomplete"]] == [
+        (two_ago, ["azure-focus"]), (last_month, ["azure-focus", "contracts-csv"])]
+    html = response.content.decode()
+    assert "$1,950.00" not in html and "$189,719.87" in html
+    assert f"Not complete yet: {two_ago:%Y-%m} (not read from azure-focus)" in html
+    assert [source.name for source in response.context["stale_sources"]] == ["azure-focus", "contracts-csv"]
+    focus_row = next(row for row in response.context["table"].rows if row.record == focus)
+    assert focus_row.record.freshness.missing == (two_ago, last_month) and focus_row.record.freshness.late
+    assert f"missing {two_ago:%Y-%m}, {last_month:%Y-%m}" in html
+    assert html.index('id="stale-sources"') < html.index('id="spend-month"')
+
+
+def test_health_without_a_complete_month_says_so(login, reviewer, csv_source):
+    this_month = months_ago(0)
+    MonthlyCost.objects.create(initiative=None, month=this_month, category="compute", amount=Decimal("5"))
+    response = login(reviewer).get(HEALTH_URL)
+    assert response.context["headline"]["month"] is None
+    html = response.content.decode()
+    assert "No month is complete yet" in html and 'id="spend-month"' not in html
+    assert 'id="stale-sources"' not in html  # a source added this month owes nothing yet
+
+
 def test_health_falls_back_to_the_latest_month_with_costs(login, reviewer, csv_source):
-    """Monthly exports arrive after the month: until the current month has costs, the headline shows the latest."""
-    this_month = timezone.localdate().replace(day=1)
-    two_ago = ((this_month - timedelta(days=1)).replace(day=1) - timedelta(days=1)).replace(day=1)
-    three_ago = (two_ago - timedelta(days=1)).replace(day=1)
+    """Monthly exports arrive after the month: a month without any cost is not complete either."""
+    two_ago, three_ago = months_ago(2), months_ago(3)
     MonthlyCost.objects.create(initiative=InitiativeFactory(), month=two_ago, category="inference",
                                amount=Decimal("880"))
     MonthlyCost.objects.create(initiative=None, month=two_ago, category="compute", amount=Decimal("120"))
@@ -124,15 +182,12 @@ def test_health_falls_back_to_the_latest_month_with_costs(login, reviewer, csv_s
 
     response = login(reviewer).get(HEALTH_URL)
     headline = response.context["headline"]
-    assert headline["this_month"].start == two_ago and headline["is_current"] is False
-    assert (headline["total_this_month"], headline["unallocated"]) == (Decimal("1000"), Decimal("120.00"))
-    assert headline["total_last_month"] == Decimal("40")
+    assert headline["month"].start == two_ago
+    assert (headline["total"], headline["unallocated"]) == (Decimal("1000"), Decimal("120.00"))
+    assert headline["total_previous"] == Decimal("40")
     html = response.content.decode()
-    assert "the latest month with costs" in html and f"unallocated in {two_ago:%Y-%m}" in html
+    assert f"unallocated in {two_ago:%Y-%m}" in html
     assert reverse("portfolio:currencyrate_list") in html
-
-    MonthlyCost.objects.create(initiative=None, month=this_month, category="compute", amount=Decimal("5"))
-    assert login(reviewer).get(HEALTH_URL).context["headline"]["is_current"] is True
 
 
 def test_health_offers_run_now_with_an_upload_only_for_file_sources(login, admin_user, csv_source, api_source):

@@ -9,6 +9,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core import mail
 from django.db.models import F
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from governance.selectors import review_queue as intake_queue
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 from reviews.choices import Decision, ReportState, ReportStatus
-from reviews.models import ReviewCycle, ValueReport, Verdict
+from reviews.models import Notification, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import my_open_reports, report_state_counts, scale_evidence
 from reviews.selectors import review_queue as report_queue
 from tollgate.demo import data
@@ -167,17 +168,22 @@ def test_second_run_writes_no_history(demo):
     assert counts() == before
 
 
-def test_a_recreated_initiative_walks_its_history_again(demo):
+def test_a_recreated_initiative_walks_its_history_again(demo, django_capture_on_commit_callbacks):
     """Drift repair: an initiative deleted by hand comes back in its stage, with its history, proving scale in the
-    open cycle because the evidence cycle is closed."""
+    open cycle because the evidence cycle is closed. Its owner finds the decisions among their notifications; the
+    demo e-mails nobody."""
     spec = next(s for s in data.initiative_specs() if s.external_id == "NW-0001")
     assert spec.stage == Stage.PRODUCTION
     Initiative.objects.filter(external_id="NW-0001").delete()
     before = counts()
 
-    build_demo_company()
+    with django_capture_on_commit_callbacks(execute=True):
+        build_demo_company()
 
     initiative = Initiative.objects.get(external_id="NW-0001")
+    told = Notification.objects.filter(user=initiative.owner, url=initiative.get_absolute_url())
+    assert told.filter(message__contains="was approved by").exists()
+    assert mail.outbox == []
     assert initiative.stage == Stage.PRODUCTION
     assert [t.additional_data["transition"] for t in transitions_of(initiative)][-1] == "promote"
     assert scale_evidence(initiative=initiative).startswith(f"Value report {PREVIOUS_CYCLE.name}")

@@ -1,0 +1,128 @@
+"""Whether a cost source keeps up with its schedule, and which month is complete: the pure rules on plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from portfolio.costs.calculations import (
+    CRON,
+    DAILY,
+    MONTHLY,
+    SourceCoverage,
+    latest_complete_month,
+    month_range,
+    months_due,
+    schedule_kind,
+    source_freshness,
+)
+
+NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+ADDED = datetime(2025, 9, 20, 10, 0, tzinfo=UTC)
+UP_TO_SEPTEMBER = frozenset(month_range(date(2025, 10, 1), date(2026, 9, 1)))
+
+
+def coverage(months: frozenset[date] = UP_TO_SEPTEMBER, name: str = "azure-focus") -> SourceCoverage:
+    return SourceCoverage(name, min(months, default=date(2025, 9, 1)), months)  # no data: the month it was added
+
+
+def freshness(schedule: str = "monthly", *, months: frozenset[date] = UP_TO_SEPTEMBER, now: datetime = NOW,
+              last_success_at: datetime | None = datetime(2026, 10, 1, 6, 0, tzinfo=UTC),
+              cron_due_at: datetime | None = None, grace_days: int = 3, by_hand: bool = False):
+    return source_freshness(
+        schedule=schedule, uploaded_by_hand=by_hand, coverage=coverage(months), added_at=ADDED,
+        last_success_at=last_success_at, cron_due_at=cron_due_at, now=now, grace_days=grace_days,
+    )
+
+
+@pytest.mark.parametrize(("today", "grace", "last"), [
+    (date(2026, 12, 4), 3, date(2026, 11, 1)),  # November ended four days ago: owed
+    (date(2026, 12, 2), 3, date(2026, 10, 1)),  # ... two days ago: still within the grace
+    (date(2026, 12, 1), 0, date(2026, 11, 1)),
+    (date(2026, 1, 2), 5, date(2025, 11, 1)),  # across a year
+])
+def test_a_month_is_owed_the_grace_after_it_ends(today, grace, last):
+    assert months_due(start=date(2025, 10, 1), today=today, grace_days=grace)[-1] == last
+    assert months_due(start=next_month(last), today=today, grace_days=grace) == []
+
+
+def next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+@pytest.mark.parametrize(("schedule", "by_hand", "kind"), [
+    ("daily", False, DAILY), ("monthly", False, MONTHLY), ("0 6 * * 1", False, CRON), ("", False, DAILY),
+    ("daily", True, MONTHLY),  # an export uploaded by hand arrives once a month, whatever the schedule field says
+])
+def test_schedule_kind(schedule, by_hand, kind):
+    assert schedule_kind(schedule, uploaded_by_hand=by_hand) == kind
+
+
+def test_a_monthly_source_without_october_and_november_misses_both_and_is_late():
+    """The issue's case: data up to September, read 'Succeeded', and nothing for October or November."""
+    result = freshness()
+    assert result.missing == (date(2026, 10, 1), date(2026, 11, 1))
+    assert result.late and result.stale
+    assert result.reason == "2026-11 was due by 2026-12-04 and is not read yet"
+    assert result.late_month == date(2026, 11, 1)
+    assert result.alert_months == (date(2026, 10, 1), date(2026, 11, 1))
+
+
+def test_within_the_grace_the_month_that_just_ended_is_not_owed_yet():
+    result = freshness(now=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    assert result.missing == (date(2026, 10, 1),)
+    assert not result.late and result.stale  # a gap is stale without the source being late
+    assert freshness(months=UP_TO_SEPTEMBER | {date(2026, 10, 1)}, now=datetime(2026, 12, 2, tzinfo=UTC)).stale \
+        is False
+
+
+def test_a_gap_in_the_middle_is_missing_but_not_late():
+    months = frozenset(month_range(date(2026, 6, 1), date(2026, 11, 1))) - {date(2026, 8, 1)}
+    result = freshness(months=months)
+    assert result.missing == (date(2026, 8, 1),) and not result.late
+    assert result.alert_months == (date(2026, 8, 1),)
+
+
+def test_an_upload_by_hand_follows_the_monthly_rule():
+    result = freshness("daily", by_hand=True, last_success_at=datetime(2026, 11, 2, tzinfo=UTC))
+    assert result.kind == MONTHLY and result.late and result.late_month == date(2026, 11, 1)
+
+
+def test_a_daily_source_is_late_a_day_and_the_grace_after_its_last_success():
+    months = UP_TO_SEPTEMBER | {date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)}
+    on_time = freshness("daily", months=months, last_success_at=NOW - timedelta(days=4))
+    assert not on_time.stale
+    late = freshness("daily", months=months, last_success_at=NOW - timedelta(days=4, minutes=1))
+    assert late.late and late.missing == ()
+    assert late.reason == "no successful read since 2026-11-30 08:59; it is read daily"
+    assert late.late_month == date(2026, 12, 1)  # the read it owes is the current month's
+    never = freshness("daily", months=frozenset(), last_success_at=None)
+    assert never.late and never.reason == "never read successfully since it was added on 2025-09-20; it is read daily"
+
+
+def test_a_cron_source_is_late_the_grace_after_its_expression_fell_due():
+    months = UP_TO_SEPTEMBER | {date(2026, 10, 1), date(2026, 11, 1)}
+    assert not freshness("0 6 * * 1", months=months, cron_due_at=NOW - timedelta(days=3)).late
+    late = freshness("0 6 * * 1", months=months, cron_due_at=NOW - timedelta(days=3, hours=1))
+    assert late.late and "its schedule fell due on 2026-12-01 08:00" in late.reason
+    assert not freshness("0 6 * * 1", months=months, cron_due_at=None).late  # an expression nobody can read
+
+
+def test_the_latest_complete_month_is_the_latest_every_source_delivered():
+    """October has three rows from one source: it is not complete, September is."""
+    with_october = SourceCoverage("contracts-csv", date(2025, 10, 1), UP_TO_SEPTEMBER | {date(2026, 10, 1)})
+    months = [*UP_TO_SEPTEMBER, date(2026, 10, 1)]
+    sources = [coverage(), with_october]
+    assert latest_complete_month(months_with_costs=months, coverage=sources, today=NOW.date()) == date(2026, 9, 1)
+    assert latest_complete_month(months_with_costs=months, coverage=[with_october], today=NOW.date()) == \
+        date(2026, 10, 1)
+
+
+def test_a_source_owes_nothing_before_its_first_month_and_the_current_month_is_never_complete():
+    late_starter = SourceCoverage("github-copilot", date(2026, 7, 1), frozenset())
+    months = [date(2026, 6, 1), date(2026, 12, 1)]
+    assert latest_complete_month(months_with_costs=months, coverage=[late_starter], today=NOW.date()) == \
+        date(2026, 6, 1)
+    assert latest_complete_month(months_with_costs=[date(2026, 12, 1)], coverage=[], today=NOW.date()) is None
+    assert latest_complete_month(months_with_costs=[], coverage=[coverage()], today=NOW.date()) is None
