@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python bench/sprawl_quality.py --half holdout
 	$(BIN)/python bench/sprawl_quality.py --half heldout2
 	$(BIN)/python bench/sprawl_scale.py
+	$(BIN)/python bench/possible_duplicates.py
 	$(BIN)/python bench/signals.py
 	$(BIN)/python bench/dashboard.py
 

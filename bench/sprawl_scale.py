@@ -66,27 +66,17 @@ def generate(count: int, seed: int = 7) -> list[dict]:
     return rows
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=10_000)
-    args = parser.parse_args()
-    django_on_throwaway_sqlite("tollgate-sprawl-scale-")
+def create_portfolio(count: int) -> None:
+    """Write `count` generated initiatives (with their departments, vendors and an owner) in bulk."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
-    from governance.sprawl import analysis
     from portfolio.models import Department, Initiative, Vendor
 
-    call_command("migrate", "--noinput", "-v", "0")
     owner = get_user_model().objects.create(username="bench-owner")
     departments = {name: Department.objects.create(name=name, code=name[:10].lower().replace(" ", "-") + str(i))
                    for i, name in enumerate(DEPARTMENTS)}
     vendors = {name: Vendor.objects.create(name=name) for name in VENDORS}
-    rows = generate(args.count)
+    rows = generate(count)
     Initiative.objects.bulk_create(
         [Initiative(external_id=r["external_id"], name=r["name"], description=r["description"],
                     department=departments[r["department"]], owner=owner) for r in rows],
@@ -98,6 +88,23 @@ def main() -> None:
         [through(initiative_id=ids[r["external_id"]], vendor_id=vendors[r["vendor"]].pk) for r in rows],
         batch_size=2000,
     )
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=10_000)
+    args = parser.parse_args()
+    django_on_throwaway_sqlite("tollgate-sprawl-scale-")
+    from django.core.management import call_command
+
+    from governance.sprawl import analysis
+
+    call_command("migrate", "--noinput", "-v", "0")
+    create_portfolio(args.count)
     print(f"Sprawl at scale: {args.count:,} generated initiatives, {len(JOBS)} underlying jobs")
 
     started = time.perf_counter()

@@ -258,10 +258,13 @@ class SprawlRun(Run):
     trigger = models.CharField(max_length=20, choices=SprawlRunTrigger.choices, default=SprawlRunTrigger.USER)
     actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     initiatives = models.PositiveIntegerField(default=0, help_text="Initiatives analysed.")
-    clusters_found = models.PositiveIntegerField(default=0)
-    clusters_created = models.PositiveIntegerField(default=0)
-    clusters_updated = models.PositiveIntegerField(default=0)
-    clusters_closed = models.PositiveIntegerField(default=0)
+    # found = created + updated + unchanged: what this run found among running initiatives, and what became of each.
+    clusters_found = models.PositiveIntegerField(default=0, help_text="Groups found among running initiatives.")
+    clusters_created = models.PositiveIntegerField(default=0, help_text="Found groups stored as new open clusters.")
+    clusters_updated = models.PositiveIntegerField(default=0, help_text="Found groups that changed a stored cluster.")
+    clusters_unchanged = models.PositiveIntegerField(default=0,
+                                                     help_text="Found groups that match a stored cluster as it is.")
+    clusters_closed = models.PositiveIntegerField(default=0, help_text="Open clusters no longer found, closed.")
 
     stale_after = timedelta(hours=1)
     lost_hint = "The clusters and decisions are unchanged; recompute again."

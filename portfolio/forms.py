@@ -10,11 +10,13 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.forms import BaseModelFormSet, modelformset_factory
+from django_select2.forms import Select2MultipleWidget, Select2Widget
 
 from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
-from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
+from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
 from tollgate.roles import is_admin
 
 User = get_user_model()
@@ -38,7 +40,46 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
         return person_label(obj)
 
 
+# Select2 and jQuery come from django.contrib.admin's static files (django-select2's default), served by the app.
+JQUERY = "admin/js/vendor/jquery/jquery.min.js"
+
+
+class JQueryFirstMixin:
+    """django-select2 leaves jQuery to the page: the widget's media puts the admin's copy before Select2."""
+
+    @property
+    def media(self) -> forms.Media:
+        return forms.Media(js=[JQUERY]) + super().media  # type: ignore[misc]
+
+
+class SearchableSelect(JQueryFirstMixin, Select2Widget):
+    """One choice among many, typed to search (falls back to a plain select without JavaScript)."""
+
+
+class SearchableSelectMultiple(JQueryFirstMixin, Select2MultipleWidget):
+    """Several choices among many, typed to search, shown as removable tags; no Ctrl-click."""
+
+
+def searchable_attrs(placeholder: str) -> dict[str, str]:
+    return {"data-placeholder": placeholder, "data-width": "100%"}
+
+
+class CostCenterSelect(forms.Select):
+    """Each option names its department (data-department), so the page lists only the chosen department's cost
+    centers (static/js/initiative_form.js); the service refuses any other."""
+
+    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int, subindex: int | None = None,
+                      attrs: dict[str, Any] | None = None) -> dict[str, Any]:
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-department"] = str(instance.department_id)
+        return option
+
+
 class CostCenterChoiceField(forms.ModelChoiceField):
+    widget = CostCenterSelect
+
     def label_from_instance(self, obj: CostCenter) -> str:
         return f"{obj.code} · {obj.name} ({obj.department.name})"
 
@@ -58,28 +99,32 @@ class InitiativeForm(forms.ModelForm):
     cost_center = CostCenterChoiceField(
         queryset=CostCenter.objects.select_related("department").order_by("code"),
         required=False,
-        help_text="The cost center that pays. It must belong to the department above.",
+        help_text="The cost center that pays: one of the department's (the list follows the department).",
     )
     vendors = forms.ModelMultipleChoiceField(
         queryset=Vendor.objects.order_by("name"),
         required=False,
-        help_text="Companies you buy from for this initiative. Hold Ctrl / ⌘ to pick several.",
+        widget=SearchableSelectMultiple(attrs=searchable_attrs("Type a vendor's name")),
+        help_text="Companies you buy from for this initiative. Type to search; pick as many as apply.",
     )
     ai_models = AIModelChoiceField(
         queryset=AIModel.objects.select_related("provider").order_by("provider__name", "name"),
         required=False,
         label="Models",
-        help_text="Models the initiative calls. Hold Ctrl / ⌘ to pick several.",
+        widget=SearchableSelectMultiple(attrs=searchable_attrs("Type a model or its provider")),
+        help_text="Models the initiative calls. Type to search; pick as many as apply.",
     )
     delegates = PeopleChoiceField(
         queryset=_people(),
         required=False,
+        widget=SearchableSelectMultiple(attrs=searchable_attrs("Type a name or an e-mail")),
         help_text="People who may edit and report on this initiative on the owner's behalf.",
     )
     owner = PersonChoiceField(
         queryset=_people(),
         required=False,
         empty_label="— me —",
+        widget=SearchableSelect(attrs=searchable_attrs("— me —")),
         help_text="Administrators only. Leave empty to keep the current owner (or to own a new initiative yourself).",
     )
     tags = forms.CharField(
@@ -121,6 +166,17 @@ class InitiativeForm(forms.ModelForm):
     def clean_tags(self) -> list[str]:
         raw = self.cleaned_data.get("tags") or ""
         return sorted({tag.strip() for tag in raw.split(",") if tag.strip()})
+
+    def clean(self) -> dict[str, Any]:
+        """The service's cost-center rule, checked here too so its error shows with the form's other errors."""
+        cleaned = super().clean() or {}
+        department, cost_center = cleaned.get("department"), cleaned.get("cost_center")
+        if department is not None and cost_center is not None:
+            try:
+                cost_center_check(department=department, cost_center=cost_center)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
 
     def service_kwargs(self) -> dict[str, Any]:
         """cleaned_data as keyword arguments of initiative_create / initiative_update; no owner means unchanged."""

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_tables2",
+    "django_select2",
     "rules.apps.AutodiscoverRulesConfig",
     "auditlog",
     "axes",

@@ -1,14 +1,21 @@
 """Sprawl analysis of the current database: loads initiatives and the catalogue, keeps the embedding cache, and calls
-the pure scorer (governance/sprawl/engine/scoring.py). Read-only apart from the embedding cache."""
+the pure scorer (governance/sprawl/engine/scoring.py).
+
+Two paths. The recomputation (`analyse_portfolio`, a job) scores the whole portfolio and stores the embeddings it
+computed. The intake's possible duplicates (`draft_duplicates`, a GET while an owner types) never write: they rank
+the draft against the process's `PortfolioIndex`, built once from the stored embeddings and refreshed for the
+initiatives that changed, and embed only the typed text.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from functools import lru_cache
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 
 import numpy as np
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from governance.sprawl.engine import scoring
 from governance.sprawl.engine.embeddings import Embedder, get_embedder, text_hash
@@ -76,9 +83,10 @@ _MEMO: dict[str, np.ndarray] = {}
 _MEMO_LIMIT = 50_000
 
 
-def cached_embed(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+def cached_embed(texts: list[str], embedder: Embedder | None = None, *, store: bool = True) -> np.ndarray:
     """Embed texts through this process's memo and the TextEmbedding table: only texts never seen with this model
-    are embedded."""
+    are embedded. Without `store` (a request) the new vectors are neither written nor memoised, so a later storing
+    call still finds them missing and writes them."""
     from governance.models import TextEmbedding
 
     embedder = embedder or get_embedder()
@@ -91,6 +99,9 @@ def cached_embed(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
                 "text_hash", "vector"):
             found[digest] = np.frombuffer(bytes(vector), dtype="<f4")
     missing = [digest for digest in unique if digest not in found]
+    if len(_MEMO) + len(found) > _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO.update(found)
     if missing:
         text_of = dict(zip(hashes, texts, strict=True))
         fresh = embedder.embed([text_of[digest] for digest in missing])
@@ -99,10 +110,9 @@ def cached_embed(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
             found[digest] = vector
             rows.append(TextEmbedding(text_hash=digest, model_name=embedder.name,
                                       vector=vector.astype("<f4").tobytes()))
-        TextEmbedding.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-    if len(_MEMO) + len(found) > _MEMO_LIMIT:
-        _MEMO.clear()
-    _MEMO.update(found)
+        if store:
+            TextEmbedding.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+            _MEMO.update({digest: found[digest] for digest in missing})
     if not texts:
         return np.zeros((0, embedder.dim or 384), dtype=np.float32)
     return np.vstack([found[digest] for digest in hashes]).astype(np.float32)
@@ -126,19 +136,20 @@ def warm_catalogue_memo(archetypes: list[scoring.Archetype]) -> int:
 
 
 @lru_cache(maxsize=4)
-def _catalogue_index(fingerprint: tuple, embedder_name: str) -> scoring.CatalogueIndex:
-    return scoring.build_catalogue_index(_archetypes(), cached_embed)
+def _catalogue_index(fingerprint: tuple, embedder_name: str, store: bool) -> scoring.CatalogueIndex:
+    return scoring.build_catalogue_index(_archetypes(), partial(cached_embed, store=store))
 
 
-def catalogue_index() -> scoring.CatalogueIndex:
+def catalogue_index(*, store: bool = False) -> scoring.CatalogueIndex:
     """The indexed catalogue, rebuilt in a process only when a use case changes; its vectors come from the
-    TextEmbedding cache, so only a new or edited phrase is embedded (all 5,000 take seconds on two cores)."""
+    TextEmbedding cache, so only a new or edited phrase is embedded (all 5,000 take seconds on two cores). Only the
+    recomputation stores the phrases it embedded (`store`); a request keeps them in this process."""
     from django.db.models import Count, Max
 
     from governance.models import UseCase
 
     stats = UseCase.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at"))
-    return _catalogue_index((stats["n"], stats["changed"]), get_embedder().name)
+    return _catalogue_index((stats["n"], stats["changed"]), get_embedder().name, store)
 
 
 def _items(queryset) -> list[InitiativeItem]:
@@ -213,11 +224,13 @@ def purpose_vectors(items: list[InitiativeItem], embedder: Embedder | None = Non
 
 
 def _reasons(scored: scoring.Scored, i: int, j: int, names: dict[str, str]) -> list[str]:
+    return _reasons_of(scored.shared_use_case(i, j), scored.purpose_similarity(i, j), names)
+
+
+def _reasons_of(shared: str | None, similarity: float, names: dict[str, str]) -> list[str]:
     reasons = []
-    shared = scored.shared_use_case(i, j)
     if shared:
         reasons.append(f"shared use case: {names.get(shared, shared)}")
-    similarity = scored.purpose_similarity(i, j)
     if similarity >= 0.5:
         reasons.append(f"similar purpose ({similarity:.2f})")
     if not reasons:
@@ -230,7 +243,7 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_
     items = _items(_initiatives())
     if not items:
         return Analysis(clusters=[], duplicates={}, use_cases={})
-    index = catalogue_index()
+    index = catalogue_index(store=True)
     vectors = purpose_vectors(items)
     scored = scoring.score_items(items, vectors, index, params)
     names = {a.code: a.name for a in index.archetypes}
@@ -250,15 +263,189 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_
     return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases)
 
 
-def _draft_scored(item: scoring.Item, exclude_id: int | None, params: scoring.Params):
-    items = [i for i in _items(_initiatives()) if i.key != exclude_id]
-    index = catalogue_index()
+# Possible duplicates of a draft: the portfolio index, kept in the process ------------------------------------------
+
+# Initiatives whose text has no stored embedding yet (registered since the last recomputation) are embedded in the
+# process, never stored by a request; at most this many per refresh, so a portfolio never recomputed does not hold a
+# request for minutes: the rest join at the next lookups (and all of them once the recomputation stored them).
+EMBED_ON_READ_LIMIT = 200
+
+
+@dataclass
+class PortfolioIndex:
+    """The live portfolio as a draft's ranking needs it, rows in primary-key order: purpose vectors, archetype
+    distributions and their unit profiles, departments. Built from stored embeddings, refreshed only for the
+    initiatives whose scorer's view changed, never written to the database."""
+
+    catalogue: scoring.CatalogueIndex
+    version: tuple
+    items: list[InitiativeItem]
+    keys: np.ndarray  # (n,) initiative ids, ascending
+    vectors: np.ndarray  # (n, d)
+    distribution: np.ndarray  # (n, A)
+    profiles: np.ndarray  # (n, A) unit rows of the distribution
+    departments: np.ndarray  # (n,) department ids
+    pending: int = 0  # initiatives left out until their text is embedded (see EMBED_ON_READ_LIMIT)
+    positions: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.positions = {int(key): n for n, key in enumerate(self.keys)}
+
+
+_PORTFOLIO: dict[str, PortfolioIndex] = {}  # by embedder name
+_PORTFOLIO_LOCK = threading.Lock()
+
+
+def _portfolio_version() -> tuple:
+    """What the index depends on, in one query: row counts, the last id and the last change of the initiatives,
+    their vendors and models (links are deleted and re-inserted, so a change moves the count or the last id), the
+    confirmed use cases, and the names of vendors and models."""
+    from governance.models import InitiativeUseCase
+    from portfolio.models import AIModel, Initiative, Vendor
+
+    quote = connection.ops.quote_name
+    parts = []
+    for model, stamp in ((Initiative, "updated_at"), (Initiative.vendors.through, None),
+                         (Initiative.ai_models.through, None), (InitiativeUseCase, "updated_at"),
+                         (Vendor, "updated_at"), (AIModel, "updated_at")):
+        table = quote(model._meta.db_table)
+        parts += [f"(SELECT COUNT(*) FROM {table})", f"(SELECT MAX({quote('id')}) FROM {table})"]
+        if stamp:
+            parts.append(f"(SELECT MAX({quote(stamp)}) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone())
+
+
+def _portfolio_items() -> tuple[list[InitiativeItem], dict[int, int]]:
+    """Every initiative as the scorer sees it (as `_items` builds them) and its department id, from four queries
+    of plain values: no model instances for 10,000 rows."""
+    from governance.models import InitiativeUseCase, UseCaseOrigin
+    from portfolio.models import Initiative
+
+    vendors: dict[int, list[str]] = {}
+    for initiative_id, vendor in Initiative.vendors.through.objects.order_by("vendor__name", "vendor_id").values_list(
+            "initiative_id", "vendor__name"):
+        vendors.setdefault(initiative_id, []).append(vendor)
+    models: dict[int, list[str]] = {}
+    for initiative_id, model in Initiative.ai_models.through.objects.order_by(
+            "aimodel__provider__name", "aimodel__name", "aimodel_id").values_list("initiative_id", "aimodel__name"):
+        models.setdefault(initiative_id, []).append(model)
+    confirmed: dict[int, list[str]] = {}
+    for initiative_id, code in InitiativeUseCase.objects.filter(origin=UseCaseOrigin.CONFIRMED).order_by(
+            "initiative_id", "-confidence", "pk").values_list("initiative_id", "use_case__code"):
+        confirmed.setdefault(initiative_id, []).append(code)
+    items, departments = [], {}
+    for pk, name, description, category, department_id, department in Initiative.objects.order_by("pk").values_list(
+            "pk", "name", "description", "category", "department_id", "department__name"):
+        items.append(InitiativeItem(
+            key=pk, name=name, description=description, vendors=tuple(vendors.get(pk, ())),
+            models=tuple(models.get(pk, ())), category=category, department=department or "",
+            confirmed_use_cases=tuple(confirmed.get(pk, ())),
+        ))
+        departments[pk] = department_id if department_id is not None else -1
+    return items, departments
+
+
+def _stored_purpose_vectors(items: list[InitiativeItem], embedder: Embedder) -> dict[int, np.ndarray]:
+    """{initiative id: vector} of the items whose stored embedding is of their current text; reads only."""
+    from governance.models import InitiativeEmbedding
+
+    wanted = {item.key: text_hash(item.purpose, embedder.name) for item in items}
+    rows = InitiativeEmbedding.objects.filter(model_name=embedder.name)
+    ids = list(wanted)
+    batches = [rows] if len(ids) > 900 else [rows.filter(initiative_id__in=ids)]  # SQLite's parameter limit
+    found = {}
+    for batch in batches:
+        for initiative_id, digest, vector in batch.values_list("initiative_id", "text_hash", "vector"):
+            if wanted.get(initiative_id) == digest:
+                found[initiative_id] = np.frombuffer(bytes(vector), dtype="<f4")
+    return found
+
+
+def _index_rows(items: list[InitiativeItem], catalogue: scoring.CatalogueIndex, embedder: Embedder,
+                known: dict[int, np.ndarray]) -> tuple[list[InitiativeItem], np.ndarray, np.ndarray, int]:
+    """Vectors and archetype distributions of `items`; their vectors are `known` (same text as before), stored, or
+    embedded here (at most EMBED_ON_READ_LIMIT, the rest are returned as pending)."""
+    dim = embedder.dim or 384
+    unknown = [item for item in items if item.key not in known]
+    found = {**(_stored_purpose_vectors(unknown, embedder) if unknown else {}), **known}
+    missing = [item for item in items if item.key not in found]
+    embed_now, pending = missing[:EMBED_ON_READ_LIMIT], len(missing) - EMBED_ON_READ_LIMIT
+    if embed_now:
+        for item, vector in zip(embed_now, embedder.embed([i.purpose for i in embed_now]), strict=True):
+            found[item.key] = vector
+    if pending > 0:
+        logger.warning("%d initiatives have no stored embedding: they join the possible duplicates as they are "
+                       "embedded; a sprawl recomputation stores them all.", pending)
+    kept = [item for item in items if item.key in found]
+    vectors = np.vstack([found[item.key] for item in kept]).astype(np.float32) if kept else np.zeros((0, dim),
+                                                                                                      np.float32)
+    distribution = np.zeros((len(kept), len(catalogue.archetypes)), dtype=np.float32)
+    for start in range(0, len(kept), 2000):  # the (rows x synonyms) similarities stay small
+        chunk = kept[start:start + 2000]
+        affinity = scoring.archetype_affinity(chunk, vectors[start:start + 2000], catalogue)
+        distribution[start:start + 2000] = scoring.archetype_distribution(affinity, chunk, catalogue.codes)
+    return kept, vectors, distribution, max(pending, 0)
+
+
+def _portfolio_build(previous: PortfolioIndex | None, catalogue: scoring.CatalogueIndex, version: tuple,
+                     embedder: Embedder) -> PortfolioIndex:
+    """The index of the current portfolio; rows whose scorer's view is unchanged are taken from `previous`."""
+    items, departments = _portfolio_items()
+    reuse = previous if previous is not None and previous.catalogue is catalogue else None
+    kept_positions, fresh, known = [], [], {}
+    for item in items:
+        position = reuse.positions.get(item.key) if reuse is not None else None
+        if position is None or reuse is None:
+            fresh.append(item)
+        elif reuse.items[position] == item:
+            kept_positions.append(position)
+        else:
+            fresh.append(item)
+            if reuse.items[position].purpose == item.purpose:  # a vendor or a use case changed, not the text
+                known[item.key] = reuse.vectors[position]
+    fresh_items, fresh_vectors, fresh_distribution, pending = _index_rows(fresh, catalogue, embedder, known)
+    dim, width = fresh_vectors.shape[1], len(catalogue.archetypes)
+    if reuse is not None and kept_positions:
+        take = np.asarray(kept_positions, dtype=np.int64)
+        all_items = [reuse.items[p] for p in kept_positions] + fresh_items
+        vectors = np.vstack([reuse.vectors[take], fresh_vectors])
+        distribution = np.vstack([reuse.distribution[take], fresh_distribution])
+    else:
+        all_items, vectors, distribution = fresh_items, fresh_vectors, fresh_distribution
+    keys = np.asarray([item.key for item in all_items], dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    all_items = [all_items[n] for n in order]
+    vectors = vectors[order].reshape(-1, dim)
+    distribution = distribution[order].reshape(-1, width)
+    return PortfolioIndex(
+        catalogue=catalogue, version=version, items=all_items, keys=keys[order], vectors=vectors,
+        distribution=distribution, profiles=scoring.unit_rows(distribution),
+        departments=np.asarray([departments[item.key] for item in all_items], dtype=np.int64), pending=pending,
+    )
+
+
+def portfolio_index(catalogue: scoring.CatalogueIndex | None = None) -> PortfolioIndex:
+    """This process's index of the portfolio, brought up to date: one query when nothing changed."""
+    catalogue = catalogue if catalogue is not None else catalogue_index()
     embedder = get_embedder()
-    vectors = purpose_vectors(items, embedder) if items else np.zeros((0, embedder.dim or 384), dtype=np.float32)
-    draft_vector = embedder.embed([item.purpose])
-    all_items = [item, *items]
-    all_vectors = np.vstack([draft_vector, vectors]) if items else draft_vector
-    return scoring.score_items(all_items, all_vectors, index, params), index
+    version = _portfolio_version()
+    with _PORTFOLIO_LOCK:
+        current = _PORTFOLIO.get(embedder.name)
+        if current is None or current.catalogue is not catalogue or current.version != version or current.pending:
+            current = _portfolio_build(current, catalogue, version, embedder)
+            _PORTFOLIO[embedder.name] = current
+        return current
+
+
+@lru_cache(maxsize=256)
+def _text_vector(text: str, embedder_name: str) -> np.ndarray:
+    """A typed text's embedding: the same draft is ranked and matched to use cases, and asked again as the owner
+    changes a department or a vendor."""
+    vector = get_embedder().embed([text])[0].astype(np.float32)
+    vector.flags.writeable = False
+    return vector
 
 
 def _draft_item(name, description, vendor_names, model_names, category, department_name="") -> scoring.Item:
@@ -268,26 +455,42 @@ def _draft_item(name, description, vendor_names, model_names, category, departme
     )
 
 
+def _draft_distribution(item: scoring.Item, catalogue: scoring.CatalogueIndex) -> tuple[np.ndarray, np.ndarray]:
+    """The draft's purpose vector and (1, A) archetype distribution."""
+    vector = _text_vector(item.purpose, get_embedder().name)
+    affinity = scoring.archetype_affinity([item], vector[None, :], catalogue)
+    return vector, scoring.archetype_distribution(affinity, [item], catalogue.codes)
+
+
 def draft_duplicates(*, name: str, description: str, vendor_names: list[str], model_names: list[str], category: str,
                      department_id: int | None, exclude_id: int | None = None, top: int = 5,
                      params: scoring.Params = scoring.DEFAULT_PARAMS) -> list[Duplicate]:
-    """Possible duplicates of an initiative still being written (intake form), best first."""
-    from portfolio.models import Department
-
+    """Possible duplicates of an initiative still being written (intake form), best first. Reads only: the draft is
+    ranked against the process's portfolio index, with the blend `Scored.block(..., ranking=True)` uses."""
     if not (name or "").strip() and not (description or "").strip():
         return []
-    department = ""
-    if department_id is not None:
-        department = Department.objects.filter(pk=department_id).values_list("name", flat=True).first() or ""
-    item = _draft_item(name, description, vendor_names, model_names, category, department)
-    scored, index = _draft_scored(item, exclude_id, params)
-    if len(scored.items) < 2:
+    catalogue = catalogue_index()
+    portfolio = portfolio_index(catalogue)
+    if not len(portfolio.keys):
         return []
-    names = {a.code: a.name for a in index.archetypes}
-    row = scored.block(slice(0, 1), ranking=True)[0]
-    order = (np.argsort(-row[1:], kind="stable") + 1)[:top]  # position 0 is the draft itself
-    return [Duplicate(initiative_id=scored.items[j].key, score=round(float(row[j]), 4),
-                      reasons=_reasons(scored, 0, int(j), names)) for j in order]
+    item = _draft_item(name, description, vendor_names, model_names, category)
+    vector, distribution = _draft_distribution(item, catalogue)
+    scores = scoring.rank_draft(scoring.unit_rows(distribution)[0], vector, department_id, portfolio.profiles,
+                                portfolio.vectors, portfolio.departments, params)
+    excluded = portfolio.positions.get(exclude_id) if exclude_id is not None else None
+    if excluded is not None:
+        scores[excluded] = -np.inf
+    count = min(top, len(scores) - (excluded is not None))
+    if count <= 0:
+        return []
+    best = np.argpartition(-scores, count - 1)[:count]
+    order = best[np.lexsort((best, -scores[best]))]  # best first; ties by primary key, as the full ranking does
+    names = {a.code: a.name for a in catalogue.archetypes}
+    return [Duplicate(
+        initiative_id=int(portfolio.keys[j]), score=round(float(scores[j]), 4),
+        reasons=_reasons_of(scoring.shared_use_case(distribution[0], portfolio.distribution[j], catalogue.codes),
+                            float(portfolio.vectors[j] @ vector), names),
+    ) for j in order]
 
 
 def suggest_use_cases(*, name: str, description: str, vendor_names: list[str], model_names: list[str],
@@ -299,6 +502,5 @@ def suggest_use_cases(*, name: str, description: str, vendor_names: list[str], m
     if not index.archetypes:
         return []
     item = _draft_item(name, description, vendor_names, model_names, category)
-    vectors = get_embedder().embed([item.purpose])
-    scored = scoring.score_items([item], vectors, index)
-    return scoring.suggestions(scored.distribution, index.codes)[0]
+    _, distribution = _draft_distribution(item, index)
+    return scoring.suggestions(distribution, index.codes)[0]

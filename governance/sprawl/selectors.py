@@ -107,6 +107,14 @@ def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
     return totals
 
 
+def sprawl_cluster_status_counts(clusters: QuerySet[SprawlCluster]) -> dict[str, int]:
+    """{status: clusters} of a (filtered) set, every status present, in one query: they add up to the set."""
+    counts = dict.fromkeys(SprawlStatus.values, 0)
+    counts.update(clusters.order_by().values("status").annotate(n=Count("pk", distinct=True))
+                  .values_list("status", "n"))
+    return counts
+
+
 def sprawl_cluster_chart_rows(
     clusters: QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]], limit: int
 ) -> list[dict[str, Any]]:

@@ -101,6 +101,19 @@ class SprawlClusterListView(ListPageView):
     def get_queryset(self) -> QuerySet[SprawlCluster]:
         return sprawl_selectors.sprawl_clusters()
 
+    def status_tabs(self) -> list[dict[str, Any]]:
+        """Clusters by status under the page's other filters: they add up to "all", and the chosen one is what is
+        listed."""
+        data = self.filterset.data.copy()
+        data["status"] = ""
+        others = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
+        counts = sprawl_selectors.sprawl_cluster_status_counts(others.qs)
+        chosen = (self.filterset.form.cleaned_data.get("status") or "") if self.filterset.is_valid() else ""
+        tabs = [{"status": status, "label": label, "count": counts[status], "chosen": chosen == status}
+                for status, label in SprawlStatus.choices]
+        tabs.append({"status": "", "label": "All", "count": sum(counts.values()), "chosen": chosen == ""})
+        return tabs
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         currency = reporting_currency()
@@ -110,6 +123,7 @@ class SprawlClusterListView(ListPageView):
             total_spend=totals["spend"],
             total_saving=totals["saving"],
             cluster_count=totals["count"],
+            status_tabs=self.status_tabs(),
             chart=saving_by_cluster_figure(sprawl_selectors.sprawl_cluster_chart_rows(self.object_list, CHART_CLUSTERS),
                                            currency) if totals["count"] else None,
             can_recompute=may(self.request.user, "governance.recompute_sprawl"),

@@ -47,9 +47,13 @@ def initiative_next_external_id() -> str:
     return f"TG-{(max(numbers, default=0) + 1):05d}"
 
 
-def _check_cost_center(department: Department, cost_center: CostCenter | None) -> None:
+def cost_center_check(*, department: Department, cost_center: CostCenter | None) -> None:
+    """An initiative's cost center is one of its department's: the department pays through it."""
     if cost_center is not None and cost_center.department_id != department.pk:
-        raise ValidationError({"cost_center": f"Cost center {cost_center.code} belongs to another department."})
+        raise ValidationError({"cost_center": (
+            f"Cost center {cost_center.code} ({cost_center.name}) belongs to {cost_center.department.name}, not to "
+            f"{department.name}: pick one of {department.name}'s cost centers, or leave it empty."
+        )})
 
 
 @transaction.atomic
@@ -73,7 +77,7 @@ def initiative_create(
 ) -> Initiative:
     """Register an initiative. New ones start as proposed; imports and the demo may give another starting stage."""
     _ensure_can_write(actor)
-    _check_cost_center(department, cost_center)
+    cost_center_check(department=department, cost_center=cost_center)
     with set_actor(actor):
         initiative = Initiative(
             external_id=external_id or initiative_next_external_id(),
@@ -119,7 +123,7 @@ def initiative_update(
             setattr(initiative, field_name, fields[field_name])
         if "tags" in changed:
             initiative.tags = sorted(set(initiative.tags))
-        _check_cost_center(initiative.department, initiative.cost_center)
+        cost_center_check(department=initiative.department, cost_center=initiative.cost_center)
         if changed:
             initiative.full_clean()
             initiative.save()

@@ -11,10 +11,14 @@
     if (label && labels[select.value]) { label.textContent = labels[select.value] + ":"; }
   }
 
-  window.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("select[data-value-labels]").forEach(function (select) {
+  function attach(root) {
+    root.querySelectorAll("select[data-value-labels]").forEach(function (select) {
       relabel(select);
       select.addEventListener("change", function () { relabel(select); });
     });
-  });
+  }
+
+  window.addEventListener("DOMContentLoaded", function () { attach(document); });
+  // A KPI row added by static/js/initiative_form.js.
+  document.addEventListener("formset:added", function (event) { attach(event.target); });
 })();

@@ -1,6 +1,8 @@
 /* Possible duplicates panels: fetch an HTML fragment from the panel's data-duplicates-url.
    With data-form, the fragment follows the form's name, purpose, category, department, vendors and models as the
-   owner types (debounced, stale requests aborted); without it, it loads once. No dependencies, no CDN. */
+   owner types (debounced, stale requests aborted); without it, it loads once. While a request runs the panel says
+   "Searching…" (and is aria-busy). No dependencies, no CDN; when the page has jQuery (the searchable selects), their
+   changes, which jQuery triggers without a native event, are followed too. */
 (function () {
   "use strict";
   var FIELDS = ["name", "description", "category", "department", "vendors", "ai_models"];
@@ -28,6 +30,17 @@
     var timer = null;
     var last = null;
 
+    function searching() {
+      var status = panel.querySelector(".duplicates-searching");
+      if (!status) {
+        status = document.createElement("p");
+        status.className = "duplicates-searching muted";
+        status.setAttribute("role", "status");
+        panel.insertBefore(status, panel.firstChild);
+      }
+      status.textContent = "Searching…";
+    }
+
     function load() {
       var qs = form ? query(form, panel.dataset.exclude) : "";
       if (qs === last) { return; }
@@ -35,6 +48,7 @@
       if (controller) { controller.abort(); }
       controller = new AbortController();
       panel.setAttribute("aria-busy", "true");
+      searching();
       fetch(url + (qs ? "?" + qs : ""), {credentials: "same-origin", signal: controller.signal,
                                          headers: {"X-Requested-With": "fetch"}})
         .then(function (response) {
@@ -53,6 +67,7 @@
     function later() { clearTimeout(timer); timer = setTimeout(load, DELAY_MS); }
     form.addEventListener("input", later);
     form.addEventListener("change", later);
+    if (window.jQuery) { window.jQuery(form).on("change", "select", later); }
     load();
   }
 

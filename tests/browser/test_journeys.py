@@ -33,7 +33,9 @@ def portfolio(owner, other_owner):
 
 def test_owner_registers_an_initiative_through_the_form(page: Page, owner, portfolio):
     cost_center = CostCenterFactory(code="CC-4110", name="Claims operations")
-    VendorFactory(name="Anthropic")
+    elsewhere = CostCenterFactory(code="CC-9900", name="Group treasury")
+    anthropic = VendorFactory(name="Anthropic")
+    VendorFactory(name="Amazon Web Services")
     log_in(page, owner)
     expect(page.locator(".role-badge")).to_have_text("Initiative owner")
     page.get_by_role("link", name="Register initiative").first.click()
@@ -41,7 +43,17 @@ def test_owner_registers_an_initiative_through_the_form(page: Page, owner, portf
     page.fill("#id_description", "Drafts subrogation demand letters from the claim file for adjusters to check.")
     page.select_option("#id_category", "content_generation")
     page.select_option("#id_department", str(cost_center.department_id))
+    # the cost centers follow the department
+    options = page.locator("#id_cost_center option")
+    expect(options.filter(has_text="CC-4110")).to_have_count(1)
+    expect(options.filter(has_text=elsewhere.code)).to_have_count(0)
     page.select_option("#id_cost_center", str(cost_center.pk))
+    # vendors: a searchable multi-select, no Ctrl-click
+    page.locator("#id_vendors + .select2").click()
+    page.keyboard.type("Anthr")
+    expect(page.locator(".select2-results__option")).to_have_text(["Anthropic"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_vendors")).to_have_values([str(anthropic.pk)])
     page.fill("#id_declared_monthly_cost", "1800")
     page.fill("#id_bc-problem", "Adjusters spend 40 minutes per demand letter.")
     page.fill("#id_bc-baseline_cost_per_outcome", "38.50")
@@ -58,12 +70,23 @@ def test_owner_registers_an_initiative_through_the_form(page: Page, owner, portf
     page.select_option("#id_kpis-0-kind", "per_outcome")
     expect(value_label).to_have_text("Value per unit per outcome (USD):")
     page.fill("#id_kpis-0-value_per_unit", "0.9")
+    # KPI rows: two more added on the page, one of them removed again
+    page.click("#add-kpi")
+    page.click("#add-kpi")
+    expect(page.locator(".kpi-row:visible")).to_have_count(4)
+    page.fill("#id_kpis-2-name", "Letters sent back by legal")
+    page.fill("#id_kpis-3-name", "Changed my mind")
+    expect(page.locator("label[for=id_kpis-3-value_per_unit]")).to_have_text("Value per unit (USD):")
+    page.locator("#kpi-row-3").get_by_role("button", name="Remove this KPI").click()
+    expect(page.locator(".kpi-row:visible")).to_have_count(3)
     page.click("button[type=submit].primary")
     expect(page.locator("h1")).to_contain_text("Subrogation letter assistant")
     created = Initiative.objects.get(name="Subrogation letter assistant")
     assert created.owner == owner and created.stage == Stage.PROPOSED
     assert created.business_case.baseline_cost_per_outcome == 38.5
-    assert list(created.kpis.values_list("name", "kind")) == [("Minutes per letter", "per_outcome")]
+    assert created.cost_center == cost_center and list(created.vendors.all()) == [anthropic]
+    assert list(created.kpis.order_by("pk").values_list("name", "kind")) == [
+        ("Minutes per letter", "per_outcome"), ("Letters sent back by legal", "count")]
     expect(page.locator("#kpis").get_by_text("Minutes per letter")).to_be_visible()
 
 

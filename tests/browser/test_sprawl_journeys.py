@@ -3,6 +3,7 @@ executive reads the clusters without being able to decide."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -47,8 +48,16 @@ def test_owner_sees_possible_duplicates_while_typing_an_intake(page: Page, owner
     page.get_by_role("link", name="Register initiative").first.click()
     panel = page.locator("#draft-duplicates")
     expect(panel).to_contain_text("Type a name and purpose")
+    held: list = []  # the lookups, held back until the panel has said it is searching
+    lookups = re.compile(r"/governance/possible-duplicates/")
+    page.route(lookups, lambda route: held.append(route))
     page.fill("#id_name", "Employer-brand visuals in Canva")
     page.fill("#id_description", "Canva Magic Media to generate images for recruiting campaigns and social posts.")
+    expect(panel.locator(".duplicates-searching")).to_have_text("Searching…")
+    page.unroute(lookups)
+    for route in held:
+        with contextlib.suppress(Exception):  # a lookup the page already replaced by a newer one
+            route.continue_()
     duplicates = page.locator("#possible-duplicates li")
     expect(duplicates.first).to_contain_text(re.compile("Midjourney|Firefly"))
     expect(page.locator("#possible-duplicates")).to_contain_text("shared use case: Campaign image generation")

@@ -1,10 +1,12 @@
-"""Forms of the initiative page: owner field, tags, service arguments and KPI rows."""
+"""Forms of the initiative page: owner field, tags, the cost center of the department, searchable selects, service
+arguments and KPI rows."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from django.contrib.staticfiles import finders
 
 from portfolio.choices import Category, KpiDirection, KpiKind
 from portfolio.forms import BusinessCaseForm, InitiativeForm, kpi_formset
@@ -68,6 +70,36 @@ def test_service_kwargs_leave_owner_out_when_not_picked(admin_user, owner):
     assert picked.service_kwargs()["owner"] == owner
 
 
+def test_cost_center_of_another_department_is_refused_on_the_field(owner):
+    department, other = DepartmentFactory(name="Finance"), DepartmentFactory(name="Legal")
+    theirs = CostCenterFactory(department=other, code="LEG-01", name="Legal ops")
+    form = InitiativeForm(initiative_data(department, cost_center=theirs.pk), user=owner)
+    assert not form.is_valid()
+    assert form.errors["cost_center"] == [
+        "Cost center LEG-01 (Legal ops) belongs to Legal, not to Finance: pick one of Finance's cost centers, or "
+        "leave it empty."]
+    ours = CostCenterFactory(department=department)
+    assert InitiativeForm(initiative_data(department, cost_center=ours.pk), user=owner).is_valid()
+
+
+def test_cost_center_options_name_their_department(owner):
+    finance = CostCenterFactory()
+    html = str(InitiativeForm(user=owner)["cost_center"])
+    assert f'<option value="{finance.pk}" data-department="{finance.department_id}">' in html
+
+
+def test_vendors_models_delegates_and_owner_are_searchable_selects_served_by_the_app(admin_user):
+    form = InitiativeForm(user=admin_user)
+    for name in ("vendors", "ai_models", "delegates", "owner"):
+        assert "django-select2" in str(form[name]), name
+    assert "Ctrl" not in " ".join(str(field.help_text) for field in form.fields.values())
+    scripts = form.media._js
+    assert scripts.index("admin/js/vendor/jquery/jquery.min.js") < scripts.index(
+        "admin/js/vendor/select2/select2.full.min.js") < scripts.index("django_select2/django_select2.js")
+    assert all(not path.startswith(("http:", "https:", "//")) for path in [*scripts, *form.media._css["screen"]])
+    assert all(finders.find(path) for path in [*scripts, *form.media._css["screen"]])  # shipped in the packages
+
+
 def test_negative_declared_cost_is_invalid(owner):
     form = InitiativeForm(initiative_data(DepartmentFactory(), declared_monthly_cost="-1"), user=owner)
     assert not form.is_valid()
@@ -124,3 +156,15 @@ def test_kpi_of_another_initiative_is_never_addressed_by_id(initiative, other_in
     formset = kpi_formset(initiative=initiative, data=data)
     assert formset.is_valid(), formset.errors
     assert [r["id"] for r in formset.service_rows()] == [None]
+
+
+def test_three_kpis_and_a_removed_new_row(initiative):
+    """Rows added on the page are ordinary extra forms; one added then removed carries DELETE and is left out."""
+    row = {"direction": KpiDirection.INCREASE, "kind": KpiKind.COUNT, "target": "10"}
+    data = {**_management(total=4, initial=0)}
+    for n, name in enumerate(["Tickets deflected", "Handle time", "CSAT", "Changed my mind"]):
+        data.update({f"kpis-{n}-{key}": value for key, value in {**row, "name": name}.items()})
+    data["kpis-3-DELETE"] = "on"
+    formset = kpi_formset(initiative=initiative, data=data)
+    assert formset.is_valid(), formset.errors
+    assert [r["name"] for r in formset.service_rows()] == ["Tickets deflected", "Handle time", "CSAT"]

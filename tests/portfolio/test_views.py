@@ -393,8 +393,48 @@ def test_cost_center_of_another_department_is_an_error_on_the_field_and_writes_n
     response = login(owner).post(CREATE_URL, form_data(department, foreign_cost_center, kpis=[KPI_ROW]))
 
     assert response.status_code == 200
-    assert "belongs to another department" in str(response.context["form"].errors["cost_center"])
+    error = " ".join(response.context["form"].errors["cost_center"])
+    assert f"belongs to {foreign_cost_center.department.name}, not to {department.name}" in error
+    assert f"pick one of {department.name}'s cost centers" in error
     assert not Initiative.objects.exists() and not BusinessCase.objects.exists() and not KPI.objects.exists()
+
+
+def test_cost_center_error_shows_with_the_other_errors(login, owner):
+    department = DepartmentFactory()
+    foreign_cost_center = CostCenterFactory(department=DepartmentFactory())
+    data = form_data(department, foreign_cost_center, **{"bc-tco_inference": "-1"})
+
+    response = login(owner).post(CREATE_URL, data)
+
+    assert response.context["form"].errors["cost_center"] and response.context["case_form"].errors["tco_inference"]
+    assert not Initiative.objects.exists()
+
+
+def test_form_page_can_add_and_remove_kpi_rows_and_serves_its_own_assets(login, owner):
+    body = login(owner).get(CREATE_URL).content.decode()
+    template = body[body.index('<template id="kpi-empty-row">'):]
+    template = template[:template.index("</template>")]
+    assert 'name="kpis-__prefix__-name"' in template and 'name="kpis-__prefix__-DELETE"' in template
+    assert 'id="add-kpi" hidden' in body  # shown by the script; without it the two blank rows remain
+    assert 'name="kpis-0-DELETE"' in body and 'name="kpis-1-DELETE"' in body
+    for asset in ("js/initiative_form.js", "js/kpi_kind.js", "admin/js/vendor/select2/select2.full.min.js",
+                  "django_select2/django_select2.js", "admin/css/vendor/select2/select2.min.css"):
+        assert f'"/static/{asset}"' in body, asset
+    assert not re.search(r'(src|href)="(https?:)?//', body)
+    assert "<script>" not in body  # no inline script: scripts are static files
+
+
+def test_registering_with_three_kpis_and_one_removed(login, owner):
+    department = DepartmentFactory()
+    kpis = [{**KPI_ROW, "name": name} for name in ("Cost per invoice", "Straight-through rate", "Cycle time")]
+    kpis.append({**KPI_ROW, "name": "Added then removed", "DELETE": "on"})
+
+    response = login(owner).post(CREATE_URL, form_data(department, kpis=kpis))
+
+    assert response.status_code == 302
+    initiative = Initiative.objects.get(name="Invoice reader")
+    assert list(initiative.kpis.order_by("pk").values_list("name", flat=True)) == [
+        "Cost per invoice", "Straight-through rate", "Cycle time"]
 
 
 def test_a_failing_later_step_rolls_back_the_initiative(login, owner):

@@ -78,7 +78,8 @@ class SprawlRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = SprawlRun
         fields = ["id", "status", "trigger", "created_at", "started_at", "finished_at", "initiatives",
-                  "clusters_found", "clusters_created", "clusters_updated", "clusters_closed", "error"]
+                  "clusters_found", "clusters_created", "clusters_updated", "clusters_unchanged", "clusters_closed",
+                  "error"]
         read_only_fields = fields
 
 

@@ -277,10 +277,10 @@ class Scored:
     kernel: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self._exact = _unit_rows(self.distribution)
+        self._exact = unit_rows(self.distribution)
         # Grouping lets neighbouring archetypes partly agree (p_a K p_b with K = L L^T), since two teams describing
         # one job often land on adjacent entries of the catalogue; ranking candidates needs no such help.
-        self._profile = self._exact if self.kernel is None else _unit_rows(self.distribution @ self.kernel)
+        self._profile = self._exact if self.kernel is None else unit_rows(self.distribution @ self.kernel)
         # An unknown department matches nothing, not every other unknown one.
         self._department = _codes([i.department for i in self.items])
 
@@ -290,28 +290,49 @@ class Scored:
         rank possible duplicates, which leans more on the purpose: a candidate list wants recall, a cluster
         precision."""
         cols = slice(None) if cols is None else cols
-        p = self.params
         profile = self._exact if ranking else self._profile
-        w_archetype = p.rank_w_archetype if ranking else p.w_archetype
-        agreement = profile[rows] @ profile[cols].T
-        purpose = self.vectors[rows] @ self.vectors[cols].T
-        purpose = np.clip((purpose - p.purpose_floor) / (1.0 - p.purpose_floor), 0.0, 1.0)
-        score = w_archetype * agreement + (1.0 - w_archetype) * purpose
-        if p.w_department:
-            score += p.w_department * (self._department[rows][:, None] == self._department[cols][None, :])
-        return score.astype(np.float32)
+        return pair_score(profile[rows] @ profile[cols].T, self.vectors[rows] @ self.vectors[cols].T,
+                          self._department[rows][:, None] == self._department[cols][None, :], self.params,
+                          ranking=ranking)
 
     def shared_use_case(self, i: int, j: int) -> str | None:
-        shared = self.distribution[i] * self.distribution[j]
-        best = int(np.argmax(shared)) if shared.size else 0
-        return self.codes[best] if shared.size and shared[best] >= 0.05 else None
+        return shared_use_case(self.distribution[i], self.distribution[j], self.codes)
 
     def purpose_similarity(self, i: int, j: int) -> float:
         return float(self.vectors[i] @ self.vectors[j])
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+def pair_score(agreement: np.ndarray, purpose_cosine: np.ndarray, same_department: np.ndarray, params: Params, *,
+               ranking: bool = False) -> np.ndarray:
+    """The pair score from its parts (any matching shapes): agreement of the archetype profiles, cosine of the
+    purpose embeddings, and whether the two are in one department."""
+    w_archetype = params.rank_w_archetype if ranking else params.w_archetype
+    purpose = np.clip((purpose_cosine - params.purpose_floor) / (1.0 - params.purpose_floor), 0.0, 1.0)
+    score = w_archetype * agreement + (1.0 - w_archetype) * purpose
+    if params.w_department:
+        score = score + params.w_department * same_department
+    return np.asarray(score, dtype=np.float32)
+
+
+def shared_use_case(a: np.ndarray, b: np.ndarray, codes: Sequence[str]) -> str | None:
+    """The use case two archetype distributions most share, when they share one noticeably."""
+    shared = a * b
+    best = int(np.argmax(shared)) if shared.size else 0
+    return codes[best] if shared.size and shared[best] >= 0.05 else None
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (the exact archetype profile a ranking compares)."""
     return (matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+
+def rank_draft(profile: np.ndarray, vector: np.ndarray, department: int | None, profiles: np.ndarray,
+               vectors: np.ndarray, departments: np.ndarray, params: Params = DEFAULT_PARAMS) -> np.ndarray:
+    """(n,) ranking scores of one draft (its exact profile, purpose vector and department) against n prepared
+    initiatives: the same blend as `Scored.block(..., ranking=True)`, without scoring the portfolio against itself."""
+    same_department = (departments == department) if department is not None else np.zeros(len(departments), bool)
+    return pair_score(profiles @ profile, vectors @ vector, same_department, params, ranking=True)
 
 
 def _codes(values: list[str]) -> np.ndarray:

@@ -67,10 +67,10 @@ def _use_case_suggestions_store(suggested: dict[int, list[tuple[str, float]]]) -
 
 @dataclass
 class RecomputeSummary:
-    """What one recomputation found and changed."""
+    """What one recomputation found and changed: each group found is created, updated or unchanged."""
 
     initiatives: int = 0
-    clusters_found: int = 0
+    clusters_found: int = 0  # groups of two or more running initiatives
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -119,7 +119,7 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None) -> RecomputeSum
 
     if analysis is None:  # the long computation runs before the transaction: no locks are held while it runs
         analysis = analyse_portfolio(top=5)
-    summary = RecomputeSummary(initiatives=len(analysis.use_cases), clusters_found=len(analysis.clusters))
+    summary = RecomputeSummary(initiatives=len(analysis.use_cases))
     with transaction.atomic():
         _recompute_lock()
         summary.use_case_links_written = _use_case_suggestions_store(analysis.use_cases)
@@ -137,6 +137,7 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
     alive = set(Initiative.objects.exclude(stage__in=ENDED_STAGES).values_list("pk", flat=True))
     computed = [(set(c.member_ids) & alive, c) for c in found]
     computed = [(ids, c) for ids, c in computed if len(ids) >= 2]
+    summary.clusters_found = len(computed)
     stored = list(SprawlCluster.objects.select_for_update().prefetch_related("members"))
     member_rows = {cluster.pk: {m.initiative_id: m for m in cluster.members.all()} for cluster in stored}
     active = {cluster.pk: {i for i, m in member_rows[cluster.pk].items() if not m.removed} for cluster in stored}

@@ -55,7 +55,8 @@ def sprawl_run_execute_by_id(*, run_id: int) -> SprawlRun | None:
             return jobs.run_finish(run, status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
         return jobs.run_finish(
             run, status=RunStatus.SUCCEEDED, initiatives=summary.initiatives, clusters_found=summary.clusters_found,
-            clusters_created=summary.created, clusters_updated=summary.updated, clusters_closed=summary.closed,
+            clusters_created=summary.created, clusters_updated=summary.updated,
+            clusters_unchanged=summary.unchanged, clusters_closed=summary.closed,
         )
 
 

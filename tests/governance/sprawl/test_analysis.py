@@ -11,63 +11,10 @@ from django.core.management import call_command
 
 from governance.models import InitiativeEmbedding, InitiativeUseCase, TextEmbedding, UseCase, UseCaseOrigin
 from governance.sprawl import analysis
-from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder
-from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
-from tests.governance.sprawl.engine.test_scoring import ARCHETYPES
+from governance.sprawl.engine import scoring
+from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
-
-
-class CountingEmbedder:
-    """The real embedder, counting the texts it is asked to embed."""
-
-    _real = None
-
-    def __init__(self) -> None:
-        if CountingEmbedder._real is None:
-            CountingEmbedder._real = OnnxMiniLMEmbedder()
-        self.name, self.dim, self.texts = self._real.name, self._real.dim, []
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        self.texts.extend(texts)
-        return self._real.embed(texts)
-
-
-@pytest.fixture
-def embedder(monkeypatch):
-    counting = CountingEmbedder()
-    monkeypatch.setattr(analysis, "get_embedder", lambda: counting)
-    analysis._catalogue_index.cache_clear()
-    analysis._MEMO.clear()
-    yield counting
-    analysis._catalogue_index.cache_clear()
-
-
-@pytest.fixture
-def catalogue(db):
-    UseCase.objects.all().delete()
-    for a in ARCHETYPES:
-        UseCase.objects.create(code=a.code, name=a.name, job=a.job, synonyms=list(a.synonyms),
-                               vendor_products=list(a.vendor_products), outputs=list(a.outputs))
-
-
-@pytest.fixture
-def portfolio(catalogue):
-    marketing, comms, sales, finance = (DepartmentFactory(name=n, code=n.lower()[:8]) for n in
-                                        ("Marketing", "Communications", "Sales", "Finance"))
-    return {
-        "A": InitiativeFactory(external_id="A", name="Marketing's Midjourney accounts", department=marketing,
-                               description="Seats for the brand team.", vendors=[VendorFactory(name="Midjourney")]),
-        "B": InitiativeFactory(external_id="B", name="Firefly for the creative studio", department=comms,
-                               description="Adobe Firefly to produce ad visuals faster."),
-        "C": InitiativeFactory(external_id="C", name="Project Quill", department=sales,
-                               description="Transcribes and summarises our weekly calls with action items.",
-                               vendors=[VendorFactory(name="Otter.ai")]),
-        "D": InitiativeFactory(external_id="D", name="Meeting recap bot", department=finance,
-                               description="Zoom AI Companion writes minutes of every meeting."),
-        "E": InitiativeFactory(external_id="E", name="AP invoice reader", department=finance,
-                               description="Reads supplier invoices into SAP.", vendors=[VendorFactory(name="Rossum")]),
-    }
 
 
 def _run(*args: str) -> str:
@@ -132,6 +79,75 @@ def test_draft_duplicates_with_fewer_initiatives_than_asked(portfolio, embedder)
     assert sorted(d.initiative_id for d in found) == sorted(i.pk for i in portfolio.values())
 
 
+DRAFT = {"name": "Creative AI imagery", "description": "Generate social media visuals for campaigns with Canva.",
+         "vendor_names": ["Canva"], "model_names": [], "category": "content_generation"}
+
+
+def test_draft_ranking_is_the_full_scoring_of_the_draft_with_the_portfolio(portfolio, embedder):
+    """The index ranks a draft exactly as scoring the draft together with every initiative does."""
+    department = portfolio["B"].department
+    found = analysis.draft_duplicates(**DRAFT, department_id=department.pk, top=5)
+
+    items = analysis._items(analysis._initiatives())
+    draft = analysis._draft_item(DRAFT["name"], DRAFT["description"], DRAFT["vendor_names"], [], DRAFT["category"],
+                                 department.name)
+    catalogue = analysis.catalogue_index()
+    vectors = np.vstack([embedder.embed([draft.purpose]), analysis.purpose_vectors(items)])
+    scored = scoring.score_items([draft, *items], vectors, catalogue)
+    row = scored.block(slice(0, 1), ranking=True)[0]
+    order = np.argsort(-row[1:], kind="stable") + 1
+    assert [d.initiative_id for d in found] == [items[j - 1].key for j in order]
+    assert [d.score for d in found] == pytest.approx([float(row[j]) for j in order], abs=1e-4)
+    names = {a.code: a.name for a in catalogue.archetypes}
+    assert [d.reasons for d in found] == [analysis._reasons(scored, 0, int(j), names) for j in order]
+
+
+def test_draft_duplicates_write_nothing_and_embed_only_the_typed_text(portfolio, embedder,
+                                                                       django_assert_max_num_queries):
+    analysis.draft_duplicates(**DRAFT, department_id=None)  # builds the process's index
+    assert not InitiativeEmbedding.objects.exists() and not TextEmbedding.objects.exists()
+    embedder.texts.clear()
+    with django_assert_max_num_queries(2):  # the portfolio's version and the catalogue's
+        found = analysis.draft_duplicates(**{**DRAFT, "description": "Campaign visuals for social media."},
+                                          department_id=None)
+    assert embedder.texts == ["Creative AI imagery. Campaign visuals for social media."]
+    assert len(found) == 5
+
+
+def test_the_index_follows_the_portfolio(portfolio, embedder):
+    analysis.draft_duplicates(**DRAFT, department_id=None)
+    embedder.texts.clear()
+    quill = portfolio["C"]
+    quill.description = "Generates campaign images and social visuals with Canva."
+    quill.save()
+    found = analysis.draft_duplicates(**DRAFT, department_id=None, top=2)
+    assert quill.pk in [d.initiative_id for d in found]
+    assert embedder.texts == [f"{quill.name}. {quill.description}"]  # only the changed initiative is embedded
+    embedder.texts.clear()
+    portfolio["A"].vendors.clear()  # a link alone, without saving the initiative
+    assert analysis.draft_duplicates(**DRAFT, department_id=None, top=5)
+    assert embedder.texts == []  # its vector is kept; only its archetypes were placed again
+    index = analysis.portfolio_index()
+    assert index.items[index.positions[portfolio["A"].pk]].vendors == ()
+    portfolio["E"].delete()
+    assert portfolio["E"].pk not in [d.initiative_id for d in analysis.draft_duplicates(**DRAFT, department_id=None)]
+
+
+def test_stored_embeddings_are_read_and_missing_ones_join_a_few_at_a_time(portfolio, embedder, monkeypatch):
+    analysis.purpose_vectors(analysis._items(analysis._initiatives()))  # what the recomputation stores
+    portfolio["E"].description = "Reads supplier invoices and credit notes into SAP."
+    portfolio["E"].save()
+    InitiativeFactory(name="Invoice capture", department=portfolio["E"].department)
+    analysis.catalogue_index()
+    embedder.texts.clear()
+    monkeypatch.setattr(analysis, "EMBED_ON_READ_LIMIT", 1)
+    first = analysis.portfolio_index()
+    assert len(first.keys) == 5 and first.pending == 1 and len(embedder.texts) == 1
+    second = analysis.portfolio_index()
+    assert len(second.keys) == 6 and second.pending == 0 and len(embedder.texts) == 2
+    assert analysis.portfolio_index() is second  # nothing changed: nothing rebuilt
+
+
 def test_suggest_use_cases(catalogue, embedder):
     suggested = analysis.suggest_use_cases(name="Minutes bot", description="Writes meeting minutes and action items.",
                                            vendor_names=[], model_names=[], category="")
@@ -155,17 +171,25 @@ def test_commands_on_an_empty_portfolio(catalogue, embedder):
 
 
 def test_catalogue_vectors_are_cached_across_processes(catalogue, embedder):
-    analysis.catalogue_index()
+    analysis.catalogue_index(store=True)
     first = len(embedder.texts)
     assert first > 0 and TextEmbedding.objects.count() == len(set(embedder.texts))
     analysis._catalogue_index.cache_clear()  # as a new process would start
-    analysis.catalogue_index()
+    analysis.catalogue_index(store=True)
     assert len(embedder.texts) == first  # every vector came from the cache
     edited = UseCase.objects.get(code="meeting-notes")
     edited.synonyms = ["meeting minutes", "standup digest"]
     edited.save()
-    analysis.catalogue_index()
+    analysis.catalogue_index(store=True)
     assert embedder.texts[first:] == ["standup digest"]  # only the new phrase is embedded
+
+
+def test_a_request_indexes_the_catalogue_without_storing_and_the_recomputation_stores_it(catalogue, embedder):
+    analysis.catalogue_index()
+    phrases = set(embedder.texts)
+    assert phrases and not TextEmbedding.objects.exists()
+    analysis.catalogue_index(store=True)
+    assert TextEmbedding.objects.count() == len(phrases)
 
 
 def test_cached_embed_matches_the_embedder(embedder):

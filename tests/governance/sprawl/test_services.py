@@ -319,6 +319,7 @@ def test_run_submit_queues_one_run_and_the_task_records_the_outcome(reviewer, tr
     callbacks[0]()  # the task runs in-process (eager)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and run.clusters_created == 1 and run.finished_at
+    assert (run.clusters_found, run.clusters_updated, run.clusters_unchanged, run.clusters_closed) == (1, 0, 0, 0)
     assert SprawlRun.objects.count() == 1
 
 
@@ -347,3 +348,20 @@ def test_ended_initiatives_are_left_out_of_clusters(trio, notes):
     retired = InitiativeFactory(stage=Stage.RETIRED)
     sprawl_recompute(analysis=analysis(([a, b, c], None), ([c, retired], None)))
     assert active_ids(only()) == {a.pk, b.pk}
+
+
+def test_what_a_run_found_adds_up_to_new_updated_and_unchanged(trio, notes, reviewer):
+    a, b, c = trio
+    d, e, f, g, h = InitiativeFactory.create_batch(5)
+    retired = InitiativeFactory(stage=Stage.RETIRED)
+    first = sprawl_recompute(analysis=analysis(([a, b], None), ([c, d], None), ([e, retired], None)))
+    assert (first.clusters_found, first.created, first.updated, first.unchanged) == (2, 2, 0, 0)  # e alone is no group
+    sprawl_cluster_dismiss(actor=reviewer, cluster=SprawlCluster.objects.get(members__initiative=a),
+                           reason="Two teams, two jobs")
+
+    second = sprawl_recompute(analysis=analysis(([a, b], None), ([c, d, f], None), ([g, h], None),
+                                                ([e, retired], None)))
+
+    assert (second.clusters_found, second.created, second.updated, second.unchanged, second.closed) == (3, 1, 1, 1, 0)
+    assert second.clusters_found == second.created + second.updated + second.unchanged
+    assert SprawlCluster.objects.count() == 3  # the dismissed one, the updated one and the new one

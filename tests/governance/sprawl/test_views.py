@@ -8,10 +8,12 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.choices import SprawlStatus, UseCaseOrigin
-from governance.models import SprawlCluster, SprawlClusterMember, SprawlRun
+from governance.models import InitiativeEmbedding, SprawlCluster, SprawlClusterMember, SprawlRun, TextEmbedding
 from governance.sprawl.analysis import Duplicate
 from portfolio.choices import RunStatus, Stage
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
@@ -67,6 +69,38 @@ def test_cluster_list_shows_open_clusters_with_their_figures_and_chart(login, ex
     assert "Recompute now" not in body  # executives read only
     everything = login(executive).get(reverse("governance:sprawl_list") + "?status=").content.decode()
     assert decided.title in everything
+
+
+def test_cluster_list_counts_by_status_add_up_to_what_is_listed(login, executive):
+    clusters = make_clusters(5)
+    for cluster, status in zip(clusters[2:], [SprawlStatus.CONFIRMED, SprawlStatus.DISMISSED, SprawlStatus.DISMISSED],
+                               strict=True):
+        cluster.status = status
+        cluster.save()
+    client = login(executive)
+    for query, listed in (("", 2), ("?status=confirmed", 1), ("?status=dismissed", 2), ("?status=", 5)):
+        page = client.get(reverse("governance:sprawl_list") + query)
+        tabs = {tab["status"]: tab["count"] for tab in page.context["status_tabs"]}
+        assert tabs == {"open": 2, "confirmed": 1, "dismissed": 2, "": 5}
+        assert tabs["open"] + tabs["confirmed"] + tabs["dismissed"] == tabs[""]
+        chosen = [tab for tab in page.context["status_tabs"] if tab["chosen"]]
+        assert [tab["count"] for tab in chosen] == [listed] == [page.context["cluster_count"]]
+        assert len(page.context["table"].rows) == listed
+    body = client.get(reverse("governance:sprawl_list")).content.decode()
+    assert 'id="cluster-count">2<' in body and "clusters listed" in body
+    assert "2 open</strong></a> + " in body and "5 all" in body
+    department = clusters[0].members.first().initiative.department
+    page = client.get(reverse("governance:sprawl_list") + f"?department={department.pk}")
+    assert {tab["status"]: tab["count"] for tab in page.context["status_tabs"]} == {
+        "open": 1, "confirmed": 0, "dismissed": 0, "": 1}
+
+
+def test_cluster_list_says_what_the_last_run_found(login, executive):
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, initiatives=120, clusters_found=33, clusters_created=5,
+                             clusters_updated=16, clusters_unchanged=12, clusters_closed=4)
+    body = login(executive).get(reverse("governance:sprawl_list")).content.decode()
+    assert "Found this run, among 120 initiatives: <span id=\"last-run-found\">33 groups</span> (5 new, 16 updated, " \
+           "12 unchanged); 4 open clusters no longer found, closed." in body
 
 
 def test_cluster_list_filters_by_department_and_exports_csv(login, reviewer):
@@ -161,10 +195,12 @@ def test_recompute_now_queues_a_run_and_shows_its_progress(login, reviewer, djan
     assert len(callbacks) == 1
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'http-equiv="refresh"' in page and "Waiting for a worker" in page
-    run.status, run.clusters_found, run.initiatives = RunStatus.SUCCEEDED, 4, 120
+    run.status, run.initiatives = RunStatus.SUCCEEDED, 120
+    run.clusters_found, run.clusters_created, run.clusters_updated, run.clusters_unchanged = 4, 1, 2, 1
     run.save()
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'http-equiv="refresh"' not in page and 'id="run-found">4<' in page
+    assert 'id="run-unchanged">1<' in page and "groups found this run" in page
     assert "Last recomputation" in client.get(reverse("governance:sprawl_list")).content.decode()
 
 
@@ -253,6 +289,31 @@ def test_draft_fragment_lists_duplicates_with_reasons_and_suggested_use_cases(lo
     call = engine["calls"]["draft_duplicates"][0]
     assert call["vendor_names"] == ["Otter"] and call["department_id"] == other_initiative.department_id
     assert call["exclude_id"] is None and call["top"] == 5
+
+
+def test_draft_fragment_with_the_real_engine_reads_only_in_a_few_queries(login, owner, portfolio, embedder):
+    client = login(owner)
+    url = reverse("governance:draft_duplicates")
+    draft = {"name": "Creative AI imagery", "description": "Social visuals for campaigns",
+             "vendors": [portfolio["A"].vendors.get().pk], "department": str(portfolio["C"].department_id)}
+    with CaptureQueriesContext(connection) as first:
+        client.get(url, draft)  # builds the process's portfolio index
+    first_writes = [q["sql"] for q in first if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    with CaptureQueriesContext(connection) as typing:
+        response = client.get(url, {**draft, "description": "Social visuals for campaigns with Canva"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'data-initiative="{portfolio["A"].pk}"' in body and f'data-initiative="{portfolio["B"].pk}"' in body
+    writes = [q["sql"] for q in typing if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == [] and first_writes == []
+    count = len(typing)  # read now: the next request resets the connection's query log
+    assert count <= 15, "\n".join(q["sql"][:150] for q in typing)
+    assert not InitiativeEmbedding.objects.exists() and not TextEmbedding.objects.exists()
+    InitiativeFactory.create_batch(5)
+    client.get(url, draft)  # the index takes the new initiatives in
+    with CaptureQueriesContext(connection) as larger:
+        client.get(url, {**draft, "name": "Creative imagery"})
+    assert len(larger) == count  # a lookup's queries do not grow with the portfolio
 
 
 def test_draft_fragment_asks_for_text_before_calling_the_engine(login, owner, engine):

@@ -1,0 +1,69 @@
+"""Sprawl fixtures: the real embedder counting what it embeds, a five-use-case catalogue and a portfolio of five
+initiatives, two pairs of which do the same job."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from governance.models import UseCase
+from governance.sprawl import analysis
+from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder
+from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
+from tests.governance.sprawl.engine.test_scoring import ARCHETYPES
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    _real = None
+
+    def __init__(self) -> None:
+        if CountingEmbedder._real is None:
+            CountingEmbedder._real = OnnxMiniLMEmbedder()
+        self.name, self.dim, self.texts = self._real.name, self._real.dim, []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return self._real.embed(texts)
+
+
+@pytest.fixture
+def embedder(monkeypatch):
+    counting = CountingEmbedder()
+    monkeypatch.setattr(analysis, "get_embedder", lambda: counting)
+    analysis._catalogue_index.cache_clear()
+    analysis._MEMO.clear()
+    analysis._PORTFOLIO.clear()
+    analysis._text_vector.cache_clear()
+    yield counting
+    analysis._catalogue_index.cache_clear()
+    analysis._PORTFOLIO.clear()
+    analysis._text_vector.cache_clear()
+
+
+@pytest.fixture
+def catalogue(db):
+    UseCase.objects.all().delete()
+    for a in ARCHETYPES:
+        UseCase.objects.create(code=a.code, name=a.name, job=a.job, synonyms=list(a.synonyms),
+                               vendor_products=list(a.vendor_products), outputs=list(a.outputs))
+
+
+@pytest.fixture
+def portfolio(catalogue):
+    marketing, comms, sales, finance = (DepartmentFactory(name=n, code=n.lower()[:8]) for n in
+                                        ("Marketing", "Communications", "Sales", "Finance"))
+    return {
+        "A": InitiativeFactory(external_id="A", name="Marketing's Midjourney accounts", department=marketing,
+                               description="Seats for the brand team.", vendors=[VendorFactory(name="Midjourney")]),
+        "B": InitiativeFactory(external_id="B", name="Firefly for the creative studio", department=comms,
+                               description="Adobe Firefly to produce ad visuals faster."),
+        "C": InitiativeFactory(external_id="C", name="Project Quill", department=sales,
+                               description="Transcribes and summarises our weekly calls with action items.",
+                               vendors=[VendorFactory(name="Otter.ai")]),
+        "D": InitiativeFactory(external_id="D", name="Meeting recap bot", department=finance,
+                               description="Zoom AI Companion writes minutes of every meeting."),
+        "E": InitiativeFactory(external_id="E", name="AP invoice reader", department=finance,
+                               description="Reads supplier invoices into SAP.", vendors=[VendorFactory(name="Rossum")]),
+    }
