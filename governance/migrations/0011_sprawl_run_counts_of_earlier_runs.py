@@ -12,7 +12,7 @@ def derive_unchanged(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0009_sprawl_run_clusters_unchanged"),
+        ("governance", "0010_sprawl_run_clusters_unchanged"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0008_signals'),
+        ('governance', '0009_stale_source_alerts'),
     ]
 
     operations = [
