@@ -192,7 +192,7 @@ def source_freshness_of(
 
 
 def stale_sources(*, now: datetime, grace_days: int) -> list[tuple[CostSource, SourceFreshness]]:
-    """Enabled sources that are late or miss a month, by name, each with its freshness (three queries)."""
+    """Enabled sources that are late or miss a month, by name, each with its freshness (two queries)."""
     delivered = source_delivered_months()
     found = []
     for source in cost_sources_health().filter(enabled=True):
@@ -203,20 +203,24 @@ def stale_sources(*, now: datetime, grace_days: int) -> list[tuple[CostSource, S
     return found
 
 
+INCOMPLETE_MONTHS_SHOWN = 12
+
+
 def spend_headline(*, today: date, coverage: Iterable[SourceCoverage] | None = None) -> dict[str, Any]:
     """AI spend of the latest complete month and of the month before, its unallocated spend and the share allocated
     (roll-ups only).
 
     Complete: a month that has ended, has costs, and that every enabled source delivered (latest_complete_month);
     a month some sources have read and others still owe would compare a fraction with a whole month. `month` is None
-    before any month is complete; `incomplete` lists the months after it up to last month, each with the sources
-    that still owe it.
+    before any month is complete; `incomplete` lists the months after it up to last month (the last twelve at most),
+    each with the sources that still owe it.
     """
     sources = list(coverage) if coverage is not None else enabled_source_coverage()
     this_month = today.replace(day=1)
     months = MonthlyCost.objects.filter(month__lt=this_month).order_by().values_list("month", flat=True).distinct()
     complete = latest_complete_month(months_with_costs=months, coverage=sources, today=today)
     first_incomplete = add_months(complete, 1) if complete else min((s.start for s in sources), default=this_month)
+    first_incomplete = max(first_incomplete, add_months(this_month, -INCOMPLETE_MONTHS_SHOWN))
     incomplete = [
         (Period.month(m.year, m.month), [s.name for s in sources if s.owes(m)])
         for m in month_range(first_incomplete, add_months(this_month, -1))

@@ -1,4 +1,5 @@
-"""Whether a cost source keeps up with its schedule, and which month is complete: the pure rules on plain values."""
+"""Whether a cost source keeps up with its schedule, and which month is complete: the pure rules on plain values, and
+which months a source delivered, read from its runs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from portfolio.choices import RunStatus
 from portfolio.costs.calculations import (
     CRON,
     DAILY,
@@ -17,6 +19,8 @@ from portfolio.costs.calculations import (
     schedule_kind,
     source_freshness,
 )
+from portfolio.costs.selectors import source_delivered_months
+from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 ADDED = datetime(2025, 9, 20, 10, 0, tzinfo=UTC)
@@ -126,3 +130,18 @@ def test_a_source_owes_nothing_before_its_first_month_and_the_current_month_is_n
         date(2026, 6, 1)
     assert latest_complete_month(months_with_costs=[date(2026, 12, 1)], coverage=[], today=NOW.date()) is None
     assert latest_complete_month(months_with_costs=[], coverage=[coverage()], today=NOW.date()) is None
+
+
+@pytest.mark.django_db
+def test_a_month_is_delivered_when_its_latest_successful_read_wrote_rows():
+    june, july, august = date(2026, 6, 1), date(2026, 7, 1), date(2026, 8, 1)
+    source, other = CostSourceFactory(), CostSourceFactory()
+    first, second = datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 9, 2, tzinfo=UTC)
+    IngestionRunFactory(source=source, period=june, finished_at=first)
+    IngestionRunFactory(source=source, period=june, finished_at=second, status=RunStatus.FAILED, rows_written=0)
+    IngestionRunFactory(source=source, period=july, finished_at=first)
+    IngestionRunFactory(source=source, period=july, finished_at=second, rows_written=0)  # a re-read found nothing
+    IngestionRunFactory(source=source, period=august, rows_written=0)
+    IngestionRunFactory(source=other, period=august)
+    # A failed read leaves the previous data; a successful one that wrote nothing replaced it with nothing.
+    assert source_delivered_months() == {source.pk: {june}, other.pk: {august}}
