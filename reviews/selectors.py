@@ -24,6 +24,7 @@ from portfolio.models import KPI, BusinessCase, Initiative
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
+from tollgate.formatting import format_money
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
@@ -252,7 +253,7 @@ def report_cost(report: ValueReport) -> ReportCost:
         has_records, total, estimated = (tco.has_records, tco.total, tco.estimated) if tco else (False, None, 0)
     if has_records:
         label = ACTUAL_COST_LABEL if not estimated else (
-            f"{ACTUAL_COST_LABEL}; {estimated:,.2f} of it estimated from the business case (oversight or "
+            f"{ACTUAL_COST_LABEL}; {format_money(estimated)} of it estimated from the business case (oversight or "
             "maintenance without records)")
         return ReportCost(cents(total or Decimal(0)), False, label)
     case = business_case_of(report.initiative)
