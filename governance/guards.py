@@ -13,6 +13,7 @@ from governance import evidence
 from governance.lifecycle import Transition
 from governance.selectors import intake_panel
 from portfolio.models import BusinessCase, Initiative
+from tollgate.formatting import format_number, format_score
 
 Guard = Callable[[Initiative], list[str]]
 
@@ -65,7 +66,8 @@ def quorum_and_score(initiative: Initiative) -> list[str]:
         problems.append("There is no weighted score yet.")
     elif panel.weighted_score < panel.threshold:
         problems.append(
-            f"The weighted score {panel.weighted_score:.2f} is below the approval threshold {panel.threshold}."
+            f"The weighted score {format_score(panel.weighted_score)} is below the approval threshold "
+            f"{format_number(panel.threshold)}."
         )
     return problems
 

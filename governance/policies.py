@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tollgate.formatting import money_per
+
 
 @dataclass(frozen=True)
 class PolicyDefinition:
@@ -69,11 +71,11 @@ DEFINITIONS: tuple[PolicyDefinition, ...] = (
        "for unquantised weights and uneven traffic."),
     _p("self_host.utilisation_pct", "Self-hosted GPU utilisation", "decimal", "50", "1", "100", "%",
        "Share of a rented GPU's hours that serve traffic (the rest is idle headroom for peaks)."),
-    _p("self_host.gpu_hour_price", "GPU-hour price", "decimal", "3.00", "0", "1000", "USD / GPU-hour",
+    _p("self_host.gpu_hour_price", "GPU-hour price", "decimal", "3.00", "0", "1000", money_per("GPU-hour"),
        "On-demand price of one H100 80GB hour. Default: 2026 list prices of $2.49-2.79 (Lambda, RunPod Secure "
        "Cloud), rounded up."),
     _p("self_host.monthly_operating_cost", "Self-hosting operating cost", "decimal", "5000", "0", "10000000",
-       "USD / month",
+       money_per("month"),
        "Fixed monthly cost of running models yourself: a quarter of an ML platform engineer (about $240,000 a year "
        "fully loaded), monitoring and storage."),
     # Cost ingestion (issue 13): when a source counts as late and a month as missing.

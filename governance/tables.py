@@ -9,6 +9,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from governance.calculations import plain_number
 from governance.choices import AuditEvent
@@ -100,7 +101,7 @@ class AuditTable(tables.Table):
     value_actor = render_actor
 
     def render_object_repr(self, record: LogEntry) -> str:
-        return f"{record.content_type.name.capitalize()}: {record.object_repr}"
+        return f"{capfirst(record.content_type.name)}: {record.object_repr}"
 
     value_object_repr = render_object_repr
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from tollgate.formatting import money_label
 from tollgate.jobs import RunStatus as RunStatus  # the statuses every run shares; imported from here across the apps
 
 
@@ -67,11 +68,12 @@ class KpiKind(models.TextChoices):
     STATED = "stated", "Stated by the owner, with evidence"
 
 
-# What `value_per_unit` means for each kind, for labels on pages and in the API (a stated KPI has none).
+# What `value_per_unit` means for each kind, for labels on pages and in the API (a stated KPI has none); the currency
+# is the reporting one, read when the label is shown.
 KPI_VALUE_PER_UNIT_LABELS: dict[str, str] = {
-    KpiKind.COUNT: "value per unit (USD)",
-    KpiKind.PER_OUTCOME: "value per unit per outcome (USD)",
-    KpiKind.RATIO: "value per point (USD)",
+    KpiKind.COUNT: money_label("value per unit"),
+    KpiKind.PER_OUTCOME: money_label("value per unit per outcome"),
+    KpiKind.RATIO: money_label("value per point"),
     KpiKind.STATED: "",
 }
 

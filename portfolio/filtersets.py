@@ -15,6 +15,7 @@ from portfolio import selectors
 from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
 from portfolio.forms import person_label
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from tollgate.formatting import money_label
 from tollgate.ui.filtersets import (
     ANY,
     ListFilterSet,
@@ -70,10 +71,10 @@ class InitiativeFilterSet(SearchFilterSet):
     owner_email = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
     cost_center = django_filters.ModelChoiceFilter(queryset=CostCenter.objects.all())
     cost_quarter_min = django_filters.NumberFilter(
-        field_name="cost_last_quarter", lookup_expr="gte", label="Cost last quarter from (USD)", min_value=0,
+        field_name="cost_last_quarter", lookup_expr="gte", label=money_label("Cost last quarter from"), min_value=0,
         widget=forms.NumberInput(attrs={"min": 0, "step": "any", "placeholder": "0"}))
     cost_quarter_max = django_filters.NumberFilter(
-        field_name="cost_last_quarter", lookup_expr="lte", label="Cost last quarter up to (USD)", min_value=0,
+        field_name="cost_last_quarter", lookup_expr="lte", label=money_label("Cost last quarter up to"), min_value=0,
         widget=forms.NumberInput(attrs={"min": 0, "step": "any"}))
     over_business_case_pct = django_filters.NumberFilter(
         field_name="cost_variance_pct", lookup_expr="gt", label="Over business case by more than (%)",

@@ -12,11 +12,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms import BaseModelFormSet, modelformset_factory
+from django.utils.text import capfirst
 from django_select2.forms import Select2MultipleWidget, Select2Widget
 
 from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
+from tollgate.formatting import money_label
 from tollgate.roles import is_admin
 
 User = get_user_model()
@@ -139,7 +141,7 @@ class InitiativeForm(forms.ModelForm):
             "name", "description", "category", "department", "cost_center", "owner", "start_date", "vendors",
             "ai_models", "delegates", "tags", "declared_monthly_cost",
         )
-        labels = {"description": "Purpose", "declared_monthly_cost": "Declared monthly cost (USD)"}
+        labels = {"description": "Purpose", "declared_monthly_cost": money_label("Declared monthly cost")}
         help_texts = {
             "name": "A short name people will recognise, e.g. 'Support ticket summariser'.",
             "description": "What the initiative does and for whom.",
@@ -196,14 +198,14 @@ class BusinessCaseForm(forms.ModelForm):
         fields = BUSINESS_CASE_FIELDS
         labels = {
             "problem": "Problem it solves",
-            "baseline_cost_per_outcome": "Baseline cost per outcome today (USD)",
-            "expected_monthly_value": "Expected value per month (USD)",
-            "tco_inference": "Inference / API per month (USD)",
-            "tco_compute": "Compute / GPU per month (USD)",
-            "tco_storage": "Storage per month (USD)",
-            "tco_licences": "Licences per month (USD)",
-            "tco_maintenance": "Maintenance per month (USD)",
-            "loaded_hourly_rate": "Loaded hourly rate (USD)",
+            "baseline_cost_per_outcome": money_label("Baseline cost per outcome today"),
+            "expected_monthly_value": money_label("Expected value per month"),
+            "tco_inference": money_label("Inference / API per month"),
+            "tco_compute": money_label("Compute / GPU per month"),
+            "tco_storage": money_label("Storage per month"),
+            "tco_licences": money_label("Licences per month"),
+            "tco_maintenance": money_label("Maintenance per month"),
+            "loaded_hourly_rate": money_label("Loaded hourly rate"),
         }
         help_texts = {
             "problem": "The business problem, in the business's words.",
@@ -236,20 +238,20 @@ class KPIForm(forms.ModelForm):
     class Meta:
         model = KPI
         fields = KPI_FIELDS
-        labels = {"value_per_unit": "Value per unit / per point (USD)"}
+        labels = {"value_per_unit": money_label("Value per unit / per point")}
         help_texts = {
             "unit": "e.g. minutes per e-mail, %, tickets",
             "kind": "Count: tickets deflected. Per outcome: minutes per e-mail, valued on each report's outcomes. "
                     "Ratio or score: %, CSAT, NPS. Stated: the owner states the value with evidence in each report.",
-            "value_per_unit": "Count: USD per unit (e.g. per ticket deflected). Per outcome: USD per unit saved on "
-                              "each outcome (e.g. $0.75 per minute). Ratio or score: USD per point, empty when it has "
-                              "no money value. Stated: leave empty.",
+            "value_per_unit": "Count: the value of one unit (e.g. per ticket deflected). Per outcome: the value of one "
+                              "unit saved on each outcome (e.g. 0.75 per minute). Ratio or score: the value of one "
+                              "point, empty when it has no money value. Stated: leave empty.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The page relabels value_per_unit by the chosen kind (static/js/kpi_kind.js).
-        labels = {kind: (text[:1].upper() + text[1:]) if text else "No value per unit: stated in each report"
+        labels = {kind: capfirst(str(text)) if text else "No value per unit: stated in each report"
                   for kind, text in KPI_VALUE_PER_UNIT_LABELS.items()}
         self.fields["kind"].widget.attrs["data-value-labels"] = json.dumps(labels)
 

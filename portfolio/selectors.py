@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.fields import Field
 from django.db.models.functions import Cast, Coalesce, Round
 from django.db.models.lookups import GreaterThan
+from django.utils.text import capfirst
 
 from portfolio.choices import CostCategory, Stage
 from portfolio.costs.calculations import TcoFigures, variance_pct
@@ -54,6 +55,7 @@ from portfolio.models import (
     Vendor,
     reporting_currency,
 )
+from tollgate.formatting import currency_symbol, money_per
 from tollgate.roles import may
 from tollgate.types import Viewer
 
@@ -206,8 +208,8 @@ class TcoLine:
 def business_case_tco_split(case: BusinessCase) -> list[TcoLine]:
     """The monthly TCO line by line; oversight is hours x loaded rate, the total comes from BusinessCase.tco_monthly."""
 
-    def label(name: str) -> str:  # a concrete field of the business case, named in code below
-        return str(cast(Field, BusinessCase._meta.get_field(name)).verbose_name).capitalize()
+    def label(name: str) -> str:  # a concrete field of the business case, named in code below ("Inference / API ...")
+        return capfirst(str(cast(Field, BusinessCase._meta.get_field(name)).verbose_name))
 
     return [
         TcoLine(label("tco_inference"), case.tco_inference),
@@ -256,7 +258,8 @@ def declared_cost_by_stage_figure(queryset: QuerySet[Initiative]) -> dict[str, A
                 "x": [stage.label for stage in stages],
                 "y": [float(by_stage[stage.value]["cost"] or 0) for stage in stages],
                 "customdata": [by_stage[stage.value]["n"] for stage in stages],
-                "hovertemplate": "%{x}: $%{y:,.0f}/month<br>%{customdata} initiatives<extra></extra>",
+                "hovertemplate": (f"%{{x}}: {currency_symbol()}%{{y:,.0f}}/month<br>%{{customdata}} initiatives"
+                                  "<extra></extra>"),
                 "marker": {"color": "#2b4c7e"},
             }
         ],
@@ -264,7 +267,7 @@ def declared_cost_by_stage_figure(queryset: QuerySet[Initiative]) -> dict[str, A
             "title": {"text": "Declared monthly cost by stage"},
             "height": 280,
             "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
-            "yaxis": {"title": {"text": "USD / month"}, "tickformat": ",.0f"},
+            "yaxis": {"title": {"text": str(money_per("month"))}, "tickformat": ",.0f"},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
         },

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 
 from portfolio.costs.selectors import CostPeriods
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor, reporting_currency
+from tollgate.formatting import format_percent, money_label
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
@@ -17,14 +18,14 @@ FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
 
 
 class PercentColumn(tables.Column):
-    """A signed percentage: "+12.5 %" on the page, the plain number in the CSV."""
+    """A signed percentage: "+12.5%" on the page, the plain number in the CSV."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("attrs", FIGURE)
         super().__init__(*args, **kwargs)
 
     def render(self, value: float) -> str:
-        return f"{value:+,.1f} %"
+        return format_percent(value, signed=True)
 
     def value(self, value: float) -> str:
         return f"{value:.1f}"
@@ -53,10 +54,10 @@ class InitiativeTable(CostFiguresTable):
     stage = tables.Column()
     category = tables.Column()
     vendors = tables.ManyToManyColumn(orderable=False, transform=str)
-    declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
+    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
     start_date = tables.DateColumn(format="Y-m-d")
-    cost_last_month = MoneyColumn(places=2, attrs=FIGURE)
-    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
+    cost_last_month = MoneyColumn(attrs=FIGURE)
+    cost_last_quarter = MoneyColumn(attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = {
@@ -101,9 +102,9 @@ class InitiativeCostTable(CostFiguresTable):
     external_id = tables.Column("External id")
     owner = PersonColumn(order_by=("owner__last_name", "owner__first_name"))
     stage = tables.Column()
-    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
-    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
-    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
+    cost_last_quarter = MoneyColumn(attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(attrs=FIGURE)
+    cost_variance = MoneyColumn(signed=True, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = {**ACTUAL_VS_PLAN_HEADERS, "plan_last_quarter": "Business case {quarter} ({currency})"}
@@ -127,10 +128,10 @@ class DepartmentTable(CostFiguresTable):
     head = PersonColumn(order_by=("head__last_name", "head__first_name"))
     initiatives_count = CountColumn("Initiatives")
     cost_centers_count = CountColumn("Cost centers")
-    declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
-    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
-    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
-    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
+    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
+    cost_last_quarter = MoneyColumn(attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(attrs=FIGURE)
+    cost_variance = MoneyColumn(signed=True, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = ACTUAL_VS_PLAN_HEADERS
@@ -148,10 +149,10 @@ class CostCenterTable(CostFiguresTable):
     department = tables.Column(linkify=True)
     budget_owner = PersonColumn(order_by=("budget_owner__last_name", "budget_owner__first_name"))
     initiatives_count = CountColumn("Initiatives")
-    declared_monthly_cost = MoneyColumn("Declared monthly cost (USD)")
-    cost_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
-    plan_last_quarter = MoneyColumn(places=2, attrs=FIGURE)
-    cost_variance = MoneyColumn(places=2, attrs=FIGURE)
+    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
+    cost_last_quarter = MoneyColumn(attrs=FIGURE)
+    plan_last_quarter = MoneyColumn(attrs=FIGURE)
+    cost_variance = MoneyColumn(signed=True, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
     cost_headers = ACTUAL_VS_PLAN_HEADERS
@@ -179,8 +180,8 @@ class AIModelTable(tables.Table):
     provider = tables.Column(order_by=("provider__name",))
     name = tables.Column()
     tier = tables.Column()
-    input_price_per_mtok = MoneyColumn("Input / 1M tokens (USD)")
-    output_price_per_mtok = MoneyColumn("Output / 1M tokens (USD)")
+    input_price_per_mtok = MoneyColumn(money_label("Input / 1M tokens"), unit_price=True)
+    output_price_per_mtok = MoneyColumn(money_label("Output / 1M tokens"), unit_price=True)
     open_weights = tables.BooleanColumn()
     context_window = tables.Column("Context window (tokens)", attrs=NUM)
     substitute = tables.Column("Acceptable substitute", order_by=("substitute__name",))
@@ -209,8 +210,8 @@ class LicencePoolTable(tables.Table):
     vendor = tables.Column(order_by=("vendor__name",))
     initiative = tables.Column(linkify=True, order_by=("initiative__name",))
     seats_purchased = CountColumn("Seats")
-    price_per_seat_month = MoneyColumn("Price per seat per month (USD)")
-    monthly_cost = MoneyColumn("Monthly cost (USD)", order_by=("monthly_cost_sort",))
+    price_per_seat_month = MoneyColumn(money_label("Price per seat per month"), unit_price=True)
+    monthly_cost = MoneyColumn(money_label("Monthly cost"), order_by=("monthly_cost_sort",))
 
     class Meta:
         model = LicencePool

@@ -15,6 +15,7 @@ from reviews.choices import Decision
 from reviews.models import ReviewCycle, ValueReport
 from reviews.selectors import KpiRow, ReportFigures
 from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue
+from tollgate.formatting import money_label
 
 KPI_PREFIX = "kpi_"
 KPI_STATED_PREFIX = "kpi_stated_"
@@ -44,7 +45,7 @@ class ValueReportForm(forms.ModelForm):
     class Meta:
         model = ValueReport
         fields = REPORT_FIELDS
-        labels = {"stated_value": "Owner-stated value (USD)", "oversight_hours": "Human oversight hours"}
+        labels = {"stated_value": money_label("Owner-stated value"), "oversight_hours": "Human oversight hours"}
         help_texts = {
             "outcome_count": "Outcomes delivered in the whole period (e.g. tickets resolved in the quarter).",
             "active_users": "People who used the initiative in the period.",
@@ -71,9 +72,9 @@ class ValueReportForm(forms.ModelForm):
             )
             if stated:
                 self.fields[f"{KPI_STATED_PREFIX}{kpi.pk}"] = forms.DecimalField(
-                    label=f"Stated value of {kpi.name} (USD)", max_digits=14, decimal_places=2, required=False,
+                    label=money_label(f"Stated value of {kpi.name}"), max_digits=14, decimal_places=2, required=False,
                     initial=entry.stated_value if entry else None,
-                    help_text="The value this KPI delivered in the period, in USD.",
+                    help_text="The value this KPI delivered in the period.",
                 )
                 self.fields[f"{KPI_EVIDENCE_PREFIX}{kpi.pk}"] = forms.CharField(
                     label=f"Evidence for {kpi.name}", required=False, max_length=5000,

@@ -67,7 +67,7 @@ class ValueReport(models.Model):
     )
     narrative = models.TextField(blank=True)
     stated_value = money_field(
-        "owner-stated value (USD)", null=True, blank=True,
+        "owner-stated value", null=True, blank=True,
         help_text="Only when the KPIs cannot express the value; replaces the computed value and needs evidence.",
     )
     stated_value_evidence = models.TextField(blank=True)
@@ -109,7 +109,7 @@ class KpiActual(models.Model):
     kpi = models.ForeignKey("portfolio.KPI", on_delete=models.CASCADE, related_name="actuals")
     actual = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     stated_value = money_field(
-        "owner-stated value (USD)", null=True, blank=True,
+        "owner-stated value", null=True, blank=True,
         help_text="Stated KPIs only: the value of the period, which needs its evidence.",
     )
     evidence = models.TextField(blank=True, help_text="How the stated value was measured.")

@@ -27,6 +27,7 @@ from portfolio.selectors import people_acting_for
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
+from tollgate.formatting import format_money
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
@@ -266,7 +267,7 @@ def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | No
     """The rule of report_cost on plain figures; the business case is read only when there are no records."""
     if has_records:
         label = ACTUAL_COST_LABEL if not estimated else (
-            f"{ACTUAL_COST_LABEL}; {estimated:,.2f} of it estimated from the business case (oversight or "
+            f"{ACTUAL_COST_LABEL}; {format_money(estimated)} of it estimated from the business case (oversight or "
             "maintenance without records)")
         return ReportCost(cents(total or Decimal(0)), False, label)
     return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL)

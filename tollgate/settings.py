@@ -90,6 +90,8 @@ TEMPLATES = [
                 "tollgate.context_processors.navigation",
                 "reviews.context_processors.notification_bell",
             ],
+            # money, unit_price, score, percent, number...: how every page prints a number (tollgate/formatting.py).
+            "builtins": ["tollgate.ui.format_filters"],
         },
     },
 ]
@@ -219,6 +221,10 @@ DJANGO_TABLES2_TEMPLATE = "tables/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
+
+# The one currency every amount is reported in (ISO 4217): cost records in other currencies are converted to it with
+# the currency rates, and pages print its symbol ("$") or, for a code without a known symbol, the code.
+REPORTING_CURRENCY = env("REPORTING_CURRENCY", default="USD").strip().upper()
 
 # Largest cost export a person may upload to "Run now" (streamed to disk, refused past this size).
 INGESTION_MAX_FILE_MB = env.int("INGESTION_MAX_FILE_MB", default=500)

@@ -19,11 +19,11 @@ from django.db.models import Q
 from portfolio.choices import CostCategory, RuleMatch, RunTrigger, SourceType
 from portfolio.models.base import DecimalShape, TimestampedModel, money_field
 from portfolio.models.inventory import Initiative, LicencePool
+from tollgate.formatting import reporting_currency
 from tollgate.jobs import Run
 
 amount_field = DecimalShape(20, 6)  # provider lines carry sub-cent amounts; round only in roll-ups
 quantity_field = DecimalShape(24, 6)
-DEFAULT_REPORTING_CURRENCY = "USD"
 
 ALLOCATION_KEYS = (
     "billing_account_id", "sub_account_id", "resource_id", "service_name", "project_id", "workspace_id",
@@ -32,11 +32,6 @@ ALLOCATION_KEYS = (
 ALLOCATION_KEY_PATTERN = re.compile(r"(?:tag|label):\S+|" + "|".join(ALLOCATION_KEYS))
 CRON_FIELD = r"[\d*/,\-A-Za-z]+"
 SCHEDULE_PATTERN = re.compile(rf"daily|monthly|{CRON_FIELD}(?: {CRON_FIELD}){{4}}")
-
-
-def reporting_currency() -> str:
-    """The one currency reports are in (settings.REPORTING_CURRENCY, USD by default); read only through here."""
-    return str(getattr(settings, "REPORTING_CURRENCY", DEFAULT_REPORTING_CURRENCY)).upper()
 
 
 def validate_allocation_key(value: str) -> None:

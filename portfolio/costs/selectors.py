@@ -54,6 +54,7 @@ from portfolio.models import (
     MonthlyCost,
     reporting_currency,
 )
+from tollgate.formatting import currency_symbol
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -545,7 +546,7 @@ def tco_history_figure(
     """Plotly figure (JSON-ready) of the monthly TCO stacked by category, actual parts solid and estimated parts
     lighter and hatched, with the business case's monthly TCO and the declared monthly cost as lines."""
     x = [f"{m.month:%Y-%m}" for m in history.months]
-    currency = reporting_currency()
+    currency, symbol = reporting_currency(), currency_symbol()
     data: list[dict[str, Any]] = []
     for category in history.categories:
         label, colour = CostCategory(category).label, CATEGORY_COLOURS.get(category, "#999999")
@@ -563,7 +564,7 @@ def tco_history_figure(
             data.append({
                 "type": "bar", "name": f"{label} ({kind})", "x": x, "y": y, "marker": marker,
                 "legendgroup": category,
-                "hovertemplate": f"{label}, {kind}: %{{y:,.2f}} {currency}<extra>%{{x}}</extra>",
+                "hovertemplate": f"{label}, {kind}: {symbol}%{{y:,.2f}}<extra>%{{x}}</extra>",
             })
     lines = [("Business case", business_case_monthly, "dash", "#1b1b1b"),
              ("Declared", declared_monthly, "dot", "#b3261e")]
@@ -573,7 +574,7 @@ def tco_history_figure(
         data.append({
             "type": "scatter", "mode": "lines", "name": name, "x": x, "y": [float(amount)] * len(x),
             "line": {"dash": dash, "color": colour, "width": 2},
-            "hovertemplate": f"{name}: %{{y:,.2f}} {currency}/month<extra></extra>",
+            "hovertemplate": f"{name}: {symbol}%{{y:,.2f}}/month<extra></extra>",
         })
     return {
         "data": data,

@@ -21,6 +21,7 @@ from portfolio.models import (
     InitiativeForecast,
     reporting_currency,
 )
+from tollgate.formatting import format_percent, money_label
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class SourceHealthTable(CostSourceTable):
     last_run_status = tables.Column("Last run", order_by=("last_run_status",), default="never run")
     last_run_rows = CountColumn("Rows written", default=0)
     freshness = tables.Column("Freshness", empty_values=(), orderable=False)
-    unallocated = MoneyColumn("Unallocated in the month (USD)", places=2)
+    unallocated = MoneyColumn(money_label("Unallocated this month"))
     run_now = tables.TemplateColumn(
         template_name="portfolio/costs/_run_now_cell.html", verbose_name="", orderable=False, exclude_from_export=True
     )
@@ -183,7 +184,7 @@ class IngestionRunTable(tables.Table):
     rows_read = CountColumn("Read")
     rows_written = CountColumn("Written")
     rows_skipped = CountColumn("Skipped")
-    unallocated_amount = MoneyColumn("Unallocated (USD)")
+    unallocated_amount = MoneyColumn(money_label("Unallocated"))
     finished_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Finished", default="—")
 
     class Meta:
@@ -248,10 +249,10 @@ class InitiativeForecastTable(tables.Table):
     name = tables.Column("Name", accessor="initiative__name")
     department = tables.Column("Department", accessor="initiative__department__name")
     method = tables.Column()
-    last_month = MoneyColumn("Last month", places=2)
-    next_quarter = MoneyColumn("Next quarter", places=2)
-    next_year = MoneyColumn("Next 12 months", places=2)
-    next_year_jevons = MoneyColumn("Next 12 months, Jevons", places=2)
+    last_month = MoneyColumn("Last month")
+    next_quarter = MoneyColumn("Next quarter")
+    next_year = MoneyColumn("Next 12 months")
+    next_year_jevons = MoneyColumn("Next 12 months, Jevons")
     backtest_mape = tables.Column("Backtest MAPE (%)", attrs=NUM, default="—")
 
     class Meta:
@@ -266,7 +267,7 @@ class InitiativeForecastTable(tables.Table):
         return METHOD_NAMES.get(value, value)
 
     def render_backtest_mape(self, value: Any) -> str:
-        return f"{value * 100:.1f}"
+        return format_percent(value * 100)
 
     def value_backtest_mape(self, value: Any) -> str:
         return f"{value * 100:.1f}"

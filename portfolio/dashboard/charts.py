@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from tollgate.formatting import currency_symbol
+
 PALETTE = ["#2b4c7e", "#5b8fd1", "#7fb069", "#e6aa68", "#ca3c25", "#8c6bb1", "#9e9e9e"]
 
 
@@ -35,7 +37,7 @@ def spend_by_category(rows: list[dict[str, Any]], currency: str) -> dict[str, An
     data = [
         {"type": "bar", "name": label, "x": months, "y": [values.get(m, 0.0) for m in months],
          "marker": {"color": PALETTE[i % len(PALETTE)]},
-         "hovertemplate": f"%{{x}} {label}: %{{y:,.2f}} {currency}<extra></extra>"}
+         "hovertemplate": f"%{{x}} {label}: {currency_symbol(currency)}%{{y:,.2f}}<extra></extra>"}
         for i, (label, values) in enumerate(sorted(by_label.items()))
     ]
     return {"data": data, "layout": _layout("AI spend by category and month", y_title=currency, barmode="stack")}

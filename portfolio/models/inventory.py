@@ -97,10 +97,10 @@ class AIModel(TimestampedModel):
     name = models.CharField(max_length=160)
     tier = models.CharField(max_length=20, choices=ModelTier.choices, default=ModelTier.OTHER)
     input_price_per_mtok = price_field(
-        "input price per 1M tokens (USD)", null=True, blank=True, validators=NON_NEGATIVE
+        "input price per 1M tokens", null=True, blank=True, validators=NON_NEGATIVE
     )
     output_price_per_mtok = price_field(
-        "output price per 1M tokens (USD)", null=True, blank=True, validators=NON_NEGATIVE
+        "output price per 1M tokens", null=True, blank=True, validators=NON_NEGATIVE
     )
     open_weights = models.BooleanField(default=False)
     context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens")
@@ -147,7 +147,7 @@ class Initiative(TimestampedModel):
     start_date = models.DateField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True, help_text="Free labels, e.g. ['gdpr', 'customer-facing'].")
     declared_monthly_cost = money_field(
-        "declared monthly cost (USD)", default=Decimal("0"), validators=NON_NEGATIVE
+        "declared monthly cost", default=Decimal("0"), validators=NON_NEGATIVE
     )
 
     class Meta:
@@ -168,7 +168,7 @@ class BusinessCase(TimestampedModel):
     problem = models.TextField(blank=True)
     process_replaced = models.TextField("process it replaces", blank=True)
     baseline_cost_per_outcome = price_field(
-        "baseline cost per outcome (USD)", null=True, blank=True, validators=NON_NEGATIVE
+        "baseline cost per outcome", null=True, blank=True, validators=NON_NEGATIVE
     )
     outcome_unit = models.CharField(max_length=80, blank=True, help_text="What one outcome is, e.g. 'ticket resolved'.")
     expected_monthly_volume = models.PositiveIntegerField("expected outcomes per month", null=True, blank=True)
@@ -232,11 +232,11 @@ class KPI(TimestampedModel):
     target = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     direction = models.CharField(max_length=10, choices=KpiDirection.choices, default=KpiDirection.INCREASE)
     value_per_unit = price_field(
-        "value per unit of improvement (USD)", null=True, blank=True, validators=NON_NEGATIVE,
-        help_text="Count: USD per unit (e.g. per ticket deflected). Per outcome: USD per unit saved on each "
-                  "outcome (e.g. per minute of handle time). Ratio or score: USD per point over the report's period; "
-                  "empty when it has no money value. Stated: empty. Empty or 0 contributes no money, and the report "
-                  "says why.",
+        "value per unit of improvement", null=True, blank=True, validators=NON_NEGATIVE,
+        help_text="In the reporting currency. Count: per unit (e.g. per ticket deflected). Per outcome: per unit "
+                  "saved on each outcome (e.g. per minute of handle time). Ratio or score: per point over the "
+                  "report's period; empty when it has no money value. Stated: empty. Empty or 0 contributes no "
+                  "money, and the report says why.",
     )
 
     class Meta:
@@ -256,8 +256,9 @@ class KPI(TimestampedModel):
 
     @property
     def value_per_unit_label(self) -> str:
-        """What value_per_unit means for this KPI's kind ("value per point (USD)" for a ratio)."""
-        return KPI_VALUE_PER_UNIT_LABELS.get(self.kind, "")
+        """What value_per_unit means for this KPI's kind: "value per point (USD)" for a ratio, USD being the reporting
+        currency."""
+        return str(KPI_VALUE_PER_UNIT_LABELS.get(self.kind, ""))
 
 
 class LicencePool(TimestampedModel):

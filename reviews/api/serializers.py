@@ -44,7 +44,7 @@ class KpiActualSerializer(serializers.Serializer):
     kpi = serializers.IntegerField()
     actual = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True, required=False)
     stated_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, required=False,
-                                            help_text="Stated KPIs only: the period's value in USD.")
+                                            help_text="Stated KPIs only: the period's value (reporting currency).")
     evidence = serializers.CharField(allow_blank=True, required=False, max_length=5000,
                                      help_text="Stated KPIs only: how the stated value was measured.")
 

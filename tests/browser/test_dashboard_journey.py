@@ -27,7 +27,7 @@ def test_executive_lands_on_the_dashboard_drills_down_and_downloads_the_board_pa
     expect(page).to_have_url(re.compile(r"/portfolio/dashboard/"))
     page.fill("#id_quarter", "2026-Q3")
     page.click("#dashboard-filters button[type=submit]")
-    expect(page.locator("#figure-spend .n")).to_have_text("4,350.55")
+    expect(page.locator("#figure-spend .n")).to_have_text("$4,350.55")
     expect(page.locator("#chart-spend .main-svg").first).to_be_visible()
     assert refused == []
 

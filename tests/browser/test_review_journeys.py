@@ -116,8 +116,8 @@ def test_owner_submits_a_value_report_and_a_reviewer_gives_a_verdict(chromium, l
     expect(page.get_by_text(re.compile("submitted", re.I)).first).to_be_visible()
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTED
-    expect(page.locator(f"#kpi-value-{kpi.pk}")).to_have_text("12,600.00")
-    expect(page.locator(f"#kpi-value-{stated.pk}")).to_contain_text("5,300.00")
+    expect(page.locator(f"#kpi-value-{kpi.pk}")).to_have_text("$12,600.00")
+    expect(page.locator(f"#kpi-value-{stated.pk}")).to_contain_text("$5,300.00")
     expect(page.locator(f"#kpi-value-{ratio.pk}")).to_have_text(
         "no money value: a ratio KPI without a value per point")
     expect(page.locator("#report-value")).to_have_text("$17,900.00")

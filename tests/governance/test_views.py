@@ -73,7 +73,7 @@ def test_two_reviewers_score_and_one_approves(client, reviewer, second_reviewer,
         assert response.status_code == 302, response.content.decode()
     assert IntakeScore.objects.count() == 12
     page = client.get(reverse("governance:score", args=[in_review.pk])).content.decode()
-    assert 'id="weighted-score">4.00<' in page and "2 of 2" in page
+    assert 'id="weighted-score">4.0<' in page and "2 of 2" in page
     ready = client.get(approve_url).content.decode()
     assert 'id="transition-submit">' in ready and "transition-blocked" not in ready
     response = client.post(approve_url, {"reason": "Solid case."})
@@ -214,7 +214,7 @@ def test_panel_shows_buttons_scores_and_history(client, owner, reviewer, second_
     body = client.get(in_review.get_absolute_url()).content.decode()
     assert reverse("governance:transition_approve", args=[in_review.pk]) in body
     assert reverse("governance:score", args=[in_review.pk]) in body
-    assert 'id="weighted-score">4.00<' in body and "1 of 2" in body
+    assert 'id="weighted-score">4.0<' in body and "1 of 2" in body
     assert "Transition: submit" in body and "Intake score" in body
     client.force_login(owner)
     body = client.get(in_review.get_absolute_url()).content.decode()

@@ -224,7 +224,7 @@ def test_detail_shows_facts_business_case_kpis_and_licences(login, reviewer):
     assert "4.5000" in content or "4.5" in content  # baseline cost per outcome
     assert "First contact resolution" in content
     assert "Count (e.g. tickets deflected)" in content
-    assert '0.7500 <span class="muted">value per unit (USD)' in content
+    assert '$0.75 <span class="muted">value per unit (USD)' in content
     assert "Copilot Seats" in content and "1,900.00" in content
 
 
@@ -317,7 +317,7 @@ def test_create_form_renders_three_sections_with_stable_ids(login, owner):
     for element_id in ('id="id_name"', 'id="id_cost_center"', 'id="id_bc-tco_inference"', 'id="id_kpis-0-name"',
                        'id="id_kpis-1-name"', 'id="id_kpis-0-kind"', 'name="kpis-TOTAL_FORMS"'):
         assert element_id in content
-    assert "Value per unit / per point (USD)" in content and "Ratio or score: USD per point" in content
+    assert "Value per unit / per point (USD)" in content and "Ratio or score: the value of one point" in content
     assert 'name="stage"' not in content
     assert 'name="owner"' not in content  # only administrators pick another owner
 

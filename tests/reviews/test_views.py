@@ -93,7 +93,7 @@ def test_form_has_a_row_per_kpi_and_labels_the_cost_as_estimated(login, owner, r
         assert f'id="kpi-row-{kpi.pk}"' in html and f'name="kpi_{kpi.pk}"' in html
     assert "estimated from the business case" in html
     assert 'id="report-cost">$7,350.00' in html
-    assert 'id="baseline-cost-per-outcome">$4.5000' in html
+    assert 'id="baseline-cost-per-outcome">$4.50<' in html
 
 
 def test_owner_saves_a_draft_and_sees_the_computed_value(login, owner, report):
@@ -105,7 +105,7 @@ def test_owner_saves_a_draft_and_sees_the_computed_value(login, owner, report):
     html = client.get(reverse("reviews:report_edit", args=[report.pk])).content.decode()
     # 5,000 deflected x $4.50 + 1.5 minutes saved on each of 15,000 outcomes x $0.75 = 22,500 + 16,875
     assert 'id="report-value">$39,375.00' in html
-    assert 'id="cost-per-outcome">$0.4900' in html and 'id="value-per-dollar">5.36' in html
+    assert 'id="cost-per-outcome">$0.49<' in html and 'id="value-per-dollar">5.36' in html
 
 
 def test_owner_submits_with_an_attachment(login, owner, report, settings, tmp_path):
@@ -172,8 +172,8 @@ def test_the_report_page_shows_each_kpis_kind_value_and_why_one_has_none(login, 
     deflected, handle = submitted.initiative.kpis.order_by("pk")[:2]
     html = login(executive).get(submitted.get_absolute_url()).content.decode()
     assert "Count (e.g. tickets deflected)" in html and "Per outcome (e.g. minutes per e-mail)" in html
-    assert f'id="kpi-value-{deflected.pk}"><span class="kpi-value">22,500.00' in html
-    assert f'id="kpi-value-{handle.pk}"><span class="kpi-value">16,875.00' in html
+    assert f'id="kpi-value-{deflected.pk}"><span class="kpi-value">$22,500.00' in html
+    assert f'id="kpi-value-{handle.pk}"><span class="kpi-value">$16,875.00' in html
     assert "no money value: a ratio KPI without a value per point" in html
     assert 'id="value-coverage">(2 of 3 KPIs with a money value)' in html
     assert "value per AI dollar (value / estimated cost)" in html

@@ -7,6 +7,8 @@ from typing import Any
 
 import django_tables2 as tables
 
+from tollgate.formatting import format_money, format_unit_price
+
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 
 
@@ -23,18 +25,20 @@ def _places(value: Decimal) -> int:
 
 
 class MoneyColumn(tables.Column):
-    """Right-aligned amount with thousands separators on the page, the plain number in the CSV."""
+    """An amount in the reporting currency: "$1,234.50" on the page (tollgate.formatting), the plain number in the
+    CSV. A unit price (per 1M tokens, per seat) keeps up to four decimals on the page and all of them in the CSV."""
 
-    def __init__(self, *args: Any, places: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, unit_price: bool = False, signed: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("attrs", NUM)
-        self.places = places  # fixed decimals (totals in cents); by default as many as the amount has
+        self.unit_price = unit_price
+        self.signed = signed  # a change: "+$1,234.50"
         super().__init__(*args, **kwargs)
 
     def render(self, value: Decimal) -> str:
-        return f"{value:,.{self.places or _places(value)}f}"
+        return format_unit_price(value) if self.unit_price else format_money(value, signed=self.signed)
 
     def value(self, value: Decimal) -> str:
-        return f"{value:.{self.places or _places(value)}f}"
+        return f"{value:.{_places(value) if self.unit_price else 2}f}"
 
 
 class CountColumn(tables.Column):

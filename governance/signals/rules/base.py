@@ -30,16 +30,21 @@ CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 
 
+MONEY = "money"  # the unit of an evidence figure that is an amount in the reporting currency
+
+
 @dataclass(frozen=True)
 class Number:
-    """One figure of the evidence, and the page with the records behind it."""
+    """One figure of the evidence, and the page with the records behind it. The value stays a plain number (the API
+    and the stored evidence compare it); `unit` tells the page to print it as money."""
 
     label: str
     value: str
     url: str = ""
+    unit: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"label": self.label, "value": self.value, "url": self.url}
+        return {"label": self.label, "value": self.value, "url": self.url, "unit": self.unit}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from governance.signals.rules.base import (
     HUNDRED,
     KPI_TARGETS_MISSED,
     MEDIUM,
+    MONEY,
     NO_ACTIVE_OWNER,
     PILOT_STALE,
     REPORT_OVERDUE,
@@ -51,8 +52,8 @@ def value_per_dollar_low(
     for report in latest:
         numbers.append(Number(f"Value per AI dollar, {report.quarter}", plain(report.value_per_dollar or 0, 2),
                               report.url))
-        numbers.append(Number(f"Value, {report.quarter}", money(report.value or Decimal(0)), report.url))
-        numbers.append(Number(f"Cost, {report.quarter}", money(report.cost or Decimal(0)), report.url))
+        numbers.append(Number(f"Value, {report.quarter}", money(report.value or Decimal(0)), report.url, unit=MONEY))
+        numbers.append(Number(f"Cost, {report.quarter}", money(report.cost or Decimal(0)), report.url, unit=MONEY))
     return Candidate(
         type=VALUE_PER_DOLLAR_LOW,
         subject=subject_key(VALUE_PER_DOLLAR_LOW, initiative.external_id),
@@ -187,8 +188,8 @@ def cost_overrun(initiative: InitiativeFacts, cost: QuarterCost | None, *, overr
         policies={"kill.cost_overrun_pct": plain(overrun_pct)},
         numbers=(
             _initiative_number(initiative),
-            Number(f"Actual cost, {cost.quarter}", money(cost.total), cost.url),
-            Number(f"Expected cost, {cost.quarter} ({basis} x 3)", money(budget), initiative.url),
+            Number(f"Actual cost, {cost.quarter}", money(cost.total), cost.url, unit=MONEY),
+            Number(f"Expected cost, {cost.quarter} ({basis} x 3)", money(budget), initiative.url, unit=MONEY),
             Number("Over by (%)", plain(overrun, 1), cost.url),
         ),
         monthly_saving=cents((cost.total - budget) / 3),

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from governance.signals.rules.base import (
     HUNDRED,
+    MONEY,
     RIGHT_SIZE,
     SELF_HOST,
     Candidate,
@@ -131,10 +132,10 @@ def right_size(initiative: InitiativeFacts, usage: Iterable[TokenUsage], *, mont
                 Number(f"Cached input tokens on {model.name}, {month_of(month)}", str(volume.cached_tokens),
                        volume.url),
                 Number(f"Cost at {model.name}'s prices ({plain(model.input_price or 0)} / "
-                       f"{plain(model.output_price or 0)} per 1M)", money(now), model.url),
+                       f"{plain(model.output_price or 0)} per 1M)", money(now), model.url, unit=MONEY),
                 Number(f"Cost at {substitute.name}'s prices ({plain(substitute.input_price or 0)} / "
-                       f"{plain(substitute.output_price or 0)} per 1M)", money(then), substitute.url),
-                Number("Saving per month", money(saving), volume.url),
+                       f"{plain(substitute.output_price or 0)} per 1M)", money(then), substitute.url, unit=MONEY),
+                Number("Saving per month", money(saving), volume.url, unit=MONEY),
             ),
             monthly_saving=saving,
         ))
@@ -209,14 +210,14 @@ def self_host(
         numbers=(
             Number("Initiative", f"{initiative.external_id} · {initiative.name}", initiative.url),
             Number(f"Tokens, {month_of(month)}", str(tokens), initiative.url),
-            Number("API cost at list prices (cached input at a tenth)", money(api_cost), initiative.url),
+            Number("API cost at list prices (cached input at a tenth)", money(api_cost), initiative.url, unit=MONEY),
             Number("GPU-hours needed", plain(hosting.gpu_hours, 1), initiative.url),
-            Number("GPU cost", money(hosting.gpu_cost), initiative.url),
-            Number("Fixed operating cost", money(operating_cost), initiative.url),
-            Number("Self-hosted cost per month", money(hosting.total), initiative.url),
+            Number("GPU cost", money(hosting.gpu_cost), initiative.url, unit=MONEY),
+            Number("Fixed operating cost", money(operating_cost), initiative.url, unit=MONEY),
+            Number("Self-hosted cost per month", money(hosting.total), initiative.url, unit=MONEY),
             Number("Break-even tokens per month", str(break_even) if break_even is not None else "never",
                    initiative.url),
-            Number("Saving per month", money(saving), initiative.url),
+            Number("Saving per month", money(saving), initiative.url, unit=MONEY),
         ),
         monthly_saving=saving,
     )

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from governance.signals.rules.base import (
+    MONEY,
     SPRAWL,
     Candidate,
     Number,
@@ -35,8 +36,8 @@ def sprawl(cluster: ClusterFacts, *, today: date, variable_share_pct: Decimal) -
         numbers=(
             Number("Sprawl cluster", cluster.title, cluster.url),
             Number("Members", ", ".join(cluster.external_ids), cluster.url),
-            Number("Combined monthly spend", money(cluster.monthly_spend), cluster.url),
-            Number("Estimated saving per month", money(cluster.estimated_saving), cluster.url),
+            Number("Combined monthly spend", money(cluster.monthly_spend), cluster.url, unit=MONEY),
+            Number("Estimated saving per month", money(cluster.estimated_saving), cluster.url, unit=MONEY),
             Number("How the saving is estimated", cluster.basis, cluster.url),
         ),
         monthly_saving=cluster.estimated_saving,

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from tollgate.formatting import format_money
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
@@ -22,7 +24,7 @@ def cents(amount: Decimal) -> Decimal:
 
 
 def money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {cents(amount):,.2f}"
+    return format_money(cents(amount), currency=currency)
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def member_monthly_spend(*, allocated: Decimal | None, declared: Decimal | None)
     return cents(declared or ZERO), False
 
 
-def consolidation_saving(members: Sequence[MemberCost], *, variable_share: Decimal, currency: str = "USD") -> Saving:
+def consolidation_saving(members: Sequence[MemberCost], *, variable_share: Decimal, currency: str) -> Saving:
     """Combined monthly spend of the members and the estimated monthly saving if they consolidated onto one."""
     if not ZERO <= variable_share <= 1:
         raise ValueError(f"variable_share must be between 0 and 1, got {variable_share}")

@@ -27,8 +27,8 @@ class SignalFactory(factory.django.DjangoModelFactory):
         "rule": "The quarter's actual cost more than 25% above the business case's TCO for it.",
         "policies": {"kill.cost_overrun_pct": "25"},
         "numbers": [{"label": "Actual cost, 2026-Q3", "value": "11760.00",
-                     "url": "/portfolio/initiatives/1/#actual-cost"},
-                    {"label": "Over by (%)", "value": "60.0", "url": ""}],
+                     "url": "/portfolio/initiatives/1/#actual-cost", "unit": "money"},
+                    {"label": "Over by (%)", "value": "60.0", "url": "", "unit": ""}],
     })
     first_seen_at = factory.LazyFunction(timezone.now)
     evidence_changed_at = factory.LazyFunction(timezone.now)

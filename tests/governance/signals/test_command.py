@@ -29,7 +29,7 @@ def test_json_lists_every_live_signal_in_the_fixed_shape(over_budget, owner):
         assert set(row) == {"type", "initiatives", "period", "severity", "monthly_saving", "evidence"}
         assert row["initiatives"] == [over_budget.external_id]
         assert set(row["evidence"]) == {"rule", "policies", "numbers"}
-        assert all(set(n) == {"label", "value", "url"} for n in row["evidence"]["numbers"])
+        assert all(set(n) == {"label", "value", "url", "unit"} for n in row["evidence"]["numbers"])
     overrun = next(r for r in rows if r["type"] == "cost_overrun")
     assert isinstance(overrun["monthly_saving"], float) and overrun["period"] == "2026-Q3"
     assert next(r for r in rows if r["type"] == "no_active_owner")["monthly_saving"] is None

@@ -84,7 +84,7 @@ def test_the_initiative_page_shows_its_forecast_and_backtest_error(login, owner,
     assert 'id="spend-forecast"' in content and 'id="initiative-forecast-mape"' in content
     line = costs.initiative_forecasts.get(initiative=initiative)
     assert f"${line.next_quarter:,.2f}" in content
-    assert f"2026-09 (80%: ${line.lower[0]:,.0f} – ${line.upper[0]:,.0f})" in content
+    assert f"2026-09 (80%: ${line.lower[0]:,.2f} – ${line.upper[0]:,.2f})" in content
     assert "2026-09 – 2026-11" in content  # the first quarter of the horizon
 
 

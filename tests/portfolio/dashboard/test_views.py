@@ -107,7 +107,7 @@ def test_the_initiative_page_keeps_the_dashboards_quarter(client, executive, por
     client.force_login(executive)
     url = reverse("portfolio:initiative_detail", args=[portfolio["triage"].pk])
     html = client.get(url, {"quarter": "2026-Q3"}).content.decode()
-    assert 'id="dashboard-quarter"' in html and "reported value USD 9,000.00" in html
+    assert 'id="dashboard-quarter"' in html and "reported value $9,000.00" in html
     assert f"/portfolio/dashboard/?quarter=2026-Q3&amp;department={portfolio['claims'].pk}" in html
     assert 'id="dashboard-quarter"' not in client.get(url).content.decode()
     assert 'id="dashboard-quarter"' not in client.get(url, {"quarter": "nonsense"}).content.decode()

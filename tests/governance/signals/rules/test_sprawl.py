@@ -18,4 +18,5 @@ def test_an_open_cluster_is_a_signal_with_its_saving():
         "sprawl:cluster:4", (1, 2), Decimal("400"), "low", "2026-12")
     assert found.policies == {"sprawl.variable_share_pct": "50"}
     assert found.evidence()["numbers"][1] == {"label": "Members", "value": "INV-1, INV-2",
-                                              "url": "/governance/sprawl/4/"}
+                                              "url": "/governance/sprawl/4/", "unit": ""}
+    assert found.evidence()["numbers"][2]["unit"] == "money"  # the combined spend: printed as money on the page

@@ -1,0 +1,67 @@
+"""The number formats of tollgate/formatting.py as template filters, built into every template (settings.TEMPLATES
+"builtins"), so no page needs `{% load %}` to print an amount the way every other page does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from tollgate.formatting import (
+    format_money,
+    format_number,
+    format_percent,
+    format_score,
+    format_unit_price,
+    reporting_currency,
+)
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Any) -> str:
+    """{{ amount|money }} → "$1,234.50"."""
+    return format_money(value)
+
+
+@register.filter
+def signed_money(value: Any) -> str:
+    """{{ variance|signed_money }} → "+$1,234.50" or "-$1,234.50"."""
+    return format_money(value, signed=True)
+
+
+@register.filter
+def unit_price(value: Any) -> str:
+    """{{ cost_per_outcome|unit_price }} → "$0.0831"."""
+    return format_unit_price(value)
+
+
+@register.filter
+def score(value: Any) -> str:
+    """{{ weighted_score|score }} → "3.5"."""
+    return format_score(value)
+
+
+@register.filter
+def percent(value: Any, places: int = 1) -> str:
+    """{{ share|percent }} → "59.3%" (the value already in percent)."""
+    return format_percent(value, int(places))
+
+
+@register.filter
+def signed_percent(value: Any) -> str:
+    """{{ change|signed_percent }} → "+4.2%" or "-12.4%"."""
+    return format_percent(value, signed=True)
+
+
+@register.filter
+def number(value: Any) -> str:
+    """{{ kpi.baseline|number }} → "403.2"."""
+    return format_number(value)
+
+
+@register.simple_tag
+def currency_code() -> str:
+    """{% currency_code %} → "USD": the reporting currency, for a label that names it."""
+    return reporting_currency()
