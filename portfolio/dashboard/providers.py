@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
@@ -159,11 +158,10 @@ VERSION_SECONDS = 30
 
 
 def data_changed(*_: object, **__: object) -> None:
-    """Forget the data version now, and again when the current transaction commits (a page read in between must not
-    keep the old version once the new data is visible). A receiver for post_save and post_delete."""
+    """Forget the data version; a receiver for post_save and post_delete. A page read by another connection before
+    the change's transaction commits may keep the old version until it expires (VERSION_SECONDS): no callback is
+    queued on commit, so the jobs' own on-commit tasks stay the only ones (and a loop of saves adds none)."""
     cache.delete(VERSION_KEY)
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: cache.delete(VERSION_KEY))
 
 
 def watch(*models: type[Model]) -> None:
