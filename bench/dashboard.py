@@ -93,6 +93,7 @@ def main() -> None:
         portfolio_bench.timed("roll up", portfolio_bench.roll_up)
     else:
         print(f"  reusing the portfolio of bench/signals.py ({held:,} initiatives)")
+        portfolio_bench.timed("migrate (what changed since it was built)", call_command, "migrate", verbosity=0)
     if not Signal.objects.exists():
         portfolio_bench.timed("signals", signals_compute, today=portfolio_bench.TODAY)
     if not CostForecast.objects.exists():
