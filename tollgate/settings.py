@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id of every log line (X-Request-ID).
+    "tollgate.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -225,11 +227,21 @@ TOLLGATE_EMBEDDER = (
     else {"backend": "onnx-minilm", "threads": env.int("EMBEDDINGS_THREADS", default=0) or None}
 )
 
+# Plain lines by default (`make run`); LOG_FORMAT=json: one JSON object a line (time, level, logger, message, the
+# request's or Celery task's id -- the X-Request-ID response header -- and any extra), for a log collector.
+LOG_FORMAT = env("LOG_FORMAT", default="") or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals_in_one_line": {"()": "tollgate.logging.RefusalsInOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_in_one_line"]}},
+    "filters": {"refusals_in_one_line": {"()": "tollgate.logging.RefusalsInOneLine"},
+                "request_id": {"()": "tollgate.logging.RequestId"}},
+    "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter", "timestamp": "time",
+                            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+                            "rename_fields": {"levelname": "level", "name": "logger"}}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id", "refusals_in_one_line"],
+                             **({"formatter": "json"} if LOG_FORMAT == "json" else {})}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Without this, Django's own default handler of "django" prints each refusal a second time, traceback and all;
@@ -242,6 +254,8 @@ LOGGING = {
         "matplotlib": {"level": "WARNING"},
     },
 }
+# The Celery worker and beat keep these handlers in JSON (their own plain format otherwise).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
