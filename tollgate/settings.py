@@ -55,7 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the request id of every log line (X-Request-ID).
+    # First and last: Prometheus' request counts and latencies (/metrics); then the request id of every log line.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "tollgate.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -66,10 +67,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    # Every page requires login unless a view opts out explicitly (login page, health).
+    # Every page requires login unless a view opts out explicitly (login page, health, metrics).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    # Last: answers a locked-out login attempt (django-axes) with the lockout page, 429.
+    # Answers a locked-out login attempt (django-axes) with the lockout page, 429.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "tollgate.urls"
@@ -256,6 +258,11 @@ LOGGING = {
 }
 # The Celery worker and beat keep these handlers in JSON (their own plain format otherwise).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# Prometheus scrapes /metrics from these addresses (as LOGIN_CLIENT_IP_HEADER gives the client's; networks allowed,
+# e.g. 10.0.0.0/8), or with "Authorization: Bearer <METRICS_TOKEN>"; every other caller gets a 403.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

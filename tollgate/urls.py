@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from tollgate.auth import ObtainTokenView
-from tollgate.views import health, health_live, health_ready, home
+from tollgate.views import health, health_live, health_ready, home, metrics
 
 urlpatterns = [
     path("", home, name="home"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("health/live/", health_live, name="health_live"),
     path("health/ready/", health_ready, name="health_ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("portfolio/", include("portfolio.urls")),
     path("reviews/", include("reviews.urls")),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from tollgate import health as checks
+from tollgate.metrics import metrics_access_allowed, metrics_exposition
 from tollgate.roles import Role, role_of
 
 
@@ -34,6 +36,16 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     outcome in the body."""
     ready, outcomes = checks.readiness()
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": outcomes}, status=200 if ready else 503)
+
+
+@login_not_required
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape, for the addresses of METRICS_ALLOWED_IPS or the METRICS_TOKEN bearer token only."""
+    if not metrics_access_allowed(request):
+        return HttpResponseForbidden("Metrics are read from an address in METRICS_ALLOWED_IPS or with the "
+                                     "METRICS_TOKEN bearer token.\n", content_type="text/plain")
+    return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 def home(request: HttpRequest) -> HttpResponseRedirect:
