@@ -58,3 +58,10 @@ class GovernanceConfig(AppConfig):
 
         # Open kill and scale signals are the dashboard's and the board pack's candidates.
         dashboard.register_candidates(dashboard_candidates)
+
+        from governance.signals.selectors import signal_counts
+        from tollgate import metrics
+
+        # Prometheus reads the signals by type and status at each scrape.
+        metrics.scrape_gauge_register("tollgate_signals", "Signals by type and status.", ("type", "status"),
+                                      signal_counts)

@@ -55,6 +55,11 @@ MATRIX: dict[str, list[Case]] = {
     "login": [Case(everyone(200, anon=200))],
     "logout": [Case(everyone(302, anon=302), method="post")],
     "health": [Case(everyone(200, anon=200))],
+    "health_live": [Case(everyone(200, anon=200))],
+    "health_ready": [Case(everyone(200, anon=200))],
+    # Not by role but by address or token (METRICS_ALLOWED_IPS, METRICS_TOKEN): the test client calls from 127.0.0.1,
+    # allowed by default; tests/tollgate/test_metrics.py refuses other addresses.
+    "metrics": [Case(everyone(200, anon=200))],
     "admin:index": [Case(only({ADMIN: 200}, anon=302, denied=302))],
     "api_token": [Case(everyone(400, anon=400), method="post")],
     "schema": [Case(API_READ)],

@@ -1,9 +1,13 @@
 """Celery application; the beat schedule lives here, in one place."""
 
 import os
+from contextvars import Token
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
+
+from tollgate.request_id import current_request_id, request_id_bind, request_id_unbind
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tollgate.settings")
 
@@ -12,6 +16,24 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages of the apps hold the tasks of their domain (costs, sprawl); Celery only looks in <app>.tasks itself.
 app.autodiscover_tasks(["portfolio.costs", "governance.sprawl", "governance.signals"])
+
+# A task's log lines carry its task id as their request id; a task run in-process inside a request (no broker) keeps
+# the request's.
+_task_request_ids: dict[str, Token[str | None]] = {}
+
+
+@signals.task_prerun.connect
+def _bind_task_id(task_id: str | None = None, **kwargs: Any) -> None:
+    if task_id and current_request_id() is None:
+        _task_request_ids[task_id] = request_id_bind(task_id)
+
+
+@signals.task_postrun.connect
+def _unbind_task_id(task_id: str | None = None, **kwargs: Any) -> None:
+    token = _task_request_ids.pop(task_id, None) if task_id else None
+    if token is not None:
+        request_id_unbind(token)
+
 
 # How often runs are checked for a lost message or worker (tollgate/jobs.py): a run whose worker died is failed, and
 # whatever waited for it (a source's schedule, the next recomputation) goes on, within this many seconds.

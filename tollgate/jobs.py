@@ -54,8 +54,8 @@ ACTIVE_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
 class Run(models.Model):
     """What every run records: its status and times, which worker executes it, how far it got and why it failed.
 
-    Subclasses set `stale_after` (how long a run may go without a sign of life before it counts as lost) and
-    `lost_hint` (what the user should know or do when it was lost).
+    Subclasses set `stale_after` (how long a run may go without a sign of life before it counts as lost),
+    `lost_hint` (what the user should know or do when it was lost) and `counted_rows` (the row figures it reports).
     """
 
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
@@ -71,6 +71,8 @@ class Run(models.Model):
 
     stale_after: ClassVar[timedelta] = timedelta(hours=1)
     lost_hint: ClassVar[str] = "Run it again."
+    # The row counts a run type reports to Prometheus (tollgate.metrics): kind -> field.
+    counted_rows: ClassVar[dict[str, str]] = {}
 
     class Meta:
         abstract = True

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: Prometheus' request counts and latencies (/metrics); then the request id of every log line.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "tollgate.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -68,10 +71,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    # Every page requires login unless a view opts out explicitly (login page, health).
+    # Every page requires login unless a view opts out explicitly (login page, health, metrics).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    # Last: answers a locked-out login attempt (django-axes) with the lockout page, 429.
+    # Answers a locked-out login attempt (django-axes) with the lockout page, 429.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "tollgate.urls"
@@ -238,11 +242,21 @@ TOLLGATE_EMBEDDER = (
     else {"backend": "onnx-minilm", "threads": env.int("EMBEDDINGS_THREADS", default=0) or None}
 )
 
+# Plain lines by default (`make run`); LOG_FORMAT=json: one JSON object a line (time, level, logger, message, the
+# request's or Celery task's id -- the X-Request-ID response header -- and any extra), for a log collector.
+LOG_FORMAT = env("LOG_FORMAT", default="") or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals_in_one_line": {"()": "tollgate.logging.RefusalsInOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_in_one_line"]}},
+    "filters": {"refusals_in_one_line": {"()": "tollgate.logging.RefusalsInOneLine"},
+                "request_id": {"()": "tollgate.logging.RequestId"}},
+    "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter", "timestamp": "time",
+                            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+                            "rename_fields": {"levelname": "level", "name": "logger"}}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id", "refusals_in_one_line"],
+                             **({"formatter": "json"} if LOG_FORMAT == "json" else {})}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Without this, Django's own default handler of "django" prints each refusal a second time, traceback and all;
@@ -255,6 +269,13 @@ LOGGING = {
         "matplotlib": {"level": "WARNING"},
     },
 }
+# The Celery worker and beat keep these handlers in JSON (their own plain format otherwise).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# Prometheus scrapes /metrics from these addresses (as LOGIN_CLIENT_IP_HEADER gives the client's; networks allowed,
+# e.g. 10.0.0.0/8), or with "Authorization: Bearer <METRICS_TOKEN>"; every other caller gets a 403.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # HTTPS. Behind a TLS-terminating proxy, Django learns a request was HTTPS only from a header the proxy sets, and only
 # if the operator says which (SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO): assumed, any client could claim it.

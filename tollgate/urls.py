@@ -5,13 +5,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from tollgate.auth import ObtainTokenView
-from tollgate.views import health, home
+from tollgate.views import health, health_live, health_ready, home, metrics
 
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", health, name="health"),
+    path("health/live/", health_live, name="health_live"),
+    path("health/ready/", health_ready, name="health_ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("portfolio/", include("portfolio.urls")),
     path("reviews/", include("reviews.urls")),

@@ -4,18 +4,48 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from tollgate import health as checks
+from tollgate.metrics import metrics_access_allowed, metrics_exposition
 from tollgate.roles import Role, role_of
 
 
 @login_not_required
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: the app answers and the database is reachable."""
+    """For load balancers: the app answers and the database is reachable."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+def health_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Nothing else is asked, so a database outage never gets web processes killed."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+def health_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database and broker answer and every migration is applied, else 503; each check's
+    outcome in the body."""
+    ready, outcomes = checks.readiness()
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": outcomes}, status=200 if ready else 503)
+
+
+@login_not_required
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape, for the addresses of METRICS_ALLOWED_IPS or the METRICS_TOKEN bearer token only."""
+    if not metrics_access_allowed(request):
+        return HttpResponseForbidden("Metrics are read from an address in METRICS_ALLOWED_IPS or with the "
+                                     "METRICS_TOKEN bearer token.\n", content_type="text/plain")
+    return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 def home(request: HttpRequest) -> HttpResponseRedirect:

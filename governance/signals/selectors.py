@@ -36,7 +36,14 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from governance import evidence
-from governance.choices import LIVE_SIGNAL_STATUSES, AuditEvent, SignalSeverity, SignalType, SprawlStatus
+from governance.choices import (
+    LIVE_SIGNAL_STATUSES,
+    AuditEvent,
+    SignalSeverity,
+    SignalStatus,
+    SignalType,
+    SprawlStatus,
+)
 from governance.models import Signal, SignalRun, SprawlCluster, SprawlClusterMember
 from governance.selectors import policy_values
 from governance.signals.rules import kill, licences, right_sizing, scale, sprawl
@@ -341,6 +348,16 @@ def signal_candidates(*, today: date | None = None) -> Findings:
 
 
 # Lists ---------------------------------------------------------------------------------------------------------------
+
+
+def signal_counts() -> list[tuple[tuple[str, str], int]]:
+    """Signals by (type, status), every pair the choices allow (zero included, so a series never vanishes), in one
+    query: the figures Prometheus scrapes (tollgate.metrics)."""
+    counts = {(row["type"], row["status"]): row["n"]
+              for row in Signal.objects.order_by().values("type", "status").annotate(n=Count("pk"))}
+    return [((kind, status), counts.get((kind, status), 0)) for kind in SignalType.values for status in
+            SignalStatus.values]
+
 
 
 def _reads_every_signal(user: Viewer) -> bool:

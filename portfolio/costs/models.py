@@ -217,6 +217,7 @@ class IngestionRun(Run):
 
     stale_after = timedelta(hours=2)
     lost_hint = "The previous data is unchanged; run it again."
+    counted_rows = {"read": "rows_read", "written": "rows_written", "skipped": "rows_skipped"}
 
     class Meta:
         ordering = ["-created_at", "-id"]

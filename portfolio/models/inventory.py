@@ -301,6 +301,7 @@ class ImportRun(Run):
 
     stale_after = timedelta(hours=1)
     lost_hint = "Nothing was written; upload the file again."
+    counted_rows = {"created": "rows_created", "updated": "rows_updated", "unchanged": "rows_unchanged"}
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,0 +1,25 @@
+"""gunicorn reads this file from its working directory (the image's /app). With PROMETHEUS_MULTIPROC_DIR set, each
+worker process writes its request metrics there and /metrics adds them up (README, Production > Metrics): the
+directory starts empty, and a worker that exits stops counting in the live gauges."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def on_starting(server: Any) -> None:
+    """Before the first worker: the files of a previous run would add old counts to the new ones."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
