@@ -25,7 +25,6 @@ from governance.signals.forms import SignalReasonForm
 from governance.signals.tables import SignalTable
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
 from portfolio.choices import RunStatus
-from portfolio.models import reporting_currency
 from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.tables import person_name
@@ -49,7 +48,7 @@ class SignalListView(ListPageView):
         context = super().get_context_data(**kwargs)
         totals = self.object_list.order_by().aggregate(n=Count("pk", distinct=True), saving=Sum("monthly_saving"))
         context.update(
-            currency=reporting_currency(), signal_count=totals["n"], total_saving=totals["saving"] or Decimal(0),
+            signal_count=totals["n"], total_saving=totals["saving"] or Decimal(0),
             can_recompute=may(self.request.user, "governance.recompute_signals"),
             last_run=selectors.signal_run_latest(),
         )
@@ -91,7 +90,6 @@ def signal_page_context(request: HttpRequest, signal: Signal, **extra: Any) -> d
         "initiatives": list(signal.initiatives.select_related("department", "owner").order_by("external_id")),
         "evidence": signal.evidence or {},
         "policies": _policy_rows(signal.evidence or {}),
-        "currency": reporting_currency(),
         "can_acknowledge": signal.status == SignalStatus.OPEN and may(user, "governance.acknowledge_signal", signal),
         "can_dismiss": live and may(user, "governance.dismiss_signal", signal),
         "can_resolve": live and may(user, "governance.resolve_signal", signal),

@@ -119,7 +119,6 @@ class SprawlClusterListView(ListPageView):
         currency = reporting_currency()
         totals = sprawl_selectors.sprawl_cluster_totals(self.object_list)
         context.update(
-            currency=currency,
             total_spend=totals["spend"],
             total_saving=totals["saving"],
             cluster_count=totals["count"],
@@ -148,7 +147,6 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
         active = [m for m in members if not m.removed]
         context.update(
             members=members,
-            currency=reporting_currency(),
             can_decide=can_decide and cluster.status == SprawlStatus.OPEN,
             can_remove=can_decide and cluster.status != SprawlStatus.DISMISSED and len(active) > 2,
             decision_form=kwargs.get("decision_form") or SprawlReasonForm(),
@@ -259,8 +257,7 @@ class UseCaseListView(ListPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(currency=reporting_currency(),
-                       can_edit=may(self.request.user, "governance.change_usecase"))
+        context.update(can_edit=may(self.request.user, "governance.change_usecase"))
         return context
 
 
@@ -279,7 +276,7 @@ class UseCaseDetailView(PermissionRequiredMixin, DetailView):
         table = UseCaseInitiativeTable(sprawl_selectors.initiatives_of_use_case(self.object))
         RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
         spend = sprawl_selectors.spend_by_use_case().get(self.object.pk, 0)
-        context.update(table=table, monthly_spend=spend, currency=reporting_currency(),
+        context.update(table=table, monthly_spend=spend,
                        clusters=self.object.clusters.order_by("-estimated_saving")[:20],
                        can_edit=may(self.request.user, "governance.change_usecase"))
         return context
