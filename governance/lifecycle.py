@@ -25,30 +25,36 @@ class Transition:
     guards: tuple[str, ...] = ()  # names in governance.guards.GUARDS, run in this order
     help: str = ""
     style: str = ""  # "primary" or "danger": how the button looks
+    done: str = ""  # what the history says once it happened: "Approved", "Pilot started"
 
 
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("submit", "Submit for review", (Stage.PROPOSED, Stage.CHANGES_REQUESTED), Stage.IN_REVIEW,
                "governance.submit_initiative", guards=("complete_business_case",), style="primary",
-               help="Sends the intake to the CoE reviewers and starts a new scoring round."),
+               help="Sends the intake to the CoE reviewers and starts a new scoring round.",
+               done="Submitted for review"),
     Transition("request_changes", "Request changes", (Stage.IN_REVIEW,), Stage.CHANGES_REQUESTED,
                "governance.decide_initiative", needs_reason=True,
-               help="Sends the intake back to its owner with what to change; a resubmission starts a new round."),
+               help="Sends the intake back to its owner with what to change; a resubmission starts a new round.",
+               done="Changes requested"),
     Transition("approve", "Approve", (Stage.IN_REVIEW,), Stage.APPROVED, "governance.decide_initiative",
                guards=("quorum_and_score",), style="primary",
-               help="Approves the intake: the quorum must have scored it at or above the threshold."),
+               help="Approves the intake: the quorum must have scored it at or above the threshold.", done="Approved"),
     Transition("reject", "Reject", (Stage.IN_REVIEW,), Stage.REJECTED, "governance.decide_initiative",
-               needs_reason=True, style="danger", help="Ends the intake."),
+               needs_reason=True, style="danger", help="Ends the intake.", done="Rejected"),
     Transition("start_pilot", "Start pilot", (Stage.APPROVED,), Stage.PILOT, "governance.start_pilot",
-               style="primary", help="The approved initiative starts running as a pilot; value reports become due."),
+               style="primary", help="The approved initiative starts running as a pilot; value reports become due.",
+               done="Pilot started"),
     Transition("promote", "Promote to production", (Stage.PILOT,), Stage.PRODUCTION,
                "governance.promote_initiative", guards=("minimum_viable_scale_reached",), style="primary",
-               help="Needs evidence that the minimum viable scale was reached."),
+               help="Needs evidence that the minimum viable scale was reached.", done="Promoted to production"),
     Transition("retire", "Retire", (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION), Stage.RETIRED,
-               "governance.retire_initiative", needs_reason=True, help="Planned end of the initiative."),
+               "governance.retire_initiative", needs_reason=True, help="Planned end of the initiative.",
+               done="Retired"),
     Transition("kill", "Kill", (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION), Stage.KILLED,
                "governance.kill_initiative", needs_reason=True, style="danger",
-               help="Stops the initiative because it does not deliver; the reason is kept in the audit trail."),
+               help="Stops the initiative because it does not deliver; the reason is kept in the audit trail.",
+               done="Killed"),
 )}
 
 
