@@ -155,9 +155,9 @@ def cached_embed(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
             fresh.update(zip(rest, embedder.embed([text_of[digest] for digest in rest]), strict=True))
         rows = []
         for digest in missing:
-            vector = found[digest] = fresh[digest]
+            embedded = found[digest] = fresh[digest]
             rows.append(TextEmbedding(text_hash=digest, model_name=embedder.name,
-                                      vector=vector.astype("<f4").tobytes()))
+                                      vector=embedded.astype("<f4").tobytes()))
         TextEmbedding.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
     if len(_MEMO) + len(found) > _MEMO_LIMIT:
         _MEMO.clear()

@@ -6,16 +6,20 @@ external id, pools by tool), and the services write only what changed: a second 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from governance.services import cost_forecast_refresh
 from governance.sprawl.analysis import catalogue_embed_ahead
+from portfolio.costs.services.tco import tco_recompute_deferred
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services import (
     ai_model_get_or_create,
@@ -30,10 +34,10 @@ from portfolio.services import (
     person_set_role,
     vendor_get_or_create,
 )
-from portfolio.costs.services.tco import tco_recompute_deferred
 from tollgate.demo import data
+from tollgate.demo.clock import demo_clock
 from tollgate.demo.costs import load_demo_costs
-from tollgate.demo.governance import CycleCounts, cycle_counts, walk_history
+from tollgate.demo.governance import CycleCounts, cycle_counts, registered_at, story_of, walk_history
 from tollgate.demo.signals import signals_story
 from tollgate.demo.sprawl import sprawl_detect
 from tollgate.types import Actor
@@ -107,7 +111,8 @@ def _demo_login(person: data.Person, department: Department | None, hashes: dict
 
 
 def _people(departments: dict[str, Department]) -> dict[str, Actor]:
-    users, hashes = {}, {}
+    users: dict[str, Actor] = {}
+    hashes: dict[str, str] = {}
     for person in data.ROLE_LOGINS:
         users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None,
                                           hashes)
@@ -197,24 +202,27 @@ def build_demo_company() -> DemoSummary:
     # The catalogue's phrases are embedded on the second core while this thread writes the company; sprawl detection,
     # near the end, takes the vectors (on a fresh database that is most of a minute of work otherwise).
     catalogue_embed_ahead()
-    departments = {d.key: department_get_or_create(name=d.name) for d in data.DEPARTMENTS}
-    users = _people(departments)
-    actor = users[data.DEMO_LOGINS[0].email]  # Ada Admin: the audit trail says who loaded the demo
-    cost_centres = {}
-    for dept in data.DEPARTMENTS:
-        department = department_get_or_create(name=dept.name, head=users[data.email(dept.head)])
-        departments[dept.key] = department
-        for cc in dept.cost_centres:
-            cost_centres[cc.code] = cost_center_get_or_create(
-                code=cc.code, department=department, name=cc.name, budget_owner=users[data.email(cc.budget_owner)]
-            )
-    by_name = {d.name: departments[d.key] for d in data.DEPARTMENTS}
-    vendors, models = _reference_data()
-
     specs = data.initiative_specs()
     existing = Initiative.objects.filter(external_id__in=[s.external_id for s in specs]).in_bulk(
         field_name="external_id"
     )
+    # A first load sets the company up a year ago, on the demo's clock; a re-sync changes it now.
+    with demo_clock(_year_ago()) if not existing else nullcontext():
+        departments = {d.key: department_get_or_create(name=d.name) for d in data.DEPARTMENTS}
+        users = _people(departments)
+        actor = users[data.DEMO_LOGINS[0].email]  # Ada Admin: the audit trail says who loaded the demo
+        cost_centres = {}
+        for dept in data.DEPARTMENTS:
+            department = department_get_or_create(name=dept.name, head=users[data.email(dept.head)])
+            departments[dept.key] = department
+            for cc in dept.cost_centres:
+                cost_centres[cc.code] = cost_center_get_or_create(
+                    code=cc.code, department=department, name=cc.name,
+                    budget_owner=users[data.email(cc.budget_owner)],
+                )
+        by_name = {d.name: departments[d.key] for d in data.DEPARTMENTS}
+        vendors, models = _reference_data()
+
     with tco_recompute_deferred():  # one rebuild of the TCO after the year of costs, not one per write
         initiatives, new = _initiatives_and_history(specs, existing, actor=actor, users=users, departments=by_name,
                                                     cost_centres=cost_centres, vendors=vendors, models=models)
@@ -227,24 +235,36 @@ def build_demo_company() -> DemoSummary:
     return demo_summary()
 
 
+def _year_ago() -> datetime:
+    """When the demo company started using Tollgate: a year and a day before the load, at nine."""
+    day = timezone.localdate() - timedelta(days=366)
+    return datetime.combine(day, time(9, 0), tzinfo=timezone.get_current_timezone())
+
+
 def _initiatives_and_history(
     specs: list[data.InitiativeSpec], existing: dict[str, Initiative], *, actor: Actor, users: dict[str, Actor],
     departments: dict[str, Department], cost_centres: dict[str, CostCenter], vendors: dict[str, Vendor],
     models: dict[str, AIModel],
 ) -> tuple[dict[str, Initiative], list[tuple[data.InitiativeSpec, Initiative]]]:
-    """The initiatives and licence pools, then the history and a year of costs of those this build created."""
+    """The initiatives and licence pools, then the history and a year of costs of those this build created. A new
+    initiative is registered on the demo's clock, on its day of the year before (tollgate/demo/governance.py)."""
     initiatives, new = {}, []
+    now, stories = timezone.now(), story_of(specs)
+    registered = {s.external_id: registered_at(s, stories.get(s.external_id, ""), now) for s in specs
+                  if s.external_id not in existing}
     for spec in specs:
-        initiative, created = _initiative(
-            spec,
-            existing.get(spec.external_id),
-            actor=actor,
-            users=users,
-            departments=departments,
-            cost_centres=cost_centres,
-            vendors=vendors,
-            models=models,
-        )
+        when = registered.get(spec.external_id)
+        with demo_clock(when) if when is not None else nullcontext():
+            initiative, created = _initiative(
+                spec,
+                existing.get(spec.external_id),
+                actor=actor,
+                users=users,
+                departments=departments,
+                cost_centres=cost_centres,
+                vendors=vendors,
+                models=models,
+            )
         initiatives[spec.external_id] = initiative
         if created:
             new.append((spec, initiative))
@@ -257,6 +277,8 @@ def _initiatives_and_history(
     for spec in specs:
         if spec.pool:
             users_of_pool.setdefault(spec.pool, initiatives[spec.external_id])
+    # The pools are recorded on the day of the load (the roll-ups charge a pool without seat data from the month it was
+    # recorded in, so the demo's year of costs is the same whatever the day).
     for pool in data.LICENCE_POOLS:
         licence_pool_save(
             actor=actor,
