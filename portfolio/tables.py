@@ -211,11 +211,27 @@ class LicencePoolTable(tables.Table):
     seats_purchased = CountColumn("Seats")
     price_per_seat_month = MoneyColumn("Price per seat per month (USD)")
     monthly_cost = MoneyColumn("Monthly cost (USD)", order_by=("monthly_cost_sort",))
+    seats_active = CountColumn("Seats active (last 30 days)", default="—")
+    utilisation = tables.Column("Utilisation", attrs=FIGURE, default="—", order_by=("utilisation_sort",))
+    seats_month = tables.DateColumn(format="Y-m", verbose_name="Seat data of", default="—")
 
     class Meta:
         model = LicencePool
         fields = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month")
-        sequence = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month", "monthly_cost")
+        sequence = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month", "monthly_cost",
+                    "seats_active", "utilisation", "seats_month")
+
+    def render_seats_active(self, value: int) -> str:
+        return f"{value:,}"
+
+    def render_utilisation(self, value: float) -> str:
+        return f"{value:.1f} %"
+
+    def value_utilisation(self, value: float) -> str:
+        return f"{value:.1f}"
+
+    def value_seats_month(self, value: Any) -> str:
+        return f"{value:%Y-%m}" if value else ""
 
     def render_seats_purchased(self, value: int) -> str:
         return f"{value:,}"
