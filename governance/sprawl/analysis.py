@@ -12,7 +12,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 
 from governance.sprawl.engine import scoring
-from governance.sprawl.engine.embeddings import Embedder, get_embedder, text_hash
+from governance.sprawl.engine.embeddings import Embedder, OnnxMiniLMEmbedder, get_embedder, text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,9 @@ def catalogue_embed_ahead() -> int:
         return 0
 
     def embed() -> dict[str, np.ndarray]:
-        vectors = embedder.embed([text for _, text in todo])
+        # On one core of its own: the offline model's default pool of spinning threads would take the writer's too.
+        helper = OnnxMiniLMEmbedder(threads=1) if isinstance(embedder, OnnxMiniLMEmbedder) else embedder
+        vectors = helper.embed([text for _, text in todo])
         return {digest: vector for (digest, _), vector in zip(todo, vectors, strict=True)}
 
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue-embed")

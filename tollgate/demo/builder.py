@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from governance.services import cost_forecast_refresh
 from governance.sprawl.analysis import catalogue_embed_ahead
+from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute_deferred
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services import (
@@ -292,6 +293,8 @@ def _initiatives_and_history(
     # History (intake, scores, decisions, pilots, review cycles, verdicts) only for what this build created.
     walk_history(users, specs, new)
     if new:
-        # A year of cost data, read through the real connectors, only on the first load (like the history).
-        load_demo_costs(actor=actor)
+        # A year of cost data, read through the real connectors, only on the first load (like the history); each
+        # month's roll-ups are built once, after its six sources are read, not after each of them.
+        with rollups_deferred():
+            load_demo_costs(actor=actor)
     return initiatives, new

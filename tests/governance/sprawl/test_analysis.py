@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from governance.models import InitiativeEmbedding, InitiativeUseCase, TextEmbedding, UseCase, UseCaseOrigin
 from governance.sprawl import analysis
+from governance.sprawl.engine import scoring
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
 from tests.governance.sprawl.engine.test_scoring import ARCHETYPES
@@ -166,6 +167,23 @@ def test_catalogue_vectors_are_cached_across_processes(catalogue, embedder):
     edited.save()
     analysis.catalogue_index()
     assert embedder.texts[first:] == ["standup digest"]  # only the new phrase is embedded
+
+
+def test_the_catalogue_embedded_ahead_is_stored_by_the_next_lookup(catalogue, embedder):
+    """The demo's build embeds the catalogue in a helper thread while it writes: the index then takes those vectors
+    (each phrase embedded once) and stores them for the other processes."""
+    jobs, synonyms, _ = scoring.catalogue_phrases(analysis._archetypes())
+    phrases = set(jobs + synonyms)
+    try:
+        assert analysis.catalogue_embed_ahead() == len(phrases) > 0
+        index = analysis.catalogue_index()
+    finally:
+        analysis._ahead_vectors()
+        analysis._AHEAD_UNSTORED.clear()
+    assert sorted(embedder.texts) == sorted(phrases)
+    assert TextEmbedding.objects.count() == len(phrases)
+    assert np.allclose(index.job_vectors, embedder._real.embed(jobs), atol=1e-6)
+    assert analysis.catalogue_embed_ahead() == 0  # nothing left to embed: every phrase is stored
 
 
 def test_cached_embed_matches_the_embedder(embedder):
