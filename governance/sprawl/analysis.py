@@ -110,8 +110,12 @@ def catalogue_embed_ahead() -> int:
         return 0
 
     def embed() -> dict[str, np.ndarray]:
-        # On one core of its own: the offline model's default pool of spinning threads would take the writer's too.
-        helper = OnnxMiniLMEmbedder(threads=1) if isinstance(embedder, OnnxMiniLMEmbedder) else embedder
+        # On one core of its own: the offline model's default pool of spinning threads would take the writer's too;
+        # on one thread, batches of 16 took about 15% less CPU than 64 here (short phrases and long jobs alike).
+        helper = embedder
+        if isinstance(embedder, OnnxMiniLMEmbedder):
+            helper = OnnxMiniLMEmbedder(threads=1)
+            helper.batch_size = 16
         vectors = helper.embed([text for _, text in todo])
         return {digest: vector for (digest, _), vector in zip(todo, vectors, strict=True)}
 
