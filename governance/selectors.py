@@ -306,6 +306,8 @@ def history_rows(entries: list[LogEntry]) -> list[HistoryRow]:
             change = _history_change(name, model_field, values, names, created=created, explicit=explicit)
             if change is not None:
                 changes.append(change)
+        if created:  # a registration lists its vendors and models as entered, not as "added"
+            pending = [HistoryChange(c.label, None, c.after.removeprefix("added: ")) for c in pending]
         changes, pending = changes + pending, []
         data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
         when = timezone.localtime(entry.timestamp).replace(second=0, microsecond=0)

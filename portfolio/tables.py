@@ -211,9 +211,10 @@ class LicencePoolTable(tables.Table):
     seats_purchased = CountColumn("Seats")
     price_per_seat_month = MoneyColumn("Price per seat per month (USD)")
     monthly_cost = MoneyColumn("Monthly cost (USD)", order_by=("monthly_cost_sort",))
-    seats_active = CountColumn("Seats active (last 30 days)", default="—")
+    seats_active = CountColumn("Active seats (30 days)", attrs=FIGURE, default="—")
     utilisation = tables.Column("Utilisation", attrs=FIGURE, default="—", order_by=("utilisation_sort",))
-    seats_month = tables.DateColumn(format="Y-m", verbose_name="Seat data of", default="—")
+    seats_month = tables.DateColumn(format="Y-m", verbose_name="Seat data of", default="—",
+                                    attrs={"th": {"class": "wrap"}})
 
     class Meta:
         model = LicencePool

@@ -104,5 +104,5 @@ def test_history_rows_name_people_and_keep_a_registration_with_its_vendors(owner
     assert len(rows) == 1 and rows[0].what == "Initiative registered"
     changes = {c.label: c.after for c in rows[0].changes}
     assert changes["Owner"] == (owner.get_full_name() or owner.get_username())
-    assert changes["Vendors"] == "added: Acme AI"
+    assert changes["Vendors"] == "Acme AI"
     assert rows[0].who == (admin_user.get_full_name() or admin_user.get_username())

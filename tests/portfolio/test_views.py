@@ -622,7 +622,7 @@ def test_licence_list_shows_seat_utilisation_of_the_latest_month(login, reviewer
 
     header, *body = csv_rows(client.get(url, {"_export": "csv", "sort": "tool"}))
     by_tool = {row[0]: dict(zip(header, row, strict=True)) for row in body}
-    assert by_tool["Copilot"]["Utilisation"] == "31.0" and by_tool["Copilot"]["Seats active (last 30 days)"] == "62"
+    assert by_tool["Copilot"]["Utilisation"] == "31.0" and by_tool["Copilot"]["Active seats (30 days)"] == "62"
     assert by_tool["Copilot"]["Seat data of"] == "2026-09"
     assert by_tool["Otter"]["Utilisation"] == by_tool["Otter"]["Seat data of"] == ""
     html = client.get(url).content.decode()
