@@ -3,6 +3,7 @@ may make, and the audit trail."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -11,8 +12,13 @@ from typing import Any
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Count, F, IntegerField, Max, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 
 from governance import calculations
 from governance.choices import AuditEvent
@@ -248,6 +254,234 @@ def audit_entries(*, user: Viewer | None) -> QuerySet[LogEntry]:
 def initiative_history(initiative: Initiative, limit: int = HISTORY_LIMIT) -> list[LogEntry]:
     """The latest entries about an initiative, its business case and KPIs (constant queries)."""
     return list(audit_entries(user=None).filter(initiative_audit_q([initiative.pk]))[:limit])
+
+
+# An initiative's history in the business's words -----------------------------------------------------------------
+
+# Bookkeeping columns: when a row was saved says nothing the entry's own time does not.
+HIDDEN_HISTORY_FIELDS = frozenset({"id", "created_at", "updated_at"})
+EMPTY = "—"
+LONGEST_VALUE = 80
+
+
+@dataclass(frozen=True)
+class HistoryChange:
+    """One field of an entry: its label and values as people read them; `before` is None where nothing came before
+    (a creation lists what was entered)."""
+
+    label: str
+    before: str | None
+    after: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    when: datetime  # local time, to the minute
+    who: str
+    what: str
+    changes: list[HistoryChange]
+    reason: str
+
+
+def initiative_history_rows(initiative: Initiative, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
+    """The latest entries about an initiative, its business case and KPIs, as the history shows them (constant
+    queries: one per kind of related record named in the changes)."""
+    return history_rows(initiative_history(initiative, limit))
+
+
+def history_rows(entries: list[LogEntry]) -> list[HistoryRow]:
+    """Audit entries as rows in the business's words: field labels, choice labels, related records by name (never
+    their ids), no relations seen from the other side and no bookkeeping fields, times to the minute, who by name
+    and the reason when one was given."""
+    planned = [(entry, _history_fields(entry)) for entry in entries]
+    wanted: dict[type[Model], set[int]] = {}
+    for _, fields in planned:
+        for _, model_field, values in fields:
+            if _is_reference(model_field) and isinstance(values, list | tuple):
+                wanted.setdefault(model_field.related_model, set()).update(
+                    int(v) for v in values if isinstance(v, int | str) and str(v).isdigit())
+    names = {model: {pk: _name(obj) for pk, obj in model._default_manager.in_bulk(ids).items()}
+             for model, ids in wanted.items()}
+    rows: list[HistoryRow] = []
+    pending: list[HistoryChange] = []  # many-to-many additions, shown with the entry they belong to
+    for position, (entry, fields) in enumerate(planned):
+        explicit = bool(_explicit_event(entry))
+        created = entry.action == LogEntry.Action.CREATE and not explicit
+        changes = []
+        for name, model_field, values in fields:
+            change = _history_change(name, model_field, values, names, created=created, explicit=explicit)
+            if change is not None:
+                changes.append(change)
+        if created:  # a registration lists its vendors and models as entered, not as "added"
+            pending = [HistoryChange(c.label, None, c.after.removeprefix("added: ")) for c in pending]
+        changes, pending = changes + pending, []
+        data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
+        when = timezone.localtime(entry.timestamp).replace(second=0, microsecond=0)
+        older = planned[position + 1][0] if position + 1 < len(planned) else None
+        if (older is not None and not explicit and fields and all(_is_m2m(values) for _, _, values in fields)
+                and _same_write(entry, older)):
+            pending = changes  # the vendors or models set with the initiative: one row with its registration
+            continue
+        rows.append(HistoryRow(when=when, who=_actor_name(entry), what=_history_event(entry, data), changes=changes,
+                               reason=str(data.get("reason") or "")))
+    return rows
+
+
+def _is_reference(model_field: Any) -> bool:
+    return (model_field is not None and model_field.concrete and (model_field.many_to_one or model_field.one_to_one)
+            and model_field.related_model is not None)
+
+
+def _is_m2m(values: Any) -> bool:
+    return isinstance(values, dict) and values.get("type") == "m2m"
+
+
+def _same_write(entry: LogEntry, other: LogEntry) -> bool:
+    """Two entries of one save: same object, same person, the same minute."""
+    return (entry.content_type_id == other.content_type_id and entry.object_pk == other.object_pk
+            and entry.actor_id == other.actor_id
+            and abs((entry.timestamp - other.timestamp).total_seconds()) < 60)
+
+
+def _name(obj: Any) -> str:
+    """A related record as people call it: a person by their name, anything else by its own text."""
+    full_name = getattr(obj, "get_full_name", None)
+    return (full_name() or obj.get_username()) if callable(full_name) else str(obj)
+
+
+def _explicit_event(entry: LogEntry) -> str:
+    data = entry.additional_data
+    return str(data.get("event") or "") if isinstance(data, dict) else ""
+
+
+def _actor_name(entry: LogEntry) -> str:
+    actor = entry.actor
+    if actor is not None:
+        return actor.get_full_name() or actor.get_username()
+    return entry.actor_email or "system"
+
+
+def _history_fields(entry: LogEntry) -> list[tuple[str, Any, Any]]:
+    """(key, its model field or None for a key that names none, values) of each change worth showing."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
+    shown: list[tuple[str, Any, Any]] = []
+    for name, values in changes.items():
+        if name in HIDDEN_HISTORY_FIELDS:
+            continue
+        model_field = None
+        if model is not None:
+            try:
+                model_field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                model_field = None
+        if model_field is not None:
+            if model_field.auto_created and not model_field.concrete:
+                continue  # a relation seen from the other side (the initiative's cost records, its reports...)
+            if _is_reference(model_field) and model_field.related_model is Initiative:
+                continue  # the initiative a business case or KPI belongs to: the history is about it already
+        shown.append((name, model_field, values))
+    return shown
+
+
+def _history_change(name: str, model_field: Any, values: Any, names: dict[type[Model], dict[int, str]], *,
+                    created: bool, explicit: bool) -> HistoryChange | None:
+    label = capfirst(str(model_field.verbose_name)) if model_field is not None else capfirst(name.replace("_", " "))
+    if isinstance(values, dict) and values.get("type") == "m2m":
+        objects = ", ".join(str(o) for o in values.get("objects", []))
+        verb = "added" if values.get("operation") == "add" else "removed"
+        return HistoryChange(label, None, f"{verb}: {objects}" if objects else verb)
+    if isinstance(values, list | tuple) and len(values) == 2:
+        before, after = (_history_value(model_field, v, names) for v in values)
+        if created or (explicit and before == EMPTY):  # what was entered, or a first score: no "before" to show
+            return None if after == EMPTY else HistoryChange(label, None, after)
+        return None if before == after else HistoryChange(label, before, after)
+    return HistoryChange(label, None, _history_value(model_field, values, names))
+
+
+def _history_value(model_field: Any, raw: Any, names: dict[type[Model], dict[int, str]]) -> str:
+    """A value as auditlog or an explicit entry stored it, as people read it."""
+    if raw is None or raw == "" or raw == "None":
+        return EMPTY
+    text = str(raw)
+    if model_field is None:
+        return _shortened(text)
+    choices = dict(model_field.flatchoices) if getattr(model_field, "choices", None) else None
+    if choices:
+        return str({str(k): v for k, v in choices.items()}.get(text, text))
+    if _is_reference(model_field):
+        return names.get(model_field.related_model, {}).get(int(text), EMPTY) if text.isdigit() else _shortened(text)
+    if isinstance(model_field, models.IntegerField) and text.lstrip("-").isdigit():
+        return f"{int(text):,}"
+    if isinstance(model_field, models.BooleanField):
+        return "yes" if text in ("True", "true", "1") else "no"
+    if isinstance(model_field, models.DateTimeField):
+        moment = parse_datetime(text)
+        if moment is None:
+            return _shortened(text)
+        if timezone.is_naive(moment):  # auditlog keeps them naive, in UTC
+            moment = moment.replace(tzinfo=UTC)
+        return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+    if isinstance(model_field, models.DateField):
+        return text[:10]
+    if isinstance(model_field, models.DecimalField):
+        try:
+            return _plain_decimal(Decimal(text))
+        except ArithmeticError:
+            return _shortened(text)
+    if isinstance(model_field, models.JSONField):
+        try:
+            value = json.loads(text) if isinstance(raw, str) else raw
+        except ValueError:
+            return _shortened(text)
+        if isinstance(value, list):
+            return _shortened(", ".join(str(v) for v in value)) if value else EMPTY
+        if isinstance(value, dict):
+            return _shortened(", ".join(f"{k}: {v}" for k, v in value.items())) if value else EMPTY
+    return _shortened(text)
+
+
+def _plain_decimal(value: Decimal) -> str:
+    """1234.5000 -> 1,234.50; 1200.0000 -> 1,200; 0.0045 stays 0.0045: no trailing zeros past the cents."""
+    text = f"{value:,f}"
+    if "." not in text:
+        return text
+    whole, fraction = text.split(".")
+    fraction = fraction.rstrip("0")
+    if not fraction:
+        return whole
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= LONGEST_VALUE else text[:LONGEST_VALUE - 1] + "…"
+
+
+def _history_event(entry: LogEntry, data: dict[str, Any]) -> str:
+    """What happened, in words: the transition made, a scoring, or what was registered or changed."""
+    event = _explicit_event(entry)
+    if event == AuditEvent.TRANSITION and data.get("transition") in TRANSITIONS:
+        step = TRANSITIONS[data["transition"]]
+        return step.happened or step.label
+    if event == AuditEvent.SCORE:
+        weighted = data.get("weighted_score")
+        return f"Intake scored (weighted {weighted})" if weighted else "Intake scored"
+    if event:
+        return AuditEvent(event).label if event in AuditEvent.values else event.replace("_", " ").capitalize()
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    verb = {LogEntry.Action.CREATE: "added", LogEntry.Action.UPDATE: "changed",
+            LogEntry.Action.DELETE: "removed"}.get(entry.action, "changed")
+    if model is Initiative:
+        verb = "registered" if entry.action == LogEntry.Action.CREATE else verb
+        what = f"Initiative {verb}"
+    elif model is KPI:
+        what = f"KPI {verb}: {entry.object_repr}"
+    else:
+        subject = capfirst(str(model._meta.verbose_name)) if model is not None else "Record"
+        what = f"{subject} {verb}"
+    if data.get("source") == "inventory_import":
+        what += " by an inventory import"
+    return what
 
 
 def audit_actor_choices() -> QuerySet:

@@ -7,7 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
+from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Case,
     Count,
@@ -26,7 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields import Field
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.functions import Cast, Coalesce, NullIf, Round
 from django.db.models.lookups import GreaterThan
 from django.utils.text import capfirst
 
@@ -48,9 +50,11 @@ from portfolio.models import (
     BusinessCase,
     CostCenter,
     Department,
+    ImportRun,
     Initiative,
     InitiativeMonthlyTco,
     LicencePool,
+    LicencePoolActivity,
     Profile,
     Vendor,
     reporting_currency,
@@ -345,9 +349,20 @@ def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:
 
 
 def licence_pool_list(*, user: Viewer) -> QuerySet[LicencePool]:
+    """Licence pools with their seat use in the latest month of seat data (the roll-up the dashboard and the
+    licence-waste signal read): `seats_month`, `seats_active` (active in the last 30 days), `seats_counted` (seats
+    purchased that month) and `utilisation` (%); all empty for a pool no source reports seats for."""
+    latest = LicencePoolActivity.objects.filter(licence_pool=OuterRef("pk")).order_by("-month")
     # monthly_cost_sort only orders the table; the displayed amount comes from LicencePool.monthly_cost.
     queryset = LicencePool.objects.select_related("vendor", "initiative").annotate(
-        monthly_cost_sort=ExpressionWrapper(F("seats_purchased") * F("price_per_seat_month"), output_field=MONEY_FIELD)
+        monthly_cost_sort=ExpressionWrapper(F("seats_purchased") * F("price_per_seat_month"), output_field=MONEY_FIELD),
+        seats_month=Subquery(latest.values("month")[:1]),
+        seats_active=Subquery(latest.values("active_30d")[:1]),
+        seats_counted=Subquery(latest.values("purchased")[:1]),
+        utilisation=ExpressionWrapper(
+            Cast(F("seats_active"), FloatField()) * 100.0 / NullIf(F("seats_counted"), 0), output_field=FloatField()
+        ),
+        utilisation_sort=Coalesce(F("utilisation"), Value(-1.0)),  # pools without seat data below 0 % either way
     )
     return _visible(queryset, user, "licencepool")
 
@@ -440,3 +455,45 @@ def initiative_costs(initiative: Initiative, *, start: date | None = None, end: 
         "months": months,
         "total": totals.total, "actual": totals.actual, "estimated": totals.estimated,
     }
+
+
+# What an inventory import did -----------------------------------------------------------------------------------------
+
+IMPORT_LISTED = 200  # initiatives listed per kind on the import's page; the rest are counted
+
+
+@dataclass(frozen=True)
+class ImportedInitiatives:
+    created: list[Initiative]
+    changed: list[Initiative]
+    created_total: int
+    changed_total: int
+
+
+def import_run_initiatives(run: ImportRun, *, limit: int = IMPORT_LISTED) -> ImportedInitiatives:
+    """The initiatives an import created and those it changed (fields, vendors, models or licence pool), from the
+    audit entries it marked with its run: the trail says what happened, so nothing else is stored. A dry run wrote
+    nothing and lists none. A constant number of queries."""
+    entries = LogEntry.objects.filter(additional_data__import_run=run.pk).values_list(
+        "content_type_id", "object_id", "action")
+    types = ContentType.objects.get_for_models(Initiative, LicencePool)
+    created: set[int] = set()
+    touched: set[int] = set()
+    pools: set[int] = set()
+    for content_type_id, object_id, action in entries:
+        if object_id is None:
+            continue
+        if content_type_id == types[Initiative].pk:
+            (created if action == LogEntry.Action.CREATE else touched).add(object_id)
+        elif content_type_id == types[LicencePool].pk:
+            pools.add(object_id)
+    if pools:
+        touched.update(LicencePool.objects.filter(pk__in=pools, initiative__isnull=False).values_list(
+            "initiative_id", flat=True))
+    changed = touched - created
+    listed = Initiative.objects.only("pk", "external_id", "name").order_by("external_id")
+    return ImportedInitiatives(
+        created=list(listed.filter(pk__in=created)[:limit]) if created else [],
+        changed=list(listed.filter(pk__in=changed)[:limit]) if changed else [],
+        created_total=len(created), changed_total=len(changed),
+    )

@@ -212,11 +212,28 @@ class LicencePoolTable(tables.Table):
     seats_purchased = CountColumn("Seats")
     price_per_seat_month = MoneyColumn(money_label("Price per seat per month"), unit_price=True)
     monthly_cost = MoneyColumn(money_label("Monthly cost"), order_by=("monthly_cost_sort",))
+    seats_active = CountColumn("Active seats (30 days)", attrs=FIGURE, default="—")
+    utilisation = tables.Column("Utilisation", attrs=FIGURE, default="—", order_by=("utilisation_sort",))
+    seats_month = tables.DateColumn(format="Y-m", verbose_name="Seat data of", default="—",
+                                    attrs={"th": {"class": "wrap"}})
 
     class Meta:
         model = LicencePool
         fields = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month")
-        sequence = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month", "monthly_cost")
+        sequence = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month", "monthly_cost",
+                    "seats_active", "utilisation", "seats_month")
+
+    def render_seats_active(self, value: int) -> str:
+        return f"{value:,}"
+
+    def render_utilisation(self, value: float) -> str:
+        return f"{value:.1f} %"
+
+    def value_utilisation(self, value: float) -> str:
+        return f"{value:.1f}"
+
+    def value_seats_month(self, value: Any) -> str:
+        return f"{value:%Y-%m}" if value else ""
 
     def render_seats_purchased(self, value: int) -> str:
         return f"{value:,}"

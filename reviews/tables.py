@@ -58,7 +58,8 @@ class ReviewCycleTable(tables.Table):
     period_end = tables.DateColumn(format="Y-m-d")
     opens_on = tables.DateColumn(format="Y-m-d")
     due_on = tables.DateColumn(format="Y-m-d")
-    status = tables.Column(accessor="closed_at", verbose_name="Status")
+    # Computed from the dates and closed_at: empty_values=() so an open cycle (closed_at empty) shows its status too.
+    status = tables.Column(accessor="closed_at", verbose_name="Status", empty_values=())
     reports_count = CountColumn("Reports")
     submitted_count = CountColumn("Submitted")
     overdue_count = CountColumn("Overdue")

@@ -1,6 +1,7 @@
 """Object rules of tollgate.roles, checked directly (the matrix checks them through pages and the API)."""
 
 import pytest
+from django.urls import reverse
 
 from tests.factories import InitiativeFactory, KPIFactory, UserFactory
 from tollgate.roles import Role, role_of
@@ -54,3 +55,14 @@ def test_user_without_role_sees_nothing(initiative):
 def test_role_of(owner, reviewer, executive, admin_user):
     assert [role_of(u) for u in (owner, reviewer, executive, admin_user)] == [
         Role.OWNER, Role.REVIEWER, Role.EXECUTIVE, Role.ADMIN]
+
+
+def test_only_owners_are_offered_my_reports(client, owner, reviewer, executive, admin_user):
+    """Filling in value reports is the owners' work: the executive's navigation (read-only everywhere) has no
+    "My reports", nor the reviewer's or the administrator's."""
+    offered = {}
+    for user in (owner, reviewer, executive, admin_user):
+        client.force_login(user)
+        nav = client.get(reverse("portfolio:initiative_list")).context["nav_items"]
+        offered[role_of(user)] = "My reports" in [item["label"] for item in nav]
+    assert offered == {Role.OWNER: True, Role.REVIEWER: False, Role.EXECUTIVE: False, Role.ADMIN: False}

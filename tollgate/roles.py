@@ -123,6 +123,9 @@ PERMISSIONS.update({
     "reviews.manage_reviewcycle": is_admin | is_reviewer,
     "reviews.view_valuereport": has_any_role,
     "reviews.change_valuereport": can_edit_initiative,
+    # Filling in value reports is the owners' work: the navigation offers "My reports" to them only (the page itself,
+    # a list of what one owns or acts for, stays readable with view_valuereport).
+    "reviews.fill_valuereport": is_owner_role & ~is_executive,
     "reviews.reopen_valuereport": is_independent_reviewer,
     "reviews.give_verdict": is_independent_reviewer,
     "reviews.view_notification": has_any_role,

@@ -9,10 +9,8 @@ from django import template
 from django.urls import reverse
 
 from governance import selectors
-from governance.tables import audit_changes_text, audit_event_label, audit_reason
 from portfolio.choices import Stage
 from tollgate.roles import may
-from tollgate.ui.tables import person_name
 
 register = template.Library()
 
@@ -26,11 +24,7 @@ def governance_panel(context: dict[str, Any], initiative) -> dict[str, Any]:
         for t in selectors.available_transitions(user, initiative)
     ]
     panel = selectors.intake_panel(initiative)
-    history = [
-        {"entry": e, "actor": person_name(e.actor) or e.actor_email or "system", "event": audit_event_label(e),
-         "changes": audit_changes_text(e), "reason": audit_reason(e)}
-        for e in selectors.initiative_history(initiative)
-    ]
+    history = selectors.initiative_history_rows(initiative)
     return {
         "initiative": initiative,
         "transitions": transitions,

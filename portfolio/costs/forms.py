@@ -121,3 +121,30 @@ class CurrencyRateForm(forms.ModelForm):
 
     def clean_currency(self) -> str:
         return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
+class CostSourceForm(forms.ModelForm):
+    """A source. The model checks its fields; portfolio.costs.services.sources adds the rest (settings without
+    secrets, a seat source's licence pool key) and saves it with its audit row."""
+
+    settings = forms.JSONField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text=CostSource._meta.get_field("settings").help_text + " A JSON object, e.g. {\"org\": \"northwind\"}.",
+    )
+
+    class Meta:
+        model = CostSource
+        fields = ("name", "type", "schedule", "credential_env", "settings", "enabled")
+        widgets = {"name": forms.TextInput(attrs={"placeholder": "azure-focus"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = "Letters, digits, dots, dashes and underscores; unique."
+
+    def clean_settings(self) -> dict[str, Any]:
+        settings = self.cleaned_data.get("settings")
+        if settings in (None, ""):
+            return {}
+        if not isinstance(settings, dict):
+            raise ValidationError("Settings are a JSON object: names and their values, in braces.")
+        return cast(dict[str, Any], settings)

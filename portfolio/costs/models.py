@@ -301,7 +301,10 @@ class SeatActivity(models.Model):
 
     class Meta:
         verbose_name_plural = "seat activity"
-        indexes = [models.Index(fields=["source", "period"]), models.Index(fields=["licence_pool", "period"])]
+        # (pool, user, period): the licence-waste signal asks, for each seat of a month, whether its holder held one
+        # before the inactivity window; without it that is a scan of the pool's year per seat.
+        indexes = [models.Index(fields=["source", "period"]), models.Index(fields=["licence_pool", "period"]),
+                   models.Index(fields=["licence_pool", "user", "period"], name="seat_pool_user_period")]
 
     def __str__(self) -> str:
         return f"{self.user} {self.period:%Y-%m}"

@@ -7,7 +7,9 @@ from portfolio.costs import views as costs
 urlpatterns = [
     path("", costs.IngestionHealthView.as_view(), name="ingestion_health"),
     path("sources/", costs.CostSourceListView.as_view(), name="costsource_list"),
+    path("sources/new/", costs.CostSourceCreateView.as_view(), name="costsource_create"),
     path("sources/<int:pk>/", costs.CostSourceDetailView.as_view(), name="costsource_detail"),
+    path("sources/<int:pk>/edit/", costs.CostSourceUpdateView.as_view(), name="costsource_edit"),
     path("sources/<int:pk>/run/", costs.CostSourceRunView.as_view(), name="costsource_run"),
     path("runs/", costs.IngestionRunListView.as_view(), name="ingestionrun_list"),
     path("runs/<int:pk>/", costs.IngestionRunDetailView.as_view(), name="ingestionrun_detail"),

@@ -28,7 +28,13 @@ from portfolio.costs import filtersets as cost_filtersets
 from portfolio.costs import forecast as forecast_selectors
 from portfolio.costs import selectors as cost_selectors
 from portfolio.costs import tables as cost_tables
-from portfolio.costs.forms import AllocationRuleForm, CurrencyRateForm, RunNowForm, source_reads_files
+from portfolio.costs.forms import (
+    AllocationRuleForm,
+    CostSourceForm,
+    CurrencyRateForm,
+    RunNowForm,
+    source_reads_files,
+)
 from portfolio.costs.services.allocation import (
     RULE_FIELDS,
     RuleChange,
@@ -41,6 +47,7 @@ from portfolio.costs.services.allocation import (
 )
 from portfolio.costs.services.currency_rates import RATE_FIELDS, currency_rate_create, currency_rate_update
 from portfolio.costs.services.runs import ingestion_run_submit
+from portfolio.costs.services.sources import SOURCE_FIELDS, cost_source_create, cost_source_update
 from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, stream_uploads_to_disk, upload_too_large_message
 from portfolio.evidence import ingestion_grace_days
 from portfolio.models import (
@@ -92,7 +99,7 @@ class CostSourceListView(ListPageView):
     permission_required = "portfolio.view_costsource"
     filterset_class = cost_filtersets.CostSourceFilterSet
     table_class = cost_tables.CostSourceTable
-    template_name = "portfolio/costs/list.html"
+    template_name = "portfolio/costs/source_list.html"
     export_name = "cost-sources"
     title = "Cost sources"
     intro = ("Where cost and usage data come from. Credentials are never stored: each source names the environment "
@@ -138,6 +145,52 @@ class CostSourceDetailView(PermissionRequiredMixin, DetailView):
             run_form=RunNowForm(source=source) if can_run else None,
         )
         return context
+
+
+class CostSourceFormView(PermissionRequiredMixin, View):
+    """Add or edit a source through portfolio.costs.services.sources (validation, the audit row); its errors go on the
+    form."""
+
+    template_name = "portfolio/costs/source_form.html"
+
+    def get_source(self) -> CostSource | None:
+        return None
+
+    def page(self, form: CostSourceForm) -> HttpResponse:
+        return render(self.request, self.template_name, {"form": form, "source": self.get_source()})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.page(CostSourceForm(instance=self.get_source()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        source = self.get_source()
+        form = CostSourceForm(request.POST, instance=source)
+        if not form.is_valid():
+            return self.page(form)
+        values = {name: form.cleaned_data[name] for name in SOURCE_FIELDS}
+        try:
+            if source is None:
+                saved = cost_source_create(actor=request_actor(request), **values)
+            else:
+                saved = cost_source_update(actor=request_actor(request), source=source, **values)
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+            return self.page(form)
+        messages.success(request, f"Cost source {saved.name} saved.")
+        return HttpResponseRedirect(reverse("portfolio:costsource_detail", args=[saved.pk]))
+
+
+class CostSourceCreateView(CostSourceFormView):
+    permission_required = "portfolio.add_costsource"
+
+
+class CostSourceUpdateView(CostSourceFormView):
+    permission_required = "portfolio.change_costsource"
+
+    def get_source(self) -> CostSource:
+        if not hasattr(self, "_source"):
+            self._source = get_object_or_404(CostSource, pk=self.kwargs["pk"])
+        return self._source
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # CSRF is checked in post(), after the upload handler is installed

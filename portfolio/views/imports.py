@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.views.generic import DetailView, FormView
 
+from portfolio import selectors
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import ImportRun
 from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
@@ -128,9 +129,16 @@ class ImportRunDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         run: ImportRun = self.object
         in_progress = run.status in (RunStatus.PENDING, RunStatus.RUNNING)
+        succeeded = run.status == RunStatus.SUCCEEDED
+        lists = []
+        if succeeded and not run.dry_run:
+            imported = selectors.import_run_initiatives(run)
+            lists = [("Created", imported.created, imported.created_total, "imported-created"),
+                     ("Changed", imported.changed, imported.changed_total, "imported-changed")]
         return super().get_context_data(
             in_progress=in_progress,
-            succeeded=run.status == RunStatus.SUCCEEDED,
+            succeeded=succeeded,
             failed=run.status == RunStatus.FAILED,
+            imported_lists=lists,
             **kwargs,
         )

@@ -6,10 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from governance.selectors import available_transitions, initiative_history, intake_panel, policy_rows
+from governance.selectors import (
+    available_transitions,
+    initiative_history,
+    initiative_history_rows,
+    intake_panel,
+    policy_rows,
+)
 from governance.services import initiative_transition, policy_set
-from portfolio.choices import Stage
-from portfolio.services import business_case_save
+from portfolio.choices import Category, Stage
+from portfolio.services import business_case_save, initiative_create, initiative_update
+from tests.factories import CostCenterFactory, DepartmentFactory, VendorFactory
 from tests.governance.conftest import score_all
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +59,50 @@ def test_history_includes_business_case_changes_and_transitions(owner, reviewer,
     assert events[0] == "transition" and history[0].additional_data["reason"] == "More data."
     assert any(e.content_type.model == "businesscase" for e in history)
     assert len(initiative_history(in_review, limit=2)) == 2
+
+
+def test_history_rows_speak_the_business_language(owner, reviewer, in_review):
+    """Field labels and choice labels, related records by name, no relations seen from the other side or bookkeeping
+    fields, times to the minute, who by name and the reason given."""
+    other = DepartmentFactory(name="Claims Operations")
+    centre = CostCenterFactory(department=other, code="CC-7777", name="Claims desk")
+    initiative_update(actor=owner, initiative=in_review, department=other, cost_center=centre,
+                      declared_monthly_cost=Decimal("2500.00"))
+    initiative_transition(actor=reviewer, initiative=in_review, transition="request_changes", reason="More data.")
+
+    rows = initiative_history_rows(in_review)
+
+    decision, edit = rows[0], rows[1]
+    assert decision.what == "Changes requested" and decision.reason == "More data."
+    assert decision.who == (reviewer.get_full_name() or reviewer.get_username())
+    assert [(c.label, c.before, c.after) for c in decision.changes] == [("Stage", "In review", "Changes requested")]
+    changes = {c.label: (c.before, c.after) for c in edit.changes}
+    assert changes["Department"][1] == "Claims Operations" and changes["Cost center"][1] == str(centre)
+    assert changes["Declared monthly cost (USD)"] == ("1,200", "2,500")
+    assert edit.what == "Initiative changed"
+    assert any(r.what == "Submitted for review" for r in rows)
+    registered = next(r for r in rows if r.what == "Initiative registered")
+    assert all(c.before is None for c in registered.changes)  # what was entered, not "— → value"
+    assert {c.label for c in registered.changes} >= {"Name", "Stage", "Department", "Owner"}
+    assert dict((c.label, c.after) for c in registered.changes)["Stage"] == "Proposed"
+    texts = [f"{c.label} {c.before} {c.after}" for r in rows for c in r.changes]
+    assert not [t for t in texts if ".None" in t or "portfolio." in t or "Created at" in t or "Updated at" in t]
+    assert not [t for t in texts if "Cost records" in t or "Value reports" in t or t.startswith("Id ")]
+    assert all(r.when.second == 0 and r.when.microsecond == 0 for r in rows)
+    business_case = next(r for r in rows if r.what == "Business case added")
+    assert "Initiative" not in {c.label for c in business_case.changes}  # the history is about it already
+
+
+def test_history_rows_name_people_and_keep_a_registration_with_its_vendors(owner, admin_user):
+    vendor = VendorFactory(name="Acme AI")
+    initiative = initiative_create(actor=admin_user, name="Claims triage", description="Triage claims.",
+                                   category=Category.CLASSIFICATION, department=DepartmentFactory(),
+                                   owner=owner, declared_monthly_cost=Decimal("10"), vendors=[vendor])
+
+    rows = initiative_history_rows(initiative)
+
+    assert len(rows) == 1 and rows[0].what == "Initiative registered"
+    changes = {c.label: c.after for c in rows[0].changes}
+    assert changes["Owner"] == (owner.get_full_name() or owner.get_username())
+    assert changes["Vendors"] == "Acme AI"
+    assert rows[0].who == (admin_user.get_full_name() or admin_user.get_username())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from auditlog.models import LogEntry
 from django.db import connection
@@ -215,11 +217,24 @@ def test_panel_shows_buttons_scores_and_history(client, owner, reviewer, second_
     assert reverse("governance:transition_approve", args=[in_review.pk]) in body
     assert reverse("governance:score", args=[in_review.pk]) in body
     assert 'id="weighted-score">4.0<' in body and "1 of 2" in body
-    assert "Transition: submit" in body and "Intake score" in body
+    assert "Submitted for review" in body and "Intake scored (weighted 4.0)" in body
     client.force_login(owner)
     body = client.get(in_review.get_absolute_url()).content.decode()
     assert reverse("governance:transition_approve", args=[in_review.pk]) not in body
     assert reverse("governance:score", args=[in_review.pk]) not in body
+
+
+def test_panel_history_is_in_the_business_words(client, owner, reviewer, in_review):
+    initiative_transition(actor=reviewer, initiative=in_review, transition="request_changes", reason="More data.")
+    client.force_login(owner)
+    body = client.get(in_review.get_absolute_url()).content.decode()
+    history = body[body.index('id="initiative-history"'):]
+    history = history[:history.index("</table>")]
+    assert "Changes requested" in history and "In review → Changes requested" in history and "More data." in history
+    assert "Initiative registered" in history and f"Owner: {owner.get_full_name() or owner.get_username()}" in history
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", history)
+    for internal in ("cost_records", "CostRecord", ".None", "Created at", "Updated at", "Transition: "):
+        assert internal not in history
 
 
 def test_panel_query_count_is_constant(client, owner, reviewer, second_reviewer, in_review, rubric):

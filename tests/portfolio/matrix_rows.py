@@ -41,6 +41,10 @@ ROWS: dict[str, list[Case]] = {
     "portfolio:currencyrate_list": [Case(COST_READ), Case(COST_READ, query="_export=csv"),
                                     Case(COST_READ, query="currency=eur&on=2025-06-01&sort=-rate_to_reporting")],
     "portfolio:currencyrate_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    # Cost sources are added and edited by administrators only; an empty POST re-shows the form with its errors.
+    "portfolio:costsource_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:costsource_edit": [Case(ADMIN_ONLY, obj="cost_source"),
+                                  Case(ADMIN_ONLY, method="post", obj="cost_source")],
     "portfolio:currencyrate_edit": [Case(ADMIN_ONLY, obj="currency_rate"),
                                     Case(ADMIN_ONLY, method="post", obj="currency_rate")],
     "api:currencyrate-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],

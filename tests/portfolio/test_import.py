@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from portfolio.choices import Category, RunStatus, RunTrigger, Stage
 from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
+from portfolio.selectors import import_run_initiatives
 from portfolio.services.inventory_import import HEADER_LINE, import_run_create, inventory_import_run, inventory_parse
 from tests import paths
 from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, UserFactory
@@ -512,3 +513,26 @@ def test_a_nul_byte_is_refused_with_its_line_and_nothing_is_written(db):
     assert [(e["row"], e["column"]) for e in run.errors] == [(1, "")]
     assert "NUL byte" in run.errors[0]["message"] and "CSV UTF-8" in run.errors[0]["message"]
     assert counts() == before
+
+
+def test_the_run_page_lists_the_initiatives_created_and_changed_with_links(login, admin_user):
+    first = run_import(fixture_bytes("good.csv"), actor=admin_user)
+    imported = import_run_initiatives(first)
+    assert imported.created_total == GOOD_ROWS and imported.changed == []
+    assert [i.external_id for i in imported.created] == sorted(Initiative.objects.values_list("external_id",
+                                                                                                flat=True))
+    second = run_import(fixture_bytes("good_modified.csv"), actor=admin_user, filename="good_modified.csv")
+    imported = import_run_initiatives(second)
+    assert imported.created == [] and [i.external_id for i in imported.changed] == ["INV-002", "INV-003"]
+    assert imported.changed_total == second.rows_updated
+
+    client = login(admin_user)
+    html = client.get(reverse("portfolio:import_detail", args=[second.pk])).content.decode()
+    changed = html[html.index('id="imported-changed"'):]
+    changed = changed[:changed.index("</ul>")]
+    for external_id in ("INV-002", "INV-003"):
+        initiative = Initiative.objects.get(external_id=external_id)
+        assert f'href="{initiative.get_absolute_url()}">{external_id} · {initiative.name}<' in changed
+    assert "Created (0)" in html and "Changed (2)" in html
+    dry = run_import(fixture_bytes("good_modified.csv"), actor=admin_user, dry_run=True)
+    assert 'id="imported-' not in client.get(reverse("portfolio:import_detail", args=[dry.pk])).content.decode()

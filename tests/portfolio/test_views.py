@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portfolio.choices import Category, KpiDirection, KpiKind, Stage
-from portfolio.models import KPI, BusinessCase, Initiative
+from portfolio.models import KPI, BusinessCase, Initiative, LicencePoolActivity
 from tests.factories import (
     AIModelFactory,
     BusinessCaseFactory,
@@ -645,8 +646,28 @@ def test_licence_list_sorts_by_monthly_cost(login, reviewer):
     assert rows(client.get(url, {"sort": "monthly_cost"})) == [small, big]
     assert rows(client.get(url, {"sort": "-monthly_cost"})) == [big, small]
     header, *body = csv_rows(client.get(url, {"q": "big", "_export": "csv"}))
-    assert header[-1] == "Monthly cost (USD)"
-    assert body == [["Big", "GitHub", big.initiative.name, "1000", "10.00", "10000.00"]]
+    assert header[5] == "Monthly cost (USD)"
+    assert body[0][:6] == ["Big", "GitHub", big.initiative.name, "1000", "10.00", "10000.00"]
+
+
+def test_licence_list_shows_seat_utilisation_of_the_latest_month(login, reviewer):
+    copilot = LicencePoolFactory(tool="Copilot", seats_purchased=200)
+    LicencePoolActivity.objects.create(licence_pool=copilot, month=date(2026, 8, 1), purchased=200, assigned=190,
+                                       active_30d=150)
+    LicencePoolActivity.objects.create(licence_pool=copilot, month=date(2026, 9, 1), purchased=200, assigned=180,
+                                       active_30d=62)
+    otter = LicencePoolFactory(tool="Otter", seats_purchased=10)  # no source reports its seats
+    client = login(reviewer)
+    url = reverse("portfolio:licencepool_list")
+
+    header, *body = csv_rows(client.get(url, {"_export": "csv", "sort": "tool"}))
+    by_tool = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    assert by_tool["Copilot"]["Utilisation"] == "31.0" and by_tool["Copilot"]["Active seats (30 days)"] == "62"
+    assert by_tool["Copilot"]["Seat data of"] == "2026-09"
+    assert by_tool["Otter"]["Utilisation"] == by_tool["Otter"]["Seat data of"] == ""
+    html = client.get(url).content.decode()
+    assert "31.0 %" in html and "Utilisation" in html
+    assert rows(client.get(url, {"sort": "-utilisation"}))[0] == copilot and otter in rows(client.get(url))
 
 
 def test_department_detail_shows_cost_centers_people_and_initiatives(login, reviewer):

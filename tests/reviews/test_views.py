@@ -365,6 +365,20 @@ def test_cycle_overview_counts_per_department_and_draws_the_chart(login, executi
                                                                                              "Overdue"]
 
 
+def test_cycle_list_says_the_status_of_open_upcoming_and_closed_cycles(login, executive):
+    today = timezone.localdate()
+    ReviewCycleFactory(name="open-one", opens_on=today - timedelta(days=3), due_on=today + timedelta(days=20))
+    ReviewCycleFactory(name="next-one", opens_on=today + timedelta(days=30), due_on=today + timedelta(days=60))
+    ReviewCycleFactory(name="old-one", opens_on=today - timedelta(days=90), due_on=today - timedelta(days=60),
+                       closed_at=timezone.now())
+    response = login(executive).get(reverse("reviews:cycle_list") + "?_export=csv")
+    rows = csv_rows(response)
+    status = {row[0]: row[rows[0].index("Status")] for row in rows[1:]}
+    assert status == {"open-one": "Open", "next-one": "Upcoming", "old-one": "Closed"}
+    html = login(executive).get(reverse("reviews:cycle_list")).content.decode()
+    assert ">Open<" in html and ">Upcoming<" in html
+
+
 def test_cycle_csv_export_has_every_report(login, executive, cycle):
     for _ in range(3):
         ValueReportFactory(cycle=cycle)

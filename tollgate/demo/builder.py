@@ -6,14 +6,21 @@ external id, pools by tool), and the services write only what changed: a second 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from governance.services import cost_forecast_refresh
+from governance.sprawl.analysis import catalogue_embed_ahead
+from portfolio.costs.services.rollups import rollups_deferred
+from portfolio.costs.services.tco import tco_recompute_deferred
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services import (
     ai_model_get_or_create,
@@ -30,8 +37,9 @@ from portfolio.services import (
 )
 from reviews.services import notification_email_paused
 from tollgate.demo import data
+from tollgate.demo.clock import demo_clock
 from tollgate.demo.costs import load_demo_costs
-from tollgate.demo.governance import CycleCounts, cycle_counts, walk_history
+from tollgate.demo.governance import CycleCounts, cycle_counts, registered_at, story_of, walk_history
 from tollgate.demo.signals import signals_story
 from tollgate.demo.sprawl import sprawl_detect
 from tollgate.types import Actor
@@ -68,8 +76,9 @@ def demo_is_loaded() -> bool:
     )
 
 
-def _demo_login(person: data.Person, department: Department | None) -> Actor:
-    """A demo login: known username, the demo password, one role. Touched only where it differs."""
+def _demo_login(person: data.Person, department: Department | None, hashes: dict[str, str]) -> Actor:
+    """A demo login: known username, the demo password, one role. Touched only where it differs. The password is
+    hashed once per build into `hashes` for every login: a hash takes the better part of a second, by design."""
     username = person.username
     if username is None:
         raise ValueError(f"{person.email} is listed as a demo login without a username")
@@ -92,8 +101,11 @@ def _demo_login(person: data.Person, department: Department | None) -> Actor:
     if person.superuser and not (user.is_superuser and user.is_staff):
         user.is_superuser = user.is_staff = True
         changed += ["is_superuser", "is_staff"]
-    if not user.check_password(data.DEMO_PASSWORD):
-        user.set_password(data.DEMO_PASSWORD)
+    # A new account's password is unusable: no need to check it (Django hashes even then, to hide timing).
+    if not user.has_usable_password() or not user.check_password(data.DEMO_PASSWORD):
+        if "demo" not in hashes:
+            hashes["demo"] = make_password(data.DEMO_PASSWORD)
+        user.password = hashes["demo"]
         changed.append("password")
     if changed:
         user.save(update_fields=changed)
@@ -101,12 +113,15 @@ def _demo_login(person: data.Person, department: Department | None) -> Actor:
 
 
 def _people(departments: dict[str, Department]) -> dict[str, Actor]:
-    users = {}
+    users: dict[str, Actor] = {}
+    hashes: dict[str, str] = {}
     for person in data.ROLE_LOGINS:
-        users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None)
+        users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None,
+                                          hashes)
     for person in data.PEOPLE:
         if person.username:  # one of the company who also logs in (the second reviewer)
-            users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None)
+            users[person.email] = _demo_login(person, departments.get(person.department) if person.department else None,
+                                              hashes)
             continue
         users[person.email], _ = person_get_or_create(
             email=person.email,
@@ -186,36 +201,72 @@ def _initiative(
 @transaction.atomic
 def build_demo_company() -> DemoSummary:
     """Create or re-sync the whole demo company in one transaction."""
-    departments = {d.key: department_get_or_create(name=d.name) for d in data.DEPARTMENTS}
-    users = _people(departments)
-    actor = users[data.DEMO_LOGINS[0].email]  # Ada Admin: the audit trail says who loaded the demo
-    cost_centres = {}
-    for dept in data.DEPARTMENTS:
-        department = department_get_or_create(name=dept.name, head=users[data.email(dept.head)])
-        departments[dept.key] = department
-        for cc in dept.cost_centres:
-            cost_centres[cc.code] = cost_center_get_or_create(
-                code=cc.code, department=department, name=cc.name, budget_owner=users[data.email(cc.budget_owner)]
-            )
-    by_name = {d.name: departments[d.key] for d in data.DEPARTMENTS}
-    vendors, models = _reference_data()
-
+    # The catalogue's phrases are embedded on the second core while this thread writes the company; sprawl detection,
+    # near the end, takes the vectors (on a fresh database that is most of a minute of work otherwise).
+    catalogue_embed_ahead()
     specs = data.initiative_specs()
     existing = Initiative.objects.filter(external_id__in=[s.external_id for s in specs]).in_bulk(
         field_name="external_id"
     )
+    # A first load sets the company up a year ago, on the demo's clock; a re-sync changes it now.
+    with demo_clock(_year_ago()) if not existing else nullcontext():
+        departments = {d.key: department_get_or_create(name=d.name) for d in data.DEPARTMENTS}
+        users = _people(departments)
+        actor = users[data.DEMO_LOGINS[0].email]  # Ada Admin: the audit trail says who loaded the demo
+        cost_centres = {}
+        for dept in data.DEPARTMENTS:
+            department = department_get_or_create(name=dept.name, head=users[data.email(dept.head)])
+            departments[dept.key] = department
+            for cc in dept.cost_centres:
+                cost_centres[cc.code] = cost_center_get_or_create(
+                    code=cc.code, department=department, name=cc.name,
+                    budget_owner=users[data.email(cc.budget_owner)],
+                )
+        by_name = {d.name: departments[d.key] for d in data.DEPARTMENTS}
+        vendors, models = _reference_data()
+
+    with tco_recompute_deferred():  # one rebuild of the TCO after the year of costs, not one per write
+        initiatives, new = _initiatives_and_history(specs, existing, actor=actor, users=users, departments=by_name,
+                                                    cost_centres=cost_centres, vendors=vendors, models=models)
+    # Sprawl clusters with their saving, found by the detection engine once costs are in (idempotent).
+    sprawl_detect(users, decide=bool(new))
+    # The spend forecast with its backtest, from the year of costs (idempotent: unchanged data writes nothing).
+    cost_forecast_refresh(actor=actor)
+    # The signals: model substitutes marked, people who left deactivated, then computed as the nightly job does.
+    signals_story(users, actor=actor, first_load=bool(new))
+    return demo_summary()
+
+
+def _year_ago() -> datetime:
+    """When the demo company started using Tollgate: a year and a day before the load, at nine."""
+    day = timezone.localdate() - timedelta(days=366)
+    return datetime.combine(day, time(9, 0), tzinfo=timezone.get_current_timezone())
+
+
+def _initiatives_and_history(
+    specs: list[data.InitiativeSpec], existing: dict[str, Initiative], *, actor: Actor, users: dict[str, Actor],
+    departments: dict[str, Department], cost_centres: dict[str, CostCenter], vendors: dict[str, Vendor],
+    models: dict[str, AIModel],
+) -> tuple[dict[str, Initiative], list[tuple[data.InitiativeSpec, Initiative]]]:
+    """The initiatives and licence pools, then the history and a year of costs of those this build created. A new
+    initiative is registered on the demo's clock, on its day of the year before (tollgate/demo/governance.py)."""
     initiatives, new = {}, []
+    now, stories = timezone.now(), story_of(specs)
+    registered = {s.external_id: registered_at(s, stories.get(s.external_id, ""), now) for s in specs
+                  if s.external_id not in existing}
     for spec in specs:
-        initiative, created = _initiative(
-            spec,
-            existing.get(spec.external_id),
-            actor=actor,
-            users=users,
-            departments=by_name,
-            cost_centres=cost_centres,
-            vendors=vendors,
-            models=models,
-        )
+        when = registered.get(spec.external_id)
+        with demo_clock(when) if when is not None else nullcontext():
+            initiative, created = _initiative(
+                spec,
+                existing.get(spec.external_id),
+                actor=actor,
+                users=users,
+                departments=departments,
+                cost_centres=cost_centres,
+                vendors=vendors,
+                models=models,
+            )
         initiatives[spec.external_id] = initiative
         if created:
             new.append((spec, initiative))
@@ -228,6 +279,8 @@ def build_demo_company() -> DemoSummary:
     for spec in specs:
         if spec.pool:
             users_of_pool.setdefault(spec.pool, initiatives[spec.external_id])
+    # The pools are recorded on the day of the load (the roll-ups charge a pool without seat data from the month it was
+    # recorded in, so the demo's year of costs is the same whatever the day).
     for pool in data.LICENCE_POOLS:
         licence_pool_save(
             actor=actor,
@@ -243,12 +296,8 @@ def build_demo_company() -> DemoSummary:
     with notification_email_paused():
         walk_history(users, specs, new)
     if new:
-        # A year of cost data, read through the real connectors, only on the first load (like the history).
-        load_demo_costs(actor=actor)
-    # Sprawl clusters with their saving, found by the detection engine once costs are in (idempotent).
-    sprawl_detect(users, decide=bool(new))
-    # The spend forecast with its backtest, from the year of costs (idempotent: unchanged data writes nothing).
-    cost_forecast_refresh(actor=actor)
-    # The signals: model substitutes marked, people who left deactivated, then computed as the nightly job does.
-    signals_story(users, actor=actor, first_load=bool(new))
-    return demo_summary()
+        # A year of cost data, read through the real connectors, only on the first load (like the history); each
+        # month's roll-ups are built once, after its six sources are read, not after each of them.
+        with rollups_deferred():
+            load_demo_costs(actor=actor)
+    return initiatives, new

@@ -14,6 +14,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -380,7 +381,13 @@ def _kpis(tpl: Template, rng: random.Random) -> list[dict]:
 
 
 def initiative_specs() -> list[InitiativeSpec]:
-    """The company's initiatives, identical on every call: one seeded generator, one reference date."""
+    """The company's initiatives, identical on every call: one seeded generator, one reference date. Drawn once per
+    process (the build and the cost generators ask for them dozens of times); each caller gets its own list."""
+    return list(_initiative_specs())
+
+
+@lru_cache(maxsize=1)
+def _initiative_specs() -> tuple[InitiativeSpec, ...]:
     rng = random.Random(SEED)
     slots: list[tuple[Department, Template, int, str]] = []
     fixed: list[Stage | None] = []
@@ -445,7 +452,7 @@ def initiative_specs() -> list[InitiativeSpec]:
             kpis=_kpis(tpl, rng) if case and stage != Stage.PROPOSED else [],
             pool=tpl.pool,
         ))
-    return specs
+    return tuple(specs)
 
 
 # Pilots imported in the pilot stage (external ids): created as pilots, without an intake history.

@@ -2,17 +2,22 @@
 cycles, promotions, kills and retirements, all through the governance and reviews services.
 
 Only initiatives created by this build are walked (the builder passes them in), so a second build writes nothing.
-Everything is deterministic (one seeded generator per initiative) except the cycles' dates, which follow today:
-the previous cycle is overdue and the current one is due in a week whenever the demo is loaded.
+Everything is deterministic (one seeded generator per initiative) except the dates, which follow the day of the load:
+the previous cycle is overdue and the current one is due in a week whenever the demo is loaded, and every step of the
+history is dated in the year before, on the demo's clock (tollgate/demo/clock.py): proposals registered over the
+year, intakes waiting days to weeks for their scores, pilots started between the cycles, reports submitted while
+their cycle was open and judged days later. The dates come from a generator of their own per initiative, so the
+history's content is the same whatever the day.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -34,6 +39,7 @@ from reviews.services import (
     verdict_give,
 )
 from tollgate.demo import data
+from tollgate.demo.clock import demo_clock
 from tollgate.types import Actor
 
 # The CoE reviewers, by e-mail local part: the demo login first.
@@ -68,6 +74,16 @@ KILL_BY_VERDICT, KILL_FROM_PILOT, KILL_FROM_APPROVED = "kill_by_verdict", "kill_
 RETIRE_FROM_PRODUCTION, RETIRE_FROM_PILOT = "retire_from_production", "retire_from_pilot"
 # Pilots that never report in the previous cycle: its overdue drafts.
 Q2_OVERDUE_DRAFTS = 3
+# (earliest, latest) days before the load an initiative of this stage or story was registered in Tollgate: late
+# enough that its history fits before the cycle it first reports in, early enough that what waits has waited.
+REGISTERED_DAYS_AGO = {
+    Stage.PROPOSED: (3, 100), Stage.IN_REVIEW: (14, 60), Stage.CHANGES_REQUESTED: (20, 150),
+    Stage.APPROVED: (40, 240), Stage.REJECTED: (40, 330), Stage.PILOT: (200, 330), Stage.PRODUCTION: (300, 360),
+    KILL_BY_VERDICT: (200, 330), KILL_FROM_PILOT: (290, 360), KILL_FROM_APPROVED: (200, 330),
+    RETIRE_FROM_PRODUCTION: (300, 360), RETIRE_FROM_PILOT: (290, 360),
+}
+IMPORTED_DAYS_AGO = (330, 350)  # the old inventory spreadsheet was imported early in the year
+Q1_CLOSED_AFTER_DUE = 14  # days after its due date the evidence cycle was closed
 
 COMMENTS = {  # criterion -> (weak, adequate, strong)
     "Strategic fit": (
@@ -146,6 +162,34 @@ def _local(user_email: str) -> str:
     return user_email.split("@", 1)[0]
 
 
+def _office_hours(day: date, rng: random.Random) -> datetime:
+    """A moment of a working day, in the site's time zone."""
+    return datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), tzinfo=timezone.get_current_timezone())
+
+
+def story_of(specs: list[data.InitiativeSpec]) -> dict[str, str]:
+    """The story of every killed and retired initiative, from its rank among them (stable across builds)."""
+    paths = {}
+    killed = [s.external_id for s in specs if s.stage == Stage.KILLED]
+    for i, external_id in enumerate(killed):
+        paths[external_id] = (KILL_BY_VERDICT, KILL_FROM_PILOT, KILL_FROM_APPROVED)[i % 3]
+    retired = [s.external_id for s in specs if s.stage == Stage.RETIRED]
+    for i, external_id in enumerate(retired):
+        paths[external_id] = (RETIRE_FROM_PRODUCTION, RETIRE_FROM_PILOT)[i % 2]
+    return paths
+
+
+def registered_at(spec: data.InitiativeSpec, story: str, now: datetime) -> datetime:
+    """When the initiative was registered in Tollgate (by its owner, or by the import of the old inventory)."""
+    rng = random.Random(f"{data.SEED}:{spec.external_id}:registered")
+    if spec.external_id in data.IMPORTED_PILOTS:
+        earliest, latest = IMPORTED_DAYS_AGO
+    else:
+        earliest, latest = REGISTERED_DAYS_AGO.get(story or spec.stage, REGISTERED_DAYS_AGO[Stage.APPROVED])
+    day = timezone.localtime(now).date() - timedelta(days=rng.randint(earliest, latest))
+    return min(_office_hours(day, rng), now - timedelta(hours=1))
+
+
 @dataclass
 class Walk:
     """One new initiative's path to its final stage."""
@@ -155,6 +199,8 @@ class Walk:
     rng: random.Random
     path: str = ""  # a KILL_* / RETIRE_* story, else empty
     promoted: bool = False
+    at: datetime = field(default_factory=timezone.now)  # when its last step happened
+    dates: random.Random = field(default_factory=random.Random)  # the days of its steps, apart from their content
 
     @property
     def target(self) -> str:
@@ -169,23 +215,49 @@ class HistoryBuilder:
         self.reviewers = [users[data.email(local)] for local in REVIEWERS]
         self.manager = users[data.email(CYCLE_MANAGER)]
         self.criteria = list(rubric_criteria())
+        self.now = timezone.now()
         self.today = timezone.localdate()
-        self.paths = self._paths(specs)
+        self.paths = story_of(specs)
         owner_login = data.email("oscar.owner")
         overdue = [s for s in specs if s.stage == Stage.PILOT and "pilot-overdue" in s.tags and s.owner != owner_login]
         self.q2_overdue = {s.external_id for s in overdue[:Q2_OVERDUE_DRAFTS]}
 
-    @staticmethod
-    def _paths(specs: list[data.InitiativeSpec]) -> dict[str, str]:
-        """The story of every killed and retired initiative, from its rank among them (stable across builds)."""
-        paths = {}
-        killed = [s.external_id for s in specs if s.stage == Stage.KILLED]
-        for i, external_id in enumerate(killed):
-            paths[external_id] = (KILL_BY_VERDICT, KILL_FROM_PILOT, KILL_FROM_APPROVED)[i % 3]
-        retired = [s.external_id for s in specs if s.stage == Stage.RETIRED]
-        for i, external_id in enumerate(retired):
-            paths[external_id] = (RETIRE_FROM_PRODUCTION, RETIRE_FROM_PILOT)[i % 2]
-        return paths
+    # When -------------------------------------------------------------------------------------------------------------
+
+    def days_ago(self, days: int) -> date:
+        return self.today - timedelta(days=days)
+
+    def moment(self, walk: Walk, min_days: int, max_days: int, *, not_before: date | None = None,
+               not_after: date | None = None) -> datetime:
+        """When the walk's next step happens: `min_days` to `max_days` after its last one, in office hours, moved
+        into [not_before, not_after], never before its last step nor after the load."""
+        day = timezone.localtime(walk.at).date() + timedelta(days=walk.dates.randint(min_days, max_days))
+        if not_before is not None:
+            day = max(day, not_before)
+        if not_after is not None:
+            day = min(day, not_after)
+        moment = min(_office_hours(day, walk.dates), self.now - timedelta(minutes=5))
+        if moment <= walk.at:
+            moment = min(walk.at + timedelta(minutes=walk.dates.randint(5, 90)), self.now - timedelta(minutes=5))
+        walk.at = max(moment, walk.at + timedelta(seconds=1))
+        return walk.at
+
+    @contextmanager
+    def on(self, walk: Walk, min_days: int, max_days: int, *, not_before: date | None = None,
+           not_after: date | None = None) -> Iterator[None]:
+        """The walk's next step, written on the demo's clock at its moment."""
+        with demo_clock(self.moment(walk, min_days, max_days, not_before=not_before, not_after=not_after)):
+            yield
+
+    @contextmanager
+    def while_open(self, walk: Walk, cycle: ReviewCycle) -> Iterator[None]:
+        """The walk's next step on a day its cycle is open: from the day after it opens to the day before it is due
+        (not after the load), and not before the walk's last step."""
+        first = max(cycle.opens_on + timedelta(days=1), timezone.localtime(walk.at).date())
+        last = max(min(cycle.due_on - timedelta(days=1), self.today), first)
+        day = first + timedelta(days=walk.dates.randint(0, (last - first).days))
+        with demo_clock(self.moment(walk, 0, 0, not_before=day, not_after=day)):
+            yield
 
     # People ----------------------------------------------------------------------------------------------------------
 
@@ -219,37 +291,47 @@ class HistoryBuilder:
         intake_scores_save(actor=reviewer, initiative=walk.initiative, scores=rows)
 
     def panel(self, walk: Walk, *, quality: float, count: int) -> list[Actor]:
+        """Reviewers score the intake, a few days apart."""
         scorers = walk.rng.sample(self.reviewers, count)
         for reviewer in scorers:
-            self.score(walk, reviewer, quality=quality)
+            with self.on(walk, 1, 6):
+                self.score(walk, reviewer, quality=quality)
         return scorers
 
     def intake(self, walk: Walk) -> None:
-        """From proposed to the end of the intake: in review, changes requested, rejected or approved."""
+        """From proposed to the end of the intake: in review, changes requested, rejected or approved. The owner
+        submits within a week or two of registering it; reviewers score over the following days."""
         target, rng = walk.target, walk.rng
         if target == Stage.PROPOSED:
             return
-        self.transition(walk, self.owner_or_delegate(walk), "submit")
+        with self.on(walk, 1, 10):
+            self.transition(walk, self.owner_or_delegate(walk), "submit")
         if target == Stage.IN_REVIEW:
             # Never scored by the demo reviewer login, so every intake in review is in its queue.
             if rng.random() < 0.5:
-                self.score(walk, rng.choice(self.reviewers[1:]), quality=rng.uniform(2.8, 4.2))
+                with self.on(walk, 1, 8):
+                    self.score(walk, rng.choice(self.reviewers[1:]), quality=rng.uniform(2.8, 4.2))
             return
         if target == Stage.CHANGES_REQUESTED:
             scorers = self.panel(walk, quality=rng.uniform(2.2, 3.2), count=1) if rng.random() < 0.5 else []
-            self.transition(walk, self.reviewer(walk) if not scorers else scorers[0], "request_changes",
-                            rng.choice(CHANGES_REASONS))
+            with self.on(walk, 0, 4):
+                self.transition(walk, self.reviewer(walk) if not scorers else scorers[0], "request_changes",
+                                rng.choice(CHANGES_REASONS))
             return
         if target == Stage.REJECTED:
             scorers = self.panel(walk, quality=rng.uniform(1.5, 2.5), count=2)
-            self.transition(walk, scorers[0], "reject", rng.choice(REJECT_REASONS))
+            with self.on(walk, 0, 4):
+                self.transition(walk, scorers[0], "reject", rng.choice(REJECT_REASONS))
             return
         if rng.random() < 0.15:  # sent back once, then resubmitted: a second scoring round
             scorers = self.panel(walk, quality=rng.uniform(2.4, 3.0), count=1)
-            self.transition(walk, scorers[0], "request_changes", rng.choice(CHANGES_REASONS))
-            self.transition(walk, self.owner_or_delegate(walk), "submit")
+            with self.on(walk, 0, 3):
+                self.transition(walk, scorers[0], "request_changes", rng.choice(CHANGES_REASONS))
+            with self.on(walk, 4, 15):
+                self.transition(walk, self.owner_or_delegate(walk), "submit")
         scorers = self.panel(walk, quality=rng.uniform(3.6, 4.6), count=rng.choice((2, 2, 3)))
-        self.transition(walk, scorers[-1], "approve")
+        with self.on(walk, 0, 3):
+            self.transition(walk, scorers[-1], "approve")
 
     # Value reports ---------------------------------------------------------------------------------------------------
 
@@ -281,13 +363,14 @@ class HistoryBuilder:
         kpi_stated = self.stated_kpis(walk, outcomes, progress)
         fields.update(self.stated_value(walk, actuals, kpi_stated, outcomes, progress))
         actor = self.owner_or_delegate(walk)
-        if partial:  # a draft the owner started: the narrative and the first KPI only
-            first = next(iter(actuals.items()), None)
-            return value_report_save_draft(actor=actor, report=report, fields={"narrative": fields["narrative"]},
-                                           kpi_actuals=dict([first]) if first else {})
-        report = value_report_save_draft(actor=actor, report=report, fields=fields, kpi_actuals=actuals,
-                                         kpi_stated=kpi_stated)
-        return value_report_submit(actor=actor, report=report) if submit else report
+        with self.while_open(walk, report.cycle):
+            if partial:  # a draft the owner started: the narrative and the first KPI only
+                first = next(iter(actuals.items()), None)
+                return value_report_save_draft(actor=actor, report=report, fields={"narrative": fields["narrative"]},
+                                               kpi_actuals=dict([first]) if first else {})
+            report = value_report_save_draft(actor=actor, report=report, fields=fields, kpi_actuals=actuals,
+                                             kpi_stated=kpi_stated)
+            return value_report_submit(actor=actor, report=report) if submit else report
 
     @staticmethod
     def saving_per_outcome(walk: Walk) -> Decimal | None:
@@ -349,21 +432,27 @@ class HistoryBuilder:
             mood = "Well behind plan: volumes stayed low and the KPIs barely moved."
         return f"{report.cycle.name}: {mood} Cost per {outcome} tracked monthly against the baseline."
 
-    def verdict(self, walk: Walk, report: ValueReport, decision: Decision, reviewer: Actor | None = None,
-                ) -> None:
-        verdict_give(actor=reviewer or self.reviewer(walk), report=report, decision=decision,
-                     rationale=walk.rng.choice(VERDICT_RATIONALES[decision]))
+    def verdict(self, walk: Walk, report: ValueReport, decision: Decision, reviewer: Actor | None = None, *,
+                not_after: date | None = None) -> None:
+        """A reviewer's verdict, a few days to two weeks after the report came in."""
+        with self.on(walk, 1, 14, not_after=not_after):
+            verdict_give(actor=reviewer or self.reviewer(walk), report=report, decision=decision,
+                         rationale=walk.rng.choice(VERDICT_RATIONALES[decision]))
 
     def cycle(self, spec: CycleSpec) -> ReviewCycle:
+        """The cycle, opened by the CoE on its opening day (again, for what a re-created initiative owes it)."""
         opens_on, due_on = spec.dates(self.today)
-        return review_cycle_open(actor=self.manager, name=spec.name, period_start=spec.period_start,
-                                 period_end=spec.period_end, due_on=due_on, opens_on=opens_on)
+        with demo_clock(min(datetime.combine(opens_on, time(9, 0), tzinfo=timezone.get_current_timezone()),
+                            self.now - timedelta(minutes=5))):
+            return review_cycle_open(actor=self.manager, name=spec.name, period_start=spec.period_start,
+                                     period_end=spec.period_end, due_on=due_on, opens_on=opens_on)
 
     # The walk --------------------------------------------------------------------------------------------------------
 
     def run(self, pairs: list[tuple[data.InitiativeSpec, Initiative]]) -> None:
         walks = [Walk(spec, initiative, random.Random(f"{data.SEED}:{spec.external_id}"),
-                      self.paths.get(spec.external_id, "")) for spec, initiative in pairs]
+                      self.paths.get(spec.external_id, ""), at=initiative.created_at,
+                      dates=random.Random(f"{data.SEED}:{spec.external_id}:dates")) for spec, initiative in pairs]
         walks = [w for w in walks if w.target != Stage.PROPOSED]
         if not walks:
             return
@@ -371,18 +460,26 @@ class HistoryBuilder:
         for walk in walks:
             if walk.spec.external_id not in imported:
                 self.intake(walk)
+        q1_opens, q1_due = EVIDENCE_CYCLE.dates(self.today)
+        q1_closes = q1_due + timedelta(days=Q1_CLOSED_AFTER_DUE)
+        q2_opens = PREVIOUS_CYCLE.dates(self.today)[0]
+        before_q1 = q1_opens - timedelta(days=2)
         evidence_track = [w for w in walks if w.target == Stage.PRODUCTION or w.path == RETIRE_FROM_PRODUCTION]
         proving = {w.spec.external_id for w in evidence_track}
         for walk in walks:  # early ends, before any review cycle
             owner = self.owner(walk)
             if walk.path == KILL_FROM_APPROVED:
-                self.transition(walk, self.reviewer(walk), "kill", walk.rng.choice(KILL_REASONS))
-            elif walk.path in (KILL_FROM_PILOT, RETIRE_FROM_PILOT) or walk.spec.external_id in proving:
-                self.transition(walk, owner, "start_pilot")
-                if walk.path == KILL_FROM_PILOT:
+                with self.on(walk, 30, 90, not_after=before_q1):
                     self.transition(walk, self.reviewer(walk), "kill", walk.rng.choice(KILL_REASONS))
+            elif walk.path in (KILL_FROM_PILOT, RETIRE_FROM_PILOT) or walk.spec.external_id in proving:
+                with self.on(walk, 3, 14, not_after=before_q1):
+                    self.transition(walk, owner, "start_pilot")
+                if walk.path == KILL_FROM_PILOT:
+                    with self.on(walk, 20, 60, not_after=before_q1):
+                        self.transition(walk, self.reviewer(walk), "kill", walk.rng.choice(KILL_REASONS))
                 elif walk.path == RETIRE_FROM_PILOT:
-                    self.transition(walk, owner, "retire", walk.rng.choice(RETIRE_REASONS))
+                    with self.on(walk, 20, 60, not_after=before_q1):
+                        self.transition(walk, owner, "retire", walk.rng.choice(RETIRE_REASONS))
 
         # 2026-Q1: the mature pilots prove their scale and are promoted; then the cycle is closed.
         if evidence_track:
@@ -392,19 +489,25 @@ class HistoryBuilder:
                 if report is None:  # a re-created initiative after the cycle closed: it proves scale in 2026-Q2
                     continue
                 report = self.fill(walk, report, scale=walk.rng.uniform(1.05, 1.3), progress=walk.rng.uniform(0.8, 1.0))
-                self.verdict(walk, report, Decision.SCALE)
-                self.promote(walk)
+                self.verdict(walk, report, Decision.SCALE, not_after=q1_closes - timedelta(days=1))
+                self.promote(walk, not_after=q1_closes)
             for walk in walks:  # the imported pilots report too, far below their scale
                 report = self.report(walk, q1) if walk.spec.external_id in imported else None
                 if report is not None:
                     self.fill(walk, report, scale=walk.rng.uniform(0.2, 0.4), progress=walk.rng.uniform(0.1, 0.3))
             if q1.closed_at is None:
-                review_cycle_close(actor=self.manager, cycle=q1)
+                with demo_clock(datetime.combine(q1_closes, time(17, 0), tzinfo=timezone.get_current_timezone())):
+                    review_cycle_close(actor=self.manager, cycle=q1)
         for walk in walks:
             if walk.path == RETIRE_FROM_PRODUCTION:
-                self.transition(walk, self.owner(walk), "retire", walk.rng.choice(RETIRE_REASONS))
+                with self.on(walk, 1, 40, not_before=q1_closes + timedelta(days=1),
+                             not_after=q2_opens - timedelta(days=2)):
+                    self.transition(walk, self.owner(walk), "retire", walk.rng.choice(RETIRE_REASONS))
             elif (walk.target == Stage.PILOT or walk.path == KILL_BY_VERDICT) and walk.spec.external_id not in imported:
-                self.transition(walk, self.owner(walk), "start_pilot")
+                # Pilots started between the evidence cycle's opening and the previous cycle's: they report in it.
+                with self.on(walk, 1, 30, not_before=q1_opens + timedelta(days=3),
+                             not_after=q2_opens - timedelta(days=3)):
+                    self.transition(walk, self.owner(walk), "start_pilot")
 
         reporting = [w for w in walks if w.target in (Stage.PILOT, Stage.PRODUCTION) or w.path == KILL_BY_VERDICT]
         if not reporting:
@@ -412,9 +515,10 @@ class HistoryBuilder:
         self.previous_cycle(reporting)
         self.current_cycle([w for w in reporting if w.target != Stage.KILLED])
 
-    def promote(self, walk: Walk) -> None:
+    def promote(self, walk: Walk, *, not_after: date | None = None) -> None:
         if scale_evidence(initiative=walk.initiative) is not None:
-            self.transition(walk, self.owner(walk), "promote")
+            with self.on(walk, 0, 5, not_after=not_after):
+                self.transition(walk, self.owner(walk), "promote")
             walk.promoted = True
 
     def previous_cycle(self, walks: list[Walk]) -> None:

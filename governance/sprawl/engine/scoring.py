@@ -155,15 +155,22 @@ class CatalogueIndex:
         return [a.code for a in self.archetypes]
 
 
-def build_catalogue_index(archetypes: Sequence[Archetype], embed) -> CatalogueIndex:
-    """Embed and index the catalogue; `embed(list[str]) -> (n, d) normalised array`."""
-    archetypes = list(archetypes)
-    job_vectors = embed([a.description_text for a in archetypes])
+def catalogue_phrases(archetypes: Sequence[Archetype]) -> tuple[list[str], list[str], list[int]]:
+    """What indexing the catalogue embeds: each archetype's job, then its name, synonyms and outputs (with the index
+    of the archetype each of those belongs to)."""
     synonym_texts, owners = [], []
     for index, archetype in enumerate(archetypes):
         for synonym in (archetype.name, *archetype.synonyms, *archetype.outputs):
             synonym_texts.append(synonym)
             owners.append(index)
+    return [a.description_text for a in archetypes], synonym_texts, owners
+
+
+def build_catalogue_index(archetypes: Sequence[Archetype], embed) -> CatalogueIndex:
+    """Embed and index the catalogue; `embed(list[str]) -> (n, d) normalised array`."""
+    archetypes = list(archetypes)
+    job_texts, synonym_texts, owners = catalogue_phrases(archetypes)
+    job_vectors = embed(job_texts)
     synonym_vectors = embed(synonym_texts)
     documents = [Counter(terms(a.lexical_text)) for a in archetypes]
     vocabulary: dict[str, int] = {}

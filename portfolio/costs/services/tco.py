@@ -8,7 +8,9 @@ the same inputs give the same rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 
@@ -43,13 +45,39 @@ def _case_estimates(initiative_ids: set[int]) -> dict[int, CaseEstimate]:
     return estimates
 
 
+# Inside tco_recompute_deferred: whether a rebuild was asked for (None outside).
+_deferred: ContextVar[list[bool] | None] = ContextVar("tco_recompute_deferred", default=None)
+
+
+@contextmanager
+def tco_recompute_deferred() -> Iterator[None]:
+    """Within, tco_recompute only notes that a rebuild is due; one rebuild of every month and initiative follows at the
+    end (not after an error). For a bulk write whose steps read no TCO: the demo's year of cost runs would otherwise
+    rebuild the whole portfolio's month after each of its 70 runs, and each step of its history after each write."""
+    if _deferred.get() is not None:  # nested: the outermost one rebuilds
+        yield
+        return
+    asked = [False]
+    token = _deferred.set(asked)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if asked[0]:
+        tco_recompute()
+
+
 @transaction.atomic
 def tco_recompute(*, months: Iterable[date] | None = None, initiative_ids: Iterable[int] | None = None) -> int:
     """Rebuild the TCO rows of `months` (default: every month with cost data) for `initiative_ids` (default: all).
 
     An initiative has rows in a month when it has cost records in it, or when it is running (approved, pilot or
     production) and started by the month's end: its costs are then estimated from the business case. Returns the
-    number of rows written."""
+    number of rows written (0 inside tco_recompute_deferred, which rebuilds at its end)."""
+    asked = _deferred.get()
+    if asked is not None:
+        asked[0] = True
+        return 0
     span = set(tco_months())
     wanted = sorted({m.replace(day=1) for m in months} & span) if months is not None else sorted(span)
     ids = None if initiative_ids is None else set(initiative_ids)

@@ -201,7 +201,9 @@ class RunWriter:
 
 
 class _Inserter:
-    """Writes batches of record rows: bulk_create, or on PostgreSQL a COPY of the same columns.
+    """Writes batches of record rows: on PostgreSQL a COPY, elsewhere (SQLite) one INSERT run over the whole batch
+    (executemany): the same columns either way, without a model instance or a per-value field conversion, which made
+    bulk_create the larger part of a run on SQLite.
 
     On PostgreSQL each COPY runs in a helper thread, on the run's own connection and so inside its transaction, while
     the main thread reads and converts the next batch: the server's share (parsing, six indexes, foreign-key checks)
@@ -220,8 +222,7 @@ class _Inserter:
 
     def insert(self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not self.postgres:
-            model._default_manager.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
-                                               batch_size=BATCH_SIZE)
+            _insert_rows(model, columns, rows)
             return
         statement, json_at = _copy_statement(model, columns)
         if self.executor is None:
@@ -275,6 +276,26 @@ def _copy_statement(model: type[models.Model], columns: tuple[str, ...]) -> tupl
     names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
     json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
     return f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN", json_at
+
+
+def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """One INSERT executed for every row of the batch; JSON columns go as JSON text, as the ORM writes them (the
+    driver adapts decimals, dates and booleans as it does for the ORM)."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
+    json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
+    statement = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) "
+                 f"VALUES ({', '.join(['%s'] * len(columns))})")
+    dumps = json.dumps
+
+    def values(row: tuple[Any, ...]) -> list[Any]:
+        converted = list(row)
+        for i in json_at:
+            converted[i] = dumps(converted[i])
+        return converted
+
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, [values(row) for row in rows])
 
 
 def _copy_rows(raw: Any, statement: str, json_at: list[int], rows: list[tuple[Any, ...]]) -> None:

@@ -192,6 +192,23 @@ def test_a_request_indexes_the_catalogue_without_storing_and_the_recomputation_s
     assert TextEmbedding.objects.count() == len(phrases)
 
 
+def test_the_catalogue_embedded_ahead_is_stored_by_the_next_lookup(catalogue, embedder):
+    """The demo's build embeds the catalogue in a helper thread while it writes: the index then takes those vectors
+    (each phrase embedded once) and stores them for the other processes."""
+    jobs, synonyms, _ = scoring.catalogue_phrases(analysis._archetypes())
+    phrases = set(jobs + synonyms)
+    try:
+        assert analysis.catalogue_embed_ahead() == len(phrases) > 0
+        index = analysis.catalogue_index(store=True)
+    finally:
+        analysis._ahead_vectors()
+        analysis._AHEAD_UNSTORED.clear()
+    assert sorted(embedder.texts) == sorted(phrases)
+    assert TextEmbedding.objects.count() == len(phrases)
+    assert np.allclose(index.job_vectors, embedder._real.embed(jobs), atol=1e-6)
+    assert analysis.catalogue_embed_ahead() == 0  # nothing left to embed: every phrase is stored
+
+
 def test_cached_embed_matches_the_embedder(embedder):
     texts = ["summarise meetings", "read invoices", "summarise meetings"]
     cached = analysis.cached_embed(texts, embedder)

@@ -97,7 +97,7 @@ def test_reading_the_same_period_twice_replaces_never_double_counts(source):
 
 
 def test_records_keep_every_value_the_connector_read(source, search):
-    """The write path (COPY on PostgreSQL, bulk_create elsewhere) stores each column as read."""
+    """The write path (COPY on PostgreSQL, one INSERT per batch elsewhere) stores each column as read."""
     AllocationRuleFactory(source=source, key="tag:project", value="search-assistant", initiative=search)
     run = run_file(source, FIXTURES / "focus_1_2.csv")
 

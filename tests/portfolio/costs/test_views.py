@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -358,7 +360,7 @@ def test_source_detail_shows_settings_and_the_credential_variable_name(login, ex
     html = login(executive).get(reverse("portfolio:costsource_detail", args=[api_source.pk])).content.decode()
     assert "<code>TOLLGATE_TEST_ANTHROPIC_KEY</code>" in html
     assert "wrkspc_01" in html and "base_url" in html
-    assert "Edit in the admin" not in html  # executives change nothing
+    assert reverse("portfolio:costsource_edit", args=[api_source.pk]) not in html  # executives change nothing
 
 
 def test_secrets_never_appear_on_any_page(login, admin_user, api_source, csv_source):
@@ -377,6 +379,62 @@ def test_secrets_never_appear_on_any_page(login, admin_user, api_source, csv_sou
         assert response.status_code == 200, url
         assert SECRET not in response.content.decode(), url
     assert "TOLLGATE_TEST_ANTHROPIC_KEY" in client.get(urls[6]).content.decode()
+
+
+# Adding and editing a source ------------------------------------------------------------------------------------------
+
+
+def test_an_administrator_adds_a_source_in_the_app_through_the_service(login, admin_user):
+    client = login(admin_user)
+    assert 'id="add-source"' in client.get(SOURCES_URL).content.decode()
+    response = client.post(reverse("portfolio:costsource_create"), {
+        "name": "openai-main", "type": "openai", "schedule": "monthly", "credential_env": "OPENAI_ADMIN_KEY",
+        "settings": '{"project_ids": ["proj_1"]}', "enabled": "on",
+    })
+    source = CostSource.objects.get(name="openai-main")
+    assert response.status_code == 302 and response["Location"] == reverse("portfolio:costsource_detail",
+                                                                           args=[source.pk])
+    assert (source.type, source.schedule, source.credential_env, source.settings, source.enabled) == (
+        "openai", "monthly", "OPENAI_ADMIN_KEY", {"project_ids": ["proj_1"]}, True)
+    entry = LogEntry.objects.get_for_object(source).get()  # the service's one audit row, with who did it
+    assert entry.additional_data["event"] == "cost_source_created" and entry.actor == admin_user
+
+
+def test_an_administrator_edits_a_source_and_the_change_is_audited(login, admin_user, api_source):
+    client = login(admin_user)
+    url = reverse("portfolio:costsource_edit", args=[api_source.pk])
+    assert url in client.get(reverse("portfolio:costsource_detail", args=[api_source.pk])).content.decode()
+    form = client.get(url).content.decode()
+    assert "TOLLGATE_TEST_ANTHROPIC_KEY" in form and SECRET not in form
+    response = client.post(url, {"name": api_source.name, "type": api_source.type, "schedule": "weekly? no",
+                                 "credential_env": api_source.credential_env, "settings": "{}", "enabled": "on"})
+    assert response.status_code == 200 and "schedule" in response.context["form"].errors  # the model's check
+    response = client.post(url, {"name": api_source.name, "type": api_source.type, "schedule": "0 6 * * 1",
+                                 "credential_env": api_source.credential_env,
+                                 "settings": json.dumps(api_source.settings), "enabled": ""})
+    api_source.refresh_from_db()
+    assert response.status_code == 302 and api_source.schedule == "0 6 * * 1" and not api_source.enabled
+    entry = LogEntry.objects.get_for_object(api_source).latest("pk")
+    assert entry.additional_data["event"] == "cost_source_changed" and set(entry.changes_dict) == {"schedule",
+                                                                                                  "enabled"}
+
+
+def test_the_source_form_refuses_a_secret_in_the_settings(login, admin_user):
+    response = login(admin_user).post(reverse("portfolio:costsource_create"), {
+        "name": "leaky", "type": "openai", "schedule": "daily", "settings": '{"api_key": "sk-live-123"}',
+    })
+    assert response.status_code == 200 and "settings" in response.context["form"].errors
+    assert "sk-live-123" not in str(response.context["form"].errors)
+    assert not CostSource.objects.filter(name="leaky").exists()
+
+
+@pytest.mark.parametrize("role", ["owner", "reviewer", "executive"])
+def test_only_administrators_add_or_edit_sources(login, request, role, api_source):
+    client = login(request.getfixturevalue(role))
+    assert client.get(reverse("portfolio:costsource_create")).status_code == 403
+    assert client.post(reverse("portfolio:costsource_edit", args=[api_source.pk]),
+                       {"name": "renamed", "type": "openai", "schedule": "daily"}).status_code == 403
+    assert not CostSource.objects.filter(name="renamed").exists()
 
 
 # Allocation rules ----------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance.models import IntakeScore
 from governance.selectors import intake_panel, policy_value
 from governance.selectors import review_queue as intake_queue
+from governance.tables import ReviewQueueTable
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 from reviews.choices import Decision, ReportState, ReportStatus
@@ -190,3 +191,27 @@ def test_a_recreated_initiative_walks_its_history_again(demo, django_capture_on_
     # Only its own reports were added to the open cycles; the closed one is untouched.
     assert counts()["reports"] == before["reports"] + 2
     assert not initiative.value_reports.filter(cycle__name=EVIDENCE_CYCLE.name).exists()
+
+
+def test_the_history_is_dated_over_the_year_before_the_load(demo):
+    """Not everything stamped at load time: intakes have waited days to weeks, each initiative's steps follow one
+    another from its registration, and reports came in while their cycle was open."""
+    now = timezone.now()
+    reviewer = User.objects.get(username="reviewer")
+    table = ReviewQueueTable(intake_queue(user=reviewer))
+    waiting = [row.get_cell_value("days_waiting") for row in table.rows]
+    assert len(waiting) >= 5 and min(waiting) >= 1 and max(waiting) >= 14 and len(set(waiting)) >= 4
+
+    stamps = list(LogEntry.objects.filter(additional_data__event="transition").values_list("timestamp", flat=True))
+    assert max(stamps) <= now and (max(stamps) - min(stamps)).days >= 300
+    assert len({(s.year, s.month) for s in stamps}) >= 10
+    for initiative in Initiative.objects.exclude(stage=Stage.PROPOSED):
+        steps = [row.timestamp for row in transitions_of(initiative)]
+        assert steps == sorted(steps), initiative.external_id
+        assert not steps or steps[0] > initiative.created_at, initiative.external_id
+
+    for report in ValueReport.objects.filter(status=ReportStatus.SUBMITTED).select_related("cycle"):
+        day = timezone.localtime(report.submitted_at).date()
+        assert report.cycle.opens_on < day < report.cycle.due_on, (report.cycle.name, report.initiative_id)
+    for verdict in Verdict.objects.select_related("report"):
+        assert verdict.report.submitted_at < verdict.decided_at <= now
