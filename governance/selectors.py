@@ -29,6 +29,7 @@ from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.dashboard.providers import Decision
 from portfolio.models import KPI, BusinessCase, Initiative
+from tollgate.formatting import format_money, format_score
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
 
@@ -426,9 +427,13 @@ def _history_value(model_field: Any, raw: Any, names: dict[type[Model], dict[int
         return text[:10]
     if isinstance(model_field, models.DecimalField):
         try:
-            return _plain_decimal(Decimal(text))
+            amount = Decimal(text)
         except ArithmeticError:
             return _shortened(text)
+        # Money columns (14 digits, 2 places: portfolio's money_field) read like money everywhere else.
+        if (model_field.max_digits, model_field.decimal_places) == (14, 2):
+            return format_money(amount)
+        return _plain_decimal(amount)
     if isinstance(model_field, models.JSONField):
         try:
             value = json.loads(text) if isinstance(raw, str) else raw
@@ -465,7 +470,7 @@ def _history_event(entry: LogEntry, data: dict[str, Any]) -> str:
         return step.happened or step.label
     if event == AuditEvent.SCORE:
         weighted = data.get("weighted_score")
-        return f"Intake scored (weighted {weighted})" if weighted else "Intake scored"
+        return f"Intake scored (weighted {format_score(weighted)})" if weighted else "Intake scored"
     if event:
         return AuditEvent(event).label if event in AuditEvent.values else event.replace("_", " ").capitalize()
     model = entry.content_type.model_class() if entry.content_type_id else None

@@ -78,7 +78,7 @@ def test_history_rows_speak_the_business_language(owner, reviewer, in_review):
     assert [(c.label, c.before, c.after) for c in decision.changes] == [("Stage", "In review", "Changes requested")]
     changes = {c.label: (c.before, c.after) for c in edit.changes}
     assert changes["Department"][1] == "Claims Operations" and changes["Cost center"][1] == str(centre)
-    assert changes["Declared monthly cost (USD)"] == ("1,200", "2,500")
+    assert changes["Declared monthly cost"] == ("$1,200.00", "$2,500.00")
     assert edit.what == "Initiative changed"
     assert any(r.what == "Submitted for review" for r in rows)
     registered = next(r for r in rows if r.what == "Initiative registered")
