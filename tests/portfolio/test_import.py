@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portfolio.choices import Category, RunStatus, RunTrigger, Stage
@@ -536,3 +538,17 @@ def test_the_run_page_lists_the_initiatives_created_and_changed_with_links(login
     assert "Created (0)" in html and "Changed (2)" in html
     dry = run_import(fixture_bytes("good_modified.csv"), actor=admin_user, dry_run=True)
     assert 'id="imported-' not in client.get(reverse("portfolio:import_detail", args=[dry.pk])).content.decode()
+
+
+def test_the_run_page_runs_a_constant_number_of_queries(login, admin_user):
+    client = login(admin_user)
+
+    def queries(run: ImportRun) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("portfolio:import_detail", args=[run.pk])).status_code == 200
+        return len(captured)
+
+    few = run_import(csv_bytes(ROW, {**ROW, "external_id": "INV-901"}), actor=admin_user)
+    many = run_import(csv_bytes(*({**ROW, "external_id": f"INV-{n}", "name": f"Reader {n}"} for n in range(920, 932))),
+                      actor=admin_user)
+    assert many.rows_created == 12 and queries(few) == queries(many)
