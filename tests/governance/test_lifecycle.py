@@ -186,7 +186,7 @@ def test_approve_needs_the_quorum(reviewer, second_reviewer, in_review, rubric):
 def test_approve_needs_the_threshold(admin_user, reviewer, second_reviewer, in_review, rubric):
     score_all(reviewer, in_review, rubric, 3)
     score_all(second_reviewer, in_review, rubric, 2)  # mean 2.5 < 3.0
-    with pytest.raises(TransitionError, match=r"2\.50 is below the approval threshold"):
+    with pytest.raises(TransitionError, match=r"2\.5 is below the approval threshold"):
         initiative_transition(actor=reviewer, initiative=in_review, transition="approve")
     from governance.services import policy_set
 

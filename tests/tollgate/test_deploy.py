@@ -35,7 +35,8 @@ def documented_production_environment() -> dict[str, str]:
 
 
 def test_the_documented_production_settings_pass_check_deploy():
-    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    # (DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own setting, never a deployment's.)
+    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     environment.update(documented_production_environment())
     environment.update(SECRET_KEY=secrets.token_urlsafe(50), DEBUG="0",
                        DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:///unused.sqlite3"))
