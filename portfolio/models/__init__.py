@@ -32,9 +32,12 @@ from portfolio.costs.models import (
 )
 from portfolio.models.base import NON_NEGATIVE, DecimalShape, TimestampedModel, money_field, price_field
 from portfolio.models.inventory import (
+    BUSINESS_CASE_FIELDS,
     KPI,
+    KPI_FIELDS,
     AIModel,
     BusinessCase,
+    BusinessCaseVersion,
     CostCenter,
     Department,
     ImportRun,
@@ -57,6 +60,9 @@ __all__ = [
     "AIModel",
     "Initiative",
     "BusinessCase",
+    "BUSINESS_CASE_FIELDS",
+    "KPI_FIELDS",
+    "BusinessCaseVersion",
     "KPI",
     "LicencePool",
     "ImportRun",
