@@ -53,10 +53,13 @@ def complete_business_case(initiative: Initiative) -> list[str]:
 
 
 def quorum_and_score(initiative: Initiative) -> list[str]:
-    """Approval needs the policy's quorum of complete, independent scorings in the current round and a weighted
+    """Approval needs the policy's quorum of complete, independent scorings in the current, open round and a weighted
     score at or above the policy's threshold."""
     panel = intake_panel(initiative)
     problems: list[str] = []
+    if panel.submission is not None and not panel.submission.is_open:
+        return ["The last review round is closed (decided, sent back or withdrawn): its scores no longer count. "
+                "Reviewers' scores open a new round."]
     if not panel.quorum_met:
         problems.append(
             f"Quorum not reached: {panel.complete_count} of {panel.quorum} reviewers have scored every criterion "

@@ -34,6 +34,12 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
                "governance.submit_initiative", guards=("complete_business_case",), style="primary",
                help="Sends the intake to the CoE reviewers and starts a new scoring round.",
                done="was submitted for review", happened="Submitted for review"),
+    Transition("withdraw", "Withdraw from review", (Stage.IN_REVIEW,), Stage.PROPOSED,
+               "governance.withdraw_initiative", needs_reason=True,
+               help="Takes the intake back from the reviewers so that its business case, KPIs and declared cost can "
+                    "change (they are locked while in review). The scores of this round stop counting: resubmitting "
+                    "starts a new scoring round.",
+               done="was withdrawn from review", happened="Withdrawn from review"),
     Transition("request_changes", "Request changes", (Stage.IN_REVIEW,), Stage.CHANGES_REQUESTED,
                "governance.decide_initiative", needs_reason=True,
                help="Sends the intake back to its owner with what to change; a resubmission starts a new round.",

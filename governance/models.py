@@ -52,12 +52,19 @@ class RubricCriterion(models.Model):
 
 
 class IntakeSubmission(models.Model):
-    """One round of review: each submit starts a new round, so scores of an earlier round stop counting."""
+    """One round of review: each submit starts a new round, so scores of an earlier round stop counting.
+
+    A round is closed by the transition that takes the intake out of review (approve, reject, request changes,
+    withdraw); scores of a closed round never count towards an approval.
+    """
 
     initiative = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="submissions")
     round = models.PositiveSmallIntegerField()
     submitted_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_transition = models.CharField(max_length=30, blank=True,
+                                            help_text="The transition that closed the round, e.g. withdraw.")
 
     class Meta:
         ordering = ["initiative_id", "-round"]
@@ -65,6 +72,10 @@ class IntakeSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative} · round {self.round}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 class IntakeScore(models.Model):

@@ -33,6 +33,7 @@ from portfolio.costs.services.forecast import forecast_compute
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import CostForecast, CostSource, Initiative
 from portfolio.selectors import people_acting_for
+from portfolio.services.business_cases import business_case_version_record
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -87,6 +88,12 @@ def initiative_transition(
     if step.name == "submit":
         submission = _submission_open(initiative=locked, actor=actor)
         extra["round"] = submission.round
+    elif before == Stage.IN_REVIEW and (closed := _submission_close(initiative=locked, transition=step.name)):
+        extra["round"] = closed.round  # decided, sent back or withdrawn: its scores count no more
+    if step.name == "approve":  # the plan approved is what overrun and value are measured against from now on
+        version = business_case_version_record(initiative=locked, actor=actor, reason=reason or "Approved at intake.",
+                                               approve=True)
+        extra["business_case_version"] = version.number
     audit_event(locked, actor=actor, event=AuditEvent.TRANSITION, changes={"stage": [before, step.target]}, **extra)
     tco_recompute(initiative_ids=[locked.pk])  # a running initiative's cost is estimated until records arrive
     if notify:
@@ -111,10 +118,21 @@ def _transition_notify(*, initiative: Initiative, step: Transition, actor: Actor
 
 def _submission_open(*, initiative: Initiative, actor: Actor | None) -> IntakeSubmission:
     """Start the next review round; scores of earlier rounds no longer count."""
+    IntakeSubmission.objects.filter(initiative=initiative, closed_at__isnull=True).update(closed_at=timezone.now())
     last = IntakeSubmission.objects.filter(initiative=initiative).aggregate(n=Max("round"))["n"] or 0
     return IntakeSubmission.objects.create(
         initiative=initiative, round=last + 1, submitted_by=actor, submitted_at=timezone.now()
     )
+
+
+def _submission_close(*, initiative: Initiative, transition: str) -> IntakeSubmission | None:
+    """Close the open round as the intake leaves review (`transition`: approve, reject, request_changes, withdraw)."""
+    submission = selectors.current_submission(initiative)
+    if submission is None or not submission.is_open:
+        return None
+    submission.closed_at, submission.closed_by_transition = timezone.now(), transition
+    submission.save(update_fields=["closed_at", "closed_by_transition"])
+    return submission
 
 
 # Intake scores -------------------------------------------------------------------------------------------------------
@@ -170,7 +188,9 @@ def intake_scores_save(
     if errors:
         raise ValidationError({"scores": errors})
 
-    submission = selectors.current_submission(locked) or _submission_open(initiative=locked, actor=None)
+    submission = selectors.current_submission(locked)
+    if submission is None or not submission.is_open:  # in review without an open round (set so by an import)
+        submission = _submission_open(initiative=locked, actor=None)
     existing = {s.criterion_id: s for s in submission.scores.filter(reviewer=actor)}
     saved: list[IntakeScore] = []
     changes: dict[str, list[Any]] = {}

@@ -1,14 +1,16 @@
 """Django admin for administrators: every portfolio model, searchable, with its relations inline.
 
-Models whose writes have consequences (licence pools, cost sources, allocation rules, currency rates: roll-ups,
-re-allocation, the audit row) are written through their services, as on the pages and in the API; runs, raw records
-and roll-ups are read-only.
+Models whose writes have consequences (initiatives, business cases and KPIs: the locks of the lifecycle and the
+business-case versions; licence pools, cost sources, allocation rules, currency rates: roll-ups, re-allocation, the
+audit row) are written through their services, as on the pages and in the API; runs, raw records, roll-ups and
+business-case versions are read-only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from auditlog.context import set_actor
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -28,6 +30,16 @@ from portfolio.costs.services.sources import (
     cost_source_create,
     cost_source_delete,
     cost_source_update,
+)
+from portfolio.models import BUSINESS_CASE_FIELDS, KPI_FIELDS
+from portfolio.services.initiatives import (
+    EDITABLE_FIELDS,
+    business_case_delete,
+    business_case_save,
+    initiative_create,
+    initiative_update,
+    kpi_delete,
+    kpi_save,
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
 from tollgate.types import request_actor
@@ -99,14 +111,18 @@ class AIModelAdmin(admin.ModelAdmin):
     list_select_related = ["provider", "substitute"]
 
 
-class BusinessCaseInline(admin.StackedInline):
+class BusinessCaseInline(ReadOnlyInline):
+    """Shown with the initiative; changed on its own page, through business_case_save (locks, versions, TCO)."""
+
     model = models.BusinessCase
-    extra = 0
+    fields = ["outcome_unit", "expected_monthly_volume", "expected_monthly_value", "min_viable_scale"]
 
 
-class KPIInline(admin.TabularInline):
+class KPIInline(ReadOnlyInline):
+    """Shown with the initiative; changed on each KPI's own page, through kpi_save (locks and versions)."""
+
     model = models.KPI
-    extra = 0
+    fields = ["name", "unit", "kind", "baseline", "target", "direction", "value_per_unit"]
 
 
 class LicencePoolInline(ReadOnlyInline):
@@ -117,30 +133,98 @@ class LicencePoolInline(ReadOnlyInline):
 
 
 @admin.register(models.Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(ServiceAdmin):
+    """Through initiative_create / initiative_update, like the pages: an ended initiative is read-only and the
+    declared monthly cost of one in review is locked (portfolio.services.business_cases)."""
+
     list_display = ["external_id", "name", "department", "owner", "stage", "category", "declared_monthly_cost"]
     list_filter = ["stage", "category", "department"]
     search_fields = ["external_id", "name", "description", "owner__email"]
     autocomplete_fields = ["department", "cost_center", "owner", "delegates", "vendors", "ai_models"]
     list_select_related = ["department", "owner"]
-    # The stage moves only through governed transitions (governance app), never by editing the field.
-    readonly_fields = ["stage", "created_at", "updated_at"]
     inlines = [BusinessCaseInline, KPIInline, LicencePoolInline]
+    service_fields = ("external_id", *EDITABLE_FIELDS, "vendors", "ai_models", "delegates")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The stage moves only through governed transitions (governance app), never by editing the field; the
+        # external id is the inventory's key, given once.
+        return ["stage", "created_at", "updated_at", *(["external_id"] if obj is not None else [])]
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return initiative_create(actor=request_actor(request), **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        values.pop("external_id", None)
+        # The form's instance already carries the posted values (ModelForm validation): the service gets the stored
+        # row, so it sees, checks and audits the real changes.
+        stored = models.Initiative.objects.select_for_update().get(pk=obj.pk)
+        return initiative_update(actor=request_actor(request), initiative=stored, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        # No service deletes initiatives: an administrator's delete, with the cascade this admin's confirmation page
+        # lists, recorded by auditlog under the administrator.
+        with set_actor(request_actor(request)):
+            obj.delete()
 
 
 @admin.register(models.BusinessCase)
-class BusinessCaseAdmin(admin.ModelAdmin):
+class BusinessCaseAdmin(ServiceAdmin):
+    """Through business_case_save / business_case_delete: locked in review, read-only once ended, versioned after
+    approval."""
+
     list_display = ["initiative", "baseline_cost_per_outcome", "expected_monthly_volume", "min_viable_scale"]
     search_fields = ["initiative__name", "initiative__external_id"]
     autocomplete_fields = ["initiative"]
+    service_fields = ("initiative", *BUSINESS_CASE_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["initiative"] if obj is not None else []  # a business case stays with its initiative
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        initiative = values.pop("initiative")
+        return business_case_save(actor=request_actor(request), initiative=initiative, **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        values.pop("initiative", None)
+        return business_case_save(actor=request_actor(request), initiative=obj.initiative, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        business_case_delete(actor=request_actor(request), case=obj)
 
 
 @admin.register(models.KPI)
-class KPIAdmin(admin.ModelAdmin):
+class KPIAdmin(ServiceAdmin):
+    """Through kpi_save / kpi_delete: locked in review, read-only once ended, versioned after approval."""
+
     list_display = ["name", "initiative", "unit", "kind", "baseline", "target", "direction", "value_per_unit"]
     list_filter = ["kind", "direction"]
     search_fields = ["name", "initiative__name"]
     autocomplete_fields = ["initiative"]
+    service_fields = ("initiative", *KPI_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["initiative"] if obj is not None else []  # a KPI stays with its initiative
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        initiative = values.pop("initiative")
+        return kpi_save(actor=request_actor(request), initiative=initiative, **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        values.pop("initiative", None)
+        return kpi_save(actor=request_actor(request), initiative=obj.initiative, kpi=obj, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        kpi_delete(actor=request_actor(request), kpi=obj)
+
+
+@admin.register(models.BusinessCaseVersion)
+class BusinessCaseVersionAdmin(ReadOnlyAdmin):
+    """Versions are a record: written by approval and by edits after it, never here."""
+
+    list_display = ["initiative", "number", "created_at", "created_by", "approved_at", "approved_by", "tco_monthly"]
+    list_filter = [("approved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["initiative__name", "initiative__external_id"]
+    list_select_related = ["initiative", "created_by", "approved_by"]
 
 
 @admin.register(models.LicencePool)

@@ -29,6 +29,7 @@ class PortfolioConfig(AppConfig):
         from portfolio.dashboard import providers as dashboard
 
         # Edits of what the dashboard reads refresh it at once; a finished run marks its bulk writes.
-        dashboard.watch(models.Initiative, models.BusinessCase, models.KPI, models.LicencePool, models.Department,
+        dashboard.watch(models.Initiative, models.BusinessCase, models.BusinessCaseVersion, models.KPI,
+                        models.LicencePool, models.Department,
                         models.CostCenter, models.CostSource, models.AllocationRule, models.CurrencyRate,
                         models.CostForecast, models.IngestionRun, models.ImportRun)

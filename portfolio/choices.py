@@ -22,6 +22,8 @@ class Stage(models.TextChoices):
 
 # Stages in which an initiative is running and spending money.
 ACTIVE_STAGES = (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION)
+# Stages in which an initiative has ended: it is read-only from then on (portfolio.services refuse every edit).
+ENDED_STAGES = (Stage.RETIRED, Stage.REJECTED, Stage.KILLED)
 
 
 class Category(models.TextChoices):

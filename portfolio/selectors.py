@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     Expression,
     ExpressionWrapper,
     F,
@@ -32,7 +34,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf, Round
 from django.db.models.lookups import GreaterThan
 from django.utils.text import capfirst
 
-from portfolio.choices import CostCategory, Stage
+from portfolio.choices import ENDED_STAGES, CostCategory, Stage
 from portfolio.costs.calculations import TcoFigures, variance_pct
 from portfolio.costs.selectors import (
     CostPeriods,
@@ -46,8 +48,12 @@ from portfolio.costs.selectors import (
     tco_total_of,
 )
 from portfolio.models import (
+    BUSINESS_CASE_FIELDS,
+    KPI,
+    KPI_FIELDS,
     AIModel,
     BusinessCase,
+    BusinessCaseVersion,
     CostCenter,
     Department,
     ImportRun,
@@ -98,15 +104,21 @@ def _declared_cost_of(outer: str) -> Coalesce:
 COST_FIGURES = ("cost_last_month", "cost_last_quarter", "plan_last_quarter", "cost_variance", "cost_variance_pct")
 
 
+def approved_tco_monthly() -> Subquery:
+    """The monthly TCO of the initiative's (OuterRef("pk")) latest approved business-case version; NULL without one."""
+    latest = BusinessCaseVersion.objects.filter(initiative=OuterRef("pk"), approved_at__isnull=False)
+    return Subquery(latest.order_by("-number").values("tco_monthly")[:1], output_field=MONEY_FIELD)
+
+
 def planned_monthly_tco() -> Coalesce:
-    """An initiative's business case's monthly TCO (BusinessCase.tco_monthly, the sum of
-    portfolio.calculations.tco_monthly, in SQL so lists sort on it), or its declared monthly cost without a business
-    case."""
+    """What an initiative's actual cost is measured against, per month: the monthly TCO of its approved business case
+    (approved_plan), else of its business case as it stands (BusinessCase.tco_monthly, the sum of
+    portfolio.calculations.tco_monthly, in SQL so lists sort on it), else its declared monthly cost."""
     oversight = Round(F("business_case__oversight_hours_per_month") * F("business_case__loaded_hourly_rate"), 2)
     run = (F("business_case__tco_inference") + F("business_case__tco_compute") + F("business_case__tco_storage")
            + F("business_case__tco_licences") + F("business_case__tco_maintenance"))
-    return Coalesce(ExpressionWrapper(run + oversight, output_field=MONEY_FIELD), F("declared_monthly_cost"),
-                    output_field=MONEY_FIELD)
+    return Coalesce(approved_tco_monthly(), ExpressionWrapper(run + oversight, output_field=MONEY_FIELD),
+                    F("declared_monthly_cost"), output_field=MONEY_FIELD)
 
 
 def _no_figures(names: tuple[str, ...]) -> dict[str, Expression]:
@@ -181,11 +193,13 @@ def initiative_list(*, user: Viewer, periods: CostPeriods | None = None) -> Quer
 
 
 def initiative_detail_queryset(*, user: Viewer) -> QuerySet[Initiative]:
-    """Initiatives with their business case, KPIs, licence pools, vendors, models and delegates loaded."""
+    """Initiatives with their business case, approved versions, KPIs, licence pools, vendors, models and delegates
+    loaded."""
     queryset = Initiative.objects.select_related(
         "department", "cost_center", "owner", "business_case"
     ).prefetch_related(
         "kpis",
+        approved_versions_prefetch(),
         Prefetch("vendors", queryset=Vendor.objects.order_by("name")),
         Prefetch("ai_models", queryset=AIModel.objects.select_related("provider")),
         Prefetch("delegates", queryset=User.objects.order_by("last_name", "first_name")),
@@ -200,6 +214,226 @@ def initiative_business_case(initiative: Initiative) -> BusinessCase | None:
         return initiative.business_case
     except BusinessCase.DoesNotExist:
         return None
+
+
+# What may change ------------------------------------------------------------------------------------------------------
+# The rules are enforced by portfolio.services (every door calls them); pages read the same reasons to hide or lock
+# what would be refused.
+
+PLAN = "The business case, KPIs and declared monthly cost"
+
+
+def read_only_reason(initiative: Initiative, *, stage: str | None = None) -> str | None:
+    """Why nothing of the initiative may change (it ended: retired, rejected or killed), or None."""
+    stage = stage or initiative.stage
+    if stage not in ENDED_STAGES:
+        return None
+    return (f"“{initiative}” is {Stage(stage).label.lower()}: an ended initiative is read-only. Register a new "
+            "initiative to start again.")
+
+
+def plan_locked_reason(initiative: Initiative, *, what: str = PLAN, stage: str | None = None) -> str | None:
+    """Why the initiative's plan (`what` of it) may not change now (its intake is in review), or None."""
+    if (stage or initiative.stage) != Stage.IN_REVIEW:
+        return None
+    return (f"{what} of “{initiative}” cannot change while it is in review: the reviewers score what was submitted. "
+            "Withdraw it from review to change it (Governance → Withdraw from review); resubmitting starts a new "
+            "scoring round.")
+
+
+# The approved business case ------------------------------------------------------------------------------------------
+# Approving an intake records a version of its plan (business case, declared monthly cost, KPIs); edits after approval
+# add unapproved versions (portfolio.services.business_cases). Cost overrun and value are measured against the latest
+# approved version, so editing the plan does not move the yardstick. Estimates of cost for months without records
+# (portfolio.costs TCO, a value report's estimated cost) use the plan as it stands: the best estimate of what is
+# being run now.
+
+APPROVED_VERSIONS = "approved_versions"  # to_attr of approved_versions_prefetch: newest first
+
+
+def approved_versions_prefetch(lookup: str = "business_case_versions") -> Prefetch:
+    """Prefetch an initiative's approved versions (`lookup` reaches them from the queryset's model), so pages and lists
+    read the approved plan without a query per row."""
+    versions = BusinessCaseVersion.objects.filter(approved_at__isnull=False).select_related("approved_by")
+    return Prefetch(lookup, queryset=versions.order_by("-number"), to_attr=APPROVED_VERSIONS)
+
+
+def latest_approved_version(initiative: Initiative) -> BusinessCaseVersion | None:
+    """The initiative's latest approved business-case version (prefetched when approved_versions_prefetch was used)."""
+    prefetched = getattr(initiative, APPROVED_VERSIONS, None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return (BusinessCaseVersion.objects.filter(initiative_id=initiative.pk, approved_at__isnull=False)
+            .select_related("approved_by").order_by("-number").first())
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _integer(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    """The figures an initiative's cost and value are measured against: those of its latest approved business-case
+    version, or, for one never approved in Tollgate (imported running, or not yet approved), its business case as it
+    stands (the declared monthly cost without one)."""
+
+    version: BusinessCaseVersion | None
+    tco_monthly: Decimal | None  # None without a business case
+    baseline_cost_per_outcome: Decimal | None
+    min_viable_scale: int | None
+    expected_monthly_volume: int | None
+    expected_monthly_value: Decimal | None
+    declared_monthly_cost: Decimal
+
+    @property
+    def is_approved(self) -> bool:
+        return self.version is not None
+
+    @property
+    def planned_monthly(self) -> Decimal:
+        """The business case's monthly TCO, else the declared monthly cost (planned_monthly_tco in Python)."""
+        return self.tco_monthly if self.tco_monthly is not None else self.declared_monthly_cost
+
+    @classmethod
+    def of_version(cls, version: BusinessCaseVersion) -> PlanFigures:
+        figures = version.figures
+        return cls(
+            version=version, tco_monthly=version.tco_monthly,
+            baseline_cost_per_outcome=_decimal(figures.get("baseline_cost_per_outcome")),
+            min_viable_scale=_integer(figures.get("min_viable_scale")),
+            expected_monthly_volume=_integer(figures.get("expected_monthly_volume")),
+            expected_monthly_value=_decimal(figures.get("expected_monthly_value")),
+            declared_monthly_cost=_decimal(figures.get("declared_monthly_cost")) or ZERO,
+        )
+
+    @classmethod
+    def of_case(cls, case: BusinessCase | None, declared_monthly_cost: Decimal) -> PlanFigures:
+        return cls(
+            version=None, tco_monthly=case.tco_monthly if case is not None else None,
+            baseline_cost_per_outcome=case.baseline_cost_per_outcome if case is not None else None,
+            min_viable_scale=case.min_viable_scale if case is not None else None,
+            expected_monthly_volume=case.expected_monthly_volume if case is not None else None,
+            expected_monthly_value=case.expected_monthly_value if case is not None else None,
+            declared_monthly_cost=declared_monthly_cost,
+        )
+
+
+def approved_plan(initiative: Initiative) -> PlanFigures:
+    """What the initiative's overrun and value are measured against (PlanFigures). No query when its approved versions
+    were prefetched (approved_versions_prefetch) and its business case selected with it."""
+    version = latest_approved_version(initiative)
+    if version is not None:
+        return PlanFigures.of_version(version)
+    return PlanFigures.of_case(initiative_business_case(initiative), initiative.declared_monthly_cost)
+
+
+def approved_plans(initiative_ids: Iterable[int] | QuerySet) -> dict[int, PlanFigures]:
+    """approved_plan of many initiatives at once, by id: two queries whatever their number."""
+    ids = initiative_ids if isinstance(initiative_ids, QuerySet) else list(initiative_ids)
+    plans: dict[int, PlanFigures] = {}
+    for version in (BusinessCaseVersion.objects.filter(initiative_id__in=ids, approved_at__isnull=False)
+                    .order_by("initiative_id", "number")):
+        plans[version.initiative_id] = PlanFigures.of_version(version)  # the last one of each initiative stays
+    approved = BusinessCaseVersion.objects.filter(initiative=OuterRef("pk"), approved_at__isnull=False)
+    others = Initiative.objects.filter(pk__in=ids).exclude(Exists(approved)).select_related("business_case").only(
+        "pk", "declared_monthly_cost", *(f"business_case__{name}" for name in BUSINESS_CASE_FIELDS))
+    for initiative in others:
+        case = initiative_business_case(initiative)
+        plans[initiative.pk] = PlanFigures.of_case(case, initiative.declared_monthly_cost)
+    return plans
+
+
+def _snapshot_value(value: Any) -> Any:
+    """Decimals as their stored text ("1200.00"): a snapshot compares equal to the next one of the same plan."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def plan_snapshot_of(
+    *, case: BusinessCase | None, declared_monthly_cost: Decimal, kpis: Iterable[KPI]
+) -> tuple[dict[str, Any], list[dict[str, Any]], Decimal | None]:
+    """A plan as a version stores it: the business case's fields with the declared monthly cost, the KPIs by id, and
+    the business case's monthly TCO (None without a business case). Values as read from the database."""
+    figures: dict[str, Any] = {}
+    if case is not None:
+        figures = {name: _snapshot_value(getattr(case, name)) for name in BUSINESS_CASE_FIELDS}
+    figures["declared_monthly_cost"] = _snapshot_value(declared_monthly_cost)
+    rows = [{"id": kpi.pk, **{name: _snapshot_value(getattr(kpi, name)) for name in KPI_FIELDS}}
+            for kpi in sorted(kpis, key=lambda k: k.pk)]
+    return figures, rows, case.tco_monthly if case is not None else None
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """One difference between the approved plan and the plan as it stands."""
+
+    what: str
+    approved: str
+    current: str
+
+
+@dataclass(frozen=True)
+class PlanHistory:
+    """The initiative page's business-case versions: the approved one, what changed since, and every version."""
+
+    approved: BusinessCaseVersion | None
+    changes: list[PlanChange]
+    versions: list[BusinessCaseVersion]
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _label(name: str) -> str:
+    if name == "declared_monthly_cost":
+        return str(cast(Field, Initiative._meta.get_field(name)).verbose_name).capitalize()
+    return str(cast(Field, BusinessCase._meta.get_field(name)).verbose_name).capitalize()
+
+
+def plan_changes(approved: BusinessCaseVersion, *, figures: dict[str, Any], kpis: list[dict[str, Any]]
+                 ) -> list[PlanChange]:
+    """What differs between an approved version and a plan snapshot (plan_snapshot_of), field by field and KPI by
+    KPI, in the form's order."""
+    changes = [
+        PlanChange(_label(name), _shown(approved.figures.get(name)), _shown(figures.get(name)))
+        for name in (*BUSINESS_CASE_FIELDS, "declared_monthly_cost")
+        if approved.figures.get(name) != figures.get(name)
+    ]
+    before = {row["id"]: row for row in approved.kpis}
+    now = {row["id"]: row for row in kpis}
+    for kpi_id, row in before.items():
+        if kpi_id not in now:
+            changes.append(PlanChange(f"KPI “{row['name']}”", "present", "removed"))
+            continue
+        for name in KPI_FIELDS:
+            if row.get(name) != now[kpi_id].get(name):
+                changes.append(PlanChange(f"KPI “{row['name']}”: {name.replace('_', ' ')}", _shown(row.get(name)),
+                                          _shown(now[kpi_id].get(name))))
+    changes += [PlanChange(f"KPI “{row['name']}”", "absent", "added") for kpi_id, row in now.items()
+                if kpi_id not in before]
+    return changes
+
+
+def initiative_plan_history(initiative: Initiative) -> PlanHistory:
+    """The approved version (who approved it and when), the differences of the plan as it stands from it, and every
+    version newest first: one query for the versions when the initiative comes from initiative_detail_queryset."""
+    versions = list(BusinessCaseVersion.objects.filter(initiative_id=initiative.pk)
+                    .select_related("approved_by", "created_by").order_by("-number"))
+    approved = next((v for v in versions if v.is_approved), None)
+    changes: list[PlanChange] = []
+    if approved is not None:
+        figures, kpis, _ = plan_snapshot_of(case=initiative_business_case(initiative),
+                                            declared_monthly_cost=initiative.declared_monthly_cost,
+                                            kpis=initiative.kpis.all())
+        changes = plan_changes(approved, figures=figures, kpis=kpis)
+    return PlanHistory(approved=approved, changes=changes, versions=versions)
 
 
 @dataclass(frozen=True)
@@ -394,20 +628,28 @@ class TcoPanel:
     history: TcoHistory
     categories: list[tuple[str, str]]  # (value, label) of the categories in the table, in CostCategory order
     rows: list[TcoTableRow]
-    business_case_monthly: Decimal | None
+    business_case_monthly: Decimal | None  # of the approved business case (approved_plan), else as it stands
     declared_monthly: Decimal
     figure: dict[str, Any]
+    plan_label: str = "business case"  # what the quarter is compared with: approved business case, declared cost
 
 
 def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
-    """The cost panel of an initiative (its business case loaded with it), in a constant number of queries."""
+    """The cost panel of an initiative (its business case and approved versions loaded with it), in a constant number
+    of queries. The quarter is compared with the approved business case (approved_plan)."""
     periods = cost_periods()
     headline = initiative_tco_headline(initiative_id=initiative.pk, periods=periods)
     history = initiative_tco_history(initiative_id=initiative.pk)
-    case = initiative_business_case(initiative)
-    case_monthly = case.tco_monthly if case is not None else None
-    planned = case_monthly if case_monthly is not None else initiative.declared_monthly_cost
+    approved = approved_plan(initiative)
+    case_monthly = approved.tco_monthly
+    planned = approved.planned_monthly
     plan = planned * headline.quarter_months if headline.quarter is not None else None
+    if case_monthly is None:
+        plan_label = "declared cost"
+    elif approved.version is not None:
+        plan_label = f"approved business case (v{approved.version.number})"
+    else:
+        plan_label = "business case"
     categories = history.categories
     rows = []
     for month in history.months:
@@ -428,15 +670,16 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
         declared_monthly=initiative.declared_monthly_cost,
         figure=tco_history_figure(history, business_case_monthly=case_monthly,
                                   declared_monthly=initiative.declared_monthly_cost),
+        plan_label=plan_label,
     )
 
 
 def initiative_costs(initiative: Initiative, *, start: date | None = None, end: date | None = None) -> dict[str, Any]:
     """An initiative's TCO month by month from `start` to `end` (default: the last twelve months with data), with the
-    business case and the declared cost beside each month: what GET /api/initiatives/<id>/costs/ answers."""
+    business case (the approved one, approved_plan) and the declared cost beside each month: what
+    GET /api/initiatives/<id>/costs/ answers."""
     history = initiative_tco_history(initiative_id=initiative.pk, start=start, end=end)
-    case = initiative_business_case(initiative)
-    case_monthly = case.tco_monthly if case is not None else None
+    case_monthly = approved_plan(initiative).tco_monthly
     months = []
     for month in history.months:
         figures = month.figures

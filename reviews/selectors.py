@@ -23,7 +23,7 @@ from portfolio.costs.calculations import cents
 from portfolio.costs.selectors import initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative
-from portfolio.selectors import people_acting_for
+from portfolio.selectors import approved_plan, approved_versions_prefetch, people_acting_for
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
@@ -76,6 +76,7 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
     """Unrestricted: for pages that decide with an object permission on the report itself."""
     return report_base_queryset().select_related("initiative__business_case", "reopened_by").prefetch_related(
         Prefetch("initiative__kpis", queryset=KPI.objects.order_by("pk")),
+        approved_versions_prefetch("initiative__business_case_versions"),
         Prefetch("actuals", queryset=KpiActual.objects.all()),
         "attachments__uploaded_by",
         "initiative__delegates",
@@ -84,10 +85,12 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
 
 
 def report_figures_loaded() -> QuerySet[ValueReport]:
-    """Only what report_figures reads (cycle, business case, KPIs, actuals, the cycle's TCO), for reading the figures
+    """Only what report_figures reads (cycle, business case and its approved versions, KPIs, actuals, the cycle's
+    TCO), for reading the figures
     of many reports at once."""
     return ValueReport.objects.select_related("cycle", "initiative__business_case").prefetch_related(
         Prefetch("initiative__kpis", queryset=KPI.objects.order_by("pk")),
+        approved_versions_prefetch("initiative__business_case_versions"),
         Prefetch("actuals", queryset=KpiActual.objects.all()),
     ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
                                         end="cycle__period_end"))
@@ -339,7 +342,8 @@ def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | Non
 
     Value is the sum of the KPIs' money by kind (or the owner-stated report value), cost the quarter's actual TCO
     from report_cost (estimated from the business case only without cost records); value per AI dollar = value /
-    cost and cost per outcome = cost / outcomes, beside the business case's baseline cost per outcome."""
+    cost and cost per outcome = cost / outcomes, beside the approved business case's baseline cost per outcome (and
+    its minimum viable scale: portfolio.selectors.approved_plan)."""
     entries: dict[int, KpiActual] = {a.kpi_id: a for a in report.actuals.all()}
     stored = {kpi_id: entry.actual for kpi_id, entry in entries.items()}
     actuals = stored if actuals is None else actuals
@@ -350,18 +354,18 @@ def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | Non
     ]
     value = calculations.report_value([row.value for row in rows], report.stated_value)
     cost = report_cost(report)
-    case = business_case_of(report.initiative)
+    plan = approved_plan(report.initiative)  # the approved business case is the yardstick, not later edits
     months = report.cycle.months
     return ReportFigures(
         rows=rows,
         value=value,
         cost=cost,
         cost_per_outcome=calculations.cost_per_outcome(cost.amount, report.outcome_count),
-        baseline_cost_per_outcome=case.baseline_cost_per_outcome if case else None,
+        baseline_cost_per_outcome=plan.baseline_cost_per_outcome,
         value_per_dollar=calculations.value_per_dollar(value.amount, cost.amount) if value.amount is not None else None,
         months=months,
         monthly_outcomes=calculations.monthly_outcomes(report.outcome_count, months),
-        min_viable_scale=case.min_viable_scale if case else None,
+        min_viable_scale=plan.min_viable_scale,
     )
 
 
@@ -380,10 +384,11 @@ def reported_active_users() -> Subquery:
 
 
 def scale_evidence(*, initiative: Initiative) -> str | None:
-    """Evidence for governance's pilot -> production guard: the latest submitted report at or above the business
-    case's minimum viable scale (outcomes per month), described in one line; None when there is none."""
-    case = business_case_of(initiative)
-    if case is None or case.min_viable_scale is None:
+    """Evidence for governance's pilot -> production guard: the latest submitted report at or above the approved
+    business case's minimum viable scale (outcomes per month; lowering it after approval does not count), described in
+    one line; None when there is none."""
+    min_viable_scale = approved_plan(initiative).min_viable_scale
+    if min_viable_scale is None:
         return None
     reports = (
         ValueReport.objects.filter(initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count__isnull=False)
@@ -392,7 +397,7 @@ def scale_evidence(*, initiative: Initiative) -> str | None:
     )
     for report in reports:
         line = calculations.scale_evidence_line(cycle_name=report.cycle.name, outcome_count=report.outcome_count,
-                                                months=report.cycle.months, min_viable_scale=case.min_viable_scale)
+                                                months=report.cycle.months, min_viable_scale=min_viable_scale)
         if line is not None:
             return line
     return None
@@ -401,8 +406,9 @@ def scale_evidence(*, initiative: Initiative) -> str | None:
 def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today: date) -> dict[int, ReviewFacts]:
     """Governance's signals read this (registered in reviews/apps.py): per initiative with value reports, the
     figures of its last `reports` submitted reports (newest first, as report_figures computes them), its drafts
-    overdue in open cycles, and its minimum-viable-scale evidence. A constant number of queries for any number of
-    initiatives: the submitted reports' headline, the latest ones with their KPIs and actuals, the overdue drafts."""
+    overdue in open cycles, and its minimum-viable-scale evidence (against the approved business case). A constant
+    number of queries for any number of initiatives: the submitted reports' headline, the initiatives with their KPIs
+    and approved business cases, the latest reports with their actuals, the overdue drafts."""
     submitted = ValueReport.objects.filter(status=ReportStatus.SUBMITTED)
     overdue = ValueReport.objects.filter(status=ReportStatus.DRAFT, cycle__closed_at__isnull=True,
                                          cycle__due_on__lt=today)
@@ -412,30 +418,34 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     latest: dict[int, list[int]] = {}
     scale: dict[int, str] = {}
     cycle_of: dict[int, int] = {}
+    outcomes_of: dict[int, list[tuple[int | None, str, date, date]]] = defaultdict(list)  # newest first
     headlines = submitted.order_by("initiative_id", "-cycle__period_end", "-pk").values_list(
-        "pk", "initiative_id", "outcome_count", "cycle_id", "cycle__name", "cycle__period_start", "cycle__period_end",
-        "initiative__business_case__min_viable_scale")
-    for pk, initiative_id, outcomes, cycle_id, cycle_name, start, end, min_viable_scale in headlines.iterator(
-            chunk_size=5000):
+        "pk", "initiative_id", "outcome_count", "cycle_id", "cycle__name", "cycle__period_start", "cycle__period_end")
+    for pk, initiative_id, outcomes, cycle_id, cycle_name, start, end in headlines.iterator(chunk_size=5000):
         kept = latest.setdefault(initiative_id, [])
         if len(kept) < reports:
             kept.append(pk)
             cycle_of[pk] = cycle_id
-        if initiative_id not in scale:
+        outcomes_of[initiative_id].append((outcomes, cycle_name, start, end))
+    figures: dict[int, ReportFacts] = {}
+    wanted = [pk for pks in latest.values() for pk in pks]
+    # One initiative object per initiative (its KPIs, business case and approved versions loaded once, shared by its
+    # reports): model instances per report are what a portfolio of 10,000 would spend its time on. The wanted reports
+    # are read by their cycles (a handful of ids) rather than by id (tens of thousands in an IN list, slower to build
+    # than to run); the few older ones that come along are skipped.
+    wanted_set, cycles = set(wanted), {cycle_of[pk] for pk in wanted}
+    initiatives = Initiative.objects.select_related("business_case").prefetch_related(
+        Prefetch("kpis", queryset=KPI.objects.order_by("pk")), approved_versions_prefetch()).in_bulk(list(latest))
+    for initiative_id, rows in outcomes_of.items():
+        # The evidence: the latest report at or above the approved business case's minimum viable scale.
+        min_viable_scale = approved_plan(initiatives[initiative_id]).min_viable_scale
+        for outcomes, cycle_name, start, end in rows:
             line = calculations.scale_evidence_line(
                 cycle_name=cycle_name, outcome_count=outcomes, months=calculations.months_in_period(start, end),
                 min_viable_scale=min_viable_scale)
             if line is not None:
                 scale[initiative_id] = line
-    figures: dict[int, ReportFacts] = {}
-    wanted = [pk for pks in latest.values() for pk in pks]
-    # One initiative object per initiative (its KPIs and business case loaded once, shared by its reports): model
-    # instances per report are what a portfolio of 10,000 would spend its time on. The wanted reports are read by
-    # their cycles (a handful of ids) rather than by id (tens of thousands in an IN list, slower to build than to
-    # run); the few older ones that come along are skipped.
-    wanted_set, cycles = set(wanted), {cycle_of[pk] for pk in wanted}
-    initiatives = Initiative.objects.select_related("business_case").prefetch_related(
-        Prefetch("kpis", queryset=KPI.objects.order_by("pk"))).in_bulk(list(latest))
+                break
     loaded = submitted.filter(cycle_id__in=cycles).select_related("cycle").prefetch_related("actuals").annotate(
         **tco_period_annotations(initiative="initiative_id", start="cycle__period_start", end="cycle__period_end"))
     report_url = url_pattern("reviews:report_detail")

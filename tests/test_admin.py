@@ -5,6 +5,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from portfolio.choices import Stage
+from portfolio.models import BusinessCase, Initiative
 from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +42,53 @@ def test_admin_is_closed_to_other_roles(client, request, role_user):
     client.force_login(request.getfixturevalue(role_user))
     response = client.get(reverse("admin:portfolio_initiative_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_admin_writes_the_plan_through_the_services_and_their_locks(client, admin_user, initiative):
+    case = BusinessCaseFactory(initiative=initiative)
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.IN_REVIEW)
+    client.force_login(admin_user)
+    url = reverse("admin:portfolio_businesscase_change", args=[case.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    data["expected_monthly_value"] = "99999999"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "cannot change while it is in review" in response.content.decode()
+    assert BusinessCase.objects.get(pk=case.pk).expected_monthly_value != 99999999
+
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.KILLED)
+    response = client.post(reverse("admin:portfolio_kpi_add"), {
+        "initiative": initiative.pk, "name": "Late KPI", "unit": "", "kind": "count", "baseline": "1", "target": "2",
+        "direction": "increase", "value_per_unit": ""})
+    assert response.status_code == 200 and "an ended initiative is read-only" in response.content.decode()
+    assert not initiative.kpis.exists()
+    page = client.get(reverse("admin:portfolio_initiative_change", args=[initiative.pk])).content.decode()
+    assert 'name="external_id"' not in page  # the inventory's key, given once
+
+
+def test_the_admin_registers_and_edits_initiatives_through_the_services(client, admin_user, owner, initiative):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:portfolio_initiative_add"))
+    inlines = {}
+    for formset in page.context["inline_admin_formsets"]:
+        prefix = formset.formset.prefix
+        inlines.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    data = {"external_id": "ADM-1", "name": "From the admin", "description": "", "category": "other",
+            "department": initiative.department.pk, "cost_center": "", "owner": owner.pk, "start_date": "",
+            "tags": "[]", "declared_monthly_cost": "10", **inlines}
+    response = client.post(reverse("admin:portfolio_initiative_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    created = Initiative.objects.get(external_id="ADM-1")
+    assert (created.stage, created.owner, created.declared_monthly_cost) == (Stage.PROPOSED, owner, 10)
+
+    Initiative.objects.filter(pk=created.pk).update(stage=Stage.REJECTED)
+    change = client.post(reverse("admin:portfolio_initiative_change", args=[created.pk]),
+                         {**data, "name": "Renamed after rejection"})
+    assert change.status_code == 200 and "an ended initiative is read-only" in change.content.decode()
+    assert Initiative.objects.get(pk=created.pk).name == "From the admin"
+    Initiative.objects.filter(pk=created.pk).update(stage=Stage.PROPOSED)
+    change = client.post(reverse("admin:portfolio_initiative_change", args=[created.pk]),
+                         {**data, "name": "Renamed by the admin"})
+    assert change.status_code == 302
+    assert Initiative.objects.get(pk=created.pk).name == "Renamed by the admin"

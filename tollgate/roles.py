@@ -106,6 +106,7 @@ is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate
 PERMISSIONS.update({
     # Governance: lifecycle transitions (governance/lifecycle.py names which permission each needs).
     "governance.submit_initiative": can_edit_initiative,
+    "governance.withdraw_initiative": can_edit_initiative,
     "governance.score_initiative": is_independent_reviewer,
     "governance.decide_initiative": is_independent_reviewer,
     "governance.start_pilot": can_edit_initiative,

@@ -74,6 +74,7 @@ from portfolio.models import (
     Profile,
     SeatActivity,
 )
+from portfolio.selectors import approved_tco_monthly
 from tollgate.roles import is_admin, is_executive, is_reviewer, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
@@ -113,12 +114,13 @@ def initiative_facts() -> list[InitiativeFacts]:
     """Every initiative that runs or is planned (not retired, rejected or killed), with owner, delegates, business
     case TCO and pilot start: four queries for the whole portfolio."""
     rows = list(
-        Initiative.objects.exclude(stage__in=ENDED_STAGES).order_by("pk").values_list(
+        Initiative.objects.exclude(stage__in=ENDED_STAGES).order_by("pk").annotate(
+            approved_tco=approved_tco_monthly()).values_list(
             "pk", "external_id", "name", "stage", "start_date", "declared_monthly_cost", "owner_id",
             "owner__first_name", "owner__last_name", "owner__username", "owner__is_active",
             "business_case__id", "business_case__tco_inference", "business_case__tco_compute",
             "business_case__tco_storage", "business_case__tco_licences", "business_case__oversight_hours_per_month",
-            "business_case__loaded_hourly_rate", "business_case__tco_maintenance",
+            "business_case__loaded_hourly_rate", "business_case__tco_maintenance", "approved_tco",
         )
     )
     named, of_owner = _active_delegates()
@@ -126,10 +128,14 @@ def initiative_facts() -> list[InitiativeFacts]:
     initiative_url = url_pattern("portfolio:initiative_detail")
     facts = []
     for (pk, external_id, name, stage, start_date, declared, owner_id, first, last, username, owner_active,
-         case_id, inference, compute, storage, licence, hours, rate, maintenance) in rows:
-        tco = None if case_id is None else calculations.tco_monthly(
-            inference=inference, compute=compute, storage=storage, licences=licence, oversight_hours=hours,
-            loaded_hourly_rate=rate, maintenance=maintenance)
+         case_id, inference, compute, storage, licence, hours, rate, maintenance, approved_tco) in rows:
+        # Overrun is measured against the approved business case (portfolio.selectors.approved_plan); an initiative
+        # never approved in Tollgate against its business case as it stands.
+        tco = approved_tco
+        if tco is None and case_id is not None:
+            tco = calculations.tco_monthly(
+                inference=inference, compute=compute, storage=storage, licences=licence, oversight_hours=hours,
+                loaded_hourly_rate=rate, maintenance=maintenance)
         pilot_since = starts.get(pk, start_date) if stage == Stage.PILOT else None
         facts.append(InitiativeFacts(
             id=pk, external_id=external_id, name=name, url=initiative_url(pk), stage=stage, start_date=start_date,

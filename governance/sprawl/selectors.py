@@ -28,7 +28,7 @@ from governance import evidence, selectors
 from governance.choices import SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun, UseCase
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
-from portfolio.choices import Stage
+from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
 from portfolio.costs.selectors import last_complete_month
 from portfolio.dashboard.providers import TOP_CANDIDATES, SprawlRow
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
@@ -36,8 +36,6 @@ from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vend
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
-# Initiatives that no longer spend: left out of "spend by use case".
-ENDED_STAGES = (Stage.RETIRED, Stage.REJECTED, Stage.KILLED)
 MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 TOP_DUPLICATES = 5
 

@@ -29,6 +29,8 @@ def governance_panel(context: dict[str, Any], initiative) -> dict[str, Any]:
         "initiative": initiative,
         "transitions": transitions,
         "can_score": initiative.stage == Stage.IN_REVIEW and may(user, "governance.score_initiative", initiative),
+        # Withdrawn or sent back: the round's scores no longer count; a resubmission opens the next round.
+        "round_closed": initiative.stage in (Stage.PROPOSED, Stage.CHANGES_REQUESTED),
         "panel": panel,
         "history": history,
         "can_view_audit": may(user, "governance.view_audittrail"),

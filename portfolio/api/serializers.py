@@ -59,8 +59,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
     cost_last_quarter = money_out(null=True, help_text="Total cost of ownership of cost_quarter.")
     cost_vs_business_case_pct = serializers.FloatField(
         source="cost_variance_pct", read_only=True, allow_null=True,
-        help_text="How far cost_last_quarter is above (below, when negative) the business case's TCO for the months "
-                  "of cost_quarter the initiative ran in (the declared monthly cost without a business case), in %.")
+        help_text="How far cost_last_quarter is above (below, when negative) the approved business case's TCO (as it "
+                  "stands when never approved) for the months of cost_quarter the initiative ran in (the declared "
+                  "monthly cost without a business case), in %.")
 
     class Meta:
         model = Initiative
@@ -277,7 +278,8 @@ class MonthCostSerializer(serializers.Serializer):
                   "maintenance, other.")
     business_case = serializers.DecimalField(
         max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True,
-        help_text="The business case's monthly TCO; null without a business case.")
+        help_text="The approved business case's monthly TCO (as it stands when never approved); null without a "
+                  "business case.")
     declared = money_number()
 
 

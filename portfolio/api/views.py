@@ -129,8 +129,9 @@ class InitiativeViewSet(PortfolioViewSet):
         summary="An initiative's total cost of ownership, month by month",
         description=(
             "Each month's TCO by category, each part actual (cost records, value reports) or estimated (the business "
-            "case, or the declared monthly cost without one), with the business case's monthly TCO and the declared "
-            "monthly cost beside it; amounts are numbers in `currency`. Without `from` and `to`: the last twelve "
+            "case, or the declared monthly cost without one), with the approved business case's monthly TCO (the "
+            "business case as it stands when never approved) and the declared monthly cost beside it; amounts are "
+            "numbers in `currency`. Without `from` and `to`: the last twelve "
             "months with data. A missing bound is twelve months from the other; at most 120 months."
         ),
         parameters=[
@@ -182,9 +183,13 @@ class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
             services.business_case_save, actor=self.request.user, initiative=serializer.instance.initiative, **fields
         )
 
+    def perform_destroy(self, instance: BusinessCase) -> None:
+        call_service(services.business_case_delete, actor=self.request.user, case=instance)
+
 
 class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
-    """KPIs, written through kpis_replace so each change is audited like an edit of the initiative's KPI list."""
+    """KPIs, written one at a time through kpi_save / kpi_delete (kpis_replace: audited like an edit of the
+    initiative's KPI list, with its locks and versions)."""
 
     queryset = KPI.objects.select_related("initiative").order_by("initiative_id", "pk")
     serializer_class = serializers.KPISerializer
@@ -192,36 +197,20 @@ class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     search_fields = ["name", "unit", "initiative__name"]
     ordering_fields = ["name", "initiative__name", "created_at"]
 
-    @staticmethod
-    def _others(initiative: Initiative, *, excluding: int | None = None) -> list[dict[str, Any]]:
-        # kpis_replace keeps rows named by id unchanged when no field is given.
-        kpis = initiative.kpis.all() if excluding is None else initiative.kpis.exclude(pk=excluding)
-        return [{"id": pk} for pk in kpis.values_list("pk", flat=True)]
-
     def perform_create(self, serializer) -> None:
         fields = dict(serializer.validated_data)
         initiative = fields.pop("initiative")
         self.check_create_on("portfolio.add_kpi", initiative)
-        kept = call_service(
-            services.kpis_replace, actor=self.request.user, initiative=initiative,
-            kpis=[*self._others(initiative), fields],
-        )
-        serializer.instance = kept[-1]
+        serializer.instance = call_service(services.kpi_save, actor=self.request.user, initiative=initiative, **fields)
 
     def perform_update(self, serializer) -> None:
         kpi = serializer.instance
         fields = {k: v for k, v in serializer.validated_data.items() if k != "initiative"}
-        kept = call_service(
-            services.kpis_replace, actor=self.request.user, initiative=kpi.initiative,
-            kpis=[*self._others(kpi.initiative, excluding=kpi.pk), {"id": kpi.pk, **fields}],
-        )
-        serializer.instance = next(k for k in kept if k.pk == kpi.pk)
+        serializer.instance = call_service(services.kpi_save, actor=self.request.user, initiative=kpi.initiative,
+                                           kpi=kpi, **fields)
 
     def perform_destroy(self, instance: KPI) -> None:
-        call_service(
-            services.kpis_replace, actor=self.request.user, initiative=instance.initiative,
-            kpis=self._others(instance.initiative, excluding=instance.pk),
-        )
+        call_service(services.kpi_delete, actor=self.request.user, kpi=instance)
 
 
 class DepartmentViewSet(PortfolioViewSet):

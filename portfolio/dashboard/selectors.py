@@ -30,6 +30,7 @@ from portfolio.models import (
     KPI,
     AllocationRule,
     BusinessCase,
+    BusinessCaseVersion,
     CostForecast,
     CostRecord,
     CurrencyRate,
@@ -41,6 +42,7 @@ from portfolio.models import (
     MonthlyCost,
     reporting_currency,
 )
+from portfolio.selectors import approved_plans
 
 ZERO = Decimal("0")
 CACHE_SECONDS = 24 * 3600  # the key changes with the data; this only bounds how long an unused entry stays
@@ -159,8 +161,9 @@ def _quarter_totals(quarter: Quarter, department_id: int | None) -> QuarterTotal
         values, totals.reports_url = value_set.values, value_set.url
         totals.values = values
         departments = dict(Initiative.objects.filter(pk__in=values).values_list("pk", "department_id"))
-        baselines = dict(BusinessCase.objects.filter(initiative_id__in=values, baseline_cost_per_outcome__isnull=False)
-                         .values_list("initiative_id", "baseline_cost_per_outcome"))
+        # Value is measured against the approved business case (portfolio.selectors.approved_plan).
+        baselines = {pk: plan.baseline_cost_per_outcome for pk, plan in approved_plans(list(values)).items()
+                     if plan.baseline_cost_per_outcome is not None}
         cpo: list[tuple[Decimal, Decimal]] = []
         base: list[tuple[Decimal, Decimal]] = []
         valued = [v for v in values.values() if v.value is not None]
@@ -402,6 +405,7 @@ def fingerprint() -> str:
         IngestionRun.objects.aggregate(n=Count("pk"), at=Max("finished_at")),
         Initiative.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
         BusinessCase.objects.aggregate(at=Max("updated_at")),
+        BusinessCaseVersion.objects.aggregate(n=Count("pk"), at=Max("approved_at")),
         LicencePool.objects.aggregate(n=Count("pk"), at=Max("updated_at")),
         CostForecast.objects.aggregate(n=Count("pk"), at=Max("generated_at")),
         Department.objects.aggregate(n=Count("pk"), at=Max("updated_at")),

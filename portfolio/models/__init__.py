@@ -31,9 +31,12 @@ from portfolio.costs.models import (
 )
 from portfolio.models.base import NON_NEGATIVE, DecimalShape, TimestampedModel, money_field, price_field
 from portfolio.models.inventory import (
+    BUSINESS_CASE_FIELDS,
     KPI,
+    KPI_FIELDS,
     AIModel,
     BusinessCase,
+    BusinessCaseVersion,
     CostCenter,
     Department,
     ImportRun,
@@ -56,6 +59,9 @@ __all__ = [
     "AIModel",
     "Initiative",
     "BusinessCase",
+    "BUSINESS_CASE_FIELDS",
+    "KPI_FIELDS",
+    "BusinessCaseVersion",
     "KPI",
     "LicencePool",
     "ImportRun",

@@ -161,6 +161,15 @@ class Initiative(TimestampedModel):
         return reverse("portfolio:initiative_detail", args=[self.pk])
 
 
+# The business case's fields an owner writes, in the order the form shows them; and a KPI's.
+BUSINESS_CASE_FIELDS = (
+    "problem", "process_replaced", "baseline_cost_per_outcome", "outcome_unit", "expected_monthly_volume", "targets",
+    "tco_inference", "tco_compute", "tco_storage", "tco_licences", "oversight_hours_per_month", "loaded_hourly_rate",
+    "tco_maintenance", "expected_monthly_value", "min_viable_scale", "success_criteria",
+)
+KPI_FIELDS = ("name", "unit", "kind", "baseline", "target", "direction", "value_per_unit")
+
+
 class BusinessCase(TimestampedModel):
     """What the initiative was meant to deliver and what it was expected to cost, before money is spent."""
 
@@ -259,6 +268,49 @@ class KPI(TimestampedModel):
         """What value_per_unit means for this KPI's kind: "value per point (USD)" for a ratio, USD being the reporting
         currency."""
         return str(KPI_VALUE_PER_UNIT_LABELS.get(self.kind, ""))
+
+
+class BusinessCaseVersion(models.Model):
+    """A snapshot of an initiative's plan: its business case, declared monthly cost and KPIs.
+
+    Approving an intake records the approved version; an edit after approval records a new, unapproved one. The
+    latest approved version is what cost overrun and value are measured against (portfolio.selectors.approved_plan),
+    so changing the plan after approval does not move the yardstick.
+    """
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="business_case_versions")
+    number = models.PositiveIntegerField()
+    figures = models.JSONField(
+        default=dict, blank=True,
+        help_text="The business case's fields and the declared monthly cost; amounts as strings, e.g. \"1200.00\".",
+    )
+    kpis = models.JSONField(default=list, blank=True, help_text="[{id, name, unit, kind, baseline, target, ...}]")
+    tco_monthly = money_field(
+        "monthly TCO of the business case", null=True, blank=True,
+        help_text="A column, so portfolio lists sort and filter on the approved plan.",
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["initiative_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "number"], name="unique_business_case_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} · business case v{self.number}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
 
 class LicencePool(TimestampedModel):

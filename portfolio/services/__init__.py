@@ -1,10 +1,14 @@
 """Writes of the portfolio app. Each service takes a keyword-only acting user and runs in one transaction."""
 
+from portfolio.services.business_cases import business_case_version_record, plan_edit
 from portfolio.services.initiatives import (
+    business_case_delete,
     business_case_save,
     initiative_create,
     initiative_next_external_id,
     initiative_update,
+    kpi_delete,
+    kpi_save,
     kpis_replace,
 )
 from portfolio.services.inventory_import import (
@@ -26,7 +30,9 @@ from portfolio.services.reference import (
 __all__ = [
     "ai_model_get_or_create",
     "ai_model_substitute_set",
+    "business_case_delete",
     "business_case_save",
+    "business_case_version_record",
     "cost_center_get_or_create",
     "department_get_or_create",
     "initiative_create",
@@ -36,11 +42,14 @@ __all__ = [
     "import_run_submit",
     "inventory_import_run",
     "inventory_parse",
+    "kpi_delete",
+    "kpi_save",
     "kpis_replace",
     "licence_pool_delete",
     "licence_pool_save",
     "person_deactivate",
     "person_get_or_create",
     "person_set_role",
+    "plan_edit",
     "vendor_get_or_create",
 ]

@@ -14,16 +14,33 @@ from django.db import transaction
 
 from portfolio.choices import ACTIVE_STAGES, Stage
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
+from portfolio.models import (
+    BUSINESS_CASE_FIELDS,
+    KPI,
+    KPI_FIELDS,
+    AIModel,
+    BusinessCase,
+    CostCenter,
+    Department,
+    Initiative,
+    Vendor,
+)
+from portfolio.services.business_cases import (
+    PLAN_INITIATIVE_FIELDS,
+    ensure_not_ended,
+    ensure_plan_editable,
+    plan_changed,
+    plan_edit,
+    stage_now,
+)
 from tollgate.roles import is_admin, is_executive
 from tollgate.types import Actor
 
-BUSINESS_CASE_FIELDS = (
-    "problem", "process_replaced", "baseline_cost_per_outcome", "outcome_unit", "expected_monthly_volume", "targets",
-    "tco_inference", "tco_compute", "tco_storage", "tco_licences", "oversight_hours_per_month", "loaded_hourly_rate",
-    "tco_maintenance", "expected_monthly_value", "min_viable_scale", "success_criteria",
-)
-KPI_FIELDS = ("name", "unit", "kind", "baseline", "target", "direction", "value_per_unit")
+__all__ = [
+    "BUSINESS_CASE_FIELDS", "EDITABLE_FIELDS", "KPI_FIELDS", "business_case_delete", "business_case_save",
+    "initiative_create", "initiative_next_external_id", "initiative_update", "kpi_delete", "kpi_save", "kpis_replace",
+]
+
 EDITABLE_FIELDS = (
     "name", "description", "category", "department", "cost_center", "owner", "start_date", "tags",
     "declared_monthly_cost",
@@ -112,13 +129,30 @@ def initiative_update(
     delegates: Iterable[Actor] | None = None,
     **fields: Any,
 ) -> Initiative:
-    """Edit what an owner may edit. The stage is not among them: it moves only through governed transitions."""
+    """Edit what an owner may edit. The stage is not among them: it moves only through governed transitions.
+
+    Nothing of an ended initiative changes; the declared monthly cost is part of the plan, locked while in review
+    and versioned after approval (portfolio.services.business_cases)."""
     _ensure_can_write(actor)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}")
-    with set_actor(actor):
+    if "tags" in fields:
+        fields["tags"] = sorted(set(fields["tags"]))
+    stage = stage_now(initiative)
+    with plan_edit(actor=actor), set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(initiative, f) != v]
+        relations = {}
+        for relation, values in (("vendors", vendors), ("ai_models", ai_models), ("delegates", delegates)):
+            if values is not None:
+                wanted = list(values)
+                if {v.pk for v in wanted} != set(getattr(initiative, relation).values_list("pk", flat=True)):
+                    relations[relation] = wanted
+        if changed or relations:
+            ensure_not_ended(initiative, stage)
+        plan_fields = [f for f in changed if f in PLAN_INITIATIVE_FIELDS]
+        for field_name in plan_fields:
+            ensure_plan_editable(initiative, stage, what=PLAN_INITIATIVE_FIELDS[field_name], field=field_name)
         for field_name in changed:
             setattr(initiative, field_name, fields[field_name])
         if "tags" in changed:
@@ -129,31 +163,36 @@ def initiative_update(
             initiative.save()
             if {"start_date", "declared_monthly_cost"} & set(changed):
                 tco_recompute(initiative_ids=[initiative.pk])
-        for relation, values in (("vendors", vendors), ("ai_models", ai_models), ("delegates", delegates)):
-            if values is not None:
-                manager = getattr(initiative, relation)
-                new_ids = {v.pk for v in values}
-                if new_ids != set(manager.values_list("pk", flat=True)):
-                    manager.set(list(values))
+            if plan_fields:
+                plan_changed(initiative)
+        for relation, wanted in relations.items():
+            getattr(initiative, relation).set(wanted)
     return initiative
 
 
 @transaction.atomic
 def business_case_save(*, actor: Actor | None, initiative: Initiative, **fields: Any) -> BusinessCase:
-    """Create or update the initiative's business case; only changed fields are written (and audited)."""
+    """Create or update the initiative's business case; only changed fields are written (and audited).
+
+    Refused for an ended initiative and while in review; after approval the change is recorded as a new version of
+    the business case (portfolio.services.business_cases)."""
     _ensure_can_write(actor)
     unknown = set(fields) - set(BUSINESS_CASE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown business case fields: {', '.join(sorted(unknown))}")
-    with set_actor(actor):
+    stage = stage_now(initiative)
+    with plan_edit(actor=actor), set_actor(actor):
         case = BusinessCase.objects.filter(initiative=initiative).first() or BusinessCase(initiative=initiative)
         changed = [f for f, v in fields.items() if getattr(case, f) != v]
+        if case.pk is None or changed:
+            ensure_plan_editable(initiative, stage, what="The business case")
         for field_name in changed:
             setattr(case, field_name, fields[field_name])
         if case.pk is None or changed:
             case.full_clean()
             case.save()
             tco_recompute(initiative_ids=[initiative.pk])
+            plan_changed(initiative)
     return case
 
 
@@ -161,29 +200,82 @@ def business_case_save(*, actor: Actor | None, initiative: Initiative, **fields:
 def kpis_replace(
     *, actor: Actor | None, initiative: Initiative, kpis: Iterable[Mapping[str, Any]]
 ) -> list[KPI]:
-    """Make the initiative's KPIs exactly `kpis`: rows with an id are updated, without one created, others deleted."""
+    """Make the initiative's KPIs exactly `kpis`: rows with an id are updated, without one created, others deleted.
+
+    Any change is refused for an ended initiative and while in review; after approval it is recorded as a new
+    version of the business case."""
     _ensure_can_write(actor)
+    stage = stage_now(initiative)
     existing = {k.pk: k for k in initiative.kpis.all()}
     kept: list[KPI] = []
-    with set_actor(actor):
-        for row in kpis:
-            values = {f: row[f] for f in KPI_FIELDS if f in row}
-            kpi_id = row.get("id")
-            if kpi_id:
-                if kpi_id not in existing:
-                    raise ValidationError({"kpis": f"KPI {kpi_id} does not belong to {initiative}."})
-                kpi = existing.pop(kpi_id)
-                changed = [f for f, v in values.items() if getattr(kpi, f) != v]
-                for field_name in changed:
-                    setattr(kpi, field_name, values[field_name])
-                if changed:
-                    kpi.full_clean()
-                    kpi.save()
-            else:
-                kpi = KPI(initiative=initiative, **values)
+    writes: list[tuple[KPI, bool]] = []  # (kpi, is new or changed), checked before anything is written
+    for row in kpis:
+        values = {f: row[f] for f in KPI_FIELDS if f in row}
+        kpi_id = row.get("id")
+        if kpi_id:
+            if kpi_id not in existing:
+                raise ValidationError({"kpis": f"KPI {kpi_id} does not belong to {initiative}."})
+            kpi = existing.pop(kpi_id)
+            changed = [f for f, v in values.items() if getattr(kpi, f) != v]
+            for field_name in changed:
+                setattr(kpi, field_name, values[field_name])
+            writes.append((kpi, bool(changed)))
+        else:
+            writes.append((KPI(initiative=initiative, **values), True))
+    stale = list(existing.values())
+    if stale or any(write for _, write in writes):
+        ensure_plan_editable(initiative, stage, what="The KPIs")
+    with plan_edit(actor=actor), set_actor(actor):
+        for kpi, write in writes:
+            if write:
                 kpi.full_clean()
                 kpi.save()
             kept.append(kpi)
-        for stale in existing.values():
-            stale.delete()
+        for kpi in stale:
+            kpi.delete()
+        if stale or any(write for _, write in writes):
+            plan_changed(initiative)
     return kept
+
+
+def _kpi_ids(initiative: Initiative, *, excluding: int | None = None) -> list[dict[str, Any]]:
+    # kpis_replace keeps rows named by id, without fields, as they are.
+    kpis = initiative.kpis.all() if excluding is None else initiative.kpis.exclude(pk=excluding)
+    return [{"id": pk} for pk in kpis.order_by("pk").values_list("pk", flat=True)]
+
+
+@transaction.atomic
+def kpi_save(*, actor: Actor | None, initiative: Initiative, kpi: KPI | None = None, **fields: Any) -> KPI:
+    """Add a KPI to the initiative (`kpi` None) or change one of its KPIs, the others kept: kpis_replace for one row
+    (the API and the admin edit KPIs one at a time)."""
+    if kpi is not None and kpi.initiative_id != initiative.pk:
+        raise ValidationError({"initiative": "A KPI stays with its initiative; add one to the other initiative."})
+    values = {name: fields[name] for name in KPI_FIELDS if name in fields}
+    if kpi is None:
+        return kpis_replace(actor=actor, initiative=initiative, kpis=[*_kpi_ids(initiative), values])[-1]
+    kept = kpis_replace(actor=actor, initiative=initiative,
+                        kpis=[*_kpi_ids(initiative, excluding=kpi.pk), {"id": kpi.pk, **values}])
+    return next(k for k in kept if k.pk == kpi.pk)
+
+
+@transaction.atomic
+def kpi_delete(*, actor: Actor | None, kpi: KPI) -> None:
+    """Remove one KPI of its initiative, the others kept (kpis_replace, with its locks and versions)."""
+    initiative = kpi.initiative
+    kpis_replace(actor=actor, initiative=initiative, kpis=_kpi_ids(initiative, excluding=kpi.pk))
+
+
+@transaction.atomic
+def business_case_delete(*, actor: Actor | None, case: BusinessCase) -> None:
+    """Delete a business case (administrators only, as tollgate.roles says): refused while its initiative is in review
+    or ended, like any other change of the plan; after approval the approved version keeps the figures."""
+    _ensure_can_write(actor)
+    if actor is not None and not is_admin(actor):
+        raise PermissionDenied("Only administrators delete business cases.")
+    initiative = case.initiative
+    stage = stage_now(initiative)
+    ensure_plan_editable(initiative, stage, what="The business case")
+    with plan_edit(actor=actor), set_actor(actor):
+        case.delete()
+        tco_recompute(initiative_ids=[initiative.pk])
+        plan_changed(initiative)

@@ -22,7 +22,7 @@ from portfolio import selectors
 from portfolio.filtersets import InitiativeFilterSet
 from portfolio.forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kpi_formset
 from portfolio.models import Initiative
-from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace
+from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace, plan_edit
 from portfolio.tables import InitiativeTable
 from portfolio.views.periods import CostPeriodsMixin
 from tollgate.roles import may
@@ -65,10 +65,14 @@ class InitiativeDetailView(PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         initiative = self.object
         case = selectors.initiative_business_case(initiative)
+        read_only = selectors.read_only_reason(initiative)
         context.update(
             business_case=case,
             tco_split=selectors.business_case_tco_split(case) if case else [],
-            can_edit=may(self.request.user, "portfolio.change_initiative", initiative),
+            can_edit=read_only is None and may(self.request.user, "portfolio.change_initiative", initiative),
+            read_only_reason=read_only,
+            plan_locked_reason=selectors.plan_locked_reason(initiative),
+            plan_history=selectors.initiative_plan_history(initiative),
         )
         return context
 
@@ -82,21 +86,29 @@ class InitiativeFormPage(PermissionRequiredMixin, View):
     def get_initiative(self) -> Initiative | None:
         return None
 
+    def plan_locked_reason(self) -> str | None:
+        initiative = self.get_initiative()
+        return selectors.plan_locked_reason(initiative) if initiative is not None else None
+
     def build(self, data: Any = None) -> tuple[InitiativeForm, BusinessCaseForm, BaseKPIFormSet]:
         initiative = self.get_initiative()
         case = selectors.initiative_business_case(initiative) if initiative else None
-        return (
-            InitiativeForm(data, instance=initiative, user=self.request.user),
-            BusinessCaseForm(data, instance=case),
-            kpi_formset(initiative=initiative, data=data),
-        )
+        form = InitiativeForm(data, instance=initiative, user=self.request.user)
+        case_form = BusinessCaseForm(data, instance=case)
+        kpis = kpi_formset(initiative=initiative, data=data)
+        if self.plan_locked_reason():
+            # In review the plan is shown as it was submitted, not editable: the services would refuse a change.
+            form.fields["declared_monthly_cost"].disabled = True
+            for field in (*case_form.fields.values(), *(f for kpi in kpis.forms for f in kpi.fields.values())):
+                field.disabled = True
+        return form, case_form, kpis
 
     def render_page(self, form: InitiativeForm, case_form: BusinessCaseForm, kpis: BaseKPIFormSet, errors=()):
         return render(
             self.request,
             self.template_name,
             {"initiative": self.get_initiative(), "form": form, "case_form": case_form, "kpi_formset": kpis,
-             "page_errors": list(errors)},
+             "page_errors": list(errors), "plan_locked_reason": self.plan_locked_reason()},
         )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -107,13 +119,18 @@ class InitiativeFormPage(PermissionRequiredMixin, View):
         if not all([form.is_valid(), case_form.is_valid(), kpis.is_valid()]):
             return self.render_page(form, case_form, kpis)
         step: BaseForm | None = form
+        locked = self.plan_locked_reason() is not None  # the plan's fields were not editable: nothing of it to save
         try:
-            with transaction.atomic():
+            # One edit of the page is one version of an approved business case (plan_edit).
+            with transaction.atomic(), plan_edit(actor=request_actor(request)):
                 initiative = self.save_initiative(form)
                 step = case_form
-                business_case_save(actor=request_actor(request), initiative=initiative, **case_form.service_kwargs())
+                if not locked:
+                    business_case_save(actor=request_actor(request), initiative=initiative,
+                                       **case_form.service_kwargs())
                 step = None
-                kpis_replace(actor=request_actor(request), initiative=initiative, kpis=kpis.service_rows())
+                if not locked:
+                    kpis_replace(actor=request_actor(request), initiative=initiative, kpis=kpis.service_rows())
         except ValidationError as error:
             if step is None:
                 return self.render_page(form, case_form, kpis, errors=error.messages)
@@ -149,6 +166,21 @@ class InitiativeUpdateView(InitiativeFormPage):
 
     def get_initiative(self) -> Initiative:
         return self.get_object()
+
+    # PermissionRequiredMixin.dispatch checks access first: someone who may not edit still gets a 403.
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.refuse_if_read_only() or super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.refuse_if_read_only() or super().post(request, *args, **kwargs)
+
+    def refuse_if_read_only(self) -> HttpResponse | None:
+        """An ended initiative has nothing to edit: back to its page, saying why (the services refuse it anyway)."""
+        reason = selectors.read_only_reason(self.get_object())
+        if reason is None:
+            return None
+        messages.error(self.request, reason)
+        return HttpResponseRedirect(self.get_object().get_absolute_url())
 
     def save_initiative(self, form: InitiativeForm) -> Initiative:
         # The form's instance already carries the posted values (ModelForm validation): the service gets a fresh,

@@ -33,6 +33,9 @@ ROWS: dict[str, list[Case]] = {
                          Case(REVIEWER_ONLY, method="post", obj="own_in_review")],
     # Transition pages: GET shows the guard status; an empty POST fails the guard or the reason (200, form errors).
     "governance:transition_submit": [Case(OWNER_OR_ADMIN, obj="own"), Case(OWNER_OR_ADMIN, method="post", obj="own")],
+    # Withdrawing an intake in review: its owner (or an admin); an empty POST lacks the reason (200, form errors).
+    "governance:transition_withdraw": [Case(OWNER_OR_ADMIN, obj="own_in_review"),
+                                       Case(OWNER_OR_ADMIN, method="post", obj="own_in_review")],
     "governance:transition_request_changes": [Case(REVIEWER_ONLY, obj="own_in_review"),
                                               Case(REVIEWER_ONLY, method="post", obj="own_in_review")],
     "governance:transition_approve": [Case(REVIEWER_ONLY, obj="own_in_review"),

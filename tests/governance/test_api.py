@@ -42,6 +42,19 @@ def test_missing_reason_is_a_400_on_reason(api_client, reviewer, in_review):
     assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
 
 
+def test_the_owner_withdraws_through_the_api_with_a_reason_and_then_edits(api_client, owner, reviewer, in_review):
+    case_url = reverse("api:businesscase-detail", args=[in_review.business_case.pk])
+    api_client.force_authenticate(owner)
+    locked = api_client.patch(case_url, {"expected_monthly_volume": 2_000_000}, format="json")
+    assert locked.status_code == 400 and "Withdraw it from review" in locked.data["non_field_errors"][0]
+    assert transition(api_client, owner, in_review, "withdraw").status_code == 400  # no reason
+    assert transition(api_client, reviewer, in_review, "withdraw", "Not mine.").status_code == 403
+    response = transition(api_client, owner, in_review, "withdraw", "The volume was a guess.")
+    assert response.status_code == 200 and response.data["stage"] == Stage.PROPOSED
+    api_client.force_authenticate(owner)
+    assert api_client.patch(case_url, {"expected_monthly_volume": 2_000}, format="json").status_code == 200
+
+
 def test_wrong_role_is_a_403(api_client, owner, executive, in_review):
     assert transition(api_client, owner, in_review, "approve").status_code == 403
     assert transition(api_client, executive, in_review, "approve").status_code == 403

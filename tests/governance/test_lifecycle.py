@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 # name -> (a source stage, the fixture allowed to do it, a reason to give)
 ALLOWED = {
     "submit": (Stage.PROPOSED, "owner"),
+    "withdraw": (Stage.IN_REVIEW, "owner"),
     "request_changes": (Stage.IN_REVIEW, "reviewer"),
     "approve": (Stage.IN_REVIEW, "reviewer"),
     "reject": (Stage.IN_REVIEW, "reviewer"),
@@ -33,6 +34,7 @@ ALLOWED = {
 # Who may not, though they have a role: the owner may not decide on their own intake, a reviewer may not edit it.
 REFUSED = {
     "submit": ["reviewer", "other_owner", "executive"],
+    "withdraw": ["reviewer", "other_owner", "executive"],
     "request_changes": ["owner", "other_owner", "executive", "admin_user"],
     "approve": ["owner", "other_owner", "executive", "admin_user"],
     "reject": ["owner", "other_owner", "executive", "admin_user"],
@@ -53,9 +55,9 @@ def no_guards(monkeypatch):
 def test_the_table_lists_every_transition_once():
     assert set(TRANSITIONS) == set(ALLOWED)
     targets = {t.target for t in TRANSITIONS.values()}
-    assert targets == set(Stage) - {Stage.PROPOSED}
-    assert {name for name, t in TRANSITIONS.items() if t.needs_reason} == {"request_changes", "reject", "retire",
-                                                                          "kill"}
+    assert targets == set(Stage)
+    assert {name for name, t in TRANSITIONS.items() if t.needs_reason} == {"withdraw", "request_changes", "reject",
+                                                                          "retire", "kill"}
 
 
 @pytest.mark.parametrize("name", list(ALLOWED))
@@ -102,7 +104,7 @@ def test_transition_refused_from_a_wrong_stage(request, no_guards, initiative, n
     assert Initiative.objects.get(pk=initiative.pk).stage == wrong
 
 
-@pytest.mark.parametrize("name", ["request_changes", "reject", "retire", "kill"])
+@pytest.mark.parametrize("name", ["withdraw", "request_changes", "reject", "retire", "kill"])
 def test_transition_refused_without_a_reason(request, no_guards, initiative, name):
     stage, who = ALLOWED[name]
     Initiative.objects.filter(pk=initiative.pk).update(stage=stage)
@@ -244,5 +246,6 @@ def test_every_guard_the_table_names_exists():
 
 
 def test_transitions_from_a_stage():
-    assert [t.name for t in lifecycle.transitions_from(Stage.IN_REVIEW)] == ["request_changes", "approve", "reject"]
+    assert [t.name for t in lifecycle.transitions_from(Stage.IN_REVIEW)] == ["withdraw", "request_changes", "approve",
+                                                                             "reject"]
     assert lifecycle.transitions_from(Stage.KILLED) == []

@@ -271,3 +271,18 @@ def test_review_queue_also_counts_reports_awaiting_my_verdict(client, reviewer, 
     assert response.status_code == 200
     assert response.context["reports_waiting"] == 1
     assert "/reviews/queue/" in response.content.decode()
+
+
+def test_owner_withdraws_from_the_initiative_page_and_the_round_is_shown_closed(login, owner, reviewer, in_review,
+                                                                                 rubric):
+    score_all(reviewer, in_review, rubric, 4)
+    client = login(owner)
+    page = client.get(in_review.get_absolute_url()).content.decode()
+    withdraw_url = reverse("governance:transition_withdraw", args=[in_review.pk])
+    assert withdraw_url in page and 'id="plan-locked-reason"' in page
+    assert client.post(withdraw_url, {"reason": ""}).status_code == 200  # the reason is required
+    response = client.post(withdraw_url, {"reason": "The expected volume was a guess."})
+    assert response.status_code == 302
+    page = client.get(in_review.get_absolute_url()).content.decode()
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.PROPOSED
+    assert 'id="round-closed"' in page and "Resubmitting starts round 2" in page

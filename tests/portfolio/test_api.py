@@ -615,3 +615,46 @@ def test_schema_validates_without_warnings(tmp_path):
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out), stdout=io.StringIO())
     assert "/api/business-cases/" in out.read_text()
+
+
+# The plan's locks: the services' refusals come back as 400 with their message ------------------------------------
+
+
+def test_in_review_the_plan_is_refused_with_the_reason(as_user, owner, initiative):
+    case = BusinessCaseFactory(initiative=initiative)
+    kpi = KPIFactory(initiative=initiative)
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.IN_REVIEW)
+    client = as_user(owner)
+    attempts = [
+        client.patch(reverse("api:businesscase-detail", args=[case.pk]), {"expected_monthly_value": "9999999"},
+                     format="json"),
+        client.post(reverse("api:kpi-list"), {"initiative": initiative.pk, "name": "Extra"}, format="json"),
+        client.patch(reverse("api:kpi-detail", args=[kpi.pk]), {"target": "1"}, format="json"),
+        client.delete(reverse("api:kpi-detail", args=[kpi.pk])),
+    ]
+    for response in attempts:
+        assert response.status_code == 400
+        assert "cannot change while it is in review" in response.json()["non_field_errors"][0]
+    cost = client.patch(reverse("api:initiative-detail", args=[initiative.pk]), {"declared_monthly_cost": "1"},
+                        format="json")
+    assert cost.status_code == 400 and "Withdraw it from review" in cost.json()["declared_monthly_cost"][0]
+    renamed = client.patch(reverse("api:initiative-detail", args=[initiative.pk]), {"name": "Fine"}, format="json")
+    assert renamed.status_code == 200
+    assert KPI.objects.get(pk=kpi.pk).target == kpi.target
+
+
+def test_an_ended_initiative_is_refused_with_the_reason(as_user, owner, admin_user, initiative):
+    case = BusinessCaseFactory(initiative=initiative)
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.RETIRED)
+    attempts = [
+        as_user(owner).patch(reverse("api:initiative-detail", args=[initiative.pk]), {"name": "Again"},
+                             format="json"),
+        as_user(owner).patch(reverse("api:businesscase-detail", args=[case.pk]), {"targets": "x"}, format="json"),
+        as_user(admin_user).delete(reverse("api:businesscase-detail", args=[case.pk])),
+    ]
+    for response in attempts:
+        assert response.status_code == 400
+        assert response.json()["non_field_errors"] == [
+            f"“{initiative.name}” is retired: an ended initiative is read-only. Register a new initiative to start "
+            "again."]
+    assert BusinessCase.objects.filter(pk=case.pk).exists()

@@ -18,8 +18,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portfolio.choices import Category, RunStatus, RunTrigger, Stage
-from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
+from portfolio.models import (
+    AIModel,
+    BusinessCaseVersion,
+    CostCenter,
+    Department,
+    ImportRun,
+    Initiative,
+    LicencePool,
+    Vendor,
+)
 from portfolio.selectors import import_run_initiatives
+from portfolio.services import business_case_version_record
 from portfolio.services.inventory_import import HEADER_LINE, import_run_create, inventory_import_run, inventory_parse
 from tests import paths
 from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, UserFactory
@@ -187,6 +197,42 @@ def test_import_updates_an_initiative_registered_before(admin_user):
     assert existing.stage == Stage.PRODUCTION
     assert existing.name == "Invoice reader"
     assert existing.owner.email == "ap.team@example.com"
+
+
+def test_import_may_not_change_the_declared_cost_of_an_initiative_in_review(admin_user):
+    existing = InitiativeFactory(external_id="INV-900", stage=Stage.IN_REVIEW, declared_monthly_cost=Decimal("12.00"))
+
+    run = run_import(csv_bytes({"stage": "in_review", "monthly_cost_usd": "1200"}), actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(2, "monthly_cost_usd")}
+    assert "cannot change while it is in review" in run.errors[0]["message"]
+    existing.refresh_from_db()
+    assert existing.declared_monthly_cost == Decimal("12.00")
+
+
+def test_import_may_not_change_an_ended_initiative(admin_user):
+    existing = InitiativeFactory(external_id="INV-900", stage=Stage.KILLED, name="Old name")
+
+    run = run_import(csv_bytes({"stage": "production"}), actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["message"]) for e in run.errors] == [
+        (2, "“Old name” is killed: an ended initiative is read-only. Register a new initiative to start again.")]
+    existing.refresh_from_db()
+    assert (existing.stage, existing.name) == (Stage.KILLED, "Old name")
+
+
+def test_import_changing_the_declared_cost_after_approval_records_a_version(admin_user, reviewer):
+    existing = InitiativeFactory(external_id="INV-900", stage=Stage.PILOT, declared_monthly_cost=Decimal("900.00"))
+    business_case_version_record(initiative=existing, actor=reviewer, approve=True)
+
+    run = run_import(csv_bytes({}), actor=admin_user)
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    latest = BusinessCaseVersion.objects.filter(initiative=existing).latest("number")
+    assert (latest.number, latest.is_approved, latest.created_by) == (2, False, admin_user)
+    assert latest.figures["declared_monthly_cost"] == "1200.00"
 
 
 def test_stage_and_category_labels_are_accepted(admin_user):

@@ -10,6 +10,7 @@ import pytest
 from portfolio.choices import KpiDirection, KpiKind, Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import MonthlyCost
+from portfolio.services import business_case_save, business_case_version_record
 from reviews import selectors
 from reviews.choices import ReportStatus
 from reviews.models import ValueReport
@@ -46,6 +47,20 @@ def test_drafts_and_missing_thresholds_are_no_evidence(initiative, other_initiat
     ValueReportFactory(initiative=other_initiative, status=ReportStatus.SUBMITTED, outcome_count=1_000_000)
     assert selectors.scale_evidence(initiative=other_initiative) is None
     assert selectors.scale_evidence(initiative=InitiativeFactory()) is None  # no business case
+
+
+def test_value_is_measured_against_the_approved_business_case(owner, reviewer, initiative):
+    """Lowering the minimum viable scale or raising the baseline after approval changes neither the promotion evidence
+    nor the baseline a report compares with."""
+    BusinessCaseFactory(initiative=initiative, min_viable_scale=5000)  # baseline $4.50 per outcome
+    business_case_version_record(initiative=initiative, actor=reviewer, approve=True)
+    business_case_save(actor=owner, initiative=initiative, min_viable_scale=10, baseline_cost_per_outcome=D("90"))
+    report = ValueReportFactory(initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count=3000)
+    assert selectors.scale_evidence(initiative=initiative) is None  # 1,000/month: below the approved 5,000
+    figures = selectors.report_figures(selectors.report_detail_loaded().get(pk=report.pk))
+    assert (figures.baseline_cost_per_outcome, figures.min_viable_scale) == (D("4.5000"), 5000)
+    facts = selectors.review_facts(initiative_ids=[initiative.pk], reports=1, today=date(2027, 1, 1))
+    assert facts[initiative.pk].scale_evidence is None
 
 
 def test_report_figures_value_cost_and_targets(initiative):

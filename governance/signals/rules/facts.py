@@ -22,7 +22,7 @@ class InitiativeFacts:
     owner_name: str
     owner_active: bool
     active_delegates: int  # delegates named on the initiative or the owner's profile, with an active account
-    case_tco_monthly: Decimal | None  # the business case's monthly TCO; None without a business case
+    case_tco_monthly: Decimal | None  # the approved business case's monthly TCO (else as it stands); None without one
     declared_monthly_cost: Decimal
 
 

@@ -18,6 +18,14 @@ from django.core.exceptions import ValidationError
 from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import AIModel, CostCenter, ImportRun, Initiative
+from portfolio.services.business_cases import (
+    PLAN_INITIATIVE_FIELDS,
+    ensure_not_ended,
+    ensure_plan_editable,
+    plan_changed,
+    plan_edit,
+    stage_now,
+)
 from portfolio.services.inventory_import.parse import InventoryRow, RowError
 from portfolio.services.licences import licence_pool_save
 from portfolio.services.people import person_get_or_create
@@ -170,6 +178,14 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
             outcome = "created"
         else:
             changed = [field for field, value in values.items() if getattr(initiative, field) != value]
+            # The same locks as initiative_update: an ended initiative is read-only, the declared cost of one in
+            # review is locked (the row is not unchanged, so something would change).
+            stage = stage_now(initiative)
+            ensure_not_ended(initiative, stage)
+            for field, what in PLAN_INITIATIVE_FIELDS.items():
+                if field in changed:
+                    ensure_plan_editable(initiative, stage, what=what, field=field)
+                    plan_changed(initiative)
             for field in changed:
                 setattr(initiative, field, values[field])
             if changed:
@@ -204,7 +220,8 @@ def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: A
 def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCounts:
     """Write every row; the licence pools' roll-ups are rebuilt once for the whole file, not once per row."""
     counts = ImportCounts()
-    with rollups_deferred():
+    context = auditlog_value.get(None) or {}  # set by _import_audit_context
+    with rollups_deferred(), plan_edit(actor=context.get("actor")):  # plans changed after approval get a version
         for row in rows:
             outcome = _write_row(row, errors)
             if outcome is not None:

@@ -15,6 +15,7 @@ from governance.services import initiative_transition
 from governance.signals import selectors
 from portfolio.choices import Stage
 from portfolio.models import LicencePoolActivity, MonthlyCost, MonthlyTokenUsage, SeatActivity
+from portfolio.services import business_case_save, business_case_version_record
 from tests.factories import (
     AIModelFactory,
     BusinessCaseFactory,
@@ -63,6 +64,13 @@ def test_business_case_tco_and_ended_initiatives(initiative):
     assert facts_of(initiative).case_tco_monthly == Decimal("2450.00")
     InitiativeFactory(stage=Stage.KILLED)
     assert {f.stage for f in selectors.initiative_facts()} == {Stage.PROPOSED}
+
+
+def test_overrun_is_measured_against_the_approved_business_case(owner, reviewer, initiative):
+    BusinessCaseFactory(initiative=initiative)
+    business_case_version_record(initiative=initiative, actor=reviewer, approve=True)
+    business_case_save(actor=owner, initiative=initiative, tco_inference=Decimal("80000"))  # after approval
+    assert facts_of(initiative).case_tco_monthly == Decimal("2450.00")
 
 
 def _seat(pool, source, user: str, period: date, last_activity: date | None, assigned: bool = True):
