@@ -66,19 +66,21 @@ def test_history_rows_speak_the_business_language(owner, reviewer, in_review):
     fields, times to the minute, who by name and the reason given."""
     other = DepartmentFactory(name="Claims Operations")
     centre = CostCenterFactory(department=other, code="CC-7777", name="Claims desk")
-    initiative_update(actor=owner, initiative=in_review, department=other, cost_center=centre,
-                      declared_monthly_cost=Decimal("2500.00"))
+    initiative_update(actor=owner, initiative=in_review, department=other, cost_center=centre)
     initiative_transition(actor=reviewer, initiative=in_review, transition="request_changes", reason="More data.")
+    # The declared cost is locked in review; sent back, the owner may change it.
+    initiative_update(actor=owner, initiative=in_review, declared_monthly_cost=Decimal("2500.00"))
 
     rows = initiative_history_rows(in_review)
 
-    decision, edit = rows[0], rows[1]
+    cost_edit, decision, edit = rows[0], rows[1], rows[2]
+    assert {c.label: (c.before, c.after) for c in cost_edit.changes} == {
+        "Declared monthly cost": ("$1,200.00", "$2,500.00")}
     assert decision.what == "Changes requested" and decision.reason == "More data."
     assert decision.who == (reviewer.get_full_name() or reviewer.get_username())
     assert [(c.label, c.before, c.after) for c in decision.changes] == [("Stage", "In review", "Changes requested")]
     changes = {c.label: (c.before, c.after) for c in edit.changes}
     assert changes["Department"][1] == "Claims Operations" and changes["Cost center"][1] == str(centre)
-    assert changes["Declared monthly cost"] == ("$1,200.00", "$2,500.00")
     assert edit.what == "Initiative changed"
     assert any(r.what == "Submitted for review" for r in rows)
     registered = next(r for r in rows if r.what == "Initiative registered")
