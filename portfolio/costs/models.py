@@ -50,16 +50,20 @@ SECRET_SETTING_WORDS = frozenset({
 SECRET_SETTING_JOINED = ("apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "authtoken")
 
 
+def _secret_name(name: str) -> bool:
+    """Whether a key or header name looks like it names a secret ("access_token", "clientSecret", "X-Api-Key")."""
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
+    joined = re.sub(r"[^a-z0-9]", "", name.lower())
+    return bool(words & SECRET_SETTING_WORDS) or any(part in joined for part in SECRET_SETTING_JOINED)
+
+
 def secret_setting_keys(value: Any, prefix: str = "") -> list[str]:
     """Dotted paths of the keys in `value` (nested mappings and lists included) that look like they hold a secret."""
     found: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            name = str(key)
-            words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
-            joined = re.sub(r"[^a-z0-9]", "", name.lower())
-            path = f"{prefix}{name}"
-            if words & SECRET_SETTING_WORDS or any(part in joined for part in SECRET_SETTING_JOINED):
+            path = f"{prefix}{key}"
+            if _secret_name(str(key)):
                 found.append(path)
             found += secret_setting_keys(item, f"{path}.")
     elif isinstance(value, list):
@@ -79,11 +83,6 @@ CONNECTION_STRING_SECRET = re.compile(
     re.IGNORECASE)
 HEADER_LINE = re.compile(r"\s*([A-Za-z0-9-]+)\s*:\s*\S")
 
-
-def _secret_name(name: str) -> bool:
-    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
-    joined = re.sub(r"[^a-z0-9]", "", name.lower())
-    return bool(words & SECRET_SETTING_WORDS) or any(part in joined for part in SECRET_SETTING_JOINED)
 
 
 def _secret_in_text(text: str) -> str | None:
