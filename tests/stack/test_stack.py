@@ -150,7 +150,8 @@ def test_the_review_reminder_job_goes_through_the_broker_to_a_worker(stack, admi
 def test_twenty_users_for_a_minute_without_a_failed_request(stack, capsys):
     load = stack.run_load(users=20, seconds=60)
     with capsys.disabled():
-        print(f"\n{load.table()}\n")
+        setup = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in stack.timings.items())
+        print(f"\nstack up ({setup})\n{load.table()}\ncommand: {load.command}\n")
 
     assert load.exit_code == 0, load.output[-3000:]
     assert load.failures == [], json.dumps(load.failures[:10], indent=1)
