@@ -8,7 +8,9 @@ a new PostgreSQL database loaded with the demo company, on the server of BENCH_D
 Redis database of REDIS_URL (emptied before and after: give it one nobody else uses). Then locust, headless on
 loopback: logged-in people of every role reading the dashboard, the portfolio list and initiative pages, and API
 clients with a token (tests/stack/locustfile.py), all started at once. Prints p50/p95 per endpoint and overall, the
-number of failed requests (the test requires none), the load average and the command. The stack is dropped after.
+number of failed requests (the test requires none), the load average and the command; first the same for one person
+and then one API client alone, 15 s each (BENCH_ALONE_SECONDS): what a request costs without the queue. The stack
+is dropped after.
 """
 
 from __future__ import annotations
@@ -40,9 +42,14 @@ def main() -> int:
         try:
             stack.start()
             print("stack up: " + ", ".join(f"{k} {v:.0f} s" for k, v in stack.timings.items()), flush=True)
+            # One user alone first (a person, then an API client): what a request costs without the others' queue.
+            alone = int(os.environ.get("BENCH_ALONE_SECONDS", "15"))
+            person = stack.run_load(users=1, seconds=alone, classes=("Executive",))
+            script = stack.run_load(users=1, seconds=alone, classes=("ApiClient",))
             result = stack.run_load(users=users, seconds=seconds)
         finally:
             stack.stop()
+    print(f"one person alone (executive):\n{person.table()}\n\none API client alone:\n{script.table()}\n")
     print(result.table())
     print(f"command: {result.command}")
     if result.exit_code != 0 or result.failures:

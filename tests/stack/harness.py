@@ -294,13 +294,14 @@ class ProductionStack:
 
     # Load -------------------------------------------------------------------------------------------------------------
 
-    def run_load(self, *, users: int = 20, seconds: int = 60) -> LoadResult:
-        """locust, headless, on loopback: `users` logged-in users of every role, all started at once, for `seconds`."""
+    def run_load(self, *, users: int = 20, seconds: int = 60, classes: tuple[str, ...] = ()) -> LoadResult:
+        """locust, headless, on loopback: `users` logged-in users of every role (or of the locustfile's `classes`),
+        all started at once, for `seconds`."""
         out = self.workdir / "load"
         out.mkdir(exist_ok=True)
         argv = ["locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(users),
                 "-t", f"{seconds}s", "--host", self.base_url, "--csv", str(out / "locust"), "--only-summary",
-                "--stop-timeout", "10"]
+                "--stop-timeout", "10", *classes]
         timings = out / "timings.json"
         env = {**os.environ, "PYTHONPATH": str(REPO), "TOLLGATE_LOAD_TIMINGS": str(timings)}
         started = time.monotonic()
