@@ -123,6 +123,7 @@ class ProductionStack:
     port: int = field(default_factory=free_port)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
     processes: dict[str, StackProcess] = field(default_factory=dict)
+    one_shots: list[subprocess.Popen[bytes]] = field(default_factory=list)  # collectstatic, migrate...
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -195,6 +196,7 @@ class ProductionStack:
         with log.open("wb") as out:
             popen = subprocess.Popen(executable(argv), env=env or self.env(), cwd=REPO, stdout=out,
                                      stderr=subprocess.STDOUT)
+        self.one_shots.append(popen)
 
         def wait(timeout: float = 600) -> None:
             try:
@@ -274,6 +276,10 @@ class ProductionStack:
 
     def stop(self, *, drop: bool = True) -> None:
         """TERM each process group (gunicorn and the workers shut down warm), KILL what is left after 20 s."""
+        for popen in self.one_shots:  # a start that failed half-way leaves collectstatic running
+            if popen.poll() is None:
+                popen.kill()
+                popen.wait(timeout=10)
         for process in self.processes.values():
             if process.popen.poll() is None:
                 os.killpg(process.popen.pid, signal.SIGTERM)
