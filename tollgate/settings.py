@@ -8,6 +8,7 @@ CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL and SITE_
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -341,6 +342,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+# Single sign-on's logout also ends the identity provider's session: the logout form's answer redirects there, which
+# form-action must allow (Chromium applies it to the redirects that follow a form), so the provider's origin is added.
+if OIDC_RP_CLIENT_ID:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted({
+        f"{parts.scheme}://{parts.netloc}" for parts in map(urlsplit, [OIDC_OP_ISSUER, OIDC_OP_END_SESSION_ENDPOINT])
+        if parts.scheme in ("http", "https") and parts.netloc})
 # Permissions-Policy (django-permissions-policy): the app uses no device or browser feature.
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: [] for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",

@@ -5,7 +5,10 @@ userinfo endpoints over HTTP."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -246,3 +249,16 @@ def test_a_mapping_to_an_unknown_role_refuses_to_start():
     assert refused.returncode != 0 and "'reviewers' (for 'tollgate-coe') is not a role" in refused.stderr
     started = start(SECRET_KEY="k" * 60, OIDC_ROLE_GROUPS="tollgate-admins=admin", OIDC_DEFAULT_ROLE="owner")
     assert started.returncode == 0, started.stderr
+
+
+def test_the_providers_origin_may_receive_the_logout_form():
+    """The logout form's answer redirects to the provider: the Content-Security-Policy's form-action allows it."""
+    from tests.tollgate.test_settings import ROOT
+
+    script = ("import django; django.setup(); from django.conf import settings; "
+              "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tollgate.settings", "SECRET_KEY": "k" * 60,
+           "OIDC_RP_CLIENT_ID": "tollgate", "OIDC_OP_ISSUER": "https://login.example.com/tenant/v2.0"}
+    started = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert started.stdout.strip() == "[\"'self'\", 'https://login.example.com']", started.stderr
