@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Suspi
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.views.generic import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -179,12 +180,19 @@ class SSOLoginView(OIDCAuthenticationRequestView):
     get_settings = staticmethod(oidc_setting)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if sso_enabled():
-            super().__init__(*args, **kwargs)
+        View.__init__(self, *args, **kwargs)  # the provider's endpoints are read per request, in get()
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not sso_enabled():
             raise Http404("Single sign-on is not configured.")
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = oidc_setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except ImproperlyConfigured as error:
+            logger.error("single sign-on unavailable: %s", error)
+            messages.error(request, "Single sign-on is unavailable: Tollgate could not reach the identity provider. "
+                                    "Try again in a few minutes; if it persists, tell your administrator.")
+            return HttpResponseRedirect(resolve_url("login"))
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
         return super().get(request)
 
 

@@ -231,6 +231,18 @@ def test_without_sso_configured_the_login_page_offers_passwords_only(settings, c
     assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
 
 
+@pytest.mark.django_db
+def test_an_unreachable_provider_gets_a_clear_message_not_an_error_page(settings, client):
+    from tests.oidc import _free_port
+
+    settings.OIDC_RP_CLIENT_ID = "tollgate"
+    settings.OIDC_OP_ISSUER = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    settings.OIDC_TIMEOUT = 2
+    response = client.get(reverse("oidc_authentication_init"), follow=True)
+    assert response.redirect_chain == [(reverse("login"), 302)]
+    assert "Tollgate could not reach the identity provider" in response.content.decode()
+
+
 def test_the_role_names_settings_accept_are_tollgates_roles():
     assert set(tollgate_settings._ROLE_NAMES) == {role.value for role in Role}
 
