@@ -150,6 +150,9 @@ class SSOBackend(OIDCAuthenticationBackend):
         claims = self.get_userinfo(access_token, id_token, payload)
         if not self.verify_claims(claims):
             raise SuspiciousOperation(f"The provider sent no {settings.OIDC_EMAIL_CLAIM!r} claim.")
+        if claims.get("email_verified") is False:  # absent (Entra ID sends none) is the provider's own directory
+            self.refuse("Your identity provider has not verified your e-mail address, which is how Tollgate knows "
+                        "you: verify it there, then sign in again.")
         groups = groups_in(claims)
         mapping = settings.OIDC_ROLE_GROUPS
         name = str(claims.get("name") or "").split(" ", 1)
@@ -163,6 +166,8 @@ class SSOBackend(OIDCAuthenticationBackend):
             )
         except PermissionDenied as refusal:
             self.refuse(str(refusal))
+        if user is not None and not user.is_active:
+            self.refuse("Your Tollgate account is deactivated. Ask an administrator if you need it again.")
         if user is None or role_of(user) is None:
             logger.info("single sign-on refused: no mapped group", extra={"groups": sorted(groups)})
             self.refuse(refusal_message(groups))

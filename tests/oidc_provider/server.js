@@ -2,7 +2,8 @@
 //
 // One confidential client, authorization-code flow with PKCE, RS256 ID tokens from a key made at start. The sign-in
 // page asks for a user name and the groups to send: the groups claim carries exactly what was typed, so a test can
-// sign the same person in twice with different groups. Configured by the environment:
+// sign the same person in twice with different groups. A user name starting with "unverified." has an unverified
+// e-mail address. Configured by the environment:
 //   PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS, POST_LOGOUT_REDIRECT_URIS (comma-separated).
 // Prints "ready <issuer>" on stdout once it listens.
 import { generateKeyPairSync } from 'node:crypto';
@@ -76,7 +77,7 @@ const provider = new Provider(issuer, {
       return {
         sub: id,
         email: `${id}@example.com`,
-        email_verified: true,
+        email_verified: !id.startsWith('unverified.'), // a way for the tests to get an unverified address
         given_name: title(given),
         family_name: family.map(title).join(' '),
         name: [given, ...family].map(title).join(' '),

@@ -172,6 +172,18 @@ def test_a_deactivated_person_cannot_sign_in(sso):
     client = Client()
     response = sign_in(client, "del.gone", ["tollgate-owners"])
     assert response["Location"] == reverse("login") and "_auth_user_id" not in client.session
+    assert "Your Tollgate account is deactivated" in client.get(reverse("login")).content.decode()
+
+
+@pytest.mark.oidc
+@pytest.mark.django_db
+def test_an_unverified_e_mail_address_is_refused(sso):
+    """A person is found by e-mail: an address the provider says it has not verified could be anyone's."""
+    UserFactory(username="unverified.admin@example.com", role=Role.ADMIN)
+    client = Client()
+    response = sign_in(client, "unverified.admin", ["tollgate-admins"])
+    assert response["Location"] == reverse("login") and "_auth_user_id" not in client.session
+    assert "has not verified your e-mail address" in client.get(reverse("login")).content.decode()
 
 
 @pytest.mark.oidc
