@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
@@ -208,9 +208,43 @@ def ingestion_run_execute_by_id(
                 raise
             _record(run, status=RunStatus.FAILED, error=str(exc))
         except Exception as exc:
+            if connection_lost(exc):
+                # The run's connection died (PostgreSQL restarted or failed over, the backend was terminated) and
+                # its transaction with it: nothing was written. Recorded on a new connection; the task retries it.
+                message = database_lost_message(exc)
+                connection.close()
+                if not final_attempt:
+                    _record(run, status=RunStatus.PENDING, error=f"Will retry: {message}")
+                    raise jobs.TransientError(message) from exc
+                _record(run, status=RunStatus.FAILED, error=f"{message} Run it again.")
+                return run
             logger.exception("Ingestion run %s failed unexpectedly", run.pk)
             _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
         return run
+
+
+CONNECTION_LOST_SQLSTATES = ("08", "57P01", "57P02", "57P03")  # connection exceptions; the server shut it down
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` is the database connection dying under the run (PostgreSQL restarted or failed over, the
+    backend terminated, the network gone) rather than an error the data caused. Django's error or the driver's own
+    (a COPY raises psycopg's): a connection-class SQLSTATE, or an operational error the server sent no code for
+    (the client found the connection closed). A deadlock or a timeout has its own code and stays a plain failure."""
+    if connection.vendor != "postgresql":
+        return False
+    driver = exc.__cause__ if isinstance(exc, OperationalError | InterfaceError) and exc.__cause__ else exc
+    database: Any = connection.Database  # type: ignore[attr-defined]  # the driver module (psycopg)
+    if not isinstance(driver, database.OperationalError | database.InterfaceError):
+        return False
+    sqlstate = getattr(driver, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(CONNECTION_LOST_SQLSTATES)
+
+
+def database_lost_message(exc: BaseException) -> str:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (f"The database connection was lost mid-run ({reason}); nothing was written and the previous data of "
+            "the period stands.")
 
 
 def _record(run: IngestionRun, *, status: str, error: str) -> None:
