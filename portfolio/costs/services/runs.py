@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile, File
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
@@ -38,6 +40,7 @@ from portfolio.models import (
 )
 from portfolio.signals import costs_ingested
 from tollgate import jobs
+from tollgate.database import connection_lost
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -80,16 +83,36 @@ def ingestion_run_create(
     if content is not None:
         upload = ContentFile(content) if isinstance(content, bytes) else content
         run.file.save(os.path.basename(filename) or "upload", upload, save=False)
-    run.save()
+    with _file_removed_on_error(run):
+        run.save()
     return run
+
+
+@contextmanager
+def _file_removed_on_error(run: IngestionRun) -> Iterator[None]:
+    """A run that could not be recorded (the database failed: dropped connection, restart) leaves no stored export
+    behind: the file is only worth keeping with its row."""
+    try:
+        yield
+    except BaseException:
+        if run.file:
+            run.file.storage.delete(run.file.name)
+        raise
 
 
 def ingestion_run_submit(**kwargs: Any) -> IngestionRun:
     """Create a run and queue it once the transaction commits (the worker must see the row)."""
     from portfolio.costs.tasks import ingestion_run_execute_task
 
-    with transaction.atomic():
-        return jobs.run_submit(ingestion_run_create(**kwargs), task=ingestion_run_execute_task)
+    run: IngestionRun | None = None
+    try:
+        with transaction.atomic():
+            run = ingestion_run_create(**kwargs)
+            return jobs.run_submit(run, task=ingestion_run_execute_task)
+    except BaseException:
+        if run is not None and run.file:  # the row was rolled back: so goes its file
+            run.file.storage.delete(run.file.name)
+        raise
 
 
 def ingestion_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
@@ -221,24 +244,6 @@ def ingestion_run_execute_by_id(
             logger.exception("Ingestion run %s failed unexpectedly", run.pk)
             _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
         return run
-
-
-CONNECTION_LOST_SQLSTATES = ("08", "57P01", "57P02", "57P03")  # connection exceptions; the server shut it down
-
-
-def connection_lost(exc: BaseException) -> bool:
-    """Whether `exc` is the database connection dying under the run (PostgreSQL restarted or failed over, the
-    backend terminated, the network gone) rather than an error the data caused. Django's error or the driver's own
-    (a COPY raises psycopg's): a connection-class SQLSTATE, or an operational error the server sent no code for
-    (the client found the connection closed). A deadlock or a timeout has its own code and stays a plain failure."""
-    if connection.vendor != "postgresql":
-        return False
-    driver = exc.__cause__ if isinstance(exc, OperationalError | InterfaceError) and exc.__cause__ else exc
-    database: Any = connection.Database  # type: ignore[attr-defined]  # the driver module (psycopg)
-    if not isinstance(driver, database.OperationalError | database.InterfaceError):
-        return False
-    sqlstate = getattr(driver, "sqlstate", None)
-    return sqlstate is None or sqlstate.startswith(CONNECTION_LOST_SQLSTATES)
 
 
 def database_lost_message(exc: BaseException) -> str:
