@@ -139,7 +139,8 @@ STATICFILES_FINDERS = [
     "tollgate.staticfiles.PlotlyFinder",
 ]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads (MEDIA_ROOT): FileSystemStorage that leaves no partial file when a write fails (a full disk).
+    "default": {"BACKEND": "tollgate.storage.UploadStorage"},
     "staticfiles": {
         "BACKEND": env(
             "STATICFILES_BACKEND", default="django.contrib.staticfiles.storage.StaticFilesStorage"

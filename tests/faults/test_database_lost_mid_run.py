@@ -5,13 +5,25 @@ whole -- never a mix, never doubled -- and the run goes back to pending with the
 
 from __future__ import annotations
 
+from unittest import mock
+
+import psycopg
 import pytest
 from django.db import connection
 
 from portfolio.choices import RunStatus, SourceType
 from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute, ingestion_run_submit
 from tests.portfolio.costs.factories import CostSourceFactory
-from tests.workers import JUNE, celery_worker, finished, month_total, reading, wait_for, write_costs
+from tests.workers import (
+    JUNE,
+    celery_worker,
+    database_url,
+    finished,
+    month_total,
+    reading,
+    wait_for,
+    write_costs,
+)
 
 
 def writers_of_cost_records() -> list[int]:
@@ -61,3 +73,37 @@ def test_the_run_connection_dropped_mid_write_keeps_the_old_month_and_the_retry_
         assert month_total(source) == (expected, rows)
         assert worker.poll() is None
     assert not source.runs.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_retries_left_the_run_fails_with_the_reason_and_a_rerun_succeeds(tmp_path):
+    """The `ingest` command and a task's last attempt: the connection goes after every record is written, just
+    before the roll-ups and the commit; the run fails saying why, and running it again replaces the month."""
+    from portfolio.costs.services import runs
+
+    source = CostSourceFactory(name="contracts", type=SourceType.CSV)
+    seeded = write_costs(tmp_path / "seed.csv", 10)
+    ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE), path=tmp_path / "seed.csv")
+    expected = write_costs(tmp_path / "june.csv", 500)
+    recompute = runs.rollups_recompute
+
+    def dropped_first(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with psycopg.connect(database_url().replace("postgres://", "postgresql://", 1), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return recompute(**kwargs)
+
+    with mock.patch.object(runs, "rollups_recompute", dropped_first):
+        run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE), path=tmp_path / "june.csv")
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("The database connection was lost mid-run (terminating connection due to "
+                                "administrator command); nothing was written"), run.error
+    assert run.error.endswith("Run it again.") and run.rows_written == 0
+    assert month_total(source) == (seeded, 10)
+
+    run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE), path=tmp_path / "june.csv")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert month_total(source) == (expected, 500)

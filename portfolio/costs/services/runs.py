@@ -41,6 +41,7 @@ from portfolio.models import (
 from portfolio.signals import costs_ingested
 from tollgate import jobs
 from tollgate.database import connection_lost
+from tollgate.storage import field_file_save
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def ingestion_run_create(
                        filename=filename)
     if content is not None:
         upload = ContentFile(content) if isinstance(content, bytes) else content
-        run.file.save(os.path.basename(filename) or "upload", upload, save=False)
+        field_file_save(run.file, os.path.basename(filename) or "upload", upload)
     with _file_removed_on_error(run):
         run.save()
     return run
