@@ -104,6 +104,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# With persistent connections (CONN_MAX_AGE > 0), a connection the server dropped between two requests (a restart, a
+# failover, an idle timeout) is checked before a request reuses it and replaced, rather than failing that request.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True
@@ -170,7 +173,8 @@ STATICFILES_FINDERS = [
     "tollgate.staticfiles.PlotlyFinder",
 ]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads (MEDIA_ROOT): FileSystemStorage that leaves no partial file when a write fails (a full disk).
+    "default": {"BACKEND": "tollgate.storage.UploadStorage"},
     "staticfiles": {
         "BACKEND": env(
             "STATICFILES_BACKEND", default="django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -30,3 +30,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
 ]
+
+# The error page (JSON under /api/); 503 with Retry-After when the database connection was lost.
+handler500 = "tollgate.views.server_error"
