@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from tollgate import health as checks
@@ -53,3 +54,11 @@ def home(request: HttpRequest) -> HttpResponseRedirect:
     if role_of(request.user) == Role.EXECUTIVE:
         return redirect("portfolio:dashboard")
     return redirect("portfolio:initiative_list")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL nothing answers: under /api/ DRF's JSON body (an API client, and the schema, expect JSON from
+    every API path, `/api/initiatives/abc/` included), elsewhere the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
