@@ -136,8 +136,13 @@ def fuzz_operation(operation: Any, tokens: dict[Role, str]) -> str | None:
 
 
 def complete_the_demo() -> None:
-    """What the demo company lacks and an operation needs an id of: a currency rate (it reports in one currency)."""
+    """What the demo company lacks and an operation needs an id of: a currency rate (it reports in one currency) and
+    a finished sprawl run (the demo detects sprawl without a run record)."""
+    from governance.models import SprawlRun
+    from portfolio.choices import RunStatus
+
     CurrencyRate.objects.create(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.08"))
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, initiatives=120, clusters_found=4)
 
 
 def test_every_operation_conforms_to_the_schema_for_every_role(demo):
