@@ -33,3 +33,5 @@ urlpatterns = [
 
 # The error page (JSON under /api/); 503 with Retry-After when the database connection was lost.
 handler500 = "tollgate.views.server_error"
+# 404 as JSON under /api/, the site's page elsewhere.
+handler404 = "tollgate.views.not_found"

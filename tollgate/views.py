@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpRe
 from django.shortcuts import redirect
 from django.template import loader
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from tollgate import health as checks
@@ -82,3 +83,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if unavailable:
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL nothing answers: under /api/ DRF's JSON body (an API client, and the schema, expect JSON from
+    every API path, `/api/initiatives/abc/` included), elsewhere the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
