@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.services import parts
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.costs.services.writer import RunWriter
 from portfolio.models import (
@@ -95,7 +97,9 @@ def ingestion_run_submit(**kwargs: Any) -> IngestionRun:
 def ingestion_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
     """Fail runs no worker will finish -- a lost message (pending) or a lost worker (running) -- so the source's
     schedule goes on; their transaction rolled back, so the old data stands."""
-    return jobs.runs_expire(IngestionRun, older_than=older_than)
+    expired = jobs.runs_expire(IngestionRun, older_than=older_than)
+    parts.staging_tables_drop_orphans()
+    return expired
 
 
 def period_lock_name(run: IngestionRun) -> str:
@@ -138,13 +142,24 @@ def _check_size(path: Path) -> None:
         )
 
 
-def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> RunWriter:
-    source = run.source
+def read_rows(connector: Any, period: Period, path: Path | None) -> Iterator[Any]:
+    """The connector's rows, column-wise batches included when it can read them (the writer takes both)."""
+    if getattr(connector, "reads_columns", False):
+        return iter(connector.read(period, path=path, columnar=True))
+    return iter(connector.read(period, path=path))
+
+
+def connector_for(source: CostSource) -> Any:
+    """The source's connector, with its settings and the credential its environment variable holds."""
     try:
         connector_type = connector_class(source.type)
     except (ImportError, KeyError, AttributeError) as exc:
         raise ConnectorError(f"no connector for source type {source.type!r} ({exc})") from None
-    connector = connector_type(settings=source.settings or {}, credential=_credential(source))
+    return connector_type(settings=source.settings or {}, credential=_credential(source))
+
+
+def _replace_period(run: IngestionRun, period: Period, path: Path | None, connector: Any) -> RunWriter:
+    source = run.source
     if path is not None:
         _check_size(path)
     writer = RunWriter(run, period)
@@ -153,7 +168,7 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> Run
             try:
                 for model in (CostRecord, UsageRecord, SeatActivity):
                     model.objects.filter(source=source, period=period.start).delete()
-                for row in connector.read(period, path=path):
+                for row in read_rows(connector, period, path):
                     writer.add(row)
                 writer.finish()
             finally:
@@ -192,7 +207,12 @@ def ingestion_run_execute(
 def ingestion_run_execute_by_id(
     *, run_id: int, path: Path | str | None = None, final_attempt: bool = True
 ) -> IngestionRun | None:
-    """ingestion_run_execute for a run known by its id (a task's argument); None when there was nothing to do."""
+    """ingestion_run_execute for a run known by its id (a task's argument); None when there was nothing to do.
+
+    A month of several files is read in parts on PostgreSQL (portfolio.costs.services.parts): this claims the run,
+    prepares the parts and, once the claim has ended, queues their tasks; the run ends when the last part is merged.
+    """
+    split = False
     with jobs.run_claimed(IngestionRun, run_id=run_id, exclusive=period_lock_name) as run:
         if run is None:
             return None
@@ -201,7 +221,13 @@ def ingestion_run_execute_by_id(
         if input_path is not None and not run.filename:
             run.filename = input_path.name
         try:
-            _replace_period(run, period, input_path)
+            connector = connector_for(run.source)
+            files = connector.resolve_paths(period, input_path) if hasattr(connector, "resolve_paths") else []
+            if parts.splits(input_path, files):
+                parts.ingestion_run_split(run=run, files=files)
+                split = True
+            else:
+                _replace_period(run, period, input_path, connector)
         except ConnectorError as exc:
             if exc.transient and not final_attempt:
                 _record(run, status=RunStatus.PENDING, error=f"Will retry: {exc}")
@@ -210,7 +236,9 @@ def ingestion_run_execute_by_id(
         except Exception as exc:
             logger.exception("Ingestion run %s failed unexpectedly", run.pk)
             _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
-        return run
+    if split:  # after the claim: an eager chord merges in this process, and the merge takes the period's lock
+        parts.ingestion_run_parts_send(run_id=run.pk)
+    return run
 
 
 def _record(run: IngestionRun, *, status: str, error: str) -> None:
