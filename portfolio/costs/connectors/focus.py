@@ -48,7 +48,7 @@ MANDATORY_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "Servic
                      "BillingCurrency")
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")  # 1.3 name first, then 1.0-1.2
 PARQUET_BATCH_ROWS = 10_000
-CSV_BLOCK_BYTES = 1 << 20  # CSV parsed per record batch (~2,500 rows); pyarrow reads up to 32 blocks ahead
+CSV_BLOCK_BYTES = 4 << 20  # CSV parsed per record batch (~10,000 rows); pyarrow reads up to 32 blocks ahead
 REFERENCE_BATCH_ROWS = 10_000  # batch size of the row-by-row reference reader that pins down errors
 MEMO_LIMIT = 100_000  # distinct tag sets / timestamps / categories remembered before a memo starts over
 # The columns a CostRow is made of besides ChargePeriodStart, in the order _batch_rows unpacks them: read as text(),

@@ -26,6 +26,11 @@ QUANTITY_PATTERN = r"^[+-]?[0-9]{1,18}(\.[0-9]+)?$"
 JSON_UNSAFE = r'["\\\x00-\x1f]'  # a string with none of these is valid JSON between two quotes as it is
 KEY_COLUMNS = (("BillingAccountId", "billing_account_id"), ("SubAccountId", "sub_account_id"),
                ("ResourceId", "resource_id"), ("ServiceName", "service_name"))
+USED_COLUMNS = (
+    "ChargePeriodStart", "EffectiveCost", "BilledCost", "ConsumedQuantity", "PricingQuantity", "ConsumedUnit",
+    "PricingUnit", "ServiceName", "ServiceCategory", "ServiceSubcategory", "ServiceProviderName", "ProviderName",
+    "ChargeDescription", "BillingCurrency", "Tags", "x_Model", *(column for column, _ in KEY_COLUMNS),
+)
 TEXT_LIMITS = {"service_name": 200, "model": 200, "unit": 80}
 
 
@@ -109,8 +114,9 @@ def cost_columns(
     """The rows `indices` of `batch` (its AI rows, all dated in the period) as CostColumns, or None for the row path.
 
     Only CSV batches (every column text) qualify; Parquet's typed columns take the row path."""
+    used = [i for i in map(batch.schema.get_field_index, USED_COLUMNS) if i >= 0]
     try:
-        return _cost_columns(batch.take(indices), filename, first, rows)
+        return _cost_columns(batch.select(used).take(indices), filename, first, rows)
     except _Fallback:
         return None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_MB = 500
 STALE_AFTER = timedelta(hours=2)
+PARTS_POLL_SECONDS = 0.5
 
 def max_file_bytes() -> int:
     """settings.INGESTION_MAX_FILE_MB (default 500) in bytes; pages check uploads against the same figure."""
@@ -198,9 +200,13 @@ def ingestion_run_execute(
 
     A transient ConnectorError (network, 429, 5xx) on a non-final attempt puts the run back to pending and is raised
     so the Celery task can retry; every other failure is recorded as failed and the previous data stays as it was.
+    A month read in parts by Celery workers is waited for (the `ingest` command reports its outcome).
     """
     ingestion_run_execute_by_id(run_id=run.pk, path=path, final_attempt=final_attempt)
     run.refresh_from_db()
+    while run.parts and run.in_progress:  # read in parts by the workers (tasks not eager): wait for its end
+        time.sleep(PARTS_POLL_SECONDS)
+        run.refresh_from_db()
     return run
 
 
