@@ -7,7 +7,9 @@ own COPY of the same rows, side by side in one run.
 Each round: a raw COPY of the 4 files into a 32-column text table; then a run of the month through the real broker
 with 1 worker process (prefork, concurrency 1), then with 2 worker processes (concurrency 1 each), every worker
 started fresh so its peak memory (VmHWM of the process executing the tasks) is the run's. The wall time is from
-submitting the run until it succeeded: the split, the 4 parts, the merge (the month's swap and roll-ups).
+submitting the run until it succeeded: the split, the 4 parts, the merge (the month's swap and roll-ups, committed).
+The month's records are deleted before each run (untimed), so each run is a first read of the month, as the COPY
+fills an empty table.
 Needs PostgreSQL (BENCH_DATABASE_URL as bench/focus_ingestion.py) and Redis (BENCH_REDIS_URL, else REDIS_URL).
 Targets (issue 14): 1 worker within 1.5x of COPY, peak memory per worker under 1 GiB.
 """
@@ -152,8 +154,9 @@ def ingest_with_workers(source: object, count: int, env: dict[str, str], logs: P
     """One run of the month through the broker with `count` fresh worker processes; wall time and peaks."""
     from portfolio.choices import RunStatus
     from portfolio.costs.services.runs import ingestion_run_submit
-    from portfolio.models import IngestionRun
+    from portfolio.models import CostRecord, IngestionRun
 
+    CostRecord.objects.filter(source=source).delete()  # a first read of the month, as COPY fills an empty table
     workers = start_workers(count, env, logs)
     try:
         load = os.getloadavg()[0]
