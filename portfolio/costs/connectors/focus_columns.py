@@ -26,11 +26,12 @@ QUANTITY_PATTERN = r"^[+-]?[0-9]{1,18}(\.[0-9]+)?$"
 JSON_UNSAFE = r'["\\\x00-\x1f]'  # a string with none of these is valid JSON between two quotes as it is
 KEY_COLUMNS = (("BillingAccountId", "billing_account_id"), ("SubAccountId", "sub_account_id"),
                ("ResourceId", "resource_id"), ("ServiceName", "service_name"))
-USED_COLUMNS = (
+# The columns read (each once: a name twice in a selection could no longer be found by name).
+USED_COLUMNS = tuple(dict.fromkeys((
     "ChargePeriodStart", "EffectiveCost", "BilledCost", "ConsumedQuantity", "PricingQuantity", "ConsumedUnit",
     "PricingUnit", "ServiceName", "ServiceCategory", "ServiceSubcategory", "ServiceProviderName", "ProviderName",
     "ChargeDescription", "BillingCurrency", "Tags", "x_Model", *(column for column, _ in KEY_COLUMNS),
-)
+)))
 TEXT_LIMITS = {"service_name": 200, "model": 200, "unit": 80}
 
 

@@ -23,6 +23,7 @@ from portfolio.costs.services import parts
 from portfolio.costs.services.runs import (
     ingestion_run_create,
     ingestion_run_execute,
+    ingestion_run_execute_by_id,
     ingestion_run_submit,
     ingestion_runs_expire_stale,
 )
@@ -53,6 +54,14 @@ def initiatives(db):
 def run_month(source) -> IngestionRun:
     run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.COMMAND)
     return ingestion_run_execute(run=run)
+
+
+def split_only(source) -> IngestionRun:
+    """A run claimed and split whose part tasks were not sent (patched away): the test plays the workers."""
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.COMMAND)
+    ingestion_run_execute_by_id(run_id=run.pk)
+    run.refresh_from_db()
+    return run
 
 
 def records(source) -> list[tuple]:
@@ -134,7 +143,7 @@ def test_a_redelivered_part_replaces_its_own_staged_rows(tmp_path, initiatives, 
     assert run_month(whole).status == RunStatus.SUCCEEDED
     sent = []
     monkeypatch.setattr(parts, "ingestion_run_parts_send", lambda *, run_id: sent.append(run_id))
-    run = run_month(split)  # claimed and split; its part tasks are ours to run, in any order, some twice
+    run = split_only(split)  # its part tasks are ours to run, in any order, some twice
     assert sent == [run.pk] and run.status == RunStatus.RUNNING and run.parts == 4
 
     def staged(number: int) -> int:
@@ -164,7 +173,7 @@ def test_a_split_run_is_judged_by_its_parts_heartbeat_and_its_staging_dropped_wh
     write_parts(tmp_path / "june", 400, 2)
     source = focus_source("split", tmp_path / "june", initiatives)
     monkeypatch.setattr(parts, "ingestion_run_parts_send", lambda *, run_id: None)  # a lost message
-    run = run_month(source)
+    run = split_only(source)
     assert run.status == RunStatus.RUNNING and staging_tables() == [parts.staging_table(run.pk)]
 
     assert ingestion_runs_expire_stale() == 0  # no worker holds it, but its heartbeat is fresh: alive
