@@ -58,6 +58,14 @@ class SprawlStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
+class SprawlConfidence(models.TextChoices):
+    """How sure the detector is that a cluster's members do one job: likely ones are shown as sprawl, possible ones
+    apart, for a reviewer to look at (governance/sprawl/engine/pairs.py thresholds)."""
+
+    LIKELY = "likely", "Likely"
+    POSSIBLE = "possible", "Possible"
+
+
 class SprawlRunTrigger(models.TextChoices):
     """What started a sprawl recomputation."""
 

@@ -19,6 +19,7 @@ from governance.choices import (
     SignalSeverity,
     SignalStatus,
     SignalType,
+    SprawlConfidence,
     SprawlRunTrigger,
     SprawlStatus,
     UseCaseOrigin,
@@ -221,6 +222,9 @@ class SprawlCluster(models.Model):
     monthly_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     estimated_saving = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     saving_basis = models.TextField(blank=True, help_text="The consolidation assumption and the numbers.")
+    confidence = models.CharField(max_length=10, choices=SprawlConfidence.choices, default=SprawlConfidence.LIKELY,
+                                  db_index=True)
+    evidence = models.JSONField(default=list, blank=True, help_text="Why the members look like one job, in words.")
     decision_reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -276,6 +280,9 @@ class SprawlRun(Run):
     clusters_unchanged = models.PositiveIntegerField(default=0,
                                                      help_text="Found groups that match a stored cluster as it is.")
     clusters_closed = models.PositiveIntegerField(default=0, help_text="Open clusters no longer found, closed.")
+    pair_model = models.JSONField(default=dict, blank=True,
+                                  help_text="The pair model this run grouped with: its weights and the decisions "
+                                            "it was refit on.")
 
     stale_after = timedelta(hours=1)
     lost_hint = "The clusters and decisions are unchanged; recompute again."

@@ -282,3 +282,40 @@ def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) 
             basis=cluster.saving_basis, url=cluster.get_absolute_url(),
         ))
     return rows
+
+
+# Reviewer decisions as constraints of the next recomputation ---------------------------------------------------------
+
+
+def sprawl_decided_pairs() -> list[tuple[int, int, bool, Any]]:
+    """Every pair of initiatives a reviewer has decided on, as (a, b, same job?, when): a confirmed cluster's
+    members belong together; a dismissed cluster's members do not; a member removed from a cluster does not belong
+    with the members that stayed. One query."""
+    decided_statuses = [SprawlStatus.CONFIRMED, SprawlStatus.DISMISSED]
+    rows = (SprawlClusterMember.objects
+            .filter(Q(cluster__status__in=decided_statuses) | Q(cluster__members__removed=True)).distinct()
+            .values_list("cluster_id", "cluster__status", "cluster__decided_at", "initiative_id", "removed",
+                         "removed_at")
+            .order_by("cluster_id", "initiative_id"))
+    clusters: dict[int, tuple[str, Any, list[int], list[tuple[int, Any]]]] = {}
+    for cluster_id, status, decided_at, initiative_id, removed, removed_at in rows:
+        entry = clusters.setdefault(cluster_id, (status, decided_at, [], []))
+        if removed:
+            entry[3].append((initiative_id, removed_at))
+        else:
+            entry[2].append(initiative_id)
+    decided: list[tuple[int, int, bool, Any]] = []
+    for status, decided_at, active, removed in clusters.values():
+        if status in decided_statuses:
+            same = status == SprawlStatus.CONFIRMED
+            decided += [(a, b, same, decided_at) for n, a in enumerate(active) for b in active[n + 1:]]
+        decided += [(initiative_id, other, False, removed_at) for initiative_id, removed_at in removed
+                    for other in active]
+    return decided
+
+
+def sprawl_constraints() -> Any:
+    """The decided pairs as the next recomputation's must-link and cannot-link constraints."""
+    from governance.sprawl.analysis import Constraints
+
+    return Constraints.from_decisions(sprawl_decided_pairs())

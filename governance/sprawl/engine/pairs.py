@@ -48,6 +48,9 @@ class PairModel:
     bias: float
     threshold: float = 0.92  # a likely cluster: precision first (bench/sprawl_select.py)
     possible: float = 0.55  # a possible cluster: shown apart, for a reviewer to look at
+    # The company's own correction per catalogue job, for pairs both placed first on that job: a job the catalogue
+    # does not separate finely enough for this company (its clusters dismissed) loses trust, one confirmed gains.
+    use_case_bias: tuple[tuple[str, float], ...] = ()
     decisions: int = 0  # reviewer decisions it was refit on (0: the shipped model)
     fingerprint: str = ""  # of the decisions it was refit on: refitting on the same ones changes nothing
 
@@ -73,7 +76,8 @@ class PairModel:
 
     def as_dict(self) -> dict:
         return {"features": list(FEATURES), "weights": [round(w, 6) for w in self.weights],
-                "bias": round(self.bias, 6), "decisions": self.decisions, "fingerprint": self.fingerprint}
+                "bias": round(self.bias, 6), "use_case_bias": dict(self.use_case_bias), "decisions": self.decisions,
+                "fingerprint": self.fingerprint}
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -90,7 +94,9 @@ SHIPPED = PairModel(
 # How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the
 # number of decisions' worth of log-loss one unit of change in a weight costs. About 10: a handful of decisions nudge
 # the weights, a hundred consistent ones move them.
-PRIOR_PRECISION = 10.0
+PRIOR_PRECISION = 30.0
+# The same for a job's own correction, which starts at 0: a few decisions on one job's clusters move it.
+USE_CASE_PRECISION = 0.3
 
 
 @dataclass(frozen=True)
@@ -100,19 +106,23 @@ class Decision:
     pair: tuple[int, int]
     same: bool
     features: tuple[float, ...] = field(default=())
+    use_case: str = ""  # the catalogue job both members are placed on first, if the same ("" otherwise)
 
 
 def decisions_fingerprint(decisions: Sequence[Decision]) -> str:
     """A digest of the decided pairs, their verdicts and features (rounded): equal decisions, equal refit."""
-    payload = sorted((d.pair, d.same, tuple(round(v, 4) for v in d.features)) for d in decisions)
+    payload = sorted((d.pair, d.same, tuple(round(v, 4) for v in d.features), d.use_case) for d in decisions)
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:16]
 
 
-def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float = PRIOR_PRECISION) -> PairModel:
+def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float = PRIOR_PRECISION,
+          balanced: bool = False) -> PairModel:
     """The most probable weights given the company's decisions, with `prior` as a Gaussian prior.
 
-    Deterministic (same decisions, same weights: the optimiser starts from the prior), and the two verdicts are
-    balanced, so a reviewer who mostly confirms does not teach the model that everything is a duplicate.
+    Deterministic (same decisions, same weights: the optimiser starts from the prior). The bias is held as firmly as
+    the weights: the pairs a reviewer decides are the detector's strongest proposals, not a sample of all pairs, so
+    they say which features mislead in this company, not how rare duplicates are. `balanced` weighs the two
+    verdicts equally (fitting the shipped weights on every labelled pair, where duplicates are rare).
     """
     if not decisions:
         return replace(prior, decisions=0, fingerprint="")
@@ -123,11 +133,21 @@ def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float =
     y = np.asarray([1.0 if d.same else 0.0 for d in decisions])
     count = len(y)
     positives, negatives = y.sum(), count - y.sum()
-    sample_weight = np.where(y == 1, count / (2 * max(positives, 1)), count / (2 * max(negatives, 1)))
-    start = np.asarray([*prior.weights, prior.bias], dtype=np.float64)
-    design = np.hstack([x, np.ones((count, 1))])
-    pull = np.ones_like(start) * precision
-    pull[-1] = precision / 100  # the bias follows the company's base rate freely
+    sample_weight = (np.where(y == 1, count / (2 * max(positives, 1)), count / (2 * max(negatives, 1))) if balanced
+                     else np.ones(count))
+    codes = sorted({d.use_case for d in decisions if d.use_case})
+    column = {code: n for n, code in enumerate(codes)}
+    one_hot = np.zeros((count, len(codes)))
+    for row, decision in enumerate(decisions):
+        if decision.use_case:
+            one_hot[row, column[decision.use_case]] = 1.0
+    known = dict(prior.use_case_bias)
+    start = np.asarray([*prior.weights, *(known.get(code, 0.0) for code in codes), prior.bias], dtype=np.float64)
+    design = np.hstack([x, one_hot, np.ones((count, 1))])
+    pull = np.full_like(start, precision)
+    pull[len(FEATURES):len(FEATURES) + len(codes)] = USE_CASE_PRECISION
+    if balanced:
+        pull[-1] = precision / 100  # every pair: the bias follows the base rate freely
 
     def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
         p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -40, 40)))
@@ -138,9 +158,11 @@ def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float =
         return float(value), gradient
 
     result = minimize(objective, start, jac=True, method="L-BFGS-B")
-    weights = tuple(round(float(v), 6) for v in result.x[:-1])
+    weights = tuple(round(float(v), 6) for v in result.x[:len(FEATURES)])
+    corrections = {**known, **{code: round(float(v), 6) for code, v in zip(
+        codes, result.x[len(FEATURES):len(FEATURES) + len(codes)], strict=True)}}
     return replace(prior, weights=weights, bias=round(float(result.x[-1]), 6), decisions=count,
-                   fingerprint=fingerprint)
+                   use_case_bias=tuple(sorted(corrections.items())), fingerprint=fingerprint)
 
 
 # Left at zero in the shipped model. The labelled sets' authors spread duplicates over departments and categories on
@@ -159,5 +181,5 @@ def fit(x: np.ndarray, y: np.ndarray, *, fixed_zero: Sequence[str] = ()) -> tupl
     decisions = [Decision(pair=(n, n), same=bool(label), features=tuple(row)) for n, (row, label) in
                  enumerate(zip((x * mask).tolist(), y.tolist(), strict=True))]
     flat = PairModel(weights=(0.0,) * len(FEATURES), bias=0.0)
-    fitted = refit(flat, decisions, precision=FIT_PRECISION)
+    fitted = refit(flat, decisions, precision=FIT_PRECISION, balanced=True)
     return fitted.weights, fitted.bias

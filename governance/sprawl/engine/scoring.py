@@ -68,6 +68,23 @@ def terms(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
+def common_phrases(a: Item, b: Item, limit: int = 4) -> list[str]:
+    """Words and two-word phrases both texts use (phrases first, then longer words): evidence a reviewer can find
+    in the two descriptions. Needs no statistics of the portfolio, so a draft on the intake form gets the same."""
+    first, second = terms(f"{a.name} {a.description}"), set(terms(f"{b.name} {b.description}"))
+    shared = [t for t in dict.fromkeys(first) if t in second]
+    ranked = sorted(shared, key=lambda t: (-("_" in t), -len(t), t))
+    chosen: list[str] = []
+    for term in ranked:
+        phrase = term.replace("_", " ")
+        if any(phrase in other for other in chosen):
+            continue
+        chosen.append(phrase)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
 @dataclass(frozen=True)
 class Archetype:
     """A use case of the catalogue, as the scorer needs it."""
@@ -301,6 +318,8 @@ class Scored:
         self.idf = np.log((1 + len(documents)) / (1 + frequency)) + 1.0
         self._wording = _tfidf(documents, vocabulary, self.idf).tocsr()
         self._category = _codes([i.category for i in self.items])
+        # Each item's first catalogue job: a pair placed first on the same job gets that job's company correction.
+        self._top = np.argmax(self.distribution, axis=1) if self.distribution.size else np.zeros(len(self.items), int)
         self._exact = unit_rows(self.distribution)
         # Grouping lets neighbouring archetypes partly agree (p_a K p_b with K = L L^T), since two teams describing
         # one job often land on adjacent entries of the catalogue; ranking candidates needs no such help.
@@ -339,7 +358,21 @@ class Scored:
     def probability(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
                     model: pairs.PairModel = pairs.SHIPPED) -> np.ndarray:
         """How likely items[rows] and items[cols] do the same job, by the pair model."""
-        return model.probability(self.features(rows, cols))
+        logit = model.logit(self.features(rows, cols))
+        if model.use_case_bias:
+            cols = slice(None) if cols is None else cols
+            position = {code: n for n, code in enumerate(self.codes)}
+            bias = np.zeros(len(self.codes) + 1, dtype=np.float32)
+            for code, value in model.use_case_bias:
+                if code in position:
+                    bias[position[code]] = value
+            top_rows, top_cols = self._top[rows], self._top[cols]
+            logit += np.where(top_rows[:, None] == top_cols[None, :], bias[top_rows][:, None], 0.0)
+        return pairs.sigmoid(logit)
+
+    def shared_first_use_case(self, i: int, j: int) -> str:
+        """The catalogue job both items are placed on first, or "" (what a decision's job correction is for)."""
+        return self.codes[int(self._top[i])] if self.codes and self._top[i] == self._top[j] else ""
 
     def pair_features(self, i: int, j: int) -> tuple[float, ...]:
         """One pair's features, in the order of pairs.FEATURES (what a decision refits on)."""

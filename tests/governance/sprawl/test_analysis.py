@@ -156,9 +156,14 @@ def test_suggest_use_cases(catalogue, embedder):
 
 def test_commands_print_the_documented_json(portfolio, embedder):
     clusters = json.loads(_run("detect_sprawl", "--json"))
-    assert {"members": ["A", "B"], "score": clusters[[c["members"] for c in clusters].index(["A", "B"])]["score"],
-            "use_case": "campaign-images"} in clusters
+    found = clusters[[c["members"] for c in clusters].index(["A", "B"])]
+    assert {key: found[key] for key in ("members", "use_case", "confidence")} == {
+        "members": ["A", "B"], "use_case": "campaign-images", "confidence": "likely"}
+    assert found["evidence"][0] == "Shared job: Campaign image generation"
     assert all(isinstance(c["score"], float) and 0 < c["score"] <= 1 for c in clusters)
+    assert all(c["confidence"] == "likely" for c in clusters)  # possible ones only with --possible
+    with_possible = json.loads(_run("detect_sprawl", "--json", "--possible"))
+    assert [c for c in with_possible if c["confidence"] == "likely"] == clusters
     duplicates = json.loads(_run("possible_duplicates", "--top", "2", "--json"))
     assert set(duplicates) == set("ABCDE")
     assert duplicates["C"][0] == "D" and all(len(v) == 2 for v in duplicates.values())
