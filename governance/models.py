@@ -288,6 +288,12 @@ class DuplicatePairDecision(models.Model):
         return f"{self.initiative_a} / {self.initiative_b}: {self.get_verdict_display().lower()}"
 
     @property
+    def decided_by_name(self) -> str:
+        """Who decided, for the pages ("someone" once their account is gone)."""
+        user = self.decided_by
+        return (user.get_full_name() or user.get_username()) if user is not None else "someone"
+
+    @property
     def is_duplicate(self) -> bool:
         return self.verdict == DuplicateVerdict.DUPLICATE
 
