@@ -121,6 +121,17 @@ class SprawlClusterAdmin(ReadOnlyAdmin):
     search_fields = ["title"]
 
 
+@admin.register(models.DuplicatePairDecision)
+class DuplicatePairDecisionAdmin(ReadOnlyAdmin):
+    """Verdicts on possible duplicates are given on the initiative and scoring pages (audited, with segregation of
+    duties), not here."""
+
+    list_display = ["initiative_a", "initiative_b", "verdict", "decided_by", "decided_at"]
+    list_filter = ["verdict"]
+    list_select_related = ["initiative_a", "initiative_b", "decided_by"]
+    search_fields = ["initiative_a__name", "initiative_b__name", "reason"]
+
+
 @admin.register(models.InitiativeUseCase)
 class InitiativeUseCaseAdmin(ReadOnlyAdmin):
     list_display = ["initiative", "use_case", "confidence", "origin"]

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from governance.choices import (
     LIVE_SIGNAL_STATUSES,
+    DuplicateVerdict,
     Score,
     SignalRunTrigger,
     SignalSeverity,
@@ -265,6 +266,44 @@ class SprawlClusterMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster} · {self.initiative}"
+
+
+class DuplicatePairDecision(models.Model):
+    """A reviewer's verdict on a possible-duplicate pair, one row per pair (stored with initiative_a.pk <
+    initiative_b.pk). A new decision replaces the verdict; the audit trail keeps the earlier ones. Recomputation reads
+    them (governance.sprawl.selectors.duplicate_pair_decisions) as must-link and cannot-link pairs."""
+
+    initiative_a = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="+")
+    initiative_b = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=20, choices=DuplicateVerdict.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative_a", "initiative_b"], name="unique_duplicate_pair"),
+            models.CheckConstraint(condition=models.Q(initiative_a__lt=models.F("initiative_b")),
+                                   name="duplicate_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative_a} / {self.initiative_b}: {self.get_verdict_display().lower()}"
+
+    @property
+    def decided_by_name(self) -> str:
+        """Who decided, for the pages ("someone" once their account is gone)."""
+        user = self.decided_by
+        return (user.get_full_name() or user.get_username()) if user is not None else "someone"
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.verdict == DuplicateVerdict.DUPLICATE
+
+    def other_than(self, initiative_id: int) -> int:
+        """The id of the pair's other initiative."""
+        return self.initiative_b_id if initiative_id == self.initiative_a_id else self.initiative_a_id
 
 
 class SprawlRun(Run):

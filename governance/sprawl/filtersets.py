@@ -1,5 +1,5 @@
-"""Filters of the sprawl resources (django-filter): clusters and use cases, one FilterSet per resource for its list
-page and its API."""
+"""Filters of the sprawl resources (django-filter): clusters, use cases and verdicts on possible-duplicate pairs, one
+FilterSet per resource for its list page and its API."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from governance.choices import SprawlStatus
-from governance.models import SprawlCluster, SprawlClusterMember, UseCase
+from governance.choices import DuplicateVerdict, SprawlStatus
+from governance.models import DuplicatePairDecision, SprawlCluster, SprawlClusterMember, UseCase
 from portfolio.models import Department
 from tollgate.ui.filtersets import ANY, ListFilterSet, YesNoSelect
 
@@ -61,3 +61,18 @@ class UseCaseFilterSet(ListFilterSet):
         if value is None:
             return queryset
         return queryset.filter(initiative_count__gt=0) if value else queryset.filter(initiative_count=0)
+
+
+class DuplicatePairDecisionFilterSet(ListFilterSet):
+    """?initiative=<id> (either side of the pair), ?verdict=duplicate|not_duplicate, ?since=<date>."""
+
+    initiative = django_filters.NumberFilter(method="filter_initiative", label="Initiative (id)")
+    verdict = django_filters.ChoiceFilter(choices=DuplicateVerdict.choices, empty_label=ANY)
+    since = django_filters.DateFilter(field_name="decided_at", lookup_expr="date__gte", label="Decided since")
+
+    class Meta:
+        model = DuplicatePairDecision
+        fields = ("initiative", "verdict", "since")
+
+    def filter_initiative(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(Q(initiative_a_id=value) | Q(initiative_b_id=value))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from governance.models import SprawlCluster, SprawlRun, UseCase
+from governance.choices import DuplicateVerdict
+from governance.models import DuplicatePairDecision, SprawlCluster, SprawlRun, UseCase
 from tollgate.ui.tables import person_name
 
 
@@ -83,13 +84,42 @@ class SprawlRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DuplicatePairDecisionSerializer(serializers.ModelSerializer):
+    """A verdict on a possible-duplicate pair; `initiative_a` is always the lower id."""
+
+    initiative_a_name = serializers.CharField(source="initiative_a.name", read_only=True)
+    initiative_b_name = serializers.CharField(source="initiative_b.name", read_only=True)
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DuplicatePairDecision
+        fields = ["id", "initiative_a", "initiative_a_name", "initiative_b", "initiative_b_name", "verdict", "reason",
+                  "decided_by", "decided_at"]
+        read_only_fields = fields
+
+    def get_decided_by(self, decision: DuplicatePairDecision) -> str | None:
+        return person_name(decision.decided_by) or None
+
+
+class DuplicatePairDecisionWriteSerializer(serializers.Serializer):
+    """A verdict on `initiative` and its possible duplicate `other` (either order); a reason is required for
+    not_duplicate. A verdict on a decided pair replaces it."""
+
+    initiative = serializers.IntegerField()
+    other = serializers.IntegerField()
+    verdict = serializers.ChoiceField(choices=DuplicateVerdict.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
 class PossibleDuplicateSerializer(serializers.Serializer):
     initiative = serializers.IntegerField(source="initiative.pk")
     external_id = serializers.CharField(source="initiative.external_id")
     name = serializers.CharField(source="initiative.name")
     department = serializers.CharField(source="initiative.department.name")
-    score = serializers.FloatField()
+    score = serializers.FloatField(allow_null=True, help_text="None for a decided duplicate no longer ranked.")
     reasons = serializers.ListField(child=serializers.CharField())
+    verdict = serializers.CharField(source="decision.verdict", allow_null=True, default=None,
+                                    help_text="duplicate when a reviewer decided so (listed first), else null.")
 
 
 class InitiativeUseCaseSerializer(serializers.Serializer):

@@ -139,5 +139,5 @@ def test_possible_duplicates_of_an_initiative(api_client, executive, initiative,
     assert response.status_code == 200
     assert response.data == [{"initiative": other_initiative.pk, "external_id": other_initiative.external_id,
                               "name": other_initiative.name, "department": other_initiative.department.name,
-                              "score": 0.734, "reasons": ["similar purpose"]}]
+                              "score": 0.734, "reasons": ["similar purpose"], "verdict": None}]
     assert Decimal(str(response.data[0]["score"])) == Decimal("0.734")
