@@ -4,9 +4,10 @@
 
 The weights were fitted on the tuning sets (bench/sprawl_tune.py --fit). This script groups each selection set
 (bench/sprawl_sets.py SELECTION: held out from fitting) at a grid of thresholds with the shipped weights and prints
-precision, recall and F1. Rule, precision first: the likely threshold is the one with the
-highest worst-set precision among those whose worst-set F1 is at least 0.65 (ties: the lower threshold, for recall);
-the possible threshold is the lowest at which every set's precision is at least 0.5. Reporting sets are refused: they only report (bench/sprawl_quality.py).
+precision, recall and F1. Rule, precision first: the likely threshold is the one with the highest worst-set precision
+among those whose worst-set F1 is at least 0.65 (ties: the lower threshold, for recall); the possible threshold is
+the lowest at which every set's precision is at least 0.5. It reads only the selection sets: reporting sets only
+report (bench/sprawl_quality.py).
 """
 
 from __future__ import annotations

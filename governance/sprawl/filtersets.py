@@ -7,7 +7,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from governance.choices import DuplicateVerdict, SprawlStatus
+from governance.choices import DuplicateVerdict, SprawlConfidence, SprawlStatus
 from governance.models import DuplicatePairDecision, SprawlCluster, SprawlClusterMember, UseCase
 from portfolio.models import Department
 from tollgate.ui.filtersets import ANY, ListFilterSet, YesNoSelect
@@ -17,6 +17,7 @@ class SprawlClusterFilterSet(ListFilterSet):
     """Any status unless asked (the API); the page opens on the open clusters, those that still need a decision."""
 
     status = django_filters.ChoiceFilter(choices=SprawlStatus.choices, empty_label="Any status")
+    confidence = django_filters.ChoiceFilter(choices=SprawlConfidence.choices, empty_label="Any confidence")
     use_case = django_filters.ModelChoiceFilter(
         queryset=UseCase.objects.filter(clusters__isnull=False).distinct().order_by("name"), empty_label=ANY)
     department = django_filters.ModelChoiceFilter(
@@ -27,7 +28,7 @@ class SprawlClusterFilterSet(ListFilterSet):
 
     class Meta:
         model = SprawlCluster
-        fields = ("status", "use_case", "department", "q")
+        fields = ("status", "confidence", "use_case", "department", "q")
 
     def filter_department(self, queryset: QuerySet, name: str, value: Department) -> QuerySet:
         ids = SprawlClusterMember.objects.filter(removed=False, initiative__department=value).values("cluster_id")

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from governance import evidence, selectors
-from governance.choices import DuplicateVerdict, SprawlStatus, UseCaseOrigin
+from governance.choices import DuplicateVerdict, SprawlConfidence, SprawlStatus, UseCaseOrigin
 from governance.models import (
     DuplicatePairDecision,
     InitiativeUseCase,
@@ -110,6 +110,13 @@ def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
                                                           output_field=MONEY_FIELD),
         saving=Coalesce(Sum("estimated_saving"), Value(Decimal("0")), output_field=MONEY_FIELD))
     return totals
+
+
+def sprawl_cluster_confidence_counts(clusters: QuerySet[SprawlCluster]) -> dict[str, int]:
+    counts = dict.fromkeys(SprawlConfidence.values, 0)
+    counts.update(dict(clusters.order_by().values_list("confidence").annotate(n=Count("pk")).values_list(
+        "confidence", "n")))
+    return counts
 
 
 def sprawl_cluster_status_counts(clusters: QuerySet[SprawlCluster]) -> dict[str, int]:
@@ -338,9 +345,11 @@ def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
 
 
 def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> list[SprawlRow]:
-    """Open and confirmed clusters with their saving, for portfolio's dashboard (registered in governance.apps); with
-    a department, the clusters with a member in it; the `limit` largest savings. Three queries."""
-    clusters = sprawl_clusters().filter(status__in=[SprawlStatus.OPEN, SprawlStatus.CONFIRMED])
+    """Likely open clusters and confirmed ones with their saving, for portfolio's dashboard (registered in
+    governance.apps); with a department, the clusters with a member in it; the `limit` largest savings. Three
+    queries."""
+    clusters = sprawl_clusters().filter(Q(status=SprawlStatus.OPEN, confidence=SprawlConfidence.LIKELY)
+                                        | Q(status=SprawlStatus.CONFIRMED))
     if department_id:
         clusters = clusters.filter(members__removed=False, members__initiative__department_id=department_id)
     rows = []
@@ -377,11 +386,11 @@ def sprawl_decided_pairs() -> list[tuple[int, int, bool, Any]]:
         else:
             entry[2].append(initiative_id)
     decided: list[tuple[int, int, bool, Any]] = []
-    for status, decided_at, active, removed in clusters.values():
+    for status, decided_at, active, left in clusters.values():
         if status in decided_statuses:
             same = status == SprawlStatus.CONFIRMED
             decided += [(a, b, same, decided_at) for n, a in enumerate(active) for b in active[n + 1:]]
-        decided += [(initiative_id, other, False, removed_at) for initiative_id, removed_at in removed
+        decided += [(initiative_id, other, False, removed_at) for initiative_id, removed_at in left
                     for other in active]
     return decided
 

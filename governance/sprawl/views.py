@@ -21,7 +21,7 @@ from django.views import View
 from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
-from governance.choices import SprawlRunTrigger, SprawlStatus
+from governance.choices import SprawlConfidence, SprawlRunTrigger, SprawlStatus
 from governance.models import DuplicatePairDecision, SprawlCluster, SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
@@ -101,7 +101,8 @@ class SprawlClusterListView(ListPageView):
     permission_required = "governance.view_sprawlcluster"
     template_name = "governance/sprawl_list.html"
     filterset_class = SprawlClusterFilterSet
-    filter_defaults: ClassVar[dict[str, str]] = {"status": SprawlStatus.OPEN}  # the clusters still needing a decision
+    # The clusters still needing a decision, likely ones: possible ones are listed apart (?confidence=possible).
+    filter_defaults: ClassVar[dict[str, str]] = {"status": SprawlStatus.OPEN, "confidence": SprawlConfidence.LIKELY}
     table_class = SprawlClusterTable
     export_name = "sprawl-clusters"
     title = "Sprawl"
@@ -122,6 +123,16 @@ class SprawlClusterListView(ListPageView):
         tabs.append({"status": "", "label": "All", "count": sum(counts.values()), "chosen": chosen == ""})
         return tabs
 
+    def confidence_counts(self) -> dict[str, Any]:
+        """Likely and possible clusters under the page's other filters, and which is listed."""
+        data = self.filterset.data.copy()
+        data["confidence"] = ""
+        others = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
+        counts = sprawl_selectors.sprawl_cluster_confidence_counts(others.qs)
+        chosen = (self.filterset.form.cleaned_data.get("confidence") or "") if self.filterset.is_valid() else ""
+        return {"likely": counts[SprawlConfidence.LIKELY], "possible": counts[SprawlConfidence.POSSIBLE],
+                "chosen": chosen}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         currency = reporting_currency()
@@ -131,6 +142,7 @@ class SprawlClusterListView(ListPageView):
             total_saving=totals["saving"],
             cluster_count=totals["count"],
             status_tabs=self.status_tabs(),
+            confidence_counts=self.confidence_counts(),
             chart=saving_by_cluster_figure(sprawl_selectors.sprawl_cluster_chart_rows(self.object_list, CHART_CLUSTERS),
                                            currency) if totals["count"] else None,
             can_recompute=may(self.request.user, "governance.recompute_sprawl"),

@@ -495,8 +495,8 @@ def clusters(scored: Scored, model: pairs.PairModel = pairs.SHIPPED, *, must_lin
              cannot_link: Iterable[Pair] = (), possible: bool = True, block_size: int = 1024) -> list[ClusterResult]:
     """Likely clusters (members' average probability of doing the same job at least `model.threshold`), then, among
     the items left, possible ones (at least `model.possible`). Reviewer decisions are constraints: a must-link pair
-    (confirmed together, "duplicate of") always groups, a cannot-link pair (dismissed, removed, "not a duplicate")
-    never shares a cluster."""
+    (confirmed together, "duplicate of") always shares a likely cluster, a cannot-link pair (dismissed, removed, "not
+    a duplicate") never shares one; where the two conflict, the cannot-link wins."""
     must, cannot = list(must_link), list(cannot_link)
 
     def score(rows: np.ndarray | slice, cols: np.ndarray | slice | None = None) -> np.ndarray:
@@ -576,11 +576,12 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
                 distance[where[a], where[b]] = distance[where[b], where[a]] = _APART
         np.fill_diagonal(distance, 0.0)
         if len(members) == 2:
-            groups = [[0, 1]] if distance[0, 1] <= 1.0 - threshold else []
+            flat = np.asarray([1, 1] if distance[0, 1] <= 1.0 - threshold else [1, 2])
         else:
             tree = linkage(squareform(distance, checks=False), method="average")
             flat = fcluster(tree, t=1.0 - threshold, criterion="distance")
-            groups = [g for g in _groups(flat) if len(g) >= 2]
+        flat = _join_must_links(flat, where, must, cannot)
+        groups = [g for g in _groups(flat) if len(g) >= 2]
         for chosen in groups:
             sub = matrix[np.ix_(chosen, chosen)]
             size = len(chosen)
@@ -588,6 +589,21 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
             results.append(ClusterResult(members=sorted(int(members[g]) for g in chosen), score=round(average, 4)))
     results.sort(key=lambda cluster: (-cluster.score, cluster.members))
     return results
+
+
+def _join_must_links(flat: np.ndarray, where: dict[int, int], must: set[Pair], cannot: set[Pair]) -> np.ndarray:
+    """Flat groups joined along must-link pairs the linkage left apart (a member alike to one of a group but not to
+    the rest), unless the joined group would hold a cannot-link pair."""
+    flat = np.asarray(flat).copy()
+    for a, b in sorted(must):
+        if a not in where or b not in where or flat[where[a]] == flat[where[b]]:
+            continue
+        first, second = flat[where[a]], flat[where[b]]
+        joined = {m for m, k in where.items() if flat[k] in (first, second)}
+        if any(x in joined and y in joined for x, y in cannot):
+            continue
+        flat[flat == second] = first
+    return flat
 
 
 def _groups(labels: Iterable[int]) -> list[list[int]]:

@@ -146,8 +146,13 @@ def test_must_link_groups_and_cannot_link_separates():
     # A reviewer removed 2 from the cluster (cannot-link with the others) and said 3 is a duplicate of 0.
     found = scoring.group(4, _matrix_scores(matrix), 0.6, must_link=[(3, 0)], cannot_link=[(2, 0), (2, 1)])
     assert [c.members for c in found] == [[0, 3]]  # 1 averages 0.55 with {0, 3}: below the threshold, alone
-    found = scoring.group(4, _matrix_scores(matrix), 0.6, must_link=[(3, 0), (3, 1)], cannot_link=[(2, 0), (2, 1)])
-    assert [c.members for c in found] == [[0, 1, 3]]
+    # Must-links the linkage alone would leave apart ({0, 2} against 1 averages 0.45) still end in one group...
+    unlike = np.array([[1.0, 0.1, 0.2], [0.1, 1.0, 0.2], [0.2, 0.2, 1.0]])
+    found = scoring.group(3, _matrix_scores(unlike), 0.6, must_link=[(0, 2), (1, 2)])
+    assert [c.members for c in found] == [[0, 1, 2]]
+    # ...unless that group would hold a cannot-link pair: the cannot-link wins.
+    found = scoring.group(3, _matrix_scores(unlike), 0.6, must_link=[(0, 2), (1, 2)], cannot_link=[(0, 1)])
+    assert not any({0, 1} <= set(c.members) for c in found) and len(found) == 1
     # A pair decided both ways keeps the cannot-link: the later "not a duplicate" wins over an earlier grouping.
     found = scoring.group(4, _matrix_scores(matrix), 0.6, must_link=[(0, 1)], cannot_link=[(1, 0)])
     assert not any({0, 1} <= set(c.members) for c in found)
