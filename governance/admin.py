@@ -88,8 +88,8 @@ class UseCaseAdmin(ServiceAdmin):
     list_display = ["name", "code", "catalogue_version", "is_active", "updated_at"]
     list_filter = ["is_active", "catalogue_version"]
     search_fields = ["name", "code", "job"]
-    fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
-              "is_active", "catalogue_version", "created_at", "updated_at"]
+    fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "is_active",
+              "catalogue_version", "created_at", "updated_at"]
     service_fields = ("code", *USE_CASE_EDITABLE)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

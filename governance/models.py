@@ -141,7 +141,6 @@ class UseCase(models.Model):
     outputs = models.JSONField(default=list, blank=True, help_text="Typical outputs.")
     synonyms = models.JSONField(default=list, blank=True, help_text="Other names people use for it.")
     vendor_products = models.JSONField(default=list, blank=True, help_text="Typical vendor products doing it.")
-    not_this = models.JSONField(default=list, blank=True, help_text="Nearby jobs it is not.")
     catalogue_version = models.CharField(
         max_length=20, blank=True, help_text="Catalogue version that last wrote it; blank = added by an administrator."
     )

@@ -87,7 +87,6 @@ def archetype_of(use_case) -> scoring.Archetype:
         code=use_case.code, name=use_case.name, job=use_case.job, synonyms=tuple(use_case.synonyms or ()),
         vendor_products=tuple(use_case.vendor_products or ()), inputs=tuple(use_case.inputs or ()),
         outputs=tuple(use_case.outputs or ()), functions=tuple(use_case.functions or ()),
-        not_this=tuple(use_case.not_this or ()),
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
 
 from governance.choices import DuplicateVerdict
@@ -17,13 +20,23 @@ class UseCaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UseCase
-        fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
+        fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products",
                   "catalogue_version", "is_active", "initiative_count", "monthly_spend", "created_at", "updated_at"]
         read_only_fields = ["catalogue_version", "created_at", "updated_at"]
 
 
+# Fields a use case no longer has, with why: a client still sending one is told, not silently ignored.
+USE_CASE_REMOVED_FIELDS = {
+    "not_this": "Removed in catalogue 2026.12: the scorer never used it. Leave the field out.",
+}
+
+
 class UseCaseWriteSerializer(serializers.Serializer):
-    """What an administrator sends to add (code, name, job required) or edit a use case."""
+    """What an administrator sends to add (code, name, job required) or edit a use case.
+
+    Unknown fields are refused (400 naming them), not dropped as DRF does by default: an administrator who sends a
+    misspelt or removed field would otherwise get a 2xx and believe it was saved.
+    """
 
     code = serializers.SlugField(max_length=80, required=False)
     name = serializers.CharField(max_length=200, required=False)
@@ -34,8 +47,15 @@ class UseCaseWriteSerializer(serializers.Serializer):
     synonyms = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
     vendor_products = serializers.ListField(child=serializers.CharField(max_length=400), required=False,
                                             max_length=100)
-    not_this = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
     is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        data = self.initial_data if isinstance(self.initial_data, Mapping) else {}
+        unknown = sorted(str(key) for key in data if key not in self.fields)
+        if unknown:
+            raise serializers.ValidationError({key: [USE_CASE_REMOVED_FIELDS.get(key, "Unknown field.")]
+                                               for key in unknown})
+        return attrs
 
 
 class SprawlMemberSerializer(serializers.Serializer):

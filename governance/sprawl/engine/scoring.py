@@ -97,7 +97,6 @@ class Archetype:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     functions: tuple[str, ...] = ()
-    not_this: tuple[str, ...] = ()
 
     @property
     def description_text(self) -> str:
