@@ -40,11 +40,16 @@ run: setup
 	fi; \
 	DEBUG=$${DEBUG:-0} $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
 
-test: setup
+# The single sign-on tests' OpenID Connect provider (Node.js): installed when npm is here, else those tests skip.
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund --loglevel=error
+
+test: setup $(if $(shell command -v npm),$(OIDC_PROVIDER))
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
-test-fast: setup
+test-fast: setup $(if $(shell command -v npm),$(OIDC_PROVIDER))
 	$(BIN)/pytest -x -q -m "not browser"
 
 lint: setup

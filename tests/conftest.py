@@ -1,7 +1,7 @@
 """Shared fixtures: one user per role, an initiative of the owner and one of another owner, and the demo company
 (built once per session: tests/demo_company.py).
 
-Tests that need a real service carry a marker (postgres, redis, celery_worker, browser). Without the
+Tests that need a real service carry a marker (postgres, redis, celery_worker, browser, oidc). Without the
 service they skip with the reason printed; in CI (TOLLGATE_REQUIRE_SERVICES=1) a missing service fails.
 """
 
@@ -46,11 +46,15 @@ def _missing_service(marker: str) -> str | None:
         path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
         if not os.path.exists(path):
             return f"needs Chromium at {path} (apt-get install -y chromium)"
+    elif marker == "oidc":
+        from tests import oidc
+
+        return oidc.missing()
     return None
 
 
 def pytest_runtest_setup(item):
-    for marker in ("postgres", "redis", "celery_worker", "browser"):
+    for marker in ("postgres", "redis", "celery_worker", "browser", "oidc"):
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing_service(marker)

@@ -1,4 +1,5 @@
-"""Login throttling: django-axes' backend, for the logins that come with a request."""
+"""Password logins: django-axes' throttling backend for the logins that come with a request, the password backend
+that PASSWORD_LOGIN switches off, and the API token endpoint."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
+from rest_framework import status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+PASSWORD_LOGIN_OFF = ("Password login is switched off here: sign in with single sign-on. For an API token, ask an "
+                      "administrator to create one (admin: Auth Token > Tokens).")
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -22,6 +30,20 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
                      **kwargs: Any) -> None:
         if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class PasswordBackend(ModelBackend):
+    """Django's username-and-password check, refused when PASSWORD_LOGIN is off (single sign-on only).
+
+    Only `authenticate` is switched off: the backend still answers the Django admin's model permissions (from the
+    administrators' group) for everyone, however they signed in.
+    """
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
+                     **kwargs: Any):
+        if not settings.PASSWORD_LOGIN:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 
@@ -51,3 +73,8 @@ class ObtainTokenView(ObtainAuthToken):
     """POST username and password, get the API token (throttled like every login)."""
 
     serializer_class = ThrottledAuthTokenSerializer
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not settings.PASSWORD_LOGIN:
+            return Response({"detail": PASSWORD_LOGIN_OFF}, status=status.HTTP_403_FORBIDDEN)
+        return super().post(request, *args, **kwargs)

@@ -372,7 +372,7 @@ def runs_expire(model: type[Run], *, older_than: timedelta | None = None) -> int
     - running: on PostgreSQL at once when its lock is free (the worker is gone; a live worker is never failed for
       being slow), elsewhere -- and for runs claimed before the lock existed -- when silent for `older_than`.
     """
-    older_than = older_than or model.stale_after
+    older_than = model.stale_after if older_than is None else older_than
     now = timezone.now()
     hint = model.lost_hint
     expired = 0

@@ -8,6 +8,7 @@ CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL and SITE_
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -31,7 +32,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tollgate.admin_site.TollgateAdminConfig",  # django.contrib.admin, its login following PASSWORD_LOGIN
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,6 +104,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# With persistent connections (CONN_MAX_AGE > 0), a connection the server dropped between two requests (a restart, a
+# failover, an idle timeout) is checked before a request reuses it and replaced, rather than failing that request.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True
@@ -111,7 +115,9 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a login that is locked out before any password is hashed (tollgate/auth.py).
     "tollgate.auth.LoginThrottleBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Username and password, unless PASSWORD_LOGIN is off; then single sign-on (OpenID Connect), when configured.
+    "tollgate.auth.PasswordBackend",
+    "tollgate.sso.SSOBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -121,6 +127,37 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio:initiative_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on (OpenID Connect, mozilla-django-oidc; README "Single sign-on"). On when OIDC_RP_CLIENT_ID is set.
+# The provider's endpoints come from its discovery document at OIDC_OP_ISSUER, unless given one by one. Roles follow
+# the provider's groups at every sign-in (OIDC_ROLE_GROUPS="group=role,..."); someone in none of the mapped groups gets
+# OIDC_DEFAULT_ROLE, or is refused when it is empty. PASSWORD_LOGIN=0 switches local passwords off everywhere (the
+# login page, the admin's, the API token endpoint).
+PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="").rstrip("/")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_END_SESSION_ENDPOINT = env("OIDC_OP_END_SESSION_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_EMAIL_CLAIM = env("OIDC_EMAIL_CLAIM", default="email")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ROLE_GROUPS: dict[str, str] = env.dict("OIDC_ROLE_GROUPS", default={})
+OIDC_DEFAULT_ROLE = env("OIDC_DEFAULT_ROLE", default="")
+_ROLE_NAMES = ("owner", "reviewer", "executive", "admin")  # tollgate.roles.Role; tests/tollgate/test_sso.py checks
+_ROLE_SETTINGS = [*OIDC_ROLE_GROUPS.items(), *([("OIDC_DEFAULT_ROLE", OIDC_DEFAULT_ROLE)] if OIDC_DEFAULT_ROLE else [])]
+for _group, _role in _ROLE_SETTINGS:
+    if _role not in _ROLE_NAMES:
+        raise ImproperlyConfigured(
+            f"OIDC_ROLE_GROUPS / OIDC_DEFAULT_ROLE: {_role!r} (for {_group!r}) is not a role; use one of "
+            f"{', '.join(_ROLE_NAMES)}, e.g. OIDC_ROLE_GROUPS=tollgate-admins=admin,tollgate-coe=reviewer")
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_STORE_ID_TOKEN = True  # sent back to the provider at logout (id_token_hint)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
@@ -136,7 +173,8 @@ STATICFILES_FINDERS = [
     "tollgate.staticfiles.PlotlyFinder",
 ]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads (MEDIA_ROOT): FileSystemStorage that leaves no partial file when a write fails (a full disk).
+    "default": {"BACKEND": "tollgate.storage.UploadStorage"},
     "staticfiles": {
         "BACKEND": env(
             "STATICFILES_BACKEND", default="django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -204,7 +242,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tollgate.schema.TollgateAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # A service's Django ValidationError is a 400 with field errors wherever it is raised (tollgate.ui.errors).
     "EXCEPTION_HANDLER": "tollgate.ui.errors.api_exception_handler",
@@ -308,6 +346,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+# Single sign-on's logout also ends the identity provider's session: the logout form's answer redirects there, which
+# form-action must allow (Chromium applies it to the redirects that follow a form), so the provider's origin is added.
+if OIDC_RP_CLIENT_ID:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted({
+        f"{parts.scheme}://{parts.netloc}" for parts in map(urlsplit, [OIDC_OP_ISSUER, OIDC_OP_END_SESSION_ENDPOINT])
+        if parts.scheme in ("http", "https") and parts.netloc})
 # Permissions-Policy (django-permissions-policy): the app uses no device or browser feature.
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: [] for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",

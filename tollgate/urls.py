@@ -1,16 +1,19 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from tollgate.auth import ObtainTokenView
+from tollgate.sso import LoginView, LogoutView, SSOCallbackView, SSOLoginView
 from tollgate.views import health, health_live, health_ready, home, metrics
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    # Single sign-on (tollgate/sso.py): 404 unless OIDC_RP_CLIENT_ID is set. The names are mozilla-django-oidc's.
+    path("oidc/authenticate/", login_not_required(SSOLoginView.as_view()), name="oidc_authentication_init"),
+    path("oidc/callback/", login_not_required(SSOCallbackView.as_view()), name="oidc_authentication_callback"),
     path("health/", health, name="health"),
     path("health/live/", health_live, name="health_live"),
     path("health/ready/", health_ready, name="health_ready"),
@@ -27,3 +30,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
 ]
+
+# The error page (JSON under /api/); 503 with Retry-After when the database connection was lost.
+handler500 = "tollgate.views.server_error"
+# 404 as JSON under /api/, the site's page elsewhere.
+handler404 = "tollgate.views.not_found"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.template import loader
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from tollgate import health as checks
+from tollgate.database import connection_lost
 from tollgate.metrics import metrics_access_allowed, metrics_exposition
 from tollgate.roles import Role, role_of
 
@@ -53,3 +58,36 @@ def home(request: HttpRequest) -> HttpResponseRedirect:
     if role_of(request.user) == Role.EXECUTIVE:
         return redirect("portfolio:dashboard")
     return redirect("portfolio:initiative_list")
+
+
+DATABASE_RETRY_AFTER_SECONDS = 10
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the site's error page, JSON under /api/. A lost database connection (PostgreSQL restarted or
+    failed over, the connection dropped mid-request) answers 503 with Retry-After: the request's transaction died
+    with the connection, so nothing was written, and sending it again shortly works.
+
+    Rendered without the request's context, as Django's own handler does: context processors may need the database.
+    """
+    unavailable = connection_lost(sys.exc_info()[1])
+    status = 503 if unavailable else 500
+    if request.path.startswith("/api/"):
+        detail = ("The database is unavailable for a moment; nothing was changed. Send the request again shortly."
+                  if unavailable else
+                  "Server error: it was recorded for the administrators; nothing you sent was half-written.")
+        response: HttpResponse = JsonResponse({"detail": detail}, status=status)
+    else:
+        template = loader.get_template("503.html" if unavailable else "500.html")
+        response = HttpResponse(template.render(), status=status)
+    if unavailable:
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL nothing answers: under /api/ DRF's JSON body (an API client, and the schema, expect JSON from
+    every API path, `/api/initiatives/abc/` included), elsewhere the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -229,10 +229,14 @@ class CostSourceRunView(PermissionRequiredMixin, View):
         if not valid:
             return render(request, self.template_name, {"source": source, "form": form})
         upload = form.cleaned_data.get("file")
-        run = ingestion_run_submit(
-            source=source, period=form.cleaned_data["period"], trigger=RunTrigger.USER, actor=request.user,
-            filename=upload.name if upload else "", content=upload,
-        )
+        try:
+            run = ingestion_run_submit(
+                source=source, period=form.cleaned_data["period"], trigger=RunTrigger.USER, actor=request.user,
+                filename=upload.name if upload else "", content=upload,
+            )
+        except ValidationError as exc:  # the upload could not be stored (a full upload folder)
+            form_add_service_errors(form, exc)
+            return render(request, self.template_name, {"source": source, "form": form})
         return HttpResponseRedirect(reverse("portfolio:ingestionrun_detail", args=[run.pk]))
 
 

@@ -18,7 +18,13 @@ from portfolio.services.inventory_import import (
     inventory_parse,
 )
 from portfolio.services.licences import licence_pool_delete, licence_pool_save
-from portfolio.services.people import person_deactivate, person_get_or_create, person_set_role
+from portfolio.services.people import (
+    person_deactivate,
+    person_get_or_create,
+    person_set_role,
+    person_set_roles,
+    person_sign_in_with_sso,
+)
 from portfolio.services.reference import (
     ai_model_get_or_create,
     ai_model_substitute_set,
@@ -50,6 +56,8 @@ __all__ = [
     "person_deactivate",
     "person_get_or_create",
     "person_set_role",
+    "person_set_roles",
+    "person_sign_in_with_sso",
     "plan_edit",
     "vendor_get_or_create",
 ]

@@ -84,3 +84,66 @@ def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
         user.save(update_fields=["is_active"])
         audit_event(user, actor=actor, event="person_deactivated", changes={"is_active": [True, False]})
     return user
+
+
+@transaction.atomic
+def person_set_roles(*, user: Actor, roles: set[Role], actor: Actor | None, source: str) -> bool:
+    """Give `user` exactly these roles (their other groups untouched): staff status follows the administrator role,
+    except for superusers. Audited when anything changed; returns whether it did."""
+    role_groups = Group.objects.filter(name__in=[r.value for r in Role])
+    before = set(user.groups.filter(pk__in=role_groups).values_list("name", flat=True))
+    after = {role.value for role in roles}
+    if before == after:
+        return False
+    user.groups.remove(*role_groups.filter(name__in=before - after))
+    user.groups.add(*role_groups.filter(name__in=after - before))
+    is_staff = Role.ADMIN.value in after or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    if hasattr(user, "_group_names_cache"):
+        del user._group_names_cache
+    audit_event(user, actor=actor, event="roles_changed", changes={"roles": [sorted(before), sorted(after)]},
+                source=source)
+    return True
+
+
+@transaction.atomic
+def person_sign_in_with_sso(
+    *, email: str, first_name: str, last_name: str, roles: set[Role] | None, default_role: Role | None,
+) -> Actor | None:
+    """The person the identity provider vouched for, created on their first sign-in (just in time).
+
+    `roles` are the ones the provider's groups give (None when the provider does not manage roles: then existing
+    people keep theirs and a newcomer gets `default_role`). With managed roles, each sign-in sets exactly those, or
+    `default_role` for someone in none of the mapped groups, so a person removed from a group loses its role at the
+    next sign-in. Returns None for a newcomer with no role (nothing is written): Tollgate does not create accounts
+    that could see nothing. Whether an existing person may come in is the caller's check (role_of).
+    """
+    email = email.strip().lower()
+    matches = list(User.objects.filter(email__iexact=email).order_by("pk")[:2])
+    if len(matches) > 1:
+        raise PermissionDenied(f"More than one Tollgate account has the e-mail address {email}: an administrator "
+                               "must merge or rename them before this person can sign in.")
+    user = matches[0] if matches else None
+    target = roles if roles is not None else (None if user is not None else set())
+    if target is not None and not target and default_role is not None:
+        target = {default_role}
+    if user is None:
+        if not target:
+            return None
+        user = User(username=email, email=email, first_name=first_name, last_name=last_name)
+        user.set_unusable_password()  # signs in through the identity provider only
+        user.save()
+        Profile.objects.get_or_create(user=user)
+        audit_event(user, actor=None, event="person_created_by_sso", changes={"email": [None, email]})
+    else:
+        names = {"first_name": first_name, "last_name": last_name}
+        changed = {field: value for field, value in names.items() if value and getattr(user, field) != value}
+        for field, value in changed.items():
+            setattr(user, field, value)
+        if changed:
+            user.save(update_fields=list(changed))
+    if target is not None:
+        person_set_roles(user=user, roles=target, actor=None, source="sso")
+    return user

@@ -17,6 +17,7 @@ from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import ImportRun
 from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
 from tollgate.types import request_actor
+from tollgate.ui.errors import form_add_service_errors
 from tollgate.ui.tables import NUM
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
@@ -103,13 +104,17 @@ class ImportCreateView(PermissionRequiredMixin, FormView):
 
     def form_valid(self, form: ImportForm) -> HttpResponse:
         upload: UploadedFile = form.cleaned_data["file"]
-        run = import_run_submit(
-            actor=request_actor(self.request),
-            filename=upload.name or "inventory.csv",
-            content=upload.read(),
-            dry_run=form.cleaned_data["dry_run"],
-            trigger=RunTrigger.USER,
-        )
+        try:
+            run = import_run_submit(
+                actor=request_actor(self.request),
+                filename=upload.name or "inventory.csv",
+                content=upload.read(),
+                dry_run=form.cleaned_data["dry_run"],
+                trigger=RunTrigger.USER,
+            )
+        except ValidationError as exc:  # the upload could not be stored (a full upload folder)
+            form_add_service_errors(form, exc)
+            return self.form_invalid(form)
         return HttpResponseRedirect(run.get_absolute_url())
 
 

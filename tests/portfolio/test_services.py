@@ -119,6 +119,38 @@ def test_admin_role_grants_staff():
     assert user.is_staff
 
 
+def test_person_set_roles_sets_exactly_the_roles_keeps_other_groups_and_audits():
+    from django.contrib.auth.models import Group
+
+    user, _ = services.person_get_or_create(email="ops@example.com", role=Role.ADMIN)
+    user.groups.add(Group.objects.create(name="newsletter"))
+    assert services.person_set_roles(user=user, roles={Role.REVIEWER}, actor=None, source="sso")
+    user.refresh_from_db()
+    assert set(user.groups.values_list("name", flat=True)) == {"reviewer", "newsletter"} and not user.is_staff
+    entry = LogEntry.objects.get_for_object(user).order_by("pk").last()
+    assert entry.additional_data == {"event": "roles_changed", "source": "sso"}
+    assert entry.changes == {"roles": [["admin"], ["reviewer"]]}
+    assert not services.person_set_roles(user=user, roles={Role.REVIEWER}, actor=None, source="sso")
+    # A superuser stays staff (an administrator) whatever their groups.
+    user.is_superuser = True
+    user.save()
+    services.person_set_roles(user=user, roles=set(), actor=None, source="sso")
+    user.refresh_from_db()
+    assert user.is_staff and not user.groups.filter(name="reviewer").exists()
+
+
+def test_sso_sign_in_refuses_an_ambiguous_e_mail_and_creates_no_one_without_a_role():
+    UserModel = get_user_model()
+    UserModel.objects.create(username="a", email="twin@example.com")
+    UserModel.objects.create(username="b", email="TWIN@example.com")
+    with pytest.raises(PermissionDenied, match="More than one Tollgate account"):
+        services.person_sign_in_with_sso(email="twin@example.com", first_name="", last_name="", roles={Role.OWNER},
+                                         default_role=None)
+    assert services.person_sign_in_with_sso(email="new@example.com", first_name="N", last_name="", roles=set(),
+                                            default_role=None) is None
+    assert not UserModel.objects.filter(email="new@example.com").exists()
+
+
 def test_reference_get_or_create_is_case_insensitive():
     dept = services.department_get_or_create(name="Customer Service")
     assert services.department_get_or_create(name="customer service") == dept

@@ -53,3 +53,13 @@ def test_a_refusal_is_logged_as_one_line_without_its_traceback(client, executive
     output = stream.getvalue()
     assert "Forbidden" in output and "Traceback" not in output
     assert output.count("\n") == 1
+
+
+def test_a_missing_api_path_answers_json_like_the_rest_of_the_api(api_client, executive):
+    """A URL under /api/ that no route matches (a non-numeric id) answered the site's HTML page; API clients and the
+    schema expect JSON from every API path."""
+    api_client.force_authenticate(executive)
+    response = api_client.get("/api/initiatives/not-a-number/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}

@@ -71,7 +71,8 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self._signal_data(signal.pk))
 
 
-@extend_schema_view(create=extend_schema(request=None, responses=serializers.SignalRunSerializer))
+# The run is queued, not done: 202 with the run to poll (the schema said 201).
+@extend_schema_view(create=extend_schema(request=None, responses={202: serializers.SignalRunSerializer}))
 class SignalRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Signal computations; POST (reviewers and administrators) queues one, or returns the one already waiting."""
 

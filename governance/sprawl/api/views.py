@@ -116,7 +116,8 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return Response(self._cluster_data(cluster.pk))
 
 
-@extend_schema_view(create=extend_schema(request=None, responses=serializers.SprawlRunSerializer))
+# The run is queued, not done: 202 with the run to poll (the schema said 201).
+@extend_schema_view(create=extend_schema(request=None, responses={202: serializers.SprawlRunSerializer}))
 class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Sprawl recomputations; POST (reviewers and administrators) queues one, or returns the one already queued."""
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
@@ -38,6 +40,8 @@ from portfolio.models import (
 )
 from portfolio.signals import costs_ingested
 from tollgate import jobs
+from tollgate.database import connection_lost
+from tollgate.storage import field_file_save
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -79,17 +83,37 @@ def ingestion_run_create(
                        filename=filename)
     if content is not None:
         upload = ContentFile(content) if isinstance(content, bytes) else content
-        run.file.save(os.path.basename(filename) or "upload", upload, save=False)
-    run.save()
+        field_file_save(run.file, os.path.basename(filename) or "upload", upload)
+    with _file_removed_on_error(run):
+        run.save()
     return run
+
+
+@contextmanager
+def _file_removed_on_error(run: IngestionRun) -> Iterator[None]:
+    """A run that could not be recorded (the database failed: dropped connection, restart) leaves no stored export
+    behind: the file is only worth keeping with its row."""
+    try:
+        yield
+    except BaseException:
+        if run.file:
+            run.file.storage.delete(run.file.name)
+        raise
 
 
 def ingestion_run_submit(**kwargs: Any) -> IngestionRun:
     """Create a run and queue it once the transaction commits (the worker must see the row)."""
     from portfolio.costs.tasks import ingestion_run_execute_task
 
-    with transaction.atomic():
-        return jobs.run_submit(ingestion_run_create(**kwargs), task=ingestion_run_execute_task)
+    run: IngestionRun | None = None
+    try:
+        with transaction.atomic():
+            run = ingestion_run_create(**kwargs)
+            return jobs.run_submit(run, task=ingestion_run_execute_task)
+    except BaseException:
+        if run is not None and run.file:  # the row was rolled back: so goes its file
+            run.file.storage.delete(run.file.name)
+        raise
 
 
 def ingestion_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
@@ -208,9 +232,25 @@ def ingestion_run_execute_by_id(
                 raise
             _record(run, status=RunStatus.FAILED, error=str(exc))
         except Exception as exc:
+            if connection_lost(exc):
+                # The run's connection died (PostgreSQL restarted or failed over, the backend was terminated) and
+                # its transaction with it: nothing was written. Recorded on a new connection; the task retries it.
+                message = database_lost_message(exc)
+                connection.close()
+                if not final_attempt:
+                    _record(run, status=RunStatus.PENDING, error=f"Will retry: {message}")
+                    raise jobs.TransientError(message) from exc
+                _record(run, status=RunStatus.FAILED, error=f"{message} Run it again.")
+                return run
             logger.exception("Ingestion run %s failed unexpectedly", run.pk)
             _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
         return run
+
+
+def database_lost_message(exc: BaseException) -> str:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (f"The database connection was lost mid-run ({reason}); nothing was written and the previous data of "
+            "the period stands.")
 
 
 def _record(run: IngestionRun, *, status: str, error: str) -> None:

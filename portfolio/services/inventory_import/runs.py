@@ -18,6 +18,7 @@ from portfolio.services.inventory_import.write import ImportCounts, _import_audi
 from portfolio.signals import inventory_changed
 from tollgate import jobs
 from tollgate.roles import may
+from tollgate.storage import field_file_save
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -98,8 +99,12 @@ def import_run_create(
         raise PermissionDenied("Only administrators import the inventory.")
     filename = os.path.basename(filename.replace("\\", "/")) or "inventory.csv"
     run = ImportRun(filename=filename[:255], actor=actor, trigger=trigger, dry_run=dry_run)
-    run.file.save(filename, ContentFile(content), save=False)
-    run.save()
+    field_file_save(run.file, filename, ContentFile(content))
+    try:
+        run.save()
+    except BaseException:
+        run.file.storage.delete(run.file.name)  # no row, no stored file
+        raise
     return run
 
 
@@ -110,9 +115,16 @@ def import_run_submit(
     """Create a run and hand it to Celery once the run is committed (eager locally: done before this returns)."""
     from portfolio.tasks import import_run_execute  # tasks import this module
 
-    with transaction.atomic():
-        run = import_run_create(actor=actor, filename=filename, content=content, trigger=trigger, dry_run=dry_run)
-        return jobs.run_submit(run, task=import_run_execute)
+    run: ImportRun | None = None
+    try:
+        with transaction.atomic():
+            run = import_run_create(actor=actor, filename=filename, content=content, trigger=trigger,
+                                    dry_run=dry_run)
+            return jobs.run_submit(run, task=import_run_execute)
+    except BaseException:
+        if run is not None and run.file:  # the row was rolled back (the database failed): so goes its file
+            run.file.storage.delete(run.file.name)
+        raise
 
 
 def import_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:

@@ -85,3 +85,10 @@ def test_the_schema_names_the_lifecycle_actions(reviewer):
     paths = schema["paths"]
     for action in ("acknowledge", "dismiss", "resolve"):
         assert f"/api/governance/signals/{{id}}/{action}/" in paths
+
+
+def test_the_schema_says_a_signal_run_is_accepted_not_created(reviewer):
+    """The run is queued and answered 202; the schema said 201, so a client checking codes refused the answer."""
+    responses = api(reviewer).get(reverse("schema"), {"format": "json"}).json()["paths"][
+        "/api/governance/signal-runs/"]["post"]["responses"]
+    assert "202" in responses and "201" not in responses

@@ -164,3 +164,11 @@ def test_possible_duplicates_of_an_initiative(api_client, executive, initiative,
                               "name": other_initiative.name, "department": other_initiative.department.name,
                               "score": 0.734, "reasons": ["similar purpose"], "verdict": None}]
     assert Decimal(str(response.data[0]["score"])) == Decimal("0.734")
+
+
+def test_the_schema_says_a_sprawl_run_is_accepted_not_created(api_client, reviewer):
+    """The run is queued and answered 202; the schema said 201, so a client checking codes refused the answer."""
+    api_client.force_authenticate(reviewer)
+    responses = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"][
+        "/api/governance/sprawl-runs/"]["post"]["responses"]
+    assert "202" in responses and "201" not in responses

@@ -11,45 +11,24 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from datetime import date
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from portfolio.choices import RunStatus, SourceType
-from portfolio.models import CostRecord, IngestionRun, MonthlyCost
+from portfolio.models import IngestionRun, MonthlyCost
 from tests import paths
 from tests.portfolio.costs.factories import CostSourceFactory
-
-JUNE = date(2025, 6, 1)
-AMOUNT = Decimal("1.25")
-
-
-def write_costs(path: Path, rows: int) -> Decimal:
-    """A plain cost CSV of June with `rows` lines of AMOUNT each; returns its total."""
-    with path.open("w") as out:
-        out.write("date,initiative,key,category,amount,currency,quantity,unit\n")
-        for i in range(rows):
-            out.write(f"2025-06-{i % 30 + 1:02d},,namespace=team-{i % 7},compute,{AMOUNT},USD,,\n")
-    return AMOUNT * rows
-
-
-def subprocess_env() -> dict[str, str]:
-    """The environment of a process that works on this test's database (committed data: transaction=True)."""
-    db = connection.settings_dict
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(paths.REPO),
-            "DJANGO_SETTINGS_MODULE": "tollgate.settings"}
-
-
-def month_total(source) -> tuple[Decimal, int]:
-    records = CostRecord.objects.filter(source=source, period=JUNE)
-    return records.aggregate(total=Sum("amount_reporting"))["total"] or Decimal("0"), records.count()
+from tests.workers import (
+    JUNE,
+    celery_worker,
+    finished,
+    month_total,
+    reading,
+    subprocess_env,
+    wait_for,
+    write_costs,
+)
 
 
 @pytest.mark.postgres
@@ -75,42 +54,10 @@ def test_two_ingest_commands_at_once_do_not_double_the_month(tmp_path):
 # A worker killed mid-run ---------------------------------------------------------------------------------------------
 
 
-def wait_for(condition, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def reading(run_id: int) -> IngestionRun | None:
-    """The run once a worker has read part of it (its progress is visible while its transaction is open)."""
-    run = IngestionRun.objects.get(pk=run_id)
-    return run if run.status == RunStatus.RUNNING and run.progress > 0 else None
-
-
-def finished(run_id: int) -> IngestionRun | None:
-    run = IngestionRun.objects.get(pk=run_id)
-    return run if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED) else None
-
-
 @pytest.fixture
 def celery_worker_process(tmp_path):
-    """A real Celery worker (prefork, one child) in its own process group, on this test's database and broker."""
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tollgate", "worker", "--pool", "prefork", "--concurrency", "1",
-         "--without-mingle", "--without-gossip", "--loglevel", "INFO", "--hostname", f"killed-{os.getpid()}@%h"],
-        env={**subprocess_env(), "CELERY_TASK_ALWAYS_EAGER": "0"}, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True, cwd=paths.REPO,
-    )
-    yield process
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-    log.close()
+    with celery_worker(tmp_path / "worker.log", name="killed") as process:
+        yield process
 
 
 @pytest.mark.postgres

@@ -1,0 +1,66 @@
+"""The OpenAPI schema's error responses, which drf-spectacular leaves out.
+
+drf-spectacular documents only the success code of each operation, so a client reading the schema learns nothing of
+the 400 with field errors a bad request gets, the 401 without a valid token, the 403 a role without the permission
+gets, or the 404 for an object that does not exist; a client generated from it treats them as unknown. Every API view
+answers them through DRF's exception handler (tollgate.ui.errors.api_exception_handler), so they are documented here
+once, with their bodies, for every operation that can give them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """DRF's body for 401, 403 and 404 (and any error that is not about fields)."""
+
+    detail = serializers.CharField()
+
+
+# A 400's body: field name -> list of messages (nested for nested fields), "non_field_errors" for the rest.
+VALIDATION_ERROR = OpenApiResponse(
+    response={"type": "object", "additionalProperties": {}, "description": "Messages by field name."},
+    description="The request is invalid: messages by field (non_field_errors for the rest); nothing was written.",
+)
+NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No valid token (or session) came with the request.")
+PERMISSION_DENIED = OpenApiResponse(ErrorSerializer, description="The user's role may not do this (to this object).")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object (or page of results).")
+STILL_REFERENCED = OpenApiResponse(ErrorSerializer, description="Other records still refer to it: nothing was deleted.")
+
+
+class TollgateAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus the error responses each operation can give."""
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        for code, response in self._error_responses().items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(response, code, direction=direction)
+        return responses
+
+    def _error_responses(self) -> dict[str, OpenApiResponse]:
+        from portfolio.api.views import PortfolioViewSet  # the API's views import this module's settings user
+
+        errors: dict[str, OpenApiResponse] = {}
+        parameters = self._get_parameters()
+        # DELETE too: a service may refuse it (the last business case of an initiative, say), with its reason.
+        takes_input = self.method in ("POST", "PUT", "PATCH", "DELETE") or any(p["in"] == "query" for p in parameters)
+        if takes_input:
+            errors["400"] = VALIDATION_ERROR
+        # Any authentication class may refuse a bad token, even on a view that lets anonymous users in (the token
+        # endpoint): DRF answers 401 before the view runs.
+        if self.view.authentication_classes:
+            errors["401"] = NOT_AUTHENTICATED
+        if self.view.permission_classes:
+            errors["403"] = PERMISSION_DENIED
+        paginated_list = self._is_list_view() and self._get_paginator() is not None
+        if any(p["in"] == "path" for p in parameters) or paginated_list:
+            errors["404"] = NOT_FOUND
+        if self.method == "DELETE" and isinstance(self.view, PortfolioViewSet):
+            errors["409"] = STILL_REFERENCED
+        return errors
