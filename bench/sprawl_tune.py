@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from bench.sprawl_sets import DATA, TUNING  # noqa: E402
 from governance.sprawl.engine import pairs, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
 from governance.sprawl.engine.quality import measure  # noqa: E402
-from bench.sprawl_sets import DATA, TUNING  # noqa: E402
 
 CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"
 
