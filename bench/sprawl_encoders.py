@@ -251,6 +251,7 @@ class Result:
     size_mb: float
     load_s: float
     texts_per_s: float
+    texts_per_cpu_s: float
     model: pairs.PairModel
     selection: dict[str, Quality]
     reporting: dict[str, Quality]
@@ -283,20 +284,23 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     if speed_file.exists() and inventory.exists():
         measured = json.loads(speed_file.read_text())
         everything = np.load(inventory)
-        print(f"[{key}] speed and vectors from {speed_file.parent} (measured {measured['when']}; --fresh to redo)")
+        print(f"[{key}] speed and vectors from {speed_file.parent} (measured {measured['when']}; --remeasure to redo)")
     else:
         encoder.embed(texts[:8])  # warm-up: first-call allocations are not throughput
         load_before = os.getloadavg()[0]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         everything = encoder.embed(texts)
         measured = {"texts_per_s": len(texts) / (time.perf_counter() - started), "load": load_before,
+                    "texts_per_cpu_s": len(texts) / (time.process_time() - cpu_started),
                     "when": time.strftime("%Y-%m-%d %H:%M"), "load_s": load_s}
         speed_file.write_text(json.dumps(measured))
         np.save(inventory, everything)
     texts_per_s, load_s = measured["texts_per_s"], measured["load_s"]
+    cpu_rate = measured.get("texts_per_cpu_s", float("nan"))
     print(f"[{key}] {encoder.name}: {size_mb:.1f} MB of model files, loaded in {load_s:.2f}s, "
-          f"{texts_per_s:.0f} texts/s over {len(texts)} texts with {threads} thread(s) "
-          f"(machine load average {measured['load']:.1f} when measured; dim {everything.shape[1]})")
+          f"{texts_per_s:.0f} texts/s wall and {cpu_rate:.0f} texts per CPU second over {len(texts)} texts with "
+          f"{threads} thread(s) (machine load average {measured['load']:.1f} when measured; "
+          f"dim {everything.shape[1]})")
     vectors, offset = {}, 0
     for name, (items, _) in sets.items():
         vectors[name] = everything[offset:offset + len(items)]
@@ -337,16 +341,17 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
         quality = measure(found, sets[name][1], top)
         (selection if name in SELECTION else reporting)[name] = quality
         print(f"[{key}] {'selection' if name in SELECTION else 'reporting'} {name}: {fmt(quality)}")
-    return Result(key, encoder.name, package, size_mb, load_s, texts_per_s, model, selection, reporting)
+    return Result(key, encoder.name, package, size_mb, load_s, texts_per_s, cpu_rate, model, selection, reporting)
 
 
 def summary(results: list[Result]) -> None:
-    print("\nencoder | package | model MB | load s | texts/s | selection F1 (holdout/heldout2) | "
+    print("\nencoder | package | model MB | load s | texts/s wall | texts/CPU s | selection F1 (holdout/heldout2) | "
           "reporting F1 telco/pharma/council | mean P R F1 top5 | worst F1")
     for r in results:
         rep = list(r.reporting.values())
         mean = [float(np.mean([getattr(q, f) for q in rep])) for f in ("precision", "recall", "f1", "top_k_hit_rate")]
         print(f"{r.key} | {r.package} | {r.size_mb:.0f} | {r.load_s:.2f} | {r.texts_per_s:.0f} | "
+              f"{r.texts_per_cpu_s:.0f} | "
               + "/".join(f"{q.f1:.3f}" for q in r.selection.values()) + " | "
               + "/".join(f"{q.f1:.3f}" for q in rep) + " | " + " ".join(f"{v:.3f}" for v in mean)
               + f" | {min(q.f1 for q in rep):.3f}")
@@ -358,16 +363,17 @@ def main() -> None:
     parser.add_argument("--cache", default=os.environ.get("SPRAWL_ENCODER_CACHE", "/tmp/sprawl-encoders"))
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per encoder (1: comparable figures on a shared machine)")
-    parser.add_argument("--fresh", action="store_true", help="forget cached vectors and speeds first")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="measure the speed again (the catalogue's vectors stay cached)")
     args = parser.parse_args()
     keys = [k for k in args.encoders.split(",") if k]
     unknown = [k for k in keys if k not in ENCODERS]
     if unknown:
         parser.error(f"unknown encoder(s) {', '.join(unknown)}; known: {', '.join(ENCODERS)}")
     cache = Path(args.cache)
-    if args.fresh:
+    if args.remeasure:
         for key in keys:
-            for path in [*(cache / key).glob("*.npy"), *(cache / key).glob("speed-*.json")]:
+            for path in [*(cache / key).glob("inventory.npy"), *(cache / key).glob("speed-*.json")]:
                 path.unlink()
     archetypes = load_archetypes()
     sets = {name: (load_items(DATA / f"{name}_inventory.csv"), load_labels(DATA / f"{name}_labels.csv"))
