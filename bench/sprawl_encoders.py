@@ -279,7 +279,7 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     size_mb = megabytes(files)
     texts = [item.purpose for items, _ in sets.values() for item in items]
     (cache / key).mkdir(parents=True, exist_ok=True)
-    speed_file = cache / key / f"speed-{threads}.json"
+    speed_file = cache / key / "speed.json"
     inventory = cache / key / "inventory.npy"
     if speed_file.exists() and inventory.exists():
         measured = json.loads(speed_file.read_text())
@@ -292,14 +292,14 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
         everything = encoder.embed(texts)
         measured = {"texts_per_s": len(texts) / (time.perf_counter() - started), "load": load_before,
                     "texts_per_cpu_s": len(texts) / (time.process_time() - cpu_started),
-                    "when": time.strftime("%Y-%m-%d %H:%M"), "load_s": load_s}
+                    "when": time.strftime("%Y-%m-%d %H:%M"), "load_s": load_s, "threads": threads}
         speed_file.write_text(json.dumps(measured))
         np.save(inventory, everything)
     texts_per_s, load_s = measured["texts_per_s"], measured["load_s"]
     cpu_rate = measured.get("texts_per_cpu_s", float("nan"))
     print(f"[{key}] {encoder.name}: {size_mb:.1f} MB of model files, loaded in {load_s:.2f}s, "
           f"{texts_per_s:.0f} texts/s wall and {cpu_rate:.0f} texts per CPU second over {len(texts)} texts with "
-          f"{threads} thread(s) (machine load average {measured['load']:.1f} when measured; "
+          f"{measured['threads']} thread(s) (machine load average {measured['load']:.1f} when measured; "
           f"dim {everything.shape[1]})")
     vectors, offset = {}, 0
     for name, (items, _) in sets.items():
@@ -373,7 +373,7 @@ def main() -> None:
     cache = Path(args.cache)
     if args.remeasure:
         for key in keys:
-            for path in [*(cache / key).glob("inventory.npy"), *(cache / key).glob("speed-*.json")]:
+            for path in [*(cache / key).glob("inventory.npy"), *(cache / key).glob("speed.json")]:
                 path.unlink()
     archetypes = load_archetypes()
     sets = {name: (load_items(DATA / f"{name}_inventory.csv"), load_labels(DATA / f"{name}_labels.csv"))
