@@ -266,7 +266,7 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     package, factory = ENCODERS[key]
     missing = [p for p in getattr(CLASSES[key], "packages", ()) if importlib.util.find_spec(p) is None]
     if missing:
-        print(f"[{key}] skipped: {', '.join(missing)} not importable (pip install {package})")
+        print(f"[{key}] skipped: {', '.join(missing)} not importable (the model comes from {package})")
         return None
     try:
         files = CLASSES[key].model_files()
