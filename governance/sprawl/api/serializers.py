@@ -70,14 +70,19 @@ class SprawlMemberSerializer(serializers.Serializer):
 class SprawlClusterSerializer(serializers.ModelSerializer):
     """A cluster with its active members (`members`) and the saving with its stated basis."""
 
-    use_case: serializers.SlugRelatedField[UseCase] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # A cluster whose members share no one use case strongly enough has none.
+    use_case: serializers.SlugRelatedField[UseCase] = serializers.SlugRelatedField(slug_field="code", read_only=True,
+                                                                                    allow_null=True)
     members = SprawlMemberSerializer(source="active_members", many=True, read_only=True)
     decided_by = serializers.SerializerMethodField()
+    evidence = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                     help_text="Why the members look like one job, in words.")
 
     class Meta:
         model = SprawlCluster
-        fields = ["id", "title", "status", "score", "use_case", "members", "monthly_spend", "estimated_saving",
-                  "saving_basis", "decision_reason", "decided_by", "decided_at", "first_seen_at", "last_seen_at"]
+        fields = ["id", "title", "status", "confidence", "score", "use_case", "evidence", "members", "monthly_spend",
+                  "estimated_saving", "saving_basis", "decision_reason", "decided_by", "decided_at", "first_seen_at",
+                  "last_seen_at"]
 
     def get_decided_by(self, cluster: SprawlCluster) -> str | None:
         return person_name(cluster.decided_by) or None
