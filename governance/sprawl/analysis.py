@@ -357,20 +357,16 @@ def cluster_evidence(scored: scoring.Scored, members: list[int], use_case_name: 
     evidence = []
     if use_case_name:
         evidence.append(f"Shared job: {use_case_name}")
-    phrase_counts: dict[str, int] = {}
-    for a_position, a in enumerate(members):
-        for b in members[a_position + 1:]:
-            for word in scored.shared_words(a, b):
-                phrase_counts[word] = phrase_counts.get(word, 0) + 1
-    phrases = sorted(phrase_counts, key=lambda w: (-phrase_counts[w], w))[:5]
+    phrases = scored.shared_phrases(members)
     if phrases:
-        evidence.append("Phrases in common: " + ", ".join(f"“{p}”" for p in phrases))
+        evidence.append("Phrases in common: " + ", ".join(f"\u201c{p}\u201d" for p in phrases))
     products = _shared_products([scored.items[m] for m in members])
     if products:
         evidence.append("Products named by several: " + ", ".join(products))
-    index = np.asarray(members)
+    # Which features weighed most, on average over the members' pairs (at most 50 members: a sample suffices).
+    index = np.asarray(members[:50])
     features = scored.features(index, index)
-    upper = np.triu_indices(len(members), 1)
+    upper = np.triu_indices(len(index), 1)
     means = [float(features[name][upper].mean()) for name in pairs.FEATURES]
     weighed = sorted(((value, name) for name, value in model.contributions(means).items() if value > 0.05),
                      reverse=True)[:2]

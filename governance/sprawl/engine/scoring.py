@@ -378,20 +378,25 @@ class Scored:
         values = self.features(np.asarray([i]), np.asarray([j]))
         return tuple(round(float(values[name][0, 0]), 6) for name in pairs.FEATURES)
 
-    def shared_words(self, i: int, j: int, limit: int = 4) -> list[str]:
-        """The distinctive words and phrases both texts use, rarest first (evidence a reviewer can check)."""
-        a, b = self._wording[i], self._wording[j]
-        shared = set(a.indices) & set(b.indices)
-        words = {index: term for term, index in self.vocabulary.items() if index in shared}
-        ranked = sorted(shared, key=lambda k: (-float(self.idf[k]), words[k]))
+    def shared_phrases(self, members: Sequence[int], limit: int = 5) -> list[str]:
+        """The distinctive words and phrases at least two of `members` use, the most shared and rarest first
+        (evidence a reviewer can check). One pass over the members' rows, whatever the cluster's size."""
+        if not hasattr(self, "_terms"):
+            self._terms = [""] * len(self.vocabulary)
+            for term, index in self.vocabulary.items():
+                self._terms[index] = term
+        rows = self._wording[np.asarray(members)]
+        counts = np.asarray((rows > 0).sum(axis=0)).ravel()
+        candidates = np.nonzero(counts >= 2)[0]
+        # In more than half of the portfolio: not distinctive.
+        candidates = candidates[self.idf[candidates] >= 1.0 + math.log(2)]
+        ranked = sorted(candidates.tolist(), key=lambda k: (-counts[k] * self.idf[k], self._terms[k]))
         chosen: list[str] = []
         for k in ranked:
-            term = words[k].replace("_", " ")
-            if any(term in other or other in term for other in chosen):
+            phrase = self._terms[k].replace("_", " ")
+            if any(phrase in other or other in phrase for other in chosen):
                 continue
-            if float(self.idf[k]) < 1.0 + math.log(2):  # in more than half of the portfolio: not distinctive
-                continue
-            chosen.append(term)
+            chosen.append(phrase)
             if len(chosen) == limit:
                 break
         return chosen
