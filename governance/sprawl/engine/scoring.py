@@ -496,11 +496,12 @@ def top_duplicates(scored: Scored, top: int = 5, block_size: int = 1024) -> list
 
 
 def clusters(scored: Scored, model: pairs.PairModel = pairs.SHIPPED, *, must_link: Iterable[Pair] = (),
-             cannot_link: Iterable[Pair] = (), possible: bool = True, block_size: int = 1024) -> list[ClusterResult]:
+             cannot_link: Iterable[Pair] = (), possible: bool = True, block_size: int = 256) -> list[ClusterResult]:
     """Likely clusters (members' average probability of doing the same job at least `model.threshold`), then, among
     the items left, possible ones (at least `model.possible`). Reviewer decisions are constraints: a must-link pair
     (confirmed together, "duplicate of") always shares a likely cluster, a cannot-link pair (dismissed, removed, "not
-    a duplicate") never shares one; where the two conflict, the cannot-link wins."""
+    a duplicate") never shares one; where the two conflict, the cannot-link wins. Blocks of 256 rows: the pair model
+    reads seven (rows x n) feature matrices per block."""
     must, cannot = list(must_link), list(cannot_link)
 
     def score(rows: np.ndarray | slice, cols: np.ndarray | slice | None = None) -> np.ndarray:
@@ -535,7 +536,7 @@ _APART = 1e9
 
 
 def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), cannot_link: Iterable[Pair] = (),
-          block_size: int = 1024) -> list[ClusterResult]:
+          block_size: int = 256) -> list[ClusterResult]:
     """Average-linkage groups of n items whose members score at least `threshold` with each other on average;
     `score(rows, cols=None)` gives a block of pair scores.
 
