@@ -82,6 +82,12 @@ class Run(models.Model):
         return self.status in ACTIVE_STATUSES
 
     @classmethod
+    def spread_runs(cls) -> Q | None:
+        """Runs executed by several tasks at once (a month read in parts), which no single worker's lease holds:
+        they are judged by their heartbeat, which every task refreshes, never by a lock. None: this type has none."""
+        return None
+
+    @classmethod
     def failure_fields(cls, message: str) -> dict[str, Any]:
         """The columns that record a failure with `message` (a run type with its own error format overrides it)."""
         return {"error": message}
@@ -206,8 +212,9 @@ class _Lease:
     Elsewhere: in-process locks for exclusive sections (correct for the single process SQLite serves).
     """
 
-    def __init__(self, model: type[Run], run_id: int) -> None:
+    def __init__(self, model: type[Run], run_id: int, *, additive: bool = False) -> None:
         self.model, self.run_id = model, run_id
+        self.additive, self.reported = additive, 0  # additive: one part of a spread run adds its own progress
         self.side: BaseDatabaseWrapper | None = None
         self.local_locks: list[threading.Lock] = []
         self.reporting = False
@@ -250,6 +257,11 @@ class _Lease:
                 self._execute("SET lock_timeout = '2s'", [])
                 self.reporting = True
             table = connection.ops.quote_name(self.model._meta.db_table)
+            if self.additive:
+                self._execute(f"UPDATE {table} SET progress = progress + %s, heartbeat_at = %s WHERE id = %s",
+                              [run.progress - self.reported, timezone.now(), run.pk])
+                self.reported = run.progress
+                return
             self._execute(f"UPDATE {table} SET progress = %s, heartbeat_at = %s WHERE id = %s",
                           [run.progress, timezone.now(), run.pk])
         except Exception:  # progress is cosmetic; the run's data must not depend on it
@@ -301,6 +313,9 @@ def run_claimed(
         lost = _lost_running()
         if lease.side is None:
             lost &= Q(heartbeat_at__lt=now - model.stale_after)
+        spread = model.spread_runs()
+        if spread is not None:
+            lost &= ~spread  # its parts are its workers; a redelivered message of the run itself has nothing to do
         restart = model._default_manager.filter(lost, pk=run_id).exists()
         changes: dict[str, Any] = {"status": RunStatus.RUNNING, "started_at": now, "heartbeat_at": now,
                                    "worker": worker_name(), "finished_at": None}
@@ -326,6 +341,33 @@ def run_claimed(
                 **printable(model.failure_fields(f"Unexpected error ({type(exc).__name__}): {exc}")),
             )
             raise
+    finally:
+        _leases.pop(key, None)
+        lease.close()
+
+
+@contextmanager
+def exclusive_section(run: Run, name: str) -> Iterator[None]:
+    """Hold the section `name` for `run` while the block executes, as a claimed run's lease holds it (a session
+    lock on a side connection, released when the block ends, whatever happens to the transaction): the last task
+    of a run spread over several tasks holds its section this way while it writes."""
+    lease = _Lease(type(run), run.pk)
+    try:
+        lease.lock_exclusive(name)
+        yield
+    finally:
+        lease.close()
+
+
+@contextmanager
+def run_part(run: Run) -> Iterator[None]:
+    """While one task executes a part of a spread run: its progress (run_progress) adds to the run's and refreshes
+    the run's heartbeat, on a side connection, as a lease's does (no lock: the run has no single worker)."""
+    lease = _Lease(type(run), run.pk, additive=True)
+    key = (run._meta.label_lower, run.pk)
+    _leases[key] = lease
+    try:
+        yield
     finally:
         _leases.pop(key, None)
         lease.close()
@@ -386,8 +428,11 @@ def runs_expire(model: type[Run], *, older_than: timedelta | None = None) -> int
         ),
     )
     running = silent.filter(status=RunStatus.RUNNING)
+    spread = model.spread_runs()
     if _postgres():
-        running = running.filter(heartbeat_at__isnull=True)  # the others are judged by their lock, below
+        # The others are judged by their lock, below; runs spread over several tasks by their heartbeat.
+        running = running.filter(Q(heartbeat_at__isnull=True) | spread if spread is not None
+                                 else Q(heartbeat_at__isnull=True))
     expired += running.update(
         status=RunStatus.FAILED, finished_at=now,
         **model.failure_fields(
@@ -396,7 +441,10 @@ def runs_expire(model: type[Run], *, older_than: timedelta | None = None) -> int
     )
     if _postgres():
         message = f"Stopped: the worker executing the run was lost (stopped or killed mid-run). {hint}"
-        for run_id in model._default_manager.filter(_lost_running()).values_list("pk", flat=True):
+        locked = model._default_manager.filter(_lost_running())
+        if spread is not None:
+            locked = locked.exclude(spread)
+        for run_id in locked.values_list("pk", flat=True):
             expired += _expire_if_unlocked(model, run_id, message)
     return expired
 

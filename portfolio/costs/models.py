@@ -213,6 +213,9 @@ class IngestionRun(Run):
     progress = models.PositiveIntegerField(default=0, help_text="Rows read so far, for the progress display.")
     unallocated_amount = money_field(default=Decimal("0"))
     error = models.TextField(blank=True, help_text="Why it failed, naming the file, row and column or HTTP status.")
+    parts = models.PositiveIntegerField(
+        default=0, help_text="Files of the month read in parallel, one task each (0: one task read everything)."
+    )
 
     stale_after = timedelta(hours=2)
     lost_hint = "The previous data is unchanged; run it again."
@@ -224,6 +227,37 @@ class IngestionRun(Run):
 
     def __str__(self) -> str:
         return f"{self.source} {self.period:%Y-%m} ({self.get_status_display()})"
+
+    @classmethod
+    def spread_runs(cls) -> Q:
+        """Runs read in parts: no one worker holds them, so their parts' heartbeats say whether they are alive."""
+        return Q(parts__gt=0)
+
+
+class IngestionRunPart(models.Model):
+    """One file of a run read in parallel: which worker read it and what it found (summed into the run at its end).
+
+    Its rows wait in the run's staging table until the last part is read; a part read again (a redelivered task)
+    replaces its own staged rows and figures."""
+
+    run = models.ForeignKey(IngestionRun, on_delete=models.CASCADE, related_name="file_parts")
+    number = models.PositiveIntegerField(help_text="1, 2, ... in file name order.")
+    path = models.CharField(max_length=1000)
+    done = models.BooleanField(default=False)
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that read it.")
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    unallocated_amount = money_field(default=Decimal("0"))
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="ingestion_run_part_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} part {self.number}: {self.path}"
 
 
 class CostRecord(models.Model):

@@ -13,20 +13,11 @@ import pytest
 import yaml
 
 from tests.paths import REPO
+from tests.production import documented_commands
 
 COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
 DOCKERFILE = (REPO / "Dockerfile").read_text()
-README = (REPO / "README.md").read_text()
-
-
-def documented_commands() -> list[str]:
-    """The commands of the first shell block of README's Production section, without their comments."""
-    production = README[README.index("\n## Production\n"):]
-    block = re.search(r"```sh\n(.*?)```", production, re.S)
-    assert block, "README's Production section has no shell block"
-    return [line.split("  #")[0].strip() for line in block.group(1).splitlines()
-            if line.strip() and not line.startswith((" ", "export"))]
 
 
 def command_of(service: str) -> str:

@@ -16,6 +16,7 @@ numbers the file's records, blank lines included.
 
 from __future__ import annotations
 
+import glob
 import zlib
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -40,13 +41,14 @@ from portfolio.costs.connectors.focus_cells import (
     tag_keys,
     text,
 )
+from portfolio.costs.connectors.focus_columns import CostColumns, cost_columns
 
 AI_CATEGORY = "AI and Machine Learning"
 MANDATORY_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ServiceCategory", "ServiceName",
                      "BillingCurrency")
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")  # 1.3 name first, then 1.0-1.2
 PARQUET_BATCH_ROWS = 10_000
-CSV_BLOCK_BYTES = 1 << 20  # CSV parsed per record batch (~2,500 rows); pyarrow reads up to 32 blocks ahead
+CSV_BLOCK_BYTES = 4 << 20  # CSV parsed per record batch (~10,000 rows); pyarrow reads up to 32 blocks ahead
 REFERENCE_BATCH_ROWS = 10_000  # batch size of the row-by-row reference reader that pins down errors
 MEMO_LIMIT = 100_000  # distinct tag sets / timestamps / categories remembered before a memo starts over
 # The columns a CostRow is made of besides ChargePeriodStart, in the order _batch_rows unpacks them: read as text(),
@@ -64,6 +66,7 @@ class FocusConnector:
 
     type: ClassVar[str] = "focus"
     reads_files: ClassVar[bool] = True
+    reads_columns: ClassVar[bool] = True  # read(columnar=True) may yield CostColumns
 
     def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
         categories = settings.get("ai_service_categories") or [AI_CATEGORY]
@@ -85,18 +88,40 @@ class FocusConnector:
             return Path(str(self.default_path).replace("{period}", period.label))
         raise ConnectorError("a FOCUS source reads an export file: give one (--file PATH or an upload)")
 
-    def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
-        path = self.resolve_path(period, path)
+    def resolve_paths(self, period: Period, path: Path | None) -> list[Path]:
+        """The files of the period: the file given; else the `path` setting, which may be a glob pattern
+        ('/exports/{period}/part-*.csv.gz') or a folder (every file in it) for an export split in many files, read
+        in name order. A pattern that matches nothing is an error, as a missing file is."""
+        resolved = self.resolve_path(period, path)
+        if path is not None:
+            return [resolved]
+        if resolved.is_dir():
+            files = sorted(p for p in resolved.iterdir() if p.is_file() and not p.name.startswith("."))
+        elif glob.has_magic(str(resolved)):
+            files = sorted(Path(p) for p in glob.glob(str(resolved)) if Path(p).is_file())
+        else:
+            return [resolved]
+        if not files:
+            raise ConnectorError("no export file matches", location=str(resolved))
+        return files
+
+    def read(self, period: Period, *, path: Path | None = None, columnar: bool = False) -> Iterator[Row | CostColumns]:
+        """The period's AI cost lines, file after file. With `columnar`, batches that allow it come as CostColumns
+        (every other one as CostRows), for a writer that copies columns into the database without row objects."""
+        for file in self.resolve_paths(period, path):
+            yield from self._read_file(period, file, columnar)
+
+    def _read_file(self, period: Period, path: Path, columnar: bool) -> Iterator[Row | CostColumns]:
         if not path.exists():
             raise ConnectorError("file not found", location=str(path))
         if file_kind(path) == "parquet":
             for first, batch in self._parquet_batches(path):
-                yield from self._batch_rows(period, path.name, first, batch)
+                yield from self._batch_items(period, path.name, first, batch, columnar)
             return
         header = self._csv_header(path)
         try:
             for first, batch in self._arrow_csv_batches(path, header):
-                yield from self._batch_rows(period, path.name, first, batch)
+                yield from self._batch_items(period, path.name, first, batch, columnar)
         except (ConnectorError, pa.ArrowException, OSError, EOFError, zlib.error) as exc:
             exact = self._first_csv_error(period, path, header)
             if exact is not None:
@@ -204,15 +229,40 @@ class FocusConnector:
 
     # Normalisation ---------------------------------------------------------------------------------------------------
 
+    def _batch_items(
+        self, period: Period, filename: str, first: int, batch: pa.RecordBatch, columnar: bool
+    ) -> Iterator[CostRow | CostColumns]:
+        """The batch's AI rows as one CostColumns when asked and the batch allows it, else as CostRows."""
+        if columnar:
+            stop, date_error = self._first_date_error(period, filename, first, batch)
+            if date_error is None:
+                indices = pc.indices_nonzero(self._ai_mask(batch))
+                read_before, skipped_before = self.rows_read, self.rows_skipped
+
+                def rows() -> Iterator[CostRow]:
+                    self.rows_read, self.rows_skipped = read_before, skipped_before
+                    return self._batch_rows(period, filename, first, batch)
+
+                columns = cost_columns(batch, indices, filename, first, rows)
+                if columns is not None:
+                    self.rows_read = read_before + batch.num_rows
+                    self.rows_skipped = skipped_before + batch.num_rows - len(indices)
+                    yield columns
+                    return
+        yield from self._batch_rows(period, filename, first, batch)
+
+    def _ai_mask(self, batch: pa.RecordBatch) -> pa.Array:
+        mask = self._matching(batch, "ServiceCategory", self.ai_categories)
+        if self.ai_names:
+            mask = pc.or_(mask, self._matching(batch, "ServiceName", self.ai_names))
+        return mask
+
     def _batch_rows(self, period: Period, filename: str, first: int, batch: pa.RecordBatch) -> Iterator[CostRow]:
         """The AI rows of one batch as CostRows, in row order; the first bad value raises, naming row and column."""
         size = batch.num_rows
         read_before, skipped_before = self.rows_read, self.rows_skipped
         stop, date_error = self._first_date_error(period, filename, first, batch)
-        mask = self._matching(batch, "ServiceCategory", self.ai_categories)
-        if self.ai_names:
-            mask = pc.or_(mask, self._matching(batch, "ServiceName", self.ai_names))
-        indices = pc.indices_nonzero(mask)
+        indices = pc.indices_nonzero(self._ai_mask(batch))
         read = map(batch.schema.get_field_index, ("ChargePeriodStart", *TEXT_COLUMNS, *RAW_COLUMNS))
         used = [i for i in read if i >= 0]
         ai = batch.select(used).take(indices)  # only the AI rows of only the columns read

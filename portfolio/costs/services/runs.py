@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.services import parts
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.costs.services.writer import RunWriter
 from portfolio.models import (
@@ -48,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_MB = 500
 STALE_AFTER = timedelta(hours=2)
+PARTS_POLL_SECONDS = 0.5
 
 def max_file_bytes() -> int:
     """settings.INGESTION_MAX_FILE_MB (default 500) in bytes; pages check uploads against the same figure."""
@@ -119,7 +122,9 @@ def ingestion_run_submit(**kwargs: Any) -> IngestionRun:
 def ingestion_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
     """Fail runs no worker will finish -- a lost message (pending) or a lost worker (running) -- so the source's
     schedule goes on; their transaction rolled back, so the old data stands."""
-    return jobs.runs_expire(IngestionRun, older_than=older_than)
+    expired = jobs.runs_expire(IngestionRun, older_than=older_than)
+    parts.staging_tables_drop_orphans()
+    return expired
 
 
 def period_lock_name(run: IngestionRun) -> str:
@@ -162,13 +167,24 @@ def _check_size(path: Path) -> None:
         )
 
 
-def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> RunWriter:
-    source = run.source
+def read_rows(connector: Any, period: Period, path: Path | None) -> Iterator[Any]:
+    """The connector's rows, column-wise batches included when it can read them (the writer takes both)."""
+    if getattr(connector, "reads_columns", False):
+        return iter(connector.read(period, path=path, columnar=True))
+    return iter(connector.read(period, path=path))
+
+
+def connector_for(source: CostSource) -> Any:
+    """The source's connector, with its settings and the credential its environment variable holds."""
     try:
         connector_type = connector_class(source.type)
     except (ImportError, KeyError, AttributeError) as exc:
         raise ConnectorError(f"no connector for source type {source.type!r} ({exc})") from None
-    connector = connector_type(settings=source.settings or {}, credential=_credential(source))
+    return connector_type(settings=source.settings or {}, credential=_credential(source))
+
+
+def _replace_period(run: IngestionRun, period: Period, path: Path | None, connector: Any) -> RunWriter:
+    source = run.source
     if path is not None:
         _check_size(path)
     writer = RunWriter(run, period)
@@ -177,7 +193,7 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None) -> Run
             try:
                 for model in (CostRecord, UsageRecord, SeatActivity):
                     model.objects.filter(source=source, period=period.start).delete()
-                for row in connector.read(period, path=path):
+                for row in read_rows(connector, period, path):
                     writer.add(row)
                 writer.finish()
             finally:
@@ -207,16 +223,25 @@ def ingestion_run_execute(
 
     A transient ConnectorError (network, 429, 5xx) on a non-final attempt puts the run back to pending and is raised
     so the Celery task can retry; every other failure is recorded as failed and the previous data stays as it was.
+    A month read in parts by Celery workers is waited for (the `ingest` command reports its outcome).
     """
     ingestion_run_execute_by_id(run_id=run.pk, path=path, final_attempt=final_attempt)
     run.refresh_from_db()
+    while run.parts and run.in_progress:  # read in parts by the workers (tasks not eager): wait for its end
+        time.sleep(PARTS_POLL_SECONDS)
+        run.refresh_from_db()
     return run
 
 
 def ingestion_run_execute_by_id(
     *, run_id: int, path: Path | str | None = None, final_attempt: bool = True
 ) -> IngestionRun | None:
-    """ingestion_run_execute for a run known by its id (a task's argument); None when there was nothing to do."""
+    """ingestion_run_execute for a run known by its id (a task's argument); None when there was nothing to do.
+
+    A month of several files is read in parts on PostgreSQL (portfolio.costs.services.parts): this claims the run,
+    prepares the parts and, once the claim has ended, queues their tasks; the run ends when the last part is merged.
+    """
+    split = False
     with jobs.run_claimed(IngestionRun, run_id=run_id, exclusive=period_lock_name) as run:
         if run is None:
             return None
@@ -225,7 +250,13 @@ def ingestion_run_execute_by_id(
         if input_path is not None and not run.filename:
             run.filename = input_path.name
         try:
-            _replace_period(run, period, input_path)
+            connector = connector_for(run.source)
+            files = connector.resolve_paths(period, input_path) if hasattr(connector, "resolve_paths") else []
+            if parts.splits(input_path, files):
+                parts.ingestion_run_split(run=run, files=files)
+                split = True
+            else:
+                _replace_period(run, period, input_path, connector)
         except ConnectorError as exc:
             if exc.transient and not final_attempt:
                 _record(run, status=RunStatus.PENDING, error=f"Will retry: {exc}")
@@ -244,7 +275,9 @@ def ingestion_run_execute_by_id(
                 return run
             logger.exception("Ingestion run %s failed unexpectedly", run.pk)
             _record(run, status=RunStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
-        return run
+    if split:  # after the claim: an eager chord merges in this process, and the merge takes the period's lock
+        parts.ingestion_run_parts_send(run_id=run.pk)
+    return run
 
 
 def database_lost_message(exc: BaseException) -> str:

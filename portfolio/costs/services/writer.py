@@ -1,5 +1,10 @@
 """The writer of an ingestion run: converts each row to the reporting currency, allocates it and COPYs it in
-batches from a helper thread on the run's own connection, reporting progress through the run lifecycle."""
+batches from a helper thread on the run's own connection, reporting progress through the run lifecycle.
+
+Column-wise batches (CostColumns, from a connector that reads columns) are allocated once per distinct key
+combination and COPYed as CSV written by pyarrow, with no Python object per record. Rows go to the record tables, or,
+for one part of a month read in parallel, to the run's staging table (`Staging`), which only cost lines may use.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from django.db import connection, models
 
 from portfolio.choices import CostCategory
 from portfolio.costs.calculations import RateTable, is_currency_code, record_amount
 from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, SeatRow, UsageRow
+from portfolio.costs.connectors.focus_columns import CostColumns, map_distinct
 from portfolio.costs.selectors import LicencePoolKeyError, licence_pool_by_key
 from portfolio.costs.services.allocation import Allocator
 from portfolio.models import (
@@ -33,6 +42,7 @@ from tollgate import jobs
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
+CSV_FLUSH_BYTES = 4 << 20  # column-wise batches are sent to COPY in chunks of about this size
 
 
 class _Converter:
@@ -109,17 +119,26 @@ RECORD_TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (CostRecord, COST_COLUMNS), (UsageRecord, USAGE_COLUMNS), (SeatActivity, SEAT_COLUMNS))
 
 
+class Staging:
+    """Where one part of a run read in parallel writes its cost lines: the run's staging table, tagged with the part
+    (portfolio.costs.services.parts creates it, moves its rows into the records and drops it)."""
+
+    def __init__(self, table: str, part: int) -> None:
+        self.table, self.part = table, part
+
+
 class RunWriter:
     """Turns connector rows into record rows (tuples of COST/USAGE/SEAT_COLUMNS) and writes them in batches inside
     the run's transaction: no model instance per record, which is what dominated large reads."""
 
-    def __init__(self, run: IngestionRun, period: Period) -> None:
+    def __init__(self, run: IngestionRun, period: Period, *, staging: Staging | None = None) -> None:
         self.run = run
+        self.staging = staging
         self.source = run.source
         self.period = period
         self.source_id, self.run_id, self.month = self.source.pk, run.pk, period.start  # looked up once, not per row
         self.allocator = _MemoAllocator(Allocator.for_source(self.source))
-        self.inserter = _Inserter()
+        self.inserter = _Inserter(staging)
         # A query while a batch is in flight waits for it anyway (psycopg's connection lock); waiting first means a
         # failed batch reports its own error rather than "current transaction is aborted".
         self.converter = _Converter(before_query=self.inserter.wait)
@@ -129,11 +148,19 @@ class RunWriter:
         self.yielded = 0
         self.written = 0
         self.unallocated = Decimal("0")
+        self.columnar = False  # whether column-wise batches were written (their unallocated sum is the database's)
+        self.csv: list[bytes] = []
+        self.csv_bytes = 0
 
     def add(self, row: Any) -> None:
+        if isinstance(row, CostColumns):
+            self.add_columns(row)
+            return
         self.yielded += 1
         if isinstance(row, CostRow):
             self.rows[CostRecord].append(self._cost(row))
+        elif self.staging is not None:
+            raise ConnectorError(f"a month read in parts takes cost lines only, not {type(row).__name__}")
         elif isinstance(row, UsageRow):
             self.rows[UsageRecord].append(self._usage(row))
         elif isinstance(row, SeatRow):
@@ -144,7 +171,48 @@ class RunWriter:
         if self.buffered >= BATCH_SIZE:
             self.flush()
 
+    def add_columns(self, batch: CostColumns) -> None:
+        """A column-wise batch: allocated per distinct key combination, COPYed as CSV (PostgreSQL, every line in the
+        reporting currency); otherwise its lines go through the row path one by one."""
+        if not batch.size:
+            return
+        reporting = self.converter.reporting
+        if not self.inserter.postgres or not pc.all(pc.equal(batch.currency, reporting)).as_py():
+            for row in batch.rows():
+                self.add(row)
+            return
+        self.yielded += batch.size
+        relevant = self.allocator.relevant
+        allocate = self.allocator.allocate
+        initiative = map_distinct([batch.key_column(key) for key in relevant],
+                                  lambda *values: allocate(dict(zip(relevant, values, strict=True))), pa.int64())
+        size = batch.size
+        columns: dict[str, pa.Array] = {
+            "source_id": pa.array([self.source_id] * size, pa.int64()),
+            "run_id": pa.array([self.run_id] * size, pa.int64()),
+            "period": pa.array([self.month] * size, pa.date32()),
+            "charge_date": batch.charge_date, "amount": batch.amount, "currency": batch.currency,
+            "amount_reporting": batch.amount, "billed_amount": batch.billed_amount, "category": batch.category,
+            "keys": batch.keys, "service_name": batch.service_name, "model": batch.model,
+            "description": batch.description, "quantity": batch.quantity, "unit": batch.unit,
+            "gpu_hours": pa.nulls(size, pa.string()), "initiative_id": initiative,
+        }
+        if self.staging is not None:
+            columns["part"] = pa.array([self.staging.part] * size, pa.int32())
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(pa.table(columns), sink, write_options=pa_csv.WriteOptions(include_header=False))
+        data = sink.getvalue().to_pybytes()
+        self.csv.append(data)
+        self.csv_bytes += len(data)
+        self.written += size
+        self.columnar = True
+        if self.csv_bytes >= CSV_FLUSH_BYTES:
+            self.flush()
+
     def flush(self) -> None:
+        if self.csv:
+            self.inserter.insert_csv(CostRecord, COST_COLUMNS, b"".join(self.csv))
+            self.csv, self.csv_bytes = [], 0
         for model, columns in RECORD_TABLES:
             rows = self.rows[model]
             if rows:
@@ -158,6 +226,8 @@ class RunWriter:
         """Write what is buffered and wait until every batch is in the database (raising a failed batch's error)."""
         self.flush()
         self.inserter.finish()
+        if self.columnar:  # the database rounded the column-wise amounts: it sums them too
+            self.unallocated = self.inserter.unallocated(self.run_id)
 
     def close(self) -> None:
         self.inserter.close()
@@ -167,6 +237,10 @@ class RunWriter:
             raise ConnectorError(f"date {day} is outside the period {self.period.label}", location=location)
 
     def _cost(self, row: CostRow) -> tuple[Any, ...]:
+        values = self._cost_values(row)
+        return values if self.staging is None else (*values, self.staging.part)
+
+    def _cost_values(self, row: CostRow) -> tuple[Any, ...]:
         self._check_date(row.charge_date, row.location)
         currency = (row.currency or "").strip().upper()
         amount = record_amount(row.amount)
@@ -213,7 +287,8 @@ class _Inserter:
     commit, so that work overlaps too; they are set back to deferred, Django's default, once the batches are in.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, staging: Staging | None = None) -> None:
+        self.staging = staging
         self.postgres = connection.vendor == "postgresql"
         self.executor: ThreadPoolExecutor | None = None
         self.pending: Future[None] | None = None
@@ -224,13 +299,33 @@ class _Inserter:
         if not self.postgres:
             _insert_rows(model, columns, rows)
             return
-        statement, json_at = _copy_statement(model, columns)
+        statement, json_at = _copy_statement(model, columns, self.staging)
+        self._submit(_copy_rows, statement, json_at, rows)
+
+    def insert_csv(self, model: type[models.Model], columns: tuple[str, ...], data: bytes) -> None:
+        """COPY CSV text of `columns` (plus the part, into a staging table) in the helper thread."""
+        statement, _ = _copy_statement(model, columns, self.staging)
+        self._submit(_copy_csv, f"{statement} (FORMAT csv)", data)
+
+    def _submit(self, func: Callable[..., None], *args: Any) -> None:
         if self.executor is None:
             self._start()
         else:
             self.wait()
         assert self.executor is not None
-        self.pending = self.executor.submit(_copy_rows, self.raw, statement, json_at, rows)
+        self.pending = self.executor.submit(func, self.raw, *args)
+
+    def unallocated(self, run_id: int) -> Decimal:
+        """The run's unallocated spend as written (PostgreSQL only; after finish())."""
+        table = connection.ops.quote_name(CostRecord._meta.db_table)
+        where, params = "run_id = %s", [run_id]
+        if self.staging is not None:
+            table = connection.ops.quote_name(self.staging.table)
+            where, params = where + " AND part = %s", [run_id, self.staging.part]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(SUM(amount_reporting), 0) FROM {table} "
+                           f"WHERE {where} AND initiative_id IS NULL", params)
+            return Decimal(cursor.fetchone()[0])
 
     def wait(self) -> None:
         pending, self.pending = self.pending, None
@@ -270,12 +365,19 @@ class _Inserter:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-copy")
 
 
-def _copy_statement(model: type[models.Model], columns: tuple[str, ...]) -> tuple[str, list[int]]:
-    """COPY ... FROM STDIN for `columns` (attribute names) of `model`, and the positions of its JSON columns."""
+def _copy_statement(
+    model: type[models.Model], columns: tuple[str, ...], staging: Staging | None = None
+) -> tuple[str, list[int]]:
+    """COPY ... FROM STDIN for `columns` (attribute names) of `model`, and the positions of its JSON columns; into
+    the staging table (same column names, plus the part) when one is given."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
-    names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
+    names = [connection.ops.quote_name(fields[c].column) for c in columns]
     json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
-    return f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN", json_at
+    table = model._meta.db_table
+    if staging is not None:
+        table = staging.table
+        names.append("part")
+    return f"COPY {connection.ops.quote_name(table)} ({', '.join(names)}) FROM STDIN", json_at
 
 
 def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -308,6 +410,12 @@ def _copy_rows(raw: Any, statement: str, json_at: list[int], rows: list[tuple[An
             for i in json_at:
                 values[i] = dumps(values[i])
             write_row(values)
+
+
+def _copy_csv(raw: Any, statement: str, data: bytes) -> None:
+    """In the helper thread: one COPY of CSV text on the psycopg connection `raw`."""
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(data)
 
 
 def _licence_pool(source: CostSource) -> LicencePool:

@@ -398,3 +398,22 @@ def test_memos_starting_over_change_nothing(monkeypatch):
     monkeypatch.setattr("portfolio.costs.connectors.focus.MEMO_LIMIT", 1)  # every new tag set / date / category clears
     rows, _ = read(FIXTURES / "focus_1_2.csv")
     assert [(r.keys, r.charge_date, r.category) for r in rows] == [(r.keys, r.charge_date, r.category) for r in plain]
+
+
+def test_a_month_in_several_files_is_listed_by_a_glob_pattern_or_a_folder_and_read_in_name_order(tmp_path):
+    from tests.portfolio.costs.focus_data import write_parts
+
+    folder = tmp_path / "2025-06"
+    write_parts(folder, 90, 3)
+    (folder / ".part-0.csv.tmp").write_text("not an export")  # hidden files in a folder are left alone
+    june = Period.month(2025, 6)
+    by_glob = FocusConnector(settings={"path": str(tmp_path / "{period}" / "part-*.csv")})
+    by_folder = FocusConnector(settings={"path": str(tmp_path / "{period}")})
+
+    assert [p.name for p in by_glob.resolve_paths(june, None)] == ["part-1.csv", "part-2.csv", "part-3.csv"]
+    assert by_folder.resolve_paths(june, None) == by_glob.resolve_paths(june, None)
+    assert by_glob.resolve_paths(june, folder / "part-2.csv") == [folder / "part-2.csv"]  # a file given: that one
+    locations = [row.location for row in by_folder.read(june)]
+    assert len(locations) == 60 and locations[0] == "part-1.csv row 2" and locations[-1] == "part-3.csv row 30"
+    with pytest.raises(ConnectorError, match="no export file matches"):
+        FocusConnector(settings={"path": str(tmp_path / "{period}" / "*.parquet")}).resolve_paths(june, None)
