@@ -569,9 +569,13 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
         if len(component) < 2:
             continue
         members = np.asarray(component)
-        matrix = score(members, members).astype(np.float64)
-        matrix = (matrix + matrix.T) / 2
-        distance = np.clip(1.0 - matrix, 0.0, None)
+        # The component's distances, filled a block of rows at a time and kept in float32: a component can hold
+        # thousands of initiatives, and the pair model reads seven feature matrices per block.
+        distance = np.empty((len(members), len(members)), dtype=np.float32)
+        for start in range(0, len(members), block_size):
+            distance[start:start + block_size] = score(members[start:start + block_size], members)
+        np.subtract(1.0, distance, out=distance)
+        np.clip(distance, 0.0, None, out=distance)
         where = {int(m): k for k, m in enumerate(members)}
         for a, b in must:
             if a in where and b in where:
@@ -581,14 +585,16 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
                 distance[where[a], where[b]] = distance[where[b], where[a]] = _APART
         np.fill_diagonal(distance, 0.0)
         if len(members) == 2:
-            flat = np.asarray([1, 1] if distance[0, 1] <= 1.0 - threshold else [1, 2])
+            flat = np.asarray([1, 1] if max(distance[0, 1], distance[1, 0]) <= 1.0 - threshold else [1, 2])
         else:
-            tree = linkage(squareform(distance, checks=False), method="average")
+            tree = linkage(squareform(distance, checks=False).astype(np.float64), method="average")
             flat = fcluster(tree, t=1.0 - threshold, criterion="distance")
         flat = _join_must_links(flat, where, must, cannot)
         groups = [g for g in _groups(flat) if len(g) >= 2]
+        del distance
         for chosen in groups:
-            sub = matrix[np.ix_(chosen, chosen)]
+            inside = members[np.asarray(chosen)]
+            sub = np.asarray(score(inside, inside), dtype=np.float64)
             size = len(chosen)
             average = float((sub.sum() - np.trace(sub)) / (size * (size - 1)))
             results.append(ClusterResult(members=sorted(int(members[g]) for g in chosen), score=round(average, 4)))
