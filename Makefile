@@ -67,8 +67,8 @@ bench: setup
 	$(BIN)/python bench/focus_ingestion.py
 	$(BIN)/python bench/focus_scaleout.py
 	$(BIN)/python bench/forecast.py
-	$(BIN)/python bench/sprawl_quality.py --half holdout
-	$(BIN)/python bench/sprawl_quality.py --half heldout2
+	$(BIN)/python bench/sprawl_quality.py --reporting
+	$(BIN)/python bench/sprawl_feedback.py
 	$(BIN)/python bench/sprawl_scale.py
 	$(BIN)/python bench/possible_duplicates.py
 	$(BIN)/python bench/signals.py

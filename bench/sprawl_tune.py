@@ -22,11 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from governance.sprawl.engine import scoring  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench.sprawl_sets import DATA, TUNING  # noqa: E402
+from governance.sprawl.engine import pairs, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
 from governance.sprawl.engine.quality import measure  # noqa: E402
 
-DATA = ROOT / "bench" / "sprawl"
 CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"
 
 
@@ -59,10 +61,10 @@ def load_labels(path: Path) -> dict[str, str]:
         return {row["external_id"]: row["cluster"] for row in csv.DictReader(handle)}
 
 
-def evaluate(items, vectors, index, labels, params, verbose=False):
+def evaluate(items, vectors, index, labels, params, verbose=False, model=pairs.SHIPPED):
     scored = scoring.score_items(items, vectors, index, params)
     keys = [i.key for i in items]
-    found = [[keys[m] for m in c.members] for c in scoring.clusters(scored)]
+    found = [[keys[m] for m in c.members] for c in scoring.clusters(scored, model, possible=False)]
     top = {keys[i]: [keys[j] for j, _ in row] for i, row in enumerate(scoring.top_duplicates(scored, top=5))}
     quality = measure(found, labels, top)
     if verbose:
@@ -84,15 +86,30 @@ def evaluate(items, vectors, index, labels, params, verbose=False):
     return quality
 
 
+def labelled_pairs(items, vectors, index, labels, params=scoring.DEFAULT_PARAMS):
+    """Every pair of a labelled set: its features (pairs.FEATURES order) and whether it is a true duplicate."""
+    scored = scoring.score_items(items, vectors, index, params)
+    features = scored.features(slice(None))
+    upper = np.triu_indices(len(items), 1)
+    x = np.stack([features[name][upper] for name in pairs.FEATURES], axis=1)
+    label = [labels.get(item.key) for item in items]
+    y = np.asarray([1.0 if label[a] and label[a] == label[b] else 0.0 for a, b in zip(*upper, strict=True)])
+    return x, y
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sets", default="design,validation", help="labelled sets to tune on (never holdout)")
+    parser.add_argument("--sets", default=",".join(TUNING), help="labelled sets to tune on (tuning sets only)")
     parser.add_argument("--grid", action="store_true")
+    parser.add_argument("--fit", action="store_true", help="fit the pair model's weights on the sets' pairs")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     names = [name for name in args.sets.split(",") if name]
-    if "holdout" in names:
-        parser.error("the holdout half is for reporting (bench/sprawl_quality.py), never for tuning")
+    refused = [name for name in names if name not in TUNING]
+    if refused:
+        parser.error(f"{', '.join(refused)}: not a tuning set. Selection sets choose thresholds once "
+                     f"(bench/sprawl_select.py) and reporting sets only report (bench/sprawl_quality.py); "
+                     f"tuning sets: {', '.join(TUNING)}")
     embedder = OnnxMiniLMEmbedder()
     started = time.perf_counter()
     index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
@@ -111,6 +128,14 @@ def main() -> None:
                           for name, q in qualities.items())
 
     print("shipped constants:", line(run(scoring.DEFAULT_PARAMS, verbose=args.verbose)))
+    if args.fit:
+        x, y = [], []
+        for items, vectors, labels in sets.values():
+            features, same = labelled_pairs(items, vectors, index, labels)
+            x.append(features)
+            y.append(same)
+        weights, bias = pairs.fit(np.vstack(x), np.concatenate(y), fixed_zero=pairs.SHIPPED_ZERO)
+        print("fitted pair model:", dict(zip(pairs.FEATURES, weights, strict=True)), "bias", bias)
     if not args.grid:
         return
     grid = {

@@ -88,8 +88,8 @@ class UseCaseAdmin(ServiceAdmin):
     list_display = ["name", "code", "catalogue_version", "is_active", "updated_at"]
     list_filter = ["is_active", "catalogue_version"]
     search_fields = ["name", "code", "job"]
-    fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
-              "is_active", "catalogue_version", "created_at", "updated_at"]
+    fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "is_active",
+              "catalogue_version", "created_at", "updated_at"]
     service_fields = ("code", *USE_CASE_EDITABLE)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -119,6 +119,17 @@ class SprawlClusterAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["use_case"]
     search_fields = ["title"]
+
+
+@admin.register(models.DuplicatePairDecision)
+class DuplicatePairDecisionAdmin(ReadOnlyAdmin):
+    """Verdicts on possible duplicates are given on the initiative and scoring pages (audited, with segregation of
+    duties), not here."""
+
+    list_display = ["initiative_a", "initiative_b", "verdict", "decided_by", "decided_at"]
+    list_filter = ["verdict"]
+    list_select_related = ["initiative_a", "initiative_b", "decided_by"]
+    search_fields = ["initiative_a__name", "initiative_b__name", "reason"]
 
 
 @admin.register(models.InitiativeUseCase)

@@ -24,6 +24,8 @@ class AuditEvent(models.TextChoices):
     SPRAWL_DISMISSED = "sprawl_cluster_dismissed", "Sprawl cluster dismissed"
     SPRAWL_MEMBER_REMOVED = "sprawl_member_removed", "Sprawl cluster member removed"
     SPRAWL_MEMBER_JOINED = "sprawl_member_joined", "Sprawl cluster member joined"
+    DUPLICATE_PAIR_DECIDED = "duplicate_pair_decided", "Possible duplicate decided"
+    DUPLICATE_PAIR_UNDONE = "duplicate_pair_undone", "Possible duplicate decision undone"
     USE_CASES_SET = "use_cases_set", "Use cases set"
     CATALOGUE_LOADED = "use_case_catalogue_loaded", "Use-case catalogue loaded"
     USE_CASE_EDITED = "use_case_edited", "Use case added or edited"
@@ -56,6 +58,22 @@ class SprawlStatus(models.TextChoices):
     OPEN = "open", "Open"
     CONFIRMED = "confirmed", "Confirmed"
     DISMISSED = "dismissed", "Dismissed"
+
+
+class SprawlConfidence(models.TextChoices):
+    """How sure the detector is that a cluster's members do one job: likely ones are shown as sprawl, possible ones
+    apart, for a reviewer to look at (governance/sprawl/engine/pairs.py thresholds)."""
+
+    LIKELY = "likely", "Likely"
+    POSSIBLE = "possible", "Possible"
+
+
+class DuplicateVerdict(models.TextChoices):
+    """A reviewer's verdict on a possible-duplicate pair: a must-link or a cannot-link pair for the next
+    recomputation."""
+
+    DUPLICATE = "duplicate", "Duplicate of"
+    NOT_DUPLICATE = "not_duplicate", "Not a duplicate"
 
 
 class SprawlRunTrigger(models.TextChoices):

@@ -14,11 +14,13 @@ from django.urls import reverse
 
 from governance.choices import (
     LIVE_SIGNAL_STATUSES,
+    DuplicateVerdict,
     Score,
     SignalRunTrigger,
     SignalSeverity,
     SignalStatus,
     SignalType,
+    SprawlConfidence,
     SprawlRunTrigger,
     SprawlStatus,
     UseCaseOrigin,
@@ -139,7 +141,6 @@ class UseCase(models.Model):
     outputs = models.JSONField(default=list, blank=True, help_text="Typical outputs.")
     synonyms = models.JSONField(default=list, blank=True, help_text="Other names people use for it.")
     vendor_products = models.JSONField(default=list, blank=True, help_text="Typical vendor products doing it.")
-    not_this = models.JSONField(default=list, blank=True, help_text="Nearby jobs it is not.")
     catalogue_version = models.CharField(
         max_length=20, blank=True, help_text="Catalogue version that last wrote it; blank = added by an administrator."
     )
@@ -221,6 +222,9 @@ class SprawlCluster(models.Model):
     monthly_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     estimated_saving = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     saving_basis = models.TextField(blank=True, help_text="The consolidation assumption and the numbers.")
+    confidence = models.CharField(max_length=10, choices=SprawlConfidence.choices, default=SprawlConfidence.LIKELY,
+                                  db_index=True)
+    evidence = models.JSONField(default=list, blank=True, help_text="Why the members look like one job, in words.")
     decision_reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -263,6 +267,44 @@ class SprawlClusterMember(models.Model):
         return f"{self.cluster} · {self.initiative}"
 
 
+class DuplicatePairDecision(models.Model):
+    """A reviewer's verdict on a possible-duplicate pair, one row per pair (stored with initiative_a.pk <
+    initiative_b.pk). A new decision replaces the verdict; the audit trail keeps the earlier ones. Recomputation reads
+    them (governance.sprawl.selectors.duplicate_pair_decisions) as must-link and cannot-link pairs."""
+
+    initiative_a = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="+")
+    initiative_b = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=20, choices=DuplicateVerdict.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative_a", "initiative_b"], name="unique_duplicate_pair"),
+            models.CheckConstraint(condition=models.Q(initiative_a__lt=models.F("initiative_b")),
+                                   name="duplicate_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative_a} / {self.initiative_b}: {self.get_verdict_display().lower()}"
+
+    @property
+    def decided_by_name(self) -> str:
+        """Who decided, for the pages ("someone" once their account is gone)."""
+        user = self.decided_by
+        return (user.get_full_name() or user.get_username()) if user is not None else "someone"
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.verdict == DuplicateVerdict.DUPLICATE
+
+    def other_than(self, initiative_id: int) -> int:
+        """The id of the pair's other initiative."""
+        return self.initiative_b_id if initiative_id == self.initiative_a_id else self.initiative_a_id
+
+
 class SprawlRun(Run):
     """One recomputation of sprawl (from the page, the API, an import or the nightly schedule), for its progress."""
 
@@ -276,6 +318,9 @@ class SprawlRun(Run):
     clusters_unchanged = models.PositiveIntegerField(default=0,
                                                      help_text="Found groups that match a stored cluster as it is.")
     clusters_closed = models.PositiveIntegerField(default=0, help_text="Open clusters no longer found, closed.")
+    pair_model = models.JSONField(default=dict, blank=True,
+                                  help_text="The pair model this run grouped with: its weights and the decisions "
+                                            "it was refit on.")
 
     stale_after = timedelta(hours=1)
     lost_hint = "The clusters and decisions are unchanged; recompute again."

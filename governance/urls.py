@@ -38,6 +38,10 @@ urlpatterns = [
     path("initiatives/<int:pk>/possible-duplicates/", sprawl_views.InitiativeDuplicatesView.as_view(),
          name="initiative_duplicates"),
     path("possible-duplicates/", sprawl_views.DraftDuplicatesView.as_view(), name="draft_duplicates"),
+    path("initiatives/<int:pk>/duplicate-decisions/", sprawl_views.DuplicatePairDecideView.as_view(),
+         name="duplicate_pair_decide"),
+    path("duplicate-decisions/<int:pk>/undo/", sprawl_views.DuplicatePairUndoView.as_view(),
+         name="duplicate_pair_undo"),
     # Signals
     path("signals/", signal_views.SignalListView.as_view(), name="signal_list"),
     path("signals/recompute/", signal_views.SignalRecomputeView.as_view(), name="signal_recompute"),

@@ -25,6 +25,7 @@ from governance.lifecycle import TRANSITIONS, Transition
 from governance.policies import BY_KEY
 from governance.signals import selectors as signal_selectors
 from governance.sprawl import selectors as sprawl_selectors
+from governance.sprawl import views as sprawl_views
 from governance.tables import AuditTable, PolicyTable, ReviewQueueTable, RubricTable
 from portfolio import selectors as portfolio_selectors
 from portfolio.models import Initiative
@@ -89,12 +90,15 @@ class ScoreView(InitiativePageMixin, PermissionRequiredMixin, View):
         initiative = self.get_initiative()
         case = portfolio_selectors.initiative_business_case(initiative)
         duplication = sprawl_selectors.duplication_criterion(panel.criteria)
+        duplicates = sprawl_selectors.initiative_possible_duplicates(initiative)
+        back = reverse("governance:score", args=[initiative.pk]) + "#intake-duplicates"
         return render(self.request, self.template_name, {
             "initiative": initiative, "business_case": case, "form": form, "panel": panel,
             "kpis": list(initiative.kpis.all()),
-            # The top possible duplicates, shown beside the "reuse / duplication" criterion they inform.
+            # The top possible duplicates, shown beside the "reuse / duplication" criterion they inform, and in their
+            # own card with the "duplicate of" / "not a duplicate" verdicts (forms cannot sit inside the score form).
             "duplication_criterion_id": duplication.pk if duplication else None,
-            "duplicates": sprawl_selectors.initiative_possible_duplicates(initiative) if duplication else [],
+            **sprawl_views.pair_decision_context(self.request, initiative, duplicates, back=back),
         }, status=status)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -163,12 +163,29 @@ def owns_or_delegates_a_cluster_member(user, cluster) -> bool:
     ).exists()
 
 
+@predicate
+def acts_for_a_pair_initiative(user, pair) -> bool:
+    """The user owns, or is delegate for, either initiative of a possible-duplicate pair (a DuplicatePairDecision,
+    stored or not)."""
+    if pair is None or not user.is_authenticated:
+        return False
+    from portfolio.models import Initiative
+
+    return Initiative.objects.filter(pk__in=[pair.initiative_a_id, pair.initiative_b_id]).filter(
+        models.Q(owner=user) | models.Q(delegates=user) | models.Q(owner__profile__delegates=user)
+    ).exists()
+
+
 PERMISSIONS.update({
     # Everyone with a role sees the clusters and the catalogue; reviewers and admins decide clusters, never one
     # holding an initiative they own or are delegate for; the catalogue is the administrators'.
     "governance.view_sprawlcluster": has_any_role,
     "governance.decide_sprawlcluster": (is_reviewer | is_admin) & ~owns_or_delegates_a_cluster_member,
     "governance.recompute_sprawl": is_reviewer | is_admin,
+    # "Duplicate of" / "not a duplicate" on a possible-duplicate pair: the same people, never on a pair holding an
+    # initiative they own or are delegate for; everyone with a role reads the decisions.
+    "governance.view_duplicatepairdecision": has_any_role,
+    "governance.decide_duplicatepair": (is_reviewer | is_admin) & ~acts_for_a_pair_initiative,
     "governance.view_sprawlrun": has_any_role,
     "governance.view_usecase": has_any_role,
     "governance.add_usecase": is_admin,

@@ -16,6 +16,8 @@ router.register("audit-entries", views.AuditEntryViewSet, basename="auditentry")
 router.register("use-cases", sprawl_views.UseCaseViewSet, basename="usecase")
 router.register("sprawl-clusters", sprawl_views.SprawlClusterViewSet, basename="sprawlcluster")
 router.register("sprawl-runs", sprawl_views.SprawlRunViewSet, basename="sprawlrun")
+router.register("duplicate-pair-decisions", sprawl_views.DuplicatePairDecisionViewSet,
+                basename="duplicatepairdecision")
 router.register("signals", signal_views.SignalViewSet, basename="signal")
 router.register("signal-runs", signal_views.SignalRunViewSet, basename="signalrun")
 

@@ -42,6 +42,7 @@ from governance.choices import (
     SignalSeverity,
     SignalStatus,
     SignalType,
+    SprawlConfidence,
     SprawlStatus,
 )
 from governance.models import Signal, SignalRun, SprawlCluster, SprawlClusterMember
@@ -261,11 +262,12 @@ def token_usage(*, month: date) -> dict[int, list[TokenUsage]]:
 
 
 def open_clusters() -> list[ClusterFacts]:
-    """Open sprawl clusters with their active members (two queries)."""
+    """Open sprawl clusters the detector finds likely, with their active members (two queries): a possible cluster
+    waits for a reviewer before it becomes a signal."""
     members = SprawlClusterMember.objects.filter(removed=False).select_related("initiative").only(
         "cluster_id", "initiative__external_id").order_by("initiative__external_id")
-    clusters = SprawlCluster.objects.filter(status=SprawlStatus.OPEN).prefetch_related(
-        Prefetch("members", queryset=members, to_attr="active_members")).order_by("pk")
+    clusters = SprawlCluster.objects.filter(status=SprawlStatus.OPEN, confidence=SprawlConfidence.LIKELY)
+    clusters = clusters.prefetch_related(Prefetch("members", queryset=members, to_attr="active_members")).order_by("pk")
     cluster_url = url_pattern("governance:sprawl_detail")
     return [
         ClusterFacts(

@@ -18,7 +18,7 @@ from functools import lru_cache, partial
 import numpy as np
 from django.db import IntegrityError, connection, transaction
 
-from governance.sprawl.engine import scoring
+from governance.sprawl.engine import pairs, scoring
 from governance.sprawl.engine.embeddings import Embedder, OnnxMiniLMEmbedder, get_embedder, text_hash
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,34 @@ class Cluster:
     member_ids: list[int]
     score: float
     use_case_code: str | None
+    confidence: str = scoring.LIKELY
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Reviewer decisions as pairs of initiative ids: grouped together (must) or never (cannot). A pair decided both
+    ways keeps only its latest decision."""
+
+    must: frozenset[tuple[int, int]] = frozenset()
+    cannot: frozenset[tuple[int, int]] = frozenset()
+
+    @classmethod
+    def from_decisions(cls, decisions) -> Constraints:
+        """`decisions`: (a, b, same, decided_at) in any order; the latest per pair wins."""
+        latest: dict[tuple[int, int], tuple[float, bool]] = {}
+        for a, b, same, when in decisions:
+            if a == b:
+                continue
+            pair = (min(a, b), max(a, b))
+            stamp = (when.timestamp() if hasattr(when, "timestamp") else float(when or 0), same)
+            if pair not in latest or stamp >= latest[pair]:
+                latest[pair] = stamp
+        return cls(must=frozenset(p for p, (_, same) in latest.items() if same),
+                   cannot=frozenset(p for p, (_, same) in latest.items() if not same))
+
+    def __len__(self) -> int:
+        return len(self.must) + len(self.cannot)
 
 
 @dataclass
@@ -50,6 +78,7 @@ class Analysis:
     clusters: list[Cluster]
     duplicates: dict[int, list[Duplicate]]
     use_cases: dict[int, list[tuple[str, float]]]
+    pair_model: pairs.PairModel = pairs.SHIPPED
 
 
 def archetype_of(use_case) -> scoring.Archetype:
@@ -58,7 +87,6 @@ def archetype_of(use_case) -> scoring.Archetype:
         code=use_case.code, name=use_case.name, job=use_case.job, synonyms=tuple(use_case.synonyms or ()),
         vendor_products=tuple(use_case.vendor_products or ()), inputs=tuple(use_case.inputs or ()),
         outputs=tuple(use_case.outputs or ()), functions=tuple(use_case.functions or ()),
-        not_this=tuple(use_case.not_this or ()),
     )
 
 
@@ -290,13 +318,23 @@ def purpose_vectors(items: list[InitiativeItem], embedder: Embedder | None = Non
 
 
 def _reasons(scored: scoring.Scored, i: int, j: int, names: dict[str, str]) -> list[str]:
-    return _reasons_of(scored.shared_use_case(i, j), scored.purpose_similarity(i, j), names)
+    return _reasons_of(scored.shared_use_case(i, j), scored.purpose_similarity(i, j), names, scored.items[i],
+                       scored.items[j])
 
 
-def _reasons_of(shared: str | None, similarity: float, names: dict[str, str]) -> list[str]:
+def _reasons_of(shared: str | None, similarity: float, names: dict[str, str], a: scoring.Item,
+                b: scoring.Item) -> list[str]:
+    """Why two initiatives may be duplicates, in words a reviewer can check: the shared job, the phrases both use,
+    the products both name, how alike the descriptions read."""
     reasons = []
     if shared:
         reasons.append(f"shared use case: {names.get(shared, shared)}")
+    phrases = scoring.common_phrases(a, b)
+    if phrases:
+        reasons.append("phrases in common: " + ", ".join(f"\u201c{p}\u201d" for p in phrases))
+    products = _shared_products([a, b])
+    if products:
+        reasons.append("both name " + ", ".join(products))
     if similarity >= 0.5:
         reasons.append(f"similar purpose ({similarity:.2f})")
     if not reasons:
@@ -304,29 +342,89 @@ def _reasons_of(shared: str | None, similarity: float, names: dict[str, str]) ->
     return reasons
 
 
-def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_PARAMS) -> Analysis:
-    """Clusters, each initiative's top duplicates and its inferred use cases, for the whole live portfolio."""
+def _shared_products(items: list[scoring.Item]) -> list[str]:
+    """Vendors and models named by at least two of the items (all of them when two)."""
+    counts: dict[str, int] = {}
+    for item in items:
+        for name in {*item.vendors, *item.models}:
+            counts[name] = counts.get(name, 0) + 1
+    return sorted(name for name, count in counts.items() if count >= 2)[:4]
+
+
+def cluster_evidence(scored: scoring.Scored, members: list[int], use_case_name: str | None,
+                     model: pairs.PairModel) -> tuple[str, ...]:
+    """Why the members look like one job, in words a reviewer can check against the initiatives' own texts."""
+    evidence = []
+    if use_case_name:
+        evidence.append(f"Shared job: {use_case_name}")
+    phrases = scored.shared_phrases(members)
+    if phrases:
+        evidence.append("Phrases in common: " + ", ".join(f"\u201c{p}\u201d" for p in phrases))
+    products = _shared_products([scored.items[m] for m in members])
+    if products:
+        evidence.append("Products named by several: " + ", ".join(products))
+    # Which features weighed most, on average over the members' pairs (at most 50 members: a sample suffices).
+    index = np.asarray(members[:50])
+    features = scored.features(index, index)
+    upper = np.triu_indices(len(index), 1)
+    means = [float(features[name][upper].mean()) for name in pairs.FEATURES]
+    weighed = sorted(((value, name) for name, value in model.contributions(means).items() if value > 0.05),
+                     reverse=True)[:2]
+    if weighed:
+        evidence.append("Weighed most: " + "; ".join(pairs.FEATURE_LABELS[name] for _, name in weighed))
+    return tuple(evidence)
+
+
+def _decisions(scored: scoring.Scored, constraints: Constraints, position: dict[int, int]) -> list[pairs.Decision]:
+    """The decided pairs among the analysed items, with their features now: what the company's model refits on."""
+    decided = []
+    for pair_set, same in ((constraints.must, True), (constraints.cannot, False)):
+        for a, b in sorted(pair_set):
+            if a in position and b in position:
+                features = scored.pair_features(position[a], position[b])
+                decided.append(pairs.Decision(pair=(a, b), same=same, features=features,
+                                              use_case=scored.shared_first_use_case(position[a], position[b])))
+    return decided
+
+
+def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_PARAMS,
+                      constraints: Constraints | None = None, prior: pairs.PairModel = pairs.SHIPPED) -> Analysis:
+    """Clusters, each initiative's top duplicates and its inferred use cases, for the whole live portfolio.
+
+    Reviewer decisions (`constraints`; by default every decision stored, governance.sprawl.selectors) are respected
+    by the grouping and refit the pair model from `prior`: the same decisions always give the same model."""
+    if constraints is None:
+        from governance.sprawl.selectors import sprawl_constraints
+
+        constraints = sprawl_constraints()
     items = _items(_initiatives())
     if not items:
-        return Analysis(clusters=[], duplicates={}, use_cases={})
+        return Analysis(clusters=[], duplicates={}, use_cases={}, pair_model=prior)
     index = catalogue_index(store=True)
     vectors = purpose_vectors(items)
     scored = scoring.score_items(items, vectors, index, params)
     names = {a.code: a.name for a in index.archetypes}
     keys = [item.key for item in items]
-    duplicates = {
-        keys[i]: [Duplicate(initiative_id=keys[j], score=round(s, 4), reasons=_reasons(scored, i, j, names))
-                  for j, s in row]
-        for i, row in enumerate(scoring.top_duplicates(scored, top=top))
-    }
+    position = {key: n for n, key in enumerate(keys)}
+    model = pairs.refit(prior, _decisions(scored, constraints, position))
+    apart = {frozenset(pair) for pair in constraints.cannot}
+    duplicates = {}
+    for i, row in enumerate(scoring.top_duplicates(scored, top=top + min(len(apart), top))):
+        kept = [(j, s) for j, s in row if frozenset((keys[i], keys[j])) not in apart][:top]
+        duplicates[keys[i]] = [Duplicate(initiative_id=keys[j], score=round(s, 4),
+                                         reasons=_reasons(scored, i, j, names)) for j, s in kept]
+    must = [(position[a], position[b]) for a, b in constraints.must if a in position and b in position]
+    cannot = [(position[a], position[b]) for a, b in constraints.cannot if a in position and b in position]
     found = []
-    for result in scoring.clusters(scored):
+    for result in scoring.clusters(scored, model, must_link=must, cannot_link=cannot):
         members = result.members
         shared = scored.distribution[members].prod(axis=0) if members else None
         code = index.codes[int(np.argmax(shared))] if shared is not None and shared.max() > 1e-6 else None
-        found.append(Cluster(member_ids=[keys[m] for m in members], score=result.score, use_case_code=code))
+        found.append(Cluster(member_ids=[keys[m] for m in members], score=result.score, use_case_code=code,
+                             confidence=result.confidence,
+                             evidence=cluster_evidence(scored, members, names.get(code or ""), model)))
     use_cases = dict(zip(keys, scoring.suggestions(scored.distribution, index.codes), strict=True))
-    return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases)
+    return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases, pair_model=model)
 
 
 # Possible duplicates of a draft: the portfolio index, kept in the process ------------------------------------------
@@ -555,7 +653,7 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     return [Duplicate(
         initiative_id=int(portfolio.keys[j]), score=round(float(scores[j]), 4),
         reasons=_reasons_of(scoring.shared_use_case(distribution[0], portfolio.distribution[j], catalogue.codes),
-                            float(portfolio.vectors[j] @ vector), names),
+                            float(portfolio.vectors[j] @ vector), names, item, portfolio.items[j]),
     ) for j in order]
 
 

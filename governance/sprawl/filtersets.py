@@ -1,5 +1,5 @@
-"""Filters of the sprawl resources (django-filter): clusters and use cases, one FilterSet per resource for its list
-page and its API."""
+"""Filters of the sprawl resources (django-filter): clusters, use cases and verdicts on possible-duplicate pairs, one
+FilterSet per resource for its list page and its API."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from governance.choices import SprawlStatus
-from governance.models import SprawlCluster, SprawlClusterMember, UseCase
+from governance.choices import DuplicateVerdict, SprawlConfidence, SprawlStatus
+from governance.models import DuplicatePairDecision, SprawlCluster, SprawlClusterMember, UseCase
 from portfolio.models import Department
 from tollgate.ui.filtersets import ANY, ListFilterSet, YesNoSelect
 
@@ -17,6 +17,7 @@ class SprawlClusterFilterSet(ListFilterSet):
     """Any status unless asked (the API); the page opens on the open clusters, those that still need a decision."""
 
     status = django_filters.ChoiceFilter(choices=SprawlStatus.choices, empty_label="Any status")
+    confidence = django_filters.ChoiceFilter(choices=SprawlConfidence.choices, empty_label="Any confidence")
     use_case = django_filters.ModelChoiceFilter(
         queryset=UseCase.objects.filter(clusters__isnull=False).distinct().order_by("name"), empty_label=ANY)
     department = django_filters.ModelChoiceFilter(
@@ -27,7 +28,7 @@ class SprawlClusterFilterSet(ListFilterSet):
 
     class Meta:
         model = SprawlCluster
-        fields = ("status", "use_case", "department", "q")
+        fields = ("status", "confidence", "use_case", "department", "q")
 
     def filter_department(self, queryset: QuerySet, name: str, value: Department) -> QuerySet:
         ids = SprawlClusterMember.objects.filter(removed=False, initiative__department=value).values("cluster_id")
@@ -61,3 +62,18 @@ class UseCaseFilterSet(ListFilterSet):
         if value is None:
             return queryset
         return queryset.filter(initiative_count__gt=0) if value else queryset.filter(initiative_count=0)
+
+
+class DuplicatePairDecisionFilterSet(ListFilterSet):
+    """?initiative=<id> (either side of the pair), ?verdict=duplicate|not_duplicate, ?since=<date>."""
+
+    initiative = django_filters.NumberFilter(method="filter_initiative", label="Initiative (id)")
+    verdict = django_filters.ChoiceFilter(choices=DuplicateVerdict.choices, empty_label=ANY)
+    since = django_filters.DateFilter(field_name="decided_at", lookup_expr="date__gte", label="Decided since")
+
+    class Meta:
+        model = DuplicatePairDecision
+        fields = ("initiative", "verdict", "since")
+
+    def filter_initiative(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(Q(initiative_a_id=value) | Q(initiative_b_id=value))

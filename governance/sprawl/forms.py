@@ -1,4 +1,5 @@
-"""Forms of the sprawl pages: a cluster decision's reason, a member's removal, an initiative's use cases."""
+"""Forms of the sprawl pages: a cluster decision's reason, a member's removal, an initiative's use cases, a verdict on
+a possible-duplicate pair."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 
+from governance.choices import DuplicateVerdict
 from governance.models import UseCase
 from portfolio.models import Initiative
 
@@ -40,3 +42,16 @@ class InitiativeUseCasesForm(forms.Form):
         use_cases = cast(forms.ModelMultipleChoiceField, self.fields["use_cases"])
         use_cases.queryset = UseCase.objects.filter(is_active=True).order_by("name")
         self.fields["use_cases"].widget.attrs["size"] = 8
+
+
+class DuplicatePairDecisionForm(forms.Form):
+    """A verdict on the initiative and one of its possible duplicates (`other`); the service requires a reason for
+    "not a duplicate"."""
+
+    other = forms.ModelChoiceField(queryset=Initiative.objects.all(), widget=forms.HiddenInput,
+                                   error_messages={"required": "Say which possible duplicate the verdict is about.",
+                                                   "invalid_choice": "That initiative does not exist."})
+    verdict = forms.ChoiceField(choices=DuplicateVerdict.choices, widget=forms.HiddenInput,
+                                error_messages={"required": "Choose “Duplicate of” or “Not a duplicate”.",
+                                                "invalid_choice": "That is not a verdict."})
+    reason = forms.CharField(required=False, max_length=500)

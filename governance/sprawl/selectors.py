@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -25,8 +25,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from governance import evidence, selectors
-from governance.choices import SprawlStatus, UseCaseOrigin
-from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun, UseCase
+from governance.choices import DuplicateVerdict, SprawlConfidence, SprawlStatus, UseCaseOrigin
+from governance.models import (
+    DuplicatePairDecision,
+    InitiativeUseCase,
+    SprawlCluster,
+    SprawlClusterMember,
+    SprawlRun,
+    UseCase,
+)
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
 from portfolio.costs.selectors import last_complete_month
@@ -103,6 +110,13 @@ def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
                                                           output_field=MONEY_FIELD),
         saving=Coalesce(Sum("estimated_saving"), Value(Decimal("0")), output_field=MONEY_FIELD))
     return totals
+
+
+def sprawl_cluster_confidence_counts(clusters: QuerySet[SprawlCluster]) -> dict[str, int]:
+    counts = dict.fromkeys(SprawlConfidence.values, 0)
+    counts.update(dict(clusters.order_by().values_list("confidence").annotate(n=Count("pk")).values_list(
+        "confidence", "n")))
+    return counts
 
 
 def sprawl_cluster_status_counts(clusters: QuerySet[SprawlCluster]) -> dict[str, int]:
@@ -200,38 +214,95 @@ def initiative_use_cases(initiative: Initiative) -> QuerySet[InitiativeUseCase]:
         "origin", "-confidence", "use_case__name")
 
 
+# Reviewers' verdicts on possible-duplicate pairs --------------------------------------------------------------------
+
+
+def duplicate_pair_decisions() -> list[tuple[int, int, bool, datetime]]:
+    """Every live verdict as (lower initiative id, higher id, same job?, decided at): "duplicate of" is a must-link
+    pair of the recomputation, "not a duplicate" a cannot-link pair. One query."""
+    rows = DuplicatePairDecision.objects.order_by("initiative_a_id", "initiative_b_id").values_list(
+        "initiative_a_id", "initiative_b_id", "verdict", "decided_at")
+    return [(a, b, verdict == DuplicateVerdict.DUPLICATE, when) for a, b, verdict, when in rows]
+
+
+def pair_decision_for(initiative: Initiative, other: Initiative) -> DuplicatePairDecision | None:
+    """The verdict on the pair, whichever way round it is asked."""
+    a, b = sorted((initiative.pk, other.pk))
+    return DuplicatePairDecision.objects.select_related("decided_by").filter(
+        initiative_a_id=a, initiative_b_id=b).first()
+
+
+def pair_decisions_of(initiative_id: int) -> dict[int, DuplicatePairDecision]:
+    """{other initiative id: verdict} of every decided pair holding the initiative, the other initiative and the
+    decider loaded."""
+    decisions = DuplicatePairDecision.objects.filter(
+        Q(initiative_a_id=initiative_id) | Q(initiative_b_id=initiative_id)
+    ).select_related("decided_by", "initiative_a__department", "initiative_b__department")
+    return {d.other_than(initiative_id): d for d in decisions}
+
+
+def duplicate_pair_decision_list() -> QuerySet[DuplicatePairDecision]:
+    """The verdicts, newest first, with both initiatives and the decider, for the API."""
+    return DuplicatePairDecision.objects.select_related("initiative_a", "initiative_b", "decided_by").order_by(
+        "-decided_at", "-pk")
+
+
 # Possible duplicates (the engine's draft scoring, with the initiatives loaded for display) ---------------------------
 
 
 @dataclass(frozen=True)
 class PossibleDuplicate:
+    """A candidate; `score` is None for one a reviewer decided "duplicate of" that the engine no longer ranks among
+    the top, and `decision` the verdict on the pair, if any."""
+
     initiative: Initiative
-    score: float
+    score: float | None
     reasons: list[str]
+    decision: DuplicatePairDecision | None = None
 
 
-def _with_initiatives(duplicates: list[Any]) -> list[PossibleDuplicate]:
-    """The engine's duplicates with their initiatives (one deleted meanwhile is skipped)."""
+def _with_initiatives(duplicates: list[Any], decisions: dict[int, DuplicatePairDecision] | None = None,
+                      *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
+    """The engine's duplicates with their initiatives (one deleted meanwhile is skipped), after the reviewers'
+    verdicts: those decided "not a duplicate" leave, those decided "duplicate of" come first (ranked or not)."""
+    decisions = decisions or {}
+    hidden = {pk for pk, d in decisions.items() if not d.is_duplicate}
+    ranked = [d for d in duplicates if d.initiative_id not in hidden]
+    ranked_ids = {d.initiative_id for d in ranked}
+    pinned = sorted((pk for pk, d in decisions.items() if d.is_duplicate), key=lambda pk: (
+        pk not in ranked_ids, -decisions[pk].decided_at.timestamp(), pk))
     initiatives = Initiative.objects.select_related("department", "owner").prefetch_related("vendors").in_bulk(
-        [d.initiative_id for d in duplicates])
-    return [PossibleDuplicate(initiatives[d.initiative_id], float(d.score), list(d.reasons))
-            for d in duplicates if d.initiative_id in initiatives]
+        [d.initiative_id for d in ranked] + pinned)
+    by_id = {d.initiative_id: d for d in ranked}
+    found: list[PossibleDuplicate] = []
+    for pk in pinned:
+        if pk in initiatives:
+            engine = by_id.get(pk)
+            found.append(PossibleDuplicate(
+                initiatives[pk], float(engine.score) if engine else None,
+                list(engine.reasons) if engine else ["Decided a duplicate by a reviewer"], decisions[pk]))
+    others = [PossibleDuplicate(initiatives[d.initiative_id], float(d.score), list(d.reasons))
+              for d in ranked if d.initiative_id in initiatives and d.initiative_id not in decisions]
+    return found + others[:max(top - len(found), 0)]
 
 
 def draft_possible_duplicates(
     *, name: str, description: str, vendor_ids: Iterable[int] = (), model_ids: Iterable[int] = (),
     category: str = "", department_id: int | None = None, exclude_id: int | None = None, top: int = TOP_DUPLICATES,
 ) -> list[PossibleDuplicate]:
-    """The initiatives most likely doing the same job as a draft (an intake being filled in), best first."""
+    """The initiatives most likely doing the same job as a draft (an intake being filled in), best first. A draft of
+    an existing initiative (`exclude_id`) follows the reviewers' verdicts on its pairs."""
     from governance.sprawl import analysis as engine
 
+    decisions = pair_decisions_of(exclude_id) if exclude_id is not None else {}
     vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
     model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
+    # Ask for as many more as there are decided pairs: those the verdicts take out leave room for the next ones.
     duplicates = engine.draft_duplicates(
         name=name, description=description, vendor_names=vendor_names, model_names=model_names, category=category,
-        department_id=department_id, exclude_id=exclude_id, top=top,
+        department_id=department_id, exclude_id=exclude_id, top=top + len(decisions),
     )
-    return _with_initiatives(duplicates[:top])
+    return _with_initiatives(duplicates, decisions, top=top)
 
 
 def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Iterable[int] = (),
@@ -248,12 +319,20 @@ def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Itera
 
 
 def initiative_possible_duplicates(initiative: Initiative, *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
-    """The initiatives most likely doing the same job as this one, best first (for its page and its scoring)."""
+    """The initiatives most likely doing the same job as this one, best first (for its page and its scoring), after
+    the reviewers' verdicts on its pairs."""
     return draft_possible_duplicates(
         name=initiative.name, description=initiative.description,
         vendor_ids=[v.pk for v in initiative.vendors.all()], model_ids=[m.pk for m in initiative.ai_models.all()],
         category=initiative.category, department_id=initiative.department_id, exclude_id=initiative.pk, top=top,
     )
+
+
+def not_duplicates_of(initiative: Initiative) -> list[DuplicatePairDecision]:
+    """The pairs of the initiative decided "not a duplicate", newest first: hidden from its possible duplicates, listed
+    apart so a reviewer can undo one."""
+    decisions = [d for d in pair_decisions_of(initiative.pk).values() if not d.is_duplicate]
+    return sorted(decisions, key=lambda d: (d.decided_at, d.pk), reverse=True)
 
 
 def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
@@ -266,9 +345,11 @@ def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
 
 
 def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> list[SprawlRow]:
-    """Open and confirmed clusters with their saving, for portfolio's dashboard (registered in governance.apps); with
-    a department, the clusters with a member in it; the `limit` largest savings. Three queries."""
-    clusters = sprawl_clusters().filter(status__in=[SprawlStatus.OPEN, SprawlStatus.CONFIRMED])
+    """Likely open clusters and confirmed ones with their saving, for portfolio's dashboard (registered in
+    governance.apps); with a department, the clusters with a member in it; the `limit` largest savings. Three
+    queries."""
+    clusters = sprawl_clusters().filter(Q(status=SprawlStatus.OPEN, confidence=SprawlConfidence.LIKELY)
+                                        | Q(status=SprawlStatus.CONFIRMED))
     if department_id:
         clusters = clusters.filter(members__removed=False, members__initiative__department_id=department_id)
     rows = []
@@ -282,3 +363,41 @@ def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) 
             basis=cluster.saving_basis, url=cluster.get_absolute_url(),
         ))
     return rows
+
+
+# Reviewer decisions as constraints of the next recomputation ---------------------------------------------------------
+
+
+def sprawl_decided_pairs() -> list[tuple[int, int, bool, Any]]:
+    """Every pair of initiatives a reviewer has decided on, as (a, b, same job?, when): a confirmed cluster's
+    members belong together; a dismissed cluster's members do not; a member removed from a cluster does not belong
+    with the members that stayed. One query."""
+    decided_statuses = [SprawlStatus.CONFIRMED, SprawlStatus.DISMISSED]
+    rows = (SprawlClusterMember.objects
+            .filter(Q(cluster__status__in=decided_statuses) | Q(cluster__members__removed=True)).distinct()
+            .values_list("cluster_id", "cluster__status", "cluster__decided_at", "initiative_id", "removed",
+                         "removed_at")
+            .order_by("cluster_id", "initiative_id"))
+    clusters: dict[int, tuple[str, Any, list[int], list[tuple[int, Any]]]] = {}
+    for cluster_id, status, decided_at, initiative_id, removed, removed_at in rows:
+        entry = clusters.setdefault(cluster_id, (status, decided_at, [], []))
+        if removed:
+            entry[3].append((initiative_id, removed_at))
+        else:
+            entry[2].append(initiative_id)
+    decided: list[tuple[int, int, bool, Any]] = []
+    for status, decided_at, active, left in clusters.values():
+        if status in decided_statuses:
+            same = status == SprawlStatus.CONFIRMED
+            decided += [(a, b, same, decided_at) for n, a in enumerate(active) for b in active[n + 1:]]
+        decided += [(initiative_id, other, False, removed_at) for initiative_id, removed_at in left
+                    for other in active]
+    return decided
+
+
+def sprawl_constraints() -> Any:
+    """Every decision on clusters and on possible-duplicate pairs as the next recomputation's must-link and
+    cannot-link constraints (the latest decision on a pair wins)."""
+    from governance.sprawl.analysis import Constraints
+
+    return Constraints.from_decisions([*sprawl_decided_pairs(), *duplicate_pair_decisions()])

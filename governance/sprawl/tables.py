@@ -30,6 +30,7 @@ class SprawlClusterTable(tables.Table):
     monthly_spend = MoneyColumn("Monthly spend")
     estimated_saving = MoneyColumn("Estimated saving / month")
     score = tables.Column(attrs=NUM)
+    confidence = tables.Column()
     status = tables.Column()
 
     class Meta:
@@ -47,6 +48,13 @@ class SprawlClusterTable(tables.Table):
 
     def value_vendors(self, record: Any) -> str:
         return "; ".join(_member_vendors(record))
+
+    def render_confidence(self, record: Any) -> Any:
+        return format_html('<span class="confidence confidence-{}">{}</span>', record.confidence,
+                           record.get_confidence_display())
+
+    def value_confidence(self, record: Any) -> str:
+        return record.get_confidence_display()
 
     def render_status(self, record: Any) -> Any:
         return format_html('<span class="sprawl-status status-{}">{}</span>', record.status,

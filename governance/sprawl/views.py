@@ -15,20 +15,28 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
-from governance.choices import SprawlRunTrigger, SprawlStatus
-from governance.models import SprawlCluster, SprawlRun, UseCase
+from governance.choices import SprawlConfidence, SprawlRunTrigger, SprawlStatus
+from governance.models import DuplicatePairDecision, SprawlCluster, SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
-from governance.sprawl.forms import InitiativeUseCasesForm, SprawlMemberRemoveForm, SprawlReasonForm
-from governance.sprawl.services import clusters, runs, use_cases
+from governance.sprawl.forms import (
+    DuplicatePairDecisionForm,
+    InitiativeUseCasesForm,
+    SprawlMemberRemoveForm,
+    SprawlReasonForm,
+)
+from governance.sprawl.services import clusters, pair_decisions, runs, use_cases
 from governance.sprawl.tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
 from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
 from tollgate.roles import may
+from tollgate.types import request_actor
 from tollgate.ui.errors import message_service_errors
 from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
 
@@ -93,7 +101,8 @@ class SprawlClusterListView(ListPageView):
     permission_required = "governance.view_sprawlcluster"
     template_name = "governance/sprawl_list.html"
     filterset_class = SprawlClusterFilterSet
-    filter_defaults: ClassVar[dict[str, str]] = {"status": SprawlStatus.OPEN}  # the clusters still needing a decision
+    # The clusters still needing a decision, likely ones: possible ones are listed apart (?confidence=possible).
+    filter_defaults: ClassVar[dict[str, str]] = {"status": SprawlStatus.OPEN, "confidence": SprawlConfidence.LIKELY}
     table_class = SprawlClusterTable
     export_name = "sprawl-clusters"
     title = "Sprawl"
@@ -114,6 +123,16 @@ class SprawlClusterListView(ListPageView):
         tabs.append({"status": "", "label": "All", "count": sum(counts.values()), "chosen": chosen == ""})
         return tabs
 
+    def confidence_counts(self) -> dict[str, Any]:
+        """Likely and possible clusters under the page's other filters, and which is listed."""
+        data = self.filterset.data.copy()
+        data["confidence"] = ""
+        others = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
+        counts = sprawl_selectors.sprawl_cluster_confidence_counts(others.qs)
+        chosen = (self.filterset.form.cleaned_data.get("confidence") or "") if self.filterset.is_valid() else ""
+        return {"likely": counts[SprawlConfidence.LIKELY], "possible": counts[SprawlConfidence.POSSIBLE],
+                "chosen": chosen}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         currency = reporting_currency()
@@ -123,6 +142,7 @@ class SprawlClusterListView(ListPageView):
             total_saving=totals["saving"],
             cluster_count=totals["count"],
             status_tabs=self.status_tabs(),
+            confidence_counts=self.confidence_counts(),
             chart=saving_by_cluster_figure(sprawl_selectors.sprawl_cluster_chart_rows(self.object_list, CHART_CLUSTERS),
                                            currency) if totals["count"] else None,
             can_recompute=may(self.request.user, "governance.recompute_sprawl"),
@@ -344,5 +364,92 @@ class InitiativeDuplicatesView(ObjectFromUrlMixin, PermissionRequiredMixin, View
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         initiative = self.get_permission_object()
         duplicates = sprawl_selectors.initiative_possible_duplicates(initiative)
-        return render(request, self.template_name, {"draft": False, "enough": True, "duplicates": duplicates,
-                                                    "initiative": initiative})
+        return render(request, self.template_name, {
+            "draft": False, "enough": True, "initiative": initiative,
+            **pair_decision_context(request, initiative, duplicates, back=initiative.get_absolute_url() + "#use-cases"),
+        })
+
+
+# Verdicts on possible-duplicate pairs --------------------------------------------------------------------------------
+
+
+def pair_decision_context(request: HttpRequest, initiative: Initiative, duplicates: list[Any], *,
+                          back: str) -> dict[str, Any]:
+    """What the possible-duplicates list needs for its "Duplicate of" / "Not a duplicate" controls: each candidate's
+    `can_decide` (only reviewers and administrators acting for neither initiative), the pairs decided "not a duplicate"
+    (hidden from the list, listed apart to undo) and where the forms come back to."""
+    rows = [{"d": d, "can_decide": may(request.user, "governance.decide_duplicatepair",
+                                       pair_decisions.pair_of(initiative, d.initiative))} for d in duplicates]
+    not_duplicates = [{"decision": decision, "other": decision.initiative_b if decision.initiative_a_id ==
+                       initiative.pk else decision.initiative_a,
+                       "can_decide": may(request.user, "governance.decide_duplicatepair", decision)}
+                      for decision in sprawl_selectors.not_duplicates_of(initiative)]
+    return {"duplicates": duplicates, "duplicate_rows": rows, "not_duplicates": not_duplicates,
+            "decide_url": reverse("governance:duplicate_pair_decide", args=[initiative.pk]), "back": back}
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where a verdict's form came from (the initiative page or the scoring page), if it is this site."""
+    back = request.POST.get("next", "")
+    return back if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else default
+
+
+class DuplicatePairDecideView(PermissionRequiredMixin, View):
+    """POST from a possible-duplicates list: "duplicate of" or "not a duplicate" (with a reason) on the initiative and
+    one candidate. The permission is asked about the pair when the form names an existing candidate."""
+
+    permission_required = "governance.decide_duplicatepair"
+    http_method_names = ["post"]
+
+    def get_permission_object(self) -> Any:
+        if not hasattr(self, "_pair"):
+            initiative = get_object_or_404(Initiative, pk=self.kwargs["pk"])
+            other_id = _int_or_none(self.request.POST.get("other"))
+            other = Initiative.objects.filter(pk=other_id).first() if other_id is not None else None
+            self._initiative = initiative
+            self._pair = pair_decisions.pair_of(initiative, other) if other is not None else None
+        return self._pair
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.get_permission_object()
+        initiative: Initiative = self._initiative
+        back = _back(request, initiative.get_absolute_url() + "#use-cases")
+        form = DuplicatePairDecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Nothing was saved: " + " ".join(
+                str(e) for errors in form.errors.values() for e in errors))
+            return HttpResponseRedirect(back)
+        other = form.cleaned_data["other"]
+        try:
+            decision = pair_decisions.duplicate_pair_decide(
+                actor=request_actor(request), initiative=initiative, other=other,
+                verdict=form.cleaned_data["verdict"], reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            message_service_errors(request, error)
+        else:
+            messages.success(request, f"“{other.name}” is recorded as a duplicate of “{initiative.name}”."
+                             if decision.is_duplicate else
+                             f"“{other.name}” is recorded as not a duplicate of “{initiative.name}”: it leaves the "
+                             "possible duplicates.")
+        return HttpResponseRedirect(back)
+
+
+class DuplicatePairUndoView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
+    """POST: withdraw a verdict on a possible-duplicate pair; the audit trail keeps it."""
+
+    permission_required = "governance.decide_duplicatepair"
+    http_method_names = ["post"]
+
+    permission_model = DuplicatePairDecision
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        decision: DuplicatePairDecision = self.get_permission_object()
+        back = _back(request, decision.initiative_a.get_absolute_url() + "#use-cases")
+        try:
+            pair_decisions.duplicate_pair_undo(actor=request_actor(request), decision=decision)
+        except ValidationError as error:
+            message_service_errors(request, error)
+        else:
+            messages.success(request, f"The verdict on “{decision.initiative_a.name}” and "
+                                      f"“{decision.initiative_b.name}” is undone.")
+        return HttpResponseRedirect(back)

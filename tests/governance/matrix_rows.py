@@ -85,6 +85,19 @@ ROWS: dict[str, list[Case]] = {
     "governance:initiative_use_cases": [Case(only({OWNER: 302, REVIEWER: 302, ADMIN: 302}), method="post",
                                              obj="own")],
     "governance:initiative_duplicates": [Case(PAGE_READ, obj="own")],
+    # Verdicts on possible-duplicate pairs: reviewers and admins acting for neither initiative (the fixture's decision
+    # pairs the owner's and the other owner's initiatives). An empty verdict form comes back to the page with its
+    # error (302); undoing the decision redirects (302).
+    "governance:duplicate_pair_decide": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post", obj="own")],
+    "governance:duplicate_pair_undo": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post", obj="pair_decision")],
+    "governance_api:duplicatepairdecision-list": [
+        Case(API_READ), Case(API_READ, query="initiative=1&verdict=not_duplicate&since=2020-01-01"),
+        Case(only({REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="post"),
+    ],
+    "governance_api:duplicatepairdecision-detail": [
+        Case(API_READ, obj="pair_decision"),
+        Case(only({REVIEWER: 204, ADMIN: 204}, anon=API_ANON), method="delete", obj="pair_decision"),
+    ],
     "governance:draft_duplicates": [Case(PAGE_READ)],
     "governance_api:usecase-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
     "governance_api:usecase-detail": [Case(API_READ, obj="use_case"),
@@ -136,7 +149,7 @@ ROWS: dict[str, list[Case]] = {
 def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, Any]:
     from django.utils import timezone
 
-    from governance.models import Signal, SignalRun, SprawlRun, UseCase
+    from governance.models import DuplicatePairDecision, Signal, SignalRun, SprawlRun, UseCase
     from portfolio.choices import Stage
     from tests.factories import InitiativeFactory, RubricCriterionFactory
     from tests.governance.sprawl.factories import SprawlClusterFactory, UseCaseFactory
@@ -151,7 +164,11 @@ def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, A
                   "numbers": [{"label": "Actual cost, 2026-Q3", "value": "9000.00", "url": "/"}]},
     )
     signal.initiatives.add(objects["own"])
+    a, b = sorted((objects["own"], objects["other"]), key=lambda i: i.pk)
     return {
+        "pair_decision": DuplicatePairDecision.objects.create(
+            initiative_a=a, initiative_b=b, verdict="not_duplicate", reason="Different jobs.",
+            decided_at=timezone.now()),
         "signal": signal,
         "signal_run": SignalRun.objects.create(status="succeeded", trigger="schedule"),
         "cluster": SprawlClusterFactory(initiatives=[objects["own"], objects["other"]], use_case=use_case),

@@ -22,6 +22,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from django.urls import resolve
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -137,12 +138,16 @@ def fuzz_operation(operation: Any, tokens: dict[Role, str]) -> str | None:
 
 def complete_the_demo() -> None:
     """What the demo company lacks and an operation needs an id of: a currency rate (it reports in one currency) and
-    a finished sprawl run (the demo detects sprawl without a run record)."""
-    from governance.models import SprawlRun
+    a finished sprawl run (the demo detects sprawl without a run record) and a verdict on a possible-duplicate pair."""
+    from governance.choices import DuplicateVerdict
+    from governance.models import DuplicatePairDecision, SprawlRun
     from portfolio.choices import RunStatus
 
     CurrencyRate.objects.create(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.08"))
     SprawlRun.objects.create(status=RunStatus.SUCCEEDED, initiatives=120, clusters_found=4)
+    first, second = Initiative.objects.order_by("pk")[:2]
+    DuplicatePairDecision.objects.create(initiative_a=first, initiative_b=second, verdict=DuplicateVerdict.DUPLICATE,
+                                         decided_at=timezone.now())
 
 
 def test_every_operation_conforms_to_the_schema_for_every_role(demo):

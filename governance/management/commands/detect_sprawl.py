@@ -1,4 +1,5 @@
-"""`python manage.py detect_sprawl --json`: the sprawl clusters of the current database."""
+"""`python manage.py detect_sprawl --json [--possible]`: the sprawl clusters of the current database, likely ones
+(the shipped threshold) by default, with the reviewer decisions stored applied."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from governance.choices import SprawlConfidence
 from governance.sprawl.analysis import analyse_portfolio
 from portfolio.models import Initiative
 
@@ -15,15 +17,20 @@ class Command(BaseCommand):
     help = "Find groups of initiatives that do the same job (sprawl) in the current database."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--json", action="store_true", help='Print [{"members": [external_id, ...], "score": f}]')
+        parser.add_argument("--json", action="store_true",
+                            help='Print [{"members": [external_id, ...], "score": f, "use_case": code, '
+                                 '"confidence": "likely", "evidence": [...]}]')
+        parser.add_argument("--possible", action="store_true",
+                            help="Also list the possible clusters (below the shipped threshold), marked as such.")
 
     def handle(self, *args, **options) -> None:
         analysis = analyse_portfolio()
         ids = dict(Initiative.objects.values_list("pk", "external_id"))
         clusters: list[dict[str, Any]] = [
             {"members": sorted(ids[pk] for pk in cluster.member_ids), "score": round(cluster.score, 4),
-             "use_case": cluster.use_case_code}
+             "use_case": cluster.use_case_code, "confidence": cluster.confidence, "evidence": list(cluster.evidence)}
             for cluster in analysis.clusters
+            if options["possible"] or cluster.confidence == SprawlConfidence.LIKELY
         ]
         if options["json"]:
             self.stdout.write(json.dumps(clusters, indent=None))
@@ -32,4 +39,5 @@ class Command(BaseCommand):
             self.stdout.write("No sprawl clusters found.")
         for cluster in clusters:
             members = ", ".join(cluster["members"])
-            self.stdout.write(f"{cluster['score']:.3f}  {cluster['use_case'] or '-':40}  {members}")
+            self.stdout.write(f"{cluster['score']:.3f}  {cluster['confidence']:8}  {cluster['use_case'] or '-':40}  "
+                              f"{members}")

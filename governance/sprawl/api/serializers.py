@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
 
-from governance.models import SprawlCluster, SprawlRun, UseCase
+from governance.choices import DuplicateVerdict
+from governance.models import DuplicatePairDecision, SprawlCluster, SprawlRun, UseCase
 from tollgate.ui.tables import person_name
 
 
@@ -16,13 +20,23 @@ class UseCaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UseCase
-        fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
+        fields = ["code", "name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products",
                   "catalogue_version", "is_active", "initiative_count", "monthly_spend", "created_at", "updated_at"]
         read_only_fields = ["catalogue_version", "created_at", "updated_at"]
 
 
+# Fields a use case no longer has, with why: a client still sending one is told, not silently ignored.
+USE_CASE_REMOVED_FIELDS = {
+    "not_this": "Removed in catalogue 2026.12: the scorer never used it. Leave the field out.",
+}
+
+
 class UseCaseWriteSerializer(serializers.Serializer):
-    """What an administrator sends to add (code, name, job required) or edit a use case."""
+    """What an administrator sends to add (code, name, job required) or edit a use case.
+
+    Unknown fields are refused (400 naming them), not dropped as DRF does by default: an administrator who sends a
+    misspelt or removed field would otherwise get a 2xx and believe it was saved.
+    """
 
     code = serializers.SlugField(max_length=80, required=False)
     name = serializers.CharField(max_length=200, required=False)
@@ -33,8 +47,15 @@ class UseCaseWriteSerializer(serializers.Serializer):
     synonyms = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
     vendor_products = serializers.ListField(child=serializers.CharField(max_length=400), required=False,
                                             max_length=100)
-    not_this = serializers.ListField(child=serializers.CharField(max_length=400), required=False, max_length=100)
     is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        data = self.initial_data if isinstance(self.initial_data, Mapping) else {}
+        unknown = sorted(str(key) for key in data if key not in self.fields)
+        if unknown:
+            raise serializers.ValidationError({key: [USE_CASE_REMOVED_FIELDS.get(key, "Unknown field.")]
+                                               for key in unknown})
+        return attrs
 
 
 class SprawlMemberSerializer(serializers.Serializer):
@@ -49,14 +70,19 @@ class SprawlMemberSerializer(serializers.Serializer):
 class SprawlClusterSerializer(serializers.ModelSerializer):
     """A cluster with its active members (`members`) and the saving with its stated basis."""
 
-    use_case: serializers.SlugRelatedField[UseCase] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # A cluster whose members share no one use case strongly enough has none.
+    use_case: serializers.SlugRelatedField[UseCase] = serializers.SlugRelatedField(slug_field="code", read_only=True,
+                                                                                    allow_null=True)
     members = SprawlMemberSerializer(source="active_members", many=True, read_only=True)
     decided_by = serializers.SerializerMethodField()
+    evidence = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                     help_text="Why the members look like one job, in words.")
 
     class Meta:
         model = SprawlCluster
-        fields = ["id", "title", "status", "score", "use_case", "members", "monthly_spend", "estimated_saving",
-                  "saving_basis", "decision_reason", "decided_by", "decided_at", "first_seen_at", "last_seen_at"]
+        fields = ["id", "title", "status", "confidence", "score", "use_case", "evidence", "members", "monthly_spend",
+                  "estimated_saving", "saving_basis", "decision_reason", "decided_by", "decided_at", "first_seen_at",
+                  "last_seen_at"]
 
     def get_decided_by(self, cluster: SprawlCluster) -> str | None:
         return person_name(cluster.decided_by) or None
@@ -83,13 +109,42 @@ class SprawlRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DuplicatePairDecisionSerializer(serializers.ModelSerializer):
+    """A verdict on a possible-duplicate pair; `initiative_a` is always the lower id."""
+
+    initiative_a_name = serializers.CharField(source="initiative_a.name", read_only=True)
+    initiative_b_name = serializers.CharField(source="initiative_b.name", read_only=True)
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DuplicatePairDecision
+        fields = ["id", "initiative_a", "initiative_a_name", "initiative_b", "initiative_b_name", "verdict", "reason",
+                  "decided_by", "decided_at"]
+        read_only_fields = fields
+
+    def get_decided_by(self, decision: DuplicatePairDecision) -> str | None:
+        return person_name(decision.decided_by) or None
+
+
+class DuplicatePairDecisionWriteSerializer(serializers.Serializer):
+    """A verdict on `initiative` and its possible duplicate `other` (either order); a reason is required for
+    not_duplicate. A verdict on a decided pair replaces it."""
+
+    initiative = serializers.IntegerField()
+    other = serializers.IntegerField()
+    verdict = serializers.ChoiceField(choices=DuplicateVerdict.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
 class PossibleDuplicateSerializer(serializers.Serializer):
     initiative = serializers.IntegerField(source="initiative.pk")
     external_id = serializers.CharField(source="initiative.external_id")
     name = serializers.CharField(source="initiative.name")
     department = serializers.CharField(source="initiative.department.name")
-    score = serializers.FloatField()
+    score = serializers.FloatField(allow_null=True, help_text="None for a decided duplicate no longer ranked.")
     reasons = serializers.ListField(child=serializers.CharField())
+    verdict = serializers.CharField(source="decision.verdict", allow_null=True, default=None,
+                                    help_text="duplicate when a reviewer decided so (listed first), else null.")
 
 
 class InitiativeUseCaseSerializer(serializers.Serializer):

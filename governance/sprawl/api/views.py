@@ -1,5 +1,6 @@
-"""Sprawl API: the use-case catalogue, sprawl clusters and their review, recompute runs, an initiative's use cases
-and its possible duplicates. Routed by governance.api.urls (namespace "governance_api").
+"""Sprawl API: the use-case catalogue, sprawl clusters and their review, recompute runs, an initiative's use cases,
+its possible duplicates and the verdicts on possible-duplicate pairs. Routed by governance.api.urls (namespace
+"governance_api").
 
 Permissions come from tollgate.permissions.RolePermission; the services check the object rules again whatever the
 caller did.
@@ -17,11 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.choices import SprawlRunTrigger
-from governance.models import SprawlRun, UseCase
+from governance.models import DuplicatePairDecision, SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.api import serializers
-from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
-from governance.sprawl.services import clusters, runs, use_cases
+from governance.sprawl.filtersets import DuplicatePairDecisionFilterSet, SprawlClusterFilterSet, UseCaseFilterSet
+from governance.sprawl.services import clusters, pair_decisions, runs, use_cases
 from portfolio.models import Initiative
 from tollgate.roles import may
 from tollgate.ui.errors import call_service
@@ -132,8 +133,56 @@ class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(serializers.SprawlRunSerializer(run).data, status=202)
 
 
+@extend_schema_view(
+    create=extend_schema(request=serializers.DuplicatePairDecisionWriteSerializer,
+                         responses={201: serializers.DuplicatePairDecisionSerializer,
+                                    200: serializers.DuplicatePairDecisionSerializer}),
+    destroy=extend_schema(responses={204: None}),
+)
+class DuplicatePairDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Verdicts on possible-duplicate pairs (?initiative=<id>, ?verdict=, ?since=): everyone with a role reads them;
+    CoE reviewers and administrators acting for neither initiative POST one ("duplicate" or "not_duplicate" with a
+    reason; 201 new, 200 replacing the pair's earlier verdict) and DELETE one (undo). The next recomputation keeps
+    "duplicate" pairs together and "not_duplicate" pairs apart."""
+
+    serializer_class = serializers.DuplicatePairDecisionSerializer
+    queryset = DuplicatePairDecision.objects.all()  # for the schema's path parameter type only
+    filterset_class = DuplicatePairDecisionFilterSet
+    ordering_fields = ["decided_at"]
+    permission_required = {"list": "governance.view_duplicatepairdecision",
+                           "retrieve": "governance.view_duplicatepairdecision",
+                           "create": "governance.decide_duplicatepair", "destroy": "governance.decide_duplicatepair"}
+
+    def get_queryset(self):
+        return sprawl_selectors.duplicate_pair_decision_list()
+
+    def create(self, request: Request) -> Response:
+        body = serializers.DuplicatePairDecisionWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        found = Initiative.objects.in_bulk([data["initiative"], data["other"]])
+        missing = {key: [f"No initiative with id {data[key]}."] for key in ("initiative", "other")
+                   if data[key] not in found}
+        if missing:
+            raise ValidationError(missing)
+        existed = DuplicatePairDecision.objects.filter(
+            initiative_a_id=min(data["initiative"], data["other"]),
+            initiative_b_id=max(data["initiative"], data["other"])).exists()
+        decision = call_service(pair_decisions.duplicate_pair_decide, actor=request.user,
+                                initiative=found[data["initiative"]], other=found[data["other"]],
+                                verdict=data["verdict"], reason=data["reason"])
+        return Response(serializers.DuplicatePairDecisionSerializer(self.get_queryset().get(pk=decision.pk)).data,
+                        status=200 if existed else 201)
+
+    def destroy(self, request: Request, pk: int) -> Response:
+        decision = self.get_object()
+        call_service(pair_decisions.duplicate_pair_undo, actor=request.user, decision=decision)
+        return Response(status=204)
+
+
 class PossibleDuplicatesView(APIView):
-    """GET: the initiative's top 5 possible duplicates, best first, with the reasons."""
+    """GET: the initiative's top 5 possible duplicates, best first, with the reasons; those a reviewer decided
+    "duplicate" come first, those decided "not a duplicate" are left out."""
 
     permission_required = "portfolio.view_initiative"
 

@@ -15,11 +15,15 @@ from django.utils.text import slugify
 
 CATALOGUE_PATH = Path(__file__).resolve().parents[2] / "data" / "use_case_catalogue.yaml"  # the shipped one
 
-# YAML key -> model field. Every key is required in every entry except "not" (an archetype may have no near miss).
+# YAML key -> model field. Every key is required in every entry.
 CATALOGUE_TEXT_KEYS = {"code": "code", "name": "name", "job": "job"}
 CATALOGUE_LIST_KEYS = {"functions": "functions", "inputs": "inputs", "outputs": "outputs", "synonyms": "synonyms",
-                       "vendor_products": "vendor_products", "not": "not_this"}
-CATALOGUE_OPTIONAL_KEYS = {"not"}
+                       "vendor_products": "vendor_products"}
+# Keys earlier catalogue versions had, with why they went: an operator's own file that still has one is refused with
+# the reason, rather than a bare "unknown key" or, worse, a silent drop that would leave them thinking it counts.
+CATALOGUE_REMOVED_KEYS = {
+    "not": "'not' was removed in catalogue 2026.12: the scorer never used it; delete the key",
+}
 CATALOGUE_FIELDS = [*CATALOGUE_TEXT_KEYS.values(), *CATALOGUE_LIST_KEYS.values()]
 
 
@@ -31,7 +35,7 @@ def use_case_catalogue_parse(text: str, *, source: str = "catalogue") -> tuple[s
     """The catalogue's version and its entries as model field values, or CatalogueError listing every problem.
 
     Shape: {version: "2026.11", use_cases: [{code, name, job, functions, inputs, outputs, synonyms,
-    vendor_products, not}, ...]}; the lists hold strings.
+    vendor_products}, ...]}; the lists hold strings. Any other key is refused, a removed one with the reason.
     """
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when available
@@ -63,11 +67,12 @@ def use_case_catalogue_parse(text: str, *, source: str = "catalogue") -> tuple[s
             continue
         label = f"Entry {number} ({entry['code']!r})" if isinstance(entry.get("code"), str) else f"Entry {number}"
         problems: list[str] = []
-        unknown = sorted(set(map(str, entry)) - allowed)
+        keys = set(map(str, entry))
+        problems.extend(reason for key, reason in CATALOGUE_REMOVED_KEYS.items() if key in keys)
+        unknown = sorted(keys - allowed - set(CATALOGUE_REMOVED_KEYS))
         if unknown:
             problems.append(f"unknown key(s) {', '.join(unknown)}")
-        missing = [key for key in (*CATALOGUE_TEXT_KEYS, *CATALOGUE_LIST_KEYS)
-                   if key not in entry and key not in CATALOGUE_OPTIONAL_KEYS]
+        missing = [key for key in (*CATALOGUE_TEXT_KEYS, *CATALOGUE_LIST_KEYS) if key not in entry]
         if missing:
             problems.append(f"missing key(s) {', '.join(missing)}")
         values: dict[str, Any] = {}

@@ -28,14 +28,17 @@ class Quality:
 
 
 def measure(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
-            top: Mapping[str, Sequence[str]] | None = None) -> Quality:
+            top: Mapping[str, Sequence[str]] | None = None, *,
+            exclude: Iterable[frozenset[str]] = ()) -> Quality:
     """Pairwise precision / recall / F1 of the predicted clusters against `labelled` (member -> cluster label), and
-    the share of labelled members with a true partner among their top candidates."""
+    the share of labelled members with a true partner among their top candidates. Pairs in `exclude` (decided by a
+    reviewer) count on neither side."""
     truth_groups: dict[str, list[str]] = {}
     for member, label in labelled.items():
         truth_groups.setdefault(label, []).append(member)
-    truth = pairs(truth_groups.values())
-    found = pairs(predicted)
+    excluded = set(exclude)
+    truth = pairs(truth_groups.values()) - excluded
+    found = pairs(predicted) - excluded
     correct = len(found & truth)
     precision = correct / len(found) if found else 0.0
     recall = correct / len(truth) if truth else 0.0

@@ -22,6 +22,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
+from governance.sprawl.engine import pairs
+
 STOPWORDS = frozenset("""
 a an and are as at be by for from has have in into is it its of on or our so that the their them this to was were
 will with we us via using use used per all any can each more most new other over own same such than then these they
@@ -66,6 +68,23 @@ def terms(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
+def common_phrases(a: Item, b: Item, limit: int = 4) -> list[str]:
+    """Words and two-word phrases both texts use (phrases first, then longer words): evidence a reviewer can find
+    in the two descriptions. Needs no statistics of the portfolio, so a draft on the intake form gets the same."""
+    first, second = terms(f"{a.name} {a.description}"), set(terms(f"{b.name} {b.description}"))
+    shared = [t for t in dict.fromkeys(first) if t in second]
+    ranked = sorted(shared, key=lambda t: (-("_" in t), -len(t), t))
+    chosen: list[str] = []
+    for term in ranked:
+        phrase = term.replace("_", " ")
+        if any(phrase in other for other in chosen):
+            continue
+        chosen.append(phrase)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
 @dataclass(frozen=True)
 class Archetype:
     """A use case of the catalogue, as the scorer needs it."""
@@ -78,7 +97,6 @@ class Archetype:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     functions: tuple[str, ...] = ()
-    not_this: tuple[str, ...] = ()
 
     @property
     def description_text(self) -> str:
@@ -284,6 +302,23 @@ class Scored:
     kernel: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        # The items' own wording, weighted by how rare each word is among them: "deposition" shared by two of 200
+        # initiatives says more than "summary" shared by forty.
+        documents = [Counter(terms(f"{item.name} {item.description}")) for item in self.items]
+        vocabulary: dict[str, int] = {}
+        for document in documents:
+            for term in document:
+                vocabulary.setdefault(term, len(vocabulary))
+        frequency = np.zeros(len(vocabulary))
+        for document in documents:
+            for term in document:
+                frequency[vocabulary[term]] += 1
+        self.vocabulary = vocabulary
+        self.idf = np.log((1 + len(documents)) / (1 + frequency)) + 1.0
+        self._wording = _tfidf(documents, vocabulary, self.idf).tocsr()
+        self._category = _codes([i.category for i in self.items])
+        # Each item's first catalogue job: a pair placed first on the same job gets that job's company correction.
+        self._top = np.argmax(self.distribution, axis=1) if self.distribution.size else np.zeros(len(self.items), int)
         self._exact = unit_rows(self.distribution)
         # Grouping lets neighbouring archetypes partly agree (p_a K p_b with K = L L^T), since two teams describing
         # one job often land on adjacent entries of the catalogue; ranking candidates needs no such help.
@@ -301,6 +336,70 @@ class Scored:
         return pair_score(profile[rows] @ profile[cols].T, self.vectors[rows] @ self.vectors[cols].T,
                           self._department[rows][:, None] == self._department[cols][None, :], self.params,
                           ranking=ranking)
+
+    def features(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The pair model's features (engine/pairs.py FEATURES) of items[rows] against items[cols]."""
+        cols = slice(None) if cols is None else cols
+        floor = self.params.purpose_floor
+        purpose = np.clip((self.vectors[rows] @ self.vectors[cols].T - floor) / (1.0 - floor), 0.0, 1.0)
+        archetype = self._profile[rows] @ self._profile[cols].T
+        return {
+            "archetype": archetype,
+            "job_and_purpose": np.minimum(archetype, purpose),
+            "archetype_exact": self._exact[rows] @ self._exact[cols].T,
+            "purpose": purpose,
+            "wording": np.asarray((self._wording[rows] @ self._wording[cols].T).todense(), dtype=np.float32),
+            "same_department": (self._department[rows][:, None] == self._department[cols][None, :]).astype(
+                np.float32),
+            "same_category": (self._category[rows][:, None] == self._category[cols][None, :]).astype(np.float32),
+        }
+
+    def probability(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
+                    model: pairs.PairModel = pairs.SHIPPED) -> np.ndarray:
+        """How likely items[rows] and items[cols] do the same job, by the pair model."""
+        logit = model.logit(self.features(rows, cols))
+        if model.use_case_bias:
+            cols = slice(None) if cols is None else cols
+            position = {code: n for n, code in enumerate(self.codes)}
+            bias = np.zeros(len(self.codes) + 1, dtype=np.float32)
+            for code, value in model.use_case_bias:
+                if code in position:
+                    bias[position[code]] = value
+            top_rows, top_cols = self._top[rows], self._top[cols]
+            logit += np.where(top_rows[:, None] == top_cols[None, :], bias[top_rows][:, None], 0.0)
+        return pairs.sigmoid(logit)
+
+    def shared_first_use_case(self, i: int, j: int) -> str:
+        """The catalogue job both items are placed on first, or "" (what a decision's job correction is for)."""
+        return self.codes[int(self._top[i])] if self.codes and self._top[i] == self._top[j] else ""
+
+    def pair_features(self, i: int, j: int) -> tuple[float, ...]:
+        """One pair's features, in the order of pairs.FEATURES (what a decision refits on)."""
+        values = self.features(np.asarray([i]), np.asarray([j]))
+        return tuple(round(float(values[name][0, 0]), 6) for name in pairs.FEATURES)
+
+    def shared_phrases(self, members: Sequence[int], limit: int = 5) -> list[str]:
+        """The distinctive words and phrases at least two of `members` use, the most shared and rarest first
+        (evidence a reviewer can check). One pass over the members' rows, whatever the cluster's size."""
+        if not hasattr(self, "_terms"):
+            self._terms = [""] * len(self.vocabulary)
+            for term, index in self.vocabulary.items():
+                self._terms[index] = term
+        rows = self._wording[np.asarray(members)]
+        counts = np.asarray((rows > 0).sum(axis=0)).ravel()
+        candidates = np.nonzero(counts >= 2)[0]
+        # In more than half of the portfolio: not distinctive.
+        candidates = candidates[self.idf[candidates] >= 1.0 + math.log(2)]
+        ranked = sorted(candidates.tolist(), key=lambda k: (-counts[k] * self.idf[k], self._terms[k]))
+        chosen: list[str] = []
+        for k in ranked:
+            phrase = self._terms[k].replace("_", " ")
+            if any(phrase in other or other in phrase for other in chosen):
+                continue
+            chosen.append(phrase)
+            if len(chosen) == limit:
+                break
+        return chosen
 
     def shared_use_case(self, i: int, j: int) -> str | None:
         return shared_use_case(self.distribution[i], self.distribution[j], self.codes)
@@ -363,10 +462,18 @@ def score_items(items: Sequence[Item], vectors: np.ndarray, index: CatalogueInde
                   kernel=kernel)
 
 
+LIKELY = "likely"
+POSSIBLE = "possible"
+
+
 @dataclass(frozen=True)
 class ClusterResult:
     members: list[int]  # positions in Scored.items
-    score: float  # average pairwise score
+    score: float  # average pairwise score (the pair model's probability)
+    confidence: str = LIKELY  # likely, or possible (shown apart)
+
+
+Pair = tuple[int, int]
 
 
 def top_duplicates(scored: Scored, top: int = 5, block_size: int = 1024) -> list[list[tuple[int, float]]]:
@@ -388,27 +495,73 @@ def top_duplicates(scored: Scored, top: int = 5, block_size: int = 1024) -> list
     return result
 
 
-def clusters(scored: Scored, block_size: int = 1024) -> list[ClusterResult]:
-    """Average-linkage groups whose members score at least `threshold` with each other on average.
+def clusters(scored: Scored, model: pairs.PairModel = pairs.SHIPPED, *, must_link: Iterable[Pair] = (),
+             cannot_link: Iterable[Pair] = (), possible: bool = True, block_size: int = 256) -> list[ClusterResult]:
+    """Likely clusters (members' average probability of doing the same job at least `model.threshold`), then, among
+    the items left, possible ones (at least `model.possible`). Reviewer decisions are constraints: a must-link pair
+    (confirmed together, "duplicate of") always shares a likely cluster, a cannot-link pair (dismissed, removed, "not
+    a duplicate") never shares one; where the two conflict, the cannot-link wins. Blocks of 256 rows: the pair model
+    reads seven (rows x n) feature matrices per block."""
+    must, cannot = list(must_link), list(cannot_link)
+
+    def score(rows: np.ndarray | slice, cols: np.ndarray | slice | None = None) -> np.ndarray:
+        return scored.probability(rows, cols, model=model)
+
+    n = len(scored.items)
+    likely = group(n, score, model.threshold, must_link=must, cannot_link=cannot, block_size=block_size)
+    if not possible or model.possible >= model.threshold:
+        return likely
+    taken = {m for cluster in likely for m in cluster.members}
+    left = np.asarray([i for i in range(n) if i not in taken], dtype=np.int64)
+    if len(left) < 2:
+        return likely
+    position = {int(item): k for k, item in enumerate(left)}
+
+    def score_left(rows: np.ndarray | slice, cols: np.ndarray | slice | None = None) -> np.ndarray:
+        return scored.probability(left[rows], left[cols if cols is not None else slice(None)], model=model)
+
+    def inside(pairs_: list[Pair]) -> list[Pair]:
+        return [(position[a], position[b]) for a, b in pairs_ if a in position and b in position]
+
+    found = group(len(left), score_left, model.possible, must_link=inside(must), cannot_link=inside(cannot),
+                  block_size=block_size)
+    rest = [ClusterResult(members=sorted(int(left[m]) for m in c.members), score=c.score, confidence=POSSIBLE)
+            for c in found]
+    return likely + sorted(rest, key=lambda cluster: (-cluster.score, cluster.members))
+
+
+# A cannot-link pair's distance in the linkage: so large that no average over any two groups holding it stays under
+# the cut, however large the groups (up to a component of 30,000).
+_APART = 1e9
+
+
+def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), cannot_link: Iterable[Pair] = (),
+          block_size: int = 256) -> list[ClusterResult]:
+    """Average-linkage groups of n items whose members score at least `threshold` with each other on average;
+    `score(rows, cols=None)` gives a block of pair scores.
 
     Average linkage only merges two groups when at least one pair between them scores above the threshold, so the
-    groups live inside the connected components of the graph of such pairs: only those components are clustered,
-    which keeps 10,000 initiatives to seconds.
+    groups live inside the connected components of the graph of such pairs (and of must-link pairs): only those
+    components are clustered, which keeps 10,000 initiatives to seconds.
     """
-    n = len(scored.items)
-    threshold = scored.params.threshold
+    must = {(min(a, b), max(a, b)) for a, b in must_link if a != b}
+    cannot = {(min(a, b), max(a, b)) for a, b in cannot_link if a != b}
+    must -= cannot  # a later "not the same" decision wins over an earlier grouping
     rows, cols = [], []
     for start in range(0, n, block_size):
         stop = min(start + block_size, n)
-        block = scored.block(slice(start, stop))
+        block = score(np.arange(start, stop))
         r, c = np.nonzero(block >= threshold)
         keep = c > r + start
         rows.append(r[keep] + start)
         cols.append(c[keep])
-    if not rows:
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    if must:
+        r = np.concatenate([r, [a for a, _ in must]]).astype(np.int64)
+        c = np.concatenate([c, [b for _, b in must]]).astype(np.int64)
+    if not len(r):
         return []
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
     graph = sparse.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     results: list[ClusterResult] = []
@@ -416,23 +569,52 @@ def clusters(scored: Scored, block_size: int = 1024) -> list[ClusterResult]:
         if len(component) < 2:
             continue
         members = np.asarray(component)
-        matrix = scored.block(members, members).astype(np.float64)
-        matrix = (matrix + matrix.T) / 2
+        # The component's distances, filled a block of rows at a time and kept in float32: a component can hold
+        # thousands of initiatives, and the pair model reads seven feature matrices per block.
+        distance = np.empty((len(members), len(members)), dtype=np.float32)
+        for start in range(0, len(members), block_size):
+            distance[start:start + block_size] = score(members[start:start + block_size], members)
+        np.subtract(1.0, distance, out=distance)
+        np.clip(distance, 0.0, None, out=distance)
+        where = {int(m): k for k, m in enumerate(members)}
+        for a, b in must:
+            if a in where and b in where:
+                distance[where[a], where[b]] = distance[where[b], where[a]] = 0.0
+        for a, b in cannot:
+            if a in where and b in where:
+                distance[where[a], where[b]] = distance[where[b], where[a]] = _APART
+        np.fill_diagonal(distance, 0.0)
         if len(members) == 2:
-            groups = [list(range(2))] if matrix[0, 1] >= threshold else []
+            flat = np.asarray([1, 1] if max(distance[0, 1], distance[1, 0]) <= 1.0 - threshold else [1, 2])
         else:
-            distance = np.clip(1.0 - matrix, 0.0, None)
-            np.fill_diagonal(distance, 0.0)
-            tree = linkage(squareform(distance, checks=False), method="average")
+            tree = linkage(squareform(distance, checks=False).astype(np.float64), method="average")
             flat = fcluster(tree, t=1.0 - threshold, criterion="distance")
-            groups = [g for g in _groups(flat) if len(g) >= 2]
-        for group in groups:
-            sub = matrix[np.ix_(group, group)]
-            size = len(group)
+        flat = _join_must_links(flat, where, must, cannot)
+        groups = [g for g in _groups(flat) if len(g) >= 2]
+        del distance
+        for chosen in groups:
+            inside = members[np.asarray(chosen)]
+            sub = np.asarray(score(inside, inside), dtype=np.float64)
+            size = len(chosen)
             average = float((sub.sum() - np.trace(sub)) / (size * (size - 1)))
-            results.append(ClusterResult(members=sorted(int(members[g]) for g in group), score=round(average, 4)))
+            results.append(ClusterResult(members=sorted(int(members[g]) for g in chosen), score=round(average, 4)))
     results.sort(key=lambda cluster: (-cluster.score, cluster.members))
     return results
+
+
+def _join_must_links(flat: np.ndarray, where: dict[int, int], must: set[Pair], cannot: set[Pair]) -> np.ndarray:
+    """Flat groups joined along must-link pairs the linkage left apart (a member alike to one of a group but not to
+    the rest), unless the joined group would hold a cannot-link pair."""
+    flat = np.asarray(flat).copy()
+    for a, b in sorted(must):
+        if a not in where or b not in where or flat[where[a]] == flat[where[b]]:
+            continue
+        first, second = flat[where[a]], flat[where[b]]
+        joined = {m for m, k in where.items() if flat[k] in (first, second)}
+        if any(x in joined and y in joined for x, y in cannot):
+            continue
+        flat[flat == second] = first
+    return flat
 
 
 def _groups(labels: Iterable[int]) -> list[list[int]]:

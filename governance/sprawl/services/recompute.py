@@ -3,7 +3,7 @@ suggestions, keeping people's decisions (confirmed use cases, decided clusters, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -76,6 +76,7 @@ class RecomputeSummary:
     unchanged: int = 0
     closed: int = 0
     use_case_links_written: int = 0
+    pair_model: dict = field(default_factory=dict)  # the weights grouped with, and the decisions they were refit on
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
@@ -119,7 +120,7 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None) -> RecomputeSum
 
     if analysis is None:  # the long computation runs before the transaction: no locks are held while it runs
         analysis = analyse_portfolio(top=5)
-    summary = RecomputeSummary(initiatives=len(analysis.use_cases))
+    summary = RecomputeSummary(initiatives=len(analysis.use_cases), pair_model=analysis.pair_model.as_dict())
     with transaction.atomic():
         _recompute_lock()
         summary.use_case_links_written = _use_case_suggestions_store(analysis.use_cases)
@@ -172,7 +173,8 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
         use_case = use_cases.get(found_cluster.use_case_code or "")
         score = Decimal(str(round(float(found_cluster.score), 3))).quantize(CONFIDENCE_STEP)
         if n not in matched:
-            _cluster_create(ids, score=score, use_case=use_case, costs=costs, now=now, actor=actor)
+            _cluster_create(ids, score=score, use_case=use_case, costs=costs, now=now, actor=actor,
+                            confidence=found_cluster.confidence, evidence=list(found_cluster.evidence))
             summary.created += 1
             continue
         cluster = by_pk[matched[n]]
@@ -184,7 +186,8 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
         new_active = (active[cluster.pk] | joining) - leaving - removed[cluster.pk]
         names = [costs[i].name for i in new_active if i in costs]
         values = {"score": score, "use_case_id": use_case.pk if use_case else None,
-                  "title": _cluster_title(use_case, names), **_cluster_figures(cluster, new_active, costs)}
+                  "title": _cluster_title(use_case, names), "confidence": found_cluster.confidence,
+                  "evidence": list(found_cluster.evidence), **_cluster_figures(cluster, new_active, costs)}
         changed = {k: v for k, v in values.items() if getattr(cluster, k) != v}
         if cluster.last_seen_at < today_start:
             changed["last_seen_at"] = now
@@ -216,10 +219,11 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
 
 
 def _cluster_create(ids: set[int], *, score: Decimal, use_case: UseCase | None, costs: dict[int, Any], now: Any,
-                    actor: Any) -> SprawlCluster:
+                    actor: Any, confidence: str, evidence: list[str]) -> SprawlCluster:
     names = [costs[i].name for i in ids if i in costs]
-    cluster = SprawlCluster(status=SprawlStatus.OPEN, score=score, use_case=use_case,
-                            title=_cluster_title(use_case, names), first_seen_at=now, last_seen_at=now)
+    cluster = SprawlCluster(status=SprawlStatus.OPEN, score=score, use_case=use_case, confidence=confidence,
+                            evidence=evidence, title=_cluster_title(use_case, names), first_seen_at=now,
+                            last_seen_at=now)
     for key, value in _cluster_figures(cluster, ids, costs).items():
         setattr(cluster, key, value)
     cluster.save()

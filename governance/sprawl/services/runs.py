@@ -56,7 +56,7 @@ def sprawl_run_execute_by_id(*, run_id: int) -> SprawlRun | None:
         return jobs.run_finish(
             run, status=RunStatus.SUCCEEDED, initiatives=summary.initiatives, clusters_found=summary.clusters_found,
             clusters_created=summary.created, clusters_updated=summary.updated,
-            clusters_unchanged=summary.unchanged, clusters_closed=summary.closed,
+            clusters_unchanged=summary.unchanged, clusters_closed=summary.closed, pair_model=summary.pair_model,
         )
 
 

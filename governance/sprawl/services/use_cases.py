@@ -171,8 +171,7 @@ def initiative_use_cases_set(*, actor: Any, initiative: Initiative, use_case_cod
 
 # Use cases added or edited by administrators -------------------------------------------------------------------------
 
-USE_CASE_EDITABLE = ["name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "not_this",
-                     "is_active"]
+USE_CASE_EDITABLE = ["name", "job", "functions", "inputs", "outputs", "synonyms", "vendor_products", "is_active"]
 
 
 def _use_case_clean(values: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 FORM = {"code": "claims-triage-custom", "name": "Claims triage", "job": "Route incoming claims.",
         "functions": '["claims"]', "inputs": '["claim form"]', "outputs": '["queue"]', "synonyms": "[]",
-        "vendor_products": "[]", "not_this": "[]", "is_active": "on", "_save": "Save"}
+        "vendor_products": "[]", "is_active": "on", "_save": "Save"}
 
 
 def test_an_administrator_adds_and_edits_a_use_case_through_the_services(client, admin_user):

@@ -156,9 +156,14 @@ def test_suggest_use_cases(catalogue, embedder):
 
 def test_commands_print_the_documented_json(portfolio, embedder):
     clusters = json.loads(_run("detect_sprawl", "--json"))
-    assert {"members": ["A", "B"], "score": clusters[[c["members"] for c in clusters].index(["A", "B"])]["score"],
-            "use_case": "campaign-images"} in clusters
+    found = clusters[[c["members"] for c in clusters].index(["A", "B"])]
+    assert {key: found[key] for key in ("members", "use_case", "confidence")} == {
+        "members": ["A", "B"], "use_case": "campaign-images", "confidence": "likely"}
+    assert found["evidence"][0] == "Shared job: Campaign image generation"
     assert all(isinstance(c["score"], float) and 0 < c["score"] <= 1 for c in clusters)
+    assert all(c["confidence"] == "likely" for c in clusters)  # possible ones only with --possible
+    with_possible = json.loads(_run("detect_sprawl", "--json", "--possible"))
+    assert [c for c in with_possible if c["confidence"] == "likely"] == clusters
     duplicates = json.loads(_run("possible_duplicates", "--top", "2", "--json"))
     assert set(duplicates) == set("ABCDE")
     assert duplicates["C"][0] == "D" and all(len(v) == 2 for v in duplicates.values())
@@ -224,3 +229,58 @@ def test_an_initiative_deleted_during_the_analysis_is_not_an_error(portfolio, em
     portfolio["E"].delete()  # after it was read, before its vector is cached
     vectors = analysis.purpose_vectors(items)
     assert vectors.shape == (5, 384)
+
+
+# Reviewer decisions: constraints of the next recomputation and the company's pair model -----------------------------
+
+
+def test_decisions_are_respected_by_the_next_recomputation(portfolio, embedder, reviewer):
+    from governance.choices import DuplicateVerdict, SprawlStatus
+    from governance.models import SprawlCluster, SprawlRun
+    from governance.sprawl.services.clusters import sprawl_cluster_dismiss
+    from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+    from governance.sprawl.services.recompute import sprawl_recompute
+    from governance.sprawl.services.runs import sprawl_run_execute, sprawl_run_submit
+
+    ids = {i.pk: key for key, i in portfolio.items()}
+
+    def groups() -> set[frozenset[str]]:
+        return {frozenset(ids[m] for m in c.member_ids) for c in analysis.analyse_portfolio().clusters}
+
+    assert {frozenset("AB"), frozenset("CD")} <= groups()
+    sprawl_recompute()
+    images = SprawlCluster.objects.get(members__initiative=portfolio["A"])
+    sprawl_cluster_dismiss(actor=reviewer, cluster=images, reason="Different audiences; both stay.")
+    # "Not a duplicate" on C and D, "duplicate of" on D and E (an invoice tool the detector never groups with D).
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
+                          verdict=DuplicateVerdict.NOT_DUPLICATE, reason="Two jobs")
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["D"], other=portfolio["E"],
+                          verdict=DuplicateVerdict.DUPLICATE)
+    found = groups()
+    assert not any({"A", "B"} <= g or {"C", "D"} <= g for g in found)  # cannot-link pairs never share a cluster
+    assert any({"D", "E"} <= g for g in found)  # a must-link pair always does
+    result = analysis.analyse_portfolio()
+    assert portfolio["D"].pk not in [d.initiative_id for d in result.duplicates[portfolio["C"].pk]]
+
+    # The decisions refit the company's pair model; a second run on the same decisions refits it identically.
+    run = sprawl_run_execute(run=sprawl_run_submit(actor=reviewer))
+    assert run.pair_model["decisions"] == 3 and run.pair_model["fingerprint"]
+    assert run.pair_model["weights"] != list(analysis.pairs.SHIPPED.weights)
+    again = sprawl_run_execute(run=sprawl_run_submit(actor=reviewer))
+    assert again.pair_model == run.pair_model
+    assert again.clusters_created == again.clusters_updated == 0  # nothing changed, nothing written
+    assert SprawlCluster.objects.get(pk=images.pk).status == SprawlStatus.DISMISSED
+    assert SprawlRun.objects.count() == 2
+
+
+def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, client, reviewer):
+    from governance.models import SprawlCluster
+    from governance.sprawl.services.recompute import sprawl_recompute
+
+    sprawl_recompute()
+    cluster = SprawlCluster.objects.get(members__initiative=portfolio["A"])
+    assert cluster.confidence == "likely"
+    assert cluster.evidence[0] == "Shared job: Campaign image generation"
+    client.force_login(reviewer)
+    page = client.get(cluster.get_absolute_url()).content.decode()
+    assert "Why these look like one job" in page and "Shared job: Campaign image generation" in page

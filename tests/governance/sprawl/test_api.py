@@ -27,7 +27,7 @@ def test_admin_adds_and_edits_a_use_case_with_audit_rows(api_client, admin_user)
     api_client.force_authenticate(admin_user)
     response = api_client.post(reverse("governance_api:usecase-list"), {
         "code": "claims-triage-test", "name": "Claims triage", "job": "Route insurance claims to the right desk.",
-        "synonyms": ["FNOL routing"], "not_this": ["fraud scoring"]}, format="json")
+        "synonyms": ["FNOL routing"]}, format="json")
     assert response.status_code == 201, response.data
     assert response.data["catalogue_version"] == "" and response.data["initiative_count"] == 0
     url = reverse("governance_api:usecase-detail", args=["claims-triage-test"])
@@ -50,6 +50,29 @@ def test_bad_use_case_is_a_400_naming_the_field(api_client, admin_user, body, fi
     assert response.status_code == 400 and field in response.data
     assert message in " ".join(map(str, response.data[field]))
     assert not UseCase.objects.filter(code=body["code"]).exists()
+
+
+def test_use_cases_no_longer_carry_not_this_and_a_write_sending_it_is_refused(api_client, admin_user):
+    """`not_this` went in catalogue 2026.12 (the scorer never used it): not shown, and a client still sending it, or
+    any field the API does not know, gets a 400 naming it rather than a 2xx that silently dropped it."""
+    UseCaseFactory(code="kept-test", name="Kept")
+    api_client.force_authenticate(admin_user)
+    url = reverse("governance_api:usecase-detail", args=["kept-test"])
+    shown = api_client.get(url)
+    assert shown.status_code == 200 and "not_this" not in shown.data and "job" in shown.data
+
+    response = api_client.post(reverse("governance_api:usecase-list"), {
+        "code": "with-not-test", "name": "N", "job": "J", "not_this": ["fraud scoring"]}, format="json")
+    assert response.status_code == 400
+    assert "Removed in catalogue 2026.12" in str(response.data["not_this"])
+    assert not UseCase.objects.filter(code="with-not-test").exists()
+
+    before = UseCase.objects.values("name", "updated_at").get(code="kept-test")
+    response = api_client.patch(url, {"name": "Renamed", "not_this": []}, format="json")
+    assert response.status_code == 400 and "not_this" in response.data
+    response = api_client.patch(url, {"name": "Renamed", "synonym": ["typo"]}, format="json")
+    assert response.status_code == 400 and "Unknown field" in str(response.data["synonym"])
+    assert UseCase.objects.values("name", "updated_at").get(code="kept-test") == before
 
 
 def test_existing_code_is_refused(api_client, admin_user):
@@ -139,7 +162,7 @@ def test_possible_duplicates_of_an_initiative(api_client, executive, initiative,
     assert response.status_code == 200
     assert response.data == [{"initiative": other_initiative.pk, "external_id": other_initiative.external_id,
                               "name": other_initiative.name, "department": other_initiative.department.name,
-                              "score": 0.734, "reasons": ["similar purpose"]}]
+                              "score": 0.734, "reasons": ["similar purpose"], "verdict": None}]
     assert Decimal(str(response.data[0]["score"])) == Decimal("0.734")
 
 

@@ -36,8 +36,6 @@ def test_load_creates_every_entry_with_its_version(empty_catalogue):
     assert notes.name == "Meeting notes and summaries"
     assert notes.catalogue_version == "2026.11-test"
     assert notes.synonyms == ["meeting summariser", "minutes"]
-    assert notes.not_this == ["call-centre quality monitoring"]
-    assert UseCase.objects.get(code="campaign-image-generation").not_this == []  # "not" is optional
     assert catalogue_events() == 3
 
 
@@ -89,7 +87,7 @@ def test_new_version_updates_by_code_keeps_admin_entries_and_retires_dropped_one
         ("version: '1'\nuse_cases:\n  - {code: Bad Code, name: N, job: j, functions: [], inputs: [], outputs: [], "
          "synonyms: [], vendor_products: []}", "Entry 1 ('Bad Code'): 'code' must be a slug"),
         ("version: '1'\nuse_cases:\n  - {code: a, name: N, job: j, functions: x, inputs: [], outputs: [], "
-         "synonyms: [], vendor_products: [], not: [1]}", "'functions' must be a list of non-empty texts; 'not' must"),
+         "synonyms: [], vendor_products: x}", "'functions' must be a list of non-empty texts; 'vendor_products' must"),
         ("version: '1'\nuse_cases:\n  - {code: a, name: N, job: j, functions: [], inputs: [], outputs: [], "
          "synonyms: [], vendor_products: [], synonym: []}", "unknown key(s) synonym"),
         ("version: '1'\nuse_cases:\n  - {code: a, name: N, job: j, functions: [], inputs: [], outputs: [], "
@@ -102,6 +100,37 @@ def test_bad_catalogue_names_the_problem(text, expected):
     with pytest.raises(CatalogueError) as caught:
         use_case_catalogue_parse(text, source="bad.yaml")
     assert expected in " ".join(caught.value.messages)
+
+
+def test_a_catalogue_still_listing_not_is_refused_naming_each_entry_and_writes_nothing(empty_catalogue, tmp_path):
+    """`not` (the neighbouring jobs an archetype is not) went in 2026.12: the scorer never read it. An operator's own
+    file that still has it is told so, entry by entry, rather than have it dropped silently."""
+    text = SMALL.read_text()
+    text = text.replace("    vendor_products: [Otter.ai, Fireflies, Microsoft Teams Premium]\n",
+                        "    vendor_products: [Otter.ai, Fireflies, Microsoft Teams Premium]\n"
+                        "    not: [call-centre quality monitoring]\n")
+    text = text.replace("    vendor_products: [Intercom Fin, Zendesk AI agents]\n",
+                        "    vendor_products: [Intercom Fin, Zendesk AI agents]\n    not: []\n")
+    assert text.count("    not: [") == 2
+    (tmp_path / "own.yaml").write_text(text)
+    with pytest.raises(CatalogueError) as caught:
+        use_case_catalogue_load(path=tmp_path / "own.yaml")
+    reason = "'not' was removed in catalogue 2026.12: the scorer never used it; delete the key"
+    assert caught.value.messages == [f"Entry 1 ('meeting-notes'): {reason}.",
+                                     f"Entry 3 ('customer-support-chatbot'): {reason}."]
+    assert not UseCase.objects.exists()
+
+    # Over a loaded catalogue, a newer version that still has `not` changes nothing either.
+    use_case_catalogue_load(path=SMALL)
+    stamps = dict(UseCase.objects.values_list("code", "updated_at"))
+    events = catalogue_events()
+    newer = text.replace('version: "2026.11-test"', 'version: "2027.01"').replace("Turn recorded", "Turn taped")
+    (tmp_path / "newer.yaml").write_text(newer)
+    with pytest.raises(CommandError, match=r"Entry 1 \('meeting-notes'\): 'not' was removed.*nothing was changed"):
+        call_command("load_use_cases", str(tmp_path / "newer.yaml"))
+    assert dict(UseCase.objects.values_list("code", "updated_at")) == stamps
+    assert set(UseCase.objects.values_list("catalogue_version", flat=True)) == {"2026.11-test"}
+    assert catalogue_events() == events
 
 
 def test_bad_file_writes_nothing_even_when_other_entries_are_fine(empty_catalogue, tmp_path):

@@ -22,25 +22,6 @@ from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlCl
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def engine(monkeypatch):
-    """The detection engine's draft functions, answering fixed results (the engine has its own tests)."""
-    calls: dict[str, list] = {"draft_duplicates": [], "suggest_use_cases": []}
-    state: dict[str, list] = {"duplicates": [], "use_cases": []}
-
-    def draft_duplicates(**kwargs):
-        calls["draft_duplicates"].append(kwargs)
-        return state["duplicates"]
-
-    def suggest_use_cases(**kwargs):
-        calls["suggest_use_cases"].append(kwargs)
-        return state["use_cases"]
-
-    monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates", draft_duplicates)
-    monkeypatch.setattr("governance.sprawl.analysis.suggest_use_cases", suggest_use_cases)
-    return {"calls": calls, "state": state}
-
-
 def make_clusters(n: int) -> list[SprawlCluster]:
     clusters = []
     for i in range(n):

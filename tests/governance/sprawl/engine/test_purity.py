@@ -36,4 +36,4 @@ def test_the_catalogue_parser_reads_the_shipped_catalogue_without_a_database():
 
     version, entries = use_case_catalogue_parse(CATALOGUE_PATH.read_text(encoding="utf-8"), source="shipped")
     assert version
-    assert entries and all({"code", "name", "job", "not_this"} <= set(entry) for entry in entries)
+    assert entries and all({"code", "name", "job", "synonyms"} <= set(entry) for entry in entries)

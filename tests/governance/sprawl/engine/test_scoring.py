@@ -120,17 +120,49 @@ def _scored_from_matrix(matrix: np.ndarray, threshold: float) -> scoring.Scored:
                           codes=["x"], params=params)
 
 
+def _matrix_scores(matrix: np.ndarray):
+    def score(rows, cols=None):
+        return matrix[rows][:, slice(None) if cols is None else cols]
+
+    return score
+
+
 def test_average_linkage_does_not_chain():
     # a~b and b~c reach the threshold, a~c is weak: single linkage would chain all three; average linkage keeps a pair.
     matrix = np.array([[1.0, 0.9, 0.3], [0.9, 1.0, 0.62], [0.3, 0.62, 1.0]])
-    found = scoring.clusters(_scored_from_matrix(matrix, threshold=0.6))
+    found = scoring.group(3, _matrix_scores(matrix), 0.6)
     assert [c.members for c in found] == [[0, 1]]
     assert found[0].score == pytest.approx(0.9, abs=1e-3)
 
 
 def test_clusters_empty_when_nothing_reaches_the_threshold():
     matrix = np.array([[1.0, 0.3], [0.3, 1.0]])
-    assert scoring.clusters(_scored_from_matrix(matrix, threshold=0.6)) == []
+    assert scoring.group(2, _matrix_scores(matrix), 0.6) == []
+
+
+def test_must_link_groups_and_cannot_link_separates():
+    matrix = np.array([[1.0, 0.9, 0.85, 0.2], [0.9, 1.0, 0.88, 0.2], [0.85, 0.88, 1.0, 0.2], [0.2, 0.2, 0.2, 1.0]])
+    assert [c.members for c in scoring.group(4, _matrix_scores(matrix), 0.6)] == [[0, 1, 2]]
+    # A reviewer removed 2 from the cluster (cannot-link with the others) and said 3 is a duplicate of 0.
+    found = scoring.group(4, _matrix_scores(matrix), 0.6, must_link=[(3, 0)], cannot_link=[(2, 0), (2, 1)])
+    assert [c.members for c in found] == [[0, 3]]  # 1 averages 0.55 with {0, 3}: below the threshold, alone
+    # Must-links the linkage alone would leave apart ({0, 2} against 1 averages 0.45) still end in one group...
+    unlike = np.array([[1.0, 0.1, 0.2], [0.1, 1.0, 0.2], [0.2, 0.2, 1.0]])
+    found = scoring.group(3, _matrix_scores(unlike), 0.6, must_link=[(0, 2), (1, 2)])
+    assert [c.members for c in found] == [[0, 1, 2]]
+    # ...unless that group would hold a cannot-link pair: the cannot-link wins.
+    found = scoring.group(3, _matrix_scores(unlike), 0.6, must_link=[(0, 2), (1, 2)], cannot_link=[(0, 1)])
+    assert not any({0, 1} <= set(c.members) for c in found) and len(found) == 1
+    # A pair decided both ways keeps the cannot-link: the later "not a duplicate" wins over an earlier grouping.
+    found = scoring.group(4, _matrix_scores(matrix), 0.6, must_link=[(0, 1)], cannot_link=[(1, 0)])
+    assert not any({0, 1} <= set(c.members) for c in found)
+
+
+def test_possible_clusters_come_from_what_the_likely_ones_left():
+    matrix = np.array([[1.0, 0.95, 0.1, 0.1], [0.95, 1.0, 0.1, 0.1], [0.1, 0.1, 1.0, 0.7], [0.1, 0.1, 0.7, 1.0]])
+    likely = scoring.group(4, _matrix_scores(matrix), 0.9)
+    assert [c.members for c in likely] == [[0, 1]]
+    assert [c.members for c in scoring.group(4, _matrix_scores(matrix), 0.6)] == [[0, 1], [2, 3]]
 
 
 def test_quality_measure_counts_pairs_and_top_k():

@@ -1,0 +1,73 @@
+"""Choose the pair model's fixed thresholds on the selection sets, once: precision first.
+
+    .venv/bin/python bench/sprawl_select.py
+
+The weights were fitted on the tuning sets (bench/sprawl_tune.py --fit). This script groups each selection set
+(bench/sprawl_sets.py SELECTION: held out from fitting) at a grid of thresholds with the shipped weights and prints
+precision, recall and F1. Rule, precision first: the likely threshold is the one with the highest worst-set precision
+among those whose worst-set F1 is at least 0.65 (ties: the lower threshold, for recall); the possible threshold is
+the lowest at which every set's precision is at least 0.5. It reads only the selection sets: reporting sets only
+report (bench/sprawl_quality.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.sprawl_sets import DATA, SELECTION  # noqa: E402
+from bench.sprawl_tune import load_archetypes, load_items, load_labels  # noqa: E402
+from governance.sprawl.engine import pairs, scoring  # noqa: E402
+from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
+from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
+
+GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.96, 0.98)
+
+
+def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, dict[str, str]],
+                      model: pairs.PairModel = pairs.SHIPPED, *, verbose: bool = True,
+                      ) -> tuple[float | None, float | None, dict[float, dict[str, Quality]]]:
+    """The rule above, on already scored selection sets: (likely threshold, possible threshold, figures per threshold).
+    Shared with bench/sprawl_encoders.py, which refits the weights for each encoder and chooses its thresholds the
+    same way."""
+    results: dict[float, dict[str, Quality]] = {t: {} for t in GRID}
+    for name, scored in scored_sets.items():
+        keys = [item.key for item in scored.items]
+        for threshold in GRID:
+            candidate = dataclasses.replace(model, threshold=threshold)
+            found = [[keys[m] for m in c.members] for c in scoring.clusters(scored, candidate, possible=False)]
+            results[threshold][name] = measure(found, labels[name])
+    likely = possible = None
+    best = -1.0
+    for threshold in GRID:
+        row = results[threshold]
+        worst = min(q.precision for q in row.values())
+        if possible is None and worst >= 0.5:
+            possible = threshold
+        if min(q.f1 for q in row.values()) >= 0.65 and worst > best:
+            likely, best = threshold, worst
+        if verbose:
+            print(f"threshold {threshold:.2f}: " + " | ".join(
+                f"{name}: P {q.precision:.3f} R {q.recall:.3f} F1 {q.f1:.3f}" for name, q in row.items()))
+    return likely, possible, results
+
+
+def main() -> None:
+    embedder = OnnxMiniLMEmbedder()
+    index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
+    scored_sets, labels = {}, {}
+    for name in SELECTION:
+        items = load_items(DATA / f"{name}_inventory.csv")
+        labels[name] = load_labels(DATA / f"{name}_labels.csv")
+        scored_sets[name] = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    likely, possible, _ = choose_thresholds(scored_sets, labels)
+    print(f"chosen: likely threshold {likely}, possible threshold {possible} "
+          f"(shipped: {pairs.SHIPPED.threshold}, {pairs.SHIPPED.possible})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""The labelled inventories under bench/sprawl/ and what each may be used for.
+
+- tuning: the catalogue and the pair model's weights were fitted on these (bench/sprawl_tune.py);
+- selection: held out from fitting; used once to choose the pair model's fixed thresholds, precision first;
+- reporting: written by authors who saw neither the catalogue nor any other set, committed before any tuning, and
+  used for nothing but the figures we report (bench/sprawl_quality.py). The tuning script refuses them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "sprawl"
+
+TUNING = ("design", "validation")
+SELECTION = ("holdout", "heldout2")
+REPORTING = ("telco", "pharma", "council")
+ALL = (*TUNING, *SELECTION, *REPORTING)
+
+
+def role(name: str) -> str:
+    for label, names in (("tuning", TUNING), ("selection", SELECTION), ("reporting", REPORTING)):
+        if name in names:
+            return label
+    raise ValueError(f"unknown labelled set {name!r}; known: {', '.join(ALL)}")

@@ -1,0 +1,185 @@
+"""The pair model: how likely two initiatives do the same job, from features a reviewer can check. Pure; no ORM.
+
+A logistic model over a few pair features (agreement on the catalogue's jobs, similarity of what the two say they do,
+shared distinctive wording, and whether they share a department or a category). The shipped weights were fitted on
+the tuning sets only (`bench/sprawl_tune.py --fit`); a company's own reviewer decisions refit them (`refit`: the
+most probable weights given those decisions, with the shipped weights as a Gaussian prior), so a handful of decisions
+nudge the model and hundreds can move it. The thresholds are fixed: a cluster is shown as likely only when its
+members' average probability reaches `threshold` (chosen for precision first), and as possible above `possible`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy.optimize import minimize
+
+# The pair features, in the order of PairModel.weights.
+FEATURES: tuple[str, ...] = (
+    "archetype",  # agreement of the two archetype profiles, neighbouring jobs counting partly (kernel)
+    "archetype_exact",  # agreement on exactly the same catalogue jobs
+    "purpose",  # similarity of the purpose embeddings, below a floor counting as nothing
+    "wording",  # TF-IDF cosine of the two texts, weighted by how rare each word is in this portfolio
+    "job_and_purpose",  # the lesser of `archetype` and `purpose`: the catalogue and the descriptions both agree
+    "same_department",
+    "same_category",
+)
+
+FEATURE_LABELS = {
+    "archetype": "same or neighbouring job in the catalogue",
+    "archetype_exact": "the same job in the catalogue",
+    "purpose": "similar description of what it does",
+    "wording": "shared distinctive wording",
+    "job_and_purpose": "same job by the catalogue and by the descriptions",
+    "same_department": "same department",
+    "same_category": "same category",
+}
+
+
+@dataclass(frozen=True)
+class PairModel:
+    """Weights of the logistic pair model and its two fixed thresholds."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float = 0.92  # a likely cluster: precision first (bench/sprawl_select.py)
+    possible: float = 0.55  # a possible cluster: shown apart, for a reviewer to look at
+    # The company's own correction per catalogue job, for pairs both placed first on that job: a job the catalogue
+    # does not separate finely enough for this company (its clusters dismissed) loses trust, one confirmed gains.
+    use_case_bias: tuple[tuple[str, float], ...] = ()
+    decisions: int = 0  # reviewer decisions it was refit on (0: the shipped model)
+    fingerprint: str = ""  # of the decisions it was refit on: refitting on the same ones changes nothing
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES):
+            raise ValueError(f"a pair model needs {len(FEATURES)} weights ({', '.join(FEATURES)})")
+
+    def logit(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        """w . f + b for matrices (or vectors) of each feature, accumulated without stacking them."""
+        total = np.full(np.shape(features[FEATURES[0]]), self.bias, dtype=np.float32)
+        for name, weight in zip(FEATURES, self.weights, strict=True):
+            if weight:
+                total += np.float32(weight) * np.asarray(features[name], dtype=np.float32)
+        return total
+
+    def probability(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        return sigmoid(self.logit(features))
+
+    def contributions(self, values: Sequence[float]) -> dict[str, float]:
+        """Each feature's share of one pair's logit: what made the model say so."""
+        return {name: float(weight * value) for name, weight, value in zip(FEATURES, self.weights, values,
+                                                                           strict=True)}
+
+    def as_dict(self) -> dict:
+        return {"features": list(FEATURES), "weights": [round(w, 6) for w in self.weights],
+                "bias": round(self.bias, 6), "use_case_bias": dict(self.use_case_bias), "decisions": self.decisions,
+                "fingerprint": self.fingerprint}
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0))), dtype=np.float32)
+
+
+# Fitted with `bench/sprawl_tune.py --fit` on the design and validation sets (class-balanced logistic regression over
+# every pair of each set); the thresholds were chosen for precision first.
+SHIPPED = PairModel(
+    weights=(0.0, 9.966792, 6.446016, 2.071964, 9.116633, 0.0, 0.0),
+    bias=-3.774422,
+)
+
+# How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the
+# number of decisions' worth of log-loss one unit of change in a weight costs. About 10: a handful of decisions nudge
+# the weights, a hundred consistent ones move them.
+PRIOR_PRECISION = 30.0
+# The same for a job's own correction, which starts at 0: a few decisions on one job's clusters move it.
+USE_CASE_PRECISION = 0.3
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A reviewer's verdict on a pair, with the pair's features when it was refit: 1 same job, 0 not."""
+
+    pair: tuple[int, int]
+    same: bool
+    features: tuple[float, ...] = field(default=())
+    use_case: str = ""  # the catalogue job both members are placed on first, if the same ("" otherwise)
+
+
+def decisions_fingerprint(decisions: Sequence[Decision]) -> str:
+    """A digest of the decided pairs, their verdicts and features (rounded): equal decisions, equal refit."""
+    payload = sorted((d.pair, d.same, tuple(round(v, 4) for v in d.features), d.use_case) for d in decisions)
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:16]
+
+
+def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float = PRIOR_PRECISION,
+          balanced: bool = False) -> PairModel:
+    """The most probable weights given the company's decisions, with `prior` as a Gaussian prior.
+
+    Deterministic (same decisions, same weights: the optimiser starts from the prior). The bias is held as firmly as
+    the weights: the pairs a reviewer decides are the detector's strongest proposals, not a sample of all pairs, so
+    they say which features mislead in this company, not how rare duplicates are. `balanced` weighs the two
+    verdicts equally (fitting the shipped weights on every labelled pair, where duplicates are rare).
+    """
+    if not decisions:
+        return replace(prior, decisions=0, fingerprint="")
+    fingerprint = decisions_fingerprint(decisions)
+    if fingerprint == prior.fingerprint:
+        return prior
+    x = np.asarray([d.features for d in decisions], dtype=np.float64)
+    y = np.asarray([1.0 if d.same else 0.0 for d in decisions])
+    count = len(y)
+    positives, negatives = y.sum(), count - y.sum()
+    sample_weight = (np.where(y == 1, count / (2 * max(positives, 1)), count / (2 * max(negatives, 1))) if balanced
+                     else np.ones(count))
+    codes = sorted({d.use_case for d in decisions if d.use_case})
+    column = {code: n for n, code in enumerate(codes)}
+    one_hot = np.zeros((count, len(codes)))
+    for row, decision in enumerate(decisions):
+        if decision.use_case:
+            one_hot[row, column[decision.use_case]] = 1.0
+    known = dict(prior.use_case_bias)
+    start = np.asarray([*prior.weights, *(known.get(code, 0.0) for code in codes), prior.bias], dtype=np.float64)
+    design = np.hstack([x, one_hot, np.ones((count, 1))])
+    pull = np.full_like(start, precision)
+    pull[len(FEATURES):len(FEATURES) + len(codes)] = USE_CASE_PRECISION
+    if balanced:
+        pull[-1] = precision / 100  # every pair: the bias follows the base rate freely
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -40, 40)))
+        log_loss = -(sample_weight * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))).sum()
+        delta = w - start
+        value = (log_loss + 0.5 * (pull * delta ** 2).sum()) / count
+        gradient = (design.T @ (sample_weight * (p - y)) + pull * delta) / count
+        return float(value), gradient
+
+    result = minimize(objective, start, jac=True, method="L-BFGS-B")
+    weights = tuple(round(float(v), 6) for v in result.x[:len(FEATURES)])
+    corrections = {**known, **{code: round(float(v), 6) for code, v in zip(
+        codes, result.x[len(FEATURES):len(FEATURES) + len(codes)], strict=True)}}
+    return replace(prior, weights=weights, bias=round(float(result.x[-1]), 6), decisions=count,
+                   use_case_bias=tuple(sorted(corrections.items())), fingerprint=fingerprint)
+
+
+# Left at zero in the shipped model. The labelled sets' authors spread duplicates over departments and categories on
+# purpose, which says nothing about another company; and agreement on the catalogue alone was the selection sets'
+# main source of wrong pairs (jobs the catalogue does not separate finely enough), so it counts through
+# `job_and_purpose` only. A company's own decisions can still give each of them weight.
+SHIPPED_ZERO = ("archetype", "same_department", "same_category")
+# The shipped fit's prior precision towards zero (chosen with the method on the selection sets).
+FIT_PRECISION = 3.0
+
+
+def fit(x: np.ndarray, y: np.ndarray, *, fixed_zero: Sequence[str] = ()) -> tuple[tuple[float, ...], float]:
+    """Class-balanced, L2-regularised logistic regression of labelled pairs: the shipped weights, from the tuning
+    sets. Features named in `fixed_zero` are left out (weight 0)."""
+    mask = np.asarray([name not in fixed_zero for name in FEATURES], dtype=np.float64)
+    decisions = [Decision(pair=(n, n), same=bool(label), features=tuple(row)) for n, (row, label) in
+                 enumerate(zip((x * mask).tolist(), y.tolist(), strict=True))]
+    flat = PairModel(weights=(0.0,) * len(FEATURES), bias=0.0)
+    fitted = refit(flat, decisions, precision=FIT_PRECISION, balanced=True)
+    return fitted.weights, fitted.bias
