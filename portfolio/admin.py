@@ -315,12 +315,30 @@ class AllocationRuleAdmin(ServiceAdmin):
         allocation_rule_delete(actor=request_actor(request), rule=obj)
 
 
+class IngestionRunPartInline(ReadOnlyInline):
+    """The files of a month read in parts by the workers, with who read each and what it found."""
+
+    model = models.IngestionRunPart
+    fields = ["number", "path", "done", "worker", "rows_read", "rows_skipped", "rows_written", "error", "finished_at"]
+
+
 @admin.register(models.IngestionRun)
 class IngestionRunAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "source", "period", "trigger", "status", "rows_read", "rows_written", "rows_skipped",
                     "unallocated_amount"]
     list_filter = ["status", "trigger", "source"]
     readonly_fields = [f.name for f in models.IngestionRun._meta.fields]
+    inlines = [IngestionRunPartInline]
+
+
+@admin.register(models.IngestionRunPart)
+class IngestionRunPartAdmin(ReadOnlyAdmin):
+    """A part of a run read in parts: read-only, a record of what happened."""
+
+    list_display = ["run", "number", "path", "done", "worker", "rows_read", "rows_written", "finished_at"]
+    list_filter = ["done"]
+    list_select_related = ["run__source"]
+    readonly_fields = [f.name for f in models.IngestionRunPart._meta.fields]
 
 
 @admin.register(models.CostRecord)
