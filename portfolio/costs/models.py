@@ -264,10 +264,18 @@ class CostRecord(models.Model):
     """One normalised cost line of a source, in its billing currency and in the reporting currency.
 
     The (source, period) and (initiative, period) indexes also serve lookups by source or initiative alone, so those
-    foreign keys have no index of their own: every index costs time on each of the millions of rows a run writes."""
+    foreign keys have no index of their own: every index costs time on each of the millions of rows a run writes.
 
-    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="cost_records", db_index=False)
-    run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    For the same reason its foreign keys are not constraints in the database: PostgreSQL checks a constraint row by
+    row (3 s at commit for a month of 300,000 lines, more than reading them). The one writer of records, the run
+    writer, checks the references once per run instead and locks them as the constraint's own check would
+    (writer.cost_references_lock); deleting a source, run or initiative goes through Django, which applies the
+    on_delete rules below."""
+
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="cost_records", db_index=False,
+                               db_constraint=False)
+    run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                            db_constraint=False)
     period = models.DateField()
     charge_date = models.DateField()
     amount = amount_field()
@@ -284,7 +292,7 @@ class CostRecord(models.Model):
     gpu_hours = quantity_field(null=True, blank=True)
     initiative = models.ForeignKey(
         Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_records",
-        help_text="Empty: no rule maps it (unallocated).", db_index=False,
+        help_text="Empty: no rule maps it (unallocated).", db_index=False, db_constraint=False,
     )
 
     class Meta:

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 
 from portfolio.costs.calculations import Rule, first_match
+from portfolio.costs.services.references import cost_references_lock
 from portfolio.models import AllocationRule, CostRecord, CostSource, Initiative, UsageRecord
 from tollgate.audit import audit_event
 from tollgate.roles import may
@@ -76,6 +77,8 @@ def _reallocate(model: type[CostRecord] | type[UsageRecord], source: CostSource,
         if target != current:
             moves[target].append(pk)
             months.add(period)
+    if model is CostRecord:  # no foreign-key constraint: the targets are checked and held here
+        cost_references_lock(initiative_ids=[target for target in moves if target is not None])
     for target, pks in moves.items():
         for start in range(0, len(pks), UPDATE_CHUNK):
             model.objects.filter(pk__in=pks[start:start + UPDATE_CHUNK]).update(initiative_id=target)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from portfolio.choices import RunStatus
 from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import ConnectorError
+from portfolio.costs.services.references import cost_references_lock
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.costs.services.writer import COST_COLUMNS, RunWriter, Staging
 from portfolio.models import CostRecord, CostSource, IngestionRun, IngestionRunPart, SeatActivity, UsageRecord
@@ -187,6 +188,10 @@ def _swap(run: IngestionRun, source: CostSource) -> Decimal:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(SUM(amount_reporting), 0) FROM {staging} WHERE initiative_id IS NULL")
         unallocated = Decimal(cursor.fetchone()[0])
+        cursor.execute(f"SELECT DISTINCT initiative_id FROM {staging} WHERE initiative_id IS NOT NULL")
+        initiatives = [pk for (pk,) in cursor.fetchall()]
+    cost_references_lock(source_id=source.pk, run_id=run.pk, initiative_ids=initiatives)
+    with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(CostRecord._meta.db_table)} ({columns}) "
             f"SELECT {columns} FROM {staging}"

@@ -27,6 +27,7 @@ from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Sea
 from portfolio.costs.connectors.focus_columns import CostColumns, map_distinct
 from portfolio.costs.selectors import LicencePoolKeyError, licence_pool_by_key
 from portfolio.costs.services.allocation import Allocator
+from portfolio.costs.services.references import cost_references_lock
 from portfolio.models import (
     CostRecord,
     CostSource,
@@ -151,6 +152,7 @@ class RunWriter:
         self.columnar = False  # whether column-wise batches were written (their unallocated sum is the database's)
         self.csv: list[bytes] = []
         self.csv_bytes = 0
+        self.initiatives: set[int] = set()  # the initiatives its cost records name (checked once, at the end)
 
     def add(self, row: Any) -> None:
         if isinstance(row, CostColumns):
@@ -186,6 +188,7 @@ class RunWriter:
         allocate = self.allocator.allocate
         initiative = map_distinct([batch.key_column(key) for key in relevant],
                                   lambda *values: allocate(dict(zip(relevant, values, strict=True))), pa.int64())
+        self.initiatives.update(pc.unique(initiative.drop_null()).to_pylist())
         size = batch.size
         columns: dict[str, pa.Array] = {
             "source_id": pa.array([self.source_id] * size, pa.int64()),
@@ -228,6 +231,8 @@ class RunWriter:
         self.inserter.finish()
         if self.columnar:  # the database rounded the column-wise amounts: it sums them too
             self.unallocated = self.inserter.unallocated(self.run_id)
+        if self.staging is None and self.written:  # a part's records are checked where they are merged
+            cost_references_lock(source_id=self.source_id, run_id=self.run_id, initiative_ids=self.initiatives)
 
     def close(self) -> None:
         self.inserter.close()
@@ -249,6 +254,8 @@ class RunWriter:
         initiative_id = self.allocator.allocate(row.keys)
         if initiative_id is None:
             self.unallocated += reporting
+        else:
+            self.initiatives.add(initiative_id)
         return (
             self.source_id, self.run_id, self.month, row.charge_date, amount, currency,
             reporting, None if row.billed_amount is None else record_amount(row.billed_amount),
@@ -280,11 +287,12 @@ class _Inserter:
     bulk_create the larger part of a run on SQLite.
 
     On PostgreSQL each COPY runs in a helper thread, on the run's own connection and so inside its transaction, while
-    the main thread reads and converts the next batch: the server's share (parsing, six indexes, foreign-key checks)
+    the main thread reads and converts the next batch: the server's share (parsing, indexes, foreign-key checks)
     overlaps the reading instead of following it. One batch is in flight at a time, and psycopg's connection lock
-    makes any query of the main thread meanwhile (a currency's rates, the licence pool) wait for it. The records'
-    foreign keys are checked per batch (SET CONSTRAINTS ... IMMEDIATE for this transaction) rather than all at the
-    commit, so that work overlaps too; they are set back to deferred, Django's default, once the batches are in.
+    makes any query of the main thread meanwhile (a currency's rates, the licence pool) wait for it. The usage and
+    seat records' foreign keys are checked per batch (SET CONSTRAINTS ... IMMEDIATE for this transaction) rather than
+    all at the commit, so that work overlaps too; they are set back to deferred, Django's default, once the batches
+    are in. Cost records have no such constraints: their references are checked once (cost_references_lock).
     """
 
     def __init__(self, staging: Staging | None = None) -> None:
