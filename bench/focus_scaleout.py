@@ -169,10 +169,13 @@ def ingest_with_workers(source: object, count: int, env: dict[str, str], logs: P
             raise SystemExit(f"ingestion with {count} worker(s) failed: {run.error}")
         peaks = [peak_rss_mib(process.pid) for process, _ in workers]
         by_worker = sorted(run.file_parts.values_list("worker", flat=True))
+        last_part = max(run.file_parts.values_list("finished_at", flat=True))
     finally:
         stop_workers(workers)
+    # The run's own timestamps: from its start until the last part was staged (what workers share), then the merge.
     return {"seconds": elapsed, "peaks": peaks, "parts": by_worker, "load": load, "rows_written": run.rows_written,
-            "rows_read": run.rows_read}
+            "rows_read": run.rows_read, "reading": (last_part - run.started_at).total_seconds(),
+            "merge": (run.finished_at - last_part).total_seconds()}
 
 
 def main() -> None:
@@ -213,6 +216,8 @@ def main() -> None:
               f"peak {max(one['peaks']):.0f} MiB) | 2 workers {two['seconds']:.1f} s ({two['seconds'] / copy:.2f}x, "
               f"peaks {' / '.join(f'{p:.0f}' for p in two['peaks'])} MiB, parts per worker "
               f"{'/'.join(str(two['parts'].count(w)) for w in sorted(set(two['parts'])))}) | load {one['load']:.1f}")
+        print(f"           parts read and staged: {one['reading']:.1f} s with 1 worker, {two['reading']:.1f} s with 2; "
+              f"merge {one['merge']:.1f} s / {two['merge']:.1f} s")
     copy = statistics.median(c for c, _, _ in rounds)
     one_s = statistics.median(o["seconds"] for _, o, _ in rounds)
     two_s = statistics.median(t["seconds"] for _, _, t in rounds)
@@ -222,6 +227,11 @@ def main() -> None:
           "(median; target <= 1.5x)")
     print(f"  ingestion, 2 workers:                        {two_s:.1f} s   {two_s / copy:.2f}x COPY   "
           f"(median; {one_s / two_s:.2f}x the speed of 1 worker)")
+    reading_1 = statistics.median(o["reading"] for _, o, _ in rounds)
+    reading_2 = statistics.median(t["reading"] for _, _, t in rounds)
+    merge = statistics.median(o["merge"] for _, o, _ in rounds)
+    print(f"  of which parts read and staged:              {reading_1:.1f} s with 1 worker, {reading_2:.1f} s with 2   "
+          f"(median; the merge after them is serial: {merge:.1f} s)")
     print(f"  peak memory of a worker (max VmHWM):         {peak:.0f} MiB   (target < 1024 MiB)")
     print(f"  machine load average (1 min) before / after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f}   "
           f"({os.cpu_count()} CPUs; PostgreSQL shares them: 2 workers can only gain what the machine has spare)")
