@@ -4,10 +4,11 @@
 
 The weights were fitted on the tuning sets (bench/sprawl_tune.py --fit). This script groups each selection set
 (bench/sprawl_sets.py SELECTION: held out from fitting) at a grid of thresholds with the shipped weights and prints
-precision, recall and F1. Rule, precision first: the likely threshold is the one with the highest worst-set precision
-among those whose worst-set F1 is at least 0.65 (ties: the lower threshold, for recall); the possible threshold is
-the lowest at which every set's precision is at least 0.5. It reads only the selection sets: reporting sets only
-report (bench/sprawl_quality.py).
+precision, recall and F1. Rule, precision first: the likely threshold is the lowest at which every set's precision
+is at least 0.75 (the lowest, to win back what recall it can; if none reaches it, the one with the highest worst-set
+precision); the possible threshold is the lowest at which every set's precision is at least 0.5. The weights are
+calibrated probabilities (pairs.fit), so the thresholds are probabilities too. It reads only the selection sets:
+reporting sets only report (bench/sprawl_quality.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from governance.sprawl.engine import pairs, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
 
-GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.96, 0.98)
+GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+LIKELY_PRECISION = 0.75
+POSSIBLE_PRECISION = 0.5
 
 
 def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, dict[str, str]],
@@ -42,18 +45,20 @@ def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, 
             found = [[keys[m] for m in c.members] for c in scoring.clusters(scored, candidate, possible=False)]
             results[threshold][name] = measure(found, labels[name])
     likely = possible = None
-    best = -1.0
+    best, best_threshold = -1.0, GRID[-1]
     for threshold in GRID:
         row = results[threshold]
         worst = min(q.precision for q in row.values())
-        if possible is None and worst >= 0.5:
+        if possible is None and worst >= POSSIBLE_PRECISION:
             possible = threshold
-        if min(q.f1 for q in row.values()) >= 0.65 and worst > best:
-            likely, best = threshold, worst
+        if likely is None and worst >= LIKELY_PRECISION:
+            likely = threshold
+        if worst > best:
+            best, best_threshold = worst, threshold
         if verbose:
             print(f"threshold {threshold:.2f}: " + " | ".join(
                 f"{name}: P {q.precision:.3f} R {q.recall:.3f} F1 {q.f1:.3f}" for name, q in row.items()))
-    return likely, possible, results
+    return (likely if likely is not None else best_threshold), possible, results
 
 
 def main() -> None:

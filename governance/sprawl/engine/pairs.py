@@ -22,7 +22,9 @@ from scipy.optimize import minimize
 FEATURES: tuple[str, ...] = (
     "archetype",  # agreement of the two archetype profiles, neighbouring jobs counting partly (kernel)
     "archetype_exact",  # agreement on exactly the same catalogue jobs
+    "archetype_rare",  # the same, each job weighed by how rare it is in this portfolio
     "purpose",  # similarity of the purpose embeddings, below a floor counting as nothing
+    "purpose_local",  # purpose similarity above the two items' neighbourhoods' (how crowded their area is)
     "wording",  # TF-IDF cosine of the two texts, weighted by how rare each word is in this portfolio
     "job_and_purpose",  # the lesser of `archetype` and `purpose`: the catalogue and the descriptions both agree
     "same_department",
@@ -32,7 +34,9 @@ FEATURES: tuple[str, ...] = (
 FEATURE_LABELS = {
     "archetype": "same or neighbouring job in the catalogue",
     "archetype_exact": "the same job in the catalogue",
+    "archetype_rare": "the same job in the catalogue, one few of this company's initiatives do",
     "purpose": "similar description of what it does",
+    "purpose_local": "more alike than their neighbours in the portfolio",
     "wording": "shared distinctive wording",
     "job_and_purpose": "same job by the catalogue and by the descriptions",
     "same_department": "same department",
@@ -46,8 +50,8 @@ class PairModel:
 
     weights: tuple[float, ...]
     bias: float
-    threshold: float = 0.92  # a likely cluster: precision first (bench/sprawl_select.py)
-    possible: float = 0.55  # a possible cluster: shown apart, for a reviewer to look at
+    threshold: float = 0.65  # a likely cluster: precision first (bench/sprawl_select.py)
+    possible: float = 0.35  # a possible cluster: shown apart, for a reviewer to look at
     # The company's own correction per catalogue job, for pairs both placed first on that job: a job the catalogue
     # does not separate finely enough for this company (its clusters dismissed) loses trust, one confirmed gains.
     use_case_bias: tuple[tuple[str, float], ...] = ()
@@ -59,11 +63,15 @@ class PairModel:
             raise ValueError(f"a pair model needs {len(FEATURES)} weights ({', '.join(FEATURES)})")
 
     def logit(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
-        """w . f + b for matrices (or vectors) of each feature, accumulated without stacking them."""
-        total = np.full(np.shape(features[FEATURES[0]]), self.bias, dtype=np.float32)
+        """w . f + b for matrices (or vectors) of each feature, accumulated without stacking them; a feature of
+        weight 0 is not read (a lazy mapping never computes it)."""
+        total: np.ndarray | None = None
         for name, weight in zip(FEATURES, self.weights, strict=True):
             if weight:
-                total += np.float32(weight) * np.asarray(features[name], dtype=np.float32)
+                term = np.float32(weight) * np.asarray(features[name], dtype=np.float32)
+                total = term + np.float32(self.bias) if total is None else total + term
+        if total is None:
+            return np.full(np.shape(features[FEATURES[0]]), self.bias, dtype=np.float32)
         return total
 
     def probability(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -84,11 +92,12 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0))), dtype=np.float32)
 
 
-# Fitted with `bench/sprawl_tune.py --fit` on the design and validation sets (class-balanced logistic regression over
-# every pair of each set); the thresholds were chosen for precision first.
+# Fitted with `bench/sprawl_tune.py --fit` on the tuning sets (bench/sprawl_sets.py: logistic regression over every
+# pair of each set, duplicates as rare as they are); the thresholds were chosen on the selection sets, precision first
+# (bench/sprawl_select.py).
 SHIPPED = PairModel(
-    weights=(0.0, 9.966792, 6.446016, 2.071964, 9.116633, 0.0, 0.0),
-    bias=-3.774422,
+    weights=(0.0, 2.944545, 4.384374, 2.533972, 3.434007, 1.118778, 2.33451, -1.073685, 0.0),
+    bias=-6.032117,
 )
 
 # How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the
@@ -116,13 +125,14 @@ def decisions_fingerprint(decisions: Sequence[Decision]) -> str:
 
 
 def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float = PRIOR_PRECISION,
-          balanced: bool = False) -> PairModel:
+          balanced: bool = False, free_bias: bool = False) -> PairModel:
     """The most probable weights given the company's decisions, with `prior` as a Gaussian prior.
 
     Deterministic (same decisions, same weights: the optimiser starts from the prior). The bias is held as firmly as
     the weights: the pairs a reviewer decides are the detector's strongest proposals, not a sample of all pairs, so
     they say which features mislead in this company, not how rare duplicates are. `balanced` weighs the two
-    verdicts equally (fitting the shipped weights on every labelled pair, where duplicates are rare).
+    verdicts equally; `free_bias` lets the bias follow the base rate (fitting the shipped weights on every labelled
+    pair of the tuning sets).
     """
     if not decisions:
         return replace(prior, decisions=0, fingerprint="")
@@ -146,7 +156,7 @@ def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float =
     design = np.hstack([x, one_hot, np.ones((count, 1))])
     pull = np.full_like(start, precision)
     pull[len(FEATURES):len(FEATURES) + len(codes)] = USE_CASE_PRECISION
-    if balanced:
+    if balanced or free_bias:
         pull[-1] = precision / 100  # every pair: the bias follows the base rate freely
 
     def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -165,21 +175,28 @@ def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float =
                    use_case_bias=tuple(sorted(corrections.items())), fingerprint=fingerprint)
 
 
-# Left at zero in the shipped model. The labelled sets' authors spread duplicates over departments and categories on
-# purpose, which says nothing about another company; and agreement on the catalogue alone was the selection sets'
-# main source of wrong pairs (jobs the catalogue does not separate finely enough), so it counts through
-# `job_and_purpose` only. A company's own decisions can still give each of them weight.
-SHIPPED_ZERO = ("archetype", "same_department", "same_category")
+# Left at zero in the shipped model. `archetype` (neighbouring jobs counting partly): agreement on the catalogue
+# alone was the selection sets' main source of wrong pairs (jobs the catalogue does not separate finely enough), so
+# the catalogue counts through the exact and rarity-weighed agreements and `job_and_purpose` only. `same_category`:
+# the labelled sets' authors filed duplicates under different categories on purpose, which says nothing about another
+# company. `same_department` is fitted: sprawl is teams duplicating each other, and a second initiative of one
+# department is more often its next phase. A company's own decisions can still give each of them weight.
+SHIPPED_ZERO = ("archetype", "same_category")
 # The shipped fit's prior precision towards zero (chosen with the method on the selection sets).
 FIT_PRECISION = 3.0
 
 
 def fit(x: np.ndarray, y: np.ndarray, *, fixed_zero: Sequence[str] = ()) -> tuple[tuple[float, ...], float]:
-    """Class-balanced, L2-regularised logistic regression of labelled pairs: the shipped weights, from the tuning
-    sets. Features named in `fixed_zero` are left out (weight 0)."""
+    """L2-regularised logistic regression of labelled pairs: the shipped weights, from the tuning sets. Features
+    named in `fixed_zero` are left out (weight 0).
+
+    Not class-balanced: every pair counts once, so duplicates are as rare as in a real portfolio and the model's
+    probability means what it says. A balanced fit (as before) ranked pairs as well but put most pairs of a crowded
+    job near 1, so no threshold could separate them: precision stayed near 0.35 on an independent set at any
+    threshold."""
     mask = np.asarray([name not in fixed_zero for name in FEATURES], dtype=np.float64)
     decisions = [Decision(pair=(n, n), same=bool(label), features=tuple(row)) for n, (row, label) in
                  enumerate(zip((x * mask).tolist(), y.tolist(), strict=True))]
     flat = PairModel(weights=(0.0,) * len(FEATURES), bias=0.0)
-    fitted = refit(flat, decisions, precision=FIT_PRECISION, balanced=True)
+    fitted = refit(flat, decisions, precision=FIT_PRECISION, free_bias=True)
     return fitted.weights, fitted.bias

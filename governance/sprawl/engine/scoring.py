@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -325,6 +325,18 @@ class Scored:
         self._profile = self._exact if self.kernel is None else unit_rows(self.distribution @ self.kernel)
         # An unknown department matches nothing, not every other unknown one.
         self._department = _codes([i.department for i in self.items])
+        # A job many of this portfolio's initiatives are placed on says less when two share it than a rare one: each
+        # catalogue job weighs by its rarity here (an IDF over the soft counts, 1 for a job only one item has).
+        n = len(self.items)
+        if n > 1 and self.distribution.size:
+            counts = self.distribution.sum(axis=0)
+            rarity = np.clip(np.log((1.0 + n) / (1.0 + counts)) / math.log(1.0 + n), 0.0, 1.0)
+            self._rare = (self._exact * np.sqrt(rarity)[None, :]).astype(np.float32)
+        else:
+            self._rare = self._exact
+        # How crowded each item's neighbourhood is: the mean purpose similarity to its nearest others. Two items in a
+        # crowded area (many assistants, many document tools) must be closer than the crowd to count (CSLS).
+        self._crowd = neighbourhood_similarity(self.vectors, NEIGHBOURS)
 
     def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
               ranking: bool = False) -> np.ndarray:
@@ -337,22 +349,10 @@ class Scored:
                           self._department[rows][:, None] == self._department[cols][None, :], self.params,
                           ranking=ranking)
 
-    def features(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """The pair model's features (engine/pairs.py FEATURES) of items[rows] against items[cols]."""
-        cols = slice(None) if cols is None else cols
-        floor = self.params.purpose_floor
-        purpose = np.clip((self.vectors[rows] @ self.vectors[cols].T - floor) / (1.0 - floor), 0.0, 1.0)
-        archetype = self._profile[rows] @ self._profile[cols].T
-        return {
-            "archetype": archetype,
-            "job_and_purpose": np.minimum(archetype, purpose),
-            "archetype_exact": self._exact[rows] @ self._exact[cols].T,
-            "purpose": purpose,
-            "wording": np.asarray((self._wording[rows] @ self._wording[cols].T).todense(), dtype=np.float32),
-            "same_department": (self._department[rows][:, None] == self._department[cols][None, :]).astype(
-                np.float32),
-            "same_category": (self._category[rows][:, None] == self._category[cols][None, :]).astype(np.float32),
-        }
+    def features(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None) -> PairFeatures:
+        """The pair model's features (engine/pairs.py FEATURES) of items[rows] against items[cols], each computed
+        when first read: grouping reads only those the model weighs."""
+        return PairFeatures(self, rows, slice(None) if cols is None else cols)
 
     def probability(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
                     model: pairs.PairModel = pairs.SHIPPED) -> np.ndarray:
@@ -408,6 +408,68 @@ class Scored:
         return float(self.vectors[i] @ self.vectors[j])
 
 
+class PairFeatures(Mapping[str, np.ndarray]):
+    """The features of a block of pairs (items[rows] x items[cols]) by name, each computed once, on first use."""
+
+    def __init__(self, scored: Scored, rows: slice | np.ndarray, cols: slice | np.ndarray) -> None:
+        self.scored, self.rows, self.cols = scored, rows, cols
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.cache:
+            if name not in pairs.FEATURES:
+                raise KeyError(name)
+            self.cache[name] = np.asarray(getattr(self, f"_{name}")(), dtype=np.float32)
+        return self.cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(pairs.FEATURES)
+
+    def __len__(self) -> int:
+        return len(pairs.FEATURES)
+
+    def _cosine(self) -> np.ndarray:
+        s = self.scored
+        if "cosine" not in self.cache:
+            self.cache["cosine"] = s.vectors[self.rows] @ s.vectors[self.cols].T
+        return self.cache["cosine"]
+
+    def _archetype(self) -> np.ndarray:
+        s = self.scored
+        return s._profile[self.rows] @ s._profile[self.cols].T
+
+    def _archetype_exact(self) -> np.ndarray:
+        s = self.scored
+        return s._exact[self.rows] @ s._exact[self.cols].T
+
+    def _archetype_rare(self) -> np.ndarray:
+        s = self.scored
+        return s._rare[self.rows] @ s._rare[self.cols].T
+
+    def _purpose(self) -> np.ndarray:
+        floor = self.scored.params.purpose_floor
+        return np.clip((self._cosine() - floor) / (1.0 - floor), 0.0, 1.0)
+
+    def _purpose_local(self) -> np.ndarray:
+        crowd = self.scored._crowd
+        return self._cosine() - 0.5 * (crowd[self.rows][:, None] + crowd[self.cols][None, :])
+
+    def _job_and_purpose(self) -> np.ndarray:
+        return np.minimum(self["archetype"], self["purpose"])
+
+    def _wording(self) -> np.ndarray:
+        s = self.scored
+        return (s._wording[self.rows] @ s._wording[self.cols].T).toarray()
+
+    def _same_department(self) -> np.ndarray:
+        department = self.scored._department
+        return department[self.rows][:, None] == department[self.cols][None, :]
+
+    def _same_category(self) -> np.ndarray:
+        category = self.scored._category
+        return category[self.rows][:, None] == category[self.cols][None, :]
+
+
 def pair_score(agreement: np.ndarray, purpose_cosine: np.ndarray, same_department: np.ndarray, params: Params, *,
                ranking: bool = False) -> np.ndarray:
     """The pair score from its parts (any matching shapes): agreement of the archetype profiles, cosine of the
@@ -425,6 +487,25 @@ def shared_use_case(a: np.ndarray, b: np.ndarray, codes: Sequence[str]) -> str |
     shared = a * b
     best = int(np.argmax(shared)) if shared.size else 0
     return codes[best] if shared.size and shared[best] >= 0.05 else None
+
+
+NEIGHBOURS = 5  # the neighbourhood of `neighbourhood_similarity`
+
+
+def neighbourhood_similarity(vectors: np.ndarray, k: int, block_size: int = 1024) -> np.ndarray:
+    """(n,) each row's mean cosine to its k nearest other rows (0 when there are none), in blocks of rows."""
+    n = len(vectors)
+    k = min(k, n - 1)
+    out = np.zeros(n, dtype=np.float32)
+    if k < 1:
+        return out
+    for start in range(0, n, block_size):
+        stop = min(start + block_size, n)
+        block = vectors[start:stop] @ vectors.T
+        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        nearest = np.partition(block, n - k, axis=1)[:, n - k:]
+        out[start:stop] = nearest.mean(axis=1)
+    return out
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:

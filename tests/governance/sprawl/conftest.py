@@ -56,14 +56,17 @@ def portfolio(catalogue):
                                         ("Marketing", "Communications", "Sales", "Finance"))
     return {
         "A": InitiativeFactory(external_id="A", name="Marketing's Midjourney accounts", department=marketing,
-                               description="Seats for the brand team.", vendors=[VendorFactory(name="Midjourney")]),
+                               description="Midjourney seats for the brand team to generate campaign images and ad "
+                               "visuals.", vendors=[VendorFactory(name="Midjourney")]),
         "B": InitiativeFactory(external_id="B", name="Firefly for the creative studio", department=comms,
-                               description="Adobe Firefly to produce ad visuals faster."),
+                               description="Adobe Firefly for the studio to generate campaign images and ad "
+                               "visuals faster."),
         "C": InitiativeFactory(external_id="C", name="Project Quill", department=sales,
-                               description="Transcribes and summarises our weekly calls with action items.",
+                               description="Transcribes our weekly meetings and writes a summary with action items.",
                                vendors=[VendorFactory(name="Otter.ai")]),
         "D": InitiativeFactory(external_id="D", name="Meeting recap bot", department=finance,
-                               description="Zoom AI Companion writes minutes of every meeting."),
+                               description="Zoom AI Companion transcribes every meeting and writes minutes with "
+                               "action items."),
         "E": InitiativeFactory(external_id="E", name="AP invoice reader", department=finance,
                                description="Reads supplier invoices into SAP.", vendors=[VendorFactory(name="Rossum")]),
     }

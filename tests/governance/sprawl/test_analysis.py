@@ -156,18 +156,21 @@ def test_suggest_use_cases(catalogue, embedder):
 
 def test_commands_print_the_documented_json(portfolio, embedder):
     clusters = json.loads(_run("detect_sprawl", "--json"))
-    found = clusters[[c["members"] for c in clusters].index(["A", "B"])]
+    found = clusters[[c["members"] for c in clusters].index(["C", "D"])]
     assert {key: found[key] for key in ("members", "use_case", "confidence")} == {
-        "members": ["A", "B"], "use_case": "campaign-images", "confidence": "likely"}
-    assert found["evidence"][0] == "Shared job: Campaign image generation"
+        "members": ["C", "D"], "use_case": "meeting-notes", "confidence": "likely"}
+    assert found["evidence"][0] == "Shared job: Meeting transcription and notes"
     assert all(isinstance(c["score"], float) and 0 < c["score"] <= 1 for c in clusters)
     assert all(c["confidence"] == "likely" for c in clusters)  # possible ones only with --possible
+    assert ["A", "B"] not in [c["members"] for c in clusters]
     with_possible = json.loads(_run("detect_sprawl", "--json", "--possible"))
     assert [c for c in with_possible if c["confidence"] == "likely"] == clusters
+    images = with_possible[[c["members"] for c in with_possible].index(["A", "B"])]
+    assert images["confidence"] == "possible" and images["use_case"] == "campaign-images"
     duplicates = json.loads(_run("possible_duplicates", "--top", "2", "--json"))
     assert set(duplicates) == set("ABCDE")
     assert duplicates["C"][0] == "D" and all(len(v) == 2 for v in duplicates.values())
-    assert "A, B" in _run("detect_sprawl")
+    assert "C, D" in _run("detect_sprawl")
 
 
 def test_commands_on_an_empty_portfolio(catalogue, embedder):
@@ -278,9 +281,10 @@ def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, clien
     from governance.sprawl.services.recompute import sprawl_recompute
 
     sprawl_recompute()
-    cluster = SprawlCluster.objects.get(members__initiative=portfolio["A"])
+    assert SprawlCluster.objects.get(members__initiative=portfolio["A"]).confidence == "possible"  # words differ
+    cluster = SprawlCluster.objects.get(members__initiative=portfolio["C"])
     assert cluster.confidence == "likely"
-    assert cluster.evidence[0] == "Shared job: Campaign image generation"
+    assert cluster.evidence[0] == "Shared job: Meeting transcription and notes"
     client.force_login(reviewer)
     page = client.get(cluster.get_absolute_url()).content.decode()
-    assert "Why these look like one job" in page and "Shared job: Campaign image generation" in page
+    assert "Why these look like one job" in page and "Shared job: Meeting transcription and notes" in page

@@ -51,15 +51,16 @@ def test_recompute_with_the_real_engine_groups_the_same_job_and_keeps_decisions(
     assert summary.initiatives >= 5
     cluster = SprawlCluster.objects.get(members__initiative=images[0])
     members = set(cluster.members.values_list("initiative_id", flat=True))
-    assert members >= {images[0].pk, images[1].pk} and not members & {o.pk for o in others}
+    assert len(members & {i.pk for i in images}) >= 2 and not members & {o.pk for o in others}
     assert cluster.monthly_spend > 0 and cluster.saving_basis
     assert InitiativeUseCase.objects.filter(initiative=images[0]).exists()  # suggested use cases stored
 
     sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="One image tool is enough")
+    sprawl_recompute()  # the decision refits the pair model: the cluster's score may move once
     with CaptureQueriesContext(connection) as queries:
         sprawl_recompute()
     writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
-    assert writes == []  # embeddings cached, clusters and suggestions unchanged
+    assert writes == []  # nothing new: embeddings cached, model, clusters and suggestions unchanged
     assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.CONFIRMED
 
 

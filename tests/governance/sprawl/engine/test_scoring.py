@@ -46,15 +46,16 @@ def index(embedder):
 
 def _items():
     return [
-        scoring.Item(key="A", name="Marketing's Midjourney accounts", description="Seats for the brand team.",
+        scoring.Item(key="A", name="Marketing's Midjourney accounts",
+                     description="Midjourney seats for the brand team to generate campaign images and ad visuals.",
                      vendors=("Midjourney",), department="Marketing"),
         scoring.Item(key="B", name="Firefly for the creative studio",
-                     description="Adobe Firefly to produce ad visuals faster.", vendors=("Adobe",),
-                     department="Corporate Communications"),
-        scoring.Item(key="C", name="Project Quill", description="Transcribes and summarises our weekly calls "
-                     "with action items.", vendors=("Otter.ai",), department="Sales"),
-        scoring.Item(key="D", name="Meeting recap bot", description="Zoom AI Companion writes minutes of every "
-                     "meeting.", vendors=("Zoom",), department="Finance"),
+                     description="Adobe Firefly for the studio to generate campaign images and ad visuals faster.",
+                     vendors=("Adobe",), department="Corporate Communications"),
+        scoring.Item(key="C", name="Project Quill", description="Transcribes our weekly meetings and writes a "
+                     "summary with action items.", vendors=("Otter.ai",), department="Sales"),
+        scoring.Item(key="D", name="Meeting recap bot", description="Zoom AI Companion transcribes every meeting "
+                     "and writes minutes with action items.", vendors=("Zoom",), department="Finance"),
         scoring.Item(key="E", name="AP invoice reader", description="Reads supplier invoices into SAP.",
                      vendors=("Rossum",), department="Finance"),
     ]
