@@ -101,11 +101,14 @@ SHIPPED = PairModel(
 )
 
 # How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the
-# number of decisions' worth of log-loss one unit of change in a weight costs. About 10: a handful of decisions nudge
-# the weights, a hundred consistent ones move them.
-PRIOR_PRECISION = 30.0
-# The same for a job's own correction, which starts at 0: a few decisions on one job's clusters move it.
-USE_CASE_PRECISION = 0.3
+# number of decisions' worth of log-loss one unit of change in a weight costs. 300: the weights move only once a
+# company has made hundreds of consistent decisions. Chosen on the selection sets (bench/sprawl_feedback.py): with 30
+# the first 30% of clusters' decisions (a few dozen pairs, all among the detector's strongest proposals) pulled the
+# weights far enough to add wrong clusters elsewhere; at 300 they change nothing that the constraints do not.
+PRIOR_PRECISION = 300.0
+# The same for a job's own correction, which starts at 0: a job's decisions move it, but one confirmed cluster no
+# longer lifts every pair placed on that job (in a crowded job that made new wrong clusters).
+USE_CASE_PRECISION = 3.0
 
 
 @dataclass(frozen=True)
