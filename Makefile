@@ -68,6 +68,7 @@ bench: setup
 	$(BIN)/python bench/focus_scaleout.py
 	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/sprawl_quality.py --reporting
+	$(BIN)/python bench/sprawl_quality.py --late
 	$(BIN)/python bench/sprawl_feedback.py
 	$(BIN)/python bench/sprawl_scale.py
 	$(BIN)/python bench/possible_duplicates.py

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "sprawl"
 sys.path.insert(0, str(ROOT))
 
-from bench.sprawl_sets import ALL, REPORTING, role  # noqa: E402
+from bench.sprawl_sets import ALL, LATE, REPORTING, role  # noqa: E402
 from bench.sprawl_setup import django_on_throwaway_sqlite  # noqa: E402
 
 
@@ -31,8 +31,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--half", default="holdout", choices=ALL)
     parser.add_argument("--reporting", action="store_true", help="every reporting set, with the mean and the worst")
+    parser.add_argument("--late", action="store_true", help="the late sets, with the engine alone (no import)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process measuring one set
     args = parser.parse_args()
+    if args.late:
+        return report_late()
     if args.reporting:
         return report_all()
     measure_one(args.one or args.half)
@@ -54,6 +57,25 @@ def report_all() -> None:
                        ("top5", "true partner in top 5")):
         values = [f[key] for f in figures]
         print(f"  {label:22} mean {sum(values) / len(values):.3f}   worst {min(values):.3f}")
+
+
+def report_late() -> None:
+    """The late sets (bench/sprawl_sets.py LATE) with the engine alone: the same scoring, clusters and top 5 as the
+    commands, on the inventory read from its file."""
+    from bench.sprawl_tune import evaluate, load_archetypes, load_items, load_labels
+    from governance.sprawl.engine import scoring
+    from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder
+
+    embedder = OnnxMiniLMEmbedder()
+    index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
+    for name in LATE:
+        items = load_items(DATA / f"{name}_inventory.csv")
+        labels = load_labels(DATA / f"{name}_labels.csv")
+        q = evaluate(items, embedder.embed([i.purpose for i in items]), index, labels, scoring.DEFAULT_PARAMS)
+        print(f"Sprawl quality on the {name} set, a late set, engine alone ({len(items)} initiatives, "
+              f"{len(set(labels.values()))} labelled clusters, {len(labels)} duplicate members): precision "
+              f"{q.precision:.3f} ({q.correct_pairs}/{q.predicted_pairs}), recall {q.recall:.3f}, F1 {q.f1:.3f}, "
+              f"true partner in top 5 {q.top_k_hit_rate:.3f}")
 
 
 def measure_one(half: str) -> None:

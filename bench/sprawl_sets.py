@@ -18,11 +18,15 @@ DATA = Path(__file__).resolve().parent / "sprawl"
 TUNING = ("design", "validation", "utility", "logistics")
 SELECTION = ("holdout", "heldout2", "manufacturing")
 REPORTING = ("telco", "pharma", "council")
-ALL = (*TUNING, *SELECTION, *REPORTING)
+# Written like the reporting sets but arrived after the method and its thresholds were fixed: never used for any
+# choice. Its inventory names 29 models (XGBoost, Prophet, whisper) without a vendor, which `import_initiatives`
+# refuses, so it is measured with the engine alone (bench/sprawl_quality.py --late), not through the commands.
+LATE = ("university",)
+ALL = (*TUNING, *SELECTION, *REPORTING, *LATE)
 
 
 def role(name: str) -> str:
-    for label, names in (("tuning", TUNING), ("selection", SELECTION), ("reporting", REPORTING)):
+    for label, names in (("tuning", TUNING), ("selection", SELECTION), ("reporting", REPORTING), ("late", LATE)):
         if name in names:
             return label
     raise ValueError(f"unknown labelled set {name!r}; known: {', '.join(ALL)}")
