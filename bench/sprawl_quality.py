@@ -31,51 +31,32 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--half", default="holdout", choices=ALL)
     parser.add_argument("--reporting", action="store_true", help="every reporting set, with the mean and the worst")
-    parser.add_argument("--late", action="store_true", help="the late sets, with the engine alone (no import)")
+    parser.add_argument("--late", action="store_true", help="every late set (after the method was fixed)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process measuring one set
     args = parser.parse_args()
     if args.late:
-        return report_late()
+        return report_all(LATE, "Late")
     if args.reporting:
-        return report_all()
+        return report_all(REPORTING, "Reporting")
     measure_one(args.one or args.half)
 
 
-def report_all() -> None:
-    """Each reporting set in its own process (a fresh database each), then the mean and the worst."""
+def report_all(names: tuple[str, ...], label: str) -> None:
+    """Each set in its own process (a fresh database each), then the mean and the worst."""
     import subprocess
 
     figures = []
-    for name in REPORTING:
+    for name in names:
         output = subprocess.run([sys.executable, __file__, "--one", name], check=True, capture_output=True,
                                 text=True).stdout
         print(output, end="")
         last = json.loads(output.strip().splitlines()[-1].removeprefix("  json: "))
         figures.append(last)
-    print(f"Reporting sets ({', '.join(REPORTING)}):")
+    print(f"{label} sets ({', '.join(names)}):")
     for key, label in (("precision", "pairwise precision"), ("recall", "pairwise recall"), ("f1", "pairwise F1"),
                        ("top5", "true partner in top 5")):
         values = [f[key] for f in figures]
         print(f"  {label:22} mean {sum(values) / len(values):.3f}   worst {min(values):.3f}")
-
-
-def report_late() -> None:
-    """The late sets (bench/sprawl_sets.py LATE) with the engine alone: the same scoring, clusters and top 5 as the
-    commands, on the inventory read from its file."""
-    from bench.sprawl_tune import evaluate, load_archetypes, load_items, load_labels
-    from governance.sprawl.engine import scoring
-    from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder
-
-    embedder = OnnxMiniLMEmbedder()
-    index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
-    for name in LATE:
-        items = load_items(DATA / f"{name}_inventory.csv")
-        labels = load_labels(DATA / f"{name}_labels.csv")
-        q = evaluate(items, embedder.embed([i.purpose for i in items]), index, labels, scoring.DEFAULT_PARAMS)
-        print(f"Sprawl quality on the {name} set, a late set, engine alone ({len(items)} initiatives, "
-              f"{len(set(labels.values()))} labelled clusters, {len(labels)} duplicate members): precision "
-              f"{q.precision:.3f} ({q.correct_pairs}/{q.predicted_pairs}), recall {q.recall:.3f}, F1 {q.f1:.3f}, "
-              f"true partner in top 5 {q.top_k_hit_rate:.3f}")
 
 
 def measure_one(half: str) -> None:

@@ -19,8 +19,7 @@ TUNING = ("design", "validation", "utility", "logistics")
 SELECTION = ("holdout", "heldout2", "manufacturing")
 REPORTING = ("telco", "pharma", "council")
 # Written like the reporting sets but arrived after the method and its thresholds were fixed: never used for any
-# choice. Its inventory names 29 models (XGBoost, Prophet, whisper) without a vendor, which `import_initiatives`
-# refuses, so it is measured with the engine alone (bench/sprawl_quality.py --late), not through the commands.
+# choice; reported like them (bench/sprawl_quality.py --late).
 LATE = ("university",)
 ALL = (*TUNING, *SELECTION, *REPORTING, *LATE)
 

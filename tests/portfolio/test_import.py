@@ -31,6 +31,7 @@ from portfolio.models import (
 from portfolio.selectors import import_run_initiatives
 from portfolio.services import business_case_version_record
 from portfolio.services.inventory_import import HEADER_LINE, import_run_create, inventory_import_run, inventory_parse
+from portfolio.services.inventory_import.write import UNSPECIFIED_PROVIDER
 from tests import paths
 from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, UserFactory
 from tollgate.roles import Role
@@ -354,11 +355,16 @@ def test_cost_center_of_another_department_rejects_the_file(admin_user):
     assert counts() == before  # INV-1, Finance and CC-9 were rolled back
 
 
-def test_new_model_without_a_vendor_is_an_error(admin_user):
-    before = counts()
-    run = run_import(csv_bytes({"vendors": "", "models": "mystery-model"}), actor=admin_user)
-    assert error_cells(run) == {(2, "models")}
-    assert counts() == before
+def test_new_model_without_a_vendor_goes_under_an_unspecified_provider(admin_user):
+    run = run_import(csv_bytes({"vendors": "", "models": "XGBoost;whisper-large-v3"}), actor=admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    models = AIModel.objects.filter(name__in=["XGBoost", "whisper-large-v3"])
+    assert {m.provider.name for m in models} == {UNSPECIFIED_PROVIDER} and len(models) == 2
+    initiative = Initiative.objects.get(external_id=ROW["external_id"])
+    assert set(initiative.ai_models.values_list("name", flat=True)) == {"XGBoost", "whisper-large-v3"}
+    assert not initiative.vendors.exists()  # the placeholder is the model's provider, not the initiative's vendor
+    again = run_import(csv_bytes({"vendors": "Acme", "models": "xgboost"}), actor=admin_user)
+    assert again.status == RunStatus.SUCCEEDED and AIModel.objects.filter(name__iexact="xgboost").count() == 1
 
 
 def test_dry_run_writes_nothing_but_reports_what_would_happen(admin_user):

@@ -83,6 +83,9 @@ def _import_audit_context(*, actor: Actor | None, run: ImportRun) -> Iterator[No
             auditlog_value.set(previous)
 
 
+# The provider of a model an import names without any vendor on its row.
+UNSPECIFIED_PROVIDER = "Unspecified provider"
+
 def _ids(objects: Any) -> set[int]:
     return {o.pk for o in objects}
 
@@ -158,11 +161,12 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
     ai_models: list[AIModel] = []
     for name in row.models:
         model = AIModel.objects.filter(name__iexact=name).order_by("pk").first()
-        if model is None and not vendors:
-            errors.append(RowError(row.row, "models", f"'{name}' is not in the model catalogue yet; name a vendor in "
-                                                      "'vendors' so it can be added (the first vendor serves it)."))
-            return None
-        ai_models.append(model or ai_model_get_or_create(name=name, provider=vendors[0]))
+        if model is None:
+            # Served by the row's first vendor; an open-source or in-house model (XGBoost, Whisper) named without
+            # one goes under a provider an administrator can correct, rather than failing the whole file.
+            provider = vendors[0] if vendors else vendor_get_or_create(name=UNSPECIFIED_PROVIDER)
+            model = ai_model_get_or_create(name=name, provider=provider)
+        ai_models.append(model)
 
     values = {
         "name": row.name, "description": row.description, "department": department, "cost_center": cost_center,
