@@ -128,14 +128,13 @@ def decisions_fingerprint(decisions: Sequence[Decision]) -> str:
 
 
 def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float = PRIOR_PRECISION,
-          balanced: bool = False, free_bias: bool = False) -> PairModel:
+          free_bias: bool = False) -> PairModel:
     """The most probable weights given the company's decisions, with `prior` as a Gaussian prior.
 
     Deterministic (same decisions, same weights: the optimiser starts from the prior). The bias is held as firmly as
     the weights: the pairs a reviewer decides are the detector's strongest proposals, not a sample of all pairs, so
-    they say which features mislead in this company, not how rare duplicates are. `balanced` weighs the two
-    verdicts equally; `free_bias` lets the bias follow the base rate (fitting the shipped weights on every labelled
-    pair of the tuning sets).
+    they say which features mislead in this company, not how rare duplicates are. `free_bias` lets the bias follow
+    the base rate (fitting the shipped weights on every labelled pair of the tuning sets).
     """
     if not decisions:
         return replace(prior, decisions=0, fingerprint="")
@@ -145,9 +144,6 @@ def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float =
     x = np.asarray([d.features for d in decisions], dtype=np.float64)
     y = np.asarray([1.0 if d.same else 0.0 for d in decisions])
     count = len(y)
-    positives, negatives = y.sum(), count - y.sum()
-    sample_weight = (np.where(y == 1, count / (2 * max(positives, 1)), count / (2 * max(negatives, 1))) if balanced
-                     else np.ones(count))
     codes = sorted({d.use_case for d in decisions if d.use_case})
     column = {code: n for n, code in enumerate(codes)}
     one_hot = np.zeros((count, len(codes)))
@@ -159,15 +155,15 @@ def refit(prior: PairModel, decisions: Sequence[Decision], *, precision: float =
     design = np.hstack([x, one_hot, np.ones((count, 1))])
     pull = np.full_like(start, precision)
     pull[len(FEATURES):len(FEATURES) + len(codes)] = USE_CASE_PRECISION
-    if balanced or free_bias:
+    if free_bias:
         pull[-1] = precision / 100  # every pair: the bias follows the base rate freely
 
     def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
         p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -40, 40)))
-        log_loss = -(sample_weight * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))).sum()
+        log_loss = -(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)).sum()
         delta = w - start
         value = (log_loss + 0.5 * (pull * delta ** 2).sum()) / count
-        gradient = (design.T @ (sample_weight * (p - y)) + pull * delta) / count
+        gradient = (design.T @ (p - y) + pull * delta) / count
         return float(value), gradient
 
     result = minimize(objective, start, jac=True, method="L-BFGS-B")
