@@ -267,10 +267,10 @@ class CostRecord(models.Model):
     foreign keys have no index of their own: every index costs time on each of the millions of rows a run writes.
 
     For the same reason its foreign keys are not constraints in the database: PostgreSQL checks a constraint row by
-    row (3 s at commit for a month of 300,000 lines, more than reading them). The one writer of records, the run
-    writer, checks the references once per run instead and locks them as the constraint's own check would
-    (writer.cost_references_lock); deleting a source, run or initiative goes through Django, which applies the
-    on_delete rules below."""
+    row (3 s at commit for a month of 300,000 lines, more than reading them). What writes records (a run, a merge of
+    parts, a re-allocation) checks the references once instead and locks them as the constraint's own check would
+    (services/references.py); deleting a source, run or initiative goes through Django, which applies the on_delete
+    rules below."""
 
     source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="cost_records", db_index=False,
                                db_constraint=False)

@@ -414,6 +414,7 @@ class PairFeatures(Mapping[str, np.ndarray]):
     def __init__(self, scored: Scored, rows: slice | np.ndarray, cols: slice | np.ndarray) -> None:
         self.scored, self.rows, self.cols = scored, rows, cols
         self.cache: dict[str, np.ndarray] = {}
+        self.cosine: np.ndarray | None = None  # of the purpose vectors, shared by the two purpose features
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self.cache:
@@ -429,10 +430,9 @@ class PairFeatures(Mapping[str, np.ndarray]):
         return len(pairs.FEATURES)
 
     def _cosine(self) -> np.ndarray:
-        s = self.scored
-        if "cosine" not in self.cache:
-            self.cache["cosine"] = s.vectors[self.rows] @ s.vectors[self.cols].T
-        return self.cache["cosine"]
+        if self.cosine is None:
+            self.cosine = self.scored.vectors[self.rows] @ self.scored.vectors[self.cols].T
+        return self.cosine
 
     def _archetype(self) -> np.ndarray:
         s = self.scored

@@ -189,9 +189,7 @@ def _swap(run: IngestionRun, source: CostSource) -> Decimal:
         cursor.execute(f"SELECT COALESCE(SUM(amount_reporting), 0) FROM {staging} WHERE initiative_id IS NULL")
         unallocated = Decimal(cursor.fetchone()[0])
         cursor.execute(f"SELECT DISTINCT initiative_id FROM {staging} WHERE initiative_id IS NOT NULL")
-        initiatives = [pk for (pk,) in cursor.fetchall()]
-    cost_references_lock(source_id=source.pk, run_id=run.pk, initiative_ids=initiatives)
-    with connection.cursor() as cursor:
+        cost_references_lock(source_id=source.pk, run_id=run.pk, initiative_ids=[pk for (pk,) in cursor.fetchall()])
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(CostRecord._meta.db_table)} ({columns}) "
             f"SELECT {columns} FROM {staging}"

@@ -36,6 +36,6 @@ def cost_references_lock(*, initiative_ids: Iterable[int], source_id: int | None
         missing = [pk for pk in ids if pk not in found]
         if missing:
             raise ConnectorError(
-                f"{label} {missing[0]} no longer exists (deleted while the run was reading); its records would name "
-                "nothing, so none were written. Run it again."
+                f"{label} {missing[0]} no longer exists (deleted meanwhile); records naming it would name nothing, "
+                "so none were written. Run it again."
             )
