@@ -409,7 +409,7 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_
     model = pairs.refit(prior, _decisions(scored, constraints, position))
     apart = {frozenset(pair) for pair in constraints.cannot}
     duplicates = {}
-    for i, row in enumerate(scoring.top_duplicates(scored, top=top + min(len(apart), top))):
+    for i, row in enumerate(scoring.top_duplicates(scored, top=top + min(len(apart), top), model=model)):
         kept = [(j, s) for j, s in row if frozenset((keys[i], keys[j])) not in apart][:top]
         duplicates[keys[i]] = [Duplicate(initiative_id=keys[j], score=round(s, 4),
                                          reasons=_reasons(scored, i, j, names)) for j, s in kept]

@@ -190,3 +190,26 @@ def test_same_department_is_a_weak_negative_and_unknown_matches_nothing():
     block = scored.block(slice(None))
     assert block[0, 1] == pytest.approx(0.75, abs=1e-3)  # same department
     assert block[0, 2] == pytest.approx(0.8, abs=1e-3)  # unknown department: no penalty
+
+
+def test_fused_ranking_rewards_agreement_and_ignores_nothing_in_common():
+    diagonal = (np.arange(1), np.arange(1))
+    # Row 0 against four columns (column 0 is itself): column 1 leads two lists, column 2 leads the third, column 3
+    # shares nothing in the third (0) and earns nothing there however the ties fall.
+    blend = np.asarray([[1.0, 0.9, 0.5, 0.4]], dtype=np.float32)
+    model = np.asarray([[1.0, 0.8, 0.3, 0.2]], dtype=np.float32)
+    wording = np.asarray([[1.0, 0.1, 0.7, 0.0]], dtype=np.float32)
+    fused = scoring.fuse_rankings([blend, model, wording], diagonal, depth=3)
+    assert fused[0, 0] == 0.0  # never its own candidate
+    assert fused[0, 1] > fused[0, 2] > fused[0, 3]
+    k = scoring.FUSION_K
+    assert fused[0, 3] == pytest.approx(2 * (k + 1) / (k + 3) / 3)  # third in two lists, nothing from the wording
+    first_everywhere = scoring.fuse_rankings([blend, blend, blend], diagonal, depth=3)
+    assert first_everywhere[0, 1] == pytest.approx(1.0)
+
+
+def test_fused_ranking_counts_only_each_lists_top():
+    diagonal = (np.arange(1), np.arange(1))
+    signal = np.asarray([[1.0, 0.9, 0.8, 0.7, 0.6]], dtype=np.float32)
+    fused = scoring.fuse_rankings([signal], diagonal, depth=2)
+    assert fused[0, 3] == fused[0, 4] == 0.0 and fused[0, 1] > fused[0, 2] > 0.0
