@@ -67,6 +67,7 @@ bench: setup
 	$(BIN)/python bench/focus_ingestion.py
 	$(BIN)/python bench/focus_scaleout.py
 	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/sprawl_rank.py
 	$(BIN)/python bench/sprawl_quality.py --reporting
 	$(BIN)/python bench/sprawl_quality.py --late
 	$(BIN)/python bench/sprawl_feedback.py
