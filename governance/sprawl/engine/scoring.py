@@ -561,7 +561,7 @@ Pair = tuple[int, int]
 # job and purpose), the pair model's probability, and the portfolio's distinctive wording. Each misses partners the
 # others find (two teams naming the same rare product or form, a job the catalogue places apart), and a rank, unlike
 # a score, means the same in every portfolio. Chosen on the tuning and selection sets (bench/sprawl_rank.py): the
-# fused top 5 held a true partner more often than the blend's on five of the seven sets (by up to 5 points on the
+# fused top 5 held a true partner more often than the blend's on five of the seven sets (by up to 5.3 points on the
 # sets the catalogue was not written for), as often on one, and for one member fewer on one.
 FUSION_K = 10  # the fusion's constant: a candidate ranked r-th in a list gets (FUSION_K + 1) / (FUSION_K + r)
 FUSION_DEPTH = 50  # how far down each list counts; a candidate below it gets nothing from that list
