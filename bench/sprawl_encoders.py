@@ -326,10 +326,6 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
                                                                                                     *REPORTING)}
     likely, possible, table = choose_thresholds({n: scored[n] for n in SELECTION},
                                                 {n: sets[n][1] for n in SELECTION}, model, verbose=False)
-    if likely is None:
-        # The rule found no threshold whose worst selection F1 reaches 0.65: take the best worst-set F1 instead.
-        likely = max(table, key=lambda t: min(q.f1 for q in table[t].values()))
-        print(f"[{key}] no threshold reaches worst selection F1 0.65; using the best worst-set F1: {likely}")
     model = dataclasses.replace(model, threshold=likely, possible=possible if possible is not None else likely)
     print(f"[{key}] pair model {dict(zip(pairs.FEATURES, model.weights, strict=True))} bias {model.bias}; "
           f"likely threshold {model.threshold}, possible {model.possible}")
@@ -337,7 +333,8 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     for name in (*SELECTION, *REPORTING):
         keys = [item.key for item in scored[name].items]
         found = [[keys[m] for m in c.members] for c in scoring.clusters(scored[name], model, possible=False)]
-        top = {keys[i]: [keys[j] for j, _ in row] for i, row in enumerate(scoring.top_duplicates(scored[name]))}
+        ranked = scoring.top_duplicates(scored[name], model=model)
+        top = {keys[i]: [keys[j] for j, _ in row] for i, row in enumerate(ranked)}
         quality = measure(found, sets[name][1], top)
         (selection if name in SELECTION else reporting)[name] = quality
         print(f"[{key}] {'selection' if name in SELECTION else 'reporting'} {name}: {fmt(quality)}")
@@ -345,13 +342,15 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
 
 
 def summary(results: list[Result]) -> None:
-    print("\nencoder | package | model MB | load s | texts/s wall | texts/CPU s | selection F1 (holdout/heldout2) | "
-          "reporting F1 telco/pharma/council | mean P R F1 top5 | worst F1")
+    print(f"\nencoder | package | model MB | load s | texts/s wall | texts/CPU s | likely threshold | selection P "
+          f"({'/'.join(SELECTION)}) | selection F1 | reporting F1 ({'/'.join(REPORTING)}) | mean P R F1 top5 | "
+          f"worst F1")
     for r in results:
         rep = list(r.reporting.values())
         mean = [float(np.mean([getattr(q, f) for q in rep])) for f in ("precision", "recall", "f1", "top_k_hit_rate")]
         print(f"{r.key} | {r.package} | {r.size_mb:.0f} | {r.load_s:.2f} | {r.texts_per_s:.0f} | "
-              f"{r.texts_per_cpu_s:.0f} | "
+              f"{r.texts_per_cpu_s:.0f} | {r.model.threshold} | "
+              + "/".join(f"{q.precision:.3f}" for q in r.selection.values()) + " | "
               + "/".join(f"{q.f1:.3f}" for q in r.selection.values()) + " | "
               + "/".join(f"{q.f1:.3f}" for q in rep) + " | " + " ".join(f"{v:.3f}" for v in mean)
               + f" | {min(q.f1 for q in rep):.3f}")
