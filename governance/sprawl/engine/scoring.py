@@ -569,9 +569,9 @@ FUSION_DEPTH = 50  # how far down each list counts; a candidate below it gets no
 
 def top_duplicates(scored: Scored, top: int = 5, block_size: int = 256, *,
                    model: pairs.PairModel = pairs.SHIPPED) -> list[list[tuple[int, float]]]:
-    """Each item's `top` likeliest duplicates, best first: positions, each with its ranking-blend score (what a
-    reviewer sees as the score; the order is the fused one, ties broken by that score). Blocks of 256 rows, as in
-    grouping: the pair model reads seven (rows x n) feature matrices per block."""
+    """Each item's `top` likeliest duplicates, best first: positions, each with its fused score (1 when first in every
+    list; what a reviewer sees as the score, so the order and the score agree). Blocks of 256 rows, as in grouping:
+    the pair model reads seven (rows x n) feature matrices per block."""
     n = len(scored.items)
     result: list[list[tuple[int, float]]] = []
     k = min(top, max(n - 1, 0))
@@ -591,7 +591,7 @@ def top_duplicates(scored: Scored, top: int = 5, block_size: int = 256, *,
         best = np.argpartition(-key, k - 1, axis=1)[:, :k]
         for row in range(stop - start):
             order = best[row][np.argsort(-key[row, best[row]], kind="stable")]
-            result.append([(int(j), float(blend[row, j])) for j in order])
+            result.append([(int(j), float(fused[row, j])) for j in order])
     return result
 
 

@@ -102,6 +102,8 @@ def test_clusters_group_same_job_in_different_words(embedder, index):
     top = scoring.top_duplicates(scored, top=2)
     assert items[top[0][0][0]].key == "B"
     assert all(len(row) == 2 for row in top)
+    # The score shown is the fused one: it agrees with the order, from 0 to 1.
+    assert all(0.0 <= row[1][1] <= row[0][1] <= 1.0 for row in top)
 
 
 def test_confirmed_use_cases_replace_inference(embedder, index):
