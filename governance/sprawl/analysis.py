@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 
 import numpy as np
@@ -451,9 +451,17 @@ class PortfolioIndex:
     departments: np.ndarray  # (n,) department ids
     pending: int = 0  # initiatives left out until their text is embedded (see EMBED_ON_READ_LIMIT)
     positions: dict[int, int] = field(default_factory=dict)
+    department_names: dict[int, str] = field(default_factory=dict)
+    # The portfolio scored as the recomputation scores it (its wording's IDF, its jobs' rarity, each initiative's
+    # neighbourhood), so a draft is ranked exactly as `top_duplicates` ranks an initiative.
+    scored: scoring.Scored | None = None
 
     def __post_init__(self) -> None:
         self.positions = {int(key): n for n, key in enumerate(self.keys)}
+        self.department_names = {int(d): item.department for d, item in zip(self.departments, self.items,
+                                                                            strict=True) if d >= 0}
+        if self.scored is None:
+            self.scored = scoring.scored_from(self.items, self.vectors, self.distribution, self.catalogue)
 
 
 _PORTFOLIO: dict[str, PortfolioIndex] = {}  # by embedder name
@@ -619,42 +627,48 @@ def _draft_item(name, description, vendor_names, model_names, category, departme
     )
 
 
-def _draft_distribution(item: scoring.Item, catalogue: scoring.CatalogueIndex) -> tuple[np.ndarray, np.ndarray]:
-    """The draft's purpose vector and (1, A) archetype distribution."""
-    vector = _text_vector(item.purpose, get_embedder().name)
+def _draft_distribution(item: scoring.Item, catalogue: scoring.CatalogueIndex,
+                        vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The draft's purpose vector (embedded here unless given) and (1, A) archetype distribution."""
+    if vector is None:
+        vector = _text_vector(item.purpose, get_embedder().name)
     affinity = scoring.archetype_affinity([item], vector[None, :], catalogue)
     return vector, scoring.archetype_distribution(affinity, [item], catalogue.codes)
 
 
 def draft_duplicates(*, name: str, description: str, vendor_names: list[str], model_names: list[str], category: str,
-                     department_id: int | None, exclude_id: int | None = None, top: int = 5,
-                     params: scoring.Params = scoring.DEFAULT_PARAMS) -> list[Duplicate]:
-    """Possible duplicates of an initiative still being written (intake form), best first. Reads only: the draft is
-    ranked against the process's portfolio index, with the blend `Scored.block(..., ranking=True)` uses."""
+                     department_id: int | None, exclude_id: int | None = None, top: int = 5) -> list[Duplicate]:
+    """Possible duplicates of an initiative still being written (intake form), or of an initiative itself
+    (`exclude_id`, its page), best first. Reads only: the draft is ranked against the process's portfolio index
+    with the fused ranking and the pair model of the last recomputation, exactly as the recomputation ranks an
+    initiative (`scoring.rank_draft_fused`)."""
+    from governance.sprawl.selectors import latest_pair_model
+
     if not (name or "").strip() and not (description or "").strip():
         return []
     catalogue = catalogue_index()
     portfolio = portfolio_index(catalogue)
-    if not len(portfolio.keys):
+    if not len(portfolio.keys) or portfolio.scored is None:
         return []
-    item = _draft_item(name, description, vendor_names, model_names, category)
-    vector, distribution = _draft_distribution(item, catalogue)
-    scores = scoring.rank_draft(scoring.unit_rows(distribution)[0], vector, department_id, portfolio.profiles,
-                                portfolio.vectors, portfolio.departments, params)
     excluded = portfolio.positions.get(exclude_id) if exclude_id is not None else None
-    if excluded is not None:
-        scores[excluded] = -np.inf
-    count = min(top, len(scores) - (excluded is not None))
-    if count <= 0:
-        return []
-    best = np.argpartition(-scores, count - 1)[:count]
-    order = best[np.lexsort((best, -scores[best]))]  # best first; ties by primary key, as the full ranking does
+    own = portfolio.items[excluded] if excluded is not None else None
+    item = replace(
+        _draft_item(name, description, vendor_names, model_names, category,
+                    portfolio.department_names.get(department_id, "") if department_id is not None else ""),
+        # An initiative's own confirmed use cases place it, as they do in the recomputation.
+        confirmed_use_cases=own.confirmed_use_cases if own is not None else (),
+    )
+    # An initiative's own text is ranked with its stored embedding, as the recomputation reads it.
+    stored = portfolio.vectors[excluded] if own is not None and own.purpose == item.purpose else None
+    vector, distribution = _draft_distribution(item, catalogue, stored)
+    draft = portfolio.scored.draft(item, vector, distribution[0], exclude=excluded)
+    ranked = scoring.rank_draft_fused(portfolio.scored, draft, exclude=excluded, top=top, model=latest_pair_model())
     names = {a.code: a.name for a in catalogue.archetypes}
     return [Duplicate(
-        initiative_id=int(portfolio.keys[j]), score=round(float(scores[j]), 4),
+        initiative_id=int(portfolio.keys[j]), score=round(score, 4),
         reasons=_reasons_of(scoring.shared_use_case(distribution[0], portfolio.distribution[j], catalogue.codes),
                             float(portfolio.vectors[j] @ vector), names, item, portfolio.items[j]),
-    ) for j in order]
+    ) for j, score in ranked]
 
 
 def suggest_use_cases(*, name: str, description: str, vendor_names: list[str], model_names: list[str],

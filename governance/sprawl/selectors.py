@@ -34,11 +34,13 @@ from governance.models import (
     SprawlRun,
     UseCase,
 )
+from governance.sprawl.engine import pairs
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
 from portfolio.costs.selectors import last_complete_month
 from portfolio.dashboard.providers import TOP_CANDIDATES, SprawlRow
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
+from tollgate.jobs import RunStatus
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -217,6 +219,14 @@ def initiative_use_cases(initiative: Initiative) -> QuerySet[InitiativeUseCase]:
 # Reviewers' verdicts on possible-duplicate pairs --------------------------------------------------------------------
 
 
+def latest_pair_model() -> pairs.PairModel:
+    """The pair model the last successful recomputation grouped with (this company's, refit on its decisions), so
+    the possible duplicates on a page are ranked as the recomputation ranked them; the shipped model before any.
+    One query."""
+    record = SprawlRun.objects.filter(status=RunStatus.SUCCEEDED).values_list("pair_model", flat=True).first()
+    return pairs.PairModel.from_dict(record or {}, prior=pairs.SHIPPED)
+
+
 def duplicate_pair_decisions() -> list[tuple[int, int, bool, datetime]]:
     """Every live verdict as (lower initiative id, higher id, same job?, decided at): "duplicate of" is a must-link
     pair of the recomputation, "not a duplicate" a cannot-link pair. One query."""
@@ -312,10 +322,10 @@ def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Itera
 
     vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
     model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
-    pairs = engine.suggest_use_cases(name=name, description=description, vendor_names=vendor_names,
-                                     model_names=model_names, category=category)
-    found = UseCase.objects.in_bulk([code for code, _ in pairs], field_name="code")
-    return [(found[code], float(confidence)) for code, confidence in pairs if code in found]
+    suggested = engine.suggest_use_cases(name=name, description=description, vendor_names=vendor_names,
+                                         model_names=model_names, category=category)
+    found = UseCase.objects.in_bulk([code for code, _ in suggested], field_name="code")
+    return [(found[code], float(confidence)) for code, confidence in suggested if code in found]
 
 
 def initiative_possible_duplicates(initiative: Initiative, *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:

@@ -82,6 +82,17 @@ class PairModel:
         return {name: float(weight * value) for name, weight, value in zip(FEATURES, self.weights, values,
                                                                            strict=True)}
 
+    @classmethod
+    def from_dict(cls, data: Mapping, *, prior: PairModel) -> PairModel:
+        """The model a run recorded (`as_dict`), on `prior`'s thresholds; `prior` itself when the record is empty or
+        names other features (a run before the features changed)."""
+        if not data or list(data.get("features", ())) != list(FEATURES):
+            return prior
+        corrections = tuple(sorted((str(code), float(value)) for code, value in data.get("use_case_bias", {}).items()))
+        return replace(prior, weights=tuple(float(w) for w in data["weights"]), bias=float(data["bias"]),
+                       use_case_bias=corrections, decisions=int(data.get("decisions", 0)),
+                       fingerprint=str(data.get("fingerprint", "")))
+
     def as_dict(self) -> dict:
         return {"features": list(FEATURES), "weights": [round(w, 6) for w in self.weights],
                 "bias": round(self.bias, 6), "use_case_bias": dict(self.use_case_bias), "decisions": self.decisions,

@@ -316,7 +316,7 @@ class Scored:
         self.vocabulary = vocabulary
         self.idf = np.log((1 + len(documents)) / (1 + frequency)) + 1.0
         self._wording = _tfidf(documents, vocabulary, self.idf).tocsr()
-        self._category = _codes([i.category for i in self.items])
+        self._category, self._category_code = _coded([i.category for i in self.items])
         # Each item's first catalogue job: a pair placed first on the same job gets that job's company correction.
         self._top = np.argmax(self.distribution, axis=1) if self.distribution.size else np.zeros(len(self.items), int)
         self._exact = unit_rows(self.distribution)
@@ -324,14 +324,15 @@ class Scored:
         # one job often land on adjacent entries of the catalogue; ranking candidates needs no such help.
         self._profile = self._exact if self.kernel is None else unit_rows(self.distribution @ self.kernel)
         # An unknown department matches nothing, not every other unknown one.
-        self._department = _codes([i.department for i in self.items])
+        self._department, self._department_code = _coded([i.department for i in self.items])
         # A job many of this portfolio's initiatives are placed on says less when two share it than a rare one: each
         # catalogue job weighs by its rarity here (an IDF over the soft counts, 1 for a job only one item has).
         n = len(self.items)
+        self._rarity = np.ones(self.distribution.shape[1], dtype=np.float32)
         if n > 1 and self.distribution.size:
             counts = self.distribution.sum(axis=0)
-            rarity = np.clip(np.log((1.0 + n) / (1.0 + counts)) / math.log(1.0 + n), 0.0, 1.0)
-            self._rare = (self._exact * np.sqrt(rarity)[None, :]).astype(np.float32)
+            self._rarity = np.clip(np.log((1.0 + n) / (1.0 + counts)) / math.log(1.0 + n), 0.0, 1.0)
+            self._rare = (self._exact * np.sqrt(self._rarity)[None, :]).astype(np.float32)
         else:
             self._rare = self._exact
         # How crowded each item's neighbourhood is: the mean purpose similarity to its nearest others. Two items in a
@@ -352,20 +353,59 @@ class Scored:
     def features(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None) -> PairFeatures:
         """The pair model's features (engine/pairs.py FEATURES) of items[rows] against items[cols], each computed
         when first read: grouping reads only those the model weighs."""
-        return PairFeatures(self, rows, slice(None) if cols is None else cols)
+        return PairFeatures(self, rows, self, slice(None) if cols is None else cols)
 
     def probability(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
                     model: pairs.PairModel = pairs.SHIPPED) -> np.ndarray:
         """How likely items[rows] and items[cols] do the same job, by the pair model."""
-        logit = model.logit(self.features(rows, cols))
+        return self._probability(self.features(rows, cols), self._top[rows],
+                                 self._top[slice(None) if cols is None else cols], model)
+
+    def draft(self, item: Item, vector: np.ndarray, distribution: np.ndarray, *,
+              exclude: int | None = None) -> Draft:
+        """One text on this portfolio's terms (its wording weighed by the portfolio's IDF, its jobs by their rarity
+        here, its neighbourhood among these items), to be scored against every item. `exclude` is the draft's own
+        position when it is one of the items: then its features are exactly that item's row."""
+        row = np.asarray(distribution, dtype=np.float32).reshape(1, -1)
+        exact = unit_rows(row)
+        profile = exact if self.kernel is None else unit_rows(row @ self.kernel)
+        cosine = (self.vectors @ np.asarray(vector, dtype=np.float32)).astype(np.float32)
+        if exclude is not None:
+            cosine[exclude] = -np.inf
+        others = len(cosine) - (exclude is not None)
+        k = min(NEIGHBOURS, others)
+        crowd = float(np.partition(cosine, len(cosine) - k)[len(cosine) - k:].mean()) if k >= 1 else 0.0
+        wording = _tfidf([Counter(terms(f"{item.name} {item.description}"))], self.vocabulary, self.idf).tocsr()
+        unknown = -1 - len(self.items)  # matches no item, not even another unknown
+        return Draft(
+            vectors=np.asarray(vector, dtype=np.float32).reshape(1, -1), _exact=exact,
+            _rare=(exact * np.sqrt(self._rarity)[None, :]).astype(np.float32) if len(self.items) > 1 else exact,
+            _profile=profile, _crowd=np.asarray([crowd], dtype=np.float32), _wording=wording,
+            _department=np.asarray([self._department_code.get(item.department, unknown) if item.department
+                                    else unknown]),
+            _category=np.asarray([self._category_code.get(item.category, unknown) if item.category else unknown]),
+            _top=np.argmax(exact, axis=1) if exact.size else np.zeros(1, int), params=self.params,
+        )
+
+    def draft_features(self, draft: Draft) -> PairFeatures:
+        """The pair model's features of a draft (`Scored.draft`) against every item, (1, n) each."""
+        return PairFeatures(draft, slice(None), self, slice(None))
+
+    def draft_probability(self, draft: Draft, *, model: pairs.PairModel = pairs.SHIPPED,
+                          features: PairFeatures | None = None) -> np.ndarray:
+        """(1, n) how likely the draft and each item do the same job, by the pair model."""
+        return self._probability(features if features is not None else self.draft_features(draft), draft._top,
+                                 self._top, model)
+
+    def _probability(self, features: PairFeatures, top_rows: np.ndarray, top_cols: np.ndarray,
+                     model: pairs.PairModel) -> np.ndarray:
+        logit = model.logit(features)
         if model.use_case_bias:
-            cols = slice(None) if cols is None else cols
             position = {code: n for n, code in enumerate(self.codes)}
             bias = np.zeros(len(self.codes) + 1, dtype=np.float32)
             for code, value in model.use_case_bias:
                 if code in position:
                     bias[position[code]] = value
-            top_rows, top_cols = self._top[rows], self._top[cols]
             logit += np.where(top_rows[:, None] == top_cols[None, :], bias[top_rows][:, None], 0.0)
         return pairs.sigmoid(logit)
 
@@ -408,11 +448,32 @@ class Scored:
         return float(self.vectors[i] @ self.vectors[j])
 
 
-class PairFeatures(Mapping[str, np.ndarray]):
-    """The features of a block of pairs (items[rows] x items[cols]) by name, each computed once, on first use."""
+@dataclass
+class Draft:
+    """One text prepared on a scored portfolio's terms (`Scored.draft`): the same row-side arrays a Scored holds,
+    for one row."""
 
-    def __init__(self, scored: Scored, rows: slice | np.ndarray, cols: slice | np.ndarray) -> None:
-        self.scored, self.rows, self.cols = scored, rows, cols
+    vectors: np.ndarray  # (1, d)
+    _exact: np.ndarray
+    _rare: np.ndarray
+    _profile: np.ndarray
+    _crowd: np.ndarray  # (1,)
+    _wording: sparse.csr_matrix
+    _department: np.ndarray  # (1,) code on the portfolio's departments
+    _category: np.ndarray
+    _top: np.ndarray
+    params: Params
+
+
+Side = Scored | Draft
+
+
+class PairFeatures(Mapping[str, np.ndarray]):
+    """The features of a block of pairs (left[rows] x right[cols]: items of a Scored, or a Draft against them) by
+    name, each computed once, on first use."""
+
+    def __init__(self, left: Side, rows: slice | np.ndarray, right: Side, cols: slice | np.ndarray) -> None:
+        self.left, self.rows, self.right, self.cols = left, rows, right, cols
         self.cache: dict[str, np.ndarray] = {}
         self.cosine: np.ndarray | None = None  # of the purpose vectors, shared by the two purpose features
 
@@ -431,43 +492,36 @@ class PairFeatures(Mapping[str, np.ndarray]):
 
     def _cosine(self) -> np.ndarray:
         if self.cosine is None:
-            self.cosine = self.scored.vectors[self.rows] @ self.scored.vectors[self.cols].T
+            self.cosine = self.left.vectors[self.rows] @ self.right.vectors[self.cols].T
         return self.cosine
 
     def _archetype(self) -> np.ndarray:
-        s = self.scored
-        return s._profile[self.rows] @ s._profile[self.cols].T
+        return self.left._profile[self.rows] @ self.right._profile[self.cols].T
 
     def _archetype_exact(self) -> np.ndarray:
-        s = self.scored
-        return s._exact[self.rows] @ s._exact[self.cols].T
+        return self.left._exact[self.rows] @ self.right._exact[self.cols].T
 
     def _archetype_rare(self) -> np.ndarray:
-        s = self.scored
-        return s._rare[self.rows] @ s._rare[self.cols].T
+        return self.left._rare[self.rows] @ self.right._rare[self.cols].T
 
     def _purpose(self) -> np.ndarray:
-        floor = self.scored.params.purpose_floor
+        floor = self.left.params.purpose_floor
         return np.clip((self._cosine() - floor) / (1.0 - floor), 0.0, 1.0)
 
     def _purpose_local(self) -> np.ndarray:
-        crowd = self.scored._crowd
-        return self._cosine() - 0.5 * (crowd[self.rows][:, None] + crowd[self.cols][None, :])
+        return self._cosine() - 0.5 * (self.left._crowd[self.rows][:, None] + self.right._crowd[self.cols][None, :])
 
     def _job_and_purpose(self) -> np.ndarray:
         return np.minimum(self["archetype"], self["purpose"])
 
     def _wording(self) -> np.ndarray:
-        s = self.scored
-        return (s._wording[self.rows] @ s._wording[self.cols].T).toarray()
+        return (self.left._wording[self.rows] @ self.right._wording[self.cols].T).toarray()
 
     def _same_department(self) -> np.ndarray:
-        department = self.scored._department
-        return department[self.rows][:, None] == department[self.cols][None, :]
+        return self.left._department[self.rows][:, None] == self.right._department[self.cols][None, :]
 
     def _same_category(self) -> np.ndarray:
-        category = self.scored._category
-        return category[self.rows][:, None] == category[self.cols][None, :]
+        return self.left._category[self.rows][:, None] == self.right._category[self.cols][None, :]
 
 
 def pair_score(agreement: np.ndarray, purpose_cosine: np.ndarray, same_department: np.ndarray, params: Params, *,
@@ -514,24 +568,23 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 
-def rank_draft(profile: np.ndarray, vector: np.ndarray, department: int | None, profiles: np.ndarray,
-               vectors: np.ndarray, departments: np.ndarray, params: Params = DEFAULT_PARAMS) -> np.ndarray:
-    """(n,) ranking scores of one draft (its exact profile, purpose vector and department) against n prepared
-    initiatives: the same blend as `Scored.block(..., ranking=True)`, without scoring the portfolio against itself."""
-    same_department = (departments == department) if department is not None else np.zeros(len(departments), bool)
-    return pair_score(profiles @ profile, vectors @ vector, same_department, params, ranking=True)
-
-
-def _codes(values: list[str]) -> np.ndarray:
+def _coded(values: list[str]) -> tuple[np.ndarray, dict[str, int]]:
+    """Each value's code, and the codes by value; an empty value gets its own negative code (it matches nothing)."""
     known: dict[str, int] = {}
-    return np.asarray([known.setdefault(v, len(known)) if v else -1 - n for n, v in enumerate(values)])
+    return np.asarray([known.setdefault(v, len(known)) if v else -1 - n for n, v in enumerate(values)]), known
 
 
 def score_items(items: Sequence[Item], vectors: np.ndarray, index: CatalogueIndex,
                 params: Params = DEFAULT_PARAMS) -> Scored:
     items = list(items)
     affinity = archetype_affinity(items, vectors, index, params)
-    distribution = archetype_distribution(affinity, items, index.codes, params)
+    return scored_from(items, vectors, archetype_distribution(affinity, items, index.codes, params), index, params)
+
+
+def scored_from(items: Sequence[Item], vectors: np.ndarray, distribution: np.ndarray, index: CatalogueIndex,
+                params: Params = DEFAULT_PARAMS) -> Scored:
+    """A Scored of items already placed on the catalogue (their `distribution`), as the possible duplicates' index
+    keeps them."""
     kernel = None
     if params.kernel_floor < 1.0 and len(index.archetypes):
         similarity = index.job_vectors @ index.job_vectors.T
@@ -539,7 +592,7 @@ def score_items(items: Sequence[Item], vectors: np.ndarray, index: CatalogueInde
         np.fill_diagonal(k, 1.0)
         values, vectors_ = np.linalg.eigh(k.astype(np.float64))
         kernel = (vectors_ * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
-    return Scored(items=items, vectors=vectors, distribution=distribution, codes=index.codes, params=params,
+    return Scored(items=list(items), vectors=vectors, distribution=distribution, codes=index.codes, params=params,
                   kernel=kernel)
 
 
@@ -574,24 +627,44 @@ def top_duplicates(scored: Scored, top: int = 5, block_size: int = 256, *,
     the pair model reads seven (rows x n) feature matrices per block."""
     n = len(scored.items)
     result: list[list[tuple[int, float]]] = []
-    k = min(top, max(n - 1, 0))
-    depth = min(FUSION_DEPTH, max(n - 1, 0))
     for start in range(0, n, block_size):
         stop = min(start + block_size, n)
-        rows, diagonal = np.arange(start, stop), (np.arange(stop - start), np.arange(start, stop))
-        if k == 0:
-            result.extend([] for _ in range(stop - start))
-            continue
-        blend = scored.block(rows, ranking=True)
-        fused = fuse_rankings([blend, scored.probability(rows, model=model), scored.features(rows)["wording"]],
-                              diagonal, depth)
-        # The blend breaks ties (and orders what no list ranked): far smaller than any step of the fused score.
-        key = fused + np.float32(1e-7) * blend
-        key[diagonal] = -np.inf
-        best = np.argpartition(-key, k - 1, axis=1)[:, :k]
-        for row in range(stop - start):
-            order = best[row][np.argsort(-key[row, best[row]], kind="stable")]
-            result.append([(int(j), float(fused[row, j])) for j in order])
+        rows = np.arange(start, stop)
+        features = scored.features(rows)
+        result.extend(_fused_top(scored.block(rows, ranking=True), scored.probability(rows, model=model),
+                                 features["wording"], (np.arange(stop - start), rows), top, n - 1))
+    return result
+
+
+def rank_draft_fused(scored: Scored, draft: Draft, *, exclude: int | None = None, top: int = 5,
+                     model: pairs.PairModel = pairs.SHIPPED) -> list[tuple[int, float]]:
+    """A draft's (`Scored.draft`) `top` likeliest duplicates among the scored items, exactly as `top_duplicates`
+    ranks an item: the initiative page and the recomputation list the same candidates. `exclude`: its own
+    position."""
+    features = scored.draft_features(draft)
+    blend = pair_score(features["archetype_exact"], features._cosine(), features["same_department"], scored.params,
+                       ranking=True)
+    own = np.asarray([] if exclude is None else [exclude], dtype=np.int64)
+    candidates = len(scored.items) - len(own)
+    return _fused_top(blend, scored.draft_probability(draft, model=model, features=features), features["wording"],
+                      (np.zeros(len(own), dtype=np.int64), own), top, candidates)[0]
+
+
+def _fused_top(blend: np.ndarray, probability: np.ndarray, wording: np.ndarray,
+               own: tuple[np.ndarray, np.ndarray], top: int, candidates: int) -> list[list[tuple[int, float]]]:
+    """Per row, the `top` best columns by the fused ranking (`own` marks each row's own column, never listed)."""
+    k, depth = min(top, max(candidates, 0)), min(FUSION_DEPTH, max(candidates, 0))
+    if k == 0:
+        return [[] for _ in range(len(blend))]
+    fused = fuse_rankings([blend, probability, wording], own, depth)
+    # The blend breaks ties (and orders what no list ranked): far smaller than any step of the fused score.
+    key = fused + np.float32(1e-7) * blend
+    key[own] = -np.inf
+    best = np.argpartition(-key, k - 1, axis=1)[:, :k]
+    result = []
+    for row in range(len(blend)):
+        order = best[row][np.argsort(-key[row, best[row]], kind="stable")]
+        result.append([(int(j), float(fused[row, j])) for j in order])
     return result
 
 

@@ -83,8 +83,9 @@ DRAFT = {"name": "Creative AI imagery", "description": "Generate social media vi
          "vendor_names": ["Canva"], "model_names": [], "category": "content_generation"}
 
 
-def test_draft_ranking_is_the_full_scoring_of_the_draft_with_the_portfolio(portfolio, embedder):
-    """The index ranks a draft exactly as scoring the draft together with every initiative does."""
+def test_draft_ranking_is_the_fused_ranking_on_the_portfolios_terms(portfolio, embedder):
+    """The index ranks a draft as the engine ranks a text against the scored portfolio: the fused ranking, its
+    score, and the reasons of the full scoring."""
     department = portfolio["B"].department
     found = analysis.draft_duplicates(**DRAFT, department_id=department.pk, top=5)
 
@@ -92,14 +93,31 @@ def test_draft_ranking_is_the_full_scoring_of_the_draft_with_the_portfolio(portf
     draft = analysis._draft_item(DRAFT["name"], DRAFT["description"], DRAFT["vendor_names"], [], DRAFT["category"],
                                  department.name)
     catalogue = analysis.catalogue_index()
-    vectors = np.vstack([embedder.embed([draft.purpose]), analysis.purpose_vectors(items)])
-    scored = scoring.score_items([draft, *items], vectors, catalogue)
-    row = scored.block(slice(0, 1), ranking=True)[0]
-    order = np.argsort(-row[1:], kind="stable") + 1
-    assert [d.initiative_id for d in found] == [items[j - 1].key for j in order]
-    assert [d.score for d in found] == pytest.approx([float(row[j]) for j in order], abs=1e-4)
+    scored = scoring.score_items(items, analysis.purpose_vectors(items), catalogue)
+    vector = embedder.embed([draft.purpose])[0]
+    affinity = scoring.archetype_affinity([draft], vector[None, :], catalogue)
+    placed = scoring.archetype_distribution(affinity, [draft], catalogue.codes)[0]
+    ranked = scoring.rank_draft_fused(scored, scored.draft(draft, vector, placed), top=5)
+    assert [d.initiative_id for d in found] == [items[j].key for j, _ in ranked]
+    assert [d.score for d in found] == pytest.approx([score for _, score in ranked], abs=1e-4)
+    assert found[0].initiative_id == portfolio["B"].pk  # same department, same job, same words
+    together = scoring.score_items([draft, *items], np.vstack([vector, scored.vectors]), catalogue)
     names = {a.code: a.name for a in catalogue.archetypes}
-    assert [d.reasons for d in found] == [analysis._reasons(scored, 0, int(j), names) for j in order]
+    assert [d.reasons for d in found] == [analysis._reasons(together, 0, j + 1, names) for j, _ in ranked]
+
+
+def test_an_initiatives_page_lists_what_the_recomputation_ranks(portfolio, embedder):
+    """The initiative page ranks the initiative as a draft of itself: the same candidates, in the same order, with
+    the same scores as the recomputation's (and `possible_duplicates`')."""
+    result = analysis.analyse_portfolio()
+    for initiative in portfolio.values():
+        page = analysis.draft_duplicates(
+            name=initiative.name, description=initiative.description,
+            vendor_names=[v.name for v in initiative.vendors.all()], model_names=[], category=initiative.category,
+            department_id=initiative.department_id, exclude_id=initiative.pk, top=4)
+        listed = result.duplicates[initiative.pk]
+        assert [d.initiative_id for d in page] == [d.initiative_id for d in listed]
+        assert [d.score for d in page] == pytest.approx([d.score for d in listed], abs=1e-4)
 
 
 def test_draft_duplicates_write_nothing_and_embed_only_the_typed_text(portfolio, embedder,
@@ -107,7 +125,8 @@ def test_draft_duplicates_write_nothing_and_embed_only_the_typed_text(portfolio,
     analysis.draft_duplicates(**DRAFT, department_id=None)  # builds the process's index
     assert not InitiativeEmbedding.objects.exists() and not TextEmbedding.objects.exists()
     embedder.texts.clear()
-    with django_assert_max_num_queries(2):  # the portfolio's version and the catalogue's
+    # The portfolio's version, the catalogue's, and the pair model of the last recomputation.
+    with django_assert_max_num_queries(3):
         found = analysis.draft_duplicates(**{**DRAFT, "description": "Campaign visuals for social media."},
                                           department_id=None)
     assert embedder.texts == ["Creative AI imagery. Campaign visuals for social media."]

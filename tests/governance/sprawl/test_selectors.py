@@ -8,16 +8,20 @@ from decimal import Decimal
 import pytest
 
 from governance.choices import UseCaseOrigin
+from governance.models import SprawlRun
 from governance.sprawl.analysis import Duplicate
+from governance.sprawl.engine import pairs
 from governance.sprawl.selectors import (
     draft_possible_duplicates,
     duplication_criterion,
+    latest_pair_model,
     primary_use_case_of,
     spend_by_use_case,
 )
 from portfolio.choices import Stage
 from tests.factories import InitiativeFactory, RubricCriterionFactory
 from tests.governance.sprawl.factories import InitiativeUseCaseFactory, UseCaseFactory
+from tollgate.jobs import RunStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +64,15 @@ def test_engine_duplicates_are_mapped_to_initiatives_in_order(monkeypatch, djang
     with django_assert_max_num_queries(4):
         found = draft_possible_duplicates(name="x", description="y")
     assert [(d.initiative, d.score, d.reasons) for d in found] == [(second, 0.9, ["similar purpose"]), (first, 0.5, [])]
+
+
+def test_pages_rank_with_the_pair_model_of_the_last_successful_recomputation():
+    assert latest_pair_model() == pairs.SHIPPED  # before any recomputation
+    refit = pairs.PairModel(weights=tuple(0.25 for _ in pairs.FEATURES), bias=-2.0, decisions=3, fingerprint="abc",
+                            use_case_bias=(("meeting-notes", 0.5),))
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=refit.as_dict())
+    SprawlRun.objects.create(status=RunStatus.FAILED, pair_model={})  # newer, but failed: not what grouped
+    assert latest_pair_model() == refit
+    # A record of other features (a run from before they changed) gives the shipped model, not a misread one.
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "features": ["purpose"]})
+    assert latest_pair_model() == pairs.SHIPPED

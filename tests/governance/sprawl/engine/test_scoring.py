@@ -7,6 +7,7 @@ import socket
 import numpy as np
 import pytest
 
+from governance.sprawl.engine import pairs as pair_model
 from governance.sprawl.engine import scoring
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder, text_hash
 from governance.sprawl.engine.quality import measure, pairs
@@ -215,3 +216,41 @@ def test_fused_ranking_counts_only_each_lists_top():
     signal = np.asarray([[1.0, 0.9, 0.8, 0.7, 0.6]], dtype=np.float32)
     fused = scoring.fuse_rankings([signal], diagonal, depth=2)
     assert fused[0, 3] == fused[0, 4] == 0.0 and fused[0, 1] > fused[0, 2] > 0.0
+
+
+def test_a_draft_of_an_item_has_exactly_that_items_features(embedder, index):
+    """The initiative page ranks an initiative as a draft against the portfolio (excluding itself): its features,
+    probabilities and ranking must be the analysis's own row, or the page and the recomputation would disagree."""
+    items = _items()
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    refit = pair_model.PairModel(weights=tuple(0.5 for _ in pair_model.FEATURES), bias=-1.0,
+                            use_case_bias=(("campaign-images", 0.7),))
+    for position, item in enumerate(items):
+        draft = scored.draft(item, scored.vectors[position], scored.distribution[position], exclude=position)
+        features, own = scored.draft_features(draft), scored.features(np.asarray([position]))
+        others = np.arange(len(items)) != position  # the pair with itself is never ranked
+        for name in pair_model.FEATURES:
+            assert np.allclose(features[name][0, others], own[name][0, others], atol=1e-6), name
+        for model in (pair_model.SHIPPED, refit):
+            assert np.allclose(scored.draft_probability(draft, model=model)[0, others],
+                               scored.probability(np.asarray([position]), model=model)[0, others], atol=1e-6)
+    ranked = scoring.top_duplicates(scored, top=3)
+    for position, item in enumerate(items):
+        draft = scored.draft(item, scored.vectors[position], scored.distribution[position], exclude=position)
+        assert scoring.rank_draft_fused(scored, draft, exclude=position, top=3) == ranked[position]
+
+
+def test_a_new_draft_is_weighed_on_the_portfolios_terms(embedder, index):
+    items = _items()
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    text = scoring.Item(key="draft", name="Campaign image studio",
+                        description="Generate campaign images and ad visuals for the brand team.",
+                        department="Marketing")
+    vector = embedder.embed([text.purpose])[0]
+    affinity = scoring.archetype_affinity([text], vector[None, :], index)
+    draft = scored.draft(text, vector, scoring.archetype_distribution(affinity, [text], index.codes)[0])
+    features = scored.draft_features(draft)
+    assert features["same_department"].tolist() == [[True, False, False, False, False]]
+    assert features["wording"][0, 0] > 0 and features["wording"][0, 4] == 0  # "campaign images" vs invoices
+    best = scoring.rank_draft_fused(scored, draft, top=2)
+    assert {items[j].key for j, _ in best} == {"A", "B"}
