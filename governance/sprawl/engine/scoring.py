@@ -379,7 +379,7 @@ class Scored:
         unknown = -1 - len(self.items)  # matches no item, not even another unknown
         return Draft(
             vectors=np.asarray(vector, dtype=np.float32).reshape(1, -1), _exact=exact,
-            _rare=(exact * np.sqrt(self._rarity)[None, :]).astype(np.float32) if len(self.items) > 1 else exact,
+            _rare=(exact * np.sqrt(self._rarity)[None, :]).astype(np.float32),
             _profile=profile, _crowd=np.asarray([crowd], dtype=np.float32), _wording=wording,
             _department=np.asarray([self._department_code.get(item.department, unknown) if item.department
                                     else unknown]),
