@@ -307,6 +307,7 @@ def test_initiative_fragment_excludes_the_initiative_itself(login, executive, en
     body = login(executive).get(reverse("governance:initiative_duplicates", args=[initiative.pk])).content.decode()
     assert other_initiative.name in body
     assert engine["calls"]["draft_duplicates"][0]["exclude_id"] == initiative.pk
+    assert 'title="How strongly three rankings agree' in body and "score 0.70" in body  # the score says what it is
 
 
 def test_scoring_page_shows_duplicates_beside_the_duplication_criterion(login, reviewer, in_review, engine,
@@ -316,3 +317,4 @@ def test_scoring_page_shows_duplicates_beside_the_duplication_criterion(login, r
     criterion_row = body[body.index("<strong>Reuse of shared services / duplication"):]
     assert 'id="score-duplicates"' in criterion_row[:3000]
     assert other_initiative.name in criterion_row and "shared use case: Meeting notes" in criterion_row
+    assert 'title="How strongly three rankings agree' in criterion_row and "score 0.66" in criterion_row
