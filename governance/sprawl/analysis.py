@@ -438,7 +438,7 @@ EMBED_ON_READ_LIMIT = 200
 @dataclass
 class PortfolioIndex:
     """The live portfolio as a draft's ranking needs it, rows in primary-key order: purpose vectors, archetype
-    distributions and their unit profiles, departments. Built from stored embeddings, refreshed only for the
+    distributions, departments, and the portfolio scored from them. Built from stored embeddings, refreshed only for the
     initiatives whose scorer's view changed, never written to the database."""
 
     catalogue: scoring.CatalogueIndex
@@ -447,21 +447,19 @@ class PortfolioIndex:
     keys: np.ndarray  # (n,) initiative ids, ascending
     vectors: np.ndarray  # (n, d)
     distribution: np.ndarray  # (n, A)
-    profiles: np.ndarray  # (n, A) unit rows of the distribution
     departments: np.ndarray  # (n,) department ids
     pending: int = 0  # initiatives left out until their text is embedded (see EMBED_ON_READ_LIMIT)
     positions: dict[int, int] = field(default_factory=dict)
     department_names: dict[int, str] = field(default_factory=dict)
     # The portfolio scored as the recomputation scores it (its wording's IDF, its jobs' rarity, each initiative's
     # neighbourhood), so a draft is ranked exactly as `top_duplicates` ranks an initiative.
-    scored: scoring.Scored | None = None
+    scored: scoring.Scored = field(init=False)
 
     def __post_init__(self) -> None:
         self.positions = {int(key): n for n, key in enumerate(self.keys)}
         self.department_names = {int(d): item.department for d, item in zip(self.departments, self.items,
                                                                             strict=True) if d >= 0}
-        if self.scored is None:
-            self.scored = scoring.scored_from(self.items, self.vectors, self.distribution, self.catalogue)
+        self.scored = scoring.scored_from(self.items, self.vectors, self.distribution, self.catalogue)
 
 
 _PORTFOLIO: dict[str, PortfolioIndex] = {}  # by embedder name
@@ -593,7 +591,7 @@ def _portfolio_build(previous: PortfolioIndex | None, catalogue: scoring.Catalog
     distribution = distribution[order].reshape(-1, width)
     return PortfolioIndex(
         catalogue=catalogue, version=version, items=all_items, keys=keys[order], vectors=vectors,
-        distribution=distribution, profiles=scoring.unit_rows(distribution),
+        distribution=distribution,
         departments=np.asarray([departments[item.key] for item in all_items], dtype=np.int64), pending=pending,
     )
 
@@ -648,7 +646,7 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
         return []
     catalogue = catalogue_index()
     portfolio = portfolio_index(catalogue)
-    if not len(portfolio.keys) or portfolio.scored is None:
+    if not len(portfolio.keys):
         return []
     excluded = portfolio.positions.get(exclude_id) if exclude_id is not None else None
     own = portfolio.items[excluded] if excluded is not None else None

@@ -142,8 +142,8 @@ class PossibleDuplicateSerializer(serializers.Serializer):
     name = serializers.CharField(source="initiative.name")
     department = serializers.CharField(source="initiative.department.name")
     score = serializers.FloatField(allow_null=True, help_text=(
-        "How strongly the rankings agree, 0 to 1 (1: first by every ranking; for a draft, the ranking blend). None for "
-        "a decided duplicate no longer ranked."))
+        "How strongly the three rankings agree, 0 to 1 (1: first by every ranking). None for a decided duplicate no "
+        "longer ranked."))
     reasons = serializers.ListField(child=serializers.CharField())
     verdict = serializers.CharField(source="decision.verdict", allow_null=True, default=None,
                                     help_text="duplicate when a reviewer decided so (listed first), else null.")

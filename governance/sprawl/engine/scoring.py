@@ -391,11 +391,9 @@ class Scored:
         """The pair model's features of a draft (`Scored.draft`) against every item, (1, n) each."""
         return PairFeatures(draft, slice(None), self, slice(None))
 
-    def draft_probability(self, draft: Draft, *, model: pairs.PairModel = pairs.SHIPPED,
-                          features: PairFeatures | None = None) -> np.ndarray:
+    def draft_probability(self, draft: Draft, *, model: pairs.PairModel = pairs.SHIPPED) -> np.ndarray:
         """(1, n) how likely the draft and each item do the same job, by the pair model."""
-        return self._probability(features if features is not None else self.draft_features(draft), draft._top,
-                                 self._top, model)
+        return self._probability(self.draft_features(draft), draft._top, self._top, model)
 
     def _probability(self, features: PairFeatures, top_rows: np.ndarray, top_cols: np.ndarray,
                      model: pairs.PairModel) -> np.ndarray:
@@ -490,7 +488,8 @@ class PairFeatures(Mapping[str, np.ndarray]):
     def __len__(self) -> int:
         return len(pairs.FEATURES)
 
-    def _cosine(self) -> np.ndarray:
+    def purpose_cosine(self) -> np.ndarray:
+        """Cosine of the purpose vectors, computed once for the features and the ranking blend that read it."""
         if self.cosine is None:
             self.cosine = self.left.vectors[self.rows] @ self.right.vectors[self.cols].T
         return self.cosine
@@ -506,10 +505,11 @@ class PairFeatures(Mapping[str, np.ndarray]):
 
     def _purpose(self) -> np.ndarray:
         floor = self.left.params.purpose_floor
-        return np.clip((self._cosine() - floor) / (1.0 - floor), 0.0, 1.0)
+        return np.clip((self.purpose_cosine() - floor) / (1.0 - floor), 0.0, 1.0)
 
     def _purpose_local(self) -> np.ndarray:
-        return self._cosine() - 0.5 * (self.left._crowd[self.rows][:, None] + self.right._crowd[self.cols][None, :])
+        crowd = self.left._crowd[self.rows][:, None] + self.right._crowd[self.cols][None, :]
+        return self.purpose_cosine() - 0.5 * crowd
 
     def _job_and_purpose(self) -> np.ndarray:
         return np.minimum(self["archetype"], self["purpose"])
@@ -630,9 +630,8 @@ def top_duplicates(scored: Scored, top: int = 5, block_size: int = 256, *,
     for start in range(0, n, block_size):
         stop = min(start + block_size, n)
         rows = np.arange(start, stop)
-        features = scored.features(rows)
-        result.extend(_fused_top(scored.block(rows, ranking=True), scored.probability(rows, model=model),
-                                 features["wording"], (np.arange(stop - start), rows), top, n - 1))
+        lists = _ranking_lists(scored, scored.features(rows), scored._top[rows], model)
+        result.extend(_fused_top(lists, (np.arange(stop - start), rows), top, n - 1))
     return result
 
 
@@ -641,22 +640,29 @@ def rank_draft_fused(scored: Scored, draft: Draft, *, exclude: int | None = None
     """A draft's (`Scored.draft`) `top` likeliest duplicates among the scored items, exactly as `top_duplicates`
     ranks an item: the initiative page and the recomputation list the same candidates. `exclude`: its own
     position."""
-    features = scored.draft_features(draft)
-    blend = pair_score(features["archetype_exact"], features._cosine(), features["same_department"], scored.params,
-                       ranking=True)
     own = np.asarray([] if exclude is None else [exclude], dtype=np.int64)
-    candidates = len(scored.items) - len(own)
-    return _fused_top(blend, scored.draft_probability(draft, model=model, features=features), features["wording"],
-                      (np.zeros(len(own), dtype=np.int64), own), top, candidates)[0]
+    lists = _ranking_lists(scored, scored.draft_features(draft), draft._top, model)
+    return _fused_top(lists, (np.zeros(len(own), dtype=np.int64), own), top, len(scored.items) - len(own))[0]
 
 
-def _fused_top(blend: np.ndarray, probability: np.ndarray, wording: np.ndarray,
-               own: tuple[np.ndarray, np.ndarray], top: int, candidates: int) -> list[list[tuple[int, float]]]:
-    """Per row, the `top` best columns by the fused ranking (`own` marks each row's own column, never listed)."""
+def _ranking_lists(scored: Scored, features: PairFeatures, top_rows: np.ndarray,
+                   model: pairs.PairModel) -> list[np.ndarray]:
+    """The three lists the fusion ranks by, from one block of features (each feature, the cosine included, computed
+    once): the ranking blend (`Scored.block(..., ranking=True)`), the pair model's probability, the wording."""
+    blend = pair_score(features["archetype_exact"], features.purpose_cosine(), features["same_department"],
+                       scored.params, ranking=True)
+    return [blend, scored._probability(features, top_rows, scored._top, model), features["wording"]]
+
+
+def _fused_top(lists: list[np.ndarray], own: tuple[np.ndarray, np.ndarray], top: int,
+               candidates: int) -> list[list[tuple[int, float]]]:
+    """Per row, the `top` best columns by the fused ranking of `lists` (the blend first: it breaks ties); `own`
+    marks each row's own column, never listed."""
+    blend = lists[0]
     k, depth = min(top, max(candidates, 0)), min(FUSION_DEPTH, max(candidates, 0))
     if k == 0:
         return [[] for _ in range(len(blend))]
-    fused = fuse_rankings([blend, probability, wording], own, depth)
+    fused = fuse_rankings(lists, own, depth)
     # The blend breaks ties (and orders what no list ranked): far smaller than any step of the fused score.
     key = fused + np.float32(1e-7) * blend
     key[own] = -np.inf
