@@ -23,6 +23,7 @@ FEATURES: tuple[str, ...] = (
     "archetype",  # agreement of the two archetype profiles, neighbouring jobs counting partly (kernel)
     "archetype_exact",  # agreement on exactly the same catalogue jobs
     "archetype_rare",  # the same, each job weighed by how rare it is in this portfolio
+    "archetype_specific",  # the same, each job weighed by how specific the catalogue's phrasings of it are
     "purpose",  # similarity of the purpose embeddings, below a floor counting as nothing
     "purpose_local",  # purpose similarity above the two items' neighbourhoods' (how crowded their area is)
     "wording",  # TF-IDF cosine of the two texts, weighted by how rare each word is in this portfolio
@@ -35,6 +36,7 @@ FEATURE_LABELS = {
     "archetype": "same or neighbouring job in the catalogue",
     "archetype_exact": "the same job in the catalogue",
     "archetype_rare": "the same job in the catalogue, one few of this company's initiatives do",
+    "archetype_specific": "the same job in the catalogue, one it describes by specific tasks, not a generic technique",
     "purpose": "similar description of what it does",
     "purpose_local": "more alike than their neighbours in the portfolio",
     "wording": "shared distinctive wording",
@@ -50,8 +52,8 @@ class PairModel:
 
     weights: tuple[float, ...]
     bias: float
-    threshold: float = 0.65  # a likely cluster: precision first (bench/sprawl_select.py)
-    possible: float = 0.35  # a possible cluster: shown apart, for a reviewer to look at
+    threshold: float = 0.55  # a likely cluster: precision first (bench/sprawl_select.py)
+    possible: float = 0.25  # a possible cluster: shown apart, for a reviewer to look at
     # The company's own correction per catalogue job, for pairs both placed first on that job: a job the catalogue
     # does not separate finely enough for this company (its clusters dismissed) loses trust, one confirmed gains.
     use_case_bias: tuple[tuple[str, float], ...] = ()
@@ -107,8 +109,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 # pair of each set, duplicates as rare as they are); the thresholds were chosen on the selection sets, precision first
 # (bench/sprawl_select.py).
 SHIPPED = PairModel(
-    weights=(0.0, 2.944545, 4.384374, 2.533972, 3.434007, 1.118778, 2.33451, -1.073685, 0.0),
-    bias=-6.032117,
+    weights=(0.0, 2.17604, 3.62963, 2.617006, 2.834209, 3.346605, 1.161933, 2.628078, -1.162293, 0.0),
+    bias=-6.117926,
 )
 
 # How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the

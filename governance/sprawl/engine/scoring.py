@@ -167,10 +167,38 @@ class CatalogueIndex:
     idf: np.ndarray
     lexical_matrix: sparse.csr_matrix  # (A, V), rows L2-normalised
     products: list[tuple[frozenset[str], np.ndarray]] = field(default_factory=list)  # (product words, archetypes)
+    specificity: np.ndarray | None = None  # (A,) how specific each archetype is (`job_specificity`)
 
     @property
     def codes(self) -> list[str]:
         return [a.code for a in self.archetypes]
+
+
+def job_specificity(phrase_vectors: np.ndarray, owners: np.ndarray, count: int) -> np.ndarray:
+    """(count,) how specific each catalogue job is, in [0, 1], from its own phrasings alone (no labelled data).
+
+    A job whose name, synonyms and outputs all say one generic technique ("load forecasting", "renewable generation
+    forecasting", "energy price forecasting") lumps together what a company runs as different jobs, so two
+    initiatives placed on it are weaker evidence of one job than two placed on a job whose phrasings name specific
+    tasks of one domain ("GVD drafting", "HTA submission writing", "payer value story"). Coherence is the mean cosine
+    between a job's phrasings; specificity is 1 at the catalogue's least coherent jobs (5th percentile) and 0 at its
+    most coherent (95th). A job with fewer than two phrasings gets the catalogue's median.
+    """
+    coherence = np.full(count, np.nan, dtype=np.float64)
+    for archetype in range(count):
+        own = phrase_vectors[owners == archetype]
+        k = len(own)
+        if k >= 2:
+            similarity = own @ own.T
+            coherence[archetype] = (float(similarity.sum()) - float(np.trace(similarity))) / (k * (k - 1))
+    known = coherence[~np.isnan(coherence)]
+    if len(known) < 2:
+        return np.ones(count, dtype=np.float32)
+    coherence[np.isnan(coherence)] = float(np.median(known))
+    low, high = np.percentile(known, [5, 95])
+    if high <= low:
+        return np.ones(count, dtype=np.float32)
+    return np.clip((high - coherence) / (high - low), 0.0, 1.0).astype(np.float32)
 
 
 def catalogue_phrases(archetypes: Sequence[Archetype]) -> tuple[list[str], list[str], list[int]]:
@@ -219,7 +247,8 @@ def build_catalogue_index(archetypes: Sequence[Archetype], embed) -> CatalogueIn
     return CatalogueIndex(
         archetypes=archetypes, job_vectors=job_vectors, synonym_vectors=synonym_vectors,
         synonym_owner=np.asarray(owners, dtype=np.int64), vocabulary=vocabulary, idf=idf, lexical_matrix=lexical,
-        products=products,
+        products=products, specificity=job_specificity(synonym_vectors, np.asarray(owners, dtype=np.int64),
+                                                       len(archetypes)),
     )
 
 
@@ -300,6 +329,8 @@ class Scored:
     params: Params
 
     kernel: np.ndarray | None = None
+    # (A,) how specific each archetype is (`job_specificity`); None: every job counts fully.
+    specificity: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # The items' own wording, weighted by how rare each word is among them: "deposition" shared by two of 200
@@ -335,9 +366,16 @@ class Scored:
             self._rare = (self._exact * np.sqrt(self._rarity)[None, :]).astype(np.float32)
         else:
             self._rare = self._exact
+        self._specific = self._weighed(self._exact)
         # How crowded each item's neighbourhood is: the mean purpose similarity to its nearest others. Two items in a
         # crowded area (many assistants, many document tools) must be closer than the crowd to count (CSLS).
         self._crowd = neighbourhood_similarity(self.vectors, NEIGHBOURS)
+
+    def _weighed(self, exact: np.ndarray) -> np.ndarray:
+        """Profiles whose products weigh each job by its specificity (the square root on each side)."""
+        if self.specificity is None or not exact.size:
+            return exact
+        return (exact * np.sqrt(np.asarray(self.specificity, dtype=np.float32))[None, :]).astype(np.float32)
 
     def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
               ranking: bool = False) -> np.ndarray:
@@ -379,7 +417,7 @@ class Scored:
         unknown = -1 - len(self.items)  # matches no item, not even another unknown
         return Draft(
             vectors=np.asarray(vector, dtype=np.float32).reshape(1, -1), _exact=exact,
-            _rare=(exact * np.sqrt(self._rarity)[None, :]).astype(np.float32),
+            _rare=(exact * np.sqrt(self._rarity)[None, :]).astype(np.float32), _specific=self._weighed(exact),
             _profile=profile, _crowd=np.asarray([crowd], dtype=np.float32), _wording=wording,
             _department=np.asarray([self._department_code.get(item.department, unknown) if item.department
                                     else unknown]),
@@ -454,6 +492,7 @@ class Draft:
     vectors: np.ndarray  # (1, d)
     _exact: np.ndarray
     _rare: np.ndarray
+    _specific: np.ndarray
     _profile: np.ndarray
     _crowd: np.ndarray  # (1,)
     _wording: sparse.csr_matrix
@@ -502,6 +541,9 @@ class PairFeatures(Mapping[str, np.ndarray]):
 
     def _archetype_rare(self) -> np.ndarray:
         return self.left._rare[self.rows] @ self.right._rare[self.cols].T
+
+    def _archetype_specific(self) -> np.ndarray:
+        return self.left._specific[self.rows] @ self.right._specific[self.cols].T
 
     def _purpose(self) -> np.ndarray:
         floor = self.left.params.purpose_floor
@@ -593,7 +635,7 @@ def scored_from(items: Sequence[Item], vectors: np.ndarray, distribution: np.nda
         values, vectors_ = np.linalg.eigh(k.astype(np.float64))
         kernel = (vectors_ * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
     return Scored(items=list(items), vectors=vectors, distribution=distribution, codes=index.codes, params=params,
-                  kernel=kernel)
+                  kernel=kernel, specificity=index.specificity)
 
 
 LIKELY = "likely"

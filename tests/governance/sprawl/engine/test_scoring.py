@@ -254,3 +254,36 @@ def test_a_new_draft_is_weighed_on_the_portfolios_terms(embedder, index):
     assert features["wording"][0, 0] > 0 and features["wording"][0, 4] == 0  # "campaign images" vs invoices
     best = scoring.rank_draft_fused(scored, draft, top=2)
     assert {items[j].key for j, _ in best} == {"A", "B"}
+
+
+def test_a_job_phrased_around_one_generic_technique_is_less_specific():
+    """Specificity comes from the catalogue alone: a job whose phrasings all say one technique lumps together what a
+    company runs as different jobs, so agreeing on it counts less than agreeing on a job of varied, specific tasks."""
+    generic = np.asarray([[1.0, 0.0], [0.99, 0.141], [0.98, 0.199]], dtype=np.float32)  # near-identical phrasings
+    varied = np.asarray([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    middle = np.asarray([[1.0, 0.0], [0.8, 0.6]], dtype=np.float32)
+    lone = np.asarray([[0.0, 1.0]], dtype=np.float32)  # one phrasing: no coherence to measure
+    vectors = np.vstack([generic, varied, middle, lone])
+    owners = np.asarray([0, 0, 0, 1, 1, 1, 2, 2, 3])
+    specificity = scoring.job_specificity(vectors, owners, 4)
+    assert specificity[0] == 0.0 and specificity[1] == 1.0  # the catalogue's extremes
+    assert 0.0 < specificity[2] < 1.0
+    assert specificity[3] == pytest.approx(specificity[2])  # the median of the others
+    # Nothing to tell the jobs apart: every job counts fully.
+    assert scoring.job_specificity(generic, np.asarray([0, 0, 0]), 1).tolist() == [1.0]
+
+
+def test_agreement_on_a_specific_job_counts_more_than_on_a_generic_one(embedder, index):
+    items = _items()
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    features = scored.features(slice(None))
+    exact, specific = features["archetype_exact"], features["archetype_specific"]
+    assert np.all(specific <= exact + 1e-6)  # each job weighs at most 1
+    weighed = scoring.Scored(items=items, vectors=scored.vectors, distribution=scored.distribution,
+                             codes=scored.codes, params=scored.params,
+                             specificity=np.asarray([1.0, 0.0, 1.0], dtype=np.float32))
+    both_meetings = weighed.features(np.asarray([2]), np.asarray([3]))  # C and D: meeting notes
+    both_images = weighed.features(np.asarray([0]), np.asarray([1]))  # A and B: campaign images
+    assert both_meetings["archetype_specific"][0, 0] < 0.2 * both_meetings["archetype_exact"][0, 0]
+    assert both_images["archetype_specific"][0, 0] == pytest.approx(both_images["archetype_exact"][0, 0], abs=1e-5)
+    assert index.specificity is not None and index.specificity.shape == (len(ARCHETYPES),)
