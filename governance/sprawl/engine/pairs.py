@@ -114,14 +114,16 @@ SHIPPED = PairModel(
 )
 
 # How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the
-# number of decisions' worth of log-loss one unit of change in a weight costs. 300: the weights move only once a
-# company has made hundreds of consistent decisions. Chosen on the selection sets (bench/sprawl_feedback.py): with 30
-# the first 30% of clusters' decisions (a few dozen pairs, all among the detector's strongest proposals) pulled the
-# weights far enough to add wrong clusters elsewhere; at 300 they change nothing that the constraints do not.
-PRIOR_PRECISION = 300.0
-# The same for a job's own correction, which starts at 0: a job's decisions move it, but one confirmed cluster no
-# longer lifts every pair placed on that job (in a crowded job that made new wrong clusters).
-USE_CASE_PRECISION = 3.0
+# number of decisions' worth of log-loss one unit of change in a weight costs. 1000: the weights move only once a
+# company has made hundreds of consistent decisions. Chosen on the selection sets (bench/sprawl_feedback.py), as the
+# weakest prior that does no harm there: with 30 the first 30% of clusters' decisions (a few dozen pairs, all among
+# the detector's strongest proposals) pulled the weights far enough to add wrong clusters elsewhere; with the
+# job-specificity feature, 300 still cost manufacturing 0.004 of F1 on the undecided pairs, 1000 nothing.
+PRIOR_PRECISION = 1000.0
+# The same for a job's own correction, which starts at 0: a job's decisions move it once they are many and
+# consistent. 100, chosen the same way: at 3 (and up to 30) the handful of decisions on one job moved its correction
+# far enough to cost manufacturing 0.017 of F1 (one confirmed cluster lifted every pair placed on that job).
+USE_CASE_PRECISION = 100.0
 
 
 @dataclass(frozen=True)
