@@ -174,6 +174,13 @@ class CatalogueIndex:
         return [a.code for a in self.archetypes]
 
 
+# The coherence (mean cosine between a job's phrasings) at which a job counts as fully specific, and as not specific
+# at all: the shipped catalogue's 5th and 95th percentiles under MiniLM, fixed like the other cosine constants (an
+# operator's own catalogue, however small, is measured on the same scale; another encoder needs its own).
+SPECIFIC_COHERENCE = 0.215994
+GENERIC_COHERENCE = 0.441133
+
+
 def job_specificity(phrase_vectors: np.ndarray, owners: np.ndarray, count: int) -> np.ndarray:
     """(count,) how specific each catalogue job is, in [0, 1], from its own phrasings alone (no labelled data).
 
@@ -181,24 +188,20 @@ def job_specificity(phrase_vectors: np.ndarray, owners: np.ndarray, count: int) 
     forecasting", "energy price forecasting") lumps together what a company runs as different jobs, so two
     initiatives placed on it are weaker evidence of one job than two placed on a job whose phrasings name specific
     tasks of one domain ("GVD drafting", "HTA submission writing", "payer value story"). Coherence is the mean cosine
-    between a job's phrasings; specificity is 1 at the catalogue's least coherent jobs (5th percentile) and 0 at its
-    most coherent (95th). A job with fewer than two phrasings gets the catalogue's median.
+    between a job's phrasings; specificity falls linearly from 1 at SPECIFIC_COHERENCE to 0 at GENERIC_COHERENCE. A
+    job with fewer than two phrasings has no coherence to measure and gets the median of the others (1 if none).
     """
-    coherence = np.full(count, np.nan, dtype=np.float64)
+    specificity = np.full(count, np.nan, dtype=np.float64)
     for archetype in range(count):
         own = phrase_vectors[owners == archetype]
         k = len(own)
         if k >= 2:
             similarity = own @ own.T
-            coherence[archetype] = (float(similarity.sum()) - float(np.trace(similarity))) / (k * (k - 1))
-    known = coherence[~np.isnan(coherence)]
-    if len(known) < 2:
-        return np.ones(count, dtype=np.float32)
-    coherence[np.isnan(coherence)] = float(np.median(known))
-    low, high = np.percentile(known, [5, 95])
-    if high <= low:
-        return np.ones(count, dtype=np.float32)
-    return np.clip((high - coherence) / (high - low), 0.0, 1.0).astype(np.float32)
+            coherence = (float(similarity.sum()) - float(np.trace(similarity))) / (k * (k - 1))
+            specificity[archetype] = (GENERIC_COHERENCE - coherence) / (GENERIC_COHERENCE - SPECIFIC_COHERENCE)
+    known = specificity[~np.isnan(specificity)]
+    specificity[np.isnan(specificity)] = float(np.median(known)) if len(known) else 1.0
+    return np.clip(specificity, 0.0, 1.0).astype(np.float32)
 
 
 def catalogue_phrases(archetypes: Sequence[Archetype]) -> tuple[list[str], list[str], list[int]]:

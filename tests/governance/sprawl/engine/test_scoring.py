@@ -257,20 +257,23 @@ def test_a_new_draft_is_weighed_on_the_portfolios_terms(embedder, index):
 
 
 def test_a_job_phrased_around_one_generic_technique_is_less_specific():
-    """Specificity comes from the catalogue alone: a job whose phrasings all say one technique lumps together what a
-    company runs as different jobs, so agreeing on it counts less than agreeing on a job of varied, specific tasks."""
-    generic = np.asarray([[1.0, 0.0], [0.99, 0.141], [0.98, 0.199]], dtype=np.float32)  # near-identical phrasings
-    varied = np.asarray([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
-    middle = np.asarray([[1.0, 0.0], [0.8, 0.6]], dtype=np.float32)
-    lone = np.asarray([[0.0, 1.0]], dtype=np.float32)  # one phrasing: no coherence to measure
+    """Specificity comes from the catalogue alone, on a fixed scale: a job whose phrasings all say one technique lumps
+    together what a company runs as different jobs, so agreeing on it counts less than agreeing on a job of varied,
+    specific tasks."""
+    generic = np.asarray([[1.0, 0.0, 0.0], [0.99, 0.141, 0.0], [0.98, 0.199, 0.0]], dtype=np.float32)  # alike
+    varied = np.asarray([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)  # coherence 0
+    middle = np.asarray([[1.0, 0.0, 0.0], [0.33, 0.944, 0.0]], dtype=np.float32)  # coherence 0.33
+    lone = np.asarray([[0.0, 1.0, 0.0]], dtype=np.float32)  # one phrasing: no coherence to measure
     vectors = np.vstack([generic, varied, middle, lone])
     owners = np.asarray([0, 0, 0, 1, 1, 1, 2, 2, 3])
     specificity = scoring.job_specificity(vectors, owners, 4)
-    assert specificity[0] == 0.0 and specificity[1] == 1.0  # the catalogue's extremes
-    assert 0.0 < specificity[2] < 1.0
+    assert specificity[0] == 0.0 and specificity[1] == 1.0  # beyond the scale's ends
+    expected = (scoring.GENERIC_COHERENCE - 0.33) / (scoring.GENERIC_COHERENCE - scoring.SPECIFIC_COHERENCE)
+    assert specificity[2] == pytest.approx(expected, abs=1e-3)
     assert specificity[3] == pytest.approx(specificity[2])  # the median of the others
-    # Nothing to tell the jobs apart: every job counts fully.
-    assert scoring.job_specificity(generic, np.asarray([0, 0, 0]), 1).tolist() == [1.0]
+    # The same job measures the same in any catalogue, however small: the scale is fixed.
+    assert scoring.job_specificity(middle, np.asarray([0, 0]), 1)[0] == pytest.approx(specificity[2])
+    assert scoring.job_specificity(lone, np.asarray([0]), 1).tolist() == [1.0]  # nothing to measure at all
 
 
 def test_agreement_on_a_specific_job_counts_more_than_on_a_generic_one(embedder, index):
