@@ -366,19 +366,13 @@ class Scored:
         if n > 1 and self.distribution.size:
             counts = self.distribution.sum(axis=0)
             self._rarity = np.clip(np.log((1.0 + n) / (1.0 + counts)) / math.log(1.0 + n), 0.0, 1.0)
-            self._rare = (self._exact * np.sqrt(self._rarity)[None, :]).astype(np.float32)
+            self._rare = weighed(self._exact, self._rarity)
         else:
             self._rare = self._exact
-        self._specific = self._weighed(self._exact)
+        self._specific = weighed(self._exact, self.specificity)
         # How crowded each item's neighbourhood is: the mean purpose similarity to its nearest others. Two items in a
         # crowded area (many assistants, many document tools) must be closer than the crowd to count (CSLS).
         self._crowd = neighbourhood_similarity(self.vectors, NEIGHBOURS)
-
-    def _weighed(self, exact: np.ndarray) -> np.ndarray:
-        """Profiles whose products weigh each job by its specificity (the square root on each side)."""
-        if self.specificity is None or not exact.size:
-            return exact
-        return (exact * np.sqrt(np.asarray(self.specificity, dtype=np.float32))[None, :]).astype(np.float32)
 
     def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
               ranking: bool = False) -> np.ndarray:
@@ -420,7 +414,7 @@ class Scored:
         unknown = -1 - len(self.items)  # matches no item, not even another unknown
         return Draft(
             vectors=np.asarray(vector, dtype=np.float32).reshape(1, -1), _exact=exact,
-            _rare=(exact * np.sqrt(self._rarity)[None, :]).astype(np.float32), _specific=self._weighed(exact),
+            _rare=weighed(exact, self._rarity), _specific=weighed(exact, self.specificity),
             _profile=profile, _crowd=np.asarray([crowd], dtype=np.float32), _wording=wording,
             _department=np.asarray([self._department_code.get(item.department, unknown) if item.department
                                     else unknown]),
@@ -605,6 +599,14 @@ def neighbourhood_similarity(vectors: np.ndarray, k: int, block_size: int = 1024
         nearest = np.partition(block, n - k, axis=1)[:, n - k:]
         out[start:stop] = nearest.mean(axis=1)
     return out
+
+
+def weighed(profiles: np.ndarray, job_weights: np.ndarray | None) -> np.ndarray:
+    """Profiles whose products weigh each job by `job_weights` (the square root on each side); unchanged when there
+    are no weights."""
+    if job_weights is None or not profiles.size:
+        return profiles
+    return (profiles * np.sqrt(np.asarray(job_weights, dtype=np.float32))[None, :]).astype(np.float32)
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
