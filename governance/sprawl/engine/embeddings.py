@@ -122,6 +122,14 @@ class HttpEmbedder:
         return vectors
 
 
+def configured_name() -> str:
+    """The configured backend's `Embedder.name`, without loading it (which model's calibration applies)."""
+    config = getattr(settings, "TOLLGATE_EMBEDDER", {}) or {}
+    if config.get("backend") == "http":
+        return f"http:{config.get('model', '')}"
+    return OnnxMiniLMEmbedder.name
+
+
 @lru_cache(maxsize=1)
 def get_embedder() -> Embedder:
     """The configured backend, loaded once per process (the ONNX session takes about 0.3 s to start)."""

@@ -168,6 +168,9 @@ class CatalogueIndex:
     lexical_matrix: sparse.csr_matrix  # (A, V), rows L2-normalised
     products: list[tuple[frozenset[str], np.ndarray]] = field(default_factory=list)  # (product words, archetypes)
     specificity: np.ndarray | None = None  # (A,) how specific each archetype is (`job_specificity`)
+    # The scorer's constants for the encoder that embedded it (engine/calibration.py): scoring with this index uses
+    # them unless told otherwise.
+    params: Params = DEFAULT_PARAMS
 
     @property
     def codes(self) -> list[str]:
@@ -181,7 +184,8 @@ SPECIFIC_COHERENCE = 0.215994
 GENERIC_COHERENCE = 0.441133
 
 
-def job_specificity(phrase_vectors: np.ndarray, owners: np.ndarray, count: int) -> np.ndarray:
+def job_specificity(phrase_vectors: np.ndarray, owners: np.ndarray, count: int, *,
+                    specific: float = SPECIFIC_COHERENCE, generic: float = GENERIC_COHERENCE) -> np.ndarray:
     """(count,) how specific each catalogue job is, in [0, 1], from its own phrasings alone (no labelled data).
 
     A job whose name, synonyms and outputs all say one generic technique ("load forecasting", "renewable generation
@@ -190,6 +194,7 @@ def job_specificity(phrase_vectors: np.ndarray, owners: np.ndarray, count: int) 
     tasks of one domain ("GVD drafting", "HTA submission writing", "payer value story"). Coherence is the mean cosine
     between a job's phrasings; specificity falls linearly from 1 at SPECIFIC_COHERENCE to 0 at GENERIC_COHERENCE. A
     job with fewer than two phrasings has no coherence to measure and gets the median of the others (1 if none).
+    `specific` and `generic` move the scale for another encoder (bench/sprawl_encoders.py).
     """
     specificity = np.full(count, np.nan, dtype=np.float64)
     for archetype in range(count):
@@ -198,7 +203,7 @@ def job_specificity(phrase_vectors: np.ndarray, owners: np.ndarray, count: int) 
         if k >= 2:
             similarity = own @ own.T
             coherence = (float(similarity.sum()) - float(np.trace(similarity))) / (k * (k - 1))
-            specificity[archetype] = (GENERIC_COHERENCE - coherence) / (GENERIC_COHERENCE - SPECIFIC_COHERENCE)
+            specificity[archetype] = (generic - coherence) / (generic - specific)
     known = specificity[~np.isnan(specificity)]
     specificity[np.isnan(specificity)] = float(np.median(known)) if len(known) else 1.0
     return np.clip(specificity, 0.0, 1.0).astype(np.float32)
@@ -215,8 +220,10 @@ def catalogue_phrases(archetypes: Sequence[Archetype]) -> tuple[list[str], list[
     return [a.description_text for a in archetypes], synonym_texts, owners
 
 
-def build_catalogue_index(archetypes: Sequence[Archetype], embed) -> CatalogueIndex:
-    """Embed and index the catalogue; `embed(list[str]) -> (n, d) normalised array`."""
+def build_catalogue_index(archetypes: Sequence[Archetype], embed, *, params: Params = DEFAULT_PARAMS,
+                          coherence: tuple[float, float] = (SPECIFIC_COHERENCE, GENERIC_COHERENCE)) -> CatalogueIndex:
+    """Embed and index the catalogue; `embed(list[str]) -> (n, d) normalised array`. `params` and `coherence` are the
+    embedding model's calibration (engine/calibration.py; MiniLM's by default)."""
     archetypes = list(archetypes)
     job_texts, synonym_texts, owners = catalogue_phrases(archetypes)
     job_vectors = embed(job_texts)
@@ -250,8 +257,9 @@ def build_catalogue_index(archetypes: Sequence[Archetype], embed) -> CatalogueIn
     return CatalogueIndex(
         archetypes=archetypes, job_vectors=job_vectors, synonym_vectors=synonym_vectors,
         synonym_owner=np.asarray(owners, dtype=np.int64), vocabulary=vocabulary, idf=idf, lexical_matrix=lexical,
-        products=products, specificity=job_specificity(synonym_vectors, np.asarray(owners, dtype=np.int64),
-                                                       len(archetypes)),
+        products=products, params=params,
+        specificity=job_specificity(synonym_vectors, np.asarray(owners, dtype=np.int64), len(archetypes),
+                                    specific=coherence[0], generic=coherence[1]),
     )
 
 
@@ -270,8 +278,9 @@ def _tfidf(documents: list[Counter], vocabulary: dict[str, int], idf: np.ndarray
 
 
 def archetype_affinity(items: Sequence[Item], vectors: np.ndarray, index: CatalogueIndex,
-                       params: Params = DEFAULT_PARAMS) -> np.ndarray:
+                       params: Params | None = None) -> np.ndarray:
     """(n, A) affinity of each item to each archetype: higher means the item more likely does that job."""
+    params = params or index.params
     n, count = len(items), len(index.archetypes)
     job = vectors @ index.job_vectors.T
     synonym_sim = vectors @ index.synonym_vectors.T
@@ -622,16 +631,18 @@ def _coded(values: list[str]) -> tuple[np.ndarray, dict[str, int]]:
 
 
 def score_items(items: Sequence[Item], vectors: np.ndarray, index: CatalogueIndex,
-                params: Params = DEFAULT_PARAMS) -> Scored:
+                params: Params | None = None) -> Scored:
     items = list(items)
+    params = params or index.params
     affinity = archetype_affinity(items, vectors, index, params)
     return scored_from(items, vectors, archetype_distribution(affinity, items, index.codes, params), index, params)
 
 
 def scored_from(items: Sequence[Item], vectors: np.ndarray, distribution: np.ndarray, index: CatalogueIndex,
-                params: Params = DEFAULT_PARAMS) -> Scored:
+                params: Params | None = None) -> Scored:
     """A Scored of items already placed on the catalogue (their `distribution`), as the possible duplicates' index
     keeps them."""
+    params = params or index.params
     kernel = None
     if params.kernel_floor < 1.0 and len(index.archetypes):
         similarity = index.job_vectors @ index.job_vectors.T

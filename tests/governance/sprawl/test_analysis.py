@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from governance.models import InitiativeEmbedding, InitiativeUseCase, TextEmbedding, UseCase, UseCaseOrigin
 from governance.sprawl import analysis
-from governance.sprawl.engine import scoring
+from governance.sprawl.engine import pairs, scoring
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -287,6 +287,7 @@ def test_decisions_are_respected_by_the_next_recomputation(portfolio, embedder, 
     # The decisions refit the company's pair model; a second run on the same decisions refits it identically.
     run = sprawl_run_execute(run=sprawl_run_submit(actor=reviewer))
     assert run.pair_model["decisions"] == 3 and run.pair_model["fingerprint"]
+    assert run.pair_model["encoder"] == "all-MiniLM-L6-v2"  # whose calibration it was refit from
     assert run.pair_model["weights"] != list(analysis.pairs.SHIPPED.weights)
     again = sprawl_run_execute(run=sprawl_run_submit(actor=reviewer))
     assert again.pair_model == run.pair_model
@@ -307,3 +308,21 @@ def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, clien
     client.force_login(reviewer)
     page = client.get(cluster.get_absolute_url()).content.decode()
     assert "Why these look like one job" in page and "Shared job: Meeting transcription and notes" in page
+
+
+def test_a_served_model_is_scored_with_its_own_calibration(portfolio, embedder, settings):
+    """Cosines sit on each model's own scale: a company serving all-mpnet-base-v2 (EMBEDDINGS_URL + EMBEDDINGS_MODEL)
+    gets the constants and pair model fitted for it, not MiniLM's."""
+    from governance.sprawl.engine import calibration
+    from governance.sprawl.selectors import latest_pair_model
+
+    model = "sentence-transformers/all-mpnet-base-v2"
+    settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": "http://embeddings.invalid", "model": model}
+    embedder.name = f"http:{model}"
+    assert latest_pair_model() == calibration.MPNET.model  # before any recomputation
+    result = analysis.analyse_portfolio()
+    assert analysis.catalogue_index().params is calibration.MPNET.params
+    assert (result.pair_model.weights, result.pair_model.threshold) == (calibration.MPNET.model.weights, 0.7)
+    assert result.encoder == "all-mpnet-base-v2"
+    settings.TOLLGATE_EMBEDDER = {"backend": "onnx-minilm"}
+    assert latest_pair_model() == pairs.SHIPPED

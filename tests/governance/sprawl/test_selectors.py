@@ -3,6 +3,7 @@ criterion, and engine results mapped onto initiatives."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -76,3 +77,18 @@ def test_pages_rank_with_the_pair_model_of_the_last_successful_recomputation():
     # A record of other features (a run from before they changed) gives the shipped model, not a misread one.
     SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "features": ["purpose"]})
     assert latest_pair_model() == pairs.SHIPPED
+
+
+def test_a_run_of_another_encoder_gives_the_configured_encoders_model(settings):
+    """After a company switches encoders, a page ranks with the new encoder's shipped model until the next
+    recomputation, never with weights fitted on another model's cosines."""
+    from governance.sprawl.engine import calibration
+
+    refit = pairs.PairModel(weights=tuple(0.25 for _ in pairs.FEATURES), bias=-2.0, decisions=3, fingerprint="abc")
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "encoder": "all-MiniLM-L6-v2"})
+    assert latest_pair_model() == refit
+    settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": "http://embeddings.invalid",
+                                  "model": "sentence-transformers/all-mpnet-base-v2"}
+    assert latest_pair_model() == calibration.MPNET.model
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "encoder": "all-mpnet-base-v2"})
+    assert latest_pair_model() == dataclasses.replace(refit, threshold=0.7, possible=0.25)  # on mpnet's thresholds

@@ -274,6 +274,9 @@ def test_a_job_phrased_around_one_generic_technique_is_less_specific():
     # The same job measures the same in any catalogue, however small: the scale is fixed.
     assert scoring.job_specificity(middle, np.asarray([0, 0]), 1)[0] == pytest.approx(specificity[2])
     assert scoring.job_specificity(lone, np.asarray([0]), 1).tolist() == [1.0]  # nothing to measure at all
+    # Another encoder's cosines sit elsewhere: its own scale ends place the same coherence elsewhere on [0, 1].
+    moved = scoring.job_specificity(middle, np.asarray([0, 0]), 1, specific=0.23, generic=0.43)
+    assert moved[0] == pytest.approx(0.5, abs=1e-3)
 
 
 def test_agreement_on_a_specific_job_counts_more_than_on_a_generic_one(embedder, index):
