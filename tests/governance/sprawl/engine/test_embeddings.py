@@ -1,0 +1,87 @@
+"""The HTTP embedder against a real local server speaking the OpenAI `/v1/embeddings` protocol, and the choice of
+backend from settings (which decides the calibration too)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from governance.sprawl.engine import calibration, embeddings
+
+
+@pytest.fixture
+def server() -> Iterator[dict]:
+    """A local embeddings server: each text's vector is (len(text), 1, 0), answered in reverse order (the protocol's
+    `index` says where each belongs); it records every request."""
+    seen: dict = {"requests": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen["requests"].append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+            data = [{"index": n, "embedding": [float(len(t)), 1.0, 0.0]} for n, t in enumerate(body["input"])]
+            payload = json.dumps({"data": data[::-1]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    seen["url"] = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield seen
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_the_http_embedder_batches_orders_and_normalises(server):
+    embedder = embeddings.HttpEmbedder(base_url=server["url"] + "/", model="sentence-transformers/all-mpnet-base-v2",
+                                       api_key="s3cret")
+    texts = [f"text {'x' * n}" for n in range(70)]
+    vectors = embedder.embed(texts)
+    assert vectors.shape == (70, 3) and vectors.dtype == np.float32
+    expected = np.asarray([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(vectors, expected)  # in the order asked, whatever order the server answered in
+    assert [len(r["body"]["input"]) for r in server["requests"]] == [64, 6]
+    assert {r["path"] for r in server["requests"]} == {"/v1/embeddings"}
+    assert {r["body"]["model"] for r in server["requests"]} == {"sentence-transformers/all-mpnet-base-v2"}
+    assert {r["auth"] for r in server["requests"]} == {"Bearer s3cret"}
+    assert embedder.name == "http:sentence-transformers/all-mpnet-base-v2" and embedder.dim == 3
+    assert calibration.calibration_for(embedder.name) is calibration.MPNET
+    assert embedder.embed([]).shape == (0, 3)
+
+
+def test_settings_choose_the_backend_and_its_calibration(server, settings, monkeypatch):
+    monkeypatch.setenv("TEST_EMBEDDINGS_KEY", "k")
+    settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": server["url"], "model": "all-mpnet-base-v2",
+                                  "api_key_env": "TEST_EMBEDDINGS_KEY"}
+    embeddings.get_embedder.cache_clear()
+    try:
+        embedder = embeddings.get_embedder()
+        assert embedder.name == embeddings.configured_name() == "http:all-mpnet-base-v2"
+        embedder.embed(["one"])
+        assert server["requests"][-1]["auth"] == "Bearer k"
+        settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": server["url"], "model": ""}
+        embeddings.get_embedder.cache_clear()
+        with pytest.raises(ImproperlyConfigured, match="needs base_url and model"):
+            embeddings.get_embedder()
+        settings.TOLLGATE_EMBEDDER = {"backend": "word2vec"}
+        embeddings.get_embedder.cache_clear()
+        with pytest.raises(ImproperlyConfigured, match="Unknown TOLLGATE_EMBEDDER backend 'word2vec'"):
+            embeddings.get_embedder()
+        settings.TOLLGATE_EMBEDDER = {"backend": "onnx-minilm"}
+        assert embeddings.configured_name() == embeddings.OnnxMiniLMEmbedder.name
+    finally:
+        embeddings.get_embedder.cache_clear()
