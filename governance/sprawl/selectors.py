@@ -232,6 +232,42 @@ def latest_pair_model() -> pairs.PairModel:
     return pairs.PairModel.from_dict(record, prior=calibrated.model)
 
 
+@dataclass(frozen=True)
+class RunPairModel:
+    """How a recomputation scored pairs, for its page: the encoder's calibration, and what the company's decisions
+    changed in it (each feature's weight, shipped and refit; the per-job corrections)."""
+
+    encoder: str
+    decisions: int
+    likely: float
+    possible: float
+    weights: list[tuple[str, float, float]]  # (what the feature means, shipped weight, this run's weight)
+    corrections: list[tuple[str, float]]  # (use case, correction), largest first
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.corrections) or any(abs(a - b) > 1e-6 for _, a, b in self.weights)
+
+
+def run_pair_model(run: SprawlRun) -> RunPairModel | None:
+    """What `run` recorded of its pair model (None for a run that recorded none). One query for the use cases of its
+    corrections, none when there are none."""
+    record = run.pair_model or {}
+    calibrated = calibration.by_encoder(record.get("encoder", calibration.MINILM.encoder))
+    model = pairs.PairModel.from_dict(record, prior=calibrated.model)
+    if not record or model is calibrated.model:
+        return None
+    corrections = dict(model.use_case_bias)
+    names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
+    return RunPairModel(
+        encoder=calibrated.encoder, decisions=model.decisions, likely=model.threshold, possible=model.possible,
+        weights=[(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
+                 zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight],
+        corrections=sorted(((names.get(code, code), value) for code, value in corrections.items()),
+                           key=lambda row: (-abs(row[1]), row[0])),
+    )
+
+
 def duplicate_pair_decisions() -> list[tuple[int, int, bool, datetime]]:
     """Every live verdict as (lower initiative id, higher id, same job?, decided at): "duplicate of" is a must-link
     pair of the recomputation, "not a duplicate" a cannot-link pair. One query."""

@@ -256,7 +256,8 @@ class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
         run: SprawlRun = self.object
         context.update(in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
                        succeeded=run.status == RunStatus.SUCCEEDED, failed=run.status == RunStatus.FAILED,
-                       can_recompute=may(self.request.user, "governance.recompute_sprawl"))
+                       can_recompute=may(self.request.user, "governance.recompute_sprawl"),
+                       pair_model=sprawl_selectors.run_pair_model(run) if run.status == RunStatus.SUCCEEDED else None)
         return context
 
 

@@ -58,6 +58,11 @@ CALIBRATIONS = {"all-minilm-l6-v2": MINILM, "all-mpnet-base-v2": MPNET}
 _warned: set[str] = set()
 
 
+def by_encoder(encoder: str) -> Calibration:
+    """The calibration a run recorded (`Calibration.encoder`); MiniLM's for a run before encoders were recorded."""
+    return next((c for c in CALIBRATIONS.values() if c.encoder == encoder), MINILM)
+
+
 def for_model(model: str) -> Calibration | None:
     """The calibration of a model as a server names it ("sentence-transformers/all-mpnet-base-v2",
     "all-mpnet-base-v2"), path prefix and case aside; None when there is none."""

@@ -185,6 +185,24 @@ def test_recompute_now_queues_a_run_and_shows_its_progress(login, reviewer, djan
     assert "Last recomputation" in client.get(reverse("governance:sprawl_list")).content.decode()
 
 
+def test_run_page_says_how_the_run_scored_pairs_and_what_decisions_changed(login, executive):
+    from governance.sprawl.engine import pairs
+
+    UseCaseFactory(code="meeting-notes", name="Meeting notes")
+    refit = pairs.PairModel(weights=tuple(w + 0.5 if w else 0.0 for w in pairs.SHIPPED.weights), bias=-6.0,
+                            decisions=12, fingerprint="abc", use_case_bias=(("meeting-notes", -0.8),))
+    run = SprawlRun.objects.create(status=RunStatus.SUCCEEDED,
+                                   pair_model={**refit.as_dict(), "encoder": "all-MiniLM-L6-v2"})
+    page = login(executive).get(run.get_absolute_url()).content.decode()
+    assert "How this run scored pairs" in page and "all-MiniLM-L6-v2" in page
+    assert 'id="run-decisions">12<' in page and "0.55" in page and "0.25" in page
+    assert "The same job in the catalogue" in page and "2.676" in page  # archetype_exact: shipped 2.176 + 0.5
+    assert "Meeting notes" in page and "-0.800" in page
+    # A run that recorded no model (before runs recorded one) says nothing about it.
+    older = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={})
+    assert "How this run scored pairs" not in login(executive).get(older.get_absolute_url()).content.decode()
+
+
 # Use cases -----------------------------------------------------------------------------------------------------------
 
 
