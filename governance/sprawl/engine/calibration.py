@@ -2,8 +2,10 @@
 
 Cosines sit on each model's own scale, and what a feature is worth depends on the encoder that computed it, so the
 scorer's cosine constants (job and synonym weights, purpose and kernel floors, the two coherences of a job's
-specificity) and the pair model (weights and thresholds) belong to one encoder. A model without a calibration here is
-scored with MiniLM's, which is wrong by an unknown amount; `calibration_for` logs a warning once.
+specificity) and the pair model (weights and thresholds) belong to one encoder. A model without a calibration here
+gets MiniLM's pair model with the cosine constants moved onto its scale from the catalogue alone (`adapted`): far
+better than MiniLM's constants as they are for a model whose cosines are compressed (e5's sit between 0.7 and 1),
+about the same for one whose cosines sit near MiniLM's, never fitted for it; `calibration_for` logs a warning once.
 
 Each calibration was made by the same protocol (`bench/sprawl_encoders.py`): the constants moved onto the model's
 scale from the catalogue alone, the weights fitted on the tuning sets, the thresholds chosen on the selection sets by
@@ -15,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+
+import numpy as np
 
 from governance.sprawl.engine import pairs, scoring
 
@@ -29,7 +33,13 @@ class Calibration:
     params: scoring.Params
     model: pairs.PairModel
     coherence: tuple[float, float]  # (fully specific, not specific at all): see scoring.job_specificity
+    # No calibration of its own: move the constants onto the model's scale once its catalogue is embedded (`adapted`).
+    adapt: bool = False
 
+
+# The mean and spread of the shipped catalogue's job-to-job cosines under MiniLM: the scale the constants were chosen
+# on, onto which another model's cosines are moved (cos_minilm ~ a * cos + b, matching these two).
+MINILM_SCALE = (0.187262, 0.101938)
 
 # The shipped encoder (all-MiniLM-L6-v2, int8 ONNX, in-process).
 MINILM = Calibration(
@@ -58,6 +68,33 @@ CALIBRATIONS = {"all-minilm-l6-v2": MINILM, "all-mpnet-base-v2": MPNET}
 _warned: set[str] = set()
 
 
+def job_similarity_scale(job_vectors: np.ndarray) -> tuple[float, float]:
+    """Mean and spread of the cosines between a catalogue's jobs (no labelled data involved)."""
+    sims = job_vectors @ job_vectors.T
+    upper = sims[np.triu_indices(len(sims), 1)]
+    return (float(upper.mean()), float(upper.std())) if upper.size else MINILM_SCALE
+
+
+def moved(scale: tuple[float, float], reference: tuple[float, float] = MINILM_SCALE,
+          ) -> tuple[scoring.Params, tuple[float, float]]:
+    """MiniLM's cosine constants (and specificity coherences) moved onto a model whose catalogue cosines have `scale`:
+    cos_reference ~ a * cos + b, by matching the mean and spread of the two."""
+    a = reference[1] / max(scale[1], 1e-9)
+    b = reference[0] - a * scale[0]
+    p = scoring.DEFAULT_PARAMS
+    params = dataclasses.replace(p, w_job=p.w_job * a, w_synonym=p.w_synonym * a,
+                                 purpose_floor=(p.purpose_floor - b) / a, kernel_floor=(p.kernel_floor - b) / a)
+    return params, ((scoring.SPECIFIC_COHERENCE - b) / a, (scoring.GENERIC_COHERENCE - b) / a)
+
+
+def adapted(index: scoring.CatalogueIndex) -> scoring.CatalogueIndex:
+    """`index` with MiniLM's constants moved onto the scale of the model that embedded it."""
+    params, coherence = moved(job_similarity_scale(index.job_vectors))
+    return dataclasses.replace(index, params=params, specificity=scoring.job_specificity(
+        index.synonym_vectors, index.synonym_owner, len(index.archetypes),
+        specific=coherence[0], generic=coherence[1]))
+
+
 def by_encoder(encoder: str) -> Calibration:
     """The calibration a run recorded (`Calibration.encoder`); MiniLM's for a run before encoders were recorded."""
     return next((c for c in CALIBRATIONS.values() if c.encoder == encoder), MINILM)
@@ -78,8 +115,9 @@ def calibration_for(embedder_name: str) -> Calibration:
     if found is None:
         if model not in _warned:
             _warned.add(model)
-            logger.warning("No calibration for the embedding model %r: sprawl detection uses MiniLM's constants and "
-                           "pair model, which were not fitted for it (known: %s).", model, ", ".join(CALIBRATIONS))
-        return MINILM
+            logger.warning("No calibration for the embedding model %r: sprawl detection uses MiniLM's pair model with "
+                           "its constants moved onto this model's scale, not fitted for it (calibrated: %s).", model,
+                           ", ".join(CALIBRATIONS))
+        return dataclasses.replace(MINILM, encoder=model, adapt=True)
     return found
 

@@ -326,3 +326,16 @@ def test_a_served_model_is_scored_with_its_own_calibration(portfolio, embedder, 
     assert result.encoder == "all-mpnet-base-v2"
     settings.TOLLGATE_EMBEDDER = {"backend": "onnx-minilm"}
     assert latest_pair_model() == pairs.SHIPPED
+
+
+def test_an_uncalibrated_served_model_is_adapted_and_recorded_by_name(portfolio, embedder, settings):
+    from governance.sprawl.engine import calibration
+
+    settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": "http://embeddings.invalid",
+                                  "model": "text-embedding-3-small"}
+    embedder.name = "http:text-embedding-3-small"
+    result = analysis.analyse_portfolio()
+    index = analysis.catalogue_index()
+    assert index.params is not scoring.DEFAULT_PARAMS  # moved onto the model's scale from its catalogue
+    assert index.params == calibration.adapted(index).params
+    assert result.encoder == "text-embedding-3-small" and result.pair_model.threshold == pairs.SHIPPED.threshold

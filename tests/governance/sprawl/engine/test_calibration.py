@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -28,8 +29,9 @@ def test_the_in_process_encoder_is_minilm_and_an_unknown_served_model_warns_once
     assert calibration.calibration_for(OnnxMiniLMEmbedder.name) is calibration.MINILM
     assert calibration.calibration_for("http:sentence-transformers/all-mpnet-base-v2") is calibration.MPNET
     with caplog.at_level(logging.WARNING, logger=calibration.__name__):
-        assert calibration.calibration_for("http:nomic-embed-text-v9") is calibration.MINILM
-        assert calibration.calibration_for("http:nomic-embed-text-v9") is calibration.MINILM
+        first = calibration.calibration_for("http:nomic-embed-text-v9")
+        assert calibration.calibration_for("http:nomic-embed-text-v9") == first
+    assert first.adapt and first.encoder == "nomic-embed-text-v9" and first.model is calibration.MINILM.model
     warnings = [r for r in caplog.records if "nomic-embed-text-v9" in r.getMessage()]
     assert len(warnings) == 1 and "not fitted for it" in warnings[0].getMessage()
 
@@ -60,3 +62,44 @@ def test_the_index_carries_its_encoders_constants_into_scoring(minilm):
     floor_minilm = scoring.score_items(items, vectors, index).features(slice(None))["purpose"]
     floor_mpnet = scoring.score_items(items, vectors, moved).features(slice(None))["purpose"]
     assert np.all(floor_mpnet <= floor_minilm + 1e-6) and np.any(floor_mpnet < floor_minilm)
+
+
+class Squeezed:
+    """MiniLM with every cosine squeezed into [0.7, 1] (cos' = 0.3 cos + 0.7, exactly: a constant extra dimension),
+    as e5-style models put theirs."""
+
+    name = "http:squeezed-embedder"
+
+    def __init__(self, real: OnnxMiniLMEmbedder) -> None:
+        self._real = real
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = self._real.embed(texts)
+        return np.hstack([np.sqrt(0.3) * vectors, np.full((len(vectors), 1), np.sqrt(0.7), np.float32)])
+
+
+def test_an_uncalibrated_model_gets_minilms_constants_moved_onto_its_scale(minilm, caplog):
+    with caplog.at_level(logging.WARNING, logger=calibration.__name__):
+        unknown = calibration.calibration_for("http:squeezed-embedder")
+    assert unknown.adapt and unknown.encoder == "squeezed-embedder" and unknown.model is pairs.SHIPPED
+    assert "moved onto this model's scale" in caplog.text
+    squeezed = Squeezed(minilm)
+    reference = scoring.build_catalogue_index(ARCHETYPES, minilm.embed)
+    raw = scoring.build_catalogue_index(ARCHETYPES, squeezed.embed)
+    # Measured on this catalogue under MiniLM (the shipped MINILM_SCALE is the shipped catalogue's).
+    scale = calibration.job_similarity_scale(reference.job_vectors)
+    params, coherence = calibration.moved(calibration.job_similarity_scale(raw.job_vectors), scale)
+    assert params.purpose_floor == pytest.approx(0.3 * 0.2 + 0.7, abs=1e-4)
+    assert coherence[0] == pytest.approx(0.3 * scoring.SPECIFIC_COHERENCE + 0.7, abs=1e-4)
+    moved = dataclasses.replace(raw, params=params, specificity=scoring.job_specificity(
+        raw.synonym_vectors, raw.synonym_owner, len(raw.archetypes), specific=coherence[0], generic=coherence[1]))
+    items = _items()
+    features = {label: scoring.score_items(items, embed([i.purpose for i in items]), index).features(slice(None))
+                for label, embed, index in (("minilm", minilm.embed, reference), ("raw", squeezed.embed, raw),
+                                            ("moved", squeezed.embed, moved))}
+    # Moved, the squeezed model's features are MiniLM's; as they were, every pair looked alike.
+    assert np.allclose(moved.specificity, reference.specificity, atol=1e-4)
+    assert np.allclose(features["moved"]["purpose"], features["minilm"]["purpose"], atol=1e-3)
+    assert not np.allclose(features["raw"]["purpose"], features["minilm"]["purpose"], atol=0.05)
+    # `adapted` does the same against the shipped catalogue's scale.
+    assert calibration.adapted(raw).params.purpose_floor > 0.7
