@@ -317,12 +317,10 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     print(f"[{key}] catalogue indexed in {time.perf_counter() - started:.1f}s")
     scale = calibration.job_similarity_scale(index.job_vectors)
     # The product's own move (engine/calibration.py), onto MiniLM's scale measured here.
-    params, coherence = calibration.moved(scale, reference or scale)
-    index.specificity = scoring.job_specificity(index.synonym_vectors, index.synonym_owner, len(index.archetypes),
-                                                specific=coherence[0], generic=coherence[1])
+    index = calibration.adapted(index, reference or scale)
+    params = index.params
     print(f"[{key}] catalogue job similarity mean {scale[0]:.3f} sd {scale[1]:.3f}; constants: "
-          f"w_job {params.w_job:.3f} purpose_floor {params.purpose_floor:.3f} kernel_floor {params.kernel_floor:.3f} "
-          f"coherence {coherence[0]:.3f}..{coherence[1]:.3f}")
+          f"w_job {params.w_job:.3f} purpose_floor {params.purpose_floor:.3f} kernel_floor {params.kernel_floor:.3f}")
     # Fit on the tuning sets only.
     x, y = [], []
     for name in TUNING:

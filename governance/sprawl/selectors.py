@@ -227,7 +227,7 @@ def latest_pair_model() -> pairs.PairModel:
     (a run before encoders were recorded used MiniLM). One query."""
     calibrated = calibration.calibration_for(configured_name())
     record = SprawlRun.objects.filter(status=RunStatus.SUCCEEDED).values_list("pair_model", flat=True).first() or {}
-    if record.get("encoder", calibration.MINILM.encoder) != calibrated.encoder:
+    if calibration.recorded_encoder(record) != calibrated.encoder:
         return calibrated.model
     return pairs.PairModel.from_dict(record, prior=calibrated.model)
 
@@ -238,6 +238,7 @@ class RunPairModel:
     changed in it (each feature's weight, shipped and refit; the per-job corrections)."""
 
     encoder: str
+    adapted: bool  # no calibration of its own: MiniLM's pair model, constants moved onto its scale
     decisions: int
     likely: float
     possible: float
@@ -252,15 +253,15 @@ class RunPairModel:
 def run_pair_model(run: SprawlRun) -> RunPairModel | None:
     """What `run` recorded of its pair model (None for a run that recorded none). One query for the use cases of its
     corrections, none when there are none."""
-    record = run.pair_model or {}
-    calibrated = calibration.by_encoder(record.get("encoder", calibration.MINILM.encoder))
-    model = pairs.PairModel.from_dict(record, prior=calibrated.model)
-    if not record or model is calibrated.model:
+    encoder = calibration.recorded_encoder(run.pair_model or {})
+    calibrated = calibration.by_encoder(encoder)
+    model = pairs.PairModel.from_dict(run.pair_model or {}, prior=calibrated.model)
+    if model is calibrated.model:  # nothing recorded, or a record of other features
         return None
     corrections = dict(model.use_case_bias)
     names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
     return RunPairModel(
-        encoder=str(record.get("encoder", calibrated.encoder)), decisions=model.decisions, likely=model.threshold,
+        encoder=encoder, adapted=encoder != calibrated.encoder, decisions=model.decisions, likely=model.threshold,
         possible=model.possible,
         weights=[(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
                  zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight],

@@ -87,16 +87,23 @@ def moved(scale: tuple[float, float], reference: tuple[float, float] = MINILM_SC
     return params, ((scoring.SPECIFIC_COHERENCE - b) / a, (scoring.GENERIC_COHERENCE - b) / a)
 
 
-def adapted(index: scoring.CatalogueIndex) -> scoring.CatalogueIndex:
-    """`index` with MiniLM's constants moved onto the scale of the model that embedded it."""
-    params, coherence = moved(job_similarity_scale(index.job_vectors))
+def adapted(index: scoring.CatalogueIndex, reference: tuple[float, float] = MINILM_SCALE) -> scoring.CatalogueIndex:
+    """`index` with MiniLM's constants moved onto the scale of the model that embedded it (`reference`: MiniLM's
+    scale on this catalogue, where it was measured; the shipped catalogue's by default)."""
+    params, coherence = moved(job_similarity_scale(index.job_vectors), reference)
     return dataclasses.replace(index, params=params, specificity=scoring.job_specificity(
         index.synonym_vectors, index.synonym_owner, len(index.archetypes),
         specific=coherence[0], generic=coherence[1]))
 
 
+def recorded_encoder(record: dict) -> str:
+    """The encoder a run's pair-model record names (`SprawlRun.pair_model["encoder"]`); MiniLM for a run before
+    encoders were recorded."""
+    return str(record.get("encoder", MINILM.encoder))
+
+
 def by_encoder(encoder: str) -> Calibration:
-    """The calibration a run recorded (`Calibration.encoder`); MiniLM's for a run before encoders were recorded."""
+    """The calibration of a recorded encoder; MiniLM's (whose pair model an uncalibrated encoder uses) otherwise."""
     return next((c for c in CALIBRATIONS.values() if c.encoder == encoder), MINILM)
 
 

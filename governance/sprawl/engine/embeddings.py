@@ -122,9 +122,13 @@ class HttpEmbedder:
         return vectors
 
 
+def _config() -> dict:
+    return getattr(settings, "TOLLGATE_EMBEDDER", {}) or {}
+
+
 def configured_name() -> str:
     """The configured backend's `Embedder.name`, without loading it (which model's calibration applies)."""
-    config = getattr(settings, "TOLLGATE_EMBEDDER", {}) or {}
+    config = _config()
     if config.get("backend") == "http":
         return f"http:{config.get('model', '')}"
     return OnnxMiniLMEmbedder.name
@@ -133,7 +137,7 @@ def configured_name() -> str:
 @lru_cache(maxsize=1)
 def get_embedder() -> Embedder:
     """The configured backend, loaded once per process (the ONNX session takes about 0.3 s to start)."""
-    config = getattr(settings, "TOLLGATE_EMBEDDER", {}) or {}
+    config = _config()
     backend = config.get("backend", "onnx-minilm")
     if backend == "onnx-minilm":
         return OnnxMiniLMEmbedder(threads=config.get("threads"))

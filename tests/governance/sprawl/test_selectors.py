@@ -112,3 +112,13 @@ def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_i
     unchanged = run_pair_model(shipped)
     assert unchanged is not None and unchanged.encoder == "all-MiniLM-L6-v2" and not unchanged.changed
     assert run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={})) is None
+
+
+def test_a_run_of_an_uncalibrated_model_says_its_constants_were_moved():
+    from governance.sprawl.selectors import run_pair_model
+
+    run = SprawlRun.objects.create(status=RunStatus.SUCCEEDED,
+                                   pair_model={**pairs.SHIPPED.as_dict(), "encoder": "text-embedding-3-small"})
+    found = run_pair_model(run)
+    assert found is not None and found.encoder == "text-embedding-3-small" and found.adapted
+    assert (found.likely, found.possible) == (pairs.SHIPPED.threshold, pairs.SHIPPED.possible)
