@@ -242,6 +242,7 @@ class RunPairModel:
     decisions: int
     likely: float
     possible: float
+    join: float  # how alike to each confirmed member an initiative must be to join a confirmed cluster (1: never)
     weights: list[tuple[str, float, float]]  # (what the feature means, shipped weight, this run's weight)
     corrections: list[tuple[str, float]]  # (use case, correction), largest first
 
@@ -262,7 +263,7 @@ def run_pair_model(run: SprawlRun) -> RunPairModel | None:
     names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
     return RunPairModel(
         encoder=encoder, adapted=encoder != calibrated.encoder, decisions=model.decisions, likely=model.threshold,
-        possible=model.possible,
+        possible=model.possible, join=model.join,
         weights=[(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
                  zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight],
         corrections=sorted(((names.get(code, code), value) for code, value in corrections.items()),

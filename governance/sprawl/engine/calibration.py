@@ -9,7 +9,8 @@ about the same for one whose cosines sit near MiniLM's, never fitted for it; `ca
 
 Each calibration was made by the same protocol (`bench/sprawl_encoders.py`): the constants moved onto the model's
 scale from the catalogue alone, the weights fitted on the tuning sets, the thresholds chosen on the selection sets by
-`bench/sprawl_select.py`'s rule. The reporting sets chose nothing.
+`bench/sprawl_select.py`'s rule, the bar to join a confirmed cluster on the tuning and selection sets by
+`bench/sprawl_feedback.py --choose-join`. The reporting sets chose nothing.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ MPNET = Calibration(
                                kernel_floor=0.358406),
     model=pairs.PairModel(
         weights=(0.0, 2.169521, 3.912646, 2.033038, 2.557056, 3.872788, 0.9942, 2.352967, -1.178514, 0.0),
-        bias=-6.253004, threshold=0.7, possible=0.25,
+        bias=-6.253004, threshold=0.7, possible=0.25, join=0.5,
     ),
     coherence=(0.275061, 0.498428),
 )

@@ -54,6 +54,9 @@ class PairModel:
     bias: float
     threshold: float = 0.55  # a likely cluster: precision first (bench/sprawl_select.py)
     possible: float = 0.25  # a possible cluster: shown apart, for a reviewer to look at
+    # A cluster a reviewer confirmed takes in an initiative left out of every likely cluster whose probability with
+    # each confirmed member is at least this (bench/sprawl_feedback.py --choose-join); 1 turns it off.
+    join: float = 0.35
     # The company's own correction per catalogue job, for pairs both placed first on that job: a job the catalogue
     # does not separate finely enough for this company (its clusters dismissed) loses trust, one confirmed gains.
     use_case_bias: tuple[tuple[str, float], ...] = ()

@@ -765,6 +765,7 @@ def clusters(scored: Scored, model: pairs.PairModel = pairs.SHIPPED, *, must_lin
 
     n = len(scored.items)
     likely = group(n, score, model.threshold, must_link=must, cannot_link=cannot, block_size=block_size)
+    likely = join_confirmed(likely, n, score, model.join, must_link=must, cannot_link=cannot)
     if not possible or model.possible >= model.threshold:
         return likely
     taken = {m for cluster in likely for m in cluster.members}
@@ -784,6 +785,58 @@ def clusters(scored: Scored, model: pairs.PairModel = pairs.SHIPPED, *, must_lin
     rest = [ClusterResult(members=sorted(int(left[m]) for m in c.members), score=c.score, confidence=POSSIBLE)
             for c in found]
     return likely + sorted(rest, key=lambda cluster: (-cluster.score, cluster.members))
+
+
+def join_confirmed(found: list[ClusterResult], n: int, score, bar: float, *, must_link: Iterable[Pair] = (),
+                   cannot_link: Iterable[Pair] = ()) -> list[ClusterResult]:
+    """The likely clusters, each one a reviewer confirmed (members must-linked to each other) joined by the
+    initiatives left out of every likely cluster whose probability with each confirmed member is at least `bar`.
+
+    Why: a confirmed cluster is no longer a guess, so an initiative that the model finds alike to every member a
+    person vouched for is better evidence of the same job than its average with unconfirmed members would be; the
+    average linkage, blind to the decision, left such initiatives out. The reviewer sees who joined (the cluster's
+    audit trail records it) and can remove them. An initiative goes to the confirmed cluster it is most alike to, never
+    next to a member it is cannot-linked with. Chosen on the tuning and selection sets (bench/sprawl_feedback.py
+    --choose-join); `bar` >= 1 turns it off.
+    """
+    if bar >= 1.0 or not found:
+        return found
+    must = {(min(a, b), max(a, b)) for a, b in must_link if a != b}
+    cannot = {(min(a, b), max(a, b)) for a, b in cannot_link if a != b}
+    must -= cannot
+    taken = {m for cluster in found for m in cluster.members}
+    free = np.asarray([i for i in range(n) if i not in taken], dtype=np.int64)
+    if not must or not len(free):
+        return found
+    best = np.full(len(free), -1.0)
+    home = np.full(len(free), -1, dtype=np.int64)
+    for k, cluster in enumerate(found):
+        inside = set(cluster.members)
+        core = sorted({x for pair in must if pair[0] in inside and pair[1] in inside for x in pair})
+        if len(core) < 2:
+            continue
+        weakest = np.asarray(score(np.asarray(core), free), dtype=np.float64).min(axis=0)
+        for f, candidate in enumerate(free):
+            if weakest[f] < bar or weakest[f] <= best[f]:
+                continue
+            if any((min(candidate, m), max(candidate, m)) in cannot for m in cluster.members):
+                continue
+            best[f], home[f] = weakest[f], k
+    if not (home >= 0).any():
+        return found
+    joined: list[ClusterResult] = []
+    for k, cluster in enumerate(found):
+        extra = [int(free[f]) for f in np.flatnonzero(home == k)]
+        if not extra:
+            joined.append(cluster)
+            continue
+        members = np.asarray(sorted([*cluster.members, *extra]))
+        sub = np.asarray(score(members, members), dtype=np.float64)
+        size = len(members)
+        average = float((sub.sum() - np.trace(sub)) / (size * (size - 1)))
+        joined.append(ClusterResult(members=[int(m) for m in members], score=round(average, 4)))
+    joined.sort(key=lambda cluster: (-cluster.score, cluster.members))
+    return joined
 
 
 # A cannot-link pair's distance in the linkage: so large that no average over any two groups holding it stays under

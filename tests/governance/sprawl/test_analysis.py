@@ -296,6 +296,35 @@ def test_decisions_are_respected_by_the_next_recomputation(portfolio, embedder, 
     assert SprawlRun.objects.count() == 2
 
 
+def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_member(portfolio, embedder, reviewer):
+    import dataclasses
+
+    from governance.choices import DuplicateVerdict
+    from governance.models import SprawlCluster
+    from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+    from governance.sprawl.services.recompute import sprawl_recompute
+
+    artwork = InitiativeFactory(external_id="F", name="Social ad artwork", department=portfolio["C"].department,
+                                description="The social team generates campaign images and ad illustrations with an "
+                                            "image generator.")
+    ids = {i.pk: key for key, i in {**portfolio, "F": artwork}.items()}
+
+    def likely(**kwargs) -> set[frozenset[str]]:
+        return {frozenset(ids[m] for m in c.member_ids) for c in analysis.analyse_portfolio(**kwargs).clusters
+                if c.confidence == "likely"}
+
+    assert not any("A" in g for g in likely())  # before any decision, the three are only a possible cluster
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["A"], other=portfolio["B"],
+                          verdict=DuplicateVerdict.DUPLICATE)
+    # The linkage alone leaves F out of {A, B} (its average with them is under the likely threshold)...
+    assert frozenset("AB") in likely(prior=dataclasses.replace(pairs.SHIPPED, join=1.0))
+    # ...but it is alike to each member a reviewer vouched for, so the confirmed cluster takes it in.
+    assert frozenset("ABF") in likely()
+    sprawl_recompute()
+    cluster = SprawlCluster.objects.get(members__initiative=portfolio["A"])
+    assert {m.initiative_id for m in cluster.members.all()} == {portfolio["A"].pk, portfolio["B"].pk, artwork.pk}
+
+
 def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, client, reviewer):
     from governance.models import SprawlCluster
     from governance.sprawl.services.recompute import sprawl_recompute

@@ -91,7 +91,7 @@ def test_a_run_of_another_encoder_gives_the_configured_encoders_model(settings):
                                   "model": "sentence-transformers/all-mpnet-base-v2"}
     assert latest_pair_model() == calibration.MPNET.model
     SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "encoder": "all-mpnet-base-v2"})
-    assert latest_pair_model() == dataclasses.replace(refit, threshold=0.7, possible=0.25)  # on mpnet's thresholds
+    assert latest_pair_model() == dataclasses.replace(refit, threshold=0.7, possible=0.25, join=0.5)  # mpnet's bars
 
 
 def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_it():
@@ -105,12 +105,13 @@ def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_i
                                    pair_model={**refit.as_dict(), "encoder": "all-mpnet-base-v2"})
     found = run_pair_model(run)
     assert found is not None and found.encoder == "all-mpnet-base-v2" and found.decisions == 4
-    assert (found.likely, found.possible) == (0.7, 0.25)  # mpnet's thresholds, not MiniLM's
+    assert (found.likely, found.possible, found.join) == (0.7, 0.25, 0.5)  # mpnet's thresholds, not MiniLM's
     assert found.weights[0] == (pairs.FEATURE_LABELS["archetype_exact"], 2.169521, 2.0)  # zero weights left out
     assert found.corrections == [("Load forecasting", -1.2), ("gone", 0.1)] and found.changed
     shipped = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=pairs.SHIPPED.as_dict())
     unchanged = run_pair_model(shipped)
     assert unchanged is not None and unchanged.encoder == "all-MiniLM-L6-v2" and not unchanged.changed
+    assert unchanged.join == pairs.SHIPPED.join == 0.35
     assert run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={})) is None
 
 

@@ -154,6 +154,24 @@ def test_remove_member_from_the_page(login, reviewer, cluster, other_initiative)
     assert "Removed by" in body and body.count('class="remove-member"') == 0  # two left: no more removals
 
 
+def test_a_member_that_joined_a_confirmed_cluster_is_marked_for_a_look(login, reviewer, cluster):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.sprawl.services.clusters import sprawl_cluster_confirm
+
+    sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="Three notes tools")
+    body = login(reviewer).get(cluster.get_absolute_url()).content.decode()
+    assert "after the decision" not in body  # the members the reviewer confirmed
+    newcomer = InitiativeFactory(name="Fourth notes tool")
+    member = SprawlClusterMember.objects.create(cluster=cluster, initiative=newcomer)
+    SprawlClusterMember.objects.filter(pk=member.pk).update(created_at=timezone.now() + timedelta(minutes=1))
+    body = login(reviewer).get(cluster.get_absolute_url()).content.decode()
+    assert body.count("after the decision") == 1 and "Fourth notes tool" in body
+    assert body.count('class="remove-member"') == 4  # and it can be removed like any member
+
+
 def test_detail_query_count_does_not_grow_with_members(login, reviewer, django_assert_max_num_queries):
     client = login(reviewer)
     small = SprawlClusterFactory(initiatives=[InitiativeFactory(vendors=[VendorFactory()]) for _ in range(2)])
@@ -196,6 +214,7 @@ def test_run_page_says_how_the_run_scored_pairs_and_what_decisions_changed(login
     page = login(executive).get(run.get_absolute_url()).content.decode()
     assert "How this run scored pairs" in page and "all-MiniLM-L6-v2" in page
     assert 'id="run-decisions">12<' in page and "0.55" in page and "0.25" in page
+    assert "joins a cluster a reviewer confirmed at a probability of 0.35 with each confirmed member" in page
     assert "The same job in the catalogue" in page and "2.676" in page  # archetype_exact: shipped 2.176 + 0.5
     assert "Meeting notes" in page and "-0.800" in page
     # A run that recorded no model (before runs recorded one) says nothing about it.

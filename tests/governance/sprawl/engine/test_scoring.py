@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 
 import numpy as np
@@ -160,6 +161,60 @@ def test_must_link_groups_and_cannot_link_separates():
     # A pair decided both ways keeps the cannot-link: the later "not a duplicate" wins over an earlier grouping.
     found = scoring.group(4, _matrix_scores(matrix), 0.6, must_link=[(0, 1)], cannot_link=[(1, 0)])
     assert not any({0, 1} <= set(c.members) for c in found)
+
+
+def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_every_confirmed_member():
+    # 0, 1 confirmed together; 2 is alike to both (0.4, 0.45), 3 to one only (0.7, 0.2), 4 to neither.
+    matrix = np.array([
+        [1.0, 0.9, 0.4, 0.7, 0.1],
+        [0.9, 1.0, 0.45, 0.2, 0.1],
+        [0.4, 0.45, 1.0, 0.3, 0.1],
+        [0.7, 0.2, 0.3, 1.0, 0.1],
+        [0.1, 0.1, 0.1, 0.1, 1.0],
+    ])
+    score = _matrix_scores(matrix)
+    found = scoring.group(5, score, 0.6, must_link=[(0, 1)])
+    assert [c.members for c in found] == [[0, 1]]  # 2 averages 0.425 with {0, 1}: the linkage leaves it out
+    joined = scoring.join_confirmed(found, 5, score, 0.35, must_link=[(0, 1)])
+    assert [c.members for c in joined] == [[0, 1, 2]]  # 3 is alike to 0 only: the weakest, 0.2, decides
+    assert joined[0].score == pytest.approx((0.9 + 0.4 + 0.45) / 3, abs=1e-3)
+    # Not without a decision (a cluster nobody confirmed is still a guess), not above the bar, not against a
+    # cannot-link with any member, and not at all with the bar at 1.
+    assert scoring.join_confirmed(found, 5, score, 0.35) == found
+    assert scoring.join_confirmed(found, 5, score, 0.42, must_link=[(0, 1)]) == found
+    assert scoring.join_confirmed(found, 5, score, 0.35, must_link=[(0, 1)], cannot_link=[(2, 1)]) == found
+    assert scoring.join_confirmed(found, 5, score, 1.0, must_link=[(0, 1)]) == found
+
+
+def test_an_initiative_joins_the_confirmed_cluster_it_is_most_alike_to():
+    matrix = np.full((5, 5), 0.1)
+    np.fill_diagonal(matrix, 1.0)
+    matrix[0, 1] = matrix[1, 0] = matrix[2, 3] = matrix[3, 2] = 0.9
+    matrix[4, [0, 1]] = matrix[[0, 1], 4] = 0.4
+    matrix[4, [2, 3]] = matrix[[2, 3], 4] = 0.5
+    score = _matrix_scores(matrix)
+    must = [(0, 1), (2, 3)]
+    found = scoring.group(5, score, 0.6, must_link=must)
+    joined = scoring.join_confirmed(found, 5, score, 0.35, must_link=must)
+    assert sorted(c.members for c in joined) == [[0, 1], [2, 3, 4]]
+
+
+def test_clusters_join_confirmed_before_the_possible_ones_are_grouped():
+    matrix = np.array([[1.0, 0.95, 0.4, 0.1], [0.95, 1.0, 0.4, 0.1], [0.4, 0.4, 1.0, 0.3], [0.1, 0.1, 0.3, 1.0]])
+
+    class Probabilities:  # what clusters() reads of a Scored: its items and the pair model's probabilities
+        items = list(range(4))
+
+        @staticmethod
+        def probability(rows, cols=None, *, model):
+            return matrix[rows][:, slice(None) if cols is None else cols]
+
+    scored = Probabilities()
+    model = dataclasses.replace(pair_model.SHIPPED, threshold=0.6, possible=0.25, join=0.35)
+    with_links = scoring.clusters(scored, model, must_link=[(0, 1)])
+    assert [(c.members, c.confidence) for c in with_links] == [([0, 1, 2], scoring.LIKELY)]
+    without = scoring.clusters(scored, model)
+    assert [(c.members, c.confidence) for c in without] == [([0, 1], scoring.LIKELY), ([2, 3], scoring.POSSIBLE)]
 
 
 def test_possible_clusters_come_from_what_the_likely_ones_left():
