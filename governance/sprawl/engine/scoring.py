@@ -816,9 +816,8 @@ def join_confirmed(found: list[ClusterResult], n: int, score, bar: float, *, mus
         if len(core) < 2:
             continue
         weakest = np.asarray(score(np.asarray(core), free), dtype=np.float64).min(axis=0)
-        for f, candidate in enumerate(free):
-            if weakest[f] < bar or weakest[f] <= best[f]:
-                continue
+        for f in np.flatnonzero((weakest >= bar) & (weakest > best)):
+            candidate = int(free[f])
             if any((min(candidate, m), max(candidate, m)) in cannot for m in cluster.members):
                 continue
             best[f], home[f] = weakest[f], k
