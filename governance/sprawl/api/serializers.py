@@ -65,6 +65,9 @@ class SprawlMemberSerializer(serializers.Serializer):
     department = serializers.CharField(source="initiative.department.name")
     removed = serializers.BooleanField()
     removed_reason = serializers.CharField()
+    joined_at = serializers.DateTimeField(
+        source="created_at", help_text="When it joined the cluster: after the cluster's decided_at, a recomputation "
+        "placed it with members a reviewer had already confirmed.")
 
 
 class SprawlClusterSerializer(serializers.ModelSerializer):

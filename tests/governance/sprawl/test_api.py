@@ -105,6 +105,7 @@ def test_clusters_list_with_members_and_saving(api_client, owner, cluster, initi
     rows = response.data["results"] if isinstance(response.data, dict) else response.data
     assert response.status_code == 200 and len(rows) == 1
     assert rows[0]["saving_basis"] and initiative.external_id in [m["external_id"] for m in rows[0]["members"]]
+    assert all(m["joined_at"] for m in rows[0]["members"])  # compared with decided_at: who came after the decision
 
 
 def test_reviewer_confirms_dismiss_needs_reason_owner_of_a_member_is_refused(api_client, reviewer, owner, cluster):
