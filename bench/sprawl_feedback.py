@@ -133,10 +133,7 @@ def main() -> None:
     archetypes = load_archetypes()  # sets Django up, whose settings name the embedder
     embedder = get_embedder()
     calibrated = calibration.calibration_for(embedder.name)
-    index = scoring.build_catalogue_index(archetypes, embedder.embed, params=calibrated.params,
-                                          coherence=calibrated.coherence)
-    if calibrated.adapt:
-        index = calibration.adapted(index)
+    index = calibrated.catalogue_index(archetypes, embedder.embed)
     print(f"Sprawl feedback ({calibrated.encoder}): the first {args.share:.0%} of proposed clusters decided by a "
           f"simulated reviewer; figures on the undecided pairs")
     if args.choose_join:

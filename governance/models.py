@@ -258,6 +258,7 @@ class SprawlClusterMember(models.Model):
     monthly_spend: Decimal
     spend_is_allocated: bool
     users: int | None
+    joined_after_decision: bool
 
     class Meta:
         ordering = ["cluster_id", "initiative_id"]

@@ -232,10 +232,7 @@ def warm_catalogue_memo(archetypes: list[scoring.Archetype]) -> int:
 
 @lru_cache(maxsize=4)
 def _catalogue_index(fingerprint: tuple, embedder_name: str, store: bool) -> scoring.CatalogueIndex:
-    calibrated = calibration.calibration_for(embedder_name)
-    index = scoring.build_catalogue_index(_archetypes(), partial(cached_embed, store=store), params=calibrated.params,
-                                          coherence=calibrated.coherence)
-    return calibration.adapted(index) if calibrated.adapt else index
+    return calibration.calibration_for(embedder_name).catalogue_index(_archetypes(), partial(cached_embed, store=store))
 
 
 def catalogue_index(*, store: bool = False) -> scoring.CatalogueIndex:

@@ -139,7 +139,8 @@ def sprawl_cluster_chart_rows(
 
 
 def sprawl_cluster_members(cluster: SprawlCluster) -> list[SprawlClusterMember]:
-    """Every member (removed ones last) with department, owner, vendors and its monthly spend as `monthly_spend`."""
+    """Every member (removed ones last) with department, owner, vendors and its monthly spend as `monthly_spend`;
+    `joined_after_decision` when a recomputation added it to a cluster already confirmed (for the reviewer to check)."""
     members = list(
         cluster.members.select_related("initiative__department", "initiative__owner", "removed_by")
         .prefetch_related("initiative__vendors").order_by("removed", "initiative__name")
@@ -150,6 +151,8 @@ def sprawl_cluster_members(cluster: SprawlCluster) -> list[SprawlClusterMember]:
         member.monthly_spend = cost.monthly_spend if cost else Decimal("0")
         member.spend_is_allocated = bool(cost and cost.spend_is_allocated)
         member.users = cost.users if cost else None
+        member.joined_after_decision = bool(cluster.status == SprawlStatus.CONFIRMED and cluster.decided_at
+                                            and member.created_at > cluster.decided_at)
     return members
 
 

@@ -37,6 +37,12 @@ class Calibration:
     # No calibration of its own: move the constants onto the model's scale once its catalogue is embedded (`adapted`).
     adapt: bool = False
 
+    def catalogue_index(self, archetypes, embed) -> scoring.CatalogueIndex:
+        """The catalogue indexed with this encoder's constants (`embed` is that encoder's), moved onto its scale
+        first when it has no calibration of its own."""
+        index = scoring.build_catalogue_index(archetypes, embed, params=self.params, coherence=self.coherence)
+        return adapted(index) if self.adapt else index
+
 
 # The mean and spread of the shipped catalogue's job-to-job cosines under MiniLM: the scale the constants were chosen
 # on, onto which another model's cosines are moved (cos_minilm ~ a * cos + b, matching these two).

@@ -830,10 +830,7 @@ def join_confirmed(found: list[ClusterResult], n: int, score, bar: float, *, mus
             joined.append(cluster)
             continue
         members = np.asarray(sorted([*cluster.members, *extra]))
-        sub = np.asarray(score(members, members), dtype=np.float64)
-        size = len(members)
-        average = float((sub.sum() - np.trace(sub)) / (size * (size - 1)))
-        joined.append(ClusterResult(members=[int(m) for m in members], score=round(average, 4)))
+        joined.append(ClusterResult(members=[int(m) for m in members], score=_mean_pair_score(score, members)))
     joined.sort(key=lambda cluster: (-cluster.score, cluster.members))
     return joined
 
@@ -902,12 +899,17 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
         del distance
         for chosen in groups:
             inside = members[np.asarray(chosen)]
-            sub = np.asarray(score(inside, inside), dtype=np.float64)
-            size = len(chosen)
-            average = float((sub.sum() - np.trace(sub)) / (size * (size - 1)))
-            results.append(ClusterResult(members=sorted(int(members[g]) for g in chosen), score=round(average, 4)))
+            results.append(ClusterResult(members=sorted(int(members[g]) for g in chosen),
+                                         score=_mean_pair_score(score, inside)))
     results.sort(key=lambda cluster: (-cluster.score, cluster.members))
     return results
+
+
+def _mean_pair_score(score, members: np.ndarray) -> float:
+    """A cluster's score: its members' average pair score with each other (rounded as stored)."""
+    sub = np.asarray(score(members, members), dtype=np.float64)
+    size = len(members)
+    return round(float((sub.sum() - np.trace(sub)) / (size * (size - 1))), 4)
 
 
 def _join_must_links(flat: np.ndarray, where: dict[int, int], must: set[Pair], cannot: set[Pair]) -> np.ndarray:
