@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from bench.sprawl_sets import DATA, SELECTION, TUNING  # noqa: E402
 from bench.sprawl_tune import load_archetypes, load_items, load_labels  # noqa: E402
-from governance.sprawl.engine import scoring  # noqa: E402
+from governance.sprawl.engine import calibration, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def top_of(matrix: np.ndarray, k: int = 5) -> list[list[int]]:
 
 def main() -> None:
     embedder = OnnxMiniLMEmbedder()
-    index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
+    index = calibration.MINILM.catalogue_index(load_archetypes(), embedder.embed)
     print(f"{'set':14} {'role':9} {'blend':>6} {'model':>6} {'wording':>7} {'fused':>6}")
     for role, names in (("tuning", TUNING), ("selection", SELECTION)):
         for name in names:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sprawl_sets import DATA, SELECTION  # noqa: E402
 from bench.sprawl_tune import load_archetypes, load_items, load_labels  # noqa: E402
-from governance.sprawl.engine import pairs, scoring  # noqa: E402
+from governance.sprawl.engine import calibration, pairs, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
 
@@ -63,7 +63,7 @@ def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, 
 
 def main() -> None:
     embedder = OnnxMiniLMEmbedder()
-    index = scoring.build_catalogue_index(load_archetypes(), embedder.embed)
+    index = calibration.MINILM.catalogue_index(load_archetypes(), embedder.embed)
     scored_sets, labels = {}, {}
     for name in SELECTION:
         items = load_items(DATA / f"{name}_inventory.csv")

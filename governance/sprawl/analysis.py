@@ -80,6 +80,7 @@ class Analysis:
     use_cases: dict[int, list[tuple[str, float]]]
     pair_model: pairs.PairModel = pairs.SHIPPED
     encoder: str = calibration.MINILM.encoder  # whose calibration the pair model belongs to
+    purpose_metric: str = calibration.MINILM.purpose_metric  # and the purpose metric its features were computed with
 
 
 def archetype_of(use_case) -> scoring.Archetype:
@@ -403,7 +404,8 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, con
         constraints = sprawl_constraints()
     items = _items(_initiatives())
     if not items:
-        return Analysis(clusters=[], duplicates={}, use_cases={}, pair_model=prior, encoder=calibrated.encoder)
+        return Analysis(clusters=[], duplicates={}, use_cases={}, pair_model=prior, encoder=calibrated.encoder,
+                        purpose_metric=calibrated.purpose_metric)
     index = catalogue_index(store=True)
     vectors = purpose_vectors(items)
     scored = scoring.score_items(items, vectors, index, params)
@@ -429,7 +431,7 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, con
                              evidence=cluster_evidence(scored, members, names.get(code or ""), model)))
     use_cases = dict(zip(keys, scoring.suggestions(scored.distribution, index.codes), strict=True))
     return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases, pair_model=model,
-                    encoder=calibrated.encoder)
+                    encoder=calibrated.encoder, purpose_metric=calibrated.purpose_metric)
 
 
 # Possible duplicates of a draft: the portfolio index, kept in the process ------------------------------------------

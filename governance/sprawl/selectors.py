@@ -230,7 +230,7 @@ def latest_pair_model() -> pairs.PairModel:
     (a run before encoders were recorded used MiniLM). One query."""
     calibrated = calibration.calibration_for(configured_name())
     record = SprawlRun.objects.filter(status=RunStatus.SUCCEEDED).values_list("pair_model", flat=True).first() or {}
-    if calibration.recorded_encoder(record) != calibrated.encoder:
+    if not calibration.scores_as(calibrated, record):
         return calibrated.model
     return pairs.PairModel.from_dict(record, prior=calibrated.model)
 
@@ -258,7 +258,7 @@ def run_pair_model(run: SprawlRun) -> RunPairModel | None:
     """What `run` recorded of its pair model (None for a run that recorded none). One query for the use cases of its
     corrections, none when there are none."""
     encoder = calibration.recorded_encoder(run.pair_model or {})
-    calibrated = calibration.by_encoder(encoder)
+    calibrated = calibration.by_record(run.pair_model or {})
     model = pairs.PairModel.from_dict(run.pair_model or {}, prior=calibrated.model)
     if model is calibrated.model:  # nothing recorded, or a record of other features
         return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from governance.sprawl.engine import pairs, scoring
+from governance.sprawl.engine import metric, pairs, scoring
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +36,15 @@ class Calibration:
     coherence: tuple[float, float]  # (fully specific, not specific at all): see scoring.job_specificity
     # No calibration of its own: move the constants onto the model's scale once its catalogue is embedded (`adapted`).
     adapt: bool = False
+    # The purpose metric learnt for this encoder (engine/metric.py, shipped by name); "": the encoder's own cosine.
+    purpose_metric: str = ""
 
     def catalogue_index(self, archetypes, embed) -> scoring.CatalogueIndex:
-        """The catalogue indexed with this encoder's constants (`embed` is that encoder's), moved onto its scale
-        first when it has no calibration of its own."""
+        """The catalogue indexed with this encoder's constants (`embed` is that encoder's) and its purpose metric,
+        moved onto its scale first when it has no calibration of its own."""
         index = scoring.build_catalogue_index(archetypes, embed, params=self.params, coherence=self.coherence)
+        if self.purpose_metric:
+            index = dataclasses.replace(index, purpose_metric=metric.load(self.purpose_metric))
         return adapted(index) if self.adapt else index
 
 
@@ -48,11 +52,15 @@ class Calibration:
 # on, onto which another model's cosines are moved (cos_minilm ~ a * cos + b, matching these two).
 MINILM_SCALE = (0.187262, 0.101938)
 
-# The shipped encoder (all-MiniLM-L6-v2, int8 ONNX, in-process).
+# The shipped encoder (all-MiniLM-L6-v2, int8 ONNX, in-process), comparing purposes with the metric learnt from the
+# tuning sets' duplicates (engine/metric.py).
 MINILM = Calibration(
     encoder="all-MiniLM-L6-v2", params=scoring.DEFAULT_PARAMS, model=pairs.SHIPPED,
-    coherence=(scoring.SPECIFIC_COHERENCE, scoring.GENERIC_COHERENCE),
+    coherence=(scoring.SPECIFIC_COHERENCE, scoring.GENERIC_COHERENCE), purpose_metric="minilm",
 )
+# MiniLM's pair model fitted on its own cosine, before the learnt metric: what a model without a calibration of its
+# own starts from (a metric learnt in MiniLM's space means nothing in another model's).
+MINILM_COSINE = dataclasses.replace(MINILM, model=pairs.COSINE, purpose_metric="")
 
 # sentence-transformers/all-mpnet-base-v2 (mean pooling, L2-normalised), for a company that serves it from its own
 # OpenAI-compatible endpoint (EMBEDDINGS_URL + EMBEDDINGS_MODEL): about seven times MiniLM's CPU per text, so not
@@ -109,9 +117,22 @@ def recorded_encoder(record: dict) -> str:
     return str(record.get("encoder", MINILM.encoder))
 
 
-def by_encoder(encoder: str) -> Calibration:
-    """The calibration of a recorded encoder; MiniLM's (whose pair model an uncalibrated encoder uses) otherwise."""
-    return next((c for c in CALIBRATIONS.values() if c.encoder == encoder), MINILM)
+def recorded_metric(record: dict) -> str:
+    """The purpose metric a run's pair-model record names (`SprawlRun.pair_model["purpose_metric"]`); none for a run
+    before the metric."""
+    return str(record.get("purpose_metric", ""))
+
+
+def scores_as(calibrated: Calibration, record: dict) -> bool:
+    """Whether a run's record was made with this calibration's encoder and purpose metric (else its weights belong
+    to other features' scale)."""
+    return (recorded_encoder(record), recorded_metric(record)) == (calibrated.encoder, calibrated.purpose_metric)
+
+
+def by_record(record: dict) -> Calibration:
+    """The calibration a run's record was made with; MiniLM's on its own cosine (whose pair model an uncalibrated
+    encoder uses) otherwise."""
+    return next((c for c in (*CALIBRATIONS.values(), MINILM_COSINE) if scores_as(c, record)), MINILM_COSINE)
 
 
 def for_model(model: str) -> Calibration | None:
@@ -132,6 +153,6 @@ def calibration_for(embedder_name: str) -> Calibration:
             logger.warning("No calibration for the embedding model %r: sprawl detection uses MiniLM's pair model with "
                            "its constants moved onto this model's scale, not fitted for it (calibrated: %s).", model,
                            ", ".join(CALIBRATIONS))
-        return dataclasses.replace(MINILM, encoder=model, adapt=True)
+        return dataclasses.replace(MINILM_COSINE, encoder=model, adapt=True)
     return found
 

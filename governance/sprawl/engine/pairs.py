@@ -109,11 +109,18 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 # Fitted with `bench/sprawl_tune.py --fit` on the tuning sets (bench/sprawl_sets.py: logistic regression over every
-# pair of each set, duplicates as rare as they are); the thresholds were chosen on the selection sets, precision first
-# (bench/sprawl_select.py).
+# pair of each set, duplicates as rare as they are), the purposes compared with MiniLM's learnt metric
+# (engine/metric.py); the thresholds were chosen on the selection sets, precision first (bench/sprawl_select.py), the
+# bar to join a confirmed cluster on the tuning and selection sets (bench/sprawl_feedback.py --choose-join).
 SHIPPED = PairModel(
+    weights=(0.0, 2.32361, 3.815565, 2.272394, 2.808617, 3.593286, 1.181608, 2.702405, -1.112184, 0.0),
+    bias=-6.031203, threshold=0.45, possible=0.3,
+)
+# The same fit on MiniLM's own cosine, before the learnt metric (its thresholds and bar chosen the same way): the
+# model an encoder without a calibration of its own starts from (engine/calibration.py).
+COSINE = PairModel(
     weights=(0.0, 2.17604, 3.62963, 2.617006, 2.834209, 3.346605, 1.161933, 2.628078, -1.162293, 0.0),
-    bias=-6.117926,
+    bias=-6.117926, threshold=0.55, possible=0.25, join=0.35,
 )
 
 # How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the

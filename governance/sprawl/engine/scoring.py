@@ -23,6 +23,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
 from governance.sprawl.engine import pairs
+from governance.sprawl.engine.metric import apply as in_metric
 
 STOPWORDS = frozenset("""
 a an and are as at be by for from has have in into is it its of on or our so that the their them this to was were
@@ -168,6 +169,8 @@ class CatalogueIndex:
     lexical_matrix: sparse.csr_matrix  # (A, V), rows L2-normalised
     products: list[tuple[frozenset[str], np.ndarray]] = field(default_factory=list)  # (product words, archetypes)
     specificity: np.ndarray | None = None  # (A,) how specific each archetype is (`job_specificity`)
+    # (d, d) how this encoder's purposes are compared (engine/metric.py); None: the encoder's own cosine.
+    purpose_metric: np.ndarray | None = None
     # The scorer's constants for the encoder that embedded it (engine/calibration.py): scoring with this index uses
     # them unless told otherwise.
     params: Params = DEFAULT_PARAMS
@@ -343,6 +346,8 @@ class Scored:
     kernel: np.ndarray | None = None
     # (A,) how specific each archetype is (`job_specificity`); None: every job counts fully.
     specificity: np.ndarray | None = None
+    # (d, d) the metric the pair model compares purposes with (engine/metric.py); None: the encoder's cosine.
+    metric: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # The items' own wording, weighted by how rare each word is among them: "deposition" shared by two of 200
@@ -379,9 +384,12 @@ class Scored:
         else:
             self._rare = self._exact
         self._specific = weighed(self._exact, self.specificity)
+        # The purposes as the pair model compares them (the learnt metric's space); the ranking blend and the
+        # evidence shown keep the encoder's own cosine.
+        self._purpose_vectors = in_metric(self.vectors, self.metric)
         # How crowded each item's neighbourhood is: the mean purpose similarity to its nearest others. Two items in a
         # crowded area (many assistants, many document tools) must be closer than the crowd to count (CSLS).
-        self._crowd = neighbourhood_similarity(self.vectors, NEIGHBOURS)
+        self._crowd = neighbourhood_similarity(self._purpose_vectors, NEIGHBOURS)
 
     def block(self, rows: slice | np.ndarray, cols: slice | np.ndarray | None = None, *,
               ranking: bool = False) -> np.ndarray:
@@ -413,7 +421,8 @@ class Scored:
         row = np.asarray(distribution, dtype=np.float32).reshape(1, -1)
         exact = unit_rows(row)
         profile = exact if self.kernel is None else unit_rows(row @ self.kernel)
-        cosine = (self.vectors @ np.asarray(vector, dtype=np.float32)).astype(np.float32)
+        purpose = in_metric(np.asarray(vector, dtype=np.float32).reshape(1, -1), self.metric)
+        cosine = (self._purpose_vectors @ purpose[0]).astype(np.float32)
         if exclude is not None:
             cosine[exclude] = -np.inf
         others = len(cosine) - (exclude is not None)
@@ -422,7 +431,7 @@ class Scored:
         wording = _tfidf([Counter(terms(f"{item.name} {item.description}"))], self.vocabulary, self.idf).tocsr()
         unknown = -1 - len(self.items)  # matches no item, not even another unknown
         return Draft(
-            vectors=np.asarray(vector, dtype=np.float32).reshape(1, -1), _exact=exact,
+            vectors=np.asarray(vector, dtype=np.float32).reshape(1, -1), _purpose_vectors=purpose, _exact=exact,
             _rare=weighed(exact, self._rarity), _specific=weighed(exact, self.specificity),
             _profile=profile, _crowd=np.asarray([crowd], dtype=np.float32), _wording=wording,
             _department=np.asarray([self._department_code.get(item.department, unknown) if item.department
@@ -496,6 +505,7 @@ class Draft:
     for one row."""
 
     vectors: np.ndarray  # (1, d)
+    _purpose_vectors: np.ndarray  # (1, d) in the pair model's metric
     _exact: np.ndarray
     _rare: np.ndarray
     _specific: np.ndarray
@@ -518,7 +528,8 @@ class PairFeatures(Mapping[str, np.ndarray]):
     def __init__(self, left: Side, rows: slice | np.ndarray, right: Side, cols: slice | np.ndarray) -> None:
         self.left, self.rows, self.right, self.cols = left, rows, right, cols
         self.cache: dict[str, np.ndarray] = {}
-        self.cosine: np.ndarray | None = None  # of the purpose vectors, shared by the two purpose features
+        self.cosine: np.ndarray | None = None  # of the purposes in the metric, shared by the two purpose features
+        self.raw: np.ndarray | None = None  # of the encoder's own vectors, for the ranking blend
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self.cache:
@@ -534,10 +545,17 @@ class PairFeatures(Mapping[str, np.ndarray]):
         return len(pairs.FEATURES)
 
     def purpose_cosine(self) -> np.ndarray:
-        """Cosine of the purpose vectors, computed once for the features and the ranking blend that read it."""
+        """Cosine of the purposes in the pair model's metric, computed once for the features that read it."""
         if self.cosine is None:
-            self.cosine = self.left.vectors[self.rows] @ self.right.vectors[self.cols].T
+            self.cosine = self.left._purpose_vectors[self.rows] @ self.right._purpose_vectors[self.cols].T
         return self.cosine
+
+    def encoder_cosine(self) -> np.ndarray:
+        """Cosine of the encoder's own vectors, for the ranking blend (it finds partners by recall, and the learnt
+        metric did not rank them better: bench/sprawl_rank.py)."""
+        if self.raw is None:
+            self.raw = self.left.vectors[self.rows] @ self.right.vectors[self.cols].T
+        return self.raw
 
     def _archetype(self) -> np.ndarray:
         return self.left._profile[self.rows] @ self.right._profile[self.cols].T
@@ -651,7 +669,7 @@ def scored_from(items: Sequence[Item], vectors: np.ndarray, distribution: np.nda
         values, vectors_ = np.linalg.eigh(k.astype(np.float64))
         kernel = (vectors_ * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
     return Scored(items=list(items), vectors=vectors, distribution=distribution, codes=index.codes, params=params,
-                  kernel=kernel, specificity=index.specificity)
+                  kernel=kernel, specificity=index.specificity, metric=index.purpose_metric)
 
 
 LIKELY = "likely"
@@ -707,7 +725,7 @@ def _ranking_lists(scored: Scored, features: PairFeatures, top_rows: np.ndarray,
                    model: pairs.PairModel) -> list[np.ndarray]:
     """The three lists the fusion ranks by, from one block of features (each feature, the cosine included, computed
     once): the ranking blend (`Scored.block(..., ranking=True)`), the pair model's probability, the wording."""
-    blend = pair_score(features["archetype_exact"], features.purpose_cosine(), features["same_department"],
+    blend = pair_score(features["archetype_exact"], features.encoder_cosine(), features["same_department"],
                        scored.params, ranking=True)
     return [blend, scored._probability(features, top_rows, scored._top, model), features["wording"]]
 

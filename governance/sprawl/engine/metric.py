@@ -1,0 +1,80 @@
+"""How to compare two purposes: a metric on the sentence embeddings learnt from how duplicates' descriptions differ.
+
+Two teams describing one job differ in ways a general-purpose encoder weighs as much as the job itself: the vendor
+they bought, their department's vocabulary, how much they wrote. Within-class covariance normalisation (as speaker
+verification uses it) estimates those directions from the labelled duplicates of the tuning sets (the differences of
+every duplicate pair's vectors) and shrinks them: `x -> (S_w + r I)^(-1/2) x`, then L2-normalised, so the cosine of two
+purposes counts more what duplicates share and less what they differ by. The regulariser `r` keeps the metric near the
+encoder's own cosine where the duplicates say little.
+
+It is fitted per encoder by `bench/sprawl_tune.py --fit` (the tuning sets only) and shipped beside the calibration
+(`governance/data/purpose_metric_<encoder>.npy`); the pair model's weights are then fitted on features computed with
+a metric each tuning set had no part in (learnt from the other three), so they trust it as much as it earns on a
+company it has never seen. Pure; no ORM.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+# Chosen on the selection sets (README, "A metric learnt from duplicates"): the regulariser, as a share of the mean
+# variance of the duplicates' differences, and the power of the normalisation (1/2: whitening of those differences).
+REGULARISER = 0.3
+POWER = 0.5
+
+
+def duplicate_differences(vectors: np.ndarray, keys: Sequence[str], labels: Mapping[str, str]) -> np.ndarray:
+    """(pairs, d) the difference of the vectors of every labelled duplicate pair (both members in one cluster)."""
+    groups: dict[str, list[int]] = {}
+    for position, key in enumerate(keys):
+        if labels.get(key):
+            groups.setdefault(labels[key], []).append(position)
+    rows = [vectors[a] - vectors[b] for members in groups.values()
+            for n, a in enumerate(members) for b in members[n + 1:]]
+    return np.asarray(rows, dtype=np.float64).reshape(-1, vectors.shape[1])
+
+
+def within_duplicate_metric(differences: np.ndarray, *, regulariser: float = REGULARISER,
+                            power: float = POWER) -> np.ndarray:
+    """(d, d) the transform `(S_w + r I)^(-power)`, S_w being the duplicates' within-pair covariance scaled to a mean
+    variance of 1 (so `r` means the same for any encoder); the identity when there are no differences."""
+    dimension = differences.shape[1]
+    if not len(differences):
+        return np.eye(dimension, dtype=np.float32)
+    within = differences.T @ differences / (2.0 * len(differences))
+    within *= dimension / max(float(np.trace(within)), 1e-12)
+    values, vectors = np.linalg.eigh(within + regulariser * np.eye(dimension))
+    return ((vectors * values ** -power) @ vectors.T).astype(np.float32)
+
+
+def apply(vectors: np.ndarray, metric: np.ndarray | None) -> np.ndarray:
+    """Vectors in the metric's space, L2-normalised (their products are the metric's cosines); as they are without
+    one."""
+    if metric is None:
+        return np.asarray(vectors, dtype=np.float32)
+    moved = np.asarray(vectors, dtype=np.float32) @ metric
+    return (moved / np.maximum(np.linalg.norm(moved, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def path_of(name: str) -> Path:
+    return DATA / f"purpose_metric_{name}.npy"
+
+
+@functools.cache
+def load(name: str) -> np.ndarray:
+    """A shipped metric by name (read once per process)."""
+    metric = np.load(path_of(name), allow_pickle=False)
+    metric.setflags(write=False)
+    return metric
+
+
+def save(name: str, metric: np.ndarray) -> Path:
+    path = path_of(name)
+    np.save(path, np.asarray(metric, dtype=np.float32), allow_pickle=False)
+    return path
