@@ -122,7 +122,8 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true",
                         help="fit MiniLM's purpose metric and the pair model's weights on the sets' pairs")
     parser.add_argument("--save-metric", action="store_true",
-                        help="with --fit: write the metric the product ships (governance/data/purpose_metric_minilm.npy)")
+                        help="with --fit: write the metric the product ships "
+                             "(governance/data/purpose_metric_minilm.npy)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     names = [name for name in args.sets.split(",") if name]

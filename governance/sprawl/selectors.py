@@ -242,6 +242,7 @@ class RunPairModel:
 
     encoder: str
     adapted: bool  # no calibration of its own: MiniLM's pair model, constants moved onto its scale
+    purpose_metric: str  # the learnt metric purposes were compared in (engine/metric.py); "": the encoder's cosine
     decisions: int
     likely: float
     possible: float
@@ -265,8 +266,9 @@ def run_pair_model(run: SprawlRun) -> RunPairModel | None:
     corrections = dict(model.use_case_bias)
     names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
     return RunPairModel(
-        encoder=encoder, adapted=encoder != calibrated.encoder, decisions=model.decisions, likely=model.threshold,
-        possible=model.possible, join=model.join,
+        encoder=encoder, adapted=encoder != calibrated.encoder,
+        purpose_metric=calibration.recorded_metric(run.pair_model or {}), decisions=model.decisions,
+        likely=model.threshold, possible=model.possible, join=model.join,
         weights=[(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
                  zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight],
         corrections=sorted(((names.get(code, code), value) for code, value in corrections.items()),

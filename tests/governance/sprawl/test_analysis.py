@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -11,8 +12,19 @@ from django.core.management import call_command
 
 from governance.models import InitiativeEmbedding, InitiativeUseCase, TextEmbedding, UseCase, UseCaseOrigin
 from governance.sprawl import analysis
-from governance.sprawl.engine import pairs, scoring
+from governance.sprawl.engine import calibration, pairs, scoring
 from tests.factories import InitiativeFactory
+
+
+@pytest.fixture
+def bars(monkeypatch):
+    """MiniLM's calibration with other bars (`bars(threshold=0.85)`), for a test that needs a pair on each side of
+    one: the probabilities of a five-item portfolio sit where they sit (campaign images 0.77, meeting notes 0.90)."""
+    def use(**values) -> pairs.PairModel:
+        model = dataclasses.replace(pairs.SHIPPED, **values)
+        monkeypatch.setattr(calibration, "MINILM", dataclasses.replace(calibration.MINILM, model=model))
+        return model
+    return use
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +185,8 @@ def test_suggest_use_cases(catalogue, embedder):
     assert suggested[0][0] == "meeting-notes" and 0 < suggested[0][1] <= 1
 
 
-def test_commands_print_the_documented_json(portfolio, embedder):
+def test_commands_print_the_documented_json(portfolio, embedder, bars):
+    bars(threshold=0.85)  # the campaign-image pair (0.77) is then possible, the meeting notes (0.90) likely
     clusters = json.loads(_run("detect_sprawl", "--json"))
     found = clusters[[c["members"] for c in clusters].index(["C", "D"])]
     assert {key: found[key] for key in ("members", "use_case", "confidence")} == {
@@ -296,9 +309,8 @@ def test_decisions_are_respected_by_the_next_recomputation(portfolio, embedder, 
     assert SprawlRun.objects.count() == 2
 
 
-def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_member(portfolio, embedder, reviewer):
-    import dataclasses
-
+def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_member(portfolio, embedder, reviewer,
+                                                                                    bars):
     from governance.choices import DuplicateVerdict
     from governance.models import SprawlCluster
     from governance.sprawl.services.pair_decisions import duplicate_pair_decide
@@ -313,11 +325,13 @@ def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_memb
         return {frozenset(ids[m] for m in c.member_ids) for c in analysis.analyse_portfolio(**kwargs).clusters
                 if c.confidence == "likely"}
 
+    # A and B at 0.66, F at 0.53 and 0.59 with them: with the likely bar at 0.7 and the join's at 0.5,
+    model = bars(threshold=0.7, join=0.5)
     assert not any("A" in g for g in likely())  # before any decision, the three are only a possible cluster
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["A"], other=portfolio["B"],
                           verdict=DuplicateVerdict.DUPLICATE)
     # The linkage alone leaves F out of {A, B} (its average with them is under the likely threshold)...
-    assert frozenset("AB") in likely(prior=dataclasses.replace(pairs.SHIPPED, join=1.0))
+    assert frozenset("AB") in likely(prior=dataclasses.replace(model, join=1.0))
     # ...but it is alike to each member a reviewer vouched for, so the confirmed cluster takes it in.
     assert frozenset("ABF") in likely()
     sprawl_recompute()
@@ -325,12 +339,15 @@ def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_memb
     assert {m.initiative_id for m in cluster.members.all()} == {portfolio["A"].pk, portfolio["B"].pk, artwork.pk}
 
 
-def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, client, reviewer):
+def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, client, reviewer, bars):
     from governance.models import SprawlCluster
     from governance.sprawl.services.recompute import sprawl_recompute
 
     sprawl_recompute()
-    assert SprawlCluster.objects.get(members__initiative=portfolio["A"]).confidence == "possible"  # words differ
+    assert SprawlCluster.objects.get(members__initiative=portfolio["A"]).confidence == "likely"
+    bars(threshold=0.85)
+    sprawl_recompute()  # the campaign-image pair (0.77) is now under the likely bar: shown apart as possible
+    assert SprawlCluster.objects.get(members__initiative=portfolio["A"]).confidence == "possible"
     cluster = SprawlCluster.objects.get(members__initiative=portfolio["C"])
     assert cluster.confidence == "likely"
     assert cluster.evidence[0] == "Shared job: Meeting transcription and notes"
@@ -367,4 +384,5 @@ def test_an_uncalibrated_served_model_is_adapted_and_recorded_by_name(portfolio,
     index = analysis.catalogue_index()
     assert index.params is not scoring.DEFAULT_PARAMS  # moved onto the model's scale from its catalogue
     assert index.params == calibration.adapted(index).params
-    assert result.encoder == "text-embedding-3-small" and result.pair_model.threshold == pairs.SHIPPED.threshold
+    assert result.encoder == "text-embedding-3-small" and result.pair_model.threshold == pairs.COSINE.threshold
+    assert result.purpose_metric == "" and index.purpose_metric is None  # MiniLM's metric means nothing here

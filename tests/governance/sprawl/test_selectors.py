@@ -67,15 +67,23 @@ def test_engine_duplicates_are_mapped_to_initiatives_in_order(monkeypatch, djang
     assert [(d.initiative, d.score, d.reasons) for d in found] == [(second, 0.9, ["similar purpose"]), (first, 0.5, [])]
 
 
+# What a recomputation with the in-process MiniLM records beside its pair model.
+MINILM_RUN = {"encoder": "all-MiniLM-L6-v2", "purpose_metric": "minilm"}
+
+
 def test_pages_rank_with_the_pair_model_of_the_last_successful_recomputation():
     assert latest_pair_model() == pairs.SHIPPED  # before any recomputation
     refit = pairs.PairModel(weights=tuple(0.25 for _ in pairs.FEATURES), bias=-2.0, decisions=3, fingerprint="abc",
-                            use_case_bias=(("meeting-notes", 0.5),))
-    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=refit.as_dict())
+                            use_case_bias=(("meeting-notes", 0.5),), threshold=0.45, possible=0.3)
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), **MINILM_RUN})
     SprawlRun.objects.create(status=RunStatus.FAILED, pair_model={})  # newer, but failed: not what grouped
     assert latest_pair_model() == refit
     # A record of other features (a run from before they changed) gives the shipped model, not a misread one.
-    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "features": ["purpose"]})
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED,
+                             pair_model={**refit.as_dict(), **MINILM_RUN, "features": ["purpose"]})
+    assert latest_pair_model() == pairs.SHIPPED
+    # So does a run from before the purpose metric: its weights were fitted on the encoder's own cosine.
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "encoder": "all-MiniLM-L6-v2"})
     assert latest_pair_model() == pairs.SHIPPED
 
 
@@ -85,8 +93,8 @@ def test_a_run_of_another_encoder_gives_the_configured_encoders_model(settings):
     from governance.sprawl.engine import calibration
 
     refit = pairs.PairModel(weights=tuple(0.25 for _ in pairs.FEATURES), bias=-2.0, decisions=3, fingerprint="abc")
-    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "encoder": "all-MiniLM-L6-v2"})
-    assert latest_pair_model() == refit
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), **MINILM_RUN})
+    assert latest_pair_model() == dataclasses.replace(refit, threshold=0.45, possible=0.3)  # MiniLM's bars
     settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": "http://embeddings.invalid",
                                   "model": "sentence-transformers/all-mpnet-base-v2"}
     assert latest_pair_model() == calibration.MPNET.model
@@ -108,10 +116,13 @@ def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_i
     assert (found.likely, found.possible, found.join) == (0.7, 0.25, 0.5)  # mpnet's thresholds, not MiniLM's
     assert found.weights[0] == (pairs.FEATURE_LABELS["archetype_exact"], 2.169521, 2.0)  # zero weights left out
     assert found.corrections == [("Load forecasting", -1.2), ("gone", 0.1)] and found.changed
-    shipped = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=pairs.SHIPPED.as_dict())
+    shipped = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**pairs.SHIPPED.as_dict(), **MINILM_RUN})
     unchanged = run_pair_model(shipped)
     assert unchanged is not None and unchanged.encoder == "all-MiniLM-L6-v2" and not unchanged.changed
-    assert unchanged.join == pairs.SHIPPED.join == 0.35
+    assert (unchanged.likely, unchanged.possible, unchanged.join) == (0.45, 0.3, 0.35)
+    # A run from before the purpose metric reads back beside the weights it was shipped with then.
+    before = run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=pairs.COSINE.as_dict()))
+    assert before is not None and not before.changed and (before.likely, before.possible) == (0.55, 0.25)
     assert run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={})) is None
 
 
@@ -119,7 +130,8 @@ def test_a_run_of_an_uncalibrated_model_says_its_constants_were_moved():
     from governance.sprawl.selectors import run_pair_model
 
     run = SprawlRun.objects.create(status=RunStatus.SUCCEEDED,
-                                   pair_model={**pairs.SHIPPED.as_dict(), "encoder": "text-embedding-3-small"})
+                                   pair_model={**pairs.COSINE.as_dict(), "encoder": "text-embedding-3-small"})
     found = run_pair_model(run)
     assert found is not None and found.encoder == "text-embedding-3-small" and found.adapted
-    assert (found.likely, found.possible) == (pairs.SHIPPED.threshold, pairs.SHIPPED.possible)
+    # MiniLM's pair model on its own cosine, which an encoder without a calibration starts from.
+    assert (found.likely, found.possible) == (pairs.COSINE.threshold, pairs.COSINE.possible)

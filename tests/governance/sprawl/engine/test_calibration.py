@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 
-from governance.sprawl.engine import calibration, pairs, scoring
+from governance.sprawl.engine import calibration, metric, pairs, scoring
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder
 from tests.governance.sprawl.engine.test_scoring import ARCHETYPES, _items
 
@@ -31,14 +31,18 @@ def test_the_in_process_encoder_is_minilm_and_an_unknown_served_model_warns_once
     with caplog.at_level(logging.WARNING, logger=calibration.__name__):
         first = calibration.calibration_for("http:nomic-embed-text-v9")
         assert calibration.calibration_for("http:nomic-embed-text-v9") == first
-    assert first.adapt and first.encoder == "nomic-embed-text-v9" and first.model is calibration.MINILM.model
+    # MiniLM's pair model on its own cosine: the metric learnt in MiniLM's space means nothing in another model's.
+    assert first.adapt and first.encoder == "nomic-embed-text-v9" and first.model is calibration.MINILM_COSINE.model
+    assert first.purpose_metric == ""
     warnings = [r for r in caplog.records if "nomic-embed-text-v9" in r.getMessage()]
     assert len(warnings) == 1 and "not fitted for it" in warnings[0].getMessage()
 
 
 def test_minilm_is_what_ships_and_every_calibration_is_complete():
     assert calibration.MINILM.model is pairs.SHIPPED and calibration.MINILM.params is scoring.DEFAULT_PARAMS
-    for calibrated in calibration.CALIBRATIONS.values():
+    assert calibration.MINILM.purpose_metric == "minilm" and calibration.MPNET.purpose_metric == ""
+    assert calibration.MINILM_COSINE.model is pairs.COSINE and calibration.MINILM_COSINE.purpose_metric == ""
+    for calibrated in (*calibration.CALIBRATIONS.values(), calibration.MINILM_COSINE):
         assert len(calibrated.model.weights) == len(pairs.FEATURES)
         assert 0 < calibrated.model.possible <= calibrated.model.threshold < 1
         assert calibrated.coherence[0] < calibrated.coherence[1]
@@ -81,7 +85,7 @@ class Squeezed:
 def test_an_uncalibrated_model_gets_minilms_constants_moved_onto_its_scale(minilm, caplog):
     with caplog.at_level(logging.WARNING, logger=calibration.__name__):
         unknown = calibration.calibration_for("http:squeezed-embedder")
-    assert unknown.adapt and unknown.encoder == "squeezed-embedder" and unknown.model is pairs.SHIPPED
+    assert unknown.adapt and unknown.encoder == "squeezed-embedder" and unknown.model is pairs.COSINE
     assert "moved onto this model's scale" in caplog.text
     squeezed = Squeezed(minilm)
     reference = scoring.build_catalogue_index(ARCHETYPES, minilm.embed)
@@ -103,3 +107,30 @@ def test_an_uncalibrated_model_gets_minilms_constants_moved_onto_its_scale(minil
     assert not np.allclose(features["raw"]["purpose"], features["minilm"]["purpose"], atol=0.05)
     # `adapted` does the same against the shipped catalogue's scale.
     assert calibration.adapted(raw).params.purpose_floor > 0.7
+
+
+def test_minilms_index_carries_its_learnt_metric_and_other_encoders_none(minilm):
+    shipped = calibration.MINILM.catalogue_index(ARCHETYPES, minilm.embed)
+    assert shipped.purpose_metric is metric.load("minilm") and shipped.purpose_metric.shape == (384, 384)
+    assert calibration.MINILM_COSINE.catalogue_index(ARCHETYPES, minilm.embed).purpose_metric is None
+    assert calibration.MPNET.catalogue_index(ARCHETYPES, minilm.embed).purpose_metric is None
+    items = _items()
+    vectors = minilm.embed([i.purpose for i in items])
+    scored = scoring.score_items(items, vectors, shipped)
+    assert scored.metric is shipped.purpose_metric
+    # The pair model's purpose cosine is the metric's; the encoder's own cosine is kept for the ranking blend.
+    features = scored.features(slice(None))
+    assert np.allclose(features.encoder_cosine(), vectors @ vectors.T, atol=1e-5)
+    assert not np.allclose(features.purpose_cosine(), vectors @ vectors.T, atol=1e-2)
+
+
+def test_a_runs_record_names_the_calibration_it_was_made_with():
+    minilm_now = {"encoder": "all-MiniLM-L6-v2", "purpose_metric": "minilm"}
+    assert calibration.scores_as(calibration.MINILM, minilm_now)
+    assert calibration.by_record(minilm_now) is calibration.MINILM
+    # A run before the metric (or before encoders were recorded) scored with MiniLM's own cosine.
+    for before in ({"encoder": "all-MiniLM-L6-v2"}, {}):
+        assert not calibration.scores_as(calibration.MINILM, before)
+        assert calibration.by_record(before) is calibration.MINILM_COSINE
+    assert calibration.by_record({"encoder": "all-mpnet-base-v2"}) is calibration.MPNET
+    assert calibration.by_record({"encoder": "nomic-embed-text-v9"}) is calibration.MINILM_COSINE

@@ -8,8 +8,8 @@ import socket
 import numpy as np
 import pytest
 
+from governance.sprawl.engine import metric, scoring
 from governance.sprawl.engine import pairs as pair_model
-from governance.sprawl.engine import scoring
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder, text_hash
 from governance.sprawl.engine.quality import measure, pairs
 
@@ -273,11 +273,15 @@ def test_fused_ranking_counts_only_each_lists_top():
     assert fused[0, 3] == fused[0, 4] == 0.0 and fused[0, 1] > fused[0, 2] > 0.0
 
 
-def test_a_draft_of_an_item_has_exactly_that_items_features(embedder, index):
+@pytest.mark.parametrize("learnt_metric", [False, True], ids=["encoder cosine", "learnt metric"])
+def test_a_draft_of_an_item_has_exactly_that_items_features(embedder, index, learnt_metric):
     """The initiative page ranks an initiative as a draft against the portfolio (excluding itself): its features,
     probabilities and ranking must be the analysis's own row, or the page and the recomputation would disagree."""
     items = _items()
+    if learnt_metric:  # as MiniLM ships: the draft's purpose is moved into the metric like every item's
+        index = dataclasses.replace(index, purpose_metric=metric.load("minilm"))
     scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    assert (scored.metric is not None) == learnt_metric
     refit = pair_model.PairModel(weights=tuple(0.5 for _ in pair_model.FEATURES), bias=-1.0,
                             use_case_bias=(("campaign-images", 0.7),))
     for position, item in enumerate(items):
