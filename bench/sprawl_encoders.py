@@ -19,6 +19,8 @@ of the scorer's constants are cosines (the purpose and kernel floors, the job an
 term, and the two coherences that scale a job's specificity). So each encoder's constants are mapped to MiniLM's
 scale by an affine match of the mean and spread of the catalogue's own job-to-job similarities (no labelled set is
 used; MiniLM maps onto itself unchanged).
+Every encoder is compared on its own cosine, without a learnt purpose metric (engine/metric.py): MiniLM's row is
+`pairs.COSINE`, the model MiniLM shipped before its metric.
 Vectors are cached under --cache per encoder and text, so a rerun only pays for the speed measurement.
 """
 
