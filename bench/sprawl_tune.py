@@ -98,20 +98,17 @@ def labelled_pairs(items, vectors, index, labels, params=scoring.DEFAULT_PARAMS)
 
 
 def unseen_metrics(sets: dict) -> tuple[np.ndarray, dict[str, np.ndarray | None]]:
-    """The purpose metric learnt from every set's duplicates, and for each set the one learnt from the other sets
-    (what the set looks like to a metric that never saw it; None when there is no other set)."""
-    differences = {name: metric.duplicate_differences(vectors, [i.key for i in items], labels)
-                   for name, (items, vectors, labels) in sets.items()}
-    learnt = metric.within_duplicate_metric(np.vstack(list(differences.values())))
-    unseen = {}
-    for name in sets:
-        others = [d for other, d in differences.items() if other != name]
-        unseen[name] = metric.within_duplicate_metric(np.vstack(others)) if others else None
+    """The purpose metric learnt from every set's duplicates and near misses, and for each set the one learnt from
+    the other sets (what the set looks like to a metric that never saw it; None when there is no other set)."""
+    labelled = {name: (vectors, [i.key for i in items], labels) for name, (items, vectors, labels) in sets.items()}
+    learnt = metric.learn(list(labelled.values()))
+    unseen = {name: metric.learn([one for other, one in labelled.items() if other != name]) if len(labelled) > 1
+              else None for name in labelled}
     return learnt, unseen
 
 
 def fit_model(sets: dict, index: scoring.CatalogueIndex) -> tuple[np.ndarray, tuple[float, ...], float]:
-    """The purpose metric learnt from every set's duplicates, and the pair model's weights fitted on features whose
+    """The purpose metric learnt from every set's labels, and the pair model's weights fitted on features whose
     metric each set had no part in (learnt from the other sets): a metric compares its own sets' duplicates far too
     well (average precision near 1), and weights fitted on that would trust it beyond what it earns elsewhere."""
     learnt, unseen = unseen_metrics(sets)

@@ -226,8 +226,9 @@ def initiative_use_cases(initiative: Initiative) -> QuerySet[InitiativeUseCase]:
 def latest_pair_model() -> pairs.PairModel:
     """The pair model the last successful recomputation grouped with (this company's, refit on its decisions), so
     the possible duplicates on a page are ranked as the recomputation ranked them; before any, the model shipped for
-    the configured encoder (engine/calibration.py), and again once the encoder changed, until the next recomputation
-    (a run before encoders were recorded used MiniLM). One query."""
+    the configured encoder (engine/calibration.py), and again once the encoder or its purpose metric changed, until
+    the next recomputation (a run before encoders were recorded used MiniLM, one before the metric none). One
+    query."""
     calibrated = calibration.calibration_for(configured_name())
     record = SprawlRun.objects.filter(status=RunStatus.SUCCEEDED).values_list("pair_model", flat=True).first() or {}
     if not calibration.scores_as(calibrated, record):

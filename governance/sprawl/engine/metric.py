@@ -5,7 +5,10 @@ they bought, their department's vocabulary, how much they wrote. Within-class co
 verification uses it) estimates those directions from the labelled duplicates of the tuning sets (the differences of
 every duplicate pair's vectors) and shrinks them: `x -> (S_w + r I)^(-1/2) x`, then L2-normalised, so the cosine of two
 purposes counts more what duplicates share and less what they differ by. The regulariser `r` keeps the metric near the
-encoder's own cosine where the duplicates say little.
+encoder's own cosine where the duplicates say little. A second step does the opposite for near misses (two look-alike
+initiatives that are not duplicates: a gas demand forecast and a power price forecast): the directions they differ in,
+in the first step's space, are stretched by `(S_n + r I)^(1/2)`, as KISSME-style metric learning weighs dissimilar
+pairs against similar ones.
 
 It is fitted per encoder by `bench/sprawl_tune.py --fit` (the tuning sets only) and shipped beside the calibration
 (`governance/data/purpose_metric_<encoder>.npy`); the pair model's weights are then fitted on features computed with
@@ -27,6 +30,10 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 # variance of the duplicates' differences, and the power of the normalisation (1/2: whitening of those differences).
 REGULARISER = 0.3
 POWER = 0.5
+# Then the near misses (each item's 5 nearest that are not its duplicates): their differences' covariance to the power
+# 1/2, the same regulariser.
+NEAR = 5
+SHARPEN = 0.5
 
 
 def duplicate_differences(vectors: np.ndarray, keys: Sequence[str], labels: Mapping[str, str]) -> np.ndarray:
@@ -51,6 +58,45 @@ def within_duplicate_metric(differences: np.ndarray, *, regulariser: float = REG
     within *= dimension / max(float(np.trace(within)), 1e-12)
     values, vectors = np.linalg.eigh(within + regulariser * np.eye(dimension))
     return ((vectors * values ** -power) @ vectors.T).astype(np.float32)
+
+
+def near_miss_differences(vectors: np.ndarray, keys: Sequence[str], labels: Mapping[str, str],
+                          metric: np.ndarray, *, near: int = NEAR) -> np.ndarray:
+    """(pairs, d) in the metric's space, the difference of every near miss: two items, one among the other's `near`
+    nearest by the metric, that are not duplicates (each pair once)."""
+    moved = apply(vectors, metric)
+    n = len(moved)
+    near = min(near, n - 1)
+    if near < 1:
+        return np.zeros((0, vectors.shape[1]))
+    similarity = moved @ moved.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argpartition(-similarity, near - 1, axis=1)[:, :near]
+    cluster = [labels.get(key) or None for key in keys]
+    found = {(min(i, int(j)), max(i, int(j))) for i in range(n) for j in nearest[i]
+             if cluster[i] is None or cluster[i] != cluster[int(j)]}
+    rows = [moved[i] - moved[j] for i, j in sorted(found)]
+    return np.asarray(rows, dtype=np.float64).reshape(-1, vectors.shape[1])
+
+
+def sharpened(metric: np.ndarray, near_misses: np.ndarray, *, power: float = SHARPEN,
+              regulariser: float = REGULARISER) -> np.ndarray:
+    """`metric` followed by `(S_n + r I)^power`, S_n being the near misses' covariance in the metric's space scaled to
+    a mean variance of 1: the directions in which look-alikes that are not duplicates differ count more (the object
+    of a forecast, the audience of a chatbot). `metric` itself when there are no near misses."""
+    if not len(near_misses):
+        return metric
+    return (metric @ within_duplicate_metric(near_misses, regulariser=regulariser, power=-power)).astype(np.float32)
+
+
+def learn(sets: Sequence[tuple[np.ndarray, Sequence[str], Mapping[str, str]]]) -> np.ndarray:
+    """The metric from labelled sets ((vectors, keys, labels) each): shrink what duplicates differ by, then stretch
+    what near misses differ by."""
+    dimension = sets[0][0].shape[1]
+    differences = [duplicate_differences(*one) for one in sets]
+    learnt = within_duplicate_metric(np.vstack(differences) if differences else np.zeros((0, dimension)))
+    misses = [near_miss_differences(*one, learnt) for one in sets]
+    return sharpened(learnt, np.vstack(misses) if misses else np.zeros((0, dimension)))
 
 
 def apply(vectors: np.ndarray, metric: np.ndarray | None) -> np.ndarray:

@@ -8,7 +8,7 @@ import socket
 import numpy as np
 import pytest
 
-from governance.sprawl.engine import metric, scoring
+from governance.sprawl.engine import calibration, scoring
 from governance.sprawl.engine import pairs as pair_model
 from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder, text_hash
 from governance.sprawl.engine.quality import measure, pairs
@@ -43,7 +43,8 @@ def embedder():
 
 @pytest.fixture(scope="module")
 def index(embedder):
-    return scoring.build_catalogue_index(ARCHETYPES, embedder.embed)
+    """The test catalogue indexed as MiniLM ships: its constants and its learnt purpose metric."""
+    return calibration.MINILM.catalogue_index(ARCHETYPES, embedder.embed)
 
 
 def _items():
@@ -278,8 +279,8 @@ def test_a_draft_of_an_item_has_exactly_that_items_features(embedder, index, lea
     """The initiative page ranks an initiative as a draft against the portfolio (excluding itself): its features,
     probabilities and ranking must be the analysis's own row, or the page and the recomputation would disagree."""
     items = _items()
-    if learnt_metric:  # as MiniLM ships: the draft's purpose is moved into the metric like every item's
-        index = dataclasses.replace(index, purpose_metric=metric.load("minilm"))
+    if not learnt_metric:  # as an encoder without a metric of its own compares purposes
+        index = dataclasses.replace(index, purpose_metric=None)
     scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
     assert (scored.metric is not None) == learnt_metric
     refit = pair_model.PairModel(weights=tuple(0.5 for _ in pair_model.FEATURES), bias=-1.0,
