@@ -26,7 +26,7 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
-# Chosen on the selection sets (README, "A metric learnt from duplicates"): the regulariser, as a share of the mean
+# Chosen on the selection sets (README, "The learnt metric, how it was chosen"): the regulariser, as a share of the mean
 # variance of the duplicates' differences, and the power of the normalisation (1/2: whitening of those differences).
 REGULARISER = 0.3
 POWER = 0.5
@@ -47,17 +47,22 @@ def duplicate_differences(vectors: np.ndarray, keys: Sequence[str], labels: Mapp
     return np.asarray(rows, dtype=np.float64).reshape(-1, vectors.shape[1])
 
 
-def within_duplicate_metric(differences: np.ndarray, *, regulariser: float = REGULARISER,
-                            power: float = POWER) -> np.ndarray:
-    """(d, d) the transform `(S_w + r I)^(-power)`, S_w being the duplicates' within-pair covariance scaled to a mean
-    variance of 1 (so `r` means the same for any encoder); the identity when there are no differences."""
+def covariance_power(differences: np.ndarray, exponent: float, *, regulariser: float = REGULARISER) -> np.ndarray:
+    """(d, d) `(S + r I)^exponent`, S being the covariance of `differences` scaled to a mean variance of 1 (so `r`
+    means the same for any encoder); the identity when there are no differences."""
     dimension = differences.shape[1]
     if not len(differences):
         return np.eye(dimension, dtype=np.float32)
-    within = differences.T @ differences / (2.0 * len(differences))
-    within *= dimension / max(float(np.trace(within)), 1e-12)
-    values, vectors = np.linalg.eigh(within + regulariser * np.eye(dimension))
-    return ((vectors * values ** -power) @ vectors.T).astype(np.float32)
+    covariance = differences.T @ differences / len(differences)
+    covariance *= dimension / max(float(np.trace(covariance)), 1e-12)
+    values, vectors = np.linalg.eigh(covariance + regulariser * np.eye(dimension))
+    return ((vectors * values ** exponent) @ vectors.T).astype(np.float32)
+
+
+def within_duplicate_metric(differences: np.ndarray, *, regulariser: float = REGULARISER,
+                            power: float = POWER) -> np.ndarray:
+    """(d, d) the first step, `(S_w + r I)^(-power)` over the duplicates' differences: what they differ by shrinks."""
+    return covariance_power(differences, -power, regulariser=regulariser)
 
 
 def near_miss_differences(vectors: np.ndarray, keys: Sequence[str], labels: Mapping[str, str],
@@ -86,7 +91,7 @@ def sharpened(metric: np.ndarray, near_misses: np.ndarray, *, power: float = SHA
     of a forecast, the audience of a chatbot). `metric` itself when there are no near misses."""
     if not len(near_misses):
         return metric
-    return (metric @ within_duplicate_metric(near_misses, regulariser=regulariser, power=-power)).astype(np.float32)
+    return (metric @ covariance_power(near_misses, power, regulariser=regulariser)).astype(np.float32)
 
 
 def learn(sets: Sequence[tuple[np.ndarray, Sequence[str], Mapping[str, str]]]) -> np.ndarray:
