@@ -83,7 +83,7 @@ class Feedback:
 def scored_set(name: str, embedder, index) -> tuple[scoring.Scored, list[str], dict[str, str]]:
     items = load_items(DATA / f"{name}_inventory.csv")
     scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
-    return scored, [item.key for item in items], load_labels(DATA / f"{name}_labels.csv")
+    return scored, [str(item.key) for item in items], load_labels(DATA / f"{name}_labels.csv")
 
 
 def run_set(scored: scoring.Scored, keys: list[str], labels: dict[str, str], share: float,

@@ -39,7 +39,7 @@ def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, 
     same way."""
     results: dict[float, dict[str, Quality]] = {t: {} for t in GRID}
     for name, scored in scored_sets.items():
-        keys = [item.key for item in scored.items]
+        keys = [str(item.key) for item in scored.items]
         for threshold in GRID:
             candidate = dataclasses.replace(model, threshold=threshold)
             found = [[keys[m] for m in c.members] for c in scoring.clusters(scored, candidate, possible=False)]

@@ -18,6 +18,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,7 +70,7 @@ def evaluate(items, vectors, index, labels, params, verbose=False, model=pairs.S
     quality = measure(found, labels, top)
     if verbose:
         names = {i.key: i.name for i in items}
-        truth = {}
+        truth: dict[str, list[str]] = {}
         for k, v in labels.items():
             truth.setdefault(v, []).append(k)
         print("\n-- predicted clusters")
@@ -185,7 +186,8 @@ def main() -> None:
     }
     results = []
     for values in itertools.product(*grid.values()):
-        qualities = run(dataclasses.replace(scoring.DEFAULT_PARAMS, **dict(zip(grid, values, strict=True))))
+        chosen: dict[str, Any] = dict(zip(grid, values, strict=True))
+        qualities = run(dataclasses.replace(scoring.DEFAULT_PARAMS, **chosen))
         results.append((min(q.f1 for q in qualities.values()), values, line(qualities)))
     results.sort(key=lambda row: row[0], reverse=True)
     print("best by the worst set's F1:", list(grid))
