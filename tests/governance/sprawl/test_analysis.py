@@ -15,6 +15,8 @@ from governance.sprawl import analysis
 from governance.sprawl.engine import calibration, pairs, scoring
 from tests.factories import InitiativeFactory
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def bars(monkeypatch):
@@ -25,8 +27,6 @@ def bars(monkeypatch):
         monkeypatch.setattr(calibration, "MINILM", dataclasses.replace(calibration.MINILM, model=model))
         return model
     return use
-
-pytestmark = pytest.mark.django_db
 
 
 def _run(*args: str) -> str:
