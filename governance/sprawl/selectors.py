@@ -259,16 +259,17 @@ class RunPairModel:
 def run_pair_model(run: SprawlRun) -> RunPairModel | None:
     """What `run` recorded of its pair model (None for a run that recorded none). One query for the use cases of its
     corrections, none when there are none."""
-    encoder = calibration.recorded_encoder(run.pair_model or {})
-    calibrated = calibration.by_record(run.pair_model or {})
-    model = pairs.PairModel.from_dict(run.pair_model or {}, prior=calibrated.model)
+    record = run.pair_model or {}
+    encoder = calibration.recorded_encoder(record)
+    calibrated = calibration.by_record(record)
+    model = pairs.PairModel.from_dict(record, prior=calibrated.model)
     if model is calibrated.model:  # nothing recorded, or a record of other features
         return None
     corrections = dict(model.use_case_bias)
     names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
     return RunPairModel(
         encoder=encoder, adapted=encoder != calibrated.encoder,
-        purpose_metric=calibration.recorded_metric(run.pair_model or {}), decisions=model.decisions,
+        purpose_metric=calibration.recorded_metric(record), decisions=model.decisions,
         likely=model.threshold, possible=model.possible, join=model.join,
         weights=[(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
                  zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight],

@@ -111,6 +111,12 @@ def adapted(index: scoring.CatalogueIndex, reference: tuple[float, float] = MINI
         specific=coherence[0], generic=coherence[1]))
 
 
+def run_record(model: pairs.PairModel, *, encoder: str, purpose_metric: str) -> dict:
+    """What a run records of how it scored pairs (`SprawlRun.pair_model`): the model, and the encoder and purpose
+    metric its weights belong to (read back by `recorded_encoder`, `recorded_metric`, `scores_as`)."""
+    return {**model.as_dict(), "encoder": encoder, "purpose_metric": purpose_metric}
+
+
 def recorded_encoder(record: dict) -> str:
     """The encoder a run's pair-model record names (`SprawlRun.pair_model["encoder"]`); MiniLM for a run before
     encoders were recorded."""

@@ -421,7 +421,8 @@ class Scored:
         row = np.asarray(distribution, dtype=np.float32).reshape(1, -1)
         exact = unit_rows(row)
         profile = exact if self.kernel is None else unit_rows(row @ self.kernel)
-        purpose = in_metric(np.asarray(vector, dtype=np.float32).reshape(1, -1), self.metric)
+        as_row = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        purpose = in_metric(as_row, self.metric)
         cosine = (self._purpose_vectors @ purpose[0]).astype(np.float32)
         if exclude is not None:
             cosine[exclude] = -np.inf
@@ -431,7 +432,7 @@ class Scored:
         wording = _tfidf([Counter(terms(f"{item.name} {item.description}"))], self.vocabulary, self.idf).tocsr()
         unknown = -1 - len(self.items)  # matches no item, not even another unknown
         return Draft(
-            vectors=np.asarray(vector, dtype=np.float32).reshape(1, -1), _purpose_vectors=purpose, _exact=exact,
+            vectors=as_row, _purpose_vectors=purpose, _exact=exact,
             _rare=weighed(exact, self._rarity), _specific=weighed(exact, self.specificity),
             _profile=profile, _crowd=np.asarray([crowd], dtype=np.float32), _wording=wording,
             _department=np.asarray([self._department_code.get(item.department, unknown) if item.department

@@ -117,12 +117,13 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None) -> RecomputeSum
     (`last_seen_at` is refreshed at most once a day).
     """
     from governance.sprawl.analysis import analyse_portfolio
+    from governance.sprawl.engine import calibration
 
     if analysis is None:  # the long computation runs before the transaction: no locks are held while it runs
         analysis = analyse_portfolio(top=5)
     summary = RecomputeSummary(initiatives=len(analysis.use_cases),
-                               pair_model={**analysis.pair_model.as_dict(), "encoder": analysis.encoder,
-                                           "purpose_metric": analysis.purpose_metric})
+                               pair_model=calibration.run_record(analysis.pair_model, encoder=analysis.encoder,
+                                                                 purpose_metric=analysis.purpose_metric))
     with transaction.atomic():
         _recompute_lock()
         summary.use_case_links_written = _use_case_suggestions_store(analysis.use_cases)
