@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parent / "sprawl"
 
 TUNING = ("design", "validation", "utility", "logistics", "airline", "grocer")
 SELECTION = ("holdout", "heldout2", "manufacturing", "media")
-REPORTING = ("telco", "pharma", "council")
+REPORTING = ("telco", "pharma", "council", "lawfirm")
 # Written like the reporting sets but arrived after the method and its thresholds were fixed: never used for any
 # choice; reported like them (bench/sprawl_quality.py --late).
 LATE = ("university",)
