@@ -3,11 +3,13 @@
 - tuning: the pair model's weights are fitted on these (bench/sprawl_tune.py --fit); the catalogue's synonyms were
   tuned on design and validation only. utility and logistics were written, like the reporting sets, by authors who
   saw neither the catalogue nor any other set, so the weights learn from companies the catalogue was not made for;
-  so were airline and grocer (2026-12-05), committed before any tuning touched them;
-- selection: held out from fitting; used once to choose the pair model's fixed thresholds, precision first
-  (manufacturing and media, too, by authors who saw nothing else);
+- selection: held out from fitting; used once to choose the method and the pair model's fixed thresholds, precision
+  first. manufacturing, airline, grocer and media were written by authors who saw nothing else. airline and grocer
+  arrived as tuning sets (2026-12-05) but fitted nothing: refitting on them too lowered the three earlier selection
+  sets' average precision (and raised media's), so they became selection sets before anything was chosen with them;
 - reporting: written by authors who saw neither the catalogue nor any other set, committed before any tuning, and
-  used for nothing but the figures we report (bench/sprawl_quality.py). The tuning script refuses them.
+  used for nothing but the figures we report (bench/sprawl_quality.py). The tuning script refuses them. lawfirm
+  arrived on 2026-12-05 and was committed before any measurement.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "sprawl"
 
-TUNING = ("design", "validation", "utility", "logistics", "airline", "grocer")
-SELECTION = ("holdout", "heldout2", "manufacturing", "media")
+TUNING = ("design", "validation", "utility", "logistics")
+SELECTION = ("holdout", "heldout2", "manufacturing", "airline", "grocer", "media")
 REPORTING = ("telco", "pharma", "council", "lawfirm")
 # Written like the reporting sets but arrived after the method and its thresholds were fixed: never used for any
 # choice; reported like them (bench/sprawl_quality.py --late).

@@ -51,7 +51,7 @@ def load_items(path: Path) -> list[scoring.Item]:
                 key=row["external_id"], name=row["name"], description=row["description"],
                 vendors=tuple(v.strip() for v in row["vendors"].split(";") if v.strip()),
                 models=tuple(m.strip() for m in row["models"].split(";") if m.strip()),
-                category=row["category"], department=row["department"],
+                category=row["category"], department=row["department"], owner=row.get("owner_email", "").lower(),
             )
             for row in csv.DictReader(handle)
         ]

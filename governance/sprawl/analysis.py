@@ -261,9 +261,14 @@ def _items(queryset) -> list[InitiativeItem]:
             vendors=tuple(v.name for v in initiative.vendors.all()),
             models=tuple(m.name for m in initiative.ai_models.all()),
             category=initiative.category, department=initiative.department.name if initiative.department_id else "",
-            confirmed_use_cases=confirmed,
+            confirmed_use_cases=confirmed, owner=_owner(initiative.owner_id),
         ))
     return items
+
+
+def _owner(user_id: int | None) -> str:
+    """How the scorer knows an initiative's owner: the user's id (empty when there is none)."""
+    return str(user_id) if user_id is not None else ""
 
 
 def _initiatives():
@@ -513,12 +518,13 @@ def _portfolio_items() -> tuple[list[InitiativeItem], dict[int, int]]:
             "initiative_id", "-confidence", "pk").values_list("initiative_id", "use_case__code"):
         confirmed.setdefault(initiative_id, []).append(code)
     items, departments = [], {}
-    for pk, name, description, category, department_id, department in Initiative.objects.order_by("pk").values_list(
-            "pk", "name", "description", "category", "department_id", "department__name"):
+    for pk, name, description, category, department_id, department, owner_id in (
+            Initiative.objects.order_by("pk").values_list(
+                "pk", "name", "description", "category", "department_id", "department__name", "owner_id")):
         items.append(InitiativeItem(
             key=pk, name=name, description=description, vendors=tuple(vendors.get(pk, ())),
             models=tuple(models.get(pk, ())), category=category, department=department or "",
-            confirmed_use_cases=tuple(confirmed.get(pk, ())),
+            confirmed_use_cases=tuple(confirmed.get(pk, ())), owner=_owner(owner_id),
         ))
         departments[pk] = department_id if department_id is not None else -1
     return items, departments
@@ -625,10 +631,11 @@ def _text_vector(text: str, embedder_name: str) -> np.ndarray:
     return vector
 
 
-def _draft_item(name, description, vendor_names, model_names, category, department_name="") -> scoring.Item:
+def _draft_item(name, description, vendor_names, model_names, category, department_name="",
+                owner="") -> scoring.Item:
     return scoring.Item(
         key="draft", name=name or "", description=description or "", vendors=tuple(vendor_names or ()),
-        models=tuple(model_names or ()), category=category or "", department=department_name,
+        models=tuple(model_names or ()), category=category or "", department=department_name, owner=owner,
     )
 
 
@@ -642,11 +649,12 @@ def _draft_distribution(item: scoring.Item, catalogue: scoring.CatalogueIndex,
 
 
 def draft_duplicates(*, name: str, description: str, vendor_names: list[str], model_names: list[str], category: str,
-                     department_id: int | None, exclude_id: int | None = None, top: int = 5) -> list[Duplicate]:
+                     department_id: int | None, owner_id: int | None = None, exclude_id: int | None = None,
+                     top: int = 5) -> list[Duplicate]:
     """Possible duplicates of an initiative still being written (intake form), or of an initiative itself
-    (`exclude_id`, its page), best first. Reads only: the draft is ranked against the process's portfolio index
-    with the fused ranking and the pair model of the last recomputation, exactly as the recomputation ranks an
-    initiative (`scoring.rank_draft_fused`)."""
+    (`exclude_id`, its page), best first; `owner_id` is the draft's owner (by default an initiative's own). Reads
+    only: the draft is ranked against the process's portfolio index with the fused ranking and the pair model of the
+    last recomputation, exactly as the recomputation ranks an initiative (`scoring.rank_draft_fused`)."""
     from governance.sprawl.selectors import latest_pair_model
 
     if not (name or "").strip() and not (description or "").strip():
@@ -659,7 +667,8 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     own = portfolio.items[excluded] if excluded is not None else None
     item = replace(
         _draft_item(name, description, vendor_names, model_names, category,
-                    portfolio.department_names.get(department_id, "") if department_id is not None else ""),
+                    portfolio.department_names.get(department_id, "") if department_id is not None else "",
+                    _owner(owner_id) if owner_id is not None else own.owner if own is not None else ""),
         # An initiative's own confirmed use cases place it, as they do in the recomputation.
         confirmed_use_cases=own.confirmed_use_cases if own is not None else (),
     )

@@ -349,7 +349,8 @@ def _with_initiatives(duplicates: list[Any], decisions: dict[int, DuplicatePairD
 
 def draft_possible_duplicates(
     *, name: str, description: str, vendor_ids: Iterable[int] = (), model_ids: Iterable[int] = (),
-    category: str = "", department_id: int | None = None, exclude_id: int | None = None, top: int = TOP_DUPLICATES,
+    category: str = "", department_id: int | None = None, owner_id: int | None = None, exclude_id: int | None = None,
+    top: int = TOP_DUPLICATES,
 ) -> list[PossibleDuplicate]:
     """The initiatives most likely doing the same job as a draft (an intake being filled in), best first. A draft of
     an existing initiative (`exclude_id`) follows the reviewers' verdicts on its pairs."""
@@ -361,7 +362,7 @@ def draft_possible_duplicates(
     # Ask for as many more as there are decided pairs: those the verdicts take out leave room for the next ones.
     duplicates = engine.draft_duplicates(
         name=name, description=description, vendor_names=vendor_names, model_names=model_names, category=category,
-        department_id=department_id, exclude_id=exclude_id, top=top + len(decisions),
+        department_id=department_id, owner_id=owner_id, exclude_id=exclude_id, top=top + len(decisions),
     )
     return _with_initiatives(duplicates, decisions, top=top)
 

@@ -347,9 +347,12 @@ class DraftDuplicatesView(PermissionRequiredMixin, View):
                 "name": name, "description": description, "vendor_ids": _ints(params.getlist("vendors")),
                 "model_ids": _ints(params.getlist("ai_models")), "category": params.get("category", ""),
             }
+            exclude = _int_or_none(params.get("exclude"))
+            # The owner the form names (administrators choose one), else an initiative's own, else whoever writes.
+            owner = _int_or_none(params.get("owner"))
             context["duplicates"] = sprawl_selectors.draft_possible_duplicates(
                 **draft, department_id=_int_or_none(params.get("department")),
-                exclude_id=_int_or_none(params.get("exclude")))
+                owner_id=owner if owner is not None or exclude is not None else request.user.pk, exclude_id=exclude)
             context["use_cases"] = sprawl_selectors.draft_use_case_suggestions(**draft)
         return render(request, self.template_name, context)
 

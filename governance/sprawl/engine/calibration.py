@@ -72,7 +72,7 @@ MPNET = Calibration(
     params=dataclasses.replace(scoring.DEFAULT_PARAMS, w_job=1.007933, w_synonym=1.007933, purpose_floor=0.259193,
                                kernel_floor=0.358406),
     model=pairs.PairModel(
-        weights=(0.0, 2.169521, 3.912646, 2.033038, 2.557056, 3.872788, 0.9942, 2.352967, -1.178514, 0.0),
+        weights=(0.0, 2.169521, 3.912646, 2.033038, 2.557056, 3.872788, 0.9942, 2.352967, -1.178514, 0.0, 0.0),
         bias=-6.253004, threshold=0.7, possible=0.25, join=0.5,
     ),
     coherence=(0.275061, 0.498428),

@@ -121,6 +121,8 @@ class Item:
     category: str = ""
     department: str = ""
     confirmed_use_cases: tuple[str, ...] = ()
+    # Who is accountable for it (any stable identity: a user id, an email); empty when unknown.
+    owner: str = ""
 
     @property
     def purpose(self) -> str:
@@ -373,6 +375,9 @@ class Scored:
         self._profile = self._exact if self.kernel is None else unit_rows(self.distribution @ self.kernel)
         # An unknown department matches nothing, not every other unknown one.
         self._department, self._department_code = _coded([i.department for i in self.items])
+        # Likewise an unknown owner. One person's two initiatives of one job are nearly always phases or variants of
+        # one thing, not two teams duplicating each other.
+        self._owner, self._owner_code = _coded([i.owner for i in self.items])
         # A job many of this portfolio's initiatives are placed on says less when two share it than a rare one: each
         # catalogue job weighs by its rarity here (an IDF over the soft counts, 1 for a job only one item has).
         n = len(self.items)
@@ -438,6 +443,7 @@ class Scored:
             _department=np.asarray([self._department_code.get(item.department, unknown) if item.department
                                     else unknown]),
             _category=np.asarray([self._category_code.get(item.category, unknown) if item.category else unknown]),
+            _owner=np.asarray([self._owner_code.get(item.owner, unknown) if item.owner else unknown]),
             _top=np.argmax(exact, axis=1) if exact.size else np.zeros(1, int), params=self.params,
         )
 
@@ -515,6 +521,7 @@ class Draft:
     _wording: sparse.csr_matrix
     _department: np.ndarray  # (1,) code on the portfolio's departments
     _category: np.ndarray
+    _owner: np.ndarray  # (1,) code on the portfolio's owners
     _top: np.ndarray
     params: Params
 
@@ -589,6 +596,9 @@ class PairFeatures(Mapping[str, np.ndarray]):
 
     def _same_category(self) -> np.ndarray:
         return self.left._category[self.rows][:, None] == self.right._category[self.cols][None, :]
+
+    def _same_owner(self) -> np.ndarray:
+        return self.left._owner[self.rows][:, None] == self.right._owner[self.cols][None, :]
 
 
 def pair_score(agreement: np.ndarray, purpose_cosine: np.ndarray, same_department: np.ndarray, params: Params, *,

@@ -85,6 +85,30 @@ def test_draft_duplicates_at_intake(portfolio, embedder):
                                      department_id=None) == []
 
 
+def test_the_scorer_knows_each_initiatives_owner(portfolio, embedder, monkeypatch):
+    """Owners are a pair feature (one person's two initiatives are phases of one thing): the recomputation, the
+    portfolio index and a draft all see them."""
+    owners = {i.pk: str(i.owner_id) for i in portfolio.values()}
+    items, _ = analysis._portfolio_items()
+    assert {item.key: item.owner for item in items} == owners
+    assert {item.key: item.owner for item in analysis._items(analysis._initiatives())} == owners
+    seen = []
+    draft = scoring.Scored.draft
+
+    def spy(self, item, *args, **kwargs):
+        seen.append(item.owner)
+        return draft(self, item, *args, **kwargs)
+
+    monkeypatch.setattr(scoring.Scored, "draft", spy)
+    a, c = portfolio["A"], portfolio["C"]
+    text = {"name": a.name, "description": a.description, "vendor_names": [], "model_names": [], "category": "",
+            "department_id": None}
+    analysis.draft_duplicates(**text, exclude_id=a.pk)
+    analysis.draft_duplicates(**text, owner_id=c.owner_id)
+    analysis.draft_duplicates(**text)
+    assert seen == [str(a.owner_id), str(c.owner_id), ""]
+
+
 def test_draft_duplicates_with_fewer_initiatives_than_asked(portfolio, embedder):
     found = analysis.draft_duplicates(name="Minutes bot", description="Writes meeting minutes.", vendor_names=[],
                                       model_names=[], category="", department_id=None, top=10)

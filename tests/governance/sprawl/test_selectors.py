@@ -74,8 +74,8 @@ MINILM_RUN = {"encoder": "all-MiniLM-L6-v2", "purpose_metric": "minilm"}
 def test_pages_rank_with_the_pair_model_of_the_last_successful_recomputation():
     assert latest_pair_model() == pairs.SHIPPED  # before any recomputation
     refit = pairs.PairModel(weights=tuple(0.25 for _ in pairs.FEATURES), bias=-2.0, decisions=3, fingerprint="abc",
-                            use_case_bias=(("meeting-notes", 0.5),), threshold=0.5, possible=0.25,
-                            join=0.3)
+                            use_case_bias=(("meeting-notes", 0.5),), threshold=pairs.SHIPPED.threshold,
+                            possible=pairs.SHIPPED.possible, join=pairs.SHIPPED.join)
     SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), **MINILM_RUN})
     SprawlRun.objects.create(status=RunStatus.FAILED, pair_model={})  # newer, but failed: not what grouped
     assert latest_pair_model() == refit
@@ -95,7 +95,8 @@ def test_a_run_of_another_encoder_gives_the_configured_encoders_model(settings):
 
     refit = pairs.PairModel(weights=tuple(0.25 for _ in pairs.FEATURES), bias=-2.0, decisions=3, fingerprint="abc")
     SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), **MINILM_RUN})
-    assert latest_pair_model() == dataclasses.replace(refit, threshold=0.5, possible=0.25, join=0.3)  # MiniLM's
+    assert latest_pair_model() == dataclasses.replace(  # on MiniLM's bars
+        refit, threshold=pairs.SHIPPED.threshold, possible=pairs.SHIPPED.possible, join=pairs.SHIPPED.join)
     settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": "http://embeddings.invalid",
                                   "model": "sentence-transformers/all-mpnet-base-v2"}
     assert latest_pair_model() == calibration.MPNET.model
@@ -120,7 +121,8 @@ def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_i
     shipped = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**pairs.SHIPPED.as_dict(), **MINILM_RUN})
     unchanged = run_pair_model(shipped)
     assert unchanged is not None and unchanged.encoder == "all-MiniLM-L6-v2" and not unchanged.changed
-    assert (unchanged.likely, unchanged.possible, unchanged.join) == (0.5, 0.25, 0.3)
+    assert (unchanged.likely, unchanged.possible, unchanged.join) == (
+        pairs.SHIPPED.threshold, pairs.SHIPPED.possible, pairs.SHIPPED.join)
     # A run from before the purpose metric reads back beside the weights it was shipped with then.
     before = run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=pairs.COSINE.as_dict()))
     assert before is not None and not before.changed and (before.likely, before.possible) == (0.55, 0.25)

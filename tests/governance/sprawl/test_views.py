@@ -214,9 +214,12 @@ def test_run_page_says_how_the_run_scored_pairs_and_what_decisions_changed(login
     page = login(executive).get(run.get_absolute_url()).content.decode()
     assert "How this run scored pairs" in page and "all-MiniLM-L6-v2" in page
     assert "in a metric learnt from labelled duplicates" in page and 'id="run-metric">minilm<' in page
-    assert 'id="run-decisions">12<' in page and "0.5" in page and "0.25" in page
-    assert "joins a cluster a reviewer confirmed at a probability of 0.3 with each confirmed member" in page
-    assert "The same job in the catalogue" in page and "2.412" in page  # archetype_exact: shipped 1.912 + 0.5
+    shipped = pairs.SHIPPED
+    assert 'id="run-decisions">12<' in page
+    assert f"likely clusters at a pair probability of {shipped.threshold}, possible ones at {shipped.possible}" in page
+    assert f"joins a cluster a reviewer confirmed at a probability of {shipped.join} with each confirmed member" in page
+    exact = shipped.weights[pairs.FEATURES.index("archetype_exact")] + 0.5  # the refit's, beside the shipped one
+    assert "The same job in the catalogue" in page and f"{exact:.3f}" in page
     # A run from before the metric says it compared purposes on the encoder's own cosine, beside its shipped weights.
     before = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={
         **pairs.PairModel(weights=tuple(w + 0.5 if w else 0.0 for w in pairs.COSINE.weights), bias=-6.0,
@@ -314,6 +317,17 @@ def test_draft_fragment_lists_duplicates_with_reasons_and_suggested_use_cases(lo
     call = engine["calls"]["draft_duplicates"][0]
     assert call["vendor_names"] == ["Otter"] and call["department_id"] == other_initiative.department_id
     assert call["exclude_id"] is None and call["top"] == 5
+    assert call["owner_id"] == owner.pk  # a new draft is its writer's unless the form names another owner
+
+
+def test_draft_fragment_passes_the_owner_the_form_names_else_the_initiatives_own(login, admin_user, owner, engine,
+                                                                                 initiative):
+    client, url = login(admin_user), reverse("governance:draft_duplicates")
+    client.get(url, {"name": "Minutes bot", "owner": str(owner.pk)})
+    client.get(url, {"name": "Minutes bot", "exclude": str(initiative.pk)})
+    named, own = engine["calls"]["draft_duplicates"]
+    assert named["owner_id"] == owner.pk
+    assert own["owner_id"] is None and own["exclude_id"] == initiative.pk  # the engine takes the initiative's own
 
 
 def test_draft_fragment_with_the_real_engine_reads_only_in_a_few_queries(login, owner, portfolio, embedder):

@@ -251,6 +251,26 @@ def test_same_department_is_a_weak_negative_and_unknown_matches_nothing():
     assert block[0, 2] == pytest.approx(0.8, abs=1e-3)  # unknown department: no penalty
 
 
+def test_same_owner_is_a_pair_feature_and_an_unknown_owner_matches_nothing(embedder, index):
+    """One person's two initiatives of one job are phases of one thing, not two teams duplicating each other: the
+    shipped model weighs a shared owner against the pair."""
+    items = [dataclasses.replace(item, owner=owner) for item, owner in zip(_items(), ("ann", "ann", "", "", "bob"),
+                                                                              strict=True)]
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    same = scored.features(slice(None))["same_owner"]
+    assert same[0, 1] == 1.0 and same[2, 3] == 0.0 and same[0, 4] == 0.0  # no owner matches no other
+    assert pair_model.SHIPPED.weights[pair_model.FEATURES.index("same_owner")] < 0
+    apart = scoring.score_items([dataclasses.replace(item, owner="") for item in items],
+                                embedder.embed([i.purpose for i in items]), index)
+    assert scored.probability(slice(None))[0, 1] < apart.probability(slice(None))[0, 1]
+    assert scored.probability(slice(None))[2, 3] == pytest.approx(apart.probability(slice(None))[2, 3])
+    # A draft is placed among the portfolio's owners, an unknown one among none.
+    for owner, expected in (("ann", [1.0, 1.0, 0.0, 0.0, 0.0]), ("carol", [0.0] * 5), ("", [0.0] * 5)):
+        draft = scored.draft(dataclasses.replace(items[0], key="draft", owner=owner), scored.vectors[0],
+                             scored.distribution[0])
+        assert scored.draft_features(draft)["same_owner"][0].tolist() == expected
+
+
 def test_fused_ranking_rewards_agreement_and_ignores_nothing_in_common():
     diagonal = (np.arange(1), np.arange(1))
     # Row 0 against four columns (column 0 is itself): column 1 leads two lists, column 2 leads the third, column 3
