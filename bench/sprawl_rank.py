@@ -49,8 +49,10 @@ def main() -> None:
             scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
             keys = [str(item.key) for item in items]
             every = slice(None)
-            alone = [hit_rate(keys, labels, top_of(matrix)) for matrix in (
-                scored.block(every, ranking=True), scored.probability(every), scored.features(every)["wording"])]
+            # The three lists exactly as the fusion reads them (the wording list counts nothing between one owner's
+            # initiatives).
+            alone = [hit_rate(keys, labels, top_of(matrix)) for matrix in scoring._ranking_lists(
+                scored, scored.features(every), scored._top, calibration.MINILM.model)]
             fused = hit_rate(keys, labels, [[j for j, _ in row] for row in scoring.top_duplicates(scored)])
             print(f"{name:14} {role:9} " + " ".join(f"{v:6.3f}" for v in alone) + f" {fused:6.3f}")
 

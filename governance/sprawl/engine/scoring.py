@@ -738,7 +738,10 @@ def _ranking_lists(scored: Scored, features: PairFeatures, top_rows: np.ndarray,
     once): the ranking blend (`Scored.block(..., ranking=True)`), the pair model's probability, the wording."""
     blend = pair_score(features["archetype_exact"], features.encoder_cosine(), features["same_department"],
                        scored.params, ranking=True)
-    return [blend, scored._probability(features, top_rows, scored._top, model), features["wording"]]
+    # One person writes alike: the words two initiatives of one owner share are their author's, not their job's, so
+    # the wording list counts none between them (bench/sprawl_rank.py).
+    wording = np.where(features["same_owner"] > 0, np.float32(0.0), features["wording"])
+    return [blend, scored._probability(features, top_rows, scored._top, model), wording]
 
 
 def _fused_top(lists: list[np.ndarray], own: tuple[np.ndarray, np.ndarray], top: int,

@@ -264,6 +264,11 @@ def test_same_owner_is_a_pair_feature_and_an_unknown_owner_matches_nothing(embed
                                 embedder.embed([i.purpose for i in items]), index)
     assert scored.probability(slice(None))[0, 1] < apart.probability(slice(None))[0, 1]
     assert scored.probability(slice(None))[2, 3] == pytest.approx(apart.probability(slice(None))[2, 3])
+    # The words one person's initiatives share are their author's: the wording ranking list counts none of them.
+    features = scored.features(slice(None))
+    wording = scoring._ranking_lists(scored, features, scored._top, pair_model.SHIPPED)[2]
+    assert features["wording"][0, 1] > 0 and wording[0, 1] == 0.0
+    assert wording[2, 3] == pytest.approx(features["wording"][2, 3]) and wording[2, 3] > 0
     # A draft is placed among the portfolio's owners, an unknown one among none.
     for owner, expected in (("ann", [1.0, 1.0, 0.0, 0.0, 0.0]), ("carol", [0.0] * 5), ("", [0.0] * 5)):
         draft = scored.draft(dataclasses.replace(items[0], key="draft", owner=owner), scored.vectors[0],
