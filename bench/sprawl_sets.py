@@ -22,8 +22,9 @@ TUNING = ("design", "validation", "utility", "logistics")
 SELECTION = ("holdout", "heldout2", "manufacturing", "airline", "grocer", "media")
 REPORTING = ("telco", "pharma", "council", "lawfirm")
 # Written like the reporting sets but arrived after the method and its thresholds were fixed: never used for any
-# choice; reported like them (bench/sprawl_quality.py --late).
-LATE = ("university",)
+# choice; reported like them (bench/sprawl_quality.py --late). hospital and mining arrived on 2026-12-05, after the
+# owner feature and the thresholds it was chosen with were committed.
+LATE = ("university", "hospital", "mining")
 ALL = (*TUNING, *SELECTION, *REPORTING, *LATE)
 
 
