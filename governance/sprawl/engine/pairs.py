@@ -126,12 +126,13 @@ COSINE = PairModel(
 )
 
 # How strongly the shipped weights hold against a company's decisions: the precision of the Gaussian prior, i.e. the
-# number of decisions' worth of log-loss one unit of change in a weight costs. 1000: the weights move only once a
+# number of decisions' worth of log-loss one unit of change in a weight costs. 1500: the weights move only once a
 # company has made hundreds of consistent decisions. Chosen on the selection sets (bench/sprawl_feedback.py), as the
 # weakest prior that does no harm there: with 30 the first 30% of clusters' decisions (a few dozen pairs, all among
 # the detector's strongest proposals) pulled the weights far enough to add wrong clusters elsewhere; with the
-# job-specificity feature, 300 still cost manufacturing 0.004 of F1 on the undecided pairs, 1000 nothing.
-PRIOR_PRECISION = 1000.0
+# job-specificity feature, 300 still cost manufacturing 0.004 of F1 on the undecided pairs, 1000 nothing; with the
+# six selection sets of 2026-12-05, 1000 cost grocer 0.018 and airline 0.002, 1500 nothing.
+PRIOR_PRECISION = 1500.0
 # The same for a job's own correction, which starts at 0: a job's decisions move it once they are many and
 # consistent. 100, chosen the same way: at 3 (and up to 30) the handful of decisions on one job moved its correction
 # far enough to cost manufacturing 0.017 of F1 (one confirmed cluster lifted every pair placed on that job).
