@@ -66,20 +66,29 @@ def generate(count: int, seed: int = 7) -> list[dict]:
     return rows
 
 
+OWNED = 3  # initiatives per owner
+
+
 def create_portfolio(count: int) -> None:
-    """Write `count` generated initiatives (with their departments, vendors and an owner) in bulk."""
+    """Write `count` generated initiatives (with their departments, vendors and owners) in bulk. An owner has three
+    initiatives, as in the labelled inventories (a shared owner is a pair feature: one owner for all would weigh every
+    pair down and flatter the timing)."""
     from django.contrib.auth import get_user_model
 
     from portfolio.models import Department, Initiative, Vendor
 
-    owner = get_user_model().objects.create(username="bench-owner")
+    user = get_user_model()
+    user.objects.bulk_create([user(username=f"bench-owner-{n}") for n in range(max(count // OWNED, 1))],
+                             batch_size=1000)
+    owners = list(user.objects.filter(username__startswith="bench-owner-").order_by("pk"))
     departments = {name: Department.objects.create(name=name, code=name[:10].lower().replace(" ", "-") + str(i))
                    for i, name in enumerate(DEPARTMENTS)}
     vendors = {name: Vendor.objects.create(name=name) for name in VENDORS}
     rows = generate(count)
     Initiative.objects.bulk_create(
         [Initiative(external_id=r["external_id"], name=r["name"], description=r["description"],
-                    department=departments[r["department"]], owner=owner) for r in rows],
+                    department=departments[r["department"]], owner=owners[n % len(owners)])
+         for n, r in enumerate(rows)],
         batch_size=1000,
     )
     through = Initiative.vendors.through
