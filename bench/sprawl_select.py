@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 from bench.sprawl_sets import DATA, SELECTION  # noqa: E402
 from bench.sprawl_tune import load_archetypes, load_items, load_labels  # noqa: E402
 from governance.sprawl.engine import calibration, pairs, scoring  # noqa: E402
-from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
 
 GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
@@ -66,16 +65,20 @@ def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, 
 
 
 def main() -> None:
-    embedder = OnnxMiniLMEmbedder()
-    index = calibration.MINILM.catalogue_index(load_archetypes(), embedder.embed)
+    archetypes = load_archetypes()  # sets Django up, whose settings name the embedder
+    from governance.sprawl.engine.embeddings import get_embedder
+
+    embedder = get_embedder()
+    calibrated = calibration.calibration_for(embedder.name)  # MiniLM, or a served model's (EMBEDDINGS_URL)
+    index = calibrated.catalogue_index(archetypes, embedder.embed)
     scored_sets, labels = {}, {}
     for name in SELECTION:
         items = load_items(DATA / f"{name}_inventory.csv")
         labels[name] = load_labels(DATA / f"{name}_labels.csv")
         scored_sets[name] = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
-    likely, possible, _ = choose_thresholds(scored_sets, labels)
-    print(f"chosen: likely threshold {likely}, possible threshold {possible} "
-          f"(shipped: {pairs.SHIPPED.threshold}, {pairs.SHIPPED.possible})")
+    likely, possible, _ = choose_thresholds(scored_sets, labels, calibrated.model)
+    print(f"{calibrated.encoder}: chosen: likely threshold {likely}, possible threshold {possible} "
+          f"(shipped: {calibrated.model.threshold}, {calibrated.model.possible})")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 """Tune the sprawl scorer's constants on the labelled tuning sets, never on the holdout half.
 
-    .venv/bin/python bench/sprawl_tune.py [--grid] [--verbose] [--sets design,validation]
+    .venv/bin/python bench/sprawl_tune.py [--grid] [--verbose] [--sets design,validation] [--fit [--save-metric]]
+
+It fits for the configured encoder: the in-process MiniLM, or a served model with a calibration of its own
+(EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g. all-mpnet-base-v2 served by bench/embeddings_server.py), on that
+calibration's cosine constants.
 
 The design half (Halvorsen Group) and the validation set (Meridian Health & Insurance, another company written by
 another author) are for tuning; bench/sprawl_quality.py reports on the untouched holdout half.
@@ -27,10 +31,11 @@ import numpy as np  # noqa: E402
 
 from bench.sprawl_sets import DATA, TUNING  # noqa: E402
 from governance.sprawl.engine import calibration, metric, pairs, scoring  # noqa: E402
-from governance.sprawl.engine.embeddings import OnnxMiniLMEmbedder  # noqa: E402
 from governance.sprawl.engine.quality import measure  # noqa: E402
 
 CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"
+# The name each calibrated encoder's purpose metric ships under (governance/data/purpose_metric_<name>.npy).
+METRIC_NAMES = {"all-MiniLM-L6-v2": "minilm", "all-mpnet-base-v2": "mpnet"}
 
 
 def load_archetypes(path: Path = CATALOGUE) -> list[scoring.Archetype]:
@@ -87,7 +92,7 @@ def evaluate(items, vectors, index, labels, params, verbose=False, model=pairs.S
     return quality
 
 
-def labelled_pairs(items, vectors, index, labels, params=scoring.DEFAULT_PARAMS):
+def labelled_pairs(items, vectors, index, labels, params=None):
     """Every pair of a labelled set: its features (pairs.FEATURES order) and whether it is a true duplicate."""
     scored = scoring.score_items(items, vectors, index, params)
     features = scored.features(slice(None))
@@ -130,8 +135,8 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true",
                         help="fit MiniLM's purpose metric and the pair model's weights on the sets' pairs")
     parser.add_argument("--save-metric", action="store_true",
-                        help="with --fit: write the metric the product ships "
-                             "(governance/data/purpose_metric_minilm.npy)")
+                        help="with --fit: write the encoder's metric the product ships "
+                             "(governance/data/purpose_metric_<minilm|mpnet>.npy)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     names = [name for name in args.sets.split(",") if name]
@@ -140,15 +145,21 @@ def main() -> None:
         parser.error(f"{', '.join(refused)}: not a tuning set. Selection sets choose thresholds once "
                      f"(bench/sprawl_select.py) and reporting sets only report (bench/sprawl_quality.py); "
                      f"tuning sets: {', '.join(TUNING)}")
-    embedder = OnnxMiniLMEmbedder()
     started = time.perf_counter()
-    # MiniLM as shipped: its constants and its purpose metric (learnt on these sets: their own figures flatter it);
-    # the fit starts from the encoder's own cosine.
-    archetypes = load_archetypes()
-    plain = calibration.MINILM_COSINE.catalogue_index(archetypes, embedder.embed)
-    index = dataclasses.replace(plain, purpose_metric=metric.load(calibration.MINILM.purpose_metric)) \
-        if metric.path_of(calibration.MINILM.purpose_metric).exists() else plain
-    print(f"catalogue: {len(index.archetypes)} archetypes indexed in {time.perf_counter() - started:.1f}s")
+    archetypes = load_archetypes()  # sets Django up, whose settings name the embedder
+    from governance.sprawl.engine.embeddings import get_embedder
+
+    embedder = get_embedder()
+    calibrated = calibration.calibration_for(embedder.name)
+    if calibrated.adapt:
+        parser.error(f"{calibrated.encoder} has no calibration of its own (engine/calibration.py) to fit for")
+    # The encoder as shipped: its constants and its purpose metric (learnt on these sets: their own figures flatter
+    # it); the fit starts from the encoder's own cosine.
+    plain = dataclasses.replace(calibrated, purpose_metric="").catalogue_index(archetypes, embedder.embed)
+    index = dataclasses.replace(plain, purpose_metric=metric.load(calibrated.purpose_metric)) \
+        if calibrated.purpose_metric and metric.path_of(calibrated.purpose_metric).exists() else plain
+    print(f"{calibrated.encoder}: catalogue of {len(index.archetypes)} archetypes indexed in "
+          f"{time.perf_counter() - started:.1f}s")
     sets = {}
     for name in names:
         items = load_items(DATA / f"{name}_inventory.csv")
@@ -162,19 +173,19 @@ def main() -> None:
         return " | ".join(f"{name}: F1 {q.f1:.3f} P {q.precision:.3f} R {q.recall:.3f} top5 {q.top_k_hit_rate:.3f}"
                           for name, q in qualities.items())
 
-    print("shipped constants:", line(run(scoring.DEFAULT_PARAMS, verbose=args.verbose)))
+    print("shipped constants:", line(run(index.params, verbose=args.verbose)))
     if len(sets) > 1 and index.purpose_metric is not None:
         # The shipped metric has seen these sets' duplicates, which flatters them: each set again with the metric
         # learnt from the other sets only (fairer, though the weights were still fitted on every set).
         _, unseen = unseen_metrics(sets)
         print("each set's metric learnt from the others:", line({
             name: evaluate(items, vectors, dataclasses.replace(index, purpose_metric=unseen[name]), labels,
-                           scoring.DEFAULT_PARAMS) for name, (items, vectors, labels) in sets.items()}))
+                           index.params) for name, (items, vectors, labels) in sets.items()}))
     if args.fit:
         fitted_metric, weights, bias = fit_model(sets, plain)
         print("fitted pair model:", dict(zip(pairs.FEATURES, weights, strict=True)), "bias", bias)
         if args.save_metric:
-            print("purpose metric written to", metric.save("minilm", fitted_metric))
+            print("purpose metric written to", metric.save(METRIC_NAMES[calibrated.encoder], fitted_metric))
     if not args.grid:
         return
     grid = {
@@ -187,7 +198,7 @@ def main() -> None:
     results = []
     for values in itertools.product(*grid.values()):
         chosen: dict[str, Any] = dict(zip(grid, values, strict=True))
-        qualities = run(dataclasses.replace(scoring.DEFAULT_PARAMS, **chosen))
+        qualities = run(dataclasses.replace(index.params, **chosen))
         results.append((min(q.f1 for q in qualities.values()), values, line(qualities)))
     results.sort(key=lambda row: row[0], reverse=True)
     print("best by the worst set's F1:", list(grid))
