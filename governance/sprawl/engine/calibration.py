@@ -64,18 +64,20 @@ MINILM_COSINE = dataclasses.replace(MINILM, model=pairs.COSINE, purpose_metric="
 
 # sentence-transformers/all-mpnet-base-v2 (mean pooling, L2-normalised), for a company that serves it from its own
 # OpenAI-compatible endpoint (EMBEDDINGS_URL + EMBEDDINGS_MODEL): about seven times MiniLM's CPU per text, so not
-# the default, but its clusters are right more often on every independent set (README, "Would a stronger embedding
-# model earn its cost?"). Its catalogue's job-to-job cosines have MiniLM's spread and sit 0.061 higher, so each
-# cosine constant moves by cos_minilm = 1.007933 * cos_mpnet - 0.061249.
+# the default (README, "Would a stronger embedding model earn its cost?"). Its catalogue's job-to-job cosines have
+# MiniLM's spread and sit 0.061 higher, so each cosine constant moves by cos_minilm = 1.007933 * cos_mpnet - 0.061249.
+# Since 2026-12-05 it compares purposes in its own learnt metric (purpose_metric_mpnet.npy) and weighs a shared
+# owner, fitted and chosen as MiniLM's are (bench/sprawl_tune.py --fit --save-metric, bench/sprawl_select.py and
+# bench/sprawl_feedback.py --choose-join, with the model served by bench/embeddings_server.py).
 MPNET = Calibration(
     encoder="all-mpnet-base-v2",
     params=dataclasses.replace(scoring.DEFAULT_PARAMS, w_job=1.007933, w_synonym=1.007933, purpose_floor=0.259193,
                                kernel_floor=0.358406),
     model=pairs.PairModel(
-        weights=(0.0, 2.169521, 3.912646, 2.033038, 2.557056, 3.872788, 0.9942, 2.352967, -1.178514, 0.0, 0.0),
-        bias=-6.253004, threshold=0.7, possible=0.25, join=0.5,
+        weights=(0.0, 1.835679, 3.344594, 1.840493, 3.633155, 3.169021, 1.041557, 2.854732, -0.688943, 0.0, -1.441972),
+        bias=-7.527806, threshold=0.6, possible=0.2, join=0.55,
     ),
-    coherence=(0.275061, 0.498428),
+    coherence=(0.275061, 0.498428), purpose_metric="mpnet",
 )
 
 CALIBRATIONS = {"all-minilm-l6-v2": MINILM, "all-mpnet-base-v2": MPNET}

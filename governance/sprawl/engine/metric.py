@@ -109,6 +109,11 @@ def apply(vectors: np.ndarray, metric: np.ndarray | None) -> np.ndarray:
     one."""
     if metric is None:
         return np.asarray(vectors, dtype=np.float32)
+    if np.shape(vectors)[-1] != metric.shape[0]:
+        # A served model other than the one EMBEDDINGS_MODEL names: say so rather than fail in a matrix product.
+        raise ValueError(f"the purpose metric is for {metric.shape[0]}-dimensional vectors and these have "
+                         f"{np.shape(vectors)[-1]}: is the embedding model the one its calibration is for "
+                         f"(EMBEDDINGS_MODEL)?")
     moved = np.asarray(vectors, dtype=np.float32) @ metric
     return (moved / np.maximum(np.linalg.norm(moved, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 

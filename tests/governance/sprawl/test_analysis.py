@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from governance.models import InitiativeEmbedding, InitiativeUseCase, TextEmbedding, UseCase, UseCaseOrigin
 from governance.sprawl import analysis
-from governance.sprawl.engine import calibration, pairs, scoring
+from governance.sprawl.engine import calibration, metric, pairs, scoring
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -388,12 +388,16 @@ def test_a_served_model_is_scored_with_its_own_calibration(portfolio, embedder, 
 
     model = "sentence-transformers/all-mpnet-base-v2"
     settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": "http://embeddings.invalid", "model": model}
-    embedder.name = f"http:{model}"
+    embedder.name, embedder.dim = f"http:{model}", 768
+    minilm = embedder.embed
+    # 768 dimensions as mpnet's, each MiniLM vector twice (the same cosines), for mpnet's metric to apply to.
+    embedder.embed = lambda texts: np.hstack([minilm(texts)] * 2) / np.sqrt(2.0)
     assert latest_pair_model() == calibration.MPNET.model  # before any recomputation
     result = analysis.analyse_portfolio()
-    assert analysis.catalogue_index().params is calibration.MPNET.params
-    assert (result.pair_model.weights, result.pair_model.threshold) == (calibration.MPNET.model.weights, 0.7)
-    assert result.encoder == "all-mpnet-base-v2"
+    index = analysis.catalogue_index()
+    assert index.params is calibration.MPNET.params and index.purpose_metric is metric.load("mpnet")
+    assert result.pair_model == calibration.MPNET.model
+    assert result.encoder == "all-mpnet-base-v2" and result.purpose_metric == "mpnet"
     settings.TOLLGATE_EMBEDDER = {"backend": "onnx-minilm"}
     assert latest_pair_model() == pairs.SHIPPED
 

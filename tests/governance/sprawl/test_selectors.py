@@ -88,7 +88,20 @@ def test_pages_rank_with_the_pair_model_of_the_last_successful_recomputation():
     assert latest_pair_model() == pairs.SHIPPED
 
 
-def test_a_run_of_another_encoder_gives_the_configured_encoders_model(settings):
+@pytest.fixture
+def mpnet_bars(monkeypatch):
+    """mpnet's calibration with bars of its own (its shipped ones may equal MiniLM's), so that a test can tell whose
+    bars a run is read back with."""
+    from governance.sprawl.engine import calibration
+
+    mpnet = dataclasses.replace(calibration.MPNET, model=dataclasses.replace(
+        calibration.MPNET.model, threshold=0.7, possible=0.25, join=0.5))
+    monkeypatch.setattr(calibration, "MPNET", mpnet)
+    monkeypatch.setitem(calibration.CALIBRATIONS, "all-mpnet-base-v2", mpnet)
+    return mpnet
+
+
+def test_a_run_of_another_encoder_gives_the_configured_encoders_model(settings, mpnet_bars):
     """After a company switches encoders, a page ranks with the new encoder's shipped model until the next
     recomputation, never with weights fitted on another model's cosines."""
     from governance.sprawl.engine import calibration
@@ -100,23 +113,24 @@ def test_a_run_of_another_encoder_gives_the_configured_encoders_model(settings):
     settings.TOLLGATE_EMBEDDER = {"backend": "http", "base_url": "http://embeddings.invalid",
                                   "model": "sentence-transformers/all-mpnet-base-v2"}
     assert latest_pair_model() == calibration.MPNET.model
-    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**refit.as_dict(), "encoder": "all-mpnet-base-v2"})
+    SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={
+        **refit.as_dict(), "encoder": "all-mpnet-base-v2", "purpose_metric": "mpnet"})
     assert latest_pair_model() == dataclasses.replace(refit, threshold=0.7, possible=0.25, join=0.5)  # mpnet's bars
 
 
-def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_it():
+def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_it(mpnet_bars):
     from governance.sprawl.engine import calibration
     from governance.sprawl.selectors import run_pair_model
 
     UseCaseFactory(code="load-forecasting", name="Load forecasting")
     refit = dataclasses.replace(calibration.MPNET.model, weights=(0.0, 2.0, *calibration.MPNET.model.weights[2:]),
                                 decisions=4, use_case_bias=(("load-forecasting", -1.2), ("gone", 0.1)))
-    run = SprawlRun.objects.create(status=RunStatus.SUCCEEDED,
-                                   pair_model={**refit.as_dict(), "encoder": "all-mpnet-base-v2"})
+    run = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=calibration.run_record(
+        refit, encoder="all-mpnet-base-v2", purpose_metric="mpnet"))
     found = run_pair_model(run)
     assert found is not None and found.encoder == "all-mpnet-base-v2" and found.decisions == 4
     assert (found.likely, found.possible, found.join) == (0.7, 0.25, 0.5)  # mpnet's thresholds, not MiniLM's
-    assert found.weights[0] == (pairs.FEATURE_LABELS["archetype_exact"], 2.169521, 2.0)  # zero weights left out
+    assert found.weights[0] == (pairs.FEATURE_LABELS["archetype_exact"], mpnet_bars.model.weights[1], 2.0)
     assert found.corrections == [("Load forecasting", -1.2), ("gone", 0.1)] and found.changed
     shipped = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={**pairs.SHIPPED.as_dict(), **MINILM_RUN})
     unchanged = run_pair_model(shipped)

@@ -40,7 +40,7 @@ def test_the_in_process_encoder_is_minilm_and_an_unknown_served_model_warns_once
 
 def test_minilm_is_what_ships_and_every_calibration_is_complete():
     assert calibration.MINILM.model is pairs.SHIPPED and calibration.MINILM.params is scoring.DEFAULT_PARAMS
-    assert calibration.MINILM.purpose_metric == "minilm" and calibration.MPNET.purpose_metric == ""
+    assert calibration.MINILM.purpose_metric == "minilm" and calibration.MPNET.purpose_metric == "mpnet"
     assert calibration.MINILM_COSINE.model is pairs.COSINE and calibration.MINILM_COSINE.purpose_metric == ""
     for calibrated in (*calibration.CALIBRATIONS.values(), calibration.MINILM_COSINE):
         assert len(calibrated.model.weights) == len(pairs.FEATURES)
@@ -109,11 +109,14 @@ def test_an_uncalibrated_model_gets_minilms_constants_moved_onto_its_scale(minil
     assert calibration.adapted(raw).params.purpose_floor > 0.7
 
 
-def test_minilms_index_carries_its_learnt_metric_and_other_encoders_none(minilm):
+def test_each_calibrated_index_carries_its_own_learnt_metric_and_other_encoders_none(minilm):
     shipped = calibration.MINILM.catalogue_index(ARCHETYPES, minilm.embed)
     assert shipped.purpose_metric is metric.load("minilm") and shipped.purpose_metric.shape == (384, 384)
     assert calibration.MINILM_COSINE.catalogue_index(ARCHETYPES, minilm.embed).purpose_metric is None
-    assert calibration.MPNET.catalogue_index(ARCHETYPES, minilm.embed).purpose_metric is None
+    mpnet = calibration.MPNET.catalogue_index(ARCHETYPES, minilm.embed).purpose_metric
+    assert mpnet is metric.load("mpnet") and mpnet.shape == (768, 768)  # learnt in mpnet's own space
+    assert calibration.adapted(calibration.MINILM_COSINE.catalogue_index(ARCHETYPES, minilm.embed)).purpose_metric \
+        is None  # a model without a calibration gets none
     items = _items()
     vectors = minilm.embed([i.purpose for i in items])
     scored = scoring.score_items(items, vectors, shipped)
@@ -132,5 +135,5 @@ def test_a_runs_record_names_the_calibration_it_was_made_with():
     for before in ({"encoder": "all-MiniLM-L6-v2"}, {}):
         assert not calibration.scores_as(calibration.MINILM, before)
         assert calibration.by_record(before) is calibration.MINILM_COSINE
-    assert calibration.by_record({"encoder": "all-mpnet-base-v2"}) is calibration.MPNET
+    assert calibration.by_record({"encoder": "all-mpnet-base-v2", "purpose_metric": "mpnet"}) is calibration.MPNET
     assert calibration.by_record({"encoder": "nomic-embed-text-v9"}) is calibration.MINILM_COSINE

@@ -52,10 +52,11 @@ def test_a_large_regulariser_keeps_the_encoders_cosine():
     assert np.allclose(moved @ moved.T, vectors @ vectors.T, atol=1e-4)
 
 
-def test_the_shipped_metric_is_minilms_and_read_once():
-    shipped = metric.load("minilm")
-    assert shipped is metric.load("minilm") and shipped.shape == (384, 384) and shipped.dtype == np.float32
-    assert np.all(np.isfinite(shipped)) and np.linalg.matrix_rank(shipped) == 384  # nothing is projected away
+@pytest.mark.parametrize(("name", "dimension"), [("minilm", 384), ("mpnet", 768)])
+def test_the_shipped_metrics_are_each_encoders_and_read_once(name, dimension):
+    shipped = metric.load(name)
+    assert shipped is metric.load(name) and shipped.shape == (dimension, dimension) and shipped.dtype == np.float32
+    assert np.all(np.isfinite(shipped)) and np.linalg.matrix_rank(shipped) == dimension  # nothing projected away
     with pytest.raises(ValueError):
         shipped[0, 0] = 1.0  # shared by every index of the process: read-only
 
@@ -102,3 +103,9 @@ def test_learning_from_labelled_sets_shrinks_what_duplicates_differ_by_and_stret
     other = np.asarray([[labels[a] != labels[b] for b in keys] for a in keys])
     # Duplicates come closer than before, relative to the other pairs.
     assert after[same].mean() - after[other].mean() > before[same].mean() - before[other].mean()
+
+
+def test_vectors_of_another_dimension_are_refused_with_the_reason():
+    """A served model other than the one its calibration is for would otherwise fail in a matrix product."""
+    with pytest.raises(ValueError, match="for 384-dimensional vectors and these have 3.*EMBEDDINGS_MODEL"):
+        metric.apply(_unit([[1, 0, 0]]), metric.load("minilm"))
