@@ -386,7 +386,8 @@ def initiative_possible_duplicates(initiative: Initiative, *, top: int = TOP_DUP
     return draft_possible_duplicates(
         name=initiative.name, description=initiative.description,
         vendor_ids=[v.pk for v in initiative.vendors.all()], model_ids=[m.pk for m in initiative.ai_models.all()],
-        category=initiative.category, department_id=initiative.department_id, exclude_id=initiative.pk, top=top,
+        category=initiative.category, department_id=initiative.department_id, owner_id=initiative.owner_id,
+        exclude_id=initiative.pk, top=top,
     )
 
 

@@ -364,7 +364,8 @@ def test_initiative_fragment_excludes_the_initiative_itself(login, executive, en
     engine["state"]["duplicates"] = [Duplicate(other_initiative.pk, 0.7, ["similar purpose"])]
     body = login(executive).get(reverse("governance:initiative_duplicates", args=[initiative.pk])).content.decode()
     assert other_initiative.name in body
-    assert engine["calls"]["draft_duplicates"][0]["exclude_id"] == initiative.pk
+    call = engine["calls"]["draft_duplicates"][0]
+    assert call["exclude_id"] == initiative.pk and call["owner_id"] == initiative.owner_id
     assert 'title="How strongly three rankings agree' in body and "score 0.70" in body  # the score says what it is
 
 
