@@ -8,8 +8,8 @@ precision, recall and F1. Rule, precision first: the likely threshold is the low
 mean precision is at least 0.75 (the lowest, to win back what recall it can; if none reaches it, the one with the
 highest mean precision); the possible threshold is the lowest at which their mean precision is at least 0.5. Each
 company counts once, whatever its size. Until 2026-12-05 (three selection sets) the rule asked it of every set; with
-six, of which three were written by independent authors, one hard set alone held the threshold at 0.90, where the
-other sets' F1 fell to a third (README, "Thresholds"). The weights are
+six, four of them written by independent authors, one hard set alone held the threshold at 0.90, where the mean F1
+fell to half (README, "Thresholds on six selection sets"). The weights are
 calibrated probabilities (pairs.fit), so the thresholds are probabilities too. It reads only the selection sets:
 reporting sets only report (bench/sprawl_quality.py).
 """

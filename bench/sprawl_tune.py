@@ -133,7 +133,7 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(TUNING), help="labelled sets to tune on (tuning sets only)")
     parser.add_argument("--grid", action="store_true")
     parser.add_argument("--fit", action="store_true",
-                        help="fit MiniLM's purpose metric and the pair model's weights on the sets' pairs")
+                        help="fit the encoder's purpose metric and the pair model's weights on the sets' pairs")
     parser.add_argument("--save-metric", action="store_true",
                         help="with --fit: write the encoder's metric the product ships "
                              "(governance/data/purpose_metric_<minilm|mpnet>.npy)")

@@ -1,6 +1,6 @@
 /* Possible duplicates panels: fetch an HTML fragment from the panel's data-duplicates-url.
-   With data-form, the fragment follows the form's name, purpose, category, department, owner, vendors and models as the
-   owner types (debounced, stale requests aborted); without it, it loads once. While a request runs the panel says
+   With data-form, the fragment follows the form's name, purpose, category, department, owner, vendors and models
+   as the owner types (debounced, stale requests aborted); without it, it loads once. While a request runs the panel says
    "Searching…" (and is aria-busy). No dependencies, no CDN; when the page has jQuery (the searchable selects), their
    changes, which jQuery triggers without a native event, are followed too. */
 (function () {
