@@ -34,8 +34,6 @@ from governance.sprawl.engine import calibration, metric, pairs, scoring  # noqa
 from governance.sprawl.engine.quality import measure  # noqa: E402
 
 CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"
-# The name each calibrated encoder's purpose metric ships under (governance/data/purpose_metric_<name>.npy).
-METRIC_NAMES = {"all-MiniLM-L6-v2": "minilm", "all-mpnet-base-v2": "mpnet"}
 
 
 def load_archetypes(path: Path = CATALOGUE) -> list[scoring.Archetype]:
@@ -135,8 +133,8 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true",
                         help="fit the encoder's purpose metric and the pair model's weights on the sets' pairs")
     parser.add_argument("--save-metric", action="store_true",
-                        help="with --fit: write the encoder's metric the product ships "
-                             "(governance/data/purpose_metric_<minilm|mpnet>.npy)")
+                        help="with --fit: write the encoder's metric the product ships, under the name its "
+                             "calibration gives it (governance/data/purpose_metric_<name>.npy)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     names = [name for name in args.sets.split(",") if name]
@@ -153,6 +151,8 @@ def main() -> None:
     calibrated = calibration.calibration_for(embedder.name)
     if calibrated.adapt:
         parser.error(f"{calibrated.encoder} has no calibration of its own (engine/calibration.py) to fit for")
+    if args.save_metric and not calibrated.purpose_metric:
+        parser.error(f"{calibrated.encoder}'s calibration names no purpose metric to write (engine/calibration.py)")
     # The encoder as shipped: its constants and its purpose metric (learnt on these sets: their own figures flatter
     # it); the fit starts from the encoder's own cosine.
     plain = dataclasses.replace(calibrated, purpose_metric="").catalogue_index(archetypes, embedder.embed)
@@ -185,7 +185,7 @@ def main() -> None:
         fitted_metric, weights, bias = fit_model(sets, plain)
         print("fitted pair model:", dict(zip(pairs.FEATURES, weights, strict=True)), "bias", bias)
         if args.save_metric:
-            print("purpose metric written to", metric.save(METRIC_NAMES[calibrated.encoder], fitted_metric))
+            print("purpose metric written to", metric.save(calibrated.purpose_metric, fitted_metric))
     if not args.grid:
         return
     grid = {
