@@ -12,12 +12,12 @@ Those decisions become must-link and cannot-link pairs and refit the pair model 
 the shipped weights as the prior); the set is grouped again. Pairwise precision, recall and F1 of the likely clusters
 are measured before and after, on the same pool: every pair except the decided ones. Pure: no database.
 
-    .venv/bin/python bench/sprawl_feedback.py --choose-join
+    .venv/bin/python bench/sprawl_feedback.py --choose-join [--cosine]
 
 chooses, once, how alike to each member of a confirmed cluster an initiative must be to join it (PairModel.join):
 on the tuning and selection sets only (it takes no --sets), lowering the bar from the likely threshold in steps of
 0.05, the last one before some set's F1 or precision on the undecided pairs falls below what the same feedback gives
-without joining.
+without joining. `--cosine`: for MiniLM's pair model on its own cosine (`pairs.COSINE`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sprawl_sets import DATA, REPORTING, SELECTION, TUNING  # noqa: E402
-from bench.sprawl_tune import load_archetypes, load_items, load_labels  # noqa: E402
-from governance.sprawl.engine import calibration, pairs, scoring  # noqa: E402
+from bench.sprawl_tune import load_archetypes, load_items, load_labels, tuned_calibration  # noqa: E402
+from governance.sprawl.engine import pairs, scoring  # noqa: E402
 from governance.sprawl.engine.embeddings import get_embedder  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
 
@@ -127,12 +127,17 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.3, help="share of the proposed clusters decided")
     parser.add_argument("--choose-join", action="store_true",
                         help="choose the bar to join a confirmed cluster on the tuning and selection sets")
+    parser.add_argument("--cosine", action="store_true",
+                        help="MiniLM's pair model on its own cosine, without the learnt metric (pairs.COSINE)")
     args = parser.parse_args()
     if args.choose_join and args.sets:
         parser.error("--choose-join reads the tuning and selection sets only; it takes no --sets")
     archetypes = load_archetypes()  # sets Django up, whose settings name the embedder
     embedder = get_embedder()
-    calibrated = calibration.calibration_for(embedder.name)
+    try:
+        calibrated = tuned_calibration(embedder.name, cosine=args.cosine)
+    except ValueError as error:
+        parser.error(str(error))
     index = calibrated.catalogue_index(archetypes, embedder.embed)
     print(f"Sprawl feedback ({calibrated.encoder}): the first {args.share:.0%} of proposed clusters decided by a "
           f"simulated reviewer; figures on the undecided pairs")

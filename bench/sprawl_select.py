@@ -1,6 +1,6 @@
 """Choose the pair model's fixed thresholds on the selection sets, once: precision first.
 
-    .venv/bin/python bench/sprawl_select.py
+    .venv/bin/python bench/sprawl_select.py [--cosine]
 
 The weights were fitted on the tuning sets (bench/sprawl_tune.py --fit). This script groups each selection set
 (bench/sprawl_sets.py SELECTION: held out from fitting) at a grid of thresholds with the shipped weights and prints
@@ -11,11 +11,13 @@ company counts once, whatever its size. Until 2026-12-05 (three selection sets) 
 six, four of them written by independent authors, one hard set alone held the threshold at 0.90, where the mean F1
 fell to half (README, "Thresholds on six selection sets"). The weights are
 calibrated probabilities (pairs.fit), so the thresholds are probabilities too. It reads only the selection sets:
-reporting sets only report (bench/sprawl_quality.py).
+reporting sets only report (bench/sprawl_quality.py). `--cosine` chooses for MiniLM's pair model on its own cosine
+(`pairs.COSINE`, bench/sprawl_tune.py --cosine --fit).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
 from pathlib import Path
@@ -24,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sprawl_sets import DATA, SELECTION  # noqa: E402
-from bench.sprawl_tune import load_archetypes, load_items, load_labels  # noqa: E402
-from governance.sprawl.engine import calibration, pairs, scoring  # noqa: E402
+from bench.sprawl_tune import load_archetypes, load_items, load_labels, tuned_calibration  # noqa: E402
+from governance.sprawl.engine import pairs, scoring  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
 
 GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
@@ -65,11 +67,18 @@ def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, 
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cosine", action="store_true",
+                        help="MiniLM's pair model on its own cosine, without the learnt metric (pairs.COSINE)")
+    args = parser.parse_args()
     archetypes = load_archetypes()  # sets Django up, whose settings name the embedder
     from governance.sprawl.engine.embeddings import get_embedder
 
     embedder = get_embedder()
-    calibrated = calibration.calibration_for(embedder.name)  # MiniLM, or a served model's (EMBEDDINGS_URL)
+    try:  # MiniLM, or a served model's (EMBEDDINGS_URL)
+        calibrated = tuned_calibration(embedder.name, cosine=args.cosine)
+    except ValueError as error:
+        parser.error(str(error))
     index = calibrated.catalogue_index(archetypes, embedder.embed)
     scored_sets, labels = {}, {}
     for name in SELECTION:

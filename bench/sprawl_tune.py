@@ -1,10 +1,12 @@
 """Tune the sprawl scorer's constants on the labelled tuning sets, never on the holdout half.
 
     .venv/bin/python bench/sprawl_tune.py [--grid] [--verbose] [--sets design,validation] [--fit [--save-metric]]
+    .venv/bin/python bench/sprawl_tune.py --cosine --fit
 
 It fits for the configured encoder: the in-process MiniLM, or a served model with a calibration of its own
 (EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g. all-mpnet-base-v2 served by bench/embeddings_server.py), on that
-calibration's cosine constants.
+calibration's cosine constants. `--cosine` fits MiniLM's pair model on its own cosine, without the learnt metric
+(`pairs.COSINE`, what an encoder without a calibration of its own starts from: calibration.MINILM_COSINE).
 
 The design half (Halvorsen Group) and the validation set (Meridian Health & Insurance, another company written by
 another author) are for tuning; bench/sprawl_quality.py reports on the untouched holdout half.
@@ -60,6 +62,18 @@ def load_items(path: Path) -> list[scoring.Item]:
         ]
 
 
+def tuned_calibration(encoder: str, *, cosine: bool = False) -> calibration.Calibration:
+    """The calibration a bench script fits or chooses for: the configured encoder's, or with `cosine` MiniLM's pair
+    model on its own cosine (`pairs.COSINE`), which only the in-process MiniLM can be measured for."""
+    calibrated = calibration.calibration_for(encoder)
+    if not cosine:
+        return calibrated
+    if calibrated is not calibration.MINILM:
+        raise ValueError(f"--cosine is MiniLM's model on its own cosine; the configured encoder is "
+                         f"{calibrated.encoder}")
+    return calibration.MINILM_COSINE
+
+
 def load_labels(path: Path) -> dict[str, str]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         return {row["external_id"]: row["cluster"] for row in csv.DictReader(handle)}
@@ -111,11 +125,13 @@ def unseen_metrics(sets: dict) -> tuple[np.ndarray, dict[str, np.ndarray | None]
     return learnt, unseen
 
 
-def fit_model(sets: dict, index: scoring.CatalogueIndex) -> tuple[np.ndarray, tuple[float, ...], float]:
+def fit_model(sets: dict, index: scoring.CatalogueIndex, *, learn_metric: bool = True,
+              ) -> tuple[np.ndarray | None, tuple[float, ...], float]:
     """The purpose metric learnt from every set's labels, and the pair model's weights fitted on features whose
     metric each set had no part in (learnt from the other sets): a metric compares its own sets' duplicates far too
-    well (average precision near 1), and weights fitted on that would trust it beyond what it earns elsewhere."""
-    learnt, unseen = unseen_metrics(sets)
+    well (average precision near 1), and weights fitted on that would trust it beyond what it earns elsewhere.
+    Without `learn_metric`, no metric: the weights on the encoder's own cosine."""
+    learnt, unseen = unseen_metrics(sets) if learn_metric else (None, dict.fromkeys(sets))
     x, y = [], []
     for name, (items, vectors, labels) in sets.items():
         features, same = labelled_pairs(items, vectors, dataclasses.replace(index, purpose_metric=unseen[name]),
@@ -135,6 +151,8 @@ def main() -> None:
     parser.add_argument("--save-metric", action="store_true",
                         help="with --fit: write the encoder's metric the product ships, under the name its "
                              "calibration gives it (governance/data/purpose_metric_<name>.npy)")
+    parser.add_argument("--cosine", action="store_true",
+                        help="MiniLM's pair model on its own cosine, without the learnt metric (pairs.COSINE)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     names = [name for name in args.sets.split(",") if name]
@@ -148,7 +166,12 @@ def main() -> None:
     from governance.sprawl.engine.embeddings import get_embedder
 
     embedder = get_embedder()
-    calibrated = calibration.calibration_for(embedder.name)
+    if args.cosine and args.save_metric:
+        parser.error("--cosine fits no metric to save")
+    try:
+        calibrated = tuned_calibration(embedder.name, cosine=args.cosine)
+    except ValueError as error:
+        parser.error(str(error))
     if calibrated.adapt:
         parser.error(f"{calibrated.encoder} has no calibration of its own (engine/calibration.py) to fit for")
     if args.save_metric and not calibrated.purpose_metric:
@@ -166,7 +189,8 @@ def main() -> None:
         sets[name] = (items, embedder.embed([i.purpose for i in items]), load_labels(DATA / f"{name}_labels.csv"))
 
     def run(params, verbose=False):
-        return {name: evaluate(items, vectors, index, labels, params, verbose=verbose)
+        return {name: evaluate(items, vectors, index, labels, params, verbose=verbose,
+                                 model=calibrated.model)
                 for name, (items, vectors, labels) in sets.items()}
 
     def line(qualities):
@@ -180,11 +204,11 @@ def main() -> None:
         _, unseen = unseen_metrics(sets)
         print("each set's metric learnt from the others:", line({
             name: evaluate(items, vectors, dataclasses.replace(index, purpose_metric=unseen[name]), labels,
-                           index.params) for name, (items, vectors, labels) in sets.items()}))
+                           index.params, model=calibrated.model) for name, (items, vectors, labels) in sets.items()}))
     if args.fit:
-        fitted_metric, weights, bias = fit_model(sets, plain)
+        fitted_metric, weights, bias = fit_model(sets, plain, learn_metric=bool(calibrated.purpose_metric))
         print("fitted pair model:", dict(zip(pairs.FEATURES, weights, strict=True)), "bias", bias)
-        if args.save_metric:
+        if args.save_metric and fitted_metric is not None:
             print("purpose metric written to", metric.save(calibrated.purpose_metric, fitted_metric))
     if not args.grid:
         return

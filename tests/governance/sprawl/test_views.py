@@ -225,7 +225,9 @@ def test_run_page_says_how_the_run_scored_pairs_and_what_decisions_changed(login
         **pairs.PairModel(weights=tuple(w + 0.5 if w else 0.0 for w in pairs.COSINE.weights), bias=-6.0,
                           decisions=3).as_dict(), "encoder": "all-MiniLM-L6-v2"})
     older_page = login(executive).get(before.get_absolute_url()).content.decode()
-    assert "learnt from labelled duplicates" not in older_page and "2.676" in older_page and "0.55" in older_page
+    cosine_exact = pairs.COSINE.weights[pairs.FEATURES.index("archetype_exact")] + 0.5
+    assert "learnt from labelled duplicates" not in older_page and f"{cosine_exact:.3f}" in older_page
+    assert f"likely clusters at a pair probability of {pairs.COSINE.threshold}," in older_page
     assert "Meeting notes" in page and "-0.800" in page
     # A run that recorded no model (before runs recorded one) says nothing about it.
     older = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={})
