@@ -1,5 +1,6 @@
 """The demo company's sprawl: clusters found by the real engine over its initiatives, and on the first load a
-reviewer's decisions on two of them, so the demo shows open, confirmed and dismissed clusters side by side."""
+reviewer's decisions on three of them, so the demo shows open, confirmed and dismissed clusters side by side, and a
+member a reviewer took out."""
 
 from __future__ import annotations
 
@@ -10,20 +11,29 @@ from django.db.models import Count, Q, Sum
 
 from governance.choices import SprawlStatus
 from governance.models import SprawlCluster
-from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss
+from governance.sprawl.services.clusters import (
+    sprawl_cluster_confirm,
+    sprawl_cluster_dismiss,
+    sprawl_member_remove,
+)
 from governance.sprawl.services.recompute import sprawl_recompute
+from portfolio.models import Initiative
 from tollgate.demo import data
 from tollgate.demo.governance import REVIEWERS
 from tollgate.roles import may
 from tollgate.types import Actor
 
 # Decisions a CoE reviewer already took on the first load, by a member's external id (skipped when the engine does
-# not group that initiative): the demo shows open, confirmed and dismissed clusters side by side.
+# not group that initiative): the demo shows open, confirmed and dismissed clusters side by side. "remove" takes that
+# member out of its open cluster, which stays open: the engine groups GitHub Copilot with the general-purpose
+# assistants bought across departments, and a reviewer knows a coding assistant does another job.
 SPRAWL_DECISIONS = (
     ("NW-0046", "confirm", "Four image tools for one creative team: consolidate on the tool with the lowest cost per "
                            "user and cancel the other subscriptions at renewal."),
     ("NW-0082", "dismiss", "A deliberate bake-off of the two warehouse vendors' natural-language BI until the end of "
                            "Q1; the loser is retired then."),
+    ("NW-0070", "remove", "A coding assistant for the engineers, not a general-purpose assistant: its seats are "
+                          "reviewed with the code-assistant licence pool."),
 )
 
 
@@ -37,7 +47,8 @@ class SprawlCounts:
 
 def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
     """Find the demo company's sprawl clusters through the real engine (idempotent: a rerun with nothing changed
-    writes nothing); on the first load a reviewer also confirms one cluster and dismisses another."""
+    writes nothing); on the first load a reviewer also confirms one cluster, dismisses another and takes a member out
+    of a third."""
     sprawl_recompute()
     if not decide:
         return
@@ -50,6 +61,11 @@ def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
             continue
         reviewer = next((r for r in reviewers if may(r, "governance.decide_sprawlcluster", cluster)), None)
         if reviewer is None:
+            continue
+        if decision == "remove":
+            initiative = Initiative.objects.get(external_id=external_id)
+            if cluster.members.filter(removed=False).count() > 2:
+                sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=initiative, reason=reason)
             continue
         service = sprawl_cluster_confirm if decision == "confirm" else sprawl_cluster_dismiss
         service(actor=reviewer, cluster=cluster, reason=reason)

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance.choices import SprawlStatus
-from governance.models import InitiativeUseCase, SprawlCluster
+from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember
 from governance.sprawl.engine.catalogue import CATALOGUE_PATH
 from governance.sprawl.services.clusters import sprawl_cluster_confirm
 from governance.sprawl.services.recompute import sprawl_recompute
@@ -78,6 +78,12 @@ def test_demo_company_shows_sprawl_clusters_with_their_saving(demo):
     vendors = {v.name for m in images.members.filter(removed=False) for v in m.initiative.vendors.all()}
     assert len(vendors) >= 3
     assert SprawlCluster.objects.filter(status=SprawlStatus.DISMISSED).count() <= 1  # if the engine pairs NW-0082
+    # GitHub Copilot, grouped with the general-purpose assistants, was taken out of that open cluster by a reviewer.
+    copilot = SprawlClusterMember.objects.get(initiative__external_id="NW-0070", removed=True)
+    assert copilot.removed_by is not None and "coding assistant" in copilot.removed_reason
+    assert copilot.cluster.status == SprawlStatus.OPEN and copilot.cluster.members.filter(removed=False).count() >= 2
+    assert not SprawlClusterMember.objects.filter(initiative__external_id="NW-0070", removed=False,
+                                                  cluster__members__initiative__external_id="NW-0126").exists()
     from io import StringIO
 
     from django.core.management import call_command
