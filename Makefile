@@ -55,6 +55,7 @@ test-fast: setup $(if $(shell command -v npm),$(OIDC_PROVIDER))
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy bench/*.py  # the benchmark scripts, each a script of its own
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: setup

@@ -62,7 +62,9 @@ def main() -> None:
 
     try:
         with psycopg.connect(url) as conn:
-            held = conn.execute("SELECT count(*) FROM portfolio_initiative").fetchone()[0]
+            row = conn.execute("SELECT count(*) FROM portfolio_initiative").fetchone()
+            assert row is not None  # count(*) always returns one row
+            held = row[0]
     except psycopg.Error:
         held = 0
     import django
@@ -124,11 +126,8 @@ def main() -> None:
     for state in ("figures cached by the page", "nothing cached"):
         if state == "nothing cached":
             cache.clear()
-        started = time.perf_counter()
-        response = client.get(f"/portfolio/board-pack/{quarter}.pdf")
-        pdf = b"".join(response.streaming_content) if response.streaming else response.content
-        pdf_seconds = time.perf_counter() - started
-        print(f"  board pack PDF, {state}: {pdf_seconds:.1f} s (status {response.status_code}, {len(pdf):,} bytes; "
+        pdf_seconds, pdf, pdf_status = fetch(client, f"/portfolio/board-pack/{quarter}.pdf")
+        print(f"  board pack PDF, {state}: {pdf_seconds:.1f} s (status {pdf_status}, {len(pdf):,} bytes; "
               "target < 10 s)")
     print(f"  machine load average (1 min): {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
 

@@ -142,6 +142,7 @@ def ingest_in_child(url: str, path: Path) -> tuple[dict, Any]:
     env.pop("REDIS_URL", None)
     child = subprocess.Popen([sys.executable, __file__, "--child-ingest", str(path)], env=env,
                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert child.stdout is not None  # stdout=PIPE
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     if status != 0:

@@ -24,6 +24,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from portfolio.models import CostSource
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
@@ -31,6 +35,15 @@ PARTS = 4
 sys.path.insert(0, str(ROOT))
 
 from bench.focus_ingestion import database_url, ensure_database  # noqa: E402
+
+T = TypeVar("T")
+
+
+def known(value: T | None, what: str) -> T:
+    """`value`, which a succeeded run has set; a clear error if it is missing."""
+    if value is None:
+        raise SystemExit(f"the succeeded run has no {what}")
+    return value
 
 
 def split(path: Path, parts: int) -> list[Path]:
@@ -78,7 +91,7 @@ def raw_copy_seconds(url: str, files: list[Path]) -> float:
     return elapsed
 
 
-def setup_source(pattern: str) -> object:
+def setup_source(pattern: str) -> CostSource:
     """A FOCUS source reading the parts (a glob pattern), with the 20 allocation rules of the single-file bench."""
     from bench.generate_focus import PROJECTS
     from portfolio.models import AllocationRule, CostRecord, CostSource, Department, Initiative
@@ -150,7 +163,7 @@ def stop_workers(workers: list[tuple[subprocess.Popen, Path]]) -> None:
             process.wait()
 
 
-def ingest_with_workers(source: object, count: int, env: dict[str, str], logs: Path) -> dict:
+def ingest_with_workers(source: CostSource, count: int, env: dict[str, str], logs: Path) -> dict:
     """One run of the month through the broker with `count` fresh worker processes; wall time and peaks."""
     from portfolio.choices import RunStatus
     from portfolio.costs.services.runs import ingestion_run_submit
@@ -169,13 +182,14 @@ def ingest_with_workers(source: object, count: int, env: dict[str, str], logs: P
             raise SystemExit(f"ingestion with {count} worker(s) failed: {run.error}")
         peaks = [peak_rss_mib(process.pid) for process, _ in workers]
         by_worker = sorted(run.file_parts.values_list("worker", flat=True))
-        last_part = max(run.file_parts.values_list("finished_at", flat=True))
+        last_part = max(known(end, "finish time of a part")
+                        for end in run.file_parts.values_list("finished_at", flat=True))
     finally:
         stop_workers(workers)
     # The run's own timestamps: from its start until the last part was staged (what workers share), then the merge.
     return {"seconds": elapsed, "peaks": peaks, "parts": by_worker, "load": load, "rows_written": run.rows_written,
-            "rows_read": run.rows_read, "reading": (last_part - run.started_at).total_seconds(),
-            "merge": (run.finished_at - last_part).total_seconds()}
+            "rows_read": run.rows_read, "reading": (last_part - known(run.started_at, "start time")).total_seconds(),
+            "merge": (known(run.finished_at, "finish time") - last_part).total_seconds()}
 
 
 def main() -> None:

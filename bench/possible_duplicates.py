@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bench.sprawl_setup import django_on_throwaway_sqlite  # noqa: E402
 
 # What an owner types, one request per pause: a name, then the purpose word by word, then the structure.
-TYPED = [
+TYPED: list[dict[str, str | int]] = [
     {"name": "Invoice"},
     {"name": "Invoice reader"},
     {"name": "Invoice reader", "description": "Extract"},
@@ -72,7 +72,10 @@ def main() -> None:
 
     from django.contrib.auth.models import Group
 
-    owner = Initiative.objects.order_by("pk").first().owner
+    first = Initiative.objects.order_by("pk").first()
+    if first is None:
+        raise SystemExit(f"no initiative in the generated portfolio (--count {args.count})")
+    owner = first.owner
     owner.groups.add(Group.objects.get_or_create(name=Role.OWNER.value)[0])
     client = Client()
     client.force_login(owner)

