@@ -245,36 +245,57 @@ class RunPairModel:
     adapted: bool  # no calibration of its own: MiniLM's pair model, constants moved onto its scale
     purpose_metric: str  # the learnt metric purposes were compared in (engine/metric.py); "": the encoder's cosine
     decisions: int
-    likely: float
-    possible: float
-    join: float  # how alike to each confirmed member an initiative must be to join a confirmed cluster (1: never)
-    weights: list[tuple[str, float, float]]  # (what the feature means, shipped weight, this run's weight)
+    # The thresholds it grouped at; None for a run of an earlier version's features that did not record them.
+    likely: float | None
+    possible: float | None
+    join: float | None  # how alike to each confirmed member one must be to join a confirmed cluster (1: never)
+    # (what the feature means, shipped weight, this run's weight); the shipped weight is None for a run recorded with
+    # an earlier version's features, whose shipped weights are not kept.
+    weights: list[tuple[str, float | None, float]]
     corrections: list[tuple[str, float]]  # (use case, correction), largest first
+    earlier_features: bool = False  # recorded with the pair features of an earlier version
 
     @property
     def changed(self) -> bool:
-        return bool(self.corrections) or any(abs(a - b) > 1e-6 for _, a, b in self.weights)
+        return self.earlier_features or bool(self.corrections) or any(
+            a is None or abs(a - b) > 1e-6 for _, a, b in self.weights)
 
 
 def run_pair_model(run: SprawlRun) -> RunPairModel | None:
     """What `run` recorded of its pair model (None for a run that recorded none). One query for the use cases of its
     corrections, none when there are none."""
     record = run.pair_model or {}
+    if not record.get("weights"):  # a run from before runs recorded their model
+        return None
     encoder = calibration.recorded_encoder(record)
     calibrated = calibration.by_record(record)
     model = pairs.PairModel.from_dict(record, prior=calibrated.model)
-    if model is calibrated.model:  # nothing recorded, or a record of other features
-        return None
-    corrections = dict(model.use_case_bias)
+    earlier = model is calibrated.model  # a record of an earlier version's features: shown as it was recorded
+    weights: list[tuple[str, float | None, float]]
+    if earlier:
+        weights = [(pairs.FEATURE_LABELS.get(str(name), str(name).replace("_", " ")), None, float(weight))
+                   for name, weight in zip(record.get("features", ()), record["weights"], strict=False) if weight]
+        corrections = {str(code): float(value) for code, value in (record.get("use_case_bias") or {}).items()}
+        decisions = int(record.get("decisions", 0))
+    else:
+        weights = [(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
+                   zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight]
+        corrections, decisions = dict(model.use_case_bias), model.decisions
+    likely: float | None
+    possible: float | None
+    join: float | None
+    if earlier and not record.get("thresholds"):
+        likely = possible = join = None
+    else:
+        likely, possible, join = calibration.recorded_thresholds(record, calibrated.model)
     names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
     return RunPairModel(
         encoder=encoder, adapted=encoder != calibrated.encoder,
-        purpose_metric=calibration.recorded_metric(record), decisions=model.decisions,
-        likely=model.threshold, possible=model.possible, join=model.join,
-        weights=[(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
-                 zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight],
+        purpose_metric=calibration.recorded_metric(record), decisions=decisions,
+        likely=likely, possible=possible, join=join, weights=weights,
         corrections=sorted(((names.get(code, code), value) for code, value in corrections.items()),
                            key=lambda row: (-abs(row[1]), row[0])),
+        earlier_features=earlier,
     )
 
 

@@ -114,9 +114,18 @@ def adapted(index: scoring.CatalogueIndex, reference: tuple[float, float] = MINI
 
 
 def run_record(model: pairs.PairModel, *, encoder: str, purpose_metric: str) -> dict:
-    """What a run records of how it scored pairs (`SprawlRun.pair_model`): the model, and the encoder and purpose
-    metric its weights belong to (read back by `recorded_encoder`, `recorded_metric`, `scores_as`)."""
-    return {**model.as_dict(), "encoder": encoder, "purpose_metric": purpose_metric}
+    """What a run records of how it scored pairs (`SprawlRun.pair_model`): the model, the encoder and purpose metric
+    its weights belong to (read back by `recorded_encoder`, `recorded_metric`, `scores_as`), and the thresholds it
+    grouped at (`recorded_thresholds`), which a later version may ship otherwise."""
+    return {**model.as_dict(), "encoder": encoder, "purpose_metric": purpose_metric,
+            "thresholds": {"likely": model.threshold, "possible": model.possible, "join": model.join}}
+
+
+def recorded_thresholds(record: dict, default: pairs.PairModel) -> tuple[float, float, float]:
+    """(likely, possible, join) a run grouped at; `default`'s for a run recorded before runs kept them."""
+    kept = record.get("thresholds") or {}
+    return (float(kept.get("likely", default.threshold)), float(kept.get("possible", default.possible)),
+            float(kept.get("join", default.join)))
 
 
 def recorded_encoder(record: dict) -> str:

@@ -144,6 +144,39 @@ def test_a_runs_pair_model_reads_back_with_its_encoders_shipped_weights_beside_i
     assert run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={})) is None
 
 
+def test_a_run_reads_back_the_thresholds_it_recorded_not_the_ones_shipped_since():
+    from governance.sprawl.engine import calibration
+    from governance.sprawl.selectors import run_pair_model
+
+    then = dataclasses.replace(pairs.SHIPPED, threshold=0.5, possible=0.25, join=0.45)
+    run = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=calibration.run_record(
+        then, encoder="all-MiniLM-L6-v2", purpose_metric="minilm"))
+    found = run_pair_model(run)
+    assert found is not None and (found.likely, found.possible, found.join) == (0.5, 0.25, 0.45)
+    assert (found.likely, found.possible) != (pairs.SHIPPED.threshold, pairs.SHIPPED.possible)
+
+
+def test_a_run_of_an_earlier_versions_features_is_shown_as_it_was_recorded():
+    from governance.sprawl.selectors import run_pair_model
+
+    UseCaseFactory(code="meeting-notes", name="Meeting notes")
+    earlier = [name for name in pairs.FEATURES if name != "same_owner"]  # before the owner feature
+    record = {"features": [*earlier, "retired_feature"], "weights": [0.0, 1.5, 3.0, 2.0, 2.9, 3.2, 1.3, 2.6, -0.9,
+                                                                       0.0, 0.7],
+              "bias": -6.2, "use_case_bias": {"meeting-notes": -0.4}, "decisions": 7,
+              "encoder": "all-MiniLM-L6-v2", "purpose_metric": "minilm"}
+    found = run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model=record))
+    assert found is not None and found.earlier_features and found.changed and found.decisions == 7
+    # Each weighed feature by what it means (a name no longer known, as recorded), with no shipped weight beside it.
+    assert found.weights[0] == (pairs.FEATURE_LABELS["archetype_exact"], None, 1.5)
+    assert found.weights[-1] == ("retired feature", None, 0.7) and len(found.weights) == 9
+    assert found.corrections == [("Meeting notes", -0.4)]
+    assert (found.likely, found.possible, found.join) == (None, None, None)  # not recorded then
+    kept = run_pair_model(SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={
+        **record, "thresholds": {"likely": 0.5, "possible": 0.25, "join": 0.45}}))
+    assert kept is not None and (kept.likely, kept.possible, kept.join) == (0.5, 0.25, 0.45)
+
+
 def test_a_run_of_an_uncalibrated_model_says_its_constants_were_moved():
     from governance.sprawl.selectors import run_pair_model
 

@@ -229,6 +229,15 @@ def test_run_page_says_how_the_run_scored_pairs_and_what_decisions_changed(login
     assert "learnt from labelled duplicates" not in older_page and f"{cosine_exact:.3f}" in older_page
     assert f"likely clusters at a pair probability of {pairs.COSINE.threshold}," in older_page
     assert "Meeting notes" in page and "-0.800" in page
+    # A run of an earlier version's features shows its weights as recorded, and says what it did not record.
+    earlier = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={
+        "features": [name for name in pairs.FEATURES if name != "same_owner"],
+        "weights": [0.0, 1.5, 3.0, 2.0, 2.9, 3.2, 1.3, 2.6, -0.9, 0.0], "bias": -6.2, "decisions": 0,
+        "encoder": "all-MiniLM-L6-v2", "purpose_metric": "minilm"})
+    earlier_page = login(executive).get(earlier.get_absolute_url()).content.decode()
+    assert "How this run scored pairs" in earlier_page and 'id="run-earlier-features"' in earlier_page
+    assert "the thresholds it grouped at were not recorded" in earlier_page and "-0.900" in earlier_page
+    assert 'id="run-earlier-features"' not in page
     # A run that recorded no model (before runs recorded one) says nothing about it.
     older = SprawlRun.objects.create(status=RunStatus.SUCCEEDED, pair_model={})
     assert "How this run scored pairs" not in login(executive).get(older.get_absolute_url()).content.decode()
