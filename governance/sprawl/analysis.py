@@ -568,7 +568,8 @@ def _index_rows(items: list[InitiativeItem], catalogue: scoring.CatalogueIndex, 
     for start in range(0, len(kept), 2000):  # the (rows x synonyms) similarities stay small
         chunk = kept[start:start + 2000]
         affinity = scoring.archetype_affinity(chunk, vectors[start:start + 2000], catalogue)
-        distribution[start:start + 2000] = scoring.archetype_distribution(affinity, chunk, catalogue.codes)
+        distribution[start:start + 2000] = scoring.archetype_distribution(affinity, chunk, catalogue.codes,
+                                                                           catalogue.params)
     return kept, vectors, distribution, max(pending, 0)
 
 
@@ -645,7 +646,7 @@ def _draft_distribution(item: scoring.Item, catalogue: scoring.CatalogueIndex,
     if vector is None:
         vector = _text_vector(item.purpose, get_embedder().name)
     affinity = scoring.archetype_affinity([item], vector[None, :], catalogue)
-    return vector, scoring.archetype_distribution(affinity, [item], catalogue.codes)
+    return vector, scoring.archetype_distribution(affinity, [item], catalogue.codes, catalogue.params)
 
 
 def draft_duplicates(*, name: str, description: str, vendor_names: list[str], model_names: list[str], category: str,

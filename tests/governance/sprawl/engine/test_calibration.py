@@ -39,7 +39,13 @@ def test_the_in_process_encoder_is_minilm_and_an_unknown_served_model_warns_once
 
 
 def test_minilm_is_what_ships_and_every_calibration_is_complete():
-    assert calibration.MINILM.model is pairs.SHIPPED and calibration.MINILM.params is scoring.DEFAULT_PARAMS
+    assert calibration.MINILM.model is pairs.SHIPPED
+    # MiniLM places initiatives on the catalogue more softly than the default its fallback model was fitted at.
+    assert calibration.MINILM.params == dataclasses.replace(scoring.DEFAULT_PARAMS,
+                                                           temperature=calibration.MINILM_TEMPERATURE)
+    assert calibration.MINILM_TEMPERATURE != scoring.DEFAULT_PARAMS.temperature
+    assert calibration.MINILM_COSINE.params is scoring.DEFAULT_PARAMS
+    assert calibration.MPNET.params.temperature == scoring.DEFAULT_PARAMS.temperature
     assert calibration.MINILM.purpose_metric == "minilm" and calibration.MPNET.purpose_metric == "mpnet"
     assert calibration.MINILM_COSINE.model is pairs.COSINE and calibration.MINILM_COSINE.purpose_metric == ""
     for calibrated in (*calibration.CALIBRATIONS.values(), calibration.MINILM_COSINE):
