@@ -65,8 +65,9 @@ MINILM = Calibration(
     model=pairs.SHIPPED,
     coherence=(scoring.SPECIFIC_COHERENCE, scoring.GENERIC_COHERENCE), purpose_metric="minilm",
 )
-# MiniLM's pair model fitted on its own cosine, before the learnt metric: what a model without a calibration of its
-# own starts from (a metric learnt in MiniLM's space means nothing in another model's).
+# MiniLM's pair model fitted on its own cosine, without the learnt metric and at the default placement temperature:
+# what a model without a calibration of its own starts from (a metric learnt in MiniLM's space means nothing in
+# another model's).
 MINILM_COSINE = dataclasses.replace(MINILM, params=scoring.DEFAULT_PARAMS, model=pairs.COSINE, purpose_metric="")
 
 # sentence-transformers/all-mpnet-base-v2 (mean pooling, L2-normalised), for a company that serves it from its own

@@ -112,7 +112,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 # Fitted with `bench/sprawl_tune.py --fit` on the tuning sets (bench/sprawl_sets.py: logistic regression over every
 # pair of each set, duplicates as rare as they are), the purposes compared with MiniLM's learnt metric
-# (engine/metric.py); the thresholds were chosen on the selection sets, precision first (bench/sprawl_select.py), the
+# (engine/metric.py) and the initiatives placed on the catalogue at MiniLM's temperature (engine/calibration.py,
+# MINILM_TEMPERATURE); the thresholds were chosen on the selection sets, precision first (bench/sprawl_select.py), the
 # bar to join a confirmed cluster on the tuning and selection sets (bench/sprawl_feedback.py --choose-join).
 SHIPPED = PairModel(
     weights=(0.0, 2.669269, 3.80023, 2.299675, 2.39659, 2.70136, 1.140117, 2.755763, -0.739411, 0.0, -1.640919),
