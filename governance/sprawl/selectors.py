@@ -281,13 +281,9 @@ def run_pair_model(run: SprawlRun) -> RunPairModel | None:
         weights = [(pairs.FEATURE_LABELS[name], shipped, weight) for name, shipped, weight in
                    zip(pairs.FEATURES, calibrated.model.weights, model.weights, strict=True) if shipped or weight]
         corrections, decisions = dict(model.use_case_bias), model.decisions
-    likely: float | None
-    possible: float | None
-    join: float | None
-    if earlier and not record.get("thresholds"):
-        likely = possible = join = None
-    else:
-        likely, possible, join = calibration.recorded_thresholds(record, calibrated.model)
+    thresholds: tuple[float | None, ...] = (None, None, None) if earlier and not record.get("thresholds") \
+        else calibration.recorded_thresholds(record, calibrated.model)  # not recorded by an earlier version: unknown
+    likely, possible, join = thresholds
     names = dict(UseCase.objects.filter(code__in=corrections).values_list("code", "name")) if corrections else {}
     return RunPairModel(
         encoder=encoder, adapted=encoder != calibrated.encoder,

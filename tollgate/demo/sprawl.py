@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 
 from governance.choices import SprawlStatus
@@ -63,9 +64,11 @@ def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
         if reviewer is None:
             continue
         if decision == "remove":
-            initiative = Initiative.objects.get(external_id=external_id)
-            if cluster.members.filter(removed=False).count() > 2:
-                sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=initiative, reason=reason)
+            try:  # the service keeps a cluster at two members at least: then the demo leaves it as found
+                sprawl_member_remove(actor=reviewer, cluster=cluster,
+                                     initiative=Initiative.objects.get(external_id=external_id), reason=reason)
+            except ValidationError:
+                pass
             continue
         service = sprawl_cluster_confirm if decision == "confirm" else sprawl_cluster_dismiss
         service(actor=reviewer, cluster=cluster, reason=reason)
