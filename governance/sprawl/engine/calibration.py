@@ -55,7 +55,8 @@ MINILM_SCALE = (0.187262, 0.101938)
 # How soft MiniLM's placement on the catalogue is (the tempered softmax over each initiative's five best jobs): 0.30
 # since 2026-12-05's third session, chosen on the selection sets (README, "A softer placement on the catalogue"):
 # duplicates are lost where the catalogue places one job's two descriptions on neighbouring jobs, and a softer
-# placement lets them agree in part. The other calibrations keep the 0.15 their weights were fitted at.
+# placement lets them agree in part. mpnet's has its own (MPNET_TEMPERATURE); the cosine fallback keeps the 0.15 its
+# weights were fitted at.
 MINILM_TEMPERATURE = 0.3
 
 # The shipped encoder (all-MiniLM-L6-v2, int8 ONNX, in-process), comparing purposes with the metric learnt from the
@@ -76,14 +77,16 @@ MINILM_COSINE = dataclasses.replace(MINILM, params=scoring.DEFAULT_PARAMS, model
 # MiniLM's spread and sit 0.061 higher, so each cosine constant moves by cos_minilm = 1.007933 * cos_mpnet - 0.061249.
 # Since 2026-12-05 it compares purposes in its own learnt metric (purpose_metric_mpnet.npy) and weighs a shared
 # owner, fitted and chosen as MiniLM's are (bench/sprawl_tune.py --fit --save-metric, bench/sprawl_select.py and
-# bench/sprawl_feedback.py --choose-join, with the model served by bench/embeddings_server.py).
+# bench/sprawl_feedback.py --choose-join, with the model served by bench/embeddings_server.py). Its placement on
+# the catalogue is softer too, chosen the way MiniLM's was (README, "A softer placement for mpnet").
+MPNET_TEMPERATURE = 0.35
 MPNET = Calibration(
     encoder="all-mpnet-base-v2",
     params=dataclasses.replace(scoring.DEFAULT_PARAMS, w_job=1.007933, w_synonym=1.007933, purpose_floor=0.259193,
-                               kernel_floor=0.358406),
+                               kernel_floor=0.358406, temperature=MPNET_TEMPERATURE),
     model=pairs.PairModel(
-        weights=(0.0, 1.835679, 3.344594, 1.840493, 3.633155, 3.169021, 1.041557, 2.854732, -0.688943, 0.0, -1.441972),
-        bias=-7.527806, threshold=0.6, possible=0.2, join=0.55,
+        weights=(0.0, 2.880467, 3.863849, 2.477868, 3.048233, 2.533495, 0.768825, 2.764685, -0.835019, 0.0, -1.471538),
+        bias=-8.103555, threshold=0.5, possible=0.2, join=0.45,
     ),
     coherence=(0.275061, 0.498428), purpose_metric="mpnet",
 )
