@@ -116,9 +116,11 @@ def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
 
 
 def sprawl_cluster_confidence_counts(clusters: QuerySet[SprawlCluster]) -> dict[str, int]:
+    """{confidence: clusters} of a (filtered) set, both present, in one query. Distinct: the list's queryset joins
+    the members for their count, and a plain count would count each cluster once per member."""
     counts = dict.fromkeys(SprawlConfidence.values, 0)
-    counts.update(dict(clusters.order_by().values_list("confidence").annotate(n=Count("pk")).values_list(
-        "confidence", "n")))
+    counts.update(clusters.order_by().values("confidence").annotate(n=Count("pk", distinct=True))
+                  .values_list("confidence", "n"))
     return counts
 
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from governance.choices import SprawlStatus, UseCaseOrigin
+from governance.choices import SprawlConfidence, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeEmbedding, SprawlCluster, SprawlClusterMember, SprawlRun, TextEmbedding
 from governance.sprawl.analysis import Duplicate
 from portfolio.choices import RunStatus, Stage
@@ -74,6 +74,22 @@ def test_cluster_list_counts_by_status_add_up_to_what_is_listed(login, executive
     page = client.get(reverse("governance:sprawl_list") + f"?department={department.pk}")
     assert {tab["status"]: tab["count"] for tab in page.context["status_tabs"]} == {
         "open": 1, "confirmed": 0, "dismissed": 0, "": 1}
+
+
+def test_cluster_list_counts_clusters_by_confidence_not_their_members(login, executive):
+    likely = make_clusters(3)  # three members each: a count over the members' join would say 9
+    possible = make_clusters(2)
+    for cluster in possible:
+        cluster.confidence = SprawlConfidence.POSSIBLE
+        cluster.save()
+    client = login(executive)
+    page = client.get(reverse("governance:sprawl_list"))
+    assert page.context["confidence_counts"] == {"likely": 3, "possible": 2, "chosen": "likely"}
+    assert len(page.context["table"].rows) == len(likely)
+    body = page.content.decode()
+    assert ">3 likely</a>" in body and ">2 possible</a>" in body
+    page = client.get(reverse("governance:sprawl_list") + "?confidence=possible")
+    assert page.context["confidence_counts"]["chosen"] == "possible" and len(page.context["table"].rows) == 2
 
 
 def test_cluster_list_says_what_the_last_run_found(login, executive):
