@@ -131,3 +131,13 @@ def format_number(value: Any, max_places: int = 4) -> str:
     exponent = number.as_tuple().exponent
     places = max(0, -exponent) if isinstance(exponent, int) else 0
     return _fixed(number, places)
+
+
+def format_evidence_value(value: Any, unit: str = "") -> str:
+    """One number of a signal's evidence as a reader expects it: money as money, a bare quantity with thousands
+    separators ("1,048,127,988"), and what is not a number (a date, "1 of 1", a name) as written. The evidence keeps
+    plain strings so that a change of currency or format never rewrites a recorded signal."""
+    if unit == "money":
+        return format_money(value)
+    number = _decimal(value)
+    return format_number(number) if number is not None and number.is_finite() else str(value)

@@ -76,6 +76,7 @@ from portfolio.models import (
     SeatActivity,
 )
 from portfolio.selectors import approved_tco_monthly
+from tollgate.formatting import format_evidence_value
 from tollgate.roles import is_admin, is_executive, is_reviewer, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
@@ -463,10 +464,15 @@ SEVERITY_ORDER: dict[str, int] = {SignalSeverity.HIGH: 0, SignalSeverity.MEDIUM:
 
 
 def evidence_in_words(evidence: dict[str, Any], *, numbers: int = 3) -> str:
-    """The rule and its first numbers in one line, for tables that have no room for the whole evidence."""
-    parts = [str(evidence.get("rule") or "")]
-    parts += [f"{n.get('label')}: {n.get('value')}" for n in (evidence.get("numbers") or [])[:numbers]]
-    return "; ".join(p for p in parts if p)
+    """The rule and its first numbers in one line, formatted as the signal's page prints them, for tables that have
+    no room for the whole evidence. The initiative is left out: those tables list it beside."""
+    rule = str(evidence.get("rule") or "").strip()
+    if rule and rule[-1] not in ".!?":
+        rule += "."
+    shown = [n for n in evidence.get("numbers") or [] if n.get("label") != "Initiative"][:numbers]
+    figures = "; ".join(f"{n.get('label')}: {format_evidence_value(n.get('value'), n.get('unit') or '')}"
+                        for n in shown)
+    return " ".join(part for part in (rule, f"{figures}." if figures else "") if part)
 
 
 def dashboard_candidates(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> CandidateSet:

@@ -16,6 +16,7 @@ from portfolio.tables import AIModelTable
 from tests.paths import REPO
 from tollgate.formatting import (
     currency_symbol,
+    format_evidence_value,
     format_money,
     format_number,
     format_percent,
@@ -122,13 +123,26 @@ def test_quantities_show_only_the_decimals_they_have(value, expected):
     assert format_number(value) == expected
 
 
+@pytest.mark.parametrize(("value", "unit", "expected"), [
+    ("11760.00", "money", "$11,760.00"),
+    ("1048127988", "", "1,048,127,988"),
+    ("35.1", "", "35.1"),
+    ("2026-10-26", "", "2026-10-26"),  # a date, as written
+    ("1 of 1", "", "1 of 1"),
+    ("NaN", "", "NaN"),
+    ("none in any submitted value report", "", "none in any submitted value report"),
+])
+def test_an_evidence_number_reads_as_money_as_a_quantity_or_as_written(value, unit, expected):
+    assert format_evidence_value(value, unit) == expected
+
+
 def test_every_template_has_the_filters_without_loading_them():
     rendered = Template(
         "{{ a|money }} {{ a|signed_money }} {{ p|unit_price }} {{ s|score }} {{ c|percent }} {{ c|signed_percent }} "
-        "{{ q|number }} {% currency_code %}"
+        "{{ q|number }} {{ t|evidence_value }} {{ a|evidence_value:'money' }} {% currency_code %}"
     ).render(Context({"a": Decimal("1234.5"), "p": Decimal("0.0831"), "s": Decimal("3.46"), "c": Decimal("5"),
-                      "q": Decimal("403.2000")}))
-    assert rendered == "$1,234.50 +$1,234.50 $0.0831 3.4 5.0% +5.0% 403.2 USD"
+                      "q": Decimal("403.2000"), "t": "1558"}))
+    assert rendered == "$1,234.50 +$1,234.50 $0.0831 3.4 5.0% +5.0% 403.2 1,558 $1,234.50 USD"
 
 
 def test_a_money_column_prints_money_on_the_page_and_the_plain_number_in_the_csv():

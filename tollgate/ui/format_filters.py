@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from tollgate.formatting import (
+    format_evidence_value,
     format_money,
     format_number,
     format_percent,
@@ -59,6 +60,12 @@ def signed_percent(value: Any) -> str:
 def number(value: Any) -> str:
     """{{ kpi.baseline|number }} → "403.2"."""
     return format_number(value)
+
+
+@register.filter
+def evidence_value(value: Any, unit: str = "") -> str:
+    """{{ number.value|evidence_value:number.unit }} → "$11,760.00", "1,558" or "2026-10-26" as written."""
+    return format_evidence_value(value, unit)
 
 
 @register.simple_tag

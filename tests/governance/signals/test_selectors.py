@@ -149,3 +149,18 @@ def test_the_candidates_cost_the_same_queries_for_any_number_of_initiatives():
         found_many = selectors.signal_candidates(today=TODAY)
     assert len(found_many.candidates) > len(found_few.candidates) > 0
     assert len(many) == len(few)
+
+
+def test_evidence_in_one_line_names_the_rule_and_its_first_numbers_formatted_without_the_initiative():
+    evidence = {"rule": "The quarter's actual cost more than 25% above the business case's TCO for it.", "numbers": [
+        {"label": "Initiative", "value": "NW-0072 · Project Switchboard", "unit": ""},
+        {"label": "Actual cost, 2026-Q3", "value": "39042.78", "unit": "money"},
+        {"label": "Tokens, 2026-09", "value": "664747557", "unit": ""},
+        {"label": "In pilot since", "value": "2025-11-14", "unit": ""},
+        {"label": "Over by (%)", "value": "41.9", "unit": ""},
+    ]}
+    assert selectors.evidence_in_words(evidence) == (
+        "The quarter's actual cost more than 25% above the business case's TCO for it. Actual cost, 2026-Q3: "
+        "$39,042.78; Tokens, 2026-09: 664,747,557; In pilot since: 2025-11-14.")
+    assert selectors.evidence_in_words({"rule": "No numbers here"}) == "No numbers here."
+    assert selectors.evidence_in_words({}) == ""
