@@ -1,6 +1,7 @@
 """gunicorn reads this file from its working directory (the image's /app). With PROMETHEUS_MULTIPROC_DIR set, each
 worker process writes its request metrics there and /metrics adds them up (README, Production > Metrics): the
-directory starts empty, and a worker that exits stops counting in the live gauges."""
+directory starts empty, and a worker that exits stops counting in the live gauges. Each worker builds its
+possible-duplicates index in the background as soon as it is up (TOLLGATE_WARM_INDEX=0 turns that off)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,12 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once a worker has loaded Django: build its possible-duplicates index in a background thread, so the first
+    owner typing an intake does not wait for it (README, Production)."""
+    if os.environ.get("TOLLGATE_WARM_INDEX", "1").strip() != "0":
+        from governance.sprawl.analysis import warm_portfolio_index
+
+        warm_portfolio_index()

@@ -623,6 +623,27 @@ def portfolio_index(catalogue: scoring.CatalogueIndex | None = None) -> Portfoli
         return current
 
 
+def warm_portfolio_index() -> threading.Thread:
+    """Build this process's portfolio index in a background thread and return the thread: a web worker started this
+    way answers its first possible-duplicates lookup without building the index then (seconds at 10,000
+    initiatives; gunicorn.conf.py calls it for each worker). Best effort: if it fails, the failure is logged and the
+    first lookup builds the index as it would have; a lookup that arrives meanwhile waits for the build instead of
+    starting its own."""
+
+    def build() -> None:
+        try:
+            index = portfolio_index()
+            logger.info("Possible-duplicates index ready: %d initiatives.", len(index.items))
+        except Exception:  # a warm-up never stops a worker: the first lookup builds the index instead
+            logger.warning("Possible-duplicates index not built ahead; the first lookup builds it.", exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=build, name="sprawl-index-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 @lru_cache(maxsize=256)
 def _text_vector(text: str, embedder_name: str) -> np.ndarray:
     """A typed text's embedding: the same draft is ranked and matched to use cases, and asked again as the owner

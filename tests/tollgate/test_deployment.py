@@ -123,3 +123,15 @@ def test_a_worker_that_exits_leaves_the_live_gauges(tmp_path, monkeypatch):
     HOOKS["child_exit"](None, SimpleNamespace(pid=4242))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_7.db"]
 
+
+def test_each_worker_builds_its_possible_duplicates_index_ahead_unless_turned_off(monkeypatch):
+    from governance.sprawl import analysis
+
+    started = []
+    monkeypatch.setattr(analysis, "warm_portfolio_index", lambda: started.append("warm"))
+    monkeypatch.delenv("TOLLGATE_WARM_INDEX", raising=False)
+    HOOKS["post_worker_init"](None)
+    assert started == ["warm"]
+    monkeypatch.setenv("TOLLGATE_WARM_INDEX", "0")
+    HOOKS["post_worker_init"](None)
+    assert started == ["warm"]

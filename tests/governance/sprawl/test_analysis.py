@@ -188,6 +188,28 @@ def test_the_index_follows_the_portfolio(portfolio, embedder):
     assert portfolio["E"].pk not in [d.initiative_id for d in analysis.draft_duplicates(**DRAFT, department_id=None)]
 
 
+@pytest.mark.django_db(transaction=True)  # the warm-up reads the portfolio on its own thread's connection
+def test_a_worker_builds_its_index_ahead_so_its_first_lookup_embeds_only_the_draft(portfolio, embedder):
+    thread = analysis.warm_portfolio_index()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    index = analysis._PORTFOLIO[embedder.name]
+    assert sorted(index.positions) == sorted(i.pk for i in portfolio.values())
+    embedder.texts.clear()
+    analysis.draft_duplicates(**DRAFT, department_id=None)
+    assert embedder.texts == [f"{DRAFT['name']}. {DRAFT['description']}"]  # the index was ready
+    assert analysis.portfolio_index() is index
+
+
+def test_a_failed_warm_up_is_logged_and_leaves_the_first_lookup_to_build_the_index(monkeypatch, caplog):
+    def broken(catalogue=None):
+        raise RuntimeError("database not ready")
+
+    monkeypatch.setattr(analysis, "portfolio_index", broken)
+    analysis.warm_portfolio_index().join(timeout=30)
+    assert "Possible-duplicates index not built ahead" in caplog.text
+
+
 def test_stored_embeddings_are_read_and_missing_ones_join_a_few_at_a_time(portfolio, embedder, monkeypatch):
     analysis.purpose_vectors(analysis._items(analysis._initiatives()))  # what the recomputation stores
     portfolio["E"].description = "Reads supplier invoices and credit notes into SAP."
