@@ -1,13 +1,15 @@
 """Benchmark: possible duplicates while an owner types an intake, on 10,000 generated initiatives.
 
-    .venv/bin/python bench/possible_duplicates.py [--count 10000]
+    .venv/bin/python bench/possible_duplicates.py [--count 10000] [--warm]
 
 Writes bench/sprawl_scale.py's generated portfolio into a fresh SQLite database and stores its embeddings the way
 the sprawl recomputation does (timed apart: that is the job's work, not a lookup's). Then requests the intake form's
 fragment (governance:draft_duplicates) through Django's test client, logged in as an owner, for a sequence of drafts
 as they are typed, and prints the first lookup (it builds the process's portfolio index) and the median of the rest.
 Every statement of the lookups is captured: any INSERT, UPDATE or DELETE is reported (a GET writes nothing).
-Target (issue 13): under 300 ms per lookup after the first.
+Target (issue 13): under 300 ms per lookup after the first. `--warm` first builds the index as a gunicorn worker does
+when it starts (analysis.warm_portfolio_index, gunicorn.conf.py) and times that apart: the first lookup is then what
+the first owner to type waits.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--warm", action="store_true", help="build the index ahead, as each web worker does")
     args = parser.parse_args()
     os.environ["ALLOWED_HOSTS"] = "testserver"
     django_on_throwaway_sqlite("tollgate-duplicates-")
@@ -81,6 +84,10 @@ def main() -> None:
     client.force_login(owner)
     url = reverse("governance:draft_duplicates")
 
+    if args.warm:
+        started = time.perf_counter()
+        analysis.warm_portfolio_index().join()
+        print(f"  index built ahead (a worker's warm-up): {(time.perf_counter() - started) * 1000:,.0f} ms")
     times, statements = [], []
     for draft in TYPED:
         with CaptureQueriesContext(connection) as queries:
@@ -93,7 +100,8 @@ def main() -> None:
         writes = [q["sql"][:80] for q in queries if q["sql"].lstrip().upper().startswith(WRITES)]
         assert not writes, f"a lookup wrote to the database: {writes}"
     rest = times[1:]
-    print(f"  first lookup (builds the index):  {times[0] * 1000:,.0f} ms")
+    first_label = "first lookup (index built ahead):" if args.warm else "first lookup (builds the index):"
+    print(f"  {first_label:34}{times[0] * 1000:,.0f} ms")
     print(f"  per lookup after the first:       median {statistics.median(rest) * 1000:,.0f} ms, "
           f"max {max(rest) * 1000:,.0f} ms over {len(rest)} (target < 300 ms)")
     print(f"  queries per lookup:               at most {max(statements[1:])}; writes: none")
