@@ -375,10 +375,9 @@ def cluster_evidence(scored: scoring.Scored, members: list[int], use_case_name: 
     features = scored.features(index, index)
     upper = np.triu_indices(len(index), 1)
     means = [float(features[name][upper].mean()) for name in pairs.FEATURES]
-    weighed = sorted(((value, name) for name, value in model.contributions(means).items() if value > 0.05),
-                     reverse=True)[:2]
+    weighed = pairs.weighed_most(model.contributions(means))
     if weighed:
-        evidence.append("Weighed most: " + "; ".join(pairs.FEATURE_LABELS[name] for _, name in weighed))
+        evidence.append("Weighed most: " + "; ".join(weighed))
     return tuple(evidence)
 
 

@@ -47,6 +47,25 @@ FEATURE_LABELS = {
     "same_owner": "same owner",
 }
 
+# The catalogue's three agreements tell a reviewer one thing, the same job, each with its own qualifier: said once.
+SAME_JOB = ("archetype_exact", "archetype_rare", "archetype_specific")
+SAME_JOB_QUALIFIERS = {"archetype_rare": "one few of this company's initiatives do",
+                       "archetype_specific": "described by specific tasks, not a generic technique"}
+
+
+def weighed_most(contributions: Mapping[str, float], *, limit: int = 2, floor: float = 0.05) -> list[str]:
+    """What weighed most in a pair's (or a cluster's mean) logit, in words, largest first: the features whose share
+    exceeds `floor`, the catalogue's agreements counted together as "the same job in the catalogue" with their
+    qualifiers, so no phrase is said twice."""
+    entries = [(value, FEATURE_LABELS[name]) for name, value in contributions.items()
+               if name not in SAME_JOB and value > floor]
+    job = [name for name in SAME_JOB if contributions.get(name, 0.0) > floor]
+    if job:
+        qualifiers = [SAME_JOB_QUALIFIERS[name] for name in job if name in SAME_JOB_QUALIFIERS]
+        entries.append((sum(contributions[name] for name in job),
+                        ", ".join(["the same job in the catalogue", *qualifiers])))
+    return [label for _, label in sorted(entries, key=lambda entry: -entry[0])[:limit]]
+
 
 @dataclass(frozen=True)
 class PairModel:
