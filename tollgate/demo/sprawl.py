@@ -10,14 +10,14 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 
-from governance.choices import SprawlStatus
+from governance.choices import SprawlRunTrigger, SprawlStatus
 from governance.models import SprawlCluster
 from governance.sprawl.services.clusters import (
     sprawl_cluster_confirm,
     sprawl_cluster_dismiss,
     sprawl_member_remove,
 )
-from governance.sprawl.services.recompute import sprawl_recompute
+from governance.sprawl.services.runs import sprawl_run_execute_by_id, sprawl_run_submit
 from portfolio.models import Initiative
 from tollgate.demo import data
 from tollgate.demo.governance import REVIEWERS
@@ -47,10 +47,13 @@ class SprawlCounts:
 
 
 def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
-    """Find the demo company's sprawl clusters through the real engine (idempotent: a rerun with nothing changed
-    writes nothing); on the first load a reviewer also confirms one cluster, dismisses another and takes a member out
-    of a third."""
-    sprawl_recompute()
+    """Find the demo company's sprawl clusters through the real engine, as a recomputation run from the command line
+    (idempotent: a rerun with nothing changed writes no cluster; it records its run), so the sprawl page says when it
+    last ran and its run page shows the pair model it grouped with; on the first load a reviewer also confirms one
+    cluster, dismisses another and takes a member out of a third."""
+    # The run is executed here: its task, sent at the commit, then finds it done.
+    run = sprawl_run_submit(trigger=SprawlRunTrigger.COMMAND)
+    sprawl_run_execute_by_id(run_id=run.pk)
     if not decide:
         return
     reviewers = [users[data.email(name)] for name in REVIEWERS if data.email(name) in users]

@@ -9,12 +9,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from governance.choices import SprawlStatus
-from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember
+from governance.choices import SprawlRunTrigger, SprawlStatus
+from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, SprawlRun
+from governance.sprawl.engine import pairs
 from governance.sprawl.engine.catalogue import CATALOGUE_PATH
 from governance.sprawl.services.clusters import sprawl_cluster_confirm
 from governance.sprawl.services.recompute import sprawl_recompute
-from portfolio.choices import Category, Stage
+from portfolio.choices import Category, RunStatus, Stage
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
 
 pytestmark = [pytest.mark.django_db,
@@ -95,3 +96,8 @@ def test_demo_company_shows_sprawl_clusters_with_their_saving(demo):
     # Every cluster is among running or planned initiatives only.
     stages = {m.initiative.stage for c in clusters for m in c.members.all()}
     assert not stages & {Stage.RETIRED, Stage.KILLED, Stage.REJECTED}
+    # The clusters were found by a recomputation run, recorded as any other: the sprawl page says when it ran, and its
+    # page shows the pair model and thresholds it grouped at.
+    run = SprawlRun.objects.order_by("-pk").first()
+    assert run is not None and (run.status, run.trigger) == (RunStatus.SUCCEEDED, SprawlRunTrigger.COMMAND)
+    assert run.clusters_found >= counts.open and run.pair_model["thresholds"]["likely"] == pairs.SHIPPED.threshold
