@@ -27,7 +27,8 @@ class AuditFilterSet(ListFilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "External id or name"}),
     )
     actor = ActorChoiceFilter(empty_label=ANY, queryset=lambda request: selectors.audit_actor_choices())
-    event = django_filters.ChoiceFilter(empty_label=ANY, choices=AuditEvent.choices, method="filter_event")
+    event = django_filters.ChoiceFilter(empty_label=ANY, choices=AuditEvent.choices, method="filter_event",
+                                       label="Event")
     since = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="From", widget=DATE)
     until = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte", label="To", widget=DATE)
 

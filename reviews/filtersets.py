@@ -27,7 +27,8 @@ class ValueReportFilterSet(SearchFilterSet):
     cycle = django_filters.ModelChoiceFilter(queryset=ReviewCycle.objects.all())
     cycle__name = django_filters.CharFilter(field_name="cycle__name", lookup_expr="iexact")
     initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
-    awaiting_verdict = django_filters.BooleanFilter(method="filter_awaiting_verdict", widget=YesNoSelect())
+    awaiting_verdict = django_filters.BooleanFilter(method="filter_awaiting_verdict", widget=YesNoSelect(),
+                                                    label="Awaiting a verdict")
 
     class Meta:
         model = ValueReport

@@ -22,7 +22,7 @@ class SignalFilterSet(ListFilterSet):
     type = OneOrMoreChoiceFilter(choices=SignalType.choices)
     severity = OneOrMoreChoiceFilter(choices=SignalSeverity.choices)
     department = django_filters.ModelChoiceFilter(
-        queryset=Department.objects.order_by("name"), empty_label=ANY, method="filter_department")
+        queryset=Department.objects.order_by("name"), empty_label=ANY, method="filter_department", label="Department")
     status = OneOrMoreChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label="Any status")
     initiative = django_filters.CharFilter(method="filter_initiative", label="Initiative (external id)")
 
