@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -143,6 +144,18 @@ def test_recompute_now_queues_a_run_and_shows_its_progress(login, reviewer, djan
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'http-equiv="refresh"' not in page and 'id="run-live">4<' in page
     assert "Last computation" in client.get(reverse("governance:signal_list")).content.decode()
+
+
+def test_the_list_says_when_the_last_computation_finished_not_when_it_was_queued(login, executive):
+    queued = datetime(2026, 6, 28, 12, 5, tzinfo=UTC)
+    run = SignalRun.objects.create(status=RunStatus.PENDING, signals_live=0, initiatives=0)
+    SignalRun.objects.filter(pk=run.pk).update(created_at=queued)  # queued by a report, long ago
+    client = login(executive)
+    assert ", 2026-06-28 12:05." in client.get(reverse("governance:signal_list")).content.decode()
+    SignalRun.objects.filter(pk=run.pk).update(status=RunStatus.SUCCEEDED, signals_live=3, initiatives=9,
+                                               finished_at=datetime(2026, 12, 5, 8, 36, tzinfo=UTC))
+    page = client.get(reverse("governance:signal_list")).content.decode()
+    assert ", 2026-12-05 08:36 · 3 open or acknowledged in 9 initiatives." in page
 
 
 def test_the_initiative_page_lists_its_signals(login, owner, other_owner, signals, initiative):
