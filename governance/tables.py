@@ -37,11 +37,24 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
+def _seen_from_the_other_side(entry: LogEntry) -> frozenset[str]:
+    """The relations other models hold to the entry's model (an initiative's cost records, its reports): auditlog
+    records each on a create as its empty manager ("portfolio.MonthlyCost.None"), which says nothing."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    if model is None:
+        return frozenset()
+    return frozenset(f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete)
+
+
 def audit_changes_text(entry: LogEntry) -> str:
-    """field: before → after; … (many-to-many changes as +added / −removed)."""
+    """field: before → after; … (many-to-many changes as +added / −removed; relations seen from the other side
+    left out)."""
     changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
+    hidden = _seen_from_the_other_side(entry)
     parts = []
     for field_name, change in changes.items():
+        if field_name in hidden:
+            continue
         if isinstance(change, dict) and change.get("type") == "m2m":
             sign = "+" if change.get("operation") == "add" else "−"
             parts.append(f"{field_name}: {sign}{', '.join(map(str, change.get('objects', [])))}")
