@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from reviews.models import Notification, ReviewCycle, ValueReport
-from tollgate.ui.tables import NUM, CountColumn, PersonColumn
+from tollgate.ui.tables import CountColumn, PersonColumn
 
 
 def _state_badge(report: ValueReport) -> SafeString:
@@ -21,7 +21,7 @@ class ValueReportTable(tables.Table):
     department = tables.Column(accessor="initiative__department__name", verbose_name="Department")
     owner = PersonColumn(accessor="initiative__owner", order_by=("initiative__owner__last_name",))
     state = tables.Column("Status", accessor="status", order_by=("status",))
-    outcome_count = tables.Column("Outcomes", attrs=NUM)
+    outcome_count = CountColumn("Outcomes")
     submitted_at = tables.DateTimeColumn(format="Y-m-d H:i")
     verdict = tables.Column("Verdict", accessor="verdict__decision", default="")
 

@@ -26,7 +26,7 @@ from tollgate.formatting import (
     money_per,
     reporting_currency,
 )
-from tollgate.ui.tables import MoneyColumn
+from tollgate.ui.tables import CountColumn, MoneyColumn
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -152,6 +152,12 @@ def test_a_money_column_prints_money_on_the_page_and_the_plain_number_in_the_csv
     assert (price.render(Decimal("0.0125")), price.value(Decimal("0.0125"))) == ("$0.0125", "0.0125")
     change = MoneyColumn("Variance", signed=True)
     assert change.render(Decimal("250")) == "+$250.00"
+
+
+def test_a_count_column_separates_thousands_on_the_page_and_keeps_the_plain_number_in_the_csv():
+    column = CountColumn("Outcomes")
+    assert (column.render(1173119), column.value(1173119)) == ("1,173,119", 1173119)
+    assert column.render(Decimal("403.2")) == "403.2" and column.render("—") == "—"
 
 
 def test_table_headers_name_the_reporting_currency(settings):

@@ -7,7 +7,7 @@ from typing import Any
 
 import django_tables2 as tables
 
-from tollgate.formatting import format_money, format_unit_price
+from tollgate.formatting import format_money, format_number, format_unit_price
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 
@@ -42,9 +42,17 @@ class MoneyColumn(tables.Column):
 
 
 class CountColumn(tables.Column):
+    """A count or a quantity (rows read, outcomes): "1,173,119" on the page, the plain number in the CSV."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("attrs", NUM)
         super().__init__(*args, **kwargs)
+
+    def render(self, value: Any) -> str:
+        return format_number(value) if isinstance(value, int | Decimal | float) else str(value)
+
+    def value(self, value: Any) -> Any:
+        return value
 
 
 class PersonColumn(tables.Column):
