@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from governance.calculations import plain_number
 from governance.choices import AuditEvent
 from governance.models import RubricCriterion
+from tollgate.formatting import format_number
 from tollgate.ui.tables import NUM, PersonColumn, person_name
 
 ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed", LogEntry.Action.DELETE: "Deleted",
@@ -157,17 +158,21 @@ class PolicyTable(tables.Table):
         if not can_edit:
             self.columns.hide("edit")
 
+    # On the page with thousands separators ("10,000,000"), as the policy's form prints it; plain in the CSV.
     def render_value(self, value: Any) -> str:
+        return format_number(value)
+
+    def value_value(self, value: Any) -> str:
         return plain_number(value)
 
-    value_value = render_value
     render_default = render_value
-    value_default = render_value
+    value_default = value_value
 
     def render_range(self, record: Any) -> str:
-        return f"{plain_number(record.definition.minimum)} – {plain_number(record.definition.maximum)}"
+        return f"{format_number(record.definition.minimum)} – {format_number(record.definition.maximum)}"
 
-    value_range = render_range
+    def value_range(self, record: Any) -> str:
+        return f"{plain_number(record.definition.minimum)} – {plain_number(record.definition.maximum)}"
 
     def render_edit(self, record: Any) -> str:
         return format_html('<a class="button" href="{}">Edit</a>', reverse("governance:policy_edit",

@@ -194,6 +194,9 @@ def test_policy_page_and_edit(login, admin_user):
     assert response.status_code == 302 and policy_value("intake.quorum") == 3
     body = client.get(reverse("governance:policy_list")).content.decode()
     assert admin_user.get_full_name() in body
+    assert "0 – 10,000,000" in body  # the self-hosting operating cost's range, as the form prints numbers
+    export = client.get(reverse("governance:policy_list") + "?_export=csv").content.decode()
+    assert "0 – 10000000" in export and "10,000,000" not in export
     assert client.get(reverse("governance:policy_edit", args=["nope"])).status_code == 404
 
 
