@@ -219,6 +219,8 @@ decides_signals = (is_reviewer | is_admin) & ~acts_for_a_signal_initiative
 
 PERMISSIONS.update({
     "governance.view_signal": reads_every_signal | (is_owner_role & (no_object | acts_for_a_signal_initiative)),
+    # Any signal, whoever it concerns: pages shared by every role (the dashboard) link a signal only for them.
+    "governance.view_every_signal": reads_every_signal,
     # Asked without a signal (may an owner acknowledge at all?), an owner may; for a signal, only if it is theirs.
     "governance.acknowledge_signal": decides_signals | (
         ~is_executive & (acts_for_a_signal_initiative | (no_object & is_owner_role))),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -426,6 +426,24 @@ def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict
         cached = _dashboard(quarter=quarter, department=department)
         cache.set(key, cached, CACHE_SECONDS)
     return cached
+
+
+def viewer_links(board: dict[str, Any], *, costs: bool, signals: bool) -> dict[str, Any]:
+    """The board as one viewer may follow it: without the links to the cost pages (`costs`: may the viewer read
+    them?) or to each candidate's signal (`signals`: may the viewer read every signal?), which would answer 403; the
+    figures and names stay. The board itself is shared by every viewer (cached), so it is copied, not changed."""
+    if costs and signals:
+        return board
+    shown = dict(board)
+    if not costs:
+        closed = reverse("portfolio:ingestion_health")
+        shown["figures"] = [replace(f, url="") if f.url.startswith(closed) else f for f in board["figures"]]
+        shown["unallocated_keys"] = [{**row, "url": ""} for row in board["unallocated_keys"]]
+    if not signals:
+        for name in ("kill_candidates", "scale_candidates"):
+            if board.get(name) is not None:
+                shown[name] = [replace(c, url="") for c in board[name]]
+    return shown
 
 
 def _dashboard(*, quarter: Quarter, department: Department | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django_weasyprint import WeasyTemplateResponseMixin
 
 from portfolio.dashboard import charts, selectors
 from portfolio.dashboard.forms import DashboardFilterForm, quarters_with_data
+from tollgate.roles import may
 from tollgate.ui.exports import neutralise_row
 from tollgate.ui.views import PermissionRequiredMixin
 
@@ -66,11 +67,16 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         if export:
             return self.export(export, selectors.dashboard(quarter=quarter, department=department))
         # Everything below the navigation is rendered from the cache while the data stays the same (the template's
-        # cache block), so the figures and charts are computed only when the fragment is missing: lazily.
-        board = SimpleLazyObject(lambda: selectors.dashboard(quarter=quarter, department=department))
+        # cache block), so the figures and charts are computed only when the fragment is missing: lazily. Links go
+        # only where the viewer may follow them, so the fragment is kept per kind of viewer too.
+        costs = may(request.user, "portfolio.view_costsource")
+        signals = may(request.user, "governance.view_every_signal")
+        board = SimpleLazyObject(lambda: selectors.viewer_links(
+            selectors.dashboard(quarter=quarter, department=department), costs=costs, signals=signals))
         return self.render_to_response(self.get_context_data(
             form=form, board=board, quarter=quarter, quarter_text=quarter.name, cache_seconds=selectors.CACHE_SECONDS,
-            fragment_key=f"{quarter.name}:{department.pk if department else 'all'}:{selectors.data_version()}"))
+            fragment_key=f"{quarter.name}:{department.pk if department else 'all'}:{selectors.data_version()}:"
+                         f"links-{int(costs)}{int(signals)}"))
 
     def export(self, name: str, board: dict[str, Any]) -> HttpResponse:
         columns = EXPORTS.get(name)

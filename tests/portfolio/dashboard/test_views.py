@@ -111,3 +111,19 @@ def test_the_initiative_page_keeps_the_dashboards_quarter(client, executive, por
     assert f"/portfolio/dashboard/?quarter=2026-Q3&amp;department={portfolio['claims'].pk}" in html
     assert 'id="dashboard-quarter"' not in client.get(url).content.decode()
     assert 'id="dashboard-quarter"' not in client.get(url, {"quarter": "nonsense"}).content.decode()
+
+
+def test_links_go_only_where_the_viewer_may_follow_them(client, executive, owner, portfolio):  # noqa: F811
+    from tests.governance.signals.factories import SignalFactory
+
+    signal = SignalFactory(initiatives=[portfolio["triage"]])  # a cost overrun of an initiative the owner does not run
+    costs = reverse("portfolio:ingestion_health")
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert f'href="{costs}"' in html and f'href="{signal.get_absolute_url()}"' in html
+    client.force_login(owner)  # the same figures from the same data: a fragment cached for another kind of viewer
+    page = client.get(URL, {"quarter": "2026-Q3"})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="figure-spend"' in html and signal.get_type_display() in html
+    assert f'href="{costs}"' not in html and f'href="{signal.get_absolute_url()}"' not in html
+    assert client.get(signal.get_absolute_url()).status_code == 403  # what the link would have answered
