@@ -201,6 +201,16 @@ def test_csv_export_query_count_is_constant(login, reviewer):
 # Initiative detail ---------------------------------------------------------------------------------------------------
 
 
+def test_a_business_case_without_its_volumes_reads_as_not_given_not_none(login, reviewer):
+    initiative = InitiativeFactory()
+    BusinessCaseFactory(initiative=initiative, expected_monthly_volume=None, min_viable_scale=None)
+    content = login(reviewer).get(initiative.get_absolute_url()).content.decode()
+    assert "<dt>Expected outcomes / month</dt><dd>—</dd>" in content and "<dd>None</dd>" not in content
+    initiative.business_case.expected_monthly_volume = 24681
+    initiative.business_case.save()
+    assert "<dd>24,681</dd>" in login(reviewer).get(initiative.get_absolute_url()).content.decode()
+
+
 def test_detail_shows_facts_business_case_kpis_and_licences(login, reviewer):
     model = AIModelFactory(name="gpt-4o-mini")
     initiative = InitiativeFactory(tags=["gdpr", "customer-facing"], vendors=[model.provider])

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
+from tollgate.formatting import format_number
 from tollgate.roles import Role
 
 DATA_DIR = Path(__file__).resolve().parent / "northwind"
@@ -341,8 +342,8 @@ def _business_case(
         "expected_monthly_volume": volume,
         "targets": (
             f"Cost per {tpl.outcome} from ${baseline:.2f} to ${unit_cost_target} at {volume:,} a month by "
-            f"{target_quarter}; {first.name.lower()} from {first.baseline}{sep}{first.unit} "
-            f"to {first.target}{sep}{first.unit}."
+            f"{target_quarter}; {first.name.lower()} from {format_number(first.baseline)}{sep}{first.unit} "
+            f"to {format_number(first.target)}{sep}{first.unit}."
         ),
         "tco_inference": lines[0],
         "tco_compute": lines[1],
@@ -354,9 +355,9 @@ def _business_case(
         "expected_monthly_value": expected_value,
         "min_viable_scale": min_viable,
         "success_criteria": (
-            f"{first.name} reaches {first.target}{sep}{first.unit} within two quarters of launch; at least "
-            f"{min_viable:,} a month ({tpl.outcome}, the minimum viable scale); error and complaint rates no worse "
-            f"than today's process."
+            f"{first.name} reaches {format_number(first.target)}{sep}{first.unit} within two quarters of launch; "
+            f"at least {min_viable:,} a month ({tpl.outcome}, the minimum viable scale); error and complaint rates no "
+            f"worse than today's process."
         ),
     }
     return case
