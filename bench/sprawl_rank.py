@@ -5,6 +5,7 @@ true partner in its top 5.
 
 With the configured embedder and its calibration, as the other sprawl benches: MiniLM in-process by default, or a
 served model (EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g. bench/embeddings_server.py).
+
 The shipped ranking (scoring.top_duplicates) fuses three lists by reciprocal rank: the ranking blend, the pair
 model's probability and the portfolio's distinctive wording. This script prints, per set, the top-5 hit rate of each
 list alone and of the fusion, so the choice can be repeated. It reads only the tuning and selection sets

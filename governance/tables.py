@@ -158,7 +158,8 @@ class PolicyTable(tables.Table):
         if not can_edit:
             self.columns.hide("edit")
 
-    # On the page with thousands separators ("10,000,000"), as the policy's form prints it; plain in the CSV.
+    # On the page with thousands separators ("10,000,000"), as the edit page prints the value in force; plain in the
+    # CSV.
     def render_value(self, value: Any) -> str:
         return format_number(value)
 
