@@ -36,18 +36,36 @@ internal company group halvorsen
 TOKEN = re.compile(r"[a-z0-9]+(?:[+#][a-z0-9]*)?")
 
 
+def _fold(word: str) -> str:
+    """A light plural fold, so 'invoices' meets 'invoice' and 'summaries' meets 'summary'."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-case word tokens without stop words, with a light plural fold so 'invoices' meets 'invoice'."""
-    out = []
-    for word in TOKEN.findall(text.lower()):
-        if word in STOPWORDS or len(word) < 2:
-            continue
-        if len(word) > 4 and word.endswith("ies"):
-            word = word[:-3] + "y"
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
-    return out
+    """Lower-case word tokens without stop words, plurals folded (`_fold`)."""
+    return [_fold(word) for word in TOKEN.findall(text.lower()) if word not in STOPWORDS and len(word) >= 2]
+
+
+SENTENCE_END = re.compile(r"[.;:!?]+(?:\s|$)")
+
+
+def written_forms(text: str) -> dict[str, str]:
+    """Each word and two-word phrase a text really contains, folded as `terms` folds it, with how it is written there
+    ({"fraud_indicator": "fraud indicators", "suspiciou": "suspicious"}): consecutive words of one sentence. The
+    bigrams of `terms` skip stop words and run on across sentences, which scores well but would show a reviewer
+    phrases nobody wrote ("indicator refer" from "indicators and refers")."""
+    forms: dict[str, str] = {}
+    for sentence in SENTENCE_END.split(text.lower()):
+        words = TOKEN.findall(sentence)
+        for word in words:
+            forms.setdefault(_fold(word), word)
+        for a, b in zip(words, words[1:], strict=False):
+            forms.setdefault(f"{_fold(a)}_{_fold(b)}", f"{a} {b}")
+    return forms
 
 
 # Words that name a vendor or an edition, not a product: "Adobe" or "Enterprise" alone identify nothing.
@@ -73,11 +91,12 @@ def common_phrases(a: Item, b: Item, limit: int = 4) -> list[str]:
     """Words and two-word phrases both texts use (phrases first, then longer words): evidence a reviewer can find
     in the two descriptions. Needs no statistics of the portfolio, so a draft on the intake form gets the same."""
     first, second = terms(f"{a.name} {a.description}"), set(terms(f"{b.name} {b.description}"))
-    shared = [t for t in dict.fromkeys(first) if t in second]
+    written, other = written_forms(a.purpose), written_forms(b.purpose)
+    shared = [t for t in dict.fromkeys(first) if t in second and t in written and t in other]
     ranked = sorted(shared, key=lambda t: (-("_" in t), -len(t), t))
     chosen: list[str] = []
     for term in ranked:
-        phrase = term.replace("_", " ")
+        phrase = written[term]  # as the first initiative writes it
         if any(phrase in other for other in chosen):
             continue
         chosen.append(phrase)
@@ -488,10 +507,18 @@ class Scored:
         candidates = np.nonzero(counts >= 2)[0]
         # In more than half of the portfolio: not distinctive.
         candidates = candidates[self.idf[candidates] >= 1.0 + math.log(2)]
-        ranked = sorted(candidates.tolist(), key=lambda k: (-counts[k] * self.idf[k], self._terms[k]))
+        # A phrase before its own words when they weigh the same ("action items", not "action" and "items").
+        ranked = sorted(candidates.tolist(), key=lambda k: (-counts[k] * self.idf[k], "_" not in self._terms[k],
+                                                            self._terms[k]))
+        written: list[dict[str, str]] = []  # each member's words and phrases as written, read once needed
         chosen: list[str] = []
         for k in ranked:
-            phrase = self._terms[k].replace("_", " ")
+            term = self._terms[k]
+            written = written or [written_forms(self.items[m].purpose) for m in members]
+            writers = [forms[term] for forms in written if term in forms]
+            if len(writers) < 2:  # a phrase nobody wrote as such (across a stop word or a sentence), or a vendor
+                continue
+            phrase = writers[0]
             if any(phrase in other or other in phrase for other in chosen):
                 continue
             chosen.append(phrase)

@@ -397,6 +397,14 @@ def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, clien
     cluster = SprawlCluster.objects.get(members__initiative=portfolio["C"])
     assert cluster.confidence == "likely"
     assert cluster.evidence[0] == "Shared job: Meeting transcription and notes"
+    # Two-word phrases are written in both descriptions as shown, for a reviewer to find them there (a word is shown
+    # as one of them writes it: "meetings" and "meeting").
+    (phrases,) = [line for line in cluster.evidence if line.startswith("Phrases in common: ")]
+    shown = [p.strip("\u201c\u201d") for p in phrases.removeprefix("Phrases in common: ").split(", ")]
+    assert shown[0] == "action items" and "action" not in shown[1:]
+    for member in (portfolio["C"], portfolio["D"]):
+        text = f"{member.name}. {member.description}".lower()
+        assert all(p in text for p in shown if " " in p), (shown, member.description)
     client.force_login(reviewer)
     page = client.get(cluster.get_absolute_url()).content.decode()
     assert "Why these look like one job" in page and "Shared job: Meeting transcription and notes" in page

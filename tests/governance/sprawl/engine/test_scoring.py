@@ -378,3 +378,17 @@ def test_agreement_on_a_specific_job_counts_more_than_on_a_generic_one(embedder,
     assert both_meetings["archetype_specific"][0, 0] < 0.2 * both_meetings["archetype_exact"][0, 0]
     assert both_images["archetype_specific"][0, 0] == pytest.approx(both_images["archetype_exact"][0, 0], abs=1e-5)
     assert index.specificity is not None and index.specificity.shape == (len(ARCHETYPES),)
+
+
+def test_phrases_in_common_are_written_in_both_texts_as_shown():
+    a = scoring.Item(key=1, name="Claims fraud scoring",
+                     description="Scores incoming claims for fraud indicators and refers suspicious ones to the SIU.")
+    b = scoring.Item(key=2, name="Sentinel home claims fraud scoring",
+                     description="Scores home claims for fraud indicators and refers suspicious ones to investigators.")
+    shown = scoring.common_phrases(a, b)
+    assert shown == ["fraud indicators", "refers suspicious", "fraud scoring", "suspicious ones"]
+    # Not "indicator refer" (across a stop word), "scoring score" (across a sentence) or "suspiciou" (the fold).
+    assert scoring.written_forms("Fraud scoring. Scores indicators and refers.") == {
+        "fraud": "fraud", "scoring": "scoring", "fraud_scoring": "fraud scoring", "score": "scores",
+        "indicator": "indicators", "and": "and", "refer": "refers", "score_indicator": "scores indicators",
+        "indicator_and": "indicators and", "and_refer": "and refers"}
