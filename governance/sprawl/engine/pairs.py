@@ -49,8 +49,8 @@ FEATURE_LABELS = {
 
 # The catalogue's three agreements tell a reviewer one thing, the same job, each with its own qualifier: said once.
 SAME_JOB = ("archetype_exact", "archetype_rare", "archetype_specific")
-SAME_JOB_QUALIFIERS = {"archetype_rare": "one few of this company's initiatives do",
-                       "archetype_specific": "described by specific tasks, not a generic technique"}
+SAME_JOB_QUALIFIERS = {"archetype_rare": "one few initiatives here do",
+                       "archetype_specific": "described by its tasks"}
 
 
 def weighed_most(contributions: Mapping[str, float], *, limit: int = 2, floor: float = 0.05) -> list[str]:

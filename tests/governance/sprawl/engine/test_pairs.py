@@ -10,13 +10,13 @@ def test_the_catalogues_agreements_are_said_once_with_their_qualifiers():
     contributions = dict.fromkeys(pairs.FEATURES, 0.0) | {
         "archetype_exact": 2.6, "archetype_rare": 3.7, "purpose": 1.0, "purpose_local": 0.4, "same_owner": -1.6}
     assert pairs.weighed_most(contributions) == [
-        "the same job in the catalogue, one few of this company's initiatives do",
+        "the same job in the catalogue, one few initiatives here do",
         pairs.FEATURE_LABELS["purpose"],
     ]
     contributions |= {"archetype_specific": 2.2}
     assert pairs.weighed_most(contributions, limit=3) == [
-        "the same job in the catalogue, one few of this company's initiatives do, described by specific tasks, not a "
-        "generic technique", pairs.FEATURE_LABELS["purpose"], pairs.FEATURE_LABELS["purpose_local"]]
+        "the same job in the catalogue, one few initiatives here do, described by its tasks",
+        pairs.FEATURE_LABELS["purpose"], pairs.FEATURE_LABELS["purpose_local"]]
 
 
 def test_only_what_pushed_towards_the_same_job_is_named_largest_first():
