@@ -362,13 +362,24 @@ def _actor_name(entry: LogEntry) -> str:
     return entry.actor_email or "system"
 
 
+def relations_seen_from_the_other_side(entry: LogEntry) -> frozenset[str]:
+    """The relations other models hold to an entry's model (an initiative's cost records, its reports): auditlog
+    records each on a create as its empty manager ("portfolio.MonthlyCost.None"), which says nothing, so neither the
+    history nor the audit trail shows them."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    if model is None:
+        return frozenset()
+    return frozenset(f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete)
+
+
 def _history_fields(entry: LogEntry) -> list[tuple[str, Any, Any]]:
     """(key, its model field or None for a key that names none, values) of each change worth showing."""
     model = entry.content_type.model_class() if entry.content_type_id else None
     changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
+    hidden = relations_seen_from_the_other_side(entry)
     shown: list[tuple[str, Any, Any]] = []
     for name, values in changes.items():
-        if name in HIDDEN_HISTORY_FIELDS:
+        if name in HIDDEN_HISTORY_FIELDS or name in hidden:
             continue
         model_field = None
         if model is not None:
@@ -376,11 +387,8 @@ def _history_fields(entry: LogEntry) -> list[tuple[str, Any, Any]]:
                 model_field = model._meta.get_field(name)
             except FieldDoesNotExist:
                 model_field = None
-        if model_field is not None:
-            if model_field.auto_created and not model_field.concrete:
-                continue  # a relation seen from the other side (the initiative's cost records, its reports...)
-            if _is_reference(model_field) and model_field.related_model is Initiative:
-                continue  # the initiative a business case or KPI belongs to: the history is about it already
+        if model_field is not None and _is_reference(model_field) and model_field.related_model is Initiative:
+            continue  # the initiative a business case or KPI belongs to: the history is about it already
         shown.append((name, model_field, values))
     return shown
 

@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from governance.calculations import plain_number
 from governance.choices import AuditEvent
 from governance.models import RubricCriterion
+from governance.selectors import relations_seen_from_the_other_side
 from tollgate.formatting import format_number
 from tollgate.ui.tables import NUM, PersonColumn, person_name
 
@@ -38,20 +39,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _seen_from_the_other_side(entry: LogEntry) -> frozenset[str]:
-    """The relations other models hold to the entry's model (an initiative's cost records, its reports): auditlog
-    records each on a create as its empty manager ("portfolio.MonthlyCost.None"), which says nothing."""
-    model = entry.content_type.model_class() if entry.content_type_id else None
-    if model is None:
-        return frozenset()
-    return frozenset(f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete)
-
-
 def audit_changes_text(entry: LogEntry) -> str:
     """field: before → after; … (many-to-many changes as +added / −removed; relations seen from the other side
     left out)."""
     changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
-    hidden = _seen_from_the_other_side(entry)
+    hidden = relations_seen_from_the_other_side(entry)
     parts = []
     for field_name, change in changes.items():
         if field_name in hidden:

@@ -510,11 +510,10 @@ class Scored:
         # A phrase before its own words when they weigh the same ("action items", not "action" and "items").
         ranked = sorted(candidates.tolist(), key=lambda k: (-counts[k] * self.idf[k], "_" not in self._terms[k],
                                                             self._terms[k]))
-        written: list[dict[str, str]] = []  # each member's words and phrases as written, read once needed
+        written = [written_forms(self.items[m].purpose) for m in members]  # each member's words, as written
         chosen: list[str] = []
         for k in ranked:
             term = self._terms[k]
-            written = written or [written_forms(self.items[m].purpose) for m in members]
             writers = [forms[term] for forms in written if term in forms]
             if len(writers) < 2:  # a phrase nobody wrote as such (across a stop word or a sentence), or a vendor
                 continue
