@@ -165,6 +165,14 @@ def stated_kpi(report):
                       baseline=None, target=None, value_per_unit=None)
 
 
+def test_the_report_page_prints_volumes_with_thousands_separators(login, executive, submitted):
+    """Outcomes (15000 in the fixture) and the business case's minimum viable scale (5000) read as quantities."""
+    html = login(executive).get(submitted.get_absolute_url()).content.decode()
+    assert "<dt>Outcomes in the period</dt><dd>15,000</dd>" in html
+    assert "(minimum viable scale 5,000)" in html and "15000" not in html
+    assert "<dt>Active users</dt><dd>—</dd>" in html
+
+
 def test_the_report_page_shows_each_kpis_kind_value_and_why_one_has_none(login, executive, submitted):
     csat = KPIFactory(initiative=submitted.initiative, name="CSAT", unit="points", kind=KpiKind.RATIO,
                       baseline=D("72"), target=D("75"), direction=KpiDirection.INCREASE, value_per_unit=None)
