@@ -454,6 +454,21 @@ def _history_value(model_field: Any, raw: Any, names: dict[type[Model], dict[int
     return _shortened(text)
 
 
+def audit_number(model: type[Model] | None, name: str, raw: Any) -> str | None:
+    """A number field's recorded value as the history prints it ("38,935", "$13,246.49"), for the audit trail, which
+    otherwise keeps values as stored; None when `name` is no integer or decimal field of `model` (a reference's id
+    included) or the value is empty."""
+    if model is None or raw is None or raw in ("", "None"):
+        return None
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if _is_reference(model_field) or not isinstance(model_field, models.IntegerField | models.DecimalField):
+        return None
+    return _history_value(model_field, raw, {})
+
+
 def _plain_decimal(value: Decimal) -> str:
     """1234.5000 -> 1,234.50; 1200.0000 -> 1,200; 0.0045 stays 0.0045: no trailing zeros past the cents."""
     text = f"{value:,f}"

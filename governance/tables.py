@@ -14,7 +14,7 @@ from django.utils.text import capfirst
 from governance.calculations import plain_number
 from governance.choices import AuditEvent
 from governance.models import RubricCriterion
-from governance.selectors import relations_seen_from_the_other_side
+from governance.selectors import audit_number, relations_seen_from_the_other_side
 from tollgate.formatting import format_number
 from tollgate.ui.tables import NUM, PersonColumn, person_name
 
@@ -39,11 +39,16 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
+def _shown(model: Any, field_name: str, value: Any) -> str:
+    return audit_number(model, field_name, value) or _short(value)
+
+
 def audit_changes_text(entry: LogEntry) -> str:
     """field: before → after; … (many-to-many changes as +added / −removed; relations seen from the other side
-    left out)."""
+    left out). Values as stored, but numbers with their separators (and money as money), as on every other page."""
     changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
     hidden = relations_seen_from_the_other_side(entry)
+    model = entry.content_type.model_class() if entry.content_type_id else None
     parts = []
     for field_name, change in changes.items():
         if field_name in hidden:
@@ -52,9 +57,10 @@ def audit_changes_text(entry: LogEntry) -> str:
             sign = "+" if change.get("operation") == "add" else "−"
             parts.append(f"{field_name}: {sign}{', '.join(map(str, change.get('objects', [])))}")
         elif isinstance(change, list | tuple) and len(change) == 2:
-            parts.append(f"{field_name}: {_short(change[0])} → {_short(change[1])}")
+            before, after = (_shown(model, field_name, value) for value in change)
+            parts.append(f"{field_name}: {before} → {after}")
         else:
-            parts.append(f"{field_name}: {_short(change)}")
+            parts.append(f"{field_name}: {_shown(model, field_name, change)}")
     return "; ".join(parts)
 
 

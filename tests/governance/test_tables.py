@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from auditlog.models import LogEntry
 
 from governance.tables import audit_changes_text
-from tests.factories import InitiativeFactory
+from tests.factories import BusinessCaseFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,3 +20,18 @@ def test_a_create_lists_what_was_entered_not_the_relations_seen_from_the_other_s
     text = audit_changes_text(entry)
     assert "name: — → Claims triage" in text
     assert ".None" not in text and "monthly_costs" not in text
+
+
+def test_numbers_read_with_their_separators_and_money_as_money_other_values_as_stored():
+    case = BusinessCaseFactory(expected_monthly_volume=20000, expected_monthly_value=Decimal("9000.00"))
+    case.expected_monthly_volume = 38935
+    case.expected_monthly_value = Decimal("13246.49")
+    case.outcome_unit = "ticket 12345"
+    case.save()
+    entry = LogEntry.objects.get_for_object(case).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
+    text = audit_changes_text(entry)
+    assert "expected_monthly_volume: 20,000 → 38,935" in text
+    assert "expected_monthly_value: $9,000.00 → $13,246.49" in text
+    assert "outcome_unit: ticket triaged → ticket 12345" in text  # text stays as written
+    created = audit_changes_text(LogEntry.objects.get_for_object(case).get(action=LogEntry.Action.CREATE))
+    assert "min_viable_scale: — → 5,000" in created and "initiative: — → " in created  # a reference keeps its id
