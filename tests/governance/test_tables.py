@@ -34,4 +34,5 @@ def test_numbers_read_with_their_separators_and_money_as_money_other_values_as_s
     assert "expected_monthly_value: $9,000.00 → $13,246.49" in text
     assert "outcome_unit: ticket triaged → ticket 12345" in text  # text stays as written
     created = audit_changes_text(LogEntry.objects.get_for_object(case).get(action=LogEntry.Action.CREATE))
-    assert "min_viable_scale: — → 5,000" in created and "initiative: — → " in created  # a reference keeps its id
+    assert "min_viable_scale: — → 5,000" in created
+    assert f"initiative: — → {case.initiative_id};" in created  # a reference keeps its id
