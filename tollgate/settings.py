@@ -278,7 +278,8 @@ TOLLGATE_EMBEDDER = (
     {"backend": "http", "base_url": env("EMBEDDINGS_URL"), "model": env("EMBEDDINGS_MODEL", default=""),
      "api_key_env": "EMBEDDINGS_API_KEY"}
     if env("EMBEDDINGS_URL", default="")
-    else {"backend": "onnx-minilm", "threads": env.int("EMBEDDINGS_THREADS", default=0) or None}
+    else {"backend": env("EMBEDDINGS_BACKEND", default="onnx-minilm"),
+          "threads": env.int("EMBEDDINGS_THREADS", default=0) or None}
 )
 
 # Plain lines by default (`make run`); LOG_FORMAT=json: one JSON object a line (time, level, logger, message, the

