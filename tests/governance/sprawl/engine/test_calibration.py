@@ -122,6 +122,8 @@ def test_each_calibrated_index_carries_its_own_learnt_metric_and_other_encoders_
     assert calibration.MINILM_COSINE.catalogue_index(ARCHETYPES, minilm.embed).purpose_metric is None
     mpnet = calibration.MPNET.catalogue_index(ARCHETYPES, minilm.embed).purpose_metric
     assert mpnet is metric.load("mpnet") and mpnet.shape == (768, 768)  # learnt in mpnet's own space
+    joined = metric.load("minilm-use")
+    assert joined.shape == (384 + 512, 384 + 512)  # MiniLM's and USE's vectors side by side
     assert calibration.adapted(calibration.MINILM_COSINE.catalogue_index(ARCHETYPES, minilm.embed)).purpose_metric \
         is None  # a model without a calibration gets none
     items = _items()
@@ -144,3 +146,7 @@ def test_a_runs_record_names_the_calibration_it_was_made_with():
         assert calibration.by_record(before) is calibration.MINILM_COSINE
     assert calibration.by_record({"encoder": "all-mpnet-base-v2", "purpose_metric": "mpnet"}) is calibration.MPNET
     assert calibration.by_record({"encoder": "nomic-embed-text-v9"}) is calibration.MINILM_COSINE
+    joined = calibration.run_record(calibration.MINILM_USE.model, encoder=calibration.MINILM_USE.encoder,
+                                    purpose_metric=calibration.MINILM_USE.purpose_metric)
+    assert calibration.by_record(joined) is calibration.MINILM_USE
+    assert calibration.recorded_thresholds(joined, pairs.SHIPPED) == (0.55, 0.2, 0.5)

