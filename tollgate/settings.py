@@ -273,7 +273,8 @@ REPORTING_CURRENCY = env("REPORTING_CURRENCY", default="USD").strip().upper()
 INGESTION_MAX_FILE_MB = env.int("INGESTION_MAX_FILE_MB", default=500)
 
 # Sprawl detection: sentence embeddings of what each initiative does. The default runs all-MiniLM-L6-v2 offline
-# (ONNX, shipped by PyPI packages); EMBEDDINGS_URL points at a self-hosted OpenAI-compatible /v1/embeddings instead.
+# (ONNX, shipped by PyPI packages); EMBEDDINGS_BACKEND=onnx-minilm+use adds the Universal Sentence Encoder beside it;
+# EMBEDDINGS_URL points at a self-hosted OpenAI-compatible /v1/embeddings instead.
 TOLLGATE_EMBEDDER = (
     {"backend": "http", "base_url": env("EMBEDDINGS_URL"), "model": env("EMBEDDINGS_MODEL", default=""),
      "api_key_env": "EMBEDDINGS_API_KEY"}
