@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/sprawl_feedback.py [--sets holdout,heldout2,telco,pharma,council] [--share 0.3]
 
-With the configured embedder and its calibration (engine/calibration.py): MiniLM in-process by default, or a served
-model (EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g. bench/embeddings_server.py).
+With the configured embedder and its calibration (engine/calibration.py): MiniLM in-process by default (with USE beside
+it: EMBEDDINGS_BACKEND=onnx-minilm+use), or a served model (EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g.
+bench/embeddings_server.py).
 
 For each labelled set: the detector proposes its clusters (likely first, then possible, as a reviewer sees them); a
 simulated reviewer decides the first 30% of them by the labels, as a person would with the three actions the product

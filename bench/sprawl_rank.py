@@ -3,8 +3,9 @@ true partner in its top 5.
 
     .venv/bin/python bench/sprawl_rank.py
 
-With the configured embedder and its calibration, as the other sprawl benches: MiniLM in-process by default, or a
-served model (EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g. bench/embeddings_server.py).
+With the configured embedder and its calibration, as the other sprawl benches: MiniLM in-process by default (with USE
+beside it: EMBEDDINGS_BACKEND=onnx-minilm+use), or a served model (EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g.
+bench/embeddings_server.py).
 
 The shipped ranking (scoring.top_duplicates) fuses three lists by reciprocal rank: the ranking blend, the pair
 model's probability and the portfolio's distinctive wording. This script prints, per set, the top-5 hit rate of each

@@ -3,8 +3,9 @@
     .venv/bin/python bench/sprawl_tune.py [--grid] [--verbose] [--sets design,validation] [--fit [--save-metric]]
     .venv/bin/python bench/sprawl_tune.py --cosine --fit
 
-It fits for the configured encoder: the in-process MiniLM, or a served model with a calibration of its own
-(EMBEDDINGS_URL + EMBEDDINGS_MODEL, e.g. all-mpnet-base-v2 served by bench/embeddings_server.py), on that
+It fits for the configured encoder: the in-process MiniLM (alone, or with USE beside it:
+EMBEDDINGS_BACKEND=onnx-minilm+use), or a served model with a calibration of its own (EMBEDDINGS_URL +
+EMBEDDINGS_MODEL, e.g. all-mpnet-base-v2 served by bench/embeddings_server.py), on that
 calibration's cosine constants. `--cosine` fits MiniLM's pair model on its own cosine, without the learnt metric
 (`pairs.COSINE`, what an encoder without a calibration of its own starts from: calibration.MINILM_COSINE).
 
