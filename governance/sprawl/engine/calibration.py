@@ -185,7 +185,8 @@ def for_model(model: str) -> Calibration | None:
 
 
 def calibration_for(embedder_name: str) -> Calibration:
-    """The calibration of an embedder (`Embedder.name`: the in-process MiniLM, or "http:<model>")."""
+    """The calibration of an embedder (`Embedder.name`: the in-process MiniLM, alone or with USE beside it, or
+    "http:<model>")."""
     if not embedder_name.startswith("http:"):
         return MINILM_USE if embedder_name.endswith("+use-multilingual-v3") else MINILM
     model = embedder_name.removeprefix("http:")

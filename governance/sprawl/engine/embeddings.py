@@ -195,4 +195,5 @@ def get_embedder() -> Embedder:
             base_url=config["base_url"], model=config["model"],
             api_key=os.environ.get(config.get("api_key_env", ""), ""),
         )
-    raise ImproperlyConfigured(f"Unknown TOLLGATE_EMBEDDER backend {backend!r} (use 'onnx-minilm' or 'http').")
+    raise ImproperlyConfigured(f"Unknown TOLLGATE_EMBEDDER backend {backend!r} (use 'onnx-minilm', "
+                               "'onnx-minilm+use' or 'http').")
