@@ -49,7 +49,7 @@ from bench.sprawl_select import choose_thresholds  # noqa: E402
 from bench.sprawl_sets import DATA, LATE, REPORTING, SELECTION, TUNING  # noqa: E402
 from bench.sprawl_tune import labelled_pairs, load_archetypes, load_items, load_labels  # noqa: E402
 from governance.sprawl.engine import calibration, pairs, scoring  # noqa: E402
-from governance.sprawl.engine.embeddings import normalise  # noqa: E402
+from governance.sprawl.engine.embeddings import JoinedEmbedder, normalise  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
 
 
@@ -215,11 +215,11 @@ class MiniLMWordllama:
     packages = (*MiniLM.packages, *Wordllama.packages)
 
     def __init__(self, threads: int) -> None:
-        self._parts = (MiniLM(threads), Wordllama(threads))
-        self.dim = sum(part.dim for part in self._parts)
+        self._joined = JoinedEmbedder(MiniLM(threads), Wordllama(threads))  # the product's joining, as shipped
+        self.dim = self._joined.dim
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return normalise(np.hstack([part.embed(texts) for part in self._parts]))
+        return self._joined.embed(texts)
 
     @staticmethod
     def model_files() -> list[Path]:
