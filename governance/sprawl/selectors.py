@@ -132,6 +132,84 @@ def sprawl_cluster_status_counts(clusters: QuerySet[SprawlCluster]) -> dict[str,
     return counts
 
 
+@dataclass(frozen=True)
+class TrackRecord:
+    """What reviewers made of the clusters of one confidence they decided: how often the detector was right here.
+
+    A cluster's proposed members are those it had when it was decided (members a recomputation added to a confirmed
+    cluster afterwards are left out: nobody proposed them for that decision). Its proposed pairs are right when a
+    reviewer confirmed both members and removed neither; a dismissed cluster's pairs are all wrong, as the next
+    recomputation takes them (cannot-link)."""
+
+    confidence: str
+    label: str
+    decided: int = 0
+    confirmed_whole: int = 0
+    confirmed_trimmed: int = 0
+    dismissed: int = 0
+    pairs: int = 0
+    right: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        """The share of proposed pairs that were right; None before any decision."""
+        return self.right / self.pairs if self.pairs else None
+
+
+@dataclass(frozen=True)
+class PairVerdicts:
+    """Reviewers' verdicts on possible-duplicate pairs: how many they called duplicates and how many not."""
+
+    duplicate: int
+    not_duplicate: int
+
+    @property
+    def total(self) -> int:
+        return self.duplicate + self.not_duplicate
+
+
+def sprawl_track_record() -> tuple[list[TrackRecord], PairVerdicts]:
+    """The detector's record in this company, from its reviewers' decisions: per confidence (likely, then possible),
+    the decided clusters and the share of their proposed pairs that were right; and the verdicts on possible-duplicate
+    pairs. A company's own precision, beside the figures measured on labelled inventories (README). Two queries."""
+    rows = (SprawlClusterMember.objects
+            .filter(cluster__status__in=[SprawlStatus.CONFIRMED, SprawlStatus.DISMISSED])
+            .values_list("cluster_id", "cluster__status", "cluster__confidence", "cluster__decided_at", "created_at",
+                         "removed")
+            .order_by("cluster_id"))
+    clusters: dict[int, tuple[str, str, list[bool]]] = {}
+    for cluster_id, status, confidence, decided_at, joined_at, removed in rows:
+        entry = clusters.setdefault(cluster_id, (status, confidence, []))
+        if status == SprawlStatus.CONFIRMED and decided_at is not None and joined_at > decided_at:
+            continue  # joined after the confirmation: not part of what was decided
+        entry[2].append(removed)
+    counts = {confidence: dict.fromkeys(("decided", "whole", "trimmed", "dismissed", "pairs", "right"), 0)
+              for confidence in SprawlConfidence.values}
+    for status, confidence, members in clusters.values():
+        tally = counts[confidence]
+        proposed = len(members)
+        kept = members.count(False) if status == SprawlStatus.CONFIRMED else 0
+        tally["decided"] += 1
+        tally["pairs"] += proposed * (proposed - 1) // 2
+        tally["right"] += kept * (kept - 1) // 2
+        if status == SprawlStatus.DISMISSED:
+            tally["dismissed"] += 1
+        elif kept == proposed:
+            tally["whole"] += 1
+        else:
+            tally["trimmed"] += 1
+    labels = dict(SprawlConfidence.choices)
+    records = [TrackRecord(confidence=confidence, label=str(labels[confidence]),
+                           decided=tally["decided"], confirmed_whole=tally["whole"],
+                           confirmed_trimmed=tally["trimmed"], dismissed=tally["dismissed"], pairs=tally["pairs"],
+                           right=tally["right"])
+               for confidence, tally in counts.items()]
+    verdicts = dict(DuplicatePairDecision.objects.order_by().values("verdict").annotate(n=Count("pk"))
+                    .values_list("verdict", "n"))
+    return records, PairVerdicts(duplicate=verdicts.get(DuplicateVerdict.DUPLICATE, 0),
+                                 not_duplicate=verdicts.get(DuplicateVerdict.NOT_DUPLICATE, 0))
+
+
 def sprawl_cluster_chart_rows(
     clusters: QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]], limit: int
 ) -> list[dict[str, Any]]:

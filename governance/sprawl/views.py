@@ -148,6 +148,7 @@ class SprawlClusterListView(ListPageView):
             can_recompute=may(self.request.user, "governance.recompute_sprawl"),
             last_run=sprawl_selectors.sprawl_run_latest(),
         )
+        context["track_record"], context["pair_verdicts"] = sprawl_selectors.sprawl_track_record()
         return context
 
 

@@ -105,6 +105,7 @@ ROWS: dict[str, list[Case]] = {
                                       Case(May("governance.change_usecase", 200), method="put", obj="use_case")],
     "governance_api:sprawlcluster-list": [Case(API_READ)],
     "governance_api:sprawlcluster-detail": [Case(API_READ, obj="cluster")],
+    "governance_api:sprawlcluster-track-record": [Case(API_READ)],
     "governance_api:sprawlcluster-confirm": [Case(only({REVIEWER: 200, ADMIN: 200}, anon=API_ANON), method="post",
                                                   obj="cluster")],
     "governance_api:sprawlcluster-dismiss": [Case(only({REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="post",

@@ -91,6 +91,31 @@ class SprawlClusterSerializer(serializers.ModelSerializer):
         return person_name(cluster.decided_by) or None
 
 
+class TrackRecordRowSerializer(serializers.Serializer):
+    """The decided clusters of one confidence and how many of their proposed pairs reviewers found right."""
+
+    confidence = serializers.CharField()
+    decided = serializers.IntegerField()
+    confirmed_whole = serializers.IntegerField(help_text="Confirmed with every proposed member.")
+    confirmed_trimmed = serializers.IntegerField(help_text="Confirmed after removing members.")
+    dismissed = serializers.IntegerField()
+    pairs = serializers.IntegerField(help_text="Proposed pairs of the decided clusters.")
+    right = serializers.IntegerField(help_text="Of them, pairs of two members a reviewer confirmed together.")
+    precision = serializers.FloatField(allow_null=True, help_text="right / pairs; null before any decision.")
+
+
+class PairVerdictsSerializer(serializers.Serializer):
+    duplicate = serializers.IntegerField()
+    not_duplicate = serializers.IntegerField()
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    """The detector's record in this company, from its reviewers' decisions."""
+
+    clusters = TrackRecordRowSerializer(many=True)
+    pair_verdicts = PairVerdictsSerializer()
+
+
 class SprawlDecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 

@@ -77,7 +77,8 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     ordering_fields = ["estimated_saving", "monthly_spend", "score", "first_seen_at"]
     permission_required = {"list": "governance.view_sprawlcluster", "retrieve": "governance.view_sprawlcluster",
                            "confirm": "governance.decide_sprawlcluster", "dismiss": "governance.decide_sprawlcluster",
-                           "remove_member": "governance.decide_sprawlcluster"}
+                           "remove_member": "governance.decide_sprawlcluster",
+                           "track_record": "governance.view_sprawlcluster"}
 
     def get_queryset(self):
         return sprawl_selectors.sprawl_clusters().select_related("decided_by")
@@ -91,6 +92,15 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         body.is_valid(raise_exception=True)
         call_service(service, actor=request.user, cluster=cluster, reason=body.validated_data["reason"])
         return Response(self._cluster_data(cluster.pk))
+
+    @extend_schema(responses=serializers.TrackRecordSerializer, filters=False)
+    @action(detail=False, methods=["get"], url_path="track-record", filterset_class=None, pagination_class=None)
+    def track_record(self, request: Request) -> Response:
+        """How often reviewers found the detector right here: per confidence, the decided clusters and the share of
+        their proposed pairs confirmed; and the verdicts on possible-duplicate pairs."""
+        records, verdicts = sprawl_selectors.sprawl_track_record()
+        return Response(serializers.TrackRecordSerializer(
+            {"clusters": records, "pair_verdicts": verdicts}).data)
 
     @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
     @action(detail=True, methods=["post"])

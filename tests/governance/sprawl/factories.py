@@ -61,3 +61,36 @@ class SprawlClusterMemberFactory(factory.django.DjangoModelFactory):
 
     cluster = factory.SubFactory(SprawlClusterFactory)
     initiative = factory.SubFactory(InitiativeFactory)
+
+
+def decided_clusters(reviewer) -> dict[str, SprawlCluster]:
+    """Clusters a reviewer decided through the services, for the track record: a likely one confirmed after removing
+    one of its three members (1 of 3 pairs right), a likely one confirmed whole that a member joined afterwards (not
+    counted: 1 of 1), a likely one dismissed (0 of 1), a possible one confirmed whole (1 of 1) and an open one."""
+    from datetime import timedelta
+
+    from governance.choices import SprawlConfidence
+    from governance.sprawl.services.clusters import (
+        sprawl_cluster_confirm,
+        sprawl_cluster_dismiss,
+        sprawl_member_remove,
+    )
+
+    def make(count: int, confidence: str = SprawlConfidence.LIKELY) -> tuple[SprawlCluster, list]:
+        members = InitiativeFactory.create_batch(count)
+        return SprawlClusterFactory(initiatives=members, confidence=confidence), members
+
+    trimmed, (_, _, odd) = make(3)
+    sprawl_member_remove(actor=reviewer, cluster=trimmed, initiative=odd, reason="Summarises sales calls")
+    sprawl_cluster_confirm(actor=reviewer, cluster=trimmed)
+    whole, _ = make(2)
+    sprawl_cluster_confirm(actor=reviewer, cluster=whole)
+    whole.refresh_from_db()
+    late = SprawlClusterMember.objects.create(cluster=whole, initiative=InitiativeFactory())
+    SprawlClusterMember.objects.filter(pk=late.pk).update(created_at=whole.decided_at + timedelta(days=1))
+    dismissed, _ = make(2)
+    sprawl_cluster_dismiss(actor=reviewer, cluster=dismissed, reason="Different audiences")
+    possible, _ = make(2, SprawlConfidence.POSSIBLE)
+    sprawl_cluster_confirm(actor=reviewer, cluster=possible)
+    still_open, _ = make(2)
+    return {"trimmed": trimmed, "whole": whole, "dismissed": dismissed, "possible": possible, "open": still_open}

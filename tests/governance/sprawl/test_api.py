@@ -13,7 +13,12 @@ from governance.choices import AuditEvent, SprawlStatus, UseCaseOrigin
 from governance.models import SprawlCluster, SprawlRun, UseCase
 from governance.sprawl.analysis import Duplicate
 from tests.factories import InitiativeFactory
-from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlClusterFactory, UseCaseFactory
+from tests.governance.sprawl.factories import (
+    InitiativeUseCaseFactory,
+    SprawlClusterFactory,
+    UseCaseFactory,
+    decided_clusters,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +102,25 @@ def test_use_case_list_carries_spend_and_count(api_client, executive, initiative
     rows = response.data["results"] if isinstance(response.data, dict) else response.data
     assert [(r["code"], r["initiative_count"], r["monthly_spend"]) for r in rows] == [
         ("api-spend-test", 1, "1200.00")]
+
+
+def test_track_record_says_per_confidence_how_many_proposed_pairs_reviewers_found_right(api_client, reviewer,
+                                                                                       executive):
+    decided_clusters(reviewer)
+    api_client.force_authenticate(executive)
+
+    response = api_client.get(reverse("governance_api:sprawlcluster-track-record"))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "clusters": [
+            {"confidence": "likely", "decided": 3, "confirmed_whole": 1, "confirmed_trimmed": 1, "dismissed": 1,
+             "pairs": 5, "right": 2, "precision": 0.4},
+            {"confidence": "possible", "decided": 1, "confirmed_whole": 1, "confirmed_trimmed": 0, "dismissed": 0,
+             "pairs": 1, "right": 1, "precision": 1.0},
+        ],
+        "pair_verdicts": {"duplicate": 0, "not_duplicate": 0},
+    }
 
 
 def test_clusters_list_with_members_and_saving(api_client, owner, cluster, initiative):

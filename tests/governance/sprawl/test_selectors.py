@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from governance.choices import UseCaseOrigin
+from governance.choices import DuplicateVerdict, SprawlConfidence, UseCaseOrigin
 from governance.models import SprawlRun
 from governance.sprawl.analysis import Duplicate
 from governance.sprawl.engine import pairs
@@ -18,10 +18,17 @@ from governance.sprawl.selectors import (
     latest_pair_model,
     primary_use_case_of,
     spend_by_use_case,
+    sprawl_track_record,
 )
+from governance.sprawl.services.pair_decisions import duplicate_pair_decide
 from portfolio.choices import Stage
 from tests.factories import InitiativeFactory, RubricCriterionFactory
-from tests.governance.sprawl.factories import InitiativeUseCaseFactory, UseCaseFactory
+from tests.governance.sprawl.factories import (
+    InitiativeUseCaseFactory,
+    SprawlClusterFactory,
+    UseCaseFactory,
+    decided_clusters,
+)
 from tollgate.jobs import RunStatus
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +193,34 @@ def test_a_run_of_an_uncalibrated_model_says_its_constants_were_moved():
     assert found is not None and found.encoder == "text-embedding-3-small" and found.adapted
     # MiniLM's pair model on its own cosine, which an encoder without a calibration starts from.
     assert (found.likely, found.possible) == (pairs.COSINE.threshold, pairs.COSINE.possible)
+
+
+# The track record ----------------------------------------------------------------------------------------------------
+
+
+def test_track_record_counts_the_proposed_pairs_reviewers_found_right(reviewer, django_assert_num_queries):
+    decided_clusters(reviewer)
+    a, b, c = InitiativeFactory.create_batch(3)
+    duplicate_pair_decide(actor=reviewer, initiative=a, other=b, verdict=DuplicateVerdict.DUPLICATE)
+    duplicate_pair_decide(actor=reviewer, initiative=a, other=c, verdict=DuplicateVerdict.NOT_DUPLICATE,
+                          reason="Another audience")
+
+    with django_assert_num_queries(2):
+        (likely, possible), verdicts = sprawl_track_record()
+
+    assert (likely.confidence, likely.decided, likely.confirmed_whole, likely.confirmed_trimmed,
+            likely.dismissed) == (SprawlConfidence.LIKELY, 3, 1, 1, 1)
+    assert (likely.right, likely.pairs) == (2, 5)  # 1 of 3 trimmed, 1 of 1 whole (the late member left out), 0 of 1
+    assert likely.precision == pytest.approx(0.4)
+    assert (possible.decided, possible.right, possible.pairs, possible.precision) == (1, 1, 1, 1.0)
+    assert (verdicts.duplicate, verdicts.not_duplicate, verdicts.total) == (1, 1, 2)
+
+
+def test_track_record_before_any_decision_has_no_share(reviewer):
+    SprawlClusterFactory(initiatives=InitiativeFactory.create_batch(2))
+
+    records, verdicts = sprawl_track_record()
+
+    assert [(r.label, r.decided, r.pairs, r.precision) for r in records] == [("Likely", 0, 0, None),
+                                                                             ("Possible", 0, 0, None)]
+    assert verdicts.total == 0

@@ -17,7 +17,12 @@ from governance.models import InitiativeEmbedding, SprawlCluster, SprawlClusterM
 from governance.sprawl.analysis import Duplicate
 from portfolio.choices import RunStatus, Stage
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
-from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlClusterFactory, UseCaseFactory
+from tests.governance.sprawl.factories import (
+    InitiativeUseCaseFactory,
+    SprawlClusterFactory,
+    UseCaseFactory,
+    decided_clusters,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +103,22 @@ def test_cluster_list_says_what_the_last_run_found(login, executive):
     body = login(executive).get(reverse("governance:sprawl_list")).content.decode()
     assert "Found this run, among 120 initiatives: <span id=\"last-run-found\">33 groups</span> (5 new, 16 updated, " \
            "12 unchanged); 4 open clusters no longer found, closed." in body
+
+
+def test_cluster_list_shows_how_often_reviewers_found_the_detector_right(login, reviewer, executive):
+    client = login(executive)
+    body = client.get(reverse("governance:sprawl_list")).content.decode()
+    assert "no likely cluster decided yet" in body
+    decided_clusters(reviewer)
+
+    body = client.get(reverse("governance:sprawl_list")).content.decode()
+
+    assert 'id="track-record-likely">2 of 5</span> pairs right in the 3 likely clusters they decided (0.40)' in body
+    likely = body.split('<tr id="track-record-likely">')[1]
+    cells = [cell.split(">")[-1] for cell in likely.split("</tr>")[0].split("</td>")[:-1]]
+    assert cells == ["Likely", "3", "1", "1", "1", "2 of 5", "0.40"]
+    possible = body.split('<tr id="track-record-possible">')[1].split("</tr>")[0]
+    assert "1 of 1" in possible and "1.00" in possible
 
 
 def test_cluster_list_filters_by_department_and_exports_csv(login, reviewer):
