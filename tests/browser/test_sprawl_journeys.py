@@ -105,4 +105,8 @@ def test_reviewer_confirms_a_cluster_and_executive_reads_it(chromium, live_serve
     expect(page.locator("#decision-form")).to_have_count(0)
     page.goto("/governance/sprawl/?status=confirmed&confidence=")
     expect(page.get_by_role("link", name=cluster.title).first).to_be_visible()
+    # The track record counts the decision: every proposed pair confirmed.
+    page.click("#track-record summary")
+    proposed = len(image_tools) * (len(image_tools) - 1) // 2
+    expect(page.locator(f"#track-record-{cluster.confidence}")).to_contain_text(f"{proposed} of {proposed}")
     context.close()
