@@ -18,6 +18,8 @@ def _layout(title: str, *, y_title: str = "", height: int = 300, barmode: str | 
         "title": {"text": title},
         "height": height,
         "margin": {"l": 70, "r": 20, "t": 40, "b": 50},
+        # Long category names (departments, licence pools) are slanted to fit; the margin grows to show them whole.
+        "xaxis": {"automargin": True},
         "yaxis": {"title": {"text": y_title}, "tickformat": ",.0f"},
         "legend": {"orientation": "h", "y": -0.2},
         "paper_bgcolor": "rgba(0,0,0,0)",
@@ -52,8 +54,16 @@ def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> 
             {"type": "bar", "name": "Value", "x": names, "y": [float(r["value"]) for r in rows],
              "marker": {"color": PALETTE[2]}},
         ],
-        "layout": _layout("Spend and reported value by department", y_title=currency, barmode="group"),
+        "layout": _legend_on_top(_layout("Spend and reported value by department", y_title=currency, height=360,
+                                         barmode="group")),
     }
+
+
+def _legend_on_top(layout: dict[str, Any]) -> dict[str, Any]:
+    """The legend above the bars, under the title: below them, the slanted category names would run into it."""
+    layout["legend"] = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"}
+    layout["margin"] = {**layout["margin"], "t": 70}
+    return layout
 
 
 def licence_utilisation(rows: list[dict[str, Any]]) -> dict[str, Any]:
