@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
-from governance.choices import SprawlStatus, UseCaseOrigin
+from governance.choices import SprawlConfidence, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, UseCase
+from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss, sprawl_member_remove
 from tests.factories import InitiativeFactory
 
 
@@ -67,15 +69,6 @@ def decided_clusters(reviewer) -> dict[str, SprawlCluster]:
     """Clusters a reviewer decided through the services, for the track record: a likely one confirmed after removing
     one of its three members (1 of 3 pairs right), a likely one confirmed whole that a member joined afterwards (not
     counted: 1 of 1), a likely one dismissed (0 of 1), a possible one confirmed whole (1 of 1) and an open one."""
-    from datetime import timedelta
-
-    from governance.choices import SprawlConfidence
-    from governance.sprawl.services.clusters import (
-        sprawl_cluster_confirm,
-        sprawl_cluster_dismiss,
-        sprawl_member_remove,
-    )
-
     def make(count: int, confidence: str = SprawlConfidence.LIKELY) -> tuple[SprawlCluster, list]:
         members = InitiativeFactory.create_batch(count)
         return SprawlClusterFactory(initiatives=members, confidence=confidence), members
