@@ -49,10 +49,11 @@ class GovernanceConfig(AppConfig):
             selectors.dashboard_data_version,
             models=(models.Signal, models.SprawlCluster, models.Policy, models.SignalRun, models.SprawlRun))
 
-        from governance.sprawl.selectors import dashboard_sprawl
+        from governance.sprawl.selectors import dashboard_sprawl, dashboard_sprawl_track
 
-        # Open and confirmed sprawl clusters, with what consolidating would save, join the dashboard.
-        dashboard.register_sprawl(dashboard_sprawl)
+        # Open and confirmed sprawl clusters, with what consolidating would save, join the dashboard, with how often
+        # reviewers found the detector right.
+        dashboard.register_sprawl(dashboard_sprawl, track_record=dashboard_sprawl_track)
 
         from governance.signals.selectors import dashboard_candidates
 

@@ -23,6 +23,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from governance import evidence, selectors
 from governance.choices import DuplicateVerdict, SprawlConfidence, SprawlStatus, UseCaseOrigin
@@ -39,7 +40,7 @@ from governance.sprawl.engine.embeddings import configured_name
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
 from portfolio.costs.selectors import last_complete_month
-from portfolio.dashboard.providers import TOP_CANDIDATES, SprawlRow
+from portfolio.dashboard.providers import TOP_CANDIDATES, SprawlRow, SprawlTrack
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
 from tollgate.jobs import RunStatus
 
@@ -523,6 +524,14 @@ def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) 
             basis=cluster.saving_basis, url=cluster.get_absolute_url(),
         ))
     return rows
+
+
+def dashboard_sprawl_track() -> SprawlTrack:
+    """The likely clusters' track record (`sprawl_track_record`), for portfolio's dashboard and board pack."""
+    likely = next(r for r in sprawl_track_record()[0] if r.confidence == SprawlConfidence.LIKELY)
+    return SprawlTrack(decided=likely.decided, pairs=likely.pairs, right=likely.right,
+                       precision=None if likely.precision is None else round(likely.precision, 4),
+                       url=reverse("governance:sprawl_list") + "#track-record")
 
 
 # Reviewer decisions as constraints of the next recomputation ---------------------------------------------------------

@@ -58,6 +58,18 @@ class SprawlRow:
 
 
 @dataclass(frozen=True)
+class SprawlTrack:
+    """How often reviewers found the sprawl detector right in the likely clusters they decided: the figure that says
+    how far to trust the clusters listed beside it."""
+
+    decided: int
+    pairs: int
+    right: int
+    precision: float | None  # right / pairs; None before any decision
+    url: str  # the page with the whole record
+
+
+@dataclass(frozen=True)
 class Decision:
     """An approval, rejection, kill or verdict taken in the quarter, for the board pack."""
 
@@ -101,6 +113,10 @@ class SprawlRows(Protocol):
     def __call__(self, *, department_id: int | None, limit: int = TOP_CANDIDATES) -> list[SprawlRow]: ...
 
 
+class SprawlTrackRecord(Protocol):
+    def __call__(self) -> SprawlTrack: ...
+
+
 class Decisions(Protocol):
     def __call__(self, *, quarter: Quarter, department_id: int | None) -> list[Decision]: ...
 
@@ -115,6 +131,7 @@ class Providers:
     quarter_values: QuarterValues | None = None
     candidates: Candidates | None = None
     sprawl: SprawlRows | None = None
+    sprawl_track: SprawlTrackRecord | None = None
     decisions: list[Decisions] = field(default_factory=list)
 
 
@@ -129,8 +146,9 @@ def register_candidates(provider: Candidates) -> None:
     providers.candidates = provider
 
 
-def register_sprawl(provider: SprawlRows) -> None:
+def register_sprawl(provider: SprawlRows, *, track_record: SprawlTrackRecord | None = None) -> None:
     providers.sprawl = provider
+    providers.sprawl_track = track_record
 
 
 def register_decisions(provider: Decisions) -> None:

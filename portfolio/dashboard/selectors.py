@@ -305,6 +305,12 @@ def sprawl(department_id: int | None) -> list[registry.SprawlRow] | None:
     return None if provider is None else provider(department_id=department_id)
 
 
+def sprawl_track() -> registry.SprawlTrack | None:
+    """The company's sprawl track record (the whole portfolio's: a department's few decisions would say little)."""
+    provider = registry.providers.sprawl_track
+    return None if provider is None else provider()
+
+
 def forecast_of(department_id: int | None) -> dict[str, Any] | None:
     """The latest stored forecast (portfolio.costs.forecast): monthly total with its 80 % interval and the Jevons
     scenario, the next four quarters, and the backtest's error. For a department, the sum of its initiatives' lines
@@ -476,6 +482,7 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None) -> dic
         "kill_candidates": None if found is None else [c for c in found.candidates if c.kind == "kill"],
         "scale_candidates": None if found is None else [c for c in found.candidates if c.kind == "scale"],
         "sprawl": clusters,
+        "sprawl_track": sprawl_track() if clusters is not None else None,
         "unallocated_keys": [] if department_id else unallocated_keys(quarter),
         "forecast": forecast,
     }

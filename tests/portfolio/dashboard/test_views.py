@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from tests.governance.sprawl.factories import decided_clusters
 from tests.portfolio.dashboard.test_selectors import portfolio  # noqa: F401 - the hand-built portfolio fixture
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,21 @@ def test_links_go_only_where_the_viewer_may_follow_them(client, executive, owner
     assert page.status_code == 200 and 'id="figure-spend"' in html and signal.get_type_display() in html
     assert f'href="{costs}"' not in html and f'href="{signal.get_absolute_url()}"' not in html
     assert client.get(signal.get_absolute_url()).status_code == 403  # what the link would have answered
+
+
+def test_the_dashboard_and_the_board_pack_say_how_far_to_trust_the_sprawl_clusters(client, executive, reviewer,
+                                                                                   portfolio):  # noqa: F811
+    client.force_login(executive)
+    page = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert "No likely cluster decided yet" in page
+    decided_clusters(reviewer)  # 2 of 5 proposed pairs right in 3 decided likely clusters
+
+    page = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+
+    said = "reviewers found 2 of 5 proposed pairs right in the 3 likely clusters they decided (0.40)"
+    assert said in page and said in pack
+    assert 'href="/governance/sprawl/#track-record"' in page and "#track-record" not in pack  # a PDF links nowhere
+    assert data["sprawl_track"] == {"decided": 3, "pairs": 5, "right": 2, "precision": 0.4,
+                                    "url": "/governance/sprawl/#track-record"}
