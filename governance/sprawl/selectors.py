@@ -133,7 +133,7 @@ def sprawl_cluster_status_counts(clusters: QuerySet[SprawlCluster]) -> dict[str,
     return counts
 
 
-@dataclass(frozen=True)
+@dataclass
 class TrackRecord:
     """What reviewers made of the clusters of one confidence they decided: how often the detector was right here.
 
@@ -143,13 +143,16 @@ class TrackRecord:
     recomputation takes them (cannot-link)."""
 
     confidence: str
-    label: str
     decided: int = 0
     confirmed_whole: int = 0
     confirmed_trimmed: int = 0
     dismissed: int = 0
     pairs: int = 0
     right: int = 0
+
+    @property
+    def label(self) -> str:
+        return str(SprawlConfidence(self.confidence).label)
 
     @property
     def precision(self) -> float | None:
@@ -184,30 +187,23 @@ def sprawl_track_record() -> tuple[list[TrackRecord], PairVerdicts]:
         if status == SprawlStatus.CONFIRMED and decided_at is not None and joined_at > decided_at:
             continue  # joined after the confirmation: not part of what was decided
         entry[2].append(removed)
-    counts = {confidence: dict.fromkeys(("decided", "whole", "trimmed", "dismissed", "pairs", "right"), 0)
-              for confidence in SprawlConfidence.values}
+    records = {confidence: TrackRecord(confidence=confidence) for confidence in SprawlConfidence.values}
     for status, confidence, members in clusters.values():
-        tally = counts[confidence]
+        record = records[confidence]
         proposed = len(members)
         kept = members.count(False) if status == SprawlStatus.CONFIRMED else 0
-        tally["decided"] += 1
-        tally["pairs"] += proposed * (proposed - 1) // 2
-        tally["right"] += kept * (kept - 1) // 2
+        record.decided += 1
+        record.pairs += proposed * (proposed - 1) // 2
+        record.right += kept * (kept - 1) // 2
         if status == SprawlStatus.DISMISSED:
-            tally["dismissed"] += 1
+            record.dismissed += 1
         elif kept == proposed:
-            tally["whole"] += 1
+            record.confirmed_whole += 1
         else:
-            tally["trimmed"] += 1
-    labels = dict(SprawlConfidence.choices)
-    records = [TrackRecord(confidence=confidence, label=str(labels[confidence]),
-                           decided=tally["decided"], confirmed_whole=tally["whole"],
-                           confirmed_trimmed=tally["trimmed"], dismissed=tally["dismissed"], pairs=tally["pairs"],
-                           right=tally["right"])
-               for confidence, tally in counts.items()]
+            record.confirmed_trimmed += 1
     verdicts = dict(DuplicatePairDecision.objects.order_by().values("verdict").annotate(n=Count("pk"))
                     .values_list("verdict", "n"))
-    return records, PairVerdicts(duplicate=verdicts.get(DuplicateVerdict.DUPLICATE, 0),
+    return list(records.values()), PairVerdicts(duplicate=verdicts.get(DuplicateVerdict.DUPLICATE, 0),
                                  not_duplicate=verdicts.get(DuplicateVerdict.NOT_DUPLICATE, 0))
 
 
