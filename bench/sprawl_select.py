@@ -9,7 +9,7 @@ mean precision is at least 0.75 (the lowest, to win back what recall it can; if 
 highest mean precision); the possible threshold is the lowest at which their mean precision is at least 0.5. Each
 company counts once, whatever its size. Until 2026-12-05 (three selection sets) the rule asked it of every set; with
 six, four of them written by independent authors, one hard set alone held the threshold at 0.90, where the mean F1
-fell to half (README, "Thresholds on six selection sets"). The weights are
+fell to half (docs/sprawl-quality.md, "Six selection sets, a shared owner and the thresholds"). The weights are
 calibrated probabilities (pairs.fit), so the thresholds are probabilities too. It reads only the selection sets:
 reporting sets only report (bench/sprawl_quality.py). `--cosine` chooses for MiniLM's pair model on its own cosine
 (`pairs.COSINE`, bench/sprawl_tune.py --cosine --fit).

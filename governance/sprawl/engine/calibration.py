@@ -53,10 +53,10 @@ class Calibration:
 MINILM_SCALE = (0.187262, 0.101938)
 
 # How soft MiniLM's placement on the catalogue is (the tempered softmax over each initiative's five best jobs): 0.30
-# since 2026-12-05's third session, chosen on the selection sets (README, "A softer placement on the catalogue"):
-# duplicates are lost where the catalogue places one job's two descriptions on neighbouring jobs, and a softer
-# placement lets them agree in part. mpnet's has its own (MPNET_TEMPERATURE); the cosine fallback keeps the 0.15 its
-# weights were fitted at.
+# since 2026-12-05's third session, chosen on the selection sets (docs/sprawl-quality.md, "A softer placement on the
+# catalogue"): duplicates are lost where the catalogue places one job's two descriptions on neighbouring jobs, and a
+# softer placement lets them agree in part. mpnet's has its own (MPNET_TEMPERATURE); the cosine fallback keeps the 0.15
+# its weights were fitted at.
 MINILM_TEMPERATURE = 0.3
 
 # The shipped encoder (all-MiniLM-L6-v2, int8 ONNX, in-process), comparing purposes with the metric learnt from the
@@ -72,13 +72,14 @@ MINILM = Calibration(
 MINILM_COSINE = dataclasses.replace(MINILM, params=scoring.DEFAULT_PARAMS, model=pairs.COSINE, purpose_metric="")
 
 # sentence-transformers/all-mpnet-base-v2 (mean pooling, L2-normalised), for a company that serves it from its own
-# OpenAI-compatible endpoint (EMBEDDINGS_URL + EMBEDDINGS_MODEL): about seven times MiniLM's CPU per text, so not
-# the default (README, "Would a stronger embedding model earn its cost?"). Its catalogue's job-to-job cosines have
-# MiniLM's spread and sit 0.061 higher, so each cosine constant moves by cos_minilm = 1.007933 * cos_mpnet - 0.061249.
-# Since 2026-12-05 it compares purposes in its own learnt metric (purpose_metric_mpnet.npy) and weighs a shared
-# owner, fitted and chosen as MiniLM's are (bench/sprawl_tune.py --fit --save-metric, bench/sprawl_select.py and
-# bench/sprawl_feedback.py --choose-join, with the model served by bench/embeddings_server.py). Its placement on
-# the catalogue is softer too, chosen the way MiniLM's was (README, "A softer placement for mpnet").
+# OpenAI-compatible endpoint (EMBEDDINGS_URL + EMBEDDINGS_MODEL): about seven times MiniLM's CPU per text, so not the
+# default (docs/sprawl-quality.md, "Would a stronger embedding model earn its cost?"). Its catalogue's job-to-job
+# cosines have MiniLM's spread and sit 0.061 higher, so each cosine constant moves by
+# cos_minilm = 1.007933 * cos_mpnet - 0.061249. Since 2026-12-05 it compares purposes in its own learnt metric
+# (purpose_metric_mpnet.npy) and weighs a shared owner, fitted and chosen as MiniLM's are (bench/sprawl_tune.py --fit
+# --save-metric, bench/sprawl_select.py and bench/sprawl_feedback.py --choose-join, with the model served by
+# bench/embeddings_server.py). Its placement on the catalogue is softer too, chosen the way MiniLM's was
+# (docs/sprawl-quality.md, "A softer placement for mpnet").
 MPNET_TEMPERATURE = 0.35
 MPNET = Calibration(
     encoder="all-mpnet-base-v2",

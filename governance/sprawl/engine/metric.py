@@ -26,8 +26,9 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
-# Chosen on the selection sets (README, "The learnt metric, how it was chosen"): the regulariser, as a share of the mean
-# variance of the duplicates' differences, and the power of the normalisation (1/2: whitening of those differences).
+# Chosen on the selection sets (docs/sprawl-quality.md, "The learnt metric, how it was chosen"): the regulariser, as
+# a share of the mean variance of the duplicates' differences, and the power of the normalisation (1/2: whitening of
+# those differences).
 REGULARISER = 0.3
 POWER = 0.5
 # Then the near misses (each item's 5 nearest that are not its duplicates): their differences' covariance to the power

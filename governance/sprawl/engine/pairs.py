@@ -142,7 +142,8 @@ SHIPPED = PairModel(
 # thresholds and bar chosen by the same rules, `bench/sprawl_select.py --cosine` and `bench/sprawl_feedback.py
 # --choose-join --cosine`): the model an encoder without a calibration of its own starts from (engine/calibration.py).
 # Without the metric the six selection sets' mean precision reaches 0.75 only at 0.85, so such an encoder's likely
-# clusters are few and its possible ones (from 0.30) carry the recall (README, "An encoder without a calibration").
+# clusters are few and its possible ones (from 0.30) carry the recall (docs/sprawl-quality.md, "An encoder without a
+# calibration").
 COSINE = PairModel(
     weights=(0.0, 2.182364, 3.626712, 2.647219, 2.854161, 3.35249, 1.192237, 2.650965, -0.824591, 0.0, -1.674766),
     bias=-6.12893, threshold=0.85, possible=0.3, join=0.8,
