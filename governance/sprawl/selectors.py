@@ -37,6 +37,8 @@ from governance.models import (
 )
 from governance.sprawl.engine import calibration, pairs
 from governance.sprawl.engine.embeddings import configured_name
+from governance.sprawl.engine.quality import LabelIssue, Labels, LabelsError, Quality, measure
+from governance.sprawl.engine.quality import pairs as quality_pairs
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
 from portfolio.costs.selectors import last_complete_month
@@ -566,3 +568,69 @@ def sprawl_constraints() -> Any:
     from governance.sprawl.analysis import Constraints
 
     return Constraints.from_decisions([*sprawl_decided_pairs(), *duplicate_pair_decisions()])
+
+
+@dataclass(frozen=True)
+class LabelledQuality:
+    """How the detector does on this database against a company's own labels: the figures `make bench` prints for
+    the labelled inventories, and the pairs behind them (external ids, each pair and list sorted)."""
+
+    quality: Quality
+    top: int
+    encoder: str
+    initiatives: int
+    labelled_clusters: int
+    clusters_found: int
+    possible: bool  # whether possible clusters were counted as found, beside the likely ones
+    decided_pairs_left_out: int  # pairs a reviewer decided, counted on neither side (undecided=True)
+    wrong_pairs: list[tuple[str, str]]  # in one cluster found, not labelled together
+    missed_pairs: list[tuple[str, str]]  # labelled together, in no cluster found together
+    without_partner: list[str]  # labelled duplicates with no labelled partner among their top candidates
+    names: dict[str, str]  # external id -> name, for every initiative listed above
+
+
+def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False,
+                     undecided: bool = False) -> LabelledQuality:
+    """Detect sprawl on the current database exactly as `detect_sprawl` and `possible_duplicates` do (reviewer
+    decisions applied) and measure it against `labels`: pairwise precision, recall and F1 of the clusters, and the
+    share of labelled duplicates with a true partner in their top `top`. Initiatives the labels leave out are taken
+    to duplicate nothing. With `undecided`, pairs a reviewer decided count on neither side, so the figures say how
+    the detector does where nobody has looked yet. Raises LabelsError naming each row whose initiative is not in
+    this database. Reads only."""
+    from governance.sprawl.analysis import analyse_portfolio
+
+    ids = dict(Initiative.objects.values_list("pk", "external_id"))
+    known = set(ids.values())
+    unknown = [LabelIssue(labels.rows[external_id], "external_id", f"no initiative {external_id!r} in this database")
+               for external_id in labels.clusters if external_id not in known]
+    if unknown:
+        raise LabelsError(unknown)
+    analysis = analyse_portfolio(top=top)
+    found = [sorted(ids[pk] for pk in cluster.member_ids) for cluster in analysis.clusters
+             if possible or cluster.confidence == SprawlConfidence.LIKELY]
+    candidates = {ids[pk]: [ids[d.initiative_id] for d in duplicates] for pk, duplicates in analysis.duplicates.items()}
+    excluded: set[frozenset[str]] = set()
+    if undecided:
+        constraints = sprawl_constraints()
+        excluded = {frozenset((ids[a], ids[b])) for a, b in (*constraints.must, *constraints.cannot)
+                    if a in ids and b in ids}
+    quality = measure(found, labels.clusters, candidates, exclude=excluded)
+    groups: dict[str, list[str]] = {}
+    for external_id, label in labels.clusters.items():
+        groups.setdefault(label, []).append(external_id)
+    truth = quality_pairs(groups.values()) - excluded
+    predicted = quality_pairs(found) - excluded
+    wrong = sorted(tuple(sorted(pair)) for pair in predicted - truth)
+    missed = sorted(tuple(sorted(pair)) for pair in truth - predicted)
+    without_partner = sorted(
+        external_id for external_id, label in labels.clusters.items()
+        if not any(labels.clusters.get(other) == label for other in candidates.get(external_id, ()))
+    )
+    listed = {external_id for pair in (*wrong, *missed) for external_id in pair} | set(without_partner)
+    names = dict(Initiative.objects.filter(external_id__in=listed).values_list("external_id", "name"))
+    return LabelledQuality(
+        quality=quality, top=top, encoder=analysis.encoder, initiatives=len(ids), labelled_clusters=len(groups),
+        clusters_found=len(found), possible=possible, decided_pairs_left_out=len(excluded),
+        wrong_pairs=[(a, b) for a, b in wrong], missed_pairs=[(a, b) for a, b in missed],
+        without_partner=without_partner, names=names,
+    )

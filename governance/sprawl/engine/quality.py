@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -51,3 +53,83 @@ def measure(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
     hit_rate = hits / len(labelled) if labelled else 0.0
     return Quality(precision=precision, recall=recall, f1=f1, top_k_hit_rate=hit_rate, predicted_pairs=len(found),
                    true_pairs=len(truth), correct_pairs=correct, duplicate_members=len(labelled))
+
+
+@dataclass(frozen=True)
+class LabelIssue:
+    """One thing wrong with a labels file, where a person can find it (row 1 is the header)."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(part for part in (f"row {self.row}" if self.row else "",
+                                            f"column {self.column}" if self.column else "") if part)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class LabelsError(ValueError):
+    """A labels file that cannot be measured against; `issues` names every problem found."""
+
+    def __init__(self, issues: Sequence[LabelIssue]) -> None:
+        super().__init__(f"{len(issues)} problem(s) in the labels")
+        self.issues = list(issues)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Labelled duplicates: each initiative's cluster label (by external id) and the row it was read from."""
+
+    clusters: dict[str, str]
+    rows: dict[str, int]
+
+
+LABEL_COLUMNS = ("external_id", "cluster")
+
+
+def read_labels(text: str) -> Labels:
+    """Parse a labels CSV (`external_id,cluster`, one row per initiative that duplicates another; the format of
+    bench/sprawl/*_labels.csv). Every problem is collected before anything is measured, so that one pass over the
+    file names them all: a missing column, an empty cell, an initiative labelled twice, a cluster of one (a duplicate
+    needs a partner)."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [column for column in LABEL_COLUMNS if column not in header]
+    if missing:
+        raise LabelsError([LabelIssue(1, None, f"the header must name {', '.join(LABEL_COLUMNS)}; missing "
+                                                f"{', '.join(missing)} (found: {', '.join(header) or 'nothing'})")])
+    issues: list[LabelIssue] = []
+    clusters: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    for raw in reader:
+        number = reader.line_num  # the line a person finds it on (a blank line above it counts)
+        row = {(key or "").strip(): (value or "").strip() for key, value in raw.items() if isinstance(value, str)}
+        external_id, label = row.get("external_id", ""), row.get("cluster", "")
+        if not external_id and not label:
+            continue  # a blank line
+        if not external_id:
+            issues.append(LabelIssue(number, "external_id", "empty"))
+            continue
+        if not label:
+            issues.append(LabelIssue(number, "cluster", f"empty for {external_id!r}"))
+            continue
+        if external_id in rows:
+            issues.append(LabelIssue(number, "external_id",
+                                     f"{external_id!r} is already labelled on row {rows[external_id]}"))
+            continue
+        clusters[external_id] = label
+        rows[external_id] = number
+    members: dict[str, list[str]] = {}
+    for external_id, label in clusters.items():
+        members.setdefault(label, []).append(external_id)
+    for label, ids in members.items():
+        if len(ids) == 1:
+            issues.append(LabelIssue(rows[ids[0]], "cluster",
+                                     f"{label!r} has one member ({ids[0]!r}): list only initiatives that duplicate "
+                                     "another, each with its partners' label"))
+    if not clusters and not issues:
+        issues.append(LabelIssue(None, None, "no labelled initiatives"))
+    if issues:
+        raise LabelsError(sorted(issues, key=lambda issue: issue.row or 0))
+    return Labels(clusters=clusters, rows=rows)

@@ -1,4 +1,5 @@
-"""Sprawl analysis of the database: embedding cache, clusters, duplicates at intake, the two commands."""
+"""Sprawl analysis of the database: embedding cache, clusters, duplicates at intake, the commands (and the
+measure of a company's own labels)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import json
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from governance.models import InitiativeEmbedding, InitiativeUseCase, TextEmbedding, UseCase, UseCaseOrigin
 from governance.sprawl import analysis
 from governance.sprawl.engine import calibration, metric, pairs, scoring
+from governance.sprawl.engine.quality import measure
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -254,6 +257,106 @@ def test_commands_print_the_documented_json(portfolio, embedder, bars):
 def test_commands_on_an_empty_portfolio(catalogue, embedder):
     assert json.loads(_run("detect_sprawl", "--json")) == []
     assert json.loads(_run("possible_duplicates", "--json")) == {}
+
+
+def _labels(tmp_path, text: str):
+    path = tmp_path / "labels.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+LABELS = "external_id,cluster\nA,images\nB,images\nC,notes\nD,notes\n"
+
+
+def test_sprawl_quality_measures_what_the_two_commands_print(portfolio, embedder, bars, tmp_path):
+    """The figures are the bench's (engine.quality.measure) over exactly what detect_sprawl and possible_duplicates
+    print, so a company's own labels are scored as the labelled inventories are."""
+    bars(threshold=0.85)  # meeting notes (0.95) likely, campaign images (0.82) possible
+    path = _labels(tmp_path, LABELS)
+    expected = measure([c["members"] for c in json.loads(_run("detect_sprawl", "--json"))],
+                       {"A": "images", "B": "images", "C": "notes", "D": "notes"},
+                       json.loads(_run("possible_duplicates", "--top", "5", "--json")))
+    result = json.loads(_run("sprawl_quality", path, "--json"))
+    assert {key: result[key] for key in ("precision", "recall", "f1", "top_hit_rate", "predicted_pairs",
+                                         "true_pairs", "correct_pairs")} == {
+        "precision": round(expected.precision, 4), "recall": round(expected.recall, 4), "f1": round(expected.f1, 4),
+        "top_hit_rate": round(expected.top_k_hit_rate, 4), "predicted_pairs": expected.predicted_pairs,
+        "true_pairs": expected.true_pairs, "correct_pairs": expected.correct_pairs}
+    assert result["precision"] == 1.0 and result["recall"] == 0.5 and result["f1"] == 0.6667
+    assert result["missed_pairs"] == [["A", "B"]] and result["wrong_pairs"] == []
+    assert result["without_partner"] == [] and result["top"] == 5 and result["top_hit_rate"] == 1.0
+    assert {key: result[key] for key in ("labels", "initiatives", "labelled_members", "labelled_clusters",
+                                         "possible", "decided_pairs_left_out")} == {
+        "labels": "labels.csv", "initiatives": 5, "labelled_members": 4, "labelled_clusters": 2, "possible": False,
+        "decided_pairs_left_out": 0}
+
+    with_possible = json.loads(_run("sprawl_quality", path, "--json", "--possible"))
+    assert with_possible["recall"] == 1.0 and with_possible["missed_pairs"] == []
+    assert with_possible["clusters_found"] == result["clusters_found"] + 1
+
+    report = _run("sprawl_quality", path)
+    assert "pairwise precision:            1.000  (1/1 pairs found are labelled together)" in report
+    assert "pairwise recall:               0.500  (1/2 labelled pairs found)" in report
+    assert "true partner in top 5:         1.000  (4/4 labelled duplicates)" in report
+    assert ("Missed pairs (labelled together, in no cluster found together): 1\n"
+            "  A Marketing's Midjourney accounts  ~  B Firefly for the creative studio\n") in report
+
+
+def test_sprawl_quality_lists_wrong_pairs_and_limits_the_lists(portfolio, embedder, bars, tmp_path):
+    bars(threshold=0.85)
+    # C and D labelled apart: their likely cluster is a wrong pair, and each misses a partner in its top 1
+    path = _labels(tmp_path, "external_id,cluster\nA,images\nB,images\nC,notes\nE,notes\n")
+    result = json.loads(_run("sprawl_quality", path, "--json", "--top", "1"))
+    assert result["wrong_pairs"] == [["C", "D"]] and result["precision"] == 0.0
+    assert ["C", "E"] in result["missed_pairs"] and "C" in result["without_partner"]
+    report = _run("sprawl_quality", path, "--limit", "1")
+    assert "Wrong pairs (in one cluster found, not labelled together): 1\n  C Project Quill  ~  D Meeting recap bot" \
+        in report
+    assert "Missed pairs (labelled together, in no cluster found together): 2\n" in report
+    assert "  ... and 1 more (--limit 0 lists all)" in report
+    assert "... and" not in _run("sprawl_quality", path, "--limit", "0")
+
+
+def test_sprawl_quality_can_leave_out_what_reviewers_decided(portfolio, embedder, bars, reviewer, tmp_path):
+    from governance.choices import DuplicateVerdict
+    from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+
+    bars(threshold=0.85)
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
+                          verdict=DuplicateVerdict.DUPLICATE)
+    path = _labels(tmp_path, LABELS)
+    assert json.loads(_run("sprawl_quality", path, "--json"))["correct_pairs"] == 1  # the decided pair counts
+    undecided = json.loads(_run("sprawl_quality", path, "--json", "--undecided"))
+    assert undecided["decided_pairs_left_out"] == 1
+    assert (undecided["true_pairs"], undecided["predicted_pairs"], undecided["correct_pairs"]) == (1, 0, 0)
+    assert undecided["missed_pairs"] == [["A", "B"]]
+    assert "1 pairs decided by reviewers left out on both sides" in _run("sprawl_quality", path, "--undecided")
+
+
+def test_sprawl_quality_names_what_is_wrong_with_the_labels_and_measures_nothing(portfolio, embedder, tmp_path,
+                                                                               monkeypatch):
+    def fail(**kwargs):
+        raise AssertionError("nothing is measured from bad labels")
+
+    monkeypatch.setattr(analysis, "analyse_portfolio", fail)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"labels.csv: 2 problem\(s\); nothing was measured."):
+        call_command("sprawl_quality", _labels(tmp_path, "external_id,cluster\nA,x\nZ,x\nY,y\nE,y\n"),
+                     stdout=io.StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == [
+        "labels.csv: row 3, column external_id: no initiative 'Z' in this database",
+        "labels.csv: row 4, column external_id: no initiative 'Y' in this database"]
+    with pytest.raises(CommandError, match="labels.csv: 1 problem"):
+        call_command("sprawl_quality", _labels(tmp_path, "id,cluster\nA,x\n"), stdout=io.StringIO(),
+                     stderr=io.StringIO())
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes("external_id,cluster\nA,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="latin1.csv: row 2 is not UTF-8; save the labels as UTF-8 CSV."):
+        call_command("sprawl_quality", str(bad))
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("sprawl_quality", str(tmp_path / "missing.csv"))
+    with pytest.raises(CommandError, match="--top must be at least 1"):
+        call_command("sprawl_quality", str(bad), "--top", "0")
 
 
 def test_catalogue_vectors_are_cached_across_processes(catalogue, embedder):

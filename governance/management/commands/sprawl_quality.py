@@ -1,0 +1,113 @@
+"""`python manage.py sprawl_quality LABELS.csv [--top 5] [--possible] [--undecided] [--json] [--limit N]`: how the
+sprawl detector does on the current database against a company's own labelled duplicates, before it trusts them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from governance.sprawl.engine.quality import LabelsError, read_labels
+from governance.sprawl.selectors import LabelledQuality, labelled_quality
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure the sprawl detector on this database against labelled duplicates: a UTF-8 CSV with the header "
+        "external_id,cluster and one row per initiative that duplicates another (the same cluster label for the "
+        "initiatives that do one job); initiatives not listed are taken to duplicate nothing. Prints pairwise "
+        "precision, recall and F1 of the likely clusters, the share of labelled duplicates with a true partner in "
+        "their top candidates, and the wrong and missed pairs. Reads only."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="Labels CSV (external_id,cluster).")
+        parser.add_argument("--top", type=int, default=5, help="How many possible duplicates per initiative (5).")
+        parser.add_argument("--possible", action="store_true", help="Count the possible clusters as found too.")
+        parser.add_argument("--undecided", action="store_true",
+                            help="Leave out the pairs a reviewer decided (on clusters or possible duplicates).")
+        parser.add_argument("--limit", type=int, default=20,
+                            help="How many wrong and missed pairs to list in the text report (20; 0 lists all).")
+        parser.add_argument("--json", action="store_true", help="Print the figures and every pair as JSON.")
+
+    def handle(self, *args: Any, path: str, top: int, possible: bool, undecided: bool, limit: int,
+               **options: Any) -> None:
+        if top < 1:
+            raise CommandError("--top must be at least 1.")
+        if limit < 0:
+            raise CommandError("--limit must be 0 (all) or more.")
+        file = Path(path)
+        if not file.is_file():
+            raise CommandError(f"No such file: {path}")
+        content = file.read_bytes()
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = content[: exc.start].count(b"\n") + 1
+            raise CommandError(f"{file.name}: row {line} is not UTF-8; save the labels as UTF-8 CSV.") from exc
+        try:
+            result = labelled_quality(read_labels(text), top=top, possible=possible, undecided=undecided)
+        except LabelsError as exc:
+            for issue in exc.issues:
+                self.stderr.write(f"{file.name}: {issue}")
+            raise CommandError(f"{file.name}: {len(exc.issues)} problem(s); nothing was measured.") from exc
+        if options["json"]:
+            self.stdout.write(_dumps(result, file.name))
+            return
+        self._report(result, file.name, limit)
+
+    def _report(self, result: LabelledQuality, filename: str, limit: int) -> None:
+        q = result.quality
+        found = "likely and possible clusters" if result.possible else "likely clusters"
+        self.stdout.write(
+            f"Sprawl detection against {filename} ({result.encoder}; {result.initiatives} initiatives, "
+            f"{q.duplicate_members} labelled duplicates in {result.labelled_clusters} clusters)"
+        )
+        if result.decided_pairs_left_out:
+            self.stdout.write(f"  {result.decided_pairs_left_out} pairs decided by reviewers left out on both sides")
+        hits = q.duplicate_members - len(result.without_partner)
+        for label, value in (
+            (f"{found} found", f"{result.clusters_found}"),
+            ("pairwise precision", f"{q.precision:.3f}  ({q.correct_pairs}/{q.predicted_pairs} pairs found are "
+                                   "labelled together)"),
+            ("pairwise recall", f"{q.recall:.3f}  ({q.correct_pairs}/{q.true_pairs} labelled pairs found)"),
+            ("pairwise F1", f"{q.f1:.3f}"),
+            (f"true partner in top {result.top}", f"{q.top_k_hit_rate:.3f}  ({hits}/{q.duplicate_members} labelled "
+                                                  "duplicates)"),
+        ):
+            self.stdout.write(f"  {label + ':':<30} {value}")
+        self._pairs("Wrong pairs (in one cluster found, not labelled together)", result.wrong_pairs, result, limit)
+        self._pairs("Missed pairs (labelled together, in no cluster found together)", result.missed_pairs, result,
+                    limit)
+        self._list(f"Labelled duplicates without a true partner in their top {result.top}",
+                   [f"{i} {result.names.get(i, '')}" for i in result.without_partner], limit)
+
+    def _pairs(self, title: str, pairs: list[tuple[str, str]], result: LabelledQuality, limit: int) -> None:
+        self._list(title, [f"{a} {result.names.get(a, '')}  ~  {b} {result.names.get(b, '')}" for a, b in pairs],
+                   limit)
+
+    def _list(self, title: str, lines: list[str], limit: int) -> None:
+        self.stdout.write(f"{title}: {len(lines)}")
+        shown = lines if limit == 0 else lines[:limit]
+        for line in shown:
+            self.stdout.write(f"  {line}")
+        if len(shown) < len(lines):
+            self.stdout.write(f"  ... and {len(lines) - len(shown)} more (--limit 0 lists all)")
+
+
+def _dumps(result: LabelledQuality, filename: str) -> str:
+    q = result.quality
+    return json.dumps({
+        "labels": filename, "encoder": result.encoder, "initiatives": result.initiatives,
+        "labelled_members": q.duplicate_members, "labelled_clusters": result.labelled_clusters,
+        "clusters_found": result.clusters_found, "possible": result.possible,
+        "decided_pairs_left_out": result.decided_pairs_left_out,
+        "precision": round(q.precision, 4), "recall": round(q.recall, 4), "f1": round(q.f1, 4),
+        "top": result.top, "top_hit_rate": round(q.top_k_hit_rate, 4),
+        "predicted_pairs": q.predicted_pairs, "true_pairs": q.true_pairs, "correct_pairs": q.correct_pairs,
+        "wrong_pairs": [list(pair) for pair in result.wrong_pairs],
+        "missed_pairs": [list(pair) for pair in result.missed_pairs],
+        "without_partner": result.without_partner,
+    })

@@ -1,0 +1,47 @@
+"""Reading a company's labelled duplicates: every problem named by row and column, before anything is measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.sprawl.engine.quality import LabelIssue, LabelsError, read_labels
+
+
+def _issues(text: str) -> list[str]:
+    with pytest.raises(LabelsError) as caught:
+        read_labels(text)
+    return [str(issue) for issue in caught.value.issues]
+
+
+def test_a_labels_file_gives_each_initiatives_cluster_and_row():
+    labels = read_labels("\ufeffexternal_id,cluster,note\nA,images,x\nB,images,\n\n C ,notes\nD,notes\n")
+    assert labels.clusters == {"A": "images", "B": "images", "C": "notes", "D": "notes"}
+    assert labels.rows == {"A": 2, "B": 3, "C": 5, "D": 6}  # the blank line 4 is skipped; cells are trimmed
+
+
+def test_a_header_without_the_two_columns_is_refused():
+    assert _issues("id,label\nA,x\n") == [
+        "row 1: the header must name external_id, cluster; missing external_id, cluster (found: id, label)"]
+    assert _issues("") == ["row 1: the header must name external_id, cluster; missing external_id, cluster "
+                           "(found: nothing)"]
+
+
+def test_every_bad_row_is_named_at_once_in_the_order_of_the_file():
+    one = "list only initiatives that duplicate another, each with its partners' label"
+    assert _issues("external_id,cluster\nA,images\n,images\nB,\nA,notes\nC,notes\nE,alone\n") == [
+        f"row 2, column cluster: 'images' has one member ('A'): {one}",  # row 3's partner has no id
+        "row 3, column external_id: empty",
+        "row 4, column cluster: empty for 'B'",
+        "row 5, column external_id: 'A' is already labelled on row 2",
+        f"row 6, column cluster: 'notes' has one member ('C'): {one}",
+        f"row 7, column cluster: 'alone' has one member ('E'): {one}",
+    ]
+
+
+def test_a_file_with_no_labelled_row_is_refused():
+    assert _issues("external_id,cluster\n\n") == ["no labelled initiatives"]
+
+
+def test_an_issue_reads_as_where_then_what():
+    assert str(LabelIssue(4, "cluster", "empty")) == "row 4, column cluster: empty"
+    assert str(LabelIssue(None, None, "no labelled initiatives")) == "no labelled initiatives"
