@@ -147,6 +147,15 @@ class SprawlRunAdmin(ReadOnlyAdmin):
     list_select_related = ["actor"]
 
 
+@admin.register(models.SprawlLabelCheck)
+class SprawlLabelCheckAdmin(ReadOnlyAdmin):
+    """Measurements of the detector against uploaded labels: made and read on the Sprawl pages."""
+
+    list_display = ["pk", "status", "filename", "actor", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["actor"]
+
+
 @admin.register(models.Signal)
 class SignalAdmin(ReadOnlyAdmin):
     """Signals are raised by the computation and moved by people on their page or through the API (audited)."""

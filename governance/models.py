@@ -336,6 +336,34 @@ class SprawlRun(Run):
         return reverse("governance:sprawl_run_detail", args=[self.pk])
 
 
+class SprawlLabelCheck(Run):
+    """One measurement of the sprawl detector against a company's own labelled duplicates (uploaded as a labels
+    CSV): what `manage.py sprawl_quality` prints, run by a worker because a large portfolio takes a while to detect.
+    The labels are checked when uploaded and kept with the run; the figures and pairs are its `result`."""
+
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    filename = models.CharField(max_length=255)
+    labels = models.JSONField(default=dict, help_text="external_id -> cluster label, as uploaded.")
+    label_rows = models.JSONField(default=dict, help_text="external_id -> the row of the file it was read from.")
+    top = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(50)])
+    possible = models.BooleanField(default=False, help_text="Possible clusters counted as found too.")
+    undecided = models.BooleanField(default=False, help_text="Pairs a reviewer decided left out on both sides.")
+    result = models.JSONField(default=dict, blank=True,
+                              help_text="The figures (sprawl_quality --json) and the wrong and missed pairs.")
+
+    stale_after = timedelta(hours=1)
+    lost_hint = "Nothing was changed; measure again."
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Label check {self.pk} of {self.filename} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:sprawl_check_detail", args=[self.pk])
+
+
 # Signals (issue 11) ---------------------------------------------------------------------------------------------------
 
 

@@ -182,6 +182,10 @@ PERMISSIONS.update({
     "governance.view_sprawlcluster": has_any_role,
     "governance.decide_sprawlcluster": (is_reviewer | is_admin) & ~owns_or_delegates_a_cluster_member,
     "governance.recompute_sprawl": is_reviewer | is_admin,
+    # Measuring the detector against a company's own labelled duplicates (a worker's time): the same people; its
+    # results name only initiatives every role reads, so executives read them too.
+    "governance.check_sprawl": is_reviewer | is_admin,
+    "governance.view_sprawllabelcheck": is_reviewer | is_admin | is_executive,
     # "Duplicate of" / "not a duplicate" on a possible-duplicate pair: the same people, never on a pair holding an
     # initiative they own or are delegate for; everyone with a role reads the decisions.
     "governance.view_duplicatepairdecision": has_any_role,

@@ -55,3 +55,20 @@ class DuplicatePairDecisionForm(forms.Form):
                                 error_messages={"required": "Choose “Duplicate of” or “Not a duplicate”.",
                                                 "invalid_choice": "That is not a verdict."})
     reason = forms.CharField(required=False, max_length=500)
+
+
+class SprawlLabelCheckForm(forms.Form):
+    """A labels file to measure the detector against, and how (the service checks the file's content)."""
+
+    file = forms.FileField(label="Labels file (.csv, UTF-8, at most 2 MB)",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
+    top = forms.IntegerField(label="Possible duplicates ranked per initiative", initial=5, min_value=1, max_value=50)
+    possible = forms.BooleanField(label="Count possible clusters as found, beside the likely ones", required=False)
+    undecided = forms.BooleanField(
+        label="Leave out the pairs reviewers have decided: measure only where nobody has looked yet", required=False)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not (upload.name or "").lower().endswith(".csv"):
+            raise forms.ValidationError("Upload a .csv file (in Excel: Save as → CSV UTF-8).")
+        return upload

@@ -32,6 +32,7 @@ from governance.models import (
     InitiativeUseCase,
     SprawlCluster,
     SprawlClusterMember,
+    SprawlLabelCheck,
     SprawlRun,
     UseCase,
 )
@@ -588,6 +589,31 @@ class LabelledQuality:
     without_partner: list[str]  # labelled duplicates with no labelled partner among their top candidates
     names: dict[str, str]  # external id -> name, for every initiative listed above
 
+    def as_dict(self, labels_name: str) -> dict[str, Any]:
+        """The JSON shape of `sprawl_quality --json` (and of a label check's stored result)."""
+        q = self.quality
+        return {
+            "labels": labels_name, "encoder": self.encoder, "initiatives": self.initiatives,
+            "labelled_members": q.duplicate_members, "labelled_clusters": self.labelled_clusters,
+            "clusters_found": self.clusters_found, "possible": self.possible,
+            "decided_pairs_left_out": self.decided_pairs_left_out,
+            "precision": round(q.precision, 4), "recall": round(q.recall, 4), "f1": round(q.f1, 4),
+            "top": self.top, "top_hit_rate": round(q.top_k_hit_rate, 4),
+            "predicted_pairs": q.predicted_pairs, "true_pairs": q.true_pairs, "correct_pairs": q.correct_pairs,
+            "wrong_pairs": [list(pair) for pair in self.wrong_pairs],
+            "missed_pairs": [list(pair) for pair in self.missed_pairs],
+            "without_partner": self.without_partner, "names": self.names,
+        }
+
+
+def labels_known(labels: Labels) -> None:
+    """Raise LabelsError naming each row whose initiative is not in this database (by external id). One query."""
+    known = set(Initiative.objects.filter(external_id__in=list(labels.clusters)).values_list("external_id", flat=True))
+    unknown = [LabelIssue(labels.rows[external_id], "external_id", f"no initiative {external_id!r} in this database")
+               for external_id in labels.clusters if external_id not in known]
+    if unknown:
+        raise LabelsError(unknown)
+
 
 def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False,
                      undecided: bool = False) -> LabelledQuality:
@@ -599,12 +625,8 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False,
     this database. Reads only."""
     from governance.sprawl.analysis import analyse_portfolio
 
+    labels_known(labels)
     ids = dict(Initiative.objects.values_list("pk", "external_id"))
-    known = set(ids.values())
-    unknown = [LabelIssue(labels.rows[external_id], "external_id", f"no initiative {external_id!r} in this database")
-               for external_id in labels.clusters if external_id not in known]
-    if unknown:
-        raise LabelsError(unknown)
     analysis = analyse_portfolio(top=top)
     found = [sorted(ids[pk] for pk in cluster.member_ids) for cluster in analysis.clusters
              if possible or cluster.confidence == SprawlConfidence.LIKELY]
@@ -634,3 +656,34 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False,
         wrong_pairs=[(a, b) for a, b in wrong], missed_pairs=[(a, b) for a, b in missed],
         without_partner=without_partner, names=names,
     )
+
+
+LABEL_CHECK_KINDS = {
+    "wrong": "Put together, labelled apart",
+    "missed": "Labelled together, left apart",
+    "without": "No true partner among its possible duplicates",
+}
+
+
+def label_check_rows(check: SprawlLabelCheck, *, kind: str | None = None) -> list[dict[str, Any]]:
+    """A finished label check's wrong pairs, missed pairs and duplicates without a true partner in their top N, one
+    row each (optionally of one `kind`: wrong, missed, without), with each initiative's page when it still exists.
+    One query."""
+    result = check.result or {}
+    names: dict[str, str] = result.get("names", {})
+    found: list[tuple[str, str, str]] = []
+    for key, source in (("wrong", "wrong_pairs"), ("missed", "missed_pairs")):
+        if kind in (None, key):
+            found += [(key, a, b) for a, b in result.get(source, [])]
+    if kind in (None, "without"):
+        found += [("without", external_id, "") for external_id in result.get("without_partner", [])]
+    listed = {external_id for _, a, b in found for external_id in (a, b) if external_id}
+    pks = dict(Initiative.objects.filter(external_id__in=listed).values_list("external_id", "pk"))
+    return [{"kind": LABEL_CHECK_KINDS[key], "kind_code": key, "first_id": a, "first_name": names.get(a, ""),
+             "first_pk": pks.get(a), "second_id": b, "second_name": names.get(b, "") if b else "",
+             "second_pk": pks.get(b) if b else None} for key, a, b in found]
+
+
+def label_checks_recent(limit: int = 10) -> QuerySet[SprawlLabelCheck]:
+    """The latest label checks, newest first, with who ran them."""
+    return SprawlLabelCheck.objects.select_related("actor").order_by("-created_at", "-id")[:limit]

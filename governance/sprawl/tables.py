@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 
 from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn
@@ -114,3 +115,34 @@ class UseCaseInitiativeTable(tables.Table):
 
     def value_stage(self, record: Any) -> str:
         return record.initiative.get_stage_display()
+
+
+class LabelCheckPairTable(tables.Table):
+    """What a label check found wrong (governance.sprawl.selectors.label_check_rows): pairs put together that the
+    labels keep apart, labelled pairs left apart, and duplicates with no true partner among their top candidates."""
+
+    kind = tables.Column("What")
+    first = tables.Column("Initiative", accessor="first_id")
+    second = tables.Column("With", accessor="second_id", default="—")
+
+    class Meta:
+        empty_text = "Nothing of this kind: the detector agreed with the labels."
+        order_by = ("kind", "first")
+
+    def render_first(self, record: dict[str, Any]) -> str:
+        return _initiative_link(record["first_pk"], record["first_id"], record["first_name"])
+
+    def render_second(self, record: dict[str, Any]) -> str:
+        return _initiative_link(record["second_pk"], record["second_id"], record["second_name"])
+
+    def value_first(self, record: dict[str, Any]) -> str:
+        return f"{record['first_id']} {record['first_name']}"
+
+    def value_second(self, record: dict[str, Any]) -> str:
+        return f"{record['second_id']} {record['second_name']}".strip()
+
+
+def _initiative_link(pk: int | None, external_id: str, name: str) -> str:
+    if pk is None:  # deleted since the check
+        return format_html("{} {}", external_id, name)
+    return format_html('<a href="{}">{}</a> {}', reverse("portfolio:initiative_detail", args=[pk]), external_id, name)

@@ -1,5 +1,6 @@
-"""Sprawl pages: clusters and their review, the use-case catalogue ("spend by use case"), recompute runs, an
-initiative's use cases, and the possible-duplicates fragments of the intake form, initiative page and scoring page.
+"""Sprawl pages: clusters and their review, the use-case catalogue ("spend by use case"), recompute runs, label
+checks (the detector measured against a company's own labelled duplicates), an initiative's use cases, and the
+possible-duplicates fragments of the intake form, initiative page and scoring page.
 
 Views stay thin: access through tollgate.roles (PermissionRequiredMixin), reads through governance.sprawl.selectors,
 writes through governance.sprawl.services.
@@ -18,27 +19,28 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import DetailView
-from django_tables2 import RequestConfig
+from django.views.generic import DetailView, FormView
+from django_tables2 import RequestConfig, SingleTableMixin
 
 from governance.choices import SprawlConfidence, SprawlRunTrigger, SprawlStatus
-from governance.models import DuplicatePairDecision, SprawlCluster, SprawlRun, UseCase
+from governance.models import DuplicatePairDecision, SprawlCluster, SprawlLabelCheck, SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.filtersets import SprawlClusterFilterSet, UseCaseFilterSet
 from governance.sprawl.forms import (
     DuplicatePairDecisionForm,
     InitiativeUseCasesForm,
+    SprawlLabelCheckForm,
     SprawlMemberRemoveForm,
     SprawlReasonForm,
 )
-from governance.sprawl.services import clusters, pair_decisions, runs, use_cases
-from governance.sprawl.tables import SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
+from governance.sprawl.services import clusters, label_checks, pair_decisions, runs, use_cases
+from governance.sprawl.tables import LabelCheckPairTable, SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
 from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
 from tollgate.roles import may
 from tollgate.types import request_actor
-from tollgate.ui.errors import message_service_errors
-from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
+from tollgate.ui.errors import form_add_service_errors, message_service_errors
+from tollgate.ui.views import PAGE_SIZE, CsvExportMixin, ListPageView, PermissionRequiredMixin
 
 CHART_CLUSTERS = 15
 
@@ -146,6 +148,7 @@ class SprawlClusterListView(ListPageView):
             chart=saving_by_cluster_figure(sprawl_selectors.sprawl_cluster_chart_rows(self.object_list, CHART_CLUSTERS),
                                            currency) if totals["count"] else None,
             can_recompute=may(self.request.user, "governance.recompute_sprawl"),
+            can_check=may(self.request.user, "governance.check_sprawl"),
             last_run=sprawl_selectors.sprawl_run_latest(),
         )
         context["track_record"], context["pair_verdicts"] = sprawl_selectors.sprawl_track_record()
@@ -259,6 +262,75 @@ class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
                        succeeded=run.status == RunStatus.SUCCEEDED, failed=run.status == RunStatus.FAILED,
                        can_recompute=may(self.request.user, "governance.recompute_sprawl"),
                        pair_model=sprawl_selectors.run_pair_model(run) if run.status == RunStatus.SUCCEEDED else None)
+        return context
+
+
+class SprawlLabelCheckCreateView(PermissionRequiredMixin, FormView):
+    """Upload labelled duplicates to measure the detector against; a bad file is refused with every problem named."""
+
+    permission_required = "governance.check_sprawl"
+    form_class = SprawlLabelCheckForm
+    template_name = "governance/sprawl_check_form.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(recent=sprawl_selectors.label_checks_recent(), max_top=label_checks.MAX_TOP,
+                                        **kwargs)
+
+    def form_valid(self, form: SprawlLabelCheckForm) -> HttpResponse:
+        upload = form.cleaned_data["file"]
+        try:
+            check = label_checks.sprawl_label_check_submit(
+                actor=request_actor(self.request), filename=upload.name or "labels.csv", content=upload.read(),
+                top=form.cleaned_data["top"], possible=form.cleaned_data["possible"],
+                undecided=form.cleaned_data["undecided"])
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+            return self.form_invalid(form)
+        return HttpResponseRedirect(check.get_absolute_url())
+
+
+class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, DetailView):
+    """A label check: its progress until it ends (the page refreshes every 2 s), then the figures and what the
+    detector got wrong, filtered by kind and exported as CSV (?_export=csv)."""
+
+    permission_required = "governance.view_sprawllabelcheck"
+    template_name = "governance/sprawl_check_detail.html"
+    context_object_name = "check"
+    table_class = LabelCheckPairTable
+    table_pagination: ClassVar[dict[str, int]] = {"per_page": 100}
+
+    def get_queryset(self) -> QuerySet[SprawlLabelCheck]:
+        return SprawlLabelCheck.objects.select_related("actor")
+
+    def get_export_filename(self, export_format: str) -> str:
+        return f"label-check-{self.object.pk}.{export_format}"
+
+    def kind(self) -> str | None:
+        kind = self.request.GET.get("kind")
+        return kind if kind in sprawl_selectors.LABEL_CHECK_KINDS else None
+
+    def get_table_data(self) -> list[dict[str, Any]]:
+        check: SprawlLabelCheck = self.object
+        if check.status != RunStatus.SUCCEEDED:
+            return []
+        return sprawl_selectors.label_check_rows(check, kind=self.kind())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        check: SprawlLabelCheck = self.object
+        result = check.result or {}
+        context.update(
+            in_progress=check.status in (RunStatus.PENDING, RunStatus.RUNNING),
+            succeeded=check.status == RunStatus.SUCCEEDED, failed=check.status == RunStatus.FAILED,
+            result=result, kind=self.kind(), kinds=[
+                (code, label, len(result.get(source, [])))
+                for code, label, source in (("wrong", "put together, labelled apart", "wrong_pairs"),
+                                            ("missed", "labelled together, left apart", "missed_pairs"),
+                                            ("without", f"without a true partner in the top {check.top}",
+                                             "without_partner"))],
+            hits=result.get("labelled_members", 0) - len(result.get("without_partner", [])),
+            can_check=may(self.request.user, "governance.check_sprawl"),
+        )
         return context
 
 

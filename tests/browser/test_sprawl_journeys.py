@@ -1,5 +1,6 @@
 """Sprawl in a real browser: possible duplicates while an owner types an intake; a reviewer confirms a cluster; an
-executive reads the clusters without being able to decide."""
+executive reads the clusters without being able to decide; a reviewer measures the detector against the company's
+own labelled duplicates."""
 
 from __future__ import annotations
 
@@ -110,3 +111,25 @@ def test_reviewer_confirms_a_cluster_and_executive_reads_it(chromium, live_serve
     proposed = len(image_tools) * (len(image_tools) - 1) // 2
     expect(page.locator(f"#track-record-{cluster.confidence}")).to_contain_text(f"{proposed} of {proposed}")
     context.close()
+
+
+def test_reviewer_measures_the_detector_against_the_companys_labels(page: Page, reviewer, image_tools, tmp_path):
+    labels = tmp_path / "our-duplicates.csv"
+    labels.write_text("external_id,cluster\n" + "".join(f"{i.external_id},images\n" for i in image_tools),
+                      encoding="utf-8")
+    log_in(page, reviewer)
+    page.goto("/governance/sprawl/")
+    page.click("#check-labels")
+    page.set_input_files("#id_file", str(labels))
+    page.check("#id_possible")  # the image pair is a cluster, likely or possible (above): found either way
+    page.click("#check-form button[type=submit]")
+    # The page follows the job, then shows the figures: the labelled pair found, and each partner ranked.
+    expect(page.locator("h1")).to_have_text("The detector against our-duplicates.csv")
+    expect(page.locator("#check-precision")).to_have_text("1.000")
+    expect(page.locator("#check-recall")).to_have_text("1.000")
+    expect(page.locator("#check-top")).to_have_text("1.000")
+    expect(page.locator("#check-kind-missed")).to_have_text("0 labelled together, left apart")
+    page.click("#check-kind-missed")
+    expect(page.locator("table")).to_contain_text("the detector agreed with the labels")
+    page.get_by_role("link", name="Measure again").click()
+    expect(page.locator("#recent-checks")).to_contain_text("our-duplicates.csv")

@@ -79,6 +79,13 @@ ROWS: dict[str, list[Case]] = {
     "governance:sprawl_member_remove": [Case(only({REVIEWER: 400, ADMIN: 400}), method="post", obj="cluster")],
     "governance:sprawl_recompute": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post")],
     "governance:sprawl_run_detail": [Case(PAGE_READ, obj="sprawl_run")],
+    # Measuring the detector against a labels file: reviewers and admins (an empty POST re-shows the form with its
+    # error, 200); reviewers, executives and admins read a check and export its pairs.
+    "governance:sprawl_check_new": [Case(only({REVIEWER: 200, ADMIN: 200})),
+                                    Case(only({REVIEWER: 200, ADMIN: 200}), method="post")],
+    "governance:sprawl_check_detail": [Case(AUDIT_READERS, obj="label_check"),
+                                       Case(AUDIT_READERS, obj="label_check", query="kind=missed"),
+                                       Case(AUDIT_READERS, obj="label_check", query="_export=csv")],
     "governance:usecase_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv"),
                                 Case(PAGE_READ, query="q=meeting&used=true&sort=-monthly_spend")],
     "governance:usecase_detail": [Case(PAGE_READ, obj="use_case")],
@@ -150,7 +157,7 @@ ROWS: dict[str, list[Case]] = {
 def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, Any]:
     from django.utils import timezone
 
-    from governance.models import DuplicatePairDecision, Signal, SignalRun, SprawlRun, UseCase
+    from governance.models import DuplicatePairDecision, Signal, SignalRun, SprawlLabelCheck, SprawlRun, UseCase
     from portfolio.choices import Stage
     from tests.factories import InitiativeFactory, RubricCriterionFactory
     from tests.governance.sprawl.factories import SprawlClusterFactory, UseCaseFactory
@@ -175,6 +182,12 @@ def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, A
         "cluster": SprawlClusterFactory(initiatives=[objects["own"], objects["other"]], use_case=use_case),
         "use_case": SimpleNamespace(pk=use_case.code),
         "sprawl_run": SprawlRun.objects.create(status="succeeded", trigger="schedule"),
+        "label_check": SprawlLabelCheck.objects.create(
+            status="succeeded", filename="labels.csv", labels={objects["own"].external_id: "x",
+                                                               objects["other"].external_id: "x"},
+            result={"precision": 0.0, "recall": 0.0, "f1": 0.0, "top": 5, "top_hit_rate": 1.0,
+                    "missed_pairs": [sorted([objects["own"].external_id, objects["other"].external_id])],
+                    "wrong_pairs": [], "without_partner": [], "names": {}}),
         "own_in_review": InitiativeFactory(owner=users[OWNER], stage=Stage.IN_REVIEW),
         # Policies are addressed by key; the matrix puts `.pk` into the URL.
         "policy": SimpleNamespace(pk="intake.quorum"),

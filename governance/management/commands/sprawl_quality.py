@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"{file.name}: {issue}")
             raise CommandError(f"{file.name}: {len(exc.issues)} problem(s); nothing was measured.") from exc
         if options["json"]:
-            self.stdout.write(_dumps(result, file.name))
+            self.stdout.write(json.dumps(result.as_dict(file.name)))
             return
         self._report(result, file.name, limit)
 
@@ -96,18 +96,3 @@ class Command(BaseCommand):
         if len(shown) < len(lines):
             self.stdout.write(f"  ... and {len(lines) - len(shown)} more (--limit 0 lists all)")
 
-
-def _dumps(result: LabelledQuality, filename: str) -> str:
-    q = result.quality
-    return json.dumps({
-        "labels": filename, "encoder": result.encoder, "initiatives": result.initiatives,
-        "labelled_members": q.duplicate_members, "labelled_clusters": result.labelled_clusters,
-        "clusters_found": result.clusters_found, "possible": result.possible,
-        "decided_pairs_left_out": result.decided_pairs_left_out,
-        "precision": round(q.precision, 4), "recall": round(q.recall, 4), "f1": round(q.f1, 4),
-        "top": result.top, "top_hit_rate": round(q.top_k_hit_rate, 4),
-        "predicted_pairs": q.predicted_pairs, "true_pairs": q.true_pairs, "correct_pairs": q.correct_pairs,
-        "wrong_pairs": [list(pair) for pair in result.wrong_pairs],
-        "missed_pairs": [list(pair) for pair in result.missed_pairs],
-        "without_partner": result.without_partner,
-    })

@@ -1,0 +1,156 @@
+"""Label checks: a reviewer measures the detector against the company's own labelled duplicates from the Sprawl
+page. The file is checked at upload (every problem named, nothing stored), the measurement runs as a job and gives
+exactly what `manage.py sprawl_quality --json` prints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from governance.models import SprawlLabelCheck
+from governance.sprawl import selectors
+from governance.sprawl.services.label_checks import sprawl_label_check_execute_by_id, sprawl_label_check_submit
+from governance.sprawl.tasks import sprawl_label_check_task, sprawl_runs_expire_stale
+from portfolio.choices import RunStatus
+
+pytestmark = pytest.mark.django_db
+
+LABELS = "external_id,cluster\nA,images\nB,images\nC,notes\nD,notes\n"
+
+
+def _upload(text: str, name: str = "labels.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def test_a_reviewer_measures_the_labels_in_the_background_and_reads_the_figures(
+        client, reviewer, portfolio, embedder, tmp_path, django_capture_on_commit_callbacks):
+    client.force_login(reviewer)
+    page = client.get(reverse("governance:sprawl_check_new"))
+    assert page.status_code == 200 and "external_id,cluster" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("governance:sprawl_check_new"),
+                               {"file": _upload(LABELS), "top": 2, "possible": "on"})
+    check = SprawlLabelCheck.objects.get()
+    assert response.status_code == 302 and response["Location"] == check.get_absolute_url()
+    assert check.status == RunStatus.SUCCEEDED and check.actor == reviewer
+    assert (check.top, check.possible, check.undecided) == (2, True, False)
+
+    path = tmp_path / "labels.csv"
+    path.write_text(LABELS, encoding="utf-8")
+    out = io.StringIO()
+    call_command("sprawl_quality", str(path), "--json", "--top", "2", "--possible", stdout=out)
+    assert check.result == json.loads(out.getvalue())  # the page and the command measure the same thing
+
+    body = client.get(check.get_absolute_url()).content.decode()
+    assert f'id="check-precision">{check.result["precision"]:.3f}<' in body
+    assert f'id="check-f1">{check.result["f1"]:.3f}<' in body
+    assert "external_id,cluster" not in body and "The detector against labels.csv" in body
+    # The Sprawl page leads there, and the form lists the check among the recent ones.
+    assert reverse("governance:sprawl_check_new") in client.get(reverse("governance:sprawl_list")).content.decode()
+    assert check.get_absolute_url() in client.get(reverse("governance:sprawl_check_new")).content.decode()
+
+
+def test_a_bad_labels_file_is_refused_with_every_problem_and_nothing_is_stored(client, reviewer, portfolio):
+    client.force_login(reviewer)
+    response = client.post(reverse("governance:sprawl_check_new"), {
+        "file": _upload("external_id,cluster\nA,x\nZ,x\nA,y\nE,y\n"), "top": 5})
+    body = response.content.decode()
+    assert response.status_code == 200
+    # the file's own problems first: its ids are looked up once the file reads right
+    assert "no initiative" not in body
+    assert "labels.csv: row 4, column external_id: &#x27;A&#x27; is already labelled on row 2" in body
+    assert "labels.csv: row 5, column cluster: &#x27;y&#x27; has one member (&#x27;E&#x27;)" in body
+    response = client.post(reverse("governance:sprawl_check_new"), {
+        "file": _upload("external_id,cluster\nA,x\nZ,x\n"), "top": 5})
+    assert "labels.csv: row 3, column external_id: no initiative &#x27;Z&#x27; in this database" \
+        in response.content.decode()
+    response = client.post(reverse("governance:sprawl_check_new"), {"file": _upload(LABELS, "labels.xlsx"), "top": 5})
+    assert "Upload a .csv file" in response.content.decode()
+    latin = SimpleUploadedFile("labels.csv", "external_id,cluster\nA,caf\xe9\n".encode("latin-1"))
+    response = client.post(reverse("governance:sprawl_check_new"), {"file": latin, "top": 5})
+    assert "labels.csv: row 2 is not UTF-8" in response.content.decode()
+    assert not SprawlLabelCheck.objects.exists()
+
+
+def test_only_reviewers_and_administrators_measure(owner, executive, portfolio):
+    for user in (owner, executive):
+        with pytest.raises(PermissionDenied):
+            sprawl_label_check_submit(actor=user, filename="labels.csv", content=LABELS.encode())
+    assert not SprawlLabelCheck.objects.exists()
+
+
+def test_the_service_refuses_an_out_of_range_top(reviewer, portfolio):
+    with pytest.raises(ValidationError) as caught:
+        sprawl_label_check_submit(actor=reviewer, filename="labels.csv", content=LABELS.encode(), top=0)
+    assert caught.value.message_dict == {"top": ["Rank between 1 and 50 possible duplicates."]}
+
+
+def test_the_task_is_idempotent_and_a_vanished_initiative_fails_the_check_with_its_row(portfolio, embedder):
+    check = SprawlLabelCheck.objects.create(filename="labels.csv", labels={"A": "x", "B": "x"},
+                                            label_rows={"A": 2, "B": 3})
+    assert sprawl_label_check_task(check.pk) == RunStatus.SUCCEEDED
+    result = SprawlLabelCheck.objects.get(pk=check.pk).result
+    assert sprawl_label_check_task(check.pk) is None  # a redelivered copy leaves the finished check alone
+    assert SprawlLabelCheck.objects.get(pk=check.pk).result == result
+    assert sprawl_label_check_task(123456) is None
+
+    portfolio["B"].delete()
+    gone = SprawlLabelCheck.objects.create(filename="labels.csv", labels={"A": "x", "B": "x"},
+                                           label_rows={"A": 2, "B": 3})
+    assert sprawl_label_check_execute_by_id(run_id=gone.pk).status == RunStatus.FAILED
+    assert SprawlLabelCheck.objects.get(pk=gone.pk).error == \
+        "labels.csv: row 3, column external_id: no initiative 'B' in this database"
+
+
+def test_a_lost_check_is_failed_by_the_beat_job():
+    check = SprawlLabelCheck.objects.create(filename="labels.csv", status=RunStatus.RUNNING)
+    SprawlLabelCheck.objects.filter(pk=check.pk).update(created_at="2020-01-01T00:00:00Z")
+    assert sprawl_runs_expire_stale() == 1
+    assert SprawlLabelCheck.objects.get(pk=check.pk).status == RunStatus.FAILED
+
+
+@pytest.fixture
+def finished(portfolio):
+    return SprawlLabelCheck.objects.create(
+        status=RunStatus.SUCCEEDED, filename="labels.csv", labels={}, result={
+            "precision": 0.5, "recall": 0.5, "f1": 0.5, "top": 5, "top_hit_rate": 0.75, "labelled_members": 4,
+            "correct_pairs": 1, "predicted_pairs": 2, "true_pairs": 2, "initiatives": 5, "clusters_found": 2,
+            "labelled_clusters": 2, "encoder": "all-MiniLM-L6-v2",
+            "wrong_pairs": [["C", "E"]], "missed_pairs": [["A", "B"]], "without_partner": ["GONE"],
+            "names": {"A": "Marketing's Midjourney accounts", "B": "Firefly for the creative studio",
+                      "C": "Project Quill", "E": "AP invoice reader", "GONE": "=cmd|' /C calc'!A0"}})
+
+
+def test_the_rows_name_and_link_each_initiative_in_one_query(finished, portfolio, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        rows = selectors.label_check_rows(finished)
+    assert [(r["kind_code"], r["first_id"], r["second_id"]) for r in rows] == [
+        ("wrong", "C", "E"), ("missed", "A", "B"), ("without", "GONE", "")]
+    assert rows[0]["first_pk"] == portfolio["C"].pk and rows[2]["first_pk"] is None  # deleted since: no link
+    assert [r["first_id"] for r in selectors.label_check_rows(finished, kind="missed")] == ["A"]
+
+
+def test_the_check_page_filters_by_kind_and_exports_csv(client, executive, finished, portfolio,
+                                                       django_assert_max_num_queries):
+    client.force_login(executive)  # executives read checks; they do not run them
+    with django_assert_max_num_queries(12):
+        body = client.get(finished.get_absolute_url()).content.decode()
+    assert 'id="check-precision">0.500<' in body and "3 of 4 labelled duplicates" in body
+    assert f'href="{reverse("portfolio:initiative_detail", args=[portfolio["A"].pk])}">A</a>' in body
+    assert "Measure again" not in body
+    missed = client.get(finished.get_absolute_url() + "?kind=missed").content.decode()
+    assert "Firefly for the creative studio" in missed and "Project Quill" not in missed
+    export = client.get(finished.get_absolute_url() + "?_export=csv")
+    assert export["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert rows[0] == ["What", "Initiative", "With"]
+    assert ["Labelled together, left apart", "A Marketing's Midjourney accounts", "B Firefly for the creative studio"] \
+        in rows
+    assert ["No true partner among its possible duplicates", "GONE =cmd|' /C calc'!A0", ""] in rows  # not at a start
