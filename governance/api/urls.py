@@ -16,6 +16,7 @@ router.register("audit-entries", views.AuditEntryViewSet, basename="auditentry")
 router.register("use-cases", sprawl_views.UseCaseViewSet, basename="usecase")
 router.register("sprawl-clusters", sprawl_views.SprawlClusterViewSet, basename="sprawlcluster")
 router.register("sprawl-runs", sprawl_views.SprawlRunViewSet, basename="sprawlrun")
+router.register("sprawl-label-checks", sprawl_views.SprawlLabelCheckViewSet, basename="sprawllabelcheck")
 router.register("duplicate-pair-decisions", sprawl_views.DuplicatePairDecisionViewSet,
                 basename="duplicatepairdecision")
 router.register("signals", signal_views.SignalViewSet, basename="signal")

@@ -122,6 +122,13 @@ ROWS: dict[str, list[Case]] = {
     "governance_api:sprawlrun-list": [Case(API_READ), Case(only({REVIEWER: 202, ADMIN: 202}, anon=API_ANON),
                                                            method="post")],
     "governance_api:sprawlrun-detail": [Case(API_READ, obj="sprawl_run")],
+    # Label checks: reviewers and admins POST a labels file (an empty one is refused, 400); reviewers, executives
+    # and admins read them.
+    "governance_api:sprawllabelcheck-list": [
+        Case(only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON)),
+        Case(only({REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="post")],
+    "governance_api:sprawllabelcheck-detail": [
+        Case(only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON), obj="label_check")],
     "governance_api:possible_duplicates": [Case(API_READ, obj="own")],
     "governance_api:initiative_use_cases": [
         Case(API_READ, obj="own"),

@@ -138,9 +138,10 @@ def fuzz_operation(operation: Any, tokens: dict[Role, str]) -> str | None:
 
 def complete_the_demo() -> None:
     """What the demo company lacks and an operation needs an id of: a currency rate (it reports in one currency) and
-    a finished sprawl run (the demo detects sprawl without a run record) and a verdict on a possible-duplicate pair."""
+    a finished sprawl run (the demo detects sprawl without a run record), a verdict on a possible-duplicate pair and
+    a finished label check."""
     from governance.choices import DuplicateVerdict
-    from governance.models import DuplicatePairDecision, SprawlRun
+    from governance.models import DuplicatePairDecision, SprawlLabelCheck, SprawlRun
     from portfolio.choices import RunStatus
 
     CurrencyRate.objects.create(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.08"))
@@ -148,6 +149,11 @@ def complete_the_demo() -> None:
     first, second = Initiative.objects.order_by("pk")[:2]
     DuplicatePairDecision.objects.create(initiative_a=first, initiative_b=second, verdict=DuplicateVerdict.DUPLICATE,
                                          decided_at=timezone.now())
+    SprawlLabelCheck.objects.create(
+        status=RunStatus.SUCCEEDED, filename="labels.csv", labels={first.external_id: "x", second.external_id: "x"},
+        result={"precision": 0.0, "recall": 0.0, "f1": 0.0, "top": 5, "top_hit_rate": 1.0,
+                "missed_pairs": [sorted([first.external_id, second.external_id])], "wrong_pairs": [],
+                "without_partner": [], "names": {}})
 
 
 def test_every_operation_conforms_to_the_schema_for_every_role(demo):

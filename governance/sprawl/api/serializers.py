@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from governance.choices import DuplicateVerdict
-from governance.models import DuplicatePairDecision, SprawlCluster, SprawlRun, UseCase
+from governance.models import DuplicatePairDecision, SprawlCluster, SprawlLabelCheck, SprawlRun, UseCase
 from tollgate.ui.tables import person_name
 
 
@@ -135,6 +135,34 @@ class SprawlRunSerializer(serializers.ModelSerializer):
                   "clusters_found", "clusters_created", "clusters_updated", "clusters_unchanged", "clusters_closed",
                   "error"]
         read_only_fields = fields
+
+
+class SprawlLabelCheckSerializer(serializers.ModelSerializer):
+    """A measurement of the detector against uploaded labels; `result` is what `sprawl_quality --json` prints, once
+    the check has succeeded."""
+
+    status = serializers.CharField(read_only=True, help_text="pending, running, succeeded or failed")
+    result = serializers.JSONField(read_only=True, help_text=(
+        'Once succeeded: {"precision", "recall", "f1", "top", "top_hit_rate", "predicted_pairs", "true_pairs", '
+        '"correct_pairs", "wrong_pairs": [[external_id, external_id], ...], "missed_pairs", "without_partner", '
+        '"names", ...}; {} before.'))
+
+    class Meta:
+        model = SprawlLabelCheck
+        fields = ["id", "status", "filename", "top", "possible", "undecided", "created_at", "started_at",
+                  "finished_at", "error", "result"]
+        read_only_fields = fields
+
+
+class SprawlLabelCheckWriteSerializer(serializers.Serializer):
+    """A labels CSV (multipart `file`: header external_id,cluster) and how to measure against it."""
+
+    file = serializers.FileField(help_text="UTF-8 CSV with the header external_id,cluster; at most 2 MB.")
+    top = serializers.IntegerField(default=5, min_value=1, max_value=50,
+                                   help_text="Possible duplicates ranked per initiative.")
+    possible = serializers.BooleanField(default=False, help_text="Count the possible clusters as found too.")
+    undecided = serializers.BooleanField(default=False,
+                                         help_text="Leave out the pairs reviewers have decided, on both sides.")
 
 
 class DuplicatePairDecisionSerializer(serializers.ModelSerializer):

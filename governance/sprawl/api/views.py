@@ -1,6 +1,6 @@
-"""Sprawl API: the use-case catalogue, sprawl clusters and their review, recompute runs, an initiative's use cases,
-its possible duplicates and the verdicts on possible-duplicate pairs. Routed by governance.api.urls (namespace
-"governance_api").
+"""Sprawl API: the use-case catalogue, sprawl clusters and their review, recompute runs, label checks, an
+initiative's use cases, its possible duplicates and the verdicts on possible-duplicate pairs. Routed by
+governance.api.urls (namespace "governance_api").
 
 Permissions come from tollgate.permissions.RolePermission; the services check the object rules again whatever the
 caller did.
@@ -13,16 +13,17 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.choices import SprawlRunTrigger
-from governance.models import DuplicatePairDecision, SprawlRun, UseCase
+from governance.models import DuplicatePairDecision, SprawlLabelCheck, SprawlRun, UseCase
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.api import serializers
 from governance.sprawl.filtersets import DuplicatePairDecisionFilterSet, SprawlClusterFilterSet, UseCaseFilterSet
-from governance.sprawl.services import clusters, pair_decisions, runs, use_cases
+from governance.sprawl.services import clusters, label_checks, pair_decisions, runs, use_cases
 from portfolio.models import Initiative
 from tollgate.roles import may
 from tollgate.ui.errors import call_service
@@ -141,6 +142,34 @@ class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request: Request) -> Response:
         run = call_service(runs.sprawl_run_submit, actor=request.user, trigger=SprawlRunTrigger.API)
         return Response(serializers.SprawlRunSerializer(run).data, status=202)
+
+
+# Like a recomputation, a check is queued, not done: 202 with the check to poll.
+@extend_schema_view(create=extend_schema(request={"multipart/form-data": serializers.SprawlLabelCheckWriteSerializer},
+                                         responses={202: serializers.SprawlLabelCheckSerializer}))
+class SprawlLabelCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Measurements of the detector against a company's own labelled duplicates. CoE reviewers and administrators
+    POST a labels CSV (multipart `file`, with `top`, `possible`, `undecided`): 202 with the queued check, or 400 with
+    every problem of the file named by row and column, and nothing stored. Poll the check until it succeeds; its
+    `result` is what `manage.py sprawl_quality --json` prints. Reviewers, executives and administrators read them."""
+
+    serializer_class = serializers.SprawlLabelCheckSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]  # JSON carries no file: a clear 400, not a 415
+    permission_required = {"list": "governance.view_sprawllabelcheck", "retrieve": "governance.view_sprawllabelcheck",
+                           "create": "governance.check_sprawl"}
+
+    def get_queryset(self):
+        return SprawlLabelCheck.objects.order_by("-created_at", "-id")
+
+    def create(self, request: Request) -> Response:
+        body = serializers.SprawlLabelCheckWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        check = call_service(label_checks.sprawl_label_check_submit, actor=request.user,
+                             filename=data["file"].name or "labels.csv", content=data["file"].read(), top=data["top"],
+                             possible=data["possible"], undecided=data["undecided"])
+        check.refresh_from_db()  # an eager worker (no broker) has finished it already
+        return Response(serializers.SprawlLabelCheckSerializer(check).data, status=202)
 
 
 @extend_schema_view(

@@ -154,3 +154,23 @@ def test_the_check_page_filters_by_kind_and_exports_csv(client, executive, finis
     assert ["Labelled together, left apart", "A Marketing's Midjourney accounts", "B Firefly for the creative studio"] \
         in rows
     assert ["No true partner among its possible duplicates", "GONE =cmd|' /C calc'!A0", ""] in rows  # not at a start
+
+
+def test_the_api_queues_a_check_and_refuses_a_bad_file_with_its_rows(client, reviewer, portfolio, embedder,
+                                                                     django_capture_on_commit_callbacks):
+    client.force_login(reviewer)
+    url = reverse("governance_api:sprawllabelcheck-list")
+    refused = client.post(url, {"file": _upload("external_id,cluster\nA,x\nZ,x\n"), "top": 5})
+    assert refused.status_code == 400
+    assert refused.json() == {"file": ["labels.csv: row 3, column external_id: no initiative 'Z' in this database"]}
+    assert client.post(url, {"file": _upload(LABELS), "top": 0}).status_code == 400
+    assert not SprawlLabelCheck.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(url, {"file": _upload(LABELS), "top": 3, "undecided": "true"})
+    assert queued.status_code == 202
+    check = SprawlLabelCheck.objects.get()
+    assert queued.json()["id"] == check.pk and (check.top, check.undecided) == (3, True)
+    read = client.get(reverse("governance_api:sprawllabelcheck-detail", args=[check.pk])).json()
+    assert read["status"] == "succeeded" and read["result"]["top"] == 3 and read["result"]["labelled_members"] == 4
+    assert set(read["result"]) >= {"precision", "recall", "f1", "top_hit_rate", "wrong_pairs", "missed_pairs"}
+    assert client.get(url).json()["results"][0]["id"] == check.pk
