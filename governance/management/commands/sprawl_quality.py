@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from governance.sprawl.engine.quality import LabelsError, read_labels
+from governance.sprawl.engine.quality import LabelsError, read_labels_file
 from governance.sprawl.selectors import LabelledQuality, labelled_quality
 
 
@@ -41,14 +41,9 @@ class Command(BaseCommand):
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}")
-        content = file.read_bytes()
         try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = content[: exc.start].count(b"\n") + 1
-            raise CommandError(f"{file.name}: row {line} is not UTF-8; save the labels as UTF-8 CSV.") from exc
-        try:
-            result = labelled_quality(read_labels(text), top=top, possible=possible, undecided=undecided)
+            result = labelled_quality(read_labels_file(file.read_bytes()), top=top, possible=possible,
+                                      undecided=undecided)
         except LabelsError as exc:
             for issue in exc.issues:
                 self.stderr.write(f"{file.name}: {issue}")

@@ -88,6 +88,16 @@ class Labels:
 LABEL_COLUMNS = ("external_id", "cluster")
 
 
+def read_labels_file(content: bytes) -> Labels:
+    """`read_labels` of a file's bytes, which must be UTF-8 (a byte-order mark is allowed, as Excel writes it)."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = content[: exc.start].count(b"\n") + 1
+        raise LabelsError([LabelIssue(row, None, "not UTF-8; save the labels as CSV UTF-8")]) from exc
+    return read_labels(text)
+
+
 def read_labels(text: str) -> Labels:
     """Parse a labels CSV (`external_id,cluster`, one row per initiative that duplicates another; the format of
     bench/sprawl/*_labels.csv). Every problem is collected before anything is measured, so that one pass over the

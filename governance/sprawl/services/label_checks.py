@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import SprawlLabelCheck
-from governance.sprawl.engine.quality import Labels, LabelsError, read_labels
+from governance.sprawl.engine.quality import Labels, LabelsError, read_labels_file
 from governance.sprawl.selectors import labelled_quality, labels_known
 from portfolio.choices import RunStatus
 from tollgate import jobs
@@ -35,12 +35,7 @@ def sprawl_label_check_submit(*, actor: Any, filename: str, content: bytes, top:
     if len(content) > MAX_LABEL_BYTES:
         raise ValidationError({"file": [f"{filename}: {len(content) / 1024 / 1024:.1f} MB; the limit is 2 MB."]})
     try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        row = content[: exc.start].count(b"\n") + 1
-        raise ValidationError({"file": [f"{filename}: row {row} is not UTF-8; save the labels as CSV UTF-8."]}) from exc
-    try:
-        labels = read_labels(text)
+        labels = read_labels_file(content)
         labels_known(labels)
     except LabelsError as exc:
         raise ValidationError({"file": [f"{filename}: {issue}" for issue in exc.issues]}) from exc

@@ -351,8 +351,10 @@ def test_sprawl_quality_names_what_is_wrong_with_the_labels_and_measures_nothing
                      stderr=io.StringIO())
     bad = tmp_path / "latin1.csv"
     bad.write_bytes("external_id,cluster\nA,caf\xe9\n".encode("latin-1"))
-    with pytest.raises(CommandError, match="latin1.csv: row 2 is not UTF-8; save the labels as UTF-8 CSV."):
-        call_command("sprawl_quality", str(bad))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="latin1.csv: 1 problem"):
+        call_command("sprawl_quality", str(bad), stderr=err)
+    assert err.getvalue() == "latin1.csv: row 2: not UTF-8; save the labels as CSV UTF-8\n"
     with pytest.raises(CommandError, match="No such file"):
         call_command("sprawl_quality", str(tmp_path / "missing.csv"))
     with pytest.raises(CommandError, match="--top must be at least 1"):

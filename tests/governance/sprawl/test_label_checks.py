@@ -75,7 +75,7 @@ def test_a_bad_labels_file_is_refused_with_every_problem_and_nothing_is_stored(c
     assert "Upload a .csv file" in response.content.decode()
     latin = SimpleUploadedFile("labels.csv", "external_id,cluster\nA,caf\xe9\n".encode("latin-1"))
     response = client.post(reverse("governance:sprawl_check_new"), {"file": latin, "top": 5})
-    assert "labels.csv: row 2 is not UTF-8" in response.content.decode()
+    assert "labels.csv: row 2: not UTF-8; save the labels as CSV UTF-8" in response.content.decode()
     assert not SprawlLabelCheck.objects.exists()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.sprawl.engine.quality import LabelIssue, LabelsError, read_labels
+from governance.sprawl.engine.quality import LabelIssue, LabelsError, read_labels, read_labels_file
 
 
 def _issues(text: str) -> list[str]:
@@ -45,3 +45,10 @@ def test_a_file_with_no_labelled_row_is_refused():
 def test_an_issue_reads_as_where_then_what():
     assert str(LabelIssue(4, "cluster", "empty")) == "row 4, column cluster: empty"
     assert str(LabelIssue(None, None, "no labelled initiatives")) == "no labelled initiatives"
+
+
+def test_a_file_must_be_utf8_and_may_start_with_excels_byte_order_mark():
+    assert read_labels_file("\ufeffexternal_id,cluster\nA,x\nB,x\n".encode()).clusters == {"A": "x", "B": "x"}
+    with pytest.raises(LabelsError) as caught:
+        read_labels_file("external_id,cluster\nA,x\nB,caf\xe9\n".encode("latin-1"))
+    assert [str(issue) for issue in caught.value.issues] == ["row 3: not UTF-8; save the labels as CSV UTF-8"]
