@@ -273,8 +273,7 @@ class SprawlLabelCheckCreateView(PermissionRequiredMixin, FormView):
     template_name = "governance/sprawl_check_form.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(recent=sprawl_selectors.label_checks_recent(), max_top=label_checks.MAX_TOP,
-                                        **kwargs)
+        return super().get_context_data(recent=sprawl_selectors.label_checks_recent(), **kwargs)
 
     def form_valid(self, form: SprawlLabelCheckForm) -> HttpResponse:
         upload = form.cleaned_data["file"]
