@@ -137,6 +137,7 @@ def test_runs_by_type_and_status_their_rows_and_durations(client, settings):
     assert value(found, "tollgate_run_rows_total", run="ingestion", kind="skipped") == 20
     assert value(found, "tollgate_run_rows_total", run="import", kind="created") == 4
     assert value(found, "tollgate_runs_finished_total", run="sprawl", status="succeeded") == 0
+    assert value(found, "tollgate_runs_finished_total", run="sprawllabelcheck", status="failed") == 0
 
     def bucket(le: str, run: str = "ingestion") -> float:
         return value(found, "tollgate_run_duration_seconds_bucket", run=run, le=le)
@@ -175,7 +176,8 @@ def test_a_scrape_costs_the_same_queries_however_many_runs_and_signals(client, s
     for _ in range(5):
         _run(IngestionRun, RunStatus.SUCCEEDED, seconds=2, source=source, period="2025-06-01")
     SignalFactory.create_batch(5)
-    assert queries() == few == 5  # one per run type (import, ingestion, sprawl, signal), one for the signals
+    # one per run type (import, ingestion, sprawl, sprawl label check, signal), one for the signals
+    assert queries() == few == 6
 
 
 def test_a_failing_collector_costs_only_its_own_figures(client, settings, monkeypatch):
