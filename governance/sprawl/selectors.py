@@ -589,6 +589,11 @@ class LabelledQuality:
     without_partner: list[str]  # labelled duplicates with no labelled partner among their top candidates
     names: dict[str, str]  # external id -> name, for every initiative listed above
 
+    @property
+    def top_hits(self) -> int:
+        """Labelled duplicates with a true partner among their top candidates."""
+        return self.quality.duplicate_members - len(self.without_partner)
+
     def as_dict(self, labels_name: str) -> dict[str, Any]:
         """The JSON shape of `sprawl_quality --json` (and of a label check's stored result)."""
         q = self.quality
@@ -598,7 +603,7 @@ class LabelledQuality:
             "clusters_found": self.clusters_found, "possible": self.possible,
             "decided_pairs_left_out": self.decided_pairs_left_out,
             "precision": round(q.precision, 4), "recall": round(q.recall, 4), "f1": round(q.f1, 4),
-            "top": self.top, "top_hit_rate": round(q.top_k_hit_rate, 4),
+            "top": self.top, "top_hit_rate": round(q.top_k_hit_rate, 4), "top_hits": self.top_hits,
             "predicted_pairs": q.predicted_pairs, "true_pairs": q.true_pairs, "correct_pairs": q.correct_pairs,
             "wrong_pairs": [list(pair) for pair in self.wrong_pairs],
             "missed_pairs": [list(pair) for pair in self.missed_pairs],
@@ -658,11 +663,18 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False,
     )
 
 
+# What a label check lists, by kind: the label of its rows and the key of its result that holds them.
 LABEL_CHECK_KINDS = {
-    "wrong": "Put together, labelled apart",
-    "missed": "Labelled together, left apart",
-    "without": "No true partner among its possible duplicates",
+    "wrong": ("Put together, labelled apart", "wrong_pairs"),
+    "missed": ("Labelled together, left apart", "missed_pairs"),
+    "without": ("No true partner among its possible duplicates", "without_partner"),
 }
+
+
+def label_check_kind_counts(check: SprawlLabelCheck) -> list[tuple[str, str, int]]:
+    """(kind, label, how many) of each kind a finished label check lists, in LABEL_CHECK_KINDS order."""
+    result = check.result or {}
+    return [(kind, label, len(result.get(key, []))) for kind, (label, key) in LABEL_CHECK_KINDS.items()]
 
 
 def label_check_rows(check: SprawlLabelCheck, *, kind: str | None = None) -> list[dict[str, Any]]:
@@ -672,14 +684,14 @@ def label_check_rows(check: SprawlLabelCheck, *, kind: str | None = None) -> lis
     result = check.result or {}
     names: dict[str, str] = result.get("names", {})
     found: list[tuple[str, str, str]] = []
-    for key, source in (("wrong", "wrong_pairs"), ("missed", "missed_pairs")):
+    for key, (_, source) in LABEL_CHECK_KINDS.items():
         if kind in (None, key):
-            found += [(key, a, b) for a, b in result.get(source, [])]
-    if kind in (None, "without"):
-        found += [("without", external_id, "") for external_id in result.get("without_partner", [])]
+            for entry in result.get(source, []):  # a pair, or one duplicate without a true partner
+                first, second = entry if isinstance(entry, list) else (entry, "")
+                found.append((key, first, second))
     listed = {external_id for _, a, b in found for external_id in (a, b) if external_id}
     pks = dict(Initiative.objects.filter(external_id__in=listed).values_list("external_id", "pk"))
-    return [{"kind": LABEL_CHECK_KINDS[key], "kind_code": key, "first_id": a, "first_name": names.get(a, ""),
+    return [{"kind": LABEL_CHECK_KINDS[key][0], "kind_code": key, "first_id": a, "first_name": names.get(a, ""),
              "first_pk": pks.get(a), "second_id": b, "second_name": names.get(b, "") if b else "",
              "second_pk": pks.get(b) if b else None} for key, a, b in found]
 

@@ -321,13 +321,7 @@ class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, Single
         context.update(
             in_progress=check.status in (RunStatus.PENDING, RunStatus.RUNNING),
             succeeded=check.status == RunStatus.SUCCEEDED, failed=check.status == RunStatus.FAILED,
-            result=result, kind=self.kind(), kinds=[
-                (code, label, len(result.get(source, [])))
-                for code, label, source in (("wrong", "put together, labelled apart", "wrong_pairs"),
-                                            ("missed", "labelled together, left apart", "missed_pairs"),
-                                            ("without", f"without a true partner in the top {check.top}",
-                                             "without_partner"))],
-            hits=result.get("labelled_members", 0) - len(result.get("without_partner", [])),
+            result=result, kind=self.kind(), kinds=sprawl_selectors.label_check_kind_counts(check),
             can_check=may(self.request.user, "governance.check_sprawl"),
         )
         return context

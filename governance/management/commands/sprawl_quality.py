@@ -62,15 +62,14 @@ class Command(BaseCommand):
         )
         if result.decided_pairs_left_out:
             self.stdout.write(f"  {result.decided_pairs_left_out} pairs decided by reviewers left out on both sides")
-        hits = q.duplicate_members - len(result.without_partner)
         for label, value in (
             (f"{found} found", f"{result.clusters_found}"),
             ("pairwise precision", f"{q.precision:.3f}  ({q.correct_pairs}/{q.predicted_pairs} pairs found are "
                                    "labelled together)"),
             ("pairwise recall", f"{q.recall:.3f}  ({q.correct_pairs}/{q.true_pairs} labelled pairs found)"),
             ("pairwise F1", f"{q.f1:.3f}"),
-            (f"true partner in top {result.top}", f"{q.top_k_hit_rate:.3f}  ({hits}/{q.duplicate_members} labelled "
-                                                  "duplicates)"),
+            (f"true partner in top {result.top}",
+             f"{q.top_k_hit_rate:.3f}  ({result.top_hits}/{q.duplicate_members} labelled duplicates)"),
         ):
             self.stdout.write(f"  {label + ':':<30} {value}")
         self._pairs("Wrong pairs (in one cluster found, not labelled together)", result.wrong_pairs, result, limit)

@@ -120,7 +120,8 @@ def test_a_lost_check_is_failed_by_the_beat_job():
 def finished(portfolio):
     return SprawlLabelCheck.objects.create(
         status=RunStatus.SUCCEEDED, filename="labels.csv", labels={}, result={
-            "precision": 0.5, "recall": 0.5, "f1": 0.5, "top": 5, "top_hit_rate": 0.75, "labelled_members": 4,
+            "precision": 0.5, "recall": 0.5, "f1": 0.5, "top": 5, "top_hit_rate": 0.75, "top_hits": 3,
+            "labelled_members": 4,
             "correct_pairs": 1, "predicted_pairs": 2, "true_pairs": 2, "initiatives": 5, "clusters_found": 2,
             "labelled_clusters": 2, "encoder": "all-MiniLM-L6-v2",
             "wrong_pairs": [["C", "E"]], "missed_pairs": [["A", "B"]], "without_partner": ["GONE"],
