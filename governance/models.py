@@ -348,6 +348,8 @@ class SprawlLabelCheck(Run):
     top = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(50)])
     possible = models.BooleanField(default=False, help_text="Possible clusters counted as found too.")
     undecided = models.BooleanField(default=False, help_text="Pairs a reviewer decided left out on both sides.")
+    listed_only = models.BooleanField(
+        default=False, help_text="Only the initiatives the file lists measured: pairs with any other left out.")
     result = models.JSONField(default=dict, blank=True,
                               help_text="The figures (sprawl_quality --json) and the wrong and missed pairs.")
 

@@ -66,6 +66,9 @@ class SprawlLabelCheckForm(forms.Form):
     possible = forms.BooleanField(label="Count possible clusters as found, beside the likely ones", required=False)
     undecided = forms.BooleanField(
         label="Leave out the pairs reviewers have decided: measure only where nobody has looked yet", required=False)
+    listed_only = forms.BooleanField(
+        label="Measure only the initiatives the file lists: it lists every one I checked, a label of its own for "
+              "one that duplicates nothing", required=False)
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

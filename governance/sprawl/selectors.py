@@ -584,6 +584,9 @@ class LabelledQuality:
     clusters_found: int
     possible: bool  # whether possible clusters were counted as found, beside the likely ones
     decided_pairs_left_out: int  # pairs a reviewer decided, counted on neither side (undecided=True)
+    listed_only: bool  # whether only pairs of two initiatives the file lists were counted
+    listed: int  # initiatives the file lists (duplicates, and with listed_only those checked and found unique)
+    unlisted_pairs: int  # pairs found with an initiative the file leaves out: wrong, or left out with listed_only
     wrong_pairs: list[tuple[str, str]]  # in one cluster found, not labelled together
     missed_pairs: list[tuple[str, str]]  # labelled together, in no cluster found together
     without_partner: list[str]  # labelled duplicates with no labelled partner among their top candidates
@@ -601,7 +604,8 @@ class LabelledQuality:
             "labels": labels_name, "encoder": self.encoder, "initiatives": self.initiatives,
             "labelled_members": q.duplicate_members, "labelled_clusters": self.labelled_clusters,
             "clusters_found": self.clusters_found, "possible": self.possible,
-            "decided_pairs_left_out": self.decided_pairs_left_out,
+            "decided_pairs_left_out": self.decided_pairs_left_out, "listed_only": self.listed_only,
+            "listed": self.listed, "unlisted_pairs": self.unlisted_pairs,
             "precision": round(q.precision, 4), "recall": round(q.recall, 4), "f1": round(q.f1, 4),
             "top": self.top, "top_hit_rate": round(q.top_k_hit_rate, 4), "top_hits": self.top_hits,
             "predicted_pairs": q.predicted_pairs, "true_pairs": q.true_pairs, "correct_pairs": q.correct_pairs,
@@ -620,14 +624,16 @@ def labels_known(labels: Labels) -> None:
         raise LabelsError(unknown)
 
 
-def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False,
-                     undecided: bool = False) -> LabelledQuality:
+def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, undecided: bool = False,
+                     listed_only: bool = False) -> LabelledQuality:
     """Detect sprawl on the current database exactly as `detect_sprawl` and `possible_duplicates` do (reviewer
     decisions applied) and measure it against `labels`: pairwise precision, recall and F1 of the clusters, and the
     share of labelled duplicates with a true partner in their top `top`. Initiatives the labels leave out are taken
-    to duplicate nothing. With `undecided`, pairs a reviewer decided count on neither side, so the figures say how
-    the detector does where nobody has looked yet. Raises LabelsError naming each row whose initiative is not in
-    this database. Reads only."""
+    to duplicate nothing, unless `listed_only`: then the file lists every initiative its author checked, and a pair
+    found with an initiative it leaves out counts on neither side (a sample, a department or a theme can be measured
+    without labelling the rest). With `undecided`, pairs a reviewer decided count on neither side, so the figures
+    say how the detector does where nobody has looked yet. Raises LabelsError naming each row whose initiative is not
+    in this database. Reads only."""
     from governance.sprawl.analysis import analyse_portfolio
 
     labels_known(labels)
@@ -636,28 +642,32 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False,
     found = [sorted(ids[pk] for pk in cluster.member_ids) for cluster in analysis.clusters
              if possible or cluster.confidence == SprawlConfidence.LIKELY]
     candidates = {ids[pk]: [ids[d.initiative_id] for d in duplicates] for pk, duplicates in analysis.duplicates.items()}
-    excluded: set[frozenset[str]] = set()
+    decided: set[frozenset[str]] = set()
     if undecided:
         constraints = sprawl_constraints()
-        excluded = {frozenset((ids[a], ids[b])) for a, b in (*constraints.must, *constraints.cannot)
-                    if a in ids and b in ids}
-    quality = measure(found, labels.clusters, candidates, exclude=excluded)
+        decided = {frozenset((ids[a], ids[b])) for a, b in (*constraints.must, *constraints.cannot)
+                   if a in ids and b in ids}
+    unlisted = {pair for pair in quality_pairs(found) - decided if not pair <= labels.clusters.keys()}
+    excluded = decided | unlisted if listed_only else decided
+    duplicates = labels.duplicates
+    quality = measure(found, duplicates, candidates, exclude=excluded)
     groups: dict[str, list[str]] = {}
-    for external_id, label in labels.clusters.items():
+    for external_id, label in duplicates.items():
         groups.setdefault(label, []).append(external_id)
     truth = quality_pairs(groups.values()) - excluded
     predicted = quality_pairs(found) - excluded
     wrong = sorted(tuple(sorted(pair)) for pair in predicted - truth)
     missed = sorted(tuple(sorted(pair)) for pair in truth - predicted)
     without_partner = sorted(
-        external_id for external_id, label in labels.clusters.items()
-        if not any(labels.clusters.get(other) == label for other in candidates.get(external_id, ()))
+        external_id for external_id, label in duplicates.items()
+        if not any(duplicates.get(other) == label for other in candidates.get(external_id, ()))
     )
     listed = {external_id for pair in (*wrong, *missed) for external_id in pair} | set(without_partner)
     names = dict(Initiative.objects.filter(external_id__in=listed).values_list("external_id", "name"))
     return LabelledQuality(
         quality=quality, top=top, encoder=analysis.encoder, initiatives=len(ids), labelled_clusters=len(groups),
-        clusters_found=len(found), possible=possible, decided_pairs_left_out=len(excluded),
+        clusters_found=len(found), possible=possible, decided_pairs_left_out=len(decided),
+        listed_only=listed_only, listed=len(labels.clusters), unlisted_pairs=len(unlisted),
         wrong_pairs=[(a, b) for a, b in wrong], missed_pairs=[(a, b) for a, b in missed],
         without_partner=without_partner, names=names,
     )
@@ -679,8 +689,8 @@ def label_check_kind_counts(check: SprawlLabelCheck) -> list[tuple[str, str, int
 
 def label_check_rows(check: SprawlLabelCheck, *, kind: str | None = None) -> list[dict[str, Any]]:
     """A finished label check's wrong pairs, missed pairs and duplicates without a true partner in their top N, one
-    row each (optionally of one `kind`: wrong, missed, without), with each initiative's page when it still exists.
-    One query."""
+    row each (optionally of one `kind`: wrong, missed, without), with each initiative's page when it still exists
+    and its label in the file ("" when the file does not list it). One query."""
     result = check.result or {}
     names: dict[str, str] = result.get("names", {})
     found: list[tuple[str, str, str]] = []
@@ -691,9 +701,11 @@ def label_check_rows(check: SprawlLabelCheck, *, kind: str | None = None) -> lis
                 found.append((key, first, second))
     listed = {external_id for _, a, b in found for external_id in (a, b) if external_id}
     pks = dict(Initiative.objects.filter(external_id__in=listed).values_list("external_id", "pk"))
+    labels: dict[str, str] = check.labels or {}
     return [{"kind": LABEL_CHECK_KINDS[key][0], "kind_code": key, "first_id": a, "first_name": names.get(a, ""),
-             "first_pk": pks.get(a), "second_id": b, "second_name": names.get(b, "") if b else "",
-             "second_pk": pks.get(b) if b else None} for key, a, b in found]
+             "first_pk": pks.get(a), "first_label": labels.get(a, ""), "second_id": b,
+             "second_name": names.get(b, "") if b else "", "second_pk": pks.get(b) if b else None,
+             "second_label": labels.get(b, "") if b else ""} for key, a, b in found]
 
 
 def label_checks_recent(limit: int = 10) -> QuerySet[SprawlLabelCheck]:

@@ -124,6 +124,7 @@ class LabelCheckPairTable(tables.Table):
     kind = tables.Column("What")
     first = tables.Column("Initiative", accessor="first_id")
     second = tables.Column("With", accessor="second_id", default="—")
+    labels = tables.Column("Their labels in the file", empty_values=(), orderable=False)
 
     class Meta:
         empty_text = "Nothing of this kind: the detector agreed with the labels."
@@ -140,6 +141,14 @@ class LabelCheckPairTable(tables.Table):
 
     def value_second(self, record: dict[str, Any]) -> str:
         return f"{record['second_id']} {record['second_name']}".strip()
+
+    def render_labels(self, record: dict[str, Any]) -> str:
+        """Each initiative's label, or that the file does not list it (a wrong pair's usual cause when the file
+        labels only part of the portfolio)."""
+        shown = [record["first_label"] or "not in the file"]
+        if record["second_id"]:
+            shown.append(record["second_label"] or "not in the file")
+        return " · ".join(shown)
 
 
 def _initiative_link(pk: int | None, external_id: str, name: str) -> str:

@@ -281,7 +281,7 @@ class SprawlLabelCheckCreateView(PermissionRequiredMixin, FormView):
             check = label_checks.sprawl_label_check_submit(
                 actor=request_actor(self.request), filename=upload.name or "labels.csv", content=upload.read(),
                 top=form.cleaned_data["top"], possible=form.cleaned_data["possible"],
-                undecided=form.cleaned_data["undecided"])
+                undecided=form.cleaned_data["undecided"], listed_only=form.cleaned_data["listed_only"])
         except ValidationError as exc:
             form_add_service_errors(form, exc)
             return self.form_invalid(form)

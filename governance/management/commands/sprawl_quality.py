@@ -1,5 +1,6 @@
-"""`python manage.py sprawl_quality LABELS.csv [--top 5] [--possible] [--undecided] [--json] [--limit N]`: how the
-sprawl detector does on the current database against a company's own labelled duplicates, before it trusts them."""
+"""`python manage.py sprawl_quality LABELS.csv [--top 5] [--possible] [--undecided] [--listed-only] [--json]
+[--limit N]`: how the sprawl detector does on the current database against a company's own labelled duplicates,
+before it trusts them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class Command(BaseCommand):
     help = (
         "Measure the sprawl detector on this database against labelled duplicates: a UTF-8 CSV with the header "
         "external_id,cluster and one row per initiative that duplicates another (the same cluster label for the "
-        "initiatives that do one job); initiatives not listed are taken to duplicate nothing. Prints pairwise "
+        "initiatives that do one job); initiatives not listed are taken to duplicate nothing (with --listed-only, "
+        "they are left out instead). Prints pairwise "
         "precision, recall and F1 of the likely clusters, the share of labelled duplicates with a true partner in "
         "their top candidates, and the wrong and missed pairs. Reads only."
     )
@@ -28,12 +30,15 @@ class Command(BaseCommand):
         parser.add_argument("--possible", action="store_true", help="Count the possible clusters as found too.")
         parser.add_argument("--undecided", action="store_true",
                             help="Leave out the pairs a reviewer decided (on clusters or possible duplicates).")
+        parser.add_argument("--listed-only", action="store_true",
+                            help="The file lists every initiative checked (a label of its own for one that duplicates "
+                                 "nothing); pairs with an initiative it leaves out count on neither side.")
         parser.add_argument("--limit", type=int, default=20,
                             help="How many wrong and missed pairs to list in the text report (20; 0 lists all).")
         parser.add_argument("--json", action="store_true", help="Print the figures and every pair as JSON.")
 
-    def handle(self, *args: Any, path: str, top: int, possible: bool, undecided: bool, limit: int,
-               **options: Any) -> None:
+    def handle(self, *args: Any, path: str, top: int, possible: bool, undecided: bool, listed_only: bool,
+               limit: int, **options: Any) -> None:
         if top < 1:
             raise CommandError("--top must be at least 1.")
         if limit < 0:
@@ -42,8 +47,8 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"No such file: {path}")
         try:
-            result = labelled_quality(read_labels_file(file.read_bytes()), top=top, possible=possible,
-                                      undecided=undecided)
+            result = labelled_quality(read_labels_file(file.read_bytes(), listed_only=listed_only), top=top,
+                                      possible=possible, undecided=undecided, listed_only=listed_only)
         except LabelsError as exc:
             for issue in exc.issues:
                 self.stderr.write(f"{file.name}: {issue}")
@@ -62,6 +67,9 @@ class Command(BaseCommand):
         )
         if result.decided_pairs_left_out:
             self.stdout.write(f"  {result.decided_pairs_left_out} pairs decided by reviewers left out on both sides")
+        if result.listed_only:
+            self.stdout.write(f"  only the {result.listed} initiatives listed: {result.unlisted_pairs} pairs found "
+                              "with an initiative the file leaves out left out on both sides")
         for label, value in (
             (f"{found} found", f"{result.clusters_found}"),
             ("pairwise precision", f"{q.precision:.3f}  ({q.correct_pairs}/{q.predicted_pairs} pairs found are "
@@ -72,6 +80,13 @@ class Command(BaseCommand):
              f"{q.top_k_hit_rate:.3f}  ({result.top_hits}/{q.duplicate_members} labelled duplicates)"),
         ):
             self.stdout.write(f"  {label + ':':<30} {value}")
+        if not result.listed_only and result.unlisted_pairs:
+            self.stdout.write(
+                f"  Note: {result.unlisted_pairs} of the {len(result.wrong_pairs)} wrong pairs put together an "
+                "initiative the file does not list. If the file labels only part of the portfolio, list every "
+                "initiative checked (a label of its own for one that duplicates nothing) and measure with "
+                "--listed-only."
+            )
         self._pairs("Wrong pairs (in one cluster found, not labelled together)", result.wrong_pairs, result, limit)
         self._pairs("Missed pairs (labelled together, in no cluster found together)", result.missed_pairs, result,
                     limit)

@@ -149,7 +149,7 @@ class SprawlLabelCheckSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SprawlLabelCheck
-        fields = ["id", "status", "filename", "top", "possible", "undecided", "created_at", "started_at",
+        fields = ["id", "status", "filename", "top", "possible", "undecided", "listed_only", "created_at", "started_at",
                   "finished_at", "error", "result"]
         read_only_fields = fields
 
@@ -163,6 +163,9 @@ class SprawlLabelCheckWriteSerializer(serializers.Serializer):
     possible = serializers.BooleanField(default=False, help_text="Count the possible clusters as found too.")
     undecided = serializers.BooleanField(default=False,
                                          help_text="Leave out the pairs reviewers have decided, on both sides.")
+    listed_only = serializers.BooleanField(default=False, help_text=(
+        "The file lists every initiative checked (a label of its own for one that duplicates nothing): pairs with "
+        "an initiative it leaves out count on neither side."))
 
 
 class DuplicatePairDecisionSerializer(serializers.ModelSerializer):

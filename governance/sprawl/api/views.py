@@ -149,9 +149,10 @@ class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                                          responses={202: serializers.SprawlLabelCheckSerializer}))
 class SprawlLabelCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Measurements of the detector against a company's own labelled duplicates. CoE reviewers and administrators
-    POST a labels CSV (multipart `file`, with `top`, `possible`, `undecided`): 202 with the queued check, or 400 with
-    every problem of the file named by row and column, and nothing stored. Poll the check until it succeeds; its
-    `result` is what `manage.py sprawl_quality --json` prints. Reviewers, executives and administrators read them."""
+    POST a labels CSV (multipart `file`, with `top`, `possible`, `undecided`, `listed_only`): 202 with the queued
+    check, or 400 with every problem of the file named by row and column, and nothing stored. Poll the check until
+    it succeeds; its `result` is what `manage.py sprawl_quality --json` prints. Reviewers, executives and
+    administrators read them."""
 
     serializer_class = serializers.SprawlLabelCheckSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]  # JSON carries no file: a clear 400, not a 415
@@ -167,7 +168,8 @@ class SprawlLabelCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         data = body.validated_data
         check = call_service(label_checks.sprawl_label_check_submit, actor=request.user,
                              filename=data["file"].name or "labels.csv", content=data["file"].read(), top=data["top"],
-                             possible=data["possible"], undecided=data["undecided"])
+                             possible=data["possible"], undecided=data["undecided"],
+                             listed_only=data["listed_only"])
         check.refresh_from_db()  # an eager worker (no broker) has finished it already
         return Response(serializers.SprawlLabelCheckSerializer(check).data, status=202)
 

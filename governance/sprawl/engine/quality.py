@@ -79,30 +79,41 @@ class LabelsError(ValueError):
 
 @dataclass(frozen=True)
 class Labels:
-    """Labelled duplicates: each initiative's cluster label (by external id) and the row it was read from."""
+    """Labelled initiatives: each one's cluster label (by external id) and the row it was read from. A label of one
+    member (allowed only when the file lists every initiative it checked) says that initiative duplicates nothing."""
 
     clusters: dict[str, str]
     rows: dict[str, int]
+
+    @property
+    def duplicates(self) -> dict[str, str]:
+        """The labelled duplicates: the initiatives whose label has two members or more."""
+        sizes: dict[str, int] = {}
+        for label in self.clusters.values():
+            sizes[label] = sizes.get(label, 0) + 1
+        return {external_id: label for external_id, label in self.clusters.items() if sizes[label] > 1}
 
 
 LABEL_COLUMNS = ("external_id", "cluster")
 
 
-def read_labels_file(content: bytes) -> Labels:
+def read_labels_file(content: bytes, *, listed_only: bool = False) -> Labels:
     """`read_labels` of a file's bytes, which must be UTF-8 (a byte-order mark is allowed, as Excel writes it)."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         row = content[: exc.start].count(b"\n") + 1
         raise LabelsError([LabelIssue(row, None, "not UTF-8; save the labels as CSV UTF-8")]) from exc
-    return read_labels(text)
+    return read_labels(text, listed_only=listed_only)
 
 
-def read_labels(text: str) -> Labels:
+def read_labels(text: str, *, listed_only: bool = False) -> Labels:
     """Parse a labels CSV (`external_id,cluster`, one row per initiative that duplicates another; the format of
     bench/sprawl/*_labels.csv). Every problem is collected before anything is measured, so that one pass over the
     file names them all: a missing column, an empty cell, an initiative labelled twice, a cluster of one (a duplicate
-    needs a partner)."""
+    needs a partner). With `listed_only` the file lists every initiative its author checked, and a label of one
+    member says that one duplicates nothing; at least one label must still have two members, or there is no
+    duplicate to find."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [column for column in LABEL_COLUMNS if column not in header]
@@ -134,12 +145,16 @@ def read_labels(text: str) -> Labels:
     for external_id, label in clusters.items():
         members.setdefault(label, []).append(external_id)
     for label, ids in members.items():
-        if len(ids) == 1:
+        if len(ids) == 1 and not listed_only:
             issues.append(LabelIssue(rows[ids[0]], "cluster",
                                      f"{label!r} has one member ({ids[0]!r}): list only initiatives that duplicate "
-                                     "another, each with its partners' label"))
+                                     "another, each with its partners' label (or measure only the initiatives "
+                                     "listed, where a label of its own says one duplicates nothing)"))
     if not clusters and not issues:
         issues.append(LabelIssue(None, None, "no labelled initiatives"))
+    elif listed_only and clusters and all(len(ids) == 1 for ids in members.values()):
+        issues.append(LabelIssue(None, "cluster", "every label has one member: label the initiatives that duplicate "
+                                                  "each other with one label, or there is nothing to find"))
     if issues:
         raise LabelsError(sorted(issues, key=lambda issue: issue.row or 0))
     return Labels(clusters=clusters, rows=rows)

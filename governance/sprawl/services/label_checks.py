@@ -25,7 +25,7 @@ MAX_TOP = 50
 
 
 def sprawl_label_check_submit(*, actor: Any, filename: str, content: bytes, top: int = 5, possible: bool = False,
-                              undecided: bool = False) -> SprawlLabelCheck:
+                              undecided: bool = False, listed_only: bool = False) -> SprawlLabelCheck:
     """Check the labels file and queue its measurement (the task is sent when the transaction commits). Raises
     ValidationError listing every problem of the file, each naming its row and column; nothing is stored then."""
     if not may(actor, "governance.check_sprawl"):
@@ -35,14 +35,14 @@ def sprawl_label_check_submit(*, actor: Any, filename: str, content: bytes, top:
     if len(content) > MAX_LABEL_BYTES:
         raise ValidationError({"file": [f"{filename}: {len(content) / 1024 / 1024:.1f} MB; the limit is 2 MB."]})
     try:
-        labels = read_labels_file(content)
+        labels = read_labels_file(content, listed_only=listed_only)
         labels_known(labels)
     except LabelsError as exc:
         raise ValidationError({"file": [f"{filename}: {issue}" for issue in exc.issues]}) from exc
     from governance.sprawl.tasks import sprawl_label_check_task
 
     check = SprawlLabelCheck(actor=actor, filename=filename[:255], labels=labels.clusters, label_rows=labels.rows,
-                             top=top, possible=possible, undecided=undecided)
+                             top=top, possible=possible, undecided=undecided, listed_only=listed_only)
     return jobs.run_submit(check, task=sprawl_label_check_task)
 
 
@@ -55,7 +55,8 @@ def sprawl_label_check_execute_by_id(*, run_id: int) -> SprawlLabelCheck | None:
             return None
         labels = Labels(clusters=dict(check.labels), rows={key: int(row) for key, row in check.label_rows.items()})
         try:
-            result = labelled_quality(labels, top=check.top, possible=check.possible, undecided=check.undecided)
+            result = labelled_quality(labels, top=check.top, possible=check.possible, undecided=check.undecided,
+                                      listed_only=check.listed_only)
         except LabelsError as exc:
             return jobs.run_finish(check, status=RunStatus.FAILED,
                                    error="; ".join(f"{check.filename}: {issue}" for issue in exc.issues))

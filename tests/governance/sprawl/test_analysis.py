@@ -317,6 +317,35 @@ def test_sprawl_quality_lists_wrong_pairs_and_limits_the_lists(portfolio, embedd
     assert "... and" not in _run("sprawl_quality", path, "--limit", "0")
 
 
+def test_sprawl_quality_says_when_wrong_pairs_involve_initiatives_the_file_leaves_out(portfolio, embedder, bars,
+                                                                                   tmp_path):
+    """A file that labels part of the portfolio makes the detector's finds elsewhere look wrong: the report says how
+    many wrong pairs that is, and --listed-only measures only among the initiatives the file lists."""
+    bars(threshold=0.85)  # C-D likely, A-B possible
+    path = _labels(tmp_path, "external_id,cluster\nA,images\nB,images\nC,notes\nE,notes\n")  # D not listed
+    result = json.loads(_run("sprawl_quality", path, "--json"))
+    assert (result["listed_only"], result["listed"], result["unlisted_pairs"]) == (False, 4, 1)
+    assert result["wrong_pairs"] == [["C", "D"]] and result["predicted_pairs"] == 1
+    assert "Note: 1 of the 1 wrong pairs put together an initiative the file does not list." in _run(
+        "sprawl_quality", path)
+
+    sample = _labels(tmp_path, "external_id,cluster\nA,images\nB,images\nC,quill\n")  # C checked: unique
+    with pytest.raises(CommandError, match="1 problem"):  # a label of one is a mistake unless the file is a sample
+        call_command("sprawl_quality", sample, stdout=io.StringIO(), stderr=io.StringIO())
+    listed = json.loads(_run("sprawl_quality", sample, "--json", "--listed-only", "--possible"))
+    assert (listed["listed_only"], listed["listed"], listed["unlisted_pairs"]) == (True, 3, 1)  # C-D left out
+    assert (listed["predicted_pairs"], listed["true_pairs"], listed["correct_pairs"]) == (1, 1, 1)
+    assert listed["wrong_pairs"] == [] and listed["precision"] == 1.0 and listed["recall"] == 1.0
+    assert listed["labelled_members"] == 2 and listed["labelled_clusters"] == 1  # C is no labelled duplicate
+    report = _run("sprawl_quality", sample, "--listed-only", "--possible")
+    assert "only the 3 initiatives listed: 1 pairs found with an initiative the file leaves out left out" in report
+    assert "Note:" not in report
+    # both listed, labelled apart: still a wrong pair
+    apart = _labels(tmp_path, "external_id,cluster\nA,a\nB,b\nC,notes\nD,notes\n")
+    both = json.loads(_run("sprawl_quality", apart, "--json", "--listed-only", "--possible"))
+    assert both["wrong_pairs"] == [["A", "B"]] and both["precision"] == 0.5 and both["unlisted_pairs"] == 0
+
+
 def test_sprawl_quality_can_leave_out_what_reviewers_decided(portfolio, embedder, bars, reviewer, tmp_path):
     from governance.choices import DuplicateVerdict
     from governance.sprawl.services.pair_decisions import duplicate_pair_decide

@@ -57,6 +57,26 @@ def test_a_reviewer_measures_the_labels_in_the_background_and_reads_the_figures(
     assert check.get_absolute_url() in client.get(reverse("governance:sprawl_check_new")).content.decode()
 
 
+def test_a_sample_is_measured_only_among_the_initiatives_it_lists(client, reviewer, portfolio, embedder, tmp_path,
+                                                                   django_capture_on_commit_callbacks):
+    sample = "external_id,cluster\nA,images\nB,images\nC,quill\n"  # C checked and unique; D and E not checked
+    client.force_login(reviewer)
+    refused = client.post(reverse("governance:sprawl_check_new"), {"file": _upload(sample), "top": 5})
+    assert "&#x27;quill&#x27; has one member" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("governance:sprawl_check_new"),
+                    {"file": _upload(sample), "top": 5, "possible": "on", "listed_only": "on"})
+    check = SprawlLabelCheck.objects.get()
+    assert check.listed_only and check.status == RunStatus.SUCCEEDED
+    path = tmp_path / "labels.csv"
+    path.write_text(sample, encoding="utf-8")
+    out = io.StringIO()
+    call_command("sprawl_quality", str(path), "--json", "--possible", "--listed-only", stdout=out)
+    assert check.result == json.loads(out.getvalue()) and check.result["listed_only"] is True
+    body = client.get(check.get_absolute_url()).content.decode()
+    assert "only the initiatives the file lists" in body and 'id="check-unlisted"' not in body
+
+
 def test_a_bad_labels_file_is_refused_with_every_problem_and_nothing_is_stored(client, reviewer, portfolio):
     client.force_login(reviewer)
     response = client.post(reverse("governance:sprawl_check_new"), {
@@ -119,12 +139,13 @@ def test_a_lost_check_is_failed_by_the_beat_job():
 @pytest.fixture
 def finished(portfolio):
     return SprawlLabelCheck.objects.create(
-        status=RunStatus.SUCCEEDED, filename="labels.csv", labels={}, result={
+        status=RunStatus.SUCCEEDED, filename="labels.csv",
+        labels={"A": "images", "B": "images", "C": "notes", "GONE": "forms"}, result={
             "precision": 0.5, "recall": 0.5, "f1": 0.5, "top": 5, "top_hit_rate": 0.75, "top_hits": 3,
             "labelled_members": 4,
             "correct_pairs": 1, "predicted_pairs": 2, "true_pairs": 2, "initiatives": 5, "clusters_found": 2,
-            "labelled_clusters": 2, "encoder": "all-MiniLM-L6-v2",
-            "wrong_pairs": [["C", "E"]], "missed_pairs": [["A", "B"]], "without_partner": ["GONE"],
+            "labelled_clusters": 2, "encoder": "all-MiniLM-L6-v2", "listed_only": False, "listed": 4,
+            "unlisted_pairs": 1, "wrong_pairs": [["C", "E"]], "missed_pairs": [["A", "B"]], "without_partner": ["GONE"],
             "names": {"A": "Marketing's Midjourney accounts", "B": "Firefly for the creative studio",
                       "C": "Project Quill", "E": "AP invoice reader", "GONE": "=cmd|' /C calc'!A0"}})
 
@@ -135,6 +156,8 @@ def test_the_rows_name_and_link_each_initiative_in_one_query(finished, portfolio
     assert [(r["kind_code"], r["first_id"], r["second_id"]) for r in rows] == [
         ("wrong", "C", "E"), ("missed", "A", "B"), ("without", "GONE", "")]
     assert rows[0]["first_pk"] == portfolio["C"].pk and rows[2]["first_pk"] is None  # deleted since: no link
+    assert [(r["first_label"], r["second_label"]) for r in rows] == [("notes", ""), ("images", "images"),
+                                                                    ("forms", "")]
     assert [r["first_id"] for r in selectors.label_check_rows(finished, kind="missed")] == ["A"]
 
 
@@ -146,15 +169,18 @@ def test_the_check_page_filters_by_kind_and_exports_csv(client, executive, finis
     assert 'id="check-precision">0.500<' in body and "3 of 4 labelled duplicates" in body
     assert f'href="{reverse("portfolio:initiative_detail", args=[portfolio["A"].pk])}">A</a>' in body
     assert "Measure again" not in body
+    # E, which the file leaves out, is behind the one wrong pair: the page says so and how to measure a sample
+    assert 'id="check-unlisted"' in body and "1 of the 1 wrong pairs put together an initiative" in body
+    assert "notes · not in the file" in body
     missed = client.get(finished.get_absolute_url() + "?kind=missed").content.decode()
     assert "Firefly for the creative studio" in missed and "Project Quill" not in missed
     export = client.get(finished.get_absolute_url() + "?_export=csv")
     assert export["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.content.decode())))
-    assert rows[0] == ["What", "Initiative", "With"]
-    assert ["Labelled together, left apart", "A Marketing's Midjourney accounts", "B Firefly for the creative studio"] \
-        in rows
-    assert ["No true partner among its possible duplicates", "GONE =cmd|' /C calc'!A0", ""] in rows  # not at a start
+    assert rows[0] == ["What", "Initiative", "With", "Their labels in the file"]
+    assert ["Labelled together, left apart", "A Marketing's Midjourney accounts", "B Firefly for the creative studio",
+            "images · images"] in rows
+    assert ["No true partner among its possible duplicates", "GONE =cmd|' /C calc'!A0", "", "forms"] in rows
 
 
 def test_the_api_queues_a_check_and_refuses_a_bad_file_with_its_rows(client, reviewer, portfolio, embedder,
@@ -167,10 +193,11 @@ def test_the_api_queues_a_check_and_refuses_a_bad_file_with_its_rows(client, rev
     assert client.post(url, {"file": _upload(LABELS), "top": 0}).status_code == 400
     assert not SprawlLabelCheck.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        queued = client.post(url, {"file": _upload(LABELS), "top": 3, "undecided": "true"})
+        queued = client.post(url, {"file": _upload(LABELS), "top": 3, "undecided": "true", "listed_only": "true"})
     assert queued.status_code == 202
     check = SprawlLabelCheck.objects.get()
-    assert queued.json()["id"] == check.pk and (check.top, check.undecided) == (3, True)
+    assert queued.json()["id"] == check.pk and (check.top, check.undecided, check.listed_only) == (3, True, True)
+    assert queued.json()["listed_only"] is True
     read = client.get(reverse("governance_api:sprawllabelcheck-detail", args=[check.pk])).json()
     assert read["status"] == "succeeded" and read["result"]["top"] == 3 and read["result"]["labelled_members"] == 4
     assert set(read["result"]) >= {"precision", "recall", "f1", "top_hit_rate", "wrong_pairs", "missed_pairs"}

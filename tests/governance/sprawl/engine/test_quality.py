@@ -27,7 +27,8 @@ def test_a_header_without_the_two_columns_is_refused():
 
 
 def test_every_bad_row_is_named_at_once_in_the_order_of_the_file():
-    one = "list only initiatives that duplicate another, each with its partners' label"
+    one = ("list only initiatives that duplicate another, each with its partners' label (or measure only the "
+           "initiatives listed, where a label of its own says one duplicates nothing)")
     assert _issues("external_id,cluster\nA,images\n,images\nB,\nA,notes\nC,notes\nE,alone\n") == [
         f"row 2, column cluster: 'images' has one member ('A'): {one}",  # row 3's partner has no id
         "row 3, column external_id: empty",
@@ -36,6 +37,20 @@ def test_every_bad_row_is_named_at_once_in_the_order_of_the_file():
         f"row 6, column cluster: 'notes' has one member ('C'): {one}",
         f"row 7, column cluster: 'alone' has one member ('E'): {one}",
     ]
+
+
+def test_a_file_of_every_initiative_checked_may_give_one_a_label_of_its_own():
+    text = "external_id,cluster\nA,images\nB,images\nC,alone\nD,on its own\n"
+    labels = read_labels(text, listed_only=True)
+    assert labels.clusters == {"A": "images", "B": "images", "C": "alone", "D": "on its own"}
+    assert labels.duplicates == {"A": "images", "B": "images"}  # C and D were checked and duplicate nothing
+    assert len(_issues(text)) == 2  # without listed_only, a label of one is a mistake
+    with pytest.raises(LabelsError) as caught:
+        read_labels("external_id,cluster\nA,a\nB,b\n", listed_only=True)
+    assert [str(issue) for issue in caught.value.issues] == [
+        "column cluster: every label has one member: label the initiatives that duplicate each other with one label, "
+        "or there is nothing to find"]
+    assert read_labels_file(text.encode(), listed_only=True) == labels
 
 
 def test_a_file_with_no_labelled_row_is_refused():
