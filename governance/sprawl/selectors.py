@@ -38,7 +38,7 @@ from governance.models import (
 )
 from governance.sprawl.engine import calibration, pairs
 from governance.sprawl.engine.embeddings import configured_name
-from governance.sprawl.engine.quality import LabelIssue, Labels, LabelsError, Quality, measure
+from governance.sprawl.engine.quality import LabelIssue, Labels, LabelsError, Quality, interval, measure
 from governance.sprawl.engine.quality import pairs as quality_pairs
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
@@ -597,6 +597,13 @@ class LabelledQuality:
         """Labelled duplicates with a true partner among their top candidates."""
         return self.quality.duplicate_members - len(self.without_partner)
 
+    def intervals(self) -> dict[str, tuple[float, float] | None]:
+        """The 95% interval of precision, recall and the true-partner rate, from their counts."""
+        q = self.quality
+        return {"precision": interval(q.correct_pairs, q.predicted_pairs),
+                "recall": interval(q.correct_pairs, q.true_pairs),
+                "top_hit_rate": interval(self.top_hits, q.duplicate_members)}
+
     def as_dict(self, labels_name: str) -> dict[str, Any]:
         """The JSON shape of `sprawl_quality --json` (and of a label check's stored result)."""
         q = self.quality
@@ -612,6 +619,8 @@ class LabelledQuality:
             "wrong_pairs": [list(pair) for pair in self.wrong_pairs],
             "missed_pairs": [list(pair) for pair in self.missed_pairs],
             "without_partner": self.without_partner, "names": self.names,
+            "intervals": {key: None if bounds is None else [round(bounds[0], 3), round(bounds[1], 3)]
+                          for key, bounds in self.intervals().items()},
         }
 
 

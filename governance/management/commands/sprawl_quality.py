@@ -70,22 +70,30 @@ class Command(BaseCommand):
         if result.listed_only:
             self.stdout.write(f"  only the {result.listed} initiatives listed: {result.unlisted_pairs} pairs found "
                               "with an initiative the file leaves out left out on both sides")
+        bounds = result.intervals()
+
+        def within(key: str) -> str:
+            span = bounds[key]
+            return f"; 95% interval {span[0]:.3f}-{span[1]:.3f}" if span else ""
+
         for label, value in (
             (f"{found} found", f"{result.clusters_found}"),
             ("pairwise precision", f"{q.precision:.3f}  ({q.correct_pairs}/{q.predicted_pairs} pairs found are "
-                                   "labelled together)"),
-            ("pairwise recall", f"{q.recall:.3f}  ({q.correct_pairs}/{q.true_pairs} labelled pairs found)"),
+                                   f"labelled together{within('precision')})"),
+            ("pairwise recall", f"{q.recall:.3f}  ({q.correct_pairs}/{q.true_pairs} labelled pairs found"
+                                f"{within('recall')})"),
             ("pairwise F1", f"{q.f1:.3f}"),
             (f"true partner in top {result.top}",
-             f"{q.top_k_hit_rate:.3f}  ({result.top_hits}/{q.duplicate_members} labelled duplicates)"),
+             f"{q.top_k_hit_rate:.3f}  ({result.top_hits}/{q.duplicate_members} labelled duplicates"
+             f"{within('top_hit_rate')})"),
         ):
             self.stdout.write(f"  {label + ':':<30} {value}")
         if not result.listed_only and result.unlisted_pairs:
             self.stdout.write(
                 f"  Note: {result.unlisted_pairs} of the {len(result.wrong_pairs)} wrong pairs put together an "
-                "initiative the file does not list. If the file labels only part of the portfolio, list every "
-                "initiative checked (a label of its own for one that duplicates nothing) and measure with "
-                "--listed-only."
+                "initiative the file does not list. They are errors if the file lists every duplicate in the "
+                "portfolio; if it labels only part of it, list every initiative checked (a label of its own for one "
+                "that duplicates nothing) and measure with --listed-only."
             )
         self._pairs("Wrong pairs (in one cluster found, not labelled together)", result.wrong_pairs, result, limit)
         self._pairs("Missed pairs (labelled together, in no cluster found together)", result.missed_pairs, result,

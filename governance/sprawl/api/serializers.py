@@ -144,8 +144,9 @@ class SprawlLabelCheckSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="pending, running, succeeded or failed")
     result = serializers.JSONField(read_only=True, help_text=(
         'Once succeeded: {"precision", "recall", "f1", "top", "top_hit_rate", "predicted_pairs", "true_pairs", '
-        '"correct_pairs", "wrong_pairs": [[external_id, external_id], ...], "missed_pairs", "without_partner", '
-        '"names", ...}; {} before.'))
+        '"correct_pairs", "intervals": {"precision": [low, high], ...}, "listed_only", "unlisted_pairs", '
+        '"wrong_pairs": [[external_id, external_id], ...], "missed_pairs", "without_partner", "names", ...}; {} '
+        'before.'))
 
     class Meta:
         model = SprawlLabelCheck

@@ -55,6 +55,18 @@ def measure(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
                    true_pairs=len(truth), correct_pairs=correct, duplicate_members=len(labelled))
 
 
+def interval(successes: int, trials: int) -> tuple[float, float] | None:
+    """The 95% Wilson score interval of a proportion, None without trials: how far a figure measured on a few dozen
+    pairs may be from the detector's rate on the rest of the portfolio. The pairs of one cluster are not independent,
+    so the true uncertainty is, if anything, wider."""
+    if trials <= 0:
+        return None
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(successes, trials, alpha=0.05, method="wilson")
+    return float(low), float(high)
+
+
 @dataclass(frozen=True)
 class LabelIssue:
     """One thing wrong with a labels file, where a person can find it (row 1 is the header)."""

@@ -295,9 +295,11 @@ def test_sprawl_quality_measures_what_the_two_commands_print(portfolio, embedder
     assert with_possible["clusters_found"] == result["clusters_found"] + 1
 
     report = _run("sprawl_quality", path)
-    assert "pairwise precision:            1.000  (1/1 pairs found are labelled together)" in report
-    assert "pairwise recall:               0.500  (1/2 labelled pairs found)" in report
-    assert "true partner in top 5:         1.000  (4/4 labelled duplicates)" in report
+    assert ("pairwise precision:            1.000  (1/1 pairs found are labelled together; 95% interval "
+            "0.207-1.000)") in report
+    assert "pairwise recall:               0.500  (1/2 labelled pairs found; 95% interval 0.095-0.905)" in report
+    assert "true partner in top 5:         1.000  (4/4 labelled duplicates; 95% interval 0.510-1.000)" in report
+    assert result["intervals"] == {"precision": [0.207, 1.0], "recall": [0.095, 0.905], "top_hit_rate": [0.51, 1.0]}
     assert ("Missed pairs (labelled together, in no cluster found together): 1\n"
             "  A Marketing's Midjourney accounts  ~  B Firefly for the creative studio\n") in report
 

@@ -145,7 +145,9 @@ def finished(portfolio):
             "labelled_members": 4,
             "correct_pairs": 1, "predicted_pairs": 2, "true_pairs": 2, "initiatives": 5, "clusters_found": 2,
             "labelled_clusters": 2, "encoder": "all-MiniLM-L6-v2", "listed_only": False, "listed": 4,
-            "unlisted_pairs": 1, "wrong_pairs": [["C", "E"]], "missed_pairs": [["A", "B"]], "without_partner": ["GONE"],
+            "unlisted_pairs": 1, "intervals": {"precision": [0.095, 0.905], "recall": [0.095, 0.905],
+                                               "top_hit_rate": [0.301, 0.954]},
+            "wrong_pairs": [["C", "E"]], "missed_pairs": [["A", "B"]], "without_partner": ["GONE"],
             "names": {"A": "Marketing's Midjourney accounts", "B": "Firefly for the creative studio",
                       "C": "Project Quill", "E": "AP invoice reader", "GONE": "=cmd|' /C calc'!A0"}})
 
@@ -167,6 +169,7 @@ def test_the_check_page_filters_by_kind_and_exports_csv(client, executive, finis
     with django_assert_max_num_queries(12):
         body = client.get(finished.get_absolute_url()).content.decode()
     assert 'id="check-precision">0.500<' in body and "3 of 4 labelled duplicates" in body
+    assert "1 of 2 pairs put together are labelled together; 95% interval 0.095–0.905" in body
     assert f'href="{reverse("portfolio:initiative_detail", args=[portfolio["A"].pk])}">A</a>' in body
     assert "Measure again" not in body
     # E, which the file leaves out, is behind the one wrong pair: the page says so and how to measure a sample

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.sprawl.engine.quality import LabelIssue, LabelsError, read_labels, read_labels_file
+from governance.sprawl.engine.quality import LabelIssue, LabelsError, interval, read_labels, read_labels_file
 
 
 def _issues(text: str) -> list[str]:
@@ -67,3 +67,12 @@ def test_a_file_must_be_utf8_and_may_start_with_excels_byte_order_mark():
     with pytest.raises(LabelsError) as caught:
         read_labels_file("external_id,cluster\nA,x\nB,caf\xe9\n".encode("latin-1"))
     assert [str(issue) for issue in caught.value.issues] == ["row 3: not UTF-8; save the labels as CSV UTF-8"]
+
+
+def test_a_figure_from_few_pairs_has_a_wide_interval():
+    low, high = interval(7, 12)
+    assert round(low, 3) == 0.320 and round(high, 3) == 0.807  # Wilson's 95% interval
+    low, high = interval(70, 120)
+    assert 0.49 < low < 7 / 12 < high < 0.67  # ten times the pairs, a third of the width
+    assert interval(0, 0) is None
+    assert interval(3, 3)[1] == 1.0 and interval(0, 3)[0] == 0.0
