@@ -162,6 +162,13 @@ class TrackRecord:
         """The share of proposed pairs that were right; None before any decision."""
         return self.right / self.pairs if self.pairs else None
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% interval of that share (engine.quality.interval), to three places: a handful of decisions says
+        little."""
+        bounds = interval(self.right, self.pairs)
+        return None if bounds is None else (round(bounds[0], 3), round(bounds[1], 3))
+
 
 @dataclass(frozen=True)
 class PairVerdicts:

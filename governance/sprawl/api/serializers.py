@@ -102,6 +102,9 @@ class TrackRecordRowSerializer(serializers.Serializer):
     pairs = serializers.IntegerField(help_text="Proposed pairs of the decided clusters.")
     right = serializers.IntegerField(help_text="Of them, pairs of two members a reviewer confirmed together.")
     precision = serializers.FloatField(allow_null=True, help_text="right / pairs; null before any decision.")
+    interval = serializers.ListField(child=serializers.FloatField(), allow_null=True, min_length=2, max_length=2,
+                                     help_text="[low, high]: the 95% Wilson interval of precision; null before "
+                                               "any decision.")
 
 
 class PairVerdictsSerializer(serializers.Serializer):

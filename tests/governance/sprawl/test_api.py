@@ -115,9 +115,9 @@ def test_track_record_says_per_confidence_how_many_proposed_pairs_reviewers_foun
     assert response.json() == {
         "clusters": [
             {"confidence": "likely", "decided": 3, "confirmed_whole": 1, "confirmed_trimmed": 1, "dismissed": 1,
-             "pairs": 5, "right": 2, "precision": 0.4},
+             "pairs": 5, "right": 2, "precision": 0.4, "interval": [0.118, 0.769]},
             {"confidence": "possible", "decided": 1, "confirmed_whole": 1, "confirmed_trimmed": 0, "dismissed": 0,
-             "pairs": 1, "right": 1, "precision": 1.0},
+             "pairs": 1, "right": 1, "precision": 1.0, "interval": [0.207, 1.0]},
         ],
         "pair_verdicts": {"duplicate": 0, "not_duplicate": 0},
     }

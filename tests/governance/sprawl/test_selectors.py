@@ -212,6 +212,7 @@ def test_track_record_counts_the_proposed_pairs_reviewers_found_right(reviewer, 
             likely.dismissed) == (SprawlConfidence.LIKELY, 3, 1, 1, 1)
     assert (likely.right, likely.pairs) == (2, 5)  # 1 of 3 trimmed, 1 of 1 whole (the late member left out), 0 of 1
     assert likely.precision == pytest.approx(0.4)
+    assert likely.interval == (0.118, 0.769)  # five pairs say little: Wilson's 95% interval
     assert (possible.decided, possible.right, possible.pairs, possible.precision) == (1, 1, 1, 1.0)
     assert (verdicts.duplicate, verdicts.not_duplicate, verdicts.total) == (1, 1, 2)
 
@@ -221,6 +222,6 @@ def test_track_record_before_any_decision_has_no_share(reviewer):
 
     records, verdicts = sprawl_track_record()
 
-    assert [(r.label, r.decided, r.pairs, r.precision) for r in records] == [("Likely", 0, 0, None),
-                                                                             ("Possible", 0, 0, None)]
+    assert [(r.label, r.decided, r.pairs, r.precision, r.interval) for r in records] == [
+        ("Likely", 0, 0, None, None), ("Possible", 0, 0, None, None)]
     assert verdicts.total == 0

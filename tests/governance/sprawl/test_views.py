@@ -117,7 +117,7 @@ def test_cluster_list_shows_how_often_reviewers_found_the_detector_right(login, 
     assert 'id="track-record-likely">2 of 5</span> pairs right in the 3 likely clusters they decided (0.40)' in body
     likely = body.split('<tr id="track-record-likely">')[1].split("</tr>")[0]
     cells = [re.sub(r"<[^>]+>", "", cell) for cell in likely.split("</td>")[:-1]]
-    assert cells == ["Likely", "3", "1", "1", "1", "2 of 5", "0.40"]
+    assert cells == ["Likely", "3", "1", "1", "1", "2 of 5", "0.40", "0.12–0.77"]
     possible = body.split('<tr id="track-record-possible">')[1].split("</tr>")[0]
     assert "1 of 1" in possible and "1.00" in possible
     # Each count lists its clusters, across the portfolio (the page's other filters are left behind).
