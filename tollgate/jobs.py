@@ -22,9 +22,10 @@ import os
 import socket
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
@@ -380,6 +381,29 @@ def run_progress(run: Run, done: int) -> None:
     lease = _leases.get((run._meta.label_lower, run.pk))
     if lease is not None:
         lease.report(run)
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a run that counts its progress in steps is: step `number` of `of`, doing `label`."""
+
+    number: int
+    of: int
+    label: str
+
+    @property
+    def percent(self) -> int:
+        """The bar's width: the steps done, never full while the last one runs."""
+        return round(100 * (self.number - 1) / self.of) + 5
+
+
+def run_step(run: Run, steps: Sequence[str]) -> Step | None:
+    """The step a running run reported (its `progress` counts steps from 1, `steps` names them in order), for its
+    page; None while it waits for a worker or before its first report. A run whose work is a few long computations
+    rather than rows says where it is this way."""
+    if run.status != RunStatus.RUNNING or not 1 <= run.progress <= len(steps):
+        return None
+    return Step(number=run.progress, of=len(steps), label=steps[run.progress - 1])
 
 
 def printable(value: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
@@ -393,13 +394,27 @@ def _decisions(scored: scoring.Scored, constraints: Constraints, position: dict[
     return decided
 
 
+# What analyse_portfolio reports to `progress`, in order (step n is reported as n as it starts): on 10,000
+# initiatives each takes seconds to a minute, so the page of a recomputation or a label check says which is running.
+ANALYSIS_STEPS = (
+    "Reading the portfolio and the use-case catalogue",
+    "Embedding what each initiative does (texts unchanged since the last run are read from the cache)",
+    "Placing each initiative on the catalogue and scoring every pair",
+    "Ranking each initiative's possible duplicates",
+    "Grouping the likely and possible clusters",
+)
+
+
 def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, constraints: Constraints | None = None,
-                      prior: pairs.PairModel | None = None) -> Analysis:
+                      prior: pairs.PairModel | None = None, progress: Callable[[int], None] | None = None) -> Analysis:
     """Clusters, each initiative's top duplicates and its inferred use cases, for the whole live portfolio.
 
     Reviewer decisions (`constraints`; by default every decision stored, governance.sprawl.selectors) are respected
     by the grouping and refit the pair model from `prior`: the same decisions always give the same model. `params`
-    and `prior` default to the embedder's calibration (engine/calibration.py)."""
+    and `prior` default to the embedder's calibration (engine/calibration.py). `progress` hears each of
+    ANALYSIS_STEPS as it starts."""
+    report = progress or (lambda step: None)
+    report(1)
     calibrated = calibration.calibration_for(get_embedder().name)
     prior = prior or calibrated.model
     if constraints is None:
@@ -411,18 +426,22 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, con
         return Analysis(clusters=[], duplicates={}, use_cases={}, pair_model=prior, encoder=calibrated.encoder,
                         purpose_metric=calibrated.purpose_metric)
     index = catalogue_index(store=True)
+    report(2)
     vectors = purpose_vectors(items)
+    report(3)
     scored = scoring.score_items(items, vectors, index, params)
     names = {a.code: a.name for a in index.archetypes}
     keys = [item.key for item in items]
     position = {key: n for n, key in enumerate(keys)}
     model = pairs.refit(prior, _decisions(scored, constraints, position))
+    report(4)
     apart = {frozenset(pair) for pair in constraints.cannot}
     duplicates = {}
     for i, row in enumerate(scoring.top_duplicates(scored, top=top + min(len(apart), top), model=model)):
         kept = [(j, s) for j, s in row if frozenset((keys[i], keys[j])) not in apart][:top]
         duplicates[keys[i]] = [Duplicate(initiative_id=keys[j], score=round(s, 4),
                                          reasons=_reasons(scored, i, j, names)) for j, s in kept]
+    report(5)
     must = [(position[a], position[b]) for a, b in constraints.must if a in position and b in position]
     cannot = [(position[a], position[b]) for a, b in constraints.cannot if a in position and b in position]
     found = []

@@ -4,7 +4,7 @@ transparency is how sprawl gets noticed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -641,7 +641,7 @@ def labels_known(labels: Labels) -> None:
 
 
 def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, undecided: bool = False,
-                     listed_only: bool = False) -> LabelledQuality:
+                     listed_only: bool = False, progress: Callable[[int], None] | None = None) -> LabelledQuality:
     """Detect sprawl on the current database exactly as `detect_sprawl` and `possible_duplicates` do (reviewer
     decisions applied) and measure it against `labels`: pairwise precision, recall and F1 of the clusters, and the
     share of labelled duplicates with a true partner in their top `top`. Initiatives the labels leave out are taken
@@ -649,12 +649,16 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, un
     found with an initiative it leaves out counts on neither side (a sample, a department or a theme can be measured
     without labelling the rest). With `undecided`, pairs a reviewer decided count on neither side, so the figures
     say how the detector does where nobody has looked yet. Raises LabelsError naming each row whose initiative is not
-    in this database. Reads only."""
+    in this database. Reads only. `progress` hears the analysis's steps, then one more as the comparison starts."""
     from governance.sprawl.analysis import analyse_portfolio
 
     labels_known(labels)
     ids = dict(Initiative.objects.values_list("pk", "external_id"))
-    analysis = analyse_portfolio(top=top)
+    analysis = analyse_portfolio(top=top, progress=progress)
+    if progress is not None:
+        from governance.sprawl.analysis import ANALYSIS_STEPS
+
+        progress(len(ANALYSIS_STEPS) + 1)
     found = [sorted(ids[pk] for pk in cluster.member_ids) for cluster in analysis.clusters
              if possible or cluster.confidence == SprawlConfidence.LIKELY]
     candidates = {ids[pk]: [ids[d.initiative_id] for d in duplicates] for pk, duplicates in analysis.duplicates.items()}

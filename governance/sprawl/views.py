@@ -34,9 +34,11 @@ from governance.sprawl.forms import (
     SprawlReasonForm,
 )
 from governance.sprawl.services import clusters, label_checks, pair_decisions, runs, use_cases
+from governance.sprawl.services.recompute import recompute_steps
 from governance.sprawl.tables import LabelCheckPairTable, SprawlClusterTable, UseCaseInitiativeTable, UseCaseTable
 from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
+from tollgate import jobs
 from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
@@ -261,6 +263,7 @@ class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
         context.update(in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
                        succeeded=run.status == RunStatus.SUCCEEDED, failed=run.status == RunStatus.FAILED,
                        can_recompute=may(self.request.user, "governance.recompute_sprawl"),
+                       step=jobs.run_step(run, recompute_steps()),
                        pair_model=sprawl_selectors.run_pair_model(run) if run.status == RunStatus.SUCCEEDED else None)
         return context
 
@@ -323,6 +326,7 @@ class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, Single
             succeeded=check.status == RunStatus.SUCCEEDED, failed=check.status == RunStatus.FAILED,
             result=result, kind=self.kind(), kinds=sprawl_selectors.label_check_kind_counts(check),
             can_check=may(self.request.user, "governance.check_sprawl"),
+            step=jobs.run_step(check, label_checks.label_check_steps()),
         )
         return context
 

@@ -156,6 +156,22 @@ def test_progress_outside_a_run_only_updates_the_object():
     assert run.progress == 0
 
 
+def test_a_run_counting_steps_says_which_one_it_is_at_while_it_runs():
+    steps = ("Reading", "Embedding", "Grouping")
+    run = SprawlRun.objects.create()
+    assert jobs.run_step(run, steps) is None  # pending: waiting for a worker
+    run.status = RunStatus.RUNNING
+    assert jobs.run_step(run, steps) is None  # claimed, no step reported yet
+    jobs.run_progress(run, 2)
+    step = jobs.run_step(run, steps)
+    assert (step.number, step.of, step.label) == (2, 3, "Embedding")
+    assert step.percent == 38  # one of three done, and a little for the one running
+    run.progress = 4
+    assert jobs.run_step(run, steps) is None  # beyond the steps named: no claim to know where it is
+    run.status, run.progress = RunStatus.SUCCEEDED, 3
+    assert jobs.run_step(run, steps) is None
+
+
 # Expiry: a lost message (pending) and a lost worker (running) --------------------------------------------------------
 
 

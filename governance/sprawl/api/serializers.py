@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.choices import DuplicateVerdict
 from governance.models import DuplicatePairDecision, SprawlCluster, SprawlLabelCheck, SprawlRun, UseCase
+from governance.sprawl.services.label_checks import label_check_steps
+from governance.sprawl.services.recompute import recompute_steps
+from tollgate import jobs
 from tollgate.ui.tables import person_name
 
 
@@ -128,16 +132,34 @@ class SprawlMemberRemoveSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
+class RunStepSerializer(serializers.Serializer):
+    """Where a running job is: step `number` of `of`, doing `name`."""
+
+    number = serializers.IntegerField()
+    of = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+def _step(run: Any, steps: tuple[str, ...]) -> dict[str, Any] | None:
+    step = jobs.run_step(run, steps)
+    return None if step is None else {"number": step.number, "of": step.of, "name": step.label}
+
+
 class SprawlRunSerializer(serializers.ModelSerializer):
     # Plain text in the schema: the run-status enum is already named by the import and ingestion runs.
     status = serializers.CharField(read_only=True, help_text="pending, running, succeeded or failed")
+    step = serializers.SerializerMethodField(help_text="While running: the step it is at; null otherwise.")
 
     class Meta:
         model = SprawlRun
-        fields = ["id", "status", "trigger", "created_at", "started_at", "finished_at", "initiatives",
+        fields = ["id", "status", "step", "trigger", "created_at", "started_at", "finished_at", "initiatives",
                   "clusters_found", "clusters_created", "clusters_updated", "clusters_unchanged", "clusters_closed",
                   "error"]
         read_only_fields = fields
+
+    @extend_schema_field(RunStepSerializer(allow_null=True))
+    def get_step(self, run: SprawlRun) -> dict[str, Any] | None:
+        return _step(run, recompute_steps())
 
 
 class SprawlLabelCheckSerializer(serializers.ModelSerializer):
@@ -150,12 +172,17 @@ class SprawlLabelCheckSerializer(serializers.ModelSerializer):
         '"correct_pairs", "intervals": {"precision": [low, high], ...}, "listed_only", "unlisted_pairs", '
         '"wrong_pairs": [[external_id, external_id], ...], "missed_pairs", "without_partner", "names", ...}; {} '
         'before.'))
+    step = serializers.SerializerMethodField(help_text="While running: the step it is at; null otherwise.")
 
     class Meta:
         model = SprawlLabelCheck
-        fields = ["id", "status", "filename", "top", "possible", "undecided", "listed_only", "created_at", "started_at",
-                  "finished_at", "error", "result"]
+        fields = ["id", "status", "step", "filename", "top", "possible", "undecided", "listed_only", "created_at",
+                  "started_at", "finished_at", "error", "result"]
         read_only_fields = fields
+
+    @extend_schema_field(RunStepSerializer(allow_null=True))
+    def get_step(self, check: SprawlLabelCheck) -> dict[str, Any] | None:
+        return _step(check, label_check_steps())
 
 
 class SprawlLabelCheckWriteSerializer(serializers.Serializer):

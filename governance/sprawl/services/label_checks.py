@@ -46,6 +46,13 @@ def sprawl_label_check_submit(*, actor: Any, filename: str, content: bytes, top:
     return jobs.run_submit(check, task=sprawl_label_check_task)
 
 
+def label_check_steps() -> tuple[str, ...]:
+    """The steps a label check reports (its run's progress): the analysis's, then the comparison."""
+    from governance.sprawl.analysis import ANALYSIS_STEPS
+
+    return (*ANALYSIS_STEPS, "Comparing what was found with the labels")
+
+
 def sprawl_label_check_execute_by_id(*, run_id: int) -> SprawlLabelCheck | None:
     """Measure a queued check and record the figures on it; a failure (an initiative deleted since the upload, the
     detection failing) is recorded with its message, not raised. None when there was nothing to do. Idempotent:
@@ -56,7 +63,8 @@ def sprawl_label_check_execute_by_id(*, run_id: int) -> SprawlLabelCheck | None:
         labels = Labels(clusters=dict(check.labels), rows={key: int(row) for key, row in check.label_rows.items()})
         try:
             result = labelled_quality(labels, top=check.top, possible=check.possible, undecided=check.undecided,
-                                      listed_only=check.listed_only)
+                                      listed_only=check.listed_only,
+                                      progress=lambda step: jobs.run_progress(check, step))
         except LabelsError as exc:
             return jobs.run_finish(check, status=RunStatus.FAILED,
                                    error="; ".join(f"{check.filename}: {issue}" for issue in exc.issues))

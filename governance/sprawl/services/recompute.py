@@ -3,6 +3,7 @@ suggestions, keeping people's decisions (confirmed use cases, decided clusters, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -107,20 +108,30 @@ def _cluster_figures(cluster: SprawlCluster, active_ids: set[int], costs: dict[i
             "saving_basis": saving.basis}
 
 
-def sprawl_recompute(*, actor: Any = None, analysis: Any = None) -> RecomputeSummary:
+def recompute_steps() -> tuple[str, ...]:
+    """The steps a recomputation reports (its run's progress): the analysis's, then saving what it found."""
+    from governance.sprawl.analysis import ANALYSIS_STEPS
+
+    return (*ANALYSIS_STEPS, "Saving the clusters, their evidence and the suggested use cases")
+
+
+def sprawl_recompute(*, actor: Any = None, analysis: Any = None,
+                     progress: Callable[[int], None] | None = None) -> RecomputeSummary:
     """Run the detection over the portfolio and reconcile what it finds with the stored clusters and suggestions.
 
     A found cluster matches a stored one when their active member sets overlap (Jaccard >= 0.5, best pairs first).
     An open match is updated; a confirmed or dismissed match keeps its status and decision, and new members join it
     as active; removed members are never re-added. Open clusters no longer found are deleted; confirmed and
     dismissed ones stay as decided. New clusters start open. Idempotent: nothing changed, nothing written
-    (`last_seen_at` is refreshed at most once a day).
+    (`last_seen_at` is refreshed at most once a day). `progress` hears each of recompute_steps() as it starts.
     """
     from governance.sprawl.analysis import analyse_portfolio
     from governance.sprawl.engine import calibration
 
     if analysis is None:  # the long computation runs before the transaction: no locks are held while it runs
-        analysis = analyse_portfolio(top=5)
+        analysis = analyse_portfolio(top=5, progress=progress)
+    if progress is not None:
+        progress(len(recompute_steps()))
     summary = RecomputeSummary(initiatives=len(analysis.use_cases),
                                pair_model=calibration.run_record(analysis.pair_model, encoder=analysis.encoder,
                                                                  purpose_metric=analysis.purpose_metric))

@@ -51,6 +51,17 @@ def test_analysis_finds_the_clusters_and_duplicates(portfolio, embedder):
     assert result.use_cases[portfolio["E"].pk][0][0] == "invoice-capture"
 
 
+def test_the_analysis_reports_each_of_its_steps_as_it_starts(portfolio, embedder, monkeypatch):
+    steps: list[int] = []
+    embedded_at: list[list[int]] = []
+    real = analysis.purpose_vectors
+    monkeypatch.setattr(analysis, "purpose_vectors", lambda items: (embedded_at.append(list(steps)), real(items))[1])
+    analysis.analyse_portfolio(progress=steps.append)
+    assert steps == [1, 2, 3, 4, 5] and len(analysis.ANALYSIS_STEPS) == 5
+    assert embedded_at == [[1, 2]]  # the embedding runs during the step that says so
+    assert analysis.ANALYSIS_STEPS[1].startswith("Embedding what each initiative does")
+
+
 def test_embeddings_are_cached_and_recomputed_only_when_the_text_changes(portfolio, embedder):
     analysis.analyse_portfolio()
     assert InitiativeEmbedding.objects.count() == 5

@@ -19,6 +19,7 @@ from governance.sprawl import selectors
 from governance.sprawl.services.label_checks import sprawl_label_check_execute_by_id, sprawl_label_check_submit
 from governance.sprawl.tasks import sprawl_label_check_task, sprawl_runs_expire_stale
 from portfolio.choices import RunStatus
+from tollgate import jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +128,25 @@ def test_the_task_is_idempotent_and_a_vanished_initiative_fails_the_check_with_i
     assert sprawl_label_check_execute_by_id(run_id=gone.pk).status == RunStatus.FAILED
     assert SprawlLabelCheck.objects.get(pk=gone.pk).error == \
         "labels.csv: row 3, column external_id: no initiative 'B' in this database"
+
+
+def test_a_check_reports_its_steps_and_its_page_and_the_api_say_which_one_runs(client, executive, portfolio,
+                                                                              embedder, monkeypatch):
+    steps = []
+    real_progress = jobs.run_progress
+    monkeypatch.setattr(jobs, "run_progress", lambda run, step: (steps.append(step), real_progress(run, step)))
+    check = SprawlLabelCheck.objects.create(filename="labels.csv", labels={"A": "x", "B": "x"},
+                                            label_rows={"A": 2, "B": 3})
+    sprawl_label_check_execute_by_id(run_id=check.pk)
+    assert steps == [1, 2, 3, 4, 5, 6]
+
+    running = SprawlLabelCheck.objects.create(filename="mine.csv", status=RunStatus.RUNNING, progress=6)
+    client.force_login(executive)
+    body = client.get(running.get_absolute_url()).content.decode()
+    assert "Step 6 of 6: Comparing what was found with the labels" in body
+    read = client.get(reverse("governance_api:sprawllabelcheck-detail", args=[running.pk])).json()
+    assert read["step"] == {"number": 6, "of": 6, "name": "Comparing what was found with the labels"}
+    assert client.get(reverse("governance_api:sprawllabelcheck-detail", args=[check.pk])).json()["step"] is None
 
 
 def test_a_lost_check_is_failed_by_the_beat_job():

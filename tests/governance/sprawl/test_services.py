@@ -18,7 +18,7 @@ from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMem
 from governance.sprawl.analysis import Analysis, Cluster
 from governance.sprawl.selectors import member_costs
 from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss, sprawl_member_remove
-from governance.sprawl.services.recompute import sprawl_recompute
+from governance.sprawl.services.recompute import recompute_steps, sprawl_recompute
 from governance.sprawl.services.runs import sprawl_run_submit
 from governance.sprawl.services.use_cases import initiative_use_cases_set
 from portfolio.choices import RunStatus, Stage
@@ -26,6 +26,7 @@ from portfolio.models import MonthlyCost
 from reviews.choices import ReportStatus
 from tests.factories import InitiativeFactory, LicencePoolFactory, UserFactory, ValueReportFactory
 from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlClusterFactory, UseCaseFactory
+from tollgate import jobs
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -310,8 +311,16 @@ def test_member_costs_use_latest_complete_month_then_declared_and_seats_then_rep
 def test_run_submit_queues_one_run_and_the_task_records_the_outcome(reviewer, trio, notes, monkeypatch,
                                                                     django_capture_on_commit_callbacks):
     a, b, c = trio
-    monkeypatch.setattr("governance.sprawl.analysis.analyse_portfolio",
-                        lambda top=5: analysis(([a, b, c], "meeting-notes-test")))
+
+    def found(top=5, progress=None):
+        for step in range(1, 6):  # as the analysis reports its steps
+            progress(step)
+        return analysis(([a, b, c], "meeting-notes-test"))
+
+    monkeypatch.setattr("governance.sprawl.analysis.analyse_portfolio", found)
+    steps = []
+    real_progress = jobs.run_progress
+    monkeypatch.setattr(jobs, "run_progress", lambda run, step: (steps.append(step), real_progress(run, step)))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = sprawl_run_submit(actor=reviewer)
         assert sprawl_run_submit(actor=reviewer) == run  # already queued: no second run
@@ -321,10 +330,12 @@ def test_run_submit_queues_one_run_and_the_task_records_the_outcome(reviewer, tr
     assert run.status == RunStatus.SUCCEEDED and run.clusters_created == 1 and run.finished_at
     assert (run.clusters_found, run.clusters_updated, run.clusters_unchanged, run.clusters_closed) == (1, 0, 0, 0)
     assert SprawlRun.objects.count() == 1
+    assert steps == [1, 2, 3, 4, 5, 6] and run.progress == 6  # the run's page said each step, saving last
+    assert recompute_steps()[5] == "Saving the clusters, their evidence and the suggested use cases"
 
 
 def test_run_failure_is_recorded_on_the_run(admin_user, monkeypatch, django_capture_on_commit_callbacks):
-    def broken(top=5):
+    def broken(top=5, progress=None):
         raise RuntimeError("embedding model missing")
 
     monkeypatch.setattr("governance.sprawl.analysis.analyse_portfolio", broken)

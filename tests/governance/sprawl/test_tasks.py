@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def empty_analysis(monkeypatch):
     monkeypatch.setattr("governance.sprawl.analysis.analyse_portfolio",
-                        lambda top=5: Analysis(clusters=[], duplicates={}, use_cases={}))
+                        lambda top=5, progress=None: Analysis(clusters=[], duplicates={}, use_cases={}))
 
 
 def test_task_runs_a_pending_run_once(empty_analysis):

@@ -235,6 +235,9 @@ def test_recompute_now_queues_a_run_and_shows_its_progress(login, reviewer, djan
     assert len(callbacks) == 1
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'http-equiv="refresh"' in page and "Waiting for a worker" in page
+    SprawlRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress=2)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Step 2 of 6: Embedding what each initiative does" in page and 'style="width: 22%"' in page
     run.status, run.initiatives = RunStatus.SUCCEEDED, 120
     run.clusters_found, run.clusters_created, run.clusters_updated, run.clusters_unchanged = 4, 1, 2, 1
     run.save()
