@@ -71,6 +71,7 @@ bench: setup
 	$(BIN)/python bench/sprawl_rank.py
 	$(BIN)/python bench/sprawl_quality.py --reporting
 	$(BIN)/python bench/sprawl_quality.py --late
+	$(BIN)/python bench/sprawl_reliability.py
 	$(BIN)/python bench/sprawl_feedback.py
 	$(BIN)/python bench/sprawl_scale.py
 	$(BIN)/python bench/possible_duplicates.py

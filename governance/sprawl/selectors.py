@@ -4,10 +4,13 @@ transparency is how sprawl gets noticed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
@@ -168,6 +171,57 @@ class TrackRecord:
         little."""
         bounds = interval(self.right, self.pairs)
         return None if bounds is None else (round(bounds[0], 3), round(bounds[1], 3))
+
+
+RELIABILITY_FILE = Path(__file__).resolve().parents[1] / "data" / "sprawl_reliability.json"
+
+
+@dataclass(frozen=True)
+class ScoreBand:
+    """How often the clusters the detector proposed at scores from `low` to `high` were right on the labelled
+    inventories of other companies that nobody tuned on (bench/sprawl_reliability.py, the shipped pair model): the
+    share of their pairs labelled together, and how many clusters were wholly right or wholly wrong."""
+
+    confidence: str
+    low: float
+    high: float
+    clusters: int
+    all_right: int
+    all_wrong: int
+    pairs: int
+    right: int
+    sets: int  # how many inventories it was measured on
+    measured: str  # the date of the measurement
+
+    @property
+    def share(self) -> float | None:
+        return self.right / self.pairs if self.pairs else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return interval(self.right, self.pairs)
+
+
+@lru_cache(maxsize=1)
+def _reliability() -> dict[str, Any]:
+    return json.loads(RELIABILITY_FILE.read_text(encoding="utf-8")) if RELIABILITY_FILE.exists() else {}
+
+
+def score_band(score: float | Decimal) -> ScoreBand | None:
+    """The band a cluster's score falls in, measured for the configured encoder; None when that encoder's clusters
+    were not measured (a served model) or the score is below every band. A reviewer reads it as "clusters like this
+    were right this often elsewhere"."""
+    measured = _reliability().get(configured_name())
+    if not measured:
+        return None
+    value = float(score)
+    bands = measured["bands"]
+    for n, band in enumerate(bands):
+        if band["low"] <= value < band["high"] or (n == len(bands) - 1 and value == band["high"]):
+            return ScoreBand(**{key: band[key] for key in ("confidence", "low", "high", "clusters", "all_right",
+                                                           "all_wrong", "pairs", "right")},
+                             sets=len(measured["sets"]), measured=measured["measured"])
+    return None
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,7 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
             remove_target=kwargs.get("remove_target"),
             departments=sorted({m.initiative.department.name for m in active}),
             vendors=sorted({v.name for m in active for v in m.initiative.vendors.all()}),
+            band=sprawl_selectors.score_band(cluster.score),
         )
         return context
 

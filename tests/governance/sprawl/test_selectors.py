@@ -225,3 +225,40 @@ def test_track_record_before_any_decision_has_no_share(reviewer):
     assert [(r.label, r.decided, r.pairs, r.precision, r.interval) for r in records] == [
         ("Likely", 0, 0, None, None), ("Possible", 0, 0, None, None)]
     assert verdicts.total == 0
+
+
+# How often clusters of a score were right elsewhere ----------------------------------------------------------------
+
+
+def test_the_shipped_reliability_table_covers_every_score_a_cluster_gets_and_adds_up():
+    from bench.sprawl_sets import LATE, REPORTING
+    from governance.sprawl.engine import calibration
+    from governance.sprawl.selectors import _reliability
+
+    for encoder, measured in _reliability().items():
+        model = calibration.calibration_for(encoder).model
+        assert measured["sets"] == [*REPORTING, *LATE]  # only sets nobody tuned on
+        bands = measured["bands"]
+        assert bands[0]["low"] == model.possible and bands[-1]["high"] == 1.0
+        assert all(a["high"] == b["low"] for a, b in zip(bands, bands[1:], strict=False))
+        assert [b["confidence"] for b in bands] == ["possible" if b["high"] <= model.threshold else "likely"
+                                                    for b in bands]
+        for band in bands:
+            assert 0 <= band["right"] <= band["pairs"] and band["clusters"] <= band["pairs"]
+            assert band["all_right"] + band["all_wrong"] <= band["clusters"]
+
+
+def test_a_clusters_score_finds_its_band_for_the_configured_encoder(settings):
+    from governance.sprawl.selectors import _reliability, score_band
+
+    bands = _reliability()["all-MiniLM-L6-v2-onnx-int8"]["bands"]
+    middle = next(b for b in bands if b["low"] == 0.7)
+    band = score_band(Decimal("0.75"))
+    assert (band.confidence, band.low, band.high, band.right, band.pairs) == (
+        "likely", 0.7, 0.8, middle["right"], middle["pairs"])
+    assert band.sets == 7 and band.share == pytest.approx(middle["right"] / middle["pairs"])
+    assert band.interval[0] < band.share < band.interval[1]
+    assert score_band(0.7).low == 0.7 and score_band(1.0).high == 1.0  # a band holds its lower end; 1 the last
+    assert score_band(0.05) is None  # below the possible threshold: nothing was measured there
+    settings.TOLLGATE_EMBEDDER = {"backend": "http", "url": "http://embed:8080", "model": "my-model"}
+    assert score_band(0.75) is None  # a served model's clusters were not measured

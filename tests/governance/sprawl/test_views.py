@@ -165,6 +165,18 @@ def test_detail_shows_members_saving_basis_and_forms_for_an_independent_reviewer
     assert "Third notes tool" in body and "declared" in body
 
 
+def test_detail_says_how_often_clusters_of_its_score_were_right_elsewhere(login, executive, cluster):
+    from governance.sprawl.selectors import score_band
+
+    cluster.score = Decimal("0.93")
+    cluster.save()
+    band = score_band(cluster.score)
+    body = login(executive).get(cluster.get_absolute_url()).content.decode()
+    assert (f"the likely clusters the detector proposed at a score from 0.90 to 1.00 were right in {band.right} of "
+            f"their {band.pairs} pairs ({band.share:.2f}; 95% interval") in body
+    assert 'id="cluster-band"' in body
+
+
 def test_owner_of_a_member_sees_no_decision_forms(login, owner, cluster):
     body = login(owner).get(cluster.get_absolute_url()).content.decode()
     assert 'id="decision-form"' not in body and 'class="remove-member"' not in body
