@@ -191,7 +191,6 @@ class ScoreBand:
     pairs: int
     right: int
     sets: int  # how many inventories it was measured on
-    measured: str  # the date of the measurement
 
     @property
     def share(self) -> float | None:
@@ -220,7 +219,7 @@ def score_band(score: float | Decimal) -> ScoreBand | None:
         if band["low"] <= value < band["high"] or (n == len(bands) - 1 and value == band["high"]):
             return ScoreBand(**{key: band[key] for key in ("confidence", "low", "high", "clusters", "all_right",
                                                            "all_wrong", "pairs", "right")},
-                             sets=len(measured["sets"]), measured=measured["measured"])
+                             sets=len(measured["sets"]))
     return None
 
 

@@ -76,3 +76,12 @@ def test_a_figure_from_few_pairs_has_a_wide_interval():
     assert 0.49 < low < 7 / 12 < high < 0.67  # ten times the pairs, a third of the width
     assert interval(0, 0) is None
     assert interval(3, 3)[1] == 1.0 and interval(0, 3)[0] == 0.0
+
+
+@pytest.mark.parametrize(("successes", "trials"), [(0, 1), (1, 1), (1, 2), (7, 12), (30, 39), (0, 45), (68, 78),
+                                                   (250, 251), (1, 1000)])
+def test_the_interval_is_statsmodels_wilson_interval(successes, trials):
+    from statsmodels.stats.proportion import proportion_confint
+
+    expected = proportion_confint(successes, trials, alpha=0.05, method="wilson")
+    assert interval(successes, trials) == pytest.approx(expected, abs=1e-12)
