@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import sys
 import time
@@ -24,7 +23,7 @@ DATA = ROOT / "bench" / "sprawl"
 sys.path.insert(0, str(ROOT))
 
 from bench.sprawl_sets import ALL, LATE, REPORTING, role  # noqa: E402
-from bench.sprawl_setup import django_on_throwaway_sqlite  # noqa: E402
+from bench.sprawl_setup import imported_set  # noqa: E402
 
 
 def main() -> None:
@@ -61,19 +60,10 @@ def report_all(names: tuple[str, ...], label: str) -> None:
 
 def measure_one(half: str) -> None:
     args = argparse.Namespace(half=half)
-    django_on_throwaway_sqlite("tollgate-sprawl-")
-    from django.core.management import call_command
-
+    run = imported_set(args.half, "tollgate-sprawl-")
     from governance.sprawl.engine.quality import measure
 
-    def run(*command: str) -> str:
-        out = io.StringIO()
-        call_command(*command, stdout=out)
-        return out.getvalue()
-
-    run("migrate", "--noinput", "-v", "0")
     inventory = DATA / f"{args.half}_inventory.csv"
-    run("import_initiatives", str(inventory))
     # The import queued a recomputation (run in-process here), which filled the catalogue's vector cache; forget the
     # initiatives' embeddings and the in-process index, so the first command pays what a fresh process would.
     from governance.models import InitiativeEmbedding

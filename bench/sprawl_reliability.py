@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import subprocess
 import sys
@@ -30,7 +29,7 @@ DATA = ROOT / "bench" / "sprawl"
 sys.path.insert(0, str(ROOT))
 
 from bench.sprawl_sets import LATE, REPORTING  # noqa: E402
-from bench.sprawl_setup import django_on_throwaway_sqlite  # noqa: E402
+from bench.sprawl_setup import django_on_throwaway_sqlite, imported_set  # noqa: E402
 
 OUTPUT = ROOT / "governance" / "data" / "sprawl_reliability.json"
 
@@ -96,18 +95,9 @@ def table(clusters: list[dict[str, Any]], *, likely: float, possible: float) -> 
 
 def found_in(name: str) -> None:
     """One set in a fresh database: each cluster's score, confidence, pairs and pairs labelled together."""
-    django_on_throwaway_sqlite("tollgate-reliability-")
-    from django.core.management import call_command
-
+    run = imported_set(name, "tollgate-reliability-")
     from governance.sprawl.engine.embeddings import get_embedder
 
-    def run(*command: str) -> str:
-        out = io.StringIO()
-        call_command(*command, stdout=out)
-        return out.getvalue()
-
-    run("migrate", "--noinput", "-v", "0")
-    run("import_initiatives", str(DATA / f"{name}_inventory.csv"))
     with (DATA / f"{name}_labels.csv").open(newline="", encoding="utf-8-sig") as handle:
         labels = {row["external_id"]: row["cluster"] for row in csv.DictReader(handle)}
     clusters = []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,3 +24,19 @@ def django_on_throwaway_sqlite(prefix: str) -> None:
     import django
 
     django.setup()
+
+
+def imported_set(name: str, prefix: str) -> Callable[..., str]:
+    """A fresh SQLite database holding the labelled set `name`, imported with `import_initiatives` as an operator
+    would (its recomputation run in-process); returns `run(*command) -> stdout` for the management commands."""
+    django_on_throwaway_sqlite(prefix)
+    from django.core.management import call_command
+
+    def run(*command: str) -> str:
+        out = io.StringIO()
+        call_command(*command, stdout=out)
+        return out.getvalue()
+
+    run("migrate", "--noinput", "-v", "0")
+    run("import_initiatives", str(ROOT / "bench" / "sprawl" / f"{name}_inventory.csv"))
+    return run
