@@ -9,6 +9,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from governance.sprawl.selectors import score_band
 from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn
 
 
@@ -31,12 +32,22 @@ class SprawlClusterTable(tables.Table):
     monthly_spend = MoneyColumn("Monthly spend")
     estimated_saving = MoneyColumn("Estimated saving / month")
     score = tables.Column(attrs=NUM)
+    right_elsewhere = tables.Column("Right elsewhere", empty_values=(), orderable=False, attrs=NUM)
     confidence = tables.Column()
     status = tables.Column()
 
     class Meta:
         empty_text = "No sprawl clusters match these filters."
         order_by = ("-estimated_saving",)
+
+    def render_right_elsewhere(self, record: Any) -> str:
+        """The share of pairs right among clusters of this score on the labelled inventories nobody tuned on."""
+        band = score_band(record.score)
+        return "—" if band is None or band.share is None else f"{band.share:.2f}"
+
+    def value_right_elsewhere(self, record: Any) -> str:
+        band = score_band(record.score)
+        return "" if band is None or band.share is None else f"{band.share:.3f}"
 
     def render_departments(self, record: Any) -> str:
         return ", ".join(_member_departments(record))

@@ -136,6 +136,13 @@ def test_cluster_list_filters_by_department_and_exports_csv(login, reviewer):
     assert rows[0][:3] == ["Cluster", "Use case", "Members"]
     assert [r[0] for r in rows[1:]] == ["Cluster 1", "Cluster 0"]
     assert rows[1][6] == "200.00"
+    # each cluster's score (the factory's 0.750) read as how often clusters of that score were right elsewhere
+    from governance.sprawl.selectors import score_band
+
+    assert rows[0][7:9] == ["Score", "Right elsewhere"]
+    share = score_band(Decimal("0.750")).share
+    assert rows[1][8] == f"{share:.3f}"
+    assert f">{share:.2f}</td>" in client.get(reverse("governance:sprawl_list")).content.decode()
 
 
 def test_cluster_list_query_count_does_not_grow_with_clusters(login, reviewer, django_assert_max_num_queries):
