@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from governance.choices import DuplicateVerdict
 from governance.models import DuplicatePairDecision, SprawlCluster, SprawlLabelCheck, SprawlRun, UseCase
+from governance.sprawl.selectors import score_band
 from governance.sprawl.services.label_checks import label_check_steps
 from governance.sprawl.services.recompute import recompute_steps
 from tollgate import jobs
@@ -84,15 +85,23 @@ class SprawlClusterSerializer(serializers.ModelSerializer):
     decided_by = serializers.SerializerMethodField()
     evidence = serializers.ListField(child=serializers.CharField(), read_only=True,
                                      help_text="Why the members look like one job, in words.")
+    right_elsewhere = serializers.SerializerMethodField(help_text=(
+        "The share of pairs right among clusters of this score on the labelled inventories of other companies that "
+        "nobody tuned on (README, 'How often a cluster of a given score was right'); null for an encoder whose "
+        "clusters were not measured."))
 
     class Meta:
         model = SprawlCluster
-        fields = ["id", "title", "status", "confidence", "score", "use_case", "evidence", "members", "monthly_spend",
-                  "estimated_saving", "saving_basis", "decision_reason", "decided_by", "decided_at", "first_seen_at",
-                  "last_seen_at"]
+        fields = ["id", "title", "status", "confidence", "score", "right_elsewhere", "use_case", "evidence", "members",
+                  "monthly_spend", "estimated_saving", "saving_basis", "decision_reason", "decided_by", "decided_at",
+                  "first_seen_at", "last_seen_at"]
 
     def get_decided_by(self, cluster: SprawlCluster) -> str | None:
         return person_name(cluster.decided_by) or None
+
+    def get_right_elsewhere(self, cluster: SprawlCluster) -> float | None:
+        band = score_band(cluster.score)
+        return None if band is None or band.share is None else round(band.share, 3)
 
 
 class TrackRecordRowSerializer(serializers.Serializer):

@@ -130,6 +130,9 @@ def test_clusters_list_with_members_and_saving(api_client, owner, cluster, initi
     assert response.status_code == 200 and len(rows) == 1
     assert rows[0]["saving_basis"] and initiative.external_id in [m["external_id"] for m in rows[0]["members"]]
     assert all(m["joined_at"] for m in rows[0]["members"])  # compared with decided_at: who came after the decision
+    from governance.sprawl.selectors import score_band
+
+    assert rows[0]["right_elsewhere"] == round(score_band(cluster.score).share, 3)
 
 
 def test_reviewer_confirms_dismiss_needs_reason_owner_of_a_member_is_refused(api_client, reviewer, owner, cluster):
