@@ -90,6 +90,8 @@ def test_reviewer_confirms_a_cluster_and_executive_reads_it(chromium, live_serve
     page.get_by_role("link", name=cluster.title).first.click()
     expect(page.locator("#members-table")).to_contain_text("Firefly for the creative studio")
     expect(page.locator("#saving-basis")).not_to_be_empty()
+    # Beside the evidence, how often clusters of this score were right on other companies' labelled inventories.
+    expect(page.locator("#cluster-band")).to_contain_text("How often clusters like this were right elsewhere")
     page.fill("#decision-form textarea, #decision-form input[name=reason]", "One image tool for all brand work.")
     page.click("#confirm-cluster")
     expect(page.locator("#cluster-status")).to_have_text("Confirmed")
