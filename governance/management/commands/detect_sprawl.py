@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from governance.choices import SprawlConfidence
 from governance.sprawl.analysis import analyse_portfolio
+from governance.sprawl.selectors import score_band
 from portfolio.models import Initiative
 
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true",
                             help='Print [{"members": [external_id, ...], "score": f, "use_case": code, '
-                                 '"confidence": "likely", "evidence": [...]}]')
+                                 '"confidence": "likely", "evidence": [...], "right_elsewhere": f}]; right_elsewhere '
+                                 'is the share of pairs right among clusters of that score on labelled inventories '
+                                 'nobody tuned on (null where not measured)')
         parser.add_argument("--possible", action="store_true",
                             help="Also list the possible clusters (below the shipped threshold), marked as such.")
 
@@ -28,7 +31,8 @@ class Command(BaseCommand):
         ids = dict(Initiative.objects.values_list("pk", "external_id"))
         clusters: list[dict[str, Any]] = [
             {"members": sorted(ids[pk] for pk in cluster.member_ids), "score": round(cluster.score, 4),
-             "use_case": cluster.use_case_code, "confidence": cluster.confidence, "evidence": list(cluster.evidence)}
+             "use_case": cluster.use_case_code, "confidence": cluster.confidence, "evidence": list(cluster.evidence),
+             "right_elsewhere": _right_elsewhere(cluster.score)}
             for cluster in analysis.clusters
             if options["possible"] or cluster.confidence == SprawlConfidence.LIKELY
         ]
@@ -37,7 +41,15 @@ class Command(BaseCommand):
             return
         if not clusters:
             self.stdout.write("No sprawl clusters found.")
+        else:
+            self.stdout.write("score  confidence  right elsewhere  use case                                  members")
         for cluster in clusters:
             members = ", ".join(cluster["members"])
-            self.stdout.write(f"{cluster['score']:.3f}  {cluster['confidence']:8}  {cluster['use_case'] or '-':40}  "
-                              f"{members}")
+            right = "-" if cluster["right_elsewhere"] is None else f"{cluster['right_elsewhere']:.2f}"
+            self.stdout.write(f"{cluster['score']:.3f}  {cluster['confidence']:10}  {right:15}  "
+                              f"{cluster['use_case'] or '-':40}  {members}")
+
+
+def _right_elsewhere(score: float) -> float | None:
+    band = score_band(score)
+    return None if band is None or band.share is None else round(band.share, 3)

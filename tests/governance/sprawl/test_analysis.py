@@ -259,10 +259,14 @@ def test_commands_print_the_documented_json(portfolio, embedder, bars):
     assert [c for c in with_possible if c["confidence"] == "likely"] == clusters
     images = with_possible[[c["members"] for c in with_possible].index(["A", "B"])]
     assert images["confidence"] == "possible" and images["use_case"] == "campaign-images"
+    from governance.sprawl.selectors import score_band
+
+    assert images["right_elsewhere"] == round(score_band(images["score"]).share, 3)  # how often such were right
     duplicates = json.loads(_run("possible_duplicates", "--top", "2", "--json"))
     assert set(duplicates) == set("ABCDE")
     assert duplicates["C"][0] == "D" and all(len(v) == 2 for v in duplicates.values())
-    assert "C, D" in _run("detect_sprawl")
+    report = _run("detect_sprawl")
+    assert "C, D" in report and report.startswith("score  confidence  right elsewhere")
 
 
 def test_commands_on_an_empty_portfolio(catalogue, embedder):
