@@ -25,6 +25,8 @@ urlpatterns = [
     path("sprawl/recompute/", sprawl_views.SprawlRecomputeView.as_view(), name="sprawl_recompute"),
     path("sprawl/runs/<int:pk>/", sprawl_views.SprawlRunDetailView.as_view(), name="sprawl_run_detail"),
     path("sprawl/checks/new/", sprawl_views.SprawlLabelCheckCreateView.as_view(), name="sprawl_check_new"),
+    path("sprawl/checks/labels-to-fill-in.csv", sprawl_views.SprawlLabelTemplateView.as_view(),
+         name="sprawl_check_template"),
     path("sprawl/checks/<int:pk>/", sprawl_views.SprawlLabelCheckDetailView.as_view(), name="sprawl_check_detail"),
     path("sprawl/<int:pk>/", sprawl_views.SprawlClusterDetailView.as_view(), name="sprawl_detail"),
     path("sprawl/<int:pk>/confirm/", sprawl_views.SprawlClusterDecideView.as_view(decision="confirm"),

@@ -746,6 +746,19 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, un
     )
 
 
+LABELS_TEMPLATE_HEADER = ["external_id", "cluster", "name", "department", "category", "stage", "purpose"]
+
+
+def labels_template_rows() -> list[list[str]]:
+    """Every initiative as a row of a labels file to fill in, by category then name so that look-alikes sit near
+    each other: each with a label of its own (its external id), which says "duplicates nothing" until the person
+    filling it in gives the initiatives that do one job one label. The columns after `cluster` help them decide
+    and are ignored on upload. One query."""
+    initiatives = Initiative.objects.select_related("department").order_by("category", "name", "external_id")
+    return [[i.external_id, i.external_id, i.name, i.department.name, i.get_category_display(),
+             i.get_stage_display(), " ".join(i.description.split())] for i in initiatives]
+
+
 # What a label check lists, by kind: the label of its rows and the key of its result that holds them.
 LABEL_CHECK_KINDS = {
     "wrong": ("Put together, labelled apart", "wrong_pairs"),

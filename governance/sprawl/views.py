@@ -8,6 +8,7 @@ writes through governance.sprawl.services.
 
 from __future__ import annotations
 
+import csv
 from typing import Any, ClassVar
 
 from django.contrib import messages
@@ -40,6 +41,7 @@ from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
 from tollgate import jobs
 from tollgate.roles import may
+from tollgate.spreadsheet import neutralise_row
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
 from tollgate.ui.views import PAGE_SIZE, CsvExportMixin, ListPageView, PermissionRequiredMixin
@@ -290,6 +292,22 @@ class SprawlLabelCheckCreateView(PermissionRequiredMixin, FormView):
             form_add_service_errors(form, exc)
             return self.form_invalid(form)
         return HttpResponseRedirect(check.get_absolute_url())
+
+
+class SprawlLabelTemplateView(PermissionRequiredMixin, View):
+    """GET every initiative as a labels file to fill in (CSV, UTF-8 with the byte-order mark Excel needs to read it
+    as UTF-8; formula-like cells neutralised, and read back as written)."""
+
+    permission_required = "governance.check_sprawl"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="labels-to-fill-in.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerow(sprawl_selectors.LABELS_TEMPLATE_HEADER)
+        writer.writerows(neutralise_row(row) for row in sprawl_selectors.labels_template_rows())
+        return response
 
 
 class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, DetailView):

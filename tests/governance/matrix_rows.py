@@ -83,6 +83,7 @@ ROWS: dict[str, list[Case]] = {
     # error, 200); reviewers, executives and admins read a check and export its pairs.
     "governance:sprawl_check_new": [Case(only({REVIEWER: 200, ADMIN: 200})),
                                     Case(only({REVIEWER: 200, ADMIN: 200}), method="post")],
+    "governance:sprawl_check_template": [Case(only({REVIEWER: 200, ADMIN: 200}))],
     "governance:sprawl_check_detail": [Case(AUDIT_READERS, obj="label_check"),
                                        Case(AUDIT_READERS, obj="label_check", query="kind=missed"),
                                        Case(AUDIT_READERS, obj="label_check", query="_export=csv")],

