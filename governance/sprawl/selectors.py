@@ -223,6 +223,12 @@ def score_band(score: float | Decimal) -> ScoreBand | None:
     return None
 
 
+def right_elsewhere(score: float | Decimal) -> float | None:
+    """`score_band`'s share of pairs right, to three places; None where it was not measured."""
+    band = score_band(score)
+    return None if band is None or band.share is None else round(band.share, 3)
+
+
 @dataclass(frozen=True)
 class PairVerdicts:
     """Reviewers' verdicts on possible-duplicate pairs: how many they called duplicates and how many not."""
@@ -581,6 +587,7 @@ def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) 
             department_ids=tuple(sorted({m.initiative.department_id for m in members})),
             monthly_spend=cluster.monthly_spend, monthly_saving=cluster.estimated_saving,
             basis=cluster.saving_basis, url=cluster.get_absolute_url(),
+            right_elsewhere=right_elsewhere(cluster.score) if cluster.status == SprawlStatus.OPEN else None,
         ))
     return rows
 

@@ -34,7 +34,8 @@ EXPORTS: dict[str, list[tuple[str, str]]] = {
     "scale_candidates": [("Signal", "title"), ("Initiatives", "initiatives"), ("Severity", "severity"),
                          ("Monthly saving", "monthly_saving"), ("Evidence", "evidence")],
     "sprawl": [("Cluster", "title"), ("Initiatives", "initiatives"), ("Monthly spend", "monthly_spend"),
-               ("Monthly saving", "monthly_saving"), ("Saving basis", "basis")],
+               ("Monthly saving", "monthly_saving"), ("Right elsewhere", "right_elsewhere"),
+               ("Saving basis", "basis")],
     "unallocated_keys": [("Key", "key"), ("Value", "value"), ("Amount", "amount"), ("Records", "records")],
 }
 

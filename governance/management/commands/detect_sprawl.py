@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 
 from governance.choices import SprawlConfidence
 from governance.sprawl.analysis import analyse_portfolio
-from governance.sprawl.selectors import score_band
+from governance.sprawl.selectors import right_elsewhere
 from portfolio.models import Initiative
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         clusters: list[dict[str, Any]] = [
             {"members": sorted(ids[pk] for pk in cluster.member_ids), "score": round(cluster.score, 4),
              "use_case": cluster.use_case_code, "confidence": cluster.confidence, "evidence": list(cluster.evidence),
-             "right_elsewhere": _right_elsewhere(cluster.score)}
+             "right_elsewhere": right_elsewhere(cluster.score)}
             for cluster in analysis.clusters
             if options["possible"] or cluster.confidence == SprawlConfidence.LIKELY
         ]
@@ -48,8 +48,3 @@ class Command(BaseCommand):
             right = "-" if cluster["right_elsewhere"] is None else f"{cluster['right_elsewhere']:.2f}"
             self.stdout.write(f"{cluster['score']:.3f}  {cluster['confidence']:10}  {right:15}  "
                               f"{cluster['use_case'] or '-':40}  {members}")
-
-
-def _right_elsewhere(score: float) -> float | None:
-    band = score_band(score)
-    return None if band is None or band.share is None else round(band.share, 3)

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from governance.choices import DuplicateVerdict
 from governance.models import DuplicatePairDecision, SprawlCluster, SprawlLabelCheck, SprawlRun, UseCase
-from governance.sprawl.selectors import score_band
+from governance.sprawl.selectors import right_elsewhere
 from governance.sprawl.services.label_checks import label_check_steps
 from governance.sprawl.services.recompute import recompute_steps
 from tollgate import jobs
@@ -100,8 +100,7 @@ class SprawlClusterSerializer(serializers.ModelSerializer):
         return person_name(cluster.decided_by) or None
 
     def get_right_elsewhere(self, cluster: SprawlCluster) -> float | None:
-        band = score_band(cluster.score)
-        return None if band is None or band.share is None else round(band.share, 3)
+        return right_elsewhere(cluster.score)
 
 
 class TrackRecordRowSerializer(serializers.Serializer):

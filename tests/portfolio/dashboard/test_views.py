@@ -50,6 +50,33 @@ def test_every_table_exports_to_csv(client, executive, portfolio):  # noqa: F811
     assert client.get(URL, {"_export": "nonsense"}).status_code == 400
 
 
+def test_an_open_clusters_saving_is_read_with_how_often_such_clusters_were_right(client, executive,
+                                                                                 portfolio):  # noqa: F811
+    from decimal import Decimal
+
+    from governance.sprawl.selectors import score_band
+    from tests.governance.sprawl.factories import SprawlClusterFactory
+
+    SprawlClusterFactory(initiatives=[portfolio["triage"], portfolio["copy"]], title="Open one", score=Decimal("0.93"))
+    SprawlClusterFactory(initiatives=[portfolio["triage"], portfolio["copy"]], title="Decided one", status="confirmed",
+                         score=Decimal("0.65"), estimated_saving=Decimal("10.00"))
+    share = score_band(Decimal("0.93")).share
+    client.force_login(executive)
+    page = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    row = page.split("Open one", 1)[1].split("</tr>", 1)[0]
+    assert f'<td class="num">{share:.2f}</td>' in row
+    decided = page.split("Decided one", 1)[1].split("</tr>", 1)[0]
+    assert decided.endswith('<td class="num">—</td>')  # confirmed: no longer a guess
+    export = list(csv.DictReader(io.StringIO(client.get(URL, {"quarter": "2026-Q3", "_export": "sprawl"})
+                                             .content.decode())))
+    assert {r["Cluster"]: r["Right elsewhere"] for r in export} == {"Open one (open)": str(round(share, 3)),
+                                                                    "Decided one (confirmed)": ""}
+    rows = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()["sprawl"]
+    assert [r["right_elsewhere"] for r in rows] == [round(share, 3), None]
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    assert "Right elsewhere" in pack
+
+
 def test_dashboard_exports_neutralise_formulas(client, executive, portfolio):  # noqa: F811
     planted = '=HYPERLINK("https://evil.example","Click")'
     portfolio["triage"].name = planted
