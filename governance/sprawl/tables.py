@@ -9,7 +9,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from governance.sprawl.selectors import score_band
+from governance.sprawl.selectors import right_elsewhere
 from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn
 
 
@@ -42,12 +42,12 @@ class SprawlClusterTable(tables.Table):
 
     def render_right_elsewhere(self, record: Any) -> str:
         """The share of pairs right among clusters of this score on the labelled inventories nobody tuned on."""
-        band = score_band(record.score)
-        return "—" if band is None or band.share is None else f"{band.share:.2f}"
+        share = right_elsewhere(record.score)
+        return "—" if share is None else f"{share:.2f}"
 
     def value_right_elsewhere(self, record: Any) -> str:
-        band = score_band(record.score)
-        return "" if band is None or band.share is None else f"{band.share:.3f}"
+        share = right_elsewhere(record.score)
+        return "" if share is None else f"{share:.3f}"
 
     def render_departments(self, record: Any) -> str:
         return ", ".join(_member_departments(record))
