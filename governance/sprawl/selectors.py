@@ -41,7 +41,7 @@ from governance.models import (
 )
 from governance.sprawl.engine import calibration, pairs
 from governance.sprawl.engine.embeddings import configured_name
-from governance.sprawl.engine.quality import LabelIssue, Labels, LabelsError, Quality, interval, measure
+from governance.sprawl.engine.quality import LabelIssue, Labels, LabelsError, Quality, compare, interval
 from governance.sprawl.engine.quality import pairs as quality_pairs
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
@@ -730,26 +730,16 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, un
     unlisted = {pair for pair in quality_pairs(found) - decided if not pair <= labels.clusters.keys()}
     excluded = decided | unlisted if listed_only else decided
     duplicates = labels.duplicates
-    quality = measure(found, duplicates, candidates, exclude=excluded)
-    groups: dict[str, list[str]] = {}
-    for external_id, label in duplicates.items():
-        groups.setdefault(label, []).append(external_id)
-    truth = quality_pairs(groups.values()) - excluded
-    predicted = quality_pairs(found) - excluded
-    wrong = sorted(tuple(sorted(pair)) for pair in predicted - truth)
-    missed = sorted(tuple(sorted(pair)) for pair in truth - predicted)
-    without_partner = sorted(
-        external_id for external_id, label in duplicates.items()
-        if not any(duplicates.get(other) == label for other in candidates.get(external_id, ()))
-    )
+    compared = compare(found, duplicates, candidates, exclude=excluded)
+    wrong, missed, without_partner = compared.wrong_pairs, compared.missed_pairs, compared.without_partner
     listed = {external_id for pair in (*wrong, *missed) for external_id in pair} | set(without_partner)
     names = dict(Initiative.objects.filter(external_id__in=listed).values_list("external_id", "name"))
     return LabelledQuality(
-        quality=quality, top=top, encoder=analysis.encoder, initiatives=len(ids), labelled_clusters=len(groups),
+        quality=compared.quality, top=top, encoder=analysis.encoder, initiatives=len(ids),
+        labelled_clusters=len(set(duplicates.values())),
         clusters_found=len(found), possible=possible, decided_pairs_left_out=len(decided),
         listed_only=listed_only, listed=len(labels.clusters), unlisted_pairs=len(unlisted),
-        wrong_pairs=[(a, b) for a, b in wrong], missed_pairs=[(a, b) for a, b in missed],
-        without_partner=without_partner, names=names,
+        wrong_pairs=wrong, missed_pairs=missed, without_partner=without_partner, names=names,
     )
 
 

@@ -263,7 +263,7 @@ class SprawlRunDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         run: SprawlRun = self.object
-        context.update(in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
+        context.update(in_progress=run.in_progress,
                        succeeded=run.status == RunStatus.SUCCEEDED, failed=run.status == RunStatus.FAILED,
                        can_recompute=may(self.request.user, "governance.recompute_sprawl"),
                        step=jobs.run_step(run, recompute_steps()),
@@ -341,7 +341,7 @@ class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, Single
         check: SprawlLabelCheck = self.object
         result = check.result or {}
         context.update(
-            in_progress=check.status in (RunStatus.PENDING, RunStatus.RUNNING),
+            in_progress=check.in_progress,
             succeeded=check.status == RunStatus.SUCCEEDED, failed=check.status == RunStatus.FAILED,
             result=result, kind=self.kind(), kinds=sprawl_selectors.label_check_kind_counts(check),
             can_check=may(self.request.user, "governance.check_sprawl"),

@@ -32,12 +32,20 @@ class Quality:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
-def measure(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
+@dataclass(frozen=True)
+class Comparison:
+    """The figures (`quality`) and the pairs behind them, each pair a sorted tuple, each list sorted."""
+
+    quality: Quality
+    wrong_pairs: list[tuple[str, str]]  # found together, not labelled together
+    missed_pairs: list[tuple[str, str]]  # labelled together, not found together
+    without_partner: list[str]  # labelled members with no labelled partner among their top candidates
+
+
+def compare(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
             top: Mapping[str, Sequence[str]] | None = None, *,
-            exclude: Iterable[frozenset[str]] = ()) -> Quality:
-    """Pairwise precision / recall / F1 of the predicted clusters against `labelled` (member -> cluster label), and
-    the share of labelled members with a true partner among their top candidates. Pairs in `exclude` (decided by a
-    reviewer) count on neither side."""
+            exclude: Iterable[frozenset[str]] = ()) -> Comparison:
+    """`measure`, with the wrong and missed pairs and the members without a true partner that its figures count."""
     truth_groups: dict[str, list[str]] = {}
     for member, label in labelled.items():
         truth_groups.setdefault(label, []).append(member)
@@ -48,14 +56,29 @@ def measure(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
     precision = correct / len(found) if found else 0.0
     recall = correct / len(truth) if truth else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    hits = 0
-    for member, label in labelled.items():
-        candidates = (top or {}).get(member, [])
-        if any(labelled.get(other) == label for other in candidates if other != member):
-            hits += 1
-    hit_rate = hits / len(labelled) if labelled else 0.0
-    return Quality(precision=precision, recall=recall, f1=f1, top_k_hit_rate=hit_rate, predicted_pairs=len(found),
-                   true_pairs=len(truth), correct_pairs=correct, duplicate_members=len(labelled))
+    without = sorted(
+        member for member, label in labelled.items()
+        if not any(labelled.get(other) == label for other in (top or {}).get(member, []) if other != member)
+    )
+    hit_rate = (len(labelled) - len(without)) / len(labelled) if labelled else 0.0
+    quality = Quality(precision=precision, recall=recall, f1=f1, top_k_hit_rate=hit_rate, predicted_pairs=len(found),
+                      true_pairs=len(truth), correct_pairs=correct, duplicate_members=len(labelled))
+    return Comparison(quality=quality, wrong_pairs=sorted(_sorted_pair(pair) for pair in found - truth),
+                      missed_pairs=sorted(_sorted_pair(pair) for pair in truth - found), without_partner=without)
+
+
+def _sorted_pair(pair: frozenset[str]) -> tuple[str, str]:
+    first, second = sorted(pair)
+    return first, second
+
+
+def measure(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
+            top: Mapping[str, Sequence[str]] | None = None, *,
+            exclude: Iterable[frozenset[str]] = ()) -> Quality:
+    """Pairwise precision / recall / F1 of the predicted clusters against `labelled` (member -> cluster label), and
+    the share of labelled members with a true partner among their top candidates. Pairs in `exclude` (decided by a
+    reviewer) count on neither side."""
+    return compare(predicted, labelled, top, exclude=exclude).quality
 
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5th percentile
