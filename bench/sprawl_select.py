@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sprawl_sets import DATA, SELECTION, TUNING  # noqa: E402
+from bench.sprawl_sets import DATA, INDEPENDENT_SELECTION, SELECTION, TUNING  # noqa: E402
 from bench.sprawl_tune import fit_model, load_archetypes, load_items, load_labels, tuned_calibration  # noqa: E402
 from governance.sprawl.engine import calibration, pairs, scoring  # noqa: E402
 from governance.sprawl.engine.quality import Quality, measure  # noqa: E402
@@ -48,10 +48,12 @@ POSSIBLE_PRECISION = 0.5
 
 def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, dict[str, str]],
                       model: pairs.PairModel = pairs.SHIPPED, *, verbose: bool = True,
+                      likely_over: tuple[str, ...] | None = None,
                       ) -> tuple[float, float | None, dict[float, dict[str, Quality]]]:
     """The rule above, on already scored selection sets: (likely threshold, possible threshold, figures per threshold).
-    Shared with bench/sprawl_encoders.py, which refits the weights for each encoder and chooses its thresholds the
-    same way."""
+    `likely_over` names the sets whose mean precision the likely threshold reads (all of them by default; the possible
+    threshold always reads all). Shared with bench/sprawl_encoders.py, which refits the weights for each encoder and
+    chooses its thresholds the same way."""
     results: dict[float, dict[str, Quality]] = {t: {} for t in GRID}
     for name, scored in scored_sets.items():
         keys = [str(item.key) for item in scored.items]
@@ -64,15 +66,18 @@ def choose_thresholds(scored_sets: dict[str, scoring.Scored], labels: dict[str, 
     for threshold in GRID:
         row = results[threshold]
         mean = sum(q.precision for q in row.values()) / len(row)
+        over = [row[name].precision for name in (likely_over or row) if name in row]
+        mean_over = sum(over) / len(over)
         if possible is None and mean >= POSSIBLE_PRECISION:
             possible = threshold
-        if likely is None and mean >= LIKELY_PRECISION:
+        if likely is None and mean_over >= LIKELY_PRECISION:
             likely = threshold
-        if mean > best:
-            best, best_threshold = mean, threshold
+        if mean_over > best:
+            best, best_threshold = mean_over, threshold
         if verbose:
             print(f"threshold {threshold:.2f}: mean P {mean:.3f}, F1 {sum(q.f1 for q in row.values()) / len(row):.3f}"
-                  " | " + " | ".join(f"{name}: P {q.precision:.3f} R {q.recall:.3f} F1 {q.f1:.3f}"
+                  + (f", the likely rule's sets' mean P {mean_over:.3f}" if likely_over else "")
+                  + " | " + " | ".join(f"{name}: P {q.precision:.3f} R {q.recall:.3f} F1 {q.f1:.3f}"
                                      for name, q in row.items()))
     return (likely if likely is not None else best_threshold), possible, results
 
@@ -127,6 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cosine", action="store_true",
                         help="MiniLM's pair model on its own cosine, without the learnt metric (pairs.COSINE)")
+    parser.add_argument("--rule", choices=("all", "independent"), default="all",
+                        help="whose mean precision the likely threshold reads: every selection set (all) or only those "
+                             "written by independent authors (bench/sprawl_sets.py INDEPENDENT_SELECTION)")
     parser.add_argument("--temperatures", help="choose the catalogue placement's temperature from these (comma-"
                                                "separated), refitting on the tuning sets for each")
     args = parser.parse_args()
@@ -149,7 +157,8 @@ def main() -> None:
         items = load_items(DATA / f"{name}_inventory.csv")
         labels[name] = load_labels(DATA / f"{name}_labels.csv")
         scored_sets[name] = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
-    likely, possible, _ = choose_thresholds(scored_sets, labels, calibrated.model)
+    likely, possible, _ = choose_thresholds(scored_sets, labels, calibrated.model,
+                                            likely_over=INDEPENDENT_SELECTION if args.rule == "independent" else None)
     print(f"{calibrated.encoder}: chosen: likely threshold {likely}, possible threshold {possible} "
           f"(shipped: {calibrated.model.threshold}, {calibrated.model.possible})")
 
