@@ -383,27 +383,45 @@ def run_progress(run: Run, done: int) -> None:
         lease.report(run)
 
 
+# A run that counts steps stores its position as step × STEP_SCALE + the percent of that step done (run_at_step).
+STEP_SCALE = 100
+
+
 @dataclass(frozen=True)
 class Step:
-    """Where a run that counts its progress in steps is: step `number` of `of`, doing `label`."""
+    """Where a run that counts its progress in steps is: step `number` of `of`, doing `label`, `done` percent of it
+    (0 when the step cannot tell)."""
 
     number: int
     of: int
     label: str
+    done: int = 0
 
     @property
     def percent(self) -> int:
-        """The bar's width: the steps done, never full while the last one runs."""
-        return round(100 * (self.number - 1) / self.of) + 5
+        """The bar's width: the steps done and the share of the running one, never full while the last one runs."""
+        return min(99, round(100 * (self.number - 1 + self.done / 100) / self.of) + 5)
+
+
+def run_at_step(run: Run, position: float) -> None:
+    """Report where a run that counts steps is: `position` is the step's number (from 1) plus the share of it done,
+    2.5 halfway through step 2. A position that shows the same as the last one writes nothing, so a step may report
+    after every batch of its work."""
+    number = int(position)
+    done = min(99, int((position - number) * 100 + 1e-9))  # 2.3 - 2 is 0.29999...: still 30%
+    encoded = number * STEP_SCALE + done
+    if encoded != run.progress:
+        run_progress(run, encoded)
 
 
 def run_step(run: Run, steps: Sequence[str]) -> Step | None:
-    """The step a running run reported (its `progress` counts steps from 1, `steps` names them in order), for its
-    page; None while it waits for a worker or before its first report. A run whose work is a few long computations
-    rather than rows says where it is this way."""
-    if run.status != RunStatus.RUNNING or not 1 <= run.progress <= len(steps):
+    """The step a running run reported (run_at_step; `steps` names them in order), for its page; None while it waits
+    for a worker or before its first report. A run whose work is a few long computations rather than rows says where
+    it is this way."""
+    number, done = divmod(run.progress, STEP_SCALE)
+    if run.status != RunStatus.RUNNING or not 1 <= number <= len(steps):
         return None
-    return Step(number=run.progress, of=len(steps), label=steps[run.progress - 1])
+    return Step(number=number, of=len(steps), label=steps[number - 1], done=done)
 
 
 def printable(value: Any) -> Any:

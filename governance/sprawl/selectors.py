@@ -701,7 +701,7 @@ def labels_known(labels: Labels) -> None:
 
 
 def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, undecided: bool = False,
-                     listed_only: bool = False, progress: Callable[[int], None] | None = None) -> LabelledQuality:
+                     listed_only: bool = False, progress: Callable[[float], None] | None = None) -> LabelledQuality:
     """Detect sprawl on the current database exactly as `detect_sprawl` and `possible_duplicates` do (reviewer
     decisions applied) and measure it against `labels`: pairwise precision, recall and F1 of the clusters, and the
     share of labelled duplicates with a true partner in their top `top`. Initiatives the labels leave out are taken
@@ -709,7 +709,8 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, un
     found with an initiative it leaves out counts on neither side (a sample, a department or a theme can be measured
     without labelling the rest). With `undecided`, pairs a reviewer decided count on neither side, so the figures
     say how the detector does where nobody has looked yet. Raises LabelsError naming each row whose initiative is not
-    in this database. Reads only. `progress` hears the analysis's steps, then one more as the comparison starts."""
+    in this database. Reads only. `progress` hears where the analysis is (analyse_portfolio), then one more step as
+    the comparison starts."""
     from governance.sprawl.analysis import analyse_portfolio
 
     labels_known(labels)

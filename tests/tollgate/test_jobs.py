@@ -162,14 +162,27 @@ def test_a_run_counting_steps_says_which_one_it_is_at_while_it_runs():
     assert jobs.run_step(run, steps) is None  # pending: waiting for a worker
     run.status = RunStatus.RUNNING
     assert jobs.run_step(run, steps) is None  # claimed, no step reported yet
-    jobs.run_progress(run, 2)
+    jobs.run_at_step(run, 2)
     step = jobs.run_step(run, steps)
-    assert (step.number, step.of, step.label) == (2, 3, "Embedding")
+    assert (step.number, step.of, step.label, step.done) == (2, 3, "Embedding", 0)
     assert step.percent == 38  # one of three done, and a little for the one running
-    run.progress = 4
+    jobs.run_at_step(run, 2.5)
+    assert (jobs.run_step(run, steps).done, jobs.run_step(run, steps).percent) == (50, 55)
+    jobs.run_at_step(run, 3.999)
+    assert (jobs.run_step(run, steps).number, jobs.run_step(run, steps).percent) == (3, 99)  # never full
+    run.progress = 4 * jobs.STEP_SCALE
     assert jobs.run_step(run, steps) is None  # beyond the steps named: no claim to know where it is
-    run.status, run.progress = RunStatus.SUCCEEDED, 3
+    run.status, run.progress = RunStatus.SUCCEEDED, 3 * jobs.STEP_SCALE
     assert jobs.run_step(run, steps) is None
+
+
+def test_a_step_reports_only_what_the_page_would_show_differently(monkeypatch):
+    run = SprawlRun.objects.create()
+    written = []
+    monkeypatch.setattr(jobs, "run_progress", lambda run, done: (written.append(done), setattr(run, "progress", done)))
+    for position in (1, 2, 2.001, 2.004, 2.3, 2.301, 3):
+        jobs.run_at_step(run, position)
+    assert written == [100, 200, 230, 300]  # a batch that moves no percent writes nothing
 
 
 # Expiry: a lost message (pending) and a lost worker (running) --------------------------------------------------------

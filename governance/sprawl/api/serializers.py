@@ -141,16 +141,18 @@ class SprawlMemberRemoveSerializer(serializers.Serializer):
 
 
 class RunStepSerializer(serializers.Serializer):
-    """Where a running job is: step `number` of `of`, doing `name`."""
+    """Where a running job is: step `number` of `of`, doing `name`, `done` percent of it."""
 
     number = serializers.IntegerField()
     of = serializers.IntegerField()
     name = serializers.CharField()
+    done = serializers.IntegerField(help_text="Percent of this step done, where the step can tell (the embedding); "
+                                              "0 otherwise.")
 
 
 def _step(run: Any, steps: tuple[str, ...]) -> dict[str, Any] | None:
     step = jobs.run_step(run, steps)
-    return None if step is None else {"number": step.number, "of": step.of, "name": step.label}
+    return None if step is None else {"number": step.number, "of": step.of, "name": step.label, "done": step.done}
 
 
 class SprawlRunSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ import hashlib
 import json
 import threading
 import urllib.request
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -24,12 +25,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors (one row per text)."""
+    """Turns texts into L2-normalised float32 vectors (one row per text). `progress`, when given, hears how many of
+    the texts are done as the work goes (after each batch, or once at the end), so a long job can say how far it is."""
 
     name: str
     dim: int
 
-    def embed(self, texts: list[str]) -> np.ndarray: ...
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray: ...
 
 
 def text_hash(text: str, model_name: str) -> str:
@@ -70,7 +72,7 @@ class OnnxMiniLMEmbedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         # Sorting by length keeps padding small inside each batch.
@@ -89,6 +91,8 @@ class OnnxMiniLMEmbedder:
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             out[idx] = pooled
+            if progress is not None:
+                progress(start + len(idx))
         return normalise(out)
 
 
@@ -106,11 +110,13 @@ class UseMultilingualEmbedder:
         self._model = USE(threads=threads or 1)
         self._lock = threading.Lock()
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             vectors = self._model.encode([text or " " for text in texts])
+        if progress is not None:
+            progress(len(texts))
         return normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
 
 
@@ -124,10 +130,17 @@ class JoinedEmbedder:
         self.name = "+".join(part.name for part in parts)
         self.dim = sum(part.dim for part in parts)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise(np.hstack([part.embed(texts) for part in self._parts]))
+        if progress is None:
+            return normalise(np.hstack([part.embed(texts) for part in self._parts]))
+        report, count, parts = progress, len(texts), len(self._parts)
+
+        def share(n: int) -> Callable[[int], None]:  # the parts run one after the other: each is its share of the work
+            return lambda done: report((n * count + done) // parts)
+
+        return normalise(np.hstack([part.embed(texts, progress=share(n)) for n, part in enumerate(self._parts)]))
 
 
 class HttpEmbedder:
@@ -143,7 +156,7 @@ class HttpEmbedder:
         self._api_key = api_key
         self._timeout = timeout
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         rows: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             body = json.dumps({"model": self.model, "input": texts[start:start + self.batch_size]}).encode()
@@ -155,6 +168,8 @@ class HttpEmbedder:
                 payload = json.load(response)
             data = sorted(payload["data"], key=lambda item: item["index"])
             rows.extend(item["embedding"] for item in data)
+            if progress is not None:
+                progress(len(rows))
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = normalise(np.asarray(rows, dtype=np.float32))

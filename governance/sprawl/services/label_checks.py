@@ -64,7 +64,7 @@ def sprawl_label_check_execute_by_id(*, run_id: int) -> SprawlLabelCheck | None:
         try:
             result = labelled_quality(labels, top=check.top, possible=check.possible, undecided=check.undecided,
                                       listed_only=check.listed_only,
-                                      progress=lambda step: jobs.run_progress(check, step))
+                                      progress=lambda position: jobs.run_at_step(check, position))
         except LabelsError as exc:
             return jobs.run_finish(check, status=RunStatus.FAILED,
                                    error="; ".join(f"{check.filename}: {issue}" for issue in exc.issues))

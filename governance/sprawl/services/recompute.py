@@ -116,14 +116,15 @@ def recompute_steps() -> tuple[str, ...]:
 
 
 def sprawl_recompute(*, actor: Any = None, analysis: Any = None,
-                     progress: Callable[[int], None] | None = None) -> RecomputeSummary:
+                     progress: Callable[[float], None] | None = None) -> RecomputeSummary:
     """Run the detection over the portfolio and reconcile what it finds with the stored clusters and suggestions.
 
     A found cluster matches a stored one when their active member sets overlap (Jaccard >= 0.5, best pairs first).
     An open match is updated; a confirmed or dismissed match keeps its status and decision, and new members join it
     as active; removed members are never re-added. Open clusters no longer found are deleted; confirmed and
     dismissed ones stay as decided. New clusters start open. Idempotent: nothing changed, nothing written
-    (`last_seen_at` is refreshed at most once a day). `progress` hears each of recompute_steps() as it starts.
+    (`last_seen_at` is refreshed at most once a day). `progress` hears where it is among recompute_steps()
+    (analyse_portfolio), the last as it saves.
     """
     from governance.sprawl.analysis import analyse_portfolio
     from governance.sprawl.engine import calibration

@@ -49,7 +49,7 @@ def sprawl_run_execute_by_id(*, run_id: int) -> SprawlRun | None:
         if run is None:
             return None
         try:
-            summary = sprawl_recompute(actor=run.actor, progress=lambda step: jobs.run_progress(run, step))
+            summary = sprawl_recompute(actor=run.actor, progress=lambda position: jobs.run_at_step(run, position))
         except Exception as exc:  # recorded on the run for the page; the traceback goes to the worker log
             logger.exception("Sprawl recomputation %s failed", run.pk)
             return jobs.run_finish(run, status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])

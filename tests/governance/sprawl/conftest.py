@@ -23,9 +23,9 @@ class CountingEmbedder:
             CountingEmbedder._real = OnnxMiniLMEmbedder()
         self.name, self.dim, self.texts = self._real.name, self._real.dim, []
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
         self.texts.extend(texts)
-        return self._real.embed(texts)
+        return self._real.embed(texts, progress=progress)
 
 
 @pytest.fixture

@@ -51,15 +51,22 @@ def test_analysis_finds_the_clusters_and_duplicates(portfolio, embedder):
     assert result.use_cases[portfolio["E"].pk][0][0] == "invoice-capture"
 
 
-def test_the_analysis_reports_each_of_its_steps_as_it_starts(portfolio, embedder, monkeypatch):
-    steps: list[int] = []
-    embedded_at: list[list[int]] = []
+def test_the_analysis_reports_each_of_its_steps_as_it_starts_and_how_far_the_embedding_is(portfolio, embedder,
+                                                                                          monkeypatch):
+    steps: list[float] = []
+    embedded_at: list[list[float]] = []
     real = analysis.purpose_vectors
-    monkeypatch.setattr(analysis, "purpose_vectors", lambda items: (embedded_at.append(list(steps)), real(items))[1])
+    monkeypatch.setattr(analysis, "purpose_vectors",
+                        lambda items, **kw: (embedded_at.append(list(steps)), real(items, **kw))[1])
+    monkeypatch.setattr(embedder._real, "batch_size", 2)  # five texts in three batches
     analysis.analyse_portfolio(progress=steps.append)
-    assert steps == [1, 2, 3, 4, 5] and len(analysis.ANALYSIS_STEPS) == 5
+    # 2 of 5 texts, 4 of 5, then all five: still step 2 until step 3 begins
+    assert steps == pytest.approx([1, 2, 2.4, 2.8, 2.99, 3, 4, 5]) and len(analysis.ANALYSIS_STEPS) == 5
     assert embedded_at == [[1, 2]]  # the embedding runs during the step that says so
     assert analysis.ANALYSIS_STEPS[1].startswith("Embedding what each initiative does")
+    steps.clear()
+    analysis.analyse_portfolio(progress=steps.append)
+    assert steps == [1, 2, 3, 4, 5]  # nothing left to embed: the step has nothing to say
 
 
 def test_embeddings_are_cached_and_recomputed_only_when_the_text_changes(portfolio, embedder):
@@ -572,7 +579,7 @@ def test_a_served_model_is_scored_with_its_own_calibration(portfolio, embedder, 
     embedder.name, embedder.dim = f"http:{model}", 768
     minilm = embedder.embed
     # 768 dimensions as mpnet's, each MiniLM vector twice (the same cosines), for mpnet's metric to apply to.
-    embedder.embed = lambda texts: np.hstack([minilm(texts)] * 2) / np.sqrt(2.0)
+    embedder.embed = lambda texts, progress=None: np.hstack([minilm(texts, progress=progress)] * 2) / np.sqrt(2.0)
     assert latest_pair_model() == calibration.MPNET.model  # before any recomputation
     result = analysis.analyse_portfolio()
     index = analysis.catalogue_index()

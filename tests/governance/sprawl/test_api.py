@@ -166,6 +166,11 @@ def test_run_is_queued_once(api_client, reviewer, django_capture_on_commit_callb
         second = api_client.post(reverse("governance_api:sprawlrun-list"), format="json")
     assert first.status_code == 202 and first.data["status"] == "pending" and first.data["id"] == second.data["id"]
     assert SprawlRun.objects.get().trigger == "api"
+    SprawlRun.objects.filter(pk=first.data["id"]).update(status="running", progress=240)  # embedding, 40% through
+    read = api_client.get(reverse("governance_api:sprawlrun-detail", args=[first.data["id"]])).json()
+    assert read["step"] == {"number": 2, "of": 6, "done": 40,
+                            "name": "Embedding what each initiative does (texts unchanged since the last run are read "
+                                    "from the cache)"}
 
 
 def test_initiative_use_cases_get_and_put(api_client, owner, other_owner, initiative):

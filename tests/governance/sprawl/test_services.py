@@ -330,7 +330,7 @@ def test_run_submit_queues_one_run_and_the_task_records_the_outcome(reviewer, tr
     assert run.status == RunStatus.SUCCEEDED and run.clusters_created == 1 and run.finished_at
     assert (run.clusters_found, run.clusters_updated, run.clusters_unchanged, run.clusters_closed) == (1, 0, 0, 0)
     assert SprawlRun.objects.count() == 1
-    assert steps == [1, 2, 3, 4, 5, 6] and run.progress == 6  # the run's page said each step, saving last
+    assert steps == [100, 200, 300, 400, 500, 600] and run.progress == 600  # the page said each step, saving last
     assert recompute_steps()[5] == "Saving the clusters, their evidence and the suggested use cases"
 
 

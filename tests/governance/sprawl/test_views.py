@@ -254,9 +254,13 @@ def test_recompute_now_queues_a_run_and_shows_its_progress(login, reviewer, djan
     assert len(callbacks) == 1
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'http-equiv="refresh"' in page and "Waiting for a worker" in page
-    SprawlRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress=2)
+    SprawlRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress=200)
     page = client.get(run.get_absolute_url()).content.decode()
     assert "Step 2 of 6: Embedding what each initiative does" in page and 'style="width: 22%"' in page
+    assert "of this step done" not in page
+    SprawlRun.objects.filter(pk=run.pk).update(progress=250)  # halfway through the embedding
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "50% of this step done." in page and 'style="width: 30%"' in page
     run.status, run.initiatives = RunStatus.SUCCEEDED, 120
     run.clusters_found, run.clusters_created, run.clusters_updated, run.clusters_unchanged = 4, 1, 2, 1
     run.save()

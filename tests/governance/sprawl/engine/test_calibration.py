@@ -84,8 +84,8 @@ class Squeezed:
     def __init__(self, real: OnnxMiniLMEmbedder) -> None:
         self._real = real
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        vectors = self._real.embed(texts)
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
+        vectors = self._real.embed(texts, progress=progress)
         return np.hstack([np.sqrt(0.3) * vectors, np.full((len(vectors), 1), np.sqrt(0.7), np.float32)])
 
 

@@ -150,3 +150,22 @@ def test_the_joined_in_process_backend_has_its_own_calibration(settings):
         assert calibration.MINILM_USE.purpose_metric == "minilm-use"
     finally:
         embeddings.get_embedder.cache_clear()
+
+
+def test_joined_encoders_report_their_progress_as_one_job():
+    class Counting:
+        """A toy encoder that reports after every text."""
+
+        def __init__(self, name: str) -> None:
+            self.name, self.dim = name, 2
+
+        def embed(self, texts: list[str], progress=None) -> np.ndarray:
+            for done in range(1, len(texts) + 1):
+                if progress is not None:
+                    progress(done)
+            return embeddings.normalise(np.ones((len(texts), 2), dtype=np.float32))
+
+    heard: list[int] = []
+    vectors = embeddings.JoinedEmbedder(Counting("a"), Counting("b")).embed(["x"] * 4, progress=heard.append)
+    assert vectors.shape == (4, 4)
+    assert heard == [0, 1, 1, 2, 2, 3, 3, 4]  # the first encoder is the first half of the work
