@@ -1,12 +1,13 @@
 """Benchmark: sprawl detection quality on a labelled inventory, through the real commands.
 
-    .venv/bin/python bench/sprawl_quality.py [--half SET | --reporting]
+    .venv/bin/python bench/sprawl_quality.py [--half SET | --reporting | --late | --sets A,B,C]
 
 Imports the half's inventory with `import_initiatives` into a fresh SQLite database (as an operator would), runs
 `detect_sprawl --json` and `possible_duplicates --top 5 --json`, and prints pairwise precision, recall and F1 of the
 clusters against bench/sprawl/<half>_labels.csv, and the share of duplicate members whose true partner is in their
 top 5. `--reporting` measures every reporting set (bench/sprawl_sets.py: written by authors who saw neither the
-catalogue nor another set, never tuned on), each in a fresh database, and prints their mean and worst.
+catalogue nor another set, never tuned on), each in a fresh database, and prints their mean and worst; `--late` the
+late sets, `--sets` the sets named.
 """
 
 from __future__ import annotations
@@ -31,8 +32,14 @@ def main() -> None:
     parser.add_argument("--half", default="holdout", choices=ALL)
     parser.add_argument("--reporting", action="store_true", help="every reporting set, with the mean and the worst")
     parser.add_argument("--late", action="store_true", help="every late set (after the method was fixed)")
+    parser.add_argument("--sets", help="these sets (comma-separated), with their mean and worst")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process measuring one set
     args = parser.parse_args()
+    if args.sets:
+        names = tuple(name for name in args.sets.split(",") if name)
+        for name in names:
+            role(name)  # an unknown name fails before anything runs
+        return report_all(names, "The")
     if args.late:
         return report_all(LATE, "Late")
     if args.reporting:

@@ -256,7 +256,8 @@ def test_a_clusters_score_finds_its_band_for_the_configured_encoder(settings):
     band = score_band(Decimal("0.75"))
     assert (band.confidence, band.low, band.high, band.right, band.pairs) == (
         "likely", 0.7, 0.8, middle["right"], middle["pairs"])
-    assert band.sets == 7 and band.share == pytest.approx(middle["right"] / middle["pairs"])
+    measured = _reliability()["all-MiniLM-L6-v2-onnx-int8"]["sets"]
+    assert band.sets == len(measured) == 10 and band.share == pytest.approx(middle["right"] / middle["pairs"])
     assert band.interval[0] < band.share < band.interval[1]
     assert score_band(0.7).low == 0.7 and score_band(1.0).high == 1.0  # a band holds its lower end; 1 the last
     assert score_band(0.05) is None  # below the possible threshold: nothing was measured there
