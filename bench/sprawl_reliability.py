@@ -53,10 +53,11 @@ def main() -> None:
         print(f"  {name}: {len(found['clusters'])} clusters")
     django_on_throwaway_sqlite("tollgate-reliability-")
     from governance.sprawl.engine import calibration
-    from governance.sprawl.engine.quality import interval
+    from governance.sprawl.engine.quality import interval, score_bands
 
     model = calibration.calibration_for(encoder).model
-    bands = table(clusters, likely=model.threshold, possible=model.possible)
+    bands = score_bands(((c["score"], c["pairs"], c["right"]) for c in clusters), likely=model.threshold,
+                        possible=model.possible)
     print(f"How often clusters were right on {', '.join(sets)} ({encoder}; likely from {model.threshold}, "
           f"possible from {model.possible}):")
     print(f"  {'confidence':10} {'score':11} {'clusters':>8} {'all right':>9} {'all wrong':>9} {'pairs right':>14}  "
@@ -73,24 +74,6 @@ def main() -> None:
         stored[encoder] = {"measured": datetime.now(UTC).date().isoformat(), "sets": list(sets), "bands": bands}
         OUTPUT.write_text(json.dumps(stored, indent=1) + "\n")
         print(f"Saved to {OUTPUT.relative_to(ROOT)}")
-
-
-def table(clusters: list[dict[str, Any]], *, likely: float, possible: float) -> list[dict[str, Any]]:
-    """Bands of a tenth of the score, from the possible threshold up (the likely threshold starts a band), each with
-    its clusters, wholly right and wholly wrong clusters, pairs and right pairs."""
-    edges = sorted({possible, likely, *(round(x / 10, 1) for x in range(11) if possible < x / 10 < 1), 1.0})
-    bands: list[dict[str, Any]] = [
-        {"confidence": "likely" if low >= likely else "possible", "low": low, "high": high, "clusters": 0,
-         "all_right": 0, "all_wrong": 0, "pairs": 0, "right": 0}
-        for low, high in zip(edges, edges[1:], strict=False)]
-    for cluster in clusters:
-        band = next(b for b in reversed(bands) if cluster["score"] >= b["low"] or b is bands[0])
-        band["clusters"] += 1
-        band["pairs"] += cluster["pairs"]
-        band["right"] += cluster["right"]
-        band["all_right"] += cluster["right"] == cluster["pairs"]
-        band["all_wrong"] += cluster["right"] == 0
-    return bands
 
 
 def found_in(name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -41,7 +41,15 @@ from governance.models import (
 )
 from governance.sprawl.engine import calibration, pairs
 from governance.sprawl.engine.embeddings import configured_name
-from governance.sprawl.engine.quality import LabelIssue, Labels, LabelsError, Quality, compare, interval
+from governance.sprawl.engine.quality import (
+    LabelIssue,
+    Labels,
+    LabelsError,
+    Quality,
+    compare,
+    interval,
+    score_bands,
+)
 from governance.sprawl.engine.quality import pairs as quality_pairs
 from governance.sprawl.engine.savings import MemberCost, Saving, consolidation_saving, member_monthly_spend
 from portfolio.choices import ENDED_STAGES  # initiatives that no longer spend: left out of "spend by use case"
@@ -658,6 +666,9 @@ class LabelledQuality:
     missed_pairs: list[tuple[str, str]]  # labelled together, in no cluster found together
     without_partner: list[str]  # labelled duplicates with no labelled partner among their top candidates
     names: dict[str, str]  # external id -> name, for every initiative listed above
+    # Every cluster found, likely and possible, by score band (engine.quality.score_bands) against these labels, each
+    # band with how its clusters did on the inventories of other companies (`elsewhere`: right and pairs, or None).
+    bands: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def top_hits(self) -> int:
@@ -688,6 +699,9 @@ class LabelledQuality:
             "without_partner": self.without_partner, "names": self.names,
             "intervals": {key: None if bounds is None else [round(bounds[0], 3), round(bounds[1], 3)]
                           for key, bounds in self.intervals().items()},
+            "bands": [{**band, "share": None if not band["pairs"] else round(band["right"] / band["pairs"], 4),
+                       "interval": None if (bounds := interval(band["right"], band["pairs"])) is None
+                       else [round(bounds[0], 3), round(bounds[1], 3)]} for band in self.bands],
         }
 
 
@@ -732,6 +746,7 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, un
     excluded = decided | unlisted if listed_only else decided
     duplicates = labels.duplicates
     compared = compare(found, duplicates, candidates, exclude=excluded)
+    bands = _label_bands(analysis, ids, duplicates, excluded)
     wrong, missed, without_partner = compared.wrong_pairs, compared.missed_pairs, compared.without_partner
     listed = {external_id for pair in (*wrong, *missed) for external_id in pair} | set(without_partner)
     names = dict(Initiative.objects.filter(external_id__in=listed).values_list("external_id", "name"))
@@ -740,8 +755,27 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, un
         labelled_clusters=len(set(duplicates.values())),
         clusters_found=len(found), possible=possible, decided_pairs_left_out=len(decided),
         listed_only=listed_only, listed=len(labels.clusters), unlisted_pairs=len(unlisted),
-        wrong_pairs=wrong, missed_pairs=missed, without_partner=without_partner, names=names,
+        wrong_pairs=wrong, missed_pairs=missed, without_partner=without_partner, names=names, bands=bands,
     )
+
+
+def _label_bands(analysis: Any, ids: dict[int, str], duplicates: dict[str, str],
+                 excluded: set[frozenset[str]]) -> list[dict[str, Any]]:
+    """Every cluster the analysis found, likely and possible, by score band against the labels (the pairs the check
+    leaves out left out here too), each band beside the same band measured elsewhere (score_band), so a CoE sees
+    whether its portfolio is easier or harder than the inventories the shipped figures come from."""
+    scored = []
+    for cluster in analysis.clusters:
+        counted = quality_pairs([[ids[pk] for pk in cluster.member_ids]]) - excluded
+        right = sum(1 for a, b in counted if a in duplicates and duplicates[a] == duplicates.get(b))
+        scored.append((float(cluster.score), len(counted), right))
+    model = analysis.pair_model
+    bands = score_bands(scored, likely=model.threshold, possible=model.possible)
+    for band in bands:
+        measured = score_band(band["low"])
+        same = measured is not None and (measured.low, measured.high) == (band["low"], band["high"])
+        band["elsewhere"] = {"right": measured.right, "pairs": measured.pairs} if same and measured else None
+    return bands
 
 
 LABELS_TEMPLATE_HEADER = ["external_id", "cluster", "name", "department", "category", "stage", "purpose"]
@@ -790,6 +824,49 @@ def label_check_rows(check: SprawlLabelCheck, *, kind: str | None = None) -> lis
              "first_pk": pks.get(a), "first_label": labels.get(a, ""), "second_id": b,
              "second_name": names.get(b, "") if b else "", "second_pk": pks.get(b) if b else None,
              "second_label": labels.get(b, "") if b else ""} for key, a, b in found]
+
+
+@dataclass(frozen=True)
+class LabelCheckBand:
+    """One score band of a finished label check: its clusters against the file's labels, and the same band on the
+    inventories of other companies (`elsewhere_*`, when the shipped table has it)."""
+
+    confidence: str
+    low: float
+    high: float
+    clusters: int
+    all_right: int
+    all_wrong: int
+    pairs: int
+    right: int
+    elsewhere_right: int | None
+    elsewhere_pairs: int | None
+
+    @property
+    def share(self) -> float | None:
+        return self.right / self.pairs if self.pairs else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return interval(self.right, self.pairs)
+
+    @property
+    def elsewhere_share(self) -> float | None:
+        if self.elsewhere_right is None or not self.elsewhere_pairs:
+            return None
+        return self.elsewhere_right / self.elsewhere_pairs
+
+
+def label_check_bands(check: SprawlLabelCheck) -> list[LabelCheckBand]:
+    """A finished label check's clusters by score band (selectors.labelled_quality), for its page; empty for a check
+    measured before checks kept their bands. No query."""
+    bands: list[dict[str, Any]] = (check.result or {}).get("bands") or []
+    return [LabelCheckBand(
+        confidence=band["confidence"], low=band["low"], high=band["high"], clusters=band["clusters"],
+        all_right=band["all_right"], all_wrong=band["all_wrong"], pairs=band["pairs"], right=band["right"],
+        elsewhere_right=(band.get("elsewhere") or {}).get("right"),
+        elsewhere_pairs=(band.get("elsewhere") or {}).get("pairs"),
+    ) for band in bands]
 
 
 def label_checks_recent(limit: int = 10) -> QuerySet[SprawlLabelCheck]:

@@ -88,6 +88,31 @@ def saving_by_cluster_figure(top: list[dict[str, Any]], currency: str) -> dict[s
     }
 
 
+def label_check_bands_figure(bands: list[sprawl_selectors.LabelCheckBand]) -> dict[str, Any]:
+    """Plotly grouped bars (JSON-ready dict): by score band, the share of pairs right against the file's labels beside
+    the share the same band had on other companies' inventories."""
+    shown = [band for band in bands if band.pairs or band.elsewhere_pairs]
+    names = [f"{band.confidence} {band.low:.2f}–{band.high:.2f}" for band in shown]
+    return {
+        "data": [
+            {"type": "bar", "name": "Your labels", "x": names, "y": [band.share for band in shown],
+             "customdata": [[band.right, band.pairs] for band in shown],
+             "hovertemplate": "%{x}: %{customdata[0]} of %{customdata[1]} pairs right<extra>your labels</extra>",
+             "marker": {"color": "#2b4c7e"}},
+            {"type": "bar", "name": "Elsewhere", "x": names, "y": [band.elsewhere_share for band in shown],
+             "customdata": [[band.elsewhere_right, band.elsewhere_pairs] for band in shown],
+             "hovertemplate": "%{x}: %{customdata[0]} of %{customdata[1]} pairs right<extra>elsewhere</extra>",
+             "marker": {"color": "#b8c4d6"}},
+        ],
+        "layout": {
+            "title": {"text": "Share of pairs right, by cluster score"}, "barmode": "group", "height": 300,
+            "margin": {"l": 40, "r": 20, "t": 40, "b": 80}, "yaxis": {"range": [0, 1], "tickformat": ".0%"},
+            "legend": {"orientation": "h"},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
 class ObjectFromUrlMixin:
     """The object named by the URL's pk, loaded once: the permission check and the handler share it."""
 
@@ -340,7 +365,9 @@ class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, Single
         context = super().get_context_data(**kwargs)
         check: SprawlLabelCheck = self.object
         result = check.result or {}
+        bands = sprawl_selectors.label_check_bands(check)
         context.update(
+            bands=bands, bands_chart=label_check_bands_figure(bands) if any(b.clusters for b in bands) else None,
             in_progress=check.in_progress,
             succeeded=check.status == RunStatus.SUCCEEDED, failed=check.status == RunStatus.FAILED,
             result=result, kind=self.kind(), kinds=sprawl_selectors.label_check_kind_counts(check),

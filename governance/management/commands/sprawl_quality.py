@@ -95,11 +95,27 @@ class Command(BaseCommand):
                 "portfolio; if it labels only part of it, list every initiative checked (a label of its own for one "
                 "that duplicates nothing) and measure with --listed-only."
             )
+        self._bands(result)
         self._pairs("Wrong pairs (in one cluster found, not labelled together)", result.wrong_pairs, result, limit)
         self._pairs("Missed pairs (labelled together, in no cluster found together)", result.missed_pairs, result,
                     limit)
         self._list(f"Labelled duplicates without a true partner in their top {result.top}",
                    [f"{i} {result.names.get(i, '')}" for i in result.without_partner], limit)
+
+    def _bands(self, result: LabelledQuality) -> None:
+        """Every cluster found, likely and possible, by score, against the labels and beside the same band elsewhere."""
+        if not any(band["clusters"] for band in result.bands):
+            return
+        self.stdout.write("Every cluster found, by score (likely and possible), against these labels:")
+        self.stdout.write("  confidence score      clusters all right all wrong  pairs right  share  elsewhere")
+        for band in result.bands:
+            share = f"{band['right'] / band['pairs']:.3f}" if band["pairs"] else "—"
+            elsewhere = band.get("elsewhere")
+            there = (f"{elsewhere['right'] / elsewhere['pairs']:.3f}" if elsewhere and elsewhere["pairs"] else "—")
+            self.stdout.write(
+                f"  {band['confidence']:10} {band['low']:.2f}-{band['high']:.2f} {band['clusters']:8} "
+                f"{band['all_right']:9} {band['all_wrong']:9}  {band['right']:5} of {band['pairs']:<5} {share:>5}  "
+                f"{there:>9}")
 
     def _pairs(self, title: str, pairs: list[tuple[str, str]], result: LabelledQuality, limit: int) -> None:
         self._list(title, [f"{a} {result.names.get(a, '')}  ~  {b} {result.names.get(b, '')}" for a, b in pairs],

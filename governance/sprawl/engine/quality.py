@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from tollgate.spreadsheet import restore
 
@@ -79,6 +80,29 @@ def measure(predicted: Iterable[Sequence[str]], labelled: Mapping[str, str],
     the share of labelled members with a true partner among their top candidates. Pairs in `exclude` (decided by a
     reviewer) count on neither side."""
     return compare(predicted, labelled, top, exclude=exclude).quality
+
+
+def score_bands(clusters: Iterable[tuple[float, int, int]], *, likely: float, possible: float) -> list[dict[str, Any]]:
+    """How often the clusters of each score were right: bands of a tenth of the score from the possible threshold up
+    (the likely threshold starts a band, so no band mixes likely and possible clusters), each with its clusters, those
+    wholly right and wholly wrong, their pairs and the pairs labelled together. `clusters` gives each cluster's
+    (score, pairs counted, pairs right); one with no pair counted (all left out) counts nowhere. The shape of
+    governance/data/sprawl_reliability.json's bands, which bench/sprawl_reliability.py writes with it."""
+    edges = sorted({possible, likely, *(round(x / 10, 1) for x in range(11) if possible < x / 10 < 1), 1.0})
+    bands: list[dict[str, Any]] = [
+        {"confidence": "likely" if low >= likely else "possible", "low": low, "high": high, "clusters": 0,
+         "all_right": 0, "all_wrong": 0, "pairs": 0, "right": 0}
+        for low, high in zip(edges, edges[1:], strict=False)]
+    for score, counted, right in clusters:
+        if not counted:
+            continue
+        band = next(b for b in reversed(bands) if score >= b["low"] or b is bands[0])
+        band["clusters"] += 1
+        band["pairs"] += counted
+        band["right"] += right
+        band["all_right"] += right == counted
+        band["all_wrong"] += right == 0
+    return bands
 
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5th percentile

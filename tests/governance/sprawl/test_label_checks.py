@@ -264,3 +264,40 @@ def test_the_api_queues_a_check_and_refuses_a_bad_file_with_its_rows(client, rev
     assert read["status"] == "succeeded" and read["result"]["top"] == 3 and read["result"]["labelled_members"] == 4
     assert set(read["result"]) >= {"precision", "recall", "f1", "top_hit_rate", "wrong_pairs", "missed_pairs"}
     assert client.get(url).json()["results"][0]["id"] == check.pk
+
+
+def test_a_check_gives_every_cluster_found_by_score_beside_the_same_scores_elsewhere(client, executive, portfolio,
+                                                                                    embedder, tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text(LABELS, encoding="utf-8")
+    out = io.StringIO()
+    call_command("sprawl_quality", str(path), "--json", stdout=out)  # the figures count the likely clusters only
+    result = json.loads(out.getvalue())
+    bands = result["bands"]
+    likely = [band for band in bands if band["confidence"] == "likely"]
+    assert sum(band["clusters"] for band in likely) == result["clusters_found"] >= 1
+    assert (sum(band["pairs"] for band in likely), sum(band["right"] for band in likely)) == \
+        (result["predicted_pairs"], result["correct_pairs"])  # the likely bands hold exactly the figures' pairs
+    assert bands[0]["low"] == 0.2 and bands[-1]["high"] == 1.0
+    for band in bands:
+        shipped = selectors.score_band(band["low"])
+        assert band["elsewhere"] == {"right": shipped.right, "pairs": shipped.pairs}
+        assert band["share"] == (round(band["right"] / band["pairs"], 4) if band["pairs"] else None)
+    text = io.StringIO()
+    call_command("sprawl_quality", str(path), stdout=text)
+    assert "Every cluster found, by score (likely and possible), against these labels:" in text.getvalue()
+
+    check = SprawlLabelCheck.objects.create(filename="labels.csv", status=RunStatus.SUCCEEDED, result=result,
+                                            labels={"A": "images", "B": "images", "C": "notes", "D": "notes"})
+    client.force_login(executive)
+    body = client.get(check.get_absolute_url()).content.decode()
+    assert 'id="check-bands-table"' in body and 'id="check-bands-chart-data"' in body
+    shown = next(band for band in selectors.label_check_bands(check) if band.clusters)
+    assert f"{shown.right} of {shown.pairs}" in body
+    assert f"{shown.elsewhere_share:.2f} ({shown.elsewhere_right} of {shown.elsewhere_pairs})" in body
+    read = client.get(reverse("governance_api:sprawllabelcheck-detail", args=[check.pk])).json()
+    assert read["result"]["bands"] == bands
+
+    check.result = {key: value for key, value in result.items() if key != "bands"}  # measured before bands were kept
+    check.save()
+    assert 'id="check-bands"' not in client.get(check.get_absolute_url()).content.decode()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from governance.sprawl.engine.quality import LabelIssue, LabelsError, interval, read_labels, read_labels_file
+from governance.sprawl.engine.quality import (
+    LabelIssue,
+    LabelsError,
+    interval,
+    read_labels,
+    read_labels_file,
+    score_bands,
+)
 
 
 def _issues(text: str) -> list[str]:
@@ -85,3 +92,19 @@ def test_the_interval_is_statsmodels_wilson_interval(successes, trials):
 
     expected = proportion_confint(successes, trials, alpha=0.05, method="wilson")
     assert interval(successes, trials) == pytest.approx(expected, abs=1e-12)
+
+
+def test_clusters_fall_in_bands_of_a_tenth_of_their_score_and_no_band_mixes_likely_and_possible():
+    clusters = [(0.22, 3, 0), (0.64, 1, 1), (0.65, 3, 1), (0.7, 1, 1), (0.99, 6, 6), (1.0, 1, 0), (0.9, 0, 0)]
+    bands = score_bands(clusters, likely=0.65, possible=0.2)
+    assert [(b["confidence"], b["low"], b["high"]) for b in bands] == [
+        ("possible", 0.2, 0.3), ("possible", 0.3, 0.4), ("possible", 0.4, 0.5), ("possible", 0.5, 0.6),
+        ("possible", 0.6, 0.65), ("likely", 0.65, 0.7), ("likely", 0.7, 0.8), ("likely", 0.8, 0.9),
+        ("likely", 0.9, 1.0)]
+    by_low = {b["low"]: b for b in bands}
+    assert (by_low[0.2]["clusters"], by_low[0.2]["all_wrong"], by_low[0.2]["pairs"]) == (1, 1, 3)
+    assert (by_low[0.6]["clusters"], by_low[0.6]["all_right"]) == (1, 1)  # 0.64: under the likely threshold
+    assert (by_low[0.65]["right"], by_low[0.65]["pairs"], by_low[0.65]["all_right"], by_low[0.65]["all_wrong"]) == \
+        (1, 3, 0, 0)  # partly right: neither wholly right nor wholly wrong
+    assert (by_low[0.9]["clusters"], by_low[0.9]["right"], by_low[0.9]["pairs"]) == (2, 6, 7)  # 1.0 in the last band
+    assert sum(b["clusters"] for b in bands) == 6  # the cluster with no pair counted counts nowhere
