@@ -130,8 +130,11 @@ def test_reviewer_measures_the_detector_against_the_companys_labels(page: Page, 
     expect(page.locator("#check-precision")).to_have_text("1.000")
     expect(page.locator("#check-recall")).to_have_text("1.000")
     expect(page.locator("#check-top")).to_have_text("1.000")
+    # Every cluster found, by score, beside the same scores elsewhere: a chart drawn in the page and its table.
+    expect(page.locator("#check-bands-chart.js-plotly-plot")).to_have_count(1)
+    expect(page.locator("#check-bands-table tbody tr").first).to_contain_text("Possible")
     expect(page.locator("#check-kind-missed")).to_have_text("0 labelled together, left apart")
     page.click("#check-kind-missed")
-    expect(page.locator("table")).to_contain_text("the detector agreed with the labels")
+    expect(page.locator("table").last).to_contain_text("the detector agreed with the labels")  # the pairs
     page.get_by_role("link", name="Measure again").click()
     expect(page.locator("#recent-checks")).to_contain_text("our-duplicates.csv")
