@@ -869,6 +869,22 @@ def label_check_bands(check: SprawlLabelCheck) -> list[LabelCheckBand]:
     ) for band in bands]
 
 
+def band_on_own_labels(score: float | Decimal) -> tuple[SprawlLabelCheck, LabelCheckBand] | None:
+    """The band `score` falls in on the company's latest finished label check, with that check: "clusters at this
+    score were right this often on your own labels", beside score_band's "elsewhere". None when no check finished, the
+    latest kept no bands (measured before checks kept them), or none of its clusters scored in that band. One query."""
+    check = (SprawlLabelCheck.objects.filter(status=RunStatus.SUCCEEDED).select_related("actor")
+             .order_by("-finished_at", "-id").first())
+    if check is None:
+        return None
+    value = float(score)
+    bands = label_check_bands(check)
+    for n, band in enumerate(bands):
+        if band.low <= value < band.high or (n == len(bands) - 1 and value == band.high):
+            return (check, band) if band.pairs else None
+    return None
+
+
 def label_checks_recent(limit: int = 10) -> QuerySet[SprawlLabelCheck]:
     """The latest label checks, newest first, with who ran them."""
     return SprawlLabelCheck.objects.select_related("actor").order_by("-created_at", "-id")[:limit]

@@ -209,6 +209,7 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
             departments=sorted({m.initiative.department.name for m in active}),
             vendors=sorted({v.name for m in active for v in m.initiative.vendors.all()}),
             band=sprawl_selectors.score_band(cluster.score),
+            band_here=sprawl_selectors.band_on_own_labels(cluster.score),
         )
         return context
 
