@@ -184,11 +184,13 @@ class TrackRecord:
 RELIABILITY_FILE = Path(__file__).resolve().parents[1] / "data" / "sprawl_reliability.json"
 
 
+BAND_KEYS = ("confidence", "low", "high", "clusters", "all_right", "all_wrong", "pairs", "right")
+
+
 @dataclass(frozen=True)
-class ScoreBand:
-    """How often the clusters the detector proposed at scores from `low` to `high` were right on the labelled
-    inventories of other companies that nobody tuned on (bench/sprawl_reliability.py, the shipped pair model): the
-    share of their pairs labelled together, and how many clusters were wholly right or wholly wrong."""
+class Band:
+    """The clusters found at scores from `low` to `high` against labels (engine.quality.score_bands): the share of
+    their pairs labelled together, and how many clusters were wholly right or wholly wrong."""
 
     confidence: str
     low: float
@@ -198,7 +200,6 @@ class ScoreBand:
     all_wrong: int
     pairs: int
     right: int
-    sets: int  # how many inventories it was measured on
 
     @property
     def share(self) -> float | None:
@@ -207,6 +208,23 @@ class ScoreBand:
     @property
     def interval(self) -> tuple[float, float] | None:
         return interval(self.right, self.pairs)
+
+
+def _band_holding(bands: list[dict[str, Any]], score: float | Decimal) -> dict[str, Any] | None:
+    """The band (of score_bands) that holds `score`: each holds its lower end, the last also 1; None below them."""
+    value = float(score)
+    for n, band in enumerate(bands):
+        if band["low"] <= value < band["high"] or (n == len(bands) - 1 and value == band["high"]):
+            return band
+    return None
+
+
+@dataclass(frozen=True)
+class ScoreBand(Band):
+    """How often the clusters the detector proposed at a score were right on the labelled inventories of other
+    companies that nobody tuned on (bench/sprawl_reliability.py, the shipped pair model)."""
+
+    sets: int  # how many inventories it was measured on
 
 
 @lru_cache(maxsize=1)
@@ -219,16 +237,10 @@ def score_band(score: float | Decimal) -> ScoreBand | None:
     were not measured (a served model) or the score is below every band. A reviewer reads it as "clusters like this
     were right this often elsewhere"."""
     measured = _reliability().get(configured_name())
-    if not measured:
+    band = _band_holding(measured["bands"], score) if measured else None
+    if not measured or band is None:
         return None
-    value = float(score)
-    bands = measured["bands"]
-    for n, band in enumerate(bands):
-        if band["low"] <= value < band["high"] or (n == len(bands) - 1 and value == band["high"]):
-            return ScoreBand(**{key: band[key] for key in ("confidence", "low", "high", "clusters", "all_right",
-                                                           "all_wrong", "pairs", "right")},
-                             sets=len(measured["sets"]))
-    return None
+    return ScoreBand(**{key: band[key] for key in BAND_KEYS}, sets=len(measured["sets"]))
 
 
 def right_elsewhere(score: float | Decimal) -> float | None:
@@ -827,28 +839,12 @@ def label_check_rows(check: SprawlLabelCheck, *, kind: str | None = None) -> lis
 
 
 @dataclass(frozen=True)
-class LabelCheckBand:
-    """One score band of a finished label check: its clusters against the file's labels, and the same band on the
-    inventories of other companies (`elsewhere_*`, when the shipped table has it)."""
+class LabelCheckBand(Band):
+    """One score band of a finished label check against the file's labels, and the same band on the inventories of
+    other companies (`elsewhere_*`, when the shipped table has it)."""
 
-    confidence: str
-    low: float
-    high: float
-    clusters: int
-    all_right: int
-    all_wrong: int
-    pairs: int
-    right: int
     elsewhere_right: int | None
     elsewhere_pairs: int | None
-
-    @property
-    def share(self) -> float | None:
-        return self.right / self.pairs if self.pairs else None
-
-    @property
-    def interval(self) -> tuple[float, float] | None:
-        return interval(self.right, self.pairs)
 
     @property
     def elsewhere_share(self) -> float | None:
@@ -860,29 +856,24 @@ class LabelCheckBand:
 def label_check_bands(check: SprawlLabelCheck) -> list[LabelCheckBand]:
     """A finished label check's clusters by score band (selectors.labelled_quality), for its page; empty for a check
     measured before checks kept their bands. No query."""
-    bands: list[dict[str, Any]] = (check.result or {}).get("bands") or []
-    return [LabelCheckBand(
-        confidence=band["confidence"], low=band["low"], high=band["high"], clusters=band["clusters"],
-        all_right=band["all_right"], all_wrong=band["all_wrong"], pairs=band["pairs"], right=band["right"],
-        elsewhere_right=(band.get("elsewhere") or {}).get("right"),
-        elsewhere_pairs=(band.get("elsewhere") or {}).get("pairs"),
-    ) for band in bands]
+    return [_label_check_band(band) for band in (check.result or {}).get("bands") or []]
+
+
+def _label_check_band(band: dict[str, Any]) -> LabelCheckBand:
+    elsewhere = band.get("elsewhere") or {}
+    return LabelCheckBand(**{key: band[key] for key in BAND_KEYS}, elsewhere_right=elsewhere.get("right"),
+                          elsewhere_pairs=elsewhere.get("pairs"))
 
 
 def band_on_own_labels(score: float | Decimal) -> tuple[SprawlLabelCheck, LabelCheckBand] | None:
     """The band `score` falls in on the company's latest finished label check, with that check: "clusters at this
     score were right this often on your own labels", beside score_band's "elsewhere". None when no check finished, the
     latest kept no bands (measured before checks kept them), or none of its clusters scored in that band. One query."""
-    check = (SprawlLabelCheck.objects.filter(status=RunStatus.SUCCEEDED).select_related("actor")
-             .order_by("-finished_at", "-id").first())
-    if check is None:
+    check = SprawlLabelCheck.objects.filter(status=RunStatus.SUCCEEDED).order_by("-finished_at", "-id").first()
+    band = _band_holding((check.result or {}).get("bands") or [], score) if check is not None else None
+    if check is None or band is None or not band["pairs"]:
         return None
-    value = float(score)
-    bands = label_check_bands(check)
-    for n, band in enumerate(bands):
-        if band.low <= value < band.high or (n == len(bands) - 1 and value == band.high):
-            return (check, band) if band.pairs else None
-    return None
+    return check, _label_check_band(band)
 
 
 def label_checks_recent(limit: int = 10) -> QuerySet[SprawlLabelCheck]:
