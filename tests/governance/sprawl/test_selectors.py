@@ -262,4 +262,10 @@ def test_a_clusters_score_finds_its_band_for_the_configured_encoder(settings):
     assert score_band(0.7).low == 0.7 and score_band(1.0).high == 1.0  # a band holds its lower end; 1 the last
     assert score_band(0.05) is None  # below the possible threshold: nothing was measured there
     settings.TOLLGATE_EMBEDDER = {"backend": "http", "url": "http://embed:8080", "model": "my-model"}
-    assert score_band(0.75) is None  # a served model's clusters were not measured
+    assert score_band(0.75) is None  # a served model nobody measured: nothing to say
+    settings.TOLLGATE_EMBEDDER = {"backend": "http", "url": "http://embed:8080",
+                                  "model": "sentence-transformers/all-mpnet-base-v2"}
+    served = _reliability()["http:sentence-transformers/all-mpnet-base-v2"]["bands"]
+    band = score_band(0.55)  # mpnet's likely threshold is 0.50: its table has its own bands
+    assert (band.confidence, band.low, band.high) == ("likely", 0.5, 0.6)
+    assert (band.right, band.pairs) == next((b["right"], b["pairs"]) for b in served if b["low"] == 0.5)
