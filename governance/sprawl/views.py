@@ -209,7 +209,9 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
             departments=sorted({m.initiative.department.name for m in active}),
             vendors=sorted({v.name for m in active for v in m.initiative.vendors.all()}),
             band=sprawl_selectors.score_band(cluster.score),
-            band_here=sprawl_selectors.band_on_own_labels(cluster.score),
+            # The label check it quotes is for those who may read label checks (not owners).
+            band_here=(sprawl_selectors.band_on_own_labels(cluster.score)
+                       if may(self.request.user, "governance.view_sprawllabelcheck") else None),
         )
         return context
 

@@ -207,6 +207,9 @@ def test_detail_says_how_often_clusters_of_its_score_were_right_on_the_latest_la
     assert 'id="cluster-band-here"' in body and latest.get_absolute_url() in body and "older.csv" not in body
     assert ("against sample.csv, the clusters found at a score from 0.80 to 0.90 were right in 1 of their 3 pairs "
             "(0.33; 95% interval") in body
+    owner_page = login(cluster.members.first().initiative.owner).get(cluster.get_absolute_url()).content.decode()
+    assert 'id="cluster-band"' in owner_page and 'id="cluster-band-here"' not in owner_page  # owners read no checks
+    client = login(executive)
     cluster.score = Decimal("0.95")  # the latest check found no cluster at that score: it says nothing there
     cluster.save()
     assert 'id="cluster-band-here"' not in client.get(cluster.get_absolute_url()).content.decode()
