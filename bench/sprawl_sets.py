@@ -28,9 +28,10 @@ REPORTING = ("telco", "pharma", "council", "lawfirm")
 # Written like the reporting sets but arrived after the method and its thresholds were fixed: never used for any
 # choice; reported like them (bench/sprawl_quality.py --late). hospital and mining arrived on 2026-12-05, after the
 # owner feature and the thresholds it was chosen with were committed. assets, construction and hotels were written on
-# 2026-12-05 (seventh session), after the rule that they were to judge was committed (docs/sprawl-quality.md, "A likely
-# threshold read from the independently written selection sets"), and committed before anything read them; that
-# keep-or-change decision is all they decide, as the reporting sets decided whether MiniLM + USE replaced MiniLM.
+# 2026-12-05 (seventh session), reaching the disk after the rule that they were to judge was committed
+# (docs/sprawl-quality.md, "A likely threshold read from the independently written selection sets"), and committed
+# before anything read them; that keep-or-change decision is all they decide, as the reporting sets decided whether
+# MiniLM + USE replaced MiniLM.
 LATE = ("university", "hospital", "mining", "assets", "construction", "hotels")
 ALL = (*TUNING, *SELECTION, *REPORTING, *LATE)
 
