@@ -711,9 +711,10 @@ class LabelledQuality:
             "without_partner": self.without_partner, "names": self.names,
             "intervals": {key: None if bounds is None else [round(bounds[0], 3), round(bounds[1], 3)]
                           for key, bounds in self.intervals().items()},
-            "bands": [{**band, "share": None if not band["pairs"] else round(band["right"] / band["pairs"], 4),
-                       "interval": None if (bounds := interval(band["right"], band["pairs"])) is None
-                       else [round(bounds[0], 3), round(bounds[1], 3)]} for band in self.bands],
+            "bands": [{**raw, "share": None if band.share is None else round(band.share, 4),
+                       "interval": None if band.interval is None else [round(band.interval[0], 3),
+                                                                       round(band.interval[1], 3)]}
+                      for raw, band in zip(self.bands, label_bands(self.bands), strict=True)],
         }
 
 
@@ -856,7 +857,12 @@ class LabelCheckBand(Band):
 def label_check_bands(check: SprawlLabelCheck) -> list[LabelCheckBand]:
     """A finished label check's clusters by score band (selectors.labelled_quality), for its page; empty for a check
     measured before checks kept their bands. No query."""
-    return [_label_check_band(band) for band in (check.result or {}).get("bands") or []]
+    return label_bands((check.result or {}).get("bands") or [])
+
+
+def label_bands(bands: list[dict[str, Any]]) -> list[LabelCheckBand]:
+    """Label-check bands as stored (LabelledQuality.bands, a result's `bands`), with their shares and intervals."""
+    return [_label_check_band(band) for band in bands]
 
 
 def _label_check_band(band: dict[str, Any]) -> LabelCheckBand:

@@ -8,7 +8,6 @@ writes through governance.sprawl.services.
 
 from __future__ import annotations
 
-import csv
 from typing import Any, ClassVar
 
 from django.contrib import messages
@@ -41,9 +40,9 @@ from portfolio.choices import RunStatus
 from portfolio.models import Initiative, reporting_currency
 from tollgate import jobs
 from tollgate.roles import may
-from tollgate.spreadsheet import neutralise_row
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
+from tollgate.ui.exports import csv_download
 from tollgate.ui.views import PAGE_SIZE, CsvExportMixin, ListPageView, PermissionRequiredMixin
 
 CHART_CLUSTERS = 15
@@ -329,13 +328,8 @@ class SprawlLabelTemplateView(PermissionRequiredMixin, View):
     permission_required = "governance.check_sprawl"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="labels-to-fill-in.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(sprawl_selectors.LABELS_TEMPLATE_HEADER)
-        writer.writerows(neutralise_row(row) for row in sprawl_selectors.labels_template_rows())
-        return response
+        return csv_download("labels-to-fill-in.csv", sprawl_selectors.LABELS_TEMPLATE_HEADER,
+                            sprawl_selectors.labels_template_rows(), bom=True)
 
 
 class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, DetailView):

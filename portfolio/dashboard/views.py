@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -13,7 +12,7 @@ from django_weasyprint import WeasyTemplateResponseMixin
 from portfolio.dashboard import charts, selectors
 from portfolio.dashboard.forms import DashboardFilterForm, quarters_with_data
 from tollgate.roles import may
-from tollgate.ui.exports import neutralise_row
+from tollgate.ui.exports import csv_download
 from tollgate.ui.views import PermissionRequiredMixin
 
 # ?_export=<name> -> (file name, columns as (header, key)); each table of the page exports its rows.
@@ -87,13 +86,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         if name == "figures":
             rows = [{"label": f.label, "value": f.value, "previous": f.previous, "change": f.change,
                      "basis": f.basis} for f in rows]
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="dashboard-{board["quarter"]}-{name}.csv"'
-        writer = csv.writer(response)
-        writer.writerow([header for header, _ in columns])
-        for row in rows:
-            writer.writerow(neutralise_row(_cell(row, key) for _, key in columns))
-        return response
+        return csv_download(f"dashboard-{board['quarter']}-{name}.csv", [header for header, _ in columns],
+                            ([_cell(row, key) for _, key in columns] for row in rows))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

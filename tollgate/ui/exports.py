@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.http import HttpResponse
 from django_tables2.export.export import TableExport
 from tablib import Dataset
 
 from tollgate.spreadsheet import neutralise, neutralise_row
 
-__all__ = ["SafeTableExport", "neutralise", "neutralise_row"]
+__all__ = ["SafeTableExport", "csv_download", "neutralise", "neutralise_row"]
+
+
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Iterable[Any]], *,
+                 bom: bool = False) -> HttpResponse:
+    """A CSV file to download that is not a list page's table (a dashboard table, a file to fill in), every cell
+    neutralised as the list exports are. `bom`: start with the byte-order mark Excel needs to read UTF-8 as UTF-8."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8" if bom else "text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if bom:
+        response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(neutralise_row(header))
+    writer.writerows(neutralise_row(row) for row in rows)
+    return response
 
 
 class SafeTableExport(TableExport):

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.sprawl.engine.quality import LabelsError, read_labels_file
-from governance.sprawl.selectors import LabelledQuality, labelled_quality
+from governance.sprawl.selectors import LabelledQuality, label_bands, labelled_quality
 
 
 class Command(BaseCommand):
@@ -104,18 +104,17 @@ class Command(BaseCommand):
 
     def _bands(self, result: LabelledQuality) -> None:
         """Every cluster found, likely and possible, by score, against the labels and beside the same band elsewhere."""
-        if not any(band["clusters"] for band in result.bands):
+        bands = label_bands(result.bands)
+        if not any(band.clusters for band in bands):
             return
         self.stdout.write("Every cluster found, by score (likely and possible), against these labels:")
         self.stdout.write("  confidence score      clusters all right all wrong  pairs right  share  elsewhere")
-        for band in result.bands:
-            share = f"{band['right'] / band['pairs']:.3f}" if band["pairs"] else "—"
-            elsewhere = band.get("elsewhere")
-            there = (f"{elsewhere['right'] / elsewhere['pairs']:.3f}" if elsewhere and elsewhere["pairs"] else "—")
+        for band in bands:
+            share = "—" if band.share is None else f"{band.share:.3f}"
+            there = "—" if band.elsewhere_share is None else f"{band.elsewhere_share:.3f}"
             self.stdout.write(
-                f"  {band['confidence']:10} {band['low']:.2f}-{band['high']:.2f} {band['clusters']:8} "
-                f"{band['all_right']:9} {band['all_wrong']:9}  {band['right']:5} of {band['pairs']:<5} {share:>5}  "
-                f"{there:>9}")
+                f"  {band.confidence:10} {band.low:.2f}-{band.high:.2f} {band.clusters:8} {band.all_right:9} "
+                f"{band.all_wrong:9}  {band.right:5} of {band.pairs:<5} {share:>5}  {there:>9}")
 
     def _pairs(self, title: str, pairs: list[tuple[str, str]], result: LabelledQuality, limit: int) -> None:
         self._list(title, [f"{a} {result.names.get(a, '')}  ~  {b} {result.names.get(b, '')}" for a, b in pairs],
