@@ -417,8 +417,13 @@ def run_at_step(run: Run, position: float) -> None:
 def run_step(run: Run, steps: Sequence[str]) -> Step | None:
     """The step a running run reported (run_at_step; `steps` names them in order), for its page; None while it waits
     for a worker or before its first report. A run whose work is a few long computations rather than rows says where
-    it is this way."""
+    it is this way.
+
+    A position under STEP_SCALE is a step number stored as it was before steps counted their share (no step is 0):
+    a run a worker of the earlier version still reports on, while or just after this version is deployed."""
     number, done = divmod(run.progress, STEP_SCALE)
+    if number == 0:
+        number, done = run.progress, 0
     if run.status != RunStatus.RUNNING or not 1 <= number <= len(steps):
         return None
     return Step(number=number, of=len(steps), label=steps[number - 1], done=done)

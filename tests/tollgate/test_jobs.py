@@ -176,6 +176,19 @@ def test_a_run_counting_steps_says_which_one_it_is_at_while_it_runs():
     assert jobs.run_step(run, steps) is None
 
 
+def test_a_step_stored_by_the_earlier_version_is_still_read():
+    """Before steps counted their share a run stored the step's number alone (2 for step 2): a worker of that version
+    still running while this one is deployed keeps saying where it is."""
+    steps = ("Reading", "Embedding", "Grouping")
+    run = SprawlRun.objects.create(status=RunStatus.RUNNING, progress=2)
+    step = jobs.run_step(run, steps)
+    assert (step.number, step.label, step.done) == (2, "Embedding", 0)
+    run.progress = 4
+    assert jobs.run_step(run, steps) is None  # beyond the steps named, as before
+    run.progress = 0
+    assert jobs.run_step(run, steps) is None  # no step reported yet
+
+
 def test_a_step_reports_only_what_the_page_would_show_differently(monkeypatch):
     run = SprawlRun.objects.create()
     written = []
