@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -733,11 +733,12 @@ FUSION_K = 10  # the fusion's constant: a candidate ranked r-th in a list gets (
 FUSION_DEPTH = 50  # how far down each list counts; a candidate below it gets nothing from that list
 
 
-def top_duplicates(scored: Scored, top: int = 5, block_size: int = 256, *,
-                   model: pairs.PairModel = pairs.SHIPPED) -> list[list[tuple[int, float]]]:
+def top_duplicates(scored: Scored, top: int = 5, block_size: int = 256, *, model: pairs.PairModel = pairs.SHIPPED,
+                   progress: Callable[[float], None] | None = None) -> list[list[tuple[int, float]]]:
     """Each item's `top` likeliest duplicates, best first: positions, each with its fused score (1 when first in every
     list; what a reviewer sees as the score, so the order and the score agree). Blocks of 256 rows, as in grouping:
-    the pair model reads seven (rows x n) feature matrices per block."""
+    the pair model reads seven (rows x n) feature matrices per block. `progress` hears the share of the items ranked
+    after each block (on 10,000 initiatives the ranking takes seconds)."""
     n = len(scored.items)
     result: list[list[tuple[int, float]]] = []
     for start in range(0, n, block_size):
@@ -745,6 +746,8 @@ def top_duplicates(scored: Scored, top: int = 5, block_size: int = 256, *,
         rows = np.arange(start, stop)
         lists = _ranking_lists(scored, scored.features(rows), scored._top[rows], model)
         result.extend(_fused_top(lists, (np.arange(stop - start), rows), top, n - 1))
+        if progress is not None:
+            progress(stop / n)
     return result
 
 
@@ -810,20 +813,25 @@ def fuse_rankings(signals: Sequence[np.ndarray], diagonal: tuple[np.ndarray, np.
 
 
 def clusters(scored: Scored, model: pairs.PairModel = pairs.SHIPPED, *, must_link: Iterable[Pair] = (),
-             cannot_link: Iterable[Pair] = (), possible: bool = True, block_size: int = 256) -> list[ClusterResult]:
+             cannot_link: Iterable[Pair] = (), possible: bool = True, block_size: int = 256,
+             progress: Callable[[float], None] | None = None) -> list[ClusterResult]:
     """Likely clusters (members' average probability of doing the same job at least `model.threshold`), then, among
     the items left, possible ones (at least `model.possible`). Reviewer decisions are constraints: a must-link pair
     (confirmed together, "duplicate of") always shares a likely cluster, a cannot-link pair (dismissed, removed, "not
     a duplicate") never shares one; where the two conflict, the cannot-link wins. Blocks of 256 rows: the pair model
-    reads seven (rows x n) feature matrices per block."""
+    reads seven (rows x n) feature matrices per block. `progress` hears the share done: the likely pass is the first
+    half, the possible pass (over about as many items) the second."""
     must, cannot = list(must_link), list(cannot_link)
+    report = progress or (lambda share: None)
 
     def score(rows: np.ndarray | slice, cols: np.ndarray | slice | None = None) -> np.ndarray:
         return scored.probability(rows, cols, model=model)
 
     n = len(scored.items)
-    likely = group(n, score, model.threshold, must_link=must, cannot_link=cannot, block_size=block_size)
+    likely = group(n, score, model.threshold, must_link=must, cannot_link=cannot, block_size=block_size,
+                   progress=lambda share: report(share / 2))
     likely = join_confirmed(likely, n, score, model.join, must_link=must, cannot_link=cannot)
+    report(0.5)
     if not possible or model.possible >= model.threshold:
         return likely
     taken = {m for cluster in likely for m in cluster.members}
@@ -839,7 +847,7 @@ def clusters(scored: Scored, model: pairs.PairModel = pairs.SHIPPED, *, must_lin
         return [(position[a], position[b]) for a, b in pairs_ if a in position and b in position]
 
     found = group(len(left), score_left, model.possible, must_link=inside(must), cannot_link=inside(cannot),
-                  block_size=block_size)
+                  block_size=block_size, progress=lambda share: report(0.5 + share / 2))
     rest = [ClusterResult(members=sorted(int(left[m]) for m in c.members), score=c.score, confidence=POSSIBLE)
             for c in found]
     return likely + sorted(rest, key=lambda cluster: (-cluster.score, cluster.members))
@@ -898,15 +906,22 @@ def join_confirmed(found: list[ClusterResult], n: int, score, bar: float, *, mus
 _APART = 1e9
 
 
+# The share of `group`'s time spent scanning every pair for the graph, the rest clustering its components: 0.84 on
+# 10,000 generated initiatives (bench/sprawl_scale.py), so a page's bar moves about evenly through the grouping.
+GROUP_SCAN = 0.8
+
+
 def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), cannot_link: Iterable[Pair] = (),
-          block_size: int = 256) -> list[ClusterResult]:
+          block_size: int = 256, progress: Callable[[float], None] | None = None) -> list[ClusterResult]:
     """Average-linkage groups of n items whose members score at least `threshold` with each other on average;
     `score(rows, cols=None)` gives a block of pair scores.
 
     Average linkage only merges two groups when at least one pair between them scores above the threshold, so the
     groups live inside the connected components of the graph of such pairs (and of must-link pairs): only those
-    components are clustered, which keeps 10,000 initiatives to seconds.
+    components are clustered, which keeps 10,000 initiatives to seconds. `progress` hears the share done: scanning
+    every pair is GROUP_SCAN of it, the components' linkage the rest (by their pairs).
     """
+    report = progress or (lambda share: None)
     must = {(min(a, b), max(a, b)) for a, b in must_link if a != b}
     cannot = {(min(a, b), max(a, b)) for a, b in cannot_link if a != b}
     must -= cannot  # a later "not the same" decision wins over an earlier grouping
@@ -918,6 +933,7 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
         keep = c > r + start
         rows.append(r[keep] + start)
         cols.append(c[keep])
+        report(GROUP_SCAN * stop / n)
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     if must:
@@ -928,9 +944,10 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
     graph = sparse.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     results: list[ClusterResult] = []
-    for component in _groups(labels):
-        if len(component) < 2:
-            continue
+    components = [component for component in _groups(labels) if len(component) >= 2]
+    work, done = sum(len(component) ** 2 for component in components), 0
+    for component in components:
+        done += len(component) ** 2
         members = np.asarray(component)
         # The component's distances, filled a block of rows at a time and kept in float32: a component can hold
         # thousands of initiatives, and the pair model reads seven feature matrices per block.
@@ -959,6 +976,7 @@ def group(n: int, score, threshold: float, *, must_link: Iterable[Pair] = (), ca
             inside = members[np.asarray(chosen)]
             results.append(ClusterResult(members=sorted(int(members[g]) for g in chosen),
                                          score=_mean_pair_score(score, inside)))
+        report(GROUP_SCAN + (1 - GROUP_SCAN) * done / work)
     results.sort(key=lambda cluster: (-cluster.score, cluster.members))
     return results
 

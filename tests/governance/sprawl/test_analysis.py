@@ -51,8 +51,8 @@ def test_analysis_finds_the_clusters_and_duplicates(portfolio, embedder):
     assert result.use_cases[portfolio["E"].pk][0][0] == "invoice-capture"
 
 
-def test_the_analysis_reports_each_of_its_steps_as_it_starts_and_how_far_the_embedding_is(portfolio, embedder,
-                                                                                          monkeypatch):
+def test_the_analysis_reports_each_of_its_steps_as_it_starts_and_how_far_it_is_within_them(portfolio, embedder,
+                                                                                            monkeypatch):
     steps: list[float] = []
     embedded_at: list[list[float]] = []
     real = analysis.purpose_vectors
@@ -61,12 +61,20 @@ def test_the_analysis_reports_each_of_its_steps_as_it_starts_and_how_far_the_emb
     monkeypatch.setattr(embedder._real, "batch_size", 2)  # five texts in three batches
     analysis.analyse_portfolio(progress=steps.append)
     # 2 of 5 texts, 4 of 5, then all five: still step 2 until step 3 begins
-    assert steps == pytest.approx([1, 2, 2.4, 2.8, 2.99, 3, 4, 5]) and len(analysis.ANALYSIS_STEPS) == 5
+    assert [s for s in steps if s < 4] == pytest.approx([1, 2, 2.4, 2.8, 2.99, 3])
+    assert len(analysis.ANALYSIS_STEPS) == 5
     assert embedded_at == [[1, 2]]  # the embedding runs during the step that says so
     assert analysis.ANALYSIS_STEPS[1].startswith("Embedding what each initiative does")
+    # The ranking (one block of five) is RANKING_SHARE of step 4; the grouping GROUPING_SHARE of step 5, then the
+    # evidence of each of its two clusters is put into words.
+    ranking = [s for s in steps if 4 <= s < 5]
+    assert ranking == pytest.approx([4, 4 + analysis.RANKING_SHARE])
+    grouping = [s for s in steps if s >= 5]
+    assert grouping[0] == 5 and grouping == sorted(grouping) and grouping[-1] < 6
+    assert grouping[-2:] == pytest.approx([5 + analysis.GROUPING_SHARE, 5 + analysis.GROUPING_SHARE + 0.05])
     steps.clear()
     analysis.analyse_portfolio(progress=steps.append)
-    assert steps == [1, 2, 3, 4, 5]  # nothing left to embed: the step has nothing to say
+    assert [s for s in steps if s < 4] == [1, 2, 3]  # nothing left to embed: the step has nothing to say
 
 
 def test_embeddings_are_cached_and_recomputed_only_when_the_text_changes(portfolio, embedder):

@@ -107,6 +107,10 @@ def test_clusters_group_same_job_in_different_words(embedder, index):
     assert all(len(row) == 2 for row in top)
     # The score shown is the fused one: it agrees with the order, from 0 to 1.
     assert all(0.0 <= row[1][1] <= row[0][1] <= 1.0 for row in top)
+    # Ranked two rows at a time, it says how far it is after each block, and ranks the same.
+    shares: list[float] = []
+    assert scoring.top_duplicates(scored, top=2, block_size=2, progress=shares.append) == top
+    assert shares == pytest.approx([0.4, 0.8, 1.0])
 
 
 def test_confirmed_use_cases_replace_inference(embedder, index):
@@ -216,6 +220,41 @@ def test_clusters_join_confirmed_before_the_possible_ones_are_grouped():
     assert [(c.members, c.confidence) for c in with_links] == [([0, 1, 2], scoring.LIKELY)]
     without = scoring.clusters(scored, model)
     assert [(c.members, c.confidence) for c in without] == [([0, 1], scoring.LIKELY), ([2, 3], scoring.POSSIBLE)]
+
+
+def test_grouping_reports_how_far_it_is_scanning_then_clustering():
+    matrix = np.full((6, 6), 0.1)
+    np.fill_diagonal(matrix, 1.0)
+    matrix[0, 1] = matrix[1, 0] = matrix[2, 3] = matrix[3, 2] = matrix[2, 4] = matrix[4, 2] = 0.9
+    matrix[3, 4] = matrix[4, 3] = 0.8
+    shares: list[float] = []
+    found = scoring.group(6, _matrix_scores(matrix), 0.6, block_size=2, progress=shares.append)
+    assert [c.members for c in found] == [[0, 1], [2, 3, 4]]
+    # three blocks of rows scanned, then the components by their pairs: {0, 1} holds 4 of 13, {2, 3, 4} 9
+    scan = scoring.GROUP_SCAN
+    assert shares == pytest.approx([scan / 3, 2 * scan / 3, scan, scan + (1 - scan) * 4 / 13, 1.0])
+
+
+def test_clusters_report_the_likely_pass_as_the_first_half_and_the_possible_one_as_the_second():
+    matrix = np.array([[1.0, 0.95, 0.1, 0.1], [0.95, 1.0, 0.1, 0.1], [0.1, 0.1, 1.0, 0.3], [0.1, 0.1, 0.3, 1.0]])
+
+    class Probabilities:
+        items = list(range(4))
+
+        @staticmethod
+        def probability(rows, cols=None, *, model):
+            return matrix[rows][:, slice(None) if cols is None else cols]
+
+    model = dataclasses.replace(pair_model.SHIPPED, threshold=0.6, possible=0.25)
+    shares: list[float] = []
+    found = scoring.clusters(Probabilities(), model, progress=shares.append)
+    assert [(c.members, c.confidence) for c in found] == [([0, 1], scoring.LIKELY), ([2, 3], scoring.POSSIBLE)]
+    assert shares == sorted(shares) and shares[-1] == pytest.approx(1.0)
+    assert max(share for share in shares[:shares.index(0.5)]) <= 0.5 and 0.5 in shares
+    assert any(0.5 < share < 1.0 for share in shares)  # the possible pass's scan, before its components
+    shares.clear()
+    scoring.clusters(Probabilities(), dataclasses.replace(model, possible=0.6), progress=shares.append)
+    assert shares[-1] == 0.5  # no possible pass: the bar stops where the next step takes over
 
 
 def test_possible_clusters_come_from_what_the_likely_ones_left():
