@@ -117,7 +117,7 @@ def main() -> None:
     print(f"Sprawl at scale: {args.count:,} generated initiatives, {len(JOBS)} underlying jobs")
 
     started = time.perf_counter()
-    analysis.catalogue_index()
+    analysis.catalogue_index(store=True)  # as the recomputation indexes it: the phrases stored, then read back
     catalogue_seconds = time.perf_counter() - started
     started = time.perf_counter()
     items = analysis._items(analysis._initiatives())
