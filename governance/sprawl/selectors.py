@@ -872,10 +872,14 @@ def _label_check_band(band: dict[str, Any]) -> LabelCheckBand:
 
 
 def band_on_own_labels(score: float | Decimal) -> tuple[SprawlLabelCheck, LabelCheckBand] | None:
-    """The band `score` falls in on the company's latest finished label check, with that check: "clusters at this
-    score were right this often on your own labels", beside score_band's "elsewhere". None when no check finished, the
-    latest kept no bands (measured before checks kept them), or none of its clusters scored in that band. One query."""
-    check = SprawlLabelCheck.objects.filter(status=RunStatus.SUCCEEDED).order_by("-finished_at", "-id").first()
+    """The band `score` falls in on the company's latest finished label check measured with the configured encoder,
+    with that check: "clusters at this score were right this often on your own labels", beside score_band's
+    "elsewhere". A check measured with another encoder is passed over: its scores came from another pair model. None
+    when no such check finished, the latest kept no bands (measured before checks kept them), or none of its clusters
+    scored in that band. One query."""
+    encoder = calibration.calibration_for(configured_name()).encoder
+    check = SprawlLabelCheck.objects.filter(status=RunStatus.SUCCEEDED, result__encoder=encoder).order_by(
+        "-finished_at", "-id").first()
     band = _band_holding((check.result or {}).get("bands") or [], score) if check is not None else None
     if check is None or band is None or not band["pairs"]:
         return None

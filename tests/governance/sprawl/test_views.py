@@ -191,20 +191,26 @@ def test_detail_says_how_often_clusters_of_its_score_were_right_on_the_latest_la
     from django.utils import timezone
 
     from governance.models import SprawlLabelCheck
+    from governance.sprawl.engine.calibration import MINILM
     from governance.sprawl.engine.quality import score_bands
 
     cluster.score = Decimal("0.84")
     cluster.save()
     bands = score_bands([(0.85, 5, 4), (0.95, 3, 3)], likely=0.6, possible=0.2)
-    SprawlLabelCheck.objects.create(filename="older.csv", status=RunStatus.SUCCEEDED, result={"bands": bands},
+    SprawlLabelCheck.objects.create(filename="older.csv", status=RunStatus.SUCCEEDED,
+                                    result={"encoder": MINILM.encoder, "bands": bands},
                                     finished_at=timezone.now() - timedelta(days=3))
-    latest = SprawlLabelCheck.objects.create(filename="sample.csv", status=RunStatus.SUCCEEDED,
-                                             result={"bands": score_bands([(0.81, 3, 1)], likely=0.6, possible=0.2)},
-                                             finished_at=timezone.now())
+    latest = SprawlLabelCheck.objects.create(
+        filename="sample.csv", status=RunStatus.SUCCEEDED, finished_at=timezone.now() - timedelta(days=1),
+        result={"encoder": MINILM.encoder, "bands": score_bands([(0.81, 3, 1)], likely=0.6, possible=0.2)})
     SprawlLabelCheck.objects.create(filename="running.csv", status=RunStatus.RUNNING)  # not finished: not read
+    # Measured since, while the company served another model: its scores came from another pair model.
+    SprawlLabelCheck.objects.create(filename="served.csv", status=RunStatus.SUCCEEDED, finished_at=timezone.now(),
+                                    result={"encoder": "sentence-transformers/all-mpnet-base-v2", "bands": bands})
     client = login(executive)
     body = client.get(cluster.get_absolute_url()).content.decode()
-    assert 'id="cluster-band-here"' in body and latest.get_absolute_url() in body and "older.csv" not in body
+    assert 'id="cluster-band-here"' in body and latest.get_absolute_url() in body
+    assert "older.csv" not in body and "served.csv" not in body
     assert ("against sample.csv, the clusters found at a score from 0.80 to 0.90 were right in 1 of their 3 pairs "
             "(0.33; 95% interval") in body
     owner_page = login(cluster.members.first().initiative.owner).get(cluster.get_absolute_url()).content.decode()
@@ -213,7 +219,7 @@ def test_detail_says_how_often_clusters_of_its_score_were_right_on_the_latest_la
     cluster.score = Decimal("0.95")  # the latest check found no cluster at that score: it says nothing there
     cluster.save()
     assert 'id="cluster-band-here"' not in client.get(cluster.get_absolute_url()).content.decode()
-    latest.result = {}  # a check measured before checks kept their bands
+    latest.result = {"encoder": MINILM.encoder}  # a check measured before checks kept their bands
     latest.save()
     assert 'id="cluster-band-here"' not in client.get(cluster.get_absolute_url()).content.decode()
 
