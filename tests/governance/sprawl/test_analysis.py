@@ -60,10 +60,14 @@ def test_the_analysis_reports_each_of_its_steps_as_it_starts_and_how_far_it_is_w
                         lambda items, **kw: (embedded_at.append(list(steps)), real(items, **kw))[1])
     monkeypatch.setattr(embedder._real, "batch_size", 2)  # five texts in three batches
     analysis.analyse_portfolio(progress=steps.append)
+    # A first run embeds the catalogue in step 1, after reading the portfolio: its phrases two at a time.
+    catalogue = [s for s in steps if 1 < s < 2]
+    assert len(catalogue) > 3 and catalogue == sorted(catalogue) and catalogue[-1] == pytest.approx(1.99)
+    assert catalogue[0] > 1 + analysis.CATALOGUE_AFTER_READING
     # 2 of 5 texts, 4 of 5, then all five: still step 2 until step 3 begins
-    assert [s for s in steps if s < 4] == pytest.approx([1, 2, 2.4, 2.8, 2.99, 3])
+    assert [s for s in steps if s < 4 and not 1 < s < 2] == pytest.approx([1, 2, 2.4, 2.8, 2.99, 3])
     assert len(analysis.ANALYSIS_STEPS) == 5
-    assert embedded_at == [[1, 2]]  # the embedding runs during the step that says so
+    assert [[s for s in at if not 1 < s < 2] for at in embedded_at] == [[1, 2]]  # during the step that says so
     assert analysis.ANALYSIS_STEPS[1].startswith("Embedding what each initiative does")
     # The ranking (one block of five) is RANKING_SHARE of step 4; the grouping GROUPING_SHARE of step 5, then the
     # evidence of each of its two clusters is put into words.
@@ -74,7 +78,30 @@ def test_the_analysis_reports_each_of_its_steps_as_it_starts_and_how_far_it_is_w
     assert grouping[-2:] == pytest.approx([5 + analysis.GROUPING_SHARE, 5 + analysis.GROUPING_SHARE + 0.05])
     steps.clear()
     analysis.analyse_portfolio(progress=steps.append)
-    assert [s for s in steps if s < 4] == [1, 2, 3]  # nothing left to embed: the step has nothing to say
+    assert [s for s in steps if s < 4] == [1, 2, 3]  # nothing left to embed: steps 1 and 2 have nothing to say
+
+
+def test_the_catalogue_says_how_far_its_indexing_is_only_while_it_embeds(embedder, catalogue):
+    shares: list[float] = []
+    analysis.catalogue_index(store=True, progress=shares.append)
+    # the jobs (longer) then the synonyms, each call placed by its characters
+    assert len(shares) == 2 and 0 < shares[0] < 1 and shares[1] == pytest.approx(1.0)
+    shares.clear()
+    analysis._catalogue_index.cache_clear()  # rebuilt, every phrase's vector at hand in the memo: nothing to say
+    analysis.catalogue_index(store=True, progress=shares.append)
+    assert shares == []
+
+
+def test_cached_embed_counts_the_texts_found_as_done_at_once(embedder, db, monkeypatch):
+    analysis.cached_embed(["first text", "second text"])
+    shares: list[float] = []
+    analysis.cached_embed(["first text", "second text", "third text", "fourth text", "third text"],
+                          progress=shares.append)
+    assert shares == pytest.approx([1.0])  # two of four distinct texts found, the other two in one batch
+    monkeypatch.setattr(embedder._real, "batch_size", 1)
+    analysis.cached_embed(["fifth text", "first text", "sixth text"], progress=shares.append)
+    assert shares[1:] == pytest.approx([2 / 3, 1.0])
+    assert len(embedder.texts) == 6  # each distinct text embedded once
 
 
 def test_embeddings_are_cached_and_recomputed_only_when_the_text_changes(portfolio, embedder):
