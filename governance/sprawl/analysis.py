@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 from django.db import IntegrityError, connection, transaction
@@ -245,9 +245,6 @@ _CATALOGUE_PROGRESS: ContextVar[Callable[[float], None] | None] = ContextVar("ca
 def _catalogue_index(fingerprint: tuple, embedder_name: str, store: bool) -> scoring.CatalogueIndex:
     archetypes = _archetypes()
     report = _CATALOGUE_PROGRESS.get()
-    if report is None:
-        return calibration.calibration_for(embedder_name).catalogue_index(archetypes, partial(cached_embed,
-                                                                                              store=store))
     jobs, synonyms, _ = scoring.catalogue_phrases(archetypes)
     total, done = max(sum(map(len, jobs)) + sum(map(len, synonyms)), 1), 0
 
@@ -256,9 +253,9 @@ def _catalogue_index(fingerprint: tuple, embedder_name: str, store: bool) -> sco
         (the 309 jobs, a sentence or two each, took over a third as long as the 4,627 short synonyms)."""
         nonlocal done
         start, size = done, sum(map(len, texts))
-        vectors = cached_embed(texts, store=store, progress=lambda share: report((start + share * size) / total))
+        told = None if report is None else (lambda share: report((start + share * size) / total))
         done += size
-        return vectors
+        return cached_embed(texts, store=store, progress=told)
 
     return calibration.calibration_for(embedder_name).catalogue_index(archetypes, embed)
 
