@@ -191,8 +191,8 @@ def generate(initiatives: int, cost_records: int) -> None:
 
     execute("""
         INSERT INTO governance_sprawlcluster (status, score, title, monthly_spend, estimated_saving, saving_basis,
-            decision_reason, first_seen_at, last_seen_at, created_at, updated_at)
-        SELECT 'open', 0.8, 'Bench cluster ' || g, 3000, 900 + g, 'Bench', '', %s, %s, %s, %s
+            confidence, evidence, decision_reason, first_seen_at, last_seen_at, created_at, updated_at)
+        SELECT 'open', 0.8, 'Bench cluster ' || g, 3000, 900 + g, 'Bench', 'likely', '[]', '', %s, %s, %s, %s
         FROM generate_series(1, 300) g""", [now, now, now, now])
     execute("""
         INSERT INTO governance_sprawlclustermember (cluster_id, initiative_id, removed, removed_reason, created_at)
