@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -503,6 +503,8 @@ class PossibleDuplicate:
     score: float | None
     reasons: list[str]
     decision: DuplicatePairDecision | None = None
+    # The open or confirmed sprawl clusters it already shares with the initiative (`clusters_shared_with`).
+    clusters: tuple[SprawlCluster, ...] = ()
 
 
 def _with_initiatives(duplicates: list[Any], decisions: dict[int, DuplicatePairDecision] | None = None,
@@ -565,13 +567,30 @@ def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Itera
 
 def initiative_possible_duplicates(initiative: Initiative, *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
     """The initiatives most likely doing the same job as this one, best first (for its page and its scoring), after
-    the reviewers' verdicts on its pairs."""
-    return draft_possible_duplicates(
+    the reviewers' verdicts on its pairs, each with the sprawl clusters it already shares with this one."""
+    found = draft_possible_duplicates(
         name=initiative.name, description=initiative.description,
         vendor_ids=[v.pk for v in initiative.vendors.all()], model_ids=[m.pk for m in initiative.ai_models.all()],
         category=initiative.category, department_id=initiative.department_id, owner_id=initiative.owner_id,
         exclude_id=initiative.pk, top=top,
     )
+    shared = clusters_shared_with(initiative.pk, [d.initiative.pk for d in found])
+    return [replace(d, clusters=tuple(shared.get(d.initiative.pk, ()))) for d in found]
+
+
+def clusters_shared_with(initiative_id: int, others: Iterable[int]) -> dict[int, list[SprawlCluster]]:
+    """For each of `others`, the open and confirmed sprawl clusters holding it and the initiative, both still members.
+    A possible duplicate a cluster already proposes (or a reviewer confirmed) beside this initiative says so, and
+    links the cluster where that is decided. One query."""
+    members = SprawlClusterMember.objects.filter(
+        removed=False, initiative_id__in=list(others),
+        cluster__status__in=[SprawlStatus.OPEN, SprawlStatus.CONFIRMED],
+        cluster__members__initiative_id=initiative_id, cluster__members__removed=False,
+    ).select_related("cluster").order_by("cluster_id")
+    shared: dict[int, list[SprawlCluster]] = {}
+    for member in members:
+        shared.setdefault(member.initiative_id, []).append(member.cluster)
+    return shared
 
 
 def not_duplicates_of(initiative: Initiative) -> list[DuplicatePairDecision]:

@@ -236,6 +236,13 @@ class DuplicatePairDecisionWriteSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
+class SharedClusterSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    title = serializers.CharField()
+    status = serializers.CharField()
+    confidence = serializers.CharField()
+
+
 class PossibleDuplicateSerializer(serializers.Serializer):
     initiative = serializers.IntegerField(source="initiative.pk")
     external_id = serializers.CharField(source="initiative.external_id")
@@ -247,6 +254,8 @@ class PossibleDuplicateSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
     verdict = serializers.CharField(source="decision.verdict", allow_null=True, default=None,
                                     help_text="duplicate when a reviewer decided so (listed first), else null.")
+    clusters = SharedClusterSerializer(many=True, read_only=True, help_text=(
+        "The open and confirmed sprawl clusters that already hold both initiatives."))
 
 
 class InitiativeUseCaseSerializer(serializers.Serializer):

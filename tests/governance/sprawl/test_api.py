@@ -195,8 +195,18 @@ def test_possible_duplicates_of_an_initiative(api_client, executive, initiative,
     assert response.status_code == 200
     assert response.data == [{"initiative": other_initiative.pk, "external_id": other_initiative.external_id,
                               "name": other_initiative.name, "department": other_initiative.department.name,
-                              "score": 0.734, "reasons": ["similar purpose"], "verdict": None}]
+                              "score": 0.734, "reasons": ["similar purpose"], "verdict": None, "clusters": []}]
     assert Decimal(str(response.data[0]["score"])) == Decimal("0.734")
+
+
+def test_a_possible_duplicate_names_the_cluster_it_already_shares(api_client, executive, initiative,
+                                                                    other_initiative, cluster, monkeypatch):
+    monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates",
+                        lambda **kw: [Duplicate(other_initiative.pk, 0.9, ["similar purpose"])])
+    api_client.force_authenticate(executive)
+    response = api_client.get(reverse("governance_api:possible_duplicates", args=[initiative.pk]))
+    assert response.data[0]["clusters"] == [{"id": cluster.pk, "title": "Notes", "status": "open",
+                                             "confidence": "likely"}]
 
 
 def test_the_schema_says_a_sprawl_run_is_accepted_not_created(api_client, reviewer):

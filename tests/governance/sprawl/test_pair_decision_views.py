@@ -12,6 +12,7 @@ from governance.models import DuplicatePairDecision
 from governance.sprawl.analysis import Duplicate
 from governance.sprawl.services.pair_decisions import duplicate_pair_decide
 from tests.factories import InitiativeFactory
+from tests.governance.sprawl.factories import SprawlClusterFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,18 @@ def test_reviewers_and_administrators_get_both_forms(request, login, who, initia
     assert 'value="duplicate"' in body and 'value="not_duplicate"' in body and 'name="csrfmiddlewaretoken"' in body
     assert reverse("governance:duplicate_pair_decide", args=[initiative.pk]) in body
     assert "onclick" not in body and "<script" not in body
+
+
+def test_a_candidate_already_in_a_cluster_with_the_initiative_links_it(login, executive, initiative, candidate):
+    cluster = SprawlClusterFactory(initiatives=[initiative, candidate], title="Meeting notes")
+    body = fragment(login(executive), initiative)
+    assert 'class="shared-clusters"' in body
+    assert f'<a href="{cluster.get_absolute_url()}">Meeting notes #{cluster.pk}</a> (open)' in body
+
+
+def test_a_candidate_in_no_shared_cluster_says_nothing_of_clusters(login, executive, initiative, candidate):
+    SprawlClusterFactory(initiatives=[candidate, InitiativeFactory()])
+    assert "shared-clusters" not in fragment(login(executive), initiative)
 
 
 @pytest.mark.parametrize("who", ["owner", "other_owner", "executive"])

@@ -13,13 +13,16 @@ from governance.models import SprawlRun
 from governance.sprawl.analysis import Duplicate
 from governance.sprawl.engine import pairs
 from governance.sprawl.selectors import (
+    clusters_shared_with,
     draft_possible_duplicates,
     duplication_criterion,
+    initiative_possible_duplicates,
     latest_pair_model,
     primary_use_case_of,
     spend_by_use_case,
     sprawl_track_record,
 )
+from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss, sprawl_member_remove
 from governance.sprawl.services.pair_decisions import duplicate_pair_decide
 from portfolio.choices import Stage
 from tests.factories import InitiativeFactory, RubricCriterionFactory
@@ -72,6 +75,36 @@ def test_engine_duplicates_are_mapped_to_initiatives_in_order(monkeypatch, djang
     with django_assert_max_num_queries(4):
         found = draft_possible_duplicates(name="x", description="y")
     assert [(d.initiative, d.score, d.reasons) for d in found] == [(second, 0.9, ["similar purpose"]), (first, 0.5, [])]
+
+
+def test_possible_duplicates_say_which_open_or_confirmed_cluster_already_holds_both(
+        monkeypatch, reviewer, django_assert_num_queries):
+    this, beside, confirmed_too, taken_out, dismissed, alone = (InitiativeFactory() for _ in range(6))
+    open_cluster = SprawlClusterFactory(initiatives=[this, beside, taken_out, InitiativeFactory()],
+                                        title="Meeting notes")
+    confirmed = SprawlClusterFactory(initiatives=[this, confirmed_too, beside], title="Transcription")
+    sprawl_cluster_confirm(actor=reviewer, cluster=confirmed)
+    sprawl_member_remove(actor=reviewer, cluster=open_cluster, initiative=taken_out, reason="Another job.")
+    gone = SprawlClusterFactory(initiatives=[this, dismissed])
+    sprawl_cluster_dismiss(actor=reviewer, cluster=gone, reason="Not the same job.")
+    SprawlClusterFactory(initiatives=[alone, beside])  # holds the candidate but not this initiative
+    candidates = [beside, confirmed_too, taken_out, dismissed, alone]
+    monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates", lambda **kw: [
+        Duplicate(c.pk, 0.9 - n / 10, []) for n, c in enumerate(candidates)])
+
+    with django_assert_num_queries(1):
+        shared = clusters_shared_with(this.pk, [c.pk for c in candidates])
+    assert shared == {beside.pk: [open_cluster, confirmed], confirmed_too.pk: [confirmed]}
+
+    listed = initiative_possible_duplicates(this)
+    assert [(d.initiative, d.clusters) for d in listed] == [
+        (beside, (open_cluster, confirmed)), (confirmed_too, (confirmed,)), (taken_out, ()), (dismissed, ()),
+        (alone, ())]
+    # Once this initiative leaves the open cluster, the two no longer share it.
+    sprawl_member_remove(actor=reviewer, cluster=open_cluster, initiative=this, reason="Another job.")
+    assert clusters_shared_with(this.pk, [beside.pk]) == {beside.pk: [confirmed]}
+    with django_assert_num_queries(0):
+        assert clusters_shared_with(this.pk, []) == {}
 
 
 # What a recomputation with the in-process MiniLM records beside its pair model.
