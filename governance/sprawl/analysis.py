@@ -482,7 +482,7 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, con
     index = catalogue_index(store=True, progress=_within(report, 1, CATALOGUE_AFTER_READING,
                                                          1 - CATALOGUE_AFTER_READING))
     report(2)
-    vectors = purpose_vectors(items, progress=lambda share: report(2 + min(share, 0.99)))  # 3 says step 3 began
+    vectors = purpose_vectors(items, progress=_within(report, 2, 0.0, 1.0))
     report(3)
     scored = scoring.score_items(items, vectors, index, params)
     names = {a.code: a.name for a in index.archetypes}
