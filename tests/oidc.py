@@ -4,14 +4,17 @@ oidc-provider) run by Node.js on a free loopback port, and a person's side of it
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 from urllib.parse import urljoin
 
 import requests
@@ -45,33 +48,58 @@ class Provider:
                 "OIDC_DEFAULT_ROLE": ""}
 
 
+STARTUP_SECONDS = 60
+
+
 def _free_port() -> int:
+    """A loopback port nothing listens on now (for a test of an unreachable provider)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    """Pass the provider's output on line by line (None at its end): read so its pipe never fills and blocks it."""
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
 @contextmanager
 def running_provider(*, redirect_uris: list[str], post_logout_redirect_uris: list[str]) -> Iterator[Provider]:
-    """Start `node server.js`, wait until its discovery document answers, stop it afterwards."""
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
+    """Start `node server.js` on a port the system picks (no race for a port chosen here and bound there), wait for
+    its "ready <issuer>" line and its discovery document, stop it afterwards. A failure quotes what it printed."""
+    env = {**os.environ, "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
            "REDIRECT_URIS": ",".join(redirect_uris), "POST_LOGOUT_REDIRECT_URIS": ",".join(post_logout_redirect_uris)}
+    env.pop("PORT", None)
     process = subprocess.Popen(["node", "server.js"], cwd=PROVIDER_DIR, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
-    issuer = f"http://127.0.0.1:{port}"
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    printed: list[str] = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the test OpenID Connect provider exited: {process.stdout.read()}")  # type: ignore
+        deadline = time.monotonic() + STARTUP_SECONDS
+        issuer = ""
+        while not issuer:
             try:
-                if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).ok:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError(f"the test OpenID Connect provider was not ready within {STARTUP_SECONDS} s; "
+                                   f"it printed: {''.join(printed)!r}") from None
+            if line is None:
+                raise RuntimeError(f"the test OpenID Connect provider exited ({process.wait()}): {''.join(printed)!r}")
+            printed.append(line)
+            if line.startswith("ready "):
+                issuer = line.split()[1]
+        while True:  # it listens before it prints; the discovery document proves the provider answers
+            try:
+                if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5).ok:
                     break
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the test OpenID Connect provider did not answer within 30 s")
+                raise RuntimeError(f"the test OpenID Connect provider at {issuer} did not serve its discovery document "
+                                   f"within {STARTUP_SECONDS} s; it printed: {''.join(printed)!r}")
             time.sleep(0.1)
         yield Provider(issuer=issuer)
     finally:

@@ -4,8 +4,9 @@
 // page asks for a user name and the groups to send: the groups claim carries exactly what was typed, so a test can
 // sign the same person in twice with different groups. A user name starting with "unverified." has an unverified
 // e-mail address. Configured by the environment:
-//   PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS, POST_LOGOUT_REDIRECT_URIS (comma-separated).
-// Prints "ready <issuer>" on stdout once it listens.
+//   CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS, POST_LOGOUT_REDIRECT_URIS (comma-separated); PORT is optional.
+// Without PORT it listens on a port the system picks, so no other process can take the port between its choice and
+// the listen (tests/oidc.py). Prints "ready <issuer>" on stdout once it listens and the provider is made.
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 
@@ -20,8 +21,6 @@ const env = (name) => {
   return value;
 };
 
-const port = Number(env('PORT'));
-const issuer = `http://127.0.0.1:${port}`;
 const groupsOf = new Map(); // account id -> the groups typed at its last sign-in
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -29,7 +28,7 @@ const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', u
 
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const provider = new Provider(issuer, {
+const makeProvider = (issuer) => new Provider(issuer, {
   clients: [{
     client_id: env('CLIENT_ID'),
     client_secret: env('CLIENT_SECRET'),
@@ -120,7 +119,8 @@ const handleInteraction = async (req, res) => {
   await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
 };
 
-const callback = provider.callback();
+let provider; // made once the port, and so the issuer, is known
+let callback;
 const server = http.createServer((req, res) => {
   if (req.url.startsWith('/interaction/')) {
     handleInteraction(req, res).catch((error) => {
@@ -132,6 +132,9 @@ const server = http.createServer((req, res) => {
   callback(req, res);
 });
 
-server.listen(port, '127.0.0.1', () => {
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  provider = makeProvider(issuer);
+  callback = provider.callback();
   console.log(`ready ${issuer}`);
 });
