@@ -1,5 +1,6 @@
 """A real OpenID Connect provider for the single sign-on tests: tests/oidc_provider/server.js (the npm package
-oidc-provider) run by Node.js on a free loopback port, and a person's side of its sign-in page driven with requests."""
+oidc-provider) run by Node.js on a loopback port the system picks, and a person's side of its sign-in page driven
+with requests."""
 
 from __future__ import annotations
 

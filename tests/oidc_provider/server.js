@@ -21,6 +21,13 @@ const env = (name) => {
   return value;
 };
 
+// Read at start, so a missing setting stops it before it listens.
+const client = {
+  client_id: env('CLIENT_ID'),
+  client_secret: env('CLIENT_SECRET'),
+  redirect_uris: env('REDIRECT_URIS').split(','),
+  post_logout_redirect_uris: env('POST_LOGOUT_REDIRECT_URIS').split(','),
+};
 const groupsOf = new Map(); // account id -> the groups typed at its last sign-in
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -30,10 +37,7 @@ const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCode
 
 const makeProvider = (issuer) => new Provider(issuer, {
   clients: [{
-    client_id: env('CLIENT_ID'),
-    client_secret: env('CLIENT_SECRET'),
-    redirect_uris: env('REDIRECT_URIS').split(','),
-    post_logout_redirect_uris: env('POST_LOGOUT_REDIRECT_URIS').split(','),
+    ...client,
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_post',
