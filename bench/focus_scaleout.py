@@ -9,7 +9,9 @@ with 1 worker process (prefork, concurrency 1), then with 2 worker processes (co
 started fresh so its peak memory (VmHWM of the process executing the tasks) is the run's. The wall time is from
 submitting the run until it succeeded: the split, the 4 parts, the merge (the month's swap and roll-ups, committed).
 The month's records are deleted before each run (untimed), so each run is a first read of the month, as the COPY
-fills an empty table.
+fills an empty table; then the tables the run writes are vacuumed and PostgreSQL checkpoints (untimed, before the
+COPY too), so neither side pays for the dead rows of the delete or of the benchmark before it (`make bench` runs
+bench/focus_ingestion.py first, into the same table).
 Needs PostgreSQL (BENCH_DATABASE_URL as bench/focus_ingestion.py) and Redis (BENCH_REDIS_URL, else REDIS_URL).
 Targets (issue 14): 1 worker within 1.5x of COPY, peak memory per worker under 1 GiB.
 """
@@ -111,6 +113,24 @@ def setup_source(pattern: str) -> CostSource:
     return source
 
 
+def settle() -> None:
+    """Vacuum what the untimed delete (and an earlier benchmark's runs) left behind, then checkpoint, so a run starts
+    as a first read of a month does in production, long after autovacuum passed, and not beside autovacuum clearing
+    300,000 dead rows, or a checkpoint flushing them, inside the timed part. COPY is timed after the same."""
+    from django.db import DatabaseError, connection
+
+    from portfolio.models import CostRecord, LicencePoolActivity, MonthlyCost, MonthlyTokenUsage
+
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table)
+                       for model in (CostRecord, MonthlyCost, MonthlyTokenUsage, LicencePoolActivity))
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {tables}")
+        try:
+            cursor.execute("CHECKPOINT")
+        except DatabaseError:  # needs a superuser or pg_checkpoint; the vacuum has cleared the dead rows anyway
+            pass
+
+
 def start_workers(count: int, env: dict[str, str], logs: Path) -> list[tuple[subprocess.Popen, Path]]:
     """`count` fresh workers on an empty queue (the jobs an earlier run queued, e.g. the forecast's refresh after
     new costs, are dropped: they would run before this run's tasks)."""
@@ -170,6 +190,7 @@ def ingest_with_workers(source: CostSource, count: int, env: dict[str, str], log
     from portfolio.models import CostRecord, IngestionRun
 
     CostRecord.objects.filter(source=source).delete()  # a first read of the month, as COPY fills an empty table
+    settle()
     workers = start_workers(count, env, logs)
     try:
         load = os.getloadavg()[0]
@@ -219,6 +240,7 @@ def main() -> None:
     rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as logs:
         for _ in range(repeat):  # the three alternate, so a change in the machine's load hits all alike
+            settle()
             copy = raw_copy_seconds(url, files)
             one = ingest_with_workers(source, 1, env, Path(logs))
             two = ingest_with_workers(source, 2, env, Path(logs))
