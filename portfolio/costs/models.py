@@ -265,6 +265,8 @@ class CostRecord(models.Model):
 
     The (source, period) and (initiative, period) indexes also serve lookups by source or initiative alone, so those
     foreign keys have no index of their own: every index costs time on each of the millions of rows a run writes.
+    Nothing looks records up by their run, so that key has none either (it cost about a tenth of a merge's insert); the
+    one price is a scan of the records when a source and its runs are deleted, which an administrator does rarely.
 
     For the same reason its foreign keys are not constraints in the database: PostgreSQL checks a constraint row by
     row (3 s at commit for a month of 300,000 lines, more than reading them). What writes records (a run, a merge of
@@ -275,7 +277,7 @@ class CostRecord(models.Model):
     source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="cost_records", db_index=False,
                                db_constraint=False)
     run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                            db_constraint=False)
+                            db_index=False, db_constraint=False)
     period = models.DateField()
     charge_date = models.DateField()
     amount = amount_field()

@@ -186,10 +186,11 @@ def _swap(run: IngestionRun, source: CostSource) -> Decimal:
     columns = ", ".join(connection.ops.quote_name(_column(name)) for name in COST_COLUMNS)
     staging = connection.ops.quote_name(staging_table(run.pk))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(SUM(amount_reporting), 0) FROM {staging} WHERE initiative_id IS NULL")
-        unallocated = Decimal(cursor.fetchone()[0])
-        cursor.execute(f"SELECT DISTINCT initiative_id FROM {staging} WHERE initiative_id IS NOT NULL")
-        cost_references_lock(source_id=source.pk, run_id=run.pk, initiative_ids=[pk for (pk,) in cursor.fetchall()])
+        # One pass over the staged rows gives both the initiatives they name and the unallocated spend.
+        cursor.execute(f"SELECT initiative_id, SUM(amount_reporting) FROM {staging} GROUP BY initiative_id")
+        totals = dict(cursor.fetchall())
+        unallocated = Decimal(totals.pop(None, None) or 0)
+        cost_references_lock(source_id=source.pk, run_id=run.pk, initiative_ids=list(totals))
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(CostRecord._meta.db_table)} ({columns}) "
             f"SELECT {columns} FROM {staging}"

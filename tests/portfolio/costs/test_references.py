@@ -41,6 +41,15 @@ def test_the_foreign_keys_of_cost_records_are_not_database_constraints():
     assert not any(fields[name].db_constraint for name in ("source", "run", "initiative"))
 
 
+def test_cost_records_carry_only_the_two_composite_indexes_and_their_key(db):
+    """Every index costs time on each row a run or a merge writes: (source, period) and (initiative, period) serve
+    every lookup, and nothing looks records up by their run."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, CostRecord._meta.db_table)
+    indexed = sorted(tuple(c["columns"]) for c in found.values() if c["index"] or c["primary_key"])
+    assert indexed == [("id",), ("initiative_id", "period"), ("source_id", "period")]
+
+
 def test_existing_references_pass_and_a_missing_one_is_named(db):
     initiative = InitiativeFactory()
     source = CostSourceFactory()
