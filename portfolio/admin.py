@@ -14,7 +14,7 @@ from auditlog.context import set_actor
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Model
+from django.db.models import Model, URLField
 from django.http import HttpRequest
 
 from portfolio import models
@@ -99,6 +99,9 @@ class ProfileAdmin(admin.ModelAdmin):
 class VendorAdmin(admin.ModelAdmin):
     list_display = ["name", "website"]
     search_fields = ["name"]
+    # A website typed without a scheme is taken as https (Django 6's default, said here rather than by the
+    # deprecated transitional setting).
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(models.AIModel)

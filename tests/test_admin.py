@@ -92,3 +92,12 @@ def test_the_admin_registers_and_edits_initiatives_through_the_services(client, 
                          {**data, "name": "Renamed by the admin"})
     assert change.status_code == 302
     assert Initiative.objects.get(pk=created.pk).name == "Renamed by the admin"
+
+
+def test_a_vendor_website_typed_without_a_scheme_is_taken_as_https(client, admin_user):
+    from portfolio.models import Vendor
+
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portfolio_vendor_add"), {"name": "Acme AI", "website": "acme.example"})
+    assert response.status_code == 302
+    assert Vendor.objects.get(name="Acme AI").website == "https://acme.example"
