@@ -154,3 +154,18 @@ def test_deleting_what_records_name_follows_the_on_delete_rules(db):
     assert kept.initiative_id is None  # SET_NULL, applied by Django
     gone.source.delete()
     assert not CostRecord.objects.filter(pk=gone.pk).exists()  # CASCADE
+
+
+def test_deleting_a_source_takes_its_runs_and_the_records_naming_them_and_leaves_other_sources(db):
+    """The run key has no index: the SET_NULL Django applies for the runs scans, and must still leave others alone."""
+    from portfolio.costs.services.sources import cost_source_delete
+    from portfolio.models import IngestionRun
+
+    source, other = CostSourceFactory(name="going"), CostSourceFactory(name="staying")
+    runs = {s: ingestion_run_create(source=s, period=JUNE, trigger=RunTrigger.COMMAND) for s in (source, other)}
+    for s, run in runs.items():
+        CostRecordFactory(source=s, run=run, period=JUNE.start)
+    cost_source_delete(actor=None, source=source)
+    assert not CostRecord.objects.filter(source_id=source.pk).exists()
+    assert not IngestionRun.objects.filter(pk=runs[source].pk).exists()
+    assert list(CostRecord.objects.values_list("source_id", "run_id")) == [(other.pk, runs[other].pk)]
