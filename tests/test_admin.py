@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from portfolio.choices import Stage
-from portfolio.models import BusinessCase, Initiative
+from portfolio.models import BusinessCase, Initiative, Vendor
 from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,8 +95,6 @@ def test_the_admin_registers_and_edits_initiatives_through_the_services(client, 
 
 
 def test_a_vendor_website_typed_without_a_scheme_is_taken_as_https(client, admin_user):
-    from portfolio.models import Vendor
-
     client.force_login(admin_user)
     response = client.post(reverse("admin:portfolio_vendor_add"), {"name": "Acme AI", "website": "acme.example"})
     assert response.status_code == 302

@@ -16,7 +16,8 @@ from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.services import allocation, parts
 from portfolio.costs.services.references import REFERENCE_CHUNK, cost_references_lock
 from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
-from portfolio.models import CostRecord, Initiative, MonthlyCost
+from portfolio.costs.services.sources import cost_source_delete
+from portfolio.models import CostRecord, IngestionRun, Initiative, MonthlyCost
 from tests import paths
 from tests.factories import InitiativeFactory
 from tests.portfolio.costs.factories import (
@@ -157,10 +158,8 @@ def test_deleting_what_records_name_follows_the_on_delete_rules(db):
 
 
 def test_deleting_a_source_takes_its_runs_and_the_records_naming_them_and_leaves_other_sources(db):
-    """The run key has no index: the SET_NULL Django applies for the runs scans, and must still leave others alone."""
-    from portfolio.costs.services.sources import cost_source_delete
-    from portfolio.models import IngestionRun
-
+    """The run key has no index, so the SET_NULL Django applies to the records of the deleted runs scans the table; it
+    must still touch nothing of another source."""
     source, other = CostSourceFactory(name="going"), CostSourceFactory(name="staying")
     runs = {s: ingestion_run_create(source=s, period=JUNE, trigger=RunTrigger.COMMAND) for s in (source, other)}
     for s, run in runs.items():
