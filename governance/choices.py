@@ -33,6 +33,12 @@ class AuditEvent(models.TextChoices):
     SIGNAL_ACKNOWLEDGED = "signal_acknowledged", "Signal acknowledged"
     SIGNAL_RESOLVED = "signal_resolved", "Signal resolved"
     SIGNAL_DISMISSED = "signal_dismissed", "Signal dismissed"
+    ROLES_CHANGED = "roles_changed", "Roles changed"
+    PERSON_DEACTIVATED = "person_deactivated", "Account deactivated"
+    PERSON_CREATED_BY_SSO = "person_created_by_sso", "Account created at single sign-on"
+    API_TOKEN_ISSUED = "api_token_issued", "API token issued"
+    API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+    MODEL_SUBSTITUTE_SET = "ai_model_substitute_set", "Model substitute set"
 
 
 class Score(models.IntegerChoices):

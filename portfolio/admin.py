@@ -3,7 +3,9 @@
 Models whose writes have consequences (initiatives, business cases and KPIs: the locks of the lifecycle and the
 business-case versions; licence pools, cost sources, allocation rules, currency rates: roll-ups, re-allocation, the
 audit row) are written through their services, as on the pages and in the API; runs, raw records, roll-ups and
-business-case versions are read-only.
+business-case versions are read-only. Reference data without a service of its own (departments, cost centers,
+vendors, the model catalogue, profiles, accounts) is saved by the admin and recorded as field history under the
+administrator's name (auditlog, registered in portfolio.apps); people's roles go through their service.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Model, URLField
 from django.http import HttpRequest
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from portfolio import models
 from portfolio.costs.services.allocation import (
@@ -42,6 +46,8 @@ from portfolio.services.initiatives import (
     kpi_save,
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
+from portfolio.services.people import api_token_issue, api_token_revoke, person_set_roles
+from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
@@ -60,9 +66,55 @@ admin.site.unregister(get_user_model())
 
 @admin.register(get_user_model())
 class PersonAdmin(UserAdmin):
+    """Accounts, their roles and profile. The account's fields and the profile are field history in the audit trail;
+    roles (the role groups) are given through person_set_roles, which audits them and keeps staff status with the
+    administrator role. Per-user Django permissions are not offered: roles are declared once, in tollgate.roles."""
+
     inlines = [ProfileInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
     list_filter = ["groups", "is_staff", "is_active"]
+    fieldsets = tuple(
+        (name, {**options, "fields": tuple(f for f in options["fields"] if f != "user_permissions")})
+        for name, options in UserAdmin.fieldsets or ()
+    )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        chosen = form.cleaned_data.get("groups")
+        if chosen is None:  # the add form asks for a username and password only
+            super().save_related(request, form, formsets, change)
+            return
+        role_names = {role.value for role in Role}
+        user = form.instance
+        held = list(user.groups.filter(name__in=role_names))
+        # Other groups are saved as chosen; the role groups stay as they are until the service changes them.
+        form.cleaned_data["groups"] = [group for group in chosen if group.name not in role_names] + held
+        super().save_related(request, form, formsets, change)
+        person_set_roles(user=user, roles={Role(group.name) for group in chosen if group.name in role_names},
+                         actor=request_actor(request), source="admin")
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    """API tokens, issued and revoked through their services so that each is in the audit trail (on the person,
+    never with the key). A token is not handed to someone else: revoke it and issue another."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        token = api_token_issue(actor=request_actor(request), user=obj.user)
+        obj.key, obj.created = token.key, token.created
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        api_token_revoke(actor=request_actor(request), token=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for token in queryset:
+            api_token_revoke(actor=request_actor(request), token=token)
 
 
 class CostCenterInline(admin.TabularInline):

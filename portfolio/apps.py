@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+# The account fields whose changes are field history in the audit trail (tests check the admin's edits land there).
+ACCOUNT_FIELDS = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser")
+
 
 class PortfolioConfig(AppConfig):
     name = "portfolio"
@@ -21,6 +24,17 @@ class PortfolioConfig(AppConfig):
         auditlog.register(models.LicencePool)
         auditlog.register(models.Department)
         auditlog.register(models.CostCenter)
+        # Reference data written in the admin and the API without a service of its own: vendors, the model catalogue
+        # (its tiers, prices and substitutes drive the right-sizing signals) and the profile, whose delegates act for
+        # the person on every initiative they own.
+        auditlog.register(models.Vendor)
+        auditlog.register(models.AIModel)
+        auditlog.register(models.Profile, m2m_fields={"delegates"})
+        # Accounts: who they are and whether they may sign in or use the admin. Roles are audited by their service
+        # (person_set_roles, "roles_changed"); sign-in times and password hashes are not history anyone reads.
+        from django.contrib.auth import get_user_model
+
+        auditlog.register(get_user_model(), include_fields=list(ACCOUNT_FIELDS))
         # Sources, allocation rules and rates decide where money lands: their edits belong in the audit trail.
         auditlog.register(models.CostSource)
         auditlog.register(models.AllocationRule)

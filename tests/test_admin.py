@@ -1,13 +1,21 @@
 """Django admin: every portfolio model is registered and its pages open for administrators only."""
 
+from html.parser import HTMLParser
+
 import pytest
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
-from portfolio.choices import Stage
-from portfolio.models import BusinessCase, Initiative, Vendor
+from portfolio.choices import ModelTier, Stage
+from portfolio.models import AIModel, BusinessCase, Initiative, Vendor
 from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
+from tollgate.roles import Role
+from tollgate.ui.admin import ReadOnlyAdmin, ServiceAdmin
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +107,121 @@ def test_a_vendor_website_typed_without_a_scheme_is_taken_as_https(client, admin
     response = client.post(reverse("admin:portfolio_vendor_add"), {"name": "Acme AI", "website": "acme.example"})
     assert response.status_code == 302
     assert Vendor.objects.get(name="Acme AI").website == "https://acme.example"
+
+
+# Admin pages that write without a service and without field history, each for a reason of its own.
+NOT_AUDITED = {
+    "auth.Group": "the role groups, and the administrators' admin permissions, are made from tollgate.roles at every "
+                  "migrate; people's roles are audited by person_set_roles",
+    "authtoken.TokenProxy": "issued and revoked through their services, which write an explicit row on the person; "
+                            "a token's text is its key, which no audit row may hold",
+    "axes.AccessAttempt": "django-axes' own record of failed logins (deleting one unlocks an account)",
+    "axes.AccessLog": "django-axes' own record of logins",
+    "axes.AccessFailureLog": "django-axes' own record of failed logins",
+}
+
+
+def test_every_model_the_admin_can_change_is_written_by_its_services_or_kept_as_field_history():
+    silent = [model._meta.label for model, model_admin in admin.site._registry.items()
+              if not isinstance(model_admin, ReadOnlyAdmin | ServiceAdmin)
+              and not auditlog.contains(model) and model._meta.label not in NOT_AUDITED]
+    assert not silent
+
+
+class _FormFields(HTMLParser):
+    """What a browser would post from the admin's change form: its inputs, ticked boxes and selected options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.data.setdefault(name, []).append(a.get("value") or ("on" if a.get("type") == "checkbox" else ""))
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select].append(a.get("value") or "")
+        elif tag == "textarea" and name:
+            self.data.setdefault(name, [""])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def change_form(client, url: str) -> dict[str, list[str]]:
+    parser = _FormFields()
+    parser.feed(client.get(url).content.decode())
+    return {name: values for name, values in parser.data.items() if name != "csrfmiddlewaretoken"}
+
+
+def test_roles_given_in_the_admin_go_through_their_service_into_the_audit_trail(client, admin_user, owner):
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[owner.pk])
+    data = change_form(client, url)
+    assert "user_permissions" not in data  # roles are declared once, in tollgate.roles
+    data["groups"] = [str(Group.objects.get(name=Role.ADMIN.value).pk)]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    owner.refresh_from_db()
+    assert set(owner.groups.values_list("name", flat=True)) == {Role.ADMIN.value}
+    assert owner.is_staff  # staff status follows the administrator role
+    entry = LogEntry.objects.get_for_object(owner).get(additional_data__event="roles_changed")
+    assert entry.actor == admin_user and entry.additional_data["source"] == "admin"
+    assert entry.changes_dict == {"roles": [[Role.OWNER.value], [Role.ADMIN.value]], "is_staff": [False, True]}
+
+
+def test_deactivating_an_account_in_the_admin_is_in_the_audit_trail(client, admin_user, owner):
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[owner.pk])
+    data = change_form(client, url)
+    del data["is_active"]  # the box unticked
+    assert client.post(url, data).status_code == 302
+    entry = LogEntry.objects.get_for_object(owner).get(action=LogEntry.Action.UPDATE, additional_data__isnull=True)
+    assert entry.actor == admin_user and entry.changes_dict == {"is_active": ["True", "False"]}
+
+
+def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_field_history(
+        client, admin_user, owner, other_owner):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portfolio_profile_change", args=[owner.profile.pk]),
+                           {"user": owner.pk, "department": "", "title": "", "delegates": [other_owner.pk]})
+    assert response.status_code == 302
+    (added,) = [e for e in LogEntry.objects.get_for_object(owner.profile) if "delegates" in e.changes_dict]
+    assert added.actor == admin_user
+    assert added.changes_dict["delegates"]["objects"] == [str(other_owner)]
+
+    vendor = Vendor.objects.create(name="Northwind AI")
+    large = AIModel.objects.create(name="nw-large", provider=vendor, tier=ModelTier.FRONTIER)
+    small = AIModel.objects.create(name="nw-small", provider=vendor, tier=ModelTier.SMALL)
+    url = reverse("admin:portfolio_aimodel_change", args=[large.pk])
+    data = change_form(client, url)
+    data["substitute"] = [str(small.pk)]
+    assert client.post(url, data).status_code == 302
+    entry = LogEntry.objects.get_for_object(large).get(action=LogEntry.Action.UPDATE)
+    assert entry.actor == admin_user and entry.changes_dict["substitute"] == ["None", str(small.pk)]
+
+
+def test_api_tokens_are_issued_and_revoked_through_their_services_and_never_written_down(
+        client, admin_user, owner):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:authtoken_tokenproxy_add"), {"user": owner.pk})
+    assert response.status_code == 302
+    key = Token.objects.get(user=owner).key
+    again = client.post(reverse("admin:authtoken_tokenproxy_add"), {"user": owner.pk})
+    assert again.status_code == 200 and Token.objects.filter(user=owner).count() == 1
+    response = client.post(reverse("admin:authtoken_tokenproxy_delete", args=[owner.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not Token.objects.filter(user=owner).exists()
+    events = [(e.additional_data["event"], e.actor) for e in
+              LogEntry.objects.get_for_object(owner).filter(additional_data__has_key="event").order_by("pk")]
+    assert events == [("api_token_issued", admin_user), ("api_token_revoked", admin_user)]
+    assert not LogEntry.objects.filter(changes_text__contains=key).exists()
+    assert not LogEntry.objects.filter(object_repr__contains=key).exists()
+    assert not any(key in str(e.changes) for e in LogEntry.objects.all())

@@ -19,6 +19,8 @@ from portfolio.services.inventory_import import (
 )
 from portfolio.services.licences import licence_pool_delete, licence_pool_save
 from portfolio.services.people import (
+    api_token_issue,
+    api_token_revoke,
     person_deactivate,
     person_get_or_create,
     person_set_role,
@@ -35,6 +37,8 @@ from portfolio.services.reference import (
 
 __all__ = [
     "ai_model_get_or_create",
+    "api_token_issue",
+    "api_token_revoke",
     "ai_model_substitute_set",
     "business_case_delete",
     "business_case_save",

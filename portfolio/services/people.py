@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from auditlog.context import disable_auditlog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from portfolio.models import Department, Profile
 from tollgate.audit import audit_event
@@ -63,15 +65,16 @@ def person_get_or_create(
 
 
 @transaction.atomic
-def person_set_role(*, user: Actor, role: Role, exclusive: bool = False) -> None:
-    """Add a role (a group); administrators also need staff status to use the Django admin."""
-    group = Group.objects.get(name=role.value)
-    if exclusive:
-        user.groups.remove(*Group.objects.filter(name__in=[r.value for r in Role]).exclude(pk=group.pk))
-    user.groups.add(group)
-    if role == Role.ADMIN and not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+def person_set_role(
+    *, user: Actor, role: Role, exclusive: bool = False, actor: Actor | None = None, source: str = "import",
+) -> None:
+    """Add a role (with `exclusive`, make it the only one) through person_set_roles: audited like any other change
+    of roles, with staff status following the administrator role."""
+    current: set[Role] = set()
+    if not exclusive:
+        held = user.groups.filter(name__in=[r.value for r in Role]).values_list("name", flat=True)
+        current = {Role(name) for name in held}
+    person_set_roles(user=user, roles=current | {role}, actor=actor, source=source)
 
 
 @transaction.atomic
@@ -81,7 +84,8 @@ def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
         raise PermissionDenied("Only administrators deactivate accounts.")
     if user.is_active:
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        with disable_auditlog():  # the explicit row below is the record
+            user.save(update_fields=["is_active"])
         audit_event(user, actor=actor, event="person_deactivated", changes={"is_active": [True, False]})
     return user
 
@@ -97,14 +101,16 @@ def person_set_roles(*, user: Actor, roles: set[Role], actor: Actor | None, sour
         return False
     user.groups.remove(*role_groups.filter(name__in=before - after))
     user.groups.add(*role_groups.filter(name__in=after - before))
+    changes: dict[str, list] = {"roles": [sorted(before), sorted(after)]}
     is_staff = Role.ADMIN.value in after or user.is_superuser
     if user.is_staff != is_staff:
+        changes["is_staff"] = [user.is_staff, is_staff]
         user.is_staff = is_staff
-        user.save(update_fields=["is_staff"])
+        with disable_auditlog():  # part of the one row below
+            user.save(update_fields=["is_staff"])
     if hasattr(user, "_group_names_cache"):
         del user._group_names_cache
-    audit_event(user, actor=actor, event="roles_changed", changes={"roles": [sorted(before), sorted(after)]},
-                source=source)
+    audit_event(user, actor=actor, event="roles_changed", changes=changes, source=source)
     return True
 
 
@@ -134,8 +140,9 @@ def person_sign_in_with_sso(
             return None
         user = User(username=email, email=email, first_name=first_name, last_name=last_name)
         user.set_unusable_password()  # signs in through the identity provider only
-        user.save()
-        Profile.objects.get_or_create(user=user)
+        with disable_auditlog():  # the explicit row below is the record of the account's creation
+            user.save()
+            Profile.objects.get_or_create(user=user)
         audit_event(user, actor=None, event="person_created_by_sso", changes={"email": [None, email]})
     else:
         names = {"first_name": first_name, "last_name": last_name}
@@ -147,3 +154,25 @@ def person_sign_in_with_sso(
     if target is not None:
         person_set_roles(user=user, roles=target, actor=None, source="sso")
     return user
+
+
+@transaction.atomic
+def api_token_issue(*, actor: Actor | None, user: Actor) -> Token:
+    """An API token for `user` (one each), issued by an administrator; audited on the person, never with its key."""
+    if actor is not None and not may(actor, "authtoken.add_token"):
+        raise PermissionDenied("Only administrators issue API tokens.")
+    if Token.objects.filter(user=user).exists():
+        raise ValidationError({"user": f"{user} already has an API token: revoke it first to issue a new one."})
+    token = Token.objects.create(user=user)
+    audit_event(user, actor=actor, event="api_token_issued")
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Actor | None, token: Token) -> None:
+    """The token stops working at once; audited on its person (the key is a secret and is never written down)."""
+    if actor is not None and not may(actor, "authtoken.delete_token"):
+        raise PermissionDenied("Only administrators revoke API tokens.")
+    user = token.user
+    Token.objects.filter(key=token.key).delete()  # by key: the admin's TokenProxy answers its person's id as pk
+    audit_event(user, actor=actor, event="api_token_revoked")

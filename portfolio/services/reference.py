@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditlog.context import disable_auditlog
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.text import slugify
@@ -74,7 +75,8 @@ def ai_model_substitute_set(*, actor: Actor | None, model: AIModel, substitute: 
         return locked
     locked.substitute = substitute
     locked.full_clean()
-    locked.save(update_fields=["substitute", "updated_at"])
+    with disable_auditlog():  # the explicit row below says it once, under its own event
+        locked.save(update_fields=["substitute", "updated_at"])
     audit_event(locked, actor=actor, event="ai_model_substitute_set",
                 changes={"substitute": [str(before) if before else None, str(substitute) if substitute else None]})
     model.substitute = substitute

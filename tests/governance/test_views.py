@@ -162,6 +162,20 @@ def test_audit_page_filters_and_exports(login, admin_user, owner, reviewer, in_r
     assert "proposed → in_review" in csv
 
 
+def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events(login, admin_user, reviewer):
+    from portfolio.services import api_token_issue, person_set_roles
+
+    person_set_roles(user=reviewer, roles={Role.EXECUTIVE}, actor=admin_user, source="admin")
+    api_token_issue(actor=admin_user, user=reviewer)
+    client = login(admin_user)
+    url = reverse("governance:audit")
+    assert "Roles changed" in client.get(url, {"event": "roles_changed"}).content.decode()
+    rows = client.get(url, {"_export": "csv", "event": "roles_changed"}).content.decode().splitlines()[1:]
+    assert len(rows) == 1 and "Roles changed" in rows[0] and "['reviewer'] → ['executive']" in rows[0]
+    rows = client.get(url, {"_export": "csv", "event": "api_token_issued"}).content.decode().splitlines()[1:]
+    assert len(rows) == 1 and "API token issued" in rows[0] and str(reviewer) in rows[0]
+
+
 def test_audit_list_query_count_is_constant(login, admin_user, reviewer):
     client = login(admin_user)
     url = reverse("governance:audit")

@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -542,8 +543,13 @@ REFERENCE_CREATES = {
                                                 ("executive", 403)])
 def test_reference_data_is_written_by_admins_only(request, as_user, basename, role, expected):
     payload = REFERENCE_CREATES[basename]()
-    response = as_user(request.getfixturevalue(role)).post(reverse(f"api:{basename}-list"), payload, format="json")
+    user = request.getfixturevalue(role)
+    response = as_user(user).post(reverse(f"api:{basename}-list"), payload, format="json")
     assert response.status_code == expected, response.content
+    if expected == 201:  # in the audit trail under the acting administrator, whether a service wrote it or not
+        entry = LogEntry.objects.get(content_type__model=basename, object_id=response.json()["id"],
+                                     action=LogEntry.Action.CREATE)
+        assert entry.actor == user
 
 
 def test_reference_update_and_delete_by_admin_only(as_user, owner, admin_user):

@@ -244,6 +244,7 @@ def test_stage_and_category_labels_are_accepted(admin_user):
 
 
 def test_imported_initiative_creation_is_audited_as_an_import(admin_user):
+    before = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0  # the administrator's account
     run = run_import(fixture_bytes("good.csv"), actor=admin_user, filename="good.csv")
 
     initiative = Initiative.objects.get(external_id="INV-003")
@@ -253,9 +254,12 @@ def test_imported_initiative_creation_is_audited_as_an_import(admin_user):
     assert created.additional_data["filename"] == "good.csv"
     assert created.actor == admin_user
     assert created.changes_dict["stage"][1] == "pilot"
-    # Everything the import wrote carries the source, departments and licence pools included.
-    assert LogEntry.objects.count() > GOOD_ROWS
-    assert all(e.additional_data and e.additional_data["source"] == "inventory_import" for e in LogEntry.objects.all())
+    # Everything the import wrote carries the source: departments, licence pools and the owners it created included.
+    written = LogEntry.objects.filter(pk__gt=before)
+    assert written.count() > GOOD_ROWS
+    assert all(e.additional_data and e.additional_data["source"] == "inventory_import" for e in written)
+    owner = Initiative.objects.get(external_id="INV-003").owner
+    assert LogEntry.objects.get_for_object(owner).get(action=LogEntry.Action.CREATE).actor == admin_user
 
 
 # --- bad files: all or nothing, every error with its row and column -------------------------------------------------

@@ -119,6 +119,27 @@ def test_admin_role_grants_staff():
     assert user.is_staff
 
 
+def test_a_role_given_on_creation_or_added_later_is_audited_once_with_where_it_came_from(admin_user):
+    user, _ = services.person_get_or_create(email="ops@example.com", role=Role.OWNER)
+    services.person_set_role(user=user, role=Role.REVIEWER, actor=admin_user, source="admin")
+    services.person_set_role(user=user, role=Role.REVIEWER, actor=admin_user, source="admin")  # nothing changes
+    rows = [(e.additional_data["source"], e.actor, e.changes) for e in
+            LogEntry.objects.get_for_object(user).filter(additional_data__event="roles_changed").order_by("pk")]
+    assert rows == [("import", None, {"roles": [[], ["owner"]]}),
+                    ("admin", admin_user, {"roles": [["owner"], ["owner", "reviewer"]]})]
+    services.person_set_role(user=user, role=Role.EXECUTIVE, exclusive=True)
+    assert set(user.groups.values_list("name", flat=True)) == {"executive"}
+
+
+def test_a_model_substitute_set_by_its_service_is_one_audit_row(admin_user):
+    mini = AIModelFactory(name="gpt-4o-mini", tier="small")
+    frontier = AIModelFactory(name="gpt-4o", tier="frontier")
+    services.ai_model_substitute_set(actor=admin_user, model=frontier, substitute=mini)
+    (entry,) = LogEntry.objects.get_for_object(frontier).filter(action=LogEntry.Action.UPDATE)
+    assert entry.additional_data == {"event": "ai_model_substitute_set"} and entry.actor == admin_user
+    assert entry.changes == {"substitute": [None, "gpt-4o-mini"]}
+
+
 def test_person_set_roles_sets_exactly_the_roles_keeps_other_groups_and_audits():
     from django.contrib.auth.models import Group
 
@@ -129,7 +150,7 @@ def test_person_set_roles_sets_exactly_the_roles_keeps_other_groups_and_audits()
     assert set(user.groups.values_list("name", flat=True)) == {"reviewer", "newsletter"} and not user.is_staff
     entry = LogEntry.objects.get_for_object(user).order_by("pk").last()
     assert entry.additional_data == {"event": "roles_changed", "source": "sso"}
-    assert entry.changes == {"roles": [["admin"], ["reviewer"]]}
+    assert entry.changes == {"roles": [["admin"], ["reviewer"]], "is_staff": [True, False]}
     assert not services.person_set_roles(user=user, roles={Role.REVIEWER}, actor=None, source="sso")
     # A superuser stays staff (an administrator) whatever their groups.
     user.is_superuser = True

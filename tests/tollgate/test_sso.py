@@ -100,7 +100,7 @@ def test_each_sign_in_sets_the_roles_the_groups_give_now(sso):
     assert response.status_code == 302
     assert roles_of(user) == {"reviewer", "owner"} and not user.is_staff
     assert LogEntry.objects.get_for_object(user).order_by("pk").last().changes == {
-        "roles": [["admin", "reviewer"], ["owner", "reviewer"]]}
+        "roles": [["admin", "reviewer"], ["owner", "reviewer"]], "is_staff": [True, False]}
     # The same groups again change nothing and write no audit row.
     rows = LogEntry.objects.get_for_object(user).count()
     sign_in(Client(), "sam.ortiz", ["tollgate-owners", "tollgate-coe"])

@@ -93,7 +93,7 @@ def _demo_login(person: data.Person, department: Department | None, hashes: dict
         department=department,
         title=person.title,
     )
-    person_set_role(user=user, role=person.role, exclusive=True)
+    person_set_role(user=user, role=person.role, exclusive=True, source="demo")
     changed = []
     if user.username != username:
         user.username = username
