@@ -77,4 +77,8 @@ class ObtainTokenView(ObtainAuthToken):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not settings.PASSWORD_LOGIN:
             return Response({"detail": PASSWORD_LOGIN_OFF}, status=status.HTTP_403_FORBIDDEN)
-        return super().post(request, *args, **kwargs)
+        from portfolio.services.people import api_token_obtain
+
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response({"token": api_token_obtain(user=serializer.validated_data["user"]).key})

@@ -20,6 +20,7 @@ from portfolio.services.inventory_import import (
 from portfolio.services.licences import licence_pool_delete, licence_pool_save
 from portfolio.services.people import (
     api_token_issue,
+    api_token_obtain,
     api_token_revoke,
     person_deactivate,
     person_get_or_create,
@@ -38,6 +39,7 @@ from portfolio.services.reference import (
 __all__ = [
     "ai_model_get_or_create",
     "api_token_issue",
+    "api_token_obtain",
     "api_token_revoke",
     "ai_model_substitute_set",
     "business_case_delete",

@@ -169,6 +169,17 @@ def api_token_issue(*, actor: Actor | None, user: Actor) -> Token:
 
 
 @transaction.atomic
+def api_token_obtain(*, user: Actor) -> Token:
+    """The person's own API token, for the password they just gave (the token endpoint): the one they have, or a new
+    one, audited as issued to them by themselves."""
+    token = Token.objects.filter(user=user).first()
+    if token is None:
+        token = Token.objects.create(user=user)
+        audit_event(user, actor=user, event="api_token_issued", source="password")
+    return token
+
+
+@transaction.atomic
 def api_token_revoke(*, actor: Actor | None, token: Token) -> None:
     """The token stops working at once; audited on its person (the key is a secret and is never written down)."""
     if actor is not None and not may(actor, "authtoken.delete_token"):

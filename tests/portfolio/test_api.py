@@ -364,6 +364,12 @@ def test_token_endpoint_issues_a_token(api_client, owner):
     response = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD})
     assert response.status_code == 200
     assert response.json()["token"] == Token.objects.get(user=owner).key
+    again = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD})
+    assert again.json()["token"] == response.json()["token"]
+    # Issued once, in the audit trail on the person, by themselves, without the key.
+    (entry,) = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_issued")
+    assert entry.actor == owner and entry.additional_data["source"] == "password"
+    assert response.json()["token"] not in f"{entry.changes} {entry.object_repr} {entry.additional_data}"
 
 
 # --- business cases and KPIs ---------------------------------------------------------------------------------------
