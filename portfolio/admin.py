@@ -15,7 +15,8 @@ from typing import Any
 from auditlog.context import set_actor
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Model, URLField
 from django.http import HttpRequest
 from rest_framework.authtoken.admin import TokenAdmin
@@ -91,6 +92,15 @@ class PersonAdmin(UserAdmin):
         super().save_related(request, form, formsets, change)
         person_set_roles(user=user, roles={Role(group.name) for group in chosen if group.name in role_names},
                          actor=request_actor(request), source="admin")
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(ReadOnlyAdmin, GroupAdmin):
+    """The role groups, shown read-only: roles and the administrators' admin permissions are declared once, in
+    tollgate.roles, and made again at every migrate, so an edit here would be silently undone (and not audited)."""
 
 
 admin.site.unregister(TokenProxy)

@@ -111,8 +111,6 @@ def test_a_vendor_website_typed_without_a_scheme_is_taken_as_https(client, admin
 
 # Admin pages that write without a service and without field history, each for a reason of its own.
 NOT_AUDITED = {
-    "auth.Group": "the role groups, and the administrators' admin permissions, are made from tollgate.roles at every "
-                  "migrate; people's roles are audited by person_set_roles",
     "authtoken.TokenProxy": "issued and revoked through their services, which write an explicit row on the person; "
                             "a token's text is its key, which no audit row may hold",
     "axes.AccessAttempt": "django-axes' own record of failed logins (deleting one unlocks an account)",
