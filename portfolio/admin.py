@@ -47,7 +47,7 @@ from portfolio.services.initiatives import (
     kpi_save,
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
-from portfolio.services.people import api_token_issue, api_token_revoke, person_set_roles
+from portfolio.services.people import api_token_issue, api_token_revoke, person_deactivate, person_set_roles
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
@@ -69,7 +69,8 @@ admin.site.unregister(get_user_model())
 class PersonAdmin(UserAdmin):
     """Accounts, their roles and profile. The account's fields and the profile are field history in the audit trail;
     roles (the role groups) are given through person_set_roles, which audits them and keeps staff status with the
-    administrator role. Per-user Django permissions are not offered: roles are declared once, in tollgate.roles."""
+    administrator role, and an account switched off through person_deactivate. Per-user Django permissions are not
+    offered: roles are declared once, in tollgate.roles."""
 
     inlines = [ProfileInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
@@ -78,6 +79,15 @@ class PersonAdmin(UserAdmin):
         (name, {**options, "fields": tuple(f for f in options["fields"] if f != "user_permissions")})
         for name, options in UserAdmin.fieldsets or ()
     )
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # An account switched off here is deactivated by its service, under the same event as everywhere else.
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            person_deactivate(actor=request_actor(request), user=obj)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         chosen = form.cleaned_data.get("groups")

@@ -181,9 +181,18 @@ def test_deactivating_an_account_in_the_admin_is_in_the_audit_trail(client, admi
     url = reverse("admin:auth_user_change", args=[owner.pk])
     data = change_form(client, url)
     del data["is_active"]  # the box unticked
+    data["first_name"] = ["Olive"]
     assert client.post(url, data).status_code == 302
-    entry = LogEntry.objects.get_for_object(owner).get(action=LogEntry.Action.UPDATE, additional_data__isnull=True)
-    assert entry.actor == admin_user and entry.changes_dict == {"is_active": ["True", "False"]}
+    owner.refresh_from_db()
+    assert not owner.is_active and owner.first_name == "Olive"
+    updates = LogEntry.objects.get_for_object(owner).filter(action=LogEntry.Action.UPDATE).order_by("pk")
+    assert [(e.actor, (e.additional_data or {}).get("event"), e.changes_dict) for e in updates] == [
+        (admin_user, None, {"first_name": [updates[0].changes_dict["first_name"][0], "Olive"]}),
+        (admin_user, "person_deactivated", {"is_active": [True, False]}),
+    ]
+    data["is_active"] = ["on"]  # switched on again: plain field history
+    assert client.post(url, data).status_code == 302
+    assert updates.last().changes_dict == {"is_active": ["False", "True"]}
 
 
 def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_field_history(
