@@ -38,10 +38,10 @@ from portfolio.services.reference import (
 
 __all__ = [
     "ai_model_get_or_create",
+    "ai_model_substitute_set",
     "api_token_issue",
     "api_token_obtain",
     "api_token_revoke",
-    "ai_model_substitute_set",
     "business_case_delete",
     "business_case_save",
     "business_case_version_record",
