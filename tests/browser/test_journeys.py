@@ -139,3 +139,20 @@ def test_admin_imports_an_inventory_file(page: Page, admin_user, tmp_path):
     page.locator("form button[type=submit].primary").click()
     expect(page.get_by_text(re.compile("Succeeded", re.I)).first).to_be_visible()
     assert set(Initiative.objects.values_list("external_id", flat=True)) == {"INV-1", "INV-2"}
+
+
+def test_admin_gives_a_person_a_role_in_the_django_admin_and_finds_it_in_the_audit_trail(
+        page: Page, admin_user, owner):
+    log_in(page, admin_user)
+    page.goto(f"/admin/auth/user/{owner.pk}/change/")
+    expect(page.locator("#id_user_permissions_from")).to_have_count(0)  # roles only, declared in tollgate.roles
+    page.select_option("#id_groups_from", label="reviewer")
+    page.click("#id_groups_add")
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.goto("/governance/audit/?event=roles_changed")
+    row = page.locator("table tbody tr").filter(has_text=owner.username)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Roles changed")
+    expect(row).to_contain_text("['owner'] → ['owner', 'reviewer']")
+    expect(row).to_contain_text(admin_user.get_full_name())
