@@ -38,6 +38,7 @@ class AuditEvent(models.TextChoices):
     PERSON_CREATED_BY_SSO = "person_created_by_sso", "Account created at single sign-on"
     API_TOKEN_ISSUED = "api_token_issued", "API token issued"
     API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+    LOGIN_LOCK_CLEARED = "login_lock_cleared", "Login lock cleared"
     MODEL_SUBSTITUTE_SET = "ai_model_substitute_set", "Model substitute set"
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from auditlog.context import set_actor
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -47,7 +49,13 @@ from portfolio.services.initiatives import (
     kpi_save,
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
-from portfolio.services.people import api_token_issue, api_token_revoke, person_deactivate, person_set_roles
+from portfolio.services.people import (
+    api_token_issue,
+    api_token_revoke,
+    login_lock_clear,
+    person_deactivate,
+    person_set_roles,
+)
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
@@ -135,6 +143,21 @@ class ApiTokenAdmin(TokenAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for token in queryset:
             api_token_revoke(actor=request_actor(request), token=token)
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' failed logins; deleting a row unlocks the account or address, through login_lock_clear, which
+    puts each unlock in the audit trail. Its change page is read-only, as axes makes it."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        login_lock_clear(actor=request_actor(request), attempts=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        login_lock_clear(actor=request_actor(request), attempts=list(queryset))
 
 
 class CostCenterInline(admin.TabularInline):

@@ -113,7 +113,8 @@ def test_a_vendor_website_typed_without_a_scheme_is_taken_as_https(client, admin
 NOT_AUDITED = {
     "authtoken.TokenProxy": "issued and revoked through their services, which write an explicit row on the person; "
                             "a token's text is its key, which no audit row may hold",
-    "axes.AccessAttempt": "django-axes' own record of failed logins (deleting one unlocks an account)",
+    "axes.AccessAttempt": "django-axes' own record of failed logins; deleting one unlocks an account, through "
+                          "login_lock_clear, which writes an explicit row",
     "axes.AccessLog": "django-axes' own record of logins",
     "axes.AccessFailureLog": "django-axes' own record of failed logins",
 }
@@ -232,3 +233,28 @@ def test_api_tokens_are_issued_and_revoked_through_their_services_and_never_writ
     assert not LogEntry.objects.filter(changes_text__contains=key).exists()
     assert not LogEntry.objects.filter(object_repr__contains=key).exists()
     assert not any(key in str(e.changes) for e in LogEntry.objects.all())
+
+
+def test_unlocking_an_account_in_the_admin_is_in_the_audit_trail(client, admin_user, owner):
+    from axes.models import AccessAttempt
+
+    def attempt(username: str) -> AccessAttempt:
+        return AccessAttempt.objects.create(username=username, ip_address="203.0.113.9", user_agent="curl",
+                                            http_accept="*/*", path_info="/accounts/login/", failures_since_start=5)
+
+    client.force_login(admin_user)
+    locked = attempt(owner.username)
+    response = client.post(reverse("admin:axes_accessattempt_delete", args=[locked.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not AccessAttempt.objects.exists()
+    entry = LogEntry.objects.get_for_object(owner).get(additional_data__event="login_lock_cleared")
+    assert entry.actor == admin_user and entry.changes_dict == {"failures_since_start": [5, 0]}
+    assert entry.additional_data["ip_address"] == "203.0.113.9"
+
+    # Several at once from the list, one naming no account: each is a row of its own.
+    ids = [attempt(owner.username).pk, attempt("nobody@example.com").pk]
+    response = client.post(reverse("admin:axes_accessattempt_changelist"),
+                           {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
+    assert response.status_code == 302 and not AccessAttempt.objects.exists()
+    rows = LogEntry.objects.filter(additional_data__event="login_lock_cleared", actor=admin_user)
+    assert rows.count() == 3
+    assert rows.filter(additional_data__username="nobody@example.com", content_type__model="accessattempt").exists()

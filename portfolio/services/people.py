@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from auditlog.context import disable_auditlog
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -187,3 +190,20 @@ def api_token_revoke(*, actor: Actor | None, token: Token) -> None:
     user = token.user
     Token.objects.filter(key=token.key).delete()  # by key: the admin's TokenProxy answers its person's id as pk
     audit_event(user, actor=actor, event="api_token_revoked")
+
+
+@transaction.atomic
+def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt]) -> int:
+    """Unlock: the failed-login records go, so the account (or address) may sign in again before the cool-off ends.
+    One audit row each, on the account the attempts named when it exists, else on the record itself."""
+    if actor is not None and not may(actor, "axes.delete_accessattempt"):
+        raise PermissionDenied("Only administrators unlock accounts.")
+    cleared = 0
+    for attempt in attempts:
+        account = User.objects.filter(username=attempt.username).first() if attempt.username else None
+        audit_event(account or attempt, actor=actor, event="login_lock_cleared",
+                    changes={"failures_since_start": [attempt.failures_since_start, 0]},
+                    username=attempt.username, ip_address=attempt.ip_address)
+        AccessAttempt.objects.filter(pk=attempt.pk).delete()
+        cleared += 1
+    return cleared
