@@ -134,6 +134,7 @@ class _FormFields(HTMLParser):
         super().__init__()
         self.data: dict[str, list[str]] = {}
         self._select: str | None = None
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         a = dict(attrs)
@@ -148,11 +149,20 @@ class _FormFields(HTMLParser):
         elif tag == "option" and self._select and "selected" in a:
             self.data[self._select].append(a.get("value") or "")
         elif tag == "textarea" and name:
-            self.data.setdefault(name, [""])
+            self._textarea = name
+            self.data[name] = [""]
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.data[self._textarea][0] += data
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "select":
             self._select = None
+        elif tag == "textarea" and self._textarea:
+            value = self.data[self._textarea][0]  # a browser drops the newline that opens a textarea's text
+            self.data[self._textarea][0] = value[1:] if value.startswith("\n") else value
+            self._textarea = None
 
 
 def change_form(client, url: str) -> dict[str, list[str]]:

@@ -200,7 +200,7 @@ def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt]) 
         raise PermissionDenied("Only administrators unlock accounts.")
     cleared = 0
     for attempt in attempts:
-        account = User.objects.filter(username=attempt.username).first() if attempt.username else None
+        account = User.objects.filter(username__iexact=attempt.username).first() if attempt.username else None
         audit_event(account or attempt, actor=actor, event="login_lock_cleared",
                     changes={"failures_since_start": [attempt.failures_since_start, 0]},
                     username=attempt.username, ip_address=attempt.ip_address)
