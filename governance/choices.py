@@ -35,6 +35,7 @@ class AuditEvent(models.TextChoices):
     SIGNAL_DISMISSED = "signal_dismissed", "Signal dismissed"
     ROLES_CHANGED = "roles_changed", "Roles changed"
     PERSON_DEACTIVATED = "person_deactivated", "Account deactivated"
+    PERSON_REACTIVATED = "person_reactivated", "Account reactivated"
     PERSON_CREATED_BY_SSO = "person_created_by_sso", "Account created at single sign-on"
     API_TOKEN_ISSUED = "api_token_issued", "API token issued"
     API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"

@@ -10,12 +10,14 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from portfolio import selectors
 from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
 from portfolio.forms import person_label
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from tollgate.formatting import money_label
+from tollgate.roles import Role
 from tollgate.ui.filtersets import (
     ANY,
     ListFilterSet,
@@ -164,3 +166,25 @@ class LicencePoolFilterSet(SearchFilterSet):
     class Meta:
         model = LicencePool
         fields = ("q", "vendor", "initiative")
+
+
+class PersonFilterSet(SearchFilterSet):
+    """The People page: ?q=<name or e-mail>&role=reviewer&department=<id>&active=true"""
+
+    search_fields = ("first_name", "last_name", "email", "username", "profile__title")
+    page_filters = ("q", "role", "department", "active")
+
+    role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role",
+                                       empty_label=ANY, label="Role")
+    department = django_filters.ModelChoiceFilter(field_name="profile__department", label="Department",
+                                                  empty_label=ANY, queryset=Department.objects.order_by("name"))
+    active = django_filters.BooleanFilter(field_name="is_active", label="Active", widget=YesNoSelect())
+
+    class Meta:
+        model = get_user_model()
+        fields = ("q", "role", "department", "active")
+
+    def filter_role(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == Role.ADMIN:  # a superuser is an administrator whatever their groups
+            return queryset.filter(Q(groups__name=value) | Q(is_superuser=True)).distinct()
+        return queryset.filter(groups__name=value).distinct()

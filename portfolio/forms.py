@@ -19,7 +19,7 @@ from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
 from tollgate.formatting import money_label
-from tollgate.roles import is_admin
+from tollgate.roles import Role, is_admin
 
 User = get_user_model()
 
@@ -278,3 +278,23 @@ KPIFormSet = cast(
 def kpi_formset(*, initiative: Initiative | None, data: Any = None) -> BaseKPIFormSet:
     queryset = initiative.kpis.order_by("pk") if initiative is not None else KPI.objects.none()
     return KPIFormSet(data=data, queryset=queryset, prefix=KPI_PREFIX)
+
+
+class PersonForm(forms.Form):
+    """What an administrator sets for a person on the People page; portfolio.services.people.person_update checks
+    the rules (nobody locks themselves out, nobody is their own delegate) and writes it."""
+
+    roles = forms.TypedMultipleChoiceField(choices=Role.choices, coerce=Role, required=False,
+                                           widget=forms.CheckboxSelectMultiple,
+                                           help_text="What the person may do in Tollgate; none: they see nothing.")
+    is_active = forms.BooleanField(label="Active", required=False,
+                                   help_text="Untick when someone leaves: they can no longer sign in, and what they "
+                                             "own stays theirs until it is handed over.")
+    department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"), required=False,
+                                        empty_label="— none —")
+    title = forms.CharField(max_length=160, required=False)
+    delegates = PeopleChoiceField(
+        queryset=_people(), required=False,
+        widget=SearchableSelectMultiple(attrs=searchable_attrs("Type a name or an e-mail")),
+        help_text="They act for this person on every initiative the person owns.",
+    )

@@ -576,6 +576,19 @@ def vendor_list(*, user: Viewer) -> QuerySet[Vendor]:
     return _visible(queryset, user, "vendor")
 
 
+def people_list(*, user: Viewer) -> QuerySet:
+    """Everyone with an account, for the administrators' People page: profile and groups in two queries, the
+    initiatives each owns counted by a subquery (a join would multiply with the groups)."""
+    if not may(user, "portfolio.manage_people"):
+        return get_user_model().objects.none()
+    owned = (Initiative.objects.filter(owner=OuterRef("pk")).order_by().values("owner")
+             .annotate(n=Count("pk")).values("n"))
+    return (get_user_model().objects.select_related("profile__department")
+            .prefetch_related("groups", "profile__delegates")
+            .annotate(initiatives_owned=Coalesce(Subquery(owned), 0))
+            .order_by("last_name", "first_name", "username"))
+
+
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:
     queryset = AIModel.objects.select_related("provider", "substitute").annotate(
         initiatives_count=Count("initiatives"))

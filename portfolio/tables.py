@@ -11,7 +11,8 @@ from django.utils.safestring import SafeString
 from portfolio.costs.selectors import CostPeriods
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor, reporting_currency
 from tollgate.formatting import format_percent, money_label
-from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
+from tollgate.roles import Role
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, person_name
 
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
 FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
@@ -241,3 +242,52 @@ class LicencePoolTable(tables.Table):
     def value_seats_purchased(self, value: int) -> int:
         return value
 
+
+
+class PersonTable(tables.Table):
+    """The People page: who has an account, with which roles, where they sit and what they own."""
+
+    name = tables.Column("Name", accessor="last_name", order_by=("last_name", "first_name", "username"),
+                         empty_values=())
+    email = tables.Column("E-mail")
+    roles = tables.Column("Roles", empty_values=(), orderable=False)
+    department = tables.Column("Department", accessor="profile__department__name", default="—",
+                               order_by=("profile__department__name",))
+    title = tables.Column("Title", accessor="profile__title", default="—", order_by=("profile__title",))
+    delegates = tables.Column("Delegates", empty_values=(), orderable=False)
+    initiatives_owned = CountColumn("Initiatives owned")
+    is_active = tables.BooleanColumn("Active")
+    last_login = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last sign-in", default="never")
+    edit = tables.LinkColumn("portfolio:person_edit", args=[tables.A("pk")], text="Edit", verbose_name="",
+                             orderable=False, exclude_from_export=True, empty_values=())
+
+    class Meta:
+        fields = ()
+        sequence = ("name", "email", "roles", "department", "title", "delegates", "initiatives_owned", "is_active",
+                    "last_login", "edit")
+        empty_text = "No one matches these filters."
+
+    def render_name(self, record: Any) -> str:
+        return record.get_full_name() or record.get_username()
+
+    value_name = render_name
+
+    def render_roles(self, record: Any) -> str:
+        return ", ".join(role_labels(record)) or "none"
+
+    value_roles = render_roles
+
+    def render_delegates(self, record: Any) -> str:
+        profile = getattr(record, "profile", None)
+        names = sorted(person_name(d) for d in profile.delegates.all()) if profile is not None else []
+        return ", ".join(names) or "—"
+
+    value_delegates = render_delegates
+
+
+def role_labels(user: Any) -> list[str]:
+    """The roles a person holds, as labels, from their prefetched groups (a superuser is an administrator)."""
+    held = {group.name for group in user.groups.all()}
+    if user.is_superuser:
+        held.add(Role.ADMIN.value)
+    return [role.label for role in Role if role.value in held]

@@ -2,7 +2,7 @@ from django.urls import include, path, register_converter
 
 from portfolio.dashboard.converters import QuarterConverter
 from portfolio.dashboard.views import BoardPackPdfView, BoardPackView, DashboardView
-from portfolio.views import imports, initiatives, reference
+from portfolio.views import imports, initiatives, people, reference
 
 app_name = "portfolio"
 register_converter(QuarterConverter, "quarter")
@@ -19,6 +19,8 @@ urlpatterns = [
     path("departments/<int:pk>/", reference.DepartmentDetailView.as_view(), name="department_detail"),
     path("cost-centers/", reference.CostCenterListView.as_view(), name="costcenter_list"),
     path("cost-centers/<int:pk>/", reference.CostCenterDetailView.as_view(), name="costcenter_detail"),
+    path("people/", people.PersonListView.as_view(), name="person_list"),
+    path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_edit"),
     path("vendors/", reference.VendorListView.as_view(), name="vendor_list"),
     path("models/", reference.AIModelListView.as_view(), name="aimodel_list"),
     path("licences/", reference.LicencePoolListView.as_view(), name="licencepool_list"),

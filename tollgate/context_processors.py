@@ -20,6 +20,7 @@ NAV = [
     ("Models", "portfolio:aimodel_list", "portfolio.view_aimodel"),
     ("Licences", "portfolio:licencepool_list", "portfolio.view_licencepool"),
     ("Imports", "portfolio:import_list", "portfolio.view_importrun"),
+    ("People", "portfolio:person_list", "portfolio.manage_people"),
     ("My reports", "reviews:mine", "reviews.fill_valuereport"),
     ("Review cycles", "reviews:cycle_list", "reviews.view_reviewcycle"),
     ("Review queue", "governance:queue", "governance.view_reviewqueue"),

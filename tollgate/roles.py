@@ -96,6 +96,8 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     # Reference data is maintained by administrators.
     **{f"portfolio.{action}_{m}": is_admin for m in ("department", "costcenter", "vendor", "aimodel", "profile")
        for action in ("add", "change", "delete")},
+    # People: their roles, whether they may sign in, their profile (the People page).
+    "portfolio.manage_people": is_admin,
     "portfolio.import_initiatives": is_admin,
     "portfolio.view_importrun": is_admin,
 }

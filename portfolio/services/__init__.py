@@ -25,9 +25,11 @@ from portfolio.services.people import (
     login_lock_clear,
     person_deactivate,
     person_get_or_create,
+    person_reactivate,
     person_set_role,
     person_set_roles,
     person_sign_in_with_sso,
+    person_update,
 )
 from portfolio.services.reference import (
     ai_model_get_or_create,
@@ -63,9 +65,11 @@ __all__ = [
     "login_lock_clear",
     "person_deactivate",
     "person_get_or_create",
+    "person_reactivate",
     "person_set_role",
     "person_set_roles",
     "person_sign_in_with_sso",
+    "person_update",
     "plan_edit",
     "vendor_get_or_create",
 ]

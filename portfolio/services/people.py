@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 
-from auditlog.context import disable_auditlog
+from auditlog.context import disable_auditlog, set_actor
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -90,6 +91,59 @@ def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
         with disable_auditlog():  # the explicit row below is the record
             user.save(update_fields=["is_active"])
         audit_event(user, actor=actor, event="person_deactivated", changes={"is_active": [True, False]})
+    return user
+
+
+@transaction.atomic
+def person_reactivate(*, actor: Actor | None, user: Actor) -> Actor:
+    """A deactivated account may sign in again (with the roles it still holds). Audited."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators reactivate accounts.")
+    if not user.is_active:
+        user.is_active = True
+        with disable_auditlog():  # the explicit row below is the record
+            user.save(update_fields=["is_active"])
+        audit_event(user, actor=actor, event="person_reactivated", changes={"is_active": [False, True]})
+    return user
+
+
+@transaction.atomic
+def person_update(
+    *, actor: Actor | None, user: Actor, roles: set[Role], is_active: bool, department: Department | None,
+    title: str, delegates: Iterable[Actor],
+) -> Actor:
+    """What an administrator sets on the People page: roles, whether the account may sign in, and the profile
+    (department, title, the delegates who act for the person on everything they own). Each part is audited: roles and
+    (de)activation by their services' rows, the profile as field history. An administrator cannot lock themselves
+    out (take away their own administrator role or deactivate their own account): another administrator must."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators change people's roles and accounts.")
+    delegates = list(delegates)
+    errors: dict[str, str] = {}
+    if actor is not None and actor.pk == user.pk:
+        if Role.ADMIN not in roles and not user.is_superuser:
+            errors["roles"] = "You cannot take away your own administrator role: ask another administrator."
+        if not is_active:
+            errors["is_active"] = "You cannot deactivate your own account: ask another administrator."
+    if any(delegate.pk == user.pk for delegate in delegates):
+        errors["delegates"] = f"{user.get_full_name() or user} cannot be their own delegate."
+    if errors:
+        raise ValidationError(errors)
+    profile, _ = Profile.objects.get_or_create(user=user)
+    title = title.strip()
+    wanted = {"department": department, "title": title}
+    changed = [name for name, value in wanted.items() if getattr(profile, name) != value]
+    with set_actor(actor) if actor is not None else nullcontext():  # the profile's field history names who
+        if changed:
+            profile.department, profile.title = department, title
+            profile.save(update_fields=[*changed, "updated_at"])
+        if set(profile.delegates.values_list("pk", flat=True)) != {delegate.pk for delegate in delegates}:
+            profile.delegates.set(delegates)
+    person_set_roles(user=user, roles=roles, actor=actor, source="people_page")
+    if user.is_active and not is_active:
+        person_deactivate(actor=actor, user=user)
+    elif is_active and not user.is_active:
+        person_reactivate(actor=actor, user=user)
     return user
 
 

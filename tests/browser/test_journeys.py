@@ -156,3 +156,21 @@ def test_admin_gives_a_person_a_role_in_the_django_admin_and_finds_it_in_the_aud
     expect(row).to_contain_text("Roles changed")
     expect(row).to_contain_text("['owner'] → ['owner', 'reviewer']")
     expect(row).to_contain_text(admin_user.get_full_name())
+
+
+def test_admin_makes_an_owner_a_reviewer_on_the_people_page(page: Page, admin_user, owner, reviewer):
+    log_in(page, admin_user)
+    page.get_by_role("link", name="People", exact=True).click()
+    page.select_option("#id_role", "owner")
+    page.get_by_role("button", name="Apply").click()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(owner.email)
+    rows.first.get_by_role("link", name="Edit").click()
+    page.get_by_label("CoE reviewer").check()
+    page.click("#save-person")
+    expect(page.locator(".messages, .messagelist, [role=status]").first).to_contain_text("saved")
+    page.select_option("#id_role", "reviewer")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("table tbody tr")).to_have_count(2)
+    assert set(owner.groups.values_list("name", flat=True)) == {"owner", "reviewer"}

@@ -17,6 +17,7 @@ from tests.matrix import (
     API_ANON,
     API_READ,
     EXECUTIVE,
+    OWNER_OTHER,
     REVIEWER,
     Case,
     May,
@@ -32,6 +33,11 @@ COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
 API_COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON)
 
 ROWS: dict[str, list[Case]] = {
+    # People: administrators only. An empty POST is a valid form (no roles, not active, no profile): it saves and
+    # redirects to the list (each request is rolled back before the next role's).
+    "portfolio:person_list": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, query="_export=csv"),
+                              Case(ADMIN_ONLY, query="role=reviewer&active=true&q=o&sort=-last_login")],
+    "portfolio:person_edit": [Case(ADMIN_ONLY, obj="person"), Case(only({ADMIN: 302}), method="post", obj="person")],
     "portfolio:allocationrule_delete": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                         Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     "api:allocationrule-reorder": [Case(API_ADMIN_WRITE, method="post")],
@@ -94,4 +100,4 @@ def build_objects(built: dict[str, Any], users: dict[str, Any]) -> dict[str, Any
     from portfolio.models import CurrencyRate
 
     rate = CurrencyRate.objects.create(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.08"))
-    return {"currency_rate": rate}
+    return {"currency_rate": rate, "person": users[OWNER_OTHER]}

@@ -1,0 +1,74 @@
+"""The People page: administrators see who has an account and set their roles, whether they may sign in and their
+profile, through portfolio.services.people (each change in the audit trail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views import View
+
+from portfolio import filtersets, selectors, tables
+from portfolio.forms import PersonForm
+from portfolio.services.people import person_update
+from tollgate.roles import Role
+from tollgate.types import request_actor
+from tollgate.ui.errors import form_add_service_errors
+from tollgate.ui.views import ListPageView, PermissionRequiredMixin
+
+
+class PersonListView(ListPageView):
+    permission_required = "portfolio.manage_people"
+    list_selector = staticmethod(selectors.people_list)
+    filterset_class = filtersets.PersonFilterSet
+    table_class = tables.PersonTable
+    export_name = "people"
+    title = "People"
+    intro = ("Everyone with an account: their roles, where they sit, who acts for them and what they own. People "
+             "come from imports (as owners), single sign-on or the Django admin; roles and accounts are changed "
+             "here, each change in the audit trail.")
+
+
+class PersonUpdateView(PermissionRequiredMixin, View):
+    permission_required = "portfolio.manage_people"
+    template_name = "portfolio/person_form.html"
+
+    def get_person(self) -> Any:
+        if not hasattr(self, "_person"):
+            self._person = get_object_or_404(get_user_model().objects.select_related("profile__department"),
+                                             pk=self.kwargs["pk"])
+        return self._person
+
+    def initial(self) -> dict[str, Any]:
+        person = self.get_person()
+        profile = getattr(person, "profile", None)
+        held = set(person.groups.values_list("name", flat=True))
+        return {"roles": [role for role in Role if role.value in held], "is_active": person.is_active,
+                "department": profile.department if profile else None, "title": profile.title if profile else "",
+                "delegates": list(profile.delegates.all()) if profile else []}
+
+    def page(self, form: PersonForm) -> HttpResponse:
+        return render(self.request, self.template_name, {"form": form, "person": self.get_person()})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.page(PersonForm(initial=self.initial()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = PersonForm(request.POST, initial=self.initial())
+        if not form.is_valid():
+            return self.page(form)
+        person = self.get_person()
+        try:
+            person_update(actor=request_actor(request), user=person, roles=set(form.cleaned_data["roles"]),
+                          is_active=form.cleaned_data["is_active"], department=form.cleaned_data["department"],
+                          title=form.cleaned_data["title"], delegates=form.cleaned_data["delegates"])
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+            return self.page(form)
+        messages.success(request, f"{person.get_full_name() or person} saved.")
+        return HttpResponseRedirect(reverse("portfolio:person_list"))

@@ -1,0 +1,107 @@
+"""The People page and person_update: administrators set roles, accounts and profiles, each change audited."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portfolio.services import person_update
+from tests.factories import DepartmentFactory, InitiativeFactory, UserFactory
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def events(user) -> list[str]:
+    return [e.additional_data["event"] for e in
+            LogEntry.objects.get_for_object(user).filter(additional_data__has_key="event").order_by("pk")]
+
+
+def test_an_administrator_changes_roles_account_and_profile_each_in_the_audit_trail(admin_user, owner, other_owner):
+    legal = DepartmentFactory(name="Legal")
+    person_update(actor=admin_user, user=owner, roles={Role.OWNER, Role.REVIEWER}, is_active=False,
+                  department=legal, title="Counsel", delegates=[other_owner])
+    owner.refresh_from_db()
+    assert set(owner.groups.values_list("name", flat=True)) == {"owner", "reviewer"} and not owner.is_active
+    assert (owner.profile.department, owner.profile.title) == (legal, "Counsel")
+    assert list(owner.profile.delegates.all()) == [other_owner]
+    assert events(owner) == ["roles_changed", "person_deactivated"]
+    roles = LogEntry.objects.get_for_object(owner).get(additional_data__event="roles_changed")
+    assert roles.actor == admin_user and roles.additional_data["source"] == "people_page"
+    profile_rows = LogEntry.objects.get_for_object(owner.profile).filter(actor=admin_user)
+    assert {key for row in profile_rows for key in row.changes_dict} >= {"department", "title", "delegates"}
+
+    person_update(actor=admin_user, user=owner, roles={Role.OWNER, Role.REVIEWER}, is_active=True,
+                  department=legal, title="Counsel", delegates=[other_owner])
+    owner.refresh_from_db()
+    assert owner.is_active and events(owner)[-1] == "person_reactivated"
+    # The same values again write nothing.
+    rows = LogEntry.objects.count()
+    person_update(actor=admin_user, user=owner, roles={Role.OWNER, Role.REVIEWER}, is_active=True,
+                  department=legal, title="Counsel ", delegates=[other_owner])
+    assert LogEntry.objects.count() == rows
+
+
+def test_nobody_locks_themselves_out_or_delegates_to_themselves(admin_user, owner):
+    with pytest.raises(ValidationError) as refused:
+        person_update(actor=admin_user, user=admin_user, roles={Role.REVIEWER}, is_active=False, department=None,
+                      title="", delegates=[admin_user])
+    assert set(refused.value.message_dict) == {"roles", "is_active", "delegates"}
+    assert "ask another administrator" in refused.value.message_dict["roles"][0]
+    admin_user.refresh_from_db()
+    assert admin_user.is_active and admin_user.groups.filter(name="admin").exists()
+    with pytest.raises(PermissionDenied):
+        person_update(actor=owner, user=owner, roles={Role.ADMIN}, is_active=True, department=None, title="",
+                      delegates=[])
+
+
+def test_the_people_page_lists_filters_and_exports_without_a_query_per_person(login, admin_user, owner, reviewer):
+    InitiativeFactory(owner=owner)
+    InitiativeFactory(owner=owner)
+    client = login(admin_user)
+    url = reverse("portfolio:person_list")
+    body = client.get(url, {"role": "reviewer"}).content.decode()
+    assert reviewer.email in body and owner.email not in body
+    rows = client.get(url, {"_export": "csv", "q": owner.email}).content.decode().splitlines()
+    assert rows[0].startswith("Name,E-mail,Roles,Department,Title,Delegates,Initiatives owned,Active,Last sign-in")
+    assert len(rows) == 2 and ",Initiative owner," in rows[1] and ",2," in rows[1]
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for _ in range(5):
+        person = UserFactory(role=Role.OWNER)
+        person.profile.delegates.add(owner)
+        InitiativeFactory(owner=person)
+    assert queries() == few
+
+
+def test_the_edit_page_saves_through_the_service_and_shows_what_it_refuses(login, admin_user, owner, other_owner):
+    client = login(admin_user)
+    url = reverse("portfolio:person_edit", args=[owner.pk])
+    page = client.get(url).content.decode()
+    ticked = set(re.findall(r'<input type="checkbox" name="roles" value="(\w+)"[^>]*checked', page))
+    assert ticked == {"owner"} and re.search(r'name="is_active"[^>]*checked', page)
+    response = client.post(url, {"roles": ["owner", "executive"], "is_active": "on", "title": "Lead",
+                                 "delegates": [other_owner.pk]})
+    assert response.status_code == 302 and response["Location"] == reverse("portfolio:person_list")
+    owner.refresh_from_db()
+    assert set(owner.groups.values_list("name", flat=True)) == {"owner", "executive"}
+    assert owner.profile.title == "Lead" and list(owner.profile.delegates.all()) == [other_owner]
+
+    own = client.post(reverse("portfolio:person_edit", args=[admin_user.pk]), {"roles": ["reviewer"]})
+    assert own.status_code == 200
+    body = own.content.decode()
+    assert "Nothing was saved" in body and "You cannot take away your own administrator role" in body
+    assert "You cannot deactivate your own account" in body
+    admin_user.refresh_from_db()
+    assert admin_user.is_active and admin_user.groups.filter(name="admin").exists()
