@@ -11,6 +11,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms import BaseModelFormSet, modelformset_factory
 from django.utils.text import capfirst
 from django_select2.forms import Select2MultipleWidget, Select2Widget
@@ -298,3 +299,10 @@ class PersonForm(forms.Form):
         widget=SearchableSelectMultiple(attrs=searchable_attrs("Type a name or an e-mail")),
         help_text="They act for this person on every initiative the person owns.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Anyone active, and the delegates already named (one who has since left can still be kept or removed).
+        named = [person.pk for person in self.initial.get("delegates", [])]
+        self.fields["delegates"].queryset = (User.objects.filter(Q(is_active=True) | Q(pk__in=named))
+                                             .order_by("last_name", "first_name", "username"))

@@ -105,3 +105,18 @@ def test_the_edit_page_saves_through_the_service_and_shows_what_it_refuses(login
     assert "You cannot deactivate your own account" in body
     admin_user.refresh_from_db()
     assert admin_user.is_active and admin_user.groups.filter(name="admin").exists()
+
+
+def test_a_delegate_who_has_left_can_be_kept_or_removed(login, admin_user, owner, other_owner):
+    owner.profile.delegates.add(other_owner)
+    other_owner.is_active = False
+    other_owner.save()
+    client = login(admin_user)
+    url = reverse("portfolio:person_edit", args=[owner.pk])
+    kept = client.post(url, {"roles": ["owner"], "is_active": "on", "delegates": [other_owner.pk]})
+    assert kept.status_code == 302 and list(owner.profile.delegates.all()) == [other_owner]
+    removed = client.post(url, {"roles": ["owner"], "is_active": "on"})
+    assert removed.status_code == 302 and not owner.profile.delegates.exists()
+    # Someone inactive who was not a delegate cannot be named one.
+    refused = client.post(url, {"roles": ["owner"], "is_active": "on", "delegates": [other_owner.pk]})
+    assert refused.status_code == 200 and not owner.profile.delegates.exists()
