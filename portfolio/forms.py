@@ -304,5 +304,6 @@ class PersonForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Anyone active, and the delegates already named (one who has since left can still be kept or removed).
         named = [person.pk for person in self.initial.get("delegates", [])]
-        self.fields["delegates"].queryset = (User.objects.filter(Q(is_active=True) | Q(pk__in=named))
-                                             .order_by("last_name", "first_name", "username"))
+        field = cast(PeopleChoiceField, self.fields["delegates"])
+        field.queryset = User.objects.filter(Q(is_active=True) | Q(pk__in=named)).order_by("last_name", "first_name",
+                                                                                         "username")
