@@ -243,7 +243,6 @@ class LicencePoolTable(tables.Table):
         return value
 
 
-
 class PersonTable(tables.Table):
     """The People page: who has an account, with which roles, where they sit and what they own."""
 
