@@ -29,12 +29,16 @@ class AuditFilterSet(ListFilterSet):
     actor = ActorChoiceFilter(empty_label=ANY, queryset=lambda request: selectors.audit_actor_choices())
     event = django_filters.ChoiceFilter(empty_label=ANY, choices=AuditEvent.choices, method="filter_event",
                                        label="Event")
+    record = django_filters.ChoiceFilter(
+        empty_label=ANY, label="Record", method="filter_record",
+        choices=[(kind, label) for kind, (label, _) in selectors.AUDIT_RECORDS.items()],
+    )
     since = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="From", widget=DATE)
     until = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte", label="To", widget=DATE)
 
     class Meta:
         model = LogEntry
-        fields = ("initiative", "actor", "event", "since", "until")
+        fields = ("initiative", "actor", "event", "record", "since", "until")
 
     def filter_initiative(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Entries of initiatives whose external id is the value or whose name contains it (and their cases and
@@ -44,6 +48,9 @@ class AuditFilterSet(ListFilterSet):
             "pk", flat=True
         )
         return queryset.filter(selectors.initiative_audit_q(ids) | Q(object_repr__icontains=value))
+
+    def filter_record(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(selectors.audit_record_q(value))
 
     def filter_event(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == AuditEvent.IMPORT:

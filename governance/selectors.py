@@ -247,6 +247,36 @@ def initiative_audit_q(initiative_ids: list[int] | QuerySet) -> Q:
     )
 
 
+# What an audit row is about, by kind of record (the audit page's "Record" filter): app_label.model of each.
+AUDIT_RECORDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "initiatives": ("Initiatives, business cases, KPIs", ("portfolio.initiative", "portfolio.businesscase",
+                                                          "portfolio.kpi")),
+    "people": ("People and accounts", ("auth.user", "portfolio.profile", "axes.accessattempt")),
+    "reference": ("Departments, cost centers, vendors, models, licences", (
+        "portfolio.department", "portfolio.costcenter", "portfolio.vendor", "portfolio.aimodel",
+        "portfolio.licencepool")),
+    "costs": ("Cost sources, allocation rules, rates, forecast", (
+        "portfolio.costsource", "portfolio.allocationrule", "portfolio.currencyrate", "portfolio.costforecast")),
+    "rules": ("Policies, rubric, use cases", ("governance.policy", "governance.rubriccriterion",
+                                             "governance.usecase")),
+    "sprawl": ("Sprawl clusters, duplicate decisions", ("governance.sprawlcluster",
+                                                        "governance.duplicatepairdecision")),
+    "signals": ("Signals", ("governance.signal",)),
+    "reviews": ("Review cycles, value reports, verdicts", (
+        "reviews.reviewcycle", "reviews.valuereport", "reviews.kpiactual", "reviews.reportattachment",
+        "reviews.verdict")),
+}
+
+
+def audit_record_q(kind: str) -> Q:
+    """Entries about one kind of record of AUDIT_RECORDS."""
+    query = Q(pk__in=[])
+    for label in AUDIT_RECORDS[kind][1]:
+        app_label, model = label.split(".")
+        query |= Q(content_type__app_label=app_label, content_type__model=model)
+    return query
+
+
 def audit_entries(*, user: Viewer | None) -> QuerySet[LogEntry]:
     """The whole audit trail, newest first; whoever may view it sees all of it."""
     return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")

@@ -27,7 +27,8 @@ def test_audit_trail(client, api_client, admin_user, owner, initiative):
     assert_page_and_api_agree(client, api_client, admin_user, "/governance/audit/", "/api/governance/audit-entries/", [
         {"initiative": initiative.external_id}, {"initiative": "contract"}, {"actor": admin_user.pk},
         {"event": AuditEvent.TRANSITION}, {"event": AuditEvent.FIELD_CHANGE}, {"since": today.isoformat()},
-        {"until": (today - timedelta(days=1)).isoformat()},
+        {"until": (today - timedelta(days=1)).isoformat()}, {"record": "initiatives"}, {"record": "people"},
+        {"record": "people", "event": AuditEvent.FIELD_CHANGE},
     ])
 
 

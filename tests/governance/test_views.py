@@ -176,6 +176,33 @@ def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events
     assert len(rows) == 1 and "API token issued" in rows[0] and str(reviewer) in rows[0]
 
 
+def test_the_audit_page_filters_by_kind_of_record(login, admin_user, reviewer, in_review):
+    from portfolio.services import person_set_roles
+
+    person_set_roles(user=reviewer, roles={Role.EXECUTIVE}, actor=admin_user, source="admin")
+    client = login(admin_user)
+    url = reverse("governance:audit")
+    people = client.get(url, {"_export": "csv", "record": "people"}).content.decode()
+    assert "Roles changed" in people and "Transition: submit" not in people
+    initiatives = client.get(url, {"_export": "csv", "record": "initiatives"}).content.decode()
+    assert "Transition: submit" in initiatives and "Roles changed" not in initiatives
+
+
+def test_every_kind_of_record_in_the_demo_s_trail_has_its_record_filter(demo):
+    from auditlog.registry import auditlog
+    from django.apps import apps
+
+    from governance.selectors import AUDIT_RECORDS
+
+    labels = {label for _, models in AUDIT_RECORDS.values() for label in models}
+    assert all(apps.get_model(label) for label in labels)  # each names a model that exists
+    in_trail = {f"{app}.{model}" for app, model in LogEntry.objects.values_list(
+        "content_type__app_label", "content_type__model").distinct()}
+    registered = {model._meta.label_lower for model in auditlog.get_models()}
+    assert in_trail - labels == set() and registered - labels == set()
+    assert len(in_trail) >= 15  # the demo's trail is read at all
+
+
 def test_audit_list_query_count_is_constant(login, admin_user, reviewer):
     client = login(admin_user)
     url = reverse("governance:audit")
