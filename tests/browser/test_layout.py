@@ -100,6 +100,8 @@ def journey_pages() -> list[tuple[str, str]]:
         ("models", url("portfolio:aimodel_list")),
         ("licences", url("portfolio:licencepool_list")),
         ("imports", url("portfolio:import_list")),
+        ("people", url("portfolio:person_list")),
+        ("edit person", url("portfolio:person_edit", own.owner_id)),
         ("new import", url("portfolio:import_create")),
         ("cost ingestion", url("portfolio:ingestion_health")),
         ("cost sources", url("portfolio:costsource_list")),
