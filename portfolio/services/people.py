@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from rest_framework.authtoken.models import Token
 
 from portfolio.models import Department, Profile
@@ -81,30 +82,28 @@ def person_set_role(
     person_set_roles(user=user, roles=current | {role}, actor=actor, source=source)
 
 
+def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: str) -> Actor:
+    """Turn an account on or off, audited by one explicit row (the account's field history stays out of it)."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied(f"Only administrators {'reactivate' if active else 'deactivate'} accounts.")
+    if user.is_active != active:
+        user.is_active = active
+        with disable_auditlog():
+            user.save(update_fields=["is_active"])
+        audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]})
+    return user
+
+
 @transaction.atomic
 def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
     """Someone left: their account stops working (they own what they owned until it is handed over). Audited."""
-    if actor is not None and not may(actor, "portfolio.change_profile"):
-        raise PermissionDenied("Only administrators deactivate accounts.")
-    if user.is_active:
-        user.is_active = False
-        with disable_auditlog():  # the explicit row below is the record
-            user.save(update_fields=["is_active"])
-        audit_event(user, actor=actor, event="person_deactivated", changes={"is_active": [True, False]})
-    return user
+    return _account_switch(actor=actor, user=user, active=False, event="person_deactivated")
 
 
 @transaction.atomic
 def person_reactivate(*, actor: Actor | None, user: Actor) -> Actor:
     """A deactivated account may sign in again (with the roles it still holds). Audited."""
-    if actor is not None and not may(actor, "portfolio.manage_people"):
-        raise PermissionDenied("Only administrators reactivate accounts.")
-    if not user.is_active:
-        user.is_active = True
-        with disable_auditlog():  # the explicit row below is the record
-            user.save(update_fields=["is_active"])
-        audit_event(user, actor=actor, event="person_reactivated", changes={"is_active": [False, True]})
-    return user
+    return _account_switch(actor=actor, user=user, active=True, event="person_reactivated")
 
 
 @transaction.atomic
@@ -252,12 +251,13 @@ def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt]) 
     One audit row each, on the account the attempts named when it exists, else on the record itself."""
     if actor is not None and not may(actor, "axes.delete_accessattempt"):
         raise PermissionDenied("Only administrators unlock accounts.")
-    cleared = 0
+    attempts = list(attempts)
+    names = {attempt.username.lower() for attempt in attempts if attempt.username}
+    accounts = {account.username.lower(): account for account in
+                User.objects.annotate(name=Lower("username")).filter(name__in=names)}  # one read, any case typed
     for attempt in attempts:
-        account = User.objects.filter(username__iexact=attempt.username).first() if attempt.username else None
-        audit_event(account or attempt, actor=actor, event="login_lock_cleared",
-                    changes={"failures_since_start": [attempt.failures_since_start, 0]},
+        audit_event(accounts.get((attempt.username or "").lower()) or attempt, actor=actor,
+                    event="login_lock_cleared", changes={"failures_since_start": [attempt.failures_since_start, 0]},
                     username=attempt.username, ip_address=attempt.ip_address)
-        AccessAttempt.objects.filter(pk=attempt.pk).delete()
-        cleared += 1
-    return cleared
+    AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).delete()
+    return len(attempts)
