@@ -54,7 +54,9 @@ from portfolio.services.people import (
     api_token_revoke,
     login_lock_clear,
     person_deactivate,
+    person_reactivate,
     person_set_roles,
+    self_lockout_errors,
 )
 from tollgate.roles import Role
 from tollgate.types import request_actor
@@ -73,12 +75,19 @@ class ProfileInline(admin.StackedInline):
 admin.site.unregister(get_user_model())
 
 
+def _roles_of(groups: Any) -> set[Role]:
+    """The roles among the groups chosen on the form (other groups are not roles)."""
+    role_names = {role.value for role in Role}
+    return {Role(group.name) for group in groups if group.name in role_names}
+
+
 @admin.register(get_user_model())
 class PersonAdmin(UserAdmin):
     """Accounts, their roles and profile. The account's fields and the profile are field history in the audit trail;
     roles (the role groups) are given through person_set_roles, which audits them and keeps staff status with the
-    administrator role, and an account switched off through person_deactivate. Per-user Django permissions are not
-    offered: roles are declared once, in tollgate.roles."""
+    administrator role, and an account switched off or on through person_deactivate / person_reactivate. As on the
+    People page, administrators cannot take away their own administrator role or deactivate their own account.
+    Per-user Django permissions are not offered: roles are declared once, in tollgate.roles."""
 
     inlines = [ProfileInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
@@ -88,14 +97,37 @@ class PersonAdmin(UserAdmin):
         for name, options in UserAdmin.fieldsets or ()
     )
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form_class
+        actor = request_actor(request)
+
+        class PersonChangeForm(form_class):  # type: ignore[misc, valid-type]
+            """Refuses what would lock the administrator out, as the People page and the services do."""
+
+            def clean(self) -> dict[str, Any]:
+                cleaned: dict[str, Any] = super().clean()
+                groups = cleaned.get("groups")
+                errors = self_lockout_errors(
+                    actor=actor, user=obj, roles=None if groups is None else _roles_of(groups),
+                    is_active=cleaned.get("is_active", obj.is_active),
+                    is_superuser=cleaned.get("is_superuser", obj.is_superuser))
+                for field, message in errors.items():
+                    self.add_error("groups" if field == "roles" else field, message)
+                return cleaned
+
+        return PersonChangeForm
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # An account switched off here is deactivated by its service, under the same event as everywhere else.
-        deactivating = change and "is_active" in form.changed_data and not obj.is_active
-        if deactivating:
-            obj.is_active = True
+        # An account switched off or on here goes through its service, under the same event as everywhere else.
+        switched = change and "is_active" in form.changed_data
+        if switched:
+            obj.is_active = not obj.is_active
         super().save_model(request, obj, form, change)
-        if deactivating:
-            person_deactivate(actor=request_actor(request), user=obj)
+        if switched:
+            switch = person_reactivate if not obj.is_active else person_deactivate
+            switch(actor=request_actor(request), user=obj)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         chosen = form.cleaned_data.get("groups")
@@ -108,8 +140,7 @@ class PersonAdmin(UserAdmin):
         # Other groups are saved as chosen; the role groups stay as they are until the service changes them.
         form.cleaned_data["groups"] = [group for group in chosen if group.name not in role_names] + held
         super().save_related(request, form, formsets, change)
-        person_set_roles(user=user, roles={Role(group.name) for group in chosen if group.name in role_names},
-                         actor=request_actor(request), source="admin")
+        person_set_roles(user=user, roles=_roles_of(chosen), actor=request_actor(request), source="admin")
 
 
 admin.site.unregister(Group)
@@ -154,10 +185,10 @@ class LoginAttemptAdmin(AccessAttemptAdmin):
     puts each unlock in the audit trail. Its change page is read-only, as axes makes it."""
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        login_lock_clear(actor=request_actor(request), attempts=[obj])
+        login_lock_clear(actor=request_actor(request), attempts=[obj], source="admin")
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        login_lock_clear(actor=request_actor(request), attempts=list(queryset))
+        login_lock_clear(actor=request_actor(request), attempts=list(queryset), source="admin")
 
 
 class CostCenterInline(admin.TabularInline):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from auditlog.models import LogEntry
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
@@ -30,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields import Field
-from django.db.models.functions import Cast, Coalesce, NullIf, Round
+from django.db.models.functions import Cast, Coalesce, Lower, NullIf, Round
 from django.db.models.lookups import GreaterThan
 from django.utils.text import capfirst
 
@@ -587,6 +588,18 @@ def people_list(*, user: Viewer) -> QuerySet:
             .prefetch_related("groups", "profile__delegates")
             .annotate(initiatives_owned=Coalesce(Subquery(owned), 0))
             .order_by("last_name", "first_name", "username"))
+
+
+def login_attempts(
+    *, ip_addresses: Iterable[str] | None = None, usernames: Iterable[str] | None = None, either: bool = False,
+) -> QuerySet[AccessAttempt]:
+    """The failed-login records (django-axes) an unlock names: by address, by account, both (`either` for one or
+    the other), or all of them when neither is given, as axes' own reset commands select them; but an account's
+    name in any case, as it may have been typed at the login page, so that unlocking an account unlocks it."""
+    by_ip = Q(ip_address__in=list(ip_addresses)) if ip_addresses is not None else Q()
+    by_name = Q(name__in=[name.lower() for name in usernames]) if usernames is not None else Q()
+    return (AccessAttempt.objects.annotate(name=Lower("username"))
+            .filter(by_ip | by_name if either else by_ip & by_name).order_by("pk"))
 
 
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:

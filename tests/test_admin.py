@@ -201,9 +201,38 @@ def test_deactivating_an_account_in_the_admin_is_in_the_audit_trail(client, admi
         (admin_user, None, {"first_name": [updates[0].changes_dict["first_name"][0], "Olive"]}),
         (admin_user, "person_deactivated", {"is_active": [True, False]}),
     ]
-    data["is_active"] = ["on"]  # switched on again: plain field history
+    data["is_active"] = ["on"]  # switched on again, through its service too
     assert client.post(url, data).status_code == 302
-    assert updates.last().changes_dict == {"is_active": ["False", "True"]}
+    owner.refresh_from_db()
+    assert owner.is_active
+    last = updates.last()
+    assert (last.actor, last.additional_data["event"], last.changes_dict) == (
+        admin_user, "person_reactivated", {"is_active": [False, True]})
+
+
+def test_an_administrator_cannot_lock_themselves_out_in_the_admin(client, admin_user):
+    """As on the People page: the form names the field, and nothing is saved."""
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[admin_user.pk])
+    data = change_form(client, url)
+    del data["is_active"]
+    data["groups"] = [str(Group.objects.get(name=Role.REVIEWER.value).pk)]
+    data["first_name"] = ["Changed"]
+    before = LogEntry.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "cannot deactivate your own account" in str(errors["is_active"])
+    assert "cannot take away your own administrator role" in str(errors["groups"])
+    admin_user.refresh_from_db()
+    assert admin_user.is_active and admin_user.first_name != "Changed"
+    assert set(admin_user.groups.values_list("name", flat=True)) == {Role.ADMIN.value}
+    assert LogEntry.objects.count() == before
+    # Another role added beside the administrator's is fine.
+    data = change_form(client, url)
+    data["groups"] = [str(Group.objects.get(name=name).pk) for name in (Role.ADMIN.value, Role.REVIEWER.value)]
+    assert client.post(url, data).status_code == 302
+    assert set(admin_user.groups.values_list("name", flat=True)) == {Role.ADMIN.value, Role.REVIEWER.value}
 
 
 def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_field_history(

@@ -86,6 +86,8 @@ def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: st
     """Turn an account on or off, audited by one explicit row (the account's field history stays out of it)."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied(f"Only administrators {'reactivate' if active else 'deactivate'} accounts.")
+    if not active and (errors := self_lockout_errors(actor=actor, user=user, is_active=False)):
+        raise ValidationError(errors)
     if user.is_active != active:
         user.is_active = active
         with disable_auditlog():
@@ -106,6 +108,25 @@ def person_reactivate(*, actor: Actor | None, user: Actor) -> Actor:
     return _account_switch(actor=actor, user=user, active=True, event="person_reactivated")
 
 
+def self_lockout_errors(
+    *, actor: Actor | None, user: Actor, roles: set[Role] | None = None, is_active: bool = True,
+    is_superuser: bool | None = None,
+) -> dict[str, str]:
+    """What would lock an administrator out of administering, keyed by what they changed ("roles", "is_active"):
+    taking away their own administrator role (unless they stay a superuser) or deactivating their own account.
+    Another administrator must do it, so that a company never loses its last administrator by a slip. Every path
+    that writes roles or accounts asks this (the People page, the Django admin, the services themselves)."""
+    if actor is None or actor.pk != user.pk:
+        return {}
+    errors: dict[str, str] = {}
+    superuser = user.is_superuser if is_superuser is None else is_superuser
+    if roles is not None and Role.ADMIN not in roles and not superuser:
+        errors["roles"] = "You cannot take away your own administrator role: ask another administrator."
+    if not is_active:
+        errors["is_active"] = "You cannot deactivate your own account: ask another administrator."
+    return errors
+
+
 @transaction.atomic
 def person_update(
     *, actor: Actor | None, user: Actor, roles: set[Role], is_active: bool, department: Department | None,
@@ -118,12 +139,7 @@ def person_update(
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change people's roles and accounts.")
     delegates = list(delegates)
-    errors: dict[str, str] = {}
-    if actor is not None and actor.pk == user.pk:
-        if Role.ADMIN not in roles and not user.is_superuser:
-            errors["roles"] = "You cannot take away your own administrator role: ask another administrator."
-        if not is_active:
-            errors["is_active"] = "You cannot deactivate your own account: ask another administrator."
+    errors = self_lockout_errors(actor=actor, user=user, roles=roles, is_active=is_active)
     if any(delegate.pk == user.pk for delegate in delegates):
         errors["delegates"] = f"{user.get_full_name() or user} cannot be their own delegate."
     if errors:
@@ -155,6 +171,8 @@ def person_set_roles(*, user: Actor, roles: set[Role], actor: Actor | None, sour
     after = {role.value for role in roles}
     if before == after:
         return False
+    if Role.ADMIN.value in before and (errors := self_lockout_errors(actor=actor, user=user, roles=roles)):
+        raise ValidationError(errors)
     user.groups.remove(*role_groups.filter(name__in=before - after))
     user.groups.add(*role_groups.filter(name__in=after - before))
     changes: dict[str, list] = {"roles": [sorted(before), sorted(after)]}
@@ -246,9 +264,10 @@ def api_token_revoke(*, actor: Actor | None, token: Token) -> None:
 
 
 @transaction.atomic
-def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt]) -> int:
+def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt], source: str) -> int:
     """Unlock: the failed-login records go, so the account (or address) may sign in again before the cool-off ends.
-    One audit row each, on the account the attempts named when it exists, else on the record itself."""
+    One audit row each, on the account the attempts named when it exists, else on the record itself; `source` says
+    where (the admin, or an operator's `axes_reset*` command, which has no actor)."""
     if actor is not None and not may(actor, "axes.delete_accessattempt"):
         raise PermissionDenied("Only administrators unlock accounts.")
     attempts = list(attempts)
@@ -258,6 +277,6 @@ def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt]) 
     for attempt in attempts:
         audit_event(accounts.get((attempt.username or "").lower()) or attempt, actor=actor,
                     event="login_lock_cleared", changes={"failures_since_start": [attempt.failures_since_start, 0]},
-                    username=attempt.username, ip_address=attempt.ip_address)
+                    username=attempt.username, ip_address=attempt.ip_address, source=source)
     AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).delete()
     return len(attempts)

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portfolio.services import person_update
+from portfolio.services import person_deactivate, person_set_roles, person_update
+from portfolio.services.people import self_lockout_errors
 from tests.factories import DepartmentFactory, InitiativeFactory, UserFactory
 from tollgate.roles import Role
 
@@ -59,6 +60,28 @@ def test_nobody_locks_themselves_out_or_delegates_to_themselves(admin_user, owne
     with pytest.raises(PermissionDenied):
         person_update(actor=owner, user=owner, roles={Role.ADMIN}, is_active=True, department=None, title="",
                       delegates=[])
+
+
+def test_the_role_and_account_services_refuse_a_self_lockout_on_every_path(admin_user, owner):
+    """Not only the People page: the services themselves, which the Django admin and the API also call."""
+    with pytest.raises(ValidationError) as refused:
+        person_set_roles(user=admin_user, roles={Role.REVIEWER}, actor=admin_user, source="admin")
+    assert set(refused.value.message_dict) == {"roles"}
+    with pytest.raises(ValidationError) as refused:
+        person_deactivate(actor=admin_user, user=admin_user)
+    assert set(refused.value.message_dict) == {"is_active"}
+    admin_user.refresh_from_db()
+    assert admin_user.is_active and set(admin_user.groups.values_list("name", flat=True)) == {"admin"}
+    assert not events(admin_user)
+    # What is not a lockout goes through: another role beside one's own administrator role, another person's
+    # account, a superuser giving up the role (they stay a superuser), and the system (no actor).
+    assert person_set_roles(user=admin_user, roles={Role.ADMIN, Role.REVIEWER}, actor=admin_user, source="admin")
+    person_deactivate(actor=admin_user, user=owner)
+    admin_user.is_superuser = True
+    admin_user.save(update_fields=["is_superuser"])
+    assert person_set_roles(user=admin_user, roles={Role.REVIEWER}, actor=admin_user, source="admin")
+    assert person_set_roles(user=owner, roles={Role.OWNER}, actor=None, source="sso") is False
+    assert self_lockout_errors(actor=None, user=admin_user, roles=set(), is_active=False) == {}
 
 
 def test_the_people_page_lists_filters_and_exports_without_a_query_per_person(login, admin_user, owner, reviewer):
