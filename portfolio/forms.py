@@ -281,6 +281,29 @@ def kpi_formset(*, initiative: Initiative | None, data: Any = None) -> BaseKPIFo
     return KPIFormSet(data=data, queryset=queryset, prefix=KPI_PREFIX)
 
 
+class PersonCreateForm(forms.Form):
+    """Someone an administrator adds by hand; portfolio.services.people.person_create refuses an e-mail address that
+    already has an account and writes it."""
+
+    email = forms.EmailField(label="E-mail", help_text="Their username too.")
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    roles = forms.TypedMultipleChoiceField(choices=Role.choices, coerce=Role, required=False,
+                                           widget=forms.CheckboxSelectMultiple,
+                                           help_text="What the person may do in Tollgate; none: they see nothing.")
+    department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"), required=False,
+                                        empty_label="— none —")
+    title = forms.CharField(max_length=160, required=False)
+    invite = forms.BooleanField(label="E-mail them an invitation", required=False, initial=True,
+                                help_text="A link to set their password. Without it, they sign in with single "
+                                          "sign-on, or you send the invitation later from their page.")
+
+    def __init__(self, *args: Any, passwords: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not passwords:  # single sign-on only: there is no password to invite anyone to set
+            del self.fields["invite"]
+
+
 class PersonForm(forms.Form):
     """What an administrator sets for a person on the People page; portfolio.services.people.person_update checks
     the rules (nobody locks themselves out, nobody is their own delegate) and writes it."""

@@ -54,6 +54,14 @@ MATRIX: dict[str, list[Case]] = {
     "home": [Case(everyone(302))],
     "login": [Case(everyone(200, anon=200))],
     "logout": [Case(everyone(302, anon=302), method="post")],
+    # One's own password: every signed-in role (an empty POST re-shows the form with its errors). Setting one from an
+    # e-mailed link is how someone who cannot sign in gets back in, so anyone may open those pages; a link that is
+    # not a valid one says so (200). tests/tollgate/test_passwords.py runs the flows.
+    "password_change": [Case(everyone(200)), Case(everyone(200), method="post")],
+    "password_reset": [Case(everyone(200, anon=200)), Case(everyone(200, anon=200), method="post")],
+    "password_reset_done": [Case(everyone(200, anon=200))],
+    "password_reset_confirm": [Case(everyone(200, anon=200), obj="reset_link"),
+                               Case(everyone(200, anon=200), method="post", obj="reset_link")],
     # Single sign-on: 404 while it is not configured (as here); configured, tests/tollgate/test_sso.py runs the flow
     # against a real provider (anyone may start it: it is how one logs in).
     "oidc_authentication_init": [Case(everyone(404, anon=404))],
@@ -273,6 +281,7 @@ def objects(users, initiative, other_initiative):
         "cost_center": initiative.cost_center,
         "import_run": ImportRun.objects.create(filename="inventory.csv", actor=None),
         "quarter": "2026-Q3",
+        "reset_link": ("MQ", "c1s3kx-0123456789abcdef0123456789abcdef"),  # a user id and a token that is not valid
     }
     source = CostSource.objects.create(name="aws-focus", type="focus", credential_env="MATRIX_UNUSED_KEY")
     built["cost_source"] = source
@@ -303,8 +312,9 @@ def _request_as(client, role: str, user, case: Case, url_name: str, target) -> l
     client.logout()
     if user is not None:
         client.force_login(user)
-    # An object gives its pk; a plain value (e.g. a policy key) is the URL argument itself.
-    args = [] if target is None else [target if isinstance(target, str | int) else target.pk]
+    # An object gives its pk; a plain value (e.g. a policy key) is the URL argument itself; a tuple, the arguments.
+    args = ([] if target is None else list(target) if isinstance(target, tuple)
+            else [target if isinstance(target, str | int) else target.pk])
     url = reverse(url_name, args=args) + (f"?{case.query}" if case.query else "")
     method = getattr(client, case.method)
     if case.method in ("post", "patch", "put", "delete"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.context_processors import PermLookupDict, PermWrapper
 from django.http import HttpRequest
 from django.urls import reverse
@@ -83,4 +84,4 @@ def navigation(request: HttpRequest) -> dict:
     items = [{"label": label, "url": url, "active": url == current} for label, url in urls]
     role = role_of(user)
     return {"nav_items": items, "user_role": role.label if role else "No role", "is_admin_user": user.is_staff,
-            "perms": RolePerms(user)}
+            "perms": RolePerms(user), "password_login": settings.PASSWORD_LOGIN}

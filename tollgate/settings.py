@@ -134,6 +134,8 @@ LOGOUT_REDIRECT_URL = "login"
 # OIDC_DEFAULT_ROLE, or is refused when it is empty. PASSWORD_LOGIN=0 switches local passwords off everywhere (the
 # login page, the admin's, the API token endpoint).
 PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
+# How long an e-mailed link to set a password (an invitation, "Forgot your password?") works; once used, never again.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_DAYS", default=3) * 86400
 OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
 OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="").rstrip("/")

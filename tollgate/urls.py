@@ -4,6 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from tollgate.auth import ObtainTokenView
+from tollgate.passwords import (
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from tollgate.sso import LoginView, LogoutView, SSOCallbackView, SSOLoginView
 from tollgate.views import health, health_live, health_ready, home, metrics
 
@@ -11,6 +17,11 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/sent/", PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/password/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
     # Single sign-on (tollgate/sso.py): 404 unless OIDC_RP_CLIENT_ID is set. The names are mozilla-django-oidc's.
     path("oidc/authenticate/", login_not_required(SSOLoginView.as_view()), name="oidc_authentication_init"),
     path("oidc/callback/", login_not_required(SSOCallbackView.as_view()), name="oidc_authentication_callback"),

@@ -18,11 +18,13 @@ from portfolio.services.inventory_import import (
     inventory_parse,
 )
 from portfolio.services.licences import licence_pool_delete, licence_pool_save
+from portfolio.services.passwords import password_set, person_invite
 from portfolio.services.people import (
     api_token_issue,
     api_token_obtain,
     api_token_revoke,
     login_lock_clear,
+    person_create,
     person_deactivate,
     person_get_or_create,
     person_reactivate,
@@ -63,6 +65,7 @@ __all__ = [
     "licence_pool_delete",
     "licence_pool_save",
     "login_lock_clear",
+    "person_create",
     "person_deactivate",
     "person_get_or_create",
     "person_reactivate",
@@ -70,6 +73,8 @@ __all__ = [
     "person_set_roles",
     "person_sign_in_with_sso",
     "person_update",
+    "person_invite",
+    "password_set",
     "plan_edit",
     "vendor_get_or_create",
 ]

@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 
 from auditlog.context import disable_auditlog, set_actor
+from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from rest_framework.authtoken.models import Token
 
@@ -106,6 +108,39 @@ def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
 def person_reactivate(*, actor: Actor | None, user: Actor) -> Actor:
     """A deactivated account may sign in again (with the roles it still holds). Audited."""
     return _account_switch(actor=actor, user=user, active=True, event="person_reactivated")
+
+
+@transaction.atomic
+def person_create(
+    *, actor: Actor | None, email: str, first_name: str, last_name: str, roles: set[Role],
+    department: Department | None, title: str, invite: bool,
+) -> Actor:
+    """An administrator adds someone by hand (imports and single sign-on add people too): an account named by the
+    e-mail address, with no usable password until they set one, their roles and profile. With `invite`, they are
+    e-mailed a link to set their password (portfolio.services.passwords.person_invite); if the mail cannot be sent,
+    nothing is created. Audited: "Account created", then the roles and the invitation."""
+    from portfolio.services.passwords import person_invite
+
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators add people.")
+    email = email.strip().lower()
+    existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
+    if existing is not None:
+        state = "" if existing.is_active else " (deactivated: reactivate it on their page)"
+        who = existing.get_full_name() or existing
+        raise ValidationError({"email": f"{email} already has an account{state}: {who}."})
+    user = User(username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip())
+    user.set_unusable_password()
+    with disable_auditlog():  # the explicit row below is the record of the account's creation
+        user.save()
+        Profile.objects.create(user=user, department=department, title=title.strip())
+    audit_event(user, actor=actor, event="person_created", action=LogEntry.Action.CREATE,
+                changes={"email": [None, email], "name": [None, user.get_full_name()],
+                         "department": [None, str(department) if department else None], "title": [None, title.strip()]})
+    person_set_roles(user=user, roles=roles, actor=actor, source="people_page")
+    if invite:
+        person_invite(actor=actor, user=user)
+    return user
 
 
 def self_lockout_errors(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -14,8 +15,9 @@ from django.urls import reverse
 from django.views import View
 
 from portfolio import filtersets, selectors, tables
-from portfolio.forms import PersonForm
-from portfolio.services.people import person_update
+from portfolio.forms import PersonCreateForm, PersonForm
+from portfolio.services.passwords import person_invite
+from portfolio.services.people import person_create, person_update
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
@@ -28,10 +30,58 @@ class PersonListView(ListPageView):
     filterset_class = filtersets.PersonFilterSet
     table_class = tables.PersonTable
     export_name = "people"
+    template_name = "portfolio/person_list.html"
     title = "People"
     intro = ("Everyone with an account: their roles, where they sit, who acts for them and what they own. People "
-             "come from imports (as owners), single sign-on or the Django admin; roles and accounts are changed "
+             "come from imports (as owners), single sign-on or are added here; roles and accounts are changed "
              "here, each change in the audit trail.")
+
+
+class PersonCreateView(PermissionRequiredMixin, View):
+    """Add someone by hand, with an e-mailed invitation to set their password (unless single sign-on only)."""
+
+    permission_required = "portfolio.manage_people"
+    template_name = "portfolio/person_create.html"
+
+    def page(self, form: PersonCreateForm) -> HttpResponse:
+        return render(self.request, self.template_name, {"form": form})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.page(PersonCreateForm(passwords=settings.PASSWORD_LOGIN))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = PersonCreateForm(request.POST, passwords=settings.PASSWORD_LOGIN)
+        if not form.is_valid():
+            return self.page(form)
+        data = form.cleaned_data
+        try:
+            person = person_create(actor=request_actor(request), email=data["email"], first_name=data["first_name"],
+                                   last_name=data["last_name"], roles=set(data["roles"]),
+                                   department=data["department"], title=data["title"],
+                                   invite=data.get("invite", False))
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+            return self.page(form)
+        sent = f", and an invitation was e-mailed to {person.email}" if data.get("invite") else ""
+        messages.success(request, f"{person.get_full_name() or person} added{sent}.")
+        return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
+
+
+class PersonInviteView(PermissionRequiredMixin, View):
+    """POST: e-mail the person a link to set their password (an invitation, or a new link for a forgotten one)."""
+
+    permission_required = "portfolio.manage_people"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        person = get_object_or_404(get_user_model(), pk=self.kwargs["pk"])
+        try:
+            person_invite(actor=request_actor(request), user=person)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"A link to set a password was e-mailed to {person.email}.")
+        return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
 
 
 class PersonUpdateView(PermissionRequiredMixin, View):
@@ -53,7 +103,8 @@ class PersonUpdateView(PermissionRequiredMixin, View):
                 "delegates": list(profile.delegates.all()) if profile else []}
 
     def page(self, form: PersonForm) -> HttpResponse:
-        return render(self.request, self.template_name, {"form": form, "person": self.get_person()})
+        return render(self.request, self.template_name, {"form": form, "person": self.get_person(),
+                                                         "password_login": settings.PASSWORD_LOGIN})
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         return self.page(PersonForm(initial=self.initial()))

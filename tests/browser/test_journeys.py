@@ -174,3 +174,37 @@ def test_admin_makes_an_owner_a_reviewer_on_the_people_page(page: Page, admin_us
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("table tbody tr")).to_have_count(2)
     assert set(owner.groups.values_list("name", flat=True)) == {"owner", "reviewer"}
+
+
+def test_admin_adds_someone_who_sets_their_password_from_the_invitation(page: Page, admin_user, mailoutbox):
+    """A newcomer's first day: the administrator adds them with an invitation; they open the e-mailed link, set a
+    password and log in; a forgotten password later goes the same way from the login page."""
+    log_in(page, admin_user)
+    page.get_by_role("link", name="People", exact=True).click()
+    page.click("#add-person")
+    page.fill("#id_email", "nina.novak@example.com")
+    page.fill("#id_first_name", "Nina")
+    page.fill("#id_last_name", "Novak")
+    page.get_by_label("Initiative owner").check()
+    expect(page.locator("#id_invite")).to_be_checked()
+    page.click("#create-person")
+    expect(page.locator(".messages")).to_contain_text("an invitation was e-mailed to nina.novak@example.com")
+    page.get_by_role("button", name="Log out").click()
+
+    link = re.search(r"https?://\S+(/accounts/password/reset/\S+/)", mailoutbox[0].body).group(1)
+    page.goto(link)
+    page.fill("#id_new_password1", "correct-horse-battery-staple")
+    page.fill("#id_new_password2", "correct-horse-battery-staple")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.locator(".messages")).to_contain_text("Your password is set")
+    page.fill("#id_username", "nina.novak@example.com")
+    page.fill("#id_password", "correct-horse-battery-staple")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Portfolio")
+    page.get_by_role("button", name="Log out").click()
+
+    page.click("#forgot-password")
+    page.fill("#id_email", "nina.novak@example.com")
+    page.get_by_role("button", name="E-mail me a link").click()
+    expect(page.locator("#reset-sent")).to_be_visible()
+    assert mailoutbox[-1].subject == "Set a new Tollgate password"

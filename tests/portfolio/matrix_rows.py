@@ -38,6 +38,9 @@ ROWS: dict[str, list[Case]] = {
     "portfolio:person_list": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, query="_export=csv"),
                               Case(ADMIN_ONLY, query="role=reviewer&active=true&q=o&sort=-last_login")],
     "portfolio:person_edit": [Case(ADMIN_ONLY, obj="person"), Case(only({ADMIN: 302}), method="post", obj="person")],
+    # Adding someone: an empty POST re-shows the form with its errors. An invitation is sent and redirects back.
+    "portfolio:person_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:person_invite": [Case(only({ADMIN: 302}), method="post", obj="person")],
     "portfolio:allocationrule_delete": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                         Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     "api:allocationrule-reorder": [Case(API_ADMIN_WRITE, method="post")],

@@ -1,0 +1,80 @@
+"""Local passwords: an administrator's invitation (an e-mailed link to set one), and every password set, by its owner
+on the password page or from an e-mailed link. Each is a row in the audit trail on the account, never with the
+password or the link. With PASSWORD_LOGIN off (single sign-on only) there are no local passwords to set."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from tollgate.audit import audit_event
+from tollgate.roles import Role, may
+from tollgate.types import Actor
+
+PASSWORDS_OFF = "Password login is switched off here: people sign in with single sign-on."
+
+
+def password_link(user: Actor) -> str:
+    """The absolute link that lets `user` set a password once: it stops working when the password changes, when they
+    sign in, and after PASSWORD_RESET_TIMEOUT (Django's token, signed with SECRET_KEY)."""
+    path = reverse("password_reset_confirm", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
+    return settings.SITE_URL + path
+
+
+def _role_names(user: Actor) -> str:
+    labels = {role.value: role.label for role in Role}
+    names = sorted(labels[name] for name in user.groups.values_list("name", flat=True) if name in labels)
+    return ", ".join(names) or "no role yet"
+
+
+@transaction.atomic
+def person_invite(*, actor: Actor | None, user: Actor) -> None:
+    """E-mail `user` a link to set their password: an invitation to someone who has none, a fresh link to someone
+    who forgot theirs. Sent at once, so that an administrator who sees "sent" knows the mail server took it; if it
+    refuses, nothing is recorded and the reason is shown."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators send invitations.")
+    if not settings.PASSWORD_LOGIN:
+        raise ValidationError(PASSWORDS_OFF)
+    if not user.is_active:
+        raise ValidationError(f"{user.get_full_name() or user} is deactivated: reactivate the account first.")
+    if not user.email:
+        raise ValidationError(f"{user} has no e-mail address to send the link to.")
+    invited = not user.has_usable_password()
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+    sender = actor.get_full_name() or actor.get_username() if actor is not None else "An administrator"
+    if invited:
+        subject = "You are invited to Tollgate"
+        opening = (f"{sender} has given you an account on Tollgate, the register of the company's AI initiatives "
+                   f"(your roles: {_role_names(user)}).")
+    else:
+        subject = "Set a new Tollgate password"
+        opening = f"{sender} sent you a link to set a new Tollgate password."
+    body = (f"{opening}\n\nYour username: {user.get_username()}\n\nSet your password here (the link works once, "
+            f"for {days} day{'s' if days != 1 else ''}):\n{password_link(user)}\n\n"
+            f"Then log in at {settings.SITE_URL}{reverse('login')}\n")
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    except Exception as error:  # noqa: BLE001 - any refusal of the mail server is the administrator's to read
+        raise ValidationError(f"The e-mail to {user.email} could not be sent: {error}") from error
+    audit_event(user, actor=actor, event="invitation_sent", email=user.email,
+                kind="invitation" if invited else "new_password_link")
+
+
+@transaction.atomic
+def password_set(*, user: Actor, password: str, source: str) -> Actor:
+    """`user` sets their own password (already checked by the password validators of the form that asked for it):
+    on the password page ("password_page") or from an e-mailed link ("link"). Audited on the account, by them."""
+    if not settings.PASSWORD_LOGIN:
+        raise ValidationError(PASSWORDS_OFF)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_event(user, actor=user, event="password_changed", source=source)
+    return user

@@ -1,0 +1,152 @@
+"""Invitations, people added by hand and passwords set: each in the audit trail, never with a password or a link."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from auditlog.models import LogEntry
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from portfolio.services import password_set, person_create, person_invite
+from tests.factories import DepartmentFactory, UserFactory
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+LINK = re.compile(r"https?://\S+/accounts/password/reset/[^/\s]+/[^/\s]+/")
+
+
+def events(user) -> list[str]:
+    return [e.additional_data["event"] for e in
+            LogEntry.objects.get_for_object(user).filter(additional_data__has_key="event").order_by("pk")]
+
+
+def no_row_holds(text: str) -> bool:
+    return not any(text in f"{e.changes} {e.additional_data} {e.object_repr}" for e in LogEntry.objects.all())
+
+
+def test_an_administrator_adds_someone_with_an_invitation(admin_user, settings):
+    settings.SITE_URL = "https://tollgate.example.com"
+    legal = DepartmentFactory(name="Legal")
+    person = person_create(actor=admin_user, email=" Nina.Novak@Example.com ", first_name="Nina", last_name="Novak",
+                           roles={Role.REVIEWER}, department=legal, title="Counsel", invite=True)
+    assert (person.username, person.email, person.get_full_name()) == ("nina.novak@example.com",) * 2 + ("Nina Novak",)
+    assert not person.has_usable_password() and person.is_active and not person.is_staff
+    assert (person.profile.department, person.profile.title) == (legal, "Counsel")
+    assert set(person.groups.values_list("name", flat=True)) == {"reviewer"}
+    assert events(person) == ["person_created", "roles_changed", "invitation_sent"]
+    created = LogEntry.objects.get_for_object(person).get(additional_data__event="person_created")
+    assert created.actor == admin_user and created.action == LogEntry.Action.CREATE
+    assert created.changes_dict["email"] == [None, "nina.novak@example.com"]
+    # Only the explicit rows: no field-history row for the account or the profile beside them.
+    assert LogEntry.objects.get_for_object(person.profile).count() == 0
+
+    (message,) = mail.outbox
+    assert message.to == ["nina.novak@example.com"] and message.subject == "You are invited to Tollgate"
+    assert "your roles: CoE reviewer" in message.body and "Your username: nina.novak@example.com" in message.body
+    link = LINK.search(message.body).group(0)
+    assert link.startswith("https://tollgate.example.com/accounts/password/reset/")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert no_row_holds(token)  # the link is never written down
+    invited = LogEntry.objects.get_for_object(person).get(additional_data__event="invitation_sent")
+    assert invited.additional_data["kind"] == "invitation" and invited.actor == admin_user
+
+
+def test_adding_someone_who_has_an_account_or_without_the_right_is_refused(admin_user, owner):
+    before = LogEntry.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        person_create(actor=admin_user, email=owner.email.upper(), first_name="A", last_name="B", roles=set(),
+                      department=None, title="", invite=False)
+    assert "already has an account" in refused.value.message_dict["email"][0]
+    with pytest.raises(PermissionDenied):
+        person_create(actor=owner, email="new@example.com", first_name="A", last_name="B", roles=set(),
+                      department=None, title="", invite=False)
+    assert LogEntry.objects.count() == before and not mail.outbox
+
+
+def test_a_mail_server_that_refuses_leaves_nothing_behind(admin_user, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr("portfolio.services.passwords.send_mail", refuse)
+    before = LogEntry.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        person_create(actor=admin_user, email="nina@example.com", first_name="Nina", last_name="Novak",
+                      roles={Role.OWNER}, department=None, title="", invite=True)
+    assert "could not be sent: [Errno 111] Connection refused" in refused.value.messages[0]
+    assert not UserFactory._meta.model.objects.filter(email="nina@example.com").exists()
+    assert LogEntry.objects.count() == before
+
+
+def test_an_invitation_is_refused_where_it_cannot_work(admin_user, owner, reviewer, settings):
+    with pytest.raises(PermissionDenied):
+        person_invite(actor=reviewer, user=owner)
+    owner.is_active = False
+    owner.save()
+    with pytest.raises(ValidationError, match="is deactivated"):
+        person_invite(actor=admin_user, user=owner)
+    nameless = UserFactory(email="", role=Role.OWNER)
+    with pytest.raises(ValidationError, match="no e-mail address"):
+        person_invite(actor=admin_user, user=nameless)
+    settings.PASSWORD_LOGIN = False
+    with pytest.raises(ValidationError, match="single sign-on"):
+        person_invite(actor=admin_user, user=reviewer)
+    assert not mail.outbox and not LogEntry.objects.filter(additional_data__event="invitation_sent").exists()
+
+
+def test_someone_with_a_password_gets_a_link_to_set_a_new_one(admin_user, owner):
+    person_invite(actor=admin_user, user=owner)
+    (message,) = mail.outbox
+    assert message.subject == "Set a new Tollgate password" and LINK.search(message.body)
+    entry = LogEntry.objects.get_for_object(owner).get(additional_data__event="invitation_sent")
+    assert entry.additional_data["kind"] == "new_password_link"
+
+
+def test_a_password_set_is_audited_by_its_owner_never_with_the_password(owner):
+    password_set(user=owner, password="a-new-long-passphrase", source="password_page")
+    owner.refresh_from_db()
+    assert owner.check_password("a-new-long-passphrase")
+    entry = LogEntry.objects.get_for_object(owner).get(additional_data__event="password_changed")
+    assert entry.actor == owner and entry.additional_data["source"] == "password_page"
+    assert no_row_holds("a-new-long-passphrase") and no_row_holds(owner.password)
+
+
+def test_the_people_page_adds_someone_and_sends_invitations(login, admin_user, owner):
+    client = login(admin_user)
+    assert 'id="add-person"' in client.get(reverse("portfolio:person_list")).content.decode()
+    page = client.get(reverse("portfolio:person_create")).content.decode()
+    assert 'name="invite"' in page and 'checked' in page
+    response = client.post(reverse("portfolio:person_create"), {"email": owner.email, "first_name": "X",
+                                                                "last_name": "Y"})
+    assert response.status_code == 200 and "already has an account" in response.content.decode()
+    response = client.post(reverse("portfolio:person_create"), {
+        "email": "nina@example.com", "first_name": "Nina", "last_name": "Novak", "roles": ["owner"], "invite": "on"})
+    person = UserFactory._meta.model.objects.get(email="nina@example.com")
+    assert response.status_code == 302 and response["Location"] == reverse("portfolio:person_edit", args=[person.pk])
+    assert len(mail.outbox) == 1
+    page = client.get(response["Location"]).content.decode()
+    assert "Nina Novak added, and an invitation was e-mailed to nina@example.com." in page
+    assert "E-mail an invitation to set a password" in page
+    response = client.post(reverse("portfolio:person_invite", args=[person.pk]), follow=True)
+    assert "A link to set a password was e-mailed to nina@example.com." in response.content.decode()
+    assert len(mail.outbox) == 2
+    # A refusal is shown, not raised.
+    person.is_active = False
+    person.save()
+    response = client.post(reverse("portfolio:person_invite", args=[person.pk]), follow=True)
+    assert "is deactivated: reactivate the account first." in response.content.decode() and len(mail.outbox) == 2
+
+
+def test_without_passwords_people_are_added_without_an_invitation(client, admin_user, settings):
+    settings.PASSWORD_LOGIN = False
+    client.force_login(admin_user)  # password login is off
+    page = client.get(reverse("portfolio:person_create")).content.decode()
+    assert 'name="invite"' not in page
+    response = client.post(reverse("portfolio:person_create"), {
+        "email": "nina@example.com", "first_name": "Nina", "last_name": "Novak", "invite": "on"})
+    assert response.status_code == 302 and not mail.outbox
+    page = client.get(response["Location"]).content.decode()
+    assert "send-invitation" not in page

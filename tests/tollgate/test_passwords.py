@@ -1,0 +1,115 @@
+"""The password pages: change one's own, "Forgot your password?", and set one from an e-mailed link (a reset or an
+administrator's invitation). Django's forms and tokens; each password set is an audit row by its owner."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from auditlog.models import LogEntry
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from portfolio.services import person_create, person_invite
+from tests.factories import PASSWORD
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+NEW = "correct-horse-battery-staple"
+LINK = re.compile(r"https?://[^/\s]+(/accounts/password/reset/[^/\s]+/[^/\s]+/)")
+
+
+def changed(user) -> list[str]:
+    return [e.additional_data["source"] for e in
+            LogEntry.objects.get_for_object(user).filter(additional_data__event="password_changed").order_by("pk")]
+
+
+def set_from_link(client: Client, path: str, password: str = NEW):
+    """Follow an e-mailed link as a browser does (Django swaps the token for a session and redirects), then set."""
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200 and 'id="password-set-form"' in form_page.content.decode()
+    return client.post(form_page.redirect_chain[-1][0], {"new_password1": password, "new_password2": password})
+
+
+def test_changing_one_s_own_password(login, owner):
+    client = login(owner)
+    assert 'id="password-link"' in client.get(reverse("portfolio:initiative_list")).content.decode()
+    url = reverse("password_change")
+    wrong = client.post(url, {"old_password": "not-it", "new_password1": NEW, "new_password2": NEW})
+    assert wrong.status_code == 200 and "Your old password was entered incorrectly" in wrong.content.decode()
+    weak = client.post(url, {"old_password": PASSWORD, "new_password1": "1234", "new_password2": "1234"})
+    assert "This password is too short" in weak.content.decode()
+    assert changed(owner) == []
+    other_session = Client()
+    assert other_session.login(username=owner.username, password=PASSWORD)
+    response = client.post(url, {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}, follow=True)
+    assert "Your password was changed." in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(NEW) and changed(owner) == ["password_page"]
+    # This session stays signed in; the other is signed out.
+    assert client.get(reverse("portfolio:initiative_list")).status_code == 200
+    assert other_session.get(reverse("portfolio:initiative_list")).status_code == 302
+
+
+def test_an_account_without_a_password_is_told_how_to_get_one(admin_user):
+    person = person_create(actor=admin_user, email="sso.only@example.com", first_name="S", last_name="O",
+                           roles={Role.OWNER}, department=None, title="", invite=False)
+    client = Client()
+    client.force_login(person)
+    page = client.get(reverse("password_change")).content.decode()
+    assert 'id="no-password"' in page and 'name="old_password"' not in page
+
+
+def test_forgot_password_emails_a_link_that_works_once(client, owner):
+    login_page = client.get(reverse("login")).content.decode()
+    assert reverse("password_reset") in login_page
+    response = client.post(reverse("password_reset"), {"email": owner.email.upper()})
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    (message,) = mail.outbox
+    assert message.subject == "Set a new Tollgate password" and message.to == [owner.email]
+    path = LINK.search(message.body).group(1)
+    response = set_from_link(client, path)
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    owner.refresh_from_db()
+    assert owner.check_password(NEW) and changed(owner) == ["link"]
+    assert client.login(username=owner.username, password=NEW)
+    client.logout()
+    # Used once, the link says so and offers a new one.
+    page = client.get(path, follow=True).content.decode()
+    assert 'id="invalid-link"' in page and 'name="new_password1"' not in page
+
+
+def test_forgot_password_tells_nobody_who_has_an_account(client, owner):
+    for email in ("nobody@example.com", owner.email):
+        response = client.post(reverse("password_reset"), {"email": email}, follow=True)
+        assert 'id="reset-sent"' in response.content.decode()
+    assert len(mail.outbox) == 1  # only the real account was written to
+
+
+def test_an_invitation_s_link_sets_the_first_password(client, admin_user):
+    person_create(actor=admin_user, email="nina@example.com", first_name="Nina", last_name="Novak",
+                  roles={Role.OWNER}, department=None, title="", invite=True)
+    path = LINK.search(mail.outbox[0].body).group(1)
+    mismatched = client.get(path, follow=True)
+    response = client.post(mismatched.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": NEW + "x"})
+    assert response.status_code == 200 and "didn’t match" in response.content.decode()
+    assert set_from_link(client, path).status_code == 302
+    assert client.login(username="nina@example.com", password=NEW)
+
+
+def test_every_link_sent_stops_working_once_a_password_is_set(client, admin_user, owner):
+    person_invite(actor=admin_user, user=owner)
+    person_invite(actor=admin_user, user=owner)
+    first, second = (LINK.search(m.body).group(1) for m in mail.outbox)
+    assert set_from_link(client, second).status_code == 302
+    assert 'id="invalid-link"' in Client().get(first, follow=True).content.decode()  # the password changed
+
+
+@pytest.mark.parametrize("name", ["password_change", "password_reset", "password_reset_done"])
+def test_without_passwords_there_are_no_password_pages(client, owner, settings, name):
+    settings.PASSWORD_LOGIN = False
+    client.force_login(owner)
+    assert client.get(reverse(name)).status_code == 404
+    assert 'id="password-link"' not in client.get(reverse("portfolio:initiative_list")).content.decode()
