@@ -5,6 +5,8 @@ PASSWORD_LOGIN off (single sign-on only) every one of these pages is a 404: ther
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -13,11 +15,13 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 
 from portfolio.services.passwords import password_set
+from tollgate.auth import client_address
 from tollgate.types import request_actor
 
 
@@ -47,10 +51,30 @@ class PasswordChangeView(PasswordsOnMixin, auth_views.PasswordChangeView):
         return HttpResponseRedirect(self.get_success_url())
 
 
+# "Forgot your password?" sends at most this many links an hour to one address, and answers this many requests an
+# hour from one client address: nobody can flood a colleague's mailbox or the mail server through it. Past either,
+# the page answers as always and sends nothing (a hand-written counter: django-ratelimit refuses the embedded
+# default's local-memory cache outright).
+LINKS_PER_ADDRESS_PER_HOUR = 3
+REQUESTS_PER_CLIENT_PER_HOUR = 20
+logger = logging.getLogger(__name__)
+
+
+def over_limit(key: str, limit: int) -> bool:
+    """Count one more request under `key` in the current hour; whether that is past `limit`. The first request
+    starts the hour (cache.add); incr is atomic on Redis, the production cache shared by every process."""
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the hour ended between the two calls
+        cache.set(key, 1, timeout=3600)
+        return False
+
+
 @method_decorator(login_not_required, name="dispatch")
 class PasswordResetView(PasswordsOnMixin, auth_views.PasswordResetView):
     """"Forgot your password?": a link by e-mail to an active account with a password, and the same answer whether
-    or not the address has one (nobody learns who has an account)."""
+    or not the address has one (nobody learns who has an account), within the hourly limits above."""
 
     template_name = "registration/password_reset_form.html"
     email_template_name = "registration/password_reset_email.txt"
@@ -61,6 +85,15 @@ class PasswordResetView(PasswordsOnMixin, auth_views.PasswordResetView):
     def extra_email_context(self) -> dict[str, Any]:
         # Links in e-mails are absolute, to the address people reach Tollgate at (not the host this request named).
         return {"site_url": settings.SITE_URL, "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
+        client = client_address(self.request) or "unknown"
+        if (over_limit(f"password-link:client:{client}", REQUESTS_PER_CLIENT_PER_HOUR)
+                or over_limit(f"password-link:address:{email}", LINKS_PER_ADDRESS_PER_HOUR)):
+            logger.warning("Password link not sent: over the hourly limit (client %s).", client)
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -8,11 +8,13 @@ import re
 import pytest
 from auditlog.models import LogEntry
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from portfolio.services import person_create, person_invite
 from tests.factories import PASSWORD
+from tollgate.passwords import LINKS_PER_ADDRESS_PER_HOUR, REQUESTS_PER_CLIENT_PER_HOUR
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +115,26 @@ def test_without_passwords_there_are_no_password_pages(client, owner, settings, 
     client.force_login(owner)
     assert client.get(reverse(name)).status_code == 404
     assert 'id="password-link"' not in client.get(reverse("portfolio:initiative_list")).content.decode()
+
+
+def test_forgot_password_sends_a_few_links_an_hour_and_answers_the_same_past_them(client, owner, other_owner):
+    cache.clear()
+    for _ in range(LINKS_PER_ADDRESS_PER_HOUR + 2):
+        response = client.post(reverse("password_reset"), {"email": owner.email})
+        assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == LINKS_PER_ADDRESS_PER_HOUR
+    # Another address still gets its link, until the client has asked too often.
+    assert client.post(reverse("password_reset"), {"email": other_owner.email}).status_code == 302
+    assert mail.outbox[-1].to == [other_owner.email]
+    for _ in range(REQUESTS_PER_CLIENT_PER_HOUR):
+        client.post(reverse("password_reset"), {"email": f"someone.{_}@example.com"})
+    sent = len(mail.outbox)
+    client.post(reverse("password_reset"), {"email": other_owner.email})
+    assert len(mail.outbox) == sent
+    # From another client address, the limit on one address still holds; the hour over, it sends again.
+    other_client = Client(REMOTE_ADDR="198.51.100.7")
+    other_client.post(reverse("password_reset"), {"email": owner.email})
+    assert len(mail.outbox) == sent
+    cache.clear()
+    other_client.post(reverse("password_reset"), {"email": owner.email})
+    assert len(mail.outbox) == sent + 1
