@@ -602,6 +602,27 @@ def login_attempts(
             .filter(by_ip | by_name if either else by_ip & by_name).order_by("pk"))
 
 
+@dataclass(frozen=True)
+class Account:
+    """What a person's account page shows them about themselves."""
+
+    user: Any
+    profile: Profile | None
+    delegates: list  # who acts for them
+    acting_for: list  # whose initiatives they act on
+    token_created: Any  # when their API token was issued, or None
+
+
+def account_overview(user: Any) -> Account:
+    from rest_framework.authtoken.models import Token
+
+    profile = Profile.objects.select_related("department").filter(user=user).first()
+    delegates = list(profile.delegates.order_by("last_name", "first_name")) if profile else []
+    acting_for = list(User.objects.filter(profile__delegates=user).order_by("last_name", "first_name"))
+    token = Token.objects.filter(user=user).values_list("created", flat=True).first()
+    return Account(user, profile, delegates, acting_for, token)
+
+
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:
     queryset = AIModel.objects.select_related("provider", "substitute").annotate(
         initiatives_count=Count("initiatives"))

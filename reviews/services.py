@@ -33,7 +33,7 @@ from governance.evidence import Notice
 from governance.signals.services import signal_run_submit
 from portfolio.choices import KpiKind
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import Initiative
+from portfolio.models import Initiative, Profile
 from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -114,15 +114,18 @@ def notification_create(*, user: Actor, message: str, url: str = "") -> Notifica
 def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
     """Governance's notifier (registered in reviews/apps.py): one in-app notification per notice and, when asked,
     one e-mail per person listing all of theirs with their links (a computation that raises ten signals sends one
-    e-mail, not ten), sent when the transaction commits."""
+    e-mail, not ten), sent when the transaction commits; none to someone who turned e-mailed notifications off."""
     if not notices:
         return 0
     Notification.objects.bulk_create(
         [Notification(user_id=notice.user_id, message=notice.message[:500], url=notice.url) for notice in notices])
     if send_email and not _EMAIL_PAUSED.get():
+        # People who switched e-mailed notifications off on their account page read these in the app only.
+        in_app_only = set(Profile.objects.filter(user_id__in={n.user_id for n in notices}, email_notifications=False)
+                          .values_list("user_id", flat=True))
         by_address: dict[str, list[Notice]] = {}
         for notice in notices:
-            if notice.email:
+            if notice.email and notice.user_id not in in_app_only:
                 by_address.setdefault(notice.email, []).append(notice)
         messages = [
             (subject, "\n".join(f"- {n.message}\n  {absolute_url(n.url)}" for n in mine) + "\n",

@@ -15,8 +15,8 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-PASSWORD_LOGIN_OFF = ("Password login is switched off here: sign in with single sign-on. For an API token, ask an "
-                      "administrator to create one (admin: Auth Token > Tokens).")
+PASSWORD_LOGIN_OFF = ("Password login is switched off here: sign in with single sign-on. For an API token, create "
+                      "one on your account page (/accounts/).")
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):

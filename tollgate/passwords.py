@@ -37,7 +37,7 @@ class PasswordChangeView(PasswordsOnMixin, auth_views.PasswordChangeView):
     to get one instead of being asked for a password it does not have."""
 
     template_name = "registration/password_change_form.html"
-    success_url = reverse_lazy("home")
+    success_url = reverse_lazy("account")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "has_password": request_actor(self.request).has_usable_password()}

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from tollgate.account import AccountNotificationsView, AccountTokenRevokeView, AccountTokenView, AccountView
 from tollgate.auth import ObtainTokenView
 from tollgate.passwords import (
     PasswordChangeView,
@@ -17,6 +18,10 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/", AccountView.as_view(), name="account"),
+    path("accounts/token/", AccountTokenView.as_view(), name="account_token"),
+    path("accounts/token/revoke/", AccountTokenRevokeView.as_view(), name="account_token_revoke"),
+    path("accounts/notifications/", AccountNotificationsView.as_view(), name="account_notifications"),
     path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password/reset/sent/", PasswordResetDoneView.as_view(), name="password_reset_done"),

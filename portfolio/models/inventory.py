@@ -72,6 +72,9 @@ class Profile(TimestampedModel):
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
     title = models.CharField(max_length=160, blank=True)
     delegates = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="delegate_for_profiles")
+    # Off: decisions, lifecycle steps and signals are in the app only, not e-mailed (reminders of a report they owe
+    # still are: an obligation is not a notification).
+    email_notifications = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

@@ -32,6 +32,7 @@ from portfolio.services.people import (
     person_set_roles,
     person_sign_in_with_sso,
     person_update,
+    profile_notifications_set,
 )
 from portfolio.services.reference import (
     ai_model_get_or_create,
@@ -73,6 +74,7 @@ __all__ = [
     "person_set_roles",
     "person_sign_in_with_sso",
     "person_update",
+    "profile_notifications_set",
     "person_invite",
     "password_set",
     "plan_edit",

@@ -143,6 +143,20 @@ def person_create(
     return user
 
 
+@transaction.atomic
+def profile_notifications_set(*, actor: Actor, user: Actor, email: bool) -> Profile:
+    """Whether `user` is e-mailed their notifications (they are always in the app). Set by the person on their
+    account page (or an administrator); field history on the profile."""
+    if actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators change someone else's notification settings.")
+    profile, _ = Profile.objects.get_or_create(user=user)
+    if profile.email_notifications != email:
+        profile.email_notifications = email
+        with set_actor(actor):
+            profile.save(update_fields=["email_notifications", "updated_at"])
+    return profile
+
+
 def self_lockout_errors(
     *, actor: Actor | None, user: Actor, roles: set[Role] | None = None, is_active: bool = True,
     is_superuser: bool | None = None,
@@ -267,13 +281,16 @@ def person_sign_in_with_sso(
 
 @transaction.atomic
 def api_token_issue(*, actor: Actor | None, user: Actor) -> Token:
-    """An API token for `user` (one each), issued by an administrator; audited on the person, never with its key."""
-    if actor is not None and not may(actor, "authtoken.add_token"):
-        raise PermissionDenied("Only administrators issue API tokens.")
+    """An API token for `user` (one each), issued by an administrator or by the person for themselves (their account
+    page: the way to a token when they sign in with single sign-on); audited on the person, never with its key. The
+    token reads and writes what its person may, no more."""
+    if actor is not None and actor.pk != user.pk and not may(actor, "authtoken.add_token"):
+        raise PermissionDenied("Only administrators issue API tokens for someone else.")
     if Token.objects.filter(user=user).exists():
         raise ValidationError({"user": f"{user} already has an API token: revoke it first to issue a new one."})
     token = Token.objects.create(user=user)
-    audit_event(user, actor=actor, event="api_token_issued")
+    own = actor is not None and actor.pk == user.pk
+    audit_event(user, actor=actor, event="api_token_issued", source="account_page" if own else "admin")
     return token
 
 
@@ -290,9 +307,10 @@ def api_token_obtain(*, user: Actor) -> Token:
 
 @transaction.atomic
 def api_token_revoke(*, actor: Actor | None, token: Token) -> None:
-    """The token stops working at once; audited on its person (the key is a secret and is never written down)."""
-    if actor is not None and not may(actor, "authtoken.delete_token"):
-        raise PermissionDenied("Only administrators revoke API tokens.")
+    """The token stops working at once; audited on its person (the key is a secret and is never written down). An
+    administrator revokes anyone's; a person their own."""
+    if actor is not None and actor.pk != token.user_id and not may(actor, "authtoken.delete_token"):
+        raise PermissionDenied("Only administrators revoke someone else's API token.")
     user = token.user
     Token.objects.filter(key=token.key).delete()  # by key: the admin's TokenProxy answers its person's id as pk
     audit_event(user, actor=actor, event="api_token_revoked")

@@ -37,7 +37,7 @@ def set_from_link(client: Client, path: str, password: str = NEW):
 
 def test_changing_one_s_own_password(login, owner):
     client = login(owner)
-    assert 'id="password-link"' in client.get(reverse("portfolio:initiative_list")).content.decode()
+    assert 'id="change-password"' in client.get(reverse("account")).content.decode()
     url = reverse("password_change")
     wrong = client.post(url, {"old_password": "not-it", "new_password1": NEW, "new_password2": NEW})
     assert wrong.status_code == 200 and "Your old password was entered incorrectly" in wrong.content.decode()
@@ -114,7 +114,7 @@ def test_without_passwords_there_are_no_password_pages(client, owner, settings, 
     settings.PASSWORD_LOGIN = False
     client.force_login(owner)
     assert client.get(reverse(name)).status_code == 404
-    assert 'id="password-link"' not in client.get(reverse("portfolio:initiative_list")).content.decode()
+    assert 'id="change-password"' not in client.get(reverse("account")).content.decode()
 
 
 def test_forgot_password_sends_a_few_links_an_hour_and_answers_the_same_past_them(client, owner, other_owner):

@@ -1,0 +1,95 @@
+"""A person's own account page: what Tollgate knows about them, e-mailed notifications on or off, their API token."""
+
+from __future__ import annotations
+
+import pytest
+from auditlog.models import LogEntry
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from governance.evidence import Notice
+from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
+from reviews.models import Notification
+from reviews.services import notices_send
+from tests.factories import InitiativeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_account_page_says_who_one_is(client, owner, other_owner, reviewer):
+    owner.profile.delegates.add(other_owner)
+    client.force_login(other_owner)
+    page = client.get(reverse("account")).content.decode()
+    assert 'id="account-link"' in page and other_owner.email in page
+    assert "Initiative owner" in page
+    acting_for = page.split('id="account-acting-for">', 1)[1].split("</dd>", 1)[0]
+    assert owner.get_full_name() in acting_for
+    client.force_login(owner)
+    page = client.get(reverse("account")).content.decode()
+    delegates = page.split('id="account-delegates">', 1)[1].split("</dd>", 1)[0]
+    assert other_owner.get_full_name() in delegates
+
+
+def test_a_person_creates_and_revokes_their_own_api_token(client, executive):
+    client.force_login(executive)
+    response = client.post(reverse("account_token"))
+    token = Token.objects.get(user=executive)
+    page = response.content.decode()
+    assert response.status_code == 200 and token.key in page and response["Cache-Control"] == "no-store"
+    # Shown once: the account page never shows it again.
+    assert token.key not in client.get(reverse("account")).content.decode()
+    api = client.__class__()
+    assert api.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    assert api.post("/api/initiatives/", {}, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 403
+    # A second one is refused while the first exists.
+    response = client.post(reverse("account_token"), follow=True)
+    assert "already has an API token" in response.content.decode() and Token.objects.filter(user=executive).count() == 1
+    response = client.post(reverse("account_token_revoke"), follow=True)
+    assert "Your API token was revoked" in response.content.decode() and not Token.objects.exists()
+    assert api.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 401
+    rows = LogEntry.objects.get_for_object(executive).filter(additional_data__has_key="event").order_by("pk")
+    assert [(r.additional_data["event"], r.actor, r.additional_data.get("source")) for r in rows] == [
+        ("api_token_issued", executive, "account_page"), ("api_token_revoked", executive, None)]
+    assert not any(token.key in f"{r.changes} {r.additional_data}" for r in LogEntry.objects.all())
+
+
+def test_nobody_issues_or_revokes_someone_else_s_token_but_an_administrator(owner, reviewer, admin_user):
+    with pytest.raises(PermissionDenied):
+        api_token_issue(actor=reviewer, user=owner)
+    token = api_token_issue(actor=admin_user, user=owner)
+    with pytest.raises(PermissionDenied):
+        api_token_revoke(actor=reviewer, token=token)
+    api_token_revoke(actor=owner, token=token)
+    assert not Token.objects.exists()
+
+
+def test_notifications_are_e_mailed_unless_switched_off(client, owner, other_owner,
+                                                       django_capture_on_commit_callbacks):
+    initiative = InitiativeFactory(owner=owner)
+
+    def notify() -> list[list[str]]:
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):  # e-mails go when the transaction commits
+            notices_send(notices=[Notice(user_id=p.pk, email=p.email, message="Approved",
+                                         url=initiative.get_absolute_url()) for p in (owner, other_owner)],
+                         subject="Tollgate: approved")
+        return sorted(m.to for m in mail.outbox)
+
+    assert notify() == sorted([[owner.email], [other_owner.email]])
+    with pytest.raises(PermissionDenied):
+        profile_notifications_set(actor=other_owner, user=owner, email=False)
+    client.force_login(owner)
+    page = client.get(reverse("account")).content.decode()
+    assert 'id="id_email_notifications" checked' in page
+    response = client.post(reverse("account_notifications"), {}, follow=True)  # the box unticked
+    assert "no longer e-mailed" in response.content.decode()
+    owner.profile.refresh_from_db()
+    assert not owner.profile.email_notifications
+    entry = LogEntry.objects.get_for_object(owner.profile).latest("pk")
+    assert entry.actor == owner and entry.changes_dict == {"email_notifications": ["True", "False"]}
+    assert notify() == [[other_owner.email]]
+    assert Notification.objects.filter(user=owner, message="Approved").count() == 2  # still in the app, both times
+    client.post(reverse("account_notifications"), {"email_notifications": "on"})
+    assert notify() == sorted([[owner.email], [other_owner.email]])

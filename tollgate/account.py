@@ -1,0 +1,83 @@
+"""A person's own account page: who they are in Tollgate (roles, department, who acts for them and for whom they
+act), their password, whether notifications are e-mailed to them, and their own API token. Every write goes through
+its service and is audited; an API token's key is shown once, on the page that created it, and never stored
+anywhere a page could show it again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+from rest_framework.authtoken.models import Token
+
+from portfolio.selectors import account_overview
+from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
+from tollgate.roles import Role, group_names
+from tollgate.types import request_actor
+
+
+def account_page(request: HttpRequest, *, new_token: str | None = None) -> HttpResponse:
+    user = request_actor(request)
+    held = group_names(user)
+    roles = [role.label for role in Role if role.value in held]
+    if user.is_superuser and Role.ADMIN.label not in roles:
+        roles.append(f"{Role.ADMIN.label} (superuser)")
+    return render(request, "registration/account.html", {
+        "account": account_overview(user), "roles": roles, "new_token": new_token,
+        "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password()})
+
+
+class AccountView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return account_page(request)
+
+
+class AccountTokenView(View):
+    """POST: a new API token for oneself, its key shown on the answering page only."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request_actor(request)
+        try:
+            token = api_token_issue(actor=user, user=user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(reverse("account"))
+        response = account_page(request, new_token=token.key)
+        response["Cache-Control"] = "no-store"  # the key must not stay in a cache or the browser's history
+        return response
+
+
+class AccountTokenRevokeView(View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request_actor(request)
+        token = Token.objects.filter(user=user).first()
+        if token is None:
+            messages.info(request, "You have no API token.")
+        else:
+            api_token_revoke(actor=user, token=token)
+            messages.success(request, "Your API token was revoked: it no longer works.")
+        return HttpResponseRedirect(reverse("account"))
+
+
+class AccountNotificationsView(View):
+    """POST: e-mailed notifications on (the box ticked) or off."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        user = request_actor(request)
+        email = request.POST.get("email_notifications") == "on"
+        profile_notifications_set(actor=user, user=user, email=email)
+        messages.success(request, "Notifications are e-mailed to you." if email else
+                         "Notifications are no longer e-mailed to you; they stay on the Notifications page.")
+        return HttpResponseRedirect(reverse("account"))
