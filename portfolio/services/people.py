@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from rest_framework.authtoken.models import Token
 
 from portfolio.models import Department, Profile
+from portfolio.services.passwords import person_invite
 from tollgate.audit import audit_event
 from tollgate.roles import Role, may
 from tollgate.types import Actor
@@ -119,8 +120,6 @@ def person_create(
     e-mail address, with no usable password until they set one, their roles and profile. With `invite`, they are
     e-mailed a link to set their password (portfolio.services.passwords.person_invite); if the mail cannot be sent,
     nothing is created. Audited: "Account created", then the roles and the invitation."""
-    from portfolio.services.passwords import person_invite
-
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators add people.")
     email = email.strip().lower()
