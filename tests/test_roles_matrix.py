@@ -146,6 +146,12 @@ MATRIX: dict[str, list[Case]] = {
                               Case(API_ADMIN_PATCH, method="patch", obj="cost_center")],
     "api:vendor-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
     "api:vendor-detail": [Case(API_READ, obj="vendor"), Case(API_ADMIN_PATCH, method="patch", obj="vendor")],
+    # People: administrators only, reading too (an empty POST is refused by validation, an empty PATCH changes
+    # nothing; an invitation is e-mailed to the other owner).
+    "api:person-list": [Case(only({ADMIN: 200}, anon=API_ANON)), Case(API_ADMIN_WRITE, method="post")],
+    "api:person-detail": [Case(only({ADMIN: 200}, anon=API_ANON), obj="person"),
+                          Case(API_ADMIN_PATCH, method="patch", obj="person")],
+    "api:person-invite": [Case(only({ADMIN: 200}, anon=API_ANON), method="post", obj="person")],
     "api:aimodel-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
     "api:aimodel-detail": [Case(API_READ, obj="ai_model"), Case(API_ADMIN_PATCH, method="patch", obj="ai_model")],
     "api:licencepool-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],

@@ -14,7 +14,7 @@ from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
-from tollgate.roles import is_admin
+from tollgate.roles import Role, is_admin
 
 User = get_user_model()
 
@@ -297,3 +297,88 @@ class InitiativeCostsSerializer(serializers.Serializer):
             "actual": money_number(),
             "estimated": money_number(),
         }
+
+
+# People (administrators only): accounts, roles and profiles, written through portfolio.services.people ---------------
+
+
+def _role_values(user: Any) -> list[str]:
+    held = {group.name for group in user.groups.all()}  # prefetched by the selector
+    return [role.value for role in Role if role.value in held or (role is Role.ADMIN and user.is_superuser)]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """Someone with an account, as the People page lists them."""
+
+    roles = serializers.SerializerMethodField(help_text="Their roles: owner, reviewer, executive, admin (a superuser "
+                                                        "is an administrator whatever their groups).")
+    department = serializers.SerializerMethodField(help_text="Their department's id, or null.")
+    department_name = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+    delegates = serializers.SerializerMethodField(help_text="Ids of the people who act for them on everything they "
+                                                            "own.")
+    initiatives_owned = serializers.IntegerField(read_only=True)
+    has_password = serializers.SerializerMethodField(help_text="Whether they have a Tollgate password (false: single "
+                                                               "sign-on only, or not yet set from an invitation).")
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "first_name", "last_name", "roles", "department", "department_name",
+                  "title", "delegates", "is_active", "last_login", "initiatives_owned", "has_password"]
+        read_only_fields = fields
+
+    def _profile(self, user: Any) -> Any:
+        return getattr(user, "profile", None)
+
+    def get_roles(self, user: Any) -> list[str]:
+        return _role_values(user)
+
+    def get_department(self, user: Any) -> int | None:
+        profile = self._profile(user)
+        return profile.department_id if profile else None
+
+    def get_department_name(self, user: Any) -> str | None:
+        profile = self._profile(user)
+        return profile.department.name if profile and profile.department else None
+
+    def get_title(self, user: Any) -> str:
+        profile = self._profile(user)
+        return profile.title if profile else ""
+
+    def get_delegates(self, user: Any) -> list[int]:
+        profile = self._profile(user)
+        return sorted(delegate.pk for delegate in profile.delegates.all()) if profile else []
+
+    def get_has_password(self, user: Any) -> bool:
+        return user.has_usable_password()
+
+
+def _roles_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), **kwargs)
+
+
+class PersonCreateSerializer(serializers.Serializer):
+    """Someone added by hand: their account is named by their e-mail address."""
+
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    roles = _roles_field(required=False, default=list)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+                                                    allow_null=True, default=None)
+    title = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
+    invite = serializers.BooleanField(
+        required=False, default=True,
+        help_text="E-mail them a link to set their password (refused with PASSWORD_LOGIN off: send false).")
+
+
+class PersonUpdateSerializer(serializers.Serializer):
+    """What an administrator changes about someone; a field left out keeps its value."""
+
+    roles = _roles_field(required=False)
+    is_active = serializers.BooleanField(required=False)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+                                                    allow_null=True)
+    title = serializers.CharField(max_length=160, required=False, allow_blank=True)
+    delegates = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), many=True,
+                                                   required=False)

@@ -14,7 +14,7 @@ from auditlog.context import set_actor
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
@@ -25,7 +25,7 @@ from portfolio.api import serializers
 from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
-from tollgate.roles import may
+from tollgate.roles import Role, may
 from tollgate.ui.errors import call_service
 
 
@@ -267,3 +267,70 @@ class LicencePoolViewSet(PortfolioViewSet):
 
     def perform_destroy(self, instance: LicencePool) -> None:
         call_service(services.licence_pool_delete, actor=self.request.user, pool=instance)
+
+
+class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """People, for administrators and their provisioning scripts (someone joins, changes role, leaves): the People
+    page's list and writes, through the same services and with the same rules (nobody locks themselves out, nobody
+    is their own delegate, someone who left is not newly named one); each change in the audit trail, source "api"."""
+
+    permission_required = "portfolio.manage_people"
+    serializer_class = serializers.PersonSerializer
+    filterset_class = filtersets.PersonFilterSet
+    ordering_fields = ["last_name", "first_name", "username", "email", "last_login", "initiatives_owned"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.people_list(user=self.request.user)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # The permission is not decided per person: a change is refused (403) before anyone is looked up, as a read.
+        if not may(request.user, self.permission_required):
+            self.permission_denied(request)
+
+    def get_serializer_class(self):
+        return {"create": serializers.PersonCreateSerializer,
+                "partial_update": serializers.PersonUpdateSerializer}.get(self.action, serializers.PersonSerializer)
+
+    def _read_back(self, person: Any) -> Response:
+        return Response(serializers.PersonSerializer(self.get_queryset().get(pk=person.pk)).data)
+
+    @extend_schema(request=serializers.PersonCreateSerializer, responses={201: serializers.PersonSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        person = call_service(services.person_create, actor=request.user, email=data["email"],
+                              first_name=data["first_name"], last_name=data["last_name"],
+                              roles={Role(value) for value in data["roles"]}, department=data["department"],
+                              title=data["title"], invite=data["invite"], source="api")
+        response = self._read_back(person)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=serializers.PersonUpdateSerializer, responses={200: serializers.PersonSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        person = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        profile = getattr(person, "profile", None)
+        call_service(
+            services.person_update, actor=request.user, user=person, source="api",
+            roles={Role(value) for value in data.get("roles", serializers.PersonSerializer().get_roles(person))},
+            is_active=data.get("is_active", person.is_active),
+            department=data["department"] if "department" in data else (profile.department if profile else None),
+            title=data.get("title", profile.title if profile else ""),
+            delegates=data["delegates"] if "delegates" in data else (list(profile.delegates.all()) if profile else []))
+        return self._read_back(person)
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="The link was e-mailed.",
+        examples=[OpenApiExample("Sent", value={"detail": "A link to set a password was e-mailed to ..."})])})
+    @action(detail=True, methods=["post"])
+    def invite(self, request: Request, pk: str | None = None) -> Response:
+        """E-mail them a link to set their password: an invitation, or a new link for a forgotten one."""
+        person = self.get_object()
+        call_service(services.person_invite, actor=request.user, user=person)
+        return Response({"detail": f"A link to set a password was e-mailed to {person.email}."})

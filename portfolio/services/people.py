@@ -114,7 +114,7 @@ def person_reactivate(*, actor: Actor | None, user: Actor) -> Actor:
 @transaction.atomic
 def person_create(
     *, actor: Actor | None, email: str, first_name: str, last_name: str, roles: set[Role],
-    department: Department | None, title: str, invite: bool,
+    department: Department | None, title: str, invite: bool, source: str = "people_page",
 ) -> Actor:
     """An administrator adds someone by hand (imports and single sign-on add people too): an account named by the
     e-mail address, with no usable password until they set one, their roles and profile. With `invite`, they are
@@ -136,7 +136,7 @@ def person_create(
     audit_event(user, actor=actor, event="person_created", action=LogEntry.Action.CREATE,
                 changes={"email": [None, email], "name": [None, user.get_full_name()],
                          "department": [None, str(department) if department else None], "title": [None, title.strip()]})
-    person_set_roles(user=user, roles=roles, actor=actor, source="people_page")
+    person_set_roles(user=user, roles=roles, actor=actor, source=source)
     if invite:
         person_invite(actor=actor, user=user)
     return user
@@ -178,9 +178,10 @@ def self_lockout_errors(
 @transaction.atomic
 def person_update(
     *, actor: Actor | None, user: Actor, roles: set[Role], is_active: bool, department: Department | None,
-    title: str, delegates: Iterable[Actor],
+    title: str, delegates: Iterable[Actor], source: str = "people_page",
 ) -> Actor:
-    """What an administrator sets on the People page: roles, whether the account may sign in, and the profile
+    """What an administrator sets on the People page (or the API, `source` "api"): roles, whether the account may
+    sign in, and the profile
     (department, title, the delegates who act for the person on everything they own). Each part is audited: roles and
     (de)activation by their services' rows, the profile as field history. An administrator cannot lock themselves
     out (take away their own administrator role or deactivate their own account): another administrator must."""
@@ -188,11 +189,16 @@ def person_update(
         raise PermissionDenied("Only administrators change people's roles and accounts.")
     delegates = list(delegates)
     errors = self_lockout_errors(actor=actor, user=user, roles=roles, is_active=is_active)
+    profile, _ = Profile.objects.get_or_create(user=user)
+    named = set(profile.delegates.values_list("pk", flat=True))
+    left = [d for d in delegates if not d.is_active and d.pk not in named]  # one already named may be kept
     if any(delegate.pk == user.pk for delegate in delegates):
         errors["delegates"] = f"{user.get_full_name() or user} cannot be their own delegate."
+    elif left:
+        errors["delegates"] = (f"{', '.join(d.get_full_name() or str(d) for d in left)} cannot be named a delegate: "
+                               "their account is deactivated.")
     if errors:
         raise ValidationError(errors)
-    profile, _ = Profile.objects.get_or_create(user=user)
     title = title.strip()
     wanted = {"department": department, "title": title}
     changed = [name for name, value in wanted.items() if getattr(profile, name) != value]
@@ -200,9 +206,9 @@ def person_update(
         if changed:
             profile.department, profile.title = department, title
             profile.save(update_fields=[*changed, "updated_at"])
-        if set(profile.delegates.values_list("pk", flat=True)) != {delegate.pk for delegate in delegates}:
+        if named != {delegate.pk for delegate in delegates}:
             profile.delegates.set(delegates)
-    person_set_roles(user=user, roles=roles, actor=actor, source="people_page")
+    person_set_roles(user=user, roles=roles, actor=actor, source=source)
     if user.is_active and not is_active:
         person_deactivate(actor=actor, user=user)
     elif is_active and not user.is_active:

@@ -1,0 +1,98 @@
+"""/api/people/: administrators' provisioning through the People page's services and rules, each change audited."""
+
+from __future__ import annotations
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import DepartmentFactory, InitiativeFactory, UserFactory
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def test_administrators_list_people_with_their_roles_in_constant_queries(api_client, admin_user, owner, reviewer):
+    InitiativeFactory(owner=owner)
+    owner.profile.delegates.add(reviewer)
+    api_client.force_authenticate(admin_user)
+    api_client.get("/api/people/")  # the caller's own roles are read once, then remembered on their account
+    with CaptureQueriesContext(connection) as few:
+        response = api_client.get("/api/people/")
+    assert response.status_code == 200
+    by_email = {row["email"]: row for row in response.json()["results"]}
+    row = by_email[owner.email]
+    assert row["roles"] == ["owner"] and row["initiatives_owned"] == 1 and row["delegates"] == [reviewer.pk]
+    assert row["has_password"] is True and row["is_active"] is True
+    assert by_email[admin_user.email]["roles"] == ["admin"]
+    for _ in range(5):
+        person = UserFactory(role=Role.OWNER)
+        person.profile.delegates.add(owner)
+        InitiativeFactory(owner=person)
+    with CaptureQueriesContext(connection) as more:
+        assert len(api_client.get("/api/people/").json()["results"]) == 8
+    assert len(more) == len(few)
+    assert [row["email"] for row in api_client.get("/api/people/?role=reviewer").json()["results"]] == [reviewer.email]
+
+
+def test_someone_added_by_the_api_is_invited_and_audited(api_client, admin_user):
+    legal = DepartmentFactory(name="Legal")
+    api_client.force_authenticate(admin_user)
+    response = api_client.post("/api/people/", {"email": "Nina@Example.com", "first_name": "Nina",
+                                                "last_name": "Novak", "roles": ["reviewer"], "department": legal.pk,
+                                                "title": "Counsel"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["email"], body["roles"], body["department_name"], body["has_password"]) == (
+        "nina@example.com", ["reviewer"], "Legal", False)
+    assert len(mail.outbox) == 1 and mail.outbox[0].subject == "You are invited to Tollgate"
+    person = User.objects.get(pk=body["id"])
+    roles = LogEntry.objects.get_for_object(person).get(additional_data__event="roles_changed")
+    assert roles.actor == admin_user and roles.additional_data["source"] == "api"
+    again = api_client.post("/api/people/", {"email": "nina@example.com", "first_name": "N", "last_name": "N"},
+                            format="json")
+    assert again.status_code == 400 and "already has an account" in again.json()["email"][0]
+    bad = api_client.post("/api/people/", {"email": "not-an-address", "first_name": "N", "last_name": "N",
+                                           "roles": ["boss"]}, format="json")
+    assert bad.status_code == 400 and set(bad.json()) == {"email", "roles"}
+
+
+def test_a_patch_changes_what_it_names_and_keeps_the_rest(api_client, admin_user, owner, other_owner):
+    legal = DepartmentFactory(name="Legal")
+    owner.profile.department = legal
+    owner.profile.title = "Counsel"
+    owner.profile.save()
+    owner.profile.delegates.add(other_owner)
+    api_client.force_authenticate(admin_user)
+    response = api_client.patch(f"/api/people/{owner.pk}/", {"roles": ["owner", "reviewer"]}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["roles"] == ["owner", "reviewer"] and body["department"] == legal.pk and body["title"] == "Counsel"
+    assert body["delegates"] == [other_owner.pk]
+    # Someone leaves: deactivated (their delegate stays named on what they own).
+    left_company = api_client.patch(f"/api/people/{owner.pk}/", {"is_active": False}, format="json")
+    assert left_company.json()["is_active"] is False
+    events = [e.additional_data["event"] for e in LogEntry.objects.get_for_object(owner)
+              .filter(additional_data__has_key="event").order_by("pk")]
+    assert events == ["roles_changed", "person_deactivated"]
+    # Someone who left is not newly named a delegate; nobody is their own; the administrator keeps their role.
+    left = api_client.patch(f"/api/people/{other_owner.pk}/", {"delegates": [owner.pk]}, format="json")
+    assert left.status_code == 400 and "deactivated" in left.json()["delegates"][0]
+    own = api_client.patch(f"/api/people/{admin_user.pk}/", {"roles": ["reviewer"], "is_active": False},
+                           format="json")
+    assert own.status_code == 400 and set(own.json()) == {"roles", "is_active"}
+    assert api_client.put(f"/api/people/{owner.pk}/", {}, format="json").status_code == 405
+
+
+def test_an_invitation_by_the_api(api_client, admin_user, owner, settings):
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(f"/api/people/{owner.pk}/invite/")
+    assert response.status_code == 200 and owner.email in response.json()["detail"]
+    assert mail.outbox[0].to == [owner.email]
+    settings.PASSWORD_LOGIN = False
+    refused = api_client.post(f"/api/people/{owner.pk}/invite/")
+    assert refused.status_code == 400 and "single sign-on" in str(refused.json())
