@@ -40,6 +40,7 @@ class AuditEvent(models.TextChoices):
     PERSON_CREATED = "person_created", "Account created"
     INVITATION_SENT = "invitation_sent", "Invitation sent"
     PASSWORD_CHANGED = "password_changed", "Password changed"
+    INITIATIVES_HANDED_OVER = "initiatives_handed_over", "Initiatives handed over"
     API_TOKEN_ISSUED = "api_token_issued", "API token issued"
     API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
     LOGIN_LOCK_CLEARED = "login_lock_cleared", "Login lock cleared"

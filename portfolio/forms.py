@@ -18,6 +18,7 @@ from django_select2.forms import Select2MultipleWidget, Select2Widget
 
 from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
+from portfolio.selectors import handover_candidates
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
 from tollgate.formatting import money_label
 from tollgate.roles import Role, is_admin
@@ -302,6 +303,17 @@ class PersonCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not passwords:  # single sign-on only: there is no password to invite anyone to set
             del self.fields["invite"]
+
+
+class HandOverForm(forms.Form):
+    """To whom someone's running and planned initiatives go (portfolio.services.people.initiatives_hand_over)."""
+
+    to = PersonChoiceField(queryset=User.objects.none(), label="Hand over to", empty_label="— choose —",
+                           help_text="An active initiative owner or administrator.")
+
+    def __init__(self, *args: Any, person: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(PersonChoiceField, self.fields["to"]).queryset = handover_candidates(person)
 
 
 class PersonForm(forms.Form):

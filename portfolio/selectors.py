@@ -67,7 +67,7 @@ from portfolio.models import (
     reporting_currency,
 )
 from tollgate.formatting import currency_symbol, money_per
-from tollgate.roles import may
+from tollgate.roles import Role, may
 from tollgate.types import Viewer
 
 User = get_user_model()
@@ -600,6 +600,18 @@ def login_attempts(
     by_name = Q(name__in=[name.lower() for name in usernames]) if usernames is not None else Q()
     return (AccessAttempt.objects.annotate(name=Lower("username"))
             .filter(by_ip | by_name if either else by_ip & by_name).order_by("pk"))
+
+
+def handover_candidates(person: Any) -> QuerySet:
+    """Who may take over what `person` owns: active initiative owners and administrators, but them."""
+    owners = Q(groups__name__in=[Role.OWNER.value, Role.ADMIN.value]) | Q(is_superuser=True)
+    return (User.objects.filter(owners, is_active=True).exclude(pk=person.pk).distinct()
+            .order_by("last_name", "first_name", "username"))
+
+
+def initiatives_running_of(person: Any) -> QuerySet[Initiative]:
+    """What `person` owns that still runs or is planned (what a hand-over moves)."""
+    return Initiative.objects.filter(owner=person).exclude(stage__in=ENDED_STAGES).order_by("name")
 
 
 @dataclass(frozen=True)

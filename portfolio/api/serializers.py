@@ -382,3 +382,14 @@ class PersonUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=160, required=False, allow_blank=True)
     delegates = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), many=True,
                                                    required=False)
+
+
+class HandOverSerializer(serializers.Serializer):
+    to = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(),
+                                            help_text="The active initiative owner (or administrator) who takes over.")
+
+
+class HandedOverSerializer(serializers.Serializer):
+    to = serializers.IntegerField(help_text="Who owns them now.")
+    initiatives = serializers.ListField(child=serializers.CharField(),
+                                        help_text="The external ids of the initiatives handed over.")

@@ -334,3 +334,14 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         person = self.get_object()
         call_service(services.person_invite, actor=request.user, user=person)
         return Response({"detail": f"A link to set a password was e-mailed to {person.email}."})
+
+    @extend_schema(request=serializers.HandOverSerializer, responses={200: serializers.HandedOverSerializer})
+    @action(detail=True, methods=["post"], url_path="hand-over")
+    def hand_over(self, request: Request, pk: str | None = None) -> Response:
+        """Everything they own that still runs or is planned goes to another owner (someone left or changed job)."""
+        person = self.get_object()
+        serializer = serializers.HandOverSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        to = serializer.validated_data["to"]
+        handed = call_service(services.initiatives_hand_over, actor=request.user, from_user=person, to_user=to)
+        return Response({"to": to.pk, "initiatives": [initiative.external_id for initiative in handed]})

@@ -16,10 +16,12 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from rest_framework.authtoken.models import Token
 
-from portfolio.models import Department, Profile
+from portfolio.choices import ENDED_STAGES
+from portfolio.models import Department, Initiative, Profile
+from portfolio.services.initiatives import initiative_update
 from portfolio.services.passwords import person_invite
 from tollgate.audit import audit_event
-from tollgate.roles import Role, may
+from tollgate.roles import Role, group_names, may
 from tollgate.types import Actor
 
 User = get_user_model()
@@ -154,6 +156,32 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: bool) -> Prof
         with set_actor(actor):
             profile.save(update_fields=["email_notifications", "updated_at"])
     return profile
+
+
+@transaction.atomic
+def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Actor) -> list[Initiative]:
+    """Someone leaves or changes job: everything they own that still runs or is planned goes to `to_user` (an active
+    initiative owner), each initiative's owner changed through initiative_update (its field history), and one row on
+    the person handing over saying how many went to whom. Ended initiatives keep the owner they ended with: their
+    history is theirs."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators hand initiatives over.")
+    if to_user.pk == from_user.pk:
+        raise ValidationError({"to": "Choose someone else to hand the initiatives over to."})
+    if not to_user.is_active:
+        raise ValidationError({"to": f"{to_user.get_full_name() or to_user} has left (account deactivated)."})
+    if not ({Role.OWNER.value, Role.ADMIN.value} & group_names(to_user)) and not to_user.is_superuser:
+        raise ValidationError({"to": f"{to_user.get_full_name() or to_user} is not an initiative owner: give them "
+                                     "the role first."})
+    handed = list(Initiative.objects.select_for_update().filter(owner=from_user).exclude(stage__in=ENDED_STAGES)
+                  .order_by("pk"))
+    for initiative in handed:
+        initiative_update(actor=actor, initiative=initiative, owner=to_user)
+    if handed:
+        audit_event(from_user, actor=actor, event="initiatives_handed_over",
+                    changes={"initiatives_owned": [len(handed), 0]}, to=to_user.get_username(),
+                    initiatives=[initiative.external_id for initiative in handed])
+    return handed
 
 
 def self_lockout_errors(

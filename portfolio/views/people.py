@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.views import View
 
 from portfolio import filtersets, selectors, tables
-from portfolio.forms import PersonCreateForm, PersonForm
+from portfolio.forms import HandOverForm, PersonCreateForm, PersonForm
 from portfolio.services.passwords import person_invite
-from portfolio.services.people import person_create, person_update
+from portfolio.services.people import initiatives_hand_over, person_create, person_update
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
@@ -102,9 +102,12 @@ class PersonUpdateView(PermissionRequiredMixin, View):
                 "department": profile.department if profile else None, "title": profile.title if profile else "",
                 "delegates": list(profile.delegates.all()) if profile else []}
 
-    def page(self, form: PersonForm) -> HttpResponse:
-        return render(self.request, self.template_name, {"form": form, "person": self.get_person(),
-                                                         "password_login": settings.PASSWORD_LOGIN})
+    def page(self, form: PersonForm, handover: HandOverForm | None = None) -> HttpResponse:
+        person = self.get_person()
+        return render(self.request, self.template_name, {
+            "form": form, "person": person, "password_login": settings.PASSWORD_LOGIN,
+            "running": list(selectors.initiatives_running_of(person)),
+            "handover": handover or HandOverForm(person=person)})
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         return self.page(PersonForm(initial=self.initial()))
@@ -123,3 +126,24 @@ class PersonUpdateView(PermissionRequiredMixin, View):
             return self.page(form)
         messages.success(request, f"{person.get_full_name() or person} saved.")
         return HttpResponseRedirect(reverse("portfolio:person_list"))
+
+
+class PersonHandOverView(PersonUpdateView):
+    """POST: everything the person owns that still runs or is planned goes to another owner (someone left)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        person = self.get_person()
+        handover = HandOverForm(request.POST, person=person)
+        if handover.is_valid():
+            to = handover.cleaned_data["to"]
+            try:
+                handed = initiatives_hand_over(actor=request_actor(request), from_user=person, to_user=to)
+            except ValidationError as exc:
+                form_add_service_errors(handover, exc)
+            else:
+                messages.success(request, f"{len(handed)} initiative{'s' if len(handed) != 1 else ''} handed over "
+                                          f"to {to.get_full_name() or to}.")
+                return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
+        return self.page(PersonForm(initial=self.initial()), handover)

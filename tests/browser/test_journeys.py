@@ -213,3 +213,18 @@ def test_admin_adds_someone_who_sets_their_password_from_the_invitation(page: Pa
     page.get_by_role("button", name="E-mail me a link").click()
     expect(page.locator("#reset-sent")).to_be_visible()
     assert mailoutbox[-1].subject == "Set a new Tollgate password"
+
+
+def test_admin_switches_off_a_leaver_and_hands_over_what_they_own(page: Page, admin_user, owner, other_owner,
+                                                                  portfolio):
+    log_in(page, admin_user)
+    page.goto(f"/portfolio/people/{owner.pk}/edit/")
+    page.get_by_label("Active").uncheck()
+    page.click("#save-person")
+    expect(page.locator(".messages")).to_contain_text("saved")
+    page.goto(f"/portfolio/people/{owner.pk}/edit/")
+    expect(page.locator("#hand-over")).to_contain_text("Claims letter drafting")
+    page.select_option("#hand-over-form select", label=f"{other_owner.get_full_name()} <{other_owner.email}>")
+    page.click("#hand-over-button")
+    expect(page.locator(".messages")).to_contain_text(f"1 initiative handed over to {other_owner.get_full_name()}")
+    assert Initiative.objects.get(name="Claims letter drafting").owner == other_owner

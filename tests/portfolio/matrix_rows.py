@@ -41,6 +41,8 @@ ROWS: dict[str, list[Case]] = {
     # Adding someone: an empty POST re-shows the form with its errors. An invitation is sent and redirects back.
     "portfolio:person_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
     "portfolio:person_invite": [Case(only({ADMIN: 302}), method="post", obj="person")],
+    # A hand-over without anyone chosen re-shows the person's page with the error.
+    "portfolio:person_hand_over": [Case(ADMIN_ONLY, method="post", obj="person")],
     "portfolio:allocationrule_delete": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                         Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     "api:allocationrule-reorder": [Case(API_ADMIN_WRITE, method="post")],

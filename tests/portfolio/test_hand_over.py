@@ -1,0 +1,80 @@
+"""Someone leaves: what they own that still runs or is planned goes to another owner, each change audited."""
+
+from __future__ import annotations
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from portfolio.choices import Stage
+from portfolio.models import Initiative
+from portfolio.services import initiatives_hand_over, person_deactivate
+from tests.factories import InitiativeFactory, UserFactory
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owned(owner):
+    return {stage: InitiativeFactory(owner=owner, stage=stage, name=f"{stage} one")
+            for stage in (Stage.PROPOSED, Stage.IN_REVIEW, Stage.PILOT, Stage.PRODUCTION, Stage.KILLED)}
+
+
+def test_running_and_planned_initiatives_go_to_the_new_owner_ended_ones_stay(admin_user, owner, other_owner, owned):
+    person_deactivate(actor=admin_user, user=owner)
+    handed = initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+    assert {i.stage for i in handed} == {Stage.PROPOSED, Stage.IN_REVIEW, Stage.PILOT, Stage.PRODUCTION}
+    owners = dict(Initiative.objects.values_list("stage", "owner_id"))
+    assert owners[Stage.KILLED] == owner.pk  # its history is its owner's
+    assert {owners[stage] for stage in owners if stage != Stage.KILLED} == {other_owner.pk}
+    pilot = owned[Stage.PILOT]
+    change = LogEntry.objects.get_for_object(pilot).latest("pk")
+    assert change.actor == admin_user and set(change.changes_dict) == {"owner"}
+    row = LogEntry.objects.get_for_object(owner).get(additional_data__event="initiatives_handed_over")
+    assert row.actor == admin_user and row.additional_data["to"] == other_owner.username
+    assert row.changes_dict == {"initiatives_owned": [4, 0]}
+    assert sorted(row.additional_data["initiatives"]) == sorted(i.external_id for i in handed)
+    # Nothing left to hand over: nothing written.
+    rows = LogEntry.objects.count()
+    assert initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner) == []
+    assert LogEntry.objects.count() == rows
+
+
+def test_a_hand_over_goes_only_to_an_active_owner_and_only_by_an_administrator(admin_user, owner, other_owner,
+                                                                              executive, reviewer, owned):
+    with pytest.raises(PermissionDenied):
+        initiatives_hand_over(actor=reviewer, from_user=owner, to_user=other_owner)
+    for to, says in ((owner, "someone else"), (executive, "not an initiative owner")):
+        with pytest.raises(ValidationError, match=says):
+            initiatives_hand_over(actor=admin_user, from_user=owner, to_user=to)
+    person_deactivate(actor=admin_user, user=other_owner)
+    with pytest.raises(ValidationError, match="has left"):
+        initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+    assert set(Initiative.objects.values_list("owner_id", flat=True)) == {owner.pk}
+
+
+def test_the_person_s_page_hands_over_in_one_go(login, admin_user, owner, other_owner, reviewer, owned):
+    client = login(admin_user)
+    url = reverse("portfolio:person_edit", args=[owner.pk])
+    page = client.get(url).content.decode()
+    assert "4 still running or planned" in page and "Hand over 4 initiatives" in page
+    options = page.split('id="hand-over-form"', 1)[1].split("</select>", 1)[0]
+    assert other_owner.email in options and reviewer.email not in options and owner.email not in options
+    response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]), {})
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]), {"to": other_owner.pk},
+                           follow=True)
+    assert f"4 initiatives handed over to {other_owner.get_full_name()}." in response.content.decode()
+    assert "None still running or planned." in response.content.decode()
+
+
+def test_the_api_hands_over(api_client, admin_user, owner, owned):
+    newcomer = UserFactory(role=Role.OWNER)
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(f"/api/people/{owner.pk}/hand-over/", {"to": newcomer.pk}, format="json")
+    assert response.status_code == 200 and response.json()["to"] == newcomer.pk
+    assert len(response.json()["initiatives"]) == 4
+    refused = api_client.post(f"/api/people/{owner.pk}/hand-over/", {"to": owner.pk}, format="json")
+    assert refused.status_code == 400 and "someone else" in refused.json()["to"][0]
