@@ -21,6 +21,7 @@ urlpatterns = [
     path("cost-centers/<int:pk>/", reference.CostCenterDetailView.as_view(), name="costcenter_detail"),
     path("people/", people.PersonListView.as_view(), name="person_list"),
     path("people/new/", people.PersonCreateView.as_view(), name="person_create"),
+    path("people/invite/", people.PersonInviteAllView.as_view(), name="person_invite_all"),
     path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_edit"),
     path("people/<int:pk>/invite/", people.PersonInviteView.as_view(), name="person_invite"),
     path("people/<int:pk>/hand-over/", people.PersonHandOverView.as_view(), name="person_hand_over"),

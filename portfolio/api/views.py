@@ -345,3 +345,12 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         to = serializer.validated_data["to"]
         handed = call_service(services.initiatives_hand_over, actor=request.user, from_user=person, to_user=to)
         return Response({"to": to.pk, "initiatives": [initiative.external_id for initiative in handed]})
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="Who was invited (their e-mail addresses).",
+        examples=[OpenApiExample("Invited", value={"invited": ["nina.novak@example.com"]})])})
+    @action(detail=False, methods=["post"], url_path="invite-all")
+    def invite_all(self, request: Request) -> Response:
+        """Invite everyone who has no password and never signed in (after an inventory import, say), at once."""
+        invited = call_service(services.people_invite_all, actor=request.user)
+        return Response({"invited": [person.email for person in invited]})

@@ -18,7 +18,7 @@ from portfolio.services.inventory_import import (
     inventory_parse,
 )
 from portfolio.services.licences import licence_pool_delete, licence_pool_save
-from portfolio.services.passwords import password_set, person_invite
+from portfolio.services.passwords import password_set, people_invite_all, person_invite
 from portfolio.services.people import (
     api_token_issue,
     api_token_obtain,
@@ -78,6 +78,7 @@ __all__ = [
     "person_update",
     "profile_notifications_set",
     "person_invite",
+    "people_invite_all",
     "password_set",
     "plan_edit",
     "vendor_get_or_create",

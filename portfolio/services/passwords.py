@@ -5,10 +5,13 @@ password or the link. With PASSWORD_LOGIN off (single sign-on only) there are no
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -30,19 +33,12 @@ def password_link(user: Actor) -> str:
 
 def _role_names(user: Actor) -> str:
     labels = {role.value: role.label for role in Role}
-    names = sorted(labels[name] for name in user.groups.values_list("name", flat=True) if name in labels)
+    names = sorted(labels[group.name] for group in user.groups.all() if group.name in labels)
     return ", ".join(names) or "no role yet"
 
 
-@transaction.atomic
-def person_invite(*, actor: Actor | None, user: Actor) -> None:
-    """E-mail `user` a link to set their password: an invitation to someone who has none, a fresh link to someone
-    who forgot theirs. Sent at once, so that an administrator who sees "sent" knows the mail server took it; if it
-    refuses, nothing is recorded and the reason is shown."""
-    if actor is not None and not may(actor, "portfolio.manage_people"):
-        raise PermissionDenied("Only administrators send invitations.")
-    if not settings.PASSWORD_LOGIN:
-        raise ValidationError(PASSWORDS_OFF)
+def _invitation(actor: Actor | None, user: Actor) -> tuple[EmailMessage, str]:
+    """The e-mail that invites `user` (no password yet) or sends them a new link, and which of the two it is."""
     if not user.is_active:
         raise ValidationError(f"{user.get_full_name() or user} is deactivated: reactivate the account first.")
     if not user.email:
@@ -60,12 +56,57 @@ def person_invite(*, actor: Actor | None, user: Actor) -> None:
     body = (f"{opening}\n\nYour username: {user.get_username()}\n\nSet your password here (the link works once, "
             f"for {days} day{'s' if days != 1 else ''}):\n{password_link(user)}\n\n"
             f"Then log in at {settings.SITE_URL}{reverse('login')}\n")
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return message, "invitation" if invited else "new_password_link"
+
+
+def _send_all(messages: list[EmailMessage]) -> None:
+    """Over one connection, so that a whole batch goes or, if the mail server refuses, the reason is shown and the
+    caller's transaction records nothing."""
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        with get_connection() as connection:
+            connection.send_messages(messages)
     except Exception as error:  # noqa: BLE001 - any refusal of the mail server is the administrator's to read
-        raise ValidationError(f"The e-mail to {user.email} could not be sent: {error}") from error
-    audit_event(user, actor=actor, event="invitation_sent", email=user.email,
-                kind="invitation" if invited else "new_password_link")
+        to = messages[0].to[0] if len(messages) == 1 else f"{len(messages)} people"
+        raise ValidationError(f"The e-mail to {to} could not be sent: {error}") from error
+
+
+def _check_may_invite(actor: Actor | None) -> None:
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators send invitations.")
+    if not settings.PASSWORD_LOGIN:
+        raise ValidationError(PASSWORDS_OFF)
+
+
+@transaction.atomic
+def person_invite(*, actor: Actor | None, user: Actor) -> None:
+    """E-mail `user` a link to set their password: an invitation to someone who has none, a fresh link to someone
+    who forgot theirs. Sent at once, so that an administrator who sees "sent" knows the mail server took it; if it
+    refuses, nothing is recorded and the reason is shown."""
+    _check_may_invite(actor)
+    message, kind = _invitation(actor, user)
+    _send_all([message])
+    audit_event(user, actor=actor, event="invitation_sent", email=user.email, kind=kind)
+
+
+def people_awaiting_invitation() -> QuerySet:
+    """Active people with an e-mail address who have no password and have never signed in: owners an import created,
+    people added without an invitation. (Someone who signs in with single sign-on has signed in.)"""
+    users = get_user_model().objects.filter(is_active=True, last_login__isnull=True).exclude(email="")
+    return users.filter(password__startswith=UNUSABLE_PASSWORD_PREFIX).order_by("last_name", "first_name", "pk")
+
+
+@transaction.atomic
+def people_invite_all(*, actor: Actor | None) -> list[Actor]:
+    """Invite everyone awaiting an invitation at once (after an inventory import, say): all the e-mails over one
+    connection, then one audit row each; if the mail server refuses, nobody is recorded as invited."""
+    _check_may_invite(actor)
+    people = list(people_awaiting_invitation().prefetch_related("groups"))
+    if people:
+        _send_all([_invitation(actor, person)[0] for person in people])
+    for person in people:
+        audit_event(person, actor=actor, event="invitation_sent", email=person.email, kind="invitation", bulk=True)
+    return people
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from django.views import View
 
 from portfolio import filtersets, selectors, tables
 from portfolio.forms import HandOverForm, PersonCreateForm, PersonForm
-from portfolio.services.passwords import person_invite
+from portfolio.services.passwords import people_awaiting_invitation, people_invite_all, person_invite
 from portfolio.services.people import initiatives_hand_over, person_create, person_update
 from tollgate.roles import Role
 from tollgate.types import request_actor
@@ -35,6 +35,30 @@ class PersonListView(ListPageView):
     intro = ("Everyone with an account: their roles, where they sit, who acts for them and what they own. People "
              "come from imports (as owners), single sign-on or are added here; roles and accounts are changed "
              "here, each change in the audit trail.")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if settings.PASSWORD_LOGIN:
+            context["awaiting_invitation"] = people_awaiting_invitation().count()
+        return context
+
+
+class PersonInviteAllView(PermissionRequiredMixin, View):
+    """POST: invite everyone who has no password and never signed in (after an inventory import, say)."""
+
+    permission_required = "portfolio.manage_people"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        try:
+            invited = people_invite_all(actor=request_actor(request))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            n = len(invited)
+            messages.success(request, f"Invitations e-mailed to {n} {'person' if n == 1 else 'people'}." if n else
+                             "Nobody is awaiting an invitation.")
+        return HttpResponseRedirect(reverse("portfolio:person_list"))
 
 
 class PersonCreateView(PermissionRequiredMixin, View):

@@ -96,3 +96,12 @@ def test_an_invitation_by_the_api(api_client, admin_user, owner, settings):
     settings.PASSWORD_LOGIN = False
     refused = api_client.post(f"/api/people/{owner.pk}/invite/")
     assert refused.status_code == 400 and "single sign-on" in str(refused.json())
+
+
+def test_the_api_invites_everyone_awaiting_at_once(api_client, admin_user, owner):
+    owner.set_unusable_password()
+    owner.save()
+    api_client.force_authenticate(admin_user)
+    response = api_client.post("/api/people/invite-all/")
+    assert response.status_code == 200 and response.json() == {"invited": [owner.email]}
+    assert mail.outbox[0].to == [owner.email]

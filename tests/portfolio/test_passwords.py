@@ -8,9 +8,11 @@ import pytest
 from auditlog.models import LogEntry
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
-from portfolio.services import password_set, person_create, person_invite
+from portfolio.services import password_set, people_invite_all, person_create, person_invite
+from portfolio.services.passwords import people_awaiting_invitation
 from tests.factories import DepartmentFactory, UserFactory
 from tollgate.roles import Role
 
@@ -67,11 +69,15 @@ def test_adding_someone_who_has_an_account_or_without_the_right_is_refused(admin
     assert LogEntry.objects.count() == before and not mail.outbox
 
 
-def test_a_mail_server_that_refuses_leaves_nothing_behind(admin_user, monkeypatch):
-    def refuse(*args, **kwargs):
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that is down."""
+
+    def send_messages(self, email_messages):
         raise ConnectionRefusedError("[Errno 111] Connection refused")
 
-    monkeypatch.setattr("portfolio.services.passwords.send_mail", refuse)
+
+def test_a_mail_server_that_refuses_leaves_nothing_behind(admin_user, settings):
+    settings.EMAIL_BACKEND = "tests.portfolio.test_passwords.RefusingBackend"
     before = LogEntry.objects.count()
     with pytest.raises(ValidationError) as refused:
         person_create(actor=admin_user, email="nina@example.com", first_name="Nina", last_name="Novak",
@@ -150,3 +156,37 @@ def test_without_passwords_people_are_added_without_an_invitation(client, admin_
     assert response.status_code == 302 and not mail.outbox
     page = client.get(response["Location"]).content.decode()
     assert "send-invitation" not in page
+
+
+def test_everyone_awaiting_an_invitation_is_invited_at_once(admin_user, owner, settings):
+    imported = [UserFactory(role=Role.OWNER) for _ in range(3)]
+    for person in imported:
+        person.set_unusable_password()
+        person.save()
+    signs_in_with_sso = UserFactory(role=Role.OWNER, last_login="2026-11-30T09:00:00Z")
+    signs_in_with_sso.set_unusable_password()
+    signs_in_with_sso.save()
+    left = UserFactory(role=Role.OWNER, is_active=False)
+    left.set_unusable_password()
+    left.save()
+    assert list(people_awaiting_invitation()) == sorted(imported, key=lambda p: (p.last_name, p.first_name, p.pk))
+    settings.EMAIL_BACKEND = "tests.portfolio.test_passwords.RefusingBackend"
+    with pytest.raises(ValidationError, match="to 3 people could not be sent"):
+        people_invite_all(actor=admin_user)
+    assert not LogEntry.objects.filter(additional_data__event="invitation_sent").exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    invited = people_invite_all(actor=admin_user)
+    assert set(invited) == set(imported) and sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in imported)
+    assert LogEntry.objects.filter(additional_data__event="invitation_sent", actor=admin_user).count() == 3
+    # Invited, they still have no password until they set it: a second run invites them again (a new link each).
+    assert len(people_invite_all(actor=admin_user)) == 3
+
+
+def test_the_people_page_invites_everyone_awaiting_at_once(login, admin_user, owner):
+    owner.set_unusable_password()
+    owner.save()
+    client = login(admin_user)
+    page = client.get(reverse("portfolio:person_list")).content.decode()
+    assert "Invite 1 person without a password" in page
+    response = client.post(reverse("portfolio:person_invite_all"), follow=True)
+    assert "Invitations e-mailed to 1 person." in response.content.decode() and mail.outbox[0].to == [owner.email]
