@@ -109,6 +109,11 @@ class PasswordResetConfirmView(PasswordsOnMixin, auth_views.PasswordResetConfirm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("login")
 
+    def get_user(self, uidb64: str) -> Any:
+        # A link sent before someone left stops working with their account.
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         password_set(user=form.user, password=form.cleaned_data["new_password1"], source="link")
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]

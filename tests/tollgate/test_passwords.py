@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.services import person_create, person_invite
+from portfolio.services import person_create, person_deactivate, person_invite
 from tests.factories import PASSWORD
 from tollgate.passwords import LINKS_PER_ADDRESS_PER_HOUR, REQUESTS_PER_CLIENT_PER_HOUR
 from tollgate.roles import Role
@@ -138,3 +138,10 @@ def test_forgot_password_sends_a_few_links_an_hour_and_answers_the_same_past_the
     cache.clear()
     other_client.post(reverse("password_reset"), {"email": owner.email})
     assert len(mail.outbox) == sent + 1
+
+
+def test_a_link_stops_working_when_its_account_is_deactivated(client, admin_user, owner):
+    person_invite(actor=admin_user, user=owner)
+    path = LINK.search(mail.outbox[0].body).group(1)
+    person_deactivate(actor=admin_user, user=owner)
+    assert 'id="invalid-link"' in client.get(path, follow=True).content.decode()
