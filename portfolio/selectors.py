@@ -621,7 +621,8 @@ class Account:
     user: Any
     profile: Profile | None
     delegates: list  # who acts for them
-    acting_for: list  # whose initiatives they act on
+    acting_for: list  # whose initiatives they act on (named on those people's profiles)
+    delegated: list  # initiatives they are named a delegate on
     token_created: Any  # when their API token was issued, or None
 
 
@@ -631,8 +632,9 @@ def account_overview(user: Any) -> Account:
     profile = Profile.objects.select_related("department").filter(user=user).first()
     delegates = list(profile.delegates.order_by("last_name", "first_name")) if profile else []
     acting_for = list(User.objects.filter(profile__delegates=user).order_by("last_name", "first_name"))
+    delegated = list(Initiative.objects.filter(delegates=user).exclude(stage__in=ENDED_STAGES).order_by("name"))
     token = Token.objects.filter(user=user).values_list("created", flat=True).first()
-    return Account(user, profile, delegates, acting_for, token)
+    return Account(user, profile, delegates, acting_for, delegated, token)
 
 
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:

@@ -26,6 +26,10 @@ def test_the_account_page_says_who_one_is(client, owner, other_owner, reviewer):
     assert "Initiative owner" in page
     acting_for = page.split('id="account-acting-for">', 1)[1].split("</dd>", 1)[0]
     assert owner.get_full_name() in acting_for
+    named_on = InitiativeFactory(owner=reviewer, name="Contract review copilot")
+    named_on.delegates.add(other_owner)
+    delegated = client.get(reverse("account")).content.decode().split('id="account-delegated">', 1)[1]
+    assert "Contract review copilot" in delegated.split("</dd>", 1)[0]
     client.force_login(owner)
     page = client.get(reverse("account")).content.decode()
     delegates = page.split('id="account-delegates">', 1)[1].split("</dd>", 1)[0]
