@@ -169,20 +169,25 @@ class LicencePoolFilterSet(SearchFilterSet):
 
 
 class PersonFilterSet(SearchFilterSet):
-    """The People page: ?q=<name or e-mail>&role=reviewer&department=<id>&active=true"""
+    """The People page: ?q=<name or e-mail>&role=reviewer&department=<id>&active=true&sign_in=not_invited"""
 
     search_fields = ("first_name", "last_name", "email", "username", "profile__title")
-    page_filters = ("q", "role", "department", "active")
+    page_filters = ("q", "role", "department", "active", "sign_in")
 
     role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role",
                                        empty_label=ANY, label="Role")
     department = django_filters.ModelChoiceFilter(field_name="profile__department", label="Department",
                                                   empty_label=ANY, queryset=Department.objects.order_by("name"))
     active = django_filters.BooleanFilter(field_name="is_active", label="Active", widget=YesNoSelect())
+    sign_in = django_filters.ChoiceFilter(choices=selectors.SIGN_IN_CHOICES, method="filter_sign_in", empty_label=ANY,
+                                          label="Signs in with")
 
     class Meta:
         model = get_user_model()
-        fields = ("q", "role", "department", "active")
+        fields = ("q", "role", "department", "active", "sign_in")
+
+    def filter_sign_in(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(selectors.sign_in_q(value))
 
     def filter_role(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == Role.ADMIN:  # a superuser is an administrator whatever their groups

@@ -11,6 +11,7 @@ from typing import Any, cast
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Case,
@@ -33,6 +34,7 @@ from django.db.models import (
 from django.db.models.fields import Field
 from django.db.models.functions import Cast, Coalesce, Lower, NullIf, Round
 from django.db.models.lookups import GreaterThan
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from portfolio.choices import ENDED_STAGES, CostCategory, Stage
@@ -584,10 +586,42 @@ def people_list(*, user: Viewer) -> QuerySet:
         return get_user_model().objects.none()
     owned = (Initiative.objects.filter(owner=OuterRef("pk")).order_by().values("owner")
              .annotate(n=Count("pk")).values("n"))
+    invited = (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=OuterRef("pk"),
+                                       additional_data__event="invitation_sent")
+               .order_by("-timestamp").values("timestamp")[:1])
     return (get_user_model().objects.select_related("profile__department")
             .prefetch_related("groups", "profile__delegates")
-            .annotate(initiatives_owned=Coalesce(Subquery(owned), 0))
+            .annotate(initiatives_owned=Coalesce(Subquery(owned), 0), invited_at=Subquery(invited))
             .order_by("last_name", "first_name", "username"))
+
+
+SIGN_IN_CHOICES = (("password", "Password"), ("sso", "Single sign-on"), ("invited", "Invited, no password yet"),
+                   ("not_invited", "Not invited yet"))
+
+
+def sign_in_q(kind: str) -> Q:
+    """People by how they sign in: a password; single sign-on (no password, signed in); invited and not yet set; or
+    neither (an import's owners before anyone invites them). Needs people_list's `invited_at`."""
+    no_password = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    return {"password": ~no_password, "sso": no_password & Q(last_login__isnull=False),
+            "invited": no_password & Q(last_login__isnull=True, invited_at__isnull=False),
+            "not_invited": no_password & Q(last_login__isnull=True, invited_at__isnull=True)}[kind]
+
+
+def sign_in_kind(user: Any) -> str:
+    """One person's sign_in_q kind (from people_list's row)."""
+    if user.has_usable_password():
+        return "password"
+    if user.last_login is not None:
+        return "sso"
+    return "invited" if getattr(user, "invited_at", None) else "not_invited"
+
+
+def sign_in_label(user: Any) -> str:
+    kind = sign_in_kind(user)
+    if kind == "invited":
+        return f"Invited {timezone.localtime(user.invited_at):%Y-%m-%d}"
+    return dict(SIGN_IN_CHOICES)[kind]
 
 
 def login_attempts(

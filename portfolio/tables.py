@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 
 from portfolio.costs.selectors import CostPeriods
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor, reporting_currency
+from portfolio.selectors import sign_in_label
 from tollgate.formatting import format_percent, money_label
 from tollgate.roles import Role
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, person_name
@@ -257,13 +258,14 @@ class PersonTable(tables.Table):
     initiatives_owned = CountColumn("Initiatives owned")
     is_active = tables.BooleanColumn("Active")
     last_login = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last sign-in", default="never")
+    sign_in = tables.Column("Signs in with", empty_values=(), orderable=False)
     edit = tables.LinkColumn("portfolio:person_edit", args=[tables.A("pk")], text="Edit", verbose_name="",
                              orderable=False, exclude_from_export=True, empty_values=())
 
     class Meta:
         fields = ()
         sequence = ("name", "email", "roles", "department", "title", "delegates", "initiatives_owned", "is_active",
-                    "last_login", "edit")
+                    "last_login", "sign_in", "edit")
         empty_text = "No one matches these filters."
 
     def render_name(self, record: Any) -> str:
@@ -282,6 +284,11 @@ class PersonTable(tables.Table):
         return ", ".join(names) or "—"
 
     value_delegates = render_delegates
+
+    def render_sign_in(self, record: Any) -> str:
+        return sign_in_label(record)
+
+    value_sign_in = render_sign_in
 
 
 def role_labels(user: Any) -> list[str]:

@@ -13,6 +13,7 @@ from portfolio.costs.calculations import month_range
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from tollgate.roles import Role, is_admin
 
@@ -320,11 +321,16 @@ class PersonSerializer(serializers.ModelSerializer):
     initiatives_owned = serializers.IntegerField(read_only=True)
     has_password = serializers.SerializerMethodField(help_text="Whether they have a Tollgate password (false: single "
                                                                "sign-on only, or not yet set from an invitation).")
+    sign_in = serializers.SerializerMethodField(help_text="password, sso (no password, has signed in), invited (no "
+                                                          "password yet, invitation sent) or not_invited.")
+    invited_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                           help_text="When the last invitation or password link was e-mailed.")
 
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email", "first_name", "last_name", "roles", "department", "department_name",
-                  "title", "delegates", "is_active", "last_login", "initiatives_owned", "has_password"]
+                  "title", "delegates", "is_active", "last_login", "initiatives_owned", "has_password", "sign_in",
+                  "invited_at"]
         read_only_fields = fields
 
     def _profile(self, user: Any) -> Any:
@@ -351,6 +357,9 @@ class PersonSerializer(serializers.ModelSerializer):
 
     def get_has_password(self, user: Any) -> bool:
         return user.has_usable_password()
+
+    def get_sign_in(self, user: Any) -> str:
+        return sign_in_kind(user)
 
 
 def _roles_field(**kwargs: Any) -> serializers.ListField:

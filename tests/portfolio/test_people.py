@@ -143,3 +143,29 @@ def test_a_delegate_who_has_left_can_be_kept_or_removed(login, admin_user, owner
     # Someone inactive who was not a delegate cannot be named one.
     refused = client.post(url, {"roles": ["owner"], "is_active": "on", "delegates": [other_owner.pk]})
     assert refused.status_code == 200 and not owner.profile.delegates.exists()
+
+
+def test_the_people_page_says_how_each_person_signs_in_and_filters_by_it(login, admin_user, owner, reviewer,
+                                                                         other_owner):
+    from django.utils import timezone
+
+    from portfolio.services import person_invite
+
+    for person in (owner, reviewer, other_owner):
+        person.set_unusable_password()
+    reviewer.last_login = timezone.now()  # signs in through the identity provider
+    for person in (owner, reviewer, other_owner):
+        person.save()
+    person_invite(actor=admin_user, user=owner)
+    client = login(admin_user)
+
+    def listed(kind: str) -> list[str]:
+        rows = client.get(reverse("portfolio:person_list") + f"?sign_in={kind}&_export=csv").content.decode()
+        return sorted(line.split(",")[1] for line in rows.splitlines()[1:])
+
+    assert listed("password") == [admin_user.email]
+    assert listed("sso") == [reviewer.email]
+    assert listed("invited") == [owner.email]
+    assert listed("not_invited") == [other_owner.email]
+    page = client.get(reverse("portfolio:person_list")).content.decode()
+    assert f"Invited {timezone.localdate():%Y-%m-%d}" in page and "Not invited yet" in page
