@@ -660,15 +660,20 @@ class Account:
     token_created: Any  # when their API token was issued, or None
 
 
-def account_overview(user: Any) -> Account:
+def api_token_of(user: Any) -> Any:
+    """The person's API token, or None (one each)."""
     from rest_framework.authtoken.models import Token
 
+    return Token.objects.filter(user=user).first()
+
+
+def account_overview(user: Any) -> Account:
     profile = Profile.objects.select_related("department").filter(user=user).first()
     delegates = list(profile.delegates.order_by("last_name", "first_name")) if profile else []
     acting_for = list(User.objects.filter(profile__delegates=user).order_by("last_name", "first_name"))
     delegated = list(Initiative.objects.filter(delegates=user).exclude(stage__in=ENDED_STAGES).order_by("name"))
-    token = Token.objects.filter(user=user).values_list("created", flat=True).first()
-    return Account(user, profile, delegates, acting_for, delegated, token)
+    token = api_token_of(user)
+    return Account(user, profile, delegates, acting_for, delegated, token.created if token else None)
 
 
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:

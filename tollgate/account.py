@@ -1,7 +1,7 @@
 """A person's own account page: who they are in Tollgate (roles, department, who acts for them and for whom they
 act), their password, whether notifications are e-mailed to them, and their own API token. Every write goes through
-its service and is audited; an API token's key is shown once, on the page that created it, and never stored
-anywhere a page could show it again."""
+its service and is audited; an API token's key is shown once, on the page that created it (the account page never
+shows it again, and the audit trail never holds it)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
-from rest_framework.authtoken.models import Token
 
-from portfolio.selectors import account_overview
+from portfolio.selectors import account_overview, api_token_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from tollgate.roles import Role, group_names
 from tollgate.types import request_actor
@@ -60,7 +59,7 @@ class AccountTokenRevokeView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         user = request_actor(request)
-        token = Token.objects.filter(user=user).first()
+        token = api_token_of(user)
         if token is None:
             messages.info(request, "You have no API token.")
         else:

@@ -269,6 +269,12 @@ def role_of(user) -> Role | None:
     return None
 
 
+def held_roles(user) -> set[Role]:
+    """The roles a person's groups give them (a superuser's status is not a role: it is not counted here)."""
+    names = group_names(user)
+    return {role for role in Role if role.value in names}
+
+
 def group_names(user) -> set[str]:
     """The names of the user's groups, read once per user object: the same memo `rules.is_group_member` keeps, so
     a page asking about roles and permissions many times reads the groups once."""

@@ -25,7 +25,7 @@ from portfolio.api import serializers
 from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
-from tollgate.roles import Role, may
+from tollgate.roles import Role, held_roles, may
 from tollgate.ui.errors import call_service
 
 
@@ -318,7 +318,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         profile = getattr(person, "profile", None)
         call_service(
             services.person_update, actor=request.user, user=person, source="api",
-            roles={Role(value) for value in data.get("roles", serializers.PersonSerializer().get_roles(person))},
+            roles={Role(value) for value in data["roles"]} if "roles" in data else held_roles(person),
             is_active=data.get("is_active", person.is_active),
             department=data["department"] if "department" in data else (profile.department if profile else None),
             title=data.get("title", profile.title if profile else ""),

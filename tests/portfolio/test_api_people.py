@@ -105,3 +105,12 @@ def test_the_api_invites_everyone_awaiting_at_once(api_client, admin_user, owner
     response = api_client.post("/api/people/invite-all/")
     assert response.status_code == 200 and response.json() == {"invited": [owner.email]}
     assert mail.outbox[0].to == [owner.email]
+
+
+def test_a_patch_of_a_superuser_s_title_gives_them_no_role_group(api_client, admin_user):
+    boss = UserFactory(role=Role.EXECUTIVE, is_superuser=True)
+    api_client.force_authenticate(admin_user)
+    response = api_client.patch(f"/api/people/{boss.pk}/", {"title": "CEO"}, format="json")
+    assert response.status_code == 200 and response.json()["roles"] == ["executive", "admin"]
+    assert set(boss.groups.values_list("name", flat=True)) == {"executive"}
+    assert not LogEntry.objects.get_for_object(boss).filter(additional_data__event="roles_changed").exists()
