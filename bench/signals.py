@@ -84,8 +84,8 @@ def generate(initiatives: int, cost_records: int) -> None:
         SELECT '!', false, 'owner' || g || '@bench.example', 'Owner', g::text, 'owner' || g || '@bench.example',
                false, g % 50 <> 0, %s
         FROM generate_series(1, 500) g""", [now])
-    execute("""INSERT INTO portfolio_profile (user_id, title, email_notifications, created_at, updated_at)
-               SELECT id, '', TRUE, %s, %s FROM auth_user""", [now, now])
+    execute("""INSERT INTO portfolio_profile (user_id, title, notification_email, created_at, updated_at)
+               SELECT id, '', 'each', %s, %s FROM auth_user""", [now, now])
     stages = ("CASE WHEN g % 10 = 0 THEN 'proposed' WHEN g % 10 = 1 THEN 'approved' WHEN g % 10 < 5 THEN 'pilot' "
               "WHEN g % 20 = 19 THEN 'killed' ELSE 'production' END")
     execute(f"""

@@ -120,3 +120,11 @@ class CostCategory(models.TextChoices):
     OVERSIGHT = "oversight", "Oversight"
     MAINTENANCE = "maintenance", "Maintenance"
     OTHER = "other", "Other"
+
+
+class NotificationEmail(models.TextChoices):
+    """How a person's notifications reach their mailbox (they are always on the Notifications page)."""
+
+    EACH = "each", "Each as it happens"
+    DAILY = "daily", "One e-mail a day"
+    OFF = "off", "Never: the Notifications page only"

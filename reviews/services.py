@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -22,7 +22,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail, send_mass_mail
+from django.core.mail import EmailMessage, get_connection, send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +31,7 @@ from governance import services as governance_services
 from governance.choices import SignalRunTrigger
 from governance.evidence import Notice
 from governance.signals.services import signal_run_submit
-from portfolio.choices import KpiKind
+from portfolio.choices import KpiKind, NotificationEmail
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative, Profile
 from reviews import calculations, selectors
@@ -114,15 +114,16 @@ def notification_create(*, user: Actor, message: str, url: str = "") -> Notifica
 def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
     """Governance's notifier (registered in reviews/apps.py): one in-app notification per notice and, when asked,
     one e-mail per person listing all of theirs with their links (a computation that raises ten signals sends one
-    e-mail, not ten), sent when the transaction commits; none to someone who turned e-mailed notifications off."""
+    e-mail, not ten), sent when the transaction commits; none now to someone who chose the daily digest or no
+    e-mail (notification_digests_send)."""
     if not notices:
         return 0
     Notification.objects.bulk_create(
         [Notification(user_id=notice.user_id, message=notice.message[:500], url=notice.url) for notice in notices])
     if send_email and not _EMAIL_PAUSED.get():
-        # People who switched e-mailed notifications off on their account page read these in the app only.
-        in_app_only = set(Profile.objects.filter(user_id__in={n.user_id for n in notices}, email_notifications=False)
-                          .values_list("user_id", flat=True))
+        # People who chose a daily digest, or no e-mail, on their account page are not e-mailed now.
+        in_app_only = set(Profile.objects.filter(user_id__in={n.user_id for n in notices})
+                          .exclude(notification_email=NotificationEmail.EACH).values_list("user_id", flat=True))
         by_address: dict[str, list[Notice]] = {}
         for notice in notices:
             if notice.email and notice.user_id not in in_app_only:
@@ -135,6 +136,37 @@ def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = 
         # Once the notifications are committed; a mail server that is down is logged, and never undoes them.
         transaction.on_commit(lambda: send_mass_mail(messages), robust=True)
     return len(notices)
+
+
+@transaction.atomic
+def notification_digests_send(*, now: datetime | None = None) -> list[str]:
+    """The daily digest: to each active person who chose it, one e-mail listing the notifications that came since
+    their last digest and that they have not read in the app yet; their digest time moves to `now` (idempotent: a
+    second run finds nothing new). All the e-mails go over one connection; if the mail server refuses, nothing moves
+    and the next run sends them. Returns the addresses written to."""
+    now = now or timezone.now()
+    profiles = list(Profile.objects.select_for_update().select_related("user").filter(
+        notification_email=NotificationEmail.DAILY, user__is_active=True).order_by("pk"))
+    since = {p.user_id: p.digest_sent_at or now - timedelta(days=1) for p in profiles}
+    pending: dict[int, list[Notification]] = {}
+    for note in (Notification.objects.filter(user_id__in=list(since), read_at__isnull=True, created_at__lte=now)
+                 .order_by("created_at", "pk")):
+        if note.created_at > since[note.user_id]:
+            pending.setdefault(note.user_id, []).append(note)
+    messages = []
+    for profile in profiles:
+        notes = pending.get(profile.user_id, [])
+        if notes and profile.user.email:
+            body = "\n".join(f"- {n.message}\n  {absolute_url(n.url) if n.url else ''}".rstrip() for n in notes)
+            subject = f"Tollgate: {len(notes)} notification{'s' if len(notes) != 1 else ''} since your last digest"
+            footer = (f"\n\nAll of them: {absolute_url(reverse('reviews:notification_list'))}\n"
+                      f"Change how they reach you: {absolute_url(reverse('account'))}\n")
+            messages.append(EmailMessage(subject, body + footer, settings.DEFAULT_FROM_EMAIL, [profile.user.email]))
+    if messages:
+        with get_connection() as connection:
+            connection.send_messages(messages)
+    Profile.objects.filter(pk__in=[p.pk for p in profiles]).update(digest_sent_at=now)
+    return [message.to[0] for message in messages]
 
 
 @transaction.atomic

@@ -21,6 +21,12 @@ def reminders_send() -> int:
 
 
 @job_task()
+def notification_digests_send() -> int:
+    """The daily digest of notifications, to those who chose it; returns how many e-mails went out."""
+    return len(services.notification_digests_send())
+
+
+@job_task()
 def escalations_send() -> int:
     """Escalate long-overdue drafts to department heads and the CoE; returns how many escalations went out."""
     return len(services.escalations_send())

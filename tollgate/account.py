@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
+from portfolio.choices import NotificationEmail
 from portfolio.selectors import account_overview, api_token_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from tollgate.roles import Role, group_names
@@ -29,7 +30,8 @@ def account_page(request: HttpRequest, *, new_token: str | None = None) -> HttpR
         roles.append(f"{Role.ADMIN.label} (superuser)")
     return render(request, "registration/account.html", {
         "account": account_overview(user), "roles": roles, "new_token": new_token,
-        "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password()})
+        "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),
+        "notification_choices": NotificationEmail.choices})
 
 
 class AccountView(View):
@@ -69,14 +71,22 @@ class AccountTokenRevokeView(View):
 
 
 class AccountNotificationsView(View):
-    """POST: e-mailed notifications on (the box ticked) or off."""
+    """POST: how notifications are e-mailed (each, a daily digest, never)."""
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         user = request_actor(request)
-        email = request.POST.get("email_notifications") == "on"
-        profile_notifications_set(actor=user, user=user, email=email)
-        messages.success(request, "Notifications are e-mailed to you." if email else
-                         "Notifications are no longer e-mailed to you; they stay on the Notifications page.")
+        try:
+            profile = profile_notifications_set(actor=user, user=user,
+                                                email=request.POST.get("notification_email", ""))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, {
+                NotificationEmail.EACH: "Each notification is e-mailed to you as it happens.",
+                NotificationEmail.DAILY: "Your notifications are e-mailed to you once a day, in one digest.",
+                NotificationEmail.OFF: "Notifications are no longer e-mailed to you; they stay on the Notifications "
+                                       "page.",
+            }[NotificationEmail(profile.notification_email)])
         return HttpResponseRedirect(reverse("account"))

@@ -49,6 +49,10 @@ app.conf.beat_schedule = {
     "reviews-open-due-cycles": {"task": "reviews.tasks.cycles_open_due", "schedule": crontab(hour=5, minute=0)},
     "reviews-send-reminders": {"task": "reviews.tasks.reminders_send", "schedule": crontab(hour=7, minute=0)},
     "reviews-send-escalations": {"task": "reviews.tasks.escalations_send", "schedule": crontab(hour=7, minute=30)},
+    # The daily digest of notifications, for those who chose it (idempotent: each digest lists what came after the
+    # last one).
+    "reviews-send-notification-digests": {"task": "reviews.tasks.notification_digests_send",
+                                          "schedule": crontab(hour=7, minute=15)},
     # Ingestion: every 15 minutes, queue the sources whose own schedule (daily / monthly / cron) is due.
     "ingestion-run-due-sources": {"task": "portfolio.costs.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
     "ingestion-expire-stale-runs": {"task": "portfolio.costs.tasks.ingestion_runs_expire_stale",

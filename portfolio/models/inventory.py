@@ -19,6 +19,7 @@ from portfolio.choices import (
     KpiDirection,
     KpiKind,
     ModelTier,
+    NotificationEmail,
     RunTrigger,
     Stage,
 )
@@ -72,9 +73,12 @@ class Profile(TimestampedModel):
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
     title = models.CharField(max_length=160, blank=True)
     delegates = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="delegate_for_profiles")
-    # Off: decisions, lifecycle steps and signals are in the app only, not e-mailed (reminders of a report they owe
-    # still are: an obligation is not a notification).
-    email_notifications = models.BooleanField(default=True)
+    # How decisions, lifecycle steps, verdicts and signals are e-mailed: each as it happens, in one daily digest, or
+    # not at all (reminders of a report they owe are e-mailed either way: an obligation is not a notification).
+    notification_email = models.CharField(max_length=8, choices=NotificationEmail.choices,
+                                          default=NotificationEmail.EACH)
+    # When the last daily digest went (the next one lists what came after).
+    digest_sent_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

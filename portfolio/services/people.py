@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from portfolio.choices import ENDED_STAGES
+from portfolio.choices import ENDED_STAGES, NotificationEmail
 from portfolio.models import Department, Initiative, Profile
 from portfolio.services.initiatives import initiative_update
 from portfolio.services.passwords import person_invite
@@ -145,16 +146,20 @@ def person_create(
 
 
 @transaction.atomic
-def profile_notifications_set(*, actor: Actor, user: Actor, email: bool) -> Profile:
-    """Whether `user` is e-mailed their notifications (they are always in the app). Set by the person on their
-    account page (or an administrator); field history on the profile."""
+def profile_notifications_set(*, actor: Actor, user: Actor, email: str) -> Profile:
+    """How `user`'s notifications are e-mailed (NotificationEmail: each, a daily digest, or never; they are always in
+    the app). Set by the person on their account page (or an administrator); field history on the profile. Switching
+    to the digest starts it from now: what was already e-mailed one by one is not sent again."""
     if actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change someone else's notification settings.")
+    if email not in NotificationEmail.values:
+        raise ValidationError({"notification_email": f"Choose one of: {', '.join(NotificationEmail.values)}."})
     profile, _ = Profile.objects.get_or_create(user=user)
-    if profile.email_notifications != email:
-        profile.email_notifications = email
+    if profile.notification_email != email:
+        profile.notification_email = email
+        profile.digest_sent_at = timezone.now() if email == NotificationEmail.DAILY else None
         with set_actor(actor):
-            profile.save(update_fields=["email_notifications", "updated_at"])
+            profile.save(update_fields=["notification_email", "digest_sent_at", "updated_at"])
     return profile
 
 

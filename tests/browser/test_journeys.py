@@ -203,7 +203,7 @@ def test_admin_adds_someone_who_sets_their_password_from_the_invitation(page: Pa
     expect(page.locator("h1")).to_contain_text("Portfolio")
     page.click("#account-link")
     expect(page.locator("#account-roles")).to_have_text("Initiative owner")
-    page.uncheck("#id_email_notifications")
+    page.check("#id_notification_email_off")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text("no longer e-mailed")
     page.get_by_role("button", name="Log out").click()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from auditlog.models import LogEntry
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from governance.evidence import Notice
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from reviews.models import Notification
-from reviews.services import notices_send
+from reviews.services import notices_send, notification_digests_send
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,31 +72,66 @@ def test_nobody_issues_or_revokes_someone_else_s_token_but_an_administrator(owne
     assert not Token.objects.exists()
 
 
-def test_notifications_are_e_mailed_unless_switched_off(client, owner, other_owner,
-                                                       django_capture_on_commit_callbacks):
+def test_notifications_are_e_mailed_each_in_a_daily_digest_or_not_at_all(client, owner, other_owner, reviewer,
+                                                                          django_capture_on_commit_callbacks):
     initiative = InitiativeFactory(owner=owner)
+    people = (owner, other_owner, reviewer)
 
-    def notify() -> list[list[str]]:
+    def notify(message: str = "Approved") -> list[list[str]]:
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):  # e-mails go when the transaction commits
-            notices_send(notices=[Notice(user_id=p.pk, email=p.email, message="Approved",
-                                         url=initiative.get_absolute_url()) for p in (owner, other_owner)],
+            notices_send(notices=[Notice(user_id=p.pk, email=p.email, message=message,
+                                         url=initiative.get_absolute_url()) for p in people],
                          subject="Tollgate: approved")
         return sorted(m.to for m in mail.outbox)
 
-    assert notify() == sorted([[owner.email], [other_owner.email]])
+    assert notify() == sorted([p.email] for p in people)
     with pytest.raises(PermissionDenied):
-        profile_notifications_set(actor=other_owner, user=owner, email=False)
+        profile_notifications_set(actor=other_owner, user=owner, email="off")
     client.force_login(owner)
-    page = client.get(reverse("account")).content.decode()
-    assert 'id="id_email_notifications" checked' in page
-    response = client.post(reverse("account_notifications"), {}, follow=True)  # the box unticked
+    assert 'id="id_notification_email_each" checked' in client.get(reverse("account")).content.decode()
+    response = client.post(reverse("account_notifications"), {"notification_email": "off"}, follow=True)
     assert "no longer e-mailed" in response.content.decode()
     owner.profile.refresh_from_db()
-    assert not owner.profile.email_notifications
+    assert owner.profile.notification_email == "off"
     entry = LogEntry.objects.get_for_object(owner.profile).latest("pk")
-    assert entry.actor == owner and entry.changes_dict == {"email_notifications": ["True", "False"]}
-    assert notify() == [[other_owner.email]]
-    assert Notification.objects.filter(user=owner, message="Approved").count() == 2  # still in the app, both times
-    client.post(reverse("account_notifications"), {"email_notifications": "on"})
-    assert notify() == sorted([[owner.email], [other_owner.email]])
+    assert entry.actor == owner and entry.changes_dict == {"notification_email": ["each", "off"]}
+    client.force_login(reviewer)
+    client.post(reverse("account_notifications"), {"notification_email": "daily"})
+    refused = client.post(reverse("account_notifications"), {"notification_email": "hourly"}, follow=True)
+    assert "Choose one of: each, daily, off." in refused.content.decode()
+
+    # Only the one who wants each e-mail gets it now; everyone has it in the app.
+    assert notify("Verdict: scale") == [[other_owner.email]]
+    assert Notification.objects.filter(message="Verdict: scale").count() == 3
+    # The digest, once a day: the reviewer's lists what came since they chose it and is still unread.
+    read = Notification.objects.create(user=reviewer, message="Already seen", read_at=timezone.now())
+    assert read.pk
+    mail.outbox.clear()
+    assert notification_digests_send() == [reviewer.email]
+    (digest,) = mail.outbox
+    assert digest.subject == "Tollgate: 1 notification since your last digest"
+    assert "Verdict: scale" in digest.body and "Approved" not in digest.body and "Already seen" not in digest.body
+    assert notification_digests_send() == []  # nothing new: nothing sent twice
+    later = timezone.now() + timedelta(hours=1)
+    Notification.objects.create(user=reviewer, message="Signal raised", created_at=later - timedelta(minutes=5))
+    assert notification_digests_send(now=later) == [reviewer.email]
+    assert "Signal raised" in mail.outbox[-1].body and "Verdict: scale" not in mail.outbox[-1].body
+
+
+def test_a_digest_the_mail_server_refuses_is_sent_by_the_next_run(reviewer, settings):
+    profile_notifications_set(actor=reviewer, user=reviewer, email="daily")
+    Notification.objects.create(user=reviewer, message="Approved", created_at=timezone.now() + timedelta(seconds=1))
+    settings.EMAIL_BACKEND = "tests.portfolio.test_passwords.RefusingBackend"
+    later = timezone.now() + timedelta(minutes=1)
+    with pytest.raises(ConnectionRefusedError):
+        notification_digests_send(now=later)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert notification_digests_send(now=later) == [reviewer.email]
+
+
+def test_the_digest_is_a_daily_job():
+    from tollgate.celery import app
+
+    job = app.conf.beat_schedule["reviews-send-notification-digests"]
+    assert job["task"] == "reviews.tasks.notification_digests_send" and job["schedule"].hour == {7}
