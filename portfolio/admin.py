@@ -70,6 +70,7 @@ class ProfileInline(admin.StackedInline):
     fk_name = "user"
     can_delete = False
     autocomplete_fields = ["department", "delegates"]
+    readonly_fields = ["digest_sent_at"]  # the daily digest's own bookkeeping
 
 
 admin.site.unregister(get_user_model())
@@ -219,6 +220,7 @@ class ProfileAdmin(admin.ModelAdmin):
     list_filter = ["department"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "title"]
     autocomplete_fields = ["user", "department", "delegates"]
+    readonly_fields = ["digest_sent_at"]
 
 
 @admin.register(models.Vendor)
