@@ -69,7 +69,7 @@ from portfolio.models import (
     reporting_currency,
 )
 from tollgate.formatting import currency_symbol, money_per
-from tollgate.roles import Role, may
+from tollgate.roles import Role, held_roles, may
 from tollgate.types import Viewer
 
 User = get_user_model()
@@ -634,6 +634,15 @@ def login_attempts(
     by_name = Q(name__in=[name.lower() for name in usernames]) if usernames is not None else Q()
     return (AccessAttempt.objects.annotate(name=Lower("username"))
             .filter(by_ip | by_name if either else by_ip & by_name).order_by("pk"))
+
+
+def person_settings(person: Any) -> dict[str, Any]:
+    """What an administrator edits about a person (person_update's arguments), as they stand: the People page's form
+    starts from it, and an API PATCH changes only the fields it names."""
+    profile = Profile.objects.select_related("department").filter(user=person).first()
+    return {"roles": held_roles(person), "is_active": person.is_active,
+            "department": profile.department if profile else None, "title": profile.title if profile else "",
+            "delegates": list(profile.delegates.all()) if profile else []}
 
 
 def handover_candidates(person: Any) -> QuerySet:

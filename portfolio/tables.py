@@ -12,7 +12,7 @@ from portfolio.costs.selectors import CostPeriods
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor, reporting_currency
 from portfolio.selectors import sign_in_label
 from tollgate.formatting import format_percent, money_label
-from tollgate.roles import Role
+from tollgate.roles import roles_shown
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, person_name
 
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
@@ -293,7 +293,4 @@ class PersonTable(tables.Table):
 
 def role_labels(user: Any) -> list[str]:
     """The roles a person holds, as labels, from their prefetched groups (a superuser is an administrator)."""
-    held = {group.name for group in user.groups.all()}
-    if user.is_superuser:
-        held.add(Role.ADMIN.value)
-    return [role.label for role in Role if role.value in held]
+    return [role.label for role in roles_shown(user)]

@@ -18,16 +18,14 @@ from django.views import View
 from portfolio.choices import NotificationEmail
 from portfolio.selectors import account_overview, api_token_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
-from tollgate.roles import Role, group_names
+from tollgate.roles import held_roles, roles_shown
 from tollgate.types import request_actor
 
 
 def account_page(request: HttpRequest, *, new_token: str | None = None) -> HttpResponse:
     user = request_actor(request)
-    held = group_names(user)
-    roles = [role.label for role in Role if role.value in held]
-    if user.is_superuser and Role.ADMIN.label not in roles:
-        roles.append(f"{Role.ADMIN.label} (superuser)")
+    held = held_roles(user)
+    roles = [role.label if role in held else f"{role.label} (superuser)" for role in roles_shown(user)]
     return render(request, "registration/account.html", {
         "account": account_overview(user), "roles": roles, "new_token": new_token,
         "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),

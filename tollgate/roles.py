@@ -269,6 +269,13 @@ def role_of(user) -> Role | None:
     return None
 
 
+def roles_shown(user) -> list[Role]:
+    """The roles a person holds, in Role order, from their groups as loaded (prefetch them for a list) and with a
+    superuser counted as an administrator: what the People page, the API and an invitation say they are."""
+    names = {group.name for group in user.groups.all()}
+    return [role for role in Role if role.value in names or (role is Role.ADMIN and user.is_superuser)]
+
+
 def held_roles(user) -> set[Role]:
     """The roles a person's groups give them (a superuser's status is not a role: it is not counted here)."""
     names = group_names(user)

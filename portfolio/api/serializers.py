@@ -15,7 +15,7 @@ from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
-from tollgate.roles import Role, is_admin
+from tollgate.roles import Role, is_admin, roles_shown
 
 User = get_user_model()
 
@@ -303,11 +303,6 @@ class InitiativeCostsSerializer(serializers.Serializer):
 # People (administrators only): accounts, roles and profiles, written through portfolio.services.people ---------------
 
 
-def _role_values(user: Any) -> list[str]:
-    held = {group.name for group in user.groups.all()}  # prefetched by the selector
-    return [role.value for role in Role if role.value in held or (role is Role.ADMIN and user.is_superuser)]
-
-
 class PersonSerializer(serializers.ModelSerializer):
     """Someone with an account, as the People page lists them."""
 
@@ -337,7 +332,7 @@ class PersonSerializer(serializers.ModelSerializer):
         return getattr(user, "profile", None)
 
     def get_roles(self, user: Any) -> list[str]:
-        return _role_values(user)
+        return [role.value for role in roles_shown(user)]  # groups prefetched by the selector
 
     def get_department(self, user: Any) -> int | None:
         profile = self._profile(user)

@@ -25,7 +25,7 @@ from portfolio.api import serializers
 from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
-from tollgate.roles import Role, held_roles, may
+from tollgate.roles import Role, may
 from tollgate.ui.errors import call_service
 
 
@@ -314,15 +314,11 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         person = self.get_object()
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        profile = getattr(person, "profile", None)
-        call_service(
-            services.person_update, actor=request.user, user=person, source="api",
-            roles={Role(value) for value in data["roles"]} if "roles" in data else held_roles(person),
-            is_active=data.get("is_active", person.is_active),
-            department=data["department"] if "department" in data else (profile.department if profile else None),
-            title=data.get("title", profile.title if profile else ""),
-            delegates=data["delegates"] if "delegates" in data else (list(profile.delegates.all()) if profile else []))
+        changes = dict(serializer.validated_data)
+        if "roles" in changes:
+            changes["roles"] = {Role(value) for value in changes["roles"]}
+        call_service(services.person_update, actor=request.user, user=person, source="api",
+                     **{**selectors.person_settings(person), **changes})
         return self._read_back(person)
 
     @extend_schema(request=None, responses={200: OpenApiResponse(

@@ -17,7 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tollgate.audit import audit_event
-from tollgate.roles import Role, may
+from tollgate.roles import may, roles_shown
 from tollgate.types import Actor
 
 PASSWORDS_OFF = "Password login is switched off here: people sign in with single sign-on."
@@ -32,9 +32,7 @@ def password_link(user: Actor) -> str:
 
 
 def _role_names(user: Actor) -> str:
-    labels = {role.value: role.label for role in Role}
-    names = sorted(labels[group.name] for group in user.groups.all() if group.name in labels)
-    return ", ".join(names) or "no role yet"
+    return ", ".join(role.label for role in roles_shown(user)) or "no role yet"
 
 
 def _invitation(actor: Actor | None, user: Actor) -> tuple[EmailMessage, str]:

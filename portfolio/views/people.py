@@ -119,12 +119,8 @@ class PersonUpdateView(PermissionRequiredMixin, View):
         return self._person
 
     def initial(self) -> dict[str, Any]:
-        person = self.get_person()
-        profile = getattr(person, "profile", None)
-        held = set(person.groups.values_list("name", flat=True))
-        return {"roles": [role for role in Role if role.value in held], "is_active": person.is_active,
-                "department": profile.department if profile else None, "title": profile.title if profile else "",
-                "delegates": list(profile.delegates.all()) if profile else []}
+        settings_now = selectors.person_settings(self.get_person())
+        return {**settings_now, "roles": [role for role in Role if role in settings_now["roles"]]}
 
     def page(self, form: PersonForm, handover: HandOverForm | None = None) -> HttpResponse:
         person = self.get_person()
