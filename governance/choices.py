@@ -43,6 +43,7 @@ class AuditEvent(models.TextChoices):
     INITIATIVES_HANDED_OVER = "initiatives_handed_over", "Initiatives handed over"
     API_TOKEN_ISSUED = "api_token_issued", "API token issued"
     API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+    API_TOKEN_EXPIRED = "api_token_expired", "API token expired"
     LOGIN_LOCK_CLEARED = "login_lock_cleared", "Login lock cleared"
     MODEL_SUBSTITUTE_SET = "ai_model_substitute_set", "Model substitute set"
 

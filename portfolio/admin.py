@@ -15,14 +15,13 @@ from typing import Any
 from auditlog.context import set_actor
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Model, URLField
 from django.http import HttpRequest
-from rest_framework.authtoken.admin import TokenAdmin
-from rest_framework.authtoken.models import TokenProxy
 
 from portfolio import models
 from portfolio.costs.services.allocation import (
@@ -50,14 +49,13 @@ from portfolio.services.initiatives import (
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
 from portfolio.services.people import (
-    api_token_issue,
-    api_token_revoke,
     login_lock_clear,
     person_deactivate,
     person_reactivate,
     person_set_roles,
     self_lockout_errors,
 )
+from portfolio.services.tokens import api_token_issue, api_token_revoke, lifetime_choices
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
@@ -153,28 +151,54 @@ class RoleGroupAdmin(ReadOnlyAdmin, GroupAdmin):
     tollgate.roles, and made again at every migrate, so an edit here would be silently undone (and not audited)."""
 
 
-admin.site.unregister(TokenProxy)
+class ApiTokenForm(forms.ModelForm):
+    days = forms.TypedChoiceField(label="Works for (days)", coerce=int, choices=())
+
+    class Meta:
+        model = models.ApiToken
+        fields = ["user", "name"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        days = self.fields["days"]
+        assert isinstance(days, forms.TypedChoiceField)
+        days.choices = [(d, f"{d} days") for d in lifetime_choices()]
 
 
-@admin.register(TokenProxy)
-class ApiTokenAdmin(TokenAdmin):
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(ServiceAdmin):
     """API tokens, issued and revoked through their services so that each is in the audit trail (on the person,
-    never with the key). A token is not handed to someone else: revoke it and issue another."""
+    never with the key). Only a digest of each key is stored: the key of a token issued here is shown once, in the
+    message that follows. A token is not changed or handed to someone else: revoke it and issue another."""
+
+    form = ApiTokenForm
+    service_fields = ("user", "name", "days")
+    list_display = ("name", "user", "shown_key", "created", "expiry", "last_used_at", "from_password")
+    list_filter = ("from_password",)
+    search_fields = ("name", "token_key", "user__username", "user__email")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        token = api_token_issue(actor=request_actor(request), user=obj.user)
-        obj.key, obj.created = token.key, token.created
-        obj._state.adding = False
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["user", "name", "days"]
+        return ["user", "name", "shown_key", "created", "expiry", "last_used_at", "from_password"]
 
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.get_fields(request, obj)
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        token, key = api_token_issue(actor=request_actor(request), user=values["user"], name=values["name"],
+                                     days=values["days"])
+        messages.warning(request, f"The key of {token.name} for {token.user}: {key}. Copy it now; it is not shown "
+                                  "again (only its digest is stored).")
+        return token
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
         api_token_revoke(actor=request_actor(request), token=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for token in queryset:
-            api_token_revoke(actor=request_actor(request), token=token)
 
 
 admin.site.unregister(AccessAttempt)

@@ -55,6 +55,7 @@ from portfolio.models import (
     KPI,
     KPI_FIELDS,
     AIModel,
+    ApiToken,
     BusinessCase,
     BusinessCaseVersion,
     CostCenter,
@@ -666,14 +667,12 @@ class Account:
     delegates: list  # who acts for them
     acting_for: list  # whose initiatives they act on (named on those people's profiles)
     delegated: list  # initiatives they are named a delegate on
-    token_created: Any  # when their API token was issued, or None
+    tokens: list  # their API tokens, newest first, expired ones included until the daily clean-up
 
 
-def api_token_of(user: Any) -> Any:
-    """The person's API token, or None (one each)."""
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.filter(user=user).first()
+def api_tokens_of(user: Any) -> QuerySet[ApiToken]:
+    """The person's API tokens, newest first (keys are never stored: each shows its first characters only)."""
+    return ApiToken.objects.filter(user=user).order_by("-created")
 
 
 def account_overview(user: Any) -> Account:
@@ -681,8 +680,7 @@ def account_overview(user: Any) -> Account:
     delegates = list(profile.delegates.order_by("last_name", "first_name")) if profile else []
     acting_for = list(User.objects.filter(profile__delegates=user).order_by("last_name", "first_name"))
     delegated = list(Initiative.objects.filter(delegates=user).exclude(stage__in=ENDED_STAGES).order_by("name"))
-    token = api_token_of(user)
-    return Account(user, profile, delegates, acting_for, delegated, token.created if token else None)
+    return Account(user, profile, delegates, acting_for, delegated, list(api_tokens_of(user)))
 
 
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:

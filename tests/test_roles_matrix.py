@@ -58,10 +58,11 @@ MATRIX: dict[str, list[Case]] = {
     # e-mailed link is how someone who cannot sign in gets back in, so anyone may open those pages; a link that is
     # not a valid one says so (200). tests/tollgate/test_passwords.py runs the flows.
     "password_change": [Case(everyone(200)), Case(everyone(200), method="post")],
-    # One's own account: everyone signed in, about themselves only (a new API token is shown on the answering page;
-    # revoking none and saving the notification box redirect back). tests/tollgate/test_account.py runs them.
+    # One's own account: everyone signed in, about themselves only (a new API token is shown on the answering page,
+    # an empty POST answers 400 naming what is missing; revoking none and saving the notification box redirect
+    # back). tests/tollgate/test_account.py runs them.
     "account": [Case(everyone(200))],
-    "account_token": [Case(everyone(200), method="post")],
+    "account_token": [Case(everyone(400), method="post")],
     "account_token_revoke": [Case(everyone(302), method="post")],
     "account_notifications": [Case(everyone(302), method="post")],
     "password_reset": [Case(everyone(200, anon=200)), Case(everyone(200, anon=200), method="post")],

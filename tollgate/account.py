@@ -1,7 +1,7 @@
 """A person's own account page: who they are in Tollgate (roles, department, who acts for them and for whom they
-act), their password, whether notifications are e-mailed to them, and their own API token. Every write goes through
-its service and is audited; an API token's key is shown once, on the page that created it (the account page never
-shows it again, and the audit trail never holds it)."""
+act), their password, whether notifications are e-mailed to them, and their own API tokens. Every write goes through
+its service and is audited; an API token's key is shown once, on the page that created it (only its digest is stored,
+so nothing can show it again)."""
 
 from __future__ import annotations
 
@@ -16,20 +16,24 @@ from django.urls import reverse
 from django.views import View
 
 from portfolio.choices import NotificationEmail
-from portfolio.selectors import account_overview, api_token_of
+from portfolio.selectors import account_overview, api_tokens_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
+from portfolio.services.tokens import lifetime_choices
 from tollgate.roles import held_roles, roles_shown
 from tollgate.types import request_actor
 
 
-def account_page(request: HttpRequest, *, new_token: str | None = None) -> HttpResponse:
+def account_page(request: HttpRequest, *, new_token: str | None = None, status: int = 200) -> HttpResponse:
     user = request_actor(request)
     held = held_roles(user)
     roles = [role.label if role in held else f"{role.label} (superuser)" for role in roles_shown(user)]
     return render(request, "registration/account.html", {
         "account": account_overview(user), "roles": roles, "new_token": new_token,
         "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),
-        "notification_choices": NotificationEmail.choices})
+        "notification_choices": NotificationEmail.choices, "token_lifetimes": lifetime_choices(),
+        "token_default_days": 90 if 90 in lifetime_choices() else lifetime_choices()[-1],
+        "token_name": request.POST.get("name", "") if request.method == "POST" and not new_token else ""},
+        status=status)
 
 
 class AccountView(View):
@@ -38,33 +42,40 @@ class AccountView(View):
 
 
 class AccountTokenView(View):
-    """POST: a new API token for oneself, its key shown on the answering page only."""
+    """POST name and days: a new API token for oneself, its key shown on the answering page only."""
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
         user = request_actor(request)
         try:
-            token = api_token_issue(actor=user, user=user)
+            days = int(request.POST.get("days", ""))
+        except ValueError:
+            days = 0
+        try:
+            _token, key = api_token_issue(actor=user, user=user, name=request.POST.get("name", ""), days=days)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return HttpResponseRedirect(reverse("account"))
-        response = account_page(request, new_token=token.key)
+            return account_page(request, status=400)
+        response = account_page(request, new_token=key)
         response["Cache-Control"] = "no-store"  # the key must not stay in a cache or the browser's history
         return response
 
 
 class AccountTokenRevokeView(View):
+    """POST `token` (the token's id on the page): it stops working at once."""
+
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
         user = request_actor(request)
-        token = api_token_of(user)
+        token = api_tokens_of(user).filter(pk=request.POST.get("token", "")).first()
         if token is None:
-            messages.info(request, "You have no API token.")
+            messages.info(request, "You have no such API token (it may have been revoked already).")
         else:
             api_token_revoke(actor=user, token=token)
-            messages.success(request, "Your API token was revoked: it no longer works.")
+            messages.success(request, f"Your API token {token.name} ({token.shown_key}) was revoked: it no longer "
+                                      "works.")
         return HttpResponseRedirect(reverse("account"))
 
 

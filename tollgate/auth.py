@@ -1,5 +1,5 @@
 """Password logins: django-axes' throttling backend for the logins that come with a request, the password backend
-that PASSWORD_LOGIN switches off, and the API token endpoint."""
+that PASSWORD_LOGIN switches off, and the API token endpoint (how a token authenticates: tollgate.api_tokens)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import parsers, renderers, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 PASSWORD_LOGIN_OFF = ("Password login is switched off here: sign in with single sign-on. For an API token, create "
                       "one on your account page (/accounts/).")
@@ -69,16 +70,28 @@ class ThrottledAuthTokenSerializer(AuthTokenSerializer):
             self.context["request"] = request
 
 
-class ObtainTokenView(ObtainAuthToken):
-    """POST username and password, get the API token (throttled like every login)."""
+class ObtainTokenView(APIView):
+    """POST username and password, get a new API token that lasts API_TOKEN_PASSWORD_HOURS (throttled like every
+    login). Only its digest is stored, so every call issues a new token; a script that needs a lasting one uses a
+    named token from its person's account page."""
 
-    serializer_class = ThrottledAuthTokenSerializer
+    throttle_classes = ()
+    permission_classes = ()
+    parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
+    renderer_classes = (renderers.JSONRenderer,)
 
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={200: inline_serializer("IssuedToken", {
+            "token": serializers.CharField(help_text="The key: send it as `Authorization: Token <key>`."),
+            "expiry": serializers.DateTimeField(help_text="When the token stops working."),
+        })})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not settings.PASSWORD_LOGIN:
             return Response({"detail": PASSWORD_LOGIN_OFF}, status=status.HTTP_403_FORBIDDEN)
-        from portfolio.services.people import api_token_obtain
+        from portfolio.services.tokens import api_token_obtain
 
-        serializer = self.get_serializer(data=request.data)
+        serializer = ThrottledAuthTokenSerializer(data=request.data, context={"request": request, "view": self})
         serializer.is_valid(raise_exception=True)
-        return Response({"token": api_token_obtain(user=serializer.validated_data["user"]).key})
+        token, key = api_token_obtain(user=serializer.validated_data["user"])
+        return Response({"token": key, "expiry": token.expiry})

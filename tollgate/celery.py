@@ -53,6 +53,9 @@ app.conf.beat_schedule = {
     # last one).
     "reviews-send-notification-digests": {"task": "reviews.tasks.notification_digests_send",
                                           "schedule": crontab(hour=7, minute=15)},
+    # API tokens past their lifetime (they already stopped working) leave the database, each in the audit trail.
+    "remove-expired-api-tokens": {"task": "portfolio.tasks.api_tokens_expired_remove",
+                                  "schedule": crontab(hour=4, minute=15)},
     # Ingestion: every 15 minutes, queue the sources whose own schedule (daily / monthly / cron) is due.
     "ingestion-run-due-sources": {"task": "portfolio.costs.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
     "ingestion-expire-stale-runs": {"task": "portfolio.costs.tasks.ingestion_runs_expire_stale",

@@ -292,7 +292,7 @@ def group_names(user) -> set[str]:
 
 # Apps whose Django admin pages administrators use: users and roles, tokens, the audit log, login attempts (to
 # unlock an account), Tollgate's own.
-ADMIN_APPS = ["auth", "authtoken", "auditlog", "axes", "portfolio", "governance", "reviews"]
+ADMIN_APPS = ["auth", "auditlog", "axes", "portfolio", "governance", "reviews"]
 
 
 def sync_role_groups(**kwargs) -> None:

@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # hashed API tokens; the model is portfolio.ApiToken (KNOX_TOKEN_MODEL)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -136,6 +136,22 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
 # How long an e-mailed link to set a password (an invitation, "Forgot your password?") works; once used, never again.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_DAYS", default=3) * 86400
+# API tokens (django-rest-knox: only a digest of each key is stored). A person names each token they create on their
+# account page and picks its lifetime, up to API_TOKEN_MAX_DAYS; the token endpoint (POST /api/auth/token/ with a
+# password) issues a fresh token that lasts API_TOKEN_PASSWORD_HOURS. At most API_TOKENS_PER_PERSON named tokens each.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKEN_PASSWORD_HOURS = env.int("API_TOKEN_PASSWORD_HOURS", default=24)
+API_TOKENS_PER_PERSON = env.int("API_TOKENS_PER_PERSON", default=10)
+KNOX_TOKEN_MODEL = "portfolio.ApiToken"
+# knox's own migrations create its AuthToken table even when the model is swapped out; it would stay empty beside
+# ours (and block a flush), so the app runs without them: a swapped model gets no table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_PREFIX": "tg_",  # so secret scanners and people can tell a Tollgate key when they see one
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_PASSWORD_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
 OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="").rstrip("/")
@@ -235,7 +251,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous API calls answer 401, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "tollgate.api_tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tollgate.permissions.RolePermission"],

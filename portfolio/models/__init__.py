@@ -30,6 +30,7 @@ from portfolio.costs.models import (
     validate_schedule,
     validate_settings_without_secrets,
 )
+from portfolio.models.accounts import ApiToken
 from portfolio.models.base import NON_NEGATIVE, DecimalShape, TimestampedModel, money_field, price_field
 from portfolio.models.inventory import (
     BUSINESS_CASE_FIELDS,
@@ -48,6 +49,7 @@ from portfolio.models.inventory import (
 )
 
 __all__ = [
+    "ApiToken",
     "DecimalShape",
     "money_field",
     "price_field",

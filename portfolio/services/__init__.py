@@ -20,9 +20,6 @@ from portfolio.services.inventory_import import (
 from portfolio.services.licences import licence_pool_delete, licence_pool_save
 from portfolio.services.passwords import password_set, people_invite_all, person_invite
 from portfolio.services.people import (
-    api_token_issue,
-    api_token_obtain,
-    api_token_revoke,
     initiatives_hand_over,
     login_lock_clear,
     person_create,
@@ -42,6 +39,12 @@ from portfolio.services.reference import (
     department_get_or_create,
     vendor_get_or_create,
 )
+from portfolio.services.tokens import (
+    api_token_issue,
+    api_token_obtain,
+    api_token_revoke,
+    api_tokens_expired_remove,
+)
 
 __all__ = [
     "ai_model_get_or_create",
@@ -49,6 +52,7 @@ __all__ = [
     "api_token_issue",
     "api_token_obtain",
     "api_token_revoke",
+    "api_tokens_expired_remove",
     "business_case_delete",
     "business_case_save",
     "business_case_version_record",

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from portfolio.choices import ENDED_STAGES, NotificationEmail
 from portfolio.models import Department, Initiative, Profile
@@ -315,43 +314,6 @@ def person_sign_in_with_sso(
     if target is not None:
         person_set_roles(user=user, roles=target, actor=None, source="sso")
     return user
-
-
-@transaction.atomic
-def api_token_issue(*, actor: Actor | None, user: Actor) -> Token:
-    """An API token for `user` (one each), issued by an administrator or by the person for themselves (their account
-    page: the way to a token when they sign in with single sign-on); audited on the person, never with its key. The
-    token reads and writes what its person may, no more."""
-    if actor is not None and actor.pk != user.pk and not may(actor, "authtoken.add_token"):
-        raise PermissionDenied("Only administrators issue API tokens for someone else.")
-    if Token.objects.filter(user=user).exists():
-        raise ValidationError({"user": f"{user} already has an API token: revoke it first to issue a new one."})
-    token = Token.objects.create(user=user)
-    own = actor is not None and actor.pk == user.pk
-    audit_event(user, actor=actor, event="api_token_issued", source="account_page" if own else "admin")
-    return token
-
-
-@transaction.atomic
-def api_token_obtain(*, user: Actor) -> Token:
-    """The person's own API token, for the password they just gave (the token endpoint): the one they have, or a new
-    one, audited as issued to them by themselves."""
-    token = Token.objects.filter(user=user).first()
-    if token is None:
-        token = Token.objects.create(user=user)
-        audit_event(user, actor=user, event="api_token_issued", source="password")
-    return token
-
-
-@transaction.atomic
-def api_token_revoke(*, actor: Actor | None, token: Token) -> None:
-    """The token stops working at once; audited on its person (the key is a secret and is never written down). An
-    administrator revokes anyone's; a person their own."""
-    if actor is not None and actor.pk != token.user_id and not may(actor, "authtoken.delete_token"):
-        raise PermissionDenied("Only administrators revoke someone else's API token.")
-    user = token.user
-    Token.objects.filter(key=token.key).delete()  # by key: the admin's TokenProxy answers its person's id as pk
-    audit_event(user, actor=actor, event="api_token_revoked")
 
 
 @transaction.atomic

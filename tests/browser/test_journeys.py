@@ -178,7 +178,8 @@ def test_admin_makes_an_owner_a_reviewer_on_the_people_page(page: Page, admin_us
 
 def test_admin_adds_someone_who_sets_their_password_from_the_invitation(page: Page, admin_user, mailoutbox):
     """A newcomer's first day: the administrator adds them with an invitation; they open the e-mailed link, set a
-    password and log in; a forgotten password later goes the same way from the login page."""
+    password and log in, choose their notification e-mails and make (and revoke) an API token for a spreadsheet; a
+    forgotten password later goes the same way from the login page."""
     log_in(page, admin_user)
     page.get_by_role("link", name="People", exact=True).click()
     page.click("#add-person")
@@ -206,6 +207,17 @@ def test_admin_adds_someone_who_sets_their_password_from_the_invitation(page: Pa
     page.check("#id_notification_email_off")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text("no longer e-mailed")
+    # A token for her spreadsheet: named, shown once, working until she revokes it.
+    page.fill("#id_token_name", "Weekly spreadsheet")
+    page.select_option("#id_token_days", "30")
+    page.click("#create-token")
+    key = page.locator("#new-token").inner_text()
+    assert page.request.get("/api/initiatives/", headers={"Authorization": f"Token {key}"}).status == 200
+    expect(page.locator("#token-table")).to_contain_text("Weekly spreadsheet")
+    page.locator("#token-table .revoke-token").first.click()
+    expect(page.locator(".messages")).to_contain_text("Weekly spreadsheet")
+    expect(page.locator("#no-tokens")).to_be_visible()
+    assert page.request.get("/api/initiatives/", headers={"Authorization": f"Token {key}"}).status == 401
     page.get_by_role("button", name="Log out").click()
 
     page.click("#forgot-password")

@@ -15,10 +15,10 @@ import psycopg
 import pytest
 import requests
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from portfolio.choices import SourceType
 from portfolio.models import IngestionRun
+from portfolio.services import api_token_issue
 from tests.factories import PASSWORD
 from tests.portfolio.costs.factories import CostSourceFactory
 from tests.workers import database_url
@@ -100,8 +100,8 @@ def test_a_page_whose_connection_drops_answers_503_writes_nothing_and_the_next_r
 @pytest.mark.django_db(transaction=True)
 def test_an_api_call_whose_connection_drops_answers_503_json_and_the_next_call_works(live_server, admin_user):
     source = CostSourceFactory(name="contracts", type=SourceType.CSV)
-    token = Token.objects.create(user=admin_user)
-    headers = {"Authorization": f"Token {token.key}"}
+    _token, key = api_token_issue(actor=admin_user, user=admin_user, name="fault test", days=30)
+    headers = {"Authorization": f"Token {key}"}
     url = f"{live_server.url}/api/ingestion-runs/"
 
     patch, dropped = dropping_the_connection()

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from portfolio.choices import Category, ModelTier, Stage
-from portfolio.models import KPI, BusinessCase, Department, Initiative
+from portfolio.models import KPI, ApiToken, BusinessCase, Department, Initiative
+from portfolio.services import api_token_issue
 from tests.factories import (
     AIModelFactory,
     BusinessCaseFactory,
@@ -347,8 +352,8 @@ def test_cost_center_of_another_department_is_rejected(as_user, owner, initiativ
 
 
 def test_token_authentication(api_client, owner, initiative):
-    token = Token.objects.create(user=owner)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = api_token_issue(actor=owner, user=owner, name="script", days=30)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api_client.get(reverse("api:initiative-list")).status_code == 200
     response = api_client.patch(
         reverse("api:initiative-detail", args=[initiative.pk]), {"name": "By token"}, format="json"
@@ -363,13 +368,23 @@ def test_token_endpoint_issues_a_token(api_client, owner):
 
     response = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD})
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=owner).key
+    key = response.json()["token"]
+    # Only a digest is stored; the key works, for API_TOKEN_PASSWORD_HOURS.
+    (token,) = ApiToken.objects.filter(user=owner)
+    assert token.from_password and token.name == "Obtained with a password" and key.startswith("tg_")
+    assert key not in {token.digest, token.token_key} and token.digest == hashlib.sha512(key.encode()).hexdigest()
+    assert parse_datetime(response.json()["expiry"]) == token.expiry
+    assert abs(token.expiry - timezone.now() - timedelta(hours=settings.API_TOKEN_PASSWORD_HOURS)) < timedelta(
+        minutes=1)
+    assert api_client.get(reverse("api:initiative-list"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    # Every call a new token (a digest cannot give back an earlier key); the earlier one still works.
     again = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD})
-    assert again.json()["token"] == response.json()["token"]
-    # Issued once, in the audit trail on the person, by themselves, without the key.
-    (entry,) = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_issued")
-    assert entry.actor == owner and entry.additional_data["source"] == "password"
-    assert response.json()["token"] not in f"{entry.changes} {entry.object_repr} {entry.additional_data}"
+    assert again.json()["token"] != key and ApiToken.objects.filter(user=owner).count() == 2
+    assert api_client.get(reverse("api:initiative-list"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    # In the audit trail on the person, by themselves, without the key.
+    entries = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_issued")
+    assert [(e.actor, e.additional_data["source"]) for e in entries] == [(owner, "password")] * 2
+    assert not any(key in f"{e.changes} {e.object_repr} {e.additional_data}" for e in LogEntry.objects.all())
 
 
 # --- business cases and KPIs ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A person's own account page: what Tollgate knows about them, e-mailed notifications on or off, their API token."""
+"""A person's own account page: what Tollgate knows about them, e-mailed notifications on or off, their API tokens."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from governance.evidence import Notice
+from portfolio.models import ApiToken
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from reviews.models import Notification
 from reviews.services import notices_send, notification_digests_send
@@ -39,37 +39,65 @@ def test_the_account_page_says_who_one_is(client, owner, other_owner, reviewer):
     assert other_owner.get_full_name() in delegates
 
 
-def test_a_person_creates_and_revokes_their_own_api_token(client, executive):
+def test_a_person_creates_names_and_revokes_their_own_api_tokens(client, executive):
     client.force_login(executive)
-    response = client.post(reverse("account_token"))
-    token = Token.objects.get(user=executive)
-    page = response.content.decode()
-    assert response.status_code == 200 and token.key in page and response["Cache-Control"] == "no-store"
-    # Shown once: the account page never shows it again.
-    assert token.key not in client.get(reverse("account")).content.decode()
+    response = client.post(reverse("account_token"), {"name": "Board pack script", "days": "30"})
+    token = ApiToken.objects.get(user=executive)
+    key = response.content.decode().split('id="new-token">', 1)[1].split("<", 1)[0]
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store" and key.startswith("tg_")
+    assert token.name == "Board pack script" and token.digest != key and key not in token.digest
+    assert abs(token.expiry - timezone.now() - timedelta(days=30)) < timedelta(minutes=1)
+    # Shown once: the account page lists the token by its name and first characters, never the key.
+    page = client.get(reverse("account")).content.decode()
+    assert key not in page and "Board pack script" in page and token.shown_key in page
     api = client.__class__()
-    assert api.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
-    assert api.post("/api/initiatives/", {}, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 403
-    # A second one is refused while the first exists.
-    response = client.post(reverse("account_token"), follow=True)
-    assert "already has an API token" in response.content.decode() and Token.objects.filter(user=executive).count() == 1
-    response = client.post(reverse("account_token_revoke"), follow=True)
-    assert "Your API token was revoked" in response.content.decode() and not Token.objects.exists()
-    assert api.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 401
+    assert api.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    assert api.post("/api/initiatives/", {}, HTTP_AUTHORIZATION=f"Token {key}").status_code == 403
+    # One token per script: a second one works beside the first; a name already taken is refused, naming it.
+    second = client.post(reverse("account_token"), {"name": "Spreadsheet", "days": "90"})
+    second_key = second.content.decode().split('id="new-token">', 1)[1].split("<", 1)[0]
+    refused = client.post(reverse("account_token"), {"name": "Spreadsheet", "days": "90"})
+    assert refused.status_code == 400
+    assert "already has a token named &#x27;Spreadsheet&#x27;" in refused.content.decode()
+    assert 'value="Spreadsheet"' in refused.content.decode()  # the form keeps what was typed
+    assert ApiToken.objects.filter(user=executive).count() == 2
+    response = client.post(reverse("account_token_revoke"), {"token": token.pk}, follow=True)
+    assert f"Your API token Board pack script ({token.shown_key}) was revoked" in response.content.decode()
+    assert api.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+    assert api.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {second_key}").status_code == 200
     rows = LogEntry.objects.get_for_object(executive).filter(additional_data__has_key="event").order_by("pk")
     assert [(r.additional_data["event"], r.actor, r.additional_data.get("source")) for r in rows] == [
-        ("api_token_issued", executive, "account_page"), ("api_token_revoked", executive, None)]
-    assert not any(token.key in f"{r.changes} {r.additional_data}" for r in LogEntry.objects.all())
+        ("api_token_issued", executive, "account_page"), ("api_token_issued", executive, "account_page"),
+        ("api_token_revoked", executive, None)]
+    assert rows[0].changes == {"api_token": [None, f"Board pack script ({token.shown_key})"]}
+    assert not any(k in f"{r.changes} {r.additional_data}" for r in LogEntry.objects.all() for k in (key, second_key))
+
+
+def test_a_token_form_with_a_bad_lifetime_or_no_name_says_so_and_issues_nothing(client, owner):
+    client.force_login(owner)
+    for data, message in [({"name": "", "days": "30"}, "Name the token"),
+                          ({"name": "x", "days": "1000"}, "A token lasts 7, 30, 90, 365 days, not 1000."),
+                          ({"name": "x", "days": "soon"}, "not 0")]:
+        response = client.post(reverse("account_token"), data)
+        assert response.status_code == 400 and message in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_nobody_revokes_someone_else_s_token_from_their_account_page(client, owner, other_owner):
+    token, _key = api_token_issue(actor=owner, user=owner, name="mine", days=7)
+    client.force_login(other_owner)
+    response = client.post(reverse("account_token_revoke"), {"token": token.pk}, follow=True)
+    assert "You have no such API token" in response.content.decode() and ApiToken.objects.filter(pk=token.pk).exists()
 
 
 def test_nobody_issues_or_revokes_someone_else_s_token_but_an_administrator(owner, reviewer, admin_user):
     with pytest.raises(PermissionDenied):
-        api_token_issue(actor=reviewer, user=owner)
-    token = api_token_issue(actor=admin_user, user=owner)
+        api_token_issue(actor=reviewer, user=owner, name="x", days=30)
+    token, _key = api_token_issue(actor=admin_user, user=owner, name="x", days=30)
     with pytest.raises(PermissionDenied):
         api_token_revoke(actor=reviewer, token=token)
     api_token_revoke(actor=owner, token=token)
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_notifications_are_e_mailed_each_in_a_daily_digest_or_not_at_all(client, owner, other_owner, reviewer,

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from portfolio.models import ApiToken
 from tests.factories import PASSWORD, UserFactory
 from tollgate.roles import Role
 
@@ -38,7 +38,7 @@ def test_an_account_is_locked_after_the_failure_limit_on_every_login_path(attemp
     owner = Client(REMOTE_ADDR="198.51.100.1")
     locked = attempt(owner, user.username, PASSWORD)
     assert locked.status_code == 429
-    assert "_auth_user_id" not in owner.session and not Token.objects.filter(user=user).exists()
+    assert "_auth_user_id" not in owner.session and not ApiToken.objects.filter(user=user).exists()
 
 
 def test_the_lockout_page_says_what_happened_and_what_to_do():

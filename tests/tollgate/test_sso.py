@@ -18,8 +18,8 @@ from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from portfolio.models import ApiToken
 from portfolio.services.people import person_deactivate, person_get_or_create
 from tests import oidc
 from tests.factories import PASSWORD, UserFactory
@@ -219,7 +219,7 @@ def test_with_passwords_switched_off_only_sso_gets_in(sso):
     refused = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert refused.status_code == 403 and "Password login is switched off" in refused.content.decode()
     token = client.post(reverse("api_token"), {"username": user.username, "password": PASSWORD})
-    assert token.status_code == 403 and not Token.objects.filter(user=user).exists()
+    assert token.status_code == 403 and not ApiToken.objects.filter(user=user).exists()
     admin_get = client.get(reverse("admin:login"))
     assert admin_get.status_code == 302 and admin_get["Location"] == f"{reverse('login')}?next=/admin/"
     admin_post = client.post(reverse("admin:login"), {"username": user.username, "password": PASSWORD})

@@ -1,0 +1,98 @@
+"""API tokens (django-rest-knox): issued, obtained with a password, revoked and expired, each in the audit trail on
+the person (with the token's name and the first characters of its key, never the key). Only a digest of a key is
+stored; the key itself exists once, in the answer to whoever issued it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from portfolio.models import ApiToken
+from tollgate.audit import audit_event
+from tollgate.roles import may
+from tollgate.types import Actor
+
+LIFETIME_CHOICES = (7, 30, 90, 365)  # days a person may pick on their account page (up to API_TOKEN_MAX_DAYS)
+PASSWORD_TOKEN_NAME = "Obtained with a password"
+User = get_user_model()
+
+
+def lifetime_choices() -> list[int]:
+    """The lifetimes a token may be given here, in days: the usual ones up to the configured maximum."""
+    allowed = [days for days in LIFETIME_CHOICES if days <= settings.API_TOKEN_MAX_DAYS]
+    return allowed or [settings.API_TOKEN_MAX_DAYS]
+
+
+def _issued(user: Actor, *, actor: Actor | None, name: str, expiry: timedelta, from_password: bool,
+            source: str) -> tuple[ApiToken, str]:
+    token, key = ApiToken.objects.create(user=user, expiry=expiry, name=name, from_password=from_password)
+    audit_event(user, actor=actor, event="api_token_issued", source=source,
+                changes={"api_token": [None, f"{name} ({token.shown_key})"]},
+                expires=token.expiry.isoformat() if token.expiry else None)
+    return token, key
+
+
+@transaction.atomic
+def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int) -> tuple[ApiToken, str]:
+    """A named API token for `user` that works for `days`, issued by the person for themselves (their account page:
+    the way to a token when they sign in with single sign-on) or by an administrator. Returns the token and its key,
+    which nobody can see again. The token reads and writes what its person may, no more."""
+    own = actor is not None and actor.pk == user.pk
+    if actor is not None and not own and not may(actor, "portfolio.add_apitoken"):
+        raise PermissionDenied("Only administrators issue API tokens for someone else.")
+    if not user.is_active:
+        raise ValidationError({"user": f"{user} is deactivated: a token of theirs would not work."})
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "Name the token after the script or tool that will use it."})
+    if len(name) > 100:
+        raise ValidationError({"name": f"A token's name has at most 100 characters (this one has {len(name)})."})
+    if days not in lifetime_choices():
+        allowed = ", ".join(str(d) for d in lifetime_choices())
+        raise ValidationError({"days": f"A token lasts {allowed} days, not {days}."})
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one issue at a time per person: the limit holds
+    live = ApiToken.objects.filter(user=user, from_password=False).exclude(expiry__lt=timezone.now())
+    if live.filter(name=name).exists():
+        raise ValidationError({"name": f"{user} already has a token named {name!r}: name this one differently."})
+    if live.count() >= settings.API_TOKENS_PER_PERSON:
+        raise ValidationError({"name": f"{user} already has {settings.API_TOKENS_PER_PERSON} API tokens, the most "
+                                       "one person may hold: revoke one first."})
+    return _issued(user, actor=actor, name=name, expiry=timedelta(days=days), from_password=False,
+                   source="account_page" if own else "admin")
+
+
+@transaction.atomic
+def api_token_obtain(*, user: Actor) -> tuple[ApiToken, str]:
+    """A new short-lived token for the password the person just gave at the token endpoint (every call a new one:
+    a stored digest cannot give back an earlier key), audited as issued to them by themselves."""
+    return _issued(user, actor=user, name=PASSWORD_TOKEN_NAME, from_password=True, source="password",
+                   expiry=timedelta(hours=settings.API_TOKEN_PASSWORD_HOURS))
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Actor | None, token: ApiToken) -> None:
+    """The token stops working at once; audited on its person. An administrator revokes anyone's; a person their
+    own."""
+    if actor is not None and actor.pk != token.user_id and not may(actor, "portfolio.delete_apitoken"):
+        raise PermissionDenied("Only administrators revoke someone else's API token.")
+    user, label = token.user, f"{token.name} ({token.shown_key})"
+    ApiToken.objects.filter(pk=token.pk).delete()
+    audit_event(user, actor=actor, event="api_token_revoked", changes={"api_token": [label, None]})
+
+
+@transaction.atomic
+def api_tokens_expired_remove() -> int:
+    """Remove the tokens whose lifetime has ended (they already stopped working): one audit row each, on the person.
+    Idempotent: a second run finds nothing left to remove."""
+    expired = list(ApiToken.objects.select_related("user").select_for_update(of=("self",))
+                   .filter(expiry__lt=timezone.now()))
+    for token in expired:
+        ApiToken.objects.filter(pk=token.pk).delete()
+        audit_event(token.user, actor=None, event="api_token_expired",
+                    changes={"api_token": [f"{token.name} ({token.shown_key})", None]})
+    return len(expired)

@@ -1,0 +1,146 @@
+"""API tokens: only digests stored, lifetimes, a limit per person, expiry (refused at once, removed daily with an
+audit row), when each was last used, and the keys issued before hashing carried across by the migration."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from datetime import timedelta
+
+import pytest
+from auditlog.models import LogEntry
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.models import ApiToken
+from portfolio.services import api_token_issue, api_tokens_expired_remove, person_deactivate
+from portfolio.tasks import api_tokens_expired_remove as expired_remove_task
+from tests.factories import UserFactory
+from tollgate import api_tokens
+from tollgate.celery import app
+from tollgate.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/initiatives/"
+
+
+def call(api_client, key: str) -> int:
+    return api_client.get(LIST, HTTP_AUTHORIZATION=f"Token {key}").status_code
+
+
+def test_only_a_digest_of_the_key_is_stored(owner):
+    token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    assert key.startswith("tg_") and len(key) == 3 + 64
+    stored = ApiToken.objects.filter(user=owner).values_list("digest", "token_key")[0]
+    assert stored == (hashlib.sha512(key.encode()).hexdigest(), key[:15])
+    assert key not in str(ApiToken.objects.filter(pk=token.pk).values().get())
+
+
+def test_a_person_holds_at_most_the_configured_number_of_named_tokens(owner, settings):
+    settings.API_TOKENS_PER_PERSON = 2
+    api_token_issue(actor=owner, user=owner, name="one", days=7)
+    api_token_issue(actor=owner, user=owner, name="two", days=7)
+    with pytest.raises(ValidationError, match="already has 2 API tokens, the most one person may hold"):
+        api_token_issue(actor=owner, user=owner, name="three", days=7)
+    # Expired tokens and those obtained with a password do not count.
+    ApiToken.objects.filter(name="one").update(expiry=timezone.now() - timedelta(seconds=1))
+    api_token_issue(actor=owner, user=owner, name="three", days=7)
+
+
+def test_lifetimes_stop_at_the_configured_maximum(owner, settings):
+    settings.API_TOKEN_MAX_DAYS = 30
+    with pytest.raises(ValidationError, match="A token lasts 7, 30 days, not 90"):
+        api_token_issue(actor=owner, user=owner, name="long", days=90)
+    settings.API_TOKEN_MAX_DAYS = 3
+    token, _key = api_token_issue(actor=owner, user=owner, name="short", days=3)
+    assert token.expiry - token.created < timedelta(days=3, minutes=1)
+
+
+def test_a_deactivated_person_gets_no_token_and_their_tokens_stop_working(api_client, owner, admin_user):
+    _token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    assert call(api_client, key) == 200
+    person_deactivate(actor=admin_user, user=owner)
+    assert call(api_client, key) == 401
+    with pytest.raises(ValidationError, match="is deactivated"):
+        api_token_issue(actor=admin_user, user=owner, name="again", days=7)
+
+
+def test_an_expired_token_is_refused_at_once_and_removed_by_the_daily_job_with_an_audit_row(api_client, owner):
+    token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    _live, live_key = api_token_issue(actor=owner, user=owner, name="still good", days=7)
+    ApiToken.objects.filter(pk=token.pk).update(expiry=timezone.now() - timedelta(minutes=1))
+    assert call(api_client, key) == 401
+    assert call(api_client, live_key) == 200
+    assert ApiToken.objects.filter(pk=token.pk).exists()  # refused, not deleted on the request: no silent delete
+    assert expired_remove_task.apply().get() == 1
+    assert list(ApiToken.objects.values_list("name", flat=True)) == ["still good"]
+    (row,) = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_expired")
+    assert row.actor is None and row.changes == {"api_token": [f"cron ({token.shown_key})", None]}
+    assert api_tokens_expired_remove() == 0  # idempotent
+    assert LogEntry.objects.filter(additional_data__event="api_token_expired").count() == 1
+    schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "portfolio.tasks.api_tokens_expired_remove" in schedule
+
+
+def test_a_token_remembers_when_it_was_last_used_writing_at_most_once_a_minute(api_client, owner):
+    token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    assert token.last_used_at is None
+    assert call(api_client, key) == 200
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None and timezone.now() - first < timedelta(seconds=30)
+    assert call(api_client, key) == 200
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first  # within the minute: no write
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - api_tokens.LAST_USED_EVERY)
+    assert call(api_client, key) == 200
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > first - api_tokens.LAST_USED_EVERY
+
+
+def test_a_wrong_or_malformed_key_is_refused(api_client, owner):
+    _token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    assert call(api_client, key[:-1] + ("0" if key[-1] != "0" else "1")) == 401  # same lookup prefix, wrong key
+    assert call(api_client, "not-a-real-key") == 401
+    assert call(api_client, "tg_zz\u00e9") == 401
+
+
+def test_the_schema_names_the_token_header_as_before(admin_user, client):
+    client.force_login(admin_user)
+    schema = client.get(reverse("schema"), HTTP_ACCEPT="application/json").json()
+    assert schema["components"]["securitySchemes"]["tokenAuth"] == {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"'}
+    answer = schema["paths"]["/api/auth/token/"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"]["$ref"] == "#/components/schemas/IssuedToken"
+    assert set(schema["components"]["schemas"]["IssuedToken"]["properties"]) == {"token", "expiry"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_issued_before_hashing_keep_working_and_leave_no_plain_text(api_client):
+    """The migration's step, on a table shaped like DRF's authtoken_token as it stands in an upgraded database."""
+    person = UserFactory(role=Role.OWNER)
+    old_key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"  # DRF's shape: 40 hex characters
+    migration = importlib.import_module("portfolio.migrations.0020_api_tokens_hashed")
+    with connection.schema_editor() as editor:
+        editor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp with time zone "
+                       "NOT NULL, user_id integer NOT NULL)" if connection.vendor == "postgresql" else
+                       "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created datetime NOT NULL, "
+                       "user_id integer NOT NULL)")
+    try:
+        created = timezone.now() - timedelta(days=400)
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [old_key, created, person.pk])
+        with connection.schema_editor() as editor:
+            migration.carry_plain_tokens(apps, editor)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM authtoken_token")
+            assert cursor.fetchone() == (0,)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.execute("DROP TABLE authtoken_token")
+    token = ApiToken.objects.get(user=person)
+    assert token.name == "Issued before keys were hashed" and token.expiry is None
+    assert abs(token.created - created) < timedelta(seconds=1)
+    assert call(api_client, old_key) == 200
