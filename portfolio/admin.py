@@ -156,7 +156,7 @@ class ApiTokenForm(forms.ModelForm):
 
     class Meta:
         model = models.ApiToken
-        fields = ["user", "name"]
+        fields = ["user", "name", "read_only"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -172,9 +172,9 @@ class ApiTokenAdmin(ServiceAdmin):
     message that follows. A token is not changed or handed to someone else: revoke it and issue another."""
 
     form = ApiTokenForm
-    service_fields = ("user", "name", "days")
-    list_display = ("name", "user", "shown_key", "created", "expiry", "last_used_at", "from_password")
-    list_filter = ("from_password",)
+    service_fields = ("user", "name", "days", "read_only")
+    list_display = ("name", "user", "shown_key", "read_only", "created", "expiry", "last_used_at", "from_password")
+    list_filter = ("read_only", "from_password")
     search_fields = ("name", "token_key", "user__username", "user__email")
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
@@ -184,15 +184,15 @@ class ApiTokenAdmin(ServiceAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ["user", "name", "days"]
-        return ["user", "name", "shown_key", "created", "expiry", "last_used_at", "from_password"]
+            return ["user", "name", "days", "read_only"]
+        return ["user", "name", "shown_key", "read_only", "created", "expiry", "last_used_at", "from_password"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else self.get_fields(request, obj)
 
     def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
         token, key = api_token_issue(actor=request_actor(request), user=values["user"], name=values["name"],
-                                     days=values["days"])
+                                     days=values["days"], read_only=values.get("read_only", False))
         messages.warning(request, f"The key of {token.name} for {token.user}: {key}. Copy it now; it is not shown "
                                   "again (only its digest is stored).")
         return token

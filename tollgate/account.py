@@ -32,7 +32,9 @@ def account_page(request: HttpRequest, *, new_token: str | None = None, status: 
         "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),
         "notification_choices": NotificationEmail.choices, "token_lifetimes": lifetime_choices(),
         "token_default_days": 90 if 90 in lifetime_choices() else lifetime_choices()[-1],
-        "token_name": request.POST.get("name", "") if request.method == "POST" and not new_token else ""},
+        # A refused token form keeps what was typed.
+        "token_name": request.POST.get("name", "") if request.method == "POST" and not new_token else "",
+        "read_only_checked": request.method == "POST" and not new_token and request.POST.get("read_only") == "on"},
         status=status)
 
 
@@ -42,7 +44,7 @@ class AccountView(View):
 
 
 class AccountTokenView(View):
-    """POST name and days: a new API token for oneself, its key shown on the answering page only."""
+    """POST name, days and read_only: a new API token for oneself, its key shown on the answering page only."""
 
     http_method_names = ["post"]
 
@@ -53,7 +55,8 @@ class AccountTokenView(View):
         except ValueError:
             days = 0
         try:
-            _token, key = api_token_issue(actor=user, user=user, name=request.POST.get("name", ""), days=days)
+            _token, key = api_token_issue(actor=user, user=user, name=request.POST.get("name", ""), days=days,
+                                          read_only=request.POST.get("read_only") == "on")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return account_page(request, status=400)

@@ -18,6 +18,8 @@ class ApiToken(AbstractAuthToken):
     name: models.CharField[str, str] = models.CharField(max_length=100)
     # Issued at the token endpoint for a password: short-lived, and not counted against API_TOKENS_PER_PERSON.
     from_password: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    # Reads only (GET, HEAD, OPTIONS): for a dashboard or a BI tool that has no business writing.
+    read_only: models.BooleanField[bool, bool] = models.BooleanField(default=False)
     # When the token last authenticated a request (written at most once a minute per token).
     last_used_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
 

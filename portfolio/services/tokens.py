@@ -29,19 +29,22 @@ def lifetime_choices() -> list[int]:
 
 
 def _issued(user: Actor, *, actor: Actor | None, name: str, expiry: timedelta, from_password: bool,
-            source: str) -> tuple[ApiToken, str]:
-    token, key = ApiToken.objects.create(user=user, expiry=expiry, name=name, from_password=from_password)
+            source: str, read_only: bool = False) -> tuple[ApiToken, str]:
+    token, key = ApiToken.objects.create(user=user, expiry=expiry, name=name, from_password=from_password,
+                                         read_only=read_only)
     audit_event(user, actor=actor, event="api_token_issued", source=source,
                 changes={"api_token": [None, f"{name} ({token.shown_key})"]},
-                expires=token.expiry.isoformat() if token.expiry else None)
+                expires=token.expiry.isoformat() if token.expiry else None, read_only=read_only)
     return token, key
 
 
 @transaction.atomic
-def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int) -> tuple[ApiToken, str]:
+def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int,
+                    read_only: bool = False) -> tuple[ApiToken, str]:
     """A named API token for `user` that works for `days`, issued by the person for themselves (their account page:
     the way to a token when they sign in with single sign-on) or by an administrator. Returns the token and its key,
-    which nobody can see again. The token reads and writes what its person may, no more."""
+    which nobody can see again. The token reads and writes what its person may, no more; a `read_only` one only
+    reads, whatever its person may."""
     own = actor is not None and actor.pk == user.pk
     if actor is not None and not own and not may(actor, "portfolio.add_apitoken"):
         raise PermissionDenied("Only administrators issue API tokens for someone else.")
@@ -63,7 +66,7 @@ def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int) -
         raise ValidationError({"name": f"{user} already has {settings.API_TOKENS_PER_PERSON} API tokens, the most "
                                        "one person may hold: revoke one first."})
     return _issued(user, actor=actor, name=name, expiry=timedelta(days=days), from_password=False,
-                   source="account_page" if own else "admin")
+                   source="account_page" if own else "admin", read_only=read_only)
 
 
 @transaction.atomic

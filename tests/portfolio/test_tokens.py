@@ -144,3 +144,26 @@ def test_keys_issued_before_hashing_keep_working_and_leave_no_plain_text(api_cli
     assert token.name == "Issued before keys were hashed" and token.expiry is None
     assert abs(token.created - created) < timedelta(seconds=1)
     assert call(api_client, old_key) == 200
+
+
+def test_a_read_only_token_reads_and_is_refused_every_write_whatever_its_person_may(api_client, admin_user,
+                                                                                   initiative):
+    token, key = api_token_issue(actor=admin_user, user=admin_user, name="BI tool", days=30, read_only=True)
+    _rw, rw_key = api_token_issue(actor=admin_user, user=admin_user, name="provisioning", days=30)
+    detail = reverse("api:initiative-detail", args=[initiative.pk])
+    assert call(api_client, key) == 200
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get(detail).status_code == 200
+    for method in (api_client.patch, api_client.put, api_client.delete):
+        response = method(detail, {"name": "Renamed"}, format="json")
+        assert response.status_code == 403
+        assert response.json()["detail"] == ("This API token (BI tool) is read-only: it may only read (GET, HEAD, "
+                                             "OPTIONS).")
+    assert api_client.post("/api/people/", {"email": "x@example.com"}, format="json").status_code == 403
+    initiative.refresh_from_db()
+    assert initiative.name != "Renamed"
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {rw_key}")
+    assert api_client.patch(detail, {"name": "Renamed"}, format="json").status_code == 200
+    (row,) = LogEntry.objects.get_for_object(admin_user).filter(additional_data__event="api_token_issued",
+                                                                 additional_data__read_only=True)
+    assert row.changes == {"api_token": [None, f"BI tool ({token.shown_key})"]}

@@ -73,6 +73,19 @@ def test_a_person_creates_names_and_revokes_their_own_api_tokens(client, executi
     assert not any(k in f"{r.changes} {r.additional_data}" for r in LogEntry.objects.all() for k in (key, second_key))
 
 
+def test_a_person_makes_a_read_only_token_for_a_spreadsheet(client, owner, initiative):
+    client.force_login(owner)
+    response = client.post(reverse("account_token"), {"name": "Spreadsheet", "days": "7", "read_only": "on"})
+    key = response.content.decode().split('id="new-token">', 1)[1].split("<", 1)[0]
+    assert ApiToken.objects.get(user=owner).read_only
+    assert "<td>read</td>" in client.get(reverse("account")).content.decode()
+    api = client.__class__()
+    detail = reverse("api:initiative-detail", args=[initiative.pk])
+    assert api.get(detail, HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    refused = api.patch(detail, '{"name": "x"}', content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
+    assert refused.status_code == 403 and "read-only" in refused.json()["detail"]
+
+
 def test_a_token_form_with_a_bad_lifetime_or_no_name_says_so_and_issues_nothing(client, owner):
     client.force_login(owner)
     for data, message in [({"name": "", "days": "30"}, "Name the token"),
