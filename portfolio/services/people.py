@@ -20,6 +20,7 @@ from portfolio.choices import ENDED_STAGES, NotificationEmail
 from portfolio.models import Department, Initiative, Profile
 from portfolio.services.initiatives import initiative_update
 from portfolio.services.passwords import person_invite
+from portfolio.services.tokens import api_tokens_revoke_all
 from tollgate.audit import audit_event
 from tollgate.roles import Role, group_names, may
 from tollgate.types import Actor
@@ -98,12 +99,15 @@ def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: st
         with disable_auditlog():
             user.save(update_fields=["is_active"])
         audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]})
+        if not active:  # a reactivated account must not bring its old keys back to life
+            api_tokens_revoke_all(actor=actor, user=user)
     return user
 
 
 @transaction.atomic
 def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
-    """Someone left: their account stops working (they own what they owned until it is handed over). Audited."""
+    """Someone left: their account stops working and their API tokens are revoked (they own what they owned until it
+    is handed over). Audited."""
     return _account_switch(actor=actor, user=user, active=False, event="person_deactivated")
 
 

@@ -89,6 +89,15 @@ def api_token_revoke(*, actor: Actor | None, token: ApiToken) -> None:
 
 
 @transaction.atomic
+def api_tokens_revoke_all(*, actor: Actor | None, user: Actor) -> int:
+    """Every token of the person, revoked (their account was deactivated): one audit row each."""
+    tokens = list(ApiToken.objects.filter(user=user))
+    for token in tokens:
+        api_token_revoke(actor=actor, token=token)
+    return len(tokens)
+
+
+@transaction.atomic
 def api_tokens_expired_remove() -> int:
     """Remove the tokens whose lifetime has ended (they already stopped working): one audit row each, on the person.
     Idempotent: a second run finds nothing left to remove."""

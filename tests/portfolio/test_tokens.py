@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.models import ApiToken
-from portfolio.services import api_token_issue, api_tokens_expired_remove, person_deactivate
+from portfolio.services import api_token_issue, api_tokens_expired_remove, person_deactivate, person_reactivate
 from portfolio.tasks import api_tokens_expired_remove as expired_remove_task
 from tests.factories import UserFactory
 from tollgate import api_tokens
@@ -60,13 +60,24 @@ def test_lifetimes_stop_at_the_configured_maximum(owner, settings):
     assert token.expiry - token.created < timedelta(days=3, minutes=1)
 
 
-def test_a_deactivated_person_gets_no_token_and_their_tokens_stop_working(api_client, owner, admin_user):
-    _token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+def test_deactivating_someone_revokes_their_tokens_for_good(api_client, owner, admin_user):
+    token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
     assert call(api_client, key) == 200
     person_deactivate(actor=admin_user, user=owner)
-    assert call(api_client, key) == 401
+    assert call(api_client, key) == 401 and not ApiToken.objects.filter(user=owner).exists()
+    (row,) = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_revoked")
+    assert row.actor == admin_user and row.changes == {"api_token": [f"cron ({token.shown_key})", None]}
     with pytest.raises(ValidationError, match="is deactivated"):
         api_token_issue(actor=admin_user, user=owner, name="again", days=7)
+    person_reactivate(actor=admin_user, user=owner)
+    assert call(api_client, key) == 401  # reactivation brings no old key back
+
+
+def test_an_inactive_person_s_token_is_refused_even_if_it_was_left(api_client, owner):
+    """Accounts switched off outside the services (a raw update) are still shut out: knox checks is_active."""
+    _token, key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    type(owner).objects.filter(pk=owner.pk).update(is_active=False)
+    assert call(api_client, key) == 401
 
 
 def test_an_expired_token_is_refused_at_once_and_removed_by_the_daily_job_with_an_audit_row(api_client, owner):
