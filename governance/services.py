@@ -32,8 +32,9 @@ from portfolio.costs.selectors import stale_sources
 from portfolio.costs.services.forecast import forecast_compute
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import CostForecast, CostSource, Initiative
-from portfolio.selectors import people_acting_for
+from portfolio.selectors import api_tokens_expiring, people_acting_for
 from portfolio.services.business_cases import business_case_version_record
+from portfolio.services.tokens import api_tokens_expiry_noticed
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -294,6 +295,26 @@ def stale_source_message(source: CostSource, freshness: SourceFreshness) -> str:
     if freshness.late:
         parts.append(f"late: {freshness.reason}")
     return f"Cost source {source.name}: {'; '.join(parts)}."
+
+
+@transaction.atomic
+def api_tokens_expiring_notify(*, now: datetime | None = None) -> int:
+    """Daily: tell each person, in the app and by e-mail as they chose, about every named API token of theirs that
+    stops working within a week, so the script using it does not fail unannounced. Once per token (idempotent).
+    Returns how many tokens were reported."""
+    now = now or timezone.now()
+    tokens = list(api_tokens_expiring(now=now).select_for_update(of=("self",)))
+    if not tokens:
+        return 0
+    url = reverse("account")
+    notices = [evidence.Notice(
+        user_id=token.user_id, email=token.user.email, url=url,
+        message=f"Your API token {token.name} ({token.shown_key}) stops working on "
+                f"{timezone.localtime(token.expiry):%Y-%m-%d %H:%M}: create another on your account page, put it "
+                "where this one is used, and revoke this one.") for token in tokens]
+    api_tokens_expiry_noticed(tokens=tokens, now=now)
+    evidence.notify(notices=notices, subject="Tollgate: an API token of yours expires soon")
+    return len(tokens)
 
 
 @transaction.atomic

@@ -15,6 +15,13 @@ def cost_forecast_refresh_task() -> str | None:
 
 
 @job_task()
+def api_tokens_expiring_notify_task() -> int:
+    """Daily (tollgate/celery.py): tell people about their named API tokens that expire within a week, once per
+    token. Returns how many tokens were reported."""
+    return services.api_tokens_expiring_notify()
+
+
+@job_task()
 def stale_sources_notify_task() -> int:
     """Nightly (tollgate/celery.py): tell administrators about cost sources behind their schedule, once per source
     and month owed. Returns how many sources were reported."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -673,6 +673,18 @@ class Account:
 def api_tokens_of(user: Any) -> QuerySet[ApiToken]:
     """The person's API tokens, newest first (keys are never stored: each shows its first characters only)."""
     return ApiToken.objects.filter(user=user).order_by("-created")
+
+
+EXPIRY_NOTICE_DAYS = 7  # a person is told this long before a named token of theirs stops working
+
+
+def api_tokens_expiring(*, now: Any) -> QuerySet[ApiToken]:
+    """Named tokens of active people that stop working within EXPIRY_NOTICE_DAYS and whose person was not told yet
+    (tokens from the token endpoint live a day: nobody needs telling)."""
+    return (ApiToken.objects.select_related("user")
+            .filter(from_password=False, user__is_active=True, expiry_notice_sent_at__isnull=True,
+                    expiry__gt=now, expiry__lte=now + timedelta(days=EXPIRY_NOTICE_DAYS))
+            .order_by("expiry"))
 
 
 def account_overview(user: Any) -> Account:

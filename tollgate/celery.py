@@ -56,6 +56,9 @@ app.conf.beat_schedule = {
     # API tokens past their lifetime (they already stopped working) leave the database, each in the audit trail.
     "remove-expired-api-tokens": {"task": "portfolio.tasks.api_tokens_expired_remove",
                                   "schedule": crontab(hour=4, minute=15)},
+    # People whose named API token stops working within a week are told once (in the app, and by e-mail as they chose).
+    "notify-expiring-api-tokens": {"task": "governance.tasks.api_tokens_expiring_notify_task",
+                                   "schedule": crontab(hour=6, minute=45)},
     # Ingestion: every 15 minutes, queue the sources whose own schedule (daily / monthly / cron) is due.
     "ingestion-run-due-sources": {"task": "portfolio.costs.tasks.ingestion_sources_run_due", "schedule": 15 * 60},
     "ingestion-expire-stale-runs": {"task": "portfolio.costs.tasks.ingestion_runs_expire_stale",

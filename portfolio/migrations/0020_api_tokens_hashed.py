@@ -49,6 +49,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100)),
                 ('from_password', models.BooleanField(default=False)),
                 ('read_only', models.BooleanField(default=False)),
+                ('expiry_notice_sent_at', models.DateTimeField(blank=True, null=True)),
                 ('last_used_at', models.DateTimeField(blank=True, null=True)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='auth_token_set', to=settings.AUTH_USER_MODEL)),
             ],

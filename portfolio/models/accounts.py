@@ -20,6 +20,8 @@ class ApiToken(AbstractAuthToken):
     from_password: models.BooleanField[bool, bool] = models.BooleanField(default=False)
     # Reads only (GET, HEAD, OPTIONS): for a dashboard or a BI tool that has no business writing.
     read_only: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    # When its person was told it would expire soon (once per token).
+    expiry_notice_sent_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
     # When the token last authenticated a request (written at most once a minute per token).
     last_used_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
 

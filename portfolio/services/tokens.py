@@ -4,7 +4,7 @@ stored; the key itself exists once, in the answer to whoever issued it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -95,6 +95,13 @@ def api_tokens_revoke_all(*, actor: Actor | None, user: Actor) -> int:
     for token in tokens:
         api_token_revoke(actor=actor, token=token)
     return len(tokens)
+
+
+def api_tokens_expiry_noticed(*, tokens: list[ApiToken], now: datetime) -> int:
+    """Record that the tokens' people were told they expire soon (bookkeeping, like a digest's time: the notification
+    itself is the record), so that nobody is told twice."""
+    return ApiToken.objects.filter(pk__in=[t.pk for t in tokens], expiry_notice_sent_at__isnull=True).update(
+        expiry_notice_sent_at=now)
 
 
 @transaction.atomic
