@@ -25,6 +25,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_edit"),
     path("people/<int:pk>/invite/", people.PersonInviteView.as_view(), name="person_invite"),
     path("people/<int:pk>/hand-over/", people.PersonHandOverView.as_view(), name="person_hand_over"),
+    path("people/<int:pk>/tokens/revoke/", people.PersonTokensRevokeView.as_view(), name="person_tokens_revoke"),
     path("vendors/", reference.VendorListView.as_view(), name="vendor_list"),
     path("models/", reference.AIModelListView.as_view(), name="aimodel_list"),
     path("licences/", reference.LicencePoolListView.as_view(), name="licencepool_list"),

@@ -18,6 +18,7 @@ from portfolio import filtersets, selectors, tables
 from portfolio.forms import HandOverForm, PersonCreateForm, PersonForm
 from portfolio.services.passwords import people_awaiting_invitation, people_invite_all, person_invite
 from portfolio.services.people import initiatives_hand_over, person_create, person_update
+from portfolio.services.tokens import api_tokens_revoke_all
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
@@ -108,6 +109,21 @@ class PersonInviteView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
 
 
+class PersonTokensRevokeView(PermissionRequiredMixin, View):
+    """POST: every API token of the person stops working (a key that may have leaked)."""
+
+    permission_required = "portfolio.manage_people"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        person = get_object_or_404(get_user_model(), pk=self.kwargs["pk"])
+        count = api_tokens_revoke_all(actor=request_actor(request), user=person)
+        name = person.get_full_name() or person
+        messages.success(request, f"{count} API token{'s' if count != 1 else ''} of {name} revoked." if count
+                         else f"{name} has no API token.")
+        return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
+
+
 class PersonUpdateView(PermissionRequiredMixin, View):
     permission_required = "portfolio.manage_people"
     template_name = "portfolio/person_form.html"
@@ -127,7 +143,7 @@ class PersonUpdateView(PermissionRequiredMixin, View):
         return render(self.request, self.template_name, {
             "form": form, "person": person, "password_login": settings.PASSWORD_LOGIN,
             "running": list(selectors.initiatives_running_of(person)),
-            "handover": handover or HandOverForm(person=person)})
+            "handover": handover or HandOverForm(person=person), "tokens": list(selectors.api_tokens_of(person))})
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         return self.page(PersonForm(initial=self.initial()))

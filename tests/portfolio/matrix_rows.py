@@ -44,6 +44,7 @@ ROWS: dict[str, list[Case]] = {
     # A hand-over without anyone chosen re-shows the person's page with the error.
     "portfolio:person_hand_over": [Case(ADMIN_ONLY, method="post", obj="person")],
     "portfolio:person_invite_all": [Case(only({ADMIN: 302}), method="post")],
+    "portfolio:person_tokens_revoke": [Case(only({ADMIN: 302}), method="post", obj="person")],
     "portfolio:allocationrule_delete": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                         Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     "api:allocationrule-reorder": [Case(API_ADMIN_WRITE, method="post")],

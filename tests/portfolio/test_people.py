@@ -169,3 +169,24 @@ def test_the_people_page_says_how_each_person_signs_in_and_filters_by_it(login, 
     assert listed("not_invited") == [other_owner.email]
     page = client.get(reverse("portfolio:person_list")).content.decode()
     assert f"Invited {timezone.localdate():%Y-%m-%d}" in page and "Not invited yet" in page
+
+
+def test_an_administrator_sees_someone_s_api_tokens_and_revokes_them_all(login, admin_user, owner, api_client):
+    from portfolio.models import ApiToken
+    from portfolio.services import api_token_issue
+
+    sheet, sheet_key = api_token_issue(actor=owner, user=owner, name="Spreadsheet", days=30, read_only=True)
+    api_token_issue(actor=owner, user=owner, name="Cron", days=7)
+    client = login(admin_user)
+    page = client.get(reverse("portfolio:person_edit", args=[owner.pk])).content.decode()
+    tokens = page.split('id="person-tokens">', 1)[1].split("</section>", 1)[0]
+    assert "Spreadsheet" in tokens and sheet.shown_key in tokens and "Revoke 2 tokens" in tokens
+    assert sheet_key not in page
+    response = client.post(reverse("portfolio:person_tokens_revoke", args=[owner.pk]), follow=True)
+    assert f"2 API tokens of {owner.get_full_name()} revoked." in response.content.decode()
+    assert not ApiToken.objects.filter(user=owner).exists() and owner.is_active
+    assert api_client.get("/api/initiatives/", HTTP_AUTHORIZATION=f"Token {sheet_key}").status_code == 401
+    rows = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_revoked")
+    assert [row.actor for row in rows] == [admin_user, admin_user]
+    again = client.post(reverse("portfolio:person_tokens_revoke", args=[owner.pk]), follow=True)
+    assert f"{owner.get_full_name()} has no API token." in again.content.decode()
