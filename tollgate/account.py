@@ -27,14 +27,16 @@ def account_page(request: HttpRequest, *, new_token: str | None = None, status: 
     user = request_actor(request)
     held = held_roles(user)
     roles = [role.label if role in held else f"{role.label} (superuser)" for role in roles_shown(user)]
+    lifetimes = lifetime_choices()
+    refused = request.method == "POST" and not new_token  # a refused token form keeps what was typed
+    typed = request.POST if refused else {}
+    days = int(typed["days"]) if typed.get("days", "").isdigit() and int(typed["days"]) in lifetimes else None
     return render(request, "registration/account.html", {
         "account": account_overview(user), "roles": roles, "new_token": new_token,
         "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),
-        "notification_choices": NotificationEmail.choices, "token_lifetimes": lifetime_choices(),
-        "token_default_days": 90 if 90 in lifetime_choices() else lifetime_choices()[-1],
-        # A refused token form keeps what was typed.
-        "token_name": request.POST.get("name", "") if request.method == "POST" and not new_token else "",
-        "read_only_checked": request.method == "POST" and not new_token and request.POST.get("read_only") == "on"},
+        "notification_choices": NotificationEmail.choices, "token_lifetimes": lifetimes,
+        "token_default_days": days or (90 if 90 in lifetimes else lifetimes[-1]),
+        "token_name": typed.get("name", ""), "read_only_checked": typed.get("read_only") == "on"},
         status=status)
 
 
