@@ -60,7 +60,8 @@ def test_a_person_creates_names_and_revokes_their_own_api_tokens(client, executi
     assert refused.status_code == 400
     assert "already has a token named &#x27;Spreadsheet&#x27;" in refused.content.decode()
     assert 'value="Spreadsheet"' in refused.content.decode()  # the form keeps what was typed
-    assert '<option value="30" selected>' in refused.content.decode() and 'id="id_token_read_only" checked>' in refused.content.decode()
+    assert '<option value="30" selected>' in refused.content.decode()
+    assert 'id="id_token_read_only" checked>' in refused.content.decode()
     assert ApiToken.objects.filter(user=executive).count() == 2
     response = client.post(reverse("account_token_revoke"), {"token": token.pk}, follow=True)
     assert f"Your API token Board pack script ({token.shown_key}) was revoked" in response.content.decode()
