@@ -269,7 +269,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tollgate API",
-    "DESCRIPTION": "The registry of AI initiatives: portfolio, governance and value reviews.",
+    "DESCRIPTION": (
+        "The registry of AI initiatives: portfolio, governance and value reviews.\n\n"
+        "Authenticate with `Authorization: Token <key>`: a named token created on your account page (`/accounts/`; "
+        "read only if you wish, for up to a year), or one from `POST /api/auth/token/` with your username and "
+        "password (it works for a day). A token reads and writes what its person may, no more."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
