@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import parsers, renderers, serializers, status
+from rest_framework import parsers, permissions, renderers, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -95,3 +95,21 @@ class ObtainTokenView(APIView):
         serializer.is_valid(raise_exception=True)
         token, key = api_token_obtain(user=serializer.validated_data["user"])
         return Response({"token": key, "expiry": token.expiry})
+
+
+class RevokeTokenView(APIView):
+    """POST with a token: that token stops working at once (a script that obtained one for its run hands it back
+    when done). Audited on its person like any revocation."""
+
+    permission_classes = (permissions.IsAuthenticated,)
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from portfolio.models import ApiToken
+        from portfolio.services.tokens import api_token_revoke
+
+        if not isinstance(request.auth, ApiToken):
+            return Response({"detail": "This request did not come with an API token: send the one to revoke as "
+                                       "`Authorization: Token <key>`."}, status=status.HTTP_400_BAD_REQUEST)
+        api_token_revoke(actor=request.user, token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)

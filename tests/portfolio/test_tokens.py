@@ -178,3 +178,18 @@ def test_a_read_only_token_reads_and_is_refused_every_write_whatever_its_person_
     (row,) = LogEntry.objects.get_for_object(admin_user).filter(additional_data__event="api_token_issued",
                                                                  additional_data__read_only=True)
     assert row.changes == {"api_token": [None, f"BI tool ({token.shown_key})"]}
+
+
+def test_a_script_hands_back_the_token_it_obtained(api_client, owner):
+    from tests.factories import PASSWORD
+
+    key = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD}).json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.post(reverse("api_token_revoke")).status_code == 204
+    assert call(api_client, key) == 401 and not ApiToken.objects.filter(user=owner).exists()
+    (row,) = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_revoked")
+    assert row.actor == owner
+    api_client.credentials()
+    api_client.force_login(owner)
+    refused = api_client.post(reverse("api_token_revoke"))
+    assert refused.status_code == 400 and "did not come with an API token" in refused.json()["detail"]
