@@ -107,9 +107,10 @@ class RevokeTokenView(APIView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         from portfolio.models import ApiToken
         from portfolio.services.tokens import api_token_revoke
+        from tollgate.types import request_actor
 
         if not isinstance(request.auth, ApiToken):
             return Response({"detail": "This request did not come with an API token: send the one to revoke as "
                                        "`Authorization: Token <key>`."}, status=status.HTTP_400_BAD_REQUEST)
-        api_token_revoke(actor=request.user, token=request.auth)
+        api_token_revoke(actor=request_actor(request), token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
