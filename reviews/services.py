@@ -138,15 +138,27 @@ def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = 
     return len(notices)
 
 
+def digest_due(*, hour: int, sent_at: datetime | None, now: datetime) -> bool:
+    """Whether a person's daily digest is due: its hour of the server's day has come since the last one went (a run
+    that was missed or refused is caught up by the next hourly run)."""
+    local = timezone.localtime(now)
+    slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if slot > local:
+        slot -= timedelta(days=1)
+    return sent_at is None or sent_at < slot
+
+
 @transaction.atomic
 def notification_digests_send(*, now: datetime | None = None) -> list[str]:
-    """The daily digest: to each active person who chose it, one e-mail listing the notifications that came since
-    their last digest and that they have not read in the app yet; their digest time moves to `now` (idempotent: a
-    second run finds nothing new). All the e-mails go over one connection; if the mail server refuses, nothing moves
-    and the next run sends them. Returns the addresses written to."""
+    """The daily digest, run every hour: to each active person who chose it and whose hour has come since their last
+    one (digest_due), one e-mail listing the notifications that came since their last digest and that they have not
+    read in the app yet; their digest time moves to `now` (idempotent: a second run finds nobody due). All the e-mails
+    go over one connection; if the mail server refuses, nothing moves and the next run sends them. Returns the
+    addresses written to."""
     now = now or timezone.now()
-    profiles = list(Profile.objects.select_for_update().select_related("user").filter(
-        notification_email=NotificationEmail.DAILY, user__is_active=True).order_by("pk"))
+    profiles = [p for p in Profile.objects.select_for_update().select_related("user").filter(
+        notification_email=NotificationEmail.DAILY, user__is_active=True).order_by("pk")
+        if digest_due(hour=p.digest_hour, sent_at=p.digest_sent_at, now=now)]
     since = {p.user_id: p.digest_sent_at or now - timedelta(days=1) for p in profiles}
     pending: dict[int, list[Notification]] = {}
     for note in (Notification.objects.filter(user_id__in=list(since), read_at__isnull=True, created_at__lte=now)

@@ -22,7 +22,8 @@ def reminders_send() -> int:
 
 @job_task()
 def notification_digests_send() -> int:
-    """The daily digest of notifications, to those who chose it; returns how many e-mails went out."""
+    """Every hour: the daily digest of notifications, to those who chose it and whose hour has come; returns how many
+    e-mails went out."""
     return len(services.notification_digests_send())
 
 

@@ -238,7 +238,7 @@ def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_fi
     client.force_login(admin_user)
     response = client.post(reverse("admin:portfolio_profile_change", args=[owner.profile.pk]),
                            {"user": owner.pk, "department": "", "title": "", "delegates": [other_owner.pk],
-                            "notification_email": "each"})
+                            "notification_email": "each", "digest_hour": 7})
     assert response.status_code == 302
     (added,) = [e for e in LogEntry.objects.get_for_object(owner.profile) if "delegates" in e.changes_dict]
     assert added.actor == admin_user

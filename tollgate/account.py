@@ -34,7 +34,8 @@ def account_page(request: HttpRequest, *, new_token: str | None = None, status: 
     return render(request, "registration/account.html", {
         "account": account_overview(user), "roles": roles, "new_token": new_token,
         "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),
-        "notification_choices": NotificationEmail.choices, "token_lifetimes": lifetimes,
+        "notification_choices": NotificationEmail.choices, "digest_hours": range(24), "time_zone": settings.TIME_ZONE,
+        "token_lifetimes": lifetimes,
         "token_default_days": days or (90 if 90 in lifetimes else lifetimes[-1]),
         "token_name": typed.get("name", ""), "read_only_checked": typed.get("read_only") == "on"},
         status=status)
@@ -92,14 +93,17 @@ class AccountNotificationsView(View):
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         user = request_actor(request)
         try:
+            hour = request.POST.get("digest_hour", "")
             profile = profile_notifications_set(actor=user, user=user,
-                                                email=request.POST.get("notification_email", ""))
+                                                email=request.POST.get("notification_email", ""),
+                                                digest_hour=int(hour) if hour.isdigit() else None)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, {
                 NotificationEmail.EACH: "Each notification is e-mailed to you as it happens.",
-                NotificationEmail.DAILY: "Your notifications are e-mailed to you once a day, in one digest.",
+                NotificationEmail.DAILY: f"Your notifications are e-mailed to you once a day, in one digest, at "
+                                         f"{profile.digest_hour:02d}:00.",
                 NotificationEmail.OFF: "Notifications are no longer e-mailed to you; they stay on the Notifications "
                                        "page.",
             }[NotificationEmail(profile.notification_email)])

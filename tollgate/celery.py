@@ -49,10 +49,10 @@ app.conf.beat_schedule = {
     "reviews-open-due-cycles": {"task": "reviews.tasks.cycles_open_due", "schedule": crontab(hour=5, minute=0)},
     "reviews-send-reminders": {"task": "reviews.tasks.reminders_send", "schedule": crontab(hour=7, minute=0)},
     "reviews-send-escalations": {"task": "reviews.tasks.escalations_send", "schedule": crontab(hour=7, minute=30)},
-    # The daily digest of notifications, for those who chose it (idempotent: each digest lists what came after the
-    # last one).
+    # The daily digest of notifications, for those who chose it: every hour, to those whose chosen hour has come
+    # (idempotent: each digest lists what came after the last one, and is sent once a day).
     "reviews-send-notification-digests": {"task": "reviews.tasks.notification_digests_send",
-                                          "schedule": crontab(hour=7, minute=15)},
+                                          "schedule": crontab(minute=15)},
     # API tokens past their lifetime (they already stopped working) leave the database, each in the audit trail.
     "remove-expired-api-tokens": {"task": "portfolio.tasks.api_tokens_expired_remove",
                                   "schedule": crontab(hour=4, minute=15)},

@@ -79,6 +79,8 @@ class Profile(TimestampedModel):
                                           default=NotificationEmail.EACH)
     # When the last daily digest went (the next one lists what came after).
     digest_sent_at = models.DateTimeField(null=True, blank=True)
+    # The hour of the day (the server's TIME_ZONE) the daily digest is sent at.
+    digest_hour = models.PositiveSmallIntegerField(default=7, db_default=7, validators=[MaxValueValidator(23)])
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

@@ -149,20 +149,29 @@ def person_create(
 
 
 @transaction.atomic
-def profile_notifications_set(*, actor: Actor, user: Actor, email: str) -> Profile:
-    """How `user`'s notifications are e-mailed (NotificationEmail: each, a daily digest, or never; they are always in
-    the app). Set by the person on their account page (or an administrator); field history on the profile. Switching
-    to the digest starts it from now: what was already e-mailed one by one is not sent again."""
+def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_hour: int | None = None) -> Profile:
+    """How `user`'s notifications are e-mailed (NotificationEmail: each, a daily digest at `digest_hour` of the
+    server's day, or never; they are always in the app). Set by the person on their account page (or an
+    administrator); field history on the profile. Switching to the digest starts it from now: what was already
+    e-mailed one by one is not sent again."""
     if actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change someone else's notification settings.")
     if email not in NotificationEmail.values:
         raise ValidationError({"notification_email": f"Choose one of: {', '.join(NotificationEmail.values)}."})
+    if digest_hour is not None and not 0 <= digest_hour <= 23:
+        raise ValidationError({"digest_hour": f"The digest's hour is 0 to 23, not {digest_hour}."})
     profile, _ = Profile.objects.get_or_create(user=user)
+    changed = []
     if profile.notification_email != email:
         profile.notification_email = email
         profile.digest_sent_at = timezone.now() if email == NotificationEmail.DAILY else None
+        changed += ["notification_email", "digest_sent_at"]
+    if digest_hour is not None and profile.digest_hour != digest_hour:
+        profile.digest_hour = digest_hour
+        changed.append("digest_hour")
+    if changed:
         with set_actor(actor):
-            profile.save(update_fields=["notification_email", "digest_sent_at", "updated_at"])
+            profile.save(update_fields=[*changed, "updated_at"])
     return profile
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from auditlog.models import LogEntry
@@ -15,7 +15,7 @@ from governance.evidence import Notice
 from portfolio.models import ApiToken
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from reviews.models import Notification
-from reviews.services import notices_send, notification_digests_send
+from reviews.services import digest_due, notices_send, notification_digests_send
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,30 +151,70 @@ def test_notifications_are_e_mailed_each_in_a_daily_digest_or_not_at_all(client,
     read = Notification.objects.create(user=reviewer, message="Already seen", read_at=timezone.now())
     assert read.pk
     mail.outbox.clear()
-    assert notification_digests_send() == [reviewer.email]
+    seven = next_hour(7)  # the default hour
+    assert notification_digests_send(now=seven - timedelta(hours=1)) == []  # not its hour yet
+    assert notification_digests_send(now=seven) == [reviewer.email]
     (digest,) = mail.outbox
     assert digest.subject == "Tollgate: 1 notification since your last digest"
     assert "Verdict: scale" in digest.body and "Approved" not in digest.body and "Already seen" not in digest.body
-    assert notification_digests_send() == []  # nothing new: nothing sent twice
-    later = timezone.now() + timedelta(hours=1)
-    Notification.objects.create(user=reviewer, message="Signal raised", created_at=later - timedelta(minutes=5))
-    assert notification_digests_send(now=later) == [reviewer.email]
+    assert notification_digests_send(now=seven + timedelta(minutes=30)) == []  # once a day
+    Notification.objects.create(user=reviewer, message="Signal raised", created_at=seven + timedelta(hours=1))
+    assert notification_digests_send(now=seven + timedelta(hours=2)) == []  # tomorrow's, not now
+    assert notification_digests_send(now=seven + timedelta(days=1)) == [reviewer.email]
     assert "Signal raised" in mail.outbox[-1].body and "Verdict: scale" not in mail.outbox[-1].body
+
+
+def next_hour(hour: int) -> datetime:
+    """The hourly job's run (`hour`:15, the server's time zone) of the next `hour` to begin from now."""
+    at = timezone.localtime().replace(hour=hour, minute=15, second=0, microsecond=0)
+    return at if at - timedelta(minutes=15) > timezone.now() else at + timedelta(days=1)
+
+
+def test_a_person_chooses_the_hour_of_their_daily_e_mail(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("account_notifications"), {"notification_email": "daily", "digest_hour": "18"},
+                           follow=True)
+    assert "once a day, in one digest, at 18:00" in response.content.decode()
+    assert '<option value="18" selected>18:00</option>' in response.content.decode()
+    owner.profile.refresh_from_db()
+    assert owner.profile.digest_hour == 18
+    entry = LogEntry.objects.get_for_object(owner.profile).latest("pk")
+    assert entry.actor == owner and entry.changes_dict["digest_hour"] == ["7", "18"]
+    refused = client.post(reverse("account_notifications"), {"notification_email": "daily", "digest_hour": "24"},
+                          follow=True)
+    assert "The digest&#x27;s hour is 0 to 23, not 24." in refused.content.decode()
+    Notification.objects.create(user=owner, message="Approved", created_at=timezone.now() + timedelta(seconds=1))
+    six_pm = next_hour(18)
+    assert notification_digests_send(now=six_pm - timedelta(hours=1)) == []
+    assert notification_digests_send(now=six_pm) == [owner.email]
+
+
+def test_a_digest_is_due_once_its_hour_has_come_since_the_last_one():
+    day = timezone.localtime().replace(year=2026, month=3, day=10, hour=0, minute=0, second=0, microsecond=0)
+    at = day.replace(hour=18, minute=15)
+    assert digest_due(hour=18, sent_at=None, now=at)
+    assert digest_due(hour=18, sent_at=day - timedelta(hours=5, minutes=45), now=at)  # yesterday's 18:15
+    assert not digest_due(hour=18, sent_at=at, now=at + timedelta(minutes=59))  # sent this hour
+    assert not digest_due(hour=18, sent_at=day - timedelta(hours=5), now=day.replace(hour=17, minute=15))
+    # A missed or refused run is caught up by the next one, later that day or the next morning.
+    assert digest_due(hour=18, sent_at=day - timedelta(hours=5), now=day.replace(hour=23, minute=15))
+    assert digest_due(hour=18, sent_at=day - timedelta(hours=5), now=day + timedelta(days=1, hours=3))
 
 
 def test_a_digest_the_mail_server_refuses_is_sent_by_the_next_run(reviewer, settings):
     profile_notifications_set(actor=reviewer, user=reviewer, email="daily")
     Notification.objects.create(user=reviewer, message="Approved", created_at=timezone.now() + timedelta(seconds=1))
     settings.EMAIL_BACKEND = "tests.portfolio.test_passwords.RefusingBackend"
-    later = timezone.now() + timedelta(minutes=1)
+    seven = next_hour(7)
     with pytest.raises(ConnectionRefusedError):
-        notification_digests_send(now=later)
+        notification_digests_send(now=seven)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert notification_digests_send(now=later) == [reviewer.email]
+    assert notification_digests_send(now=seven + timedelta(hours=1)) == [reviewer.email]
 
 
-def test_the_digest_is_a_daily_job():
+def test_the_digest_job_runs_every_hour():
     from tollgate.celery import app
 
     job = app.conf.beat_schedule["reviews-send-notification-digests"]
-    assert job["task"] == "reviews.tasks.notification_digests_send" and job["schedule"].hour == {7}
+    assert job["task"] == "reviews.tasks.notification_digests_send"
+    assert job["schedule"].hour == set(range(24)) and job["schedule"].minute == {15}  # each hour, for each's hour
