@@ -11,11 +11,22 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from portfolio import selectors
 from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
 from portfolio.forms import person_label
-from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.models import (
+    KPI,
+    AIModel,
+    ApiToken,
+    BusinessCase,
+    CostCenter,
+    Department,
+    Initiative,
+    LicencePool,
+    Vendor,
+)
 from tollgate.formatting import money_label
 from tollgate.roles import Role
 from tollgate.ui.filtersets import (
@@ -193,3 +204,27 @@ class PersonFilterSet(SearchFilterSet):
         if value == Role.ADMIN:  # a superuser is an administrator whatever their groups
             return queryset.filter(Q(groups__name=value) | Q(is_superuser=True)).distinct()
         return queryset.filter(groups__name=value).distinct()
+
+
+class ApiTokenFilterSet(SearchFilterSet):
+    """The API tokens page: ?q=<person, token name or first characters>&state=unused&read_only=true&kind=named"""
+
+    search_fields = ("name", "token_key", "user__first_name", "user__last_name", "user__email", "user__username")
+    page_filters = ("q", "state", "read_only", "kind")
+
+    state = django_filters.ChoiceFilter(choices=selectors.TOKEN_STATES, method="filter_state", empty_label=ANY,
+                                        label="State")
+    read_only = django_filters.BooleanFilter(label="Read only", widget=YesNoSelect())
+    kind = django_filters.ChoiceFilter(choices=[("named", "Named (account page or admin)"),
+                                                ("password", "Obtained with a password")],
+                                       method="filter_kind", empty_label=ANY, label="Kind")
+
+    class Meta:
+        model = ApiToken
+        fields = ("q", "state", "read_only", "kind")
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(selectors.api_token_state_q(value, now=timezone.now()))
+
+    def filter_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(from_password=value == "password")

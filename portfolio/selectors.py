@@ -676,6 +676,30 @@ def api_tokens_of(user: Any) -> QuerySet[ApiToken]:
 
 
 EXPIRY_NOTICE_DAYS = 7  # a person is told this long before a named token of theirs stops working
+UNUSED_DAYS = 30  # a token not used for this long is one its person may have forgotten
+
+# The API tokens page's "state" filter: each a condition at a given time.
+TOKEN_STATES = [("working", "Working"), ("expiring", f"Expiring within {EXPIRY_NOTICE_DAYS} days"),
+                ("unused", f"Working, not used for {UNUSED_DAYS} days"), ("expired", "Expired")]
+
+
+def api_token_state_q(state: str, *, now: Any) -> Q:
+    working = Q(expiry__isnull=True) | Q(expiry__gte=now)
+    return {
+        "working": working,
+        "expiring": Q(expiry__gte=now, expiry__lte=now + timedelta(days=EXPIRY_NOTICE_DAYS)),
+        "unused": working & Q(created__lt=now - timedelta(days=UNUSED_DAYS))
+        & (Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(days=UNUSED_DAYS))),
+        "expired": Q(expiry__lt=now),
+    }[state]
+
+
+def api_token_list(*, user: Viewer) -> QuerySet[ApiToken]:
+    """Every API token of the company, for administrators (who holds which, what it may do, when it was last used):
+    one query with its person."""
+    if not may(user, "portfolio.manage_people"):
+        return ApiToken.objects.none()
+    return ApiToken.objects.select_related("user").order_by("-created")
 
 
 def api_tokens_expiring(*, now: Any) -> QuerySet[ApiToken]:

@@ -294,3 +294,37 @@ class PersonTable(tables.Table):
 def role_labels(user: Any) -> list[str]:
     """The roles a person holds, as labels, from their prefetched groups (a superuser is an administrator)."""
     return [role.label for role in roles_shown(user)]
+
+
+class ApiTokenTable(tables.Table):
+    """The API tokens page: every token by its person and name, never its key."""
+
+    person = tables.LinkColumn("portfolio:person_edit", args=[tables.A("user_id")], accessor="user",
+                               verbose_name="Person", order_by=("user__last_name", "user__first_name"))
+    name = tables.Column("Name")
+    shown_key = tables.Column("Key", orderable=False, empty_values=())
+    may = tables.Column("May", accessor="read_only", order_by=("read_only",))
+    kind = tables.Column("Kind", accessor="from_password", order_by=("from_password",))
+    created = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Created")
+    expiry = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Expires", default="never")
+    last_used_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last used", default="never")
+
+    class Meta:
+        fields = ()
+        sequence = ("person", "name", "shown_key", "may", "kind", "created", "expiry", "last_used_at")
+        empty_text = "No API token matches these filters."
+
+    def render_person(self, value: Any) -> str:
+        return person_name(value)
+
+    value_person = render_person
+
+    def render_may(self, value: bool) -> str:
+        return "read" if value else "read and write"
+
+    value_may = render_may
+
+    def render_kind(self, value: bool) -> str:
+        return "obtained with a password" if value else "named"
+
+    value_kind = render_kind

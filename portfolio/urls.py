@@ -22,6 +22,7 @@ urlpatterns = [
     path("people/", people.PersonListView.as_view(), name="person_list"),
     path("people/new/", people.PersonCreateView.as_view(), name="person_create"),
     path("people/invite/", people.PersonInviteAllView.as_view(), name="person_invite_all"),
+    path("people/tokens/", people.ApiTokenListView.as_view(), name="apitoken_list"),
     path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_edit"),
     path("people/<int:pk>/invite/", people.PersonInviteView.as_view(), name="person_invite"),
     path("people/<int:pk>/hand-over/", people.PersonHandOverView.as_view(), name="person_hand_over"),

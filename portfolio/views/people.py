@@ -109,6 +109,18 @@ class PersonInviteView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
 
 
+class ApiTokenListView(ListPageView):
+    permission_required = "portfolio.manage_people"
+    list_selector = staticmethod(selectors.api_token_list)
+    filterset_class = filtersets.ApiTokenFilterSet
+    table_class = tables.ApiTokenTable
+    export_name = "api-tokens"
+    title = "API tokens"
+    intro = ("Every API token and whose it is: what it may do, when it ends and when it was last used (keys are not "
+             "stored: each shows its first characters). People make and revoke their own on their account page; "
+             "a person's page revokes all of theirs. A token unused for a month may be one its person forgot.")
+
+
 class PersonTokensRevokeView(PermissionRequiredMixin, View):
     """POST: every API token of the person stops working (a key that may have leaked)."""
 

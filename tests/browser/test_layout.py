@@ -103,6 +103,7 @@ def journey_pages() -> list[tuple[str, str]]:
         ("people", url("portfolio:person_list")),
         ("edit person", url("portfolio:person_edit", own.owner_id)),
         ("add person", url("portfolio:person_create")),
+        ("API tokens", url("portfolio:apitoken_list")),
         ("your account", url("account")),
         ("your password", url("password_change")),
         ("forgot password", url("password_reset")),

@@ -45,6 +45,8 @@ ROWS: dict[str, list[Case]] = {
     "portfolio:person_hand_over": [Case(ADMIN_ONLY, method="post", obj="person")],
     "portfolio:person_invite_all": [Case(only({ADMIN: 302}), method="post")],
     "portfolio:person_tokens_revoke": [Case(only({ADMIN: 302}), method="post", obj="person")],
+    "portfolio:apitoken_list": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, query="_export=csv"),
+                                Case(ADMIN_ONLY, query="state=unused&read_only=true&kind=named&q=a&sort=-expiry")],
     "portfolio:allocationrule_delete": [Case(ADMIN_ONLY, obj="allocation_rule"),
                                         Case(ADMIN_ONLY, method="post", obj="allocation_rule")],
     "api:allocationrule-reorder": [Case(API_ADMIN_WRITE, method="post")],

@@ -16,7 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.models import ApiToken
-from portfolio.services import api_token_issue, api_tokens_expired_remove, person_deactivate, person_reactivate
+from portfolio.services import (
+    api_token_issue,
+    api_token_obtain,
+    api_tokens_expired_remove,
+    person_deactivate,
+    person_reactivate,
+)
 from portfolio.tasks import api_tokens_expired_remove as expired_remove_task
 from tests.factories import UserFactory
 from tollgate import api_tokens
@@ -193,3 +199,35 @@ def test_a_script_hands_back_the_token_it_obtained(api_client, owner):
     api_client.force_login(owner)
     refused = api_client.post(reverse("api_token_revoke"))
     assert refused.status_code == 400 and "did not come with an API token" in refused.json()["detail"]
+
+
+def test_administrators_list_every_token_filter_the_forgotten_ones_and_export_them(login, admin_user, owner,
+                                                                                    reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    old, old_key = api_token_issue(actor=owner, user=owner, name="Old report script", days=365)
+    ApiToken.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=60),
+                                              last_used_at=timezone.now() - timedelta(days=45))
+    api_token_issue(actor=reviewer, user=reviewer, name="Queue export", days=7, read_only=True)
+    api_token_obtain(user=reviewer)
+    client = login(admin_user)
+    url = reverse("portfolio:apitoken_list")
+    page = client.get(url).content.decode()
+    assert "Old report script" in page and "Queue export" in page and old.shown_key in page and old_key not in page
+    unused = client.get(url, {"state": "unused"}).content.decode()
+    assert "Old report script" in unused and "Queue export" not in unused
+    expiring = client.get(url, {"state": "expiring", "read_only": "true"}).content.decode()
+    assert "Queue export" in expiring and "Old report script" not in expiring
+    csv = client.get(url, {"_export": "csv", "kind": "password"}).content.decode().splitlines()
+    assert csv[0] == "Person,Name,Key,May,Kind,Created,Expires,Last used"
+    assert len(csv) == 2 and "Obtained with a password" in csv[1] and "obtained with a password" in csv[1]
+    # One query for the rows however many people hold tokens.
+    for person in UserFactory.create_batch(5, role=Role.OWNER):
+        api_token_issue(actor=person, user=person, name="cron", days=30)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    api_token_issue(actor=owner, user=owner, name="one more", days=30)
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    assert len(more) == len(few)
