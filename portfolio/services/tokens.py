@@ -90,7 +90,8 @@ def api_token_revoke(*, actor: Actor | None, token: ApiToken) -> None:
 
 @transaction.atomic
 def api_tokens_revoke_all(*, actor: Actor | None, user: Actor) -> int:
-    """Every token of the person, revoked (their account was deactivated): one audit row each."""
+    """Every token of the person, revoked (their account was deactivated, or an administrator fears a key leaked):
+    one audit row each."""
     tokens = list(ApiToken.objects.filter(user=user))
     for token in tokens:
         api_token_revoke(actor=actor, token=token)
