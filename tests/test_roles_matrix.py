@@ -157,6 +157,7 @@ MATRIX: dict[str, list[Case]] = {
     "api:person-invite": [Case(only({ADMIN: 200}, anon=API_ANON), method="post", obj="person")],
     "api:person-hand-over": [Case(API_ADMIN_WRITE, method="post", obj="person")],
     "api:person-invite-all": [Case(only({ADMIN: 200}, anon=API_ANON), method="post")],
+    "api:person-revoke-tokens": [Case(only({ADMIN: 200}, anon=API_ANON), method="post", obj="person")],
     "api:aimodel-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],
     "api:aimodel-detail": [Case(API_READ, obj="ai_model"), Case(API_ADMIN_PATCH, method="patch", obj="ai_model")],
     "api:licencepool-list": [Case(API_READ), Case(API_ADMIN_WRITE, method="post")],

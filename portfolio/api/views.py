@@ -343,6 +343,15 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response({"to": to.pk, "initiatives": [initiative.external_id for initiative in handed]})
 
     @extend_schema(request=None, responses={200: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="How many of their API tokens were revoked.",
+        examples=[OpenApiExample("Revoked", value={"revoked": 2})])})
+    @action(detail=True, methods=["post"], url_path="revoke-tokens")
+    def revoke_tokens(self, request: Request, pk: str | None = None) -> Response:
+        """Every API token of theirs stops working (a key that may have leaked); the account stays active."""
+        person = self.get_object()
+        return Response({"revoked": call_service(services.api_tokens_revoke_all, actor=request.user, user=person)})
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(
         OpenApiTypes.OBJECT, description="Who was invited (their e-mail addresses).",
         examples=[OpenApiExample("Invited", value={"invited": ["nina.novak@example.com"]})])})
     @action(detail=False, methods=["post"], url_path="invite-all")

@@ -44,6 +44,7 @@ from portfolio.services.tokens import (
     api_token_obtain,
     api_token_revoke,
     api_tokens_expired_remove,
+    api_tokens_revoke_all,
 )
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "api_token_obtain",
     "api_token_revoke",
     "api_tokens_expired_remove",
+    "api_tokens_revoke_all",
     "business_case_delete",
     "business_case_save",
     "business_case_version_record",

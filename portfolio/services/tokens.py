@@ -92,6 +92,8 @@ def api_token_revoke(*, actor: Actor | None, token: ApiToken) -> None:
 def api_tokens_revoke_all(*, actor: Actor | None, user: Actor) -> int:
     """Every token of the person, revoked (their account was deactivated, or an administrator fears a key leaked):
     one audit row each."""
+    if actor is not None and actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators revoke someone else's API tokens.")
     tokens = list(ApiToken.objects.filter(user=user))
     for token in tokens:
         api_token_revoke(actor=actor, token=token)

@@ -114,3 +114,20 @@ def test_a_patch_of_a_superuser_s_title_gives_them_no_role_group(api_client, adm
     assert response.status_code == 200 and response.json()["roles"] == ["executive", "admin"]
     assert set(boss.groups.values_list("name", flat=True)) == {"executive"}
     assert not LogEntry.objects.get_for_object(boss).filter(additional_data__event="roles_changed").exists()
+
+
+def test_the_api_revokes_all_of_someone_s_tokens(api_client, admin_user, owner, reviewer):
+    from django.core.exceptions import PermissionDenied
+
+    from portfolio.models import ApiToken
+    from portfolio.services import api_token_issue, api_tokens_revoke_all
+
+    api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    api_token_issue(actor=owner, user=owner, name="sheet", days=7, read_only=True)
+    with pytest.raises(PermissionDenied):
+        api_tokens_revoke_all(actor=reviewer, user=owner)
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(f"/api/people/{owner.pk}/revoke-tokens/")
+    assert response.status_code == 200 and response.json() == {"revoked": 2}
+    assert not ApiToken.objects.filter(user=owner).exists()
+    assert api_client.post(f"/api/people/{owner.pk}/revoke-tokens/").json() == {"revoked": 0}
