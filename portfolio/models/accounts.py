@@ -30,7 +30,7 @@ class ApiToken(AbstractAuthToken):
         verbose_name = "API token"
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.token_key[:8]}…) of {self.user}"
+        return f"{self.name} ({self.shown_key}) of {self.user}"
 
     @property
     def shown_key(self) -> str:
