@@ -83,6 +83,7 @@ MATRIX: dict[str, list[Case]] = {
     "api_token": [Case(everyone(400, anon=400), method="post")],
     # Revoking the token a request came with: signed in with a session there is none to revoke (400).
     "api_token_revoke": [Case(everyone(400, anon=401), method="post")],
+    "api_me": [Case(API_READ)],
     "schema": [Case(API_READ)],
     "api_docs": [Case(API_READ)],
     "api_redoc": [Case(API_READ)],

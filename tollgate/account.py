@@ -14,8 +14,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from portfolio.choices import NotificationEmail
+from portfolio.models import ApiToken
 from portfolio.selectors import account_overview, api_tokens_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from portfolio.services.tokens import lifetime_choices
@@ -108,3 +114,31 @@ class AccountNotificationsView(View):
                                        "page.",
             }[NotificationEmail(profile.notification_email)])
         return HttpResponseRedirect(reverse("account"))
+
+
+class MeAPIView(APIView):
+    """GET /api/me/: who the caller is to Tollgate, and with which token, so a script can check it runs as whom it
+    should (and whether its token is read only) before it writes anything."""
+
+    permission_classes = (permissions.IsAuthenticated,)
+
+    @extend_schema(responses={200: inline_serializer("Me", {
+        "id": serializers.IntegerField(), "username": serializers.CharField(), "email": serializers.CharField(),
+        "name": serializers.CharField(), "roles": serializers.ListField(child=serializers.CharField()),
+        "department": serializers.CharField(allow_null=True),
+        "token": inline_serializer("MeToken", {
+            "name": serializers.CharField(), "key_starts": serializers.CharField(),
+            "read_only": serializers.BooleanField(), "expiry": serializers.DateTimeField(allow_null=True),
+        }, allow_null=True, help_text="The token the request came with; null with a session."),
+    })})
+    def get(self, request: Request) -> Response:
+        user = request_actor(request)
+        profile = account_overview(user).profile
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        return Response({
+            "id": user.pk, "username": user.get_username(), "email": user.email,
+            "name": user.get_full_name() or user.get_username(), "roles": [role.value for role in roles_shown(user)],
+            "department": profile.department.name if profile and profile.department else None,
+            "token": None if token is None else {"name": token.name, "key_starts": token.shown_key.rstrip("…"),
+                                                 "read_only": token.read_only, "expiry": token.expiry},
+        })

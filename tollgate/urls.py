@@ -3,7 +3,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from tollgate.account import AccountNotificationsView, AccountTokenRevokeView, AccountTokenView, AccountView
+from tollgate.account import (
+    AccountNotificationsView,
+    AccountTokenRevokeView,
+    AccountTokenView,
+    AccountView,
+    MeAPIView,
+)
 from tollgate.auth import ObtainTokenView, RevokeTokenView
 from tollgate.passwords import (
     PasswordChangeView,
@@ -43,6 +49,7 @@ urlpatterns = [
     path("api/", include("portfolio.api.urls")),
     path("api/auth/token/", login_not_required(ObtainTokenView.as_view()), name="api_token"),
     path("api/auth/token/revoke/", login_not_required(RevokeTokenView.as_view()), name="api_token_revoke"),
+    path("api/me/", login_not_required(MeAPIView.as_view()), name="api_me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),

@@ -218,3 +218,14 @@ def test_the_digest_job_runs_every_hour():
     job = app.conf.beat_schedule["reviews-send-notification-digests"]
     assert job["task"] == "reviews.tasks.notification_digests_send"
     assert job["schedule"].hour == set(range(24)) and job["schedule"].minute == {15}  # each hour, for each's hour
+
+
+def test_a_script_asks_who_it_runs_as(client, owner, api_client):
+    token, key = api_token_issue(actor=owner, user=owner, name="Spreadsheet", days=7, read_only=True)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    me = api_client.get(reverse("api_me")).json()
+    assert me["username"] == owner.username and me["roles"] == ["owner"]
+    assert me["token"] == {"name": "Spreadsheet", "key_starts": key[:8], "read_only": True,
+                           "expiry": me["token"]["expiry"]} and me["token"]["expiry"]
+    client.force_login(owner)
+    assert client.get(reverse("api_me")).json()["token"] is None
