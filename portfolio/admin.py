@@ -16,12 +16,13 @@ from auditlog.context import set_actor
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Model, URLField
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from portfolio import models
 from portfolio.costs.services.allocation import (
@@ -168,8 +169,8 @@ class ApiTokenForm(forms.ModelForm):
 @admin.register(models.ApiToken)
 class ApiTokenAdmin(ServiceAdmin):
     """API tokens, issued and revoked through their services so that each is in the audit trail (on the person,
-    never with the key). Only a digest of each key is stored: the key of a token issued here is shown once, in the
-    message that follows. A token is not changed or handed to someone else: revoke it and issue another."""
+    never with the key). Only a digest of each key is stored: the key of a token issued here is shown once, on the
+    page that answers the form. A token is not changed or handed to someone else: revoke it and issue another."""
 
     form = ApiTokenForm
     service_fields = ("user", "name", "days", "read_only")
@@ -193,9 +194,18 @@ class ApiTokenAdmin(ServiceAdmin):
     def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
         token, key = api_token_issue(actor=request_actor(request), user=values["user"], name=values["name"],
                                      days=values["days"], read_only=values.get("read_only", False))
-        messages.warning(request, f"The key of {token.name} for {token.user}: {key}. Copy it now; it is not shown "
-                                  "again (only its digest is stored).")
+        request._issued_api_key = key  # type: ignore[attr-defined]  # for response_add, this response only
         return token
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
+        """The key is shown on the answer to the form itself, never in a message (which may wait in a cookie)."""
+        key = getattr(request, "_issued_api_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        response = TemplateResponse(request, "admin/portfolio/apitoken/issued.html", {
+            **self.admin_site.each_context(request), "token": obj, "key": key, "title": "API token issued"})
+        response["Cache-Control"] = "no-store"
+        return response
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
         api_token_revoke(actor=request_actor(request), token=obj)
