@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
@@ -138,10 +139,10 @@ def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = 
     return len(notices)
 
 
-def digest_due(*, hour: int, sent_at: datetime | None, now: datetime) -> bool:
-    """Whether a person's daily digest is due: its hour of the server's day has come since the last one went (a run
-    that was missed or refused is caught up by the next hourly run)."""
-    local = timezone.localtime(now)
+def digest_due(*, hour: int, sent_at: datetime | None, now: datetime, time_zone: str = "") -> bool:
+    """Whether a person's daily digest is due: its hour of their day (in `time_zone`, "" for the server's) has come
+    since the last one went (a run that was missed or refused is caught up by the next hourly run)."""
+    local = timezone.localtime(now, ZoneInfo(time_zone) if time_zone else None)
     slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
     if slot > local:
         slot -= timedelta(days=1)
@@ -158,7 +159,7 @@ def notification_digests_send(*, now: datetime | None = None) -> list[str]:
     now = now or timezone.now()
     profiles = [p for p in Profile.objects.select_for_update().select_related("user").filter(
         notification_email=NotificationEmail.DAILY, user__is_active=True).order_by("pk")
-        if digest_due(hour=p.digest_hour, sent_at=p.digest_sent_at, now=now)]
+        if digest_due(hour=p.digest_hour, sent_at=p.digest_sent_at, now=now, time_zone=p.time_zone)]
     since = {p.user_id: p.digest_sent_at or now - timedelta(days=1) for p in profiles}
     pending: dict[int, list[Notification]] = {}
     for note in (Notification.objects.filter(user_id__in=list(since), read_at__isnull=True, created_at__lte=now)

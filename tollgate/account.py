@@ -6,6 +6,7 @@ so nothing can show it again)."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib import messages
@@ -41,6 +42,7 @@ def account_page(request: HttpRequest, *, new_token: str | None = None, status: 
         "account": account_overview(user), "roles": roles, "new_token": new_token,
         "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),
         "notification_choices": NotificationEmail.choices, "digest_hours": range(24), "time_zone": settings.TIME_ZONE,
+        "time_zones": sorted(available_timezones()),
         "token_lifetimes": lifetimes,
         "token_default_days": days or (90 if 90 in lifetimes else lifetimes[-1]),
         "token_name": typed.get("name", ""), "read_only_checked": typed.get("read_only") == "on"},
@@ -102,14 +104,15 @@ class AccountNotificationsView(View):
             hour = request.POST.get("digest_hour", "")
             profile = profile_notifications_set(actor=user, user=user,
                                                 email=request.POST.get("notification_email", ""),
-                                                digest_hour=int(hour) if hour.isdigit() else None)
+                                                digest_hour=int(hour) if hour.isdigit() else None,
+                                                time_zone=request.POST.get("time_zone"))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, {
                 NotificationEmail.EACH: "Each notification is e-mailed to you as it happens.",
                 NotificationEmail.DAILY: f"Your notifications are e-mailed to you once a day, in one digest, at "
-                                         f"{profile.digest_hour:02d}:00.",
+                                         f"{profile.digest_hour:02d}:00 ({profile.time_zone or settings.TIME_ZONE}).",
                 NotificationEmail.OFF: "Notifications are no longer e-mailed to you; they stay on the Notifications "
                                        "page.",
             }[NotificationEmail(profile.notification_email)])

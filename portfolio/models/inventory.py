@@ -79,8 +79,9 @@ class Profile(TimestampedModel):
                                           default=NotificationEmail.EACH)
     # When the last daily digest went (the next one lists what came after).
     digest_sent_at = models.DateTimeField(null=True, blank=True)
-    # The hour of the day (the server's TIME_ZONE) the daily digest is sent at.
+    # The hour of the day the daily digest is sent at, in the person's time zone (blank: the server's TIME_ZONE).
     digest_hour = models.PositiveSmallIntegerField(default=7, db_default=7, validators=[MaxValueValidator(23)])
+    time_zone = models.CharField(max_length=64, blank=True, db_default="")
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import nullcontext
+from zoneinfo import available_timezones
 
 from auditlog.context import disable_auditlog, set_actor
 from auditlog.models import LogEntry
@@ -149,17 +150,21 @@ def person_create(
 
 
 @transaction.atomic
-def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_hour: int | None = None) -> Profile:
-    """How `user`'s notifications are e-mailed (NotificationEmail: each, a daily digest at `digest_hour` of the
-    server's day, or never; they are always in the app). Set by the person on their account page (or an
-    administrator); field history on the profile. Switching to the digest starts it from now: what was already
-    e-mailed one by one is not sent again."""
+def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_hour: int | None = None,
+                              time_zone: str | None = None) -> Profile:
+    """How `user`'s notifications are e-mailed (NotificationEmail: each, a daily digest at `digest_hour` of their day
+    in `time_zone` ("" for the server's), or never; they are always in the app). Set by the person on their account
+    page (or an administrator); field history on the profile. Switching to the digest starts it from now: what was
+    already e-mailed one by one is not sent again."""
     if actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change someone else's notification settings.")
     if email not in NotificationEmail.values:
         raise ValidationError({"notification_email": f"Choose one of: {', '.join(NotificationEmail.values)}."})
     if digest_hour is not None and not 0 <= digest_hour <= 23:
         raise ValidationError({"digest_hour": f"The digest's hour is 0 to 23, not {digest_hour}."})
+    if time_zone and time_zone not in available_timezones():
+        raise ValidationError({"time_zone": f"{time_zone!r} is not a time zone (such as Europe/Berlin or "
+                                            "America/New_York)."})
     profile, _ = Profile.objects.get_or_create(user=user)
     changed = []
     if profile.notification_email != email:
@@ -169,6 +174,9 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_h
     if digest_hour is not None and profile.digest_hour != digest_hour:
         profile.digest_hour = digest_hour
         changed.append("digest_hour")
+    if time_zone is not None and profile.time_zone != time_zone:
+        profile.time_zone = time_zone
+        changed.append("time_zone")
     if changed:
         with set_actor(actor):
             profile.save(update_fields=[*changed, "updated_at"])

@@ -229,3 +229,22 @@ def test_a_script_asks_who_it_runs_as(client, owner, api_client):
                            "expiry": me["token"]["expiry"]} and me["token"]["expiry"]
     client.force_login(owner)
     assert client.get(reverse("api_me")).json()["token"] is None
+
+
+def test_the_daily_e_mail_comes_at_the_person_s_hour_in_their_time_zone(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("account_notifications"), {"notification_email": "daily", "digest_hour": "8",
+                                                               "time_zone": "America/New_York"}, follow=True)
+    assert "at 08:00 (America/New_York)" in response.content.decode()
+    assert '<option value="America/New_York" selected>' in response.content.decode()
+    refused = client.post(reverse("account_notifications"), {"notification_email": "daily", "time_zone": "Mars/Base"},
+                          follow=True)
+    assert "&#x27;Mars/Base&#x27; is not a time zone" in refused.content.decode()
+    owner.profile.refresh_from_db()
+    assert owner.profile.time_zone == "America/New_York"
+    # 08:00 in New York is 13:00 UTC in winter: not due at 08:15 UTC, due at 13:15 UTC.
+    january = timezone.now().replace(year=2027, month=1, day=15, hour=8, minute=15, second=0, microsecond=0)
+    sent = january.replace(day=14, hour=13)  # yesterday's, at 08:15 in New York
+    assert not digest_due(hour=8, sent_at=sent, now=january, time_zone="America/New_York")
+    assert digest_due(hour=8, sent_at=sent, now=january.replace(hour=13), time_zone="America/New_York")
+    assert digest_due(hour=8, sent_at=sent, now=january.replace(hour=8), time_zone="")  # the server's (UTC)
