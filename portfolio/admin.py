@@ -56,7 +56,7 @@ from portfolio.services.people import (
     person_set_roles,
     self_lockout_errors,
 )
-from portfolio.services.tokens import api_token_issue, api_token_revoke, lifetime_choices
+from portfolio.services.tokens import api_token_issue, api_token_revoke, default_lifetime, lifetime_choices
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
@@ -164,6 +164,7 @@ class ApiTokenForm(forms.ModelForm):
         days = self.fields["days"]
         assert isinstance(days, forms.TypedChoiceField)
         days.choices = [(d, f"{d} days") for d in lifetime_choices()]
+        days.initial = default_lifetime()
 
 
 @admin.register(models.ApiToken)

@@ -706,13 +706,18 @@ def api_tokens_expiring(*, now: Any) -> QuerySet[ApiToken]:
     """Named tokens of active people that stop working within EXPIRY_NOTICE_DAYS and whose person was not told yet
     (tokens from the token endpoint live a day: nobody needs telling)."""
     return (ApiToken.objects.select_related("user")
-            .filter(from_password=False, user__is_active=True, expiry_notice_sent_at__isnull=True,
-                    expiry__gt=now, expiry__lte=now + timedelta(days=EXPIRY_NOTICE_DAYS))
+            .filter(api_token_state_q("expiring", now=now), from_password=False, user__is_active=True,
+                    expiry_notice_sent_at__isnull=True)
             .order_by("expiry"))
 
 
+def profile_of(user: Any) -> Profile | None:
+    """The person's profile with its department, or None (someone single sign-on created before any edit)."""
+    return Profile.objects.select_related("department").filter(user=user).first()
+
+
 def account_overview(user: Any) -> Account:
-    profile = Profile.objects.select_related("department").filter(user=user).first()
+    profile = profile_of(user)
     delegates = list(profile.delegates.order_by("last_name", "first_name")) if profile else []
     acting_for = list(User.objects.filter(profile__delegates=user).order_by("last_name", "first_name"))
     delegated = list(Initiative.objects.filter(delegates=user).exclude(stage__in=ENDED_STAGES).order_by("name"))

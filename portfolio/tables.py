@@ -303,7 +303,7 @@ class ApiTokenTable(tables.Table):
                                verbose_name="Person", order_by=("user__last_name", "user__first_name"))
     name = tables.Column("Name")
     shown_key = tables.Column("Key", orderable=False, empty_values=())
-    may = tables.Column("May", accessor="read_only", order_by=("read_only",))
+    may = tables.Column("May", order_by=("read_only",))
     kind = tables.Column("Kind", accessor="from_password", order_by=("from_password",))
     created = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Created")
     expiry = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Expires", default="never")
@@ -318,11 +318,6 @@ class ApiTokenTable(tables.Table):
         return person_name(value)
 
     value_person = render_person
-
-    def render_may(self, value: bool) -> str:
-        return "read" if value else "read and write"
-
-    value_may = render_may
 
     def render_kind(self, value: bool) -> str:
         return "obtained with a password" if value else "named"

@@ -23,9 +23,9 @@ from rest_framework.views import APIView
 
 from portfolio.choices import NotificationEmail
 from portfolio.models import ApiToken
-from portfolio.selectors import account_overview, api_tokens_of
+from portfolio.selectors import account_overview, api_tokens_of, profile_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
-from portfolio.services.tokens import lifetime_choices
+from portfolio.services.tokens import default_lifetime, lifetime_choices
 from tollgate.roles import held_roles, roles_shown
 from tollgate.types import request_actor
 
@@ -44,7 +44,7 @@ def account_page(request: HttpRequest, *, new_token: str | None = None, status: 
         "notification_choices": NotificationEmail.choices, "digest_hours": range(24), "time_zone": settings.TIME_ZONE,
         "time_zones": sorted(available_timezones()),
         "token_lifetimes": lifetimes,
-        "token_default_days": days or (90 if 90 in lifetimes else lifetimes[-1]),
+        "token_default_days": days or default_lifetime(),
         "token_name": typed.get("name", ""), "read_only_checked": typed.get("read_only") == "on"},
         status=status)
 
@@ -136,7 +136,7 @@ class MeAPIView(APIView):
     })})
     def get(self, request: Request) -> Response:
         user = request_actor(request)
-        profile = account_overview(user).profile
+        profile = profile_of(user)
         token = request.auth if isinstance(request.auth, ApiToken) else None
         return Response({
             "id": user.pk, "username": user.get_username(), "email": user.email,

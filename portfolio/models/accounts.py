@@ -38,6 +38,11 @@ class ApiToken(AbstractAuthToken):
         return f"{self.token_key[:8]}…"
 
     @property
+    def may(self) -> str:
+        """What the token may do, as the pages say it."""
+        return "read" if self.read_only else "read and write"
+
+    @property
     def is_expired(self) -> bool:
         """Past its lifetime: refused already, removed by the daily clean-up."""
         return self.expiry is not None and self.expiry < timezone.now()

@@ -28,6 +28,12 @@ def lifetime_choices() -> list[int]:
     return allowed or [settings.API_TOKEN_MAX_DAYS]
 
 
+def default_lifetime() -> int:
+    """What a new token's lifetime starts at on the forms: 90 days, or the longest allowed when that is shorter."""
+    allowed = lifetime_choices()
+    return 90 if 90 in allowed else allowed[-1]
+
+
 def _issued(user: Actor, *, actor: Actor | None, name: str, expiry: timedelta, from_password: bool,
             source: str, read_only: bool = False) -> tuple[ApiToken, str]:
     token, key = ApiToken.objects.create(user=user, expiry=expiry, name=name, from_password=from_password,
@@ -94,7 +100,7 @@ def api_tokens_revoke_all(*, actor: Actor | None, user: Actor) -> int:
     one audit row each."""
     if actor is not None and actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators revoke someone else's API tokens.")
-    tokens = list(ApiToken.objects.filter(user=user))
+    tokens = list(ApiToken.objects.select_related("user").filter(user=user))
     for token in tokens:
         api_token_revoke(actor=actor, token=token)
     return len(tokens)
@@ -113,8 +119,8 @@ def api_tokens_expired_remove() -> int:
     Idempotent: a second run finds nothing left to remove."""
     expired = list(ApiToken.objects.select_related("user").select_for_update(of=("self",))
                    .filter(expiry__lt=timezone.now()))
+    ApiToken.objects.filter(pk__in=[token.pk for token in expired]).delete()
     for token in expired:
-        ApiToken.objects.filter(pk=token.pk).delete()
         audit_event(token.user, actor=None, event="api_token_expired",
                     changes={"api_token": [f"{token.name} ({token.shown_key})", None]})
     return len(expired)
