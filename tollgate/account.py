@@ -27,6 +27,7 @@ from portfolio.selectors import account_overview, api_tokens_of, profile_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from portfolio.services.tokens import default_lifetime, lifetime_choices
 from tollgate.roles import held_roles, roles_shown
+from tollgate.time_zones import time_zone_remember
 from tollgate.types import request_actor
 
 
@@ -109,6 +110,7 @@ class AccountNotificationsView(View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
+            time_zone_remember(request, profile.time_zone)
             messages.success(request, {
                 NotificationEmail.EACH: "Each notification is e-mailed to you as it happens.",
                 NotificationEmail.DAILY: f"Your notifications are e-mailed to you once a day, in one digest, at "
