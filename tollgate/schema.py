@@ -2,9 +2,9 @@
 
 drf-spectacular documents only the success code of each operation, so a client reading the schema learns nothing of
 the 400 with field errors a bad request gets, the 401 without a valid token, the 403 a role without the permission
-gets, or the 404 for an object that does not exist; a client generated from it treats them as unknown. Every API view
-answers them through DRF's exception handler (tollgate.ui.errors.api_exception_handler), so they are documented here
-once, with their bodies, for every operation that can give them.
+gets, the 404 for an object that does not exist, or the 429 past the rate limit; a client generated from it treats
+them as unknown. Every API view answers them through DRF's exception handler (tollgate.ui.errors.api_exception_handler),
+so they are documented here once, with their bodies, for every operation that can give them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ VALIDATION_ERROR = OpenApiResponse(
 NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No valid token (or session) came with the request.")
 PERMISSION_DENIED = OpenApiResponse(ErrorSerializer, description="The user's role may not do this (to this object).")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object (or page of results).")
+THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many requests with this token (or session) for "
+                           "API_RATE_LIMIT: wait the seconds the Retry-After header gives.")
 STILL_REFERENCED = OpenApiResponse(ErrorSerializer, description="Other records still refer to it: nothing was deleted.")
 
 
@@ -61,6 +63,8 @@ class TollgateAutoSchema(AutoSchema):
         paginated_list = self._is_list_view() and self._get_paginator() is not None
         if any(p["in"] == "path" for p in parameters) or paginated_list:
             errors["404"] = NOT_FOUND
+        if self.view.throttle_classes:
+            errors["429"] = THROTTLED
         if self.method == "DELETE" and isinstance(self.view, PortfolioViewSet):
             errors["409"] = STILL_REFERENCED
         return errors

@@ -5,6 +5,7 @@ in-process (eager), e-mail printed to the console. Production sets DATABASE_URL,
 CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL and SITE_URL.
 """
 
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -145,6 +146,13 @@ API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 API_TOKEN_PASSWORD_HOURS = env.int("API_TOKEN_PASSWORD_HOURS", default=24)
 API_TOKENS_PER_PERSON = env.int("API_TOKENS_PER_PERSON", default=10)
 KNOX_TOKEN_MODEL = "portfolio.ApiToken"
+# At most this many API requests per token (per person with a browser session), as N/second|minute|hour|day, so a
+# runaway script slows down instead of slowing everyone down; "" switches the limit off. Counted in the cache
+# (CACHE_URL: set it to a shared Redis with several web processes, or each process counts on its own).
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/minute").strip()
+if API_RATE_LIMIT and not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured(f"API_RATE_LIMIT={API_RATE_LIMIT!r} is not a rate such as 600/minute (a number of "
+                               "requests, then /second, /minute, /hour or /day), nor empty to switch it off.")
 # knox's own migrations create its AuthToken table even when the model is swapped out; it would stay empty beside
 # ours (and block a flush), so the app runs without them: a swapped model gets no table.
 MIGRATION_MODULES = {"knox": None}
@@ -262,6 +270,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["tollgate.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "tollgate.schema.TollgateAutoSchema",

@@ -39,3 +39,11 @@ def test_the_development_key_fails_djangos_own_deploy_check():
     with override_settings(SECRET_KEY="django-insecure-development-key-" + "x" * 32):
         assert [w.id for w in check_secret_key(None)] == ["security.W009"]
     assert settings.SECRET_KEY  # the suite runs on its own key or CI's
+
+
+def test_an_api_rate_limit_that_is_not_a_rate_refuses_to_start():
+    refused = start(SECRET_KEY="", DEBUG="1", API_RATE_LIMIT="600 per minute")
+    assert refused.returncode != 0
+    assert "API_RATE_LIMIT='600 per minute' is not a rate such as 600/minute" in refused.stderr
+    assert start(SECRET_KEY="", DEBUG="1", API_RATE_LIMIT="").returncode == 0  # switched off
+    assert start(SECRET_KEY="", DEBUG="1", API_RATE_LIMIT="100/hour").returncode == 0

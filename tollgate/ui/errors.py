@@ -22,6 +22,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from tollgate.throttling import throttled_detail
+
 T = TypeVar("T")
 
 
@@ -70,11 +72,14 @@ def call_service(service: Callable[..., T], **kwargs: Any) -> T:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus Django's ValidationError from a service called outside call_service: 400 with field
-    errors rather than 500 (Django's PermissionDenied is already 403 in DRF's own handler); and a record that a
-    concurrent request deleted while this one waited for its lock (the service's locked read finds nothing): 404."""
+    errors rather than 500 (Django's PermissionDenied is already 403 in DRF's own handler); a record that a
+    concurrent request deleted while this one waited for its lock (the service's locked read finds nothing): 404;
+    and the rate limit's 429 saying which token reached it."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
     elif isinstance(exc, ObjectDoesNotExist):
         what = type(exc).__qualname__.rsplit(".", 1)[0]
         exc = exceptions.NotFound(f"This {what} no longer exists: it may have been deleted by someone else meanwhile.")
+    elif isinstance(exc, exceptions.Throttled):
+        exc = throttled_detail(exc, context.get("request"))
     return exception_handler(exc, context)

@@ -1,0 +1,65 @@
+"""The API's rate limit: per token (per person with a session), 429 with Retry-After naming the token; pages and
+other tokens go on."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from portfolio.services import api_token_issue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_a_minute(settings):
+    settings.API_RATE_LIMIT = "3/minute"
+
+
+def _with(api_client, key):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return api_client
+
+
+def test_a_token_past_its_limit_is_told_to_wait_and_which_token_it_was(api_client, owner, three_a_minute):
+    _token, key = api_token_issue(actor=owner, user=owner, name="Nightly export", days=30)
+    client = _with(api_client, key)
+    assert [client.get(reverse("api_me")).status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get("/api/initiatives/")
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    detail = refused.json()["detail"]
+    assert f"Too many requests with the API token 'Nightly export' ({_token.shown_key})" in detail
+    assert "at most 3/minute (API_RATE_LIMIT)" in detail and "Expected available in" in detail
+
+
+def test_each_token_has_its_own_allowance_and_pages_are_not_counted(api_client, client, owner, three_a_minute):
+    _first, first = api_token_issue(actor=owner, user=owner, name="Spreadsheet", days=30)
+    _second, second = api_token_issue(actor=owner, user=owner, name="BI tool", days=30)
+    for _ in range(3):
+        _with(api_client, first).get(reverse("api_me"))
+    assert _with(api_client, first).get(reverse("api_me")).status_code == 429
+    assert _with(api_client, second).get(reverse("api_me")).status_code == 200
+    client.force_login(owner)
+    assert client.get(reverse("portfolio:initiative_list")).status_code == 200
+
+
+def test_a_browser_session_is_counted_per_person(client, owner, reviewer, three_a_minute):
+    client.force_login(owner)
+    assert [client.get(reverse("api_me")).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert str(owner) in client.get(reverse("api_me")).json()["detail"]
+    client.force_login(reviewer)
+    assert client.get(reverse("api_me")).status_code == 200
+
+
+def test_no_limit_when_switched_off(api_client, owner, settings):
+    settings.API_RATE_LIMIT = ""
+    _token, key = api_token_issue(actor=owner, user=owner, name="Loader", days=30)
+    assert {_with(api_client, key).get(reverse("api_me")).status_code for _ in range(20)} == {200}
+
+
+def test_the_token_endpoint_is_not_counted_here(api_client, owner, three_a_minute):
+    """Anonymous: a password's failures are django-axes' to count (tests/tollgate/test_login_throttle.py)."""
+    answers = [api_client.post(reverse("api_token"), {"username": owner.username, "password": "wrong"}).status_code
+               for _ in range(4)]
+    assert 429 not in answers
