@@ -163,6 +163,36 @@ def test_keys_issued_before_hashing_keep_working_and_leave_no_plain_text(api_cli
     assert call(api_client, old_key) == 200
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_emptied_drf_table_is_dropped_and_a_row_written_since_is_carried_first(api_client):
+    person = UserFactory(role=Role.OWNER)
+    restored_key = "7c1f0e4bbdfc6ee4b9944b09199c62bcf9418ad8"
+    migration = importlib.import_module("portfolio.migrations.0023_drop_drf_token_table")
+    with connection.schema_editor() as editor:
+        editor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp with time zone "
+                       "NOT NULL, user_id integer NOT NULL)" if connection.vendor == "postgresql" else
+                       "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created datetime NOT NULL, "
+                       "user_id integer NOT NULL)")
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [restored_key, timezone.now(), person.pk])
+        cursor.execute("INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)",
+                       ["authtoken", "0001_initial", timezone.now()])
+    try:
+        with connection.schema_editor() as editor:
+            migration.drop_old_table(apps, editor)
+        assert "authtoken_token" not in connection.introspection.table_names()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM django_migrations WHERE app = 'authtoken'")
+            assert cursor.fetchone() == (0,)
+    finally:
+        if "authtoken_token" in connection.introspection.table_names():
+            with connection.schema_editor() as editor:
+                editor.execute("DROP TABLE authtoken_token")
+    assert call(api_client, restored_key) == 200
+    with connection.schema_editor() as editor:
+        migration.drop_old_table(apps, editor)  # a database without the table: nothing to do
+
+
 def test_a_read_only_token_reads_and_is_refused_every_write_whatever_its_person_may(api_client, admin_user,
                                                                                    initiative):
     token, key = api_token_issue(actor=admin_user, user=admin_user, name="BI tool", days=30, read_only=True)
