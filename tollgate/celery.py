@@ -2,10 +2,12 @@
 
 import os
 from contextvars import Token
+from datetime import tzinfo
 from typing import Any
 
 from celery import Celery, signals
 from celery.schedules import crontab
+from django.utils import timezone
 
 from tollgate.request_id import current_request_id, request_id_bind, request_id_unbind
 
@@ -33,6 +35,25 @@ def _unbind_task_id(task_id: str | None = None, **kwargs: Any) -> None:
     token = _task_request_ids.pop(task_id, None) if task_id else None
     if token is not None:
         request_id_unbind(token)
+
+
+# A job computes in the server's TIME_ZONE (its "today", its months) wherever it runs: on a worker, or in-process
+# inside the request of someone whose pages show their own time zone (tollgate/time_zones.py).
+_task_zones: dict[str, tzinfo] = {}
+
+
+@signals.task_prerun.connect
+def _server_time_zone(task_id: str | None = None, **kwargs: Any) -> None:
+    if task_id and timezone.get_current_timezone_name() != timezone.get_default_timezone_name():
+        _task_zones[task_id] = timezone.get_current_timezone()
+        timezone.deactivate()
+
+
+@signals.task_postrun.connect
+def _caller_time_zone(task_id: str | None = None, **kwargs: Any) -> None:
+    zone = _task_zones.pop(task_id, None) if task_id else None
+    if zone is not None:
+        timezone.activate(zone)
 
 
 # How often runs are checked for a lost message or worker (tollgate/jobs.py): a run whose worker died is failed, and

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -73,3 +75,17 @@ def test_an_api_token_answers_in_the_server_s_zone_a_session_in_the_person_s(cli
     assert expiry.endswith(("Z", "+00:00")), expiry
     client.force_login(owner)
     assert "times shown in Asia/Tokyo" in client.get(reverse("account")).content.decode()
+
+
+@shared_task(name="tests.tollgate.zone_seen")
+def zone_seen() -> str:
+    return timezone.get_current_timezone_name()
+
+
+def test_a_job_run_inside_someone_s_request_computes_in_the_server_s_zone():
+    """In-process (no broker), a job runs inside the request of a person whose pages show Tokyo; its "today" and
+    months must be the server's, as on a worker, and the request's zone comes back after it."""
+    with timezone.override(ZoneInfo("Asia/Tokyo")):
+        assert zone_seen.delay().get() == settings.TIME_ZONE
+        assert timezone.get_current_timezone_name() == "Asia/Tokyo"
+    assert zone_seen.delay().get() == settings.TIME_ZONE
