@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Answers a locked-out login attempt (django-axes) with the lockout page, 429.
     "axes.middleware.AxesMiddleware",
+    # RateLimit-* headers on the API's answers (tollgate/throttling.py).
+    "tollgate.throttling.RateLimitHeadersMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

@@ -63,3 +63,22 @@ def test_the_token_endpoint_is_not_counted_here(api_client, owner, three_a_minut
     answers = [api_client.post(reverse("api_token"), {"username": owner.username, "password": "wrong"}).status_code
                for _ in range(4)]
     assert 429 not in answers
+
+
+def test_every_counted_answer_says_how_many_requests_are_left(api_client, owner, three_a_minute):
+    _token, key = api_token_issue(actor=owner, user=owner, name="Pacer", days=30)
+    client = _with(api_client, key)
+    answers = [client.get(reverse("api_me")) for _ in range(4)]
+    assert [a["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a["RateLimit-Limit"] for a in answers} == {"3"}
+    assert all(1 <= int(a["RateLimit-Reset"]) <= 60 for a in answers)
+    assert answers[-1].status_code == 429
+
+
+def test_no_rate_headers_where_nothing_is_counted(api_client, client, owner, settings):
+    settings.API_RATE_LIMIT = ""
+    _token, key = api_token_issue(actor=owner, user=owner, name="Loader", days=30)
+    assert "RateLimit-Limit" not in _with(api_client, key).get(reverse("api_me"))
+    settings.API_RATE_LIMIT = "3/minute"
+    client.force_login(owner)
+    assert "RateLimit-Limit" not in client.get(reverse("portfolio:initiative_list"))  # a page
