@@ -110,7 +110,9 @@ class AccountNotificationsView(View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            time_zone_remember(request, profile.time_zone)
+            if time_zone_remember(request, profile.time_zone):
+                shown = profile.time_zone or f"{settings.TIME_ZONE}, the server's time zone"
+                messages.success(request, f"Dates and times are now shown in {shown}.")
             messages.success(request, {
                 NotificationEmail.EACH: "Each notification is e-mailed to you as it happens.",
                 NotificationEmail.DAILY: f"Your notifications are e-mailed to you once a day, in one digest, at "

@@ -19,9 +19,11 @@ from portfolio.selectors import profile_of
 SESSION_KEY = "tollgate_time_zone"
 
 
-def time_zone_remember(request: HttpRequest, time_zone: str) -> None:
-    """The person chose `time_zone` ("" for the server's): their next page shows it."""
+def time_zone_remember(request: HttpRequest, time_zone: str) -> bool:
+    """The person chose `time_zone` ("" for the server's): their next page shows it. Whether it changed."""
+    changed = request.session.get(SESSION_KEY) != time_zone
     request.session[SESSION_KEY] = time_zone
+    return changed
 
 
 def person_time_zone(request: HttpRequest) -> ZoneInfo | None:

@@ -39,13 +39,18 @@ def test_a_person_sees_times_in_their_own_time_zone(client, notified):
     response = client.post(reverse("account_notifications"), {"notification_email": "each",
                                                                "time_zone": "Asia/Tokyo"}, follow=True)
     page = response.content.decode()
-    assert "times shown in Asia/Tokyo" in page
+    assert "times shown in Asia/Tokyo" in page and "Dates and times are now shown in Asia/Tokyo." in page
     now_there = timezone.localtime(timezone.now(), timezone.get_fixed_timezone(9 * 60)).strftime("%Y-%m-%d")
     assert f"it is {now_there}" in page.split('id="time-zone-now"', 1)[1]
     assert _notification_time(client) == "2027-01-16 08:30"  # without signing in again
     # and back to the server's
-    client.post(reverse("account_notifications"), {"notification_email": "each", "time_zone": ""})
+    back = client.post(reverse("account_notifications"), {"notification_email": "daily", "time_zone": ""},
+                       follow=True).content.decode()
+    assert "Dates and times are now shown in UTC, the server&#x27;s time zone." in back
     assert _notification_time(client) == "2027-01-15 23:30"
+    unchanged = client.post(reverse("account_notifications"), {"notification_email": "each", "time_zone": ""},
+                            follow=True).content.decode()
+    assert "Dates and times are now" not in unchanged
     assert timezone.get_current_timezone_name() == settings.TIME_ZONE  # nothing stays active after a request
 
 
