@@ -393,13 +393,22 @@ def _actor_name(entry: LogEntry) -> str:
 
 
 def relations_seen_from_the_other_side(entry: LogEntry) -> frozenset[str]:
-    """The relations other models hold to an entry's model (an initiative's cost records, its reports): auditlog
-    records each on a create as its empty manager ("portfolio.MonthlyCost.None"), which says nothing, so neither the
-    history nor the audit trail shows them."""
+    """The relations other models hold to an entry's model (an initiative's cost records, its reports) where the
+    entry records nothing about them: auditlog records each on a create as its empty manager
+    ("portfolio.MonthlyCost.None"), which says nothing, so neither the history nor the audit trail shows them. A
+    service's own event that names one with real values (a report's verdict: None → optimise) is shown."""
     model = entry.content_type.model_class() if entry.content_type_id else None
     if model is None:
         return frozenset()
-    return frozenset(f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete)
+    changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
+    reverse = {f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete}
+    return frozenset(name for name in reverse if name not in changes or _says_nothing(changes[name]))
+
+
+def _says_nothing(change: Any) -> bool:
+    """Whether a recorded change holds only empty values or auditlog's repr of an empty manager."""
+    values = change if isinstance(change, list | tuple) else [change]
+    return all(value in (None, "None", "") or (isinstance(value, str) and value.endswith(".None")) for value in values)
 
 
 def _history_fields(entry: LogEntry) -> list[tuple[str, Any, Any]]:

@@ -20,7 +20,7 @@ from django.views import View
 from django.views.generic import DetailView
 
 from reviews import selectors, services
-from reviews.choices import ReportStatus
+from reviews.choices import Decision, ReportStatus
 from reviews.filtersets import (
     MyInitiativeFilterSet,
     NotificationFilterSet,
@@ -125,20 +125,29 @@ class ReportActionView(ReportObjectMixin, PermissionRequiredMixin, View):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         report = self.get_report()
         form = self.form_class(request.POST)
+        refused = False
         if form.is_valid():
             try:
                 message = self.act(report, form.cleaned_data)
             except ValidationError as error:
-                form_add_service_errors(form, error)
+                if hasattr(error, "error_dict"):
+                    form_add_service_errors(form, error)
+                else:  # the report changed under the form (a verdict given meanwhile, say), which may not show now
+                    message_service_errors(request, error, suffix=self.not_recorded(form.cleaned_data))
+                    refused = True
             else:
                 messages.success(request, message)
                 return HttpResponseRedirect(report.get_absolute_url())
         context = report_context(request, report)
         context.update({"verdict_form": VerdictForm(), "reopen_form": ReopenForm(), self.form_context_name: form})
-        return render(request, "reviews/report_detail.html", context, status=400 if form.errors else 200)
+        return render(request, "reviews/report_detail.html", context, status=400 if form.errors or refused else 200)
 
     def act(self, report: ValueReport, data: dict[str, Any]) -> str:
         raise NotImplementedError
+
+    def not_recorded(self, data: dict[str, Any]) -> str:
+        """What the refused form held, said with the refusal so that nothing typed is lost without a trace."""
+        return ""
 
 
 class VerdictView(ReportActionView):
@@ -150,6 +159,9 @@ class VerdictView(ReportActionView):
         verdict = services.verdict_give(actor=request_actor(self.request), report=report, decision=data["decision"],
                                         rationale=data["rationale"])
         return f"Verdict recorded: {verdict.get_decision_display()}."
+
+    def not_recorded(self, data: dict[str, Any]) -> str:
+        return f" Yours was not recorded ({Decision(data['decision']).label}: “{data['rationale']}”)."
 
 
 class ReopenView(ReportActionView):

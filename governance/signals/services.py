@@ -217,8 +217,9 @@ def _refresh(target: Signal, source: Signal) -> Signal:
 
 
 @transaction.atomic
-def signal_acknowledge(*, actor: Actor, signal: Signal) -> Signal:
-    """Someone responsible has seen it and is on it: open -> acknowledged."""
+def signal_acknowledge(*, actor: Actor, signal: Signal, note: str = "") -> Signal:
+    """Someone responsible has seen it and is on it: open -> acknowledged, with what they are doing about it (`note`,
+    optional) in the audit trail."""
     locked = _locked(signal)
     if not may(actor, "governance.acknowledge_signal", locked):
         raise PermissionDenied("You may not acknowledge this signal: its initiative's owner or delegates, CoE "
@@ -229,7 +230,7 @@ def signal_acknowledge(*, actor: Actor, signal: Signal) -> Signal:
     locked.status, locked.acknowledged_by, locked.acknowledged_at = SignalStatus.ACKNOWLEDGED, actor, timezone.now()
     locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
     audit_event(locked, actor=actor, event=AuditEvent.SIGNAL_ACKNOWLEDGED,
-                changes={"status": [SignalStatus.OPEN, SignalStatus.ACKNOWLEDGED]})
+                changes={"status": [SignalStatus.OPEN, SignalStatus.ACKNOWLEDGED]}, reason=(note or "").strip())
     return _refresh(signal, locked)
 
 

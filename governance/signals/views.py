@@ -127,7 +127,7 @@ class SignalActionView(SignalObjectMixin, PermissionRequiredMixin, View):
         actor = request_actor(request)
         try:
             if self.action == "acknowledge":
-                services.signal_acknowledge(actor=actor, signal=signal)
+                services.signal_acknowledge(actor=actor, signal=signal, note=text)
             elif self.action == "dismiss":
                 services.signal_dismiss(actor=actor, signal=signal, reason=text)
             else:

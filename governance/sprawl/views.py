@@ -198,7 +198,7 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
         can_decide = may(self.request.user, "governance.decide_sprawlcluster", cluster)
         active = [m for m in members if not m.removed]
         context.update(
-            members=members,
+            members=members, active_count=len(active), removed_count=len(members) - len(active),
             can_decide=can_decide and cluster.status == SprawlStatus.OPEN,
             can_remove=can_decide and cluster.status != SprawlStatus.DISMISSED and len(active) > 2,
             decision_form=kwargs.get("decision_form") or SprawlReasonForm(),

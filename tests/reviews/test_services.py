@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from governance.tables import audit_changes_text
 from portfolio.choices import KpiDirection, KpiKind, Stage
 from reviews import selectors, services
 from reviews.choices import Decision, ReportStatus
@@ -251,6 +252,7 @@ def test_reviewer_gives_a_verdict(reviewer, owner, submitted):
     assert (verdict.decision, verdict.reviewer, verdict.rationale) == (Decision.SCALE, reviewer, "Strong.")
     [entry] = events(submitted, "verdict")
     assert entry.actor == reviewer and entry.additional_data["reason"] == "Strong."
+    assert audit_changes_text(entry) == "verdict: — → scale"  # the audit trail says which verdict
     assert Notification.objects.filter(user=owner, message__contains="Scale").exists()
     with pytest.raises(ValidationError, match="already"):
         services.verdict_give(actor=reviewer, report=submitted, decision=Decision.CONTINUE, rationale="Again.")

@@ -254,6 +254,19 @@ def test_reviewer_gives_a_verdict_on_the_page(login, reviewer, submitted):
     assert Verdict.objects.get(report=submitted).decision == Decision.SCALE
 
 
+def test_a_second_verdict_is_refused_with_the_reason_and_what_was_typed(login, reviewer, submitted):
+    """Two reviewers had the report open; the second one's verdict comes after the first's."""
+    second = UserFactory(role=Role.REVIEWER)
+    services.verdict_give(actor=second, report=submitted, decision=Decision.CONTINUE, rationale="On track.")
+    response = login(reviewer).post(reverse("reviews:report_verdict", args=[submitted.pk]),
+                                    {"decision": "scale", "rationale": "Value per dollar above 3."})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert ("A verdict was already given on this report. Yours was not recorded (Scale: “Value per dollar above "
+            "3.”).") in page
+    assert Verdict.objects.get(report=submitted).decision == Decision.CONTINUE
+
+
 def test_a_verdict_without_rationale_is_a_form_error(login, reviewer, submitted):
     response = login(reviewer).post(reverse("reviews:report_verdict", args=[submitted.pk]), {"decision": "scale"})
     assert response.status_code == 400 and "rationale" in response.context["verdict_form"].errors

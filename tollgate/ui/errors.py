@@ -44,9 +44,10 @@ def form_add_service_errors(
         form.add_error(None, error)
 
 
-def message_service_errors(request: HttpRequest, error: DjangoValidationError, prefix: str = "") -> None:
+def message_service_errors(request: HttpRequest, error: DjangoValidationError, prefix: str = "",
+                           suffix: str = "") -> None:
     """A page without a form to re-show: the service's messages as one error message."""
-    messages.error(request, prefix + " ".join(error.messages))
+    messages.error(request, prefix + " ".join(error.messages) + suffix)
 
 
 # API -----------------------------------------------------------------------------------------------------------------

@@ -52,6 +52,11 @@ class SignalDismissSerializer(serializers.Serializer):
                                    help_text="Required: why the signal is not acted on.")
 
 
+class SignalAcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
+                                 help_text="What is being done about it (optional).")
+
+
 class SignalResolveSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
                                  help_text="How it was resolved (optional).")

@@ -43,11 +43,14 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def _signal_data(self, pk: int) -> dict:
         return serializers.SignalSerializer(self.get_queryset().get(pk=pk)).data
 
-    @extend_schema(request=None, responses=serializers.SignalSerializer)
+    @extend_schema(request=serializers.SignalAcknowledgeSerializer, responses=serializers.SignalSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: int) -> Response:
         signal = self.get_object()
-        call_service(services.signal_acknowledge, actor=request_actor(request), signal=signal)
+        body = serializers.SignalAcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        call_service(services.signal_acknowledge, actor=request_actor(request), signal=signal,
+                     note=body.validated_data["note"])
         return Response(self._signal_data(signal.pk))
 
     @extend_schema(request=serializers.SignalDismissSerializer, responses=serializers.SignalSerializer)

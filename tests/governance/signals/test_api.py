@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -56,8 +57,11 @@ def test_an_owner_lists_their_own_and_may_not_read_another(owner, own, other):
 
 
 def test_acknowledge_dismiss_and_resolve(owner, reviewer, own, other):
-    acknowledged = api(owner).post(reverse("governance_api:signal-acknowledge", args=[own.pk]))
+    acknowledged = api(owner).post(reverse("governance_api:signal-acknowledge", args=[own.pk]),
+                                   {"note": "Talking to finance."}, format="json")
     assert acknowledged.status_code == 200 and acknowledged.json()["status"] == SignalStatus.ACKNOWLEDGED
+    assert LogEntry.objects.get_for_object(own).get(
+        additional_data__event="signal_acknowledged").additional_data["reason"] == "Talking to finance."
     again = api(owner).post(reverse("governance_api:signal-acknowledge", args=[own.pk]))
     assert again.status_code == 400
     no_reason = api(reviewer).post(reverse("governance_api:signal-dismiss", args=[other.pk]), {}, format="json")

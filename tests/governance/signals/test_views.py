@@ -98,11 +98,13 @@ def test_the_owner_acknowledges_on_the_page(login, owner, signals):
     client = login(owner)
     page = client.get(signals["own"].get_absolute_url()).content.decode()
     assert 'id="acknowledge-signal"' in page and 'id="dismiss-signal"' not in page
-    response = client.post(reverse("governance:signal_acknowledge", args=[signals["own"].pk]))
+    response = client.post(reverse("governance:signal_acknowledge", args=[signals["own"].pk]),
+                           {"reason": "Looking at it with the vendor"})
     assert response.status_code == 302
     signals["own"].refresh_from_db()
     assert signals["own"].status == SignalStatus.ACKNOWLEDGED
-    assert "Signal acknowledged" in client.get(signals["own"].get_absolute_url()).content.decode()
+    page = client.get(signals["own"].get_absolute_url()).content.decode()
+    assert "Signal acknowledged" in page and "Looking at it with the vendor" in page  # the note is kept
 
 
 def test_dismissing_without_a_reason_shows_the_error_and_changes_nothing(login, reviewer, signals):

@@ -252,6 +252,7 @@ def test_remove_member_from_the_page(login, reviewer, cluster, other_initiative)
     assert member.removed and member.removed_reason == "Sales calls only"
     body = client.get(cluster.get_absolute_url()).content.decode()
     assert "Removed by" in body and body.count('class="remove-member"') == 0  # two left: no more removals
+    assert '<span class="n" id="member-count">2</span>' in body and "(1 removed)" in body
 
 
 def test_a_member_that_joined_a_confirmed_cluster_is_marked_for_a_look(login, reviewer, cluster):
