@@ -17,6 +17,12 @@ class PortfolioConfig(AppConfig):
 
         # After every app's migrate signal (permissions of later apps exist only then); it is idempotent.
         post_migrate.connect(sync_role_groups, dispatch_uid="tollgate.sync_role_groups")
+        # A new session starts with the person's own time zone (the pages show times in it).
+        from django.contrib.auth.signals import user_logged_in
+
+        from tollgate.time_zones import time_zone_on_login
+
+        user_logged_in.connect(time_zone_on_login, dispatch_uid="tollgate.time_zone_on_login")
         # Field-level history of what owners and admins edit; decisions get their own audit rows.
         auditlog.register(models.Initiative, m2m_fields={"vendors", "ai_models", "delegates"})
         auditlog.register(models.BusinessCase)

@@ -132,6 +132,9 @@ class NotificationTable(tables.Table):
         order_by = ("-created_at",)
         empty_text = "No notifications."
 
+    def value_message(self, record: Notification) -> str:
+        return record.message  # the CSV: the text, not the link's HTML
+
     def render_message(self, record: Notification) -> SafeString:
         if record.url:
             return format_html('<a href="{}">{}</a>', record.url, record.message)

@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView
 
+from portfolio.choices import NotificationEmail
+from portfolio.selectors import profile_of
 from reviews import selectors, services
 from reviews.choices import Decision, ReportStatus
 from reviews.filtersets import (
@@ -344,6 +346,13 @@ class NotificationListView(ListPageView):
     template_name = "reviews/notification_list.html"
     export_name = "notifications"
     title = "Notifications"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        profile = profile_of(request_actor(self.request))
+        context["email_mode"] = profile.notification_email if profile else NotificationEmail.EACH
+        context["digest_hour"] = profile.digest_hour if profile else None
+        return context
 
 
 class NotificationsReadView(PermissionRequiredMixin, View):

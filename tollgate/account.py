@@ -43,11 +43,30 @@ def account_page(request: HttpRequest, *, new_token: str | None = None, status: 
         "account": account_overview(user), "roles": roles, "new_token": new_token,
         "password_login": settings.PASSWORD_LOGIN, "has_password": user.has_usable_password(),
         "notification_choices": NotificationEmail.choices, "digest_hours": range(24), "time_zone": settings.TIME_ZONE,
-        "time_zones": sorted(available_timezones()),
+        "time_zones": time_zone_choices(),
         "token_lifetimes": lifetimes,
         "token_default_days": days or default_lifetime(),
         "token_name": typed.get("name", ""), "read_only_checked": typed.get("read_only") == "on"},
         status=status)
+
+
+# The tz database's regions: its other names (US/Eastern, Etc/GMT+5, EST5EDT...) are old aliases nobody looks for.
+TIME_ZONE_REGIONS = {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
+                     "Pacific"}
+
+
+def time_zone_choices() -> list[str]:
+    """The zones the account page offers: UTC and each region's cities, sorted (an alias chosen before stays valid,
+    the service accepts every zone the server knows)."""
+    return ["UTC", *sorted(z for z in available_timezones() if z.split("/", 1)[0] in TIME_ZONE_REGIONS)]
+
+
+def _whole_number(text: str) -> int | str:
+    """The number typed, or the text itself for the service to name as wrong."""
+    try:
+        return int(text)
+    except ValueError:
+        return repr(text)
 
 
 class AccountView(View):
@@ -63,11 +82,8 @@ class AccountTokenView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         user = request_actor(request)
         try:
-            days = int(request.POST.get("days", ""))
-        except ValueError:
-            days = 0
-        try:
-            _token, key = api_token_issue(actor=user, user=user, name=request.POST.get("name", ""), days=days,
+            _token, key = api_token_issue(actor=user, user=user, name=request.POST.get("name", ""),
+                                          days=_whole_number(request.POST.get("days", "").strip()),
                                           read_only=request.POST.get("read_only") == "on")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -102,10 +118,10 @@ class AccountNotificationsView(View):
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         user = request_actor(request)
         try:
-            hour = request.POST.get("digest_hour", "")
+            hour = request.POST.get("digest_hour", "").strip()
             profile = profile_notifications_set(actor=user, user=user,
                                                 email=request.POST.get("notification_email", ""),
-                                                digest_hour=int(hour) if hour.isdigit() else None,
+                                                digest_hour=_whole_number(hour) if hour else None,
                                                 time_zone=request.POST.get("time_zone"))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

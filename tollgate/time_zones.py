@@ -1,14 +1,16 @@
 """Pages show dates and times in the signed-in person's own time zone (their account's setting, else the server's
 TIME_ZONE), as a company spread over several offices expects: "submitted at 09:12" means 09:12 where the reader is.
 
-The zone is read from the profile once per session and kept in the session, so a page costs no query for it; the
-account page updates it when the person changes it. A request authenticated by an API token has no session user
-when this middleware runs and keeps the server's zone (every API time carries its offset either way).
+The zone is read from the profile when the person signs in and kept in the session, so a page costs no query for it
+(a session from before this existed reads it once); the account page updates it when the person changes it. A
+request authenticated by an API token has no session user when this middleware runs and keeps the server's zone
+(every API time carries its offset either way).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +26,13 @@ def time_zone_remember(request: HttpRequest, time_zone: str) -> bool:
     changed = request.session.get(SESSION_KEY) != time_zone
     request.session[SESSION_KEY] = time_zone
     return changed
+
+
+def time_zone_on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """On signing in (user_logged_in): the new session starts with the person's zone, so no page looks it up."""
+    if request is not None and hasattr(request, "session"):
+        profile = profile_of(user)
+        request.session[SESSION_KEY] = profile.time_zone if profile else ""
 
 
 def person_time_zone(request: HttpRequest) -> ZoneInfo | None:

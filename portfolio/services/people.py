@@ -150,7 +150,7 @@ def person_create(
 
 
 @transaction.atomic
-def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_hour: int | None = None,
+def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_hour: int | str | None = None,
                               time_zone: str | None = None) -> Profile:
     """How `user`'s notifications are e-mailed (NotificationEmail: each, a daily digest at `digest_hour` of their day
     in `time_zone` ("" for the server's), or never; they are always in the app). Set by the person on their account
@@ -160,8 +160,8 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_h
         raise PermissionDenied("Only administrators change someone else's notification settings.")
     if email not in NotificationEmail.values:
         raise ValidationError({"notification_email": f"Choose one of: {', '.join(NotificationEmail.values)}."})
-    if digest_hour is not None and not 0 <= digest_hour <= 23:
-        raise ValidationError({"digest_hour": f"The digest's hour is 0 to 23, not {digest_hour}."})
+    if digest_hour is not None and (not isinstance(digest_hour, int) or not 0 <= digest_hour <= 23):
+        raise ValidationError({"digest_hour": f"The digest's hour is a whole number from 0 to 23, not {digest_hour}."})
     if time_zone and time_zone not in available_timezones():
         raise ValidationError({"time_zone": f"{time_zone!r} is not a time zone (such as Europe/Berlin or "
                                             "America/New_York)."})

@@ -45,7 +45,7 @@ def _issued(user: Actor, *, actor: Actor | None, name: str, expiry: timedelta, f
 
 
 @transaction.atomic
-def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int,
+def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int | str,
                     read_only: bool = False) -> tuple[ApiToken, str]:
     """A named API token for `user` that works for `days`, issued by the person for themselves (their account page:
     the way to a token when they sign in with single sign-on) or by an administrator. Returns the token and its key,
@@ -61,16 +61,17 @@ def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int,
         raise ValidationError({"name": "Name the token after the script or tool that will use it."})
     if len(name) > 100:
         raise ValidationError({"name": f"A token's name has at most 100 characters (this one has {len(name)})."})
-    if days not in lifetime_choices():
+    if not isinstance(days, int) or days not in lifetime_choices():
         allowed = ", ".join(str(d) for d in lifetime_choices())
         raise ValidationError({"days": f"A token lasts {allowed} days, not {days}."})
     User.objects.select_for_update().filter(pk=user.pk).first()  # one issue at a time per person: the limit holds
     live = ApiToken.objects.filter(user=user, from_password=False).exclude(expiry__lt=timezone.now())
+    has = "You already have" if own else f"{user} already has"
     if live.filter(name=name).exists():
-        raise ValidationError({"name": f"{user} already has a token named {name!r}: name this one differently."})
+        raise ValidationError({"name": f"{has} a token named {name!r}: name this one differently."})
     if live.count() >= settings.API_TOKENS_PER_PERSON:
-        raise ValidationError({"name": f"{user} already has {settings.API_TOKENS_PER_PERSON} API tokens, the most "
-                                       "one person may hold: revoke one first."})
+        raise ValidationError({"name": f"{has} {settings.API_TOKENS_PER_PERSON} API tokens, the most one person may "
+                                       "hold: revoke one first."})
     return _issued(user, actor=actor, name=name, expiry=timedelta(days=days), from_password=False,
                    source="account_page" if own else "admin", read_only=read_only)
 

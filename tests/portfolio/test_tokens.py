@@ -50,7 +50,7 @@ def test_a_person_holds_at_most_the_configured_number_of_named_tokens(owner, set
     settings.API_TOKENS_PER_PERSON = 2
     api_token_issue(actor=owner, user=owner, name="one", days=7)
     api_token_issue(actor=owner, user=owner, name="two", days=7)
-    with pytest.raises(ValidationError, match="already has 2 API tokens, the most one person may hold"):
+    with pytest.raises(ValidationError, match="You already have 2 API tokens, the most one person may hold"):
         api_token_issue(actor=owner, user=owner, name="three", days=7)
     # Expired tokens and those obtained with a password do not count.
     ApiToken.objects.filter(name="one").update(expiry=timezone.now() - timedelta(seconds=1))

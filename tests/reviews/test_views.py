@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.choices import KpiDirection, KpiKind, Stage
+from portfolio.services import profile_notifications_set
 from reviews import services
 from reviews.choices import Decision, ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -437,6 +438,19 @@ def test_notifications_show_only_mine_and_mark_read(login, owner, other_owner):
     assert client.post(reverse("reviews:notifications_read")).status_code == 302
     assert Notification.objects.get(user=owner).read_at is not None
     assert Notification.objects.get(user=other_owner).read_at is None
+
+
+def test_the_notifications_page_says_how_they_reach_the_mailbox_and_its_csv_is_text(login, owner):
+    services.notification_create(user=owner, message="New signal: Sprawl", url="/governance/signals/85/")
+    client = login(owner)
+    assert "Each is also e-mailed to you." in client.get(reverse("reviews:notification_list")).content.decode()
+    profile_notifications_set(actor=owner, user=owner, email="daily", digest_hour=8)
+    page = client.get(reverse("reviews:notification_list")).content.decode()
+    assert "in one digest a day, at 08:00" in page and "Each is also e-mailed" not in page
+    profile_notifications_set(actor=owner, user=owner, email="off")
+    assert "They are not e-mailed to you" in client.get(reverse("reviews:notification_list")).content.decode()
+    exported = client.get(reverse("reviews:notification_list") + "?_export=csv").content.decode()
+    assert "New signal: Sprawl" in exported and "<a" not in exported
 
 
 def test_notifications_query_count_is_constant(login, owner):

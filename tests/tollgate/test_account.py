@@ -58,7 +58,7 @@ def test_a_person_creates_names_and_revokes_their_own_api_tokens(client, executi
     second_key = second.content.decode().split('id="new-token">', 1)[1].split("<", 1)[0]
     refused = client.post(reverse("account_token"), {"name": "Spreadsheet", "days": "30", "read_only": "on"})
     assert refused.status_code == 400
-    assert "already has a token named &#x27;Spreadsheet&#x27;" in refused.content.decode()
+    assert "You already have a token named &#x27;Spreadsheet&#x27;" in refused.content.decode()
     assert 'value="Spreadsheet"' in refused.content.decode()  # the form keeps what was typed
     assert '<option value="30" selected>' in refused.content.decode()
     assert 'id="id_token_read_only" checked>' in refused.content.decode()
@@ -92,7 +92,7 @@ def test_a_token_form_with_a_bad_lifetime_or_no_name_says_so_and_issues_nothing(
     client.force_login(owner)
     for data, message in [({"name": "", "days": "30"}, "Name the token"),
                           ({"name": "x", "days": "1000"}, "A token lasts 7, 30, 90, 365 days, not 1000."),
-                          ({"name": "x", "days": "soon"}, "not 0")]:
+                          ({"name": "x", "days": "soon"}, "not &#x27;soon&#x27;")]:
         response = client.post(reverse("account_token"), data)
         assert response.status_code == 400 and message in response.content.decode()
     assert not ApiToken.objects.exists()
@@ -182,7 +182,7 @@ def test_a_person_chooses_the_hour_of_their_daily_e_mail(client, owner):
     assert entry.actor == owner and entry.changes_dict["digest_hour"] == ["7", "18"]
     refused = client.post(reverse("account_notifications"), {"notification_email": "daily", "digest_hour": "24"},
                           follow=True)
-    assert "The digest&#x27;s hour is 0 to 23, not 24." in refused.content.decode()
+    assert "The digest&#x27;s hour is a whole number from 0 to 23, not 24." in refused.content.decode()
     Notification.objects.create(user=owner, message="Approved", created_at=timezone.now() + timedelta(seconds=1))
     six_pm = next_hour(18)
     assert notification_digests_send(now=six_pm - timedelta(hours=1)) == []
@@ -229,6 +229,16 @@ def test_a_script_asks_who_it_runs_as(client, owner, api_client):
                            "expiry": me["token"]["expiry"]} and me["token"]["expiry"]
     client.force_login(owner)
     assert client.get(reverse("api_me")).json()["token"] is None
+
+
+def test_an_hour_that_is_not_a_whole_number_is_refused_not_ignored(client, owner):
+    client.force_login(owner)
+    for hour, shown in [("-1", "-1"), ("abc", "&#x27;abc&#x27;"), ("3.5", "&#x27;3.5&#x27;"), ("24", "24")]:
+        page = client.post(reverse("account_notifications"), {"notification_email": "daily", "digest_hour": hour},
+                           follow=True).content.decode()
+        assert f"The digest&#x27;s hour is a whole number from 0 to 23, not {shown}." in page
+    owner.profile.refresh_from_db()
+    assert owner.profile.digest_hour == 7
 
 
 def test_the_daily_e_mail_comes_at_the_person_s_hour_in_their_time_zone(client, owner):
