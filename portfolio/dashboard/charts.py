@@ -51,7 +51,7 @@ def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> 
         "data": [
             {"type": "bar", "name": "Spend", "x": names, "y": [float(r["spend"]) for r in rows],
              "marker": {"color": PALETTE[0]}},
-            {"type": "bar", "name": "Value", "x": names, "y": [float(r["value"]) for r in rows],
+            {"type": "bar", "name": "Value", "x": names, "y": [float(r["value"] or 0) for r in rows],
              "marker": {"color": PALETTE[2]}},
         ],
         "layout": _legend_on_top(_layout("Spend and reported value by department", y_title=currency, height=360,

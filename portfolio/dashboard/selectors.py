@@ -112,7 +112,9 @@ class Figure:
 
 
 def _department_entry() -> dict[str, Decimal]:
-    return {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO}
+    # reports: how many valued reports; estimated: how many of their costs are the business case's estimate.
+    return {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO, "reports": ZERO,
+            "estimated": ZERO}
 
 
 @dataclass
@@ -172,11 +174,13 @@ def _quarter_totals(quarter: Quarter, department_id: int | None) -> QuarterTotal
             totals.reports += 1
             entry = totals.by_department[departments[reported.initiative_id]]
             entry["value"] += reported.value or ZERO
+            entry["reports"] += 1
             if reported.cost:
                 totals.value_with_cost += reported.value or ZERO
                 totals.reported_cost += reported.cost
                 entry["value_with_cost"] += reported.value or ZERO
                 entry["reported_cost"] += reported.cost
+                entry["estimated"] += 0 if reported.cost_is_actual else 1
         for reported in values.values():
             if reported.cost and reported.outcomes:
                 cpo.append((reported.cost / reported.outcomes, reported.cost))
@@ -255,9 +259,15 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
     rows = []
     for dept in names:
         entry = totals.by_department.get(dept.pk) or _department_entry()
+        # Value is None, not 0, where nobody reported one. Value per dollar divides by the cost of the initiatives
+        # that reported (their cost records, else their business case's estimate): `value_cost`, shown beside it, so
+        # that it reads right next to a spend of the cost records alone.
         rows.append({
-            "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]), "value": cents(entry["value"]),
+            "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]),
+            "value": cents(entry["value"]) if entry["reports"] else None,
             "value_per_dollar": value_per_dollar(entry["value_with_cost"], entry["reported_cost"]),
+            "value_cost": cents(entry["reported_cost"]) if entry["reported_cost"] else None,
+            "value_cost_estimated": bool(entry["estimated"]),
             "url": dashboard_url(quarter, dept.pk),
         })
     return rows

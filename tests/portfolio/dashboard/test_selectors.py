@@ -98,6 +98,14 @@ def test_value_cost_per_outcome_stages_and_departments(portfolio):
     departments = {d["name"]: d for d in board["departments"]}
     assert departments["Claims"]["spend"] == D("3300.00") and departments["Claims"]["value"] == D("9000.00")
     assert departments["Marketing"]["spend"] == D("700.00") and departments["Marketing"]["value"] == D("350.00")
+    # Value per dollar says what it divides by: the triage's business case, an estimate, beside Claims' 3,300 spend.
+    claims = departments["Claims"]
+    assert (claims["value_per_dollar"], claims["value_cost"], claims["value_cost_estimated"]) == (
+        D("1.22"), D("7350.00"), True)
+    assert (departments["Marketing"]["value_per_dollar"], departments["Marketing"]["value_cost"]) == (None, None)
+    quiet = DepartmentFactory(name="Procurement")  # nobody reported: no value, not a value of 0
+    row = next(d for d in dashboard(quarter=Q3)["departments"] if d["name"] == quiet.name)
+    assert (row["value"], row["value_per_dollar"]) == (None, None)
 
 
 def test_idle_licences_come_from_the_latest_month_of_the_quarter(portfolio):

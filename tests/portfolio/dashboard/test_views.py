@@ -46,7 +46,7 @@ def test_every_table_exports_to_csv(client, executive, portfolio):  # noqa: F811
     assert rows[0] == ["Key", "Value", "Amount", "Records"]
     assert rows[1] == ["tag:team", "data", "75.00", "2"]
     departments = client.get(URL, {"quarter": "2026-Q3", "_export": "departments"}).content.decode()
-    assert "Claims,3300.00,9000.00" in departments
+    assert "Claims,3300.00,9000.00,1.22,7350.00,True" in departments
     assert client.get(URL, {"_export": "nonsense"}).status_code == 400
 
 
