@@ -1,4 +1,4 @@
-"""Telling a lost database connection from every other database error.
+"""Telling a lost database connection from every other database error; API writes in one transaction.
 
 PostgreSQL restarting or failing over, an administrator terminating a backend, the network going: the statement
 fails and so does the transaction, which the server rolls back. Such a failure is worth trying again as it is (a run
@@ -8,9 +8,13 @@ deadlock or timeout (their own SQLSTATE) is not this.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
 
 # Class 08: connection exceptions; 57P01-57P03: the server shut the connection down (admin, crash, starting up).
 CONNECTION_LOST_SQLSTATES = ("08", "57P01", "57P02", "57P03")
@@ -28,3 +32,33 @@ def connection_lost(exc: BaseException | None) -> bool:
         return False
     sqlstate = getattr(driver, "sqlstate", None)
     return sqlstate is None or sqlstate.startswith(CONNECTION_LOST_SQLSTATES)
+
+
+class ApiWriteAtomicMiddleware:
+    """Each API write (POST, PUT, PATCH, DELETE under /api/) in one transaction, rolled back when it answers 5xx.
+
+    Services are atomic on their own, but a request can fail after its service committed: rendering the answer
+    (a figure too large for its field, say) or a second service call. The 500's "nothing you sent was half-written"
+    is then true. 4xx answers keep what they wrote on purpose (a failed password counted by django-axes). Inside
+    in MIDDLEWARE, so the session and other middleware write outside it; pages keep their own transactions."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in self.SAFE or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        response: HttpResponse | None = None
+        try:
+            with transaction.atomic():
+                response = self.get_response(request)
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+        except DatabaseError:
+            if response is None or response.status_code < 500:
+                raise  # the commit failed: the answer must not say it worked
+            # Rolling back failed too (the connection died under the request: its transaction went with it); the
+            # 5xx already says so.
+        return response

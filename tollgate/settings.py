@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # RateLimit-* headers on the API's answers (tollgate/throttling.py).
     "tollgate.throttling.RateLimitHeadersMiddleware",
+    # Inside every other (but the metrics): each API write in one transaction, rolled back when it answers 5xx.
+    "tollgate.database.ApiWriteAtomicMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

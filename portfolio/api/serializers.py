@@ -21,14 +21,15 @@ User = get_user_model()
 
 
 def money_out(*, null: bool = False, help_text: str | None = None) -> serializers.DecimalField:
-    """A read-only dollar figure the model or a selector computes."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=null,
+    """A read-only dollar figure the model or a selector computes: no digit limit, since a sum or a product of
+    stored amounts can have more digits than any one of them."""
+    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, allow_null=null,
                                     help_text=help_text)
 
 
 def money_number() -> serializers.DecimalField:
     """A dollar figure given as a JSON number (the costs report), not a string."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True)
+    return serializers.DecimalField(max_digits=None, decimal_places=2, coerce_to_string=False, read_only=True)
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
@@ -121,7 +122,7 @@ class BusinessCaseSerializer(serializers.ModelSerializer):
     initiative_name = serializers.CharField(source="initiative.name", read_only=True)
     tco_monthly = money_out()
     oversight_cost = money_out()
-    expected_cost_per_outcome = serializers.DecimalField(max_digits=16, decimal_places=4, read_only=True,
+    expected_cost_per_outcome = serializers.DecimalField(max_digits=None, decimal_places=4, read_only=True,
                                                          allow_null=True)
 
     class Meta:

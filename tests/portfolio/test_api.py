@@ -419,6 +419,35 @@ def test_owner_creates_business_case_for_own_initiative_only(as_user, owner, ini
     assert not BusinessCase.objects.filter(initiative=other_initiative).exists()
 
 
+def test_amounts_whose_sum_has_more_digits_than_each_are_answered_and_listed(as_user, owner, initiative):
+    """Each cost fits its field (12 digits before the point); their sum and hours x rate do not: the answer and the
+    list still render them."""
+    client = as_user(owner)
+    payload = {**_business_case_payload(initiative), "tco_inference": "999999999999.99", "tco_compute": "1.00",
+               "oversight_hours_per_month": "99999999.9", "loaded_hourly_rate": "999999999999.99"}
+    response = client.post(reverse("api:businesscase-list"), payload, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["oversight_cost"] == "99999999899999000000.00"  # 99,999,999.9 h x 999,999,999,999.99
+    listed = client.get(reverse("api:businesscase-list"), {"initiative": initiative.pk})
+    assert listed.status_code == 200 and listed.json()["results"][0]["tco_monthly"] == "100000000899999000100.99"
+
+
+def test_an_api_write_that_fails_after_its_service_writes_nothing(as_user, owner, initiative, monkeypatch):
+    """The answer is rendered after the service committed its savepoint; a failure there rolls the request back,
+    as its 500 says."""
+    from portfolio.api.serializers import BusinessCaseSerializer
+
+    def broken(self, instance):
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr(BusinessCaseSerializer, "to_representation", broken)
+    client = as_user(owner)
+    client.raise_request_exception = False
+    response = client.post(reverse("api:businesscase-list"), _business_case_payload(initiative), format="json")
+    assert response.status_code == 500 and "nothing you sent was half-written" in response.json()["detail"]
+    assert not BusinessCase.objects.filter(initiative=initiative).exists()
+
+
 @pytest.mark.parametrize("role", ["reviewer", "executive"])
 def test_read_only_roles_cannot_create_business_cases(request, as_user, role, initiative):
     response = as_user(request.getfixturevalue(role)).post(

@@ -21,7 +21,7 @@ class UseCaseSerializer(serializers.ModelSerializer):
     """A use case of the catalogue; `catalogue_version` is blank for those added by an administrator."""
 
     initiative_count = serializers.IntegerField(read_only=True, required=False)
-    monthly_spend = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, required=False)
+    monthly_spend = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, required=False)
 
     class Meta:
         model = UseCase
