@@ -4,6 +4,9 @@ An initiative's total cost of ownership counts human oversight at the hours its 
 reviews app) x the business case's loaded hourly rate. `reviews.apps.ReviewsConfig.ready()` registers the provider;
 without it the business case's estimate is used.
 
+A KPI that submitted value reports measured (the reviews app) is kept, so that those reports keep their figures:
+`kpis_in_reports` names, for KPI ids, the reports that measured each.
+
 How many days a cost source may be behind its schedule before it is late is a governance policy
 (`ingestion.grace_days`), registered by `governance.apps.GovernanceConfig.ready()`; without it, the policy's default.
 """
@@ -23,6 +26,10 @@ class ReportedOversight(Protocol):
     ) -> dict[tuple[int, date], Decimal]: ...
 
 
+class KpisInReports(Protocol):
+    def __call__(self, *, kpi_ids: Iterable[int]) -> dict[int, list[str]]: ...
+
+
 class IngestionGraceDays(Protocol):
     def __call__(self) -> int: ...
 
@@ -33,6 +40,7 @@ DEFAULT_INGESTION_GRACE_DAYS = 3  # the policy's declared default, for portfolio
 @dataclass
 class Providers:
     reported_oversight: ReportedOversight | None = None
+    kpis_in_reports: KpisInReports | None = None
     ingestion_grace_days: IngestionGraceDays | None = None
 
 
@@ -50,6 +58,16 @@ def reported_oversight(
 ) -> dict[tuple[int, date], Decimal]:
     provider = providers.reported_oversight
     return provider(initiative_ids=initiative_ids, months=months) if provider else {}
+
+
+def register_kpis_in_reports(provider: KpisInReports) -> None:
+    """`provider(kpi_ids=...)` maps each KPI id that a submitted value report measured to those reports' names."""
+    providers.kpis_in_reports = provider
+
+
+def kpis_in_reports(*, kpi_ids: Iterable[int]) -> dict[int, list[str]]:
+    provider = providers.kpis_in_reports
+    return provider(kpi_ids=kpi_ids) if provider else {}
 
 
 def register_ingestion_grace_days(provider: IngestionGraceDays) -> None:

@@ -32,6 +32,8 @@ class ReviewsConfig(AppConfig):
 
         # Oversight hours reported in value reports are part of an initiative's actual total cost of ownership.
         portfolio_evidence.register_reported_oversight(selectors.reported_oversight)
+        # A KPI that submitted value reports measured is kept, so that they keep their figures.
+        portfolio_evidence.register_kpis_in_reports(selectors.kpis_in_reports)
 
         from portfolio.dashboard import providers as dashboard
 

@@ -276,6 +276,15 @@ def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | No
     return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL)
 
 
+def kpis_in_reports(*, kpi_ids: Iterable[int]) -> dict[int, list[str]]:
+    """For portfolio.evidence: each KPI that a submitted value report measured, with those reports' cycles."""
+    measured: dict[int, list[str]] = defaultdict(list)
+    for kpi_id, cycle in (KpiActual.objects.filter(kpi_id__in=list(kpi_ids), report__status=ReportStatus.SUBMITTED)
+                          .order_by("report__cycle__opens_on").values_list("kpi_id", "report__cycle__name")):
+        measured[kpi_id].append(cycle)
+    return dict(measured)
+
+
 def reported_oversight(
     *, initiative_ids: Iterable[int] | None, months: Iterable[date]
 ) -> dict[tuple[int, date], Decimal]:

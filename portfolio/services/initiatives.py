@@ -12,6 +12,7 @@ from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from portfolio import evidence
 from portfolio.choices import ACTIVE_STAGES, Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import (
@@ -225,6 +226,7 @@ def kpis_replace(
     stale = list(existing.values())
     if stale or any(write for _, write in writes):
         ensure_plan_editable(initiative, stage, what="The KPIs")
+    _ensure_not_measured(stale)
     with plan_edit(actor=actor), set_actor(actor):
         for kpi, write in writes:
             if write:
@@ -236,6 +238,17 @@ def kpis_replace(
         if stale or any(write for _, write in writes):
             plan_changed(initiative)
     return kept
+
+
+def _ensure_not_measured(kpis: list[KPI]) -> None:
+    """A KPI that submitted value reports measured stays: deleting it would change what those reports say (their
+    actuals, value and value per dollar) after they were submitted or decided on."""
+    measured = evidence.kpis_in_reports(kpi_ids=[k.pk for k in kpis])
+    if measured:
+        raise ValidationError({"kpis": [
+            f"KPI {k.name!r} stays: the submitted value report{'s' if len(measured[k.pk]) > 1 else ''} "
+            f"{', '.join(measured[k.pk])} measured it, and would change if it went. Change its target for what "
+            "comes next instead." for k in kpis if k.pk in measured]})
 
 
 def _kpi_ids(initiative: Initiative, *, excluding: int | None = None) -> list[dict[str, Any]]:

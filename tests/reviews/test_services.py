@@ -220,6 +220,19 @@ def submitted(owner, report):
     return services.value_report_submit(actor=owner, report=report)
 
 
+def test_a_kpi_a_submitted_report_measured_stays_one_only_drafts_measured_goes(owner, kpis, report, submitted):
+    from portfolio.services import kpi_delete
+
+    deflected, handle = kpis
+    with pytest.raises(ValidationError, match=r"KPI 'Tickets deflected' stays: the submitted value report "
+                                              rf"{submitted.cycle.name} measured it"):
+        kpi_delete(actor=owner, kpi=deflected)
+    assert submitted.actuals.count() == 2  # the report says what it said
+    services.value_report_reopen(actor=UserFactory(role=Role.REVIEWER), report=submitted, reason="Redo")
+    kpi_delete(actor=owner, kpi=handle)  # measured by a draft only: it goes, with the draft's actual
+    assert list(submitted.actuals.values_list("kpi", flat=True)) == [deflected.pk]
+
+
 def test_reviewer_reopens_with_a_reason_and_the_owner_is_told(reviewer, owner, submitted):
     reopened = services.value_report_reopen(actor=reviewer, report=submitted, reason="Handle time looks mistyped.")
     assert (reopened.status, reopened.reopened_by, reopened.submitted_at) == (ReportStatus.DRAFT, reviewer, None)
