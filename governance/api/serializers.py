@@ -12,6 +12,7 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.selectors import IntakePanel
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
+from tollgate.api_fields import ModelSerializer
 from tollgate.ui.tables import person_name
 
 
@@ -37,7 +38,7 @@ class ScoresRequestSerializer(serializers.Serializer):
     scores = ScoreItemSerializer(many=True, allow_empty=False)
 
 
-class RubricCriterionSerializer(serializers.ModelSerializer):
+class RubricCriterionSerializer(ModelSerializer):
     class Meta:
         model = RubricCriterion
         fields = ["id", "name", "description", "weight", "active", "order"]
@@ -106,7 +107,7 @@ class PolicyUpdateSerializer(serializers.Serializer):
     value = serializers.CharField(max_length=32)
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(ModelSerializer):
     actor_name = serializers.SerializerMethodField()
     object_type = serializers.SerializerMethodField()
     event = serializers.SerializerMethodField()

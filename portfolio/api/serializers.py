@@ -15,6 +15,7 @@ from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
+from tollgate.api_fields import IdField, ModelSerializer
 from tollgate.roles import Role, is_admin, roles_shown
 
 User = get_user_model()
@@ -32,7 +33,7 @@ def money_number() -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=None, decimal_places=2, coerce_to_string=False, read_only=True)
 
 
-class InitiativeSerializer(serializers.ModelSerializer):
+class InitiativeSerializer(ModelSerializer):
     """An initiative with a read-only summary of what it points to, so a list needs no follow-up calls.
 
     Relations are written as ids (department, cost_center, owner, vendors, ai_models, delegates) and read back
@@ -42,7 +43,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:initiative-detail")
     department_name = serializers.CharField(source="department.name", read_only=True)
     cost_center_code = serializers.CharField(source="cost_center.code", read_only=True, allow_null=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    owner = IdField(queryset=User.objects.all(), required=False)
     owner_email = serializers.EmailField(source="owner.email", read_only=True)
     vendor_names: serializers.SlugRelatedField[Vendor] = serializers.SlugRelatedField(
         source="vendors", slug_field="name", many=True, read_only=True
@@ -115,7 +116,7 @@ class InitiativeCreateSerializer(InitiativeSerializer):
         extra_kwargs = {**InitiativeSerializer.Meta.extra_kwargs, "external_id": {"required": False}}
 
 
-class BusinessCaseSerializer(serializers.ModelSerializer):
+class BusinessCaseSerializer(ModelSerializer):
     """A business case with its computed monthly TCO, oversight cost and expected cost per outcome."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:businesscase-detail")
@@ -140,7 +141,7 @@ class BusinessCaseSerializer(serializers.ModelSerializer):
         return fields
 
 
-class KPISerializer(serializers.ModelSerializer):
+class KPISerializer(ModelSerializer):
     """A KPI; `kind` says how it becomes money and `value_per_unit_label` what its value per unit means for that kind
     (a stated KPI takes none: its owner states the value in each report)."""
 
@@ -159,7 +160,7 @@ class KPISerializer(serializers.ModelSerializer):
         return fields
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:department-detail")
     head_email = serializers.EmailField(source="head.email", read_only=True, allow_null=True)
 
@@ -169,7 +170,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class CostCenterSerializer(serializers.ModelSerializer):
+class CostCenterSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:costcenter-detail")
     department_name = serializers.CharField(source="department.name", read_only=True)
     budget_owner_email = serializers.EmailField(source="budget_owner.email", read_only=True, allow_null=True)
@@ -181,7 +182,7 @@ class CostCenterSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class VendorSerializer(serializers.ModelSerializer):
+class VendorSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:vendor-detail")
 
     class Meta:
@@ -190,7 +191,7 @@ class VendorSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class AIModelSerializer(serializers.ModelSerializer):
+class AIModelSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:aimodel-detail")
     provider_name = serializers.CharField(source="provider.name", read_only=True)
 
@@ -212,7 +213,7 @@ class AIModelSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class LicencePoolSerializer(serializers.ModelSerializer):
+class LicencePoolSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:licencepool-detail")
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     initiative_name = serializers.CharField(source="initiative.name", read_only=True, allow_null=True)
@@ -304,7 +305,7 @@ class InitiativeCostsSerializer(serializers.Serializer):
 # People (administrators only): accounts, roles and profiles, written through portfolio.services.people ---------------
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(ModelSerializer):
     """Someone with an account, as the People page lists them."""
 
     roles = serializers.SerializerMethodField(help_text="Their roles: owner, reviewer, executive, admin (a superuser "
@@ -369,7 +370,7 @@ class PersonCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     roles = _roles_field(required=False, default=list)
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+    department = IdField(queryset=Department.objects.all(), required=False,
                                                     allow_null=True, default=None)
     title = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
     invite = serializers.BooleanField(
@@ -382,15 +383,15 @@ class PersonUpdateSerializer(serializers.Serializer):
 
     roles = _roles_field(required=False)
     is_active = serializers.BooleanField(required=False)
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+    department = IdField(queryset=Department.objects.all(), required=False,
                                                     allow_null=True)
     title = serializers.CharField(max_length=160, required=False, allow_blank=True)
-    delegates = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), many=True,
+    delegates = IdField(queryset=get_user_model().objects.all(), many=True,
                                                    required=False)
 
 
 class HandOverSerializer(serializers.Serializer):
-    to = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(),
+    to = IdField(queryset=get_user_model().objects.all(),
                                             help_text="The active initiative owner (or administrator) who takes over.")
 
 

@@ -12,13 +12,14 @@ from reviews.choices import Decision
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import report_figures
 from reviews.services import REPORT_FIELDS
+from tollgate.api_fields import ModelSerializer
 
 
 def _as_str(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-class ReviewCycleSerializer(serializers.ModelSerializer):
+class ReviewCycleSerializer(ModelSerializer):
     """A cycle; creating one opens it (idempotent: an existing name only gets its missing reports)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="reviews_api:cycle-detail")
@@ -49,7 +50,7 @@ class KpiActualSerializer(serializers.Serializer):
                                      help_text="Stated KPIs only: how the stated value was measured.")
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     download = serializers.SerializerMethodField()
 
     class Meta:
@@ -62,7 +63,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class VerdictSerializer(serializers.ModelSerializer):
+class VerdictSerializer(ModelSerializer):
     """POST .../verdict/ takes decision and rationale; the reviewer is the caller."""
 
     decision = serializers.ChoiceField(choices=Decision.choices)
@@ -78,7 +79,7 @@ class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class ValueReportSerializer(serializers.ModelSerializer):
+class ValueReportSerializer(ModelSerializer):
     """A report with its KPI actuals and what it computes. PATCH (owner, draft only) takes the report's fields and
     `kpi_actuals: [{kpi, actual}]` (actual null removes one). Status changes go through submit / reopen / verdict."""
 
@@ -130,7 +131,7 @@ class ValueReportSerializer(serializers.ModelSerializer):
         }
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "message", "url", "created_at", "read_at"]

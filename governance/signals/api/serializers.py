@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from governance.choices import SignalSeverity, SignalStatus, SignalType
 from governance.models import Signal, SignalRun
+from tollgate.api_fields import ModelSerializer
 from tollgate.ui.tables import person_name
 
 
@@ -14,7 +15,7 @@ def _values(choices: type) -> str:
     return ", ".join(choices.values)  # type: ignore[attr-defined]
 
 
-class SignalSerializer(serializers.ModelSerializer):
+class SignalSerializer(ModelSerializer):
     # Plain text in the schema (its values in the help): several resources share the names type, status, severity.
     type = serializers.CharField(read_only=True, help_text=_values(SignalType))
     type_label = serializers.CharField(source="get_type_display", read_only=True)
@@ -62,7 +63,7 @@ class SignalResolveSerializer(serializers.Serializer):
                                  help_text="How it was resolved (optional).")
 
 
-class SignalRunSerializer(serializers.ModelSerializer):
+class SignalRunSerializer(ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="pending, running, succeeded or failed")
 
     class Meta:

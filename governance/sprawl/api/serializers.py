@@ -14,10 +14,11 @@ from governance.sprawl.selectors import right_elsewhere
 from governance.sprawl.services.label_checks import label_check_steps
 from governance.sprawl.services.recompute import recompute_steps
 from tollgate import jobs
+from tollgate.api_fields import ModelSerializer
 from tollgate.ui.tables import person_name
 
 
-class UseCaseSerializer(serializers.ModelSerializer):
+class UseCaseSerializer(ModelSerializer):
     """A use case of the catalogue; `catalogue_version` is blank for those added by an administrator."""
 
     initiative_count = serializers.IntegerField(read_only=True, required=False)
@@ -75,7 +76,7 @@ class SprawlMemberSerializer(serializers.Serializer):
         "placed it with members a reviewer had already confirmed.")
 
 
-class SprawlClusterSerializer(serializers.ModelSerializer):
+class SprawlClusterSerializer(ModelSerializer):
     """A cluster with its active members (`members`) and the saving with its stated basis."""
 
     # A cluster whose members share no one use case strongly enough has none.
@@ -155,7 +156,7 @@ def _step(run: Any, steps: tuple[str, ...]) -> dict[str, Any] | None:
     return None if step is None else {"number": step.number, "of": step.of, "name": step.label, "done": step.done}
 
 
-class SprawlRunSerializer(serializers.ModelSerializer):
+class SprawlRunSerializer(ModelSerializer):
     # Plain text in the schema: the run-status enum is already named by the import and ingestion runs.
     status = serializers.CharField(read_only=True, help_text="pending, running, succeeded or failed")
     step = serializers.SerializerMethodField(help_text="While running: the step it is at; null otherwise.")
@@ -172,7 +173,7 @@ class SprawlRunSerializer(serializers.ModelSerializer):
         return _step(run, recompute_steps())
 
 
-class SprawlLabelCheckSerializer(serializers.ModelSerializer):
+class SprawlLabelCheckSerializer(ModelSerializer):
     """A measurement of the detector against uploaded labels; `result` is what `sprawl_quality --json` prints, once
     the check has succeeded."""
 
@@ -209,7 +210,7 @@ class SprawlLabelCheckWriteSerializer(serializers.Serializer):
         "an initiative it leaves out count on neither side."))
 
 
-class DuplicatePairDecisionSerializer(serializers.ModelSerializer):
+class DuplicatePairDecisionSerializer(ModelSerializer):
     """A verdict on a possible-duplicate pair; `initiative_a` is always the lower id."""
 
     initiative_a_name = serializers.CharField(source="initiative_a.name", read_only=True)

@@ -11,9 +11,10 @@ from rest_framework.serializers import as_serializer_error
 
 from portfolio.costs.connectors.base import Period
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
+from tollgate.api_fields import IdField, ModelSerializer
 
 
-class CostSourceSerializer(serializers.ModelSerializer):
+class CostSourceSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:costsource-detail")
     credential_configured = serializers.SerializerMethodField()
 
@@ -34,7 +35,7 @@ class CostSourceSerializer(serializers.ModelSerializer):
         return value
 
 
-class AllocationRuleSerializer(serializers.ModelSerializer):
+class AllocationRuleSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:allocationrule-detail")
     source_name = serializers.CharField(source="source.name", read_only=True)
     initiative_external_id = serializers.CharField(source="initiative.external_id", read_only=True)
@@ -60,11 +61,11 @@ class AllocationRuleOrderSerializer(serializers.Serializer):
     """A source and all its rule ids in the order they should be tried."""
 
     # The serializer metaclass moves declared fields off the class; the stubs still see Field.source.
-    source = serializers.PrimaryKeyRelatedField(queryset=CostSource.objects.all())  # type: ignore[assignment]
+    source = IdField(queryset=CostSource.objects.all())  # type: ignore[assignment]
     rules = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
 
 
-class CurrencyRateSerializer(serializers.ModelSerializer):
+class CurrencyRateSerializer(ModelSerializer):
     """1 unit of `currency` = `rate_to_reporting` units of the reporting currency, from `valid_from` until the
     currency's next rate (`valid_until`, exclusive; null while it is the latest)."""
 
@@ -83,7 +84,7 @@ class CurrencyRateSerializer(serializers.ModelSerializer):
         return reporting_currency()
 
 
-class IngestionRunSerializer(serializers.ModelSerializer):
+class IngestionRunSerializer(ModelSerializer):
     """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"}; it is queued with trigger "api"."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:ingestionrun-detail")

@@ -1,0 +1,38 @@
+"""A reference to another record is a whole number: anything else is a 400 naming the field, never a 500 or the
+record of a rounded number."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from portfolio.models import Initiative
+from tests.factories import DepartmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(api_client, user, department: str) -> object:
+    api_client.force_authenticate(user)
+    body = '{"name": "Contract summariser", "purpose": "Summaries", "department": ' + department + "}"
+    return api_client.post(reverse("api:initiative-list"), body, content_type="application/json")
+
+
+@pytest.mark.parametrize("department", ["1e999999", "-1e999999", "1.5", "true", '"1.5"', '"１"', "[1]",
+                                        '"' + "9" * 31 + '"'])
+def test_a_reference_that_is_not_a_whole_number_is_refused_by_name(api_client, owner, department):
+    DepartmentFactory(pk=1)
+    response = _register(api_client, owner, department)
+    assert response.status_code == 400, response.content
+    assert "department" in response.json()
+    assert not Initiative.objects.exists()
+
+
+@pytest.mark.parametrize("department", ["1", '"1"', "1.0"])
+def test_a_whole_number_as_a_number_or_digits_finds_the_record(api_client, owner, department):
+    DepartmentFactory(pk=1)
+    response = _register(api_client, owner, department)
+    assert response.status_code == 201, response.content
+    assert json.loads(response.content)["department"] == 1
