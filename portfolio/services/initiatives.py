@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -74,6 +74,41 @@ def cost_center_check(*, department: Department, cost_center: CostCenter | None)
         )})
 
 
+TAGS_MAX_CHARACTERS = 500  # as the form's field: the tags written out, comma-separated
+
+
+def _tags(tags: Iterable[str]) -> list[str]:
+    """The tags sorted without repeats, at most TAGS_MAX_CHARACTERS written out (the API and the import as the form)."""
+    tags = sorted({str(tag).strip() for tag in tags if str(tag).strip()})
+    written = ", ".join(tags)
+    if len(written) > TAGS_MAX_CHARACTERS:
+        raise ValidationError({"tags": f"The tags come to {len(written):,} characters written out; at most "
+                                       f"{TAGS_MAX_CHARACTERS}."})
+    return tags
+
+
+def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named: bool,
+                 named_before: Iterable[int] = ()) -> None:
+    """Who an initiative names: a newly named owner has not left, and its delegates (those newly named; one already
+    named may stay after leaving, for the history) have not left and are not its owner. The pages offer only such
+    people; the API, the admin and the import are held to the same rule here."""
+    errors: dict[str, str] = {}
+    if owner_named and not owner.is_active:
+        errors["owner"] = f"{owner.get_full_name() or owner} has left (account deactivated): name an active owner."
+    if delegates is not None:
+        before = set(named_before)
+        delegates = list(delegates)
+        left = [d for d in delegates if not d.is_active and d.pk not in before]
+        if any(d.pk == owner.pk for d in delegates):
+            errors["delegates"] = (f"{owner.get_full_name() or owner} owns the initiative: an owner is not also its "
+                                   "delegate.")
+        elif left:
+            errors["delegates"] = (f"{', '.join(d.get_full_name() or str(d) for d in left)} cannot be named a "
+                                   "delegate: their account is deactivated.")
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def initiative_create(
     *,
@@ -96,6 +131,8 @@ def initiative_create(
     """Register an initiative. New ones start as proposed; imports and the demo may give another starting stage."""
     _ensure_can_write(actor)
     cost_center_check(department=department, cost_center=cost_center)
+    delegates = list(delegates)
+    people_check(owner=owner, delegates=delegates, owner_named=True)
     with set_actor(actor):
         initiative = Initiative(
             external_id=external_id or initiative_next_external_id(),
@@ -107,7 +144,7 @@ def initiative_create(
             owner=owner,
             stage=stage,
             start_date=start_date,
-            tags=sorted(set(tags)),
+            tags=_tags(tags),
             declared_monthly_cost=declared_monthly_cost,
         )
         initiative.full_clean()
@@ -139,7 +176,7 @@ def initiative_update(
     if unknown:
         raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}")
     if "tags" in fields:
-        fields["tags"] = sorted(set(fields["tags"]))
+        fields["tags"] = _tags(fields["tags"])
     stage = stage_now(initiative)
     with plan_edit(actor=actor), set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(initiative, f) != v]
@@ -151,13 +188,16 @@ def initiative_update(
                     relations[relation] = wanted
         if changed or relations:
             ensure_not_ended(initiative, stage)
+        if "owner" in changed or "delegates" in relations:
+            people_check(owner=fields.get("owner", initiative.owner),
+                         delegates=cast("list[Actor] | None", relations.get("delegates")),
+                         owner_named="owner" in changed,
+                         named_before=initiative.delegates.values_list("pk", flat=True))
         plan_fields = [f for f in changed if f in PLAN_INITIATIVE_FIELDS]
         for field_name in plan_fields:
             ensure_plan_editable(initiative, stage, what=PLAN_INITIATIVE_FIELDS[field_name], field=field_name)
         for field_name in changed:
             setattr(initiative, field_name, fields[field_name])
-        if "tags" in changed:
-            initiative.tags = sorted(set(initiative.tags))
         cost_center_check(department=initiative.department, cost_center=initiative.cost_center)
         if changed:
             initiative.full_clean()

@@ -187,6 +187,29 @@ def test_list_endpoints_do_not_query_per_row(as_user, reviewer, basename):
 # --- initiative writes ---------------------------------------------------------------------------------------------
 
 
+def test_nobody_names_someone_who_left_or_the_owner_as_a_delegate(as_user, owner, admin_user):
+    department = DepartmentFactory()
+    left = UserFactory(role=Role.OWNER, is_active=False, first_name="George", last_name="Whitfield")
+    url = reverse("api:initiative-list")
+    refused = as_user(owner).post(url, _initiative_payload(department, delegates=[left.pk]), format="json")
+    assert refused.status_code == 400
+    assert refused.json()["delegates"] == ["George Whitfield cannot be named a delegate: their account is deactivated."]
+    itself = as_user(owner).post(url, _initiative_payload(department, delegates=[owner.pk]), format="json")
+    assert itself.status_code == 400 and "an owner is not also its delegate" in itself.json()["delegates"][0]
+    gone = as_user(admin_user).post(url, _initiative_payload(department, owner=left.pk), format="json")
+    assert gone.status_code == 400 and gone.json()["owner"] == [
+        "George Whitfield has left (account deactivated): name an active owner."]
+    tags = as_user(owner).post(url, _initiative_payload(department, tags=[f"tag{n}" for n in range(10000)]),
+                               format="json")
+    assert tags.status_code == 400 and tags.json()["tags"] == [
+        "The tags come to 88,888 characters written out; at most 500."]
+    assert not Initiative.objects.exists()
+    created = as_user(owner).post(url, _initiative_payload(department), format="json").json()
+    renamed = as_user(admin_user).patch(reverse("api:initiative-detail", args=[created["id"]]), {"owner": left.pk},
+                                        format="json")
+    assert renamed.status_code == 400 and "has left" in renamed.json()["owner"][0]
+
+
 def test_owner_registers_an_initiative_for_themself(as_user, owner):
     department = DepartmentFactory()
     cost_center = CostCenterFactory(department=department)

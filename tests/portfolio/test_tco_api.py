@@ -146,6 +146,7 @@ def test_the_schema_documents_the_costs_endpoint(as_user, reviewer):
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert set(parameters) == {"id", "from", "to"}
     assert parameters["from"]["schema"]["pattern"] == r"^\d{4}-(0[1-9]|1[0-2])$"
-    assert set(operation["responses"]) == {"200", "400", "401", "403", "404"}  # errors documented (tollgate/schema.py)
+    # errors documented (tollgate/schema.py)
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "429"}
     costs = schema["components"]["schemas"]["InitiativeCosts"]["properties"]
     assert {"initiative", "currency", "from", "to", "months", "total", "actual", "estimated"} <= set(costs)
