@@ -16,14 +16,16 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 class ApiTokenAuthentication(TokenAuthentication):
     """knox's token check, with four changes: a read-only token is refused anything but reading, on every view
-    whatever its permission classes; a key that is not UTF-8 is refused like any wrong key; an expired
+    whatever its permission classes (but handing itself back, views with `read_only_tokens_allowed`); a key that is not UTF-8 is refused like any wrong key; an expired
     token is refused but kept (the daily clean-up removes it through its service, so its end is in the audit trail,
     not deleted silently on a request); and each token remembers when it was last used (at most one write a minute),
     so people can tell which tokens still serve."""
 
     def authenticate(self, request: Any) -> tuple[Any, Any] | None:
         result = super().authenticate(request)
-        if result is not None and result[1].read_only and request.method not in permissions.SAFE_METHODS:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if (result is not None and result[1].read_only and request.method not in permissions.SAFE_METHODS
+                and not getattr(view, "read_only_tokens_allowed", False)):
             raise exceptions.PermissionDenied(
                 f"This API token ({result[1].name}) is read-only: it may only read (GET, HEAD, OPTIONS).")
         return result

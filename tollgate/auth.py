@@ -77,6 +77,7 @@ class ObtainTokenView(APIView):
 
     throttle_classes = ()
     permission_classes = ()
+    read_only_tokens_allowed = True  # a password gets a token whatever token the header still carries
     parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
     renderer_classes = (renderers.JSONRenderer,)
 
@@ -102,6 +103,7 @@ class RevokeTokenView(APIView):
     when done). Audited on its person like any revocation."""
 
     permission_classes = (permissions.IsAuthenticated,)
+    read_only_tokens_allowed = True  # handing a token back changes no data: a read-only script may do it too
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

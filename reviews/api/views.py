@@ -99,6 +99,7 @@ class ValueReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         call_service(services.value_report_reopen, actor=request.user, report=report, **form.validated_data)
         return self._answer(report)
 
+    @extend_schema(request=serializers.VerdictSerializer, responses={201: serializers.VerdictSerializer})
     @action(detail=True, methods=["post"], serializer_class=serializers.VerdictSerializer)
     def verdict(self, request: Request, pk: Any = None) -> Response:
         report = self.get_object()

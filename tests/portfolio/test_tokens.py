@@ -216,6 +216,18 @@ def test_a_read_only_token_reads_and_is_refused_every_write_whatever_its_person_
     assert row.changes == {"api_token": [None, f"BI tool ({token.shown_key})"]}
 
 
+def test_a_read_only_token_hands_itself_back_and_does_not_stand_in_the_way_of_a_password(api_client, owner):
+    from tests.factories import PASSWORD
+
+    token, key = api_token_issue(actor=owner, user=owner, name="Dashboard", days=30, read_only=True)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    obtained = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD})
+    assert obtained.status_code == 200 and obtained.json()["token"] != key
+    assert api_client.post(reverse("api_token_revoke")).status_code == 204
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    assert call(api_client, key) == 401
+
+
 def test_a_script_hands_back_the_token_it_obtained(api_client, owner):
     from tests.factories import PASSWORD
 

@@ -22,3 +22,8 @@ def test_error_responses_are_documented_where_they_can_happen():
     # but a bad token header is still a 401.
     assert set(paths["/api/auth/token/"]["post"]["responses"]) == {"200", "400", "401"}
 
+
+
+def test_a_verdict_is_documented_as_created():
+    verdict = operations()["/api/reviews/reports/{id}/verdict/"]["post"]["responses"]
+    assert "201" in verdict and "200" not in verdict
