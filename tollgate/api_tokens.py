@@ -16,10 +16,10 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 class ApiTokenAuthentication(TokenAuthentication):
     """knox's token check, with four changes: a read-only token is refused anything but reading, on every view
-    whatever its permission classes (but handing itself back, views with `read_only_tokens_allowed`); a key that is not UTF-8 is refused like any wrong key; an expired
-    token is refused but kept (the daily clean-up removes it through its service, so its end is in the audit trail,
-    not deleted silently on a request); and each token remembers when it was last used (at most one write a minute),
-    so people can tell which tokens still serve."""
+    whatever its permission classes (but handing itself back: views with `read_only_tokens_allowed`); a key that is
+    not UTF-8 is refused like any wrong key; an expired token is refused but kept (the daily clean-up removes it
+    through its service, so its end is in the audit trail, not deleted silently on a request); and each token
+    remembers when it was last used (at most one write a minute), so people can tell which tokens still serve."""
 
     def authenticate(self, request: Any) -> tuple[Any, Any] | None:
         result = super().authenticate(request)
