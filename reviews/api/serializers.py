@@ -93,6 +93,15 @@ class ValueReportSerializer(ModelSerializer):
     verdict = VerdictSerializer(read_only=True, allow_null=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
+    def validate_kpi_actuals(self, rows: list[dict]) -> list[dict]:
+        """One row per KPI: two would leave which one counts to the order of the list."""
+        seen: set[int] = set()
+        for row in rows:
+            if row["kpi"] in seen:
+                raise serializers.ValidationError(f"KPI {row['kpi']} appears twice: give each KPI once.")
+            seen.add(row["kpi"])
+        return rows
+
     class Meta:
         model = ValueReport
         fields = ["id", "url", "cycle", "cycle_name", "initiative", "initiative_name", "status", "state", "due_on",

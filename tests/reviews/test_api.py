@@ -71,6 +71,15 @@ def test_owner_patches_a_draft_then_submits(api_client, owner, report):
     assert response.status_code == 200 and response.data["status"] == ReportStatus.SUBMITTED
 
 
+def test_a_kpi_given_twice_is_400_and_nothing_is_written(api_client, owner, report):
+    kpi = kpi_of(report).pk
+    body = {"kpi_actuals": [{"kpi": kpi, "actual": "1"}, {"kpi": kpi, "actual": "2"}]}
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), body, format="json")
+    assert response.status_code == 400
+    assert response.data["kpi_actuals"] == [f"KPI {kpi} appears twice: give each KPI once."]
+    assert not report.actuals.exists()
+
+
 def test_submit_without_actuals_is_400_naming_the_fields(api_client, owner, report):
     response = as_user(api_client, owner).post(url("report-submit", report.pk))
     assert response.status_code == 400 and set(response.data) == {"kpi_actuals", "outcome_count"}
