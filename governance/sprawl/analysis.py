@@ -752,6 +752,13 @@ def _draft_distribution(item: scoring.Item, catalogue: scoring.CatalogueIndex,
     return vector, scoring.archetype_distribution(affinity, [item], catalogue.codes, catalogue.params)
 
 
+# A draft whose purpose is at most this similar (cosine) to every initiative of the portfolio reads like none of them:
+# typed noise or a word too short to mean anything. On the demo company (2026-12-06), such text ("zzzz", "a", "the",
+# "qwerty asdf", "GPU") came to 0.18-0.25 at best, real purposes ("Copilot", "chatbot", "HR assistant", "summarise
+# calls", "translation") to 0.51-0.87; the fused ranking alone ranks noise with scores of 0.6 and more.
+DRAFT_MIN_SIMILARITY = 0.35
+
+
 def draft_duplicates(*, name: str, description: str, vendor_names: list[str], model_names: list[str], category: str,
                      department_id: int | None, owner_id: int | None = None, exclude_id: int | None = None,
                      top: int = 5) -> list[Duplicate]:
@@ -779,6 +786,8 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     # An initiative's own text is ranked with its stored embedding, as the recomputation reads it.
     stored = portfolio.vectors[excluded] if own is not None and own.purpose == item.purpose else None
     vector, distribution = _draft_distribution(item, catalogue, stored)
+    if own is None and float((portfolio.vectors @ vector).max()) < DRAFT_MIN_SIMILARITY:
+        return []  # text that reads like nothing in the portfolio ("zzzz", "the"): the fused ranking would still rank
     draft = portfolio.scored.draft(item, vector, distribution[0], exclude=excluded)
     ranked = scoring.rank_draft_fused(portfolio.scored, draft, exclude=excluded, top=top, model=latest_pair_model())
     names = {a.code: a.name for a in catalogue.archetypes}

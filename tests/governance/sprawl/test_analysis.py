@@ -139,6 +139,12 @@ def test_draft_duplicates_at_intake(portfolio, embedder):
     assert portfolio["A"].pk not in [d.initiative_id for d in own]
     assert analysis.draft_duplicates(name=" ", description="", vendor_names=[], model_names=[], category="",
                                      department_id=None) == []
+    # Typed noise reads like nothing in the portfolio: no candidates, however the fused ranking would rank them.
+    for noise in ("zzzz", "the", "qwerty asdf", "\x00"):
+        assert analysis.draft_duplicates(name=noise, description="", vendor_names=[], model_names=[], category="",
+                                         department_id=None) == [], noise
+    assert analysis.draft_duplicates(name="Meeting minutes", description="", vendor_names=[], model_names=[],
+                                     category="", department_id=None)
 
 
 def test_the_scorer_knows_each_initiatives_owner(portfolio, embedder, monkeypatch):
