@@ -203,9 +203,10 @@ def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Act
     for initiative in handed:
         initiative_update(actor=actor, initiative=initiative, owner=to_user)
     if handed:
+        ids = [initiative.external_id for initiative in handed]
         audit_event(from_user, actor=actor, event="initiatives_handed_over",
-                    changes={"initiatives_owned": [len(handed), 0]}, to=to_user.get_username(),
-                    initiatives=[initiative.external_id for initiative in handed])
+                    changes={"initiatives_owned": [len(handed), 0]}, to=to_user.get_username(), initiatives=ids,
+                    reason=f"To {to_user.get_full_name() or to_user}: {', '.join(ids)}.")  # what the trail shows
     return handed
 
 

@@ -90,6 +90,20 @@ def test_an_incomplete_scoring_form_writes_nothing(login, reviewer, in_review, r
     assert not IntakeScore.objects.exists()
 
 
+def test_a_reviewer_who_owns_the_intake_is_told_why_not_to_ask_for_a_role(client, in_review, executive):
+    owning_reviewer = UserFactory(role=Role.REVIEWER)
+    in_review.owner = owning_reviewer
+    in_review.save()
+    client.force_login(owning_reviewer)
+    page = client.get(reverse("governance:score", args=[in_review.pk]))
+    assert page.status_code == 403
+    assert "Your role allows this, but not on this one" in page.content.decode()
+    assert "ask an administrator to give you the role" not in page.content.decode()
+    client.force_login(executive)  # no role for it at all: the role is what is missing
+    assert "ask an administrator to give you the role" in client.get(
+        reverse("governance:score", args=[in_review.pk])).content.decode()
+
+
 @pytest.mark.parametrize("who", ["owner", "executive", "admin_user"])
 def test_owner_executive_and_admin_cannot_score_or_approve(request, client, in_review, rubric, who):
     client.force_login(request.getfixturevalue(who))

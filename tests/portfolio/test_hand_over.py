@@ -7,6 +7,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from governance.tables import audit_reason
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 from portfolio.services import initiatives_hand_over, person_deactivate
@@ -36,6 +37,7 @@ def test_running_and_planned_initiatives_go_to_the_new_owner_ended_ones_stay(adm
     assert row.actor == admin_user and row.additional_data["to"] == other_owner.username
     assert row.changes_dict == {"initiatives_owned": [4, 0]}
     assert sorted(row.additional_data["initiatives"]) == sorted(i.external_id for i in handed)
+    assert audit_reason(row) == f"To {other_owner.get_full_name()}: {', '.join(i.external_id for i in handed)}."
     # Nothing left to hand over: nothing written.
     rows = LogEntry.objects.count()
     assert initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django_filters.views import FilterView
@@ -33,6 +34,18 @@ class PermissionRequiredMixin(RulesPermissionRequiredMixin):
         # tollgate.roles.may, not user.has_perms: the role rules decide for superusers too.
         obj = self.get_permission_object()
         return all(may(self.request.user, perm, obj) for perm in self.get_permission_required())
+
+    def handle_no_permission(self) -> Any:
+        """403; when the role allows the action but not on this record, the page says so rather than send the person
+        to an administrator for a role they already have."""
+        obj = self.get_permission_object()
+        user = self.request.user
+        if obj is not None and user.is_authenticated and all(
+                may(user, perm) for perm in self.get_permission_required()):
+            raise PermissionDenied(
+                "Your role allows this, but not on this one: an owner acts on the initiatives they own or act for, "
+                "and nobody scores, approves or decides on an initiative they own or act for (someone else does).")
+        return super().handle_no_permission()
 
 
 class CsvExportMixin(ExportMixin):
