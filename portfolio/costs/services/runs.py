@@ -261,7 +261,7 @@ def ingestion_run_execute_by_id(
             if exc.transient and not final_attempt:
                 _record(run, status=RunStatus.PENDING, error=f"Will retry: {exc}")
                 raise
-            _record(run, status=RunStatus.FAILED, error=str(exc))
+            _record(run, status=RunStatus.FAILED, error=_as_uploaded(run, input_path, str(exc)))
         except Exception as exc:
             if connection_lost(exc):
                 # The run's connection died (PostgreSQL restarted or failed over, the backend was terminated) and
@@ -278,6 +278,14 @@ def ingestion_run_execute_by_id(
     if split:  # after the claim: an eager chord merges in this process, and the merge takes the period's lock
         parts.ingestion_run_parts_send(run_id=run.pk)
     return run
+
+
+def _as_uploaded(run: IngestionRun, input_path: Path | None, message: str) -> str:
+    """The message naming the file as it was uploaded: the storage may have stored it under another name (a suffix
+    where the name was taken), which the person never saw."""
+    if run.file and input_path is not None and run.filename and input_path.name != run.filename:
+        return message.replace(input_path.name, os.path.basename(run.filename))
+    return message
 
 
 def database_lost_message(exc: BaseException) -> str:

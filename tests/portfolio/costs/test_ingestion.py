@@ -280,6 +280,18 @@ def test_an_uploaded_file_is_stored_with_the_run_and_read_from_it(source):
     assert run.status == RunStatus.SUCCEEDED and run.rows_written == 5
 
 
+def test_an_error_names_the_file_as_uploaded_not_as_stored(source):
+    """A second upload of june.csv is stored under another name (the first holds it); the person reads june.csv."""
+    content = (FIXTURES / "focus_1_2.csv").read_bytes()
+    ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.USER, filename="june.csv", content=content)
+    run = ingestion_run_create(source=source, period=Period.month(2025, 7), trigger=RunTrigger.USER,
+                               filename="june.csv", content=content)
+    assert Path(run.file.name).name != "june.csv"
+    run = ingestion_run_execute(run=run)
+    assert run.status == RunStatus.FAILED and "outside the period 2025-07" in run.error
+    assert "june.csv row" in run.error and Path(run.file.name).name not in run.error
+
+
 # Usage and seats from any connector -----------------------------------------------------------------------------------
 
 
