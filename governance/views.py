@@ -29,6 +29,7 @@ from governance.sprawl import views as sprawl_views
 from governance.tables import AuditTable, PolicyTable, ReviewQueueTable, RubricTable
 from portfolio import selectors as portfolio_selectors
 from portfolio.models import Initiative
+from tollgate.formatting import format_number
 from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
@@ -229,7 +230,8 @@ class PolicyEditView(PermissionRequiredMixin, View):
             except ValidationError as error:
                 form_add_service_errors(form, error)
             else:
-                messages.success(request, f"{definition.label} is now {selectors.policy_value(definition.key)}.")
+                value = format_number(selectors.policy_value(definition.key))  # as the policy list prints it
+                messages.success(request, f"{definition.label} is now {value}.")
                 return HttpResponseRedirect(reverse("governance:policy_list"))
         return self.render_page(form)
 

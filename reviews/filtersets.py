@@ -39,6 +39,13 @@ class ValueReportFilterSet(SearchFilterSet):
         return awaiting if value else queryset.exclude(pk__in=awaiting.values("pk"))
 
 
+class QueueFilterSet(ValueReportFilterSet):
+    """The reviewer queue's: every report there is submitted, so its page filters by cycle, not by status."""
+
+    page_filters = ("q", "department", "cycle")
+    cycle = django_filters.ModelChoiceFilter(queryset=ReviewCycle.objects.order_by("-opens_on"), empty_label=ANY)
+
+
 class MyInitiativeFilterSet(SearchFilterSet):
     """The owner's own initiatives on "my reports" (a page without an API: the portfolio's filters are too many)."""
 

@@ -26,6 +26,7 @@ from reviews.choices import Decision, ReportStatus
 from reviews.filtersets import (
     MyInitiativeFilterSet,
     NotificationFilterSet,
+    QueueFilterSet,
     ReviewCycleFilterSet,
     ValueReportFilterSet,
 )
@@ -243,7 +244,7 @@ class AttachmentDownloadView(PermissionRequiredMixin, View):
 class QueueView(ListPageView):
     permission_required = "governance.view_reviewqueue"
     list_selector = staticmethod(selectors.review_queue)
-    filterset_class = ValueReportFilterSet
+    filterset_class = QueueFilterSet
     table_class = QueueTable
     export_name = "reports-awaiting-verdict"
     title = "Reports awaiting a verdict"

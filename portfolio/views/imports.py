@@ -48,6 +48,11 @@ class ImportRunTable(tables.Table):
     def render_actor(self, value: Any) -> str:
         return value.get_full_name() or value.get_username()
 
+    value_actor = render_actor  # the CSV as the page: a name, "yes" for a dry run
+
+    def value_dry_run(self, value: bool) -> str:
+        return "yes" if value else ""
+
     def value_actor(self, value: Any) -> str:
         return value.get_username() if value else ""
 

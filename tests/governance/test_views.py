@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+from csv import DictReader
 
 import pytest
 from auditlog.models import LogEntry
@@ -137,6 +139,9 @@ def test_queue_lists_intakes_awaiting_my_score_only(login, reviewer, second_revi
         assert hidden.name not in body
     csv = client.get(reverse("governance:queue") + "?_export=csv").content.decode()
     assert in_review.name in csv and "Days waiting" in csv
+    rows = list(DictReader(io.StringIO(csv)))
+    submitted = next(row for row in rows if row["Initiative"] == in_review.name)["Submitted"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", submitted), submitted  # as printed, not ISO
 
 
 def test_queue_query_count_is_constant(login, reviewer, rubric):
@@ -253,6 +258,9 @@ def test_policy_page_and_edit(login, admin_user):
     export = client.get(reverse("governance:policy_list") + "?_export=csv").content.decode()
     assert "0 – 10000000" in export and "10,000,000" not in export
     assert client.get(reverse("governance:policy_edit", args=["nope"])).status_code == 404
+    saved = client.post(reverse("governance:policy_edit", args=["intake.approval_score"]), {"value": "3.25"},
+                        follow=True).content.decode()
+    assert "Approval threshold is now 3.25." in saved  # as the list prints it, not 3.2500
 
 
 def test_policy_page_has_no_edit_links_for_others(login, reviewer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -504,7 +505,12 @@ def test_upload_page_imports_end_to_end(login, admin_user, django_capture_on_com
     assert "good.csv" in listing.content.decode()
     export = client.get(reverse("portfolio:import_list"), {"_export": "csv"})
     assert export.status_code == 200
-    assert "good.csv" in b"".join(export.streaming_content if export.streaming else [export.content]).decode()
+    exported = b"".join(export.streaming_content if export.streaming else [export.content]).decode()
+    assert "good.csv" in exported
+    row = next(line for line in exported.splitlines() if "good.csv" in line)
+    # As the page shows it: the person's name, "yes"/blank for a dry run, the time to the minute.
+    assert admin_user.get_full_name() in row and ",True," not in row and ",False," not in row
+    assert re.search(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2},", row), row
 
 
 def test_upload_page_shows_the_errors_of_a_bad_file(login, admin_user, django_capture_on_commit_callbacks):

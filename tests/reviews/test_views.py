@@ -338,6 +338,10 @@ def test_queue_shows_submitted_reports_without_verdict_except_my_own(login, revi
     ValueReportFactory(cycle=cycle)  # a draft
     response = login(reviewer).get(reverse("reviews:queue"))
     assert [row.record.pk for row in response.context["table"].page.object_list] == [submitted.pk]
+    page = response.content.decode()
+    assert 'name="cycle"' in page and 'name="status"' not in page  # everything here is submitted
+    other = login(reviewer).get(reverse("reviews:queue"), {"cycle": ReviewCycleFactory(name="2027-Q1").pk})
+    assert not other.context["table"].page.object_list
 
 
 def test_queue_query_count_is_constant(login, reviewer, cycle):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django_tables2.export.export import TableExport
 from tablib import Dataset
 
@@ -41,5 +44,19 @@ class SafeTableExport(TableExport):
         safe = Dataset(title=dataset.title)
         safe.headers = neutralise_row(dataset.headers or [])
         for row in dataset:
-            safe.append(neutralise_row(row))
+            safe.append(neutralise_row([_as_shown(cell) for cell in row]))
         return safe
+
+
+# What django-tables2's date and time columns export for a moment: its ISO form, microseconds and offset included.
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?")
+
+
+def _as_shown(cell: Any) -> Any:
+    """A moment as the pages print it (YYYY-MM-DD HH:MM, in the reader's time zone), not the ISO form with its
+    microseconds and offset that django-tables2 exports for a date or time column."""
+    if isinstance(cell, str) and ISO_MOMENT.fullmatch(cell):
+        cell = datetime.fromisoformat(cell)
+    if isinstance(cell, datetime):
+        return (timezone.localtime(cell) if timezone.is_aware(cell) else cell).strftime("%Y-%m-%d %H:%M")
+    return cell

@@ -80,3 +80,18 @@ def test_only_csv_is_exported(client, executive):
     client.force_login(executive)
     response = client.get(reverse("portfolio:initiative_list") + "?_export=xlsx")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+
+
+def test_moments_export_as_the_pages_print_them_in_the_reader_s_zone():
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from tollgate.ui.exports import _as_shown
+
+    with timezone.override(ZoneInfo("Asia/Tokyo")):
+        assert _as_shown("2026-10-16T12:01:00.002000+00:00") == "2026-10-16 21:01"
+        assert _as_shown("2026-10-16 12:01:00+00:00") == "2026-10-16 21:01"
+    assert _as_shown("2026-10-16") == "2026-10-16"  # a date stays a date
+    assert _as_shown("Renewal 2026-10-16 12:01:00 noted") == "Renewal 2026-10-16 12:01:00 noted"  # text stays text
+    assert _as_shown(42) == 42
