@@ -48,13 +48,11 @@ class ImportRunTable(tables.Table):
     def render_actor(self, value: Any) -> str:
         return value.get_full_name() or value.get_username()
 
-    value_actor = render_actor  # the CSV as the page: a name, "yes" for a dry run
-
     def value_dry_run(self, value: bool) -> str:
-        return "yes" if value else ""
+        return "yes" if value else ""  # as the page says it
 
     def value_actor(self, value: Any) -> str:
-        return value.get_username() if value else ""
+        return value.get_username() if value else ""  # the CSV names the account, which a name may not tell apart
 
     def render_status(self, value: str, record: ImportRun) -> str:
         return record.get_status_display()

@@ -508,8 +508,8 @@ def test_upload_page_imports_end_to_end(login, admin_user, django_capture_on_com
     exported = b"".join(export.streaming_content if export.streaming else [export.content]).decode()
     assert "good.csv" in exported
     row = next(line for line in exported.splitlines() if "good.csv" in line)
-    # As the page shows it: the person's name, "yes"/blank for a dry run, the time to the minute.
-    assert admin_user.get_full_name() in row and ",True," not in row and ",False," not in row
+    # As the page shows it: "yes"/blank for a dry run, the time to the minute; the account that ran it.
+    assert f",{admin_user.username}," in row and ",True," not in row and ",False," not in row
     assert re.search(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2},", row), row
 
 
