@@ -68,7 +68,11 @@ class ReviewQueueView(ListPageView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["reports_waiting"] = evidence.reviewer_backlog(self.request.user)
-        context["signals_waiting"] = signal_selectors.signals_awaiting_decision(user=self.request.user)
+        context["signals_waiting"] = signal_selectors.signals_awaiting_decision(
+            user=self.request.user, limit=signal_selectors.QUEUE_SIGNALS)
+        shown = len(context["signals_waiting"])
+        context["signals_waiting_total"] = (signal_selectors.signals_awaiting_decision_count(user=self.request.user)
+                                            if shown >= signal_selectors.QUEUE_SIGNALS else shown)
         return context
 
 

@@ -407,19 +407,30 @@ def signals_of_initiative(initiative: Initiative, *, user: Viewer, limit: int = 
     return live + closed
 
 
-def signals_awaiting_decision(*, user: Viewer, limit: int = 50) -> list[Signal]:
+def _awaiting_decision(user: Viewer) -> QuerySet[Signal]:
+    mine = Signal.initiatives.through.objects.filter(
+        initiative__in=initiatives_acted_for(user).values("pk")).values("signal_id")
+    return Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES).exclude(pk__in=mine)
+
+
+QUEUE_SIGNALS = 50  # the reviewer queue lists this many, most severe first, and says of how many
+
+
+def signals_awaiting_decision(*, user: Viewer, limit: int = QUEUE_SIGNALS) -> list[Signal]:
     """Open and acknowledged signals a reviewer may decide (none on initiatives they own or act for), most severe
     and largest saving first, for the reviewer queue (two queries)."""
     if not may(user, "governance.view_reviewqueue"):
         return []
-    mine = Signal.initiatives.through.objects.filter(
-        initiative__in=initiatives_acted_for(user).values("pk")).values("signal_id")
     return list(
-        Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES).exclude(pk__in=mine)
-        .annotate(severity_rank=SEVERITY_RANK)
+        _awaiting_decision(user).annotate(severity_rank=SEVERITY_RANK)
         .prefetch_related(Prefetch("initiatives", queryset=Initiative.objects.order_by("external_id")))
         .order_by("severity_rank", F("monthly_saving").desc(nulls_last=True), "-pk")[:limit]
     )
+
+
+def signals_awaiting_decision_count(*, user: Viewer) -> int:
+    """How many signals_awaiting_decision would list without its limit, so the queue can say "50 of 83"."""
+    return _awaiting_decision(user).count() if may(user, "governance.view_reviewqueue") else 0
 
 
 def signal_run_latest() -> SignalRun | None:

@@ -174,6 +174,15 @@ def test_the_reviewer_queue_lists_signals_to_decide(login, reviewer, signals):
     assert 'id="queue-signals"' in body
     assert body.index(signals["own"].get_absolute_url()) < body.index(signals["other"].get_absolute_url())  # high
     assert signals["dismissed"].get_absolute_url() not in body
+    assert " most severe of " not in body  # all of them are listed
+
+
+def test_the_reviewer_queue_says_when_it_lists_only_the_most_severe(login, reviewer, signals, monkeypatch):
+    from governance.signals import selectors
+
+    monkeypatch.setattr(selectors, "QUEUE_SIGNALS", 1)
+    body = login(reviewer).get(reverse("governance:queue")).content.decode()
+    assert "The 1 most severe of 2." in body
 
 
 def test_the_navigation_links_the_signals(login, owner):
