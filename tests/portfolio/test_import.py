@@ -360,6 +360,21 @@ def test_cost_center_of_another_department_rejects_the_file(admin_user):
     assert counts() == before  # INV-1, Finance and CC-9 were rolled back
 
 
+def test_errors_only_the_database_finds_are_listed_with_the_format_errors(admin_user):
+    """One correction round: a row that reads well but names another department's cost center is listed beside a
+    row whose cells are malformed, in row order, and nothing is written."""
+    CostCenterFactory(code="CC-3100", department=DepartmentFactory(name="Procurement", code="procurement"))
+    before = counts()
+    run = run_import(csv_bytes({"external_id": "INV-1", "stage": "someday"}, {"external_id": "INV-2"}),
+                     actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["column"]) for e in run.errors] == [(2, "stage"), (3, "cost_center")]
+    assert counts() == before
+    header = run_import(csv_bytes({}, header=HEADER_LINE.replace("owner_email", "owner")), actor=admin_user)
+    assert {e["row"] for e in header.errors} == {1}  # a broken header: nothing else is read, nothing written
+    assert counts() == before
+
+
 def test_new_model_without_a_vendor_goes_under_an_unspecified_provider(admin_user):
     run = run_import(csv_bytes({"vendors": "", "models": "XGBoost;whisper-large-v3"}), actor=admin_user)
     assert run.status == RunStatus.SUCCEEDED, run.errors

@@ -66,17 +66,21 @@ def _import(run: ImportRun, *, content: bytes | None, actor: Actor | None) -> Im
         rows, errors = inventory_parse(content)
         # Records read: the valid ones plus those with errors (the header, row 1, is not a record).
         run.rows_total = len(rows) + len({e.row for e in errors if e.row and e.row > 1})
-        if errors:
-            return _finish(run, status=RunStatus.FAILED, errors=errors)
+        header_broken = any(e.row in (None, 1) for e in errors)
         counts = ImportCounts()
-        try:
-            with transaction.atomic(), _import_audit_context(actor=actor, run=run):
-                counts = _write_rows(rows, errors)
-                if errors or run.dry_run:
-                    raise _Rollback
-        except _Rollback:
-            pass
+        if rows and not header_broken:
+            # The rows that read well are written even when others did not, and always rolled back then: the
+            # errors only the database finds (a cost center of another department, a plan locked in review) are
+            # listed with the rest, so one correction round fixes the file.
+            try:
+                with transaction.atomic(), _import_audit_context(actor=actor, run=run):
+                    counts = _write_rows(rows, errors)
+                    if errors or run.dry_run:
+                        raise _Rollback
+            except _Rollback:
+                pass
         if errors:
+            errors.sort(key=lambda e: e.row or 0)  # stable: a row's errors keep their order
             return _finish(run, status=RunStatus.FAILED, errors=errors)
         if not run.dry_run and (counts.created or counts.updated):
             inventory_changed.send(sender=ImportRun, run=run)
