@@ -33,6 +33,7 @@ class AuditFilterSet(ListFilterSet):
         empty_label=ANY, label="Record", method="filter_record",
         choices=[(kind, label) for kind, (label, _) in selectors.AUDIT_RECORDS.items()],
     )
+    ranges = (("since", "until"),)
     since = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="From", widget=DATE)
     until = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte", label="To", widget=DATE)
 

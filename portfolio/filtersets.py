@@ -66,6 +66,7 @@ class InitiativeFilterSet(SearchFilterSet):
     search_fields = ("name", "description", "external_id")
     page_filters = ("q", "department", "stage", "category", "vendor", "owner", "cost_quarter_min", "cost_quarter_max",
                     "over_business_case_pct")
+    ranges = (("cost_quarter_min", "cost_quarter_max"),)
 
     q = django_filters.CharFilter(
         method="filter_q",

@@ -34,13 +34,34 @@ def search(queryset: QuerySet, fields: Iterable[str], value: str) -> QuerySet:
 
 
 class ListFilterSet(django_filters.FilterSet):
-    """A resource's filters; `page_filters` names those of the page's filter bar, in order (None: all of them)."""
+    """A resource's filters; `page_filters` names those of the page's filter bar, in order (None: all of them).
+    `ranges` pairs a lower and an upper bound: one above the other is refused by name (the page and the API's 400),
+    rather than silently matching nothing."""
 
     page_filters: tuple[str, ...] | None = None
+    ranges: tuple[tuple[str, str], ...] = ()
 
     def page_fields(self) -> list[BoundField]:
         names = self.page_filters if self.page_filters is not None else tuple(self.filters)
         return [self.form[name] for name in names]
+
+    def get_form_class(self) -> type[forms.Form]:
+        base = super().get_form_class()
+        ranges = self.ranges
+        if not ranges:
+            return base
+
+        class RangeForm(base):  # type: ignore[valid-type,misc]
+            def clean(self) -> dict[str, Any]:
+                cleaned = super().clean()
+                for low, high in ranges:
+                    start, end = cleaned.get(low), cleaned.get(high)
+                    if start is not None and end is not None and start > end:
+                        self.add_error(high, f"“{self.fields[high].label}” ({end}) is below “"
+                                             f"{self.fields[low].label}” ({start}): nothing can match both.")
+                return cleaned
+
+        return RangeForm
 
 
 class SearchFilterSet(ListFilterSet):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 import pytest
 from django.http import QueryDict
+from django.urls import reverse
 
 from portfolio.choices import Stage
 from portfolio.models import Department, Initiative
@@ -113,3 +114,17 @@ def test_every_filter_of_every_page_and_endpoint_has_a_label_a_person_can_read()
     unnamed = [f"{cls.__name__}.{name}" for cls in filtersets for name, field in cls().form.fields.items()
                if "invalid name" in str(field.label)]
     assert unnamed == []
+
+
+@pytest.mark.django_db
+def test_a_range_whose_bounds_cross_is_refused_by_name_on_the_page_and_the_api(client, api_client, reviewer):
+    client.force_login(reviewer)
+    page = client.get(reverse("portfolio:initiative_list"), {"cost_quarter_min": "100", "cost_quarter_max": "10"})
+    assert "nothing can match both" in page.content.decode()
+    api_client.force_authenticate(reviewer)
+    refused = api_client.get(reverse("api:initiative-list"), {"cost_quarter_min": "100", "cost_quarter_max": "10"})
+    assert refused.status_code == 400 and "nothing can match both" in refused.json()["cost_quarter_max"][0]
+    audit = client.get(reverse("governance:audit"), {"since": "2026-12-01", "until": "2026-11-01"})
+    assert "nothing can match both" in audit.content.decode()
+    fine = api_client.get(reverse("api:initiative-list"), {"cost_quarter_min": "10", "cost_quarter_max": "10"})
+    assert fine.status_code == 200
