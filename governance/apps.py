@@ -36,6 +36,11 @@ class GovernanceConfig(AppConfig):
                                dispatch_uid="governance.cost_forecast_refresh_after_ingestion")
         costs_ingested.connect(signals_compute_after_ingestion, dispatch_uid="governance.signals_after_ingestion")
 
+        from governance.signals.receivers import signals_compute_after_owners_change
+        from portfolio.signals import owners_changed
+
+        owners_changed.connect(signals_compute_after_owners_change, dispatch_uid="governance.signals_after_owners")
+
         from governance import selectors
         from portfolio import evidence as portfolio_evidence
         from portfolio.dashboard import providers as dashboard

@@ -144,4 +144,5 @@ class SignalRunTrigger(models.TextChoices):
     INGESTION = "ingestion", "Cost ingestion"
     REPORT = "report", "Value report or verdict"
     SCHEDULE = "schedule", "Nightly schedule"
+    PEOPLE = "people", "Owners changed (a hand-over, someone left)"
     COMMAND = "command", "Command line"

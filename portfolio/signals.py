@@ -9,3 +9,8 @@ inventory_changed = Signal()
 # Sent inside an ingestion run's transaction once its records and the month's roll-ups are written and the run is
 # marked succeeded; receivers that start background work enqueue it on commit. Arguments: `run` (the IngestionRun).
 costs_ingested = Signal()
+
+# Sent when who owns running or planned initiatives changed for someone: their initiatives were handed over, or their
+# account was deactivated or reactivated while they owned some (the "no active owner" signal reads both); receivers
+# that start background work enqueue it on commit. Arguments: `user` (the person whose initiatives they are or were).
+owners_changed = Signal()

@@ -22,6 +22,7 @@ from portfolio.models import Department, Initiative, Profile
 from portfolio.services.initiatives import initiative_update
 from portfolio.services.passwords import person_invite
 from portfolio.services.tokens import api_tokens_revoke_all
+from portfolio.signals import owners_changed
 from tollgate.audit import audit_event
 from tollgate.roles import Role, group_names, may
 from tollgate.types import Actor
@@ -102,6 +103,8 @@ def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: st
         audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]})
         if not active:  # a reactivated account must not bring its old keys back to life
             api_tokens_revoke_all(actor=actor, user=user)
+        if Initiative.objects.filter(owner=user).exclude(stage__in=ENDED_STAGES).exists():
+            owners_changed.send(sender=User, user=user)
     return user
 
 
@@ -204,6 +207,7 @@ def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Act
         initiative_update(actor=actor, initiative=initiative, owner=to_user)
     if handed:
         ids = [initiative.external_id for initiative in handed]
+        owners_changed.send(sender=User, user=from_user)
         audit_event(from_user, actor=actor, event="initiatives_handed_over",
                     changes={"initiatives_owned": [len(handed), 0]}, to=to_user.get_username(), initiatives=ids,
                     reason=f"To {to_user.get_full_name() or to_user}: {', '.join(ids)}.")  # what the trail shows

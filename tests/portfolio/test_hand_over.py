@@ -80,3 +80,18 @@ def test_the_api_hands_over(api_client, admin_user, owner, owned):
     assert len(response.json()["initiatives"]) == 4
     refused = api_client.post(f"/api/people/{owner.pk}/hand-over/", {"to": owner.pk}, format="json")
     assert refused.status_code == 400 and "someone else" in refused.json()["to"][0]
+
+
+def test_a_hand_over_or_someone_leaving_queues_the_signals_again(admin_user, owner, other_owner, owned):
+    """The "no active owner" signal is computed again at once, not at the nightly run."""
+    from governance.choices import SignalRunTrigger
+    from governance.models import SignalRun
+
+    person_deactivate(actor=admin_user, user=owner)
+    assert SignalRun.objects.filter(trigger=SignalRunTrigger.PEOPLE).count() == 1  # one pending run, shared
+    initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+    assert SignalRun.objects.filter(trigger=SignalRunTrigger.PEOPLE).count() == 1
+    nobody = UserFactory(role=Role.OWNER)
+    SignalRun.objects.all().delete()
+    person_deactivate(actor=admin_user, user=nobody)  # owns nothing running: nothing to compute again
+    assert not SignalRun.objects.exists()
