@@ -11,6 +11,7 @@ from typing import Any, cast
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from portfolio import evidence
 from portfolio.choices import ACTIVE_STAGES, Stage
@@ -87,6 +88,22 @@ def _tags(tags: Iterable[str]) -> list[str]:
     return tags
 
 
+EARLIEST_START = date(1990, 1, 1)  # before any AI initiative anyone registers; a date earlier is a typing slip
+LATEST_START_YEARS = 10
+
+
+def start_date_check(start_date: date | None) -> None:
+    """A start date a person could mean: not before 1990 nor more than ten years ahead (0001-01-01 and 9999-12-31
+    were accepted, and made every month between a month of estimated cost)."""
+    if start_date is None:
+        return
+    today = timezone.localdate()
+    latest = today.replace(year=today.year + LATEST_START_YEARS, day=min(today.day, 28))
+    if not EARLIEST_START <= start_date <= latest:
+        raise ValidationError({"start_date": f"A start date is between {EARLIEST_START.isoformat()} and "
+                                             f"{latest.isoformat()}, not {start_date.isoformat()}."})
+
+
 def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named: bool,
                  named_before: Iterable[int] = ()) -> None:
     """Who an initiative names: a newly named owner has not left, and its delegates (those newly named; one already
@@ -133,6 +150,7 @@ def initiative_create(
     cost_center_check(department=department, cost_center=cost_center)
     delegates = list(delegates)
     people_check(owner=owner, delegates=delegates, owner_named=True)
+    start_date_check(start_date)
     with set_actor(actor):
         initiative = Initiative(
             external_id=external_id or initiative_next_external_id(),
@@ -188,6 +206,8 @@ def initiative_update(
                     relations[relation] = wanted
         if changed or relations:
             ensure_not_ended(initiative, stage)
+        if "start_date" in changed:
+            start_date_check(fields["start_date"])
         if "owner" in changed or "delegates" in relations:
             people_check(owner=fields.get("owner", initiative.owner),
                          delegates=cast("list[Actor] | None", relations.get("delegates")),

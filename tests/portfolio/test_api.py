@@ -199,6 +199,9 @@ def test_nobody_names_someone_who_left_or_the_owner_as_a_delegate(as_user, owner
     gone = as_user(admin_user).post(url, _initiative_payload(department, owner=left.pk), format="json")
     assert gone.status_code == 400 and gone.json()["owner"] == [
         "George Whitfield has left (account deactivated): name an active owner."]
+    for slip in ("0001-01-01", "9999-12-31"):
+        dated = as_user(owner).post(url, _initiative_payload(department, start_date=slip), format="json")
+        assert dated.status_code == 400 and f"not {slip}" in dated.json()["start_date"][0]
     tags = as_user(owner).post(url, _initiative_payload(department, tags=[f"tag{n}" for n in range(10000)]),
                                format="json")
     assert tags.status_code == 400 and tags.json()["tags"] == [
