@@ -33,6 +33,8 @@ from tollgate.formatting import format_money, format_score
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
 
+User = get_user_model()
+
 HISTORY_LIMIT = 20
 
 
@@ -333,6 +335,12 @@ def history_rows(entries: list[LogEntry]) -> list[HistoryRow]:
                     int(v) for v in values if isinstance(v, int | str) and str(v).isdigit())
     names = {model: {pk: _name(obj) for pk, obj in model._default_manager.in_bulk(ids).items()}
              for model, ids in wanted.items()}
+    # A many-to-many change keeps each person as their account's text (their e-mail): read back as their name.
+    people = {str(o) for _, fields in planned for _, model_field, values in fields
+              if _is_m2m(values) and model_field is not None and model_field.related_model is User
+              for o in values.get("objects", [])}
+    people_names = ({user.get_username(): _name(user) for user in User.objects.filter(username__in=people)}
+                    if people else {})
     rows: list[HistoryRow] = []
     pending: list[HistoryChange] = []  # many-to-many additions, shown with the entry they belong to
     for position, (entry, fields) in enumerate(planned):
@@ -340,7 +348,8 @@ def history_rows(entries: list[LogEntry]) -> list[HistoryRow]:
         created = entry.action == LogEntry.Action.CREATE and not explicit
         changes = []
         for name, model_field, values in fields:
-            change = _history_change(name, model_field, values, names, created=created, explicit=explicit)
+            change = _history_change(name, model_field, values, names, created=created, explicit=explicit,
+                                     people=people_names)
             if change is not None:
                 changes.append(change)
         if created:  # a registration lists its vendors and models as entered, not as "added"
@@ -433,10 +442,10 @@ def _history_fields(entry: LogEntry) -> list[tuple[str, Any, Any]]:
 
 
 def _history_change(name: str, model_field: Any, values: Any, names: dict[type[Model], dict[int, str]], *,
-                    created: bool, explicit: bool) -> HistoryChange | None:
+                    created: bool, explicit: bool, people: dict[str, str] | None = None) -> HistoryChange | None:
     label = capfirst(str(model_field.verbose_name)) if model_field is not None else capfirst(name.replace("_", " "))
     if isinstance(values, dict) and values.get("type") == "m2m":
-        objects = ", ".join(str(o) for o in values.get("objects", []))
+        objects = ", ".join((people or {}).get(str(o), str(o)) for o in values.get("objects", []))
         verb = "added" if values.get("operation") == "add" else "removed"
         return HistoryChange(label, None, f"{verb}: {objects}" if objects else verb)
     if isinstance(values, list | tuple) and len(values) == 2:
@@ -553,7 +562,6 @@ def _history_event(entry: LogEntry, data: dict[str, Any]) -> str:
 
 def audit_actor_choices() -> QuerySet:
     """People who appear in the audit trail, for the actor filter."""
-    User = get_user_model()
     return User.objects.filter(pk__in=LogEntry.objects.filter(actor__isnull=False).values("actor_id")).order_by(
         "last_name", "first_name", "username"
     )

@@ -16,7 +16,7 @@ from governance.selectors import (
 from governance.services import initiative_transition, policy_set
 from portfolio.choices import Category, Stage
 from portfolio.services import business_case_save, initiative_create, initiative_update
-from tests.factories import CostCenterFactory, DepartmentFactory, VendorFactory
+from tests.factories import CostCenterFactory, DepartmentFactory, UserFactory, VendorFactory
 from tests.governance.conftest import score_all
 
 pytestmark = pytest.mark.django_db
@@ -97,9 +97,11 @@ def test_history_rows_speak_the_business_language(owner, reviewer, in_review):
 
 def test_history_rows_name_people_and_keep_a_registration_with_its_vendors(owner, admin_user):
     vendor = VendorFactory(name="Acme AI")
+    delegate = UserFactory(first_name="Yusuf", last_name="Demir", username="yusuf.demir@example.com")
     initiative = initiative_create(actor=admin_user, name="Claims triage", description="Triage claims.",
                                    category=Category.CLASSIFICATION, department=DepartmentFactory(),
-                                   owner=owner, declared_monthly_cost=Decimal("10"), vendors=[vendor])
+                                   owner=owner, declared_monthly_cost=Decimal("10"), vendors=[vendor],
+                                   delegates=[delegate])
 
     rows = initiative_history_rows(initiative)
 
@@ -107,4 +109,5 @@ def test_history_rows_name_people_and_keep_a_registration_with_its_vendors(owner
     changes = {c.label: c.after for c in rows[0].changes}
     assert changes["Owner"] == (owner.get_full_name() or owner.get_username())
     assert changes["Vendors"] == "Acme AI"
+    assert changes["Delegates"] == "Yusuf Demir"  # by name, as the facts panel shows them, not by e-mail
     assert rows[0].who == (admin_user.get_full_name() or admin_user.get_username())
