@@ -197,14 +197,18 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
         members = sprawl_selectors.sprawl_cluster_members(cluster)
         can_decide = may(self.request.user, "governance.decide_sprawlcluster", cluster)
         active = [m for m in members if not m.removed]
+        can_remove = can_decide and cluster.status != SprawlStatus.DISMISSED and len(active) > 2
+        target = kwargs.get("remove_target")
         context.update(
             members=members, active_count=len(active), removed_count=len(members) - len(active),
             can_decide=can_decide and cluster.status == SprawlStatus.OPEN,
-            can_remove=can_decide and cluster.status != SprawlStatus.DISMISSED and len(active) > 2,
+            can_remove=can_remove,
             decision_form=kwargs.get("decision_form") or SprawlReasonForm(),
             decision_errors=kwargs.get("decision_errors", []),
             remove_errors=kwargs.get("remove_errors", []),
-            remove_target=kwargs.get("remove_target"),
+            # The errors go beside the member's form, or above the table when that form is not shown (two members
+            # left, a stale page): never nowhere.
+            remove_target=target if can_remove and target in {m.initiative_id for m in active} else None,
             departments=sorted({m.initiative.department.name for m in active}),
             vendors=sorted({v.name for m in active for v in m.initiative.vendors.all()}),
             band=sprawl_selectors.score_band(cluster.score),

@@ -253,6 +253,8 @@ def test_remove_member_from_the_page(login, reviewer, cluster, other_initiative)
     body = client.get(cluster.get_absolute_url()).content.decode()
     assert "Removed by" in body and body.count('class="remove-member"') == 0  # two left: no more removals
     assert '<span class="n" id="member-count">2</span>' in body and "(1 removed)" in body
+    stale = client.post(url, {"remove-initiative": other_initiative.pk, "remove-reason": ""})  # an old page's form
+    assert stale.status_code == 400 and 'id="remove-errors"' in stale.content.decode()
 
 
 def test_a_member_that_joined_a_confirmed_cluster_is_marked_for_a_look(login, reviewer, cluster):
