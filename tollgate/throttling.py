@@ -34,8 +34,9 @@ class RateState:
 
 
 class ApiRateThrottle(SimpleRateThrottle):
-    """DRF's sliding-window count, keyed by the token (each script its own allowance) or else the signed-in person;
-    nobody signed in is not counted here (the token endpoint's passwords are django-axes' to count)."""
+    """DRF's sliding-window count, keyed by the named token (each script its own allowance), the person's tokens
+    obtained with a password together, or else the signed-in person; nobody signed in is not counted here (the token
+    endpoint's passwords are django-axes' to count)."""
 
     scope = "api"
     # Set by DRF's throttle (parse_rate, allow_request); declared for the type checker.
@@ -59,7 +60,11 @@ class ApiRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if isinstance(request.auth, ApiToken):
-            ident = f"token:{request.auth.pk}"
+            # Tokens obtained with a password share their person's one allowance: a script that signs in again on
+            # every loop must not get a fresh allowance each time. A named token has its own (at most
+            # API_TOKENS_PER_PERSON of them).
+            token = request.auth
+            ident = f"password-tokens:{token.user_id}" if token.from_password else f"token:{token.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:

@@ -82,3 +82,17 @@ def test_no_rate_headers_where_nothing_is_counted(api_client, client, owner, set
     settings.API_RATE_LIMIT = "3/minute"
     client.force_login(owner)
     assert "RateLimit-Limit" not in client.get(reverse("portfolio:initiative_list"))  # a page
+
+
+def test_signing_in_again_gives_no_fresh_allowance(api_client, owner, three_a_minute):
+    """Tokens obtained with a password share their person's allowance: a loop that obtains a new one each time is
+    still held to the limit."""
+    from tests.factories import PASSWORD
+
+    counted = []
+    for _ in range(2):
+        key = api_client.post(reverse("api_token"), {"username": owner.username, "password": PASSWORD}).json()["token"]
+        counted.append(_with(api_client, key).get(reverse("api_me")).status_code)
+        counted.append(_with(api_client, key).get(reverse("api_me")).status_code)
+        api_client.credentials()
+    assert counted == [200, 200, 200, 429]
