@@ -752,7 +752,7 @@ def _draft_distribution(item: scoring.Item, catalogue: scoring.CatalogueIndex,
     return vector, scoring.archetype_distribution(affinity, [item], catalogue.codes, catalogue.params)
 
 
-# A draft whose purpose is at most this similar (cosine) to every initiative of the portfolio reads like none of them:
+# A draft whose purpose is less similar (cosine) than this to every initiative of the portfolio reads like none of them:
 # typed noise or a word too short to mean anything. On the demo company (2026-12-06), such text ("zzzz", "a", "the",
 # "qwerty asdf", "GPU") came to 0.18-0.25 at best, real purposes ("Copilot", "chatbot", "HR assistant", "summarise
 # calls", "translation") to 0.51-0.87; the fused ranking alone ranks noise with scores of 0.6 and more.

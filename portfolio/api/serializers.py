@@ -370,8 +370,7 @@ class PersonCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     roles = _roles_field(required=False, default=list)
-    department = IdField(queryset=Department.objects.all(), required=False,
-                                                    allow_null=True, default=None)
+    department = IdField(queryset=Department.objects.all(), required=False, allow_null=True, default=None)
     title = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
     invite = serializers.BooleanField(
         required=False, default=True,
@@ -383,16 +382,14 @@ class PersonUpdateSerializer(serializers.Serializer):
 
     roles = _roles_field(required=False)
     is_active = serializers.BooleanField(required=False)
-    department = IdField(queryset=Department.objects.all(), required=False,
-                                                    allow_null=True)
+    department = IdField(queryset=Department.objects.all(), required=False, allow_null=True)
     title = serializers.CharField(max_length=160, required=False, allow_blank=True)
-    delegates = IdField(queryset=get_user_model().objects.all(), many=True,
-                                                   required=False)
+    delegates = IdField(queryset=get_user_model().objects.all(), many=True, required=False)
 
 
 class HandOverSerializer(serializers.Serializer):
     to = IdField(queryset=get_user_model().objects.all(),
-                                            help_text="The active initiative owner (or administrator) who takes over.")
+                 help_text="The active initiative owner (or administrator) who takes over.")
 
 
 class HandedOverSerializer(serializers.Serializer):

@@ -303,7 +303,7 @@ def kpis_replace(
 def _ensure_not_measured(kpis: list[KPI]) -> None:
     """A KPI that submitted value reports measured stays: deleting it would change what those reports say (their
     actuals, value and value per dollar) after they were submitted or decided on."""
-    measured = evidence.kpis_in_reports(kpi_ids=[k.pk for k in kpis])
+    measured = evidence.kpis_in_reports(kpi_ids=[k.pk for k in kpis]) if kpis else {}
     if measured:
         raise ValidationError({"kpis": [
             f"KPI {k.name!r} stays: the submitted value report{'s' if len(measured[k.pk]) > 1 else ''} "
