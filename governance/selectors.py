@@ -333,14 +333,22 @@ def history_rows(entries: list[LogEntry]) -> list[HistoryRow]:
             if _is_reference(model_field) and isinstance(values, list | tuple):
                 wanted.setdefault(model_field.related_model, set()).update(
                     int(v) for v in values if isinstance(v, int | str) and str(v).isdigit())
-    names = {model: {pk: _name(obj) for pk, obj in model._default_manager.in_bulk(ids).items()}
-             for model, ids in wanted.items()}
-    # A many-to-many change keeps each person as their account's text (their e-mail): read back as their name.
+    # A many-to-many change keeps each person as their account's text (their e-mail): read back as their name, in
+    # the query that reads the people named by id (one query for people however they are named).
     people = {str(o) for _, fields in planned for _, model_field, values in fields
               if _is_m2m(values) and model_field is not None and model_field.related_model is User
               for o in values.get("objects", [])}
-    people_names = ({user.get_username(): _name(user) for user in User.objects.filter(username__in=people)}
-                    if people else {})
+    names: dict[type[Model], dict[int, str]] = {}
+    people_names: dict[str, str] = {}
+    for model, ids in wanted.items():
+        if model is User:
+            found = list(User.objects.filter(Q(pk__in=ids) | Q(username__in=people)))
+            people_names = {user.get_username(): _name(user) for user in found}
+            names[model] = {user.pk: _name(user) for user in found if user.pk in ids}
+        else:
+            names[model] = {pk: _name(obj) for pk, obj in model._default_manager.in_bulk(ids).items()}
+    if people and User not in wanted:
+        people_names = {user.get_username(): _name(user) for user in User.objects.filter(username__in=people)}
     rows: list[HistoryRow] = []
     pending: list[HistoryChange] = []  # many-to-many additions, shown with the entry they belong to
     for position, (entry, fields) in enumerate(planned):
