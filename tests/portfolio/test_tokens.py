@@ -134,21 +134,26 @@ def test_the_schema_names_the_token_header_as_before(admin_user, client):
     assert set(schema["components"]["schemas"]["IssuedToken"]["properties"]) == {"token", "expiry"}
 
 
+def _drf_token_table_with(key: str, created, user_id: int) -> None:
+    """DRF's authtoken_token as it stands in an upgraded database, holding one key."""
+    with connection.schema_editor() as editor:
+        editor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp with time zone "
+                       "NOT NULL, user_id integer NOT NULL)" if connection.vendor == "postgresql" else
+                       "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created datetime NOT NULL, "
+                       "user_id integer NOT NULL)")
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [key, created, user_id])
+
+
 @pytest.mark.django_db(transaction=True)
 def test_keys_issued_before_hashing_keep_working_and_leave_no_plain_text(api_client):
     """The migration's step, on a table shaped like DRF's authtoken_token as it stands in an upgraded database."""
     person = UserFactory(role=Role.OWNER)
     old_key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"  # DRF's shape: 40 hex characters
     migration = importlib.import_module("portfolio.migrations.0020_api_tokens_hashed")
-    with connection.schema_editor() as editor:
-        editor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp with time zone "
-                       "NOT NULL, user_id integer NOT NULL)" if connection.vendor == "postgresql" else
-                       "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created datetime NOT NULL, "
-                       "user_id integer NOT NULL)")
+    created = timezone.now() - timedelta(days=400)
+    _drf_token_table_with(old_key, created, person.pk)
     try:
-        created = timezone.now() - timedelta(days=400)
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [old_key, created, person.pk])
         with connection.schema_editor() as editor:
             migration.carry_plain_tokens(apps, editor)
         with connection.cursor() as cursor:
@@ -168,13 +173,8 @@ def test_the_emptied_drf_table_is_dropped_and_a_row_written_since_is_carried_fir
     person = UserFactory(role=Role.OWNER)
     restored_key = "7c1f0e4bbdfc6ee4b9944b09199c62bcf9418ad8"
     migration = importlib.import_module("portfolio.migrations.0023_drop_drf_token_table")
-    with connection.schema_editor() as editor:
-        editor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp with time zone "
-                       "NOT NULL, user_id integer NOT NULL)" if connection.vendor == "postgresql" else
-                       "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created datetime NOT NULL, "
-                       "user_id integer NOT NULL)")
+    _drf_token_table_with(restored_key, timezone.now(), person.pk)
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [restored_key, timezone.now(), person.pk])
         cursor.execute("INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)",
                        ["authtoken", "0001_initial", timezone.now()])
     try:
