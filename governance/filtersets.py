@@ -10,9 +10,10 @@ from django.db.models import Q, QuerySet
 
 from governance import selectors
 from governance.choices import AuditEvent
+from governance.models import RubricCriterion
 from portfolio.filtersets import PersonModelChoiceField
 from portfolio.models import Initiative
-from tollgate.ui.filtersets import ANY, ListFilterSet
+from tollgate.ui.filtersets import ANY, ListFilterSet, YesNoSelect
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -61,3 +62,11 @@ class AuditFilterSet(ListFilterSet):
                 additional_data__source="inventory_import"
             )
         return queryset.filter(additional_data__event=value)
+
+
+class RubricCriterionFilterSet(ListFilterSet):
+    active = django_filters.BooleanFilter(label="Active", widget=YesNoSelect())
+
+    class Meta:
+        model = RubricCriterion
+        fields = ("active",)

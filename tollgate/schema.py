@@ -2,9 +2,10 @@
 
 drf-spectacular documents only the success code of each operation, so a client reading the schema learns nothing of
 the 400 with field errors a bad request gets, the 401 without a valid token, the 403 a role without the permission
-gets, the 404 for an object that does not exist, or the 429 past the rate limit; a client generated from it treats
-them as unknown. Every API view answers them through DRF's exception handler (tollgate.ui.errors.api_exception_handler),
-so they are documented here once, with their bodies, for every operation that can give them.
+gets, the 404 for an object that does not exist, the 412 of a write whose If-Match is stale, or the 429 past the
+rate limit; a client generated from it treats them as unknown. Every API view answers them through DRF's exception
+handler (tollgate.ui.errors.api_exception_handler), so they are documented here once, with their bodies, for every
+operation that can give them; with the ETag and If-Match headers of the records that honour them.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from tollgate.conditional import SAFE_METHODS, TAGGED_ACTIONS, ConditionalWritesMixin
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -32,6 +36,15 @@ PERMISSION_DENIED = OpenApiResponse(ErrorSerializer, description="The user's rol
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object (or page of results).")
 THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many requests with this token (or session) for "
                            "API_RATE_LIMIT: wait the seconds the Retry-After header gives.")
+CHANGED_SINCE_READ = OpenApiResponse(ErrorSerializer, description="If-Match named a version the record no longer has: "
+                                     "it changed since it was read. Nothing was written; read it again.")
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="The ETag of the record as you read it: the write is refused (412) if the record has changed since. "
+                "Without it the write goes through whatever changed (the last write wins).")
+ETAG = OpenApiParameter(
+    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+    description="This version of the record: send it as If-Match with a write to it.")
 STILL_REFERENCED = OpenApiResponse(ErrorSerializer, description="Other records still refer to it: nothing was deleted.")
 
 
@@ -44,6 +57,19 @@ class TollgateAutoSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code, direction=direction)
         return responses
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if isinstance(self.view, ConditionalWritesMixin):
+            if getattr(self.view, "action", None) in TAGGED_ACTIONS:
+                parameters.append(ETAG)
+            if self._conditional_write():
+                parameters.append(IF_MATCH)
+        return parameters
+
+    def _conditional_write(self) -> bool:
+        """A write to one record (its path names it) of a view that honours If-Match."""
+        return isinstance(self.view, ConditionalWritesMixin) and self.method not in SAFE_METHODS and "{" in self.path
 
     def _error_responses(self) -> dict[str, OpenApiResponse]:
         from portfolio.api.views import PortfolioViewSet  # the API's views import this module's settings user
@@ -65,6 +91,8 @@ class TollgateAutoSchema(AutoSchema):
             errors["404"] = NOT_FOUND
         if self.view.throttle_classes:
             errors["429"] = THROTTLED
+        if self._conditional_write():
+            errors["412"] = CHANGED_SINCE_READ
         if self.method == "DELETE" and isinstance(self.view, PortfolioViewSet):
             errors["409"] = STILL_REFERENCED
         return errors

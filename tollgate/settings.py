@@ -271,11 +271,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tollgate.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "tollgate.ui.filtersets.ApiSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["tollgate.throttling.ApiRateThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # 50 rows a page; ?page_size= up to 500, a bad one refused (tollgate/pagination.py).
+    "DEFAULT_PAGINATION_CLASS": "tollgate.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "tollgate.schema.TollgateAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

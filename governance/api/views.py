@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from governance import selectors, services
 from governance.api import serializers
-from governance.filtersets import AuditFilterSet
+from governance.filtersets import AuditFilterSet, RubricCriterionFilterSet
 from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.policies import BY_KEY
@@ -118,7 +118,7 @@ class RubricCriterionViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = RubricCriterion.objects.order_by("order", "name")
     serializer_class = serializers.RubricCriterionSerializer
-    filterset_fields = ["active"]
+    filterset_class = RubricCriterionFilterSet
 
 
 class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

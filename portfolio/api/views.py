@@ -25,6 +25,7 @@ from portfolio.api import serializers
 from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
+from tollgate.conditional import ConditionalWritesMixin
 from tollgate.roles import Role, may
 from tollgate.ui.errors import call_service
 
@@ -35,8 +36,9 @@ class Conflict(APIException):
     default_code = "protected"
 
 
-class PortfolioViewSet(viewsets.ModelViewSet):
-    """Plain model writes for data without a service (reference data), audited under the acting user.
+class PortfolioViewSet(ConditionalWritesMixin, viewsets.ModelViewSet):
+    """Plain model writes for data without a service (reference data), audited under the acting user; an ETag on
+    each record and If-Match on its writes (tollgate.conditional).
 
     auditlog's middleware only knows session users; token-authenticated calls set the actor here.
     """

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from reviews import filtersets, selectors, services
 from reviews.api import serializers
 from reviews.models import ReviewCycle, ValueReport
+from tollgate.conditional import ConditionalWritesMixin
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
 from tollgate.ui.errors import call_service
@@ -50,8 +51,8 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
                                            **serializer.validated_data)
 
 
-class ValueReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                         viewsets.GenericViewSet):
+class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Value reports: read by every role; PATCH a draft (owner / delegate); submit; reopen and verdict (independent
     reviewers)."""
 

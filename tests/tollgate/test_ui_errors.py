@@ -58,3 +58,11 @@ def test_the_api_handler_answers_a_stray_django_validation_error_with_400():
     assert response.status_code == 400
     assert response.data == {"rate_to_reporting": ["A rate must be greater than 0."]}
     assert api_exception_handler(PermissionDenied("No."), {"request": request, "view": None}).status_code == 403
+
+
+def test_a_400_whose_messages_name_no_field_is_still_an_object():
+    request = APIRequestFactory().get("/api/")
+    for error in (ValidationError("Closed cycle."), exceptions.ValidationError(["Closed cycle."])):
+        response = api_exception_handler(error, {"request": request, "view": None})
+        assert response.status_code == 400
+        assert response.data == {"non_field_errors": ["Closed cycle."]}

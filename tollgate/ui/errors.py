@@ -75,7 +75,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """DRF's handler, plus Django's ValidationError from a service called outside call_service: 400 with field
     errors rather than 500 (Django's PermissionDenied is already 403 in DRF's own handler); a record that a
     concurrent request deleted while this one waited for its lock (the service's locked read finds nothing): 404;
-    and the rate limit's 429 saying which token reached it."""
+    the rate limit's 429 saying which token reached it; and a 400 whose messages name no field under
+    "non_field_errors", as every other 400 is an object."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
     elif isinstance(exc, ObjectDoesNotExist):
@@ -83,4 +84,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound(f"This {what} no longer exists: it may have been deleted by someone else meanwhile.")
     elif isinstance(exc, exceptions.Throttled):
         exc = throttled_detail(exc, context.get("request"))
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        # Every 400 is messages by field name (the schema says so); one that names no field is the request's own.
+        exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.detail})
     return exception_handler(exc, context)

@@ -18,6 +18,9 @@ from django.db.models import Q, QuerySet
 from django.forms import BoundField
 from django.http import HttpRequest
 from django_filters.fields import ChoiceField, ModelChoiceField, ModelChoiceIterator
+from rest_framework import filters
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 
 ANY = "Any"
 SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})
@@ -36,7 +39,7 @@ def search(queryset: QuerySet, fields: Iterable[str], value: str) -> QuerySet:
 class ListFilterSet(django_filters.FilterSet):
     """A resource's filters; `page_filters` names those of the page's filter bar, in order (None: all of them).
     `ranges` pairs a lower and an upper bound: one above the other is refused by name (the page and the API's 400),
-    rather than silently matching nothing."""
+    rather than silently matching nothing; so is a yes/no filter given something else than yes or no."""
 
     page_filters: tuple[str, ...] | None = None
     ranges: tuple[tuple[str, str], ...] = ()
@@ -48,12 +51,20 @@ class ListFilterSet(django_filters.FilterSet):
     def get_form_class(self) -> type[forms.Form]:
         base = super().get_form_class()
         ranges = self.ranges
-        if not ranges:
+        yes_no = tuple(name for name, filter_ in self.base_filters.items()
+                       if isinstance(filter_, django_filters.BooleanFilter))
+        if not ranges and not yes_no:
             return base
 
-        class RangeForm(base):  # type: ignore[valid-type,misc]
+        class CheckedForm(base):  # type: ignore[valid-type,misc]
             def clean(self) -> dict[str, Any]:
                 cleaned = super().clean()
+                for name in yes_no:
+                    # Django's yes/no field reads anything else as "any": `?active=maybe` would list everyone.
+                    raw = self.data.get(name)
+                    if raw not in (None, "") and raw not in YesNoSelect.VALUES:
+                        self.add_error(name, f"“{self.fields[name].label}” is true or false (or empty for any), "
+                                             f"not “{str(raw)[:40]}”.")
                 for low, high in ranges:
                     start, end = cleaned.get(low), cleaned.get(high)
                     if start is not None and end is not None and start > end:
@@ -61,7 +72,7 @@ class ListFilterSet(django_filters.FilterSet):
                                              f"{self.fields[low].label}” ({start}): nothing can match both.")
                 return cleaned
 
-        return RangeForm
+        return CheckedForm
 
 
 class SearchFilterSet(ListFilterSet):
@@ -179,3 +190,17 @@ class YesNoSelect(forms.Select):
     # A choice widget formats its value as a list (as Django's does); the stubs ignore the same override for it.
     def format_value(self, value: Any) -> list[str]:  # type: ignore[override]
         return ["" if value is None else ("true" if value else "false")]
+
+
+# The API's ?search= -------------------------------------------------------------------------------------------------
+
+
+class ApiSearchFilter(filters.SearchFilter):
+    """DRF's `?search=`, whose refusal (a null character) names the parameter like every other filter's 400, rather
+    than answering a bare list of messages."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        try:
+            return super().get_search_terms(request)
+        except ValidationError as refused:
+            raise ValidationError({self.search_param: refused.detail}) from refused

@@ -128,3 +128,34 @@ def test_a_range_whose_bounds_cross_is_refused_by_name_on_the_page_and_the_api(c
     assert "nothing can match both" in audit.content.decode()
     fine = api_client.get(reverse("api:initiative-list"), {"cost_quarter_min": "10", "cost_quarter_max": "10"})
     assert fine.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_yes_no_filter_given_anything_else_is_refused_by_name_not_read_as_any():
+    refused = run("ended=maybe")
+    assert not refused.is_valid()
+    assert refused.errors["ended"] == ["“Start date is null” is true or false (or empty for any), not “maybe”."]
+    for spelling in ("true", "True", "1", "false", "False", "0", ""):
+        assert run(f"ended={spelling}").is_valid(), spelling
+
+
+@pytest.mark.django_db
+def test_yes_no_filters_of_the_api_and_pages_refuse_what_is_not_yes_or_no(client, api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    for name, query in (("api:person-list", "active"), ("governance_api:rubriccriterion-list", "active"),
+                        ("api:aimodel-list", "open_weights"), ("reviews_api:notification-list", "unread")):
+        answer = api_client.get(reverse(name), {query: "maybe"})
+        assert answer.status_code == 400, name
+        assert "maybe" in answer.json()[query][0]
+    assert api_client.get(reverse("api:person-list"), {"active": "false"}).status_code == 200
+    client.force_login(admin_user)
+    page = client.get(reverse("portfolio:person_list"), {"active": "maybe"})
+    assert "is true or false (or empty for any), not “maybe”" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_search_the_api_refuses_names_its_parameter(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    refused = api_client.get(reverse("api:costsource-list"), {"search": "a\x00b"})
+    assert refused.status_code == 400
+    assert refused.json() == {"search": ["Null characters are not allowed."]}

@@ -1,0 +1,174 @@
+"""Optimistic concurrency: a record's ETag, and a write with a stale If-Match refused with 412, writing nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from portfolio.choices import Stage
+from portfolio.models import Department, Initiative
+from reviews.choices import ReportStatus
+from tests.factories import BusinessCaseFactory, DepartmentFactory, KPIFactory, ValueReportFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_of(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def detail(initiative: Initiative) -> str:
+    return reverse("api:initiative-detail", args=[initiative.pk])
+
+
+def test_a_record_answers_with_a_tag_that_changes_when_the_record_does(owner, initiative):
+    client = client_of(owner)
+    first = client.get(detail(initiative))
+    assert first.status_code == 200 and first["ETag"].startswith('"') and len(first["ETag"]) == 34
+    assert client.get(detail(initiative))["ETag"] == first["ETag"]
+    changed = client.patch(detail(initiative), {"name": "Renamed"}, format="json")
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert client.get(detail(initiative))["ETag"] == changed["ETag"]  # the write's answer is the record as read
+    assert "ETag" not in client.get(reverse("api:initiative-list"))
+
+
+def test_the_second_of_two_writers_who_read_the_same_version_is_refused_and_writes_nothing(owner, admin_user,
+                                                                                          initiative):
+    tag = client_of(owner).get(detail(initiative))["ETag"]
+    first = client_of(admin_user).patch(detail(initiative), {"description": "Admin's text"}, format="json",
+                                        HTTP_IF_MATCH=tag)
+    assert first.status_code == 200
+    second = client_of(owner).patch(detail(initiative), {"description": "Owner's text", "name": "Owner's name"},
+                                    format="json", HTTP_IF_MATCH=tag)
+    assert second.status_code == 412
+    assert second.json()["detail"].startswith("This initiative has changed since you read it (its ETag is now "
+                                              f"{first['ETag']}, you sent {tag}): nothing was written.")
+    initiative.refresh_from_db()
+    assert initiative.description == "Admin's text" and initiative.name != "Owner's name"
+    again = client_of(owner).patch(detail(initiative), {"description": "Owner's text"}, format="json",
+                                   HTTP_IF_MATCH=first["ETag"])
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize("header", ["*", "{tag}", '"0000", {tag}'])
+def test_if_match_with_the_current_tag_or_any_lets_the_write_through(owner, initiative, header):
+    tag = client_of(owner).get(detail(initiative))["ETag"]
+    answer = client_of(owner).patch(detail(initiative), {"name": "Renamed"}, format="json",
+                                    HTTP_IF_MATCH=header.format(tag=tag))
+    assert answer.status_code == 200
+
+
+def test_a_weak_tag_never_matches_and_no_header_is_the_last_write_wins(owner, initiative):
+    tag = client_of(owner).get(detail(initiative))["ETag"]
+    weak = client_of(owner).patch(detail(initiative), {"name": "Weak"}, format="json", HTTP_IF_MATCH=f"W/{tag}")
+    assert weak.status_code == 412
+    plain = client_of(owner).patch(detail(initiative), {"name": "Plain"}, format="json")
+    assert plain.status_code == 200
+
+
+def test_a_stale_delete_is_refused_and_the_row_stays(admin_user):
+    department = DepartmentFactory()
+    url = reverse("api:department-detail", args=[department.pk])
+    tag = client_of(admin_user).get(url)["ETag"]
+    assert client_of(admin_user).patch(url, {"name": "Renamed"}, format="json").status_code == 200
+    refused = client_of(admin_user).delete(url, HTTP_IF_MATCH=tag)
+    assert refused.status_code == 412 and Department.objects.filter(pk=department.pk).exists()
+    fresh = client_of(admin_user).get(url)["ETag"]
+    assert client_of(admin_user).delete(url, HTTP_IF_MATCH=fresh).status_code == 204
+
+
+def test_an_action_on_a_value_report_honours_if_match(owner, initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
+    report = ValueReportFactory(initiative=initiative)
+    client = client_of(owner)
+    url = reverse("reviews_api:report-detail", args=[report.pk])
+    tag = client.get(url)["ETag"]
+    body = {"outcome_count": 10, "kpi_actuals": [{"kpi": kpi.pk, "actual": "12"}]}
+    saved = client.patch(url, body, format="json", HTTP_IF_MATCH=tag)
+    assert saved.status_code == 200
+    submit = reverse("reviews_api:report-submit", args=[report.pk])
+    assert client.post(submit, HTTP_IF_MATCH=tag).status_code == 412
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT
+    assert client.post(submit, HTTP_IF_MATCH=saved["ETag"]).status_code == 200
+
+
+def test_the_schema_documents_the_tag_the_header_and_the_412(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    paths = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"]
+    record = paths["/api/initiatives/{id}/"]
+    assert "ETag" in record["get"]["responses"]["200"]["headers"]
+    for method in ("put", "patch", "delete"):
+        assert "If-Match" in [p["name"] for p in record[method]["parameters"]], method
+        assert "412" in record[method]["responses"], method
+    assert "If-Match" not in [p["name"] for p in record["get"]["parameters"]]
+    assert "412" not in paths["/api/initiatives/"]["post"]["responses"]
+    assert "412" in paths["/api/reviews/reports/{id}/submit/"]["post"]["responses"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_writes_sent_at_once_with_the_same_tag_give_one_200_and_one_412(owner, admin_user, monkeypatch):
+    """The second waits for the first's row lock, then compares its tag with the version the first wrote."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    from portfolio import services
+    from tests.factories import InitiativeFactory
+
+    initiative = InitiativeFactory(owner=owner)
+    tag = client_of(owner).get(detail(initiative))["ETag"]
+    update = services.initiative_update
+
+    def slow_update(**kwargs):  # the first write holds its lock while the second arrives
+        time.sleep(0.5)
+        return update(**kwargs)
+
+    monkeypatch.setattr(services, "initiative_update", slow_update)
+    statuses: list[int] = []
+
+    def write(user, name: str, delay: float) -> None:
+        try:
+            time.sleep(delay)
+            answer = client_of(user).patch(detail(initiative), {"name": name}, format="json", HTTP_IF_MATCH=tag)
+            statuses.append(answer.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(owner, "First", 0)),
+               threading.Thread(target=write, args=(admin_user, "Second", 0.2))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [200, 412]
+    initiative.refresh_from_db()
+    assert initiative.name == "First"
+
+
+def test_an_action_with_its_own_input_compares_the_record_as_read_not_its_input(reviewer, owner, initiative):
+    from reviews import services as review_services
+
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
+    report = ValueReportFactory(initiative=initiative)
+    review_services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 10},
+                                            kpi_actuals={kpi.pk: D("12")})
+    review_services.value_report_submit(actor=owner, report=report)
+    client = client_of(reviewer)
+    tag = client.get(reverse("reviews_api:report-detail", args=[report.pk]))["ETag"]
+    reopen = reverse("reviews_api:report-reopen", args=[report.pk])
+    assert client.post(reopen, {"reason": "Figures"}, format="json", HTTP_IF_MATCH='"stale"').status_code == 412
+    assert client.post(reopen, {"reason": "Figures"}, format="json", HTTP_IF_MATCH=tag).status_code == 200

@@ -1,0 +1,112 @@
+"""Optimistic concurrency for the API's records: an `ETag` on each record's answer, `If-Match` on its writes.
+
+Two scripts (or a script and a person) that read the same initiative and each write it back would otherwise have the
+second one silently undo the first's change. A client that sends the `ETag` it read as `If-Match` with its write
+(PUT, PATCH, DELETE, or an action on the record such as submit) gets 412 instead when the record has changed since,
+and nothing is written. Without `If-Match` a write goes through as before (the last write wins).
+
+The tag is a digest of the record's answer as a GET gives it, so it changes whenever anything the client could have
+seen changes, a figure the nightly cost jobs compute included: the client then reads again. The check and the write
+run in one transaction (tollgate.database.ApiWriteAtomicMiddleware) with the row locked first on PostgreSQL, so two
+writes sent with the same tag cannot both pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.http import HttpRequest
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+if TYPE_CHECKING:
+    from rest_framework.viewsets import GenericViewSet as _ViewSet
+else:
+    _ViewSet = object
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The answers that are the record itself as a GET gives it (an update answers with the same serializer).
+TAGGED_ACTIONS = frozenset({"retrieve", "update", "partial_update"})
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record has changed since you read it: read it again and apply your change to it."
+    default_code = "precondition_failed"
+
+
+def representation_tag(data: Any) -> str:
+    """A strong entity tag for an answer's data: the same JSON gives the same tag, on every server."""
+    return '"' + hashlib.sha256(JSONRenderer().render(data)).hexdigest()[:32] + '"'
+
+
+def if_match_tags(request: HttpRequest | Request) -> list[str] | None:
+    """The tags of the request's If-Match header (["*"] for any), None without the header."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+class ConditionalWritesMixin(_ViewSet):
+    """For a viewset: `ETag` on a record's answer; a write to the record with `If-Match` is refused with 412 unless
+    one of its tags is the record's current one (strong comparison: a weak `W/` tag never matches)."""
+
+    def get_object(self) -> Any:
+        tags = None if self.request.method in SAFE_METHODS else if_match_tags(self.request)
+        if tags is None:
+            return super().get_object()
+        self._lock_the_row()
+        instance = super().get_object()
+        if "*" not in tags:
+            current = self.record_tag(instance)
+            if current not in tags:
+                name = instance._meta.verbose_name
+                raise PreconditionFailed(
+                    f"This {name} has changed since you read it (its ETag is now {current}, you sent "
+                    f"{', '.join(tags)[:200]}): nothing was written. Read it again and apply your change to it.")
+        return instance
+
+    def _lock_the_row(self) -> None:
+        """Lock the row before reading it, so that the tag compared is the one the write will replace."""
+        if not connection.in_atomic_block or not connection.features.has_select_for_update:
+            return
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        value = self.kwargs.get(lookup)
+        model = self.get_queryset().model
+        try:
+            list(model._default_manager.select_for_update().filter(**{self.lookup_field: value}).values("pk"))
+        except (ValueError, TypeError):  # not a key at all: get_object answers 404
+            return
+
+    def _retrieve_serializer_class(self) -> Any:
+        """The serializer a GET of the record uses, whatever this action's own is: an action's `serializer_class`
+        (its input, as a verdict's) is set on the view instance, the retrieve one is the class's."""
+        action, own = self.action, self.__dict__.pop("serializer_class", None)
+        self.action = "retrieve"
+        try:
+            return self.get_serializer_class()
+        finally:
+            self.action = action
+            if own is not None:
+                self.serializer_class = own
+
+    def record_tag(self, instance: Any) -> str:
+        """The tag of `instance` as a GET of it answers."""
+        serializer = self._retrieve_serializer_class()(instance, context=self.get_serializer_context())
+        return representation_tag(serializer.data)
+
+    def _answers_as_retrieve(self) -> bool:
+        return self.action == "retrieve" or self.get_serializer_class() is self._retrieve_serializer_class()
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (self.action in TAGGED_ACTIONS and response.status_code == status.HTTP_200_OK
+                and isinstance(getattr(response, "data", None), dict) and self._answers_as_retrieve()):
+            response["ETag"] = representation_tag(response.data)
+        return response
