@@ -63,7 +63,7 @@ format: setup
 
 # Benchmarks print figures; they are never timed unit tests. The FOCUS and forecast ones need PostgreSQL
 # (bench/focus_ingestion.py, bench/forecast.py), the FOCUS scale-out one Redis too (real Celery workers), the load one
-# PostgreSQL and Redis (bench/load.py); the sprawl ones use a throw-away SQLite database.
+# PostgreSQL and Redis (bench/load.py); the sprawl ones and the call-stack one use a throw-away SQLite database.
 bench: setup
 	$(BIN)/python bench/focus_ingestion.py
 	$(BIN)/python bench/focus_scaleout.py
@@ -77,6 +77,7 @@ bench: setup
 	$(BIN)/python bench/possible_duplicates.py
 	$(BIN)/python bench/signals.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/call_stack.py
 	$(BIN)/python bench/load.py
 
 # Production-style processes (need REDIS_URL / CELERY_BROKER_URL).

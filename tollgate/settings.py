@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before all: the request's frames in one roomy stack chunk (tollgate/call_stack.py: CPython 3.11's chunk edges).
+    "tollgate.call_stack.RoomyStackMiddleware",
     # First and last: Prometheus' request counts and latencies (/metrics); then the request id of every log line.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "tollgate.request_id.RequestIdMiddleware",
