@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portfolio.choices import KpiKind
 from portfolio.models import KPI
+from portfolio.models.base import KPI_FIGURE
 from reviews import calculations
 from reviews.choices import Decision
 from reviews.models import ReviewCycle, ValueReport
@@ -66,7 +67,7 @@ class ValueReportForm(forms.ModelForm):
             entry = entries.get(kpi.pk)
             stated = kpi.kind == KpiKind.STATED
             self.fields[f"{KPI_PREFIX}{kpi.pk}"] = forms.DecimalField(
-                label=f"Actual of {kpi.name}", max_digits=16, decimal_places=4, required=False,
+                label=f"Actual of {kpi.name}", max_digits=16, decimal_places=4, required=False, validators=KPI_FIGURE,
                 initial=entry.actual if entry else None,
                 help_text="Optional for a stated KPI: it tells whether the target was met." if stated else "",
             )

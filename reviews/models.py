@@ -11,7 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.models.base import money_field
+from portfolio.models.base import KPI_FIGURE, money_field
 from reviews import calculations
 from reviews.choices import CycleStatus, Decision, ReminderKind, ReportState, ReportStatus
 
@@ -107,7 +107,7 @@ class KpiActual(models.Model):
 
     report = models.ForeignKey(ValueReport, on_delete=models.CASCADE, related_name="actuals")
     kpi = models.ForeignKey("portfolio.KPI", on_delete=models.CASCADE, related_name="actuals")
-    actual = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    actual = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True, validators=KPI_FIGURE)
     stated_value = money_field(
         "owner-stated value", null=True, blank=True,
         help_text="Stated KPIs only: the value of the period, which needs its evidence.",

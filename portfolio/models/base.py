@@ -5,11 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal, overload
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.expressions import Combinable
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+# A KPI figure (baseline, target, actual): its column holds 16 digits, 4 after the point, but SQLite (the embedded
+# default) keeps a decimal as a 15-digit float, and a 16-digit figure read back from it no longer fits its column (the
+# page that shows it fails). So at most 15 digits are taken, wherever the data lives: 11 before the point.
+KPI_FIGURE_LIMIT = Decimal("99999999999.9999")
+_KPI_FIGURE_MESSAGE = ("A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 "
+                       "(11 digits before the point).")
+KPI_FIGURE = [MinValueValidator(-KPI_FIGURE_LIMIT, message=_KPI_FIGURE_MESSAGE),
+              MaxValueValidator(KPI_FIGURE_LIMIT, message=_KPI_FIGURE_MESSAGE)]
 
 _DecimalInput = str | float | Decimal | Combinable
 

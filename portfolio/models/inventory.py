@@ -23,7 +23,7 @@ from portfolio.choices import (
     RunTrigger,
     Stage,
 )
-from portfolio.models.base import NON_NEGATIVE, TimestampedModel, money_field, price_field
+from portfolio.models.base import KPI_FIGURE, NON_NEGATIVE, TimestampedModel, money_field, price_field
 from tollgate.jobs import Run
 
 
@@ -247,8 +247,8 @@ class KPI(TimestampedModel):
                   "report's outcomes x value per unit. Ratio or score: no money value unless a value per point is "
                   "given. Stated: the owner states the value with its evidence in each report.",
     )
-    baseline = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    target = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    baseline = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True, validators=KPI_FIGURE)
+    target = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True, validators=KPI_FIGURE)
     direction = models.CharField(max_length=10, choices=KpiDirection.choices, default=KpiDirection.INCREASE)
     value_per_unit = price_field(
         "value per unit of improvement", null=True, blank=True, validators=NON_NEGATIVE,

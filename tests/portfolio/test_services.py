@@ -102,6 +102,21 @@ def test_kpis_replace_creates_updates_and_deletes(owner, initiative):
         services.kpis_replace(actor=owner, initiative=other, kpis=[{"id": first.pk, "name": "steal"}])
 
 
+@pytest.mark.parametrize("figure", ["999999999999.9999", "100000000000", "-100000000000"])
+def test_a_kpi_figure_past_fifteen_digits_is_refused_as_the_embedded_database_could_not_read_it_back(
+        owner, initiative, figure):
+    with pytest.raises(ValidationError) as refused:
+        services.kpis_replace(actor=owner, initiative=initiative, kpis=[
+            {"name": "Tickets", "baseline": Decimal("0"), "target": Decimal(figure)}])
+    assert refused.value.message_dict["target"] == [
+        "A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 (11 digits before the point)."]
+    assert not initiative.kpis.exists()
+    largest = services.kpis_replace(actor=owner, initiative=initiative, kpis=[
+        {"name": "Tickets", "baseline": Decimal("-99999999999.9999"), "target": Decimal("99999999999.9999")}])[0]
+    stored = type(largest).objects.get(pk=largest.pk)  # read back from the database (a float on SQLite)
+    assert (stored.baseline, stored.target) == (Decimal("-99999999999.9999"), Decimal("99999999999.9999"))
+
+
 def test_person_get_or_create_has_no_usable_password_until_invited():
     user, created = services.person_get_or_create(email="Jane.Doe@Example.com", role=Role.OWNER)
     assert created and user.email == "jane.doe@example.com"

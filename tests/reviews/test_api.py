@@ -272,3 +272,11 @@ def test_a_stated_value_on_a_computed_kpi_is_400_and_writes_nothing(api_client, 
     assert response.status_code == 400 and "kpi_stated" in response.data
     fresh = ValueReport.objects.get(pk=report.pk)
     assert fresh.narrative == "" and not fresh.actuals.exists()
+
+
+def test_an_actual_past_fifteen_digits_is_400_and_nothing_is_written(api_client, owner, report):
+    body = {"kpi_actuals": [{"kpi": kpi_of(report).pk, "actual": "999999999999.9999"}]}
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), body, format="json")
+    assert response.status_code == 400
+    assert "between -99,999,999,999.9999 and 99,999,999,999.9999" in str(response.data["kpi_actuals"])
+    assert not report.actuals.exists()
