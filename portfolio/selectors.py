@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -218,6 +219,18 @@ def initiative_business_case(initiative: Initiative) -> BusinessCase | None:
         return initiative.business_case
     except BusinessCase.DoesNotExist:
         return None
+
+
+def initiative_edit_version(initiative: Initiative) -> str:
+    """What the edit page was opened on: a digest of when the initiative, its business case and each KPI last
+    changed (and which KPIs there are). Two people editing the same initiative: the second save is refused when this
+    moved since their page was drawn, rather than silently undoing the first (InitiativeUpdateView)."""
+    parts = [f"i{initiative.pk}:{initiative.updated_at.isoformat()}"]
+    parts += [f"c{pk}:{moment.isoformat()}" for pk, moment in
+              BusinessCase.objects.filter(initiative=initiative).values_list("pk", "updated_at")]
+    parts += [f"k{pk}:{moment.isoformat()}" for pk, moment in
+              KPI.objects.filter(initiative=initiative).order_by("pk").values_list("pk", "updated_at")]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
 # What may change ------------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView
 
@@ -104,11 +105,14 @@ class InitiativeFormPage(PermissionRequiredMixin, View):
         return form, case_form, kpis
 
     def render_page(self, form: InitiativeForm, case_form: BusinessCaseForm, kpis: BaseKPIFormSet, errors=()):
+        initiative = self.get_initiative()
         return render(
             self.request,
             self.template_name,
-            {"initiative": self.get_initiative(), "form": form, "case_form": case_form, "kpi_formset": kpis,
-             "page_errors": list(errors), "plan_locked_reason": self.plan_locked_reason()},
+            {"initiative": initiative, "form": form, "case_form": case_form, "kpi_formset": kpis,
+             "page_errors": list(errors), "plan_locked_reason": self.plan_locked_reason(),
+             # What the page shows now: a save compares it with what is stored then (InitiativeUpdateView).
+             "edit_version": selectors.initiative_edit_version(initiative) if initiative else ""},
         )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -186,4 +190,14 @@ class InitiativeUpdateView(InitiativeFormPage):
         # The form's instance already carries the posted values (ModelForm validation): the service gets a fresh,
         # locked row so it sees, audits and saves the real changes.
         initiative = Initiative.objects.select_for_update().get(pk=self.get_object().pk)
+        opened_on = self.request.POST.get("edit_version")
+        if opened_on and opened_on != selectors.initiative_edit_version(initiative):
+            # Someone saved the initiative, its business case or a KPI since this page was drawn: saving now would
+            # silently undo their change. The page comes back with what this person typed and the current version.
+            self._initiative = initiative
+            when = timezone.localtime(initiative.updated_at).strftime("%Y-%m-%d %H:%M")
+            raise ValidationError(
+                f"Someone else saved this initiative while you were editing it (last saved {when}): nothing of yours "
+                "was saved. Your changes are still below; open the initiative in another tab to see theirs, then save "
+                "again to keep yours.")
         return initiative_update(actor=request_actor(self.request), initiative=initiative, **form.service_kwargs())

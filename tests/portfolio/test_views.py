@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from portfolio.choices import Category, KpiDirection, KpiKind, Stage
 from portfolio.models import KPI, BusinessCase, Initiative, LicencePoolActivity
+from portfolio.services import kpi_save
 from tests.factories import (
     AIModelFactory,
     BusinessCaseFactory,
@@ -493,6 +494,45 @@ def test_owner_edits_initiative_business_case_and_kpis(login, owner, initiative)
     assert initiative.business_case.tco_inference == Decimal("900")
     assert list(initiative.kpis.values_list("pk", "target")) == [(keep.pk, Decimal("3.5"))]
     assert not KPI.objects.filter(pk=drop.pk).exists()
+
+
+def test_a_save_over_someone_elses_meanwhile_is_refused_keeping_what_was_typed(login, owner, admin_user, initiative):
+    """Two people open the edit page; the first saves; the second's save would silently undo the first's."""
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative, name="Handle time")
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    owner_page = login(owner).get(edit_url)
+    opened_on = owner_page.context["edit_version"]
+    assert f'name="edit_version" value="{opened_on}"' in owner_page.content.decode()
+
+    admin = login(admin_user)
+    first = admin.post(edit_url, _edit_data(initiative, name="Admin's name", edit_version=opened_on))
+    assert first.status_code == 302
+
+    second = login(owner).post(edit_url, _edit_data(initiative, name="Owner's name", description="Owner's words",
+                                                    edit_version=opened_on))
+    assert second.status_code == 200
+    page = second.content.decode()
+    assert "Someone else saved this initiative while you were editing it" in page
+    assert 'value="Owner&#x27;s name"' in page  # what they typed is still there
+    initiative.refresh_from_db()
+    assert initiative.name == "Admin's name" and initiative.description != "Owner's words"
+
+    # Saving again from the page that came back (it carries the current version) keeps theirs, on purpose.
+    again = login(owner).post(edit_url, _edit_data(initiative, name="Owner's name",
+                                                   edit_version=second.context["edit_version"]))
+    assert again.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.name == "Owner's name"
+
+
+def test_a_kpi_changed_meanwhile_also_counts_as_someone_elses_change(login, owner, initiative):
+    kpi = KPIFactory(initiative=initiative, name="Handle time")
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    opened_on = login(owner).get(edit_url).context["edit_version"]
+    kpi_save(actor=owner, initiative=initiative, kpi=kpi, target=Decimal("2"))
+    refused = login(owner).post(edit_url, _edit_data(initiative, name="Renamed", edit_version=opened_on))
+    assert refused.status_code == 200 and "Someone else saved" in refused.content.decode()
 
 
 def test_forged_kpi_id_of_another_initiative_is_left_alone(login, owner, initiative, other_initiative):
