@@ -15,8 +15,18 @@ from portfolio.calculations import cost_per_outcome, value_per_dollar
 from portfolio.choices import KpiKind
 from portfolio.costs.calculations import month_range
 from reviews.choices import ValueSource
+from tollgate.formatting import WIDE
 
 CENT = Decimal("0.01")
+# Decimal's default 28 digits are too few for a product of a 16-digit KPI change, a count and a value per unit, to
+# the cent: quantize would raise, and one such report would fail every page that sums it (the dashboard, the board
+# pack). The services refuse a value Tollgate cannot record; rounding in WIDE keeps any stored before from failing.
+
+
+def _cent(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP, context=WIDE)
+
+
 INCREASE, DECREASE = "increase", "decrease"
 
 __all__ = [
@@ -98,7 +108,7 @@ def kpi_value(
             return KpiValue(None, NO_STATED_VALUE)
         if not (evidence or "").strip():
             return KpiValue(None, NO_EVIDENCE)
-        return KpiValue(_num(stated_value).quantize(CENT, ROUND_HALF_UP),
+        return KpiValue(_cent(_num(stated_value)),
                         improvement=improvement(baseline, actual, direction))
     if actual is None:
         return KpiValue(None, NO_ACTUAL)
@@ -110,8 +120,8 @@ def kpi_value(
     if kind == KpiKind.PER_OUTCOME:
         if not outcomes:
             return KpiValue(None, NO_OUTCOMES, change)
-        return KpiValue((change * Decimal(outcomes) * per_unit).quantize(CENT, ROUND_HALF_UP), improvement=change)
-    return KpiValue((change * per_unit).quantize(CENT, ROUND_HALF_UP), improvement=change)
+        return KpiValue(_cent(change * Decimal(outcomes) * per_unit), improvement=change)
+    return KpiValue(_cent(change * per_unit), improvement=change)
 
 
 @dataclass(frozen=True)
@@ -134,9 +144,9 @@ def report_value(kpi_values: Iterable[KpiValue | Decimal | None], stated_value: 
     values = [v.amount if isinstance(v, KpiValue) else v for v in kpi_values]
     known = [v for v in values if v is not None]
     if stated_value is not None:
-        return ReportValue(_num(stated_value).quantize(CENT, ROUND_HALF_UP), ValueSource.STATED, len(known),
+        return ReportValue(_cent(_num(stated_value)), ValueSource.STATED, len(known),
                            len(values) - len(known))
-    amount = sum(known, Decimal("0")).quantize(CENT, ROUND_HALF_UP) if known else None
+    amount = _cent(sum(known, Decimal("0"))) if known else None
     return ReportValue(amount, ValueSource.KPIS, len(known), len(values) - len(known))
 
 
@@ -168,14 +178,14 @@ def estimated_cost(tco_monthly: Decimal | None, months: int) -> Decimal | None:
     """Cost of a period from the business case's monthly TCO estimate (until actual cost records exist)."""
     if tco_monthly is None:
         return None
-    return (_num(tco_monthly) * months).quantize(CENT, ROUND_HALF_UP)
+    return _cent(_num(tco_monthly) * months)
 
 
 def monthly_outcomes(outcome_count: int | None, months: int) -> Decimal | None:
     """Outcomes per month over a period, comparable with the minimum viable scale."""
     if outcome_count is None or months <= 0:
         return None
-    return (Decimal(outcome_count) / months).quantize(CENT, ROUND_HALF_UP)
+    return _cent(Decimal(outcome_count) / months)
 
 
 def scale_evidence_line(

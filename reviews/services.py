@@ -39,6 +39,7 @@ from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.audit import audit_event
+from tollgate.formatting import format_money
 from tollgate.roles import may
 from tollgate.types import Actor
 
@@ -347,7 +348,38 @@ def value_report_save_draft(
             if kpi_id in stated:
                 values.update(stated_value=stated[kpi_id].amount, evidence=stated[kpi_id].evidence.strip())
             _kpi_entry_save(existing.get(kpi_id) or KpiActual(report=report, kpi_id=kpi_id), values)
+    _ensure_value_recordable(report)
     return report
+
+
+# The most a value report's money may be: what a money field holds (14 digits, 2 after the point).
+MONEY_LIMIT = Decimal("999999999999.99")
+
+
+def _ensure_value_recordable(report: ValueReport) -> None:
+    """A KPI's value is its change x outcomes x value per unit: figures each within their own limits can still make
+    a value no page, total or board pack can hold (a 16-digit outcome count, say). Refused here, naming what to check,
+    rather than saved and shown as an absurd sum."""
+    entries = {a.kpi_id: a for a in report.actuals.all()}
+    total, messages = Decimal("0"), []
+    for kpi in report.initiative.kpis.order_by("pk"):
+        entry = entries.get(kpi.pk)
+        worth = calculations.kpi_value(
+            kpi.kind, baseline=kpi.baseline, actual=getattr(entry, "actual", None), direction=kpi.direction,
+            value_per_unit=kpi.value_per_unit, outcomes=report.outcome_count,
+            stated_value=getattr(entry, "stated_value", None), evidence=getattr(entry, "evidence", ""))
+        if worth.amount is None:
+            continue
+        total += worth.amount
+        if abs(worth.amount) > MONEY_LIMIT:
+            messages.append(f"KPI “{kpi.name}” would be worth {format_money(worth.amount)} this period, beyond the "
+                            f"{format_money(MONEY_LIMIT)} Tollgate records: check its actual, its value per unit and "
+                            "the outcome count.")
+    if not messages and abs(total) > MONEY_LIMIT:
+        messages.append(f"The KPIs together would be worth {format_money(total)} this period, beyond the "
+                        f"{format_money(MONEY_LIMIT)} Tollgate records: check the actuals and the outcome count.")
+    if messages:
+        raise ValidationError({"kpi_actuals": messages})
 
 
 def _kpi_entry_save(row: KpiActual, values: Mapping[str, Any]) -> None:
@@ -399,6 +431,7 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
     errors = _submission_errors(report)
     if errors:
         raise ValidationError(errors)
+    _ensure_value_recordable(report)  # a draft saved before this check existed
     with set_actor(actor):
         report.status = ReportStatus.SUBMITTED
         report.submitted_by = actor

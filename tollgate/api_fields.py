@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rest_framework import serializers
+from rest_framework import parsers, serializers
+from rest_framework.exceptions import ParseError
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
@@ -34,3 +35,14 @@ class ModelSerializer(serializers.ModelSerializer):
     """DRF's ModelSerializer whose references to other records are IdFields."""
 
     serializer_related_field = IdField
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, answering a body nested too deep for Python's parser (a thousand brackets) with the same 400
+    as any other malformed JSON, rather than a RecursionError's 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - the body is nested too deep.") from exc

@@ -16,6 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tollgate.api_fields import JSONParser
+
 PASSWORD_LOGIN_OFF = ("Password login is switched off here: sign in with single sign-on. For an API token, create "
                       "one on your account page (/accounts/).")
 
@@ -78,7 +80,7 @@ class ObtainTokenView(APIView):
     throttle_classes = ()
     permission_classes = ()
     read_only_tokens_allowed = True  # a password gets a token whatever token the header still carries
-    parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
+    parser_classes = (parsers.FormParser, parsers.MultiPartParser, JSONParser)
     renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(

@@ -11,11 +11,15 @@ filters calling it (tollgate/ui/format_filters.py) are built into every template
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.utils.functional import lazy
+
+# Rounding context wide enough for any figure Tollgate holds (Decimal's default 28 digits are not, for a product of
+# large KPI figures and counts): rounding to the cent must never fail a page.
+WIDE = Context(prec=80)
 
 EMPTY = "—"
 
@@ -72,7 +76,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _fixed(value: Decimal, places: int) -> str:
     """Thousands separators and exactly `places` decimals, rounded half up (as money is everywhere in Tollgate)."""
-    rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
     return f"{rounded:,.{places}f}"
 
 
@@ -87,7 +91,7 @@ def format_money(value: Any, places: int = 2, *, currency: str | None = None, si
     amount = _decimal(value)
     if amount is None:
         return EMPTY
-    amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
     return f"{_sign(amount, signed)}{currency_symbol(currency)}{_fixed(abs(amount), places)}"
 
 
@@ -97,7 +101,7 @@ def format_unit_price(value: Any, *, currency: str | None = None) -> str:
     amount = _decimal(value)
     if amount is None:
         return EMPTY
-    amount = amount.quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    amount = amount.quantize(Decimal("0.0001"), ROUND_HALF_UP, context=WIDE)
     exponent = amount.normalize().as_tuple().exponent
     places = min(max(2, -exponent), 4) if isinstance(exponent, int) else 2
     return format_money(amount, places, currency=currency)
@@ -109,7 +113,7 @@ def format_score(value: Any) -> str:
     number = _decimal(value)
     if number is None:
         return EMPTY
-    return _fixed(number.quantize(Decimal("0.1"), ROUND_DOWN), 1)
+    return _fixed(number.quantize(Decimal("0.1"), ROUND_DOWN, context=WIDE), 1)
 
 
 def format_percent(value: Any, places: int = 1, *, signed: bool = False) -> str:
@@ -117,7 +121,7 @@ def format_percent(value: Any, places: int = 1, *, signed: bool = False) -> str:
     number = _decimal(value)
     if number is None:
         return EMPTY
-    number = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    number = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
     return f"{_sign(number, signed)}{_fixed(abs(number), places)}%"
 
 
@@ -127,7 +131,7 @@ def format_number(value: Any, max_places: int = 4) -> str:
     number = _decimal(value)
     if number is None:
         return EMPTY
-    number = number.quantize(Decimal(1).scaleb(-max_places), ROUND_HALF_UP).normalize()
+    number = number.quantize(Decimal(1).scaleb(-max_places), ROUND_HALF_UP, context=WIDE).normalize()
     exponent = number.as_tuple().exponent
     places = max(0, -exponent) if isinstance(exponent, int) else 0
     return _fixed(number, places)

@@ -117,6 +117,12 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 # With persistent connections (CONN_MAX_AGE > 0), a connection the server dropped between two requests (a restart, a
 # failover, an idle timeout) is checked before a request reuses it and replaced, rather than failing that request.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default: a transaction takes SQLite's write lock when it begins, so two requests writing at once
+    # queue (up to 20 s) rather than one failing with "database is locked" when a read lock cannot be upgraded.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -277,6 +283,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["tollgate.throttling.ApiRateThrottle"],
+    # DRF's own, but a JSON body nested too deep is a 400 like any malformed JSON (tollgate/api_fields.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "tollgate.api_fields.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # 50 rows a page; ?page_size= up to 500, a bad one refused (tollgate/pagination.py).
     "DEFAULT_PAGINATION_CLASS": "tollgate.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -98,6 +98,10 @@ class ValueReportSerializer(ModelSerializer):
     def validate_kpi_actuals(self, rows: list[dict]) -> list[dict]:
         """One row per KPI: two would leave which one counts to the order of the list."""
         seen: set[int] = set()
+        missing = {str(i): {"kpi": ["Which KPI: this field is required."]}
+                   for i, row in enumerate(rows) if "kpi" not in row}
+        if missing:  # a PATCH makes nested fields optional; a row without its KPI says nothing
+            raise serializers.ValidationError(missing)
         for row in rows:
             if row["kpi"] in seen:
                 raise serializers.ValidationError(f"KPI {row['kpi']} appears twice: give each KPI once.")

@@ -280,3 +280,11 @@ def test_an_actual_past_fifteen_digits_is_400_and_nothing_is_written(api_client,
     assert response.status_code == 400
     assert "between -99,999,999,999.9999 and 99,999,999,999.9999" in str(response.data["kpi_actuals"])
     assert not report.actuals.exists()
+
+
+@pytest.mark.parametrize("row", [{"actual": "1"}, {}, {"evidence": "x"}])
+def test_a_kpi_row_without_its_kpi_is_400_naming_it(api_client, owner, report, row):
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), {"kpi_actuals": [row]},
+                                                format="json")
+    assert response.status_code == 400
+    assert response.json() == {"kpi_actuals": {"0": {"kpi": ["Which KPI: this field is required."]}}}

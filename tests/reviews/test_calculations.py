@@ -91,3 +91,15 @@ def test_the_scheduled_cycle_reviews_the_quarter_just_ended(today, name, start, 
     planned = calc.cycle_for_quarter_after(today)
     assert (planned.name, planned.period_start, planned.period_end, planned.opens_on, planned.due_on) == (
         name, start, end, opens, due)
+
+
+def test_a_value_past_decimals_default_precision_is_rounded_not_raised():
+    # 10^16 outcomes x a change of about 10^11 x $10^8: 35 digits to the cent, more than Decimal's default 28.
+    worth = calc.kpi_value("per_outcome", baseline=D("99999999999.9999"), actual=D("0"), direction="decrease",
+                           value_per_unit=D("99999999.9999"), outcomes=10**16)
+    assert worth.amount is not None and worth.amount > D("1e34")
+    assert calc.report_value([worth, worth], None).amount == 2 * worth.amount
+    from tollgate.formatting import format_money, format_number
+
+    assert format_money(worth.amount).startswith("$99,999,999,999,")
+    assert format_number(worth.amount).startswith("99,999,999,999,")

@@ -36,3 +36,13 @@ def test_a_whole_number_as_a_number_or_digits_finds_the_record(api_client, owner
     response = _register(api_client, owner, department)
     assert response.status_code == 201, response.content
     assert json.loads(response.content)["department"] == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_a_json_body_nested_too_deep_is_a_400_like_any_malformed_json(api_client, admin_user, depth):
+    api_client.force_authenticate(admin_user)
+    body = '{"name": ' + "[" * depth + "]" * depth + "}"
+    answer = api_client.post(reverse("api:vendor-list"), body, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "JSON parse error - the body is nested too deep."}

@@ -24,6 +24,14 @@ from rest_framework.request import Request
 
 ANY = "Any"
 SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})
+# Each word of a search is one more condition in the query: a thousand would exceed what the database parses.
+MAX_SEARCH_WORDS = 20
+
+
+def search_words_check(value: str) -> None:
+    count = len(value.split())
+    if count > MAX_SEARCH_WORDS:
+        raise forms.ValidationError(f"Search for at most {MAX_SEARCH_WORDS} words at once, not {count}.")
 
 
 def search(queryset: QuerySet, fields: Iterable[str], value: str) -> QuerySet:
@@ -39,7 +47,8 @@ def search(queryset: QuerySet, fields: Iterable[str], value: str) -> QuerySet:
 class ListFilterSet(django_filters.FilterSet):
     """A resource's filters; `page_filters` names those of the page's filter bar, in order (None: all of them).
     `ranges` pairs a lower and an upper bound: one above the other is refused by name (the page and the API's 400),
-    rather than silently matching nothing; so is a yes/no filter given something else than yes or no."""
+    rather than silently matching nothing; so is a yes/no filter given something else than yes or no, and a search
+    (`q`) of more words than the database can take."""
 
     page_filters: tuple[str, ...] | None = None
     ranges: tuple[tuple[str, str], ...] = ()
@@ -53,12 +62,18 @@ class ListFilterSet(django_filters.FilterSet):
         ranges = self.ranges
         yes_no = tuple(name for name, filter_ in self.base_filters.items()
                        if isinstance(filter_, django_filters.BooleanFilter))
-        if not ranges and not yes_no:
+        searched = "q" in self.base_filters
+        if not ranges and not yes_no and not searched:
             return base
 
         class CheckedForm(base):  # type: ignore[valid-type,misc]
             def clean(self) -> dict[str, Any]:
                 cleaned = super().clean()
+                if searched and cleaned.get("q"):
+                    try:
+                        search_words_check(cleaned["q"])
+                    except forms.ValidationError as refused:
+                        self.add_error("q", refused)
                 for name in yes_no:
                     # Django's yes/no field reads anything else as "any": `?active=maybe` would list everyone.
                     raw = self.data.get(name)
@@ -196,11 +211,15 @@ class YesNoSelect(forms.Select):
 
 
 class ApiSearchFilter(filters.SearchFilter):
-    """DRF's `?search=`, whose refusal (a null character) names the parameter like every other filter's 400, rather
-    than answering a bare list of messages."""
+    """DRF's `?search=`, whose refusal (a null character, too many words) names the parameter like every other
+    filter's 400, rather than answering a bare list of messages or failing in the database."""
 
     def get_search_terms(self, request: Request) -> list[str]:
         try:
-            return super().get_search_terms(request)
+            terms = super().get_search_terms(request)
         except ValidationError as refused:
             raise ValidationError({self.search_param: refused.detail}) from refused
+        if len(terms) > MAX_SEARCH_WORDS:
+            raise ValidationError({self.search_param: [
+                f"Search for at most {MAX_SEARCH_WORDS} words at once, not {len(terms)}."]})
+        return terms

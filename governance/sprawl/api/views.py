@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +25,7 @@ from governance.sprawl.api import serializers
 from governance.sprawl.filtersets import DuplicatePairDecisionFilterSet, SprawlClusterFilterSet, UseCaseFilterSet
 from governance.sprawl.services import clusters, label_checks, pair_decisions, runs, use_cases
 from portfolio.models import Initiative
+from tollgate.api_fields import JSONParser
 from tollgate.roles import may
 from tollgate.ui.errors import call_service
 

@@ -159,3 +159,18 @@ def test_a_search_the_api_refuses_names_its_parameter(api_client, admin_user):
     refused = api_client.get(reverse("api:costsource-list"), {"search": "a\x00b"})
     assert refused.status_code == 400
     assert refused.json() == {"search": ["Null characters are not allowed."]}
+
+
+@pytest.mark.django_db
+def test_a_search_of_too_many_words_is_refused_by_name_on_the_api_and_the_page(client, api_client, admin_user):
+    words = " ".join(["a"] * 1000)
+    api_client.force_authenticate(admin_user)
+    refused = api_client.get(reverse("api:initiative-list"), {"search": words})
+    assert refused.status_code == 400
+    assert refused.json() == {"search": ["Search for at most 20 words at once, not 1000."]}
+    assert api_client.get(reverse("api:initiative-list"), {"q": words}).json() == {
+        "q": ["Search for at most 20 words at once, not 1000."]}
+    assert api_client.get(reverse("api:initiative-list"), {"search": " ".join(["a"] * 20)}).status_code == 200
+    client.force_login(admin_user)
+    page = client.get(reverse("portfolio:initiative_list"), {"q": words})
+    assert page.status_code == 200 and "Search for at most 20 words at once, not 1000." in page.content.decode()
