@@ -14,6 +14,7 @@ writes sent with the same tag cannot both pass.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -40,9 +41,27 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
-def representation_tag(data: Any) -> str:
-    """A strong entity tag for an answer's data: the same JSON gives the same tag, on every server."""
-    return '"' + hashlib.sha256(JSONRenderer().render(data)).hexdigest()[:32] + '"'
+def representation_tag(data: Any, request: HttpRequest | Request | None = None) -> str:
+    """A strong entity tag for an answer's data: the same JSON gives the same tag, on every server and whichever
+    host name the client used (the record's links are absolute: the request's own origin is left out)."""
+    rendered = JSONRenderer().render(data)
+    if request is not None:
+        rendered = rendered.replace(request.build_absolute_uri("/").rstrip("/").encode(), b"")
+    return '"' + hashlib.sha256(rendered).hexdigest()[:32] + '"'
+
+
+def if_match_check(request: HttpRequest | Request, current: Callable[[], str], what: str) -> None:
+    """Refuse (412) a write whose If-Match names none of the record's current tag (`current()`, computed only when
+    needed); nothing to check without the header, or with `*` (the record exists)."""
+    tags = if_match_tags(request)
+    if tags is None or "*" in tags:
+        return
+    now = current()
+    if now in tags:
+        return
+    sent = f"you sent {', '.join(tags)[:200]}" if tags else "your If-Match was empty"
+    raise PreconditionFailed(f"This {what} has changed since you read it (its ETag is now {now}, {sent}): nothing "
+                             "was written. Read it again and apply your change to it.")
 
 
 def if_match_tags(request: HttpRequest | Request) -> list[str] | None:
@@ -53,36 +72,35 @@ def if_match_tags(request: HttpRequest | Request) -> list[str] | None:
     return [tag.strip() for tag in header.split(",") if tag.strip()]
 
 
+def lock_row(model: Any, **lookup: Any) -> None:
+    """Lock the row before reading it (PostgreSQL, inside the request's transaction), so that the tag compared is
+    the one the write will replace: a second write with the same tag waits, then finds it changed."""
+    if not connection.in_atomic_block or not connection.features.has_select_for_update:
+        return
+    try:
+        list(model._default_manager.select_for_update().filter(**lookup).values("pk"))
+    except (ValueError, TypeError):  # not a key at all: the view answers 404
+        return
+
+
 class ConditionalWritesMixin(_ViewSet):
     """For a viewset: `ETag` on a record's answer; a write to the record with `If-Match` is refused with 412 unless
     one of its tags is the record's current one (strong comparison: a weak `W/` tag never matches)."""
 
+    # The actions whose answer is the record as a GET gives it, and so carry its ETag.
+    tagged_actions: frozenset[str] = TAGGED_ACTIONS
+
     def get_object(self) -> Any:
-        tags = None if self.request.method in SAFE_METHODS else if_match_tags(self.request)
-        if tags is None:
+        if self.request.method in SAFE_METHODS or if_match_tags(self.request) is None:
             return super().get_object()
         self._lock_the_row()
         instance = super().get_object()
-        if "*" not in tags:
-            current = self.record_tag(instance)
-            if current not in tags:
-                name = instance._meta.verbose_name
-                raise PreconditionFailed(
-                    f"This {name} has changed since you read it (its ETag is now {current}, you sent "
-                    f"{', '.join(tags)[:200]}): nothing was written. Read it again and apply your change to it.")
+        if_match_check(self.request, lambda: self.record_tag(instance), str(instance._meta.verbose_name))
         return instance
 
     def _lock_the_row(self) -> None:
-        """Lock the row before reading it, so that the tag compared is the one the write will replace."""
-        if not connection.in_atomic_block or not connection.features.has_select_for_update:
-            return
         lookup = self.lookup_url_kwarg or self.lookup_field
-        value = self.kwargs.get(lookup)
-        model = self.get_queryset().model
-        try:
-            list(model._default_manager.select_for_update().filter(**{self.lookup_field: value}).values("pk"))
-        except (ValueError, TypeError):  # not a key at all: get_object answers 404
-            return
+        lock_row(self.get_queryset().model, **{self.lookup_field: self.kwargs.get(lookup)})
 
     def _retrieve_serializer_class(self) -> Any:
         """The serializer a GET of the record uses, whatever this action's own is: an action's `serializer_class`
@@ -99,14 +117,16 @@ class ConditionalWritesMixin(_ViewSet):
     def record_tag(self, instance: Any) -> str:
         """The tag of `instance` as a GET of it answers."""
         serializer = self._retrieve_serializer_class()(instance, context=self.get_serializer_context())
-        return representation_tag(serializer.data)
+        return representation_tag(serializer.data, self.request)
 
     def _answers_as_retrieve(self) -> bool:
-        return self.action == "retrieve" or self.get_serializer_class() is self._retrieve_serializer_class()
+        if self.action == "retrieve" or self.action not in TAGGED_ACTIONS:
+            return True  # retrieve itself, or an action declared in tagged_actions as answering with the record
+        return self.get_serializer_class() is self._retrieve_serializer_class()
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if (self.action in TAGGED_ACTIONS and response.status_code == status.HTTP_200_OK
+        if (self.action in self.tagged_actions and response.status_code == status.HTTP_200_OK
                 and isinstance(getattr(response, "data", None), dict) and self._answers_as_retrieve()):
-            response["ETag"] = representation_tag(response.data)
+            response["ETag"] = representation_tag(response.data, request)
         return response

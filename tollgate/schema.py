@@ -60,16 +60,17 @@ class TollgateAutoSchema(AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
-        if isinstance(self.view, ConditionalWritesMixin):
-            if getattr(self.view, "action", None) in TAGGED_ACTIONS:
-                parameters.append(ETAG)
-            if self._conditional_write():
-                parameters.append(IF_MATCH)
+        if isinstance(self.view, ConditionalWritesMixin) and getattr(self.view, "action", None) in getattr(
+                self.view, "tagged_actions", TAGGED_ACTIONS):
+            parameters.append(ETAG)
+        if self._conditional_write():
+            parameters.append(IF_MATCH)
         return parameters
 
     def _conditional_write(self) -> bool:
         """A write to one record (its path names it) of a view that honours If-Match."""
-        return isinstance(self.view, ConditionalWritesMixin) and self.method not in SAFE_METHODS and "{" in self.path
+        honours = isinstance(self.view, ConditionalWritesMixin) or getattr(self.view, "honours_if_match", False)
+        return honours and self.method not in SAFE_METHODS and "{" in self.path
 
     def _error_responses(self) -> dict[str, OpenApiResponse]:
         from portfolio.api.views import PortfolioViewSet  # the API's views import this module's settings user

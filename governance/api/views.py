@@ -22,15 +22,19 @@ from governance.filtersets import AuditFilterSet, RubricCriterionFilterSet
 from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.policies import BY_KEY
+from portfolio.api.views import initiative_tag
 from portfolio.models import Initiative
+from tollgate.conditional import if_match_check, if_match_tags, lock_row
 from tollgate.roles import may
 from tollgate.ui.errors import call_service
 
 
 class TransitionView(APIView):
-    """POST {transition, reason}: move the initiative along a lifecycle transition (governance.lifecycle)."""
+    """POST {transition, reason}: move the initiative along a lifecycle transition (governance.lifecycle). With
+    If-Match, the initiative's ETag (as GET /api/initiatives/<id>/ gives it): 412 when it changed since."""
 
     permission_required = "portfolio.view_initiative"
+    honours_if_match = True  # tollgate.schema documents the header and the 412
 
     @extend_schema(request=serializers.TransitionRequestSerializer, responses=serializers.TransitionResultSerializer)
     def post(self, request: Request, pk: int) -> Response:
@@ -40,6 +44,9 @@ class TransitionView(APIView):
             raise PermissionDenied("You may not move this initiative through its lifecycle.")
         body = serializers.TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        if if_match_tags(request) is not None:
+            lock_row(Initiative, pk=initiative.pk)
+            if_match_check(request, lambda: initiative_tag(request, initiative.pk), "initiative")
         result = call_service(services.initiative_transition, actor=request.user, initiative=initiative,
                               **body.validated_data)
         data = {"id": result.pk, "external_id": result.external_id, "stage": result.stage,

@@ -161,6 +161,13 @@ class InitiativeViewSet(PortfolioViewSet):
         return Response(serializers.InitiativeCostsSerializer(report).data)
 
 
+def initiative_tag(request: Request, pk: int) -> str:
+    """The ETag a GET of /api/initiatives/<pk>/ answers with: for a write elsewhere that acts on the initiative (its
+    lifecycle transitions) to honour If-Match."""
+    view = InitiativeViewSet(request=request, format_kwarg=None, action="retrieve", kwargs={"pk": pk})
+    return view.record_tag(view.get_queryset().get(pk=pk))
+
+
 class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     """Business cases; object rules follow the initiative (tollgate.roles.initiative_of)."""
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from reviews import filtersets, selectors, services
 from reviews.api import serializers
 from reviews.models import ReviewCycle, ValueReport
-from tollgate.conditional import ConditionalWritesMixin
+from tollgate.conditional import TAGGED_ACTIONS, ConditionalWritesMixin
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
 from tollgate.ui.errors import call_service
@@ -66,6 +66,7 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
         "reopen": "reviews.reopen_valuereport", "verdict": "reviews.give_verdict",
     }
     http_method_names = ["get", "patch", "post", "head", "options"]
+    tagged_actions = TAGGED_ACTIONS | {"submit", "reopen"}  # they answer with the report as a GET gives it
     filterset_class = filtersets.ValueReportFilterSet
     search_fields = ["initiative__name", "initiative__external_id"]
     ordering_fields = ["submitted_at", "cycle__period_start", "initiative__name", "outcome_count"]

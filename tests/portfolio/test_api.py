@@ -740,3 +740,13 @@ def test_an_ended_initiative_is_refused_with_the_reason(as_user, owner, admin_us
             f"“{initiative.name}” is retired: an ended initiative is read-only. Register a new initiative to start "
             "again."]
     assert BusinessCase.objects.filter(pk=case.pk).exists()
+
+
+@pytest.mark.parametrize("figure", ["1e12", "1e20", "100000000000", "-100000000000"])
+def test_a_kpi_figure_past_its_limit_gets_the_same_message_as_on_the_page(as_user, owner, initiative, figure):
+    answer = as_user(owner).post(reverse("api:kpi-list"), {"initiative": initiative.pk, "name": "Tickets",
+                                                            "baseline": "0", "target": figure}, format="json")
+    assert answer.status_code == 400
+    assert answer.json()["target"] == [
+        "A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 (11 digits before the point)."]
+    assert not initiative.kpis.exists()

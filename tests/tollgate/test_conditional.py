@@ -172,3 +172,53 @@ def test_an_action_with_its_own_input_compares_the_record_as_read_not_its_input(
     reopen = reverse("reviews_api:report-reopen", args=[report.pk])
     assert client.post(reopen, {"reason": "Figures"}, format="json", HTTP_IF_MATCH='"stale"').status_code == 412
     assert client.post(reopen, {"reason": "Figures"}, format="json", HTTP_IF_MATCH=tag).status_code == 200
+
+
+def test_a_lifecycle_transition_honours_the_initiatives_tag(owner, initiative):
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
+    client = client_of(owner)
+    tag = client.get(detail(initiative))["ETag"]
+    assert client.patch(detail(initiative), {"name": "Renamed"}, format="json").status_code == 200
+    url = reverse("governance_api:transitions", args=[initiative.pk])
+    stale = client.post(url, {"transition": "submit", "reason": "Ready"}, format="json", HTTP_IF_MATCH=tag)
+    assert stale.status_code == 412 and "This initiative has changed since you read it" in stale.json()["detail"]
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PROPOSED
+    fresh = client.get(detail(initiative))["ETag"]
+    moved = client.post(url, {"transition": "submit", "reason": "Ready"}, format="json", HTTP_IF_MATCH=fresh)
+    assert moved.status_code == 200, moved.content
+
+
+def test_the_tag_does_not_depend_on_the_host_name_the_client_used(owner, initiative, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "tollgate.example.com"]
+    client = client_of(owner)
+    tag = client.get(detail(initiative), SERVER_NAME="tollgate.example.com")["ETag"]
+    assert client.get(detail(initiative))["ETag"] == tag
+    assert client.patch(detail(initiative), {"name": "Renamed"}, format="json", HTTP_IF_MATCH=tag).status_code == 200
+
+
+def test_an_empty_if_match_is_refused_saying_so(owner, initiative):
+    refused = client_of(owner).patch(detail(initiative), {"name": "X"}, format="json", HTTP_IF_MATCH="")
+    assert refused.status_code == 412 and "your If-Match was empty" in refused.json()["detail"]
+
+
+def test_submitting_a_report_answers_with_its_new_tag(owner, initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
+    report = ValueReportFactory(initiative=initiative)
+    client = client_of(owner)
+    url = reverse("reviews_api:report-detail", args=[report.pk])
+    client.patch(url, {"outcome_count": 10, "kpi_actuals": [{"kpi": kpi.pk, "actual": "12"}]}, format="json")
+    submitted = client.post(reverse("reviews_api:report-submit", args=[report.pk]))
+    assert submitted.status_code == 200 and submitted["ETag"] == client.get(url)["ETag"]
+
+
+def test_the_schema_documents_if_match_on_transitions(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    paths = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"]
+    transitions = paths["/api/governance/initiatives/{id}/transitions/"]["post"]
+    assert "If-Match" in [p["name"] for p in transitions["parameters"]] and "412" in transitions["responses"]
+    assert "ETag" in paths["/api/reviews/reports/{id}/submit/"]["post"]["responses"]["200"]["headers"]

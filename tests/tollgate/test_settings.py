@@ -47,3 +47,43 @@ def test_an_api_rate_limit_that_is_not_a_rate_refuses_to_start():
     assert "API_RATE_LIMIT='600 per minute' is not a rate such as 600/minute" in refused.stderr
     assert start(SECRET_KEY="", DEBUG="1", API_RATE_LIMIT="").returncode == 0  # switched off
     assert start(SECRET_KEY="", DEBUG="1", API_RATE_LIMIT="100/hour").returncode == 0
+
+
+# Two transactions that each read a row and then write it, at once, as two requests do on the embedded default.
+READ_THEN_WRITE = """
+import threading, time, django
+django.setup()
+from django.db import connection, connections, transaction
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE IF NOT EXISTS counter (n INTEGER)")
+    cursor.execute("INSERT INTO counter VALUES (0)")
+errors = []
+def bump():
+    try:
+        with transaction.atomic(), connections["default"].cursor() as cursor:
+            cursor.execute("SELECT n FROM counter")
+            time.sleep(0.3)
+            cursor.execute("UPDATE counter SET n = n + 1")
+    except Exception as exc:
+        errors.append(str(exc))
+    finally:
+        connections.close_all()
+threads = [threading.Thread(target=bump) for _ in range(2)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print(connection.settings_dict["OPTIONS"].get("transaction_mode"), errors)
+"""
+
+
+def test_two_requests_writing_at_once_on_sqlite_queue_rather_than_fail(tmp_path):
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tollgate.settings", "DEBUG": "1",
+                   "DATABASE_URL": f"sqlite:///{tmp_path}/queue.sqlite3"}
+    ran = subprocess.run([sys.executable, "-c", READ_THEN_WRITE], cwd=ROOT, env=environment, capture_output=True,
+                         text=True, timeout=120)
+    assert ran.stdout.strip() == "IMMEDIATE []", ran.stderr
+    # Without it (SQLite's deferred transactions) the second writer fails at once: the check above can fail.
+    deferred = READ_THEN_WRITE.replace("django.setup()", "from django.conf import settings\ndjango.setup()\n"
+                                       "settings.DATABASES['default']['OPTIONS']['transaction_mode'] = 'DEFERRED'")
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path}/deferred.sqlite3"
+    ran = subprocess.run([sys.executable, "-c", deferred], cwd=ROOT, env=environment, capture_output=True,
+                         text=True, timeout=120)
+    assert ran.stdout.strip() == "DEFERRED ['database is locked']", ran.stderr

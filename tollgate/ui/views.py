@@ -104,3 +104,14 @@ class ListPageView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, Fi
         context = super().get_context_data(**kwargs)
         context.update(title=self.title, intro=self.intro)
         return context
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        filterset = getattr(self, "filterset", None)
+        if (self.request.GET.get(self.export_trigger_param) and filterset is not None and filterset.is_bound
+                and not filterset.is_valid()):
+            # The page shows what is wrong beside the filters; a file of headers only would read as "no rows".
+            lines = [f"{filterset.form.fields[name].label if name in filterset.form.fields else name}: "
+                     f"{' '.join(errors)}" for name, errors in filterset.form.errors.items()]
+            return HttpResponse("Nothing exported: the filters are not valid.\n" + "\n".join(lines), status=400,
+                                content_type="text/plain; charset=utf-8")
+        return super().render_to_response(context, **kwargs)

@@ -95,3 +95,17 @@ def test_moments_export_as_the_pages_print_them_in_the_reader_s_zone():
     assert _as_shown("2026-10-16") == "2026-10-16"  # a date stays a date
     assert _as_shown("Renewal 2026-10-16 12:01:00 noted") == "Renewal 2026-10-16 12:01:00 noted"  # text stays text
     assert _as_shown(42) == 42
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name, query, named", [
+    ("portfolio:initiative_list", {"stage": "bogus"}, "Stage"),
+    ("governance:audit", {"since": "2026-01-01", "until": "2025-01-01"}, "To"),
+    ("portfolio:person_list", {"active": "maybe"}, "Active"),
+])
+def test_an_export_with_filters_that_are_not_valid_is_refused_naming_them(client, admin_user, url_name, query, named):
+    client.force_login(admin_user)
+    refused = client.get(reverse(url_name), {**query, "_export": "csv"})
+    assert refused.status_code == 400 and refused["Content-Type"].startswith("text/plain")
+    text = refused.content.decode()
+    assert text.startswith("Nothing exported: the filters are not valid.\n") and f"\n{named}: " in text
