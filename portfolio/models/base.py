@@ -20,7 +20,7 @@ _KPI_FIGURE_MESSAGE = ("A KPI figure is between -99,999,999,999.9999 and 99,999,
 KPI_FIGURE = [MinValueValidator(-KPI_FIGURE_LIMIT, message=_KPI_FIGURE_MESSAGE),
               MaxValueValidator(KPI_FIGURE_LIMIT, message=_KPI_FIGURE_MESSAGE)]
 # DRF's decimal field checks the column's digits and range first, in its own words: the API says the same as the pages.
-KPI_FIGURE_API_MESSAGES = {key: _KPI_FIGURE_MESSAGE for key in (
+KPI_FIGURE_API_MESSAGES: dict[str, Any] = {key: _KPI_FIGURE_MESSAGE for key in (
     "max_value", "min_value", "max_digits", "max_whole_digits")}
 
 _DecimalInput = str | float | Decimal | Combinable
