@@ -4,9 +4,9 @@ CPython keeps the frames of Python calls in 16 KiB chunks; a call that does not 
 one, and returning from it unmaps it again (CPython issue gh-142183, "Calls across stack chunks perform badly", fixed
 in 3.13 and 3.14 by keeping one spare chunk; not in 3.11, which Tollgate runs on). Rendering a page is deep and
 repetitive (a template node per table cell), so when a chunk's edge happens to fall at a depth the rendering keeps
-crossing, every crossing costs an mmap and a munmap: the portfolio list made about 200,000 of them for ten requests
-instead of about 7,000, and took 97 to 162 ms depending only on how many frames were beneath it (how many middleware
-layers, say), not on what they did (`bench/call_stack.py`).
+crossing, every crossing costs an mmap and a munmap, and the same page's time depends on how many frames happen to
+be beneath it (how many middleware layers, say), not on what they do: measured by `bench/call_stack.py`, figures in
+README ("A page's time and the depth of the stack beneath it").
 
 The fix here: the middleware calls the rest of the request through a function whose frame asks for a 512 KiB
 evaluation stack it never uses. CPython then maps one 1 MiB chunk for that frame, and every frame of the request
