@@ -70,11 +70,11 @@ def fill(report, actor, outcome_count=15000):
 
 def test_a_value_tollgate_could_not_record_is_refused_naming_the_kpi_and_nothing_is_written(report, owner):
     deflected, handle = report.initiative.kpis.order_by("pk")[:2]
-    with pytest.raises(ValidationError) as refused:
-        services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 10**16},
-                                         kpi_actuals={deflected.pk: D("5000"), handle.pk: D("4.5")})
+    with pytest.raises(ValidationError) as refused:  # each figure within its own field's limits, on both databases
+        services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 2_000_000_000},
+                                         kpi_actuals={deflected.pk: D("5000"), handle.pk: D("-99999999999")})
     assert refused.value.message_dict["kpi_actuals"] == [
-        "KPI “Average handle time” would be worth $11,250,000,000,000,000.00 this period, beyond the "
+        "KPI “Average handle time” would be worth $150,000,000,007,500,000,000.00 this period, beyond the "
         "$999,999,999,999.99 Tollgate records: check its actual, its value per unit and the outcome count."]
     report.refresh_from_db()
     assert report.outcome_count is None and not report.actuals.exists()
@@ -87,8 +87,10 @@ def test_a_report_saved_with_an_absurd_value_before_the_check_cannot_be_submitte
 
     deflected, handle = report.initiative.kpis.order_by("pk")[:2]
     fill(report, owner)
-    ValueReport.objects.filter(pk=report.pk).update(outcome_count=10**16)  # as an older version let it be saved
+    # As an older version let it be saved: a value of about 10^28, past Decimal's default 28 digits to the cent.
+    ValueReport.objects.filter(pk=report.pk).update(outcome_count=2_000_000_000)
     KpiActual.objects.filter(report=report, kpi=handle).update(actual=D("-99999999999.9999"))
+    type(handle).objects.filter(pk=handle.pk).update(value_per_unit=D("99999999.9999"))
     with pytest.raises(ValidationError, match="beyond the"):
         services.value_report_submit(actor=owner, report=report)
     client.force_login(owner)

@@ -110,8 +110,14 @@ class ListPageView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, Fi
         if (self.request.GET.get(self.export_trigger_param) and filterset is not None and filterset.is_bound
                 and not filterset.is_valid()):
             # The page shows what is wrong beside the filters; a file of headers only would read as "no rows".
-            lines = [f"{filterset.form.fields[name].label if name in filterset.form.fields else name}: "
-                     f"{' '.join(errors)}" for name, errors in filterset.form.errors.items()]
+            lines = [f"{self._filter_label(filterset, name)}: {' '.join(errors)}"
+                     for name, errors in filterset.form.errors.items()]
             return HttpResponse("Nothing exported: the filters are not valid.\n" + "\n".join(lines), status=400,
                                 content_type="text/plain; charset=utf-8")
         return super().render_to_response(context, **kwargs)
+
+    @staticmethod
+    def _filter_label(filterset: Any, name: str) -> str:
+        field = filterset.form.fields.get(name)
+        label = (field.label if field is not None else None) or getattr(filterset.filters.get(name), "label", None)
+        return str(label or name.replace("_", " ").capitalize())
