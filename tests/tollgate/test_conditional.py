@@ -26,6 +26,15 @@ def detail(initiative: Initiative) -> str:
     return reverse("api:initiative-detail", args=[initiative.pk])
 
 
+def draft_report(initiative: Initiative):
+    """A draft value report of the initiative, running as a pilot with a business case and one KPI."""
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
+    return ValueReportFactory(initiative=initiative), kpi
+
+
 def test_a_record_answers_with_a_tag_that_changes_when_the_record_does(owner, initiative):
     client = client_of(owner)
     first = client.get(detail(initiative))
@@ -83,11 +92,7 @@ def test_a_stale_delete_is_refused_and_the_row_stays(admin_user):
 
 
 def test_an_action_on_a_value_report_honours_if_match(owner, initiative):
-    initiative.stage = Stage.PILOT
-    initiative.save()
-    BusinessCaseFactory(initiative=initiative)
-    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
-    report = ValueReportFactory(initiative=initiative)
+    report, kpi = draft_report(initiative)
     client = client_of(owner)
     url = reverse("reviews_api:report-detail", args=[report.pk])
     tag = client.get(url)["ETag"]
@@ -159,11 +164,7 @@ def test_two_writes_sent_at_once_with_the_same_tag_give_one_200_and_one_412(owne
 def test_an_action_with_its_own_input_compares_the_record_as_read_not_its_input(reviewer, owner, initiative):
     from reviews import services as review_services
 
-    initiative.stage = Stage.PILOT
-    initiative.save()
-    BusinessCaseFactory(initiative=initiative)
-    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
-    report = ValueReportFactory(initiative=initiative)
+    report, kpi = draft_report(initiative)
     review_services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 10},
                                             kpi_actuals={kpi.pk: D("12")})
     review_services.value_report_submit(actor=owner, report=report)
@@ -204,11 +205,7 @@ def test_an_empty_if_match_is_refused_saying_so(owner, initiative):
 
 
 def test_submitting_a_report_answers_with_its_new_tag(owner, initiative):
-    initiative.stage = Stage.PILOT
-    initiative.save()
-    BusinessCaseFactory(initiative=initiative)
-    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
-    report = ValueReportFactory(initiative=initiative)
+    report, kpi = draft_report(initiative)
     client = client_of(owner)
     url = reverse("reviews_api:report-detail", args=[report.pk])
     client.patch(url, {"outcome_count": 10, "kpi_actuals": [{"kpi": kpi.pk, "actual": "12"}]}, format="json")
