@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -54,14 +54,21 @@ class ReviewCycle(models.Model):
         return calculations.months_in_period(self.period_start, self.period_end)
 
 
+# PostgreSQL's integer column stops at 2,147,483,647; SQLite (the embedded default) would take up to 2^63 - 1. One
+# bound on both, checked before the database, so a count a page accepts is one every deployment stores.
+COUNT_MAX = 2_147_483_647
+COUNT_LIMIT = [MaxValueValidator(COUNT_MAX, message=f"A count is at most {COUNT_MAX:,}.")]
+
+
 class ValueReport(models.Model):
     """What one initiative delivered in one cycle, stated by its owner or a delegate and judged by a reviewer."""
 
     cycle = models.ForeignKey(ReviewCycle, on_delete=models.CASCADE, related_name="reports")
     initiative = models.ForeignKey("portfolio.Initiative", on_delete=models.CASCADE, related_name="value_reports")
     status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.DRAFT, db_index=True)
-    outcome_count = models.PositiveIntegerField("outcomes in the period", null=True, blank=True)
-    active_users = models.PositiveIntegerField(null=True, blank=True)
+    outcome_count = models.PositiveIntegerField("outcomes in the period", null=True, blank=True,
+                                                validators=COUNT_LIMIT)
+    active_users = models.PositiveIntegerField(null=True, blank=True, validators=COUNT_LIMIT)
     oversight_hours = models.DecimalField(
         "human oversight hours", max_digits=10, decimal_places=1, null=True, blank=True, validators=NON_NEGATIVE
     )

@@ -282,6 +282,14 @@ def test_an_actual_past_fifteen_digits_is_400_and_nothing_is_written(api_client,
     assert not report.actuals.exists()
 
 
+def test_an_outcome_count_past_postgresqls_integer_is_400_on_every_database(api_client, owner, report):
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), {"outcome_count": 2**31},
+                                                format="json")
+    assert response.status_code == 400 and list(response.data) == ["outcome_count"]
+    report.refresh_from_db()
+    assert report.outcome_count is None
+
+
 @pytest.mark.parametrize("row", [{"actual": "1"}, {}, {"evidence": "x"}])
 def test_a_kpi_row_without_its_kpi_is_400_naming_it(api_client, owner, report, row):
     response = as_user(api_client, owner).patch(url("report-detail", report.pk), {"kpi_actuals": [row]},

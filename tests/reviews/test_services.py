@@ -81,6 +81,18 @@ def test_a_value_tollgate_could_not_record_is_refused_naming_the_kpi_and_nothing
     fill(report, owner)  # sensible figures are still taken
 
 
+@pytest.mark.parametrize("field", ["outcome_count", "active_users"])
+def test_a_count_past_postgresqls_integer_is_refused_on_every_database_and_nothing_is_written(report, owner, field):
+    with pytest.raises(ValidationError) as refused:  # SQLite alone would store it; PostgreSQL's column would not
+        services.value_report_save_draft(actor=owner, report=report, fields={field: 2_147_483_648}, kpi_actuals={})
+    assert refused.value.message_dict[field] == ["A count is at most 2,147,483,647."]
+    report.refresh_from_db()
+    assert getattr(report, field) is None
+    services.value_report_save_draft(actor=owner, report=report, fields={field: 2_147_483_647}, kpi_actuals={})
+    report.refresh_from_db()
+    assert getattr(report, field) == 2_147_483_647
+
+
 def test_a_report_saved_with_an_absurd_value_before_the_check_cannot_be_submitted_and_breaks_no_page(
         report, owner, client):
     from reviews.models import KpiActual
