@@ -313,11 +313,13 @@ def currency_rates() -> QuerySet[CurrencyRate]:
 
 
 def last_complete_month(*, today: date | None = None) -> date | None:
-    """The latest month before the current one with allocated cost in the roll-ups (the current month is partial)."""
+    """The latest month before the current one with allocated cost in the roll-ups that every enabled source
+    delivered (latest_complete_month, the dashboard's rule): one hand-uploaded row for a month the other sources still
+    owe must not make it the month that signals, initiative pages and the API read (three queries)."""
     today = today or timezone.localdate()
-    return MonthlyCost.objects.filter(
-        month__lt=today.replace(day=1), initiative__isnull=False
-    ).aggregate(latest=Max("month"))["latest"]
+    months = (MonthlyCost.objects.filter(month__lt=today.replace(day=1), initiative__isnull=False)
+              .order_by().values_list("month", flat=True).distinct())
+    return latest_complete_month(months_with_costs=months, coverage=enabled_source_coverage(), today=today)
 
 
 def last_complete_quarter(*, today: date | None = None) -> tuple[str, date, date] | None:

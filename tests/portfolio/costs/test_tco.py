@@ -15,6 +15,7 @@ from portfolio.models import InitiativeMonthlyTco, MonthlyCost
 from reviews.choices import ReportStatus
 from reviews.selectors import ESTIMATED_COST_LABEL, report_cost
 from tests.factories import BusinessCaseFactory, InitiativeFactory, ReviewCycleFactory, ValueReportFactory
+from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory
 
 D = Decimal
 CASE = CaseEstimate(inference=D("800"), storage=D("50"), oversight_hours=D("20"), loaded_hourly_rate=D("65"),
@@ -135,6 +136,30 @@ def test_last_complete_month_and_quarter_ignore_the_current_month_and_unallocate
     _cost(initiative, date(2026, 8, 1), "5")
     MonthlyCost.objects.filter(month=date(2026, 9, 1)).delete()
     assert last_complete_quarter(today=date(2026, 11, 20)) == ("2026-Q2", date(2026, 4, 1), date(2026, 6, 1))
+
+
+@pytest.mark.django_db
+def test_a_month_one_source_delivered_while_another_still_owes_it_is_not_the_last_complete_month():
+    """As on the dashboard: a few rows uploaded for October must not make October the month signals and pages read
+    while the other sources still owe it; once every enabled source delivered it, it is."""
+    september, october = date(2026, 9, 1), date(2026, 10, 1)
+    initiative = InitiativeFactory()
+    billing, upload = CostSourceFactory(), CostSourceFactory()
+    IngestionRunFactory(source=billing, period=september)
+    IngestionRunFactory(source=upload, period=september)
+    IngestionRunFactory(source=upload, period=october)
+    _cost(initiative, september, "5")
+    _cost(initiative, october, "5")
+    today = date(2026, 11, 20)
+    assert last_complete_month(today=today) == september
+    assert last_complete_quarter(today=today) == ("2026-Q3", date(2026, 7, 1), september)
+    billing.enabled = False  # a disabled source owes nothing
+    billing.save(update_fields=["enabled"])
+    assert last_complete_month(today=today) == october
+    billing.enabled = True
+    billing.save(update_fields=["enabled"])
+    IngestionRunFactory(source=billing, period=october)
+    assert last_complete_month(today=today) == october
 
 
 @pytest.mark.django_db
