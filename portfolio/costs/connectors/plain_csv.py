@@ -27,7 +27,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar
 
-from portfolio.costs.connectors.base import ConnectorError, CostCategory, CostRow, Period, Row
+from portfolio.costs.connectors.base import (
+    AMOUNT_LIMIT,
+    QUANTITY_LIMIT,
+    ConnectorError,
+    CostCategory,
+    CostRow,
+    Period,
+    Row,
+    within,
+)
 from portfolio.costs.connectors.files import csv_records
 
 COLUMNS = ("date", "initiative", "key", "category", "amount", "currency", "quantity", "unit")
@@ -100,10 +109,10 @@ class PlainCsvConnector:
             raise ConnectorError(
                 f"{record['category']!r} is not a category ({', '.join(CostCategory.ALL)})", location=where("category")
             )
-        amount = self._decimal(record["amount"], where("amount"))
+        amount = self._decimal(record["amount"], where("amount"), AMOUNT_LIMIT)
         if amount is None:
             raise ConnectorError("the amount is blank", location=where("amount"))
-        quantity = self._decimal(record.get("quantity", ""), where("quantity"))
+        quantity = self._decimal(record.get("quantity", ""), where("quantity"), QUANTITY_LIMIT)
         unit = record.get("unit", "")
         gpu = "gpu" in unit.lower() and "hour" in unit.lower()
         return CostRow(
@@ -121,7 +130,7 @@ class PlainCsvConnector:
         )
 
     @staticmethod
-    def _decimal(raw: str, where: str) -> Decimal | None:
+    def _decimal(raw: str, where: str, limit: Decimal) -> Decimal | None:
         if not raw:
             return None
         try:
@@ -130,4 +139,4 @@ class PlainCsvConnector:
             raise ConnectorError(f"{raw!r} is not a number", location=where) from None
         if not number.is_finite():
             raise ConnectorError(f"{raw!r} is not a finite number", location=where)
-        return number
+        return within(number, limit, raw=raw, location=where)

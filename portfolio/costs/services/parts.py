@@ -25,11 +25,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus
-from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import ConnectorError
 from portfolio.costs.services.references import cost_references_lock
-from portfolio.costs.services.rollups import rollups_recompute
-from portfolio.costs.services.writer import COST_COLUMNS, RunWriter, Staging
+from portfolio.costs.services.writer import COST_COLUMNS, RunWriter, Staging, run_total
 from portfolio.models import CostRecord, CostSource, IngestionRun, IngestionRunPart, SeatActivity, UsageRecord
 from portfolio.signals import costs_ingested
 from tollgate import jobs
@@ -123,7 +121,8 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
                 IngestionRunPart.objects.filter(pk=part.pk).update(
                     done=True, worker=jobs.worker_name(), rows_read=rows_read,
                     rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written,
-                    unallocated_amount=writer.unallocated, error="", finished_at=timezone.now(),
+                    unallocated_amount=run_total(writer.unallocated, f"Part {number}'s unallocated spend"), error="",
+                    finished_at=timezone.now(),
                 )
     except Exception as exc:
         if not isinstance(exc, ConnectorError):
@@ -142,7 +141,7 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
 def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
     """After the last part: swap the month in (delete the source's old records of the period, move the staged rows
     in, recompute the roll-ups, mark the run succeeded) in one transaction, or, when a part failed, only clean up."""
-    from portfolio.costs.services.runs import period_lock_name
+    from portfolio.costs.services.runs import period_lock_name, rollups_recompute_checked
 
     try:
         run = IngestionRun.objects.select_related("source").filter(pk=run_id).first()
@@ -158,16 +157,18 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
                 run = IngestionRun.objects.select_for_update().select_related("source").get(pk=run_id)
                 if run.status != RunStatus.RUNNING:
                     return run
-                unallocated = _swap(run, run.source)
-                rollups_recompute(months={run.period})
+                unallocated = run_total(_swap(run, run.source), "The run's unallocated spend")
+                rollups_recompute_checked(months={run.period})
                 rows_read = sum(part.rows_read for part in parts)
                 jobs.run_finish(
                     run, status=RunStatus.SUCCEEDED, rows_read=rows_read,
                     rows_skipped=sum(part.rows_skipped for part in parts),
                     rows_written=sum(part.rows_written for part in parts), progress=rows_read,
-                    unallocated_amount=cents(unallocated),
+                    unallocated_amount=unallocated,
                 )
                 costs_ingested.send(sender=IngestionRun, run=run)
+        except ConnectorError as exc:  # a total beyond what the money columns hold
+            _fail(run_id, str(exc))
         except Exception as exc:
             logger.exception("Merging the parts of ingestion run %s failed", run_id)
             _fail(run_id, f"Unexpected error ({type(exc).__name__}): {exc}")

@@ -22,17 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
-from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.connectors.registry import connector_class
 from portfolio.costs.services import parts
 from portfolio.costs.services.rollups import rollups_recompute
-from portfolio.costs.services.writer import RunWriter
+from portfolio.costs.services.writer import RunWriter, run_total
 from portfolio.models import (
     CostRecord,
     CostSource,
@@ -198,17 +198,27 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None, connec
                 writer.finish()
             finally:
                 writer.close()  # no batch may still be in flight when the transaction commits or rolls back
-            rollups_recompute(months={period.start})
+            unallocated = run_total(writer.unallocated, "The run's unallocated spend")
+            rollups_recompute_checked(months={period.start})
             rows_read = getattr(connector, "rows_read", 0) or writer.yielded
             jobs.run_finish(
                 run, status=RunStatus.SUCCEEDED, rows_read=rows_read,
                 rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written, progress=rows_read,
-                unallocated_amount=cents(writer.unallocated),
+                unallocated_amount=unallocated,
             )
             costs_ingested.send(sender=IngestionRun, run=run)
     finally:
         writer.close()
     return writer
+
+
+def rollups_recompute_checked(*, months: set[date]) -> None:
+    """rollups_recompute for a run: a monthly total its records would push beyond what a total holds fails the run,
+    naming that total (the roll-ups refuse it as bad input), instead of an unexpected error."""
+    try:
+        rollups_recompute(months=months)
+    except ValidationError as exc:
+        raise ConnectorError(" ".join(exc.messages)) from None
 
 
 def ingestion_run_execute(

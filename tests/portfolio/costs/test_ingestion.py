@@ -566,3 +566,55 @@ def test_rates_read_midway_convert_as_before(many):
     run = rerun_with(many, eur_at=6)
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert sum(totals().values()) == Decimal("15.13")  # 11 x 1.25 + 1.25 x 1.10 = 13.75 + 1.375
+
+
+def plain(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "big.csv"
+    path.write_text("date,initiative,key,category,amount,currency,quantity,unit\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_an_amount_too_large_fails_the_run_naming_row_and_column_and_writes_nothing(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run = run_file(source, plain(tmp_path, "2025-06-15,,namespace=nowhere,compute,1000000000000.00,USD,,"))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("big.csv row 2 column amount: '1000000000000.00' is too large")
+    assert run.unallocated_amount == 0 and not CostRecord.objects.exists() and not MonthlyCost.objects.exists()
+
+
+def test_a_run_whose_unallocated_total_is_too_large_fails_naming_it(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+    row = "2025-06-15,,namespace=nowhere,compute,600000000000.00,USD,,"
+
+    run = run_file(source, plain(tmp_path, row, row))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("The run's unallocated spend totals 1,200,000,000,000.00 USD, more than a total holds "
+                         "(999,999,999,999.99): check the amounts read")
+    assert list(CostRecord.objects.values_list("amount", flat=True)) == [Decimal("10.00")]  # the month as it was
+    assert totals() == {(search.pk, CostCategory.OVERSIGHT): Decimal("10.00")}
+
+
+def test_a_monthly_total_too_large_fails_the_run_naming_it(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    row = "2025-06-15,INV-0001,,oversight,600000000000.00,USD,,"
+
+    run = run_file(source, plain(tmp_path, row, row))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("The 2025-06 oversight cost of INV-0001 would total 1,200,000,000,000.00 USD, more than a "
+                         "monthly total holds (999,999,999,999.99); nothing was changed.")
+    assert not CostRecord.objects.exists() and not MonthlyCost.objects.exists()
+
+
+def test_an_amount_too_large_once_converted_fails_the_run(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 6, 1), rate_to_reporting=Decimal("1.10"))
+
+    run = run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,999999999999.00,EUR,,"))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("big.csv row 2 (the amount in the reporting currency): '1,099,999,999,998.90 USD' "
+                                "is too large")

@@ -526,3 +526,22 @@ def test_rules_list_is_per_source_in_order_with_edit_links_for_admins(login, adm
     html = login(admin_user).get(RULES_URL).content.decode()
     assert reverse("portfolio:allocationrule_edit", args=[first.pk]) in html
     assert "New rule" in html
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="only SQLite stores a value beyond its column")
+def test_pages_survive_a_run_an_older_version_stored_with_a_total_beyond_its_column(login, admin_user, csv_source):
+    """Before the connectors refused such amounts, SQLite kept a run's total of 1e14 in numeric(14, 2); reading it
+    back raised InvalidOperation on every page listing the run."""
+    run = IngestionRunFactory(source=csv_source)
+    MonthlyCost.objects.create(month=JUNE, category="compute", amount=Decimal("1"))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE portfolio_ingestionrun SET unallocated_amount = 100000000000000.0 WHERE id = %s",
+                       [run.pk])
+        cursor.execute("UPDATE portfolio_monthlycost SET amount = 100000000000000.0")
+    client = login(admin_user)
+
+    for url in (HEALTH_URL, RUNS_URL, reverse("portfolio:ingestionrun_detail", args=[run.pk]),
+                reverse("portfolio:costsource_detail", args=[csv_source.pk]), "/api/ingestion-runs/",
+                f"/api/ingestion-runs/{run.pk}/"):
+        assert client.get(url).status_code == 200, url
+    assert IngestionRun.objects.get(pk=run.pk).unallocated_amount == Decimal("100000000000000.00")

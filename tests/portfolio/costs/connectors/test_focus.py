@@ -208,6 +208,28 @@ def test_non_numeric_or_blank_cost_names_row_and_column(tmp_path, value, expecte
     assert error.location == "bad.csv row 4 column EffectiveCost"
 
 
+@pytest.mark.parametrize(("column", "value"), [
+    ("EffectiveCost", "99999999999999.99"), ("BilledCost", "123456789012345678901234567890"),
+    ("EffectiveCost", "-1000000000000"), ("ConsumedQuantity", "1e19"),
+])
+def test_a_value_beyond_its_column_is_too_large(tmp_path, column, value):
+    def spoil(header, rows):
+        rows[2][header.index(column)] = value
+
+    error = error_of(rewrite(tmp_path, "big.csv", spoil))
+    assert f"{value!r} is too large" in error.message
+    assert error.location == f"big.csv row 4 column {column}"
+
+
+def test_a_parquet_value_beyond_its_column_is_too_large(tmp_path):
+    table = pa.table({"ChargePeriodStart": ["2025-06-14T00:00:00Z"], "BilledCost": [1.0], "EffectiveCost": [1e13],
+                      "ServiceCategory": ["AI and Machine Learning"], "ServiceName": ["Azure OpenAI"],
+                      "ProviderName": ["Microsoft"], "BillingCurrency": ["USD"]})
+    pq.write_table(table, tmp_path / "big.parquet")
+    error = error_of(tmp_path / "big.parquet")
+    assert "is too large" in error.message and error.location == "big.parquet row 2 column EffectiveCost"
+
+
 def test_charge_date_outside_the_period_names_the_row(tmp_path):
     def spoil(header, rows):
         rows[6][header.index("ChargePeriodStart")] = "2025-07-01T00:00:00Z"  # a non-AI row: still wrong
