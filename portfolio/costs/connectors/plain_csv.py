@@ -9,7 +9,8 @@ ignored):
     2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours
 
 - date: YYYY-MM-DD, inside the month being read.
-- initiative: an initiative's external id; the row is allocated to it directly.
+- initiative: an initiative's external id; the row is allocated to it directly (an id no initiative has fails the
+  run: `row 3 column initiative: no initiative NW-9999`).
 - key: `<key>=<value>` with a key allocation rules know (`tag:<name>`, `label:<name>`, billing_account_id,
   sub_account_id, resource_id, service_name, project_id, workspace_id, api_key_id, namespace); the source's rules
   map it. Each row gives an initiative, a key, or both (the initiative wins).

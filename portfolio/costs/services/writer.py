@@ -263,6 +263,7 @@ class RunWriter:
             within(converted, AMOUNT_LIMIT, raw=f"{converted:,.2f} {self.converter.reporting}",
                    location=f"{row.location} (the amount in the reporting currency)")
         reporting = amount if converted is row.amount else record_amount(converted)
+        self._check_named_initiative(row)
         initiative_id = self.allocator.allocate(row.keys)
         if initiative_id is None:
             self.unallocated += reporting
@@ -276,8 +277,16 @@ class RunWriter:
             initiative_id,
         )
 
+    def _check_named_initiative(self, row: CostRow | UsageRow) -> None:
+        """A row that names an initiative itself (the plain CSV's `initiative` column) must name one that exists: a
+        typo would otherwise leave its spend unallocated without a word."""
+        named = row.keys.get("initiative")
+        if named is not None and str(named) not in self.allocator.allocator.initiative_ids:
+            raise ConnectorError(f"no initiative {named}", location=f"{row.location} column initiative")
+
     def _usage(self, row: UsageRow) -> tuple[Any, ...]:
         self._check_date(row.usage_date, row.location)
+        self._check_named_initiative(row)
         return (
             self.source_id, self.run_id, self.month, row.usage_date, row.model[:200], row.input_tokens,
             row.output_tokens, row.cached_tokens, row.requests, row.keys, self.allocator.allocate(row.keys),

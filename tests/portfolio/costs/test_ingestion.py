@@ -618,3 +618,15 @@ def test_an_amount_too_large_once_converted_fails_the_run(tmp_path, search):
     assert run.status == RunStatus.FAILED
     assert run.error.startswith("big.csv row 2 (the amount in the reporting currency): '1,099,999,999,998.90 USD' "
                                 "is too large")
+
+
+def test_a_row_naming_an_unknown_initiative_fails_the_run_naming_it(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    AllocationRuleFactory(source=source, key="namespace", value="ml", initiative=search)
+
+    run = run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10,USD,,",
+                                 "2025-06-15,NW-9999,namespace=ml,oversight,10,USD,,"))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == "big.csv row 3 column initiative: no initiative NW-9999"
+    assert not CostRecord.objects.exists()
