@@ -38,7 +38,7 @@ from portfolio.costs.connectors.base import (
     Row,
     within,
 )
-from portfolio.costs.connectors.files import csv_records
+from portfolio.costs.connectors.files import csv_records, separator_hint
 
 COLUMNS = ("date", "initiative", "key", "category", "amount", "currency", "quantity", "unit")
 REQUIRED_COLUMNS = ("date", "category", "amount")
@@ -69,7 +69,8 @@ class PlainCsvConnector:
         if not ("initiative" in header or "key" in header):
             missing.append("initiative or key")
         if missing:
-            raise ConnectorError(f"missing column(s): {', '.join(missing)}", location=f"{path.name} row 1")
+            raise ConnectorError(f"missing column(s): {', '.join(missing)}{separator_hint(header)}",
+                                 location=f"{path.name} row 1")
         for number, cells in records:
             if not any(cell.strip() for cell in cells):
                 continue

@@ -439,3 +439,9 @@ def test_a_month_in_several_files_is_listed_by_a_glob_pattern_or_a_folder_and_re
     assert len(locations) == 60 and locations[0] == "part-1.csv row 2" and locations[-1] == "part-3.csv row 30"
     with pytest.raises(ConnectorError, match="no export file matches"):
         FocusConnector(settings={"path": str(tmp_path / "{period}" / "*.parquet")}).resolve_paths(june, None)
+
+
+def test_a_semicolon_separated_export_says_so(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("BilledCost;EffectiveCost;ChargePeriodStart\n1;1;2025-06-01\n")
+    assert "the file seems to use ';' as separator" in error_of(path).message

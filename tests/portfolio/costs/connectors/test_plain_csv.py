@@ -103,3 +103,12 @@ def test_a_value_beyond_its_column_is_too_large(tmp_path, column, value):
 def test_the_largest_amount_and_quantity_are_read(tmp_path):
     (row,) = read(write(tmp_path, "2025-06-01,INV-1,,other,-999999999999.99,USD,999999999999999999.999999,\n"))
     assert row.amount == Decimal("-999999999999.99") and row.quantity == Decimal("999999999999999999.999999")
+
+
+@pytest.mark.parametrize(("separator", "named"), [(";", "';'"), ("\t", "a tab")])
+def test_a_header_with_another_separator_says_so(tmp_path, separator, named):
+    header = separator.join(["date", "initiative", "key", "category", "amount", "currency", "quantity", "unit"])
+    with pytest.raises(ConnectorError) as caught:
+        read(write(tmp_path, "2025-06-01;INV-1;;other;1;USD;;\n", header=header + "\n"))
+    assert caught.value.message == (f"missing column(s): date, category, amount, initiative or key; the file seems to "
+                                    f"use {named} as separator: save it comma-separated (a comma is expected)")
