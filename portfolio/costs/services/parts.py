@@ -141,7 +141,11 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
 def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
     """After the last part: swap the month in (delete the source's old records of the period, move the staged rows
     in, recompute the roll-ups, mark the run succeeded) in one transaction, or, when a part failed, only clean up."""
-    from portfolio.costs.services.runs import period_lock_name, rollups_recompute_checked
+    from portfolio.costs.services.runs import (
+        empty_read_warning,
+        period_lock_name,
+        rollups_recompute_checked,
+    )
 
     try:
         run = IngestionRun.objects.select_related("source").filter(pk=run_id).first()
@@ -157,17 +161,20 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
                 run = IngestionRun.objects.select_for_update().select_related("source").get(pk=run_id)
                 if run.status != RunStatus.RUNNING:
                     return run
-                unallocated = run_total(_swap(run, run.source), "The run's unallocated spend")
-                rollups_recompute_checked(months={run.period})
+                swapped, replaced = _swap(run, run.source)
+                unallocated = run_total(swapped, "The run's unallocated spend")
                 rows_read = sum(part.rows_read for part in parts)
+                rows_skipped = sum(part.rows_skipped for part in parts)
+                written = sum(part.rows_written for part in parts)
+                warning = empty_read_warning(run, replaced=replaced, written=written, rows_read=rows_read,
+                                             rows_skipped=rows_skipped)
+                rollups_recompute_checked(months={run.period})
                 jobs.run_finish(
-                    run, status=RunStatus.SUCCEEDED, rows_read=rows_read,
-                    rows_skipped=sum(part.rows_skipped for part in parts),
-                    rows_written=sum(part.rows_written for part in parts), progress=rows_read,
-                    unallocated_amount=unallocated,
+                    run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
+                    rows_written=written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
                 )
                 costs_ingested.send(sender=IngestionRun, run=run)
-        except ConnectorError as exc:  # a total beyond what the money columns hold
+        except ConnectorError as exc:  # a total beyond what the money columns hold, or an empty read
             _fail(run_id, str(exc))
         except Exception as exc:
             logger.exception("Merging the parts of ingestion run %s failed", run_id)
@@ -178,12 +185,12 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
         _drop_staging(run_id)
 
 
-def _swap(run: IngestionRun, source: CostSource) -> Decimal:
+def _swap(run: IngestionRun, source: CostSource) -> tuple[Decimal, int]:
     """Replace the source's records of the period by the staged ones; returns their unallocated spend (summed
-    before rounding, as a single-task run sums it)."""
+    before rounding, as a single-task run sums it) and how many records were replaced."""
     period = run.period
-    for model in (CostRecord, UsageRecord, SeatActivity):
-        model.objects.filter(source=source, period=period).delete()
+    replaced = sum(model.objects.filter(source=source, period=period).delete()[0]
+                   for model in (CostRecord, UsageRecord, SeatActivity))
     columns = ", ".join(connection.ops.quote_name(_column(name)) for name in COST_COLUMNS)
     staging = connection.ops.quote_name(staging_table(run.pk))
     with connection.cursor() as cursor:
@@ -196,7 +203,7 @@ def _swap(run: IngestionRun, source: CostSource) -> Decimal:
             f"INSERT INTO {connection.ops.quote_name(CostRecord._meta.db_table)} ({columns}) "
             f"SELECT {columns} FROM {staging}"
         )
-    return unallocated
+    return unallocated, replaced
 
 
 def _fail(run_id: int, message: str) -> int:

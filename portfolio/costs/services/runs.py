@@ -40,6 +40,7 @@ from portfolio.models import (
     SeatActivity,
     UsageRecord,
 )
+from portfolio.services.initiatives import EARLIEST_START
 from portfolio.signals import costs_ingested
 from tollgate import jobs
 from tollgate.database import connection_lost
@@ -68,6 +69,21 @@ def period_of(value: Period | date | str) -> Period:
 # Creating and claiming runs ------------------------------------------------------------------------------------------
 
 
+EARLIEST_PERIOD = EARLIEST_START  # no initiative starts earlier, so no cost of one can be dated earlier
+
+
+def period_check(period: Period) -> None:
+    """A month that can hold costs: from 1990-01 (no initiative starts earlier) to the current month (a later one
+    has no costs yet: 2999-01 is a typing slip). ValidationError naming the period otherwise."""
+    current = timezone.localdate().replace(day=1)
+    if period.start < EARLIEST_PERIOD:
+        raise ValidationError({"period": f"The period {period.label} is before {EARLIEST_PERIOD:%Y-%m}: no initiative "
+                                         f"starts before {EARLIEST_PERIOD.year}."})
+    if period.start > current:
+        raise ValidationError({"period": f"The period {period.label} is in the future: the latest month that can be "
+                                         f"read is {current:%Y-%m}."})
+
+
 def ingestion_run_create(
     *,
     source: CostSource,
@@ -76,14 +92,20 @@ def ingestion_run_create(
     actor: Actor | None = None,
     filename: str = "",
     content: File | bytes | None = None,
+    replace_with_nothing: bool = False,
 ) -> IngestionRun:
     """A pending run of `source` for `period`; an uploaded export is stored with it (size checked when it runs).
+
+    `replace_with_nothing` is the starter's confirmation that a read finding no records may empty a month that held
+    records of the source (without it such a read fails and the month is kept).
 
     `content` is best an uploaded File: the storage copies it in chunks (or moves Django's temporary file), so an
     export is never held in memory whole. Bytes are accepted for small files made in code.
     """
-    run = IngestionRun(source=source, period=period_of(period).start, trigger=trigger, actor=actor,
-                       filename=filename)
+    month = period_of(period)
+    period_check(month)
+    run = IngestionRun(source=source, period=month.start, trigger=trigger, actor=actor, filename=filename,
+                       replace_with_nothing=replace_with_nothing)
     if content is not None:
         upload = ContentFile(content) if isinstance(content, bytes) else content
         field_file_save(run.file, os.path.basename(filename) or "upload", upload)
@@ -191,25 +213,46 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None, connec
     try:
         with transaction.atomic():
             try:
-                for model in (CostRecord, UsageRecord, SeatActivity):
-                    model.objects.filter(source=source, period=period.start).delete()
+                replaced = sum(model.objects.filter(source=source, period=period.start).delete()[0]
+                               for model in (CostRecord, UsageRecord, SeatActivity))
                 for row in read_rows(connector, period, path):
                     writer.add(row)
                 writer.finish()
             finally:
                 writer.close()  # no batch may still be in flight when the transaction commits or rolls back
             unallocated = run_total(writer.unallocated, "The run's unallocated spend")
-            rollups_recompute_checked(months={period.start})
             rows_read = getattr(connector, "rows_read", 0) or writer.yielded
+            rows_skipped = getattr(connector, "rows_skipped", 0)
+            warning = empty_read_warning(run, replaced=replaced, written=writer.written, rows_read=rows_read,
+                                         rows_skipped=rows_skipped)
+            rollups_recompute_checked(months={period.start})
             jobs.run_finish(
-                run, status=RunStatus.SUCCEEDED, rows_read=rows_read,
-                rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written, progress=rows_read,
-                unallocated_amount=unallocated,
+                run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
+                rows_written=writer.written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
             )
             costs_ingested.send(sender=IngestionRun, run=run)
     finally:
         writer.close()
     return writer
+
+
+def empty_read_warning(run: IngestionRun, *, replaced: int, written: int, rows_read: int, rows_skipped: int) -> str:
+    """The warning of a run that wrote no records ("" when it wrote some). Such a read replacing a month that held
+    records of the source is refused (ConnectorError: the month is kept) unless its starter confirmed it."""
+    if written:
+        return ""
+    label = f"{run.period:%Y-%m}"
+    read = f"{rows_read:,} rows read, {rows_skipped:,} of them skipped"
+    if replaced and not run.replace_with_nothing:
+        raise ConnectorError(
+            f"No records read for {label} ({read}), and {run.source.name} held {replaced:,} records for it: they are "
+            "kept. To replace them with nothing, run it again with \"Replace with nothing\" ticked (API: "
+            "\"replace_with_nothing\": true)."
+        )
+    if replaced:
+        return f"No records read for {label} ({read}): the {replaced:,} records read before were replaced with " \
+               "nothing, as confirmed."
+    return f"No records read for {label} ({read}): check the file and the period."
 
 
 def rollups_recompute_checked(*, months: set[date]) -> None:
@@ -310,6 +353,7 @@ def _record(run: IngestionRun, *, status: str, error: str) -> None:
     run.error = error
     run.rows_written = 0
     run.unallocated_amount = Decimal("0")
+    run.warning = ""
     run.finished_at = timezone.now() if status == RunStatus.FAILED else None
     run.save()
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
@@ -630,3 +631,73 @@ def test_a_row_naming_an_unknown_initiative_fails_the_run_naming_it(tmp_path, se
     assert run.status == RunStatus.FAILED
     assert run.error == "big.csv row 3 column initiative: no initiative NW-9999"
     assert not CostRecord.objects.exists()
+
+
+# A read that finds nothing, and the periods a run may read ------------------------------------------------------------
+
+
+def test_a_read_of_nothing_over_a_month_that_held_records_fails_and_keeps_them(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+
+    run = run_file(source, plain(tmp_path))  # the header alone
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("No records read for 2025-06 (0 rows read, 0 of them skipped), and manual held 1 records for "
+                         "it: they are kept. To replace them with nothing, run it again with \"Replace with nothing\" "
+                         "ticked (API: \"replace_with_nothing\": true).")
+    assert CostRecord.objects.count() == 1 and totals() == {(search.pk, CostCategory.OVERSIGHT): Decimal("10.00")}
+
+
+def test_a_focus_file_of_other_spend_only_does_not_empty_the_month(source, tmp_path):
+    run_file(source, FIXTURES / "focus_1_2.csv")
+    header, *rows = (FIXTURES / "focus_1_2.csv").read_text().splitlines()
+    other = tmp_path / "other.csv"
+    other.write_text("\n".join([header, *[row for row in rows if "AI and Machine Learning" not in row]]) + "\n")
+
+    run = run_file(source, other)
+
+    assert run.status == RunStatus.FAILED and run.error.startswith("No records read for 2025-06 (4 rows read, 4 of")
+    assert CostRecord.objects.count() == 5
+
+
+def test_a_confirmed_read_of_nothing_empties_the_month_with_a_warning(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.COMMAND, replace_with_nothing=True)
+    run = ingestion_run_execute(run=run, path=plain(tmp_path))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.warning == ("No records read for 2025-06 (0 rows read, 0 of them skipped): the 1 records read before "
+                           "were replaced with nothing, as confirmed.")
+    assert not CostRecord.objects.exists() and totals() == {}
+
+
+def test_a_read_of_nothing_into_an_empty_month_succeeds_with_a_warning(tmp_path, db):
+    run = run_file(CostSourceFactory(name="manual", type=SourceType.CSV), plain(tmp_path))
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.warning == "No records read for 2025-06 (0 rows read, 0 of them skipped): check the file and the period."
+
+
+def test_a_run_that_writes_records_has_no_warning(source):
+    assert run_file(source, FIXTURES / "focus_1_2.csv").warning == ""
+
+
+@pytest.mark.parametrize(("period", "message"), [
+    ("1900-01", "The period 1900-01 is before 1990-01: no initiative starts before 1990."),
+    ("1989-12", "The period 1989-12 is before 1990-01: no initiative starts before 1990."),
+    ("2999-01", "The period 2999-01 is in the future: the latest month that can be read is {now}."),
+    ("next", "The period {next} is in the future: the latest month that can be read is {now}."),
+])
+def test_a_period_before_1990_or_in_the_future_is_refused(source, period, message):
+    today = timezone.localdate()
+    now, following = Period.month(today.year, today.month), Period.month(today.year + (today.month == 12),
+                                                                          today.month % 12 + 1)
+    period = following.label if period == "next" else period
+    with pytest.raises(ValidationError) as caught:
+        ingestion_run_create(source=source, period=period)
+    assert caught.value.message_dict == {"period": [message.format(now=now.label, next=following.label)]}
+    assert not IngestionRun.objects.exists()
+    assert ingestion_run_create(source=source, period=now.label).period == now.start  # this month and 1990-01 are fine
+    assert ingestion_run_create(source=source, period="1990-01").period == date(1990, 1, 1)
