@@ -143,6 +143,7 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
     in, recompute the roll-ups, mark the run succeeded) in one transaction, or, when a part failed, only clean up."""
     from portfolio.costs.services.runs import (
         empty_read_warning,
+        month_replaced_audit,
         period_lock_name,
         rollups_recompute_checked,
     )
@@ -173,6 +174,7 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
                     run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
                     rows_written=written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
                 )
+                month_replaced_audit(run, replaced=replaced, written=written)
                 costs_ingested.send(sender=IngestionRun, run=run)
         except ConnectorError as exc:  # a total beyond what the money columns hold, or an empty read
             _fail(run_id, str(exc))

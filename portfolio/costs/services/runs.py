@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
@@ -43,6 +44,7 @@ from portfolio.models import (
 from portfolio.services.initiatives import EARLIEST_START
 from portfolio.signals import costs_ingested
 from tollgate import jobs
+from tollgate.audit import audit_event
 from tollgate.database import connection_lost
 from tollgate.storage import field_file_save
 from tollgate.types import Actor
@@ -97,7 +99,7 @@ def ingestion_run_create(
     """A pending run of `source` for `period`; an uploaded export is stored with it (size checked when it runs).
 
     `replace_with_nothing` is the starter's confirmation that a read finding no records may empty a month that held
-    records of the source (without it such a read fails and the month is kept).
+    records of the source (without it such a read fails and the month is kept). A run a person starts is audited.
 
     `content` is best an uploaded File: the storage copies it in chunks (or moves Django's temporary file), so an
     export is never held in memory whole. Bytes are accepted for small files made in code.
@@ -110,7 +112,15 @@ def ingestion_run_create(
         upload = ContentFile(content) if isinstance(content, bytes) else content
         field_file_save(run.file, os.path.basename(filename) or "upload", upload)
     with _file_removed_on_error(run):
-        run.save()
+        with transaction.atomic():
+            run.save()
+            if actor is not None:
+                audit_event(run, actor=actor, event="ingestion_run_started", action=LogEntry.Action.CREATE,
+                            changes={"source": [None, source.name], "period": [None, month.label],
+                                     "file": [None, os.path.basename(filename)],
+                                     "replace_with_nothing": [None, replace_with_nothing]},
+                            source=source.name, period=month.label, filename=os.path.basename(filename),
+                            trigger=trigger)
     return run
 
 
@@ -230,6 +240,7 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None, connec
                 run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
                 rows_written=writer.written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
             )
+            month_replaced_audit(run, replaced=replaced, written=writer.written)
             costs_ingested.send(sender=IngestionRun, run=run)
     finally:
         writer.close()
@@ -253,6 +264,16 @@ def empty_read_warning(run: IngestionRun, *, replaced: int, written: int, rows_r
         return f"No records read for {label} ({read}): the {replaced:,} records read before were replaced with " \
                "nothing, as confirmed."
     return f"No records read for {label} ({read}): check the file and the period."
+
+
+def month_replaced_audit(run: IngestionRun, *, replaced: int, written: int) -> None:
+    """One audit row for a run that changed its month's records: how many it replaced and wrote, and who started it
+    (none for the schedule). A run that found nothing where nothing was changes nothing and writes no row."""
+    if not replaced and not written:
+        return
+    audit_event(run, actor=run.actor, event="ingestion_run_replaced_month", action=LogEntry.Action.UPDATE,
+                changes={"records": [replaced, written]}, source=run.source.name, period=f"{run.period:%Y-%m}",
+                filename=run.filename, records_replaced=replaced, records_written=written)
 
 
 def rollups_recompute_checked(*, months: set[date]) -> None:

@@ -9,9 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from governance.selectors import audit_record_q
 from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
 from portfolio.costs.calculations import Rule
 from portfolio.costs.connectors import registry
@@ -633,7 +635,7 @@ def test_a_row_naming_an_unknown_initiative_fails_the_run_naming_it(tmp_path, se
     assert not CostRecord.objects.exists()
 
 
-# A read that finds nothing, and the periods a run may read ------------------------------------------------------------
+# A read that finds nothing, the periods a run may read, and the audit trail of runs ----------------------------------
 
 
 def test_a_read_of_nothing_over_a_month_that_held_records_fails_and_keeps_them(tmp_path, search):
@@ -701,3 +703,40 @@ def test_a_period_before_1990_or_in_the_future_is_refused(source, period, messag
     assert not IngestionRun.objects.exists()
     assert ingestion_run_create(source=source, period=now.label).period == now.start  # this month and 1990-01 are fine
     assert ingestion_run_create(source=source, period="1990-01").period == date(1990, 1, 1)
+
+
+def audit_rows(run: IngestionRun) -> list[tuple]:
+    entries = LogEntry.objects.get_for_object(run).order_by("pk")
+    return [(e.additional_data["event"], e.actor, e.changes) for e in entries]
+
+
+def test_a_run_started_by_a_person_and_its_replacement_of_the_month_are_audited(tmp_path, search, admin_user):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    first = run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+    assert audit_rows(first) == [("ingestion_run_replaced_month", None, {"records": [0, 1]})]  # the command's run
+
+    run = ingestion_run_create(source=source, period=JUNE, actor=admin_user, filename="june.csv",
+                               content=b"date,initiative,key,category,amount,currency,quantity,unit\n"
+                                       b"2025-06-15,INV-0001,,oversight,5,USD,,\n2025-06-16,INV-0001,,oversight,5,USD,,\n")
+    run = ingestion_run_execute(run=run)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert audit_rows(run) == [
+        ("ingestion_run_started", admin_user, {"source": [None, "manual"], "period": [None, "2025-06"],
+                                              "file": [None, "june.csv"], "replace_with_nothing": [None, False]}),
+        ("ingestion_run_replaced_month", admin_user, {"records": [1, 2]}),
+    ]
+    replaced = LogEntry.objects.get_for_object(run).get(additional_data__event="ingestion_run_replaced_month")
+    assert replaced.additional_data == {"event": "ingestion_run_replaced_month", "source": "manual",
+                                        "period": "2025-06", "filename": "june.csv", "records_replaced": 1,
+                                        "records_written": 2}
+    assert LogEntry.objects.filter(audit_record_q("costs"), object_id=run.pk).count() == 2  # the audit trail's "costs"
+
+
+def test_a_failed_run_audits_only_its_start(tmp_path, search, admin_user):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run = ingestion_run_create(source=source, period=JUNE, actor=admin_user, filename="bad.csv",
+                               content=b"date,initiative,key,category,amount,currency,quantity,unit\n"
+                                       b"2025-06-15,NW-9999,,oversight,5,USD,,\n")
+    assert ingestion_run_execute(run=run).status == RunStatus.FAILED
+    assert [event for event, _, _ in audit_rows(run)] == ["ingestion_run_started"]
