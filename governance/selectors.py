@@ -257,8 +257,9 @@ AUDIT_RECORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "reference": ("Departments, cost centers, vendors, models, licences", (
         "portfolio.department", "portfolio.costcenter", "portfolio.vendor", "portfolio.aimodel",
         "portfolio.licencepool")),
-    "costs": ("Cost sources, allocation rules, rates, forecast", (
-        "portfolio.costsource", "portfolio.allocationrule", "portfolio.currencyrate", "portfolio.costforecast")),
+    "costs": ("Cost sources, allocation rules, rates, runs, forecast", (
+        "portfolio.costsource", "portfolio.allocationrule", "portfolio.currencyrate", "portfolio.ingestionrun",
+        "portfolio.costforecast")),
     "rules": ("Policies, rubric, use cases", ("governance.policy", "governance.rubriccriterion",
                                              "governance.usecase")),
     "sprawl": ("Sprawl clusters, duplicate decisions", ("governance.sprawlcluster",

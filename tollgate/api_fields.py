@@ -6,9 +6,11 @@ field for its references (ModelSerializer below makes it the default for the mod
 
 from __future__ import annotations
 
+import decimal
 import math
 from typing import Any
 
+from django.db import models
 from rest_framework import parsers, serializers
 from rest_framework.exceptions import ParseError
 
@@ -31,10 +33,27 @@ def _whole(data: Any) -> bool:
         and len(data.strip()) < 20
 
 
+class DecimalField(serializers.DecimalField):
+    """DRF's DecimalField that still shows a stored value beyond the column's digits (one an older version left on
+    SQLite, which keeps any number: portfolio.models.base.ShapedDecimalField reads it back) rather than answering 500.
+    Input is refused beyond max_digits as before: that check comes before any rounding."""
+
+    def quantize(self, value: decimal.Decimal) -> decimal.Decimal:
+        try:
+            return super().quantize(value)
+        except decimal.InvalidOperation:
+            if self.decimal_places is None:
+                return value
+            return value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding,
+                                  context=decimal.Context(prec=330))  # any float SQLite holds, with its places
+
+
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer whose references to other records are IdFields."""
+    """DRF's ModelSerializer whose references to other records are IdFields and whose decimals are DecimalFields."""
 
     serializer_related_field = IdField
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.DecimalField: DecimalField}
 
 
 class JSONParser(parsers.JSONParser):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.connectors.registry import connector_class
-from portfolio.costs.services.runs import max_file_bytes
+from portfolio.costs.services.runs import max_file_bytes, period_check
 from portfolio.costs.uploads import limit_label, upload_too_large_message
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, Initiative, reporting_currency
 
@@ -40,6 +40,11 @@ class RunNowForm(forms.Form):
         label="Export file", required=False,
         help_text="Optional: without a file, the source's configured path is read.",
     )
+    replace_with_nothing = forms.BooleanField(
+        label="Replace with nothing", required=False,
+        help_text="Tick only to empty the month on purpose. Unticked, a read that finds no records fails when the "
+                  "month holds records of this source, and they are kept.",
+    )
 
     def __init__(self, *args: Any, source: CostSource, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"period": current_month()})
@@ -57,9 +62,14 @@ class RunNowForm(forms.Form):
 
     def clean_period(self) -> Period:
         try:
-            return Period.parse(self.cleaned_data["period"])
+            period = Period.parse(self.cleaned_data["period"])
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        try:
+            period_check(period)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["period"]) from None
+        return period
 
     def clean_file(self) -> UploadedFile | None:
         upload: UploadedFile | None = self.cleaned_data.get("file")

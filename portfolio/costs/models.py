@@ -213,6 +213,11 @@ class IngestionRun(Run):
     progress = models.PositiveIntegerField(default=0, help_text="Rows read so far, for the progress display.")
     unallocated_amount = money_field(default=Decimal("0"))
     error = models.TextField(blank=True, help_text="Why it failed, naming the file, row and column or HTTP status.")
+    warning = models.TextField(blank=True, help_text="What a succeeded run should tell, e.g. that it read no records.")
+    replace_with_nothing = models.BooleanField(
+        default=False, help_text="Confirmed by who started it: a read that finds no records may empty a month that "
+                                 "held records of the source (otherwise such a read fails and the month is kept).",
+    )
     parts = models.PositiveIntegerField(
         default=0, help_text="Files of the month read in parallel, one task each (0: one task read everything)."
     )

@@ -233,6 +233,7 @@ class CostSourceRunView(PermissionRequiredMixin, View):
             run = ingestion_run_submit(
                 source=source, period=form.cleaned_data["period"], trigger=RunTrigger.USER, actor=request.user,
                 filename=upload.name if upload else "", content=upload,
+                replace_with_nothing=form.cleaned_data["replace_with_nothing"],
             )
         except ValidationError as exc:  # the upload could not be stored (a full upload folder)
             form_add_service_errors(form, exc)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from typing import Any, Literal, overload
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.expressions import Combinable
+from django.utils.functional import cached_property
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
@@ -24,6 +26,31 @@ KPI_FIGURE_API_MESSAGES: dict[str, Any] = {key: _KPI_FIGURE_MESSAGE for key in (
     "max_value", "min_value", "max_digits", "max_whole_digits")}
 
 _DecimalInput = str | float | Decimal | Combinable
+
+
+# Enough digits for any number SQLite holds (a float below 1.8e308) with a column's places after the point.
+READ_PRECISION = 330
+
+
+class ShapedDecimalField(models.DecimalField):
+    """A DecimalField that still reads back a value beyond its digits which an older version stored on SQLite (SQLite
+    keeps any number, whatever the column says; PostgreSQL refuses it): Django's SQLite converter rounds what it reads
+    in the field's `context`, and at max_digits that raised InvalidOperation, taking every page that lists the row
+    down. Writes are checked as before (the validators, and the services' limits); a float given to the field is
+    still rounded to max_digits. It deconstructs as a plain DecimalField: no migration."""
+
+    @cached_property
+    def context(self) -> decimal.Context:
+        return decimal.Context(prec=READ_PRECISION)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, float):
+            value = decimal.Context(prec=self.max_digits).create_decimal_from_float(value)
+        return super().to_python(value)
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
 
 
 class DecimalShape:
@@ -47,7 +74,7 @@ class DecimalShape:
     ) -> models.DecimalField[_DecimalInput | None, Decimal | None]: ...
 
     def __call__(self, verbose_name: str | None = None, *, null: bool = False, **options: Any) -> models.DecimalField:
-        return models.DecimalField(
+        return ShapedDecimalField(
             verbose_name, max_digits=self.max_digits, decimal_places=self.decimal_places, null=null, **options
         )
 

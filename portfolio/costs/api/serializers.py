@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
 
 from portfolio.costs.connectors.base import Period
+from portfolio.costs.services.runs import period_check
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
 from tollgate.api_fields import IdField, ModelSerializer
 
@@ -85,7 +86,9 @@ class CurrencyRateSerializer(ModelSerializer):
 
 
 class IngestionRunSerializer(ModelSerializer):
-    """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"}; it is queued with trigger "api"."""
+    """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"} (from 1990-01 to the current month);
+    it is queued with trigger "api". A read that finds no records fails when the month holds records of the source,
+    and they are kept, unless the POST says "replace_with_nothing": true. `warning` says when a run read no records."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:ingestionrun-detail")
     source_name = serializers.CharField(source="source.name", read_only=True)
@@ -96,8 +99,8 @@ class IngestionRunSerializer(ModelSerializer):
         model = IngestionRun
         fields = ["id", "url", "source", "source_name", "period", "trigger", "actor", "actor_email", "filename",
                   "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
-                  "progress", "unallocated_amount", "error"]
-        read_only_fields = [f for f in fields if f not in ("source", "period")]
+                  "progress", "unallocated_amount", "error", "warning", "replace_with_nothing"]
+        read_only_fields = [f for f in fields if f not in ("source", "period", "replace_with_nothing")]
 
     def to_representation(self, instance: IngestionRun) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -106,6 +109,11 @@ class IngestionRunSerializer(ModelSerializer):
 
     def validate_period(self, value: str) -> Period:
         try:
-            return Period.parse(value)
+            period = Period.parse(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
+        try:
+            period_check(period)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["period"]) from None
+        return period

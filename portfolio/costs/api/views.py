@@ -130,4 +130,5 @@ class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
         serializer.instance = call_service(
             ingestion_run_submit, source=serializer.validated_data["source"],
             period=serializer.validated_data["period"], trigger=RunTrigger.API, actor=self.request.user,
+            replace_with_nothing=serializer.validated_data.get("replace_with_nothing", False),
         )

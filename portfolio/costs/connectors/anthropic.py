@@ -16,7 +16,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, CostCategory, CostRow, Period, Row, UsageRow
+from portfolio.costs.connectors.base import (
+    AMOUNT_LIMIT,
+    ConnectorBase,
+    ConnectorError,
+    CostCategory,
+    CostRow,
+    Period,
+    Row,
+    UsageRow,
+    count_within,
+    within,
+)
 from portfolio.costs.connectors.http import HttpClient, json_date, json_decimal, json_int, json_objects, rfc3339
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -84,10 +95,12 @@ class AnthropicConnector(ConnectorBase):
                 location = f"Anthropic cost bucket {day.isoformat()}"
                 for result in json_objects(bucket, "results", location=location):
                     self.rows_read += 1
-                    cents = json_decimal(result.get("amount"), field="amount", location=location)
+                    cents = json_decimal(result.get("amount"), field="amount", location=location, limit=None)
+                    amount = within(cents / CENTS, AMOUNT_LIMIT, raw=result.get("amount"),
+                                    location=f"{location} amount (in cents)")
                     yield CostRow(
                         charge_date=day,
-                        amount=cents / CENTS,
+                        amount=amount,
                         currency=str(result.get("currency") or "USD").upper(),
                         category=CostCategory.INFERENCE,
                         keys=workspace_keys(result),
@@ -125,7 +138,8 @@ class AnthropicConnector(ConnectorBase):
                     yield UsageRow(
                         usage_date=day,
                         model=str(result.get("model") or ""),
-                        input_tokens=uncached + cache_read + cache_write,
+                        input_tokens=count_within(uncached + cache_read + cache_write, raw="their sum",
+                                                  location=f"{location} input tokens"),
                         output_tokens=json_int(result.get("output_tokens"), field="output_tokens", location=location),
                         cached_tokens=cache_read,
                         requests=0,  # the report counts tokens, not requests

@@ -131,6 +131,31 @@ class ConnectorError(Exception):
         self.transient = transient  # True for network errors, 429 and 5xx: Celery may retry these, never others
 
 
+# What the stored figures hold (portfolio.models): an amount ends up in money columns (roll-ups, run totals:
+# numeric(14, 2), 12 digits before the point), a quantity in numeric(24, 6), a token count in a 64-bit integer. A value
+# beyond them could not be summed or read back, so the connectors refuse it where they read it, naming row and column.
+AMOUNT_LIMIT = Decimal("999999999999.99")
+QUANTITY_LIMIT = Decimal("999999999999999999.999999")
+COUNT_LIMIT = 2**63 - 1
+
+
+def within(number: Decimal, limit: Decimal, *, raw: object, location: str) -> Decimal:
+    """`number`, or ConnectorError "... too large" when, rounded to the places of `limit` as its column stores it, it
+    needs more digits than the column holds (either sign). Compared before any rounding: 1e30 cannot be quantized."""
+    half_unit = (1 - limit % 1) / 2  # the limits are all nines: 0.99 -> 0.005
+    if abs(number) >= limit + half_unit:
+        what = "an amount" if limit == AMOUNT_LIMIT else "a quantity"
+        raise ConnectorError(f"{raw!r} is too large: {what} is between -{limit:,} and {limit:,}", location=location)
+    return number
+
+
+def count_within(number: int, *, raw: object, location: str) -> int:
+    """A token or request count, or ConnectorError "... too large" beyond the 64-bit column."""
+    if abs(number) > COUNT_LIMIT:
+        raise ConnectorError(f"{raw!r} is too large: a count is at most {COUNT_LIMIT:,}", location=location)
+    return number
+
+
 class ConnectorBase:
     """Common state of the connectors: their settings, the secret resolved at run time, and row counters.
 

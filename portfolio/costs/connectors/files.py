@@ -68,6 +68,15 @@ def _lines(handle: BinaryIO, name: str) -> Iterator[str]:
         ) from None
 
 
+def separator_hint(header: list[str]) -> str:
+    """For a header missing expected columns: a hint when it seems to use another separator than the comma (a
+    spreadsheet's ';' export, a tab-separated file), whose whole header then reads as one column."""
+    for separator, name in ((";", "';'"), ("\t", "a tab")):
+        if any(separator in cell for cell in header):
+            return f"; the file seems to use {name} as separator: save it comma-separated (a comma is expected)"
+    return ""
+
+
 def csv_records(path: Path) -> Generator[tuple[int, list[str]], None, None]:
     """(row number, cells) of a CSV or gzip CSV file, header first as row 1; decoding and gzip errors name the row."""
     with open_binary(path) as handle:

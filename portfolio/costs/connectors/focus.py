@@ -29,7 +29,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row
-from portfolio.costs.connectors.files import csv_records, file_kind
+from portfolio.costs.connectors.files import csv_records, file_kind, separator_hint
 from portfolio.costs.connectors.focus_cells import (
     clean_text_column,
     cost_category,
@@ -138,7 +138,8 @@ class FocusConnector:
             missing.append("ProviderName (1.0-1.2) or ServiceProviderName (1.3)")
         if missing:
             raise ConnectorError(
-                f"missing mandatory FOCUS column(s): {', '.join(missing)}", location=f"{filename} row 1"
+                f"missing mandatory FOCUS column(s): {', '.join(missing)}{separator_hint(columns)}",
+                location=f"{filename} row 1",
             )
 
     def _csv_header(self, path: Path) -> list[str]:

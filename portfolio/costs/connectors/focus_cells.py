@@ -13,7 +13,7 @@ from typing import Any, Literal, overload
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from portfolio.costs.connectors.base import ConnectorError, CostCategory
+from portfolio.costs.connectors.base import AMOUNT_LIMIT, QUANTITY_LIMIT, ConnectorError, CostCategory, within
 
 NULL_TOKENS = frozenset({"", "NULL", "null"})
 # Exactly what str.strip() strips (every character for which str.isspace() is true), for the column-wise clean-up.
@@ -22,6 +22,7 @@ WHITESPACE = (
     "\u2028\u2029\u202f\u205f\u3000"
 )
 
+COST_COLUMNS = frozenset({"EffectiveCost", "BilledCost", "ListCost", "ContractedCost"})
 INFERENCE_SUBCATEGORIES = frozenset({"generative ai", "natural language processing", "bots", "ai platforms"})
 COMPUTE_SUBCATEGORIES = frozenset({"machine learning", "virtual machines", "gpu compute"})
 
@@ -36,7 +37,8 @@ def text(value: Any) -> str | None:
     return None if value in NULL_TOKENS else value
 
 
-def decimal_cell(value: Any, where: str, *, required: bool) -> Decimal | None:
+def decimal_cell(value: Any, where: str, *, required: bool, limit: Decimal = AMOUNT_LIMIT) -> Decimal | None:
+    """A number cell; beyond `limit` (what its column holds) it is "too large"."""
     raw = text(value)
     if raw is None:
         if required:
@@ -48,7 +50,7 @@ def decimal_cell(value: Any, where: str, *, required: bool) -> Decimal | None:
         raise ConnectorError(f"{raw!r} is not a number", location=where) from None
     if not number.is_finite():
         raise ConnectorError(f"{raw!r} is not a finite number", location=where)
-    return number
+    return within(number, limit, raw=raw, location=where)
 
 
 def date_cell(value: Any, where: str) -> date:
@@ -136,13 +138,15 @@ def number_cell(value: Any, filename: str, number: int, column: str, *, required
 @overload
 def number_cell(value: Any, filename: str, number: int, column: str, *, required: bool) -> Decimal | None: ...
 def number_cell(value: Any, filename: str, number: int, column: str, *, required: bool) -> Decimal | None:
-    """decimal_cell() for a value already cleaned column-wise (str or None), or a typed Parquet value."""
+    """decimal_cell() for a value already cleaned column-wise (str or None), or a typed Parquet value; the costs are
+    held to the amount limit, the quantities to the quantity limit."""
+    limit = AMOUNT_LIMIT if column in COST_COLUMNS else QUANTITY_LIMIT
     if type(value) is not str:
-        return decimal_cell(value, location(filename, number, column), required=required)
+        return decimal_cell(value, location(filename, number, column), required=required, limit=limit)
     try:
         result = Decimal(value)
     except InvalidOperation:
         raise ConnectorError(f"{value!r} is not a number", location=location(filename, number, column)) from None
     if not result.is_finite():
         raise ConnectorError(f"{value!r} is not a finite number", location=location(filename, number, column))
-    return result
+    return within(result, limit, raw=value, location=location(filename, number, column))

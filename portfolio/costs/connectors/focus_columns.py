@@ -20,9 +20,10 @@ import pyarrow.compute as pc
 from portfolio.costs.connectors.base import ConnectorError, CostRow
 from portfolio.costs.connectors.focus_cells import clean_text_column, cost_category, is_text_column, tag_keys
 
-# What the columns of numeric(20, 6) / numeric(24, 6) accept as they are; anything else takes the row path.
-AMOUNT_PATTERN = r"^[+-]?[0-9]{1,14}(\.[0-9]+)?$"
-QUANTITY_PATTERN = r"^[+-]?[0-9]{1,18}(\.[0-9]+)?$"
+# Numbers certainly within the limits (base.AMOUNT_LIMIT: 12 digits before the point, QUANTITY_LIMIT: 18), with a
+# digit to spare so that rounding cannot carry them over; anything else takes the row path, which checks exactly.
+AMOUNT_PATTERN = r"^[+-]?[0-9]{1,11}(\.[0-9]+)?$"
+QUANTITY_PATTERN = r"^[+-]?[0-9]{1,17}(\.[0-9]+)?$"
 JSON_UNSAFE = r'["\\\x00-\x1f]'  # a string with none of these is valid JSON between two quotes as it is
 KEY_COLUMNS = (("BillingAccountId", "billing_account_id"), ("SubAccountId", "sub_account_id"),
                ("ResourceId", "resource_id"), ("ServiceName", "service_name"))

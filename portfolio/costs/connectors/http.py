@@ -29,7 +29,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from portfolio.costs.connectors.base import ConnectorError
+from portfolio.costs.connectors.base import AMOUNT_LIMIT, ConnectorError, count_within, within
 
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
@@ -331,8 +331,9 @@ def _error_detail(body: bytes) -> str:
 # --- decoding provider JSON values (shared by the API connectors) -----------------------------------------------
 
 
-def json_decimal(value: Any, *, field: str, location: str) -> Decimal:
-    """A money or quantity value as Decimal; null counts as 0 (OpenCost writes NaN as null)."""
+def json_decimal(value: Any, *, field: str, location: str, limit: Decimal | None = AMOUNT_LIMIT) -> Decimal:
+    """A money (or, with QUANTITY_LIMIT, quantity) value as Decimal; null counts as 0 (OpenCost writes NaN as null);
+    beyond `limit`, what its column holds, it is "too large"."""
     if value is None or value == "":
         return Decimal(0)
     if isinstance(value, bool):
@@ -343,17 +344,17 @@ def json_decimal(value: Any, *, field: str, location: str) -> Decimal:
         raise ConnectorError(f"{field} must be a number, got {value!r}", location=location) from None
     if not number.is_finite():
         raise ConnectorError(f"{field} must be a finite number, got {value!r}", location=location)
-    return number
+    return number if limit is None else within(number, limit, raw=value, location=f"{location} {field}")
 
 
 def json_int(value: Any, *, field: str, location: str) -> int:
     """A token or request count; null counts as 0."""
     if value is None:
         return 0
-    number = json_decimal(value, field=field, location=location)
+    number = json_decimal(value, field=field, location=location, limit=None)
     if number != number.to_integral_value():
         raise ConnectorError(f"{field} must be a whole number, got {value!r}", location=location)
-    return int(number)
+    return count_within(int(number), raw=value, location=f"{location} {field}")
 
 
 def json_objects(payload: Any, field: str, *, location: str) -> list[dict[str, Any]]:

@@ -15,7 +15,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, CostCategory, CostRow, Period, Row, UsageRow
+from portfolio.costs.connectors.base import (
+    QUANTITY_LIMIT,
+    ConnectorBase,
+    ConnectorError,
+    CostCategory,
+    CostRow,
+    Period,
+    Row,
+    UsageRow,
+)
 from portfolio.costs.connectors.http import HttpClient, json_decimal, json_int, json_objects
 
 DEFAULT_BASE_URL = "https://api.openai.com"
@@ -117,7 +126,7 @@ class OpenAIConnector(ConnectorBase):
                         description=line_item,
                         quantity=None
                         if quantity is None
-                        else json_decimal(quantity, field="quantity", location=location),
+                        else json_decimal(quantity, field="quantity", location=location, limit=QUANTITY_LIMIT),
                         unit=unit,
                         location=location,
                     )

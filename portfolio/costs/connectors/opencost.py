@@ -16,7 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, CostCategory, CostRow, Period, Row
+from portfolio.costs.connectors.base import (
+    QUANTITY_LIMIT,
+    ConnectorBase,
+    ConnectorError,
+    CostCategory,
+    CostRow,
+    Period,
+    Row,
+)
 from portfolio.costs.connectors.http import HttpClient, json_date, json_decimal, rfc3339
 
 ALLOCATION_PATH = "/allocation/compute"
@@ -105,6 +113,7 @@ class OpenCostConnector(ConnectorBase):
                     keys=allocation_keys(str(name), aggregations),
                     service_name="Kubernetes (OpenCost)",
                     description=str(allocation.get("name") or name),
-                    gpu_hours=json_decimal(allocation.get("gpuHours"), field="gpuHours", location=location),
+                    gpu_hours=json_decimal(allocation.get("gpuHours"), field="gpuHours", location=location,
+                                           limit=QUANTITY_LIMIT),
                     location=f"OpenCost {day.isoformat()} {name}",
                 )

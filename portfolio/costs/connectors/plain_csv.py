@@ -9,7 +9,8 @@ ignored):
     2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours
 
 - date: YYYY-MM-DD, inside the month being read.
-- initiative: an initiative's external id; the row is allocated to it directly.
+- initiative: an initiative's external id; the row is allocated to it directly (an id no initiative has fails the
+  run: `row 3 column initiative: no initiative NW-9999`).
 - key: `<key>=<value>` with a key allocation rules know (`tag:<name>`, `label:<name>`, billing_account_id,
   sub_account_id, resource_id, service_name, project_id, workspace_id, api_key_id, namespace); the source's rules
   map it. Each row gives an initiative, a key, or both (the initiative wins).
@@ -27,8 +28,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar
 
-from portfolio.costs.connectors.base import ConnectorError, CostCategory, CostRow, Period, Row
-from portfolio.costs.connectors.files import csv_records
+from portfolio.costs.connectors.base import (
+    AMOUNT_LIMIT,
+    QUANTITY_LIMIT,
+    ConnectorError,
+    CostCategory,
+    CostRow,
+    Period,
+    Row,
+    within,
+)
+from portfolio.costs.connectors.files import csv_records, separator_hint
 
 COLUMNS = ("date", "initiative", "key", "category", "amount", "currency", "quantity", "unit")
 REQUIRED_COLUMNS = ("date", "category", "amount")
@@ -59,7 +69,8 @@ class PlainCsvConnector:
         if not ("initiative" in header or "key" in header):
             missing.append("initiative or key")
         if missing:
-            raise ConnectorError(f"missing column(s): {', '.join(missing)}", location=f"{path.name} row 1")
+            raise ConnectorError(f"missing column(s): {', '.join(missing)}{separator_hint(header)}",
+                                 location=f"{path.name} row 1")
         for number, cells in records:
             if not any(cell.strip() for cell in cells):
                 continue
@@ -100,10 +111,10 @@ class PlainCsvConnector:
             raise ConnectorError(
                 f"{record['category']!r} is not a category ({', '.join(CostCategory.ALL)})", location=where("category")
             )
-        amount = self._decimal(record["amount"], where("amount"))
+        amount = self._decimal(record["amount"], where("amount"), AMOUNT_LIMIT)
         if amount is None:
             raise ConnectorError("the amount is blank", location=where("amount"))
-        quantity = self._decimal(record.get("quantity", ""), where("quantity"))
+        quantity = self._decimal(record.get("quantity", ""), where("quantity"), QUANTITY_LIMIT)
         unit = record.get("unit", "")
         gpu = "gpu" in unit.lower() and "hour" in unit.lower()
         return CostRow(
@@ -121,7 +132,7 @@ class PlainCsvConnector:
         )
 
     @staticmethod
-    def _decimal(raw: str, where: str) -> Decimal | None:
+    def _decimal(raw: str, where: str, limit: Decimal) -> Decimal | None:
         if not raw:
             return None
         try:
@@ -130,4 +141,4 @@ class PlainCsvConnector:
             raise ConnectorError(f"{raw!r} is not a number", location=where) from None
         if not number.is_finite():
             raise ConnectorError(f"{raw!r} is not a finite number", location=where)
-        return number
+        return within(number, limit, raw=raw, location=where)

@@ -1,8 +1,9 @@
 """Allocation: which initiative a cost or usage record belongs to, by the source's ordered rules.
 
 The first rule that matches a record's keys wins. A record that states an initiative's external id itself (the plain
-CSV's `initiative` column, key "initiative") goes to that initiative when it exists. Anything else stays unallocated,
-which is a headline figure, not an error.
+CSV's `initiative` column, key "initiative") goes to that initiative; a run refuses a row naming one that does not
+exist (services/writer.py), and a record whose initiative was deleted since falls to the rules. Anything else stays
+unallocated, which is a headline figure, not an error.
 
 Rules are written only through allocation_rule_create / _update / _delete and allocation_rules_reorder: each
 validates, saves, re-allocates the source's existing records (and their roll-ups) and writes one explicit audit row,

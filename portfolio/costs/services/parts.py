@@ -25,11 +25,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus
-from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import ConnectorError
 from portfolio.costs.services.references import cost_references_lock
-from portfolio.costs.services.rollups import rollups_recompute
-from portfolio.costs.services.writer import COST_COLUMNS, RunWriter, Staging
+from portfolio.costs.services.writer import COST_COLUMNS, RunWriter, Staging, run_total
 from portfolio.models import CostRecord, CostSource, IngestionRun, IngestionRunPart, SeatActivity, UsageRecord
 from portfolio.signals import costs_ingested
 from tollgate import jobs
@@ -123,7 +121,8 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
                 IngestionRunPart.objects.filter(pk=part.pk).update(
                     done=True, worker=jobs.worker_name(), rows_read=rows_read,
                     rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written,
-                    unallocated_amount=writer.unallocated, error="", finished_at=timezone.now(),
+                    unallocated_amount=run_total(writer.unallocated, f"Part {number}'s unallocated spend"), error="",
+                    finished_at=timezone.now(),
                 )
     except Exception as exc:
         if not isinstance(exc, ConnectorError):
@@ -142,7 +141,12 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
 def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
     """After the last part: swap the month in (delete the source's old records of the period, move the staged rows
     in, recompute the roll-ups, mark the run succeeded) in one transaction, or, when a part failed, only clean up."""
-    from portfolio.costs.services.runs import period_lock_name
+    from portfolio.costs.services.runs import (
+        empty_read_warning,
+        month_replaced_audit,
+        period_lock_name,
+        rollups_recompute_checked,
+    )
 
     try:
         run = IngestionRun.objects.select_related("source").filter(pk=run_id).first()
@@ -158,16 +162,22 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
                 run = IngestionRun.objects.select_for_update().select_related("source").get(pk=run_id)
                 if run.status != RunStatus.RUNNING:
                     return run
-                unallocated = _swap(run, run.source)
-                rollups_recompute(months={run.period})
+                swapped, replaced = _swap(run, run.source)
+                unallocated = run_total(swapped, "The run's unallocated spend")
                 rows_read = sum(part.rows_read for part in parts)
+                rows_skipped = sum(part.rows_skipped for part in parts)
+                written = sum(part.rows_written for part in parts)
+                warning = empty_read_warning(run, replaced=replaced, written=written, rows_read=rows_read,
+                                             rows_skipped=rows_skipped)
+                rollups_recompute_checked(months={run.period})
                 jobs.run_finish(
-                    run, status=RunStatus.SUCCEEDED, rows_read=rows_read,
-                    rows_skipped=sum(part.rows_skipped for part in parts),
-                    rows_written=sum(part.rows_written for part in parts), progress=rows_read,
-                    unallocated_amount=cents(unallocated),
+                    run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
+                    rows_written=written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
                 )
+                month_replaced_audit(run, replaced=replaced, written=written)
                 costs_ingested.send(sender=IngestionRun, run=run)
+        except ConnectorError as exc:  # a total beyond what the money columns hold, or an empty read
+            _fail(run_id, str(exc))
         except Exception as exc:
             logger.exception("Merging the parts of ingestion run %s failed", run_id)
             _fail(run_id, f"Unexpected error ({type(exc).__name__}): {exc}")
@@ -177,12 +187,12 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
         _drop_staging(run_id)
 
 
-def _swap(run: IngestionRun, source: CostSource) -> Decimal:
+def _swap(run: IngestionRun, source: CostSource) -> tuple[Decimal, int]:
     """Replace the source's records of the period by the staged ones; returns their unallocated spend (summed
-    before rounding, as a single-task run sums it)."""
+    before rounding, as a single-task run sums it) and how many records were replaced."""
     period = run.period
-    for model in (CostRecord, UsageRecord, SeatActivity):
-        model.objects.filter(source=source, period=period).delete()
+    replaced = sum(model.objects.filter(source=source, period=period).delete()[0]
+                   for model in (CostRecord, UsageRecord, SeatActivity))
     columns = ", ".join(connection.ops.quote_name(_column(name)) for name in COST_COLUMNS)
     staging = connection.ops.quote_name(staging_table(run.pk))
     with connection.cursor() as cursor:
@@ -195,7 +205,7 @@ def _swap(run: IngestionRun, source: CostSource) -> Decimal:
             f"INSERT INTO {connection.ops.quote_name(CostRecord._meta.db_table)} ({columns}) "
             f"SELECT {columns} FROM {staging}"
         )
-    return unallocated
+    return unallocated, replaced
 
 
 def _fail(run_id: int, message: str) -> int:

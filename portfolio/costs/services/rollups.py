@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -23,16 +24,19 @@ from django.utils import timezone
 from portfolio import calculations
 from portfolio.choices import CostCategory
 from portfolio.costs.calculations import active_window, cents
+from portfolio.costs.connectors.base import AMOUNT_LIMIT as MONEY_LIMIT
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import (
     CostRecord,
+    Initiative,
     LicencePool,
     LicencePoolActivity,
     MonthlyCost,
     MonthlyTokenUsage,
     SeatActivity,
     UsageRecord,
+    reporting_currency,
 )
 from tollgate.jobs import transaction_lock
 
@@ -98,11 +102,25 @@ def _rollup_costs(period: Period) -> None:
         totals[(pool.initiative_id, CostCategory.LICENCES)] += calculations.licence_pool_monthly_cost(
             pool.seats_purchased, pool.price_per_seat_month
         )
+    _check_totals(period, totals)
     MonthlyCost.objects.filter(month=period.start).delete()
     MonthlyCost.objects.bulk_create(
         MonthlyCost(initiative_id=initiative_id, month=period.start, category=category, amount=cents(amount))
         for (initiative_id, category), amount in totals.items()
     )
+
+
+def _check_totals(period: Period, totals: Mapping[tuple[int | None, str], Decimal]) -> None:
+    """Refuse (ValidationError naming it) a monthly total beyond what its money column holds: stored, it could never
+    be read back (SQLite keeps it regardless; PostgreSQL would fail with an unexpected error)."""
+    for (initiative_id, category), amount in totals.items():
+        if abs(amount) > MONEY_LIMIT:
+            who = (Initiative.objects.filter(pk=initiative_id).values_list("external_id", flat=True).first()
+                   if initiative_id is not None else None) or "unallocated spend"
+            raise ValidationError(
+                f"The {period.label} {category} cost of {who} would total {amount:,.2f} {reporting_currency()}, more "
+                f"than a monthly total holds ({MONEY_LIMIT:,}); nothing was changed."
+            )
 
 
 def _rollup_tokens(period: Period) -> None:

@@ -21,18 +21,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
-from portfolio.costs.calculations import cents
 from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.connectors.registry import connector_class
 from portfolio.costs.services import parts
 from portfolio.costs.services.rollups import rollups_recompute
-from portfolio.costs.services.writer import RunWriter
+from portfolio.costs.services.writer import RunWriter, run_total
 from portfolio.models import (
     CostRecord,
     CostSource,
@@ -40,8 +41,10 @@ from portfolio.models import (
     SeatActivity,
     UsageRecord,
 )
+from portfolio.services.initiatives import EARLIEST_START
 from portfolio.signals import costs_ingested
 from tollgate import jobs
+from tollgate.audit import audit_event
 from tollgate.database import connection_lost
 from tollgate.storage import field_file_save
 from tollgate.types import Actor
@@ -68,6 +71,21 @@ def period_of(value: Period | date | str) -> Period:
 # Creating and claiming runs ------------------------------------------------------------------------------------------
 
 
+EARLIEST_PERIOD = EARLIEST_START  # no initiative starts earlier, so no cost of one can be dated earlier
+
+
+def period_check(period: Period) -> None:
+    """A month that can hold costs: from 1990-01 (no initiative starts earlier) to the current month (a later one
+    has no costs yet: 2999-01 is a typing slip). ValidationError naming the period otherwise."""
+    current = timezone.localdate().replace(day=1)
+    if period.start < EARLIEST_PERIOD:
+        raise ValidationError({"period": f"The period {period.label} is before {EARLIEST_PERIOD:%Y-%m}: no initiative "
+                                         f"starts before {EARLIEST_PERIOD.year}."})
+    if period.start > current:
+        raise ValidationError({"period": f"The period {period.label} is in the future: the latest month that can be "
+                                         f"read is {current:%Y-%m}."})
+
+
 def ingestion_run_create(
     *,
     source: CostSource,
@@ -76,19 +94,33 @@ def ingestion_run_create(
     actor: Actor | None = None,
     filename: str = "",
     content: File | bytes | None = None,
+    replace_with_nothing: bool = False,
 ) -> IngestionRun:
     """A pending run of `source` for `period`; an uploaded export is stored with it (size checked when it runs).
+
+    `replace_with_nothing` is the starter's confirmation that a read finding no records may empty a month that held
+    records of the source (without it such a read fails and the month is kept). A run a person starts is audited.
 
     `content` is best an uploaded File: the storage copies it in chunks (or moves Django's temporary file), so an
     export is never held in memory whole. Bytes are accepted for small files made in code.
     """
-    run = IngestionRun(source=source, period=period_of(period).start, trigger=trigger, actor=actor,
-                       filename=filename)
+    month = period_of(period)
+    period_check(month)
+    run = IngestionRun(source=source, period=month.start, trigger=trigger, actor=actor, filename=filename,
+                       replace_with_nothing=replace_with_nothing)
     if content is not None:
         upload = ContentFile(content) if isinstance(content, bytes) else content
         field_file_save(run.file, os.path.basename(filename) or "upload", upload)
     with _file_removed_on_error(run):
-        run.save()
+        with transaction.atomic():
+            run.save()
+            if actor is not None:
+                audit_event(run, actor=actor, event="ingestion_run_started", action=LogEntry.Action.CREATE,
+                            changes={"source": [None, source.name], "period": [None, month.label],
+                                     "file": [None, os.path.basename(filename)],
+                                     "replace_with_nothing": [None, replace_with_nothing]},
+                            source=source.name, period=month.label, filename=os.path.basename(filename),
+                            trigger=trigger)
     return run
 
 
@@ -191,24 +223,66 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None, connec
     try:
         with transaction.atomic():
             try:
-                for model in (CostRecord, UsageRecord, SeatActivity):
-                    model.objects.filter(source=source, period=period.start).delete()
+                replaced = sum(model.objects.filter(source=source, period=period.start).delete()[0]
+                               for model in (CostRecord, UsageRecord, SeatActivity))
                 for row in read_rows(connector, period, path):
                     writer.add(row)
                 writer.finish()
             finally:
                 writer.close()  # no batch may still be in flight when the transaction commits or rolls back
-            rollups_recompute(months={period.start})
+            unallocated = run_total(writer.unallocated, "The run's unallocated spend")
             rows_read = getattr(connector, "rows_read", 0) or writer.yielded
+            rows_skipped = getattr(connector, "rows_skipped", 0)
+            warning = empty_read_warning(run, replaced=replaced, written=writer.written, rows_read=rows_read,
+                                         rows_skipped=rows_skipped)
+            rollups_recompute_checked(months={period.start})
             jobs.run_finish(
-                run, status=RunStatus.SUCCEEDED, rows_read=rows_read,
-                rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written, progress=rows_read,
-                unallocated_amount=cents(writer.unallocated),
+                run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
+                rows_written=writer.written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
             )
+            month_replaced_audit(run, replaced=replaced, written=writer.written)
             costs_ingested.send(sender=IngestionRun, run=run)
     finally:
         writer.close()
     return writer
+
+
+def empty_read_warning(run: IngestionRun, *, replaced: int, written: int, rows_read: int, rows_skipped: int) -> str:
+    """The warning of a run that wrote no records ("" when it wrote some). Such a read replacing a month that held
+    records of the source is refused (ConnectorError: the month is kept) unless its starter confirmed it."""
+    if written:
+        return ""
+    label = f"{run.period:%Y-%m}"
+    read = f"{rows_read:,} rows read, {rows_skipped:,} of them skipped"
+    if replaced and not run.replace_with_nothing:
+        raise ConnectorError(
+            f"No records read for {label} ({read}), and {run.source.name} held {replaced:,} records for it: they are "
+            "kept. To replace them with nothing, run it again with \"Replace with nothing\" ticked (API: "
+            "\"replace_with_nothing\": true)."
+        )
+    if replaced:
+        return f"No records read for {label} ({read}): the {replaced:,} records read before were replaced with " \
+               "nothing, as confirmed."
+    return f"No records read for {label} ({read}): check the file and the period."
+
+
+def month_replaced_audit(run: IngestionRun, *, replaced: int, written: int) -> None:
+    """One audit row for a run that changed its month's records: how many it replaced and wrote, and who started it
+    (none for the schedule). A run that found nothing where nothing was changes nothing and writes no row."""
+    if not replaced and not written:
+        return
+    audit_event(run, actor=run.actor, event="ingestion_run_replaced_month", action=LogEntry.Action.UPDATE,
+                changes={"records": [replaced, written]}, source=run.source.name, period=f"{run.period:%Y-%m}",
+                filename=run.filename, records_replaced=replaced, records_written=written)
+
+
+def rollups_recompute_checked(*, months: set[date]) -> None:
+    """rollups_recompute for a run: a monthly total its records would push beyond what a total holds fails the run,
+    naming that total (the roll-ups refuse it as bad input), instead of an unexpected error."""
+    try:
+        rollups_recompute(months=months)
+    except ValidationError as exc:
+        raise ConnectorError(" ".join(exc.messages)) from None
 
 
 def ingestion_run_execute(
@@ -300,6 +374,7 @@ def _record(run: IngestionRun, *, status: str, error: str) -> None:
     run.error = error
     run.rows_written = 0
     run.unallocated_amount = Decimal("0")
+    run.warning = ""
     run.finished_at = timezone.now() if status == RunStatus.FAILED else None
     run.save()
 

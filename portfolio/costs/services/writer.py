@@ -22,8 +22,8 @@ import pyarrow.csv as pa_csv
 from django.db import connection, models
 
 from portfolio.choices import CostCategory
-from portfolio.costs.calculations import RateTable, is_currency_code, record_amount
-from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, SeatRow, UsageRow
+from portfolio.costs.calculations import RateTable, cents, is_currency_code, record_amount
+from portfolio.costs.connectors.base import AMOUNT_LIMIT, ConnectorError, CostRow, Period, SeatRow, UsageRow, within
 from portfolio.costs.connectors.focus_columns import CostColumns, map_distinct
 from portfolio.costs.selectors import LicencePoolKeyError, licence_pool_by_key
 from portfolio.costs.services.allocation import Allocator
@@ -44,6 +44,15 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
 CSV_FLUSH_BYTES = 4 << 20  # column-wise batches are sent to COPY in chunks of about this size
+
+
+def run_total(total: Decimal, what: str) -> Decimal:
+    """`total` to the cent, as a run records it; ConnectorError naming it when a money column cannot hold it (lines
+    each within the limit can still add up beyond it), so no run is stored that could not be read back."""
+    if abs(total) > AMOUNT_LIMIT:  # compared before rounding: a sum of many lines may be too long to round
+        raise ConnectorError(f"{what} totals {total:,.2f} {reporting_currency()}, more than a total holds "
+                             f"({AMOUNT_LIMIT:,}): check the amounts read")
+    return cents(total)
 
 
 class _Converter:
@@ -250,7 +259,11 @@ class RunWriter:
         currency = (row.currency or "").strip().upper()
         amount = record_amount(row.amount)
         converted = self.converter.to_reporting(row.amount, currency, row.charge_date, row.location)
+        if converted is not row.amount:  # the connector checked the amount as read; its conversion may outgrow it
+            within(converted, AMOUNT_LIMIT, raw=f"{converted:,.2f} {self.converter.reporting}",
+                   location=f"{row.location} (the amount in the reporting currency)")
         reporting = amount if converted is row.amount else record_amount(converted)
+        self._check_named_initiative(row)
         initiative_id = self.allocator.allocate(row.keys)
         if initiative_id is None:
             self.unallocated += reporting
@@ -264,8 +277,16 @@ class RunWriter:
             initiative_id,
         )
 
+    def _check_named_initiative(self, row: CostRow | UsageRow) -> None:
+        """A row that names an initiative itself (the plain CSV's `initiative` column) must name one that exists: a
+        typo would otherwise leave its spend unallocated without a word."""
+        named = row.keys.get("initiative")
+        if named is not None and str(named) not in self.allocator.allocator.initiative_ids:
+            raise ConnectorError(f"no initiative {named}", location=f"{row.location} column initiative")
+
     def _usage(self, row: UsageRow) -> tuple[Any, ...]:
         self._check_date(row.usage_date, row.location)
+        self._check_named_initiative(row)
         return (
             self.source_id, self.run_id, self.month, row.usage_date, row.model[:200], row.input_tokens,
             row.output_tokens, row.cached_tokens, row.requests, row.keys, self.allocator.allocate(row.keys),

@@ -309,3 +309,26 @@ def test_a_record_deleted_meanwhile_is_a_404_naming_it():
     response = api_exception_handler(AllocationRule.DoesNotExist("AllocationRule matching query does not exist."), {})
     assert response is not None and response.status_code == 404
     assert "AllocationRule no longer exists" in str(response.data["detail"])
+
+
+def test_a_run_request_for_a_period_in_the_future_or_before_1990_is_a_400(api_client, admin_user, csv_source):
+    client = as_user(api_client, admin_user)
+    response = client.post(RUNS, {"source": csv_source.pk, "period": "2999-01"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["period"][0].startswith("The period 2999-01 is in the future")
+    response = client.post(RUNS, {"source": csv_source.pk, "period": "1900-01"}, format="json")
+    assert response.json()["period"] == ["The period 1900-01 is before 1990-01: no initiative starts before 1990."]
+    assert not IngestionRun.objects.exists()
+
+
+def test_an_api_run_may_replace_a_month_with_nothing_when_it_says_so(
+    api_client, admin_user, csv_source, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(api_client, admin_user).post(
+            RUNS, {"source": csv_source.pk, "period": "2025-06", "replace_with_nothing": True}, format="json")
+    assert response.status_code == 201, response.json()
+    run = IngestionRun.objects.get(pk=response.json()["id"])
+    assert run.replace_with_nothing is True
+    body = api_client.get(reverse("api:ingestionrun-detail", args=[run.pk])).json()
+    assert body["replace_with_nothing"] is True and "warning" in body

@@ -83,7 +83,8 @@ def test_ingest_exit_code_is_non_zero_on_failure(db, capsys):
 
 
 @pytest.mark.parametrize(("args", "message"), [(["nope"], "Unknown cost source 'nope'"),
-                                                (["aws-focus", "--period", "2025-13"], "Period must be YYYY-MM")])
+                                                (["aws-focus", "--period", "2025-13"], "Period must be YYYY-MM"),
+                                                (["aws-focus", "--period", "1900-01"], "The period 1900-01 is before")])
 def test_ingest_argument_errors(db, args, message):
     CostSourceFactory(name="aws-focus", type=SourceType.FOCUS)
     with pytest.raises(CommandError, match=message):

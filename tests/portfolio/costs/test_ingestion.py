@@ -9,8 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from governance.selectors import audit_record_q
 from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
 from portfolio.costs.calculations import Rule
 from portfolio.costs.connectors import registry
@@ -566,3 +569,174 @@ def test_rates_read_midway_convert_as_before(many):
     run = rerun_with(many, eur_at=6)
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert sum(totals().values()) == Decimal("15.13")  # 11 x 1.25 + 1.25 x 1.10 = 13.75 + 1.375
+
+
+def plain(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "big.csv"
+    path.write_text("date,initiative,key,category,amount,currency,quantity,unit\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_an_amount_too_large_fails_the_run_naming_row_and_column_and_writes_nothing(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run = run_file(source, plain(tmp_path, "2025-06-15,,namespace=nowhere,compute,1000000000000.00,USD,,"))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("big.csv row 2 column amount: '1000000000000.00' is too large")
+    assert run.unallocated_amount == 0 and not CostRecord.objects.exists() and not MonthlyCost.objects.exists()
+
+
+def test_a_run_whose_unallocated_total_is_too_large_fails_naming_it(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+    row = "2025-06-15,,namespace=nowhere,compute,600000000000.00,USD,,"
+
+    run = run_file(source, plain(tmp_path, row, row))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("The run's unallocated spend totals 1,200,000,000,000.00 USD, more than a total holds "
+                         "(999,999,999,999.99): check the amounts read")
+    assert list(CostRecord.objects.values_list("amount", flat=True)) == [Decimal("10.00")]  # the month as it was
+    assert totals() == {(search.pk, CostCategory.OVERSIGHT): Decimal("10.00")}
+
+
+def test_a_monthly_total_too_large_fails_the_run_naming_it(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    row = "2025-06-15,INV-0001,,oversight,600000000000.00,USD,,"
+
+    run = run_file(source, plain(tmp_path, row, row))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("The 2025-06 oversight cost of INV-0001 would total 1,200,000,000,000.00 USD, more than a "
+                         "monthly total holds (999,999,999,999.99); nothing was changed.")
+    assert not CostRecord.objects.exists() and not MonthlyCost.objects.exists()
+
+
+def test_an_amount_too_large_once_converted_fails_the_run(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 6, 1), rate_to_reporting=Decimal("1.10"))
+
+    run = run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,999999999999.00,EUR,,"))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("big.csv row 2 (the amount in the reporting currency): '1,099,999,999,998.90 USD' "
+                                "is too large")
+
+
+def test_a_row_naming_an_unknown_initiative_fails_the_run_naming_it(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    AllocationRuleFactory(source=source, key="namespace", value="ml", initiative=search)
+
+    run = run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10,USD,,",
+                                 "2025-06-15,NW-9999,namespace=ml,oversight,10,USD,,"))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == "big.csv row 3 column initiative: no initiative NW-9999"
+    assert not CostRecord.objects.exists()
+
+
+# A read that finds nothing, the periods a run may read, and the audit trail of runs ----------------------------------
+
+
+def test_a_read_of_nothing_over_a_month_that_held_records_fails_and_keeps_them(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+
+    run = run_file(source, plain(tmp_path))  # the header alone
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("No records read for 2025-06 (0 rows read, 0 of them skipped), and manual held 1 records for "
+                         "it: they are kept. To replace them with nothing, run it again with \"Replace with nothing\" "
+                         "ticked (API: \"replace_with_nothing\": true).")
+    assert CostRecord.objects.count() == 1 and totals() == {(search.pk, CostCategory.OVERSIGHT): Decimal("10.00")}
+
+
+def test_a_focus_file_of_other_spend_only_does_not_empty_the_month(source, tmp_path):
+    run_file(source, FIXTURES / "focus_1_2.csv")
+    header, *rows = (FIXTURES / "focus_1_2.csv").read_text().splitlines()
+    other = tmp_path / "other.csv"
+    other.write_text("\n".join([header, *[row for row in rows if "AI and Machine Learning" not in row]]) + "\n")
+
+    run = run_file(source, other)
+
+    assert run.status == RunStatus.FAILED and run.error.startswith("No records read for 2025-06 (4 rows read, 4 of")
+    assert CostRecord.objects.count() == 5
+
+
+def test_a_confirmed_read_of_nothing_empties_the_month_with_a_warning(tmp_path, search):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.COMMAND, replace_with_nothing=True)
+    run = ingestion_run_execute(run=run, path=plain(tmp_path))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.warning == ("No records read for 2025-06 (0 rows read, 0 of them skipped): the 1 records read before "
+                           "were replaced with nothing, as confirmed.")
+    assert not CostRecord.objects.exists() and totals() == {}
+
+
+def test_a_read_of_nothing_into_an_empty_month_succeeds_with_a_warning(tmp_path, db):
+    run = run_file(CostSourceFactory(name="manual", type=SourceType.CSV), plain(tmp_path))
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.warning == "No records read for 2025-06 (0 rows read, 0 of them skipped): check the file and the period."
+
+
+def test_a_run_that_writes_records_has_no_warning(source):
+    assert run_file(source, FIXTURES / "focus_1_2.csv").warning == ""
+
+
+@pytest.mark.parametrize(("period", "message"), [
+    ("1900-01", "The period 1900-01 is before 1990-01: no initiative starts before 1990."),
+    ("1989-12", "The period 1989-12 is before 1990-01: no initiative starts before 1990."),
+    ("2999-01", "The period 2999-01 is in the future: the latest month that can be read is {now}."),
+    ("next", "The period {next} is in the future: the latest month that can be read is {now}."),
+])
+def test_a_period_before_1990_or_in_the_future_is_refused(source, period, message):
+    today = timezone.localdate()
+    now, following = Period.month(today.year, today.month), Period.month(today.year + (today.month == 12),
+                                                                          today.month % 12 + 1)
+    period = following.label if period == "next" else period
+    with pytest.raises(ValidationError) as caught:
+        ingestion_run_create(source=source, period=period)
+    assert caught.value.message_dict == {"period": [message.format(now=now.label, next=following.label)]}
+    assert not IngestionRun.objects.exists()
+    assert ingestion_run_create(source=source, period=now.label).period == now.start  # this month and 1990-01 are fine
+    assert ingestion_run_create(source=source, period="1990-01").period == date(1990, 1, 1)
+
+
+def audit_rows(run: IngestionRun) -> list[tuple]:
+    entries = LogEntry.objects.get_for_object(run).order_by("pk")
+    return [(e.additional_data["event"], e.actor, e.changes) for e in entries]
+
+
+def test_a_run_started_by_a_person_and_its_replacement_of_the_month_are_audited(tmp_path, search, admin_user):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    first = run_file(source, plain(tmp_path, "2025-06-15,INV-0001,,oversight,10.00,USD,,"))
+    assert audit_rows(first) == [("ingestion_run_replaced_month", None, {"records": [0, 1]})]  # the command's run
+
+    run = ingestion_run_create(source=source, period=JUNE, actor=admin_user, filename="june.csv",
+                               content=b"date,initiative,key,category,amount,currency,quantity,unit\n"
+                                       b"2025-06-15,INV-0001,,oversight,5,USD,,\n2025-06-16,INV-0001,,oversight,5,USD,,\n")
+    run = ingestion_run_execute(run=run)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert audit_rows(run) == [
+        ("ingestion_run_started", admin_user, {"source": [None, "manual"], "period": [None, "2025-06"],
+                                              "file": [None, "june.csv"], "replace_with_nothing": [None, False]}),
+        ("ingestion_run_replaced_month", admin_user, {"records": [1, 2]}),
+    ]
+    replaced = LogEntry.objects.get_for_object(run).get(additional_data__event="ingestion_run_replaced_month")
+    assert replaced.additional_data == {"event": "ingestion_run_replaced_month", "source": "manual",
+                                        "period": "2025-06", "filename": "june.csv", "records_replaced": 1,
+                                        "records_written": 2}
+    assert LogEntry.objects.filter(audit_record_q("costs"), object_id=run.pk).count() == 2  # the audit trail's "costs"
+
+
+def test_a_failed_run_audits_only_its_start(tmp_path, search, admin_user):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    run = ingestion_run_create(source=source, period=JUNE, actor=admin_user, filename="bad.csv",
+                               content=b"date,initiative,key,category,amount,currency,quantity,unit\n"
+                                       b"2025-06-15,NW-9999,,oversight,5,USD,,\n")
+    assert ingestion_run_execute(run=run).status == RunStatus.FAILED
+    assert [event for event, _, _ in audit_rows(run)] == ["ingestion_run_started"]

@@ -526,3 +526,54 @@ def test_rules_list_is_per_source_in_order_with_edit_links_for_admins(login, adm
     html = login(admin_user).get(RULES_URL).content.decode()
     assert reverse("portfolio:allocationrule_edit", args=[first.pk]) in html
     assert "New rule" in html
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="only SQLite stores a value beyond its column")
+def test_pages_survive_a_run_an_older_version_stored_with_a_total_beyond_its_column(login, admin_user, csv_source):
+    """Before the connectors refused such amounts, SQLite kept a run's total of 1e14 in numeric(14, 2); reading it
+    back raised InvalidOperation on every page listing the run."""
+    run = IngestionRunFactory(source=csv_source)
+    MonthlyCost.objects.create(month=JUNE, category="compute", amount=Decimal("1"))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE portfolio_ingestionrun SET unallocated_amount = 100000000000000.0 WHERE id = %s",
+                       [run.pk])
+        cursor.execute("UPDATE portfolio_monthlycost SET amount = 100000000000000.0")
+    client = login(admin_user)
+
+    for url in (HEALTH_URL, RUNS_URL, reverse("portfolio:ingestionrun_detail", args=[run.pk]),
+                reverse("portfolio:costsource_detail", args=[csv_source.pk]), "/api/ingestion-runs/",
+                f"/api/ingestion-runs/{run.pk}/"):
+        assert client.get(url).status_code == 200, url
+    assert IngestionRun.objects.get(pk=run.pk).unallocated_amount == Decimal("100000000000000.00")
+
+
+@pytest.mark.parametrize(("period", "message"), [
+    ("1900-01", "The period 1900-01 is before 1990-01: no initiative starts before 1990."),
+    ("2999-01", "The period 2999-01 is in the future: the latest month that can be read is "),
+])
+def test_run_now_refuses_a_period_before_1990_or_in_the_future(login, admin_user, csv_source, period, message):
+    response = login(admin_user).post(reverse("portfolio:costsource_run", args=[csv_source.pk]), {"period": period})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors["period"])
+    assert not IngestionRun.objects.exists()
+
+
+def test_run_now_replaces_a_month_with_nothing_only_when_ticked_and_says_so(
+    login, admin_user, csv_source, django_capture_on_commit_callbacks
+):
+    InitiativeFactory(external_id="INV-0001")
+    client = login(admin_user)
+    url = reverse("portfolio:costsource_run", args=[csv_source.pk])
+    assert 'name="replace_with_nothing"' in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"period": "2025-06", "file": SimpleUploadedFile("june.csv", june_costs("INV-0001"))})
+        refused = client.post(url, {"period": "2025-06", "file": SimpleUploadedFile("empty.csv", plain_csv())})
+    assert "they are kept" in client.get(refused["Location"]).content.decode()
+    assert CostRecord.objects.filter(source=csv_source).count() == 4
+
+    with django_capture_on_commit_callbacks(execute=True):
+        emptied = client.post(url, {"period": "2025-06", "file": SimpleUploadedFile("empty.csv", plain_csv()),
+                                    "replace_with_nothing": "on"})
+    html = client.get(emptied["Location"]).content.decode()
+    assert 'id="run-warning"' in html and "the 4 records read before were replaced with nothing" in html
+    assert not CostRecord.objects.filter(source=csv_source).exists()

@@ -161,3 +161,14 @@ def test_bad_amount_names_the_bucket(provider):
     with pytest.raises(ConnectorError) as caught:
         list(connector(provider).read(JUNE))
     assert caught.value.location == "Anthropic cost bucket 2025-06-03"
+
+
+def test_an_amount_beyond_its_column_is_too_large(provider):
+    bucket = {"starting_at": "2025-06-14T00:00:00Z", "ending_at": "2025-06-15T00:00:00Z",
+              "results": [{"amount": "100000000000000.00", "currency": "USD", "workspace_id": None}]}
+    provider.route(COST, Reply({"data": [bucket], "has_more": False, "next_page": None}))
+
+    with pytest.raises(ConnectorError) as caught:
+        list(connector(provider, usage=False).read(JUNE))
+    assert caught.value.location == "Anthropic cost bucket 2025-06-14 amount (in cents)"
+    assert "'100000000000000.00' is too large" in caught.value.message

@@ -208,6 +208,28 @@ def test_non_numeric_or_blank_cost_names_row_and_column(tmp_path, value, expecte
     assert error.location == "bad.csv row 4 column EffectiveCost"
 
 
+@pytest.mark.parametrize(("column", "value"), [
+    ("EffectiveCost", "99999999999999.99"), ("BilledCost", "123456789012345678901234567890"),
+    ("EffectiveCost", "-1000000000000"), ("ConsumedQuantity", "1e19"),
+])
+def test_a_value_beyond_its_column_is_too_large(tmp_path, column, value):
+    def spoil(header, rows):
+        rows[2][header.index(column)] = value
+
+    error = error_of(rewrite(tmp_path, "big.csv", spoil))
+    assert f"{value!r} is too large" in error.message
+    assert error.location == f"big.csv row 4 column {column}"
+
+
+def test_a_parquet_value_beyond_its_column_is_too_large(tmp_path):
+    table = pa.table({"ChargePeriodStart": ["2025-06-14T00:00:00Z"], "BilledCost": [1.0], "EffectiveCost": [1e13],
+                      "ServiceCategory": ["AI and Machine Learning"], "ServiceName": ["Azure OpenAI"],
+                      "ProviderName": ["Microsoft"], "BillingCurrency": ["USD"]})
+    pq.write_table(table, tmp_path / "big.parquet")
+    error = error_of(tmp_path / "big.parquet")
+    assert "is too large" in error.message and error.location == "big.parquet row 2 column EffectiveCost"
+
+
 def test_charge_date_outside_the_period_names_the_row(tmp_path):
     def spoil(header, rows):
         rows[6][header.index("ChargePeriodStart")] = "2025-07-01T00:00:00Z"  # a non-AI row: still wrong
@@ -417,3 +439,9 @@ def test_a_month_in_several_files_is_listed_by_a_glob_pattern_or_a_folder_and_re
     assert len(locations) == 60 and locations[0] == "part-1.csv row 2" and locations[-1] == "part-3.csv row 30"
     with pytest.raises(ConnectorError, match="no export file matches"):
         FocusConnector(settings={"path": str(tmp_path / "{period}" / "*.parquet")}).resolve_paths(june, None)
+
+
+def test_a_semicolon_separated_export_says_so(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("BilledCost;EffectiveCost;ChargePeriodStart\n1;1;2025-06-01\n")
+    assert "the file seems to use ';' as separator" in error_of(path).message

@@ -85,3 +85,15 @@ def test_a_bad_value_takes_the_row_path_which_names_row_and_column(db, tmp_path,
     assert spy["rows"] == 1 and spy["columns"] > 5
     assert "june.csv row 3002 column EffectiveCost" in run.error
     assert not CostRecord.objects.filter(source=source).exists()
+
+
+def test_an_amount_too_large_takes_the_row_path_which_names_row_and_column(db, tmp_path, spy):
+    path = tmp_path / "june.csv"
+    write_focus(path, range(ROWS), bad={3_000: ("EffectiveCost", "1000000000000")})
+    source = CostSourceFactory(name="big", type=SourceType.FOCUS)
+
+    run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE), path=path)
+
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("june.csv row 3002 column EffectiveCost: '1000000000000' is too large")
+    assert not CostRecord.objects.filter(source=source).exists()

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.costs.connectors.base import ConnectorError
-from portfolio.costs.connectors.http import HttpClient, parse_link_header, retry_after_seconds
+from portfolio.costs.connectors.base import QUANTITY_LIMIT, ConnectorError
+from portfolio.costs.connectors.http import HttpClient, json_decimal, json_int, parse_link_header, retry_after_seconds
 from tests.portfolio.costs.connectors.conftest import FAST, ProviderServer, Recorded, Reply, paged
 
 SECRET = "sk-admin-TOPSECRET-123"
@@ -301,3 +301,15 @@ def test_settings_are_validated():
     client = HttpClient.from_settings({"timeout": "12", "max_pages": 3}, base_url="https://api.example.com")
     assert (client.timeout, client.max_pages, client.max_attempts) == (12.0, 3, 4)
     assert HttpClient.from_settings({}, base_url="https://api.example.com").timeout == 30
+
+
+def test_json_numbers_beyond_their_column_are_too_large():
+    where = "OpenAI costs bucket 2025-06-14"
+    assert json_decimal("999999999999.99", field="amount.value", location=where) == Decimal("999999999999.99")
+    with pytest.raises(ConnectorError) as caught:
+        json_decimal(1e13, field="amount.value", location=where)
+    assert caught.value.location == f"{where} amount.value" and "is too large" in caught.value.message
+    assert json_decimal(1e13, field="quantity", location=where, limit=QUANTITY_LIMIT) == Decimal("1E+13")
+    assert json_int(2**63 - 1, field="input_tokens", location=where) == 2**63 - 1
+    with pytest.raises(ConnectorError, match="input_tokens: 9223372036854775808 is too large"):
+        json_int(2**63, field="input_tokens", location=where)

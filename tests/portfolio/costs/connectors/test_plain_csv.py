@@ -86,3 +86,29 @@ def test_empty_file(tmp_path):
 
 def test_blank_lines_are_ignored(tmp_path):
     assert len(read(write(tmp_path, "2025-06-01,INV-1,,other,1,USD,,\n\n,,,,,,,\n"))) == 1
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("amount", "1000000000000.00"), ("amount", "-1000000000000"), ("amount", "999999999999.995"),
+    ("amount", "99999999999999999999.99"), ("amount", "1e30"), ("quantity", "1e18"),
+])
+def test_a_value_beyond_its_column_is_too_large(tmp_path, column, value):
+    amount, quantity = (value, "") if column == "amount" else ("1", value)
+    with pytest.raises(ConnectorError) as caught:
+        read(write(tmp_path, f"2025-06-01,INV-1,,other,{amount},USD,{quantity},\n"))
+    assert caught.value.location == f"costs.csv row 2 column {column}"
+    assert f"{value!r} is too large" in caught.value.message
+
+
+def test_the_largest_amount_and_quantity_are_read(tmp_path):
+    (row,) = read(write(tmp_path, "2025-06-01,INV-1,,other,-999999999999.99,USD,999999999999999999.999999,\n"))
+    assert row.amount == Decimal("-999999999999.99") and row.quantity == Decimal("999999999999999999.999999")
+
+
+@pytest.mark.parametrize(("separator", "named"), [(";", "';'"), ("\t", "a tab")])
+def test_a_header_with_another_separator_says_so(tmp_path, separator, named):
+    header = separator.join(["date", "initiative", "key", "category", "amount", "currency", "quantity", "unit"])
+    with pytest.raises(ConnectorError) as caught:
+        read(write(tmp_path, "2025-06-01;INV-1;;other;1;USD;;\n", header=header + "\n"))
+    assert caught.value.message == (f"missing column(s): date, category, amount, initiative or key; the file seems to "
+                                    f"use {named} as separator: save it comma-separated (a comma is expected)")
