@@ -2,13 +2,16 @@
 
 DRF's own class falls back to 50 rows without a word when `page_size` is not a number; a script that asked for 200
 and got 50 would count wrong, so a size that is not a whole number from 1 up is refused by name (400). A size above
-the most is served at the most: the answer's `count` and `next` still say there is more.
+the most is served at the most: the answer's `count` and `next` still say there is more. Likewise `?page=` is a whole
+number from 1 (or `last`): DRF answered `?page=0` or `?page=abc` with 404 "Invalid page." as if the list had ended;
+they are a 400 naming `page`. A page past the end stays a 404: the request was well formed, the page is not there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -35,9 +38,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 f"A whole number of rows from 1 to {self.max_page_size}, not “{raw[:40]}”."]})
         return min(size, self.max_page_size)
 
+    def get_page_number(self, request: Request, paginator: Paginator) -> int | str:
+        raw = request.query_params.get(self.page_query_param, "")
+        if raw == "" or raw in self.last_page_strings:
+            return super().get_page_number(request, paginator)
+        number = int(raw) if raw.isdecimal() and raw.isascii() else 0
+        if number < 1:
+            last = " or “last”" if self.last_page_strings else ""
+            raise ValidationError({self.page_query_param: [
+                f"A page is a whole number from 1{last}, not “{raw[:40]}”."]})
+        return number
+
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size,
                                        "default": self.page_size}

@@ -277,10 +277,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tollgate.permissions.RolePermission"],
+    # A list refuses (400, by name) a query parameter none of these reads and an ordering it does not sort by
+    # (tollgate/api_query.py).
     "DEFAULT_FILTER_BACKENDS": [
+        "tollgate.api_query.KnownParametersFilter",
         "django_filters.rest_framework.DjangoFilterBackend",
         "tollgate.ui.filtersets.ApiSearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "tollgate.api_query.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["tollgate.throttling.ApiRateThrottle"],
     # DRF's own, but a JSON body nested too deep is a 400 like any malformed JSON (tollgate/api_fields.py).

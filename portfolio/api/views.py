@@ -91,8 +91,14 @@ class InitiativeViewSet(PortfolioViewSet):
     serializer_class = serializers.InitiativeSerializer
     filterset_class = filtersets.InitiativeFilterSet
     search_fields = ["name", "description", "external_id"]
-    ordering_fields = ["name", "external_id", "stage", "category", "declared_monthly_cost", "created_at", "updated_at",
-                       "department__name", "cost_last_month", "cost_last_quarter", "cost_variance_pct"]
+    ordering_fields = ["name", "external_id", "stage", "category", "start_date", "declared_monthly_cost", "created_at",
+                       "updated_at", "department__name", "cost_last_month", "cost_last_quarter", "cost_variance_pct"]
+    # The names the answer shows, sorted by what they show (the owner by name, as the portfolio page sorts them).
+    ordering_aliases = {
+        "department_name": ("department__name",), "cost_center_code": ("cost_center__code",),
+        "owner": ("owner__last_name", "owner__first_name"), "owner_email": ("owner__email",),
+        "cost_vs_business_case_pct": ("cost_variance_pct",),
+    }
 
     @cached_property
     def cost_periods(self) -> CostPeriods:

@@ -375,6 +375,57 @@ def test_errors_only_the_database_finds_are_listed_with_the_format_errors(admin_
     assert counts() == before
 
 
+@pytest.mark.parametrize("start_date", ["0001-01-01", "1989-12-31", "2099-01-01"])
+def test_a_start_date_the_api_refuses_rejects_the_file(admin_user, start_date):
+    """The same rule as the pages and the API (initiatives.start_date_check): 1990 to ten years ahead."""
+    before = counts()
+    run = run_import(csv_bytes({"external_id": "INV-1"}, {"external_id": "INV-2", "start_date": start_date}),
+                     actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(3, "start_date")}
+    assert run.errors[0]["message"].startswith("A start date is between 1990-01-01 and ")
+    assert run.errors[0]["message"].endswith(f", not {start_date}.")
+    assert counts() == before
+
+
+def test_an_owner_who_has_left_rejects_the_file(admin_user):
+    """The same rule as the pages and the API (initiatives.people_check): a newly named owner has not left."""
+    UserFactory(email="george.whitfield@example.com", username="george.whitfield@example.com", first_name="George",
+                last_name="Whitfield", is_active=False)
+    before = counts()
+    run = run_import(csv_bytes({"external_id": "INV-1"},
+                               {"external_id": "INV-2", "owner_email": "George.Whitfield@example.com"}),
+                     actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["column"], e["message"]) for e in run.errors] == [
+        (3, "owner_email", "George Whitfield has left (account deactivated): name an active owner.")]
+    assert counts() == before
+
+
+def test_every_rule_a_row_breaks_is_listed_and_an_owner_who_left_may_stay(admin_user):
+    """A row breaking several rules lists each on its column. An initiative whose owner left since is updated as
+    initiative_update would: the owner is not named anew, so the import (like the API) keeps them."""
+    leaver = UserFactory(email="ap.team@example.com", username="ap.team@example.com", is_active=False)
+    kept = InitiativeFactory(external_id="INV-1", owner=leaver, name="Old name")
+    CostCenterFactory(code="CC-9", department=DepartmentFactory(name="Procurement", code="procurement"))
+    before = counts()
+
+    run = run_import(csv_bytes({"external_id": "INV-1"},
+                               {"external_id": "INV-2", "cost_center": "CC-9", "start_date": "2099-01-01"}),
+                     actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(3, "cost_center"), (3, "owner_email"), (3, "start_date")}
+    assert counts() == before
+    kept.refresh_from_db()
+    assert kept.name == "Old name"
+
+    run = run_import(csv_bytes({"external_id": "INV-1"}), actor=admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    kept.refresh_from_db()
+    assert (kept.name, kept.owner) == ("Invoice reader", leaver)
+
+
 def test_new_model_without_a_vendor_goes_under_an_unspecified_provider(admin_user):
     run = run_import(csv_bytes({"vendors": "", "models": "XGBoost;whisper-large-v3"}), actor=admin_user)
     assert run.status == RunStatus.SUCCEEDED, run.errors

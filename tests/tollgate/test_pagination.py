@@ -1,4 +1,4 @@
-"""The API's pages: `?page_size=` within 1..500, a size that is not a whole number refused by name."""
+"""The API's pages: `?page_size=` within 1..500, a size or a page that is not a whole number refused by name."""
 
 from __future__ import annotations
 
@@ -50,3 +50,20 @@ def test_the_schema_documents_the_page_size_and_its_bounds(api_client, admin_use
     parameters = schema["paths"]["/api/departments/"]["get"]["parameters"]
     page_size = next(p for p in parameters if p["name"] == "page_size")
     assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "٣"])
+def test_a_page_that_is_not_a_whole_number_from_one_is_refused_by_name(api_client, admin_user, page):
+    api_client.force_authenticate(admin_user)
+    refused = api_client.get(reverse("api:department-list"), {"page": page})
+    assert refused.status_code == 400
+    assert refused.json() == {"page": [f"A page is a whole number from 1 or “last”, not “{page}”."]}
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_end_is_still_not_found(api_client, admin_user):
+    DepartmentFactory()
+    api_client.force_authenticate(admin_user)
+    assert api_client.get(reverse("api:department-list"), {"page": "2"}).status_code == 404
+    assert api_client.get(reverse("api:department-list"), {"page": "last"}).status_code == 200

@@ -28,7 +28,7 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = serializers.SignalSerializer
     filterset_class = SignalFilterSet
-    ordering_fields = ["first_seen_at", "monthly_saving", "period", "type"]
+    ordering_fields = ["first_seen_at", "evidence_changed_at", "monthly_saving", "period", "type", "status", "subject"]
     permission_required = {"list": "governance.view_signal", "retrieve": "governance.view_signal",
                            "acknowledge": "governance.acknowledge_signal", "dismiss": "governance.dismiss_signal",
                            "resolve": "governance.resolve_signal"}

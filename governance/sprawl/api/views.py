@@ -76,7 +76,8 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
     serializer_class = serializers.SprawlClusterSerializer
     filterset_class = SprawlClusterFilterSet
-    ordering_fields = ["estimated_saving", "monthly_spend", "score", "first_seen_at"]
+    ordering_fields = ["estimated_saving", "monthly_spend", "score", "first_seen_at", "last_seen_at", "decided_at",
+                       "status"]
     permission_required = {"list": "governance.view_sprawlcluster", "retrieve": "governance.view_sprawlcluster",
                            "confirm": "governance.decide_sprawlcluster", "dismiss": "governance.decide_sprawlcluster",
                            "remove_member": "governance.decide_sprawlcluster",

@@ -1,13 +1,15 @@
 """Inventory import, step two: write validated rows, one initiative at a time, inside the caller's transaction.
 
-Errors that need the database (a cost center of another department, a new model without a vendor) are collected;
-the caller rolls everything back when there is any. An unchanged row writes nothing.
+Errors that need the database (a cost center of another department, an owner who has left, a plan locked in
+review) are collected; the caller rolls everything back when there is any. The rules on who and what an initiative
+names are the services' own (portfolio.services.initiatives), so the import refuses what the pages and the API
+refuse. An unchanged row writes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import AIModel, CostCenter, ImportRun, Initiative
+from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative
 from portfolio.services.business_cases import (
     PLAN_INITIATIVE_FIELDS,
     ensure_not_ended,
@@ -26,6 +28,7 @@ from portfolio.services.business_cases import (
     plan_edit,
     stage_now,
 )
+from portfolio.services.initiatives import cost_center_check, people_check, start_date_check
 from portfolio.services.inventory_import.parse import InventoryRow, RowError
 from portfolio.services.licences import licence_pool_save
 from portfolio.services.people import person_get_or_create
@@ -133,6 +136,30 @@ def _validation_errors(row: InventoryRow, exc: ValidationError) -> list[RowError
     ]
 
 
+def _rule_errors(
+    row: InventoryRow, *, initiative: Initiative | None, department: Department, cost_center: CostCenter | None,
+    owner: Actor | None,
+) -> list[RowError]:
+    """The rules every door holds an initiative to (portfolio.services.initiatives), applied as initiative_create
+    and initiative_update apply them: on creation, and on update to what the row changes. Every rule the row breaks
+    is listed, each on its column. A new owner (an e-mail nobody has yet) is created active, so only a known
+    person can have left."""
+    checks: list[Callable[[], None]] = [
+        lambda: cost_center_check(department=department, cost_center=cost_center),
+    ]
+    if owner is not None and (initiative is None or initiative.owner_id != owner.pk):
+        checks.append(lambda: people_check(owner=owner, delegates=None, owner_named=True))
+    if initiative is None or initiative.start_date != row.start_date:
+        checks.append(lambda: start_date_check(row.start_date))
+    found: list[RowError] = []
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            found.extend(_validation_errors(row, exc))
+    return found
+
+
 def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
     """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error."""
     initiative = (
@@ -146,17 +173,16 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
     cost_center = None
     if row.cost_center:
         cost_center = CostCenter.objects.select_related("department").filter(code__iexact=row.cost_center).first()
-        if cost_center is not None and cost_center.department_id != department.pk:
-            message = (
-                f"Cost center {cost_center.code} belongs to department '{cost_center.department.name}', "
-                f"not '{department.name}'."
-            )
-            errors.append(RowError(row.row, "cost_center", message))
-            return None
+    known_owner = User.objects.filter(email__iexact=row.owner_email).first()
+    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center,
+                         owner=known_owner)
+    if found:
+        errors.extend(found)
+        return None
+    if row.cost_center:
         cost_center = cost_center or cost_center_get_or_create(code=row.cost_center, department=department)
 
-    owner_is_new = not User.objects.filter(email__iexact=row.owner_email).exists()
-    owner, _ = person_get_or_create(email=row.owner_email, department=department if owner_is_new else None)
+    owner, _ = person_get_or_create(email=row.owner_email, department=department if known_owner is None else None)
     vendors = [vendor_get_or_create(name=name) for name in row.vendors]
     ai_models: list[AIModel] = []
     for name in row.models:

@@ -1,0 +1,144 @@
+"""Every API list refuses, by name, a query parameter it does not read and an ordering it does not sort by."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import DepartmentFactory, InitiativeFactory
+from tollgate.api_query import OrderingFilter
+
+
+def _patterns(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def list_paths() -> list[str]:
+    """The path of every list action of the API (the viewsets' `list`, without a format suffix)."""
+    paths = []
+    for pattern, callback in _patterns(get_resolver().url_patterns):
+        if pattern.startswith("api/") and (getattr(callback, "actions", None) or {}).get("get") == "list":
+            if "format" not in pattern:
+                paths.append("/" + pattern.replace("^", "").replace("$", ""))
+    return sorted(set(paths))
+
+
+LISTS = list_paths()
+
+
+def test_every_list_is_found():
+    assert len(LISTS) > 20
+    assert {"/api/initiatives/", "/api/governance/audit-entries/", "/api/governance/policies/"} <= set(LISTS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", LISTS)
+def test_an_unknown_parameter_is_refused_naming_it_and_what_the_list_accepts(api_client, admin_user, path):
+    api_client.force_authenticate(admin_user)
+    refused = api_client.get(path, {"tags": "pilot", "format": "json"})
+    assert refused.status_code == 400, refused.content
+    assert list(refused.json()) == ["tags"]
+    message = refused.json()["tags"][0]
+    assert message.startswith("“tags” is not a parameter of this list; it accepts: ")
+    assert "format" in message
+    assert api_client.get(path, {"format": "json"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", LISTS)
+def test_every_ordering_a_list_names_sorts_and_any_other_is_refused(api_client, admin_user, path):
+    """The refusal lists the fields the list sorts by; each of them, ascending and descending, answers 200."""
+    api_client.force_authenticate(admin_user)
+    refused = api_client.get(path, {"ordering": "-bogus"})
+    if refused.status_code == 400 and "is not a parameter of this list" in str(refused.json().get("ordering")):
+        return  # a list that does not sort (the policies, declared in code)
+    assert refused.status_code == 400, refused.content
+    message = refused.json()["ordering"][0]
+    assert message.startswith("“-bogus” is not a field this list sorts by. Sort by: ")
+    fields = re.search(r"Sort by: (.*?); a “-”", message).group(1).split(", ")
+    for field in fields:
+        for term in (field, f"-{field}"):
+            response = api_client.get(path, {"ordering": term})
+            assert response.status_code == 200, (term, response.content[:300])
+
+
+@pytest.mark.django_db
+def test_initiatives_sort_by_the_fields_they_show(api_client, admin_user):
+    early = InitiativeFactory(name="B early", start_date="2021-01-01")
+    late = InitiativeFactory(name="A late", start_date="2025-06-01")
+    api_client.force_authenticate(admin_user)
+    url = reverse("api:initiative-list")
+
+    def ids(ordering: str) -> list[int]:
+        response = api_client.get(url, {"ordering": ordering})
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("start_date") == [early.pk, late.pk]
+    assert ids("-start_date") == [late.pk, early.pk]
+    assert ids("name") == [late.pk, early.pk]
+    for shown in ("owner", "owner_email", "department_name", "cost_center_code", "cost_vs_business_case_pct",
+                  "-cost_vs_business_case_pct,name"):
+        assert sorted(ids(shown)) == sorted([early.pk, late.pk])
+
+
+@pytest.mark.django_db
+def test_the_reported_requests_are_refused_by_name(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    initiatives = reverse("api:initiative-list")
+    start = api_client.get(initiatives, {"start_date__gte": "2026-01-01"})
+    assert start.status_code == 400 and list(start.json()) == ["start_date__gte"]
+    assert "search, ordering, page, page_size, format." in start.json()["start_date__gte"][0]
+    audit = api_client.get(reverse("governance_api:auditentry-list"), {"date_from": "2026-13-01"})
+    assert audit.status_code == 400 and "since" in audit.json()["date_from"][0]
+    several = api_client.get(initiatives, {"ordering": "name,bogus,-nonexistent"})
+    assert several.json()["ordering"][0].startswith("“bogus”, “-nonexistent” are not fields this list sorts by.")
+    # The filters, search, paging and format a list does read still go through.
+    DepartmentFactory(name="Finance", code="fin")
+    fine = api_client.get(reverse("api:department-list"),
+                          {"q": "fin", "search": "fin", "ordering": "-name", "page": "1", "page_size": "5",
+                           "format": "json"})
+    assert fine.status_code == 200 and fine.json()["count"] == 1
+
+
+@pytest.mark.django_db
+def test_a_record_and_its_actions_keep_their_own_parameters(api_client, admin_user):
+    """Only lists are checked: a record's costs read `from` and `to`."""
+    initiative = InitiativeFactory()
+    api_client.force_authenticate(admin_user)
+    costs = api_client.get(reverse("api:initiative-costs", args=[initiative.pk]), {"from": "2026-01", "to": "2026-03"})
+    assert costs.status_code == 200, costs.content
+
+
+@pytest.mark.django_db
+def test_the_schema_lists_the_fields_each_list_sorts_by(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    schema = api_client.get(reverse("schema"), {"format": "json"}).json()
+    parameters = schema["paths"]["/api/initiatives/"]["get"]["parameters"]
+    ordering = next(p for p in parameters if p["name"] == "ordering")
+    assert "start_date" in ordering["description"] and "cost_vs_business_case_pct" in ordering["description"]
+    page = next(p for p in parameters if p["name"] == "page")
+    assert page["schema"] == {"type": "integer", "minimum": 1}
+
+
+def test_an_alias_sorts_by_the_fields_it_stands_for():
+    class View:
+        ordering_fields = ["name"]
+        ordering_aliases = {"owner": ("owner__last_name", "owner__first_name")}
+
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from portfolio.models import Initiative
+
+    request = Request(APIRequestFactory().get("/api/x/", {"ordering": "-owner,name"}))
+    ordering = OrderingFilter().get_ordering(request, Initiative.objects.all(), View())
+    assert ordering == ["-owner__last_name", "-owner__first_name", "name"]
