@@ -278,12 +278,15 @@ class LicencePoolViewSet(PortfolioViewSet):
         call_service(services.licence_pool_delete, actor=self.request.user, pool=instance)
 
 
-class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                    viewsets.GenericViewSet):
     """People, for administrators and their provisioning scripts (someone joins, changes role, leaves): the People
     page's list and writes, through the same services and with the same rules (nobody locks themselves out, nobody
-    is their own delegate, someone who left is not newly named one); each change in the audit trail, source "api"."""
+    is their own delegate, someone who left is not newly named one); each change in the audit trail, source "api".
+    An ETag on each person and If-Match on the writes to them (tollgate.conditional), as for the other records."""
 
     permission_required = "portfolio.manage_people"
+    record_name = "person"
     serializer_class = serializers.PersonSerializer
     filterset_class = filtersets.PersonFilterSet
     ordering_fields = ["last_name", "first_name", "username", "email", "last_login", "initiatives_owned"]
