@@ -87,7 +87,8 @@ class ConditionalWritesMixin(_ViewSet):
     """For a viewset: `ETag` on a record's answer; a write to the record with `If-Match` is refused with 412 unless
     one of its tags is the record's current one (strong comparison: a weak `W/` tag never matches)."""
 
-    # The actions whose answer is the record as a GET gives it, and so carry its ETag.
+    # The actions whose answer is the record as a GET gives it, and so carry its ETag (a create's 201 carries the new
+    # record's too).
     tagged_actions: frozenset[str] = TAGGED_ACTIONS
     # What a 412 calls the record ("This person has changed…"): the model's verbose name unless set.
     record_name: str | None = None
@@ -131,9 +132,22 @@ class ConditionalWritesMixin(_ViewSet):
         used = type(rendered_by) if rendered_by is not None else self.get_serializer_class()
         return used is self._retrieve_serializer_class()
 
+    def _created_record(self, response: Response) -> Any:
+        """The record a create answered with, read again as a GET reads it (None if the answer names none)."""
+        pk = getattr(getattr(getattr(response.data, "serializer", None), "instance", None), "pk", None)
+        return None if pk is None else self.get_queryset().filter(pk=pk).first()
+
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
+        if not isinstance(getattr(response, "data", None), dict):
+            return response
         if (self.action in self.tagged_actions and response.status_code == status.HTTP_200_OK
-                and isinstance(getattr(response, "data", None), dict) and self._answers_as_retrieve(response)):
+                and self._answers_as_retrieve(response)):
             response["ETag"] = representation_tag(response.data, request)
+        elif self.action == "create" and response.status_code == status.HTTP_201_CREATED:
+            # The tag a GET of the new record gives, so that a client may write to it conditionally at once; computed
+            # from the record read back, since a create's answer may come from its own input serializer.
+            created = self._created_record(response)
+            if created is not None:
+                response["ETag"] = self.record_tag(created)
         return response
