@@ -13,7 +13,13 @@ from typing import Any
 from auditlog.context import set_actor
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
@@ -196,6 +202,8 @@ class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
         call_service(services.business_case_delete, actor=self.request.user, case=instance)
 
 
+@extend_schema_view(update=extend_schema(request=serializers.KPIUpdateSerializer),
+                    partial_update=extend_schema(request=serializers.KPIUpdateSerializer))
 class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     """KPIs, written one at a time through kpi_save / kpi_delete (kpis_replace: audited like an edit of the
     initiative's KPI list, with its locks and versions)."""
