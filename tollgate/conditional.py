@@ -87,15 +87,19 @@ class ConditionalWritesMixin(_ViewSet):
     """For a viewset: `ETag` on a record's answer; a write to the record with `If-Match` is refused with 412 unless
     one of its tags is the record's current one (strong comparison: a weak `W/` tag never matches)."""
 
-    # The actions whose answer is the record as a GET gives it, and so carry its ETag.
+    # The actions whose answer is the record as a GET gives it, and so carry its ETag (a create's 201 carries the new
+    # record's too).
     tagged_actions: frozenset[str] = TAGGED_ACTIONS
+    # What a 412 calls the record ("This person has changed…"): the model's verbose name unless set.
+    record_name: str | None = None
 
     def get_object(self) -> Any:
         if self.request.method in SAFE_METHODS or if_match_tags(self.request) is None:
             return super().get_object()
         self._lock_the_row()
         instance = super().get_object()
-        if_match_check(self.request, lambda: self.record_tag(instance), str(instance._meta.verbose_name))
+        if_match_check(self.request, lambda: self.record_tag(instance),
+                       self.record_name or str(instance._meta.verbose_name))
         return instance
 
     def _lock_the_row(self) -> None:
@@ -119,14 +123,31 @@ class ConditionalWritesMixin(_ViewSet):
         serializer = self._retrieve_serializer_class()(instance, context=self.get_serializer_context())
         return representation_tag(serializer.data, self.request)
 
-    def _answers_as_retrieve(self) -> bool:
+    def _answers_as_retrieve(self, response: Response) -> bool:
         if self.action == "retrieve" or self.action not in TAGGED_ACTIONS:
             return True  # retrieve itself, or an action declared in tagged_actions as answering with the record
-        return self.get_serializer_class() is self._retrieve_serializer_class()
+        # An update whose input has its own serializer may still answer with the record as read (people's PATCH):
+        # the serializer that rendered the answer decides, else the action's.
+        rendered_by = getattr(response.data, "serializer", None)
+        used = type(rendered_by) if rendered_by is not None else self.get_serializer_class()
+        return used is self._retrieve_serializer_class()
+
+    def _created_record(self, response: Response) -> Any:
+        """The record a create answered with, read again as a GET reads it (None if the answer names none)."""
+        pk = getattr(getattr(getattr(response.data, "serializer", None), "instance", None), "pk", None)
+        return None if pk is None else self.get_queryset().filter(pk=pk).first()
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
+        if not isinstance(getattr(response, "data", None), dict):
+            return response
         if (self.action in self.tagged_actions and response.status_code == status.HTTP_200_OK
-                and isinstance(getattr(response, "data", None), dict) and self._answers_as_retrieve()):
+                and self._answers_as_retrieve(response)):
             response["ETag"] = representation_tag(response.data, request)
+        elif self.action == "create" and response.status_code == status.HTTP_201_CREATED:
+            # The tag a GET of the new record gives, so that a client may write to it conditionally at once; computed
+            # from the record read back, since a create's answer may come from its own input serializer.
+            created = self._created_record(response)
+            if created is not None:
+                response["ETag"] = self.record_tag(created)
         return response

@@ -45,6 +45,9 @@ IF_MATCH = OpenApiParameter(
 ETAG = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
     description="This version of the record: send it as If-Match with a write to it.")
+ETAG_CREATED = OpenApiParameter(
+    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201],
+    description="The new record's version, as a GET of it answers: send it as If-Match with a write to it.")
 STILL_REFERENCED = OpenApiResponse(ErrorSerializer, description="Other records still refer to it: nothing was deleted.")
 
 
@@ -60,9 +63,12 @@ class TollgateAutoSchema(AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
-        if isinstance(self.view, ConditionalWritesMixin) and getattr(self.view, "action", None) in getattr(
-                self.view, "tagged_actions", TAGGED_ACTIONS):
-            parameters.append(ETAG)
+        if isinstance(self.view, ConditionalWritesMixin):
+            action = getattr(self.view, "action", None)
+            if action in getattr(self.view, "tagged_actions", TAGGED_ACTIONS):
+                parameters.append(ETAG)
+            elif action == "create":
+                parameters.append(ETAG_CREATED)
         if self._conditional_write():
             parameters.append(IF_MATCH)
         return parameters

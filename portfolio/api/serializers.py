@@ -163,6 +163,15 @@ class KPISerializer(ModelSerializer):
         return fields
 
 
+class KPIUpdateSerializer(KPISerializer):
+    """A KPI as PUT and PATCH take it, for the schema: `initiative` is shown, never written. The schema reads a
+    serializer without a KPI, so KPISerializer's own read-only switch is invisible to it; the view itself keeps
+    KPISerializer, whose answer is the KPI as a GET gives it (and so carries its ETag)."""
+
+    class Meta(KPISerializer.Meta):
+        read_only_fields = ["initiative", *KPISerializer.Meta.read_only_fields]
+
+
 class DepartmentSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:department-detail")
     head_email = serializers.EmailField(source="head.email", read_only=True, allow_null=True)

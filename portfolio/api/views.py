@@ -13,7 +13,13 @@ from typing import Any
 from auditlog.context import set_actor
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
@@ -202,6 +208,8 @@ class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
         call_service(services.business_case_delete, actor=self.request.user, case=instance)
 
 
+@extend_schema_view(update=extend_schema(request=serializers.KPIUpdateSerializer),
+                    partial_update=extend_schema(request=serializers.KPIUpdateSerializer))
 class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     """KPIs, written one at a time through kpi_save / kpi_delete (kpis_replace: audited like an edit of the
     initiative's KPI list, with its locks and versions)."""
@@ -284,12 +292,15 @@ class LicencePoolViewSet(PortfolioViewSet):
         call_service(services.licence_pool_delete, actor=self.request.user, pool=instance)
 
 
-class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                    viewsets.GenericViewSet):
     """People, for administrators and their provisioning scripts (someone joins, changes role, leaves): the People
     page's list and writes, through the same services and with the same rules (nobody locks themselves out, nobody
-    is their own delegate, someone who left is not newly named one); each change in the audit trail, source "api"."""
+    is their own delegate, someone who left is not newly named one); each change in the audit trail, source "api".
+    An ETag on each person and If-Match on the writes to them (tollgate.conditional), as for the other records."""
 
     permission_required = "portfolio.manage_people"
+    record_name = "person"
     serializer_class = serializers.PersonSerializer
     filterset_class = filtersets.PersonFilterSet
     ordering_fields = ["last_name", "first_name", "username", "email", "last_login", "initiatives_owned"]

@@ -693,6 +693,29 @@ def test_schema_endpoint_renders_for_a_logged_in_user(as_user, api_client, revie
     assert "/api/initiatives/" in paths and "/api/licence-pools/{id}/" in paths
 
 
+def test_the_schema_says_a_kpi_s_initiative_is_set_on_create_only(as_user, owner, initiative, other_initiative,
+                                                                   admin_user):
+    """A KPI never moves to another initiative: PUT and PATCH show the field but ignore it, and the schema said they
+    took it (a PUT even required it)."""
+    schema = as_user(owner).get(reverse("schema"), {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+
+    def body(path: str, method: str) -> dict:
+        ref = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        return components[ref.rsplit("/", 1)[1]]
+
+    for method in ("put", "patch"):
+        assert "initiative" not in body("/api/kpis/{id}/", method)["properties"], method
+    assert "initiative" not in body("/api/kpis/{id}/", "put").get("required", [])
+    assert "initiative" in body("/api/kpis/", "post")["required"]
+    answer = schema["paths"]["/api/kpis/{id}/"]["patch"]["responses"]["200"]["content"]["application/json"]
+    assert "initiative" in components[answer["schema"]["$ref"].rsplit("/", 1)[1]]["properties"]
+    kpi = KPIFactory(initiative=initiative)
+    moved = as_user(admin_user).patch(reverse("api:kpi-detail", args=[kpi.pk]),
+                                      {"initiative": other_initiative.pk, "name": "Renamed"}, format="json")
+    assert moved.status_code == 200 and moved.json()["initiative"] == initiative.pk
+
+
 def test_schema_validates_without_warnings(tmp_path):
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out), stdout=io.StringIO())

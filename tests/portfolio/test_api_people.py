@@ -131,3 +131,35 @@ def test_the_api_revokes_all_of_someone_s_tokens(api_client, admin_user, owner, 
     assert response.status_code == 200 and response.json() == {"revoked": 2}
     assert not ApiToken.objects.filter(user=owner).exists()
     assert api_client.post(f"/api/people/{owner.pk}/revoke-tokens/").json() == {"revoked": 0}
+
+
+def test_a_person_answers_with_an_etag_and_a_stale_write_to_them_is_refused_writing_nothing(api_client, admin_user,
+                                                                                          owner, other_owner):
+    from portfolio.models import Initiative
+
+    InitiativeFactory(owner=owner)
+    api_client.force_authenticate(admin_user)
+    url = f"/api/people/{owner.pk}/"
+    tag = api_client.get(url)["ETag"]
+    assert tag.startswith('"') and len(tag) == 34
+    changed = api_client.patch(url, {"title": "Counsel"}, format="json", HTTP_IF_MATCH=tag)
+    assert changed.status_code == 200 and changed["ETag"] != tag
+    assert api_client.get(url)["ETag"] == changed["ETag"]  # the PATCH answers with the person as a GET reads them
+    stale = api_client.patch(url, {"title": "Partner"}, format="json", HTTP_IF_MATCH=tag)
+    assert stale.status_code == 412
+    assert stale.json()["detail"].startswith(f"This person has changed since you read it (its ETag is now "
+                                             f"{changed['ETag']}, you sent {tag}): nothing was written.")
+    owner.profile.refresh_from_db()
+    assert owner.profile.title == "Counsel"
+    handed = api_client.post(f"{url}hand-over/", {"to": other_owner.pk}, format="json", HTTP_IF_MATCH=tag)
+    assert handed.status_code == 412 and Initiative.objects.filter(owner=owner).count() == 1
+    assert api_client.patch(url, {"title": "Partner"}, format="json",
+                            HTTP_IF_MATCH=changed["ETag"]).status_code == 200
+
+
+def test_the_schema_documents_a_person_s_etag_and_if_match(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    person = api_client.get("/api/schema/", {"format": "json"}).json()["paths"]["/api/people/{id}/"]
+    assert "ETag" in person["get"]["responses"]["200"]["headers"]
+    assert "ETag" in person["patch"]["responses"]["200"]["headers"]
+    assert "If-Match" in [p["name"] for p in person["patch"]["parameters"]] and "412" in person["patch"]["responses"]

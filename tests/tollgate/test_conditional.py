@@ -11,7 +11,16 @@ from rest_framework.test import APIClient
 from portfolio.choices import Stage
 from portfolio.models import Department, Initiative
 from reviews.choices import ReportStatus
-from tests.factories import BusinessCaseFactory, DepartmentFactory, KPIFactory, ValueReportFactory
+from tests.factories import (
+    BusinessCaseFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    KPIFactory,
+    ValueReportFactory,
+    VendorFactory,
+)
+from tests.portfolio.costs.factories import CostSourceFactory
+from tollgate.conditional import ConditionalWritesMixin
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +228,72 @@ def test_the_schema_documents_if_match_on_transitions(api_client, admin_user):
     transitions = paths["/api/governance/initiatives/{id}/transitions/"]["post"]
     assert "If-Match" in [p["name"] for p in transitions["parameters"]] and "412" in transitions["responses"]
     assert "ETag" in paths["/api/reviews/reports/{id}/submit/"]["post"]["responses"]["200"]["headers"]
+
+
+# A valid create of each endpoint whose records carry an ETag: its route name and a body (built in the test's database).
+CREATES = {
+    "api:initiative-list": lambda: {"name": "Clause extractor", "description": "Reads contracts.",
+                                    "category": "document_processing", "department": DepartmentFactory().pk,
+                                    "declared_monthly_cost": "450.00"},
+    "api:businesscase-list": lambda: {"initiative": InitiativeFactory().pk, "problem": "Read by hand.",
+                                      "expected_monthly_volume": 1000, "tco_inference": "300.00"},
+    "api:kpi-list": lambda: {"initiative": InitiativeFactory().pk, "name": "Tickets deflected"},
+    "api:department-list": lambda: {"name": "Legal", "code": "legal"},
+    "api:costcenter-list": lambda: {"code": "CC-LEGAL", "name": "Legal", "department": DepartmentFactory().pk},
+    "api:vendor-list": lambda: {"name": "Acme AI"},
+    "api:aimodel-list": lambda: {"provider": VendorFactory().pk, "name": "acme-large"},
+    "api:licencepool-list": lambda: {"tool": "Copilot", "vendor": VendorFactory().pk, "seats_purchased": 10,
+                                     "price_per_seat_month": "19.00", "initiative": InitiativeFactory().pk},
+    "api:costsource-list": lambda: {"name": "openai-org", "type": "openai", "settings": {"organisation": "org-1"},
+                                    "credential_env": "OPENAI_ADMIN_KEY", "schedule": "daily", "enabled": True},
+    "api:allocationrule-list": lambda: {"source": CostSourceFactory().pk, "order": 1, "key": "namespace",
+                                        "match": "prefix", "value": "ml-", "initiative": InitiativeFactory().pk},
+    "api:person-list": lambda: {"email": "nina@example.com", "first_name": "Nina", "last_name": "Novak",
+                                "roles": ["owner"], "invite": False},
+    "governance_api:usecase-list": lambda: {"code": "etag-created-test", "name": "Claims triage",
+                                            "job": "Route claims to the right desk."},
+}
+
+
+def _conditional_creates() -> set[str]:
+    """The route names of every list endpoint whose viewset uses the mixin and creates records."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: set[str] = set()
+
+    def walk(patterns, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                view = pattern.callback
+                cls, actions = getattr(view, "cls", None), getattr(view, "actions", None) or {}
+                if cls and issubclass(cls, ConditionalWritesMixin) and "create" in actions.values():
+                    found.add(f"{namespace}:{pattern.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_create_of_a_tagged_record_is_covered_below():
+    assert _conditional_creates() == set(CREATES)
+
+
+@pytest.mark.parametrize("route", sorted(CREATES))
+def test_a_create_answers_with_the_tag_a_get_of_the_new_record_gives(admin_user, route):
+    client = client_of(admin_user)
+    created = client.post(reverse(route), CREATES[route](), format="json")
+    assert created.status_code == 201, created.content
+    key = "code" if route.startswith("governance_api:") else "id"
+    read = client.get(reverse(route.replace("-list", "-detail"), args=[created.json()[key]]))
+    assert created["ETag"] == read["ETag"]
+    changed = client.patch(reverse(route.replace("-list", "-detail"), args=[created.json()[key]]), {},
+                           format="json", HTTP_IF_MATCH=created["ETag"])
+    assert changed.status_code == 200, changed.content
+
+
+def test_the_schema_documents_the_tag_of_a_created_record(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    paths = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"]
+    for path in ("/api/initiatives/", "/api/people/", "/api/governance/use-cases/"):
+        assert "ETag" in paths[path]["post"]["responses"]["201"]["headers"], path

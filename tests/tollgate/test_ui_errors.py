@@ -66,3 +66,45 @@ def test_a_400_whose_messages_name_no_field_is_still_an_object():
         response = api_exception_handler(error, {"request": request, "view": None})
         assert response.status_code == 400
         assert response.data == {"non_field_errors": ["Closed cycle."]}
+
+
+# Past Django's upload limits: the API's own 400, pages Django's ----------------------------------------------------
+
+
+@pytest.fixture
+def small_limits(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+
+
+@pytest.mark.django_db
+def test_an_api_body_over_the_size_limit_is_a_json_400_naming_the_limit_and_writes_nothing(api_client, admin_user,
+                                                                                          small_limits):
+    from portfolio.models import Vendor
+
+    api_client.force_authenticate(admin_user)
+    response = api_client.post("/api/vendors/", {"name": "x" * 2000}, format="json")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json() == {"non_field_errors": [
+        "The request body is larger than the 1000 bytes the API accepts (files uploaded apart): nothing was written. "
+        "Send less at once."]}
+    assert not Vendor.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_api_form_with_too_many_fields_is_a_json_400_naming_the_limit(client, admin_user, small_limits):
+    client.force_login(admin_user)
+    response = client.post("/api/vendors/", {f"field{n}": "1" for n in range(20)})
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "more than the 10 fields the API accepts" in response.json()["non_field_errors"][0]
+    many = client.get("/api/vendors/", {f"field{n}": "1" for n in range(20)})
+    assert many.status_code == 400 and "more than the 10 fields" in many.json()["non_field_errors"][0]
+
+
+@pytest.mark.django_db
+def test_a_page_over_the_size_limit_keeps_django_s_html_400(client, admin_user, small_limits):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    response = client.post(reverse("portfolio:initiative_create"), {"name": "x" * 2000})
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")

@@ -10,8 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms import BaseForm
@@ -71,13 +78,28 @@ def call_service(service: Callable[..., T], **kwargs: Any) -> T:
         raise exceptions.PermissionDenied(str(exc) or None) from exc
 
 
+def request_over_limit_detail(exc: RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent) -> str:
+    """What a request past one of Django's upload limits is told, naming the limit."""
+    if isinstance(exc, RequestDataTooBig):
+        return (f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes the API accepts "
+                "(files uploaded apart): nothing was written. Send less at once.")
+    if isinstance(exc, TooManyFilesSent):
+        return (f"The request sends more than the {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files the API accepts at "
+                "once: nothing was written.")
+    return (f"The request has more than the {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields the API accepts (query "
+            "parameters and form fields together): nothing was written.")
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus Django's ValidationError from a service called outside call_service: 400 with field
     errors rather than 500 (Django's PermissionDenied is already 403 in DRF's own handler); a record that a
     concurrent request deleted while this one waited for its lock (the service's locked read finds nothing): 404;
-    the rate limit's 429 saying which token reached it; and a 400 whose messages name no field under
-    "non_field_errors", as every other 400 is an object."""
-    if isinstance(exc, DjangoValidationError):
+    the rate limit's 429 saying which token reached it; a request past Django's upload limits (DATA_UPLOAD_MAX_*),
+    which Django would answer with its HTML 400 page, a 400 naming the limit; and a 400 whose messages name no field
+    under "non_field_errors", as every other 400 is an object."""
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        exc = exceptions.ValidationError([request_over_limit_detail(exc)])
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
     elif isinstance(exc, ObjectDoesNotExist):
         what = type(exc).__qualname__.rsplit(".", 1)[0]

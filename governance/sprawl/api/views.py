@@ -8,6 +8,8 @@ caller did.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -26,7 +28,15 @@ from governance.sprawl.filtersets import DuplicatePairDecisionFilterSet, SprawlC
 from governance.sprawl.services import clusters, label_checks, pair_decisions, runs, use_cases
 from portfolio.models import Initiative
 from tollgate.api_fields import JSONParser
+from tollgate.conditional import (
+    ConditionalWritesMixin,
+    if_match_check,
+    if_match_tags,
+    lock_row,
+    representation_tag,
+)
 from tollgate.roles import may
+from tollgate.schema import ETAG
 from tollgate.ui.errors import call_service
 
 
@@ -35,9 +45,11 @@ from tollgate.ui.errors import call_service
     partial_update=extend_schema(request=serializers.UseCaseWriteSerializer, responses=serializers.UseCaseSerializer),
     update=extend_schema(request=serializers.UseCaseWriteSerializer, responses=serializers.UseCaseSerializer),
 )
-class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class UseCaseViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
     """The use-case catalogue with initiative count and monthly spend ("spend by use case"); administrators add
-    (POST) and edit (PATCH) use cases. Looked up by code; deactivate (is_active=false) instead of deleting."""
+    (POST) and edit (PATCH) use cases. Looked up by code; deactivate (is_active=false) instead of deleting. An ETag
+    on each use case and If-Match on its edits (tollgate.conditional)."""
 
     serializer_class = serializers.UseCaseSerializer
     queryset = UseCase.objects.all()  # for the schema's path parameter type only; requests read get_queryset()
@@ -239,31 +251,46 @@ class PossibleDuplicatesView(APIView):
 
 class InitiativeUseCasesView(APIView):
     """GET: the initiative's use cases (confirmed first, with confidence). PUT {use_cases: [code, ...]}: confirm
-    them (whoever may edit the initiative, and CoE reviewers); an empty list hands it back to suggestions."""
+    them (whoever may edit the initiative, and CoE reviewers); an empty list hands it back to suggestions.
+
+    The list answers with an ETag; a PUT with If-Match is refused (412) when the list changed since it was read
+    (someone else set it, or a recomputation suggested others), as the records' writes are (tollgate.conditional).
+    """
 
     # Who may set them depends on the initiative (its editors), so PUT is checked on the object below.
     permission_required = "portfolio.view_initiative"
+    honours_if_match = True  # tollgate.schema documents the header and the 412
 
     def get_initiative(self, request: Request, pk: int) -> Initiative:
         initiative = get_object_or_404(Initiative, pk=pk)
         self.check_object_permissions(request, initiative)
         return initiative
 
-    @extend_schema(responses=serializers.InitiativeUseCaseSerializer(many=True))
+    def links(self, initiative: Initiative) -> Any:
+        return serializers.InitiativeUseCaseSerializer(sprawl_selectors.initiative_use_cases(initiative),
+                                                       many=True).data
+
+    def tagged(self, request: Request, data: Any) -> Response:
+        response = Response(data)
+        response["ETag"] = representation_tag(data, request)
+        return response
+
+    @extend_schema(responses=serializers.InitiativeUseCaseSerializer(many=True), parameters=[ETAG])
     def get(self, request: Request, pk: int) -> Response:
-        initiative = self.get_initiative(request, pk)
-        links = sprawl_selectors.initiative_use_cases(initiative)
-        return Response(serializers.InitiativeUseCaseSerializer(links, many=True).data)
+        return self.tagged(request, self.links(self.get_initiative(request, pk)))
 
     @extend_schema(request=serializers.InitiativeUseCasesWriteSerializer,
-                   responses=serializers.InitiativeUseCaseSerializer(many=True))
+                   responses=serializers.InitiativeUseCaseSerializer(many=True), parameters=[ETAG])
     def put(self, request: Request, pk: int) -> Response:
         initiative = self.get_initiative(request, pk)
         if not may(request.user, "governance.set_initiative_use_cases", initiative):
             raise PermissionDenied("Only those who may edit the initiative, and CoE reviewers, set its use cases.")
         body = serializers.InitiativeUseCasesWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        if if_match_tags(request) is not None:
+            lock_row(Initiative, pk=initiative.pk)  # the service sets the list under the same lock
+            if_match_check(request, lambda: representation_tag(self.links(initiative), request),
+                           "initiative's use-case list")
         call_service(use_cases.initiative_use_cases_set, actor=request.user, initiative=initiative,
                      use_case_codes=body.validated_data["use_cases"])
-        links = sprawl_selectors.initiative_use_cases(initiative)
-        return Response(serializers.InitiativeUseCaseSerializer(links, many=True).data)
+        return self.tagged(request, self.links(initiative))

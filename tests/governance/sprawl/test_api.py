@@ -215,3 +215,48 @@ def test_the_schema_says_a_sprawl_run_is_accepted_not_created(api_client, review
     responses = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"][
         "/api/governance/sprawl-runs/"]["post"]["responses"]
     assert "202" in responses and "201" not in responses
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_a_use_case_answers_with_an_etag_and_a_stale_edit_is_refused_writing_nothing(api_client, admin_user, method):
+    UseCaseFactory(code="etag-test", name="Before")
+    api_client.force_authenticate(admin_user)
+    url = reverse("governance_api:usecase-detail", args=["etag-test"])
+    tag = api_client.get(url)["ETag"]
+    assert tag.startswith('"') and len(tag) == 34
+    write = getattr(api_client, method)
+    changed = write(url, {"name": "Renamed"}, format="json", HTTP_IF_MATCH=tag)
+    assert changed.status_code == 200 and changed["ETag"] != tag
+    assert api_client.get(url)["ETag"] == changed["ETag"]
+    stale = write(url, {"name": "Someone else's"}, format="json", HTTP_IF_MATCH=tag)
+    assert stale.status_code == 412 and "This use case has changed since you read it" in stale.json()["detail"]
+    assert UseCase.objects.get(code="etag-test").name == "Renamed"
+    assert write(url, {"name": "Again"}, format="json", HTTP_IF_MATCH=changed["ETag"]).status_code == 200
+
+
+def test_an_initiative_s_use_cases_answer_with_an_etag_and_a_stale_put_is_refused(api_client, owner, initiative):
+    UseCaseFactory(code="first-etag-test")
+    UseCaseFactory(code="second-etag-test")
+    api_client.force_authenticate(owner)
+    url = reverse("governance_api:initiative_use_cases", args=[initiative.pk])
+    tag = api_client.get(url)["ETag"]
+    assert tag.startswith('"') and len(tag) == 34
+    first = api_client.put(url, {"use_cases": ["first-etag-test"]}, format="json", HTTP_IF_MATCH=tag)
+    assert first.status_code == 200 and first["ETag"] != tag and api_client.get(url)["ETag"] == first["ETag"]
+    stale = api_client.put(url, {"use_cases": ["second-etag-test"]}, format="json", HTTP_IF_MATCH=tag)
+    assert stale.status_code == 412
+    assert "This initiative's use-case list has changed since you read it" in stale.json()["detail"]
+    assert [link["use_case"] for link in api_client.get(url).json()] == ["first-etag-test"]
+    fresh = api_client.put(url, {"use_cases": ["second-etag-test"]}, format="json", HTTP_IF_MATCH=first["ETag"])
+    assert fresh.status_code == 200 and [link["use_case"] for link in fresh.json()] == ["second-etag-test"]
+
+
+def test_the_schema_documents_the_etag_and_if_match_of_use_cases(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    paths = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"]
+    use_case = paths["/api/governance/use-cases/{code}/"]
+    linked = paths["/api/governance/initiatives/{id}/use-cases/"]
+    for operation in (use_case["get"], linked["get"], use_case["patch"], linked["put"]):
+        assert "ETag" in operation["responses"]["200"]["headers"]
+    for operation in (use_case["patch"], use_case["put"], linked["put"]):
+        assert "If-Match" in [p["name"] for p in operation["parameters"]] and "412" in operation["responses"]
