@@ -567,8 +567,9 @@ def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_memb
     ids = {i.pk: key for key, i in {**portfolio, "F": artwork}.items()}
 
     def likely(**kwargs) -> set[frozenset[str]]:
+        # Likely, or linked by reviewers: a cluster the verdict holds together under the likely bar.
         return {frozenset(ids[m] for m in c.member_ids) for c in analysis.analyse_portfolio(**kwargs).clusters
-                if c.confidence == "likely"}
+                if c.confidence in ("likely", "linked")}
 
     # A and B at 0.72, F at 0.60 and 0.63 with them: with the likely bar at 0.75 and the join's at 0.55,
     model = bars(threshold=0.75, join=0.55)
@@ -661,3 +662,39 @@ def test_the_portfolio_and_a_draft_are_placed_with_the_calibrations_temperature(
     affinity_a = scoring.archetype_affinity([item_a], index.vectors[row][None, :], catalogue)
     placed = scoring.archetype_distribution(affinity_a, [item_a], catalogue.codes, catalogue.params)
     assert np.allclose(index.distribution[row], placed[0], atol=1e-6)
+
+
+def test_a_cluster_only_duplicate_verdicts_hold_together_says_so_and_is_not_called_likely(portfolio, embedder,
+                                                                                          reviewer, login):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from governance.choices import DuplicateVerdict, SprawlConfidence
+    from governance.models import SprawlCluster
+    from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+    from governance.sprawl.services.recompute import sprawl_recompute
+
+    before = {frozenset(c.member_ids): c for c in analysis.analyse_portfolio().clusters}
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
+                          verdict=DuplicateVerdict.NOT_DUPLICATE, reason="Two jobs")
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["D"], other=portfolio["E"],
+                          verdict=DuplicateVerdict.DUPLICATE, reason="The recap bot also reads the invoices")
+    after = {frozenset(c.member_ids): c for c in analysis.analyse_portfolio().clusters}
+    linked = after[frozenset((portfolio["D"].pk, portfolio["E"].pk))]
+    assert SprawlConfidence.LINKED == analysis.LINKED
+    assert linked.confidence == SprawlConfidence.LINKED and linked.score < pairs.SHIPPED.threshold
+    name = reviewer.get_full_name() or reviewer.username
+    assert linked.evidence[0] == f"E marked a duplicate of D by {name} on {timezone.localdate():%Y-%m-%d}"
+    # A cluster no reviewer linked keeps the detector's confidence and score.
+    images = frozenset((portfolio["A"].pk, portfolio["B"].pk))
+    assert after[images].confidence == before[images].confidence == SprawlConfidence.LIKELY
+    assert not any("marked a duplicate" in line for line in after[images].evidence)
+
+    sprawl_recompute()
+    stored = SprawlCluster.objects.get(members__initiative=portfolio["E"])
+    assert stored.confidence == SprawlConfidence.LINKED
+    client = login(reviewer)
+    listed = client.get(reverse("governance:sprawl_list")).content.decode()  # open and likely: linked ones too
+    assert stored.get_absolute_url() in listed and 'id="confidence-linked"' in listed
+    page = client.get(stored.get_absolute_url()).content.decode()
+    assert "Linked by reviewers" in page and "A likely cluster" not in page and "E marked a duplicate of D" in page

@@ -91,12 +91,22 @@ def test_cluster_list_counts_clusters_by_confidence_not_their_members(login, exe
         cluster.save()
     client = login(executive)
     page = client.get(reverse("governance:sprawl_list"))
-    assert page.context["confidence_counts"] == {"likely": 3, "possible": 2, "chosen": "likely"}
+    assert page.context["confidence_counts"] == {"likely": 3, "linked": 0, "possible": 2, "chosen": "likely"}
     assert len(page.context["table"].rows) == len(likely)
     body = page.content.decode()
-    assert ">3 likely</a>" in body and ">2 possible</a>" in body
+    assert ">3 likely</a>" in body and ">2 possible</a>" in body and 'id="confidence-linked"' not in body
     page = client.get(reverse("governance:sprawl_list") + "?confidence=possible")
     assert page.context["confidence_counts"]["chosen"] == "possible" and len(page.context["table"].rows) == 2
+    # A cluster reviewers' verdicts hold together is sprawl with the likely ones: listed, counted and totalled.
+    likely[0].confidence = SprawlConfidence.LINKED
+    likely[0].save()
+    page = client.get(reverse("governance:sprawl_list"))
+    assert page.context["confidence_counts"] == {"likely": 3, "linked": 1, "possible": 2, "chosen": "likely"}
+    assert len(page.context["table"].rows) == 3
+    assert page.context["total_saving"] == sum(c.estimated_saving for c in likely)
+    assert ">1 linked by reviewers</a>" in page.content.decode()
+    page = client.get(reverse("governance:sprawl_list") + "?confidence=linked")
+    assert [row.record.pk for row in page.context["table"].rows] == [likely[0].pk]
 
 
 def test_cluster_list_says_what_the_last_run_found(login, executive):
