@@ -417,7 +417,7 @@ def test_sprawl_quality_can_leave_out_what_reviewers_decided(portfolio, embedder
 
     bars(threshold=0.85)
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
-                          verdict=DuplicateVerdict.DUPLICATE)
+                          verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
     path = _labels(tmp_path, LABELS)
     assert json.loads(_run("sprawl_quality", path, "--json"))["correct_pairs"] == 1  # the decided pair counts
     undecided = json.loads(_run("sprawl_quality", path, "--json", "--undecided"))
@@ -535,7 +535,7 @@ def test_decisions_are_respected_by_the_next_recomputation(portfolio, embedder, 
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
                           verdict=DuplicateVerdict.NOT_DUPLICATE, reason="Two jobs")
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["D"], other=portfolio["E"],
-                          verdict=DuplicateVerdict.DUPLICATE)
+                          verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
     found = groups()
     assert not any({"A", "B"} <= g or {"C", "D"} <= g for g in found)  # cannot-link pairs never share a cluster
     assert any({"D", "E"} <= g for g in found)  # a must-link pair always does
@@ -575,7 +575,7 @@ def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_memb
     model = bars(threshold=0.75, join=0.55)
     assert not any("A" in g for g in likely())  # before any decision, the three are only a possible cluster
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["A"], other=portfolio["B"],
-                          verdict=DuplicateVerdict.DUPLICATE)
+                          verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
     # The linkage alone leaves F out of {A, B} (its average with them is under the likely threshold)...
     assert frozenset("AB") in likely(prior=dataclasses.replace(model, join=1.0))
     # ...but it is alike to each member a reviewer vouched for, so the confirmed cluster takes it in.
