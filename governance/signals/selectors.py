@@ -390,6 +390,11 @@ def signal_list(*, user: Viewer) -> QuerySet[Signal]:
     return signals.order_by("-first_seen_at", "-pk")
 
 
+def signal_list_by_severity(*, user: Viewer) -> QuerySet[Signal]:
+    """`signal_list` as the page opens on it: the most severe first, the largest saving first within a severity."""
+    return signal_list(user=user).order_by("severity_rank", F("monthly_saving").desc(nulls_last=True), "-pk")
+
+
 def live_signals(*, user: Viewer) -> QuerySet[Signal]:
     return signal_list(user=user).filter(status__in=LIVE_SIGNAL_STATUSES)
 
