@@ -75,10 +75,17 @@ class SprawlStatus(models.TextChoices):
 
 class SprawlConfidence(models.TextChoices):
     """How sure the detector is that a cluster's members do one job: likely ones are shown as sprawl, possible ones
-    apart, for a reviewer to look at (governance/sprawl/engine/pairs.py thresholds)."""
+    apart, for a reviewer to look at (governance/sprawl/engine/pairs.py thresholds). A cluster that only reviewers'
+    decisions ("Duplicate of", a confirmation) hold together, its members' average below the likely threshold, is
+    linked by reviewers: shown as sprawl with the likely ones, its score no claim of the detector."""
 
     LIKELY = "likely", "Likely"
+    LINKED = "linked", "Linked by reviewers"
     POSSIBLE = "possible", "Possible"
+
+
+# The confidences shown, counted and signalled as sprawl (the list's "likely" filter, totals, dashboard, signals).
+SPRAWL_CONFIDENCES = (SprawlConfidence.LIKELY, SprawlConfidence.LINKED)
 
 
 class DuplicateVerdict(models.TextChoices):

@@ -65,7 +65,7 @@ def initiative_transition(
                                              f"{', '.join(TRANSITIONS)}."})
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if not may(actor, step.permission, locked):
-        raise PermissionDenied(f"You may not {step.label.lower()} {locked}.")
+        raise PermissionDenied(f"You may not {step.refused.format(initiative=locked)}.")
     if locked.stage not in step.sources:
         sources = ", ".join(Stage(s).label.lower() for s in step.sources)
         raise TransitionError(

@@ -30,9 +30,10 @@ def _cent(value: Decimal) -> Decimal:
 INCREASE, DECREASE = "increase", "decrease"
 
 __all__ = [
-    "KpiValue", "ReportValue", "cost_per_outcome", "cycle_for_quarter_after", "estimated_cost", "improvement",
-    "kpi_value", "monthly_outcomes", "months_in_period", "months_of_period", "oversight_hours_by_month",
-    "quarter_bounds", "report_value", "scale_evidence_line", "target_met", "value_per_dollar",
+    "KpiValue", "ReportValue", "cost_per_outcome", "cycle_for_quarter_after", "cycle_name_for_period",
+    "estimated_cost", "improvement", "kpi_value", "monthly_outcomes", "months_in_period", "months_of_period",
+    "oversight_hours_by_month", "quarter_bounds", "report_value", "scale_evidence_line", "target_met",
+    "value_per_dollar",
 ]
 
 
@@ -209,6 +210,21 @@ def quarter_bounds(day: date) -> tuple[int, int, date, date]:
     start = date(day.year, 3 * quarter - 2, 1)
     next_start = date(day.year + 1, 1, 1) if quarter == 4 else date(day.year, 3 * quarter + 1, 1)
     return day.year, quarter, start, next_start - timedelta(days=1)
+
+
+def cycle_name_for_period(start: date, end: date) -> str | None:
+    """The name a review cycle of this period has: "2026-Q3" for a calendar quarter, "2026-H2" for a calendar
+    half-year, "2026" for a calendar year; None for any other period (no cycle reviews it)."""
+    if start.day != 1 or end.year != start.year or (end + timedelta(days=1)).day != 1:
+        return None
+    months = months_in_period(start, end)
+    if months == 3 and start.month % 3 == 1:
+        return f"{start.year}-Q{start.month // 3 + 1}"
+    if months == 6 and start.month in (1, 7):
+        return f"{start.year}-H{1 if start.month == 1 else 2}"
+    if months == 12:
+        return f"{start.year}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from django.utils import timezone
 from portfolio.choices import KpiKind
 from portfolio.models import KPI
 from portfolio.models.base import KPI_FIGURE
-from reviews import calculations
 from reviews.choices import Decision
 from reviews.models import ReviewCycle, ValueReport
-from reviews.selectors import KpiRow, ReportFigures
+from reviews.selectors import KpiRow, ReportFigures, next_cycle_to_open
 from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue
 from tollgate.formatting import money_label
 
@@ -152,13 +151,14 @@ class ReviewCycleForm(forms.ModelForm):
         widgets = {f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
                    for f in ("period_start", "period_end", "opens_on", "due_on")}
         help_texts = {
-            "name": "The quarter reviewed, e.g. 2026-Q3. Opening an existing cycle again adds only missing reports.",
+            "name": ("Named after the period reviewed: 2026-Q3 for July to September 2026, 2026-H2 for a half-year, "
+                     "2026 for a year. Opening an existing cycle again adds only missing reports."),
             "due_on": "Owners are reminded before this date and escalated after it.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        planned = calculations.cycle_for_quarter_after(timezone.localdate())
+        planned = next_cycle_to_open(timezone.localdate())
         self.initial.update(name=planned.name, period_start=planned.period_start, period_end=planned.period_end,
                             opens_on=planned.opens_on, due_on=planned.due_on)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -110,6 +110,22 @@ def current_cycle(today: date | None = None) -> ReviewCycle | None:
     today = today or timezone.localdate()
     cycles = ReviewCycle.objects.order_by("-period_start", "-pk")
     return cycles.filter(closed_at__isnull=True, opens_on__lte=today).first() or cycles.first()
+
+
+def next_cycle_to_open(today: date | None = None, due_after_days: int = 30) -> calculations.ScheduledCycle:
+    """The cycle the "open a cycle" form proposes: the scheduler's (the quarter just ended) unless a cycle reviews it
+    already, else the first quarter after it that none reviews. One whose due date has passed opens today and is due
+    `due_after_days` from today: a new cycle may not be due already (services.review_cycle_open)."""
+    today = today or timezone.localdate()
+    planned = calculations.cycle_for_quarter_after(today, due_after_days)
+    taken = list(ReviewCycle.objects.values_list("period_start", "period_end"))
+    for _ in range(12):
+        if not any(start <= planned.period_end and end >= planned.period_start for start, end in taken):
+            break
+        planned = calculations.cycle_for_quarter_after(planned.opens_on + timedelta(days=92), due_after_days)
+    if planned.due_on < today:
+        planned = replace(planned, opens_on=today, due_on=today + timedelta(days=due_after_days))
+    return planned
 
 
 def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initiative]:

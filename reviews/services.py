@@ -218,6 +218,32 @@ def cycle_date_errors(*, period_start: date, period_end: date, opens_on: date, d
     return errors
 
 
+def cycle_name_errors(*, name: str, period_start: date, period_end: date) -> dict[str, str]:
+    """A cycle is named after the period it reviews (calculations.cycle_name_for_period): the name tells owners and
+    the signals which quarter a report covers, so "2026-Q4" may not review January to March, and a free-text name
+    ("<b>x</b>", "2026-Q3b") is never stored."""
+    expected = calculations.cycle_name_for_period(period_start, period_end)
+    if expected is None:
+        return {"period_end": (f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d} is not a calendar quarter, "
+                               "half-year or year: a review cycle reviews one of those, e.g. 2026-07-01 to "
+                               "2026-09-30 (2026-Q3).")}
+    if name != expected:
+        return {"name": (f"A cycle of {period_start:%Y-%m-%d} to {period_end:%Y-%m-%d} is named {expected}, not "
+                         f"{name[:40]}.")}
+    return {}
+
+
+def cycle_overlap_error(*, name: str, period_start: date, period_end: date) -> dict[str, str]:
+    """A period already reviewed by another cycle may not be reviewed again: its owners would owe two reports for the
+    same months, and be flagged overdue for both."""
+    other = (ReviewCycle.objects.filter(period_start__lte=period_end, period_end__gte=period_start)
+             .exclude(name=name).order_by("period_start", "pk").first())
+    if other is None:
+        return {}
+    return {"period_start": (f"The cycle {other.name} already reviews {other.period_start:%Y-%m-%d} to "
+                             f"{other.period_end:%Y-%m-%d}, which overlaps this period.")}
+
+
 @transaction.atomic
 def review_cycle_open(
     *,
@@ -227,15 +253,21 @@ def review_cycle_open(
     period_end: date,
     due_on: date,
     opens_on: date | None = None,
+    today: date | None = None,
 ) -> ReviewCycle:
     """Open a cycle and create one expected (draft) report for every initiative in pilot or production.
+
+    The name follows the period (cycle_name_for_period), the period overlaps no other cycle's, and a new cycle's due
+    date has not passed: every report of a cycle already due would be overdue, and escalated, the day it opens (to
+    record a past quarter, give a due date from today on). `today` is the scheduler's day (default: the real one).
 
     Idempotent: an existing cycle of that name is reused as it is and only the missing reports are created, so the
     scheduler (or an impatient reviewer) can run it again safely. A closed cycle is left alone.
     """
     _require(actor, "reviews.manage_reviewcycle")
     name = (name or "").strip()
-    opens_on = opens_on or timezone.localdate()
+    today = today or timezone.localdate()
+    opens_on = opens_on or today
     errors = {}
     if not name:
         errors["name"] = "Give the cycle a name, e.g. 2026-Q3."
@@ -244,7 +276,14 @@ def review_cycle_open(
     if due_on < opens_on:
         errors["due_on"] = "The due date is before the cycle opens."
     errors.update(cycle_date_errors(period_start=period_start, period_end=period_end, opens_on=opens_on,
-                                    due_on=due_on, today=timezone.localdate()))
+                                    due_on=due_on, today=today))
+    if not errors:
+        errors.update(cycle_name_errors(name=name, period_start=period_start, period_end=period_end))
+    if not errors:
+        errors.update(cycle_overlap_error(name=name, period_start=period_start, period_end=period_end))
+    if not errors and due_on < today and not ReviewCycle.objects.filter(name=name).exists():
+        errors["due_on"] = (f"The due date {due_on:%Y-%m-%d} has passed: every report of the cycle would be overdue "
+                            "the day it opens. Give a due date from today on.")
     if errors:
         raise ValidationError(errors)
     with set_actor(actor):
@@ -274,7 +313,8 @@ def review_cycle_open_scheduled(*, today: date | None = None) -> ReviewCycle | N
     if ReviewCycle.objects.filter(name=planned.name).exists() or today > planned.due_on:
         return None
     return review_cycle_open(actor=None, name=planned.name, period_start=planned.period_start,
-                             period_end=planned.period_end, due_on=planned.due_on, opens_on=planned.opens_on)
+                             period_end=planned.period_end, due_on=planned.due_on, opens_on=planned.opens_on,
+                             today=today)
 
 
 @transaction.atomic

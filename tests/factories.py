@@ -150,7 +150,11 @@ class LicencePoolFactory(factory.django.DjangoModelFactory):
 
 # Reviews -------------------------------------------------------------------------------------------------------------
 
-from datetime import date  # noqa: E402  (appended section of the reviews app)
+from datetime import date, timedelta  # noqa: E402  (appended section of the reviews app)
+
+from django.utils import timezone  # noqa: E402
+
+from reviews.calculations import cycle_for_quarter_after  # noqa: E402
 
 
 class ReviewCycleFactory(factory.django.DjangoModelFactory):
@@ -165,6 +169,16 @@ class ReviewCycleFactory(factory.django.DjangoModelFactory):
     period_end = date(2026, 9, 30)
     opens_on = date(2026, 10, 1)
     due_on = date(2026, 10, 31)
+
+
+def last_quarter_cycle_form() -> dict[str, str]:
+    """What opens the cycle of the quarter just ended, due a month from today, as a form or API body: the service
+    refuses a new cycle whose due date has passed, so fixed dates would stop working as the calendar moves on."""
+    today = timezone.localdate()
+    planned = cycle_for_quarter_after(today)
+    return {"name": planned.name, "period_start": f"{planned.period_start:%Y-%m-%d}",
+            "period_end": f"{planned.period_end:%Y-%m-%d}", "opens_on": f"{today:%Y-%m-%d}",
+            "due_on": f"{today + timedelta(days=30):%Y-%m-%d}"}
 
 
 class ValueReportFactory(factory.django.DjangoModelFactory):

@@ -38,11 +38,11 @@ from django.utils.http import urlencode
 from governance import evidence
 from governance.choices import (
     LIVE_SIGNAL_STATUSES,
+    SPRAWL_CONFIDENCES,
     AuditEvent,
     SignalSeverity,
     SignalStatus,
     SignalType,
-    SprawlConfidence,
     SprawlStatus,
 )
 from governance.models import Signal, SignalRun, SprawlCluster, SprawlClusterMember
@@ -263,11 +263,11 @@ def token_usage(*, month: date) -> dict[int, list[TokenUsage]]:
 
 
 def open_clusters() -> list[ClusterFacts]:
-    """Open sprawl clusters the detector finds likely, with their active members (two queries): a possible cluster
-    waits for a reviewer before it becomes a signal."""
+    """Open sprawl clusters the detector finds likely or reviewers linked, with their active members (two queries): a
+    possible cluster waits for a reviewer before it becomes a signal."""
     members = SprawlClusterMember.objects.filter(removed=False).select_related("initiative").only(
         "cluster_id", "initiative__external_id").order_by("initiative__external_id")
-    clusters = SprawlCluster.objects.filter(status=SprawlStatus.OPEN, confidence=SprawlConfidence.LIKELY)
+    clusters = SprawlCluster.objects.filter(status=SprawlStatus.OPEN, confidence__in=SPRAWL_CONFIDENCES)
     clusters = clusters.prefetch_related(Prefetch("members", queryset=members, to_attr="active_members")).order_by("pk")
     cluster_url = url_pattern("governance:sprawl_detail")
     return [
@@ -388,6 +388,11 @@ def signal_list(*, user: Viewer) -> QuerySet[Signal]:
     if not _reads_every_signal(user):
         signals = signals.filter(initiatives__in=initiatives_acted_for(user).values("pk")).distinct()
     return signals.order_by("-first_seen_at", "-pk")
+
+
+def signal_list_by_severity(*, user: Viewer) -> QuerySet[Signal]:
+    """`signal_list` as the page opens on it: the most severe first, the largest saving first within a severity."""
+    return signal_list(user=user).order_by("severity_rank", F("monthly_saving").desc(nulls_last=True), "-pk")
 
 
 def live_signals(*, user: Viewer) -> QuerySet[Signal]:

@@ -25,7 +25,7 @@ class SignalTable(tables.Table):
 
     class Meta:
         empty_text = "No signals match these filters."
-        order_by = ("severity", "-monthly_saving")
+        # No default column sort: the page's selector orders by severity, then saving (signal_list_by_severity).
 
     def order_monthly_saving(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
         """Signals without a saving last, whichever way (PostgreSQL puts NULL first when descending, SQLite last)."""

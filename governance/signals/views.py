@@ -34,7 +34,9 @@ from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 class SignalListView(ListPageView):
     permission_required = "governance.view_signal"
     template_name = "governance/signal_list.html"
-    list_selector = staticmethod(selectors.signal_list)
+    # The rows' default order, not a column's sort: a column sorted by default would turn its first click into the
+    # reverse, and the Severity column's first click gives the most severe first (?sort=severity).
+    list_selector = staticmethod(selectors.signal_list_by_severity)
     filterset_class = SignalFilterSet
     filter_defaults = {"status": LIVE}  # the signals still waiting for someone
     table_class = SignalTable

@@ -417,6 +417,32 @@ def cluster_evidence(scored: scoring.Scored, members: list[int], use_case_name: 
     return tuple(evidence)
 
 
+# A cluster only reviewers' decisions hold together (governance.choices.SprawlConfidence.LINKED).
+LINKED = "linked"
+# A cluster's evidence quotes at most this many "Duplicate of" verdicts, then says how many more.
+MAX_VERDICT_LINES = 5
+
+
+def _must_links_inside(groups: list[list[int]], constraints: Constraints) -> list[set[tuple[int, int]]]:
+    """Per group of initiative ids, the must-link pairs (reviewers' decisions) between two of its members."""
+    group_of = {key: k for k, members in enumerate(groups) for key in members}
+    inside: list[set[tuple[int, int]]] = [set() for _ in groups]
+    for a, b in constraints.must:
+        if a in group_of and group_of[a] == group_of.get(b):
+            inside[group_of[a]].add((a, b))
+    return inside
+
+
+def _verdict_lines(pairs_: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """{pair: "NW-0135 marked a duplicate of NW-0014 by Rita Reviewer on 2026-12-07"} of the pairs a reviewer's
+    "Duplicate of" verdict links (pairs linked by a confirmed cluster only have none: its page shows the decision)."""
+    if not pairs_:
+        return {}
+    from governance.sprawl.selectors import duplicate_verdict_lines
+
+    return duplicate_verdict_lines(pairs_)
+
+
 def _decisions(scored: scoring.Scored, constraints: Constraints, position: dict[int, int]) -> list[pairs.Decision]:
     """The decided pairs among the analysed items, with their features now: what the company's model refits on."""
     decided = []
@@ -507,15 +533,23 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, con
     found = []
     grouped = scoring.clusters(scored, model, must_link=must, cannot_link=cannot,
                                progress=_within(report, 5, 0.0, GROUPING_SHARE))
+    linked = _must_links_inside([[keys[m] for m in result.members] for result in grouped], constraints)
+    verdicts = _verdict_lines({pair for inside in linked for pair in inside})
     explained = _within(report, 5, GROUPING_SHARE, 1 - GROUPING_SHARE)
     for k, result in enumerate(grouped):
         explained(k / len(grouped))
         members = result.members
         shared = scored.distribution[members].prod(axis=0) if members else None
         code = index.codes[int(np.argmax(shared))] if shared is not None and shared.max() > 1e-6 else None
+        confidence = result.confidence
+        if linked[k] and confidence == scoring.LIKELY and result.score < model.threshold:
+            confidence = LINKED  # held together by reviewers' decisions, not by the detector's likelihood
+        lines = [verdicts[pair] for pair in sorted(linked[k]) if pair in verdicts]
+        if len(lines) > MAX_VERDICT_LINES:
+            lines[MAX_VERDICT_LINES:] = [f"and {len(lines) - MAX_VERDICT_LINES} more “Duplicate of” verdicts"]
         found.append(Cluster(member_ids=[keys[m] for m in members], score=result.score, use_case_code=code,
-                             confidence=result.confidence,
-                             evidence=cluster_evidence(scored, members, names.get(code or ""), model)))
+                             confidence=confidence,
+                             evidence=(*lines, *cluster_evidence(scored, members, names.get(code or ""), model))))
     use_cases = dict(zip(keys, scoring.suggestions(scored.distribution, index.codes), strict=True))
     return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases, pair_model=model,
                     encoder=calibrated.encoder, purpose_metric=calibrated.purpose_metric)

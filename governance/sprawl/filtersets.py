@@ -7,7 +7,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from governance.choices import DuplicateVerdict, SprawlConfidence, SprawlStatus
+from governance.choices import SPRAWL_CONFIDENCES, DuplicateVerdict, SprawlConfidence, SprawlStatus
 from governance.models import DuplicatePairDecision, SprawlCluster, SprawlClusterMember, UseCase
 from portfolio.models import Department
 from tollgate.ui.filtersets import ANY, ListFilterSet, YesNoSelect
@@ -17,7 +17,9 @@ class SprawlClusterFilterSet(ListFilterSet):
     """Any status unless asked (the API); the page opens on the open clusters, those that still need a decision."""
 
     status = django_filters.ChoiceFilter(choices=SprawlStatus.choices, empty_label="Any status")
-    confidence = django_filters.ChoiceFilter(choices=SprawlConfidence.choices, empty_label="Any confidence")
+    confidence = django_filters.ChoiceFilter(
+        choices=SprawlConfidence.choices, empty_label="Any confidence", method="filter_confidence",
+        help_text="likely: the clusters shown as sprawl, the detector's likely ones and those reviewers linked.")
     use_case = django_filters.ModelChoiceFilter(
         queryset=UseCase.objects.filter(clusters__isnull=False).distinct().order_by("name"), empty_label=ANY)
     department = django_filters.ModelChoiceFilter(
@@ -29,6 +31,10 @@ class SprawlClusterFilterSet(ListFilterSet):
     class Meta:
         model = SprawlCluster
         fields = ("status", "confidence", "use_case", "department", "q")
+
+    def filter_confidence(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Likely clusters come with those reviewers linked (held together by their decisions): both are sprawl."""
+        return queryset.filter(confidence__in=SPRAWL_CONFIDENCES if value == SprawlConfidence.LIKELY else [value])
 
     def filter_department(self, queryset: QuerySet, name: str, value: Department) -> QuerySet:
         ids = SprawlClusterMember.objects.filter(removed=False, initiative__department=value).values("cluster_id")

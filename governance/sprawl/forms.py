@@ -46,7 +46,7 @@ class InitiativeUseCasesForm(forms.Form):
 
 class DuplicatePairDecisionForm(forms.Form):
     """A verdict on the initiative and one of its possible duplicates (`other`); the service requires a reason for
-    "not a duplicate"."""
+    either verdict."""
 
     other = forms.ModelChoiceField(queryset=Initiative.objects.all(), widget=forms.HiddenInput,
                                    error_messages={"required": "Say which possible duplicate the verdict is about.",

@@ -5,7 +5,7 @@ transparency is how sprawl gets noticed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,9 +27,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from governance import evidence, selectors
-from governance.choices import DuplicateVerdict, SprawlConfidence, SprawlStatus, UseCaseOrigin
+from governance.choices import SPRAWL_CONFIDENCES, DuplicateVerdict, SprawlConfidence, SprawlStatus, UseCaseOrigin
 from governance.models import (
     DuplicatePairDecision,
     InitiativeUseCase,
@@ -276,8 +277,12 @@ def sprawl_track_record() -> tuple[list[TrackRecord], PairVerdicts]:
         if status == SprawlStatus.CONFIRMED and decided_at is not None and joined_at > decided_at:
             continue  # joined after the confirmation: not part of what was decided
         entry[2].append(removed)
-    records = {confidence: TrackRecord(confidence=confidence) for confidence in SprawlConfidence.values}
+    # The detector's record: clusters reviewers linked themselves say nothing of it.
+    records: dict[str, TrackRecord] = {confidence: TrackRecord(confidence=confidence)
+                                       for confidence in (SprawlConfidence.LIKELY, SprawlConfidence.POSSIBLE)}
     for status, confidence, members in clusters.values():
+        if confidence not in records:
+            continue
         record = records[confidence]
         proposed = len(members)
         kept = members.count(False) if status == SprawlStatus.CONFIRMED else 0
@@ -469,6 +474,21 @@ def duplicate_pair_decisions() -> list[tuple[int, int, bool, datetime]]:
     return [(a, b, verdict == DuplicateVerdict.DUPLICATE, when) for a, b, verdict, when in rows]
 
 
+def duplicate_verdict_lines(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """{(lower id, higher id): "NW-0135 marked a duplicate of NW-0014 by Rita Reviewer on 2026-12-07"} of the pairs
+    with a "Duplicate of" verdict among `pairs`: the evidence of a cluster reviewers linked. One query."""
+    wanted = set(pairs)
+    lines = {}
+    for decision in DuplicatePairDecision.objects.filter(verdict=DuplicateVerdict.DUPLICATE).select_related(
+            "initiative_a", "initiative_b", "decided_by").order_by("initiative_a_id", "initiative_b_id"):
+        pair = (decision.initiative_a_id, decision.initiative_b_id)
+        if pair in wanted:
+            lines[pair] = (f"{decision.initiative_b.external_id} marked a duplicate of "
+                           f"{decision.initiative_a.external_id} by {decision.decided_by_name} on "
+                           f"{timezone.localtime(decision.decided_at):%Y-%m-%d}")
+    return lines
+
+
 def pair_decision_for(initiative: Initiative, other: Initiative) -> DuplicatePairDecision | None:
     """The verdict on the pair, whichever way round it is asked."""
     a, b = sorted((initiative.pk, other.pk))
@@ -613,7 +633,7 @@ def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) 
     """Likely open clusters and confirmed ones with their saving, for portfolio's dashboard (registered in
     governance.apps); with a department, the clusters with a member in it; the `limit` largest savings. Three
     queries."""
-    clusters = sprawl_clusters().filter(Q(status=SprawlStatus.OPEN, confidence=SprawlConfidence.LIKELY)
+    clusters = sprawl_clusters().filter(Q(status=SprawlStatus.OPEN, confidence__in=SPRAWL_CONFIDENCES)
                                         | Q(status=SprawlStatus.CONFIRMED))
     if department_id:
         clusters = clusters.filter(members__removed=False, members__initiative__department_id=department_id)
@@ -767,7 +787,7 @@ def labelled_quality(labels: Labels, *, top: int = 5, possible: bool = False, un
 
         progress(len(ANALYSIS_STEPS) + 1)
     found = [sorted(ids[pk] for pk in cluster.member_ids) for cluster in analysis.clusters
-             if possible or cluster.confidence == SprawlConfidence.LIKELY]
+             if possible or cluster.confidence in SPRAWL_CONFIDENCES]
     candidates = {ids[pk]: [ids[d.initiative_id] for d in duplicates] for pk, duplicates in analysis.duplicates.items()}
     decided: set[frozenset[str]] = set()
     if undecided:

@@ -154,13 +154,15 @@ class SprawlClusterListView(ListPageView):
         return tabs
 
     def confidence_counts(self) -> dict[str, Any]:
-        """Likely and possible clusters under the page's other filters, and which is listed."""
+        """Likely (those reviewers linked among them) and possible clusters under the page's other filters, and which
+        is listed."""
         data = self.filterset.data.copy()
         data["confidence"] = ""
         others = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
         counts = sprawl_selectors.sprawl_cluster_confidence_counts(others.qs)
         chosen = (self.filterset.form.cleaned_data.get("confidence") or "") if self.filterset.is_valid() else ""
-        return {"likely": counts[SprawlConfidence.LIKELY], "possible": counts[SprawlConfidence.POSSIBLE],
+        return {"likely": counts[SprawlConfidence.LIKELY] + counts[SprawlConfidence.LINKED],
+                "linked": counts[SprawlConfidence.LINKED], "possible": counts[SprawlConfidence.POSSIBLE],
                 "chosen": chosen}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -86,10 +86,16 @@ def test_transition_refused_for_the_wrong_role(request, no_guards, initiative, n
     initiative.refresh_from_db()
     actor = request.getfixturevalue(who)  # made first: creating an account is itself in the audit trail
     count = LogEntry.objects.count()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as refusal:
         initiative_transition(actor=actor, initiative=initiative, transition=name, reason="Because.")
     assert Initiative.objects.get(pk=initiative.pk).stage == stage
     assert LogEntry.objects.count() == count
+    # A sentence naming the initiative: "You may not request changes on …", not "request changes …".
+    wanted = {"submit": "submit {} for review", "withdraw": "withdraw {} from review",
+              "request_changes": "request changes on {}", "approve": "approve {}", "reject": "reject {}",
+              "start_pilot": "start the pilot of {}", "promote": "promote {} to production", "retire": "retire {}",
+              "kill": "kill {}"}[name]
+    assert str(refusal.value) == f"You may not {wanted.format(initiative)}."
 
 
 @pytest.mark.parametrize("name", list(ALLOWED))

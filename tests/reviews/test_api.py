@@ -20,6 +20,7 @@ from tests.factories import (
     ReviewCycleFactory,
     UserFactory,
     ValueReportFactory,
+    last_quarter_cycle_form,
 )
 from tollgate.roles import Role
 
@@ -150,12 +151,23 @@ def test_reopen_needs_a_reason(api_client, reviewer, submitted):
 
 def test_reviewer_opens_a_cycle_idempotently(api_client, reviewer):
     InitiativeFactory(stage=Stage.PRODUCTION)
-    body = {"name": "2026-Q3", "period_start": "2026-07-01", "period_end": "2026-09-30", "opens_on": "2026-10-01",
-            "due_on": "2026-10-31"}
+    body = last_quarter_cycle_form()
     client = as_user(api_client, reviewer)
     assert client.post(url("cycle-list"), body, format="json").status_code == 201
     assert client.post(url("cycle-list"), body, format="json").status_code == 201
     assert ReviewCycle.objects.count() == 1 and ValueReport.objects.count() == 1
+
+
+def test_a_cycle_over_a_period_already_reviewed_or_misnamed_is_400(api_client, reviewer):
+    body = last_quarter_cycle_form()
+    client = as_user(api_client, reviewer)
+    response = client.post(url("cycle-list"), {**body, "name": f"{body['name']}b"}, format="json")
+    assert response.status_code == 400 and f"is named {body['name']}, not" in response.data["name"][0]
+    ReviewCycleFactory(name="legacy", period_start=body["period_start"], period_end=body["period_end"])
+    response = client.post(url("cycle-list"), body, format="json")
+    assert response.status_code == 400
+    assert response.data["period_start"][0].startswith("The cycle legacy already reviews ")
+    assert ReviewCycle.objects.count() == 1
 
 
 def test_cycle_with_bad_dates_is_400(api_client, admin_user):

@@ -93,6 +93,26 @@ def test_the_scheduled_cycle_reviews_the_quarter_just_ended(today, name, start, 
         name, start, end, opens, due)
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "name"),
+    [
+        (date(2026, 1, 1), date(2026, 3, 31), "2026-Q1"),
+        (date(2026, 10, 1), date(2026, 12, 31), "2026-Q4"),
+        (date(2025, 7, 1), date(2025, 12, 31), "2025-H2"),
+        (date(2026, 1, 1), date(2026, 6, 30), "2026-H1"),
+        (date(2026, 1, 1), date(2026, 12, 31), "2026"),
+        (date(2026, 2, 1), date(2026, 4, 30), None),  # three months, not a calendar quarter
+        (date(2026, 7, 1), date(2026, 9, 29), None),  # ends before the quarter does
+        (date(2026, 7, 2), date(2026, 9, 30), None),
+        (date(2026, 4, 1), date(2026, 9, 30), None),  # six months, not a calendar half
+        (date(2026, 7, 1), date(2027, 6, 30), None),  # a year, not a calendar one
+        (date(2026, 7, 1), date(2026, 7, 31), None),
+    ],
+)
+def test_a_cycle_is_named_after_its_calendar_period(start, end, name):
+    assert calc.cycle_name_for_period(start, end) == name
+
+
 def test_a_value_past_decimals_default_precision_is_rounded_not_raised():
     # 10^16 outcomes x a change of about 10^11 x $10^8: 35 digits to the cent, more than Decimal's default 28.
     worth = calc.kpi_value("per_outcome", baseline=D("99999999999.9999"), actual=D("0"), direction="decrease",

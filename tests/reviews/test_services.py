@@ -115,7 +115,7 @@ def test_a_report_saved_with_an_absurd_value_before_the_check_cannot_be_submitte
 def open_q3(actor):
     return services.review_cycle_open(actor=actor, name="2026-Q3", period_start=date(2026, 7, 1),
                                       period_end=date(2026, 9, 30), due_on=date(2026, 10, 31),
-                                      opens_on=date(2026, 10, 1))
+                                      opens_on=date(2026, 10, 1), today=date(2026, 10, 1))
 
 
 def test_opening_a_cycle_expects_reports_from_pilot_and_production_only(reviewer):
@@ -156,6 +156,61 @@ def test_opening_checks_dates(reviewer):
         services.review_cycle_open(actor=reviewer, name=" ", period_start=date(2026, 9, 30),
                                    period_end=date(2026, 7, 1), due_on=date(2026, 9, 1), opens_on=date(2026, 10, 1))
     assert set(error.value.message_dict) == {"name", "period_end", "due_on"}
+
+
+def open_cycle(actor, name, start, end, due=date(2026, 10, 31)):
+    return services.review_cycle_open(actor=actor, name=name, period_start=start, period_end=end, due_on=due,
+                                      opens_on=date(2026, 10, 1), today=date(2026, 10, 1))
+
+
+@pytest.mark.parametrize(("name", "start", "end", "message"), [
+    ("2026-Q4", date(2026, 1, 1), date(2026, 3, 31), "is named 2026-Q1, not 2026-Q4"),
+    ("2026-Q3b", date(2026, 7, 1), date(2026, 9, 30), "is named 2026-Q3, not 2026-Q3b"),
+    ("<b>x</b>", date(2026, 7, 1), date(2026, 9, 30), "is named 2026-Q3, not <b>x</b>"),
+    ("2026-H2", date(2026, 7, 1), date(2026, 9, 30), "is named 2026-Q3, not 2026-H2"),
+])
+def test_a_cycle_is_named_after_its_period(reviewer, name, start, end, message):
+    with pytest.raises(ValidationError) as error:
+        open_cycle(reviewer, name, start, end)
+    assert message in error.value.message_dict["name"][0]
+    assert not ReviewCycle.objects.exists()
+
+
+def test_a_cycle_reviews_a_calendar_quarter_half_or_year(reviewer):
+    with pytest.raises(ValidationError) as error:
+        open_cycle(reviewer, "2026-Q3", date(2026, 7, 15), date(2026, 9, 30))
+    assert "not a calendar quarter, half-year or year" in error.value.message_dict["period_end"][0]
+    assert open_cycle(reviewer, "2026-H1", date(2026, 1, 1), date(2026, 6, 30)).months == 6
+    assert open_cycle(reviewer, "2025", date(2025, 1, 1), date(2025, 12, 31)).months == 12
+
+
+def test_a_period_another_cycle_reviews_is_refused_naming_that_cycle(reviewer):
+    q3 = open_q3(reviewer)
+    for name, start, end in (("2026-H2", date(2026, 7, 1), date(2026, 12, 31)),
+                             ("2026", date(2026, 1, 1), date(2026, 12, 31))):
+        with pytest.raises(ValidationError) as error:
+            open_cycle(reviewer, name, start, end, due=date(2027, 1, 31))
+        assert error.value.message_dict["period_start"] == [
+            "The cycle 2026-Q3 already reviews 2026-07-01 to 2026-09-30, which overlaps this period."]
+    assert list(ReviewCycle.objects.all()) == [q3]
+    assert open_q3(reviewer) == q3  # opening the same cycle again is still idempotent
+    assert open_cycle(reviewer, "2026-Q2", date(2026, 4, 1), date(2026, 6, 30)).name == "2026-Q2"  # adjacent
+
+
+def test_a_new_cycle_already_due_is_refused_but_an_existing_one_reopens(reviewer):
+    InitiativeFactory(stage=Stage.PILOT)
+    with pytest.raises(ValidationError) as error:
+        services.review_cycle_open(actor=reviewer, name="2026-Q3", period_start=date(2026, 7, 1),
+                                   period_end=date(2026, 9, 30), due_on=date(2026, 10, 31),
+                                   opens_on=date(2026, 10, 1), today=date(2026, 11, 1))
+    assert "The due date 2026-10-31 has passed" in error.value.message_dict["due_on"][0]
+    assert not ReviewCycle.objects.exists()
+    cycle = open_q3(reviewer)
+    InitiativeFactory(stage=Stage.PRODUCTION)
+    again = services.review_cycle_open(actor=reviewer, name="2026-Q3", period_start=date(2026, 7, 1),
+                                       period_end=date(2026, 9, 30), due_on=date(2026, 10, 31),
+                                       opens_on=date(2026, 10, 1), today=date(2026, 11, 1))
+    assert again == cycle and cycle.reports.count() == 2
 
 
 def test_scheduled_opening_opens_last_quarter_once_and_not_after_its_due_date():

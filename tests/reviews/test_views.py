@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -28,6 +28,7 @@ from tests.factories import (
     ReviewCycleFactory,
     UserFactory,
     ValueReportFactory,
+    last_quarter_cycle_form,
 )
 from tollgate.roles import Role
 
@@ -358,12 +359,26 @@ def test_queue_query_count_is_constant(login, reviewer, cycle):
 
 def test_reviewer_opens_a_cycle_from_the_form(login, reviewer):
     InitiativeFactory(stage=Stage.PILOT)
-    data = {"name": "2026-Q3", "period_start": "2026-07-01", "period_end": "2026-09-30", "opens_on": "2026-10-01",
-            "due_on": "2026-10-31"}
-    response = login(reviewer).post(reverse("reviews:cycle_create"), data)
+    response = login(reviewer).post(reverse("reviews:cycle_create"), last_quarter_cycle_form())
     cycle = ReviewCycle.objects.get()
     assert response.status_code == 302 and response["Location"] == cycle.get_absolute_url()
     assert cycle.reports.count() == 1
+
+
+def test_the_cycle_form_proposes_a_cycle_that_may_open_and_names_what_is_wrong(login, reviewer):
+    body = last_quarter_cycle_form()
+    client = login(reviewer)
+    proposed = client.get(reverse("reviews:cycle_create")).context["form"].initial
+    assert (proposed["name"], f"{proposed['period_start']}") == (body["name"], body["period_start"])
+    assert proposed["due_on"] >= timezone.localdate()
+    ReviewCycleFactory(name=body["name"], period_start=body["period_start"], period_end=body["period_end"])
+    proposed = client.get(reverse("reviews:cycle_create")).context["form"].initial
+    assert proposed["name"] != body["name"] and proposed["period_start"] > date.fromisoformat(body["period_end"])
+    assert proposed["due_on"] >= timezone.localdate()
+    response = client.post(reverse("reviews:cycle_create"), {**body, "name": "<b>x</b>"})
+    assert response.status_code == 400
+    assert f"is named {body['name']}, not &lt;b&gt;x&lt;/b&gt;" in response.content.decode()
+    assert ReviewCycle.objects.count() == 1
 
 
 def test_the_cycle_form_refuses_bad_dates(login, reviewer):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from governance.choices import SprawlConfidence
+from governance.choices import SPRAWL_CONFIDENCES
 from governance.sprawl.analysis import analyse_portfolio
 from governance.sprawl.selectors import right_elsewhere
 from portfolio.models import Initiative
@@ -34,7 +34,7 @@ class Command(BaseCommand):
              "use_case": cluster.use_case_code, "confidence": cluster.confidence, "evidence": list(cluster.evidence),
              "right_elsewhere": right_elsewhere(cluster.score)}
             for cluster in analysis.clusters
-            if options["possible"] or cluster.confidence == SprawlConfidence.LIKELY
+            if options["possible"] or cluster.confidence in SPRAWL_CONFIDENCES
         ]
         if options["json"]:
             self.stdout.write(json.dumps(clusters, indent=None))

@@ -228,13 +228,14 @@ class DuplicatePairDecisionSerializer(ModelSerializer):
 
 
 class DuplicatePairDecisionWriteSerializer(serializers.Serializer):
-    """A verdict on `initiative` and its possible duplicate `other` (either order); a reason is required for
-    not_duplicate. A verdict on a decided pair replaces it."""
+    """A verdict on `initiative` and its possible duplicate `other` (either order); a reason is required for either
+    verdict. A verdict on a decided pair replaces it."""
 
     initiative = serializers.IntegerField()
     other = serializers.IntegerField()
     verdict = serializers.ChoiceField(choices=DuplicateVerdict.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                   help_text="Why, in a few words: required for either verdict.")
 
 
 class SharedClusterSerializer(serializers.Serializer):

@@ -17,6 +17,16 @@ from tollgate.audit import audit_event
 from tollgate.roles import may
 
 
+def _decision_text(cluster: SprawlCluster) -> str:
+    """"confirmed by Rita Reviewer on 2026-12-07 14:02": who decided, for whoever tries again from a stale page."""
+    text = cluster.get_status_display().lower()
+    if cluster.decided_by is not None:
+        text += f" by {cluster.decided_by.get_full_name() or cluster.decided_by.get_username()}"
+    if cluster.decided_at is not None:
+        text += f" on {timezone.localtime(cluster.decided_at):%Y-%m-%d %H:%M}"
+    return text
+
+
 def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: str, event: str,
                     verb: str) -> SprawlCluster:
     locked = SprawlCluster.objects.select_for_update().get(pk=cluster.pk)
@@ -24,8 +34,8 @@ def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: 
         raise PermissionDenied(f"You may not {verb} “{locked}”: only a CoE reviewer or an administrator who owns "
                                "no member and is delegate for none may.")
     if locked.status != SprawlStatus.OPEN:
-        raise ValidationError(f"“{locked}” is already {locked.get_status_display().lower()}; only open clusters are "
-                              "confirmed or dismissed.")
+        raise ValidationError(f"“{locked}” is already {_decision_text(locked)}; only open clusters are confirmed or "
+                              "dismissed.")
     reason = (reason or "").strip()
     if status == SprawlStatus.DISMISSED and not reason:
         raise ValidationError({"reason": ["Give a written reason to dismiss the cluster."]})

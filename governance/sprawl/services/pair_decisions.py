@@ -40,8 +40,9 @@ def _refuse_unless_may(actor: Any, pair: DuplicatePairDecision, verb: str) -> No
 @transaction.atomic
 def duplicate_pair_decide(*, actor: Any, initiative: Initiative, other: Initiative, verdict: str,
                           reason: str = "") -> DuplicatePairDecision:
-    """Record (or replace) the verdict on the pair; "not a duplicate" needs a short written reason, since it hides
-    the candidate from the initiative's possible duplicates and keeps the two apart in every cluster."""
+    """Record (or replace) the verdict on the pair, with a short written reason either way: "duplicate of" holds the
+    two in one cluster (its evidence quotes the verdict), "not a duplicate" hides the candidate from the initiative's
+    possible duplicates and keeps the two apart in every cluster; a later reviewer reads why."""
     if verdict not in DuplicateVerdict.values:
         raise ValidationError({"verdict": [f"“{verdict}” is not a verdict: use one of "
                                            f"{', '.join(DuplicateVerdict.values)}."]})
@@ -50,8 +51,10 @@ def duplicate_pair_decide(*, actor: Any, initiative: Initiative, other: Initiati
     pair = pair_of(initiative, other)
     _refuse_unless_may(actor, pair, "decide")
     reason = (reason or "").strip()
-    if verdict == DuplicateVerdict.NOT_DUPLICATE and not reason:
-        raise ValidationError({"reason": ["Say in a few words why they do different jobs."]})
+    if not reason:
+        raise ValidationError({"reason": ["Say in a few words why they do different jobs."
+                                          if verdict == DuplicateVerdict.NOT_DUPLICATE else
+                                          "Say in a few words why they do the same job."]})
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": [f"Keep the reason to {REASON_MAX} characters (it has {len(reason)})."]})
 

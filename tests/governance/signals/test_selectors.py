@@ -123,8 +123,11 @@ def test_tokens_are_matched_to_the_catalogue_and_its_substitutes(initiative):
 def test_open_clusters_with_their_active_members(initiative, other_initiative):
     SprawlClusterFactory(initiatives=[initiative, other_initiative])
     SprawlClusterFactory(initiatives=[initiative, other_initiative], status="dismissed")
+    SprawlClusterFactory(initiatives=[initiative, other_initiative], confidence="possible")  # waits for a reviewer
     clusters = selectors.open_clusters()
     assert len(clusters) == 1
+    linked = SprawlClusterFactory(initiatives=[initiative, other_initiative], confidence="linked")
+    assert linked.pk in [c.id for c in selectors.open_clusters()]  # reviewers' verdicts hold it: sprawl too
     assert set(clusters[0].initiative_ids) == {initiative.pk, other_initiative.pk}
 
 

@@ -49,6 +49,23 @@ def test_the_list_shows_live_signals_and_exports_them(login, executive, signals,
     assert export[2][1] == initiative.external_id and export[2][5] == "1200.00"
 
 
+def test_the_severity_column_gives_the_most_severe_first_on_its_first_click(login, executive, initiative):
+    low = SignalFactory(initiatives=[initiative], severity="low", monthly_saving=Decimal("9000.00"))
+    high = SignalFactory(initiatives=[initiative], severity="high", monthly_saving=Decimal("10.00"))
+    medium = SignalFactory(initiatives=[initiative], severity="medium", monthly_saving=None)
+    client = login(executive)
+    url = reverse("governance:signal_list")
+
+    def order(query: str = "") -> list[int]:
+        return [row.record.pk for row in client.get(url + query).context["table"].rows]
+
+    page = client.get(url).content.decode()
+    assert order() == [high.pk, medium.pk, low.pk]  # the page opens on the most severe first...
+    assert '<a href="?sort=severity">Severity</a>' in page  # ...and the column's first click keeps it so
+    assert order("?sort=severity") == [high.pk, medium.pk, low.pk]
+    assert order("?sort=-severity") == [low.pk, medium.pk, high.pk]
+
+
 def test_the_list_filters_by_type_severity_department_and_status(login, reviewer, signals, initiative):
     client = login(reviewer)
     url = reverse("governance:signal_list")

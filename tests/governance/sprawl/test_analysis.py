@@ -417,7 +417,7 @@ def test_sprawl_quality_can_leave_out_what_reviewers_decided(portfolio, embedder
 
     bars(threshold=0.85)
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
-                          verdict=DuplicateVerdict.DUPLICATE)
+                          verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
     path = _labels(tmp_path, LABELS)
     assert json.loads(_run("sprawl_quality", path, "--json"))["correct_pairs"] == 1  # the decided pair counts
     undecided = json.loads(_run("sprawl_quality", path, "--json", "--undecided"))
@@ -535,7 +535,7 @@ def test_decisions_are_respected_by_the_next_recomputation(portfolio, embedder, 
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
                           verdict=DuplicateVerdict.NOT_DUPLICATE, reason="Two jobs")
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["D"], other=portfolio["E"],
-                          verdict=DuplicateVerdict.DUPLICATE)
+                          verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
     found = groups()
     assert not any({"A", "B"} <= g or {"C", "D"} <= g for g in found)  # cannot-link pairs never share a cluster
     assert any({"D", "E"} <= g for g in found)  # a must-link pair always does
@@ -567,14 +567,15 @@ def test_a_confirmed_cluster_takes_in_an_initiative_alike_to_each_confirmed_memb
     ids = {i.pk: key for key, i in {**portfolio, "F": artwork}.items()}
 
     def likely(**kwargs) -> set[frozenset[str]]:
+        # Likely, or linked by reviewers: a cluster the verdict holds together under the likely bar.
         return {frozenset(ids[m] for m in c.member_ids) for c in analysis.analyse_portfolio(**kwargs).clusters
-                if c.confidence == "likely"}
+                if c.confidence in ("likely", "linked")}
 
     # A and B at 0.72, F at 0.60 and 0.63 with them: with the likely bar at 0.75 and the join's at 0.55,
     model = bars(threshold=0.75, join=0.55)
     assert not any("A" in g for g in likely())  # before any decision, the three are only a possible cluster
     duplicate_pair_decide(actor=reviewer, initiative=portfolio["A"], other=portfolio["B"],
-                          verdict=DuplicateVerdict.DUPLICATE)
+                          verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
     # The linkage alone leaves F out of {A, B} (its average with them is under the likely threshold)...
     assert frozenset("AB") in likely(prior=dataclasses.replace(model, join=1.0))
     # ...but it is alike to each member a reviewer vouched for, so the confirmed cluster takes it in.
@@ -661,3 +662,39 @@ def test_the_portfolio_and_a_draft_are_placed_with_the_calibrations_temperature(
     affinity_a = scoring.archetype_affinity([item_a], index.vectors[row][None, :], catalogue)
     placed = scoring.archetype_distribution(affinity_a, [item_a], catalogue.codes, catalogue.params)
     assert np.allclose(index.distribution[row], placed[0], atol=1e-6)
+
+
+def test_a_cluster_only_duplicate_verdicts_hold_together_says_so_and_is_not_called_likely(portfolio, embedder,
+                                                                                          reviewer, login):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from governance.choices import DuplicateVerdict, SprawlConfidence
+    from governance.models import SprawlCluster
+    from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+    from governance.sprawl.services.recompute import sprawl_recompute
+
+    before = {frozenset(c.member_ids): c for c in analysis.analyse_portfolio().clusters}
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["C"], other=portfolio["D"],
+                          verdict=DuplicateVerdict.NOT_DUPLICATE, reason="Two jobs")
+    duplicate_pair_decide(actor=reviewer, initiative=portfolio["D"], other=portfolio["E"],
+                          verdict=DuplicateVerdict.DUPLICATE, reason="The recap bot also reads the invoices")
+    after = {frozenset(c.member_ids): c for c in analysis.analyse_portfolio().clusters}
+    linked = after[frozenset((portfolio["D"].pk, portfolio["E"].pk))]
+    assert SprawlConfidence.LINKED == analysis.LINKED
+    assert linked.confidence == SprawlConfidence.LINKED and linked.score < pairs.SHIPPED.threshold
+    name = reviewer.get_full_name() or reviewer.username
+    assert linked.evidence[0] == f"E marked a duplicate of D by {name} on {timezone.localdate():%Y-%m-%d}"
+    # A cluster no reviewer linked keeps the detector's confidence and score.
+    images = frozenset((portfolio["A"].pk, portfolio["B"].pk))
+    assert after[images].confidence == before[images].confidence == SprawlConfidence.LIKELY
+    assert not any("marked a duplicate" in line for line in after[images].evidence)
+
+    sprawl_recompute()
+    stored = SprawlCluster.objects.get(members__initiative=portfolio["E"])
+    assert stored.confidence == SprawlConfidence.LINKED
+    client = login(reviewer)
+    listed = client.get(reverse("governance:sprawl_list")).content.decode()  # open and likely: linked ones too
+    assert stored.get_absolute_url() in listed and 'id="confidence-linked"' in listed
+    page = client.get(stored.get_absolute_url()).content.decode()
+    assert "Linked by reviewers" in page and "A likely cluster" not in page and "E marked a duplicate of D" in page

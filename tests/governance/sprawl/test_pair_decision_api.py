@@ -19,7 +19,7 @@ LIST = "governance_api:duplicatepairdecision-list"
 
 def test_create_then_replace_then_undo(api_client, reviewer, initiative, other_initiative):
     api_client.force_authenticate(reviewer)
-    body = {"initiative": other_initiative.pk, "other": initiative.pk, "verdict": "duplicate"}
+    body = {"initiative": other_initiative.pk, "other": initiative.pk, "verdict": "duplicate", "reason": "Same job."}
     response = api_client.post(reverse(LIST), body, format="json")
     assert response.status_code == 201, response.data
     low, high = sorted((initiative.pk, other_initiative.pk))
@@ -37,14 +37,19 @@ def test_create_then_replace_then_undo(api_client, reviewer, initiative, other_i
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"verdict": "not_duplicate"}, "reason"),
+    ({"verdict": "not_duplicate", "reason": None}, "reason"),
+    ({"verdict": "duplicate", "reason": "  "}, "reason"),  # either verdict says why
+    ({"verdict": "duplicate", "reason": None}, "reason"),
     ({"verdict": "perhaps"}, "verdict"),
     ({"other": "same"}, "other"),
     ({"other": 999_999}, "other"),
 ])
 def test_bad_input_is_a_400_naming_the_field(api_client, reviewer, initiative, other_initiative, change, field):
     api_client.force_authenticate(reviewer)
-    body = {"initiative": initiative.pk, "other": other_initiative.pk, "verdict": "duplicate", **change}
+    body = {"initiative": initiative.pk, "other": other_initiative.pk, "verdict": "duplicate", "reason": "Same job.",
+            **change}
+    if body["reason"] is None:
+        del body["reason"]
     if body["other"] == "same":
         body["other"] = initiative.pk
     response = api_client.post(reverse(LIST), body, format="json")
@@ -55,10 +60,11 @@ def test_bad_input_is_a_400_naming_the_field(api_client, reviewer, initiative, o
 def test_a_reviewer_owning_either_initiative_is_refused(api_client, reviewer, initiative, admin_user):
     own = InitiativeFactory(owner=reviewer)
     api_client.force_authenticate(reviewer)
-    response = api_client.post(reverse(LIST), {"initiative": initiative.pk, "other": own.pk, "verdict": "duplicate"},
-                               format="json")
+    response = api_client.post(reverse(LIST), {"initiative": initiative.pk, "other": own.pk, "verdict": "duplicate",
+                                               "reason": "Same job."}, format="json")
     assert response.status_code == 403 and not DuplicatePairDecision.objects.exists()
-    decision = duplicate_pair_decide(actor=admin_user, initiative=initiative, other=own, verdict="duplicate")
+    decision = duplicate_pair_decide(actor=admin_user, initiative=initiative, other=own, verdict="duplicate",
+                                     reason="Same job.")
     url = reverse("governance_api:duplicatepairdecision-detail", args=[decision.pk])
     assert api_client.delete(url).status_code == 403
     assert DuplicatePairDecision.objects.filter(pk=decision.pk).exists()
@@ -67,7 +73,7 @@ def test_a_reviewer_owning_either_initiative_is_refused(api_client, reviewer, in
 def test_list_filters_by_initiative_either_side_and_verdict(api_client, reviewer, executive, initiative,
                                                             other_initiative):
     third = InitiativeFactory()
-    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=third, verdict="duplicate")
+    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=third, verdict="duplicate", reason="Same job.")
     duplicate_pair_decide(actor=reviewer, initiative=other_initiative, other=third, verdict="not_duplicate",
                           reason="No.")
     api_client.force_authenticate(executive)
@@ -81,7 +87,7 @@ def test_list_filters_by_initiative_either_side_and_verdict(api_client, reviewer
     assert pairs({}) == {pair, tuple(sorted((other_initiative.pk, third.pk)))}
     assert pairs({"initiative": initiative.pk}) == {pair}
     assert len(pairs({"initiative": third.pk})) == 2
-    assert pairs({"initiative": third.pk, "verdict": "duplicate"}) == {pair}
+    assert pairs({"initiative": third.pk, "verdict": "duplicate", "reason": "Same job."}) == {pair}
     assert pairs({"since": "2999-01-01"}) == set()
 
 

@@ -60,15 +60,21 @@ def test_a_reviewer_owning_the_candidate_gets_no_form_for_it(login, reviewer, en
     body = fragment(login(reviewer), initiative)
     assert f'id="pair-decide-{candidate.pk}"' in body and f'id="pair-decide-{own.pk}"' not in body
     response = login(reviewer).post(reverse("governance:duplicate_pair_decide", args=[initiative.pk]),
-                                    {"other": own.pk, "verdict": "duplicate"})
+                                    {"other": own.pk, "verdict": "duplicate", "reason": "Same job."})
     assert response.status_code == 403 and not DuplicatePairDecision.objects.exists()
 
 
 def test_duplicate_of_from_the_initiative_page_is_pinned_with_who_and_undo(login, reviewer, initiative, candidate):
     client = login(reviewer)
     back = initiative.get_absolute_url() + "#use-cases"
+    form = fragment(client, initiative)
+    assert f'id="pair-reason-{candidate.pk}"' in form and 'name="verdict" value="duplicate"' in form
     response = client.post(reverse("governance:duplicate_pair_decide", args=[initiative.pk]),
-                           {"other": candidate.pk, "verdict": "duplicate", "next": back})
+                           {"other": candidate.pk, "verdict": "duplicate", "next": back}, follow=True)
+    assert "Say in a few words why they do the same job." in response.content.decode()
+    assert not DuplicatePairDecision.objects.exists()
+    response = client.post(reverse("governance:duplicate_pair_decide", args=[initiative.pk]),
+                           {"other": candidate.pk, "verdict": "duplicate", "reason": "Same job.", "next": back})
     assert response.status_code == 302 and response["Location"] == back
     decision = DuplicatePairDecision.objects.get()
     assert decision.verdict == DuplicateVerdict.DUPLICATE and decision.decided_by == reviewer
@@ -97,7 +103,7 @@ def test_not_a_duplicate_leaves_the_list_and_is_listed_apart_to_undo(login, revi
 
 def test_a_form_never_sends_people_off_the_site(login, reviewer, initiative, candidate):
     response = login(reviewer).post(reverse("governance:duplicate_pair_decide", args=[initiative.pk]),
-                                    {"other": candidate.pk, "verdict": "duplicate", "next": "https://evil.example/"})
+                                    {"other": candidate.pk, "verdict": "duplicate", "reason": "Same job.", "next": "https://evil.example/"})
     assert response["Location"] == initiative.get_absolute_url() + "#use-cases"
 
 
@@ -109,7 +115,7 @@ def test_the_scoring_page_has_the_verdicts_outside_the_score_form(login, reviewe
     back = reverse("governance:score", args=[in_review.pk]) + "#intake-duplicates"
     assert f'value="{back}"' in card
     response = client.post(reverse("governance:duplicate_pair_decide", args=[in_review.pk]),
-                           {"other": candidate.pk, "verdict": "duplicate", "next": back})
+                           {"other": candidate.pk, "verdict": "duplicate", "reason": "Same job.", "next": back})
     assert response["Location"] == back
     body = client.get(back).content.decode()
     card = body[body.index('id="intake-duplicates"'):body.index('id="score-form"')]
@@ -122,7 +128,8 @@ def test_the_possible_duplicates_api_follows_the_verdicts(api_client, reviewer, 
     hidden = InitiativeFactory()
     engine["state"]["duplicates"] = [Duplicate(hidden.pk, 0.9, ["a"]), Duplicate(other_initiative.pk, 0.7, ["b"])]
     duplicate_pair_decide(actor=reviewer, initiative=initiative, other=hidden, verdict="not_duplicate", reason="No.")
-    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=other_initiative, verdict="duplicate")
+    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=other_initiative, verdict="duplicate",
+                          reason="Same job.")
     api_client.force_authenticate(reviewer)
     data = api_client.get(reverse("governance_api:possible_duplicates", args=[initiative.pk])).json()
     assert [(d["initiative"], d["verdict"]) for d in data] == [(other_initiative.pk, "duplicate")]

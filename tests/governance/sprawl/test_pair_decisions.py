@@ -42,7 +42,8 @@ def test_a_verdict_is_stored_once_per_pair_lower_id_first_with_an_audit_row(revi
 
 
 def test_a_new_verdict_replaces_the_old_and_the_trail_keeps_both(reviewer, admin_user, initiative, other_initiative):
-    first = duplicate_pair_decide(actor=reviewer, initiative=initiative, other=other_initiative, verdict=DUP)
+    first = duplicate_pair_decide(actor=reviewer, initiative=initiative, other=other_initiative, verdict=DUP,
+                                  reason="Same job.")
     second = duplicate_pair_decide(actor=admin_user, initiative=other_initiative, other=initiative, verdict=NOT,
                                    reason="Different customers, different job.")
     assert second.pk == first.pk and DuplicatePairDecision.objects.count() == 1
@@ -54,14 +55,18 @@ def test_a_new_verdict_replaces_the_old_and_the_trail_keeps_both(reviewer, admin
 
 
 def test_the_same_verdict_again_writes_nothing(reviewer, initiative, other_initiative):
-    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=other_initiative, verdict=DUP)
-    duplicate_pair_decide(actor=reviewer, initiative=other_initiative, other=initiative, verdict=DUP)
+    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=other_initiative, verdict=DUP,
+                          reason="Same job.")
+    duplicate_pair_decide(actor=reviewer, initiative=other_initiative, other=initiative, verdict=DUP,
+                          reason="Same job.")
     assert len(trail(AuditEvent.DUPLICATE_PAIR_DECIDED)) == 1
 
 
 @pytest.mark.parametrize(("verdict", "reason", "field"), [
     (NOT, "", "reason"),
     (NOT, "   ", "reason"),
+    (DUP, "", "reason"),  # "duplicate of" says why too: a later reviewer reads it, the cluster's evidence quotes it
+    (DUP, "  ", "reason"),
     (NOT, "x" * 501, "reason"),
     ("maybe", "", "verdict"),
 ])
@@ -75,7 +80,7 @@ def test_bad_input_names_the_field_and_writes_nothing(reviewer, initiative, othe
 
 def test_an_initiative_is_not_its_own_duplicate(reviewer, initiative):
     with pytest.raises(ValidationError, match="not a possible duplicate of itself"):
-        duplicate_pair_decide(actor=reviewer, initiative=initiative, other=initiative, verdict=DUP)
+        duplicate_pair_decide(actor=reviewer, initiative=initiative, other=initiative, verdict=DUP, reason="Same job.")
     assert not DuplicatePairDecision.objects.exists()
 
 
@@ -83,7 +88,7 @@ def test_an_initiative_is_not_its_own_duplicate(reviewer, initiative):
 def test_only_reviewers_and_administrators_decide(role, initiative, other_initiative):
     with pytest.raises(PermissionDenied):
         duplicate_pair_decide(actor=UserFactory(role=role), initiative=initiative, other=other_initiative,
-                              verdict=DUP)
+                              verdict=DUP, reason="Same job.")
     assert not DuplicatePairDecision.objects.exists()
 
 
@@ -103,9 +108,10 @@ def test_nobody_decides_on_a_pair_they_own_or_act_for(role, tie, initiative, oth
     else:
         other_initiative.owner.profile.delegates.add(person)
     with pytest.raises(PermissionDenied, match="owns neither"):
-        duplicate_pair_decide(actor=person, initiative=initiative, other=other_initiative, verdict=DUP)
+        duplicate_pair_decide(actor=person, initiative=initiative, other=other_initiative, verdict=DUP,
+                              reason="Same job.")
     decision = duplicate_pair_decide(actor=UserFactory(role=role), initiative=initiative, other=other_initiative,
-                                     verdict=DUP)
+                                     verdict=DUP, reason="Same job.")
     with pytest.raises(PermissionDenied):
         duplicate_pair_undo(actor=person, decision=decision)
     assert DuplicatePairDecision.objects.filter(pk=decision.pk).exists()
@@ -130,7 +136,8 @@ def test_undo_deletes_the_verdict_and_the_trail_keeps_it(reviewer, initiative, o
 
 def test_decisions_for_the_recomputation_and_for_one_pair(reviewer, initiative, other_initiative):
     third = InitiativeFactory()
-    together = duplicate_pair_decide(actor=reviewer, initiative=third, other=initiative, verdict=DUP)
+    together = duplicate_pair_decide(actor=reviewer, initiative=third, other=initiative, verdict=DUP,
+                                     reason="Same job.")
     apart = duplicate_pair_decide(actor=reviewer, initiative=other_initiative, other=third, verdict=NOT,
                                   reason="Different job.")
     found = selectors.duplicate_pair_decisions()
@@ -148,8 +155,8 @@ def test_the_list_hides_not_duplicates_and_pins_duplicates_first(reviewer, engin
     unranked = InitiativeFactory(name="Decided long ago")
     engine["state"]["duplicates"] = [Duplicate(c.pk, 0.9 - n / 20, [f"reason {n}"]) for n, c in enumerate(ranked)]
     duplicate_pair_decide(actor=reviewer, initiative=initiative, other=ranked[0], verdict=NOT, reason="Other job.")
-    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=ranked[3], verdict=DUP)
-    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=unranked, verdict=DUP)
+    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=ranked[3], verdict=DUP, reason="Same job.")
+    duplicate_pair_decide(actor=reviewer, initiative=initiative, other=unranked, verdict=DUP, reason="Same job.")
 
     listed = selectors.initiative_possible_duplicates(initiative)
 

@@ -234,7 +234,7 @@ def test_a_run_of_an_uncalibrated_model_says_its_constants_were_moved():
 def test_track_record_counts_the_proposed_pairs_reviewers_found_right(reviewer, django_assert_num_queries):
     decided_clusters(reviewer)
     a, b, c = InitiativeFactory.create_batch(3)
-    duplicate_pair_decide(actor=reviewer, initiative=a, other=b, verdict=DuplicateVerdict.DUPLICATE)
+    duplicate_pair_decide(actor=reviewer, initiative=a, other=b, verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
     duplicate_pair_decide(actor=reviewer, initiative=a, other=c, verdict=DuplicateVerdict.NOT_DUPLICATE,
                           reason="Another audience")
 

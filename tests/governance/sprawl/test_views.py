@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from governance.choices import SprawlConfidence, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeEmbedding, SprawlCluster, SprawlClusterMember, SprawlRun, TextEmbedding
@@ -90,12 +91,22 @@ def test_cluster_list_counts_clusters_by_confidence_not_their_members(login, exe
         cluster.save()
     client = login(executive)
     page = client.get(reverse("governance:sprawl_list"))
-    assert page.context["confidence_counts"] == {"likely": 3, "possible": 2, "chosen": "likely"}
+    assert page.context["confidence_counts"] == {"likely": 3, "linked": 0, "possible": 2, "chosen": "likely"}
     assert len(page.context["table"].rows) == len(likely)
     body = page.content.decode()
-    assert ">3 likely</a>" in body and ">2 possible</a>" in body
+    assert ">3 likely</a>" in body and ">2 possible</a>" in body and 'id="confidence-linked"' not in body
     page = client.get(reverse("governance:sprawl_list") + "?confidence=possible")
     assert page.context["confidence_counts"]["chosen"] == "possible" and len(page.context["table"].rows) == 2
+    # A cluster reviewers' verdicts hold together is sprawl with the likely ones: listed, counted and totalled.
+    likely[0].confidence = SprawlConfidence.LINKED
+    likely[0].save()
+    page = client.get(reverse("governance:sprawl_list"))
+    assert page.context["confidence_counts"] == {"likely": 3, "linked": 1, "possible": 2, "chosen": "likely"}
+    assert len(page.context["table"].rows) == 3
+    assert page.context["total_saving"] == sum(c.estimated_saving for c in likely)
+    assert ">1 linked by reviewers</a>" in page.content.decode()
+    page = client.get(reverse("governance:sprawl_list") + "?confidence=linked")
+    assert [row.record.pk for row in page.context["table"].rows] == [likely[0].pk]
 
 
 def test_cluster_list_says_what_the_last_run_found(login, executive):
@@ -239,6 +250,19 @@ def test_confirm_and_dismiss_from_the_page(login, reviewer, cluster):
     assert response.status_code == 302
     body = client.get(cluster.get_absolute_url()).content.decode()
     assert "Confirmed by" in body and "Three tools" in body and 'id="decision-form"' not in body
+
+
+@pytest.mark.parametrize("second", ["sprawl_confirm", "sprawl_dismiss"])
+def test_deciding_a_cluster_decided_meanwhile_says_who_decided_it(login, reviewer, admin_user, cluster, second):
+    login(reviewer).post(reverse("governance:sprawl_confirm", args=[cluster.pk]), {"reason": "Three tools"})
+    decided = SprawlCluster.objects.get(pk=cluster.pk).decided_at
+    # From a page opened before the decision, as from a second tab or by a second reviewer.
+    response = login(admin_user).post(reverse(f"governance:{second}", args=[cluster.pk]), {"reason": "changed mind"})
+    body = response.content.decode()
+    assert response.status_code == 400 and 'id="form-errors"' in body
+    name = reviewer.get_full_name() or reviewer.username
+    assert f"is already confirmed by {name} on {timezone.localtime(decided):%Y-%m-%d %H:%M}" in body
+    assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.CONFIRMED
 
 
 def test_remove_member_from_the_page(login, reviewer, cluster, other_initiative):
