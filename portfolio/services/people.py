@@ -161,13 +161,16 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_h
     already e-mailed one by one is not sent again."""
     if actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change someone else's notification settings.")
+    # Every field is checked before any is refused, so the page names all that is wrong at once.
+    errors: dict[str, str] = {}
     if email not in NotificationEmail.values:
-        raise ValidationError({"notification_email": f"Choose one of: {', '.join(NotificationEmail.values)}."})
+        errors["notification_email"] = f"Choose one of: {', '.join(NotificationEmail.values)}."
     if digest_hour is not None and (not isinstance(digest_hour, int) or not 0 <= digest_hour <= 23):
-        raise ValidationError({"digest_hour": f"The digest's hour is a whole number from 0 to 23, not {digest_hour}."})
+        errors["digest_hour"] = f"The digest's hour is a whole number from 0 to 23, not {digest_hour}."
     if time_zone and time_zone not in available_timezones():
-        raise ValidationError({"time_zone": f"{time_zone!r} is not a time zone (such as Europe/Berlin or "
-                                            "America/New_York)."})
+        errors["time_zone"] = f"{time_zone!r} is not a time zone (such as Europe/Berlin or America/New_York)."
+    if errors:
+        raise ValidationError(errors)
     profile, _ = Profile.objects.get_or_create(user=user)
     changed = []
     if profile.notification_email != email:
