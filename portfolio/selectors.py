@@ -187,11 +187,12 @@ def _group_cost_annotations(group: str, periods: CostPeriods) -> dict[str, Expre
 
 
 def initiative_list(*, user: Viewer, periods: CostPeriods | None = None) -> QuerySet[Initiative]:
-    """Initiatives with everything a list row shows, in a fixed number of queries whatever the page size; with
-    `periods`, their actual cost against the business case too (initiative_cost_annotations)."""
+    """Initiatives with everything a list row shows, in a fixed number of queries whatever the page size, by name
+    whatever its case; with `periods`, their actual cost against the business case too
+    (initiative_cost_annotations)."""
     queryset = Initiative.objects.select_related("department", "cost_center", "owner").prefetch_related(
         Prefetch("vendors", queryset=Vendor.objects.order_by("name"))
-    )
+    ).order_by(Lower("name"), "pk")  # as people read names: SQLite alone would put "apple" after "Zebra"
     if periods is not None:
         queryset = queryset.annotate(**initiative_cost_annotations(periods))
     return _visible(queryset, user, "initiative")

@@ -280,7 +280,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "tollgate.ui.filtersets.ApiSearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "tollgate.ui.filtersets.ApiOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["tollgate.throttling.ApiRateThrottle"],
     # DRF's own, but a JSON body nested too deep is a 400 like any malformed JSON (tollgate/api_fields.py).

@@ -22,6 +22,8 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from tollgate.ui.tables import ignoring_case
+
 ANY = "Any"
 SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})
 # Each word of a search is one more condition in the query: a thousand would exceed what the database parses.
@@ -223,3 +225,22 @@ class ApiSearchFilter(filters.SearchFilter):
             raise ValidationError({self.search_param: [
                 f"Search for at most {MAX_SEARCH_WORDS} words at once, not {len(terms)}."]})
         return terms
+
+
+class ApiOrderingFilter(filters.OrderingFilter):
+    """DRF's `?ordering=`, the text fields a view names in `ordering_ignoring_case` ordered as people read them,
+    whatever their case (the list pages sort them so too): SQLite compares bytes, so "apple" came after "Zebra"."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        ordering = self.get_ordering(request, queryset, view)
+        folded = set(getattr(view, "ordering_ignoring_case", ()))
+        if not ordering or not folded.intersection(term.lstrip("-") for term in ordering):
+            return super().filter_queryset(request, queryset, view)
+        terms: list[Any] = []
+        for term in ordering:
+            field = term.lstrip("-")
+            if field in folded:
+                terms.append(ignoring_case(field, descending=term.startswith("-"))[0])
+            else:
+                terms.append(term)
+        return queryset.order_by(*terms, "pk")
