@@ -143,6 +143,16 @@ def test_the_initiative_page_keeps_the_dashboards_quarter(client, executive, por
     assert 'id="dashboard-quarter"' not in client.get(url, {"quarter": "nonsense"}).content.decode()
 
 
+def test_the_initiative_page_offers_no_way_back_to_a_quarter_that_has_not_begun(
+        client, executive, monkeypatch, portfolio):  # noqa: F811
+    _today(monkeypatch, date(2026, 12, 7))
+    client.force_login(executive)
+    url = reverse("portfolio:initiative_detail", args=[portfolio["triage"].pk])
+    assert 'id="dashboard-quarter"' in client.get(url, {"quarter": "2026-Q4"}).content.decode()
+    page = client.get(url, {"quarter": "2027-Q1"})
+    assert page.status_code == 200 and 'id="dashboard-quarter"' not in page.content.decode()
+
+
 def test_links_go_only_where_the_viewer_may_follow_them(client, executive, owner, portfolio):  # noqa: F811
     from tests.governance.signals.factories import SignalFactory
 
