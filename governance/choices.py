@@ -45,6 +45,7 @@ class AuditEvent(models.TextChoices):
     API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
     API_TOKEN_EXPIRED = "api_token_expired", "API token expired"
     LOGIN_LOCK_CLEARED = "login_lock_cleared", "Login lock cleared"
+    LOGIN_HISTORY_REMOVED = "login_history_removed", "Login history removed"
     MODEL_SUBSTITUTE_SET = "ai_model_substitute_set", "Model substitute set"
 
 

@@ -253,7 +253,8 @@ def initiative_audit_q(initiative_ids: list[int] | QuerySet) -> Q:
 AUDIT_RECORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "initiatives": ("Initiatives, business cases, KPIs", ("portfolio.initiative", "portfolio.businesscase",
                                                           "portfolio.kpi")),
-    "people": ("People and accounts", ("auth.user", "portfolio.profile", "axes.accessattempt")),
+    "people": ("People and accounts", ("auth.user", "portfolio.profile", "axes.accessattempt", "axes.accesslog",
+                                       "axes.accessfailurelog")),
     "reference": ("Departments, cost centers, vendors, models, licences", (
         "portfolio.department", "portfolio.costcenter", "portfolio.vendor", "portfolio.aimodel",
         "portfolio.licencepool")),

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from auditlog.context import set_actor
-from axes.admin import AccessAttemptAdmin
-from axes.models import AccessAttempt
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -39,6 +39,7 @@ from portfolio.costs.services.sources import (
     cost_source_update,
 )
 from portfolio.models import BUSINESS_CASE_FIELDS, KPI_FIELDS
+from portfolio.selectors import login_attempts_expired
 from portfolio.services.initiatives import (
     EDITABLE_FIELDS,
     business_case_delete,
@@ -50,6 +51,7 @@ from portfolio.services.initiatives import (
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
 from portfolio.services.people import (
+    login_history_remove,
     login_lock_clear,
     person_deactivate,
     person_reactivate,
@@ -213,18 +215,51 @@ class ApiTokenAdmin(ServiceAdmin):
 
 
 admin.site.unregister(AccessAttempt)
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
 
 
 @admin.register(AccessAttempt)
 class LoginAttemptAdmin(AccessAttemptAdmin):
     """django-axes' failed logins; deleting a row unlocks the account or address, through login_lock_clear, which
-    puts each unlock in the audit trail. Its change page is read-only, as axes makes it."""
+    puts each unlock in the audit trail, and so does axes' "Clean up expired attempts" action. Its change page is
+    read-only, as axes makes it."""
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         login_lock_clear(actor=request_actor(request), attempts=[obj], source="admin")
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         login_lock_clear(actor=request_actor(request), attempts=list(queryset), source="admin")
+
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: Any) -> None:
+        """axes' own action, as axes does it (every attempt whose cool-off is over, whichever rows were ticked), but
+        each in the audit trail; axes' failed on a request that was not a login (no attempt time on it)."""
+        count = login_lock_clear(actor=request_actor(request), attempts=list(login_attempts_expired()),
+                                 source="admin", reason="Its cool-off was over: the admin's clean-up.")
+        self.message_user(request, f"Cleaned up {count} expired access attempts.")
+
+
+class LoginHistoryAdmin:
+    """django-axes' records of logins and of failed logins; deleting rows goes through login_history_remove, one
+    audit row saying how many and of when."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        login_history_remove(actor=request_actor(request), records=type(obj).objects.filter(pk=obj.pk),
+                             source="admin")
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        login_history_remove(actor=request_actor(request), records=queryset, source="admin")
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(LoginHistoryAdmin, AccessLogAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(LoginHistoryAdmin, AccessFailureLogAdmin):
+    pass
 
 
 class CostCenterInline(admin.TabularInline):

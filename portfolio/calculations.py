@@ -62,7 +62,7 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         match = re.fullmatch(r"(\d{4})-Q([1-4])", (text or "").strip().upper())
-        if not match:
+        if not match or not int(match.group(1)):  # year 0000 has no calendar dates (every page of it failed)
             raise ValueError(f"Quarter must be YYYY-Qn (e.g. 2026-Q3), got {text!r}")
         return cls(int(match.group(1)), int(match.group(2)))
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any, cast
 
 from auditlog.models import LogEntry
-from axes.models import AccessAttempt
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.contenttypes.models import ContentType
@@ -187,11 +188,12 @@ def _group_cost_annotations(group: str, periods: CostPeriods) -> dict[str, Expre
 
 
 def initiative_list(*, user: Viewer, periods: CostPeriods | None = None) -> QuerySet[Initiative]:
-    """Initiatives with everything a list row shows, in a fixed number of queries whatever the page size; with
-    `periods`, their actual cost against the business case too (initiative_cost_annotations)."""
+    """Initiatives with everything a list row shows, in a fixed number of queries whatever the page size, by name
+    whatever its case; with `periods`, their actual cost against the business case too
+    (initiative_cost_annotations)."""
     queryset = Initiative.objects.select_related("department", "cost_center", "owner").prefetch_related(
         Prefetch("vendors", queryset=Vendor.objects.order_by("name"))
-    )
+    ).order_by(Lower("name"), "pk")  # as people read names: SQLite alone would put "apple" after "Zebra"
     if periods is not None:
         queryset = queryset.annotate(**initiative_cost_annotations(periods))
     return _visible(queryset, user, "initiative")
@@ -648,6 +650,25 @@ def login_attempts(
     by_name = Q(name__in=[name.lower() for name in usernames]) if usernames is not None else Q()
     return (AccessAttempt.objects.annotate(name=Lower("username"))
             .filter(by_ip | by_name if either else by_ip & by_name).order_by("pk"))
+
+
+def login_attempts_expired() -> QuerySet[AccessAttempt]:
+    """The failed-login records whose cool-off is over (they lock nothing any more): what the admin's "Clean up
+    expired attempts" removes, as django-axes selects them; none without a cool-off (a lock then lasts until lifted)."""
+    cool_off = get_cool_off()
+    if cool_off is None:
+        return AccessAttempt.objects.none()
+    return AccessAttempt.objects.filter(attempt_time__lte=timezone.now() - cool_off).order_by("pk")
+
+
+def login_history(model: type[AccessLog] | type[AccessFailureLog], *,
+                  older_than_days: int | None = None) -> QuerySet[AccessLog] | QuerySet[AccessFailureLog]:
+    """django-axes' records of logins (AccessLog) or failed logins (AccessFailureLog), all or those older than
+    `older_than_days`, as its `axes_reset_logs` / `axes_reset_failure_logs` select them."""
+    records = model.objects.all()
+    if older_than_days is not None:
+        records = records.filter(attempt_time__lte=timezone.now() - timedelta(days=older_than_days))
+    return records
 
 
 def person_settings(person: Any) -> dict[str, Any]:

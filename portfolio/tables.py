@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import QuerySet
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -13,7 +14,7 @@ from portfolio.models import AIModel, CostCenter, Department, Initiative, Licenc
 from portfolio.selectors import sign_in_label
 from tollgate.formatting import format_percent, money_label
 from tollgate.roles import roles_shown
-from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, person_name
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, order_ignoring_case, person_name
 
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
 FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
@@ -86,6 +87,9 @@ class InitiativeTable(CostFiguresTable):
     def value_category(self, record: Initiative) -> str:
         return record.get_category_display()
 
+    def order_name(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        return order_ignoring_case(queryset, "name", is_descending)
+
 
 # Actual cost of the last complete quarter against the business cases, for a department, a cost center or initiative.
 ACTUAL_VS_PLAN = ("cost_last_quarter", "plan_last_quarter", "cost_variance", "cost_variance_pct")
@@ -122,6 +126,9 @@ class InitiativeCostTable(CostFiguresTable):
 
     def value_stage(self, record: Initiative) -> str:
         return record.get_stage_display()
+
+    def order_name(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        return order_ignoring_case(queryset, "name", is_descending)
 
 
 class DepartmentTable(CostFiguresTable):

@@ -113,8 +113,10 @@ def test_a_vendor_website_typed_without_a_scheme_is_taken_as_https(client, admin
 NOT_AUDITED = {
     "axes.AccessAttempt": "django-axes' own record of failed logins; deleting one unlocks an account, through "
                           "login_lock_clear, which writes an explicit row",
-    "axes.AccessLog": "django-axes' own record of logins",
-    "axes.AccessFailureLog": "django-axes' own record of failed logins",
+    "axes.AccessLog": "django-axes' own record of logins; deleting some goes through login_history_remove, which "
+                      "writes an explicit row",
+    "axes.AccessFailureLog": "django-axes' own record of failed logins; deleting some goes through "
+                             "login_history_remove, which writes an explicit row",
 }
 
 
@@ -302,3 +304,48 @@ def test_unlocking_an_account_in_the_admin_is_in_the_audit_trail(client, admin_u
     rows = LogEntry.objects.filter(additional_data__event="login_lock_cleared", actor=admin_user)
     assert rows.count() == 3
     assert rows.filter(additional_data__username="nobody@example.com", content_type__model="accessattempt").exists()
+
+
+def test_cleaning_up_expired_attempts_in_the_admin_is_in_the_audit_trail(client, admin_user, owner, other_owner):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    def attempt(username: str, minutes_ago: int) -> AccessAttempt:
+        made = AccessAttempt.objects.create(username=username, ip_address="203.0.113.9", user_agent="curl",
+                                            http_accept="*/*", path_info="/accounts/login/", failures_since_start=5)
+        AccessAttempt.objects.filter(pk=made.pk).update(attempt_time=timezone.now() - timedelta(minutes=minutes_ago))
+        return made
+
+    client.force_login(admin_user)  # (a sign-in has axes clean expired attempts up itself: before they are made)
+    expired, locked = attempt(owner.username, 120), attempt(other_owner.username, 1)  # the cool-off is 15 minutes
+    response = client.post(reverse("admin:axes_accessattempt_changelist"),
+                           {"action": "cleanup_expired_attempts", "_selected_action": [locked.pk]}, follow=True)
+    assert response.status_code == 200 and "Cleaned up 1 expired access attempts." in response.content.decode()
+    assert list(AccessAttempt.objects.all()) == [locked]  # still locked: only its cool-off lifts it, or an unlock
+    entry = LogEntry.objects.get_for_object(owner).get(additional_data__event="login_lock_cleared")
+    assert entry.actor == admin_user and entry.changes_dict == {"failures_since_start": [5, 0]}
+    assert entry.additional_data["source"] == "admin" and "cool-off was over" in entry.additional_data["reason"]
+    assert not LogEntry.objects.get_for_object(other_owner).filter(additional_data__event="login_lock_cleared")
+    assert entry.additional_data["ip_address"] == expired.ip_address
+
+
+@pytest.mark.parametrize("name", ["accesslog", "accessfailurelog"])
+def test_removing_login_history_in_the_admin_is_in_the_audit_trail(client, admin_user, owner, name):
+    from axes.models import AccessFailureLog, AccessLog
+
+    model = {"accesslog": AccessLog, "accessfailurelog": AccessFailureLog}[name]
+    client.force_login(admin_user)  # (axes records the sign-in itself: before these are made)
+    model.objects.all().delete()
+    records = [model.objects.create(username=owner.username, ip_address="203.0.113.9", user_agent="curl",
+                                    http_accept="*/*", path_info="/accounts/login/") for _ in range(3)]
+    response = client.post(reverse(f"admin:axes_{name}_delete", args=[records[0].pk]), {"post": "yes"})
+    assert response.status_code == 302
+    response = client.post(reverse(f"admin:axes_{name}_changelist"),
+                           {"action": "delete_selected", "_selected_action": [records[1].pk], "post": "yes"})
+    assert response.status_code == 302 and list(model.objects.all()) == [records[2]]
+    rows = LogEntry.objects.filter(additional_data__event="login_history_removed").order_by("pk")
+    assert [(row.actor, row.changes_dict, row.additional_data["source"]) for row in rows] == [
+        (admin_user, {"records": [1, 0]}, "admin")] * 2
+    assert all(owner.username not in f"{row.object_repr} {row.additional_data}" for row in rows)

@@ -25,6 +25,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from tollgate.ui.tables import ignoring_case
+
 
 def _form_parameters(form: forms.Form) -> list[str]:
     """The query parameters a filterset's form reads: a field's name, or one name per part of a split widget."""
@@ -102,7 +104,18 @@ class KnownParametersFilter(filters.BaseFilterBackend):
 
 class OrderingFilter(filters.OrderingFilter):
     """DRF's `?ordering=`, refusing a field the list does not sort by (DRF drops it and serves the list unsorted),
-    and sorting by the names of `ordering_aliases` as by the fields each stands for."""
+    sorting by the names of `ordering_aliases` as by the fields each stands for, and the text fields a view names in
+    `ordering_ignoring_case` as people read them, whatever their case (the list pages sort them so too): SQLite
+    compares bytes, so "apple" came after "Zebra"."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        ordering = self.get_ordering(request, queryset, view)
+        folded = set(getattr(view, "ordering_ignoring_case", ()))
+        if not ordering or not folded.intersection(term.lstrip("-") for term in ordering):
+            return super().filter_queryset(request, queryset, view)
+        terms: list[Any] = [ignoring_case(term.lstrip("-"), descending=term.startswith("-"))[0]
+                            if term.lstrip("-") in folded else term for term in ordering]
+        return queryset.order_by(*terms, "pk")
 
     def aliases(self, view: APIView) -> dict[str, Sequence[str]]:
         return dict(getattr(view, "ordering_aliases", {}))

@@ -67,3 +67,21 @@ def audit_events(
         for instance in instances
     ]
     return LogEntry.objects.bulk_create(entries, batch_size=2000)
+
+
+def audit_table_event(
+    model: type[Model], *, actor: Actor | None, event: str, what: str, changes: dict[str, list[Any]] | None = None,
+    action: int = LogEntry.Action.DELETE, **extra: Any,
+) -> LogEntry:
+    """One explicit audit-trail row about many rows of `model` at once rather than one of them (`what` says which:
+    "logins before 2026-11-07"), for a write whose row must not copy what it removed, such as a prune of the login
+    history (its names and addresses are what a retention prune is for). Same shape as audit_event's rows."""
+    data = {"event": event, **extra}
+    ambient = auditlog_value.get(None)
+    if ambient is not None and isinstance(ambient.get("additional_data"), dict):
+        data = {**ambient["additional_data"], **data}
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model), object_pk="", object_id=None, object_repr=what,
+        action=action, actor=actor, actor_email=getattr(actor, "email", None), changes=changes or {},
+        additional_data=data, cid=get_cid(),
+    )

@@ -239,7 +239,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Login throttling (django-axes) on every login path (the login page, the admin's, the API token endpoint): after
 # LOGIN_FAILURE_LIMIT failures for one account, or from one address, that account or address is locked for
 # LOGIN_COOLOFF_MINUTES; a success resets the count. Administrators unlock in the admin (Axes > Access attempts) or
-# with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`, each unlock audited. The address is
+# with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`, each unlock audited (so is a removal of
+# the login history: `axes_reset_logs`, `axes_reset_failure_logs` or the admin). The address is
 # REMOTE_ADDR: behind a proxy, set LOGIN_CLIENT_IP_HEADER to the header the proxy sets (e.g. HTTP_X_REAL_IP) so one
 # client is one address.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)

@@ -12,6 +12,7 @@ from typing import Any
 
 from auditlog.context import set_actor
 from django.db.models import ProtectedError, QuerySet, RestrictedError
+from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -92,13 +93,14 @@ class InitiativeViewSet(PortfolioViewSet):
     queryset = (
         Initiative.objects.select_related("department", "cost_center", "owner", "business_case")
         .prefetch_related("vendors", "ai_models", "delegates")
-        .order_by("name", "pk")
+        .order_by(Lower("name"), "pk")  # by name whatever its case, as the portfolio page lists them
     )
     serializer_class = serializers.InitiativeSerializer
     filterset_class = filtersets.InitiativeFilterSet
     search_fields = ["name", "description", "external_id"]
     ordering_fields = ["name", "external_id", "stage", "category", "start_date", "declared_monthly_cost", "created_at",
                        "updated_at", "department__name", "cost_last_month", "cost_last_quarter", "cost_variance_pct"]
+    ordering_ignoring_case = ["name"]
     # The names the answer shows, sorted by what they show (the owner by name, as the portfolio page sorts them).
     ordering_aliases = {
         "department_name": ("department__name",), "cost_center_code": ("cost_center__code",),

@@ -43,14 +43,18 @@ class DashboardAPIView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("quarter", OpenApiTypes.STR, description="YYYY-Qn; default the last complete quarter."),
+            OpenApiParameter("quarter", OpenApiTypes.STR,
+                             description="YYYY-Qn, one that has begun; default the last complete quarter."),
             OpenApiParameter("department", OpenApiTypes.INT, description="Department id; default all."),
         ],
         responses={200: OpenApiTypes.OBJECT},
         description="The dashboard's figures for a quarter: spend and unallocated (the sums of cost_report over the "
                     "quarter's months), value, value per AI dollar, cost per outcome against the baseline, "
                     "initiatives by stage, idle licence cost, departments, spend by category and month, kill and "
-                    "scale candidates, sprawl and the forecast. Amounts in `currency`; null where not available.",
+                    "scale candidates, sprawl and the forecast. Amounts in `currency`; null where not available. "
+                    "Initiatives by stage, the candidates, sprawl and the forecast are kept only as they stand now: "
+                    "for a quarter other than the current one `snapshot_as_of` (and each such figure's `as_of`) is "
+                    "the day they were read, null for the current quarter. A quarter that has not begun is a 400.",
     )
     def get(self, request: Request) -> HttpResponse:
         form = DashboardFilterForm(request.query_params)
@@ -61,7 +65,7 @@ class DashboardAPIView(APIView):
         if not isinstance(request.accepted_renderer, JSONRenderer):  # the browsable API renders it itself
             return Response(as_json(selectors.dashboard(quarter=quarter, department=department)))
         # The JSON is kept per quarter, department and data version, as the page keeps its rendered body.
-        key = f"dashboard:json:{quarter.name}:{department.pk if department else 'all'}:{selectors.data_version()}"
+        key = f"dashboard:json:{selectors.board_key(quarter, department)}"
         body = cache.get(key)
         if body is None:
             board = as_json(selectors.dashboard(quarter=quarter, department=department))

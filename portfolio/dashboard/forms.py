@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portfolio.calculations import Quarter
+from portfolio.dashboard.selectors import quarter_not_begun
 from portfolio.models import Department, MonthlyCost
 
 
@@ -21,10 +22,15 @@ class DashboardFilterForm(forms.Form):
                                         empty_label="All departments")
 
     def clean_quarter(self) -> Quarter | None:
+        """A quarter that has begun: one still to come has no figures, and today's would read as its."""
         text = (self.cleaned_data.get("quarter") or "").strip()
         if not text:
             return None
         try:
-            return Quarter.parse(text)
+            quarter = Quarter.parse(text)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        refused = quarter_not_begun(quarter)
+        if refused:
+            raise ValidationError(refused)
+        return quarter

@@ -68,6 +68,33 @@ def default_quarter_cached() -> Quarter:
     return Quarter.parse(name)
 
 
+def quarter_not_begun(quarter: Quarter, *, today: date | None = None) -> str | None:
+    """Why `quarter` cannot be shown, or None: one that has not begun has no figures of its own, and today's
+    (initiatives running, candidates, sprawl) would read as its."""
+    today = today or timezone.localdate()
+    if quarter.first_day <= today:
+        return None
+    start = quarter.first_day
+    return (f"{quarter.name} has not begun yet: it starts on {start.day} {start:%b %Y}. The latest quarter is "
+            f"{Quarter.of(today).name}, in progress.")
+
+
+def snapshot_day(quarter: Quarter, *, today: date | None = None) -> date | None:
+    """The day the figures kept only as they stand now (initiatives running and by stage, kill and scale candidates,
+    sprawl, the forecast) are labelled with: today, for any quarter but the current one, so that nobody reads them as
+    that quarter's. None for the current quarter, which today is in."""
+    today = today or timezone.localdate()
+    return None if Quarter.of(today) == quarter else today
+
+
+def board_key(quarter: Quarter, department: Department | None, *, today: date | None = None) -> str:
+    """What the figures of a quarter and department are kept under (the page's fragment and the API's JSON too): the
+    data's version, and the day their snapshot figures are labelled with, so that tomorrow does not show today's."""
+    as_of = snapshot_day(quarter, today=today)
+    return (f"{quarter.name}:{department.pk if department else 'all'}:{data_version()}:"
+            f"{as_of.isoformat() if as_of else 'current'}")
+
+
 @dataclass(frozen=True)
 class DataStamp:
     """Which data the figures come from, so the same data gives the same page and the same board pack."""
@@ -103,6 +130,7 @@ class Figure:
     unit: str  # money, ratio, count, percent
     basis: str
     url: str
+    as_of: date | None = None  # a figure kept only as it stands now, shown for another quarter: the day it was read
 
     @property
     def change(self) -> Decimal | None:
@@ -359,7 +387,10 @@ def forecast_of(department_id: int | None) -> dict[str, Any] | None:
 
 
 def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
-             found: registry.CandidateSet | None, forecast: dict[str, Any] | None) -> list[Figure]:
+             found: registry.CandidateSet | None, forecast: dict[str, Any] | None,
+             as_of: date | None = None) -> list[Figure]:
+    """The headline figures; those kept only as they stand now (running, the forecast, the candidates) carry
+    `as_of` (snapshot_day), the others are the quarter's own."""
     months = f"{quarter.months[0]:%Y-%m} to {quarter.months[-1]:%Y-%m}"
     costs_url = reverse("portfolio:ingestion_health")
     rules_url = reverse("portfolio:allocationrule_list")
@@ -388,7 +419,7 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
                before.baseline_cost_per_outcome, "money",
                "the business cases' cost per outcome before AI, weighted the same way", reports_url),
         Figure("running", "Initiatives running", running, None, "count",
-               "approved, in pilot or in production", reverse("portfolio:initiative_list")),
+               "approved, in pilot or in production", reverse("portfolio:initiative_list"), as_of),
         Figure("idle_licence_cost", "Idle licence cost per month", cents(now.idle_licence_cost),
                cents(before.idle_licence_cost), "money",
                "seats not active in the last 30 days x price per seat", reverse("portfolio:licencepool_list")),
@@ -396,11 +427,11 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
                forecast["next_year"] if forecast else None, None, "money",
                (f"forecast as of {forecast['as_of']}; backtest error (MAPE) "
                 + (f"{forecast['backtest_mape_pct']}%" if forecast["backtest_mape_pct"] is not None else "n/a"))
-               if forecast else "no forecast computed yet", forecast["url"] if forecast else ""),
+               if forecast else "no forecast computed yet", forecast["url"] if forecast else "", as_of),
         Figure("kill_candidates", "Kill candidates", kill, None, "count", "open and acknowledged kill signals",
-               signals_url),
+               signals_url, as_of),
         Figure("scale_candidates", "Scale candidates", scale, None, "count", "open and acknowledged scale signals",
-               signals_url),
+               signals_url, as_of),
     ]
 
 
@@ -435,11 +466,13 @@ def fingerprint() -> str:
 
 def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict[str, Any]:
     """Everything the dashboard shows for `quarter`, as plain values (the API returns it as JSON); computed once per
-    quarter, department and version of the data (data_version), then served from the cache."""
-    key = f"dashboard:{quarter.name}:{department.pk if department else 'all'}:{data_version()}"
+    quarter, department and version of the data (data_version), then served from the cache. For any quarter but the
+    current one, `snapshot_as_of` is the day the figures kept only as they stand now were read (snapshot_day)."""
+    today = timezone.localdate()
+    key = f"dashboard:{board_key(quarter, department, today=today)}"
     cached = cache.get(key)
     if cached is None:
-        cached = _dashboard(quarter=quarter, department=department)
+        cached = _dashboard(quarter=quarter, department=department, as_of=snapshot_day(quarter, today=today))
         cache.set(key, cached, CACHE_SECONDS)
     return cached
 
@@ -462,7 +495,8 @@ def viewer_links(board: dict[str, Any], *, costs: bool, signals: bool) -> dict[s
     return shown
 
 
-def _dashboard(*, quarter: Quarter, department: Department | None = None) -> dict[str, Any]:
+def _dashboard(*, quarter: Quarter, department: Department | None = None,
+               as_of: date | None = None) -> dict[str, Any]:
     department_id = department.pk if department else None
     now = _quarter_totals(quarter, department_id)
     before = _quarter_totals(quarter.previous(), department_id)
@@ -476,7 +510,8 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None) -> dic
         "previous_quarter": quarter.previous().name,
         "department": {"id": department.pk, "name": department.name} if department else None,
         "data": data_stamp(quarter).text,
-        "figures": _figures(quarter, now, before, stages, found, forecast),
+        "snapshot_as_of": as_of,
+        "figures": _figures(quarter, now, before, stages, found, forecast, as_of),
         "spend": cents(now.spend),
         "unallocated": cents(now.unallocated),
         "value": None if now.value is None else cents(now.value),

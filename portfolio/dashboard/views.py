@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django.views.generic import TemplateView
 from django_weasyprint import WeasyTemplateResponseMixin
@@ -38,6 +39,10 @@ EXPORTS: dict[str, list[tuple[str, str]]] = {
                ("Saving basis", "basis")],
     "unallocated_keys": [("Key", "key"), ("Value", "value"), ("Amount", "amount"), ("Records", "records")],
 }
+# Tables kept only as they stand now: for a quarter other than the current one, each row says the day it was read, as
+# the page does (selectors.snapshot_day); the figures say it per figure.
+SNAPSHOT_TABLES = {"kill_candidates", "scale_candidates", "sprawl"}
+AS_OF = ("As of", "as_of")
 
 
 def _cell(row: Any, key: str) -> Any:
@@ -76,8 +81,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             selectors.dashboard(quarter=quarter, department=department), costs=costs, signals=signals))
         return self.render_to_response(self.get_context_data(
             form=form, board=board, quarter=quarter, quarter_text=quarter.name, cache_seconds=selectors.CACHE_SECONDS,
-            fragment_key=f"{quarter.name}:{department.pk if department else 'all'}:{selectors.data_version()}:"
-                         f"links-{int(costs)}{int(signals)}"))
+            fragment_key=f"{selectors.board_key(quarter, department)}:links-{int(costs)}{int(signals)}"))
 
     def export(self, name: str, board: dict[str, Any]) -> HttpResponse:
         columns = EXPORTS.get(name)
@@ -85,8 +89,13 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             return HttpResponseBadRequest(f"Unknown table {name!r}; one of: {', '.join(EXPORTS)}.")
         rows = board.get(name) or []
         if name == "figures":
+            columns = [*columns, AS_OF]
             rows = [{"label": f.label, "value": f.value, "previous": f.previous, "change": f.change,
-                     "basis": f.basis} for f in rows]
+                     "basis": f.basis, "as_of": f.as_of} for f in rows]
+        elif name in SNAPSHOT_TABLES:
+            rows = [{**{key: _cell(row, key) for _, key in columns}, "as_of": board["snapshot_as_of"]}
+                    for row in rows]
+            columns = [*columns, AS_OF]
         return csv_download(f"dashboard-{board['quarter']}-{name}.csv", [header for header, _ in columns],
                             ([_cell(row, key) for _, key in columns] for row in rows))
 
@@ -120,6 +129,15 @@ class BoardPackView(PermissionRequiredMixin, TemplateView):
 
     permission_required = "portfolio.view_dashboard"
     template_name = "portfolio/board_pack.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A quarter still to come is refused as the dashboard refuses it (400 naming it), the PDF too: a pack of it
+        # would show zeros and today's candidates under its heading.
+        refused = selectors.quarter_not_begun(kwargs["quarter"])
+        if refused:
+            return render(request, "portfolio/board_pack_refused.html",
+                          {"quarter": kwargs["quarter"], "reason": refused}, status=400)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

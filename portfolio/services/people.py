@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import nullcontext
+from typing import Any
 from zoneinfo import available_timezones
 
 from auditlog.context import disable_auditlog, set_actor
 from auditlog.models import LogEntry
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from portfolio.services.initiatives import initiative_update
 from portfolio.services.passwords import person_invite
 from portfolio.services.tokens import api_tokens_revoke_all
 from portfolio.signals import owners_changed
-from tollgate.audit import audit_event
+from tollgate.audit import audit_event, audit_table_event
 from tollgate.roles import Role, group_names, may
 from tollgate.types import Actor
 
@@ -161,13 +162,16 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_h
     already e-mailed one by one is not sent again."""
     if actor.pk != user.pk and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change someone else's notification settings.")
+    # Every field is checked before any is refused, so the page names all that is wrong at once.
+    errors: dict[str, str] = {}
     if email not in NotificationEmail.values:
-        raise ValidationError({"notification_email": f"Choose one of: {', '.join(NotificationEmail.values)}."})
+        errors["notification_email"] = f"Choose one of: {', '.join(NotificationEmail.values)}."
     if digest_hour is not None and (not isinstance(digest_hour, int) or not 0 <= digest_hour <= 23):
-        raise ValidationError({"digest_hour": f"The digest's hour is a whole number from 0 to 23, not {digest_hour}."})
+        errors["digest_hour"] = f"The digest's hour is a whole number from 0 to 23, not {digest_hour}."
     if time_zone and time_zone not in available_timezones():
-        raise ValidationError({"time_zone": f"{time_zone!r} is not a time zone (such as Europe/Berlin or "
-                                            "America/New_York)."})
+        errors["time_zone"] = f"{time_zone!r} is not a time zone (such as Europe/Berlin or America/New_York)."
+    if errors:
+        raise ValidationError(errors)
     profile, _ = Profile.objects.get_or_create(user=user)
     changed = []
     if profile.notification_email != email:
@@ -343,19 +347,45 @@ def person_sign_in_with_sso(
 
 
 @transaction.atomic
-def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt], source: str) -> int:
+def login_lock_clear(*, actor: Actor | None, attempts: Iterable[AccessAttempt], source: str, reason: str = "") -> int:
     """Unlock: the failed-login records go, so the account (or address) may sign in again before the cool-off ends.
     One audit row each, on the account the attempts named when it exists, else on the record itself; `source` says
-    where (the admin, or an operator's `axes_reset*` command, which has no actor)."""
+    where (the admin, or an operator's `axes_reset*` command, which has no actor), `reason` why when it is not an
+    unlock asked for by name (the admin's clean-up of attempts whose cool-off is over)."""
     if actor is not None and not may(actor, "axes.delete_accessattempt"):
         raise PermissionDenied("Only administrators unlock accounts.")
     attempts = list(attempts)
     names = {attempt.username.lower() for attempt in attempts if attempt.username}
     accounts = {account.username.lower(): account for account in
                 User.objects.annotate(name=Lower("username")).filter(name__in=names)}  # one read, any case typed
+    why: dict[str, Any] = {"reason": reason} if reason else {}
     for attempt in attempts:
         audit_event(accounts.get((attempt.username or "").lower()) or attempt, actor=actor,
                     event="login_lock_cleared", changes={"failures_since_start": [attempt.failures_since_start, 0]},
-                    username=attempt.username, ip_address=attempt.ip_address, source=source)
+                    username=attempt.username, ip_address=attempt.ip_address, source=source, **why)
     AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).delete()
     return len(attempts)
+
+
+@transaction.atomic
+def login_history_remove(*, actor: Actor | None, records: QuerySet[AccessLog] | QuerySet[AccessFailureLog],
+                         source: str, older_than_days: int | None = None) -> int:
+    """Removes django-axes' records of logins (AccessLog) or of failed logins (AccessFailureLog): rows picked in the
+    admin, or those older than `older_than_days` (an operator's `axes_reset_logs` / `axes_reset_failure_logs`, which
+    has no actor). One audit row says how many, of which period, who and where (`source`), but none of their names
+    or addresses: keeping those in the trail would undo what a retention prune is for."""
+    model = records.model
+    if actor is not None and not may(actor, f"axes.delete_{model._meta.model_name}"):
+        raise PermissionDenied("Only administrators remove login history.")
+    span = records.aggregate(first=Min("attempt_time"), last=Max("attempt_time"))
+    removed, _ = records.delete()
+    if not removed:
+        return 0
+    kind = "failed logins" if model is AccessFailureLog else "logins"
+    first, last = (timezone.localtime(span[key]).strftime("%Y-%m-%d %H:%M") for key in ("first", "last"))
+    age: dict[str, Any] = {} if older_than_days is None else {"older_than_days": older_than_days}
+    reason = f"Records of {kind} from {first} to {last}" + (
+        f", older than {older_than_days} days." if older_than_days is not None else ".")
+    audit_table_event(model, actor=actor, event="login_history_removed", what=f"{removed} records of {kind}",
+                      changes={"records": [removed, 0]}, first=first, last=last, source=source, reason=reason, **age)
+    return removed

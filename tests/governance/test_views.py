@@ -195,6 +195,22 @@ def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events
     assert len(rows) == 1 and "API token issued" in rows[0] and str(reviewer) in rows[0]
 
 
+def test_the_audit_page_lists_a_removal_of_login_history_under_people(login, admin_user):
+    from axes.models import AccessLog
+
+    from portfolio.selectors import login_history
+    from portfolio.services import login_history_remove
+
+    client = login(admin_user)  # the sign-in is a record of a login
+    assert login_history_remove(actor=admin_user, records=login_history(AccessLog), source="admin") == 1
+    rows = client.get(reverse("governance:audit"), {"_export": "csv", "record": "people",
+                                                    "event": "login_history_removed"}).content.decode().splitlines()
+    assert len(rows) == 2 and "Login history removed" in rows[1] and "1 records of logins" in rows[1]
+    assert "records: 1 → 0" in rows[1] and "Records of logins from" in rows[1]
+    page = client.get(reverse("governance:audit"), {"record": "people"})
+    assert page.status_code == 200 and "Access log: 1 records of logins" in page.content.decode()
+
+
 def test_the_audit_page_filters_by_kind_of_record(login, admin_user, reviewer, in_review):
     from portfolio.services import person_set_roles
 

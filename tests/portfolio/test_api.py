@@ -146,6 +146,19 @@ def test_initiative_search_and_ordering(as_user, executive):
     assert names == sorted(names, reverse=True)
 
 
+def test_initiatives_are_ordered_by_name_whatever_its_case(as_user, executive):
+    for name in ("Zebra tool", "apple helper", "Mango bot"):
+        InitiativeFactory(name=name)
+    client = as_user(executive)
+    url = reverse("api:initiative-list")
+
+    assert [r["name"] for r in _results(client.get(url))] == ["apple helper", "Mango bot", "Zebra tool"]
+    assert [r["name"] for r in _results(client.get(url, {"ordering": "name"}))] == [
+        "apple helper", "Mango bot", "Zebra tool"]
+    assert [r["name"] for r in _results(client.get(url, {"ordering": "-name,external_id"}))] == [
+        "Zebra tool", "Mango bot", "apple helper"]
+
+
 def test_initiative_list_is_paginated(as_user, reviewer):
     InitiativeFactory.create_batch(3)
     body = as_user(reviewer).get(reverse("api:initiative-list")).json()

@@ -190,3 +190,14 @@ def test_an_administrator_sees_someone_s_api_tokens_and_revokes_them_all(login, 
     assert [row.actor for row in rows] == [admin_user, admin_user]
     again = client.post(reverse("portfolio:person_tokens_revoke", args=[owner.pk]), follow=True)
     assert f"{owner.get_full_name()} has no API token." in again.content.decode()
+
+
+def test_notification_settings_name_every_wrong_field_at_once(owner):
+    from portfolio.services import profile_notifications_set
+
+    with pytest.raises(ValidationError) as refused:
+        profile_notifications_set(actor=owner, user=owner, email="weekly", digest_hour=24, time_zone="Mars/Base")
+    assert set(refused.value.message_dict) == {"notification_email", "digest_hour", "time_zone"}
+    with pytest.raises(ValidationError) as refused:
+        profile_notifications_set(actor=owner, user=owner, email="daily", digest_hour=-1, time_zone="Mars/Base")
+    assert set(refused.value.message_dict) == {"digest_hour", "time_zone"}

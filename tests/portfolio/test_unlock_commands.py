@@ -1,13 +1,16 @@
-"""The operators' unlock commands (axes' names and arguments) put each unlock in the audit trail."""
+"""The operators' unlock and login-history commands (axes' names and arguments) put what they remove in the audit
+trail."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from auditlog.models import LogEntry
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.management import call_command, get_commands
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +31,8 @@ def cleared() -> list[tuple[str, str, str]]:
             for e in LogEntry.objects.filter(additional_data__event="login_lock_cleared").order_by("pk")]
 
 
-@pytest.mark.parametrize("name", ["axes_reset", "axes_reset_ip", "axes_reset_username", "axes_reset_ip_username"])
+@pytest.mark.parametrize("name", ["axes_reset", "axes_reset_ip", "axes_reset_username", "axes_reset_ip_username",
+                                  "axes_reset_logs", "axes_reset_failure_logs"])
 def test_the_unlock_commands_are_tollgate_s(name):
     assert get_commands()[name] == "portfolio"
 
@@ -64,3 +68,27 @@ def test_unlocking_by_address_by_both_and_all(owner):
         ("b@example.com", "198.51.100.4")]
     assert LogEntry.objects.get_for_object(owner).filter(additional_data__event="login_lock_cleared").count() == 2
     assert run("axes_reset") == "No attempts found."
+
+
+@pytest.mark.parametrize("command, model", [("axes_reset_logs", AccessLog),
+                                            ("axes_reset_failure_logs", AccessFailureLog)])
+def test_pruning_the_login_history_is_in_the_audit_trail_without_what_it_pruned(command, model, owner):
+    def record(days_ago: int) -> None:
+        made = model.objects.create(username=owner.username, ip_address="203.0.113.9", user_agent="curl",
+                                    http_accept="*/*", path_info="/accounts/login/")
+        model.objects.filter(pk=made.pk).update(attempt_time=timezone.now() - timedelta(days=days_ago))
+
+    for days_ago in (45, 31, 2):
+        record(days_ago)
+    assert run(command) == "2 logs removed."  # older than 30 days, axes' default
+    assert model.objects.count() == 1
+    (entry,) = LogEntry.objects.filter(additional_data__event="login_history_removed")
+    assert entry.actor is None and entry.content_type.model_class() is model
+    assert entry.changes_dict == {"records": [2, 0]}
+    assert (entry.additional_data["source"], entry.additional_data["older_than_days"]) == ("command", 30)
+    assert entry.additional_data["reason"].endswith(", older than 30 days.")
+    said = f"{entry.object_repr} {entry.changes} {entry.additional_data}"
+    assert owner.username not in said and "203.0.113.9" not in said  # a retention prune keeps none of it
+    assert run(command) == "No logs found."
+    assert LogEntry.objects.filter(additional_data__event="login_history_removed").count() == 1
+    assert run(command, "--age", "0") == "1 logs removed." and not model.objects.exists()

@@ -123,6 +123,20 @@ def test_sort_by_declared_monthly_cost(login, reviewer):
     assert rows(client.get(LIST_URL, {"sort": "declared_monthly_cost"})) == [cheap, middle, dear]
 
 
+def test_sort_by_name_ignores_case_on_every_database(login, reviewer):
+    for name in ("Zebra tool", "apple helper", "Mango bot", "banana", "Apple helper"):
+        InitiativeFactory(name=name)
+    client = login(reviewer)
+    read = ["apple helper", "Apple helper", "banana", "Mango bot", "Zebra tool"]  # equal names in the order made
+
+    assert [i.name for i in rows(client.get(LIST_URL, {"sort": "name"}))] == read
+    assert [i.name for i in rows(client.get(LIST_URL))] == read  # the list starts sorted by name
+    assert [i.name for i in rows(client.get(LIST_URL, {"sort": "-name"}))] == [
+        "Zebra tool", "Mango bot", "banana", "Apple helper", "apple helper"]
+    header, *body = csv_rows(client.get(LIST_URL, {"sort": "name", "_export": "csv"}))
+    assert [row[0] for row in body] == read
+
+
 def test_list_paginates_25_per_page(login, reviewer):
     InitiativeFactory.create_batch(27)
     client = login(reviewer)
@@ -185,9 +199,10 @@ def test_list_query_count_is_constant(login, reviewer):
     client = login(reviewer)
     _initiatives_with_vendors(5)
     few = count_queries(client, LIST_URL)
+    few_by_name = count_queries(client, LIST_URL + "?sort=-name")
     _initiatives_with_vendors(25)
     many = count_queries(client, LIST_URL)
-    assert few == many
+    assert few == many == few_by_name == count_queries(client, LIST_URL + "?sort=-name")
 
 
 def test_csv_export_query_count_is_constant(login, reviewer):

@@ -258,3 +258,14 @@ def test_the_daily_e_mail_comes_at_the_person_s_hour_in_their_time_zone(client, 
     assert not digest_due(hour=8, sent_at=sent, now=january, time_zone="America/New_York")
     assert digest_due(hour=8, sent_at=sent, now=january.replace(hour=13), time_zone="America/New_York")
     assert digest_due(hour=8, sent_at=sent, now=january.replace(hour=8), time_zone="")  # the server's (UTC)
+
+
+def test_every_wrong_notification_setting_is_named_at_once_and_nothing_is_saved(client, owner):
+    client.force_login(owner)
+    page = client.post(reverse("account_notifications"), {"notification_email": "weekly", "digest_hour": "24",
+                                                           "time_zone": "Mars/Base"}, follow=True).content.decode()
+    for said in ("Choose one of: each, daily, off.", "The digest&#x27;s hour is a whole number from 0 to 23, not 24.",
+                 "&#x27;Mars/Base&#x27; is not a time zone"):
+        assert said in page, said
+    owner.profile.refresh_from_db()
+    assert (owner.profile.notification_email, owner.profile.digest_hour, owner.profile.time_zone) == ("each", 7, "")

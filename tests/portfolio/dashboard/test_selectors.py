@@ -15,7 +15,13 @@ from portfolio.choices import Stage
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import cost_report
 from portfolio.dashboard.providers import VERSION_KEY
-from portfolio.dashboard.selectors import dashboard, data_version, default_quarter
+from portfolio.dashboard.selectors import (
+    dashboard,
+    data_version,
+    default_quarter,
+    quarter_not_begun,
+    snapshot_day,
+)
 from portfolio.models import LicencePoolActivity, MonthlyCost
 from reviews.choices import ReportStatus
 from tests.factories import (
@@ -38,12 +44,23 @@ def test_quarter_parsing_and_arithmetic():
     assert Q3.months == [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
     assert (Q3.first_day, Q3.last_day) == (date(2026, 7, 1), date(2026, 9, 30))
     assert Quarter(2026, 1).previous() == Quarter(2025, 4) and Quarter(2025, 4).next() == Quarter(2026, 1)
-    for bad in ("2026-Q5", "2026Q3", "", "Q3-2026"):
+    for bad in ("2026-Q5", "2026Q3", "", "Q3-2026", "0000-Q1"):
         with pytest.raises(ValueError, match="YYYY-Qn"):
             Quarter.parse(bad)
     assert change(D("110"), D("100")) == D("10.0")
     assert change(D("5"), D("0")) is None
     assert weighted_mean([(D("2"), D("1")), (D("4"), D("3"))]) == D("3.5000")
+
+
+def test_a_quarter_is_shown_once_it_has_begun_and_labels_today_s_figures_unless_it_is_the_current_one():
+    today = date(2026, 12, 7)
+    assert quarter_not_begun(Quarter(2026, 4), today=today) is None
+    assert quarter_not_begun(Quarter(1999, 1), today=today) is None
+    assert quarter_not_begun(Quarter(2027, 1), today=today) == (
+        "2027-Q1 has not begun yet: it starts on 1 Jan 2027. The latest quarter is 2026-Q4, in progress.")
+    assert quarter_not_begun(Quarter(2027, 1), today=date(2027, 1, 1)) is None
+    assert snapshot_day(Quarter(2026, 4), today=today) is None
+    assert snapshot_day(Q3, today=today) == today
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.governance.sprawl.factories import decided_clusters
@@ -141,6 +143,16 @@ def test_the_initiative_page_keeps_the_dashboards_quarter(client, executive, por
     assert 'id="dashboard-quarter"' not in client.get(url, {"quarter": "nonsense"}).content.decode()
 
 
+def test_the_initiative_page_offers_no_way_back_to_a_quarter_that_has_not_begun(
+        client, executive, monkeypatch, portfolio):  # noqa: F811
+    _today(monkeypatch, date(2026, 12, 7))
+    client.force_login(executive)
+    url = reverse("portfolio:initiative_detail", args=[portfolio["triage"].pk])
+    assert 'id="dashboard-quarter"' in client.get(url, {"quarter": "2026-Q4"}).content.decode()
+    page = client.get(url, {"quarter": "2027-Q1"})
+    assert page.status_code == 200 and 'id="dashboard-quarter"' not in page.content.decode()
+
+
 def test_links_go_only_where_the_viewer_may_follow_them(client, executive, owner, portfolio):  # noqa: F811
     from tests.governance.signals.factories import SignalFactory
 
@@ -173,3 +185,85 @@ def test_the_dashboard_and_the_board_pack_say_how_far_to_trust_the_sprawl_cluste
     assert 'href="/governance/sprawl/#track-record"' in page and "#track-record" not in pack  # a PDF links nowhere
     assert data["sprawl_track"] == {"decided": 3, "pairs": 5, "right": 2, "precision": 0.4,
                                     "url": "/governance/sprawl/#track-record"}
+
+
+def _today(monkeypatch, day: date) -> None:
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
+
+
+def test_a_quarter_that_has_not_begun_is_refused_by_the_page_the_api_and_the_board_pack(
+        client, executive, portfolio, monkeypatch):  # noqa: F811
+    _today(monkeypatch, date(2026, 12, 7))
+    client.force_login(executive)
+    said = "2027-Q1 has not begun yet: it starts on 1 Jan 2027. The latest quarter is 2026-Q4, in progress."
+    page = client.get(URL, {"quarter": "2027-Q1"})
+    assert page.status_code == 400 and said in page.content.decode().replace("&#x27;", "'")
+    assert 'id="figure-spend"' not in page.content.decode()
+    api = client.get(reverse("api:dashboard"), {"quarter": "2027-Q1"})
+    assert api.status_code == 400 and api.json() == {"quarter": [said]}
+    for name in ("portfolio:board_pack", "portfolio:board_pack_pdf"):
+        pack = client.get(reverse(name, args=["2027-Q1"]))
+        assert pack.status_code == 400 and pack["Content-Type"].startswith("text/html"), name
+        assert "No board pack for 2027-Q1" in pack.content.decode() and said in pack.content.decode()
+    # The quarter in progress has begun; a year with no calendar dates is a wrong quarter, not a server error.
+    assert client.get(URL, {"quarter": "2026-Q4"}).status_code == 200
+    assert client.get(reverse("portfolio:board_pack", args=["2026-Q4"])).status_code == 200
+    assert client.get(URL, {"quarter": "0000-Q1"}).status_code == 400
+    assert client.get(reverse("api:dashboard"), {"quarter": "0000-Q1"}).status_code == 400
+    assert client.get("/portfolio/board-pack/0000-Q1/").status_code == 404
+
+
+def test_figures_kept_only_as_they_stand_now_are_labelled_with_the_day_for_another_quarter(
+        client, executive, portfolio, monkeypatch):  # noqa: F811
+    from tests.governance.signals.factories import SignalFactory
+
+    SignalFactory(initiatives=[portfolio["triage"]])
+    _today(monkeypatch, date(2026, 12, 7))
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert "are as of 7 Dec 2026, not of 2026-Q3" in html.split('id="snapshot-note"', 1)[1].split("</span>", 1)[0]
+    for key in ("running", "kill_candidates", "scale_candidates", "forecast_next_year"):
+        assert "as of 7 Dec 2026" in html.split(f'id="figure-{key}"', 1)[1].split('<small class="muted">', 1)[0], key
+    for key in ("spend", "value", "idle_licence_cost"):  # the quarter's own figures keep their quarter
+        assert "as of" not in html.split(f'id="figure-{key}"', 1)[1].split('<small class="muted">', 1)[0], key
+    for section in ("kill-candidates", "scale-candidates", "sprawl", "forecast", "stages"):
+        assert "as of 7 Dec 2026" in html.split(f'id="{section}"', 1)[1].split("</h2>", 1)[0], section
+    assert "as of" not in html.split('id="top-initiatives"', 1)[1].split("</h2>", 1)[0]
+
+    figures = {row["Figure"]: row for row in csv.DictReader(io.StringIO(
+        client.get(URL, {"quarter": "2026-Q3", "_export": "figures"}).content.decode()))}
+    assert figures["Initiatives running"]["As of"] == "2026-12-07" and figures["AI spend"]["As of"] == ""
+    (kill,) = csv.DictReader(io.StringIO(client.get(URL, {"quarter": "2026-Q3", "_export": "kill_candidates"})
+                                         .content.decode()))
+    assert kill["As of"] == "2026-12-07"
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    assert data["snapshot_as_of"] == "2026-12-07"
+    as_of = {f["key"]: f["as_of"] for f in data["figures"]}
+    assert as_of["running"] == as_of["kill_candidates"] == "2026-12-07" and as_of["spend"] is None
+
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    assert "the day this pack was made, not of 2026-Q3" in pack.split('id="cover-snapshot"', 1)[1]
+    assert "Open and acknowledged signals as of 7 Dec 2026, not of 2026-Q3." in pack
+    running = pack.split("<td>Initiatives running</td>", 1)[1].split("</tr>", 1)[0]
+    assert "as of 7 Dec 2026" in running
+    assert "as of" not in pack.split("<td>AI spend</td>", 1)[1].split("</tr>", 1)[0]
+    response = client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"]))
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "as of 7 Dec 2026" in text and "not of 2026-Q3" in text
+
+    # The next day says the next day: what was kept for yesterday is not shown again.
+    _today(monkeypatch, date(2026, 12, 8))
+    assert "as of 8 Dec 2026" in client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()["snapshot_as_of"] == "2026-12-08"
+
+
+def test_the_current_quarter_s_figures_are_not_labelled(client, executive, portfolio, monkeypatch):  # noqa: F811
+    _today(monkeypatch, date(2026, 9, 15))
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert 'id="snapshot-note"' not in html and "as-of" not in html
+    assert client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()["snapshot_as_of"] is None
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    assert 'id="cover-snapshot"' not in pack and "as of" not in pack.split('id="pack-headline"', 1)[1].split(
+        "</table>", 1)[0]
