@@ -119,13 +119,15 @@ def test_a_signals_run_goes_through_the_broker_to_a_worker(stack, admin, stack_d
 
 def test_the_review_reminder_job_goes_through_the_broker_to_a_worker(stack, admin, stack_db):
     """A cycle due tomorrow is opened through the API; the reminder job, sent to the broker as beat sends it, reminds
-    its owners from a worker (and the e-mails are recorded, once)."""
+    its owners from a worker (and the e-mails are recorded, once). It reviews the current quarter: a cycle is named
+    after its quarter and overlaps no other, and the demo's cycles review the quarters before."""
+    from portfolio.calculations import Quarter
     from reviews.models import ReminderLog, ReviewCycle
 
     today = timezone.localdate()
-    month_end = today.replace(day=1) - timedelta(days=1)
+    quarter = Quarter.of(today)
     status, cycle = admin.call("POST", "/api/reviews/cycles/", {
-        "name": "Stack check", "period_start": str(month_end.replace(day=1)), "period_end": str(month_end),
+        "name": quarter.name, "period_start": str(quarter.first_day), "period_end": str(quarter.last_day),
         "due_on": str(today + timedelta(days=1))})
     assert status == 201, cycle
     drafts = ReviewCycle.objects.get(pk=cycle["id"]).reports.count()
