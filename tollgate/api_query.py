@@ -106,16 +106,21 @@ class OrderingFilter(filters.OrderingFilter):
     """DRF's `?ordering=`, refusing a field the list does not sort by (DRF drops it and serves the list unsorted),
     sorting by the names of `ordering_aliases` as by the fields each stands for, and the text fields a view names in
     `ordering_ignoring_case` as people read them, whatever their case (the list pages sort them so too): SQLite
-    compares bytes, so "apple" came after "Zebra"."""
+    compares bytes, so "apple" came after "Zebra". Every ordering ends on the key, so that pages never overlap."""
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
         ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
         folded = set(getattr(view, "ordering_ignoring_case", ()))
-        if not ordering or not folded.intersection(term.lstrip("-") for term in ordering):
-            return super().filter_queryset(request, queryset, view)
         terms: list[Any] = [ignoring_case(term.lstrip("-"), descending=term.startswith("-"))[0]
                             if term.lstrip("-") in folded else term for term in ordering]
-        return queryset.order_by(*terms, "pk")
+        # Rows that tie on the fields asked for (every initiative of one stage) come in the database's whim, which may
+        # differ from one page's query to the next: a script paging through would see some rows twice and others
+        # never. The key breaks the tie, so the pages partition the list.
+        if not any(term in ("pk", "-pk", "id", "-id") for term in ordering):
+            terms.append("pk")
+        return queryset.order_by(*terms)
 
     def aliases(self, view: APIView) -> dict[str, Sequence[str]]:
         return dict(getattr(view, "ordering_aliases", {}))

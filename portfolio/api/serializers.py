@@ -142,6 +142,14 @@ class BusinessCaseSerializer(ModelSerializer):
         return fields
 
 
+class BusinessCaseUpdateSerializer(BusinessCaseSerializer):
+    """A business case as PUT and PATCH take it, for the schema: `initiative` is shown, never written (as for a
+    KPI, below); the view answers with BusinessCaseSerializer, as a GET does."""
+
+    class Meta(BusinessCaseSerializer.Meta):
+        read_only_fields = ["initiative", *BusinessCaseSerializer.Meta.read_only_fields]
+
+
 class KPISerializer(ModelSerializer):
     """A KPI; `kind` says how it becomes money and `value_per_unit_label` what its value per unit means for that kind
     (a stated KPI takes none: its owner states the value in each report)."""

@@ -182,6 +182,8 @@ def initiative_tag(request: Request, pk: int) -> str:
     return view.record_tag(view.get_queryset().get(pk=pk))
 
 
+@extend_schema_view(update=extend_schema(request=serializers.BusinessCaseUpdateSerializer),
+                    partial_update=extend_schema(request=serializers.BusinessCaseUpdateSerializer))
 class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     """Business cases; object rules follow the initiative (tollgate.roles.initiative_of)."""
 

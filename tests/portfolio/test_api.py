@@ -706,10 +706,14 @@ def test_schema_endpoint_renders_for_a_logged_in_user(as_user, api_client, revie
     assert "/api/initiatives/" in paths and "/api/licence-pools/{id}/" in paths
 
 
-def test_the_schema_says_a_kpi_s_initiative_is_set_on_create_only(as_user, owner, initiative, other_initiative,
-                                                                   admin_user):
-    """A KPI never moves to another initiative: PUT and PATCH show the field but ignore it, and the schema said they
-    took it (a PUT even required it)."""
+@pytest.mark.parametrize(("collection", "factory", "name", "detail"), [
+    ("kpis", KPIFactory, "name", "api:kpi-detail"),
+    ("business-cases", BusinessCaseFactory, "problem", "api:businesscase-detail"),
+])
+def test_the_schema_says_a_kpi_s_or_business_case_s_initiative_is_set_on_create_only(
+        as_user, owner, initiative, other_initiative, admin_user, collection, factory, name, detail):
+    """A KPI or a business case never moves to another initiative: PUT and PATCH show the field but ignore it, and
+    the schema said they took it (a PUT even required it)."""
     schema = as_user(owner).get(reverse("schema"), {"format": "json"}).json()
     components = schema["components"]["schemas"]
 
@@ -717,16 +721,18 @@ def test_the_schema_says_a_kpi_s_initiative_is_set_on_create_only(as_user, owner
         ref = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         return components[ref.rsplit("/", 1)[1]]
 
+    record = f"/api/{collection}/{{id}}/"
     for method in ("put", "patch"):
-        assert "initiative" not in body("/api/kpis/{id}/", method)["properties"], method
-    assert "initiative" not in body("/api/kpis/{id}/", "put").get("required", [])
-    assert "initiative" in body("/api/kpis/", "post")["required"]
-    answer = schema["paths"]["/api/kpis/{id}/"]["patch"]["responses"]["200"]["content"]["application/json"]
+        assert "initiative" not in body(record, method)["properties"], method
+    assert "initiative" not in body(record, "put").get("required", [])
+    assert "initiative" in body(f"/api/{collection}/", "post")["required"]
+    answer = schema["paths"][record]["patch"]["responses"]["200"]["content"]["application/json"]
     assert "initiative" in components[answer["schema"]["$ref"].rsplit("/", 1)[1]]["properties"]
-    kpi = KPIFactory(initiative=initiative)
-    moved = as_user(admin_user).patch(reverse("api:kpi-detail", args=[kpi.pk]),
-                                      {"initiative": other_initiative.pk, "name": "Renamed"}, format="json")
-    assert moved.status_code == 200 and moved.json()["initiative"] == initiative.pk
+    made = factory(initiative=initiative)
+    moved = as_user(admin_user).patch(reverse(detail, args=[made.pk]),
+                                      {"initiative": other_initiative.pk, name: "Renamed"}, format="json")
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["initiative"] == initiative.pk and moved.json()[name] == "Renamed"
 
 
 def test_schema_validates_without_warnings(tmp_path):

@@ -65,5 +65,11 @@ def test_a_page_that_is_not_a_whole_number_from_one_is_refused_by_name(api_clien
 def test_a_page_past_the_end_is_still_not_found(api_client, admin_user):
     DepartmentFactory()
     api_client.force_authenticate(admin_user)
-    assert api_client.get(reverse("api:department-list"), {"page": "2"}).status_code == 404
+    past = api_client.get(reverse("api:department-list"), {"page": "2"})
+    assert past.status_code == 404
+    assert past.json() == {"detail": "Page 2 is past the end of this list: it has 1 row, on 1 page of 50; the last is "
+                                     "page 1."}
+    DepartmentFactory.create_batch(4)
+    assert api_client.get(reverse("api:department-list"), {"page": "4", "page_size": "2"}).json() == {
+        "detail": "Page 4 is past the end of this list: it has 5 rows, on 3 pages of 2; the last is page 3."}
     assert api_client.get(reverse("api:department-list"), {"page": "last"}).status_code == 200
