@@ -40,6 +40,7 @@ from reviews.choices import Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.audit import audit_event
 from tollgate.formatting import format_money
+from tollgate.jobs import transaction_lock
 from tollgate.roles import may
 from tollgate.types import Actor
 
@@ -265,6 +266,9 @@ def review_cycle_open(
     scheduler (or an impatient reviewer) can run it again safely. A closed cycle is left alone.
     """
     _require(actor, "reviews.manage_reviewcycle")
+    # One opening at a time: two reviewers opening 2026-Q3 and 2026-H2 at the same moment would each find no overlap
+    # and both be created (only an identical name is refused by the database).
+    transaction_lock("reviews.review_cycle_open")
     name = (name or "").strip()
     today = today or timezone.localdate()
     opens_on = opens_on or today

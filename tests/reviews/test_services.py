@@ -589,3 +589,46 @@ def test_rolling_the_stated_values_back_drops_only_entries_the_old_schema_cannot
         stated_kpi.pk: services.StatedKpiValue(D("500"), "Ledger extract.")})
     rollback.drop_entries_without_an_actual(apps, None)
     assert sorted(report.actuals.values_list("kpi__name", flat=True)) == ["Average handle time", "Tickets deflected"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_cycles_opened_at_the_same_moment_give_one_cycle(reviewer, monkeypatch):
+    """Each opening checks for an overlap, then writes. The check is held at a barrier until both have made it (or 3
+    seconds pass): without the lock both found no overlap and both cycles were created."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(2)
+    checked = services.cycle_overlap_error
+
+    def check_then_wait(**period):
+        found = checked(**period)
+        try:
+            barrier.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass  # the other opening waits for the lock: it checks once this one has committed
+        return found
+
+    monkeypatch.setattr(services, "cycle_overlap_error", check_then_wait)
+    outcomes: dict[str, str] = {}
+
+    def open_(name: str, start: date, end: date) -> None:
+        try:
+            open_cycle(reviewer, name, start, end, due=date(2027, 1, 31))
+            outcomes[name] = "opened"
+        except ValidationError as error:
+            outcomes[name] = error.message_dict["period_start"][0]
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=open_, args=("2026-Q3", date(2026, 7, 1), date(2026, 9, 30))),
+               threading.Thread(target=open_, args=("2026-H2", date(2026, 7, 1), date(2026, 12, 31)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes.values())[-1] == "opened", outcomes
+    assert "which overlaps this period" in sorted(outcomes.values())[0], outcomes
+    assert ReviewCycle.objects.count() == 1
