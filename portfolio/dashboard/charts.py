@@ -79,10 +79,12 @@ def licence_utilisation(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def forecast(history: list[dict[str, Any]], forecast: dict[str, Any] | None, currency: str) -> dict[str, Any] | None:
-    """Actual spend, the forecast with its 80 % interval, and the Jevons scenario when the forecast has one."""
+def forecast(forecast: dict[str, Any] | None, currency: str) -> dict[str, Any] | None:
+    """Actual spend up to the forecast (its `history`, the twelve months before it whatever quarter the board shows,
+    so the two lines meet), the forecast with its 80 % interval, and the Jevons scenario when the forecast has one."""
     if not forecast or not forecast.get("months"):
         return None
+    history = forecast.get("history") or []
     months = forecast["months"]
     data: list[dict[str, Any]] = [
         {"type": "scatter", "mode": "lines", "name": "Actual", "x": [h["month"] for h in history],

@@ -351,7 +351,7 @@ def sprawl_track() -> registry.SprawlTrack | None:
 
 def forecast_of(department_id: int | None) -> dict[str, Any] | None:
     """The latest stored forecast (portfolio.costs.forecast): monthly total with its 80 % interval and the Jevons
-    scenario, the next four quarters, and the backtest's error. For a department, the sum of its initiatives' lines
+    scenario, the next four quarters, the backtest's error, and the actual spend of the twelve months before it. For a department, the sum of its initiatives' lines
     (their bands do not add up, so none is given)."""
     stored = cost_forecast_latest()
     if stored is None:
@@ -368,6 +368,16 @@ def forecast_of(department_id: int | None) -> dict[str, Any] | None:
         total, lower, upper = payload["total"][:12], payload["lower"][:12], payload["upper"][:12]
         jevons = {"total": payload["jevons"]["total"][:12],
                   "price_decline_pct": payload["jevons"].get("price_decline_pct")}
+    history: list[dict[str, Any]] = []
+    if months:
+        # The actual spend the forecast continues from: the twelve months before its first, whatever quarter the
+        # board shows (a past quarter's own months would leave the chart blank between that quarter and today).
+        last = add_months(date.fromisoformat(months[0] + "-01"), -1)
+        costs = MonthlyCost.objects.filter(month__gte=add_months(last, 1 - TREND_MONTHS), month__lte=last)
+        if department_id:
+            costs = costs.filter(initiative__department_id=department_id)
+        history = [{"month": f"{row['month']:%Y-%m}", "amount": cents(row["total"] or ZERO)}
+                   for row in costs.order_by("month").values("month").annotate(total=Sum("amount"))]
     quarters = []
     for start in range(0, len(months) - len(months) % 3, 3):
         quarters.append({
@@ -378,7 +388,7 @@ def forecast_of(department_id: int | None) -> dict[str, Any] | None:
         })
     return {
         "as_of": f"{stored.as_of:%Y-%m}", "months": months, "total": total, "lower": lower, "upper": upper,
-        "jevons": jevons, "quarters": quarters,
+        "jevons": jevons, "quarters": quarters, "history": history,
         "next_year": cents(Decimal(str(sum(total)))),
         "backtest_mape": None if stored.backtest_mape is None else float(stored.backtest_mape),
         "backtest_mape_pct": None if stored.backtest_mape is None else round(float(stored.backtest_mape) * 100, 1),
@@ -566,7 +576,7 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
                 [d for d in board["departments"] if d["spend"] or d["value"]], currency),
             "licences": svg.licence_utilisation(board["licence_utilisation"]) if board["licence_utilisation"]
             else None,
-            "forecast": svg.forecast(history, board["forecast"], currency) if board["forecast"] else None,
+            "forecast": svg.forecast(board["forecast"], currency) if board["forecast"] else None,
         },
         "licence_waste": [row for row in board["licence_utilisation"] if row["idle"]],
     }

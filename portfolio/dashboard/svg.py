@@ -89,7 +89,9 @@ def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> 
     return _svg(figure)
 
 
-def forecast(history: list[dict[str, Any]], forecast: dict[str, Any], currency: str) -> str:
+def forecast(forecast: dict[str, Any], currency: str) -> str:
+    """The forecast chart of the board pack: see charts.forecast."""
+    history = forecast.get("history") or []
     figure = _figure("forecast")
     axis = figure.add_subplot()
     past = [h["month"] for h in history]

@@ -110,17 +110,13 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         )
         return context
 
-    @staticmethod
-    def history(board: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"month": m, "amount": a} for m, a in selectors.monthly_totals(board["spend_by_category_month"])]
-
     def charts(self, board: dict[str, Any]) -> dict[str, Any]:
         currency = board["currency"]
         return {
             "spend": charts.spend_by_category(board["spend_by_category_month"], currency),
             "departments": charts.spend_and_value_by_department(board["departments"], currency),
             "licences": charts.licence_utilisation(board["licence_utilisation"]),
-            "forecast": charts.forecast(self.history(board), board["forecast"], currency),
+            "forecast": charts.forecast(board["forecast"], currency),
         }
 
 

@@ -187,6 +187,26 @@ def test_the_forecast_joins_the_dashboard_with_its_error(portfolio):
     assert marketing["lower"] is None and len(marketing["total"]) == 12
 
 
+def test_the_forecast_carries_the_actual_spend_it_continues_from_whatever_quarter_is_shown(portfolio):
+    """A past quarter's board ends its spend in that quarter; the forecast chart continues from the month before the
+    forecast, so its actual line is the forecast's own history (before, the chart left a gap up to today)."""
+    from governance.services import cost_forecast_refresh
+    from portfolio.dashboard import charts, svg
+
+    cost_forecast_refresh(today=date(2026, 10, 15))
+    q2 = dashboard(quarter=Quarter(2026, 2))
+    assert q2["spend_by_category_month"][-1]["month"] == "2026-04"  # Q2 holds April only
+    history = q2["forecast"]["history"]
+    assert history == [{"month": "2026-04", "amount": D("1050.00")}, {"month": "2026-07", "amount": D("1300.00")},
+                       {"month": "2026-08", "amount": D("1400.00")}, {"month": "2026-09", "amount": D("1650.55")}]
+    chart = charts.forecast(q2["forecast"], "USD")
+    actual = next(trace for trace in chart["data"] if trace["name"] == "Actual")
+    assert actual["x"][-1] == "2026-09" and q2["forecast"]["months"][0] == "2026-10"
+    assert "<svg" in svg.forecast(q2["forecast"], "USD")
+    claims = dashboard(quarter=Quarter(2026, 2), department=portfolio["claims"])["forecast"]["history"]
+    assert [row["amount"] for row in claims] == [D("900.00"), D("1000.00"), D("1100.00"), D("1200.00")]
+
+
 def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
     from governance.choices import SignalSeverity, SignalStatus, SignalType
     from tests.governance.signals.factories import SignalFactory
