@@ -351,8 +351,8 @@ def sprawl_track() -> registry.SprawlTrack | None:
 
 def forecast_of(department_id: int | None) -> dict[str, Any] | None:
     """The latest stored forecast (portfolio.costs.forecast): monthly total with its 80 % interval and the Jevons
-    scenario, the next four quarters, the backtest's error, and the actual spend of the twelve months before it. For a department, the sum of its initiatives' lines
-    (their bands do not add up, so none is given)."""
+    scenario, the next four quarters, the backtest's error, and the actual spend of the twelve months before it. For
+    a department, the sum of its initiatives' lines (their bands do not add up, so none is given)."""
     stored = cost_forecast_latest()
     if stored is None:
         return None
