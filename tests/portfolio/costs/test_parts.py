@@ -135,6 +135,40 @@ def test_a_bad_row_in_part_three_fails_the_run_and_leaves_the_month_untouched(tm
     assert staging_tables() == []
 
 
+def test_parts_that_read_nothing_keep_the_month_unless_confirmed_and_the_replacement_is_audited(tmp_path, initiatives):
+    """The merge goes through the single task's checks: a month of records is not emptied by files that hold none of
+    it unless the starter confirmed it, and the month it replaces is in the audit trail."""
+    from auditlog.models import LogEntry
+
+    folder = tmp_path / "june"
+    write_parts(folder, ROWS, 3)
+    source = focus_source("split", folder, initiatives)
+    before = run_month(source)
+    assert before.status == RunStatus.SUCCEEDED and before.parts == 3
+    kept = records(source)
+    replaced = LogEntry.objects.get_for_object(before).get(additional_data__event="ingestion_run_replaced_month")
+    assert replaced.additional_data["records_replaced"] == 0
+    assert replaced.additional_data["records_written"] == len(kept)
+
+    write_parts(folder, 0, 3)  # three files with their header alone
+    refused = run_month(source)
+    assert refused.status == RunStatus.FAILED
+    assert refused.error.startswith(f"No records read for 2025-06 (0 rows read, 0 of them skipped), and split held "
+                                    f"{len(kept):,} records for it: they are kept.")
+    assert records(source) == kept and staging_tables() == []
+    assert not LogEntry.objects.get_for_object(refused).filter(
+        additional_data__event="ingestion_run_replaced_month").exists()
+
+    run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.COMMAND, replace_with_nothing=True)
+    confirmed = ingestion_run_execute(run=run)
+    assert confirmed.status == RunStatus.SUCCEEDED and confirmed.parts == 3, confirmed.error
+    assert confirmed.warning == (f"No records read for 2025-06 (0 rows read, 0 of them skipped): the {len(kept):,} "
+                                 "records read before were replaced with nothing, as confirmed.")
+    assert records(source) == [] and not MonthlyCost.objects.filter(month=JUNE.start).exists()
+    emptied = LogEntry.objects.get_for_object(confirmed).get(additional_data__event="ingestion_run_replaced_month")
+    assert (emptied.additional_data["records_replaced"], emptied.additional_data["records_written"]) == (len(kept), 0)
+
+
 def test_a_redelivered_part_replaces_its_own_staged_rows(tmp_path, initiatives, monkeypatch):
     write_focus(tmp_path / "whole.csv", range(ROWS))
     write_parts(tmp_path / "june", ROWS, 4)
