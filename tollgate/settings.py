@@ -227,11 +227,11 @@ MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
-# E-mail: console unless EMAIL_URL is set (e.g. smtp+tls://user:pass@mail.example.com:587).
+# E-mail: the console (standard error) unless EMAIL_URL is set (e.g. smtp+tls://user:pass@mail.example.com:587).
 if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = "tollgate.mail.EmailBackend"  # the console's, on standard error (tollgate/mail.py)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tollgate@localhost")
 # Where people reach Tollgate: links in e-mails are absolute (an e-mail has no page to be relative to).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -54,3 +54,14 @@ def _december(monkeypatch):
     from django.utils import timezone
 
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2026, 12, 3))
+
+
+def test_the_json_stays_parseable_when_new_signals_notify_their_owners_by_console_mail(
+        over_budget, settings, capsys, django_capture_on_commit_callbacks):
+    """Without EMAIL_URL the notices go to the console: on standard error, not before the JSON on standard out."""
+    settings.EMAIL_BACKEND = "tollgate.mail.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mails leave once the computation commits
+        call_command("compute_signals", "--json")
+    printed = capsys.readouterr()
+    assert {row["type"] for row in json.loads(printed.out)} == {"cost_overrun"}
+    assert "Subject: " in printed.err
