@@ -8,7 +8,8 @@ from typing import Any
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import parsers, permissions, renderers, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -118,3 +119,25 @@ class RevokeTokenView(APIView):
                                        "`Authorization: Token <key>`."}, status=status.HTTP_400_BAD_REQUEST)
         api_token_revoke(actor=request_actor(request), token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """Axes' answer to a locked-out login (AXES_LOCKOUT_CALLABLE): the page for people, and for the API's token login
+    JSON with a `detail` and `Retry-After`, as every other API refusal, where axes gave a script the HTML page."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    limit, cool_off = get_failure_limit(request, credentials), get_cool_off(request)
+    if request.path_info.startswith("/api/"):
+        minutes = int(cool_off.total_seconds() // 60) if cool_off else 0
+        pause = f"for {minutes} minute{'s' if minutes != 1 else ''}" if minutes else "for a while"
+        response = JsonResponse({"detail": (
+            f"Too many failed login attempts: logins for this account or from this address are paused {pause} after "
+            f"{limit} failed attempts. Try again later, or ask an administrator to unlock it now.")},
+            status=settings.AXES_HTTP_RESPONSE_CODE)
+        if cool_off:
+            response["Retry-After"] = str(int(cool_off.total_seconds()))
+        return response
+    context = {"failure_limit": limit, "cooloff_timedelta": cool_off,
+               "username": get_client_username(request, credentials) or ""}
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=settings.AXES_HTTP_RESPONSE_CODE)

@@ -41,6 +41,18 @@ def test_an_account_is_locked_after_the_failure_limit_on_every_login_path(attemp
     assert "_auth_user_id" not in owner.session and not ApiToken.objects.filter(user=user).exists()
 
 
+def test_the_api_s_token_login_answers_a_lockout_in_json_with_when_to_retry():
+    user = UserFactory()
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(LIMIT):
+        response = token_login(client, user.username, "wrong")
+    assert response.status_code == 429 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Too many failed login attempts: logins for this account or from this "
+                                         "address are paused for 15 minutes after 5 failed attempts. Try again later, "
+                                         "or ask an administrator to unlock it now."}
+    assert response["Retry-After"] == "900"
+
+
 def test_the_lockout_page_says_what_happened_and_what_to_do():
     user = UserFactory()
     client = Client(REMOTE_ADDR="203.0.113.8")
