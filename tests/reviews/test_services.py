@@ -316,6 +316,32 @@ def submitted(owner, report):
     return services.value_report_submit(actor=owner, report=report)
 
 
+def test_the_figures_of_a_kpi_a_submitted_report_measured_stay_its_name_may_change(owner, kpis, report, submitted):
+    """A new value per unit or baseline would rewrite the value of a report already submitted (or decided) and of
+    its quarter on the dashboard: refused, naming the report; renaming is not."""
+    from portfolio.services import kpi_save, kpis_replace
+
+    deflected, handle = kpis
+    before = selectors.report_figures(selectors.report_detail_loaded().get(pk=submitted.pk)).value.amount
+    with pytest.raises(ValidationError) as refused:
+        kpi_save(actor=owner, initiative=deflected.initiative, kpi=deflected, value_per_unit=D("5000000"),
+                 baseline=D("-1000"))
+    assert refused.value.message_dict["kpis"] == [
+        f"KPI 'Tickets deflected' keeps its baseline and value per unit: the submitted value report "
+        f"{submitted.cycle.name} measured it, and their value and targets would change. Add a new KPI for what comes "
+        "next instead (renaming it stays possible)."]
+    for field, value in (("target", D("1")), ("direction", KpiDirection.DECREASE), ("unit", "hours"),
+                         ("kind", KpiKind.RATIO)):
+        with pytest.raises(ValidationError, match=f"keeps its {field}:"):
+            kpis_replace(actor=owner, initiative=deflected.initiative,
+                         kpis=[{"id": deflected.pk, field: value}, {"id": handle.pk}])
+    kpi_save(actor=owner, initiative=deflected.initiative, kpi=deflected, name="Tickets deflected by the bot")
+    after = selectors.report_figures(selectors.report_detail_loaded().get(pk=submitted.pk)).value.amount
+    assert after == before
+    services.value_report_reopen(actor=UserFactory(role=Role.REVIEWER), report=submitted, reason="Redo")
+    kpi_save(actor=owner, initiative=deflected.initiative, kpi=deflected, value_per_unit=D("5"))  # a draft's only
+
+
 def test_a_kpi_a_submitted_report_measured_stays_one_only_drafts_measured_goes(owner, kpis, report, submitted):
     from portfolio.services import kpi_delete
 
