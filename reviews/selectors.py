@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,10 +19,10 @@ from governance.selectors import policy_value
 from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.calculations import Quarter
 from portfolio.choices import Stage
-from portfolio.costs.calculations import cents
-from portfolio.costs.selectors import initiative_tco_by_period, tco_period_annotations
+from portfolio.costs.calculations import OVERSIGHT, cents
+from portfolio.costs.selectors import MONEY_FIELD, initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
-from portfolio.models import KPI, BusinessCase, Initiative
+from portfolio.models import KPI, BusinessCase, Initiative, InitiativeMonthlyTco
 from portfolio.selectors import approved_plan, approved_versions_prefetch, people_acting_for
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
@@ -81,7 +81,7 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
         "attachments__uploaded_by",
         "initiative__delegates",
     ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
-                                        end="cycle__period_end"))
+                                        end="cycle__period_end"), **draft_oversight_annotations())
 
 
 def report_figures_loaded() -> QuerySet[ValueReport]:
@@ -93,7 +93,27 @@ def report_figures_loaded() -> QuerySet[ValueReport]:
         approved_versions_prefetch("initiative__business_case_versions"),
         Prefetch("actuals", queryset=KpiActual.objects.all()),
     ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
-                                        end="cycle__period_end"))
+                                        end="cycle__period_end"), **draft_oversight_annotations())
+
+
+def draft_oversight_annotations() -> dict[str, Any]:
+    """For report_cost's preview of a draft: in the report's period, the oversight its TCO estimates from the
+    business case (`tco_oversight_estimated`) and the months with a TCO but no oversight cost record
+    (`tco_months` less `tco_oversight_recorded_months`), which the draft's hours will fill once submitted."""
+    rows = InitiativeMonthlyTco.objects.filter(
+        initiative_id=OuterRef("initiative_id"), month__gte=OuterRef("cycle__period_start"),
+        month__lte=OuterRef("cycle__period_end")).order_by().values("initiative_id")
+
+    def months(of: QuerySet) -> Subquery:
+        return Subquery(of.annotate(n=Count("month", distinct=True)).values("n"), output_field=IntegerField())
+
+    return {
+        "tco_oversight_estimated": Subquery(
+            rows.filter(category=OVERSIGHT, actual=False).annotate(total=Sum("amount")).values("total"),
+            output_field=MONEY_FIELD),
+        "tco_months": months(rows),
+        "tco_oversight_recorded_months": months(rows.filter(category=OVERSIGHT, actual=True)),
+    }
 
 
 def initiatives_of(user: Viewer) -> QuerySet[Initiative]:
@@ -276,9 +296,32 @@ def report_cost(report: ValueReport) -> ReportCost:
         tco = initiative_tco_by_period(initiative_ids=[report.initiative_id], start=cycle.period_start,
                                        end=cycle.period_end).get(report.initiative_id)
         has_records, total, estimated = (tco.has_records, tco.total, tco.estimated) if tco else (False, None, 0)
+    if report.status == ReportStatus.DRAFT and report.oversight_hours is not None and total is not None:
+        total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0))
     return cost_of(has_records=has_records, total=total, estimated=estimated, months=cycle.months,
                    case_tco_monthly=lambda: (case.tco_monthly if (case := business_case_of(report.initiative))
                                              else None))
+
+
+def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decimal) -> tuple[Decimal, Decimal]:
+    """A draft's cost as it will be once submitted: the stored TCO counts only submitted reports' oversight hours
+    (reported_oversight), so the preview puts the draft's own hours x the business case's loaded hourly rate in
+    place of the estimated oversight of each month without an oversight cost record, as tco_recompute will then
+    (portfolio.costs.calculations.month_tco). Other reports and the dashboard keep counting submitted ones only."""
+    names = draft_oversight_annotations()
+    if hasattr(report, "tco_months"):  # annotated by report_detail_loaded / report_figures_loaded
+        row = {name: getattr(report, name) for name in names}
+    else:
+        row = ValueReport.objects.filter(pk=report.pk).annotate(**names).values(*names).first() or {}
+    replaced = row.get("tco_oversight_estimated") or Decimal(0)
+    open_months = (row.get("tco_months") or 0) - (row.get("tco_oversight_recorded_months") or 0)
+    case = business_case_of(report.initiative)
+    rate = case.loaded_hourly_rate if case is not None else Decimal(0)
+    cycle = report.cycle
+    per_month = calculations.oversight_hours_by_month(report.oversight_hours or Decimal(0), cycle.period_start,
+                                                      cycle.period_end)
+    reported = sum((cents(hours * rate) for hours in list(per_month.values())[:open_months]), Decimal(0))
+    return total - replaced + reported, estimated - replaced
 
 
 def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | None, months: int,

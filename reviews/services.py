@@ -34,7 +34,7 @@ from governance.evidence import Notice
 from governance.signals.services import signal_run_submit
 from portfolio.choices import KpiKind, NotificationEmail
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import Initiative, Profile
+from portfolio.models import KPI, Initiative, Profile
 from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -377,6 +377,8 @@ def value_report_save_draft(
         raise ValidationError({"kpi_stated": (
             f"{computed[0].name} is a {computed[0].kind.replace('_', '-')} KPI: its value is computed from its "
             "actual. Only stated KPIs take a stated value and evidence.")})
+    _ensure_stated_not_negative(fields.get("stated_value"),
+                                {kpis[pk]: given.amount for pk, given in sorted(stated.items())})
     with set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(report, f) != v]
         for field_name in changed:
@@ -394,6 +396,22 @@ def value_report_save_draft(
             _kpi_entry_save(existing.get(kpi_id) or KpiActual(report=report, kpi_id=kpi_id), values)
     _ensure_value_recordable(report)
     return report
+
+
+def _ensure_stated_not_negative(report_value: Decimal | None, stated: Mapping[KPI, Decimal | None]) -> None:
+    """A stated value is money the initiative delivered, at least 0 like every other amount Tollgate takes (an
+    expected value, a value per unit): a negative one would quietly lower the quarter's value on the dashboard. A KPI
+    that got worse shows it through its actual, not through a negative stated amount."""
+    errors: dict[str, list[str]] = {}
+    if report_value is not None and report_value < 0:
+        errors["stated_value"] = [f"The owner-stated value is {format_money(report_value)}: a stated value is at "
+                                  f"least {format_money(0)}. Leave it empty when the KPIs express the value."]
+    negative = [kpi for kpi, amount in stated.items() if amount is not None and amount < 0]
+    if negative:
+        errors["kpi_stated"] = [f"The stated value of {kpi.name} is {format_money(stated[kpi])}: a stated value is "
+                                f"at least {format_money(0)}." for kpi in negative]
+    if errors:
+        raise ValidationError(errors)
 
 
 # The most a value report's money may be: what a money field holds (14 digits, 2 after the point).
@@ -475,6 +493,9 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
     errors = _submission_errors(report)
     if errors:
         raise ValidationError(errors)
+    # A draft saved before negative stated values were refused.
+    _ensure_stated_not_negative(report.stated_value, {a.kpi: a.stated_value for a in report.actuals.select_related(
+        "kpi").order_by("kpi_id")})
     _ensure_value_recordable(report)  # a draft saved before this check existed
     with set_actor(actor):
         report.status = ReportStatus.SUBMITTED

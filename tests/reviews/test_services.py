@@ -295,6 +295,31 @@ def test_a_stated_value_needs_evidence(owner, report):
     assert set(error.value.message_dict) == {"stated_value_evidence"}
 
 
+def test_a_negative_stated_value_is_refused_for_the_report_and_for_a_stated_kpi(owner, report):
+    stated = KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED,
+                        baseline=None, target=None, value_per_unit=None)
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_save_draft(
+            actor=owner, report=report, fields={"stated_value": D("-5000"), "stated_value_evidence": "x"},
+            kpi_stated={stated.pk: services.StatedKpiValue(D("-8400"), "Credit notes")})
+    assert refused.value.message_dict == {
+        "stated_value": ["The owner-stated value is -$5,000.00: a stated value is at least $0.00. Leave it empty "
+                         "when the KPIs express the value."],
+        "kpi_stated": ["The stated value of Overcharges recovered is -$8,400.00: a stated value is at least $0.00."]}
+    report.refresh_from_db()
+    assert report.stated_value is None and not report.actuals.exists()
+    services.value_report_save_draft(actor=owner, report=report, fields={"stated_value": D("0")},
+                                     kpi_stated={stated.pk: services.StatedKpiValue(D("8400"), "Credit notes")})
+
+
+def test_a_draft_holding_a_negative_stated_value_from_before_cannot_be_submitted(owner, report):
+    fill(report, owner)
+    ValueReport.objects.filter(pk=report.pk).update(stated_value=D("-5000"), stated_value_evidence="x")
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_submit(actor=owner, report=report)
+    assert list(refused.value.message_dict) == ["stated_value"]
+
+
 def test_submit_records_who_and_when_and_writes_the_audit_row(owner, report):
     fill(report, owner)
     submitted = services.value_report_submit(actor=owner, report=report)
