@@ -148,6 +148,17 @@ def next_cycle_to_open(today: date | None = None, due_after_days: int = 30) -> c
     return planned
 
 
+def initiatives_owing_report(cycle: ReviewCycle) -> QuerySet[Initiative]:
+    """The initiatives that owe `cycle` a value report: in pilot or production now, and started by the end of the
+    period reviewed (no start date: they owe one). Re-opening a past quarter does not ask an initiative that starts
+    after it for that quarter's report.
+
+    The start of the pilot (its start_pilot transition in the audit trail) is not asked: the demo's pilots start
+    theirs after the quarter they report on, and would lose their reports of it."""
+    return Initiative.objects.filter(stage__in=REPORTING_STAGES).filter(
+        Q(start_date__isnull=True) | Q(start_date__lte=cycle.period_end))
+
+
 def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initiative]:
     """The user's initiatives with their report of `cycle` prefetched as `cycle_reports` (constant queries)."""
     if not may(user, "reviews.view_valuereport"):
@@ -573,6 +584,16 @@ def reports_to_escalate(today: date, escalation_days: int) -> QuerySet[ValueRepo
         status=ReportStatus.DRAFT, cycle__closed_at__isnull=True,
         cycle__due_on__lt=today - timedelta(days=escalation_days),
     ).exclude(Exists(escalated)).order_by("pk")
+
+
+def report_state_q(state: ReportState, today: date) -> Q:
+    """The reports in `state` on `today`, as ValueReport.state_on decides it, for filtering a list."""
+    return {
+        ReportState.DUE: Q(status=ReportStatus.DRAFT, cycle__due_on__gte=today),
+        ReportState.OVERDUE: Q(status=ReportStatus.DRAFT, cycle__due_on__lt=today),
+        ReportState.SUBMITTED: Q(status=ReportStatus.SUBMITTED, verdict__isnull=True),
+        ReportState.REVIEWED: Q(status=ReportStatus.SUBMITTED, verdict__isnull=False),
+    }[state]
 
 
 def report_state_counts(queryset: QuerySet[ValueReport], today: date | None = None) -> dict[str, int]:

@@ -245,7 +245,6 @@ def cycle_overlap_error(*, name: str, period_start: date, period_end: date) -> d
                              f"{other.period_end:%Y-%m-%d}, which overlaps this period.")}
 
 
-@transaction.atomic
 def review_cycle_open(
     *,
     actor: Actor | None,
@@ -256,7 +255,25 @@ def review_cycle_open(
     opens_on: date | None = None,
     today: date | None = None,
 ) -> ReviewCycle:
-    """Open a cycle and create one expected (draft) report for every initiative in pilot or production.
+    """Open a cycle (review_cycle_get_or_open, without saying whether it was there already)."""
+    return review_cycle_get_or_open(actor=actor, name=name, period_start=period_start, period_end=period_end,
+                                    due_on=due_on, opens_on=opens_on, today=today)[0]
+
+
+@transaction.atomic
+def review_cycle_get_or_open(
+    *,
+    actor: Actor | None,
+    name: str,
+    period_start: date,
+    period_end: date,
+    due_on: date,
+    opens_on: date | None = None,
+    today: date | None = None,
+) -> tuple[ReviewCycle, bool]:
+    """Open a cycle and create one expected (draft) report for every initiative that owes one: in pilot or production
+    now, and already running in the period reviewed (selectors.initiatives_owing_report). Returns the cycle and
+    whether it was created.
 
     The name follows the period (cycle_name_for_period), the period overlaps no other cycle's, and a new cycle's due
     date has not passed: every report of a cycle already due would be overdue, and escalated, the day it opens (to
@@ -297,15 +314,15 @@ def review_cycle_open(
                       "due_on": due_on, "created_by": actor},
         )
         if cycle.closed_at is not None:
-            return cycle
-        missing = Initiative.objects.filter(stage__in=selectors.REPORTING_STAGES).exclude(value_reports__cycle=cycle)
+            return cycle, created
+        missing = selectors.initiatives_owing_report(cycle).exclude(value_reports__cycle=cycle)
         reports = ValueReport.objects.bulk_create(
             [ValueReport(cycle=cycle, initiative=initiative) for initiative in missing.order_by("pk")]
         )
     if created or reports:
         _audit(cycle, actor=actor, event="review_cycle_opened", reports_created=len(reports),
                action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
-    return cycle
+    return cycle, created
 
 
 @transaction.atomic
@@ -323,7 +340,8 @@ def review_cycle_open_scheduled(*, today: date | None = None) -> ReviewCycle | N
 
 @transaction.atomic
 def review_cycle_close(*, actor: Actor | None, cycle: ReviewCycle) -> ReviewCycle:
-    """Close a cycle: its drafts stay drafts (they were never submitted) and no reminder is sent for them any more."""
+    """Close a cycle: its drafts stay drafts (they were never submitted) and no reminder is sent for them any more.
+    The audit row says how many drafts were left unsubmitted, the reports the cycle never got."""
     _require(actor, "reviews.manage_reviewcycle")
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.closed_at is not None:
@@ -331,7 +349,11 @@ def review_cycle_close(*, actor: Actor | None, cycle: ReviewCycle) -> ReviewCycl
     with set_actor(actor):
         cycle.closed_at = timezone.now()
         cycle.save(update_fields=["closed_at"])
-    _audit(cycle, actor=actor, event="review_cycle_closed")
+    drafts = cycle.reports.filter(status=ReportStatus.DRAFT).count()
+    submitted = cycle.reports.filter(status=ReportStatus.SUBMITTED).count()
+    _audit(cycle, actor=actor, event="review_cycle_closed",
+           changes={"status": ["open", "closed"], "drafts left unsubmitted": drafts},
+           drafts_left_unsubmitted=drafts, reports_submitted=submitted)
     return cycle
 
 

@@ -129,6 +129,21 @@ def test_opening_a_cycle_expects_reports_from_pilot_and_production_only(reviewer
     assert events(cycle, "review_cycle_opened")[0].additional_data["reports_created"] == 2
 
 
+def test_an_initiative_that_starts_after_the_period_owes_it_no_report(reviewer):
+    """Re-opening a past quarter asks only initiatives started by its end: one that starts later (approved and in
+    pilot since) owes nothing for it; one started on its last day, or without a start date, does."""
+    ran = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 9, 30))
+    undated = InitiativeFactory(stage=Stage.PRODUCTION, start_date=None)
+    starts_later = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 10, 1))
+    cycle = open_q3(reviewer)
+    assert set(cycle.reports.values_list("initiative", flat=True)) == {ran.pk, undated.pk}
+    assert not starts_later.value_reports.exists()
+    assert events(cycle, "review_cycle_opened")[0].additional_data["reports_created"] == 2
+    starts_later.start_date = date(2026, 9, 1)  # its start date corrected: re-opening adds its report
+    starts_later.save()
+    assert open_q3(reviewer).reports.count() == 3
+
+
 def test_opening_again_is_idempotent_and_leaves_existing_reports_alone(reviewer, admin_user):
     first = InitiativeFactory(stage=Stage.PILOT)
     cycle = open_q3(reviewer)
@@ -221,6 +236,16 @@ def test_scheduled_opening_opens_last_quarter_once_and_not_after_its_due_date():
     assert services.review_cycle_open_scheduled(today=date(2026, 10, 2)) is None
     assert services.review_cycle_open_scheduled(today=date(2027, 2, 15)) is None  # 2026-Q4 was due 2027-01-31
     assert list(ReviewCycle.objects.values_list("name", flat=True)) == ["2026-Q3"]
+
+
+def test_closing_a_cycle_records_how_many_drafts_were_left_unsubmitted(reviewer, owner, report):
+    ValueReportFactory(cycle=report.cycle, status=ReportStatus.SUBMITTED)
+    ValueReportFactory(cycle=report.cycle)
+    cycle = services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    [entry] = events(cycle, "review_cycle_closed")
+    assert entry.changes_dict == {"status": ["open", "closed"], "drafts left unsubmitted": 2}
+    assert audit_changes_text(entry) == "status: open → closed; drafts left unsubmitted: 2"
+    assert (entry.additional_data["drafts_left_unsubmitted"], entry.additional_data["reports_submitted"]) == (2, 1)
 
 
 def test_closing_a_cycle_freezes_its_drafts(reviewer, owner, report):
