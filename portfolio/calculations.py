@@ -14,6 +14,23 @@ def _d(value: Decimal | int | float | None) -> Decimal:
     return Decimal("0") if value is None else Decimal(str(value))
 
 
+def kpi_target_error(baseline: Decimal | None, target: Decimal | None, direction: str) -> str | None:
+    """Why a KPI's target contradicts its direction, or None: a higher-is-better KPI aims above its baseline, a
+    lower-is-better one below it (a target below the baseline of a higher-is-better KPI reads "target met" when it got
+    worse). Without a baseline or a target there is nothing to compare."""
+    if baseline is None or target is None:
+        return None
+    increase = direction == "increase"
+    if (target > baseline) if increase else (target < baseline):
+        return None
+    shown = f"{_d(target).normalize():f}", f"{_d(baseline).normalize():f}"
+    if target == baseline:
+        return (f"The target equals the baseline ({shown[1]}): it asks for no change. Give a target "
+                f"{'above' if increase else 'below'} the baseline.")
+    return (f"{'Higher' if increase else 'Lower'} is better, so the target must be {'above' if increase else 'below'} "
+            f"the baseline ({shown[1]}), not {shown[0]}: correct the target, or the direction.")
+
+
 def oversight_cost(hours: Decimal | None, loaded_hourly_rate: Decimal | None) -> Decimal:
     """Human oversight is a real cost: hours x fully loaded hourly rate."""
     return (_d(hours) * _d(loaded_hourly_rate)).quantize(CENT, ROUND_HALF_UP)

@@ -7,23 +7,31 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from portfolio.models import Department, Initiative
-from reviews.choices import ReportStatus
+from reviews.choices import ReportState, ReportStatus
 from reviews.models import Notification, ReviewCycle, ValueReport
+from reviews.selectors import report_state_q
 from tollgate.ui.filtersets import ANY, SearchFilterSet, YesNoSelect
 
 
 class ValueReportFilterSet(SearchFilterSet):
-    """?q=&cycle=<id>&cycle__name=2026-Q3&initiative=<id>&status=draft&department=<id>&awaiting_verdict=true"""
+    """?q=&cycle=<id>&cycle__name=2026-Q3&initiative=<id>&status=draft&state=overdue&department=<id>
+    &awaiting_verdict=true
+
+    The page filters on `state`, what its Status column shows (due, overdue, submitted, verdict given); `status` (draft
+    or submitted, as stored) stays for the API."""
 
     search_fields = ("initiative__name", "initiative__external_id")
-    page_filters = ("q", "department", "status")
+    page_filters = ("q", "department", "state")
 
     department = django_filters.ModelChoiceFilter(
         field_name="initiative__department", empty_label=ANY, queryset=Department.objects.order_by("name")
     )
     status = django_filters.ChoiceFilter(empty_label=ANY, choices=ReportStatus.choices)
+    state = django_filters.ChoiceFilter(label="Status", empty_label=ANY, choices=ReportState.choices,
+                                        method="filter_state")
     cycle = django_filters.ModelChoiceFilter(queryset=ReviewCycle.objects.all())
     cycle__name = django_filters.CharFilter(field_name="cycle__name", lookup_expr="iexact")
     initiative = django_filters.ModelChoiceFilter(queryset=Initiative.objects.all())
@@ -32,7 +40,10 @@ class ValueReportFilterSet(SearchFilterSet):
 
     class Meta:
         model = ValueReport
-        fields = ("q", "department", "status", "cycle", "cycle__name", "initiative", "awaiting_verdict")
+        fields = ("q", "department", "status", "state", "cycle", "cycle__name", "initiative", "awaiting_verdict")
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(report_state_q(ReportState(value), timezone.localdate()))
 
     def filter_awaiting_verdict(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         awaiting = queryset.filter(status=ReportStatus.SUBMITTED, verdict__isnull=True)

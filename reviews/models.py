@@ -105,6 +105,18 @@ class ValueReport(models.Model):
     def state(self) -> ReportState:
         return self.state_on(timezone.localdate())
 
+    @property
+    def submitted_late(self) -> bool:
+        """Submitted after the cycle's due date (on the server's calendar day); a draft is not late, but overdue."""
+        return self.submitted_at is not None and timezone.localdate(self.submitted_at) > self.cycle.due_on
+
+    def state_text(self, today: date) -> str:
+        """The state as lists and their CSV say it, late submissions flagged: "Submitted late"."""
+        label = str(self.state_on(today).label)
+        if not self.submitted_late:
+            return label
+        return "Submitted late" if self.state_on(today) == ReportState.SUBMITTED else f"{label} (submitted late)"
+
 
 class KpiActual(models.Model):
     """What a KPI reached in the report's period, and for a stated KPI the value its owner states with evidence.

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,10 +19,10 @@ from governance.selectors import policy_value
 from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.calculations import Quarter
 from portfolio.choices import Stage
-from portfolio.costs.calculations import cents
-from portfolio.costs.selectors import initiative_tco_by_period, tco_period_annotations
+from portfolio.costs.calculations import OVERSIGHT, cents
+from portfolio.costs.selectors import MONEY_FIELD, initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
-from portfolio.models import KPI, BusinessCase, Initiative
+from portfolio.models import KPI, BusinessCase, Initiative, InitiativeMonthlyTco
 from portfolio.selectors import approved_plan, approved_versions_prefetch, people_acting_for
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
@@ -81,7 +81,7 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
         "attachments__uploaded_by",
         "initiative__delegates",
     ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
-                                        end="cycle__period_end"))
+                                        end="cycle__period_end"), **draft_oversight_annotations())
 
 
 def report_figures_loaded() -> QuerySet[ValueReport]:
@@ -93,7 +93,27 @@ def report_figures_loaded() -> QuerySet[ValueReport]:
         approved_versions_prefetch("initiative__business_case_versions"),
         Prefetch("actuals", queryset=KpiActual.objects.all()),
     ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
-                                        end="cycle__period_end"))
+                                        end="cycle__period_end"), **draft_oversight_annotations())
+
+
+def draft_oversight_annotations() -> dict[str, Any]:
+    """For report_cost's preview of a draft: in the report's period, the oversight its TCO estimates from the
+    business case (`tco_oversight_estimated`) and the months with a TCO but no oversight cost record
+    (`tco_months` less `tco_oversight_recorded_months`), which the draft's hours will fill once submitted."""
+    rows = InitiativeMonthlyTco.objects.filter(
+        initiative_id=OuterRef("initiative_id"), month__gte=OuterRef("cycle__period_start"),
+        month__lte=OuterRef("cycle__period_end")).order_by().values("initiative_id")
+
+    def months(of: QuerySet) -> Subquery:
+        return Subquery(of.annotate(n=Count("month", distinct=True)).values("n"), output_field=IntegerField())
+
+    return {
+        "tco_oversight_estimated": Subquery(
+            rows.filter(category=OVERSIGHT, actual=False).annotate(total=Sum("amount")).values("total"),
+            output_field=MONEY_FIELD),
+        "tco_months": months(rows),
+        "tco_oversight_recorded_months": months(rows.filter(category=OVERSIGHT, actual=True)),
+    }
 
 
 def initiatives_of(user: Viewer) -> QuerySet[Initiative]:
@@ -126,6 +146,17 @@ def next_cycle_to_open(today: date | None = None, due_after_days: int = 30) -> c
     if planned.due_on < today:
         planned = replace(planned, opens_on=today, due_on=today + timedelta(days=due_after_days))
     return planned
+
+
+def initiatives_owing_report(cycle: ReviewCycle) -> QuerySet[Initiative]:
+    """The initiatives that owe `cycle` a value report: in pilot or production now, and started by the end of the
+    period reviewed (no start date: they owe one). Re-opening a past quarter does not ask an initiative that starts
+    after it for that quarter's report.
+
+    The start of the pilot (its start_pilot transition in the audit trail) is not asked: the demo's pilots start
+    theirs after the quarter they report on, and would lose their reports of it."""
+    return Initiative.objects.filter(stage__in=REPORTING_STAGES).filter(
+        Q(start_date__isnull=True) | Q(start_date__lte=cycle.period_end))
 
 
 def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initiative]:
@@ -276,9 +307,32 @@ def report_cost(report: ValueReport) -> ReportCost:
         tco = initiative_tco_by_period(initiative_ids=[report.initiative_id], start=cycle.period_start,
                                        end=cycle.period_end).get(report.initiative_id)
         has_records, total, estimated = (tco.has_records, tco.total, tco.estimated) if tco else (False, None, 0)
+    if report.status == ReportStatus.DRAFT and report.oversight_hours is not None and total is not None:
+        total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0))
     return cost_of(has_records=has_records, total=total, estimated=estimated, months=cycle.months,
                    case_tco_monthly=lambda: (case.tco_monthly if (case := business_case_of(report.initiative))
                                              else None))
+
+
+def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decimal) -> tuple[Decimal, Decimal]:
+    """A draft's cost as it will be once submitted: the stored TCO counts only submitted reports' oversight hours
+    (reported_oversight), so the preview puts the draft's own hours x the business case's loaded hourly rate in
+    place of the estimated oversight of each month without an oversight cost record, as tco_recompute will then
+    (portfolio.costs.calculations.month_tco). Other reports and the dashboard keep counting submitted ones only."""
+    names = draft_oversight_annotations()
+    if hasattr(report, "tco_months"):  # annotated by report_detail_loaded / report_figures_loaded
+        row = {name: getattr(report, name) for name in names}
+    else:
+        row = ValueReport.objects.filter(pk=report.pk).annotate(**names).values(*names).first() or {}
+    replaced = row.get("tco_oversight_estimated") or Decimal(0)
+    open_months = (row.get("tco_months") or 0) - (row.get("tco_oversight_recorded_months") or 0)
+    case = business_case_of(report.initiative)
+    rate = case.loaded_hourly_rate if case is not None else Decimal(0)
+    cycle = report.cycle
+    per_month = calculations.oversight_hours_by_month(report.oversight_hours or Decimal(0), cycle.period_start,
+                                                      cycle.period_end)
+    reported = sum((cents(hours * rate) for hours in list(per_month.values())[:open_months]), Decimal(0))
+    return total - replaced + reported, estimated - replaced
 
 
 def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | None, months: int,
@@ -530,6 +584,16 @@ def reports_to_escalate(today: date, escalation_days: int) -> QuerySet[ValueRepo
         status=ReportStatus.DRAFT, cycle__closed_at__isnull=True,
         cycle__due_on__lt=today - timedelta(days=escalation_days),
     ).exclude(Exists(escalated)).order_by("pk")
+
+
+def report_state_q(state: ReportState, today: date) -> Q:
+    """The reports in `state` on `today`, as ValueReport.state_on decides it, for filtering a list."""
+    return {
+        ReportState.DUE: Q(status=ReportStatus.DRAFT, cycle__due_on__gte=today),
+        ReportState.OVERDUE: Q(status=ReportStatus.DRAFT, cycle__due_on__lt=today),
+        ReportState.SUBMITTED: Q(status=ReportStatus.SUBMITTED, verdict__isnull=True),
+        ReportState.REVIEWED: Q(status=ReportStatus.SUBMITTED, verdict__isnull=False),
+    }[state]
 
 
 def report_state_counts(queryset: QuerySet[ValueReport], today: date | None = None) -> dict[str, int]:

@@ -34,7 +34,7 @@ from governance.evidence import Notice
 from governance.signals.services import signal_run_submit
 from portfolio.choices import KpiKind, NotificationEmail
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import Initiative, Profile
+from portfolio.models import KPI, Initiative, Profile
 from reviews import calculations, selectors
 from reviews.choices import Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -245,7 +245,6 @@ def cycle_overlap_error(*, name: str, period_start: date, period_end: date) -> d
                              f"{other.period_end:%Y-%m-%d}, which overlaps this period.")}
 
 
-@transaction.atomic
 def review_cycle_open(
     *,
     actor: Actor | None,
@@ -256,7 +255,25 @@ def review_cycle_open(
     opens_on: date | None = None,
     today: date | None = None,
 ) -> ReviewCycle:
-    """Open a cycle and create one expected (draft) report for every initiative in pilot or production.
+    """Open a cycle (review_cycle_get_or_open, without saying whether it was there already)."""
+    return review_cycle_get_or_open(actor=actor, name=name, period_start=period_start, period_end=period_end,
+                                    due_on=due_on, opens_on=opens_on, today=today)[0]
+
+
+@transaction.atomic
+def review_cycle_get_or_open(
+    *,
+    actor: Actor | None,
+    name: str,
+    period_start: date,
+    period_end: date,
+    due_on: date,
+    opens_on: date | None = None,
+    today: date | None = None,
+) -> tuple[ReviewCycle, bool]:
+    """Open a cycle and create one expected (draft) report for every initiative that owes one: in pilot or production
+    now, and already running in the period reviewed (selectors.initiatives_owing_report). Returns the cycle and
+    whether it was created.
 
     The name follows the period (cycle_name_for_period), the period overlaps no other cycle's, and a new cycle's due
     date has not passed: every report of a cycle already due would be overdue, and escalated, the day it opens (to
@@ -297,15 +314,15 @@ def review_cycle_open(
                       "due_on": due_on, "created_by": actor},
         )
         if cycle.closed_at is not None:
-            return cycle
-        missing = Initiative.objects.filter(stage__in=selectors.REPORTING_STAGES).exclude(value_reports__cycle=cycle)
+            return cycle, created
+        missing = selectors.initiatives_owing_report(cycle).exclude(value_reports__cycle=cycle)
         reports = ValueReport.objects.bulk_create(
             [ValueReport(cycle=cycle, initiative=initiative) for initiative in missing.order_by("pk")]
         )
     if created or reports:
         _audit(cycle, actor=actor, event="review_cycle_opened", reports_created=len(reports),
                action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
-    return cycle
+    return cycle, created
 
 
 @transaction.atomic
@@ -323,7 +340,8 @@ def review_cycle_open_scheduled(*, today: date | None = None) -> ReviewCycle | N
 
 @transaction.atomic
 def review_cycle_close(*, actor: Actor | None, cycle: ReviewCycle) -> ReviewCycle:
-    """Close a cycle: its drafts stay drafts (they were never submitted) and no reminder is sent for them any more."""
+    """Close a cycle: its drafts stay drafts (they were never submitted) and no reminder is sent for them any more.
+    The audit row says how many drafts were left unsubmitted, the reports the cycle never got."""
     _require(actor, "reviews.manage_reviewcycle")
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.closed_at is not None:
@@ -331,7 +349,11 @@ def review_cycle_close(*, actor: Actor | None, cycle: ReviewCycle) -> ReviewCycl
     with set_actor(actor):
         cycle.closed_at = timezone.now()
         cycle.save(update_fields=["closed_at"])
-    _audit(cycle, actor=actor, event="review_cycle_closed")
+    drafts = cycle.reports.filter(status=ReportStatus.DRAFT).count()
+    submitted = cycle.reports.filter(status=ReportStatus.SUBMITTED).count()
+    _audit(cycle, actor=actor, event="review_cycle_closed",
+           changes={"status": ["open", "closed"], "drafts left unsubmitted": drafts},
+           drafts_left_unsubmitted=drafts, reports_submitted=submitted)
     return cycle
 
 
@@ -377,6 +399,8 @@ def value_report_save_draft(
         raise ValidationError({"kpi_stated": (
             f"{computed[0].name} is a {computed[0].kind.replace('_', '-')} KPI: its value is computed from its "
             "actual. Only stated KPIs take a stated value and evidence.")})
+    _ensure_stated_not_negative(fields.get("stated_value"),
+                                {kpis[pk]: given.amount for pk, given in sorted(stated.items())})
     with set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(report, f) != v]
         for field_name in changed:
@@ -394,6 +418,22 @@ def value_report_save_draft(
             _kpi_entry_save(existing.get(kpi_id) or KpiActual(report=report, kpi_id=kpi_id), values)
     _ensure_value_recordable(report)
     return report
+
+
+def _ensure_stated_not_negative(report_value: Decimal | None, stated: Mapping[KPI, Decimal | None]) -> None:
+    """A stated value is money the initiative delivered, at least 0 like every other amount Tollgate takes (an
+    expected value, a value per unit): a negative one would quietly lower the quarter's value on the dashboard. A KPI
+    that got worse shows it through its actual, not through a negative stated amount."""
+    errors: dict[str, list[str]] = {}
+    if report_value is not None and report_value < 0:
+        errors["stated_value"] = [f"The owner-stated value is {format_money(report_value)}: a stated value is at "
+                                  f"least {format_money(0)}. Leave it empty when the KPIs express the value."]
+    negative = [kpi for kpi, amount in stated.items() if amount is not None and amount < 0]
+    if negative:
+        errors["kpi_stated"] = [f"The stated value of {kpi.name} is {format_money(stated[kpi])}: a stated value is "
+                                f"at least {format_money(0)}." for kpi in negative]
+    if errors:
+        raise ValidationError(errors)
 
 
 # The most a value report's money may be: what a money field holds (14 digits, 2 after the point).
@@ -475,6 +515,9 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
     errors = _submission_errors(report)
     if errors:
         raise ValidationError(errors)
+    # A draft saved before negative stated values were refused.
+    _ensure_stated_not_negative(report.stated_value, {a.kpi: a.stated_value for a in report.actuals.select_related(
+        "kpi").order_by("kpi_id")})
     _ensure_value_recordable(report)  # a draft saved before this check existed
     with set_actor(actor):
         report.status = ReportStatus.SUBMITTED

@@ -13,7 +13,11 @@ from tollgate.ui.tables import CountColumn, PersonColumn
 
 def _state_badge(report: ValueReport) -> SafeString:
     state = report.state_on(timezone.localdate())
-    return format_html('<span class="stage report-state state-{}">{}</span>', state.value, state.label)
+    badge = format_html('<span class="stage report-state state-{}">{}</span>', state.value, state.label)
+    if report.submitted_late:
+        badge = format_html('{} <span class="stage report-state state-late submitted-late">Submitted late</span>',
+                            badge)
+    return badge
 
 
 class ValueReportTable(tables.Table):
@@ -37,7 +41,7 @@ class ValueReportTable(tables.Table):
         return _state_badge(record)
 
     def value_state(self, record: ValueReport) -> str:
-        return record.state_on(timezone.localdate()).label
+        return record.state_text(timezone.localdate())
 
     def render_verdict(self, record: ValueReport) -> str:
         return record.verdict.get_decision_display()
@@ -110,7 +114,7 @@ class MyInitiativeTable(tables.Table):
 
     def value_report(self, record) -> str:
         report = self._report(record)
-        return report.state_on(timezone.localdate()).label if report else ""
+        return report.state_text(timezone.localdate()) if report else ""
 
     def render_due_on(self, record) -> str:
         report = self._report(record)

@@ -110,7 +110,8 @@ def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
         "report": report,
         "figures": selectors.report_figures(report),
         "state": report.state,
-        "can_edit": report.status == ReportStatus.DRAFT and may(user, "reviews.change_valuereport", report),
+        "can_edit": (report.status == ReportStatus.DRAFT and report.cycle.closed_at is None
+                     and may(user, "reviews.change_valuereport", report)),
         "can_give_verdict": submitted and not has_verdict and may(user, "reviews.give_verdict", report),
         "can_reopen": submitted and not has_verdict and may(user, "reviews.reopen_valuereport", report),
     }
@@ -189,15 +190,27 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
         context["kpi_rows"] = form.kpi_rows(context["figures"])
         return render(self.request, self.template_name, context, status=status)
 
+    def not_editable(self, report: ValueReport) -> HttpResponse | None:
+        """A submitted report, or a draft of a closed cycle, is read on its page, with the reason, rather than shown
+        as a form whose save would be refused (services.value_report_save_draft says the same)."""
+        if report.status != ReportStatus.DRAFT:
+            messages.info(self.request, "This report is submitted; a reviewer may reopen it.")
+        elif report.cycle.closed_at is not None:
+            messages.info(self.request, f"The cycle {report.cycle} is closed: this draft can no longer be edited or "
+                                        "submitted.")
+        else:
+            return None
+        return HttpResponseRedirect(report.get_absolute_url())
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         report = self.get_report()
-        if report.status != ReportStatus.DRAFT:
-            messages.info(request, "This report is submitted; a reviewer may reopen it.")
-            return HttpResponseRedirect(report.get_absolute_url())
-        return self.render_page(ValueReportForm(instance=report))
+        return self.not_editable(report) or self.render_page(ValueReportForm(instance=report))
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         report = self.get_report()
+        refused = self.not_editable(report)
+        if refused:
+            return refused
         # A separate instance: ModelForm validation writes the posted values onto it, the service gets a clean one.
         form = ValueReportForm(request.POST, request.FILES, instance=ValueReport.objects.get(pk=report.pk))
         if not form.is_valid():
@@ -323,10 +336,27 @@ class CycleCreateView(PermissionRequiredMixin, View):
 
 
 class CycleCloseView(PermissionRequiredMixin, View):
+    """Confirm, then close a cycle: its drafts can no longer be submitted, so the page says how many are left."""
+
     permission_required = "reviews.manage_reviewcycle"
+    template_name = "reviews/cycle_confirm_close.html"
+
+    def render_page(self, cycle: ReviewCycle, error: str = "", status: int = 200) -> HttpResponse:
+        return render(self.request, self.template_name, {
+            "cycle": cycle, "counts": selectors.report_state_counts(cycle.reports.all()), "error": error,
+        }, status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        cycle = get_object_or_404(ReviewCycle, pk=pk)
+        if cycle.closed_at is not None:
+            messages.info(request, f"Cycle {cycle.name} is already closed.")
+            return HttpResponseRedirect(cycle.get_absolute_url())
+        return self.render_page(cycle)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         cycle = get_object_or_404(ReviewCycle, pk=pk)
+        if request.POST.get("confirm") != "yes" and cycle.closed_at is None:
+            return self.render_page(cycle, "Tick the box to confirm closing the cycle; it is still open.", status=400)
         try:
             services.review_cycle_close(actor=request_actor(request), cycle=cycle)
         except ValidationError as error:

@@ -23,7 +23,7 @@ from portfolio.choices import (
     RunTrigger,
     Stage,
 )
-from portfolio.models.base import KPI_FIGURE, NON_NEGATIVE, TimestampedModel, money_field, price_field
+from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_LIMIT, NON_NEGATIVE, TimestampedModel, money_field, price_field
 from tollgate.jobs import Run
 
 
@@ -272,6 +272,12 @@ class KPI(TimestampedModel):
             raise ValidationError({"value_per_unit": (
                 "A stated KPI takes no value per unit: its owner states the value, with its evidence, in each "
                 "value report.")})
+        figures = (self.baseline, self.target)
+        # A figure out of range has its own error (KPI_FIGURE); comparing it too would say the same twice.
+        in_range = all(value is None or abs(value) <= KPI_FIGURE_LIMIT for value in figures)
+        target_error = calculations.kpi_target_error(*figures, self.direction) if in_range else None
+        if target_error:
+            raise ValidationError({"target": target_error})
 
     @property
     def value_per_unit_label(self) -> str:

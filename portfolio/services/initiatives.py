@@ -270,6 +270,7 @@ def kpis_replace(
     existing = {k.pk: k for k in initiative.kpis.all()}
     kept: list[KPI] = []
     writes: list[tuple[KPI, bool]] = []  # (kpi, is new or changed), checked before anything is written
+    refigured: dict[int, tuple[KPI, list[str]]] = {}  # KPIs whose figures change: (kpi, the fields changed)
     for row in kpis:
         values = {f: row[f] for f in KPI_FIELDS if f in row}
         kpi_id = row.get("id")
@@ -278,6 +279,9 @@ def kpis_replace(
                 raise ValidationError({"kpis": f"KPI {kpi_id} does not belong to {initiative}."})
             kpi = existing.pop(kpi_id)
             changed = [f for f, v in values.items() if getattr(kpi, f) != v]
+            figures = [f for f in changed if f in KPI_MEASURED_FIELDS]
+            if figures:
+                refigured[kpi.pk] = (kpi, figures)
             for field_name in changed:
                 setattr(kpi, field_name, values[field_name])
             writes.append((kpi, bool(changed)))
@@ -287,6 +291,7 @@ def kpis_replace(
     if stale or any(write for _, write in writes):
         ensure_plan_editable(initiative, stage, what="The KPIs")
     _ensure_not_measured(stale)
+    _ensure_figures_kept(list(refigured.values()))
     with plan_edit(actor=actor), set_actor(actor):
         for kpi, write in writes:
             if write:
@@ -307,8 +312,33 @@ def _ensure_not_measured(kpis: list[KPI]) -> None:
     if measured:
         raise ValidationError({"kpis": [
             f"KPI {k.name!r} stays: the submitted value report{'s' if len(measured[k.pk]) > 1 else ''} "
-            f"{', '.join(measured[k.pk])} measured it, and would change if it went. Change its target for what "
-            "comes next instead." for k in kpis if k.pk in measured]})
+            f"{', '.join(measured[k.pk])} measured it, and would change if it went. Add a new KPI for what comes "
+            "next instead." for k in kpis if k.pk in measured]})
+
+
+# What a submitted report reads of a KPI to say what it measured: its value (kind, baseline, direction, value per
+# unit: reviews.calculations.kpi_value), whether its target was met (target, direction) and in what (unit); with the
+# words a refusal names them by.
+KPI_MEASURED_FIELDS = {"unit": "unit", "kind": "kind", "baseline": "baseline", "target": "target",
+                       "direction": "direction", "value_per_unit": "value per unit"}
+
+
+def _ensure_figures_kept(changes: list[tuple[KPI, list[str]]]) -> None:
+    """A KPI that submitted value reports measured keeps the figures they were valued and judged on: a new value per
+    unit or baseline would rewrite the value of reports already submitted or decided, and of past quarters on the
+    dashboard. Its name may change; a new yardstick is a new KPI."""
+    measured = evidence.kpis_in_reports(kpi_ids=[kpi.pk for kpi, _ in changes]) if changes else {}
+    if measured:
+        raise ValidationError({"kpis": [
+            f"KPI {kpi.name!r} keeps its {_field_list(fields)}: the submitted value "
+            f"report{'s' if len(measured[kpi.pk]) > 1 else ''} {', '.join(measured[kpi.pk])} measured it, and "
+            "their value and targets would change. Add a new KPI for what comes next instead (renaming it stays "
+            "possible)." for kpi, fields in changes if kpi.pk in measured]})
+
+
+def _field_list(fields: list[str]) -> str:
+    names = [KPI_MEASURED_FIELDS[name] for name in fields]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _kpi_ids(initiative: Initiative, *, excluding: int | None = None) -> list[dict[str, Any]]:

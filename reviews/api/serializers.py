@@ -90,6 +90,8 @@ class ValueReportSerializer(ModelSerializer):
     initiative_name = serializers.CharField(source="initiative.name", read_only=True)
     due_on = serializers.DateField(source="cycle.due_on", read_only=True)
     state = serializers.SerializerMethodField()
+    submitted_late = serializers.BooleanField(
+        read_only=True, help_text="Submitted after the cycle's due date (false for a draft: see `state`).")
     kpi_actuals = KpiActualSerializer(many=True, required=False)
     figures = serializers.SerializerMethodField()
     verdict = VerdictSerializer(read_only=True, allow_null=True)
@@ -111,8 +113,9 @@ class ValueReportSerializer(ModelSerializer):
     class Meta:
         model = ValueReport
         fields = ["id", "url", "cycle", "cycle_name", "initiative", "initiative_name", "status", "state", "due_on",
-                  *REPORT_FIELDS, "kpi_actuals", "figures", "submitted_by", "submitted_at", "reopened_by",
-                  "reopened_at", "reopened_reason", "verdict", "attachments", "created_at", "updated_at"]
+                  "submitted_late", *REPORT_FIELDS, "kpi_actuals", "figures", "submitted_by", "submitted_at",
+                  "reopened_by", "reopened_at", "reopened_reason", "verdict", "attachments", "created_at",
+                  "updated_at"]
         read_only_fields = ["cycle", "initiative", "status", "submitted_by", "submitted_at", "reopened_by",
                             "reopened_at", "reopened_reason", "created_at", "updated_at"]
 

@@ -46,9 +46,19 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     search_fields = ["name"]
     ordering_fields = ["name", "period_start", "due_on"]
 
-    def perform_create(self, serializer) -> None:
-        serializer.instance = call_service(services.review_cycle_open, actor=self.request.user,
-                                           **serializer.validated_data)
+    @extend_schema(responses={201: serializers.ReviewCycleSerializer, 200: serializers.ReviewCycleSerializer},
+                   description="Open a cycle: 201 Created with a new cycle; 200 OK when the cycle of that name "
+                               "existed already (only the reports it was missing are added, idempotent).")
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cycle, created = call_service(services.review_cycle_get_or_open, actor=request.user,
+                                      **serializer.validated_data)
+        serializer.instance = cycle
+        if not created:
+            return Response(serializer.data, status=status.HTTP_200_OK)
+        return Response(serializer.data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(
+            serializer.data))
 
 
 class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,

@@ -29,6 +29,7 @@ from tests.factories import (
     KPIFactory,
     LicencePoolFactory,
     UserFactory,
+    ValueReportFactory,
     VendorFactory,
 )
 from tollgate.roles import Role
@@ -563,6 +564,39 @@ def test_kpi_rules_follow_the_initiative(as_user, owner, reviewer, other_initiat
     assert client.delete(reverse("api:kpi-detail", args=[theirs.pk])).status_code == 403
     assert as_user(reviewer).delete(reverse("api:kpi-detail", args=[theirs.pk])).status_code == 403
     assert KPI.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_kpi_target_against_its_direction_is_400_naming_the_target(as_user, owner, initiative):
+    refused = as_user(owner).post(reverse("api:kpi-list"), {
+        "initiative": initiative.pk, "name": "Handle time", "direction": "increase", "baseline": "10", "target": "5"},
+        format="json")
+    assert refused.status_code == 400 and refused.json()["target"] == [
+        "Higher is better, so the target must be above the baseline (10), not 5: correct the target, or the "
+        "direction."]
+    assert not KPI.objects.exists()
+
+
+def test_the_figures_of_a_kpi_a_submitted_report_measured_cannot_be_patched(as_user, owner, initiative):
+    """PATCH /api/kpis/<id>/ with a new value per unit once reports measured it: 400, the report's value stays."""
+    from reviews.choices import ReportStatus
+    from reviews.selectors import report_detail_loaded, report_figures
+
+    kpi = KPIFactory(initiative=initiative, name="Containment rate", unit="%", kind="ratio", baseline=Decimal("0"),
+                     target=Decimal("45"), direction="increase", value_per_unit=Decimal("1000"))
+    report = ValueReportFactory(initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count=100,
+                                submitted_at=timezone.now())
+    report.actuals.create(kpi=kpi, actual=Decimal("40"))
+    value = report_figures(report_detail_loaded().get(pk=report.pk)).value.amount
+    client = as_user(owner)
+    refused = client.patch(reverse("api:kpi-detail", args=[kpi.pk]),
+                           {"value_per_unit": "5000000", "baseline": "-1000"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["kpis"][0].startswith(
+        f"KPI 'Containment rate' keeps its baseline and value per unit: the submitted value report "
+        f"{report.cycle.name} measured it")
+    assert report_figures(report_detail_loaded().get(pk=report.pk)).value.amount == value == Decimal("40000.00")
+    renamed = client.patch(reverse("api:kpi-detail", args=[kpi.pk]), {"name": "Bot containment"}, format="json")
+    assert renamed.status_code == 200 and KPI.objects.get(pk=kpi.pk).name == "Bot containment"
 
 
 def test_kpi_invalid_direction_names_the_field(as_user, owner, initiative):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portfolio import selectors, services
-from portfolio.choices import Stage
+from portfolio.choices import KpiDirection, Stage
 from portfolio.costs.selectors import cost_periods
 from portfolio.models import BusinessCaseVersion, Initiative
 from tests.factories import BusinessCaseFactory, InitiativeFactory, KPIFactory
@@ -31,7 +31,8 @@ def approve(initiative: Initiative, actor) -> BusinessCaseVersion:
 def approved(initiative, reviewer):
     """The owner's initiative, approved with its business case (TCO 2,450.00, baseline 4.50) and one KPI."""
     BusinessCaseFactory(initiative=initiative, min_viable_scale=5000, expected_monthly_value=D("30000.00"))
-    KPIFactory(initiative=initiative, name="Tickets deflected", target=D("4000"))
+    KPIFactory(initiative=initiative, name="Tickets deflected", baseline=D("0"), target=D("4000"),
+               direction=KpiDirection.INCREASE)
     Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.PILOT)
     initiative.refresh_from_db()
     approve(initiative, reviewer)

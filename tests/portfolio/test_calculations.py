@@ -33,3 +33,16 @@ def test_licence_pool_cost_and_value_per_dollar():
     assert calculations.value_per_dollar(Decimal("9000"), Decimal("3000")) == Decimal("3.00")
     assert calculations.value_per_dollar(Decimal("9000"), Decimal("0")) is None
     assert calculations.value_per_dollar(None, Decimal("3000")) is None  # unknown value, not 0.00
+
+
+def test_a_kpi_target_must_lie_in_its_direction_from_the_baseline():
+    from portfolio.calculations import kpi_target_error
+
+    assert kpi_target_error(Decimal("10"), Decimal("12"), "increase") is None
+    assert kpi_target_error(Decimal("10"), Decimal("8"), "decrease") is None
+    assert kpi_target_error(None, Decimal("8"), "decrease") is None
+    assert kpi_target_error(Decimal("1"), None, "increase") is None
+    assert kpi_target_error(Decimal("10"), Decimal("5"), "increase").startswith("Higher is better")
+    assert kpi_target_error(Decimal("13"), Decimal("20"), "decrease").startswith("Lower is better")
+    assert kpi_target_error(Decimal("0"), Decimal("0.0000"), "decrease") == (
+        "The target equals the baseline (0): it asks for no change. Give a target below the baseline.")

@@ -102,6 +102,27 @@ def test_kpis_replace_creates_updates_and_deletes(owner, initiative):
         services.kpis_replace(actor=owner, initiative=other, kpis=[{"id": first.pk, "name": "steal"}])
 
 
+@pytest.mark.parametrize(("direction", "baseline", "target", "message"), [
+    (KpiDirection.INCREASE, "10", "5", "Higher is better, so the target must be above the baseline (10), not 5: "
+                                       "correct the target, or the direction."),
+    (KpiDirection.DECREASE, "13", "20", "Lower is better, so the target must be below the baseline (13), not 20: "
+                                        "correct the target, or the direction."),
+    (KpiDirection.INCREASE, "4.5", "4.50", "The target equals the baseline (4.5): it asks for no change. Give a "
+                                           "target above the baseline."),
+])
+def test_a_target_that_contradicts_the_direction_is_refused_naming_the_target(
+        owner, initiative, direction, baseline, target, message):
+    row = {"name": "Tickets", "direction": direction, "baseline": Decimal(baseline), "target": Decimal(target)}
+    with pytest.raises(ValidationError) as refused:
+        services.kpis_replace(actor=owner, initiative=initiative, kpis=[row])
+    assert refused.value.message_dict == {"target": [message]}
+    assert not initiative.kpis.exists()
+    kpi = services.kpi_save(actor=owner, initiative=initiative, name="Tickets", direction=direction,
+                            baseline=Decimal(baseline), target=None)  # no target yet: nothing to contradict
+    with pytest.raises(ValidationError, match="target"):
+        services.kpi_save(actor=owner, initiative=initiative, kpi=kpi, target=Decimal(target))
+
+
 @pytest.mark.parametrize("figure", ["999999999999.9999", "100000000000", "-100000000000"])
 def test_a_kpi_figure_past_fifteen_digits_is_refused_as_the_embedded_database_could_not_read_it_back(
         owner, initiative, figure):

@@ -44,7 +44,9 @@ ROWS: dict[str, list[Case]] = {
                              Case(only({REVIEWER: 400, ADMIN: 400}), method="post")],
     "reviews:cycle_detail": [Case(PAGE_READ, obj="review_cycle"),
                              Case(PAGE_READ, obj="review_cycle", query="_export=csv")],
-    "reviews:cycle_close": [Case(only({REVIEWER: 302, ADMIN: 302}), method="post", obj="review_cycle")],
+    "reviews:cycle_close": [Case(only({REVIEWER: 200, ADMIN: 200}), obj="review_cycle"),
+                            Case(only({REVIEWER: 302, ADMIN: 302}), method="post", obj="review_cycle",
+                                 data={"confirm": "yes"})],
     "reviews:notification_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
     "reviews:notifications_read": [Case(everyone(302), method="post")],
     # API

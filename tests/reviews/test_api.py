@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal as D
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from portfolio.choices import KpiDirection, KpiKind, Stage
 from reviews import services
@@ -154,7 +156,9 @@ def test_reviewer_opens_a_cycle_idempotently(api_client, reviewer):
     body = last_quarter_cycle_form()
     client = as_user(api_client, reviewer)
     assert client.post(url("cycle-list"), body, format="json").status_code == 201
-    assert client.post(url("cycle-list"), body, format="json").status_code == 201
+    again = client.post(url("cycle-list"), body, format="json")
+    assert again.status_code == 200  # the cycle existed: nothing was created, only missing reports added
+    assert again.data["name"] == body["name"] and "Location" not in again
     assert ReviewCycle.objects.count() == 1 and ValueReport.objects.count() == 1
 
 
@@ -308,3 +312,16 @@ def test_a_kpi_row_without_its_kpi_is_400_naming_it(api_client, owner, report, r
                                                 format="json")
     assert response.status_code == 400
     assert response.json() == {"kpi_actuals": {"0": {"kpi": ["Which KPI: this field is required."]}}}
+
+
+def test_a_report_says_whether_it_was_submitted_late(api_client, executive, report):
+    here = timezone.get_current_timezone()
+    cycle = report.cycle  # due 2026-10-31
+    on_time = ValueReportFactory(cycle=cycle, status=ReportStatus.SUBMITTED,
+                                 submitted_at=datetime(2026, 10, 31, 23, 30, tzinfo=here))
+    ValueReport.objects.filter(pk=report.pk).update(status=ReportStatus.SUBMITTED,
+                                                    submitted_at=datetime(2026, 11, 1, 0, 30, tzinfo=here))
+    draft = ValueReportFactory(cycle=cycle)
+    client = as_user(api_client, executive)
+    late = {pk: client.get(url("report-detail", pk)).data["submitted_late"] for pk in (report.pk, on_time.pk, draft.pk)}
+    assert late == {report.pk: True, on_time.pk: False, draft.pk: False}

@@ -186,3 +186,35 @@ def test_quarter_values_follow_report_figures_on_the_demo(demo):
             assert got.url == report.get_absolute_url()
             checked += 1
     assert checked >= 10
+
+
+def test_a_drafts_preview_counts_its_own_oversight_hours_as_its_submission_will(owner, initiative):
+    """The stored TCO counts only submitted reports' oversight hours; the draft's preview puts its own in place of the
+    business case's estimate, so the figures before and after Submit are the same (and no other report moves)."""
+    from reviews import services
+
+    initiative.stage, initiative.start_date = Stage.PILOT, date(2026, 1, 1)
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)  # oversight 20 h x $65 a month estimated, maintenance $300
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=D("1000"))
+    MonthlyCost.objects.create(initiative=initiative, month=date(2026, 9, 1), category="oversight", amount=D("500"))
+    tco_recompute()
+    kpi = KPIFactory(initiative=initiative, name="Tickets", baseline=D("0"), target=D("10"),
+                     direction=KpiDirection.INCREASE, value_per_unit=D("4.50"))
+    report = ValueReportFactory(initiative=initiative)
+    services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 900, "oversight_hours": 40},
+                                     kpi_actuals={kpi.pk: D("100")})
+
+    def figures():
+        loaded = selectors.report_figures(selectors.report_detail_loaded().get(pk=report.pk))
+        bare = selectors.report_figures(ValueReport.objects.get(pk=report.pk))  # without the annotations
+        assert (bare.cost, bare.value_per_dollar) == (loaded.cost, loaded.value_per_dollar)
+        return loaded.cost, loaded.value_per_dollar, loaded.cost_per_outcome
+
+    preview = figures()
+    # July and August: 40/3 h x $65 each instead of the estimated 20 h x $65; September's oversight record stays.
+    assert preview[0].amount == D("3000") + 2 * D("866.67") + D("500") + 3 * D("300")
+    assert "$900.00 of it estimated" in preview[0].label  # only the maintenance is left estimated
+    services.value_report_submit(actor=owner, report=report)
+    assert figures() == preview

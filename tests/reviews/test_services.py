@@ -129,6 +129,21 @@ def test_opening_a_cycle_expects_reports_from_pilot_and_production_only(reviewer
     assert events(cycle, "review_cycle_opened")[0].additional_data["reports_created"] == 2
 
 
+def test_an_initiative_that_starts_after_the_period_owes_it_no_report(reviewer):
+    """Re-opening a past quarter asks only initiatives started by its end: one that starts later (approved and in
+    pilot since) owes nothing for it; one started on its last day, or without a start date, does."""
+    ran = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 9, 30))
+    undated = InitiativeFactory(stage=Stage.PRODUCTION, start_date=None)
+    starts_later = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 10, 1))
+    cycle = open_q3(reviewer)
+    assert set(cycle.reports.values_list("initiative", flat=True)) == {ran.pk, undated.pk}
+    assert not starts_later.value_reports.exists()
+    assert events(cycle, "review_cycle_opened")[0].additional_data["reports_created"] == 2
+    starts_later.start_date = date(2026, 9, 1)  # its start date corrected: re-opening adds its report
+    starts_later.save()
+    assert open_q3(reviewer).reports.count() == 3
+
+
 def test_opening_again_is_idempotent_and_leaves_existing_reports_alone(reviewer, admin_user):
     first = InitiativeFactory(stage=Stage.PILOT)
     cycle = open_q3(reviewer)
@@ -223,6 +238,16 @@ def test_scheduled_opening_opens_last_quarter_once_and_not_after_its_due_date():
     assert list(ReviewCycle.objects.values_list("name", flat=True)) == ["2026-Q3"]
 
 
+def test_closing_a_cycle_records_how_many_drafts_were_left_unsubmitted(reviewer, owner, report):
+    ValueReportFactory(cycle=report.cycle, status=ReportStatus.SUBMITTED)
+    ValueReportFactory(cycle=report.cycle)
+    cycle = services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    [entry] = events(cycle, "review_cycle_closed")
+    assert entry.changes_dict == {"status": ["open", "closed"], "drafts left unsubmitted": 2}
+    assert audit_changes_text(entry) == "status: open → closed; drafts left unsubmitted: 2"
+    assert (entry.additional_data["drafts_left_unsubmitted"], entry.additional_data["reports_submitted"]) == (2, 1)
+
+
 def test_closing_a_cycle_freezes_its_drafts(reviewer, owner, report):
     services.review_cycle_close(actor=reviewer, cycle=report.cycle)
     with pytest.raises(ValidationError, match="closed"):
@@ -295,6 +320,31 @@ def test_a_stated_value_needs_evidence(owner, report):
     assert set(error.value.message_dict) == {"stated_value_evidence"}
 
 
+def test_a_negative_stated_value_is_refused_for_the_report_and_for_a_stated_kpi(owner, report):
+    stated = KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED,
+                        baseline=None, target=None, value_per_unit=None)
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_save_draft(
+            actor=owner, report=report, fields={"stated_value": D("-5000"), "stated_value_evidence": "x"},
+            kpi_stated={stated.pk: services.StatedKpiValue(D("-8400"), "Credit notes")})
+    assert refused.value.message_dict == {
+        "stated_value": ["The owner-stated value is -$5,000.00: a stated value is at least $0.00. Leave it empty "
+                         "when the KPIs express the value."],
+        "kpi_stated": ["The stated value of Overcharges recovered is -$8,400.00: a stated value is at least $0.00."]}
+    report.refresh_from_db()
+    assert report.stated_value is None and not report.actuals.exists()
+    services.value_report_save_draft(actor=owner, report=report, fields={"stated_value": D("0")},
+                                     kpi_stated={stated.pk: services.StatedKpiValue(D("8400"), "Credit notes")})
+
+
+def test_a_draft_holding_a_negative_stated_value_from_before_cannot_be_submitted(owner, report):
+    fill(report, owner)
+    ValueReport.objects.filter(pk=report.pk).update(stated_value=D("-5000"), stated_value_evidence="x")
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_submit(actor=owner, report=report)
+    assert list(refused.value.message_dict) == ["stated_value"]
+
+
 def test_submit_records_who_and_when_and_writes_the_audit_row(owner, report):
     fill(report, owner)
     submitted = services.value_report_submit(actor=owner, report=report)
@@ -314,6 +364,32 @@ def test_submit_records_who_and_when_and_writes_the_audit_row(owner, report):
 def submitted(owner, report):
     fill(report, owner)
     return services.value_report_submit(actor=owner, report=report)
+
+
+def test_the_figures_of_a_kpi_a_submitted_report_measured_stay_its_name_may_change(owner, kpis, report, submitted):
+    """A new value per unit or baseline would rewrite the value of a report already submitted (or decided) and of
+    its quarter on the dashboard: refused, naming the report; renaming is not."""
+    from portfolio.services import kpi_save, kpis_replace
+
+    deflected, handle = kpis
+    before = selectors.report_figures(selectors.report_detail_loaded().get(pk=submitted.pk)).value.amount
+    with pytest.raises(ValidationError) as refused:
+        kpi_save(actor=owner, initiative=deflected.initiative, kpi=deflected, value_per_unit=D("5000000"),
+                 baseline=D("-1000"))
+    assert refused.value.message_dict["kpis"] == [
+        f"KPI 'Tickets deflected' keeps its baseline and value per unit: the submitted value report "
+        f"{submitted.cycle.name} measured it, and their value and targets would change. Add a new KPI for what comes "
+        "next instead (renaming it stays possible)."]
+    for field, value in (("target", D("1")), ("direction", KpiDirection.DECREASE), ("unit", "hours"),
+                         ("kind", KpiKind.RATIO)):
+        with pytest.raises(ValidationError, match=f"keeps its {field}:"):
+            kpis_replace(actor=owner, initiative=deflected.initiative,
+                         kpis=[{"id": deflected.pk, field: value}, {"id": handle.pk}])
+    kpi_save(actor=owner, initiative=deflected.initiative, kpi=deflected, name="Tickets deflected by the bot")
+    after = selectors.report_figures(selectors.report_detail_loaded().get(pk=submitted.pk)).value.amount
+    assert after == before
+    services.value_report_reopen(actor=UserFactory(role=Role.REVIEWER), report=submitted, reason="Redo")
+    kpi_save(actor=owner, initiative=deflected.initiative, kpi=deflected, value_per_unit=D("5"))  # a draft's only
 
 
 def test_a_kpi_a_submitted_report_measured_stays_one_only_drafts_measured_goes(owner, kpis, report, submitted):

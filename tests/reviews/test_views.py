@@ -87,6 +87,20 @@ def submitted(report, owner):
 # Value report form ---------------------------------------------------------------------------------------------------
 
 
+def test_a_draft_of_a_closed_cycle_is_read_not_offered_as_a_form(login, owner, reviewer, report):
+    services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    client = login(owner)
+    for response in (client.get(reverse("reviews:report_edit", args=[report.pk])),
+                     client.post(reverse("reviews:report_edit", args=[report.pk]), form_data(report))):
+        assert response.status_code == 302 and response["Location"] == report.get_absolute_url()
+    detail = client.get(report.get_absolute_url())
+    html = detail.content.decode()
+    assert f"The cycle {report.cycle.name} is closed: this draft can no longer be edited or submitted." in html
+    assert reverse("reviews:report_edit", args=[report.pk]) not in html  # no "Edit draft" button
+    report.refresh_from_db()
+    assert report.outcome_count is None
+
+
 def test_form_has_a_row_per_kpi_and_labels_the_cost_as_estimated(login, owner, report):
     response = login(owner).get(reverse("reviews:report_edit", args=[report.pk]))
     assert response.status_code == 200
@@ -440,9 +454,69 @@ def test_cycle_pages_query_counts_are_constant(login, executive, cycle):
 
 
 def test_close_cycle(login, reviewer, owner, cycle):
-    assert login(owner).post(reverse("reviews:cycle_close", args=[cycle.pk])).status_code == 403
-    response = login(reviewer).post(reverse("reviews:cycle_close", args=[cycle.pk]))
+    assert login(owner).post(reverse("reviews:cycle_close", args=[cycle.pk]), {"confirm": "yes"}).status_code == 403
+    response = login(reviewer).post(reverse("reviews:cycle_close", args=[cycle.pk]), {"confirm": "yes"})
     assert response.status_code == 302 and ReviewCycle.objects.get(pk=cycle.pk).closed_at is not None
+
+
+def test_closing_a_cycle_asks_for_confirmation_saying_how_many_drafts_are_left(login, reviewer, cycle):
+    ValueReportFactory(cycle=cycle)
+    ValueReportFactory(cycle=cycle)
+    ValueReportFactory(cycle=cycle, status=ReportStatus.SUBMITTED)
+    client = login(reviewer)
+    detail = client.get(cycle.get_absolute_url()).content.decode()
+    assert f'href="{reverse("reviews:cycle_close", args=[cycle.pk])}" id="close-cycle"' in detail
+    page = client.get(reverse("reviews:cycle_close", args=[cycle.pk]))
+    assert page.status_code == 200 and 'id="close-drafts">2<' in page.content.decode()
+    refused = client.post(reverse("reviews:cycle_close", args=[cycle.pk]))
+    assert refused.status_code == 400 and "Tick the box to confirm closing the cycle" in refused.content.decode()
+    assert ReviewCycle.objects.get(pk=cycle.pk).closed_at is None
+    assert client.post(reverse("reviews:cycle_close", args=[cycle.pk]), {"confirm": "yes"}).status_code == 302
+    assert ReviewCycle.objects.get(pk=cycle.pk).closed_at is not None
+
+
+def test_the_cycle_page_filters_on_the_status_its_column_shows(login, executive, cycle):
+    today = timezone.localdate()
+    late = ReviewCycleFactory(name="2026-Q2", opens_on=today - timedelta(days=40), due_on=today - timedelta(days=1))
+    overdue = ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="Overdue one"))
+    ValueReportFactory(cycle=late, status=ReportStatus.SUBMITTED, initiative=InitiativeFactory(name="In time"))
+    judged = ValueReportFactory(cycle=late, status=ReportStatus.SUBMITTED, initiative=InitiativeFactory(name="Judged"))
+    Verdict.objects.create(report=judged, reviewer=UserFactory(role=Role.REVIEWER), decision=Decision.CONTINUE,
+                           rationale="Fine.")
+    ValueReportFactory(cycle=cycle, initiative=InitiativeFactory(name="Due one"))
+    client = login(executive)
+    page = client.get(late.get_absolute_url())
+    options = page.context["filter"].form.fields["state"].choices
+    assert [label for _, label in options] == ["Any", "Due", "Overdue", "Submitted", "Verdict given"]
+    assert 'name="state"' in page.content.decode()
+
+    def shown(url: str, state: str) -> list[str]:
+        rows = csv_rows(client.get(f"{url}?state={state}&_export=csv"))
+        return [row[0] for row in rows[1:]]
+
+    assert shown(late.get_absolute_url(), "overdue") == [overdue.initiative.name]
+    assert shown(late.get_absolute_url(), "submitted") == ["In time"]
+    assert shown(late.get_absolute_url(), "reviewed") == ["Judged"]
+    assert shown(cycle.get_absolute_url(), "due") == ["Due one"] and shown(cycle.get_absolute_url(), "overdue") == []
+
+
+def test_a_report_submitted_after_the_due_date_is_flagged_late(login, executive, owner, report):
+    cycle = report.cycle
+    ReviewCycle.objects.filter(pk=cycle.pk).update(due_on=timezone.localdate() - timedelta(days=1))
+    on_time = ValueReportFactory(cycle=cycle, status=ReportStatus.SUBMITTED, submitted_at=timezone.now() - timedelta(
+        days=5), initiative=InitiativeFactory(name="On time"))
+    deflected, handle = report.initiative.kpis.order_by("pk")
+    services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 15000},
+                                     kpi_actuals={deflected.pk: D("5000"), handle.pk: D("4.5")})
+    services.value_report_submit(actor=owner, report=report)
+    client = login(executive)
+    detail = client.get(report.get_absolute_url()).content.decode()
+    assert ">Submitted late<" in detail and "after the due date" in detail
+    assert "Submitted late" not in client.get(on_time.get_absolute_url()).content.decode()
+    rows = csv_rows(client.get(cycle.get_absolute_url() + "?_export=csv"))
+    status = {row[0]: row[rows[0].index("Status")] for row in rows[1:]}
+    assert status == {report.initiative.name: "Submitted late", "On time": "Submitted"}
+    assert "Submitted late" in client.get(cycle.get_absolute_url()).content.decode()
 
 
 # Notifications -------------------------------------------------------------------------------------------------------

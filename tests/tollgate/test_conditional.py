@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from portfolio.choices import Stage
+from portfolio.choices import KpiDirection, Stage
 from portfolio.models import Department, Initiative
 from reviews.choices import ReportStatus
 from tests.factories import (
@@ -40,7 +40,7 @@ def draft_report(initiative: Initiative):
     initiative.stage = Stage.PILOT
     initiative.save()
     BusinessCaseFactory(initiative=initiative)
-    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
+    kpi = KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"), direction=KpiDirection.INCREASE)
     return ValueReportFactory(initiative=initiative), kpi
 
 
@@ -186,7 +186,7 @@ def test_an_action_with_its_own_input_compares_the_record_as_read_not_its_input(
 
 def test_a_lifecycle_transition_honours_the_initiatives_tag(owner, initiative):
     BusinessCaseFactory(initiative=initiative)
-    KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"))
+    KPIFactory(initiative=initiative, baseline=D("0"), target=D("10"), direction=KpiDirection.INCREASE)
     client = client_of(owner)
     tag = client.get(detail(initiative))["ETag"]
     assert client.patch(detail(initiative), {"name": "Renamed"}, format="json").status_code == 200
