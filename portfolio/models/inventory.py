@@ -23,7 +23,15 @@ from portfolio.choices import (
     RunTrigger,
     Stage,
 )
-from portfolio.models.base import KPI_FIGURE, NON_NEGATIVE, TimestampedModel, money_field, price_field
+from portfolio.models.base import (
+    INTEGER_MAX,
+    KPI_FIGURE,
+    NON_NEGATIVE,
+    TimestampedModel,
+    at_most,
+    money_field,
+    price_field,
+)
 from tollgate.jobs import Run
 
 
@@ -113,7 +121,8 @@ class AIModel(TimestampedModel):
         "output price per 1M tokens", null=True, blank=True, validators=NON_NEGATIVE
     )
     open_weights = models.BooleanField(default=False)
-    context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens")
+    context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens",
+                                                 validators=at_most(INTEGER_MAX, "The context window"))
     substitute = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="substitute_for",
         verbose_name="acceptable cheaper substitute",
@@ -190,7 +199,10 @@ class BusinessCase(TimestampedModel):
         "baseline cost per outcome", null=True, blank=True, validators=NON_NEGATIVE
     )
     outcome_unit = models.CharField(max_length=80, blank=True, help_text="What one outcome is, e.g. 'ticket resolved'.")
-    expected_monthly_volume = models.PositiveIntegerField("expected outcomes per month", null=True, blank=True)
+    expected_monthly_volume = models.PositiveIntegerField(
+        "expected outcomes per month", null=True, blank=True,
+        validators=at_most(INTEGER_MAX, "Expected outcomes per month"),
+    )
     targets = models.TextField(blank=True)
     tco_inference = money_field("inference / API per month", default=0, validators=NON_NEGATIVE)
     tco_compute = money_field("compute / GPU per month", default=0, validators=NON_NEGATIVE)
@@ -206,6 +218,7 @@ class BusinessCase(TimestampedModel):
     )
     min_viable_scale = models.PositiveIntegerField(
         "minimum viable scale (outcomes per month)", null=True, blank=True,
+        validators=at_most(INTEGER_MAX, "The minimum viable scale"),
         help_text="Below this volume the initiative cannot pay for itself.",
     )
     success_criteria = models.TextField(blank=True)
