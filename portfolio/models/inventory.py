@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from portfolio import calculations
@@ -46,6 +47,10 @@ class Department(TimestampedModel):
 
     class Meta:
         ordering = ["name"]
+        # Names are matched without regard to case (portfolio.services.reference.case_duplicate_errors).
+        constraints = [models.UniqueConstraint(
+            Lower("name"), name="department_name_unique_ignoring_case",
+            violation_error_message="A department of this name, in some letter case, already exists.")]
 
     def __str__(self) -> str:
         return self.name
@@ -66,6 +71,9 @@ class CostCenter(TimestampedModel):
 
     class Meta:
         ordering = ["code"]
+        constraints = [models.UniqueConstraint(
+            Lower("code"), name="cost_center_code_unique_ignoring_case",
+            violation_error_message="A cost center of this code, in some letter case, already exists.")]
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
@@ -103,6 +111,9 @@ class Vendor(TimestampedModel):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(
+            Lower("name"), name="vendor_name_unique_ignoring_case",
+            violation_error_message="A vendor of this name, in some letter case, already exists.")]
 
     def __str__(self) -> str:
         return self.name
@@ -132,7 +143,12 @@ class AIModel(TimestampedModel):
 
     class Meta:
         ordering = ["provider__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="unique_model_per_provider")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="unique_model_per_provider"),
+            models.UniqueConstraint(
+                "provider", Lower("name"), name="model_name_per_provider_unique_ignoring_case",
+                violation_error_message="This provider already has a model of this name, in some letter case."),
+        ]
         verbose_name = "AI model"
 
     def __str__(self) -> str:
