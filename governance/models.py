@@ -26,6 +26,7 @@ from governance.choices import (
     UseCaseOrigin,
 )
 from governance.policies import DEFINITIONS
+from portfolio.models.base import SMALL_INTEGER_MAX, at_most
 from tollgate.jobs import Run
 
 USER = settings.AUTH_USER_MODEL
@@ -41,7 +42,7 @@ class RubricCriterion(models.Model):
         help_text="Relative weight; the weighted score divides by the sum of active weights.",
     )
     active = models.BooleanField(default=True, help_text="Only active criteria are scored and counted.")
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(default=0, validators=at_most(SMALL_INTEGER_MAX, "A criterion's order"))
 
     class Meta:
         ordering = ["order", "name"]

@@ -10,6 +10,7 @@ administrator's name (auditlog, registered in portfolio.apps); people's roles go
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from auditlog.context import set_actor
@@ -21,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Model, URLField
+from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -58,6 +60,7 @@ from portfolio.services.people import (
     person_set_roles,
     self_lockout_errors,
 )
+from portfolio.services.reference import case_duplicate_errors
 from portfolio.services.tokens import api_token_issue, api_token_revoke, default_lifetime, lifetime_choices
 from tollgate.roles import Role
 from tollgate.types import request_actor
@@ -262,14 +265,28 @@ class LoginFailureLogAdmin(LoginHistoryAdmin, AccessFailureLogAdmin):
     pass
 
 
+class CaseUniqueForm(forms.ModelForm):
+    """Reference data whose key is unique whatever its letter case: refused next to the field, naming the record that
+    holds it (portfolio.services.reference.case_duplicate_errors), as the API does."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        candidate = construct_instance(self, copy.copy(self.instance))
+        for field, message in case_duplicate_errors(candidate).items():
+            self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
 class CostCenterInline(admin.TabularInline):
     model = models.CostCenter
+    form = CaseUniqueForm
     extra = 0
     autocomplete_fields = ["budget_owner"]
 
 
 @admin.register(models.Department)
 class DepartmentAdmin(admin.ModelAdmin):
+    form = CaseUniqueForm
     list_display = ["name", "code", "head"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["head"]
@@ -278,6 +295,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(models.CostCenter)
 class CostCenterAdmin(admin.ModelAdmin):
+    form = CaseUniqueForm
     list_display = ["code", "name", "department", "budget_owner"]
     list_filter = ["department"]
     search_fields = ["code", "name"]
@@ -295,6 +313,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
 @admin.register(models.Vendor)
 class VendorAdmin(admin.ModelAdmin):
+    form = CaseUniqueForm
     list_display = ["name", "website"]
     search_fields = ["name"]
     # A website typed without a scheme is taken as https (Django 6's default, said here rather than by the
@@ -304,6 +323,7 @@ class VendorAdmin(admin.ModelAdmin):
 
 @admin.register(models.AIModel)
 class AIModelAdmin(admin.ModelAdmin):
+    form = CaseUniqueForm
     list_display = ["name", "provider", "tier", "input_price_per_mtok", "output_price_per_mtok", "open_weights",
                     "context_window", "substitute"]
     list_filter = ["tier", "open_weights", "provider"]

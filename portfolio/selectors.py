@@ -72,7 +72,7 @@ from portfolio.models import (
     reporting_currency,
 )
 from tollgate.formatting import currency_symbol, money_per
-from tollgate.roles import Role, held_roles, may
+from tollgate.roles import Role, may, roles_shown
 from tollgate.types import Viewer
 
 User = get_user_model()
@@ -673,9 +673,10 @@ def login_history(model: type[AccessLog] | type[AccessFailureLog], *,
 
 def person_settings(person: Any) -> dict[str, Any]:
     """What an administrator edits about a person (person_update's arguments), as they stand: the People page's form
-    starts from it, and an API PATCH changes only the fields it names."""
+    starts from it, and an API PATCH changes only the fields it names. A superuser's roles include Administrator, as
+    the People list and the API show them."""
     profile = Profile.objects.select_related("department").filter(user=person).first()
-    return {"roles": held_roles(person), "is_active": person.is_active,
+    return {"roles": set(roles_shown(person)), "is_active": person.is_active,
             "department": profile.department if profile else None, "title": profile.title if profile else "",
             "delegates": list(profile.delegates.all()) if profile else []}
 

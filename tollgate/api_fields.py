@@ -10,6 +10,7 @@ import decimal
 import math
 from typing import Any
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from rest_framework import parsers, serializers
 from rest_framework.exceptions import ParseError
@@ -49,11 +50,23 @@ class DecimalField(serializers.DecimalField):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer whose references to other records are IdFields and whose decimals are DecimalFields."""
+    """DRF's ModelSerializer whose references to other records are IdFields and whose decimals are DecimalFields.
+
+    A model field's upper bound given with its own sentence (portfolio.models.base.at_most) is refused in that
+    sentence, as the pages say it, rather than in DRF's generic "Ensure this value is less than or equal to ..."."""
 
     serializer_related_field = IdField
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
                                 models.DecimalField: DecimalField}
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[Any, dict[str, Any]]:
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        bound = next((validator for validator in model_field.validators
+                      if isinstance(validator, MaxValueValidator) and validator.message != MaxValueValidator.message
+                      and field_kwargs.get("max_value") == validator.limit_value), None)
+        if bound is not None:
+            field_kwargs["error_messages"] = {**field_kwargs.get("error_messages", {}), "max_value": bound.message}
+        return field_class, field_kwargs
 
 
 class JSONParser(parsers.JSONParser):

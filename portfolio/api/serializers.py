@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Model
 from rest_framework import serializers
 
 from portfolio.calculations import substitute_problem
@@ -16,6 +18,7 @@ from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department,
 from portfolio.models.base import KPI_FIGURE_API_MESSAGES
 from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
+from portfolio.services.reference import ensure_no_case_duplicate
 from tollgate.api_fields import IdField, ModelSerializer
 from tollgate.roles import Role, is_admin, roles_shown
 
@@ -180,7 +183,22 @@ class KPIUpdateSerializer(KPISerializer):
         read_only_fields = ["initiative", *KPISerializer.Meta.read_only_fields]
 
 
-class DepartmentSerializer(ModelSerializer):
+class CaseUniqueSerializer(ModelSerializer):
+    """Reference data whose key is unique whatever its letter case: a 400 naming the record that holds it
+    (portfolio.services.reference.case_duplicate_errors), before the database's own constraint would answer 500."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        model: type[Model] = self.Meta.model
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        for name, value in attrs.items():
+            if not isinstance(value, list):  # many-to-many values are not set on an instance
+                setattr(candidate, name, value)
+        ensure_no_case_duplicate(candidate)
+        return attrs
+
+
+class DepartmentSerializer(CaseUniqueSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:department-detail")
     head_email = serializers.EmailField(source="head.email", read_only=True, allow_null=True)
 
@@ -190,7 +208,7 @@ class DepartmentSerializer(ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class CostCenterSerializer(ModelSerializer):
+class CostCenterSerializer(CaseUniqueSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:costcenter-detail")
     department_name = serializers.CharField(source="department.name", read_only=True)
     budget_owner_email = serializers.EmailField(source="budget_owner.email", read_only=True, allow_null=True)
@@ -202,7 +220,7 @@ class CostCenterSerializer(ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class VendorSerializer(ModelSerializer):
+class VendorSerializer(CaseUniqueSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:vendor-detail")
 
     class Meta:
@@ -211,7 +229,7 @@ class VendorSerializer(ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class AIModelSerializer(ModelSerializer):
+class AIModelSerializer(CaseUniqueSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:aimodel-detail")
     provider_name = serializers.CharField(source="provider.name", read_only=True)
 
@@ -223,6 +241,7 @@ class AIModelSerializer(ModelSerializer):
 
     def validate(self, attrs: dict) -> dict:
         """The model's own rule (AIModel.clean): a substitute is another text model of a lower tier."""
+        attrs = super().validate(attrs)
         substitute = attrs.get("substitute", getattr(self.instance, "substitute", None))
         if substitute is not None:
             tier = attrs.get("tier", getattr(self.instance, "tier", ""))

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from portfolio.choices import CostCategory, RuleMatch, RunTrigger, SourceType
-from portfolio.models.base import DecimalShape, TimestampedModel, money_field
+from portfolio.models.base import INTEGER_MAX, DecimalShape, TimestampedModel, at_most, money_field
 from portfolio.models.inventory import Initiative, LicencePool
 from tollgate.formatting import reporting_currency
 from tollgate.jobs import Run
@@ -176,7 +176,7 @@ class AllocationRule(TimestampedModel):
     """Maps a source's key (tag, account, project, workspace, namespace...) to an initiative; first match wins."""
 
     source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="rules")
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(default=0, validators=at_most(INTEGER_MAX, "A rule's order"))
     key = models.CharField(max_length=120, validators=[validate_allocation_key])
     match = models.CharField(max_length=10, choices=RuleMatch.choices, default=RuleMatch.EXACT)
     value = models.CharField(max_length=255)

@@ -25,6 +25,18 @@ KPI_FIGURE = [MinValueValidator(-KPI_FIGURE_LIMIT, message=_KPI_FIGURE_MESSAGE),
 KPI_FIGURE_API_MESSAGES: dict[str, Any] = {key: _KPI_FIGURE_MESSAGE for key in (
     "max_value", "min_value", "max_digits", "max_whole_digits")}
 
+# PostgreSQL's integer column stops at 2,147,483,647 (a small integer at 32,767); SQLite (the embedded default) takes
+# up to 2^63 - 1. Whole numbers people type are bounded by their column on both, checked before the database, so what
+# a page, the API or an import accepts is what every deployment stores (the bound of reviews.models.COUNT_MAX).
+INTEGER_MAX = 2_147_483_647
+SMALL_INTEGER_MAX = 32_767
+
+
+def at_most(limit: int, what: str) -> list[MaxValueValidator]:
+    """A whole number's upper bound, refused in a sentence naming the field (`what`, as a page labels it)."""
+    return [MaxValueValidator(limit, message=f"{what} is at most {limit:,}.")]
+
+
 _DecimalInput = str | float | Decimal | Combinable
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from portfolio import calculations
@@ -23,7 +24,16 @@ from portfolio.choices import (
     RunTrigger,
     Stage,
 )
-from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_LIMIT, NON_NEGATIVE, TimestampedModel, money_field, price_field
+from portfolio.models.base import (
+    INTEGER_MAX,
+    KPI_FIGURE,
+    KPI_FIGURE_LIMIT,
+    NON_NEGATIVE,
+    TimestampedModel,
+    at_most,
+    money_field,
+    price_field,
+)
 from tollgate.jobs import Run
 
 
@@ -38,6 +48,10 @@ class Department(TimestampedModel):
 
     class Meta:
         ordering = ["name"]
+        # Names are matched without regard to case (portfolio.services.reference.case_duplicate_errors).
+        constraints = [models.UniqueConstraint(
+            Lower("name"), name="department_name_unique_ignoring_case",
+            violation_error_message="A department of this name, in some letter case, already exists.")]
 
     def __str__(self) -> str:
         return self.name
@@ -58,6 +72,9 @@ class CostCenter(TimestampedModel):
 
     class Meta:
         ordering = ["code"]
+        constraints = [models.UniqueConstraint(
+            Lower("code"), name="cost_center_code_unique_ignoring_case",
+            violation_error_message="A cost center of this code, in some letter case, already exists.")]
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
@@ -95,6 +112,9 @@ class Vendor(TimestampedModel):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(
+            Lower("name"), name="vendor_name_unique_ignoring_case",
+            violation_error_message="A vendor of this name, in some letter case, already exists.")]
 
     def __str__(self) -> str:
         return self.name
@@ -113,7 +133,8 @@ class AIModel(TimestampedModel):
         "output price per 1M tokens", null=True, blank=True, validators=NON_NEGATIVE
     )
     open_weights = models.BooleanField(default=False)
-    context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens")
+    context_window = models.PositiveIntegerField(null=True, blank=True, help_text="tokens",
+                                                 validators=at_most(INTEGER_MAX, "The context window"))
     substitute = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="substitute_for",
         verbose_name="acceptable cheaper substitute",
@@ -123,7 +144,12 @@ class AIModel(TimestampedModel):
 
     class Meta:
         ordering = ["provider__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="unique_model_per_provider")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="unique_model_per_provider"),
+            models.UniqueConstraint(
+                "provider", Lower("name"), name="model_name_per_provider_unique_ignoring_case",
+                violation_error_message="This provider already has a model of this name, in some letter case."),
+        ]
         verbose_name = "AI model"
 
     def __str__(self) -> str:
@@ -190,7 +216,10 @@ class BusinessCase(TimestampedModel):
         "baseline cost per outcome", null=True, blank=True, validators=NON_NEGATIVE
     )
     outcome_unit = models.CharField(max_length=80, blank=True, help_text="What one outcome is, e.g. 'ticket resolved'.")
-    expected_monthly_volume = models.PositiveIntegerField("expected outcomes per month", null=True, blank=True)
+    expected_monthly_volume = models.PositiveIntegerField(
+        "expected outcomes per month", null=True, blank=True,
+        validators=at_most(INTEGER_MAX, "Expected outcomes per month"),
+    )
     targets = models.TextField(blank=True)
     tco_inference = money_field("inference / API per month", default=0, validators=NON_NEGATIVE)
     tco_compute = money_field("compute / GPU per month", default=0, validators=NON_NEGATIVE)
@@ -206,6 +235,7 @@ class BusinessCase(TimestampedModel):
     )
     min_viable_scale = models.PositiveIntegerField(
         "minimum viable scale (outcomes per month)", null=True, blank=True,
+        validators=at_most(INTEGER_MAX, "The minimum viable scale"),
         help_text="Below this volume the initiative cannot pay for itself.",
     )
     success_criteria = models.TextField(blank=True)

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from portfolio.models import Initiative, LicencePool, MonthlyCost, SeatActivity, Vendor
+from portfolio.services.business_cases import ensure_not_ended, stage_now
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -65,7 +66,8 @@ def licence_pool_save(
     """Create a pool, or update `pool`; only a change is written (and audited), so re-imports leave no noise.
 
     Administrators buy pools; whoever may edit the pool's initiative may adjust it, and moving it to another
-    initiative needs that right on the destination too.
+    initiative needs that right on the destination too. An ended initiative is read-only (its licence cost is part of
+    its history): no pool is bought for it, moved to it, or changed (moved away included) while it serves it.
     """
     if pool is None:
         if actor is not None and not may(actor, "portfolio.add_licencepool"):
@@ -81,6 +83,7 @@ def licence_pool_save(
         if initiative != stored.initiative and actor is not None and not may(
                 actor, "portfolio.change_licencepool", initiative):
             raise PermissionDenied("You may not move this licence pool to that initiative.")
+    served_before = stored.initiative
     months_before = _months_counting(stored) if stored.pk else set()
     values = {"tool": (tool or "").strip(), "vendor": vendor, "seats_purchased": seats_purchased,
               "price_per_seat_month": price_per_seat_month, "initiative": initiative}
@@ -91,6 +94,8 @@ def licence_pool_save(
     changes = {name: [before.get(name), after[name]] for name in after if before.get(name) != after[name]}
     if stored.pk is not None and not changes:
         return stored
+    for served in {i.pk: i for i in (served_before, initiative) if i is not None}.values():
+        ensure_not_ended(served, stage_now(served))
     created = stored.pk is None
     with disable_auditlog():  # the explicit row below says it all, with the months recomputed
         stored.save()
@@ -105,7 +110,10 @@ def licence_pool_save(
 
 @transaction.atomic
 def licence_pool_delete(*, actor: Actor | None, pool: LicencePool) -> set[date]:
-    """Delete a pool (administrators); its licence cost leaves the roll-ups of the months that counted it."""
+    """Delete a pool (administrators); its licence cost leaves the roll-ups of the months that counted it.
+
+    Allowed on an ended initiative too, unlike a change: a pool has no end date, so it charges its initiative every
+    month until it goes, and an administrator removes it once the seats are cancelled."""
     stored = LicencePool.objects.select_for_update(of=("self",)).select_related("vendor", "initiative").get(pk=pool.pk)
     if actor is not None and not may(actor, "portfolio.delete_licencepool", stored):
         raise PermissionDenied("Only administrators delete licence pools.")

@@ -25,7 +25,7 @@ from portfolio.services.passwords import person_invite
 from portfolio.services.tokens import api_tokens_revoke_all
 from portfolio.signals import owners_changed
 from tollgate.audit import audit_event, audit_table_event
-from tollgate.roles import Role, group_names, may
+from tollgate.roles import Role, group_names, held_roles, may
 from tollgate.types import Actor
 
 User = get_user_model()
@@ -250,7 +250,16 @@ def person_update(
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change people's roles and accounts.")
     delegates = list(delegates)
-    errors = self_lockout_errors(actor=actor, user=user, roles=roles, is_active=is_active)
+    errors = self_lockout_errors(actor=actor, user=user, roles=roles, is_active=is_active,
+                                 is_superuser=False if user.is_superuser else None)
+    if user.is_superuser:
+        # A superuser is an administrator whatever groups they are in (tollgate.roles), so unticking the role here
+        # would change nothing but the audit trail: refused. Ticked, it is what they already are: their groups stay.
+        if Role.ADMIN not in roles and "roles" not in errors:
+            name = user.get_full_name() or str(user)
+            errors["roles"] = (f"{name} is a superuser: they stay an administrator whatever roles are ticked here. "
+                               "Take away their superuser status in the Django admin first.")
+        roles = set(roles) - {Role.ADMIN} | ({Role.ADMIN} & held_roles(user))
     profile, _ = Profile.objects.get_or_create(user=user)
     named = set(profile.delegates.values_list("pk", flat=True))
     left = [d for d in delegates if not d.is_active and d.pk not in named]  # one already named may be kept

@@ -1,10 +1,12 @@
-"""Reference data created on demand (by imports and the demo company): departments, cost centers, vendors, models."""
+"""Reference data created on demand (by imports and the demo company): departments, cost centers, vendors, models;
+and the rule that their names are unique whatever their letter case, which every door asks."""
 
 from __future__ import annotations
 
 from auditlog.context import disable_auditlog
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils.text import slugify
 
 from portfolio.choices import ModelTier
@@ -12,6 +14,44 @@ from portfolio.models import AIModel, CostCenter, Department, Vendor
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
+
+# Reference data is found without regard to letter case (the import, the filters): "customer service" beside
+# "Customer Service" would leave which one a row or a filter hits to chance. So a name (a cost center's code, a
+# model's name at its provider) differing from another only in case is the same record, refused with the one that
+# exists. The database holds the same rule (a unique constraint on the lower-cased value).
+CASE_UNIQUE: dict[type[Model], tuple[str, str, tuple[str, ...]]] = {
+    Department: ("name", "department", ()),
+    CostCenter: ("code", "cost center", ()),
+    Vendor: ("name", "vendor", ()),
+    AIModel: ("name", "model", ("provider",)),
+}
+
+
+def case_duplicate_errors(record: Model) -> dict[str, str]:
+    """What another record already holds of `record`'s case-insensitive key, keyed by the field, naming that record;
+    `record` may be unsaved (a form's or the API's candidate)."""
+    if type(record) not in CASE_UNIQUE:
+        return {}
+    field, noun, within = CASE_UNIQUE[type(record)]
+    value = (getattr(record, field) or "").strip()
+    if not value:
+        return {}
+    scope = {f"{name}_id": getattr(record, f"{name}_id") for name in within}
+    if any(v is None for v in scope.values()):
+        return {}
+    existing = (type(record)._default_manager.filter(**{f"{field}__iexact": value}, **scope)
+                .exclude(pk=record.pk).order_by("pk").first())
+    if existing is None:
+        return {}
+    where = f" at {getattr(existing, within[0])}" if within else ""
+    return {field: (f"The {noun} “{getattr(existing, field)}”{where} already exists: a {field} that differs only in "
+                    f"letter case is the same {noun}.")}
+
+
+def ensure_no_case_duplicate(record: Model) -> None:
+    """Refuse `record` when another record holds its key in another letter case (case_duplicate_errors)."""
+    if errors := case_duplicate_errors(record):
+        raise ValidationError(errors)
 
 
 def department_get_or_create(*, name: str, head: Actor | None = None) -> Department:

@@ -201,3 +201,69 @@ def test_notification_settings_name_every_wrong_field_at_once(owner):
     with pytest.raises(ValidationError) as refused:
         profile_notifications_set(actor=owner, user=owner, email="daily", digest_hour=-1, time_zone="Mars/Base")
     assert set(refused.value.message_dict) == {"digest_hour", "time_zone"}
+
+
+# Superusers: an administrator whatever is ticked ---------------------------------------------------------------------
+
+
+def ticked_roles(page: str) -> set[str]:
+    return set(re.findall(r'<input type="checkbox" name="roles" value="(\w+)"[^>]*checked', page))
+
+
+def role_events(user) -> list[LogEntry]:
+    return list(LogEntry.objects.get_for_object(user).filter(additional_data__event="roles_changed"))
+
+
+def test_a_superuser_cannot_untick_their_own_administrator_role_on_the_edit_page(login):
+    ada = UserFactory(first_name="Ada", last_name="Admin", role=Role.ADMIN, is_superuser=True)
+    client = login(ada)
+    url = reverse("portfolio:person_edit", args=[ada.pk])
+
+    response = client.post(url, {"roles": ["owner"], "is_active": "on"})
+
+    assert response.status_code == 200
+    assert "You cannot take away your own administrator role" in response.content.decode()
+    ada.refresh_from_db()
+    assert ada.is_superuser and set(ada.groups.values_list("name", flat=True)) == {"admin"}
+    assert not role_events(ada)
+
+
+def test_the_api_refuses_a_superuser_unticking_their_own_administrator_role(api_client):
+    ada = UserFactory(role=Role.ADMIN, is_superuser=True)
+    api_client.force_authenticate(ada)
+
+    response = api_client.patch(f"/api/people/{ada.pk}/", {"roles": ["owner"]}, format="json")
+
+    assert response.status_code == 400
+    assert "You cannot take away your own administrator role" in str(response.json()["roles"])
+    assert set(ada.groups.values_list("name", flat=True)) == {"admin"} and not role_events(ada)
+
+
+def test_another_superuser_s_administrator_role_is_not_taken_away_where_it_would_not_go(admin_user):
+    root = UserFactory(first_name="Rita", last_name="Root", role=Role.ADMIN, is_superuser=True)
+
+    with pytest.raises(ValidationError) as refused:
+        person_update(actor=admin_user, user=root, roles={Role.OWNER}, is_active=True, department=None, title="",
+                      delegates=[])
+
+    assert refused.value.message_dict["roles"] == [
+        "Rita Root is a superuser: they stay an administrator whatever roles are ticked here. Take away their "
+        "superuser status in the Django admin first."]
+    assert set(root.groups.values_list("name", flat=True)) == {"admin"} and not role_events(root)
+
+
+def test_the_edit_page_shows_a_superuser_s_administrator_role_ticked_and_keeps_it_saved(login, admin_user):
+    """A superuser with no admin group (createsuperuser alone) is an administrator on the list and in the API: the
+    form says so too, and saving it as shown records only what changed."""
+    root = UserFactory(role=Role.EXECUTIVE, is_superuser=True, is_staff=True)
+    client = login(admin_user)
+    url = reverse("portfolio:person_edit", args=[root.pk])
+
+    assert ticked_roles(client.get(url).content.decode()) == {"executive", "admin"}
+    unchanged = client.post(url, {"roles": ["executive", "admin"], "is_active": "on"})
+    assert unchanged.status_code == 302 and not role_events(root)
+    added = client.post(url, {"roles": ["executive", "admin", "owner"], "is_active": "on"})
+
+    assert added.status_code == 302
+    assert set(root.groups.values_list("name", flat=True)) == {"executive", "owner"}
+    assert [event.changes_dict for event in role_events(root)] == [{"roles": [["executive"], ["executive", "owner"]]}]
