@@ -16,7 +16,7 @@ from governance.choices import AuditEvent
 from governance.models import RubricCriterion
 from governance.selectors import audit_number, relations_seen_from_the_other_side
 from tollgate.formatting import format_number
-from tollgate.ui.tables import NUM, PersonColumn, person_name
+from tollgate.ui.tables import NUM, PersonColumn, ordered_ignoring_case, person_name
 
 ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed", LogEntry.Action.DELETE: "Deleted",
            LogEntry.Action.ACCESS: "Accessed"}
@@ -72,8 +72,8 @@ def audit_reason(entry: LogEntry) -> str:
 class ReviewQueueTable(tables.Table):
     name = tables.Column("Initiative", linkify=lambda record: reverse("governance:score", args=[record.pk]))
     external_id = tables.Column("External id")
-    department = tables.Column(order_by=("department__name",))
-    owner = PersonColumn(order_by=("owner__last_name", "owner__first_name"))
+    department = tables.Column()
+    owner = PersonColumn()
     current_round = tables.Column("Round", attrs=NUM, default="1")
     submitted_at = tables.DateColumn(format="Y-m-d", verbose_name="Submitted", default="—")
     days_waiting = tables.Column("Days waiting", attrs=NUM, order_by=("-submitted_at",), empty_values=())
@@ -94,11 +94,15 @@ class ReviewQueueTable(tables.Table):
     def value_days_waiting(self, record: Any) -> int:
         return self._days(record)
 
+    order_name = ordered_ignoring_case("name")
+    order_department = ordered_ignoring_case("department__name")
+    order_owner = ordered_ignoring_case("owner__last_name", "owner__first_name", "owner__username")
+
 
 class AuditTable(tables.Table):
     timestamp = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Time")
-    actor = tables.Column(order_by=("actor__last_name", "actor__first_name", "actor_email"), empty_values=())
-    object_repr = tables.Column("Object", order_by=("content_type__model", "object_repr"))
+    actor = tables.Column(empty_values=())
+    object_repr = tables.Column("Object")
     event = tables.Column(empty_values=(), orderable=False)
     changes = tables.Column("Changes", empty_values=(), orderable=False)
     reason = tables.Column(empty_values=(), orderable=False)
@@ -134,6 +138,9 @@ class AuditTable(tables.Table):
 
     def value_timestamp(self, record: LogEntry) -> str:
         return record.timestamp.isoformat()
+
+    order_actor = ordered_ignoring_case("actor__last_name", "actor__first_name", "actor_email")
+    order_object_repr = ordered_ignoring_case("content_type__model", "object_repr")
 
 
 class PolicyTable(tables.Table):
@@ -206,3 +213,5 @@ class RubricTable(tables.Table):
         return f"{record.weight / self.total_weight * 100:.0f}%"
 
     value_share = render_share
+
+    order_name = ordered_ignoring_case("name")

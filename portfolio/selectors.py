@@ -74,6 +74,7 @@ from portfolio.models import (
 from tollgate.formatting import currency_symbol, money_per
 from tollgate.roles import Role, may, roles_shown
 from tollgate.types import Viewer
+from tollgate.ui.tables import ignoring_case
 
 User = get_user_model()
 ZERO = Decimal("0")
@@ -193,7 +194,7 @@ def initiative_list(*, user: Viewer, periods: CostPeriods | None = None) -> Quer
     (initiative_cost_annotations)."""
     queryset = Initiative.objects.select_related("department", "cost_center", "owner").prefetch_related(
         Prefetch("vendors", queryset=Vendor.objects.order_by("name"))
-    ).order_by(Lower("name"), "pk")  # as people read names: SQLite alone would put "apple" after "Zebra"
+    ).order_by(*ignoring_case("name"))  # as people read names: SQLite alone would put "apple" after "Zebra"
     if periods is not None:
         queryset = queryset.annotate(**initiative_cost_annotations(periods))
     return _visible(queryset, user, "initiative")
@@ -554,7 +555,7 @@ def department_list(*, user: Viewer, periods: CostPeriods | None = None) -> Quer
         initiatives_count=Count("initiatives", distinct=True),
         cost_centers_count=Count("cost_centers", distinct=True),
         declared_monthly_cost=_declared_cost_of("department"),
-    )
+    ).order_by(*ignoring_case("name"))
     if periods is not None:
         queryset = queryset.annotate(**_group_cost_annotations("department", periods))
     return _visible(queryset, user, "department")
@@ -591,7 +592,7 @@ def cost_center_list(*, user: Viewer, periods: CostPeriods | None = None) -> Que
 def vendor_list(*, user: Viewer) -> QuerySet[Vendor]:
     queryset = Vendor.objects.annotate(
         initiatives_count=Count("initiatives", distinct=True), models_count=Count("models", distinct=True)
-    )
+    ).order_by(*ignoring_case("name"))
     return _visible(queryset, user, "vendor")
 
 
@@ -608,7 +609,7 @@ def people_list(*, user: Viewer) -> QuerySet:
     return (get_user_model().objects.select_related("profile__department")
             .prefetch_related("groups", "profile__delegates")
             .annotate(initiatives_owned=Coalesce(Subquery(owned), 0), invited_at=Subquery(invited))
-            .order_by("last_name", "first_name", "username"))
+            .order_by(*ignoring_case("last_name", "first_name", "username")))
 
 
 SIGN_IN_CHOICES = (("password", "Password"), ("sso", "Single sign-on"), ("invited", "Invited, no password yet"),
@@ -761,7 +762,7 @@ def account_overview(user: Any) -> Account:
 
 def ai_model_list(*, user: Viewer) -> QuerySet[AIModel]:
     queryset = AIModel.objects.select_related("provider", "substitute").annotate(
-        initiatives_count=Count("initiatives"))
+        initiatives_count=Count("initiatives")).order_by(*ignoring_case("provider__name", "name"))
     return _visible(queryset, user, "aimodel")
 
 
@@ -780,7 +781,7 @@ def licence_pool_list(*, user: Viewer) -> QuerySet[LicencePool]:
             Cast(F("seats_active"), FloatField()) * 100.0 / NullIf(F("seats_counted"), 0), output_field=FloatField()
         ),
         utilisation_sort=Coalesce(F("utilisation"), Value(-1.0)),  # pools without seat data below 0 % either way
-    )
+    ).order_by(*ignoring_case("tool"))
     return _visible(queryset, user, "licencepool")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
-from django.db.models import QuerySet
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -14,7 +13,7 @@ from portfolio.models import AIModel, CostCenter, Department, Initiative, Licenc
 from portfolio.selectors import sign_in_label
 from tollgate.formatting import format_percent, money_label
 from tollgate.roles import roles_shown
-from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, order_ignoring_case, person_name
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, ordered_ignoring_case, person_name
 
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
 FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
@@ -53,7 +52,7 @@ class InitiativeTable(CostFiguresTable):
     name = tables.Column(linkify=True)
     external_id = tables.Column("External id")
     department = tables.Column(linkify=True)
-    owner = PersonColumn(order_by=("owner__last_name", "owner__first_name"))
+    owner = PersonColumn()
     stage = tables.Column()
     category = tables.Column()
     vendors = tables.ManyToManyColumn(orderable=False, transform=str)
@@ -87,8 +86,9 @@ class InitiativeTable(CostFiguresTable):
     def value_category(self, record: Initiative) -> str:
         return record.get_category_display()
 
-    def order_name(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
-        return order_ignoring_case(queryset, "name", is_descending)
+    order_name = ordered_ignoring_case("name")
+    order_department = ordered_ignoring_case("department__name")
+    order_owner = ordered_ignoring_case("owner__last_name", "owner__first_name", "owner__username")
 
 
 # Actual cost of the last complete quarter against the business cases, for a department, a cost center or initiative.
@@ -106,7 +106,7 @@ class InitiativeCostTable(CostFiguresTable):
 
     name = tables.Column(linkify=True)
     external_id = tables.Column("External id")
-    owner = PersonColumn(order_by=("owner__last_name", "owner__first_name"))
+    owner = PersonColumn()
     stage = tables.Column()
     cost_last_quarter = MoneyColumn(attrs=FIGURE)
     plan_last_quarter = MoneyColumn(attrs=FIGURE)
@@ -127,14 +127,14 @@ class InitiativeCostTable(CostFiguresTable):
     def value_stage(self, record: Initiative) -> str:
         return record.get_stage_display()
 
-    def order_name(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
-        return order_ignoring_case(queryset, "name", is_descending)
+    order_name = ordered_ignoring_case("name")
+    order_owner = ordered_ignoring_case("owner__last_name", "owner__first_name", "owner__username")
 
 
 class DepartmentTable(CostFiguresTable):
     name = tables.Column(linkify=True)
     code = tables.Column()
-    head = PersonColumn(order_by=("head__last_name", "head__first_name"))
+    head = PersonColumn()
     initiatives_count = CountColumn("Initiatives")
     cost_centers_count = CountColumn("Cost centers")
     declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
@@ -151,12 +151,15 @@ class DepartmentTable(CostFiguresTable):
         sequence = ("name", "code", "head", "initiatives_count", "cost_centers_count", "declared_monthly_cost",
                     *ACTUAL_VS_PLAN)
 
+    order_name = ordered_ignoring_case("name")
+    order_head = ordered_ignoring_case("head__last_name", "head__first_name", "head__username")
+
 
 class CostCenterTable(CostFiguresTable):
     code = tables.Column(linkify=True)
     name = tables.Column()
     department = tables.Column(linkify=True)
-    budget_owner = PersonColumn(order_by=("budget_owner__last_name", "budget_owner__first_name"))
+    budget_owner = PersonColumn()
     initiatives_count = CountColumn("Initiatives")
     declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
     cost_last_quarter = MoneyColumn(attrs=FIGURE)
@@ -172,6 +175,11 @@ class CostCenterTable(CostFiguresTable):
         sequence = ("code", "name", "department", "budget_owner", "initiatives_count", "declared_monthly_cost",
                     *ACTUAL_VS_PLAN)
 
+    order_name = ordered_ignoring_case("name")
+    order_department = ordered_ignoring_case("department__name")
+    order_budget_owner = ordered_ignoring_case("budget_owner__last_name", "budget_owner__first_name",
+                                               "budget_owner__username")
+
 
 class VendorTable(tables.Table):
     name = tables.Column()
@@ -184,16 +192,18 @@ class VendorTable(tables.Table):
         fields = ("name", "website")
         sequence = ("name", "website", "initiatives_count", "models_count")
 
+    order_name = ordered_ignoring_case("name")
+
 
 class AIModelTable(tables.Table):
-    provider = tables.Column(order_by=("provider__name",))
+    provider = tables.Column()
     name = tables.Column()
     tier = tables.Column()
     input_price_per_mtok = MoneyColumn(money_label("Input / 1M tokens"), unit_price=True)
     output_price_per_mtok = MoneyColumn(money_label("Output / 1M tokens"), unit_price=True)
     open_weights = tables.BooleanColumn()
     context_window = tables.Column("Context window (tokens)", attrs=NUM)
-    substitute = tables.Column("Acceptable substitute", order_by=("substitute__name",))
+    substitute = tables.Column("Acceptable substitute")
     initiatives_count = CountColumn("Initiatives")
 
     class Meta:
@@ -213,11 +223,15 @@ class AIModelTable(tables.Table):
     def value_tier(self, record: AIModel) -> str:
         return record.get_tier_display()
 
+    order_provider = ordered_ignoring_case("provider__name", "name")
+    order_name = ordered_ignoring_case("name")
+    order_substitute = ordered_ignoring_case("substitute__name")
+
 
 class LicencePoolTable(tables.Table):
     tool = tables.Column()
-    vendor = tables.Column(order_by=("vendor__name",))
-    initiative = tables.Column(linkify=True, order_by=("initiative__name",))
+    vendor = tables.Column()
+    initiative = tables.Column(linkify=True)
     seats_purchased = CountColumn("Seats")
     price_per_seat_month = MoneyColumn(money_label("Price per seat per month"), unit_price=True)
     monthly_cost = MoneyColumn(money_label("Monthly cost"), order_by=("monthly_cost_sort",))
@@ -250,17 +264,19 @@ class LicencePoolTable(tables.Table):
     def value_seats_purchased(self, value: int) -> int:
         return value
 
+    order_tool = ordered_ignoring_case("tool")
+    order_vendor = ordered_ignoring_case("vendor__name")
+    order_initiative = ordered_ignoring_case("initiative__name")
+
 
 class PersonTable(tables.Table):
     """The People page: who has an account, with which roles, where they sit and what they own."""
 
-    name = tables.Column("Name", accessor="last_name", order_by=("last_name", "first_name", "username"),
-                         empty_values=())
+    name = tables.Column("Name", accessor="last_name", empty_values=())
     email = tables.Column("E-mail")
     roles = tables.Column("Roles", empty_values=(), orderable=False)
-    department = tables.Column("Department", accessor="profile__department__name", default="—",
-                               order_by=("profile__department__name",))
-    title = tables.Column("Title", accessor="profile__title", default="—", order_by=("profile__title",))
+    department = tables.Column("Department", accessor="profile__department__name", default="—")
+    title = tables.Column("Title", accessor="profile__title", default="—")
     delegates = tables.Column("Delegates", empty_values=(), orderable=False)
     initiatives_owned = CountColumn("Initiatives owned")
     is_active = tables.BooleanColumn("Active")
@@ -297,6 +313,11 @@ class PersonTable(tables.Table):
 
     value_sign_in = render_sign_in
 
+    order_name = ordered_ignoring_case("last_name", "first_name", "username")
+    order_email = ordered_ignoring_case("email")
+    order_department = ordered_ignoring_case("profile__department__name")
+    order_title = ordered_ignoring_case("profile__title")
+
 
 def role_labels(user: Any) -> list[str]:
     """The roles a person holds, as labels, from their prefetched groups (a superuser is an administrator)."""
@@ -307,7 +328,7 @@ class ApiTokenTable(tables.Table):
     """The API tokens page: every token by its person and name, never its key."""
 
     person = tables.LinkColumn("portfolio:person_edit", args=[tables.A("user_id")], accessor="user",
-                               verbose_name="Person", order_by=("user__last_name", "user__first_name"))
+                               verbose_name="Person")
     name = tables.Column("Name")
     shown_key = tables.Column("Key", orderable=False, empty_values=())
     may = tables.Column("May", order_by=("read_only",))
@@ -330,3 +351,6 @@ class ApiTokenTable(tables.Table):
         return "obtained with a password" if value else "named"
 
     value_kind = render_kind
+
+    order_person = ordered_ignoring_case("user__last_name", "user__first_name", "user__username")
+    order_name = ordered_ignoring_case("name")

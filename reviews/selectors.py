@@ -31,6 +31,7 @@ from tollgate.formatting import format_money
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
+from tollgate.ui.tables import ignoring_case
 
 User = get_user_model()
 
@@ -169,7 +170,7 @@ def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initi
         Initiative.objects.filter(pk__in=ids)
         .select_related("department", "owner")
         .prefetch_related(Prefetch("value_reports", queryset=reports, to_attr="cycle_reports"))
-        .order_by("name", "pk")
+        .order_by(*ignoring_case("name"))
     )
 
 
@@ -206,7 +207,8 @@ def cycle_list(*, user: Viewer) -> QuerySet[ReviewCycle]:
 
 
 def cycle_reports(cycle: ReviewCycle) -> QuerySet[ValueReport]:
-    return report_base_queryset().filter(cycle=cycle).order_by("initiative__department__name", "initiative__name")
+    return report_base_queryset().filter(cycle=cycle).order_by(
+        *ignoring_case("initiative__department__name", "initiative__name"))
 
 
 @dataclass(frozen=True)

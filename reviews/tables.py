@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from reviews.models import Notification, ReviewCycle, ValueReport
-from tollgate.ui.tables import CountColumn, PersonColumn
+from tollgate.ui.tables import CountColumn, PersonColumn, ordered_ignoring_case
 
 
 def _state_badge(report: ValueReport) -> SafeString:
@@ -21,9 +21,9 @@ def _state_badge(report: ValueReport) -> SafeString:
 
 
 class ValueReportTable(tables.Table):
-    initiative = tables.Column(linkify=lambda record: record.get_absolute_url(), order_by=("initiative__name",))
+    initiative = tables.Column(linkify=lambda record: record.get_absolute_url())
     department = tables.Column(accessor="initiative__department__name", verbose_name="Department")
-    owner = PersonColumn(accessor="initiative__owner", order_by=("initiative__owner__last_name",))
+    owner = PersonColumn(accessor="initiative__owner")
     state = tables.Column("Status", accessor="status", order_by=("status",))
     outcome_count = CountColumn("Outcomes")
     submitted_at = tables.DateTimeColumn(format="Y-m-d H:i")
@@ -45,6 +45,11 @@ class ValueReportTable(tables.Table):
 
     def render_verdict(self, record: ValueReport) -> str:
         return record.verdict.get_decision_display()
+
+    order_initiative = ordered_ignoring_case("initiative__name")
+    order_department = ordered_ignoring_case("initiative__department__name")
+    order_owner = ordered_ignoring_case("initiative__owner__last_name", "initiative__owner__first_name",
+                                        "initiative__owner__username")
 
 
 class QueueTable(ValueReportTable):
@@ -80,6 +85,8 @@ class ReviewCycleTable(tables.Table):
 
     def value_status(self, record: ReviewCycle) -> str:
         return record.status.label
+
+    order_name = ordered_ignoring_case("name")
 
 
 class MyInitiativeTable(tables.Table):
@@ -123,6 +130,9 @@ class MyInitiativeTable(tables.Table):
     def value_due_on(self, record) -> str:
         report = self._report(record)
         return f"{report.cycle.due_on:%Y-%m-%d}" if report else ""
+
+    order_name = ordered_ignoring_case("name")
+    order_department = ordered_ignoring_case("department__name")
 
 
 class NotificationTable(tables.Table):

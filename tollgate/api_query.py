@@ -113,8 +113,13 @@ class OrderingFilter(filters.OrderingFilter):
         if not ordering:
             return queryset
         folded = set(getattr(view, "ordering_ignoring_case", ()))
-        terms: list[Any] = [ignoring_case(term.lstrip("-"), descending=term.startswith("-"))[0]
-                            if term.lstrip("-") in folded else term for term in ordering]
+        terms: list[Any] = []
+        for term in ordering:
+            name = term.lstrip("-")
+            if name in folded:
+                terms += ignoring_case(name, descending=term.startswith("-"), key=False)
+            else:
+                terms.append(term)
         # Rows that tie on the fields asked for (every initiative of one stage) come in the database's whim, which may
         # differ from one page's query to the next: a script paging through would see some rows twice and others
         # never. The key breaks the tie, so the pages partition the list.

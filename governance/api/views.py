@@ -129,6 +129,7 @@ class RubricCriterionViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = RubricCriterion.objects.order_by("order", "name")
     serializer_class = serializers.RubricCriterionSerializer
     filterset_class = RubricCriterionFilterSet
+    ordering_ignoring_case = ["name"]  # sortable by any field of its answer, the name as people read it
 
 
 class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

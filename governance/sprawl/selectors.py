@@ -58,6 +58,7 @@ from portfolio.costs.selectors import last_complete_month
 from portfolio.dashboard.providers import TOP_CANDIDATES, SprawlRow, SprawlTrack
 from portfolio.models import AIModel, Initiative, LicencePool, MonthlyCost, Vendor, reporting_currency
 from tollgate.jobs import RunStatus
+from tollgate.ui.tables import ignoring_case
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -377,12 +378,12 @@ def use_cases_with_figures(*, today: date | None = None) -> QuerySet[UseCase]:
     )
     return UseCase.objects.annotate(
         initiative_count=Coalesce(Count("initiative_links", distinct=True), 0), monthly_spend=spend_expr
-    ).order_by("name", "pk")
+    ).order_by(*ignoring_case("name"))
 
 
 def initiatives_of_use_case(use_case: UseCase) -> QuerySet[InitiativeUseCase]:
     return InitiativeUseCase.objects.filter(use_case=use_case).select_related(
-        "initiative__department", "initiative__owner").order_by("-confidence", "initiative__name")
+        "initiative__department", "initiative__owner").order_by("-confidence", *ignoring_case("initiative__name"))
 
 
 def initiative_use_cases(initiative: Initiative) -> QuerySet[InitiativeUseCase]:

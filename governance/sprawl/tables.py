@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
 from governance.sprawl.selectors import right_elsewhere
-from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn
+from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn, ignoring_case, ordered_ignoring_case
 
 
 def _member_departments(record: Any) -> list[str]:
@@ -25,7 +26,7 @@ class SprawlClusterTable(tables.Table):
     """Clusters with their prefetched active members (governance.sprawl.selectors.sprawl_clusters)."""
 
     title = tables.Column("Cluster", linkify=True)
-    use_case = tables.Column(order_by=("use_case__name",), default="—")
+    use_case = tables.Column(default="—")
     member_count = tables.Column("Members", attrs=NUM)
     departments = tables.Column(empty_values=(), orderable=False)
     vendors = tables.Column(empty_values=(), orderable=False)
@@ -75,6 +76,9 @@ class SprawlClusterTable(tables.Table):
     def value_status(self, record: Any) -> str:
         return record.get_status_display()
 
+    order_title = ordered_ignoring_case("title")
+    order_use_case = ordered_ignoring_case("use_case__name")
+
 
 class UseCaseTable(tables.Table):
     """The catalogue with initiative count and monthly spend (governance.sprawl.selectors.use_cases_with_figures)."""
@@ -89,7 +93,7 @@ class UseCaseTable(tables.Table):
 
     class Meta:
         empty_text = "No use cases match these filters."
-        order_by = ("-monthly_spend", "name")
+        order_by = ("-monthly_spend",)  # equal spends by name (order_monthly_spend)
 
     def render_functions(self, value: list[str]) -> str:
         return ", ".join(value) or "—"
@@ -103,14 +107,21 @@ class UseCaseTable(tables.Table):
     def value_origin(self, value: str) -> str:
         return self.render_origin(value)
 
+    order_name = ordered_ignoring_case("name")
+
+    def order_monthly_spend(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        """Use cases of equal spend (most of the catalogue spends nothing) by name, whatever its case. Not a second
+        column in Meta.order_by: django-tables2 orders by the name alone when the name column orders itself."""
+        spend = F("monthly_spend").desc() if is_descending else F("monthly_spend").asc()
+        return queryset.order_by(spend, *ignoring_case("name")), True
+
 
 class UseCaseInitiativeTable(tables.Table):
     """Initiatives of one use case (InitiativeUseCase rows)."""
 
-    initiative = tables.Column(linkify=lambda record: record.initiative.get_absolute_url(),
-                               order_by=("initiative__name",))
-    department = tables.Column(accessor="initiative__department", order_by=("initiative__department__name",))
-    owner = PersonColumn(accessor="initiative__owner", order_by=("initiative__owner__last_name",))
+    initiative = tables.Column(linkify=lambda record: record.initiative.get_absolute_url())
+    department = tables.Column(accessor="initiative__department")
+    owner = PersonColumn(accessor="initiative__owner")
     stage = tables.Column(accessor="initiative__stage")
     confidence = tables.Column(attrs=NUM)
     origin = tables.Column()
@@ -126,6 +137,11 @@ class UseCaseInitiativeTable(tables.Table):
 
     def value_stage(self, record: Any) -> str:
         return record.initiative.get_stage_display()
+
+    order_initiative = ordered_ignoring_case("initiative__name")
+    order_department = ordered_ignoring_case("initiative__department__name")
+    order_owner = ordered_ignoring_case("initiative__owner__last_name", "initiative__owner__first_name",
+                                        "initiative__owner__username")
 
 
 class LabelCheckPairTable(tables.Table):

@@ -12,7 +12,6 @@ from typing import Any
 
 from auditlog.context import set_actor
 from django.db.models import ProtectedError, QuerySet, RestrictedError
-from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -35,6 +34,7 @@ from portfolio.services.licences import POOL_FIELDS
 from tollgate.conditional import ConditionalWritesMixin
 from tollgate.roles import Role, may
 from tollgate.ui.errors import call_service
+from tollgate.ui.tables import ignoring_case
 
 
 class Conflict(APIException):
@@ -93,14 +93,14 @@ class InitiativeViewSet(PortfolioViewSet):
     queryset = (
         Initiative.objects.select_related("department", "cost_center", "owner", "business_case")
         .prefetch_related("vendors", "ai_models", "delegates")
-        .order_by(Lower("name"), "pk")  # by name whatever its case, as the portfolio page lists them
+        .order_by(*ignoring_case("name"))  # by name whatever its case, as the portfolio page lists them
     )
     serializer_class = serializers.InitiativeSerializer
     filterset_class = filtersets.InitiativeFilterSet
     search_fields = ["name", "description", "external_id"]
     ordering_fields = ["name", "external_id", "stage", "category", "start_date", "declared_monthly_cost", "created_at",
                        "updated_at", "department__name", "cost_last_month", "cost_last_quarter", "cost_variance_pct"]
-    ordering_ignoring_case = ["name"]
+    ordering_ignoring_case = ["name", "department__name", "owner__last_name", "owner__first_name", "owner__email"]
     # The names the answer shows, sorted by what they show (the owner by name, as the portfolio page sorts them).
     ordering_aliases = {
         "department_name": ("department__name",), "cost_center_code": ("cost_center__code",),
@@ -187,11 +187,12 @@ def initiative_tag(request: Request, pk: int) -> str:
 class BusinessCaseViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     """Business cases; object rules follow the initiative (tollgate.roles.initiative_of)."""
 
-    queryset = BusinessCase.objects.select_related("initiative").order_by("initiative__name", "pk")
+    queryset = BusinessCase.objects.select_related("initiative").order_by(*ignoring_case("initiative__name"))
     serializer_class = serializers.BusinessCaseSerializer
     filterset_class = filtersets.BusinessCaseFilterSet
     search_fields = ["initiative__name", "problem", "outcome_unit"]
     ordering_fields = ["initiative__name", "expected_monthly_volume", "expected_monthly_value", "created_at"]
+    ordering_ignoring_case = ["initiative__name"]
 
     def perform_create(self, serializer) -> None:
         fields = dict(serializer.validated_data)
@@ -223,6 +224,7 @@ class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
     filterset_class = filtersets.KPIFilterSet
     search_fields = ["name", "unit", "initiative__name"]
     ordering_fields = ["name", "initiative__name", "created_at"]
+    ordering_ignoring_case = ["name", "initiative__name"]
 
     def perform_create(self, serializer) -> None:
         fields = dict(serializer.validated_data)
@@ -241,11 +243,12 @@ class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
 
 
 class DepartmentViewSet(PortfolioViewSet):
-    queryset = Department.objects.select_related("head").order_by("name")
+    queryset = Department.objects.select_related("head").order_by(*ignoring_case("name"))
     serializer_class = serializers.DepartmentSerializer
     filterset_class = filtersets.DepartmentFilterSet
     search_fields = ["name", "code"]
     ordering_fields = ["name", "code"]
+    ordering_ignoring_case = ["name"]
 
 
 class CostCenterViewSet(PortfolioViewSet):
@@ -254,33 +257,37 @@ class CostCenterViewSet(PortfolioViewSet):
     filterset_class = filtersets.CostCenterFilterSet
     search_fields = ["code", "name", "department__name"]
     ordering_fields = ["code", "name", "department__name"]
+    ordering_ignoring_case = ["name", "department__name"]
 
 
 class VendorViewSet(PortfolioViewSet):
-    queryset = Vendor.objects.order_by("name")
+    queryset = Vendor.objects.order_by(*ignoring_case("name"))
     serializer_class = serializers.VendorSerializer
     filterset_class = filtersets.VendorFilterSet
     search_fields = ["name", "website"]
     ordering_fields = ["name"]
+    ordering_ignoring_case = ["name"]
 
 
 class AIModelViewSet(PortfolioViewSet):
-    queryset = AIModel.objects.select_related("provider").order_by("provider__name", "name")
+    queryset = AIModel.objects.select_related("provider").order_by(*ignoring_case("provider__name", "name"))
     serializer_class = serializers.AIModelSerializer
     filterset_class = filtersets.AIModelFilterSet
     search_fields = ["name", "provider__name"]
     ordering_fields = ["name", "provider__name", "tier", "input_price_per_mtok", "output_price_per_mtok",
                        "context_window"]
+    ordering_ignoring_case = ["name", "provider__name"]
 
 
 class LicencePoolViewSet(PortfolioViewSet):
     """Licence pools: administrators buy them; the owner of the initiative a pool serves may adjust it."""
 
-    queryset = LicencePool.objects.select_related("vendor", "initiative").order_by("tool", "pk")
+    queryset = LicencePool.objects.select_related("vendor", "initiative").order_by(*ignoring_case("tool"))
     serializer_class = serializers.LicencePoolSerializer
     filterset_class = filtersets.LicencePoolFilterSet
     search_fields = ["tool", "vendor__name", "initiative__name"]
     ordering_fields = ["tool", "seats_purchased", "price_per_seat_month", "vendor__name"]
+    ordering_ignoring_case = ["tool", "vendor__name"]
 
     def perform_create(self, serializer) -> None:
         serializer.instance = call_service(services.licence_pool_save, actor=self.request.user,
@@ -308,6 +315,7 @@ class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retrie
     serializer_class = serializers.PersonSerializer
     filterset_class = filtersets.PersonFilterSet
     ordering_fields = ["last_name", "first_name", "username", "email", "last_login", "initiatives_owned"]
+    ordering_ignoring_case = ["last_name", "first_name", "username", "email"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet:

@@ -22,7 +22,7 @@ from portfolio.models import (
     reporting_currency,
 )
 from tollgate.formatting import format_percent, money_label
-from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, ordered_ignoring_case
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -57,6 +57,8 @@ class CostSourceTable(tables.Table):
 
     def value_type(self, record: CostSource) -> str:
         return record.type
+
+    order_name = ordered_ignoring_case("name")
 
 
 def freshness_words(freshness: SourceFreshness | None) -> str:
@@ -115,13 +117,12 @@ class SourceHealthTable(CostSourceTable):
 
 
 class AllocationRuleTable(tables.Table):
-    source = tables.Column(linkify=("portfolio:costsource_detail", {"pk": tables.A("source_id")}),
-                           order_by=("source__name", "order", "pk"))
+    source = tables.Column(linkify=("portfolio:costsource_detail", {"pk": tables.A("source_id")}))
     order = tables.Column("Order", attrs=NUM)
     key = tables.Column()
     match = tables.Column()
     value = tables.Column()
-    initiative = tables.Column(linkify=True, order_by=("initiative__name",))
+    initiative = tables.Column(linkify=True)
     edit = tables.LinkColumn(
         "portfolio:allocationrule_edit", args=[tables.A("pk")], text="Edit", verbose_name="", orderable=False,
         exclude_from_export=True, empty_values=(),
@@ -171,15 +172,18 @@ class AllocationRuleTable(tables.Table):
     def value_initiative(self, record: AllocationRule) -> str:
         return record.initiative.external_id
 
+    order_source = ordered_ignoring_case("source__name", then=("order",))  # a source's rules in the order tried
+    order_initiative = ordered_ignoring_case("initiative__name")
+
 
 class IngestionRunTable(tables.Table):
     created_at = tables.DateTimeColumn(
         format="Y-m-d H:i", verbose_name="When", linkify=("portfolio:ingestionrun_detail", {"pk": tables.A("pk")})
     )
-    source = tables.Column(order_by=("source__name",))
+    source = tables.Column()
     period = tables.DateColumn(format="Y-m")
     trigger = tables.Column()
-    actor = PersonColumn("Who", order_by=("actor__last_name", "actor__first_name", "actor__username"), default="—")
+    actor = PersonColumn("Who", default="—")
     status = tables.Column()
     rows_read = CountColumn("Read")
     rows_written = CountColumn("Written")
@@ -208,6 +212,9 @@ class IngestionRunTable(tables.Table):
 
     def value_period(self, value: Any) -> str:
         return f"{value:%Y-%m}"
+
+    order_source = ordered_ignoring_case("source__name")
+    order_actor = ordered_ignoring_case("actor__last_name", "actor__first_name", "actor__username")
 
 
 class CurrencyRateTable(tables.Table):
@@ -271,3 +278,6 @@ class InitiativeForecastTable(tables.Table):
 
     def value_backtest_mape(self, value: Any) -> str:
         return f"{value * 100:.1f}"
+
+    order_name = ordered_ignoring_case("initiative__name")
+    order_department = ordered_ignoring_case("initiative__department__name")

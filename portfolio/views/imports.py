@@ -18,13 +18,13 @@ from portfolio.models import ImportRun
 from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
-from tollgate.ui.tables import NUM
+from tollgate.ui.tables import NUM, ordered_ignoring_case
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
 class ImportRunTable(tables.Table):
     created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="When", linkify=True)
-    actor = tables.Column("Who", order_by=("actor__last_name", "actor__first_name", "actor__username"))
+    actor = tables.Column("Who")
     filename = tables.Column("File")
     trigger = tables.Column()
     dry_run = tables.BooleanColumn("Dry run", yesno="yes,")
@@ -62,6 +62,9 @@ class ImportRunTable(tables.Table):
 
     def value_error_count(self, value: list) -> int:
         return len(value)
+
+    order_actor = ordered_ignoring_case("actor__last_name", "actor__first_name", "actor__username")
+    order_filename = ordered_ignoring_case("filename")
 
 
 class ImportRunListView(ListPageView):

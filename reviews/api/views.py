@@ -19,6 +19,7 @@ from tollgate.conditional import TAGGED_ACTIONS, ConditionalWritesMixin
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
 from tollgate.ui.errors import call_service
+from tollgate.ui.tables import ignoring_case
 
 
 class ReviewsPermission(RolePermission):
@@ -45,6 +46,7 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     filterset_class = filtersets.ReviewCycleFilterSet
     search_fields = ["name"]
     ordering_fields = ["name", "period_start", "due_on"]
+    ordering_ignoring_case = ["name"]
 
     @extend_schema(responses={201: serializers.ReviewCycleSerializer, 200: serializers.ReviewCycleSerializer},
                    description="Open a cycle: 201 Created with a new cycle; 200 OK when the cycle of that name "
@@ -66,7 +68,7 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
     """Value reports: read by every role; PATCH a draft (owner / delegate); submit; reopen and verdict (independent
     reviewers)."""
 
-    queryset = selectors.report_detail_loaded().order_by("-cycle__period_start", "initiative__name", "pk")
+    queryset = selectors.report_detail_loaded().order_by("-cycle__period_start", *ignoring_case("initiative__name"))
     serializer_class = serializers.ValueReportSerializer
     permission_classes = [ReviewsPermission]
     permission_required = {
@@ -80,6 +82,7 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
     filterset_class = filtersets.ValueReportFilterSet
     search_fields = ["initiative__name", "initiative__external_id"]
     ordering_fields = ["submitted_at", "cycle__period_start", "initiative__name", "outcome_count"]
+    ordering_ignoring_case = ["initiative__name"]
 
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)

@@ -9,7 +9,21 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import DepartmentFactory, InitiativeFactory
+from tests.factories import (
+    AIModelFactory,
+    BusinessCaseFactory,
+    CostCenterFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    KPIFactory,
+    LicencePoolFactory,
+    ReviewCycleFactory,
+    RubricCriterionFactory,
+    UserFactory,
+    ValueReportFactory,
+    VendorFactory,
+)
+from tests.portfolio.costs.factories import AllocationRuleFactory, CostSourceFactory, IngestionRunFactory
 from tollgate.api_query import OrderingFilter
 
 
@@ -176,3 +190,74 @@ def test_paging_through_a_list_sorted_on_ties_gives_each_row_once(api_client, ad
         seen += [row["id"] for row in response.json()["results"]]
     assert sorted(seen) == sorted(made)
     assert seen == sorted(made)  # the key breaks the tie, ascending
+
+
+# Names sort as people read them, whatever their case, on every database (`ordering_ignoring_case`) --------------------
+
+MADE = ("Zebra", "cherry", "apple", "Banana")  # in this order: neither the key nor the bytes give the order read
+READ = ["apple", "Banana", "cherry", "Zebra"]
+
+
+def _person(text: str) -> Any:
+    return UserFactory(username=f"{text}@example.com", first_name="", last_name=text)
+
+
+def _use_case(text: str) -> Any:
+    from tests.governance.sprawl.factories import UseCaseFactory
+
+    return UseCaseFactory(name=text, code=f"sorted-{text.lower()}")
+
+
+# (list, ordering, a record whose field is the text, whether the list reads so without an ordering)
+NAMED_LISTS: list[tuple[str, str, Any, bool]] = [
+    ("api:initiative-list", "department_name", lambda t: InitiativeFactory(department=DepartmentFactory(name=t)),
+     False),
+    ("api:initiative-list", "owner", lambda t: InitiativeFactory(owner=_person(t)), False),
+    ("api:initiative-list", "owner_email", lambda t: InitiativeFactory(owner=_person(t)), False),
+    ("api:businesscase-list", "initiative__name", lambda t: BusinessCaseFactory(initiative=InitiativeFactory(name=t)),
+     True),
+    ("api:kpi-list", "name", lambda t: KPIFactory(name=t), False),
+    ("api:kpi-list", "initiative__name", lambda t: KPIFactory(initiative=InitiativeFactory(name=t)), False),
+    ("api:department-list", "name", lambda t: DepartmentFactory(name=t), True),
+    ("api:costcenter-list", "name", lambda t: CostCenterFactory(name=t), False),
+    ("api:costcenter-list", "department__name", lambda t: CostCenterFactory(department=DepartmentFactory(name=t)),
+     False),
+    ("api:vendor-list", "name", lambda t: VendorFactory(name=t), True),
+    ("api:aimodel-list", "name", lambda t: AIModelFactory(name=t), False),
+    ("api:aimodel-list", "provider__name", lambda t: AIModelFactory(provider=VendorFactory(name=t)), True),
+    ("api:licencepool-list", "tool", lambda t: LicencePoolFactory(tool=t), True),
+    ("api:licencepool-list", "vendor__name", lambda t: LicencePoolFactory(vendor=VendorFactory(name=t)), False),
+    ("api:person-list", "last_name", _person, True),
+    ("api:person-list", "first_name", lambda t: UserFactory(first_name=t), False),
+    ("api:person-list", "username", _person, False),
+    ("api:person-list", "email", _person, False),
+    ("api:costsource-list", "name", lambda t: CostSourceFactory(name=t), True),
+    ("api:allocationrule-list", "source__name", lambda t: AllocationRuleFactory(source=CostSourceFactory(name=t)),
+     True),
+    ("api:ingestionrun-list", "source__name", lambda t: IngestionRunFactory(source=CostSourceFactory(name=t)), False),
+    ("reviews_api:cycle-list", "name", lambda t: ReviewCycleFactory(name=t), False),
+    ("reviews_api:report-list", "initiative__name",
+     lambda t: ValueReportFactory(initiative=InitiativeFactory(name=t, stage="pilot")), True),
+    ("governance_api:rubriccriterion-list", "name", lambda t: RubricCriterionFactory(name=t), False),
+    ("governance_api:usecase-list", "name", _use_case, True),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url, ordering, make, by_default",
+                         [pytest.param(*case, id=f"{case[0]}-{case[1]}") for case in NAMED_LISTS])
+def test_names_sort_ignoring_case_on_every_database(api_client, admin_user, url, ordering, make, by_default):
+    key = "code" if url == "governance_api:usecase-list" else "id"
+    only_made = {"q": "Does one job for the business"} if key == "code" else {}  # the factory's, not the catalogue's
+    made = {getattr(record, "code" if key == "code" else "pk"): text for text in MADE for record in [make(text)]}
+    api_client.force_authenticate(admin_user)
+
+    def read(query: dict[str, str]) -> list[str]:
+        response = api_client.get(reverse(url), {**only_made, **query, "page_size": "100"})
+        assert response.status_code == 200, response.content
+        return [made[row[key]] for row in response.json()["results"] if row[key] in made]
+
+    assert read({"ordering": ordering}) == READ
+    assert read({"ordering": f"-{ordering}"}) == READ[::-1]
+    if by_default:
+        assert read({}) == READ

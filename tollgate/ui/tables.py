@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import django_tables2 as tables
-from django.db.models import F, OrderBy, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import F, OrderBy, QuerySet, Value
+from django.db.models.functions import Lower, NullIf
 
 from tollgate.formatting import format_money, format_number, format_unit_price
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 
 
-def ignoring_case(field: str, *, descending: bool = False) -> list[OrderBy]:
-    """Order by a text field as people read it, whatever its case, on every database: SQLite compares bytes, so
-    "apple" came after "Zebra"; the id keeps names equal but for their case in one order, page after page."""
-    return ([Lower(field).desc(), F("pk").desc()] if descending else [Lower(field).asc(), F("pk").asc()])
+def ignoring_case(*fields: str, descending: bool = False, then: Sequence[str] = (), key: bool = True) -> list[OrderBy]:
+    """Order by text fields as people read them, whatever their case, the same on every database: SQLite compares
+    bytes, so "apple" came after "Zebra", where PostgreSQL's collation put it first. Each field lower-cased in turn,
+    then the `then` fields as they are (a rule's order number), all in the one direction; a row without a value
+    comes last either way (SQLite would put NULL first, PostgreSQL last). The key last keeps names equal but for
+    their case in one order, page after page (`key=False` leaves the tie to the caller)."""
+    terms = [NullIf(Lower(field), Value("")) for field in fields] + [F(field) for field in then]
+    ordered = [term.desc(nulls_last=True) if descending else term.asc(nulls_last=True) for term in terms]
+    if key:
+        ordered.append(F("pk").desc() if descending else F("pk").asc())
+    return ordered
 
 
-def order_ignoring_case(queryset: QuerySet, field: str, is_descending: bool) -> tuple[QuerySet, bool]:
-    """A table's `order_<column>` for a text column (django-tables2 applies it, the CSV export too)."""
-    return queryset.order_by(*ignoring_case(field, descending=is_descending)), True
+TableOrder = Callable[[Any, QuerySet, bool], tuple[QuerySet, bool]]
+
+
+def ordered_ignoring_case(*fields: str, then: Sequence[str] = ()) -> TableOrder:
+    """A table's `order_<column>` sorting a text column by `fields` whatever their case (ignoring_case), e.g.
+    `order_name = ordered_ignoring_case("last_name", "first_name", "username")`. django-tables2 calls it for the page
+    and its CSV export alike, for a table of a QuerySet only (a list is sorted in Python, by the column's value)."""
+
+    def order(table: Any, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        return queryset.order_by(*ignoring_case(*fields, descending=is_descending, then=then)), True
+
+    return order
 
 
 def person_name(user: Any) -> str:

@@ -38,6 +38,7 @@ from tollgate.conditional import (
 from tollgate.roles import may
 from tollgate.schema import ETAG
 from tollgate.ui.errors import call_service
+from tollgate.ui.tables import ignoring_case
 
 
 @extend_schema_view(
@@ -56,12 +57,13 @@ class UseCaseViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retri
     lookup_field = "code"
     filterset_class = UseCaseFilterSet
     ordering_fields = ["name", "code", "initiative_count", "monthly_spend"]
+    ordering_ignoring_case = ["name"]
     permission_required = {"list": "governance.view_usecase", "retrieve": "governance.view_usecase",
                            "create": "governance.add_usecase", "partial_update": "governance.change_usecase",
                            "update": "governance.change_usecase"}
 
     def get_queryset(self):
-        return sprawl_selectors.use_cases_with_figures().order_by("name")
+        return sprawl_selectors.use_cases_with_figures().order_by(*ignoring_case("name"))
 
     def create(self, request: Request) -> Response:
         body = serializers.UseCaseWriteSerializer(data=request.data)

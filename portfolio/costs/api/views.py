@@ -36,16 +36,18 @@ from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.services.sources import cost_source_create, cost_source_delete, cost_source_update
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun
 from tollgate.ui.errors import call_service
+from tollgate.ui.tables import ignoring_case
 
 
 class CostSourceViewSet(PortfolioViewSet):
     """Cost sources: everyone who may see costs reads them; administrators create, change and delete them."""
 
-    queryset = CostSource.objects.order_by("name")
+    queryset = CostSource.objects.order_by(*ignoring_case("name"))
     serializer_class = CostSourceSerializer
     filterset_class = CostSourceFilterSet
     search_fields = ["name"]
     ordering_fields = ["name", "type", "created_at"]
+    ordering_ignoring_case = ["name"]
 
     def perform_create(self, serializer) -> None:
         serializer.instance = call_service(cost_source_create, actor=self.request.user, **serializer.validated_data)
@@ -61,11 +63,13 @@ class CostSourceViewSet(PortfolioViewSet):
 class AllocationRuleViewSet(PortfolioViewSet):
     """Allocation rules in order per source; every write re-allocates the source's existing records."""
 
-    queryset = AllocationRule.objects.select_related("source", "initiative").order_by("source__name", "order", "pk")
+    queryset = AllocationRule.objects.select_related("source", "initiative").order_by(
+        *ignoring_case("source__name", then=("order",)))
     serializer_class = AllocationRuleSerializer
     filterset_class = AllocationRuleFilterSet
     search_fields = ["key", "value", "initiative__external_id", "initiative__name"]
     ordering_fields = ["order", "source__name", "created_at"]
+    ordering_ignoring_case = ["source__name"]
     action_permissions = {"reorder": "change"}
 
     def perform_create(self, serializer) -> None:
@@ -125,6 +129,7 @@ class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
     serializer_class = IngestionRunSerializer
     filterset_class = IngestionRunFilterSet
     ordering_fields = ["created_at", "period", "status", "source__name"]
+    ordering_ignoring_case = ["source__name"]
 
     def perform_create(self, serializer) -> None:
         serializer.instance = call_service(
