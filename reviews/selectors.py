@@ -634,3 +634,27 @@ def initiative_audit_q(*, initiative_ids: QuerySet | list[int], decisions_only: 
         query |= Q(content_type=types[model],
                    object_id__in=model._default_manager.filter(report__initiative_id__in=initiative_ids).values("pk"))
     return query
+
+
+@dataclass(frozen=True)
+class InitiativeReportRow:
+    """One of an initiative's value reports as its page lists it: the report (cycle, state, verdict loaded) and the
+    figures report_figures computes for it."""
+
+    report: ValueReport
+    figures: ReportFigures
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return getattr(self.report, "verdict", None)
+
+
+def initiative_reports(initiative: Initiative, *, user: Viewer) -> list[InitiativeReportRow]:
+    """The initiative's value reports, newest cycle first, with their figures and verdicts: its track record on its
+    own page. A fixed number of queries however many reports (the reports with cycle, business case, verdict and the
+    period's cost; the KPIs, approved versions and actuals each once)."""
+    if not may(user, "reviews.view_valuereport"):
+        return []
+    reports = report_figures_loaded().select_related("verdict__reviewer").filter(
+        initiative_id=initiative.pk).order_by("-cycle__period_start", "-pk")
+    return [InitiativeReportRow(report, report_figures(report)) for report in reports]
