@@ -24,7 +24,7 @@ from governance.calculations import plain_number, reviewer_weighted_score
 from governance.choices import AuditEvent
 from governance.lifecycle import TRANSITIONS, Transition
 from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion, StaleSourceAlert
-from governance.policies import BY_KEY
+from governance.policies import BY_KEY, ORDERS
 from portfolio.choices import Stage
 from portfolio.costs.calculations import SourceFreshness
 from portfolio.costs.forecast import DEFAULT_MONTHS as DEFAULT_FORECAST_MONTHS
@@ -237,12 +237,32 @@ def policy_validate(key: str, value: Any) -> Decimal:
     return number
 
 
+def policy_order_check(key: str, number: Decimal) -> None:
+    """A ValidationError on `value` when the new value would turn two ordered policies (governance.policies.ORDERS)
+    the wrong way round, naming the other policy and its value in force."""
+    definition = BY_KEY[key]
+    for order in ORDERS:
+        if key not in (order.smaller, order.larger):
+            continue
+        other_key = order.larger if key == order.smaller else order.smaller
+        other, current = BY_KEY[other_key], Decimal(selectors.policy_value(other_key))
+        if key == order.smaller and number >= current:
+            relation = "less than"
+        elif key == order.larger and number <= current:
+            relation = "more than"
+        else:
+            continue
+        raise ValidationError({"value": f"{definition.label} must be {relation} the {other.label.lower()} "
+                                        f"({plain_number(current)} {other.unit}): {order.why}."})
+
+
 @transaction.atomic
 def policy_set(*, actor: Actor, key: str, value: Any) -> Policy:
     """Change a threshold; who changed it, when, and before/after go to the audit trail."""
     if not may(actor, "governance.change_policy"):
         raise PermissionDenied("Only administrators change policies.")
     number = policy_validate(key, value)
+    policy_order_check(key, number)
     before = selectors.policy_value(key)
     policy = Policy.objects.select_for_update().filter(key=key).first() or Policy(key=key)
     policy.value = number

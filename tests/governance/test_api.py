@@ -124,6 +124,15 @@ def test_policies(api_client, admin_user, reviewer):
     assert api_client.get(reverse("governance_api:policy-detail", args=["no.such"])).status_code == 404
 
 
+def test_a_second_reminder_before_the_first_is_refused_naming_the_first(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    url = reverse("governance_api:policy-detail", args=["reviews.second_reminder_days"])
+    response = api_client.patch(url, {"value": "30"}, format="json")
+    assert response.status_code == 400
+    assert "must be less than the first reminder (14 days before due)" in str(response.data["value"])
+    assert policy_value("reviews.second_reminder_days") == 3
+
+
 def test_rubric_criteria(api_client, owner, rubric):
     api_client.force_authenticate(owner)
     data = api_client.get(reverse("governance_api:rubriccriterion-list")).data

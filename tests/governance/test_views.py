@@ -279,6 +279,13 @@ def test_policy_page_and_edit(login, admin_user):
     assert "Approval threshold is now 3.25." in saved  # as the list prints it, not 3.2500
 
 
+def test_the_policy_page_refuses_a_second_reminder_before_the_first(login, admin_user):
+    url = reverse("governance:policy_edit", args=["reviews.second_reminder_days"])
+    response = login(admin_user).post(url, {"value": "30"})
+    assert response.status_code == 200 and policy_value("reviews.second_reminder_days") == 3
+    assert "must be less than the first reminder (14 days before due)" in response.content.decode()
+
+
 def test_policy_page_has_no_edit_links_for_others(login, reviewer):
     body = login(reviewer).get(reverse("governance:policy_list")).content.decode()
     assert "Reviewer quorum" in body and "/edit/" not in body
