@@ -36,7 +36,7 @@ from portfolio.selectors import api_tokens_expiring, people_acting_for
 from portfolio.services.business_cases import business_case_version_record
 from portfolio.services.tokens import api_tokens_expiry_noticed
 from tollgate.audit import audit_event
-from tollgate.roles import may
+from tollgate.roles import may, refusal_reason
 from tollgate.types import Actor
 
 
@@ -65,7 +65,9 @@ def initiative_transition(
                                              f"{', '.join(TRANSITIONS)}."})
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if not may(actor, step.permission, locked):
-        raise PermissionDenied(f"You may not {step.refused.format(initiative=locked)}.")
+        # A role that allows the step elsewhere is told why not here, as the transition page says it.
+        why = f": {refusal_reason(actor, locked)}" if may(actor, step.permission) else ""
+        raise PermissionDenied(f"You may not {step.refused.format(initiative=locked)}{why}.")
     if locked.stage not in step.sources:
         sources = ", ".join(Stage(s).label.lower() for s in step.sources)
         raise TransitionError(

@@ -36,6 +36,15 @@ def test_guard_failures_are_a_400_with_every_message(api_client, owner, initiati
     assert "At least one KPI with a baseline and a target is needed." in messages
 
 
+def test_an_approval_refused_for_segregation_says_why(api_client, reviewer, in_review):
+    in_review.delegates.add(reviewer)
+    response = transition(api_client, reviewer, in_review, "approve")
+    assert response.status_code == 403 and response.data["detail"] == (
+        f"You may not approve {in_review}: you are its delegate, and nobody scores, approves or decides on an "
+        "initiative they own or act for (someone else does).")
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+
+
 def test_missing_reason_is_a_400_on_reason(api_client, reviewer, in_review):
     response = transition(api_client, reviewer, in_review, "reject")
     assert response.status_code == 400 and "reason" in response.data

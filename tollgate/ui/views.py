@@ -20,7 +20,7 @@ from django_tables2.export.views import ExportMixin
 from rules.contrib.views import PermissionRequiredMixin as RulesPermissionRequiredMixin
 
 from tollgate.pagination import MAX_PAGE_SIZE
-from tollgate.roles import may
+from tollgate.roles import may, not_on_this_one
 from tollgate.ui.exports import SafeTableExport
 
 PAGE_SIZE = 25
@@ -65,9 +65,7 @@ class PermissionRequiredMixin(RulesPermissionRequiredMixin):
         user = self.request.user
         if obj is not None and user.is_authenticated and all(
                 may(user, perm) for perm in self.get_permission_required()):
-            raise PermissionDenied(
-                "Your role allows this, but not on this one: an owner acts on the initiatives they own or act for, "
-                "and nobody scores, approves or decides on an initiative they own or act for (someone else does).")
+            raise PermissionDenied(not_on_this_one(user, obj))
         return super().handle_no_permission()
 
 
