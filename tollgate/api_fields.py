@@ -11,8 +11,10 @@ import math
 from typing import Any
 
 from django.db import models
+from django.utils.text import capfirst
 from rest_framework import parsers, serializers
 from rest_framework.exceptions import ParseError
+from rest_framework.validators import UniqueValidator
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
@@ -54,6 +56,15 @@ class ModelSerializer(serializers.ModelSerializer):
     serializer_related_field = IdField
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
                                 models.DecimalField: DecimalField}
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict[str, Any]]:
+        """A unique field's refusal starts with a capital, as every other message does: DRF fills Django's
+        "%(model_name)s with this ..." with the lower-case verbose name ("vendor with this name already exists.")."""
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        for validator in field_kwargs.get("validators", []):
+            if isinstance(validator, UniqueValidator) and validator.message:
+                validator.message = capfirst(str(validator.message))
+        return field_class, field_kwargs
 
 
 class JSONParser(parsers.JSONParser):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from csv import DictReader
@@ -40,6 +41,8 @@ def test_owner_submits_from_the_transition_page(login, owner, ready, rubric):
     response = client.post(url, {"reason": ""})
     assert response.status_code == 302 and response["Location"] == ready.get_absolute_url()
     assert Initiative.objects.get(pk=ready.pk).stage == Stage.IN_REVIEW
+    said = html.unescape(client.get(ready.get_absolute_url()).content.decode())
+    assert f"Submitted for review: “{ready.name}” is now in the In review stage." in said  # the stage's label
 
 
 def test_guard_failures_are_shown_and_nothing_is_written(login, owner, initiative, rubric):
