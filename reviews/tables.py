@@ -78,6 +78,10 @@ class ReviewCycleTable(tables.Table):
         return record.status.label
 
 
+# An initiative that owes no report this cycle (not in pilot or production when it opened), on the page and in the CSV.
+NONE_EXPECTED = "none expected"
+
+
 class MyInitiativeTable(tables.Table):
     """The user's initiatives with the report of the current cycle (prefetched as cycle_reports)."""
 
@@ -105,12 +109,12 @@ class MyInitiativeTable(tables.Table):
     def render_report(self, record) -> SafeString | str:
         report = self._report(record)
         if report is None:
-            return "none expected"
+            return NONE_EXPECTED
         return format_html('<a href="{}">{}</a>', report.get_absolute_url(), _state_badge(report))
 
     def value_report(self, record) -> str:
         report = self._report(record)
-        return report.state_on(timezone.localdate()).label if report else ""
+        return report.state_on(timezone.localdate()).label if report else NONE_EXPECTED
 
     def render_due_on(self, record) -> str:
         report = self._report(record)
