@@ -22,6 +22,14 @@ from tollgate.sqlite_text import like, lower, upper
     (r"50\%", "500", "\\", False),
     (r"a\_c", "abc", "\\", False),
     ("50%", "500", None, True),
+    ("éco%", "ÉCOLE", None, True),  # startswith
+    ("%LE", "école", None, True),  # endswith
+    ("a%c%e", "ABCDE", None, True),
+    ("a%c%e", "ACE", None, True),
+    ("a%c%e", "AE", None, False),
+    ("ab%ab", "ab", None, False),  # the start and the end may not overlap
+    ("%", "", None, True),
+    ("", "x", None, False),
     (None, "x", None, None),
     ("x", None, None, None),
 ])
