@@ -3,9 +3,10 @@
 The reviews app owns value reports, which carry the evidence governance needs: whether an initiative reached its
 minimum viable scale (the pilot -> production guard), how many users it reported (sprawl savings), how many reports
 a reviewer still has to judge (the review queue page) and, for the signals, every initiative's latest value figures
-and overdue reports at once. It also owns the in-app notifications and the e-mail to owners, which the signals
-use. `reviews.apps.ReviewsConfig.ready()` registers one provider of each; without the reviews app there is simply no
-evidence (no scale reached, no reported users, nothing waiting, no value reports) and nobody is notified.
+and overdue reports at once, and which audit entries are about an initiative's reports. It also owns the in-app
+notifications and the e-mail to owners, which the signals use. `reviews.apps.ReviewsConfig.ready()` registers one
+provider of each; without the reviews app there is simply no evidence (no scale reached, no reported users, nothing
+waiting, no value reports) and nobody is notified.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from governance.signals.rules.facts import ReviewFacts
 
 if TYPE_CHECKING:
-    from django.db.models import Expression, Subquery
+    from django.db.models import Expression, Q, QuerySet, Subquery
 
     from portfolio.models import Initiative
     from tollgate.types import Viewer
@@ -30,6 +31,10 @@ class ScaleEvidence(Protocol):
 
 class ReportedUsers(Protocol):
     def __call__(self) -> Subquery | Expression: ...
+
+
+class InitiativeAuditQ(Protocol):
+    def __call__(self, *, initiative_ids: QuerySet | list[int], decisions_only: bool) -> Q: ...
 
 
 class ReviewerBacklog(Protocol):
@@ -64,6 +69,7 @@ class Providers:
     reviewer_backlog: ReviewerBacklog | None = None
     review_facts: ReviewFactsProvider | None = None
     notifier: Notifier | None = None
+    initiative_audit_q: InitiativeAuditQ | None = None
 
 
 providers = Providers()
@@ -96,6 +102,13 @@ def register_notifier(provider: Notifier) -> None:
     providers.notifier = provider
 
 
+def register_initiative_audit_q(provider: InitiativeAuditQ) -> None:
+    """`provider(initiative_ids=..., decisions_only=...)` selects the audit entries about those initiatives' value
+    reports (with their KPI actuals, attachments and verdicts), or with `decisions_only` just the reports'
+    submissions, reopenings and verdicts; the ids may be a subquery."""
+    providers.initiative_audit_q = provider
+
+
 def scale_evidence(initiative: Initiative) -> str | None:
     """One line describing why the initiative reached its minimum viable scale; None when nothing shows it."""
     provider = providers.scale_evidence
@@ -124,3 +137,9 @@ def notify(*, notices: Sequence[Notice], subject: str, send_email: bool = True) 
     """Tell people (in the app, and by e-mail); nothing happens when no app delivers notifications."""
     provider = providers.notifier
     return provider(notices=notices, subject=subject, send_email=send_email) if provider and notices else 0
+
+
+def initiative_audit_q(*, initiative_ids: QuerySet | list[int], decisions_only: bool = False) -> Q | None:
+    """Audit entries about the initiatives' value reports; None when no app supplies value reports."""
+    provider = providers.initiative_audit_q
+    return provider(initiative_ids=initiative_ids, decisions_only=decisions_only) if provider else None

@@ -90,3 +90,19 @@ DEFINITIONS: tuple[PolicyDefinition, ...] = (
 )
 
 BY_KEY: dict[str, PolicyDefinition] = {d.key: d for d in DEFINITIONS}
+
+
+@dataclass(frozen=True)
+class PolicyOrder:
+    """Two policies whose values only make sense one below the other; `why` ends the refusal of a value that would
+    put them the other way round."""
+
+    smaller: str
+    larger: str
+    why: str
+
+
+ORDERS: tuple[PolicyOrder, ...] = (
+    PolicyOrder("reviews.second_reminder_days", "reviews.first_reminder_days",
+                "the second reminder comes after the first, nearer the due date"),
+)

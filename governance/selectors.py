@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
 
-from governance import calculations
+from governance import calculations, evidence
 from governance.choices import AuditEvent
 from governance.lifecycle import TRANSITIONS, Transition, transitions_from
 from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
@@ -28,7 +28,7 @@ from governance.policies import BY_KEY, DEFINITIONS, PolicyDefinition
 from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.dashboard.providers import Decision
-from portfolio.models import KPI, BusinessCase, Initiative
+from portfolio.models import KPI, BusinessCase, Initiative, LicencePool
 from tollgate.formatting import format_money, format_score
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
@@ -235,18 +235,19 @@ def available_transitions(user: Viewer, initiative: Initiative) -> list[Transiti
 # Audit trail ---------------------------------------------------------------------------------------------------------
 
 
-def initiative_audit_q(initiative_ids: list[int] | QuerySet) -> Q:
-    """Entries about these initiatives, their business cases and KPIs (transitions and scores are written on the
-    initiative itself)."""
-    types = ContentType.objects.get_for_models(Initiative, BusinessCase, KPI)
-    ids = list(initiative_ids)
-    case_ids = list(BusinessCase.objects.filter(initiative_id__in=ids).values_list("pk", flat=True))
-    kpi_ids = list(KPI.objects.filter(initiative_id__in=ids).values_list("pk", flat=True))
-    return (
-        Q(content_type=types[Initiative], object_id__in=ids)
-        | Q(content_type=types[BusinessCase], object_id__in=case_ids)
-        | Q(content_type=types[KPI], object_id__in=kpi_ids)
-    )
+def initiative_audit_q(initiative_ids: list[int] | QuerySet, *, decisions_only: bool = False) -> Q:
+    """Entries about these initiatives (transitions and scores are written on the initiative itself), their business
+    cases, KPIs and licence pools, and their value reports with actuals, attachments and verdicts; `decisions_only`
+    keeps of the reports just their submissions, reopenings and verdicts (an initiative's history). The ids may be a
+    subquery: the related records are read as subqueries too, so the filter costs one query however many match."""
+    types = ContentType.objects.get_for_models(Initiative, BusinessCase, KPI, LicencePool)
+    ids = initiative_ids if isinstance(initiative_ids, QuerySet) else list(initiative_ids)
+    query = Q(content_type=types[Initiative], object_id__in=ids)
+    for model in (BusinessCase, KPI, LicencePool):
+        query |= Q(content_type=types[model],
+                   object_id__in=model._default_manager.filter(initiative_id__in=ids).values("pk"))
+    reports = evidence.initiative_audit_q(initiative_ids=ids, decisions_only=decisions_only)
+    return query | reports if reports is not None else query
 
 
 # What an audit row is about, by kind of record (the audit page's "Record" filter): app_label.model of each.
@@ -287,8 +288,9 @@ def audit_entries(*, user: Viewer | None) -> QuerySet[LogEntry]:
 
 
 def initiative_history(initiative: Initiative, limit: int = HISTORY_LIMIT) -> list[LogEntry]:
-    """The latest entries about an initiative, its business case and KPIs (constant queries)."""
-    return list(audit_entries(user=None).filter(initiative_audit_q([initiative.pk]))[:limit])
+    """The latest entries about an initiative, its business case, KPIs and licence pools, and its value reports'
+    submissions, reopenings and verdicts (constant queries)."""
+    return list(audit_entries(user=None).filter(initiative_audit_q([initiative.pk], decisions_only=True))[:limit])
 
 
 # An initiative's history in the business's words -----------------------------------------------------------------
@@ -447,6 +449,8 @@ def _history_fields(entry: LogEntry) -> list[tuple[str, Any, Any]]:
                 model_field = None
         if model_field is not None and _is_reference(model_field) and model_field.related_model is Initiative:
             continue  # the initiative a business case or KPI belongs to: the history is about it already
+        if model_field is not None and not model_field.concrete:
+            continue  # a record on the other side (a report's verdict): the entry's event says what it was
         shown.append((name, model_field, values))
     return shown
 
@@ -552,9 +556,11 @@ def _history_event(entry: LogEntry, data: dict[str, Any]) -> str:
     if event == AuditEvent.SCORE:
         weighted = data.get("weighted_score")
         return f"Intake scored (weighted {format_score(weighted)})" if weighted else "Intake scored"
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    if event in REPORT_EVENTS and model is not None:
+        return _report_event(entry, model, event, data)
     if event:
         return AuditEvent(event).label if event in AuditEvent.values else event.replace("_", " ").capitalize()
-    model = entry.content_type.model_class() if entry.content_type_id else None
     verb = {LogEntry.Action.CREATE: "added", LogEntry.Action.UPDATE: "changed",
             LogEntry.Action.DELETE: "removed"}.get(entry.action, "changed")
     if model is Initiative:
@@ -568,6 +574,27 @@ def _history_event(entry: LogEntry, data: dict[str, Any]) -> str:
     if data.get("source") == "inventory_import":
         what += " by an inventory import"
     return what
+
+
+# A value report's decisions, as an initiative's history names them: with the report's cycle.
+REPORT_EVENTS = frozenset({AuditEvent.REPORT_SUBMITTED, AuditEvent.REPORT_REOPENED, AuditEvent.VERDICT})
+
+
+def _report_event(entry: LogEntry, model: type[Model], event: str, data: dict[str, Any]) -> str:
+    """"Value report submitted: 2026-Q3", "Verdict on 2026-Q3: Scale". The cycle is the last part of the report's
+    text ("initiative · cycle"); the decision's label is read from the verdict's own field, which governance knows
+    only through the report's relation (the reviews app depends on governance, not the other way)."""
+    cycle = entry.object_repr.rsplit(" · ", 1)[-1]
+    if event != AuditEvent.VERDICT:
+        return f"{AuditEvent(event).label}: {cycle}"
+    decision = str(data.get("decision") or "")
+    try:
+        verdict: Any = model._meta.get_field("verdict").related_model
+        choices = dict(verdict._meta.get_field("decision").flatchoices)
+    except (FieldDoesNotExist, AttributeError):
+        choices = {}
+    label = str(choices.get(decision, decision.capitalize()))
+    return f"Verdict on {cycle}: {label}" if label else f"Verdict on {cycle}"
 
 
 def audit_actor_choices() -> QuerySet:

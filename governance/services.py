@@ -24,7 +24,7 @@ from governance.calculations import plain_number, reviewer_weighted_score
 from governance.choices import AuditEvent
 from governance.lifecycle import TRANSITIONS, Transition
 from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion, StaleSourceAlert
-from governance.policies import BY_KEY
+from governance.policies import BY_KEY, ORDERS
 from portfolio.choices import Stage
 from portfolio.costs.calculations import SourceFreshness
 from portfolio.costs.forecast import DEFAULT_MONTHS as DEFAULT_FORECAST_MONTHS
@@ -36,7 +36,7 @@ from portfolio.selectors import api_tokens_expiring, people_acting_for
 from portfolio.services.business_cases import business_case_version_record
 from portfolio.services.tokens import api_tokens_expiry_noticed
 from tollgate.audit import audit_event
-from tollgate.roles import may
+from tollgate.roles import may, refusal_reason
 from tollgate.types import Actor
 
 
@@ -65,7 +65,9 @@ def initiative_transition(
                                              f"{', '.join(TRANSITIONS)}."})
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if not may(actor, step.permission, locked):
-        raise PermissionDenied(f"You may not {step.refused.format(initiative=locked)}.")
+        # A role that allows the step elsewhere is told why not here, as the transition page says it.
+        why = f": {refusal_reason(actor, locked)}" if may(actor, step.permission) else ""
+        raise PermissionDenied(f"You may not {step.refused.format(initiative=locked)}{why}.")
     if locked.stage not in step.sources:
         sources = ", ".join(Stage(s).label.lower() for s in step.sources)
         raise TransitionError(
@@ -237,12 +239,32 @@ def policy_validate(key: str, value: Any) -> Decimal:
     return number
 
 
+def policy_order_check(key: str, number: Decimal) -> None:
+    """A ValidationError on `value` when the new value would turn two ordered policies (governance.policies.ORDERS)
+    the wrong way round, naming the other policy and its value in force."""
+    definition = BY_KEY[key]
+    for order in ORDERS:
+        if key not in (order.smaller, order.larger):
+            continue
+        other_key = order.larger if key == order.smaller else order.smaller
+        other, current = BY_KEY[other_key], Decimal(selectors.policy_value(other_key))
+        if key == order.smaller and number >= current:
+            relation = "less than"
+        elif key == order.larger and number <= current:
+            relation = "more than"
+        else:
+            continue
+        raise ValidationError({"value": f"{definition.label} must be {relation} the {other.label.lower()} "
+                                        f"({plain_number(current)} {other.unit}): {order.why}."})
+
+
 @transaction.atomic
 def policy_set(*, actor: Actor, key: str, value: Any) -> Policy:
     """Change a threshold; who changed it, when, and before/after go to the audit trail."""
     if not may(actor, "governance.change_policy"):
         raise PermissionDenied("Only administrators change policies.")
     number = policy_validate(key, value)
+    policy_order_check(key, number)
     before = selectors.policy_value(key)
     policy = Policy.objects.select_for_update().filter(key=key).first() or Policy(key=key)
     policy.value = number

@@ -16,6 +16,7 @@ from governance.choices import AuditEvent
 from governance.models import RubricCriterion
 from governance.selectors import audit_number, relations_seen_from_the_other_side
 from tollgate.formatting import format_number
+from tollgate.roles import Role
 from tollgate.ui.tables import NUM, PersonColumn, ordered_ignoring_case, person_name
 
 ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed", LogEntry.Action.DELETE: "Deleted",
@@ -40,6 +41,8 @@ def _short(value: Any) -> str:
 
 
 def _shown(model: Any, field_name: str, value: Any) -> str:
+    if field_name == "roles" and isinstance(value, list):  # a "Roles changed" row: the roles by their labels
+        return ", ".join(str(Role(v).label) if v in Role.values else str(v) for v in value) or "none"
     return audit_number(model, field_name, value) or _short(value)
 
 

@@ -165,8 +165,8 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
             except ValidationError as error:
                 form_add_service_errors(form, error)
             else:
-                messages.success(request, f"{step.label}: “{initiative.name}” is now "
-                                          f"{initiative.get_stage_display().lower()}.")
+                messages.success(request, f"{step.happened or step.label}: “{initiative.name}” is now in the "
+                                          f"{initiative.get_stage_display()} stage.")
                 return HttpResponseRedirect(initiative.get_absolute_url())
         return self.render_page(form)
 

@@ -15,6 +15,10 @@ class PortfolioConfig(AppConfig):
         from portfolio import models
         from tollgate.roles import sync_role_groups
 
+        # Case-insensitive search and sorting fold every letter on SQLite too, as on PostgreSQL.
+        from tollgate.sqlite_text import install
+
+        install()
         # After every app's migrate signal (permissions of later apps exist only then); it is idempotent.
         post_migrate.connect(sync_role_groups, dispatch_uid="tollgate.sync_role_groups")
         # A new session starts with the person's own time zone (the pages show times in it).

@@ -24,6 +24,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -71,8 +72,9 @@ from portfolio.models import (
     Vendor,
     reporting_currency,
 )
-from tollgate.formatting import currency_symbol, money_per
-from tollgate.roles import Role, may, roles_shown
+from portfolio.models.base import money_field, price_field
+from tollgate.formatting import currency_symbol, format_money, format_number, format_unit_price, money_per
+from tollgate.roles import Role, held_roles, may, roles_shown
 from tollgate.types import Viewer
 from tollgate.ui.tables import ignoring_case
 
@@ -404,28 +406,49 @@ class PlanHistory:
     versions: list[BusinessCaseVersion]
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, model_field: Field | None = None) -> str:
+    """A recorded plan value as the initiative page prints it: money as money ("$900.00"), a unit price with its
+    places, a KPI figure or a count with separators and only the decimals it has ("8", "1,250.5"), a choice by its
+    label; text as it is, shortened."""
     if value is None or value == "":
         return "—"
+    if model_field is not None and model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    try:
+        if isinstance(model_field, DecimalField) and (model_field.max_digits, model_field.decimal_places) == (
+                money_field.max_digits, money_field.decimal_places):
+            return format_money(value)
+        if isinstance(model_field, DecimalField) and (model_field.max_digits, model_field.decimal_places) == (
+                price_field.max_digits, price_field.decimal_places):
+            return format_unit_price(value)
+        if isinstance(model_field, DecimalField | IntegerField):
+            return format_number(value)
+    except (ValueError, TypeError, ArithmeticError):
+        pass  # a value recorded in another shape is shown as recorded
     text = str(value)
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+def _field(model: type[Initiative] | type[BusinessCase] | type[KPI], name: str) -> Field:
+    return cast(Field, model._meta.get_field(name))
+
+
 def _label(name: str) -> str:
-    if name == "declared_monthly_cost":
-        return str(cast(Field, Initiative._meta.get_field(name)).verbose_name).capitalize()
-    return str(cast(Field, BusinessCase._meta.get_field(name)).verbose_name).capitalize()
+    """The field's own name as the form labels it ("Inference / API per month": capfirst keeps "API")."""
+    model = Initiative if name == "declared_monthly_cost" else BusinessCase
+    return capfirst(str(_field(model, name).verbose_name))
 
 
 def plan_changes(approved: BusinessCaseVersion, *, figures: dict[str, Any], kpis: list[dict[str, Any]]
                  ) -> list[PlanChange]:
     """What differs between an approved version and a plan snapshot (plan_snapshot_of), field by field and KPI by
     KPI, in the form's order."""
-    changes = [
-        PlanChange(_label(name), _shown(approved.figures.get(name)), _shown(figures.get(name)))
-        for name in (*BUSINESS_CASE_FIELDS, "declared_monthly_cost")
-        if approved.figures.get(name) != figures.get(name)
-    ]
+    changes = []
+    for name in (*BUSINESS_CASE_FIELDS, "declared_monthly_cost"):
+        if approved.figures.get(name) != figures.get(name):
+            model_field = _field(Initiative if name == "declared_monthly_cost" else BusinessCase, name)
+            changes.append(PlanChange(_label(name), _shown(approved.figures.get(name), model_field),
+                                      _shown(figures.get(name), model_field)))
     before = {row["id"]: row for row in approved.kpis}
     now = {row["id"]: row for row in kpis}
     for kpi_id, row in before.items():
@@ -434,8 +457,10 @@ def plan_changes(approved: BusinessCaseVersion, *, figures: dict[str, Any], kpis
             continue
         for name in KPI_FIELDS:
             if row.get(name) != now[kpi_id].get(name):
-                changes.append(PlanChange(f"KPI “{row['name']}”: {name.replace('_', ' ')}", _shown(row.get(name)),
-                                          _shown(now[kpi_id].get(name))))
+                model_field = _field(KPI, name)
+                changes.append(PlanChange(f"KPI “{row['name']}”: {model_field.verbose_name}",
+                                          _shown(row.get(name), model_field),
+                                          _shown(now[kpi_id].get(name), model_field)))
     changes += [PlanChange(f"KPI “{row['name']}”", "absent", "added") for kpi_id, row in now.items()
                 if kpi_id not in before]
     return changes

@@ -13,7 +13,15 @@ from portfolio.models import AIModel, CostCenter, Department, Initiative, Licenc
 from portfolio.selectors import sign_in_label
 from tollgate.formatting import format_percent, money_label
 from tollgate.roles import roles_shown
-from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, ordered_ignoring_case, person_name
+from tollgate.ui.tables import (
+    NUM,
+    CountColumn,
+    MoneyColumn,
+    PersonColumn,
+    YesNoColumn,
+    ordered_ignoring_case,
+    person_name,
+)
 
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
 FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
@@ -279,7 +287,7 @@ class PersonTable(tables.Table):
     title = tables.Column("Title", accessor="profile__title", default="—")
     delegates = tables.Column("Delegates", empty_values=(), orderable=False)
     initiatives_owned = CountColumn("Initiatives owned")
-    is_active = tables.BooleanColumn("Active")
+    is_active = YesNoColumn("Active")
     last_login = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last sign-in", default="never")
     sign_in = tables.Column("Signs in with", empty_values=(), orderable=False)
     edit = tables.LinkColumn("portfolio:person_edit", args=[tables.A("pk")], text="Edit", verbose_name="",

@@ -27,6 +27,8 @@ class ReviewsConfig(AppConfig):
         evidence.register_reviewer_backlog(selectors.reviewer_backlog)
         evidence.register_review_facts(selectors.review_facts)
         evidence.register_notifier(services.notices_send)
+        # The audit trail's initiative filter and the initiative's history include its reports' entries.
+        evidence.register_initiative_audit_q(selectors.initiative_audit_q)
 
         from portfolio import evidence as portfolio_evidence
 

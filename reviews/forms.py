@@ -14,7 +14,7 @@ from portfolio.models.base import KPI_FIGURE
 from reviews.choices import Decision
 from reviews.models import ReviewCycle, ValueReport
 from reviews.selectors import KpiRow, ReportFigures, next_cycle_to_open
-from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue
+from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue, attachment_too_large
 from tollgate.formatting import money_label
 
 KPI_PREFIX = "kpi_"
@@ -99,7 +99,7 @@ class ValueReportForm(forms.ModelForm):
     def clean_attachment(self):
         upload = self.cleaned_data.get("attachment")
         if upload and upload.size > MAX_ATTACHMENT_BYTES:
-            raise forms.ValidationError(f"The file is {upload.size / 1_048_576:.1f} MB; at most 10 MB is accepted.")
+            raise forms.ValidationError(attachment_too_large(upload.size))
         return upload
 
     def service_fields(self) -> dict[str, Any]:

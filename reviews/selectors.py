@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +27,7 @@ from portfolio.models import KPI, BusinessCase, Initiative, InitiativeMonthlyTco
 from portfolio.selectors import approved_plan, approved_versions_prefetch, people_acting_for
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
-from reviews.models import KpiActual, Notification, ReviewCycle, ValueReport, Verdict
+from reviews.models import KpiActual, Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.formatting import format_money
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
@@ -678,3 +679,48 @@ def dashboard_data_version() -> tuple:
         Verdict.objects.aggregate(n=Count("pk"), at=Max("decided_at")),
         KpiActual.objects.aggregate(n=Count("pk")),
     )
+
+
+# An initiative's value reports ---------------------------------------------------------------------------------------
+
+# The report events an initiative's history shows: what was decided, not each draft saved.
+REPORT_DECISION_EVENTS = ("value_report_submitted", "value_report_reopened", "verdict")
+
+
+def initiative_audit_q(*, initiative_ids: QuerySet | list[int], decisions_only: bool) -> Q:
+    """For governance.evidence: audit entries about the initiatives' value reports, their KPI actuals, attachments
+    and verdicts (or only the reports' submissions, reopenings and verdicts), as subqueries of the ids."""
+    types = ContentType.objects.get_for_models(ValueReport, KpiActual, ReportAttachment, Verdict)
+    reports = ValueReport.objects.filter(initiative_id__in=initiative_ids).values("pk")
+    if decisions_only:
+        return Q(content_type=types[ValueReport], object_id__in=reports,
+                 additional_data__event__in=REPORT_DECISION_EVENTS)
+    query = Q(content_type=types[ValueReport], object_id__in=reports)
+    for model in (KpiActual, ReportAttachment, Verdict):
+        query |= Q(content_type=types[model],
+                   object_id__in=model._default_manager.filter(report__initiative_id__in=initiative_ids).values("pk"))
+    return query
+
+
+@dataclass(frozen=True)
+class InitiativeReportRow:
+    """One of an initiative's value reports as its page lists it: the report (cycle, state, verdict loaded) and the
+    figures report_figures computes for it."""
+
+    report: ValueReport
+    figures: ReportFigures
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return getattr(self.report, "verdict", None)
+
+
+def initiative_reports(initiative: Initiative, *, user: Viewer) -> list[InitiativeReportRow]:
+    """The initiative's value reports, newest cycle first, with their figures and verdicts: its track record on its
+    own page. A fixed number of queries however many reports (the reports with cycle, business case, verdict and the
+    period's cost; the KPIs, approved versions and actuals each once)."""
+    if not may(user, "reviews.view_valuereport"):
+        return []
+    reports = report_figures_loaded().select_related("verdict__reviewer").filter(
+        initiative_id=initiative.pk).order_by("-cycle__period_start", "-pk")
+    return [InitiativeReportRow(report, report_figures(report)) for report in reports]

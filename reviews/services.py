@@ -602,6 +602,15 @@ def _sniff_error(extension: str, head: bytes) -> str | None:
 
 
 @transaction.atomic
+def attachment_too_large(size: int) -> str:
+    """The refusal of a file over MAX_ATTACHMENT_BYTES, precise enough that a file just over reads as over: to the
+    hundredth of a megabyte, or in bytes where even that rounds to the limit."""
+    shown = f"{size / 1_048_576:.2f} MB"
+    if shown == f"{MAX_ATTACHMENT_BYTES / 1_048_576:.2f} MB":
+        shown = f"{size:,} bytes"
+    return f"The file is {shown}; at most 10 MB ({MAX_ATTACHMENT_BYTES:,} bytes) is accepted."
+
+
 def attachment_add(*, actor: Actor | None, report: ValueReport, file: UploadedFile) -> ReportAttachment:
     """Attach evidence: pdf, png, jpg, csv, xlsx, docx or txt, at most 10 MB, whose first bytes match its type."""
     report = _lock(report)
@@ -615,7 +624,7 @@ def attachment_add(*, actor: Actor | None, report: ValueReport, file: UploadedFi
         raise ValidationError({"file": f"Files of type .{extension or '?'} are not accepted; allowed: {allowed}."})
     size = file.size or 0
     if size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": f"The file is {size / 1_048_576:.1f} MB; at most 10 MB is accepted."})
+        raise ValidationError({"file": attachment_too_large(size)})
     if size == 0:
         raise ValidationError({"file": "The file is empty."})
     file.seek(0)

@@ -89,6 +89,10 @@ class ReviewCycleTable(tables.Table):
     order_name = ordered_ignoring_case("name")
 
 
+# An initiative that owes no report this cycle (not in pilot or production when it opened), on the page and in the CSV.
+NONE_EXPECTED = "none expected"
+
+
 class MyInitiativeTable(tables.Table):
     """The user's initiatives with the report of the current cycle (prefetched as cycle_reports)."""
 
@@ -116,12 +120,12 @@ class MyInitiativeTable(tables.Table):
     def render_report(self, record) -> SafeString | str:
         report = self._report(record)
         if report is None:
-            return "none expected"
+            return NONE_EXPECTED
         return format_html('<a href="{}">{}</a>', report.get_absolute_url(), _state_badge(report))
 
     def value_report(self, record) -> str:
         report = self._report(record)
-        return report.state_text(timezone.localdate()) if report else ""
+        return report.state_text(timezone.localdate()) if report else NONE_EXPECTED
 
     def render_due_on(self, record) -> str:
         report = self._report(record)

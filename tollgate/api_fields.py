@@ -12,8 +12,10 @@ from typing import Any
 
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.text import capfirst
 from rest_framework import parsers, serializers
 from rest_framework.exceptions import ParseError
+from rest_framework.validators import UniqueValidator
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
@@ -60,12 +62,18 @@ class ModelSerializer(serializers.ModelSerializer):
                                 models.DecimalField: DecimalField}
 
     def build_standard_field(self, field_name: str, model_field: Any) -> tuple[Any, dict[str, Any]]:
+        """A field's own limit sentence (a model validator's message) instead of DRF's generic one; and a unique
+        field's refusal starts with a capital, as every other message does: DRF fills Django's "%(model_name)s with
+        this ..." with the lower-case verbose name ("vendor with this name already exists.")."""
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)
         bound = next((validator for validator in model_field.validators
                       if isinstance(validator, MaxValueValidator) and validator.message != MaxValueValidator.message
                       and field_kwargs.get("max_value") == validator.limit_value), None)
         if bound is not None:
             field_kwargs["error_messages"] = {**field_kwargs.get("error_messages", {}), "max_value": bound.message}
+        for validator in field_kwargs.get("validators", []):
+            if isinstance(validator, UniqueValidator) and validator.message:
+                validator.message = capfirst(str(validator.message))
         return field_class, field_kwargs
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from tollgate.roles import may
+from tollgate.roles import may, not_on_this_one
 
 ACTION_TO_PERM = {
     "list": "view",
@@ -55,4 +55,9 @@ class RolePermission(BasePermission):
         perm = required_perm(view, request)
         if not perm:
             return False
-        return may(request.user, perm, obj)
+        if may(request.user, perm, obj):
+            return True
+        if may(request.user, perm):
+            # The role allows it but not on this record: say why, as the page does (DRF reads `message`).
+            self.message = not_on_this_one(request.user, obj)
+        return False

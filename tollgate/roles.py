@@ -64,6 +64,38 @@ def is_initiative_owner_or_delegate(user, obj) -> bool:
     return user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists()
 
 
+def relation_to(user, obj: Any) -> str | None:
+    """How the user stands to the record's initiative, as a refusal says it: "you own it", "you are its delegate",
+    "you are its owner's delegate"; None when they are none of these."""
+    initiative = initiative_of(obj)
+    if initiative is None or not user.is_authenticated:
+        return None
+    if initiative.owner_id == user.pk:
+        return "you own it"
+    if initiative.delegates.filter(pk=user.pk).exists():
+        return "you are its delegate"
+    if user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists():
+        return "you are its owner's delegate"
+    return None
+
+
+SEGREGATION = "nobody scores, approves or decides on an initiative they own or act for (someone else does)"
+
+
+def refusal_reason(user, obj: Any) -> str:
+    """Why a role that allows an action is refused it on this record: the user's own relation to its initiative when
+    they have one (segregation of duties), else whose records an owner acts on. Pages and the API say the same."""
+    relation = relation_to(user, obj)
+    if relation is not None:
+        return f"{relation}, and {SEGREGATION}"
+    return f"an owner acts on the initiatives they own or act for, and {SEGREGATION}"
+
+
+def not_on_this_one(user, obj: Any) -> str:
+    """The refusal of an action the user's role allows but not on this record."""
+    return f"Your role allows this, but not on this one: {refusal_reason(user, obj)}."
+
+
 @predicate
 def no_object(user, obj) -> bool:
     return obj is None

@@ -36,8 +36,7 @@ class SignalTable(tables.Table):
     def render_type(self, record: Any) -> str:
         return record.get_type_display()
 
-    def value_type(self, record: Any) -> str:
-        return record.type
+    value_type = render_type  # the CSV says what the page says: labels, not codes
 
     def render_initiatives(self, record: Any) -> Any:
         return format_html_join(", ", '<a href="{}">{}</a>', (
@@ -60,11 +59,11 @@ class SignalTable(tables.Table):
                            record.get_severity_display())
 
     def value_severity(self, record: Any) -> str:
-        return record.severity
+        return record.get_severity_display()
 
     def render_status(self, record: Any) -> Any:
         return format_html('<span class="signal-status status-{}">{}</span>', record.status,
                            record.get_status_display())
 
     def value_status(self, record: Any) -> str:
-        return record.status
+        return record.get_status_display()

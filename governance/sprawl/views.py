@@ -43,7 +43,14 @@ from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
 from tollgate.ui.exports import csv_download
-from tollgate.ui.views import PAGE_SIZE, CsvExportMixin, ListPageView, PermissionRequiredMixin
+from tollgate.ui.views import (
+    PAGE_SIZE,
+    CsvExportMixin,
+    ListPageView,
+    PermissionRequiredMixin,
+    TablePaginationMixin,
+    table_pagination,
+)
 
 CHART_CLUSTERS = 15
 
@@ -338,7 +345,8 @@ class SprawlLabelTemplateView(PermissionRequiredMixin, View):
                             sprawl_selectors.labels_template_rows(), bom=True)
 
 
-class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, DetailView):
+class SprawlLabelCheckDetailView(PermissionRequiredMixin, CsvExportMixin, TablePaginationMixin, SingleTableMixin,
+                                 DetailView):
     """A label check: its progress until it ends (the page refreshes every 2 s), then the figures and what the
     detector got wrong, filtered by kind and exported as CSV (?_export=csv)."""
 
@@ -414,7 +422,7 @@ class UseCaseDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         table = UseCaseInitiativeTable(sprawl_selectors.initiatives_of_use_case(self.object))
-        RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
+        RequestConfig(self.request, paginate=table_pagination(PAGE_SIZE)).configure(table)
         spend = sprawl_selectors.spend_by_use_case().get(self.object.pk, 0)
         context.update(table=table, monthly_spend=spend,
                        clusters=self.object.clusters.order_by("-estimated_saving")[:20],

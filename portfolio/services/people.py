@@ -165,7 +165,8 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_h
     # Every field is checked before any is refused, so the page names all that is wrong at once.
     errors: dict[str, str] = {}
     if email not in NotificationEmail.values:
-        errors["notification_email"] = f"Choose one of: {', '.join(NotificationEmail.values)}."
+        labels = [f"“{label}”" for label in NotificationEmail.labels]
+        errors["notification_email"] = f"Choose {', '.join(labels[:-1])} or {labels[-1]}."
     if digest_hour is not None and (not isinstance(digest_hour, int) or not 0 <= digest_hour <= 23):
         errors["digest_hour"] = f"The digest's hour is a whole number from 0 to 23, not {digest_hour}."
     if time_zone and time_zone not in available_timezones():

@@ -10,7 +10,7 @@ from django_tables2 import RequestConfig
 
 from portfolio import filtersets, selectors, tables
 from portfolio.views.periods import CostPeriodsMixin
-from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin
+from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin, table_pagination
 
 
 class DepartmentListView(CostPeriodsMixin, ListPageView):
@@ -75,7 +75,7 @@ class ReferenceDetailView(CostPeriodsMixin, PermissionRequiredMixin, DetailView)
 
     def initiatives_table(self, queryset: QuerySet) -> tables.InitiativeCostTable:
         table = tables.InitiativeCostTable(queryset, prefix="i-", periods=self.cost_periods)
-        RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
+        RequestConfig(self.request, paginate=table_pagination(PAGE_SIZE)).configure(table)
         return table
 
 

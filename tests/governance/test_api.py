@@ -36,6 +36,15 @@ def test_guard_failures_are_a_400_with_every_message(api_client, owner, initiati
     assert "At least one KPI with a baseline and a target is needed." in messages
 
 
+def test_an_approval_refused_for_segregation_says_why(api_client, reviewer, in_review):
+    in_review.delegates.add(reviewer)
+    response = transition(api_client, reviewer, in_review, "approve")
+    assert response.status_code == 403 and response.data["detail"] == (
+        f"You may not approve {in_review}: you are its delegate, and nobody scores, approves or decides on an "
+        "initiative they own or act for (someone else does).")
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+
+
 def test_missing_reason_is_a_400_on_reason(api_client, reviewer, in_review):
     response = transition(api_client, reviewer, in_review, "reject")
     assert response.status_code == 400 and "reason" in response.data
@@ -122,6 +131,15 @@ def test_policies(api_client, admin_user, reviewer):
     assert response.status_code == 200 and response.data["value"] == "3"
     assert response.data["updated_by"] == admin_user.email and policy_value("intake.quorum") == 3
     assert api_client.get(reverse("governance_api:policy-detail", args=["no.such"])).status_code == 404
+
+
+def test_a_second_reminder_before_the_first_is_refused_naming_the_first(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    url = reverse("governance_api:policy-detail", args=["reviews.second_reminder_days"])
+    response = api_client.patch(url, {"value": "30"}, format="json")
+    assert response.status_code == 400
+    assert "must be less than the first reminder (14 days before due)" in str(response.data["value"])
+    assert policy_value("reviews.second_reminder_days") == 3
 
 
 def test_rubric_criteria(api_client, owner, rubric):

@@ -4,17 +4,25 @@ page and in the API for the same query string (sprawl's page alone starts on the
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.utils import timezone
 
 from governance.choices import AuditEvent, SprawlStatus
 from governance.services import initiative_transition
 from portfolio.choices import Stage
 from portfolio.models import Initiative
-from tests.factories import DepartmentFactory, InitiativeFactory
+from tests.factories import (
+    DepartmentFactory,
+    InitiativeFactory,
+    KPIFactory,
+    LicencePoolFactory,
+    ValueReportFactory,
+)
 from tests.governance.sprawl.factories import InitiativeUseCaseFactory, SprawlClusterFactory, UseCaseFactory
-from tests.page_and_api import assert_page_and_api_agree
+from tests.page_and_api import api_keys, assert_page_and_api_agree, page_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +38,43 @@ def test_audit_trail(client, api_client, admin_user, owner, initiative):
         {"until": (today - timedelta(days=1)).isoformat()}, {"record": "initiatives"}, {"record": "people"},
         {"record": "people", "event": AuditEvent.FIELD_CHANGE},
     ])
+
+
+def reports_and_pools_audited(initiative, actor):
+    """A value report of the initiative submitted, measured, given an attachment and a verdict, and a licence pool:
+    every entry's text names the initiative, none its external id."""
+    from reviews.models import KpiActual, ReportAttachment, Verdict
+    from tollgate.audit import audit_event
+
+    report = ValueReportFactory(initiative=initiative)
+    audit_event(report, actor=actor, event=AuditEvent.REPORT_SUBMITTED)
+    KpiActual.objects.create(report=report, kpi=KPIFactory(initiative=initiative), actual=Decimal("3"))
+    ReportAttachment.objects.create(report=report, file="reviews/evidence.txt", original_name="evidence.txt",
+                                    size=1)
+    Verdict.objects.create(report=report, reviewer=actor, decision="continue", rationale="Fine.")
+    LicencePoolFactory(initiative=initiative, tool="Copilot seats")
+    return report
+
+
+def test_the_initiative_filter_finds_its_reports_and_licence_pools_by_external_id(
+        client, api_client, admin_user, initiative, django_assert_max_num_queries):
+    reports_and_pools_audited(initiative, admin_user)
+    reports_and_pools_audited(InitiativeFactory(), admin_user)  # another initiative's: never found
+    by_name = set(LogEntry.objects.filter(object_repr__icontains=initiative.name).values_list("pk", flat=True))
+    pool = LogEntry.objects.get(content_type__model="licencepool", object_repr__startswith="Copilot seats",
+                                object_id=initiative.licence_pools.get().pk)
+    kinds = {"valuereport", "kpiactual", "reportattachment", "verdict", "licencepool"}
+    client.force_login(admin_user)
+    found = page_keys(client, "/governance/audit/", {"initiative": initiative.external_id})
+    assert by_name | {pool.pk} <= found
+    assert kinds <= set(LogEntry.objects.filter(pk__in=found).values_list("content_type__model", flat=True))
+    assert found == page_keys(client, "/governance/audit/", {"initiative": initiative.name}) | {pool.pk}
+    api_client.force_authenticate(admin_user)
+    assert api_keys(api_client, "/api/governance/audit-entries/", {"initiative": initiative.external_id}) == found
+    exported = client.get("/governance/audit/", {"initiative": initiative.external_id, "_export": "csv"})
+    assert exported.content.count(b"Licence pool: Copilot seats") == 1
+    with django_assert_max_num_queries(12):  # the related records are subqueries: one query for the rows
+        client.get("/governance/audit/", {"initiative": initiative.external_id})
 
 
 def test_use_cases(client, api_client, admin_user, initiative):

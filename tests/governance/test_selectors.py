@@ -111,3 +111,23 @@ def test_history_rows_name_people_and_keep_a_registration_with_its_vendors(owner
     assert changes["Vendors"] == "Acme AI"
     assert changes["Delegates"] == "Yusuf Demir"  # by name, as the facts panel shows them, not by e-mail
     assert rows[0].who == (admin_user.get_full_name() or admin_user.get_username())
+
+
+def test_history_shows_the_value_reports_submissions_reopenings_and_verdicts_not_their_drafts(owner, reviewer):
+    from reviews.models import KpiActual
+    from tests.factories import KPIFactory, ValueReportFactory
+    from tollgate.audit import audit_event
+
+    report = ValueReportFactory(initiative__owner=owner, cycle__name="2026-Q3")
+    initiative = report.initiative
+    KpiActual.objects.create(report=report, kpi=KPIFactory(initiative=initiative), actual=Decimal("3"))
+    audit_event(report, actor=owner, event="value_report_submitted", changes={"status": ["draft", "submitted"]})
+    audit_event(report, actor=reviewer, event="value_report_reopened", reason="Count the weekend too.")
+    audit_event(report, actor=reviewer, event="verdict", reason="Keep going.", changes={"verdict": [None, "scale"]},
+                decision="scale")
+    ValueReportFactory(cycle=report.cycle)  # another initiative's report
+    rows = initiative_history_rows(initiative)
+    assert [r.what for r in rows[:3]] == ["Verdict on 2026-Q3: Scale", "Value report reopened: 2026-Q3",
+                                          "Value report submitted: 2026-Q3"]
+    assert rows[1].reason == "Count the weekend too." and rows[0].reason == "Keep going."
+    assert not any("actual" in r.what.lower() for r in rows)

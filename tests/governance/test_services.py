@@ -135,6 +135,20 @@ def test_policy_validation(admin_user, key, value, message):
     assert not Policy.objects.exists() and not LogEntry.objects.filter(additional_data__event="policy_change").exists()
 
 
+def test_the_second_reminder_stays_after_the_first_naming_the_other_policy(admin_user):
+    with pytest.raises(ValidationError) as refused:
+        policy_set(actor=admin_user, key="reviews.second_reminder_days", value="30")
+    assert refused.value.message_dict["value"] == [
+        "Second reminder must be less than the first reminder (14 days before due): the second reminder comes after "
+        "the first, nearer the due date."]
+    policy_set(actor=admin_user, key="reviews.second_reminder_days", value="10")
+    with pytest.raises(ValidationError) as refused:
+        policy_set(actor=admin_user, key="reviews.first_reminder_days", value="10")
+    assert "First reminder must be more than the second reminder (10 days before due)" in str(refused.value)
+    policy_set(actor=admin_user, key="reviews.first_reminder_days", value="11")
+    assert (policy_value("reviews.first_reminder_days"), policy_value("reviews.second_reminder_days")) == (11, 10)
+
+
 def test_unknown_policy_is_refused(admin_user):
     with pytest.raises(ValidationError, match="Unknown policy"):
         policy_set(actor=admin_user, key="intake.nonsense", value=1)

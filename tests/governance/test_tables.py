@@ -22,6 +22,15 @@ def test_a_create_lists_what_was_entered_not_the_relations_seen_from_the_other_s
     assert ".None" not in text and "monthly_costs" not in text
 
 
+def test_a_roles_change_names_the_roles_by_their_labels(admin_user, owner):
+    from portfolio.services.people import person_set_roles
+    from tollgate.roles import Role
+
+    person_set_roles(actor=admin_user, user=owner, roles={Role.REVIEWER, Role.ADMIN}, source="people_page")
+    entry = LogEntry.objects.get_for_object(owner).get(additional_data__event="roles_changed")
+    assert audit_changes_text(entry).startswith("roles: Initiative owner → Administrator, CoE reviewer")
+
+
 def test_numbers_read_with_their_separators_and_money_as_money_other_values_as_stored():
     case = BusinessCaseFactory(expected_monthly_volume=20000, expected_monthly_value=Decimal("9000.00"))
     case.expected_monthly_volume = 38935

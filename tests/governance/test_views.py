@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from csv import DictReader
@@ -40,6 +41,8 @@ def test_owner_submits_from_the_transition_page(login, owner, ready, rubric):
     response = client.post(url, {"reason": ""})
     assert response.status_code == 302 and response["Location"] == ready.get_absolute_url()
     assert Initiative.objects.get(pk=ready.pk).stage == Stage.IN_REVIEW
+    said = html.unescape(client.get(ready.get_absolute_url()).content.decode())
+    assert f"Submitted for review: “{ready.name}” is now in the In review stage." in said  # the stage's label
 
 
 def test_guard_failures_are_shown_and_nothing_is_written(login, owner, initiative, rubric):
@@ -277,6 +280,13 @@ def test_policy_page_and_edit(login, admin_user):
     saved = client.post(reverse("governance:policy_edit", args=["intake.approval_score"]), {"value": "3.25"},
                         follow=True).content.decode()
     assert "Approval threshold is now 3.25." in saved  # as the list prints it, not 3.2500
+
+
+def test_the_policy_page_refuses_a_second_reminder_before_the_first(login, admin_user):
+    url = reverse("governance:policy_edit", args=["reviews.second_reminder_days"])
+    response = login(admin_user).post(url, {"value": "30"})
+    assert response.status_code == 200 and policy_value("reviews.second_reminder_days") == 3
+    assert "must be less than the first reminder (14 days before due)" in response.content.decode()
 
 
 def test_policy_page_has_no_edit_links_for_others(login, reviewer):

@@ -686,6 +686,12 @@ def test_reference_update_and_delete_by_admin_only(as_user, owner, admin_user):
     assert as_user(admin_user).delete(url).status_code == 204
 
 
+def test_a_name_already_taken_is_refused_in_a_sentence(as_user, admin_user):
+    VendorFactory(name="Taken")
+    response = as_user(admin_user).post(reverse("api:vendor-list"), {"name": "Taken"}, format="json")
+    assert response.status_code == 400 and response.data["name"] == ["Vendor with this name already exists."]
+
+
 def test_deleting_referenced_reference_data_is_a_conflict(as_user, admin_user, initiative):
     response = as_user(admin_user).delete(reverse("api:department-detail", args=[initiative.department_id]))
     assert response.status_code == 409

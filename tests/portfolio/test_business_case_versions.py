@@ -119,14 +119,17 @@ def test_overrun_is_measured_against_the_approved_tco_on_the_list_and_the_page(o
 
 def test_changes_since_approval_field_by_field_and_kpi_by_kpi(owner, approved):
     kpi = approved.kpis.get()
-    services.business_case_save(actor=owner, initiative=approved, expected_monthly_value=D("3000000.00"))
+    inference = approved.business_case.tco_inference
+    services.business_case_save(actor=owner, initiative=approved, expected_monthly_value=D("3000000.00"),
+                                tco_inference=D("900"))
     services.kpis_replace(actor=owner, initiative=approved, kpis=[
-        {"id": kpi.pk, "target": D("9000")}, {"name": "Brand new", "baseline": D("1"), "target": D("2")}])
+        {"id": kpi.pk, "target": D("9000.5")}, {"name": "Brand new", "baseline": D("1"), "target": D("2")}])
     history = selectors.initiative_plan_history(selectors.initiative_detail_queryset(user=owner).get(pk=approved.pk))
     assert history.approved.number == 1 and [v.number for v in history.versions] == [3, 2, 1]
     assert [(c.what, c.approved, c.current) for c in history.changes] == [
-        ("Expected value per month", "30000.00", "3000000.00"),
-        ("KPI “Tickets deflected”: target", "4000.0000", "9000.0000"),
+        ("Inference / API per month", f"${inference:,.2f}", "$900.00"),  # the field's label, money as money
+        ("Expected value per month", "$30,000.00", "$3,000,000.00"),
+        ("KPI “Tickets deflected”: target", "4,000", "9,000.5"),  # a KPI figure with only the decimals it has
         ("KPI “Brand new”", "absent", "added"),
     ]
 
@@ -140,7 +143,7 @@ def test_the_initiative_page_shows_the_approved_version_and_what_changed(login, 
     assert "Approved version: <strong>v1</strong>" in page and "Unchanged since approval" in page
     services.business_case_save(actor=owner, initiative=approved, expected_monthly_value=D("3000000.00"))
     page = client.get(approved.get_absolute_url()).content.decode()
-    assert 'id="changed-since-approval"' in page and "3000000.00" in page
+    assert 'id="changed-since-approval"' in page and "$3,000,000.00" in page
     assert "not approved" in page and "Edited after approval." in page
 
 

@@ -287,6 +287,31 @@ def test_detail_query_count_is_constant(login, reviewer, initiative):
     assert few == many
 
 
+def test_detail_lists_the_value_reports_with_verdicts_and_the_history_their_decisions(login, reviewer, owner):
+    from reviews.models import Verdict
+    from tests.factories import ReviewCycleFactory, ValueReportFactory
+    from tollgate.audit import audit_event
+
+    report = ValueReportFactory(initiative__owner=owner, cycle=ReviewCycleFactory(name="2026-Q3"),
+                                status="submitted")
+    initiative = report.initiative
+    client = login(reviewer)
+    client.get(initiative.get_absolute_url())  # what a first request of a session reads once
+    few = count_queries(client, initiative.get_absolute_url())
+    audit_event(report, actor=owner, event="value_report_submitted")
+    Verdict.objects.create(report=report, reviewer=reviewer, decision="scale", rationale="Grow it.")
+    audit_event(report, actor=reviewer, event="verdict", decision="scale", reason="Grow it.")
+    ValueReportFactory(initiative=initiative, cycle=ReviewCycleFactory(name="2026-Q4"))
+    page = client.get(initiative.get_absolute_url()).content.decode()
+    section = page[page.index('id="value-reports"'):]
+    assert f'href="{report.get_absolute_url()}">2026-Q3</a>' in section
+    assert section.index("2026-Q4") < section.index("2026-Q3")  # newest first
+    assert "Scale" in section and "Verdict given" in section and "none yet" in section
+    history = page[page.index('id="initiative-history"'):]
+    assert "Verdict on 2026-Q3: Scale" in history and "Value report submitted: 2026-Q3" in history
+    assert count_queries(client, initiative.get_absolute_url()) == few
+
+
 # Register and edit ---------------------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from decimal import Decimal as D
 
@@ -133,6 +134,24 @@ def test_verdict_segregation_on_the_api(api_client, submitted, initiative):
     response = as_user(api_client, owning_reviewer).post(url("report-verdict", submitted.pk),
                                                          {"decision": "scale", "rationale": "Ours."}, format="json")
     assert response.status_code == 403 and not Verdict.objects.exists()
+
+
+def test_a_verdict_refused_for_segregation_says_why_as_the_page_does(api_client, client, submitted, initiative, owner):
+    from portfolio.models import Profile
+
+    owner.groups.add(*UserFactory(role=Role.REVIEWER).groups.all())  # the owner is a reviewer too
+    for_the_owner = UserFactory(role=Role.REVIEWER)
+    Profile.objects.get_or_create(user=owner)[0].delegates.add(for_the_owner)
+    body = {"decision": "scale", "rationale": "Ours."}
+    owner = type(owner).objects.get(pk=owner.pk)  # its roles read afresh
+    for user, relation in ((owner, "you own it"), (for_the_owner, "you are its owner's delegate")):
+        response = as_user(api_client, user).post(url("report-verdict", submitted.pk), body, format="json")
+        client.force_login(user)
+        page = client.post(reverse("reviews:report_verdict", args=[submitted.pk]), body)
+        said = f"Your role allows this, but not on this one: {relation}, and nobody scores"
+        assert response.status_code == 403 and response.data["detail"].startswith(said)
+        assert page.status_code == 403 and said in html.unescape(page.content.decode())
+    assert not Verdict.objects.exists()
 
 
 def test_kill_verdict_on_the_api_kills_the_initiative(api_client, reviewer, submitted, initiative):

@@ -218,3 +218,30 @@ def test_a_drafts_preview_counts_its_own_oversight_hours_as_its_submission_will(
     assert "$900.00 of it estimated" in preview[0].label  # only the maintenance is left estimated
     services.value_report_submit(actor=owner, report=report)
     assert figures() == preview
+
+
+def test_an_initiatives_reports_newest_first_with_figures_and_verdicts_in_fixed_queries(
+        initiative, reviewer, django_assert_num_queries):
+    from reviews.models import Verdict
+
+    BusinessCaseFactory(initiative=initiative)  # TCO 2,450.00 / month: 7,350.00 estimated for a quarter
+    deflected = KPIFactory(initiative=initiative, baseline=D("0"), target=D("4000"), value_per_unit=D("4.50"),
+                           direction=KpiDirection.INCREASE)
+    q2 = ReviewCycleFactory(name="2026-Q2", period_start=date(2026, 4, 1), period_end=date(2026, 6, 30))
+    older = ValueReportFactory(initiative=initiative, cycle=q2, status=ReportStatus.SUBMITTED, outcome_count=10)
+    older.actuals.create(kpi=deflected, actual=D("1000"))
+    Verdict.objects.create(report=older, reviewer=reviewer, decision="optimise", rationale="Cheaper model.")
+    ValueReportFactory(initiative=initiative, cycle=ReviewCycleFactory(name="2026-Q3"))
+    ValueReportFactory(cycle=q2)  # another initiative's
+
+    rows = selectors.initiative_reports(initiative, user=reviewer)
+    assert [row.report.cycle.name for row in rows] == ["2026-Q3", "2026-Q2"]
+    assert (rows[1].figures.value.amount, rows[1].figures.cost.amount) == (D("4500.00"), D("7350.00"))
+    assert rows[1].verdict.get_decision_display() == "Optimise" and rows[0].verdict is None
+    with django_assert_num_queries(4):  # reports, KPIs, approved versions, actuals
+        selectors.initiative_reports(initiative, user=reviewer)
+    for cycle in ("2026-Q4", "2027-Q1"):
+        ValueReportFactory(initiative=initiative, cycle=ReviewCycleFactory(name=cycle))
+    with django_assert_num_queries(4):  # the same however many reports
+        assert len(selectors.initiative_reports(initiative, user=reviewer)) == 4
+    assert selectors.initiative_reports(initiative, user=UserFactory(role=None)) == []

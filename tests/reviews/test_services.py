@@ -568,8 +568,12 @@ def test_refused_attachments(media, owner, report, name, content, message):
 
 def test_attachments_are_limited_to_10_mb(media, owner, report):
     big = SimpleUploadedFile("big.pdf", PDF + b"0" * (10 * 1024 * 1024))
-    with pytest.raises(ValidationError, match="at most 10 MB"):
+    with pytest.raises(ValidationError) as refused:
         services.attachment_add(actor=owner, report=report, file=big)
+    assert refused.value.message_dict["file"] == [  # just over: in bytes, since 10.00 MB would read as allowed
+        f"The file is {10 * 1024 * 1024 + len(PDF):,} bytes; at most 10 MB (10,485,760 bytes) is accepted."]
+    assert services.attachment_too_large(10_526_720) == (
+        "The file is 10.04 MB; at most 10 MB (10,485,760 bytes) is accepted.")
     exactly = SimpleUploadedFile("ok.pdf", PDF + b"0" * (10 * 1024 * 1024 - len(PDF)))
     assert services.attachment_add(actor=owner, report=report, file=exactly).size == 10 * 1024 * 1024
 

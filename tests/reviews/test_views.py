@@ -337,6 +337,14 @@ def test_my_reports_lists_my_initiatives_and_what_i_owe(login, owner, report, ot
     assert reverse("reviews:report_edit", args=[report.pk]) in response.content.decode()
 
 
+def test_my_reports_csv_says_what_the_page_says_of_an_initiative_owing_no_report(login, owner, report):
+    InitiativeFactory(owner=owner, name="Zz idea", stage=Stage.PROPOSED)
+    rows = list(csv.DictReader(io.StringIO(login(owner).get(reverse("reviews:mine"), {"_export": "csv"})
+                                           .content.decode())))
+    current = {row["Initiative"]: row["Current report"] for row in rows}
+    assert current == {report.initiative.name: report.state.label, "Zz idea": "none expected"}
+
+
 def test_my_reports_query_count_is_constant(login, owner, cycle):
     client = login(owner)
     for _ in range(2):

@@ -142,7 +142,8 @@ def test_notifications_are_e_mailed_each_in_a_daily_digest_or_not_at_all(client,
     client.force_login(reviewer)
     client.post(reverse("account_notifications"), {"notification_email": "daily"})
     refused = client.post(reverse("account_notifications"), {"notification_email": "hourly"}, follow=True)
-    assert "Choose one of: each, daily, off." in refused.content.decode()
+    assert ("Choose “Each as it happens”, “One e-mail a day” or “Never: the Notifications page only”."
+            in refused.content.decode())
 
     # Only the one who wants each e-mail gets it now; everyone has it in the app.
     assert notify("Verdict: scale") == [[other_owner.email]]
@@ -264,7 +265,8 @@ def test_every_wrong_notification_setting_is_named_at_once_and_nothing_is_saved(
     client.force_login(owner)
     page = client.post(reverse("account_notifications"), {"notification_email": "weekly", "digest_hour": "24",
                                                            "time_zone": "Mars/Base"}, follow=True).content.decode()
-    for said in ("Choose one of: each, daily, off.", "The digest&#x27;s hour is a whole number from 0 to 23, not 24.",
+    for said in ("Choose “Each as it happens”, “One e-mail a day” or “Never: the Notifications page only”.",
+                 "The digest&#x27;s hour is a whole number from 0 to 23, not 24.",
                  "&#x27;Mars/Base&#x27; is not a time zone"):
         assert said in page, said
     owner.profile.refresh_from_db()

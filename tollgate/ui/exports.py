@@ -15,14 +15,18 @@ from tablib import Dataset
 
 from tollgate.spreadsheet import neutralise, neutralise_row
 
-__all__ = ["SafeTableExport", "csv_download", "neutralise", "neutralise_row"]
+__all__ = ["CSV_CONTENT_TYPE", "SafeTableExport", "csv_download", "neutralise", "neutralise_row"]
+
+# What every CSV download is served as: django-tables2's list exports declare it so, and so does csv_download.
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 def csv_download(filename: str, header: Sequence[str], rows: Iterable[Iterable[Any]], *,
                  bom: bool = False) -> HttpResponse:
     """A CSV file to download that is not a list page's table (a dashboard table, a file to fill in), every cell
-    neutralised as the list exports are. `bom`: start with the byte-order mark Excel needs to read UTF-8 as UTF-8."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8" if bom else "text/csv")
+    neutralised and the file declared UTF-8 as the list exports are (CSV_CONTENT_TYPE), without a byte-order mark as
+    they are. `bom`: start with the mark, which Excel needs to read UTF-8 as UTF-8, for a file people fill in there."""
+    response = HttpResponse(content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     if bom:
         response.write("\ufeff")

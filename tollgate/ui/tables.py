@@ -91,3 +91,10 @@ class PersonColumn(tables.Column):
 
     def value(self, value: Any) -> str:
         return person_name(value)
+
+
+class YesNoColumn(tables.BooleanColumn):
+    """A yes-or-no field: ticks on the page as django-tables2 draws them, "Yes" or "No" in the CSV (not "True")."""
+
+    def value(self, record: Any, value: Any, bound_column: Any) -> str:
+        return "Yes" if self._get_bool_value(record, value, bound_column) else "No"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django_filters.views import FilterView
@@ -18,10 +19,32 @@ from django_tables2 import SingleTableMixin
 from django_tables2.export.views import ExportMixin
 from rules.contrib.views import PermissionRequiredMixin as RulesPermissionRequiredMixin
 
-from tollgate.roles import may
+from tollgate.pagination import MAX_PAGE_SIZE
+from tollgate.roles import may, not_on_this_one
 from tollgate.ui.exports import SafeTableExport
 
 PAGE_SIZE = 25
+
+
+class TablePaginator(Paginator):
+    """A table's pages: `?per_page=` asked for is served within 1..MAX_PAGE_SIZE, as the API's `page_size` is, so
+    no query string makes a page render thousands of rows (django-tables2 already ignores a size that is not a whole
+    number). The CSV export reads every row, not a page, and stays whole."""
+
+    def __init__(self, object_list: Any, per_page: int | str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(object_list, min(max(int(per_page), 1), MAX_PAGE_SIZE), *args, **kwargs)
+
+
+def table_pagination(per_page: int = PAGE_SIZE) -> dict[str, Any]:
+    """The `paginate` of a django-tables2 RequestConfig that a page configures itself: its size, within the limits."""
+    return {"per_page": per_page, "paginator_class": TablePaginator}
+
+
+class TablePaginationMixin:
+    """A page with a django-tables2 SingleTableMixin table: pages within the limits of TablePaginator (the mixin
+    reads `paginator_class`)."""
+
+    paginator_class = TablePaginator
 
 
 class PermissionRequiredMixin(RulesPermissionRequiredMixin):
@@ -42,9 +65,7 @@ class PermissionRequiredMixin(RulesPermissionRequiredMixin):
         user = self.request.user
         if obj is not None and user.is_authenticated and all(
                 may(user, perm) for perm in self.get_permission_required()):
-            raise PermissionDenied(
-                "Your role allows this, but not on this one: an owner acts on the initiatives they own or act for, "
-                "and nobody scores, approves or decides on an initiative they own or act for (someone else does).")
+            raise PermissionDenied(not_on_this_one(user, obj))
         return super().handle_no_permission()
 
 
@@ -59,7 +80,7 @@ class CsvExportMixin(ExportMixin):
         return f"{self.export_name}.{export_format}"
 
 
-class ListPageView(PermissionRequiredMixin, CsvExportMixin, SingleTableMixin, FilterView):
+class ListPageView(PermissionRequiredMixin, CsvExportMixin, TablePaginationMixin, SingleTableMixin, FilterView):
     """A list page: permission, filters, sortable paginated table and ?_export=csv of the filtered, sorted rows.
 
     Subclasses declare the permission, the selector (called with the user) or `get_queryset`, the table, the

@@ -45,7 +45,10 @@ def test_the_list_shows_live_signals_and_exports_them(login, executive, signals,
     export = rows_of(client.get(reverse("governance:signal_list") + "?_export=csv&status=&sort=-monthly_saving"))
     assert export[0] == ["Signal", "Initiatives", "Departments", "Period", "Severity", "Saving / month", "Status",
                          "First seen"]
-    assert [row[0] for row in export[1:]] == ["licence_waste", "cost_overrun", "pilot_stale"]
+    # Labels, as the page shows them, not codes
+    assert [(row[0], row[4], row[6]) for row in export[1:]] == [
+        ("Licence waste", "Medium", "Open"), ("Cost over the business case", "High", "Open"),
+        ("Pilot without minimum viable scale", "High", "Dismissed")]
     assert export[2][1] == initiative.external_id and export[2][5] == "1200.00"
 
 

@@ -109,3 +109,18 @@ def test_an_export_with_filters_that_are_not_valid_is_refused_naming_them(client
     assert refused.status_code == 400 and refused["Content-Type"].startswith("text/plain")
     text = refused.content.decode()
     assert text.startswith("Nothing exported: the filters are not valid.\n") and f"\n{named}: " in text
+
+
+def test_every_csv_download_is_declared_utf_8_as_the_list_exports_are(client, executive):
+    from tests.factories import DepartmentFactory
+    from tollgate.ui.exports import CSV_CONTENT_TYPE, csv_download
+
+    DepartmentFactory(name="Claims — north")
+    client.force_login(executive)
+    listed = client.get(reverse("portfolio:department_list"), {"_export": "csv"})
+    dashboard = client.get(reverse("portfolio:dashboard"), {"_export": "departments"})
+    plain = csv_download("x.csv", ["Name"], [["Ask Northwind — web"]])
+    assert listed["Content-Type"] == dashboard["Content-Type"] == plain["Content-Type"] == CSV_CONTENT_TYPE
+    assert not any(r.content.startswith(b"\xef\xbb\xbf") for r in (listed, dashboard, plain))  # as the lists
+    assert plain.content.decode("utf-8").splitlines()[1] == "Ask Northwind — web"
+    assert csv_download("x.csv", ["Name"], [], bom=True).content.startswith("\ufeffName".encode())
