@@ -74,7 +74,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import money_field, price_field
 from tollgate.formatting import currency_symbol, format_money, format_number, format_unit_price, money_per
-from tollgate.roles import Role, held_roles, may, roles_shown
+from tollgate.roles import Role, may, roles_shown
 from tollgate.types import Viewer
 from tollgate.ui.tables import ignoring_case
 
