@@ -193,7 +193,7 @@ def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events
     url = reverse("governance:audit")
     assert "Roles changed" in client.get(url, {"event": "roles_changed"}).content.decode()
     rows = client.get(url, {"_export": "csv", "event": "roles_changed"}).content.decode().splitlines()[1:]
-    assert len(rows) == 1 and "Roles changed" in rows[0] and "['reviewer'] → ['executive']" in rows[0]
+    assert len(rows) == 1 and "Roles changed" in rows[0] and "roles: CoE reviewer → Executive" in rows[0]
     rows = client.get(url, {"_export": "csv", "event": "api_token_issued"}).content.decode().splitlines()[1:]
     assert len(rows) == 1 and "API token issued" in rows[0] and str(reviewer) in rows[0]
 
