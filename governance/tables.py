@@ -17,7 +17,7 @@ from governance.models import RubricCriterion
 from governance.selectors import audit_number, relations_seen_from_the_other_side
 from tollgate.formatting import format_number
 from tollgate.roles import Role
-from tollgate.ui.tables import NUM, PersonColumn, ordered_ignoring_case, person_name
+from tollgate.ui.tables import NUM, PersonColumn, YesNoColumn, ordered_ignoring_case, person_name
 
 ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed", LogEntry.Action.DELETE: "Deleted",
            LogEntry.Action.ACCESS: "Accessed"}
@@ -194,7 +194,7 @@ class RubricTable(tables.Table):
     description = tables.Column(orderable=False)
     weight = tables.Column(attrs=NUM)
     share = tables.Column("Share of the score", empty_values=(), orderable=False, attrs=NUM)
-    active = tables.BooleanColumn()
+    active = YesNoColumn()
 
     class Meta:
         model = RubricCriterion

@@ -60,7 +60,7 @@ from portfolio.services.people import (
     person_set_roles,
     self_lockout_errors,
 )
-from portfolio.services.reference import case_duplicate_errors
+from portfolio.services.reference import CASE_UNIQUE, case_duplicate_errors
 from portfolio.services.tokens import api_token_issue, api_token_revoke, default_lifetime, lifetime_choices
 from tollgate.roles import Role
 from tollgate.types import request_actor
@@ -277,9 +277,32 @@ class CaseUniqueForm(forms.ModelForm):
         return cleaned
 
 
+class CaseUniqueInlineFormSet(forms.BaseInlineFormSet):
+    """Rows of one inline form whose keys differ only in letter case: each passes CaseUniqueForm (neither is stored
+    yet), so the second row is refused here, naming the first, before the database's constraint would answer 500."""
+
+    def clean(self) -> None:
+        super().clean()
+        field, noun, _within = CASE_UNIQUE[self.model]
+        seen: dict[str, str] = {}  # the lower-cased key (the constraint's Lower) -> the first row's value
+        for form in self.forms:
+            if (form.instance.pk is None and not form.has_changed()) or self._should_delete_form(form):
+                continue
+            value = (form.cleaned_data.get(field) or "").strip()
+            if not value:
+                continue
+            first = seen.get(value.lower())
+            if first is None:
+                seen[value.lower()] = value
+            else:
+                form.add_error(field, f"The {noun} “{first}” is already in this form: a {field} that differs only "
+                                      f"in letter case is the same {noun}.")
+
+
 class CostCenterInline(admin.TabularInline):
     model = models.CostCenter
     form = CaseUniqueForm
+    formset = CaseUniqueInlineFormSet
     extra = 0
     autocomplete_fields = ["budget_owner"]
 

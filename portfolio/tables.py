@@ -209,7 +209,7 @@ class AIModelTable(tables.Table):
     tier = tables.Column()
     input_price_per_mtok = MoneyColumn(money_label("Input / 1M tokens"), unit_price=True)
     output_price_per_mtok = MoneyColumn(money_label("Output / 1M tokens"), unit_price=True)
-    open_weights = tables.BooleanColumn()
+    open_weights = YesNoColumn()
     context_window = tables.Column("Context window (tokens)", attrs=NUM)
     substitute = tables.Column("Acceptable substitute")
     initiatives_count = CountColumn("Initiatives")

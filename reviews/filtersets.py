@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portfolio.models import Department, Initiative
 from reviews.choices import ReportState, ReportStatus
-from reviews.models import Notification, ReviewCycle, ValueReport
+from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport
 from reviews.selectors import report_state_q
 from tollgate.ui.filtersets import ANY, SearchFilterSet, YesNoSelect
 
@@ -48,6 +48,17 @@ class ValueReportFilterSet(SearchFilterSet):
     def filter_awaiting_verdict(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         awaiting = queryset.filter(status=ReportStatus.SUBMITTED, verdict__isnull=True)
         return awaiting if value else queryset.exclude(pk__in=awaiting.values("pk"))
+
+
+class ReportAttachmentFilterSet(django_filters.FilterSet):
+    """?report=<id>&initiative=<id>: the evidence of one report, or of every report of one initiative."""
+
+    report = django_filters.ModelChoiceFilter(queryset=ValueReport.objects.all())
+    initiative = django_filters.ModelChoiceFilter(field_name="report__initiative", queryset=Initiative.objects.all())
+
+    class Meta:
+        model = ReportAttachment
+        fields = ("report", "initiative")
 
 
 class QueueFilterSet(ValueReportFilterSet):

@@ -12,7 +12,7 @@ from portfolio.choices import KpiKind
 from portfolio.models import KPI
 from portfolio.models.base import KPI_FIGURE
 from reviews.choices import Decision
-from reviews.models import ReviewCycle, ValueReport
+from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.selectors import KpiRow, ReportFigures, next_cycle_to_open
 from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue, attachment_too_large
 from tollgate.formatting import money_label
@@ -58,8 +58,16 @@ class ValueReportForm(forms.ModelForm):
             "stated_value_evidence": forms.Textarea(attrs={"rows": 2}),
         }
 
+    remove_attachments = forms.ModelMultipleChoiceField(
+        queryset=ReportAttachment.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        label="Attached", help_text="Tick a file to take it off the draft when you save.",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        remove = self.fields["remove_attachments"]
+        assert isinstance(remove, forms.ModelMultipleChoiceField)
+        remove.queryset = self.instance.attachments.all() if self.instance.pk else ReportAttachment.objects.none()
         entries = {a.kpi_id: a for a in self.instance.actuals.all()}
         self.kpis = list(self.instance.initiative.kpis.all())
         for kpi in self.kpis:

@@ -22,7 +22,7 @@ from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import File
 from django.core.mail import EmailMessage, get_connection, send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -601,7 +601,6 @@ def _sniff_error(extension: str, head: bytes) -> str | None:
     return None
 
 
-@transaction.atomic
 def attachment_too_large(size: int) -> str:
     """The refusal of a file over MAX_ATTACHMENT_BYTES, precise enough that a file just over reads as over: to the
     hundredth of a megabyte, or in bytes where even that rounds to the limit."""
@@ -611,12 +610,15 @@ def attachment_too_large(size: int) -> str:
     return f"The file is {shown}; at most 10 MB ({MAX_ATTACHMENT_BYTES:,} bytes) is accepted."
 
 
-def attachment_add(*, actor: Actor | None, report: ValueReport, file: UploadedFile) -> ReportAttachment:
+@transaction.atomic
+def attachment_add(*, actor: Actor | None, report: ValueReport, file: File) -> ReportAttachment:
     """Attach evidence: pdf, png, jpg, csv, xlsx, docx or txt, at most 10 MB, whose first bytes match its type."""
     report = _lock(report)
     _require(actor, "reviews.change_valuereport", report)
     if report.status != ReportStatus.DRAFT:
         raise ValidationError({"file": "Attachments can only be added to a draft."})
+    if report.cycle.closed_at is not None:
+        raise ValidationError({"file": f"The cycle {report.cycle} is closed: its drafts take no more attachments."})
     original = PurePath(file.name or "").name
     extension = PurePath(original).suffix.lower().lstrip(".")
     if extension not in ATTACHMENT_TYPES:
@@ -638,6 +640,27 @@ def attachment_add(*, actor: Actor | None, report: ValueReport, file: UploadedFi
         attachment.file.save(original, file, save=False)
         attachment.save()
     return attachment
+
+
+@transaction.atomic
+def attachment_remove(*, actor: Actor | None, attachment: ReportAttachment) -> None:
+    """Take evidence off a draft (a wrong file, an older version): what a reviewer will read is what the owner
+    submits. A submitted report keeps its attachments, as it keeps its figures. The stored file goes once the removal
+    is committed, so a removal rolled back loses nothing."""
+    report = _lock(attachment.report)
+    _require(actor, "reviews.change_valuereport", report)
+    if report.status != ReportStatus.DRAFT:
+        raise ValidationError({"attachments": "Attachments can only be removed from a draft; this report is "
+                                              "submitted."})
+    if report.cycle.closed_at is not None:
+        raise ValidationError({"attachments": f"The cycle {report.cycle} is closed: its drafts can no longer be "
+                                              "changed."})
+    attachment = ReportAttachment.objects.select_for_update().get(pk=attachment.pk, report=report)
+    storage, name = attachment.file.storage, attachment.file.name
+    with set_actor(actor):
+        attachment.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 # Verdicts ------------------------------------------------------------------------------------------------------------

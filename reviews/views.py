@@ -221,6 +221,8 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
             with transaction.atomic():
                 services.value_report_save_draft(actor=actor, report=report, fields=form.service_fields(),
                                                  kpi_actuals=form.service_actuals(), kpi_stated=form.service_stated())
+                for attachment in form.cleaned_data.get("remove_attachments") or ():
+                    services.attachment_remove(actor=actor, attachment=attachment)
                 if form.cleaned_data.get("attachment"):
                     services.attachment_add(actor=actor, report=report, file=form.cleaned_data["attachment"])
                 if submit:
@@ -228,12 +230,13 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 form.add_missing_kpi_errors(set(error.error_dict))
-            form_add_service_errors(form, error, {"file": "attachment"})
+            form_add_service_errors(form, error, {"file": "attachment", "attachments": "remove_attachments"})
             return self.render_page(form, status=400)
         if submit:
             messages.success(request, f"Value report of {report.initiative} submitted for review.")
             return HttpResponseRedirect(report.get_absolute_url())
-        messages.success(request, "Draft saved.")
+        removed = [attachment.original_name for attachment in form.cleaned_data.get("remove_attachments") or ()]
+        messages.success(request, "Draft saved." + (f" Removed: {', '.join(removed)}." if removed else ""))
         return HttpResponseRedirect(reverse("reviews:report_edit", args=[report.pk]))
 
 

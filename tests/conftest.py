@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
@@ -51,6 +52,12 @@ def _missing_service(marker: str) -> str | None:
 
         return oidc.missing()
     return None
+
+
+def pytest_configure(config):
+    """Uploads of the session (the demo company's evidence, tests' attachments) go to a temporary folder, never into
+    the checkout's media/."""
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="tollgate-test-media-")
 
 
 def pytest_runtest_setup(item):

@@ -43,12 +43,14 @@ has_any_role = is_admin | is_reviewer | is_executive | is_owner_role
 
 
 def initiative_of(obj: Any):
-    """The initiative an object belongs to (an initiative, its business case, a KPI, a licence pool)."""
+    """The initiative an object belongs to (an initiative, its business case, a KPI, a licence pool, a value report,
+    a report's attachment)."""
     from portfolio.models import Initiative
 
     if obj is None or isinstance(obj, Initiative):
         return obj
-    return getattr(obj, "initiative", None)
+    report = getattr(obj, "report", None)  # a value report's attachment
+    return getattr(report if report is not None else obj, "initiative", None)
 
 
 @predicate
@@ -158,6 +160,10 @@ PERMISSIONS.update({
     "reviews.manage_reviewcycle": is_admin | is_reviewer,
     "reviews.view_valuereport": has_any_role,
     "reviews.change_valuereport": can_edit_initiative,
+    # Evidence of a draft: asked without a report, an owner may add some somewhere; on a report, its owner or
+    # delegates (or an admin), as they change the report (reviews.services.attachment_add / attachment_remove).
+    "reviews.add_reportattachment": can_add_to_initiative,
+    "reviews.delete_reportattachment": can_edit_initiative,
     # Filling in value reports is the owners' work: the navigation offers "My reports" to them only (the page itself,
     # a list of what one owns or acts for, stays readable with view_valuereport).
     "reviews.fill_valuereport": is_owner_role & ~is_executive,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from governance.sprawl.selectors import right_elsewhere
-from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn, ignoring_case, ordered_ignoring_case
+from tollgate.ui.tables import NUM, MoneyColumn, PersonColumn, YesNoColumn, ignoring_case, ordered_ignoring_case
 
 
 def _member_departments(record: Any) -> list[str]:
@@ -89,7 +89,7 @@ class UseCaseTable(tables.Table):
     initiative_count = tables.Column("Initiatives", attrs=NUM)
     monthly_spend = MoneyColumn("Monthly spend")
     origin = tables.Column("Source", accessor="catalogue_version", order_by=("catalogue_version",))
-    is_active = tables.BooleanColumn("Active")
+    is_active = YesNoColumn("Active")
 
     class Meta:
         empty_text = "No use cases match these filters."

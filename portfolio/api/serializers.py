@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from rest_framework import serializers
 
@@ -18,7 +19,7 @@ from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department,
 from portfolio.models.base import KPI_FIGURE_API_MESSAGES
 from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
-from portfolio.services.reference import ensure_no_case_duplicate
+from portfolio.services.reference import case_duplicate_errors, ensure_no_case_duplicate
 from tollgate.api_fields import IdField, ModelSerializer
 from tollgate.roles import Role, is_admin, roles_shown
 
@@ -189,13 +190,27 @@ class CaseUniqueSerializer(ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
+        ensure_no_case_duplicate(self._candidate(attrs))
+        return attrs
+
+    def _candidate(self, attrs: dict[str, Any]) -> Model:
         model: type[Model] = self.Meta.model
         candidate = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             if not isinstance(value, list):  # many-to-many values are not set on an instance
                 setattr(candidate, name, value)
-        ensure_no_case_duplicate(candidate)
-        return attrs
+        return candidate
+
+    def save(self, **kwargs: Any) -> Any:
+        """Another request may store the same key between this one's check and its write: the constraint then
+        refuses it, and the answer is the same 400 naming the record that now exists, not a 500."""
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError:
+            if errors := case_duplicate_errors(self._candidate(dict(self.validated_data))):
+                raise serializers.ValidationError({field: [message] for field, message in errors.items()}) from None
+            raise
 
 
 class DepartmentSerializer(CaseUniqueSerializer):

@@ -22,7 +22,7 @@ from portfolio.models import (
     reporting_currency,
 )
 from tollgate.formatting import format_percent, money_label
-from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, ordered_ignoring_case
+from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, YesNoColumn, ordered_ignoring_case
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -38,7 +38,7 @@ class CostSourceTable(tables.Table):
     name = tables.Column(linkify=("portfolio:costsource_detail", {"pk": tables.A("pk")}))
     type = tables.Column()
     schedule = tables.Column()
-    enabled = tables.BooleanColumn(yesno="yes,no")
+    enabled = YesNoColumn(yesno="yes,no")
     credential_env = tables.Column("Credential variable", empty_values=("",), default="—")
     rules_count = CountColumn("Rules")
     last_success_at = tables.DateTimeColumn(verbose_name="Last success", format="Y-m-d H:i", default="never")

@@ -18,7 +18,7 @@ from portfolio.models import ImportRun
 from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
-from tollgate.ui.tables import NUM, ordered_ignoring_case
+from tollgate.ui.tables import NUM, YesNoColumn, ordered_ignoring_case
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
@@ -27,7 +27,7 @@ class ImportRunTable(tables.Table):
     actor = tables.Column("Who")
     filename = tables.Column("File")
     trigger = tables.Column()
-    dry_run = tables.BooleanColumn("Dry run", yesno="yes,")
+    dry_run = YesNoColumn("Dry run", yesno="yes,")
     status = tables.Column()
     rows_total = tables.Column("Rows", attrs=NUM)
     rows_created = tables.Column("Created", attrs=NUM)

@@ -65,6 +65,27 @@ class AttachmentSerializer(ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+class ReportAttachmentSerializer(AttachmentSerializer):
+    """An attachment with the report it evidences and who uploaded it."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="reviews_api:attachment-detail")
+    uploaded_by_email = serializers.EmailField(source="uploaded_by.email", read_only=True, allow_null=True)
+
+    class Meta(AttachmentSerializer.Meta):
+        fields = ["id", "url", "report", "original_name", "size", "uploaded_by", "uploaded_by_email", "uploaded_at",
+                  "download"]
+        read_only_fields = fields
+
+
+class ReportAttachmentWriteSerializer(serializers.Serializer):
+    """POST /api/reviews/attachments/ (multipart): the draft report and the file; the service checks type, size and
+    content (reviews.services.attachment_add)."""
+
+    report = serializers.PrimaryKeyRelatedField(queryset=ValueReport.objects.all())
+    file = serializers.FileField(allow_empty_file=True,
+                                 help_text="pdf, png, jpg, csv, xlsx, docx or txt, at most 10 MB.")
+
+
 class VerdictSerializer(ModelSerializer):
     """POST .../verdict/ takes decision and rationale; the reviewer is the caller."""
 

@@ -9,6 +9,7 @@ app_name = "reviews_api"
 router = routers.SimpleRouter()
 router.register("cycles", views.ReviewCycleViewSet, basename="cycle")
 router.register("reports", views.ValueReportViewSet, basename="report")
+router.register("attachments", views.ReportAttachmentViewSet, basename="attachment")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 
 urlpatterns = router.urls

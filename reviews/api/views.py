@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import fields as drf_fields
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from reviews import filtersets, selectors, services
 from reviews.api import serializers
-from reviews.models import ReviewCycle, ValueReport
+from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from tollgate.conditional import TAGGED_ACTIONS, ConditionalWritesMixin
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
@@ -122,6 +122,41 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
         form.is_valid(raise_exception=True)
         verdict = call_service(services.verdict_give, actor=request.user, report=report, **form.validated_data)
         return Response(serializers.VerdictSerializer(verdict).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    create=extend_schema(request={"multipart/form-data": serializers.ReportAttachmentWriteSerializer},
+                         responses={201: serializers.ReportAttachmentSerializer}),
+    destroy=extend_schema(responses={204: None}),
+)
+class ReportAttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                              mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Evidence attached to value reports (?report=<id>, ?initiative=<id>): read by every role, as the reports are.
+    The owner or a delegate (or an administrator) POSTs a file to a draft (multipart `report`, `file`): 201, or 400
+    naming what is wrong with the file; DELETE takes one off a draft (204). A submitted report keeps its evidence."""
+
+    queryset = ReportAttachment.objects.select_related("report", "uploaded_by").order_by("uploaded_at", "pk")
+    serializer_class = serializers.ReportAttachmentSerializer
+    permission_classes = [ReviewsPermission]
+    permission_required = {
+        "list": "reviews.view_valuereport", "retrieve": "reviews.view_valuereport",
+        "metadata": "reviews.view_valuereport", "create": "reviews.add_reportattachment",
+        "destroy": "reviews.delete_reportattachment",
+    }
+    filterset_class = filtersets.ReportAttachmentFilterSet
+    ordering_fields = ["uploaded_at", "original_name", "size"]
+    ordering_ignoring_case = ["original_name"]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = serializers.ReportAttachmentWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        attachment = call_service(services.attachment_add, actor=request.user, report=body.validated_data["report"],
+                                  file=body.validated_data["file"])
+        data = self.get_serializer(attachment).data
+        return Response(data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data))
+
+    def perform_destroy(self, instance: ReportAttachment) -> None:
+        call_service(services.attachment_remove, actor=self.request.user, attachment=instance)
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

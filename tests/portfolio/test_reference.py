@@ -132,3 +132,41 @@ def test_the_migration_stops_naming_the_records_that_differ_only_in_case():
     message = str(stopped.value)
     assert f"vendor name: “OpenAI” (id {first.pk}), “openai” (id {second.pk})" in message
     assert "Nothing was changed." in message
+
+
+def test_a_second_spelling_stored_by_another_request_meanwhile_is_a_400_not_a_500(admin_api, monkeypatch):
+    """Two requests pass the check before either writes: the constraint refuses the second, which is told which
+    record now holds the name, as if it had been there all along."""
+    from portfolio.api import serializers
+
+    checked = serializers.ensure_no_case_duplicate
+
+    def check_then_lose_the_race(candidate):
+        checked(candidate)  # nothing holds the name yet
+        VendorFactory(name="OpenAI")  # the other request writes it now
+
+    monkeypatch.setattr(serializers, "ensure_no_case_duplicate", check_then_lose_the_race)
+
+    response = admin_api.post(reverse("api:vendor-list"), {"name": "openai"}, format="json")
+
+    assert response.status_code == 400 and response.json() == {"name": [
+        "The vendor “OpenAI” already exists: a name that differs only in letter case is the same vendor."]}
+    assert list(Vendor.objects.values_list("name", flat=True)) == ["OpenAI"]
+
+
+def test_the_django_admin_refuses_two_rows_of_one_form_differing_only_in_letter_case(client, admin_user):
+    department = DepartmentFactory(name="Claims", code="claims")
+    client.force_login(admin_user)
+    rows = {"cost_centers-TOTAL_FORMS": "2", "cost_centers-INITIAL_FORMS": "0", "cost_centers-MIN_NUM_FORMS": "0",
+            "cost_centers-MAX_NUM_FORMS": "1000"}
+    for index, code in enumerate(("CC-7000", "cc-7000")):
+        rows |= {f"cost_centers-{index}-code": code, f"cost_centers-{index}-name": f"Claims {index}",
+                 f"cost_centers-{index}-department": str(department.pk)}
+
+    response = client.post(reverse("admin:portfolio_department_change", args=[department.pk]),
+                           {"name": "Claims", "code": "claims", **rows, "_save": "Save"})
+
+    assert response.status_code == 200
+    assert ("The cost center “CC-7000” is already in this form: a code that differs only in letter case is the same "
+            "cost center.") in response.content.decode()
+    assert not CostCenter.objects.exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -15,7 +15,7 @@ from django.utils import timezone
 from portfolio.choices import KpiDirection, KpiKind, Stage
 from reviews import services
 from reviews.choices import ReportStatus
-from reviews.models import Notification, ReviewCycle, ValueReport, Verdict
+from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tests.factories import (
     BusinessCaseFactory,
     InitiativeFactory,
@@ -344,3 +344,66 @@ def test_a_report_says_whether_it_was_submitted_late(api_client, executive, repo
     client = as_user(api_client, executive)
     late = {pk: client.get(url("report-detail", pk)).data["submitted_late"] for pk in (report.pk, on_time.pk, draft.pk)}
     assert late == {report.pk: True, on_time.pk: False, draft.pk: False}
+
+
+# Attachments ---------------------------------------------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.7\n1 0 obj\n"
+
+
+def test_owner_uploads_evidence_to_a_draft_and_takes_it_off(api_client, owner, report, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client = as_user(api_client, owner)
+    response = client.post(url("attachment-list"), {"report": report.pk,
+                                                    "file": SimpleUploadedFile("survey.pdf", PDF_BYTES)},
+                           format="multipart")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["report"] == report.pk and body["original_name"] == "survey.pdf" and body["size"] == len(PDF_BYTES)
+    assert body["uploaded_by_email"] == owner.email and body["download"].endswith(f"/reviews/attachments/{body['id']}/")
+    listed = client.get(url("attachment-list"), {"report": report.pk}).json()
+    assert [row["id"] for row in listed["results"]] == [body["id"]]
+    assert client.get(url("report-detail", report.pk)).json()["attachments"][0]["id"] == body["id"]
+    assert client.delete(url("attachment-detail", body["id"])).status_code == 204
+    assert not ReportAttachment.objects.exists()
+
+
+@pytest.mark.parametrize(("name", "content", "field", "message"), [
+    ("run.exe", b"MZ....", "file", "Files of type .exe are not accepted"),
+    ("fake.pdf", b"\x89PNG\r\n", "file", "The file's content is not a .pdf file."),
+    ("empty.pdf", b"", "file", "The file is empty."),
+])
+def test_a_bad_upload_is_400_naming_the_problem_and_stores_nothing(api_client, owner, report, settings, tmp_path,
+                                                                  name, content, field, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    response = as_user(api_client, owner).post(url("attachment-list"), {"report": report.pk,
+                                                                        "file": SimpleUploadedFile(name, content)},
+                                               format="multipart")
+    assert response.status_code == 400 and message in response.json()[field][0]
+    assert not ReportAttachment.objects.exists() and not any(tmp_path.rglob("*.*"))
+
+
+def test_evidence_is_added_and_removed_only_by_the_reports_owner_and_only_on_a_draft(
+        api_client, owner, other_owner, reviewer, report, submitted, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    draft = ValueReport.objects.create(cycle=ReviewCycle.objects.create(
+        name="2026-Q4", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31), opens_on=date(2027, 1, 1),
+        due_on=date(2027, 1, 31)), initiative=report.initiative)
+    attachment = services.attachment_add(actor=owner, report=draft, file=SimpleUploadedFile("a.pdf", PDF_BYTES))
+    upload = {"report": draft.pk, "file": SimpleUploadedFile("b.pdf", PDF_BYTES)}
+    refused = as_user(api_client, other_owner).post(url("attachment-list"), upload, format="multipart")
+    assert refused.status_code == 403
+    assert as_user(api_client, reviewer).post(url("attachment-list"), upload, format="multipart").status_code == 403
+    assert as_user(api_client, other_owner).delete(url("attachment-detail", attachment.pk)).status_code == 403
+    on_submitted = as_user(api_client, owner).post(
+        url("attachment-list"), {"report": submitted.pk, "file": SimpleUploadedFile("c.pdf", PDF_BYTES)},
+        format="multipart")
+    assert on_submitted.status_code == 400
+    assert on_submitted.json()["file"] == ["Attachments can only be added to a draft."]
+    assert list(ReportAttachment.objects.values_list("original_name", flat=True)) == ["a.pdf"]

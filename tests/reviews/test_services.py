@@ -585,6 +585,47 @@ def test_attachments_only_by_the_owner_on_a_draft(media, owner, other_owner, sub
         services.attachment_add(actor=owner, report=submitted, file=SimpleUploadedFile("a.pdf", PDF))
 
 
+def test_an_owner_removes_an_attachment_from_a_draft_and_its_file_goes_once_committed(
+        media, owner, report, django_capture_on_commit_callbacks):
+    kept = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("kept.pdf", PDF))
+    wrong = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("wrong.pdf", PDF))
+    stored = media / wrong.file.name
+    assert stored.exists()
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        services.attachment_remove(actor=owner, attachment=wrong)
+    assert list(report.attachments.all()) == [kept]
+    assert stored.exists()  # not before the removal is committed: a rollback would have lost the file
+    for callback in pending:
+        callback()
+    assert not stored.exists() and (media / kept.file.name).exists()
+    entry = LogEntry.objects.get_for_object(wrong).get(action=LogEntry.Action.DELETE)
+    assert entry.actor == owner and entry.object_repr == "wrong.pdf"
+
+
+def test_attachments_stay_on_a_submitted_report_and_are_only_removed_by_its_owner(
+        media, owner, other_owner, report, kpis):
+    attachment = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("a.pdf", PDF))
+    with pytest.raises(PermissionDenied):
+        services.attachment_remove(actor=other_owner, attachment=attachment)
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    with pytest.raises(ValidationError) as refused:
+        services.attachment_remove(actor=owner, attachment=attachment)
+    assert refused.value.message_dict["attachments"] == [
+        "Attachments can only be removed from a draft; this report is submitted."]
+    assert ReportAttachment.objects.filter(pk=attachment.pk).exists()
+
+
+def test_a_draft_of_a_closed_cycle_takes_no_attachment_and_loses_none(media, owner, report, reviewer):
+    attachment = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("a.pdf", PDF))
+    services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    with pytest.raises(ValidationError, match="is closed"):
+        services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("b.pdf", PDF))
+    with pytest.raises(ValidationError, match="is closed"):
+        services.attachment_remove(actor=owner, attachment=attachment)
+    assert list(report.attachments.values_list("original_name", flat=True)) == ["a.pdf"]
+
+
 # Notifications -------------------------------------------------------------------------------------------------------
 
 

@@ -134,6 +134,33 @@ def test_owner_submits_with_an_attachment(login, owner, report, settings, tmp_pa
     assert ReportAttachment.objects.get().original_name == "evidence.pdf"
 
 
+def test_owner_removes_an_attachment_when_saving_the_draft(login, owner, report, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    kept = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("kept.pdf", PDF))
+    wrong = services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("wrong.pdf", PDF))
+    client = login(owner)
+    page = client.get(reverse("reviews:report_edit", args=[report.pk])).content.decode()
+    assert f'name="remove_attachments" value="{wrong.pk}"' in page and ">wrong.pdf</a>" in page
+    response = client.post(reverse("reviews:report_edit", args=[report.pk]),
+                           form_data(report, remove_attachments=[wrong.pk]), follow=True)
+    assert "Draft saved. Removed: wrong.pdf." in response.content.decode()
+    assert list(report.attachments.all()) == [kept]
+    assert ValueReport.objects.get(pk=report.pk).outcome_count == 15000  # the rest of the form saved with it
+
+
+def test_an_attachment_of_another_report_cannot_be_removed_through_this_one(login, owner, report, other_initiative,
+                                                                          settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    theirs = ValueReport.objects.create(cycle=report.cycle, initiative=other_initiative)
+    foreign = services.attachment_add(actor=other_initiative.owner, report=theirs,
+                                      file=SimpleUploadedFile("theirs.pdf", PDF))
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]),
+                                 form_data(report, remove_attachments=[foreign.pk]))
+    assert response.status_code == 400 and "remove_attachments" in response.context["form"].errors
+    assert ReportAttachment.objects.filter(pk=foreign.pk).exists()
+    assert ValueReport.objects.get(pk=report.pk).outcome_count is None
+
+
 def test_submit_without_every_actual_names_the_kpi_and_writes_nothing(login, owner, report):
     deflected, _ = report.initiative.kpis.order_by("pk")
     data = form_data(report, action="submit", **{f"kpi_{deflected.pk}": ""}, narrative="changed")

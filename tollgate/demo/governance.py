@@ -12,6 +12,8 @@ history's content is the same whatever the day.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import random
 from collections.abc import Iterable, Iterator
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from governance.selectors import rubric_criteria
@@ -32,6 +35,7 @@ from reviews.models import ReviewCycle, ValueReport
 from reviews.selectors import report_state_counts, scale_evidence
 from reviews.services import (
     StatedKpiValue,
+    attachment_add,
     review_cycle_close,
     review_cycle_open,
     value_report_save_draft,
@@ -370,7 +374,21 @@ class HistoryBuilder:
                                                kpi_actuals=dict([first]) if first else {})
             report = value_report_save_draft(actor=actor, report=report, fields=fields, kpi_actuals=actuals,
                                              kpi_stated=kpi_stated)
+            if submit and kpi_stated:  # a stated value comes with the measurement behind it
+                attachment_add(actor=actor, report=report, file=self.evidence_file(walk, report, kpi_stated))
             return value_report_submit(actor=actor, report=report) if submit else report
+
+    @staticmethod
+    def evidence_file(walk: Walk, report: ValueReport, kpi_stated: dict[int, StatedKpiValue]) -> ContentFile:
+        """The owner's measurement behind the stated KPIs, as the CSV a finance analyst would attach."""
+        rows = io.StringIO()
+        writer = csv.writer(rows, lineterminator="\n")
+        writer.writerow(["initiative", "period", "kpi", "stated_value", "evidence"])
+        names = dict(walk.initiative.kpis.values_list("pk", "name"))
+        for pk, stated in kpi_stated.items():
+            writer.writerow([walk.initiative.name, report.cycle.name, names[pk], stated.amount, stated.evidence])
+        name = f"{walk.initiative.external_id or walk.initiative.pk}-{report.cycle.name}-stated-value.csv"
+        return ContentFile(rows.getvalue().encode(), name=name)
 
     @staticmethod
     def saving_per_outcome(walk: Walk) -> Decimal | None:

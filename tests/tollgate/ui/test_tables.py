@@ -229,3 +229,32 @@ def test_a_row_without_one_comes_last_either_way(login, admin_user, column, make
         table = client.get(reverse("portfolio:person_list"), {"sort": sort}).context["table"]
         cells = [row.get_cell_value(column) for row in table.paginated_rows]
         assert cells[:len(MADE)] == named and set(cells[len(MADE):]) == {None}, sort
+
+
+def test_every_yes_or_no_column_exports_yes_or_no_not_true_or_false():
+    """django-tables2's BooleanColumn writes "True" and "False" into a CSV; every list's yes-or-no column is a
+    YesNoColumn, which writes "Yes" and "No", as the page reads."""
+    import importlib
+
+    import django_tables2 as tables
+    from django.apps import apps
+
+    from tollgate.ui.tables import YesNoColumn
+
+    for config in apps.get_app_configs():
+        for module in ("tables", "views", "costs.tables", "sprawl.tables", "signals.tables", "views.imports"):
+            try:
+                importlib.import_module(f"{config.name}.{module}")
+            except ModuleNotFoundError:
+                pass
+
+    def every(cls: type) -> list[type]:
+        return [cls, *[s for sub in cls.__subclasses__() for s in every(sub)]]
+
+    ours = [t for t in every(tables.Table) if t.__module__.split(".")[0] in {"portfolio", "governance", "reviews",
+                                                                             "tollgate"}]
+    assert len(ours) > 20  # the walk found the site's tables
+    wrong = [f"{table.__module__}.{table.__name__}.{name}" for table in ours
+             for name, column in table.base_columns.items()
+             if isinstance(column, tables.BooleanColumn) and not isinstance(column, YesNoColumn)]
+    assert not wrong, f"BooleanColumn exports True/False: {wrong}"
