@@ -286,7 +286,7 @@ class CaseUniqueInlineFormSet(forms.BaseInlineFormSet):
         field, noun, _within = CASE_UNIQUE[self.model]
         seen: dict[str, str] = {}  # the lower-cased key (the constraint's Lower) -> the first row's value
         for form in self.forms:
-            if (form.instance.pk is None and not form.has_changed()) or self._should_delete_form(form):
+            if (form.instance.pk is None and not form.has_changed()) or form.cleaned_data.get("DELETE"):
                 continue
             value = (form.cleaned_data.get(field) or "").strip()
             if not value:
