@@ -474,8 +474,10 @@ def signal_people(signals: Iterable[Signal]) -> dict[int, list]:
 
 # For portfolio's dashboard and board pack (registered in governance.apps) ---------------------------------------------
 
+# The kill-or-continue candidates PRODUCT.md names: value per dollar, KPI targets, overdue reports, stale pilots, cost
+# overrun, licence utilisation below the floor and no active owner (an orphan is the first thing a board should see).
 KILL_TYPES = (SignalType.VALUE_PER_DOLLAR_LOW, SignalType.KPI_TARGETS_MISSED, SignalType.REPORT_OVERDUE,
-              SignalType.PILOT_STALE, SignalType.COST_OVERRUN)
+              SignalType.PILOT_STALE, SignalType.COST_OVERRUN, SignalType.LICENCE_WASTE, SignalType.NO_ACTIVE_OWNER)
 SEVERITY_ORDER: dict[str, int] = {SignalSeverity.HIGH: 0, SignalSeverity.MEDIUM: 1, SignalSeverity.LOW: 2}
 
 
@@ -492,9 +494,8 @@ def evidence_in_words(evidence: dict[str, Any], *, numbers: int = 3) -> str:
 
 
 def dashboard_candidates(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> CandidateSet:
-    """Open and acknowledged kill signals (value per dollar, KPI targets, overdue reports, stale pilots, cost overrun)
-    and scale candidates: how many of each, and the `limit` most severe with the largest saving of each. Five queries
-    whatever the portfolio's size."""
+    """Open and acknowledged kill signals (KILL_TYPES) and scale candidates: how many of each, and the `limit` most
+    severe with the largest saving of each. Five queries whatever the portfolio's size."""
     live = Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES)
     if department_id:
         live = live.filter(pk__in=Signal.objects.filter(initiatives__department_id=department_id).values("pk"))

@@ -214,7 +214,7 @@ def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
     overrun = SignalFactory(initiatives=[portfolio["triage"]])
     SignalFactory(type=SignalType.SCALE_CANDIDATE, subject="scale:copy", severity=SignalSeverity.LOW,
                   monthly_saving=None, initiatives=[portfolio["copy"]])
-    SignalFactory(type=SignalType.LICENCE_WASTE, subject="licence:1", initiatives=[portfolio["copy"]])  # a fix
+    SignalFactory(type=SignalType.RIGHT_SIZE, subject="right_size:copy", initiatives=[portfolio["copy"]])  # a fix
     SignalFactory(subject="closed", status=SignalStatus.DISMISSED, initiatives=[portfolio["triage"]])
     board = dashboard(quarter=Q3)
     (kill,) = board["kill_candidates"]
@@ -226,6 +226,22 @@ def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
     assert (figures["kill_candidates"], figures["scale_candidates"]) == (1, 1)
     marketing = dashboard(quarter=Q3, department=portfolio["marketing"])
     assert marketing["kill_candidates"] == [] and len(marketing["scale_candidates"]) == 1
+
+
+def test_every_kill_or_continue_signal_of_the_brief_is_a_kill_candidate(portfolio):
+    """PRODUCT.md's kill-or-continue candidates include licence utilisation below 40% and no active owner; an orphan
+    is high severity, so it comes first."""
+    from governance.choices import SignalSeverity, SignalType
+    from tests.governance.signals.factories import SignalFactory
+
+    SignalFactory(severity=SignalSeverity.MEDIUM, initiatives=[portfolio["triage"]])  # cost overrun
+    SignalFactory(type=SignalType.LICENCE_WASTE, subject="licence:1", severity=SignalSeverity.LOW,
+                  initiatives=[portfolio["copy"]])
+    SignalFactory(type=SignalType.NO_ACTIVE_OWNER, subject="owner:copy", severity=SignalSeverity.HIGH,
+                  monthly_saving=None, initiatives=[portfolio["copy"]])
+    board = dashboard(quarter=Q3)
+    assert [c.type for c in board["kill_candidates"]] == ["no_active_owner", "cost_overrun", "licence_waste"]
+    assert {f.key: f.value for f in board["figures"]}["kill_candidates"] == 3
 
 
 def test_the_dashboard_is_computed_once_per_version_of_the_data(portfolio):
