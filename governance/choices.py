@@ -153,4 +153,5 @@ class SignalRunTrigger(models.TextChoices):
     REPORT = "report", "Value report or verdict"
     SCHEDULE = "schedule", "Nightly schedule"
     PEOPLE = "people", "Owners changed (a hand-over, someone left)"
+    SPRAWL = "sprawl", "Sprawl decision or recomputation"
     COMMAND = "command", "Command line"

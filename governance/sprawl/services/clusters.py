@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from governance.choices import AuditEvent, SprawlStatus
 from governance.models import SprawlCluster, SprawlClusterMember
-from governance.sprawl.services.recompute import cluster_figures_refresh
+from governance.sprawl.services.recompute import cluster_figures_refresh, signals_follow_sprawl
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
 from tollgate.roles import may
@@ -45,6 +45,7 @@ def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: 
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decision_reason", "decided_by", "decided_at", "updated_at"])
     audit_event(locked, actor=actor, event=event, changes={"status": [SprawlStatus.OPEN, status]}, reason=reason)
+    signals_follow_sprawl()
     cluster.status, cluster.decision_reason = locked.status, locked.decision_reason
     cluster.decided_by, cluster.decided_at = locked.decided_by, locked.decided_at
     return locked
@@ -87,4 +88,6 @@ def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Init
     cluster_figures_refresh(locked)
     audit_event(locked, actor=actor, event=AuditEvent.SPRAWL_MEMBER_REMOVED,
                 changes={"removed": [str(initiative), None]}, reason=reason, initiative=initiative.pk)
+    signals_follow_sprawl()
     return member
+

@@ -12,8 +12,9 @@ from auditlog.models import LogEntry
 from django.db import connection, transaction
 from django.utils import timezone
 
-from governance.choices import AuditEvent, SprawlStatus, UseCaseOrigin
+from governance.choices import AuditEvent, SignalRunTrigger, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeUseCase, SprawlCluster, SprawlClusterMember, UseCase
+from governance.signals.services import signal_run_submit
 from portfolio.dashboard.providers import data_changed
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
@@ -140,8 +141,17 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None,
         _recompute_lock()
         summary.use_case_links_written = _use_case_suggestions_store(analysis.use_cases)
         _clusters_reconcile(analysis.clusters, actor=actor, summary=summary)
+        if summary.created or summary.updated or summary.closed:
+            signals_follow_sprawl()
     data_changed()
     return summary
+
+
+def signals_follow_sprawl() -> None:
+    """Only an open cluster is a sprawl signal, with its members and saving: a decision, or a recomputation that
+    changed clusters, queues a signal computation (sent on commit; one waiting run serves several), so the signals
+    page and its total do not show a decided cluster, or a removed member's spend, until the nightly run."""
+    signal_run_submit(actor=None, trigger=SignalRunTrigger.SPRAWL)
 
 
 def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSummary) -> None:

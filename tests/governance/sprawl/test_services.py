@@ -251,6 +251,45 @@ def test_member_remove_needs_reason_keeps_two_and_refreshes_the_figures(trio, re
         sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=b, reason="Different job")
 
 
+def test_a_decision_queues_the_signals_so_a_decided_cluster_or_removed_member_leaves_them(trio, reviewer):
+    """Only open clusters are sprawl signals: removing a member and confirming the cluster queue one signal
+    computation, which moves the signal to the cluster's members and saving, then resolves it."""
+    from governance.choices import SignalRunTrigger, SignalStatus, SignalType
+    from governance.models import Signal, SignalRun
+    from governance.signals.services import signal_run_execute_by_id, signals_compute_now
+
+    a, b, c = trio
+    cluster = SprawlClusterFactory(initiatives=[a, b, c])
+    signals_compute_now(send_email=False)
+    signal = Signal.objects.get(type=SignalType.SPRAWL)
+    assert set(signal.initiatives.all()) == {a, b, c}
+
+    sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=c, reason="Sales calls only")
+    run = SignalRun.objects.get(status=RunStatus.PENDING)
+    assert run.trigger == SignalRunTrigger.SPRAWL
+    signal_run_execute_by_id(run_id=run.pk, send_email=False)
+    signal.refresh_from_db()
+    assert set(signal.initiatives.all()) == {a, b} and signal.status == SignalStatus.OPEN
+
+    sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="Consolidate on one")
+    run = SignalRun.objects.get(status=RunStatus.PENDING)
+    signal_run_execute_by_id(run_id=run.pk, send_email=False)
+    signal.refresh_from_db()
+    assert signal.status == SignalStatus.RESOLVED
+
+
+def test_a_recomputation_that_changes_nothing_queues_no_signal_computation(trio):
+    from governance.models import SignalRun
+
+    a, b, c = trio
+    found = analysis(([a, b], None))
+    sprawl_recompute(analysis=found)
+    assert SignalRun.objects.count() == 1
+    SignalRun.objects.all().delete()
+    sprawl_recompute(analysis=found)
+    assert not SignalRun.objects.exists()
+
+
 # Initiatives' use cases ----------------------------------------------------------------------------------------------
 
 
