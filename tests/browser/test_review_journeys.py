@@ -105,6 +105,14 @@ def test_owner_submits_a_value_report_and_a_reviewer_gives_a_verdict(chromium, l
     page = session_as(chromium, live_server, owner)
     page.goto("/reviews/mine/")
     page.get_by_role("link", name="Fill in").first.click()
+    # The wrong file first: saved with the draft, then taken off and replaced by the right one.
+    page.set_input_files("#id_attachment", files=[
+        {"name": "old-survey.csv", "mimeType": "text/csv", "buffer": b"kpi,actual\nextracted,3900\n"}])
+    page.click("#save-draft")
+    expect(page.locator(".messages")).to_contain_text("Draft saved.")
+    page.locator("#attachment-list li", has_text="old-survey.csv").get_by_label("Remove").check()
+    page.set_input_files("#id_attachment", files=[
+        {"name": "audit-sample.csv", "mimeType": "text/csv", "buffer": b"claim,overpayment\nC-1,120.00\n"}])
     page.fill(f"#id_kpi_{kpi.pk}", "4200")
     page.fill(f"#id_kpi_{ratio.pk}", "97")
     page.fill(f"#id_kpi_stated_{stated.pk}", "5300")
@@ -116,6 +124,8 @@ def test_owner_submits_a_value_report_and_a_reviewer_gives_a_verdict(chromium, l
     expect(page.get_by_text(re.compile("submitted", re.I)).first).to_be_visible()
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTED
+    assert [a.original_name for a in report.attachments.all()] == ["audit-sample.csv"]
+    expect(page.locator("#attachments")).to_contain_text("audit-sample.csv")
     expect(page.locator(f"#kpi-value-{kpi.pk}")).to_have_text("$12,600.00")
     expect(page.locator(f"#kpi-value-{stated.pk}")).to_contain_text("$5,300.00")
     expect(page.locator(f"#kpi-value-{ratio.pk}")).to_have_text(
