@@ -28,7 +28,7 @@ from governance.policies import BY_KEY, DEFINITIONS, PolicyDefinition
 from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.dashboard.providers import Decision
-from portfolio.models import KPI, BusinessCase, Initiative, LicencePool
+from portfolio.models import KPI, BusinessCase, Initiative, LicencePool, Profile
 from tollgate.formatting import format_money, format_score
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
@@ -113,10 +113,17 @@ class ReviewerScores:
     scores: dict[int, IntakeScore]  # criterion id -> score
     weighted_score: Decimal | None  # None until every active criterion is scored
     cells: list[IntakeScore | None] = field(default_factory=list)  # in the order of the panel's criteria
+    # Why this scoring no longer counts ("now its delegate"): the reviewer became the owner or a delegate after
+    # scoring, and nobody is an independent reviewer of what they own or act for. Empty while it counts.
+    not_counted: str = ""
 
     @property
     def complete(self) -> bool:
         return self.weighted_score is not None
+
+    @property
+    def counts(self) -> bool:
+        return self.complete and not self.not_counted
 
 
 @dataclass
@@ -132,7 +139,8 @@ class IntakePanel:
 
     @property
     def complete_count(self) -> int:
-        return sum(1 for r in self.reviewers if r.complete)
+        """Complete scorings of reviewers still independent of the initiative: those the quorum counts."""
+        return sum(1 for r in self.reviewers if r.counts)
 
     @property
     def quorum_met(self) -> bool:
@@ -149,8 +157,10 @@ class IntakePanel:
 def intake_panel(initiative: Initiative) -> IntakePanel:
     """The current round's scores, per reviewer and weighted, with the quorum and threshold in force.
 
-    Only independent reviewers can have scored (the service refuses the others), so every complete scoring counts.
-    Constant number of queries: submission, criteria, scores (with reviewers), two policies.
+    Only independent reviewers can score (the service refuses the others), but one may become the owner or a
+    delegate afterwards (a hand-over, a delegate added while in review): that scoring is shown, with the reason,
+    and no longer counts towards the quorum or the weighted score. Constant number of queries: submission,
+    criteria, scores (with reviewers), the initiative's delegates and its owner's, two policies.
     """
     submission = current_submission(initiative)
     criteria = list(rubric_criteria())
@@ -164,14 +174,30 @@ def intake_panel(initiative: Initiative) -> IntakePanel:
         entry = by_reviewer.setdefault(score.reviewer_id, ReviewerScores(score.reviewer, {}, None))
         if score.criterion_id in weights:
             entry.scores[score.criterion_id] = score
-    for entry in by_reviewer.values():
+    relations = _relations_to(initiative)
+    for reviewer_id, entry in by_reviewer.items():
         entry.weighted_score = calculations.reviewer_weighted_score(
             {c: s.score for c, s in entry.scores.items()}, weights
         )
         entry.cells = [entry.scores.get(c.pk) for c in criteria]
+        if reviewer_id in relations:
+            entry.not_counted = f"no longer counts: {relations[reviewer_id]}"
     panel.reviewers = list(by_reviewer.values())
-    panel.weighted_score = calculations.panel_weighted_score(r.weighted_score for r in panel.reviewers)
+    panel.weighted_score = calculations.panel_weighted_score(r.weighted_score for r in panel.reviewers if r.counts)
     return panel
+
+
+def _relations_to(initiative: Initiative) -> dict[int, str]:
+    """Who owns the initiative or acts for it, and how, by user id (tollgate.roles' relations, in two queries for
+    everyone rather than two per reviewer)."""
+    relations: dict[int, str] = {}
+    for user_id in Profile.objects.filter(user_id=initiative.owner_id).values_list("delegates", flat=True):
+        if user_id is not None:
+            relations[user_id] = "now the owner's delegate"
+    for user_id in initiative.delegates.values_list("pk", flat=True):
+        relations[user_id] = "now a delegate of the initiative"
+    relations[initiative.owner_id] = "now the initiative's owner"
+    return relations
 
 
 # Reviewer queue ------------------------------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ def intake_panel_data(panel: IntakePanel) -> dict[str, Any]:
                 "reviewer": r.reviewer.pk,
                 "reviewer_name": person_name(r.reviewer),
                 "complete": r.complete,
+                # False for a scoring whose reviewer has since become the owner or a delegate (`not_counted` says
+                # which): shown, but left out of the quorum and the weighted score.
+                "counts": r.counts,
+                "not_counted": r.not_counted,
                 "weighted_score": f"{r.weighted_score:.2f}" if r.weighted_score is not None else None,
                 "scores": [{"criterion": s.criterion_id, "score": s.score, "comment": s.comment}
                            for s in r.scores.values()],

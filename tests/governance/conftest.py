@@ -31,6 +31,11 @@ def second_reviewer(db):
 
 
 @pytest.fixture
+def third_reviewer(db):
+    return UserFactory(username="tara.reviewer@example.com", role=Role.REVIEWER)
+
+
+@pytest.fixture
 def ready(initiative):
     """The owner's initiative with a complete business case and a KPI with baseline and target."""
     BusinessCaseFactory(initiative=initiative)

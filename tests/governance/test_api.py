@@ -117,6 +117,22 @@ def test_reviewer_who_owns_cannot_post_scores(api_client, reviewer, in_review, r
     assert response.status_code == 403
 
 
+def test_the_scores_say_which_scoring_no_longer_counts_and_why(api_client, client, executive, reviewer,
+                                                              second_reviewer, in_review, rubric):
+    score_all(reviewer, in_review, rubric, 5)
+    score_all(second_reviewer, in_review, rubric, 3)
+    in_review.delegates.add(reviewer)
+    api_client.force_authenticate(executive)
+    body = api_client.get(reverse("governance_api:scores", args=[in_review.pk])).json()
+    former = next(r for r in body["reviewers"] if r["reviewer"] == reviewer.pk)
+    assert (former["complete"], former["counts"], former["not_counted"]) == (
+        True, False, "no longer counts: now a delegate of the initiative")
+    assert (body["complete_reviewers"], body["weighted_score"], body["quorum_met"]) == (1, "3.00", False)
+    client.force_login(executive)
+    page = client.get(reverse("portfolio:initiative_detail", args=[in_review.pk])).content.decode()
+    assert "no longer counts: now a delegate of the initiative" in page
+
+
 def test_policies(api_client, admin_user, reviewer):
     api_client.force_authenticate(reviewer)
     listed = api_client.get(reverse("governance_api:policy-list")).data

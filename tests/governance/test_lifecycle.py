@@ -221,6 +221,34 @@ def test_scores_of_an_earlier_round_do_not_count(owner, reviewer, second_reviewe
         initiative_transition(actor=reviewer, initiative=in_review, transition="approve")
 
 
+@pytest.mark.parametrize("becomes", ["delegate", "owners_delegate", "owner"])
+def test_a_scoring_stops_counting_when_its_reviewer_becomes_owner_or_delegate(
+        becomes, owner, reviewer, second_reviewer, third_reviewer, in_review, rubric):
+    """Independence is judged when the decision is made, not only when the score was given: the high score of a
+    reviewer who has since become a delegate (or the owner) would otherwise carry a weak intake over the threshold."""
+    from governance.selectors import intake_panel
+
+    score_all(reviewer, in_review, rubric, 5)
+    score_all(second_reviewer, in_review, rubric, 2)
+    if becomes == "delegate":
+        in_review.delegates.add(reviewer)
+    elif becomes == "owners_delegate":
+        owner.profile.delegates.add(reviewer)
+    else:
+        Initiative.objects.filter(pk=in_review.pk).update(owner=reviewer)
+        in_review.refresh_from_db()
+    panel = intake_panel(in_review)
+    assert (panel.complete_count, panel.weighted_score) == (1, 2)
+    (former,) = [r for r in panel.reviewers if r.reviewer == reviewer]
+    assert not former.counts and former.not_counted.startswith("no longer counts: now ")
+    with pytest.raises(TransitionError, match="Quorum not reached: 1 of 2"):
+        initiative_transition(actor=second_reviewer, initiative=in_review, transition="approve")
+    score_all(third_reviewer, in_review, rubric, 2)
+    with pytest.raises(TransitionError, match=r"weighted score 2\.0 is below the approval threshold"):
+        initiative_transition(actor=second_reviewer, initiative=in_review, transition="approve")
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+
+
 def test_promote_needs_scale_evidence(monkeypatch, owner, initiative):
     Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.PILOT)
     initiative.refresh_from_db()
