@@ -3,9 +3,10 @@
 The report lists only licensed users, so each row is an assigned seat. It is a snapshot, so the period does
 not filter it, and it carries no cost: licensed users x the contract price is recorded by the pipeline.
 Reads the admin-center / Graph CSV export (UTF-8 with or without BOM, CRLF or LF) or the Graph JSON form
-(`{"value": [...]}`) when the file ends in .json. Columns are found by name, not position, since Microsoft
-has changed the column set before; only those this connector uses are required. Empty dates come as "" in
-newer exports and null / "null" in older ones.
+(`{"value": [...]}`) when the file ends in .json: the file given, else the source's `path` setting ('{period}' is
+YYYY-MM), so a scheduled source can read an export dropped in a folder. Columns are found by name, not position,
+since Microsoft has changed the column set before; only those this connector uses are required. Empty dates come
+as "" in newer exports and null / "null" in older ones.
 
 A user principal name is case-insensitive (Entra ID compares it so): rows whose UPNs differ only in case are one
 seat, kept under the first spelling with the latest activity. The report is made on its refresh date, so activity
@@ -65,7 +66,11 @@ class M365CopilotConnector(ConnectorBase):
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         if path is None:
-            raise ConnectorError("the Microsoft 365 Copilot usage report is read from a file; none was given")
+            configured = str(self.settings.get("path") or "")  # as the other file sources: '{period}' is YYYY-MM
+            if not configured:
+                raise ConnectorError("the Microsoft 365 Copilot usage report is read from a file; none was given "
+                                     "(--file PATH, an upload, or the source's path setting)")
+            path = Path(configured.replace("{period}", period.label))
         path = Path(path)
         try:
             yield from self._one_seat_per_user(self._read_json(path) if path.suffix.lower() == ".json"

@@ -108,6 +108,14 @@ def test_a_file_is_required():
         list(M365CopilotConnector(settings={}).read(JUNE))
 
 
+def test_without_a_file_the_path_setting_is_read(tmp_path):
+    """As the other file sources: a scheduled source reads the export dropped where its settings say."""
+    export(tmp_path, "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,", name="copilot-2025-06.csv")
+    connector = M365CopilotConnector(settings={"path": str(tmp_path / "copilot-{period}.csv")})
+
+    assert [seat.user for seat in connector.read(JUNE)] == ["a@x.com"]
+
+
 HEADER = (
     "Report Refresh Date,Report Period,User Principal Name,Display Name,Last Activity Date,"
     "Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Excel Copilot Last Activity Date,"
