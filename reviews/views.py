@@ -36,6 +36,7 @@ from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, Rev
 from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
+from tollgate.ui.ids import record_ids
 from tollgate.ui.views import ListPageView, PermissionRequiredMixin
 
 
@@ -396,7 +397,7 @@ class NotificationsReadView(PermissionRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         raw = request.POST.get("id")
-        ids = [int(raw)] if raw and raw.isdigit() else None
+        ids = None if not raw else record_ids([raw])  # an id no notification can have marks none, not all
         count = services.notifications_mark_read(actor=request_actor(request), ids=ids)
         messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
         return HttpResponseRedirect(reverse("reviews:notification_list"))

@@ -3,6 +3,8 @@ FilterSet per resource for its list page and its API."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
@@ -11,6 +13,7 @@ from governance.choices import SPRAWL_CONFIDENCES, DuplicateVerdict, SprawlConfi
 from governance.models import DuplicatePairDecision, SprawlCluster, SprawlClusterMember, UseCase
 from portfolio.models import Department
 from tollgate.ui.filtersets import ANY, ListFilterSet, YesNoSelect
+from tollgate.ui.ids import record_id
 
 
 class SprawlClusterFilterSet(ListFilterSet):
@@ -81,5 +84,8 @@ class DuplicatePairDecisionFilterSet(ListFilterSet):
         model = DuplicatePairDecision
         fields = ("initiative", "verdict", "since")
 
-    def filter_initiative(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        return queryset.filter(Q(initiative_a_id=value) | Q(initiative_b_id=value))
+    def filter_initiative(self, queryset: QuerySet, name: str, value: Decimal) -> QuerySet:
+        initiative_id = record_id(value)  # beyond the id column, as for an unknown id: no pair
+        if initiative_id is None:
+            return queryset.none()
+        return queryset.filter(Q(initiative_a_id=initiative_id) | Q(initiative_b_id=initiative_id))

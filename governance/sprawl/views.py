@@ -43,6 +43,7 @@ from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
 from tollgate.ui.exports import csv_download
+from tollgate.ui.ids import record_id, record_ids
 from tollgate.ui.views import (
     PAGE_SIZE,
     CsvExportMixin,
@@ -53,17 +54,6 @@ from tollgate.ui.views import (
 )
 
 CHART_CLUSTERS = 15
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def _ints(values: list[str]) -> list[int]:
-    return [n for n in (_int_or_none(v) for v in values) if n is not None]
 
 
 def _short(title: str, limit: int = 42) -> str:
@@ -471,14 +461,14 @@ class DraftDuplicatesView(PermissionRequiredMixin, View):
         context: dict[str, Any] = {"draft": True, "enough": bool(name or description)}
         if context["enough"]:
             draft: dict[str, Any] = {
-                "name": name, "description": description, "vendor_ids": _ints(params.getlist("vendors")),
-                "model_ids": _ints(params.getlist("ai_models")), "category": params.get("category", ""),
+                "name": name, "description": description, "vendor_ids": record_ids(params.getlist("vendors")),
+                "model_ids": record_ids(params.getlist("ai_models")), "category": params.get("category", ""),
             }
-            exclude = _int_or_none(params.get("exclude"))
+            exclude = record_id(params.get("exclude"))
             # The owner the form names (administrators choose one), else an initiative's own, else whoever writes.
-            owner = _int_or_none(params.get("owner"))
+            owner = record_id(params.get("owner"))
             context["duplicates"] = sprawl_selectors.draft_possible_duplicates(
-                **draft, department_id=_int_or_none(params.get("department")),
+                **draft, department_id=record_id(params.get("department")),
                 owner_id=owner if owner is not None or exclude is not None else request.user.pk, exclude_id=exclude)
             context["use_cases"] = sprawl_selectors.draft_use_case_suggestions(**draft)
         return render(request, self.template_name, context)
@@ -535,7 +525,7 @@ class DuplicatePairDecideView(PermissionRequiredMixin, View):
     def get_permission_object(self) -> Any:
         if not hasattr(self, "_pair"):
             initiative = get_object_or_404(Initiative, pk=self.kwargs["pk"])
-            other_id = _int_or_none(self.request.POST.get("other"))
+            other_id = record_id(self.request.POST.get("other"))
             other = Initiative.objects.filter(pk=other_id).first() if other_id is not None else None
             self._initiative = initiative
             self._pair = pair_decisions.pair_of(initiative, other) if other is not None else None

@@ -10,18 +10,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from portfolio.costs.connectors.base import Period
-from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.selectors import source_reads_files, source_uploaded_by_hand
 from portfolio.costs.services.runs import max_file_bytes, period_check
-from portfolio.costs.uploads import limit_label, upload_too_large_message
+from portfolio.costs.uploads import limit_label, run_upload_error
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, Initiative, reporting_currency
-
-
-def source_reads_files(source: CostSource) -> bool:
-    """File-based sources (FOCUS, plain CSV, the M365 report) accept an upload; API sources read their provider."""
-    try:
-        return bool(getattr(connector_class(source.type), "reads_files", False))
-    except (KeyError, ImportError, AttributeError):
-        return False
 
 
 def current_month() -> str:
@@ -52,11 +44,15 @@ class RunNowForm(forms.Form):
         self.source = source
         self.reads_files = source_reads_files(source)
         if self.reads_files:
-            self.fields["file"].help_text = (
-                f"Optional (CSV, gzip CSV{' or Parquet' if source.type == 'focus' else ''}), at most "
-                f"{limit_label(max_file_bytes())}. "
-                "Without a file, the source's configured path is read."
-            )
+            kinds = f"CSV, gzip CSV{' or Parquet' if source.type == 'focus' else ''}"
+            if source.type == "m365_copilot":
+                kinds = "CSV or JSON"
+            if source_uploaded_by_hand(source):
+                self.fields["file"].help_text = (f"Required ({kinds}), at most {limit_label(max_file_bytes())}: this "
+                                                 "source has no configured path to read its export from.")
+            else:
+                self.fields["file"].help_text = (f"Optional ({kinds}), at most {limit_label(max_file_bytes())}. "
+                                                 "Without a file, the source's configured path is read.")
         else:
             del self.fields["file"]
 
@@ -73,13 +69,9 @@ class RunNowForm(forms.Form):
 
     def clean_file(self) -> UploadedFile | None:
         upload: UploadedFile | None = self.cleaned_data.get("file")
-        if upload is None:
-            return None
-        limit = max_file_bytes()
-        if upload.size is not None and upload.size > limit:  # another upload handler let it through whole
-            raise ValidationError(upload_too_large_message(upload.name, upload.size, limit))
-        if not upload.size:
-            raise ValidationError(f"{upload.name} is empty.")
+        error = run_upload_error(self.source, upload)
+        if error:
+            raise ValidationError(error)
         return upload
 
 

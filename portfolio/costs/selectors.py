@@ -152,6 +152,14 @@ def enabled_source_coverage(*, delivered: dict[int, set[date]] | None = None) ->
             for source in CostSource.objects.filter(enabled=True).only("pk", "name", "created_at")]
 
 
+def source_reads_files(source: CostSource) -> bool:
+    """File-based sources (FOCUS, plain CSV, the M365 report) accept an upload; API sources read their provider."""
+    try:
+        return bool(getattr(connector_class(source.type), "reads_files", False))
+    except (KeyError, ImportError, AttributeError):
+        return False
+
+
 def source_uploaded_by_hand(source: CostSource) -> bool:
     """A file source without a `path` setting: its exports are uploaded by hand ("Run now"), so no schedule reads
     it. A source without a connector counts too: no schedule could read it."""

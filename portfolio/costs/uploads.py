@@ -1,18 +1,43 @@
 """Uploaded cost exports: streamed to a temporary file on disk in chunks, and stopped at the configured size limit.
 
 Django would keep uploads under FILE_UPLOAD_MAX_MEMORY_SIZE in memory and accept any size; an export can be
-gigabytes, so the "run now" page installs this handler instead. Bytes beyond the limit are read off the wire and
-dropped (never stored); the page then names the file and the limit (INGESTION_MAX_FILE_MB).
+gigabytes, so "run now" (the page and POST /api/ingestion-runs/) installs this handler instead. Bytes beyond the
+limit are read off the wire and dropped (never stored); the answer then names the file and the limit
+(INGESTION_MAX_FILE_MB). `run_upload_error` is what both doors check before a run is created.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import HttpRequest
 
+from portfolio.costs.selectors import source_reads_files, source_uploaded_by_hand
 from portfolio.costs.services.runs import max_file_bytes
+from portfolio.models import CostSource
+
+
+def run_upload_error(source: CostSource, upload: UploadedFile | None) -> str | None:
+    """What is wrong with the export given (or not) to a run of `source`, or None.
+
+    A file source without a configured `path` reads only what is uploaded: a run without a file would only fail in
+    the worker, so it is refused before it is created. A source reading its provider's API takes no file.
+    """
+    if upload is None:
+        if source_reads_files(source) and source_uploaded_by_hand(source):
+            return (f"The source {source.name} has no configured path to read its export from: upload the export "
+                    "file for the month.")
+        return None
+    if not source_reads_files(source):
+        return f"The source {source.name} reads its provider's API, not a file: send no file."
+    limit = max_file_bytes()
+    if upload.size is not None and upload.size > limit:  # another upload handler let it through whole
+        return upload_too_large_message(upload.name, upload.size, limit)
+    if not upload.size:
+        return f"{upload.name} is empty."
+    return None
 
 
 def size_label(size: int) -> str:

@@ -33,7 +33,6 @@ from portfolio.costs.forms import (
     CostSourceForm,
     CurrencyRateForm,
     RunNowForm,
-    source_reads_files,
 )
 from portfolio.costs.services.allocation import (
     RULE_FIELDS,
@@ -78,7 +77,7 @@ class IngestionHealthView(PermissionRequiredMixin, View):
         grace_days = ingestion_grace_days()
         health = cost_selectors.ingestion_health(now=now, grace_days=grace_days)
         for source in health.sources:
-            source.reads_files = source_reads_files(source)
+            source.reads_files = cost_selectors.source_reads_files(source)
         table = cost_tables.SourceHealthTable(health.sources, orderable=False)
         runs = cost_tables.IngestionRunTable(
             IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
@@ -137,7 +136,7 @@ class CostSourceDetailView(PermissionRequiredMixin, DetailView):
         can_run = may(user, "portfolio.add_ingestionrun")
         context.update(
             settings_items=sorted((source.settings or {}).items()),
-            reads_files=source_reads_files(source),
+            reads_files=cost_selectors.source_reads_files(source),
             rules_table=rules,
             runs_table=runs,
             can_run=can_run,
@@ -222,6 +221,8 @@ class CostSourceRunView(PermissionRequiredMixin, View):
         source = self.get_source(pk)
         form = RunNowForm(request.POST, request.FILES, source=source)
         valid = form.is_valid()
+        if uploads.refused and "file" in form.errors:
+            del form.errors["file"]  # the file never arrived: what is wrong is its size, said below
         for name in uploads.refused:
             form.add_error("file" if "file" in form.fields else None,
                            upload_too_large_message(name, None, uploads.limit))

@@ -99,7 +99,7 @@ def test_a_page_whose_connection_drops_answers_503_writes_nothing_and_the_next_r
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_api_call_whose_connection_drops_answers_503_json_and_the_next_call_works(live_server, admin_user):
-    source = CostSourceFactory(name="contracts", type=SourceType.CSV)
+    source = CostSourceFactory(name="contracts", type=SourceType.CSV, settings={"path": "/exports/contracts.csv"})
     _token, key = api_token_issue(actor=admin_user, user=admin_user, name="fault test", days=30)
     headers = {"Authorization": f"Token {key}"}
     url = f"{live_server.url}/api/ingestion-runs/"

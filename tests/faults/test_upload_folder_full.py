@@ -1,6 +1,7 @@
 """The disk of the upload folder (MEDIA_ROOT) full while someone uploads a cost export or an inventory file: the
 page says so on the file field, no partial file is left, no run row is created, and the same upload works once an
-administrator has freed space. The API stores no uploads, so it goes on working meanwhile.
+administrator has freed space. An upload through the API is refused the same way (400 naming `file`), and a run of a
+source's configured path, which stores nothing, goes on working meanwhile.
 
 As root the folder is a real 1 MB tmpfs, filled up to its last 32 KiB, and the upload (200 KB) fails mid-copy with
 ENOSPC as it would on a full disk. Where mounting is not permitted (an unprivileged CI runner) the test falls back
@@ -96,7 +97,8 @@ def upload(name: str, content: bytes) -> io.BytesIO:
 def test_a_cost_export_on_a_full_upload_folder_is_refused_whole_and_works_once_space_is_free(
     client, api_client, admin_user, full_upload_folder
 ):
-    source = CostSourceFactory(name="contracts", type=SourceType.CSV)
+    source = CostSourceFactory(name="contracts", type=SourceType.CSV,
+                               settings={"path": "/exports/contracts-{period}.csv"})
     client.force_login(admin_user)
     url = f"/portfolio/costs/sources/{source.pk}/run/"
 
@@ -110,8 +112,13 @@ def test_a_cost_export_on_a_full_upload_folder_is_refused_whole_and_works_once_s
     assert full_upload_folder.files() == []  # not even the part that fitted
     assert not IngestionRun.objects.exists()
 
-    # The API stores no upload: starting a run of the source's configured path goes on working.
+    # The API's upload is refused alike; a run of the source's configured path stores nothing and goes on working.
     api_client.force_authenticate(admin_user)
+    response = api_client.post("/api/ingestion-runs/", {"source": source.pk, "period": "2025-06",
+                                                        "file": upload("june.csv", EXPORT)}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["file"][0].startswith("The upload folder is full, so june.csv could not be stored")
+    assert full_upload_folder.files() == [] and not IngestionRun.objects.exists()
     assert api_client.post("/api/ingestion-runs/", {"source": source.pk, "period": "2025-05"},
                            format="json").status_code == 201
 

@@ -568,6 +568,14 @@ def test_notifications_show_only_mine_and_mark_read(login, owner, other_owner):
     assert Notification.objects.get(user=other_owner).read_at is None
 
 
+@pytest.mark.parametrize("raw", ["99999999999999999999", "²", "abc", "0"])
+def test_marking_a_notification_no_record_can_have_read_marks_none(login, owner, raw):
+    """An id past the id column, or not a number, is an id no notification has: not a 500, and not "all of them"."""
+    services.notification_create(user=owner, message="Your report is due")
+    assert login(owner).post(reverse("reviews:notifications_read"), {"id": raw}).status_code == 302
+    assert Notification.objects.get(user=owner).read_at is None
+
+
 def test_the_notifications_page_says_how_they_reach_the_mailbox_and_its_csv_is_text(login, owner):
     services.notification_create(user=owner, message="New signal: Sprawl", url="/governance/signals/85/")
     client = login(owner)

@@ -85,14 +85,50 @@ class CurrencyRateSerializer(ModelSerializer):
         return reporting_currency()
 
 
+def run_period(value: str) -> Period:
+    """A run's month, YYYY-MM from 1990-01 to the current month, or a 400 naming it."""
+    try:
+        period = Period.parse(value)
+    except ValueError as exc:
+        raise serializers.ValidationError(str(exc)) from None
+    try:
+        period_check(period)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict["period"]) from None
+    return period
+
+
+class IngestionRunStartSerializer(serializers.Serializer):
+    """What starts a run (JSON or a form): the source, the month and the starter's "replace with nothing"."""
+
+    source = IdField(queryset=CostSource.objects.all())  # type: ignore[assignment]  # as AllocationRuleOrderSerializer
+    period = serializers.CharField(max_length=7, help_text="YYYY-MM, from 1990-01 to the current month.")
+    replace_with_nothing = serializers.BooleanField(
+        default=False, help_text="Let a read that finds no records empty a month holding records of the source.")
+
+    def validate_period(self, value: str) -> Period:
+        return run_period(value)
+
+
+class IngestionRunUploadSerializer(IngestionRunStartSerializer):
+    """Starting a run with the export to read (multipart/form-data), as "Run now" on the source's page."""
+
+    file = serializers.FileField(
+        required=False, allow_empty_file=True,  # an empty file is refused with its name (run_upload_error)
+        help_text="The export to read (CSV, gzip CSV or Parquet for FOCUS; CSV or JSON for the Microsoft 365 report), "
+                  "at most INGESTION_MAX_FILE_MB (500 MB by default). Required for a file source without a configured "
+                  "path; refused for a source that reads its provider's API.")
+
+
 class IngestionRunSerializer(ModelSerializer):
     """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"} (from 1990-01 to the current month);
-    it is queued with trigger "api". A read that finds no records fails when the month holds records of the source,
+    it is queued with trigger "api". For a file source, send the export as multipart/form-data `file` (required when
+    the source has no configured path). A read that finds no records fails when the month holds records of the source,
     and they are kept, unless the POST says "replace_with_nothing": true. `warning` says when a run read no records."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:ingestionrun-detail")
     source_name = serializers.CharField(source="source.name", read_only=True)
-    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
+    period = serializers.CharField(max_length=7, read_only=True, help_text="YYYY-MM")
     actor_email = serializers.EmailField(source="actor.email", read_only=True, allow_null=True)
 
     class Meta:
@@ -100,20 +136,9 @@ class IngestionRunSerializer(ModelSerializer):
         fields = ["id", "url", "source", "source_name", "period", "trigger", "actor", "actor_email", "filename",
                   "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
                   "progress", "unallocated_amount", "error", "warning", "replace_with_nothing"]
-        read_only_fields = [f for f in fields if f not in ("source", "period", "replace_with_nothing")]
+        read_only_fields = fields  # a run is started with IngestionRunStartSerializer and never edited
 
     def to_representation(self, instance: IngestionRun) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["period"] = f"{instance.period:%Y-%m}"
         return data
-
-    def validate_period(self, value: str) -> Period:
-        try:
-            period = Period.parse(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        try:
-            period_check(period)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict["period"]) from None
-        return period

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +19,8 @@ from portfolio.costs.api.serializers import (
     CostSourceSerializer,
     CurrencyRateSerializer,
     IngestionRunSerializer,
+    IngestionRunStartSerializer,
+    IngestionRunUploadSerializer,
 )
 from portfolio.costs.filtersets import (
     AllocationRuleFilterSet,
@@ -34,6 +38,7 @@ from portfolio.costs.services.allocation import (
 from portfolio.costs.services.currency_rates import currency_rate_create, currency_rate_update
 from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.services.sources import cost_source_create, cost_source_delete, cost_source_update
+from portfolio.costs.uploads import run_upload_error, stream_uploads_to_disk, upload_too_large_message
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun
 from tollgate.ui.errors import call_service
 from tollgate.ui.tables import ignoring_case
@@ -121,9 +126,15 @@ class CurrencyRateViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
         serializer.instance = currency_rates().get(pk=change.rate.pk)
 
 
+@extend_schema_view(create=extend_schema(
+    request={"multipart/form-data": IngestionRunUploadSerializer, "application/json": IngestionRunStartSerializer},
+    responses={201: IngestionRunSerializer},
+))
 class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           viewsets.GenericViewSet):
-    """Runs are read-only records; a POST starts a new one ("run now", administrators only)."""
+    """Runs are read-only records; a POST starts a new one ("run now", administrators only): JSON for a source with
+    a configured path or an API, multipart/form-data with the export as `file` otherwise. 201 with the queued run, or
+    400 naming what is wrong (the period, a missing, empty or oversized file) and nothing stored."""
 
     queryset = IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")
     serializer_class = IngestionRunSerializer
@@ -131,9 +142,30 @@ class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
     ordering_fields = ["created_at", "period", "status", "source__name"]
     ordering_ignoring_case = ["source__name"]
 
-    def perform_create(self, serializer) -> None:
-        serializer.instance = call_service(
-            ingestion_run_submit, source=serializer.validated_data["source"],
-            period=serializer.validated_data["period"], trigger=RunTrigger.API, actor=self.request.user,
-            replace_with_nothing=serializer.validated_data.get("replace_with_nothing", False),
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before anything reads the body (the session's CSRF check does): an export streams to disk, within the limit.
+        if self.action == "create":
+            self.uploads = stream_uploads_to_disk(request._request)
+        super().initial(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """As "Run now" (portfolio.costs.views.CostSourceRunView): the same checks, then ingestion_run_submit."""
+        body = IngestionRunUploadSerializer(data=request.data)
+        valid = body.is_valid()
+        if self.uploads.refused:  # the file never arrived: what is wrong is its size
+            raise serializers.ValidationError({**(body.errors if not valid else {}), "file": [
+                upload_too_large_message(name, None, self.uploads.limit) for name in self.uploads.refused]})
+        if not valid:
+            raise serializers.ValidationError(body.errors)
+        problem = run_upload_error(body.validated_data["source"], body.validated_data.get("file"))
+        if problem:
+            raise serializers.ValidationError({"file": [problem]})
+        data = body.validated_data
+        upload = data.get("file")
+        run = call_service(
+            ingestion_run_submit, source=data["source"], period=data["period"], trigger=RunTrigger.API,
+            actor=request.user, filename=upload.name if upload else "", content=upload,
+            replace_with_nothing=data["replace_with_nothing"],
         )
+        response = self.get_serializer(run).data
+        return Response(response, status=status.HTTP_201_CREATED, headers=self.get_success_headers(response))

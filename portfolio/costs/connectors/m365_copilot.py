@@ -3,9 +3,14 @@
 The report lists only licensed users, so each row is an assigned seat. It is a snapshot, so the period does
 not filter it, and it carries no cost: licensed users x the contract price is recorded by the pipeline.
 Reads the admin-center / Graph CSV export (UTF-8 with or without BOM, CRLF or LF) or the Graph JSON form
-(`{"value": [...]}`) when the file ends in .json. Columns are found by name, not position, since Microsoft
-has changed the column set before; only those this connector uses are required. Empty dates come as "" in
-newer exports and null / "null" in older ones.
+(`{"value": [...]}`) when the file ends in .json: the file given, else the source's `path` setting ('{period}' is
+YYYY-MM), so a scheduled source can read an export dropped in a folder. Columns are found by name, not position,
+since Microsoft has changed the column set before; only those this connector uses are required. Empty dates come
+as "" in newer exports and null / "null" in older ones.
+
+A user principal name is case-insensitive (Entra ID compares it so): rows whose UPNs differ only in case are one
+seat, kept under the first spelling with the latest activity. The report is made on its refresh date, so activity
+after it (after today for a report without one) cannot be in a real export and is refused, naming row and column.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
+from django.utils import timezone
+
 from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow
 
 UPN_COLUMN = "User Principal Name"
 LAST_ACTIVITY_COLUMN = "Last Activity Date"
+REFRESH_COLUMN = "Report Refresh Date"
 REQUIRED_COLUMNS = (UPN_COLUMN, LAST_ACTIVITY_COLUMN)
 UPN_FIELD = "userPrincipalName"
 LAST_ACTIVITY_FIELD = "lastActivityDate"
+REFRESH_FIELD = "reportRefreshDate"
 EMPTY_DATES = {"", "null", "none", "n/a"}
 
 
@@ -37,6 +46,17 @@ def report_date(value: Any, *, location: str) -> date | None:
         raise ConnectorError(f"not a date (YYYY-MM-DD): {value!r}", location=location) from None
 
 
+def activity_date(value: Any, *, refreshed: date | None, location: str, refreshed_in: str) -> date | None:
+    """The last-activity date of a row, refused when it is after the report was made (`refreshed`, else today)."""
+    activity = report_date(value, location=location)
+    latest = refreshed or timezone.localdate()
+    if activity is not None and activity > latest:
+        made = f"the report's refresh date {latest} ({refreshed_in})" if refreshed else f"today, {latest}"
+        raise ConnectorError(f"{activity} is after {made}: a report cannot show activity after it was made",
+                             location=location)
+    return activity
+
+
 class M365CopilotConnector(ConnectorBase):
     """Licensed Microsoft 365 Copilot users and their last activity, one SeatRow each."""
 
@@ -46,19 +66,34 @@ class M365CopilotConnector(ConnectorBase):
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         if path is None:
-            raise ConnectorError("the Microsoft 365 Copilot usage report is read from a file; none was given")
+            configured = str(self.settings.get("path") or "")  # as the other file sources: '{period}' is YYYY-MM
+            if not configured:
+                raise ConnectorError("the Microsoft 365 Copilot usage report is read from a file; none was given "
+                                     "(--file PATH, an upload, or the source's path setting)")
+            path = Path(configured.replace("{period}", period.label))
         path = Path(path)
         try:
-            if path.suffix.lower() == ".json":
-                yield from self._read_json(path)
-            else:
-                yield from self._read_csv(path)
+            yield from self._one_seat_per_user(self._read_json(path) if path.suffix.lower() == ".json"
+                                               else self._read_csv(path))
         except csv.Error as error:
             raise ConnectorError(f"malformed CSV: {error}", location=path.name) from None
         except UnicodeDecodeError as error:
             raise ConnectorError(f"not UTF-8 text (byte {error.start})", location=path.name) from None
         except OSError as error:
             raise ConnectorError(f"cannot read the file: {error.strerror or error}", location=path.name) from None
+
+    def _one_seat_per_user(self, seats: Iterator[SeatRow]) -> Iterator[SeatRow]:
+        """One seat per user whatever the case of the UPN, with the latest activity (rows merged count as skipped).
+        The report has a row per licensed user, so holding it whole costs little."""
+        merged: dict[str, SeatRow] = {}
+        for seat in seats:
+            first = merged.setdefault(seat.user.lower(), seat)
+            if first is not seat:
+                self.rows_skipped += 1
+                if seat.last_activity is not None and (first.last_activity is None
+                                                       or seat.last_activity > first.last_activity):
+                    first.last_activity = seat.last_activity
+        yield from merged.values()
 
     def _read_csv(self, path: Path) -> Iterator[SeatRow]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -75,6 +110,7 @@ class M365CopilotConnector(ConnectorBase):
                     location=f"{path.name}, header",
                 )
             upn_at, activity_at = columns[UPN_COLUMN.lower()], columns[LAST_ACTIVITY_COLUMN.lower()]
+            refresh_at = columns.get(REFRESH_COLUMN.lower())
             for cells in reader:
                 if not any(cell.strip() for cell in cells):
                     continue
@@ -85,9 +121,14 @@ class M365CopilotConnector(ConnectorBase):
                 user = cells[upn_at].strip()
                 if not user:
                     raise ConnectorError("empty user", location=f"{row}, column {UPN_COLUMN!r}")
+                refreshed = None
+                if refresh_at is not None and refresh_at < len(cells):
+                    refreshed = report_date(cells[refresh_at], location=f"{row}, column {REFRESH_COLUMN!r}")
                 yield SeatRow(
                     user=user,
-                    last_activity=report_date(cells[activity_at], location=f"{row}, column {LAST_ACTIVITY_COLUMN!r}"),
+                    last_activity=activity_date(cells[activity_at], refreshed=refreshed,
+                                                location=f"{row}, column {LAST_ACTIVITY_COLUMN!r}",
+                                                refreshed_in=f"column {REFRESH_COLUMN!r}"),
                     location=row,
                 )
 
@@ -110,8 +151,10 @@ class M365CopilotConnector(ConnectorBase):
             upn = str(user.get(UPN_FIELD) or "").strip()
             if not upn:
                 raise ConnectorError(f"missing {UPN_FIELD}", location=entry)
+            refreshed = report_date(user.get(REFRESH_FIELD), location=f"{entry}.{REFRESH_FIELD}")
             yield SeatRow(
                 user=upn,
-                last_activity=report_date(user.get(LAST_ACTIVITY_FIELD), location=f"{entry}.{LAST_ACTIVITY_FIELD}"),
+                last_activity=activity_date(user.get(LAST_ACTIVITY_FIELD), refreshed=refreshed,
+                                            location=f"{entry}.{LAST_ACTIVITY_FIELD}", refreshed_in=REFRESH_FIELD),
                 location=entry,
             )

@@ -89,6 +89,8 @@ def test_list_filters_by_initiative_either_side_and_verdict(api_client, reviewer
     assert len(pairs({"initiative": third.pk})) == 2
     assert pairs({"initiative": third.pk, "verdict": "duplicate"}) == {pair}
     assert pairs({"since": "2999-01-01"}) == set()
+    for beyond in ("99999999999999999999", "-99999999999999999999", "0"):  # as an unknown id: no pair, not a 500
+        assert pairs({"initiative": beyond}) == set()
 
 
 def test_the_schema_has_the_endpoints(api_client, reviewer):

@@ -475,6 +475,22 @@ def test_draft_fragment_passes_the_owner_the_form_names_else_the_initiatives_own
     assert own["owner_id"] is None and own["exclude_id"] == initiative.pk  # the engine takes the initiative's own
 
 
+HUGE_ID = "99999999999999999999"  # past the 64-bit id column: SQLite cannot even be sent it
+
+
+@pytest.mark.parametrize("params", [
+    {"vendors": HUGE_ID}, {"ai_models": "9999999999999999999999999"}, {"exclude": "999999999999999999999999999999"},
+    {"vendors": [HUGE_ID, "-" + HUGE_ID, "²"], "ai_models": "0", "department": HUGE_ID, "owner": HUGE_ID},
+])
+def test_draft_fragment_ignores_ids_beyond_the_id_column_as_unknown_ids(login, owner, engine, params):
+    response = login(owner).get(reverse("governance:draft_duplicates"), {"name": "chatbot", **params})
+    assert response.status_code == 200
+    call = engine["calls"]["draft_duplicates"][0]
+    assert call["vendor_names"] == [] and call["model_names"] == []
+    assert call["exclude_id"] is None and call["department_id"] is None
+    assert call["owner_id"] == owner.pk  # as for an owner id that is not a number
+
+
 def test_draft_fragment_with_the_real_engine_reads_only_in_a_few_queries(login, owner, portfolio, embedder):
     client = login(owner)
     url = reverse("governance:draft_duplicates")

@@ -8,15 +8,21 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from auditlog.models import LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portfolio.choices import RunStatus, RunTrigger
+from portfolio.choices import RunStatus, RunTrigger, SourceType
+from portfolio.costs.api import views as cost_api_views
 from portfolio.models import AllocationRule, CostRecord, CostSource, IngestionRun, MonthlyCost
+from tests import paths
 from tests.factories import InitiativeFactory
+from tests.portfolio.costs.factories import CostSourceFactory, CurrencyRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -332,3 +338,175 @@ def test_an_api_run_may_replace_a_month_with_nothing_when_it_says_so(
     assert run.replace_with_nothing is True
     body = api_client.get(reverse("api:ingestionrun-detail", args=[run.pk])).json()
     assert body["replace_with_nothing"] is True and "warning" in body
+
+
+# Runs with an uploaded export (as "Run now" on the source's page) -----------------------------------------------------
+
+
+FIXTURES = paths.FIXTURES / "costs"
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def uploaded_csv_source(db) -> CostSource:
+    """A plain CSV source without a configured path: its exports are uploaded."""
+    return CostSourceFactory(name="contracts-csv", type=SourceType.CSV)
+
+
+@pytest.fixture
+def focus_source(db) -> CostSource:
+    return CostSourceFactory(name="azure-focus", type=SourceType.FOCUS)
+
+
+def upload(path: Path, name: str | None = None, content: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes() if content is None else content)
+
+
+def stored_files(media: Path) -> list[Path]:
+    return [path for path in media.rglob("*") if path.is_file()] if media.exists() else []
+
+
+def test_admin_uploads_a_csv_export_which_is_read_as_run_now_reads_it(
+    api_client, admin_user, uploaded_csv_source, media, monkeypatch, django_capture_on_commit_callbacks
+):
+    seen = []
+    real_submit = cost_api_views.ingestion_run_submit
+    monkeypatch.setattr(cost_api_views, "ingestion_run_submit", lambda **kwargs: seen.append(kwargs["content"])
+                        or real_submit(**kwargs))
+    initiative = InitiativeFactory(external_id="INV-0001")
+    CurrencyRateFactory(currency="EUR", rate_to_reporting=Decimal("1.10"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(api_client, admin_user).post(RUNS, {
+            "source": uploaded_csv_source.pk, "period": "2025-06", "file": upload(FIXTURES / "plain_costs.csv"),
+        }, format="multipart")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["filename"], body["trigger"], body["source_name"]) == ("plain_costs.csv", "api", "contracts-csv")
+    assert isinstance(seen[0], TemporaryUploadedFile)  # streamed to disk, as the page's upload is
+    run = IngestionRun.objects.get(pk=body["id"])
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert (run.rows_read, run.rows_written, run.actor) == (4, 4, admin_user)
+    assert CostRecord.objects.get(initiative=initiative).amount_reporting == Decimal("3900.00")
+    assert CostRecord.objects.get(keys={"tag:project": "contract-review"}).amount_reporting == Decimal("1100.00")
+    started = LogEntry.objects.get(object_pk=str(run.pk), additional_data__event="ingestion_run_started")
+    assert started.additional_data["filename"] == "plain_costs.csv" and started.actor == admin_user
+    assert [path.name for path in stored_files(media)] == ["plain_costs.csv"]
+
+
+def test_admin_uploads_a_focus_export(api_client, admin_user, focus_source, media,
+                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(api_client, admin_user).post(RUNS, {
+            "source": focus_source.pk, "period": "2025-06", "file": upload(FIXTURES / "focus_1_2.csv"),
+        }, format="multipart")
+
+    assert response.status_code == 201, response.json()
+    run = IngestionRun.objects.get(pk=response.json()["id"])
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert (run.filename, run.rows_read, run.rows_written, run.rows_skipped) == ("focus_1_2.csv", 9, 5, 4)
+    assert run.unallocated_amount == Decimal("85.75")  # the five AI rows; no rule maps them yet
+
+
+def test_a_malformed_upload_fails_its_run_naming_row_and_column_and_the_month_is_kept(
+    api_client, admin_user, focus_source, media, django_capture_on_commit_callbacks
+):
+    """As on the page, the export is read by the worker: the run fails with file, row and column, nothing written."""
+    client = as_user(api_client, admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(RUNS, {"source": focus_source.pk, "period": "2025-06", "file": upload(FIXTURES / "focus_1_2.csv")},
+                    format="multipart")
+    kept = set(CostRecord.objects.values_list("pk", flat=True))
+    bad = (FIXTURES / "focus_1_2.csv").read_bytes().replace(b"30.00,30.00,30.00,30.00", b"30.00,abc,30.00,30.00")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(RUNS, {"source": focus_source.pk, "period": "2025-06",
+                                      "file": upload(FIXTURES / "focus_1_2.csv", "bad.csv", bad)}, format="multipart")
+
+    assert response.status_code == 201, response.json()
+    detail = client.get(reverse("api:ingestionrun-detail", args=[response.json()["id"]])).json()
+    assert detail["status"] == "failed"
+    assert detail["error"] == "bad.csv row 3 column EffectiveCost: 'abc' is not a number"
+    assert len(kept) == 5 and set(CostRecord.objects.values_list("pk", flat=True)) == kept
+
+
+@pytest.mark.parametrize("fmt", ["json", "multipart"])
+def test_a_file_source_without_a_path_and_no_file_is_a_400_naming_file(api_client, admin_user, uploaded_csv_source,
+                                                                       media, fmt):
+    response = as_user(api_client, admin_user).post(RUNS, {"source": uploaded_csv_source.pk, "period": "2025-06"},
+                                                    format=fmt)
+    assert response.status_code == 400
+    assert response.json() == {"file": ["The source contracts-csv has no configured path to read its export from: "
+                                         "upload the export file for the month."]}
+    assert not IngestionRun.objects.exists()
+
+
+def test_a_copilot_report_source_without_a_path_needs_the_file_and_one_with_a_path_does_not(
+    api_client, admin_user, media
+):
+    client = as_user(api_client, admin_user)
+    uploaded = CostSourceFactory(name="m365", type=SourceType.M365_COPILOT, settings={"licence_pool": "INV-0001"})
+    dropped = CostSourceFactory(name="m365-drop", type=SourceType.M365_COPILOT,
+                                settings={"licence_pool": "INV-0001", "path": "/exports/copilot-{period}.csv"})
+    assert "file" in client.post(RUNS, {"source": uploaded.pk, "period": "2025-06"}, format="json").json()
+    assert client.post(RUNS, {"source": dropped.pk, "period": "2025-06"}, format="json").status_code == 201
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("empty.csv", b"", "empty.csv is empty."),
+    ("huge.csv", b"date\n" + b"\n" * (1024 * 1024), "huge.csv is larger than the 1 MB upload limit"),
+])
+def test_an_empty_or_oversized_upload_is_a_400_naming_it_and_nothing_is_stored(
+    api_client, admin_user, uploaded_csv_source, media, settings, name, content, message
+):
+    settings.INGESTION_MAX_FILE_MB = 1
+    response = as_user(api_client, admin_user).post(RUNS, {
+        "source": uploaded_csv_source.pk, "period": "2025-06", "file": SimpleUploadedFile(name, content),
+    }, format="multipart")
+    assert response.status_code == 400
+    assert list(response.json()) == ["file"] and response.json()["file"][0].startswith(message)
+    assert not IngestionRun.objects.exists() and stored_files(media) == []
+
+
+def test_a_file_for_a_source_reading_an_api_is_a_400(api_client, admin_user, openai_source, media):
+    response = as_user(api_client, admin_user).post(RUNS, {
+        "source": openai_source.pk, "period": "2025-06", "file": upload(FIXTURES / "plain_costs.csv"),
+    }, format="multipart")
+    assert response.status_code == 400
+    assert response.json() == {"file": ["The source openai-org reads its provider's API, not a file: send no file."]}
+    assert not IngestionRun.objects.exists()
+
+
+def test_a_bad_period_with_an_upload_is_a_400_and_nothing_is_stored(api_client, admin_user, uploaded_csv_source,
+                                                                    media):
+    response = as_user(api_client, admin_user).post(RUNS, {
+        "source": uploaded_csv_source.pk, "period": "2999-01", "file": upload(FIXTURES / "plain_costs.csv"),
+    }, format="multipart")
+    assert response.status_code == 400 and list(response.json()) == ["period"]
+    assert not IngestionRun.objects.exists() and stored_files(media) == []
+
+
+@pytest.mark.parametrize("role", ["owner", "reviewer", "executive"])
+def test_only_admins_upload_exports(api_client, uploaded_csv_source, media, request, role):
+    response = as_user(api_client, request.getfixturevalue(role)).post(RUNS, {
+        "source": uploaded_csv_source.pk, "period": "2025-06", "file": upload(FIXTURES / "plain_costs.csv"),
+    }, format="multipart")
+    assert response.status_code == 403
+    assert not IngestionRun.objects.exists() and stored_files(media) == []
+
+
+def test_the_schema_offers_the_upload_as_a_file(api_client, admin_user):
+    schema = as_user(api_client, admin_user).get(reverse("schema"), {"format": "json"}).json()
+    body = schema["paths"]["/api/ingestion-runs/"]["post"]["requestBody"]["content"]
+    components = schema["components"]["schemas"]
+    multipart = components[body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+    as_json = components[body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert multipart["properties"]["file"] == {**multipart["properties"]["file"], "type": "string",
+                                               "format": "binary"}
+    assert set(multipart["required"]) == set(as_json["required"]) == {"source", "period"}
+    assert "file" not in as_json["properties"]

@@ -357,6 +357,44 @@ def test_seat_rows_need_a_licence_pool(synthetic):
     assert not UsageRecord.objects.exists()
 
 
+M365_HEADER = ("Report Refresh Date,Report Period,User Principal Name,Display Name,Last Activity Date,Microsoft Teams "
+               "Copilot Last Activity Date,Word Copilot Last Activity Date,Excel Copilot Last Activity Date,PowerPoint "
+               "Copilot Last Activity Date,Outlook Copilot Last Activity Date,OneNote Copilot Last Activity Date,Loop "
+               "Copilot Last Activity Date,Copilot Chat Last Activity Date")
+
+
+def m365_report(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([M365_HEADER, *rows]) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def test_a_copilot_user_written_in_two_cases_holds_one_seat(search, tmp_path):
+    pool = LicencePoolFactory(seats_purchased=10, initiative=search, tool="Microsoft 365 Copilot")
+    source = CostSourceFactory(name="m365", type=SourceType.M365_COPILOT, settings={"licence_pool": "INV-0001"})
+
+    run = run_file(source, m365_report(tmp_path / "usage.csv", "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,",
+                                       "2025-06-30,30,A@x.com,A,2025-06-11,,,,,,,,"))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert (run.rows_read, run.rows_written, run.rows_skipped) == (2, 1, 1)
+    activity = LicencePoolActivity.objects.get(licence_pool=pool, month=JUNE.start)
+    assert (activity.assigned, activity.active_30d) == (1, 1)
+
+
+def test_a_copilot_report_with_activity_after_its_refresh_date_fails_and_keeps_the_month(search, tmp_path):
+    LicencePoolFactory(seats_purchased=10, initiative=search, tool="Microsoft 365 Copilot")
+    source = CostSourceFactory(name="m365", type=SourceType.M365_COPILOT, settings={"licence_pool": "INV-0001"})
+    run_file(source, m365_report(tmp_path / "good.csv", "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,"))
+
+    run = run_file(source, m365_report(tmp_path / "usage.csv", "2025-06-30,30,b@x.com,B,2025-06-10,,,,,,,,",
+                                       "2025-06-30,30,c@x.com,C,2027-09-10,,,,,,,,"))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("usage.csv, row 3, column 'Last Activity Date': 2027-09-10 is after the report's "
+                                "refresh date 2025-06-30")
+    assert list(SeatActivity.objects.values_list("user", flat=True)) == ["a@x.com"]  # the month as it was
+
+
 def test_licence_cost_of_pools_is_rolled_up_each_month(source, search):
     pool = LicencePoolFactory(seats_purchased=250, price_per_seat_month=Decimal("19.00"), initiative=search)
     LicencePoolFactory(seats_purchased=5, price_per_seat_month=Decimal("30.00"), initiative=None)

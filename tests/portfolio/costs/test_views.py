@@ -295,6 +295,18 @@ def test_run_now_rejects_a_bad_period_and_an_oversized_file_without_creating_a_r
     assert not IngestionRun.objects.exists()
 
 
+def test_run_now_without_a_file_for_a_source_without_a_path_asks_for_the_file(login, admin_user, csv_source):
+    """A run that could only fail in the worker ("give one (--file PATH or an upload)") is not created."""
+    url = reverse("portfolio:costsource_run", args=[csv_source.pk])
+    client = login(admin_user)
+    assert "Required (CSV, gzip CSV)" in client.get(url).content.decode()
+    response = client.post(url, {"period": "2025-06"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == ["The source contracts-csv has no configured path to read its "
+                                                       "export from: upload the export file for the month."]
+    assert not IngestionRun.objects.exists()
+
+
 def test_the_run_form_of_an_api_source_has_no_upload(login, admin_user, api_source):
     response = login(admin_user).get(reverse("portfolio:costsource_run", args=[api_source.pk]))
     assert response.status_code == 200

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.connectors.m365_copilot import M365CopilotConnector
@@ -104,3 +106,108 @@ def test_a_file_is_required():
     assert M365CopilotConnector.reads_files is True
     with pytest.raises(ConnectorError, match="from a file"):
         list(M365CopilotConnector(settings={}).read(JUNE))
+
+
+def test_without_a_file_the_path_setting_is_read(tmp_path):
+    """As the other file sources: a scheduled source reads the export dropped where its settings say."""
+    export(tmp_path, "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,", name="copilot-2025-06.csv")
+    connector = M365CopilotConnector(settings={"path": str(tmp_path / "copilot-{period}.csv")})
+
+    assert [seat.user for seat in connector.read(JUNE)] == ["a@x.com"]
+
+
+HEADER = (
+    "Report Refresh Date,Report Period,User Principal Name,Display Name,Last Activity Date,"
+    "Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Excel Copilot Last Activity Date,"
+    "PowerPoint Copilot Last Activity Date,Outlook Copilot Last Activity Date,OneNote Copilot Last Activity Date,"
+    "Loop Copilot Last Activity Date,Copilot Chat Last Activity Date\r\n"
+)
+
+
+def export(tmp_path: Path, *rows: str, name: str = "report.csv") -> Path:
+    """The admin center's CSV export (BOM, CRLF, the 13 documented columns) with `rows`."""
+    path = tmp_path / name
+    path.write_bytes(("\ufeff" + HEADER + "".join(f"{row}\r\n" for row in rows)).encode())
+    return path
+
+
+def json_report(tmp_path: Path, *users: tuple[str, str | None], refreshed: str | None = "2025-06-30") -> Path:
+    """The Graph JSON form: {"value": [...]} with a user per (UPN, last activity)."""
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"value": [
+        {"reportRefreshDate": refreshed, "userPrincipalName": upn, "displayName": upn.split("@")[0],
+         "lastActivityDate": activity, "copilotChatLastActivityDate": activity,
+         "copilotActivityUserDetailsByPeriod": [{"reportPeriod": 30}]} for upn, activity in users]}))
+    return path
+
+
+def test_upns_differing_in_case_are_one_seat_with_the_latest_activity(tmp_path):
+    path = export(tmp_path, "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,",
+                  "2025-06-30,30,B@x.com,B,,,,,,,,,",
+                  "2025-06-30,30,A@X.com,A,2025-06-11,,,,,,,,",
+                  "2025-06-30,30,b@x.com,B,2025-06-02,,,,,,,,")
+    connector = M365CopilotConnector(settings={})
+
+    seats = list(connector.read(JUNE, path=path))
+
+    assert [(seat.user, seat.last_activity, seat.location) for seat in seats] == [
+        ("a@x.com", date(2025, 6, 11), "report.csv, row 2"),  # the first spelling, the latest activity
+        ("B@x.com", date(2025, 6, 2), "report.csv, row 3"),
+    ]
+    assert (connector.rows_read, connector.rows_skipped) == (4, 2)
+
+
+def test_json_upns_differing_in_case_are_one_seat(tmp_path):
+    connector = M365CopilotConnector(settings={})
+    seats = list(connector.read(JUNE, path=json_report(
+        tmp_path, ("jane.doe@contoso.com", "2025-06-13"), ("Jane.Doe@Contoso.com", None))))
+
+    assert [(seat.user, seat.last_activity) for seat in seats] == [("jane.doe@contoso.com", date(2025, 6, 13))]
+    assert (connector.rows_read, connector.rows_skipped) == (2, 1)
+
+
+def test_activity_after_the_report_refresh_date_is_refused_naming_row_and_column(tmp_path):
+    path = export(tmp_path, "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,",
+                  "2025-06-30,30,b@x.com,B,2026-06-10,,,,,,,,")
+
+    with pytest.raises(ConnectorError) as caught:
+        read(path)
+
+    assert caught.value.location == "report.csv, row 3, column 'Last Activity Date'"
+    assert caught.value.message == ("2026-06-10 is after the report's refresh date 2025-06-30 (column 'Report Refresh "
+                                    "Date'): a report cannot show activity after it was made")
+
+
+def test_activity_on_the_refresh_date_is_accepted(tmp_path):
+    (seat,) = read(export(tmp_path, "2025-06-30,30,a@x.com,A,2025-06-30,,,,,,,,"))
+    assert seat.last_activity == date(2025, 6, 30)
+
+
+def test_json_activity_after_the_refresh_date_is_refused_naming_the_entry(tmp_path):
+    path = json_report(tmp_path, ("a@x.com", "2025-06-10"), ("b@x.com", "2025-07-01"))
+
+    with pytest.raises(ConnectorError) as caught:
+        read(path)
+
+    assert caught.value.location == "report.json, value[1].lastActivityDate"
+    assert "after the report's refresh date 2025-06-30 (reportRefreshDate)" in caught.value.message
+
+
+def test_without_a_refresh_date_activity_after_today_is_refused(tmp_path):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    path = tmp_path / "report.csv"
+    path.write_text(f"User Principal Name,Last Activity Date\na@x.com,{timezone.localdate()}\nb@x.com,{tomorrow}\n")
+
+    with pytest.raises(ConnectorError) as caught:
+        read(path)
+    assert caught.value.location == "report.csv, row 3, column 'Last Activity Date'"
+    assert f"is after today, {timezone.localdate()}" in caught.value.message
+
+    with pytest.raises(ConnectorError, match="after today"):
+        read(json_report(tmp_path, ("b@x.com", tomorrow.isoformat()), refreshed=None))
+
+
+def test_a_bad_refresh_date_is_named(tmp_path):
+    with pytest.raises(ConnectorError) as caught:
+        read(export(tmp_path, "30/06/2025,30,a@x.com,A,2025-06-10,,,,,,,,"))
+    assert caught.value.location == "report.csv, row 2, column 'Report Refresh Date'"
