@@ -103,6 +103,24 @@ def test_spend_and_unallocated_equal_the_cost_reports_of_the_quarter(portfolio):
     assert figures["spend"].change == D("314.3")  # (4350.55 - 1050) / 1050
 
 
+def test_a_quarter_nothing_was_read_for_has_no_spend_rather_than_zero_spend(portfolio):
+    """A quarter in progress before its first month is read: spend, unallocated spend and idle seats are unknown, not
+    $0.00 down 100%, and so is each department's spend."""
+    board = dashboard(quarter=Quarter(2026, 4))
+    assert board["has_cost_data"] is False
+    assert (board["spend"], board["unallocated"], board["idle_licence_cost"]) == (None, None, None)
+    figures = {f.key: f for f in board["figures"]}
+    for key in ("spend", "unallocated", "unallocated_share", "idle_licence_cost"):
+        assert (figures[key].value, figures[key].change) == (None, None), key
+    assert figures["spend"].previous == D("4350.55")
+    assert figures["spend"].basis.endswith("no cost data yet for 2026-Q4")
+    assert {d["spend"] for d in board["departments"]} == {None}
+    # A quarter that has data still says $0 for a department none of whose initiatives spent anything.
+    assert dashboard(quarter=Q3)["has_cost_data"] is True
+    quiet = DepartmentFactory(name="Procurement")
+    assert next(d for d in dashboard(quarter=Q3)["departments"] if d["name"] == quiet.name)["spend"] == D("0")
+
+
 def test_value_cost_per_outcome_stages_and_departments(portfolio):
     board = dashboard(quarter=Q3)
     assert board["value"] == D("9350.00")
