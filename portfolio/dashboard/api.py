@@ -30,6 +30,7 @@ def as_json(value: Any) -> Any:
         data = {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, selectors.Figure):
             data["change"] = as_json(value.change)
+            data["change_points"] = as_json(value.change_points)
         return data
     if isinstance(value, dict):
         return {str(k): as_json(v) for k, v in value.items()}
@@ -65,7 +66,9 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "url": serializers.CharField(),
     })),
     "figures": serializers.ListField(child=serializers.DictField(), help_text=(
-        "headline figures: key, label, value, previous, change (relative, in percent), unit, basis, url, as_of; "
+        "headline figures: key, label, value, previous, change (relative, in percent; for a share too), "
+        "change_points (a share's change in percentage points, unit percent only, else null), unit, basis, url, "
+        "as_of; "
         f"value, previous and change null where not available (spend and unallocated: {NO_COST_DATA})")),
 })
 

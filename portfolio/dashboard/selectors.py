@@ -20,7 +20,7 @@ from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.calculations import Quarter, change, value_per_dollar, weighted_mean
+from portfolio.calculations import Quarter, change, change_in_points, value_per_dollar, weighted_mean
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import add_months, cents
 from portfolio.costs.forecast import cost_forecast_latest
@@ -134,9 +134,17 @@ class Figure:
 
     @property
     def change(self) -> Decimal | None:
+        """Relative change in percent (for a share too: the API's `change` keeps that meaning)."""
         if self.value is None or self.previous is None:
             return None
         return change(Decimal(self.value), Decimal(self.previous))
+
+    @property
+    def change_points(self) -> Decimal | None:
+        """A share's change in percentage points, what the page and the board pack show for it; None for others."""
+        if self.unit != "percent" or self.value is None or self.previous is None:
+            return None
+        return change_in_points(Decimal(self.value), Decimal(self.previous))
 
 
 def _department_entry() -> dict[str, Decimal]:

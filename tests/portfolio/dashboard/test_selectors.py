@@ -121,6 +121,15 @@ def test_a_quarter_nothing_was_read_for_has_no_spend_rather_than_zero_spend(port
     assert next(d for d in dashboard(quarter=Q3)["departments"] if d["name"] == quiet.name)["spend"] == D("0")
 
 
+def test_the_unallocated_share_changes_in_points(portfolio):
+    figures = {f.key: f for f in dashboard(quarter=Q3)["figures"]}
+    share = figures["unallocated_share"]
+    assert (share.value, share.previous) == (D("8.1"), D("4.8"))  # 350.55 / 4,350.55 and 50 / 1,050
+    assert share.change_points == D("3.3")
+    assert share.change == D("68.8")  # the relative change, kept for the API's `change`
+    assert figures["spend"].change_points is None  # money changes stay relative
+
+
 def test_value_cost_per_outcome_stages_and_departments(portfolio):
     board = dashboard(quarter=Q3)
     assert board["value"] == D("9350.00")

@@ -213,6 +213,22 @@ def test_a_quarter_that_has_not_begun_is_refused_by_the_page_the_api_and_the_boa
     assert client.get("/portfolio/board-pack/0000-Q1/").status_code == 404
 
 
+def test_the_unallocated_share_s_change_reads_in_points_on_the_page_the_board_pack_and_the_api(
+        client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    share = html.split('id="figure-unallocated_share"', 1)[1].split("</a>", 1)[0]
+    assert "8.1%" in share and "+3.3 pt" in share and "68.8%" not in share
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    row = pack.split("<td>Unallocated share</td>", 1)[1].split("</tr>", 1)[0]
+    assert "+3.3 pt" in row and "68.8%" not in row
+    figures = {f["key"]: f for f in client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()["figures"]}
+    assert (figures["unallocated_share"]["change"], figures["unallocated_share"]["change_points"]) == (68.8, 3.3)
+    assert figures["spend"]["change_points"] is None
+    exported = client.get(URL, {"quarter": "2026-Q3", "_export": "figures"}).content.decode()
+    assert "Unallocated share,8.1,4.8,68.8,3.3," in exported
+
+
 def test_a_quarter_in_progress_without_cost_data_says_so_on_the_page_the_api_and_the_board_pack(
         client, executive, portfolio, monkeypatch):  # noqa: F811
     _today(monkeypatch, date(2026, 12, 7))
