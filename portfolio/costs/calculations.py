@@ -334,3 +334,40 @@ def latest_complete_month(
         if month < this_month and not any(source.owes(month) for source in sources):
             return month
     return None
+
+
+# The key an unallocated record is listed under --------------------------------------------------------------------
+
+# A record carries several keys (a FOCUS row: its resource, its account, its tags); listed under each, the same money
+# showed up several times and the "biggest unallocated keys" added up to more than the unallocated total. Each record
+# is listed once, under the key a rule for it would most likely use: the provider's own workload ids, then a project
+# tag or label, then other tags and labels, then where it was billed, and an environment tag last (a rule on env=prod
+# maps nothing to one initiative).
+WORKLOAD_KEYS = ("project_id", "workspace_id", "namespace", "api_key_id")
+PROJECT_TAGS = ("project", "app", "application", "workload", "initiative")
+BILLING_KEYS = ("resource_id", "sub_account_id", "billing_account_id", "service_name")
+ENVIRONMENT_TAGS = frozenset({"env", "environment", "stage", "tier"})
+
+
+def _key_rank(key: str) -> tuple[int, int, str]:
+    if key in WORKLOAD_KEYS:
+        return 0, WORKLOAD_KEYS.index(key), key
+    prefix, _, name = key.partition(":")
+    if prefix in ("tag", "label") and name:
+        lowered = name.lower()
+        if lowered in PROJECT_TAGS:
+            return 1, PROJECT_TAGS.index(lowered), key
+        return (4, 0, key) if lowered in ENVIRONMENT_TAGS else (2, 0, key)
+    if key in BILLING_KEYS:
+        return 3, BILLING_KEYS.index(key), key
+    return 5, 0, key
+
+
+def unallocated_key_of(keys: Mapping[str, object]) -> tuple[str, str] | None:
+    """The (key, value) a record's unallocated amount is listed under, by the order above (ties by key name); None
+    for a record without keys (it counts in the unallocated total under no key)."""
+    present = [key for key, value in keys.items() if value not in (None, "")]
+    if not present:
+        return None
+    key = min(present, key=_key_rank)
+    return key, str(keys[key])

@@ -15,14 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.calculations import Quarter, change, change_in_points, value_per_dollar, weighted_mean
 from portfolio.choices import CostCategory, RunStatus, Stage
-from portfolio.costs.calculations import add_months, cents
+from portfolio.costs.calculations import add_months, cents, unallocated_key_of
 from portfolio.costs.forecast import cost_forecast_latest
 from portfolio.costs.selectors import initiative_tco_by_period, last_complete_quarter
 from portfolio.dashboard import providers as registry
@@ -275,24 +274,24 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
 
 def unallocated_keys(quarter: Quarter, *, limit: int = TOP) -> list[dict[str, Any]]:
     """The key values (tags, accounts, projects) of the quarter's unallocated cost records, biggest first: what an
-    administrator writes allocation rules for. Summed in the database (each record's keys expanded)."""
-    table = CostRecord._meta.db_table
-    if connection.vendor == "postgresql":
-        expand = "jsonb_each_text(r.keys::jsonb) AS k"
-        key, value = "k.key", "k.value"
-    else:
-        expand = "json_each(r.keys) AS k"
-        key, value = "k.key", "k.value"
-    sql = (
-        f"SELECT {key}, {value}, SUM(r.amount_reporting), COUNT(*) FROM {table} r, {expand} "
-        "WHERE r.initiative_id IS NULL AND r.period >= %s AND r.period <= %s "
-        f"GROUP BY {key}, {value} ORDER BY SUM(r.amount_reporting) DESC, {key}, {value} LIMIT %s"
+    administrator writes allocation rules for. Each record counts once, under its one most telling key
+    (calculations.unallocated_key_of), so the rows never count the same money twice; summed in the database per set
+    of keys, then attributed here."""
+    groups = (
+        CostRecord.objects.filter(initiative__isnull=True, period__gte=quarter.months[0],
+                                  period__lte=quarter.months[-1])
+        .order_by().values("keys").annotate(total=Sum("amount_reporting"), records=Count("pk"))
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [quarter.months[0], quarter.months[-1], limit])
-        rows = cursor.fetchall()
-    return [{"key": k, "value": str(v), "amount": cents(Decimal(str(a or 0))), "records": n,
-             "url": reverse("portfolio:allocationrule_list")} for k, v, a, n in rows]
+    by_key: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
+    for group in groups:
+        chosen = unallocated_key_of(group["keys"] or {})
+        if chosen is not None:
+            by_key[chosen][0] += group["total"] or ZERO
+            by_key[chosen][1] += group["records"]
+    rows = sorted(by_key.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    url = reverse("portfolio:allocationrule_list")
+    return [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url}
+            for (key, value), (amount, records) in rows]
 
 
 def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | None) -> list[dict[str, Any]]:
