@@ -122,6 +122,14 @@ def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
     return ((_d(current) - _d(previous)) / _d(previous) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
+def change_in_points(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """The change of a share (both in percent) in percentage points: 9.6% -> 9.7% is +0.1 pt, where the relative
+    change (+1.0%) reads as a point to anyone comparing shares; None without both."""
+    if current is None or previous is None:
+        return None
+    return (_d(current) - _d(previous)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
 def weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:
     """Mean of values weighted by weights [(value, weight), ...]; None without weight."""
     total = sum((w for _, w in pairs), Decimal("0"))

@@ -125,6 +125,15 @@ def format_percent(value: Any, places: int = 1, *, signed: bool = False) -> str:
     return f"{_sign(number, signed)}{_fixed(abs(number), places)}%"
 
 
+def format_points(value: Any, places: int = 1, *, signed: bool = False) -> str:
+    """A change of a share in percentage points ("+0.1 pt"; "-2.0 pt"): not a percent of the share."""
+    number = _decimal(value)
+    if number is None:
+        return EMPTY
+    number = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
+    return f"{_sign(number, signed)}{_fixed(abs(number), places)} pt"
+
+
 def format_number(value: Any, max_places: int = 4) -> str:
     """A quantity that is neither money nor a score (a KPI's baseline, a volume): thousands separators and only the
     decimals it has ("14,266", "403.2", "0.25"), at most `max_places`."""

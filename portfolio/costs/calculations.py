@@ -233,15 +233,28 @@ def months_due(*, start: date, today: date, grace_days: int) -> list[date]:
 @dataclass(frozen=True)
 class SourceCoverage:
     """What one enabled source has delivered: `start` is its first month with data (the month it was added, while it
-    has none), `delivered` the months whose latest successful read wrote rows."""
+    has none), `delivered` the months whose latest successful read wrote rows, `added` the month it was added (None:
+    treated as `start`)."""
 
     name: str
     start: date
     delivered: frozenset[date]
+    added: date | None = None
 
     def owes(self, month: date) -> bool:
-        """Whether the month is expected of this source and not delivered."""
-        return self.start <= month and month not in self.delivered
+        """Whether the month is expected of this source and not delivered.
+
+        A source owes the gaps between its first and its latest delivered month (a hole in its history is missing
+        data), and the months after its latest delivered month only from the month it was added on. History loaded
+        into a new source (one old month backfilled on the day it is added) so obliges it to nothing between that
+        month and its addition: adding a source never makes a month that was complete before incomplete, while an
+        established source that stops delivering still owes every month since its last."""
+        if month < self.start or month in self.delivered:
+            return False
+        latest = max(self.delivered, default=None)
+        if latest is not None and month < latest:
+            return True
+        return month >= max(self.start, self.added or self.start)
 
 
 @dataclass(frozen=True)
@@ -279,8 +292,9 @@ def source_freshness(
 ) -> SourceFreshness:
     """Which months a source owes and whether it is late against its schedule (datetimes in local time).
 
-    Missing: every month from the source's first month with data (or the month it was added) whose data is owed
-    (`months_due`) and was not delivered. Late, by the kind of schedule (`schedule_kind`), allowing `grace_days`:
+    Missing: every month whose data is owed (`months_due`) and that the source owes (`SourceCoverage.owes`: from its
+    first month with data, but not the gap between history backfilled into it and its addition). Late, by the kind
+    of schedule (`schedule_kind`), allowing `grace_days`:
     - daily: no read has succeeded for a day plus the grace, counted from the last success (or from when the source
       was added, when it never succeeded); the late read is the current month's;
     - cron: the expression fell due (`cron_due_at`, its first time after the last success or the addition) more than
@@ -292,7 +306,7 @@ def source_freshness(
     grace = timedelta(days=grace_days)
     kind = schedule_kind(schedule, uploaded_by_hand=uploaded_by_hand)
     missing = tuple(m for m in months_due(start=coverage.start, today=today, grace_days=grace_days)
-                    if m not in coverage.delivered)
+                    if coverage.owes(m))
     this_month = today.replace(day=1)
     since = last_success_at or added_at
     since_words = (f"no successful read since {since:%Y-%m-%d %H:%M}" if last_success_at
@@ -312,11 +326,48 @@ def source_freshness(
 def latest_complete_month(
     *, months_with_costs: Iterable[date], coverage: Iterable[SourceCoverage], today: date
 ) -> date | None:
-    """The latest month before the current one that has costs and that every enabled source delivered, from its
-    first month on: a month some source still owes is incomplete, however much the others delivered."""
+    """The latest month before the current one that has costs and that no enabled source owes
+    (`SourceCoverage.owes`): a month some source still owes is incomplete, however much the others delivered."""
     sources = list(coverage)
     this_month = today.replace(day=1)
     for month in sorted({m.replace(day=1) for m in months_with_costs}, reverse=True):
         if month < this_month and not any(source.owes(month) for source in sources):
             return month
     return None
+
+
+# The key an unallocated record is listed under --------------------------------------------------------------------
+
+# A record carries several keys (a FOCUS row: its resource, its account, its tags); listed under each, the same money
+# showed up several times and the "biggest unallocated keys" added up to more than the unallocated total. Each record
+# is listed once, under the key a rule for it would most likely use: the provider's own workload ids, then a project
+# tag or label, then other tags and labels, then where it was billed, and an environment tag last (a rule on env=prod
+# maps nothing to one initiative).
+WORKLOAD_KEYS = ("project_id", "workspace_id", "namespace", "api_key_id")
+PROJECT_TAGS = ("project", "app", "application", "workload", "initiative")
+BILLING_KEYS = ("resource_id", "sub_account_id", "billing_account_id", "service_name")
+ENVIRONMENT_TAGS = frozenset({"env", "environment", "stage", "tier"})
+
+
+def _key_rank(key: str) -> tuple[int, int, str]:
+    if key in WORKLOAD_KEYS:
+        return 0, WORKLOAD_KEYS.index(key), key
+    prefix, _, name = key.partition(":")
+    if prefix in ("tag", "label") and name:
+        lowered = name.lower()
+        if lowered in PROJECT_TAGS:
+            return 1, PROJECT_TAGS.index(lowered), key
+        return (4, 0, key) if lowered in ENVIRONMENT_TAGS else (2, 0, key)
+    if key in BILLING_KEYS:
+        return 3, BILLING_KEYS.index(key), key
+    return 5, 0, key
+
+
+def unallocated_key_of(keys: Mapping[str, object]) -> tuple[str, str] | None:
+    """The (key, value) a record's unallocated amount is listed under, by the order above (ties by key name); None
+    for a record without keys (it counts in the unallocated total under no key)."""
+    present = [key for key, value in keys.items() if value not in (None, "")]
+    if not present:
+        return None
+    key = min(present, key=_key_rank)
+    return key, str(keys[key])

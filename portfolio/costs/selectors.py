@@ -139,10 +139,11 @@ def source_delivered_months() -> dict[int, set[date]]:
 
 
 def source_coverage(source: CostSource, *, delivered: dict[int, set[date]]) -> SourceCoverage:
-    """A source's first month with data (the month it was added, while it has none) and the months it delivered."""
+    """A source's first month with data (the month it was added, while it has none), the months it delivered and the
+    month it was added (from which on it owes the months after its latest: SourceCoverage.owes)."""
     months = delivered.get(source.pk, set())
-    start = min(months) if months else timezone.localdate(source.created_at).replace(day=1)
-    return SourceCoverage(source.name, start, frozenset(months))
+    added = timezone.localdate(source.created_at).replace(day=1)
+    return SourceCoverage(source.name, min(months) if months else added, frozenset(months), added)
 
 
 def enabled_source_coverage(*, delivered: dict[int, set[date]] | None = None) -> list[SourceCoverage]:
@@ -219,15 +220,15 @@ def spend_headline(*, today: date, coverage: Iterable[SourceCoverage] | None = N
     """AI spend of the latest complete month and of the month before, its unallocated spend and the share allocated
     (roll-ups only).
 
-    Complete: a month that has ended, has costs, and that every enabled source delivered (latest_complete_month);
+    Complete: a month that has ended, has allocated costs, and that no enabled source owes (latest_complete_month);
     a month some sources have read and others still owe would compare a fraction with a whole month. `month` is None
     before any month is complete; `incomplete` lists the months after it up to last month (the last twelve at most),
     each with the sources that still owe it.
     """
     sources = list(coverage) if coverage is not None else enabled_source_coverage()
     this_month = today.replace(day=1)
-    months = MonthlyCost.objects.filter(month__lt=this_month).order_by().values_list("month", flat=True).distinct()
-    complete = latest_complete_month(months_with_costs=months, coverage=sources, today=today)
+    complete = latest_complete_month(months_with_costs=months_with_allocated_cost(today=today), coverage=sources,
+                                     today=today)
     first_incomplete = add_months(complete, 1) if complete else min((s.start for s in sources), default=this_month)
     first_incomplete = max(first_incomplete, add_months(this_month, -INCOMPLETE_MONTHS_SHOWN))
     incomplete = [
@@ -320,14 +321,21 @@ def currency_rates() -> QuerySet[CurrencyRate]:
 # Total cost of ownership (InitiativeMonthlyTco) ----------------------------------------------------------------------
 
 
+def months_with_allocated_cost(*, today: date) -> QuerySet[MonthlyCost, date]:
+    """The months before the current one with allocated cost in the roll-ups: a month of unallocated spend only (an
+    old export backfilled before any rule maps it) has no initiative's cost to report, so it is never complete."""
+    return (MonthlyCost.objects.filter(month__lt=today.replace(day=1), initiative__isnull=False)
+            .order_by().values_list("month", flat=True).distinct())
+
+
 def last_complete_month(*, today: date | None = None) -> date | None:
-    """The latest month before the current one with allocated cost in the roll-ups that every enabled source
-    delivered (latest_complete_month, the dashboard's rule): one hand-uploaded row for a month the other sources still
-    owe must not make it the month that signals, initiative pages and the API read (three queries)."""
+    """The latest month before the current one with allocated cost in the roll-ups that no enabled source owes
+    (latest_complete_month, the dashboard's and the ingestion headline's rule): one hand-uploaded row for a month the
+    other sources still owe must not make it the month that signals, initiative pages and the API read, nor may one old
+    month backfilled into a new source make every later month incomplete (three queries)."""
     today = today or timezone.localdate()
-    months = (MonthlyCost.objects.filter(month__lt=today.replace(day=1), initiative__isnull=False)
-              .order_by().values_list("month", flat=True).distinct())
-    return latest_complete_month(months_with_costs=months, coverage=enabled_source_coverage(), today=today)
+    return latest_complete_month(months_with_costs=months_with_allocated_cost(today=today),
+                                 coverage=enabled_source_coverage(), today=today)
 
 
 def last_complete_quarter(*, today: date | None = None) -> tuple[str, date, date] | None:

@@ -9,7 +9,8 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -29,12 +30,47 @@ def as_json(value: Any) -> Any:
         data = {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, selectors.Figure):
             data["change"] = as_json(value.change)
+            data["change_points"] = as_json(value.change_points)
         return data
     if isinstance(value, dict):
         return {str(k): as_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [as_json(v) for v in value]
     return value
+
+
+def _amount(help_text: str) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+NO_COST_DATA = "null when no cost data was read for the quarter (a quarter in progress), not 0"
+# The shape of the answer where it matters to a client: the money figures and when they are null. The other parts
+# (figures, tables, forecast) are objects and lists as the README shows them.
+DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
+    "currency": serializers.CharField(),
+    "quarter": serializers.CharField(),
+    "previous_quarter": serializers.CharField(),
+    "has_cost_data": serializers.BooleanField(help_text="whether any cost data was read for the quarter"),
+    "spend": _amount(f"AI spend of the quarter; {NO_COST_DATA}"),
+    "unallocated": _amount(f"unallocated spend of the quarter; {NO_COST_DATA}"),
+    "value": _amount("reported value; null without value reports"),
+    "idle_licence_cost": _amount("idle licence cost per month; null without seat data for the quarter"),
+    "departments": serializers.ListField(child=inline_serializer("DashboardDepartment", {
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "spend": _amount(f"the department's spend; {NO_COST_DATA}"),
+        "value": _amount("null where nobody reported"),
+        "value_per_dollar": _amount("null where nobody reported a value with a cost"),
+        "value_cost": _amount("the cost value per dollar divides by"),
+        "value_cost_estimated": serializers.BooleanField(),
+        "url": serializers.CharField(),
+    })),
+    "figures": serializers.ListField(child=serializers.DictField(), help_text=(
+        "headline figures: key, label, value, previous, change (relative, in percent; for a share too), "
+        "change_points (a share's change in percentage points, unit percent only, else null), unit, basis, url, "
+        "as_of; "
+        f"value, previous and change null where not available (spend and unallocated: {NO_COST_DATA})")),
+})
 
 
 class DashboardAPIView(APIView):
@@ -47,11 +83,13 @@ class DashboardAPIView(APIView):
                              description="YYYY-Qn, one that has begun; default the last complete quarter."),
             OpenApiParameter("department", OpenApiTypes.INT, description="Department id; default all."),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: DASHBOARD_SCHEMA},
         description="The dashboard's figures for a quarter: spend and unallocated (the sums of cost_report over the "
                     "quarter's months), value, value per AI dollar, cost per outcome against the baseline, "
                     "initiatives by stage, idle licence cost, departments, spend by category and month, kill and "
-                    "scale candidates, sprawl and the forecast. Amounts in `currency`; null where not available. "
+                    "scale candidates, sprawl and the forecast. Amounts in `currency`; null where not available: for a "
+                    "quarter no cost data was read for yet `has_cost_data` is false and spend, unallocated, the "
+                    "departments' spend and the changes are null, not 0 and -100%. "
                     "Initiatives by stage, the candidates, sprawl and the forecast are kept only as they stand now: "
                     "for a quarter other than the current one `snapshot_as_of` (and each such figure's `as_of`) is "
                     "the day they were read, null for the current quarter. A quarter that has not begun is a 400.",

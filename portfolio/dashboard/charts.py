@@ -45,15 +45,20 @@ def spend_by_category(rows: list[dict[str, Any]], currency: str) -> dict[str, An
     return {"data": data, "layout": _layout("AI spend by category and month", y_title=currency, barmode="stack")}
 
 
-def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> dict[str, Any]:
+def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> dict[str, Any] | None:
+    """Spend and value side by side; a series nobody has (spend of a quarter nothing was read for: None) is left out
+    rather than drawn as bars of 0, and None when neither has a figure (the page says so instead)."""
     names = [r["name"] for r in rows]
+    data = [
+        {"type": "bar", "name": name, "x": names, "y": [float(r[key] or 0) for r in rows],
+         "marker": {"color": colour}}
+        for name, key, colour in (("Spend", "spend", PALETTE[0]), ("Value", "value", PALETTE[2]))
+        if any(r[key] for r in rows)
+    ]
+    if not data:
+        return None
     return {
-        "data": [
-            {"type": "bar", "name": "Spend", "x": names, "y": [float(r["spend"]) for r in rows],
-             "marker": {"color": PALETTE[0]}},
-            {"type": "bar", "name": "Value", "x": names, "y": [float(r["value"] or 0) for r in rows],
-             "marker": {"color": PALETTE[2]}},
-        ],
+        "data": data,
         "layout": _legend_on_top(_layout("Spend and reported value by department", y_title=currency, height=360,
                                          barmode="group")),
     }

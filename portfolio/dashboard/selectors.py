@@ -15,14 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.calculations import Quarter, change, value_per_dollar, weighted_mean
+from portfolio.calculations import Quarter, change, change_in_points, value_per_dollar, weighted_mean
 from portfolio.choices import CostCategory, RunStatus, Stage
-from portfolio.costs.calculations import add_months, cents
+from portfolio.costs.calculations import add_months, cents, unallocated_key_of
 from portfolio.costs.forecast import cost_forecast_latest
 from portfolio.costs.selectors import initiative_tco_by_period, last_complete_quarter
 from portfolio.dashboard import providers as registry
@@ -134,9 +133,17 @@ class Figure:
 
     @property
     def change(self) -> Decimal | None:
+        """Relative change in percent (for a share too: the API's `change` keeps that meaning)."""
         if self.value is None or self.previous is None:
             return None
         return change(Decimal(self.value), Decimal(self.previous))
+
+    @property
+    def change_points(self) -> Decimal | None:
+        """A share's change in percentage points, what the page and the board pack show for it; None for others."""
+        if self.unit != "percent" or self.value is None or self.previous is None:
+            return None
+        return change_in_points(Decimal(self.value), Decimal(self.previous))
 
 
 def _department_entry() -> dict[str, Decimal]:
@@ -147,6 +154,10 @@ def _department_entry() -> dict[str, Decimal]:
 
 @dataclass
 class QuarterTotals:
+    # Whether anything was read for the quarter, portfolio-wide: without cost records its spend is unknown, not $0
+    # (a quarter in progress before its first month is read), and without seat data so is its idle licence cost.
+    has_costs: bool = False
+    has_seats: bool = False
     spend: Decimal = ZERO
     unallocated: Decimal = ZERO
     value: Decimal | None = None
@@ -171,7 +182,10 @@ def _initiatives(department_id: int | None):
 
 
 def _quarter_totals(quarter: Quarter, department_id: int | None) -> QuarterTotals:
-    totals = QuarterTotals()
+    totals = QuarterTotals(
+        has_costs=MonthlyCost.objects.filter(month__in=quarter.months).exists(),
+        has_seats=LicencePoolActivity.objects.filter(month__in=quarter.months).exists(),
+    )
     costs = MonthlyCost.objects.filter(month__in=quarter.months)
     if department_id:
         costs = costs.filter(initiative__department_id=department_id)
@@ -260,24 +274,24 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
 
 def unallocated_keys(quarter: Quarter, *, limit: int = TOP) -> list[dict[str, Any]]:
     """The key values (tags, accounts, projects) of the quarter's unallocated cost records, biggest first: what an
-    administrator writes allocation rules for. Summed in the database (each record's keys expanded)."""
-    table = CostRecord._meta.db_table
-    if connection.vendor == "postgresql":
-        expand = "jsonb_each_text(r.keys::jsonb) AS k"
-        key, value = "k.key", "k.value"
-    else:
-        expand = "json_each(r.keys) AS k"
-        key, value = "k.key", "k.value"
-    sql = (
-        f"SELECT {key}, {value}, SUM(r.amount_reporting), COUNT(*) FROM {table} r, {expand} "
-        "WHERE r.initiative_id IS NULL AND r.period >= %s AND r.period <= %s "
-        f"GROUP BY {key}, {value} ORDER BY SUM(r.amount_reporting) DESC, {key}, {value} LIMIT %s"
+    administrator writes allocation rules for. Each record counts once, under its one most telling key
+    (calculations.unallocated_key_of), so the rows never count the same money twice; summed in the database per set
+    of keys, then attributed here."""
+    groups = (
+        CostRecord.objects.filter(initiative__isnull=True, period__gte=quarter.months[0],
+                                  period__lte=quarter.months[-1])
+        .order_by().values("keys").annotate(total=Sum("amount_reporting"), records=Count("pk"))
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [quarter.months[0], quarter.months[-1], limit])
-        rows = cursor.fetchall()
-    return [{"key": k, "value": str(v), "amount": cents(Decimal(str(a or 0))), "records": n,
-             "url": reverse("portfolio:allocationrule_list")} for k, v, a, n in rows]
+    by_key: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
+    for group in groups:
+        chosen = unallocated_key_of(group["keys"] or {})
+        if chosen is not None:
+            by_key[chosen][0] += group["total"] or ZERO
+            by_key[chosen][1] += group["records"]
+    rows = sorted(by_key.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    url = reverse("portfolio:allocationrule_list")
+    return [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url}
+            for (key, value), (amount, records) in rows]
 
 
 def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | None) -> list[dict[str, Any]]:
@@ -291,7 +305,7 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
         # that reported (their cost records, else their business case's estimate): `value_cost`, shown beside it, so
         # that it reads right next to a spend of the cost records alone.
         rows.append({
-            "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]),
+            "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]) if totals.has_costs else None,
             "value": cents(entry["value"]) if entry["reports"] else None,
             "value_per_dollar": value_per_dollar(entry["value_with_cost"], entry["reported_cost"]),
             "value_cost": cents(entry["reported_cost"]) if entry["reported_cost"] else None,
@@ -396,6 +410,19 @@ def forecast_of(department_id: int | None) -> dict[str, Any] | None:
     }
 
 
+def spend_of(totals: QuarterTotals) -> Decimal | None:
+    """The quarter's AI spend; None (shown "—", null in the API) when nothing was read for it, not $0."""
+    return cents(totals.spend) if totals.has_costs else None
+
+
+def unallocated_of(totals: QuarterTotals) -> Decimal | None:
+    return cents(totals.unallocated) if totals.has_costs else None
+
+
+def idle_licence_cost_of(totals: QuarterTotals) -> Decimal | None:
+    return cents(totals.idle_licence_cost) if totals.has_seats else None
+
+
 def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
              found: registry.CandidateSet | None, forecast: dict[str, Any] | None,
              as_of: date | None = None) -> list[Figure]:
@@ -411,11 +438,12 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
     share = None if not now.spend else (now.unallocated / now.spend * 100).quantize(Decimal("0.1"))
     share_before = None if not before.spend else (before.unallocated / before.spend * 100).quantize(Decimal("0.1"))
     running = sum(stages.get(s, 0) for s in (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION))
+    no_costs = "" if now.has_costs else f"; no cost data yet for {quarter.name}"
     return [
-        Figure("spend", "AI spend", cents(now.spend), cents(before.spend), "money",
-               f"cost roll-ups of {months} (the sum of cost_report over the quarter's months)", costs_url),
-        Figure("unallocated", "Unallocated spend", cents(now.unallocated), cents(before.unallocated), "money",
-               "cost records no allocation rule maps to an initiative", rules_url),
+        Figure("spend", "AI spend", spend_of(now), spend_of(before), "money",
+               f"cost roll-ups of {months} (the sum of cost_report over the quarter's months){no_costs}", costs_url),
+        Figure("unallocated", "Unallocated spend", unallocated_of(now), unallocated_of(before), "money",
+               f"cost records no allocation rule maps to an initiative{no_costs}", rules_url),
         Figure("unallocated_share", "Unallocated share", share, share_before, "percent",
                "unallocated spend / AI spend", rules_url),
         Figure("value", "Value", cents(now.value) if now.value is not None else None,
@@ -430,9 +458,11 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
                "the business cases' cost per outcome before AI, weighted the same way", reports_url),
         Figure("running", "Initiatives running", running, None, "count",
                "approved, in pilot or in production", reverse("portfolio:initiative_list"), as_of),
-        Figure("idle_licence_cost", "Idle licence cost per month", cents(now.idle_licence_cost),
-               cents(before.idle_licence_cost), "money",
-               "seats not active in the last 30 days x price per seat", reverse("portfolio:licencepool_list")),
+        Figure("idle_licence_cost", "Idle licence cost per month", idle_licence_cost_of(now),
+               idle_licence_cost_of(before), "money",
+               "seats not active in the last 30 days x price per seat"
+               + ("" if now.has_seats else f"; no seat data yet for {quarter.name}"),
+               reverse("portfolio:licencepool_list")),
         Figure("forecast_next_year", "Forecast, next four quarters",
                forecast["next_year"] if forecast else None, None, "money",
                (f"forecast as of {forecast['as_of']}; backtest error (MAPE) "
@@ -520,16 +550,17 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "previous_quarter": quarter.previous().name,
         "department": {"id": department.pk, "name": department.name} if department else None,
         "data": data_stamp(quarter).text,
+        "has_cost_data": now.has_costs,
         "snapshot_as_of": as_of,
         "figures": _figures(quarter, now, before, stages, found, forecast, as_of),
-        "spend": cents(now.spend),
-        "unallocated": cents(now.unallocated),
+        "spend": spend_of(now),
+        "unallocated": unallocated_of(now),
         "value": None if now.value is None else cents(now.value),
         "value_per_dollar": now.value_per_dollar,
         "cost_per_outcome": now.cost_per_outcome,
         "baseline_cost_per_outcome": now.baseline_cost_per_outcome,
         "initiatives_by_stage": stages,
-        "idle_licence_cost": cents(now.idle_licence_cost),
+        "idle_licence_cost": idle_licence_cost_of(now),
         "departments": departments(quarter, now, department_id),
         "top_initiatives": top_initiatives(quarter, now, department_id),
         "spend_by_category_month": spend_by_category_month(quarter, department_id),
@@ -566,14 +597,14 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
         key=lambda d: (d.when, d.what, d.initiative),
     )
     history = [{"month": m, "amount": a} for m, a in monthly_totals(board["spend_by_category_month"])]
+    departments = [d for d in board["departments"] if d["spend"] or d["value"]]
     currency = board["currency"]
     return {
         **board,
         "decisions": decisions,
         "svg": {
             "spend": svg.spend_by_category(board["spend_by_category_month"], currency) if history else None,
-            "departments": svg.spend_and_value_by_department(
-                [d for d in board["departments"] if d["spend"] or d["value"]], currency),
+            "departments": svg.spend_and_value_by_department(departments, currency) if departments else None,
             "licences": svg.licence_utilisation(board["licence_utilisation"]) if board["licence_utilisation"]
             else None,
             "forecast": svg.forecast(board["forecast"], currency) if board["forecast"] else None,

@@ -73,7 +73,7 @@ def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> 
     positions = list(range(len(names)))
     figure = _figure("departments", max(HEIGHT, 0.28 * len(names) + 1))
     axis = figure.add_subplot()
-    axis.barh([p + 0.2 for p in positions], [float(r["spend"]) for r in rows], height=0.4, label="Spend",
+    axis.barh([p + 0.2 for p in positions], [float(r["spend"] or 0) for r in rows], height=0.4, label="Spend",
               color=PALETTE[0])
     axis.barh([p - 0.2 for p in positions], [float(r["value"] or 0) for r in rows], height=0.4, label="Value",
               color=PALETTE[2])

@@ -19,7 +19,7 @@ from tollgate.ui.views import PermissionRequiredMixin
 # ?_export=<name> -> (file name, columns as (header, key)); each table of the page exports its rows.
 EXPORTS: dict[str, list[tuple[str, str]]] = {
     "figures": [("Figure", "label"), ("Value", "value"), ("Previous quarter", "previous"), ("Change %", "change"),
-                ("Computed from", "basis")],
+                ("Change (points)", "change_points"), ("Computed from", "basis")],
     "departments": [("Department", "name"), ("Spend", "spend"), ("Value", "value"),
                     ("Value per AI dollar", "value_per_dollar"), ("Cost behind value per dollar", "value_cost"),
                     ("That cost partly estimated", "value_cost_estimated")],
@@ -91,7 +91,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         if name == "figures":
             columns = [*columns, AS_OF]
             rows = [{"label": f.label, "value": f.value, "previous": f.previous, "change": f.change,
-                     "basis": f.basis, "as_of": f.as_of} for f in rows]
+                     "change_points": f.change_points, "basis": f.basis, "as_of": f.as_of} for f in rows]
         elif name in SNAPSHOT_TABLES:
             rows = [{**{key: _cell(row, key) for _, key in columns}, "as_of": board["snapshot_as_of"]}
                     for row in rows]

@@ -46,3 +46,12 @@ def test_a_kpi_target_must_lie_in_its_direction_from_the_baseline():
     assert kpi_target_error(Decimal("13"), Decimal("20"), "decrease").startswith("Lower is better")
     assert kpi_target_error(Decimal("0"), Decimal("0.0000"), "decrease") == (
         "The target equals the baseline (0): it asks for no change. Give a target below the baseline.")
+
+
+def test_a_share_changes_in_points_not_in_percent_of_itself():
+    """9.6% -> 9.7% of spend unallocated is a tenth of a point more, which a relative change shows as +1.0%."""
+    assert calculations.change_in_points(Decimal("9.7"), Decimal("9.6")) == Decimal("0.1")
+    assert calculations.change(Decimal("9.7"), Decimal("9.6")) == Decimal("1.0")
+    assert calculations.change_in_points(Decimal("4.8"), Decimal("8.05")) == Decimal("-3.3")  # half up, to a tenth
+    assert calculations.change_in_points(None, Decimal("9.6")) is None
+    assert calculations.change_in_points(Decimal("9.6"), None) is None

@@ -20,6 +20,7 @@ from tollgate.formatting import (
     format_money,
     format_number,
     format_percent,
+    format_points,
     format_score,
     format_unit_price,
     money_label,
@@ -109,6 +110,13 @@ def test_scores_have_one_decimal(value, expected):
 ])
 def test_percentages_have_one_decimal_and_the_sign(value, kwargs, expected):
     assert format_percent(value, **kwargs) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (Decimal("0.1"), "+0.1 pt"), (Decimal("-2"), "-2.0 pt"), (Decimal("0"), "0.0 pt"), (None, "—"),
+])
+def test_a_change_of_a_share_reads_in_points(value, expected):
+    assert format_points(value, signed=True) == expected
 
 
 @pytest.mark.parametrize(("value", "expected"), [

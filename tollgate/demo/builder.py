@@ -299,5 +299,5 @@ def _initiatives_and_history(
         # A year of cost data, read through the real connectors, only on the first load (like the history); each
         # month's roll-ups are built once, after its six sources are read, not after each of them.
         with rollups_deferred():
-            load_demo_costs(actor=actor)
+            load_demo_costs(actor=actor, configured_at=_year_ago())
     return initiatives, new

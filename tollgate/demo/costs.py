@@ -25,7 +25,7 @@ import random
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,6 +44,7 @@ from portfolio.costs.services.config import cost_config_apply
 from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
 from portfolio.models import CostSource, IngestionRun, LicencePool, MonthlyCost
 from tollgate.demo import data, providers
+from tollgate.demo.clock import demo_clock
 from tollgate.types import Actor
 
 MONTHS = 12  # 2025-10 .. 2026-09, the twelve months before the reference date
@@ -360,8 +361,11 @@ def _ingest(source: CostSource, period: Period, *, path: Path | None = None) -> 
     return run
 
 
-def load_demo_costs(*, actor: Actor | None = None) -> None:
-    """Configure the demo sources and ingest every month not yet ingested, through the real connectors."""
+def load_demo_costs(*, actor: Actor | None = None, configured_at: datetime | None = None) -> None:
+    """Configure the demo sources and ingest every month not yet ingested, through the real connectors.
+
+    `configured_at`: when the sources were added (the demo company's first day), so they owe the months after their
+    year of data as sources read all along do, not only from the day of the load (SourceCoverage.owes)."""
     os.environ.setdefault(OPENAI_KEY_ENV, "demo-not-a-secret")
     os.environ.setdefault(ANTHROPIC_KEY_ENV, "demo-not-a-secret")
     os.environ.setdefault(GITHUB_TOKEN_ENV, "demo-not-a-secret")
@@ -378,7 +382,8 @@ def load_demo_costs(*, actor: Actor | None = None) -> None:
     api = _DemoApi()
     with api.running(), tempfile.TemporaryDirectory(prefix="tollgate-demo-") as tmp:
         # The API's port changes per load; the source keeps the last one (a disabled schedule never calls it).
-        cost_config_apply(data=cost_config(api.url), actor=actor)
+        with demo_clock(configured_at) if configured_at is not None else nullcontext():
+            cost_config_apply(data=cost_config(api.url), actor=actor)
         sources = {s.name: s for s in CostSource.objects.filter(name__in=SOURCE_NAMES)}
         rng = random.Random(data.SEED)
         streams = {name: random.Random(f"{data.SEED}-{name}") for name in SOURCE_NAMES}

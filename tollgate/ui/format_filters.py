@@ -12,6 +12,7 @@ from tollgate.formatting import (
     format_money,
     format_number,
     format_percent,
+    format_points,
     format_score,
     format_unit_price,
     reporting_currency,
@@ -54,6 +55,12 @@ def percent(value: Any, places: int = 1) -> str:
 def signed_percent(value: Any) -> str:
     """{{ change|signed_percent }} → "+4.2%" or "-12.4%"."""
     return format_percent(value, signed=True)
+
+
+@register.filter
+def signed_points(value: Any) -> str:
+    """{{ change|signed_points }} → "+0.1 pt" or "-2.0 pt" (a share's change in percentage points)."""
+    return format_points(value, signed=True)
 
 
 @register.filter

@@ -1,13 +1,15 @@
-"""Whether a cost source keeps up with its schedule, and which month is complete: the pure rules on plain values, and
-which months a source delivered, read from its runs."""
+"""Whether a cost source keeps up with its schedule, and which month is complete: the pure rules on plain values,
+which months a source delivered, read from its runs, and the month the pages read after real runs."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
-from portfolio.choices import RunStatus
+from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs.calculations import (
     CRON,
     DAILY,
@@ -19,8 +21,19 @@ from portfolio.costs.calculations import (
     schedule_kind,
     source_freshness,
 )
-from portfolio.costs.selectors import source_delivered_months
-from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory
+from portfolio.costs.connectors.base import Period
+from portfolio.costs.selectors import (
+    cost_periods,
+    ingestion_health,
+    last_complete_month,
+    source_delivered_months,
+    spend_headline,
+)
+from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
+from portfolio.costs.services.sources import cost_source_create
+from portfolio.dashboard.selectors import default_quarter
+from tests.factories import InitiativeFactory
+from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 ADDED = datetime(2025, 9, 20, 10, 0, tzinfo=UTC)
@@ -132,6 +145,32 @@ def test_a_source_owes_nothing_before_its_first_month_and_the_current_month_is_n
     assert latest_complete_month(months_with_costs=[], coverage=[coverage()], today=NOW.date()) is None
 
 
+def test_history_backfilled_into_a_new_source_owes_nothing_up_to_its_addition():
+    """The QA case: one 2024-09 export read into a source added in December 2026. The source owes the months from
+    its addition on, not the two years between its history and its addition, so September 2026 stays complete."""
+    added = date(2026, 12, 1)
+    new = SourceCoverage("qa-focus", date(2024, 9, 1), frozenset({date(2024, 9, 1)}), added)
+    assert not any(new.owes(m) for m in month_range(date(2024, 9, 1), date(2026, 11, 1)))
+    assert new.owes(added)
+    months = [date(2024, 9, 1), *UP_TO_SEPTEMBER]
+    assert latest_complete_month(months_with_costs=months, coverage=[coverage(), new], today=NOW.date()) == \
+        date(2026, 9, 1)
+    result = source_freshness(schedule="monthly", uploaded_by_hand=True, coverage=new, added_at=NOW,
+                              last_success_at=NOW, cron_due_at=None, now=NOW, grace_days=3)
+    assert result.missing == () and not result.stale  # nobody is told about the two years it never had to deliver
+
+
+def test_a_hole_in_a_sources_history_is_owed_and_so_is_every_month_after_its_last_since_it_was_added():
+    patchy = SourceCoverage("aws-focus", date(2026, 6, 1), frozenset({date(2026, 6, 1), date(2026, 8, 1)}),
+                            date(2026, 12, 1))
+    assert patchy.owes(date(2026, 7, 1))  # between two months it delivered
+    assert not patchy.owes(date(2026, 9, 1)) and not patchy.owes(date(2026, 11, 1))  # before it was added
+    assert not patchy.owes(date(2026, 5, 1))  # before its first month
+    established = SourceCoverage("azure-focus", date(2025, 10, 1), UP_TO_SEPTEMBER, date(2025, 9, 1))
+    assert established.owes(date(2026, 10, 1)) and established.owes(date(2026, 11, 1))  # it stopped: it owes
+    assert not established.owes(date(2026, 9, 1))
+
+
 @pytest.mark.django_db
 def test_a_month_is_delivered_when_its_latest_successful_read_wrote_rows():
     june, july, august = date(2026, 6, 1), date(2026, 7, 1), date(2026, 8, 1)
@@ -145,3 +184,63 @@ def test_a_month_is_delivered_when_its_latest_successful_read_wrote_rows():
     IngestionRunFactory(source=other, period=august)
     # A failed read leaves the previous data; a successful one that wrote nothing replaced it with nothing.
     assert source_delivered_months() == {source.pk: {june}, other.pk: {august}}
+
+
+# Through the services: sources read month after month, then a new source with one old month ---------------------------
+
+
+def _months_ago(count: int) -> date:
+    month = timezone.localdate().replace(day=1)
+    for _ in range(count):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
+
+
+def _read(source, month: date, tmp_path: Path, *rows: str):
+    path = tmp_path / f"{source.name}-{month:%Y-%m}.csv"
+    path.write_text("date,initiative,key,category,amount,currency,quantity,unit\n" + "\n".join(rows) + "\n")
+    run = ingestion_run_create(source=source, period=Period.month(month.year, month.month),
+                               trigger=RunTrigger.COMMAND)
+    run = ingestion_run_execute(run=run, path=path)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    return run
+
+
+@pytest.mark.django_db
+def test_an_old_month_read_into_a_new_source_moves_no_reporting_month(tmp_path, settings, admin_user):
+    """Finding 1, reproduction B: a new CSV source reads one month of 2025 (one row, allocated). The month every page,
+    the API, the dashboard and the signals read stays last month, and the new source misses nothing."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    InitiativeFactory(external_id="NW-0001")
+    contracts = source_added(cost_source_create(actor=admin_user, name="contracts-csv", type="csv",
+                                                schedule="monthly"), timezone.now() - timedelta(days=400))
+    for back in (3, 2, 1):
+        month = _months_ago(back)
+        _read(contracts, month, tmp_path, f"{month:%Y-%m}-15,NW-0001,,maintenance,1000.00,USD,,",
+              f"{month:%Y-%m}-15,,tag:project=nobody,other,50.00,USD,,")
+    last_month, today = _months_ago(1), timezone.localdate()
+    assert last_complete_month() == last_month
+    quarter = default_quarter()
+
+    backfill = cost_source_create(actor=admin_user, name="qa-csv2", type="csv", schedule="monthly")
+    old = _months_ago(18)
+    _read(backfill, old, tmp_path, f"{old:%Y-%m}-28,NW-0001,,maintenance,100.00,USD,,")
+
+    assert last_complete_month() == last_month
+    assert cost_periods().month == last_month
+    assert default_quarter() == quarter
+    assert spend_headline(today=today)["month"].start == last_month
+    health = ingestion_health(now=timezone.now(), grace_days=3)
+    assert [s.name for s in health.stale] == []
+    assert health.headline["incomplete"] == []
+
+
+@pytest.mark.django_db
+def test_a_month_of_unallocated_spend_only_is_not_the_latest_complete_month(tmp_path, settings, admin_user):
+    """Finding 1, reproduction A: an export nothing is mapped in yet is not a month of cost to report on."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    focus = cost_source_create(actor=admin_user, name="qa-focus", type="csv", schedule="monthly")
+    old = _months_ago(27)
+    _read(focus, old, tmp_path, f"{old:%Y-%m}-28,,tag:project=nobody,other,-0.15,USD,,")
+    assert last_complete_month() is None
+    assert spend_headline(today=timezone.localdate())["month"] is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from portfolio.models import InitiativeMonthlyTco, MonthlyCost
 from reviews.choices import ReportStatus
 from reviews.selectors import ESTIMATED_COST_LABEL, report_cost
 from tests.factories import BusinessCaseFactory, InitiativeFactory, ReviewCycleFactory, ValueReportFactory
-from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory
+from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
 
 D = Decimal
 CASE = CaseEstimate(inference=D("800"), storage=D("50"), oversight_hours=D("20"), loaded_hourly_rate=D("65"),
@@ -144,7 +144,8 @@ def test_a_month_one_source_delivered_while_another_still_owes_it_is_not_the_las
     while the other sources still owe it; once every enabled source delivered it, it is."""
     september, october = date(2026, 9, 1), date(2026, 10, 1)
     initiative = InitiativeFactory()
-    billing, upload = CostSourceFactory(), CostSourceFactory()
+    added = datetime(2026, 8, 3, tzinfo=UTC)  # both read since the summer: each owes every month after its last
+    billing, upload = source_added(CostSourceFactory(), added), source_added(CostSourceFactory(), added)
     IngestionRunFactory(source=billing, period=september)
     IngestionRunFactory(source=upload, period=september)
     IngestionRunFactory(source=upload, period=october)

@@ -27,3 +27,9 @@ def test_other_charts_keep_their_legend_below_and_grow_their_margin_for_long_nam
 
     assert figure["layout"]["xaxis"]["automargin"] is True
     assert figure["layout"]["legend"]["y"] < 0
+
+
+def test_department_chart_leaves_out_a_series_nobody_has_rather_than_drawing_zeros():
+    no_costs = [{**d, "spend": None} for d in DEPARTMENTS]
+    assert [trace["name"] for trace in charts.spend_and_value_by_department(no_costs, "USD")["data"]] == ["Value"]
+    assert charts.spend_and_value_by_department([{**d, "value": None} for d in no_costs], "USD") is None

@@ -103,6 +103,33 @@ def test_spend_and_unallocated_equal_the_cost_reports_of_the_quarter(portfolio):
     assert figures["spend"].change == D("314.3")  # (4350.55 - 1050) / 1050
 
 
+def test_a_quarter_nothing_was_read_for_has_no_spend_rather_than_zero_spend(portfolio):
+    """A quarter in progress before its first month is read: spend, unallocated spend and idle seats are unknown, not
+    $0.00 down 100%, and so is each department's spend."""
+    board = dashboard(quarter=Quarter(2026, 4))
+    assert board["has_cost_data"] is False
+    assert (board["spend"], board["unallocated"], board["idle_licence_cost"]) == (None, None, None)
+    figures = {f.key: f for f in board["figures"]}
+    for key in ("spend", "unallocated", "unallocated_share", "idle_licence_cost"):
+        assert (figures[key].value, figures[key].change) == (None, None), key
+    assert figures["spend"].previous == D("4350.55")
+    assert figures["spend"].basis.endswith("no cost data yet for 2026-Q4")
+    assert {d["spend"] for d in board["departments"]} == {None}
+    # A quarter that has data still says $0 for a department none of whose initiatives spent anything.
+    assert dashboard(quarter=Q3)["has_cost_data"] is True
+    quiet = DepartmentFactory(name="Procurement")
+    assert next(d for d in dashboard(quarter=Q3)["departments"] if d["name"] == quiet.name)["spend"] == D("0")
+
+
+def test_the_unallocated_share_changes_in_points(portfolio):
+    figures = {f.key: f for f in dashboard(quarter=Q3)["figures"]}
+    share = figures["unallocated_share"]
+    assert (share.value, share.previous) == (D("8.1"), D("4.8"))  # 350.55 / 4,350.55 and 50 / 1,050
+    assert share.change_points == D("3.3")
+    assert share.change == D("68.8")  # the relative change, kept for the API's `change`
+    assert figures["spend"].change_points is None  # money changes stay relative
+
+
 def test_value_cost_per_outcome_stages_and_departments(portfolio):
     board = dashboard(quarter=Q3)
     assert board["value"] == D("9350.00")
@@ -132,11 +159,33 @@ def test_idle_licences_come_from_the_latest_month_of_the_quarter(portfolio):
     assert (row["month"], row["utilisation"], row["idle"]) == ("2026-09", 70.0, 30)
 
 
-def test_unallocated_keys_biggest_first(portfolio):
+def test_unallocated_keys_biggest_first_each_record_once(portfolio):
+    """The record tagged team=data in account A1 is listed under its tag only: listed under both, the rows added up
+    to $140 of $80 of such records."""
     keys = dashboard(quarter=Q3)["unallocated_keys"]
     assert [(k["key"], k["value"], k["amount"], k["records"]) for k in keys] == [
-        ("tag:team", "data", D("75.00"), 2), ("billing_account_id", "A1", D("60.00"), 1),
-        ("tag:team", "ops", D("5.00"), 1)]
+        ("tag:team", "data", D("75.00"), 2), ("tag:team", "ops", D("5.00"), 1)]
+
+
+def test_unallocated_keys_never_add_up_to_more_than_the_unallocated_spend():
+    """The QA case: sandbox records carry their resource, their project tag and env=prod; each is counted once, under
+    the project tag, and no row suggests a rule on env=prod while a better key is there."""
+    sandbox = {"resource_id": "/subscriptions/s1/resourceGroups/data-science-sandbox",
+               "tag:project": "data-science-sandbox", "tag:env": "prod", "billing_account_id": "A1"}
+    for day, amount in ((3, "120.00"), (4, "75.49")):
+        CostRecordFactory(period=date(2026, 8, 1), charge_date=date(2026, 8, day), amount=D(amount), keys=sandbox,
+                          initiative=None)
+    CostRecordFactory(period=date(2026, 9, 1), charge_date=date(2026, 9, 2), amount=D("40.00"), initiative=None,
+                      keys={"tag:env": "prod", "resource_id": "/subscriptions/s1/vm-7"})
+    CostRecordFactory(period=date(2026, 9, 1), charge_date=date(2026, 9, 2), amount=D("9.00"), initiative=None,
+                      keys={"tag:env": "prod"})
+    CostRecordFactory(period=date(2026, 9, 1), charge_date=date(2026, 9, 2), amount=D("1.00"), initiative=None)
+    rows = dashboard(quarter=Q3)["unallocated_keys"]
+    assert [(k["key"], k["value"], k["amount"], k["records"]) for k in rows] == [
+        ("tag:project", "data-science-sandbox", D("195.49"), 2),
+        ("resource_id", "/subscriptions/s1/vm-7", D("40.00"), 1),
+        ("tag:env", "prod", D("9.00"), 1)]
+    assert sum(k["amount"] for k in rows) <= D("245.49")  # the quarter's unallocated records, the keyless one too
 
 
 def test_department_filter_keeps_only_its_initiatives(portfolio):

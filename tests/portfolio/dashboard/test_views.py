@@ -213,6 +213,52 @@ def test_a_quarter_that_has_not_begun_is_refused_by_the_page_the_api_and_the_boa
     assert client.get("/portfolio/board-pack/0000-Q1/").status_code == 404
 
 
+def test_the_unallocated_share_s_change_reads_in_points_on_the_page_the_board_pack_and_the_api(
+        client, executive, portfolio):  # noqa: F811
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    share = html.split('id="figure-unallocated_share"', 1)[1].split("</a>", 1)[0]
+    assert "8.1%" in share and "+3.3 pt" in share and "68.8%" not in share
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    row = pack.split("<td>Unallocated share</td>", 1)[1].split("</tr>", 1)[0]
+    assert "+3.3 pt" in row and "68.8%" not in row
+    figures = {f["key"]: f for f in client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()["figures"]}
+    assert (figures["unallocated_share"]["change"], figures["unallocated_share"]["change_points"]) == (68.8, 3.3)
+    assert figures["spend"]["change_points"] is None
+    exported = client.get(URL, {"quarter": "2026-Q3", "_export": "figures"}).content.decode()
+    assert "Unallocated share,8.1,4.8,68.8,3.3," in exported
+
+
+def test_a_quarter_in_progress_without_cost_data_says_so_on_the_page_the_api_and_the_board_pack(
+        client, executive, portfolio, monkeypatch):  # noqa: F811
+    _today(monkeypatch, date(2026, 12, 7))
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q4"}).content.decode()
+    assert 'id="no-cost-data">No cost data yet for 2026-Q4' in html
+    spend = html.split('id="figure-spend"', 1)[1].split("</a>", 1)[0]
+    assert '<span class="n">—</span>' in spend and "-100.0%" not in html and "$0.00" not in html
+    departments = html.split('id="table-departments"', 1)[1].split("</table>", 1)[0]
+    assert "Claims" in departments and "$0.00" not in departments
+    assert 'id="chart-departments"' not in html and 'id="chart-departments-empty"' in html  # no value either
+    csv_rows = client.get(URL, {"quarter": "2026-Q4", "_export": "figures"}).content.decode()
+    assert "AI spend,,4350.55,," in csv_rows
+
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q4"}).json()
+    assert (data["has_cost_data"], data["spend"], data["unallocated"], data["idle_licence_cost"]) == (
+        False, None, None, None)
+    spend = next(f for f in data["figures"] if f["key"] == "spend")
+    assert (spend["value"], spend["previous"], spend["change"]) == (None, 4350.55, None)
+    assert {d["spend"] for d in data["departments"]} == {None}
+
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q4"])).content.decode()
+    assert 'id="cover-no-cost-data">No cost data yet for 2026-Q4' in pack
+    assert "-100.0%" not in pack and "$0.00" not in pack.split('id="pack-departments"', 1)[1].split("</section>")[0]
+    pdf = client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q4"]))
+    content = b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "No cost data yet for 2026-Q4" in text and "-100.0%" not in text
+
+
 def test_figures_kept_only_as_they_stand_now_are_labelled_with_the_day_for_another_quarter(
         client, executive, portfolio, monkeypatch):  # noqa: F811
     from tests.governance.signals.factories import SignalFactory
