@@ -21,6 +21,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db.models import Model, URLField
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse
@@ -110,6 +111,16 @@ class PersonAdmin(UserAdmin):
 
         class PersonChangeForm(form_class):  # type: ignore[misc, valid-type]
             """Refuses what would lock the administrator out, as the People page and the services do."""
+
+            def clean_username(self) -> str:
+                # People sign in whatever the letter case they type: two usernames differing only in case would be
+                # one login for two accounts (the database refuses it too, portfolio migration 0028).
+                username: str = self.cleaned_data["username"]
+                clash = type(obj).objects.filter(username__iexact=username).exclude(pk=obj.pk).first()
+                if clash is not None:
+                    raise ValidationError(f"{clash.get_full_name() or clash} already has the username "
+                                          f"{clash.username}, in some letter case.")
+                return username
 
             def clean(self) -> dict[str, Any]:
                 cleaned: dict[str, Any] = super().clean()

@@ -349,3 +349,23 @@ def test_removing_login_history_in_the_admin_is_in_the_audit_trail(client, admin
     assert [(row.actor, row.changes_dict, row.additional_data["source"]) for row in rows] == [
         (admin_user, {"records": [1, 0]}, "admin")] * 2
     assert all(owner.username not in f"{row.object_repr} {row.additional_data}" for row in rows)
+
+
+def test_a_username_differing_from_another_only_in_letter_case_is_refused_in_the_admin(client, admin_user, owner):
+    """People sign in whatever the case they type, so two such usernames would be one login for two accounts."""
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[owner.pk])
+    data = change_form(client, url)
+    data["username"] = [admin_user.username.upper()]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "already has the username" in str(response.context["adminform"].form.errors["username"])
+
+
+def test_the_database_refuses_usernames_differing_only_in_letter_case(owner):
+    from django.db import IntegrityError, transaction
+
+    owner.username = owner.username.upper()
+    owner.save()  # its own username in another case is fine
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(owner).objects.create(username=owner.username.lower(), email="other@example.com")
