@@ -450,3 +450,6 @@ class HandedOverSerializer(serializers.Serializer):
     to = serializers.IntegerField(help_text="Who owns them now.")
     initiatives = serializers.ListField(child=serializers.CharField(),
                                         help_text="The external ids of the initiatives handed over.")
+    no_longer_delegate = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Those on which the new owner was a delegate and no longer is: an owner is not also its delegate.")

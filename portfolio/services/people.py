@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -191,12 +192,22 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_h
     return profile
 
 
+@dataclass(frozen=True)
+class HandOver:
+    """What a hand-over did: the initiatives that changed owner, and those of them on which the new owner was a
+    delegate and is no longer one (an owner is not also its delegate)."""
+
+    initiatives: list[Initiative]
+    no_longer_delegate: list[Initiative]
+
+
 @transaction.atomic
-def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Actor) -> list[Initiative]:
+def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Actor) -> HandOver:
     """Someone leaves or changes job: everything they own that still runs or is planned goes to `to_user` (an active
     initiative owner), each initiative's owner changed through initiative_update (its field history), and one row on
-    the person handing over saying how many went to whom. Ended initiatives keep the owner they ended with: their
-    history is theirs."""
+    the person handing over saying how many went to whom. Where `to_user` was a delegate they stop being one, as an
+    owner is not also its delegate (the initiative's field history, and the row names those initiatives). Ended
+    initiatives keep the owner they ended with: their history is theirs."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators hand initiatives over.")
     if to_user.pk == from_user.pk:
@@ -207,16 +218,27 @@ def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Act
         raise ValidationError({"to": f"{to_user.get_full_name() or to_user} is not an initiative owner: give them "
                                      "the role first."})
     handed = list(Initiative.objects.select_for_update().filter(owner=from_user).exclude(stage__in=ENDED_STAGES)
-                  .order_by("pk"))
+                  .prefetch_related("delegates").order_by("pk"))
+    no_longer_delegate = []
     for initiative in handed:
-        initiative_update(actor=actor, initiative=initiative, owner=to_user)
+        delegates = list(initiative.delegates.all())
+        kept = [delegate for delegate in delegates if delegate.pk != to_user.pk]
+        if len(kept) < len(delegates):
+            no_longer_delegate.append(initiative)
+        initiative_update(actor=actor, initiative=initiative, owner=to_user,
+                          delegates=kept if len(kept) < len(delegates) else None)
     if handed:
         ids = [initiative.external_id for initiative in handed]
+        name = to_user.get_full_name() or str(to_user)
+        dropped = [initiative.external_id for initiative in no_longer_delegate]
+        reason = f"To {name}: {', '.join(ids)}." + (
+            f" {name} is no longer a delegate on {', '.join(dropped)} (now its owner)." if dropped else "")
         owners_changed.send(sender=User, user=from_user)
+        extra: dict[str, Any] = {"no_longer_delegate": dropped} if dropped else {}
         audit_event(from_user, actor=actor, event="initiatives_handed_over",
                     changes={"initiatives_owned": [len(handed), 0]}, to=to_user.get_username(), initiatives=ids,
-                    reason=f"To {to_user.get_full_name() or to_user}: {', '.join(ids)}.")  # what the trail shows
-    return handed
+                    reason=reason, **extra)  # the reason is what the trail shows
+    return HandOver(initiatives=handed, no_longer_delegate=no_longer_delegate)
 
 
 def self_lockout_errors(
