@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from portfolio.services.tokens import api_tokens_from_password_revoke
 from tollgate.audit import audit_event
 from tollgate.roles import may, roles_shown
 from tollgate.types import Actor
@@ -110,10 +111,12 @@ def people_invite_all(*, actor: Actor | None) -> list[Actor]:
 @transaction.atomic
 def password_set(*, user: Actor, password: str, source: str) -> Actor:
     """`user` sets their own password (already checked by the password validators of the form that asked for it):
-    on the password page ("password_page") or from an e-mailed link ("link"). Audited on the account, by them."""
+    on the password page ("password_page") or from an e-mailed link ("link"). Audited on the account, by them. The
+    API tokens obtained with the old password are revoked (api_tokens_from_password_revoke)."""
     if not settings.PASSWORD_LOGIN:
         raise ValidationError(PASSWORDS_OFF)
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_event(user, actor=user, event="password_changed", source=source)
+    api_tokens_from_password_revoke(user=user)
     return user

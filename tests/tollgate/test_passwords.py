@@ -55,6 +55,33 @@ def test_changing_one_s_own_password(login, owner):
     assert other_session.get(reverse("portfolio:initiative_list")).status_code == 302
 
 
+def obtained_token(user, password: str = PASSWORD) -> str:
+    response = Client().post(reverse("api_token"), {"username": user.username, "password": password})
+    assert response.status_code == 200
+    return response.json()["token"]
+
+
+def works(key: str) -> bool:
+    return Client().get(reverse("api_me"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+def test_changing_one_s_password_revokes_the_tokens_obtained_with_the_old_one(login, owner):
+    key = obtained_token(owner)
+    assert works(key)
+    client = login(owner)
+    page = client.get(reverse("password_change")).content.decode()
+    assert "revokes the API tokens obtained with your password" in page
+    client.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+    assert not works(key) and works(obtained_token(owner, NEW))
+
+
+def test_a_password_set_from_a_reset_link_revokes_the_tokens_obtained_with_the_old_one(client, owner):
+    key = obtained_token(owner)
+    client.post(reverse("password_reset"), {"email": owner.email})
+    assert set_from_link(client, LINK.search(mail.outbox[0].body).group(1)).status_code == 302
+    assert not works(key)
+
+
 def test_an_account_without_a_password_is_told_how_to_get_one(admin_user):
     person = person_create(actor=admin_user, email="sso.only@example.com", first_name="S", last_name="O",
                            roles={Role.OWNER}, department=None, title="", invite=False)
