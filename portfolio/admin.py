@@ -75,7 +75,7 @@ class ProfileInline(admin.StackedInline):
     fk_name = "user"
     can_delete = False
     autocomplete_fields = ["department", "delegates"]
-    readonly_fields = ["digest_sent_at"]  # the daily digest's own bookkeeping
+    readonly_fields = ["digest_sent_at", "deactivated_at"]  # bookkeeping: the digest's, and the links' signature
 
 
 admin.site.unregister(get_user_model())

@@ -103,8 +103,10 @@ def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: st
         with disable_auditlog():
             user.save(update_fields=["is_active"])
         audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]})
-        if not active:  # a reactivated account must not bring its old keys back to life
+        if not active:  # a reactivated account must not bring its old keys or password links back to life
             api_tokens_revoke_all(actor=actor, user=user)
+            Profile.objects.get_or_create(user=user)
+            Profile.objects.filter(user=user).update(deactivated_at=timezone.now())  # the row above is its record
         if Initiative.objects.filter(owner=user).exclude(stage__in=ENDED_STAGES).exists():
             owners_changed.send(sender=User, user=user)
     return user

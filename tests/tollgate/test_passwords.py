@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.services import person_create, person_deactivate, person_invite
+from portfolio.services import person_create, person_deactivate, person_invite, person_reactivate
 from tests.factories import PASSWORD
 from tollgate.passwords import LINKS_PER_ADDRESS_PER_HOUR, REQUESTS_PER_CLIENT_PER_HOUR
 from tollgate.roles import Role
@@ -172,3 +172,18 @@ def test_a_link_stops_working_when_its_account_is_deactivated(client, admin_user
     path = LINK.search(mail.outbox[0].body).group(1)
     person_deactivate(actor=admin_user, user=owner)
     assert 'id="invalid-link"' in client.get(path, follow=True).content.decode()
+
+
+@pytest.mark.parametrize("how", ["forgot", "invitation"])
+def test_a_link_sent_before_a_deactivation_stays_dead_after_a_reactivation(client, admin_user, owner, how):
+    if how == "forgot":
+        client.post(reverse("password_reset"), {"email": owner.email})
+    else:
+        person_invite(actor=admin_user, user=owner)
+    path = LINK.search(mail.outbox[0].body).group(1)
+    person_deactivate(actor=admin_user, user=owner)
+    person_reactivate(actor=admin_user, user=owner)
+    assert 'id="invalid-link"' in client.get(path, follow=True).content.decode()
+    # A link sent after the reactivation works.
+    person_invite(actor=admin_user, user=owner)
+    assert set_from_link(Client(), LINK.search(mail.outbox[-1].body).group(1)).status_code == 302
