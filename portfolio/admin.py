@@ -42,6 +42,7 @@ from portfolio.costs.services.sources import (
     cost_source_update,
 )
 from portfolio.models import BUSINESS_CASE_FIELDS, KPI_FIELDS
+from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import login_attempts_expired
 from portfolio.services.initiatives import (
     EDITABLE_FIELDS,
@@ -447,10 +448,18 @@ class BusinessCaseAdmin(ServiceAdmin):
         business_case_delete(actor=request_actor(request), case=obj)
 
 
+class KPIAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.KPI
+        fields = ["initiative", *KPI_FIELDS]
+        error_messages = {"baseline": KPI_FIGURE_MESSAGES, "target": KPI_FIGURE_MESSAGES}  # as on the page and API
+
+
 @admin.register(models.KPI)
 class KPIAdmin(ServiceAdmin):
     """Through kpi_save / kpi_delete: locked in review, read-only once ended, versioned after approval."""
 
+    form = KPIAdminForm
     list_display = ["name", "initiative", "unit", "kind", "baseline", "target", "direction", "value_per_unit"]
     list_filter = ["kind", "direction"]
     search_fields = ["name", "initiative__name"]

@@ -369,3 +369,14 @@ def test_the_database_refuses_usernames_differing_only_in_letter_case(owner):
     owner.save()  # its own username in another case is fine
     with pytest.raises(IntegrityError), transaction.atomic():
         type(owner).objects.create(username=owner.username.lower(), email="other@example.com")
+
+
+@pytest.mark.parametrize("figure", ["9999999999999999", "999999999999", "1e16"])
+def test_a_kpi_figure_past_its_limit_gets_the_page_s_sentence_in_the_admin(client, admin_user, initiative, figure):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portfolio_kpi_add"), {
+        "initiative": initiative.pk, "name": "Big", "unit": "", "kind": "count", "baseline": figure, "target": "1",
+        "direction": "decrease", "value_per_unit": ""})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["baseline"] == [
+        "A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 (11 digits before the point)."]
