@@ -144,7 +144,7 @@ class PersonAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
         if switched:
             switch = person_reactivate if not obj.is_active else person_deactivate
-            switch(actor=request_actor(request), user=obj)
+            switch(actor=request_actor(request), user=obj, source="admin")
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         chosen = form.cleaned_data.get("groups")

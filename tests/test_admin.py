@@ -208,6 +208,7 @@ def test_deactivating_an_account_in_the_admin_is_in_the_audit_trail(client, admi
     last = updates.last()
     assert (last.actor, last.additional_data["event"], last.changes_dict) == (
         admin_user, "person_reactivated", {"is_active": [False, True]})
+    assert {row.additional_data["source"] for row in updates if row.additional_data} == {"admin"}
 
 
 def test_an_administrator_cannot_lock_themselves_out_in_the_admin(client, admin_user):

@@ -92,8 +92,9 @@ def person_set_role(
     person_set_roles(user=user, roles=current | {role}, actor=actor, source=source)
 
 
-def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: str) -> Actor:
-    """Turn an account on or off, audited by one explicit row (the account's field history stays out of it)."""
+def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: str, source: str) -> Actor:
+    """Turn an account on or off, audited by one explicit row saying where (`source`: the People page, the API, the
+    Django admin); the account's field history stays out of it."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied(f"Only administrators {'reactivate' if active else 'deactivate'} accounts.")
     if not active and (errors := self_lockout_errors(actor=actor, user=user, is_active=False)):
@@ -102,7 +103,7 @@ def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: st
         user.is_active = active
         with disable_auditlog():
             user.save(update_fields=["is_active"])
-        audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]})
+        audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]}, source=source)
         if not active:  # a reactivated account must not bring its old keys or password links back to life
             api_tokens_revoke_all(actor=actor, user=user)
             Profile.objects.get_or_create(user=user)
@@ -113,16 +114,16 @@ def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: st
 
 
 @transaction.atomic
-def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
+def person_deactivate(*, actor: Actor | None, user: Actor, source: str = "people_page") -> Actor:
     """Someone left: their account stops working and their API tokens are revoked (they own what they owned until it
     is handed over). Audited."""
-    return _account_switch(actor=actor, user=user, active=False, event="person_deactivated")
+    return _account_switch(actor=actor, user=user, active=False, event="person_deactivated", source=source)
 
 
 @transaction.atomic
-def person_reactivate(*, actor: Actor | None, user: Actor) -> Actor:
+def person_reactivate(*, actor: Actor | None, user: Actor, source: str = "people_page") -> Actor:
     """A deactivated account may sign in again (with the roles it still holds). Audited."""
-    return _account_switch(actor=actor, user=user, active=True, event="person_reactivated")
+    return _account_switch(actor=actor, user=user, active=True, event="person_reactivated", source=source)
 
 
 @transaction.atomic
@@ -306,9 +307,9 @@ def person_update(
             profile.delegates.set(delegates)
     person_set_roles(user=user, roles=roles, actor=actor, source=source)
     if user.is_active and not is_active:
-        person_deactivate(actor=actor, user=user)
+        person_deactivate(actor=actor, user=user, source=source)
     elif is_active and not user.is_active:
-        person_reactivate(actor=actor, user=user)
+        person_reactivate(actor=actor, user=user, source=source)
     return user
 
 
