@@ -293,7 +293,7 @@ class PersonCreateForm(forms.Form):
     last_name = forms.CharField(max_length=150)
     roles = forms.TypedMultipleChoiceField(choices=Role.choices, coerce=Role, required=False,
                                            widget=forms.CheckboxSelectMultiple,
-                                           help_text="What the person may do in Tollgate; none: they see nothing.")
+                                           help_text="What the person may do in Tollgate: at least one.")
     department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"), required=False,
                                         empty_label="— none —")
     title = forms.CharField(max_length=160, required=False)

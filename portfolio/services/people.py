@@ -134,15 +134,21 @@ def person_create(
     """An administrator adds someone by hand (imports and single sign-on add people too): an account named by the
     e-mail address, with no usable password until they set one, their roles and profile. With `invite`, they are
     e-mailed a link to set their password (portfolio.services.passwords.person_invite); if the mail cannot be sent,
-    nothing is created. Audited: "Account created", then the roles and the invitation."""
+    nothing is created. Audited: "Account created", then the roles and the invitation. Someone is added with at
+    least one role: without one they could see nothing (single sign-on does not create such accounts either)."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators add people.")
     email = email.strip().lower()
+    errors: dict[str, str] = {}
     existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
     if existing is not None:
         state = "" if existing.is_active else " (deactivated: reactivate it on their page)"
         who = existing.get_full_name() or existing
-        raise ValidationError({"email": f"{email} already has an account{state}: {who}."})
+        errors["email"] = f"{email} already has an account{state}: {who}."
+    if not roles:
+        errors["roles"] = "Give them at least one role: without one they could see nothing in Tollgate."
+    if errors:
+        raise ValidationError(errors)
     user = User(username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip())
     user.set_unusable_password()
     with disable_auditlog():  # the explicit row below is the record of the account's creation
