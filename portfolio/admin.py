@@ -21,6 +21,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db.models import Model, URLField
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse
@@ -41,6 +42,7 @@ from portfolio.costs.services.sources import (
     cost_source_update,
 )
 from portfolio.models import BUSINESS_CASE_FIELDS, KPI_FIELDS
+from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import login_attempts_expired
 from portfolio.services.initiatives import (
     EDITABLE_FIELDS,
@@ -74,7 +76,7 @@ class ProfileInline(admin.StackedInline):
     fk_name = "user"
     can_delete = False
     autocomplete_fields = ["department", "delegates"]
-    readonly_fields = ["digest_sent_at"]  # the daily digest's own bookkeeping
+    readonly_fields = ["digest_sent_at", "deactivated_at"]  # bookkeeping: the digest's, and the links' signature
 
 
 admin.site.unregister(get_user_model())
@@ -111,6 +113,16 @@ class PersonAdmin(UserAdmin):
         class PersonChangeForm(form_class):  # type: ignore[misc, valid-type]
             """Refuses what would lock the administrator out, as the People page and the services do."""
 
+            def clean_username(self) -> str:
+                # People sign in whatever the letter case they type: two usernames differing only in case would be
+                # one login for two accounts (the database refuses it too, portfolio migration 0028).
+                username: str = self.cleaned_data["username"]
+                clash = type(obj).objects.filter(username__iexact=username).exclude(pk=obj.pk).first()
+                if clash is not None:
+                    raise ValidationError(f"{clash.get_full_name() or clash} already has the username "
+                                          f"{clash.username}, in some letter case.")
+                return username
+
             def clean(self) -> dict[str, Any]:
                 cleaned: dict[str, Any] = super().clean()
                 groups = cleaned.get("groups")
@@ -132,7 +144,7 @@ class PersonAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
         if switched:
             switch = person_reactivate if not obj.is_active else person_deactivate
-            switch(actor=request_actor(request), user=obj)
+            switch(actor=request_actor(request), user=obj, source="admin")
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         chosen = form.cleaned_data.get("groups")
@@ -436,10 +448,18 @@ class BusinessCaseAdmin(ServiceAdmin):
         business_case_delete(actor=request_actor(request), case=obj)
 
 
+class KPIAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.KPI
+        fields = ["initiative", *KPI_FIELDS]
+        error_messages = {"baseline": KPI_FIGURE_MESSAGES, "target": KPI_FIGURE_MESSAGES}  # as on the page and API
+
+
 @admin.register(models.KPI)
 class KPIAdmin(ServiceAdmin):
     """Through kpi_save / kpi_delete: locked in review, read-only once ended, versioned after approval."""
 
+    form = KPIAdminForm
     list_display = ["name", "initiative", "unit", "kind", "baseline", "target", "direction", "value_per_unit"]
     list_filter = ["kind", "direction"]
     search_fields = ["name", "initiative__name"]

@@ -18,6 +18,7 @@ from django_select2.forms import Select2MultipleWidget, Select2Widget
 
 from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
+from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import handover_candidates
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
 from tollgate.formatting import money_label
@@ -241,6 +242,7 @@ class KPIForm(forms.ModelForm):
         model = KPI
         fields = KPI_FIELDS
         labels = {"value_per_unit": money_label("Value per unit / per point")}
+        error_messages = {"baseline": KPI_FIGURE_MESSAGES, "target": KPI_FIGURE_MESSAGES}
         help_texts = {
             "unit": "e.g. minutes per e-mail, %, tickets",
             "kind": "Count: tickets deflected. Per outcome: minutes per e-mail, valued on each report's outcomes. "
@@ -291,7 +293,7 @@ class PersonCreateForm(forms.Form):
     last_name = forms.CharField(max_length=150)
     roles = forms.TypedMultipleChoiceField(choices=Role.choices, coerce=Role, required=False,
                                            widget=forms.CheckboxSelectMultiple,
-                                           help_text="What the person may do in Tollgate; none: they see nothing.")
+                                           help_text="What the person may do in Tollgate: at least one.")
     department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"), required=False,
                                         empty_label="— none —")
     title = forms.CharField(max_length=160, required=False)

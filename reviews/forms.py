@@ -74,7 +74,9 @@ class ValueReportForm(forms.ModelForm):
             entry = entries.get(kpi.pk)
             stated = kpi.kind == KpiKind.STATED
             self.fields[f"{KPI_PREFIX}{kpi.pk}"] = forms.DecimalField(
-                label=f"Actual of {kpi.name}", max_digits=16, decimal_places=4, required=False, validators=KPI_FIGURE,
+                # The range is KPI_FIGURE's, in its one sentence: the column's digit count (12 before the point)
+                # would name another limit beside it.
+                label=f"Actual of {kpi.name}", decimal_places=4, required=False, validators=KPI_FIGURE,
                 initial=entry.actual if entry else None,
                 help_text="Optional for a stated KPI: it tells whether the target was met." if stated else "",
             )

@@ -208,6 +208,7 @@ def test_deactivating_an_account_in_the_admin_is_in_the_audit_trail(client, admi
     last = updates.last()
     assert (last.actor, last.additional_data["event"], last.changes_dict) == (
         admin_user, "person_reactivated", {"is_active": [False, True]})
+    assert {row.additional_data["source"] for row in updates if row.additional_data} == {"admin"}
 
 
 def test_an_administrator_cannot_lock_themselves_out_in_the_admin(client, admin_user):
@@ -349,3 +350,34 @@ def test_removing_login_history_in_the_admin_is_in_the_audit_trail(client, admin
     assert [(row.actor, row.changes_dict, row.additional_data["source"]) for row in rows] == [
         (admin_user, {"records": [1, 0]}, "admin")] * 2
     assert all(owner.username not in f"{row.object_repr} {row.additional_data}" for row in rows)
+
+
+def test_a_username_differing_from_another_only_in_letter_case_is_refused_in_the_admin(client, admin_user, owner):
+    """People sign in whatever the case they type, so two such usernames would be one login for two accounts."""
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[owner.pk])
+    data = change_form(client, url)
+    data["username"] = [admin_user.username.upper()]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "already has the username" in str(response.context["adminform"].form.errors["username"])
+
+
+def test_the_database_refuses_usernames_differing_only_in_letter_case(owner):
+    from django.db import IntegrityError, transaction
+
+    owner.username = owner.username.upper()
+    owner.save()  # its own username in another case is fine
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(owner).objects.create(username=owner.username.lower(), email="other@example.com")
+
+
+@pytest.mark.parametrize("figure", ["9999999999999999", "999999999999", "1e16"])
+def test_a_kpi_figure_past_its_limit_gets_the_page_s_sentence_in_the_admin(client, admin_user, initiative, figure):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portfolio_kpi_add"), {
+        "initiative": initiative.pk, "name": "Big", "unit": "", "kind": "count", "baseline": figure, "target": "1",
+        "direction": "decrease", "value_per_unit": ""})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["baseline"] == [
+        "A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 (11 digits before the point)."]

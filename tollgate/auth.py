@@ -7,6 +7,7 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -39,7 +40,8 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 class PasswordBackend(ModelBackend):
-    """Django's username-and-password check, refused when PASSWORD_LOGIN is off (single sign-on only).
+    """Django's username-and-password check, whatever the letter case of the username typed, refused when
+    PASSWORD_LOGIN is off (single sign-on only).
 
     Only `authenticate` is switched off: the backend still answers the Django admin's model permissions (from the
     administrators' group) for everyone, however they signed in.
@@ -49,7 +51,33 @@ class PasswordBackend(ModelBackend):
                      **kwargs: Any):
         if not settings.PASSWORD_LOGIN:
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        return super().authenticate(request, username=stored_username(username), password=password, **kwargs)
+
+
+def stored_username(typed: str | None) -> str | None:
+    """The username as stored for one typed in any letter case: a username is an e-mail address, which people type
+    as their mailbox shows it, and every other door (reset, import, Add person) ignores case. Usernames are unique
+    ignoring case (portfolio migration 0028); should two differ only in case all the same, only the exact one signs
+    in."""
+    if not typed:
+        return typed
+    user_model = get_user_model()
+    matches = list(user_model._default_manager.filter(**{f"{user_model.USERNAME_FIELD}__iexact": typed})
+                   .values_list(user_model.USERNAME_FIELD, flat=True)[:2])
+    return matches[0] if len(matches) == 1 else typed
+
+
+def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> str | None:
+    """The account django-axes counts failed logins against (AXES_USERNAME_CALLABLE): the username typed, in lower
+    case, so that guesses at one account in different letter cases are counted, locked and unlocked together, as the
+    login finds one account for all of them."""
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
+    if credentials:
+        typed = credentials.get(field)
+    else:
+        data = getattr(request, "data", None) or getattr(request, "POST", None) or {}
+        typed = data.get(field)
+    return typed.strip().lower() if isinstance(typed, str) else None
 
 
 def client_address(request: HttpRequest) -> str | None:

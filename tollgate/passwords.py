@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 
-from portfolio.services.passwords import password_set
+from portfolio.services.passwords import password_link_tokens, password_set
 from tollgate.auth import client_address
 from tollgate.types import request_actor
 
@@ -80,6 +80,7 @@ class PasswordResetView(PasswordsOnMixin, auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+    token_generator = password_link_tokens  # the links stay dead after a deactivation, as invitations' do
 
     @property
     def extra_email_context(self) -> dict[str, Any]:
@@ -108,6 +109,7 @@ class PasswordResetConfirmView(PasswordsOnMixin, auth_views.PasswordResetConfirm
 
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("login")
+    token_generator = password_link_tokens
 
     def get_user(self, uidb64: str) -> Any:
         # A link sent before someone left stops working with their account.

@@ -252,6 +252,7 @@ AXES_LOCKOUT_CALLABLE = "tollgate.auth.lockout_response"  # the page, or JSON fo
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "tollgate.auth.client_address"
+AXES_USERNAME_CALLABLE = "tollgate.auth.lockout_username"  # one account whatever the letter case typed
 LOGIN_CLIENT_IP_HEADER = env("LOGIN_CLIENT_IP_HEADER", default="REMOTE_ADDR")
 
 # The cache holds the dashboard's figures, its rendered body and the version of the data they come from. One per

@@ -16,7 +16,7 @@ from portfolio.costs.calculations import month_range
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
-from portfolio.models.base import KPI_FIGURE_API_MESSAGES
+from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from portfolio.services.reference import case_duplicate_errors, ensure_no_case_duplicate
@@ -165,8 +165,8 @@ class KPISerializer(ModelSerializer):
         model = KPI
         fields = ["id", "url", "initiative", *KPI_FIELDS, "value_per_unit_label", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"baseline": {"error_messages": KPI_FIGURE_API_MESSAGES},
-                        "target": {"error_messages": KPI_FIGURE_API_MESSAGES}}
+        extra_kwargs = {"baseline": {"error_messages": KPI_FIGURE_MESSAGES},
+                        "target": {"error_messages": KPI_FIGURE_MESSAGES}}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -450,3 +450,6 @@ class HandedOverSerializer(serializers.Serializer):
     to = serializers.IntegerField(help_text="Who owns them now.")
     initiatives = serializers.ListField(child=serializers.CharField(),
                                         help_text="The external ids of the initiatives handed over.")
+    no_longer_delegate = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Those on which the new owner was a delegate and no longer is: an owner is not also its delegate.")

@@ -378,7 +378,8 @@ class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retrie
         serializer.is_valid(raise_exception=True)
         to = serializer.validated_data["to"]
         handed = call_service(services.initiatives_hand_over, actor=request.user, from_user=person, to_user=to)
-        return Response({"to": to.pk, "initiatives": [initiative.external_id for initiative in handed]})
+        return Response({"to": to.pk, "initiatives": [initiative.external_id for initiative in handed.initiatives],
+                         "no_longer_delegate": [initiative.external_id for initiative in handed.no_longer_delegate]})
 
     @extend_schema(request=None, responses={200: OpenApiResponse(
         OpenApiTypes.OBJECT, description="How many of their API tokens were revoked.",

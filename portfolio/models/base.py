@@ -21,8 +21,9 @@ _KPI_FIGURE_MESSAGE = ("A KPI figure is between -99,999,999,999.9999 and 99,999,
                        "(11 digits before the point).")
 KPI_FIGURE = [MinValueValidator(-KPI_FIGURE_LIMIT, message=_KPI_FIGURE_MESSAGE),
               MaxValueValidator(KPI_FIGURE_LIMIT, message=_KPI_FIGURE_MESSAGE)]
-# DRF's decimal field checks the column's digits and range first, in its own words: the API says the same as the pages.
-KPI_FIGURE_API_MESSAGES: dict[str, Any] = {key: _KPI_FIGURE_MESSAGE for key in (
+# Django's and DRF's decimal fields check the column's digits first, in their own words (12 digits before the point,
+# 16 in all: the column's, not the limit above): every door (page, Django admin, API) gives the one sentence instead.
+KPI_FIGURE_MESSAGES: dict[str, Any] = {key: _KPI_FIGURE_MESSAGE for key in (
     "max_value", "min_value", "max_digits", "max_whole_digits")}
 
 # PostgreSQL's integer column stops at 2,147,483,647 (a small integer at 32,767); SQLite (the embedded default) takes

@@ -99,6 +99,9 @@ class Profile(TimestampedModel):
     # The hour of the day the daily digest is sent at, in the person's time zone (blank: the server's TIME_ZONE).
     digest_hour = models.PositiveSmallIntegerField(default=7, db_default=7, validators=[MaxValueValidator(23)])
     time_zone = models.CharField(max_length=64, blank=True, db_default="")
+    # When the account was last deactivated (kept after a reactivation): part of what an e-mailed password link is
+    # signed with, so a link sent before someone left does not work again when they come back.
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

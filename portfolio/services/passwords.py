@@ -4,10 +4,12 @@ password or the link. With PASSWORD_LOGIN off (single sign-on only) there are no
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -16,6 +18,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from portfolio.models import Profile
+from portfolio.services.tokens import api_tokens_from_password_revoke
 from tollgate.audit import audit_event
 from tollgate.roles import may, roles_shown
 from tollgate.types import Actor
@@ -23,11 +27,24 @@ from tollgate.types import Actor
 PASSWORDS_OFF = "Password login is switched off here: people sign in with single sign-on."
 
 
+class PasswordLinkTokenGenerator(PasswordResetTokenGenerator):
+    """Django's signed single-use token for e-mailed password links (invitations and "Forgot your password?"), also
+    signed with when the account was last deactivated: a deactivated account's links are refused, and this keeps a
+    link sent before a deactivation dead after a reactivation too."""
+
+    def _make_hash_value(self, user: Any, timestamp: int) -> str:
+        deactivated_at = Profile.objects.filter(user=user).values_list("deactivated_at", flat=True).first()
+        return super()._make_hash_value(user, timestamp) + (deactivated_at.isoformat() if deactivated_at else "")
+
+
+password_link_tokens = PasswordLinkTokenGenerator()
+
+
 def password_link(user: Actor) -> str:
     """The absolute link that lets `user` set a password once: it stops working when the password changes, when they
-    sign in, and after PASSWORD_RESET_TIMEOUT (Django's token, signed with SECRET_KEY)."""
+    sign in, when they are deactivated (for good) and after PASSWORD_RESET_TIMEOUT (signed with SECRET_KEY)."""
     path = reverse("password_reset_confirm", kwargs={
-        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": password_link_tokens.make_token(user)})
     return settings.SITE_URL + path
 
 
@@ -110,10 +127,12 @@ def people_invite_all(*, actor: Actor | None) -> list[Actor]:
 @transaction.atomic
 def password_set(*, user: Actor, password: str, source: str) -> Actor:
     """`user` sets their own password (already checked by the password validators of the form that asked for it):
-    on the password page ("password_page") or from an e-mailed link ("link"). Audited on the account, by them."""
+    on the password page ("password_page") or from an e-mailed link ("link"). Audited on the account, by them. The
+    API tokens obtained with the old password are revoked (api_tokens_from_password_revoke)."""
     if not settings.PASSWORD_LOGIN:
         raise ValidationError(PASSWORDS_OFF)
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_event(user, actor=user, event="password_changed", source=source)
+    api_tokens_from_password_revoke(user=user)
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -91,8 +92,9 @@ def person_set_role(
     person_set_roles(user=user, roles=current | {role}, actor=actor, source=source)
 
 
-def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: str) -> Actor:
-    """Turn an account on or off, audited by one explicit row (the account's field history stays out of it)."""
+def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: str, source: str) -> Actor:
+    """Turn an account on or off, audited by one explicit row saying where (`source`: the People page, the API, the
+    Django admin); the account's field history stays out of it."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied(f"Only administrators {'reactivate' if active else 'deactivate'} accounts.")
     if not active and (errors := self_lockout_errors(actor=actor, user=user, is_active=False)):
@@ -101,25 +103,27 @@ def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: st
         user.is_active = active
         with disable_auditlog():
             user.save(update_fields=["is_active"])
-        audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]})
-        if not active:  # a reactivated account must not bring its old keys back to life
+        audit_event(user, actor=actor, event=event, changes={"is_active": [not active, active]}, source=source)
+        if not active:  # a reactivated account must not bring its old keys or password links back to life
             api_tokens_revoke_all(actor=actor, user=user)
+            Profile.objects.get_or_create(user=user)
+            Profile.objects.filter(user=user).update(deactivated_at=timezone.now())  # the row above is its record
         if Initiative.objects.filter(owner=user).exclude(stage__in=ENDED_STAGES).exists():
             owners_changed.send(sender=User, user=user)
     return user
 
 
 @transaction.atomic
-def person_deactivate(*, actor: Actor | None, user: Actor) -> Actor:
+def person_deactivate(*, actor: Actor | None, user: Actor, source: str = "people_page") -> Actor:
     """Someone left: their account stops working and their API tokens are revoked (they own what they owned until it
     is handed over). Audited."""
-    return _account_switch(actor=actor, user=user, active=False, event="person_deactivated")
+    return _account_switch(actor=actor, user=user, active=False, event="person_deactivated", source=source)
 
 
 @transaction.atomic
-def person_reactivate(*, actor: Actor | None, user: Actor) -> Actor:
+def person_reactivate(*, actor: Actor | None, user: Actor, source: str = "people_page") -> Actor:
     """A deactivated account may sign in again (with the roles it still holds). Audited."""
-    return _account_switch(actor=actor, user=user, active=True, event="person_reactivated")
+    return _account_switch(actor=actor, user=user, active=True, event="person_reactivated", source=source)
 
 
 @transaction.atomic
@@ -130,15 +134,21 @@ def person_create(
     """An administrator adds someone by hand (imports and single sign-on add people too): an account named by the
     e-mail address, with no usable password until they set one, their roles and profile. With `invite`, they are
     e-mailed a link to set their password (portfolio.services.passwords.person_invite); if the mail cannot be sent,
-    nothing is created. Audited: "Account created", then the roles and the invitation."""
+    nothing is created. Audited: "Account created", then the roles and the invitation. Someone is added with at
+    least one role: without one they could see nothing (single sign-on does not create such accounts either)."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators add people.")
     email = email.strip().lower()
+    errors: dict[str, str] = {}
     existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
     if existing is not None:
         state = "" if existing.is_active else " (deactivated: reactivate it on their page)"
         who = existing.get_full_name() or existing
-        raise ValidationError({"email": f"{email} already has an account{state}: {who}."})
+        errors["email"] = f"{email} already has an account{state}: {who}."
+    if not roles:
+        errors["roles"] = "Give them at least one role: without one they could see nothing in Tollgate."
+    if errors:
+        raise ValidationError(errors)
     user = User(username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip())
     user.set_unusable_password()
     with disable_auditlog():  # the explicit row below is the record of the account's creation
@@ -191,12 +201,22 @@ def profile_notifications_set(*, actor: Actor, user: Actor, email: str, digest_h
     return profile
 
 
+@dataclass(frozen=True)
+class HandOver:
+    """What a hand-over did: the initiatives that changed owner, and those of them on which the new owner was a
+    delegate and is no longer one (an owner is not also its delegate)."""
+
+    initiatives: list[Initiative]
+    no_longer_delegate: list[Initiative]
+
+
 @transaction.atomic
-def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Actor) -> list[Initiative]:
+def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Actor) -> HandOver:
     """Someone leaves or changes job: everything they own that still runs or is planned goes to `to_user` (an active
     initiative owner), each initiative's owner changed through initiative_update (its field history), and one row on
-    the person handing over saying how many went to whom. Ended initiatives keep the owner they ended with: their
-    history is theirs."""
+    the person handing over saying how many went to whom. Where `to_user` was a delegate they stop being one, as an
+    owner is not also its delegate (the initiative's field history, and the row names those initiatives). Ended
+    initiatives keep the owner they ended with: their history is theirs."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators hand initiatives over.")
     if to_user.pk == from_user.pk:
@@ -207,16 +227,27 @@ def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Act
         raise ValidationError({"to": f"{to_user.get_full_name() or to_user} is not an initiative owner: give them "
                                      "the role first."})
     handed = list(Initiative.objects.select_for_update().filter(owner=from_user).exclude(stage__in=ENDED_STAGES)
-                  .order_by("pk"))
+                  .prefetch_related("delegates").order_by("pk"))
+    no_longer_delegate = []
     for initiative in handed:
-        initiative_update(actor=actor, initiative=initiative, owner=to_user)
+        delegates = list(initiative.delegates.all())
+        kept = [delegate for delegate in delegates if delegate.pk != to_user.pk]
+        if len(kept) < len(delegates):
+            no_longer_delegate.append(initiative)
+        initiative_update(actor=actor, initiative=initiative, owner=to_user,
+                          delegates=kept if len(kept) < len(delegates) else None)
     if handed:
         ids = [initiative.external_id for initiative in handed]
+        name = to_user.get_full_name() or str(to_user)
+        dropped = [initiative.external_id for initiative in no_longer_delegate]
+        reason = f"To {name}: {', '.join(ids)}." + (
+            f" {name} is no longer a delegate on {', '.join(dropped)} (now its owner)." if dropped else "")
         owners_changed.send(sender=User, user=from_user)
+        extra: dict[str, Any] = {"no_longer_delegate": dropped} if dropped else {}
         audit_event(from_user, actor=actor, event="initiatives_handed_over",
                     changes={"initiatives_owned": [len(handed), 0]}, to=to_user.get_username(), initiatives=ids,
-                    reason=f"To {to_user.get_full_name() or to_user}: {', '.join(ids)}.")  # what the trail shows
-    return handed
+                    reason=reason, **extra)  # the reason is what the trail shows
+    return HandOver(initiatives=handed, no_longer_delegate=no_longer_delegate)
 
 
 def self_lockout_errors(
@@ -282,9 +313,9 @@ def person_update(
             profile.delegates.set(delegates)
     person_set_roles(user=user, roles=roles, actor=actor, source=source)
     if user.is_active and not is_active:
-        person_deactivate(actor=actor, user=user)
+        person_deactivate(actor=actor, user=user, source=source)
     elif is_active and not user.is_active:
-        person_reactivate(actor=actor, user=user)
+        person_reactivate(actor=actor, user=user, source=source)
     return user
 
 

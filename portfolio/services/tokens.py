@@ -5,6 +5,7 @@ stored; the key itself exists once, in the answer to whoever issued it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -85,14 +86,27 @@ def api_token_obtain(*, user: Actor) -> tuple[ApiToken, str]:
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: Actor | None, token: ApiToken) -> None:
-    """The token stops working at once; audited on its person. An administrator revokes anyone's; a person their
-    own."""
+def api_token_revoke(*, actor: Actor | None, token: ApiToken, reason: str = "") -> None:
+    """The token stops working at once; audited on its person (with `reason` when it is not revoked by name). An
+    administrator revokes anyone's; a person their own."""
     if actor is not None and actor.pk != token.user_id and not may(actor, "portfolio.delete_apitoken"):
         raise PermissionDenied("Only administrators revoke someone else's API token.")
     user, label = token.user, f"{token.name} ({token.shown_key})"
     ApiToken.objects.filter(pk=token.pk).delete()
-    audit_event(user, actor=actor, event="api_token_revoked", changes={"api_token": [label, None]})
+    why: dict[str, Any] = {"reason": reason} if reason else {}
+    audit_event(user, actor=actor, event="api_token_revoked", changes={"api_token": [label, None]}, **why)
+
+
+@transaction.atomic
+def api_tokens_from_password_revoke(*, user: Actor) -> int:
+    """The person's password changed (or was set from a link): the tokens obtained with a password stop working, as
+    the old password may be why it changed (their other sessions are signed out too). Named tokens stay: each was
+    issued for a script on its own, independently of any password (single sign-on people hold them too), and
+    "Revoke N tokens" ends them all. One audit row each, by the person."""
+    tokens = list(ApiToken.objects.select_related("user").filter(user=user, from_password=True))
+    for token in tokens:
+        api_token_revoke(actor=user, token=token, reason="The password it was obtained with was changed.")
+    return len(tokens)
 
 
 @transaction.atomic

@@ -191,7 +191,10 @@ class PersonHandOverView(PersonUpdateView):
             except ValidationError as exc:
                 form_add_service_errors(handover, exc)
             else:
-                messages.success(request, f"{len(handed)} initiative{'s' if len(handed) != 1 else ''} handed over "
-                                          f"to {to.get_full_name() or to}.")
+                count, name = len(handed.initiatives), to.get_full_name() or str(to)
+                dropped = ", ".join(initiative.external_id for initiative in handed.no_longer_delegate)
+                messages.success(request, f"{count} initiative{'s' if count != 1 else ''} handed over to {name}."
+                                          + (f" {name} is no longer a delegate on {dropped}, now its owner: an owner "
+                                             "is not also its delegate." if dropped else ""))
                 return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
         return self.page(PersonForm(initial=self.initial()), handover)

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_API_MESSAGES
+from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_MESSAGES
 from reviews.choices import Decision
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import report_figures
@@ -45,7 +45,7 @@ class KpiActualSerializer(serializers.Serializer):
 
     kpi = serializers.IntegerField()
     actual = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True, required=False,
-                                      validators=KPI_FIGURE, error_messages=KPI_FIGURE_API_MESSAGES)
+                                      validators=KPI_FIGURE, error_messages=KPI_FIGURE_MESSAGES)
     stated_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, required=False,
                                             help_text="Stated KPIs only: the period's value (reporting currency).")
     evidence = serializers.CharField(allow_blank=True, required=False, max_length=5000,

@@ -88,6 +88,16 @@ def test_a_patch_changes_what_it_names_and_keeps_the_rest(api_client, admin_user
     assert api_client.put(f"/api/people/{owner.pk}/", {}, format="json").status_code == 405
 
 
+def test_deactivating_and_reactivating_by_the_api_are_audited_with_source_api(api_client, admin_user, owner):
+    api_client.force_authenticate(admin_user)
+    for active in (False, True):
+        assert api_client.patch(f"/api/people/{owner.pk}/", {"is_active": active}, format="json").status_code == 200
+    rows = LogEntry.objects.get_for_object(owner).filter(
+        additional_data__event__in=["person_deactivated", "person_reactivated"]).order_by("pk")
+    assert [(row.additional_data["event"], row.additional_data["source"], row.actor) for row in rows] == [
+        ("person_deactivated", "api", admin_user), ("person_reactivated", "api", admin_user)]
+
+
 def test_an_invitation_by_the_api(api_client, admin_user, owner, settings):
     api_client.force_authenticate(admin_user)
     response = api_client.post(f"/api/people/{owner.pk}/invite/")

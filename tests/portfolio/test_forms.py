@@ -168,3 +168,17 @@ def test_three_kpis_and_a_removed_new_row(initiative):
     formset = kpi_formset(initiative=initiative, data=data)
     assert formset.is_valid(), formset.errors
     assert [r["name"] for r in formset.service_rows()] == ["Tickets deflected", "Handle time", "CSAT"]
+
+
+KPI_LIMIT = "A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 (11 digits before the point)."
+
+
+@pytest.mark.parametrize("figure", ["9999999999999999", "999999999999", "1e16", "-9999999999999999", "1e30"])
+def test_a_kpi_figure_past_its_limit_is_refused_in_one_sentence_naming_the_real_limit(figure):
+    """The column's own digit checks (12 before the point, 16 in all) said another limit than the one enforced."""
+    from portfolio.forms import KPIForm
+
+    form = KPIForm(data={"name": "Tickets", "kind": KpiKind.COUNT, "direction": KpiDirection.INCREASE,
+                         "baseline": figure, "target": "1"})
+    assert not form.is_valid()
+    assert form.errors["baseline"] == [KPI_LIMIT]

@@ -25,7 +25,9 @@ def owned(owner):
 
 def test_running_and_planned_initiatives_go_to_the_new_owner_ended_ones_stay(admin_user, owner, other_owner, owned):
     person_deactivate(actor=admin_user, user=owner)
-    handed = initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+    handover = initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+    handed = handover.initiatives
+    assert handover.no_longer_delegate == []
     assert {i.stage for i in handed} == {Stage.PROPOSED, Stage.IN_REVIEW, Stage.PILOT, Stage.PRODUCTION}
     owners = dict(Initiative.objects.values_list("stage", "owner_id"))
     assert owners[Stage.KILLED] == owner.pk  # its history is its owner's
@@ -40,7 +42,7 @@ def test_running_and_planned_initiatives_go_to_the_new_owner_ended_ones_stay(adm
     assert audit_reason(row) == f"To {other_owner.get_full_name()}: {', '.join(i.external_id for i in handed)}."
     # Nothing left to hand over: nothing written.
     rows = LogEntry.objects.count()
-    assert initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner) == []
+    assert initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner).initiatives == []
     assert LogEntry.objects.count() == rows
 
 
@@ -77,7 +79,7 @@ def test_the_api_hands_over(api_client, admin_user, owner, owned):
     api_client.force_authenticate(admin_user)
     response = api_client.post(f"/api/people/{owner.pk}/hand-over/", {"to": newcomer.pk}, format="json")
     assert response.status_code == 200 and response.json()["to"] == newcomer.pk
-    assert len(response.json()["initiatives"]) == 4
+    assert len(response.json()["initiatives"]) == 4 and response.json()["no_longer_delegate"] == []
     refused = api_client.post(f"/api/people/{owner.pk}/hand-over/", {"to": owner.pk}, format="json")
     assert refused.status_code == 400 and "someone else" in refused.json()["to"][0]
 
@@ -95,3 +97,33 @@ def test_a_hand_over_or_someone_leaving_queues_the_signals_again(admin_user, own
     SignalRun.objects.all().delete()
     person_deactivate(actor=admin_user, user=nobody)  # owns nothing running: nothing to compute again
     assert not SignalRun.objects.exists()
+
+
+def test_a_new_owner_who_was_a_delegate_stops_being_one(login, admin_user, owner, other_owner, owned):
+    """An owner is not also its delegate: the hand-over drops them from the delegates, audited, and says so."""
+    pilot, proposed = owned[Stage.PILOT], owned[Stage.PROPOSED]
+    colleague = UserFactory(role=Role.OWNER)
+    pilot.delegates.set([other_owner, colleague])
+    client = login(admin_user)
+    response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]), {"to": other_owner.pk},
+                           follow=True)
+    name = other_owner.get_full_name()
+    assert (f"4 initiatives handed over to {name}. {name} is no longer a delegate on {pilot.external_id}, now its "
+            "owner: an owner is not also its delegate.") in response.content.decode()
+    pilot.refresh_from_db()
+    assert pilot.owner == other_owner and list(pilot.delegates.all()) == [colleague]
+    assert proposed.delegates.count() == 0
+    change = LogEntry.objects.get_for_object(pilot).filter(changes__icontains="delegates").latest("pk")
+    assert change.actor == admin_user and change.changes_dict["delegates"]["objects"] == [str(other_owner)]
+    row = LogEntry.objects.get_for_object(owner).get(additional_data__event="initiatives_handed_over")
+    assert row.additional_data["no_longer_delegate"] == [pilot.external_id]
+    assert f"{name} is no longer a delegate on {pilot.external_id} (now its owner)." in audit_reason(row)
+
+
+def test_the_api_says_where_the_new_owner_is_no_longer_a_delegate(api_client, admin_user, owner, other_owner, owned):
+    owned[Stage.IN_REVIEW].delegates.set([other_owner])
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(f"/api/people/{owner.pk}/hand-over/", {"to": other_owner.pk}, format="json")
+    assert response.status_code == 200
+    assert response.json()["no_longer_delegate"] == [owned[Stage.IN_REVIEW].external_id]
+    assert not owned[Stage.IN_REVIEW].delegates.exists()

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
@@ -67,6 +68,23 @@ def test_adding_someone_who_has_an_account_or_without_the_right_is_refused(admin
         person_create(actor=owner, email="new@example.com", first_name="A", last_name="B", roles=set(),
                       department=None, title="", invite=False)
     assert LogEntry.objects.count() == before and not mail.outbox
+
+
+def test_someone_is_added_with_at_least_one_role_as_without_one_they_could_see_nothing(login, admin_user,
+                                                                                      api_client):
+    message = "Give them at least one role: without one they could see nothing in Tollgate."
+    with pytest.raises(ValidationError) as refused:
+        person_create(actor=admin_user, email="new@example.com", first_name="A", last_name="B", roles=set(),
+                      department=None, title="", invite=True)
+    assert refused.value.message_dict == {"roles": [message]}
+    page = login(admin_user).post(reverse("portfolio:person_create"), {
+        "email": "new@example.com", "first_name": "A", "last_name": "B", "invite": "on"})
+    assert page.status_code == 200 and page.context["form"].errors["roles"] == [message]
+    api_client.force_authenticate(admin_user)
+    answer = api_client.post("/api/people/", {"email": "new@example.com", "first_name": "A", "last_name": "B",
+                                              "invite": False}, format="json")
+    assert answer.status_code == 400 and answer.json()["roles"] == [message]
+    assert not get_user_model().objects.filter(email="new@example.com").exists() and not mail.outbox
 
 
 class RefusingBackend(BaseEmailBackend):
@@ -152,7 +170,7 @@ def test_without_passwords_people_are_added_without_an_invitation(client, admin_
     page = client.get(reverse("portfolio:person_create")).content.decode()
     assert 'name="invite"' not in page
     response = client.post(reverse("portfolio:person_create"), {
-        "email": "nina@example.com", "first_name": "Nina", "last_name": "Novak", "invite": "on"})
+        "email": "nina@example.com", "first_name": "Nina", "last_name": "Novak", "roles": ["owner"], "invite": "on"})
     assert response.status_code == 302 and not mail.outbox
     page = client.get(response["Location"]).content.decode()
     assert "send-invitation" not in page

@@ -20,6 +20,7 @@ from portfolio.services import (
     api_token_issue,
     api_token_obtain,
     api_tokens_expired_remove,
+    password_set,
     person_deactivate,
     person_reactivate,
 )
@@ -77,6 +78,18 @@ def test_deactivating_someone_revokes_their_tokens_for_good(api_client, owner, a
         api_token_issue(actor=admin_user, user=owner, name="again", days=7)
     person_reactivate(actor=admin_user, user=owner)
     assert call(api_client, key) == 401  # reactivation brings no old key back
+
+
+def test_a_password_set_revokes_the_tokens_obtained_with_a_password_named_ones_stay(api_client, owner):
+    """The old password may be why it changed; a named token was issued for a script on its own (README)."""
+    obtained, obtained_key = api_token_obtain(user=owner)
+    named, named_key = api_token_issue(actor=owner, user=owner, name="cron", days=7)
+    password_set(user=owner, password="a-new-long-passphrase", source="password_page")
+    assert call(api_client, obtained_key) == 401 and call(api_client, named_key) == 200
+    (row,) = LogEntry.objects.get_for_object(owner).filter(additional_data__event="api_token_revoked")
+    assert row.actor == owner and row.changes == {"api_token": [f"Obtained with a password ({obtained.shown_key})",
+                                                                None]}
+    assert row.additional_data["reason"] == "The password it was obtained with was changed."
 
 
 def test_an_inactive_person_s_token_is_refused_even_if_it_was_left(api_client, owner):

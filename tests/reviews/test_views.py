@@ -178,6 +178,16 @@ def test_bad_input_is_a_field_error(login, owner, report):
     assert ValueReport.objects.get(pk=report.pk).outcome_count is None
 
 
+@pytest.mark.parametrize("figure", ["9999999999999999", "999999999999", "1e16"])
+def test_an_actual_past_the_kpi_figure_limit_is_refused_naming_the_real_limit(login, owner, report, figure):
+    deflected, _ = report.initiative.kpis.order_by("pk")
+    data = form_data(report, **{f"kpi_{deflected.pk}": figure})
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors[f"kpi_{deflected.pk}"] == [
+        "A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 (11 digits before the point)."]
+
+
 def test_a_forbidden_attachment_type_is_an_error_on_the_field(login, owner, report, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     data = form_data(report, attachment=SimpleUploadedFile("run.exe", b"MZ...."))

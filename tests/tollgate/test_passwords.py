@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from portfolio.services import person_create, person_deactivate, person_invite
+from portfolio.services import person_create, person_deactivate, person_invite, person_reactivate
 from tests.factories import PASSWORD
 from tollgate.passwords import LINKS_PER_ADDRESS_PER_HOUR, REQUESTS_PER_CLIENT_PER_HOUR
 from tollgate.roles import Role
@@ -53,6 +53,33 @@ def test_changing_one_s_own_password(login, owner):
     # This session stays signed in; the other is signed out.
     assert client.get(reverse("portfolio:initiative_list")).status_code == 200
     assert other_session.get(reverse("portfolio:initiative_list")).status_code == 302
+
+
+def obtained_token(user, password: str = PASSWORD) -> str:
+    response = Client().post(reverse("api_token"), {"username": user.username, "password": password})
+    assert response.status_code == 200
+    return response.json()["token"]
+
+
+def works(key: str) -> bool:
+    return Client().get(reverse("api_me"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+def test_changing_one_s_password_revokes_the_tokens_obtained_with_the_old_one(login, owner):
+    key = obtained_token(owner)
+    assert works(key)
+    client = login(owner)
+    page = client.get(reverse("password_change")).content.decode()
+    assert "revokes the API tokens obtained with your password" in page
+    client.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+    assert not works(key) and works(obtained_token(owner, NEW))
+
+
+def test_a_password_set_from_a_reset_link_revokes_the_tokens_obtained_with_the_old_one(client, owner):
+    key = obtained_token(owner)
+    client.post(reverse("password_reset"), {"email": owner.email})
+    assert set_from_link(client, LINK.search(mail.outbox[0].body).group(1)).status_code == 302
+    assert not works(key)
 
 
 def test_an_account_without_a_password_is_told_how_to_get_one(admin_user):
@@ -145,3 +172,18 @@ def test_a_link_stops_working_when_its_account_is_deactivated(client, admin_user
     path = LINK.search(mail.outbox[0].body).group(1)
     person_deactivate(actor=admin_user, user=owner)
     assert 'id="invalid-link"' in client.get(path, follow=True).content.decode()
+
+
+@pytest.mark.parametrize("how", ["forgot", "invitation"])
+def test_a_link_sent_before_a_deactivation_stays_dead_after_a_reactivation(client, admin_user, owner, how):
+    if how == "forgot":
+        client.post(reverse("password_reset"), {"email": owner.email})
+    else:
+        person_invite(actor=admin_user, user=owner)
+    path = LINK.search(mail.outbox[0].body).group(1)
+    person_deactivate(actor=admin_user, user=owner)
+    person_reactivate(actor=admin_user, user=owner)
+    assert 'id="invalid-link"' in client.get(path, follow=True).content.decode()
+    # A link sent after the reactivation works.
+    person_invite(actor=admin_user, user=owner)
+    assert set_from_link(Client(), LINK.search(mail.outbox[-1].body).group(1)).status_code == 302
