@@ -368,7 +368,7 @@ def test_errors_only_the_database_finds_are_listed_with_the_format_errors(admin_
     run = run_import(csv_bytes({"external_id": "INV-1", "stage": "someday"}, {"external_id": "INV-2"}),
                      actor=admin_user)
     assert run.status == RunStatus.FAILED
-    assert [(e["row"], e["column"]) for e in run.errors] == [(2, "stage"), (3, "cost_center")]
+    assert [(e["row"], e["column"]) for e in run.errors] == [(2, "stage"), (2, "cost_center"), (3, "cost_center")]
     assert counts() == before
     header = run_import(csv_bytes({}, header=HEADER_LINE.replace("owner_email", "owner")), actor=admin_user)
     assert {e["row"] for e in header.errors} == {1}  # a broken header: nothing else is read, nothing written
@@ -424,6 +424,49 @@ def test_every_rule_a_row_breaks_is_listed_and_an_owner_who_left_may_stay(admin_
     assert run.status == RunStatus.SUCCEEDED, run.errors
     kept.refresh_from_db()
     assert (kept.name, kept.owner) == ("Invoice reader", leaver)
+
+
+def test_a_row_with_bad_cells_still_gets_the_checks_only_the_database_makes(admin_user):
+    """One correction round (README): a bad cell no longer hides the row's other errors. Each row below has a cell
+    error and at least one error only the database finds; every one is listed, in row order, cell errors first. A
+    check that needs a bad cell cannot run (row 7: no department to hold the cost center to)."""
+    finance = DepartmentFactory(name="Finance", code="finance")
+    CostCenterFactory(code="CC-4110", department=DepartmentFactory(name="Customer Service", code="cs"))
+    UserFactory(email="george.whitfield@example.com", username="george.whitfield@example.com", first_name="George",
+                last_name="Whitfield", is_active=False)
+    InitiativeFactory(external_id="INV-REVIEW", stage=Stage.IN_REVIEW, department=finance,
+                      declared_monthly_cost=Decimal("12.00"))
+    InitiativeFactory(external_id="INV-KILLED", stage=Stage.KILLED, name="Old name", department=finance)
+    before = counts()
+
+    run = run_import(csv_bytes(
+        {"external_id": "QA-070", "category": "nope", "start_date": "0001-01-01"},
+        {"external_id": "QA-071", "monthly_cost_usd": "12a", "cost_center": "CC-4110",
+         "owner_email": "george.whitfield@example.com"},
+        {"external_id": "INV-REVIEW", "stage": "in_review", "category": "nope", "monthly_cost_usd": "1200"},
+        {"external_id": "INV-KILLED", "stage": "killed", "seats_purchased": "abc"},
+        {"external_id": "QA-070", "start_date": "2099-01-01"},
+        {"external_id": "QA-072", "department": "", "cost_center": "CC-4110",
+         "owner_email": "George.Whitfield@example.com"},
+    ), actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["column"]) for e in run.errors] == [
+        (2, "category"), (2, "start_date"),
+        (3, "monthly_cost_usd"), (3, "cost_center"), (3, "owner_email"),
+        (4, "category"), (4, "monthly_cost_usd"),
+        (5, "seats_purchased"), (5, ""),
+        (6, "external_id"), (6, "start_date"),
+        (7, "department"), (7, "owner_email"),
+    ]
+    messages = {(e["row"], e["column"]): e["message"] for e in run.errors}
+    assert messages[2, "start_date"].endswith(", not 0001-01-01.")
+    assert "belongs to Customer Service" in messages[3, "cost_center"]
+    assert messages[3, "owner_email"] == "George Whitfield has left (account deactivated): name an active owner."
+    assert "cannot change while it is in review" in messages[4, "monthly_cost_usd"]
+    assert "an ended initiative is read-only" in messages[5, ""]
+    assert run.rows_total == 6
+    assert counts() == before
 
 
 def test_new_model_without_a_vendor_goes_under_an_unspecified_provider(admin_user):

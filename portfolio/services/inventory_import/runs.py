@@ -64,14 +64,14 @@ def _import(run: ImportRun, *, content: bytes | None, actor: Actor | None) -> Im
             with run.file.open("rb") as handle:
                 content = handle.read()
         rows, errors = inventory_parse(content)
-        # Records read: the valid ones plus those with errors (the header, row 1, is not a record).
-        run.rows_total = len(rows) + len({e.row for e in errors if e.row and e.row > 1})
+        # Records read: those that could be read plus those that could not (the header, row 1, is not a record).
+        run.rows_total = len({row.row for row in rows} | {e.row for e in errors if e.row and e.row > 1})
         header_broken = any(e.row in (None, 1) for e in errors)
         counts = ImportCounts()
         if rows and not header_broken:
-            # The rows that read well are written even when others did not, and always rolled back then: the
-            # errors only the database finds (a cost center of another department, a plan locked in review) are
-            # listed with the rest, so one correction round fixes the file.
+            # The rows that read well are written even when others did not, and always rolled back then; the rows
+            # with bad cells are only checked: the errors only the database finds (a cost center of another
+            # department, a plan locked in review) are listed with the rest, so one correction round fixes the file.
             try:
                 with transaction.atomic(), _import_audit_context(actor=actor, run=run):
                     counts = _write_rows(rows, errors)

@@ -97,33 +97,39 @@ def _names(objects: Any) -> set[str]:
     return {o.name.lower() for o in objects}
 
 
-def _is_unchanged(initiative: Initiative, row: InventoryRow) -> bool:
-    """True when writing the row would change nothing: compared on names, so no reference is looked up or created."""
+# The cells the licence pool of a row is made of: the pool is compared only when all of them read well.
+POOL_COLUMNS = frozenset({"name", "vendors", "monthly_cost_usd", "seats_purchased"})
+
+
+def _changed_columns(initiative: Initiative, row: InventoryRow) -> set[str]:
+    """The columns whose cells differ from what the initiative holds: compared on names, so no reference is looked
+    up or created. Empty when writing the row would change nothing."""
     cost_center = initiative.cost_center.code.lower() if initiative.cost_center else ""
-    if (
-        initiative.name != row.name
-        or initiative.description != row.description
-        or initiative.department.name.lower() != row.department.lower()
-        or cost_center != row.cost_center.lower()
-        or initiative.owner.email.lower() != row.owner_email
-        or initiative.stage != row.stage
-        or initiative.category != row.category
-        or initiative.start_date != row.start_date
-        or initiative.declared_monthly_cost != row.monthly_cost
-        or _names(initiative.vendors.all()) != {v.lower() for v in row.vendors}
-        or _names(initiative.ai_models.all()) != {m.lower() for m in row.models}
-    ):
-        return False
-    if row.seats is None:
-        return True
-    pool = initiative.licence_pools.order_by("pk").select_related("vendor").first()
-    return (
-        pool is not None
-        and pool.tool == row.name
-        and pool.vendor.name.lower() == row.vendors[0].lower()
-        and pool.seats_purchased == row.seats
-        and pool.price_per_seat_month == row.price_per_seat
-    )
+    differs = {
+        "name": initiative.name != row.name,
+        "description": initiative.description != row.description,
+        "department": initiative.department.name.lower() != row.department.lower(),
+        "cost_center": cost_center != row.cost_center.lower(),
+        "owner_email": initiative.owner.email.lower() != row.owner_email,
+        "stage": initiative.stage != row.stage,
+        "category": initiative.category != row.category,
+        "start_date": initiative.start_date != row.start_date,
+        "monthly_cost_usd": initiative.declared_monthly_cost != row.monthly_cost,
+        "vendors": _names(initiative.vendors.all()) != {v.lower() for v in row.vendors},
+        "models": _names(initiative.ai_models.all()) != {m.lower() for m in row.models},
+    }
+    changed = {column for column, different in differs.items() if different}
+    if row.seats is not None and not row.flawed & POOL_COLUMNS:
+        pool = initiative.licence_pools.order_by("pk").select_related("vendor").first()
+        if not (
+            pool is not None
+            and pool.tool == row.name
+            and pool.vendor.name.lower() == row.vendors[0].lower()
+            and pool.seats_purchased == row.seats
+            and pool.price_per_seat_month == row.price_per_seat
+        ):
+            changed.add("seats_purchased")
+    return changed
 
 
 def _validation_errors(row: InventoryRow, exc: ValidationError) -> list[RowError]:
@@ -137,19 +143,19 @@ def _validation_errors(row: InventoryRow, exc: ValidationError) -> list[RowError
 
 
 def _rule_errors(
-    row: InventoryRow, *, initiative: Initiative | None, department: Department, cost_center: CostCenter | None,
+    row: InventoryRow, *, initiative: Initiative | None, department: Department | None, cost_center: CostCenter | None,
     owner: Actor | None,
 ) -> list[RowError]:
     """The rules every door holds an initiative to (portfolio.services.initiatives), applied as initiative_create
     and initiative_update apply them: on creation, and on update to what the row changes. Every rule the row breaks
     is listed, each on its column. A new owner (an e-mail nobody has yet) is created active, so only a known
     person can have left."""
-    checks: list[Callable[[], None]] = [
-        lambda: cost_center_check(department=department, cost_center=cost_center),
-    ]
+    checks: list[Callable[[], None]] = []
+    if department is not None:  # None: the department cell is bad, so the cost center cannot be checked against it
+        checks.append(lambda: cost_center_check(department=department, cost_center=cost_center))
     if owner is not None and (initiative is None or initiative.owner_id != owner.pk):
         checks.append(lambda: people_check(owner=owner, delegates=None, owner_named=True))
-    if initiative is None or initiative.start_date != row.start_date:
+    if "start_date" not in row.flawed and (initiative is None or initiative.start_date != row.start_date):
         checks.append(lambda: start_date_check(row.start_date))
     found: list[RowError] = []
     for check in checks:
@@ -160,13 +166,55 @@ def _rule_errors(
     return found
 
 
+def _lock_errors(row: InventoryRow, *, initiative: Initiative, changed: set[str]) -> list[RowError]:
+    """The locks initiative_update holds a change to: an ended initiative is read-only, the plan of one in review is
+    locked. Only for a row with bad cells (which is never written): a good row meets them while it is written."""
+    if not changed:
+        return []
+    stage = stage_now(initiative)
+    try:
+        ensure_not_ended(initiative, stage)
+        for field, what in PLAN_INITIATIVE_FIELDS.items():
+            if FIELD_COLUMNS[field] in changed:
+                ensure_plan_editable(initiative, stage, what=what, field=field)
+    except ValidationError as exc:
+        return _validation_errors(row, exc)
+    return []
+
+
+def _flawed_row_errors(row: InventoryRow, *, initiative: Initiative | None) -> list[RowError]:
+    """The errors only the database finds in a row whose other cells are bad, as far as its good cells allow: its
+    cost center against its department, its owner, its start date, the locks on what it would change. Nothing of it
+    is written (the file has errors, so the transaction is rolled back)."""
+    def usable(column: str, value: str) -> bool:
+        return bool(value) and column not in row.flawed
+
+    department = department_get_or_create(name=row.department) if usable("department", row.department) else None
+    cost_center = None
+    if usable("cost_center", row.cost_center):
+        cost_center = CostCenter.objects.select_related("department").filter(code__iexact=row.cost_center).first()
+    owner = None
+    if usable("owner_email", row.owner_email):
+        owner = User.objects.filter(email__iexact=row.owner_email).first()
+    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner)
+    if initiative is not None:
+        found += _lock_errors(row, initiative=initiative, changed=_changed_columns(initiative, row) - row.flawed)
+    return found
+
+
 def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
-    """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error."""
-    initiative = (
-        Initiative.objects.select_related("department", "cost_center", "owner").filter(external_id=row.external_id)
-        .first()
-    )
-    if initiative is not None and _is_unchanged(initiative, row):
+    """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error.
+    A row with bad cells is only checked."""
+    initiative = None
+    if "external_id" not in row.flawed:
+        initiative = (
+            Initiative.objects.select_related("department", "cost_center", "owner").filter(external_id=row.external_id)
+            .first()
+        )
+    if row.flawed:
+        errors.extend(_flawed_row_errors(row, initiative=initiative))
+        return None
+    if initiative is not None and not _changed_columns(initiative, row):
         return "unchanged"
 
     department = department_get_or_create(name=row.department)
