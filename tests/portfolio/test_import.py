@@ -723,3 +723,40 @@ def test_the_run_page_runs_a_constant_number_of_queries(login, admin_user):
     many = run_import(csv_bytes(*({**ROW, "external_id": f"INV-{n}", "name": f"Reader {n}"} for n in range(920, 932))),
                       actor=admin_user)
     assert many.rows_created == 12 and queries(few) == queries(many)
+
+
+def _queries_of_import(content: bytes, actor) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        run = run_import(content, actor=actor)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_references_are_looked_up_once_per_name_not_once_per_row(admin_user):
+    """No N+1 (a 5,000-row file made ~30 queries a row): the departments, cost centers, people, vendors and models
+    rows share are looked up by name once per import, and the initiatives of a re-import are read in bulk."""
+    def rows(n: int, first: int) -> bytes:
+        return csv_bytes(*({"external_id": f"INV-{i}", "name": f"Reader {i}", "vendors": "OpenAI; Anthropic",
+                            "models": "gpt-4o; claude-3", "seats_purchased": "5" if i % 2 else ""}
+                           for i in range(first, first + n)))
+
+    def by_name(sqls: list[str]) -> int:  # lookups in any case: LIKE on SQLite, UPPER() on PostgreSQL
+        return sum(1 for sql in sqls if " LIKE " in sql or "UPPER(" in sql)
+
+    _queries_of_import(rows(1, 0), admin_user)  # the references exist from here on
+    few, many = rows(2, 100), rows(12, 200)
+    assert by_name(_queries_of_import(few, admin_user)) == by_name(_queries_of_import(many, admin_user))
+    assert len(_queries_of_import(few, admin_user)) == len(_queries_of_import(many, admin_user))  # all unchanged
+
+
+def test_an_import_reports_its_progress_as_it_writes(admin_user, monkeypatch):
+    """The run page counts the rows written so far (and a long import keeps its heartbeat)."""
+    from portfolio.services.inventory_import import write
+    from tollgate import jobs
+
+    reported: list[int] = []
+    monkeypatch.setattr(write, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(jobs, "run_progress", lambda run, done: reported.append(done))
+    run = run_import(csv_bytes(*({"external_id": f"INV-{i}"} for i in range(5))), actor=admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert reported == [2, 4]

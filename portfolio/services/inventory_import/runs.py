@@ -74,7 +74,7 @@ def _import(run: ImportRun, *, content: bytes | None, actor: Actor | None) -> Im
             # department, a plan locked in review) are listed with the rest, so one correction round fixes the file.
             try:
                 with transaction.atomic(), _import_audit_context(actor=actor, run=run):
-                    counts = _write_rows(rows, errors)
+                    counts = _write_rows(rows, errors, progress=lambda done: jobs.run_progress(run, done))
                     if errors or run.dry_run:
                         raise _Rollback
             except _Rollback:

@@ -9,17 +9,19 @@ refuse. An unchanged row writes nothing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from auditlog.context import auditlog_value, set_extra_data
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.db.models.functions import Lower
 
 from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative
+from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
 from portfolio.services.business_cases import (
     PLAN_INITIATIVE_FIELDS,
     ensure_not_ended,
@@ -97,6 +99,10 @@ def _names(objects: Any) -> set[str]:
     return {o.name.lower() for o in objects}
 
 
+# Foreign keys whose records the import has just read or created in its own transaction: full_clean's check that
+# they exist would cost a query each per row and tell nothing.
+READ_HERE = ["department", "cost_center", "owner"]
+
 # The cells the licence pool of a row is made of: the pool is compared only when all of them read well.
 POOL_COLUMNS = frozenset({"name", "vendors", "monthly_cost_usd", "seats_purchased"})
 
@@ -120,7 +126,7 @@ def _changed_columns(initiative: Initiative, row: InventoryRow) -> set[str]:
     }
     changed = {column for column, different in differs.items() if different}
     if row.seats is not None and not row.flawed & POOL_COLUMNS:
-        pool = initiative.licence_pools.order_by("pk").select_related("vendor").first()
+        pool = min(initiative.licence_pools.all(), key=lambda p: p.pk, default=None)  # prefetched (_References)
         if not (
             pool is not None
             and pool.tool == row.name
@@ -166,6 +172,97 @@ def _rule_errors(
     return found
 
 
+# Keys per statement when reading in bulk: well under SQLite's limit of variables in one statement.
+CHUNK = 500
+
+
+def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start:start + CHUNK]
+
+
+class _References:
+    """What the file names, looked up once per import rather than once per row (a 5,000-row file made ~30 queries a
+    row): the initiatives by external_id, with their vendors, models and licence pools, and the people by e-mail are
+    read in bulk up front; departments, cost centers, vendors and models are found or created through their services
+    the first time a row names them, and remembered by name in any case, as the services find them. It lives for one
+    import's transaction, so nothing in it goes stale."""
+
+    def __init__(self, rows: list[InventoryRow]) -> None:
+        self.initiatives: dict[str, Initiative] = {}
+        pools = Prefetch("licence_pools", queryset=LicencePool.objects.select_related("vendor"))
+        readable = [row for row in rows if "external_id" not in row.flawed]
+        for chunk in _chunks(row.external_id for row in readable if row.external_id):
+            for initiative in (
+                Initiative.objects.select_related("department", "cost_center", "owner")
+                .prefetch_related("vendors", "ai_models", pools).filter(external_id__in=chunk)
+            ):
+                self.initiatives[initiative.external_id] = initiative
+        self._people: dict[str, Actor | None] = {}  # e-mail in lower case -> the first person with it, or None
+        for chunk in _chunks(row.owner_email for row in rows if row.owner_email and "owner_email" not in row.flawed):
+            for person in User.objects.annotate(email_key=Lower("email")).filter(email_key__in=chunk).order_by("pk"):
+                self._people.setdefault(person.email_key, person)
+        self._owners: dict[str, Actor] = {}
+        self._departments: dict[str, Department] = {}
+        self._cost_centers: dict[str, CostCenter | None] = {}
+        self._vendors: dict[str, Vendor] = {}
+        self._models: dict[str, AIModel] = {}
+
+    def person(self, email: str) -> Actor | None:
+        """Who has this e-mail (any case) already, if anyone."""
+        if email not in self._people:  # Lower() and iexact may disagree beyond ASCII: ask as the services do
+            self._people[email] = User.objects.filter(email__iexact=email).first()
+        return self._people[email]
+
+    def owner(self, email: str, *, department: Department) -> Actor:
+        """The owner a row names, created (in the row's department) when nobody has the e-mail yet."""
+        if email not in self._owners:
+            known = self.person(email)
+            owner, _ = person_get_or_create(email=email, department=department if known is None else None)
+            self._owners[email] = self._people[email] = owner
+        return self._owners[email]
+
+    def department(self, name: str) -> Department:
+        key = name.lower()
+        if key not in self._departments:
+            self._departments[key] = department_get_or_create(name=name)
+        return self._departments[key]
+
+    def cost_center(self, code: str) -> CostCenter | None:
+        """The cost center with this code (any case), if there is one."""
+        key = code.lower()
+        if key not in self._cost_centers:
+            self._cost_centers[key] = (
+                CostCenter.objects.select_related("department").filter(code__iexact=code).first()
+            )
+        return self._cost_centers[key]
+
+    def cost_center_create(self, code: str, *, department: Department) -> CostCenter:
+        cost_center = cost_center_get_or_create(code=code, department=department)
+        self._cost_centers[code.lower()] = cost_center
+        return cost_center
+
+    def vendor(self, name: str) -> Vendor:
+        key = name.lower()
+        if key not in self._vendors:
+            self._vendors[key] = vendor_get_or_create(name=name)
+        return self._vendors[key]
+
+    def ai_model(self, name: str, *, vendors: list[Vendor]) -> AIModel:
+        """The model with this name (any case, at any provider); a new one is served by the row's first vendor, or,
+        when the row names none (an open-source or in-house model such as XGBoost or Whisper), by a provider an
+        administrator can correct, rather than failing the whole file."""
+        key = name.lower()
+        if key not in self._models:
+            model = AIModel.objects.filter(name__iexact=name).order_by("pk").first()
+            if model is None:
+                provider = vendors[0] if vendors else self.vendor(UNSPECIFIED_PROVIDER)
+                model = ai_model_get_or_create(name=name, provider=provider)
+            self._models[key] = model
+        return self._models[key]
+
+
 def _lock_errors(row: InventoryRow, *, initiative: Initiative, changed: set[str]) -> list[RowError]:
     """The locks initiative_update holds a change to: an ended initiative is read-only, the plan of one in review is
     locked. Only for a row with bad cells (which is never written): a good row meets them while it is written."""
@@ -182,65 +279,47 @@ def _lock_errors(row: InventoryRow, *, initiative: Initiative, changed: set[str]
     return []
 
 
-def _flawed_row_errors(row: InventoryRow, *, initiative: Initiative | None) -> list[RowError]:
+def _flawed_row_errors(
+    row: InventoryRow, *, initiative: Initiative | None, references: _References
+) -> list[RowError]:
     """The errors only the database finds in a row whose other cells are bad, as far as its good cells allow: its
     cost center against its department, its owner, its start date, the locks on what it would change. Nothing of it
     is written (the file has errors, so the transaction is rolled back)."""
     def usable(column: str, value: str) -> bool:
         return bool(value) and column not in row.flawed
 
-    department = department_get_or_create(name=row.department) if usable("department", row.department) else None
-    cost_center = None
-    if usable("cost_center", row.cost_center):
-        cost_center = CostCenter.objects.select_related("department").filter(code__iexact=row.cost_center).first()
-    owner = None
-    if usable("owner_email", row.owner_email):
-        owner = User.objects.filter(email__iexact=row.owner_email).first()
+    department = references.department(row.department) if usable("department", row.department) else None
+    cost_center = references.cost_center(row.cost_center) if usable("cost_center", row.cost_center) else None
+    owner = references.person(row.owner_email) if usable("owner_email", row.owner_email) else None
     found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner)
     if initiative is not None:
         found += _lock_errors(row, initiative=initiative, changed=_changed_columns(initiative, row) - row.flawed)
     return found
 
 
-def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
+def _write_row(row: InventoryRow, errors: list[RowError], references: _References) -> str | None:
     """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error.
     A row with bad cells is only checked."""
-    initiative = None
-    if "external_id" not in row.flawed:
-        initiative = (
-            Initiative.objects.select_related("department", "cost_center", "owner").filter(external_id=row.external_id)
-            .first()
-        )
+    initiative = references.initiatives.get(row.external_id) if "external_id" not in row.flawed else None
     if row.flawed:
-        errors.extend(_flawed_row_errors(row, initiative=initiative))
+        errors.extend(_flawed_row_errors(row, initiative=initiative, references=references))
         return None
     if initiative is not None and not _changed_columns(initiative, row):
         return "unchanged"
 
-    department = department_get_or_create(name=row.department)
-    cost_center = None
-    if row.cost_center:
-        cost_center = CostCenter.objects.select_related("department").filter(code__iexact=row.cost_center).first()
-    known_owner = User.objects.filter(email__iexact=row.owner_email).first()
+    department = references.department(row.department)
+    cost_center = references.cost_center(row.cost_center) if row.cost_center else None
     found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center,
-                         owner=known_owner)
+                         owner=references.person(row.owner_email))
     if found:
         errors.extend(found)
         return None
     if row.cost_center:
-        cost_center = cost_center or cost_center_get_or_create(code=row.cost_center, department=department)
+        cost_center = cost_center or references.cost_center_create(row.cost_center, department=department)
 
-    owner, _ = person_get_or_create(email=row.owner_email, department=department if known_owner is None else None)
-    vendors = [vendor_get_or_create(name=name) for name in row.vendors]
-    ai_models: list[AIModel] = []
-    for name in row.models:
-        model = AIModel.objects.filter(name__iexact=name).order_by("pk").first()
-        if model is None:
-            # Served by the row's first vendor; an open-source or in-house model (XGBoost, Whisper) named without
-            # one goes under a provider an administrator can correct, rather than failing the whole file.
-            provider = vendors[0] if vendors else vendor_get_or_create(name=UNSPECIFIED_PROVIDER)
-            model = ai_model_get_or_create(name=name, provider=provider)
-        ai_models.append(model)
+    owner = references.owner(row.owner_email, department=department)
+    vendors = [references.vendor(name) for name in row.vendors]
+    ai_models = [references.ai_model(name, vendors=vendors) for name in row.models]
 
     values = {
         "name": row.name, "description": row.description, "department": department, "cost_center": cost_center,
@@ -251,7 +330,7 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
     try:
         if initiative is None:
             initiative = Initiative(external_id=row.external_id, **values)
-            initiative.full_clean()
+            initiative.full_clean(exclude=READ_HERE)
             initiative.save()
             outcome = "created"
         else:
@@ -267,12 +346,16 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
             for field in changed:
                 setattr(initiative, field, values[field])
             if changed:
-                initiative.full_clean()
+                initiative.full_clean(exclude=READ_HERE)
                 initiative.save()
-        if _ids(initiative.vendors.all()) != _ids(vendors):
-            initiative.vendors.set(vendors)
-        if _ids(initiative.ai_models.all()) != _ids(ai_models):
-            initiative.ai_models.set(ai_models)
+        if outcome == "created":  # nothing to compare with
+            initiative.vendors.add(*vendors)
+            initiative.ai_models.add(*ai_models)
+        else:
+            if _ids(initiative.vendors.all()) != _ids(vendors):
+                initiative.vendors.set(vendors)
+            if _ids(initiative.ai_models.all()) != _ids(ai_models):
+                initiative.ai_models.set(ai_models)
         if row.seats is not None:
             _licence_pool_upsert(initiative, row, vendor=vendors[0])
     except ValidationError as exc:
@@ -295,15 +378,25 @@ def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: A
     )
 
 
-def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCounts:
-    """Write every row; the licence pools' roll-ups are rebuilt once for the whole file, not once per row."""
+# Rows between two progress reports: a run page (and the expiry's heartbeat check) sees a long import move on.
+PROGRESS_EVERY = 100
+
+
+def _write_rows(
+    rows: list[InventoryRow], errors: list[RowError], *, progress: Callable[[int], None] | None = None
+) -> ImportCounts:
+    """Write every row; the licence pools' roll-ups are rebuilt once for the whole file, not once per row.
+    `progress(rows_done)` is told every PROGRESS_EVERY rows."""
     counts = ImportCounts()
     context = auditlog_value.get(None) or {}  # set by _import_audit_context
     with rollups_deferred(), plan_edit(actor=context.get("actor")):  # plans changed after approval get a version
-        for row in rows:
-            outcome = _write_row(row, errors)
+        references = _References(rows)
+        for done, row in enumerate(rows, start=1):
+            outcome = _write_row(row, errors, references)
             if outcome is not None:
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done)
     if counts.created or counts.updated:  # stages, start dates and declared costs feed the estimated TCO
         written = Initiative.objects.filter(external_id__in=[row.external_id for row in rows])
         tco_recompute(initiative_ids=written.values_list("pk", flat=True))
