@@ -34,7 +34,14 @@ from portfolio.services import business_case_version_record
 from portfolio.services.inventory_import import HEADER_LINE, import_run_create, inventory_import_run, inventory_parse
 from portfolio.services.inventory_import.write import UNSPECIFIED_PROVIDER
 from tests import paths
-from tests.factories import CostCenterFactory, DepartmentFactory, InitiativeFactory, UserFactory
+from tests.factories import (
+    AIModelFactory,
+    CostCenterFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    UserFactory,
+    VendorFactory,
+)
 from tollgate.roles import Role
 
 FIXTURES = paths.FIXTURES / "inventory"
@@ -760,3 +767,62 @@ def test_an_import_reports_its_progress_as_it_writes(admin_user, monkeypatch):
     run = run_import(csv_bytes(*({"external_id": f"INV-{i}"} for i in range(5))), actor=admin_user)
     assert run.status == RunStatus.SUCCEEDED, run.errors
     assert reported == [2, 4]
+
+
+TYPO_ROW = {"external_id": "QA-200", "name": "Typo dept", "department": "Claimz", "cost_center": "CC-4210X",
+            "owner_email": "o@example.com", "vendors": "OpenAl", "models": "gpt4o"}
+
+
+@pytest.fixture
+def claims(db):
+    """What the typos of TYPO_ROW are typos of."""
+    department = DepartmentFactory(name="Claims", code="claims")
+    CostCenterFactory(code="CC-4210", department=department)
+    AIModelFactory(name="gpt-4o", provider=VendorFactory(name="OpenAI"))
+    UserFactory(email="jo@example.com", username="jo@example.com")
+    return department
+
+
+def test_a_dry_run_lists_the_reference_data_it_would_create_with_what_it_looks_like(admin_user, claims):
+    """A dry run said "1 created" for a row whose typos would have made a new department, cost center, vendor, model
+    and person; it lists each by name, with the existing one a typo is close to. Nothing is written."""
+    before = counts()
+    run = run_import(csv_bytes(TYPO_ROW, {"external_id": "QA-201", "department": "CLAIMS", "cost_center": "cc-4210",
+                                          "owner_email": "O@example.com", "vendors": "openai; OpenAl"}),
+                     actor=admin_user, dry_run=True)
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert run.new_references == {
+        "departments": {"total": 1, "names": [{"name": "Claimz", "did_you_mean": "Claims"}]},
+        "cost_centers": {"total": 1, "names": [{"name": "CC-4210X", "did_you_mean": "CC-4210"}]},
+        "vendors": {"total": 1, "names": [{"name": "OpenAl", "did_you_mean": "OpenAI"}]},
+        "models": {"total": 1, "names": [{"name": "gpt4o", "did_you_mean": "gpt-4o"}]},
+        "people": {"total": 1, "names": [{"name": "o@example.com", "did_you_mean": "jo@example.com"}]},
+    }
+    assert counts() == before  # and the names of row 3, which differ only in case, are the existing records
+
+
+def test_the_command_and_the_run_page_list_the_reference_data_created(login, admin_user, claims, tmp_path, capsys):
+    file = tmp_path / "typo.csv"
+    file.write_bytes(csv_bytes(TYPO_ROW, {"external_id": "QA-201", "department": "Claims", "cost_center": "",
+                                          "owner_email": "new.person@example.com", "vendors": "OpenAI",
+                                          "models": ""}))
+    call_command("import_initiatives", str(file), "--dry-run")
+    out = capsys.readouterr().out
+    assert "Would have: 2 created" in out
+    assert "Would create 1 departments:\n  Claimz -- did you mean Claims?\n" in out
+    assert "Would create 1 vendors:\n  OpenAl -- did you mean OpenAI?\n" in out
+    assert "Would create 2 people:\n  o@example.com -- did you mean jo@example.com?\n  new.person@example.com\n" in out
+
+    call_command("import_initiatives", str(file))
+    out = capsys.readouterr().out
+    assert "Created 1 cost centers:\n  CC-4210X -- did you mean CC-4210?\n" in out
+    run = ImportRun.objects.latest("pk")
+    page = login(admin_user).get(run.get_absolute_url()).content.decode()
+    assert "Reference data created" in page
+    assert re.search(r"Claimz\s*<strong[^>]*>did you mean Claims\?</strong>", page)
+    assert "new.person@example.com" in page
+
+    call_command("import_initiatives", str(file))  # everything exists now
+    out = capsys.readouterr().out
+    assert "Created" not in out and ImportRun.objects.latest("pk").new_references == {}

@@ -33,12 +33,14 @@ from portfolio.services.inventory_import.runs import (
     import_runs_expire_stale,
     inventory_import_run,
 )
+from portfolio.services.inventory_import.write import NEW_REFERENCE_KINDS
 
 __all__ = [
     "COLUMNS",
     "HEADER_LINE",
     "LIST_SEPARATOR",
     "MAX_FILE_BYTES",
+    "NEW_REFERENCE_KINDS",
     "InventoryRow",
     "RowError",
     "import_run_execute_by_id",

@@ -30,7 +30,7 @@ def _finish(run: ImportRun, *, status: str, errors: list[RowError], counts: Impo
     counts = counts or ImportCounts()
     return jobs.run_finish(
         run, status=status, errors=[e.as_dict() for e in errors], rows_created=counts.created,
-        rows_updated=counts.updated, rows_unchanged=counts.unchanged,
+        rows_updated=counts.updated, rows_unchanged=counts.unchanged, new_references=counts.new_references,
     )
 
 

@@ -9,8 +9,9 @@ refuse. An unchanged row writes nothing.
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditlog.context import auditlog_value, set_extra_data
@@ -55,11 +56,25 @@ FIELD_COLUMNS = {
 }
 
 
+# The reference data an import creates as rows name it, in the order the run page, the command and the run's
+# `new_references` list it: key, label.
+NEW_REFERENCE_KINDS = (
+    ("departments", "Departments"), ("cost_centers", "Cost centers"), ("vendors", "Vendors"), ("models", "Models"),
+    ("people", "People"),
+)
+# Names kept per kind (with the total): enough to spot a typo, not a copy of a 29,000-row file's new owners.
+NEW_REFERENCES_KEPT = 200
+# How alike a new name and an existing one must be to ask "did you mean" (difflib's ratio; Claimz/Claims is 0.83).
+SIMILAR = 0.8
+
+
 @dataclass
 class ImportCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # kind -> {"total": n, "names": [{"name": ..., "did_you_mean": an existing name or None}, ...]}
+    new_references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Rollback(Exception):
@@ -208,6 +223,7 @@ class _References:
         self._cost_centers: dict[str, CostCenter | None] = {}
         self._vendors: dict[str, Vendor] = {}
         self._models: dict[str, AIModel] = {}
+        self.created: dict[str, list[str]] = {kind: [] for kind, _ in NEW_REFERENCE_KINDS}
 
     def person(self, email: str) -> Actor | None:
         """Who has this e-mail (any case) already, if anyone."""
@@ -219,13 +235,17 @@ class _References:
         """The owner a row names, created (in the row's department) when nobody has the e-mail yet."""
         if email not in self._owners:
             known = self.person(email)
-            owner, _ = person_get_or_create(email=email, department=department if known is None else None)
+            owner, created = person_get_or_create(email=email, department=department if known is None else None)
             self._owners[email] = self._people[email] = owner
+            if created:
+                self.created["people"].append(owner.email)
         return self._owners[email]
 
     def department(self, name: str) -> Department:
         key = name.lower()
         if key not in self._departments:
+            if not Department.objects.filter(name__iexact=name).exists():
+                self.created["departments"].append(name)
             self._departments[key] = department_get_or_create(name=name)
         return self._departments[key]
 
@@ -241,11 +261,14 @@ class _References:
     def cost_center_create(self, code: str, *, department: Department) -> CostCenter:
         cost_center = cost_center_get_or_create(code=code, department=department)
         self._cost_centers[code.lower()] = cost_center
+        self.created["cost_centers"].append(cost_center.code)
         return cost_center
 
     def vendor(self, name: str) -> Vendor:
         key = name.lower()
         if key not in self._vendors:
+            if not Vendor.objects.filter(name__iexact=name).exists():
+                self.created["vendors"].append(name)
             self._vendors[key] = vendor_get_or_create(name=name)
         return self._vendors[key]
 
@@ -259,8 +282,35 @@ class _References:
             if model is None:
                 provider = vendors[0] if vendors else self.vendor(UNSPECIFIED_PROVIDER)
                 model = ai_model_get_or_create(name=name, provider=provider)
+                self.created["models"].append(model.name)
             self._models[key] = model
         return self._models[key]
+
+
+def _new_references(created: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """What the import created, kind by kind, each new name with the existing one it is close to (a typo such as
+    "Claimz" beside "Claims" would otherwise become a new department unnoticed). Compared in lower case: a name
+    differing only in case is the same record already, never a new one."""
+    existing_names: dict[str, Callable[[], Iterable[str]]] = {
+        "departments": lambda: Department.objects.values_list("name", flat=True),
+        "cost_centers": lambda: CostCenter.objects.values_list("code", flat=True),
+        "vendors": lambda: Vendor.objects.values_list("name", flat=True),
+        "models": lambda: AIModel.objects.values_list("name", flat=True),
+        "people": lambda: User.objects.exclude(email="").values_list("email", flat=True),
+    }
+    summary: dict[str, dict[str, Any]] = {}
+    for kind, _ in NEW_REFERENCE_KINDS:
+        names = created[kind]
+        if not names:
+            continue
+        new = {name.lower() for name in names}
+        before = {name.lower(): name for name in existing_names[kind]() if name.lower() not in new}
+        kept = []
+        for name in names[:NEW_REFERENCES_KEPT]:
+            close = difflib.get_close_matches(name.lower(), before, n=1, cutoff=SIMILAR)
+            kept.append({"name": name, "did_you_mean": before[close[0]] if close else None})
+        summary[kind] = {"total": len(names), "names": kept}
+    return summary
 
 
 def _lock_errors(row: InventoryRow, *, initiative: Initiative, changed: set[str]) -> list[RowError]:
@@ -397,6 +447,7 @@ def _write_rows(
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done)
+    counts.new_references = _new_references(references.created)
     if counts.created or counts.updated:  # stages, start dates and declared costs feed the estimated TCO
         written = Initiative.objects.filter(external_id__in=[row.external_id for row in rows])
         tco_recompute(initiative_ids=written.values_list("pk", flat=True))
