@@ -63,7 +63,8 @@ format: setup
 
 # Benchmarks print figures; they are never timed unit tests. The FOCUS and forecast ones need PostgreSQL
 # (bench/focus_ingestion.py, bench/forecast.py), the FOCUS scale-out one Redis too (real Celery workers), the load one
-# PostgreSQL and Redis (bench/load.py); the sprawl ones and the call-stack one use a throw-away SQLite database.
+# PostgreSQL and Redis (bench/load.py); the sprawl ones, the inventory import one and the call-stack one use a
+# throw-away SQLite database.
 bench: setup
 	$(BIN)/python bench/focus_ingestion.py
 	$(BIN)/python bench/focus_scaleout.py
@@ -77,6 +78,7 @@ bench: setup
 	$(BIN)/python bench/possible_duplicates.py
 	$(BIN)/python bench/signals.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/inventory_import.py
 	$(BIN)/python bench/call_stack.py
 	$(BIN)/python bench/load.py
 

@@ -9,6 +9,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+# Seconds a request may take before gunicorn kills its worker (its default is 30). With a Celery broker (compose) an
+# upload on the Imports page only stores the file and the worker imports it; without one the import runs inside the
+# request, and the largest file the page accepts (5 MB, about 29,000 rows) took 4 minutes to check on a busy machine
+# (README, Inventory import: Large files). A request killed mid-import would answer 502 and leave its run "running"
+# until the expiry fails it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "600"))
+
 
 def on_starting(server: Any) -> None:
     """Before the first worker: the files of a previous run would add old counts to the new ones."""

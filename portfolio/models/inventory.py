@@ -399,6 +399,11 @@ class ImportRun(Run):
     rows_updated = models.PositiveIntegerField(default=0)
     rows_unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="[{row, column, message}, ...]")
+    new_references = models.JSONField(
+        default=dict, blank=True,
+        help_text="The departments, cost centers, vendors, models and people it created (a dry run: would create): "
+                  '{kind: {"total": n, "names": [{"name", "did_you_mean"}, ...]}}.',
+    )
 
     stale_after = timedelta(hours=1)
     lost_hint = "Nothing was written; upload the file again."

@@ -15,7 +15,14 @@ from django.views.generic import DetailView, FormView
 from portfolio import selectors
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import ImportRun
-from portfolio.services.inventory_import import COLUMNS, HEADER_LINE, LIST_SEPARATOR, MAX_FILE_BYTES, import_run_submit
+from portfolio.services.inventory_import import (
+    COLUMNS,
+    HEADER_LINE,
+    LIST_SEPARATOR,
+    MAX_FILE_BYTES,
+    NEW_REFERENCE_KINDS,
+    import_run_submit,
+)
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
 from tollgate.ui.tables import NUM, YesNoColumn, ordered_ignoring_case
@@ -151,5 +158,8 @@ class ImportRunDetailView(PermissionRequiredMixin, DetailView):
             succeeded=succeeded,
             failed=run.status == RunStatus.FAILED,
             imported_lists=lists,
+            new_references=[
+                (label, run.new_references[kind]) for kind, label in NEW_REFERENCE_KINDS if kind in run.new_references
+            ] if succeeded else [],
             **kwargs,
         )

@@ -9,7 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portfolio.choices import RunStatus, RunTrigger
-from portfolio.services.inventory_import import HEADER_LINE, import_run_create, inventory_import_run
+from portfolio.services.inventory_import import (
+    HEADER_LINE,
+    NEW_REFERENCE_KINDS,
+    import_run_create,
+    inventory_import_run,
+)
 
 
 class Command(BaseCommand):
@@ -50,3 +55,15 @@ class Command(BaseCommand):
             f"{prefix}{run.rows_created} created, {run.rows_updated} updated, {run.rows_unchanged} unchanged "
             f"({run.rows_total} rows, import run {run.pk})."
         ))
+        # Reference data no existing record names: a typo here would become a new department, vendor or person.
+        verb = "Would create" if run.dry_run else "Created"
+        for kind, label in NEW_REFERENCE_KINDS:
+            listed = run.new_references.get(kind)
+            if not listed:
+                continue
+            self.stdout.write(f"{verb} {listed['total']} {label.lower()}:")
+            for entry in listed["names"]:
+                hint = f" -- did you mean {entry['did_you_mean']}?" if entry["did_you_mean"] else ""
+                self.stdout.write(f"  {entry['name']}{hint}")
+            if listed["total"] > len(listed["names"]):
+                self.stdout.write(f"  ... and {listed['total'] - len(listed['names'])} more")

@@ -1,13 +1,13 @@
 """Inventory import: every customer starts from the spreadsheet of AI initiatives they already keep.
 
 The import is all or nothing. A pure step (`inventory_parse`) reads and validates the whole file and returns the
-validated rows and every error found; the rows that read well then go through the write step, which runs in one
-`transaction.atomic` and may still find errors that need the database (a cost center that belongs to another
-department, a plan locked while in review). Any error rolls the whole transaction back, so a bad file writes
-nothing, and lists every error of both steps at once, in row order (a broken header stops at the header). A dry
-run goes through the same write step and rolls it back, so its counts are exactly what a real run would do. Rows
-are upserted by `external_id`; an unchanged row writes nothing (it is compared before writing), so re-importing the
-same file creates no audit entries.
+rows and every error found; the rows then go through the write step, which runs in one `transaction.atomic` and may
+still find errors that need the database (a cost center that belongs to another department, a plan locked while in
+review), on a row with bad cells too (only checked, never written). Any error rolls the whole transaction back, so
+a bad file writes nothing, and lists every error of both steps at once, in row order (a broken header stops at the
+header). A dry run goes through the same write step and rolls it back, so its counts are exactly what a real run
+would do. Rows are upserted by `external_id`; an unchanged row writes nothing (it is compared before writing), so
+re-importing the same file creates no audit entries.
 
 Stage: governed transitions are the only path that moves an initiative's stage, with one documented exception here.
 The customer's spreadsheet states where each initiative already is, so an import sets the starting stage on creation
@@ -33,12 +33,14 @@ from portfolio.services.inventory_import.runs import (
     import_runs_expire_stale,
     inventory_import_run,
 )
+from portfolio.services.inventory_import.write import NEW_REFERENCE_KINDS
 
 __all__ = [
     "COLUMNS",
     "HEADER_LINE",
     "LIST_SEPARATOR",
     "MAX_FILE_BYTES",
+    "NEW_REFERENCE_KINDS",
     "InventoryRow",
     "RowError",
     "import_run_execute_by_id",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -49,7 +49,9 @@ class RowError:
 
 @dataclass(frozen=True)
 class InventoryRow:
-    """One validated line of the inventory, in Python types, ready to be written."""
+    """One line of the inventory, in Python types: ready to be written when `flawed` is empty. Otherwise `flawed`
+    names the columns whose cells were bad (their values here are blanks); the row is never written, but the checks
+    only the database can make still run on its other cells, so every error of the file comes in one round."""
 
     row: int
     external_id: str
@@ -65,6 +67,7 @@ class InventoryRow:
     start_date: date | None
     monthly_cost: Decimal
     seats: int | None
+    flawed: frozenset[str] = frozenset()
 
     @property
     def price_per_seat(self) -> Decimal | None:
@@ -94,8 +97,8 @@ def _split_list(value: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _validate_record(line: int, cells: dict[str, str], errors: list[RowError]) -> InventoryRow | None:
-    """Check every column of one record, appending every problem found; the row only if it had none."""
+def _validate_record(line: int, cells: dict[str, str], errors: list[RowError]) -> InventoryRow:
+    """Check every column of one record, appending every problem found; the row, its bad columns marked `flawed`."""
     found: list[RowError] = []
 
     def error(column: str, message: str) -> None:
@@ -169,8 +172,6 @@ def _validate_record(line: int, cells: dict[str, str], errors: list[RowError]) -
                 error("vendors", "A licence pool (seats_purchased) needs a vendor: the first vendor sells the seats.")
 
     errors.extend(found)
-    if found:
-        return None
     return InventoryRow(
         row=line,
         external_id=values["external_id"],
@@ -187,6 +188,7 @@ def _validate_record(line: int, cells: dict[str, str], errors: list[RowError]) -
         start_date=start_date,
         monthly_cost=monthly_cost,
         seats=seats,
+        flawed=frozenset(e.column for e in found),
     )
 
 
@@ -219,7 +221,8 @@ def _check_header(header: list[str]) -> list[RowError]:
 def inventory_parse(content: bytes) -> tuple[list[InventoryRow], list[RowError]]:
     """Read and validate a whole inventory file without touching the database.
 
-    Returns the validated rows and every error found. The caller writes nothing unless the error list is empty.
+    Returns every record that could be read (those with bad cells marked `flawed`) and every error found. The caller
+    writes nothing unless the error list is empty.
     """
     text, errors = _decode(content)
     if text is None:
@@ -253,11 +256,10 @@ def inventory_parse(content: bytes) -> tuple[list[InventoryRow], list[RowError]]
                 if external_id in seen_ids:
                     message = f"Duplicate external_id '{external_id}' (first on row {seen_ids[external_id]})."
                     errors.append(RowError(line, "external_id", message))
-                    row = None
+                    row = replace(row, flawed=row.flawed | {"external_id"})
                 else:
                     seen_ids[external_id] = line
-            if row is not None:
-                rows.append(row)
+            rows.append(row)
     except csv.Error as exc:
         errors.append(RowError(record_start, "", f"The file is not valid CSV here: {exc}."))
     if columns is None:

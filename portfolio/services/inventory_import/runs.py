@@ -30,7 +30,7 @@ def _finish(run: ImportRun, *, status: str, errors: list[RowError], counts: Impo
     counts = counts or ImportCounts()
     return jobs.run_finish(
         run, status=status, errors=[e.as_dict() for e in errors], rows_created=counts.created,
-        rows_updated=counts.updated, rows_unchanged=counts.unchanged,
+        rows_updated=counts.updated, rows_unchanged=counts.unchanged, new_references=counts.new_references,
     )
 
 
@@ -64,17 +64,17 @@ def _import(run: ImportRun, *, content: bytes | None, actor: Actor | None) -> Im
             with run.file.open("rb") as handle:
                 content = handle.read()
         rows, errors = inventory_parse(content)
-        # Records read: the valid ones plus those with errors (the header, row 1, is not a record).
-        run.rows_total = len(rows) + len({e.row for e in errors if e.row and e.row > 1})
+        # Records read: those that could be read plus those that could not (the header, row 1, is not a record).
+        run.rows_total = len({row.row for row in rows} | {e.row for e in errors if e.row and e.row > 1})
         header_broken = any(e.row in (None, 1) for e in errors)
         counts = ImportCounts()
         if rows and not header_broken:
-            # The rows that read well are written even when others did not, and always rolled back then: the
-            # errors only the database finds (a cost center of another department, a plan locked in review) are
-            # listed with the rest, so one correction round fixes the file.
+            # The rows that read well are written even when others did not, and always rolled back then; the rows
+            # with bad cells are only checked: the errors only the database finds (a cost center of another
+            # department, a plan locked in review) are listed with the rest, so one correction round fixes the file.
             try:
                 with transaction.atomic(), _import_audit_context(actor=actor, run=run):
-                    counts = _write_rows(rows, errors)
+                    counts = _write_rows(rows, errors, progress=lambda done: jobs.run_progress(run, done))
                     if errors or run.dry_run:
                         raise _Rollback
             except _Rollback:

@@ -9,17 +9,20 @@ refuse. An unchanged row writes nothing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditlog.context import auditlog_value, set_extra_data
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.db.models.functions import Lower
 
 from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute
-from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative
+from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
 from portfolio.services.business_cases import (
     PLAN_INITIATIVE_FIELDS,
     ensure_not_ended,
@@ -53,11 +56,25 @@ FIELD_COLUMNS = {
 }
 
 
+# The reference data an import creates as rows name it, in the order the run page, the command and the run's
+# `new_references` list it: key, label.
+NEW_REFERENCE_KINDS = (
+    ("departments", "Departments"), ("cost_centers", "Cost centers"), ("vendors", "Vendors"), ("models", "Models"),
+    ("people", "People"),
+)
+# Names kept per kind (with the total): enough to spot a typo, not a copy of a 29,000-row file's new owners.
+NEW_REFERENCES_KEPT = 200
+# How alike a new name and an existing one must be to ask "did you mean" (difflib's ratio; Claimz/Claims is 0.83).
+SIMILAR = 0.8
+
+
 @dataclass
 class ImportCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # kind -> {"total": n, "names": [{"name": ..., "did_you_mean": an existing name or None}, ...]}
+    new_references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Rollback(Exception):
@@ -97,33 +114,43 @@ def _names(objects: Any) -> set[str]:
     return {o.name.lower() for o in objects}
 
 
-def _is_unchanged(initiative: Initiative, row: InventoryRow) -> bool:
-    """True when writing the row would change nothing: compared on names, so no reference is looked up or created."""
+# Foreign keys whose records the import has just read or created in its own transaction: full_clean's check that
+# they exist would cost a query each per row and tell nothing.
+READ_HERE = ["department", "cost_center", "owner"]
+
+# The cells the licence pool of a row is made of: the pool is compared only when all of them read well.
+POOL_COLUMNS = frozenset({"name", "vendors", "monthly_cost_usd", "seats_purchased"})
+
+
+def _changed_columns(initiative: Initiative, row: InventoryRow) -> set[str]:
+    """The columns whose cells differ from what the initiative holds: compared on names, so no reference is looked
+    up or created. Empty when writing the row would change nothing."""
     cost_center = initiative.cost_center.code.lower() if initiative.cost_center else ""
-    if (
-        initiative.name != row.name
-        or initiative.description != row.description
-        or initiative.department.name.lower() != row.department.lower()
-        or cost_center != row.cost_center.lower()
-        or initiative.owner.email.lower() != row.owner_email
-        or initiative.stage != row.stage
-        or initiative.category != row.category
-        or initiative.start_date != row.start_date
-        or initiative.declared_monthly_cost != row.monthly_cost
-        or _names(initiative.vendors.all()) != {v.lower() for v in row.vendors}
-        or _names(initiative.ai_models.all()) != {m.lower() for m in row.models}
-    ):
-        return False
-    if row.seats is None:
-        return True
-    pool = initiative.licence_pools.order_by("pk").select_related("vendor").first()
-    return (
-        pool is not None
-        and pool.tool == row.name
-        and pool.vendor.name.lower() == row.vendors[0].lower()
-        and pool.seats_purchased == row.seats
-        and pool.price_per_seat_month == row.price_per_seat
-    )
+    differs = {
+        "name": initiative.name != row.name,
+        "description": initiative.description != row.description,
+        "department": initiative.department.name.lower() != row.department.lower(),
+        "cost_center": cost_center != row.cost_center.lower(),
+        "owner_email": initiative.owner.email.lower() != row.owner_email,
+        "stage": initiative.stage != row.stage,
+        "category": initiative.category != row.category,
+        "start_date": initiative.start_date != row.start_date,
+        "monthly_cost_usd": initiative.declared_monthly_cost != row.monthly_cost,
+        "vendors": _names(initiative.vendors.all()) != {v.lower() for v in row.vendors},
+        "models": _names(initiative.ai_models.all()) != {m.lower() for m in row.models},
+    }
+    changed = {column for column, different in differs.items() if different}
+    if row.seats is not None and not row.flawed & POOL_COLUMNS:
+        pool = min(initiative.licence_pools.all(), key=lambda p: p.pk, default=None)  # prefetched (_References)
+        if not (
+            pool is not None
+            and pool.tool == row.name
+            and pool.vendor.name.lower() == row.vendors[0].lower()
+            and pool.seats_purchased == row.seats
+            and pool.price_per_seat_month == row.price_per_seat
+        ):
+            changed.add("seats_purchased")
+    return changed
 
 
 def _validation_errors(row: InventoryRow, exc: ValidationError) -> list[RowError]:
@@ -137,19 +164,19 @@ def _validation_errors(row: InventoryRow, exc: ValidationError) -> list[RowError
 
 
 def _rule_errors(
-    row: InventoryRow, *, initiative: Initiative | None, department: Department, cost_center: CostCenter | None,
+    row: InventoryRow, *, initiative: Initiative | None, department: Department | None, cost_center: CostCenter | None,
     owner: Actor | None,
 ) -> list[RowError]:
     """The rules every door holds an initiative to (portfolio.services.initiatives), applied as initiative_create
     and initiative_update apply them: on creation, and on update to what the row changes. Every rule the row breaks
     is listed, each on its column. A new owner (an e-mail nobody has yet) is created active, so only a known
     person can have left."""
-    checks: list[Callable[[], None]] = [
-        lambda: cost_center_check(department=department, cost_center=cost_center),
-    ]
+    checks: list[Callable[[], None]] = []
+    if department is not None:  # None: the department cell is bad, so the cost center cannot be checked against it
+        checks.append(lambda: cost_center_check(department=department, cost_center=cost_center))
     if owner is not None and (initiative is None or initiative.owner_id != owner.pk):
         checks.append(lambda: people_check(owner=owner, delegates=None, owner_named=True))
-    if initiative is None or initiative.start_date != row.start_date:
+    if "start_date" not in row.flawed and (initiative is None or initiative.start_date != row.start_date):
         checks.append(lambda: start_date_check(row.start_date))
     found: list[RowError] = []
     for check in checks:
@@ -160,39 +187,189 @@ def _rule_errors(
     return found
 
 
-def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
-    """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error."""
-    initiative = (
-        Initiative.objects.select_related("department", "cost_center", "owner").filter(external_id=row.external_id)
-        .first()
-    )
-    if initiative is not None and _is_unchanged(initiative, row):
+# Keys per statement when reading in bulk: well under SQLite's limit of variables in one statement.
+CHUNK = 500
+
+
+def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start:start + CHUNK]
+
+
+class _References:
+    """What the file names, looked up once per import rather than once per row (a 5,000-row file made ~30 queries a
+    row): the initiatives by external_id, with their vendors, models and licence pools, and the people by e-mail are
+    read in bulk up front; departments, cost centers, vendors and models are found or created through their services
+    the first time a row names them, and remembered by name in any case, as the services find them. It lives for one
+    import's transaction, so nothing in it goes stale."""
+
+    def __init__(self, rows: list[InventoryRow]) -> None:
+        self.initiatives: dict[str, Initiative] = {}
+        pools = Prefetch("licence_pools", queryset=LicencePool.objects.select_related("vendor"))
+        readable = [row for row in rows if "external_id" not in row.flawed]
+        for chunk in _chunks(row.external_id for row in readable if row.external_id):
+            for initiative in (
+                Initiative.objects.select_related("department", "cost_center", "owner")
+                .prefetch_related("vendors", "ai_models", pools).filter(external_id__in=chunk)
+            ):
+                self.initiatives[initiative.external_id] = initiative
+        self._people: dict[str, Actor | None] = {}  # e-mail in lower case -> the first person with it, or None
+        for chunk in _chunks(row.owner_email for row in rows if row.owner_email and "owner_email" not in row.flawed):
+            for person in User.objects.annotate(email_key=Lower("email")).filter(email_key__in=chunk).order_by("pk"):
+                self._people.setdefault(person.email_key, person)
+        self._owners: dict[str, Actor] = {}
+        self._departments: dict[str, Department] = {}
+        self._cost_centers: dict[str, CostCenter | None] = {}
+        self._vendors: dict[str, Vendor] = {}
+        self._models: dict[str, AIModel] = {}
+        self.created: dict[str, list[str]] = {kind: [] for kind, _ in NEW_REFERENCE_KINDS}
+
+    def person(self, email: str) -> Actor | None:
+        """Who has this e-mail (any case) already, if anyone."""
+        if email not in self._people:  # Lower() and iexact may disagree beyond ASCII: ask as the services do
+            self._people[email] = User.objects.filter(email__iexact=email).first()
+        return self._people[email]
+
+    def owner(self, email: str, *, department: Department) -> Actor:
+        """The owner a row names, created (in the row's department) when nobody has the e-mail yet."""
+        if email not in self._owners:
+            known = self.person(email)
+            owner, created = person_get_or_create(email=email, department=department if known is None else None)
+            self._owners[email] = self._people[email] = owner
+            if created:
+                self.created["people"].append(owner.email)
+        return self._owners[email]
+
+    def department(self, name: str) -> Department:
+        key = name.lower()
+        if key not in self._departments:
+            if not Department.objects.filter(name__iexact=name).exists():
+                self.created["departments"].append(name)
+            self._departments[key] = department_get_or_create(name=name)
+        return self._departments[key]
+
+    def cost_center(self, code: str) -> CostCenter | None:
+        """The cost center with this code (any case), if there is one."""
+        key = code.lower()
+        if key not in self._cost_centers:
+            self._cost_centers[key] = (
+                CostCenter.objects.select_related("department").filter(code__iexact=code).first()
+            )
+        return self._cost_centers[key]
+
+    def cost_center_create(self, code: str, *, department: Department) -> CostCenter:
+        cost_center = cost_center_get_or_create(code=code, department=department)
+        self._cost_centers[code.lower()] = cost_center
+        self.created["cost_centers"].append(cost_center.code)
+        return cost_center
+
+    def vendor(self, name: str) -> Vendor:
+        key = name.lower()
+        if key not in self._vendors:
+            if not Vendor.objects.filter(name__iexact=name).exists():
+                self.created["vendors"].append(name)
+            self._vendors[key] = vendor_get_or_create(name=name)
+        return self._vendors[key]
+
+    def ai_model(self, name: str, *, vendors: list[Vendor]) -> AIModel:
+        """The model with this name (any case, at any provider); a new one is served by the row's first vendor, or,
+        when the row names none (an open-source or in-house model such as XGBoost or Whisper), by a provider an
+        administrator can correct, rather than failing the whole file."""
+        key = name.lower()
+        if key not in self._models:
+            model = AIModel.objects.filter(name__iexact=name).order_by("pk").first()
+            if model is None:
+                provider = vendors[0] if vendors else self.vendor(UNSPECIFIED_PROVIDER)
+                model = ai_model_get_or_create(name=name, provider=provider)
+                self.created["models"].append(model.name)
+            self._models[key] = model
+        return self._models[key]
+
+
+def _new_references(created: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """What the import created, kind by kind, each new name with the existing one it is close to (a typo such as
+    "Claimz" beside "Claims" would otherwise become a new department unnoticed). Compared in lower case: a name
+    differing only in case is the same record already, never a new one."""
+    existing_names: dict[str, Callable[[], Iterable[str]]] = {
+        "departments": lambda: Department.objects.values_list("name", flat=True),
+        "cost_centers": lambda: CostCenter.objects.values_list("code", flat=True),
+        "vendors": lambda: Vendor.objects.values_list("name", flat=True),
+        "models": lambda: AIModel.objects.values_list("name", flat=True),
+        "people": lambda: User.objects.exclude(email="").values_list("email", flat=True),
+    }
+    summary: dict[str, dict[str, Any]] = {}
+    for kind, _ in NEW_REFERENCE_KINDS:
+        names = created[kind]
+        if not names:
+            continue
+        new = {name.lower() for name in names}
+        before = {name.lower(): name for name in existing_names[kind]() if name.lower() not in new}
+        kept = []
+        for name in names[:NEW_REFERENCES_KEPT]:
+            close = difflib.get_close_matches(name.lower(), before, n=1, cutoff=SIMILAR)
+            kept.append({"name": name, "did_you_mean": before[close[0]] if close else None})
+        summary[kind] = {"total": len(names), "names": kept}
+    return summary
+
+
+def _lock_errors(row: InventoryRow, *, initiative: Initiative, changed: set[str]) -> list[RowError]:
+    """The locks initiative_update holds a change to: an ended initiative is read-only, the plan of one in review is
+    locked. Only for a row with bad cells (which is never written): a good row meets them while it is written."""
+    if not changed:
+        return []
+    stage = stage_now(initiative)
+    try:
+        ensure_not_ended(initiative, stage)
+        for field, what in PLAN_INITIATIVE_FIELDS.items():
+            if FIELD_COLUMNS[field] in changed:
+                ensure_plan_editable(initiative, stage, what=what, field=field)
+    except ValidationError as exc:
+        return _validation_errors(row, exc)
+    return []
+
+
+def _flawed_row_errors(
+    row: InventoryRow, *, initiative: Initiative | None, references: _References
+) -> list[RowError]:
+    """The errors only the database finds in a row whose other cells are bad, as far as its good cells allow: its
+    cost center against its department, its owner, its start date, the locks on what it would change. Nothing of it
+    is written (the file has errors, so the transaction is rolled back)."""
+    def usable(column: str, value: str) -> bool:
+        return bool(value) and column not in row.flawed
+
+    department = references.department(row.department) if usable("department", row.department) else None
+    cost_center = references.cost_center(row.cost_center) if usable("cost_center", row.cost_center) else None
+    owner = references.person(row.owner_email) if usable("owner_email", row.owner_email) else None
+    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner)
+    if initiative is not None:
+        found += _lock_errors(row, initiative=initiative, changed=_changed_columns(initiative, row) - row.flawed)
+    return found
+
+
+def _write_row(row: InventoryRow, errors: list[RowError], references: _References) -> str | None:
+    """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error.
+    A row with bad cells is only checked."""
+    initiative = references.initiatives.get(row.external_id) if "external_id" not in row.flawed else None
+    if row.flawed:
+        errors.extend(_flawed_row_errors(row, initiative=initiative, references=references))
+        return None
+    if initiative is not None and not _changed_columns(initiative, row):
         return "unchanged"
 
-    department = department_get_or_create(name=row.department)
-    cost_center = None
-    if row.cost_center:
-        cost_center = CostCenter.objects.select_related("department").filter(code__iexact=row.cost_center).first()
-    known_owner = User.objects.filter(email__iexact=row.owner_email).first()
+    department = references.department(row.department)
+    cost_center = references.cost_center(row.cost_center) if row.cost_center else None
     found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center,
-                         owner=known_owner)
+                         owner=references.person(row.owner_email))
     if found:
         errors.extend(found)
         return None
     if row.cost_center:
-        cost_center = cost_center or cost_center_get_or_create(code=row.cost_center, department=department)
+        cost_center = cost_center or references.cost_center_create(row.cost_center, department=department)
 
-    owner, _ = person_get_or_create(email=row.owner_email, department=department if known_owner is None else None)
-    vendors = [vendor_get_or_create(name=name) for name in row.vendors]
-    ai_models: list[AIModel] = []
-    for name in row.models:
-        model = AIModel.objects.filter(name__iexact=name).order_by("pk").first()
-        if model is None:
-            # Served by the row's first vendor; an open-source or in-house model (XGBoost, Whisper) named without
-            # one goes under a provider an administrator can correct, rather than failing the whole file.
-            provider = vendors[0] if vendors else vendor_get_or_create(name=UNSPECIFIED_PROVIDER)
-            model = ai_model_get_or_create(name=name, provider=provider)
-        ai_models.append(model)
+    owner = references.owner(row.owner_email, department=department)
+    vendors = [references.vendor(name) for name in row.vendors]
+    ai_models = [references.ai_model(name, vendors=vendors) for name in row.models]
 
     values = {
         "name": row.name, "description": row.description, "department": department, "cost_center": cost_center,
@@ -203,7 +380,7 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
     try:
         if initiative is None:
             initiative = Initiative(external_id=row.external_id, **values)
-            initiative.full_clean()
+            initiative.full_clean(exclude=READ_HERE)
             initiative.save()
             outcome = "created"
         else:
@@ -219,12 +396,16 @@ def _write_row(row: InventoryRow, errors: list[RowError]) -> str | None:
             for field in changed:
                 setattr(initiative, field, values[field])
             if changed:
-                initiative.full_clean()
+                initiative.full_clean(exclude=READ_HERE)
                 initiative.save()
-        if _ids(initiative.vendors.all()) != _ids(vendors):
-            initiative.vendors.set(vendors)
-        if _ids(initiative.ai_models.all()) != _ids(ai_models):
-            initiative.ai_models.set(ai_models)
+        if outcome == "created":  # nothing to compare with
+            initiative.vendors.add(*vendors)
+            initiative.ai_models.add(*ai_models)
+        else:
+            if _ids(initiative.vendors.all()) != _ids(vendors):
+                initiative.vendors.set(vendors)
+            if _ids(initiative.ai_models.all()) != _ids(ai_models):
+                initiative.ai_models.set(ai_models)
         if row.seats is not None:
             _licence_pool_upsert(initiative, row, vendor=vendors[0])
     except ValidationError as exc:
@@ -247,15 +428,26 @@ def _licence_pool_upsert(initiative: Initiative, row: InventoryRow, *, vendor: A
     )
 
 
-def _write_rows(rows: list[InventoryRow], errors: list[RowError]) -> ImportCounts:
-    """Write every row; the licence pools' roll-ups are rebuilt once for the whole file, not once per row."""
+# Rows between two progress reports: a run page (and the expiry's heartbeat check) sees a long import move on.
+PROGRESS_EVERY = 100
+
+
+def _write_rows(
+    rows: list[InventoryRow], errors: list[RowError], *, progress: Callable[[int], None] | None = None
+) -> ImportCounts:
+    """Write every row; the licence pools' roll-ups are rebuilt once for the whole file, not once per row.
+    `progress(rows_done)` is told every PROGRESS_EVERY rows."""
     counts = ImportCounts()
     context = auditlog_value.get(None) or {}  # set by _import_audit_context
     with rollups_deferred(), plan_edit(actor=context.get("actor")):  # plans changed after approval get a version
-        for row in rows:
-            outcome = _write_row(row, errors)
+        references = _References(rows)
+        for done, row in enumerate(rows, start=1):
+            outcome = _write_row(row, errors, references)
             if outcome is not None:
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done)
+    counts.new_references = _new_references(references.created)
     if counts.created or counts.updated:  # stages, start dates and declared costs feed the estimated TCO
         written = Initiative.objects.filter(external_id__in=[row.external_id for row in rows])
         tco_recompute(initiative_ids=written.values_list("pk", flat=True))
