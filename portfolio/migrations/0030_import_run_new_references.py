@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0027_reference_names_unique_ignoring_case'),
+        ('portfolio', '0029_profile_deactivated_at'),
     ]
 
     operations = [
