@@ -8,6 +8,7 @@ service they skip with the reason printed; in CI (TOLLGATE_REQUIRE_SERVICES=1) a
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -56,8 +57,15 @@ def _missing_service(marker: str) -> str | None:
 
 def pytest_configure(config):
     """Uploads of the session (the demo company's evidence, tests' attachments) go to a temporary folder, never into
-    the checkout's media/."""
-    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="tollgate-test-media-")
+    the checkout's media/; it is removed when the session ends."""
+    config._tollgate_media = tempfile.mkdtemp(prefix="tollgate-test-media-")
+    settings.MEDIA_ROOT = config._tollgate_media
+
+
+def pytest_unconfigure(config):
+    media = getattr(config, "_tollgate_media", None)
+    if media:
+        shutil.rmtree(media, ignore_errors=True)
 
 
 def pytest_runtest_setup(item):
