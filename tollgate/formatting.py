@@ -116,22 +116,23 @@ def format_score(value: Any) -> str:
     return _fixed(number.quantize(Decimal("0.1"), ROUND_DOWN, context=WIDE), 1)
 
 
-def format_percent(value: Any, places: int = 1, *, signed: bool = False) -> str:
-    """`value` in percent ("59.3%"; "+4.2%" when `signed`, for a change). One decimal unless told otherwise."""
+def _with_unit(value: Any, places: int, signed: bool, unit: str) -> str:
+    """`value` rounded half up to `places`, signed when asked, then `unit`."""
     number = _decimal(value)
     if number is None:
         return EMPTY
     number = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
-    return f"{_sign(number, signed)}{_fixed(abs(number), places)}%"
+    return f"{_sign(number, signed)}{_fixed(abs(number), places)}{unit}"
+
+
+def format_percent(value: Any, places: int = 1, *, signed: bool = False) -> str:
+    """`value` in percent ("59.3%"; "+4.2%" when `signed`, for a change). One decimal unless told otherwise."""
+    return _with_unit(value, places, signed, "%")
 
 
 def format_points(value: Any, places: int = 1, *, signed: bool = False) -> str:
     """A change of a share in percentage points ("+0.1 pt"; "-2.0 pt"): not a percent of the share."""
-    number = _decimal(value)
-    if number is None:
-        return EMPTY
-    number = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
-    return f"{_sign(number, signed)}{_fixed(abs(number), places)} pt"
+    return _with_unit(value, places, signed, " pt")
 
 
 def format_number(value: Any, max_places: int = 4) -> str:
