@@ -153,22 +153,26 @@ def enabled_source_coverage(*, delivered: dict[int, set[date]] | None = None) ->
             for source in CostSource.objects.filter(enabled=True).only("pk", "name", "created_at")]
 
 
-def source_reads_files(source: CostSource) -> bool:
-    """File-based sources (FOCUS, plain CSV, the M365 report) accept an upload; API sources read their provider."""
+def _connector_reads_files(source: CostSource) -> bool | None:
+    """Whether the source's connector reads export files; None when the source has no connector."""
     try:
         return bool(getattr(connector_class(source.type), "reads_files", False))
     except (KeyError, ImportError, AttributeError):
-        return False
+        return None
+
+
+def source_reads_files(source: CostSource) -> bool:
+    """File-based sources (FOCUS, plain CSV, the M365 report) accept an upload; API sources read their provider."""
+    return bool(_connector_reads_files(source))
 
 
 def source_uploaded_by_hand(source: CostSource) -> bool:
     """A file source without a `path` setting: its exports are uploaded by hand ("Run now"), so no schedule reads
     it. A source without a connector counts too: no schedule could read it."""
-    try:
-        reads_files = getattr(connector_class(source.type), "reads_files", False)
-    except (ImportError, KeyError, AttributeError):
+    reads_files = _connector_reads_files(source)
+    if reads_files is None:
         return True
-    return bool(reads_files) and not (source.settings or {}).get("path")
+    return reads_files and not (source.settings or {}).get("path")
 
 
 def cron_due_at(expression: str, *, after: datetime, now: datetime) -> datetime | None:

@@ -156,6 +156,16 @@ def count_within(number: int, *, raw: object, location: str) -> int:
     return number
 
 
+def export_path(period: Period, path: Path | None, *, configured: object, missing: str) -> Path:
+    """The export file of a file source: the one given (--file, an upload), else the source's `path` setting with
+    '{period}' replaced by YYYY-MM; ConnectorError `missing` when there is neither."""
+    if path is not None:
+        return Path(path)
+    if configured:
+        return Path(str(configured).replace("{period}", period.label))
+    raise ConnectorError(missing)
+
+
 class ConnectorBase:
     """Common state of the connectors: their settings, the secret resolved at run time, and row counters.
 

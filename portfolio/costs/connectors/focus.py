@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row
+from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row, export_path
 from portfolio.costs.connectors.files import csv_records, file_kind, separator_hint
 from portfolio.costs.connectors.focus_cells import (
     clean_text_column,
@@ -82,11 +82,8 @@ class FocusConnector:
 
     def resolve_path(self, period: Period, path: Path | None) -> Path:
         """The file given, or the source's `path` setting with '{period}' replaced by YYYY-MM."""
-        if path is not None:
-            return Path(path)
-        if self.default_path:
-            return Path(str(self.default_path).replace("{period}", period.label))
-        raise ConnectorError("a FOCUS source reads an export file: give one (--file PATH or an upload)")
+        return export_path(period, path, configured=self.default_path,
+                           missing="a FOCUS source reads an export file: give one (--file PATH or an upload)")
 
     def resolve_paths(self, period: Period, path: Path | None) -> list[Path]:
         """The files of the period: the file given; else the `path` setting, which may be a glob pattern

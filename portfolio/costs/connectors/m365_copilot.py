@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 
-from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow
+from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow, export_path
 
 UPN_COLUMN = "User Principal Name"
 LAST_ACTIVITY_COLUMN = "Last Activity Date"
@@ -65,13 +65,9 @@ class M365CopilotConnector(ConnectorBase):
 
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
-        if path is None:
-            configured = str(self.settings.get("path") or "")  # as the other file sources: '{period}' is YYYY-MM
-            if not configured:
-                raise ConnectorError("the Microsoft 365 Copilot usage report is read from a file; none was given "
-                                     "(--file PATH, an upload, or the source's path setting)")
-            path = Path(configured.replace("{period}", period.label))
-        path = Path(path)
+        path = export_path(period, path, configured=self.settings.get("path"),
+                           missing="the Microsoft 365 Copilot usage report is read from a file; none was given "
+                                   "(--file PATH, an upload, or the source's path setting)")
         try:
             yield from self._one_seat_per_user(self._read_json(path) if path.suffix.lower() == ".json"
                                                else self._read_csv(path))

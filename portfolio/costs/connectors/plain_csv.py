@@ -36,6 +36,7 @@ from portfolio.costs.connectors.base import (
     CostRow,
     Period,
     Row,
+    export_path,
     within,
 )
 from portfolio.costs.connectors.files import csv_records, separator_hint
@@ -57,11 +58,8 @@ class PlainCsvConnector:
         self.rows_skipped = 0
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
-        if path is None:
-            if not self.default_path:
-                raise ConnectorError("a CSV source reads a file: give one (--file PATH or an upload)")
-            path = Path(str(self.default_path).replace("{period}", period.label))
-        path = Path(path)
+        path = export_path(period, path, configured=self.default_path,
+                           missing="a CSV source reads a file: give one (--file PATH or an upload)")
         records = csv_records(path)
         _, header = next(records)
         header = [h.strip().lower() for h in header]
