@@ -191,3 +191,14 @@ class Connector(Protocol):
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         """Yield the period's rows; stream, never hold a whole file in memory. Raise ConnectorError on bad input."""
         ...
+
+
+class FileConnector(Connector, Protocol):
+    """A connector that reads export files (`reads_files`) also checks a file's header on its own, as its `read`
+    does first: an upload is refused before its run is created, with the message the run would have failed with."""
+
+    @classmethod
+    def check_header(cls, path: Path) -> Any:
+        """Raise ConnectorError when the file's header (a CSV's header row, a Parquet file's schema) shows that
+        `read` would refuse it. Reads only the header, however large the file: never its rows."""
+        ...

@@ -1,5 +1,9 @@
 """Reading cost export files: gzip-compressed or not, by suffix or by their first bytes; CSV records numbered as an
-editor numbers them (header first as row 1, blank lines included); every problem names the file and row."""
+editor numbers them (header first as row 1, blank lines included); every problem names the file and row.
+
+`csv_header` reads the header row alone, at most HEADER_LIMIT bytes of the file: the connectors check it before
+their rows, and an upload is checked with it before its run is created (portfolio.costs.uploads), so both say the
+same thing about a wrong file without the upload reading an export of hundreds of megabytes."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import codecs
 import csv
 import gzip
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -16,6 +20,7 @@ from portfolio.costs.connectors.base import ConnectorError
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
+HEADER_LIMIT = 1 << 20  # bytes read to find the header row: far more than an export's header, far less than its rows
 
 
 def file_kind(path: Path) -> str:
@@ -48,7 +53,7 @@ def open_binary(path: Path) -> Iterator[BinaryIO]:
         handle.close()
 
 
-def _lines(handle: BinaryIO, name: str) -> Iterator[str]:
+def _lines(handle: Iterable[bytes], name: str) -> Iterator[str]:
     """Strict UTF-8 lines (a BOM is allowed), decoded one by one so an error names its line."""
     number = 0
     try:
@@ -75,6 +80,35 @@ def separator_hint(header: list[str]) -> str:
         if any(separator in cell for cell in header):
             return f"; the file seems to use {name} as separator: save it comma-separated (a comma is expected)"
     return ""
+
+
+def _head_lines(handle: BinaryIO, name: str) -> Iterator[bytes]:
+    """The file's lines while they fit in its first HEADER_LIMIT bytes; a header row not ended by then is refused
+    (a binary file may hold no line break for megabytes, which would otherwise be read as one line)."""
+    remaining = HEADER_LIMIT
+    while line := handle.readline(remaining):
+        remaining -= len(line)
+        if not remaining and not line.endswith(b"\n"):
+            raise ConnectorError(f"not a CSV file: no line ends within its first {HEADER_LIMIT // 1024 // 1024} MB",
+                                 location=f"{name} row 1")
+        yield line
+
+
+def csv_header(path: Path) -> list[str]:
+    """The header row (the first record) of a CSV or gzip CSV, as csv_records would give it, reading only as far as
+    it goes; errors name the file and row 1 as csv_records' do."""
+    with open_binary(path) as handle:
+        reader = csv.reader(_lines(_head_lines(handle, path.name), path.name))
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ConnectorError("the file is empty", location=path.name) from None
+        except csv.Error as exc:
+            raise ConnectorError(f"malformed CSV: {exc}", location=f"{path.name} row 1") from None
+    if any("\x00" in cell for cell in header):  # valid UTF-8 and accepted by the csv module, never in a header
+        raise ConnectorError("not a CSV file: its header row holds NUL bytes (a binary file?)",
+                             location=f"{path.name} row 1")
+    return header
 
 
 def csv_records(path: Path) -> Generator[tuple[int, list[str]], None, None]:

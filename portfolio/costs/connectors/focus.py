@@ -29,7 +29,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row, export_path
-from portfolio.costs.connectors.files import csv_records, file_kind, separator_hint
+from portfolio.costs.connectors.files import csv_header, csv_records, file_kind, separator_hint
 from portfolio.costs.connectors.focus_cells import (
     clean_text_column,
     cost_category,
@@ -102,6 +102,18 @@ class FocusConnector:
             raise ConnectorError("no export file matches", location=str(resolved))
         return files
 
+    @classmethod
+    def check_header(cls, path: Path) -> None:
+        """ConnectorError, as a run of the file would raise it, when its header shows it is no FOCUS export: a CSV's
+        header row or a Parquet file's schema (its footer) lacks mandatory columns, or the file cannot be read as
+        either. Reads no rows: an upload is checked with it before its run is created."""
+        if not path.exists():
+            raise ConnectorError("file not found", location=str(path))
+        if file_kind(path) == "parquet":
+            cls._parquet_file(path).close()
+        else:
+            cls._csv_header(path)
+
     def read(self, period: Period, *, path: Path | None = None, columnar: bool = False) -> Iterator[Row | CostColumns]:
         """The period's AI cost lines, file after file. With `columnar`, batches that allow it come as CostColumns
         (every other one as CostRows), for a writer that copies columns into the database without row objects."""
@@ -129,7 +141,8 @@ class FocusConnector:
 
     # Readers: each yields (row number of the batch's first row, record batch) after checking the header ------------
 
-    def _check_header(self, columns: list[str], filename: str) -> None:
+    @staticmethod
+    def _check_columns(columns: list[str], filename: str) -> None:
         missing = [c for c in MANDATORY_COLUMNS if c not in columns]
         if not any(c in columns for c in PROVIDER_COLUMNS):
             missing.append("ProviderName (1.0-1.2) or ServiceProviderName (1.3)")
@@ -139,14 +152,10 @@ class FocusConnector:
                 location=f"{filename} row 1",
             )
 
-    def _csv_header(self, path: Path) -> list[str]:
-        records = csv_records(path)
-        try:
-            _, header = next(records)
-        finally:
-            records.close()
-        header = [h.strip() for h in header]
-        self._check_header(header, path.name)
+    @classmethod
+    def _csv_header(cls, path: Path) -> list[str]:
+        header = [h.strip() for h in csv_header(path)]
+        cls._check_columns(header, path.name)
         return header
 
     def _arrow_csv_batches(self, path: Path, header: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:
@@ -211,12 +220,22 @@ class FocusConnector:
             return exc
         return None
 
-    def _parquet_batches(self, path: Path) -> Iterator[tuple[int, pa.RecordBatch]]:
+    @classmethod
+    def _parquet_file(cls, path: Path) -> pq.ParquetFile:
+        """The Parquet file opened, its schema checked: only its footer is read."""
         try:
             parquet = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
             raise ConnectorError(f"not a readable Parquet file ({exc})", location=path.name) from None
-        self._check_header(list(parquet.schema_arrow.names), path.name)
+        try:
+            cls._check_columns(list(parquet.schema_arrow.names), path.name)
+        except ConnectorError:
+            parquet.close()
+            raise
+        return parquet
+
+    def _parquet_batches(self, path: Path) -> Iterator[tuple[int, pa.RecordBatch]]:
+        parquet = self._parquet_file(path)
         first = 2  # the schema plays the header's part, so data rows are numbered as in the CSV
         try:
             for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):

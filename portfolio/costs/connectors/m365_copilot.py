@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow, export_path
+from portfolio.costs.connectors.files import HEADER_LIMIT
 
 UPN_COLUMN = "User Principal Name"
 LAST_ACTIVITY_COLUMN = "Last Activity Date"
@@ -34,6 +36,7 @@ UPN_FIELD = "userPrincipalName"
 LAST_ACTIVITY_FIELD = "lastActivityDate"
 REFRESH_FIELD = "reportRefreshDate"
 EMPTY_DATES = {"", "null", "none", "n/a"}
+JSON_STARTS = '{["-0123456789tfn'  # what a JSON value can start with (the worker's json.load says "Expecting value")
 
 
 def report_date(value: Any, *, location: str) -> date | None:
@@ -57,26 +60,66 @@ def activity_date(value: Any, *, refreshed: date | None, location: str, refreshe
     return activity
 
 
+def report_columns(header: list[str], filename: str) -> dict[str, int]:
+    """Where each column of the report's header row is (by lower-case name), or ConnectorError naming the columns
+    this connector needs and the header lacks."""
+    if not any(cell.strip() for cell in header):
+        raise ConnectorError("the file is empty (no header row)", location=filename)
+    columns = {name.strip().lower(): index for index, name in enumerate(header)}
+    missing = [name for name in REQUIRED_COLUMNS if name.lower() not in columns]
+    if missing:
+        raise ConnectorError(
+            f"missing column(s) {', '.join(repr(name) for name in missing)}; "
+            f"is this the Microsoft 365 Copilot usage user detail report?",
+            location=f"{filename}, header",
+        )
+    return columns
+
+
+@contextmanager
+def read_errors(path: Path) -> Iterator[None]:
+    """A CSV, encoding or file-system error while reading the report, as a ConnectorError naming the file."""
+    try:
+        yield
+    except csv.Error as error:
+        raise ConnectorError(f"malformed CSV: {error}", location=path.name) from None
+    except UnicodeDecodeError as error:
+        raise ConnectorError(f"not UTF-8 text (byte {error.start})", location=path.name) from None
+    except OSError as error:
+        raise ConnectorError(f"cannot read the file: {error.strerror or error}", location=path.name) from None
+
+
 class M365CopilotConnector(ConnectorBase):
     """Licensed Microsoft 365 Copilot users and their last activity, one SeatRow each."""
 
     type: ClassVar[str] = "m365_copilot"
     reads_files: ClassVar[bool] = True
 
+    @classmethod
+    def check_header(cls, path: Path) -> None:
+        """ConnectorError, as a run of the file would raise it, when its start shows it is not the report: a CSV
+        header row without the columns needed, or a .json file that is no JSON object or list. Reads no rows: an
+        upload is checked with it before its run is created."""
+        with read_errors(path), path.open(encoding="utf-8-sig", newline="") as handle:
+            if path.suffix.lower() != ".json":
+                report_columns(next(csv.reader([handle.readline(HEADER_LIMIT)]), []), path.name)
+                return
+            head = handle.read(HEADER_LIMIT)
+        value = head.lstrip(" \t\r\n")
+        if value[:1] in ("{", "["):
+            return
+        if value[:1] and value[0] in JSON_STARTS:  # a number, string, true, false or null: JSON, but not a report
+            raise ConnectorError('expected {"value": [...]} as Graph returns it', location=path.name)
+        line = head[:len(head) - len(value)].count("\n") + 1
+        raise ConnectorError("not valid JSON: Expecting value", location=f"{path.name}, line {line}")
 
     def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
         path = export_path(period, path, configured=self.settings.get("path"),
                            missing="the Microsoft 365 Copilot usage report is read from a file; none was given "
                                    "(--file PATH, an upload, or the source's path setting)")
-        try:
+        with read_errors(path):
             yield from self._one_seat_per_user(self._read_json(path) if path.suffix.lower() == ".json"
                                                else self._read_csv(path))
-        except csv.Error as error:
-            raise ConnectorError(f"malformed CSV: {error}", location=path.name) from None
-        except UnicodeDecodeError as error:
-            raise ConnectorError(f"not UTF-8 text (byte {error.start})", location=path.name) from None
-        except OSError as error:
-            raise ConnectorError(f"cannot read the file: {error.strerror or error}", location=path.name) from None
 
     def _one_seat_per_user(self, seats: Iterator[SeatRow]) -> Iterator[SeatRow]:
         """One seat per user whatever the case of the UPN, with the latest activity (rows merged count as skipped).
@@ -94,17 +137,8 @@ class M365CopilotConnector(ConnectorBase):
     def _read_csv(self, path: Path) -> Iterator[SeatRow]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
-            header = next(reader, None)
-            if not header or not any(cell.strip() for cell in header):
-                raise ConnectorError("the file is empty (no header row)", location=path.name)
-            columns = {name.strip().lower(): index for index, name in enumerate(header)}
-            missing = [name for name in REQUIRED_COLUMNS if name.lower() not in columns]
-            if missing:
-                raise ConnectorError(
-                    f"missing column(s) {', '.join(repr(name) for name in missing)}; "
-                    f"is this the Microsoft 365 Copilot usage user detail report?",
-                    location=f"{path.name}, header",
-                )
+            header = next(reader, [])
+            columns = report_columns(header, path.name)
             upn_at, activity_at = columns[UPN_COLUMN.lower()], columns[LAST_ACTIVITY_COLUMN.lower()]
             refresh_at = columns.get(REFRESH_COLUMN.lower())
             for cells in reader:

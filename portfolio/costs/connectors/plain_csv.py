@@ -39,7 +39,7 @@ from portfolio.costs.connectors.base import (
     export_path,
     within,
 )
-from portfolio.costs.connectors.files import csv_records, separator_hint
+from portfolio.costs.connectors.files import csv_header, csv_records, separator_hint
 
 COLUMNS = ("date", "initiative", "key", "category", "amount", "currency", "quantity", "unit")
 REQUIRED_COLUMNS = ("date", "category", "amount")
@@ -57,18 +57,25 @@ class PlainCsvConnector:
         self.rows_read = 0
         self.rows_skipped = 0
 
-    def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
-        path = export_path(period, path, configured=self.default_path,
-                           missing="a CSV source reads a file: give one (--file PATH or an upload)")
-        records = csv_records(path)
-        _, header = next(records)
-        header = [h.strip().lower() for h in header]
+    @classmethod
+    def check_header(cls, path: Path) -> list[str]:
+        """The file's columns (lower case), or ConnectorError naming those missing from its header row. Reads no
+        rows: a run reads the header with it, and an upload is checked with it before its run is created."""
+        header = [h.strip().lower() for h in csv_header(path)]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if not ("initiative" in header or "key" in header):
             missing.append("initiative or key")
         if missing:
             raise ConnectorError(f"missing column(s): {', '.join(missing)}{separator_hint(header)}",
                                  location=f"{path.name} row 1")
+        return header
+
+    def read(self, period: Period, *, path: Path | None = None) -> Iterator[Row]:
+        path = export_path(period, path, configured=self.default_path,
+                           missing="a CSV source reads a file: give one (--file PATH or an upload)")
+        header = self.check_header(path)
+        records = csv_records(path)
+        next(records)  # the header, read above
         for number, cells in records:
             if not any(cell.strip() for cell in cells):
                 continue

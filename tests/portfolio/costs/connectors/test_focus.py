@@ -445,3 +445,90 @@ def test_a_semicolon_separated_export_says_so(tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("BilledCost;EffectiveCost;ChargePeriodStart\n1;1;2025-06-01\n")
     assert "the file seems to use ';' as separator" in error_of(path).message
+
+
+# The header check: an upload is refused for it before its run is created --------------------------------------------
+
+FOCUS_MISSING = ("missing mandatory FOCUS column(s): BilledCost, EffectiveCost, ChargePeriodStart, ServiceCategory, "
+                 "ServiceName, BillingCurrency, ProviderName (1.0-1.2) or ServiceProviderName (1.3)")
+
+
+def header_error(path: Path) -> ConnectorError:
+    """The header check's error, which must be the one a run of the file fails with."""
+    with pytest.raises(ConnectorError) as caught:
+        FocusConnector.check_header(path)
+    assert str(caught.value) == str(error_of(path))
+    return caught.value
+
+
+def focus_parquet(path: Path) -> Path:
+    with (FIXTURES / "focus_1_2.csv").open(newline="") as handle:
+        pq.write_table(pa.Table.from_pylist(list(csv.DictReader(handle))), path)
+    return path
+
+
+def test_the_header_check_passes_focus_exports_as_csv_gzip_and_parquet(tmp_path):
+    gzipped = tmp_path / "focus.csv.gz"
+    gzipped.write_bytes(gzip.compress((FIXTURES / "focus_1_2.csv").read_bytes()))
+    for path in (FIXTURES / "focus_1_2.csv", FIXTURES / "focus_1_3.csv", gzipped,
+                 focus_parquet(tmp_path / "focus.parquet")):
+        assert FocusConnector.check_header(path) is None
+
+
+def test_the_header_check_reads_the_header_not_the_rows(tmp_path, monkeypatch):
+    """Rows a run would refuse (here megabytes of bytes that are not text) are the run's to find."""
+    path = tmp_path / "big.csv"
+    path.write_bytes((FIXTURES / "focus_1_2.csv").read_bytes().splitlines(keepends=True)[0] + b"\xff" * (3 << 20))
+    FocusConnector.check_header(path)
+    assert "not UTF-8" in error_of(path).message
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("the header check read the Parquet file's rows")
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", no_rows)
+    monkeypatch.setattr(pq.ParquetFile, "read", no_rows)
+    FocusConnector.check_header(focus_parquet(tmp_path / "focus.parquet"))
+
+
+def test_the_header_check_refuses_a_plain_cost_csv_naming_the_missing_columns():
+    error = header_error(FIXTURES / "plain_costs.csv")
+    assert (error.location, error.message) == ("plain_costs.csv row 1", FOCUS_MISSING)
+
+
+def test_the_header_check_refuses_a_parquet_file_that_is_not_focus(tmp_path):
+    path = tmp_path / "usage.parquet"
+    pq.write_table(pa.table({"day": ["2025-06-01"], "project": ["search"], "cost": [1.5]}), path)
+    error = header_error(path)
+    assert (error.location, error.message) == ("usage.parquet row 1", FOCUS_MISSING)
+
+
+def test_the_header_check_names_the_missing_columns_of_an_almost_focus_export(tmp_path):
+    def drop(header, rows):
+        for name in ("EffectiveCost", "ProviderName"):
+            index = header.index(name)
+            del header[index]
+            for row in rows:
+                del row[index]
+
+    error = header_error(rewrite(tmp_path, "azure.csv", drop))
+    assert error.message == ("missing mandatory FOCUS column(s): EffectiveCost, ProviderName (1.0-1.2) or "
+                             "ServiceProviderName (1.3)")
+
+
+@pytest.mark.parametrize(("name", "content", "location", "message"), [
+    ("logo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "logo.csv row 1",
+     "the file is not UTF-8 text (byte 0x89); export it as UTF-8"),
+    ("unicode.csv", "BilledCost,EffectiveCost\n".encode("utf-16"), "unicode.csv row 1",
+     "the file is not UTF-8 text (byte 0xff); export it as UTF-8"),
+    ("blob.csv", b"BilledCost\x00\x01\x02,x\n", "blob.csv row 1",
+     "not a CSV file: its header row holds NUL bytes (a binary file?)"),
+    ("dump.csv", b"x" * (2 << 20), "dump.csv row 1", "not a CSV file: no line ends within its first 1 MB"),
+    ("export.csv.gz", b"BilledCost,EffectiveCost\n", "export.csv.gz row 1",
+     "the gzip file is truncated or corrupt (Not a gzipped file (b'Bi'))"),
+    ("export.parquet", b"BilledCost,EffectiveCost\n", "export.parquet", "not a readable Parquet file"),
+], ids=["png", "utf-16", "nul-bytes", "no-line-break", "not-gzip", "not-parquet"])
+def test_the_header_check_refuses_what_is_not_a_csv_or_parquet_export(tmp_path, name, content, location, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    error = header_error(path)
+    assert error.location == location and error.message.startswith(message)

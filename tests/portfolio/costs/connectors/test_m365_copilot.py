@@ -211,3 +211,32 @@ def test_a_bad_refresh_date_is_named(tmp_path):
     with pytest.raises(ConnectorError) as caught:
         read(export(tmp_path, "30/06/2025,30,a@x.com,A,2025-06-10,,,,,,,,"))
     assert caught.value.location == "report.csv, row 2, column 'Report Refresh Date'"
+
+
+# The header check: an upload is refused for it before its run is created --------------------------------------------
+
+
+def test_the_header_check_passes_the_csv_and_json_reports():
+    for path in (M365 / "usage_user_detail.csv", M365 / "usage_user_detail.json", M365 / "bad_date.csv"):
+        assert M365CopilotConnector.check_header(path) is None  # bad_date.csv: a bad row is the run's to find
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("bad_header.csv", (M365 / "bad_header.csv").read_bytes(),
+     "bad_header.csv, header: missing column(s) 'Last Activity Date'; is this the Microsoft 365 Copilot usage user "
+     "detail report?"),
+    ("active-users.csv", b"Report Refresh Date,Display Name,Last Activity Date\n2025-06-14,Jane,2025-06-13\n",
+     "active-users.csv, header: missing column(s) 'User Principal Name'; is this the Microsoft 365 Copilot usage "
+     "user detail report?"),
+    ("report.csv", "User Principal Name,Last Activity Date\n".encode("utf-16"), "report.csv: not UTF-8 text (byte 0)"),
+    ("report.json", b"\n<!DOCTYPE html><html>Sign in</html>", "report.json, line 2: not valid JSON: Expecting value"),
+    ("report.json", b"42", 'report.json: expected {"value": [...]} as Graph returns it'),
+], ids=["other-column", "active-users-report", "utf-16", "html-page", "json-number"])
+def test_the_header_check_refuses_a_wrong_file_as_its_run_would(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ConnectorError) as checked:
+        M365CopilotConnector.check_header(path)
+    with pytest.raises(ConnectorError) as ran:
+        read(path)
+    assert str(checked.value) == str(ran.value) == message

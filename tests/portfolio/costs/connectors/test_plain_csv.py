@@ -112,3 +112,34 @@ def test_a_header_with_another_separator_says_so(tmp_path, separator, named):
         read(write(tmp_path, "2025-06-01;INV-1;;other;1;USD;;\n", header=header + "\n"))
     assert caught.value.message == (f"missing column(s): date, category, amount, initiative or key; the file seems to "
                                     f"use {named} as separator: save it comma-separated (a comma is expected)")
+
+
+# The header check: an upload is refused for it before its run is created --------------------------------------------
+
+
+def test_the_header_check_passes_the_documented_columns_in_any_order(tmp_path):
+    assert PlainCsvConnector.check_header(FIXTURES / "plain_costs.csv") == [
+        "date", "initiative", "key", "category", "amount", "currency", "quantity", "unit"]
+    assert PlainCsvConnector.check_header(write(tmp_path, "", header="Amount,Key,Category,Date\n")) == [
+        "amount", "key", "category", "date"]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("focus.csv", (FIXTURES / "focus_1_2.csv").read_bytes(),
+     "focus.csv row 1: missing column(s): date, category, amount, initiative or key"),
+    ("no-amount.csv", b"date,initiative,category\n2025-06-01,INV-1,other\n",
+     "no-amount.csv row 1: missing column(s): amount"),
+    ("semi.csv", HEADER.replace(",", ";").encode(),
+     "semi.csv row 1: missing column(s): date, category, amount, initiative or key; the file seems to use ';' as "
+     "separator: save it comma-separated (a comma is expected)"),
+    ("excel.csv", HEADER.encode("utf-16"),
+     "excel.csv row 1: the file is not UTF-8 text (byte 0xff); export it as UTF-8"),
+], ids=["focus-export", "no-amount", "semicolons", "utf-16"])
+def test_the_header_check_refuses_a_wrong_file_as_its_run_would(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ConnectorError) as checked:
+        PlainCsvConnector.check_header(path)
+    with pytest.raises(ConnectorError) as ran:
+        read(path)
+    assert str(checked.value) == str(ran.value) == message
