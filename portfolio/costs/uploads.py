@@ -3,20 +3,32 @@
 Django would keep uploads under FILE_UPLOAD_MAX_MEMORY_SIZE in memory and accept any size; an export can be
 gigabytes, so "run now" (the page and POST /api/ingestion-runs/) installs this handler instead. Bytes beyond the
 limit are read off the wire and dropped (never stored); the answer then names the file and the limit
-(INGESTION_MAX_FILE_MB). `run_upload_error` is what both doors check before a run is created.
+(INGESTION_MAX_FILE_MB). `run_upload_error` is what both doors check before a run is created: the file is there,
+within the limit, and its header is one the source's connector reads (a CSV's header row, a Parquet file's schema;
+never its rows, which the run reads).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import HttpRequest
 
+from portfolio.costs.connectors.base import ConnectorError
+from portfolio.costs.connectors.registry import connector_class
 from portfolio.costs.selectors import source_reads_files, source_uploaded_by_hand
 from portfolio.costs.services.runs import max_file_bytes
 from portfolio.models import CostSource
+
+logger = logging.getLogger(__name__)
 
 
 def run_upload_error(source: CostSource, upload: UploadedFile | None) -> str | None:
@@ -37,7 +49,42 @@ def run_upload_error(source: CostSource, upload: UploadedFile | None) -> str | N
         return upload_too_large_message(upload.name, upload.size, limit)
     if not upload.size:
         return f"{upload.name} is empty."
+    return export_header_error(source, upload)
+
+
+def export_header_error(source: CostSource, upload: UploadedFile) -> str | None:
+    """What the header of the export (a CSV's header row, a Parquet file's schema) shows to be wrong for the source's
+    connector, or None: the connector's own check, so the message is the one the run would fail with (missing columns
+    by name, not UTF-8, not a CSV file), naming the file as uploaded. Only the header is read, however large the
+    file."""
+    check = getattr(connector_class(source.type), "check_header", None)
+    if check is None:
+        return None
+    with export_on_disk(upload) as path:
+        try:
+            check(path)
+        except ConnectorError as exc:
+            return str(exc).replace(path.name, os.path.basename(upload.name or "") or "The file")
+        except Exception:  # a broken check is no reason to refuse the file: its run reads it and says what is wrong
+            logger.exception("The header check of %s (source %s) failed; the run will read the file", upload.name,
+                             source.name)
     return None
+
+
+@contextmanager
+def export_on_disk(upload: UploadedFile) -> Iterator[Path]:
+    """The upload as a file the connector can open: the temporary file it streamed to, else (an upload held in memory,
+    at most FILE_UPLOAD_MAX_MEMORY_SIZE) a temporary copy, removed afterwards. Either keeps the name's suffix, by which
+    the connectors tell Parquet, gzip and JSON apart."""
+    if isinstance(upload, TemporaryUploadedFile):
+        yield Path(upload.temporary_file_path())
+        return
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name or "").suffix) as copy:
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        upload.seek(0)
+        yield Path(copy.name)
 
 
 def size_label(size: int) -> str:

@@ -134,7 +134,9 @@ class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
                           viewsets.GenericViewSet):
     """Runs are read-only records; a POST starts a new one ("run now", administrators only): JSON for a source with
     a configured path or an API, multipart/form-data with the export as `file` otherwise. 201 with the queued run, or
-    400 naming what is wrong (the period, a missing, empty or oversized file) and nothing stored."""
+    400 naming what is wrong (the period; a missing, empty or oversized file; a file whose header the source cannot
+    read, e.g. the mandatory FOCUS columns it lacks, by name) and nothing stored. Only the file's header is checked
+    here (a CSV's first row, a Parquet file's schema); a bad row fails the run, naming file, row and column."""
 
     queryset = IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")
     serializer_class = IngestionRunSerializer
@@ -149,7 +151,13 @@ class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
         super().initial(request, *args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """As "Run now" (portfolio.costs.views.CostSourceRunView): the same checks, then ingestion_run_submit."""
+        """Start a run, as "Run now" on the source's page does (portfolio.costs.views.CostSourceRunView: the same
+        checks, then ingestion_run_submit). 201 with the queued run. 400 with nothing stored (no run, no file) when
+        the period is wrong, or under `file` when the export is missing, empty, over INGESTION_MAX_FILE_MB, or has a
+        header the source does not read: the message is the one the run would fail with, naming the file as uploaded
+        and the columns missing, e.g. "june.csv row 1: missing mandatory FOCUS column(s): BilledCost, ...". Only the
+        header is read here (a CSV's first row, a Parquet file's schema); a bad row fails the run, naming file, row
+        and column."""
         body = IngestionRunUploadSerializer(data=request.data)
         valid = body.is_valid()
         if self.uploads.refused:  # the file never arrived: what is wrong is its size

@@ -22,6 +22,7 @@ from portfolio.costs.api import views as cost_api_views
 from portfolio.models import AllocationRule, CostRecord, CostSource, IngestionRun, MonthlyCost
 from tests import paths
 from tests.factories import InitiativeFactory
+from tests.portfolio.costs.export_files import GOOD_EXPORTS, WRONG_EXPORTS, Export, exports, upload_source
 from tests.portfolio.costs.factories import CostSourceFactory, CurrencyRateFactory
 
 pytestmark = pytest.mark.django_db
@@ -473,6 +474,47 @@ def test_an_empty_or_oversized_upload_is_a_400_naming_it_and_nothing_is_stored(
     assert not IngestionRun.objects.exists() and stored_files(media) == []
 
 
+@pytest.fixture
+def upload_temp(settings, tmp_path) -> Path:
+    """Where an upload streams to while its request lasts (Django's temporary file)."""
+    folder = tmp_path / "upload-temp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+@pytest.mark.parametrize("export", exports(WRONG_EXPORTS))
+def test_an_upload_whose_header_the_source_cannot_read_is_a_400_naming_it_and_nothing_is_stored(
+    api_client, admin_user, media, upload_temp, export: Export
+):
+    """The wrong file is refused at once, with the message its run would have failed with; only its header is read."""
+    source = upload_source(export.source_type)
+    response = as_user(api_client, admin_user).post(RUNS, {
+        "source": source.pk, "period": "2025-06", "file": SimpleUploadedFile(export.name, export.content),
+    }, format="multipart")
+    assert response.status_code == 400
+    assert list(response.json()) == ["file"]
+    (message,) = response.json()["file"]
+    assert message.startswith(export.message), message
+    assert IngestionRun.objects.count() == 0
+    assert stored_files(media) == [] and list(upload_temp.iterdir()) == []
+
+
+@pytest.mark.parametrize("export", exports(GOOD_EXPORTS))
+def test_an_upload_whose_header_the_source_reads_is_a_201_with_its_run(
+    api_client, admin_user, media, upload_temp, export: Export
+):
+    source = upload_source(export.source_type)
+    response = as_user(api_client, admin_user).post(RUNS, {
+        "source": source.pk, "period": "2025-06", "file": SimpleUploadedFile(export.name, export.content),
+    }, format="multipart")
+    assert response.status_code == 201, response.json()
+    run = IngestionRun.objects.get()
+    assert (run.pk, run.source, run.filename) == (response.json()["id"], source, export.name)
+    assert [path.read_bytes() for path in stored_files(media)] == [export.content]
+    assert list(upload_temp.iterdir()) == []  # moved into storage
+
+
 def test_a_file_for_a_source_reading_an_api_is_a_400(api_client, admin_user, openai_source, media):
     response = as_user(api_client, admin_user).post(RUNS, {
         "source": openai_source.pk, "period": "2025-06", "file": upload(FIXTURES / "plain_costs.csv"),
@@ -510,3 +552,11 @@ def test_the_schema_offers_the_upload_as_a_file(api_client, admin_user):
                                                "format": "binary"}
     assert set(multipart["required"]) == set(as_json["required"]) == {"source", "period"}
     assert "file" not in as_json["properties"]
+
+
+def test_the_schema_says_a_file_the_source_cannot_read_is_a_400(api_client, admin_user):
+    schema = as_user(api_client, admin_user).get(reverse("schema"), {"format": "json"}).json()
+    post = schema["paths"]["/api/ingestion-runs/"]["post"]
+    assert "400" in post["responses"]
+    assert "header the source does not read" in post["description"]
+    assert "missing mandatory FOCUS column(s)" in post["description"]

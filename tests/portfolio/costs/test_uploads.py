@@ -13,8 +13,11 @@ from django.urls import reverse
 
 from portfolio.choices import RunStatus
 from portfolio.costs import views as cost_views
+from portfolio.costs.connectors.plain_csv import PlainCsvConnector
+from portfolio.costs.forms import RunNowForm
 from portfolio.costs.uploads import LimitedTemporaryFileUploadHandler, upload_too_large_message
 from portfolio.models import CostRecord, CostSource, IngestionRun
+from tests import paths
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +119,43 @@ def test_the_run_form_still_checks_csrf(admin_user, csv_source):
                            {"period": "2025-06", "file": BytesIO(HEADER)})
     assert response.status_code == 403
     assert not IngestionRun.objects.exists()
+
+
+def test_only_the_header_of_an_upload_is_checked_before_its_run(login, admin_user, csv_source):
+    """Megabytes of rows the run will refuse (bytes that are not text) are not read at upload: they are the run's."""
+    content = HEADER + b"\xff" * (3 * MB)
+    response = login(admin_user).post(reverse("portfolio:costsource_run", args=[csv_source.pk]),
+                                      {"period": "2025-06", "file": SimpleUploadedFile("june.csv", content)})
+    assert response.status_code == 302
+    assert Path(IngestionRun.objects.get().file.path).read_bytes() == content
+
+
+def test_an_upload_held_in_memory_is_checked_from_a_copy_that_is_removed(csv_source, monkeypatch, tmp_path):
+    """The form also takes an upload Django kept in memory: its header is checked from a temporary copy, gone after,
+    and the upload is left to be read from its start."""
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(copies))
+    focus = (paths.FIXTURES / "costs" / "focus_1_2.csv").read_bytes()
+
+    form = RunNowForm({"period": "2025-06"}, {"file": SimpleUploadedFile("azure.csv", focus)}, source=csv_source)
+    assert not form.is_valid()
+    assert form.errors["file"] == ["azure.csv row 1: missing column(s): date, category, amount, initiative or key"]
+
+    good = padded_csv(1024, "INV-7")
+    form = RunNowForm({"period": "2025-06"}, {"file": SimpleUploadedFile("june.csv", good)}, source=csv_source)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["file"].read() == good
+    assert list(copies.iterdir()) == []
+
+
+def test_a_header_check_that_breaks_leaves_the_file_to_its_run(login, admin_user, csv_source, monkeypatch, caplog):
+    """The check only answers early; a bug in it is logged and the run, which reads every row, has the last word."""
+    def broken(cls, path):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(PlainCsvConnector, "check_header", classmethod(broken))
+    response = login(admin_user).post(reverse("portfolio:costsource_run", args=[csv_source.pk]),
+                                      {"period": "2025-06", "file": SimpleUploadedFile("june.csv", HEADER)})
+    assert response.status_code == 302 and IngestionRun.objects.count() == 1
+    assert "The header check of june.csv (source contracts-csv) failed" in caplog.text

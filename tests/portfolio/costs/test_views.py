@@ -7,6 +7,7 @@ import io
 import json
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
@@ -15,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from governance.choices import SignalRunTrigger
 from governance.models import SignalRun
@@ -22,6 +24,7 @@ from governance.services import policy_set
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.models import AllocationRule, CostForecast, CostRecord, CostSource, IngestionRun, MonthlyCost
 from tests.factories import InitiativeFactory
+from tests.portfolio.costs.export_files import GOOD_EXPORTS, WRONG_EXPORTS, Export, exports, upload_source
 from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
 
 pytestmark = pytest.mark.django_db
@@ -305,6 +308,51 @@ def test_run_now_without_a_file_for_a_source_without_a_path_asks_for_the_file(lo
     assert response.context["form"].errors["file"] == ["The source contracts-csv has no configured path to read its "
                                                        "export from: upload the export file for the month."]
     assert not IngestionRun.objects.exists()
+
+
+def stored_files(settings) -> list[Path]:
+    media = Path(settings.MEDIA_ROOT)
+    return [path for path in media.rglob("*") if path.is_file()] if media.exists() else []
+
+
+@pytest.fixture
+def upload_temp(settings, tmp_path) -> Path:
+    """Where an upload streams to while its request lasts (Django's temporary file)."""
+    folder = tmp_path / "upload-temp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+@pytest.mark.parametrize("export", exports(WRONG_EXPORTS))
+def test_run_now_refuses_an_export_whose_header_the_source_cannot_read_naming_it_and_stores_nothing(
+    login, admin_user, settings, upload_temp, export: Export
+):
+    source = upload_source(export.source_type)
+    response = login(admin_user).post(reverse("portfolio:costsource_run", args=[source.pk]), {
+        "period": "2025-06", "file": SimpleUploadedFile(export.name, export.content)})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["file"]
+    (message,) = form.errors["file"]
+    assert message.startswith(export.message), message
+    assert escape(message) in response.content.decode()
+    assert IngestionRun.objects.count() == 0
+    assert stored_files(settings) == [] and list(upload_temp.iterdir()) == []
+
+
+@pytest.mark.parametrize("export", exports(GOOD_EXPORTS))
+def test_run_now_accepts_an_export_whose_header_the_source_reads(login, admin_user, settings, upload_temp,
+                                                                  export: Export):
+    source = upload_source(export.source_type)
+    response = login(admin_user).post(reverse("portfolio:costsource_run", args=[source.pk]), {
+        "period": "2025-06", "file": SimpleUploadedFile(export.name, export.content)})
+    run = IngestionRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portfolio:ingestionrun_detail", args=[run.pk])
+    assert (run.source, run.filename) == (source, export.name)
+    assert [path.read_bytes() for path in stored_files(settings)] == [export.content]
+    assert list(upload_temp.iterdir()) == []
 
 
 def test_the_run_form_of_an_api_source_has_no_upload(login, admin_user, api_source):
