@@ -243,6 +243,8 @@ class FocusConnector:
                 first += batch.num_rows
         except (pa.ArrowException, OSError) as exc:
             raise ConnectorError(f"the Parquet file is corrupt ({exc})", location=f"{path.name} row {first}") from None
+        finally:  # a run stopped part-way (an error in a row, a cancelled run) must not keep the file open
+            parquet.close()
 
     # Normalisation ---------------------------------------------------------------------------------------------------
 
