@@ -115,6 +115,80 @@ class Quarter:
         return self.name
 
 
+def _month_names(months: tuple[date, ...]) -> str:
+    names = [f"{m:%B}" for m in months]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+@dataclass(frozen=True)
+class QuarterReading:
+    """Which months of a quarter its cost figures cover, and which months of the previous quarter they are compared
+    with, so that a quarter only partly read is compared like for like.
+
+    `months_read` are the quarter's complete months: those up to the latest complete month (costs.selectors
+    .last_complete_month: ended, with allocated cost, owed by no enabled source). A quarter whose three months are
+    complete, or any quarter before any month is complete (nothing says how far the data goes), is whole: its three
+    months against the previous quarter's three, as always. A quarter only partly read (October of Q4) is compared
+    with the same months of the previous quarter (July); what was read of its later months is left out until they
+    are complete. A quarter none of whose months is complete yet keeps what was read so far and is compared with
+    nothing (its -90% against a whole quarter would say nothing true)."""
+
+    quarter: Quarter
+    months_read: tuple[date, ...]
+
+    @classmethod
+    def of(cls, quarter: Quarter, *, latest_complete: date | None) -> QuarterReading:
+        if latest_complete is None or latest_complete >= quarter.months[-1]:
+            return cls(quarter, tuple(quarter.months))
+        return cls(quarter, tuple(m for m in quarter.months if m <= latest_complete))
+
+    @property
+    def whole(self) -> bool:
+        return len(self.months_read) == 3
+
+    @property
+    def months(self) -> tuple[date, ...]:
+        """The months the quarter's cost figures add up: its months read, or all three before any is complete."""
+        return self.months_read or tuple(self.quarter.months)
+
+    @property
+    def compared_months(self) -> tuple[date, ...]:
+        """The same months of the previous quarter (July for October); none when nothing of the quarter is complete."""
+        return tuple(self.quarter.previous().months[:len(self.months_read)])
+
+    @property
+    def period(self) -> str:
+        """"2026-Q4", "2026-Q4 to date (October)", or "2026-Q4 to date (no month complete yet)"."""
+        if self.whole:
+            return self.quarter.name
+        return f"{self.quarter.name} to date ({_month_names(self.months_read) or 'no month complete yet'})"
+
+    @property
+    def compared_with(self) -> str | None:
+        """"2026-Q3", "July" (the same months of the previous quarter), or None: compared with nothing."""
+        if self.whole:
+            return self.quarter.previous().name
+        return _month_names(self.compared_months) or None
+
+    @property
+    def note(self) -> str:
+        """What a quarter only partly read is compared with, in words; "" for a whole quarter."""
+        if self.whole:
+            return ""
+        left = _month_names(tuple(m for m in self.quarter.months if m not in self.months_read))
+        if not self.months_read:
+            return (f"No month of {self.quarter.name} is complete yet: its cost figures are what was read so far, "
+                    f"compared with nothing.")
+        one = len(self.months_read) == 1
+        return (f"Only {_month_names(self.months_read)} of {self.quarter.name} {'is' if one else 'are'} complete: its "
+                f"cost figures cover {'that month' if one else 'those months'} and are compared with the same "
+                f"{'month' if one else 'months'} of {self.quarter.previous().name} ({self.compared_with}); what was "
+                f"read of {left} counts once complete. Value figures come from the quarter's value reports, as for a "
+                f"whole quarter.")
+
+
 def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
     """Relative change in percent against the previous figure; None when it cannot be said (no previous, zero)."""
     if current is None or not previous:

@@ -50,9 +50,30 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
     "currency": serializers.CharField(),
     "quarter": serializers.CharField(),
     "previous_quarter": serializers.CharField(),
-    "has_cost_data": serializers.BooleanField(help_text="whether any cost data was read for the quarter"),
-    "spend": _amount(f"AI spend of the quarter; {NO_COST_DATA}"),
-    "unallocated": _amount(f"unallocated spend of the quarter; {NO_COST_DATA}"),
+    "quarter_complete": serializers.BooleanField(help_text=(
+        "whether the cost figures cover the quarter's three months (true also before any month of any quarter is "
+        "complete); false for a quarter only partly read, compared like for like")),
+    "months_read": serializers.ListField(child=serializers.CharField(), help_text=(
+        "the quarter's complete months (YYYY-MM), which its cost figures (spend, unallocated, their share, the "
+        "departments' spend, where the money goes, the unallocated keys) cover: all three for a whole quarter, "
+        "[\"2026-10\"] when only October of 2026-Q4 is complete (what was read of November and December is left out "
+        "until they are complete); [] when none is complete yet, and then the cost figures are what was read so far, "
+        "compared with nothing")),
+    "compared_months": serializers.ListField(child=serializers.CharField(), help_text=(
+        "the previous quarter's months (YYYY-MM) the cost figures' `previous` and `change` come from: the same "
+        "positions as months_read ([\"2026-07\"] for [\"2026-10\"]); [] when nothing is compared")),
+    "period": serializers.CharField(help_text=(
+        "the quarter's figures in words: \"2026-Q4\" when whole, \"2026-Q4 to date (October)\", or \"2026-Q4 to "
+        "date (no month complete yet)\"")),
+    "compared_with": serializers.CharField(allow_null=True, help_text=(
+        "what they are compared with in words: \"2026-Q3\" when whole, \"July\" (the same months of "
+        "previous_quarter), null when compared with nothing")),
+    "comparison_note": serializers.CharField(help_text="the sentence the page shows for a quarter partly read; "
+                                                       "empty for a whole quarter"),
+    "has_cost_data": serializers.BooleanField(help_text="whether any cost data was read for the quarter's months "
+                                                        "read (all its months before any is complete)"),
+    "spend": _amount(f"AI spend of the quarter's months read; {NO_COST_DATA}"),
+    "unallocated": _amount(f"unallocated spend of the quarter's months read; {NO_COST_DATA}"),
     "value": _amount("reported value; null without value reports"),
     "idle_licence_cost": _amount("idle licence cost per month; null without seat data for the quarter"),
     "departments": serializers.ListField(child=inline_serializer("DashboardDepartment", {
@@ -65,11 +86,23 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "value_cost_estimated": serializers.BooleanField(),
         "url": serializers.CharField(),
     })),
+    "unallocated_keys": serializers.ListField(child=inline_serializer("DashboardUnallocatedKey", {
+        "key": serializers.CharField(help_text="the key (tag:team, resource_id, ...); \"(no key)\" for no_key"),
+        "value": serializers.CharField(),
+        "amount": serializers.FloatField(),
+        "records": serializers.IntegerField(),
+        "url": serializers.CharField(help_text="the allocation rules; empty for no_key (no rule can match it)"),
+        "no_key": serializers.BooleanField(help_text=(
+            "the one row of the unallocated records with no key at all (no tag, account or resource)")),
+    }), help_text=(
+        "the biggest unallocated keys of the months read, each record under one key, and one row for the records "
+        "with no key: the rows add up to `unallocated` (the ten biggest keys: to at most it); [] for a department")),
     "figures": serializers.ListField(child=serializers.DictField(), help_text=(
         "headline figures: key, label, value, previous, change (relative, in percent; for a share too), "
         "change_points (a share's change in percentage points, unit percent only, else null), unit, basis, url, "
         "as_of; "
-        f"value, previous and change null where not available (spend and unallocated: {NO_COST_DATA})")),
+        f"value, previous and change null where not available (spend and unallocated: {NO_COST_DATA}); for a "
+        "quarter partly read, the cost figures' previous and change are of compared_months")),
 })
 
 
@@ -89,7 +122,10 @@ class DashboardAPIView(APIView):
                     "initiatives by stage, idle licence cost, departments, spend by category and month, kill and "
                     "scale candidates, sprawl and the forecast. Amounts in `currency`; null where not available: for a "
                     "quarter no cost data was read for yet `has_cost_data` is false and spend, unallocated, the "
-                    "departments' spend and the changes are null, not 0 and -100%. "
+                    "departments' spend and the changes are null, not 0 and -100%. A quarter only partly read (a "
+                    "source still owes a month of it) is compared like for like: its cost figures cover its "
+                    "complete months (`months_read`) against the same months of the previous quarter "
+                    "(`compared_months`), in words `period` against `compared_with`. "
                     "Initiatives by stage, the candidates, sprawl and the forecast are kept only as they stand now: "
                     "for a quarter other than the current one `snapshot_as_of` (and each such figure's `as_of`) is "
                     "the day they were read, null for the current quarter. A quarter that has not begun is a 400.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,11 +20,11 @@ from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.calculations import Quarter, change, change_in_points, value_per_dollar, weighted_mean
+from portfolio.calculations import Quarter, QuarterReading, change, change_in_points, value_per_dollar, weighted_mean
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import add_months, cents, unallocated_key_of
 from portfolio.costs.forecast import cost_forecast_latest
-from portfolio.costs.selectors import initiative_tco_by_period, last_complete_quarter
+from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month, last_complete_quarter
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
     KPI,
@@ -88,10 +89,19 @@ def snapshot_day(quarter: Quarter, *, today: date | None = None) -> date | None:
 
 def board_key(quarter: Quarter, department: Department | None, *, today: date | None = None) -> str:
     """What the figures of a quarter and department are kept under (the page's fragment and the API's JSON too): the
-    data's version, and the day their snapshot figures are labelled with, so that tomorrow does not show today's."""
+    data's version, and the day their snapshot figures are labelled with, so that tomorrow does not show today's. The
+    current quarter's are kept per month too: which of its months are complete (quarter_reading) changes as a month
+    ends, with the same data."""
+    today = today or timezone.localdate()
     as_of = snapshot_day(quarter, today=today)
     return (f"{quarter.name}:{department.pk if department else 'all'}:{data_version()}:"
-            f"{as_of.isoformat() if as_of else 'current'}")
+            f"{as_of.isoformat() if as_of else f'current-{today:%Y-%m}'}")
+
+
+def quarter_reading(quarter: Quarter, *, today: date | None = None) -> QuarterReading:
+    """Which months of `quarter` its cost figures cover and what they are compared with (calculations.QuarterReading):
+    its complete months, by the rule of the ingestion headline and the default quarter (last_complete_month)."""
+    return QuarterReading.of(quarter, latest_complete=last_complete_month(today=today))
 
 
 @dataclass(frozen=True)
@@ -181,12 +191,14 @@ def _initiatives(department_id: int | None):
     return initiatives.filter(department_id=department_id) if department_id else initiatives
 
 
-def _quarter_totals(quarter: Quarter, department_id: int | None) -> QuarterTotals:
+def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequence[date]) -> QuarterTotals:
+    """The quarter's figures: its cost over `months` (the months read, or the same months of the quarter it is compared
+    with; none: no cost figure), its value from its value reports, its idle seats from its latest month of seat data."""
     totals = QuarterTotals(
-        has_costs=MonthlyCost.objects.filter(month__in=quarter.months).exists(),
+        has_costs=bool(months) and MonthlyCost.objects.filter(month__in=months).exists(),
         has_seats=LicencePoolActivity.objects.filter(month__in=quarter.months).exists(),
     )
-    costs = MonthlyCost.objects.filter(month__in=quarter.months)
+    costs = MonthlyCost.objects.filter(month__in=months)
     if department_id:
         costs = costs.filter(initiative__department_id=department_id)
     for dept, allocated, amount in (
@@ -272,26 +284,40 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
              "label": CostCategory(r["category"]).label, "amount": cents(r["total"] or ZERO)} for r in rows]
 
 
-def unallocated_keys(quarter: Quarter, *, limit: int = TOP) -> list[dict[str, Any]]:
-    """The key values (tags, accounts, projects) of the quarter's unallocated cost records, biggest first: what an
-    administrator writes allocation rules for. Each record counts once, under its one most telling key
-    (calculations.unallocated_key_of), so the rows never count the same money twice; summed in the database per set
-    of keys, then attributed here."""
+NO_KEY = ("(no key)", "records with no tag, account or resource")
+
+
+def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
+                     months: Sequence[date] | None = None) -> list[dict[str, Any]]:
+    """The key values (tags, accounts, projects) of the quarter's unallocated cost records (over `months`, its months
+    read), biggest first: what an administrator writes allocation rules for. Each record counts once, under its one
+    most telling key (calculations.unallocated_key_of), so the rows never count the same money twice; summed in the
+    database per set of keys, then attributed here. The records with no key at all count in the unallocated spend too:
+    they are one row of their own (`no_key`, NO_KEY's words, no rule to write for it, so no link), always shown, so
+    that the rows add up to the unallocated spend (the `limit` biggest keys: to at most it)."""
+    months = quarter.months if months is None else months
+    if not months:
+        return []
     groups = (
-        CostRecord.objects.filter(initiative__isnull=True, period__gte=quarter.months[0],
-                                  period__lte=quarter.months[-1])
+        CostRecord.objects.filter(initiative__isnull=True, period__in=months)
         .order_by().values("keys").annotate(total=Sum("amount_reporting"), records=Count("pk"))
     )
     by_key: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
+    keyless: list[Any] = [ZERO, 0]
     for group in groups:
         chosen = unallocated_key_of(group["keys"] or {})
-        if chosen is not None:
-            by_key[chosen][0] += group["total"] or ZERO
-            by_key[chosen][1] += group["records"]
-    rows = sorted(by_key.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        entry = keyless if chosen is None else by_key[chosen]
+        entry[0] += group["total"] or ZERO
+        entry[1] += group["records"]
     url = reverse("portfolio:allocationrule_list")
-    return [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url}
-            for (key, value), (amount, records) in rows]
+    rows = [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url, "no_key": False}
+            for (key, value), (amount, records) in sorted(by_key.items(),
+                                                          key=lambda item: (-item[1][0], item[0]))[:limit]]
+    if keyless[1]:
+        rows.append({"key": NO_KEY[0], "value": NO_KEY[1], "amount": cents(keyless[0]), "records": keyless[1],
+                     "url": "", "no_key": True})
+        rows.sort(key=lambda row: -row["amount"])  # stable: keys of the same amount keep their order
+    return rows
 
 
 def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | None) -> list[dict[str, Any]]:
@@ -316,9 +342,11 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
 
 
 def top_initiatives(quarter: Quarter, totals: QuarterTotals, department_id: int | None,
-                    limit: int = 15) -> list[dict[str, Any]]:
-    """The initiatives that spent most in the quarter, with their reported value; links keep the quarter."""
-    costs = MonthlyCost.objects.filter(month__in=quarter.months, initiative__isnull=False)
+                    limit: int = 15, *, months: Sequence[date] | None = None) -> list[dict[str, Any]]:
+    """The initiatives that spent most in the quarter (over `months`, its months read), with their reported value;
+    links keep the quarter."""
+    costs = MonthlyCost.objects.filter(month__in=quarter.months if months is None else months,
+                                       initiative__isnull=False)
     if department_id:
         costs = costs.filter(initiative__department_id=department_id)
     rows = (costs.order_by().values("initiative_id", "initiative__name", "initiative__external_id",
@@ -423,12 +451,25 @@ def idle_licence_cost_of(totals: QuarterTotals) -> Decimal | None:
     return cents(totals.idle_licence_cost) if totals.has_seats else None
 
 
-def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
+def _months_text(months: Sequence[date]) -> str:
+    return f"{months[0]:%Y-%m}" if len(months) == 1 else f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}"
+
+
+def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
              found: registry.CandidateSet | None, forecast: dict[str, Any] | None,
              as_of: date | None = None) -> list[Figure]:
     """The headline figures; those kept only as they stand now (running, the forecast, the candidates) carry
-    `as_of` (snapshot_day), the others are the quarter's own."""
-    months = f"{quarter.months[0]:%Y-%m} to {quarter.months[-1]:%Y-%m}"
+    `as_of` (snapshot_day), the others are the quarter's own: its cost over its months read (reading), against the
+    same months of the previous quarter."""
+    quarter = reading.quarter
+    months = _months_text(reading.months)
+    over = "the quarter's months" if reading.whole else "that month" if len(reading.months) == 1 else "those months"
+    comparison = ""
+    if not reading.whole:
+        same = "the same month" if len(reading.compared_months) == 1 else "the same months"
+        comparison = (f"; {reading.period} against {same} of {quarter.previous().name}, "
+                      f"{_months_text(reading.compared_months)}" if reading.compared_months
+                      else f"; {reading.period}: compared with nothing")
     costs_url = reverse("portfolio:ingestion_health")
     rules_url = reverse("portfolio:allocationrule_list")
     reports_url = now.reports_url
@@ -441,9 +482,9 @@ def _figures(quarter: Quarter, now: QuarterTotals, before: QuarterTotals, stages
     no_costs = "" if now.has_costs else f"; no cost data yet for {quarter.name}"
     return [
         Figure("spend", "AI spend", spend_of(now), spend_of(before), "money",
-               f"cost roll-ups of {months} (the sum of cost_report over the quarter's months){no_costs}", costs_url),
+               f"cost roll-ups of {months} (the sum of cost_report over {over}){comparison}{no_costs}", costs_url),
         Figure("unallocated", "Unallocated spend", unallocated_of(now), unallocated_of(before), "money",
-               f"cost records no allocation rule maps to an initiative{no_costs}", rules_url),
+               f"cost records no allocation rule maps to an initiative{comparison}{no_costs}", rules_url),
         Figure("unallocated_share", "Unallocated share", share, share_before, "percent",
                "unallocated spend / AI spend", rules_url),
         Figure("value", "Value", cents(now.value) if now.value is not None else None,
@@ -512,7 +553,8 @@ def dashboard(*, quarter: Quarter, department: Department | None = None) -> dict
     key = f"dashboard:{board_key(quarter, department, today=today)}"
     cached = cache.get(key)
     if cached is None:
-        cached = _dashboard(quarter=quarter, department=department, as_of=snapshot_day(quarter, today=today))
+        cached = _dashboard(quarter=quarter, department=department, as_of=snapshot_day(quarter, today=today),
+                            today=today)
         cache.set(key, cached, CACHE_SECONDS)
     return cached
 
@@ -536,10 +578,11 @@ def viewer_links(board: dict[str, Any], *, costs: bool, signals: bool) -> dict[s
 
 
 def _dashboard(*, quarter: Quarter, department: Department | None = None,
-               as_of: date | None = None) -> dict[str, Any]:
+               as_of: date | None = None, today: date | None = None) -> dict[str, Any]:
     department_id = department.pk if department else None
-    now = _quarter_totals(quarter, department_id)
-    before = _quarter_totals(quarter.previous(), department_id)
+    reading = quarter_reading(quarter, today=today)
+    now = _quarter_totals(quarter, department_id, reading.months)
+    before = _quarter_totals(quarter.previous(), department_id, reading.compared_months)
     stages = initiatives_by_stage(department_id)
     found = candidates(department_id)
     clusters = sprawl(department_id)
@@ -548,11 +591,18 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "currency": reporting_currency(),
         "quarter": quarter.name,
         "previous_quarter": quarter.previous().name,
+        # Which months the cost figures cover and what they are compared with (calculations.QuarterReading).
+        "quarter_complete": reading.whole,
+        "months_read": [f"{m:%Y-%m}" for m in reading.months_read],
+        "compared_months": [f"{m:%Y-%m}" for m in reading.compared_months],
+        "period": reading.period,
+        "compared_with": reading.compared_with,
+        "comparison_note": reading.note,
         "department": {"id": department.pk, "name": department.name} if department else None,
         "data": data_stamp(quarter).text,
         "has_cost_data": now.has_costs,
         "snapshot_as_of": as_of,
-        "figures": _figures(quarter, now, before, stages, found, forecast, as_of),
+        "figures": _figures(reading, now, before, stages, found, forecast, as_of),
         "spend": spend_of(now),
         "unallocated": unallocated_of(now),
         "value": None if now.value is None else cents(now.value),
@@ -562,14 +612,14 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "initiatives_by_stage": stages,
         "idle_licence_cost": idle_licence_cost_of(now),
         "departments": departments(quarter, now, department_id),
-        "top_initiatives": top_initiatives(quarter, now, department_id),
+        "top_initiatives": top_initiatives(quarter, now, department_id, months=reading.months),
         "spend_by_category_month": spend_by_category_month(quarter, department_id),
         "licence_utilisation": licence_utilisation(quarter, department_id),
         "kill_candidates": None if found is None else [c for c in found.candidates if c.kind == "kill"],
         "scale_candidates": None if found is None else [c for c in found.candidates if c.kind == "scale"],
         "sprawl": clusters,
         "sprawl_track": sprawl_track() if clusters is not None else None,
-        "unallocated_keys": [] if department_id else unallocated_keys(quarter),
+        "unallocated_keys": [] if department_id else unallocated_keys(quarter, months=reading.months),
         "forecast": forecast,
     }
 

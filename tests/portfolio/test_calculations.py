@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from portfolio import calculations
@@ -55,3 +56,24 @@ def test_a_share_changes_in_points_not_in_percent_of_itself():
     assert calculations.change_in_points(Decimal("4.8"), Decimal("8.05")) == Decimal("-3.3")  # half up, to a tenth
     assert calculations.change_in_points(None, Decimal("9.6")) is None
     assert calculations.change_in_points(Decimal("9.6"), None) is None
+
+
+def test_a_quarter_partly_read_is_read_against_the_same_months_of_the_previous_one():
+    q4 = calculations.Quarter(2026, 4)
+    of = calculations.QuarterReading.of
+    whole = of(q4, latest_complete=date(2026, 12, 1))
+    assert (whole.whole, whole.period, whole.compared_with, whole.note) == (True, "2026-Q4", "2026-Q3", "")
+    assert whole.compared_months == tuple(calculations.Quarter(2026, 3).months)
+    assert of(q4, latest_complete=None).whole and of(q4, latest_complete=date(2027, 2, 1)).whole
+    two = of(q4, latest_complete=date(2026, 11, 1))
+    assert two.months == (date(2026, 10, 1), date(2026, 11, 1))
+    assert two.compared_months == (date(2026, 7, 1), date(2026, 8, 1))
+    assert (two.period, two.compared_with) == ("2026-Q4 to date (October and November)", "July and August")
+    assert two.note.startswith("Only October and November of 2026-Q4 are complete: its cost figures cover those "
+                               "months and are compared with the same months of 2026-Q3 (July and August)")
+    january = of(calculations.Quarter(2027, 1), latest_complete=date(2027, 1, 1))
+    assert (january.period, january.compared_with) == ("2027-Q1 to date (January)", "October")
+    nothing = of(q4, latest_complete=date(2026, 9, 1))
+    assert (nothing.months_read, nothing.compared_months, nothing.compared_with) == ((), (), None)
+    assert nothing.months == tuple(q4.months)  # what was read so far, compared with nothing
+    assert nothing.period == "2026-Q4 to date (no month complete yet)"

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from portfolio.calculations import Quarter, change, weighted_mean
-from portfolio.choices import Stage
+from portfolio.choices import SourceType, Stage
 from portfolio.costs.connectors.base import Period
-from portfolio.costs.selectors import cost_report
+from portfolio.costs.selectors import cost_report, last_complete_month
 from portfolio.dashboard.providers import VERSION_KEY
 from portfolio.dashboard.selectors import (
     dashboard,
@@ -21,6 +22,7 @@ from portfolio.dashboard.selectors import (
     default_quarter,
     quarter_not_begun,
     snapshot_day,
+    unallocated_keys,
 )
 from portfolio.models import LicencePoolActivity, MonthlyCost
 from reviews.choices import ReportStatus
@@ -32,7 +34,7 @@ from tests.factories import (
     ReviewCycleFactory,
     ValueReportFactory,
 )
-from tests.portfolio.costs.factories import CostRecordFactory
+from tests.portfolio.costs.factories import CostRecordFactory, CostSourceFactory, IngestionRunFactory, source_added
 
 D = Decimal
 Q3 = Quarter(2026, 3)
@@ -105,15 +107,18 @@ def test_spend_and_unallocated_equal_the_cost_reports_of_the_quarter(portfolio):
 
 def test_a_quarter_nothing_was_read_for_has_no_spend_rather_than_zero_spend(portfolio):
     """A quarter in progress before its first month is read: spend, unallocated spend and idle seats are unknown, not
-    $0.00 down 100%, and so is each department's spend."""
+    $0.00 down 100%, and so is each department's spend. None of its months is complete: its cost figures are compared
+    with nothing (before, with the whole previous quarter, which read -90% once a few days of it were read)."""
     board = dashboard(quarter=Quarter(2026, 4))
     assert board["has_cost_data"] is False
     assert (board["spend"], board["unallocated"], board["idle_licence_cost"]) == (None, None, None)
     figures = {f.key: f for f in board["figures"]}
     for key in ("spend", "unallocated", "unallocated_share", "idle_licence_cost"):
         assert (figures[key].value, figures[key].change) == (None, None), key
-    assert figures["spend"].previous == D("4350.55")
-    assert figures["spend"].basis.endswith("no cost data yet for 2026-Q4")
+    assert figures["spend"].previous is None
+    assert (board["months_read"], board["compared_months"], board["compared_with"]) == ([], [], None)
+    assert figures["spend"].basis.endswith("2026-Q4 to date (no month complete yet): compared with nothing; "
+                                           "no cost data yet for 2026-Q4")
     assert {d["spend"] for d in board["departments"]} == {None}
     # A quarter that has data still says $0 for a department none of whose initiatives spent anything.
     assert dashboard(quarter=Q3)["has_cost_data"] is True
@@ -184,8 +189,9 @@ def test_unallocated_keys_never_add_up_to_more_than_the_unallocated_spend():
     assert [(k["key"], k["value"], k["amount"], k["records"]) for k in rows] == [
         ("tag:project", "data-science-sandbox", D("195.49"), 2),
         ("resource_id", "/subscriptions/s1/vm-7", D("40.00"), 1),
-        ("tag:env", "prod", D("9.00"), 1)]
-    assert sum(k["amount"] for k in rows) <= D("245.49")  # the quarter's unallocated records, the keyless one too
+        ("tag:env", "prod", D("9.00"), 1),
+        ("(no key)", "records with no tag, account or resource", D("1.00"), 1)]
+    assert sum(k["amount"] for k in rows) == D("245.49")  # the quarter's unallocated records, the keyless one too
 
 
 def test_department_filter_keeps_only_its_initiatives(portfolio):
@@ -330,3 +336,98 @@ def test_bulk_writers_report_their_change(portfolio):
     data_version()
     tco_recompute()
     assert cache.get(VERSION_KEY) is None
+
+
+# A quarter only partly read ------------------------------------------------------------------------------------------
+
+TODAY = date(2026, 12, 7)
+
+
+def on_day(monkeypatch, day: date) -> None:
+    """Today is `day`; a given datetime is still converted (when each source was added stays what it was)."""
+    real = timezone.localdate
+    monkeypatch.setattr(timezone, "localdate", lambda value=None, timezone=None: day if value is None
+                        else real(value, timezone))
+
+
+@pytest.fixture
+def october_read(portfolio, monkeypatch):
+    """7 December 2026: the FOCUS export has delivered July to November (November read so far), the OpenAI bill July
+    to October and still owes November, so October is the latest complete month: of 2026-Q4, only October is read."""
+    on_day(monkeypatch, TODAY)
+    focus = source_added(CostSourceFactory(name="focus"), datetime(2026, 6, 1, tzinfo=UTC))
+    openai = source_added(CostSourceFactory(name="openai", type=SourceType.OPENAI), datetime(2026, 6, 1, tzinfo=UTC))
+    for month in (7, 8, 9, 10, 11):
+        IngestionRunFactory(source=focus, period=date(2026, month, 1))
+        if month <= 10:
+            IngestionRunFactory(source=openai, period=date(2026, month, 1))
+    for month, (a, b, u) in {date(2026, 10, 1): ("1300", "200", "160"), date(2026, 11, 1): ("400", "0", "50")}.items():
+        MonthlyCost.objects.create(initiative=portfolio["triage"], month=month, category="inference", amount=D(a))
+        MonthlyCost.objects.create(initiative=portfolio["copy"], month=month, category="licences", amount=D(b))
+        MonthlyCost.objects.create(initiative=None, month=month, category="compute", amount=D(u))
+    for period, keys, amount in ((date(2026, 10, 1), {"tag:team": "data"}, "100"), (date(2026, 10, 1), {}, "60"),
+                                 (date(2026, 11, 1), {"tag:team": "ml"}, "50")):
+        CostRecordFactory(source=focus, period=period, charge_date=period, amount=D(amount), keys=keys,
+                          initiative=None)
+    assert last_complete_month() == date(2026, 10, 1)
+    return portfolio
+
+
+def test_a_quarter_with_one_complete_month_is_compared_with_the_same_month_of_the_previous_one(october_read):
+    """Q4 to date (October) against July: $1,660 against $1,300 is +27.7%. Before, October and what was read of
+    November ($2,110) were compared with the whole of Q3 ($4,350.55): -51.5%."""
+    board = dashboard(quarter=Quarter(2026, 4))
+    assert (board["quarter_complete"], board["months_read"], board["compared_months"]) == (
+        False, ["2026-10"], ["2026-07"])
+    assert (board["period"], board["compared_with"]) == ("2026-Q4 to date (October)", "July")
+    assert board["comparison_note"] == (
+        "Only October of 2026-Q4 is complete: its cost figures cover that month and are compared with the same month "
+        "of 2026-Q3 (July); what was read of November and December counts once complete. Value figures come from the "
+        "quarter's value reports, as for a whole quarter.")
+    assert (board["spend"], board["unallocated"]) == (D("1660.00"), D("160.00"))
+    figures = {f.key: f for f in board["figures"]}
+    assert (figures["spend"].previous, figures["spend"].change) == (D("1300.00"), D("27.7"))
+    assert (figures["unallocated"].previous, figures["unallocated"].change) == (D("100.00"), D("60.0"))
+    share = figures["unallocated_share"]
+    assert (share.value, share.previous, share.change_points) == (D("9.6"), D("7.7"), D("1.9"))
+    assert figures["spend"].basis == (
+        "cost roll-ups of 2026-10 (the sum of cost_report over that month); 2026-Q4 to date (October) against the "
+        "same month of 2026-Q3, 2026-07")
+    # Every cost figure of the quarter covers the same month: the departments, where the money goes, the keys.
+    departments = {d["name"]: d["spend"] for d in board["departments"]}
+    assert departments == {"Claims": D("1300.00"), "Marketing": D("200.00")}
+    assert [(i["name"], i["spend"]) for i in board["top_initiatives"]] == [("Claims triage", D("1300.00")),
+                                                                           ("Copy assistant", D("200.00"))]
+    assert sum(k["amount"] for k in board["unallocated_keys"]) == board["unallocated"]
+    assert "ml" not in {k["value"] for k in board["unallocated_keys"]}  # November's, not complete yet
+    # The monthly chart still shows what was read of November, month by month.
+    assert board["spend_by_category_month"][-1]["month"] == "2026-11"
+
+
+def test_a_whole_quarter_is_compared_as_before(october_read):
+    board = dashboard(quarter=Q3)
+    assert (board["quarter_complete"], board["months_read"], board["compared_months"]) == (
+        True, ["2026-07", "2026-08", "2026-09"], ["2026-04", "2026-05", "2026-06"])
+    assert (board["period"], board["compared_with"], board["comparison_note"]) == ("2026-Q3", "2026-Q2", "")
+    figures = {f.key: f for f in board["figures"]}
+    assert (board["spend"], figures["spend"].previous, figures["spend"].change) == (
+        D("4350.55"), D("1050.00"), D("314.3"))
+    assert figures["spend"].basis == "cost roll-ups of 2026-07 to 2026-09 (the sum of cost_report over the quarter's " \
+                                     "months)"
+    assert figures["unallocated"].basis == "cost records no allocation rule maps to an initiative"
+
+
+def test_unallocated_records_with_no_key_are_one_row_so_the_rows_add_up_to_the_unallocated_spend(october_read):
+    """October's $160 of unallocated spend: $100 tagged team=data and $60 of a record with no key at all, which
+    counted in the total under no row (the rows added up to $100)."""
+    rows = dashboard(quarter=Quarter(2026, 4))["unallocated_keys"]
+    assert [(k["key"], k["value"], k["amount"], k["records"], k["no_key"], bool(k["url"])) for k in rows] == [
+        ("tag:team", "data", D("100.00"), 1, False, True),
+        ("(no key)", "records with no tag, account or resource", D("60.00"), 1, True, False)]
+    assert sum(k["amount"] for k in rows) == dashboard(quarter=Quarter(2026, 4))["unallocated"] == D("160.00")
+    # The row is shown even when the biggest keys fill the list, in its place by amount.
+    for n in range(12):
+        CostRecordFactory(period=date(2026, 10, 1), charge_date=date(2026, 10, 2), amount=D("70"), initiative=None,
+                          keys={"tag:team": f"team-{n:02}"})
+    rows = unallocated_keys(Quarter(2026, 4), months=[date(2026, 10, 1)])
+    assert len(rows) == 11 and rows[-1]["no_key"] and rows[0]["value"] == "data"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.governance.sprawl.factories import decided_clusters
-from tests.portfolio.dashboard.test_selectors import portfolio  # noqa: F401 - the hand-built portfolio fixture
+from tests.portfolio.dashboard.test_selectors import october_read, portfolio  # noqa: F401 - the hand-built fixtures
 
 pytestmark = pytest.mark.django_db
 URL = reverse("portfolio:dashboard")
@@ -109,7 +109,8 @@ def test_the_api_returns_the_figures_of_the_page(client, executive, portfolio): 
 def test_the_page_query_count_does_not_grow_with_the_portfolio(client, executive, portfolio,  # noqa: F811
                                                                 django_assert_max_num_queries):
     client.force_login(executive)
-    with django_assert_max_num_queries(60):  # computing the figures, on the first view of this data
+    # Computing the figures, on the first view of this data (which months of the quarter are complete: 3 of them).
+    with django_assert_max_num_queries(63):
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
     with django_assert_max_num_queries(4):  # then from the cache: the session, the user and their groups only
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
@@ -241,13 +242,13 @@ def test_a_quarter_in_progress_without_cost_data_says_so_on_the_page_the_api_and
     assert "Claims" in departments and "$0.00" not in departments
     assert 'id="chart-departments"' not in html and 'id="chart-departments-empty"' in html  # no value either
     csv_rows = client.get(URL, {"quarter": "2026-Q4", "_export": "figures"}).content.decode()
-    assert "AI spend,,4350.55,," in csv_rows
+    assert "AI spend,,,,," in csv_rows  # no month of 2026-Q4 is complete: compared with nothing
 
     data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q4"}).json()
     assert (data["has_cost_data"], data["spend"], data["unallocated"], data["idle_licence_cost"]) == (
         False, None, None, None)
     spend = next(f for f in data["figures"] if f["key"] == "spend")
-    assert (spend["value"], spend["previous"], spend["change"]) == (None, 4350.55, None)
+    assert (spend["value"], spend["previous"], spend["change"]) == (None, None, None)
     assert {d["spend"] for d in data["departments"]} == {None}
 
     pack = client.get(reverse("portfolio:board_pack", args=["2026-Q4"])).content.decode()
@@ -313,3 +314,82 @@ def test_the_current_quarter_s_figures_are_not_labelled(client, executive, portf
     pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
     assert 'id="cover-snapshot"' not in pack and "as of" not in pack.split('id="pack-headline"', 1)[1].split(
         "</table>", 1)[0]
+
+
+def _pdf_text(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_a_quarter_partly_read_says_what_it_is_compared_with_on_the_page_the_board_pack_and_the_api(
+        client, executive, october_read):  # noqa: F811
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q4"}).content.decode()
+    assert '<span id="period">2026-Q4 to date (October) against July</span>' in html
+    assert 'id="months-read">Only October of 2026-Q4 is complete' in html
+    spend = html.split('id="figure-spend"', 1)[1].split("</a>", 1)[0]
+    assert "$1,660.00" in spend and "+27.7%" in spend
+    assert "Spend 2026-Q4 to date (October)</th>" in html
+    share = html.split('id="figure-unallocated_share"', 1)[1].split("</a>", 1)[0]
+    assert "9.6%" in share and "+1.9 pt" in share
+    exported = client.get(URL, {"quarter": "2026-Q4", "_export": "figures"}).content.decode()
+    assert "AI spend,1660.00,1300.00,27.7,," in exported
+
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q4"])).content.decode()
+    assert "2026-Q4 to date (October) against July." in pack.split('id="cover-source"', 1)[1].split("</p>", 1)[0]
+    assert 'id="cover-months-read">Only October of 2026-Q4 is complete' in pack
+    headline = pack.split('id="pack-headline"', 1)[1].split("</thead>", 1)[0]
+    assert '<th class="num">2026-Q4 to date (October)</th><th class="num">2026-Q3 (July)</th>' in headline
+    row = pack.split("<td>AI spend</td>", 1)[1].split("</tr>", 1)[0]
+    assert "$1,660.00" in row and "$1,300.00" in row and "+27.7%" in row
+    text = _pdf_text(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q4"])))
+    assert "against July" in text and "-51.5%" not in text
+
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q4"}).json()
+    assert {key: data[key] for key in ("quarter", "previous_quarter", "quarter_complete", "months_read",
+                                       "compared_months", "period", "compared_with")} == {
+        "quarter": "2026-Q4", "previous_quarter": "2026-Q3", "quarter_complete": False, "months_read": ["2026-10"],
+        "compared_months": ["2026-07"], "period": "2026-Q4 to date (October)", "compared_with": "July"}
+    assert data["comparison_note"].startswith("Only October of 2026-Q4 is complete")
+    spend = next(f for f in data["figures"] if f["key"] == "spend")
+    assert (data["spend"], spend["previous"], spend["change"]) == (1660.0, 1300.0, 27.7)
+
+
+def test_a_whole_quarter_reads_as_before_on_the_page_the_board_pack_and_the_api(
+        client, executive, october_read):  # noqa: F811
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert '<span id="period">2026-Q3 against 2026-Q2</span>' in html and 'id="months-read"' not in html
+    assert "Spend 2026-Q3</th>" in html
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    assert 'id="cover-months-read"' not in pack and "2026-Q3 against 2026-Q2." in pack
+    assert '<th class="num">2026-Q3</th><th class="num">2026-Q2</th>' in pack
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    assert (data["quarter_complete"], data["period"], data["compared_with"], data["comparison_note"]) == (
+        True, "2026-Q3", "2026-Q2", "")
+    assert data["months_read"] == ["2026-07", "2026-08", "2026-09"]
+    assert data["compared_months"] == ["2026-04", "2026-05", "2026-06"]
+
+
+def test_unallocated_records_with_no_key_are_one_row_on_the_page_the_board_pack_the_csv_and_the_api(
+        client, executive, october_read):  # noqa: F811
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q4"}).content.decode()
+    row = html.split('id="unallocated-no-key"', 1)[1].split("</tr>", 1)[0]
+    assert "(no key)" in row and "records with no tag, account or resource" in row and "$60.00" in row
+    assert "<a " not in row  # no rule can be written for it
+    assert "the rows add up to the unallocated spend" in html
+    rows = list(csv.reader(io.StringIO(client.get(URL, {"quarter": "2026-Q4", "_export": "unallocated_keys"})
+                                       .content.decode())))
+    assert rows[1:] == [["tag:team", "data", "100.00", "1"],
+                        ["(no key)", "records with no tag, account or resource", "60.00", "1"]]
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q4"])).content.decode()
+    section = pack.split('id="pack-unallocated-keys"', 1)[1].split("</section>", 1)[0]
+    assert "Unallocated spend of 2026-Q4 to date (October): $160.00" in section
+    assert "records with no tag, account or resource" in section and "$60.00" in section
+    text = _pdf_text(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q4"])))
+    assert "Biggest unallocated keys" in text and "records with no tag, account or resource" in text
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q4"}).json()
+    assert [(k["key"], k["amount"], k["no_key"]) for k in data["unallocated_keys"]] == [
+        ("tag:team", 100.0, False), ("(no key)", 60.0, True)]
+    assert sum(k["amount"] for k in data["unallocated_keys"]) == data["unallocated"] == 160.0
