@@ -94,9 +94,11 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "url": serializers.CharField(help_text="the allocation rules; empty for no_key (no rule can match it)"),
         "no_key": serializers.BooleanField(help_text=(
             "the one row of the unallocated records with no key at all (no tag, account or resource)")),
+        "other_keys": serializers.BooleanField(help_text=(
+            "the last row, \"(other keys)\": the keys past the ten biggest together (`value` says how many)")),
     }), help_text=(
-        "the biggest unallocated keys of the months read, each record under one key, and one row for the records "
-        "with no key: the rows add up to `unallocated` (the ten biggest keys: to at most it); [] for a department")),
+        "the biggest unallocated keys of the months read, each record under one key, one row for the records with "
+        "no key and one for the keys past the ten biggest: the rows add up to `unallocated`; [] for a department")),
     "figures": serializers.ListField(child=serializers.DictField(), help_text=(
         "headline figures: key, label, value, previous, change (relative, in percent; for a share too), "
         "change_points (a share's change in percentage points, unit percent only, else null), unit, basis, url, "

@@ -285,6 +285,7 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
 
 
 NO_KEY = ("(no key)", "records with no tag, account or resource")
+OTHER_KEYS = "(other keys)"
 
 
 def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
@@ -293,8 +294,9 @@ def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
     read), biggest first: what an administrator writes allocation rules for. Each record counts once, under its one
     most telling key (calculations.unallocated_key_of), so the rows never count the same money twice; summed in the
     database per set of keys, then attributed here. The records with no key at all count in the unallocated spend too:
-    they are one row of their own (`no_key`, NO_KEY's words, no rule to write for it, so no link), always shown, so
-    that the rows add up to the unallocated spend (the `limit` biggest keys: to at most it)."""
+    they are one row of their own (`no_key`, NO_KEY's words, no rule to write for it, so no link), always shown. The
+    keys past the `limit` biggest are one last row (`other_keys`), so that the rows always add up to the unallocated
+    spend."""
     months = quarter.months if months is None else months
     if not months:
         return []
@@ -310,13 +312,20 @@ def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
         entry[0] += group["total"] or ZERO
         entry[1] += group["records"]
     url = reverse("portfolio:allocationrule_list")
-    rows = [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url, "no_key": False}
-            for (key, value), (amount, records) in sorted(by_key.items(),
-                                                          key=lambda item: (-item[1][0], item[0]))[:limit]]
+    ranked = sorted(by_key.items(), key=lambda item: (-item[1][0], item[0]))
+    rows = [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url, "no_key": False,
+             "other_keys": False}
+            for (key, value), (amount, records) in ranked[:limit]]
     if keyless[1]:
         rows.append({"key": NO_KEY[0], "value": NO_KEY[1], "amount": cents(keyless[0]), "records": keyless[1],
-                     "url": "", "no_key": True})
+                     "url": "", "no_key": True, "other_keys": False})
         rows.sort(key=lambda row: -row["amount"])  # stable: keys of the same amount keep their order
+    rest = ranked[limit:]
+    if rest:  # last, whatever its amount: the keys too small to list one by one, so that the rows add up
+        rows.append({"key": OTHER_KEYS, "value": f"{len(rest):,} more key{'s' if len(rest) > 1 else ''}",
+                     "amount": cents(sum((amount for _, (amount, _) in rest), ZERO)),
+                     "records": sum(records for _, (_, records) in rest), "url": url, "no_key": False,
+                     "other_keys": True})
     return rows
 
 

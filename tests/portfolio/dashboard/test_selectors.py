@@ -194,6 +194,22 @@ def test_unallocated_keys_never_add_up_to_more_than_the_unallocated_spend():
     assert sum(k["amount"] for k in rows) == D("245.49")  # the quarter's unallocated records, the keyless one too
 
 
+def test_keys_past_the_biggest_are_one_last_row_so_the_rows_add_up():
+    """Twelve keys and a limit of ten: the two smallest are one "(other keys)" row, last, so the rows add up to the
+    unallocated spend (they used to cover only the ten listed)."""
+    for index in range(12):
+        CostRecordFactory(period=date(2026, 9, 1), charge_date=date(2026, 9, 2), amount=D(100 - index),
+                          initiative=None, keys={"tag:team": f"team-{index:02}"})
+    CostRecordFactory(period=date(2026, 9, 1), charge_date=date(2026, 9, 3), amount=D("1.00"), initiative=None,
+                      keys={"tag:team": "team-11"})
+    rows = unallocated_keys(Q3, limit=10)
+    assert [row["value"] for row in rows[:10]] == [f"team-{index:02}" for index in range(10)]
+    assert [(k["key"], k["value"], k["amount"], k["records"], k["other_keys"]) for k in rows[10:]] == [
+        ("(other keys)", "2 more keys", D("180.00"), 3, True)]
+    assert not any(row["other_keys"] for row in rows[:10])
+    assert sum(row["amount"] for row in rows) == sum(D(100 - index) for index in range(12)) + 1
+
+
 def test_department_filter_keeps_only_its_initiatives(portfolio):
     board = dashboard(quarter=Q3, department=portfolio["marketing"])
     assert board["spend"] == D("700.00") and board["unallocated"] == D("0")
@@ -430,4 +446,5 @@ def test_unallocated_records_with_no_key_are_one_row_so_the_rows_add_up_to_the_u
         CostRecordFactory(period=date(2026, 10, 1), charge_date=date(2026, 10, 2), amount=D("70"), initiative=None,
                           keys={"tag:team": f"team-{n:02}"})
     rows = unallocated_keys(Quarter(2026, 4), months=[date(2026, 10, 1)])
-    assert len(rows) == 11 and rows[-1]["no_key"] and rows[0]["value"] == "data"
+    assert len(rows) == 12 and rows[-2]["no_key"] and rows[0]["value"] == "data"
+    assert rows[-1]["other_keys"] and rows[-1]["amount"] == D("210.00")  # three of the twelve teams: not listed
