@@ -40,6 +40,27 @@ def _names_from_email(email: str) -> tuple[str, str]:
     return parts[0].capitalize(), " ".join(p.capitalize() for p in parts[1:])
 
 
+def username_holder(email: str) -> Actor | None:
+    """The account whose username is `email` in some letter case, if any. A new person's account is named by their
+    e-mail address and usernames are unique ignoring case (portfolio migration 0028, as sign-in ignores case), so an
+    account named so but with another e-mail address (a typo fixed on one side, an account added in the Django admin
+    without an address) blocks creating the person: they are not matched by username, which is not what vouches for
+    them, and not given another username either, as they would then sign in with their address to that account."""
+    return User.objects.filter(username__iexact=email.strip()).first()
+
+
+def person_new_check(*, email: str) -> None:
+    """Refuse (ValidationError on "email") to create a person whose e-mail address is another account's username."""
+    holder = username_holder(email)
+    if holder is None:
+        return
+    who = holder.get_full_name() or holder.username
+    address = f"whose e-mail address is {holder.email}" if holder.email else "which has no e-mail address"
+    raise ValidationError({"email": (
+        f"{email.strip().lower()} is already the username of another account ({who}, {address}): give that account "
+        "this e-mail address, or change its username in the Django admin, then try again.")})
+
+
 @transaction.atomic
 def person_get_or_create(
     *,
@@ -50,11 +71,13 @@ def person_get_or_create(
     title: str | None = None,
     role: Role | None = None,
 ) -> tuple[Actor, bool]:
-    """Find a person by e-mail (case-insensitive) or create them with an unusable password."""
+    """Find a person by e-mail (case-insensitive) or create them with an unusable password, named by the address; an
+    address that is already another account's username (any case) is refused (person_new_check)."""
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     created = user is None
     if user is None:
+        person_new_check(email=email)
         guessed_first, guessed_last = _names_from_email(email)
         user = User(
             username=email,
@@ -402,7 +425,9 @@ def person_sign_in_with_sso(
     people keep theirs and a newcomer gets `default_role`). With managed roles, each sign-in sets exactly those, or
     `default_role` for someone in none of the mapped groups, so a person removed from a group loses its role at the
     next sign-in. Returns None for a newcomer with no role (nothing is written): Tollgate does not create accounts
-    that could see nothing. Whether an existing person may come in is the caller's check (role_of).
+    that could see nothing. Whether an existing person may come in is the caller's check (role_of). A newcomer whose
+    address is another account's username (any case) is refused (PermissionDenied, the login page says why), as
+    person_new_check refuses it elsewhere.
     """
     email = email.strip().lower()
     matches = list(User.objects.filter(email__iexact=email).order_by("pk")[:2])
@@ -416,6 +441,11 @@ def person_sign_in_with_sso(
     if user is None:
         if not target:
             return None
+        if username_holder(email) is not None:  # no account is named twice (person_new_check)
+            raise PermissionDenied(
+                f"Tollgate already has an account named {email} that is not yours (it has another e-mail address), "
+                "so it could not create yours: ask an administrator to give that account your e-mail address (you "
+                "then sign in to it) or to rename it, then sign in again.")
         user = User(username=email, email=email, first_name=first_name, last_name=last_name)
         user.set_unusable_password()  # signs in through the identity provider only
         with disable_auditlog():  # the explicit row below is the record of the account's creation
