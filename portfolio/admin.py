@@ -642,6 +642,15 @@ class SeatActivityAdmin(ReadOnlyAdmin):
     search_fields = ["user"]
 
 
+@admin.register(models.AmountsCurrency)
+class AmountsCurrencyAdmin(ReadOnlyAdmin):
+    """The currency the stored amounts are in, recorded by migrate: read-only here, since changing it would relabel
+    every amount without converting it (`manage.py amounts_currency --relabel`, audited, is for amounts that really
+    are in REPORTING_CURRENCY already)."""
+
+    list_display = ["code", "recorded_at"]
+
+
 @admin.register(models.CurrencyRate)
 class CurrencyRateAdmin(ServiceAdmin):
     """Through the currency-rate services: the records of the rate's window are converted again and their months'
