@@ -47,6 +47,7 @@ class AuditEvent(models.TextChoices):
     LOGIN_LOCK_CLEARED = "login_lock_cleared", "Login lock cleared"
     LOGIN_HISTORY_REMOVED = "login_history_removed", "Login history removed"
     MODEL_SUBSTITUTE_SET = "ai_model_substitute_set", "Model substitute set"
+    AMOUNTS_CURRENCY_RECORDED = "amounts_currency_recorded", "Currency of the amounts recorded"
 
 
 class Score(models.IntegerChoices):

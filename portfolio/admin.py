@@ -57,6 +57,7 @@ from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licenc
 from portfolio.services.people import (
     login_history_remove,
     login_lock_clear,
+    no_role_errors,
     person_deactivate,
     person_reactivate,
     person_set_roles,
@@ -93,7 +94,8 @@ class PersonAdmin(UserAdmin):
     """Accounts, their roles and profile. The account's fields and the profile are field history in the audit trail;
     roles (the role groups) are given through person_set_roles, which audits them and keeps staff status with the
     administrator role, and an account switched off or on through person_deactivate / person_reactivate. As on the
-    People page, administrators cannot take away their own administrator role or deactivate their own account.
+    People page, administrators cannot take away their own administrator role or deactivate their own account, and
+    an active person keeps at least one role.
     Per-user Django permissions are not offered: roles are declared once, in tollgate.roles."""
 
     inlines = [ProfileInline]
@@ -111,7 +113,8 @@ class PersonAdmin(UserAdmin):
         actor = request_actor(request)
 
         class PersonChangeForm(form_class):  # type: ignore[misc, valid-type]
-            """Refuses what would lock the administrator out, as the People page and the services do."""
+            """Refuses what would lock the administrator out, or leave an active person without a role, as the People
+            page and the services do."""
 
             def clean_username(self) -> str:
                 # People sign in whatever the letter case they type: two usernames differing only in case would be
@@ -126,10 +129,14 @@ class PersonAdmin(UserAdmin):
             def clean(self) -> dict[str, Any]:
                 cleaned: dict[str, Any] = super().clean()
                 groups = cleaned.get("groups")
+                is_active = cleaned.get("is_active", obj.is_active)
+                is_superuser = cleaned.get("is_superuser", obj.is_superuser)
                 errors = self_lockout_errors(
-                    actor=actor, user=obj, roles=None if groups is None else _roles_of(groups),
-                    is_active=cleaned.get("is_active", obj.is_active),
-                    is_superuser=cleaned.get("is_superuser", obj.is_superuser))
+                    actor=actor, user=obj, roles=None if groups is None else _roles_of(groups), is_active=is_active,
+                    is_superuser=is_superuser)
+                if groups is not None and "roles" not in errors:
+                    errors.update(no_role_errors(user=obj, roles=_roles_of(groups), is_active=is_active,
+                                                 is_superuser=is_superuser))
                 for field, message in errors.items():
                     self.add_error("groups" if field == "roles" else field, message)
                 return cleaned
@@ -137,14 +144,16 @@ class PersonAdmin(UserAdmin):
         return PersonChangeForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # An account switched off or on here goes through its service, under the same event as everywhere else.
+        # An account switched off or on here goes through its service, under the same event as everywhere else: one
+        # switched off at once (its roles may then all go), one switched on after its roles are saved (save_related),
+        # since an account is not turned back on without a role.
         switched = change and "is_active" in form.changed_data
         if switched:
             obj.is_active = not obj.is_active
         super().save_model(request, obj, form, change)
-        if switched:
-            switch = person_reactivate if not obj.is_active else person_deactivate
-            switch(actor=request_actor(request), user=obj, source="admin")
+        form.reactivate_after_roles = switched and not obj.is_active
+        if switched and obj.is_active:
+            person_deactivate(actor=request_actor(request), user=obj, source="admin")
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         chosen = form.cleaned_data.get("groups")
@@ -158,6 +167,8 @@ class PersonAdmin(UserAdmin):
         form.cleaned_data["groups"] = [group for group in chosen if group.name not in role_names] + held
         super().save_related(request, form, formsets, change)
         person_set_roles(user=user, roles=_roles_of(chosen), actor=request_actor(request), source="admin")
+        if getattr(form, "reactivate_after_roles", False):
+            person_reactivate(actor=request_actor(request), user=user, source="admin")
 
 
 admin.site.unregister(Group)
@@ -629,6 +640,15 @@ class SeatActivityAdmin(ReadOnlyAdmin):
     list_filter = ["source", "licence_pool"]
     list_select_related = ["source", "licence_pool"]
     search_fields = ["user"]
+
+
+@admin.register(models.AmountsCurrency)
+class AmountsCurrencyAdmin(ReadOnlyAdmin):
+    """The currency the stored amounts are in, recorded by migrate: read-only here, since changing it would relabel
+    every amount without converting it (`manage.py amounts_currency --relabel`, audited, is for amounts that really
+    are in REPORTING_CURRENCY already)."""
+
+    list_display = ["code", "recorded_at"]
 
 
 @admin.register(models.CurrencyRate)

@@ -21,6 +21,15 @@ class PortfolioConfig(AppConfig):
         install()
         # After every app's migrate signal (permissions of later apps exist only then); it is idempotent.
         post_migrate.connect(sync_role_groups, dispatch_uid="tollgate.sync_role_groups")
+        # The currency the database's amounts are in, recorded at every migrate; a REPORTING_CURRENCY that differs
+        # on a database holding amounts stops migrate, runserver and `manage.py check` (portfolio.E001).
+        from django.core import checks
+
+        from portfolio.costs.checks import amounts_currency_check
+        from portfolio.costs.services.amounts_currency import amounts_currency_on_migrate
+
+        post_migrate.connect(amounts_currency_on_migrate, sender=self, dispatch_uid="tollgate.amounts_currency")
+        checks.register(amounts_currency_check)
         # A new session starts with the person's own time zone (the pages show times in it).
         from django.contrib.auth.signals import user_logged_in
 

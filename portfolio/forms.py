@@ -324,7 +324,8 @@ class PersonForm(forms.Form):
 
     roles = forms.TypedMultipleChoiceField(choices=Role.choices, coerce=Role, required=False,
                                            widget=forms.CheckboxSelectMultiple,
-                                           help_text="What the person may do in Tollgate; none: they see nothing.")
+                                           help_text="What the person may do in Tollgate: at least one while the "
+                                                     "account is active (without one they would see nothing).")
     is_active = forms.BooleanField(label="Active", required=False,
                                    help_text="Untick when someone leaves: they can no longer sign in, and what they "
                                              "own stays theirs until it is handed over.")

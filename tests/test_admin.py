@@ -236,6 +236,40 @@ def test_an_administrator_cannot_lock_themselves_out_in_the_admin(client, admin_
     assert set(admin_user.groups.values_list("name", flat=True)) == {Role.ADMIN.value, Role.REVIEWER.value}
 
 
+def test_the_admin_refuses_taking_away_every_role_of_an_active_person(client, admin_user, owner):
+    """As on the People page and the API: one message on the groups, nothing saved; someone deactivated in the same
+    save may keep none, and someone reactivated with a role in one save is given the role first."""
+    from portfolio.services.people import NO_ROLE_LEFT
+
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[owner.pk])
+    data = change_form(client, url)
+    data["groups"] = []
+    data["first_name"] = ["Changed"]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["groups"] == [NO_ROLE_LEFT]
+    owner.refresh_from_db()
+    assert set(owner.groups.values_list("name", flat=True)) == {Role.OWNER.value} and owner.first_name != "Changed"
+
+    del data["is_active"]  # deactivated in the same save: no role is fine
+    assert client.post(url, data).status_code == 302
+    owner.refresh_from_db()
+    assert not owner.is_active and not owner.groups.exists()
+
+    data = change_form(client, url)
+    data["is_active"] = ["on"]
+    refused = client.post(url, data)  # turned back on without a role
+    assert refused.context["adminform"].form.errors["groups"] == [NO_ROLE_LEFT]
+    data["groups"] = [str(Group.objects.get(name=Role.REVIEWER.value).pk)]
+    assert client.post(url, data).status_code == 302
+    owner.refresh_from_db()
+    assert owner.is_active and set(owner.groups.values_list("name", flat=True)) == {Role.REVIEWER.value}
+    events = [row.additional_data["event"] for row in LogEntry.objects.get_for_object(owner)
+              .filter(additional_data__has_key="event").order_by("pk")]
+    assert events[-2:] == ["roles_changed", "person_reactivated"]
+
+
 def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_field_history(
         client, admin_user, owner, other_owner):
     client.force_login(admin_user)

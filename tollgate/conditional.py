@@ -6,7 +6,9 @@ second one silently undo the first's change. A client that sends the `ETag` it r
 and nothing is written. Without `If-Match` a write goes through as before (the last write wins).
 
 The tag is a digest of the record's answer as a GET gives it, so it changes whenever anything the client could have
-seen changes, a figure the nightly cost jobs compute included: the client then reads again. The check and the write
+seen changes, a figure the nightly cost jobs compute included: the client then reads again. A viewset may leave out
+fields that change without anyone editing the record (`untagged_fields`: a person's last sign-in), so that a
+client's If-Match does not fail because the person merely signed in. The check and the write
 run in one transaction (tollgate.database.ApiWriteAtomicMiddleware) with the row locked first on PostgreSQL, so two
 writes sent with the same tag cannot both pass.
 """
@@ -92,6 +94,9 @@ class ConditionalWritesMixin(_ViewSet):
     tagged_actions: frozenset[str] = TAGGED_ACTIONS
     # What a 412 calls the record ("This person has changed…"): the model's verbose name unless set.
     record_name: str | None = None
+    # Fields of the answer left out of the tag: they change without the record being edited (a sign-in, a count of
+    # other records), and a write does not set them, so a client's If-Match should not fail because of them.
+    untagged_fields: frozenset[str] = frozenset()
 
     def get_object(self) -> Any:
         if self.request.method in SAFE_METHODS or if_match_tags(self.request) is None:
@@ -121,7 +126,13 @@ class ConditionalWritesMixin(_ViewSet):
     def record_tag(self, instance: Any) -> str:
         """The tag of `instance` as a GET of it answers."""
         serializer = self._retrieve_serializer_class()(instance, context=self.get_serializer_context())
-        return representation_tag(serializer.data, self.request)
+        return self.answer_tag(serializer.data, self.request)
+
+    def answer_tag(self, data: dict[str, Any], request: HttpRequest | Request) -> str:
+        """The tag of a record's answer, without its untagged fields."""
+        if self.untagged_fields:
+            data = {name: value for name, value in data.items() if name not in self.untagged_fields}
+        return representation_tag(data, request)
 
     def _answers_as_retrieve(self, response: Response) -> bool:
         if self.action == "retrieve" or self.action not in TAGGED_ACTIONS:
@@ -143,7 +154,7 @@ class ConditionalWritesMixin(_ViewSet):
             return response
         if (self.action in self.tagged_actions and response.status_code == status.HTTP_200_OK
                 and self._answers_as_retrieve(response)):
-            response["ETag"] = representation_tag(response.data, request)
+            response["ETag"] = self.answer_tag(response.data, request)
         elif self.action == "create" and response.status_code == status.HTTP_201_CREATED:
             # The tag a GET of the new record gives, so that a client may write to it conditionally at once; computed
             # from the record read back, since a create's answer may come from its own input serializer.

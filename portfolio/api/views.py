@@ -308,10 +308,15 @@ class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retrie
     """People, for administrators and their provisioning scripts (someone joins, changes role, leaves): the People
     page's list and writes, through the same services and with the same rules (nobody locks themselves out, nobody
     is their own delegate, someone who left is not newly named one); each change in the audit trail, source "api".
-    An ETag on each person and If-Match on the writes to them (tollgate.conditional), as for the other records."""
+    An ETag on each person and If-Match on the writes to them (tollgate.conditional), as for the other records. The
+    tag covers who they are and what an administrator sets (username, e-mail, names, roles, department, title,
+    delegates, active), not what changes when they merely sign in, set their password or are invited, nor the
+    initiatives they own or their department's name (records of their own)."""
 
     permission_required = "portfolio.manage_people"
     record_name = "person"
+    untagged_fields = frozenset({"last_login", "sign_in", "has_password", "invited_at", "initiatives_owned",
+                                 "department_name"})
     serializer_class = serializers.PersonSerializer
     filterset_class = filtersets.PersonFilterSet
     ordering_fields = ["last_name", "first_name", "username", "email", "last_login", "initiatives_owned"]

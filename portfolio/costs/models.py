@@ -385,6 +385,23 @@ class CurrencyRate(TimestampedModel):
             raise ValidationError(errors)
 
 
+class AmountsCurrency(models.Model):
+    """The currency the database's amounts are in: one row. Amounts are plain numbers (declared costs, business
+    cases, prices, cost records, roll-ups, currency rates), labelled with settings.REPORTING_CURRENCY when shown, so
+    changing the setting on a database that holds amounts would relabel them without converting them; the system
+    check portfolio.E001 refuses to start then. Recorded by migrate (portfolio.costs.services.amounts_currency)."""
+
+    code = models.CharField(max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$", "ISO 4217, e.g. EUR.")])
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "amounts currency"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="amounts_currency_one_row")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class MonthlyCost(models.Model):
     """Roll-up: cost per initiative (empty = unallocated) x month x category, in the reporting currency."""
 

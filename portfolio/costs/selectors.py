@@ -44,6 +44,8 @@ from portfolio.costs.connectors.base import Period
 from portfolio.costs.connectors.registry import connector_class
 from portfolio.models import (
     SCHEDULE_PATTERN,
+    AIModel,
+    AmountsCurrency,
     CostRecord,
     CostSource,
     CurrencyRate,
@@ -667,3 +669,29 @@ def licence_pool_by_key(key: Any) -> LicencePool:
             f"{key!r} is ambiguous: initiative {initiative.external_id} has {len(pools)} licence pools ({tools}); "
             f"name one as {initiative.external_id}/<tool>, e.g. {initiative.external_id}/{pools[0].tool}")
     return pools[0]
+
+
+# The tables whose rows are amounts in the reporting currency (or, for rates, relative to it), each asked "is there
+# one?": value reports and business cases hang off initiatives, roll-ups and forecasts follow cost records.
+def amounts_exist() -> bool:
+    """Whether the database holds any amount: an initiative (its declared cost), a priced model, a licence pool, a
+    cost record, a roll-up or a currency rate."""
+    priced = AIModel.objects.filter(Q(input_price_per_mtok__isnull=False) | Q(output_price_per_mtok__isnull=False))
+    return any(queryset.exists() for queryset in (
+        Initiative.objects.all(), priced, LicencePool.objects.all(), CostRecord.objects.all(),
+        MonthlyCost.objects.all(), CurrencyRate.objects.all()))
+
+
+def amounts_currency_recorded() -> str | None:
+    """The currency the database's amounts are in, as migrate recorded it (None before it has)."""
+    return AmountsCurrency.objects.filter(pk=1).values_list("code", flat=True).first()
+
+
+def amounts_currency_mismatch() -> tuple[str, str] | None:
+    """(the amounts' currency, settings.REPORTING_CURRENCY) when they differ on a database that holds amounts: the
+    amounts would be shown in the setting's currency without being converted. None when they agree, when nothing was
+    recorded yet, or when there is no amount to mislabel."""
+    recorded, setting = amounts_currency_recorded(), reporting_currency()
+    if recorded is None or recorded == setting or not amounts_exist():
+        return None
+    return recorded, setting

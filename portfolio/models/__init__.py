@@ -9,6 +9,7 @@ from portfolio.costs.models import (
     SECRET_SETTING_JOINED,
     SECRET_SETTING_WORDS,
     AllocationRule,
+    AmountsCurrency,
     CostForecast,
     CostRecord,
     CostSource,
@@ -49,6 +50,7 @@ from portfolio.models.inventory import (
 )
 
 __all__ = [
+    "AmountsCurrency",
     "ApiToken",
     "DecimalShape",
     "money_field",

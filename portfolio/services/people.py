@@ -40,6 +40,27 @@ def _names_from_email(email: str) -> tuple[str, str]:
     return parts[0].capitalize(), " ".join(p.capitalize() for p in parts[1:])
 
 
+def username_holder(email: str) -> Actor | None:
+    """The account whose username is `email` in some letter case, if any. A new person's account is named by their
+    e-mail address and usernames are unique ignoring case (portfolio migration 0028, as sign-in ignores case), so an
+    account named so but with another e-mail address (a typo fixed on one side, an account added in the Django admin
+    without an address) blocks creating the person: they are not matched by username, which is not what vouches for
+    them, and not given another username either, as they would then sign in with their address to that account."""
+    return User.objects.filter(username__iexact=email.strip()).first()
+
+
+def person_new_check(*, email: str) -> None:
+    """Refuse (ValidationError on "email") to create a person whose e-mail address is another account's username."""
+    holder = username_holder(email)
+    if holder is None:
+        return
+    who = holder.get_full_name() or holder.username
+    address = f"whose e-mail address is {holder.email}" if holder.email else "which has no e-mail address"
+    raise ValidationError({"email": (
+        f"{email.strip().lower()} is already the username of another account ({who}, {address}): give that account "
+        "this e-mail address, or change its username in the Django admin, then try again.")})
+
+
 @transaction.atomic
 def person_get_or_create(
     *,
@@ -50,11 +71,13 @@ def person_get_or_create(
     title: str | None = None,
     role: Role | None = None,
 ) -> tuple[Actor, bool]:
-    """Find a person by e-mail (case-insensitive) or create them with an unusable password."""
+    """Find a person by e-mail (case-insensitive) or create them with an unusable password, named by the address; an
+    address that is already another account's username (any case) is refused (person_new_check)."""
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     created = user is None
     if user is None:
+        person_new_check(email=email)
         guessed_first, guessed_last = _names_from_email(email)
         user = User(
             username=email,
@@ -94,10 +117,14 @@ def person_set_role(
 
 def _account_switch(*, actor: Actor | None, user: Actor, active: bool, event: str, source: str) -> Actor:
     """Turn an account on or off, audited by one explicit row saying where (`source`: the People page, the API, the
-    Django admin); the account's field history stays out of it."""
+    Django admin); the account's field history stays out of it. An account without a role is not turned back on
+    (no_role_errors): give it a role first."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied(f"Only administrators {'reactivate' if active else 'deactivate'} accounts.")
     if not active and (errors := self_lockout_errors(actor=actor, user=user, is_active=False)):
+        raise ValidationError(errors)
+    if active and not user.is_active and (errors := no_role_errors(user=user, roles=_role_groups_of(user),
+                                                                   is_active=True)):
         raise ValidationError(errors)
     if user.is_active != active:
         user.is_active = active
@@ -269,6 +296,36 @@ def self_lockout_errors(
     return errors
 
 
+# The one refusal of an edit that would leave an active account without a role, on every door (the People page, the
+# API, the Django admin).
+NO_ROLE_LEFT = ("Give them at least one role: without one they could sign in and see nothing in Tollgate. To stop "
+                "someone signing in, deactivate their account instead.")
+
+
+def _role_groups_of(user: Actor) -> set[Role]:
+    """The roles the person's groups give them now, read from the database (not the per-object memo of group_names,
+    which may predate a change made in this request)."""
+    names = user.groups.filter(name__in=[role.value for role in Role]).values_list("name", flat=True)
+    return {Role(name) for name in names}
+
+
+def no_role_errors(
+    *, user: Actor, roles: set[Role], is_active: bool, is_superuser: bool | None = None,
+) -> dict[str, str]:
+    """What is wrong with leaving `user` with `roles` and `is_active`: an active account with no role could sign in
+    and see nothing, so taking away someone's last role is refused, and so is reactivating someone who has none,
+    unless the account is (being) deactivated. A superuser is an administrator whatever their groups, so never
+    without a role. An active account that already had no role (an owner an inventory import created, someone single
+    sign-on took every role from) is not refused an edit that leaves its roles alone: the rule is about what an edit
+    takes away or turns back on. Asked by person_update, person_set_roles, reactivation and the Django admin's form."""
+    superuser = user.is_superuser if is_superuser is None else is_superuser
+    if roles or not is_active or superuser:
+        return {}
+    if user.is_active and not _role_groups_of(user):
+        return {}  # already without a role, and this edit neither takes one away nor turns the account back on
+    return {"roles": NO_ROLE_LEFT}
+
+
 @transaction.atomic
 def person_update(
     *, actor: Actor | None, user: Actor, roles: set[Role], is_active: bool, department: Department | None,
@@ -278,12 +335,16 @@ def person_update(
     sign in, and the profile
     (department, title, the delegates who act for the person on everything they own). Each part is audited: roles and
     (de)activation by their services' rows, the profile as field history. An administrator cannot lock themselves
-    out (take away their own administrator role or deactivate their own account): another administrator must."""
+    out (take away their own administrator role or deactivate their own account): another administrator must. Nor
+    does anyone take away every role of an active person (no_role_errors): deactivating them is how someone stops
+    using Tollgate, and a deactivated person may be left without a role."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change people's roles and accounts.")
     delegates = list(delegates)
     errors = self_lockout_errors(actor=actor, user=user, roles=roles, is_active=is_active,
                                  is_superuser=False if user.is_superuser else None)
+    if "roles" not in errors:
+        errors.update(no_role_errors(user=user, roles=roles, is_active=is_active))
     if user.is_superuser:
         # A superuser is an administrator whatever groups they are in (tollgate.roles), so unticking the role here
         # would change nothing but the audit trail: refused. Ticked, it is what they already are: their groups stay.
@@ -311,7 +372,9 @@ def person_update(
             profile.save(update_fields=[*changed, "updated_at"])
         if named != {delegate.pk for delegate in delegates}:
             profile.delegates.set(delegates)
-    person_set_roles(user=user, roles=roles, actor=actor, source=source)
+    # Roles before the account is switched: the roles of someone deactivated in the same edit may all go (checked
+    # above), and someone reactivated is given their roles first.
+    person_set_roles(user=user, roles=roles, actor=actor, source=source, allow_none=not is_active)
     if user.is_active and not is_active:
         person_deactivate(actor=actor, user=user, source=source)
     elif is_active and not user.is_active:
@@ -320,15 +383,22 @@ def person_update(
 
 
 @transaction.atomic
-def person_set_roles(*, user: Actor, roles: set[Role], actor: Actor | None, source: str) -> bool:
+def person_set_roles(
+    *, user: Actor, roles: set[Role], actor: Actor | None, source: str, allow_none: bool = False,
+) -> bool:
     """Give `user` exactly these roles (their other groups untouched): staff status follows the administrator role,
-    except for superusers. Audited when anything changed; returns whether it did."""
+    except for superusers. Audited when anything changed; returns whether it did. Taking away an active person's
+    last role is refused (no_role_errors) unless `allow_none`: single sign-on with managed roles, where the
+    provider's groups decide and someone in none of them loses every role and is refused at sign-in, and
+    person_update deactivating the account in the same edit."""
     role_groups = Group.objects.filter(name__in=[r.value for r in Role])
     before = set(user.groups.filter(pk__in=role_groups).values_list("name", flat=True))
     after = {role.value for role in roles}
     if before == after:
         return False
     if Role.ADMIN.value in before and (errors := self_lockout_errors(actor=actor, user=user, roles=roles)):
+        raise ValidationError(errors)
+    if not allow_none and (errors := no_role_errors(user=user, roles=roles, is_active=user.is_active)):
         raise ValidationError(errors)
     user.groups.remove(*role_groups.filter(name__in=before - after))
     user.groups.add(*role_groups.filter(name__in=after - before))
@@ -355,7 +425,9 @@ def person_sign_in_with_sso(
     people keep theirs and a newcomer gets `default_role`). With managed roles, each sign-in sets exactly those, or
     `default_role` for someone in none of the mapped groups, so a person removed from a group loses its role at the
     next sign-in. Returns None for a newcomer with no role (nothing is written): Tollgate does not create accounts
-    that could see nothing. Whether an existing person may come in is the caller's check (role_of).
+    that could see nothing. Whether an existing person may come in is the caller's check (role_of). A newcomer whose
+    address is another account's username (any case) is refused (PermissionDenied, the login page says why), as
+    person_new_check refuses it elsewhere.
     """
     email = email.strip().lower()
     matches = list(User.objects.filter(email__iexact=email).order_by("pk")[:2])
@@ -369,6 +441,11 @@ def person_sign_in_with_sso(
     if user is None:
         if not target:
             return None
+        if username_holder(email) is not None:  # no account is named twice (person_new_check)
+            raise PermissionDenied(
+                f"Tollgate already has an account named {email} that is not yours (it has another e-mail address), "
+                "so it could not create yours: ask an administrator to give that account your e-mail address (you "
+                "then sign in to it) or to rename it, then sign in again.")
         user = User(username=email, email=email, first_name=first_name, last_name=last_name)
         user.set_unusable_password()  # signs in through the identity provider only
         with disable_auditlog():  # the explicit row below is the record of the account's creation
@@ -383,7 +460,8 @@ def person_sign_in_with_sso(
         if changed:
             user.save(update_fields=list(changed))
     if target is not None:
-        person_set_roles(user=user, roles=target, actor=None, source="sso")
+        # The provider's groups decide: someone in none of them loses every role (and role_of refuses them).
+        person_set_roles(user=user, roles=target, actor=None, source="sso", allow_none=True)
     return user
 
 

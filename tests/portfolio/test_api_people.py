@@ -173,3 +173,39 @@ def test_the_schema_documents_a_person_s_etag_and_if_match(api_client, admin_use
     assert "ETag" in person["get"]["responses"]["200"]["headers"]
     assert "ETag" in person["patch"]["responses"]["200"]["headers"]
     assert "If-Match" in [p["name"] for p in person["patch"]["parameters"]] and "412" in person["patch"]["responses"]
+
+
+def test_a_patch_taking_away_every_role_is_refused_unless_it_deactivates(api_client, admin_user, owner):
+    from portfolio.services.people import NO_ROLE_LEFT
+
+    api_client.force_authenticate(admin_user)
+    url = f"/api/people/{owner.pk}/"
+    refused = api_client.patch(url, {"roles": []}, format="json")
+    assert refused.status_code == 400 and refused.json() == {"roles": [NO_ROLE_LEFT]}
+    assert set(owner.groups.values_list("name", flat=True)) == {"owner"}
+    left = api_client.patch(url, {"roles": [], "is_active": False}, format="json")
+    assert left.status_code == 200 and left.json()["roles"] == [] and left.json()["is_active"] is False
+    back = api_client.patch(url, {"is_active": True}, format="json")
+    assert back.status_code == 400 and back.json() == {"roles": [NO_ROLE_LEFT]}
+    assert api_client.patch(url, {"is_active": True, "roles": ["owner"]}, format="json").status_code == 200
+
+
+def test_a_person_s_etag_does_not_change_when_they_sign_in_but_does_when_they_are_edited(api_client, admin_user,
+                                                                                       owner, client):
+    """A provisioning script's If-Match must not fail because the person merely signed in (last_login, and with it
+    how they sign in); an edit still changes the tag, and a stale one is still refused."""
+    owner.set_unusable_password()  # signs in with single sign-on: their first sign-in changes `sign_in` too
+    owner.save()
+    api_client.force_authenticate(admin_user)
+    url = f"/api/people/{owner.pk}/"
+    before = api_client.get(url)
+    assert before.json()["last_login"] is None and before.json()["sign_in"] == "not_invited"
+    client.force_login(owner)  # a sign-in: Django records last_login
+    after = api_client.get(url)
+    assert after.json()["last_login"] is not None and after.json()["sign_in"] == "sso"
+    assert after["ETag"] == before["ETag"]
+    edited = api_client.patch(url, {"title": "Counsel"}, format="json", HTTP_IF_MATCH=before["ETag"])
+    assert edited.status_code == 200 and edited["ETag"] != before["ETag"]
+    assert api_client.get(url)["ETag"] == edited["ETag"]
+    stale = api_client.patch(url, {"title": "Partner"}, format="json", HTTP_IF_MATCH=before["ETag"])
+    assert stale.status_code == 412

@@ -409,6 +409,30 @@ def test_an_owner_who_has_left_rejects_the_file(admin_user):
     assert counts() == before
 
 
+def test_an_owner_address_that_is_another_account_s_username_is_refused_on_its_row_and_column(admin_user):
+    """A new owner is named by their address and usernames are unique ignoring case: an account already named so
+    with another e-mail address fails the file with the row and column (not the database's constraint), on a row
+    with other bad cells too; an address differing only in case from someone's e-mail address is that person."""
+    UserFactory(username="AP.Team@example.com", email="payables@corp.example", first_name="Pay", last_name="Ables",
+                role=Role.OWNER)
+    before = counts()
+    run = run_import(csv_bytes({"external_id": "INV-1"},
+                               {"external_id": "INV-2", "start_date": "someday"}), actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    message = ("ap.team@example.com is already the username of another account (Pay Ables, whose e-mail address is "
+               "payables@corp.example): give that account this e-mail address, or change its username in the "
+               "Django admin, then try again.")
+    owner_errors = [(e["row"], e["column"], e["message"]) for e in run.errors if e["column"] == "owner_email"]
+    assert owner_errors == [(2, "owner_email", message), (3, "owner_email", message)]
+    assert counts() == before
+
+    same = UserFactory(username="apteam", email="AP.Team@Example.com", role=Role.OWNER)
+    run = run_import(csv_bytes({"external_id": "INV-1"}), actor=admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert Initiative.objects.get(external_id="INV-1").owner == same
+    assert User.objects.filter(email__iexact="ap.team@example.com").count() == 1
+
+
 def test_every_rule_a_row_breaks_is_listed_and_an_owner_who_left_may_stay(admin_user):
     """A row breaking several rules lists each on its column. An initiative whose owner left since is updated as
     initiative_update would: the owner is not named anew, so the import (like the API) keeps them."""

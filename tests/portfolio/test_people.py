@@ -267,3 +267,70 @@ def test_the_edit_page_shows_a_superuser_s_administrator_role_ticked_and_keeps_i
     assert added.status_code == 302
     assert set(root.groups.values_list("name", flat=True)) == {"executive", "owner"}
     assert [event.changes_dict for event in role_events(root)] == [{"roles": [["executive"], ["executive", "owner"]]}]
+
+
+def test_nobody_active_is_left_without_a_role_unless_the_account_is_deactivated(admin_user, owner):
+    """Someone without a role could sign in and see nothing: taking away their last role is refused, with one message,
+    unless the same edit deactivates them; they are not reactivated without a role either."""
+    from portfolio.services import person_reactivate
+    from portfolio.services.people import NO_ROLE_LEFT
+
+    rows = LogEntry.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        person_update(actor=admin_user, user=owner, roles=set(), is_active=True, department=None, title="Lead",
+                      delegates=[])
+    assert refused.value.message_dict == {"roles": [NO_ROLE_LEFT]}
+    with pytest.raises(ValidationError) as refused_directly:
+        person_set_roles(user=owner, roles=set(), actor=admin_user, source="admin")
+    assert refused_directly.value.message_dict == {"roles": [NO_ROLE_LEFT]}
+    owner.refresh_from_db()
+    assert set(owner.groups.values_list("name", flat=True)) == {"owner"} and owner.profile.title == ""
+    assert LogEntry.objects.count() == rows
+
+    # Deactivated in the same edit, they may keep none; but they are not turned back on without one.
+    person_update(actor=admin_user, user=owner, roles=set(), is_active=False, department=None, title="",
+                  delegates=[])
+    owner.refresh_from_db()
+    assert not owner.is_active and not owner.groups.exists()
+    assert events(owner) == ["roles_changed", "person_deactivated"]
+    with pytest.raises(ValidationError) as not_back:
+        person_update(actor=admin_user, user=owner, roles=set(), is_active=True, department=None, title="",
+                      delegates=[])
+    assert not_back.value.message_dict == {"roles": [NO_ROLE_LEFT]}
+    with pytest.raises(ValidationError):
+        person_reactivate(actor=admin_user, user=owner)
+    owner.refresh_from_db()
+    assert not owner.is_active
+    person_update(actor=admin_user, user=owner, roles={Role.REVIEWER}, is_active=True, department=None, title="",
+                  delegates=[])
+    owner.refresh_from_db()
+    assert owner.is_active and set(owner.groups.values_list("name", flat=True)) == {"reviewer"}
+    assert events(owner)[-2:] == ["roles_changed", "person_reactivated"]
+
+
+def test_an_active_person_already_without_a_role_may_still_be_edited_and_sso_may_take_every_role(admin_user):
+    """The rule is about what an edit takes away: an owner an import created (no role yet) keeps being editable, and
+    single sign-on's managed roles follow the provider's groups, which may give none (the sign-in is then refused)."""
+    imported = UserFactory()
+    person_update(actor=admin_user, user=imported, roles=set(), is_active=True, department=None, title="Analyst",
+                  delegates=[])
+    imported.profile.refresh_from_db()
+    assert imported.profile.title == "Analyst"
+    person_set_roles(user=imported, roles={Role.OWNER}, actor=None, source="sso")
+    assert person_set_roles(user=imported, roles=set(), actor=None, source="sso", allow_none=True)
+    assert not imported.groups.exists()
+
+
+def test_the_edit_page_refuses_taking_away_every_role(login, admin_user, owner):
+    from portfolio.services.people import NO_ROLE_LEFT
+
+    client = login(admin_user)
+    url = reverse("portfolio:person_edit", args=[owner.pk])
+    response = client.post(url, {"is_active": "on", "title": "Lead"})
+    assert response.status_code == 200
+    assert NO_ROLE_LEFT in response.content.decode().replace("&#x27;", "'")
+    owner.refresh_from_db()
+    assert owner.groups.filter(name="owner").exists() and owner.profile.title == ""
+    assert client.post(url, {"title": "Left"}).status_code == 302  # unticked Active too: deactivated, no role
+    owner.refresh_from_db()
+    assert not owner.is_active and not owner.groups.exists()

@@ -208,6 +208,31 @@ def test_sso_sign_in_refuses_an_ambiguous_e_mail_and_creates_no_one_without_a_ro
     assert not UserModel.objects.filter(email="new@example.com").exists()
 
 
+def test_an_address_that_is_another_account_s_username_creates_no_one_and_raises_no_integrity_error():
+    """Usernames are unique ignoring case (portfolio migration 0028) and new people are named by their address: one
+    that is already another account's username (any case) is refused with a message, by the import's service and by
+    single sign-on alike, instead of failing on the database's constraint; one that differs only in case from
+    someone's e-mail address is that person."""
+    UserModel = get_user_model()
+    named = UserModel.objects.create(username="Sam.Named@example.com", email="sam@corp.example", first_name="Sam",
+                                     last_name="Named")
+    with pytest.raises(ValidationError) as refused:
+        services.person_get_or_create(email="sam.named@example.com")
+    assert refused.value.message_dict == {"email": [
+        "sam.named@example.com is already the username of another account (Sam Named, whose e-mail address is "
+        "sam@corp.example): give that account this e-mail address, or change its username in the Django admin, "
+        "then try again."]}
+    with pytest.raises(PermissionDenied, match="already has an account named sam.named@example.com that is not"):
+        services.person_sign_in_with_sso(email="SAM.NAMED@example.com", first_name="S", last_name="N",
+                                         roles={Role.OWNER}, default_role=None)
+    assert list(UserModel.objects.filter(username__iexact="sam.named@example.com")) == [named]
+
+    cased = UserModel.objects.create(username="ccase", email="Cleo.Case@Example.com")
+    assert services.person_get_or_create(email="cleo.case@example.com") == (cased, False)
+    assert services.person_sign_in_with_sso(email="CLEO.CASE@example.com", first_name="", last_name="",
+                                            roles={Role.OWNER}, default_role=None) == cased
+
+
 def test_reference_get_or_create_is_case_insensitive():
     dept = services.department_get_or_create(name="Customer Service")
     assert services.department_get_or_create(name="customer service") == dept

@@ -166,6 +166,28 @@ def test_an_imported_person_signs_in_to_their_account(sso):
 
 @pytest.mark.oidc
 @pytest.mark.django_db
+def test_an_address_that_is_another_account_s_username_is_refused_with_the_reason_not_an_error(sso):
+    """Usernames are unique ignoring case and a newcomer is named by their address: an account already named so (in
+    any case) but with another e-mail address is not signed in to, nor doubled; an address differing only in case
+    from someone's is that person."""
+    named = UserFactory(username="Kim.Clash@example.com", email="kim.c@corp.example", role=Role.OWNER)
+    client = Client()
+    response = sign_in(client, "kim.clash", ["tollgate-owners"])
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+    page = client.get(reverse("login")).content.decode().replace("&#x27;", "'")
+    assert "Tollgate already has an account named kim.clash@example.com that is not yours" in page
+    assert list(User.objects.filter(username__iexact="kim.clash@example.com")) == [named]
+
+    same = UserFactory(username="kimberly", email="Kim.Case@Example.com", role=Role.OWNER)
+    client = Client()
+    sign_in(client, "kim.case", ["tollgate-owners"])
+    assert int(client.session["_auth_user_id"]) == same.pk
+    assert User.objects.filter(email__iexact="kim.case@example.com").count() == 1
+
+
+@pytest.mark.oidc
+@pytest.mark.django_db
 def test_a_deactivated_person_cannot_sign_in(sso):
     sign_in(Client(), "del.gone", ["tollgate-owners"])
     person_deactivate(actor=None, user=User.objects.get(email="del.gone@example.com"))

@@ -34,7 +34,7 @@ from portfolio.services.business_cases import (
 from portfolio.services.initiatives import cost_center_check, people_check, start_date_check
 from portfolio.services.inventory_import.parse import InventoryRow, RowError
 from portfolio.services.licences import licence_pool_save
-from portfolio.services.people import person_get_or_create
+from portfolio.services.people import person_get_or_create, person_new_check
 from portfolio.services.reference import (
     ai_model_get_or_create,
     cost_center_get_or_create,
@@ -163,19 +163,29 @@ def _validation_errors(row: InventoryRow, exc: ValidationError) -> list[RowError
     ]
 
 
+def _new_owner_check(email: str) -> None:
+    """person_new_check, on the owner's column."""
+    try:
+        person_new_check(email=email)
+    except ValidationError as exc:
+        raise ValidationError({"owner": exc.messages}) from exc
+
+
 def _rule_errors(
     row: InventoryRow, *, initiative: Initiative | None, department: Department | None, cost_center: CostCenter | None,
-    owner: Actor | None,
+    owner: Actor | None, new_owner: str | None = None,
 ) -> list[RowError]:
     """The rules every door holds an initiative to (portfolio.services.initiatives), applied as initiative_create
     and initiative_update apply them: on creation, and on update to what the row changes. Every rule the row breaks
-    is listed, each on its column. A new owner (an e-mail nobody has yet) is created active, so only a known
-    person can have left."""
+    is listed, each on its column. A new owner (an e-mail nobody has yet) is created active, so only a known person
+    can have left; but their address may already be another account's username (`new_owner`, person_new_check)."""
     checks: list[Callable[[], None]] = []
     if department is not None:  # None: the department cell is bad, so the cost center cannot be checked against it
         checks.append(lambda: cost_center_check(department=department, cost_center=cost_center))
     if owner is not None and (initiative is None or initiative.owner_id != owner.pk):
         checks.append(lambda: people_check(owner=owner, delegates=None, owner_named=True))
+    if owner is None and new_owner:
+        checks.append(lambda: _new_owner_check(new_owner))
     if "start_date" not in row.flawed and (initiative is None or initiative.start_date != row.start_date):
         checks.append(lambda: start_date_check(row.start_date))
     found: list[RowError] = []
@@ -218,6 +228,12 @@ class _References:
         for chunk in _chunks(row.owner_email for row in rows if row.owner_email and "owner_email" not in row.flawed):
             for person in User.objects.annotate(email_key=Lower("email")).filter(email_key__in=chunk).order_by("pk"):
                 self._people.setdefault(person.email_key, person)
+        # The file's owner e-mails (lower case) that are some account's username: a new owner is named by their
+        # address, so one of these is refused unless someone already has the address (person_new_check).
+        self._usernames: set[str] = set()
+        for chunk in _chunks(row.owner_email for row in rows if row.owner_email and "owner_email" not in row.flawed):
+            self._usernames.update(User.objects.annotate(name_key=Lower("username")).filter(name_key__in=chunk)
+                                   .values_list("name_key", flat=True))
         self._owners: dict[str, Actor] = {}
         self._departments: dict[str, Department] = {}
         self._cost_centers: dict[str, CostCenter | None] = {}
@@ -230,6 +246,10 @@ class _References:
         if email not in self._people:  # Lower() and iexact may disagree beyond ASCII: ask as the services do
             self._people[email] = User.objects.filter(email__iexact=email).first()
         return self._people[email]
+
+    def taken_as_username(self, email: str) -> bool:
+        """Whether some account's username is this e-mail (any case): a new owner could not be named by it."""
+        return email in self._usernames
 
     def owner(self, email: str, *, department: Department) -> Actor:
         """The owner a row names, created (in the row's department) when nobody has the e-mail yet."""
@@ -341,7 +361,9 @@ def _flawed_row_errors(
     department = references.department(row.department) if usable("department", row.department) else None
     cost_center = references.cost_center(row.cost_center) if usable("cost_center", row.cost_center) else None
     owner = references.person(row.owner_email) if usable("owner_email", row.owner_email) else None
-    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner)
+    clash = owner is None and usable("owner_email", row.owner_email) and references.taken_as_username(row.owner_email)
+    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner,
+                         new_owner=row.owner_email if clash else None)
     if initiative is not None:
         found += _lock_errors(row, initiative=initiative, changed=_changed_columns(initiative, row) - row.flawed)
     return found
@@ -359,15 +381,21 @@ def _write_row(row: InventoryRow, errors: list[RowError], references: _Reference
 
     department = references.department(row.department)
     cost_center = references.cost_center(row.cost_center) if row.cost_center else None
-    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center,
-                         owner=references.person(row.owner_email))
+    owner = references.person(row.owner_email)
+    clash = owner is None and references.taken_as_username(row.owner_email)
+    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner,
+                         new_owner=row.owner_email if clash else None)
     if found:
         errors.extend(found)
         return None
     if row.cost_center:
         cost_center = cost_center or references.cost_center_create(row.cost_center, department=department)
 
-    owner = references.owner(row.owner_email, department=department)
+    try:
+        owner = references.owner(row.owner_email, department=department)
+    except ValidationError as exc:  # an address that is a username in a letter case Lower() did not fold alike
+        errors.extend(RowError(row.row, "owner_email", message) for message in exc.messages)
+        return None
     vendors = [references.vendor(name) for name in row.vendors]
     ai_models = [references.ai_model(name, vendors=vendors) for name in row.models]
 
