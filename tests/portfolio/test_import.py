@@ -270,6 +270,24 @@ def test_imported_initiative_creation_is_audited_as_an_import(admin_user):
     assert LogEntry.objects.get_for_object(owner).get(action=LogEntry.Action.CREATE).actor == admin_user
 
 
+def test_owners_without_a_role_get_the_owner_role_and_roles_held_are_kept(admin_user):
+    """An imported owner had no role: invited, they signed in and saw nothing, not even the initiatives they own."""
+    roleless = UserFactory(email="no.role@example.com")
+    reviewer = UserFactory(email="rita@example.com", role=Role.REVIEWER)
+    run = run_import(csv_bytes({}, {"external_id": "INV-901", "owner_email": "no.role@example.com"},
+                               {"external_id": "INV-902", "owner_email": "rita@example.com"}), actor=admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+
+    def roles(user) -> set[str]:
+        return set(user.groups.values_list("name", flat=True))
+
+    assert roles(User.objects.get(email="ap.team@example.com")) == {Role.OWNER.value}  # created by the import
+    assert roles(roleless) == {Role.OWNER.value}
+    assert roles(reviewer) == {Role.REVIEWER.value}  # a role held is left as it is
+    changed = LogEntry.objects.get_for_object(roleless).get(additional_data__event="roles_changed")
+    assert (changed.actor, changed.additional_data["source"]) == (admin_user, "inventory_import")
+
+
 # --- bad files: all or nothing, every error with its row and column -------------------------------------------------
 
 

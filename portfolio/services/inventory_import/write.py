@@ -34,13 +34,14 @@ from portfolio.services.business_cases import (
 from portfolio.services.initiatives import cost_center_check, people_check, start_date_check
 from portfolio.services.inventory_import.parse import InventoryRow, RowError
 from portfolio.services.licences import licence_pool_save
-from portfolio.services.people import person_get_or_create, person_new_check
+from portfolio.services.people import person_get_or_create, person_new_check, person_set_role
 from portfolio.services.reference import (
     ai_model_get_or_create,
     cost_center_get_or_create,
     department_get_or_create,
     vendor_get_or_create,
 )
+from tollgate.roles import Role, has_any_role
 from tollgate.types import Actor
 
 User = get_user_model()
@@ -252,10 +253,14 @@ class _References:
         return email in self._usernames
 
     def owner(self, email: str, *, department: Department) -> Actor:
-        """The owner a row names, created (in the row's department) when nobody has the e-mail yet."""
+        """The owner a row names, created (in the row's department) when nobody has the e-mail yet. Someone without a
+        role (new, or an account that never had one) is given the initiative owner's: without a role they would sign
+        in and see nothing, not even the initiatives they own; a role someone already has is left as it is."""
         if email not in self._owners:
             known = self.person(email)
             owner, created = person_get_or_create(email=email, department=department if known is None else None)
+            if created or not has_any_role(owner):
+                person_set_role(user=owner, role=Role.OWNER, actor=None, source=AUDIT_SOURCE)  # the run's actor
             self._owners[email] = self._people[email] = owner
             if created:
                 self.created["people"].append(owner.email)
