@@ -2,6 +2,7 @@
 (pages and API), which check segregation of duties and write the audit trail."""
 
 from django.contrib import admin
+from django.utils import timezone
 
 from reviews import models
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -21,11 +22,16 @@ class ReviewCycleAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ValueReport)
 class ValueReportAdmin(ReadOnlyAdmin):
-    list_display = ["initiative", "cycle", "status", "outcome_count", "submitted_at"]
+    list_display = ["initiative", "cycle", "status", "state", "outcome_count", "submitted_at"]
     list_filter = ["status", "cycle"]
     search_fields = ["initiative__name", "initiative__external_id"]
-    list_select_related = ["initiative", "cycle"]
+    list_select_related = ["initiative", "cycle", "verdict"]
     inlines = [KpiActualInline]
+
+    @admin.display(description="State")
+    def state(self, obj: models.ValueReport) -> str:
+        """As the pages say it: a draft of a closed cycle or of an ended initiative is not shown as due."""
+        return obj.state_text(timezone.localdate())
 
 
 @admin.register(models.Verdict)

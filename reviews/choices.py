@@ -17,12 +17,18 @@ class ReportStatus(models.TextChoices):
 
 
 class ReportState(models.TextChoices):
-    """What a page shows for a report: a draft is 'due' until its due date and 'overdue' after it."""
+    """What a page shows for a report (ValueReport.state_on). A draft is owed ('due' until its due date, 'overdue'
+    after it) only while its cycle takes reports and its initiative runs: before the cycle opens and its period has
+    ended it is 'not open yet'; in a closed cycle it was 'not submitted'; once its initiative ended (killed, retired,
+    rejected) it is 'not expected'."""
 
     DUE = "due", "Due"
     OVERDUE = "overdue", "Overdue"
     SUBMITTED = "submitted", "Submitted"
     REVIEWED = "reviewed", "Verdict given"
+    NOT_OPEN = "not_open", "Not open yet"
+    NOT_SUBMITTED = "not_submitted", "Not submitted (cycle closed)"
+    NOT_EXPECTED = "not_expected", "Not expected (initiative ended)"
 
 
 class Decision(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.choices import ENDED_STAGES, Stage
 from portfolio.models.base import KPI_FIGURE, money_field
 from reviews import calculations
 from reviews.choices import CycleStatus, Decision, ReminderKind, ReportState, ReportStatus
@@ -40,10 +41,27 @@ class ReviewCycle(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("reviews:cycle_detail", args=[self.pk])
 
+    @property
+    def takes_reports_from(self) -> date:
+        """The first day its reports take figures and submissions: its opening day, and never before the period it
+        reviews has ended (a quarter's actuals exist only once it is over)."""
+        return max(self.opens_on, self.period_end + timedelta(days=1))
+
+    def not_open_reason(self, today: date) -> str | None:
+        """Why the cycle's reports take no figures on `today` (it has not opened, or its period has not ended), or
+        None when they do."""
+        if today >= self.takes_reports_from:
+            return None
+        if today <= self.period_end:
+            return (f"The cycle {self.name} reviews {self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d}, which "
+                    f"has not ended: its reports take figures from {self.takes_reports_from:%Y-%m-%d}.")
+        return (f"The cycle {self.name} opens on {self.opens_on:%Y-%m-%d}: its reports take figures from that "
+                "day.")
+
     def status_on(self, today: date) -> CycleStatus:
         if self.closed_at is not None:
             return CycleStatus.CLOSED
-        return CycleStatus.UPCOMING if today < self.opens_on else CycleStatus.OPEN
+        return CycleStatus.UPCOMING if today < self.takes_reports_from else CycleStatus.OPEN
 
     @property
     def status(self) -> CycleStatus:
@@ -83,6 +101,10 @@ class ValueReport(models.Model):
     reopened_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopened_reason = models.TextField(blank=True)
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="value_reports_written",
+        help_text="Who entered its figures or evidence, or submitted it: none of them may judge or reopen it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -97,8 +119,16 @@ class ValueReport(models.Model):
         return reverse("reviews:report_detail", args=[self.pk])
 
     def state_on(self, today: date) -> ReportState:
+        """Submitted reports by their verdict; a draft is owed (due, then overdue) only while its initiative runs,
+        its cycle is not closed and takes reports (selectors.report_state_q says the same in SQL)."""
         if self.status == ReportStatus.SUBMITTED:
             return ReportState.REVIEWED if hasattr(self, "verdict") else ReportState.SUBMITTED
+        if self.initiative.stage in ENDED_STAGES:
+            return ReportState.NOT_EXPECTED
+        if self.cycle.closed_at is not None:
+            return ReportState.NOT_SUBMITTED
+        if today < self.cycle.takes_reports_from:
+            return ReportState.NOT_OPEN
         return ReportState.OVERDUE if today > self.cycle.due_on else ReportState.DUE
 
     @property
@@ -110,9 +140,21 @@ class ValueReport(models.Model):
         """Submitted after the cycle's due date (on the server's calendar day); a draft is not late, but overdue."""
         return self.submitted_at is not None and timezone.localdate(self.submitted_at) > self.cycle.due_on
 
+    def state_label(self, today: date) -> str:
+        """The state's label, naming how the initiative ended for a draft no longer expected: "Not expected
+        (initiative killed)"."""
+        state = self.state_on(today)
+        if state == ReportState.NOT_EXPECTED:
+            return f"Not expected (initiative {Stage(self.initiative.stage).label.lower()})"
+        return str(state.label)
+
+    @property
+    def state_display(self) -> str:
+        return self.state_label(timezone.localdate())
+
     def state_text(self, today: date) -> str:
         """The state as lists and their CSV say it, late submissions flagged: "Submitted late"."""
-        label = str(self.state_on(today).label)
+        label = self.state_label(today)
         if not self.submitted_late:
             return label
         return "Submitted late" if self.state_on(today) == ReportState.SUBMITTED else f"{label} (submitted late)"

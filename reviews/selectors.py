@@ -19,7 +19,7 @@ from django.utils import timezone
 from governance.selectors import policy_value
 from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.calculations import Quarter
-from portfolio.choices import Stage
+from portfolio.choices import ENDED_STAGES, Stage
 from portfolio.costs.calculations import OVERSIGHT, cents
 from portfolio.costs.selectors import MONEY_FIELD, initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
@@ -128,10 +128,12 @@ def initiatives_of(user: Viewer) -> QuerySet[Initiative]:
 
 
 def current_cycle(today: date | None = None) -> ReviewCycle | None:
-    """The open cycle with the latest period; else the latest cycle (upcoming or closed)."""
+    """The open cycle (taking reports: ReviewCycle.takes_reports_from) with the latest period; else the latest cycle
+    (upcoming or closed)."""
     today = today or timezone.localdate()
     cycles = ReviewCycle.objects.order_by("-period_start", "-pk")
-    return cycles.filter(closed_at__isnull=True, opens_on__lte=today).first() or cycles.first()
+    return (cycles.filter(closed_at__isnull=True, opens_on__lte=today, period_end__lt=today).first()
+            or cycles.first())
 
 
 def next_cycle_to_open(today: date | None = None, due_after_days: int = 30) -> calculations.ScheduledCycle:
@@ -175,23 +177,45 @@ def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initi
     )
 
 
+def owed_drafts_q() -> Q:
+    """Drafts still owed: in a cycle not closed, of an initiative that has not ended (a killed, retired or rejected
+    initiative owes no more reports; its drafts are kept, "not expected")."""
+    return Q(status=ReportStatus.DRAFT, cycle__closed_at__isnull=True) & ~Q(initiative__stage__in=ENDED_STAGES)
+
+
+def taking_reports_q(today: date) -> Q:
+    """Reports of cycles that take figures on `today`: opened, and the period they review has ended
+    (ReviewCycle.takes_reports_from)."""
+    return Q(cycle__opens_on__lte=today, cycle__period_end__lt=today)
+
+
 def my_open_reports(*, user: Viewer) -> QuerySet[ValueReport]:
-    """Drafts of the user's initiatives in cycles that are open: what they still owe."""
+    """Drafts of the user's running initiatives in cycles that are open and take reports: what they still owe."""
     today = timezone.localdate()
     return report_base_queryset().filter(
-        initiative__in=initiatives_of(user).values("pk"), status=ReportStatus.DRAFT,
-        cycle__closed_at__isnull=True, cycle__opens_on__lte=today,
+        owed_drafts_q(), taking_reports_q(today), initiative__in=initiatives_of(user).values("pk"),
     ).order_by("cycle__due_on", "initiative__name")
 
 
+def report_written_by(report: ValueReport, user: Viewer) -> bool:
+    """Whether the user submitted the report or entered figures or evidence in it (ValueReport.authors, which the
+    services keep): they may not judge or reopen it (tollgate.roles.wrote_the_report)."""
+    if not user.is_authenticated:
+        return False
+    return report.submitted_by_id == user.pk or report.authors.filter(pk=user.pk).exists()
+
+
 def review_queue(*, user: Viewer) -> QuerySet[ValueReport]:
-    """Submitted reports without a verdict, minus those of initiatives the reviewer owns or acts for."""
+    """Submitted reports without a verdict, minus those of initiatives the reviewer owns or acts for and those they
+    submitted or edited themselves."""
     if not may(user, "governance.view_reviewqueue"):
         return ValueReport.objects.none()
     return (
         report_base_queryset()
         .filter(status=ReportStatus.SUBMITTED, verdict__isnull=True)
         .exclude(initiative__in=initiatives_of(user).values("pk"))
+        .exclude(Q(submitted_by=user))
+        .exclude(Q(authors=user))
         .order_by("submitted_at", "pk")
     )
 
@@ -203,7 +227,7 @@ def cycle_list(*, user: Viewer) -> QuerySet[ReviewCycle]:
     return ReviewCycle.objects.select_related("created_by").annotate(
         reports_count=Count("reports"),
         submitted_count=Count("reports", filter=Q(reports__status=ReportStatus.SUBMITTED)),
-        overdue_count=Count("reports", filter=Q(reports__status=ReportStatus.DRAFT, due_on__lt=today)),
+        overdue_count=Count("reports", filter=report_state_q(ReportState.OVERDUE, today, prefix="reports__")),
     )
 
 
@@ -214,41 +238,60 @@ def cycle_reports(cycle: ReviewCycle) -> QuerySet[ValueReport]:
 
 @dataclass(frozen=True)
 class DepartmentProgress:
+    """A department's reports of a cycle by state (ValueReport.state_on); submitted counts those with a verdict."""
+
     department: str
     submitted: int
     due: int
     overdue: int
+    not_open: int = 0
+    not_submitted: int = 0
+    not_expected: int = 0
 
     @property
     def total(self) -> int:
-        return self.submitted + self.due + self.overdue
+        return (self.submitted + self.due + self.overdue + self.not_open + self.not_submitted
+                + self.not_expected)
+
+
+# The states a cycle's overview counts beside submitted / due / overdue, shown only when some report is in them.
+PROGRESS_EXTRA_STATES = (
+    ("not_open", "Not open yet", "#8a8f98"),
+    ("not_submitted", "Not submitted (cycle closed)", "#6b4f3a"),
+    ("not_expected", "Not expected (initiative ended)", "#c4c7cc"),
+)
 
 
 def cycle_progress_by_department(cycle: ReviewCycle, today: date | None = None) -> list[DepartmentProgress]:
-    """Submitted / due / overdue per department, in one aggregate query."""
+    """Reports per department and state, in one aggregate query (the states as ValueReport.state_on decides them)."""
     today = today or timezone.localdate()
-    overdue = today > cycle.due_on
+    counts = {state.value: Count("pk", filter=report_state_q(state, today)) for state in ReportState}
     rows = (
         ValueReport.objects.filter(cycle=cycle).order_by().values("initiative__department__name")
-        .annotate(
-            submitted=Count("pk", filter=Q(status=ReportStatus.SUBMITTED)),
-            drafts=Count("pk", filter=Q(status=ReportStatus.DRAFT)),
-        )
+        .annotate(**counts)
         .order_by("initiative__department__name")
     )
     return [
         DepartmentProgress(
-            row["initiative__department__name"], row["submitted"],
-            0 if overdue else row["drafts"], row["drafts"] if overdue else 0,
+            row["initiative__department__name"], row[ReportState.SUBMITTED] + row[ReportState.REVIEWED],
+            row[ReportState.DUE], row[ReportState.OVERDUE], not_open=row[ReportState.NOT_OPEN],
+            not_submitted=row[ReportState.NOT_SUBMITTED], not_expected=row[ReportState.NOT_EXPECTED],
         )
         for row in rows
     ]
 
 
+def cycle_progress_extra_states(progress: list[DepartmentProgress]) -> list[tuple[str, str]]:
+    """The (attribute, label) of the states beyond submitted / due / overdue that some department has reports in."""
+    return [(attr, label) for attr, label, _ in PROGRESS_EXTRA_STATES if any(getattr(row, attr) for row in progress)]
+
+
 def cycle_progress_figure(progress: list[DepartmentProgress]) -> dict[str, Any]:
     """Plotly stacked bar chart (JSON-ready) of the cycle's reports per department."""
     departments = [row.department for row in progress]
-    series = (("Submitted", "submitted", "#1f7a4d"), ("Due", "due", "#e0a526"), ("Overdue", "overdue", "#b3261e"))
+    shown = {attr for attr, _ in cycle_progress_extra_states(progress)}
+    series = (("Submitted", "submitted", "#1f7a4d"), ("Due", "due", "#e0a526"), ("Overdue", "overdue", "#b3261e"),
+              *((label, attr, color) for attr, label, color in PROGRESS_EXTRA_STATES if attr in shown))
     return {
         "data": [
             {"type": "bar", "name": label, "x": departments, "y": [getattr(row, attr) for row in progress],
@@ -465,15 +508,22 @@ def reported_active_users() -> Subquery:
     return Subquery(latest_report.values("active_users")[:1], output_field=IntegerField())
 
 
+def evidence_q(today: date) -> Q:
+    """Submitted reports that count as evidence on `today`: of a period that has ended. A report about months that
+    have not happened (one submitted before this was refused) feeds no guard, signal or dashboard."""
+    return Q(status=ReportStatus.SUBMITTED, cycle__period_end__lt=today)
+
+
 def scale_evidence(*, initiative: Initiative) -> str | None:
-    """Evidence for governance's pilot -> production guard: the latest submitted report at or above the approved
-    business case's minimum viable scale (outcomes per month; lowering it after approval does not count), described in
-    one line; None when there is none."""
+    """Evidence for governance's pilot -> production guard: the latest submitted report of an ended period
+    (evidence_q) at or above the approved business case's minimum viable scale (outcomes per month; lowering it after
+    approval does not count), described in one line; None when there is none."""
     min_viable_scale = approved_plan(initiative).min_viable_scale
     if min_viable_scale is None:
         return None
     reports = (
-        ValueReport.objects.filter(initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count__isnull=False)
+        ValueReport.objects.filter(evidence_q(timezone.localdate()), initiative=initiative,
+                                   outcome_count__isnull=False)
         .select_related("cycle")
         .order_by("-cycle__period_end", "-pk")
     )
@@ -487,13 +537,13 @@ def scale_evidence(*, initiative: Initiative) -> str | None:
 
 def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today: date) -> dict[int, ReviewFacts]:
     """Governance's signals read this (registered in reviews/apps.py): per initiative with value reports, the
-    figures of its last `reports` submitted reports (newest first, as report_figures computes them), its drafts
-    overdue in open cycles, and its minimum-viable-scale evidence (against the approved business case). A constant
+    figures of its last `reports` submitted reports of ended periods (evidence_q; newest first, as report_figures
+    computes them), its drafts overdue in open cycles (not those of an ended initiative: it owes none), and its
+    minimum-viable-scale evidence (against the approved business case). A constant
     number of queries for any number of initiatives: the submitted reports' headline, the initiatives with their KPIs
     and approved business cases, the latest reports with their actuals, the overdue drafts."""
-    submitted = ValueReport.objects.filter(status=ReportStatus.SUBMITTED)
-    overdue = ValueReport.objects.filter(status=ReportStatus.DRAFT, cycle__closed_at__isnull=True,
-                                         cycle__due_on__lt=today)
+    submitted = ValueReport.objects.filter(evidence_q(today))
+    overdue = ValueReport.objects.filter(report_state_q(ReportState.OVERDUE, today))
     if initiative_ids is not None:
         ids = list(initiative_ids)
         submitted, overdue = submitted.filter(initiative_id__in=ids), overdue.filter(initiative_id__in=ids)
@@ -570,51 +620,67 @@ def coe_reviewers() -> list:
 
 
 def reports_awaiting_reminder(today: date) -> QuerySet[ValueReport]:
-    """Drafts of open cycles that are not yet due (reminders stop at the due date; escalation takes over)."""
+    """Drafts still owed (owed_drafts_q) in cycles that take reports and are not yet due (reminders stop at the due
+    date; escalation takes over)."""
     return report_base_queryset().filter(
-        status=ReportStatus.DRAFT, cycle__closed_at__isnull=True, cycle__opens_on__lte=today, cycle__due_on__gte=today,
-    ).order_by("pk")
+        report_state_q(ReportState.DUE, today)).order_by("pk")
 
 
 def reports_to_escalate(today: date, escalation_days: int) -> QuerySet[ValueReport]:
-    """Drafts of open cycles overdue by MORE than `escalation_days` days that were not escalated yet."""
-    from datetime import timedelta
-
+    """Drafts still owed (owed_drafts_q) overdue by MORE than `escalation_days` days that were not escalated yet."""
     from reviews.models import ReminderLog
 
     escalated = ReminderLog.objects.filter(report=OuterRef("pk"), kind="escalation")
     return report_base_queryset().filter(
-        status=ReportStatus.DRAFT, cycle__closed_at__isnull=True,
-        cycle__due_on__lt=today - timedelta(days=escalation_days),
+        report_state_q(ReportState.OVERDUE, today), cycle__due_on__lt=today - timedelta(days=escalation_days),
     ).exclude(Exists(escalated)).order_by("pk")
 
 
-def report_state_q(state: ReportState, today: date) -> Q:
-    """The reports in `state` on `today`, as ValueReport.state_on decides it, for filtering a list."""
-    return {
-        ReportState.DUE: Q(status=ReportStatus.DRAFT, cycle__due_on__gte=today),
-        ReportState.OVERDUE: Q(status=ReportStatus.DRAFT, cycle__due_on__lt=today),
+def report_state_q(state: ReportState, today: date, *, prefix: str = "") -> Q:
+    """The reports in `state` on `today`, as ValueReport.state_on decides it, for filtering a list (`prefix`: the
+    path to the report from the queried model, "reports__" from a cycle)."""
+    draft = Q(status=ReportStatus.DRAFT)
+    ended = Q(initiative__stage__in=ENDED_STAGES)
+    closed = Q(cycle__closed_at__isnull=False)
+    taking = taking_reports_q(today)
+    owed = owed_drafts_q()
+    query = {
+        ReportState.DUE: owed & taking & Q(cycle__due_on__gte=today),
+        ReportState.OVERDUE: owed & taking & Q(cycle__due_on__lt=today),
+        ReportState.NOT_OPEN: owed & ~taking,
+        ReportState.NOT_SUBMITTED: draft & ~ended & closed,
+        ReportState.NOT_EXPECTED: draft & ended,
         ReportState.SUBMITTED: Q(status=ReportStatus.SUBMITTED, verdict__isnull=True),
         ReportState.REVIEWED: Q(status=ReportStatus.SUBMITTED, verdict__isnull=False),
     }[state]
+    return _prefixed(query, prefix) if prefix else query
+
+
+def _prefixed(query: Q, prefix: str) -> Q:
+    """The same condition, each lookup reached through `prefix`."""
+    children = [_prefixed(child, prefix) if isinstance(child, Q) else _prefixed_lookup(child, prefix)
+                for child in query.children]
+    return Q(*children, _connector=query.connector, _negated=query.negated)
+
+
+def _prefixed_lookup(child: Any, prefix: str) -> tuple[str, Any]:
+    lookup, value = child
+    return f"{prefix}{lookup}", value
 
 
 def report_state_counts(queryset: QuerySet[ValueReport], today: date | None = None) -> dict[str, int]:
+    """How many of the reports are in each state on `today` (one aggregate query)."""
     today = today or timezone.localdate()
-    counts = {state.value: 0 for state in ReportState}
-    has_verdict = Verdict.objects.filter(report=OuterRef("pk"))
-    for report in queryset.annotate(has_verdict=Exists(has_verdict)).values("status", "cycle__due_on", "has_verdict"):
-        if report["status"] == ReportStatus.SUBMITTED:
-            counts[ReportState.REVIEWED if report["has_verdict"] else ReportState.SUBMITTED] += 1
-        else:
-            counts[ReportState.OVERDUE if today > report["cycle__due_on"] else ReportState.DUE] += 1
-    return counts
+    counts = queryset.order_by().aggregate(
+        **{state.value: Count("pk", filter=report_state_q(state, today)) for state in ReportState})
+    return {state.value: counts[state.value] or 0 for state in ReportState}
 
 
 def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) -> QuarterValueSet:
     """The value, outcomes and cost of each initiative's submitted report for the quarter's cycle (named like the
-    quarter), for portfolio's dashboard; registered in reviews.apps. A constant number of queries."""
-    reports = ValueReport.objects.filter(status=ReportStatus.SUBMITTED, cycle__name=quarter.name)
+    quarter; none while the quarter has not ended: evidence_q), for portfolio's dashboard; registered in
+    reviews.apps. A constant number of queries."""
+    reports = ValueReport.objects.filter(evidence_q(timezone.localdate()), cycle__name=quarter.name)
     if initiative_ids is not None:
         reports = reports.filter(initiative_id__in=list(initiative_ids))
     # Thousands of reports: read as plain rows and valued by the same rules as report_figures (kpi_value,

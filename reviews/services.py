@@ -32,7 +32,7 @@ from governance import services as governance_services
 from governance.choices import SignalRunTrigger
 from governance.evidence import Notice
 from governance.signals.services import signal_run_submit
-from portfolio.choices import KpiKind, NotificationEmail
+from portfolio.choices import ENDED_STAGES, KpiKind, NotificationEmail, Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import KPI, Initiative, Profile
 from reviews import calculations, selectors
@@ -41,7 +41,7 @@ from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachmen
 from tollgate.audit import audit_event
 from tollgate.formatting import format_money
 from tollgate.jobs import transaction_lock
-from tollgate.roles import may
+from tollgate.roles import AUTHORSHIP, may
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,40 @@ def _lock(report: ValueReport) -> ValueReport:
 def _ensure_cycle_not_closed(report: ValueReport) -> None:
     if report.cycle.closed_at is not None:
         raise ValidationError(f"The cycle {report.cycle} is closed.")
+
+
+def not_owed_reason(report: ValueReport, today: date | None = None) -> str | None:
+    """Why the draft takes no figures, evidence or submission now, or None when it does: its initiative ended (an
+    ended initiative owes no value report), its cycle is closed, or its cycle does not take reports yet (it has not
+    opened, or the period it reviews has not ended: figures about months that have not happened are no evidence).
+    Pages ask it to hide the form; the services refuse with it."""
+    today = today or timezone.localdate()
+    initiative, cycle = report.initiative, report.cycle
+    if initiative.stage in ENDED_STAGES:
+        return (f"“{initiative}” is {Stage(initiative.stage).label.lower()}: an ended initiative owes no value report, "
+                f"so its {cycle} report can no longer be edited or submitted.")
+    if cycle.closed_at is not None:
+        return f"The cycle {cycle} is closed: this draft can no longer be edited or submitted."
+    return cycle.not_open_reason(today)
+
+
+def _ensure_owed(report: ValueReport) -> None:
+    reason = not_owed_reason(report)
+    if reason:
+        raise ValidationError(reason)
+
+
+def _authored(report: ValueReport, actor: Actor | None) -> None:
+    """The actor entered figures or evidence in the report, or submitted it: from now on they may not judge or reopen
+    it, whatever their relation to the initiative becomes (tollgate.roles.wrote_the_report)."""
+    if actor is not None:
+        report.authors.add(actor)
+
+
+def _ensure_not_author(report: ValueReport, actor: Actor | None) -> None:
+    """Nobody judges or reopens a report they wrote, said plainly rather than as a missing permission."""
+    if actor is not None and selectors.report_written_by(report, actor):
+        raise PermissionDenied(f"You submitted or edited the value report {report}, and {AUTHORSHIP}.")
 
 
 # Notifications -------------------------------------------------------------------------------------------------------
@@ -275,9 +309,11 @@ def review_cycle_get_or_open(
     now, and already running in the period reviewed (selectors.initiatives_owing_report). Returns the cycle and
     whether it was created.
 
-    The name follows the period (cycle_name_for_period), the period overlaps no other cycle's, and a new cycle's due
-    date has not passed: every report of a cycle already due would be overdue, and escalated, the day it opens (to
-    record a past quarter, give a due date from today on). `today` is the scheduler's day (default: the real one).
+    The name follows the period (cycle_name_for_period), the period overlaps no other cycle's, a new cycle opens only
+    after the period it reviews has ended (it may be opened ahead, with that later opening date: its reports take
+    figures from then on, ValueReport.state_on "not open yet"), and a new cycle's due date has not passed: every
+    report of a cycle already due would be overdue, and escalated, the day it opens (to record a past quarter, give a
+    due date from today on). `today` is the scheduler's day (default: the real one).
 
     Idempotent: an existing cycle of that name is reused as it is and only the missing reports are created, so the
     scheduler (or an impatient reviewer) can run it again safely. A closed cycle is left alone.
@@ -302,7 +338,13 @@ def review_cycle_get_or_open(
         errors.update(cycle_name_errors(name=name, period_start=period_start, period_end=period_end))
     if not errors:
         errors.update(cycle_overlap_error(name=name, period_start=period_start, period_end=period_end))
-    if not errors and due_on < today and not ReviewCycle.objects.filter(name=name).exists():
+    is_new = not ReviewCycle.objects.filter(name=name).exists()
+    if not errors and is_new and opens_on <= period_end:
+        errors["opens_on"] = (f"A cycle opens once the period it reviews has ended: {name} reviews "
+                              f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}, so it opens on "
+                              f"{period_end + timedelta(days=1):%Y-%m-%d} at the earliest, not "
+                              f"{opens_on:%Y-%m-%d}. It may be opened ahead with that later opening date.")
+    if not errors and is_new and due_on < today:
         errors["due_on"] = (f"The due date {due_on:%Y-%m-%d} has passed: every report of the cycle would be overdue "
                             "the day it opens. Give a due date from today on.")
     if errors:
@@ -383,7 +425,7 @@ def value_report_save_draft(
     _require(actor, "reviews.change_valuereport", report)
     if report.status != ReportStatus.DRAFT:
         raise ValidationError("Only a draft can be edited; ask a reviewer to reopen the report.")
-    _ensure_cycle_not_closed(report)
+    _ensure_owed(report)
     fields = dict(fields or {})
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
@@ -409,14 +451,17 @@ def value_report_save_draft(
             report.full_clean(exclude=["cycle", "initiative"])
             report.save()
         existing = {a.kpi_id: a for a in report.actuals.all()}
+        entries_changed = False
         for kpi_id in sorted(set(actuals) | set(stated)):
             values: dict[str, Any] = {}
             if kpi_id in actuals:
                 values["actual"] = actuals[kpi_id]
             if kpi_id in stated:
                 values.update(stated_value=stated[kpi_id].amount, evidence=stated[kpi_id].evidence.strip())
-            _kpi_entry_save(existing.get(kpi_id) or KpiActual(report=report, kpi_id=kpi_id), values)
+            entries_changed |= _kpi_entry_save(existing.get(kpi_id) or KpiActual(report=report, kpi_id=kpi_id), values)
     _ensure_value_recordable(report)
+    if changed or entries_changed:
+        _authored(report, actor)
     return report
 
 
@@ -466,18 +511,22 @@ def _ensure_value_recordable(report: ValueReport) -> None:
         raise ValidationError({"kpi_actuals": messages})
 
 
-def _kpi_entry_save(row: KpiActual, values: Mapping[str, Any]) -> None:
-    """Write one KPI's entry: the given parts change, the others stay; an entry left with nothing is removed."""
+def _kpi_entry_save(row: KpiActual, values: Mapping[str, Any]) -> bool:
+    """Write one KPI's entry: the given parts change, the others stay; an entry left with nothing is removed.
+    Returns whether anything was written."""
     changed = [f for f, v in values.items() if getattr(row, f) != v]
     for field_name in changed:
         setattr(row, field_name, values[field_name])
     if row.actual is None and row.stated_value is None and not row.evidence:
         if row.pk is not None:
             row.delete()
-        return
+            return True
+        return False
     if row.pk is None or changed:
         row.full_clean(exclude=["report", "kpi"])
         row.save()
+        return True
+    return False
 
 
 def _submission_errors(report: ValueReport) -> dict[str, list[str]]:
@@ -511,7 +560,7 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
     _require(actor, "reviews.change_valuereport", report)
     if report.status != ReportStatus.DRAFT:
         raise ValidationError("This report is already submitted.")
-    _ensure_cycle_not_closed(report)
+    _ensure_owed(report)
     errors = _submission_errors(report)
     if errors:
         raise ValidationError(errors)
@@ -524,6 +573,7 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
         report.submitted_by = actor
         report.submitted_at = timezone.now()
         report.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at"])
+    _authored(report, actor)
     _audit(report, actor=actor, event="value_report_submitted",
            changes={"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]})
     _oversight_changed(report)
@@ -545,8 +595,10 @@ def _oversight_changed(report: ValueReport) -> None:
 
 @transaction.atomic
 def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str) -> ValueReport:
-    """Send a submitted report back to its owner with a reason. Not after a verdict: the verdict stands."""
+    """Send a submitted report back to its owner with a reason. Not after a verdict: the verdict stands; not by
+    someone who wrote it; not once its initiative ended (nobody could edit it again)."""
     report = _lock(report)
+    _ensure_not_author(report, actor)
     _require(actor, "reviews.reopen_valuereport", report)
     reason = (reason or "").strip()
     if not reason:
@@ -556,6 +608,9 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
     if Verdict.objects.filter(report=report).exists():
         raise ValidationError("A verdict was given on this report; it can no longer be reopened.")
     _ensure_cycle_not_closed(report)
+    if report.initiative.stage in ENDED_STAGES:
+        raise ValidationError(f"“{report.initiative}” is {Stage(report.initiative.stage).label.lower()}: an ended "
+                              "initiative owes no value report, so its report is not reopened. Give the verdict.")
     with set_actor(actor):
         report.status = ReportStatus.DRAFT
         report.submitted_by = None
@@ -619,6 +674,9 @@ def attachment_add(*, actor: Actor | None, report: ValueReport, file: File) -> R
         raise ValidationError({"file": "Attachments can only be added to a draft."})
     if report.cycle.closed_at is not None:
         raise ValidationError({"file": f"The cycle {report.cycle} is closed: its drafts take no more attachments."})
+    reason = not_owed_reason(report)
+    if reason:
+        raise ValidationError({"file": reason})
     original = PurePath(file.name or "").name
     extension = PurePath(original).suffix.lower().lstrip(".")
     if extension not in ATTACHMENT_TYPES:
@@ -639,6 +697,7 @@ def attachment_add(*, actor: Actor | None, report: ValueReport, file: File) -> R
         attachment = ReportAttachment(report=report, original_name=original[:255], size=size, uploaded_by=actor)
         attachment.file.save(original, file, save=False)
         attachment.save()
+    _authored(report, actor)
     return attachment
 
 
@@ -655,10 +714,14 @@ def attachment_remove(*, actor: Actor | None, attachment: ReportAttachment) -> N
     if report.cycle.closed_at is not None:
         raise ValidationError({"attachments": f"The cycle {report.cycle} is closed: its drafts can no longer be "
                                               "changed."})
+    reason = not_owed_reason(report)
+    if reason:
+        raise ValidationError({"attachments": reason})
     attachment = ReportAttachment.objects.select_for_update().get(pk=attachment.pk, report=report)
     storage, name = attachment.file.storage, attachment.file.name
     with set_actor(actor):
         attachment.delete()
+    _authored(report, actor)
     if name:
         transaction.on_commit(lambda: storage.delete(name))
 
@@ -669,8 +732,9 @@ def attachment_remove(*, actor: Actor | None, attachment: ReportAttachment) -> N
 @transaction.atomic
 def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale: str) -> Verdict:
     """A reviewer's verdict on a submitted report. KILL also kills the initiative, in the same transaction: if the
-    kill transition is refused, no verdict is recorded either."""
+    kill transition is refused, no verdict is recorded either. Nobody judges a report they submitted or edited."""
     report = _lock(report)
+    _ensure_not_author(report, actor)
     _require(actor, "reviews.give_verdict", report)
     rationale = (rationale or "").strip()
     errors = {}

@@ -12,8 +12,9 @@ from tollgate.ui.tables import CountColumn, PersonColumn, ordered_ignoring_case
 
 
 def _state_badge(report: ValueReport) -> SafeString:
-    state = report.state_on(timezone.localdate())
-    badge = format_html('<span class="stage report-state state-{}">{}</span>', state.value, state.label)
+    today = timezone.localdate()
+    badge = format_html('<span class="stage report-state state-{}">{}</span>', report.state_on(today).value,
+                        report.state_label(today))
     if report.submitted_late:
         badge = format_html('{} <span class="stage report-state state-late submitted-late">Submitted late</span>',
                             badge)

@@ -107,12 +107,13 @@ def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
     user = request.user
     submitted = report.status == ReportStatus.SUBMITTED
     has_verdict = hasattr(report, "verdict")
+    not_owed = services.not_owed_reason(report) if not submitted else None
     return {
         "report": report,
         "figures": selectors.report_figures(report),
         "state": report.state,
-        "can_edit": (report.status == ReportStatus.DRAFT and report.cycle.closed_at is None
-                     and may(user, "reviews.change_valuereport", report)),
+        "not_owed_reason": not_owed,
+        "can_edit": not submitted and not_owed is None and may(user, "reviews.change_valuereport", report),
         "can_give_verdict": submitted and not has_verdict and may(user, "reviews.give_verdict", report),
         "can_reopen": submitted and not has_verdict and may(user, "reviews.reopen_valuereport", report),
     }
@@ -192,13 +193,13 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
     def not_editable(self, report: ValueReport) -> HttpResponse | None:
-        """A submitted report, or a draft of a closed cycle, is read on its page, with the reason, rather than shown
-        as a form whose save would be refused (services.value_report_save_draft says the same)."""
+        """A submitted report, or a draft no longer or not yet owed (closed cycle, ended initiative, cycle that does
+        not take reports yet), is read on its page, with the reason, rather than shown as a form whose save would be
+        refused (services.value_report_save_draft says the same)."""
         if report.status != ReportStatus.DRAFT:
             messages.info(self.request, "This report is submitted; a reviewer may reopen it.")
-        elif report.cycle.closed_at is not None:
-            messages.info(self.request, f"The cycle {report.cycle} is closed: this draft can no longer be edited or "
-                                        "submitted.")
+        elif reason := services.not_owed_reason(report):
+            messages.info(self.request, reason)
         else:
             return None
         return HttpResponseRedirect(report.get_absolute_url())
@@ -312,7 +313,8 @@ class CycleDetailView(ListPageView):
         progress = selectors.cycle_progress_by_department(cycle)
         context.update(
             cycle=cycle, title=f"Review cycle {cycle.name}", progress=progress,
-            totals={key: sum(getattr(row, key) for row in progress) for key in ("submitted", "due", "overdue")},
+            totals={key: sum(getattr(row, key) for row in progress) for key in (
+                "submitted", "due", "overdue", "not_open", "not_submitted", "not_expected")},
             progress_figure=selectors.cycle_progress_figure(progress),
             can_manage=may(self.request.user, "reviews.manage_reviewcycle"),
         )

@@ -82,14 +82,33 @@ def relation_to(user, obj: Any) -> str | None:
 
 
 SEGREGATION = "nobody scores, approves or decides on an initiative they own or act for (someone else does)"
+AUTHORSHIP = "nobody judges or reopens a value report they submitted or edited (another reviewer does)"
+
+
+@predicate
+def wrote_the_report(user, obj) -> bool:
+    """The user submitted the value report, or entered figures or evidence in it (as owner, delegate or
+    administrator), at any time: stepping down as a delegate does not make them independent of what they wrote."""
+    if obj is None or not user.is_authenticated:
+        return False
+    from reviews.models import ValueReport
+
+    if not isinstance(obj, ValueReport):
+        return False
+    from reviews.selectors import report_written_by
+
+    return report_written_by(obj, user)
 
 
 def refusal_reason(user, obj: Any) -> str:
     """Why a role that allows an action is refused it on this record: the user's own relation to its initiative when
-    they have one (segregation of duties), else whose records an owner acts on. Pages and the API say the same."""
+    they have one (segregation of duties), their writing of the report, else whose records an owner acts on. Pages
+    and the API say the same."""
     relation = relation_to(user, obj)
     if relation is not None:
         return f"{relation}, and {SEGREGATION}"
+    if wrote_the_report(user, obj):
+        return f"you submitted or edited this value report, and {AUTHORSHIP}"
     return f"an owner acts on the initiatives they own or act for, and {SEGREGATION}"
 
 
@@ -136,8 +155,9 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "portfolio.view_importrun": is_admin,
 }
 
-# Segregation of duties: nobody scores, decides or gives a verdict on what they own or are delegate for.
-is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate
+# Segregation of duties: nobody scores, decides or gives a verdict on what they own or are delegate for, nor judges a
+# value report they wrote.
+is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate & ~wrote_the_report
 
 PERMISSIONS.update({
     # Governance: lifecycle transitions (governance/lifecycle.py names which permission each needs).

@@ -6,10 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_MESSAGES
-from reviews.choices import Decision
+from reviews.choices import Decision, ReportState
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import report_figures
 from reviews.services import REPORT_FIELDS
@@ -140,6 +141,12 @@ class ValueReportSerializer(ModelSerializer):
         read_only_fields = ["cycle", "initiative", "status", "submitted_by", "submitted_at", "reopened_by",
                             "reopened_at", "reopened_reason", "created_at", "updated_at"]
 
+    @extend_schema_field(serializers.ChoiceField(
+        choices=ReportState.choices,
+        help_text="What the pages show: a draft is `due`, then `overdue`, while owed; `not_open` before its cycle "
+                  "takes reports (it has not opened, or the period it reviews has not ended); `not_submitted` once its "
+                  "cycle closed; `not_expected` once its initiative ended (killed, retired, rejected). A submitted "
+                  "report is `submitted`, then `reviewed` with a verdict."))
     def get_state(self, obj: ValueReport) -> str:
         return obj.state_on(timezone.localdate()).value
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.services import initiative_transition
 from portfolio.choices import KpiDirection, KpiKind, Stage
-from reviews import services
+from reviews import calculations, services
 from reviews.choices import ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tests.factories import (
@@ -393,7 +394,7 @@ def test_evidence_is_added_and_removed_only_by_the_reports_owner_and_only_on_a_d
 
     settings.MEDIA_ROOT = tmp_path
     draft = ValueReport.objects.create(cycle=ReviewCycle.objects.create(
-        name="2026-Q4", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31), opens_on=date(2027, 1, 1),
+        name="2026-Q2", period_start=date(2026, 4, 1), period_end=date(2026, 6, 30), opens_on=date(2026, 7, 1),
         due_on=date(2027, 1, 31)), initiative=report.initiative)
     attachment = services.attachment_add(actor=owner, report=draft, file=SimpleUploadedFile("a.pdf", PDF_BYTES))
     upload = {"report": draft.pk, "file": SimpleUploadedFile("b.pdf", PDF_BYTES)}
@@ -407,3 +408,83 @@ def test_evidence_is_added_and_removed_only_by_the_reports_owner_and_only_on_a_d
     assert on_submitted.status_code == 400
     assert on_submitted.json()["file"] == ["Attachments can only be added to a draft."]
     assert list(ReportAttachment.objects.values_list("original_name", flat=True)) == ["a.pdf"]
+
+
+# Reports owed only once the quarter is over, by running initiatives; never judged by who wrote them --------------
+
+
+def test_a_report_of_a_quarter_not_over_takes_no_patch_nor_submission(api_client, owner, report):
+    today = timezone.localdate()
+    _, _, start, end = calculations.quarter_bounds(today)
+    report.cycle = ReviewCycleFactory(name="unfinished", period_start=start, period_end=end, opens_on=today,
+                                      due_on=end + timedelta(days=30))
+    report.save()
+    message = (f"The cycle unfinished reviews {start:%Y-%m-%d} to {end:%Y-%m-%d}, which has not ended: its reports "
+               f"take figures from {end + timedelta(days=1):%Y-%m-%d}.")
+    client = as_user(api_client, owner)
+    patched = client.patch(url("report-detail", report.pk), {"outcome_count": 3000}, format="json")
+    assert patched.status_code == 400 and patched.json() == {"non_field_errors": [message]}
+    submitted = client.post(url("report-submit", report.pk))
+    assert submitted.status_code == 400 and submitted.json() == {"non_field_errors": [message]}
+    assert client.get(url("report-detail", report.pk)).json()["state"] == "not_open"
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.outcome_count is None
+
+
+def test_a_cycle_of_the_quarter_in_progress_is_refused_and_one_opened_ahead_is_upcoming(api_client, reviewer):
+    today = timezone.localdate()
+    year, quarter, start, end = calculations.quarter_bounds(today)
+    body = {"name": f"{year}-Q{quarter}", "period_start": f"{start:%Y-%m-%d}", "period_end": f"{end:%Y-%m-%d}",
+            "due_on": f"{end + timedelta(days=30):%Y-%m-%d}"}
+    client = as_user(api_client, reviewer)
+    refused = client.post(url("cycle-list"), body, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["opens_on"]
+    assert f"opens on {end + timedelta(days=1):%Y-%m-%d} at the earliest" in refused.json()["opens_on"][0]
+    ahead = client.post(url("cycle-list"), {**body, "opens_on": f"{end + timedelta(days=1):%Y-%m-%d}"},
+                        format="json")
+    assert ahead.status_code == 201 and ahead.json()["status"] == "upcoming"
+
+
+def test_a_reviewer_who_wrote_a_report_gets_403_on_its_verdict_and_reopening(api_client, owner, reviewer, report):
+    writer = UserFactory(role=Role.REVIEWER)
+    report.initiative.delegates.add(writer)
+    client = as_user(api_client, writer)
+    body = {"outcome_count": 15000, "kpi_actuals": [{"kpi": kpi_of(report).pk, "actual": "5000"}]}
+    assert client.patch(url("report-detail", report.pk), body, format="json").status_code == 200
+    report.initiative.delegates.remove(writer)
+    services.value_report_submit(actor=owner, report=report)
+    expected = ("Your role allows this, but not on this one: you submitted or edited this value report, and nobody "
+                "judges or reopens a value report they submitted or edited (another reviewer does).")
+    verdict = client.post(url("report-verdict", report.pk), {"decision": "scale", "rationale": "Mine."},
+                          format="json")
+    assert verdict.status_code == 403 and verdict.json() == {"detail": expected}
+    reopened = client.post(url("report-reopen", report.pk), {"reason": "Mine to fix."}, format="json")
+    assert reopened.status_code == 403 and reopened.json() == {"detail": expected}
+    assert not Verdict.objects.exists()
+    assert as_user(api_client, reviewer).post(url("report-verdict", report.pk), {
+        "decision": "continue", "rationale": "Independent."}, format="json").status_code == 201
+
+
+def test_a_killed_initiatives_draft_is_not_expected_and_refuses_a_patch(api_client, owner, reviewer, report):
+    initiative_transition(actor=reviewer, initiative=report.initiative, transition="kill", reason="Duplicate.")
+    client = as_user(api_client, owner)
+    patched = client.patch(url("report-detail", report.pk), {"narrative": "Still writing."}, format="json")
+    assert patched.status_code == 400 and patched.json() == {"non_field_errors": [
+        f"“{report.initiative}” is killed: an ended initiative owes no value report, so its {report.cycle} report "
+        "can no longer be edited or submitted."]}
+    assert client.post(url("report-submit", report.pk)).status_code == 400
+    assert client.get(url("report-detail", report.pk)).json()["state"] == "not_expected"
+    listed = client.get(url("report-list"), {"state": "not_expected"}).json()["results"]
+    assert [row["id"] for row in listed] == [report.pk]
+
+
+def test_a_closed_cycles_draft_is_not_submitted_and_the_schema_lists_every_state(api_client, reviewer, report):
+    from drf_spectacular.generators import SchemaGenerator
+
+    services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    assert as_user(api_client, reviewer).get(url("report-detail", report.pk)).json()["state"] == "not_submitted"
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    state = schema["components"]["schemas"]["ValueReport"]["properties"]["state"]
+    choices = schema["components"]["schemas"][state["allOf"][0]["$ref"].split("/")[-1]]["enum"]
+    assert "not_submitted` once its cycle closed" in state["description"]
+    assert choices == ["due", "overdue", "submitted", "reviewed", "not_open", "not_submitted", "not_expected"]

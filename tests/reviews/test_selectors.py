@@ -6,13 +6,15 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
+from portfolio.calculations import Quarter
 from portfolio.choices import KpiDirection, KpiKind, Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import MonthlyCost
 from portfolio.services import business_case_save, business_case_version_record
-from reviews import selectors
-from reviews.choices import ReportStatus
+from reviews import calculations, selectors
+from reviews.choices import ReportState, ReportStatus
 from reviews.models import ValueReport
 from tests.factories import (
     BusinessCaseFactory,
@@ -245,3 +247,104 @@ def test_an_initiatives_reports_newest_first_with_figures_and_verdicts_in_fixed_
     with django_assert_num_queries(4):  # the same however many reports
         assert len(selectors.initiative_reports(initiative, user=reviewer)) == 4
     assert selectors.initiative_reports(initiative, user=UserFactory(role=None)) == []
+
+
+# What is owed, and what counts as evidence ---------------------------------------------------------------------------
+
+
+def test_reports_you_owe_leave_out_ended_initiatives_and_cycles_not_taking_reports(owner, initiative):
+    today = timezone.localdate()
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    open_cycle = ReviewCycleFactory(name="2026-Q2", period_start=date(2026, 4, 1), period_end=date(2026, 6, 30),
+                                    opens_on=today - timedelta(days=5), due_on=today + timedelta(days=20))
+    owed = ValueReportFactory(cycle=open_cycle, initiative=initiative)
+    killed = ValueReportFactory(cycle=open_cycle, initiative=InitiativeFactory(owner=owner, stage=Stage.KILLED))
+    _, _, start, end = calculations.quarter_bounds(today)
+    unfinished = ReviewCycleFactory(name="unfinished", period_start=start, period_end=end,
+                                    opens_on=today - timedelta(days=1), due_on=end + timedelta(days=30))
+    not_open = ValueReportFactory(cycle=unfinished, initiative=initiative)
+    assert list(selectors.my_open_reports(user=owner)) == [owed]
+    assert (killed.state, not_open.state) == (ReportState.NOT_EXPECTED, ReportState.NOT_OPEN)
+
+
+def test_overdue_drafts_of_ended_initiatives_are_not_overdue_for_the_signals(initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    late = ReviewCycleFactory(due_on=date(2026, 10, 31))
+    ValueReportFactory(cycle=late, initiative=initiative)
+    killed = InitiativeFactory(stage=Stage.KILLED)
+    ValueReportFactory(cycle=late, initiative=killed)
+    facts = selectors.review_facts(initiative_ids=None, reports=2, today=date(2026, 12, 7))
+    assert [r.quarter for r in facts[initiative.pk].overdue] == [late.name]
+    assert killed.pk not in facts
+
+
+def test_reports_of_a_period_not_over_feed_no_signal_nor_dashboard(initiative):
+    """Submitted before such reports were refused: they stay readable, but are no evidence of anything."""
+    BusinessCaseFactory(initiative=initiative, min_viable_scale=10)
+    today = timezone.localdate()
+    year, quarter, start, end = calculations.quarter_bounds(today)
+    unfinished = ReviewCycleFactory(name=f"{year}-Q{quarter}", period_start=start, period_end=end, opens_on=today,
+                                    due_on=end + timedelta(days=30))
+    ValueReportFactory(cycle=unfinished, initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count=9000)
+    assert selectors.scale_evidence(initiative=initiative) is None
+    assert initiative.pk not in selectors.review_facts(initiative_ids=None, reports=2, today=today)
+    quarter_set = selectors.quarter_values(quarter=Quarter(year, quarter), initiative_ids=None)
+    assert initiative.pk not in quarter_set.values
+    # The day after the quarter ends, it is evidence like any other.
+    after = end + timedelta(days=1)
+    assert selectors.review_facts(initiative_ids=None, reports=2, today=after)[initiative.pk].scale_evidence
+
+
+def test_the_review_queue_leaves_out_the_reports_a_reviewer_wrote(initiative, reviewer):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    submitted_by_them = ValueReportFactory(initiative=initiative, status=ReportStatus.SUBMITTED, submitted_by=reviewer)
+    edited_by_them = ValueReportFactory(initiative=InitiativeFactory(stage=Stage.PILOT),
+                                        status=ReportStatus.SUBMITTED)
+    edited_by_them.authors.add(reviewer)
+    other = ValueReportFactory(initiative=InitiativeFactory(stage=Stage.PILOT), status=ReportStatus.SUBMITTED)
+    assert list(selectors.review_queue(user=reviewer)) == [other]
+    assert selectors.report_written_by(submitted_by_them, reviewer)
+    assert selectors.report_written_by(edited_by_them, reviewer)
+    assert not selectors.report_written_by(other, reviewer)
+
+
+def test_every_state_the_pages_show_is_the_one_their_filter_and_counts_find(reviewer):
+    """ValueReport.state_on (the badge) and report_state_q (the filter, the counts, the cycle overview) agree."""
+    today = date(2026, 12, 7)
+    past = ReviewCycleFactory(name="2026-Q2", period_start=date(2026, 4, 1), period_end=date(2026, 6, 30),
+                              opens_on=date(2026, 7, 1), due_on=date(2026, 7, 31))
+    current = ReviewCycleFactory(name="2026-Q3", opens_on=date(2026, 10, 1), due_on=date(2026, 12, 31))
+    closed = ReviewCycleFactory(name="2026-Q1", period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
+                                opens_on=date(2026, 4, 1), due_on=date(2026, 4, 30), closed_at=timezone.now())
+    ahead = ReviewCycleFactory(name="2026-Q4", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31),
+                               opens_on=date(2027, 1, 1), due_on=date(2027, 1, 31))
+    sales = DepartmentFactory(name="Sales")
+
+    def report(cycle, stage=Stage.PILOT, **kwargs):
+        return ValueReportFactory(cycle=cycle, initiative=InitiativeFactory(stage=stage, department=sales), **kwargs)
+
+    expected = {
+        report(current): ReportState.DUE,
+        report(past): ReportState.OVERDUE,
+        report(current, status=ReportStatus.SUBMITTED): ReportState.SUBMITTED,
+        report(ahead): ReportState.NOT_OPEN,
+        report(closed): ReportState.NOT_SUBMITTED,
+        report(current, stage=Stage.KILLED): ReportState.NOT_EXPECTED,
+        report(closed, stage=Stage.RETIRED): ReportState.NOT_EXPECTED,
+    }
+    for found, state in expected.items():
+        assert ValueReport.objects.get(pk=found.pk).state_on(today) == state
+        assert set(ValueReport.objects.filter(selectors.report_state_q(state, today))) == {
+            r for r, s in expected.items() if s == state}
+    counts = selectors.report_state_counts(ValueReport.objects.all(), today)
+    assert counts == {"due": 1, "overdue": 1, "submitted": 1, "reviewed": 0, "not_open": 1, "not_submitted": 1,
+                      "not_expected": 2}
+    progress = {}
+    for cycle in (current, closed, ahead):
+        [row] = selectors.cycle_progress_by_department(cycle, today)
+        progress[cycle.name] = (row.submitted, row.due, row.overdue, row.not_open, row.not_submitted,
+                                row.not_expected)
+    assert progress == {"2026-Q3": (1, 1, 0, 0, 0, 1), "2026-Q1": (0, 0, 0, 0, 1, 1), "2026-Q4": (0, 0, 0, 1, 0, 0)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -14,11 +14,14 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
+from governance.services import TransitionError, initiative_transition
 from governance.tables import audit_changes_text
 from portfolio.choices import KpiDirection, KpiKind, Stage
-from reviews import selectors, services
-from reviews.choices import Decision, ReportStatus
+from portfolio.services import business_case_version_record
+from reviews import calculations, selectors, services
+from reviews.choices import Decision, ReportState, ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tests.factories import (
     BusinessCaseFactory,
@@ -753,3 +756,199 @@ def test_two_overlapping_cycles_opened_at_the_same_moment_give_one_cycle(reviewe
     assert sorted(outcomes.values())[-1] == "opened", outcomes
     assert "which overlaps this period" in sorted(outcomes.values())[0], outcomes
     assert ReviewCycle.objects.count() == 1
+
+
+# A report owes figures only once its quarter is over and its cycle open -------------------------------------------
+
+
+def unfinished_and_future_cycles():
+    """A cycle of the quarter in progress (as one opened before this was refused) and one of the next quarter, opened
+    ahead for planning: neither takes figures yet."""
+    today = timezone.localdate()
+    year, quarter, start, end = calculations.quarter_bounds(today)
+    current = ReviewCycle.objects.create(name=f"{year}-Q{quarter}", period_start=start, period_end=end,
+                                         opens_on=today, due_on=end + timedelta(days=30))
+    year, quarter, start, end = calculations.quarter_bounds(end + timedelta(days=1))
+    future = ReviewCycle.objects.create(name=f"{year}-Q{quarter}", period_start=start, period_end=end,
+                                        opens_on=end + timedelta(days=1), due_on=end + timedelta(days=31))
+    return current, future
+
+
+def test_a_report_takes_no_figures_evidence_or_submission_before_its_cycle_takes_reports(initiative, kpis, owner):
+    current, future = unfinished_and_future_cycles()
+    for cycle, message in (
+        (current, f"The cycle {current.name} reviews {current.period_start:%Y-%m-%d} to {current.period_end:%Y-%m-%d},"
+                  f" which has not ended: its reports take figures from "
+                  f"{current.period_end + timedelta(days=1):%Y-%m-%d}."),
+        (future, f"The cycle {future.name} reviews {future.period_start:%Y-%m-%d} to {future.period_end:%Y-%m-%d}, "
+                 f"which has not ended: its reports take figures from {future.opens_on:%Y-%m-%d}."),
+    ):
+        report = ValueReportFactory(cycle=cycle, initiative=initiative)
+        with pytest.raises(ValidationError) as refused:
+            fill(report, owner)
+        assert refused.value.messages == [message]
+        with pytest.raises(ValidationError) as refused:
+            services.value_report_submit(actor=owner, report=report)
+        assert refused.value.messages == [message]
+        with pytest.raises(ValidationError) as refused:
+            services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("a.pdf", PDF))
+        assert refused.value.message_dict == {"file": [message]}
+        report.refresh_from_db()
+        assert report.status == ReportStatus.DRAFT and report.outcome_count is None and not report.actuals.exists()
+        assert report.state == ReportState.NOT_OPEN and report.state_display == "Not open yet"
+
+
+def test_a_cycle_opened_ahead_takes_figures_from_its_opening_day(initiative, kpis, owner):
+    cycle = ReviewCycleFactory(name="2026-Q2", period_start=date(2026, 4, 1), period_end=date(2026, 6, 30),
+                               opens_on=date(2026, 7, 1), due_on=date(2026, 7, 31))
+    report = ValueReportFactory(cycle=cycle, initiative=initiative)
+    assert cycle.not_open_reason(date(2026, 6, 30)) == (
+        "The cycle 2026-Q2 reviews 2026-04-01 to 2026-06-30, which has not ended: its reports take figures from "
+        "2026-07-01.")
+    cycle.opens_on = date(2026, 7, 15)
+    assert cycle.not_open_reason(date(2026, 7, 14)) == (
+        "The cycle 2026-Q2 opens on 2026-07-15: its reports take figures from that day.")
+    assert cycle.not_open_reason(date(2026, 7, 15)) is None
+    assert report.state_on(date(2026, 7, 14)) == ReportState.NOT_OPEN
+    assert cycle.status_on(date(2026, 7, 14)) == "upcoming" and cycle.status_on(date(2026, 7, 15)) == "open"
+
+
+def test_a_cycle_opens_only_after_the_period_it_reviews_has_ended(reviewer, initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    today = timezone.localdate()
+    year, quarter, start, end = calculations.quarter_bounds(today)
+    name = f"{year}-Q{quarter}"
+    with pytest.raises(ValidationError) as refused:
+        services.review_cycle_open(actor=reviewer, name=name, period_start=start, period_end=end,
+                                   due_on=end + timedelta(days=30))
+    assert refused.value.message_dict == {"opens_on": [
+        f"A cycle opens once the period it reviews has ended: {name} reviews {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
+        f"so it opens on {end + timedelta(days=1):%Y-%m-%d} at the earliest, not {today:%Y-%m-%d}. It may be opened "
+        "ahead with that later opening date."]}
+    assert not ReviewCycle.objects.exists()
+    cycle = services.review_cycle_open(actor=reviewer, name=name, period_start=start, period_end=end,
+                                       opens_on=end + timedelta(days=1), due_on=end + timedelta(days=30))
+    assert cycle.status == "upcoming"
+    assert [r.state for r in cycle.reports.all()] == [ReportState.NOT_OPEN]
+
+
+def test_a_report_of_a_quarter_not_over_is_no_evidence_for_promotion(owner, reviewer, initiative):
+    """A report submitted for months that have not happened (before this was refused) does not open the pilot ->
+    production gate; the same figures for a quarter that is over do."""
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative, min_viable_scale=1000)
+    business_case_version_record(initiative=initiative, actor=reviewer, approve=True)
+    current, future = unfinished_and_future_cycles()
+    for cycle in (current, future):
+        ValueReportFactory(cycle=cycle, initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count=90_000,
+                           submitted_by=owner, submitted_at=timezone.now())
+    assert selectors.scale_evidence(initiative=initiative) is None
+    with pytest.raises(TransitionError, match="minimum viable scale"):
+        initiative_transition(actor=owner, initiative=initiative, transition="promote")
+    ValueReportFactory(initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count=90_000)  # 2026-Q3
+    initiative_transition(actor=owner, initiative=initiative, transition="promote")
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PRODUCTION
+
+
+# Nobody judges a report they wrote -----------------------------------------------------------------------------------
+
+
+def test_a_reviewer_who_wrote_a_report_as_delegate_may_not_judge_or_reopen_it_after_stepping_down(
+        owner, initiative, report, reviewer):
+    writer = UserFactory(role=Role.REVIEWER, first_name="Priya", last_name="Raman")
+    owner.profile.delegates.add(writer)
+    fill(report, writer)
+    services.value_report_submit(actor=writer, report=report)
+    owner.profile.delegates.remove(writer)
+    expected = (f"You submitted or edited the value report {report}, and nobody judges or reopens a value report they "
+                "submitted or edited (another reviewer does).")
+    with pytest.raises(PermissionDenied) as refused:
+        services.verdict_give(actor=writer, report=report, decision=Decision.SCALE, rationale="I wrote it; fine.")
+    assert str(refused.value) == expected
+    with pytest.raises(PermissionDenied) as refused:
+        services.value_report_reopen(actor=writer, report=report, reason="Mine to fix.")
+    assert str(refused.value) == expected
+    assert not Verdict.objects.exists() and not events(report, "value_report_reopened")
+    assert report not in selectors.review_queue(user=writer)
+    assert report in selectors.review_queue(user=reviewer)
+    services.verdict_give(actor=reviewer, report=report, decision=Decision.SCALE, rationale="Independent.")
+
+
+def test_editing_a_draft_is_writing_it_even_when_someone_else_submits(owner, initiative, report, reviewer):
+    initiative.delegates.add(reviewer)
+    services.value_report_save_draft(actor=reviewer, report=report, fields={"narrative": "Started by me."})
+    initiative.delegates.remove(reviewer)
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    assert set(ValueReport.objects.get(pk=report.pk).authors.all()) == {reviewer, owner}
+    with pytest.raises(PermissionDenied, match="You submitted or edited the value report"):
+        services.verdict_give(actor=reviewer, report=report, decision=Decision.CONTINUE, rationale="Looks fine.")
+    assert report not in selectors.review_queue(user=reviewer)
+
+
+def test_saving_nothing_new_is_not_writing_the_report(owner, initiative, report, reviewer):
+    fill(report, owner)
+    initiative.delegates.add(reviewer)
+    fill(report, reviewer)  # the same figures: nothing written, nothing in the trail
+    initiative.delegates.remove(reviewer)
+    services.value_report_submit(actor=owner, report=report)
+    services.verdict_give(actor=reviewer, report=report, decision=Decision.CONTINUE, rationale="Independent.")
+
+
+def test_the_authors_of_reports_written_before_are_read_from_the_audit_trail(owner, initiative, report):
+    writer, uploader, remover = (UserFactory(role=Role.REVIEWER) for _ in range(3))
+    initiative.delegates.add(writer, uploader, remover)
+    deflected = initiative.kpis.order_by("pk").first()
+    services.value_report_save_draft(actor=writer, report=report, kpi_actuals={deflected.pk: D("10")})
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={deflected.pk: None})  # row deleted
+    attachment = services.attachment_add(actor=uploader, report=report, file=SimpleUploadedFile("a.pdf", PDF))
+    services.attachment_remove(actor=remover, attachment=attachment)
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    report.authors.clear()  # as a report written before the field existed
+    migration = importlib.import_module("reviews.migrations.0008_report_authors_from_the_audit_trail")
+    migration.backfill(apps, None)
+    assert set(report.authors.all()) == {writer, uploader, remover, owner}
+
+
+# An ended initiative owes no report ----------------------------------------------------------------------------------
+
+
+def test_the_drafts_of_an_ended_initiative_are_kept_but_take_nothing_more(initiative, report, owner, reviewer):
+    fill(report, owner)
+    initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="Duplicate of a service.")
+    report = ValueReport.objects.get(pk=report.pk)
+    message = (f"“{initiative}” is killed: an ended initiative owes no value report, so its {report.cycle} report can "
+               "no longer be edited or submitted.")
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_save_draft(actor=owner, report=report, fields={"narrative": "Still here."})
+    assert refused.value.messages == [message]
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_submit(actor=owner, report=report)
+    assert refused.value.messages == [message]
+    with pytest.raises(ValidationError) as refused:
+        services.attachment_add(actor=owner, report=report, file=SimpleUploadedFile("a.pdf", PDF))
+    assert refused.value.message_dict == {"file": [message]}
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.narrative == "Deflection beat the target."  # kept
+    assert report.state == ReportState.NOT_EXPECTED
+    assert report.state_display == "Not expected (initiative killed)"
+
+
+def test_a_submitted_report_of_an_ended_initiative_is_judged_not_reopened(initiative, report, owner, reviewer):
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="Duplicate of a service.")
+    with pytest.raises(ValidationError, match="an ended initiative owes no value report, so its report is not "):
+        services.value_report_reopen(actor=reviewer, report=report, reason="Fix the figures.")
+    services.verdict_give(actor=reviewer, report=report, decision=Decision.CONTINUE, rationale="For the record.")
+
+
+def test_a_closed_cycles_draft_is_not_submitted_rather_than_due(report, reviewer):
+    services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    report = ValueReport.objects.get(pk=report.pk)
+    assert report.state_on(report.cycle.due_on - timedelta(days=1)) == ReportState.NOT_SUBMITTED
+    assert report.state_text(report.cycle.due_on) == "Not submitted (cycle closed)"

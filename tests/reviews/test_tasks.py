@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from portfolio.choices import Stage
-from reviews import services, tasks
+from reviews import selectors, services, tasks
 from reviews.choices import ReminderKind, ReportStatus
 from reviews.models import Notification, ReminderLog, ReviewCycle
 from tests.factories import (
@@ -174,3 +174,28 @@ def test_reminders_run_on_a_real_worker_over_redis(owner):
         assert tasks.reminders_send.delay().get(timeout=60) == 1
         assert tasks.reminders_send.delay().get(timeout=60) == 0
     assert ReminderLog.objects.filter(kind=ReminderKind.SECOND_REMINDER).count() == 1
+
+
+def test_the_drafts_of_an_ended_initiative_are_neither_reminded_nor_escalated(report, reviewer):
+    """Killed, retired or rejected: the initiative owes no more reports, so nobody is asked for one."""
+    for stage in (Stage.KILLED, Stage.RETIRED, Stage.REJECTED):
+        report.initiative.stage = stage
+        report.initiative.save()
+        assert not selectors.reports_awaiting_reminder(DUE - timedelta(days=3)).exists()
+        assert not selectors.reports_to_escalate(DUE + timedelta(days=30), 7).exists()
+        assert services.reminders_send(today=DUE - timedelta(days=3)) == []
+        assert services.escalations_send(today=DUE + timedelta(days=30)) == []
+    assert mail.outbox == [] and not ReminderLog.objects.exists()
+    report.initiative.stage = Stage.PILOT  # running again (a test's shortcut): owed, reminded
+    report.initiative.save()
+    assert [s.report_id for s in services.reminders_send(today=DUE - timedelta(days=3))] == [report.pk]
+
+
+def test_a_draft_of_a_cycle_that_takes_no_reports_yet_is_not_reminded(owner):
+    """A cycle opened before its quarter ended (as before this was refused): nobody is reminded of figures they may
+    not give yet."""
+    early = ReviewCycleFactory(name="2026-Q4", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31),
+                               opens_on=date(2026, 12, 1), due_on=date(2026, 12, 20))
+    ValueReportFactory(cycle=early, initiative=InitiativeFactory(owner=owner, stage=Stage.PILOT))
+    assert not selectors.reports_awaiting_reminder(date(2026, 12, 10)).exists()
+    assert services.reminders_send(today=date(2026, 12, 10)) == []

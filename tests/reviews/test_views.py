@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.services import initiative_transition
 from portfolio.choices import KpiDirection, KpiKind, Stage
 from portfolio.services import profile_notifications_set
-from reviews import services
+from reviews import calculations, services
 from reviews.choices import Decision, ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tests.factories import (
@@ -532,7 +533,8 @@ def test_the_cycle_page_filters_on_the_status_its_column_shows(login, executive,
     client = login(executive)
     page = client.get(late.get_absolute_url())
     options = page.context["filter"].form.fields["state"].choices
-    assert [label for _, label in options] == ["Any", "Due", "Overdue", "Submitted", "Verdict given"]
+    assert [label for _, label in options] == ["Any", "Due", "Overdue", "Submitted", "Verdict given", "Not open yet",
+                                               "Not submitted (cycle closed)", "Not expected (initiative ended)"]
     assert 'name="state"' in page.content.decode()
 
     def shown(url: str, state: str) -> list[str]:
@@ -652,3 +654,92 @@ def test_no_bell_without_a_role_nor_on_the_login_page(client, db):
 def test_navigation_has_my_reports_and_cycles(login, owner):
     html = login(owner).get(reverse("reviews:mine")).content.decode()
     assert f'href="{reverse("reviews:mine")}"' in html and f'href="{reverse("reviews:cycle_list")}"' in html
+
+
+# Reports owed only once the quarter is over, by running initiatives; never judged by who wrote them --------------
+
+
+def test_a_draft_of_a_quarter_not_over_is_read_with_the_dates_not_offered_as_a_form(login, owner, report):
+    today = timezone.localdate()
+    _, _, start, end = calculations.quarter_bounds(today)
+    report.cycle = ReviewCycleFactory(name="unfinished", period_start=start, period_end=end, opens_on=today,
+                                      due_on=end + timedelta(days=30))
+    report.save()
+    message = (f"The cycle unfinished reviews {start:%Y-%m-%d} to {end:%Y-%m-%d}, which has not ended: its reports "
+               f"take figures from {end + timedelta(days=1):%Y-%m-%d}.")
+    client = login(owner)
+    edit = reverse("reviews:report_edit", args=[report.pk])
+    for response in (client.get(edit), client.post(edit, form_data(report, action="submit"))):
+        assert response.status_code == 302 and response["Location"] == report.get_absolute_url()
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert message in html and edit not in html and "Not open yet" in html
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.outcome_count is None
+
+
+def test_the_cycle_form_refuses_a_cycle_opening_before_its_quarter_ends(login, reviewer):
+    today = timezone.localdate()
+    year, quarter, start, end = calculations.quarter_bounds(today)
+    data = {"name": f"{year}-Q{quarter}", "period_start": f"{start:%Y-%m-%d}", "period_end": f"{end:%Y-%m-%d}",
+            "opens_on": f"{today:%Y-%m-%d}", "due_on": f"{end + timedelta(days=30):%Y-%m-%d}"}
+    response = login(reviewer).post(reverse("reviews:cycle_create"), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["opens_on"] == [
+        f"A cycle opens once the period it reviews has ended: {year}-Q{quarter} reviews {start:%Y-%m-%d} to "
+        f"{end:%Y-%m-%d}, so it opens on {end + timedelta(days=1):%Y-%m-%d} at the earliest, not {today:%Y-%m-%d}. "
+        "It may be opened ahead with that later opening date."]
+    assert not ReviewCycle.objects.exists()
+
+
+def test_a_reviewer_who_submitted_a_report_as_delegate_is_refused_its_verdict_on_the_page(
+        login, owner, reviewer, report, initiative):
+    writer = UserFactory(role=Role.REVIEWER)
+    owner.profile.delegates.add(writer)
+    client = login(writer)
+    assert client.post(reverse("reviews:report_edit", args=[report.pk]),
+                       form_data(report, action="submit")).status_code == 302
+    owner.profile.delegates.remove(writer)
+    detail = client.get(report.get_absolute_url())
+    assert not detail.context["can_give_verdict"] and not detail.context["can_reopen"]
+    for name, data in (("reviews:report_verdict", {"decision": "scale", "rationale": "I wrote it."}),
+                       ("reviews:report_reopen", {"reason": "Mine to fix."})):
+        response = client.post(reverse(name, args=[report.pk]), data)
+        assert response.status_code == 403
+        assert ("you submitted or edited this value report, and nobody judges or reopens a value report they "
+                "submitted or edited (another reviewer does)") in response.content.decode()
+    assert not Verdict.objects.exists()
+    assert not client.get(reverse("reviews:queue")).context["table"].page.object_list
+    assert [r.record.pk for r in login(reviewer).get(reverse("reviews:queue")).context["table"].page.object_list] == [
+        report.pk]
+
+
+def test_a_killed_initiatives_draft_is_not_owed_nor_editable_on_the_pages(login, owner, reviewer, report, initiative):
+    initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="Duplicate of a service.")
+    client = login(owner)
+    mine = client.get(reverse("reviews:mine"))
+    assert mine.context["open_reports"] == []
+    assert "Not expected (initiative killed)" in mine.content.decode()
+    edit = reverse("reviews:report_edit", args=[report.pk])
+    for response in (client.get(edit), client.post(edit, form_data(report))):
+        assert response.status_code == 302 and response["Location"] == report.get_absolute_url()
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert (f"“{initiative}” is killed: an ended initiative owes no value report, so its {report.cycle} report can "
+            "no longer be edited or submitted.") in html
+    assert edit not in html
+    report.refresh_from_db()
+    assert report.outcome_count is None
+    rows = {row[0]: row[3] for row in csv_rows(login(reviewer).get(report.cycle.get_absolute_url() + "?_export=csv"))}
+    assert rows[initiative.name] == "Not expected (initiative killed)"
+
+
+def test_a_closed_cycles_drafts_read_not_submitted_on_the_page_and_in_the_csv(login, reviewer, executive, report):
+    services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    client = login(executive)
+    page = client.get(report.cycle.get_absolute_url())
+    html = page.content.decode()
+    assert "Not submitted (cycle closed)" in html and 'id="count-not-submitted">1<' in html
+    assert 'id="count-due">0<' in html and 'id="count-overdue">0<' in html
+    rows = csv_rows(client.get(report.cycle.get_absolute_url() + "?_export=csv"))
+    assert rows[0][3] == "Status" and rows[1][3] == "Not submitted (cycle closed)"
+    filtered = client.get(report.cycle.get_absolute_url(), {"state": "not_submitted"})
+    assert [r.record.pk for r in filtered.context["table"].page.object_list] == [report.pk]

@@ -62,8 +62,10 @@ class CycleSpec:
     open_days: int = 30  # the cycle opens this many days before it is due
 
     def dates(self, today: date) -> tuple[date, date]:
+        """Opening and due dates; a cycle opens once the quarter it reviews has ended (reviews.services)."""
         due = today + timedelta(days=self.due_in_days)
-        return due - timedelta(days=self.open_days), due
+        opens = max(due - timedelta(days=self.open_days), self.period_end + timedelta(days=1))
+        return opens, max(due, opens)
 
 
 # An older, closed cycle that gave the production initiatives their scale evidence, the previous one (overdue drafts,
