@@ -24,7 +24,12 @@ from portfolio.costs.calculations import OVERSIGHT, cents
 from portfolio.costs.selectors import MONEY_FIELD, initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative, InitiativeMonthlyTco
-from portfolio.selectors import approved_plan, approved_versions_prefetch, people_acting_for
+from portfolio.selectors import (
+    approved_plan,
+    approved_versions_prefetch,
+    audit_entries_of_initiatives,
+    people_acting_for,
+)
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -689,17 +694,14 @@ REPORT_DECISION_EVENTS = ("value_report_submitted", "value_report_reopened", "ve
 
 def initiative_audit_q(*, initiative_ids: QuerySet | list[int], decisions_only: bool) -> Q:
     """For governance.evidence: audit entries about the initiatives' value reports, their KPI actuals, attachments
-    and verdicts (or only the reports' submissions, reopenings and verdicts), as subqueries of the ids."""
+    and verdicts (or only the reports' submissions, reopenings and verdicts), deleted ones included, as a subquery of
+    the ids."""
     types = ContentType.objects.get_for_models(ValueReport, KpiActual, ReportAttachment, Verdict)
-    reports = ValueReport.objects.filter(initiative_id__in=initiative_ids).values("pk")
+    # Each entry names its initiative when it is written: a deleted actual's or attachment's entries still match.
+    entries = audit_entries_of_initiatives(initiative_ids)
     if decisions_only:
-        return Q(content_type=types[ValueReport], object_id__in=reports,
-                 additional_data__event__in=REPORT_DECISION_EVENTS)
-    query = Q(content_type=types[ValueReport], object_id__in=reports)
-    for model in (KpiActual, ReportAttachment, Verdict):
-        query |= Q(content_type=types[model],
-                   object_id__in=model._default_manager.filter(report__initiative_id__in=initiative_ids).values("pk"))
-    return query
+        return Q(pk__in=entries, content_type=types[ValueReport], additional_data__event__in=REPORT_DECISION_EVENTS)
+    return Q(pk__in=entries, content_type__in=list(types.values()))
 
 
 @dataclass(frozen=True)

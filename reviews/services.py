@@ -469,12 +469,13 @@ def _ensure_value_recordable(report: ValueReport) -> None:
 def _kpi_entry_save(row: KpiActual, values: Mapping[str, Any]) -> None:
     """Write one KPI's entry: the given parts change, the others stay; an entry left with nothing is removed."""
     changed = [f for f, v in values.items() if getattr(row, f) != v]
+    after = {f: values.get(f, getattr(row, f)) for f in ("actual", "stated_value", "evidence")}
+    if after["actual"] is None and after["stated_value"] is None and not after["evidence"]:
+        if row.pk is not None:
+            row.delete()  # as it was: the deletion's audit entry records the figures removed
+        return
     for field_name in changed:
         setattr(row, field_name, values[field_name])
-    if row.actual is None and row.stated_value is None and not row.evidence:
-        if row.pk is not None:
-            row.delete()
-        return
     if row.pk is None or changed:
         row.full_clean(exclude=["report", "kpi"])
         row.save()

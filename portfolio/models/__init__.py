@@ -31,6 +31,7 @@ from portfolio.costs.models import (
     validate_settings_without_secrets,
 )
 from portfolio.models.accounts import ApiToken
+from portfolio.models.audit import AuditEntryInitiative
 from portfolio.models.base import NON_NEGATIVE, DecimalShape, TimestampedModel, money_field, price_field
 from portfolio.models.inventory import (
     BUSINESS_CASE_FIELDS,
@@ -50,6 +51,7 @@ from portfolio.models.inventory import (
 
 __all__ = [
     "ApiToken",
+    "AuditEntryInitiative",
     "DecimalShape",
     "money_field",
     "price_field",

@@ -109,6 +109,17 @@ def test_a_report_saved_with_an_absurd_value_before_the_check_cannot_be_submitte
     assert client.get(reverse("reviews:report_detail", args=[report.pk])).status_code == 200
 
 
+def test_clearing_a_kpi_actual_records_the_value_it_removed(report, owner):
+    from reviews.models import KpiActual
+
+    handle = report.initiative.kpis.order_by("pk")[1]
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={handle.pk: D("-5")})
+    row = KpiActual.objects.get(report=report, kpi=handle)
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={handle.pk: None})
+    deleted = LogEntry.objects.get_for_object(row).get(action=LogEntry.Action.DELETE)
+    assert deleted.changes["actual"] == ["-5.0000", "None"]
+
+
 # Cycles --------------------------------------------------------------------------------------------------------------
 
 
