@@ -19,8 +19,11 @@ from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from tollgate.conditional import TAGGED_ACTIONS, ConditionalWritesMixin
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
-from tollgate.ui.errors import call_service
+from tollgate.ui.errors import ApiErrorFields, call_service
 from tollgate.ui.tables import ignoring_case
+
+# The service names a stated KPI's entry as the page's form does (kpi_stated); the API has them in kpi_actuals.
+REPORT_FIELDS = ApiErrorFields(renamed={"kpi_stated": "kpi_actuals"})
 
 
 class ReviewsPermission(RolePermission):
@@ -92,7 +95,9 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
         stated = {row["kpi"]: services.StatedKpiValue(row.get("stated_value"), row.get("evidence", ""))
                   for row in rows if "stated_value" in row or "evidence" in row}
         call_service(services.value_report_save_draft, actor=self.request.user, report=serializer.instance,
-                     fields=data, kpi_actuals=actuals, kpi_stated=stated)
+                     fields=data, kpi_actuals=actuals, kpi_stated=stated,
+                     api_fields=ApiErrorFields(rows={"kpi_stated": ("kpi_actuals", "kpi", "stated_value")},
+                                               given={"kpi_actuals": rows}))
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def _answer(self, report: ValueReport, code: int = status.HTTP_200_OK) -> Response:
@@ -111,7 +116,7 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
             raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
                 "Submit takes no body: nothing was saved or submitted. Save the report's fields with PATCH, then "
                 "submit."]})
-        call_service(services.value_report_submit, actor=request.user, report=report)
+        call_service(services.value_report_submit, actor=request.user, report=report, api_fields=REPORT_FIELDS)
         return self._answer(report)
 
     @extend_schema(request=serializers.ReopenSerializer, responses=serializers.ValueReportSerializer,

@@ -304,7 +304,9 @@ def test_a_stated_value_on_a_computed_kpi_is_400_and_writes_nothing(api_client, 
     body = {"narrative": "changed", "kpi_actuals": [
         {"kpi": kpi_of(report).pk, "actual": "5000", "stated_value": "99999", "evidence": "Trust me."}]}
     response = as_user(api_client, owner).patch(url("report-detail", report.pk), body, format="json")
-    assert response.status_code == 400 and "kpi_stated" in response.data
+    assert response.status_code == 400 and list(response.data) == ["kpi_actuals"]
+    assert list(response.data["kpi_actuals"][0]) == ["stated_value"]  # the row's own field, as DRF nests a list's
+    assert "is a count KPI: its value is computed" in response.data["kpi_actuals"][0]["stated_value"][0]
     fresh = ValueReport.objects.get(pk=report.pk)
     assert fresh.narrative == "" and not fresh.actuals.exists()
 
@@ -456,3 +458,21 @@ def test_a_negative_stated_value_is_400_under_its_field(api_client, owner, repor
     response = as_user(api_client, owner).patch(url("report-detail", report.pk), {"stated_value": "-1"},
                                                 format="json")
     assert response.status_code == 400 and list(response.data) == ["stated_value"]
+
+
+def test_a_service_refusal_names_the_row_and_field_of_the_request(api_client, owner, report):
+    """The KPI's entry is the second row: its error comes at index 1, under the field it is about."""
+    stated = KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED)
+    body = {"kpi_actuals": [{"kpi": stated.pk, "stated_value": "10", "evidence": "x"},
+                            {"kpi": kpi_of_named(report, "Tickets deflected").pk, "stated_value": "10",
+                             "evidence": "x"}]}
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), body, format="json")
+    assert response.status_code == 400
+    assert response.data["kpi_actuals"][0] == {} and list(response.data["kpi_actuals"][1]) == ["stated_value"]
+
+
+def test_submit_names_the_kpi_entries_as_the_api_does(api_client, owner, report):
+    KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED)
+    response = as_user(api_client, owner).post(url("report-submit", report.pk))
+    assert response.status_code == 400 and "kpi_stated" not in response.data
+    assert "State the value of every stated KPI" in str(response.data["kpi_actuals"])
