@@ -34,7 +34,7 @@ from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.formatting import format_money
-from tollgate.roles import Role, may
+from tollgate.roles import Role, is_initiative_owner_or_delegate, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
 from tollgate.ui.tables import ignoring_case
@@ -684,6 +684,13 @@ def dashboard_data_version() -> tuple:
         Verdict.objects.aggregate(n=Count("pk"), at=Max("decided_at")),
         KpiActual.objects.aggregate(n=Count("pk")),
     )
+
+
+def submitted_on_behalf(report: ValueReport) -> bool:
+    """Submitted by someone who neither owns the initiative nor acts for it: an administrator, who may fill in and
+    submit anyone's report; the report says so rather than read as the owner's own."""
+    submitter = report.submitted_by
+    return submitter is not None and not is_initiative_owner_or_delegate(submitter, report)
 
 
 # An initiative's value reports ---------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
         "report": report,
         "figures": selectors.report_figures(report),
         "state": report.state,
+        "submitted_on_behalf": submitted and selectors.submitted_on_behalf(report),
         "can_edit": (report.status == ReportStatus.DRAFT and report.cycle.closed_at is None
                      and may(user, "reviews.change_valuereport", report)),
         "can_give_verdict": submitted and not has_verdict and may(user, "reviews.give_verdict", report),

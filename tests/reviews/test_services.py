@@ -765,3 +765,18 @@ def test_two_overlapping_cycles_opened_at_the_same_moment_give_one_cycle(reviewe
     assert sorted(outcomes.values())[-1] == "opened", outcomes
     assert "which overlaps this period" in sorted(outcomes.values())[0], outcomes
     assert ReviewCycle.objects.count() == 1
+
+
+def test_a_report_an_administrator_submitted_says_it_was_on_behalf_of_the_owner(report, owner, admin_user, client):
+    fill(report, admin_user)
+    services.value_report_submit(actor=admin_user, report=report)
+    client.force_login(owner)
+    page = client.get(reverse("reviews:report_detail", args=[report.pk])).content.decode()
+    assert f'submitted-on-behalf"> on behalf of the owner, {owner.get_full_name()}</span>' in page
+
+
+def test_a_report_its_owner_submitted_says_nothing_of_the_kind(report, owner, client):
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    client.force_login(owner)
+    assert b"on behalf of" not in client.get(reverse("reviews:report_detail", args=[report.pk])).content
