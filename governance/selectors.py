@@ -29,6 +29,7 @@ from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.dashboard.providers import Decision
 from portfolio.models import KPI, BusinessCase, Initiative, LicencePool, Profile
+from portfolio.selectors import audit_entries_of_initiatives
 from tollgate.formatting import format_money, format_score
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
@@ -265,13 +266,13 @@ def initiative_audit_q(initiative_ids: list[int] | QuerySet, *, decisions_only: 
     """Entries about these initiatives (transitions and scores are written on the initiative itself), their business
     cases, KPIs and licence pools, and their value reports with actuals, attachments and verdicts; `decisions_only`
     keeps of the reports just their submissions, reopenings and verdicts (an initiative's history). The ids may be a
-    subquery: the related records are read as subqueries too, so the filter costs one query however many match."""
+    subquery: the entries' links to their initiative (portfolio.AuditEntryInitiative) are read as a subquery too, so the
+    filter costs one query however many match, and an entry about a record deleted since still matches."""
     types = ContentType.objects.get_for_models(Initiative, BusinessCase, KPI, LicencePool)
     ids = initiative_ids if isinstance(initiative_ids, QuerySet) else list(initiative_ids)
-    query = Q(content_type=types[Initiative], object_id__in=ids)
-    for model in (BusinessCase, KPI, LicencePool):
-        query |= Q(content_type=types[model],
-                   object_id__in=model._default_manager.filter(initiative_id__in=ids).values("pk"))
+    # A record's entries name its initiative when they are written: a deleted KPI's entries still match.
+    query = Q(content_type=types[Initiative], object_id__in=ids) | Q(
+        pk__in=audit_entries_of_initiatives(ids), content_type__in=[types[m] for m in (BusinessCase, KPI, LicencePool)])
     reports = evidence.initiative_audit_q(initiative_ids=ids, decisions_only=decisions_only)
     return query | reports if reports is not None else query
 

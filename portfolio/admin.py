@@ -711,3 +711,12 @@ class InitiativeForecastAdmin(ReadOnlyAdmin):
     list_display = ["forecast", "initiative", "method", "next_quarter", "next_year", "backtest_mape"]
     list_filter = ["forecast", "method"]
     list_select_related = ["forecast", "initiative"]
+
+
+@admin.register(models.AuditEntryInitiative)
+class AuditEntryInitiativeAdmin(ReadOnlyAdmin):
+    """Which initiative each audit entry is about, written with the entry: part of the trail, read-only here."""
+
+    list_display = ["entry", "initiative"]
+    list_select_related = ["entry", "initiative"]
+    search_fields = ["initiative__name", "initiative__external_id"]

@@ -58,6 +58,17 @@ class PortfolioConfig(AppConfig):
         auditlog.register(models.CostSource)
         auditlog.register(models.AllocationRule)
         auditlog.register(models.CurrencyRate)
+        # Every entry about an initiative's own records names the initiative, so that the initiative filter still
+        # finds it once the record is deleted (tollgate.audit; apps with such records register theirs too).
+        from operator import attrgetter
+
+        from auditlog.signals import post_log
+
+        from tollgate import audit
+
+        post_log.connect(audit.entry_logged, dispatch_uid="tollgate.audit.entry_logged")
+        for model in (models.BusinessCase, models.KPI, models.LicencePool):
+            audit.register_initiative_of(model, attrgetter("initiative_id"))
 
         from portfolio.dashboard import providers as dashboard
 

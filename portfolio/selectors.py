@@ -59,6 +59,7 @@ from portfolio.models import (
     KPI_FIELDS,
     AIModel,
     ApiToken,
+    AuditEntryInitiative,
     BusinessCase,
     BusinessCaseVersion,
     CostCenter,
@@ -949,3 +950,9 @@ def import_run_initiatives(run: ImportRun, *, limit: int = IMPORT_LISTED) -> Imp
         changed=list(listed.filter(pk__in=changed)[:limit]) if changed else [],
         created_total=len(created), changed_total=len(changed),
     )
+
+
+def audit_entries_of_initiatives(initiative_ids: QuerySet | list[int]) -> QuerySet:
+    """The ids of the audit entries about the initiatives' records (AuditEntryInitiative), deleted records included,
+    as a subquery for `pk__in`; the entries about the initiatives themselves are matched by their object id."""
+    return AuditEntryInitiative.objects.filter(initiative_id__in=initiative_ids).values("entry_id")

@@ -16,6 +16,14 @@ class ReviewsConfig(AppConfig):
         auditlog.register(models.KpiActual)
         auditlog.register(models.ReportAttachment)
         auditlog.register(models.Verdict)
+        # Their entries name the initiative, so that the initiative filter keeps them once a record is deleted.
+        from operator import attrgetter
+
+        from tollgate import audit
+
+        audit.register_initiative_of(models.ValueReport, attrgetter("initiative_id"))
+        for model in (models.KpiActual, models.ReportAttachment, models.Verdict):
+            audit.register_initiative_of(model, attrgetter("report.initiative_id"))
 
         from governance import evidence
         from reviews import selectors, services

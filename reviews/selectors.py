@@ -24,12 +24,17 @@ from portfolio.costs.calculations import OVERSIGHT, cents
 from portfolio.costs.selectors import MONEY_FIELD, initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative, InitiativeMonthlyTco
-from portfolio.selectors import approved_plan, approved_versions_prefetch, people_acting_for
+from portfolio.selectors import (
+    approved_plan,
+    approved_versions_prefetch,
+    audit_entries_of_initiatives,
+    people_acting_for,
+)
 from reviews import calculations
 from reviews.choices import ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.formatting import format_money
-from tollgate.roles import Role, may
+from tollgate.roles import Role, is_initiative_owner_or_delegate, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
 from tollgate.ui.tables import ignoring_case
@@ -747,6 +752,13 @@ def dashboard_data_version() -> tuple:
     )
 
 
+def submitted_on_behalf(report: ValueReport) -> bool:
+    """Submitted by someone who neither owns the initiative nor acts for it: an administrator, who may fill in and
+    submit anyone's report; the report says so rather than read as the owner's own."""
+    submitter = report.submitted_by
+    return submitter is not None and not is_initiative_owner_or_delegate(submitter, report)
+
+
 # An initiative's value reports ---------------------------------------------------------------------------------------
 
 # The report events an initiative's history shows: what was decided, not each draft saved.
@@ -755,17 +767,14 @@ REPORT_DECISION_EVENTS = ("value_report_submitted", "value_report_reopened", "ve
 
 def initiative_audit_q(*, initiative_ids: QuerySet | list[int], decisions_only: bool) -> Q:
     """For governance.evidence: audit entries about the initiatives' value reports, their KPI actuals, attachments
-    and verdicts (or only the reports' submissions, reopenings and verdicts), as subqueries of the ids."""
+    and verdicts (or only the reports' submissions, reopenings and verdicts), deleted ones included, as a subquery of
+    the ids."""
     types = ContentType.objects.get_for_models(ValueReport, KpiActual, ReportAttachment, Verdict)
-    reports = ValueReport.objects.filter(initiative_id__in=initiative_ids).values("pk")
+    # Each entry names its initiative when it is written: a deleted actual's or attachment's entries still match.
+    entries = audit_entries_of_initiatives(initiative_ids)
     if decisions_only:
-        return Q(content_type=types[ValueReport], object_id__in=reports,
-                 additional_data__event__in=REPORT_DECISION_EVENTS)
-    query = Q(content_type=types[ValueReport], object_id__in=reports)
-    for model in (KpiActual, ReportAttachment, Verdict):
-        query |= Q(content_type=types[model],
-                   object_id__in=model._default_manager.filter(report__initiative_id__in=initiative_ids).values("pk"))
-    return query
+        return Q(pk__in=entries, content_type=types[ValueReport], additional_data__event__in=REPORT_DECISION_EVENTS)
+    return Q(pk__in=entries, content_type__in=list(types.values()))
 
 
 @dataclass(frozen=True)

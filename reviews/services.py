@@ -438,9 +438,10 @@ def value_report_save_draft(
     computed = [kpis[pk] for pk, given in sorted(stated.items())
                 if kpis[pk].kind != KpiKind.STATED and (given.amount is not None or given.evidence.strip())]
     if computed:
-        raise ValidationError({"kpi_stated": (
-            f"{computed[0].name} is a {computed[0].kind.replace('_', '-')} KPI: its value is computed from its "
-            "actual. Only stated KPIs take a stated value and evidence.")})
+        raise ValidationError({"kpi_stated": ValidationError(
+            "%(name)s is a %(kind)s KPI: its value is computed from its actual. Only stated KPIs take a stated value "
+            "and evidence.", params={"kpi": computed[0].pk, "name": computed[0].name,
+                                     "kind": computed[0].kind.replace("_", "-")})})
     _ensure_stated_not_negative(fields.get("stated_value"),
                                 {kpis[pk]: given.amount for pk, given in sorted(stated.items())})
     with set_actor(actor):
@@ -469,14 +470,16 @@ def _ensure_stated_not_negative(report_value: Decimal | None, stated: Mapping[KP
     """A stated value is money the initiative delivered, at least 0 like every other amount Tollgate takes (an
     expected value, a value per unit): a negative one would quietly lower the quarter's value on the dashboard. A KPI
     that got worse shows it through its actual, not through a negative stated amount."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str | ValidationError]] = {}
     if report_value is not None and report_value < 0:
         errors["stated_value"] = [f"The owner-stated value is {format_money(report_value)}: a stated value is at "
                                   f"least {format_money(0)}. Leave it empty when the KPIs express the value."]
     negative = [kpi for kpi, amount in stated.items() if amount is not None and amount < 0]
     if negative:
-        errors["kpi_stated"] = [f"The stated value of {kpi.name} is {format_money(stated[kpi])}: a stated value is "
-                                f"at least {format_money(0)}." for kpi in negative]
+        errors["kpi_stated"] = [ValidationError(
+            "The stated value of %(name)s is %(amount)s: a stated value is at least %(least)s.",
+            params={"kpi": kpi.pk, "name": kpi.name, "amount": format_money(stated[kpi]), "least": format_money(0)})
+            for kpi in negative]
     if errors:
         raise ValidationError(errors)
 
@@ -515,13 +518,14 @@ def _kpi_entry_save(row: KpiActual, values: Mapping[str, Any]) -> bool:
     """Write one KPI's entry: the given parts change, the others stay; an entry left with nothing is removed.
     Returns whether anything was written."""
     changed = [f for f, v in values.items() if getattr(row, f) != v]
-    for field_name in changed:
-        setattr(row, field_name, values[field_name])
-    if row.actual is None and row.stated_value is None and not row.evidence:
+    after = {f: values.get(f, getattr(row, f)) for f in ("actual", "stated_value", "evidence")}
+    if after["actual"] is None and after["stated_value"] is None and not after["evidence"]:
         if row.pk is not None:
-            row.delete()
+            row.delete()  # as it was: the deletion's audit entry records the figures removed
             return True
         return False
+    for field_name in changed:
+        setattr(row, field_name, values[field_name])
     if row.pk is None or changed:
         row.full_clean(exclude=["report", "kpi"])
         row.save()

@@ -113,6 +113,7 @@ def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
         "figures": selectors.report_figures(report),
         "state": report.state,
         "not_owed_reason": not_owed,
+        "submitted_on_behalf": submitted and selectors.submitted_on_behalf(report),
         "can_edit": not submitted and not_owed is None and may(user, "reviews.change_valuereport", report),
         "can_give_verdict": submitted and not has_verdict and may(user, "reviews.give_verdict", report),
         "can_reopen": submitted and not has_verdict and may(user, "reviews.reopen_valuereport", report),

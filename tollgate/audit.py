@@ -6,7 +6,7 @@ labels an event it has no choice for by its name, "allocation_rule_created" -> "
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from auditlog.cid import get_cid
@@ -17,6 +17,36 @@ from django.db.models import Model
 from django.utils import timezone
 
 from tollgate.types import Actor
+
+# Which initiative a record is about, by model (registered by the app that owns the model): every entry about such a
+# record is linked to that initiative when it is written (portfolio.AuditEntryInitiative).
+InitiativeOf = Callable[[Any], "int | None"]
+_initiative_of: dict[type[Model], InitiativeOf] = {}
+
+
+def register_initiative_of(model: type[Model], initiative_of: InitiativeOf) -> None:
+    """`initiative_of(instance)` is the id of the initiative an instance of `model` belongs to (None: none)."""
+    _initiative_of[model] = initiative_of
+
+
+def entries_link_initiative(entries: Sequence[LogEntry], instances: Sequence[Model]) -> None:
+    """Link each entry to the initiative its record belongs to, read from the record as it was when the entry was
+    written (a deleted KPI actual still knows its report): the initiative filter then finds the entry for good."""
+    from portfolio.models import AuditEntryInitiative
+
+    links = []
+    for entry, instance in zip(entries, instances, strict=True):
+        initiative_of = _initiative_of.get(type(instance))
+        initiative_id = initiative_of(instance) if initiative_of and entry.pk is not None else None
+        if initiative_id is not None:
+            links.append(AuditEntryInitiative(entry=entry, initiative_id=initiative_id))
+    AuditEntryInitiative.objects.bulk_create(links)
+
+
+def entry_logged(sender: type[Model], *, instance: Model, log_entry: LogEntry | None = None, **kwargs: Any) -> None:
+    """auditlog's post_log: the field-history entry it just wrote is linked like the explicit ones."""
+    if log_entry is not None:
+        entries_link_initiative([log_entry], [instance])
 
 
 def audit_event(
@@ -36,10 +66,12 @@ def audit_event(
         data = {**ambient["additional_data"], **data}
         token = auditlog_value.set({**ambient, "additional_data": data})
     try:
-        return LogEntry.objects.log_create(
+        entry = LogEntry.objects.log_create(
             instance, force_log=True, action=action, actor=actor, actor_email=getattr(actor, "email", None),
             changes=changes or {}, additional_data=data,
         )
+        entries_link_initiative([entry], [instance])
+        return entry
     finally:
         if token is not None:
             auditlog_value.reset(token)
@@ -66,7 +98,9 @@ def audit_events(
                  changes=changes or {}, additional_data=data, cid=cid, timestamp=now)
         for instance in instances
     ]
-    return LogEntry.objects.bulk_create(entries, batch_size=2000)
+    created = LogEntry.objects.bulk_create(entries, batch_size=2000)
+    entries_link_initiative(created, instances)
+    return created
 
 
 def audit_table_event(

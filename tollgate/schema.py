@@ -10,6 +10,7 @@ operation that can give them; with the ETag and If-Match headers of the records 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
@@ -51,8 +52,27 @@ ETAG_CREATED = OpenApiParameter(
 STILL_REFERENCED = OpenApiResponse(ErrorSerializer, description="Other records still refer to it: nothing was deleted.")
 
 
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The pattern of a decimal sent as a string, as the server checks it: drf-spectacular derives it from the digits
+    alone, so it allowed a sign on a field that refuses negatives, and 12 digits before the point on a KPI figure
+    bounded at 11. The field's min_value and max_value narrow it."""
+    whole = int(field.max_whole_digits or 0)
+    bounds = [abs(Decimal(value)) for value in (field.min_value, field.max_value) if value is not None]
+    if bounds and field.min_value is not None and field.max_value is not None:
+        whole = min(whole, len(str(int(max(bounds))).lstrip("0")))
+    sign = "" if field.min_value is not None and Decimal(field.min_value) >= 0 else "-?"
+    return fr"^{sign}\d{{0,{whole}}}(?:\.\d{{0,{field.decimal_places}}})?$"
+
+
 class TollgateAutoSchema(AutoSchema):
-    """drf-spectacular's schema, plus the error responses each operation can give."""
+    """drf-spectacular's schema, plus the error responses each operation can give, and decimal patterns that follow
+    the fields' bounds."""
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        content = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and "pattern" in content and field.max_whole_digits:
+            content["pattern"] = decimal_pattern(field)
+        return content
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

@@ -32,6 +32,7 @@ from portfolio.costs.models import (
     validate_settings_without_secrets,
 )
 from portfolio.models.accounts import ApiToken
+from portfolio.models.audit import AuditEntryInitiative
 from portfolio.models.base import NON_NEGATIVE, DecimalShape, TimestampedModel, money_field, price_field
 from portfolio.models.inventory import (
     BUSINESS_CASE_FIELDS,
@@ -52,6 +53,7 @@ from portfolio.models.inventory import (
 __all__ = [
     "AmountsCurrency",
     "ApiToken",
+    "AuditEntryInitiative",
     "DecimalShape",
     "money_field",
     "price_field",

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from auditlog.context import set_actor
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -354,18 +354,38 @@ def kpi_save(*, actor: Actor | None, initiative: Initiative, kpi: KPI | None = N
     if kpi is not None and kpi.initiative_id != initiative.pk:
         raise ValidationError({"initiative": "A KPI stays with its initiative; add one to the other initiative."})
     values = {name: fields[name] for name in KPI_FIELDS if name in fields}
-    if kpi is None:
-        return kpis_replace(actor=actor, initiative=initiative, kpis=[*_kpi_ids(initiative), values])[-1]
-    kept = kpis_replace(actor=actor, initiative=initiative,
-                        kpis=[*_kpi_ids(initiative, excluding=kpi.pk), {"id": kpi.pk, **values}])
+    try:
+        if kpi is None:
+            return kpis_replace(actor=actor, initiative=initiative, kpis=[*_kpi_ids(initiative), values])[-1]
+        kept = kpis_replace(actor=actor, initiative=initiative,
+                            kpis=[*_kpi_ids(initiative, excluding=kpi.pk), {"id": kpi.pk, **values}])
+    except ValidationError as exc:
+        stored = (KPI.objects.filter(pk=kpi.pk).values(*KPI_MEASURED_FIELDS).first() or {}) if kpi else {}
+        changed = [f for f in KPI_MEASURED_FIELDS if f in values and f in stored and stored[f] != values[f]]
+        raise _one_kpi_error(exc, fields=changed) from exc
     return next(k for k in kept if k.pk == kpi.pk)
+
+
+def _one_kpi_error(error: ValidationError, *, fields: list[str]) -> ValidationError:
+    """kpis_replace speaks of the initiative's KPI list ("kpis", the initiative form's field); a refusal about one
+    KPI names that KPI's fields instead (those changed, else none): the API and the admin edit KPIs one by one."""
+    if not hasattr(error, "error_dict") or "kpis" not in error.error_dict:
+        return error
+    errors = dict(error.error_dict)
+    messages = errors.pop("kpis")
+    for name in fields or [NON_FIELD_ERRORS]:
+        errors.setdefault(name, []).extend(messages)
+    return ValidationError(errors)
 
 
 @transaction.atomic
 def kpi_delete(*, actor: Actor | None, kpi: KPI) -> None:
     """Remove one KPI of its initiative, the others kept (kpis_replace, with its locks and versions)."""
     initiative = kpi.initiative
-    kpis_replace(actor=actor, initiative=initiative, kpis=_kpi_ids(initiative, excluding=kpi.pk))
+    try:
+        kpis_replace(actor=actor, initiative=initiative, kpis=_kpi_ids(initiative, excluding=kpi.pk))
+    except ValidationError as exc:
+        raise _one_kpi_error(exc, fields=[]) from exc
 
 
 @transaction.atomic

@@ -9,12 +9,16 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_MESSAGES
+from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_LIMIT, KPI_FIGURE_MESSAGES
 from reviews.choices import Decision, ReportState
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import report_figures
 from reviews.services import REPORT_FIELDS
 from tollgate.api_fields import ModelSerializer
+
+# A stated value is money delivered: at least 0, as reviews.services refuses otherwise (said before the service).
+STATED_VALUE_MESSAGES: dict[str, Any] = {
+    "min_value": "A stated value is at least 0. Leave it empty when the KPIs express the value."}
 
 
 def _as_str(value: Decimal | None) -> str | None:
@@ -46,9 +50,12 @@ class KpiActualSerializer(serializers.Serializer):
 
     kpi = serializers.IntegerField()
     actual = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True, required=False,
+                                      min_value=-KPI_FIGURE_LIMIT, max_value=KPI_FIGURE_LIMIT,
                                       validators=KPI_FIGURE, error_messages=KPI_FIGURE_MESSAGES)
     stated_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, required=False,
-                                            help_text="Stated KPIs only: the period's value (reporting currency).")
+                                            min_value=Decimal("0"), error_messages=STATED_VALUE_MESSAGES,
+                                            help_text="Stated KPIs only: the period's value (reporting currency), "
+                                                      "at least 0.")
     evidence = serializers.CharField(allow_blank=True, required=False, max_length=5000,
                                      help_text="Stated KPIs only: how the stated value was measured.")
 
@@ -103,6 +110,34 @@ class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class KpiFigureSerializer(serializers.Serializer):
+    """One KPI's line of a report's figures."""
+
+    kpi = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField(help_text="count, ratio, per_outcome or stated.")
+    value = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
+                                     help_text="What the KPI was worth in the period; null when it has no value.")
+    no_value_reason = serializers.CharField(allow_null=True, help_text="Why the KPI has no value, if it has none.")
+    target_met = serializers.BooleanField(allow_null=True)
+
+
+class ReportFiguresSerializer(serializers.Serializer):
+    """What a report computes (reviews.selectors.report_figures): read-only."""
+
+    value = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
+                                     help_text="The period's value: the KPIs' sum, or the owner-stated value.")
+    value_source = serializers.CharField()
+    kpis = KpiFigureSerializer(many=True)
+    cost = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True)
+    cost_estimated = serializers.BooleanField(help_text="The cost is estimated from the business case.")
+    cost_label = serializers.CharField()
+    cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
+    baseline_cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
+    value_per_dollar = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
+    monthly_outcomes = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
+
+
 class ValueReportSerializer(ModelSerializer):
     """A report with its KPI actuals and what it computes. PATCH (owner, draft only) takes the report's fields and
     `kpi_actuals: [{kpi, actual}]` (actual null removes one). Status changes go through submit / reopen / verdict."""
@@ -140,6 +175,8 @@ class ValueReportSerializer(ModelSerializer):
                   "updated_at"]
         read_only_fields = ["cycle", "initiative", "status", "submitted_by", "submitted_at", "reopened_by",
                             "reopened_at", "reopened_reason", "created_at", "updated_at"]
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "stated_value": {"min_value": Decimal("0"), "error_messages": STATED_VALUE_MESSAGES}}
 
     @extend_schema_field(serializers.ChoiceField(
         choices=ReportState.choices,
@@ -159,6 +196,7 @@ class ValueReportSerializer(ModelSerializer):
         ]
         return data
 
+    @extend_schema_field(ReportFiguresSerializer)
     def get_figures(self, obj: ValueReport) -> dict[str, Any]:
         figures = report_figures(obj)
         return {

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework import fields as drf_fields
-from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from reviews import filtersets, selectors, services
 from reviews.api import serializers
@@ -18,8 +19,11 @@ from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from tollgate.conditional import TAGGED_ACTIONS, ConditionalWritesMixin
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
-from tollgate.ui.errors import call_service
+from tollgate.ui.errors import ApiErrorFields, call_service
 from tollgate.ui.tables import ignoring_case
+
+# The service names a stated KPI's entry as the page's form does (kpi_stated); the API has them in kpi_actuals.
+REPORT_FIELDS = ApiErrorFields(renamed={"kpi_stated": "kpi_actuals"})
 
 
 class ReviewsPermission(RolePermission):
@@ -91,7 +95,9 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
         stated = {row["kpi"]: services.StatedKpiValue(row.get("stated_value"), row.get("evidence", ""))
                   for row in rows if "stated_value" in row or "evidence" in row}
         call_service(services.value_report_save_draft, actor=self.request.user, report=serializer.instance,
-                     fields=data, kpi_actuals=actuals, kpi_stated=stated)
+                     fields=data, kpi_actuals=actuals, kpi_stated=stated,
+                     api_fields=ApiErrorFields(rows={"kpi_stated": ("kpi_actuals", "kpi", "stated_value")},
+                                               given={"kpi_actuals": rows}))
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def _answer(self, report: ValueReport, code: int = status.HTTP_200_OK) -> Response:
@@ -100,12 +106,21 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
         return Response(serializers.ValueReportSerializer(fresh, context=self.get_serializer_context()).data,
                         status=code)
 
+    @extend_schema(request=None, responses=serializers.ValueReportSerializer,
+                   description="Submit the draft as it is saved, answering with the report: it takes no body (save "
+                               "the figures with PATCH first); a request with a body is refused (400).")
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: Any = None) -> Response:
         report = self.get_object()
-        call_service(services.value_report_submit, actor=request.user, report=report)
+        if request.data:
+            raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
+                "Submit takes no body: nothing was saved or submitted. Save the report's fields with PATCH, then "
+                "submit."]})
+        call_service(services.value_report_submit, actor=request.user, report=report, api_fields=REPORT_FIELDS)
         return self._answer(report)
 
+    @extend_schema(request=serializers.ReopenSerializer, responses=serializers.ValueReportSerializer,
+                   description="Reopen a submitted report for its owner, saying why; answers with the report.")
     @action(detail=True, methods=["post"], serializer_class=serializers.ReopenSerializer)
     def reopen(self, request: Request, pk: Any = None) -> Response:
         report = self.get_object()
@@ -166,6 +181,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     permission_classes = [ReviewsPermission]
     permission_required = "reviews.view_notification"
     filterset_class = filtersets.NotificationFilterSet
+    ordering_fields = ["created_at", "read_at", "message", "url", "id"]  # what it sorted by before they were named
 
     def get_queryset(self):
         return selectors.notifications_of(user=self.request.user)

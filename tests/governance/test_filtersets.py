@@ -114,3 +114,62 @@ def test_the_sprawl_page_starts_on_the_open_clusters_and_the_api_on_all(client, 
     assert 'value="open" selected' in page.content.decode()
     api = api_client.get("/api/governance/sprawl-clusters/").json()
     assert {c["title"] for c in api["results"]} == {"Open one", "Dismissed one"}
+
+
+def test_the_initiative_filter_keeps_entries_about_records_deleted_since(client, api_client, admin_user, owner):
+    """A KPI actual cleared from a draft, an attachment taken off it and a KPI removed are gone, but the entries
+    about them stay in their initiative's trail (page, API and CSV alike); another initiative's never show."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviews import services
+    from tests.factories import BusinessCaseFactory
+
+    initiative = InitiativeFactory(owner=owner, stage=Stage.PILOT)
+    BusinessCaseFactory(initiative=initiative)
+    kept, removed = KPIFactory(initiative=initiative, name="Kept"), KPIFactory(initiative=initiative, name="Gone")
+    report = ValueReportFactory(initiative=initiative)
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={kept.pk: Decimal("-5")})
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={kept.pk: None})
+    attachment = services.attachment_add(actor=owner, report=report,
+                                         file=SimpleUploadedFile("evidence.csv", b"a,b\n1,2\n"))
+    services.attachment_remove(actor=owner, attachment=attachment)
+    removed.delete()
+    ValueReportFactory(initiative=InitiativeFactory())  # another initiative's: never found
+    about = {model: set(LogEntry.objects.filter(content_type__model=model).values_list("pk", flat=True))
+             for model in ("kpiactual", "reportattachment", "kpi")}
+    deletions = set(LogEntry.objects.filter(action=LogEntry.Action.DELETE).values_list("content_type__model",
+                                                                                           flat=True))
+    assert deletions == set(about)
+    client.force_login(admin_user)
+    found = page_keys(client, "/governance/audit/", {"initiative": initiative.external_id})
+    assert set().union(*about.values()) <= found
+    api_client.force_authenticate(admin_user)
+    assert api_keys(api_client, "/api/governance/audit-entries/", {"initiative": initiative.external_id}) == found
+    exported = client.get("/governance/audit/", {"initiative": initiative.external_id, "_export": "csv"})
+    assert exported.content.count(b"\n") - 1 == len(found)
+    assert b"evidence.csv" in exported.content
+    other = page_keys(client, "/governance/audit/", {"initiative": InitiativeFactory().external_id})
+    assert not other & found
+
+
+def test_existing_entries_are_linked_to_their_initiative_by_the_migration(owner):
+    """Entries written before entries named their initiative: the migration links them through the record when it
+    exists, else through the parent their changes name (a deleted actual's report)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from portfolio.models import AuditEntryInitiative
+    from reviews import services
+
+    initiative = InitiativeFactory(owner=owner, stage=Stage.PILOT)
+    kpi = KPIFactory(initiative=initiative)
+    report = ValueReportFactory(initiative=initiative)
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={kpi.pk: Decimal("3")})
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={kpi.pk: None})
+    linked = dict(AuditEntryInitiative.objects.values_list("entry_id", "initiative_id"))
+    assert len(linked) >= 3
+    AuditEntryInitiative.objects.all().delete()
+    import_module("portfolio.migrations.0032_audit_entry_initiative").link_existing_entries(apps, None)
+    import_module("reviews.migrations.0009_audit_entries_name_their_initiative").link_existing_entries(apps, None)
+    assert dict(AuditEntryInitiative.objects.values_list("entry_id", "initiative_id")) == linked

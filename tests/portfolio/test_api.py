@@ -591,9 +591,12 @@ def test_the_figures_of_a_kpi_a_submitted_report_measured_cannot_be_patched(as_u
     refused = client.patch(reverse("api:kpi-detail", args=[kpi.pk]),
                            {"value_per_unit": "5000000", "baseline": "-1000"}, format="json")
     assert refused.status_code == 400
-    assert refused.json()["kpis"][0].startswith(
+    assert sorted(refused.json()) == ["baseline", "value_per_unit"]  # the fields sent, not the form's "kpis"
+    assert refused.json()["value_per_unit"][0].startswith(
         f"KPI 'Containment rate' keeps its baseline and value per unit: the submitted value report "
         f"{report.cycle.name} measured it")
+    deleted = client.delete(reverse("api:kpi-detail", args=[kpi.pk]))
+    assert deleted.status_code == 400 and list(deleted.json()) == ["non_field_errors"]
     assert report_figures(report_detail_loaded().get(pk=report.pk)).value.amount == value == Decimal("40000.00")
     renamed = client.patch(reverse("api:kpi-detail", args=[kpi.pk]), {"name": "Bot containment"}, format="json")
     assert renamed.status_code == 200 and KPI.objects.get(pk=kpi.pk).name == "Bot containment"

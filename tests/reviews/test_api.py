@@ -305,7 +305,9 @@ def test_a_stated_value_on_a_computed_kpi_is_400_and_writes_nothing(api_client, 
     body = {"narrative": "changed", "kpi_actuals": [
         {"kpi": kpi_of(report).pk, "actual": "5000", "stated_value": "99999", "evidence": "Trust me."}]}
     response = as_user(api_client, owner).patch(url("report-detail", report.pk), body, format="json")
-    assert response.status_code == 400 and "kpi_stated" in response.data
+    assert response.status_code == 400 and list(response.data) == ["kpi_actuals"]
+    assert list(response.data["kpi_actuals"][0]) == ["stated_value"]  # the row's own field, as DRF nests a list's
+    assert "is a count KPI: its value is computed" in response.data["kpi_actuals"][0]["stated_value"][0]
     fresh = ValueReport.objects.get(pk=report.pk)
     assert fresh.narrative == "" and not fresh.actuals.exists()
 
@@ -488,3 +490,70 @@ def test_a_closed_cycles_draft_is_not_submitted_and_the_schema_lists_every_state
     choices = schema["components"]["schemas"][state["allOf"][0]["$ref"].split("/")[-1]]["enum"]
     assert "not_submitted` once its cycle closed" in state["description"]
     assert choices == ["due", "overdue", "submitted", "reviewed", "not_open", "not_submitted", "not_expected"]
+
+
+def test_the_schema_describes_the_report_actions_and_the_bounds_the_server_checks(api_client, admin_user):
+    import re
+
+    api_client.force_authenticate(admin_user)
+    schema = api_client.get(reverse("schema"), {"format": "json"}).json()
+    paths, components = schema["paths"], schema["components"]["schemas"]
+
+    def response_ref(path: str) -> str:
+        return paths[path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+
+    assert response_ref("/api/reviews/reports/{id}/reopen/").endswith("/ValueReport")
+    assert paths["/api/reviews/reports/{id}/reopen/"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"]["$ref"].endswith("/ReopenRequest")
+    assert response_ref("/api/reviews/reports/{id}/submit/").endswith("/ValueReport")
+    assert "requestBody" not in paths["/api/reviews/reports/{id}/submit/"]["post"]
+
+    def accepts(component: str, field: str, value: str) -> bool:
+        return re.fullmatch(components[component]["properties"][field]["pattern"].strip("^$"), value) is not None
+
+    assert accepts("KpiActualRequest", "actual", "-99999999999.9999")
+    assert not accepts("KpiActualRequest", "actual", "999999999999")  # 12 digits: the server refuses it
+    for component, field in [("KpiActualRequest", "stated_value"), ("PatchedValueReportRequest", "stated_value"),
+                             ("PatchedValueReportRequest", "oversight_hours")]:
+        assert accepts(component, field, "12.5") and not accepts(component, field, "-1"), (component, field)
+    figures = components["ValueReport"]["properties"]["figures"]
+    figures = components[figures.get("$ref", figures.get("allOf", [{}])[0].get("$ref", "")).rsplit("/", 1)[-1]]
+    assert {"value", "value_source", "kpis", "cost", "value_per_dollar"} <= set(figures["properties"])
+    ordering = {p["name"]: p for p in paths["/api/reviews/notifications/"]["get"]["parameters"]}["ordering"]
+    assert ordering["description"].startswith("Sort by one of: created_at, read_at")
+
+
+def test_submit_refuses_a_body_and_writes_nothing(api_client, owner, report):
+    kpi = kpi_of(report)
+    services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 10},
+                                     kpi_actuals={kpi.pk: D("5")})
+    client = as_user(api_client, owner)
+    response = client.post(url("report-submit", report.pk), {"narrative": "ignored?"}, format="json")
+    assert response.status_code == 400 and "Submit takes no body" in str(response.data)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.narrative == ""
+    assert client.post(url("report-submit", report.pk)).status_code == 200
+
+
+def test_a_negative_stated_value_is_400_under_its_field(api_client, owner, report):
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), {"stated_value": "-1"},
+                                                format="json")
+    assert response.status_code == 400 and list(response.data) == ["stated_value"]
+
+
+def test_a_service_refusal_names_the_row_and_field_of_the_request(api_client, owner, report):
+    """The KPI's entry is the second row: its error comes at index 1, under the field it is about."""
+    stated = KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED)
+    body = {"kpi_actuals": [{"kpi": stated.pk, "stated_value": "10", "evidence": "x"},
+                            {"kpi": kpi_of_named(report, "Tickets deflected").pk, "stated_value": "10",
+                             "evidence": "x"}]}
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), body, format="json")
+    assert response.status_code == 400
+    assert response.data["kpi_actuals"][0] == {} and list(response.data["kpi_actuals"][1]) == ["stated_value"]
+
+
+def test_submit_names_the_kpi_entries_as_the_api_does(api_client, owner, report):
+    KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED)
+    response = as_user(api_client, owner).post(url("report-submit", report.pk))
+    assert response.status_code == 400 and "kpi_stated" not in response.data
+    assert "State the value of every stated KPI" in str(response.data["kpi_actuals"])

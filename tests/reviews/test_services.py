@@ -112,6 +112,17 @@ def test_a_report_saved_with_an_absurd_value_before_the_check_cannot_be_submitte
     assert client.get(reverse("reviews:report_detail", args=[report.pk])).status_code == 200
 
 
+def test_clearing_a_kpi_actual_records_the_value_it_removed(report, owner):
+    from reviews.models import KpiActual
+
+    handle = report.initiative.kpis.order_by("pk")[1]
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={handle.pk: D("-5")})
+    row = KpiActual.objects.get(report=report, kpi=handle)
+    services.value_report_save_draft(actor=owner, report=report, kpi_actuals={handle.pk: None})
+    deleted = LogEntry.objects.get_for_object(row).get(action=LogEntry.Action.DELETE)
+    assert deleted.changes["actual"] == ["-5.0000", "None"]
+
+
 # Cycles --------------------------------------------------------------------------------------------------------------
 
 
@@ -379,7 +390,8 @@ def test_the_figures_of_a_kpi_a_submitted_report_measured_stay_its_name_may_chan
     with pytest.raises(ValidationError) as refused:
         kpi_save(actor=owner, initiative=deflected.initiative, kpi=deflected, value_per_unit=D("5000000"),
                  baseline=D("-1000"))
-    assert refused.value.message_dict["kpis"] == [
+    assert sorted(refused.value.message_dict) == ["baseline", "value_per_unit"]  # one KPI: its own fields
+    assert refused.value.message_dict["value_per_unit"] == [
         f"KPI 'Tickets deflected' keeps its baseline and value per unit: the submitted value report "
         f"{submitted.cycle.name} measured it, and their value and targets would change. Add a new KPI for what comes "
         "next instead (renaming it stays possible)."]
@@ -952,3 +964,18 @@ def test_a_closed_cycles_draft_is_not_submitted_rather_than_due(report, reviewer
     report = ValueReport.objects.get(pk=report.pk)
     assert report.state_on(report.cycle.due_on - timedelta(days=1)) == ReportState.NOT_SUBMITTED
     assert report.state_text(report.cycle.due_on) == "Not submitted (cycle closed)"
+
+
+def test_a_report_an_administrator_submitted_says_it_was_on_behalf_of_the_owner(report, owner, admin_user, client):
+    fill(report, admin_user)
+    services.value_report_submit(actor=admin_user, report=report)
+    client.force_login(owner)
+    page = client.get(reverse("reviews:report_detail", args=[report.pk])).content.decode()
+    assert f'submitted-on-behalf"> on behalf of the owner, {owner.get_full_name()}</span>' in page
+
+
+def test_a_report_its_owner_submitted_says_nothing_of_the_kind(report, owner, client):
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    client.force_login(owner)
+    assert b"on behalf of" not in client.get(reverse("reviews:report_detail", args=[report.pk])).content

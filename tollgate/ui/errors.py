@@ -7,7 +7,8 @@ PermissionDenied answer 403; the API answers 400 with the same field errors, or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -60,6 +61,45 @@ def message_service_errors(request: HttpRequest, error: DjangoValidationError, p
 # API -----------------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ApiErrorFields:
+    """Where one endpoint's 400 puts a service's error keys that are not its own field names (a service speaks for
+    pages too, whose forms name things otherwise), so that every key names a field of the request.
+
+    `renamed` maps a service key to the API field. `rows` maps a service key to (list field, row key, row field): a
+    message whose params name the row (`params={"kpi": 12}`) goes to that row of the request's list field
+    `given[list field]`, by index as DRF nests a list's errors (`{"kpi_actuals": [{}, {"stated_value": [...]}]}`);
+    one naming no row given goes under the list field itself."""
+
+    renamed: Mapping[str, str] = field(default_factory=dict)
+    rows: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    given: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+
+    def detail(self, error: DjangoValidationError) -> Any:
+        """The service's error as this endpoint's 400 body."""
+        if not hasattr(error, "error_dict"):
+            return validation_error_detail(error)
+        flat: dict[str, list[DjangoValidationError]] = {}
+        nested: dict[str, dict[int, dict[str, list[str]]]] = {}
+        for key, errors in error.error_dict.items():
+            if key not in self.rows:
+                flat.setdefault(self.renamed.get(key, key), []).extend(errors)
+                continue
+            list_field, row_key, row_field = self.rows[key]
+            index = {row.get(row_key): i for i, row in enumerate(self.given.get(list_field, ()))}
+            for item in errors:
+                row = index.get((item.params or {}).get(row_key))
+                if row is None:
+                    flat.setdefault(list_field, []).append(item)
+                else:
+                    nested.setdefault(list_field, {}).setdefault(row, {}).setdefault(row_field, []).extend(
+                        item.messages)
+        detail = validation_error_detail(DjangoValidationError(flat)) if flat else {}
+        for list_field, by_row in nested.items():  # the rows' messages, by index; the list's own give way to them
+            detail[list_field] = [by_row.get(i, {}) for i in range(len(self.given.get(list_field, ())))]
+        return detail
+
+
 def validation_error_detail(error: DjangoValidationError) -> Any:
     """A Django ValidationError as DRF's error body: field errors by field, the rest under non_field_errors."""
     detail = as_serializer_error(error)
@@ -68,12 +108,14 @@ def validation_error_detail(error: DjangoValidationError) -> Any:
     return detail
 
 
-def call_service(service: Callable[..., T], **kwargs: Any) -> T:
-    """Run a service for a viewset: ValidationError -> 400 with field errors, PermissionDenied -> 403."""
+def call_service(service: Callable[..., T], *, api_fields: ApiErrorFields | None = None, **kwargs: Any) -> T:
+    """Run a service for a viewset: ValidationError -> 400 with field errors (placed on the API's fields by
+    `api_fields`), PermissionDenied -> 403."""
     try:
         return service(**kwargs)
     except DjangoValidationError as exc:
-        raise exceptions.ValidationError(validation_error_detail(exc)) from exc
+        detail = api_fields.detail(exc) if api_fields else validation_error_detail(exc)
+        raise exceptions.ValidationError(detail) from exc
     except DjangoPermissionDenied as exc:
         raise exceptions.PermissionDenied(str(exc) or None) from exc
 
