@@ -309,7 +309,12 @@ SPECTACULAR_SETTINGS = {
         "The registry of AI initiatives: portfolio, governance and value reviews.\n\n"
         "Authenticate with `Authorization: Token <key>`: a named token created on your account page (`/accounts/`; "
         "read only if you wish, for up to a year), or one from `POST /api/auth/token/` with your username and "
-        "password (it works for a day). A token reads and writes what its person may, no more."),
+        "password (it works for a day). A token reads and writes what its person may, no more.\n\n"
+        "A write that cannot be honoured is refused, not ignored: a body field the record does not have is a 400 under "
+        "its name, listing the fields it accepts; a read-only field is a 400 under its name (naming the action that "
+        "changes it, if any) unless it has the value the record has, so a record read with GET may be sent back "
+        "whole with one value changed. On a create a read-only field is accepted only empty (null, \"\", [] or {}). "
+        "A list's query parameters likewise: one it does not read is a 400."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

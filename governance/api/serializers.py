@@ -12,11 +12,11 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.selectors import IntakePanel
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
-from tollgate.api_fields import ModelSerializer
+from tollgate.api_fields import ModelSerializer, Serializer
 from tollgate.ui.tables import person_name
 
 
-class TransitionRequestSerializer(serializers.Serializer):
+class TransitionRequestSerializer(Serializer):
     transition = serializers.ChoiceField(choices=list(TRANSITIONS))
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
@@ -28,13 +28,13 @@ class TransitionResultSerializer(serializers.Serializer):
     transition = serializers.CharField()
 
 
-class ScoreItemSerializer(serializers.Serializer):
+class ScoreItemSerializer(Serializer):
     criterion = serializers.IntegerField()
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
-class ScoresRequestSerializer(serializers.Serializer):
+class ScoresRequestSerializer(Serializer):
     scores = ScoreItemSerializer(many=True, allow_empty=False)
 
 
@@ -107,7 +107,12 @@ class PolicySerializer(serializers.Serializer):
         return getattr(row.updated_by, "email", None)
 
 
-class PolicyUpdateSerializer(serializers.Serializer):
+class PolicyUpdateSerializer(Serializer):
+    """A new value; the rest of the policy as a GET shows it may be sent back unchanged."""
+
+    read_as = PolicySerializer
+    read_only_hints = {"default": "it is the value Tollgate ships with; set `value` instead",
+                       "minimum": "the allowed range is Tollgate's", "maximum": "the allowed range is Tollgate's"}
     value = serializers.CharField(max_length=32)
 
 

@@ -114,8 +114,8 @@ class PolicyViewSet(viewsets.ViewSet):
     def partial_update(self, request: Request, key: str) -> Response:
         if key not in BY_KEY:
             raise Http404("No such policy.")
-        self.get_row(key)
-        body = serializers.PolicyUpdateSerializer(data=request.data)
+        row = self.get_row(key)
+        body = serializers.PolicyUpdateSerializer(row, data=request.data)  # the policy: what is sent back
         body.is_valid(raise_exception=True)
         call_service(services.policy_set, actor=request.user, key=key, value=body.validated_data["value"])
         return Response(serializers.PolicySerializer(self.get_row(key)).data)

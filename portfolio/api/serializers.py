@@ -20,7 +20,7 @@ from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from portfolio.services.reference import case_duplicate_errors, ensure_no_case_duplicate
-from tollgate.api_fields import IdField, ModelSerializer
+from tollgate.api_fields import IdField, ModelSerializer, Serializer
 from tollgate.roles import Role, is_admin, roles_shown
 
 User = get_user_model()
@@ -87,6 +87,12 @@ class InitiativeSerializer(ModelSerializer):
             "ai_models": {"required": False},
         }
 
+    read_only_hints = {
+        "stage": "it moves through the governed transitions, POST /api/governance/initiatives/{id}/transitions/ "
+                 "with the transition",
+        "external_id": "it is given when the initiative is registered and never changes",
+    }
+
     def _periods(self) -> CostPeriods | None:
         return self.context.get("cost_periods")
 
@@ -139,6 +145,8 @@ class BusinessCaseSerializer(ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
+    read_only_hints = {"initiative": "a business case stays with its initiative"}
+
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None and not isinstance(self.instance, list | tuple):
@@ -167,6 +175,8 @@ class KPISerializer(ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"baseline": {"error_messages": KPI_FIGURE_MESSAGES},
                         "target": {"error_messages": KPI_FIGURE_MESSAGES}}
+
+    read_only_hints = {"initiative": "a KPI stays with the initiative it was defined for; define it on the other one"}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -417,8 +427,10 @@ def _roles_field(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), **kwargs)
 
 
-class PersonCreateSerializer(serializers.Serializer):
+class PersonCreateSerializer(Serializer):
     """Someone added by hand: their account is named by their e-mail address."""
+
+    read_as = PersonSerializer
 
     email = serializers.EmailField()
     first_name = serializers.CharField(max_length=150)
@@ -431,8 +443,11 @@ class PersonCreateSerializer(serializers.Serializer):
         help_text="E-mail them a link to set their password (refused with PASSWORD_LOGIN off: send false).")
 
 
-class PersonUpdateSerializer(serializers.Serializer):
-    """What an administrator changes about someone; a field left out keeps its value."""
+class PersonUpdateSerializer(Serializer):
+    """What an administrator changes about someone; a field left out keeps its value. The rest of the person as a GET
+    shows it may be sent back unchanged."""
+
+    read_as = PersonSerializer
 
     roles = _roles_field(required=False)
     is_active = serializers.BooleanField(required=False)
@@ -441,7 +456,7 @@ class PersonUpdateSerializer(serializers.Serializer):
     delegates = IdField(queryset=get_user_model().objects.all(), many=True, required=False)
 
 
-class HandOverSerializer(serializers.Serializer):
+class HandOverSerializer(Serializer):
     to = IdField(queryset=get_user_model().objects.all(),
                  help_text="The active initiative owner (or administrator) who takes over.")
 

@@ -355,7 +355,7 @@ class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retrie
     @extend_schema(request=serializers.PersonUpdateSerializer, responses={200: serializers.PersonSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         person = self.get_object()
-        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer = self.get_serializer(person, data=request.data, partial=True)  # the person: what is sent back
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if "roles" in changes:

@@ -14,7 +14,7 @@ from reviews.choices import Decision, ReportState
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import report_figures
 from reviews.services import REPORT_FIELDS
-from tollgate.api_fields import ModelSerializer
+from tollgate.api_fields import ModelSerializer, Serializer
 
 # A stated value is money delivered: at least 0, as reviews.services refuses otherwise (said before the service).
 STATED_VALUE_MESSAGES: dict[str, Any] = {
@@ -44,7 +44,7 @@ class ReviewCycleSerializer(ModelSerializer):
         return obj.status.value
 
 
-class KpiActualSerializer(serializers.Serializer):
+class KpiActualSerializer(Serializer):
     """One KPI's entry: `actual` (null removes it); for a stated KPI, `stated_value` and `evidence`, written together.
     A key left out leaves that part as it is."""
 
@@ -85,7 +85,7 @@ class ReportAttachmentSerializer(AttachmentSerializer):
         read_only_fields = fields
 
 
-class ReportAttachmentWriteSerializer(serializers.Serializer):
+class ReportAttachmentWriteSerializer(Serializer):
     """POST /api/reviews/attachments/ (multipart): the draft report and the file; the service checks type, size and
     content (reviews.services.attachment_add)."""
 
@@ -153,6 +153,12 @@ class ValueReportSerializer(ModelSerializer):
     figures = serializers.SerializerMethodField()
     verdict = VerdictSerializer(read_only=True, allow_null=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    read_only_hints = {
+        "status": "submit the report with POST /api/reviews/reports/{id}/submit/ (reviewers reopen it with .../reopen/ "
+                  "or decide it with .../verdict/)",
+        "verdict": "a reviewer gives it with POST /api/reviews/reports/{id}/verdict/",
+        "cycle": "a report stays in the cycle it was opened for", "initiative": "a report stays with its initiative",
+    }
 
     def validate_kpi_actuals(self, rows: list[dict]) -> list[dict]:
         """One row per KPI: two would leave which one counts to the order of the list."""

@@ -231,12 +231,12 @@ def test_owner_registers_an_initiative_for_themself(as_user, owner):
     department = DepartmentFactory()
     cost_center = CostCenterFactory(department=department)
     vendor = VendorFactory()
-    response = as_user(owner).post(
-        reverse("api:initiative-list"),
-        _initiative_payload(department, cost_center=cost_center.pk, vendors=[vendor.pk], stage=Stage.PRODUCTION,
-                            tags=["gdpr", "gdpr", "legal"]),
-        format="json",
-    )
+    payload = _initiative_payload(department, cost_center=cost_center.pk, vendors=[vendor.pk],
+                                  tags=["gdpr", "gdpr", "legal"])
+    staged = as_user(owner).post(reverse("api:initiative-list"), {**payload, "stage": Stage.PRODUCTION}, format="json")
+    assert staged.status_code == 400 and "/transitions/" in staged.json()["stage"][0]  # refused, not ignored
+    assert not Initiative.objects.exists()
+    response = as_user(owner).post(reverse("api:initiative-list"), payload, format="json")
     assert response.status_code == 201, response.content
     created = Initiative.objects.get(pk=response.json()["id"])
     assert created.owner == owner
@@ -255,7 +255,9 @@ def test_external_id_is_kept_on_create_and_read_only_after(as_user, owner):
     assert response.status_code == 201, response.content
     pk = response.json()["id"]
     assert response.json()["external_id"] == "SN-4411"
-    client.patch(reverse("api:initiative-detail", args=[pk]), {"external_id": "SN-9999"}, format="json")
+    changed = client.patch(reverse("api:initiative-detail", args=[pk]), {"external_id": "SN-9999"}, format="json")
+    assert changed.status_code == 400 and changed.json()["external_id"] == [
+        "external_id is read-only: it is given when the initiative is registered and never changes."]
     assert Initiative.objects.get(pk=pk).external_id == "SN-4411"
 
 
@@ -311,12 +313,17 @@ def test_delegate_updates_the_initiative(as_user, other_owner):
 
 
 def test_stage_cannot_be_changed_through_the_api(as_user, owner, initiative):
-    response = as_user(owner).patch(
-        reverse("api:initiative-detail", args=[initiative.pk]), {"stage": Stage.PRODUCTION}, format="json"
-    )
-    assert response.status_code == 200
+    """A stage sent with another value is refused, naming the transitions that move it; the stage it has is fine."""
+    url = reverse("api:initiative-detail", args=[initiative.pk])
+    response = as_user(owner).patch(url, {"stage": Stage.PRODUCTION}, format="json")
+    assert response.status_code == 400
+    assert response.json()["stage"] == [
+        "stage is read-only: it moves through the governed transitions, POST "
+        f"/api/governance/initiatives/{initiative.pk}/transitions/ with the transition."]
     initiative.refresh_from_db()
     assert initiative.stage == Stage.PROPOSED
+    assert as_user(owner).patch(url, {"stage": Stage.PROPOSED, "name": "Kept stage"},
+                                format="json").status_code == 200
 
 
 @pytest.mark.parametrize("role", ["reviewer", "executive"])
@@ -513,8 +520,12 @@ def test_business_case_update_and_delete_rules(as_user, owner, reviewer, admin_u
     others = BusinessCaseFactory(initiative=other_initiative)
     client = as_user(owner)
 
+    moved = client.patch(reverse("api:businesscase-detail", args=[own.pk]),
+                         {"expected_monthly_volume": 500, "initiative": other_initiative.pk}, format="json")
+    assert moved.status_code == 400 and moved.json()["initiative"] == [
+        "initiative is read-only: a business case stays with its initiative."]
     response = client.patch(reverse("api:businesscase-detail", args=[own.pk]),
-                            {"expected_monthly_volume": 500, "initiative": other_initiative.pk}, format="json")
+                            {"expected_monthly_volume": 500, "initiative": initiative.pk}, format="json")
     assert response.status_code == 200, response.content
     own.refresh_from_db()
     assert own.expected_monthly_volume == 500
@@ -755,8 +766,8 @@ def test_schema_endpoint_renders_for_a_logged_in_user(as_user, api_client, revie
 ])
 def test_the_schema_says_a_kpi_s_or_business_case_s_initiative_is_set_on_create_only(
         as_user, owner, initiative, other_initiative, admin_user, collection, factory, name, detail):
-    """A KPI or a business case never moves to another initiative: PUT and PATCH show the field but ignore it, and
-    the schema said they took it (a PUT even required it)."""
+    """A KPI or a business case never moves to another initiative: PUT and PATCH show the field but refuse another
+    value (its own is accepted and ignored), and the schema said they took it (a PUT even required it)."""
     schema = as_user(owner).get(reverse("schema"), {"format": "json"}).json()
     components = schema["components"]["schemas"]
 
@@ -774,8 +785,11 @@ def test_the_schema_says_a_kpi_s_or_business_case_s_initiative_is_set_on_create_
     made = factory(initiative=initiative)
     moved = as_user(admin_user).patch(reverse(detail, args=[made.pk]),
                                       {"initiative": other_initiative.pk, name: "Renamed"}, format="json")
-    assert moved.status_code == 200, moved.content
-    assert moved.json()["initiative"] == initiative.pk and moved.json()[name] == "Renamed"
+    assert moved.status_code == 400 and "initiative is read-only" in moved.json()["initiative"][0]
+    kept = as_user(admin_user).patch(reverse(detail, args=[made.pk]),
+                                     {"initiative": initiative.pk, name: "Renamed"}, format="json")
+    assert kept.status_code == 200, kept.content
+    assert kept.json()["initiative"] == initiative.pk and kept.json()[name] == "Renamed"
 
 
 def test_schema_validates_without_warnings(tmp_path):

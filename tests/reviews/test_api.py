@@ -99,9 +99,11 @@ def test_patch_of_an_actual_for_a_foreign_kpi_is_400(api_client, owner, report, 
 
 
 def test_status_is_read_only_in_patch(api_client, owner, report):
+    """A status sent to be changed is refused, naming the action that changes it (it was ignored with a 200)."""
     response = as_user(api_client, owner).patch(url("report-detail", report.pk), {"status": "submitted"},
                                                 format="json")
-    assert response.status_code == 200 and ValueReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
+    assert response.status_code == 400 and ValueReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
+    assert f"POST /api/reviews/reports/{report.pk}/submit/" in response.json()["status"][0]
 
 
 @pytest.mark.parametrize("who", ["other_owner", "reviewer", "executive"])

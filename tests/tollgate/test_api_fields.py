@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _register(api_client, user, department: str) -> object:
     api_client.force_authenticate(user)
-    body = '{"name": "Contract summariser", "purpose": "Summaries", "department": ' + department + "}"
+    body = '{"name": "Contract summariser", "description": "Summaries", "department": ' + department + "}"
     return api_client.post(reverse("api:initiative-list"), body, content_type="application/json")
 
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from governance.choices import SignalSeverity, SignalStatus, SignalType
 from governance.models import Signal, SignalRun
-from tollgate.api_fields import ModelSerializer
+from tollgate.api_fields import ModelSerializer, Serializer
 from tollgate.ui.tables import person_name
 
 
@@ -48,17 +48,17 @@ class SignalSerializer(ModelSerializer):
         return person_name(signal.dismissed_by) or None
 
 
-class SignalDismissSerializer(serializers.Serializer):
+class SignalDismissSerializer(Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
                                    help_text="Required: why the signal is not acted on.")
 
 
-class SignalAcknowledgeSerializer(serializers.Serializer):
+class SignalAcknowledgeSerializer(Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
                                  help_text="What is being done about it (optional).")
 
 
-class SignalResolveSerializer(serializers.Serializer):
+class SignalResolveSerializer(Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
                                  help_text="How it was resolved (optional).")
 

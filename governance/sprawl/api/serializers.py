@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -14,7 +13,7 @@ from governance.sprawl.selectors import right_elsewhere
 from governance.sprawl.services.label_checks import label_check_steps
 from governance.sprawl.services.recompute import recompute_steps
 from tollgate import jobs
-from tollgate.api_fields import ModelSerializer
+from tollgate.api_fields import ModelSerializer, Serializer
 from tollgate.ui.tables import person_name
 
 
@@ -37,12 +36,14 @@ USE_CASE_REMOVED_FIELDS = {
 }
 
 
-class UseCaseWriteSerializer(serializers.Serializer):
-    """What an administrator sends to add (code, name, job required) or edit a use case.
+class UseCaseWriteSerializer(Serializer):
+    """What an administrator sends to add (code, name, job required) or edit a use case; a field it does not have is
+    refused by name (tollgate.api_fields), a removed one saying so, and the rest of the use case as a GET shows it may
+    be sent back unchanged."""
 
-    Unknown fields are refused (400 naming them), not dropped as DRF does by default: an administrator who sends a
-    misspelt or removed field would otherwise get a 2xx and believe it was saved.
-    """
+    read_as = UseCaseSerializer
+    removed_fields = USE_CASE_REMOVED_FIELDS
+    read_only_hints = {"code": "a use case keeps its code"}
 
     code = serializers.SlugField(max_length=80, required=False)
     name = serializers.CharField(max_length=200, required=False)
@@ -54,14 +55,6 @@ class UseCaseWriteSerializer(serializers.Serializer):
     vendor_products = serializers.ListField(child=serializers.CharField(max_length=400), required=False,
                                             max_length=100)
     is_active = serializers.BooleanField(required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        data = self.initial_data if isinstance(self.initial_data, Mapping) else {}
-        unknown = sorted(str(key) for key in data if key not in self.fields)
-        if unknown:
-            raise serializers.ValidationError({key: [USE_CASE_REMOVED_FIELDS.get(key, "Unknown field.")]
-                                               for key in unknown})
-        return attrs
 
 
 class SprawlMemberSerializer(serializers.Serializer):
@@ -132,11 +125,11 @@ class TrackRecordSerializer(serializers.Serializer):
     pair_verdicts = PairVerdictsSerializer()
 
 
-class SprawlDecisionSerializer(serializers.Serializer):
+class SprawlDecisionSerializer(Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
-class SprawlMemberRemoveSerializer(serializers.Serializer):
+class SprawlMemberRemoveSerializer(Serializer):
     initiative = serializers.IntegerField()
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
@@ -196,7 +189,7 @@ class SprawlLabelCheckSerializer(ModelSerializer):
         return _step(check, label_check_steps())
 
 
-class SprawlLabelCheckWriteSerializer(serializers.Serializer):
+class SprawlLabelCheckWriteSerializer(Serializer):
     """A labels CSV (multipart `file`: header external_id,cluster) and how to measure against it."""
 
     file = serializers.FileField(help_text="UTF-8 CSV with the header external_id,cluster; at most 2 MB.")
@@ -227,7 +220,7 @@ class DuplicatePairDecisionSerializer(ModelSerializer):
         return person_name(decision.decided_by) or None
 
 
-class DuplicatePairDecisionWriteSerializer(serializers.Serializer):
+class DuplicatePairDecisionWriteSerializer(Serializer):
     """A verdict on `initiative` and its possible duplicate `other` (either order); a reason is required for either
     verdict. A verdict on a decided pair replaces it."""
 
@@ -267,5 +260,5 @@ class InitiativeUseCaseSerializer(serializers.Serializer):
     origin = serializers.CharField()
 
 
-class InitiativeUseCasesWriteSerializer(serializers.Serializer):
+class InitiativeUseCasesWriteSerializer(Serializer):
     use_cases = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=True, max_length=5)

@@ -66,7 +66,7 @@ class UseCaseViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retri
         return sprawl_selectors.use_cases_with_figures().order_by(*ignoring_case("name"))
 
     def create(self, request: Request) -> Response:
-        body = serializers.UseCaseWriteSerializer(data=request.data)
+        body = serializers.UseCaseWriteSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         use_case = call_service(use_cases.use_case_create, actor=request.user, code=data.pop("code", ""),
@@ -75,7 +75,8 @@ class UseCaseViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retri
 
     def partial_update(self, request: Request, code: str) -> Response:
         use_case = self.get_object()
-        body = serializers.UseCaseWriteSerializer(data=request.data, partial=True)
+        body = serializers.UseCaseWriteSerializer(use_case, data=request.data, partial=True,
+                                                  context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = {k: v for k, v in body.validated_data.items() if k != "code"}
         call_service(use_cases.use_case_update, actor=request.user, use_case=use_case, **data)

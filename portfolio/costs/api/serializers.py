@@ -12,7 +12,7 @@ from rest_framework.serializers import as_serializer_error
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.services.runs import period_check
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
-from tollgate.api_fields import IdField, ModelSerializer
+from tollgate.api_fields import IdField, ModelSerializer, Serializer
 
 
 class CostSourceSerializer(ModelSerializer):
@@ -58,7 +58,7 @@ class AllocationRuleSerializer(ModelSerializer):
         return attrs
 
 
-class AllocationRuleOrderSerializer(serializers.Serializer):
+class AllocationRuleOrderSerializer(Serializer):
     """A source and all its rule ids in the order they should be tried."""
 
     # The serializer metaclass moves declared fields off the class; the stubs still see Field.source.
@@ -98,7 +98,7 @@ def run_period(value: str) -> Period:
     return period
 
 
-class IngestionRunStartSerializer(serializers.Serializer):
+class IngestionRunStartSerializer(Serializer):
     """What starts a run (JSON or a form): the source, the month and the starter's "replace with nothing"."""
 
     source = IdField(queryset=CostSource.objects.all())  # type: ignore[assignment]  # as AllocationRuleOrderSerializer
