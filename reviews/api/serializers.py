@@ -106,7 +106,7 @@ class VerdictSerializer(ModelSerializer):
         read_only_fields = ["reviewer", "decided_at"]
 
 
-class ReopenSerializer(serializers.Serializer):
+class ReopenSerializer(Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
