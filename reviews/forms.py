@@ -162,7 +162,8 @@ class ReviewCycleForm(forms.ModelForm):
                    for f in ("period_start", "period_end", "opens_on", "due_on")}
         help_texts = {
             "name": ("Named after the period reviewed: 2026-Q3 for July to September 2026, 2026-H2 for a half-year, "
-                     "2026 for a year. Opening an existing cycle again adds only missing reports."),
+                     "2026 for a year. Opening an existing cycle again with the same dates adds only missing "
+                     "reports; its dates are not changed."),
             "due_on": "Owners are reminded before this date and escalated after it.",
         }
 

@@ -279,6 +279,21 @@ def cycle_overlap_error(*, name: str, period_start: date, period_end: date) -> d
                              f"{other.period_end:%Y-%m-%d}, which overlaps this period.")}
 
 
+def existing_cycle_errors(cycle: ReviewCycle, *, period_start: date, period_end: date, due_on: date,
+                          opens_on: date | None) -> dict[str, str]:
+    """Why an existing cycle may not be opened again with these dates: it is closed, or a date given differs from
+    the stored one (an opening date left out is not compared). Opening again changes no date, and no page, API or
+    admin changes an open cycle's dates, so each difference is named rather than silently ignored."""
+    if cycle.closed_at is not None:
+        return {"name": (f"{cycle.name} was closed on {timezone.localtime(cycle.closed_at):%Y-%m-%d}: a closed cycle "
+                         "is not opened again and takes no more reports.")}
+    given = {"period_start": period_start, "period_end": period_end, "opens_on": opens_on, "due_on": due_on}
+    return {field: (f"{cycle.name} is already open with {field} {getattr(cycle, field):%Y-%m-%d}, not "
+                    f"{value:%Y-%m-%d}. Opening a cycle again changes none of its dates, and an open cycle's dates "
+                    f"cannot be changed: send {getattr(cycle, field):%Y-%m-%d} to add the reports it is missing.")
+            for field, value in given.items() if value is not None and value != getattr(cycle, field)}
+
+
 def review_cycle_open(
     *,
     actor: Actor | None,
@@ -315,8 +330,10 @@ def review_cycle_get_or_open(
     report of a cycle already due would be overdue, and escalated, the day it opens (to record a past quarter, give a
     due date from today on). `today` is the scheduler's day (default: the real one).
 
-    Idempotent: an existing cycle of that name is reused as it is and only the missing reports are created, so the
-    scheduler (or an impatient reviewer) can run it again safely. A closed cycle is left alone.
+    Idempotent: opening an existing cycle again with the same period and dates (an opening date left out is the
+    stored one) reuses it and only creates the missing reports, so the scheduler (or an impatient reviewer) can run it
+    again safely. Other dates are refused naming each that differs (existing_cycle_errors), never silently ignored,
+    and so is a closed cycle.
     """
     _require(actor, "reviews.manage_reviewcycle")
     # One opening at a time: two reviewers opening 2026-Q3 and 2026-H2 at the same moment would each find no overlap
@@ -324,6 +341,13 @@ def review_cycle_get_or_open(
     transaction_lock("reviews.review_cycle_open")
     name = (name or "").strip()
     today = today or timezone.localdate()
+    existing = ReviewCycle.objects.filter(name=name).first() if name else None
+    if existing is not None:
+        refused = existing_cycle_errors(existing, period_start=period_start, period_end=period_end, due_on=due_on,
+                                        opens_on=opens_on)
+        if refused:
+            raise ValidationError(refused)
+        opens_on = opens_on or existing.opens_on
     opens_on = opens_on or today
     errors = {}
     if not name:
@@ -338,7 +362,7 @@ def review_cycle_get_or_open(
         errors.update(cycle_name_errors(name=name, period_start=period_start, period_end=period_end))
     if not errors:
         errors.update(cycle_overlap_error(name=name, period_start=period_start, period_end=period_end))
-    is_new = not ReviewCycle.objects.filter(name=name).exists()
+    is_new = existing is None
     if not errors and is_new and opens_on <= period_end:
         errors["opens_on"] = (f"A cycle opens once the period it reviews has ended: {name} reviews "
                               f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}, so it opens on "
@@ -355,8 +379,6 @@ def review_cycle_get_or_open(
             defaults={"period_start": period_start, "period_end": period_end, "opens_on": opens_on,
                       "due_on": due_on, "created_by": actor},
         )
-        if cycle.closed_at is not None:
-            return cycle, created
         missing = selectors.initiatives_owing_report(cycle).exclude(value_reports__cycle=cycle)
         reports = ValueReport.objects.bulk_create(
             [ValueReport(cycle=cycle, initiative=initiative) for initiative in missing.order_by("pk")]

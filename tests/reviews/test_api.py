@@ -182,6 +182,22 @@ def test_reviewer_opens_a_cycle_idempotently(api_client, reviewer):
     assert ReviewCycle.objects.count() == 1 and ValueReport.objects.count() == 1
 
 
+def test_opening_a_cycle_again_with_another_due_date_or_once_closed_is_400(api_client, reviewer):
+    body = last_quarter_cycle_form()
+    client = as_user(api_client, reviewer)
+    assert client.post(url("cycle-list"), body, format="json").status_code == 201
+    later = date.fromisoformat(body["due_on"]) + timedelta(days=16)
+    response = client.post(url("cycle-list"), {**body, "due_on": f"{later:%Y-%m-%d}"}, format="json")
+    assert response.status_code == 400 and set(response.data) == {"due_on"}
+    assert response.data["due_on"][0].startswith(
+        f"{body['name']} is already open with due_on {body['due_on']}, not {later:%Y-%m-%d}.")
+    assert f"{ReviewCycle.objects.get().due_on:%Y-%m-%d}" == body["due_on"]
+    assert client.post(url("cycle-list"), body, format="json").status_code == 200  # identical: idempotent
+    services.review_cycle_close(actor=reviewer, cycle=ReviewCycle.objects.get())
+    closed = client.post(url("cycle-list"), body, format="json")
+    assert closed.status_code == 400 and "a closed cycle is not opened again" in closed.data["name"][0]
+
+
 def test_a_cycle_over_a_period_already_reviewed_or_misnamed_is_400(api_client, reviewer):
     body = last_quarter_cycle_form()
     client = as_user(api_client, reviewer)

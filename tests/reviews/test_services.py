@@ -173,6 +173,36 @@ def test_opening_again_is_idempotent_and_leaves_existing_reports_alone(reviewer,
     assert ValueReport.objects.count() == 2
 
 
+def test_opening_again_with_other_dates_names_each_that_differs_and_changes_nothing(reviewer):
+    cycle = open_q3(reviewer)
+    InitiativeFactory(stage=Stage.PILOT)
+    with pytest.raises(ValidationError) as error:
+        services.review_cycle_open(actor=reviewer, name="2026-Q3", period_start=date(2026, 7, 1),
+                                   period_end=date(2026, 9, 30), due_on=date(2026, 11, 15),
+                                   opens_on=date(2026, 10, 2), today=date(2026, 10, 1))
+    assert set(error.value.message_dict) == {"opens_on", "due_on"}
+    assert error.value.message_dict["due_on"][0].startswith(
+        "2026-Q3 is already open with due_on 2026-10-31, not 2026-11-15. Opening a cycle again changes none of its "
+        "dates")
+    stored = ReviewCycle.objects.get()
+    assert (stored.opens_on, stored.due_on, stored.reports.count()) == (date(2026, 10, 1), date(2026, 10, 31), 0)
+    # The same dates, or the opening date left out (it would default to today, a later day), are still idempotent.
+    again = services.review_cycle_open(actor=reviewer, name="2026-Q3", period_start=date(2026, 7, 1),
+                                       period_end=date(2026, 9, 30), due_on=date(2026, 10, 31),
+                                       today=date(2026, 10, 5))
+    assert again == cycle and again.opens_on == date(2026, 10, 1) and again.reports.count() == 1
+
+
+def test_a_closed_cycle_is_not_opened_again(reviewer):
+    cycle = open_q3(reviewer)
+    services.review_cycle_close(actor=reviewer, cycle=cycle)
+    InitiativeFactory(stage=Stage.PILOT)
+    with pytest.raises(ValidationError) as error:
+        open_q3(reviewer)
+    assert "a closed cycle is not opened again" in error.value.message_dict["name"][0]
+    assert not ValueReport.objects.exists()
+
+
 @pytest.mark.parametrize("role", [Role.OWNER, Role.EXECUTIVE])
 def test_only_reviewers_and_admins_open_cycles(role):
     with pytest.raises(PermissionDenied):

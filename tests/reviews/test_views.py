@@ -441,6 +441,18 @@ def test_the_cycle_form_proposes_a_cycle_that_may_open_and_names_what_is_wrong(l
     assert ReviewCycle.objects.count() == 1
 
 
+def test_the_cycle_form_names_a_date_that_differs_from_the_open_cycles(login, reviewer):
+    body = last_quarter_cycle_form()
+    client = login(reviewer)
+    assert client.post(reverse("reviews:cycle_create"), body).status_code == 302
+    later = date.fromisoformat(body["due_on"]) + timedelta(days=16)
+    response = client.post(reverse("reviews:cycle_create"), {**body, "due_on": f"{later:%Y-%m-%d}"})
+    assert response.status_code == 400 and list(response.context["form"].errors) == ["due_on"]
+    assert f"is already open with due_on {body['due_on']}, not {later:%Y-%m-%d}" in response.content.decode()
+    assert f"{ReviewCycle.objects.get().due_on:%Y-%m-%d}" == body["due_on"]
+    assert client.post(reverse("reviews:cycle_create"), body).status_code == 302
+
+
 def test_the_cycle_form_refuses_bad_dates(login, reviewer):
     data = {"name": "X", "period_start": "2026-09-30", "period_end": "2026-07-01", "opens_on": "2026-10-01",
             "due_on": "2026-10-31"}
