@@ -559,6 +559,51 @@ def test_the_cycle_page_filters_on_the_status_its_column_shows(login, executive,
     assert shown(cycle.get_absolute_url(), "due") == ["Due one"] and shown(cycle.get_absolute_url(), "overdue") == []
 
 
+def test_the_cycle_page_and_csv_sort_by_the_status_shown(login, executive):
+    """Stored status mixes overdue with not expected drafts, submitted with judged reports: the column sorts by the
+    state it shows (in the Status filter's order), names in order within a state, page and CSV alike."""
+    today = timezone.localdate()
+    late = ReviewCycleFactory(name="2026-Q2", opens_on=today - timedelta(days=40), due_on=today - timedelta(days=1))
+    submitted = {"status": ReportStatus.SUBMITTED, "submitted_at": timezone.now()}
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="A submitted"), **submitted)
+    judged = ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="B judged"), **submitted)
+    Verdict.objects.create(report=judged, reviewer=UserFactory(role=Role.REVIEWER), decision=Decision.CONTINUE,
+                           rationale="Fine.")
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="C submitted"), **submitted)
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="D overdue"))
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="E killed", stage=Stage.KILLED))
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="F overdue"))
+    client = login(executive)
+    ascending = ["D overdue", "F overdue", "A submitted", "C submitted", "B judged", "E killed"]
+    descending = ["E killed", "B judged", "A submitted", "C submitted", "D overdue", "F overdue"]
+    for sort, expected in (("state", ascending), ("-state", descending)):
+        page = client.get(late.get_absolute_url(), {"sort": sort})
+        assert [row.record.initiative.name for row in page.context["table"].page.object_list] == expected
+        rows = csv_rows(client.get(late.get_absolute_url(), {"sort": sort, "_export": "csv"}))
+        assert [row[0] for row in rows[1:]] == expected
+        assert [row[3] for row in rows[1:]][::5] == (
+            ["Overdue", "Not expected (initiative killed)"] if sort == "state" else
+            ["Not expected (initiative killed)", "Overdue"])
+
+
+def test_the_cycle_list_and_csv_sort_by_the_status_shown(login, executive):
+    today = timezone.localdate()
+    ReviewCycleFactory(name="2026-Q1", opens_on=today - timedelta(days=3), due_on=today + timedelta(days=20))
+    ReviewCycleFactory(name="2025-Q4", opens_on=today - timedelta(days=90), due_on=today - timedelta(days=60),
+                       closed_at=timezone.now())
+    ReviewCycleFactory(name="2026-Q2", opens_on=today + timedelta(days=30), due_on=today + timedelta(days=60))
+    ReviewCycleFactory(name="2025-Q3", opens_on=today - timedelta(days=3), due_on=today + timedelta(days=20))
+    client = login(executive)
+    expected = ["2026-Q2", "2025-Q3", "2026-Q1", "2025-Q4"]  # upcoming, open, closed; by name within a status
+    page = client.get(reverse("reviews:cycle_list"), {"sort": "status"})
+    assert [row.record.name for row in page.context["table"].page.object_list] == expected
+    rows = csv_rows(client.get(reverse("reviews:cycle_list"), {"sort": "status", "_export": "csv"}))
+    assert [(row[0], row[rows[0].index("Status")]) for row in rows[1:]] == [
+        ("2026-Q2", "Upcoming"), ("2025-Q3", "Open"), ("2026-Q1", "Open"), ("2025-Q4", "Closed")]
+    rows = csv_rows(client.get(reverse("reviews:cycle_list"), {"sort": "-status", "_export": "csv"}))
+    assert [row[0] for row in rows[1:]] == ["2025-Q4", "2025-Q3", "2026-Q1", "2026-Q2"]
+
+
 def test_a_report_submitted_after_the_due_date_is_flagged_late(login, executive, owner, report):
     cycle = report.cycle
     ReviewCycle.objects.filter(pk=cycle.pk).update(due_on=timezone.localdate() - timedelta(days=1))
