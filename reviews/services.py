@@ -50,6 +50,15 @@ REPORT_FIELDS = ("outcome_count", "active_users", "oversight_hours", "narrative"
                  "stated_value_evidence")
 SCHEDULED_DUE_AFTER_DAYS = 30
 
+# The longest texts a report, a KPI's entry, a verdict and a reopening take, in characters: enough for the evidence a
+# reviewer reads, and nothing like the 200,000-character narrative that once made a 205 KB page and audit entry.
+# The forms and the API serializers say the same limits before the service.
+NARRATIVE_MAX_CHARS = 10_000
+EVIDENCE_MAX_CHARS = 5_000
+RATIONALE_MAX_CHARS = 5_000
+REOPEN_REASON_MAX_CHARS = 2_000
+REPORT_TEXT_LIMITS = {"narrative": NARRATIVE_MAX_CHARS, "stated_value_evidence": EVIDENCE_MAX_CHARS}
+
 # Attachments: extension -> what the first bytes must look like (None: text, checked by decoding).
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ZIP_MAGIC = (b"PK\x03\x04",)
@@ -81,6 +90,13 @@ def _audit(instance: Any, *, actor: Actor | None, event: str, changes: dict | No
 def _lock(report: ValueReport) -> ValueReport:
     """A fresh, locked copy: two submissions or verdicts racing cannot both pass their guards."""
     return ValueReport.objects.select_for_update().select_related("cycle", "initiative").get(pk=report.pk)
+
+
+def too_long(what: str, text: str, limit: int) -> str | None:
+    """What is said of a text longer than `limit` characters, naming the limit; None when it fits."""
+    if len(text or "") <= limit:
+        return None
+    return f"{what} is {len(text):,} characters long: at most {limit:,} are taken. Shorten it."
 
 
 def _ensure_cycle_not_closed(report: ValueReport) -> None:
@@ -466,6 +482,7 @@ def value_report_save_draft(
                                      "kind": computed[0].kind.replace("_", "-")})})
     _ensure_stated_not_negative(fields.get("stated_value"),
                                 {kpis[pk]: given.amount for pk, given in sorted(stated.items())})
+    _ensure_texts_fit(fields, {kpis[pk]: given.evidence for pk, given in sorted(stated.items())})
     with set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(report, f) != v]
         for field_name in changed:
@@ -486,6 +503,24 @@ def value_report_save_draft(
     if changed or entries_changed:
         _authored(report, actor)
     return report
+
+
+def _ensure_texts_fit(fields: Mapping[str, Any], evidence: Mapping[KPI, str]) -> None:
+    """The narrative and the evidence are held to REPORT_TEXT_LIMITS, a stated KPI's evidence to EVIDENCE_MAX_CHARS,
+    for scripts as for the page and the API."""
+    errors: dict[str, list[str | ValidationError]] = {}
+    for name, limit in REPORT_TEXT_LIMITS.items():
+        message = too_long(f"The {name.replace('_', ' ')}", fields.get(name) or "", limit)
+        if message:
+            errors[name] = [message]
+    long_evidence = [kpi for kpi, text in evidence.items() if len((text or "").strip()) > EVIDENCE_MAX_CHARS]
+    if long_evidence:
+        errors["kpi_stated"] = [ValidationError(
+            "The evidence of %(name)s is %(length)s characters long: at most %(limit)s are taken. Shorten it.",
+            params={"kpi": kpi.pk, "name": kpi.name, "length": f"{len(evidence[kpi].strip()):,}",
+                    "limit": f"{EVIDENCE_MAX_CHARS:,}"}) for kpi in long_evidence]
+    if errors:
+        raise ValidationError(errors)
 
 
 def _ensure_stated_not_negative(report_value: Decimal | None, stated: Mapping[KPI, Decimal | None]) -> None:
@@ -629,6 +664,8 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the report is reopened; the owner reads it."})
+    if message := too_long("The reason", reason, REOPEN_REASON_MAX_CHARS):
+        raise ValidationError({"reason": message})
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError("Only a submitted report can be reopened.")
     if Verdict.objects.filter(report=report).exists():
@@ -768,6 +805,8 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
         errors["decision"] = f"Choose one of: {', '.join(Decision.values)}."
     if not rationale:
         errors["rationale"] = "Give the rationale of the verdict."
+    elif message := too_long("The rationale", rationale, RATIONALE_MAX_CHARS):
+        errors["rationale"] = message
     if errors:
         raise ValidationError(errors)
     if report.status != ReportStatus.SUBMITTED:

@@ -317,6 +317,18 @@ def test_a_stated_kpi_is_patched_with_its_value_and_evidence_and_figures_say_why
     assert client.post(url("report-submit", report.pk)).status_code == 200
 
 
+def test_a_narrative_or_evidence_over_its_limit_is_400_naming_it(api_client, owner, report):
+    client = as_user(api_client, owner)
+    response = client.patch(url("report-detail", report.pk), {"narrative": "n" * 10_001,
+                                                              "stated_value_evidence": "e" * 5_001}, format="json")
+    assert response.status_code == 400
+    assert response.data["narrative"] == ["Ensure this field has no more than 10000 characters."]
+    assert response.data["stated_value_evidence"] == ["Ensure this field has no more than 5000 characters."]
+    assert ValueReport.objects.get(pk=report.pk).narrative == ""
+    response = client.patch(url("report-detail", report.pk), {"narrative": "n" * 10_000}, format="json")
+    assert response.status_code == 200 and len(response.data["narrative"]) == 10_000
+
+
 def test_a_stated_value_on_a_computed_kpi_is_400_and_writes_nothing(api_client, owner, report):
     body = {"narrative": "changed", "kpi_actuals": [
         {"kpi": kpi_of(report).pk, "actual": "5000", "stated_value": "99999", "evidence": "Trust me."}]}

@@ -112,6 +112,39 @@ def test_a_report_saved_with_an_absurd_value_before_the_check_cannot_be_submitte
     assert client.get(reverse("reviews:report_detail", args=[report.pk])).status_code == 200
 
 
+def test_a_reports_texts_are_held_to_their_limits_naming_them(report, owner):
+    stated = KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED,
+                        baseline=None, target=None, value_per_unit=None)
+    with pytest.raises(ValidationError) as error:
+        services.value_report_save_draft(
+            actor=owner, report=report, fields={"narrative": "n" * 10_001, "stated_value_evidence": "e" * 5_001},
+            kpi_stated={stated.pk: services.StatedKpiValue(D("10"), "k" * 5_001)})
+    assert error.value.message_dict == {
+        "narrative": ["The narrative is 10,001 characters long: at most 10,000 are taken. Shorten it."],
+        "stated_value_evidence": ["The stated value evidence is 5,001 characters long: at most 5,000 are taken. "
+                                  "Shorten it."],
+        "kpi_stated": ["The evidence of Overcharges recovered is 5,001 characters long: at most 5,000 are taken. "
+                       "Shorten it."],
+    }
+    assert ValueReport.objects.get(pk=report.pk).narrative == "" and not report.actuals.exists()
+    services.value_report_save_draft(actor=owner, report=report, fields={"narrative": "n" * 10_000},
+                                     kpi_stated={stated.pk: services.StatedKpiValue(D("10"), "k" * 5_000)})
+    assert len(ValueReport.objects.get(pk=report.pk).narrative) == 10_000
+
+
+def test_a_verdicts_rationale_and_a_reopening_reason_are_held_to_their_limits(report, owner, reviewer):
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    with pytest.raises(ValidationError) as error:
+        services.value_report_reopen(actor=reviewer, report=report, reason="r" * 2_001)
+    assert error.value.message_dict["reason"] == [
+        "The reason is 2,001 characters long: at most 2,000 are taken. Shorten it."]
+    with pytest.raises(ValidationError) as error:
+        services.verdict_give(actor=reviewer, report=report, decision=Decision.CONTINUE, rationale="r" * 5_001)
+    assert "at most 5,000 are taken" in error.value.message_dict["rationale"][0]
+    assert not Verdict.objects.exists()
+
+
 def test_clearing_a_kpi_actual_records_the_value_it_removed(report, owner):
     from reviews.models import KpiActual
 

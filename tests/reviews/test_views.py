@@ -113,6 +113,19 @@ def test_form_has_a_row_per_kpi_and_labels_the_cost_as_estimated(login, owner, r
     assert 'id="baseline-cost-per-outcome">$4.50<' in html
 
 
+def test_the_report_form_holds_the_narrative_and_evidence_to_their_limits(login, owner, report):
+    client = login(owner)
+    page = client.get(reverse("reviews:report_edit", args=[report.pk])).content.decode()
+    assert 'maxlength="10000"' in page and 'maxlength="5000"' in page
+    response = client.post(reverse("reviews:report_edit", args=[report.pk]),
+                           form_data(report, narrative="n" * 10_001, stated_value_evidence="e" * 5_001))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["narrative"] == ["Ensure this value has at most 10000 characters (it has 10001)."]
+    assert errors["stated_value_evidence"] == ["Ensure this value has at most 5000 characters (it has 5001)."]
+    assert ValueReport.objects.get(pk=report.pk).narrative == ""
+
+
 def test_owner_saves_a_draft_and_sees_the_computed_value(login, owner, report):
     client = login(owner)
     response = client.post(reverse("reviews:report_edit", args=[report.pk]), form_data(report))
