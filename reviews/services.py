@@ -792,6 +792,9 @@ def attachment_remove(*, actor: Actor | None, attachment: ReportAttachment) -> N
 # Verdicts ------------------------------------------------------------------------------------------------------------
 
 
+SENTENCE_ENDS = (".", "!", "?", "…")
+
+
 @transaction.atomic
 def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale: str) -> Verdict:
     """A reviewer's verdict on a submitted report. KILL also kills the initiative, in the same transaction: if the
@@ -817,12 +820,14 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
         verdict = Verdict.objects.create(report=report, reviewer=actor, decision=decision, rationale=rationale)
     _audit(report, actor=actor, event="verdict", reason=rationale, changes={"verdict": [None, decision]},
            decision=decision)
-    killed = " The initiative was killed." if decision == Decision.KILL else ""
-    if killed:
+    said = rationale
+    if decision == Decision.KILL:
         _kill_initiative(actor=actor, initiative=report.initiative, rationale=rationale)
+        # A sentence follows the rationale: it ends with its own full stop ("Value far below cost." not "...cost The").
+        said = f"{rationale}{'' if rationale.endswith(SENTENCE_ENDS) else '.'} The initiative was killed."
     _value_evidence_changed()
     _owners_notify(report, actor=actor, url=reverse("reviews:report_detail", args=[report.pk]),
-                   message=f"Verdict on {report}{_by(actor)}: {verdict.get_decision_display()}: {rationale}{killed}",
+                   message=f"Verdict on {report}{_by(actor)}: {verdict.get_decision_display()}: {said}",
                    subject=f"Tollgate: verdict on {report}: {verdict.get_decision_display()}")
     return verdict
 

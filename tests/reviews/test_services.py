@@ -581,6 +581,12 @@ def test_a_kill_verdict_is_one_notice_not_two(reviewer, owner, submitted, django
     assert len(mail.outbox) == 1
 
 
+def test_a_kill_notice_ends_the_rationale_with_a_full_stop(reviewer, owner, submitted):
+    services.verdict_give(actor=reviewer, report=submitted, decision=Decision.KILL, rationale="Value far below cost")
+    [notice] = Notification.objects.filter(user=owner)
+    assert notice.message.endswith("Kill: Value far below cost. The initiative was killed.")
+
+
 def test_a_reopened_report_is_e_mailed_to_the_owner(reviewer, owner, submitted, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         services.value_report_reopen(actor=reviewer, report=submitted, reason="Handle time looks mistyped.")
