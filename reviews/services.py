@@ -41,7 +41,7 @@ from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachmen
 from tollgate.audit import audit_event
 from tollgate.formatting import format_money
 from tollgate.jobs import transaction_lock
-from tollgate.roles import AUTHORSHIP, may
+from tollgate.roles import AUTHORSHIP, may, refusal
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -75,8 +75,9 @@ ATTACHMENT_TYPES: dict[str, tuple[bytes, ...] | None] = {
 
 
 def _require(actor: Actor | None, perm: str, obj: Any = None) -> None:
+    """Refuse the actor `perm` (on `obj`), saying what in words (tollgate.roles.refusal), never the code."""
     if actor is not None and not may(actor, perm, obj):
-        raise PermissionDenied(f"You may not do this ({perm}).")
+        raise PermissionDenied(refusal(actor, perm, obj))
 
 
 def _audit(instance: Any, *, actor: Actor | None, event: str, changes: dict | None = None,

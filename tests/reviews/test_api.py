@@ -430,6 +430,7 @@ def test_evidence_is_added_and_removed_only_by_the_reports_owner_and_only_on_a_d
     upload = {"report": draft.pk, "file": SimpleUploadedFile("b.pdf", PDF_BYTES)}
     refused = as_user(api_client, other_owner).post(url("attachment-list"), upload, format="multipart")
     assert refused.status_code == 403
+    assert refused.json()["detail"] == "You may not fill in or change this value report."  # not the permission's code
     assert as_user(api_client, reviewer).post(url("attachment-list"), upload, format="multipart").status_code == 403
     assert as_user(api_client, other_owner).delete(url("attachment-detail", attachment.pk)).status_code == 403
     on_submitted = as_user(api_client, owner).post(
