@@ -512,6 +512,21 @@ def test_cycle_csv_export_has_every_report(login, executive, cycle):
     assert rows[0][:3] == ["Initiative", "Department", "Owner"] and len(rows) == 4
 
 
+def test_the_cycle_csv_leaves_an_absent_value_empty_and_numbers_numeric(login, executive, cycle):
+    """The page shows "—" for a draft's outcomes and submission time; the CSV leaves both cells empty, as every CSV
+    does for an absent value, and a count stays a plain number."""
+    ValueReportFactory(cycle=cycle, initiative=InitiativeFactory(name="A draft"))
+    ValueReportFactory(cycle=cycle, initiative=InitiativeFactory(name="B sent"), status=ReportStatus.SUBMITTED,
+                       outcome_count=15000, submitted_at=timezone.now())
+    client = login(executive)
+    rows = csv_rows(client.get(cycle.get_absolute_url() + "?_export=csv&sort=initiative"))
+    header = rows[0]
+    outcomes, sent = header.index("Outcomes"), header.index("Submitted at")
+    assert (rows[1][outcomes], rows[1][sent]) == ("", "")
+    assert rows[2][outcomes] == "15000" and rows[2][sent] != ""
+    assert "—" not in [cell for row in rows for cell in row]
+
+
 def test_cycle_pages_query_counts_are_constant(login, executive, cycle):
     client = login(executive)
     ValueReportFactory(cycle=cycle)
