@@ -401,8 +401,9 @@ def review_cycle_get_or_open(
             [ValueReport(cycle=cycle, initiative=initiative) for initiative in missing.order_by("pk")]
         )
     if created or reports:
-        _audit(cycle, actor=actor, event="review_cycle_opened", reports_created=len(reports),
-               action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
+        # The count in the changes too, so the audit trail's Changes column says it (not only additional_data).
+        _audit(cycle, actor=actor, event="review_cycle_opened", changes={"reports created": len(reports)},
+               reports_created=len(reports), action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
     return cycle, created
 
 

@@ -173,7 +173,9 @@ def test_opening_a_cycle_expects_reports_from_pilot_and_production_only(reviewer
     assert set(cycle.reports.values_list("initiative", flat=True)) == {i.pk for i in expected}
     assert set(cycle.reports.values_list("status", flat=True)) == {ReportStatus.DRAFT}
     assert cycle.created_by == reviewer and cycle.months == 3
-    assert events(cycle, "review_cycle_opened")[0].additional_data["reports_created"] == 2
+    [entry] = events(cycle, "review_cycle_opened")
+    assert entry.additional_data["reports_created"] == 2
+    assert audit_changes_text(entry) == "reports created: 2"  # the audit trail's Changes column says it
 
 
 def test_an_initiative_that_starts_after_the_period_owes_it_no_report(reviewer):
