@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from portfolio.choices import KpiKind
@@ -14,7 +15,17 @@ from portfolio.models.base import KPI_FIGURE
 from reviews.choices import Decision
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.selectors import KpiRow, ReportFigures, next_cycle_to_open
-from reviews.services import MAX_ATTACHMENT_BYTES, REPORT_FIELDS, StatedKpiValue, attachment_too_large
+from reviews.services import (
+    EVIDENCE_MAX_CHARS,
+    MAX_ATTACHMENT_BYTES,
+    NARRATIVE_MAX_CHARS,
+    RATIONALE_MAX_CHARS,
+    REOPEN_REASON_MAX_CHARS,
+    REPORT_FIELDS,
+    REPORT_TEXT_LIMITS,
+    StatedKpiValue,
+    attachment_too_large,
+)
 from tollgate.formatting import money_label
 
 KPI_PREFIX = "kpi_"
@@ -50,8 +61,10 @@ class ValueReportForm(forms.ModelForm):
             "outcome_count": "Outcomes delivered in the whole period (e.g. tickets resolved in the quarter).",
             "active_users": "People who used the initiative in the period.",
             "oversight_hours": "Hours people spent checking or correcting the AI in the period.",
-            "narrative": "What happened this quarter, in a few sentences.",
-            "stated_value_evidence": "How the stated value was measured; required with a stated value.",
+            "narrative": (f"What happened this quarter, in a few sentences (at most {NARRATIVE_MAX_CHARS:,} "
+                          "characters)."),
+            "stated_value_evidence": (f"How the stated value was measured; required with a stated value (at most "
+                                      f"{EVIDENCE_MAX_CHARS:,} characters)."),
         }
         widgets = {
             "narrative": forms.Textarea(attrs={"rows": 4}),
@@ -65,6 +78,12 @@ class ValueReportForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name, limit in REPORT_TEXT_LIMITS.items():  # the service's limits, said before it
+            text = self.fields[name]
+            assert isinstance(text, forms.CharField)
+            text.max_length = limit
+            text.validators.append(MaxLengthValidator(limit))
+            text.widget.attrs["maxlength"] = str(limit)
         remove = self.fields["remove_attachments"]
         assert isinstance(remove, forms.ModelMultipleChoiceField)
         remove.queryset = self.instance.attachments.all() if self.instance.pk else ReportAttachment.objects.none()
@@ -87,7 +106,7 @@ class ValueReportForm(forms.ModelForm):
                     help_text="The value this KPI delivered in the period.",
                 )
                 self.fields[f"{KPI_EVIDENCE_PREFIX}{kpi.pk}"] = forms.CharField(
-                    label=f"Evidence for {kpi.name}", required=False, max_length=5000,
+                    label=f"Evidence for {kpi.name}", required=False, max_length=EVIDENCE_MAX_CHARS,
                     initial=entry.evidence if entry else "", widget=forms.Textarea(attrs={"rows": 2}),
                     help_text="How the stated value was measured; required with it.",
                 )
@@ -141,14 +160,15 @@ class ValueReportForm(forms.ModelForm):
 class VerdictForm(forms.Form):
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=RATIONALE_MAX_CHARS,
         help_text="Why: the owner reads it. A kill verdict also kills the initiative.",
     )
 
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="What the owner should correct.",
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=REOPEN_REASON_MAX_CHARS,
+        help_text="What the owner should correct.",
     )
 
 
@@ -162,7 +182,8 @@ class ReviewCycleForm(forms.ModelForm):
                    for f in ("period_start", "period_end", "opens_on", "due_on")}
         help_texts = {
             "name": ("Named after the period reviewed: 2026-Q3 for July to September 2026, 2026-H2 for a half-year, "
-                     "2026 for a year. Opening an existing cycle again adds only missing reports."),
+                     "2026 for a year. Opening an existing cycle again with the same dates adds only missing "
+                     "reports; its dates are not changed."),
             "due_on": "Owners are reminded before this date and escalated after it.",
         }
 

@@ -12,7 +12,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +45,7 @@ from portfolio.selectors import (
     people_acting_for,
 )
 from reviews import calculations
-from reviews.choices import ReportState, ReportStatus
+from reviews.choices import CycleStatus, ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.formatting import format_money
 from tollgate.roles import Role, is_initiative_owner_or_delegate, may
@@ -225,19 +239,42 @@ def review_queue(*, user: Viewer) -> QuerySet[ValueReport]:
     )
 
 
-def cycle_list(*, user: Viewer) -> QuerySet[ReviewCycle]:
+def cycle_status_order(today: date) -> Case:
+    """The cycle's status (ReviewCycle.status_on) as a number to sort on, in the order CycleStatus lists them
+    (upcoming, open, closed): the list's Status column sorts by what it shows, on the page and in its CSV alike."""
+    order = {status: index for index, status in enumerate(CycleStatus)}
+    return Case(
+        When(closed_at__isnull=False, then=Value(order[CycleStatus.CLOSED])),
+        When(Q(opens_on__gt=today) | Q(period_end__gte=today), then=Value(order[CycleStatus.UPCOMING])),
+        default=Value(order[CycleStatus.OPEN]), output_field=IntegerField(),
+    )
+
+
+def report_state_order(today: date) -> Case:
+    """The report's state (ValueReport.state_on, report_state_q) as a number to sort on, in the order ReportState
+    lists them (the Status filter's order): due, overdue, submitted, verdict given, not open yet, not submitted, not
+    expected."""
+    return Case(*(When(report_state_q(state, today), then=Value(index)) for index, state in enumerate(ReportState)),
+                output_field=IntegerField())
+
+
+def cycle_list(*, user: Viewer, today: date | None = None) -> QuerySet[ReviewCycle]:
+    """Cycles with their report counts and `status_order` (cycle_status_order) for sorting by status."""
     if not may(user, "reviews.view_reviewcycle"):
         return ReviewCycle.objects.none()
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     return ReviewCycle.objects.select_related("created_by").annotate(
         reports_count=Count("reports"),
         submitted_count=Count("reports", filter=Q(reports__status=ReportStatus.SUBMITTED)),
         overdue_count=Count("reports", filter=report_state_q(ReportState.OVERDUE, today, prefix="reports__")),
+        status_order=cycle_status_order(today),
     )
 
 
-def cycle_reports(cycle: ReviewCycle) -> QuerySet[ValueReport]:
-    return report_base_queryset().filter(cycle=cycle).order_by(
+def cycle_reports(cycle: ReviewCycle, today: date | None = None) -> QuerySet[ValueReport]:
+    """The cycle's reports with `state_order` (report_state_order) for sorting by the state the page shows."""
+    today = today or timezone.localdate()
+    return report_base_queryset().filter(cycle=cycle).annotate(state_order=report_state_order(today)).order_by(
         *ignoring_case("initiative__department__name", "initiative__name"))
 
 

@@ -41,7 +41,7 @@ from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachmen
 from tollgate.audit import audit_event
 from tollgate.formatting import format_money
 from tollgate.jobs import transaction_lock
-from tollgate.roles import AUTHORSHIP, may
+from tollgate.roles import AUTHORSHIP, may, refusal
 from tollgate.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,15 @@ logger = logging.getLogger(__name__)
 REPORT_FIELDS = ("outcome_count", "active_users", "oversight_hours", "narrative", "stated_value",
                  "stated_value_evidence")
 SCHEDULED_DUE_AFTER_DAYS = 30
+
+# The longest texts a report, a KPI's entry, a verdict and a reopening take, in characters: enough for the evidence a
+# reviewer reads, and nothing like the 200,000-character narrative that once made a 205 KB page and audit entry.
+# The forms and the API serializers say the same limits before the service.
+NARRATIVE_MAX_CHARS = 10_000
+EVIDENCE_MAX_CHARS = 5_000
+RATIONALE_MAX_CHARS = 5_000
+REOPEN_REASON_MAX_CHARS = 2_000
+REPORT_TEXT_LIMITS = {"narrative": NARRATIVE_MAX_CHARS, "stated_value_evidence": EVIDENCE_MAX_CHARS}
 
 # Attachments: extension -> what the first bytes must look like (None: text, checked by decoding).
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -66,8 +75,9 @@ ATTACHMENT_TYPES: dict[str, tuple[bytes, ...] | None] = {
 
 
 def _require(actor: Actor | None, perm: str, obj: Any = None) -> None:
+    """Refuse the actor `perm` (on `obj`), saying what in words (tollgate.roles.refusal), never the code."""
     if actor is not None and not may(actor, perm, obj):
-        raise PermissionDenied(f"You may not do this ({perm}).")
+        raise PermissionDenied(refusal(actor, perm, obj))
 
 
 def _audit(instance: Any, *, actor: Actor | None, event: str, changes: dict | None = None,
@@ -81,6 +91,13 @@ def _audit(instance: Any, *, actor: Actor | None, event: str, changes: dict | No
 def _lock(report: ValueReport) -> ValueReport:
     """A fresh, locked copy: two submissions or verdicts racing cannot both pass their guards."""
     return ValueReport.objects.select_for_update().select_related("cycle", "initiative").get(pk=report.pk)
+
+
+def too_long(what: str, text: str, limit: int) -> str | None:
+    """What is said of a text longer than `limit` characters, naming the limit; None when it fits."""
+    if len(text or "") <= limit:
+        return None
+    return f"{what} is {len(text):,} characters long: at most {limit:,} are taken. Shorten it."
 
 
 def _ensure_cycle_not_closed(report: ValueReport) -> None:
@@ -279,6 +296,21 @@ def cycle_overlap_error(*, name: str, period_start: date, period_end: date) -> d
                              f"{other.period_end:%Y-%m-%d}, which overlaps this period.")}
 
 
+def existing_cycle_errors(cycle: ReviewCycle, *, period_start: date, period_end: date, due_on: date,
+                          opens_on: date | None) -> dict[str, str]:
+    """Why an existing cycle may not be opened again with these dates: it is closed, or a date given differs from
+    the stored one (an opening date left out is not compared). Opening again changes no date, and no page, API or
+    admin changes an open cycle's dates, so each difference is named rather than silently ignored."""
+    if cycle.closed_at is not None:
+        return {"name": (f"{cycle.name} was closed on {timezone.localtime(cycle.closed_at):%Y-%m-%d}: a closed cycle "
+                         "is not opened again and takes no more reports.")}
+    given = {"period_start": period_start, "period_end": period_end, "opens_on": opens_on, "due_on": due_on}
+    return {field: (f"{cycle.name} is already open with {field} {getattr(cycle, field):%Y-%m-%d}, not "
+                    f"{value:%Y-%m-%d}. Opening a cycle again changes none of its dates, and an open cycle's dates "
+                    f"cannot be changed: send {getattr(cycle, field):%Y-%m-%d} to add the reports it is missing.")
+            for field, value in given.items() if value is not None and value != getattr(cycle, field)}
+
+
 def review_cycle_open(
     *,
     actor: Actor | None,
@@ -315,8 +347,10 @@ def review_cycle_get_or_open(
     report of a cycle already due would be overdue, and escalated, the day it opens (to record a past quarter, give a
     due date from today on). `today` is the scheduler's day (default: the real one).
 
-    Idempotent: an existing cycle of that name is reused as it is and only the missing reports are created, so the
-    scheduler (or an impatient reviewer) can run it again safely. A closed cycle is left alone.
+    Idempotent: opening an existing cycle again with the same period and dates (an opening date left out is the
+    stored one) reuses it and only creates the missing reports, so the scheduler (or an impatient reviewer) can run it
+    again safely. Other dates are refused naming each that differs (existing_cycle_errors), never silently ignored,
+    and so is a closed cycle.
     """
     _require(actor, "reviews.manage_reviewcycle")
     # One opening at a time: two reviewers opening 2026-Q3 and 2026-H2 at the same moment would each find no overlap
@@ -324,6 +358,13 @@ def review_cycle_get_or_open(
     transaction_lock("reviews.review_cycle_open")
     name = (name or "").strip()
     today = today or timezone.localdate()
+    existing = ReviewCycle.objects.filter(name=name).first() if name else None
+    if existing is not None:
+        refused = existing_cycle_errors(existing, period_start=period_start, period_end=period_end, due_on=due_on,
+                                        opens_on=opens_on)
+        if refused:
+            raise ValidationError(refused)
+        opens_on = opens_on or existing.opens_on
     opens_on = opens_on or today
     errors = {}
     if not name:
@@ -338,7 +379,7 @@ def review_cycle_get_or_open(
         errors.update(cycle_name_errors(name=name, period_start=period_start, period_end=period_end))
     if not errors:
         errors.update(cycle_overlap_error(name=name, period_start=period_start, period_end=period_end))
-    is_new = not ReviewCycle.objects.filter(name=name).exists()
+    is_new = existing is None
     if not errors and is_new and opens_on <= period_end:
         errors["opens_on"] = (f"A cycle opens once the period it reviews has ended: {name} reviews "
                               f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}, so it opens on "
@@ -355,15 +396,14 @@ def review_cycle_get_or_open(
             defaults={"period_start": period_start, "period_end": period_end, "opens_on": opens_on,
                       "due_on": due_on, "created_by": actor},
         )
-        if cycle.closed_at is not None:
-            return cycle, created
         missing = selectors.initiatives_owing_report(cycle).exclude(value_reports__cycle=cycle)
         reports = ValueReport.objects.bulk_create(
             [ValueReport(cycle=cycle, initiative=initiative) for initiative in missing.order_by("pk")]
         )
     if created or reports:
-        _audit(cycle, actor=actor, event="review_cycle_opened", reports_created=len(reports),
-               action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
+        # The count in the changes too, so the audit trail's Changes column says it (not only additional_data).
+        _audit(cycle, actor=actor, event="review_cycle_opened", changes={"reports created": len(reports)},
+               reports_created=len(reports), action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
     return cycle, created
 
 
@@ -444,6 +484,7 @@ def value_report_save_draft(
                                      "kind": computed[0].kind.replace("_", "-")})})
     _ensure_stated_not_negative(fields.get("stated_value"),
                                 {kpis[pk]: given.amount for pk, given in sorted(stated.items())})
+    _ensure_texts_fit(fields, {kpis[pk]: given.evidence for pk, given in sorted(stated.items())})
     with set_actor(actor):
         changed = [f for f, v in fields.items() if getattr(report, f) != v]
         for field_name in changed:
@@ -464,6 +505,24 @@ def value_report_save_draft(
     if changed or entries_changed:
         _authored(report, actor)
     return report
+
+
+def _ensure_texts_fit(fields: Mapping[str, Any], evidence: Mapping[KPI, str]) -> None:
+    """The narrative and the evidence are held to REPORT_TEXT_LIMITS, a stated KPI's evidence to EVIDENCE_MAX_CHARS,
+    for scripts as for the page and the API."""
+    errors: dict[str, list[str | ValidationError]] = {}
+    for name, limit in REPORT_TEXT_LIMITS.items():
+        message = too_long(f"The {name.replace('_', ' ')}", fields.get(name) or "", limit)
+        if message:
+            errors[name] = [message]
+    long_evidence = [kpi for kpi, text in evidence.items() if len((text or "").strip()) > EVIDENCE_MAX_CHARS]
+    if long_evidence:
+        errors["kpi_stated"] = [ValidationError(
+            "The evidence of %(name)s is %(length)s characters long: at most %(limit)s are taken. Shorten it.",
+            params={"kpi": kpi.pk, "name": kpi.name, "length": f"{len(evidence[kpi].strip()):,}",
+                    "limit": f"{EVIDENCE_MAX_CHARS:,}"}) for kpi in long_evidence]
+    if errors:
+        raise ValidationError(errors)
 
 
 def _ensure_stated_not_negative(report_value: Decimal | None, stated: Mapping[KPI, Decimal | None]) -> None:
@@ -607,6 +666,8 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the report is reopened; the owner reads it."})
+    if message := too_long("The reason", reason, REOPEN_REASON_MAX_CHARS):
+        raise ValidationError({"reason": message})
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError("Only a submitted report can be reopened.")
     if Verdict.objects.filter(report=report).exists():
@@ -733,6 +794,9 @@ def attachment_remove(*, actor: Actor | None, attachment: ReportAttachment) -> N
 # Verdicts ------------------------------------------------------------------------------------------------------------
 
 
+SENTENCE_ENDS = (".", "!", "?", "…")
+
+
 @transaction.atomic
 def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale: str) -> Verdict:
     """A reviewer's verdict on a submitted report. KILL also kills the initiative, in the same transaction: if the
@@ -746,6 +810,8 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
         errors["decision"] = f"Choose one of: {', '.join(Decision.values)}."
     if not rationale:
         errors["rationale"] = "Give the rationale of the verdict."
+    elif message := too_long("The rationale", rationale, RATIONALE_MAX_CHARS):
+        errors["rationale"] = message
     if errors:
         raise ValidationError(errors)
     if report.status != ReportStatus.SUBMITTED:
@@ -756,12 +822,14 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
         verdict = Verdict.objects.create(report=report, reviewer=actor, decision=decision, rationale=rationale)
     _audit(report, actor=actor, event="verdict", reason=rationale, changes={"verdict": [None, decision]},
            decision=decision)
-    killed = " The initiative was killed." if decision == Decision.KILL else ""
-    if killed:
+    said = rationale
+    if decision == Decision.KILL:
         _kill_initiative(actor=actor, initiative=report.initiative, rationale=rationale)
+        # A sentence follows the rationale: it ends with its own full stop ("Value far below cost." not "...cost The").
+        said = f"{rationale}{'' if rationale.endswith(SENTENCE_ENDS) else '.'} The initiative was killed."
     _value_evidence_changed()
     _owners_notify(report, actor=actor, url=reverse("reviews:report_detail", args=[report.pk]),
-                   message=f"Verdict on {report}{_by(actor)}: {verdict.get_decision_display()}: {rationale}{killed}",
+                   message=f"Verdict on {report}{_by(actor)}: {verdict.get_decision_display()}: {said}",
                    subject=f"Tollgate: verdict on {report}: {verdict.get_decision_display()}")
     return verdict
 

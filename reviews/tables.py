@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from reviews.models import Notification, ReviewCycle, ValueReport
-from tollgate.ui.tables import CountColumn, PersonColumn, ordered_ignoring_case
+from tollgate.ui.tables import CountColumn, PersonColumn, ignoring_case, ordered_ignoring_case
 
 
 def _state_badge(report: ValueReport) -> SafeString:
@@ -21,11 +24,23 @@ def _state_badge(report: ValueReport) -> SafeString:
     return badge
 
 
+def ordered_by_key(key: str, *then: str):
+    """A table's `order_<column>` sorting by an annotated number (the state a Status column shows, annotated by the
+    selector), rows of the same state by `then` whatever their case: the page, its CSV and every page of it agree."""
+
+    def order(table: Any, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        term = F(key).desc() if is_descending else F(key).asc()
+        return queryset.order_by(term, *ignoring_case(*then)), True
+
+    return order
+
+
 class ValueReportTable(tables.Table):
     initiative = tables.Column(linkify=lambda record: record.get_absolute_url())
     department = tables.Column(accessor="initiative__department__name", verbose_name="Department")
     owner = PersonColumn(accessor="initiative__owner")
-    state = tables.Column("Status", accessor="status", order_by=("status",))
+    # Sorted by the state it shows (selectors.report_state_order), not the stored status (draft / submitted).
+    state = tables.Column("Status", accessor="status")
     outcome_count = CountColumn("Outcomes")
     submitted_at = tables.DateTimeColumn(format="Y-m-d H:i")
     verdict = tables.Column("Verdict", accessor="verdict__decision", default="")
@@ -47,6 +62,7 @@ class ValueReportTable(tables.Table):
     def render_verdict(self, record: ValueReport) -> str:
         return record.verdict.get_decision_display()
 
+    order_state = ordered_by_key("state_order", "initiative__name")
     order_initiative = ordered_ignoring_case("initiative__name")
     order_department = ordered_ignoring_case("initiative__department__name")
     order_owner = ordered_ignoring_case("initiative__owner__last_name", "initiative__owner__first_name",
@@ -88,6 +104,7 @@ class ReviewCycleTable(tables.Table):
         return record.status.label
 
     order_name = ordered_ignoring_case("name")
+    order_status = ordered_by_key("status_order", "name")  # what it shows (selectors.cycle_status_order)
 
 
 # An initiative that owes no report this cycle (not in pilot or production when it opened), on the page and in the CSV.

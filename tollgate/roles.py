@@ -299,6 +299,97 @@ for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)
 
 
+# Each permission in words, as a refusal says it ("You may not <words>."): a person reads what they tried to do, never
+# the code ("reviews.change_valuereport"). Records' view / add / change / delete say their noun (singular with its
+# article, plural); the other actions are said one by one. tests/tollgate/test_permission_words.py checks that every
+# permission above has its words.
+PERMISSION_NOUNS: dict[str, tuple[str, str]] = {
+    "initiative": ("an initiative", "initiatives"),
+    "businesscase": ("a business case", "business cases"),
+    "kpi": ("a KPI", "KPIs"),
+    "department": ("a department", "departments"),
+    "costcenter": ("a cost center", "cost centers"),
+    "vendor": ("a vendor", "vendors"),
+    "aimodel": ("an AI model", "AI models"),
+    "licencepool": ("a licence pool", "licence pools"),
+    "profile": ("a person's profile", "people's profiles"),
+    "costsource": ("a cost source", "cost sources"),
+    "allocationrule": ("an allocation rule", "allocation rules"),
+    "ingestionrun": ("a cost ingestion run", "cost ingestion runs"),
+    "currencyrate": ("a currency rate", "currency rates"),
+    "importrun": ("an initiative import", "initiative imports"),
+    "costforecast": ("a spend forecast", "the spend forecast"),
+    "policy": ("a policy", "the policies"),
+    "rubriccriterion": ("a rubric criterion", "the rubric"),
+    "usecase": ("a use case", "use cases"),
+    "sprawlcluster": ("a sprawl cluster", "sprawl clusters"),
+    "sprawlrun": ("a sprawl recomputation", "sprawl recomputations"),
+    "sprawllabelcheck": ("a sprawl label check", "sprawl label checks"),
+    "duplicatepairdecision": ("a duplicate-pair verdict", "duplicate-pair verdicts"),
+    "signal": ("a signal", "signals"),
+    "signalrun": ("a signal computation", "signal computations"),
+    "reviewcycle": ("a review cycle", "review cycles"),
+    "valuereport": ("a value report", "value reports"),
+    "reportattachment": ("a value report's attachment", "value report attachments"),
+    "notification": ("a notification", "notifications"),
+}
+PERMISSION_ACTIONS: dict[str, str] = {
+    "portfolio.view_dashboard": "see the dashboard",
+    "portfolio.manage_people": "manage people, their roles and delegates",
+    "portfolio.import_initiatives": "import initiatives",
+    "portfolio.add_ingestionrun": "start a cost ingestion run",
+    "governance.submit_initiative": "submit this initiative for review",
+    "governance.withdraw_initiative": "withdraw this initiative from review",
+    "governance.score_initiative": "score this initiative",
+    "governance.decide_initiative": "approve or reject this initiative",
+    "governance.start_pilot": "start this initiative's pilot",
+    "governance.promote_initiative": "promote this initiative to production",
+    "governance.retire_initiative": "retire this initiative",
+    "governance.kill_initiative": "kill this initiative",
+    "governance.view_audittrail": "see the audit trail",
+    "governance.view_reviewqueue": "see the review queue",
+    "governance.decide_sprawlcluster": "confirm or dismiss this sprawl cluster",
+    "governance.recompute_sprawl": "recompute the sprawl clusters",
+    "governance.check_sprawl": "check the sprawl detection against labels",
+    "governance.decide_duplicatepair": "give a verdict on this pair of possible duplicates",
+    "governance.set_initiative_use_cases": "set this initiative's use cases",
+    "governance.view_every_signal": "see every initiative's signals",
+    "governance.acknowledge_signal": "acknowledge this signal",
+    "governance.dismiss_signal": "dismiss this signal",
+    "governance.resolve_signal": "resolve this signal",
+    "governance.recompute_signals": "recompute the signals",
+    "reviews.manage_reviewcycle": "open or close a review cycle",
+    "reviews.change_valuereport": "fill in or change this value report",
+    "reviews.fill_valuereport": "fill in value reports",
+    "reviews.reopen_valuereport": "reopen this value report",
+    "reviews.give_verdict": "give a verdict on this value report",
+    "reviews.add_reportattachment": "attach a file to this value report",
+    "reviews.delete_reportattachment": "remove a file from this value report",
+}
+_VERB_WORDS = {"view": "see {plural}", "add": "add {singular}", "change": "change {singular}",
+               "delete": "delete {singular}"}
+
+
+def permission_words(perm: str) -> str:
+    """What `perm` allows, in words ("fill in or change this value report"); "do this" for a permission not declared
+    here (never the code itself)."""
+    if perm in PERMISSION_ACTIONS:
+        return PERMISSION_ACTIONS[perm]
+    verb, _, model = perm.partition(".")[2].partition("_")
+    if verb in _VERB_WORDS and model in PERMISSION_NOUNS:
+        singular, plural = PERMISSION_NOUNS[model]
+        return _VERB_WORDS[verb].format(singular=singular, plural=plural)
+    return "do this"
+
+
+def refusal(user: Viewer | None, perm: str, obj: Any = None) -> str:
+    """A service's refusal of `perm`: on a record the user's role allows the action on (but not this one), why, as
+    the pages and the API say it (not_on_this_one); otherwise what they may not do, in words."""
+    if obj is not None and user is not None and may(user, perm):
+        return not_on_this_one(user, obj)
+    return f"You may not {permission_words(perm)}."
+
+
 def may(user: Viewer | None, perm: str, obj: Any = None) -> bool:
     """Whether `user` may do `perm` (on `obj`): the one check of every business action, superusers included.
 

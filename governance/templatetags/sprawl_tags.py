@@ -10,6 +10,7 @@ from django import template
 
 from governance.sprawl import selectors as sprawl_selectors
 from governance.sprawl.forms import InitiativeUseCasesForm
+from portfolio.selectors import read_only_reason
 from tollgate.roles import may
 
 register = template.Library()
@@ -19,7 +20,9 @@ register = template.Library()
 def sprawl_initiative_panel(context: dict[str, Any], initiative) -> dict[str, Any]:
     user = context["request"].user
     links = list(sprawl_selectors.initiative_use_cases(initiative))
-    can_set = may(user, "governance.set_initiative_use_cases", initiative)
+    # An ended initiative is read-only (the service refuses it): no form to set its use cases.
+    can_set = (read_only_reason(initiative) is None
+               and may(user, "governance.set_initiative_use_cases", initiative))
     form = None
     if can_set:
         form = InitiativeUseCasesForm(initial={"use_cases": [link.use_case.code for link in links]})

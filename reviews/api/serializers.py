@@ -13,7 +13,13 @@ from portfolio.models.base import KPI_FIGURE, KPI_FIGURE_LIMIT, KPI_FIGURE_MESSA
 from reviews.choices import Decision, ReportState
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from reviews.selectors import report_figures
-from reviews.services import REPORT_FIELDS
+from reviews.services import (
+    EVIDENCE_MAX_CHARS,
+    NARRATIVE_MAX_CHARS,
+    RATIONALE_MAX_CHARS,
+    REOPEN_REASON_MAX_CHARS,
+    REPORT_FIELDS,
+)
 from tollgate.api_fields import ModelSerializer, Serializer
 
 # A stated value is money delivered: at least 0, as reviews.services refuses otherwise (said before the service).
@@ -56,7 +62,7 @@ class KpiActualSerializer(Serializer):
                                             min_value=Decimal("0"), error_messages=STATED_VALUE_MESSAGES,
                                             help_text="Stated KPIs only: the period's value (reporting currency), "
                                                       "at least 0.")
-    evidence = serializers.CharField(allow_blank=True, required=False, max_length=5000,
+    evidence = serializers.CharField(allow_blank=True, required=False, max_length=EVIDENCE_MAX_CHARS,
                                      help_text="Stated KPIs only: how the stated value was measured.")
 
 
@@ -98,7 +104,7 @@ class VerdictSerializer(ModelSerializer):
     """POST .../verdict/ takes decision and rationale; the reviewer is the caller."""
 
     decision = serializers.ChoiceField(choices=Decision.choices)
-    rationale = serializers.CharField(max_length=5000)
+    rationale = serializers.CharField(max_length=RATIONALE_MAX_CHARS)
 
     class Meta:
         model = Verdict
@@ -107,7 +113,7 @@ class VerdictSerializer(ModelSerializer):
 
 
 class ReopenSerializer(Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=REOPEN_REASON_MAX_CHARS)
 
 
 class KpiFigureSerializer(serializers.Serializer):
@@ -182,7 +188,9 @@ class ValueReportSerializer(ModelSerializer):
         read_only_fields = ["cycle", "initiative", "status", "submitted_by", "submitted_at", "reopened_by",
                             "reopened_at", "reopened_reason", "created_at", "updated_at"]
         extra_kwargs: dict[str, dict[str, Any]] = {
-            "stated_value": {"min_value": Decimal("0"), "error_messages": STATED_VALUE_MESSAGES}}
+            "stated_value": {"min_value": Decimal("0"), "error_messages": STATED_VALUE_MESSAGES},
+            "narrative": {"max_length": NARRATIVE_MAX_CHARS},
+            "stated_value_evidence": {"max_length": EVIDENCE_MAX_CHARS}}
 
     @extend_schema_field(serializers.ChoiceField(
         choices=ReportState.choices,

@@ -54,7 +54,9 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     @extend_schema(responses={201: serializers.ReviewCycleSerializer, 200: serializers.ReviewCycleSerializer},
                    description="Open a cycle: 201 Created with a new cycle; 200 OK when the cycle of that name "
-                               "existed already (only the reports it was missing are added, idempotent).")
+                               "existed already with the same period and dates (only the reports it was missing are "
+                               "added, idempotent; opens_on left out is not compared). 400 naming each field that "
+                               "differs from the stored cycle (its dates are not changed), and 400 for a closed cycle.")
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -105,6 +105,28 @@ def test_the_initiative_resource_carries_last_month_and_quarter(as_user, executi
         "cost_last_quarter": "8000.00", "cost_vs_business_case_pct": pytest.approx(8.8435, abs=1e-3)}
 
 
+def test_an_initiative_on_its_plan_is_0_percent_over_it_without_float_noise(as_user, executive):
+    """Q3 costs 0.20 + 0.40 against a plan of 2 x 0.30: summed as floats, 0.6000000000000001 against 0.6 was
+    1.85e-14 % over the plan; rounded in the database it is 0 %, and "over by more than 0 %" leaves it out."""
+    from decimal import Decimal
+
+    from portfolio.costs.models import InitiativeMonthlyTco
+
+    example = build_example()
+    declared = example.declared
+    type(declared).objects.filter(pk=declared.pk).update(declared_monthly_cost=Decimal("0.30"))
+    InitiativeMonthlyTco.objects.filter(initiative=declared, month="2026-08-01").update(amount=Decimal("0.20"))
+    InitiativeMonthlyTco.objects.filter(initiative=declared, month="2026-09-01").update(amount=Decimal("0.40"))
+    client = as_user(executive)
+    body = client.get(reverse("api:initiative-detail", args=[declared.pk])).json()
+    assert (body["cost_last_quarter"], body["cost_vs_business_case_pct"]) == ("0.60", 0.0)
+    assert str(body["cost_vs_business_case_pct"]) == "0.0"
+    over = client.get(reverse("api:initiative-list"), {"over_business_case_pct": "0"}).json()
+    assert declared.pk not in [row["id"] for row in over["results"]]
+    recorded = client.get(reverse("api:initiative-detail", args=[example.recorded.pk])).json()
+    assert recorded["cost_vs_business_case_pct"] == 8.8435  # 650 / 7,350, to four places
+
+
 def test_the_initiative_list_sorts_and_filters_on_the_figures(as_user, reviewer):
     example = build_example()
     client = as_user(reviewer)

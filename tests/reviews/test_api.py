@@ -184,6 +184,22 @@ def test_reviewer_opens_a_cycle_idempotently(api_client, reviewer):
     assert ReviewCycle.objects.count() == 1 and ValueReport.objects.count() == 1
 
 
+def test_opening_a_cycle_again_with_another_due_date_or_once_closed_is_400(api_client, reviewer):
+    body = last_quarter_cycle_form()
+    client = as_user(api_client, reviewer)
+    assert client.post(url("cycle-list"), body, format="json").status_code == 201
+    later = date.fromisoformat(body["due_on"]) + timedelta(days=16)
+    response = client.post(url("cycle-list"), {**body, "due_on": f"{later:%Y-%m-%d}"}, format="json")
+    assert response.status_code == 400 and set(response.data) == {"due_on"}
+    assert response.data["due_on"][0].startswith(
+        f"{body['name']} is already open with due_on {body['due_on']}, not {later:%Y-%m-%d}.")
+    assert f"{ReviewCycle.objects.get().due_on:%Y-%m-%d}" == body["due_on"]
+    assert client.post(url("cycle-list"), body, format="json").status_code == 200  # identical: idempotent
+    services.review_cycle_close(actor=reviewer, cycle=ReviewCycle.objects.get())
+    closed = client.post(url("cycle-list"), body, format="json")
+    assert closed.status_code == 400 and "a closed cycle is not opened again" in closed.data["name"][0]
+
+
 def test_a_cycle_over_a_period_already_reviewed_or_misnamed_is_400(api_client, reviewer):
     body = last_quarter_cycle_form()
     client = as_user(api_client, reviewer)
@@ -303,6 +319,18 @@ def test_a_stated_kpi_is_patched_with_its_value_and_evidence_and_figures_say_why
     assert client.post(url("report-submit", report.pk)).status_code == 200
 
 
+def test_a_narrative_or_evidence_over_its_limit_is_400_naming_it(api_client, owner, report):
+    client = as_user(api_client, owner)
+    response = client.patch(url("report-detail", report.pk), {"narrative": "n" * 10_001,
+                                                              "stated_value_evidence": "e" * 5_001}, format="json")
+    assert response.status_code == 400
+    assert response.data["narrative"] == ["Ensure this field has no more than 10000 characters."]
+    assert response.data["stated_value_evidence"] == ["Ensure this field has no more than 5000 characters."]
+    assert ValueReport.objects.get(pk=report.pk).narrative == ""
+    response = client.patch(url("report-detail", report.pk), {"narrative": "n" * 10_000}, format="json")
+    assert response.status_code == 200 and len(response.data["narrative"]) == 10_000
+
+
 def test_a_stated_value_on_a_computed_kpi_is_400_and_writes_nothing(api_client, owner, report):
     body = {"narrative": "changed", "kpi_actuals": [
         {"kpi": kpi_of(report).pk, "actual": "5000", "stated_value": "99999", "evidence": "Trust me."}]}
@@ -404,6 +432,7 @@ def test_evidence_is_added_and_removed_only_by_the_reports_owner_and_only_on_a_d
     upload = {"report": draft.pk, "file": SimpleUploadedFile("b.pdf", PDF_BYTES)}
     refused = as_user(api_client, other_owner).post(url("attachment-list"), upload, format="multipart")
     assert refused.status_code == 403
+    assert refused.json()["detail"] == "You may not fill in or change this value report."  # not the permission's code
     assert as_user(api_client, reviewer).post(url("attachment-list"), upload, format="multipart").status_code == 403
     assert as_user(api_client, other_owner).delete(url("attachment-detail", attachment.pk)).status_code == 403
     on_submitted = as_user(api_client, owner).post(

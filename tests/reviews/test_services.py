@@ -112,6 +112,39 @@ def test_a_report_saved_with_an_absurd_value_before_the_check_cannot_be_submitte
     assert client.get(reverse("reviews:report_detail", args=[report.pk])).status_code == 200
 
 
+def test_a_reports_texts_are_held_to_their_limits_naming_them(report, owner):
+    stated = KPIFactory(initiative=report.initiative, name="Overcharges recovered", kind=KpiKind.STATED,
+                        baseline=None, target=None, value_per_unit=None)
+    with pytest.raises(ValidationError) as error:
+        services.value_report_save_draft(
+            actor=owner, report=report, fields={"narrative": "n" * 10_001, "stated_value_evidence": "e" * 5_001},
+            kpi_stated={stated.pk: services.StatedKpiValue(D("10"), "k" * 5_001)})
+    assert error.value.message_dict == {
+        "narrative": ["The narrative is 10,001 characters long: at most 10,000 are taken. Shorten it."],
+        "stated_value_evidence": ["The stated value evidence is 5,001 characters long: at most 5,000 are taken. "
+                                  "Shorten it."],
+        "kpi_stated": ["The evidence of Overcharges recovered is 5,001 characters long: at most 5,000 are taken. "
+                       "Shorten it."],
+    }
+    assert ValueReport.objects.get(pk=report.pk).narrative == "" and not report.actuals.exists()
+    services.value_report_save_draft(actor=owner, report=report, fields={"narrative": "n" * 10_000},
+                                     kpi_stated={stated.pk: services.StatedKpiValue(D("10"), "k" * 5_000)})
+    assert len(ValueReport.objects.get(pk=report.pk).narrative) == 10_000
+
+
+def test_a_verdicts_rationale_and_a_reopening_reason_are_held_to_their_limits(report, owner, reviewer):
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    with pytest.raises(ValidationError) as error:
+        services.value_report_reopen(actor=reviewer, report=report, reason="r" * 2_001)
+    assert error.value.message_dict["reason"] == [
+        "The reason is 2,001 characters long: at most 2,000 are taken. Shorten it."]
+    with pytest.raises(ValidationError) as error:
+        services.verdict_give(actor=reviewer, report=report, decision=Decision.CONTINUE, rationale="r" * 5_001)
+    assert "at most 5,000 are taken" in error.value.message_dict["rationale"][0]
+    assert not Verdict.objects.exists()
+
+
 def test_clearing_a_kpi_actual_records_the_value_it_removed(report, owner):
     from reviews.models import KpiActual
 
@@ -140,7 +173,9 @@ def test_opening_a_cycle_expects_reports_from_pilot_and_production_only(reviewer
     assert set(cycle.reports.values_list("initiative", flat=True)) == {i.pk for i in expected}
     assert set(cycle.reports.values_list("status", flat=True)) == {ReportStatus.DRAFT}
     assert cycle.created_by == reviewer and cycle.months == 3
-    assert events(cycle, "review_cycle_opened")[0].additional_data["reports_created"] == 2
+    [entry] = events(cycle, "review_cycle_opened")
+    assert entry.additional_data["reports_created"] == 2
+    assert audit_changes_text(entry) == "reports created: 2"  # the audit trail's Changes column says it
 
 
 def test_an_initiative_that_starts_after_the_period_owes_it_no_report(reviewer):
@@ -171,6 +206,36 @@ def test_opening_again_is_idempotent_and_leaves_existing_reports_alone(reviewer,
     assert ValueReport.objects.get(pk=report.pk).narrative == "started"
     open_q3(reviewer)
     assert ValueReport.objects.count() == 2
+
+
+def test_opening_again_with_other_dates_names_each_that_differs_and_changes_nothing(reviewer):
+    cycle = open_q3(reviewer)
+    InitiativeFactory(stage=Stage.PILOT)
+    with pytest.raises(ValidationError) as error:
+        services.review_cycle_open(actor=reviewer, name="2026-Q3", period_start=date(2026, 7, 1),
+                                   period_end=date(2026, 9, 30), due_on=date(2026, 11, 15),
+                                   opens_on=date(2026, 10, 2), today=date(2026, 10, 1))
+    assert set(error.value.message_dict) == {"opens_on", "due_on"}
+    assert error.value.message_dict["due_on"][0].startswith(
+        "2026-Q3 is already open with due_on 2026-10-31, not 2026-11-15. Opening a cycle again changes none of its "
+        "dates")
+    stored = ReviewCycle.objects.get()
+    assert (stored.opens_on, stored.due_on, stored.reports.count()) == (date(2026, 10, 1), date(2026, 10, 31), 0)
+    # The same dates, or the opening date left out (it would default to today, a later day), are still idempotent.
+    again = services.review_cycle_open(actor=reviewer, name="2026-Q3", period_start=date(2026, 7, 1),
+                                       period_end=date(2026, 9, 30), due_on=date(2026, 10, 31),
+                                       today=date(2026, 10, 5))
+    assert again == cycle and again.opens_on == date(2026, 10, 1) and again.reports.count() == 1
+
+
+def test_a_closed_cycle_is_not_opened_again(reviewer):
+    cycle = open_q3(reviewer)
+    services.review_cycle_close(actor=reviewer, cycle=cycle)
+    InitiativeFactory(stage=Stage.PILOT)
+    with pytest.raises(ValidationError) as error:
+        open_q3(reviewer)
+    assert "a closed cycle is not opened again" in error.value.message_dict["name"][0]
+    assert not ValueReport.objects.exists()
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.EXECUTIVE])
@@ -516,6 +581,12 @@ def test_a_kill_verdict_is_one_notice_not_two(reviewer, owner, submitted, django
     [notice] = Notification.objects.filter(user=owner)
     assert notice.message.endswith("Kill: No value. The initiative was killed.")
     assert len(mail.outbox) == 1
+
+
+def test_a_kill_notice_ends_the_rationale_with_a_full_stop(reviewer, owner, submitted):
+    services.verdict_give(actor=reviewer, report=submitted, decision=Decision.KILL, rationale="Value far below cost")
+    [notice] = Notification.objects.filter(user=owner)
+    assert notice.message.endswith("Kill: Value far below cost. The initiative was killed.")
 
 
 def test_a_reopened_report_is_e_mailed_to_the_owner(reviewer, owner, submitted, django_capture_on_commit_callbacks):

@@ -113,6 +113,19 @@ def test_form_has_a_row_per_kpi_and_labels_the_cost_as_estimated(login, owner, r
     assert 'id="baseline-cost-per-outcome">$4.50<' in html
 
 
+def test_the_report_form_holds_the_narrative_and_evidence_to_their_limits(login, owner, report):
+    client = login(owner)
+    page = client.get(reverse("reviews:report_edit", args=[report.pk])).content.decode()
+    assert 'maxlength="10000"' in page and 'maxlength="5000"' in page
+    response = client.post(reverse("reviews:report_edit", args=[report.pk]),
+                           form_data(report, narrative="n" * 10_001, stated_value_evidence="e" * 5_001))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["narrative"] == ["Ensure this value has at most 10000 characters (it has 10001)."]
+    assert errors["stated_value_evidence"] == ["Ensure this value has at most 5000 characters (it has 5001)."]
+    assert ValueReport.objects.get(pk=report.pk).narrative == ""
+
+
 def test_owner_saves_a_draft_and_sees_the_computed_value(login, owner, report):
     client = login(owner)
     response = client.post(reverse("reviews:report_edit", args=[report.pk]), form_data(report))
@@ -441,6 +454,18 @@ def test_the_cycle_form_proposes_a_cycle_that_may_open_and_names_what_is_wrong(l
     assert ReviewCycle.objects.count() == 1
 
 
+def test_the_cycle_form_names_a_date_that_differs_from_the_open_cycles(login, reviewer):
+    body = last_quarter_cycle_form()
+    client = login(reviewer)
+    assert client.post(reverse("reviews:cycle_create"), body).status_code == 302
+    later = date.fromisoformat(body["due_on"]) + timedelta(days=16)
+    response = client.post(reverse("reviews:cycle_create"), {**body, "due_on": f"{later:%Y-%m-%d}"})
+    assert response.status_code == 400 and list(response.context["form"].errors) == ["due_on"]
+    assert f"is already open with due_on {body['due_on']}, not {later:%Y-%m-%d}" in response.content.decode()
+    assert f"{ReviewCycle.objects.get().due_on:%Y-%m-%d}" == body["due_on"]
+    assert client.post(reverse("reviews:cycle_create"), body).status_code == 302
+
+
 def test_the_cycle_form_refuses_bad_dates(login, reviewer):
     data = {"name": "X", "period_start": "2026-09-30", "period_end": "2026-07-01", "opens_on": "2026-10-01",
             "due_on": "2026-10-31"}
@@ -485,6 +510,21 @@ def test_cycle_csv_export_has_every_report(login, executive, cycle):
         ValueReportFactory(cycle=cycle)
     rows = csv_rows(login(executive).get(cycle.get_absolute_url() + "?_export=csv"))
     assert rows[0][:3] == ["Initiative", "Department", "Owner"] and len(rows) == 4
+
+
+def test_the_cycle_csv_leaves_an_absent_value_empty_and_numbers_numeric(login, executive, cycle):
+    """The page shows "—" for a draft's outcomes and submission time; the CSV leaves both cells empty, as every CSV
+    does for an absent value, and a count stays a plain number."""
+    ValueReportFactory(cycle=cycle, initiative=InitiativeFactory(name="A draft"))
+    ValueReportFactory(cycle=cycle, initiative=InitiativeFactory(name="B sent"), status=ReportStatus.SUBMITTED,
+                       outcome_count=15000, submitted_at=timezone.now())
+    client = login(executive)
+    rows = csv_rows(client.get(cycle.get_absolute_url() + "?_export=csv&sort=initiative"))
+    header = rows[0]
+    outcomes, sent = header.index("Outcomes"), header.index("Submitted at")
+    assert (rows[1][outcomes], rows[1][sent]) == ("", "")
+    assert rows[2][outcomes] == "15000" and rows[2][sent] != ""
+    assert "—" not in [cell for row in rows for cell in row]
 
 
 def test_cycle_pages_query_counts_are_constant(login, executive, cycle):
@@ -545,6 +585,51 @@ def test_the_cycle_page_filters_on_the_status_its_column_shows(login, executive,
     assert shown(late.get_absolute_url(), "submitted") == ["In time"]
     assert shown(late.get_absolute_url(), "reviewed") == ["Judged"]
     assert shown(cycle.get_absolute_url(), "due") == ["Due one"] and shown(cycle.get_absolute_url(), "overdue") == []
+
+
+def test_the_cycle_page_and_csv_sort_by_the_status_shown(login, executive):
+    """Stored status mixes overdue with not expected drafts, submitted with judged reports: the column sorts by the
+    state it shows (in the Status filter's order), names in order within a state, page and CSV alike."""
+    today = timezone.localdate()
+    late = ReviewCycleFactory(name="2026-Q2", opens_on=today - timedelta(days=40), due_on=today - timedelta(days=1))
+    submitted = {"status": ReportStatus.SUBMITTED, "submitted_at": timezone.now()}
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="A submitted"), **submitted)
+    judged = ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="B judged"), **submitted)
+    Verdict.objects.create(report=judged, reviewer=UserFactory(role=Role.REVIEWER), decision=Decision.CONTINUE,
+                           rationale="Fine.")
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="C submitted"), **submitted)
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="D overdue"))
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="E killed", stage=Stage.KILLED))
+    ValueReportFactory(cycle=late, initiative=InitiativeFactory(name="F overdue"))
+    client = login(executive)
+    ascending = ["D overdue", "F overdue", "A submitted", "C submitted", "B judged", "E killed"]
+    descending = ["E killed", "B judged", "A submitted", "C submitted", "D overdue", "F overdue"]
+    for sort, expected in (("state", ascending), ("-state", descending)):
+        page = client.get(late.get_absolute_url(), {"sort": sort})
+        assert [row.record.initiative.name for row in page.context["table"].page.object_list] == expected
+        rows = csv_rows(client.get(late.get_absolute_url(), {"sort": sort, "_export": "csv"}))
+        assert [row[0] for row in rows[1:]] == expected
+        assert [row[3] for row in rows[1:]][::5] == (
+            ["Overdue", "Not expected (initiative killed)"] if sort == "state" else
+            ["Not expected (initiative killed)", "Overdue"])
+
+
+def test_the_cycle_list_and_csv_sort_by_the_status_shown(login, executive):
+    today = timezone.localdate()
+    ReviewCycleFactory(name="2026-Q1", opens_on=today - timedelta(days=3), due_on=today + timedelta(days=20))
+    ReviewCycleFactory(name="2025-Q4", opens_on=today - timedelta(days=90), due_on=today - timedelta(days=60),
+                       closed_at=timezone.now())
+    ReviewCycleFactory(name="2026-Q2", opens_on=today + timedelta(days=30), due_on=today + timedelta(days=60))
+    ReviewCycleFactory(name="2025-Q3", opens_on=today - timedelta(days=3), due_on=today + timedelta(days=20))
+    client = login(executive)
+    expected = ["2026-Q2", "2025-Q3", "2026-Q1", "2025-Q4"]  # upcoming, open, closed; by name within a status
+    page = client.get(reverse("reviews:cycle_list"), {"sort": "status"})
+    assert [row.record.name for row in page.context["table"].page.object_list] == expected
+    rows = csv_rows(client.get(reverse("reviews:cycle_list"), {"sort": "status", "_export": "csv"}))
+    assert [(row[0], row[rows[0].index("Status")]) for row in rows[1:]] == [
+        ("2026-Q2", "Upcoming"), ("2025-Q3", "Open"), ("2026-Q1", "Open"), ("2025-Q4", "Closed")]
+    rows = csv_rows(client.get(reverse("reviews:cycle_list"), {"sort": "-status", "_export": "csv"}))
+    assert [row[0] for row in rows[1:]] == ["2025-Q4", "2025-Q3", "2026-Q1", "2026-Q2"]
 
 
 def test_a_report_submitted_after_the_due_date_is_flagged_late(login, executive, owner, report):

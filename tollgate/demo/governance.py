@@ -460,8 +460,12 @@ class HistoryBuilder:
                          rationale=walk.rng.choice(VERDICT_RATIONALES[decision]))
 
     def cycle(self, spec: CycleSpec) -> ReviewCycle:
-        """The cycle, opened by the CoE on its opening day (again, for what a re-created initiative owes it)."""
-        opens_on, due_on = spec.dates(self.today)
+        """The cycle, opened by the CoE on its opening day (again, with its stored dates, for what a re-created
+        initiative owes it); once closed it is taken as it is, since a closed cycle is not opened again."""
+        existing = ReviewCycle.objects.filter(name=spec.name).first()
+        if existing is not None and existing.closed_at is not None:
+            return existing
+        opens_on, due_on = (existing.opens_on, existing.due_on) if existing else spec.dates(self.today)
         with demo_clock(min(datetime.combine(opens_on, time(9, 0), tzinfo=timezone.get_current_timezone()),
                             self.now - timedelta(minutes=5))):
             return review_cycle_open(actor=self.manager, name=spec.name, period_start=spec.period_start,

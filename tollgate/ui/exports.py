@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tables2.export.export import TableExport
 from tablib import Dataset
 
+from tollgate.formatting import EMPTY
 from tollgate.spreadsheet import neutralise, neutralise_row
 
 __all__ = ["CSV_CONTENT_TYPE", "SafeTableExport", "csv_download", "neutralise", "neutralise_row"]
@@ -58,7 +59,11 @@ ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{
 
 def _as_shown(cell: Any) -> Any:
     """A moment as the pages print it (YYYY-MM-DD HH:MM, in the reader's time zone), not the ISO form with its
-    microseconds and offset that django-tables2 exports for a date or time column."""
+    microseconds and offset that django-tables2 exports for a date or time column. An absent value is an empty cell
+    in every CSV, as django-tables2 exports it for most columns: the pages' "—" (which date and time columns
+    exported) would be text in a column of dates or numbers."""
+    if cell == EMPTY:
+        return ""
     if isinstance(cell, str) and ISO_MOMENT.fullmatch(cell):
         cell = datetime.fromisoformat(cell)
     if isinstance(cell, datetime):

@@ -25,6 +25,7 @@ from governance.sprawl.engine.catalogue import (
     use_case_catalogue_parse,
 )
 from portfolio.models import Initiative
+from portfolio.services.business_cases import ensure_not_ended
 from tollgate.audit import audit_event
 from tollgate.roles import may
 
@@ -139,12 +140,14 @@ def initiative_use_cases_set(*, actor: Any, initiative: Initiative, use_case_cod
     """Set the initiative's use cases as confirmed by a person; recomputation never overwrites them.
 
     The person's list replaces every link of the initiative (suggested or confirmed); an empty list hands the
-    initiative back to automatic suggestions. Unknown or inactive codes are refused, naming them.
+    initiative back to automatic suggestions. Unknown or inactive codes are refused, naming them. An ended initiative
+    (killed, retired, rejected) is read-only, its use cases included, as for every other update (ensure_not_ended).
     """
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if not may(actor, "governance.set_initiative_use_cases", locked):
         raise PermissionDenied(f"You may not set the use cases of {locked}: only those who may edit it, and CoE "
                                "reviewers, may.")
+    ensure_not_ended(locked, locked.stage)
     codes = list(dict.fromkeys(str(c).strip() for c in use_case_codes if str(c).strip()))
     found = {u.code: u for u in UseCase.objects.filter(code__in=codes, is_active=True)}
     unknown = [c for c in codes if c not in found]

@@ -189,6 +189,20 @@ def test_initiative_use_cases_get_and_put(api_client, owner, other_owner, initia
                               "origin": UseCaseOrigin.CONFIRMED}]
 
 
+def test_putting_use_cases_on_a_killed_initiative_is_400_and_writes_nothing(api_client, owner, initiative):
+    from portfolio.choices import Stage
+
+    UseCaseFactory(code="api-put-test")
+    initiative.stage = Stage.KILLED
+    initiative.save()
+    api_client.force_authenticate(owner)
+    url = reverse("governance_api:initiative_use_cases", args=[initiative.pk])
+    response = api_client.put(url, {"use_cases": ["api-put-test"]}, format="json")
+    assert response.status_code == 400
+    assert "an ended initiative is read-only" in str(response.data["non_field_errors"])
+    assert not initiative.use_case_links.exists()
+
+
 def test_possible_duplicates_of_an_initiative(api_client, executive, initiative, other_initiative, monkeypatch):
     monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates",
                         lambda **kw: [Duplicate(other_initiative.pk, 0.734, ["similar purpose"])])

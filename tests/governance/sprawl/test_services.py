@@ -311,6 +311,21 @@ def test_unknown_or_inactive_codes_are_refused_naming_them(initiative, owner, no
     assert not initiative.use_case_links.exists()
 
 
+@pytest.mark.parametrize("stage", [Stage.KILLED, Stage.RETIRED, Stage.REJECTED])
+def test_an_ended_initiatives_use_cases_are_read_only(initiative, owner, reviewer, notes, stage):
+    InitiativeUseCaseFactory(initiative=initiative, use_case=UseCaseFactory(code="old-guess"))
+    initiative.stage = stage
+    initiative.save()
+    for actor in (owner, reviewer):
+        with pytest.raises(ValidationError) as error:
+            initiative_use_cases_set(actor=actor, initiative=initiative, use_case_codes=["meeting-notes-test"])
+        assert error.value.messages == [
+            f"“{initiative}” is {stage.label.lower()}: an ended initiative is read-only. Register a new initiative "
+            "to start again."]
+    assert [link.use_case.code for link in initiative.use_case_links.all()] == ["old-guess"]
+    assert events(AuditEvent.USE_CASES_SET) == 0
+
+
 def test_who_sets_use_cases(initiative, other_owner, executive, reviewer, admin_user, notes):
     for actor in (other_owner, executive):
         with pytest.raises(PermissionDenied):

@@ -438,6 +438,21 @@ def test_other_owner_sees_use_cases_without_the_form(login, other_owner, initiat
     assert 'id="use-cases"' in body and 'id="use-cases-form"' not in body
 
 
+def test_an_ended_initiatives_page_offers_no_use_case_form_and_a_post_is_refused(login, owner, reviewer,
+                                                                                 initiative):
+    chosen = UseCaseFactory(code="t-chosen", name="Chosen case")
+    initiative.stage = Stage.RETIRED
+    initiative.save()
+    for user in (owner, reviewer):
+        body = login(user).get(initiative.get_absolute_url()).content.decode()
+        assert 'id="use-cases"' in body and 'id="use-cases-form"' not in body and "Set the use cases" not in body
+    client = login(owner)
+    response = client.post(reverse("governance:initiative_use_cases", args=[initiative.pk]),
+                           {"use_cases": [chosen.code]}, follow=True)
+    assert "an ended initiative is read-only" in response.content.decode()
+    assert not initiative.use_case_links.exists()
+
+
 def test_initiative_form_has_the_draft_duplicates_panel(login, owner, initiative):
     body = login(owner).get(reverse("portfolio:initiative_create")).content.decode()
     assert reverse("governance:draft_duplicates") in body and 'data-form="initiative-form"' in body
