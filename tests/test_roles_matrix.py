@@ -410,3 +410,36 @@ def test_admin_site_matrix(client, users, model, page):
             if login_url not in response["Location"]:
                 wrong.append(f"GET {url} as {role}: redirected to {response['Location']}, not {login_url}")
     assert not wrong, "\n".join(wrong)
+
+
+# --- A refusal in words ---------------------------------------------------------------------------------------------
+# Every 403 the API answers says what was refused ("You may not add a department."), never DRF's generic sentence.
+# Executives read everything and change nothing, so walking every API row as one meets each endpoint's refusal.
+
+GENERIC_REFUSAL = "You do not have permission to perform this action."
+
+
+@pytest.mark.django_db
+def test_no_api_refusal_is_the_generic_sentence(client, users, objects):
+    executive = users[EXECUTIVE]
+    said, refused = [], 0
+    for url_name, cases in MATRIX.items():
+        if not (url_name.startswith("api:") or "_api:" in url_name):
+            continue
+        for case in cases:
+            target = objects[case.obj] if case.obj else None
+            args = ([] if target is None else list(target) if isinstance(target, tuple)
+                    else [target if isinstance(target, str | int) else target.pk])
+            url = reverse(url_name, args=args) + (f"?{case.query}" if case.query else "")
+            with transaction.atomic():
+                client.force_login(executive)
+                response = getattr(client, case.method)(url, data=case.data, content_type="application/json")
+                transaction.set_rollback(True)
+            if response.status_code != DENIED:
+                continue
+            refused += 1
+            detail = response.json().get("detail", "")
+            if not detail or detail == GENERIC_REFUSAL:
+                said.append(f"{case.method.upper()} {url}: {detail!r}")
+    assert refused >= 40  # the walk meets the API's refusals at all
+    assert not said, "403s that do not say what was refused:\n" + "\n".join(said)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from tollgate.roles import may, not_on_this_one
+from tollgate.roles import may, refusal
 
 ACTION_TO_PERM = {
     "list": "view",
@@ -37,27 +37,31 @@ def required_perm(view, request) -> str | None:
 
 
 class RolePermission(BasePermission):
-    """Authenticated, and the role (and for objects, the object rule) grants the permission."""
+    """Authenticated, and the role (and for objects, the object rule) grants the permission.
+
+    A refusal says in words what was refused (DRF answers 403 with `message`, set per request: DRF makes a new
+    instance for each check): "You may not change an initiative.", or on a record the role allows the action on
+    elsewhere, why not on this one, as the pages say it (tollgate.roles.refusal)."""
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
         perm = required_perm(view, request)
         if perm is None:
+            self.message = refusal(request.user, "")
             return False
         # Object-scoped perms (change/delete) are decided per object; for the collection check only
         # the role matters, so ask with obj=None and let the object check refine it.
         if getattr(view, "action", None) in ("update", "partial_update", "destroy"):
             return True
-        return may(request.user, perm)
+        if may(request.user, perm):
+            return True
+        self.message = refusal(request.user, perm)
+        return False
 
     def has_object_permission(self, request, view, obj) -> bool:
         perm = required_perm(view, request)
-        if not perm:
-            return False
-        if may(request.user, perm, obj):
+        if perm and may(request.user, perm, obj):
             return True
-        if may(request.user, perm):
-            # The role allows it but not on this record: say why, as the page does (DRF reads `message`).
-            self.message = not_on_this_one(request.user, obj)
+        self.message = refusal(request.user, perm or "", obj)
         return False

@@ -57,5 +57,7 @@ urlpatterns = [
 
 # The error page (JSON under /api/); 503 with Retry-After when the database connection was lost.
 handler500 = "tollgate.views.server_error"
+# A refusal's words on the site's page.
+handler403 = "tollgate.views.permission_denied"
 # 404 as JSON under /api/, the site's page elsewhere.
 handler404 = "tollgate.views.not_found"

@@ -17,6 +17,7 @@ from tollgate import health as checks
 from tollgate.database import connection_lost
 from tollgate.metrics import metrics_access_allowed, metrics_exposition
 from tollgate.roles import Role, role_of
+from tollgate.ui.views import RoleMissing
 
 
 @login_not_required
@@ -83,6 +84,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if unavailable:
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: the refusal's words on the site's page (Django's own handler shows them too); when the role is
+    what is missing, also that an administrator gives roles."""
+    template = loader.get_template("403.html")
+    context = {"exception": str(exception), "role_missing": isinstance(exception, RoleMissing)}
+    return HttpResponseForbidden(template.render(context, request))
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

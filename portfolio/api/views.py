@@ -32,7 +32,7 @@ from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
 from tollgate.conditional import ConditionalWritesMixin
-from tollgate.roles import Role, may
+from tollgate.roles import Role, may, refusal
 from tollgate.ui.errors import call_service
 from tollgate.ui.tables import ignoring_case
 
@@ -330,7 +330,7 @@ class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retrie
         super().initial(request, *args, **kwargs)
         # The permission is not decided per person: a change is refused (403) before anyone is looked up, as a read.
         if not may(request.user, self.permission_required):
-            self.permission_denied(request)
+            self.permission_denied(request, message=refusal(request.user, self.permission_required))
 
     def get_serializer_class(self):
         return {"create": serializers.PersonCreateSerializer,

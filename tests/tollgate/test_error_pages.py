@@ -20,6 +20,7 @@ def test_a_refusal_is_a_page_in_the_layout_that_says_where_to_go(client, executi
     assert response.status_code == 403
     html = response.content.decode()
     assert 'id="error-page"' in html and "You may not do this" in html and 'class="topbar"' in html
+    assert "You may not add an initiative." in html and "ask an administrator to give you the role" in html
 
 
 def test_a_missing_page_is_a_page_in_the_layout(client, executive):

@@ -20,7 +20,7 @@ from django_tables2.export.views import ExportMixin
 from rules.contrib.views import PermissionRequiredMixin as RulesPermissionRequiredMixin
 
 from tollgate.pagination import MAX_PAGE_SIZE
-from tollgate.roles import may, not_on_this_one
+from tollgate.roles import may, not_on_this_one, refusal
 from tollgate.ui.exports import SafeTableExport
 
 PAGE_SIZE = 25
@@ -47,6 +47,11 @@ class TablePaginationMixin:
     paginator_class = TablePaginator
 
 
+class RoleMissing(PermissionDenied):
+    """A page refused because the person's role does not allow the action anywhere: the 403 page (tollgate.views.
+    permission_denied) adds that an administrator gives roles, which a refusal on one record must not suggest."""
+
+
 class PermissionRequiredMixin(RulesPermissionRequiredMixin):
     """Pages check the same permissions as the API (tollgate.roles); logged-in users without one get 403."""
 
@@ -59,14 +64,17 @@ class PermissionRequiredMixin(RulesPermissionRequiredMixin):
         return all(may(self.request.user, perm, obj) for perm in self.get_permission_required())
 
     def handle_no_permission(self) -> Any:
-        """403; when the role allows the action but not on this record, the page says so rather than send the person
-        to an administrator for a role they already have."""
+        """403 saying what was refused in words; when the role allows the action but not on this record, the page
+        says why rather than send the person to an administrator for a role they already have."""
         obj = self.get_permission_object()
         user = self.request.user
-        if obj is not None and user.is_authenticated and all(
-                may(user, perm) for perm in self.get_permission_required()):
+        if not user.is_authenticated:
+            return super().handle_no_permission()
+        perms = self.get_permission_required()
+        if obj is not None and all(may(user, perm) for perm in perms):
             raise PermissionDenied(not_on_this_one(user, obj))
-        return super().handle_no_permission()
+        refused = next((perm for perm in perms if not may(user, perm)), perms[0] if perms else "")
+        raise RoleMissing(refusal(user, refused))
 
 
 class CsvExportMixin(ExportMixin):
