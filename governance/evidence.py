@@ -46,6 +46,20 @@ class ReviewFactsProvider(Protocol):
         ...
 
 
+# The longest notice kept: an in-app notification's message holds this many characters (reviews.models.Notification).
+NOTICE_MAX_CHARS = 500
+
+
+def notice_message(before: str, said: str = "", after: str = "") -> str:
+    """A notice whose middle, `said`, is a person's own words (a verdict's rationale, a reason): when the whole is
+    longer than a notification holds, `said` is cut with an ellipsis, so the words the system puts around it (what
+    happened, by whom, "The initiative was killed.") always arrive whole."""
+    room = NOTICE_MAX_CHARS - len(before) - len(after)
+    if len(said) > room:
+        said = said[:max(room - 1, 0)].rstrip() + "…"
+    return f"{before}{said}{after}"[:NOTICE_MAX_CHARS]
+
+
 @dataclass(frozen=True)
 class Notice:
     """One message to one person: shown in the app, and (when e-mail is on) gathered into one e-mail per person."""

@@ -111,7 +111,8 @@ def _transition_notify(*, initiative: Initiative, step: Transition, actor: Actor
     actor (an owner who submits their own intake is not told about it, their delegates are)."""
     people = [person for person in people_acting_for(initiative) if person.pk != actor.pk]
     by = actor.get_full_name() or actor.get_username()
-    message = f"{initiative} {step.done} by {by}" + (f": {reason}" if reason else ".")
+    message = evidence.notice_message(f"{initiative} {step.done} by {by}: ", reason) if reason else (
+        f"{initiative} {step.done} by {by}.")
     evidence.notify(
         notices=[evidence.Notice(user_id=p.pk, email=p.email, message=message, url=initiative.get_absolute_url())
                  for p in people],

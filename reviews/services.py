@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from governance import services as governance_services
 from governance.choices import SignalRunTrigger
-from governance.evidence import Notice
+from governance.evidence import NOTICE_MAX_CHARS, Notice, notice_message
 from governance.signals.services import signal_run_submit
 from portfolio.choices import ENDED_STAGES, KpiKind, NotificationEmail, Stage
 from portfolio.costs.services.tco import tco_recompute
@@ -162,7 +162,7 @@ def absolute_url(url: str) -> str:
 
 
 def notification_create(*, user: Actor, message: str, url: str = "") -> Notification:
-    return Notification.objects.create(user=user, message=message[:500], url=url)
+    return Notification.objects.create(user=user, message=message[:NOTICE_MAX_CHARS], url=url)
 
 
 def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = True) -> int:
@@ -173,7 +173,8 @@ def notices_send(*, notices: Sequence[Notice], subject: str, send_email: bool = 
     if not notices:
         return 0
     Notification.objects.bulk_create(
-        [Notification(user_id=notice.user_id, message=notice.message[:500], url=notice.url) for notice in notices])
+        [Notification(user_id=notice.user_id, message=notice.message[:NOTICE_MAX_CHARS], url=notice.url)
+         for notice in notices])
     if send_email and not _EMAIL_PAUSED.get():
         # People who chose a daily digest, or no e-mail, on their account page are not e-mailed now.
         in_app_only = set(Profile.objects.filter(user_id__in={n.user_id for n in notices})
@@ -689,7 +690,7 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
     _oversight_changed(report)
     _value_evidence_changed()
     _owners_notify(report, actor=actor, url=reverse("reviews:report_edit", args=[report.pk]),
-                   message=f"Your value report {report} was reopened{_by(actor)}: {reason}",
+                   message=notice_message(f"Your value report {report} was reopened{_by(actor)}: ", reason),
                    subject=f"Tollgate: value report {report} reopened")
     return report
 
@@ -822,14 +823,16 @@ def verdict_give(*, actor: Actor, report: ValueReport, decision: str, rationale:
         verdict = Verdict.objects.create(report=report, reviewer=actor, decision=decision, rationale=rationale)
     _audit(report, actor=actor, event="verdict", reason=rationale, changes={"verdict": [None, decision]},
            decision=decision)
-    said = rationale
+    said, after = rationale, ""
     if decision == Decision.KILL:
         _kill_initiative(actor=actor, initiative=report.initiative, rationale=rationale)
         # A sentence follows the rationale: it ends with its own full stop ("Value far below cost." not "...cost The").
-        said = f"{rationale}{'' if rationale.endswith(SENTENCE_ENDS) else '.'} The initiative was killed."
+        # A rationale too long for the notice is cut, never the sentence ("...cost… The initiative was killed.").
+        said, after = f"{rationale}{'' if rationale.endswith(SENTENCE_ENDS) else '.'}", " The initiative was killed."
     _value_evidence_changed()
     _owners_notify(report, actor=actor, url=reverse("reviews:report_detail", args=[report.pk]),
-                   message=f"Verdict on {report}{_by(actor)}: {verdict.get_decision_display()}: {said}",
+                   message=notice_message(f"Verdict on {report}{_by(actor)}: {verdict.get_decision_display()}: ",
+                                          said, after),
                    subject=f"Tollgate: verdict on {report}: {verdict.get_decision_display()}")
     return verdict
 

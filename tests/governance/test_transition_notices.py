@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
+from governance.evidence import NOTICE_MAX_CHARS, notice_message
 from governance.lifecycle import TRANSITIONS
 from governance.services import TransitionError, initiative_transition
 from reviews.models import Notification
@@ -60,6 +61,22 @@ def test_a_send_back_or_rejection_says_why(in_review, owner, reviewer, transitio
     initiative_transition(actor=reviewer, initiative=in_review, transition=transition, reason="No exit plan.")
     [notice] = Notification.objects.filter(user=owner)
     assert notice.message == f"{in_review} {words} {reviewer.get_full_name()}: No exit plan."
+
+
+def test_a_long_reason_is_cut_with_an_ellipsis_after_what_happened(in_review, owner, reviewer):
+    initiative_transition(actor=reviewer, initiative=in_review, transition="reject", reason="No exit plan. " * 60)
+    [notice] = Notification.objects.filter(user=owner)
+    assert NOTICE_MAX_CHARS - 2 <= len(notice.message) <= NOTICE_MAX_CHARS
+    assert notice.message.startswith(f"{in_review} was rejected by {reviewer.get_full_name()}: No exit plan.")
+    assert notice.message.endswith("…")
+
+
+def test_a_notice_cuts_the_persons_words_never_the_systems():
+    before, after = "Verdict on Claims bot 2026-Q3 by Ada: Kill: ", " The initiative was killed."
+    message = notice_message(before, "x" * 1000, after)
+    assert message == before + "x" * (NOTICE_MAX_CHARS - len(before) - len(after) - 1) + "…" + after
+    assert notice_message(before, "Too costly.", after) == f"{before}Too costly.{after}"
+    assert len(notice_message("y" * 600, "z")) == NOTICE_MAX_CHARS  # never past what a notification holds
 
 
 def test_nobody_is_told_about_what_they_did_themselves(

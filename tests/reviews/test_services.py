@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.evidence import NOTICE_MAX_CHARS
 from governance.services import TransitionError, initiative_transition
 from governance.tables import audit_changes_text
 from portfolio.choices import KpiDirection, KpiKind, Stage
@@ -1050,3 +1051,29 @@ def test_a_report_its_owner_submitted_says_nothing_of_the_kind(report, owner, cl
     services.value_report_submit(actor=owner, report=report)
     client.force_login(owner)
     assert b"on behalf of" not in client.get(reverse("reviews:report_detail", args=[report.pk])).content
+
+
+def test_a_long_kill_rationale_is_cut_in_the_notice_never_the_sentence_after_it(
+    reviewer, owner, submitted, django_capture_on_commit_callbacks
+):
+    rationale = "Value per dollar stayed at 0.4 quarter after quarter. " * 90  # the longest a rationale may be
+    with django_capture_on_commit_callbacks(execute=True):
+        services.verdict_give(actor=reviewer, report=submitted, decision=Decision.KILL,
+                              rationale=rationale[:services.RATIONALE_MAX_CHARS])
+    notice = Notification.objects.get(user=owner).message
+    assert NOTICE_MAX_CHARS - 2 <= len(notice) <= NOTICE_MAX_CHARS  # a space before the cut goes
+    assert notice.startswith(f"Verdict on {submitted} by {reviewer.get_full_name()}: Kill: Value per dollar stayed")
+    assert notice.endswith("… The initiative was killed.")
+    assert f"- {notice}\n" in mail.outbox[0].body
+
+
+def test_a_long_reopening_reason_is_cut_with_an_ellipsis(reviewer, owner, submitted):
+    services.value_report_reopen(actor=reviewer, report=submitted, reason="Handle time looks mistyped. " * 70)
+    notice = Notification.objects.get(user=owner).message
+    assert NOTICE_MAX_CHARS - 2 <= len(notice) <= NOTICE_MAX_CHARS  # a space before the cut goes
+    assert notice.startswith(f"Your value report {submitted} was reopened by {reviewer.get_full_name()}: Handle time")
+    assert notice.endswith("…") and "mistyped" in notice
+
+
+def test_a_notice_is_cut_to_what_a_notification_holds():
+    assert Notification._meta.get_field("message").max_length == NOTICE_MAX_CHARS
