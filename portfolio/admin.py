@@ -20,6 +20,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Model, URLField
@@ -55,6 +56,7 @@ from portfolio.services.initiatives import (
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
 from portfolio.services.people import (
+    NO_ROLE_GIVEN,
     login_history_remove,
     login_lock_clear,
     no_role_errors,
@@ -89,6 +91,16 @@ def _roles_of(groups: Any) -> set[Role]:
     return {Role(group.name) for group in groups if group.name in role_names}
 
 
+class PersonCreationForm(AdminUserCreationForm):
+    """The admin's "Add user", asking for the person's roles too: an account saved without one would be active and
+    see nothing (person_create refuses that on the People page and in the API). The roles are given through
+    person_set_roles when the account is saved, in the same transaction."""
+
+    roles = forms.TypedMultipleChoiceField(
+        choices=Role.choices, coerce=Role, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": NO_ROLE_GIVEN})
+
+
 @admin.register(get_user_model())
 class PersonAdmin(UserAdmin):
     """Accounts, their roles and profile. The account's fields and the profile are field history in the audit trail;
@@ -104,6 +116,10 @@ class PersonAdmin(UserAdmin):
     fieldsets = tuple(
         (name, {**options, "fields": tuple(f for f in options["fields"] if f != "user_permissions")})
         for name, options in UserAdmin.fieldsets or ()
+    )
+    add_form = PersonCreationForm
+    add_fieldsets = tuple(
+        (name, {**options, "fields": (*options["fields"], "roles")}) for name, options in UserAdmin.add_fieldsets
     )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
@@ -156,10 +172,12 @@ class PersonAdmin(UserAdmin):
             person_deactivate(actor=request_actor(request), user=obj, source="admin")
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        chosen = form.cleaned_data.get("groups")
-        if chosen is None:  # the add form asks for a username and password only
+        if not change:  # the add form: a username, a password and the roles
             super().save_related(request, form, formsets, change)
+            person_set_roles(user=form.instance, roles=set(form.cleaned_data["roles"]), actor=request_actor(request),
+                             source="admin")
             return
+        chosen = form.cleaned_data["groups"]
         role_names = {role.value for role in Role}
         user = form.instance
         held = list(user.groups.filter(name__in=role_names))

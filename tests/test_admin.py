@@ -415,3 +415,31 @@ def test_a_kpi_figure_past_its_limit_gets_the_page_s_sentence_in_the_admin(clien
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["baseline"] == [
         "A KPI figure is between -99,999,999,999.9999 and 99,999,999,999.9999 (11 digits before the point)."]
+
+
+def test_a_person_added_in_the_admin_is_given_roles_through_their_service(client, admin_user):
+    """The admin's "Add user" asks for roles, as the People page does: without one nothing is saved, so nobody is
+    left active and able to sign in to see nothing."""
+    from django.contrib.auth import get_user_model
+
+    from portfolio.services.people import NO_ROLE_GIVEN
+
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_add")
+    data = change_form(client, url)
+    assert "roles" not in data  # offered, none ticked
+    data.update(username=["new.reviewer@example.com"], usable_password=["true"], password1=["Tollgate-2026-pass!"],
+                password2=["Tollgate-2026-pass!"])
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["roles"] == [NO_ROLE_GIVEN]
+    assert not get_user_model().objects.filter(username="new.reviewer@example.com").exists()
+
+    data["roles"] = [Role.REVIEWER.value]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    person = get_user_model().objects.get(username="new.reviewer@example.com")
+    assert person.is_active and set(person.groups.values_list("name", flat=True)) == {Role.REVIEWER.value}
+    entry = LogEntry.objects.get_for_object(person).get(additional_data__event="roles_changed")
+    assert entry.actor == admin_user and entry.additional_data["source"] == "admin"
+    assert entry.changes_dict == {"roles": [[], [Role.REVIEWER.value]]}

@@ -153,6 +153,10 @@ def person_reactivate(*, actor: Actor | None, user: Actor, source: str = "people
     return _account_switch(actor=actor, user=user, active=True, event="person_reactivated", source=source)
 
 
+# Someone added (on the People page, in the API or the Django admin's "Add user") is given at least one role.
+NO_ROLE_GIVEN = "Give them at least one role: without one they could see nothing in Tollgate."
+
+
 @transaction.atomic
 def person_create(
     *, actor: Actor | None, email: str, first_name: str, last_name: str, roles: set[Role],
@@ -173,7 +177,7 @@ def person_create(
         who = existing.get_full_name() or existing
         errors["email"] = f"{email} already has an account{state}: {who}."
     if not roles:
-        errors["roles"] = "Give them at least one role: without one they could see nothing in Tollgate."
+        errors["roles"] = NO_ROLE_GIVEN
     if errors:
         raise ValidationError(errors)
     user = User(username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip())
