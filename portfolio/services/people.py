@@ -319,9 +319,10 @@ def no_role_errors(
     """What is wrong with leaving `user` with `roles` and `is_active`: an active account with no role could sign in
     and see nothing, so taking away someone's last role is refused, and so is reactivating someone who has none,
     unless the account is (being) deactivated. A superuser is an administrator whatever their groups, so never
-    without a role. An active account that already had no role (an owner an earlier version's inventory import created,
-    someone single sign-on took every role from) is not refused an edit that leaves its roles alone: the rule is about what an edit
-    takes away or turns back on. Asked by person_update, person_set_roles, reactivation and the Django admin's form."""
+    without a role. An active account that already had no role (an owner an earlier version's inventory import
+    created, someone single sign-on took every role from) is not refused an edit that leaves its roles alone: the
+    rule is about what an edit takes away or turns back on. Asked by person_update, person_set_roles, reactivation
+    and the Django admin's form."""
     superuser = user.is_superuser if is_superuser is None else is_superuser
     if roles or not is_active or superuser:
         return {}
