@@ -26,6 +26,7 @@ from portfolio.models import ApiToken
 from portfolio.selectors import account_overview, api_tokens_of, profile_of
 from portfolio.services import api_token_issue, api_token_revoke, profile_notifications_set
 from portfolio.services.tokens import default_lifetime, lifetime_choices
+from tollgate.api_body import DeclaredBodyMixin
 from tollgate.roles import held_roles, roles_shown
 from tollgate.time_zones import time_zone_remember
 from tollgate.types import request_actor
@@ -139,7 +140,7 @@ class AccountNotificationsView(View):
         return HttpResponseRedirect(reverse("account"))
 
 
-class MeAPIView(APIView):
+class MeAPIView(DeclaredBodyMixin, APIView):
     """GET /api/me/: who the caller is to Tollgate, and with which token, so a script can check it runs as whom it
     should (and whether its token is read only) before it writes anything."""
 

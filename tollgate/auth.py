@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.api_fields import JSONParser
 
 PASSWORD_LOGIN_OFF = ("Password login is switched off here: sign in with single sign-on. For an API token, create "
@@ -101,7 +102,15 @@ class ThrottledAuthTokenSerializer(AuthTokenSerializer):
             self.context["request"] = request
 
 
-class ObtainTokenView(APIView):
+# A token obtained with a password is its person's, read-write, for API_TOKEN_PASSWORD_HOURS: one with a name, a
+# lifetime or read-only is a named token, created on the account page. Said to a client that asked for one here.
+NAMED_TOKEN = ("A token obtained with a password reads and writes what its person may; for a read-only, named or "
+               "longer-lived one, create a named token on your account page (/accounts/).")
+TOKEN_HINTS = {"read_only": NAMED_TOKEN, "name": NAMED_TOKEN, "expiry": NAMED_TOKEN, "lifetime": NAMED_TOKEN,
+               "days": NAMED_TOKEN}
+
+
+class ObtainTokenView(DeclaredBodyMixin, APIView):
     """POST username and password, get a new API token that lasts API_TOKEN_PASSWORD_HOURS (throttled like every
     login). Only its digest is stored, so every call issues a new token; a script that needs a lasting one uses a
     named token from its person's account page."""
@@ -118,6 +127,7 @@ class ObtainTokenView(APIView):
             "token": serializers.CharField(help_text="The key: send it as `Authorization: Token <key>`."),
             "expiry": serializers.DateTimeField(help_text="When the token stops working."),
         })})
+    @reads_body("username", "password", hints=TOKEN_HINTS)
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not settings.PASSWORD_LOGIN:
             return Response({"detail": PASSWORD_LOGIN_OFF}, status=status.HTTP_403_FORBIDDEN)
@@ -129,7 +139,7 @@ class ObtainTokenView(APIView):
         return Response({"token": key, "expiry": token.expiry})
 
 
-class RevokeTokenView(APIView):
+class RevokeTokenView(DeclaredBodyMixin, APIView):
     """POST with a token: that token stops working at once (a script that obtained one for its run hands it back
     when done). Audited on its person like any revocation."""
 

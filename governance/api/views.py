@@ -24,13 +24,14 @@ from governance.models import RubricCriterion
 from governance.policies import BY_KEY
 from portfolio.api.views import initiative_tag
 from portfolio.models import Initiative
+from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.api_query import accepted_parameters, query_parameters_check
 from tollgate.conditional import if_match_check, if_match_tags, lock_row
 from tollgate.roles import may
 from tollgate.ui.errors import call_service
 
 
-class TransitionView(APIView):
+class TransitionView(DeclaredBodyMixin, APIView):
     """POST {transition, reason}: move the initiative along a lifecycle transition (governance.lifecycle). With
     If-Match, the initiative's ETag (as GET /api/initiatives/<id>/ gives it): 412 when it changed since."""
 
@@ -38,6 +39,7 @@ class TransitionView(APIView):
     honours_if_match = True  # tollgate.schema documents the header and the 412
 
     @extend_schema(request=serializers.TransitionRequestSerializer, responses=serializers.TransitionResultSerializer)
+    @reads_body(serializer=True)
     def post(self, request: Request, pk: int) -> Response:
         initiative = get_object_or_404(Initiative, pk=pk)
         # Someone who may make no transition at all on this initiative learns nothing more than 403.
@@ -55,7 +57,7 @@ class TransitionView(APIView):
         return Response(serializers.TransitionResultSerializer(data).data)
 
 
-class ScoresView(APIView):
+class ScoresView(DeclaredBodyMixin, APIView):
     """GET: the current round's scores, weighted score and quorum. POST {scores: [{criterion, score, comment}]}:
     record the caller's scores for every active criterion (independent reviewers only)."""
 
@@ -73,6 +75,7 @@ class ScoresView(APIView):
         return Response(serializers.intake_panel_data(selectors.intake_panel(initiative)))
 
     @extend_schema(request=serializers.ScoresRequestSerializer, responses=OpenApiTypes.OBJECT)
+    @reads_body(serializer=True)
     def post(self, request: Request, pk: int) -> Response:
         initiative = self.get_initiative(request, pk)
         body = serializers.ScoresRequestSerializer(data=request.data)
@@ -88,7 +91,7 @@ class ScoresView(APIView):
     partial_update=extend_schema(request=serializers.PolicyUpdateSerializer, responses=serializers.PolicySerializer),
     update=extend_schema(request=serializers.PolicyUpdateSerializer, responses=serializers.PolicySerializer),
 )
-class PolicyViewSet(viewsets.ViewSet):
+class PolicyViewSet(DeclaredBodyMixin, viewsets.ViewSet):
     """Every policy with its value in force; administrators PATCH {value}."""
 
     permission_required = {"list": "governance.view_policy", "retrieve": "governance.view_policy",
@@ -123,7 +126,7 @@ class PolicyViewSet(viewsets.ViewSet):
     update = partial_update
 
 
-class RubricCriterionViewSet(viewsets.ReadOnlyModelViewSet):
+class RubricCriterionViewSet(DeclaredBodyMixin, viewsets.ReadOnlyModelViewSet):
     """The intake rubric (edited by administrators in the Django admin)."""
 
     queryset = RubricCriterion.objects.order_by("order", "name")
@@ -132,7 +135,7 @@ class RubricCriterionViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_ignoring_case = ["name"]  # sortable by any field of its answer, the name as people read it
 
 
-class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AuditEntryViewSet(DeclaredBodyMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The audit trail, newest first; ?initiative=<external id or name>&actor=<id>&event=<event>&since=&until=."""
 
     permission_required = "governance.view_audittrail"

@@ -31,6 +31,7 @@ from portfolio.api import serializers
 from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
+from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.conditional import ConditionalWritesMixin
 from tollgate.roles import Role, may, refusal
 from tollgate.ui.errors import call_service
@@ -43,7 +44,7 @@ class Conflict(APIException):
     default_code = "protected"
 
 
-class PortfolioViewSet(ConditionalWritesMixin, viewsets.ModelViewSet):
+class PortfolioViewSet(DeclaredBodyMixin, ConditionalWritesMixin, viewsets.ModelViewSet):
     """Plain model writes for data without a service (reference data), audited under the acting user; an ETag on
     each record and If-Match on its writes (tollgate.conditional).
 
@@ -303,7 +304,7 @@ class LicencePoolViewSet(PortfolioViewSet):
         call_service(services.licence_pool_delete, actor=self.request.user, pool=instance)
 
 
-class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class PersonViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):
     """People, for administrators and their provisioning scripts (someone joins, changes role, leaves): the People
     page's list and writes, through the same services and with the same rules (nobody locks themselves out, nobody
@@ -376,6 +377,7 @@ class PersonViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retrie
 
     @extend_schema(request=serializers.HandOverSerializer, responses={200: serializers.HandedOverSerializer})
     @action(detail=True, methods=["post"], url_path="hand-over")
+    @reads_body(serializer=True)
     def hand_over(self, request: Request, pk: str | None = None) -> Response:
         """Everything they own that still runs or is planned goes to another owner (someone left or changed job)."""
         person = self.get_object()

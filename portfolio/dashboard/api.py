@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from portfolio.dashboard import selectors
 from portfolio.dashboard.forms import DashboardFilterForm
+from tollgate.api_body import DeclaredBodyMixin
 from tollgate.permissions import RolePermission
 
 
@@ -108,7 +109,7 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
 })
 
 
-class DashboardAPIView(APIView):
+class DashboardAPIView(DeclaredBodyMixin, APIView):
     permission_classes = [RolePermission]
     permission_required = "portfolio.view_dashboard"
 

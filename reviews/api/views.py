@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework import fields as drf_fields
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from reviews import filtersets, selectors, services
 from reviews.api import serializers
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
+from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.conditional import TAGGED_ACTIONS, ConditionalWritesMixin
 from tollgate.permissions import RolePermission
 from tollgate.types import request_actor
@@ -38,7 +38,7 @@ class ReviewsPermission(RolePermission):
         return super().has_permission(request, view)
 
 
-class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class ReviewCycleViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                          viewsets.GenericViewSet):
     """Review cycles: everyone with a role reads them; reviewers and administrators open them (POST)."""
 
@@ -69,7 +69,7 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
             serializer.data))
 
 
-class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ValueReportViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Value reports: read by every role; PATCH a draft (owner / delegate); submit; reopen and verdict (independent
     reviewers)."""
@@ -112,18 +112,17 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
                    description="Submit the draft as it is saved, answering with the report: it takes no body (save "
                                "the figures with PATCH first); a request with a body is refused (400).")
     @action(detail=True, methods=["post"])
+    @reads_body(note="Submit takes no body: nothing was saved or submitted. Save the report's fields with PATCH, then "
+                     "submit.")
     def submit(self, request: Request, pk: Any = None) -> Response:
         report = self.get_object()
-        if request.data:
-            raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
-                "Submit takes no body: nothing was saved or submitted. Save the report's fields with PATCH, then "
-                "submit."]})
         call_service(services.value_report_submit, actor=request.user, report=report, api_fields=REPORT_FIELDS)
         return self._answer(report)
 
     @extend_schema(request=serializers.ReopenSerializer, responses=serializers.ValueReportSerializer,
                    description="Reopen a submitted report for its owner, saying why; answers with the report.")
     @action(detail=True, methods=["post"], serializer_class=serializers.ReopenSerializer)
+    @reads_body(serializer=True)
     def reopen(self, request: Request, pk: Any = None) -> Response:
         report = self.get_object()
         form = serializers.ReopenSerializer(data=request.data)
@@ -133,6 +132,7 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
 
     @extend_schema(request=serializers.VerdictSerializer, responses={201: serializers.VerdictSerializer})
     @action(detail=True, methods=["post"], serializer_class=serializers.VerdictSerializer)
+    @reads_body(serializer=True)
     def verdict(self, request: Request, pk: Any = None) -> Response:
         report = self.get_object()
         form = serializers.VerdictSerializer(data=request.data)
@@ -146,8 +146,8 @@ class ValueReportViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.R
                          responses={201: serializers.ReportAttachmentSerializer}),
     destroy=extend_schema(responses={204: None}),
 )
-class ReportAttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                              mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class ReportAttachmentViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                              mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Evidence attached to value reports (?report=<id>, ?initiative=<id>): read by every role, as the reports are.
     The owner or a delegate (or an administrator) POSTs a file to a draft (multipart `report`, `file`): 201, or 400
     naming what is wrong with the file; DELETE takes one off a draft (204). A submitted report keeps its evidence."""
@@ -176,7 +176,7 @@ class ReportAttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         call_service(services.attachment_remove, actor=self.request.user, attachment=instance)
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's own notifications; POST .../read/ marks one read, POST read-all/ all of them."""
 
     serializer_class = serializers.NotificationSerializer
@@ -188,6 +188,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         return selectors.notifications_of(user=self.request.user)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: Any = None) -> Response:
         notification = self.get_object()

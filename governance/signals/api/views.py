@@ -17,11 +17,12 @@ from governance.signals import selectors, services
 from governance.signals.api import serializers
 from governance.signals.filtersets import SignalFilterSet
 from portfolio.models import Initiative
+from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.types import request_actor
 from tollgate.ui.errors import call_service
 
 
-class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SignalViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Signals (?type=, ?severity=, ?status=open|acknowledged|resolved|dismissed|live, ?department=, ?initiative=
     external id, ?q=); owners see those of their initiatives, the other roles all. Owners acknowledge their own;
     reviewers and administrators who do not own it acknowledge, dismiss (reason required) or resolve any."""
@@ -45,6 +46,7 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=serializers.SignalAcknowledgeSerializer, responses=serializers.SignalSerializer)
     @action(detail=True, methods=["post"])
+    @reads_body(serializer=True)
     def acknowledge(self, request: Request, pk: int) -> Response:
         signal = self.get_object()
         body = serializers.SignalAcknowledgeSerializer(data=request.data)
@@ -55,6 +57,7 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=serializers.SignalDismissSerializer, responses=serializers.SignalSerializer)
     @action(detail=True, methods=["post"])
+    @reads_body(serializer=True)
     def dismiss(self, request: Request, pk: int) -> Response:
         signal = self.get_object()
         body = serializers.SignalDismissSerializer(data=request.data)
@@ -65,6 +68,7 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=serializers.SignalResolveSerializer, responses=serializers.SignalSerializer)
     @action(detail=True, methods=["post"])
+    @reads_body(serializer=True)
     def resolve(self, request: Request, pk: int) -> Response:
         signal = self.get_object()
         body = serializers.SignalResolveSerializer(data=request.data)
@@ -76,7 +80,7 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 # The run is queued, not done: 202 with the run to poll (the schema said 201).
 @extend_schema_view(create=extend_schema(request=None, responses={202: serializers.SignalRunSerializer}))
-class SignalRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SignalRunViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Signal computations; POST (reviewers and administrators) queues one, or returns the one already waiting."""
 
     serializer_class = serializers.SignalRunSerializer
@@ -86,6 +90,7 @@ class SignalRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> QuerySet[SignalRun]:
         return SignalRun.objects.order_by("-created_at", "-id")
 
+    @reads_body()  # a run recomputes every rule: nothing to choose
     def create(self, request: Request) -> Response:
         run = call_service(services.signal_run_submit, actor=request_actor(request), trigger=SignalRunTrigger.API)
         return Response(serializers.SignalRunSerializer(run).data, status=202)

@@ -27,6 +27,7 @@ from governance.sprawl.api import serializers
 from governance.sprawl.filtersets import DuplicatePairDecisionFilterSet, SprawlClusterFilterSet, UseCaseFilterSet
 from governance.sprawl.services import clusters, label_checks, pair_decisions, runs, use_cases
 from portfolio.models import Initiative
+from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.api_fields import JSONParser
 from tollgate.conditional import (
     ConditionalWritesMixin,
@@ -46,7 +47,7 @@ from tollgate.ui.tables import ignoring_case
     partial_update=extend_schema(request=serializers.UseCaseWriteSerializer, responses=serializers.UseCaseSerializer),
     update=extend_schema(request=serializers.UseCaseWriteSerializer, responses=serializers.UseCaseSerializer),
 )
-class UseCaseViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class UseCaseViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                      viewsets.GenericViewSet):
     """The use-case catalogue with initiative count and monthly spend ("spend by use case"); administrators add
     (POST) and edit (PATCH) use cases. Looked up by code; deactivate (is_active=false) instead of deleting. An ETag
@@ -85,7 +86,8 @@ class UseCaseViewSet(ConditionalWritesMixin, mixins.ListModelMixin, mixins.Retri
     update = partial_update
 
 
-class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SprawlClusterViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
     """Sprawl clusters (?status=open|confirmed|dismissed, default any); independent reviewers and administrators
     confirm, dismiss (reason required) or remove a member (reason required)."""
 
@@ -122,16 +124,19 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
     @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
     @action(detail=True, methods=["post"])
+    @reads_body(serializer=True)
     def confirm(self, request: Request, pk: int) -> Response:
         return self._decide(request, clusters.sprawl_cluster_confirm)
 
     @extend_schema(request=serializers.SprawlDecisionSerializer, responses=serializers.SprawlClusterSerializer)
     @action(detail=True, methods=["post"])
+    @reads_body(serializer=True)
     def dismiss(self, request: Request, pk: int) -> Response:
         return self._decide(request, clusters.sprawl_cluster_dismiss)
 
     @extend_schema(request=serializers.SprawlMemberRemoveSerializer, responses=serializers.SprawlClusterSerializer)
     @action(detail=True, methods=["post"], url_path="remove-member")
+    @reads_body(serializer=True)
     def remove_member(self, request: Request, pk: int) -> Response:
         cluster = self.get_object()
         body = serializers.SprawlMemberRemoveSerializer(data=request.data)
@@ -146,7 +151,7 @@ class SprawlClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
 # The run is queued, not done: 202 with the run to poll (the schema said 201).
 @extend_schema_view(create=extend_schema(request=None, responses={202: serializers.SprawlRunSerializer}))
-class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SprawlRunViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Sprawl recomputations; POST (reviewers and administrators) queues one, or returns the one already queued."""
 
     serializer_class = serializers.SprawlRunSerializer
@@ -156,6 +161,7 @@ class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self):
         return SprawlRun.objects.order_by("-created_at", "-id")
 
+    @reads_body()  # a run reads the whole portfolio: nothing to choose
     def create(self, request: Request) -> Response:
         run = call_service(runs.sprawl_run_submit, actor=request.user, trigger=SprawlRunTrigger.API)
         return Response(serializers.SprawlRunSerializer(run).data, status=202)
@@ -164,7 +170,8 @@ class SprawlRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 # Like a recomputation, a check is queued, not done: 202 with the check to poll.
 @extend_schema_view(create=extend_schema(request={"multipart/form-data": serializers.SprawlLabelCheckWriteSerializer},
                                          responses={202: serializers.SprawlLabelCheckSerializer}))
-class SprawlLabelCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SprawlLabelCheckViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                              viewsets.GenericViewSet):
     """Measurements of the detector against a company's own labelled duplicates. CoE reviewers and administrators
     POST a labels CSV (multipart `file`, with `top`, `possible`, `undecided`, `listed_only`): 202 with the queued
     check, or 400 with every problem of the file named by row and column, and nothing stored. Poll the check until
@@ -197,7 +204,8 @@ class SprawlLabelCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
                                     200: serializers.DuplicatePairDecisionSerializer}),
     destroy=extend_schema(responses={204: None}),
 )
-class DuplicatePairDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DuplicatePairDecisionViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                                   viewsets.GenericViewSet):
     """Verdicts on possible-duplicate pairs (?initiative=<id>, ?verdict=, ?since=): everyone with a role reads them;
     CoE reviewers and administrators acting for neither initiative POST one ("duplicate" or "not_duplicate" with a
     reason; 201 new, 200 replacing the pair's earlier verdict) and DELETE one (undo). The next recomputation keeps
@@ -238,7 +246,7 @@ class DuplicatePairDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
         return Response(status=204)
 
 
-class PossibleDuplicatesView(APIView):
+class PossibleDuplicatesView(DeclaredBodyMixin, APIView):
     """GET: the initiative's top 5 possible duplicates, best first, with the reasons; those a reviewer decided
     "duplicate" come first, those decided "not a duplicate" are left out."""
 
@@ -252,7 +260,7 @@ class PossibleDuplicatesView(APIView):
         return Response(serializers.PossibleDuplicateSerializer(duplicates, many=True).data)
 
 
-class InitiativeUseCasesView(APIView):
+class InitiativeUseCasesView(DeclaredBodyMixin, APIView):
     """GET: the initiative's use cases (confirmed first, with confidence). PUT {use_cases: [code, ...]}: confirm
     them (whoever may edit the initiative, and CoE reviewers); an empty list hands it back to suggestions.
 
@@ -284,6 +292,7 @@ class InitiativeUseCasesView(APIView):
 
     @extend_schema(request=serializers.InitiativeUseCasesWriteSerializer,
                    responses=serializers.InitiativeUseCaseSerializer(many=True), parameters=[ETAG])
+    @reads_body(serializer=True)
     def put(self, request: Request, pk: int) -> Response:
         initiative = self.get_initiative(request, pk)
         if not may(request.user, "governance.set_initiative_use_cases", initiative):

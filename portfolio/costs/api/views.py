@@ -40,6 +40,7 @@ from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.services.sources import cost_source_create, cost_source_delete, cost_source_update
 from portfolio.costs.uploads import run_upload_error, stream_uploads_to_disk, upload_too_large_message
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun
+from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.ui.errors import call_service
 from tollgate.ui.tables import ignoring_case
 
@@ -94,6 +95,7 @@ class AllocationRuleViewSet(PortfolioViewSet):
 
     @extend_schema(request=AllocationRuleOrderSerializer, responses=AllocationRuleSerializer(many=True))
     @action(detail=False, methods=["post"], url_path="reorder")
+    @reads_body(serializer=True)
     def reorder(self, request: Request) -> Response:
         """Put one source's rules in a new order: {"source": id, "rules": [every rule id of the source, in order]}."""
         order = AllocationRuleOrderSerializer(data=request.data)
@@ -103,7 +105,7 @@ class AllocationRuleViewSet(PortfolioViewSet):
         return Response(AllocationRuleSerializer(rules, many=True, context=self.get_serializer_context()).data)
 
 
-class CurrencyRateViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class CurrencyRateViewSet(DeclaredBodyMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Currency rates: viewers read, administrators add and change them (portfolio.costs.services.currency_rates, which
     converts the records of the rate's window again). Rates are not deleted: add a later one to replace a rate."""
@@ -130,7 +132,7 @@ class CurrencyRateViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
     request={"multipart/form-data": IngestionRunUploadSerializer, "application/json": IngestionRunStartSerializer},
     responses={201: IngestionRunSerializer},
 ))
-class IngestionRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class IngestionRunViewSet(DeclaredBodyMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           viewsets.GenericViewSet):
     """Runs are read-only records; a POST starts a new one ("run now", administrators only): JSON for a source with
     a configured path or an API, multipart/form-data with the export as `file` otherwise. 201 with the queued run, or
