@@ -305,6 +305,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tollgate API",
+    # A record is described by its serializer's own docstring, never by the shared bases' (tollgate/api_fields.py).
+    "GET_LIB_DOC_EXCLUDES": "tollgate.api_fields.schema_doc_excludes",
     "DESCRIPTION": (
         "The registry of AI initiatives: portfolio, governance and value reviews.\n\n"
         "Authenticate with `Authorization: Token <key>`: a named token created on your account page (`/accounts/`; "
