@@ -35,6 +35,7 @@ from portfolio.models import CostForecast, CostSource, Initiative
 from portfolio.selectors import api_tokens_expiring, people_acting_for
 from portfolio.services.business_cases import business_case_version_record
 from portfolio.services.tokens import api_tokens_expiry_noticed
+from tollgate import jobs
 from tollgate.audit import audit_event
 from tollgate.roles import may, refusal_reason
 from tollgate.types import Actor
@@ -304,7 +305,7 @@ def cost_forecast_refresh_on_commit() -> None:
 def _send_cost_forecast_refresh() -> None:
     from governance.tasks import cost_forecast_refresh_task
 
-    cost_forecast_refresh_task.delay()
+    jobs.task_send(cost_forecast_refresh_task)
 
 
 # Stale cost sources ---------------------------------------------------------------------------------------------------

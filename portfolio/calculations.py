@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -127,22 +128,30 @@ class QuarterReading:
     """Which months of a quarter its cost figures cover, and which months of the previous quarter they are compared
     with, so that a quarter only partly read is compared like for like.
 
-    `months_read` are the quarter's complete months: those up to the latest complete month (costs.selectors
-    .last_complete_month: ended, with allocated cost, owed by no enabled source). A quarter whose three months are
-    complete, or any quarter before any month is complete (nothing says how far the data goes), is whole: its three
-    months against the previous quarter's three, as always. A quarter only partly read (October of Q4) is compared
-    with the same months of the previous quarter (July); what was read of its later months is left out until they
-    are complete. A quarter none of whose months is complete yet keeps what was read so far and is compared with
-    nothing (its -90% against a whole quarter would say nothing true)."""
+    `months_read` are the quarter's complete months, by the rule of the ingestion health page (costs.selectors
+    .last_complete_month, SourceCoverage.owes): ended, no later than the latest complete month (ended, with allocated
+    cost, owed by no enabled source), and owed by no enabled source (`owed`: a month with a hole, a source's failed
+    read followed by a successful one, is not complete however much the other sources delivered). A quarter whose
+    three months are complete, or any quarter before any month is complete (nothing says how far the data goes), is
+    whole: its three months against the previous quarter's three, as always. A quarter only partly read (October of
+    Q4) is compared with the same months of the previous quarter (July); what was read of its other months is left out
+    until they are complete, so a month owed between complete ones leaves a gap (November of Q4 against August while
+    a source owes October). A quarter none of whose months is complete yet keeps what was read so far and is compared
+    with nothing (its -90% against a whole quarter would say nothing true)."""
 
     quarter: Quarter
     months_read: tuple[date, ...]
+    owed: tuple[date, ...] = ()  # months before the latest complete one that a source owes: holes, not complete
 
     @classmethod
-    def of(cls, quarter: Quarter, *, latest_complete: date | None) -> QuarterReading:
-        if latest_complete is None or latest_complete >= quarter.months[-1]:
+    def of(cls, quarter: Quarter, *, latest_complete: date | None, owed: Iterable[date] = ()) -> QuarterReading:
+        """`owed`: months some enabled source owes (SourceCoverage.owes); those outside the quarter are ignored, and
+        those after the latest complete month are not complete anyway."""
+        if latest_complete is None:
             return cls(quarter, tuple(quarter.months))
-        return cls(quarter, tuple(m for m in quarter.months if m <= latest_complete))
+        owing = set(owed)
+        return cls(quarter, tuple(m for m in quarter.months if m <= latest_complete and m not in owing),
+                   tuple(m for m in quarter.months if m in owing and m < latest_complete))
 
     @property
     def whole(self) -> bool:
@@ -155,14 +164,19 @@ class QuarterReading:
 
     @property
     def compared_months(self) -> tuple[date, ...]:
-        """The same months of the previous quarter (July for October); none when nothing of the quarter is complete."""
-        return tuple(self.quarter.previous().months[:len(self.months_read)])
+        """The same months of the previous quarter (July for October, August for November); none when nothing of the
+        quarter is complete."""
+        positions = [self.quarter.months.index(m) for m in self.months_read]
+        return tuple(self.quarter.previous().months[i] for i in positions)
 
     @property
     def period(self) -> str:
-        """"2026-Q4", "2026-Q4 to date (October)", or "2026-Q4 to date (no month complete yet)"."""
+        """"2026-Q4", "2026-Q4 to date (October)", "2026-Q4 (November only)" when an earlier month is not complete,
+        or "2026-Q4 to date (no month complete yet)"."""
         if self.whole:
             return self.quarter.name
+        if self.months_read and self.months_read != tuple(self.quarter.months[:len(self.months_read)]):
+            return f"{self.quarter.name} ({_month_names(self.months_read)} only)"
         return f"{self.quarter.name} to date ({_month_names(self.months_read) or 'no month complete yet'})"
 
     @property
@@ -177,16 +191,20 @@ class QuarterReading:
         """What a quarter only partly read is compared with, in words; "" for a whole quarter."""
         if self.whole:
             return ""
+        owed = ""
+        if self.owed:
+            owed = (f" {_month_names(self.owed)} {'is' if len(self.owed) == 1 else 'are'} not complete: an enabled "
+                    f"source still owes {'it' if len(self.owed) == 1 else 'them'} (see the ingestion health page).")
         left = _month_names(tuple(m for m in self.quarter.months if m not in self.months_read))
         if not self.months_read:
             return (f"No month of {self.quarter.name} is complete yet: its cost figures are what was read so far, "
-                    f"compared with nothing.")
+                    f"compared with nothing.{owed}")
         one = len(self.months_read) == 1
         return (f"Only {_month_names(self.months_read)} of {self.quarter.name} {'is' if one else 'are'} complete: its "
                 f"cost figures cover {'that month' if one else 'those months'} and are compared with the same "
                 f"{'month' if one else 'months'} of {self.quarter.previous().name} ({self.compared_with}); what was "
-                f"read of {left} counts once complete. Value figures come from the quarter's value reports, as for a "
-                f"whole quarter.")
+                f"read of {left} counts once complete.{owed} Value figures come from the quarter's value reports, as "
+                f"for a whole quarter.")
 
 
 def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:

@@ -27,6 +27,7 @@ from reviews.services import (
     attachment_too_large,
 )
 from tollgate.formatting import money_label
+from tollgate.ui.forms import LineBreaksForm
 
 KPI_PREFIX = "kpi_"
 KPI_STATED_PREFIX = "kpi_stated_"
@@ -44,7 +45,7 @@ class KpiFormRow(NamedTuple):
     figures: KpiRow | None
 
 
-class ValueReportForm(forms.ModelForm):
+class ValueReportForm(LineBreaksForm, forms.ModelForm):
     """The report's figures plus one 'actual' input per KPI of the initiative (fields kpi_<id>) and an attachment."""
 
     attachment = forms.FileField(
@@ -157,7 +158,7 @@ class ValueReportForm(forms.ModelForm):
         }
 
 
-class VerdictForm(forms.Form):
+class VerdictForm(LineBreaksForm, forms.Form):
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=RATIONALE_MAX_CHARS,
@@ -165,7 +166,7 @@ class VerdictForm(forms.Form):
     )
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(LineBreaksForm, forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=REOPEN_REASON_MAX_CHARS,
         help_text="What the owner should correct.",

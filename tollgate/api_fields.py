@@ -27,6 +27,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.core.validators import MaxValueValidator
@@ -38,6 +39,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 from rest_framework.utils import html
 from rest_framework.validators import UniqueValidator
+
+from tollgate.ui.forms import one_character_per_line_break
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
@@ -94,6 +97,7 @@ class Serializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         refused = self.body_field_errors(data)
+        data = self._one_character_per_line_break(data)
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -103,6 +107,20 @@ class Serializer(serializers.Serializer):
         if refused:
             raise serializers.ValidationError(refused)
         return value
+
+    def _one_character_per_line_break(self, data: Any) -> Any:
+        """The body with CRLF as LF in the text it writes: a line break counts once against a length limit, as on the
+        pages (tollgate.ui.forms.LineBreaksForm), and is stored so whichever door the text came through."""
+        if not isinstance(data, Mapping):
+            return data
+        names = [name for name, field in self.fields.items() if isinstance(field, serializers.CharField)
+                 and not field.read_only and isinstance(data.get(name), str) and "\r" in data[name]]
+        if not names:
+            return data
+        data = data.copy()  # type: ignore[attr-defined]  # a dict, or a QueryDict's mutable copy
+        for name in names:
+            data[name] = one_character_per_line_break(data[name])
+        return data
 
     def body_field_errors(self, data: Any) -> dict[str, list[str]]:
         """A message under each field of `data` that cannot be honoured: unknown, or read-only and changed."""
@@ -158,7 +176,7 @@ class Serializer(serializers.Serializer):
         return self._shown_record
 
     def _unchanged(self, name: str, data: Mapping[str, Any]) -> bool:
-        sent = data.get(name) if name in data else ...  # a form's nested part: compared as nothing sent
+        sent = _sent_value(data, name, self._record_field(name))
         if self._record() is None:
             return sent is not ... and any(sent == empty and type(sent) is type(empty) for empty in EMPTY_VALUES)
         view = self.context.get("view")
@@ -168,6 +186,10 @@ class Serializer(serializers.Serializer):
         if sent is ...:
             return current in EMPTY_VALUES
         return same_value(sent, current, form=html.is_html_input(data))
+
+    def _record_field(self, name: str) -> serializers.Field | None:
+        """The field as a GET shows it (this serializer's, else read_as's): whether the client read a list."""
+        return self.fields.get(name) or self._read_as_fields().get(name)
 
     def unknown_field_message(self, name: str) -> str:
         writable = [field_name for field_name, field in self.fields.items() if not field.read_only]
@@ -188,6 +210,40 @@ class Serializer(serializers.Serializer):
         return f"{name} is read-only: leave it out, or send it as a GET of the record gives it."
 
 
+def _sent_value(data: Mapping[str, Any], name: str, field: serializers.Field | None) -> Any:
+    """What the body holds under `name`, `...` for nothing (a form's nested part, `name[0]kpi`). A form sends a list
+    as the key repeated (`vendor_names=OpenAI&vendor_names=Zendesk`): all of its values, not only the last."""
+    if name not in data:
+        return ...
+    if html.is_html_input(data) and isinstance(field, serializers.ListField | serializers.ManyRelatedField):
+        return data.getlist(name)  # type: ignore[attr-defined]
+    return data.get(name)
+
+
+def _instant(text: str) -> datetime | None:
+    """A date-time written in any ISO 8601 form (Z or +00:00, with or without a fraction), aware; None otherwise."""
+    if len(text) < 19 or text[10:11] not in ("T", " "):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _same_instant(sent: str, shown: datetime) -> bool:
+    """Whether `sent` writes the instant shown, to the places it writes: `+00:00` for `Z`, another offset, and a
+    shorter fraction (JavaScript's toISOString() keeps milliseconds, a whole-second form none)."""
+    moment = _instant(sent)
+    if moment is None:
+        return False
+    fraction = re.search(r"[T ]\d{2}:\d{2}:\d{2}(?:\.(\d+))?", sent)
+    places = min(len(fraction.group(1) or ""), 6) if fraction else 6
+    unit = 10 ** (6 - places)
+    truncated = shown.replace(microsecond=shown.microsecond // unit * unit)
+    return moment == truncated
+
+
 def same_value(sent: Any, current: Any, *, form: bool = False) -> bool:
     """Whether a body's value is the value shown (JSON): the same, or the same number written otherwise
     ("12.50" for 12.5); a form sends text, so there "" is null and "true" is true."""
@@ -202,6 +258,8 @@ def same_value(sent: Any, current: Any, *, form: bool = False) -> bool:
         return form and isinstance(current, bool) and str(sent).lower() == str(current).lower()
     if current is None:
         return form and sent == ""
+    if isinstance(sent, str) and isinstance(current, str) and (shown := _instant(current)) is not None:
+        return _same_instant(sent, shown)
     if isinstance(sent, int | float | str) and isinstance(current, int | float | str):
         try:
             return decimal.Decimal(str(sent).strip()) == decimal.Decimal(str(current))
@@ -246,3 +304,12 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON parse error - the body is nested too deep.") from exc
+
+
+def schema_doc_excludes() -> list[type]:
+    """drf-spectacular's GET_LIB_DOC_EXCLUDES: the classes whose docstrings never describe a record in the OpenAPI
+    schema, DRF's and these bases (without it a serializer with no docstring of its own was described by "DRF's
+    Serializer refusing, by name, ...")."""
+    from drf_spectacular.plumbing import get_lib_doc_excludes
+
+    return [*get_lib_doc_excludes(), Serializer, ModelSerializer]

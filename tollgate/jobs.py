@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -112,11 +112,18 @@ def is_transient(exc: BaseException) -> bool:
 
 
 _final_attempt: ContextVar[bool] = ContextVar("final_attempt", default=True)
+# Set while task_send executes a task in the process that sent it: no broker holds a retry for later.
+_in_process: ContextVar[bool] = ContextVar("in_process", default=False)
 
 
 def final_attempt() -> bool:
     """Inside a job task: whether a transient failure now is the last one (the run must then fail, not wait)."""
     return _final_attempt.get()
+
+
+def tasks_in_process() -> bool:
+    """Whether a sent task executes at once in the sending process (no broker configured: `make run`, the tests)."""
+    return bool(current_app.conf.task_always_eager)
 
 
 def retry_countdown(retries: int, *, base: int, cap: int) -> int:
@@ -130,17 +137,19 @@ def job_task(
     """The project's Celery task: acknowledged after it ran (acks_late) and put back on the queue when its worker
     dies (reject_on_worker_lost), so a run is never silently dropped; its run's claim makes that redelivery safe.
     Only transient errors are retried, after 30 s, 60 s, 120 s... capped at `backoff_max`; any other error is final.
+    Executed in-process by task_send (no broker), its one attempt is the final one: nothing would run a retry.
     The registered name stays <module>.<function>, as the beat schedule names it."""
 
     def decorate(func: Callable[P, T]) -> Task:
         @functools.wraps(func)
         def run(self: Task, *args: P.args, **kwargs: P.kwargs) -> T:
             retries, limit = self.request.retries or 0, self.max_retries or 0
-            token = _final_attempt.set(retries >= limit)
+            final = retries >= limit or _in_process.get()
+            token = _final_attempt.set(final)
             try:
                 return func(*args, **kwargs)
             except Exception as exc:
-                if not is_transient(exc) or retries >= limit:
+                if not is_transient(exc) or final:
                     raise
                 raise self.retry(exc=exc, countdown=retry_countdown(retries, base=backoff, cap=backoff_max)) from exc
             finally:
@@ -155,15 +164,56 @@ def job_task(
 # Submitting ----------------------------------------------------------------------------------------------------------
 
 
+def task_send(task: Task, *args: Any) -> BaseException | None:
+    """Send `task` with `args` to the workers; returns the error it failed with in-process, else None.
+
+    Without a broker the task executes here and now, inside the request or command that sent it, as its only
+    attempt (a transient failure is final: nothing would run a retry later). Its failure is logged, never raised:
+    the sender's own work is committed and done, and a run records its failure itself (see run_submit)."""
+    if not tasks_in_process():
+        task.delay(*args)
+        return None
+    token = _in_process.set(True)
+    try:
+        result = task.delay(*args)
+    except Exception as exc:  # CELERY_TASK_EAGER_PROPAGATES: the task's error reaches its sender
+        logger.exception("Task %s%r failed in-process", getattr(task, "name", task), args)
+        return exc
+    finally:
+        _in_process.reset(token)
+    error = getattr(result, "result", None) if getattr(result, "failed", lambda: False)() else None
+    if isinstance(error, BaseException):
+        logger.error("Task %s%r failed in-process", getattr(task, "name", task), args, exc_info=error)
+        return error
+    return None
+
+
 def run_submit(run: R, *, task: Task) -> R:
     """Save the run (if new) and send its task with the run's id once the transaction commits: a worker must find
-    the row, and a rolled-back request must not leave a task behind."""
+    the row, and a rolled-back request must not leave a task behind.
+
+    Without a broker the run executes in-process at the commit (task_send); a run it left unfinished would wait for
+    a worker that does not exist, so it is failed then with what went wrong, never raised into the request."""
     with transaction.atomic():
         if run._state.adding:
             run.save()
         run_id = run.pk
-        transaction.on_commit(lambda: task.delay(run_id))
+        transaction.on_commit(lambda: _run_send(type(run), run_id, task))
     return run
+
+
+def _run_send(model: type[Run], run_id: int, task: Task) -> None:
+    error = task_send(task, run_id)
+    if not tasks_in_process():
+        return
+    if error is not None:  # whatever it left pending or running, nobody else executes
+        unfinished = model._default_manager.filter(pk=run_id, status__in=ACTIVE_STATUSES)
+        message = f"Failed ({type(error).__name__}): {error}"
+    else:  # it ended without claiming the run
+        unfinished = model._default_manager.filter(pk=run_id, status=RunStatus.PENDING)
+        message = "Not executed: the task ended without starting the run."
+    unfinished.update(status=RunStatus.FAILED, finished_at=timezone.now(),
+                      **printable(model.failure_fields(f"{message.rstrip('.')}. {model.lost_hint}")))
 
 
 # Locks: the worker's lease on a run, and exclusive sections --------------------------------------------------------

@@ -305,6 +305,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tollgate API",
+    # A record is described by its serializer's own docstring, never by the shared bases' (tollgate/api_fields.py).
+    "GET_LIB_DOC_EXCLUDES": "tollgate.api_fields.schema_doc_excludes",
     "DESCRIPTION": (
         "The registry of AI initiatives: portfolio, governance and value reviews.\n\n"
         "Authenticate with `Authorization: Token <key>`: a named token created on your account page (`/accounts/`; "
@@ -331,7 +333,13 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 
 # The one currency every amount is reported in (ISO 4217): cost records in other currencies are converted to it with
 # the currency rates, and pages print its symbol ("$") or, for a code without a known symbol, the code.
-REPORTING_CURRENCY = env("REPORTING_CURRENCY", default="USD").strip().upper()
+# Upper-cased (" usd " is USD); anything but three letters (empty, DOLLARS) stops the start, before a check could
+# label every amount with it (portfolio.E001 then compares it with the database's currency).
+_REPORTING_CURRENCY = env("REPORTING_CURRENCY", default="USD")
+REPORTING_CURRENCY = _REPORTING_CURRENCY.strip().upper()
+if not re.fullmatch(r"[A-Z]{3}", REPORTING_CURRENCY):
+    raise ImproperlyConfigured(f"REPORTING_CURRENCY={_REPORTING_CURRENCY!r} is not an ISO 4217 currency code: set it "
+                               "to three letters such as USD or EUR (unset, it is USD).")
 
 # Largest cost export a person may upload to "Run now" (streamed to disk, refused past this size).
 INGESTION_MAX_FILE_MB = env.int("INGESTION_MAX_FILE_MB", default=500)

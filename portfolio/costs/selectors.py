@@ -344,6 +344,13 @@ def last_complete_month(*, today: date | None = None) -> date | None:
                                  coverage=enabled_source_coverage(), today=today)
 
 
+def owed_months(months: Iterable[date], *, coverage: Iterable[SourceCoverage] | None = None) -> list[date]:
+    """Those of `months` some enabled source owes (SourceCoverage.owes: the ingestion health page's "missing"), so not
+    complete whatever the latest complete month (two queries without `coverage`)."""
+    sources = list(coverage) if coverage is not None else enabled_source_coverage()
+    return [m for m in months if any(source.owes(m) for source in sources)]
+
+
 def last_complete_quarter(*, today: date | None = None) -> tuple[str, date, date] | None:
     """The latest quarter whose three months have ended and that has cost data; None without cost data."""
     latest = last_complete_month(today=today)

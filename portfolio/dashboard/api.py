@@ -55,17 +55,18 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "whether the cost figures cover the quarter's three months (true also before any month of any quarter is "
         "complete); false for a quarter only partly read, compared like for like")),
     "months_read": serializers.ListField(child=serializers.CharField(), help_text=(
-        "the quarter's complete months (YYYY-MM), which its cost figures (spend, unallocated, their share, the "
-        "departments' spend, where the money goes, the unallocated keys) cover: all three for a whole quarter, "
-        "[\"2026-10\"] when only October of 2026-Q4 is complete (what was read of November and December is left out "
-        "until they are complete); [] when none is complete yet, and then the cost figures are what was read so far, "
-        "compared with nothing")),
+        "the quarter's complete months (YYYY-MM; a month an enabled source still owes is not one, even before a "
+        "complete month: [\"2026-11\"] while a source misses October), which its cost figures (spend, unallocated, "
+        "their share, the departments' spend, where the money goes, the unallocated keys) cover: all three for a "
+        "whole quarter, [\"2026-10\"] when only October of 2026-Q4 is complete (what was read of November and "
+        "December is left out until they are complete); [] when none is complete yet, and then the cost figures "
+        "are what was read so far, compared with nothing")),
     "compared_months": serializers.ListField(child=serializers.CharField(), help_text=(
         "the previous quarter's months (YYYY-MM) the cost figures' `previous` and `change` come from: the same "
         "positions as months_read ([\"2026-07\"] for [\"2026-10\"]); [] when nothing is compared")),
     "period": serializers.CharField(help_text=(
-        "the quarter's figures in words: \"2026-Q4\" when whole, \"2026-Q4 to date (October)\", or \"2026-Q4 to "
-        "date (no month complete yet)\"")),
+        "the quarter's figures in words: \"2026-Q4\" when whole, \"2026-Q4 to date (October)\", \"2026-Q4 "
+        "(November only)\" when an earlier month is not complete, or \"2026-Q4 to date (no month complete yet)\"")),
     "compared_with": serializers.CharField(allow_null=True, help_text=(
         "what they are compared with in words: \"2026-Q3\" when whole, \"July\" (the same months of "
         "previous_quarter), null when compared with nothing")),

@@ -24,7 +24,14 @@ from portfolio.calculations import Quarter, QuarterReading, change, change_in_po
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import add_months, cents, unallocated_key_of
 from portfolio.costs.forecast import cost_forecast_latest
-from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month, last_complete_quarter
+from portfolio.costs.selectors import (
+    enabled_source_coverage,
+    initiative_tco_by_period,
+    last_complete_quarter,
+    latest_complete_month,
+    months_with_allocated_cost,
+    owed_months,
+)
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
     KPI,
@@ -100,8 +107,13 @@ def board_key(quarter: Quarter, department: Department | None, *, today: date | 
 
 def quarter_reading(quarter: Quarter, *, today: date | None = None) -> QuarterReading:
     """Which months of `quarter` its cost figures cover and what they are compared with (calculations.QuarterReading):
-    its complete months, by the rule of the ingestion headline and the default quarter (last_complete_month)."""
-    return QuarterReading.of(quarter, latest_complete=last_complete_month(today=today))
+    its complete months, by the rule of the ingestion health page and the default quarter: none after the latest
+    complete month (last_complete_month), and none an enabled source owes (owed_months: the page's "missing")."""
+    today = today or timezone.localdate()
+    coverage = enabled_source_coverage()
+    latest = latest_complete_month(months_with_costs=months_with_allocated_cost(today=today), coverage=coverage,
+                                   today=today)
+    return QuarterReading.of(quarter, latest_complete=latest, owed=owed_months(quarter.months, coverage=coverage))
 
 
 @dataclass(frozen=True)
@@ -461,7 +473,12 @@ def idle_licence_cost_of(totals: QuarterTotals) -> Decimal | None:
 
 
 def _months_text(months: Sequence[date]) -> str:
-    return f"{months[0]:%Y-%m}" if len(months) == 1 else f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}"
+    """"2026-10", "2026-10 to 2026-11", or "2026-10, 2026-12" when a month between is left out (not complete)."""
+    if len(months) == 1:
+        return f"{months[0]:%Y-%m}"
+    if len(months) == 2 and (months[1].year * 12 + months[1].month) - (months[0].year * 12 + months[0].month) > 1:
+        return f"{months[0]:%Y-%m}, {months[1]:%Y-%m}"
+    return f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}"
 
 
 def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],

@@ -89,6 +89,11 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             return HttpResponseBadRequest(f"Unknown table {name!r}; one of: {', '.join(EXPORTS)}.")
         rows = board.get(name) or []
         if name == "figures":
+            # A quarter only partly read is compared with the same months of the previous one: the column is headed
+            # with them, as the page says ("July"), not "Previous quarter".
+            compared = None if board.get("quarter_complete", True) else board.get("compared_with")
+            columns = [(compared, key) if compared and key == "previous" else (header, key)
+                       for header, key in columns]
             columns = [*columns, AS_OF]
             rows = [{"label": f.label, "value": f.value, "previous": f.previous, "change": f.change,
                      "change_points": f.change_points, "basis": f.basis, "as_of": f.as_of} for f in rows]

@@ -77,3 +77,16 @@ def test_a_quarter_partly_read_is_read_against_the_same_months_of_the_previous_o
     assert (nothing.months_read, nothing.compared_months, nothing.compared_with) == ((), (), None)
     assert nothing.months == tuple(q4.months)  # what was read so far, compared with nothing
     assert nothing.period == "2026-Q4 to date (no month complete yet)"
+
+
+def test_a_month_a_source_owes_is_not_read_though_a_later_month_is_complete():
+    q4, of = calculations.Quarter(2026, 4), calculations.QuarterReading.of
+    gap = of(q4, latest_complete=date(2026, 12, 1), owed=[date(2026, 10, 1), date(2026, 6, 1)])
+    assert (gap.whole, gap.owed) == (False, (date(2026, 10, 1),))
+    assert gap.months_read == (date(2026, 11, 1), date(2026, 12, 1))
+    assert gap.compared_months == (date(2026, 8, 1), date(2026, 9, 1))
+    assert (gap.period, gap.compared_with) == ("2026-Q4 (November and December only)", "August and September")
+    assert "October is not complete: an enabled source still owes it" in gap.note
+    prefix = of(q4, latest_complete=date(2026, 11, 1), owed=[date(2026, 11, 1)])
+    assert (prefix.months_read, prefix.period) == ((date(2026, 10, 1),), "2026-Q4 to date (October)")
+    assert of(q4, latest_complete=date(2026, 12, 1), owed=[date(2027, 1, 1)]).whole  # owed outside the quarter

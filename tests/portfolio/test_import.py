@@ -812,7 +812,7 @@ def test_an_import_reports_its_progress_as_it_writes(admin_user, monkeypatch):
 
 
 TYPO_ROW = {"external_id": "QA-200", "name": "Typo dept", "department": "Claimz", "cost_center": "CC-4210X",
-            "owner_email": "o@example.com", "vendors": "OpenAl", "models": "gpt4o"}
+            "owner_email": "jon.smith@example.com", "vendors": "OpenAl", "models": "gpt4o"}
 
 
 @pytest.fixture
@@ -821,7 +821,7 @@ def claims(db):
     department = DepartmentFactory(name="Claims", code="claims")
     CostCenterFactory(code="CC-4210", department=department)
     AIModelFactory(name="gpt-4o", provider=VendorFactory(name="OpenAI"))
-    UserFactory(email="jo@example.com", username="jo@example.com")
+    UserFactory(email="john.smith@example.com", username="john.smith@example.com")
     return department
 
 
@@ -830,7 +830,7 @@ def test_a_dry_run_lists_the_reference_data_it_would_create_with_what_it_looks_l
     and person; it lists each by name, with the existing one a typo is close to. Nothing is written."""
     before = counts()
     run = run_import(csv_bytes(TYPO_ROW, {"external_id": "QA-201", "department": "CLAIMS", "cost_center": "cc-4210",
-                                          "owner_email": "O@example.com", "vendors": "openai; OpenAl"}),
+                                          "owner_email": "Jon.Smith@example.com", "vendors": "openai; OpenAl"}),
                      actor=admin_user, dry_run=True)
 
     assert run.status == RunStatus.SUCCEEDED, run.errors
@@ -839,10 +839,26 @@ def test_a_dry_run_lists_the_reference_data_it_would_create_with_what_it_looks_l
         "cost_centers": {"total": 1, "names": [{"name": "CC-4210X", "did_you_mean": "CC-4210"}]},
         "vendors": {"total": 1, "names": [{"name": "OpenAl", "did_you_mean": "OpenAI"}]},
         "models": {"total": 1, "names": [{"name": "gpt4o", "did_you_mean": "gpt-4o"}]},
-        "people": {"total": 1, "names": [{"name": "o@example.com", "did_you_mean": "jo@example.com"}]},
+        "people": {"total": 1, "names": [{"name": "jon.smith@example.com", "did_you_mean": "john.smith@example.com"}]},
     }
     assert counts() == before  # and the names of row 3, which differ only in case, are the existing records
 
+
+
+def test_a_new_address_is_compared_with_colleagues_by_the_part_before_the_at(admin_user, claims):
+    """The shared domain made nearly every new address at the company "close" to some colleague (mary.jones to
+    john.smith, newbie.owner to oscar.owner): only the part before the @ is compared, at the same domain, or the
+    domain when that part is the same."""
+    UserFactory(email="oscar.owner@example.com", username="oscar.owner@example.com")
+    rows = [{**TYPO_ROW, "external_id": f"QA-21{i}", "name": f"Row {i}", "owner_email": email}
+            for i, email in enumerate(["mary.jones@example.com", "Newbie.Owner@Example.com", "john.smith@example.co",
+                                       "jon.smith@elsewhere.org"])]
+    run = run_import(csv_bytes(*rows), actor=admin_user, dry_run=True)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    assert {n["name"]: n["did_you_mean"] for n in run.new_references["people"]["names"]} == {
+        "mary.jones@example.com": None, "newbie.owner@example.com": None,
+        "john.smith@example.co": "john.smith@example.com",  # a typo in the domain
+        "jon.smith@elsewhere.org": None}  # another company's jon.smith
 
 def test_the_command_and_the_run_page_list_the_reference_data_created(login, admin_user, claims, tmp_path, capsys):
     file = tmp_path / "typo.csv"
@@ -854,7 +870,8 @@ def test_the_command_and_the_run_page_list_the_reference_data_created(login, adm
     assert "Would have: 2 created" in out
     assert "Would create 1 departments:\n  Claimz -- did you mean Claims?\n" in out
     assert "Would create 1 vendors:\n  OpenAl -- did you mean OpenAI?\n" in out
-    assert "Would create 2 people:\n  o@example.com -- did you mean jo@example.com?\n  new.person@example.com\n" in out
+    assert ("Would create 2 people:\n  jon.smith@example.com -- did you mean john.smith@example.com?\n"
+            "  new.person@example.com\n") in out
 
     call_command("import_initiatives", str(file))
     out = capsys.readouterr().out

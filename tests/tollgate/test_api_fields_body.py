@@ -4,6 +4,7 @@ reads a record, changes one value and sends the whole of it back keeps working."
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.factories import (
     KPIFactory,
     UserFactory,
     ValueReportFactory,
+    VendorFactory,
 )
 from tests.portfolio.costs.factories import CostSourceFactory
 from tests.tollgate.test_api_schema_fuzz import MODELS_OF_VIEWS_WITHOUT_QUERYSET, complete_the_demo
@@ -276,6 +278,45 @@ def test_a_form_round_trip_compares_text_with_the_record_s_values(client_of, own
     body = {"id": str(shown["id"]), "stage": shown["stage"], "cost_last_month": "", "name": "From a form"}
     response = client_of(owner).patch(url, body, format="multipart")
     assert response.status_code == 200, response.content
+
+
+def test_a_date_time_written_another_way_is_the_same_instant(client_of, owner, initiative):
+    """Python's isoformat() writes +00:00 for Z; JavaScript's toISOString() three places of a fraction: a script that
+    parses the record's dates and writes them back sends the same instants, refused as changed before."""
+    url = reverse("api:initiative-detail", args=[initiative.pk])
+    client = client_of(owner)
+    shown = client.get(url).json()
+    created = datetime.fromisoformat(shown["created_at"].replace("Z", "+00:00"))
+    for written in (created.isoformat(), created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    created.astimezone(timezone(timedelta(hours=2))).isoformat()):
+        body = {"created_at": written, "updated_at": client.get(url).json()["updated_at"], "description": written}
+        assert client.patch(url, body, format="json").status_code == 200, written
+    later = (created + timedelta(seconds=1)).isoformat()
+    assert "created_at is read-only" in _refused(client.patch(url, {"created_at": later}, format="json"),
+                                                 "created_at")
+
+
+def test_a_form_sends_a_list_as_its_key_repeated(client_of, owner, initiative):
+    """`vendor_names=OpenAI&vendor_names=Zendesk`: the whole list is compared, not its last value."""
+    initiative.vendors.set([VendorFactory(name="OpenAI"), VendorFactory(name="Zendesk")])
+    url = reverse("api:initiative-detail", args=[initiative.pk])
+    client = client_of(owner)
+    names = client.get(url).json()["vendor_names"]
+    assert len(names) == 2
+    body = {"name": "From a form", "vendor_names": names}
+    assert client.patch(url, body, format="multipart").status_code == 200
+    assert "vendor_names is read-only" in _refused(
+        client.patch(url, {"vendor_names": names[:1]}, format="multipart"), "vendor_names")
+
+
+def test_a_line_break_counts_once_against_a_limit_and_is_stored_so(client_of, owner, report):
+    """A 10,000-character narrative with CRLF line breaks (as a browser or a Windows script sends them) is within
+    the 10,000 limit: it used to be refused as 10,000 plus one per line break."""
+    text = "\r\n".join(["x" * 99] * 100) + "x"
+    assert len(text.replace("\r\n", "\n")) == 10_000
+    url = reverse("reviews_api:report-detail", args=[report.pk])
+    assert client_of(owner).patch(url, {"narrative": text}, format="json").status_code == 200
+    assert ValueReport.objects.get(pk=report.pk).narrative == text.replace("\r\n", "\n")
 
 
 def test_the_token_endpoint_takes_its_own_fields(api_client, owner):

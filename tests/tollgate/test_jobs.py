@@ -110,6 +110,73 @@ def test_submit_sends_the_task_only_once_the_run_is_committed(django_capture_on_
     assert sent == [run.pk]
 
 
+@jobs.job_task(max_retries=2)
+def sprawl_job(run_id: int, outcome: str) -> str | None:
+    """A run's task as the apps write them, ending as `outcome` says."""
+    ATTEMPTS.append("final" if jobs.final_attempt() else "early")
+    if outcome == "unclaimed-transient":  # fails before it claims the run (a provider down, a dropped connection)
+        raise jobs.TransientError("the provider is unreachable")
+    if outcome == "unclaimed":
+        return None
+    with jobs.run_claimed(SprawlRun, run_id=run_id) as run:
+        assert run is not None
+        if outcome == "claimed-error":
+            raise ValueError("a bug")
+        jobs.run_finish(run, status=RunStatus.SUCCEEDED)
+    return "done"
+
+
+@pytest.mark.parametrize("propagates", [True, False])
+@pytest.mark.parametrize(("outcome", "error"), [
+    pytest.param("unclaimed-transient", "Failed (TransientError): the provider is unreachable. ", id="transient"),
+    pytest.param("claimed-error", "Unexpected error (ValueError): a bug", id="error-mid-run"),
+    pytest.param("unclaimed", "Not executed: the task ended without starting the run. ", id="never-claimed"),
+])
+def test_without_a_broker_a_submitted_run_that_fails_in_process_fails_once_and_never_reaches_the_sender(
+    django_capture_on_commit_callbacks, outcome, error, propagates
+):
+    """No broker (`make run`): the task executes at the commit, inside the request. Nothing could retry it later,
+    so its one attempt is final, and whatever it left unfinished fails at once (it used to stay pending, or a
+    Retry or the task's error turned the request into a 500)."""
+    ATTEMPTS.clear()
+    previous = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = propagates
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = jobs.run_submit(SprawlRun(), task=sprawl_job.s(outcome=outcome))
+    finally:
+        app.conf.task_eager_propagates = previous
+    run.refresh_from_db()
+    assert ATTEMPTS == ["final"]
+    assert run.status == RunStatus.FAILED and run.finished_at is not None
+    assert run.error.startswith(error) and (outcome == "claimed-error" or run.error.endswith(SprawlRun.lost_hint))
+
+
+def test_without_a_broker_a_submitted_run_that_succeeds_is_left_as_it_ended(django_capture_on_commit_callbacks):
+    ATTEMPTS.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = jobs.run_submit(SprawlRun(), task=sprawl_job.s(outcome="succeeded"))
+    run.refresh_from_db()
+    assert (run.status, run.error, ATTEMPTS) == (RunStatus.SUCCEEDED, "", ["final"])
+
+
+def test_with_a_broker_a_submitted_task_is_only_sent(django_capture_on_commit_callbacks):
+    """A worker executes it later and retries its transient errors: nothing is decided for it at the commit."""
+    sent: list[int] = []
+
+    class Task:
+        @staticmethod
+        def delay(run_id: int) -> None:
+            sent.append(run_id)
+            assert not jobs._in_process.get()
+
+    app.conf.task_always_eager = False  # the autouse fixture puts it back
+    with django_capture_on_commit_callbacks(execute=True):
+        run = jobs.run_submit(SprawlRun(), task=Task)
+    run.refresh_from_db()
+    assert sent == [run.pk] and run.status == RunStatus.PENDING
+
+
 def test_a_run_is_claimed_once():
     run = SprawlRun.objects.create()
     with jobs.run_claimed(SprawlRun, run_id=run.pk) as claimed:

@@ -49,6 +49,15 @@ def test_an_api_rate_limit_that_is_not_a_rate_refuses_to_start():
     assert start(SECRET_KEY="", DEBUG="1", API_RATE_LIMIT="100/hour").returncode == 0
 
 
+
+def test_a_reporting_currency_that_is_not_an_iso_code_refuses_to_start():
+    for value in ("", "DOLLARS", "US$", "U S"):
+        refused = start(SECRET_KEY="", DEBUG="1", REPORTING_CURRENCY=value)
+        assert refused.returncode != 0
+        assert f"REPORTING_CURRENCY={value!r} is not an ISO 4217 currency code" in refused.stderr
+    assert start(SECRET_KEY="", DEBUG="1", REPORTING_CURRENCY=" eur ").returncode == 0  # EUR
+    assert start(SECRET_KEY="", DEBUG="1", REPORTING_CURRENCY="USD").returncode == 0
+
 # Two transactions that each read a row and then write it, at once, as two requests do on the embedded default.
 READ_THEN_WRITE = """
 import threading, time, django

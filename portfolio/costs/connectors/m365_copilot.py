@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow, export_path
-from portfolio.costs.connectors.files import HEADER_LIMIT
+from portfolio.costs.connectors.files import HEADER_LIMIT, separator_hint
 
 UPN_COLUMN = "User Principal Name"
 LAST_ACTIVITY_COLUMN = "Last Activity Date"
@@ -69,7 +69,7 @@ def report_columns(header: list[str], filename: str) -> dict[str, int]:
     missing = [name for name in REQUIRED_COLUMNS if name.lower() not in columns]
     if missing:
         raise ConnectorError(
-            f"missing column(s) {', '.join(repr(name) for name in missing)}; "
+            f"missing column(s) {', '.join(repr(name) for name in missing)}{separator_hint(header)}; "
             f"is this the Microsoft 365 Copilot usage user detail report?",
             location=f"{filename}, header",
         )

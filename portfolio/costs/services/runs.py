@@ -335,7 +335,10 @@ def ingestion_run_execute_by_id(
             if exc.transient and not final_attempt:
                 _record(run, status=RunStatus.PENDING, error=f"Will retry: {exc}")
                 raise
-            _record(run, status=RunStatus.FAILED, error=_as_uploaded(run, input_path, str(exc)))
+            message = _as_uploaded(run, input_path, str(exc))
+            if exc.transient:  # the provider may answer later; the run is not retried any more
+                message = f"{message.rstrip('.')}. {run.lost_hint}"
+            _record(run, status=RunStatus.FAILED, error=message)
         except Exception as exc:
             if connection_lost(exc):
                 # The run's connection died (PostgreSQL restarted or failed over, the backend was terminated) and

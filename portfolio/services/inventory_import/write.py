@@ -312,6 +312,26 @@ class _References:
         return self._models[key]
 
 
+def _close_email(email: str, existing: Iterable[str]) -> list[str]:
+    """The existing address (lower case) a new one is a typo of, as get_close_matches answers: one whose part before
+    the @ is close and whose domain is the same (jon.smith@acme.com for john.smith@acme.com), or whose part before the
+    @ is the same and whose domain is close (john.smith@acme.con). The whole addresses are never compared: the
+    company's domain they share made nearly every new colleague "close" to some other one."""
+    local, _, domain = email.rpartition("@")
+    same_domain, same_local = [], []
+    for other in existing:
+        other_local, _, other_domain = other.rpartition("@")
+        if other_domain == domain:
+            same_domain.append(other_local)
+        elif other_local == local:
+            same_local.append(other_domain)
+    close = difflib.get_close_matches(local, same_domain, n=1, cutoff=SIMILAR)
+    if close:
+        return [f"{close[0]}@{domain}"]
+    close = difflib.get_close_matches(domain, same_local, n=1, cutoff=SIMILAR) if local else []
+    return [f"{local}@{close[0]}"] if close else []
+
+
 def _new_references(created: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     """What the import created, kind by kind, each new name with the existing one it is close to (a typo such as
     "Claimz" beside "Claims" would otherwise become a new department unnoticed). Compared in lower case: a name
@@ -332,7 +352,8 @@ def _new_references(created: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
         before = {name.lower(): name for name in existing_names[kind]() if name.lower() not in new}
         kept = []
         for name in names[:NEW_REFERENCES_KEPT]:
-            close = difflib.get_close_matches(name.lower(), before, n=1, cutoff=SIMILAR)
+            close = (_close_email(name.lower(), before) if kind == "people"
+                     else difflib.get_close_matches(name.lower(), before, n=1, cutoff=SIMILAR))
             kept.append({"name": name, "did_you_mean": before[close[0]] if close else None})
         summary[kind] = {"total": len(names), "names": kept}
     return summary

@@ -230,6 +230,25 @@ def test_a_failed_api_run_records_the_error_without_the_secret(
     assert "HTTP 401" in body and SECRET not in body
 
 
+def test_a_run_of_an_unreachable_provider_without_a_broker_is_a_201_and_fails_at_once(
+    api_client, admin_user, django_capture_on_commit_callbacks
+):
+    """No broker (`make run`): the run executes in the request and nothing could retry it later, so the provider's
+    outage fails it with its error. It used to be a 500 (Celery's Retry escaped) and a run left pending for ever."""
+    source = CostSource.objects.create(name="opencost-gpu", type="opencost",
+                                       settings={"base_url": "http://127.0.0.1:9/", "backoff": 0.001})  # refused
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(api_client, admin_user).post(RUNS, {"source": source.pk, "period": "2025-06"},
+                                                        format="json")
+
+    assert response.status_code == 201, response.content
+    run = IngestionRun.objects.get(pk=response.json()["id"])
+    assert run.status == RunStatus.FAILED and run.finished_at is not None
+    assert "127.0.0.1:9" in run.error and "Will retry" not in run.error
+    assert run.error.endswith("The previous data is unchanged; run it again.")
+    assert not IngestionRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists()
+
+
 @pytest.mark.parametrize("payload", [{}, {"source": 999999, "period": "2025-06"}, {"period": "June"}])
 def test_a_bad_run_request_is_a_400(api_client, admin_user, csv_source, payload):
     response = as_user(api_client, admin_user).post(RUNS, payload, format="json")

@@ -245,6 +245,26 @@ def test_run_now_creates_a_user_run_which_executes_and_shows_its_result(
     assert "$25.00" in html
 
 
+def test_run_now_of_an_unreachable_provider_without_a_broker_shows_the_failed_run(
+    login, admin_user, api_source, django_capture_on_commit_callbacks
+):
+    """No broker (`make run`): the provider's outage fails the run at once with its error, and the page goes to the
+    run as usual. It used to be a 500 page and a run left pending that nothing would ever retry."""
+    api_source.settings["backoff"] = 0.001  # its base_url is a closed port: the connection is refused
+    api_source.save()
+    client = login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("portfolio:costsource_run", args=[api_source.pk]), {"period": "2025-06"})
+
+    run = IngestionRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portfolio:ingestionrun_detail", args=[run.pk])
+    assert run.status == RunStatus.FAILED and "127.0.0.1:9" in run.error, run.error
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="run-status">Failed' in html and "run it again" in html
+    assert 'http-equiv="refresh"' not in html
+
+
 def test_the_run_page_refreshes_every_two_seconds_while_pending_or_running(login, reviewer, csv_source):
     pending = IngestionRun.objects.create(source=csv_source, period=JUNE)
     running = IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.RUNNING,

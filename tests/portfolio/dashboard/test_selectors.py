@@ -24,7 +24,7 @@ from portfolio.dashboard.selectors import (
     snapshot_day,
     unallocated_keys,
 )
-from portfolio.models import LicencePoolActivity, MonthlyCost
+from portfolio.models import CostSource, LicencePoolActivity, MonthlyCost
 from reviews.choices import ReportStatus
 from tests.factories import (
     BusinessCaseFactory,
@@ -418,6 +418,28 @@ def test_a_quarter_with_one_complete_month_is_compared_with_the_same_month_of_th
     assert "ml" not in {k["value"] for k in board["unallocated_keys"]}  # November's, not complete yet
     # The monthly chart still shows what was read of November, month by month.
     assert board["spend_by_category_month"][-1]["month"] == "2026-11"
+
+
+def test_a_month_a_source_still_owes_is_not_complete_though_a_later_one_is(october_read):
+    """The OpenAI bill delivers November too, but a CSV source read September and November and missed October (a
+    failed read followed by a successful one): the ingestion health page says it is missing 2026-10, so October is
+    not complete either. Only November is, compared with August; before, October and November were "complete"."""
+    IngestionRunFactory(source=CostSource.objects.get(name="openai"), period=date(2026, 11, 1))
+    gap = source_added(CostSourceFactory(name="gap-csv", type=SourceType.CSV), datetime(2026, 6, 1, tzinfo=UTC))
+    for month in (9, 11):
+        IngestionRunFactory(source=gap, period=date(2026, month, 1))
+    assert last_complete_month() == date(2026, 11, 1)
+    board = dashboard(quarter=Quarter(2026, 4))
+    assert (board["quarter_complete"], board["months_read"], board["compared_months"]) == (
+        False, ["2026-11"], ["2026-08"])
+    assert (board["period"], board["compared_with"]) == ("2026-Q4 (November only)", "August")
+    assert board["comparison_note"] == (
+        "Only November of 2026-Q4 is complete: its cost figures cover that month and are compared with the same month "
+        "of 2026-Q3 (August); what was read of October and December counts once complete. October is not complete: "
+        "an enabled source still owes it (see the ingestion health page). Value figures come from the quarter's value "
+        "reports, as for a whole quarter.")
+    assert (board["spend"], board["unallocated"]) == (D("450.00"), D("50.00"))
+    assert {k["value"] for k in board["unallocated_keys"]} == {"ml"}  # November's key only, none of October's
 
 
 def test_a_whole_quarter_is_compared_as_before(october_read):

@@ -243,6 +243,7 @@ def test_a_quarter_in_progress_without_cost_data_says_so_on_the_page_the_api_and
     assert 'id="chart-departments"' not in html and 'id="chart-departments-empty"' in html  # no value either
     csv_rows = client.get(URL, {"quarter": "2026-Q4", "_export": "figures"}).content.decode()
     assert "AI spend,,,,," in csv_rows  # no month of 2026-Q4 is complete: compared with nothing
+    assert csv_rows.splitlines()[0].startswith("Figure,Value,Previous quarter,")
 
     data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q4"}).json()
     assert (data["has_cost_data"], data["spend"], data["unallocated"], data["idle_licence_cost"]) == (
@@ -334,6 +335,7 @@ def test_a_quarter_partly_read_says_what_it_is_compared_with_on_the_page_the_boa
     assert "9.6%" in share and "+1.9 pt" in share
     exported = client.get(URL, {"quarter": "2026-Q4", "_export": "figures"}).content.decode()
     assert "AI spend,1660.00,1300.00,27.7,," in exported
+    assert exported.splitlines()[0].startswith("Figure,Value,July,Change %,")  # July's values, not the quarter's
 
     pack = client.get(reverse("portfolio:board_pack", args=["2026-Q4"])).content.decode()
     assert "2026-Q4 to date (October) against July." in pack.split('id="cover-source"', 1)[1].split("</p>", 1)[0]

@@ -231,7 +231,11 @@ def test_the_header_check_passes_the_csv_and_json_reports():
     ("report.csv", "User Principal Name,Last Activity Date\n".encode("utf-16"), "report.csv: not UTF-8 text (byte 0)"),
     ("report.json", b"\n<!DOCTYPE html><html>Sign in</html>", "report.json, line 2: not valid JSON: Expecting value"),
     ("report.json", b"42", 'report.json: expected {"value": [...]} as Graph returns it'),
-], ids=["other-column", "active-users-report", "utf-16", "html-page", "json-number"])
+    ("copilot_tab.csv", b"Report Refresh Date\tUser Principal Name\tLast Activity Date\n2025-06-14\ta@x.com\t\n",
+     "copilot_tab.csv, header: missing column(s) 'User Principal Name', 'Last Activity Date'; the file seems to use a "
+     "tab as separator: save it comma-separated (a comma is expected); is this the Microsoft 365 Copilot usage user "
+     "detail report?"),
+], ids=["other-column", "active-users-report", "utf-16", "html-page", "json-number", "tab-separated"])
 def test_the_header_check_refuses_a_wrong_file_as_its_run_would(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
