@@ -20,7 +20,7 @@ from reviews.services import (
     REOPEN_REASON_MAX_CHARS,
     REPORT_FIELDS,
 )
-from tollgate.api_fields import ModelSerializer, Serializer
+from tollgate.api_fields import IdField, ModelSerializer, Serializer
 
 # A stated value is money delivered: at least 0, as reviews.services refuses otherwise (said before the service).
 STATED_VALUE_MESSAGES: dict[str, Any] = {
@@ -93,9 +93,10 @@ class ReportAttachmentSerializer(AttachmentSerializer):
 
 class ReportAttachmentWriteSerializer(Serializer):
     """POST /api/reviews/attachments/ (multipart): the draft report and the file; the service checks type, size and
-    content (reviews.services.attachment_add)."""
+    content (reviews.services.attachment_add). The fields a GET shows beside them are read-only, accepted empty."""
 
-    report = serializers.PrimaryKeyRelatedField(queryset=ValueReport.objects.all())
+    read_as = ReportAttachmentSerializer
+    report = IdField(queryset=ValueReport.objects.all())
     file = serializers.FileField(allow_empty_file=True,
                                  help_text="pdf, png, jpg, csv, xlsx, docx or txt, at most 10 MB.")
 

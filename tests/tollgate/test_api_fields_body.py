@@ -269,6 +269,16 @@ def test_a_multipart_upload_keeps_working_and_its_form_fields_are_checked(client
     refused = client.post(url, {"report": report.pk, "file": SimpleUploadedFile("survey.pdf", PDF_BYTES),
                                 "caption": "Survey"}, format="multipart")
     assert "it accepts: report, file." in _refused(refused, "caption")
+    # A client sending the shape a GET shows, its read-only fields empty, is not told they are "not a field".
+    shaped = client.post(url, {"report": report.pk, "file": SimpleUploadedFile("survey.pdf", PDF_BYTES), "id": "",
+                               "original_name": ""}, format="multipart")
+    assert shaped.status_code == 201, shaped.content
+    named = client.post(url, {"report": report.pk, "file": SimpleUploadedFile("survey.pdf", PDF_BYTES),
+                              "original_name": "renamed.pdf"}, format="multipart")
+    assert "original_name is read-only" in _refused(named, "original_name")
+    fraction = client.post(url, {"report": "1.5", "file": SimpleUploadedFile("survey.pdf", PDF_BYTES)},
+                           format="multipart")
+    assert fraction.status_code == 400 and list(fraction.json()) == ["report"]  # not report 1
 
 
 def test_a_form_round_trip_compares_text_with_the_record_s_values(client_of, owner, initiative):
