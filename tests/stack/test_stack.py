@@ -119,13 +119,14 @@ def test_a_signals_run_goes_through_the_broker_to_a_worker(stack, admin, stack_d
 
 def test_the_review_reminder_job_goes_through_the_broker_to_a_worker(stack, admin, stack_db):
     """A cycle due tomorrow is opened through the API; the reminder job, sent to the broker as beat sends it, reminds
-    its owners from a worker (and the e-mails are recorded, once). It reviews the current quarter: a cycle is named
-    after its quarter and overlaps no other, and the demo's cycles review the quarters before."""
+    its owners from a worker (and the e-mails are recorded, once). It reviews the quarter before the demo's first
+    cycle: a cycle is named after its quarter and overlaps no other, and it opens only once its quarter is over."""
     from portfolio.calculations import Quarter
     from reviews.models import ReminderLog, ReviewCycle
 
     today = timezone.localdate()
-    quarter = Quarter.of(today)
+    first = ReviewCycle.objects.order_by("period_start").values_list("period_start", flat=True).first() or today
+    quarter = Quarter.of(first - timedelta(days=1))
     status, cycle = admin.call("POST", "/api/reviews/cycles/", {
         "name": quarter.name, "period_start": str(quarter.first_day), "period_end": str(quarter.last_day),
         "due_on": str(today + timedelta(days=1))})
