@@ -493,15 +493,6 @@ def test_an_empty_or_oversized_upload_is_a_400_naming_it_and_nothing_is_stored(
     assert not IngestionRun.objects.exists() and stored_files(media) == []
 
 
-@pytest.fixture
-def upload_temp(settings, tmp_path) -> Path:
-    """Where an upload streams to while its request lasts (Django's temporary file)."""
-    folder = tmp_path / "upload-temp"
-    folder.mkdir()
-    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
-    return folder
-
-
 @pytest.mark.parametrize("export", exports(WRONG_EXPORTS))
 def test_an_upload_whose_header_the_source_cannot_read_is_a_400_naming_it_and_nothing_is_stored(
     api_client, admin_user, media, upload_temp, export: Export

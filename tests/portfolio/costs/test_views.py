@@ -335,15 +335,6 @@ def stored_files(settings) -> list[Path]:
     return [path for path in media.rglob("*") if path.is_file()] if media.exists() else []
 
 
-@pytest.fixture
-def upload_temp(settings, tmp_path) -> Path:
-    """Where an upload streams to while its request lasts (Django's temporary file)."""
-    folder = tmp_path / "upload-temp"
-    folder.mkdir()
-    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
-    return folder
-
-
 @pytest.mark.parametrize("export", exports(WRONG_EXPORTS))
 def test_run_now_refuses_an_export_whose_header_the_source_cannot_read_naming_it_and_stores_nothing(
     login, admin_user, settings, upload_temp, export: Export
