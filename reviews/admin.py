@@ -43,7 +43,7 @@ class VerdictAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ReminderLog)
 class ReminderLogAdmin(ReadOnlyAdmin):
-    list_display = ["report", "kind", "sent_at"]
+    list_display = ["report", "kind", "due_on", "sent_at"]
     list_filter = ["kind"]
     list_select_related = ["report__initiative", "report__cycle"]
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from portfolio.choices import KpiKind
 from portfolio.models import KPI
 from portfolio.models.base import KPI_FIGURE
-from reviews.choices import Decision
+from reviews.choices import CycleStatus, Decision
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.selectors import KpiRow, ReportFigures, next_cycle_to_open
 from reviews.services import (
@@ -184,7 +184,7 @@ class ReviewCycleForm(forms.ModelForm):
         help_texts = {
             "name": ("Named after the period reviewed: 2026-Q3 for July to September 2026, 2026-H2 for a half-year, "
                      "2026 for a year. Opening an existing cycle again with the same dates adds only missing "
-                     "reports; its dates are not changed."),
+                     "reports; its dates change on its own page (Change dates)."),
             "due_on": "Owners are reminded before this date and escalated after it.",
         }
 
@@ -197,3 +197,19 @@ class ReviewCycleForm(forms.ModelForm):
     def validate_unique(self) -> None:
         # Re-opening an existing name is allowed (the service is idempotent).
         pass
+
+
+class ReviewCycleDatesForm(forms.Form):
+    """Move a cycle's due date, or the opening date of one not yet open (services.review_cycle_reschedule)."""
+
+    opens_on = forms.DateField(label="Opens on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                               help_text="Changes only while the cycle has not opened.")
+    due_on = forms.DateField(label="Due on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                             help_text=("Owners are reminded before this date and escalated after it; the owners of "
+                                        "drafts still owed are told of a new date."))
+
+    def __init__(self, *args: Any, cycle: ReviewCycle, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.update(opens_on=cycle.opens_on, due_on=cycle.due_on)
+        if cycle.status != CycleStatus.UPCOMING:
+            self.fields["opens_on"].disabled = True

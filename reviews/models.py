@@ -221,16 +221,19 @@ class Verdict(models.Model):
 
 
 class ReminderLog(models.Model):
-    """One reminder or escalation sent for a report; the unique pair makes a re-run of the job a no-op."""
+    """One reminder or escalation sent for a report and the due date it was about; the unique triple makes a re-run
+    of the job a no-op, and a cycle whose due date moved reminds (and escalates) once more against the new date."""
 
     report = models.ForeignKey(ValueReport, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    due_on = models.DateField(help_text="The cycle's due date the reminder or escalation was about.")
     sent_at = models.DateTimeField(default=timezone.now)
     recipients = models.JSONField(default=list, blank=True, help_text="E-mail addresses written to.")
 
     class Meta:
         ordering = ["-sent_at"]
-        constraints = [models.UniqueConstraint(fields=["report", "kind"], name="one_reminder_per_kind")]
+        constraints = [models.UniqueConstraint(fields=["report", "kind", "due_on"],
+                                               name="one_reminder_per_kind_and_due_date")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.report}"

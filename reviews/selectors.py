@@ -669,10 +669,12 @@ def reports_awaiting_reminder(today: date) -> QuerySet[ValueReport]:
 
 
 def reports_to_escalate(today: date, escalation_days: int) -> QuerySet[ValueReport]:
-    """Drafts still owed (owed_drafts_q) overdue by MORE than `escalation_days` days that were not escalated yet."""
+    """Drafts still owed (owed_drafts_q) overdue by MORE than `escalation_days` days that were not escalated yet
+    against their cycle's present due date (one moved later is escalated again once it has passed)."""
     from reviews.models import ReminderLog
 
-    escalated = ReminderLog.objects.filter(report=OuterRef("pk"), kind="escalation")
+    escalated = ReminderLog.objects.filter(report=OuterRef("pk"), kind="escalation",
+                                           due_on=OuterRef("cycle__due_on"))
     return report_base_queryset().filter(
         report_state_q(ReportState.OVERDUE, today), cycle__due_on__lt=today - timedelta(days=escalation_days),
     ).exclude(Exists(escalated)).order_by("pk")

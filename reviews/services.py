@@ -36,7 +36,7 @@ from portfolio.choices import ENDED_STAGES, KpiKind, NotificationEmail, Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import KPI, Initiative, Profile
 from reviews import calculations, selectors
-from reviews.choices import Decision, ReminderKind, ReportStatus
+from reviews.choices import CycleStatus, Decision, ReminderKind, ReportStatus
 from reviews.models import KpiActual, Notification, ReminderLog, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.audit import audit_event
 from tollgate.formatting import format_money
@@ -300,15 +300,16 @@ def cycle_overlap_error(*, name: str, period_start: date, period_end: date) -> d
 def existing_cycle_errors(cycle: ReviewCycle, *, period_start: date, period_end: date, due_on: date,
                           opens_on: date | None) -> dict[str, str]:
     """Why an existing cycle may not be opened again with these dates: it is closed, or a date given differs from
-    the stored one (an opening date left out is not compared). Opening again changes no date, and no page, API or
-    admin changes an open cycle's dates, so each difference is named rather than silently ignored."""
+    the stored one (an opening date left out is not compared). Opening again changes no date (that is
+    review_cycle_reschedule's), so each difference is named rather than silently ignored."""
     if cycle.closed_at is not None:
         return {"name": (f"{cycle.name} was closed on {timezone.localtime(cycle.closed_at):%Y-%m-%d}: a closed cycle "
                          "is not opened again and takes no more reports.")}
     given = {"period_start": period_start, "period_end": period_end, "opens_on": opens_on, "due_on": due_on}
     return {field: (f"{cycle.name} is already open with {field} {getattr(cycle, field):%Y-%m-%d}, not "
-                    f"{value:%Y-%m-%d}. Opening a cycle again changes none of its dates, and an open cycle's dates "
-                    f"cannot be changed: send {getattr(cycle, field):%Y-%m-%d} to add the reports it is missing.")
+                    f"{value:%Y-%m-%d}. Opening a cycle again changes none of its dates: send "
+                    f"{getattr(cycle, field):%Y-%m-%d} to add the reports it is missing, or change its due date (or "
+                    "the opening date of a cycle not yet open) on its page or with PATCH on the cycle.")
             for field, value in given.items() if value is not None and value != getattr(cycle, field)}
 
 
@@ -419,6 +420,69 @@ def review_cycle_open_scheduled(*, today: date | None = None) -> ReviewCycle | N
     return review_cycle_open(actor=None, name=planned.name, period_start=planned.period_start,
                              period_end=planned.period_end, due_on=planned.due_on, opens_on=planned.opens_on,
                              today=today)
+
+
+@transaction.atomic
+def review_cycle_reschedule(
+    *, actor: Actor | None, cycle: ReviewCycle, due_on: date | None = None, opens_on: date | None = None,
+    today: date | None = None,
+) -> ReviewCycle:
+    """Move an open cycle's due date (a deadline extended for everyone, or brought forward), or the opening date of
+    one not yet open. The period and name never change: they say which quarter the reports cover.
+
+    A date left out, or equal to the stored one, is kept; nothing changed writes nothing. Refused: a closed cycle, a
+    new due date that has passed (every draft would be overdue, and escalated, at once) or falls before the opening,
+    a new opening date once the cycle has opened, before its period ends or in the past. The owners of the drafts
+    still owed are notified; reminders and escalation follow the new due date (ReminderLog records the date each
+    was about), and the audit trail keeps both dates."""
+    _require(actor, "reviews.manage_reviewcycle")
+    cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
+    today = today or timezone.localdate()
+    if cycle.closed_at is not None:
+        raise ValidationError(f"{cycle.name} was closed on {timezone.localtime(cycle.closed_at):%Y-%m-%d}: a closed "
+                              "cycle's dates no longer change.")
+    new_opens = opens_on or cycle.opens_on
+    new_due = due_on or cycle.due_on
+    errors: dict[str, str] = {}
+    if new_opens != cycle.opens_on:
+        if cycle.status_on(today) != CycleStatus.UPCOMING:
+            errors["opens_on"] = (f"{cycle.name} opened on {cycle.takes_reports_from:%Y-%m-%d}: an open cycle's "
+                                  "opening date no longer changes (its due date may).")
+        elif new_opens <= cycle.period_end:
+            errors["opens_on"] = (f"{cycle.name} reviews {cycle.period_start:%Y-%m-%d} to "
+                                  f"{cycle.period_end:%Y-%m-%d}, so it opens on "
+                                  f"{cycle.period_end + timedelta(days=1):%Y-%m-%d} at the earliest, not "
+                                  f"{new_opens:%Y-%m-%d}.")
+        elif new_opens < today:
+            errors["opens_on"] = f"{new_opens:%Y-%m-%d} has passed: give an opening date from today on."
+    if new_due != cycle.due_on and new_due < today:
+        errors["due_on"] = (f"The due date {new_due:%Y-%m-%d} has passed: every report still owed would be overdue "
+                            "at once. Give a due date from today on.")
+    if "due_on" not in errors and new_due < new_opens:
+        errors["due_on"] = f"The due date {new_due:%Y-%m-%d} is before the cycle opens ({new_opens:%Y-%m-%d})."
+    for field, message in cycle_date_errors(period_start=cycle.period_start, period_end=cycle.period_end,
+                                            opens_on=new_opens, due_on=new_due, today=today).items():
+        errors.setdefault(field, message)
+    if errors:
+        raise ValidationError(errors)
+    changes = {field: [f"{old:%Y-%m-%d}", f"{new:%Y-%m-%d}"] for field, old, new in (
+        ("opens_on", cycle.opens_on, new_opens), ("due_on", cycle.due_on, new_due)) if old != new}
+    if not changes:
+        return cycle
+    with set_actor(actor):
+        cycle.opens_on, cycle.due_on = new_opens, new_due
+        cycle.save(update_fields=["opens_on", "due_on"])
+    owed = list(cycle.reports.filter(selectors.owed_drafts_q()).select_related("initiative").order_by("pk"))
+    _audit(cycle, actor=actor, event="review_cycle_rescheduled", changes=changes, reports_owed=len(owed))
+    when = " and ".join(
+        f"{'now opens' if field == 'opens_on' else 'is now due'} on {dates[1]} (was {dates[0]})" for field, dates in
+        changes.items())
+    notices_send(subject=f"Review cycle {cycle.name}: new dates", notices=[
+        Notice(user_id=person.pk, email=person.email or "", url=reverse("reviews:report_detail", args=[report.pk]),
+               message=notice_message(f"The {cycle.name} value report of ", str(report.initiative), f" {when}."))
+        for report in owed for person in selectors.report_owners(report)
+    ])
+    return cycle
 
 
 @transaction.atomic
@@ -857,15 +921,15 @@ class Sent:
 
 
 def _send_once(report: ValueReport, kind: str, people: list, subject: str, body: str, url: str) -> Sent | None:
-    """Record the reminder, notify and e-mail, all or nothing; a (report, kind) already recorded is skipped.
+    """Record the reminder, notify and e-mail, all or nothing; a (report, kind, due date) already recorded is skipped.
 
-    The unique (report, kind) row is written first in a savepoint: a second run (or a second worker racing this one)
-    fails on it and sends nothing. If the e-mail fails, the row is rolled back and the next run retries.
+    The unique (report, kind, due date) row is written first in a savepoint: a second run (or a second worker racing
+    this one) fails on it and sends nothing. If the e-mail fails, the row is rolled back and the next run retries.
     """
     emails = tuple(sorted({p.email for p in people if p.email}))
     try:
         with transaction.atomic():
-            ReminderLog.objects.create(report=report, kind=kind, recipients=list(emails))
+            ReminderLog.objects.create(report=report, kind=kind, due_on=report.cycle.due_on, recipients=list(emails))
             for person in people:
                 notification_create(user=person, message=subject, url=url)
             if emails:
@@ -893,7 +957,7 @@ def reminders_send(*, today: date | None = None) -> list[Sent]:
     for report in selectors.reports_awaiting_reminder(today):
         days_left = (report.cycle.due_on - today).days
         kind = _reminder_kind(days_left, first_days, second_days)
-        if kind is None or ReminderLog.objects.filter(report=report, kind=kind).exists():
+        if kind is None or ReminderLog.objects.filter(report=report, kind=kind, due_on=report.cycle.due_on).exists():
             continue
         url = reverse("reviews:report_edit", args=[report.pk])
         subject = f"Value report due {report.cycle.due_on:%Y-%m-%d}: {report.initiative} ({report.cycle})"

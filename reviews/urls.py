@@ -15,6 +15,7 @@ urlpatterns = [
     path("cycles/", views.CycleListView.as_view(), name="cycle_list"),
     path("cycles/new/", views.CycleCreateView.as_view(), name="cycle_create"),
     path("cycles/<int:pk>/", views.CycleDetailView.as_view(), name="cycle_detail"),
+    path("cycles/<int:pk>/dates/", views.CycleDatesView.as_view(), name="cycle_dates"),
     path("cycles/<int:pk>/close/", views.CycleCloseView.as_view(), name="cycle_close"),
     path("notifications/", views.NotificationListView.as_view(), name="notification_list"),
     path("notifications/read/", views.NotificationsReadView.as_view(), name="notifications_read"),

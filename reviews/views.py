@@ -30,7 +30,7 @@ from reviews.filtersets import (
     ReviewCycleFilterSet,
     ValueReportFilterSet,
 )
-from reviews.forms import ReopenForm, ReviewCycleForm, ValueReportForm, VerdictForm
+from reviews.forms import ReopenForm, ReviewCycleDatesForm, ReviewCycleForm, ValueReportForm, VerdictForm
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
 from tollgate.roles import may
@@ -340,6 +340,43 @@ class CycleCreateView(PermissionRequiredMixin, View):
                 messages.success(request, f"Cycle {cycle.name} is open with {cycle.reports.count()} expected reports.")
                 return HttpResponseRedirect(cycle.get_absolute_url())
         return render(request, self.template_name, {"form": form}, status=400)
+
+
+class CycleDatesView(PermissionRequiredMixin, View):
+    """Change an open cycle's due date (or a cycle not yet open's opening date): the deadline extended for everyone."""
+
+    permission_required = "reviews.manage_reviewcycle"
+    template_name = "reviews/cycle_dates.html"
+
+    def render_page(self, cycle: ReviewCycle, form: ReviewCycleDatesForm, status: int = 200) -> HttpResponse:
+        owed = cycle.reports.filter(selectors.owed_drafts_q()).count()
+        return render(self.request, self.template_name, {"cycle": cycle, "form": form, "owed": owed}, status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        cycle = get_object_or_404(ReviewCycle, pk=pk)
+        if cycle.closed_at is not None:
+            messages.info(request, f"Cycle {cycle.name} is closed: its dates no longer change.")
+            return HttpResponseRedirect(cycle.get_absolute_url())
+        return self.render_page(cycle, ReviewCycleDatesForm(cycle=cycle))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        cycle = get_object_or_404(ReviewCycle, pk=pk)
+        form = ReviewCycleDatesForm(request.POST, cycle=cycle)
+        if form.is_valid():
+            before = (cycle.opens_on, cycle.due_on)
+            try:
+                cycle = services.review_cycle_reschedule(actor=request_actor(request), cycle=cycle,
+                                                         **form.cleaned_data)
+            except ValidationError as error:
+                form_add_service_errors(form, error)
+            else:
+                if (cycle.opens_on, cycle.due_on) == before:
+                    messages.info(request, f"Cycle {cycle.name}: the dates are unchanged.")
+                else:
+                    messages.success(request, f"Cycle {cycle.name} opens {cycle.opens_on:%Y-%m-%d} and is due "
+                                              f"{cycle.due_on:%Y-%m-%d}; the owners of reports still owed were told.")
+                return HttpResponseRedirect(cycle.get_absolute_url())
+        return self.render_page(cycle, form, status=400)
 
 
 class CycleCloseView(PermissionRequiredMixin, View):

@@ -50,6 +50,24 @@ class ReviewCycleSerializer(ModelSerializer):
         return obj.status.value
 
 
+class ReviewCycleDatesSerializer(ReviewCycleSerializer):
+    """PATCH on a cycle: its due date, or the opening date of a cycle not yet open (services.review_cycle_reschedule).
+    Its name and period are read-only: they say which quarter the reports cover."""
+
+    opens_on = serializers.DateField(required=False, help_text="Changes only while the cycle has not opened.")
+    due_on = serializers.DateField(required=False, help_text="From today on; the owners of drafts still owed are "
+                                                             "told of a new date.")
+    read_only_hints = {
+        "name": "a cycle keeps the name of the period it reviews; open a cycle for another period with POST",
+        "period_start": "a cycle's period does not change; open a cycle for another period with POST",
+        "period_end": "a cycle's period does not change; open a cycle for another period with POST",
+        "closed_at": "close the cycle with POST /api/reviews/cycles/{id}/close/",
+    }
+
+    class Meta(ReviewCycleSerializer.Meta):
+        read_only_fields = ["name", "period_start", "period_end", "closed_at", "created_by", "created_at"]
+
+
 class KpiActualSerializer(Serializer):
     """One KPI's entry: `actual` (null removes it); for a stated KPI, `stated_value` and `evidence`, written together.
     A key left out leaves that part as it is."""

@@ -38,15 +38,48 @@ class ReviewsPermission(RolePermission):
         return super().has_permission(request, view)
 
 
-class ReviewCycleViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         viewsets.GenericViewSet):
-    """Review cycles: everyone with a role reads them; reviewers and administrators open them (POST)."""
+class ReviewCycleViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Review cycles: everyone with a role reads them; reviewers and administrators open them (POST), change their
+    due date (PATCH) and close them (POST .../close/)."""
 
     queryset = ReviewCycle.objects.select_related("created_by").order_by("-period_start", "pk")
     serializer_class = serializers.ReviewCycleSerializer
     permission_classes = [ReviewsPermission]
     permission_required = {"list": "reviews.view_reviewcycle", "retrieve": "reviews.view_reviewcycle",
-                           "metadata": "reviews.view_reviewcycle", "create": "reviews.manage_reviewcycle"}
+                           "metadata": "reviews.view_reviewcycle", "create": "reviews.manage_reviewcycle",
+                           "partial_update": "reviews.manage_reviewcycle", "close": "reviews.manage_reviewcycle"}
+    http_method_names = ["get", "patch", "post", "head", "options"]
+    tagged_actions = TAGGED_ACTIONS | {"close"}
+    record_name = "review cycle"
+
+    def get_serializer_class(self) -> Any:
+        if self.action == "partial_update":
+            return serializers.ReviewCycleDatesSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(request=serializers.ReviewCycleDatesSerializer, responses=serializers.ReviewCycleSerializer,
+                   description="Change a cycle's due date (extended or brought forward to a day not passed), or the "
+                               "opening date of a cycle not yet open; the owners of drafts still owed are notified and "
+                               "reminders follow the new due date. Unchanged dates write nothing. 400 naming the "
+                               "field for a date refused, or for a closed cycle.")
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_update(self, serializer) -> None:
+        call_service(services.review_cycle_reschedule, actor=self.request.user, cycle=serializer.instance,
+                     **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(request=None, responses=serializers.ReviewCycleSerializer,
+                   description="Close the cycle: its drafts can no longer be edited or submitted and are no longer "
+                               "reminded. Takes no body. 400 for a cycle already closed.")
+    @action(detail=True, methods=["post"])
+    @reads_body(note="Close takes no body: the cycle was not closed.")
+    def close(self, request: Request, pk: Any = None) -> Response:
+        cycle = call_service(services.review_cycle_close, actor=request.user, cycle=self.get_object())
+        return Response(serializers.ReviewCycleSerializer(
+            self.get_queryset().get(pk=cycle.pk), context=self.get_serializer_context()).data)
     filterset_class = filtersets.ReviewCycleFilterSet
     search_fields = ["name"]
     ordering_fields = ["name", "period_start", "due_on"]

@@ -45,6 +45,8 @@ ROWS: dict[str, list[Case]] = {
                              Case(only({REVIEWER: 400, ADMIN: 400}), method="post")],
     "reviews:cycle_detail": [Case(PAGE_READ, obj="review_cycle"),
                              Case(PAGE_READ, obj="review_cycle", query="_export=csv")],
+    "reviews:cycle_dates": [Case(only({REVIEWER: 200, ADMIN: 200}), obj="review_cycle"),
+                            Case(only({REVIEWER: 400, ADMIN: 400}), method="post", obj="review_cycle")],
     "reviews:cycle_close": [Case(only({REVIEWER: 200, ADMIN: 200}), obj="review_cycle"),
                             Case(only({REVIEWER: 302, ADMIN: 302}), method="post", obj="review_cycle",
                                  data={"confirm": "yes"})],
@@ -53,7 +55,13 @@ ROWS: dict[str, list[Case]] = {
     # API
     "reviews_api:cycle-list": [Case(API_READ),
                                Case(only({REVIEWER: 400, ADMIN: 400}, anon=API_ANON), method="post")],
-    "reviews_api:cycle-detail": [Case(API_READ, obj="review_cycle")],
+    "reviews_api:cycle-detail": [Case(API_READ, obj="review_cycle"),
+                                 Case(only({REVIEWER: 200, ADMIN: 200}, anon=API_ANON), method="patch",
+                                      obj="review_cycle"),
+                                 # Dates change by PATCH only: PUT is not offered, to anyone logged in.
+                                 Case(everyone(405, anon=API_ANON), method="put", obj="review_cycle")],
+    "reviews_api:cycle-close": [Case(only({REVIEWER: 200, ADMIN: 200}, anon=API_ANON), method="post",
+                                     obj="review_cycle")],
     "reviews_api:report-list": [Case(API_READ)],
     # PATCH (owner and admin 200, others 403) is in test_api.py: the matrix sends JSON only to "api:" names yet.
     "reviews_api:report-detail": [Case(API_READ, obj="report"), Case(API_OWN_PATCH, method="patch", obj="report"),

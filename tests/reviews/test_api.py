@@ -200,6 +200,32 @@ def test_opening_a_cycle_again_with_another_due_date_or_once_closed_is_400(api_c
     assert closed.status_code == 400 and "a closed cycle is not opened again" in closed.data["name"][0]
 
 
+def test_a_reviewer_extends_a_cycle_with_patch_and_closes_it_with_post(api_client, reviewer, owner):
+    body = last_quarter_cycle_form()
+    client = as_user(api_client, reviewer)
+    cycle_id = client.post(url("cycle-list"), body, format="json").data["id"]
+    later = date.fromisoformat(body["due_on"]) + timedelta(days=14)
+    response = client.patch(url("cycle-detail", cycle_id), {"due_on": f"{later:%Y-%m-%d}"}, format="json")
+    assert response.status_code == 200 and response.data["due_on"] == f"{later:%Y-%m-%d}"
+    assert ReviewCycle.objects.get().due_on == later
+    moved = client.patch(url("cycle-detail", cycle_id), {"period_end": "2030-12-31"}, format="json")
+    assert moved.status_code == 400 and moved.data["period_end"][0].startswith(
+        "period_end is read-only: a cycle's period does not change")
+    passed = timezone.localdate() - timedelta(days=1)
+    refused = client.patch(url("cycle-detail", cycle_id), {"due_on": f"{passed:%Y-%m-%d}"}, format="json")
+    assert refused.status_code == 400 and refused.data["due_on"][0].startswith(f"The due date {passed:%Y-%m-%d}")
+    assert as_user(api_client, owner).post(url("cycle-close", cycle_id)).status_code == 403
+    client = as_user(api_client, reviewer)
+    assert client.post(url("cycle-close", cycle_id), {"confirm": "yes"}, format="json").status_code == 400
+    closed = client.post(url("cycle-close", cycle_id))
+    assert closed.status_code == 200 and closed.data["status"] == "closed" and closed.data["closed_at"]
+    again = client.post(url("cycle-close", cycle_id))
+    assert again.status_code == 400 and "already closed" in str(again.data)
+    late = client.patch(url("cycle-detail", cycle_id), {"due_on": f"{later + timedelta(days=1):%Y-%m-%d}"},
+                        format="json")
+    assert late.status_code == 400 and "a closed cycle's dates no longer change" in str(late.data)
+
+
 def test_a_cycle_over_a_period_already_reviewed_or_misnamed_is_400(api_client, reviewer):
     body = last_quarter_cycle_form()
     client = as_user(api_client, reviewer)

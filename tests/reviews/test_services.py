@@ -338,6 +338,80 @@ def test_closing_a_cycle_freezes_its_drafts(reviewer, owner, report):
         services.review_cycle_close(actor=owner, cycle=ReviewCycleFactory())
 
 
+def test_extending_a_cycles_due_date_notifies_the_owners_of_drafts_still_owed_and_is_audited(
+        reviewer, owner, report, django_capture_on_commit_callbacks):
+    ValueReportFactory(cycle=report.cycle, status=ReportStatus.SUBMITTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle = services.review_cycle_reschedule(actor=reviewer, cycle=report.cycle, due_on=date(2026, 11, 15),
+                                                 today=date(2026, 10, 20))
+    cycle.refresh_from_db()
+    assert (cycle.opens_on, cycle.due_on) == (date(2026, 10, 1), date(2026, 11, 15))
+    [entry] = events(cycle, "review_cycle_rescheduled")
+    assert entry.changes_dict == {"due_on": ["2026-10-31", "2026-11-15"]} and entry.actor == reviewer
+    assert entry.additional_data["reports_owed"] == 1
+    [notice] = Notification.objects.filter(user=owner)
+    assert notice.message == (f"The {cycle.name} value report of {report.initiative} is now due on 2026-11-15 "
+                              "(was 2026-10-31).")
+    assert notice.url == reverse("reviews:report_detail", args=[report.pk])
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+def test_the_same_dates_again_write_nothing(reviewer, report):
+    services.review_cycle_reschedule(actor=reviewer, cycle=report.cycle, due_on=date(2026, 10, 31),
+                                     opens_on=date(2026, 10, 1), today=date(2026, 10, 20))
+    assert events(report.cycle, "review_cycle_rescheduled") == [] and not Notification.objects.exists()
+
+
+@pytest.mark.parametrize("dates, field, message", [
+    ({"due_on": date(2026, 10, 19)}, "due_on", "The due date 2026-10-19 has passed"),
+    ({"opens_on": date(2026, 10, 25)}, "opens_on", "opened on 2026-10-01: an open cycle's opening date no longer"),
+    ({"due_on": date(2028, 1, 1)}, "due_on", "more than a year after the period ends"),
+])
+def test_a_due_date_passed_or_an_open_cycles_opening_date_is_refused(reviewer, report, dates, field, message):
+    with pytest.raises(ValidationError) as error:
+        services.review_cycle_reschedule(actor=reviewer, cycle=report.cycle, today=date(2026, 10, 20), **dates)
+    assert message in error.value.message_dict[field][0]
+    report.cycle.refresh_from_db()
+    assert (report.cycle.opens_on, report.cycle.due_on) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert events(report.cycle, "review_cycle_rescheduled") == []
+
+
+def test_a_cycle_not_yet_open_moves_its_opening_date_but_not_before_its_period_ends(reviewer):
+    cycle = ReviewCycleFactory(name="2026-Q3", opens_on=date(2026, 10, 10), due_on=date(2026, 11, 10))
+    with pytest.raises(ValidationError) as error:
+        services.review_cycle_reschedule(actor=reviewer, cycle=cycle, opens_on=date(2026, 9, 30),
+                                         today=date(2026, 9, 1))
+    assert "opens on 2026-10-01 at the earliest, not 2026-09-30" in error.value.message_dict["opens_on"][0]
+    with pytest.raises(ValidationError) as error:
+        services.review_cycle_reschedule(actor=reviewer, cycle=cycle, opens_on=date(2026, 11, 20),
+                                         today=date(2026, 9, 1))
+    assert error.value.message_dict["due_on"] == ["The due date 2026-11-10 is before the cycle opens (2026-11-20)."]
+    services.review_cycle_reschedule(actor=reviewer, cycle=cycle, opens_on=date(2026, 10, 5),
+                                     due_on=date(2026, 11, 5), today=date(2026, 9, 1))
+    cycle.refresh_from_db()
+    assert (cycle.opens_on, cycle.due_on) == (date(2026, 10, 5), date(2026, 11, 5))
+    [entry] = events(cycle, "review_cycle_rescheduled")
+    assert entry.changes_dict == {"opens_on": ["2026-10-10", "2026-10-05"], "due_on": ["2026-11-10", "2026-11-05"]}
+
+
+def test_a_closed_cycles_dates_do_not_change_and_only_managers_change_them(reviewer, owner, report):
+    with pytest.raises(PermissionDenied):
+        services.review_cycle_reschedule(actor=owner, cycle=report.cycle, due_on=date(2026, 11, 15),
+                                         today=date(2026, 10, 20))
+    services.review_cycle_close(actor=reviewer, cycle=report.cycle)
+    with pytest.raises(ValidationError, match="a closed cycle's dates no longer change"):
+        services.review_cycle_reschedule(actor=reviewer, cycle=report.cycle, due_on=date(2026, 11, 15),
+                                         today=date(2026, 10, 20))
+
+
+def test_an_overdue_draft_is_due_again_once_its_cycle_is_extended(reviewer, report):
+    today = date(2026, 11, 5)
+    assert report.state_on(today) == ReportState.OVERDUE
+    services.review_cycle_reschedule(actor=reviewer, cycle=report.cycle, due_on=date(2026, 11, 30), today=today)
+    report.refresh_from_db()
+    assert report.state_on(today) == ReportState.DUE
+
+
 # Draft and submit ----------------------------------------------------------------------------------------------------
 
 
@@ -831,8 +905,9 @@ def test_two_overlapping_cycles_opened_at_the_same_moment_give_one_cycle(reviewe
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=open_, args=("2026-Q3", date(2026, 7, 1), date(2026, 9, 30))),
-               threading.Thread(target=open_, args=("2026-H2", date(2026, 7, 1), date(2026, 12, 31)))]
+    # Both periods have ended by the opening day (2026-10-01), so only the overlap can refuse one, whichever goes first.
+    threads = [threading.Thread(target=open_, args=("2026-Q1", date(2026, 1, 1), date(2026, 3, 31))),
+               threading.Thread(target=open_, args=("2026-H1", date(2026, 1, 1), date(2026, 6, 30)))]
     for thread in threads:
         thread.start()
     for thread in threads:

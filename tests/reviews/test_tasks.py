@@ -97,6 +97,25 @@ def test_escalation_after_more_than_the_policy_days_to_head_and_coe_once(report,
     assert len(mail.outbox) == 1
 
 
+def test_a_due_date_moved_later_reminds_and_escalates_again_against_the_new_date(report, reviewer):
+    services.reminders_send(today=DUE - timedelta(days=3))
+    services.escalations_send(today=DUE + timedelta(days=8))
+    assert len(mail.outbox) == 2
+    later = DUE + timedelta(days=30)
+    services.review_cycle_reschedule(actor=reviewer, cycle=report.cycle, due_on=later, today=DUE + timedelta(days=9))
+    mail.outbox.clear()
+    assert services.reminders_send(today=DUE + timedelta(days=10)) == []  # 20 days left: no reminder window yet
+    [first] = services.reminders_send(today=later - timedelta(days=14))
+    assert first.kind == ReminderKind.FIRST_REMINDER and "2026-11-30" in mail.outbox[0].subject
+    assert services.reminders_send(today=later - timedelta(days=14)) == []
+    assert services.escalations_send(today=later) == []  # not overdue against the new date
+    [escalated] = services.escalations_send(today=later + timedelta(days=8))
+    assert escalated.kind == ReminderKind.ESCALATION
+    assert sorted(ReminderLog.objects.values_list("kind", "due_on")) == sorted([
+        (ReminderKind.SECOND_REMINDER, DUE), (ReminderKind.ESCALATION, DUE), (ReminderKind.FIRST_REMINDER, later),
+        (ReminderKind.ESCALATION, later)])
+
+
 def test_escalation_without_department_head_goes_to_the_coe(reviewer):
     initiative = InitiativeFactory(stage=Stage.PILOT, department=DepartmentFactory(head=None))
     ValueReportFactory(initiative=initiative, cycle=ReviewCycleFactory(due_on=DUE))

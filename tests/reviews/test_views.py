@@ -475,6 +475,31 @@ def test_the_cycle_form_names_a_date_that_differs_from_the_open_cycles(login, re
     assert client.post(reverse("reviews:cycle_create"), body).status_code == 302
 
 
+def test_a_reviewer_extends_a_cycles_due_date_from_its_page(login, reviewer, executive):
+    body = last_quarter_cycle_form()
+    client = login(reviewer)
+    assert client.post(reverse("reviews:cycle_create"), body).status_code == 302
+    cycle = ReviewCycle.objects.get()
+    assert reverse("reviews:cycle_dates", args=[cycle.pk]) in client.get(cycle.get_absolute_url()).content.decode()
+    assert reverse("reviews:cycle_dates", args=[cycle.pk]) not in (
+        login(executive).get(cycle.get_absolute_url()).content.decode())
+    form = login(reviewer).get(reverse("reviews:cycle_dates", args=[cycle.pk])).context["form"]
+    assert form.initial["due_on"] == cycle.due_on and form.fields["opens_on"].disabled  # it has opened
+    later = cycle.due_on + timedelta(days=14)
+    response = client.post(reverse("reviews:cycle_dates", args=[cycle.pk]),
+                           {"opens_on": "1999-01-01", "due_on": f"{later:%Y-%m-%d}"})
+    assert response.status_code == 302 and response["Location"] == cycle.get_absolute_url()
+    cycle.refresh_from_db()
+    assert cycle.due_on == later and f"{cycle.opens_on:%Y-%m-%d}" == body["opens_on"]  # a disabled field is kept
+    passed = timezone.localdate() - timedelta(days=1)
+    response = client.post(reverse("reviews:cycle_dates", args=[cycle.pk]), {"due_on": f"{passed:%Y-%m-%d}"})
+    assert response.status_code == 400 and list(response.context["form"].errors) == ["due_on"]
+    assert f"The due date {passed:%Y-%m-%d} has passed" in response.content.decode()
+    services.review_cycle_close(actor=reviewer, cycle=cycle)
+    closed = client.get(reverse("reviews:cycle_dates", args=[cycle.pk]))
+    assert closed.status_code == 302 and closed["Location"] == cycle.get_absolute_url()
+
+
 def test_the_cycle_form_refuses_bad_dates(login, reviewer):
     data = {"name": "X", "period_start": "2026-09-30", "period_end": "2026-07-01", "opens_on": "2026-10-01",
             "due_on": "2026-10-31"}

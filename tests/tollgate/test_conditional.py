@@ -18,6 +18,7 @@ from tests.factories import (
     KPIFactory,
     ValueReportFactory,
     VendorFactory,
+    last_quarter_cycle_form,
 )
 from tests.portfolio.costs.factories import CostSourceFactory
 from tollgate.conditional import ConditionalWritesMixin
@@ -252,6 +253,7 @@ CREATES = {
                                 "roles": ["owner"], "invite": False},
     "governance_api:usecase-list": lambda: {"code": "etag-created-test", "name": "Claims triage",
                                             "job": "Route claims to the right desk."},
+    "reviews_api:cycle-list": last_quarter_cycle_form,
 }
 
 
