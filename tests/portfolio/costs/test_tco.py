@@ -174,3 +174,59 @@ def test_a_stage_change_or_business_case_edit_rebuilds_the_initiatives_rows(admi
     business_case_save(actor=admin_user, initiative=initiative, tco_inference=D("40"), tco_maintenance=D("2"))
     assert dict(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list("category", "amount")) == {
         "inference": D("40.00"), "maintenance": D("2.00")}
+
+
+def _kill(initiative, reviewer, *, on: datetime | None = None) -> None:
+    """Kill through the lifecycle; `on` back-dates its audit row, as if the kill had happened then."""
+    from auditlog.models import LogEntry
+
+    from governance.services import initiative_transition
+
+    initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="No value.")
+    if on is not None:
+        LogEntry.objects.filter(object_id=initiative.pk, additional_data__transition="kill").update(timestamp=on)
+        tco_recompute(initiative_ids=[initiative.pk])
+
+
+def _months(initiative) -> list[date]:
+    return sorted(set(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list("month", flat=True)))
+
+
+@pytest.mark.django_db
+def test_killing_an_initiative_keeps_the_tco_of_the_months_it_ran(reviewer):
+    initiative = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 1, 10))
+    BusinessCaseFactory(initiative=initiative)
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        _cost(None, month, "1")  # the span the TCO covers; the initiative itself has no records
+    tco_recompute()
+    before = list(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list(
+        "month", "category", "amount", "actual").order_by("month", "category"))
+    assert len(_months(initiative)) == 3
+
+    _kill(initiative, reviewer)
+
+    assert list(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list(
+        "month", "category", "amount", "actual").order_by("month", "category")) == before
+
+
+@pytest.mark.django_db
+def test_an_ended_initiative_is_estimated_up_to_the_month_it_ended_in_and_not_after(reviewer):
+    killed = InitiativeFactory(stage=Stage.PRODUCTION, start_date=date(2026, 1, 10))
+    BusinessCaseFactory(initiative=killed)
+    rejected = InitiativeFactory(stage=Stage.REJECTED, start_date=date(2026, 1, 10))  # never ran
+    BusinessCaseFactory(initiative=rejected)
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        _cost(None, month, "1")
+    _cost(killed, date(2026, 9, 1), "40")  # a late invoice after the kill still counts: it is a record
+    tco_recompute()
+
+    _kill(killed, reviewer, on=datetime(2026, 8, 15, 12, tzinfo=UTC))
+
+    assert _months(killed) == [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
+    september = dict(InitiativeMonthlyTco.objects.filter(initiative=killed, month=date(2026, 9, 1)).values_list(
+        "category", "amount"))
+    assert september == {"inference": D("40.00"), "oversight": D("1300.00"), "maintenance": D("300.00")}
+    MonthlyCost.objects.filter(initiative=killed).delete()
+    tco_recompute()
+    assert _months(killed) == [date(2026, 7, 1), date(2026, 8, 1)]
+    assert _months(rejected) == []
