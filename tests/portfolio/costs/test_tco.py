@@ -125,6 +125,38 @@ def test_a_report_without_cost_records_stays_estimated_from_the_business_case():
 
 
 @pytest.mark.django_db
+def test_a_report_without_cost_records_costs_the_tco_of_the_months_it_ran_with_its_reported_oversight():
+    """One TCO per initiative per month: the report, its value per dollar and the dashboard read the figure of the
+    initiative's cost panel, not the business case x the cycle's three months (a pilot started mid-quarter ran two)."""
+    from portfolio.calculations import Quarter
+    from reviews.selectors import quarter_values, report_detail_loaded
+
+    initiative = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 8, 15))
+    BusinessCaseFactory(initiative=initiative)  # $2,450 a month: 800 + 50 + 20 h x 65 + 300
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        _cost(None, month, "1")
+    tco_recompute()
+    report = ValueReportFactory(cycle=ReviewCycleFactory(name="2026-Q3"), initiative=initiative)
+    assert report_cost(report) == report_cost(report_detail_loaded().get(pk=report.pk))
+    assert (report_cost(report).amount, report_cost(report).estimated) == (D("4900.00"), True)
+
+    report.oversight_hours = D("30")  # 10 h a month x 65 in place of the case's 20 h
+    report.save()
+    draft = report_cost(report_detail_loaded().get(pk=report.pk))
+    report.status = ReportStatus.SUBMITTED
+    report.save()
+    from reviews.services import _oversight_changed
+
+    _oversight_changed(report)
+    submitted = report_cost(report_detail_loaded().get(pk=report.pk))
+    panel = initiative_tco_by_period(initiative_ids=[initiative.pk], start=date(2026, 7, 1), end=date(2026, 9, 1))
+    assert submitted.amount == draft.amount == panel[initiative.pk].total == D("3600.00")  # 2 x (850 + 650 + 300)
+    assert submitted.estimated is True and "$1,300.00 of it actual" in submitted.label
+    reported = quarter_values(quarter=Quarter(2026, 3), initiative_ids=[initiative.pk]).values[initiative.pk]
+    assert (reported.cost, reported.cost_is_actual) == (D("3600.00"), False)
+
+
+@pytest.mark.django_db
 def test_last_complete_month_and_quarter_ignore_the_current_month_and_unallocated_spend():
     initiative = InitiativeFactory()
     MonthlyCost.objects.create(initiative=None, month=date(2026, 10, 1), category="inference", amount=5)
