@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
@@ -172,10 +173,14 @@ def initiative_cost_annotations(periods: CostPeriods) -> dict[str, Expression]:
 
 def _group_cost_annotations(group: str, periods: CostPeriods) -> dict[str, Expression]:
     """The same figures summed over the initiatives of a department or cost center (`group`: the initiative's field
-    pointing at OuterRef("pk")); each a subquery, so other joins cannot multiply them."""
+    pointing at OuterRef("pk")); each a subquery, so other joins cannot multiply them. The quarter's TCO includes the
+    business cases' estimates (running initiatives without records, oversight, maintenance), so it is not the
+    dashboard's spend (cost records only): `cost_last_quarter_estimated` says whether any part is estimated."""
     if periods.quarter is None:
-        return _no_figures(COST_FIGURES[1:])
+        return {**_no_figures(COST_FIGURES[1:]), "cost_last_quarter_estimated": Value(False)}
     _, first, last = periods.quarter
+    estimated = InitiativeMonthlyTco.objects.filter(**{f"initiative__{group}": OuterRef("pk")}, month__gte=first,
+                                                    month__lte=last, actual=False)
     recorded = (
         InitiativeMonthlyTco.objects.filter(**{f"initiative__{group}": OuterRef("pk")}, month__gte=first,
                                             month__lte=last)
@@ -191,6 +196,7 @@ def _group_cost_annotations(group: str, periods: CostPeriods) -> dict[str, Expre
     planned = Coalesce(Subquery(planned_rows, output_field=MONEY_FIELD), ZERO, output_field=MONEY_FIELD)
     return {
         "cost_last_quarter": actual,
+        "cost_last_quarter_estimated": ExpressionWrapper(Exists(estimated), output_field=BooleanField()),
         "plan_last_quarter": planned,
         "cost_variance": ExpressionWrapper(actual - planned, output_field=MONEY_FIELD),
         "cost_variance_pct": _variance_pct(actual, planned),

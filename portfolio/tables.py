@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import django_tables2 as tables
@@ -99,14 +100,26 @@ class InitiativeTable(CostFiguresTable):
     order_owner = ordered_ignoring_case("owner__last_name", "owner__first_name", "owner__username")
 
 
-# Actual cost of the last complete quarter against the business cases, for a department, a cost center or initiative.
+class QuarterTcoColumn(MoneyColumn):
+    """A department's or cost center's TCO of the quarter, marked * when part of it is estimated from business cases,
+    as the dashboard marks an estimated cost: it is not the dashboard's spend, which counts cost records only."""
+
+    def render(self, value: Decimal, record: Any = None) -> SafeString:
+        if not getattr(record, "cost_last_quarter_estimated", False):
+            return format_html("{}", super().render(value))
+        return format_html('{}<span title="partly estimated from business cases">*</span>', super().render(value))
+
+
+# TCO of the last complete quarter against the business cases, for a department, a cost center or initiative.
 ACTUAL_VS_PLAN = ("cost_last_quarter", "plan_last_quarter", "cost_variance", "cost_variance_pct")
 ACTUAL_VS_PLAN_HEADERS = {
-    "cost_last_quarter": "Actual {quarter} ({currency})",
+    "cost_last_quarter": "TCO {quarter} incl. estimates ({currency})",
     "plan_last_quarter": "Business cases {quarter} ({currency})",
     "cost_variance": "Variance ({currency})",
     "cost_variance_pct": "Variance (%)",
 }
+GROUP_TCO_HEADERS = {**ACTUAL_VS_PLAN_HEADERS,
+                     "cost_last_quarter_estimated": "TCO {quarter} partly estimated"}  # the CSV's * of the page
 
 
 class InitiativeCostTable(CostFiguresTable):
@@ -146,18 +159,19 @@ class DepartmentTable(CostFiguresTable):
     initiatives_count = CountColumn("Initiatives")
     cost_centers_count = CountColumn("Cost centers")
     declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
-    cost_last_quarter = MoneyColumn(attrs=FIGURE)
+    cost_last_quarter = QuarterTcoColumn(attrs=FIGURE)
+    cost_last_quarter_estimated = YesNoColumn(visible=False)  # the CSV only: the page marks it *
     plan_last_quarter = MoneyColumn(attrs=FIGURE)
     cost_variance = MoneyColumn(signed=True, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
-    cost_headers = ACTUAL_VS_PLAN_HEADERS
+    cost_headers = GROUP_TCO_HEADERS
 
     class Meta:
         model = Department
         fields = ("name", "code", "head")
         sequence = ("name", "code", "head", "initiatives_count", "cost_centers_count", "declared_monthly_cost",
-                    *ACTUAL_VS_PLAN)
+                    *ACTUAL_VS_PLAN, "cost_last_quarter_estimated")
 
     order_name = ordered_ignoring_case("name")
     order_head = ordered_ignoring_case("head__last_name", "head__first_name", "head__username")
@@ -170,18 +184,19 @@ class CostCenterTable(CostFiguresTable):
     budget_owner = PersonColumn()
     initiatives_count = CountColumn("Initiatives")
     declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
-    cost_last_quarter = MoneyColumn(attrs=FIGURE)
+    cost_last_quarter = QuarterTcoColumn(attrs=FIGURE)
+    cost_last_quarter_estimated = YesNoColumn(visible=False)  # the CSV only: the page marks it *
     plan_last_quarter = MoneyColumn(attrs=FIGURE)
     cost_variance = MoneyColumn(signed=True, attrs=FIGURE)
     cost_variance_pct = PercentColumn()
 
-    cost_headers = ACTUAL_VS_PLAN_HEADERS
+    cost_headers = GROUP_TCO_HEADERS
 
     class Meta:
         model = CostCenter
         fields = ("code", "name", "department", "budget_owner")
         sequence = ("code", "name", "department", "budget_owner", "initiatives_count", "declared_monthly_cost",
-                    *ACTUAL_VS_PLAN)
+                    *ACTUAL_VS_PLAN, "cost_last_quarter_estimated")
 
     order_name = ordered_ignoring_case("name")
     order_department = ordered_ignoring_case("department__name")

@@ -381,11 +381,11 @@ class ReportCost:
 
 
 def report_cost(report: ValueReport) -> ReportCost:
-    """The cycle's total cost of ownership of the initiative.
+    """The cycle's total cost of ownership of the initiative: the sum of its InitiativeMonthlyTco rows in the cycle's
+    months, the figure its cost panel shows for them (start date, end and reported oversight hours included).
 
-    Actual when cost records exist for the initiative in the cycle's months (portfolio.costs: allocated roll-ups plus
-    oversight and maintenance, each labelled); estimated from the business case's monthly TCO x months only when there
-    are none.
+    Actual when cost records exist for the initiative in the cycle's months, else estimated; the business case's
+    monthly TCO x months only when the TCO has no month in the cycle (no cost data for the period yet).
     """
     cycle = report.cycle
     if hasattr(report, "tco_has_records"):  # annotated by report_detail_loaded
@@ -425,13 +425,21 @@ def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decima
 
 def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | None, months: int,
             case_tco_monthly: Callable[[], Decimal | None]) -> ReportCost:
-    """The rule of report_cost on plain figures; the business case is read only when there are no records."""
+    """The rule of report_cost on plain figures; the business case is read only when the TCO has no month in the
+    period. One TCO per initiative per month: the report costs what the initiative's cost panel says for the same
+    months, so value per dollar, its signals and the dashboard agree with it."""
+    if total is None:
+        return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL)
     if has_records:
         label = ACTUAL_COST_LABEL if not estimated else (
             f"{ACTUAL_COST_LABEL}; {format_money(estimated)} of it estimated from the business case (oversight or "
             "maintenance without records)")
-        return ReportCost(cents(total or Decimal(0)), False, label)
-    return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL)
+        return ReportCost(cents(total), False, label)
+    actual = cents(total) - cents(estimated or Decimal(0))
+    label = ESTIMATED_COST_LABEL if not actual else (
+        f"{ESTIMATED_COST_LABEL}; {format_money(actual)} of it actual (oversight hours reported, or oversight or "
+        "maintenance records)")
+    return ReportCost(cents(total), True, label)
 
 
 def kpis_in_reports(*, kpi_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -507,8 +515,8 @@ def kpi_row(kpi: KPI, *, actual: Decimal | None, stated_value: Decimal | None, e
 def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | None = None) -> ReportFigures:
     """Everything the report computes; `actuals` (kpi id -> value) overrides the stored actuals for a preview.
 
-    Value is the sum of the KPIs' money by kind (or the owner-stated report value), cost the quarter's actual TCO
-    from report_cost (estimated from the business case only without cost records); value per AI dollar = value /
+    Value is the sum of the KPIs' money by kind (or the owner-stated report value), cost the quarter's TCO
+    from report_cost (actual with cost records, else estimated); value per AI dollar = value /
     cost and cost per outcome = cost / outcomes, beside the approved business case's baseline cost per outcome (and
     its minimum viable scale: portfolio.selectors.approved_plan)."""
     entries: dict[int, KpiActual] = {a.kpi_id: a for a in report.actuals.all()}
@@ -742,9 +750,9 @@ def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) ->
     actual_rows: Iterable[Mapping[str, Any]] = KpiActual.objects.filter(report__in=reports).values(
         "report_id", "kpi_id", "actual", "stated_value", "evidence")
     entries = {(a["report_id"], a["kpi_id"]): a for a in actual_rows}
-    without_records = [row["initiative_id"] for row in rows if not row["tco_has_records"]]
+    without_tco = [row["initiative_id"] for row in rows if row["tco_total"] is None]
     cases = {case.initiative_id: case.tco_monthly for case in BusinessCase.objects.filter(
-        initiative_id__in=without_records).only("initiative_id", *TCO_FIELDS)} if without_records else {}
+        initiative_id__in=without_tco).only("initiative_id", *TCO_FIELDS)} if without_tco else {}
     report_url = url_pattern("reviews:report_detail")
     values: dict[int, ReportedValue] = {}
     for row in rows:

@@ -17,7 +17,14 @@ from django.urls import reverse
 from portfolio.choices import Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative, InitiativeMonthlyTco, MonthlyCost
-from tests.factories import BusinessCaseFactory, CostCenterFactory, InitiativeFactory, UserFactory, VendorFactory
+from tests.factories import (
+    BusinessCaseFactory,
+    CostCenterFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    UserFactory,
+    VendorFactory,
+)
 from tests.portfolio.tco_example import AUGUST, JULY, OCTOBER, SEPTEMBER, build_example
 
 pytestmark = pytest.mark.django_db
@@ -220,9 +227,11 @@ def test_department_list_compares_actual_with_the_business_cases(login, reviewer
     example.department.save()
     header, *body = csv_rows(login(reviewer).get(DEPARTMENTS_URL, {"_export": "csv"}))
     assert header == ["Name", "Code", "Head", "Initiatives", "Cost centers", "Declared monthly cost (USD)",
-                      "Actual 2026-Q3 (USD)", "Business cases 2026-Q3 (USD)", "Variance (USD)", "Variance (%)"]
+                      "TCO 2026-Q3 incl. estimates (USD)", "Business cases 2026-Q3 (USD)", "Variance (USD)",
+                      "Variance (%)", "TCO 2026-Q3 partly estimated"]
     # 8,000 + 1,000 against 3 x 2,450 (business case) + 2 x 500 (declared, no business case); the idea ran no month
-    assert body == [["Claims", "claims", "Hana Head", "3", "2", "2600.00", "9000.00", "8350.00", "650.00", "7.8"]]
+    assert body == [["Claims", "claims", "Hana Head", "3", "2", "2600.00", "9000.00", "8350.00", "650.00", "7.8",
+                     "Yes"]]
 
 
 def test_cost_center_list_compares_actual_with_the_business_cases(login, reviewer):
@@ -231,11 +240,35 @@ def test_cost_center_list_compares_actual_with_the_business_cases(login, reviewe
     example.run_center.save()
     header, *body = csv_rows(login(reviewer).get(COST_CENTERS_URL, {"_export": "csv", "sort": "code"}))
     assert header == ["Code", "Name", "Department", "Budget owner", "Initiatives", "Declared monthly cost (USD)",
-                      "Actual 2026-Q3 (USD)", "Business cases 2026-Q3 (USD)", "Variance (USD)", "Variance (%)"]
+                      "TCO 2026-Q3 incl. estimates (USD)", "Business cases 2026-Q3 (USD)", "Variance (USD)",
+                      "Variance (%)", "TCO 2026-Q3 partly estimated"]
     assert [r[:1] + r[3:4] + r[6:] for r in body] == [
-        ["CC-CLAIMS-PILOT", "", "1000.00", "1000.00", "0.00", "0.0"],
-        ["CC-CLAIMS-RUN", "Bo Budget", "8000.00", "7350.00", "650.00", "8.8"],
+        ["CC-CLAIMS-PILOT", "", "1000.00", "1000.00", "0.00", "0.0", "Yes"],
+        ["CC-CLAIMS-RUN", "Bo Budget", "8000.00", "7350.00", "650.00", "8.8", "Yes"],
     ]
+
+
+def test_department_tco_is_labelled_with_its_estimates_and_marked_where_partly_estimated(login, reviewer):
+    """The department page's quarter is TCO, business-case estimates included; the dashboard's department spend is
+    cost records only: the column says so, and marks * (the CSV: a column) the departments whose TCO is partly
+    estimated, as the dashboard marks an estimated cost."""
+    example = build_example()
+    legal = InitiativeFactory(department=DepartmentFactory(name="Legal"), stage=Stage.PRODUCTION,
+                              start_date=date(2026, 1, 1), declared_monthly_cost=D("0"))
+    for month in (JULY, AUGUST, SEPTEMBER):
+        MonthlyCost.objects.create(initiative=legal, month=month, category="inference", amount=D("100"))
+    tco_recompute()
+    client = login(reviewer)
+    header, *body = csv_rows(client.get(DEPARTMENTS_URL, {"_export": "csv", "sort": "name"}))
+    assert [(r[0], r[6], r[-1]) for r in body] == [("Claims", "9000.00", "Yes"), ("Legal", "300.00", "No")]
+    html = client.get(DEPARTMENTS_URL, {"sort": "name"}).content.decode()
+    assert "TCO 2026-Q3 incl. estimates (USD)" in html and "Actual 2026-Q3" not in html
+    assert re.search(r"\$9,000\.00<span title=\"partly estimated from business cases\">\*</span>", html)
+    assert re.search(r"\$300\.00</td>", html)
+    page = client.get(example.department.get_absolute_url()).content.decode()
+    assert "TCO 2026-Q3 incl. estimates" in page and "partly estimated from business cases" in page
+    assert "partly estimated" not in client.get(legal.department.get_absolute_url()).content.decode().split(
+        'id="actual-vs-plan"')[1].split("</div>\n</div>")[0]
 
 
 @pytest.mark.parametrize("url, sort", [(DEPARTMENTS_URL, "cost_variance"), (COST_CENTERS_URL, "cost_variance_pct"),
@@ -268,8 +301,8 @@ def test_department_page_shows_its_figures_and_each_initiatives(login, reviewer)
     assert figures == {"INV-0001": (D("8000"), D("7350"), D("650")), "INV-0002": (D("1000"), D("1000"), D("0")),
                        "INV-0003": (D("0"), D("0"), D("0"))}
     assert [c.header for c in table.columns][-4:] == [
-        "Actual 2026-Q3 (USD)", "Business case 2026-Q3 (USD)", "Variance (USD)", "Variance (%)"]
-    assert "Actual 2026-Q3 (USD)" in html and "Business cases 2026-Q3 (USD)" in html  # its cost centers' table
+        "TCO 2026-Q3 incl. estimates (USD)", "Business case 2026-Q3 (USD)", "Variance (USD)", "Variance (%)"]
+    assert "TCO 2026-Q3 incl. estimates (USD)" in html and "Business cases 2026-Q3 (USD)" in html  # cost centers
 
 
 def test_cost_center_page_shows_its_figures_and_each_initiatives(login, reviewer):

@@ -125,6 +125,38 @@ def test_a_report_without_cost_records_stays_estimated_from_the_business_case():
 
 
 @pytest.mark.django_db
+def test_a_report_without_cost_records_costs_the_tco_of_the_months_it_ran_with_its_reported_oversight():
+    """One TCO per initiative per month: the report, its value per dollar and the dashboard read the figure of the
+    initiative's cost panel, not the business case x the cycle's three months (a pilot started mid-quarter ran two)."""
+    from portfolio.calculations import Quarter
+    from reviews.selectors import quarter_values, report_detail_loaded
+
+    initiative = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 8, 15))
+    BusinessCaseFactory(initiative=initiative)  # $2,450 a month: 800 + 50 + 20 h x 65 + 300
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        _cost(None, month, "1")
+    tco_recompute()
+    report = ValueReportFactory(cycle=ReviewCycleFactory(name="2026-Q3"), initiative=initiative)
+    assert report_cost(report) == report_cost(report_detail_loaded().get(pk=report.pk))
+    assert (report_cost(report).amount, report_cost(report).estimated) == (D("4900.00"), True)
+
+    report.oversight_hours = D("30")  # 10 h a month x 65 in place of the case's 20 h
+    report.save()
+    draft = report_cost(report_detail_loaded().get(pk=report.pk))
+    report.status = ReportStatus.SUBMITTED
+    report.save()
+    from reviews.services import _oversight_changed
+
+    _oversight_changed(report)
+    submitted = report_cost(report_detail_loaded().get(pk=report.pk))
+    panel = initiative_tco_by_period(initiative_ids=[initiative.pk], start=date(2026, 7, 1), end=date(2026, 9, 1))
+    assert submitted.amount == draft.amount == panel[initiative.pk].total == D("3600.00")  # 2 x (850 + 650 + 300)
+    assert submitted.estimated is True and "$1,300.00 of it actual" in submitted.label
+    reported = quarter_values(quarter=Quarter(2026, 3), initiative_ids=[initiative.pk]).values[initiative.pk]
+    assert (reported.cost, reported.cost_is_actual) == (D("3600.00"), False)
+
+
+@pytest.mark.django_db
 def test_last_complete_month_and_quarter_ignore_the_current_month_and_unallocated_spend():
     initiative = InitiativeFactory()
     MonthlyCost.objects.create(initiative=None, month=date(2026, 10, 1), category="inference", amount=5)
@@ -174,3 +206,59 @@ def test_a_stage_change_or_business_case_edit_rebuilds_the_initiatives_rows(admi
     business_case_save(actor=admin_user, initiative=initiative, tco_inference=D("40"), tco_maintenance=D("2"))
     assert dict(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list("category", "amount")) == {
         "inference": D("40.00"), "maintenance": D("2.00")}
+
+
+def _kill(initiative, reviewer, *, on: datetime | None = None) -> None:
+    """Kill through the lifecycle, at `on` (default now): the audit trail is append-only, so the kill is made on the
+    clock the demo writes its history with rather than back-dated."""
+    from contextlib import nullcontext
+
+    from governance.services import initiative_transition
+    from tollgate.demo.clock import demo_clock
+
+    with demo_clock(on) if on is not None else nullcontext():
+        initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="No value.")
+
+
+def _months(initiative) -> list[date]:
+    return sorted(set(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list("month", flat=True)))
+
+
+@pytest.mark.django_db
+def test_killing_an_initiative_keeps_the_tco_of_the_months_it_ran(reviewer):
+    initiative = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 1, 10))
+    BusinessCaseFactory(initiative=initiative)
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        _cost(None, month, "1")  # the span the TCO covers; the initiative itself has no records
+    tco_recompute()
+    before = list(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list(
+        "month", "category", "amount", "actual").order_by("month", "category"))
+    assert len(_months(initiative)) == 3
+
+    _kill(initiative, reviewer)
+
+    assert list(InitiativeMonthlyTco.objects.filter(initiative=initiative).values_list(
+        "month", "category", "amount", "actual").order_by("month", "category")) == before
+
+
+@pytest.mark.django_db
+def test_an_ended_initiative_is_estimated_up_to_the_month_it_ended_in_and_not_after(reviewer):
+    killed = InitiativeFactory(stage=Stage.PRODUCTION, start_date=date(2026, 1, 10))
+    BusinessCaseFactory(initiative=killed)
+    rejected = InitiativeFactory(stage=Stage.REJECTED, start_date=date(2026, 1, 10))  # never ran
+    BusinessCaseFactory(initiative=rejected)
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        _cost(None, month, "1")
+    _cost(killed, date(2026, 9, 1), "40")  # a late invoice after the kill still counts: it is a record
+    tco_recompute()
+
+    _kill(killed, reviewer, on=datetime(2026, 8, 15, 12, tzinfo=UTC))
+
+    assert _months(killed) == [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
+    september = dict(InitiativeMonthlyTco.objects.filter(initiative=killed, month=date(2026, 9, 1)).values_list(
+        "category", "amount"))
+    assert september == {"inference": D("40.00"), "oversight": D("1300.00"), "maintenance": D("300.00")}
+    MonthlyCost.objects.filter(initiative=killed).delete()
+    tco_recompute()
+    assert _months(killed) == [date(2026, 7, 1), date(2026, 8, 1)]
+    assert _months(rejected) == []
