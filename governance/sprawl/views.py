@@ -229,10 +229,11 @@ class SprawlClusterDecideView(ObjectFromUrlMixin, PermissionRequiredMixin, View)
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         cluster = self.get_permission_object()
         form = SprawlReasonForm(request.POST)
-        form.is_valid()
         service = clusters.sprawl_cluster_confirm if self.decision == "confirm" else clusters.sprawl_cluster_dismiss
         try:
-            service(actor=request.user, cluster=cluster, reason=form.cleaned_data.get("reason", ""))
+            if not form.is_valid():  # a reason too long: refused, not decided without it
+                raise ValidationError([error for errors in form.errors.values() for error in errors])
+            service(actor=request.user, cluster=cluster, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
             context = view.get_context_data(object=cluster, decision_form=form, decision_errors=error.messages)

@@ -39,6 +39,7 @@ from tollgate.conditional import (
 from tollgate.roles import may
 from tollgate.schema import ETAG
 from tollgate.ui.errors import call_service
+from tollgate.ui.ids import record_id
 from tollgate.ui.tables import ignoring_case
 
 
@@ -226,7 +227,9 @@ class DuplicatePairDecisionViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mix
         body = serializers.DuplicatePairDecisionWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        found = Initiative.objects.in_bulk([data["initiative"], data["other"]])
+        # An id past the id columns' range (tollgate.ui.ids) is an id no initiative has; SQLite cannot be sent it.
+        found = Initiative.objects.in_bulk([pk for pk in (record_id(data["initiative"]), record_id(data["other"]))
+                                            if pk is not None])
         missing = {key: [f"No initiative with id {data[key]}."] for key in ("initiative", "other")
                    if data[key] not in found}
         if missing:

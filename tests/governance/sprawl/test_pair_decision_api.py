@@ -43,6 +43,8 @@ def test_create_then_replace_then_undo(api_client, reviewer, initiative, other_i
     ({"verdict": "perhaps"}, "verdict"),
     ({"other": "same"}, "other"),
     ({"other": 999_999}, "other"),
+    ({"other": 99999999999999999999}, "other"),  # past the 64-bit id column: an unknown id, not a 500
+    ({"initiative": 99999999999999999999}, "initiative"),
 ])
 def test_bad_input_is_a_400_naming_the_field(api_client, reviewer, initiative, other_initiative, change, field):
     api_client.force_authenticate(reviewer)

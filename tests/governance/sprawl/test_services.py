@@ -415,6 +415,19 @@ def test_ended_initiatives_are_left_out_of_clusters(trio, notes):
     assert active_ids(only()) == {a.pk, b.pk}
 
 
+def test_a_decision_reason_is_at_most_4000_characters(trio, notes, reviewer):
+    a, b, c = trio
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+    cluster = only()
+    for decide in (sprawl_cluster_confirm, sprawl_cluster_dismiss):
+        with pytest.raises(ValidationError, match="Keep the reason to 4000 characters"):
+            decide(actor=reviewer, cluster=cluster, reason="x" * 4001)
+    with pytest.raises(ValidationError, match="Keep the reason to 4000 characters"):
+        sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=c, reason="x" * 4001)
+    assert only().status == SprawlStatus.OPEN and active_ids(cluster) == {a.pk, b.pk, c.pk}
+    assert not events(AuditEvent.SPRAWL_CONFIRMED) and not events(AuditEvent.SPRAWL_DISMISSED)
+
+
 def test_what_a_run_found_adds_up_to_new_updated_and_unchanged(trio, notes, reviewer):
     a, b, c = trio
     d, e, f, g, h = InitiativeFactory.create_batch(5)

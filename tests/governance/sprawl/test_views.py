@@ -252,6 +252,14 @@ def test_confirm_and_dismiss_from_the_page(login, reviewer, cluster):
     assert "Confirmed by" in body and "Three tools" in body and 'id="decision-form"' not in body
 
 
+@pytest.mark.parametrize("action", ["sprawl_confirm", "sprawl_dismiss"])
+def test_a_page_decision_reason_over_4000_characters_is_refused(login, reviewer, cluster, action):
+    """The API capped the reason at 4,000 characters, the page did not: a 2 MB reason was stored and shown."""
+    response = login(reviewer).post(reverse(f"governance:{action}", args=[cluster.pk]), {"reason": "x" * 4001})
+    assert response.status_code == 400 and "at most 4000 characters" in response.content.decode()
+    assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.OPEN
+
+
 @pytest.mark.parametrize("second", ["sprawl_confirm", "sprawl_dismiss"])
 def test_deciding_a_cluster_decided_meanwhile_says_who_decided_it(login, reviewer, admin_user, cluster, second):
     login(reviewer).post(reverse("governance:sprawl_confirm", args=[cluster.pk]), {"reason": "Three tools"})
