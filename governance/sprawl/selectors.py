@@ -692,10 +692,17 @@ def sprawl_decided_pairs() -> list[tuple[int, int, bool, Any]]:
 
 def sprawl_constraints() -> Any:
     """Every decision on clusters and on possible-duplicate pairs as the next recomputation's must-link and
-    cannot-link constraints (the latest decision on a pair wins)."""
+    cannot-link constraints (the latest decision on a pair wins). A must-link holding a retired, rejected or killed
+    initiative is dropped: ended initiatives are left out of clusters, and such a link would chain the live
+    initiatives it was decided with into one group (its cannot-links stay, keeping its "not a duplicate" verdicts out
+    of the possible duplicates)."""
     from governance.sprawl.analysis import Constraints
 
-    return Constraints.from_decisions([*sprawl_decided_pairs(), *duplicate_pair_decisions()])
+    constraints = Constraints.from_decisions([*sprawl_decided_pairs(), *duplicate_pair_decisions()])
+    if not constraints.must:
+        return constraints
+    ended = set(Initiative.objects.filter(stage__in=ENDED_STAGES).values_list("pk", flat=True))
+    return replace(constraints, must=frozenset(p for p in constraints.must if not ended.intersection(p)))
 
 
 @dataclass(frozen=True)

@@ -498,10 +498,12 @@ class InitiativeDuplicatesView(ObjectFromUrlMixin, PermissionRequiredMixin, View
 def pair_decision_context(request: HttpRequest, initiative: Initiative, duplicates: list[Any], *,
                           back: str) -> dict[str, Any]:
     """What the possible-duplicates list needs for its "Duplicate of" / "Not a duplicate" controls: each candidate's
-    `can_decide` (only reviewers and administrators acting for neither initiative), the pairs decided "not a duplicate"
+    `can_decide` (only reviewers and administrators acting for neither initiative), `ended` (the one of the two
+    that ended: no verdict is offered), the pairs decided "not a duplicate"
     (hidden from the list, listed apart to undo) and where the forms come back to."""
     rows = [{"d": d, "can_decide": may(request.user, "governance.decide_duplicatepair",
-                                       pair_decisions.pair_of(initiative, d.initiative))} for d in duplicates]
+                                       pair_decisions.pair_of(initiative, d.initiative)),
+             "ended": pair_decisions.ended_in_pair(initiative, d.initiative)} for d in duplicates]
     not_duplicates = [{"decision": decision, "other": decision.initiative_b if decision.initiative_a_id ==
                        initiative.pk else decision.initiative_a,
                        "can_decide": may(request.user, "governance.decide_duplicatepair", decision)}

@@ -140,7 +140,9 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None,
     with transaction.atomic():
         _recompute_lock()
         summary.use_case_links_written = _use_case_suggestions_store(analysis.use_cases)
-        _clusters_reconcile(analysis.clusters, actor=actor, summary=summary)
+        live = getattr(analysis, "live_clusters", None)
+        found = analysis.clusters if live is None else live
+        _clusters_reconcile(found, actor=actor, summary=summary)
         if summary.created or summary.updated or summary.closed:
             signals_follow_sprawl()
     data_changed()
