@@ -415,6 +415,31 @@ def test_ended_initiatives_are_left_out_of_clusters(trio, notes):
     assert active_ids(only()) == {a.pk, b.pk}
 
 
+@pytest.mark.parametrize("decide", [sprawl_cluster_confirm, sprawl_cluster_dismiss])
+def test_an_ended_member_leaves_a_decided_cluster_and_its_spend_with_it(trio, notes, reviewer, decide):
+    """Open clusters lost ended members at the next recomputation, confirmed and dismissed ones kept them, their spend
+    still counted in the cluster's spend and saving."""
+    a, b, c = trio
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+    cluster = only()
+    decide(actor=reviewer, cluster=cluster, reason="Three teams pay for meeting notes")
+    c.stage = Stage.RETIRED
+    c.save()
+
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+
+    cluster.refresh_from_db()
+    assert cluster.status == decide.__name__.removeprefix("sprawl_cluster_").replace("confirm", "confirmed").replace(
+        "dismiss", "dismissed")
+    assert set(cluster.members.values_list("initiative_id", flat=True)) == {a.pk, b.pk}
+    assert cluster.monthly_spend == Decimal("4200.00")
+    [row] = LogEntry.objects.filter(additional_data__event=AuditEvent.SPRAWL_MEMBER_ENDED)
+    assert row.additional_data["initiatives"] == [c.pk]
+    assert row.changes_dict == {"members": [sorted([a.pk, b.pk, c.pk]), sorted([a.pk, b.pk])]}
+    sprawl_recompute(analysis=analysis())  # not found at all any more: it still follows its members' stages
+    assert events(AuditEvent.SPRAWL_MEMBER_ENDED) == 1
+
+
 def test_a_decision_reason_is_at_most_4000_characters(trio, notes, reviewer):
     a, b, c = trio
     sprawl_recompute(analysis=analysis(([a, b, c], None)))
