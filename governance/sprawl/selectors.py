@@ -534,11 +534,12 @@ class PossibleDuplicate:
 
 
 def _with_initiatives(duplicates: list[Any], decisions: dict[int, DuplicatePairDecision] | None = None,
-                      *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
+                      *, top: int = TOP_DUPLICATES, apart: Collection[int] = ()) -> list[PossibleDuplicate]:
     """The engine's duplicates with their initiatives (one deleted meanwhile is skipped), after the reviewers'
-    verdicts: those decided "not a duplicate" leave, those decided "duplicate of" come first (ranked or not)."""
+    verdicts: those decided "not a duplicate" leave, and so do those `apart` (cannot-linked by another decision:
+    a member removal, a dismissed cluster); those decided "duplicate of" come first (ranked or not)."""
     decisions = decisions or {}
-    hidden = {pk for pk, d in decisions.items() if not d.is_duplicate}
+    hidden = {pk for pk, d in decisions.items() if not d.is_duplicate} | set(apart)
     ranked = [d for d in duplicates if d.initiative_id not in hidden]
     ranked_ids = {d.initiative_id for d in ranked}
     pinned = sorted((pk for pk, d in decisions.items() if d.is_duplicate), key=lambda pk: (
@@ -564,18 +565,27 @@ def draft_possible_duplicates(
     top: int = TOP_DUPLICATES,
 ) -> list[PossibleDuplicate]:
     """The initiatives most likely doing the same job as a draft (an intake being filled in), best first. A draft of
-    an existing initiative (`exclude_id`) follows the reviewers' verdicts on its pairs."""
+    an existing initiative (`exclude_id`) follows the reviewers' decisions on its pairs as the recomputation and
+    `possible_duplicates` do: every pair they keep apart leaves (a "not a duplicate" verdict, a member removal, a
+    dismissed cluster)."""
     from governance.sprawl import analysis as engine
 
     decisions = pair_decisions_of(exclude_id) if exclude_id is not None else {}
+    apart = cannot_link_partners(exclude_id) if exclude_id is not None else set()
     vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
     model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
     # Ask for as many more as there are decided pairs: those the verdicts take out leave room for the next ones.
     duplicates = engine.draft_duplicates(
         name=name, description=description, vendor_names=vendor_names, model_names=model_names, category=category,
-        department_id=department_id, owner_id=owner_id, exclude_id=exclude_id, top=top + len(decisions),
+        department_id=department_id, owner_id=owner_id, exclude_id=exclude_id, top=top + len(set(decisions) | apart),
     )
-    return _with_initiatives(duplicates, decisions, top=top)
+    return _with_initiatives(duplicates, decisions, top=top, apart=apart)
+
+
+def cannot_link_partners(initiative_id: int) -> set[int]:
+    """The initiatives the reviewers' decisions keep apart from this one (`sprawl_constraints().cannot`): what the
+    recomputation leaves out of its possible duplicates."""
+    return {b if a == initiative_id else a for a, b in sprawl_constraints().cannot if initiative_id in (a, b)}
 
 
 def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Iterable[int] = (),
