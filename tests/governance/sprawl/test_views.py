@@ -17,6 +17,7 @@ from django.utils import timezone
 from governance.choices import SprawlConfidence, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeEmbedding, SprawlCluster, SprawlClusterMember, SprawlRun, TextEmbedding
 from governance.sprawl.analysis import Duplicate
+from governance.sprawl.services.clusters import sprawl_cluster_confirm
 from portfolio.choices import RunStatus, Stage
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
 from tests.governance.sprawl.factories import (
@@ -107,6 +108,20 @@ def test_cluster_list_counts_clusters_by_confidence_not_their_members(login, exe
     assert ">1 linked by reviewers</a>" in page.content.decode()
     page = client.get(reverse("governance:sprawl_list") + "?confidence=linked")
     assert [row.record.pk for row in page.context["table"].rows] == [likely[0].pk]
+
+
+def test_a_confirmed_possible_cluster_is_listed_under_the_default_filter_at_once(login, reviewer, executive):
+    """The dashboard counts a confirmed cluster whatever its confidence; the page's default "likely" filter hid a
+    confirmed "possible" one until the next recomputation relabelled it."""
+    [cluster] = make_clusters(1)
+    cluster.confidence = SprawlConfidence.POSSIBLE
+    cluster.save()
+    sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="Two contract tools in Legal")
+    client = login(executive)
+    for query in ("?status=confirmed", "?status=confirmed&confidence=likely"):
+        page = client.get(reverse("governance:sprawl_list") + query)
+        assert [row.record.pk for row in page.context["table"].rows] == [cluster.pk]
+        assert {tab["status"]: tab["count"] for tab in page.context["status_tabs"]}["confirmed"] == 1
 
 
 def test_cluster_list_says_what_the_last_run_found(login, executive):
