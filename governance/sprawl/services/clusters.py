@@ -98,7 +98,7 @@ def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Init
     member.save(update_fields=["removed", "removed_by", "removed_reason", "removed_at"])
     cluster_figures_refresh(locked)
     audit_event(locked, actor=actor, event=AuditEvent.SPRAWL_MEMBER_REMOVED,
-                changes={"removed": [str(initiative), None]}, reason=reason, initiative=initiative.pk)
+                changes={"removed": [None, str(initiative)]}, reason=reason, initiative=initiative.pk)
     signals_follow_sprawl()
     return member
 

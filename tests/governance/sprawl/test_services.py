@@ -440,6 +440,15 @@ def test_an_ended_member_leaves_a_decided_cluster_and_its_spend_with_it(trio, no
     assert events(AuditEvent.SPRAWL_MEMBER_ENDED) == 1
 
 
+def test_a_member_removal_is_audited_from_in_to_removed(trio, notes, reviewer):
+    """The trail read "removed: Call summaries → —", as if the removal had been undone."""
+    a, b, c = trio
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+    sprawl_member_remove(actor=reviewer, cluster=only(), initiative=c, reason="Sales calls only")
+    [row] = LogEntry.objects.filter(additional_data__event=AuditEvent.SPRAWL_MEMBER_REMOVED)
+    assert row.changes_dict == {"removed": [None, str(c)]}
+
+
 def test_a_decision_reason_is_at_most_4000_characters(trio, notes, reviewer):
     a, b, c = trio
     sprawl_recompute(analysis=analysis(([a, b, c], None)))
