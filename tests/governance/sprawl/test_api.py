@@ -161,6 +161,14 @@ def test_remove_member_through_the_api(api_client, reviewer, cluster, other_init
     assert SprawlCluster.objects.get(pk=cluster.pk).members.filter(removed=True).count() == 1
 
 
+def test_refusing_remove_member_names_the_removal(api_client, executive, cluster, other_initiative):
+    """The refusal said "You may not confirm or dismiss this sprawl cluster." to someone removing a member."""
+    api_client.force_authenticate(executive)
+    url = reverse("governance_api:sprawlcluster-remove-member", args=[cluster.pk])
+    response = api_client.post(url, {"initiative": other_initiative.pk, "reason": "x"}, format="json")
+    assert response.status_code == 403 and "remove a member of this sprawl cluster" in str(response.data)
+
+
 def test_run_is_queued_once(api_client, reviewer, django_capture_on_commit_callbacks):
     api_client.force_authenticate(reviewer)
     with django_capture_on_commit_callbacks(execute=False):
