@@ -558,16 +558,25 @@ class DuplicatePairDecideView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(back)
 
 
-class DuplicatePairUndoView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
-    """POST: withdraw a verdict on a possible-duplicate pair; the audit trail keeps it."""
+class DuplicatePairUndoView(PermissionRequiredMixin, View):
+    """POST: withdraw a verdict on a possible-duplicate pair; the audit trail keeps it. A verdict undone meanwhile (a
+    second tab, another reviewer) says so and goes back, where a bare 404 page said nothing."""
 
     permission_required = "governance.decide_duplicatepair"
     http_method_names = ["post"]
 
-    permission_model = DuplicatePairDecision
+    def get_permission_object(self) -> DuplicatePairDecision | None:
+        if not hasattr(self, "_decision"):
+            decision_id = record_id(str(self.kwargs["pk"]))
+            self._decision = DuplicatePairDecision.objects.select_related("initiative_a", "initiative_b").filter(
+                pk=decision_id).first() if decision_id is not None else None
+        return self._decision
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        decision: DuplicatePairDecision = self.get_permission_object()
+        decision = self.get_permission_object()
+        if decision is None:
+            messages.error(request, "This verdict was already undone (in another tab, or by another reviewer).")
+            return HttpResponseRedirect(_back(request, reverse("governance:sprawl_list")))
         back = _back(request, decision.initiative_a.get_absolute_url() + "#use-cases")
         try:
             pair_decisions.duplicate_pair_undo(actor=request_actor(request), decision=decision)

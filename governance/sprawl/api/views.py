@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -244,7 +245,10 @@ class DuplicatePairDecisionViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mix
                         status=200 if existed else 201)
 
     def destroy(self, request: Request, pk: int) -> Response:
-        decision = self.get_object()
+        try:
+            decision = self.get_object()
+        except Http404:  # undone meanwhile: say so, not "No DuplicatePairDecision matches the given query."
+            raise NotFound("This verdict was already undone, or never existed.") from None
         call_service(pair_decisions.duplicate_pair_undo, actor=request.user, decision=decision)
         return Response(status=204)
 

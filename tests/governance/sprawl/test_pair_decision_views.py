@@ -145,3 +145,19 @@ def test_a_pair_holding_an_ended_initiative_offers_no_verdict(request, login, re
     body = fragment(login(reviewer), initiative)
     assert candidate.name in body and 'value="duplicate"' not in body
     assert f"“{gone.name}” is killed" in body
+
+
+def test_undoing_a_verdict_undone_meanwhile_says_so(login, reviewer, initiative, candidate, api_client):
+    """A second tab's undo, or a second reviewer's, answered a bare 404 page (and the API a query's wording)."""
+    decision = duplicate_pair_decide(actor=reviewer, initiative=initiative, other=candidate,
+                                     verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
+    client = login(reviewer)
+    url = reverse("governance:duplicate_pair_undo", args=[decision.pk])
+    back = initiative.get_absolute_url()
+    assert client.post(url, {"next": back}).status_code == 302
+    response = client.post(url, {"next": back}, follow=True)
+    assert response.redirect_chain[0] == (back, 302)
+    assert "This verdict was already undone" in response.content.decode()
+    api_client.force_authenticate(reviewer)
+    response = api_client.delete(reverse("governance_api:duplicatepairdecision-detail", args=[decision.pk]))
+    assert response.status_code == 404 and "already undone" in str(response.data)
