@@ -123,6 +123,13 @@ def sprawl_clusters() -> QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]]
         "-estimated_saving", "-score", "pk")
 
 
+def sprawl_clusters_with_removed() -> QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]]:
+    """`sprawl_clusters` with the members reviewers took out, who did and when (`removed_members`), for the API."""
+    removed = (SprawlClusterMember.objects.filter(removed=True)
+               .select_related("initiative__department", "removed_by").order_by("initiative__name"))
+    return sprawl_clusters().prefetch_related(Prefetch("members", queryset=removed, to_attr="removed_members"))
+
+
 def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
     """Count, combined monthly spend and estimated saving of a (filtered) set of clusters, in one query."""
     totals = clusters.order_by().aggregate(

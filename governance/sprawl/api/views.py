@@ -103,7 +103,7 @@ class SprawlClusterViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.Retr
                            "track_record": "governance.view_sprawlcluster"}
 
     def get_queryset(self):
-        return sprawl_selectors.sprawl_clusters().select_related("decided_by")
+        return sprawl_selectors.sprawl_clusters_with_removed().select_related("decided_by")
 
     def _cluster_data(self, pk: int) -> dict:
         return serializers.SprawlClusterSerializer(self.get_queryset().get(pk=pk)).data
