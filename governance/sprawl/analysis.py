@@ -868,7 +868,7 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     # An initiative's own text is ranked with its stored embedding, as the recomputation reads it.
     stored = portfolio.vectors[excluded] if own is not None and own.purpose == item.purpose else None
     vector, distribution = _draft_distribution(item, catalogue, stored)
-    if own is None and float((portfolio.vectors @ vector).max()) < DRAFT_MIN_SIMILARITY:
+    if own is None and _reads_like_nothing(portfolio, vector):
         return []  # text that reads like nothing in the portfolio ("zzzz", "the"): the fused ranking would still rank
     draft = portfolio.scored.draft(item, vector, distribution[0], exclude=excluded)
     ranked = scoring.rank_draft_fused(portfolio.scored, draft, exclude=excluded, top=top, model=latest_pair_model())
@@ -880,14 +880,23 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     ) for j, score in ranked]
 
 
+def _reads_like_nothing(portfolio: PortfolioIndex, vector: np.ndarray) -> bool:
+    """Whether a draft's purpose is under DRAFT_MIN_SIMILARITY to every initiative: typed noise, not a purpose."""
+    return bool(len(portfolio.keys)) and float((portfolio.vectors @ vector).max()) < DRAFT_MIN_SIMILARITY
+
+
 def suggest_use_cases(*, name: str, description: str, vendor_names: list[str], model_names: list[str],
                       category: str) -> list[tuple[str, float]]:
-    """The likeliest use cases of a text, best first (at most 3)."""
+    """The likeliest use cases of a text, best first (at most 3); none for text that reads like nothing in the
+    portfolio (the possible duplicates' noise floor): the catalogue's distribution always names three jobs, so
+    "zzzz" was offered "Marketing video generation, 21%"."""
     if not (name or "").strip() and not (description or "").strip():
         return []
     index = catalogue_index()
     if not index.archetypes:
         return []
     item = _draft_item(name, description, vendor_names, model_names, category)
-    _, distribution = _draft_distribution(item, index)
+    vector, distribution = _draft_distribution(item, index)
+    if _reads_like_nothing(portfolio_index(index), vector):
+        return []
     return scoring.suggestions(distribution, index.codes)[0]

@@ -761,3 +761,12 @@ def test_the_live_confidence_of_a_group_an_ended_member_held_together():
     assert analysis._live_confidence(scoring.LIKELY, likely - 0.01, likely + 0.05, False, model) == scoring.POSSIBLE
     assert analysis._live_confidence(scoring.LIKELY, possible - 0.01, likely, False, model) is None
     assert analysis._live_confidence(scoring.POSSIBLE, possible - 0.01, possible + 0.01, False, model) is None
+
+
+def test_typed_noise_is_suggested_no_use_case(portfolio, embedder):
+    """The duplicates had a noise floor, the use-case suggestions none: "zzzz" was offered three arbitrary jobs."""
+    for noise in ("zzzz", "qwerty asdf", "\x00"):
+        assert analysis.suggest_use_cases(name=noise, description="", vendor_names=[], model_names=[],
+                                          category="") == [], noise
+    assert analysis.suggest_use_cases(name="Meeting minutes", description="Writes the minutes of our meetings.",
+                                      vendor_names=[], model_names=[], category="")
