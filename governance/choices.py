@@ -24,6 +24,7 @@ class AuditEvent(models.TextChoices):
     SPRAWL_DISMISSED = "sprawl_cluster_dismissed", "Sprawl cluster dismissed"
     SPRAWL_MEMBER_REMOVED = "sprawl_member_removed", "Sprawl cluster member removed"
     SPRAWL_MEMBER_JOINED = "sprawl_member_joined", "Sprawl cluster member joined"
+    SPRAWL_MEMBER_ENDED = "sprawl_member_ended", "Sprawl cluster member ended (retired, rejected or killed)"
     DUPLICATE_PAIR_DECIDED = "duplicate_pair_decided", "Possible duplicate decided"
     DUPLICATE_PAIR_UNDONE = "duplicate_pair_undone", "Possible duplicate decision undone"
     USE_CASES_SET = "use_cases_set", "Use cases set"

@@ -348,7 +348,7 @@ PERMISSION_ACTIONS: dict[str, str] = {
     "governance.kill_initiative": "kill this initiative",
     "governance.view_audittrail": "see the audit trail",
     "governance.view_reviewqueue": "see the review queue",
-    "governance.decide_sprawlcluster": "confirm or dismiss this sprawl cluster",
+    "governance.decide_sprawlcluster": "confirm, dismiss or remove a member of this sprawl cluster",
     "governance.recompute_sprawl": "recompute the sprawl clusters",
     "governance.check_sprawl": "check the sprawl detection against labels",
     "governance.decide_duplicatepair": "give a verdict on this pair of possible duplicates",

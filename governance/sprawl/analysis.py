@@ -83,6 +83,9 @@ class Analysis:
     pair_model: pairs.PairModel = pairs.SHIPPED
     encoder: str = calibration.MINILM.encoder  # whose calibration the pair model belongs to
     purpose_metric: str = calibration.MINILM.purpose_metric  # and the purpose metric its features were computed with
+    # The clusters as the recomputation stores them: retired, rejected and killed members left out, and the score,
+    # confidence and evidence those of the live members (None: `clusters`, e.g. an analysis a test builds).
+    live_clusters: list[Cluster] | None = None
 
 
 def archetype_of(use_case) -> scoring.Archetype:
@@ -530,29 +533,74 @@ def analyse_portfolio(*, top: int = 5, params: scoring.Params | None = None, con
     report(5)
     must = [(position[a], position[b]) for a, b in constraints.must if a in position and b in position]
     cannot = [(position[a], position[b]) for a, b in constraints.cannot if a in position and b in position]
-    found = []
+    found, live_found = [], []
     grouped = scoring.clusters(scored, model, must_link=must, cannot_link=cannot,
                                progress=_within(report, 5, 0.0, GROUPING_SHARE))
     linked = _must_links_inside([[keys[m] for m in result.members] for result in grouped], constraints)
     verdicts = _verdict_lines({pair for inside in linked for pair in inside})
+    ended = {position[key] for key in _ended_ids() if key in position}
+
+    def described(members: list[int], score: float, confidence: str, inside: set[tuple[int, int]]) -> Cluster:
+        shared = scored.distribution[members].prod(axis=0) if members else None
+        code = index.codes[int(np.argmax(shared))] if shared is not None and shared.max() > 1e-6 else None
+        if inside and confidence == scoring.LIKELY and score < model.threshold:
+            confidence = LINKED  # held together by reviewers' decisions, not by the detector's likelihood
+        lines = [verdicts[pair] for pair in sorted(inside) if pair in verdicts]
+        if len(lines) > MAX_VERDICT_LINES:
+            lines[MAX_VERDICT_LINES:] = [f"and {len(lines) - MAX_VERDICT_LINES} more “Duplicate of” verdicts"]
+        return Cluster(member_ids=[keys[m] for m in members], score=score, use_case_code=code, confidence=confidence,
+                       evidence=(*lines, *cluster_evidence(scored, members, names.get(code or ""), model)))
+
     explained = _within(report, 5, GROUPING_SHARE, 1 - GROUPING_SHARE)
     for k, result in enumerate(grouped):
         explained(k / len(grouped))
-        members = result.members
-        shared = scored.distribution[members].prod(axis=0) if members else None
-        code = index.codes[int(np.argmax(shared))] if shared is not None and shared.max() > 1e-6 else None
-        confidence = result.confidence
-        if linked[k] and confidence == scoring.LIKELY and result.score < model.threshold:
-            confidence = LINKED  # held together by reviewers' decisions, not by the detector's likelihood
-        lines = [verdicts[pair] for pair in sorted(linked[k]) if pair in verdicts]
-        if len(lines) > MAX_VERDICT_LINES:
-            lines[MAX_VERDICT_LINES:] = [f"and {len(lines) - MAX_VERDICT_LINES} more “Duplicate of” verdicts"]
-        found.append(Cluster(member_ids=[keys[m] for m in members], score=result.score, use_case_code=code,
-                             confidence=confidence,
-                             evidence=(*lines, *cluster_evidence(scored, members, names.get(code or ""), model))))
+        cluster = described(result.members, result.score, result.confidence, linked[k])
+        found.append(cluster)
+        live = [m for m in result.members if m not in ended]
+        if len(live) == len(result.members):
+            live_found.append(cluster)
+            continue
+        if len(live) < 2:
+            continue
+        inside = {(a, b) for a, b in linked[k] if position[a] not in ended and position[b] not in ended}
+        live_score = _mean_probability(scored, live, model)
+        confidence = _live_confidence(result.confidence, live_score, result.score, bool(inside), model)
+        if confidence is not None:
+            live_found.append(described(live, live_score, confidence, inside))
     use_cases = dict(zip(keys, scoring.suggestions(scored.distribution, index.codes), strict=True))
     return Analysis(clusters=found, duplicates=duplicates, use_cases=use_cases, pair_model=model,
-                    encoder=calibrated.encoder, purpose_metric=calibrated.purpose_metric)
+                    encoder=calibrated.encoder, purpose_metric=calibrated.purpose_metric, live_clusters=live_found)
+
+
+def _ended_ids() -> set[int]:
+    """Initiatives retired, rejected or killed: grouped with the rest (the detection's output keeps them), but left
+    out of the clusters the recomputation stores."""
+    from portfolio.choices import ENDED_STAGES
+    from portfolio.models import Initiative
+
+    return set(Initiative.objects.filter(stage__in=ENDED_STAGES).values_list("pk", flat=True))
+
+
+def _mean_probability(scored: scoring.Scored, members: list[int], model: pairs.PairModel) -> float:
+    """The members' average pair probability with each other, rounded as a found cluster's score is."""
+    index = np.asarray(members)
+    sub = np.asarray(scored.probability(index, index, model=model), dtype=np.float64)
+    size = len(members)
+    return round(float((sub.sum() - np.trace(sub)) / (size * (size - 1))), 4)
+
+
+def _live_confidence(found: str, live_score: float, found_score: float, linked: bool,
+                     model: pairs.PairModel) -> str | None:
+    """The confidence of a group's live members once its ended ones are left out (None: they are no group by
+    themselves). They keep the group's confidence when they score as well as it did or clear its bar; a likely group
+    that an ended member held together drops to linked (reviewers' links among the live ones), possible, or nothing."""
+    if found == scoring.POSSIBLE:
+        return scoring.POSSIBLE if live_score >= min(model.possible, found_score) else None
+    if live_score >= min(model.threshold, found_score):
+        return scoring.LIKELY
+    if linked:
+        return LINKED
+    return scoring.POSSIBLE if live_score >= model.possible else None
 
 
 # Possible duplicates of a draft: the portfolio index, kept in the process ------------------------------------------
@@ -820,7 +868,7 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     # An initiative's own text is ranked with its stored embedding, as the recomputation reads it.
     stored = portfolio.vectors[excluded] if own is not None and own.purpose == item.purpose else None
     vector, distribution = _draft_distribution(item, catalogue, stored)
-    if own is None and float((portfolio.vectors @ vector).max()) < DRAFT_MIN_SIMILARITY:
+    if own is None and _reads_like_nothing(portfolio, vector):
         return []  # text that reads like nothing in the portfolio ("zzzz", "the"): the fused ranking would still rank
     draft = portfolio.scored.draft(item, vector, distribution[0], exclude=excluded)
     ranked = scoring.rank_draft_fused(portfolio.scored, draft, exclude=excluded, top=top, model=latest_pair_model())
@@ -832,14 +880,23 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     ) for j, score in ranked]
 
 
+def _reads_like_nothing(portfolio: PortfolioIndex, vector: np.ndarray) -> bool:
+    """Whether a draft's purpose is under DRAFT_MIN_SIMILARITY to every initiative: typed noise, not a purpose."""
+    return bool(len(portfolio.keys)) and float((portfolio.vectors @ vector).max()) < DRAFT_MIN_SIMILARITY
+
+
 def suggest_use_cases(*, name: str, description: str, vendor_names: list[str], model_names: list[str],
                       category: str) -> list[tuple[str, float]]:
-    """The likeliest use cases of a text, best first (at most 3)."""
+    """The likeliest use cases of a text, best first (at most 3); none for text that reads like nothing in the
+    portfolio (the possible duplicates' noise floor): the catalogue's distribution always names three jobs, so
+    "zzzz" was offered "Marketing video generation, 21%"."""
     if not (name or "").strip() and not (description or "").strip():
         return []
     index = catalogue_index()
     if not index.archetypes:
         return []
     item = _draft_item(name, description, vendor_names, model_names, category)
-    _, distribution = _draft_distribution(item, index)
+    vector, distribution = _draft_distribution(item, index)
+    if _reads_like_nothing(portfolio_index(index), vector):
+        return []
     return scoring.suggestions(distribution, index.codes)[0]

@@ -22,7 +22,8 @@ class SprawlClusterFilterSet(ListFilterSet):
     status = django_filters.ChoiceFilter(choices=SprawlStatus.choices, empty_label="Any status")
     confidence = django_filters.ChoiceFilter(
         choices=SprawlConfidence.choices, empty_label="Any confidence", method="filter_confidence",
-        help_text="likely: the clusters shown as sprawl, the detector's likely ones and those reviewers linked.")
+        help_text="likely: the clusters shown as sprawl, the detector's likely ones and those reviewers linked, and "
+                  "every cluster a reviewer decided.")
     use_case = django_filters.ModelChoiceFilter(
         queryset=UseCase.objects.filter(clusters__isnull=False).distinct().order_by("name"), empty_label=ANY)
     department = django_filters.ModelChoiceFilter(
@@ -36,8 +37,12 @@ class SprawlClusterFilterSet(ListFilterSet):
         fields = ("status", "confidence", "use_case", "department", "q")
 
     def filter_confidence(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Likely clusters come with those reviewers linked (held together by their decisions): both are sprawl."""
-        return queryset.filter(confidence__in=SPRAWL_CONFIDENCES if value == SprawlConfidence.LIKELY else [value])
+        """Likely clusters come with those reviewers linked (held together by their decisions): both are sprawl. So
+        does every decided cluster: a "possible" one a reviewer confirmed is sprawl on the dashboard at once, and
+        the page's default filter hid it until the next recomputation relabelled it."""
+        if value == SprawlConfidence.LIKELY:
+            return queryset.filter(Q(confidence__in=SPRAWL_CONFIDENCES) | ~Q(status=SprawlStatus.OPEN))
+        return queryset.filter(confidence=value)
 
     def filter_department(self, queryset: QuerySet, name: str, value: Department) -> QuerySet:
         ids = SprawlClusterMember.objects.filter(removed=False, initiative__department=value).values("cluster_id")

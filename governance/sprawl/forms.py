@@ -9,13 +9,14 @@ from django import forms
 
 from governance.choices import DuplicateVerdict
 from governance.models import UseCase
+from governance.sprawl.services.clusters import REASON_MAX
 from portfolio.models import Initiative
 
 
 class SprawlReasonForm(forms.Form):
     """The reason of a cluster decision or a member removal; the service says when one is required."""
 
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+    reason = forms.CharField(required=False, max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="Kept in the audit trail with the decision.")
 
 
@@ -25,7 +26,7 @@ class SprawlMemberRemoveForm(forms.Form):
     initiative = forms.ModelChoiceField(queryset=Initiative.objects.all(), widget=forms.HiddenInput,
                                         error_messages={"required": "Say which member to remove.",
                                                         "invalid_choice": "That initiative does not exist."})
-    reason = forms.CharField(required=False, max_length=4000)
+    reason = forms.CharField(required=False, max_length=REASON_MAX)
 
 
 class InitiativeUseCasesForm(forms.Form):

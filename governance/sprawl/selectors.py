@@ -123,6 +123,13 @@ def sprawl_clusters() -> QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]]
         "-estimated_saving", "-score", "pk")
 
 
+def sprawl_clusters_with_removed() -> QuerySet[WithAnnotations[SprawlCluster, ClusterCounts]]:
+    """`sprawl_clusters` with the members reviewers took out, who did and when (`removed_members`), for the API."""
+    removed = (SprawlClusterMember.objects.filter(removed=True)
+               .select_related("initiative__department", "removed_by").order_by("initiative__name"))
+    return sprawl_clusters().prefetch_related(Prefetch("members", queryset=removed, to_attr="removed_members"))
+
+
 def sprawl_cluster_totals(clusters: QuerySet[SprawlCluster]) -> dict[str, Any]:
     """Count, combined monthly spend and estimated saving of a (filtered) set of clusters, in one query."""
     totals = clusters.order_by().aggregate(
@@ -266,33 +273,38 @@ class PairVerdicts:
 def sprawl_track_record() -> tuple[list[TrackRecord], PairVerdicts]:
     """The detector's record in this company, from its reviewers' decisions: per confidence (likely, then possible),
     the decided clusters and the share of their proposed pairs that were right; and the verdicts on possible-duplicate
-    pairs. A company's own precision, beside the figures measured on labelled inventories (README). Two queries."""
+    pairs. A company's own precision, beside the figures measured on labelled inventories (README). A confirmed
+    cluster's pair a reviewer marked "not a duplicate" after the confirmation is not right: the latest decision on a
+    pair wins. Three queries."""
     rows = (SprawlClusterMember.objects
             .filter(cluster__status__in=[SprawlStatus.CONFIRMED, SprawlStatus.DISMISSED])
             .values_list("cluster_id", "cluster__status", "cluster__confidence", "cluster__decided_at", "created_at",
-                         "removed")
-            .order_by("cluster_id"))
-    clusters: dict[int, tuple[str, str, list[bool]]] = {}
-    for cluster_id, status, confidence, decided_at, joined_at, removed in rows:
-        entry = clusters.setdefault(cluster_id, (status, confidence, []))
+                         "removed", "initiative_id")
+            .order_by("cluster_id", "initiative_id"))
+    apart = dict(((a, b), when) for a, b, same, when in duplicate_pair_decisions() if not same)
+    clusters: dict[int, tuple[str, str, Any, list[tuple[int, bool]]]] = {}
+    for cluster_id, status, confidence, decided_at, joined_at, removed, initiative_id in rows:
+        entry = clusters.setdefault(cluster_id, (status, confidence, decided_at, []))
         if status == SprawlStatus.CONFIRMED and decided_at is not None and joined_at > decided_at:
             continue  # joined after the confirmation: not part of what was decided
-        entry[2].append(removed)
+        entry[3].append((initiative_id, removed))
     # The detector's record: clusters reviewers linked themselves say nothing of it.
     records: dict[str, TrackRecord] = {confidence: TrackRecord(confidence=confidence)
                                        for confidence in (SprawlConfidence.LIKELY, SprawlConfidence.POSSIBLE)}
-    for status, confidence, members in clusters.values():
+    for status, confidence, decided_at, members in clusters.values():
         if confidence not in records:
             continue
         record = records[confidence]
         proposed = len(members)
-        kept = members.count(False) if status == SprawlStatus.CONFIRMED else 0
+        kept = [i for i, removed in members if not removed] if status == SprawlStatus.CONFIRMED else []
+        right = [(a, b) for n, a in enumerate(kept) for b in kept[n + 1:]
+                 if (a, b) not in apart or (decided_at is not None and apart[(a, b)] <= decided_at)]
         record.decided += 1
         record.pairs += proposed * (proposed - 1) // 2
-        record.right += kept * (kept - 1) // 2
+        record.right += len(right)
         if status == SprawlStatus.DISMISSED:
             record.dismissed += 1
-        elif kept == proposed:
+        elif len(kept) == proposed:
             record.confirmed_whole += 1
         else:
             record.confirmed_trimmed += 1
@@ -529,11 +541,12 @@ class PossibleDuplicate:
 
 
 def _with_initiatives(duplicates: list[Any], decisions: dict[int, DuplicatePairDecision] | None = None,
-                      *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
+                      *, top: int = TOP_DUPLICATES, apart: Collection[int] = ()) -> list[PossibleDuplicate]:
     """The engine's duplicates with their initiatives (one deleted meanwhile is skipped), after the reviewers'
-    verdicts: those decided "not a duplicate" leave, those decided "duplicate of" come first (ranked or not)."""
+    verdicts: those decided "not a duplicate" leave, and so do those `apart` (cannot-linked by another decision:
+    a member removal, a dismissed cluster); those decided "duplicate of" come first (ranked or not)."""
     decisions = decisions or {}
-    hidden = {pk for pk, d in decisions.items() if not d.is_duplicate}
+    hidden = {pk for pk, d in decisions.items() if not d.is_duplicate} | set(apart)
     ranked = [d for d in duplicates if d.initiative_id not in hidden]
     ranked_ids = {d.initiative_id for d in ranked}
     pinned = sorted((pk for pk, d in decisions.items() if d.is_duplicate), key=lambda pk: (
@@ -559,18 +572,27 @@ def draft_possible_duplicates(
     top: int = TOP_DUPLICATES,
 ) -> list[PossibleDuplicate]:
     """The initiatives most likely doing the same job as a draft (an intake being filled in), best first. A draft of
-    an existing initiative (`exclude_id`) follows the reviewers' verdicts on its pairs."""
+    an existing initiative (`exclude_id`) follows the reviewers' decisions on its pairs as the recomputation and
+    `possible_duplicates` do: every pair they keep apart leaves (a "not a duplicate" verdict, a member removal, a
+    dismissed cluster)."""
     from governance.sprawl import analysis as engine
 
     decisions = pair_decisions_of(exclude_id) if exclude_id is not None else {}
+    apart = cannot_link_partners(exclude_id) if exclude_id is not None else set()
     vendor_names = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("name", flat=True))
     model_names = list(AIModel.objects.filter(pk__in=list(model_ids)).values_list("name", flat=True))
     # Ask for as many more as there are decided pairs: those the verdicts take out leave room for the next ones.
     duplicates = engine.draft_duplicates(
         name=name, description=description, vendor_names=vendor_names, model_names=model_names, category=category,
-        department_id=department_id, owner_id=owner_id, exclude_id=exclude_id, top=top + len(decisions),
+        department_id=department_id, owner_id=owner_id, exclude_id=exclude_id, top=top + len(set(decisions) | apart),
     )
-    return _with_initiatives(duplicates, decisions, top=top)
+    return _with_initiatives(duplicates, decisions, top=top, apart=apart)
+
+
+def cannot_link_partners(initiative_id: int) -> set[int]:
+    """The initiatives the reviewers' decisions keep apart from this one (`sprawl_constraints().cannot`): what the
+    recomputation leaves out of its possible duplicates."""
+    return {b if a == initiative_id else a for a, b in sprawl_constraints().cannot if initiative_id in (a, b)}
 
 
 def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Iterable[int] = (),
@@ -692,10 +714,17 @@ def sprawl_decided_pairs() -> list[tuple[int, int, bool, Any]]:
 
 def sprawl_constraints() -> Any:
     """Every decision on clusters and on possible-duplicate pairs as the next recomputation's must-link and
-    cannot-link constraints (the latest decision on a pair wins)."""
+    cannot-link constraints (the latest decision on a pair wins). A must-link holding a retired, rejected or killed
+    initiative is dropped: ended initiatives are left out of clusters, and such a link would chain the live
+    initiatives it was decided with into one group (its cannot-links stay, keeping its "not a duplicate" verdicts out
+    of the possible duplicates)."""
     from governance.sprawl.analysis import Constraints
 
-    return Constraints.from_decisions([*sprawl_decided_pairs(), *duplicate_pair_decisions()])
+    constraints = Constraints.from_decisions([*sprawl_decided_pairs(), *duplicate_pair_decisions()])
+    if not constraints.must:
+        return constraints
+    ended = set(Initiative.objects.filter(stage__in=ENDED_STAGES).values_list("pk", flat=True))
+    return replace(constraints, must=frozenset(p for p in constraints.must if not ended.intersection(p)))
 
 
 @dataclass(frozen=True)

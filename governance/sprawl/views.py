@@ -229,10 +229,11 @@ class SprawlClusterDecideView(ObjectFromUrlMixin, PermissionRequiredMixin, View)
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         cluster = self.get_permission_object()
         form = SprawlReasonForm(request.POST)
-        form.is_valid()
         service = clusters.sprawl_cluster_confirm if self.decision == "confirm" else clusters.sprawl_cluster_dismiss
         try:
-            service(actor=request.user, cluster=cluster, reason=form.cleaned_data.get("reason", ""))
+            if not form.is_valid():  # a reason too long: refused, not decided without it
+                raise ValidationError([error for errors in form.errors.values() for error in errors])
+            service(actor=request.user, cluster=cluster, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             view = SprawlClusterDetailView(request=request, kwargs={"pk": cluster.pk}, object=cluster)
             context = view.get_context_data(object=cluster, decision_form=form, decision_errors=error.messages)
@@ -497,10 +498,12 @@ class InitiativeDuplicatesView(ObjectFromUrlMixin, PermissionRequiredMixin, View
 def pair_decision_context(request: HttpRequest, initiative: Initiative, duplicates: list[Any], *,
                           back: str) -> dict[str, Any]:
     """What the possible-duplicates list needs for its "Duplicate of" / "Not a duplicate" controls: each candidate's
-    `can_decide` (only reviewers and administrators acting for neither initiative), the pairs decided "not a duplicate"
+    `can_decide` (only reviewers and administrators acting for neither initiative), `ended` (the one of the two
+    that ended: no verdict is offered), the pairs decided "not a duplicate"
     (hidden from the list, listed apart to undo) and where the forms come back to."""
     rows = [{"d": d, "can_decide": may(request.user, "governance.decide_duplicatepair",
-                                       pair_decisions.pair_of(initiative, d.initiative))} for d in duplicates]
+                                       pair_decisions.pair_of(initiative, d.initiative)),
+             "ended": pair_decisions.ended_in_pair(initiative, d.initiative)} for d in duplicates]
     not_duplicates = [{"decision": decision, "other": decision.initiative_b if decision.initiative_a_id ==
                        initiative.pk else decision.initiative_a,
                        "can_decide": may(request.user, "governance.decide_duplicatepair", decision)}
@@ -555,16 +558,25 @@ class DuplicatePairDecideView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(back)
 
 
-class DuplicatePairUndoView(ObjectFromUrlMixin, PermissionRequiredMixin, View):
-    """POST: withdraw a verdict on a possible-duplicate pair; the audit trail keeps it."""
+class DuplicatePairUndoView(PermissionRequiredMixin, View):
+    """POST: withdraw a verdict on a possible-duplicate pair; the audit trail keeps it. A verdict undone meanwhile (a
+    second tab, another reviewer) says so and goes back, where a bare 404 page said nothing."""
 
     permission_required = "governance.decide_duplicatepair"
     http_method_names = ["post"]
 
-    permission_model = DuplicatePairDecision
+    def get_permission_object(self) -> DuplicatePairDecision | None:
+        if not hasattr(self, "_decision"):
+            decision_id = record_id(str(self.kwargs["pk"]))
+            self._decision = DuplicatePairDecision.objects.select_related("initiative_a", "initiative_b").filter(
+                pk=decision_id).first() if decision_id is not None else None
+        return self._decision
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        decision: DuplicatePairDecision = self.get_permission_object()
+        decision = self.get_permission_object()
+        if decision is None:
+            messages.error(request, "This verdict was already undone (in another tab, or by another reviewer).")
+            return HttpResponseRedirect(_back(request, reverse("governance:sprawl_list")))
         back = _back(request, decision.initiative_a.get_absolute_url() + "#use-cases")
         try:
             pair_decisions.duplicate_pair_undo(actor=request_actor(request), decision=decision)

@@ -78,10 +78,12 @@ def sprawl_detect(users: dict[str, Actor], *, decide: bool) -> None:
 
 
 def sprawl_counts() -> SprawlCounts:
-    """For load_demo's summary: clusters found, still open, their monthly spend and estimated saving."""
+    """For load_demo's summary: clusters found, still open, and the open ones' monthly spend and estimated saving (a
+    dismissed cluster saves nothing, a confirmed one is counted as decided, not as open)."""
+    open_ = Q(status=SprawlStatus.OPEN)
     totals = SprawlCluster.objects.aggregate(
-        clusters=Count("pk"), open=Count("pk", filter=Q(status=SprawlStatus.OPEN)),
-        spend=Sum("monthly_spend"), saving=Sum("estimated_saving"),
+        clusters=Count("pk"), open=Count("pk", filter=open_),
+        spend=Sum("monthly_spend", filter=open_), saving=Sum("estimated_saving", filter=open_),
     )
     cents = Decimal("0.01")
     return SprawlCounts(totals["clusters"], totals["open"], (totals["spend"] or Decimal("0")).quantize(cents),

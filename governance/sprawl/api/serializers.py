@@ -8,7 +8,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.choices import DuplicateVerdict
-from governance.models import DuplicatePairDecision, SprawlCluster, SprawlLabelCheck, SprawlRun, UseCase
+from governance.models import (
+    DuplicatePairDecision,
+    SprawlCluster,
+    SprawlClusterMember,
+    SprawlLabelCheck,
+    SprawlRun,
+    UseCase,
+)
 from governance.sprawl.selectors import right_elsewhere
 from governance.sprawl.services.label_checks import label_check_steps
 from governance.sprawl.services.recompute import recompute_steps
@@ -69,13 +76,25 @@ class SprawlMemberSerializer(serializers.Serializer):
         "placed it with members a reviewer had already confirmed.")
 
 
+class SprawlRemovedMemberSerializer(SprawlMemberSerializer):
+    """A member a reviewer took out of the cluster: who, when and why (the cluster's page shows the same)."""
+
+    removed_by = serializers.SerializerMethodField()
+    removed_at = serializers.DateTimeField()
+
+    def get_removed_by(self, member: SprawlClusterMember) -> str | None:
+        return person_name(member.removed_by) or None
+
+
 class SprawlClusterSerializer(ModelSerializer):
-    """A cluster with its active members (`members`) and the saving with its stated basis."""
+    """A cluster with its active members (`members`), the members reviewers took out (`removed_members`: the API
+    listed none, though the page shows who removed them and why), and the saving with its stated basis."""
 
     # A cluster whose members share no one use case strongly enough has none.
     use_case: serializers.SlugRelatedField[UseCase] = serializers.SlugRelatedField(slug_field="code", read_only=True,
                                                                                     allow_null=True)
     members = SprawlMemberSerializer(source="active_members", many=True, read_only=True)
+    removed_members = SprawlRemovedMemberSerializer(many=True, read_only=True)
     decided_by = serializers.SerializerMethodField()
     evidence = serializers.ListField(child=serializers.CharField(), read_only=True,
                                      help_text="Why the members look like one job, in words.")
@@ -87,8 +106,8 @@ class SprawlClusterSerializer(ModelSerializer):
     class Meta:
         model = SprawlCluster
         fields = ["id", "title", "status", "confidence", "score", "right_elsewhere", "use_case", "evidence", "members",
-                  "monthly_spend", "estimated_saving", "saving_basis", "decision_reason", "decided_by", "decided_at",
-                  "first_seen_at", "last_seen_at"]
+                  "removed_members", "monthly_spend", "estimated_saving", "saving_basis", "decision_reason",
+                  "decided_by", "decided_at", "first_seen_at", "last_seen_at"]
 
     def get_decided_by(self, cluster: SprawlCluster) -> str | None:
         return person_name(cluster.decided_by) or None

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,6 +40,7 @@ from tollgate.conditional import (
 from tollgate.roles import may
 from tollgate.schema import ETAG
 from tollgate.ui.errors import call_service
+from tollgate.ui.ids import record_id
 from tollgate.ui.tables import ignoring_case
 
 
@@ -101,7 +103,7 @@ class SprawlClusterViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.Retr
                            "track_record": "governance.view_sprawlcluster"}
 
     def get_queryset(self):
-        return sprawl_selectors.sprawl_clusters().select_related("decided_by")
+        return sprawl_selectors.sprawl_clusters_with_removed().select_related("decided_by")
 
     def _cluster_data(self, pk: int) -> dict:
         return serializers.SprawlClusterSerializer(self.get_queryset().get(pk=pk)).data
@@ -226,7 +228,9 @@ class DuplicatePairDecisionViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mix
         body = serializers.DuplicatePairDecisionWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        found = Initiative.objects.in_bulk([data["initiative"], data["other"]])
+        # An id past the id columns' range (tollgate.ui.ids) is an id no initiative has; SQLite cannot be sent it.
+        found = Initiative.objects.in_bulk([pk for pk in (record_id(data["initiative"]), record_id(data["other"]))
+                                            if pk is not None])
         missing = {key: [f"No initiative with id {data[key]}."] for key in ("initiative", "other")
                    if data[key] not in found}
         if missing:
@@ -241,7 +245,10 @@ class DuplicatePairDecisionViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mix
                         status=200 if existed else 201)
 
     def destroy(self, request: Request, pk: int) -> Response:
-        decision = self.get_object()
+        try:
+            decision = self.get_object()
+        except Http404:  # undone meanwhile: say so, not "No DuplicatePairDecision matches the given query."
+            raise NotFound("This verdict was already undone, or never existed.") from None
         call_service(pair_decisions.duplicate_pair_undo, actor=request.user, decision=decision)
         return Response(status=204)
 

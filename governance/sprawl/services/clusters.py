@@ -16,6 +16,17 @@ from portfolio.models import Initiative
 from tollgate.audit import audit_event
 from tollgate.roles import may
 
+# The longest reason of a cluster decision or a member removal (the forms and the API say the same): a reason is
+# read on the cluster's page and in the audit trail, and an unbounded one made both megabytes.
+REASON_MAX = 4000
+
+
+def _reason_checked(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": [f"Keep the reason to {REASON_MAX} characters (it has {len(reason)})."]})
+    return reason
+
 
 def _decision_text(cluster: SprawlCluster) -> str:
     """"confirmed by Rita Reviewer on 2026-12-07 14:02": who decided, for whoever tries again from a stale page."""
@@ -36,7 +47,7 @@ def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: 
     if locked.status != SprawlStatus.OPEN:
         raise ValidationError(f"“{locked}” is already {_decision_text(locked)}; only open clusters are confirmed or "
                               "dismissed.")
-    reason = (reason or "").strip()
+    reason = _reason_checked(reason)
     if status == SprawlStatus.DISMISSED and not reason:
         raise ValidationError({"reason": ["Give a written reason to dismiss the cluster."]})
     locked.status = status
@@ -78,7 +89,7 @@ def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Init
     member = SprawlClusterMember.objects.filter(cluster=locked, initiative=initiative).first()
     if member is None or member.removed:
         raise ValidationError({"initiative": [f"{initiative} is not an active member of “{locked}”."]})
-    reason = (reason or "").strip()
+    reason = _reason_checked(reason)
     if not reason:
         raise ValidationError({"reason": ["Give a written reason to remove a member."]})
     if locked.members.filter(removed=False).count() <= 2:
@@ -87,7 +98,7 @@ def sprawl_member_remove(*, actor: Any, cluster: SprawlCluster, initiative: Init
     member.save(update_fields=["removed", "removed_by", "removed_reason", "removed_at"])
     cluster_figures_refresh(locked)
     audit_event(locked, actor=actor, event=AuditEvent.SPRAWL_MEMBER_REMOVED,
-                changes={"removed": [str(initiative), None]}, reason=reason, initiative=initiative.pk)
+                changes={"removed": [None, str(initiative)]}, reason=reason, initiative=initiative.pk)
     signals_follow_sprawl()
     return member
 

@@ -14,8 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.choices import AuditEvent, DuplicateVerdict
-from governance.models import DuplicatePairDecision
+from governance.choices import AuditEvent, DuplicateVerdict, SprawlStatus
+from governance.models import DuplicatePairDecision, SprawlCluster
+from portfolio.choices import ENDED_STAGES
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
 from tollgate.roles import may
@@ -37,12 +38,47 @@ def _refuse_unless_may(actor: Any, pair: DuplicatePairDecision, verb: str) -> No
             "administrator who owns neither and is delegate for neither may.")
 
 
+def ended_in_pair(initiative: Initiative, other: Initiative) -> Initiative | None:
+    """The one of the two that is retired, rejected or killed, if any: ended initiatives are left out of clusters, so
+    a verdict on their pairs would only chain live initiatives together; the page offers none."""
+    return next((i for i in (initiative, other) if i.stage in ENDED_STAGES), None)
+
+
+def _cluster_holding(initiative: Initiative, other: Initiative, status: str) -> SprawlCluster | None:
+    """A cluster of `status` holding both as active members."""
+    return (SprawlCluster.objects.filter(status=status, members__initiative=initiative, members__removed=False)
+            .filter(members__initiative=other, members__removed=False).select_related("decided_by").first())
+
+
+def _refuse_contradiction(initiative: Initiative, other: Initiative, verdict: str) -> None:
+    """A verdict is refused where it would contradict a cluster decision on the same two: one decision per pair, the
+    cluster's, until a reviewer changes that cluster (removes a member of a confirmed one)."""
+    if (ended := ended_in_pair(initiative, other)) is not None:
+        field = "initiative" if ended.pk == initiative.pk else "other"
+        raise ValidationError({field: [f"“{ended}” is {ended.get_stage_display().lower()}: ended initiatives are "
+                                       "left out of sprawl clusters, so its pairs take no verdict."]})
+    if verdict == DuplicateVerdict.NOT_DUPLICATE:
+        cluster = _cluster_holding(initiative, other, SprawlStatus.CONFIRMED)
+        if cluster is not None:
+            raise ValidationError(f"“{initiative}” and “{other}” are both in the confirmed sprawl cluster "
+                                  f"“{cluster}”: remove one of them from it first (on the cluster's page, with the "
+                                  "reason), then mark the pair not a duplicate.")
+    else:
+        cluster = _cluster_holding(initiative, other, SprawlStatus.DISMISSED)
+        if cluster is not None:
+            raise ValidationError(f"“{initiative}” and “{other}” are both in the sprawl cluster “{cluster}”, which "
+                                  "was dismissed: a dismissed cluster's members are not sprawl of each other, and "
+                                  "that decision is not overturned pair by pair.")
+
+
 @transaction.atomic
 def duplicate_pair_decide(*, actor: Any, initiative: Initiative, other: Initiative, verdict: str,
                           reason: str = "") -> DuplicatePairDecision:
     """Record (or replace) the verdict on the pair, with a short written reason either way: "duplicate of" holds the
     two in one cluster (its evidence quotes the verdict), "not a duplicate" hides the candidate from the initiative's
-    possible duplicates and keeps the two apart in every cluster; a later reviewer reads why."""
+    possible duplicates and keeps the two apart in every cluster; a later reviewer reads why. Refused on a pair
+    holding an ended initiative, on "not a duplicate" for two members of a confirmed cluster and on "duplicate of"
+    for two members of a dismissed one (the cluster's decision stands until a reviewer changes the cluster)."""
     if verdict not in DuplicateVerdict.values:
         raise ValidationError({"verdict": [f"“{verdict}” is not a verdict: use one of "
                                            f"{', '.join(DuplicateVerdict.values)}."]})
@@ -50,6 +86,7 @@ def duplicate_pair_decide(*, actor: Any, initiative: Initiative, other: Initiati
         raise ValidationError({"other": ["An initiative is not a possible duplicate of itself: choose another one."]})
     pair = pair_of(initiative, other)
     _refuse_unless_may(actor, pair, "decide")
+    _refuse_contradiction(initiative, other, verdict)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say in a few words why they do different jobs."

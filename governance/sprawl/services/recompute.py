@@ -140,7 +140,9 @@ def sprawl_recompute(*, actor: Any = None, analysis: Any = None,
     with transaction.atomic():
         _recompute_lock()
         summary.use_case_links_written = _use_case_suggestions_store(analysis.use_cases)
-        _clusters_reconcile(analysis.clusters, actor=actor, summary=summary)
+        live = getattr(analysis, "live_clusters", None)
+        found = analysis.clusters if live is None else live
+        _clusters_reconcile(found, actor=actor, summary=summary)
         if summary.created or summary.updated or summary.closed:
             signals_follow_sprawl()
     data_changed()
@@ -164,6 +166,7 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
     computed = [(set(c.member_ids) & alive, c) for c in found]
     computed = [(ids, c) for ids, c in computed if len(ids) >= 2]
     summary.clusters_found = len(computed)
+    _decided_clusters_drop_ended(alive, actor=actor)
     stored = list(SprawlCluster.objects.select_for_update().prefetch_related("members"))
     member_rows = {cluster.pk: {m.initiative_id: m for m in cluster.members.all()} for cluster in stored}
     active = {cluster.pk: {i for i, m in member_rows[cluster.pk].items() if not m.removed} for cluster in stored}
@@ -241,6 +244,28 @@ def _clusters_reconcile(found: list[Any], *, actor: Any, summary: RecomputeSumma
                     members=sorted(active[cluster.pk]), title=cluster.title)
         cluster.delete()
         summary.closed += 1
+
+
+def _decided_clusters_drop_ended(alive: set[int], *, actor: Any) -> None:
+    """Confirmed and dismissed clusters lose their members that ended (retired, rejected, killed) as open ones do:
+    an ended initiative no longer spends, so its spend leaves the cluster's spend and saving. A confirmed cluster left
+    with one live member stays confirmed (the consolidation it asked for happened), its saving nothing."""
+    from governance.sprawl.selectors import member_costs
+
+    decided = SprawlCluster.objects.select_for_update().exclude(status=SprawlStatus.OPEN).prefetch_related("members")
+    for cluster in decided:
+        members = list(cluster.members.all())
+        ended = sorted(m.initiative_id for m in members if not m.removed and m.initiative_id not in alive)
+        if not ended:
+            continue
+        before = sorted(m.initiative_id for m in members if not m.removed)
+        SprawlClusterMember.objects.filter(cluster=cluster, initiative_id__in=ended).delete()
+        remaining = set(before) - set(ended)
+        for key, value in _cluster_figures(cluster, remaining, member_costs(remaining)).items():
+            setattr(cluster, key, value)
+        cluster.save(update_fields=["monthly_spend", "estimated_saving", "saving_basis", "updated_at"])
+        audit_event(cluster, actor=actor, event=AuditEvent.SPRAWL_MEMBER_ENDED,
+                    changes={"members": [before, sorted(remaining)]}, initiatives=ended)
 
 
 def _cluster_create(ids: set[int], *, score: Decimal, use_case: UseCase | None, costs: dict[int, Any], now: Any,

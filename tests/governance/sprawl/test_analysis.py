@@ -698,3 +698,75 @@ def test_a_cluster_only_duplicate_verdicts_hold_together_says_so_and_is_not_call
     assert stored.get_absolute_url() in listed and 'id="confidence-linked"' in listed
     page = client.get(stored.get_absolute_url()).content.decode()
     assert "Linked by reviewers" in page and "A likely cluster" not in page and "E marked a duplicate of D" in page
+
+
+def test_verdicts_holding_an_ended_initiative_chain_no_live_ones_together(portfolio, embedder, reviewer):
+    """A "duplicate of" with an initiative later killed linked the live ones it was decided with into one stored
+    cluster, labelled "linked by reviewers"; the must-links of an ended initiative are dropped."""
+    from governance.choices import DuplicateVerdict, SprawlConfidence
+    from governance.models import SprawlCluster
+    from governance.sprawl.selectors import sprawl_constraints
+    from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+    from governance.sprawl.services.recompute import sprawl_recompute
+    from portfolio.choices import Stage
+
+    killed = portfolio["E"]
+    for other in (portfolio["A"], portfolio["C"]):
+        duplicate_pair_decide(actor=reviewer, initiative=other, other=killed, verdict=DuplicateVerdict.DUPLICATE,
+                              reason="Same job.")
+    killed.stage = Stage.KILLED
+    killed.save()
+    assert sprawl_constraints().must == frozenset()
+
+    sprawl_recompute()
+    stored = [{m.initiative_id for m in c.members.all()} for c in SprawlCluster.objects.all()]
+    assert not any({portfolio["A"].pk, portfolio["C"].pk} <= members for members in stored)
+    assert not SprawlCluster.objects.filter(confidence=SprawlConfidence.LINKED).exists()
+    assert not any("marked a duplicate" in line for c in SprawlCluster.objects.all() for line in c.evidence)
+
+
+def test_a_stored_clusters_score_and_evidence_are_its_live_members(portfolio, embedder):
+    """The detection groups ended initiatives with the rest (its output is unchanged); the cluster the recomputation
+    stores is scored and described over its live members only."""
+    from governance.models import SprawlCluster
+    from governance.sprawl.services.recompute import sprawl_recompute
+    from portfolio.choices import Stage
+
+    retired = InitiativeFactory(external_id="F", name="Teams meeting minutes", stage=Stage.RETIRED,
+                                department=portfolio["C"].department,
+                                description="Transcribes our Teams meetings and writes minutes with action items.")
+    ids = {portfolio[k].pk for k in "CD"}
+    result = analysis.analyse_portfolio()
+    [group] = [c for c in result.clusters if ids <= set(c.member_ids)]
+    assert retired.pk in group.member_ids  # the detection's output keeps it
+    [live] = [c for c in result.live_clusters or [] if ids <= set(c.member_ids)]
+    assert set(live.member_ids) == ids
+    scored = scoring.score_items(analysis._items(analysis._initiatives()), analysis.purpose_vectors(
+        analysis._items(analysis._initiatives())), analysis.catalogue_index())
+    position = {item.key: n for n, item in enumerate(scored.items)}
+    expected = analysis._mean_probability(scored, sorted(position[i] for i in ids), result.pair_model)
+    assert live.score == expected != group.score
+
+    sprawl_recompute(analysis=result)
+    stored = SprawlCluster.objects.get(members__initiative=portfolio["C"])
+    assert float(stored.score) == round(live.score, 3)
+    assert list(stored.evidence) == list(live.evidence)
+
+
+def test_the_live_confidence_of_a_group_an_ended_member_held_together():
+    model = pairs.SHIPPED
+    likely, possible = model.threshold, model.possible
+    assert analysis._live_confidence(scoring.LIKELY, likely + 0.01, likely + 0.05, False, model) == scoring.LIKELY
+    assert analysis._live_confidence(scoring.LIKELY, likely - 0.01, likely + 0.05, True, model) == analysis.LINKED
+    assert analysis._live_confidence(scoring.LIKELY, likely - 0.01, likely + 0.05, False, model) == scoring.POSSIBLE
+    assert analysis._live_confidence(scoring.LIKELY, possible - 0.01, likely, False, model) is None
+    assert analysis._live_confidence(scoring.POSSIBLE, possible - 0.01, possible + 0.01, False, model) is None
+
+
+def test_typed_noise_is_suggested_no_use_case(portfolio, embedder):
+    """The duplicates had a noise floor, the use-case suggestions none: "zzzz" was offered three arbitrary jobs."""
+    for noise in ("zzzz", "qwerty asdf", "\x00"):
+        assert analysis.suggest_use_cases(name=noise, description="", vendor_names=[], model_names=[],
+                                          category="") == [], noise
+    assert analysis.suggest_use_cases(name="Meeting minutes", description="Writes the minutes of our meetings.",
+                                      vendor_names=[], model_names=[], category="")

@@ -159,6 +159,19 @@ def test_remove_member_through_the_api(api_client, reviewer, cluster, other_init
     assert response.status_code == 200
     assert other_initiative.pk not in [m["initiative"] for m in response.data["members"]]
     assert SprawlCluster.objects.get(pk=cluster.pk).members.filter(removed=True).count() == 1
+    # Who took it out, when and why, as the cluster's page shows: the API listed no removed member at all.
+    [removed] = api_client.get(reverse("governance_api:sprawlcluster-detail", args=[cluster.pk])).data[
+        "removed_members"]
+    assert removed["initiative"] == other_initiative.pk and removed["removed"] is True
+    assert removed["removed_reason"] == "Different job" and removed["removed_by"] and removed["removed_at"]
+
+
+def test_refusing_remove_member_names_the_removal(api_client, executive, cluster, other_initiative):
+    """The refusal said "You may not confirm or dismiss this sprawl cluster." to someone removing a member."""
+    api_client.force_authenticate(executive)
+    url = reverse("governance_api:sprawlcluster-remove-member", args=[cluster.pk])
+    response = api_client.post(url, {"initiative": other_initiative.pk, "reason": "x"}, format="json")
+    assert response.status_code == 403 and "remove a member of this sprawl cluster" in str(response.data)
 
 
 def test_run_is_queued_once(api_client, reviewer, django_capture_on_commit_callbacks):

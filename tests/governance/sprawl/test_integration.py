@@ -70,6 +70,10 @@ def test_demo_company_shows_sprawl_clusters_with_their_saving(demo):
 
     counts = sprawl_counts()
     assert counts.clusters >= 6 and counts.estimated_saving > 0
+    # The summary's spend and saving are the open clusters' (a dismissed cluster's saving was counted too).
+    open_clusters = SprawlCluster.objects.filter(status=SprawlStatus.OPEN)
+    assert counts.estimated_saving == sum(c.estimated_saving for c in open_clusters)
+    assert counts.monthly_spend == sum(c.monthly_spend for c in open_clusters)
     clusters = list(SprawlCluster.objects.prefetch_related("members__initiative__department"))
     with_saving = [c for c in clusters if c.estimated_saving > 0]
     assert len(with_saving) >= 6 and all("saving of" in c.saving_basis for c in with_saving)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from governance.choices import AuditEvent
 from governance.models import DuplicatePairDecision
 from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+from portfolio.choices import Stage
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,8 @@ def test_create_then_replace_then_undo(api_client, reviewer, initiative, other_i
     ({"verdict": "perhaps"}, "verdict"),
     ({"other": "same"}, "other"),
     ({"other": 999_999}, "other"),
+    ({"other": 99999999999999999999}, "other"),  # past the 64-bit id column: an unknown id, not a 500
+    ({"initiative": 99999999999999999999}, "initiative"),
 ])
 def test_bad_input_is_a_400_naming_the_field(api_client, reviewer, initiative, other_initiative, change, field):
     api_client.force_authenticate(reviewer)
@@ -100,3 +103,13 @@ def test_the_schema_has_the_endpoints(api_client, reviewer):
     assert set(paths["/api/governance/duplicate-pair-decisions/{id}/"]) >= {"get", "delete"}
     params = {p["name"] for p in paths["/api/governance/duplicate-pair-decisions/"]["get"]["parameters"]}
     assert {"initiative", "verdict", "since"} <= params
+
+
+def test_a_verdict_on_an_ended_initiative_is_a_400_naming_it(api_client, reviewer, initiative, other_initiative):
+    other_initiative.stage = Stage.REJECTED
+    other_initiative.save()
+    api_client.force_authenticate(reviewer)
+    response = api_client.post(reverse(LIST), {"initiative": initiative.pk, "other": other_initiative.pk,
+                                               "verdict": "duplicate", "reason": "Same job."}, format="json")
+    assert response.status_code == 400 and "rejected" in str(response.data["other"]), response.data
+    assert not DuplicatePairDecision.objects.exists()

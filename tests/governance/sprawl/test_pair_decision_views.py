@@ -11,6 +11,7 @@ from governance.choices import DuplicateVerdict
 from governance.models import DuplicatePairDecision
 from governance.sprawl.analysis import Duplicate
 from governance.sprawl.services.pair_decisions import duplicate_pair_decide
+from portfolio.choices import Stage
 from tests.factories import InitiativeFactory
 from tests.governance.sprawl.factories import SprawlClusterFactory
 
@@ -133,3 +134,30 @@ def test_the_possible_duplicates_api_follows_the_verdicts(api_client, reviewer, 
     api_client.force_authenticate(reviewer)
     data = api_client.get(reverse("governance_api:possible_duplicates", args=[initiative.pk])).json()
     assert [(d["initiative"], d["verdict"]) for d in data] == [(other_initiative.pk, "duplicate")]
+
+
+@pytest.mark.parametrize("ended", ["initiative", "candidate"])
+def test_a_pair_holding_an_ended_initiative_offers_no_verdict(request, login, reviewer, initiative, candidate, ended):
+    """The service refuses a verdict on an ended initiative's pairs; the page says so instead of offering buttons."""
+    gone = request.getfixturevalue(ended)
+    gone.stage = Stage.KILLED
+    gone.save()
+    body = fragment(login(reviewer), initiative)
+    assert candidate.name in body and 'value="duplicate"' not in body
+    assert f"“{gone.name}” is killed" in body
+
+
+def test_undoing_a_verdict_undone_meanwhile_says_so(login, reviewer, initiative, candidate, api_client):
+    """A second tab's undo, or a second reviewer's, answered a bare 404 page (and the API a query's wording)."""
+    decision = duplicate_pair_decide(actor=reviewer, initiative=initiative, other=candidate,
+                                     verdict=DuplicateVerdict.DUPLICATE, reason="Same job.")
+    client = login(reviewer)
+    url = reverse("governance:duplicate_pair_undo", args=[decision.pk])
+    back = initiative.get_absolute_url()
+    assert client.post(url, {"next": back}).status_code == 302
+    response = client.post(url, {"next": back}, follow=True)
+    assert response.redirect_chain[0] == (back, 302)
+    assert "This verdict was already undone" in response.content.decode()
+    api_client.force_authenticate(reviewer)
+    response = api_client.delete(reverse("governance_api:duplicatepairdecision-detail", args=[decision.pk]))
+    assert response.status_code == 404 and "already undone" in str(response.data)

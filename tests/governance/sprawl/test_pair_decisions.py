@@ -12,8 +12,11 @@ from governance.choices import AuditEvent, DuplicateVerdict
 from governance.models import DuplicatePairDecision
 from governance.sprawl import selectors
 from governance.sprawl.analysis import Duplicate
+from governance.sprawl.services.clusters import sprawl_cluster_confirm, sprawl_cluster_dismiss, sprawl_member_remove
 from governance.sprawl.services.pair_decisions import duplicate_pair_decide, duplicate_pair_undo
+from portfolio.choices import Stage
 from tests.factories import InitiativeFactory, UserFactory
+from tests.governance.sprawl.factories import SprawlClusterFactory
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +179,47 @@ def test_a_draft_of_a_new_initiative_is_not_filtered(reviewer, engine, initiativ
     listed = selectors.draft_possible_duplicates(name="Notes", description="Meeting notes")
     assert [d.initiative for d in listed] == [other_initiative]
     assert selectors.draft_possible_duplicates(name="Notes", description="", exclude_id=initiative.pk) == []
+
+
+# Verdicts that would contradict a stage or a cluster decision --------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", [Stage.KILLED, Stage.RETIRED, Stage.REJECTED])
+@pytest.mark.parametrize("verdict", [DUP, NOT])
+def test_a_verdict_on_a_pair_holding_an_ended_initiative_is_refused(reviewer, initiative, other_initiative, stage,
+                                                                    verdict):
+    """Ended initiatives are left out of clusters: a "duplicate of" with one chained the live initiatives it was
+    decided with into one cluster."""
+    other_initiative.stage = stage
+    other_initiative.save()
+    with pytest.raises(ValidationError) as refused:
+        duplicate_pair_decide(actor=reviewer, initiative=initiative, other=other_initiative, verdict=verdict,
+                              reason="Same job.")
+    assert "other" in refused.value.message_dict and str(other_initiative) in str(refused.value)
+    with pytest.raises(ValidationError, match="initiative"):
+        duplicate_pair_decide(actor=reviewer, initiative=other_initiative, other=initiative, verdict=verdict,
+                              reason="Same job.")
+    assert not DuplicatePairDecision.objects.exists() and not trail(AuditEvent.DUPLICATE_PAIR_DECIDED)
+
+
+def test_not_a_duplicate_inside_a_confirmed_cluster_is_refused_until_a_member_is_removed(reviewer, admin_user):
+    a, b, c = InitiativeFactory.create_batch(3)
+    cluster = SprawlClusterFactory(initiatives=[a, b, c])
+    sprawl_cluster_confirm(actor=admin_user, cluster=cluster)
+    with pytest.raises(ValidationError, match="remove one of them from it first"):
+        duplicate_pair_decide(actor=reviewer, initiative=a, other=b, verdict=NOT, reason="Different data.")
+    assert not DuplicatePairDecision.objects.exists()
+    duplicate_pair_decide(actor=reviewer, initiative=a, other=b, verdict=DUP, reason="Same job.")  # agrees: taken
+    sprawl_member_remove(actor=admin_user, cluster=cluster, initiative=b, reason="Scores home, not motor, fraud.")
+    decision = duplicate_pair_decide(actor=reviewer, initiative=a, other=b, verdict=NOT, reason="Different data.")
+    assert decision.verdict == NOT
+
+
+def test_duplicate_of_inside_a_dismissed_cluster_is_refused(reviewer, admin_user):
+    a, b = InitiativeFactory.create_batch(2)
+    cluster = SprawlClusterFactory(initiatives=[a, b])
+    sprawl_cluster_dismiss(actor=admin_user, cluster=cluster, reason="A deliberate bake-off.")
+    with pytest.raises(ValidationError, match="dismissed"):
+        duplicate_pair_decide(actor=reviewer, initiative=b, other=a, verdict=DUP, reason="Same job.")
+    assert not DuplicatePairDecision.objects.exists()
+    assert duplicate_pair_decide(actor=reviewer, initiative=b, other=a, verdict=NOT, reason="Bake-off.").verdict == NOT

@@ -4,12 +4,14 @@ criterion, and engine results mapped onto initiatives."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from governance.choices import DuplicateVerdict, SprawlConfidence, UseCaseOrigin
-from governance.models import SprawlRun
+from governance.models import DuplicatePairDecision, SprawlRun
 from governance.sprawl.analysis import Duplicate
 from governance.sprawl.engine import pairs
 from governance.sprawl.selectors import (
@@ -96,10 +98,11 @@ def test_possible_duplicates_say_which_open_or_confirmed_cluster_already_holds_b
         shared = clusters_shared_with(this.pk, [c.pk for c in candidates])
     assert shared == {beside.pk: [open_cluster, confirmed], confirmed_too.pk: [confirmed]}
 
+    # A member taken out of a cluster with this one, and a dismissed cluster's other member, are kept apart from it
+    # by the recomputation and possible_duplicates alike: the page leaves them out too.
     listed = initiative_possible_duplicates(this)
     assert [(d.initiative, d.clusters) for d in listed] == [
-        (beside, (open_cluster, confirmed)), (confirmed_too, (confirmed,)), (taken_out, ()), (dismissed, ()),
-        (alone, ())]
+        (beside, (open_cluster, confirmed)), (confirmed_too, (confirmed,)), (alone, ())]
     # Once this initiative leaves the open cluster, the two no longer share it.
     sprawl_member_remove(actor=reviewer, cluster=open_cluster, initiative=this, reason="Another job.")
     assert clusters_shared_with(this.pk, [beside.pk]) == {beside.pk: [confirmed]}
@@ -238,7 +241,7 @@ def test_track_record_counts_the_proposed_pairs_reviewers_found_right(reviewer, 
     duplicate_pair_decide(actor=reviewer, initiative=a, other=c, verdict=DuplicateVerdict.NOT_DUPLICATE,
                           reason="Another audience")
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         (likely, possible), verdicts = sprawl_track_record()
 
     assert (likely.confidence, likely.decided, likely.confirmed_whole, likely.confirmed_trimmed,
@@ -248,6 +251,22 @@ def test_track_record_counts_the_proposed_pairs_reviewers_found_right(reviewer, 
     assert likely.interval == (0.118, 0.769)  # five pairs say little: Wilson's 95% interval
     assert (possible.decided, possible.right, possible.pairs, possible.precision) == (1, 1, 1, 1.0)
     assert (verdicts.duplicate, verdicts.not_duplicate, verdicts.total) == (1, 1, 2)
+
+
+def test_a_confirmed_pair_later_marked_not_a_duplicate_is_not_counted_right(reviewer, admin_user):
+    """The latest decision on a pair wins: a pair of a confirmed cluster that a reviewer marks "not a duplicate"
+    afterwards (once one of them left the cluster, or as recorded before such verdicts were refused) is wrong."""
+    a, b, c = InitiativeFactory.create_batch(3)
+    cluster = SprawlClusterFactory(initiatives=[a, b, c])
+    sprawl_cluster_confirm(actor=admin_user, cluster=cluster)
+    DuplicatePairDecision.objects.create(initiative_a=min(a, b, key=lambda i: i.pk),
+                                         initiative_b=max(a, b, key=lambda i: i.pk),
+                                         verdict=DuplicateVerdict.NOT_DUPLICATE, reason="Different data.",
+                                         decided_by=reviewer, decided_at=timezone.now() + timedelta(minutes=1))
+
+    (likely, _), _ = sprawl_track_record()
+
+    assert (likely.decided, likely.pairs, likely.right) == (1, 3, 2)
 
 
 def test_track_record_before_any_decision_has_no_share(reviewer):

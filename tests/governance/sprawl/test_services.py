@@ -415,6 +415,53 @@ def test_ended_initiatives_are_left_out_of_clusters(trio, notes):
     assert active_ids(only()) == {a.pk, b.pk}
 
 
+@pytest.mark.parametrize("decide", [sprawl_cluster_confirm, sprawl_cluster_dismiss])
+def test_an_ended_member_leaves_a_decided_cluster_and_its_spend_with_it(trio, notes, reviewer, decide):
+    """Open clusters lost ended members at the next recomputation, confirmed and dismissed ones kept them, their spend
+    still counted in the cluster's spend and saving."""
+    a, b, c = trio
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+    cluster = only()
+    decide(actor=reviewer, cluster=cluster, reason="Three teams pay for meeting notes")
+    c.stage = Stage.RETIRED
+    c.save()
+
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+
+    cluster.refresh_from_db()
+    assert cluster.status == decide.__name__.removeprefix("sprawl_cluster_").replace("confirm", "confirmed").replace(
+        "dismiss", "dismissed")
+    assert set(cluster.members.values_list("initiative_id", flat=True)) == {a.pk, b.pk}
+    assert cluster.monthly_spend == Decimal("4200.00")
+    [row] = LogEntry.objects.filter(additional_data__event=AuditEvent.SPRAWL_MEMBER_ENDED)
+    assert row.additional_data["initiatives"] == [c.pk]
+    assert row.changes_dict == {"members": [sorted([a.pk, b.pk, c.pk]), sorted([a.pk, b.pk])]}
+    sprawl_recompute(analysis=analysis())  # not found at all any more: it still follows its members' stages
+    assert events(AuditEvent.SPRAWL_MEMBER_ENDED) == 1
+
+
+def test_a_member_removal_is_audited_from_in_to_removed(trio, notes, reviewer):
+    """The trail read "removed: Call summaries → —", as if the removal had been undone."""
+    a, b, c = trio
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+    sprawl_member_remove(actor=reviewer, cluster=only(), initiative=c, reason="Sales calls only")
+    [row] = LogEntry.objects.filter(additional_data__event=AuditEvent.SPRAWL_MEMBER_REMOVED)
+    assert row.changes_dict == {"removed": [None, str(c)]}
+
+
+def test_a_decision_reason_is_at_most_4000_characters(trio, notes, reviewer):
+    a, b, c = trio
+    sprawl_recompute(analysis=analysis(([a, b, c], None)))
+    cluster = only()
+    for decide in (sprawl_cluster_confirm, sprawl_cluster_dismiss):
+        with pytest.raises(ValidationError, match="Keep the reason to 4000 characters"):
+            decide(actor=reviewer, cluster=cluster, reason="x" * 4001)
+    with pytest.raises(ValidationError, match="Keep the reason to 4000 characters"):
+        sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=c, reason="x" * 4001)
+    assert only().status == SprawlStatus.OPEN and active_ids(cluster) == {a.pk, b.pk, c.pk}
+    assert not events(AuditEvent.SPRAWL_CONFIRMED) and not events(AuditEvent.SPRAWL_DISMISSED)
+
+
 def test_what_a_run_found_adds_up_to_new_updated_and_unchanged(trio, notes, reviewer):
     a, b, c = trio
     d, e, f, g, h = InitiativeFactory.create_batch(5)

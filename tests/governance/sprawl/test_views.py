@@ -17,6 +17,7 @@ from django.utils import timezone
 from governance.choices import SprawlConfidence, SprawlStatus, UseCaseOrigin
 from governance.models import InitiativeEmbedding, SprawlCluster, SprawlClusterMember, SprawlRun, TextEmbedding
 from governance.sprawl.analysis import Duplicate
+from governance.sprawl.services.clusters import sprawl_cluster_confirm
 from portfolio.choices import RunStatus, Stage
 from tests.factories import DepartmentFactory, InitiativeFactory, VendorFactory
 from tests.governance.sprawl.factories import (
@@ -107,6 +108,20 @@ def test_cluster_list_counts_clusters_by_confidence_not_their_members(login, exe
     assert ">1 linked by reviewers</a>" in page.content.decode()
     page = client.get(reverse("governance:sprawl_list") + "?confidence=linked")
     assert [row.record.pk for row in page.context["table"].rows] == [likely[0].pk]
+
+
+def test_a_confirmed_possible_cluster_is_listed_under_the_default_filter_at_once(login, reviewer, executive):
+    """The dashboard counts a confirmed cluster whatever its confidence; the page's default "likely" filter hid a
+    confirmed "possible" one until the next recomputation relabelled it."""
+    [cluster] = make_clusters(1)
+    cluster.confidence = SprawlConfidence.POSSIBLE
+    cluster.save()
+    sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="Two contract tools in Legal")
+    client = login(executive)
+    for query in ("?status=confirmed", "?status=confirmed&confidence=likely"):
+        page = client.get(reverse("governance:sprawl_list") + query)
+        assert [row.record.pk for row in page.context["table"].rows] == [cluster.pk]
+        assert {tab["status"]: tab["count"] for tab in page.context["status_tabs"]}["confirmed"] == 1
 
 
 def test_cluster_list_says_what_the_last_run_found(login, executive):
@@ -250,6 +265,14 @@ def test_confirm_and_dismiss_from_the_page(login, reviewer, cluster):
     assert response.status_code == 302
     body = client.get(cluster.get_absolute_url()).content.decode()
     assert "Confirmed by" in body and "Three tools" in body and 'id="decision-form"' not in body
+
+
+@pytest.mark.parametrize("action", ["sprawl_confirm", "sprawl_dismiss"])
+def test_a_page_decision_reason_over_4000_characters_is_refused(login, reviewer, cluster, action):
+    """The API capped the reason at 4,000 characters, the page did not: a 2 MB reason was stored and shown."""
+    response = login(reviewer).post(reverse(f"governance:{action}", args=[cluster.pk]), {"reason": "x" * 4001})
+    assert response.status_code == 400 and "at most 4000 characters" in response.content.decode()
+    assert SprawlCluster.objects.get(pk=cluster.pk).status == SprawlStatus.OPEN
 
 
 @pytest.mark.parametrize("second", ["sprawl_confirm", "sprawl_dismiss"])
