@@ -255,7 +255,8 @@ class RunWriter:
         return values if self.staging is None else (*values, self.staging.part)
 
     def _cost_values(self, row: CostRow) -> tuple[Any, ...]:
-        self._check_date(row.charge_date, row.location)
+        if not (row.billed_in_period and row.charge_date < self.period.end):  # a correction of an earlier month
+            self._check_date(row.charge_date, row.location)
         currency = (row.currency or "").strip().upper()
         amount = record_amount(row.amount)
         converted = self.converter.to_reporting(row.amount, currency, row.charge_date, row.location)

@@ -216,6 +216,40 @@ def test_a_file_over_the_configured_limit_is_refused(source, settings, tmp_path)
     assert CostRecord.objects.count() == 0
 
 
+def test_a_correction_of_an_earlier_month_is_booked_to_the_month_it_is_billed_in(source, search, tmp_path):
+    """June's export holds a correction of a May charge (ChargeClass Correction, billed in June) and a line billed in
+    July: the run replaces June with June's billing, the correction included, and leaves May and July alone."""
+    AllocationRuleFactory(source=source, key="tag:project", value="search-assistant", initiative=search)
+    may = Period.month(2025, 5)
+    run_file(source, _focus_month(tmp_path, "may.csv", "2025-05"), may)
+    may_before = totals(may.start)
+    header, *rows = (FIXTURES / "focus_1_2.csv").read_text().splitlines()
+    correction = rows[0].replace("2025-06-14T00:00:00Z,2025-06-15T00:00:00Z,Usage,NULL,GPT-4o input tokens,12.50,"
+                                 "12.50,12.50,12.50",
+                                 "2025-05-20T00:00:00Z,2025-05-21T00:00:00Z,Usage,Correction,Correction of May "
+                                 "GPT-4o input,-2.00,-2.00,-2.00,-2.00")
+    late = rows[1].replace("2025-06-01T00:00:00Z,2025-07-01T00:00:00Z", "2025-07-01T00:00:00Z,2025-08-01T00:00:00Z")
+    path = tmp_path / "june.csv"
+    path.write_text("\n".join([header, rows[0], late, correction, *rows[2:]]) + "\n")
+
+    run = run_file(source, path)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.warning == "1 row billed in another period (2025-07) skipped: it belongs to that month's export."
+    record = CostRecord.objects.get(source=source, amount=Decimal("-2.00"))
+    assert (record.period, record.charge_date, record.initiative) == (JUNE.start, date(2025, 5, 20), search)
+    assert totals()[(search.pk, CostCategory.INFERENCE)] == Decimal("12.50") - Decimal("2.00") - Decimal("5.00")
+    assert totals(may.start) == may_before
+
+
+def _focus_month(tmp_path: Path, name: str, month: str) -> Path:
+    """The fixture's export moved to another month (billing and charge periods)."""
+    path = tmp_path / name
+    path.write_text((FIXTURES / "focus_1_2.csv").read_text().replace("2025-07-01", f"{month}-28")
+                    .replace("2025-06-", f"{month}-"))
+    return path
+
+
 def test_currency_conversion_uses_the_rate_in_force_on_the_charge_date(tmp_path, search):
     source = CostSourceFactory(name="manual", type=SourceType.CSV)
     CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.05"))
@@ -291,7 +325,7 @@ def test_an_error_names_the_file_as_uploaded_not_as_stored(source):
                                filename="june.csv", content=content)
     assert Path(run.file.name).name != "june.csv"
     run = ingestion_run_execute(run=run)
-    assert run.status == RunStatus.FAILED and "outside the period 2025-07" in run.error
+    assert run.status == RunStatus.FAILED and "no row is billed in 2025-07" in run.error
     assert "june.csv row" in run.error and Path(run.file.name).name not in run.error
 
 
