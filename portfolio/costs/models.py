@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery.schedules import crontab
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -173,9 +174,29 @@ def credential_env_error(value: str) -> str | None:
     return None
 
 
+CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+
+
 def validate_schedule(value: str) -> None:
-    if not SCHEDULE_PATTERN.fullmatch((value or "").strip()):
-        raise ValidationError(f"Schedule {value!r} must be 'daily', 'monthly' or a five-field cron expression.")
+    """'daily', 'monthly' or a cron expression celery can run: one it cannot read ('99 99 * * *') would never fall
+    due, so the source would never run and never be reported late."""
+    schedule = (value or "").strip()
+    message = f"Schedule {value!r} must be 'daily', 'monthly' or a five-field cron expression"
+    if not SCHEDULE_PATTERN.fullmatch(schedule):
+        raise ValidationError(f"{message}.")
+    if schedule in ("daily", "monthly"):
+        return
+    fields = dict(zip(CRON_FIELDS, schedule.split(), strict=True))
+    for name, field in fields.items():
+        try:
+            crontab(**{name: field})
+        except ValueError as exc:
+            words = name.replace("_", " ")
+            raise ValidationError(f"{message}: its {words} field {field!r} is not valid ({exc})") from None
+    try:
+        crontab(**fields)
+    except ValueError as exc:
+        raise ValidationError(f"{message}: {exc}") from None
 
 
 class CostSource(TimestampedModel):

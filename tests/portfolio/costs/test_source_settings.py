@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.forms import modelform_factory
 from django.urls import reverse
 
+from portfolio.costs.models import validate_schedule
 from portfolio.models import CostSource, secret_setting_keys, validate_settings_without_secrets
 
 SECRET = "sk-ant-admin01-NOT-A-REAL-KEY"
@@ -218,4 +219,36 @@ def test_every_door_refuses_a_token_as_credential_env(api_client, admin_user, cl
     with pytest.raises(CommandError) as caught:
         call_command("apply_cost_config", str(path))
     assert "sources[0] (github-copilot): credential_env: An environment variable name" in str(caught.value)
+    assert not CostSource.objects.exists()
+
+
+@pytest.mark.parametrize(("schedule", "problem"), [
+    ("99 99 * * *", "its minute field '99' is not valid"),
+    ("0 25 * * *", "its hour field '25' is not valid"),
+    ("0 6 32 * *", "its day of month field '32' is not valid"),
+    ("0 6 * 13 *", "its month of year field '13' is not valid"),
+    ("0 6 * * 8", "its day of week field '8' is not valid"),
+    ("0 0 31 2 *", "day_of_month '31' never occurs in month_of_year '2'"),
+])
+def test_a_cron_schedule_that_could_never_run_is_refused_naming_its_field(schedule, problem):
+    """A schedule celery cannot read would never fall due: the source would never run and never be late."""
+    with pytest.raises(ValidationError) as caught:
+        validate_schedule(schedule)
+    message = caught.value.messages[0]
+    assert message.startswith(f"Schedule '{schedule}' must be 'daily', 'monthly' or a five-field cron expression: ")
+    assert problem in message
+
+
+@pytest.mark.parametrize("schedule", ["daily", "monthly", "0 6 * * 1", "*/15 * * * *", "30 5 1-5 * mon-fri"])
+def test_runnable_schedules_pass(schedule):
+    validate_schedule(schedule)
+
+
+@pytest.mark.django_db
+def test_the_cost_config_refuses_a_cron_schedule_that_could_never_run(tmp_path: Path):
+    path = tmp_path / "costs.yaml"
+    path.write_text('sources:\n  - {name: aws-focus, type: focus, schedule: "61 25 32 13 8"}\n')
+    with pytest.raises(CommandError) as caught:
+        call_command("apply_cost_config", str(path))
+    assert "sources[0] (aws-focus): schedule: Schedule '61 25 32 13 8' must be" in str(caught.value)
     assert not CostSource.objects.exists()
