@@ -365,6 +365,7 @@ class FocusConnector:
                 unit=unit or "",
                 location=f"{filename} row {number}",
                 billed_in_period=in_billing is not None,
+                currency_column="BillingCurrency",
             )
         if date_error is not None:
             self.rows_read = read_before + stop + 1

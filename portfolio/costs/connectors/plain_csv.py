@@ -127,6 +127,7 @@ class PlainCsvConnector:
             amount=amount,
             billed_amount=amount,
             currency=(record.get("currency") or self.default_currency).upper(),
+            currency_column="currency" if record.get("currency") else "",
             category=category,
             keys=keys,
             quantity=quantity,

@@ -180,16 +180,20 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     add("currency.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
                                      "2025-06-15", "8611-2201,Contoso EA,US$,2025-06-01T00:00:00Z,"
                                      "2025-07-01T00:00:00Z,2025-06-15").encode(),
-        "currency.csv row 4: unknown currency 'US$'")
+        "currency.csv row 4 column BillingCurrency: unknown currency 'US$'")
+    add("nocurrency.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
+                                       "2025-06-15", "8611-2201,Contoso EA,,2025-06-01T00:00:00Z,"
+                                       "2025-07-01T00:00:00Z,2025-06-15").encode(),
+        "nocurrency.csv row 4 column BillingCurrency: the currency is blank (expected an ISO 4217 code like EUR)")
     add("norate.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
                                    "2025-06-15", "8611-2201,Contoso EA,CHF,2025-06-01T00:00:00Z,"
                                    "2025-07-01T00:00:00Z,2025-06-15").encode(),
-        "norate.csv row 4: no exchange rate CHF->USD valid on 2025-06-15")
+        "norate.csv row 4 column BillingCurrency: no exchange rate CHF->USD valid on 2025-06-15")
     return files
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "cut.csv.gz", "latin.csv", "nocost.csv", "text.csv", "blank.csv",
-                                  "july.csv", "currency.csv", "norate.csv"])
+                                  "july.csv", "currency.csv", "nocurrency.csv", "norate.csv"])
 def test_bad_input_fails_the_run_with_a_clear_error_and_keeps_the_previous_data(source, tmp_path, name):
     run_file(source, FIXTURES / "focus_1_2.csv")
     before_records = list(CostRecord.objects.order_by("pk").values_list("pk", "amount"))
@@ -277,7 +281,8 @@ def test_a_missing_rate_is_an_error_not_a_silent_one(tmp_path, search):
                     "2025-06-05,INV-0001,,maintenance,100.00,EUR,,\n")
     run = run_file(source, path)
     assert run.status == RunStatus.FAILED
-    assert run.error == "eur.csv row 2: no exchange rate EUR->USD valid on 2025-06-05: add one to the currency rates"
+    assert run.error == "eur.csv row 2 column currency: no exchange rate EUR->USD valid on 2025-06-05: add one to " \
+                        "the currency rates"
     assert not CostRecord.objects.exists()
 
 
