@@ -30,6 +30,7 @@ class RunNowForm(forms.Form):
     )
     file = forms.FileField(
         label="Export file", required=False,
+        allow_empty_file=True,  # an empty file is refused naming it, as the API does (run_upload_error)
         help_text="Optional: without a file, the source's configured path is read.",
     )
     replace_with_nothing = forms.BooleanField(
