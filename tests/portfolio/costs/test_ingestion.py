@@ -354,6 +354,11 @@ class SyntheticConnector:
             raise ConnectorError("HTTP 503 from https://api.example.test", location="HTTP 503", transient=True)
         if self.settings.get("malformed"):
             raise ConnectorError("expected JSON, got an HTML page", location="HTTP 200 https://api.example.test")
+        if self.settings.get("huge_tokens"):  # two days each within a count's limit, together beyond it
+            for day, project in ((14, "proj_search"), (15, "proj_search_b")):
+                yield UsageRow(usage_date=date(2025, 6, day), model="gpt-4o", input_tokens=5 * 10**18,
+                               keys={"project_id": project})
+            return
         yield UsageRow(usage_date=date(2025, 6, 14), model="gpt-4o", input_tokens=1000, output_tokens=200,
                        cached_tokens=100, requests=3, keys={"project_id": "proj_search"})
         yield UsageRow(usage_date=date(2025, 6, 15), model="gpt-4o", input_tokens=500, output_tokens=50, requests=1,
@@ -387,6 +392,18 @@ def test_usage_and_seat_rows_become_records_and_roll_ups(synthetic, search):
     activity = LicencePoolActivity.objects.get(licence_pool=pool, month=JUNE.start)
     assert (activity.purchased, activity.assigned, activity.active_30d) == (10, 3, 1)
     assert totals()[(search.pk, CostCategory.LICENCES)] == Decimal("190.00")
+
+
+def test_token_counts_adding_up_beyond_what_a_count_holds_fail_the_run_naming_the_total(synthetic, search):
+    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"huge_tokens": True})
+    AllocationRuleFactory(source=source, key="project_id", match="prefix", value="proj_search", initiative=search)
+
+    run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.API))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("The 2025-06 input tokens of INV-0001 on gpt-4o would total 10,000,000,000,000,000,000, more "
+                         "than a count holds (9,223,372,036,854,775,807); nothing was changed.")
+    assert not UsageRecord.objects.exists() and not MonthlyTokenUsage.objects.exists()
 
 
 def test_seat_rows_need_a_licence_pool(synthetic):
