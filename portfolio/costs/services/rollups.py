@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import DataError, OperationalError, transaction
 from django.db.models import Count, FloatField, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
 from portfolio import calculations
@@ -165,12 +165,17 @@ def _token_totals(period: Period) -> list[dict[str, Any]]:
 
 
 def _rollup_pool_activity(period: Period, today: date) -> None:
+    """Seats assigned and active per licence pool: distinct holders, so a user two sources of the pool both report
+    (a second report of the same tenant, a source replacing another) is one seat. Logins and user principal names
+    are case-insensitive, as the connectors already treat them within one report."""
     start, end = active_window(period.start, period.end, today)
+    holder = Lower("user")
     rows = SeatActivity.objects.filter(period=period.start, licence_pool__isnull=False).values(
         "licence_pool_id", "licence_pool__seats_purchased"
     ).annotate(
-        assigned_count=Count("pk", filter=Q(assigned=True)),
-        active_count=Count("pk", filter=Q(assigned=True, last_activity__gte=start, last_activity__lt=end)),
+        assigned_count=Count(holder, distinct=True, filter=Q(assigned=True)),
+        active_count=Count(holder, distinct=True,
+                           filter=Q(assigned=True, last_activity__gte=start, last_activity__lt=end)),
     )
     LicencePoolActivity.objects.filter(month=period.start).delete()
     LicencePoolActivity.objects.bulk_create(

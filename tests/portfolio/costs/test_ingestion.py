@@ -437,6 +437,25 @@ def test_a_copilot_user_written_in_two_cases_holds_one_seat(search, tmp_path):
     assert (activity.assigned, activity.active_30d) == (1, 1)
 
 
+def test_a_seat_two_sources_of_a_pool_report_is_counted_once(search, tmp_path):
+    """A second report of the same tenant (or a source replacing another, both enabled for a while) names users the
+    first one holds: the pool has as many seats as distinct holders, active when either report saw them active."""
+    pool = LicencePoolFactory(seats_purchased=10, initiative=search, tool="Microsoft 365 Copilot")
+    first, second = (CostSourceFactory(name=name, type=SourceType.M365_COPILOT, settings={"licence_pool": "INV-0001"})
+                     for name in ("m365-copilot", "m365-overlap"))
+    run_file(first, m365_report(tmp_path / "usage.csv", "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,",
+                                "2025-06-30,30,b@x.com,B,,,,,,,,,", "2025-06-30,30,c@x.com,C,2025-06-20,,,,,,,,"))
+
+    run = run_file(second, m365_report(tmp_path / "overlap.csv", "2025-06-30,30,A@X.com,A,2025-06-12,,,,,,,,",
+                                       "2025-06-30,30,b@x.com,B,2025-06-25,,,,,,,,",
+                                       "2025-06-30,30,d@x.com,D,,,,,,,,,"))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert SeatActivity.objects.filter(licence_pool=pool).count() == 6
+    activity = LicencePoolActivity.objects.get(licence_pool=pool, month=JUNE.start)
+    assert (activity.assigned, activity.active_30d) == (4, 3)  # a, b, c, d; a, b (in the second report), c
+
+
 def test_a_copilot_report_with_activity_after_its_refresh_date_fails_and_keeps_the_month(search, tmp_path):
     LicencePoolFactory(seats_purchased=10, initiative=search, tool="Microsoft 365 Copilot")
     source = CostSourceFactory(name="m365", type=SourceType.M365_COPILOT, settings={"licence_pool": "INV-0001"})
