@@ -30,7 +30,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row, export_path
-from portfolio.costs.connectors.files import csv_header, csv_records, file_kind, separator_hint
+from portfolio.costs.connectors.files import (
+    check_unique_columns,
+    csv_header,
+    csv_records,
+    file_kind,
+    separator_hint,
+)
 from portfolio.costs.connectors.focus_cells import (
     clean_text_column,
     cost_category,
@@ -159,6 +165,7 @@ class FocusConnector:
 
     @staticmethod
     def _check_columns(columns: list[str], filename: str) -> None:
+        check_unique_columns(columns, filename)
         missing = [c for c in MANDATORY_COLUMNS if c not in columns]
         if not any(c in columns for c in PROVIDER_COLUMNS):
             missing.append("ProviderName (1.0-1.2) or ServiceProviderName (1.3)")

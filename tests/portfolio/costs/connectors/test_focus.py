@@ -623,3 +623,18 @@ def test_the_header_check_refuses_what_is_not_a_csv_or_parquet_export(tmp_path, 
     path.write_bytes(content)
     error = header_error(path)
     assert error.location == location and error.message.startswith(message)
+
+
+def test_a_column_named_twice_is_refused_at_the_header(tmp_path):
+    """pyarrow and csv.DictReader keep one of two same-named cells: the other would be ignored, or read blank."""
+    def second_effective_cost(header, rows):
+        header.append("EffectiveCost")
+        for cells in rows:
+            cells.append("1.00")
+
+    path = rewrite(tmp_path, "dupcol.csv", second_effective_cost)
+    for check in (lambda: FocusConnector.check_header(path), lambda: read(path)):
+        with pytest.raises(ConnectorError) as caught:
+            check()
+        assert caught.value.location == "dupcol.csv row 1"
+        assert caught.value.message == "duplicate column(s): EffectiveCost: keep one of each"
