@@ -244,17 +244,13 @@ class SourceCoverage:
     def owes(self, month: date) -> bool:
         """Whether the month is expected of this source and not delivered.
 
-        A source owes the gaps between its first and its latest delivered month (a hole in its history is missing
-        data), and the months after its latest delivered month only from the month it was added on. History loaded
-        into a new source (one old month backfilled on the day it is added) so obliges it to nothing between that
-        month and its addition: adding a source never makes a month that was complete before incomplete, while an
-        established source that stops delivering still owes every month since its last."""
-        if month < self.start or month in self.delivered:
-            return False
-        latest = max(self.delivered, default=None)
-        if latest is not None and month < latest:
-            return True
-        return month >= max(self.start, self.added or self.start)
+        A source owes every month from the month it was added on (or from its first month with data, when that is
+        later) that it has not delivered: a hole in its history since then is missing data, and an established
+        source that stops delivering owes every month since its last. Months before its addition were complete or
+        not without it, so history loaded into a new source (one old month, then last month, backfilled on the day
+        it is added) obliges it to nothing before that day, holes included: adding a source never makes a month that
+        was complete before incomplete."""
+        return month >= max(self.start, self.added or self.start) and month not in self.delivered
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from django.db.models import F, Max, Min, Q, QuerySet, Subquery, Sum
 from portfolio.choices import CostCategory
 from portfolio.costs import forecasting
 from portfolio.costs.calculations import add_months, cents, month_range
+from portfolio.costs.selectors import last_complete_month
 from portfolio.models import (
     CostForecast,
     Initiative,
@@ -44,28 +45,31 @@ def month_label(month: date) -> str:
 class ForecastInput:
     """What the forecast is fitted on: complete months `months` (oldest first), one matrix row per initiative."""
 
-    as_of: date  # the latest month with cost data
+    as_of: date  # the latest complete month (the last one fitted); the forecast starts after it
     months: list[date]
     initiative_ids: list[int]
     external_ids: list[str]
     history: forecasting.History
-    partial_month: date | None = None  # the current month, read so far but left out of the fit
-    partial_amount: Decimal = Decimal("0")
+    # The months after it that hold data read so far (not complete: some source still owes them, or still running),
+    # left out of the fit, with what was read of them.
+    incomplete: list[tuple[date, Decimal]] = field(default_factory=list)
 
 
 def forecast_input(*, today: date) -> ForecastInput | None:
     """The monthly roll-ups the forecast reads, in bulk; None when there is no cost data at all.
 
-    The current month, while it runs, holds only what was read so far: when it is the latest month with data it is
-    left out of the fit (and of the history), and the forecast still starts after it."""
+    The fit ends at the latest complete month, the one the cost headline, initiatives and signals read
+    (selectors.last_complete_month): a later month holds only what was read of it so far (one source delivered early,
+    the others still owe it, or it is still running), so it is left out of the fit and forecast like the months after
+    it. With no complete month yet, the latest month with data before the current one (or the current one, alone)."""
     bounds = MonthlyCost.objects.aggregate(latest=Max("month"), earliest=Min("month"))
     latest, earliest = bounds["latest"], bounds["earliest"]
     if latest is None or earliest is None:
         return None
     current = today.replace(day=1)
-    fit_end, partial = latest, None
-    if latest == current and earliest < current:
-        fit_end, partial = add_months(latest, -1), latest
+    fit_end = last_complete_month(today=today)
+    if fit_end is None:
+        fit_end = add_months(latest, -1) if latest == current and earliest < current else latest
     first = max(earliest, add_months(fit_end, -(HISTORY_MONTHS - 1)))
     months = month_range(first, fit_end)
     column = {month: i for i, month in enumerate(months)}
@@ -89,10 +93,10 @@ def forecast_input(*, today: date) -> ForecastInput | None:
     token_spend = np.zeros_like(spend)
     volume = np.zeros_like(spend)
     unallocated = np.zeros(len(months))
-    partial_amount = Decimal("0")
+    read_so_far: dict[date, Decimal] = {}
     for initiative_id, month, total, token_priced in costs:
-        if month == partial:
-            partial_amount += total or Decimal("0")
+        if month > fit_end:
+            read_so_far[month] = read_so_far.get(month, Decimal("0")) + (total or Decimal("0"))
             continue
         if initiative_id is None:
             unallocated[column[month]] += float(total or 0)
@@ -103,9 +107,9 @@ def forecast_input(*, today: date) -> ForecastInput | None:
         if initiative_id in row:
             volume[row[initiative_id], column[month]] = float(tokens_used or 0)
     return ForecastInput(
-        as_of=latest, months=months, initiative_ids=ids, external_ids=[external[pk] for pk in ids],
+        as_of=fit_end, months=months, initiative_ids=ids, external_ids=[external[pk] for pk in ids],
         history=forecasting.History(spend, token_spend, volume, unallocated),
-        partial_month=partial, partial_amount=cents(partial_amount),
+        incomplete=[(month, cents(amount)) for month, amount in sorted(read_so_far.items())],
     )
 
 
@@ -182,7 +186,7 @@ def _ratio(value: float | None) -> float | None:
 
 def forecast_build(*, price_decline_pct: Decimal | float, months: int = DEFAULT_MONTHS, today: date
                    ) -> ForecastResult | None:
-    """The forecast of the next `months` months after the latest month with cost data, with its backtest and the
+    """The forecast of the next `months` months after the latest complete month, with its backtest and the
     Jevons scenario at `price_decline_pct` a year; None when there is no cost data. Reads, computes, writes nothing.
 
     Money is rounded to the cent per initiative and unallocated first; the total is the sum of those rounded figures,
@@ -191,10 +195,9 @@ def forecast_build(*, price_decline_pct: Decimal | float, months: int = DEFAULT_
     if data is None:
         return None
     decline = float(price_decline_pct)
-    skip = 1 if data.partial_month is not None else 0  # the current month's forecast is not printed, only used
-    result = forecasting.forecast_spend(data.history, horizon=months + skip, price_decline_pct=decline)
+    result = forecasting.forecast_spend(data.history, horizon=months, price_decline_pct=decline)
     test = forecasting.backtest(data.history, price_decline_pct=decline)
-    shown = slice(skip, skip + months)
+    shown = slice(0, months)
     first = add_months(data.as_of, 1)
     labels = [month_label(add_months(first, i)) for i in range(months)]
 
@@ -258,8 +261,8 @@ def forecast_build(*, price_decline_pct: Decimal | float, months: int = DEFAULT_
             "total": _floats(_money_list(history.total)),
             "unallocated": _floats(_money_list(history.unallocated)),
         },
-        "partial_month": None if data.partial_month is None else {
-            "month": month_label(data.partial_month), "amount_so_far": float(data.partial_amount)},
+        "incomplete_months": [{"month": month_label(month), "amount_so_far": float(amount)}
+                              for month, amount in data.incomplete],
         "method": {
             "initiatives": dict(sorted(method_counts.items())),
             "unallocated": str(result.unallocated_method),
@@ -405,7 +408,9 @@ def forecast_summary(forecast: CostForecast) -> dict[str, Any]:
         "backtest_rows": backtest_rows,
         "method_counts": [(method_name(method), count)
                           for method, count in (payload.get("method") or {}).get("initiatives", {}).items()],
-        "partial_month": payload.get("partial_month"),
+        # Snapshots stored before incomplete months were listed name the running month alone.
+        "incomplete_months": payload.get("incomplete_months") or [
+            month for month in [payload.get("partial_month")] if month],
     }
 
 

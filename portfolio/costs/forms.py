@@ -30,6 +30,7 @@ class RunNowForm(forms.Form):
     )
     file = forms.FileField(
         label="Export file", required=False,
+        allow_empty_file=True,  # an empty file is refused naming it, as the API does (run_upload_error)
         help_text="Optional: without a file, the source's configured path is read.",
     )
     replace_with_nothing = forms.BooleanField(
@@ -130,7 +131,8 @@ class CostSourceForm(forms.ModelForm):
     secrets, a seat source's licence pool key) and saves it with its audit row."""
 
     settings = forms.JSONField(
-        required=False, widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        required=False, initial=dict,  # a new source starts from {}, not the text "null"
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
         help_text=CostSource._meta.get_field("settings").help_text + " A JSON object, e.g. {\"org\": \"northwind\"}.",
     )
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery.schedules import crontab
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -44,17 +45,21 @@ def validate_allocation_key(value: str) -> None:
 # Settings are plain configuration, shown on pages and in the API: a secret pasted into them would be stored in clear
 # and echoed back. Keys are split into words ("access_token", "clientSecret" -> access, token / client, secret).
 SECRET_SETTING_WORDS = frozenset({
-    "secret", "secrets", "password", "passwd", "pwd", "passphrase", "token", "credential", "credentials",
-    "apikey", "bearer", "authorization", "cookie",
+    "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "token", "credential", "credentials",
+    "apikey", "bearer", "authorization", "auth", "pat", "jwt", "sas", "cookie",
 })
-SECRET_SETTING_JOINED = ("apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "authtoken")
+SECRET_SETTING_JOINED = ("apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "authtoken", "adminkey")
+# "admin_key", "subscriptionKey": a key named as some kind of key is one (FORMATS.md calls the OpenAI and Anthropic
+# credentials admin keys). A bare "key" is not: {"key": "X-Org", "value": ...} names a header.
+KEY_WORDS = frozenset({"key", "keys"})
 
 
 def _secret_name(name: str) -> bool:
     """Whether a key or header name looks like it names a secret ("access_token", "clientSecret", "X-Api-Key")."""
     words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
     joined = re.sub(r"[^a-z0-9]", "", name.lower())
-    return bool(words & SECRET_SETTING_WORDS) or any(part in joined for part in SECRET_SETTING_JOINED)
+    return (bool(words & SECRET_SETTING_WORDS) or any(part in joined for part in SECRET_SETTING_JOINED)
+            or (bool(words & KEY_WORDS) and len(words) > 1))
 
 
 def secret_setting_keys(value: Any, prefix: str = "") -> list[str]:
@@ -82,19 +87,41 @@ CONNECTION_STRING_SECRET = re.compile(
     r"(?:^|;)\s*(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|ClientSecret)\s*=\s*[^;\s]",
     re.IGNORECASE)
 HEADER_LINE = re.compile(r"\s*([A-Za-z0-9-]+)\s*:\s*\S")
+# Keys recognisable by their published prefixes, whatever the setting holding them is called (and in credential_env,
+# where a variable's name belongs): what each is, for the message, which never repeats the value.
+KEY_FORMATS = (
+    (re.compile(r"\bsk-(?:ant|proj|admin|svcacct|live|test)-\S|\bsk-[A-Za-z0-9]{20,}"), "an OpenAI or Anthropic key"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_\w{20,}"), "a GitHub token"),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), "an AWS access key"),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), "a Google API key"),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
+    (re.compile(r"^\s*Bearer\s+\S", re.IGNORECASE), "a bearer token"),
+    (re.compile(r"^\s*Basic\s+[A-Za-z0-9+/]{8,}={0,2}\s*$", re.IGNORECASE), "basic authentication"),
+)
+ENVIRONMENT_VARIABLE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+LOOSE_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # credential_env's field validator
+
+
+def provider_key_kind(text: str) -> str | None:
+    """What kind of provider key `text` holds ("a GitHub token"), or None."""
+    return next((kind for pattern, kind in KEY_FORMATS if pattern.search(text)), None)
 
 
 
 def _secret_in_text(text: str) -> str | None:
     """What kind of secret a setting's text holds, or None."""
+    kind = provider_key_kind(text)
+    if kind:
+        return kind
     if URL_PASSWORD.search(text):
         return "a password in a URL"
-    for name in QUERY_PARAMETER.findall(text):
-        if name.lower() in SECRET_QUERY_NAMES or _secret_name(name):
-            return f"{name}= in a query string"
     found = CONNECTION_STRING_SECRET.search(text)
     if found:
         return f"{found.group(1)}= in a connection string"
+    for name in QUERY_PARAMETER.findall(text):
+        if name.lower() in SECRET_QUERY_NAMES or _secret_name(name):
+            return f"{name}= in a query string"
     header = HEADER_LINE.match(text)
     if header and " " not in text.split(":", 1)[0].strip() and _secret_name(header.group(1)):
         return f"{header.group(1)} header"
@@ -126,7 +153,8 @@ def secret_setting_values(value: Any, prefix: str = "") -> list[str]:
 def validate_settings_without_secrets(value: Any) -> None:
     """Refuse settings that look like they hold a secret, in a key or in a value, wherever a source is saved (admin,
     API, YAML, forms); the message names where, never the secret."""
-    secret = secret_setting_keys(value) + secret_setting_values(value)
+    keys = secret_setting_keys(value)
+    secret = keys + [found for found in secret_setting_values(value) if found.split(" (", 1)[0] not in keys]
     if secret:
         raise ValidationError(
             f"Settings may not hold secrets ({', '.join(secret)}): put the secret in an environment variable and give "
@@ -135,9 +163,40 @@ def validate_settings_without_secrets(value: Any) -> None:
         )
 
 
+def credential_env_error(value: str) -> str | None:
+    """Why `value` cannot be a source's credential_env, or None: it must be an environment variable's name as the
+    convention writes them (OPENAI_ADMIN_KEY), never a key pasted in its place, which would be stored and shown."""
+    if not value:
+        return None
+    if provider_key_kind(value) or not ENVIRONMENT_VARIABLE_NAME.fullmatch(value):
+        return ("An environment variable name (capital letters, digits and _, e.g. OPENAI_ADMIN_KEY), not the "
+                "secret.")
+    return None
+
+
+CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+
+
 def validate_schedule(value: str) -> None:
-    if not SCHEDULE_PATTERN.fullmatch((value or "").strip()):
-        raise ValidationError(f"Schedule {value!r} must be 'daily', 'monthly' or a five-field cron expression.")
+    """'daily', 'monthly' or a cron expression celery can run: one it cannot read ('99 99 * * *') would never fall
+    due, so the source would never run and never be reported late."""
+    schedule = (value or "").strip()
+    message = f"Schedule {value!r} must be 'daily', 'monthly' or a five-field cron expression"
+    if not SCHEDULE_PATTERN.fullmatch(schedule):
+        raise ValidationError(f"{message}.")
+    if schedule in ("daily", "monthly"):
+        return
+    fields = dict(zip(CRON_FIELDS, schedule.split(), strict=True))
+    for name, field in fields.items():
+        try:
+            crontab(**{name: field})
+        except ValueError as exc:
+            words = name.replace("_", " ")
+            raise ValidationError(f"{message}: its {words} field {field!r} is not valid ({exc})") from None
+    try:
+        crontab(**fields)
+    except ValueError as exc:
+        raise ValidationError(f"{message}: {exc}") from None
 
 
 class CostSource(TimestampedModel):
@@ -170,6 +229,12 @@ class CostSource(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        error = credential_env_error(self.credential_env)
+        if error and LOOSE_VARIABLE_NAME.fullmatch(self.credential_env):  # else the field's validator said so
+            raise ValidationError({"credential_env": error})
 
 
 class AllocationRule(TimestampedModel):

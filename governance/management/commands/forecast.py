@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--months", type=int, default=DEFAULT_MONTHS,
-                            help=f"Months to print, starting after the latest month with cost data (default "
+                            help=f"Months to print, starting after the latest complete month (default "
                                  f"{DEFAULT_MONTHS}; the stored forecast always covers at least {DEFAULT_MONTHS}).")
         parser.add_argument("--json", action="store_true",
                             help='Print {"currency", "months", "total", "lower", "upper", "unallocated", '

@@ -91,6 +91,9 @@ class CostRow:
     unit: str = ""
     gpu_hours: Decimal | None = None
     location: str = ""  # where it came from, for messages: "row 12", "bucket 2025-06-14"
+    # Billed in the run's month (a FOCUS row's BillingPeriodStart), so it belongs to it even when charged earlier.
+    billed_in_period: bool = False
+    currency_column: str = ""  # the column the currency was read from, named with `location` when it is wrong
 
 
 @dataclass

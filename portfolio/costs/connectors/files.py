@@ -11,6 +11,7 @@ import codecs
 import csv
 import gzip
 import zlib
+from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +72,16 @@ def _lines(handle: Iterable[bytes], name: str) -> Iterator[str]:
         raise ConnectorError(
             f"the gzip file is truncated or corrupt ({exc})", location=f"{name} row {number + 1}"
         ) from None
+
+
+def check_unique_columns(header: list[str], filename: str) -> None:
+    """ConnectorError naming the columns a header holds twice: a reader keeps one of the two cells by name, so the
+    other would be ignored without a word (or read blank). Unnamed columns (a trailing comma) are left alone."""
+    counts = Counter(name for name in header if name)
+    twice = [name for name, count in counts.items() if count > 1]
+    if twice:
+        raise ConnectorError(f"duplicate column(s): {', '.join(twice)}: keep one of each",
+                             location=f"{filename} row 1")
 
 
 def separator_hint(header: list[str]) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row, export_path
-from portfolio.costs.connectors.files import csv_header, csv_records, file_kind, separator_hint
+from portfolio.costs.connectors.files import (
+    check_unique_columns,
+    csv_header,
+    csv_records,
+    file_kind,
+    separator_hint,
+)
 from portfolio.costs.connectors.focus_cells import (
     clean_text_column,
     cost_category,
@@ -51,6 +58,9 @@ PARQUET_BATCH_ROWS = 10_000
 CSV_BLOCK_BYTES = 4 << 20  # CSV parsed per record batch (~10,000 rows); pyarrow reads up to 32 blocks ahead
 REFERENCE_BATCH_ROWS = 10_000  # batch size of the row-by-row reference reader that pins down errors
 MEMO_LIMIT = 100_000  # distinct tag sets / timestamps / categories remembered before a memo starts over
+# A FOCUS DateTime certainly in the month {month} (YYYY-MM) as written: UTC ('Z') or without a zone; anything else
+# (an offset, a typo) is parsed by date_cell.
+UTC_TIME = r"^{month}-(0[1-9]|[12][0-9]|3[01])([T ][0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?Z?)?$"
 # The columns a CostRow is made of besides ChargePeriodStart, in the order _batch_rows unpacks them: read as text(),
 # then as raw cells (cleaned when they are text) for Tags and the numbers.
 TEXT_COLUMNS = (
@@ -75,6 +85,9 @@ class FocusConnector:
         self.default_path = settings.get("path") or ""
         self.rows_read = 0
         self.rows_skipped = 0
+        self._billed_elsewhere: Counter[str] = Counter()  # months of the rows billed in another period, skipped
+        self._billed_here = 0  # rows of the file being read billed in the run's month
+        self._first_elsewhere: int | None = None  # the file's first row billed in another period
         # Memos of what repeats across millions of rows: parsed tag sets, charge dates, categories.
         self._tags: dict[str, dict[str, str]] = {}
         self._dates: dict[str, date] = {}
@@ -121,6 +134,15 @@ class FocusConnector:
             yield from self._read_file(period, file, columnar)
 
     def _read_file(self, period: Period, path: Path, columnar: bool) -> Iterator[Row | CostColumns]:
+        self._billed_here, self._first_elsewhere = 0, None
+        yield from self._read_rows(period, path, columnar)
+        if not self._billed_here and self._first_elsewhere is not None:
+            months = ", ".join(sorted(self._billed_elsewhere))
+            raise ConnectorError(
+                f"no row is billed in {period.label}: this is the export of billing period {months}; read it for "
+                "that month", location=location(path.name, self._first_elsewhere, "BillingPeriodStart"))
+
+    def _read_rows(self, period: Period, path: Path, columnar: bool) -> Iterator[Row | CostColumns]:
         if not path.exists():
             raise ConnectorError("file not found", location=str(path))
         if file_kind(path) == "parquet":
@@ -143,6 +165,7 @@ class FocusConnector:
 
     @staticmethod
     def _check_columns(columns: list[str], filename: str) -> None:
+        check_unique_columns(columns, filename)
         missing = [c for c in MANDATORY_COLUMNS if c not in columns]
         if not any(c in columns for c in PROVIDER_COLUMNS):
             missing.append("ProviderName (1.0-1.2) or ServiceProviderName (1.3)")
@@ -252,23 +275,29 @@ class FocusConnector:
         self, period: Period, filename: str, first: int, batch: pa.RecordBatch, columnar: bool
     ) -> Iterator[CostRow | CostColumns]:
         """The batch's AI rows as one CostColumns when asked and the batch allows it, else as CostRows."""
-        if columnar:
-            stop, date_error = self._first_date_error(period, filename, first, batch)
-            if date_error is None:
-                indices = pc.indices_nonzero(self._ai_mask(batch))
-                read_before, skipped_before = self.rows_read, self.rows_skipped
+        checked = self._period_rows(period, filename, first, batch)
+        self._count_billing(batch, first, *checked)
+        stop, date_error, in_billing = checked
+        if columnar and date_error is None:
+            indices = pc.indices_nonzero(self._kept(batch, in_billing))
+            read_before, skipped_before = self.rows_read, self.rows_skipped
 
-                def rows() -> Iterator[CostRow]:
-                    self.rows_read, self.rows_skipped = read_before, skipped_before
-                    return self._batch_rows(period, filename, first, batch)
+            def rows() -> Iterator[CostRow]:
+                self.rows_read, self.rows_skipped = read_before, skipped_before
+                return self._batch_rows(period, filename, first, batch, checked)
 
-                columns = cost_columns(batch, indices, filename, first, rows)
-                if columns is not None:
-                    self.rows_read = read_before + batch.num_rows
-                    self.rows_skipped = skipped_before + batch.num_rows - len(indices)
-                    yield columns
-                    return
-        yield from self._batch_rows(period, filename, first, batch)
+            columns = cost_columns(batch, indices, filename, first, rows)
+            if columns is not None:
+                self.rows_read = read_before + batch.num_rows
+                self.rows_skipped = skipped_before + batch.num_rows - len(indices)
+                yield columns
+                return
+        yield from self._batch_rows(period, filename, first, batch, checked)
+
+    def _kept(self, batch: pa.RecordBatch, billed: pa.Array | None) -> pa.Array:
+        """The rows read into the month: AI rows, and of those only the ones billed in it when the file says."""
+        mask = self._ai_mask(batch)
+        return mask if billed is None else pc.and_(mask, billed)
 
     def _ai_mask(self, batch: pa.RecordBatch) -> pa.Array:
         mask = self._matching(batch, "ServiceCategory", self.ai_categories)
@@ -276,12 +305,16 @@ class FocusConnector:
             mask = pc.or_(mask, self._matching(batch, "ServiceName", self.ai_names))
         return mask
 
-    def _batch_rows(self, period: Period, filename: str, first: int, batch: pa.RecordBatch) -> Iterator[CostRow]:
-        """The AI rows of one batch as CostRows, in row order; the first bad value raises, naming row and column."""
+    def _batch_rows(
+        self, period: Period, filename: str, first: int, batch: pa.RecordBatch,
+        checked: tuple[int, ConnectorError | None, pa.Array | None] | None = None,
+    ) -> Iterator[CostRow]:
+        """The AI rows of one batch as CostRows, in row order; the first bad value raises, naming row and column.
+        `checked` is what _period_rows found of the batch, when the caller asked it already."""
         size = batch.num_rows
         read_before, skipped_before = self.rows_read, self.rows_skipped
-        stop, date_error = self._first_date_error(period, filename, first, batch)
-        indices = pc.indices_nonzero(self._ai_mask(batch))
+        stop, date_error, in_billing = checked or self._period_rows(period, filename, first, batch)
+        indices = pc.indices_nonzero(self._kept(batch, in_billing))
         read = map(batch.schema.get_field_index, ("ChargePeriodStart", *TEXT_COLUMNS, *RAW_COLUMNS))
         used = [i for i in read if i >= 0]
         ai = batch.select(used).take(indices)  # only the AI rows of only the columns read
@@ -338,6 +371,8 @@ class FocusConnector:
                 quantity=quantity,
                 unit=unit or "",
                 location=f"{filename} row {number}",
+                billed_in_period=in_billing is not None,
+                currency_column="BillingCurrency",
             )
         if date_error is not None:
             self.rows_read = read_before + stop + 1
@@ -345,32 +380,95 @@ class FocusConnector:
         self.rows_read = read_before + size
         self.rows_skipped = skipped_before + size - len(indices)
 
-    def _first_date_error(
+    def _period_rows(
         self, period: Period, filename: str, first: int, batch: pa.RecordBatch
+    ) -> tuple[int, ConnectorError | None, pa.Array | None]:
+        """Which rows of the batch belong to the run's month: (index of the first row wrong about it or the batch size,
+        its error, the mask of the rows billed in the month, or None for a file without BillingPeriodStart).
+
+        A FOCUS export is cut by billing period (BillingPeriodStart is mandatory): a row billed in the month belongs to
+        it whatever its charge period, since corrections (ChargeClass `Correction`) and late charges of an earlier
+        charge period are billed, and invoiced, in a later month. A row billed in another period belongs to that
+        month's export and is skipped; a charge after the period it is billed in cannot be, and fails. A file without
+        BillingPeriodStart (hand-made) holds one month by its charge dates: any outside the period fails the file."""
+        billing = batch.schema.get_field_index("BillingPeriodStart")
+        if billing < 0:
+            stop, error = self._first_charge_error(period, filename, first, batch, None)
+            return stop, error, None
+        in_month, stop, error = self._months_match(period, filename, first, batch, "BillingPeriodStart")
+        charge_stop, charge_error = self._first_charge_error(period, filename, first, batch, in_month)
+        if charge_error is not None and charge_stop < stop:
+            return charge_stop, charge_error, in_month
+        return stop, error, in_month
+
+    def _first_charge_error(
+        self, period: Period, filename: str, first: int, batch: pa.RecordBatch, billed: pa.Array | None
     ) -> tuple[int, ConnectorError | None]:
-        """Index and error of the batch's first charge date outside the period (every row, AI or not: a file of
-        another month is wrong as a whole), or (batch size, None). A cheap prefix check first, parsing where needed."""
-        label = period.label
-        starts = batch.column(batch.schema.get_field_index("ChargePeriodStart"))
-        if is_text_column(starts):
-            in_month = pc.fill_null(pc.starts_with(starts, pattern=label), False)
-            if pc.all(in_month).as_py():
-                return batch.num_rows, None
-            candidates: list[int] = pc.indices_nonzero(pc.invert(in_month)).to_pylist()
+        """Index and error of the batch's first unreadable ChargePeriodStart, or of one outside the period: with the
+        billing period known (`billed`), only a charge after the period billed in it is wrong."""
+        in_month, stop, error = self._months_match(period, filename, first, batch, "ChargePeriodStart")
+        if billed is None:
+            outside = pc.indices_nonzero(pc.invert(in_month)).to_pylist()
         else:
-            candidates = list(range(batch.num_rows))
-        values = starts.take(pa.array(candidates, type=pa.int64())).to_pylist()
-        for index, value in zip(candidates, values, strict=True):
-            if isinstance(value, str) and value[:7] == label:
-                continue
+            outside = pc.indices_nonzero(pc.and_(billed, pc.invert(in_month))).to_pylist()
+        starts = batch.column(batch.schema.get_field_index("ChargePeriodStart"))
+        for index in outside:
+            if index >= stop:
+                break
             where = location(filename, first + index, "ChargePeriodStart")
+            charge_date = date_cell(starts[index].as_py(), where)
+            if billed is None or charge_date >= period.end:
+                return index, ConnectorError(f"charge date {charge_date} is outside the period {period.label}",
+                                             location=where)
+        return stop, error
+
+    def _months_match(
+        self, period: Period, filename: str, first: int, batch: pa.RecordBatch, column: str
+    ) -> tuple[pa.Array, int, ConnectorError | None]:
+        """Whether each row's `column` (a FOCUS DateTime) is in the period, up to its first unreadable cell: (mask,
+        index of that cell or the batch size, its error). A cheap pattern check first (a UTC or zoneless time in the
+        month), parsing only the rest."""
+        values = batch.column(batch.schema.get_field_index(column))
+        if is_text_column(values):
+            fast = pc.fill_null(pc.match_substring_regex(values, pattern=UTC_TIME.format(month=period.label)), False)
+            if pc.all(fast).as_py():
+                return fast, batch.num_rows, None
+            candidates: list[int] = pc.indices_nonzero(pc.invert(fast)).to_pylist()
+            matches = fast.to_pylist()
+        else:
+            candidates, matches = list(range(batch.num_rows)), [False] * batch.num_rows
+        for index in candidates:
+            where = location(filename, first + index, column)
             try:
-                charge_date = date_cell(value, where)
+                day = date_cell(values[index].as_py(), where)
             except ConnectorError as exc:
-                return index, exc
-            if not period.contains(charge_date):
-                return index, ConnectorError(f"charge date {charge_date} is outside the period {label}", location=where)
-        return batch.num_rows, None
+                return pa.array(matches, type=pa.bool_()), index, exc
+            matches[index] = period.contains(day)
+        return pa.array(matches, type=pa.bool_()), batch.num_rows, None
+
+    def _count_billing(self, batch: pa.RecordBatch, first: int, stop: int, error: ConnectorError | None,
+                       in_billing: pa.Array | None) -> None:
+        """Counts, once per batch, its rows billed in the month and the months of those billed in another."""
+        if in_billing is None:
+            return
+        starts = batch.column(batch.schema.get_field_index("BillingPeriodStart"))
+        for index in pc.indices_nonzero(pc.invert(in_billing)).to_pylist():
+            if index >= stop:
+                break
+            self._billed_elsewhere[f"{date_cell(starts[index].as_py(), ''):%Y-%m}"] += 1
+            if self._first_elsewhere is None:
+                self._first_elsewhere = first + index
+        self._billed_here += int(pc.sum(pc.cast(in_billing, pa.int64())).as_py() or 0)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the run should say besides its figures: rows of the file billed in other months, left to theirs."""
+        if not self._billed_elsewhere:
+            return []
+        count = sum(self._billed_elsewhere.values())
+        months = ", ".join(sorted(self._billed_elsewhere))
+        rows, belong = ("1 row", "it belongs") if count == 1 else (f"{count:,} rows", "they belong")
+        return [f"{rows} billed in another period ({months}) skipped: {belong} to that month's export."]
 
     @staticmethod
     def _matching(batch: pa.RecordBatch, name: str, accepted: frozenset[str]) -> pa.Array:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, overload
 
@@ -54,18 +54,22 @@ def decimal_cell(value: Any, where: str, *, required: bool, limit: Decimal = AMO
 
 
 def date_cell(value: Any, where: str) -> date:
-    """The date of a FOCUS DateTime ('2025-06-14T00:00:00Z', or '2024-09-18 22:00:00' as some exports write it)."""
+    """The UTC date of a FOCUS DateTime ('2025-06-14T00:00:00Z', or '2024-09-18 22:00:00' as some exports write it).
+
+    FOCUS dates are UTC: a time written with an offset ('2026-11-01T02:00:00+05:00') is converted, so it lands in
+    the month it is in UTC. The whole cell must be a date or a time: '2026-10-14garbage' is refused."""
     if isinstance(value, datetime):
-        return value.date()
+        return value.astimezone(UTC).date() if value.tzinfo is not None else value.date()
     if isinstance(value, date):
         return value
     raw = text(value)
     if raw is None:
         raise ConnectorError("the date is blank", location=where)
     try:
-        return date.fromisoformat(raw[:10])
+        moment = datetime.fromisoformat(raw)
     except ValueError:
         raise ConnectorError(f"{raw!r} is not an ISO 8601 date", location=where) from None
+    return moment.astimezone(UTC).date() if moment.tzinfo is not None else moment.date()
 
 
 def tag_keys(value: Any, where: str) -> dict[str, str]:

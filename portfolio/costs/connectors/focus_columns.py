@@ -24,6 +24,7 @@ from portfolio.costs.connectors.focus_cells import clean_text_column, cost_categ
 # digit to spare so that rounding cannot carry them over; anything else takes the row path, which checks exactly.
 AMOUNT_PATTERN = r"^[+-]?[0-9]{1,11}(\.[0-9]+)?$"
 QUANTITY_PATTERN = r"^[+-]?[0-9]{1,17}(\.[0-9]+)?$"
+ZONELESS_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?Z?)?$"  # UTC or no zone
 JSON_UNSAFE = r'["\\\x00-\x1f]'  # a string with none of these is valid JSON between two quotes as it is
 KEY_COLUMNS = (("BillingAccountId", "billing_account_id"), ("SubAccountId", "sub_account_id"),
                ("ResourceId", "resource_id"), ("ServiceName", "service_name"))
@@ -128,6 +129,8 @@ def _cost_columns(
 ) -> CostColumns:
     size = ai.num_rows
     starts = _texts(ai, "ChargePeriodStart")
+    if not _all_match(starts, ZONELESS_TIME):
+        raise _Fallback  # an offset to convert to UTC, or a cell date_cell would refuse
     try:
         charge_date = pc.utf8_slice_codeunits(starts, 0, 10).cast(pa.date32())
     except pa.ArrowInvalid:

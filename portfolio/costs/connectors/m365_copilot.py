@@ -1,7 +1,10 @@
 """Microsoft 365 Copilot usage report, as exported (FORMATS.md section 5): who holds a licence, last active when.
 
 The report lists only licensed users, so each row is an assigned seat. It is a snapshot, so the period does
-not filter it, and it carries no cost: licensed users x the contract price is recorded by the pipeline.
+not filter its rows, but its refresh date must fall in the period or in the REFRESH_GRACE_DAYS after it (an
+export of September taken on 2 October): a snapshot of another time read for a month would show that month's
+seats and activity as they were then. It carries no cost: licensed users x the contract price is recorded by the
+pipeline.
 Reads the admin-center / Graph CSV export (UTF-8 with or without BOM, CRLF or LF) or the Graph JSON form
 (`{"value": [...]}`) when the file ends in .json: the file given, else the source's `path` setting ('{period}' is
 YYYY-MM), so a scheduled source can read an export dropped in a folder. Columns are found by name, not position,
@@ -19,7 +22,7 @@ import csv
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +39,7 @@ UPN_FIELD = "userPrincipalName"
 LAST_ACTIVITY_FIELD = "lastActivityDate"
 REFRESH_FIELD = "reportRefreshDate"
 EMPTY_DATES = {"", "null", "none", "n/a"}
+REFRESH_GRACE_DAYS = 7  # a month's report may be exported in the first days of the next one
 JSON_STARTS = '{["-0123456789tfn'  # what a JSON value can start with (the worker's json.load says "Expecting value")
 
 
@@ -58,6 +62,17 @@ def activity_date(value: Any, *, refreshed: date | None, location: str, refreshe
         raise ConnectorError(f"{activity} is after {made}: a report cannot show activity after it was made",
                              location=location)
     return activity
+
+
+def check_refresh_date(refreshed: date | None, period: Period, *, location: str) -> None:
+    """Refuse a report refreshed outside the period and the days just after it: it is a snapshot of another time."""
+    if refreshed is None:
+        return
+    if not period.start <= refreshed < period.end + timedelta(days=REFRESH_GRACE_DAYS):
+        raise ConnectorError(
+            f"the report was refreshed on {refreshed}, so it shows the seats of then, not of {period.label}: a "
+            f"report is read for the month it was refreshed in (or up to {REFRESH_GRACE_DAYS} days after it)",
+            location=location)
 
 
 def report_columns(header: list[str], filename: str) -> dict[str, int]:
@@ -118,8 +133,8 @@ class M365CopilotConnector(ConnectorBase):
                            missing="the Microsoft 365 Copilot usage report is read from a file; none was given "
                                    "(--file PATH, an upload, or the source's path setting)")
         with read_errors(path):
-            yield from self._one_seat_per_user(self._read_json(path) if path.suffix.lower() == ".json"
-                                               else self._read_csv(path))
+            yield from self._one_seat_per_user(self._read_json(path, period) if path.suffix.lower() == ".json"
+                                               else self._read_csv(path, period))
 
     def _one_seat_per_user(self, seats: Iterator[SeatRow]) -> Iterator[SeatRow]:
         """One seat per user whatever the case of the UPN, with the latest activity (rows merged count as skipped).
@@ -134,7 +149,7 @@ class M365CopilotConnector(ConnectorBase):
                     first.last_activity = seat.last_activity
         yield from merged.values()
 
-    def _read_csv(self, path: Path) -> Iterator[SeatRow]:
+    def _read_csv(self, path: Path, period: Period) -> Iterator[SeatRow]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, [])
@@ -154,6 +169,7 @@ class M365CopilotConnector(ConnectorBase):
                 refreshed = None
                 if refresh_at is not None and refresh_at < len(cells):
                     refreshed = report_date(cells[refresh_at], location=f"{row}, column {REFRESH_COLUMN!r}")
+                    check_refresh_date(refreshed, period, location=f"{row}, column {REFRESH_COLUMN!r}")
                 yield SeatRow(
                     user=user,
                     last_activity=activity_date(cells[activity_at], refreshed=refreshed,
@@ -162,7 +178,7 @@ class M365CopilotConnector(ConnectorBase):
                     location=row,
                 )
 
-    def _read_json(self, path: Path) -> Iterator[SeatRow]:
+    def _read_json(self, path: Path, period: Period) -> Iterator[SeatRow]:
         with path.open(encoding="utf-8-sig") as handle:
             try:
                 payload = json.load(handle)
@@ -182,6 +198,7 @@ class M365CopilotConnector(ConnectorBase):
             if not upn:
                 raise ConnectorError(f"missing {UPN_FIELD}", location=entry)
             refreshed = report_date(user.get(REFRESH_FIELD), location=f"{entry}.{REFRESH_FIELD}")
+            check_refresh_date(refreshed, period, location=f"{entry}.{REFRESH_FIELD}")
             yield SeatRow(
                 user=upn,
                 last_activity=activity_date(user.get(LAST_ACTIVITY_FIELD), refreshed=refreshed,

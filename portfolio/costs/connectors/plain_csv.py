@@ -39,7 +39,7 @@ from portfolio.costs.connectors.base import (
     export_path,
     within,
 )
-from portfolio.costs.connectors.files import csv_header, csv_records, separator_hint
+from portfolio.costs.connectors.files import check_unique_columns, csv_header, csv_records, separator_hint
 
 COLUMNS = ("date", "initiative", "key", "category", "amount", "currency", "quantity", "unit")
 REQUIRED_COLUMNS = ("date", "category", "amount")
@@ -62,6 +62,7 @@ class PlainCsvConnector:
         """The file's columns (lower case), or ConnectorError naming those missing from its header row. Reads no
         rows: a run reads the header with it, and an upload is checked with it before its run is created."""
         header = [h.strip().lower() for h in csv_header(path)]
+        check_unique_columns(header, path.name)
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if not ("initiative" in header or "key" in header):
             missing.append("initiative or key")
@@ -127,6 +128,7 @@ class PlainCsvConnector:
             amount=amount,
             billed_amount=amount,
             currency=(record.get("currency") or self.default_currency).upper(),
+            currency_column="currency" if record.get("currency") else "",
             category=category,
             keys=keys,
             quantity=quantity,

@@ -94,6 +94,25 @@ def _reconvert(currency: str, windows: list[tuple[date, date | None]]) -> tuple[
     return len(changed), months
 
 
+def _check_still_converted(currency: str, *, field: str) -> None:
+    """Refuse (naming the months) a change leaving records of `currency` charged before its first rate: their amount
+    in the reporting currency would come from a rate no longer in the table, and a new read of them would fail. A
+    missing rate is an error, never a kept conversion."""
+    first = (CurrencyRate.objects.filter(currency=currency).order_by("valid_from")
+             .values_list("valid_from", flat=True).first())
+    stranded = CostRecord.objects.filter(currency=currency)
+    if first is not None:
+        stranded = stranded.filter(charge_date__lt=first)
+    months = sorted(stranded.order_by().values_list("period", flat=True).distinct())
+    if months:
+        count = stranded.count()
+        records = f"{count:,} {currency} cost record{'s' if count != 1 else ''}"
+        listed = ", ".join(f"{month:%Y-%m}" for month in months)
+        left = f"the first {currency} rate would be from {first}" if first else f"no {currency} rate would be left"
+        raise ValidationError({field: f"{records} of {listed} would be left without a rate ({left}): add a rate "
+                                      "covering them first."})
+
+
 def _values(rate: CurrencyRate) -> dict[str, str]:
     return {"currency": rate.currency, "valid_from": rate.valid_from.isoformat(),
             "rate_to_reporting": format(Decimal(rate.rate_to_reporting).normalize(), "f")}
@@ -135,9 +154,11 @@ def currency_rate_update(*, actor: Actor | None, rate: CurrencyRate, **values: A
         return RateChange(stored)
     with disable_auditlog():
         stored.save()
+    if old_currency != stored.currency or stored.valid_from > old_window[0]:
+        _check_still_converted(old_currency, field="currency" if old_currency != stored.currency else "valid_from")
     records, months = _reconvert(stored.currency, [_window(stored.currency, stored.valid_from)])
     if old_currency != stored.currency or old_window[0] != stored.valid_from:
-        # The old window now falls to the currency's previous rate (or keeps its amounts when none covers it).
+        # The old window now falls to the currency's previous rate.
         previous = (CurrencyRate.objects.filter(currency=old_currency, valid_from__lt=old_window[0])
                     .order_by("-valid_from").values_list("valid_from", flat=True).first())
         more, more_months = _reconvert(old_currency, [old_window] if previous is not None else [])

@@ -29,8 +29,9 @@ def forecast_compute(
     *, price_decline_pct: Decimal, months: int = DEFAULT_MONTHS, actor: Actor | None = None,
     today: date | None = None,
 ) -> CostForecast | None:
-    """Compute the forecast of the next `months` months and store it as the snapshot of its month (the latest month
-    with cost data), replacing the one stored for that month; None when there is no cost data.
+    """Compute the forecast of the next `months` months and store it as the snapshot of its month (the latest
+    complete month, as the cost headline reads: forecast_input), replacing the one stored for that month; None when
+    there is no cost data.
 
     Idempotent: the same data, horizon and decline give the same result, and then nothing is written (not even the
     time it was generated). Snapshots of later months, whose data no longer exists, are removed. Each change is one

@@ -15,17 +15,19 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db import DataError, OperationalError, transaction
+from django.db.models import Count, FloatField, Q, Sum
+from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
 from portfolio import calculations
 from portfolio.choices import CostCategory
 from portfolio.costs.calculations import active_window, cents
 from portfolio.costs.connectors.base import AMOUNT_LIMIT as MONEY_LIMIT
-from portfolio.costs.connectors.base import Period
+from portfolio.costs.connectors.base import COUNT_LIMIT, Period
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import (
     CostRecord,
@@ -123,10 +125,11 @@ def _check_totals(period: Period, totals: Mapping[tuple[int | None, str], Decima
             )
 
 
+TOKEN_SUMS = {"input": "input_tokens", "output": "output_tokens", "cached": "cached_tokens", "calls": "requests"}
+
+
 def _rollup_tokens(period: Period) -> None:
-    rows = UsageRecord.objects.filter(period=period.start).values("initiative_id", "model").annotate(
-        input=Sum("input_tokens"), output=Sum("output_tokens"), cached=Sum("cached_tokens"), calls=Sum("requests")
-    )
+    rows = _token_totals(period)
     MonthlyTokenUsage.objects.filter(month=period.start).delete()
     MonthlyTokenUsage.objects.bulk_create(
         MonthlyTokenUsage(
@@ -137,13 +140,42 @@ def _rollup_tokens(period: Period) -> None:
     )
 
 
+def _token_totals(period: Period) -> list[dict[str, Any]]:
+    """The month's token counts per initiative and model, each checked against what a count holds (2^63 - 1).
+
+    Counts each within the limit can add up beyond it: SQLite's SUM then fails with "integer overflow" and
+    PostgreSQL's total could not be stored, an unexpected error either way. Summed again as floating point, which
+    cannot overflow, the first such total is named instead (_check_totals does the same for money)."""
+    records = UsageRecord.objects.filter(period=period.start).values("initiative_id", "model")
+    try:
+        with transaction.atomic():  # a savepoint: the failed SUM must not spoil the run's transaction
+            rows = list(records.annotate(**{name: Sum(field) for name, field in TOKEN_SUMS.items()}))
+    except (OperationalError, DataError):
+        rows = list(records.annotate(**{name: Sum(Cast(field, FloatField())) for name, field in TOKEN_SUMS.items()}))
+    for row in rows:
+        for name, field in TOKEN_SUMS.items():
+            if (row[name] or 0) > COUNT_LIMIT:
+                who = (Initiative.objects.filter(pk=row["initiative_id"]).values_list("external_id", flat=True)
+                       .first() if row["initiative_id"] is not None else None) or "unallocated usage"
+                raise ValidationError(
+                    f"The {period.label} {field.replace('_', ' ')} of {who} on {row['model'] or 'no model'} would "
+                    f"total {row[name]:,.0f}, more than a count holds ({COUNT_LIMIT:,}); nothing was changed."
+                )
+    return rows
+
+
 def _rollup_pool_activity(period: Period, today: date) -> None:
+    """Seats assigned and active per licence pool: distinct holders, so a user two sources of the pool both report
+    (a second report of the same tenant, a source replacing another) is one seat. Logins and user principal names
+    are case-insensitive, as the connectors already treat them within one report."""
     start, end = active_window(period.start, period.end, today)
+    holder = Lower("user")
     rows = SeatActivity.objects.filter(period=period.start, licence_pool__isnull=False).values(
         "licence_pool_id", "licence_pool__seats_purchased"
     ).annotate(
-        assigned_count=Count("pk", filter=Q(assigned=True)),
-        active_count=Count("pk", filter=Q(assigned=True, last_activity__gte=start, last_activity__lt=end)),
+        assigned_count=Count(holder, distinct=True, filter=Q(assigned=True)),
+        active_count=Count(holder, distinct=True,
+                           filter=Q(assigned=True, last_activity__gte=start, last_activity__lt=end)),
     )
     LicencePoolActivity.objects.filter(month=period.start).delete()
     LicencePoolActivity.objects.bulk_create(

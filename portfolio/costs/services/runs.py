@@ -235,6 +235,7 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None, connec
             rows_skipped = getattr(connector, "rows_skipped", 0)
             warning = empty_read_warning(run, replaced=replaced, written=writer.written, rows_read=rows_read,
                                          rows_skipped=rows_skipped)
+            warning = " ".join(filter(None, [warning, *getattr(connector, "notes", ())]))
             rollups_recompute_checked(months={period.start})
             jobs.run_finish(
                 run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,

@@ -69,6 +69,8 @@ class _Converter:
     def to_reporting(self, amount: Decimal, currency: str, day: date, location: str) -> Decimal:
         if currency == self.reporting:
             return amount
+        if not currency:
+            raise ConnectorError("the currency is blank (expected an ISO 4217 code like EUR)", location=location)
         if not is_currency_code(currency):
             raise ConnectorError(f"unknown currency {currency!r} (expected an ISO 4217 code like EUR)",
                                  location=location)
@@ -255,10 +257,12 @@ class RunWriter:
         return values if self.staging is None else (*values, self.staging.part)
 
     def _cost_values(self, row: CostRow) -> tuple[Any, ...]:
-        self._check_date(row.charge_date, row.location)
+        if not (row.billed_in_period and row.charge_date < self.period.end):  # a correction of an earlier month
+            self._check_date(row.charge_date, row.location)
         currency = (row.currency or "").strip().upper()
         amount = record_amount(row.amount)
-        converted = self.converter.to_reporting(row.amount, currency, row.charge_date, row.location)
+        where = f"{row.location} column {row.currency_column}" if row.currency_column else row.location
+        converted = self.converter.to_reporting(row.amount, currency, row.charge_date, where)
         if converted is not row.amount:  # the connector checked the amount as read; its conversion may outgrow it
             within(converted, AMOUNT_LIMIT, raw=f"{converted:,.2f} {self.converter.reporting}",
                    location=f"{row.location} (the amount in the reporting currency)")

@@ -123,6 +123,8 @@ def test_admin_creates_a_source_naming_its_credential_variable(api_client, admin
     ({"credential_env": SECRET}, "credential_env"),  # a key pasted where the variable's name goes
     ({"settings": {"api_key": SECRET}}, "settings"),
     ({"schedule": "every tuesday"}, "schedule"),
+    ({"schedule": "99 99 * * *"}, "schedule"),  # five fields, but celery could never run it
+    ({"schedule": "61 25 32 13 8"}, "schedule"),
 ])
 def test_a_source_refuses_secrets_and_bad_input(api_client, admin_user, payload, field):
     response = as_user(api_client, admin_user).post(SOURCES, {"name": "x", "type": "openai", **payload},

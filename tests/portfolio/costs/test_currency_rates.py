@@ -214,3 +214,48 @@ def test_the_api_lists_filters_creates_and_changes_rates(api_client, admin_user,
     in_effect = api_client.get(API_URL, {"on": "2024-02-15"}).json()
     assert {r["currency"] for r in (in_effect["results"] if isinstance(in_effect, dict) else in_effect)} == {
         "EUR", "GBP"}
+
+
+@pytest.mark.parametrize(("values", "field"), [
+    ({"currency": "GBP"}, "currency"),
+    ({"valid_from": date(2025, 6, 10)}, "valid_from"),
+])
+def test_a_change_leaving_records_without_a_rate_is_refused_naming_their_months(admin_user, values, field):
+    """A missing rate is an error, never a kept conversion: the records would keep an amount no rate explains."""
+    rate = currency_rate_create(actor=admin_user, currency="EUR", valid_from=JUNE,
+                                rate_to_reporting=Decimal("1.20")).rate
+    june = eur_record(date(2025, 6, 3), "10.00", "12.00")
+
+    with pytest.raises(ValidationError) as caught:
+        currency_rate_update(actor=admin_user, rate=rate, **values)
+
+    message = caught.value.message_dict[field][0]
+    assert message.startswith("1 EUR cost record of 2025-06 would be left without a rate")
+    rate.refresh_from_db()
+    june.refresh_from_db()
+    assert (rate.currency, rate.valid_from, june.amount_reporting) == ("EUR", JUNE, Decimal("12"))
+    assert rate_entries("currency_rate_changed").count() == 0
+
+
+def test_a_change_a_previous_rate_still_covers_is_accepted(admin_user):
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.10"))
+    rate = currency_rate_create(actor=admin_user, currency="EUR", valid_from=JUNE,
+                                rate_to_reporting=Decimal("1.20")).rate
+    june = eur_record(date(2025, 6, 3), "10.00", "12.00")
+    currency_rate_update(actor=admin_user, rate=rate, currency="GBP")
+    june.refresh_from_db()
+    assert june.amount_reporting == Decimal("11")
+
+
+def test_the_api_refuses_a_change_leaving_records_without_a_rate(api_client, admin_user):
+    rate = currency_rate_create(actor=admin_user, currency="EUR", valid_from=JUNE,
+                                rate_to_reporting=Decimal("1.50")).rate
+    eur_record(date(2025, 6, 3), "10.00", "15.00")
+    api_client.force_authenticate(admin_user)
+    response = api_client.patch(reverse("api:currencyrate-detail", args=[rate.pk]), {"valid_from": "2025-06-10"},
+                                format="json")
+    assert response.status_code == 400
+    assert response.json()["valid_from"][0].startswith("1 EUR cost record of 2025-06 would be left without a rate "
+                                                       "(the first EUR rate would be from 2025-06-10)")
+    rate.refresh_from_db()
+    assert rate.valid_from == JUNE

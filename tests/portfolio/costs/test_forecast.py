@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
 
-from portfolio.choices import CostCategory
-from portfolio.costs.forecast import cost_forecast_as_json, forecast_build, forecast_input
+from portfolio.choices import CostCategory, RunStatus, SourceType
+from portfolio.costs.forecast import cost_forecast_as_json, forecast_build, forecast_input, forecast_summary
 from portfolio.costs.services.forecast import forecast_compute
 from portfolio.models import CostForecast, InitiativeForecast, MonthlyCost
 from tests.factories import InitiativeFactory
-from tests.portfolio.costs.forecast_data import LATEST, TODAY, spend, tokens
+from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
+from tests.portfolio.costs.forecast_data import LATEST, TODAY, months_to, spend, tokens
 
 pytestmark = pytest.mark.django_db
 
 DECLINE = Decimal("60")
+
+
+def delivered(source, month: date) -> None:
+    """A successful read of the month that wrote rows: the source delivered it."""
+    IngestionRunFactory(source=source, period=month, status=RunStatus.SUCCEEDED, rows_written=3)
 
 
 def compute(**kwargs):
@@ -41,10 +47,10 @@ def portfolio_costs(db):
     return flat, growing, new
 
 
-def test_the_input_is_read_in_four_queries_whatever_the_number_of_initiatives(django_assert_num_queries):
+def test_the_input_is_read_in_seven_queries_whatever_the_number_of_initiatives(django_assert_num_queries):
     for n in range(30):
         spend(InitiativeFactory(), [100.0 + n] * 6)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(7):  # four, and three for the latest complete month
         data = forecast_input(today=TODAY)
     assert data is not None and len(data.initiative_ids) == 30 and data.history.spend.shape == (30, 6)
 
@@ -90,16 +96,41 @@ def test_the_jevons_scenario_uses_the_decline_given(portfolio_costs):
         none["unit_cost_per_million_tokens"][-1] * 0.1, rel=1e-3)
 
 
-def test_a_running_month_is_left_out_of_the_fit_and_the_forecast_starts_after_it(portfolio_costs):
+def test_a_running_month_is_left_out_of_the_fit_and_forecast(portfolio_costs):
     flat = portfolio_costs[0]
     running = date(2026, 9, 1)
     MonthlyCost.objects.create(initiative=flat, month=running, category=CostCategory.COMPUTE, amount=Decimal("90"))
     result = forecast_build(price_decline_pct=DECLINE, months=12, today=date(2026, 9, 3))
-    assert result.payload["as_of"] == "2026-09" and result.payload["months"][0] == "2026-10"
-    assert result.payload["partial_month"] == {"month": "2026-09", "amount_so_far": 90.0}
+    assert result.payload["as_of"] == "2026-08" and result.payload["months"][0] == "2026-09"
+    assert result.payload["incomplete_months"] == [{"month": "2026-09", "amount_so_far": 90.0}]
     assert result.payload["history"]["months"][-1] == "2026-08"
     flat_line = next(line for line in result.lines if line.external_id == "INV-0001")
     assert flat_line.amounts[0] == 1000.0  # the 90 read so far did not drag the flat series down
+
+
+def test_a_month_a_source_still_owes_is_left_out_of_the_fit_as_the_headline_leaves_it(portfolio_costs):
+    """One source delivered September early (a few rows), another still owes it: the forecast stays as of August,
+    the latest complete month, rather than taking the few rows for September's spend."""
+    flat = portfolio_costs[0]
+    added = datetime(2026, 1, 5, tzinfo=UTC)
+    early, late = (source_added(CostSourceFactory(name=name, type=SourceType.CSV), added)
+                   for name in ("early-csv", "late-csv"))
+    for month in months_to(date(2026, 9, 1), 9):
+        delivered(early, month)
+    for month in months_to(LATEST, 8):
+        delivered(late, month)
+    MonthlyCost.objects.create(initiative=flat, month=date(2026, 9, 1), category=CostCategory.COMPUTE,
+                               amount=Decimal("19.75"))
+    before = forecast_build(price_decline_pct=DECLINE, months=12, today=TODAY)
+
+    assert before.payload["as_of"] == "2026-08" and before.payload["months"][0] == "2026-09"
+    assert before.payload["incomplete_months"] == [{"month": "2026-09", "amount_so_far": 19.75}]
+    flat_line = next(line for line in before.lines if line.external_id == "INV-0001")
+    assert flat_line.amounts[:2] == [1000.0, 1000.0]
+    summary = forecast_summary(compute())
+    assert summary["incomplete_months"] == [{"month": "2026-09", "amount_so_far": 19.75}]
+    assert summary["next_year"] == Decimal(sum(line.next_year for line in InitiativeForecast.objects.all())) + \
+        summary["unallocated_next_year"]
 
 
 def test_without_cost_data_nothing_is_built_or_stored(db):

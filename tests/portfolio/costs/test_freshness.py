@@ -145,6 +145,21 @@ def test_a_source_owes_nothing_before_its_first_month_and_the_current_month_is_n
     assert latest_complete_month(months_with_costs=[], coverage=[coverage()], today=NOW.date()) is None
 
 
+def test_history_with_holes_backfilled_into_a_new_source_owes_nothing_before_its_addition():
+    """One old month and last month read into a source added in December 2026: the two years between them were
+    complete without it, and stay so; from its addition on it owes what it does not deliver."""
+    added = date(2026, 12, 1)
+    new = SourceCoverage("aws-focus", date(2024, 9, 1), frozenset({date(2024, 9, 1), date(2026, 10, 1)}), added)
+    assert not any(new.owes(m) for m in month_range(date(2024, 9, 1), date(2026, 11, 1)))
+    assert new.owes(added)
+    months = [date(2024, 9, 1), *UP_TO_SEPTEMBER, date(2026, 10, 1)]
+    assert latest_complete_month(months_with_costs=months, coverage=[coverage(), new], today=NOW.date()) == \
+        date(2026, 9, 1)
+    result = source_freshness(schedule="monthly", uploaded_by_hand=True, coverage=new, added_at=NOW,
+                              last_success_at=NOW, cron_due_at=None, now=NOW, grace_days=3)
+    assert result.missing == ()
+
+
 def test_history_backfilled_into_a_new_source_owes_nothing_up_to_its_addition():
     """The QA case: one 2024-09 export read into a source added in December 2026. The source owes the months from
     its addition on, not the two years between its history and its addition, so September 2026 stays complete."""
@@ -161,11 +176,11 @@ def test_history_backfilled_into_a_new_source_owes_nothing_up_to_its_addition():
 
 
 def test_a_hole_in_a_sources_history_is_owed_and_so_is_every_month_after_its_last_since_it_was_added():
-    patchy = SourceCoverage("aws-focus", date(2026, 6, 1), frozenset({date(2026, 6, 1), date(2026, 8, 1)}),
-                            date(2026, 12, 1))
-    assert patchy.owes(date(2026, 7, 1))  # between two months it delivered
-    assert not patchy.owes(date(2026, 9, 1)) and not patchy.owes(date(2026, 11, 1))  # before it was added
-    assert not patchy.owes(date(2026, 5, 1))  # before its first month
+    patchy = SourceCoverage("aws-focus", date(2025, 10, 1),
+                            frozenset({date(2025, 10, 1), date(2025, 12, 1), date(2026, 1, 1)}), date(2025, 10, 1))
+    assert patchy.owes(date(2025, 11, 1))  # between two months it delivered, since it was added
+    assert patchy.owes(date(2026, 2, 1)) and patchy.owes(date(2026, 11, 1))  # after its last
+    assert not patchy.owes(date(2025, 9, 1)) and not patchy.owes(date(2025, 12, 1))
     established = SourceCoverage("azure-focus", date(2025, 10, 1), UP_TO_SEPTEMBER, date(2025, 9, 1))
     assert established.owes(date(2026, 10, 1)) and established.owes(date(2026, 11, 1))  # it stopped: it owes
     assert not established.owes(date(2026, 9, 1))

@@ -180,16 +180,20 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     add("currency.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
                                      "2025-06-15", "8611-2201,Contoso EA,US$,2025-06-01T00:00:00Z,"
                                      "2025-07-01T00:00:00Z,2025-06-15").encode(),
-        "currency.csv row 4: unknown currency 'US$'")
+        "currency.csv row 4 column BillingCurrency: unknown currency 'US$'")
+    add("nocurrency.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
+                                       "2025-06-15", "8611-2201,Contoso EA,,2025-06-01T00:00:00Z,"
+                                       "2025-07-01T00:00:00Z,2025-06-15").encode(),
+        "nocurrency.csv row 4 column BillingCurrency: the currency is blank (expected an ISO 4217 code like EUR)")
     add("norate.csv", good.replace("8611-2201,Contoso EA,USD,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
                                    "2025-06-15", "8611-2201,Contoso EA,CHF,2025-06-01T00:00:00Z,"
                                    "2025-07-01T00:00:00Z,2025-06-15").encode(),
-        "norate.csv row 4: no exchange rate CHF->USD valid on 2025-06-15")
+        "norate.csv row 4 column BillingCurrency: no exchange rate CHF->USD valid on 2025-06-15")
     return files
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "cut.csv.gz", "latin.csv", "nocost.csv", "text.csv", "blank.csv",
-                                  "july.csv", "currency.csv", "norate.csv"])
+                                  "july.csv", "currency.csv", "nocurrency.csv", "norate.csv"])
 def test_bad_input_fails_the_run_with_a_clear_error_and_keeps_the_previous_data(source, tmp_path, name):
     run_file(source, FIXTURES / "focus_1_2.csv")
     before_records = list(CostRecord.objects.order_by("pk").values_list("pk", "amount"))
@@ -214,6 +218,40 @@ def test_a_file_over_the_configured_limit_is_refused(source, settings, tmp_path)
     assert run.status == RunStatus.FAILED
     assert "over the 1 MB limit (INGESTION_MAX_FILE_MB)" in run.error
     assert CostRecord.objects.count() == 0
+
+
+def test_a_correction_of_an_earlier_month_is_booked_to_the_month_it_is_billed_in(source, search, tmp_path):
+    """June's export holds a correction of a May charge (ChargeClass Correction, billed in June) and a line billed in
+    July: the run replaces June with June's billing, the correction included, and leaves May and July alone."""
+    AllocationRuleFactory(source=source, key="tag:project", value="search-assistant", initiative=search)
+    may = Period.month(2025, 5)
+    run_file(source, _focus_month(tmp_path, "may.csv", "2025-05"), may)
+    may_before = totals(may.start)
+    header, *rows = (FIXTURES / "focus_1_2.csv").read_text().splitlines()
+    correction = rows[0].replace("2025-06-14T00:00:00Z,2025-06-15T00:00:00Z,Usage,NULL,GPT-4o input tokens,12.50,"
+                                 "12.50,12.50,12.50",
+                                 "2025-05-20T00:00:00Z,2025-05-21T00:00:00Z,Usage,Correction,Correction of May "
+                                 "GPT-4o input,-2.00,-2.00,-2.00,-2.00")
+    late = rows[1].replace("2025-06-01T00:00:00Z,2025-07-01T00:00:00Z", "2025-07-01T00:00:00Z,2025-08-01T00:00:00Z")
+    path = tmp_path / "june.csv"
+    path.write_text("\n".join([header, rows[0], late, correction, *rows[2:]]) + "\n")
+
+    run = run_file(source, path)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.warning == "1 row billed in another period (2025-07) skipped: it belongs to that month's export."
+    record = CostRecord.objects.get(source=source, amount=Decimal("-2.00"))
+    assert (record.period, record.charge_date, record.initiative) == (JUNE.start, date(2025, 5, 20), search)
+    assert totals()[(search.pk, CostCategory.INFERENCE)] == Decimal("12.50") - Decimal("2.00") - Decimal("5.00")
+    assert totals(may.start) == may_before
+
+
+def _focus_month(tmp_path: Path, name: str, month: str) -> Path:
+    """The fixture's export moved to another month (billing and charge periods)."""
+    path = tmp_path / name
+    path.write_text((FIXTURES / "focus_1_2.csv").read_text().replace("2025-07-01", f"{month}-28")
+                    .replace("2025-06-", f"{month}-"))
+    return path
 
 
 def test_currency_conversion_uses_the_rate_in_force_on_the_charge_date(tmp_path, search):
@@ -243,7 +281,8 @@ def test_a_missing_rate_is_an_error_not_a_silent_one(tmp_path, search):
                     "2025-06-05,INV-0001,,maintenance,100.00,EUR,,\n")
     run = run_file(source, path)
     assert run.status == RunStatus.FAILED
-    assert run.error == "eur.csv row 2: no exchange rate EUR->USD valid on 2025-06-05: add one to the currency rates"
+    assert run.error == "eur.csv row 2 column currency: no exchange rate EUR->USD valid on 2025-06-05: add one to " \
+                        "the currency rates"
     assert not CostRecord.objects.exists()
 
 
@@ -291,7 +330,7 @@ def test_an_error_names_the_file_as_uploaded_not_as_stored(source):
                                filename="june.csv", content=content)
     assert Path(run.file.name).name != "june.csv"
     run = ingestion_run_execute(run=run)
-    assert run.status == RunStatus.FAILED and "outside the period 2025-07" in run.error
+    assert run.status == RunStatus.FAILED and "no row is billed in 2025-07" in run.error
     assert "june.csv row" in run.error and Path(run.file.name).name not in run.error
 
 
@@ -315,6 +354,11 @@ class SyntheticConnector:
             raise ConnectorError("HTTP 503 from https://api.example.test", location="HTTP 503", transient=True)
         if self.settings.get("malformed"):
             raise ConnectorError("expected JSON, got an HTML page", location="HTTP 200 https://api.example.test")
+        if self.settings.get("huge_tokens"):  # two days each within a count's limit, together beyond it
+            for day, project in ((14, "proj_search"), (15, "proj_search_b")):
+                yield UsageRow(usage_date=date(2025, 6, day), model="gpt-4o", input_tokens=5 * 10**18,
+                               keys={"project_id": project})
+            return
         yield UsageRow(usage_date=date(2025, 6, 14), model="gpt-4o", input_tokens=1000, output_tokens=200,
                        cached_tokens=100, requests=3, keys={"project_id": "proj_search"})
         yield UsageRow(usage_date=date(2025, 6, 15), model="gpt-4o", input_tokens=500, output_tokens=50, requests=1,
@@ -350,6 +394,18 @@ def test_usage_and_seat_rows_become_records_and_roll_ups(synthetic, search):
     assert totals()[(search.pk, CostCategory.LICENCES)] == Decimal("190.00")
 
 
+def test_token_counts_adding_up_beyond_what_a_count_holds_fail_the_run_naming_the_total(synthetic, search):
+    source = CostSourceFactory(name="api", type=SourceType.CSV, settings={"huge_tokens": True})
+    AllocationRuleFactory(source=source, key="project_id", match="prefix", value="proj_search", initiative=search)
+
+    run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.API))
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == ("The 2025-06 input tokens of INV-0001 on gpt-4o would total 10,000,000,000,000,000,000, more "
+                         "than a count holds (9,223,372,036,854,775,807); nothing was changed.")
+    assert not UsageRecord.objects.exists() and not MonthlyTokenUsage.objects.exists()
+
+
 def test_seat_rows_need_a_licence_pool(synthetic):
     source = CostSourceFactory(name="api", type=SourceType.CSV)
     run = ingestion_run_execute(run=ingestion_run_create(source=source, period=JUNE))
@@ -379,6 +435,25 @@ def test_a_copilot_user_written_in_two_cases_holds_one_seat(search, tmp_path):
     assert (run.rows_read, run.rows_written, run.rows_skipped) == (2, 1, 1)
     activity = LicencePoolActivity.objects.get(licence_pool=pool, month=JUNE.start)
     assert (activity.assigned, activity.active_30d) == (1, 1)
+
+
+def test_a_seat_two_sources_of_a_pool_report_is_counted_once(search, tmp_path):
+    """A second report of the same tenant (or a source replacing another, both enabled for a while) names users the
+    first one holds: the pool has as many seats as distinct holders, active when either report saw them active."""
+    pool = LicencePoolFactory(seats_purchased=10, initiative=search, tool="Microsoft 365 Copilot")
+    first, second = (CostSourceFactory(name=name, type=SourceType.M365_COPILOT, settings={"licence_pool": "INV-0001"})
+                     for name in ("m365-copilot", "m365-overlap"))
+    run_file(first, m365_report(tmp_path / "usage.csv", "2025-06-30,30,a@x.com,A,2025-06-10,,,,,,,,",
+                                "2025-06-30,30,b@x.com,B,,,,,,,,,", "2025-06-30,30,c@x.com,C,2025-06-20,,,,,,,,"))
+
+    run = run_file(second, m365_report(tmp_path / "overlap.csv", "2025-06-30,30,A@X.com,A,2025-06-12,,,,,,,,",
+                                       "2025-06-30,30,b@x.com,B,2025-06-25,,,,,,,,",
+                                       "2025-06-30,30,d@x.com,D,,,,,,,,,"))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert SeatActivity.objects.filter(licence_pool=pool).count() == 6
+    activity = LicencePoolActivity.objects.get(licence_pool=pool, month=JUNE.start)
+    assert (activity.assigned, activity.active_30d) == (4, 3)  # a, b, c, d; a, b (in the second report), c
 
 
 def test_a_copilot_report_with_activity_after_its_refresh_date_fails_and_keeps_the_month(search, tmp_path):

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.forms import modelform_factory
 from django.urls import reverse
 
+from portfolio.costs.models import validate_schedule
 from portfolio.models import CostSource, secret_setting_keys, validate_settings_without_secrets
 
 SECRET = "sk-ant-admin01-NOT-A-REAL-KEY"
@@ -152,3 +153,102 @@ def test_the_api_refuses_a_secret_in_a_value_and_writes_nothing(api_client, admi
         "settings": {"path": "https://acct.blob.core.windows.net/focus?sv=2022&sig=abc%3D"}}, format="json")
     assert response.status_code == 400 and "sig=" in str(response.json())
     assert not CostSource.objects.filter(name="blob-export").exists()
+
+
+@pytest.mark.parametrize(("value", "where"), [
+    ({"admin_key": "sk-ant-admin01-xyz", "licence_pool": "NW-0070"}, "admin_key"),  # FORMATS.md: an "admin key"
+    ({"subscriptionKey": "abc"}, "subscriptionKey"),
+    ({"pat": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}, "pat"),
+    ({"auth": {"user": "a", "pass": "b"}}, "auth"),
+    ({"auth": {"user": "a", "pass": "b"}}, "auth.pass"),
+    ({"org": "northwind", "header": "Bearer sk-abc"}, "header (a bearer token)"),
+    ({"org": "sk-proj-abcdefghijklmnopqrstuvwxyz123456"}, "org (an OpenAI or Anthropic key)"),
+    ({"org": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}, "org (a GitHub token)"),
+    ({"orgs": ["northwind", "github_pat_11ABCDEFG0123456789_abcdefghijklmnop"]}, "orgs.1 (a GitHub token)"),
+    ({"notify": "xoxb-1234567890-abcdefghij"}, "notify (a Slack token)"),
+    ({"bucket": {"id": "AKIAIOSFODNN7EXAMPLE"}}, "bucket.id (an AWS access key)"),
+])
+def test_keys_named_as_keys_and_values_in_a_providers_key_format_are_refused(value, where):
+    with pytest.raises(ValidationError) as caught:
+        validate_settings_without_secrets(value)
+    message = " ".join(caught.value.messages)
+    assert where in message and "credential_env" in message
+    for secret in ("xyz", "ghp_", "sk-proj", "github_pat", "xoxb", "AKIA", "sk-abc"):
+        assert secret not in message
+
+
+def test_settings_named_with_key_alone_or_as_part_of_a_word_pass():
+    validate_settings_without_secrets({
+        "headers": [{"key": "X-Org", "value": "northwind"}], "path": "/exports/{period}/part-*.csv.gz",
+        "author": "finops", "max_tokens_per_day": 1000, "workspace_ids": ["wrkspc_01"], "project_ids": ["proj_sk-1"],
+        "note": "Basic plan", "org": "sk-team",
+    })
+
+
+@pytest.mark.parametrize("value", [
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "sk-proj-abcdefghijklmnopqrstuvwxyz123456", "AKIAIOSFODNN7EXAMPLE",
+    "openai_admin_key", "OPENAI ADMIN KEY", "Bearer abc",
+])
+@pytest.mark.django_db
+def test_credential_env_must_be_an_environment_variable_name(value):
+    source = CostSource(name="openai-main", type="openai", credential_env=value, schedule="daily")
+    with pytest.raises(ValidationError) as caught:
+        source.full_clean()
+    messages = caught.value.message_dict["credential_env"]
+    assert len(messages) == 1 and messages[0].startswith("An environment variable name")
+    CostSource(name="openai-main", type="openai", credential_env="OPENAI_ADMIN_KEY", schedule="daily").full_clean()
+
+
+@pytest.mark.django_db
+def test_every_door_refuses_a_token_as_credential_env(api_client, admin_user, client, tmp_path: Path):
+    token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(reverse("api:costsource-list"), {
+        "name": "github-copilot", "type": "github_copilot", "credential_env": token}, format="json")
+    assert response.status_code == 400 and "environment variable name" in response.json()["credential_env"][0]
+    assert token not in response.content.decode()
+
+    client.force_login(admin_user)
+    response = client.post(reverse("portfolio:costsource_create"), {
+        "name": "github-copilot", "type": "github_copilot", "credential_env": token, "settings": "{}",
+        "schedule": "monthly", "enabled": "on"})
+    assert response.status_code == 200 and "environment variable name" in response.content.decode()
+
+    path = tmp_path / "costs.yaml"
+    path.write_text(f"sources:\n  - {{name: github-copilot, type: github_copilot, credential_env: {token}}}\n")
+    with pytest.raises(CommandError) as caught:
+        call_command("apply_cost_config", str(path))
+    assert "sources[0] (github-copilot): credential_env: An environment variable name" in str(caught.value)
+    assert not CostSource.objects.exists()
+
+
+@pytest.mark.parametrize(("schedule", "problem"), [
+    ("99 99 * * *", "its minute field '99' is not valid"),
+    ("0 25 * * *", "its hour field '25' is not valid"),
+    ("0 6 32 * *", "its day of month field '32' is not valid"),
+    ("0 6 * 13 *", "its month of year field '13' is not valid"),
+    ("0 6 * * 8", "its day of week field '8' is not valid"),
+    ("0 0 31 2 *", "day_of_month '31' never occurs in month_of_year '2'"),
+])
+def test_a_cron_schedule_that_could_never_run_is_refused_naming_its_field(schedule, problem):
+    """A schedule celery cannot read would never fall due: the source would never run and never be late."""
+    with pytest.raises(ValidationError) as caught:
+        validate_schedule(schedule)
+    message = caught.value.messages[0]
+    assert message.startswith(f"Schedule '{schedule}' must be 'daily', 'monthly' or a five-field cron expression: ")
+    assert problem in message
+
+
+@pytest.mark.parametrize("schedule", ["daily", "monthly", "0 6 * * 1", "*/15 * * * *", "30 5 1-5 * mon-fri"])
+def test_runnable_schedules_pass(schedule):
+    validate_schedule(schedule)
+
+
+@pytest.mark.django_db
+def test_the_cost_config_refuses_a_cron_schedule_that_could_never_run(tmp_path: Path):
+    path = tmp_path / "costs.yaml"
+    path.write_text('sources:\n  - {name: aws-focus, type: focus, schedule: "61 25 32 13 8"}\n')
+    with pytest.raises(CommandError) as caught:
+        call_command("apply_cost_config", str(path))
+    assert "sources[0] (aws-focus): schedule: Schedule '61 25 32 13 8' must be" in str(caught.value)
+    assert not CostSource.objects.exists()

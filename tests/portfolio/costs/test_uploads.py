@@ -159,3 +159,12 @@ def test_a_header_check_that_breaks_leaves_the_file_to_its_run(login, admin_user
                                       {"period": "2025-06", "file": SimpleUploadedFile("june.csv", HEADER)})
     assert response.status_code == 302 and IngestionRun.objects.count() == 1
     assert "The header check of june.csv (source contracts-csv) failed" in caplog.text
+
+
+def test_an_empty_file_on_the_page_is_refused_naming_it(login, admin_user, csv_source):
+    """As the API says it: the person may have picked one of several exports, and needs to know which was empty."""
+    response = login(admin_user).post(reverse("portfolio:costsource_run", args=[csv_source.pk]),
+                                      {"period": "2025-06", "file": SimpleUploadedFile("empty.csv", b"")})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == ["empty.csv is empty."]
+    assert not IngestionRun.objects.exists()

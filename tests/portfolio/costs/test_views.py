@@ -648,3 +648,9 @@ def test_run_now_replaces_a_month_with_nothing_only_when_ticked_and_says_so(
     html = client.get(emptied["Location"]).content.decode()
     assert 'id="run-warning"' in html and "the 4 records read before were replaced with nothing" in html
     assert not CostRecord.objects.filter(source=csv_source).exists()
+
+
+def test_a_new_sources_settings_start_as_an_empty_object(login, admin_user):
+    """Not the text "null", which an administrator would have to clear before typing a JSON object."""
+    form = login(admin_user).get(reverse("portfolio:costsource_create")).context["form"]
+    assert form["settings"].value() == "{}"

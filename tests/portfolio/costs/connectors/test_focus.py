@@ -140,6 +140,9 @@ def test_the_real_focus_1_0_sample_reads_cleanly():
     assert any(r.amount < 0 for r in rows)  # credits
     assert all(r.keys["tag:CostAllocationTest"] == "Sameer" for r in rows)  # JSON tags
     assert all(r.currency == "USD" and Period.month(2024, 9).contains(r.charge_date) for r in rows)
+    # One Oracle line of 30 September is billed in October: October's export holds it, and the run says so.
+    assert connector.notes == ["1 row billed in another period (2024-10) skipped: it belongs to that month's "
+                               "export."]
 
 
 # Bad input -----------------------------------------------------------------------------------------------------------
@@ -239,8 +242,96 @@ def test_charge_date_outside_the_period_names_the_row(tmp_path):
     assert error.location == "july.csv row 8 column ChargePeriodStart"
 
 
-def test_a_whole_file_of_another_month_fails():
-    assert "outside the period 2025-05" in error_of(FIXTURES / "focus_1_2.csv", Period.month(2025, 5)).message
+def test_a_whole_file_of_another_billing_period_fails():
+    error = error_of(FIXTURES / "focus_1_2.csv", Period.month(2025, 5))
+    assert error.location == "focus_1_2.csv row 2 column BillingPeriodStart"
+    assert error.message == "no row is billed in 2025-05: this is the export of billing period 2025-06; read it for " \
+                            "that month"
+
+
+def test_a_file_without_billing_period_is_a_month_by_its_charge_dates(tmp_path):
+    """Hand-made files may lack BillingPeriodStart: their charge dates say the month, and one outside it is wrong."""
+    def drop_billing_period(header, rows):
+        index = header.index("BillingPeriodStart")
+        for cells in (header, *rows):
+            del cells[index]
+
+    path = rewrite(tmp_path, "nobilling.csv", drop_billing_period)
+    assert len(read(path)[0]) == 5
+    error = error_of(path, Period.month(2025, 5))
+    assert error.location == "nobilling.csv row 2 column ChargePeriodStart"
+    assert "charge date 2025-06-14 is outside the period 2025-05" in error.message
+
+
+def correction_of_may(header, rows):
+    """The June export with a correction of a May charge, billed in June (ChargeClass Correction)."""
+    correction = list(rows[0])
+    correction[header.index("ChargePeriodStart")] = "2025-05-20T00:00:00Z"
+    correction[header.index("ChargePeriodEnd")] = "2025-05-21T00:00:00Z"
+    correction[header.index("ChargeClass")] = "Correction"
+    correction[header.index("ChargeDescription")] = "Correction of May GPT-4o input"
+    for column in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
+        correction[header.index(column)] = "-2.00"
+    rows.insert(3, correction)
+
+
+def test_a_correction_of_an_earlier_charge_period_belongs_to_the_month_it_is_billed_in(tmp_path):
+    """FOCUS exports are cut by billing period: a correction (or late charge) of May billed in June is June's."""
+    rows, connector = read(rewrite(tmp_path, "june.csv", correction_of_may))
+    correction = [r for r in rows if r.amount == Decimal("-2.00")]
+    assert len(rows) == 6 and len(correction) == 1
+    assert correction[0].charge_date == date(2025, 5, 20) and correction[0].location == "june.csv row 5"
+    assert all(r.billed_in_period for r in rows) and connector.notes == []
+    # Read for May it is refused whole: every row is billed in June.
+    error = error_of(tmp_path / "june.csv", Period.month(2025, 5))
+    assert "no row is billed in 2025-05" in error.message
+
+
+def test_rows_billed_in_another_period_are_left_to_that_months_export(tmp_path):
+    def late_july_row(header, rows):
+        rows[1][header.index("BillingPeriodStart")] = "2025-07-01T00:00:00Z"
+        rows[1][header.index("BillingPeriodEnd")] = "2025-08-01T00:00:00Z"
+
+    rows, connector = read(rewrite(tmp_path, "june.csv", late_july_row))
+    assert len(rows) == 4 and Decimal("30.00") not in {r.amount for r in rows}
+    assert connector.rows_read == 9 and connector.rows_skipped == 5
+    assert connector.notes == ["1 row billed in another period (2025-07) skipped: it belongs to that month's export."]
+
+
+def test_a_charge_after_its_billing_period_fails(tmp_path):
+    def spoil(header, rows):
+        rows[2][header.index("ChargePeriodStart")] = "2025-07-02T00:00:00Z"
+
+    error = error_of(rewrite(tmp_path, "june.csv", spoil))
+    assert error.location == "june.csv row 4 column ChargePeriodStart"
+    assert error.message == "charge date 2025-07-02 is outside the period 2025-06"
+
+
+@pytest.mark.parametrize(("cell", "period", "expected"), [
+    ("2025-06-01T02:00:00+05:00", Period.month(2025, 5), date(2025, 5, 31)),  # 31 May 21:00 UTC
+    ("2025-06-30T23:00:00-05:00", Period.month(2025, 7), date(2025, 7, 1)),
+])
+def test_a_time_with_an_offset_is_placed_by_its_utc_date(tmp_path, cell, period, expected):
+    """FOCUS times are UTC: one written with an offset is converted before it is placed in a month."""
+    label = period.label
+
+    def shift(header, rows):
+        del rows[1:]
+        rows[0][header.index("BillingPeriodStart")] = f"{label}-01T00:00:00Z"
+        rows[0][header.index("ChargePeriodStart")] = cell
+
+    path = rewrite(tmp_path, "tz.csv", shift)
+    rows, _ = read(path, period)
+    assert [r.charge_date for r in rows] == [expected]
+
+
+def test_a_date_cell_with_trailing_text_is_refused(tmp_path):
+    def spoil(header, rows):
+        rows[0][header.index("ChargePeriodStart")] = "2025-06-14garbage"
+
+    error = error_of(rewrite(tmp_path, "garbage.csv", spoil))
+    assert error.location == "garbage.csv row 2 column ChargePeriodStart"
+    assert error.message == "'2025-06-14garbage' is not an ISO 8601 date"
 
 
 def test_invalid_tags_json_is_named(tmp_path):
@@ -532,3 +623,18 @@ def test_the_header_check_refuses_what_is_not_a_csv_or_parquet_export(tmp_path, 
     path.write_bytes(content)
     error = header_error(path)
     assert error.location == location and error.message.startswith(message)
+
+
+def test_a_column_named_twice_is_refused_at_the_header(tmp_path):
+    """pyarrow and csv.DictReader keep one of two same-named cells: the other would be ignored, or read blank."""
+    def second_effective_cost(header, rows):
+        header.append("EffectiveCost")
+        for cells in rows:
+            cells.append("1.00")
+
+    path = rewrite(tmp_path, "dupcol.csv", second_effective_cost)
+    for check in (lambda: FocusConnector.check_header(path), lambda: read(path)):
+        with pytest.raises(ConnectorError) as caught:
+            check()
+        assert caught.value.location == "dupcol.csv row 1"
+        assert caught.value.message == "duplicate column(s): EffectiveCost: keep one of each"

@@ -244,3 +244,37 @@ def test_the_header_check_refuses_a_wrong_file_as_its_run_would(tmp_path, name, 
     with pytest.raises(ConnectorError) as ran:
         read(path)
     assert str(checked.value) == str(ran.value) == message
+
+
+@pytest.mark.parametrize("refreshed", ["2025-06-01", "2025-06-30", "2025-07-07"])
+def test_a_report_refreshed_in_the_month_or_the_week_after_is_read_for_it(tmp_path, refreshed):
+    (seat,) = read(export(tmp_path, f"{refreshed},30,a@x.com,A,2025-05-28,,,,,,,,"))
+    assert seat.user == "a@x.com"
+
+
+@pytest.mark.parametrize(("refreshed", "period"), [
+    ("2025-09-30", Period.month(2025, 11)),  # two months old: it would show November's seats as September's
+    ("2025-09-30", Period.month(2025, 1)),  # and September's activity under January
+    ("2025-07-08", JUNE),
+    ("2025-05-31", JUNE),
+])
+def test_a_report_refreshed_at_another_time_is_refused_naming_row_and_column(tmp_path, refreshed, period):
+    path = export(tmp_path, f"{refreshed},30,a@x.com,A,2025-05-28,,,,,,,,")
+
+    with pytest.raises(ConnectorError) as caught:
+        list(M365CopilotConnector(settings={}).read(period, path=path))
+
+    assert caught.value.location == "report.csv, row 2, column 'Report Refresh Date'"
+    assert caught.value.message == (
+        f"the report was refreshed on {refreshed}, so it shows the seats of then, not of {period.label}: a report is "
+        "read for the month it was refreshed in (or up to 7 days after it)")
+
+
+def test_a_json_report_refreshed_at_another_time_is_refused_naming_the_entry(tmp_path):
+    path = json_report(tmp_path, ("a@x.com", "2025-06-10"), refreshed="2025-09-30")
+
+    with pytest.raises(ConnectorError) as caught:
+        read(path)
+
+    assert caught.value.location == "report.json, value[0].reportRefreshDate"
+    assert "refreshed on 2025-09-30" in caught.value.message

@@ -143,3 +143,13 @@ def test_the_header_check_refuses_a_wrong_file_as_its_run_would(tmp_path, name, 
     with pytest.raises(ConnectorError) as ran:
         read(path)
     assert str(checked.value) == str(ran.value) == message
+
+
+def test_a_column_named_twice_is_refused_at_the_header(tmp_path):
+    """With two amount columns one value was kept without a word (the last): which one was meant is not ours to say."""
+    path = tmp_path / "dupcol.csv"
+    path.write_text("date,initiative,key,category,amount,Amount\n2025-06-03,INV-0001,,inference,10,20\n")
+    with pytest.raises(ConnectorError) as caught:
+        PlainCsvConnector.check_header(path)
+    assert caught.value.location == "dupcol.csv row 1"
+    assert caught.value.message == "duplicate column(s): amount: keep one of each"
