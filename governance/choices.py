@@ -106,6 +106,7 @@ class SprawlRunTrigger(models.TextChoices):
     IMPORT = "import", "Inventory import"
     SCHEDULE = "schedule", "Nightly schedule"
     COMMAND = "command", "Command line"
+    LIFECYCLE = "lifecycle", "Initiative ended (killed, retired or rejected)"
 
 
 # Signals (issue 11) ---------------------------------------------------------------------------------------------------
@@ -156,3 +157,4 @@ class SignalRunTrigger(models.TextChoices):
     PEOPLE = "people", "Owners changed (a hand-over, someone left)"
     SPRAWL = "sprawl", "Sprawl decision or recomputation"
     COMMAND = "command", "Command line"
+    LIFECYCLE = "lifecycle", "Initiative ended (killed, retired or rejected)"
