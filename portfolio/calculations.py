@@ -207,6 +207,44 @@ class QuarterReading:
                 f"for a whole quarter.")
 
 
+@dataclass(frozen=True)
+class ValueReading:
+    """How many of a quarter's value reports are in, so that value, a sum over reports, is compared like for like.
+
+    While reports of the quarter's cycle are still owed (`outstanding`), its value is that of the reports in so far
+    and is compared with what the same initiatives reported for the previous quarter, not with the whole of it: 37
+    reports against a finished cycle's 73 would read as a fall of half while nothing fell. Value per AI dollar and
+    cost per outcome are ratios over each report, like for like already.
+    """
+
+    quarter: Quarter
+    submitted: int
+    outstanding: int
+    due_on: date | None
+    today: date
+
+    @property
+    def complete(self) -> bool:
+        return not self.outstanding
+
+    @property
+    def expected(self) -> int:
+        return self.submitted + self.outstanding
+
+    @property
+    def note(self) -> str:
+        """"37 of 73 value reports for 2026-Q3 are in; the cycle is due 14 Dec 2026. ..."; "" when all are in."""
+        if self.complete:
+            return ""
+        due = ""
+        if self.due_on is not None:
+            due = (f"; the cycle is due {self.due_on.day} {self.due_on:%b %Y}" if self.due_on >= self.today
+                   else f"; the cycle was due {self.due_on.day} {self.due_on:%b %Y}")
+        return (f"{self.submitted:,} of {self.expected:,} value reports for {self.quarter.name} are in{due}. Its value "
+                f"is of the reports in so far, compared with what the same initiatives reported for "
+                f"{self.quarter.previous().name}.")
+
+
 def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
     """Relative change in percent against the previous figure; None when it cannot be said (no previous, zero)."""
     if current is None or not previous:

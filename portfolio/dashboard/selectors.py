@@ -20,7 +20,15 @@ from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.calculations import Quarter, QuarterReading, change, change_in_points, value_per_dollar, weighted_mean
+from portfolio.calculations import (
+    Quarter,
+    QuarterReading,
+    ValueReading,
+    change,
+    change_in_points,
+    value_per_dollar,
+    weighted_mean,
+)
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import add_months, cents, unallocated_key_of
 from portfolio.costs.forecast import cost_forecast_latest
@@ -186,6 +194,8 @@ class QuarterTotals:
     value_with_cost: Decimal = ZERO  # value of the reports that have a cost, the numerator of value per dollar
     reported_cost: Decimal = ZERO
     reports: int = 0
+    reports_outstanding: int = 0  # reports of the quarter's cycle still owed
+    reports_due_on: date | None = None
     cost_per_outcome: Decimal | None = None
     baseline_cost_per_outcome: Decimal | None = None
     idle_licence_cost: Decimal = ZERO
@@ -227,6 +237,7 @@ def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequenc
         ids = None if not department_id else list(_initiatives(department_id).values_list("pk", flat=True))
         value_set = provider(quarter=quarter, initiative_ids=ids)
         values, totals.reports_url = value_set.values, value_set.url
+        totals.reports_outstanding, totals.reports_due_on = value_set.outstanding, value_set.due_on
         totals.values = values
         departments = dict(Initiative.objects.filter(pk__in=values).values_list("pk", "department_id"))
         # Value is measured against the approved business case (portfolio.selectors.approved_plan).
@@ -481,9 +492,27 @@ def _months_text(months: Sequence[date]) -> str:
     return f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}"
 
 
+def value_reading(quarter: Quarter, totals: QuarterTotals, *, today: date | None = None) -> ValueReading:
+    """How many of the quarter's value reports are in (calculations.ValueReading)."""
+    return ValueReading(quarter, submitted=len(totals.values), outstanding=totals.reports_outstanding,
+                        due_on=totals.reports_due_on, today=today or timezone.localdate())
+
+
+def previous_value(value_read: ValueReading, now: QuarterTotals, before: QuarterTotals) -> Decimal | None:
+    """The previous quarter's value to compare with: all of it once the quarter's reports are all in; while some are
+    owed, what the initiatives that reported so far reported then (ValueReading)."""
+    if value_read.complete:
+        return before.value
+    if now.value is None:
+        return None
+    same = [before.values[pk].value for pk in now.values if pk in before.values]
+    valued = [v for v in same if v is not None]
+    return sum(valued, ZERO) if valued else None
+
+
 def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
              found: registry.CandidateSet | None, forecast: dict[str, Any] | None,
-             as_of: date | None = None) -> list[Figure]:
+             as_of: date | None = None, value_read: ValueReading | None = None) -> list[Figure]:
     """The headline figures; those kept only as they stand now (running, the forecast, the candidates) carry
     `as_of` (snapshot_day), the others are the quarter's own: its cost over its months read (reading), against the
     same months of the previous quarter."""
@@ -506,6 +535,12 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
     share_before = None if not before.spend else (before.unallocated / before.spend * 100).quantize(Decimal("0.1"))
     running = sum(stages.get(s, 0) for s in (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION))
     no_costs = "" if now.has_costs else f"; no cost data yet for {quarter.name}"
+    value_read = value_read or value_reading(quarter, now)
+    value_before = previous_value(value_read, now, before)
+    value_basis = f"value of {now.reports} submitted value reports for {quarter.name}"
+    if not value_read.complete:
+        value_basis = (f"value of the {value_read.submitted} of {value_read.expected} value reports for {quarter.name} "
+                       f"in so far, against what the same initiatives reported for {quarter.previous().name}")
     return [
         Figure("spend", "AI spend", spend_of(now), spend_of(before), "money",
                f"cost roll-ups of {months} (the sum of cost_report over {over}){comparison}{no_costs}", costs_url),
@@ -514,8 +549,7 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
         Figure("unallocated_share", "Unallocated share", share, share_before, "percent",
                "unallocated spend / AI spend", rules_url),
         Figure("value", "Value", cents(now.value) if now.value is not None else None,
-               cents(before.value) if before.value is not None else None, "money",
-               f"value of {now.reports} submitted value reports for {quarter.name}", reports_url),
+               cents(value_before) if value_before is not None else None, "money", value_basis, reports_url),
         Figure("value_per_dollar", "Value per AI dollar", now.value_per_dollar, before.value_per_dollar, "ratio",
                "reported value / the cost of the quarter of the initiatives that reported it", reports_url),
         Figure("cost_per_outcome", "Cost per outcome", now.cost_per_outcome, before.cost_per_outcome, "money",
@@ -609,6 +643,7 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
     reading = quarter_reading(quarter, today=today)
     now = _quarter_totals(quarter, department_id, reading.months)
     before = _quarter_totals(quarter.previous(), department_id, reading.compared_months)
+    value_read = value_reading(quarter, now, today=today)
     stages = initiatives_by_stage(department_id)
     found = candidates(department_id)
     clusters = sprawl(department_id)
@@ -624,11 +659,16 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "period": reading.period,
         "compared_with": reading.compared_with,
         "comparison_note": reading.note,
+        # Whether the quarter's value reports are all in, and if not how many and by when (calculations.ValueReading).
+        "value_complete": value_read.complete,
+        "value_reports": {"submitted": value_read.submitted, "expected": value_read.expected,
+                          "due_on": value_read.due_on},
+        "value_note": value_read.note,
         "department": {"id": department.pk, "name": department.name} if department else None,
         "data": data_stamp(quarter).text,
         "has_cost_data": now.has_costs,
         "snapshot_as_of": as_of,
-        "figures": _figures(reading, now, before, stages, found, forecast, as_of),
+        "figures": _figures(reading, now, before, stages, found, forecast, as_of, value_read),
         "spend": spend_of(now),
         "unallocated": unallocated_of(now),
         "value": None if now.value is None else cents(now.value),

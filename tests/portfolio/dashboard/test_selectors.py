@@ -157,6 +157,38 @@ def test_value_cost_per_outcome_stages_and_departments(portfolio):
     assert (row["value"], row["value_per_dollar"]) == (None, None)
 
 
+def test_a_quarter_whose_value_reports_are_not_all_in_is_compared_with_what_the_same_initiatives_reported(portfolio):
+    """Value is a sum over reports: while a report of the cycle is still owed, the value of those in is compared with
+    what the same initiatives reported the quarter before, not with a finished cycle (2 reports against 3 read as a
+    fall of a third while nothing fell), and the board says how many are in and by when the rest are due."""
+    late = InitiativeFactory(department=portfolio["claims"], stage=Stage.PRODUCTION, name="Late reporter")
+    q2 = ReviewCycleFactory(name="2026-Q2", period_start=date(2026, 4, 1), period_end=date(2026, 6, 30),
+                            opens_on=date(2026, 7, 1), due_on=date(2026, 7, 31))
+    for initiative, stated in ((portfolio["triage"], "8000"), (portfolio["copy"], "300"), (late, "5000")):
+        ValueReportFactory(cycle=q2, initiative=initiative, status=ReportStatus.SUBMITTED, stated_value=D(stated),
+                           stated_value_evidence="finance sign-off")
+    owed = ValueReportFactory(cycle=ReviewCycleFactory(name="2026-Q3"), initiative=late)  # a draft, still due
+    board = dashboard(quarter=Q3)
+    value = {f.key: f for f in board["figures"]}["value"]
+    assert (board["value"], value.previous, value.change) == (D("9350.00"), D("8300.00"), D("12.7"))
+    assert value.basis == ("value of the 2 of 3 value reports for 2026-Q3 in so far, against what the same "
+                           "initiatives reported for 2026-Q2")
+    assert board["value_complete"] is False
+    assert board["value_reports"] == {"submitted": 2, "expected": 3, "due_on": date(2026, 10, 31)}
+    assert board["value_note"] == (
+        "2 of 3 value reports for 2026-Q3 are in; the cycle was due 31 Oct 2026. Its value is of the reports in so "
+        "far, compared with what the same initiatives reported for 2026-Q2.")
+
+    owed.status, owed.stated_value, owed.stated_value_evidence = ReportStatus.SUBMITTED, D("4000"), "finance"
+    owed.save()
+    cache.clear()
+    board = dashboard(quarter=Q3)
+    value = {f.key: f for f in board["figures"]}["value"]
+    assert (board["value"], value.previous) == (D("13350.00"), D("13300.00"))  # all in: the whole quarters
+    assert (board["value_complete"], board["value_note"]) == (True, "")
+    assert value.basis == "value of 3 submitted value reports for 2026-Q3"
+
+
 def test_idle_licences_come_from_the_latest_month_of_the_quarter(portfolio):
     board = dashboard(quarter=Q3)
     assert board["idle_licence_cost"] == D("900.00")  # (100 - 70) x 30, September

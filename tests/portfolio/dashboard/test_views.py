@@ -109,8 +109,9 @@ def test_the_api_returns_the_figures_of_the_page(client, executive, portfolio): 
 def test_the_page_query_count_does_not_grow_with_the_portfolio(client, executive, portfolio,  # noqa: F811
                                                                 django_assert_max_num_queries):
     client.force_login(executive)
-    # Computing the figures, on the first view of this data (which months of the quarter are complete: 3 of them).
-    with django_assert_max_num_queries(63):
+    # Computing the figures, on the first view of this data (which months of the quarter are complete: 3 of them;
+    # how many value reports each of the two quarters still owes: 2).
+    with django_assert_max_num_queries(65):
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
     with django_assert_max_num_queries(4):  # then from the cache: the session, the user and their groups only
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
@@ -355,6 +356,27 @@ def test_a_quarter_partly_read_says_what_it_is_compared_with_on_the_page_the_boa
     assert data["comparison_note"].startswith("Only October of 2026-Q4 is complete")
     spend = next(f for f in data["figures"] if f["key"] == "spend")
     assert (data["spend"], spend["previous"], spend["change"]) == (1660.0, 1300.0, 27.7)
+
+
+def test_value_reports_still_owed_are_said_alike_on_the_page_the_board_pack_its_pdf_the_csv_and_the_api(
+        client, executive, portfolio):  # noqa: F811
+    from tests.factories import InitiativeFactory, ReviewCycleFactory, ValueReportFactory
+
+    ValueReportFactory(cycle=ReviewCycleFactory(name="2026-Q3"), initiative=InitiativeFactory(stage="production"))
+    note = "2 of 3 value reports for 2026-Q3 are in; the cycle was due 31 Oct 2026."
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert f'id="value-reports-in">{note}' in html
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    assert f'id="cover-value-reports-in">{note}' in pack
+    assert "in so far, against what the same initiatives reported for 2026-Q2" in pack.split("<td>Value</td>", 1)[1]
+    assert note in _pdf_text(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"]))).replace("\n", " ")
+    exported = client.get(URL, {"quarter": "2026-Q3", "_export": "figures"}).content.decode()
+    assert "value of the 2 of 3 value reports for 2026-Q3 in so far" in exported
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    assert (data["value_complete"], data["value_reports"]) == (
+        False, {"submitted": 2, "expected": 3, "due_on": "2026-10-31"})
+    assert data["value_note"].startswith(note)
 
 
 def test_a_whole_quarter_reads_as_before_on_the_page_the_board_pack_and_the_api(
