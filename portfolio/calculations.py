@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 
@@ -258,6 +258,22 @@ def change_in_points(current: Decimal | None, previous: Decimal | None) -> Decim
     if current is None or previous is None:
         return None
     return (_d(current) - _d(previous)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def apportion_cents(amounts: Sequence[Decimal], total: Decimal) -> list[Decimal]:
+    """The amounts in cents adding up exactly to `total` (in cents), by largest remainder: each is rounded down to the
+    cent and the cents left over go to those that lost most in the rounding (taken back from those that lost least
+    when `total` is below the rounded-down sum). Rounding each row on its own left a table of rows a cent or two off
+    the total printed above it, which is itself the sum of the monthly roll-ups, each rounded to the cent."""
+    if not amounts:
+        return []
+    floors = [_d(a).quantize(CENT, ROUND_FLOOR) for a in amounts]
+    left = int(((_d(total) - sum(floors, Decimal("0"))) / CENT).to_integral_value(ROUND_HALF_UP))
+    order = sorted(range(len(amounts)), key=lambda i: (_d(amounts[i]) - floors[i], -i), reverse=left > 0)
+    step = CENT if left > 0 else -CENT
+    for turn in range(abs(left)):
+        floors[order[turn % len(order)]] += step
+    return floors
 
 
 def weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:

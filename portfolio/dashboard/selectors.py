@@ -24,6 +24,7 @@ from portfolio.calculations import (
     Quarter,
     QuarterReading,
     ValueReading,
+    apportion_cents,
     change,
     change_in_points,
     value_per_dollar,
@@ -309,17 +310,21 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
 
 NO_KEY = ("(no key)", "records with no tag, account or resource")
 OTHER_KEYS = "(other keys)"
+# The most the unallocated spend (monthly roll-ups, each to the cent) differs from its records' own sum by rounding.
+ROLL_UP_ROUNDING = Decimal("1.00")
 
 
-def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
-                     months: Sequence[date] | None = None) -> list[dict[str, Any]]:
+def unallocated_keys(quarter: Quarter, *, limit: int = TOP, months: Sequence[date] | None = None,
+                     total: Decimal | None = None) -> list[dict[str, Any]]:
     """The key values (tags, accounts, projects) of the quarter's unallocated cost records (over `months`, its months
     read), biggest first: what an administrator writes allocation rules for. Each record counts once, under its one
     most telling key (calculations.unallocated_key_of), so the rows never count the same money twice; summed in the
     database per set of keys, then attributed here. The records with no key at all count in the unallocated spend too:
     they are one row of their own (`no_key`, NO_KEY's words, no rule to write for it, so no link), always shown. The
     keys past the `limit` biggest are one last row (`other_keys`), so that the rows always add up to the unallocated
-    spend."""
+    spend: to the cent to `total` (the unallocated spend shown, the sum of the monthly roll-ups), apportioned by
+    largest remainder, unless they differ by more than the roll-ups' rounding (ROLL_UP_ROUNDING: roll-ups not yet
+    rebuilt from these records), when the rows keep their own sum."""
     months = quarter.months if months is None else months
     if not months:
         return []
@@ -336,19 +341,26 @@ def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
         entry[1] += group["records"]
     url = reverse("portfolio:allocationrule_list")
     ranked = sorted(by_key.items(), key=lambda item: (-item[1][0], item[0]))
-    rows = [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url, "no_key": False,
+    rows = [{"key": key, "value": value, "amount": amount, "records": records, "url": url, "no_key": False,
              "other_keys": False}
             for (key, value), (amount, records) in ranked[:limit]]
     if keyless[1]:
-        rows.append({"key": NO_KEY[0], "value": NO_KEY[1], "amount": cents(keyless[0]), "records": keyless[1],
+        rows.append({"key": NO_KEY[0], "value": NO_KEY[1], "amount": keyless[0], "records": keyless[1],
                      "url": "", "no_key": True, "other_keys": False})
-        rows.sort(key=lambda row: -row["amount"])  # stable: keys of the same amount keep their order
+        rows.sort(key=lambda row: -cents(row["amount"]))  # stable: keys of the same amount keep their order
     rest = ranked[limit:]
     if rest:  # last, whatever its amount: the keys too small to list one by one, so that the rows add up
         rows.append({"key": OTHER_KEYS, "value": f"{len(rest):,} more key{'s' if len(rest) > 1 else ''}",
-                     "amount": cents(sum((amount for _, (amount, _) in rest), ZERO)),
+                     "amount": sum((amount for _, (amount, _) in rest), ZERO),
                      "records": sum(records for _, (_, records) in rest), "url": url, "no_key": False,
                      "other_keys": True})
+    # The records' amounts have more places than a cent: rounded row by row, the rows missed the unallocated spend
+    # printed above them by a cent or two; apportioned, they add up to it exactly.
+    target = cents(sum((row["amount"] for row in rows), ZERO))
+    if total is not None and abs(total - target) < ROLL_UP_ROUNDING:
+        target = total
+    for row, amount in zip(rows, apportion_cents([row["amount"] for row in rows], target), strict=True):
+        row["amount"] = amount
     return rows
 
 
@@ -685,7 +697,8 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "scale_candidates": None if found is None else [c for c in found.candidates if c.kind == "scale"],
         "sprawl": clusters,
         "sprawl_track": sprawl_track() if clusters is not None else None,
-        "unallocated_keys": [] if department_id else unallocated_keys(quarter, months=reading.months),
+        "unallocated_keys": [] if department_id else unallocated_keys(quarter, months=reading.months,
+                                                                      total=unallocated_of(now)),
         "forecast": forecast,
     }
 

@@ -242,6 +242,23 @@ def test_keys_past_the_biggest_are_one_last_row_so_the_rows_add_up():
     assert sum(row["amount"] for row in rows) == sum(D(100 - index) for index in range(12)) + 1
 
 
+def test_the_unallocated_keys_add_up_to_the_cent_to_the_unallocated_spend_shown():
+    """Records keep sub-cent amounts: three keys of 10.004 each are 30.012, shown as the roll-up's 30.01, yet rounded
+    row by row they were 10.00 three times, 30.00: a cent short of the total above them. Apportioned by largest
+    remainder they add up to it, and the record sum that rounds otherwise than the roll-ups is followed too."""
+    for team in ("a", "b", "c"):
+        CostRecordFactory(period=date(2026, 9, 1), charge_date=date(2026, 9, 2), amount=D("10.004"),
+                          initiative=None, keys={"tag:team": team})
+    MonthlyCost.objects.create(initiative=None, month=date(2026, 9, 1), category="inference", amount=D("30.01"))
+    board = dashboard(quarter=Q3)
+    assert board["unallocated"] == D("30.01")
+    assert [row["amount"] for row in board["unallocated_keys"]] == [D("10.01"), D("10.00"), D("10.00")]
+    # The roll-ups, each month to the cent, may round to a cent more than the records' own sum: the rows follow them.
+    assert sum(row["amount"] for row in unallocated_keys(Q3, total=D("30.02"))) == D("30.02")
+    # Roll-ups not rebuilt from these records differ by more than rounding: the rows keep their own sum.
+    assert sum(row["amount"] for row in unallocated_keys(Q3, total=D("45.00"))) == D("30.01")
+
+
 def test_department_filter_keeps_only_its_initiatives(portfolio):
     board = dashboard(quarter=Q3, department=portfolio["marketing"])
     assert board["spend"] == D("700.00") and board["unallocated"] == D("0")
