@@ -310,6 +310,7 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
 
 NO_KEY = ("(no key)", "records with no tag, account or resource")
 OTHER_KEYS = "(other keys)"
+PACK_CANDIDATES = 12  # kill and scale candidates listed in the board pack, which stays within 12 pages
 # The most the unallocated spend (monthly roll-ups, each to the cent) differs from its records' own sum by rounding.
 ROLL_UP_ROUNDING = Decimal("1.00")
 
@@ -728,8 +729,18 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
     history = [{"month": m, "amount": a} for m, a in monthly_totals(board["spend_by_category_month"])]
     departments = [d for d in board["departments"] if d["spend"] or d["value"]]
     currency = board["currency"]
+    # The pack lists the most severe candidates of each kind; how many more there are is counted from all of them
+    # (the figure), not from the dashboard's list, itself capped at TOP_CANDIDATES.
+    counts = {f.key: f.value for f in board["figures"]}
+    candidates: dict[str, Any] = {}
+    for kind in ("kill", "scale"):
+        listed = (board[f"{kind}_candidates"] or [])[:PACK_CANDIDATES]
+        total = counts.get(f"{kind}_candidates") or 0
+        candidates.update({f"{kind}_listed": listed, f"{kind}_total": total,
+                           f"{kind}_more": max(total - len(listed), 0)})
     return {
         **board,
+        **candidates,
         "decisions": decisions,
         "svg": {
             "spend": svg.spend_by_category(board["spend_by_category_month"], currency) if history else None,

@@ -135,6 +135,23 @@ def test_the_board_pack_pdf_reads_as_the_page_says(client, executive, portfolio)
         assert expected in text, expected
 
 
+def test_the_board_pack_counts_the_candidates_it_leaves_out_from_all_of_them(client, executive,
+                                                                             portfolio):  # noqa: F811
+    """25 kill candidates: the dashboard's list holds the 20 most severe and the pack shows 12; "and 8 more" counted
+    from the capped list hid 5 of them."""
+    from tests.governance.signals.factories import SignalFactory
+
+    SignalFactory.create_batch(25, initiatives=[portfolio["triage"]])
+    client.force_login(executive)
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    kill = pack.split("<h3>Kill candidates</h3>", 1)[1].split("<h3>", 1)[0]
+    assert kill.count("<tr><td>") == 12
+    assert 'id="kill-more">and 13 more (25 in all) on the signals page.' in kill
+    assert 'id="scale-more"' not in pack
+    text = _pdf_text(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"])))
+    assert "and 13 more (25 in all)" in text
+
+
 def test_the_initiative_page_keeps_the_dashboards_quarter(client, executive, portfolio):  # noqa: F811
     client.force_login(executive)
     url = reverse("portfolio:initiative_detail", args=[portfolio["triage"].pk])
