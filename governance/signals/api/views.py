@@ -30,6 +30,7 @@ class SignalViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveMod
     serializer_class = serializers.SignalSerializer
     filterset_class = SignalFilterSet
     ordering_fields = ["first_seen_at", "evidence_changed_at", "monthly_saving", "period", "type", "status", "subject"]
+    ordering_aliases = {"period": selectors.PERIOD_ORDER}  # chronologically: 2026-12 after 2026-Q3, not before
     permission_required = {"list": "governance.view_signal", "retrieve": "governance.view_signal",
                            "acknowledge": "governance.acknowledge_signal", "dismiss": "governance.dismiss_signal",
                            "resolve": "governance.resolve_signal"}
