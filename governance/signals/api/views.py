@@ -23,8 +23,9 @@ from tollgate.ui.errors import call_service
 
 
 class SignalViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Signals (?type=, ?severity=, ?status=open|acknowledged|resolved|dismissed|live, ?department=, ?initiative=
-    external id, ?q=); owners see those of their initiatives, the other roles all. Owners acknowledge their own;
+    """Signals (?type=, ?severity=, ?status=open|acknowledged|resolved|dismissed|live, default live as on the page,
+    `?status=` (empty) for every status; ?department=, ?initiative= external id, ?q=); owners see those of their
+    initiatives, the other roles all. Owners acknowledge their own;
     reviewers and administrators who do not own it acknowledge, dismiss (reason required) or resolve any."""
 
     serializer_class = serializers.SignalSerializer
