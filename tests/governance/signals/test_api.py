@@ -75,6 +75,16 @@ def test_an_owner_lists_their_own_and_may_not_read_another(owner, own, other):
     assert client.get(reverse("governance_api:signal-detail", args=[other.pk])).status_code == 403
 
 
+def test_an_owner_acting_on_a_signal_not_theirs_is_told_it_is_not_theirs(owner, other):
+    """The refusal gave segregation of duties ("nobody ... decides on an initiative they own") as the reason, the
+    opposite of why: the signal is not theirs."""
+    refused = api(owner).post(reverse("governance_api:signal-acknowledge", args=[other.pk]), {}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "Your role allows this, but not on this one: an owner acts only on the signals of the initiatives they own "
+        "or act for, and this one is not yours.")
+
+
 def test_acknowledge_dismiss_and_resolve(owner, reviewer, own, other):
     acknowledged = api(owner).post(reverse("governance_api:signal-acknowledge", args=[own.pk]),
                                    {"note": "Talking to finance."}, format="json")
