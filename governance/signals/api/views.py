@@ -4,6 +4,8 @@ again on the signal itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -42,6 +44,11 @@ class SignalViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveMod
         # One signal: found whoever asks, then judged by the object permission (403, as on the page).
         return Signal.objects.select_related("acknowledged_by", "resolved_by", "dismissed_by").prefetch_related(
             Prefetch("initiatives", queryset=Initiative.objects.order_by("external_id")))
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Filters are the list's: one signal, or an action on it, is found whatever its status (the list's default
+        of the live ones would make a dismissed signal a 404)."""
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def _signal_data(self, pk: int) -> dict:
         return serializers.SignalSerializer(self.get_queryset().get(pk=pk)).data

@@ -67,6 +67,11 @@ def test_the_list_starts_on_the_live_signals_as_the_page_does(login, reviewer, o
     assert kpi == {acknowledged.pk}
     assert {r["id"] for r in client.get(url, {"status": ""}).json()["results"]} == live | {s.pk for s in closed}
     assert {r["id"] for r in client.get(url, {"status": "resolved"}).json()["results"]} == {closed[1].pk}
+    # One signal is found whatever its status: the list's start is not a filter on it.
+    dismissed = client.get(reverse("governance_api:signal-detail", args=[closed[0].pk]))
+    assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
+    refused = client.post(reverse("governance_api:signal-resolve", args=[closed[1].pk]), {}, format="json")
+    assert refused.status_code == 400 and "already resolved" in str(refused.json())
 
 
 def test_an_owner_lists_their_own_and_may_not_read_another(owner, own, other):
