@@ -107,6 +107,7 @@ class SprawlRunTrigger(models.TextChoices):
     IMPORT = "import", "Inventory import"
     SCHEDULE = "schedule", "Nightly schedule"
     COMMAND = "command", "Command line"
+    LIFECYCLE = "lifecycle", "Initiative ended (killed, retired or rejected)"
 
 
 # Signals (issue 11) ---------------------------------------------------------------------------------------------------
@@ -157,3 +158,4 @@ class SignalRunTrigger(models.TextChoices):
     PEOPLE = "people", "Owners changed (a hand-over, someone left)"
     SPRAWL = "sprawl", "Sprawl decision or recomputation"
     COMMAND = "command", "Command line"
+    LIFECYCLE = "lifecycle", "Initiative ended (killed, retired or rejected)"

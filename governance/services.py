@@ -21,11 +21,20 @@ from django.utils import timezone
 
 from governance import evidence, guards, selectors
 from governance.calculations import plain_number, reviewer_weighted_score
-from governance.choices import AuditEvent
+from governance.choices import AuditEvent, SignalRunTrigger, SprawlRunTrigger
 from governance.lifecycle import TRANSITIONS, Transition
-from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion, StaleSourceAlert
+from governance.models import (
+    IntakeScore,
+    IntakeSubmission,
+    Policy,
+    RubricCriterion,
+    SprawlClusterMember,
+    StaleSourceAlert,
+)
 from governance.policies import BY_KEY, ORDERS
-from portfolio.choices import Stage
+from governance.signals.services import signal_run_submit, signals_of_ended_initiative_resolve
+from governance.sprawl.services.runs import sprawl_run_submit
+from portfolio.choices import ENDED_STAGES, Stage
 from portfolio.costs.calculations import SourceFreshness
 from portfolio.costs.forecast import DEFAULT_MONTHS as DEFAULT_FORECAST_MONTHS
 from portfolio.costs.selectors import stale_sources
@@ -100,11 +109,25 @@ def initiative_transition(
         extra["business_case_version"] = version.number
     audit_event(locked, actor=actor, event=AuditEvent.TRANSITION, changes={"stage": [before, step.target]}, **extra)
     tco_recompute(initiative_ids=[locked.pk])  # a running initiative's cost is estimated until records arrive
+    if step.target in ENDED_STAGES:
+        _signals_and_sprawl_follow_end(initiative=locked, actor=actor, step=step)
     if notify:
         _transition_notify(initiative=locked, step=step, actor=actor, reason=reason)
     initiative.stage = locked.stage
     initiative.updated_at = locked.updated_at
     return locked
+
+
+def _signals_and_sprawl_follow_end(*, initiative: Initiative, actor: Actor, step: Transition) -> None:
+    """Ended initiatives raise no signals and are left out of sprawl clusters: a kill, retirement or rejection
+    resolves the initiative's own signals at once (audited, "initiative killed"), then queues a signal run for those
+    it shares with live initiatives and, when it is in a cluster, a sprawl recomputation (which queues a signal run
+    of its own when it changes a cluster), as a verdict or a sprawl decision does. Both are sent on commit."""
+    signals_of_ended_initiative_resolve(actor=actor, initiative_id=initiative.pk,
+                                        reason=f"initiative {step.happened.lower()}")
+    signal_run_submit(actor=None, trigger=SignalRunTrigger.LIFECYCLE)
+    if SprawlClusterMember.objects.filter(initiative=initiative, removed=False).exists():
+        sprawl_run_submit(actor=None, trigger=SprawlRunTrigger.LIFECYCLE)
 
 
 def _transition_notify(*, initiative: Initiative, step: Transition, actor: Actor, reason: str) -> None:

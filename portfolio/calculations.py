@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 
@@ -207,6 +207,44 @@ class QuarterReading:
                 f"for a whole quarter.")
 
 
+@dataclass(frozen=True)
+class ValueReading:
+    """How many of a quarter's value reports are in, so that value, a sum over reports, is compared like for like.
+
+    While reports of the quarter's cycle are still owed (`outstanding`), its value is that of the reports in so far
+    and is compared with what the same initiatives reported for the previous quarter, not with the whole of it: 37
+    reports against a finished cycle's 73 would read as a fall of half while nothing fell. Value per AI dollar and
+    cost per outcome are ratios over each report, like for like already.
+    """
+
+    quarter: Quarter
+    submitted: int
+    outstanding: int
+    due_on: date | None
+    today: date
+
+    @property
+    def complete(self) -> bool:
+        return not self.outstanding
+
+    @property
+    def expected(self) -> int:
+        return self.submitted + self.outstanding
+
+    @property
+    def note(self) -> str:
+        """"37 of 73 value reports for 2026-Q3 are in; the cycle is due 14 Dec 2026. ..."; "" when all are in."""
+        if self.complete:
+            return ""
+        due = ""
+        if self.due_on is not None:
+            due = (f"; the cycle is due {self.due_on.day} {self.due_on:%b %Y}" if self.due_on >= self.today
+                   else f"; the cycle was due {self.due_on.day} {self.due_on:%b %Y}")
+        return (f"{self.submitted:,} of {self.expected:,} value reports for {self.quarter.name} are in{due}. Its value "
+                f"is of the reports in so far, compared with what the same initiatives reported for "
+                f"{self.quarter.previous().name}.")
+
+
 def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
     """Relative change in percent against the previous figure; None when it cannot be said (no previous, zero)."""
     if current is None or not previous:
@@ -220,6 +258,22 @@ def change_in_points(current: Decimal | None, previous: Decimal | None) -> Decim
     if current is None or previous is None:
         return None
     return (_d(current) - _d(previous)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def apportion_cents(amounts: Sequence[Decimal], total: Decimal) -> list[Decimal]:
+    """The amounts in cents adding up exactly to `total` (in cents), by largest remainder: each is rounded down to the
+    cent and the cents left over go to those that lost most in the rounding (taken back from those that lost least
+    when `total` is below the rounded-down sum). Rounding each row on its own left a table of rows a cent or two off
+    the total printed above it, which is itself the sum of the monthly roll-ups, each rounded to the cent."""
+    if not amounts:
+        return []
+    floors = [_d(a).quantize(CENT, ROUND_FLOOR) for a in amounts]
+    left = int(((_d(total) - sum(floors, Decimal("0"))) / CENT).to_integral_value(ROUND_HALF_UP))
+    order = sorted(range(len(amounts)), key=lambda i: (_d(amounts[i]) - floors[i], -i), reverse=left > 0)
+    step = CENT if left > 0 else -CENT
+    for turn in range(abs(left)):
+        floors[order[turn % len(order)]] += step
+    return floors
 
 
 def weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:

@@ -109,7 +109,11 @@ def refusal_reason(user, obj: Any) -> str:
         return f"{relation}, and {SEGREGATION}"
     if wrote_the_report(user, obj):
         return f"you submitted or edited this value report, and {AUTHORSHIP}"
-    return f"an owner acts on the initiatives they own or act for, and {SEGREGATION}"
+    # Neither theirs nor written by them: the owner's scope refused it, not segregation of duties (which refuses
+    # what one does own, the opposite case, and read as the reason before).
+    meta = getattr(obj, "_meta", None)
+    records = "" if meta is None or meta.model_name == "initiative" else f"the {meta.verbose_name_plural} of "
+    return f"an owner acts only on {records}the initiatives they own or act for, and this one is not yours"
 
 
 def not_on_this_one(user, obj: Any) -> str:

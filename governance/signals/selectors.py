@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Case,
+    CharField,
     Count,
     Exists,
     F,
@@ -31,6 +32,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -85,6 +87,15 @@ User = get_user_model()
 # Most severe first when sorting by severity.
 SEVERITY_RANK = Case(When(severity=SignalSeverity.HIGH, then=Value(0)), When(severity=SignalSeverity.MEDIUM,
                                                                             then=Value(1)), default=Value(2))
+# A signal's period is a quarter ("2026-Q3") or a month ("2026-09"): sorted as text, December came before Q2. Sorted
+# by the month it starts ("2026-07" for 2026-Q3), then the month before the quarter that starts with it.
+PERIOD_START = Case(
+    *(When(period__regex=rf"^[0-9]{{4}}-Q{number}$", then=Concat(Substr("period", 1, 5), Value(month)))
+      for number, month in ((1, "01"), (2, "04"), (3, "07"), (4, "10"))),
+    default=F("period"), output_field=CharField(),
+)
+PERIOD_MONTHS = Case(When(period__regex=r"^[0-9]{4}-Q[1-4]$", then=Value(3)), default=Value(1))
+PERIOD_ORDER = ("period_start", "period_months")  # the fields sorting by period means, annotated by signal_list
 
 
 # Facts ---------------------------------------------------------------------------------------------------------------
@@ -384,7 +395,7 @@ def signal_list(*, user: Viewer) -> QuerySet[Signal]:
         return Signal.objects.none()
     signals = Signal.objects.prefetch_related(
         Prefetch("initiatives", queryset=Initiative.objects.select_related("department").order_by("external_id"))
-    ).annotate(severity_rank=SEVERITY_RANK)
+    ).annotate(severity_rank=SEVERITY_RANK, period_start=PERIOD_START, period_months=PERIOD_MONTHS)
     if not _reads_every_signal(user):
         signals = signals.filter(initiatives__in=initiatives_acted_for(user).values("pk")).distinct()
     return signals.order_by("-first_seen_at", "-pk")

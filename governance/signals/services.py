@@ -23,7 +23,7 @@ from governance.models import Signal, SignalRun
 from governance.selectors import policy_value
 from governance.signals import selectors
 from governance.signals.rules.base import Candidate, materially_worse
-from portfolio.choices import RunStatus
+from portfolio.choices import ENDED_STAGES, RunStatus
 from portfolio.dashboard.providers import data_changed
 from tollgate import jobs
 from tollgate.audit import audit_event, audit_events
@@ -272,6 +272,33 @@ def signal_resolve(*, actor: Actor, signal: Signal, note: str = "") -> Signal:
     audit_event(locked, actor=actor, event=AuditEvent.SIGNAL_RESOLVED,
                 changes={"status": [before, SignalStatus.RESOLVED]}, reason=note)
     return _refresh(signal, locked)
+
+
+def signals_of_ended_initiative_resolve(*, actor: Actor | None, initiative_id: int, reason: str) -> int:
+    """An initiative was killed, retired or rejected: resolve now, in the transition's transaction, its live signals
+    that are about ended initiatives only, audited with `reason` ("initiative killed"), so the dashboard and board pack
+    stop listing work already stopped as a candidate to stop. A signal shared with live initiatives (a sprawl cluster,
+    a licence pool) is left to the signal run the transition queues. Returns how many were resolved."""
+    through = Signal.initiatives.through
+    live = set(Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES, initiatives=initiative_id)
+               .values_list("pk", flat=True))
+    shared = set(through.objects.filter(signal_id__in=live).exclude(initiative__stage__in=ENDED_STAGES)
+                 .values_list("signal_id", flat=True))
+    ended = list(Signal.objects.select_for_update().filter(pk__in=live - shared, status__in=LIVE_SIGNAL_STATUSES)
+                 .order_by("pk"))
+    status_before = {signal.pk: signal.status for signal in ended}
+    now = timezone.now()
+    for signal in ended:
+        signal.status, signal.resolved_at, signal.resolved_by, signal.resolution = (
+            SignalStatus.RESOLVED, now, None, reason)
+    Signal.objects.bulk_update(ended, ["status", "resolved_at", "resolved_by", "resolution", "updated_at"])
+    for status in LIVE_SIGNAL_STATUSES:
+        audit_events([s for s in ended if status_before[s.pk] == status], actor=actor,
+                     event=AuditEvent.SIGNAL_RESOLVED, changes={"status": [status, SignalStatus.RESOLVED]},
+                     reason=reason)
+    if ended:
+        data_changed()
+    return len(ended)
 
 
 # Runs -----------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import django_tables2 as tables
 from django.db.models import F, QuerySet
 from django.utils.html import format_html, format_html_join
 
+from governance.signals.selectors import PERIOD_ORDER
 from tollgate.ui.tables import MoneyColumn
 
 
@@ -17,7 +18,7 @@ class SignalTable(tables.Table):
     type = tables.Column("Signal", linkify=True)
     initiatives = tables.Column(empty_values=(), orderable=False)
     departments = tables.Column(empty_values=(), orderable=False)
-    period = tables.Column()
+    period = tables.Column(order_by=PERIOD_ORDER)  # chronologically, months and quarters alike
     severity = tables.Column(order_by=("severity_rank",))
     monthly_saving = MoneyColumn("Saving / month", default="—")
     status = tables.Column()

@@ -20,7 +20,7 @@ from governance.models import Signal, SignalRun
 from governance.policies import BY_KEY
 from governance.selectors import audit_entries
 from governance.signals import selectors, services
-from governance.signals.filtersets import LIVE, SignalFilterSet
+from governance.signals.filtersets import SignalFilterSet
 from governance.signals.forms import SignalReasonForm
 from governance.signals.tables import SignalTable
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
@@ -38,7 +38,7 @@ class SignalListView(ListPageView):
     # reverse, and the Severity column's first click gives the most severe first (?sort=severity).
     list_selector = staticmethod(selectors.signal_list_by_severity)
     filterset_class = SignalFilterSet
-    filter_defaults = {"status": LIVE}  # the signals still waiting for someone
+    filter_defaults = SignalFilterSet.defaults  # the signals still waiting for someone, as the API
     table_class = SignalTable
     export_name = "signals"
     title = "Signals"

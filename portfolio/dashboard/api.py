@@ -72,11 +72,24 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "previous_quarter), null when compared with nothing")),
     "comparison_note": serializers.CharField(help_text="the sentence the page shows for a quarter partly read; "
                                                        "empty for a whole quarter"),
+    "value_complete": serializers.BooleanField(help_text=(
+        "whether every value report of the quarter's cycle is in; while some are still owed, `value` is of the "
+        "reports in so far and the value figure's `previous` and `change` are of what the same initiatives reported "
+        "for previous_quarter (value is a sum: half the reports against a finished cycle would read as a fall)")),
+    "value_reports": inline_serializer("DashboardValueReports", {
+        "submitted": serializers.IntegerField(help_text="the quarter's value reports submitted"),
+        "expected": serializers.IntegerField(help_text="submitted plus those still owed"),
+        "due_on": serializers.DateField(allow_null=True, help_text="when the quarter's review cycle is due"),
+    }),
+    "value_note": serializers.CharField(help_text=(
+        "the sentence the page shows while reports are owed (\"37 of 73 value reports for 2026-Q3 are in; the "
+        "cycle is due 14 Dec 2026. ...\"); empty once all are in")),
     "has_cost_data": serializers.BooleanField(help_text="whether any cost data was read for the quarter's months "
                                                         "read (all its months before any is complete)"),
     "spend": _amount(f"AI spend of the quarter's months read; {NO_COST_DATA}"),
     "unallocated": _amount(f"unallocated spend of the quarter's months read; {NO_COST_DATA}"),
-    "value": _amount("reported value; null without value reports"),
+    "value": _amount("reported value (of the reports in so far while value_complete is false); null without value "
+                     "reports"),
     "idle_licence_cost": _amount("idle licence cost per month; null without seat data for the quarter"),
     "departments": serializers.ListField(child=inline_serializer("DashboardDepartment", {
         "id": serializers.IntegerField(),
@@ -129,7 +142,9 @@ class DashboardAPIView(DeclaredBodyMixin, APIView):
                     "departments' spend and the changes are null, not 0 and -100%. A quarter only partly read (a "
                     "source still owes a month of it) is compared like for like: its cost figures cover its "
                     "complete months (`months_read`) against the same months of the previous quarter "
-                    "(`compared_months`), in words `period` against `compared_with`. "
+                    "(`compared_months`), in words `period` against `compared_with`. A quarter whose value "
+                    "reports are not all in yet (`value_complete` false) compares its value with what the same "
+                    "initiatives reported for the previous quarter (`value_note`). "
                     "Initiatives by stage, the candidates, sprawl and the forecast are kept only as they stand now: "
                     "for a quarter other than the current one `snapshot_as_of` (and each such figure's `as_of`) is "
                     "the day they were read, null for the current quarter. A quarter that has not begun is a 400.",

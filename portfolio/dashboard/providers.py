@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
@@ -89,6 +90,10 @@ class Decision:
 class QuarterValueSet:
     values: dict[int, ReportedValue]
     url: str  # the page listing the reports
+    # Reports of the quarter's cycle still owed (drafts of running initiatives in a cycle not closed) and when they
+    # are due: value is a sum, so while any is owed the quarter's value is not yet comparable with a finished one.
+    outstanding: int = 0
+    due_on: date | None = None
 
 
 @dataclass(frozen=True)

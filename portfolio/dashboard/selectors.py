@@ -20,7 +20,16 @@ from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.calculations import Quarter, QuarterReading, change, change_in_points, value_per_dollar, weighted_mean
+from portfolio.calculations import (
+    Quarter,
+    QuarterReading,
+    ValueReading,
+    apportion_cents,
+    change,
+    change_in_points,
+    value_per_dollar,
+    weighted_mean,
+)
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import add_months, cents, unallocated_key_of
 from portfolio.costs.forecast import cost_forecast_latest
@@ -186,6 +195,8 @@ class QuarterTotals:
     value_with_cost: Decimal = ZERO  # value of the reports that have a cost, the numerator of value per dollar
     reported_cost: Decimal = ZERO
     reports: int = 0
+    reports_outstanding: int = 0  # reports of the quarter's cycle still owed
+    reports_due_on: date | None = None
     cost_per_outcome: Decimal | None = None
     baseline_cost_per_outcome: Decimal | None = None
     idle_licence_cost: Decimal = ZERO
@@ -227,6 +238,7 @@ def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequenc
         ids = None if not department_id else list(_initiatives(department_id).values_list("pk", flat=True))
         value_set = provider(quarter=quarter, initiative_ids=ids)
         values, totals.reports_url = value_set.values, value_set.url
+        totals.reports_outstanding, totals.reports_due_on = value_set.outstanding, value_set.due_on
         totals.values = values
         departments = dict(Initiative.objects.filter(pk__in=values).values_list("pk", "department_id"))
         # Value is measured against the approved business case (portfolio.selectors.approved_plan).
@@ -298,17 +310,22 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
 
 NO_KEY = ("(no key)", "records with no tag, account or resource")
 OTHER_KEYS = "(other keys)"
+PACK_CANDIDATES = 12  # kill and scale candidates listed in the board pack, which stays within 12 pages
+# The most the unallocated spend (monthly roll-ups, each to the cent) differs from its records' own sum by rounding.
+ROLL_UP_ROUNDING = Decimal("1.00")
 
 
-def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
-                     months: Sequence[date] | None = None) -> list[dict[str, Any]]:
+def unallocated_keys(quarter: Quarter, *, limit: int = TOP, months: Sequence[date] | None = None,
+                     total: Decimal | None = None) -> list[dict[str, Any]]:
     """The key values (tags, accounts, projects) of the quarter's unallocated cost records (over `months`, its months
     read), biggest first: what an administrator writes allocation rules for. Each record counts once, under its one
     most telling key (calculations.unallocated_key_of), so the rows never count the same money twice; summed in the
     database per set of keys, then attributed here. The records with no key at all count in the unallocated spend too:
     they are one row of their own (`no_key`, NO_KEY's words, no rule to write for it, so no link), always shown. The
     keys past the `limit` biggest are one last row (`other_keys`), so that the rows always add up to the unallocated
-    spend."""
+    spend: to the cent to `total` (the unallocated spend shown, the sum of the monthly roll-ups), apportioned by
+    largest remainder, unless they differ by more than the roll-ups' rounding (ROLL_UP_ROUNDING: roll-ups not yet
+    rebuilt from these records), when the rows keep their own sum."""
     months = quarter.months if months is None else months
     if not months:
         return []
@@ -325,19 +342,26 @@ def unallocated_keys(quarter: Quarter, *, limit: int = TOP,
         entry[1] += group["records"]
     url = reverse("portfolio:allocationrule_list")
     ranked = sorted(by_key.items(), key=lambda item: (-item[1][0], item[0]))
-    rows = [{"key": key, "value": value, "amount": cents(amount), "records": records, "url": url, "no_key": False,
+    rows = [{"key": key, "value": value, "amount": amount, "records": records, "url": url, "no_key": False,
              "other_keys": False}
             for (key, value), (amount, records) in ranked[:limit]]
     if keyless[1]:
-        rows.append({"key": NO_KEY[0], "value": NO_KEY[1], "amount": cents(keyless[0]), "records": keyless[1],
+        rows.append({"key": NO_KEY[0], "value": NO_KEY[1], "amount": keyless[0], "records": keyless[1],
                      "url": "", "no_key": True, "other_keys": False})
-        rows.sort(key=lambda row: -row["amount"])  # stable: keys of the same amount keep their order
+        rows.sort(key=lambda row: -cents(row["amount"]))  # stable: keys of the same amount keep their order
     rest = ranked[limit:]
     if rest:  # last, whatever its amount: the keys too small to list one by one, so that the rows add up
         rows.append({"key": OTHER_KEYS, "value": f"{len(rest):,} more key{'s' if len(rest) > 1 else ''}",
-                     "amount": cents(sum((amount for _, (amount, _) in rest), ZERO)),
+                     "amount": sum((amount for _, (amount, _) in rest), ZERO),
                      "records": sum(records for _, (_, records) in rest), "url": url, "no_key": False,
                      "other_keys": True})
+    # The records' amounts have more places than a cent: rounded row by row, the rows missed the unallocated spend
+    # printed above them by a cent or two; apportioned, they add up to it exactly.
+    target = cents(sum((row["amount"] for row in rows), ZERO))
+    if total is not None and abs(total - target) < ROLL_UP_ROUNDING:
+        target = total
+    for row, amount in zip(rows, apportion_cents([row["amount"] for row in rows], target), strict=True):
+        row["amount"] = amount
     return rows
 
 
@@ -481,9 +505,27 @@ def _months_text(months: Sequence[date]) -> str:
     return f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}"
 
 
+def value_reading(quarter: Quarter, totals: QuarterTotals, *, today: date | None = None) -> ValueReading:
+    """How many of the quarter's value reports are in (calculations.ValueReading)."""
+    return ValueReading(quarter, submitted=len(totals.values), outstanding=totals.reports_outstanding,
+                        due_on=totals.reports_due_on, today=today or timezone.localdate())
+
+
+def previous_value(value_read: ValueReading, now: QuarterTotals, before: QuarterTotals) -> Decimal | None:
+    """The previous quarter's value to compare with: all of it once the quarter's reports are all in; while some are
+    owed, what the initiatives that reported so far reported then (ValueReading)."""
+    if value_read.complete:
+        return before.value
+    if now.value is None:
+        return None
+    same = [before.values[pk].value for pk in now.values if pk in before.values]
+    valued = [v for v in same if v is not None]
+    return sum(valued, ZERO) if valued else None
+
+
 def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
              found: registry.CandidateSet | None, forecast: dict[str, Any] | None,
-             as_of: date | None = None) -> list[Figure]:
+             as_of: date | None = None, value_read: ValueReading | None = None) -> list[Figure]:
     """The headline figures; those kept only as they stand now (running, the forecast, the candidates) carry
     `as_of` (snapshot_day), the others are the quarter's own: its cost over its months read (reading), against the
     same months of the previous quarter."""
@@ -506,6 +548,12 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
     share_before = None if not before.spend else (before.unallocated / before.spend * 100).quantize(Decimal("0.1"))
     running = sum(stages.get(s, 0) for s in (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION))
     no_costs = "" if now.has_costs else f"; no cost data yet for {quarter.name}"
+    value_read = value_read or value_reading(quarter, now)
+    value_before = previous_value(value_read, now, before)
+    value_basis = f"value of {now.reports} submitted value reports for {quarter.name}"
+    if not value_read.complete:
+        value_basis = (f"value of the {value_read.submitted} of {value_read.expected} value reports for {quarter.name} "
+                       f"in so far, against what the same initiatives reported for {quarter.previous().name}")
     return [
         Figure("spend", "AI spend", spend_of(now), spend_of(before), "money",
                f"cost roll-ups of {months} (the sum of cost_report over {over}){comparison}{no_costs}", costs_url),
@@ -514,8 +562,7 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
         Figure("unallocated_share", "Unallocated share", share, share_before, "percent",
                "unallocated spend / AI spend", rules_url),
         Figure("value", "Value", cents(now.value) if now.value is not None else None,
-               cents(before.value) if before.value is not None else None, "money",
-               f"value of {now.reports} submitted value reports for {quarter.name}", reports_url),
+               cents(value_before) if value_before is not None else None, "money", value_basis, reports_url),
         Figure("value_per_dollar", "Value per AI dollar", now.value_per_dollar, before.value_per_dollar, "ratio",
                "reported value / the cost of the quarter of the initiatives that reported it", reports_url),
         Figure("cost_per_outcome", "Cost per outcome", now.cost_per_outcome, before.cost_per_outcome, "money",
@@ -609,6 +656,7 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
     reading = quarter_reading(quarter, today=today)
     now = _quarter_totals(quarter, department_id, reading.months)
     before = _quarter_totals(quarter.previous(), department_id, reading.compared_months)
+    value_read = value_reading(quarter, now, today=today)
     stages = initiatives_by_stage(department_id)
     found = candidates(department_id)
     clusters = sprawl(department_id)
@@ -624,11 +672,16 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "period": reading.period,
         "compared_with": reading.compared_with,
         "comparison_note": reading.note,
+        # Whether the quarter's value reports are all in, and if not how many and by when (calculations.ValueReading).
+        "value_complete": value_read.complete,
+        "value_reports": {"submitted": value_read.submitted, "expected": value_read.expected,
+                          "due_on": value_read.due_on},
+        "value_note": value_read.note,
         "department": {"id": department.pk, "name": department.name} if department else None,
         "data": data_stamp(quarter).text,
         "has_cost_data": now.has_costs,
         "snapshot_as_of": as_of,
-        "figures": _figures(reading, now, before, stages, found, forecast, as_of),
+        "figures": _figures(reading, now, before, stages, found, forecast, as_of, value_read),
         "spend": spend_of(now),
         "unallocated": unallocated_of(now),
         "value": None if now.value is None else cents(now.value),
@@ -645,7 +698,8 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "scale_candidates": None if found is None else [c for c in found.candidates if c.kind == "scale"],
         "sprawl": clusters,
         "sprawl_track": sprawl_track() if clusters is not None else None,
-        "unallocated_keys": [] if department_id else unallocated_keys(quarter, months=reading.months),
+        "unallocated_keys": [] if department_id else unallocated_keys(quarter, months=reading.months,
+                                                                      total=unallocated_of(now)),
         "forecast": forecast,
     }
 
@@ -675,8 +729,18 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
     history = [{"month": m, "amount": a} for m, a in monthly_totals(board["spend_by_category_month"])]
     departments = [d for d in board["departments"] if d["spend"] or d["value"]]
     currency = board["currency"]
+    # The pack lists the most severe candidates of each kind; how many more there are is counted from all of them
+    # (the figure), not from the dashboard's list, itself capped at TOP_CANDIDATES.
+    counts = {f.key: f.value for f in board["figures"]}
+    candidates: dict[str, Any] = {}
+    for kind in ("kill", "scale"):
+        listed = (board[f"{kind}_candidates"] or [])[:PACK_CANDIDATES]
+        total = counts.get(f"{kind}_candidates") or 0
+        candidates.update({f"{kind}_listed": listed, f"{kind}_total": total,
+                           f"{kind}_more": max(total - len(listed), 0)})
     return {
         **board,
+        **candidates,
         "decisions": decisions,
         "svg": {
             "spend": svg.spend_by_category(board["spend_by_category_month"], currency) if history else None,

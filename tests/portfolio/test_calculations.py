@@ -90,3 +90,15 @@ def test_a_month_a_source_owes_is_not_read_though_a_later_month_is_complete():
     prefix = of(q4, latest_complete=date(2026, 11, 1), owed=[date(2026, 11, 1)])
     assert (prefix.months_read, prefix.period) == ((date(2026, 10, 1),), "2026-Q4 to date (October)")
     assert of(q4, latest_complete=date(2026, 12, 1), owed=[date(2027, 1, 1)]).whole  # owed outside the quarter
+
+
+def test_apportioned_cents_add_up_to_the_total_by_largest_remainder():
+    D = Decimal
+    apportion = calculations.apportion_cents
+    assert apportion([D("10.004"), D("10.004"), D("10.004")], D("30.01")) == [D("10.01"), D("10.00"), D("10.00")]
+    assert apportion([D("1.001"), D("2.009"), D("3.005")], D("6.02")) == [D("1.00"), D("2.01"), D("3.01")]
+    # Below the rounded-down sum: the cents come off those that lost least; credits (negative) round down too.
+    assert apportion([D("5.001"), D("5.009")], D("10.00")) == [D("5.00"), D("5.00")]
+    assert apportion([D("5.001"), D("5.009")], D("9.99")) == [D("4.99"), D("5.00")]
+    assert apportion([D("-1.005"), D("3.005")], D("2.00")) == [D("-1.00"), D("3.00")]
+    assert apportion([], D("0")) == []

@@ -223,3 +223,10 @@ class ApiSearchFilter(filters.SearchFilter):
             raise ValidationError({self.search_param: [
                 f"Search for at most {MAX_SEARCH_WORDS} words at once, not {len(terms)}."]})
         return terms
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """`search` only for a list that searches (has `search_fields`): DRF documents it for every list, so the
+        schema offered it on lists that refuse it as a parameter they do not read (the audit entries')."""
+        if not getattr(view, "search_fields", None):
+            return []
+        return super().get_schema_operation_parameters(view)

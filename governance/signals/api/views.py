@@ -4,6 +4,8 @@ again on the signal itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -23,13 +25,15 @@ from tollgate.ui.errors import call_service
 
 
 class SignalViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Signals (?type=, ?severity=, ?status=open|acknowledged|resolved|dismissed|live, ?department=, ?initiative=
-    external id, ?q=); owners see those of their initiatives, the other roles all. Owners acknowledge their own;
+    """Signals (?type=, ?severity=, ?status=open|acknowledged|resolved|dismissed|live, default live as on the page,
+    `?status=` (empty) for every status; ?department=, ?initiative= external id, ?q=); owners see those of their
+    initiatives, the other roles all. Owners acknowledge their own;
     reviewers and administrators who do not own it acknowledge, dismiss (reason required) or resolve any."""
 
     serializer_class = serializers.SignalSerializer
     filterset_class = SignalFilterSet
     ordering_fields = ["first_seen_at", "evidence_changed_at", "monthly_saving", "period", "type", "status", "subject"]
+    ordering_aliases = {"period": selectors.PERIOD_ORDER}  # chronologically: 2026-12 after 2026-Q3, not before
     permission_required = {"list": "governance.view_signal", "retrieve": "governance.view_signal",
                            "acknowledge": "governance.acknowledge_signal", "dismiss": "governance.dismiss_signal",
                            "resolve": "governance.resolve_signal"}
@@ -40,6 +44,11 @@ class SignalViewSet(DeclaredBodyMixin, mixins.ListModelMixin, mixins.RetrieveMod
         # One signal: found whoever asks, then judged by the object permission (403, as on the page).
         return Signal.objects.select_related("acknowledged_by", "resolved_by", "dismissed_by").prefetch_related(
             Prefetch("initiatives", queryset=Initiative.objects.order_by("external_id")))
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Filters are the list's: one signal, or an action on it, is found whatever its status (the list's default
+        of the live ones would make a dismissed signal a 404)."""
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def _signal_data(self, pk: int) -> dict:
         return serializers.SignalSerializer(self.get_queryset().get(pk=pk)).data

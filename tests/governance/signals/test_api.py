@@ -50,10 +50,44 @@ def test_the_list_filters_like_the_page(reviewer, own, other, initiative):
     assert client.get(url, {"type": "no_such_type"}).status_code == 400
 
 
+def test_the_list_starts_on_the_live_signals_as_the_page_does(login, reviewer, own, other, initiative):
+    """The page opens on open and acknowledged signals; the API listed every status, so an integrator counted
+    dismissed and resolved ones the page did not (93 against 88)."""
+    closed = [SignalFactory(initiatives=[initiative], status=status, type="kpi_targets_missed")
+              for status in (SignalStatus.DISMISSED, SignalStatus.RESOLVED)]
+    acknowledged = SignalFactory(initiatives=[initiative], status=SignalStatus.ACKNOWLEDGED,
+                                 type="kpi_targets_missed")
+    url = reverse("governance_api:signal-list")
+    live = {own.pk, other.pk, acknowledged.pk}
+    client = api(reviewer)
+    assert {r["id"] for r in client.get(url).json()["results"]} == live
+    assert client.get(url).json()["count"] == login(reviewer).get(reverse("governance:signal_list")).context[
+        "signal_count"] == 3
+    kpi = {r["id"] for r in client.get(url, {"type": "kpi_targets_missed"}).json()["results"]}
+    assert kpi == {acknowledged.pk}
+    assert {r["id"] for r in client.get(url, {"status": ""}).json()["results"]} == live | {s.pk for s in closed}
+    assert {r["id"] for r in client.get(url, {"status": "resolved"}).json()["results"]} == {closed[1].pk}
+    # One signal is found whatever its status: the list's start is not a filter on it.
+    dismissed = client.get(reverse("governance_api:signal-detail", args=[closed[0].pk]))
+    assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
+    refused = client.post(reverse("governance_api:signal-resolve", args=[closed[1].pk]), {}, format="json")
+    assert refused.status_code == 400 and "already resolved" in str(refused.json())
+
+
 def test_an_owner_lists_their_own_and_may_not_read_another(owner, own, other):
     client = api(owner)
     assert [r["id"] for r in client.get(reverse("governance_api:signal-list")).json()["results"]] == [own.pk]
     assert client.get(reverse("governance_api:signal-detail", args=[other.pk])).status_code == 403
+
+
+def test_an_owner_acting_on_a_signal_not_theirs_is_told_it_is_not_theirs(owner, other):
+    """The refusal gave segregation of duties ("nobody ... decides on an initiative they own") as the reason, the
+    opposite of why: the signal is not theirs."""
+    refused = api(owner).post(reverse("governance_api:signal-acknowledge", args=[other.pk]), {}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "Your role allows this, but not on this one: an owner acts only on the signals of the initiatives they own "
+        "or act for, and this one is not yours.")
 
 
 def test_acknowledge_dismiss_and_resolve(owner, reviewer, own, other):

@@ -12,15 +12,16 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
 
-from governance.choices import AuditEvent, SignalStatus, SignalType
-from governance.models import Signal
-from governance.services import policy_set
+from governance.choices import AuditEvent, SignalRunTrigger, SignalStatus, SignalType, SprawlRunTrigger
+from governance.models import Signal, SignalRun, SprawlRun
+from governance.services import initiative_transition, policy_set
 from governance.signals import services
 from governance.signals.rules.facts import OverdueReport, ReviewFacts
 from portfolio.models import BusinessCase
 from reviews.models import Notification
 from tests.factories import UserFactory
 from tests.governance.signals.conftest import TODAY, spend
+from tests.governance.sprawl.factories import SprawlClusterFactory
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +197,38 @@ def test_signals_of_ended_initiatives_are_not_raised(over_budget):
     over_budget.save(update_fields=["stage"])
     compute()
     assert not Signal.objects.filter(initiatives=over_budget).exists()
+
+
+@pytest.mark.parametrize(("name", "stage", "reason"), [("kill", "pilot", "initiative killed"),
+                                                         ("retire", "production", "initiative retired")])
+def test_an_initiative_that_ends_stops_being_a_candidate_at_once(over_budget, other_production, reviewer, owner,
+                                                                  admin_user, name, stage, reason):
+    """Its own signals are resolved in the transition (audited, with why); one shared with a live initiative (a
+    sprawl cluster) waits for the signal and sprawl runs the transition queues."""
+    over_budget.stage = stage
+    over_budget.save(update_fields=["stage"])
+    cluster = SprawlClusterFactory(initiatives=[over_budget, other_production])
+    compute()
+    own = overrun_of(over_budget)
+    services.signal_acknowledge(actor=owner, signal=own)
+    shared = Signal.objects.get(type=SignalType.SPRAWL, subject__endswith=str(cluster.pk))
+    actor = owner if name == "retire" else admin_user
+    initiative_transition(actor=actor, initiative=over_budget, transition=name, reason="Does not deliver")
+    own.refresh_from_db()
+    assert own.status == SignalStatus.RESOLVED and own.resolution == reason and own.resolved_by is None
+    entry = LogEntry.objects.filter(object_id=own.pk, content_type__model="signal").latest("pk")
+    assert entry.additional_data == {"event": AuditEvent.SIGNAL_RESOLVED, "reason": reason}
+    assert entry.actor == actor and entry.changes == {"status": ["acknowledged", "resolved"]}
+    shared.refresh_from_db()
+    assert shared.status == SignalStatus.OPEN
+    assert SignalRun.objects.get(status="pending").trigger == SignalRunTrigger.LIFECYCLE
+    assert SprawlRun.objects.get(status="pending").trigger == SprawlRunTrigger.LIFECYCLE
+
+
+def test_an_ended_initiative_out_of_any_cluster_queues_no_sprawl_run(over_budget, admin_user):
+    compute()
+    initiative_transition(actor=admin_user, initiative=over_budget, transition="kill", reason="Does not deliver")
+    assert not SprawlRun.objects.exists() and SignalRun.objects.filter(trigger="lifecycle").exists()
 
 
 # The lifecycle -------------------------------------------------------------------------------------------------------

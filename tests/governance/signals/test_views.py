@@ -69,6 +69,21 @@ def test_the_severity_column_gives_the_most_severe_first_on_its_first_click(logi
     assert order("?sort=-severity") == [low.pk, medium.pk, high.pk]
 
 
+def test_sorting_by_period_is_chronological_months_and_quarters_alike(login, reviewer, initiative):
+    """Sorted as text, "2026-09" and "2026-12" came before "2026-Q2": December before the spring."""
+    periods = ("2026-12", "2026-Q3", "2026-09", "2026-Q2", "2026-07", "2025-Q4")
+    made = {period: SignalFactory(initiatives=[initiative], period=period) for period in periods}
+    chronological = ["2025-Q4", "2026-Q2", "2026-07", "2026-Q3", "2026-09", "2026-12"]
+    client = login(reviewer)
+    url = reverse("governance:signal_list")
+    assert [row.record.period for row in client.get(url + "?sort=period").context["table"].rows] == chronological
+    export = rows_of(client.get(url + "?_export=csv&sort=-period"))
+    assert [row[3] for row in export[1:]] == chronological[::-1]
+    api = client.get(reverse("governance_api:signal-list"), {"ordering": "period"}).json()
+    assert [row["period"] for row in api["results"]] == chronological
+    assert {row["id"] for row in api["results"]} == {signal.pk for signal in made.values()}
+
+
 def test_the_list_filters_by_type_severity_department_and_status(login, reviewer, signals, initiative):
     client = login(reviewer)
     url = reverse("governance:signal_list")

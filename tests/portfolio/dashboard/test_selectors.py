@@ -157,6 +157,38 @@ def test_value_cost_per_outcome_stages_and_departments(portfolio):
     assert (row["value"], row["value_per_dollar"]) == (None, None)
 
 
+def test_a_quarter_whose_value_reports_are_not_all_in_is_compared_with_what_the_same_initiatives_reported(portfolio):
+    """Value is a sum over reports: while a report of the cycle is still owed, the value of those in is compared with
+    what the same initiatives reported the quarter before, not with a finished cycle (2 reports against 3 read as a
+    fall of a third while nothing fell), and the board says how many are in and by when the rest are due."""
+    late = InitiativeFactory(department=portfolio["claims"], stage=Stage.PRODUCTION, name="Late reporter")
+    q2 = ReviewCycleFactory(name="2026-Q2", period_start=date(2026, 4, 1), period_end=date(2026, 6, 30),
+                            opens_on=date(2026, 7, 1), due_on=date(2026, 7, 31))
+    for initiative, stated in ((portfolio["triage"], "8000"), (portfolio["copy"], "300"), (late, "5000")):
+        ValueReportFactory(cycle=q2, initiative=initiative, status=ReportStatus.SUBMITTED, stated_value=D(stated),
+                           stated_value_evidence="finance sign-off")
+    owed = ValueReportFactory(cycle=ReviewCycleFactory(name="2026-Q3"), initiative=late)  # a draft, still due
+    board = dashboard(quarter=Q3)
+    value = {f.key: f for f in board["figures"]}["value"]
+    assert (board["value"], value.previous, value.change) == (D("9350.00"), D("8300.00"), D("12.7"))
+    assert value.basis == ("value of the 2 of 3 value reports for 2026-Q3 in so far, against what the same "
+                           "initiatives reported for 2026-Q2")
+    assert board["value_complete"] is False
+    assert board["value_reports"] == {"submitted": 2, "expected": 3, "due_on": date(2026, 10, 31)}
+    assert board["value_note"] == (
+        "2 of 3 value reports for 2026-Q3 are in; the cycle was due 31 Oct 2026. Its value is of the reports in so "
+        "far, compared with what the same initiatives reported for 2026-Q2.")
+
+    owed.status, owed.stated_value, owed.stated_value_evidence = ReportStatus.SUBMITTED, D("4000"), "finance"
+    owed.save()
+    cache.clear()
+    board = dashboard(quarter=Q3)
+    value = {f.key: f for f in board["figures"]}["value"]
+    assert (board["value"], value.previous) == (D("13350.00"), D("13300.00"))  # all in: the whole quarters
+    assert (board["value_complete"], board["value_note"]) == (True, "")
+    assert value.basis == "value of 3 submitted value reports for 2026-Q3"
+
+
 def test_idle_licences_come_from_the_latest_month_of_the_quarter(portfolio):
     board = dashboard(quarter=Q3)
     assert board["idle_licence_cost"] == D("900.00")  # (100 - 70) x 30, September
@@ -208,6 +240,23 @@ def test_keys_past_the_biggest_are_one_last_row_so_the_rows_add_up():
         ("(other keys)", "2 more keys", D("180.00"), 3, True)]
     assert not any(row["other_keys"] for row in rows[:10])
     assert sum(row["amount"] for row in rows) == sum(D(100 - index) for index in range(12)) + 1
+
+
+def test_the_unallocated_keys_add_up_to_the_cent_to_the_unallocated_spend_shown():
+    """Records keep sub-cent amounts: three keys of 10.004 each are 30.012, shown as the roll-up's 30.01, yet rounded
+    row by row they were 10.00 three times, 30.00: a cent short of the total above them. Apportioned by largest
+    remainder they add up to it, and the record sum that rounds otherwise than the roll-ups is followed too."""
+    for team in ("a", "b", "c"):
+        CostRecordFactory(period=date(2026, 9, 1), charge_date=date(2026, 9, 2), amount=D("10.004"),
+                          initiative=None, keys={"tag:team": team})
+    MonthlyCost.objects.create(initiative=None, month=date(2026, 9, 1), category="inference", amount=D("30.01"))
+    board = dashboard(quarter=Q3)
+    assert board["unallocated"] == D("30.01")
+    assert [row["amount"] for row in board["unallocated_keys"]] == [D("10.01"), D("10.00"), D("10.00")]
+    # The roll-ups, each month to the cent, may round to a cent more than the records' own sum: the rows follow them.
+    assert sum(row["amount"] for row in unallocated_keys(Q3, total=D("30.02"))) == D("30.02")
+    # Roll-ups not rebuilt from these records differ by more than rounding: the rows keep their own sum.
+    assert sum(row["amount"] for row in unallocated_keys(Q3, total=D("45.00"))) == D("30.01")
 
 
 def test_department_filter_keeps_only_its_initiatives(portfolio):

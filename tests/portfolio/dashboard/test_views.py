@@ -109,8 +109,9 @@ def test_the_api_returns_the_figures_of_the_page(client, executive, portfolio): 
 def test_the_page_query_count_does_not_grow_with_the_portfolio(client, executive, portfolio,  # noqa: F811
                                                                 django_assert_max_num_queries):
     client.force_login(executive)
-    # Computing the figures, on the first view of this data (which months of the quarter are complete: 3 of them).
-    with django_assert_max_num_queries(63):
+    # Computing the figures, on the first view of this data (which months of the quarter are complete: 3 of them;
+    # how many value reports each of the two quarters still owes: 2).
+    with django_assert_max_num_queries(65):
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
     with django_assert_max_num_queries(4):  # then from the cache: the session, the user and their groups only
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
@@ -132,6 +133,23 @@ def test_the_board_pack_pdf_reads_as_the_page_says(client, executive, portfolio)
     for expected in ("AI portfolio board pack", "2026-Q3", "cost data to 2026-09-30", "4,350.55", "Claims",
                      "900.00", "Licence waste", "Approvals and verdicts of the quarter"):
         assert expected in text, expected
+
+
+def test_the_board_pack_counts_the_candidates_it_leaves_out_from_all_of_them(client, executive,
+                                                                             portfolio):  # noqa: F811
+    """25 kill candidates: the dashboard's list holds the 20 most severe and the pack shows 12; "and 8 more" counted
+    from the capped list hid 5 of them."""
+    from tests.governance.signals.factories import SignalFactory
+
+    SignalFactory.create_batch(25, initiatives=[portfolio["triage"]])
+    client.force_login(executive)
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    kill = pack.split("<h3>Kill candidates</h3>", 1)[1].split("<h3>", 1)[0]
+    assert kill.count("<tr><td>") == 12
+    assert 'id="kill-more">and 13 more (25 in all) on the signals page.' in kill
+    assert 'id="scale-more"' not in pack
+    text = _pdf_text(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"])))
+    assert "and 13 more (25 in all)" in text
 
 
 def test_the_initiative_page_keeps_the_dashboards_quarter(client, executive, portfolio):  # noqa: F811
@@ -355,6 +373,27 @@ def test_a_quarter_partly_read_says_what_it_is_compared_with_on_the_page_the_boa
     assert data["comparison_note"].startswith("Only October of 2026-Q4 is complete")
     spend = next(f for f in data["figures"] if f["key"] == "spend")
     assert (data["spend"], spend["previous"], spend["change"]) == (1660.0, 1300.0, 27.7)
+
+
+def test_value_reports_still_owed_are_said_alike_on_the_page_the_board_pack_its_pdf_the_csv_and_the_api(
+        client, executive, portfolio):  # noqa: F811
+    from tests.factories import InitiativeFactory, ReviewCycleFactory, ValueReportFactory
+
+    ValueReportFactory(cycle=ReviewCycleFactory(name="2026-Q3"), initiative=InitiativeFactory(stage="production"))
+    note = "2 of 3 value reports for 2026-Q3 are in; the cycle was due 31 Oct 2026."
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert f'id="value-reports-in">{note}' in html
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    assert f'id="cover-value-reports-in">{note}' in pack
+    assert "in so far, against what the same initiatives reported for 2026-Q2" in pack.split("<td>Value</td>", 1)[1]
+    assert note in _pdf_text(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"]))).replace("\n", " ")
+    exported = client.get(URL, {"quarter": "2026-Q3", "_export": "figures"}).content.decode()
+    assert "value of the 2 of 3 value reports for 2026-Q3 in so far" in exported
+    data = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    assert (data["value_complete"], data["value_reports"]) == (
+        False, {"submitted": 2, "expected": 3, "due_on": "2026-10-31"})
+    assert data["value_note"].startswith(note)
 
 
 def test_a_whole_quarter_reads_as_before_on_the_page_the_board_pack_and_the_api(
