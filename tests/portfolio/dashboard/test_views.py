@@ -110,7 +110,8 @@ def test_the_page_query_count_does_not_grow_with_the_portfolio(client, executive
                                                                 django_assert_max_num_queries):
     client.force_login(executive)
     # Computing the figures, on the first view of this data (which months of the quarter are complete: 3 of them;
-    # how many value reports each of the two quarters still owes: 2).
+    # how many value reports each of the two quarters still owes: 2; the sprawl track record's later pair verdicts:
+    # 1).
     with django_assert_max_num_queries(65):
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
     with django_assert_max_num_queries(4):  # then from the cache: the session, the user and their groups only
