@@ -297,6 +297,13 @@ def cycle_overlap_error(*, name: str, period_start: date, period_end: date) -> d
                              f"{other.period_end:%Y-%m-%d}, which overlaps this period.")}
 
 
+def opens_too_early(name: str, period_start: date, period_end: date, opens_on: date) -> str:
+    """Why a cycle may not open on `opens_on`: its period has not ended (a quarter's actuals exist only once it is
+    over), said with the first day it may open, for opening a cycle and moving its opening date alike."""
+    return (f"{name} reviews {period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}, so it opens on "
+            f"{period_end + timedelta(days=1):%Y-%m-%d} at the earliest, not {opens_on:%Y-%m-%d}.")
+
+
 def existing_cycle_errors(cycle: ReviewCycle, *, period_start: date, period_end: date, due_on: date,
                           opens_on: date | None) -> dict[str, str]:
     """Why an existing cycle may not be opened again with these dates: it is closed, or a date given differs from
@@ -383,10 +390,9 @@ def review_cycle_get_or_open(
         errors.update(cycle_overlap_error(name=name, period_start=period_start, period_end=period_end))
     is_new = existing is None
     if not errors and is_new and opens_on <= period_end:
-        errors["opens_on"] = (f"A cycle opens once the period it reviews has ended: {name} reviews "
-                              f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}, so it opens on "
-                              f"{period_end + timedelta(days=1):%Y-%m-%d} at the earliest, not "
-                              f"{opens_on:%Y-%m-%d}. It may be opened ahead with that later opening date.")
+        errors["opens_on"] = (f"A cycle opens once the period it reviews has ended: "
+                              f"{opens_too_early(name, period_start, period_end, opens_on)} It may be opened ahead "
+                              "with that later opening date.")
     if not errors and is_new and due_on < today:
         errors["due_on"] = (f"The due date {due_on:%Y-%m-%d} has passed: every report of the cycle would be overdue "
                             "the day it opens. Give a due date from today on.")
@@ -449,10 +455,7 @@ def review_cycle_reschedule(
             errors["opens_on"] = (f"{cycle.name} opened on {cycle.takes_reports_from:%Y-%m-%d}: an open cycle's "
                                   "opening date no longer changes (its due date may).")
         elif new_opens <= cycle.period_end:
-            errors["opens_on"] = (f"{cycle.name} reviews {cycle.period_start:%Y-%m-%d} to "
-                                  f"{cycle.period_end:%Y-%m-%d}, so it opens on "
-                                  f"{cycle.period_end + timedelta(days=1):%Y-%m-%d} at the earliest, not "
-                                  f"{new_opens:%Y-%m-%d}.")
+            errors["opens_on"] = opens_too_early(cycle.name, cycle.period_start, cycle.period_end, new_opens)
         elif new_opens < today:
             errors["opens_on"] = f"{new_opens:%Y-%m-%d} has passed: give an opening date from today on."
     if new_due != cycle.due_on and new_due < today:

@@ -142,6 +142,14 @@ QUANTITY_LIMIT = Decimal("999999999999999999.999999")
 COUNT_LIMIT = 2**63 - 1
 
 
+
+def utc_date(text: str) -> date:
+    """The UTC day of an ISO 8601 date or date-time ("2025-06-14", "2025-06-14T02:00:00+05:00"): a time with an offset
+    is converted first, one without is taken as UTC, as the FOCUS and provider documentation write them. ValueError
+    for anything else (trailing text included), for the caller to name where it was read."""
+    moment = datetime.fromisoformat(text)
+    return moment.astimezone(UTC).date() if moment.tzinfo is not None else moment.date()
+
 def within(number: Decimal, limit: Decimal, *, raw: object, location: str) -> Decimal:
     """`number`, or ConnectorError "... too large" when, rounded to the places of `limit` as its column stores it, it
     needs more digits than the column holds (either sign). Compared before any rounding: 1e30 cannot be quantized."""

@@ -13,7 +13,14 @@ from typing import Any, Literal, overload
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from portfolio.costs.connectors.base import AMOUNT_LIMIT, QUANTITY_LIMIT, ConnectorError, CostCategory, within
+from portfolio.costs.connectors.base import (
+    AMOUNT_LIMIT,
+    QUANTITY_LIMIT,
+    ConnectorError,
+    CostCategory,
+    utc_date,
+    within,
+)
 
 NULL_TOKENS = frozenset({"", "NULL", "null"})
 # Exactly what str.strip() strips (every character for which str.isspace() is true), for the column-wise clean-up.
@@ -66,10 +73,9 @@ def date_cell(value: Any, where: str) -> date:
     if raw is None:
         raise ConnectorError("the date is blank", location=where)
     try:
-        moment = datetime.fromisoformat(raw)
+        return utc_date(raw)
     except ValueError:
         raise ConnectorError(f"{raw!r} is not an ISO 8601 date", location=where) from None
-    return moment.astimezone(UTC).date() if moment.tzinfo is not None else moment.date()
 
 
 def tag_keys(value: Any, where: str) -> dict[str, str]:

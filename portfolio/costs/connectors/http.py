@@ -29,7 +29,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from portfolio.costs.connectors.base import AMOUNT_LIMIT, ConnectorError, count_within, within
+from portfolio.costs.connectors.base import AMOUNT_LIMIT, ConnectorError, count_within, utc_date, within
 
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
@@ -373,16 +373,11 @@ def json_date(value: Any, *, field: str, location: str) -> date | None:
         return None
     text = str(value).strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return utc_date(text.replace("z", "Z"))  # the providers document UTC; RFC 3339 allows a lowercase z
     except ValueError:
         raise ConnectorError(
             f"{field} must be an RFC 3339 date or date-time, got {value!r}", location=location
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # the providers document UTC
-    return moment.astimezone(UTC).date()
 
 
 def rfc3339(moment: datetime) -> str:
