@@ -579,7 +579,8 @@ class CostForecast(models.Model):
     shape the `forecast --json` command prints. Recomputing on the same data gives the same digest and writes nothing.
     """
 
-    as_of = models.DateField(unique=True, help_text="The latest month with cost data when it was computed.")
+    as_of = models.DateField(
+        unique=True, help_text="The latest complete month it was fitted to; the forecast starts after it.")
     generated_at = models.DateTimeField()
     currency = models.CharField(max_length=3)
     months = models.PositiveSmallIntegerField(help_text="How many months ahead it forecasts.")
