@@ -319,6 +319,8 @@ class IngestionRunPart(models.Model):
     rows_skipped = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     unallocated_amount = money_field(default=Decimal("0"))
+    notes = models.TextField(blank=True, help_text="What the connector said besides its figures (e.g. rows billed in "
+                             "another period, skipped), joined into the run's warning by the merge.")
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
