@@ -643,7 +643,7 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     wanted_set, cycles = set(wanted), {cycle_of[pk] for pk in wanted}
     initiatives = Initiative.objects.select_related("business_case").prefetch_related(
         Prefetch("kpis", queryset=KPI.objects.order_by("pk")), approved_versions_prefetch()).in_bulk(list(latest))
-    ended = ended_on(set(outcomes_of))
+    ended = ended_on({pk for pk in outcomes_of if initiatives[pk].stage in ENDED_STAGES})  # none: no query
     for initiative_id, rows in outcomes_of.items():
         # The evidence: the latest report at or above the approved business case's minimum viable scale.
         min_viable_scale = approved_plan(initiatives[initiative_id]).min_viable_scale
