@@ -32,7 +32,7 @@ INCREASE, DECREASE = "increase", "decrease"
 __all__ = [
     "KpiValue", "ReportValue", "cost_per_outcome", "cycle_for_quarter_after", "cycle_name_for_period",
     "estimated_cost", "improvement", "kpi_value", "monthly_outcomes", "months_in_period", "months_of_period",
-    "oversight_hours_by_month", "quarter_bounds", "report_value", "scale_evidence_line", "target_met",
+    "months_ran", "oversight_hours_by_month", "quarter_bounds", "report_value", "scale_evidence_line", "target_met",
     "value_per_dollar",
 ]
 
@@ -169,9 +169,24 @@ def months_of_period(start: date, end: date) -> list[date]:
     return month_range(start, end)
 
 
-def oversight_hours_by_month(hours: Decimal, start: date, end: date) -> dict[date, Decimal]:
-    """A report's oversight hours spread evenly over the months of its period."""
-    months = months_of_period(start, end)
+def months_ran(start: date, end: date, *, started: date | None = None, ended: date | None = None) -> list[date]:
+    """First days of the months of a period in which the initiative ran: from the month of its start date to the
+    month it ended (portfolio's TCO counts the same months), all of them when neither falls inside. A pilot started in
+    a quarter's last month reported one month of outcomes and oversight, not three."""
+    months = [month for month in months_of_period(start, end)
+              if (started is None or started < _next_month(month)) and (ended is None or month <= ended)]
+    return months or months_of_period(start, end)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def oversight_hours_by_month(hours: Decimal, start: date, end: date, *, started: date | None = None,
+                             ended: date | None = None) -> dict[date, Decimal]:
+    """A report's oversight hours spread evenly over the months of its period that the initiative ran (months_ran),
+    so none lands on a month without a TCO."""
+    months = months_ran(start, end, started=started, ended=ended)
     return {month: _num(hours) / len(months) for month in months}
 
 
@@ -199,7 +214,8 @@ def scale_evidence_line(
     if outcome_count is None or per_month is None or per_month < min_viable_scale:
         return None
     return (
-        f"Value report {cycle_name}: {outcome_count:,} outcomes in {months} months = {per_month:,.0f}/month, at or "
+        f"Value report {cycle_name}: {outcome_count:,} outcomes in {months} month{'' if months == 1 else 's'} = "
+        f"{per_month:,.0f}/month, at or "
         f"above the minimum viable scale of {min_viable_scale:,}/month"
     )
 

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Case,
     Count,
+    DateField,
     Exists,
     IntegerField,
     Max,
@@ -35,7 +36,7 @@ from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFac
 from portfolio.calculations import Quarter
 from portfolio.choices import ENDED_STAGES, Stage
 from portfolio.costs.calculations import OVERSIGHT, cents
-from portfolio.costs.selectors import MONEY_FIELD, initiative_tco_by_period, tco_period_annotations
+from portfolio.costs.selectors import MONEY_FIELD, ended_on, initiative_tco_by_period, tco_period_annotations
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative, InitiativeMonthlyTco
 from portfolio.selectors import (
@@ -120,7 +121,8 @@ def report_figures_loaded() -> QuerySet[ValueReport]:
 def draft_oversight_annotations() -> dict[str, Any]:
     """For report_cost's preview of a draft: in the report's period, the oversight its TCO estimates from the
     business case (`tco_oversight_estimated`) and the months with a TCO but no oversight cost record
-    (`tco_months` less `tco_oversight_recorded_months`), which the draft's hours will fill once submitted."""
+    (`tco_months` less `tco_oversight_recorded_months`), which the draft's hours will fill once submitted; and the
+    last month with a TCO (`tco_last_month`), where report_months ends an ended initiative's period."""
     rows = InitiativeMonthlyTco.objects.filter(
         initiative_id=OuterRef("initiative_id"), month__gte=OuterRef("cycle__period_start"),
         month__lte=OuterRef("cycle__period_end")).order_by().values("initiative_id")
@@ -129,6 +131,7 @@ def draft_oversight_annotations() -> dict[str, Any]:
         return Subquery(of.annotate(n=Count("month", distinct=True)).values("n"), output_field=IntegerField())
 
     return {
+        "tco_last_month": Subquery(rows.annotate(last=Max("month")).values("last"), output_field=DateField()),
         "tco_oversight_estimated": Subquery(
             rows.filter(category=OVERSIGHT, actual=False).annotate(total=Sum("amount")).values("total"),
             output_field=MONEY_FIELD),
@@ -380,6 +383,21 @@ class ReportCost:
     label: str
 
 
+def report_months(report: ValueReport) -> list[date]:
+    """The months of the report's cycle that its initiative ran (calculations.months_ran: from the month of its start
+    date; an ended one to the last month its TCO counts), the months its outcomes, oversight and cost are spread
+    over. Reads the report's `tco_last_month` annotation when there is one (report_figures_loaded), else one query
+    for an ended initiative."""
+    cycle, initiative = report.cycle, report.initiative
+    ended: date | None = None
+    if initiative.stage in ENDED_STAGES:
+        if hasattr(report, "tco_last_month"):
+            ended = report.tco_last_month
+        else:
+            ended = ended_on({initiative.pk}).get(initiative.pk)
+    return calculations.months_ran(cycle.period_start, cycle.period_end, started=initiative.start_date, ended=ended)
+
+
 def report_cost(report: ValueReport) -> ReportCost:
     """The cycle's total cost of ownership of the initiative: the sum of its InitiativeMonthlyTco rows in the cycle's
     months, the figure its cost panel shows for them (start date, end and reported oversight hours included).
@@ -397,7 +415,7 @@ def report_cost(report: ValueReport) -> ReportCost:
         has_records, total, estimated = (tco.has_records, tco.total, tco.estimated) if tco else (False, None, 0)
     if report.status == ReportStatus.DRAFT and report.oversight_hours is not None and total is not None:
         total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0))
-    return cost_of(has_records=has_records, total=total, estimated=estimated, months=cycle.months,
+    return cost_of(has_records=has_records, total=total, estimated=estimated, months=len(report_months(report)),
                    case_tco_monthly=lambda: (case.tco_monthly if (case := business_case_of(report.initiative))
                                              else None))
 
@@ -417,8 +435,9 @@ def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decima
     case = business_case_of(report.initiative)
     rate = case.loaded_hourly_rate if case is not None else Decimal(0)
     cycle = report.cycle
+    ran = report_months(report)
     per_month = calculations.oversight_hours_by_month(report.oversight_hours or Decimal(0), cycle.period_start,
-                                                      cycle.period_end)
+                                                      cycle.period_end, started=ran[0], ended=ran[-1])
     reported = sum((cents(hours * rate) for hours in list(per_month.values())[:open_months]), Decimal(0))
     return total - replaced + reported, estimated - replaced
 
@@ -466,10 +485,13 @@ def reported_oversight(
     if initiative_ids is not None:
         reports = reports.filter(initiative_id__in=list(initiative_ids))
     hours: dict[tuple[int, date], Decimal] = {}
-    for initiative_id, reported, start, end in reports.values_list(
-        "initiative_id", "oversight_hours", "cycle__period_start", "cycle__period_end"
-    ):
-        for month, share in calculations.oversight_hours_by_month(reported or Decimal("0"), start, end).items():
+    rows = list(reports.values_list("initiative_id", "oversight_hours", "cycle__period_start", "cycle__period_end",
+                                    "initiative__start_date", "initiative__stage"))
+    ended = ended_on({row[0] for row in rows if row[5] in ENDED_STAGES})
+    for initiative_id, reported, start, end, started, _stage in rows:
+        for month, share in calculations.oversight_hours_by_month(reported or Decimal("0"), start, end,
+                                                                  started=started,
+                                                                  ended=ended.get(initiative_id)).items():
             if month in wanted:
                 hours[(initiative_id, month)] = hours.get((initiative_id, month), Decimal("0")) + share
     return hours
@@ -497,9 +519,10 @@ class ReportFigures:
     cost_per_outcome: Decimal | None
     baseline_cost_per_outcome: Decimal | None
     value_per_dollar: Decimal | None
-    months: int
+    months: int  # the months of the cycle the initiative ran (report_months)
     monthly_outcomes: Decimal | None
     min_viable_scale: int | None
+    cycle_months: int = 0
 
 
 def kpi_row(kpi: KPI, *, actual: Decimal | None, stated_value: Decimal | None, evidence: str,
@@ -530,7 +553,7 @@ def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | Non
     value = calculations.report_value([row.value for row in rows], report.stated_value)
     cost = report_cost(report)
     plan = approved_plan(report.initiative)  # the approved business case is the yardstick, not later edits
-    months = report.cycle.months
+    months = len(report_months(report))
     return ReportFigures(
         rows=rows,
         value=value,
@@ -541,6 +564,7 @@ def report_figures(report: ValueReport, actuals: dict[int, Decimal | None] | Non
         months=months,
         monthly_outcomes=calculations.monthly_outcomes(report.outcome_count, months),
         min_viable_scale=plan.min_viable_scale,
+        cycle_months=report.cycle.months,
     )
 
 
@@ -579,7 +603,8 @@ def scale_evidence(*, initiative: Initiative) -> str | None:
     )
     for report in reports:
         line = calculations.scale_evidence_line(cycle_name=report.cycle.name, outcome_count=report.outcome_count,
-                                                months=report.cycle.months, min_viable_scale=min_viable_scale)
+                                                months=len(report_months(report)),
+                                                min_viable_scale=min_viable_scale)
         if line is not None:
             return line
     return None
@@ -618,18 +643,21 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     wanted_set, cycles = set(wanted), {cycle_of[pk] for pk in wanted}
     initiatives = Initiative.objects.select_related("business_case").prefetch_related(
         Prefetch("kpis", queryset=KPI.objects.order_by("pk")), approved_versions_prefetch()).in_bulk(list(latest))
+    ended = ended_on({pk for pk in outcomes_of if initiatives[pk].stage in ENDED_STAGES})  # none: no query
     for initiative_id, rows in outcomes_of.items():
         # The evidence: the latest report at or above the approved business case's minimum viable scale.
         min_viable_scale = approved_plan(initiatives[initiative_id]).min_viable_scale
         for outcomes, cycle_name, start, end in rows:
+            ran = calculations.months_ran(start, end, started=initiatives[initiative_id].start_date,
+                                          ended=ended.get(initiative_id))
             line = calculations.scale_evidence_line(
-                cycle_name=cycle_name, outcome_count=outcomes, months=calculations.months_in_period(start, end),
-                min_viable_scale=min_viable_scale)
+                cycle_name=cycle_name, outcome_count=outcomes, months=len(ran), min_viable_scale=min_viable_scale)
             if line is not None:
                 scale[initiative_id] = line
                 break
     loaded = submitted.filter(cycle_id__in=cycles).select_related("cycle").prefetch_related("actuals").annotate(
-        **tco_period_annotations(initiative="initiative_id", start="cycle__period_start", end="cycle__period_end"))
+        **tco_period_annotations(initiative="initiative_id", start="cycle__period_start", end="cycle__period_end"),
+        tco_last_month=draft_oversight_annotations()["tco_last_month"])
     report_url = url_pattern("reviews:report_detail")
     for report in loaded.iterator(chunk_size=5000):
         if report.pk not in wanted_set:
@@ -741,7 +769,7 @@ def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) ->
     rows: list[dict[str, Any]] = list(reports.annotate(**tco_period_annotations(
         initiative="initiative_id", start="cycle__period_start", end="cycle__period_end")).values(
         "pk", "initiative_id", "outcome_count", "stated_value", "cycle__period_start", "cycle__period_end",
-        "tco_total", "tco_estimated", "tco_has_records"))  # type: ignore[misc]  # annotations the stubs cannot see
+        "initiative__start_date", "tco_total", "tco_estimated", "tco_has_records"))  # type: ignore[misc]  # annotations the stubs cannot see
     kpis: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     kpi_rows: Iterable[Mapping[str, Any]] = KPI.objects.filter(
         initiative_id__in=reports.values("initiative_id")).order_by("pk").values(
@@ -766,7 +794,8 @@ def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) ->
                 stated_value=entry.get("stated_value"), evidence=entry.get("evidence", "")))
         value = calculations.report_value(amounts, row["stated_value"])
         cost = cost_of(has_records=row["tco_has_records"], total=row["tco_total"], estimated=row["tco_estimated"],
-                       months=calculations.months_in_period(row["cycle__period_start"], row["cycle__period_end"]),
+                       months=len(calculations.months_ran(row["cycle__period_start"], row["cycle__period_end"],
+                                                          started=row["initiative__start_date"])),
                        case_tco_monthly=functools.partial(cases.get, row["initiative_id"]))
         values[row["initiative_id"]] = ReportedValue(
             initiative_id=row["initiative_id"], value=value.amount, outcomes=row["outcome_count"],

@@ -319,6 +319,8 @@ class IngestionRunPart(models.Model):
     rows_skipped = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     unallocated_amount = money_field(default=Decimal("0"))
+    notes = models.TextField(blank=True, help_text="What the connector said besides its figures (e.g. rows billed in "
+                             "another period, skipped), joined into the run's warning by the merge.")
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -579,7 +581,8 @@ class CostForecast(models.Model):
     shape the `forecast --json` command prints. Recomputing on the same data gives the same digest and writes nothing.
     """
 
-    as_of = models.DateField(unique=True, help_text="The latest month with cost data when it was computed.")
+    as_of = models.DateField(
+        unique=True, help_text="The latest complete month it was fitted to; the forecast starts after it.")
     generated_at = models.DateTimeField()
     currency = models.CharField(max_length=3)
     months = models.PositiveSmallIntegerField(help_text="How many months ahead it forecasts.")

@@ -9,7 +9,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from auditlog.models import LogEntry
 from celery.schedules import crontab
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Count,
     DecimalField,
@@ -27,7 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portfolio.choices import CostCategory, RunStatus
+from portfolio.choices import ACTIVE_STAGES, ENDED_STAGES, CostCategory, RunStatus
 from portfolio.costs.calculations import (
     SourceCoverage,
     SourceFreshness,
@@ -702,3 +704,26 @@ def amounts_currency_mismatch() -> tuple[str, str] | None:
     if recorded is None or recorded == setting or not amounts_exist():
         return None
     return recorded, setting
+
+
+def ended_on(initiative_ids: set[int] | None = None) -> dict[int, date]:
+    """The day each ended initiative stopped running: the latest audit row that moved its stage from approved, pilot
+    or production to the end it is in (its kill or retire transition, or an inventory import's change); one query.
+
+    The TCO of the months it ran is history (reported on, compared with value): ending it stops only the estimates
+    of the months after. One that never ran (rejected at intake, imported already ended) has no day here."""
+    ended = Initiative.objects.filter(stage__in=ENDED_STAGES)
+    if initiative_ids is not None:
+        ended = ended.filter(pk__in=initiative_ids)
+    stages = dict(ended.values_list("pk", "stage"))
+    if not stages:
+        return {}
+    days: dict[int, date] = {}
+    rows = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Initiative), object_id__in=list(stages),
+        changes__has_key="stage").order_by("timestamp").values_list("object_id", "timestamp", "changes")
+    for pk, at, changes in rows:
+        move = (changes or {}).get("stage")
+        if isinstance(move, list) and len(move) == 2 and move[0] in ACTIVE_STAGES and move[1] == stages[pk]:
+            days[int(pk)] = timezone.localdate(at)  # ordered by time: the latest wins
+    return days

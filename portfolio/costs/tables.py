@@ -85,6 +85,13 @@ class SourceHealthTable(CostSourceTable):
         template_name="portfolio/costs/_run_now_cell.html", verbose_name="", orderable=False, exclude_from_export=True
     )
 
+    def __init__(self, *args: Any, month: str = "", **kwargs: Any) -> None:
+        """`month` ("2026-10"): the month whose unallocated spend the column shows (the headline's latest complete
+        month), named in its heading and in the CSV export."""
+        super().__init__(*args, **kwargs)
+        if month:
+            self.columns["unallocated"].column.verbose_name = money_label(f"Unallocated in {month}")
+
     class Meta(CostSourceTable.Meta):
         sequence = (
             "name", "type", "schedule", "enabled", "last_run_status", "last_success_at", "freshness",

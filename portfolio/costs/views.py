@@ -78,7 +78,8 @@ class IngestionHealthView(PermissionRequiredMixin, View):
         health = cost_selectors.ingestion_health(now=now, grace_days=grace_days)
         for source in health.sources:
             source.reads_files = cost_selectors.source_reads_files(source)
-        table = cost_tables.SourceHealthTable(health.sources, orderable=False)
+        shown = health.headline["month"].start if health.headline["month"] else today.replace(day=1)
+        table = cost_tables.SourceHealthTable(health.sources, orderable=False, month=f"{shown:%Y-%m}")
         runs = cost_tables.IngestionRunTable(
             IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
             orderable=False, prefix="r-",

@@ -161,6 +161,9 @@ class ReportFiguresSerializer(serializers.Serializer):
     baseline_cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
     value_per_dollar = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
     monthly_outcomes = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
+    months = serializers.IntegerField(help_text="Months of the cycle the initiative ran (from its start date to its "
+                                      "end): the months its cost and outcomes per month cover.")
+    cycle_months = serializers.IntegerField(help_text="Months of the cycle's period.")
 
 
 class ValueReportSerializer(ModelSerializer):
@@ -245,6 +248,8 @@ class ValueReportSerializer(ModelSerializer):
             "baseline_cost_per_outcome": _as_str(figures.baseline_cost_per_outcome),
             "value_per_dollar": _as_str(figures.value_per_dollar),
             "monthly_outcomes": _as_str(figures.monthly_outcomes),
+            "months": figures.months,
+            "cycle_months": figures.cycle_months,
         }
 
 

@@ -348,3 +348,65 @@ def test_every_state_the_pages_show_is_the_one_their_filter_and_counts_find(revi
         progress[cycle.name] = (row.submitted, row.due, row.overdue, row.not_open, row.not_submitted,
                                 row.not_expected)
     assert progress == {"2026-Q3": (1, 1, 0, 0, 0, 1), "2026-Q1": (0, 0, 0, 0, 1, 1), "2026-Q4": (0, 0, 0, 1, 0, 0)}
+
+
+# --- the months a report covers: those its initiative ran -------------------------------------------------------------
+
+
+def test_a_pilot_started_in_the_quarters_last_month_reports_one_month(owner, reviewer, initiative):
+    """Outcomes per month, the minimum-viable-scale evidence, the cost label and the oversight hours count the months
+    the initiative ran, not the quarter's three: 6,000 outcomes in September alone are 6,000 a month."""
+    from reviews import services
+
+    initiative.stage, initiative.start_date = Stage.PILOT, date(2026, 9, 14)
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative, min_viable_scale=5000, oversight_hours_per_month=0, tco_maintenance=0)
+    business_case_version_record(initiative=initiative, actor=reviewer, approve=True)
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        MonthlyCost.objects.create(initiative=None, month=month, category="inference", amount=D("1"))
+    MonthlyCost.objects.create(initiative=initiative, month=date(2026, 9, 1), category="inference", amount=D("900"))
+    tco_recompute()
+    report = ValueReportFactory(initiative=initiative)  # 2026-Q3
+    services.value_report_save_draft(actor=owner, report=report, fields={"outcome_count": 6000, "oversight_hours": 30},
+                                     kpi_actuals={})
+    services.value_report_submit(actor=owner, report=report)
+
+    figures = selectors.report_figures(selectors.report_detail_loaded().get(pk=report.pk))
+    assert (figures.months, figures.cycle_months, figures.monthly_outcomes) == (1, 3, D("6000.00"))
+    # All 30 hours land on September, the one month with a TCO, at the business case's loaded rate ($65).
+    assert figures.cost.amount == D("900.00") + 30 * D("65")
+    assert ": 6,000 outcomes in 1 month = 6,000/month" in selectors.scale_evidence(initiative=initiative)
+    facts = selectors.review_facts(initiative_ids=[initiative.pk], reports=1, today=date(2027, 1, 1))
+    assert facts[initiative.pk].scale_evidence == selectors.scale_evidence(initiative=initiative)
+
+
+def test_a_report_of_an_initiative_killed_mid_quarter_covers_the_months_it_ran(reviewer, initiative):
+    from datetime import UTC, datetime
+
+    from governance.services import initiative_transition
+    from tollgate.demo.clock import demo_clock
+
+    initiative.stage, initiative.start_date = Stage.PRODUCTION, date(2026, 1, 10)
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        MonthlyCost.objects.create(initiative=None, month=month, category="inference", amount=D("1"))
+    report = ValueReportFactory(initiative=initiative, status=ReportStatus.SUBMITTED, outcome_count=900)
+    with demo_clock(datetime(2026, 8, 15, 12, tzinfo=UTC)):
+        initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="No value.")
+    tco_recompute()
+
+    loaded = selectors.report_figures(selectors.report_detail_loaded().get(pk=report.pk))
+    bare = selectors.report_figures(ValueReport.objects.get(pk=report.pk))  # without the annotations: one query more
+    assert (loaded.months, loaded.monthly_outcomes) == (bare.months, bare.monthly_outcomes) == (2, D("450.00"))
+    assert loaded.cost == bare.cost
+
+
+def test_the_months_a_period_ran():
+    q3 = (date(2026, 7, 1), date(2026, 9, 30))
+    july, august, september = date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)
+    assert calculations.months_ran(*q3) == [july, august, september]
+    assert calculations.months_ran(*q3, started=date(2026, 8, 31)) == [august, september]
+    assert calculations.months_ran(*q3, started=date(2025, 1, 1), ended=date(2026, 7, 2)) == [july]
+    assert calculations.months_ran(*q3, started=date(2026, 12, 1)) == [july, august, september]  # none: all
+    assert calculations.oversight_hours_by_month(D("30"), *q3, started=date(2026, 9, 14)) == {september: D("30")}

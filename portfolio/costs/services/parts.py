@@ -122,7 +122,7 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
                     done=True, worker=jobs.worker_name(), rows_read=rows_read,
                     rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written,
                     unallocated_amount=run_total(writer.unallocated, f"Part {number}'s unallocated spend"), error="",
-                    finished_at=timezone.now(),
+                    notes=" ".join(getattr(connector, "notes", ())), finished_at=timezone.now(),
                 )
     except Exception as exc:
         if not isinstance(exc, ConnectorError):
@@ -169,6 +169,9 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
                 written = sum(part.rows_written for part in parts)
                 warning = empty_read_warning(run, replaced=replaced, written=written, rows_read=rows_read,
                                              rows_skipped=rows_skipped)
+                # Each file's notes (as a run of one file says them), named by its file.
+                warning = " ".join(filter(None, [warning, *(f"{Path(part.path).name}: {part.notes}"
+                                                            for part in parts if part.notes)]))
                 rollups_recompute_checked(months={run.period})
                 jobs.run_finish(
                     run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,

@@ -14,16 +14,14 @@ from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max, Min, Q
-from django.utils import timezone
 
 from portfolio import evidence
-from portfolio.choices import ACTIVE_STAGES, ENDED_STAGES
+from portfolio.choices import ACTIVE_STAGES
 from portfolio.costs.calculations import CaseEstimate, month_range, month_tco
 from portfolio.costs.connectors.base import Period
+from portfolio.costs.selectors import ended_on
 from portfolio.dashboard.providers import data_changed
 from portfolio.models import BusinessCase, Initiative, InitiativeMonthlyTco, MonthlyCost
 
@@ -46,29 +44,6 @@ def _case_estimates(initiative_ids: set[int]) -> dict[int, CaseEstimate]:
     for pk, amount in declared.items():
         estimates.setdefault(pk, CaseEstimate(declared=amount, has_case=False))
     return estimates
-
-
-def ended_on(initiative_ids: set[int] | None = None) -> dict[int, date]:
-    """The day each ended initiative stopped running: the latest audit row that moved its stage from approved, pilot
-    or production to the end it is in (its kill or retire transition, or an inventory import's change); one query.
-
-    The TCO of the months it ran is history (reported on, compared with value): ending it stops only the estimates
-    of the months after. One that never ran (rejected at intake, imported already ended) has no day here."""
-    ended = Initiative.objects.filter(stage__in=ENDED_STAGES)
-    if initiative_ids is not None:
-        ended = ended.filter(pk__in=initiative_ids)
-    stages = dict(ended.values_list("pk", "stage"))
-    if not stages:
-        return {}
-    days: dict[int, date] = {}
-    rows = LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Initiative), object_id__in=list(stages),
-        changes__has_key="stage").order_by("timestamp").values_list("object_id", "timestamp", "changes")
-    for pk, at, changes in rows:
-        move = (changes or {}).get("stage")
-        if isinstance(move, list) and len(move) == 2 and move[0] in ACTIVE_STAGES and move[1] == stages[pk]:
-            days[int(pk)] = timezone.localdate(at)  # ordered by time: the latest wins
-    return days
 
 
 # Inside tco_recompute_deferred: whether a rebuild was asked for (None outside).

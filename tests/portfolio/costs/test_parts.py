@@ -286,3 +286,25 @@ def test_two_real_workers_share_the_parts_of_a_month(tmp_path, two_workers):
     assert run.rows_written == rows - rows // 3 and staging_tables() == []
     assert CostRecord.objects.filter(source=split).aggregate(n=Count("id"))["n"] == run.rows_written
     assert date(2025, 6, 1) == run.period
+
+
+def test_a_split_runs_warning_names_the_rows_each_file_billed_elsewhere(tmp_path, initiatives):
+    """A run of one file says which rows it skipped as billed in another month; a month in several files says it too,
+    file by file, instead of succeeding silently with fewer rows."""
+    header, *rows = (paths.FIXTURES / "costs" / "focus_1_2.csv").read_text().splitlines()
+    late = rows[1].replace("2025-06-01T00:00:00Z,2025-07-01T00:00:00Z", "2025-07-01T00:00:00Z,2025-08-01T00:00:00Z")
+    assert late != rows[1]
+    folder = tmp_path / "2025-06"
+    folder.mkdir()
+    (folder / "part-1.csv").write_text("\n".join([header, rows[0]]) + "\n")
+    (folder / "part-2.csv").write_text("\n".join([header, late, *rows[2:]]) + "\n")
+    source = focus_source("split", tmp_path / "{period}" / "part-*.csv", initiatives)
+
+    run = run_month(source)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.parts == 2
+    assert run.warning == ("part-2.csv: 1 row billed in another period (2025-07) skipped: it belongs to that month's "
+                           "export.")
+    assert list(run.file_parts.values_list("number", "notes")) == [
+        (1, ""), (2, "1 row billed in another period (2025-07) skipped: it belongs to that month's export.")]

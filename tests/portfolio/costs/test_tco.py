@@ -140,7 +140,7 @@ def test_a_report_without_cost_records_costs_the_tco_of_the_months_it_ran_with_i
     assert report_cost(report) == report_cost(report_detail_loaded().get(pk=report.pk))
     assert (report_cost(report).amount, report_cost(report).estimated) == (D("4900.00"), True)
 
-    report.oversight_hours = D("30")  # 10 h a month x 65 in place of the case's 20 h
+    report.oversight_hours = D("30")  # over the two months it ran: 15 h a month x 65 in place of the case's 20 h
     report.save()
     draft = report_cost(report_detail_loaded().get(pk=report.pk))
     report.status = ReportStatus.SUBMITTED
@@ -150,10 +150,10 @@ def test_a_report_without_cost_records_costs_the_tco_of_the_months_it_ran_with_i
     _oversight_changed(report)
     submitted = report_cost(report_detail_loaded().get(pk=report.pk))
     panel = initiative_tco_by_period(initiative_ids=[initiative.pk], start=date(2026, 7, 1), end=date(2026, 9, 1))
-    assert submitted.amount == draft.amount == panel[initiative.pk].total == D("3600.00")  # 2 x (850 + 650 + 300)
-    assert submitted.estimated is True and "$1,300.00 of it actual" in submitted.label
+    assert submitted.amount == draft.amount == panel[initiative.pk].total == D("4250.00")  # 2 x (850 + 975 + 300)
+    assert submitted.estimated is True and "$1,950.00 of it actual" in submitted.label
     reported = quarter_values(quarter=Quarter(2026, 3), initiative_ids=[initiative.pk]).values[initiative.pk]
-    assert (reported.cost, reported.cost_is_actual) == (D("3600.00"), False)
+    assert (reported.cost, reported.cost_is_actual) == (D("4250.00"), False)
 
 
 @pytest.mark.django_db

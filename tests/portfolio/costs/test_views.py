@@ -22,6 +22,7 @@ from governance.choices import SignalRunTrigger
 from governance.models import SignalRun
 from governance.services import policy_set
 from portfolio.choices import RunStatus, RunTrigger
+from portfolio.costs import tables as cost_tables
 from portfolio.models import AllocationRule, CostForecast, CostRecord, CostSource, IngestionRun, MonthlyCost
 from tests.factories import InitiativeFactory
 from tests.portfolio.costs.export_files import GOOD_EXPORTS, WRONG_EXPORTS, Export, exports, upload_source
@@ -132,6 +133,9 @@ def test_health_shows_the_latest_complete_months_spend_and_the_unallocated_gap(l
     assert f"{last_month:%Y-%m} is the latest complete month" in html
     source_row = next(row for row in response.context["table"].rows if row.record == csv_source)
     assert source_row.record.unallocated == Decimal("100")
+    # The column names the month it shows (the headline's, not the month so far), and only on this table.
+    assert response.context["table"].columns["unallocated"].header == f"Unallocated in {last_month:%Y-%m} (USD)"
+    assert cost_tables.SourceHealthTable([]).columns["unallocated"].header == "Unallocated this month (USD)"
     assert "Run now" not in html  # reviewers read; only administrators run sources
 
 
