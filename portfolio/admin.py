@@ -702,6 +702,13 @@ class MonthlyTokenUsageAdmin(ReadOnlyAdmin):
     list_select_related = ["initiative"]
 
 
+@admin.register(models.MonthlyGpuUsage)
+class MonthlyGpuUsageAdmin(ReadOnlyAdmin):
+    list_display = ["month", "initiative", "gpu_hours", "cost"]
+    list_filter = ["month"]
+    list_select_related = ["initiative"]
+
+
 @admin.register(models.LicencePoolActivity)
 class LicencePoolActivityAdmin(ReadOnlyAdmin):
     list_display = ["month", "licence_pool", "purchased", "assigned", "active_30d"]

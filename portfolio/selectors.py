@@ -48,6 +48,7 @@ from portfolio.costs.selectors import (
     TcoHeadline,
     TcoHistory,
     cost_periods,
+    initiative_gpu_months,
     initiative_tco_headline,
     initiative_tco_history,
     tco_history_figure,
@@ -836,6 +837,16 @@ class TcoCell:
 
 
 @dataclass(frozen=True)
+class GpuTableRow:
+    """One month of an initiative's GPU clusters: GPU-hours, the cost of the records carrying them, and their price."""
+
+    month: str
+    gpu_hours: Decimal
+    cost: Decimal
+    price_per_hour: Decimal | None
+
+
+@dataclass(frozen=True)
 class TcoTableRow:
     month: str
     cells: list[TcoCell | None]  # one per TcoPanel.categories, None where the category has no cost that month
@@ -857,6 +868,7 @@ class TcoPanel:
     declared_monthly: Decimal
     figure: dict[str, Any]
     plan_label: str = "business case"  # what the quarter is compared with: approved business case, declared cost
+    gpu_rows: tuple[GpuTableRow, ...] = ()  # the history's months with GPU-hours, oldest first; empty without any
 
 
 def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
@@ -883,6 +895,9 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
             part = month.amount_of(category)
             cells.append(TcoCell(part.amount, part.actual) if part is not None else None)
         rows.append(TcoTableRow(f"{month.month:%Y-%m}", cells, month.figures))
+    gpu = initiative_gpu_months(initiative_id=initiative.pk, months=[m.month for m in history.months])
+    gpu_rows = tuple(GpuTableRow(f"{m:%Y-%m}", row.gpu_hours, row.cost, row.price_per_hour)
+                     for m, row in sorted(gpu.items()))
     return TcoPanel(
         headline=headline,
         plan_last_quarter=plan,
@@ -896,6 +911,7 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
         figure=tco_history_figure(history, business_case_monthly=case_monthly,
                                   declared_monthly=initiative.declared_monthly_cost),
         plan_label=plan_label,
+        gpu_rows=gpu_rows,
     )
 
 
@@ -905,14 +921,18 @@ def initiative_costs(initiative: Initiative, *, start: date | None = None, end: 
     GET /api/initiatives/<id>/costs/ answers."""
     history = initiative_tco_history(initiative_id=initiative.pk, start=start, end=end)
     case_monthly = approved_plan(initiative).tco_monthly
+    gpu = initiative_gpu_months(initiative_id=initiative.pk, months=[m.month for m in history.months])
     months = []
     for month in history.months:
         figures = month.figures
+        gpu_row = gpu.get(month.month)
         months.append({
             "month": f"{month.month:%Y-%m}", "total": figures.total, "actual": figures.actual,
             "estimated": figures.estimated, "basis": figures.basis if figures.total else None,
             "by_category": {p.category: {"amount": p.amount, "actual": p.actual} for p in month.parts},
             "business_case": case_monthly, "declared": initiative.declared_monthly_cost,
+            "gpu_hours": gpu_row.gpu_hours if gpu_row else None, "gpu_cost": gpu_row.cost if gpu_row else None,
+            "gpu_hour_price": gpu_row.price_per_hour if gpu_row else None,
         })
     totals = history.figures
     return {

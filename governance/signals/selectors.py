@@ -65,7 +65,12 @@ from portfolio import calculations
 from portfolio.choices import Stage
 from portfolio.costs.calculations import active_window
 from portfolio.costs.connectors.base import Period
-from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month, last_complete_quarter
+from portfolio.costs.selectors import (
+    initiative_tco_by_period,
+    last_complete_month,
+    last_complete_quarter,
+    observed_gpu_hour_price,
+)
 from portfolio.dashboard.providers import TOP_CANDIDATES, CandidateSet
 from portfolio.dashboard.providers import Candidate as DashboardCandidate
 from portfolio.models import (
@@ -273,6 +278,16 @@ def token_usage(*, month: date) -> dict[int, list[TokenUsage]]:
     return dict(usage)
 
 
+def observed_gpu_price(*, month: date) -> right_sizing.ObservedGpuPrice | None:
+    """The company's own price per GPU-hour in `month` (its GPU clusters' roll-up), for the self-hosting evidence;
+    None without GPU-hours that month. One query."""
+    observed = observed_gpu_hour_price(month=month)
+    if observed is None:
+        return None
+    price, hours = observed
+    return right_sizing.ObservedGpuPrice(month, price, hours, reverse("portfolio:ingestion_health"))
+
+
 def open_clusters() -> list[ClusterFacts]:
     """Open sprawl clusters the detector finds likely or reviewers linked, with their active members (two queries): a
     possible cluster waits for a reviewer before it becomes a signal."""
@@ -332,11 +347,12 @@ def signal_candidates(*, today: date | None = None) -> Findings:
     costs = quarter_costs(today=today)
     month = last_complete_month(today=today)
     usage = token_usage(month=month) if month is not None else {}
-    self_hosting = {
+    self_hosting: dict[str, Any] = {
         "throughput": number("self_host.throughput_tokens_per_s"),
         "utilisation_pct": number("self_host.utilisation_pct"),
         "gpu_hour_price": number("self_host.gpu_hour_price"),
         "operating_cost": number("self_host.monthly_operating_cost"),
+        "observed": observed_gpu_price(month=month) if usage and month is not None else None,
     }
     found: list[Candidate] = []
     for initiative in initiatives:

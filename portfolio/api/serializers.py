@@ -348,6 +348,17 @@ class MonthCostSerializer(serializers.Serializer):
         help_text="The approved business case's monthly TCO (as it stands when never approved); null without a "
                   "business case.")
     declared = money_number()
+    gpu_hours = serializers.DecimalField(
+        max_digits=24, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True,
+        help_text="GPU-hours the GPU clusters (OpenCost, a plain CSV in GPU-hours) report for it this month; null "
+                  "without GPU records.")
+    gpu_cost = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True,
+        help_text="The cost of the records carrying those GPU-hours (a whole OpenCost allocation: GPU, CPU, memory); "
+                  "null without GPU records.")
+    gpu_hour_price = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True,
+        help_text="gpu_cost / gpu_hours: the effective price per GPU-hour; null without GPU-hours.")
 
 
 class InitiativeCostsSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 """Cost and usage: sources, allocation rules, ingestion runs, raw records, currency rates and monthly roll-ups.
 
 Raw records (CostRecord, UsageRecord, SeatActivity) are replaced per (source, period) by each run; pages and signals
-read the roll-ups (MonthlyCost, MonthlyTokenUsage, LicencePoolActivity), never the raw rows."""
+read the roll-ups (MonthlyCost, MonthlyTokenUsage, MonthlyGpuUsage, LicencePoolActivity), never the raw rows."""
 
 from __future__ import annotations
 
@@ -526,6 +526,38 @@ class MonthlyTokenUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.model}"
+
+
+class MonthlyGpuUsage(models.Model):
+    """Roll-up: GPU-hours per initiative (empty = unallocated) x month, with the reporting-currency cost of the records
+    that carry them (whole allocations for OpenCost, so CPU and memory of a GPU namespace count too): the price per
+    GPU-hour the company actually pays, beside the one the self-hosting comparison assumes."""
+
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="monthly_gpu_usage"
+    )
+    month = models.DateField()
+    gpu_hours = quantity_field(default=Decimal("0"))
+    cost = money_field(default=Decimal("0"))
+
+    class Meta:
+        ordering = ["month", "initiative_id"]
+        verbose_name_plural = "monthly GPU usage"
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "month"], condition=Q(initiative__isnull=False),
+                                    name="unique_monthly_gpu"),
+            models.UniqueConstraint(fields=["month"], condition=Q(initiative__isnull=True),
+                                    name="unique_monthly_gpu_unallocated"),
+        ]
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.gpu_hours} GPU-hours"
+
+    @property
+    def price_per_hour(self) -> Decimal | None:
+        """Cost / GPU-hours, None without hours."""
+        return (self.cost / self.gpu_hours).quantize(Decimal("0.01")) if self.gpu_hours else None
 
 
 class LicencePoolActivity(models.Model):

@@ -56,6 +56,7 @@ from portfolio.models import (
     InitiativeMonthlyTco,
     LicencePool,
     MonthlyCost,
+    MonthlyGpuUsage,
     reporting_currency,
 )
 from tollgate.formatting import currency_symbol
@@ -537,6 +538,34 @@ def initiative_tco_history(*, initiative_id: int, start: date | None = None, end
     by_month = _parts(initiative_tco_months(initiative_id=initiative_id, start=start, end=end))
     return TcoHistory(months[0] if months else start, end.replace(day=1),
                       [MonthTco(m, tuple(by_month.get(m, ()))) for m in months])
+
+
+# GPU-hours (MonthlyGpuUsage): what the GPU clusters report, per initiative and month ------------------------------
+
+
+def initiative_gpu_months(*, initiative_id: int, months: list[date]) -> dict[date, MonthlyGpuUsage]:
+    """The initiative's GPU roll-up rows of `months` by month (one query; a month without GPU records is absent)."""
+    if not months:
+        return {}
+    rows = MonthlyGpuUsage.objects.filter(initiative_id=initiative_id, month__gte=min(months), month__lte=max(months))
+    return {row.month: row for row in rows}
+
+
+def gpu_usage_of_month(*, month: date) -> list[MonthlyGpuUsage]:
+    """Every initiative's GPU-hours in `month` (unallocated last), most hours first, with their initiative."""
+    rows = MonthlyGpuUsage.objects.filter(month=month.replace(day=1)).select_related("initiative")
+    return sorted(rows, key=lambda row: (row.initiative_id is None, -row.gpu_hours))
+
+
+def observed_gpu_hour_price(*, month: date) -> tuple[Decimal, Decimal] | None:
+    """(price per GPU-hour, GPU-hours) the company's own clusters show in `month`, all initiatives and unallocated
+    together; None without GPU-hours that month."""
+    totals = MonthlyGpuUsage.objects.filter(month=month.replace(day=1)).aggregate(
+        hours=Sum("gpu_hours"), cost=Sum("cost"))
+    hours = totals["hours"] or Decimal("0")
+    if hours <= 0:
+        return None
+    return cents((totals["cost"] or Decimal("0")) / hours), hours
 
 
 @dataclass(frozen=True)

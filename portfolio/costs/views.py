@@ -84,8 +84,10 @@ class IngestionHealthView(PermissionRequiredMixin, View):
             IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
             orderable=False, prefix="r-",
         )
+        month = health.headline["month"]
         return render(request, self.template_name, {
             "headline": health.headline,
+            "gpu_usage": cost_selectors.gpu_usage_of_month(month=month.start) if month else [],
             "stale_sources": health.stale,
             "grace_days": grace_days,
             "table": table,

@@ -171,12 +171,25 @@ def self_hosting_cost(
     return SelfHosting(tokens, gpu_hours, gpu_cost, gpu_cost + operating_cost, break_even)
 
 
+@dataclass(frozen=True)
+class ObservedGpuPrice:
+    """What the company's own GPU clusters cost per GPU-hour in a month (the GPU roll-up), shown beside the policy's
+    GPU-hour price as evidence of how realistic it is."""
+
+    month: date
+    price: Decimal
+    gpu_hours: Decimal
+    url: str = ""
+
+
 def self_host(
     initiative: InitiativeFacts, usage: Iterable[TokenUsage], *, month: date, throughput: Decimal,
     utilisation_pct: Decimal, gpu_hour_price: Decimal, operating_cost: Decimal,
+    observed: ObservedGpuPrice | None = None,
 ) -> Candidate | None:
     """The month's token volume on text models (frontier, mid, small tiers), priced at their list prices, against
-    the same volume served on rented GPUs; a candidate when the GPUs cost less."""
+    the same volume served on rented GPUs; a candidate when the GPUs cost less. `observed`, when the company runs GPU
+    clusters, adds their own price per GPU-hour to the evidence (it does not change the comparison)."""
     tokens, api_cost = 0, Decimal(0)
     for volume in volumes_by_model(usage):
         cost = volume.cost()
@@ -213,6 +226,10 @@ def self_host(
             Number("API cost at list prices (cached input at a tenth)", money(api_cost), initiative.url, unit=MONEY),
             Number("GPU-hours needed", plain(hosting.gpu_hours, 1), initiative.url),
             Number("GPU cost", money(hosting.gpu_cost), initiative.url, unit=MONEY),
+            *((Number(f"Your clusters: price per GPU-hour, {month_of(observed.month)}", money(observed.price),
+                      observed.url, unit=MONEY),
+               Number(f"Your clusters: GPU-hours, {month_of(observed.month)}", plain(observed.gpu_hours, 1),
+                      observed.url)) if observed else ()),
             Number("Fixed operating cost", money(operating_cost), initiative.url, unit=MONEY),
             Number("Self-hosted cost per month", money(hosting.total), initiative.url, unit=MONEY),
             Number("Break-even tokens per month", str(break_even) if break_even is not None else "never",

@@ -348,12 +348,14 @@ def json_decimal(value: Any, *, field: str, location: str, limit: Decimal | None
 
 
 def json_int(value: Any, *, field: str, location: str) -> int:
-    """A token or request count; null counts as 0."""
+    """A token or request count; null counts as 0, a negative count is refused (usage is never negative)."""
     if value is None:
         return 0
     number = json_decimal(value, field=field, location=location, limit=None)
     if number != number.to_integral_value():
         raise ConnectorError(f"{field} must be a whole number, got {value!r}", location=location)
+    if number < 0:
+        raise ConnectorError(f"{field} must not be negative, got {value!r}", location=location)
     return count_within(int(number), raw=value, location=f"{location} {field}")
 
 

@@ -105,6 +105,13 @@ class OpenCostConnector(ConnectorBase):
                 if not period.contains(day):
                     self.rows_skipped += 1
                     continue
+                gpu_hours = json_decimal(allocation.get("gpuHours"), field="gpuHours", location=location,
+                                         limit=QUANTITY_LIMIT)
+                if gpu_hours < 0:
+                    raise ConnectorError(
+                        f"gpuHours must not be negative, got {allocation.get('gpuHours')!r} (a credit is a negative "
+                        "cost, never negative hours)", location=location,
+                    )
                 yield CostRow(
                     charge_date=day,
                     amount=json_decimal(allocation.get("totalCost"), field="totalCost", location=location),
@@ -113,7 +120,6 @@ class OpenCostConnector(ConnectorBase):
                     keys=allocation_keys(str(name), aggregations),
                     service_name="Kubernetes (OpenCost)",
                     description=str(allocation.get("name") or name),
-                    gpu_hours=json_decimal(allocation.get("gpuHours"), field="gpuHours", location=location,
-                                           limit=QUANTITY_LIMIT),
+                    gpu_hours=gpu_hours,
                     location=f"OpenCost {day.isoformat()} {name}",
                 )

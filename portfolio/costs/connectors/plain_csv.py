@@ -17,7 +17,8 @@ ignored):
 - category: inference, compute, storage, licences, oversight, maintenance or other.
 - amount: a decimal number (negative for credits).
 - currency: ISO 4217 code; blank means the source's `currency` setting (default USD).
-- quantity, unit: optional (quantity a decimal number); a unit containing "GPU" and "hour" makes quantity GPU-hours.
+- quantity, unit: optional (quantity a decimal number); a unit containing "GPU" and "hour" makes quantity GPU-hours,
+  which are never negative (a credit is a negative amount; its hours, if given, positive).
 """
 
 from __future__ import annotations
@@ -123,6 +124,11 @@ class PlainCsvConnector:
         quantity = self._decimal(record.get("quantity", ""), where("quantity"), QUANTITY_LIMIT)
         unit = record.get("unit", "")
         gpu = "gpu" in unit.lower() and "hour" in unit.lower()
+        if gpu and quantity is not None and quantity < 0:
+            raise ConnectorError(
+                f"{record['quantity']!r} GPU-hours is negative: a credit or refund is a negative amount with the "
+                "hours it refunds as a positive quantity (or none)", location=where("quantity"),
+            )
         return CostRow(
             charge_date=charge_date,
             amount=amount,

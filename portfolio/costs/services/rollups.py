@@ -35,6 +35,7 @@ from portfolio.models import (
     LicencePool,
     LicencePoolActivity,
     MonthlyCost,
+    MonthlyGpuUsage,
     MonthlyTokenUsage,
     SeatActivity,
     UsageRecord,
@@ -89,6 +90,7 @@ def rollups_recompute(*, months: Iterable[date]) -> None:
         period = Period.month(month.year, month.month)
         _rollup_costs(period)
         _rollup_tokens(period)
+        _rollup_gpu(period)
         _rollup_pool_activity(period, today)
     tco_recompute(months=firsts)
 
@@ -162,6 +164,21 @@ def _token_totals(period: Period) -> list[dict[str, Any]]:
                     f"total {row[name]:,.0f}, more than a count holds ({COUNT_LIMIT:,}); nothing was changed."
                 )
     return rows
+
+
+def _rollup_gpu(period: Period) -> None:
+    """GPU-hours per initiative of the month, and the cost of the records carrying them (their effective price per
+    GPU-hour). A credit or refund (negative amount) lowers the cost but adds no hours: its hours name what it refunds,
+    which its charge already counted. Records without hours (CPU-only namespaces, credits without hours) stay out."""
+    rows = CostRecord.objects.filter(period=period.start, gpu_hours__gt=0).order_by().values(
+        "initiative_id").annotate(hours=Sum("gpu_hours", filter=Q(amount_reporting__gte=0)),
+                                  cost=Sum("amount_reporting"))
+    MonthlyGpuUsage.objects.filter(month=period.start).delete()
+    MonthlyGpuUsage.objects.bulk_create(
+        MonthlyGpuUsage(initiative_id=row["initiative_id"], month=period.start, gpu_hours=row["hours"] or 0,
+                        cost=cents(row["cost"] or Decimal("0")))
+        for row in rows
+    )
 
 
 def _rollup_pool_activity(period: Period, today: date) -> None:

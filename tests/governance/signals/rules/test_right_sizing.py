@@ -9,6 +9,7 @@ import pytest
 
 from governance.signals.rules.facts import CatalogueModel, TokenUsage
 from governance.signals.rules.right_sizing import (
+    ObservedGpuPrice,
     match_model,
     right_size,
     self_host,
@@ -125,3 +126,22 @@ def test_self_host_at_break_even_does_not_raise():
 def test_self_host_leaves_out_embedding_and_unpriced_models():
     assert self_host(initiative(), [usage(EMBED, 10**12, 0, "text-embedding-3-small")], month=MONTH,
                      **POLICIES) is None
+
+
+def test_self_host_shows_the_companys_own_gpu_hour_price_beside_the_policys():
+    """The clusters' observed price is evidence only: the comparison still uses the policy's $3."""
+    observed = ObservedGpuPrice(date(2026, 9, 1), Decimal("2.81"), Decimal("144"), "/costs/")
+    tokens = [usage(GPT4O, 2_000_000_000, 200_000_000)]
+
+    found = self_host(initiative(), tokens, month=MONTH, observed=observed, **POLICIES)
+    plain_found = self_host(initiative(), tokens, month=MONTH, **POLICIES)
+
+    assert found is not None and plain_found is not None
+    numbers = [(n.label, n.value, n.url, n.unit) for n in found.numbers]
+    gpu_cost = [n[0] for n in numbers].index("GPU cost")
+    assert numbers[gpu_cost + 1:gpu_cost + 3] == [
+        ("Your clusters: price per GPU-hour, 2026-09", "2.81", "/costs/", "money"),
+        ("Your clusters: GPU-hours, 2026-09", "144.0", "/costs/", ""),
+    ]
+    assert found.monthly_saving == plain_found.monthly_saving == Decimal("533.33")
+    assert not any(n.label.startswith("Your clusters") for n in plain_found.numbers)

@@ -222,3 +222,17 @@ def test_without_a_key():
 )
 def test_model_from_line_item(line_item, model):
     assert model_from_line_item(line_item) == model
+
+
+def test_a_negative_token_count_is_refused_naming_the_bucket(provider):
+    provider.route(COSTS, Reply({"object": "page", "data": [], "has_more": False, "next_page": None}))
+    usage = fixture_json("openai/usage_completions_page1.json")
+    usage["data"][0]["results"][0]["input_tokens"] = -1708000
+    usage["has_more"], usage["next_page"] = False, None
+    provider.route(COMPLETIONS, Reply(usage))
+
+    with pytest.raises(ConnectorError) as caught:
+        list(connector(provider).read(JUNE))
+
+    assert caught.value.message == "input_tokens must not be negative, got -1708000"
+    assert caught.value.location.startswith("OpenAI usage")

@@ -102,3 +102,30 @@ def test_allocation_keys():
     assert allocation_keys("ml-team/search", ["namespace", "label:app"]) == both
     assert allocation_keys("ml-team/__unallocated__", ["namespace", "label:app"]) == {"namespace": "ml-team"}
     assert allocation_keys("__unallocated__", ["label:project"]) == {}
+
+
+def documented_with(name: str, **fields) -> dict:
+    """The documented namespace response with one allocation of its first day changed."""
+    payload = fixture_json("opencost/allocation_namespace.json")
+    payload["data"][0][name].update(fields)
+    return payload
+
+
+def test_negative_gpu_hours_are_refused_naming_step_and_allocation(provider):
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", gpuHours=-96)))
+
+    with pytest.raises(ConnectorError) as caught:
+        list(connector(provider).read(JUNE))
+
+    assert caught.value.location == "OpenCost step 1 ml-training"
+    assert caught.value.message == ("gpuHours must not be negative, got -96 (a credit is a negative cost, never "
+                                    "negative hours)")
+
+
+def test_a_credit_keeps_its_positive_gpu_hours(provider):
+    """A refunded allocation: the cost is negative, the hours it covered are not."""
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", totalCost=-272.81)))
+
+    first = next(iter(connector(provider).read(JUNE)))
+
+    assert (first.amount, first.gpu_hours) == (Decimal("-272.81"), Decimal(96))

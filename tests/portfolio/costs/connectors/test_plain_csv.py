@@ -153,3 +153,32 @@ def test_a_column_named_twice_is_refused_at_the_header(tmp_path):
         PlainCsvConnector.check_header(path)
     assert caught.value.location == "dupcol.csv row 1"
     assert caught.value.message == "duplicate column(s): amount: keep one of each"
+
+
+@pytest.mark.parametrize("unit", ["GPU-hours", "gpu hour", "GPU hours (A100)"])
+def test_negative_gpu_hours_are_refused_naming_row_and_column(tmp_path, unit):
+    path = write(tmp_path, "2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours\n"
+                           f"2025-06-16,,namespace=ml-training,compute,-812.40,USD,-96,{unit}\n")
+
+    with pytest.raises(ConnectorError) as caught:
+        read(path)
+
+    assert caught.value.location == "costs.csv row 3 column quantity"
+    assert caught.value.message == ("'-96' GPU-hours is negative: a credit or refund is a negative amount with the "
+                                    "hours it refunds as a positive quantity (or none)")
+
+
+def test_a_gpu_credit_is_a_negative_amount_with_positive_or_no_hours(tmp_path):
+    gpu, credit, blank = read(write(tmp_path, "2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours\n"
+                                              "2025-06-20,,namespace=ml-training,compute,-81.24,USD,9.6,GPU-hours\n"
+                                              "2025-06-21,,namespace=ml-training,compute,-10.00,USD,,GPU-hours\n"))
+
+    assert (credit.amount, credit.gpu_hours) == (Decimal("-81.24"), Decimal("9.6"))
+    assert (blank.amount, blank.gpu_hours) == (Decimal("-10.00"), None)
+    assert gpu.gpu_hours == Decimal("96")
+
+
+def test_a_negative_quantity_in_another_unit_is_still_read(tmp_path):
+    """Only GPU-hours are checked: an oversight correction of -2 hours is a quantity, not GPU usage."""
+    (row,) = read(write(tmp_path, "2025-06-30,INV-0001,,oversight,-130.00,USD,-2,hours\n"))
+    assert (row.quantity, row.gpu_hours) == (Decimal("-2"), None)

@@ -1,0 +1,237 @@
+"""GPU-hours from the GPU clusters: negative hours refused by the connectors with nothing written, the monthly roll-up
+per initiative (rebuilt idempotently, filled for existing records by the migration), and where people see it: the
+initiative's cost panel, the cost ingestion page and GET /api/initiatives/<id>/costs/."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+
+from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
+from portfolio.costs.connectors.base import Period
+from portfolio.costs.services.rollups import rollups_recompute
+from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
+from portfolio.models import CostRecord, IngestionRun, MonthlyCost, MonthlyGpuUsage
+from tests import paths
+from tests.factories import InitiativeFactory
+from tests.portfolio.costs.connectors.conftest import FAST, ProviderServer, Reply, fixture_json
+from tests.portfolio.costs.factories import (
+    AllocationRuleFactory,
+    CostRecordFactory,
+    CostSourceFactory,
+    CurrencyRateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = paths.FIXTURES / "costs"
+JUNE = Period.month(2025, 6)
+ALLOCATION = "/allocation/compute"
+HEADER = "date,initiative,key,category,amount,currency,quantity,unit\n"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def provider() -> Iterator[ProviderServer]:
+    server = ProviderServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def training(db):
+    return InitiativeFactory(external_id="INV-0007", name="Search model training")
+
+
+@pytest.fixture
+def opencost(provider, training):
+    source = CostSourceFactory(name="opencost-gpu", type=SourceType.OPENCOST,
+                               settings={"base_url": provider.url, **FAST})
+    AllocationRuleFactory(source=source, key="namespace", value="ml-training", initiative=training)
+    return source
+
+
+@pytest.fixture
+def manual(training):
+    source = CostSourceFactory(name="manual", type=SourceType.CSV)
+    AllocationRuleFactory(source=source, key="namespace", value="ml-training", initiative=training)
+    return source
+
+
+def run(source, period: Period = JUNE, path: Path | None = None) -> IngestionRun:
+    created = ingestion_run_create(source=source, period=period, trigger=RunTrigger.COMMAND)
+    return ingestion_run_execute(run=created, path=path)
+
+
+def plain(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "gpu.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    return path
+
+
+def gpu_rollup() -> set[tuple[int | None, date, Decimal, Decimal]]:
+    return {(row.initiative_id, row.month, row.gpu_hours, row.cost) for row in MonthlyGpuUsage.objects.all()}
+
+
+def documented_with(name: str, **fields) -> dict:
+    payload = fixture_json("opencost/allocation_namespace.json")
+    payload["data"][0][name].update(fields)
+    return payload
+
+
+# Negative GPU-hours are refused and nothing is written ----------------------------------------------------------------
+
+
+def test_negative_opencost_gpu_hours_fail_the_run_and_keep_the_month(provider, opencost, training):
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    assert run(opencost).status == RunStatus.SUCCEEDED
+    records, costs, gpu = (set(CostRecord.objects.values_list("pk", flat=True)),
+                           set(MonthlyCost.objects.values_list("category", "amount")), gpu_rollup())
+
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", gpuHours=-96)))
+    failed = run(opencost)
+
+    assert failed.status == RunStatus.FAILED
+    assert failed.error == ("OpenCost step 1 ml-training: gpuHours must not be negative, got -96 (a credit is a "
+                            "negative cost, never negative hours)")
+    assert set(CostRecord.objects.values_list("pk", flat=True)) == records  # the month as the first run left it
+    assert set(MonthlyCost.objects.values_list("category", "amount")) == costs and gpu_rollup() == gpu
+
+
+def test_negative_csv_gpu_hours_fail_the_run_naming_row_and_column_and_write_nothing(tmp_path, manual):
+    failed = run(manual, path=plain(tmp_path, "2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours",
+                                    "2025-06-16,,namespace=ml-training,compute,-812.40,USD,-96,GPU-hours"))
+
+    assert failed.status == RunStatus.FAILED
+    assert failed.error == ("gpu.csv row 3 column quantity: '-96' GPU-hours is negative: a credit or refund is a "
+                            "negative amount with the hours it refunds as a positive quantity (or none)")
+    assert not CostRecord.objects.exists() and not MonthlyCost.objects.exists()
+    assert not MonthlyGpuUsage.objects.exists()
+
+
+# The monthly roll-up ----------------------------------------------------------------------------------------------
+
+
+def test_opencost_gpu_hours_roll_up_per_initiative_and_month(provider, opencost, training):
+    """ml-training: 96 + 48 GPU-hours for 272.81 + 131.98; search-api (no GPU) and __unallocated__ (null) add none."""
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+
+    assert run(opencost).status == RunStatus.SUCCEEDED
+
+    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("144"), Decimal("404.79"))}
+    assert MonthlyGpuUsage.objects.get().price_per_hour == Decimal("2.81")
+
+
+def test_the_roll_up_sums_sources_and_months_and_keeps_unallocated_apart(tmp_path, manual, training):
+    """The plain CSV fixture's GPU row (96 GPU-hours, 812.40) plus a July file and a namespace no rule maps."""
+    InitiativeFactory(external_id="INV-0001")  # the fixture's oversight row names it
+    CurrencyRateFactory(currency="EUR", valid_from=date(2025, 6, 1), rate_to_reporting=Decimal("1.10"))
+    assert run(manual, path=FIXTURES / "plain_costs.csv").status == RunStatus.SUCCEEDED
+    july = Period.month(2025, 7)
+    assert run(manual, july, plain(tmp_path, "2025-07-03,,namespace=ml-training,compute,406.20,USD,48,GPU-hours",
+                                   "2025-07-04,,namespace=batch,compute,30.00,USD,10,GPU-hours",
+                                   "2025-07-05,INV-0007,,oversight,500.00,USD,8,hours")).status == RunStatus.SUCCEEDED
+
+    assert gpu_rollup() == {
+        (training.pk, JUNE.start, Decimal("96"), Decimal("812.40")),
+        (training.pk, july.start, Decimal("48"), Decimal("406.20")),
+        (None, july.start, Decimal("10"), Decimal("30.00")),
+    }
+
+
+def test_a_credit_lowers_the_cost_without_adding_hours(tmp_path, manual, training):
+    """A refund of a tenth of the month: its 9.6 hours were counted by the charge, so only the cost goes down."""
+    assert run(manual, path=plain(tmp_path, "2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours",
+                                  "2025-06-30,,namespace=ml-training,compute,-81.24,USD,9.6,GPU-hours",
+                                  "2025-06-30,,namespace=ml-training,compute,-10.00,USD,,GPU-hours")).status == \
+        RunStatus.SUCCEEDED
+
+    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("96"), Decimal("731.16"))}
+    assert MonthlyGpuUsage.objects.get().price_per_hour == Decimal("7.62")
+
+
+def test_the_roll_up_is_rebuilt_idempotently(provider, opencost, training):
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    run(opencost)
+    first = gpu_rollup()
+
+    rollups_recompute(months=[JUNE.start])
+    rollups_recompute(months=[JUNE.start])
+    assert run(opencost).status == RunStatus.SUCCEEDED  # the same month read again replaces, never adds
+
+    assert gpu_rollup() == first and MonthlyGpuUsage.objects.count() == 1
+    CostRecord.objects.all().delete()
+    rollups_recompute(months=[JUNE.start])
+    assert not MonthlyGpuUsage.objects.exists()
+
+
+def test_the_migration_fills_the_roll_up_of_existing_records(training):
+    source = CostSourceFactory(name="opencost-gpu", type=SourceType.OPENCOST)
+    for amount, hours in (("272.81", "96"), ("131.98", "48"), ("-20.00", "4")):
+        CostRecordFactory(source=source, initiative=training, category=CostCategory.COMPUTE,
+                          amount=Decimal(amount), gpu_hours=Decimal(hours))
+    CostRecordFactory(source=source, initiative=training, amount=Decimal("4.62"), gpu_hours=Decimal("0"))
+    CostRecordFactory(source=source, initiative=None, period=date(2025, 7, 1), amount=Decimal("30"),
+                      gpu_hours=Decimal("10"))
+    migration = importlib.import_module("portfolio.migrations.0033_monthly_gpu_usage")
+
+    migration.fill_gpu_usage(apps, None)
+
+    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("144"), Decimal("384.79")),
+                            (None, date(2025, 7, 1), Decimal("10"), Decimal("30.00"))}
+
+
+# Where it shows ---------------------------------------------------------------------------------------------------
+
+
+def test_the_initiative_page_shows_gpu_hours_and_price_per_month(provider, opencost, training, login, executive):
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    run(opencost)
+
+    html = login(executive).get(training.get_absolute_url()).content.decode()
+
+    assert 'id="gpu-months"' in html
+    assert "<tr><td>2025-06</td><td class=\"num\">144</td><td class=\"num\">$404.79</td>" \
+           "<td class=\"num\">$2.81</td></tr>" in html
+
+
+def test_the_initiative_page_has_no_gpu_table_without_gpu_records(tmp_path, manual, training, login, reviewer):
+    run(manual, path=plain(tmp_path, "2025-06-05,INV-0007,,oversight,500.00,USD,8,hours"))
+
+    html = login(reviewer).get(training.get_absolute_url()).content.decode()
+
+    assert 'id="tco-months"' in html and 'id="gpu-months"' not in html
+
+
+def test_the_ingestion_page_lists_the_latest_months_gpu_usage(provider, opencost, training, login, reviewer):
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    run(opencost)  # June 2025 is the latest complete month: every enabled source has delivered it
+
+    response = login(reviewer).get(reverse("portfolio:ingestion_health"))
+
+    assert [(row.initiative, row.gpu_hours) for row in response.context["gpu_usage"]] == [(training, Decimal("144"))]
+    html = response.content.decode()
+    assert "GPU clusters in 2025-06" in html and "INV-0007 Search model training" in html and "$2.81" in html
+
+
+def test_the_costs_api_gives_gpu_hours_cost_and_price(provider, opencost, training, api_client, executive):
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    run(opencost)
+    api_client.force_authenticate(executive)
+
+    body = api_client.get(reverse("api:initiative-costs", args=[training.pk]),
+                          {"from": "2025-05", "to": "2025-06"}).json()
+
+    assert [(m["month"], m["gpu_hours"], m["gpu_cost"], m["gpu_hour_price"]) for m in body["months"]] == [
+        ("2025-05", None, None, None), ("2025-06", 144.0, 404.79, 2.81)]
