@@ -23,7 +23,7 @@ def fill_gpu_usage(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0032_audit_entry_initiative'),
+        ('portfolio', '0034_ingestion_run_part_notes'),
     ]
 
     operations = [

@@ -184,7 +184,7 @@ def test_the_migration_fills_the_roll_up_of_existing_records(training):
     CostRecordFactory(source=source, initiative=training, amount=Decimal("4.62"), gpu_hours=Decimal("0"))
     CostRecordFactory(source=source, initiative=None, period=date(2025, 7, 1), amount=Decimal("30"),
                       gpu_hours=Decimal("10"))
-    migration = importlib.import_module("portfolio.migrations.0033_monthly_gpu_usage")
+    migration = importlib.import_module("portfolio.migrations.0035_monthly_gpu_usage")
 
     migration.fill_gpu_usage(apps, None)
 
