@@ -46,6 +46,7 @@ from portfolio.models.inventory import (
     ImportRun,
     Initiative,
     LicencePool,
+    LicencePoolTerms,
     Profile,
     Vendor,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "BusinessCaseVersion",
     "KPI",
     "LicencePool",
+    "LicencePoolTerms",
     "ImportRun",
     "amount_field",
     "quantity_field",
