@@ -337,3 +337,44 @@ def test_the_initiative_page_shows_a_pool_s_terms_history(login, reviewer, bough
     page = login(reviewer).get(initiative.get_absolute_url()).content.decode()
     assert "Terms history" in page
     assert f"From {FIRST:%Y-%m}: 100 seats" in page and f"From {THIS:%Y-%m}: 150 seats" in page
+
+
+def test_the_api_records_a_pool_bought_earlier_with_its_true_start(api_client, admin_user, initiative):
+    api_client.force_authenticate(admin_user)
+    body = {"tool": "Copilot", "vendor": VendorFactory().pk, "seats_purchased": 10, "price_per_seat_month": "10",
+            "initiative": initiative.pk, "effective_from": f"{LAST:%Y-%m}"}
+
+    response = api_client.post(reverse("api:licencepool-list"), body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert [row["effective_from"] for row in response.json()["terms"]] == [f"{LAST:%Y-%m}"]
+    assert pool_events("licence_pool_created").get().additional_data["effective_from"] == f"{LAST:%Y-%m}"
+
+
+def test_an_owner_may_not_rewrite_the_months_the_pool_served_another_initiative(api_client, admin_user, owner,
+                                                                                 initiative, bought):
+    other = InitiativeFactory(stage=Stage.PRODUCTION)
+    save(bought, admin_user, initiative=other, effective_from=FIRST)  # it served `other` first ...
+    save(bought, admin_user, initiative=initiative, effective_from=LAST)  # ... and the owner's from last month
+    api_client.force_authenticate(owner)
+    url = reverse("api:licencepool-detail", args=[bought.pk])
+
+    refused = api_client.patch(url, {"seats_purchased": 5, "effective_from": f"{FIRST:%Y-%m}"}, format="json")
+    allowed = api_client.patch(url, {"seats_purchased": 5, "effective_from": f"{LAST:%Y-%m}"}, format="json")
+
+    assert refused.status_code == 403 and allowed.status_code == 200, allowed.content
+    assert [licences(other, FIRST), licences(initiative, LAST)] == [Decimal("1000.00"), Decimal("50.00")]
+
+
+def test_a_correction_reaching_months_an_ended_initiative_was_charged_is_refused(admin_user, initiative, bought):
+    ended = InitiativeFactory(name="Project Echo", stage=Stage.PRODUCTION)
+    save(bought, admin_user, initiative=ended, effective_from=FIRST)
+    save(bought, admin_user, initiative=initiative, effective_from=LAST)
+    ended.stage = Stage.RETIRED
+    ended.save()
+
+    with pytest.raises(ValidationError, match="an ended initiative is read-only"):
+        save(bought, admin_user, seats_purchased=5, effective_from=FIRST)
+    save(bought, admin_user, seats_purchased=5, effective_from=LAST)  # the months since it moved are not Echo's
+
+    assert [licences(ended, FIRST), licences(initiative, LAST)] == [Decimal("1000.00"), Decimal("50.00")]
