@@ -27,6 +27,7 @@ from django.db.models import Model, URLField
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
 
 from portfolio import models
 from portfolio.costs.services.allocation import (
@@ -54,7 +55,7 @@ from portfolio.services.initiatives import (
     kpi_delete,
     kpi_save,
 )
-from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save
+from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save, this_month
 from portfolio.services.people import (
     NO_ROLE_GIVEN,
     login_history_remove,
@@ -67,6 +68,7 @@ from portfolio.services.people import (
 )
 from portfolio.services.reference import CASE_UNIQUE, case_duplicate_errors
 from portfolio.services.tokens import api_token_issue, api_token_revoke, default_lifetime, lifetime_choices
+from tollgate.formatting import format_unit_price
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
@@ -520,16 +522,57 @@ class BusinessCaseVersionAdmin(ReadOnlyAdmin):
     list_select_related = ["initiative", "created_by", "approved_by"]
 
 
+class LicencePoolForm(forms.ModelForm):
+    """The pool with the month its new terms apply from (an HTML month input, YYYY-MM)."""
+
+    effective_from = forms.DateField(
+        label="Effective from", required=False, input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(format="%Y-%m", attrs={"type": "month"}),
+        help_text="The month new seats, price or initiative apply from (default: this month); earlier months keep "
+                  "their terms. Choose the pool's first month to correct a mistake throughout. For a new pool: the "
+                  "month it charges from.",
+    )
+
+    class Meta:
+        model = models.LicencePool
+        fields = [*POOL_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["effective_from"].initial = this_month()
+
+
+@admin.register(models.LicencePoolTerms)
+class LicencePoolTermsAdmin(ReadOnlyAdmin):
+    """A pool's terms history: written by licence_pool_save (the pool's page sets new terms from a month)."""
+
+    list_display = ["pool", "effective_from", "seats_purchased", "price_per_seat_month", "initiative"]
+    list_select_related = ["pool", "initiative"]
+    search_fields = ["pool__tool"]
+
+
 @admin.register(models.LicencePool)
 class LicencePoolAdmin(ServiceAdmin):
     """Through licence_pool_save / licence_pool_delete: the licence cost in the roll-ups follows, audited."""
 
+    form = LicencePoolForm
+    readonly_fields = ["terms_history"]
     list_display = ["tool", "vendor", "seats_purchased", "price_per_seat_month", "initiative"]
     list_filter = ["vendor"]
     search_fields = ["tool", "vendor__name", "initiative__name"]
     autocomplete_fields = ["vendor", "initiative"]
     list_select_related = ["vendor", "initiative"]
-    service_fields = POOL_FIELDS
+    service_fields = (*POOL_FIELDS, "effective_from")
+
+    @admin.display(description="Terms history")
+    def terms_history(self, obj: models.LicencePool) -> str:
+        """What each month is charged: each row from its month until the next (written by licence_pool_save)."""
+        rows = obj.terms.select_related("initiative") if obj.pk else []
+        return format_html_join(
+            "", "<div>From {}: {} seats at {} per seat / month, {}</div>",
+            ((f"{row.effective_from:%Y-%m}", row.seats_purchased, format_unit_price(row.price_per_seat_month),
+              row.initiative or "no initiative") for row in rows),
+        ) or "—"
 
     def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
         return licence_pool_save(actor=request_actor(request), **values)

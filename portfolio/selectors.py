@@ -71,6 +71,7 @@ from portfolio.models import (
     InitiativeMonthlyTco,
     LicencePool,
     LicencePoolActivity,
+    LicencePoolTerms,
     Profile,
     Vendor,
     reporting_currency,
@@ -230,7 +231,8 @@ def initiative_detail_queryset(*, user: Viewer) -> QuerySet[Initiative]:
         Prefetch("vendors", queryset=Vendor.objects.order_by("name")),
         Prefetch("ai_models", queryset=AIModel.objects.select_related("provider")),
         Prefetch("delegates", queryset=User.objects.order_by("last_name", "first_name")),
-        Prefetch("licence_pools", queryset=LicencePool.objects.select_related("vendor")),
+        Prefetch("licence_pools", queryset=LicencePool.objects.select_related("vendor").prefetch_related(
+            Prefetch("terms", queryset=LicencePoolTerms.objects.select_related("initiative")))),
     )
     return _visible(queryset, user, "initiative")
 

@@ -140,12 +140,21 @@ class KPIFactory(factory.django.DjangoModelFactory):
 class LicencePoolFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.LicencePool
+        skip_postgeneration_save = True
 
     tool = "GitHub Copilot Business"
     vendor = factory.SubFactory(VendorFactory, name="GitHub")
     seats_purchased = 250
     price_per_seat_month = Decimal("19.00")
     initiative = factory.SubFactory(InitiativeFactory)
+
+    @factory.post_generation
+    def terms(self, create, extracted, **kwargs):
+        """Its first terms row, from the month it was created, as licence_pool_save writes it."""
+        if create:
+            models.LicencePoolTerms.objects.create(
+                pool=self, effective_from=self.created_at.date().replace(day=1), seats_purchased=self.seats_purchased,
+                price_per_seat_month=self.price_per_seat_month, initiative=self.initiative)
 
 
 # Reviews -------------------------------------------------------------------------------------------------------------

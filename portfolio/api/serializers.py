@@ -9,13 +9,24 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portfolio.calculations import substitute_problem
 from portfolio.costs.calculations import month_range
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
-from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
+from portfolio.models import (
+    KPI,
+    AIModel,
+    BusinessCase,
+    CostCenter,
+    Department,
+    Initiative,
+    LicencePool,
+    LicencePoolTerms,
+    Vendor,
+)
 from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
@@ -277,16 +288,57 @@ class AIModelSerializer(CaseUniqueSerializer):
         return attrs
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$", "example": "2026-03"})
+class EffectiveMonthField(serializers.Field):
+    """A month given as YYYY-MM, or a date (its month), read as the month's first day."""
+
+    default_error_messages = {
+        "invalid": "{name} must be a month as YYYY-MM (e.g. 2026-03) or a date as YYYY-MM-DD; got {value!r}."}
+
+    def to_internal_value(self, data: Any) -> date:
+        text = str(data).strip()
+        try:
+            return date.fromisoformat(text).replace(day=1) if len(text) == 10 else Period.parse(text).start
+        except ValueError:
+            self.fail("invalid", name=self.field_name, value=data)
+
+    def to_representation(self, value: date) -> str:
+        return f"{value:%Y-%m}"
+
+
+class LicencePoolTermsSerializer(Serializer):
+    """One row of a pool's terms history: what it was charged from a month until the next row."""
+
+    effective_from = serializers.SerializerMethodField(help_text="YYYY-MM: the first month of these terms.")
+    seats_purchased = serializers.IntegerField(read_only=True)
+    price_per_seat_month = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True)
+    initiative = serializers.IntegerField(source="initiative_id", read_only=True, allow_null=True,
+                                          help_text="The initiative charged (its id); null: none.")
+
+    def get_effective_from(self, row: LicencePoolTerms) -> str:
+        return f"{row.effective_from:%Y-%m}"
+
+
 class LicencePoolSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:licencepool-detail")
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     initiative_name = serializers.CharField(source="initiative.name", read_only=True, allow_null=True)
     monthly_cost = money_out()
+    effective_from = EffectiveMonthField(
+        write_only=True, required=False,
+        help_text="The month new seats, price or initiative apply from (YYYY-MM or a date; default: the current "
+                  "month). Earlier months keep their terms; the pool's first month corrects them throughout; on "
+                  "create, the month the pool charges from.")
+    terms = LicencePoolTermsSerializer(many=True, read_only=True,
+                                       help_text="The pool's terms history, oldest first.")
+
+    read_only_hints = {"terms": "it follows seats_purchased, price_per_seat_month and initiative, from effective_from"}
 
     class Meta:
         model = LicencePool
         fields = ["id", "url", "tool", "vendor", "vendor_name", "seats_purchased", "price_per_seat_month",
-                  "initiative", "initiative_name", "monthly_cost", "created_at", "updated_at"]
+                  "initiative", "initiative_name", "monthly_cost", "effective_from", "terms", "created_at",
+                  "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
 

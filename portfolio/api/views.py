@@ -283,7 +283,8 @@ class AIModelViewSet(PortfolioViewSet):
 class LicencePoolViewSet(PortfolioViewSet):
     """Licence pools: administrators buy them; the owner of the initiative a pool serves may adjust it."""
 
-    queryset = LicencePool.objects.select_related("vendor", "initiative").order_by(*ignoring_case("tool"))
+    queryset = (LicencePool.objects.select_related("vendor", "initiative").prefetch_related("terms")
+                .order_by(*ignoring_case("tool")))
     serializer_class = serializers.LicencePoolSerializer
     filterset_class = filtersets.LicencePoolFilterSet
     search_fields = ["tool", "vendor__name", "initiative__name"]
@@ -298,7 +299,8 @@ class LicencePoolViewSet(PortfolioViewSet):
         # A PATCH names some fields; the service takes the whole pool (moving it checks the destination too).
         pool = serializer.instance
         values = {name: serializer.validated_data.get(name, getattr(pool, name)) for name in POOL_FIELDS}
-        serializer.instance = call_service(services.licence_pool_save, actor=self.request.user, pool=pool, **values)
+        serializer.instance = call_service(services.licence_pool_save, actor=self.request.user, pool=pool,
+                                           effective_from=serializer.validated_data.get("effective_from"), **values)
 
     def perform_destroy(self, instance: LicencePool) -> None:
         call_service(services.licence_pool_delete, actor=self.request.user, pool=instance)

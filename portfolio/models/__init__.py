@@ -47,6 +47,7 @@ from portfolio.models.inventory import (
     ImportRun,
     Initiative,
     LicencePool,
+    LicencePoolTerms,
     Profile,
     Vendor,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "BusinessCaseVersion",
     "KPI",
     "LicencePool",
+    "LicencePoolTerms",
     "ImportRun",
     "amount_field",
     "quantity_field",

@@ -386,6 +386,32 @@ class LicencePool(TimestampedModel):
         return calculations.licence_pool_monthly_cost(self.seats_purchased, self.price_per_seat_month)
 
 
+class LicencePoolTerms(models.Model):
+    """A pool's terms (seats, price, initiative served) from a month on, until its next row: a contract change
+    applies from its month, so the roll-ups of earlier months keep the terms they had. The pool's first row is the
+    month it charges from; its own fields repeat the latest row (the current terms). Written by licence_pool_save."""
+
+    pool = models.ForeignKey(LicencePool, on_delete=models.CASCADE, related_name="terms")
+    effective_from = models.DateField(help_text="First day of the month these terms apply from.")
+    seats_purchased = models.PositiveIntegerField(validators=[MaxValueValidator(10_000_000)])
+    price_per_seat_month = price_field("price per seat per month", default=0, validators=NON_NEGATIVE)
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pool", "effective_from"]
+        verbose_name = "licence pool terms"
+        verbose_name_plural = "licence pool terms"
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "effective_from"], name="licence_pool_terms_unique_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pool_id} from {self.effective_from:%Y-%m}: {self.seats_purchased} seats"
+
+
 class ImportRun(Run):
     """One inventory import: who ran it, on what, and what it did or why it failed (row by row, in `errors`)."""
 

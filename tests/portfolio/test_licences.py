@@ -1,15 +1,23 @@
 """Licence pools of ended initiatives: read-only like everything else of the initiative, on the API and the Django
-admin alike; only an administrator's delete still removes one (its seats were cancelled)."""
+admin alike; only an administrator's delete still removes one (its seats were cancelled). And a pool's terms history:
+new seats, price or initiative apply from a month on, earlier months keep the terms they had."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
-from portfolio.choices import Stage
-from portfolio.models import LicencePool
+from portfolio.choices import CostCategory, Stage
+from portfolio.costs.services.rollups import rollups_recompute
+from portfolio.models import LicencePool, LicencePoolTerms, MonthlyCost
+from portfolio.services.licences import POOL_FIELDS, licence_pool_save
 from tests.factories import InitiativeFactory, LicencePoolFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +126,255 @@ def test_the_django_admin_refuses_changing_the_pool_of_an_ended_initiative(clien
     assert "an ended initiative is read-only" in response.content.decode()
     pool.refresh_from_db()
     assert pool.seats_purchased == 250
+
+
+# Terms history: a change applies from a month on, earlier months keep the terms they had -----------------------------
+
+
+def shift(month: date, months: int) -> date:
+    year, index = divmod(month.year * 12 + month.month - 1 + months, 12)
+    return date(year, index + 1, 1)
+
+
+THIS = timezone.now().date().replace(day=1)
+LAST, FIRST = shift(THIS, -1), shift(THIS, -2)
+
+
+def licences(initiative, month: date) -> Decimal | None:
+    row = MonthlyCost.objects.filter(initiative=initiative, month=month, category=CostCategory.LICENCES).first()
+    return row.amount if row else None
+
+
+def terms_of(pool) -> list[tuple[date, int, Decimal, int | None]]:
+    return list(LicencePoolTerms.objects.filter(pool=pool).order_by("effective_from").values_list(
+        "effective_from", "seats_purchased", "price_per_seat_month", "initiative_id"))
+
+
+@pytest.fixture
+def bought(admin_user, initiative) -> LicencePool:
+    """100 seats at 10.00, bought two months ago, with the three months since rolled up."""
+    pool = licence_pool_save(actor=admin_user, tool="Copilot", vendor=VendorFactory(), seats_purchased=100,
+                             price_per_seat_month=Decimal("10"), initiative=initiative, effective_from=FIRST)
+    rollups_recompute(months=[FIRST, LAST, THIS])
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == [Decimal("1000.00")] * 3
+    return pool
+
+
+def save(pool: LicencePool, actor, **values) -> LicencePool:
+    current = {name: getattr(pool, name) for name in POOL_FIELDS}
+    return licence_pool_save(actor=actor, pool=pool, **{**current, **values})
+
+
+def test_a_pool_bought_earlier_charges_from_the_month_given(bought, initiative):
+    assert terms_of(bought) == [(FIRST, 100, Decimal("10.0000"), initiative.pk)]
+    rollups_recompute(months=[shift(FIRST, -1)])
+    assert licences(initiative, shift(FIRST, -1)) is None
+
+
+def test_a_price_change_from_this_month_leaves_earlier_months_as_they_were(bought, admin_user, initiative):
+    save(bought, admin_user, price_per_seat_month=Decimal("12"))
+
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == \
+        [Decimal("1000.00"), Decimal("1000.00"), Decimal("1200.00")]
+    assert terms_of(bought) == [(FIRST, 100, Decimal("10.0000"), initiative.pk),
+                                (THIS, 100, Decimal("12.0000"), initiative.pk)]
+    bought.refresh_from_db()
+    assert bought.price_per_seat_month == Decimal("12")  # the pool's own fields: the current terms
+    changed = pool_events("licence_pool_changed").get()
+    assert changed.changes == {"price_per_seat_month": ["10", "12"]}
+    assert changed.additional_data["effective_from"] == f"{THIS:%Y-%m}"
+    assert changed.additional_data["months_recomputed"] == [f"{THIS:%Y-%m}"]
+    # A roll-up rebuilt later (a cost source re-read) still charges each month its own terms.
+    rollups_recompute(months=[FIRST, LAST, THIS])
+    assert [licences(initiative, month) for month in (LAST, THIS)] == [Decimal("1000.00"), Decimal("1200.00")]
+
+
+def test_more_seats_from_last_month_replace_the_terms_from_then_on(bought, admin_user, initiative):
+    save(bought, admin_user, price_per_seat_month=Decimal("12"))  # this month
+    save(bought, admin_user, seats_purchased=150, effective_from=LAST)  # replaces this month's row too
+
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == \
+        [Decimal("1000.00"), Decimal("1800.00"), Decimal("1800.00")]
+    assert terms_of(bought) == [(FIRST, 100, Decimal("10.0000"), initiative.pk),
+                                (LAST, 150, Decimal("12.0000"), initiative.pk)]
+
+
+def test_a_correction_from_the_first_month_changes_every_month(bought, admin_user, initiative):
+    save(bought, admin_user, seats_purchased=120, effective_from=FIRST)
+
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == [Decimal("1200.00")] * 3
+    assert terms_of(bought) == [(FIRST, 120, Decimal("10.0000"), initiative.pk)]
+    assert pool_events("licence_pool_changed").get().additional_data["months_recomputed"] == \
+        [f"{month:%Y-%m}" for month in (FIRST, LAST, THIS)]
+
+
+def test_a_move_to_another_initiative_from_a_month_keeps_earlier_months_on_the_first(bought, admin_user, initiative):
+    other = InitiativeFactory(stage=Stage.PRODUCTION)
+
+    save(bought, admin_user, initiative=other, effective_from=LAST)
+
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == [Decimal("1000.00"), None, None]
+    assert [licences(other, month) for month in (FIRST, LAST, THIS)] == [None, Decimal("1000.00"), Decimal("1000.00")]
+    assert LicencePool.objects.get(pk=bought.pk).initiative == other
+
+
+def test_terms_the_history_already_has_from_that_month_are_no_change(bought, admin_user):
+    """Saving the current terms again (a re-import, a PUT of what a GET gave) writes nothing."""
+    audit = LogEntry.objects.count()
+    save(bought, admin_user, effective_from=LAST)
+    save(bought, admin_user)
+    assert LogEntry.objects.count() == audit
+    assert len(terms_of(bought)) == 1
+
+
+def test_a_history_only_correction_is_written_and_audited(bought, admin_user, initiative):
+    save(bought, admin_user, seats_purchased=150)  # from this month
+    save(bought, admin_user, effective_from=FIRST)  # the 150 seats were there from the start
+
+    assert terms_of(bought) == [(FIRST, 150, Decimal("10.0000"), initiative.pk)]
+    assert licences(initiative, FIRST) == Decimal("1500.00")
+    corrected = pool_events("licence_pool_changed").order_by("pk").last()
+    assert list(corrected.changes) == ["terms"]
+    assert corrected.additional_data["effective_from"] == f"{FIRST:%Y-%m}"
+
+
+def test_a_new_name_alone_writes_no_terms(bought, admin_user):
+    save(bought, admin_user, tool="Copilot Business")
+    assert len(terms_of(bought)) == 1
+    assert pool_events("licence_pool_changed").get().changes == {"tool": ["Copilot", "Copilot Business"]}
+
+
+@pytest.mark.parametrize(("month", "message"), [
+    (shift(THIS, 1), f"Effective from {shift(THIS, 1):%Y-%m} is after the current month ({THIS:%Y-%m})"),
+    (shift(FIRST, -1), f"Effective from {shift(FIRST, -1):%Y-%m} is before the pool's first month ({FIRST:%Y-%m})"),
+])
+def test_effective_from_in_the_future_or_before_the_first_month_is_refused(bought, admin_user, initiative, month,
+                                                                           message):
+    audit = LogEntry.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        save(bought, admin_user, seats_purchased=500, effective_from=month)
+
+    assert message in refused.value.message_dict["effective_from"][0]
+    assert LicencePool.objects.get(pk=bought.pk).seats_purchased == 100
+    assert len(terms_of(bought)) == 1 and LogEntry.objects.count() == audit
+    assert licences(initiative, THIS) == Decimal("1000.00")
+
+
+def test_no_pool_is_bought_from_a_future_month(admin_user):
+    with pytest.raises(ValidationError) as refused:
+        licence_pool_save(actor=admin_user, tool="Copilot", vendor=VendorFactory(), seats_purchased=1,
+                          price_per_seat_month=Decimal("1"), effective_from=shift(THIS, 1))
+    assert "effective_from" in refused.value.message_dict
+    assert not LicencePool.objects.exists() and not LicencePoolTerms.objects.exists()
+
+
+def test_the_migration_gives_every_existing_pool_its_first_terms():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    initiative = InitiativeFactory()
+    pool = LicencePool.objects.create(tool="Copilot", vendor=VendorFactory(), seats_purchased=40,
+                                      price_per_seat_month=Decimal("19"), initiative=initiative)
+    LicencePool.objects.filter(pk=pool.pk).update(created_at=datetime(2025, 3, 14, 9, tzinfo=UTC))
+
+    import_module("portfolio.migrations.0036_licence_pool_terms").first_terms(apps, None)
+
+    assert terms_of(pool) == [(date(2025, 3, 1), 40, Decimal("19.0000"), initiative.pk)]
+
+
+def test_the_api_writes_terms_from_a_month_and_shows_the_history(api_client, admin_user, bought, initiative):
+    api_client.force_authenticate(admin_user)
+    url = reverse("api:licencepool-detail", args=[bought.pk])
+
+    response = api_client.patch(url, {"seats_purchased": 200, "effective_from": f"{LAST:%Y-%m}"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == \
+        [Decimal("1000.00"), Decimal("2000.00"), Decimal("2000.00")]
+    assert "effective_from" not in response.json()
+    assert api_client.get(url).json()["terms"] == [
+        {"effective_from": f"{FIRST:%Y-%m}", "seats_purchased": 100, "price_per_seat_month": "10.0000",
+         "initiative": initiative.pk},
+        {"effective_from": f"{LAST:%Y-%m}", "seats_purchased": 200, "price_per_seat_month": "10.0000",
+         "initiative": initiative.pk},
+    ]
+    as_date = api_client.patch(url, {"price_per_seat_month": "11", "effective_from": f"{THIS:%Y-%m}-15"},
+                               format="json")
+    assert as_date.status_code == 200, as_date.content
+    assert terms_of(bought)[-1][:3] == (THIS, 200, Decimal("11.0000"))
+
+    future = api_client.patch(url, {"seats_purchased": 300, "effective_from": f"{shift(THIS, 1):%Y-%m}"},
+                              format="json")
+    assert future.status_code == 400 and "is after the current month" in str(future.json()["effective_from"])
+    garbled = api_client.patch(url, {"seats_purchased": 300, "effective_from": "March"}, format="json")
+    assert garbled.status_code == 400
+    assert "effective_from must be a month as YYYY-MM" in str(garbled.json()["effective_from"])
+    assert LicencePool.objects.get(pk=bought.pk).seats_purchased == 200
+
+
+def test_the_django_admin_sets_terms_from_a_month_and_shows_the_history(client, admin_user, bought, initiative):
+    client.force_login(admin_user)
+    url = reverse("admin:portfolio_licencepool_change", args=[bought.pk])
+    page = client.get(url).content.decode()
+    assert 'type="month"' in page and f'value="{THIS:%Y-%m}"' in page
+    assert "earlier months keep their terms" in page
+    body = {"tool": bought.tool, "vendor": bought.vendor.pk, "seats_purchased": 130, "price_per_seat_month": "10",
+            "initiative": initiative.pk, "effective_from": f"{LAST:%Y-%m}", "_save": "Save"}
+
+    assert client.post(url, body).status_code == 302
+
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == \
+        [Decimal("1000.00"), Decimal("1300.00"), Decimal("1300.00")]
+    page = client.get(url).content.decode()
+    assert f"From {FIRST:%Y-%m}: 100 seats" in page and f"From {LAST:%Y-%m}: 130 seats" in page
+    future = client.post(url, {**body, "seats_purchased": 1, "effective_from": f"{shift(THIS, 1):%Y-%m}"})
+    assert future.status_code == 200 and "is after the current month" in future.content.decode()
+
+
+def test_the_initiative_page_shows_a_pool_s_terms_history(login, reviewer, bought, admin_user, initiative):
+    save(bought, admin_user, seats_purchased=150)
+    page = login(reviewer).get(initiative.get_absolute_url()).content.decode()
+    assert "Terms history" in page
+    assert f"From {FIRST:%Y-%m}: 100 seats" in page and f"From {THIS:%Y-%m}: 150 seats" in page
+
+
+def test_the_api_records_a_pool_bought_earlier_with_its_true_start(api_client, admin_user, initiative):
+    api_client.force_authenticate(admin_user)
+    body = {"tool": "Copilot", "vendor": VendorFactory().pk, "seats_purchased": 10, "price_per_seat_month": "10",
+            "initiative": initiative.pk, "effective_from": f"{LAST:%Y-%m}"}
+
+    response = api_client.post(reverse("api:licencepool-list"), body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert [row["effective_from"] for row in response.json()["terms"]] == [f"{LAST:%Y-%m}"]
+    assert pool_events("licence_pool_created").get().additional_data["effective_from"] == f"{LAST:%Y-%m}"
+
+
+def test_an_owner_may_not_rewrite_the_months_the_pool_served_another_initiative(api_client, admin_user, owner,
+                                                                                 initiative, bought):
+    other = InitiativeFactory(stage=Stage.PRODUCTION)
+    save(bought, admin_user, initiative=other, effective_from=FIRST)  # it served `other` first ...
+    save(bought, admin_user, initiative=initiative, effective_from=LAST)  # ... and the owner's from last month
+    api_client.force_authenticate(owner)
+    url = reverse("api:licencepool-detail", args=[bought.pk])
+
+    refused = api_client.patch(url, {"seats_purchased": 5, "effective_from": f"{FIRST:%Y-%m}"}, format="json")
+    allowed = api_client.patch(url, {"seats_purchased": 5, "effective_from": f"{LAST:%Y-%m}"}, format="json")
+
+    assert refused.status_code == 403 and allowed.status_code == 200, allowed.content
+    assert [licences(other, FIRST), licences(initiative, LAST)] == [Decimal("1000.00"), Decimal("50.00")]
+
+
+def test_a_correction_reaching_months_an_ended_initiative_was_charged_is_refused(admin_user, initiative, bought):
+    ended = InitiativeFactory(name="Project Echo", stage=Stage.PRODUCTION)
+    save(bought, admin_user, initiative=ended, effective_from=FIRST)
+    save(bought, admin_user, initiative=initiative, effective_from=LAST)
+    ended.stage = Stage.RETIRED
+    ended.save()
+
+    with pytest.raises(ValidationError, match="an ended initiative is read-only"):
+        save(bought, admin_user, seats_purchased=5, effective_from=FIRST)
+    save(bought, admin_user, seats_purchased=5, effective_from=LAST)  # the months since it moved are not Echo's
+
+    assert [licences(ended, FIRST), licences(initiative, LAST)] == [Decimal("1000.00"), Decimal("50.00")]

@@ -279,8 +279,8 @@ def _initiatives_and_history(
     for spec in specs:
         if spec.pool:
             users_of_pool.setdefault(spec.pool, initiatives[spec.external_id])
-    # The pools are recorded on the day of the load (the roll-ups charge a pool without seat data from the month it was
-    # recorded in, so the demo's year of costs is the same whatever the day).
+    # The pools are recorded on the day of the load, their first terms from that month (the roll-ups charge a pool
+    # without seat data from its first terms month, so the demo's year of costs is the same whatever the day).
     for pool in data.LICENCE_POOLS:
         licence_pool_save(
             actor=actor,

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,8 +33,8 @@ from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import (
     CostRecord,
     Initiative,
-    LicencePool,
     LicencePoolActivity,
+    LicencePoolTerms,
     MonthlyCost,
     MonthlyGpuUsage,
     MonthlyTokenUsage,
@@ -48,14 +49,32 @@ logger = logging.getLogger(__name__)
 _deferred: ContextVar[set[date] | None] = ContextVar("rollups_deferred", default=None)
 
 
-def _pools_charged_in(month: date, month_end: date) -> list[LicencePool]:
-    """Pools linked to an initiative that existed in `month`: created by its end, or with seat data for it."""
+@dataclass(frozen=True)
+class PoolTerms:
+    """The terms a pool is charged with in a month: the row in effect then (see _pool_terms_in)."""
+
+    pool_id: int
+    initiative_id: int | None
+    seats_purchased: int
+    price_per_seat_month: Decimal
+
+
+def _pool_terms_in(month: date) -> dict[int, PoolTerms]:
+    """Each pool the roll-up of `month` counts, with the terms in effect that month (its latest row from `month` or
+    before), in one query whatever the number of pools. A pool counts from the month of its first terms row, and in
+    any month with its seat data (before its first row, on the first row's terms)."""
     with_activity = SeatActivity.objects.filter(period=month).values("licence_pool_id")
-    return list(
-        LicencePool.objects.filter(initiative__isnull=False).filter(
-            Q(created_at__date__lt=month_end) | Q(pk__in=with_activity)
-        )
+    rows = LicencePoolTerms.objects.filter(
+        Q(pool_id__in=LicencePoolTerms.objects.filter(effective_from__lte=month).values("pool_id"))
+        | Q(pool_id__in=with_activity)
+    ).order_by("pool_id", "effective_from").values_list(
+        "pool_id", "effective_from", "initiative_id", "seats_purchased", "price_per_seat_month"
     )
+    terms: dict[int, PoolTerms] = {}
+    for pool_id, effective_from, initiative_id, seats, price in rows:
+        if pool_id not in terms or effective_from <= month:  # the first row, then each later one still in effect
+            terms[pool_id] = PoolTerms(pool_id, initiative_id, seats, price)
+    return terms
 
 
 @contextmanager
@@ -102,9 +121,11 @@ def _rollup_costs(period: Period) -> None:
     )
     for row in rows:
         totals[(row["initiative_id"], row["category"])] += row["total"] or Decimal("0")
-    for pool in _pools_charged_in(period.start, period.end):
-        totals[(pool.initiative_id, CostCategory.LICENCES)] += calculations.licence_pool_monthly_cost(
-            pool.seats_purchased, pool.price_per_seat_month
+    for terms in _pool_terms_in(period.start).values():
+        if terms.initiative_id is None:  # a pool serving no initiative is nobody's licence cost
+            continue
+        totals[(terms.initiative_id, CostCategory.LICENCES)] += calculations.licence_pool_monthly_cost(
+            terms.seats_purchased, terms.price_per_seat_month
         )
     _check_totals(period, totals)
     MonthlyCost.objects.filter(month=period.start).delete()
@@ -184,7 +205,8 @@ def _rollup_gpu(period: Period) -> None:
 def _rollup_pool_activity(period: Period, today: date) -> None:
     """Seats assigned and active per licence pool: distinct holders, so a user two sources of the pool both report
     (a second report of the same tenant, a source replacing another) is one seat. Logins and user principal names
-    are case-insensitive, as the connectors already treat them within one report."""
+    are case-insensitive, as the connectors already treat them within one report. Seats purchased are those of the
+    terms in effect that month."""
     start, end = active_window(period.start, period.end, today)
     holder = Lower("user")
     rows = SeatActivity.objects.filter(period=period.start, licence_pool__isnull=False).values(
@@ -194,10 +216,13 @@ def _rollup_pool_activity(period: Period, today: date) -> None:
         active_count=Count(holder, distinct=True,
                            filter=Q(assigned=True, last_activity__gte=start, last_activity__lt=end)),
     )
+    terms = _pool_terms_in(period.start)  # seats purchased that month, by the terms then in effect
     LicencePoolActivity.objects.filter(month=period.start).delete()
     LicencePoolActivity.objects.bulk_create(
         LicencePoolActivity(
-            licence_pool_id=row["licence_pool_id"], month=period.start, purchased=row["licence_pool__seats_purchased"],
+            licence_pool_id=row["licence_pool_id"], month=period.start,
+            purchased=terms[row["licence_pool_id"]].seats_purchased if row["licence_pool_id"] in terms
+            else row["licence_pool__seats_purchased"],
             assigned=row["assigned_count"], active_30d=row["active_count"],
         )
         for row in rows
