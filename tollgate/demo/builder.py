@@ -38,7 +38,7 @@ from portfolio.services import (
 from reviews.services import notification_email_paused
 from tollgate.demo import data
 from tollgate.demo.clock import demo_clock
-from tollgate.demo.costs import load_demo_costs
+from tollgate.demo.costs import demo_months, load_demo_costs
 from tollgate.demo.governance import CycleCounts, cycle_counts, registered_at, story_of, walk_history
 from tollgate.demo.signals import signals_story
 from tollgate.demo.sprawl import sprawl_detect
@@ -279,17 +279,24 @@ def _initiatives_and_history(
     for spec in specs:
         if spec.pool:
             users_of_pool.setdefault(spec.pool, initiatives[spec.external_id])
-    # The pools are recorded on the day of the load, their first terms from that month (the roll-ups charge a pool
-    # without seat data from its first terms month, so the demo's year of costs is the same whatever the day).
+    # The pools were bought before the demo's year of costs or when their initiative started, whichever is later:
+    # their first terms are from that month, so every month of the year charges the seats it paid for (a pool
+    # recorded with the load's month alone would leave the year's licence cost out of TCO, spend and sprawl).
+    first_month = demo_months()[0].start
+    this_month = timezone.localdate().replace(day=1)
     for pool in data.LICENCE_POOLS:
+        user = users_of_pool.get(pool.tool)
+        started = user.start_date.replace(day=1) if user is not None and user.start_date else first_month
+        bought = pools.get(pool.tool)
         licence_pool_save(
             actor=actor,
-            pool=pools.get(pool.tool),
+            pool=bought,
             tool=pool.tool,
             vendor=vendors[pool.vendor],
             seats_purchased=pool.seats,
             price_per_seat_month=Decimal(pool.price_per_seat_month),
-            initiative=users_of_pool.get(pool.tool),
+            initiative=user,
+            effective_from=None if bought is not None else min(max(first_month, started), this_month),
         )
     # History (intake, scores, decisions, pilots, review cycles, verdicts) only for what this build created. Owners
     # find its decisions among their notifications; nobody is e-mailed (the demo's people have no mailboxes).
