@@ -178,7 +178,8 @@ class Figure:
 
 
 def _department_entry() -> dict[str, Decimal]:
-    # reports: how many valued reports; estimated: how many of their costs are the business case's estimate.
+    # reports: how many valued reports; estimated: how many of their costs are in any part the business case's
+    # estimate (no run-cost records, or oversight or maintenance without records).
     return {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO, "reports": ZERO,
             "estimated": ZERO}
 
@@ -258,7 +259,7 @@ def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequenc
                 totals.reported_cost += reported.cost
                 entry["value_with_cost"] += reported.value or ZERO
                 entry["reported_cost"] += reported.cost
-                entry["estimated"] += 0 if reported.cost_is_actual else 1
+                entry["estimated"] += 1 if reported.cost_partly_estimated else 0
         for reported in values.values():
             if reported.cost and reported.outcomes:
                 cpo.append((reported.cost / reported.outcomes, reported.cost))
@@ -373,8 +374,9 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
     for dept in names:
         entry = totals.by_department.get(dept.pk) or _department_entry()
         # Value is None, not 0, where nobody reported one. Value per dollar divides by the cost of the initiatives
-        # that reported (their cost records, else their business case's estimate): `value_cost`, shown beside it, so
-        # that it reads right next to a spend of the cost records alone.
+        # that reported (their TCO: cost records, and their business case's estimate where none are recorded):
+        # `value_cost`, shown beside it, so that it reads right next to a spend of the cost records alone; marked
+        # partly estimated when any report's cost holds such an estimate (oversight or maintenance included).
         rows.append({
             "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]) if totals.has_costs else None,
             "value": cents(entry["value"]) if entry["reports"] else None,

@@ -157,6 +157,23 @@ def test_value_cost_per_outcome_stages_and_departments(portfolio):
     assert (row["value"], row["value_per_dollar"]) == (None, None)
 
 
+def test_a_department_s_value_cost_is_marked_estimated_when_any_part_of_it_is(portfolio):
+    """The `*` means what it means on the initiative page: some of the cost is the business case's estimate. The
+    triage's run cost is recorded, but its oversight and maintenance are the case's estimate (no records of them): the
+    cost is actual (its report says so) and still partly estimated."""
+    from portfolio.costs.services.tco import tco_recompute
+
+    tco_recompute()
+    reported = dashboard(quarter=Q3)
+    claims = next(d for d in reported["departments"] if d["name"] == "Claims")
+    # 3,300 of inference records + 3 x (20 h x 65 oversight + 300 maintenance) estimated
+    assert (claims["value_cost"], claims["value_cost_estimated"]) == (D("8100.00"), True)
+    from reviews.selectors import quarter_values
+
+    value = quarter_values(quarter=Q3, initiative_ids=[portfolio["triage"].pk]).values[portfolio["triage"].pk]
+    assert (value.cost_is_actual, value.cost_partly_estimated) == (True, True)
+
+
 def test_a_quarter_whose_value_reports_are_not_all_in_is_compared_with_what_the_same_initiatives_reported(portfolio):
     """Value is a sum over reports: while a report of the cycle is still owed, the value of those in is compared with
     what the same initiatives reported the quarter before, not with a finished cycle (2 reports against 3 read as a
