@@ -27,6 +27,7 @@ from portfolio.calculations import (
     apportion_cents,
     change,
     change_in_points,
+    each_kind_first,
     value_per_dollar,
     weighted_mean,
 )
@@ -731,12 +732,13 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
     history = [{"month": m, "amount": a} for m, a in monthly_totals(board["spend_by_category_month"])]
     departments = [d for d in board["departments"] if d["spend"] or d["value"]]
     currency = board["currency"]
-    # The pack lists the most severe candidates of each kind; how many more there are is counted from all of them
-    # (the figure), not from the dashboard's list, itself capped at TOP_CANDIDATES.
+    # The pack lists the first candidates of each kind in the dashboard's order, each type of signal among them as
+    # on the dashboard (the dashboard's list holds each type's best); how many more there are is counted from all of
+    # them (the figure), not from the dashboard's list, itself capped at TOP_CANDIDATES.
     counts = {f.key: f.value for f in board["figures"]}
     candidates: dict[str, Any] = {}
     for kind in ("kill", "scale"):
-        listed = (board[f"{kind}_candidates"] or [])[:PACK_CANDIDATES]
+        listed = each_kind_first(board[f"{kind}_candidates"] or [], PACK_CANDIDATES, kind=lambda c: c.type)
         total = counts.get(f"{kind}_candidates") or 0
         candidates.update({f"{kind}_listed": listed, f"{kind}_total": total,
                            f"{kind}_more": max(total - len(listed), 0)})

@@ -381,6 +381,25 @@ def test_every_kill_or_continue_signal_of_the_brief_is_a_kill_candidate(portfoli
     assert {f.key: f.value for f in board["figures"]}["kill_candidates"] == 3
 
 
+def test_the_board_pack_s_dozen_kill_candidates_hold_every_kind_the_dashboard_s_list_does(portfolio):
+    """The pack shows 12 of the dashboard's 20: its first 12 left out the orphan and the licence waste that the 20
+    made room for behind a run of high signals of one rule."""
+    from governance.choices import SignalSeverity, SignalType
+    from portfolio.dashboard.selectors import board_pack
+    from tests.governance.signals.factories import SignalFactory
+
+    SignalFactory.create_batch(25, type=SignalType.KPI_TARGETS_MISSED, monthly_saving=None,
+                               initiatives=[portfolio["triage"]])
+    SignalFactory(type=SignalType.LICENCE_WASTE, subject="licence:1", severity=SignalSeverity.MEDIUM,
+                  monthly_saving=D("32520.00"), initiatives=[portfolio["copy"]])
+    SignalFactory(type=SignalType.NO_ACTIVE_OWNER, subject="owner:copy", monthly_saving=None,
+                  initiatives=[portfolio["copy"]])
+    pack = board_pack(quarter=Q3)
+    assert [c.type for c in pack["kill_listed"]] == [
+        "no_active_owner", *["kpi_targets_missed"] * 10, "licence_waste"]
+    assert (pack["kill_total"], pack["kill_more"]) == (27, 15)
+
+
 def test_the_dashboard_is_computed_once_per_version_of_the_data(portfolio):
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
