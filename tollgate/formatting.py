@@ -153,5 +153,7 @@ def format_evidence_value(value: Any, unit: str = "") -> str:
     plain strings so that a change of currency or format never rewrites a recorded signal."""
     if unit == "money":
         return format_money(value)
+    if unit == "ratio":  # a value per dollar: two decimals, as the reports and the dashboard print it ("9.50")
+        return _with_unit(value, 2, False, "")
     number = _decimal(value)
     return format_number(number) if number is not None and number.is_finite() else str(value)

@@ -64,7 +64,7 @@ from governance.signals.rules.facts import (
 from governance.sprawl.selectors import ENDED_STAGES
 from portfolio import calculations
 from portfolio.choices import Stage
-from portfolio.costs.calculations import active_window
+from portfolio.costs.calculations import active_window, cents
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import initiative_tco_by_period, last_complete_month, last_complete_quarter
 from portfolio.dashboard.providers import TOP_CANDIDATES, CandidateSet
@@ -169,6 +169,7 @@ def quarter_costs(*, today: date) -> dict[int, QuarterCost]:
     initiative_url = url_pattern("portfolio:initiative_detail")
     return {
         pk: QuarterCost(quarter=name, total=tco.total, has_records=tco.has_records,
+                        partly_estimated=bool(cents(tco.estimated)),
                         url=f"{initiative_url(pk)}#actual-cost")
         for pk, tco in initiative_tco_by_period(start=first, end=last).items()
     }

@@ -133,6 +133,9 @@ def test_quantities_show_only_the_decimals_they_have(value, expected):
 
 @pytest.mark.parametrize(("value", "unit", "expected"), [
     ("11760.00", "money", "$11,760.00"),
+    ("9.50", "ratio", "9.50"),  # a value per dollar: two decimals, as the reports print it (was "9.5")
+    ("0.4", "ratio", "0.40"),
+    ("1234.5", "ratio", "1,234.50"),
     ("1048127988", "", "1,048,127,988"),
     ("35.1", "", "35.1"),
     ("2026-10-26", "", "2026-10-26"),  # a date, as written

@@ -188,15 +188,15 @@ def test_the_dashboard_s_kill_candidates_show_every_kind_with_the_orphans_and_th
 
 
 def test_evidence_in_one_line_names_the_rule_and_its_first_numbers_formatted_without_the_initiative():
-    evidence = {"rule": "The quarter's actual cost more than 25% above the business case's TCO for it.", "numbers": [
+    evidence = {"rule": "The quarter's TCO more than 25% above the business case's TCO for it.", "numbers": [
         {"label": "Initiative", "value": "NW-0072 · Project Switchboard", "unit": ""},
-        {"label": "Actual cost, 2026-Q3", "value": "39042.78", "unit": "money"},
+        {"label": "TCO, 2026-Q3 (partly estimated)", "value": "39042.78", "unit": "money"},
         {"label": "Tokens, 2026-09", "value": "664747557", "unit": ""},
         {"label": "In pilot since", "value": "2025-11-14", "unit": ""},
         {"label": "Over by (%)", "value": "41.9", "unit": ""},
     ]}
     assert selectors.evidence_in_words(evidence) == (
-        "The quarter's actual cost more than 25% above the business case's TCO for it. Actual cost, 2026-Q3: "
+        "The quarter's TCO more than 25% above the business case's TCO for it. TCO, 2026-Q3 (partly estimated): "
         "$39,042.78; Tokens, 2026-09: 664,747,557; In pilot since: 2025-11-14.")
     assert selectors.evidence_in_words({"rule": "No numbers here"}) == "No numbers here."
     assert selectors.evidence_in_words({}) == ""

@@ -357,7 +357,7 @@ def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
     (kill,) = board["kill_candidates"]
     assert (kill.type, kill.initiatives, kill.monthly_saving, kill.url) == (
         "cost_overrun", ("Claims triage",), D("1200.00"), overrun.get_absolute_url())
-    assert "Actual cost, 2026-Q3: $11,760.00" in kill.evidence and "Initiative:" not in kill.evidence
+    assert "TCO, 2026-Q3 (partly estimated): $11,760.00" in kill.evidence and "Initiative:" not in kill.evidence
     assert [c.initiatives for c in board["scale_candidates"]] == [("Copy assistant",)]
     figures = {f.key: f.value for f in board["figures"]}
     assert (figures["kill_candidates"], figures["scale_candidates"]) == (1, 1)
