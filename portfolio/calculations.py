@@ -277,6 +277,17 @@ def apportion_cents(amounts: Sequence[Decimal], total: Decimal) -> list[Decimal]
     return floors
 
 
+def months_label(months: Sequence[str]) -> str:
+    """A run of months ("2026-10", ...) named as the board pack names a quarter of the forecast: "2026-Q4 (2026-10 –
+    2026-12)" when they are one calendar quarter's three months, else their span ("2026-11 – 2027-01"). "Next quarter"
+    named the quarter already in progress: the forecast starts after the latest complete month."""
+    if not months:
+        return ""
+    span = f"{months[0]} – {months[-1]}" if len(months) > 1 else months[0]
+    quarter = Quarter.of(date.fromisoformat(f"{months[0]}-01"))
+    return f"{quarter.name} ({span})" if [f"{m:%Y-%m}" for m in quarter.months] == list(months) else span
+
+
 Item = TypeVar("Item")
 
 

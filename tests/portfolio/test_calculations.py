@@ -115,3 +115,11 @@ def test_each_kind_first_keeps_the_order_and_makes_room_for_the_best_of_every_ki
     assert calculations.each_kind_first(items, 2, kind) == ["kpi1", "owner1"]  # no room for all: the best kinds
     assert calculations.each_kind_first(items, 20, kind) == items
     assert calculations.each_kind_first([], 3, kind) == []
+
+
+def test_months_are_named_as_a_quarter_when_they_are_one():
+    assert calculations.months_label(["2026-10", "2026-11", "2026-12"]) == "2026-Q4 (2026-10 – 2026-12)"
+    assert calculations.months_label(["2026-09", "2026-10", "2026-11"]) == "2026-09 – 2026-11"
+    assert calculations.months_label(["2026-10", "2026-11"]) == "2026-10 – 2026-11"  # a horizon cut short
+    assert calculations.months_label(["2026-10"]) == "2026-10"
+    assert calculations.months_label([]) == ""
