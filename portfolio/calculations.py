@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 CENT = Decimal("0.01")
 
@@ -274,6 +275,40 @@ def apportion_cents(amounts: Sequence[Decimal], total: Decimal) -> list[Decimal]
     for turn in range(abs(left)):
         floors[order[turn % len(order)]] += step
     return floors
+
+
+def months_label(months: Sequence[str]) -> str:
+    """A run of months ("2026-10", ...) named as the board pack names a quarter of the forecast: "2026-Q4 (2026-10 –
+    2026-12)" when they are one calendar quarter's three months, else their span ("2026-11 – 2027-01"). "Next quarter"
+    named the quarter already in progress: the forecast starts after the latest complete month."""
+    if not months:
+        return ""
+    span = f"{months[0]} – {months[-1]}" if len(months) > 1 else months[0]
+    quarter = Quarter.of(date.fromisoformat(f"{months[0]}-01"))
+    return f"{quarter.name} ({span})" if [f"{m:%Y-%m}" for m in quarter.months] == list(months) else span
+
+
+Item = TypeVar("Item")
+
+
+def each_kind_first(items: Sequence[Item], limit: int, kind: Callable[[Item], Hashable]) -> list[Item]:
+    """The first `limit` of `items` (in the order given, best first), with the best of each kind among them whenever
+    `limit` has room for all kinds (else the best kinds' best): the best of each kind is taken first, the rest
+    filled in order. A board reading the top 12 of 53 kill candidates sees an orphan and a licence waste, not only
+    the dozen signals of the commonest rule that tie on severity."""
+    seen: set[Hashable] = set()
+    chosen: set[int] = set()
+    for index, item in enumerate(items):
+        if len(chosen) >= limit:
+            break
+        if kind(item) not in seen:
+            seen.add(kind(item))
+            chosen.add(index)
+    for index in range(len(items)):
+        if len(chosen) >= limit:
+            break
+        chosen.add(index)
+    return [item for index, item in enumerate(items) if index in chosen]
 
 
 def weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:

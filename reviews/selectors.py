@@ -379,8 +379,12 @@ def business_case_of(initiative: Initiative) -> BusinessCase | None:
 @dataclass(frozen=True)
 class ReportCost:
     amount: Decimal | None
+    # The run cost is the business case's estimate: no run-cost records (compute, inference, licences...) in the period.
     estimated: bool
     label: str
+    # Any part of `amount` is the business case's estimate (also oversight or maintenance without records beside
+    # recorded run cost): what the dashboard's `*` marks, so it means the same as the initiative page's.
+    partly_estimated: bool = False
 
 
 def report_months(report: ValueReport) -> list[date]:
@@ -448,17 +452,18 @@ def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | No
     period. One TCO per initiative per month: the report costs what the initiative's cost panel says for the same
     months, so value per dollar, its signals and the dashboard agree with it."""
     if total is None:
-        return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL)
+        return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL,
+                          partly_estimated=True)
     if has_records:
         label = ACTUAL_COST_LABEL if not estimated else (
             f"{ACTUAL_COST_LABEL}; {format_money(estimated)} of it estimated from the business case (oversight or "
             "maintenance without records)")
-        return ReportCost(cents(total), False, label)
+        return ReportCost(cents(total), False, label, partly_estimated=bool(cents(estimated or Decimal(0))))
     actual = cents(total) - cents(estimated or Decimal(0))
     label = ESTIMATED_COST_LABEL if not actual else (
         f"{ESTIMATED_COST_LABEL}; {format_money(actual)} of it actual (oversight hours reported, or oversight or "
         "maintenance records)")
-    return ReportCost(cents(total), True, label)
+    return ReportCost(cents(total), True, label, partly_estimated=True)
 
 
 def kpis_in_reports(*, kpi_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -799,7 +804,8 @@ def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) ->
                        case_tco_monthly=functools.partial(cases.get, row["initiative_id"]))
         values[row["initiative_id"]] = ReportedValue(
             initiative_id=row["initiative_id"], value=value.amount, outcomes=row["outcome_count"],
-            cost=cost.amount, cost_is_actual=not cost.estimated, url=report_url(row["pk"]),
+            cost=cost.amount, cost_is_actual=not cost.estimated, cost_partly_estimated=cost.partly_estimated,
+            url=report_url(row["pk"]),
         )
     cycle = ReviewCycle.objects.filter(name=quarter.name).first()
     owed = ValueReport.objects.filter(owed_drafts_q(), cycle__name=quarter.name)

@@ -95,15 +95,21 @@ def format_money(value: Any, places: int = 2, *, currency: str | None = None, si
     return f"{_sign(amount, signed)}{currency_symbol(currency)}{_fixed(abs(amount), places)}"
 
 
-def format_unit_price(value: Any, *, currency: str | None = None) -> str:
+UNIT_PRICE_PLACES = 4
+
+
+def format_unit_price(value: Any, *, currency: str | None = None, fixed: bool = False) -> str:
     """A price per unit (per outcome, per 1M tokens): money, with up to four decimals when the price has them
-    ("$0.0831", "$0.95", "$6.80"), since cents alone would round small prices away."""
+    ("$0.0831", "$0.95", "$6.80"), since cents alone would round small prices away. `fixed`: always four
+    ("$0.7300"), for a column of prices read down, where "$0.73" under "$0.7274" looks like another precision."""
     amount = _decimal(value)
     if amount is None:
         return EMPTY
-    amount = amount.quantize(Decimal("0.0001"), ROUND_HALF_UP, context=WIDE)
+    amount = amount.quantize(Decimal(1).scaleb(-UNIT_PRICE_PLACES), ROUND_HALF_UP, context=WIDE)
+    if fixed:
+        return format_money(amount, UNIT_PRICE_PLACES, currency=currency)
     exponent = amount.normalize().as_tuple().exponent
-    places = min(max(2, -exponent), 4) if isinstance(exponent, int) else 2
+    places = min(max(2, -exponent), UNIT_PRICE_PLACES) if isinstance(exponent, int) else 2
     return format_money(amount, places, currency=currency)
 
 
@@ -153,5 +159,7 @@ def format_evidence_value(value: Any, unit: str = "") -> str:
     plain strings so that a change of currency or format never rewrites a recorded signal."""
     if unit == "money":
         return format_money(value)
+    if unit == "ratio":  # a value per dollar: two decimals, as the reports and the dashboard print it ("9.50")
+        return _with_unit(value, 2, False, "")
     number = _decimal(value)
     return format_number(number) if number is not None and number.is_finite() else str(value)

@@ -30,9 +30,10 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
     prefetch_related_objects,
 )
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Concat, RowNumber, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -63,7 +64,7 @@ from governance.signals.rules.facts import (
 from governance.sprawl.selectors import ENDED_STAGES
 from portfolio import calculations
 from portfolio.choices import Stage
-from portfolio.costs.calculations import active_window
+from portfolio.costs.calculations import active_window, cents
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import (
     initiative_tco_by_period,
@@ -173,6 +174,7 @@ def quarter_costs(*, today: date) -> dict[int, QuarterCost]:
     initiative_url = url_pattern("portfolio:initiative_detail")
     return {
         pk: QuarterCost(quarter=name, total=tco.total, has_records=tco.has_records,
+                        partly_estimated=bool(cents(tco.estimated)),
                         url=f"{initiative_url(pk)}#actual-cost")
         for pk, tco in initiative_tco_by_period(start=first, end=last).items()
     }
@@ -506,6 +508,12 @@ def signal_people(signals: Iterable[Signal]) -> dict[int, list]:
 KILL_TYPES = (SignalType.VALUE_PER_DOLLAR_LOW, SignalType.KPI_TARGETS_MISSED, SignalType.REPORT_OVERDUE,
               SignalType.PILOT_STALE, SignalType.COST_OVERRUN, SignalType.LICENCE_WASTE, SignalType.NO_ACTIVE_OWNER)
 SEVERITY_ORDER: dict[str, int] = {SignalSeverity.HIGH: 0, SignalSeverity.MEDIUM: 1, SignalSeverity.LOW: 2}
+# Among candidates of one severity without a saving, the order a board reads them in: an orphan first (nobody answers
+# for it), then the money rules, then what the value reports say, then the process. Without it, which of 39 high
+# signals made the top 20 was decided by database id.
+KILL_PRIORITY = (SignalType.NO_ACTIVE_OWNER, SignalType.COST_OVERRUN, SignalType.LICENCE_WASTE,
+                 SignalType.VALUE_PER_DOLLAR_LOW, SignalType.KPI_TARGETS_MISSED, SignalType.PILOT_STALE,
+                 SignalType.REPORT_OVERDUE)
 
 
 def evidence_in_words(evidence: dict[str, Any], *, numbers: int = 3) -> str:
@@ -520,19 +528,39 @@ def evidence_in_words(evidence: dict[str, Any], *, numbers: int = 3) -> str:
     return " ".join(part for part in (rule, f"{figures}." if figures else "") if part)
 
 
+def candidate_ordering() -> tuple[Any, ...]:
+    """The order of the dashboard's and the board pack's candidates: most severe first; then those with money, the
+    largest monthly saving first; then by KILL_PRIORITY (the orphans first); then the oldest."""
+    severity = Case(*(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_ORDER.items()),
+                    default=Value(len(SEVERITY_ORDER)))
+    with_money = Case(When(monthly_saving__gt=0, then=Value(0)), default=Value(1))
+    rule = Case(*(When(type=value, then=Value(rank)) for rank, value in enumerate(KILL_PRIORITY)),
+                default=Value(len(KILL_PRIORITY)))
+    return (severity.asc(), with_money.asc(), F("monthly_saving").desc(nulls_last=True), rule.asc(), F("pk").asc())
+
+
+def top_candidates(signals: QuerySet[Signal], limit: int) -> list[Signal]:
+    """The `limit` first of `signals` by candidate_ordering, with the best of each type among them when `limit` has
+    room (calculations.each_kind_first): one query, which reads only each type's best and the `limit` first."""
+    ordering = candidate_ordering()
+    rows = list(signals.annotate(
+        position=Window(RowNumber(), order_by=ordering),
+        type_rank=Window(RowNumber(), partition_by=[F("type")], order_by=ordering),
+    ).filter(Q(type_rank=1) | Q(position__lte=limit)).order_by("position"))
+    return calculations.each_kind_first(rows, limit, kind=lambda signal: signal.type)
+
+
 def dashboard_candidates(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> CandidateSet:
-    """Open and acknowledged kill signals (KILL_TYPES) and scale candidates: how many of each, and the `limit` most
-    severe with the largest saving of each. Five queries whatever the portfolio's size."""
+    """Open and acknowledged kill signals (KILL_TYPES) and scale candidates: how many of each, and the `limit` first
+    of each by candidate_ordering, every type of signal present among them when `limit` allows (top_candidates).
+    Five queries whatever the portfolio's size."""
     live = Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES)
     if department_id:
         live = live.filter(pk__in=Signal.objects.filter(initiatives__department_id=department_id).values("pk"))
     kill = live.filter(type__in=KILL_TYPES)
     scale = live.filter(type=SignalType.SCALE_CANDIDATE)
-    severity = Case(*(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_ORDER.items()),
-                    default=Value(len(SEVERITY_ORDER)))
-    ordering = (severity.asc(), F("monthly_saving").desc(nulls_last=True), "pk")
     initiatives = Prefetch("initiatives", queryset=Initiative.objects.order_by("name"))
-    top = [*kill.order_by(*ordering)[:limit], *scale.order_by(*ordering)[:limit]]
+    top = [*top_candidates(kill, limit), *top_candidates(scale, limit)]
     prefetch_related_objects(top, initiatives)
     return CandidateSet(
         [DashboardCandidate(

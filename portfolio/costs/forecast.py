@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from django.db.models import F, Max, Min, Q, QuerySet, Subquery, Sum
 
+from portfolio.calculations import months_label
 from portfolio.choices import CostCategory
 from portfolio.costs import forecasting
 from portfolio.costs.calculations import add_months, cents, month_range
@@ -394,7 +395,7 @@ def forecast_summary(forecast: CostForecast) -> dict[str, Any]:
     ]
     return {
         "next_quarter": _sum(payload["total"][:3]),
-        "next_quarter_label": f"{months[0]} – {months[min(2, len(months) - 1)]}",
+        "next_quarter_label": months_label(months[:3]),
         "next_year": _sum(payload["total"][:12]),
         "next_year_lower": _sum(payload["lower"][:12]),
         "next_year_upper": _sum(payload["upper"][:12]),
@@ -438,7 +439,7 @@ def initiative_forecast_quarters(line: InitiativeForecast) -> list[dict[str, Any
     for start in range(0, len(line.amounts), 3):
         chunk = slice(start, start + 3)
         quarters.append({
-            "label": f"{months[start]} – {months[min(start + 2, len(months) - 1)]}" if months else str(start // 3 + 1),
+            "label": months_label(months[chunk]) if months else str(start // 3 + 1),
             "amount": _sum(line.amounts[chunk]), "jevons": _sum(line.jevons[chunk]),
         })
     return quarters

@@ -256,7 +256,9 @@ class CurrencyRateTable(tables.Table):
 
 
 class InitiativeForecastTable(tables.Table):
-    """The forecast page's initiatives: the next quarter and year, the Jevons scenario and the backtest error."""
+    """The forecast page's initiatives: the forecast's first three months (its first quarter) and year, the Jevons
+    scenario and the backtest error. `next_quarter_label` names those months as the page's figure does ("2026-Q4
+    (2026-10 – 2026-12)"): "Next quarter" named the quarter already in progress."""
 
     external_id = tables.Column("Initiative", accessor="initiative__external_id",
                                 linkify=("portfolio:initiative_detail", {"pk": tables.A("initiative_id")}))
@@ -276,6 +278,11 @@ class InitiativeForecastTable(tables.Table):
                     "next_year_jevons", "backtest_mape")
         order_by = ("-next_quarter",)
         empty_text = "No initiative has spend to forecast."
+
+    def __init__(self, *args: Any, next_quarter_label: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if next_quarter_label:
+            self.columns["next_quarter"].column.verbose_name = next_quarter_label
 
     def render_method(self, value: str) -> str:
         return METHOD_NAMES.get(value, value)

@@ -23,6 +23,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView
 
+from portfolio.calculations import months_label
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs import filtersets as cost_filtersets
 from portfolio.costs import forecast as forecast_selectors
@@ -519,6 +520,12 @@ class CostForecastView(ListPageView):
         if self.forecast is None:
             return InitiativeForecast.objects.none()
         return forecast_selectors.forecast_lines(self.forecast)
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        if self.forecast is None:
+            return super().get_table_kwargs()
+        return {**super().get_table_kwargs(),
+                "next_quarter_label": months_label(self.forecast.payload.get("months", [])[:3])}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -98,7 +98,9 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "value": _amount("null where nobody reported"),
         "value_per_dollar": _amount("null where nobody reported a value with a cost"),
         "value_cost": _amount("the cost value per dollar divides by"),
-        "value_cost_estimated": serializers.BooleanField(),
+        "value_cost_estimated": serializers.BooleanField(help_text=(
+            "some part of value_cost is estimated from a business case: a report's run cost without cost records, "
+            "or oversight or maintenance without records (the pages' *)")),
         "url": serializers.CharField(),
     })),
     "unallocated_keys": serializers.ListField(child=inline_serializer("DashboardUnallocatedKey", {

@@ -28,8 +28,11 @@ class ReportedValue:
     value: Decimal | None
     outcomes: int | None
     cost: Decimal | None
-    cost_is_actual: bool
+    cost_is_actual: bool  # the run cost comes from cost records (not the business case's estimate)
     url: str
+    # Any part of the cost is the business case's estimate (oversight or maintenance without records included):
+    # the dashboard's `*`, the same mark as the initiative page's estimated cells.
+    cost_partly_estimated: bool = False
 
 
 @dataclass(frozen=True)

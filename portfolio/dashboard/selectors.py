@@ -27,6 +27,7 @@ from portfolio.calculations import (
     apportion_cents,
     change,
     change_in_points,
+    each_kind_first,
     value_per_dollar,
     weighted_mean,
 )
@@ -178,7 +179,8 @@ class Figure:
 
 
 def _department_entry() -> dict[str, Decimal]:
-    # reports: how many valued reports; estimated: how many of their costs are the business case's estimate.
+    # reports: how many valued reports; estimated: how many of their costs are in any part the business case's
+    # estimate (no run-cost records, or oversight or maintenance without records).
     return {"spend": ZERO, "value": ZERO, "value_with_cost": ZERO, "reported_cost": ZERO, "reports": ZERO,
             "estimated": ZERO}
 
@@ -258,7 +260,7 @@ def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequenc
                 totals.reported_cost += reported.cost
                 entry["value_with_cost"] += reported.value or ZERO
                 entry["reported_cost"] += reported.cost
-                entry["estimated"] += 0 if reported.cost_is_actual else 1
+                entry["estimated"] += 1 if reported.cost_partly_estimated else 0
         for reported in values.values():
             if reported.cost and reported.outcomes:
                 cpo.append((reported.cost / reported.outcomes, reported.cost))
@@ -373,8 +375,9 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
     for dept in names:
         entry = totals.by_department.get(dept.pk) or _department_entry()
         # Value is None, not 0, where nobody reported one. Value per dollar divides by the cost of the initiatives
-        # that reported (their cost records, else their business case's estimate): `value_cost`, shown beside it, so
-        # that it reads right next to a spend of the cost records alone.
+        # that reported (their TCO: cost records, and their business case's estimate where none are recorded):
+        # `value_cost`, shown beside it, so that it reads right next to a spend of the cost records alone; marked
+        # partly estimated when any report's cost holds such an estimate (oversight or maintenance included).
         rows.append({
             "id": dept.pk, "name": dept.name, "spend": cents(entry["spend"]) if totals.has_costs else None,
             "value": cents(entry["value"]) if entry["reports"] else None,
@@ -729,12 +732,13 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
     history = [{"month": m, "amount": a} for m, a in monthly_totals(board["spend_by_category_month"])]
     departments = [d for d in board["departments"] if d["spend"] or d["value"]]
     currency = board["currency"]
-    # The pack lists the most severe candidates of each kind; how many more there are is counted from all of them
-    # (the figure), not from the dashboard's list, itself capped at TOP_CANDIDATES.
+    # The pack lists the first candidates of each kind in the dashboard's order, each type of signal among them as
+    # on the dashboard (the dashboard's list holds each type's best); how many more there are is counted from all of
+    # them (the figure), not from the dashboard's list, itself capped at TOP_CANDIDATES.
     counts = {f.key: f.value for f in board["figures"]}
     candidates: dict[str, Any] = {}
     for kind in ("kill", "scale"):
-        listed = (board[f"{kind}_candidates"] or [])[:PACK_CANDIDATES]
+        listed = each_kind_first(board[f"{kind}_candidates"] or [], PACK_CANDIDATES, kind=lambda c: c.type)
         total = counts.get(f"{kind}_candidates") or 0
         candidates.update({f"{kind}_listed": listed, f"{kind}_total": total,
                            f"{kind}_more": max(total - len(listed), 0)})

@@ -155,7 +155,12 @@ class ReportFiguresSerializer(serializers.Serializer):
     value_source = serializers.CharField()
     kpis = KpiFigureSerializer(many=True)
     cost = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True)
-    cost_estimated = serializers.BooleanField(help_text="The cost is estimated from the business case.")
+    cost_estimated = serializers.BooleanField(
+        help_text="The run cost is estimated from the business case: no run-cost records (compute, inference, "
+                  "licences...) exist for the period. See cost_label for any part that is actual.")
+    cost_partly_estimated = serializers.BooleanField(
+        help_text="Some part of the cost is estimated from the business case: the run cost without records (whenever "
+                  "cost_estimated is true), or oversight or maintenance without records. What the dashboard's * marks.")
     cost_label = serializers.CharField()
     cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
     baseline_cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
@@ -243,6 +248,7 @@ class ValueReportSerializer(ModelSerializer):
                      for row in figures.rows],
             "cost": _as_str(figures.cost.amount),
             "cost_estimated": figures.cost.estimated,
+            "cost_partly_estimated": figures.cost.partly_estimated,
             "cost_label": figures.cost.label,
             "cost_per_outcome": _as_str(figures.cost_per_outcome),
             "baseline_cost_per_outcome": _as_str(figures.baseline_cost_per_outcome),

@@ -177,7 +177,7 @@ def build_objects(objects: dict[str, Any], users: dict[str, Any]) -> dict[str, A
         metric=Decimal("60"), monthly_saving=Decimal("1200"), first_seen_at=timezone.now(),
         evidence_changed_at=timezone.now(),
         evidence={"rule": "Cost over the business case.", "policies": {"kill.cost_overrun_pct": "25"},
-                  "numbers": [{"label": "Actual cost, 2026-Q3", "value": "9000.00", "url": "/"}]},
+                  "numbers": [{"label": "TCO, 2026-Q3", "value": "9000.00", "url": "/"}]},
     )
     signal.initiatives.add(objects["own"])
     a, b = sorted((objects["own"], objects["other"]), key=lambda i: i.pk)

@@ -102,3 +102,24 @@ def test_apportioned_cents_add_up_to_the_total_by_largest_remainder():
     assert apportion([D("5.001"), D("5.009")], D("9.99")) == [D("4.99"), D("5.00")]
     assert apportion([D("-1.005"), D("3.005")], D("2.00")) == [D("-1.00"), D("3.00")]
     assert apportion([], D("0")) == []
+
+
+def test_each_kind_first_keeps_the_order_and_makes_room_for_the_best_of_every_kind():
+    """Ties of the commonest kind no longer push the rarer kinds out of a top N that has room for them."""
+    items = ["kpi1", "kpi2", "kpi3", "kpi4", "owner1", "waste1", "kpi5", "owner2"]
+
+    def kind(item: str) -> str:
+        return item.rstrip("0123456789")
+
+    assert calculations.each_kind_first(items, 4, kind) == ["kpi1", "kpi2", "owner1", "waste1"]
+    assert calculations.each_kind_first(items, 2, kind) == ["kpi1", "owner1"]  # no room for all: the best kinds
+    assert calculations.each_kind_first(items, 20, kind) == items
+    assert calculations.each_kind_first([], 3, kind) == []
+
+
+def test_months_are_named_as_a_quarter_when_they_are_one():
+    assert calculations.months_label(["2026-10", "2026-11", "2026-12"]) == "2026-Q4 (2026-10 – 2026-12)"
+    assert calculations.months_label(["2026-09", "2026-10", "2026-11"]) == "2026-09 – 2026-11"
+    assert calculations.months_label(["2026-10", "2026-11"]) == "2026-10 – 2026-11"  # a horizon cut short
+    assert calculations.months_label(["2026-10"]) == "2026-10"
+    assert calculations.months_label([]) == ""

@@ -66,6 +66,7 @@ def test_owner_patches_a_draft_then_submits(api_client, owner, report):
     assert response.status_code == 200, response.data
     assert response.data["figures"]["value"] == "22500.00"
     assert response.data["figures"]["cost"] == "7350.00" and response.data["figures"]["cost_estimated"] is True
+    assert response.data["figures"]["cost_partly_estimated"] is True  # all of it estimated is part of it too
     assert response.data["figures"]["cost_label"] == "estimated from the business case"
     assert response.data["kpi_actuals"] == [
         {"kpi": kpi_of(report).pk, "actual": "5000.0000", "stated_value": None, "evidence": ""}]

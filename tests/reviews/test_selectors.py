@@ -131,6 +131,21 @@ def test_a_stated_kpi_counts_its_stated_value_with_evidence_and_no_money_is_no_v
     assert figures.value.amount == D("12000.00") and not figures.value.is_stated
 
 
+def test_a_cost_is_partly_estimated_whenever_any_part_of_it_is_the_business_case_s():
+    """`estimated`: no run-cost records, the run cost is the case's; `partly_estimated`: any part is (oversight or
+    maintenance without records beside recorded run cost too), what the dashboard's `*` marks."""
+    def cost(**figures):
+        return selectors.cost_of(months=3, case_tco_monthly=lambda: D("100"), **figures)
+
+    recorded = cost(has_records=True, total=D("900"), estimated=D("300"))
+    assert (recorded.estimated, recorded.partly_estimated) == (False, True)
+    assert (cost(has_records=True, total=D("900"), estimated=D("0")).partly_estimated,
+            cost(has_records=True, total=D("900"), estimated=D("0.001")).partly_estimated) == (False, False)
+    assert cost(has_records=False, total=D("900"), estimated=D("900")).partly_estimated is True
+    case = cost(has_records=False, total=None, estimated=None)
+    assert (case.amount, case.estimated, case.partly_estimated) == (D("300.00"), True, True)
+
+
 def test_progress_by_department_splits_due_and_overdue_by_the_due_date():
     cycle = ReviewCycleFactory(due_on=date(2026, 10, 31))
     sales = DepartmentFactory(name="Sales")
@@ -183,8 +198,9 @@ def test_quarter_values_follow_report_figures_on_the_demo(demo):
         for report in report_figures_loaded().filter(status=ReportStatus.SUBMITTED, cycle__name=name):
             figures = report_figures(report)
             got = values[report.initiative_id]
-            assert (got.value, got.cost, got.cost_is_actual, got.outcomes) == (
-                figures.value.amount, figures.cost.amount, not figures.cost.estimated, report.outcome_count), report
+            assert (got.value, got.cost, got.cost_is_actual, got.cost_partly_estimated, got.outcomes) == (
+                figures.value.amount, figures.cost.amount, not figures.cost.estimated, figures.cost.partly_estimated,
+                report.outcome_count), report
             assert got.url == report.get_absolute_url()
             checked += 1
     assert checked >= 10

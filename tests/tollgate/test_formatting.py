@@ -88,6 +88,15 @@ def test_a_unit_price_keeps_the_decimals_it_has_up_to_four(value, expected):
     assert format_unit_price(value) == expected
 
 
+def test_a_column_of_unit_prices_has_four_decimals_in_every_row():
+    """The forecast's "Per 1M tokens" read $0.7274, $0.73, $0.7326: the second is 0.7300 with its zeros dropped."""
+    column = [Decimal("0.727412"), Decimal("0.729963"), Decimal("0.289966"), Decimal("0.29"), Decimal("12")]
+    assert [format_unit_price(v, fixed=True) for v in column] == ["$0.7274", "$0.7300", "$0.2900", "$0.2900",
+                                                                  "$12.0000"]
+    assert Template("{{ p|unit_price_column }} {{ n|unit_price_column }}").render(
+        Context({"p": Decimal("0.73"), "n": None})) == "$0.7300 —"
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     (Decimal("3.5000"), "3.5"),
     (Decimal("4"), "4.0"),
@@ -133,6 +142,9 @@ def test_quantities_show_only_the_decimals_they_have(value, expected):
 
 @pytest.mark.parametrize(("value", "unit", "expected"), [
     ("11760.00", "money", "$11,760.00"),
+    ("9.50", "ratio", "9.50"),  # a value per dollar: two decimals, as the reports print it (was "9.5")
+    ("0.4", "ratio", "0.40"),
+    ("1234.5", "ratio", "1,234.50"),
     ("1048127988", "", "1,048,127,988"),
     ("35.1", "", "35.1"),
     ("2026-10-26", "", "2026-10-26"),  # a date, as written

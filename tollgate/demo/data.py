@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from portfolio.choices import Category, KpiDirection, KpiKind, ModelTier, Stage
-from tollgate.formatting import format_number
+from tollgate.formatting import format_number, format_unit_price
 from tollgate.roles import Role
 
 DATA_DIR = Path(__file__).resolve().parent / "northwind"
@@ -329,7 +329,8 @@ def _business_case(
     tco = sum(lines, Decimal("0")) + oversight_hours * rate
     saving_per_outcome = baseline * Decimal(str(tpl.savings))
     min_viable = int((tco / saving_per_outcome).to_integral_value(rounding=ROUND_CEILING))
-    unit_cost_target = (baseline * (1 - Decimal(str(tpl.savings)))).quantize(CENT)
+    # A unit price, not an amount: to the cent, a cost per request of $0.002 read "from $0.00 to $0.00".
+    unit_cost_target = (baseline * (1 - Decimal(str(tpl.savings)))).quantize(PRICE_QUANTUM)
     due = start + timedelta(days=270)
     target_quarter = f"Q{(due.month - 1) // 3 + 1} {due.year}"
     first = tpl.kpis[0]
@@ -341,7 +342,8 @@ def _business_case(
         "outcome_unit": tpl.outcome,
         "expected_monthly_volume": volume,
         "targets": (
-            f"Cost per {tpl.outcome} from ${baseline:.2f} to ${unit_cost_target} at {volume:,} a month by "
+            f"Cost per {tpl.outcome} from {format_unit_price(baseline, currency='USD')} to "
+            f"{format_unit_price(unit_cost_target, currency='USD')} at {volume:,} a month by "
             f"{target_quarter}; {first.name.lower()} from {format_number(first.baseline)}{sep}{first.unit} "
             f"to {format_number(first.target)}{sep}{first.unit}."
         ),

@@ -40,6 +40,12 @@ def unit_price(value: Any) -> str:
 
 
 @register.filter
+def unit_price_column(value: Any) -> str:
+    """{{ row.unit_cost|unit_price_column }} → "$0.7300": always four decimals, for a column of unit prices."""
+    return format_unit_price(value, fixed=True)
+
+
+@register.filter
 def score(value: Any) -> str:
     """{{ weighted_score|score }} → "3.5"."""
     return format_score(value)

@@ -31,6 +31,7 @@ HUNDRED = Decimal("100")
 
 
 MONEY = "money"  # the unit of an evidence figure that is an amount in the reporting currency
+RATIO = "ratio"  # a value per dollar: printed with two decimals ("9.50"), as the reports and the dashboard print it
 
 
 @dataclass(frozen=True)

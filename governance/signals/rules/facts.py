@@ -62,12 +62,14 @@ NO_REVIEWS = ReviewFacts()
 
 @dataclass(frozen=True)
 class QuarterCost:
-    """An initiative's cost of one quarter: its total and whether its run cost came from cost records."""
+    """An initiative's cost (TCO) of one quarter: its total, whether its run cost came from cost records, and whether
+    any part of it is the business case's estimate (oversight or maintenance without records, say)."""
 
     quarter: str
     total: Decimal
     has_records: bool
     url: str
+    partly_estimated: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from governance.signals.rules.base import (
     MONEY,
     NO_ACTIVE_OWNER,
     PILOT_STALE,
+    RATIO,
     REPORT_OVERDUE,
     VALUE_PER_DOLLAR_LOW,
     Candidate,
@@ -51,7 +52,7 @@ def value_per_dollar_low(
     numbers = [_initiative_number(initiative)]
     for report in latest:
         numbers.append(Number(f"Value per AI dollar, {report.quarter}", plain(report.value_per_dollar or 0, 2),
-                              report.url))
+                              report.url, unit=RATIO))
         numbers.append(Number(f"Value, {report.quarter}", money(report.value or Decimal(0)), report.url, unit=MONEY))
         numbers.append(Number(f"Cost, {report.quarter}", money(report.cost or Decimal(0)), report.url, unit=MONEY))
     return Candidate(
@@ -166,8 +167,9 @@ def cost_budget(initiative: InitiativeFacts) -> tuple[Decimal, str]:
 
 
 def cost_overrun(initiative: InitiativeFacts, cost: QuarterCost | None, *, overrun_pct: Decimal) -> Candidate | None:
-    """The last complete quarter's actual cost more than `overrun_pct` percent above the business case's TCO for
-    that quarter; only when the quarter's run cost came from cost records (an estimate cannot overrun itself)."""
+    """The last complete quarter's TCO more than `overrun_pct` percent above the business case's TCO for that
+    quarter; only when the quarter's run cost came from cost records (an estimate cannot overrun itself). Its
+    oversight and maintenance may still be the case's estimate: the evidence says so rather than call it actual."""
     if cost is None or not cost.has_records:
         return None
     budget, basis = cost_budget(initiative)
@@ -184,11 +186,12 @@ def cost_overrun(initiative: InitiativeFacts, cost: QuarterCost | None, *, overr
         severity=HIGH if overrun > 2 * overrun_pct else MEDIUM,
         metric=overrun.quantize(Decimal("0.01")),
         higher_is_worse=True,
-        rule=f"The quarter's actual cost more than {plain(overrun_pct)}% above the business case's TCO for it.",
+        rule=f"The quarter's TCO more than {plain(overrun_pct)}% above the business case's TCO for it.",
         policies={"kill.cost_overrun_pct": plain(overrun_pct)},
         numbers=(
             _initiative_number(initiative),
-            Number(f"Actual cost, {cost.quarter}", money(cost.total), cost.url, unit=MONEY),
+            Number(f"TCO, {cost.quarter}{' (partly estimated)' if cost.partly_estimated else ''}", money(cost.total),
+                   cost.url, unit=MONEY),
             Number(f"Expected cost, {cost.quarter} ({basis} x 3)", money(budget), initiative.url, unit=MONEY),
             Number("Over by (%)", plain(overrun, 1), cost.url),
         ),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from governance.signals.rules.base import LOW, MONEY, SCALE_CANDIDATE, Candidate, Number, money, plain, subject_key
+from governance.signals.rules.base import (
+    LOW,
+    MONEY,
+    RATIO,
+    SCALE_CANDIDATE,
+    Candidate,
+    Number,
+    money,
+    plain,
+    subject_key,
+)
 from governance.signals.rules.facts import InitiativeFacts, ReviewFacts
 
 
@@ -29,7 +39,7 @@ def scale_candidate(initiative: InitiativeFacts, reviews: ReviewFacts, *, minimu
         policies={"scale.value_per_dollar_min": plain(minimum)},
         numbers=(
             Number("Initiative", f"{initiative.external_id} · {initiative.name}", initiative.url),
-            Number(f"Value per AI dollar, {latest.quarter}", plain(vpd, 2), latest.url),
+            Number(f"Value per AI dollar, {latest.quarter}", plain(vpd, 2), latest.url, unit=RATIO),
             Number(f"Value, {latest.quarter}", money(latest.value or Decimal(0)), latest.url, unit=MONEY),
             Number(f"Cost, {latest.quarter}", money(latest.cost or Decimal(0)), latest.url, unit=MONEY),
             Number(f"Targets met, {latest.quarter}", f"{latest.targets_met} of {latest.targets_met}", latest.url),

@@ -24,9 +24,9 @@ class SignalFactory(factory.django.DjangoModelFactory):
     monthly_saving = Decimal("1200.00")
     status = SignalStatus.OPEN
     evidence = factory.LazyAttribute(lambda s: {
-        "rule": "The quarter's actual cost more than 25% above the business case's TCO for it.",
+        "rule": "The quarter's TCO more than 25% above the business case's TCO for it.",
         "policies": {"kill.cost_overrun_pct": "25"},
-        "numbers": [{"label": "Actual cost, 2026-Q3", "value": "11760.00",
+        "numbers": [{"label": "TCO, 2026-Q3 (partly estimated)", "value": "11760.00",
                      "url": "/portfolio/initiatives/1/#actual-cost", "unit": "money"},
                     {"label": "Over by (%)", "value": "60.0", "url": "", "unit": ""}],
     })

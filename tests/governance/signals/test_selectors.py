@@ -154,16 +154,49 @@ def test_the_candidates_cost_the_same_queries_for_any_number_of_initiatives():
     assert len(many) == len(few)
 
 
+def test_the_dashboard_s_kill_candidates_show_every_kind_with_the_orphans_and_the_money_first(initiative):
+    """39 high signals of one rule without a saving used to fill the top 20 by database id, leaving out the orphans,
+    the licence waste (the largest saving) and the cost overrun. Now: severity, then money by saving, then the rules'
+    priority (an orphan first), and the best of every type in the top N whenever N has room."""
+    from governance.choices import SignalSeverity, SignalStatus, SignalType
+    from tests.governance.signals.factories import SignalFactory
+
+    def signal(kind: SignalType, severity: SignalSeverity, saving: str | None, **extra):
+        return SignalFactory(type=kind, subject=f"{kind}:{SignalFactory._meta.model.objects.count()}",
+                             severity=severity, monthly_saving=None if saving is None else Decimal(saving),
+                             initiatives=[initiative], **extra)
+
+    kpis = [signal(SignalType.KPI_TARGETS_MISSED, SignalSeverity.HIGH, None) for _ in range(25)]
+    stale = signal(SignalType.PILOT_STALE, SignalSeverity.MEDIUM, None)
+    overrun = signal(SignalType.COST_OVERRUN, SignalSeverity.MEDIUM, "3842.14")
+    waste = signal(SignalType.LICENCE_WASTE, SignalSeverity.MEDIUM, "32520.00", status=SignalStatus.ACKNOWLEDGED)
+    vpd = signal(SignalType.VALUE_PER_DOLLAR_LOW, SignalSeverity.HIGH, None)
+    orphan = signal(SignalType.NO_ACTIVE_OWNER, SignalSeverity.HIGH, None)
+    saving_kpi = signal(SignalType.KPI_TARGETS_MISSED, SignalSeverity.HIGH, "10.00")
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.dashboard_candidates(department_id=None, limit=8)
+    assert len(queries) == 5
+    urls = [c.url for c in found.candidates]
+    assert urls == [s.get_absolute_url() for s in (saving_kpi, orphan, vpd, kpis[0], kpis[1], waste, overrun, stale)]
+    assert found.kill_count == 31
+    # The full order, with room for everything: severity, money by saving, then the rules' priority, then the oldest.
+    everything = [c.url for c in selectors.dashboard_candidates(department_id=None, limit=40).candidates]
+    assert everything == [s.get_absolute_url() for s in (saving_kpi, orphan, vpd, *kpis, waste, overrun, stale)]
+    # No room for every type: the best types' best, in order.
+    assert [c.type for c in selectors.dashboard_candidates(department_id=None, limit=3).candidates] == [
+        "kpi_targets_missed", "no_active_owner", "value_per_dollar_low"]
+
+
 def test_evidence_in_one_line_names_the_rule_and_its_first_numbers_formatted_without_the_initiative():
-    evidence = {"rule": "The quarter's actual cost more than 25% above the business case's TCO for it.", "numbers": [
+    evidence = {"rule": "The quarter's TCO more than 25% above the business case's TCO for it.", "numbers": [
         {"label": "Initiative", "value": "NW-0072 · Project Switchboard", "unit": ""},
-        {"label": "Actual cost, 2026-Q3", "value": "39042.78", "unit": "money"},
+        {"label": "TCO, 2026-Q3 (partly estimated)", "value": "39042.78", "unit": "money"},
         {"label": "Tokens, 2026-09", "value": "664747557", "unit": ""},
         {"label": "In pilot since", "value": "2025-11-14", "unit": ""},
         {"label": "Over by (%)", "value": "41.9", "unit": ""},
     ]}
     assert selectors.evidence_in_words(evidence) == (
-        "The quarter's actual cost more than 25% above the business case's TCO for it. Actual cost, 2026-Q3: "
+        "The quarter's TCO more than 25% above the business case's TCO for it. TCO, 2026-Q3 (partly estimated): "
         "$39,042.78; Tokens, 2026-09: 664,747,557; In pilot since: 2025-11-14.")
     assert selectors.evidence_in_words({"rule": "No numbers here"}) == "No numbers here."
     assert selectors.evidence_in_words({}) == ""

@@ -64,7 +64,9 @@ def test_a_cost_overrun_is_raised_with_its_evidence_audited_and_its_owner_notifi
     assert case_quarter == Decimal("7350.00")
     numbers = {n["label"]: n for n in signal.evidence["numbers"]}
     assert numbers["Expected cost, 2026-Q3 (business case TCO x 3)"]["value"] == "7350.00"
-    assert numbers["Actual cost, 2026-Q3"]["url"].startswith(over_budget.get_absolute_url())
+    # Its inference is recorded, its oversight and maintenance the business case's: a TCO partly estimated, not
+    # an "actual cost".
+    assert numbers["TCO, 2026-Q3 (partly estimated)"]["url"].startswith(over_budget.get_absolute_url())
     assert signal.evidence["policies"] == {"kill.cost_overrun_pct": "25"}
     assert signal.monthly_saving > 0
     assert events(signal) == [AuditEvent.SIGNAL_RAISED]

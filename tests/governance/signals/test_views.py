@@ -123,7 +123,7 @@ def test_the_signal_page_shows_its_evidence_with_links_and_the_policies(login, e
     body = page.content.decode()
     assert page.status_code == 200
     assert "more than 25% above the business case" in body
-    assert '<a href="/portfolio/initiatives/1/#actual-cost">Actual cost, 2026-Q3</a>' in body
+    assert '<a href="/portfolio/initiatives/1/#actual-cost">TCO, 2026-Q3 (partly estimated)</a>' in body
     assert '<td class="num">$11,760.00</td>' in body and '<td class="num">60</td>' in body  # money as money
     assert "Cost overrun" in body and "kill.cost_overrun_pct" in body  # the policy, by label and key
     assert 'id="lifecycle-form"' not in body  # executives read only

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from portfolio.choices import CostCategory
 from portfolio.costs.services.forecast import forecast_compute
 from tests.factories import InitiativeFactory
 from tests.portfolio.costs.forecast_data import TODAY, spend
@@ -58,8 +60,9 @@ def test_the_initiative_table_sorts_filters_and_exports(login, reviewer, costs, 
     response = client.get(URL, {"q": "claims", "_export": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(response.content.decode())))
-    assert table[0] == ["Initiative", "Name", "Department", "Method", "Last month", "Next quarter", "Next 12 months",
-                        "Next 12 months, Jevons", "Backtest MAPE (%)"]
+    # The first three months' column is named by them ("Next quarter" named a quarter already in progress).
+    assert table[0] == ["Initiative", "Name", "Department", "Method", "Last month", "2026-09 – 2026-11",
+                        "Next 12 months", "Next 12 months, Jevons", "Backtest MAPE (%)"]
     assert table[1][:2] == ["INV-9001", "Claims triage"] and table[1][5] == "1200.00" and table[1][8] == "0.0"
     assert len(table) == 2
 
@@ -86,6 +89,32 @@ def test_the_initiative_page_shows_its_forecast_and_backtest_error(login, owner,
     assert f"${line.next_quarter:,.2f}" in content
     assert f"2026-09 (80%: ${line.lower[0]:,.2f} – ${line.upper[0]:,.2f})" in content
     assert "2026-09 – 2026-11" in content  # the first quarter of the horizon
+    # Named by its months, not "next quarter": the forecast starts after the latest complete month.
+    assert '<span class="l">2026-09 – 2026-11</span>' in content and "next quarter" not in content
+
+
+def test_the_forecast_s_first_quarter_is_named_as_the_board_pack_names_it(login, executive, initiative):
+    """On 7 December 2026 with data to September, the forecast's first three months are 2026-Q4, the quarter in
+    progress: "next quarter" named it wrongly on the page, its table and the initiative's card. And its unit prices
+    read in a column of four decimals each ("$0.7300", not "$0.73" under "$0.7274")."""
+    from tests.portfolio.costs.forecast_data import tokens
+
+    latest = date(2026, 9, 1)
+    spend(initiative, [1000.0 + 25 * k for k in range(12)], latest=latest, category=CostCategory.INFERENCE)
+    tokens(initiative, [1e9 * (1 + 0.08 * k) for k in range(12)], latest=latest)
+    forecast_compute(price_decline_pct=Decimal("60"), today=date(2026, 12, 7))
+    client = login(executive)
+    response = client.get(URL)
+    content = response.content.decode()
+    assert '<span class="l">2026-Q4 (2026-10 – 2026-12)</span>' in content and "next quarter" not in content
+    assert '<a href="?sort=next_quarter">2026-Q4 (2026-10 – 2026-12)</a>' in content  # the table's column
+    rows = response.context["month_rows"]
+    assert rows[0]["unit_cost"] is not None
+    for row in rows:
+        for key in ("unit_cost", "unit_cost_jevons"):
+            assert f"${row[key]:,.4f}</td>" in content  # four decimals in every row, trailing zeros kept
+    card = client.get(reverse("portfolio:initiative_detail", args=[initiative.pk])).content.decode()
+    assert '<span class="l">2026-Q4 (2026-10 – 2026-12)</span>' in card and "next quarter" not in card
 
 
 def test_the_initiative_card_without_a_forecast(login, owner, initiative):

@@ -32,3 +32,24 @@ def test_demo_dashboard_adds_up_to_the_cost_reports(demo, client, executive):
     client.force_login(executive)
     assert client.get(reverse("portfolio:dashboard")).status_code == 200
     assert client.get(reverse("portfolio:board_pack_pdf", args=[quarter.name])).status_code == 200
+
+
+def test_demo_kill_candidates_show_every_kind_and_departments_mark_estimated_costs(demo):
+    """On the demo, 39 high signals of one rule without a saving used to fill the dashboard's 20 and the pack's 12 by
+    database id, leaving out the orphans, the licence waste and the cost overrun; and IT's value cost, with
+    $40,186.05 of the business cases' estimated maintenance in it, carried no `*`."""
+    from governance.choices import LIVE_SIGNAL_STATUSES
+    from governance.models import Signal
+    from governance.signals.selectors import KILL_TYPES
+    from portfolio.dashboard.selectors import board_pack
+
+    quarter = default_quarter()
+    kinds = set(Signal.objects.filter(status__in=LIVE_SIGNAL_STATUSES, type__in=KILL_TYPES)
+                .values_list("type", flat=True))
+    assert {"no_active_owner", "licence_waste", "cost_overrun"} <= kinds
+    board = dashboard(quarter=quarter)
+    assert {c.type for c in board["kill_candidates"]} == kinds
+    assert {c.type for c in board_pack(quarter=quarter)["kill_listed"]} == kinds
+    assert board["kill_candidates"][0].type == "no_active_owner"  # high, no saving: the orphans lead
+    it = next(d for d in board["departments"] if d["name"] == "IT")
+    assert it["value_cost_estimated"] is True

@@ -157,6 +157,23 @@ def test_value_cost_per_outcome_stages_and_departments(portfolio):
     assert (row["value"], row["value_per_dollar"]) == (None, None)
 
 
+def test_a_department_s_value_cost_is_marked_estimated_when_any_part_of_it_is(portfolio):
+    """The `*` means what it means on the initiative page: some of the cost is the business case's estimate. The
+    triage's run cost is recorded, but its oversight and maintenance are the case's estimate (no records of them): the
+    cost is actual (its report says so) and still partly estimated."""
+    from portfolio.costs.services.tco import tco_recompute
+
+    tco_recompute()
+    reported = dashboard(quarter=Q3)
+    claims = next(d for d in reported["departments"] if d["name"] == "Claims")
+    # 3,300 of inference records + 3 x (20 h x 65 oversight + 300 maintenance) estimated
+    assert (claims["value_cost"], claims["value_cost_estimated"]) == (D("8100.00"), True)
+    from reviews.selectors import quarter_values
+
+    value = quarter_values(quarter=Q3, initiative_ids=[portfolio["triage"].pk]).values[portfolio["triage"].pk]
+    assert (value.cost_is_actual, value.cost_partly_estimated) == (True, True)
+
+
 def test_a_quarter_whose_value_reports_are_not_all_in_is_compared_with_what_the_same_initiatives_reported(portfolio):
     """Value is a sum over reports: while a report of the cycle is still owed, the value of those in is compared with
     what the same initiatives reported the quarter before, not with a finished cycle (2 reports against 3 read as a
@@ -340,7 +357,7 @@ def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
     (kill,) = board["kill_candidates"]
     assert (kill.type, kill.initiatives, kill.monthly_saving, kill.url) == (
         "cost_overrun", ("Claims triage",), D("1200.00"), overrun.get_absolute_url())
-    assert "Actual cost, 2026-Q3: $11,760.00" in kill.evidence and "Initiative:" not in kill.evidence
+    assert "TCO, 2026-Q3 (partly estimated): $11,760.00" in kill.evidence and "Initiative:" not in kill.evidence
     assert [c.initiatives for c in board["scale_candidates"]] == [("Copy assistant",)]
     figures = {f.key: f.value for f in board["figures"]}
     assert (figures["kill_candidates"], figures["scale_candidates"]) == (1, 1)
@@ -362,6 +379,25 @@ def test_every_kill_or_continue_signal_of_the_brief_is_a_kill_candidate(portfoli
     board = dashboard(quarter=Q3)
     assert [c.type for c in board["kill_candidates"]] == ["no_active_owner", "cost_overrun", "licence_waste"]
     assert {f.key: f.value for f in board["figures"]}["kill_candidates"] == 3
+
+
+def test_the_board_pack_s_dozen_kill_candidates_hold_every_kind_the_dashboard_s_list_does(portfolio):
+    """The pack shows 12 of the dashboard's 20: its first 12 left out the orphan and the licence waste that the 20
+    made room for behind a run of high signals of one rule."""
+    from governance.choices import SignalSeverity, SignalType
+    from portfolio.dashboard.selectors import board_pack
+    from tests.governance.signals.factories import SignalFactory
+
+    SignalFactory.create_batch(25, type=SignalType.KPI_TARGETS_MISSED, monthly_saving=None,
+                               initiatives=[portfolio["triage"]])
+    SignalFactory(type=SignalType.LICENCE_WASTE, subject="licence:1", severity=SignalSeverity.MEDIUM,
+                  monthly_saving=D("32520.00"), initiatives=[portfolio["copy"]])
+    SignalFactory(type=SignalType.NO_ACTIVE_OWNER, subject="owner:copy", monthly_saving=None,
+                  initiatives=[portfolio["copy"]])
+    pack = board_pack(quarter=Q3)
+    assert [c.type for c in pack["kill_listed"]] == [
+        "no_active_owner", *["kpi_targets_missed"] * 10, "licence_waste"]
+    assert (pack["kill_total"], pack["kill_more"]) == (27, 15)
 
 
 def test_the_dashboard_is_computed_once_per_version_of_the_data(portfolio):

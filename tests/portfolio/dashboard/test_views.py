@@ -52,6 +52,23 @@ def test_every_table_exports_to_csv(client, executive, portfolio):  # noqa: F811
     assert client.get(URL, {"_export": "nonsense"}).status_code == 400
 
 
+def test_a_department_cost_with_estimated_oversight_is_starred_on_the_page_the_csv_and_the_api(
+        client, executive, portfolio):  # noqa: F811
+    """The triage's run cost is recorded and its oversight and maintenance are the business case's estimate: the
+    department's cost is partly estimated, so it carries the * (the department page's meaning) everywhere."""
+    from portfolio.costs.services.tco import tco_recompute
+
+    tco_recompute()
+    client.force_login(executive)
+    html = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    assert 'on $8,100.00<span title="partly estimated from business cases">*</span>' in html
+    departments = client.get(URL, {"quarter": "2026-Q3", "_export": "departments"}).content.decode()
+    assert "Claims,3300.00,9000.00,1.11,8100.00,True" in departments
+    api = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    claims = next(d for d in api["departments"] if d["name"] == "Claims")
+    assert claims["value_cost_estimated"] is True
+
+
 def test_an_open_clusters_saving_is_read_with_how_often_such_clusters_were_right(client, executive,
                                                                                  portfolio):  # noqa: F811
     from decimal import Decimal

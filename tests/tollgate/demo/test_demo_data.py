@@ -16,13 +16,24 @@ from tollgate.roles import Role
 # became per-quarter counts, times per outcome name their outcome); everything else in the specs is unchanged.
 # And once more, deliberately: the business cases' targets and success criteria print their KPI figures with
 # thousands separators ("1,560,000 USD per quarter"); the figures themselves are unchanged.
-NORTHWIND_DIGEST = "9ab6e403b99df35a309b7a8f0259d86efe732941326ce535e76db868371a501d"
+# And again: the targets print their costs per outcome as unit prices ("from $0.002 to $0.0014", not "from $0.00 to
+# $0.00"); nothing else changed.
+NORTHWIND_DIGEST = "f7238dd679a2ca6a6a28acad61d3834b52633e8d8123d7a0b4e65b7fcdd4bc42"
 
 
 def test_the_data_files_describe_the_same_company():
     specs = data.initiative_specs()
     assert len(specs) == 152
     assert data.specs_digest(specs) == NORTHWIND_DIGEST
+
+
+def test_the_business_cases_targets_print_sub_cent_costs_per_outcome_as_unit_prices():
+    """The LLM gateway's target read "Cost per request routed from $0.00 to $0.00" beside a card saying $0.002."""
+    targets = [s.business_case["targets"] for s in data.initiative_specs() if s.business_case
+               and s.business_case.get("targets")]
+    assert targets and not [t for t in targets if "$0.00 " in t]
+    assert any(t.startswith("Cost per request routed from $0.002 to $0.0014 at ") for t in targets)
+    assert any(t.startswith("Cost per ticket replied from $3.20 to $2.24 at ") for t in targets)  # cents stay cents
 
 
 def test_the_files_are_read_into_typed_records():

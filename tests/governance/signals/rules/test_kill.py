@@ -25,6 +25,7 @@ def test_value_per_dollar_below_the_floor_for_the_quarters_raises():
     assert found.policies == {"kill.value_per_dollar_floor": "1", "kill.value_per_dollar_quarters": "2"}
     labels = {n.label: n for n in found.numbers}
     assert labels["Value per AI dollar, 2026-Q2"].value == "0.40"
+    assert labels["Value per AI dollar, 2026-Q2"].unit == "ratio"  # printed "0.40", not "0.4"
     assert labels["Value per AI dollar, 2026-Q2"].url == "/reviews/reports/2026-Q2/"
     assert found.higher_is_worse is False
 
@@ -140,8 +141,9 @@ def test_a_pilot_more_than_twice_the_months_old_is_high():
 # cost_overrun -------------------------------------------------------------------------------------------------------
 
 
-def _cost(total: str, has_records: bool = True) -> QuarterCost:
-    return QuarterCost(quarter="2026-Q3", total=Decimal(total), has_records=has_records, url="/x#actual-cost")
+def _cost(total: str, has_records: bool = True, partly_estimated: bool = False) -> QuarterCost:
+    return QuarterCost(quarter="2026-Q3", total=Decimal(total), has_records=has_records, url="/x#actual-cost",
+                       partly_estimated=partly_estimated)
 
 
 def test_a_quarter_more_than_the_percentage_over_the_business_case_raises():
@@ -150,6 +152,13 @@ def test_a_quarter_more_than_the_percentage_over_the_business_case_raises():
     assert (found.period, found.metric, found.severity) == ("2026-Q3", Decimal("25.00"), "medium")
     assert found.monthly_saving == Decimal("250.00")
     assert {n.label: n.value for n in found.numbers}["Expected cost, 2026-Q3 (business case TCO x 3)"] == "3000.00"
+    assert found.numbers[1].label == "TCO, 2026-Q3" and found.rule.startswith("The quarter's TCO more than 25%")
+
+
+def test_a_tco_partly_estimated_from_the_business_case_is_not_called_actual():
+    found = kill.cost_overrun(initiative(), _cost("3750.01", partly_estimated=True), overrun_pct=Decimal("25"))
+    assert found is not None
+    assert (found.numbers[1].label, found.numbers[1].value) == ("TCO, 2026-Q3 (partly estimated)", "3750.01")
 
 
 def test_a_quarter_exactly_the_percentage_over_does_not_raise():
