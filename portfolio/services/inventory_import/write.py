@@ -401,15 +401,13 @@ def _stage_refused_reason(initiative: Initiative, stage: str, new_stage: str) ->
     return None
 
 
-def _lock_errors(
-    row: InventoryRow, *, initiative: Initiative, changed: set[str], stage: str | None = None
-) -> list[RowError]:
+def _lock_errors(row: InventoryRow, *, initiative: Initiative, changed: set[str]) -> list[RowError]:
     """The locks on changing an existing initiative, each on its column: an ended initiative is read-only (that
     alone is said), the stage of an intake moves only through the review, the plan of one in review is locked (the
-    same as initiative_update). `stage` is the stored one, read under the row's lock when not given."""
+    same as initiative_update). The stage is the stored one, read under the row's lock (stage_now)."""
     if not changed:
         return []
-    stage = stage or stage_now(initiative)
+    stage = stage_now(initiative)
     try:
         ensure_not_ended(initiative, stage)
     except ValidationError as exc:
