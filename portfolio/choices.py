@@ -22,6 +22,9 @@ class Stage(models.TextChoices):
 
 # Stages in which an initiative is running and spending money.
 ACTIVE_STAGES = (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION)
+# Stages of the intake, before and at its review's decision: only the review (governance transitions) moves an
+# initiative into, within or out of them; an inventory import refuses to (portfolio.services.inventory_import).
+INTAKE_STAGES = (Stage.PROPOSED, Stage.IN_REVIEW, Stage.CHANGES_REQUESTED, Stage.REJECTED)
 # Stages in which an initiative has ended: it is read-only from then on (portfolio.services refuse every edit).
 ENDED_STAGES = (Stage.RETIRED, Stage.REJECTED, Stage.KILLED)
 

@@ -1,4 +1,5 @@
-"""Telling a lost database connection from every other database error; API writes in one transaction.
+"""Telling a lost database connection, or SQLite busy writing, from every other database error; API writes in one
+transaction.
 
 PostgreSQL restarting or failing over, an administrator terminating a backend, the network going: the statement
 fails and so does the transaction, which the server rolls back. Such a failure is worth trying again as it is (a run
@@ -8,6 +9,7 @@ deadlock or timeout (their own SQLSTATE) is not this.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
 
 # Class 08: connection exceptions; 57P01-57P03: the server shut the connection down (admin, crash, starting up).
 CONNECTION_LOST_SQLSTATES = ("08", "57P01", "57P02", "57P03")
@@ -32,6 +36,34 @@ def connection_lost(exc: BaseException | None) -> bool:
         return False
     sqlstate = getattr(driver, "sqlstate", None)
     return sqlstate is None or sqlstate.startswith(CONNECTION_LOST_SQLSTATES)
+
+
+def database_busy(exc: BaseException | None) -> bool:
+    """Whether `exc` is SQLite's "database is locked": another request held the write lock (a long inventory import
+    writing in one transaction) for longer than the busy timeout (settings: 20 s). Nothing of the request was
+    written (its statement or transaction never started) and sending it again later works: a 503, not a 500."""
+    return (exc is not None and connection.vendor == "sqlite" and isinstance(exc, OperationalError)
+            and "locked" in str(exc).lower())
+
+
+class DatabaseBusyMiddleware:
+    """A view that meets SQLite's write lock held by a long import answers 503 "busy" (Retry-After), not 500; also
+    with DEBUG on, where handler500 (tollgate.views.server_error, which says the same for an error met elsewhere in
+    the request, a session saved on the way out) is not used. Logged as a warning: a load condition, not a bug."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_busy(exception):
+            return None
+        from tollgate.views import database_busy_response
+
+        logger.warning("Database busy (%s) answering %s %s: 503", exception, request.method, request.path)
+        return database_busy_response(request)
 
 
 class ApiWriteAtomicMiddleware:

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # RateLimit-* headers on the API's answers (tollgate/throttling.py).
     "tollgate.throttling.RateLimitHeadersMiddleware",
+    # SQLite's "database is locked" (a long import holds the write lock) answers 503 "busy, try again", not 500.
+    "tollgate.database.DatabaseBusyMiddleware",
     # Inside every other (but the metrics): each API write in one transaction, rolled back when it answers 5xx.
     "tollgate.database.ApiWriteAtomicMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

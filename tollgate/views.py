@@ -14,7 +14,7 @@ from django.views.defaults import page_not_found
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from tollgate import health as checks
-from tollgate.database import connection_lost
+from tollgate.database import connection_lost, database_busy
 from tollgate.metrics import metrics_access_allowed, metrics_exposition
 from tollgate.roles import Role, role_of
 from tollgate.ui.views import RoleMissing
@@ -67,10 +67,13 @@ DATABASE_RETRY_AFTER_SECONDS = 10
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: the site's error page, JSON under /api/. A lost database connection (PostgreSQL restarted or
     failed over, the connection dropped mid-request) answers 503 with Retry-After: the request's transaction died
-    with the connection, so nothing was written, and sending it again shortly works.
+    with the connection, so nothing was written, and sending it again shortly works. SQLite busy writing a large
+    change (an import holding its write lock past the busy timeout) answers 503 "busy" (database_busy_response).
 
     Rendered without the request's context, as Django's own handler does: context processors may need the database.
     """
+    if database_busy(sys.exc_info()[1]):
+        return database_busy_response(request)
     unavailable = connection_lost(sys.exc_info()[1])
     status = 503 if unavailable else 500
     if request.path.startswith("/api/"):
@@ -83,6 +86,22 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(template.render(), status=status)
     if unavailable:
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+# How long a client is asked to wait when SQLite is busy writing a large change (an import holds its write lock).
+BUSY_RETRY_AFTER_SECONDS = 60
+BUSY_MESSAGE = "Tollgate is busy writing a large change; try again in a minute."
+
+
+def database_busy_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After for a request that met SQLite's write lock held too long (tollgate.database.database_busy):
+    JSON under /api/, else a short page rendered without the request's context (which would read the database)."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": f"{BUSY_MESSAGE} Nothing was changed."}, status=503)
+    else:
+        response = HttpResponse(loader.get_template("503_busy.html").render(), status=503)
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
     return response
 
 

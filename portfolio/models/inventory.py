@@ -191,7 +191,11 @@ class Initiative(TimestampedModel):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["department", "stage"]), models.Index(fields=["category"])]
+        indexes = [
+            models.Index(fields=["department", "stage"]), models.Index(fields=["category"]),
+            # The inventory import finds initiatives by external_id whatever its letter case (in chunks of keys).
+            models.Index(Lower("external_id"), name="initiative_external_id_lower"),
+        ]
 
     def __str__(self) -> str:
         return self.name

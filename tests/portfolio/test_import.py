@@ -196,7 +196,7 @@ def test_a_modified_row_is_updated_in_place(admin_user):
 
 
 def test_import_updates_an_initiative_registered_before(admin_user):
-    existing = InitiativeFactory(external_id="INV-900", stage=Stage.PROPOSED)
+    existing = InitiativeFactory(external_id="INV-900", stage=Stage.PILOT)
 
     run = run_import(csv_bytes({"stage": "production"}), actor=admin_user)
 
@@ -218,6 +218,115 @@ def test_import_may_not_change_the_declared_cost_of_an_initiative_in_review(admi
     assert "cannot change while it is in review" in run.errors[0]["message"]
     existing.refresh_from_db()
     assert existing.declared_monthly_cost == Decimal("12.00")
+
+
+@pytest.mark.parametrize(("stage", "new_stage", "way"), [
+    (Stage.IN_REVIEW, "production", "INV-900 is in review: its stage changes through the review (approve or reject "
+                                    "on its page), not an import."),
+    (Stage.IN_REVIEW, "approved", "INV-900 is in review: "),
+    (Stage.PROPOSED, "approved", "INV-900 is proposed: its stage changes through the review (submit it"),
+    (Stage.CHANGES_REQUESTED, "in_review", "INV-900 has changes requested: its stage changes through the review"),
+    (Stage.PILOT, "in_review", "INV-900 is pilot: an import cannot move it back to in review"),
+    (Stage.PRODUCTION, "rejected", "INV-900 is production: an import cannot move it back to rejected"),
+    (Stage.APPROVED, "proposed", "INV-900 is approved: an import cannot move it back to proposed"),
+])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_import_may_not_move_an_initiative_into_out_of_or_within_the_intake(admin_user, stage, new_stage, way,
+                                                                            dry_run):
+    """The intake's stages move only through the review (scores, quorum, an independent reviewer): an import that
+    would skip it is refused on the stage cell, naming the way, and writes nothing."""
+    existing = InitiativeFactory(external_id="INV-900", stage=stage, name="Invoice reader")
+    before = counts()
+
+    run = run_import(csv_bytes({"stage": new_stage}), actor=admin_user, dry_run=dry_run)
+
+    assert run.status == RunStatus.FAILED
+    assert error_cells(run) == {(2, "stage")}
+    assert run.errors[0]["message"].startswith(way)
+    assert counts() == before
+    existing.refresh_from_db()
+    assert existing.stage == stage
+
+
+@pytest.mark.parametrize(("stage", "new_stage"), [
+    (Stage.APPROVED, Stage.PILOT), (Stage.PILOT, Stage.PRODUCTION), (Stage.PRODUCTION, Stage.PILOT),
+    (Stage.PRODUCTION, Stage.RETIRED), (Stage.PILOT, Stage.KILLED),
+])
+def test_import_still_moves_a_running_initiative_between_running_stages_and_to_its_end(admin_user, stage, new_stage):
+    existing = InitiativeFactory(external_id="INV-900", stage=stage)
+
+    run = run_import(csv_bytes({"stage": new_stage}), actor=admin_user)
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    existing.refresh_from_db()
+    assert existing.stage == new_stage
+
+
+def test_an_intake_row_changing_its_stage_and_a_locked_cost_lists_both(admin_user):
+    """Every lock the row meets is listed at once, also on a row whose other cells are bad (only checked)."""
+    InitiativeFactory(external_id="INV-900", stage=Stage.IN_REVIEW, declared_monthly_cost=Decimal("12.00"))
+    InitiativeFactory(external_id="INV-901", stage=Stage.IN_REVIEW, declared_monthly_cost=Decimal("1200.00"))
+
+    run = run_import(csv_bytes({"stage": "production"},
+                               {"external_id": "INV-901", "stage": "approved", "category": "nope"}),
+                     actor=admin_user)
+
+    assert [(e["row"], e["column"]) for e in run.errors] == [
+        (2, "stage"), (2, "monthly_cost_usd"), (3, "category"), (3, "stage")]
+
+
+def test_an_intake_row_keeping_its_stage_is_still_updated(admin_user):
+    existing = InitiativeFactory(external_id="INV-900", stage=Stage.PROPOSED, name="Old name")
+
+    run = run_import(csv_bytes({"stage": "proposed"}), actor=admin_user)
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    existing.refresh_from_db()
+    assert (existing.stage, existing.name) == (Stage.PROPOSED, "Invoice reader")
+
+
+def test_external_ids_differing_only_in_case_are_duplicates_in_a_file(admin_user):
+    before = counts()
+
+    run = run_import(csv_bytes({"external_id": "QA-0001"}, {"external_id": "qa-0001", "name": "Fraud pattern alerts"}),
+                     actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["column"], e["message"]) for e in run.errors] == [
+        (3, "external_id", "Duplicate external_id 'qa-0001' (first on row 2).")]
+    assert counts() == before
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_row_finds_its_initiative_whatever_the_case_of_its_external_id(admin_user, dry_run):
+    """A spreadsheet that changed the case of a key updates the initiative (which keeps its spelling): an exact copy
+    of its row is unchanged, not a second initiative."""
+    run_import(csv_bytes({"external_id": "QA-0002"}), actor=admin_user)
+    (existing,) = Initiative.objects.all()
+
+    same = run_import(csv_bytes({"external_id": "qa-0002"}), actor=admin_user, dry_run=dry_run)
+    assert (same.status, same.rows_created, same.rows_updated, same.rows_unchanged) == (RunStatus.SUCCEEDED, 0, 0, 1)
+
+    run = run_import(csv_bytes({"external_id": "qa-0002", "name": "Renamed reader"}), actor=admin_user,
+                     dry_run=dry_run)
+
+    assert (run.status, run.rows_created, run.rows_updated) == (RunStatus.SUCCEEDED, 0, 1), run.errors
+    assert list(Initiative.objects.values_list("pk", "external_id")) == [(existing.pk, "QA-0002")]
+    assert Initiative.objects.get().name == ("Invoice reader" if dry_run else "Renamed reader")
+
+
+def test_of_stored_ids_differing_only_in_case_the_one_spelt_as_the_row_is_updated(admin_user):
+    """Two initiatives whose ids differ only in case (created before ids were compared so) stay two: each row
+    updates the one spelt the same."""
+    upper = InitiativeFactory(external_id="QA-0003", stage=Stage.PILOT, name="Upper")
+    lower = InitiativeFactory(external_id="qa-0003", stage=Stage.PILOT, name="Lower")
+
+    run = run_import(csv_bytes({"external_id": "qa-0003", "name": "Lower renamed"}), actor=admin_user)
+
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    upper.refresh_from_db()
+    lower.refresh_from_db()
+    assert (upper.name, lower.name) == ("Upper", "Lower renamed")
 
 
 def test_import_may_not_change_an_ended_initiative(admin_user):
@@ -352,6 +461,21 @@ def test_a_bad_file_is_rejected_with_its_line(admin_user, label, content, expect
     assert counts() == before
 
 
+@pytest.mark.parametrize(("separator", "name"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_separated_by_semicolons_or_tabs_gets_one_message(admin_user, separator, name):
+    """Excel's "CSV" in most European regions uses semicolons: one message saying so, not 14 missing columns."""
+    content = csv_bytes({"vendors": "OpenAI", "description": "Reads invoices, then files them"}).decode()
+    before = counts()
+
+    run = run_import(content.replace(",", separator).encode(), actor=admin_user)
+
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["column"], e["message"]) for e in run.errors] == [
+        (1, "", f"The file is separated by {name}, not commas. Save it as 'CSV UTF-8' (comma-separated) and upload "
+                "it again.")]
+    assert counts() == before
+
+
 def test_every_error_of_the_file_is_reported(admin_user):
     before = counts()
     run = run_import(fixture_bytes("bad_many.csv"), actor=admin_user)
@@ -455,7 +579,7 @@ def test_every_rule_a_row_breaks_is_listed_and_an_owner_who_left_may_stay(admin_
     """A row breaking several rules lists each on its column. An initiative whose owner left since is updated as
     initiative_update would: the owner is not named anew, so the import (like the API) keeps them."""
     leaver = UserFactory(email="ap.team@example.com", username="ap.team@example.com", is_active=False)
-    kept = InitiativeFactory(external_id="INV-1", owner=leaver, name="Old name")
+    kept = InitiativeFactory(external_id="INV-1", owner=leaver, name="Old name", stage=Stage.PILOT)
     CostCenterFactory(code="CC-9", department=DepartmentFactory(name="Procurement", code="procurement"))
     before = counts()
 

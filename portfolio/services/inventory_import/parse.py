@@ -76,6 +76,12 @@ class InventoryRow:
         return (self.monthly_cost / self.seats).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
+def external_id_key(external_id: str) -> str:
+    """How external ids are compared: ignoring letter case, as every other name the import reads (spreadsheets and
+    other tools change case, and a key differing only in case must not become a second initiative)."""
+    return external_id.lower()
+
+
 def _choice(value: str, choices: type[Stage] | type[Category]) -> str | None:
     """Accept the stored value or the label, in any case ('In review', 'in_review', 'IN REVIEW')."""
     key = value.strip().lower().replace(" ", "_").replace("-", "_")
@@ -209,7 +215,27 @@ def _decode(content: bytes) -> tuple[str | None, list[RowError]]:
         return None, [RowError(line, "", message)]
 
 
+# Separators a spreadsheet may have saved the file with instead of commas, and how the message names them: Excel's
+# "CSV" uses the list separator of the computer's region, a semicolon in most of Europe.
+OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs"}
+
+
+def _separator_error(header: list[str]) -> RowError | None:
+    """One message for a header whose column names are separated by something other than commas, rather than a
+    "Missing column" for each column and one "Unknown column" for the whole line."""
+    line = ",".join(header)
+    for separator, name in OTHER_SEPARATORS.items():
+        names = {part.strip().strip('"').lower() for part in line.split(separator)}
+        if len(names & set(COLUMNS)) >= 2:
+            return RowError(1, "", f"The file is separated by {name}, not commas. Save it as 'CSV UTF-8' "
+                                   "(comma-separated) and upload it again.")
+    return None
+
+
 def _check_header(header: list[str]) -> list[RowError]:
+    separated = _separator_error(header)
+    if separated is not None:
+        return [separated]
     names = [h.strip().lower() for h in header]
     errors = [RowError(1, name, "Missing column.") for name in COLUMNS if name not in names]
     errors += [RowError(1, name or "(blank)", "Unknown column.") for name in names if name not in COLUMNS]
@@ -252,13 +278,14 @@ def inventory_parse(content: bytes) -> tuple[list[InventoryRow], list[RowError]]
             record = dict(zip(columns, cells, strict=True))
             row = _validate_record(line, record, errors)
             external_id = record["external_id"].strip()
-            if external_id:
-                if external_id in seen_ids:
-                    message = f"Duplicate external_id '{external_id}' (first on row {seen_ids[external_id]})."
+            if external_id:  # compared in any case: QA-0001 and qa-0001 are one initiative (external_id_key)
+                key = external_id_key(external_id)
+                if key in seen_ids:
+                    message = f"Duplicate external_id '{external_id}' (first on row {seen_ids[key]})."
                     errors.append(RowError(line, "external_id", message))
                     row = replace(row, flawed=row.flawed | {"external_id"})
                 else:
-                    seen_ids[external_id] = line
+                    seen_ids[key] = line
             rows.append(row)
     except csv.Error as exc:
         errors.append(RowError(record_start, "", f"The file is not valid CSV here: {exc}."))

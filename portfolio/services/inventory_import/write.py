@@ -17,9 +17,10 @@ from typing import Any
 from auditlog.context import auditlog_value, set_extra_data
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.db.models.functions import Lower
 
+from portfolio.choices import INTAKE_STAGES, Stage
 from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
@@ -32,7 +33,7 @@ from portfolio.services.business_cases import (
     stage_now,
 )
 from portfolio.services.initiatives import cost_center_check, people_check, start_date_check
-from portfolio.services.inventory_import.parse import InventoryRow, RowError
+from portfolio.services.inventory_import.parse import InventoryRow, RowError, external_id_key
 from portfolio.services.licences import licence_pool_save
 from portfolio.services.people import person_get_or_create, person_new_check, person_set_role
 from portfolio.services.reference import (
@@ -216,15 +217,22 @@ class _References:
     import's transaction, so nothing in it goes stale."""
 
     def __init__(self, rows: list[InventoryRow]) -> None:
-        self.initiatives: dict[str, Initiative] = {}
+        # By external_id_key: a row's qa-0002 updates QA-0002, which keeps its spelling. Should two stored ids differ
+        # only in case (created before ids were compared so), the one spelt as the row is updated.
+        self._initiatives: dict[str, list[Initiative]] = {}
         pools = Prefetch("licence_pools", queryset=LicencePool.objects.select_related("vendor"))
         readable = [row for row in rows if "external_id" not in row.flawed]
-        for chunk in _chunks(row.external_id for row in readable if row.external_id):
+        ids = sorted({row.external_id for row in readable if row.external_id})
+        for start in range(0, len(ids), CHUNK // 2):  # two keys an id: the same bound of variables a statement
+            chunk = ids[start:start + CHUNK // 2]
+            # The exact spelling too: SQLite's LOWER() folds ASCII letters only, Python's lower() every letter.
+            same = Q(id_key__in={external_id_key(i) for i in chunk}) | Q(external_id__in=chunk)
             for initiative in (
                 Initiative.objects.select_related("department", "cost_center", "owner")
-                .prefetch_related("vendors", "ai_models", pools).filter(external_id__in=chunk)
+                .prefetch_related("vendors", "ai_models", pools).annotate(id_key=Lower("external_id"))
+                .filter(same).order_by("pk")
             ):
-                self.initiatives[initiative.external_id] = initiative
+                self._initiatives.setdefault(external_id_key(initiative.external_id), []).append(initiative)
         self._people: dict[str, Actor | None] = {}  # e-mail in lower case -> the first person with it, or None
         for chunk in _chunks(row.owner_email for row in rows if row.owner_email and "owner_email" not in row.flawed):
             for person in User.objects.annotate(email_key=Lower("email")).filter(email_key__in=chunk).order_by("pk"):
@@ -241,6 +249,12 @@ class _References:
         self._vendors: dict[str, Vendor] = {}
         self._models: dict[str, AIModel] = {}
         self.created: dict[str, list[str]] = {kind: [] for kind, _ in NEW_REFERENCE_KINDS}
+        self.written: list[int] = []  # the initiatives created or updated, for the TCO's recomputation
+
+    def initiative(self, external_id: str) -> Initiative | None:
+        """The initiative with this external_id in any letter case (the one spelt the same first), if any."""
+        found = self._initiatives.get(external_id_key(external_id), [])
+        return next((i for i in found if i.external_id == external_id), found[0] if found else None)
 
     def person(self, email: str) -> Actor | None:
         """Who has this e-mail (any case) already, if anyone."""
@@ -359,20 +373,56 @@ def _new_references(created: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     return summary
 
 
+# What an initiative in each intake stage is waiting for, to name the way its stage changes instead of an import.
+INTAKE_WAYS: dict[str, str] = {
+    Stage.PROPOSED: "the review (submit it for review on its page; a reviewer then approves or rejects it)",
+    Stage.IN_REVIEW: "the review (approve or reject on its page)",
+    Stage.CHANGES_REQUESTED: "the review (resubmit it for review on its page; a reviewer then approves or rejects it)",
+}
+
+
+def _stage_refused_reason(initiative: Initiative, stage: str, new_stage: str) -> str | None:
+    """Why an import may not move this initiative from `stage` (as stored) to `new_stage`, or None.
+
+    The intake is governed: only the review's transitions (scores, quorum, an independent reviewer, the approved
+    business-case version) move an initiative into, within or out of proposed, in review, changes requested and
+    rejected. An import states where a running initiative already is, so between running stages and to an end
+    (retired, killed: tco.ended_on reads that as its end) it stays free."""
+    if new_stage == stage:
+        return None
+    if stage in INTAKE_STAGES:
+        label = "has changes requested" if stage == Stage.CHANGES_REQUESTED else f"is {Stage(stage).label.lower()}"
+        return (f"{initiative.external_id} {label}: its stage changes through {INTAKE_WAYS.get(stage, 'the review')}, "
+                "not an import.")
+    if new_stage in INTAKE_STAGES:
+        return (f"{initiative.external_id} is {Stage(stage).label.lower()}: an import cannot move it back to "
+                f"{Stage(new_stage).label.lower()}, a stage only the review sets. To end it, write retired or killed "
+                "(or retire or kill it on its page).")
+    return None
+
+
 def _lock_errors(row: InventoryRow, *, initiative: Initiative, changed: set[str]) -> list[RowError]:
-    """The locks initiative_update holds a change to: an ended initiative is read-only, the plan of one in review is
-    locked. Only for a row with bad cells (which is never written): a good row meets them while it is written."""
+    """The locks on changing an existing initiative, each on its column: an ended initiative is read-only (that
+    alone is said), the stage of an intake moves only through the review, the plan of one in review is locked (the
+    same as initiative_update). The stage is the stored one, read under the row's lock (stage_now)."""
     if not changed:
         return []
     stage = stage_now(initiative)
     try:
         ensure_not_ended(initiative, stage)
-        for field, what in PLAN_INITIATIVE_FIELDS.items():
-            if FIELD_COLUMNS[field] in changed:
-                ensure_plan_editable(initiative, stage, what=what, field=field)
     except ValidationError as exc:
         return _validation_errors(row, exc)
-    return []
+    found: list[RowError] = []
+    reason = _stage_refused_reason(initiative, stage, row.stage) if "stage" in changed else None
+    if reason:
+        found.append(RowError(row.row, "stage", reason))
+    for plan_field, what in PLAN_INITIATIVE_FIELDS.items():
+        if FIELD_COLUMNS[plan_field] in changed:
+            try:
+                ensure_plan_editable(initiative, stage, what=what, field=plan_field)
+            except ValidationError as exc:
+                found.extend(_validation_errors(row, exc))
+    return found
 
 
 def _flawed_row_errors(
@@ -398,19 +448,24 @@ def _flawed_row_errors(
 def _write_row(row: InventoryRow, errors: list[RowError], references: _References) -> str | None:
     """Create or update one initiative (and what it refers to); 'created', 'updated', 'unchanged' or None on error.
     A row with bad cells is only checked."""
-    initiative = references.initiatives.get(row.external_id) if "external_id" not in row.flawed else None
+    initiative = references.initiative(row.external_id) if "external_id" not in row.flawed else None
     if row.flawed:
         errors.extend(_flawed_row_errors(row, initiative=initiative, references=references))
         return None
-    if initiative is not None and not _changed_columns(initiative, row):
-        return "unchanged"
+    locked: list[RowError] = []
+    if initiative is not None:
+        changed_columns = _changed_columns(initiative, row)
+        if not changed_columns:
+            return "unchanged"
+        # Read under the row's lock, as initiative_update reads it: a transition meanwhile is seen.
+        locked = _lock_errors(row, initiative=initiative, changed=changed_columns)
 
     department = references.department(row.department)
     cost_center = references.cost_center(row.cost_center) if row.cost_center else None
     owner = references.person(row.owner_email)
     clash = owner is None and references.taken_as_username(row.owner_email)
-    found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner,
-                         new_owner=row.owner_email if clash else None)
+    found = locked + _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center,
+                                  owner=owner, new_owner=row.owner_email if clash else None)
     if found:
         errors.extend(found)
         return None
@@ -438,14 +493,10 @@ def _write_row(row: InventoryRow, errors: list[RowError], references: _Reference
             initiative.save()
             outcome = "created"
         else:
-            changed = [field for field, value in values.items() if getattr(initiative, field) != value]
-            # The same locks as initiative_update: an ended initiative is read-only, the declared cost of one in
-            # review is locked (the row is not unchanged, so something would change).
-            stage = stage_now(initiative)
-            ensure_not_ended(initiative, stage)
-            for field, what in PLAN_INITIATIVE_FIELDS.items():
+            changed = [field for field in values if getattr(initiative, field) != values[field]]
+            # The locks (_lock_errors) held above; a plan changed after approval gets a version.
+            for field in PLAN_INITIATIVE_FIELDS:
                 if field in changed:
-                    ensure_plan_editable(initiative, stage, what=what, field=field)
                     plan_changed(initiative)
             for field in changed:
                 setattr(initiative, field, values[field])
@@ -465,6 +516,7 @@ def _write_row(row: InventoryRow, errors: list[RowError], references: _Reference
     except ValidationError as exc:
         errors.extend(_validation_errors(row, exc))
         return None
+    references.written.append(initiative.pk)
     return outcome
 
 
@@ -502,8 +554,7 @@ def _write_rows(
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done)
     counts.new_references = _new_references(references.created)
-    if counts.created or counts.updated:  # stages, start dates and declared costs feed the estimated TCO
-        written = Initiative.objects.filter(external_id__in=[row.external_id for row in rows])
-        tco_recompute(initiative_ids=written.values_list("pk", flat=True))
+    if references.written:  # stages, start dates and declared costs feed the estimated TCO
+        tco_recompute(initiative_ids=references.written)
     return counts
 
