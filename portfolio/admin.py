@@ -217,7 +217,9 @@ class ApiTokenForm(forms.ModelForm):
 class ApiTokenAdmin(ServiceAdmin):
     """API tokens, issued and revoked through their services so that each is in the audit trail (on the person,
     never with the key). Only a digest of each key is stored: the key of a token issued here is shown once, on the
-    page that answers the form. A token is not changed or handed to someone else: revoke it and issue another."""
+    page that answers the form. A token is not changed or handed to someone else: revoke it and issue another. Keys
+    are issued here only for integration accounts nobody signs in with: a person issues their own (the service
+    refuses the rest, on the form's user field), while anyone's may be revoked here."""
 
     form = ApiTokenForm
     service_fields = ("user", "name", "days", "read_only")

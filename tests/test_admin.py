@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from portfolio.choices import ModelTier, Stage
 from portfolio.models import AIModel, ApiToken, BusinessCase, Initiative, Vendor
-from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
+from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory, UserFactory
 from tollgate.roles import Role
 from tollgate.ui.admin import ReadOnlyAdmin, ServiceAdmin
 
@@ -293,9 +293,17 @@ def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_fi
 
 
 def test_api_tokens_are_issued_and_revoked_through_their_services_and_never_written_down(
-        client, admin_user, owner):
+        client, admin_user, reviewer):
+    owner = UserFactory(username="ci-exporter", first_name="CI", last_name="exporter")  # an integration account
+    owner.set_unusable_password()
+    owner.save()
     client.force_login(admin_user)
     add = reverse("admin:portfolio_apitoken_add")
+    # A person who signs in issues their own keys: the administrator is refused on the form, nothing is issued.
+    refused = client.post(add, {"user": reviewer.pk, "name": "Nightly export", "days": 30})
+    message = f"{reviewer.get_full_name()} signs in: only they can issue their own keys. Revoke theirs if needed."
+    assert refused.status_code == 200 and message.replace("'", "&#x27;") in refused.content.decode()
+    assert not ApiToken.objects.exists()
     response = client.post(add, {"user": owner.pk, "name": "Nightly export", "days": 30})
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     token = ApiToken.objects.get(user=owner)

@@ -188,7 +188,7 @@ def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events
     from portfolio.services import api_token_issue, person_set_roles
 
     person_set_roles(user=reviewer, roles={Role.EXECUTIVE}, actor=admin_user, source="admin")
-    api_token_issue(actor=admin_user, user=reviewer, name="Reviewer dashboard", days=30)
+    api_token_issue(actor=reviewer, user=reviewer, name="Reviewer dashboard", days=30)
     client = login(admin_user)
     url = reverse("governance:audit")
     assert "Roles changed" in client.get(url, {"event": "roles_changed"}).content.decode()
