@@ -63,6 +63,7 @@ from portfolio.services.people import (
     person_deactivate,
     person_reactivate,
     person_set_roles,
+    person_superuser_revoke,
     self_lockout_errors,
 )
 from portfolio.services.reference import CASE_UNIQUE, case_duplicate_errors
@@ -108,7 +109,10 @@ class PersonAdmin(UserAdmin):
     administrator role, and an account switched off or on through person_deactivate / person_reactivate. As on the
     People page, administrators cannot take away their own administrator role or deactivate their own account, and
     an active person keeps at least one role.
-    Per-user Django permissions are not offered: roles are declared once, in tollgate.roles."""
+    Per-user Django permissions are not offered: roles are declared once, in tollgate.roles. Staff and superuser
+    status are shown, not edited: staff status follows the administrator role, and superuser status (an administrator
+    whatever the groups) is never given here, only taken away (person_superuser_revoke, a "Roles changed" row), so
+    that no grant of the administrator role escapes the trail's "Roles changed" events."""
 
     inlines = [ProfileInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
@@ -121,6 +125,11 @@ class PersonAdmin(UserAdmin):
     add_fieldsets = tuple(
         (name, {**options, "fields": (*options["fields"], "roles")}) for name, options in UserAdmin.add_fieldsets
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return ("is_staff",) if obj.is_superuser else ("is_staff", "is_superuser")
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -166,6 +175,8 @@ class PersonAdmin(UserAdmin):
         switched = change and "is_active" in form.changed_data
         if switched:
             obj.is_active = not obj.is_active
+        if change and "is_superuser" in form.changed_data:  # taken away after the roles, by its service
+            obj.is_superuser = True
         super().save_model(request, obj, form, change)
         form.reactivate_after_roles = switched and not obj.is_active
         if switched and obj.is_active:
@@ -185,6 +196,8 @@ class PersonAdmin(UserAdmin):
         form.cleaned_data["groups"] = [group for group in chosen if group.name not in role_names] + held
         super().save_related(request, form, formsets, change)
         person_set_roles(user=user, roles=_roles_of(chosen), actor=request_actor(request), source="admin")
+        if "is_superuser" in form.changed_data:
+            person_superuser_revoke(actor=request_actor(request), user=user, source="admin")
         if getattr(form, "reactivate_after_roles", False):
             person_reactivate(actor=request_actor(request), user=user, source="admin")
 

@@ -187,6 +187,38 @@ def test_roles_given_in_the_admin_go_through_their_service_into_the_audit_trail(
     assert entry.changes_dict == {"roles": [[Role.OWNER.value], [Role.ADMIN.value]], "is_staff": [False, True]}
 
 
+def test_the_admin_grants_no_superuser_or_staff_status_and_takes_superuser_status_away_as_a_change_of_roles(
+        client, admin_user, owner):
+    """The administrator role is given through person_set_roles (a "Roles changed" row) only: ticking "Superuser
+    status" here would make an administrator the trail's roles_changed events never show."""
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[owner.pk])
+    data = change_form(client, url)
+    assert "is_superuser" not in data and "is_staff" not in data and "groups" in data
+    before = LogEntry.objects.count()
+    response = client.post(url, {**data, "is_superuser": ["on"], "is_staff": ["on"]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    owner.refresh_from_db()
+    assert not owner.is_superuser and not owner.is_staff
+    assert LogEntry.objects.count() == before  # nothing changed, nothing written
+    # A superuser's status may be taken away: their roles change, so it is a "Roles changed" row.
+    root = UserFactory(username="root@example.com", first_name="Root", last_name="User", role=Role.OWNER,
+                       is_superuser=True, is_staff=True)
+    url = reverse("admin:auth_user_change", args=[root.pk])
+    data = change_form(client, url)
+    assert data.pop("is_superuser") == ["on"] and "is_staff" not in data
+    before = LogEntry.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    root.refresh_from_db()
+    assert not root.is_superuser and not root.is_staff
+    entry = LogEntry.objects.get_for_object(root).get(additional_data__event="roles_changed")
+    assert entry.actor == admin_user and entry.additional_data["source"] == "admin"
+    assert entry.changes_dict == {"roles": [[Role.ADMIN.value, Role.OWNER.value], [Role.OWNER.value]],
+                                  "is_superuser": [True, False], "is_staff": [True, False]}
+    assert LogEntry.objects.count() == before + 1
+
+
 def test_deactivating_an_account_in_the_admin_is_in_the_audit_trail(client, admin_user, owner):
     client.force_login(admin_user)
     url = reverse("admin:auth_user_change", args=[owner.pk])

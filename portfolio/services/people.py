@@ -421,6 +421,38 @@ def person_set_roles(
 
 
 @transaction.atomic
+def person_superuser_revoke(*, actor: Actor | None, user: Actor, source: str = "admin") -> bool:
+    """Take away `user`'s superuser status (an administrator whatever their groups): a change of roles, audited as
+    "Roles changed" like any other, with staff status following the administrator role. Superuser status is never
+    given in the app (`manage.py createsuperuser` makes the first administrator; roles are given through
+    person_set_roles). Refused when it would lock the actor out or leave an active account without a role. Returns
+    whether anything changed."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators change people's roles.")
+    if not user.is_superuser:
+        return False
+    held = _role_groups_of(user)
+    errors = self_lockout_errors(actor=actor, user=user, roles=held, is_superuser=False)
+    if "roles" not in errors:
+        errors.update(no_role_errors(user=user, roles=held, is_active=user.is_active, is_superuser=False))
+    if errors:
+        raise ValidationError(errors)
+    before = sorted({role.value for role in held} | {Role.ADMIN.value})
+    changes: dict[str, list] = {"roles": [before, sorted(role.value for role in held)], "is_superuser": [True, False]}
+    user.is_superuser = False
+    is_staff = Role.ADMIN in held
+    if user.is_staff != is_staff:
+        changes["is_staff"] = [user.is_staff, is_staff]
+        user.is_staff = is_staff
+    with disable_auditlog():  # part of the one row below
+        user.save(update_fields=["is_superuser", "is_staff"])
+    if hasattr(user, "_group_names_cache"):
+        del user._group_names_cache
+    audit_event(user, actor=actor, event="roles_changed", changes=changes, source=source)
+    return True
+
+
+@transaction.atomic
 def person_sign_in_with_sso(
     *, email: str, first_name: str, last_name: str, roles: set[Role] | None, default_role: Role | None,
 ) -> Actor | None:
