@@ -4,8 +4,8 @@ Models whose writes have consequences (initiatives, business cases and KPIs: the
 business-case versions; licence pools, cost sources, allocation rules, currency rates: roll-ups, re-allocation, the
 audit row) are written through their services, as on the pages and in the API; runs, raw records, roll-ups and
 business-case versions are read-only. Reference data without a service of its own (departments, cost centers,
-vendors, the model catalogue, profiles, accounts) is saved by the admin and recorded as field history under the
-administrator's name (auditlog, registered in portfolio.apps); people's roles go through their service.
+vendors, the model catalogue, accounts) is saved by the admin and recorded as field history under the
+administrator's name (auditlog, registered in portfolio.apps); people's roles and profiles go through their services.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ from portfolio.services.people import (
     person_reactivate,
     person_set_roles,
     person_superuser_revoke,
+    profile_notifications_set,
+    profile_update,
     self_lockout_errors,
 )
 from portfolio.services.reference import CASE_UNIQUE, case_duplicate_errors
@@ -74,13 +76,21 @@ from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
 
 class ProfileInline(admin.StackedInline):
-    """People are Django users; their department, title and delegates live on the profile."""
+    """People are Django users; their department, title and delegates live on the profile, shown here and edited on
+    its own page (the "Change" link, or the People page), where profile_update checks the delegates."""
 
     model = models.Profile
     fk_name = "user"
     can_delete = False
-    autocomplete_fields = ["department", "delegates"]
-    readonly_fields = ["digest_sent_at", "deactivated_at"]  # bookkeeping: the digest's, and the links' signature
+    show_change_link = True
+    fields = ["department", "title", "delegates", "notification_email", "digest_hour", "time_zone", "digest_sent_at",
+              "deactivated_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 admin.site.unregister(get_user_model())
@@ -187,6 +197,7 @@ class PersonAdmin(UserAdmin):
             super().save_related(request, form, formsets, change)
             person_set_roles(user=form.instance, roles=set(form.cleaned_data["roles"]), actor=request_actor(request),
                              source="admin")
+            profile_update(actor=request_actor(request), user=form.instance, department=None, title="", delegates=[])
             return
         chosen = form.cleaned_data["groups"]
         role_names = {role.value for role in Role}
@@ -382,12 +393,34 @@ class CostCenterAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(ServiceAdmin):
+    """Through profile_update and profile_notifications_set, like the People page and the API: nobody is their own
+    delegate and someone who left is not newly named one. A profile comes and goes with its person; the digest's and
+    the deactivation's times are bookkeeping, shown only."""
+
     list_display = ["user", "department", "title"]
     list_filter = ["department"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "title"]
-    autocomplete_fields = ["user", "department", "delegates"]
-    readonly_fields = ["digest_sent_at"]
+    autocomplete_fields = ["department", "delegates"]
+    fields = ["user", "department", "title", "delegates", "notification_email", "digest_hour", "time_zone",
+              "digest_sent_at", "deactivated_at"]
+    readonly_fields = ["user", "digest_sent_at", "deactivated_at"]
+    service_fields = ("department", "title", "delegates", "notification_email", "digest_hour", "time_zone")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        actor = request_actor(request)
+        # The form's instance already carries the posted values: the services get the stored row.
+        user = models.Profile.objects.select_related("user").get(pk=obj.pk).user
+        profile_update(actor=actor, user=user, department=values["department"], title=values["title"],
+                       delegates=values["delegates"])
+        return profile_notifications_set(actor=actor, user=user, email=values["notification_email"],
+                                         digest_hour=values["digest_hour"], time_zone=values["time_zone"])
 
 
 @admin.register(models.Vendor)

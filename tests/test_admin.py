@@ -302,6 +302,27 @@ def test_the_admin_refuses_taking_away_every_role_of_an_active_person(client, ad
     assert events[-2:] == ["roles_changed", "person_reactivated"]
 
 
+def test_the_admin_s_profiles_keep_the_delegate_rules_of_the_people_page(client, admin_user, owner, other_owner):
+    """Saved through profile_update: nobody is their own delegate, someone who left is not newly named one, and the
+    deactivation's time is not edited; the user page shows the profile without editing it."""
+    left = UserFactory(username="left@example.com", first_name="Qa", last_name="Tester", is_active=False)
+    client.force_login(admin_user)
+    url = reverse("admin:portfolio_profile_change", args=[owner.profile.pk])
+    data = change_form(client, url)
+    assert "deactivated_at" not in data and "user" not in data
+    before = LogEntry.objects.count()
+    for delegates, message in [([owner.pk], f"{owner.get_full_name()} cannot be their own delegate."),
+                               ([left.pk], "Qa Tester cannot be named a delegate: their account is deactivated.")]:
+        refused = client.post(url, {**data, "delegates": delegates, "deactivated_at_0": "2026-01-01"})
+        assert refused.status_code == 200
+        assert refused.context["adminform"].form.errors["delegates"] == [message]
+    assert not owner.profile.delegates.exists() and LogEntry.objects.count() == before
+    owner.profile.refresh_from_db()
+    assert owner.profile.deactivated_at is None
+    person = change_form(client, reverse("admin:auth_user_change", args=[owner.pk]))
+    assert not {"profile-0-delegates", "profile-0-department", "profile-0-title"} & set(person)
+
+
 def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_field_history(
         client, admin_user, owner, other_owner):
     client.force_login(admin_user)
