@@ -280,6 +280,10 @@ def test_policy_page_and_edit(login, admin_user):
     saved = client.post(reverse("governance:policy_edit", args=["intake.approval_score"]), {"value": "3.25"},
                         follow=True).content.decode()
     assert "Approval threshold is now 3.25." in saved  # as the list prints it, not 3.2500
+    again = client.post(reverse("governance:policy_edit", args=["intake.approval_score"]), {"value": "3.250"},
+                        follow=True).content.decode()
+    assert "Approval threshold is unchanged: it is already 3.25." in again and "is now" not in again
+    assert LogEntry.objects.filter(additional_data__event="policy_change").count() == 2
 
 
 def test_the_policy_page_refuses_a_second_reminder_before_the_first(login, admin_user):
