@@ -251,11 +251,44 @@ def test_audit_list_query_count_is_constant(login, admin_user, reviewer):
         return len(captured)
 
     policy_set(actor=admin_user, key="intake.quorum", value=3)
+    InitiativeFactory()  # the kinds of records the rows name (one query each for the page), present from the start
     few = queries()
     for value in range(4, 9):
         policy_set(actor=admin_user, key="intake.quorum", value=value)
         InitiativeFactory()
     assert queries() == few
+
+
+def test_the_audit_trail_and_its_csv_name_related_records_in_one_query_per_model(login, admin_user):
+    """Owners and departments by name, not id ("owner: 43 → 46"), read once for the page whatever its rows name."""
+    from portfolio.services.initiatives import initiative_update
+
+    client = login(admin_user)
+    url = reverse("governance:audit")
+
+    def changed(count: int) -> list[Initiative]:
+        initiatives = []
+        for _ in range(count):
+            initiative = InitiativeFactory()
+            initiative_update(actor=admin_user, initiative=initiative, owner=UserFactory(role=Role.OWNER))
+            initiatives.append(initiative)
+        return initiatives
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, {"event": "field_change"}).status_code == 200
+        return len(captured)
+
+    (first,) = changed(1)
+    few = queries()
+    more = changed(4)
+    assert queries() == few
+    body = html.unescape(client.get(url).content.decode())
+    csv = client.get(url, {"_export": "csv"}).content.decode()
+    for initiative in [first, *more]:
+        initiative.refresh_from_db()
+        assert f"→ {initiative.owner.get_full_name()}" in body and f"→ {initiative.owner.get_full_name()}" in csv
+    assert not re.search(r"owner: \d+ → \d+", body + csv)
 
 
 # Policies and rubric -----------------------------------------------------------------------------------------------
