@@ -118,7 +118,7 @@ class Policy(models.Model):
         verbose_name_plural = "policies"
 
     def __str__(self) -> str:
-        return f"{self.key} = {self.value.normalize()}"
+        return f"{self.key} = {self.value.normalize():f}"  # 100, not 1E+2
 
     def get_absolute_url(self) -> str:
         return reverse("governance:policy_edit", args=[self.key])

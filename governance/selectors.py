@@ -543,6 +543,47 @@ def _history_value(model_field: Any, raw: Any, names: dict[type[Model], dict[int
     return _shortened(text)
 
 
+AuditNames = dict[type[Model], dict[int, str]]
+
+
+def _reference_field(model: type[Model] | None, name: str) -> Any:
+    """The foreign key (or one-to-one) `name` of `model`, or None."""
+    if model is None:
+        return None
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return model_field if _is_reference(model_field) else None
+
+
+def audit_reference_names(entries: Any) -> AuditNames:
+    """The records the entries' foreign-key changes name by id (auditlog keeps "owner: 43 → 46"), by name: one query
+    per related model for all the entries (a page of the trail, its CSV, a page of the API), so that the trail says
+    who the owner became, not a key nobody without the Django admin can look up."""
+    wanted: dict[type[Model], set[int]] = {}
+    for entry in entries:
+        model = entry.content_type.model_class() if entry.content_type_id else None
+        changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
+        for name, values in changes.items():
+            model_field = _reference_field(model, name) if isinstance(values, list | tuple) else None
+            if model_field is not None:
+                wanted.setdefault(model_field.related_model, set()).update(
+                    int(v) for v in values if isinstance(v, int | str) and str(v).isdigit())
+    return {related: {pk: _name(obj) for pk, obj in related._default_manager.in_bulk(ids).items()}
+            for related, ids in wanted.items() if ids}
+
+
+def audit_reference(model: type[Model] | None, name: str, raw: Any, names: AuditNames) -> str | None:
+    """A foreign key's recorded id as the trail prints it: the record's name, or "#43 (deleted)" when it is gone;
+    None when `name` is no reference of `model` or the value is empty (the trail's "—")."""
+    model_field = _reference_field(model, name)
+    if model_field is None or raw is None or not str(raw).isdigit():
+        return None
+    pk = int(raw)
+    return names.get(model_field.related_model, {}).get(pk) or f"#{pk} (deleted)"
+
+
 def audit_number(model: type[Model] | None, name: str, raw: Any) -> str | None:
     """A number field's recorded value as the history prints it ("38,935", "$13,246.49"), for the audit trail, which
     otherwise keeps values as stored; None when `name` is no integer or decimal field of `model` (a reference's id

@@ -285,13 +285,16 @@ def policy_order_check(key: str, number: Decimal) -> None:
 
 @transaction.atomic
 def policy_set(*, actor: Actor, key: str, value: Any) -> Policy:
-    """Change a threshold; who changed it, when, and before/after go to the audit trail."""
+    """Change a threshold; who changed it, when, and before/after go to the audit trail. The value it already has
+    (typed as 100, 1e2 or 100.0) changes nothing and writes nothing: no "100 → 100" row in the trail."""
     if not may(actor, "governance.change_policy"):
         raise PermissionDenied("Only administrators change policies.")
     number = policy_validate(key, value)
     policy_order_check(key, number)
-    before = selectors.policy_value(key)
     policy = Policy.objects.select_for_update().filter(key=key).first() or Policy(key=key)
+    before = selectors.policy_value(key)
+    if before == number:
+        return policy
     policy.value = number
     policy.updated_by = actor
     policy.save()

@@ -14,7 +14,13 @@ from django.utils.text import capfirst
 from governance.calculations import plain_number
 from governance.choices import AuditEvent
 from governance.models import RubricCriterion
-from governance.selectors import audit_number, relations_seen_from_the_other_side
+from governance.selectors import (
+    AuditNames,
+    audit_number,
+    audit_reference,
+    audit_reference_names,
+    relations_seen_from_the_other_side,
+)
 from tollgate.formatting import format_number
 from tollgate.roles import Role
 from tollgate.ui.tables import NUM, PersonColumn, YesNoColumn, ordered_ignoring_case, person_name
@@ -40,16 +46,21 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _shown(model: Any, field_name: str, value: Any) -> str:
+def _shown(model: Any, field_name: str, value: Any, names: AuditNames) -> str:
     if field_name == "roles" and isinstance(value, list):  # a "Roles changed" row: the roles by their labels
         return ", ".join(str(Role(v).label) if v in Role.values else str(v) for v in value) or "none"
-    return audit_number(model, field_name, value) or _short(value)
+    return (audit_reference(model, field_name, value, names) or audit_number(model, field_name, value)
+            or _short(value))
 
 
-def audit_changes_text(entry: LogEntry) -> str:
+def audit_changes_text(entry: LogEntry, names: AuditNames | None = None) -> str:
     """field: before → after; … (many-to-many changes as +added / −removed; relations seen from the other side
-    left out). Values as stored, but numbers with their separators (and money as money), as on every other page."""
+    left out). Values as stored, but numbers with their separators (and money as money), as on every other page,
+    and related records by name (`names`: audit_reference_names of the page's entries; read for this entry alone
+    when not given)."""
     changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
+    if names is None:
+        names = audit_reference_names([entry])
     hidden = relations_seen_from_the_other_side(entry)
     model = entry.content_type.model_class() if entry.content_type_id else None
     parts = []
@@ -60,10 +71,10 @@ def audit_changes_text(entry: LogEntry) -> str:
             sign = "+" if change.get("operation") == "add" else "−"
             parts.append(f"{field_name}: {sign}{', '.join(map(str, change.get('objects', [])))}")
         elif isinstance(change, list | tuple) and len(change) == 2:
-            before, after = (_shown(model, field_name, value) for value in change)
+            before, after = (_shown(model, field_name, value, names) for value in change)
             parts.append(f"{field_name}: {before} → {after}")
         else:
-            parts.append(f"{field_name}: {_shown(model, field_name, change)}")
+            parts.append(f"{field_name}: {_shown(model, field_name, change, names)}")
     return "; ".join(parts)
 
 
@@ -129,8 +140,20 @@ class AuditTable(tables.Table):
 
     value_event = render_event
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._names: AuditNames | None = None
+
+    def _reference_names(self) -> AuditNames:
+        """The related records named in the shown rows' changes (this page, or every row of the CSV), read once: the
+        rows' own query result is reused, so a page costs one more query per related model, not one per row."""
+        if self._names is None:
+            rows = self.page.object_list if hasattr(self, "page") else self.rows
+            self._names = audit_reference_names(rows.data)
+        return self._names
+
     def render_changes(self, record: LogEntry) -> str:
-        return audit_changes_text(record)
+        return audit_changes_text(record, self._reference_names())
 
     value_changes = render_changes
 

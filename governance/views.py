@@ -229,13 +229,18 @@ class PolicyEditView(PermissionRequiredMixin, View):
         definition = self.get_definition()
         form = PolicyForm(request.POST, definition=definition)
         if form.is_valid():
+            before = selectors.policy_value(definition.key)
             try:
                 services.policy_set(actor=request_actor(request), key=definition.key, value=form.cleaned_data["value"])
             except ValidationError as error:
                 form_add_service_errors(form, error)
             else:
-                value = format_number(selectors.policy_value(definition.key))  # as the policy list prints it
-                messages.success(request, f"{definition.label} is now {value}.")
+                after = selectors.policy_value(definition.key)
+                value = format_number(after)  # as the policy list prints it
+                if after == before:
+                    messages.info(request, f"{definition.label} is unchanged: it is already {value}.")
+                else:
+                    messages.success(request, f"{definition.label} is now {value}.")
                 return HttpResponseRedirect(reverse("governance:policy_list"))
         return self.render_page(form)
 

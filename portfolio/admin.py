@@ -4,8 +4,8 @@ Models whose writes have consequences (initiatives, business cases and KPIs: the
 business-case versions; licence pools, cost sources, allocation rules, currency rates: roll-ups, re-allocation, the
 audit row) are written through their services, as on the pages and in the API; runs, raw records, roll-ups and
 business-case versions are read-only. Reference data without a service of its own (departments, cost centers,
-vendors, the model catalogue, profiles, accounts) is saved by the admin and recorded as field history under the
-administrator's name (auditlog, registered in portfolio.apps); people's roles go through their service.
+vendors, the model catalogue, accounts) is saved by the admin and recorded as field history under the
+administrator's name (auditlog, registered in portfolio.apps); people's roles and profiles go through their services.
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ from portfolio.services.people import (
     person_deactivate,
     person_reactivate,
     person_set_roles,
+    person_superuser_revoke,
+    profile_notifications_set,
+    profile_update,
     self_lockout_errors,
 )
 from portfolio.services.reference import CASE_UNIQUE, case_duplicate_errors
@@ -75,13 +78,21 @@ from tollgate.ui.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
 
 class ProfileInline(admin.StackedInline):
-    """People are Django users; their department, title and delegates live on the profile."""
+    """People are Django users; their department, title and delegates live on the profile, shown here and edited on
+    its own page (the "Change" link, or the People page), where profile_update checks the delegates."""
 
     model = models.Profile
     fk_name = "user"
     can_delete = False
-    autocomplete_fields = ["department", "delegates"]
-    readonly_fields = ["digest_sent_at", "deactivated_at"]  # bookkeeping: the digest's, and the links' signature
+    show_change_link = True
+    fields = ["department", "title", "delegates", "notification_email", "digest_hour", "time_zone", "digest_sent_at",
+              "deactivated_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 admin.site.unregister(get_user_model())
@@ -110,7 +121,10 @@ class PersonAdmin(UserAdmin):
     administrator role, and an account switched off or on through person_deactivate / person_reactivate. As on the
     People page, administrators cannot take away their own administrator role or deactivate their own account, and
     an active person keeps at least one role.
-    Per-user Django permissions are not offered: roles are declared once, in tollgate.roles."""
+    Per-user Django permissions are not offered: roles are declared once, in tollgate.roles. Staff and superuser
+    status are shown, not edited: staff status follows the administrator role, and superuser status (an administrator
+    whatever the groups) is never given here, only taken away (person_superuser_revoke, a "Roles changed" row), so
+    that no grant of the administrator role escapes the trail's "Roles changed" events."""
 
     inlines = [ProfileInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
@@ -123,6 +137,11 @@ class PersonAdmin(UserAdmin):
     add_fieldsets = tuple(
         (name, {**options, "fields": (*options["fields"], "roles")}) for name, options in UserAdmin.add_fieldsets
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return ("is_staff",) if obj.is_superuser else ("is_staff", "is_superuser")
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -168,6 +187,8 @@ class PersonAdmin(UserAdmin):
         switched = change and "is_active" in form.changed_data
         if switched:
             obj.is_active = not obj.is_active
+        if change and "is_superuser" in form.changed_data:  # taken away after the roles, by its service
+            obj.is_superuser = True
         super().save_model(request, obj, form, change)
         form.reactivate_after_roles = switched and not obj.is_active
         if switched and obj.is_active:
@@ -178,6 +199,7 @@ class PersonAdmin(UserAdmin):
             super().save_related(request, form, formsets, change)
             person_set_roles(user=form.instance, roles=set(form.cleaned_data["roles"]), actor=request_actor(request),
                              source="admin")
+            profile_update(actor=request_actor(request), user=form.instance, department=None, title="", delegates=[])
             return
         chosen = form.cleaned_data["groups"]
         role_names = {role.value for role in Role}
@@ -187,6 +209,8 @@ class PersonAdmin(UserAdmin):
         form.cleaned_data["groups"] = [group for group in chosen if group.name not in role_names] + held
         super().save_related(request, form, formsets, change)
         person_set_roles(user=user, roles=_roles_of(chosen), actor=request_actor(request), source="admin")
+        if "is_superuser" in form.changed_data:
+            person_superuser_revoke(actor=request_actor(request), user=user, source="admin")
         if getattr(form, "reactivate_after_roles", False):
             person_reactivate(actor=request_actor(request), user=user, source="admin")
 
@@ -219,7 +243,9 @@ class ApiTokenForm(forms.ModelForm):
 class ApiTokenAdmin(ServiceAdmin):
     """API tokens, issued and revoked through their services so that each is in the audit trail (on the person,
     never with the key). Only a digest of each key is stored: the key of a token issued here is shown once, on the
-    page that answers the form. A token is not changed or handed to someone else: revoke it and issue another."""
+    page that answers the form. A token is not changed or handed to someone else: revoke it and issue another. Keys
+    are issued here only for integration accounts nobody signs in with: a person issues their own (the service
+    refuses the rest, on the form's user field), while anyone's may be revoked here."""
 
     form = ApiTokenForm
     service_fields = ("user", "name", "days", "read_only")
@@ -369,12 +395,34 @@ class CostCenterAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(ServiceAdmin):
+    """Through profile_update and profile_notifications_set, like the People page and the API: nobody is their own
+    delegate and someone who left is not newly named one. A profile comes and goes with its person; the digest's and
+    the deactivation's times are bookkeeping, shown only."""
+
     list_display = ["user", "department", "title"]
     list_filter = ["department"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "title"]
-    autocomplete_fields = ["user", "department", "delegates"]
-    readonly_fields = ["digest_sent_at"]
+    autocomplete_fields = ["department", "delegates"]
+    fields = ["user", "department", "title", "delegates", "notification_email", "digest_hour", "time_zone",
+              "digest_sent_at", "deactivated_at"]
+    readonly_fields = ["user", "digest_sent_at", "deactivated_at"]
+    service_fields = ("department", "title", "delegates", "notification_email", "digest_hour", "time_zone")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        actor = request_actor(request)
+        # The form's instance already carries the posted values: the services get the stored row.
+        user = models.Profile.objects.select_related("user").get(pk=obj.pk).user
+        profile_update(actor=actor, user=user, department=values["department"], title=values["title"],
+                       delegates=values["delegates"])
+        return profile_notifications_set(actor=actor, user=user, email=values["notification_email"],
+                                         digest_hour=values["digest_hour"], time_zone=values["time_zone"])
 
 
 @admin.register(models.Vendor)

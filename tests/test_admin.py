@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from portfolio.choices import ModelTier, Stage
 from portfolio.models import AIModel, ApiToken, BusinessCase, Initiative, Vendor
-from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory
+from tests.factories import BusinessCaseFactory, KPIFactory, LicencePoolFactory, UserFactory
 from tollgate.roles import Role
 from tollgate.ui.admin import ReadOnlyAdmin, ServiceAdmin
 
@@ -187,6 +187,38 @@ def test_roles_given_in_the_admin_go_through_their_service_into_the_audit_trail(
     assert entry.changes_dict == {"roles": [[Role.OWNER.value], [Role.ADMIN.value]], "is_staff": [False, True]}
 
 
+def test_the_admin_grants_no_superuser_or_staff_status_and_takes_superuser_status_away_as_a_change_of_roles(
+        client, admin_user, owner):
+    """The administrator role is given through person_set_roles (a "Roles changed" row) only: ticking "Superuser
+    status" here would make an administrator the trail's roles_changed events never show."""
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[owner.pk])
+    data = change_form(client, url)
+    assert "is_superuser" not in data and "is_staff" not in data and "groups" in data
+    before = LogEntry.objects.count()
+    response = client.post(url, {**data, "is_superuser": ["on"], "is_staff": ["on"]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    owner.refresh_from_db()
+    assert not owner.is_superuser and not owner.is_staff
+    assert LogEntry.objects.count() == before  # nothing changed, nothing written
+    # A superuser's status may be taken away: their roles change, so it is a "Roles changed" row.
+    root = UserFactory(username="root@example.com", first_name="Root", last_name="User", role=Role.OWNER,
+                       is_superuser=True, is_staff=True)
+    url = reverse("admin:auth_user_change", args=[root.pk])
+    data = change_form(client, url)
+    assert data.pop("is_superuser") == ["on"] and "is_staff" not in data
+    before = LogEntry.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    root.refresh_from_db()
+    assert not root.is_superuser and not root.is_staff
+    entry = LogEntry.objects.get_for_object(root).get(additional_data__event="roles_changed")
+    assert entry.actor == admin_user and entry.additional_data["source"] == "admin"
+    assert entry.changes_dict == {"roles": [[Role.ADMIN.value, Role.OWNER.value], [Role.OWNER.value]],
+                                  "is_superuser": [True, False], "is_staff": [True, False]}
+    assert LogEntry.objects.count() == before + 1
+
+
 def test_deactivating_an_account_in_the_admin_is_in_the_audit_trail(client, admin_user, owner):
     client.force_login(admin_user)
     url = reverse("admin:auth_user_change", args=[owner.pk])
@@ -270,6 +302,27 @@ def test_the_admin_refuses_taking_away_every_role_of_an_active_person(client, ad
     assert events[-2:] == ["roles_changed", "person_reactivated"]
 
 
+def test_the_admin_s_profiles_keep_the_delegate_rules_of_the_people_page(client, admin_user, owner, other_owner):
+    """Saved through profile_update: nobody is their own delegate, someone who left is not newly named one, and the
+    deactivation's time is not edited; the user page shows the profile without editing it."""
+    left = UserFactory(username="left@example.com", first_name="Qa", last_name="Tester", is_active=False)
+    client.force_login(admin_user)
+    url = reverse("admin:portfolio_profile_change", args=[owner.profile.pk])
+    data = change_form(client, url)
+    assert "deactivated_at" not in data and "user" not in data
+    before = LogEntry.objects.count()
+    for delegates, message in [([owner.pk], f"{owner.get_full_name()} cannot be their own delegate."),
+                               ([left.pk], "Qa Tester cannot be named a delegate: their account is deactivated.")]:
+        refused = client.post(url, {**data, "delegates": delegates, "deactivated_at_0": "2026-01-01"})
+        assert refused.status_code == 200
+        assert refused.context["adminform"].form.errors["delegates"] == [message]
+    assert not owner.profile.delegates.exists() and LogEntry.objects.count() == before
+    owner.profile.refresh_from_db()
+    assert owner.profile.deactivated_at is None
+    person = change_form(client, reverse("admin:auth_user_change", args=[owner.pk]))
+    assert not {"profile-0-delegates", "profile-0-department", "profile-0-title"} & set(person)
+
+
 def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_field_history(
         client, admin_user, owner, other_owner):
     client.force_login(admin_user)
@@ -293,9 +346,17 @@ def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_fi
 
 
 def test_api_tokens_are_issued_and_revoked_through_their_services_and_never_written_down(
-        client, admin_user, owner):
+        client, admin_user, reviewer):
+    owner = UserFactory(username="ci-exporter", first_name="CI", last_name="exporter")  # an integration account
+    owner.set_unusable_password()
+    owner.save()
     client.force_login(admin_user)
     add = reverse("admin:portfolio_apitoken_add")
+    # A person who signs in issues their own keys: the administrator is refused on the form, nothing is issued.
+    refused = client.post(add, {"user": reviewer.pk, "name": "Nightly export", "days": 30})
+    message = f"{reviewer.get_full_name()} signs in: only they can issue their own keys. Revoke theirs if needed."
+    assert refused.status_code == 200 and message.replace("'", "&#x27;") in refused.content.decode()
+    assert not ApiToken.objects.exists()
     response = client.post(add, {"user": owner.pk, "name": "Nightly export", "days": 30})
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     token = ApiToken.objects.get(user=owner)

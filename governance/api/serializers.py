@@ -138,7 +138,7 @@ class AuditEntrySerializer(ModelSerializer):
         return audit_event_label(entry)
 
     def get_summary(self, entry: LogEntry) -> str:
-        return audit_changes_text(entry)
+        return audit_changes_text(entry, self.context.get("audit_names"))
 
     def get_reason(self, entry: LogEntry) -> str:
         return audit_reason(entry)

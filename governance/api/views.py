@@ -6,6 +6,8 @@ the initiative, and the services check them again whatever the caller did.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -145,3 +147,12 @@ class AuditEntryViewSet(DeclaredBodyMixin, mixins.ListModelMixin, viewsets.Gener
 
     def get_queryset(self):
         return selectors.audit_entries(user=self.request.user)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        # A page of entries: the records their foreign-key changes name, read once for the page (one query per model).
+        if kwargs.get("many") and args:
+            entries = list(args[0])
+            context = kwargs.setdefault("context", self.get_serializer_context())
+            context["audit_names"] = selectors.audit_reference_names(entries)
+            args = (entries, *args[1:])
+        return super().get_serializer(*args, **kwargs)

@@ -18,7 +18,7 @@ from django.views.generic import DetailView
 from governance.choices import SignalRunTrigger, SignalStatus
 from governance.models import Signal, SignalRun
 from governance.policies import BY_KEY
-from governance.selectors import audit_entries
+from governance.selectors import audit_entries, audit_reference_names
 from governance.signals import selectors, services
 from governance.signals.filtersets import SignalFilterSet
 from governance.signals.forms import SignalReasonForm
@@ -81,11 +81,13 @@ def _policy_rows(evidence: dict[str, Any]) -> list[dict[str, str]]:
 def signal_page_context(request: HttpRequest, signal: Signal, **extra: Any) -> dict[str, Any]:
     user = request.user
     live = signal.is_live
+    entries = list(audit_entries(user=user).filter(content_type__app_label="governance", content_type__model="signal",
+                                                   object_id=signal.pk)[:20])
+    names = audit_reference_names(entries)  # the records they name, one query per kind
     history = [
         {"entry": e, "actor": person_name(e.actor) or e.actor_email or "system", "event": audit_event_label(e),
-         "changes": audit_changes_text(e), "reason": audit_reason(e)}
-        for e in audit_entries(user=user).filter(content_type__app_label="governance", content_type__model="signal",
-                                                 object_id=signal.pk)[:20]
+         "changes": audit_changes_text(e, names), "reason": audit_reason(e)}
+        for e in entries
     ]
     return {
         "signal": signal,

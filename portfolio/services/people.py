@@ -331,6 +331,49 @@ def no_role_errors(
     return {"roles": NO_ROLE_LEFT}
 
 
+def delegate_errors(*, user: Actor, profile: Profile, delegates: list[Actor]) -> dict[str, str]:
+    """What is wrong with `delegates` acting for `user`: nobody is their own delegate, and someone who left (account
+    deactivated) is not newly named one (one already named may be kept). Asked by every door that writes delegates."""
+    named = set(profile.delegates.values_list("pk", flat=True))
+    left = [d for d in delegates if not d.is_active and d.pk not in named]
+    if any(delegate.pk == user.pk for delegate in delegates):
+        return {"delegates": f"{user.get_full_name() or user} cannot be their own delegate."}
+    if left:
+        return {"delegates": f"{', '.join(d.get_full_name() or str(d) for d in left)} cannot be named a delegate: "
+                             "their account is deactivated."}
+    return {}
+
+
+def _profile_write(*, actor: Actor | None, profile: Profile, department: Department | None, title: str,
+                   delegates: list[Actor]) -> None:
+    """Write what differs on the profile, as field history under `actor`."""
+    title = title.strip()
+    wanted = {"department": department, "title": title}
+    changed = [name for name, value in wanted.items() if getattr(profile, name) != value]
+    named = set(profile.delegates.values_list("pk", flat=True))
+    with set_actor(actor) if actor is not None else nullcontext():  # the profile's field history names who
+        if changed:
+            profile.department, profile.title = department, title
+            profile.save(update_fields=[*changed, "updated_at"])
+        if named != {delegate.pk for delegate in delegates}:
+            profile.delegates.set(delegates)
+
+
+@transaction.atomic
+def profile_update(*, actor: Actor | None, user: Actor, department: Department | None, title: str,
+                   delegates: Iterable[Actor]) -> Profile:
+    """The profile alone (department, title, delegates), as the Django admin's Profiles page sets it: the same rules
+    as person_update (delegate_errors), field history under `actor`."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators change people's profiles.")
+    delegates = list(delegates)
+    profile, _ = Profile.objects.get_or_create(user=user)
+    if errors := delegate_errors(user=user, profile=profile, delegates=delegates):
+        raise ValidationError(errors)
+    _profile_write(actor=actor, profile=profile, department=department, title=title, delegates=delegates)
+    return profile
+
+
 @transaction.atomic
 def person_update(
     *, actor: Actor | None, user: Actor, roles: set[Role], is_active: bool, department: Department | None,
@@ -359,24 +402,10 @@ def person_update(
                                "Take away their superuser status in the Django admin first.")
         roles = set(roles) - {Role.ADMIN} | ({Role.ADMIN} & held_roles(user))
     profile, _ = Profile.objects.get_or_create(user=user)
-    named = set(profile.delegates.values_list("pk", flat=True))
-    left = [d for d in delegates if not d.is_active and d.pk not in named]  # one already named may be kept
-    if any(delegate.pk == user.pk for delegate in delegates):
-        errors["delegates"] = f"{user.get_full_name() or user} cannot be their own delegate."
-    elif left:
-        errors["delegates"] = (f"{', '.join(d.get_full_name() or str(d) for d in left)} cannot be named a delegate: "
-                               "their account is deactivated.")
+    errors.update(delegate_errors(user=user, profile=profile, delegates=delegates))
     if errors:
         raise ValidationError(errors)
-    title = title.strip()
-    wanted = {"department": department, "title": title}
-    changed = [name for name, value in wanted.items() if getattr(profile, name) != value]
-    with set_actor(actor) if actor is not None else nullcontext():  # the profile's field history names who
-        if changed:
-            profile.department, profile.title = department, title
-            profile.save(update_fields=[*changed, "updated_at"])
-        if named != {delegate.pk for delegate in delegates}:
-            profile.delegates.set(delegates)
+    _profile_write(actor=actor, profile=profile, department=department, title=title, delegates=delegates)
     # Roles before the account is switched: the roles of someone deactivated in the same edit may all go (checked
     # above), and someone reactivated is given their roles first.
     person_set_roles(user=user, roles=roles, actor=actor, source=source, allow_none=not is_active)
@@ -414,6 +443,38 @@ def person_set_roles(
         user.is_staff = is_staff
         with disable_auditlog():  # part of the one row below
             user.save(update_fields=["is_staff"])
+    if hasattr(user, "_group_names_cache"):
+        del user._group_names_cache
+    audit_event(user, actor=actor, event="roles_changed", changes=changes, source=source)
+    return True
+
+
+@transaction.atomic
+def person_superuser_revoke(*, actor: Actor | None, user: Actor, source: str = "admin") -> bool:
+    """Take away `user`'s superuser status (an administrator whatever their groups): a change of roles, audited as
+    "Roles changed" like any other, with staff status following the administrator role. Superuser status is never
+    given in the app (`manage.py createsuperuser` makes the first administrator; roles are given through
+    person_set_roles). Refused when it would lock the actor out or leave an active account without a role. Returns
+    whether anything changed."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators change people's roles.")
+    if not user.is_superuser:
+        return False
+    held = _role_groups_of(user)
+    errors = self_lockout_errors(actor=actor, user=user, roles=held, is_superuser=False)
+    if "roles" not in errors:
+        errors.update(no_role_errors(user=user, roles=held, is_active=user.is_active, is_superuser=False))
+    if errors:
+        raise ValidationError(errors)
+    before = sorted({role.value for role in held} | {Role.ADMIN.value})
+    changes: dict[str, list] = {"roles": [before, sorted(role.value for role in held)], "is_superuser": [True, False]}
+    user.is_superuser = False
+    is_staff = Role.ADMIN in held
+    if user.is_staff != is_staff:
+        changes["is_staff"] = [user.is_staff, is_staff]
+        user.is_staff = is_staff
+    with disable_auditlog():  # part of the one row below
+        user.save(update_fields=["is_superuser", "is_staff"])
     if hasattr(user, "_group_names_cache"):
         del user._group_names_cache
     audit_event(user, actor=actor, event="roles_changed", changes=changes, source=source)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,11 +46,32 @@ def _issued(user: Actor, *, actor: Actor | None, name: str, expiry: timedelta, f
     return token, key
 
 
+def signs_in(user: Actor) -> bool:
+    """Whether a person signs in to the account (or is meant to): a usable password, a sign-in ever (single sign-on
+    accounts have no usable password, but a last login), or an invitation sent to set a password. An account none of
+    these is an integration account a script uses, whose tokens an administrator issues."""
+    if user.has_usable_password() or user.last_login is not None:
+        return True
+    return LogEntry.objects.get_for_object(user).filter(additional_data__event="invitation_sent").exists()
+
+
+def someone_else_s_token_errors(*, actor: Actor | None, user: Actor) -> dict[str, str]:
+    """Why `actor` may not issue a token in `user`'s name: a person's key is issued by that person (on their account
+    page), so that nobody, an administrator included, holds a key acting with someone else's rights (two reviewers'
+    keys would let one administrator score and approve alone, defeating the four-eyes approval). An administrator
+    issues keys only for integration accounts nobody signs in with; revoking anyone's stays allowed."""
+    if actor is None or actor.pk == user.pk or not signs_in(user):
+        return {}
+    name = user.get_full_name() or str(user)
+    return {"user": f"{name} signs in: only they can issue their own keys. Revoke theirs if needed."}
+
+
 @transaction.atomic
 def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int | str,
                     read_only: bool = False) -> tuple[ApiToken, str]:
     """A named API token for `user` that works for `days`, issued by the person for themselves (their account page:
-    the way to a token when they sign in with single sign-on) or by an administrator. Returns the token and its key,
+    the way to a token when they sign in with single sign-on) or by an administrator for an integration account
+    nobody signs in with (someone_else_s_token_errors). Returns the token and its key,
     which nobody can see again. The token reads and writes what its person may, no more; a `read_only` one only
     reads, whatever its person may."""
     own = actor is not None and actor.pk == user.pk
@@ -57,6 +79,8 @@ def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int | 
         raise PermissionDenied("Only administrators issue API tokens for someone else.")
     if not user.is_active:
         raise ValidationError({"user": f"{user} is deactivated: a token of theirs would not work."})
+    if errors := someone_else_s_token_errors(actor=actor, user=user):
+        raise ValidationError(errors)
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "Name the token after the script or tool that will use it."})

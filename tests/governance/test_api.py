@@ -176,6 +176,32 @@ def test_audit_entries(api_client, executive, owner, in_review):
     assert entry["actor"] == owner.pk
 
 
+def test_audit_entries_summarise_references_by_name_in_one_query_per_model(api_client, executive, admin_user, owner,
+                                                                            other_owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portfolio.services.initiatives import initiative_update
+    from tests.factories import InitiativeFactory, UserFactory
+    from tollgate.roles import Role
+
+    api_client.force_authenticate(executive)
+    url = reverse("governance_api:auditentry-list")
+
+    def summaries() -> tuple[list[str], int]:
+        with CaptureQueriesContext(connection) as captured:
+            data = api_client.get(url, {"event": "field_change"}).data
+        return [entry["summary"] for entry in data["results"]], len(captured)
+
+    initiative = InitiativeFactory(owner=owner)
+    initiative_update(actor=admin_user, initiative=initiative, owner=other_owner)
+    texts, few = summaries()
+    assert any(f"owner: {owner.get_full_name()} → {other_owner.get_full_name()}" in text for text in texts)
+    for _ in range(3):
+        initiative_update(actor=admin_user, initiative=InitiativeFactory(), owner=UserFactory(role=Role.OWNER))
+    assert summaries()[1] <= few  # more rows, the same kinds of records named: no query per row
+
+
 def test_audit_entries_have_no_write_endpoints(api_client, admin_user, in_review):
     api_client.force_authenticate(admin_user)
     url = reverse("governance_api:auditentry-list")

@@ -119,6 +119,21 @@ def test_policy_set_changes_the_value_and_audits_it(admin_user):
     assert Policy.objects.count() == 1 and policy_value("intake.quorum") == 4
 
 
+def test_a_policy_is_named_plainly_and_its_value_saved_again_writes_nothing(admin_user):
+    """1e2 is 100 in the trail's object column, not 1E+2; saving the value in force is not a change."""
+    policy = policy_set(actor=admin_user, key="licence.utilisation_floor_pct", value="1e2")
+    assert str(policy) == "licence.utilisation_floor_pct = 100"
+    (entry,) = LogEntry.objects.filter(additional_data__event="policy_change")
+    assert entry.object_repr == "licence.utilisation_floor_pct = 100"
+    for same in ("100", "100.00", "1e2", 100):
+        policy_set(actor=admin_user, key="licence.utilisation_floor_pct", value=same)
+    policy_set(actor=admin_user, key="intake.quorum", value="2")  # the default in force, with no row yet
+    assert LogEntry.objects.filter(additional_data__event="policy_change").count() == 1
+    assert list(Policy.objects.values_list("key", flat=True)) == ["licence.utilisation_floor_pct"]
+    assert str(policy_set(actor=admin_user, key="intake.approval_score", value="3.25")) == \
+        "intake.approval_score = 3.25"
+
+
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("intake.quorum", "2.5", "whole number"),
     ("intake.quorum", "0", "between 1 and 10"),

@@ -8,7 +8,7 @@ import pytest
 from auditlog.models import LogEntry
 
 from governance.tables import audit_changes_text
-from tests.factories import BusinessCaseFactory, InitiativeFactory
+from tests.factories import BusinessCaseFactory, DepartmentFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,4 +44,24 @@ def test_numbers_read_with_their_separators_and_money_as_money_other_values_as_s
     assert "outcome_unit: ticket triaged → ticket 12345" in text  # text stays as written
     created = audit_changes_text(LogEntry.objects.get_for_object(case).get(action=LogEntry.Action.CREATE))
     assert "min_viable_scale: — → 5,000" in created
-    assert f"initiative: — → {case.initiative_id};" in created  # a reference keeps its id
+    assert f"initiative: — → {case.initiative};" in created  # a reference by name, not its id
+
+
+def test_references_read_by_name_and_a_deleted_one_by_its_id(admin_user, owner, other_owner):
+    """auditlog keeps a foreign key's id ("owner: 43 → 46"): the trail names the record, "—" for none, and the id
+    of one deleted since."""
+    from portfolio.services.initiatives import initiative_update
+    from portfolio.services.people import profile_update
+
+    initiative = InitiativeFactory(owner=owner)
+    initiative_update(actor=admin_user, initiative=initiative, owner=other_owner)
+    entry = LogEntry.objects.get_for_object(initiative).filter(action=LogEntry.Action.UPDATE).latest("pk")
+    assert f"owner: {owner.get_full_name()} → {other_owner.get_full_name()}" in audit_changes_text(entry)
+    department = DepartmentFactory(name="Risk & Compliance")
+    profile_update(actor=admin_user, user=owner, department=department, title="", delegates=[])
+    profile_update(actor=admin_user, user=owner, department=None, title="", delegates=[])
+    entry = LogEntry.objects.get_for_object(owner.profile).filter(action=LogEntry.Action.UPDATE).latest("pk")
+    assert audit_changes_text(entry) == "department: Risk & Compliance → —"
+    gone = department.pk
+    department.delete()
+    assert audit_changes_text(entry) == f"department: #{gone} (deleted) → —"

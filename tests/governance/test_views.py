@@ -188,7 +188,7 @@ def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events
     from portfolio.services import api_token_issue, person_set_roles
 
     person_set_roles(user=reviewer, roles={Role.EXECUTIVE}, actor=admin_user, source="admin")
-    api_token_issue(actor=admin_user, user=reviewer, name="Reviewer dashboard", days=30)
+    api_token_issue(actor=reviewer, user=reviewer, name="Reviewer dashboard", days=30)
     client = login(admin_user)
     url = reverse("governance:audit")
     assert "Roles changed" in client.get(url, {"event": "roles_changed"}).content.decode()
@@ -251,11 +251,44 @@ def test_audit_list_query_count_is_constant(login, admin_user, reviewer):
         return len(captured)
 
     policy_set(actor=admin_user, key="intake.quorum", value=3)
+    InitiativeFactory()  # the kinds of records the rows name (one query each for the page), present from the start
     few = queries()
     for value in range(4, 9):
         policy_set(actor=admin_user, key="intake.quorum", value=value)
         InitiativeFactory()
     assert queries() == few
+
+
+def test_the_audit_trail_and_its_csv_name_related_records_in_one_query_per_model(login, admin_user):
+    """Owners and departments by name, not id ("owner: 43 → 46"), read once for the page whatever its rows name."""
+    from portfolio.services.initiatives import initiative_update
+
+    client = login(admin_user)
+    url = reverse("governance:audit")
+
+    def changed(count: int) -> list[Initiative]:
+        initiatives = []
+        for _ in range(count):
+            initiative = InitiativeFactory()
+            initiative_update(actor=admin_user, initiative=initiative, owner=UserFactory(role=Role.OWNER))
+            initiatives.append(initiative)
+        return initiatives
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, {"event": "field_change"}).status_code == 200
+        return len(captured)
+
+    (first,) = changed(1)
+    few = queries()
+    more = changed(4)
+    assert queries() == few
+    body = html.unescape(client.get(url).content.decode())
+    csv = client.get(url, {"_export": "csv"}).content.decode()
+    for initiative in [first, *more]:
+        initiative.refresh_from_db()
+        assert f"→ {initiative.owner.get_full_name()}" in body and f"→ {initiative.owner.get_full_name()}" in csv
+    assert not re.search(r"owner: \d+ → \d+", body + csv)
 
 
 # Policies and rubric -----------------------------------------------------------------------------------------------
@@ -280,6 +313,10 @@ def test_policy_page_and_edit(login, admin_user):
     saved = client.post(reverse("governance:policy_edit", args=["intake.approval_score"]), {"value": "3.25"},
                         follow=True).content.decode()
     assert "Approval threshold is now 3.25." in saved  # as the list prints it, not 3.2500
+    again = client.post(reverse("governance:policy_edit", args=["intake.approval_score"]), {"value": "3.250"},
+                        follow=True).content.decode()
+    assert "Approval threshold is unchanged: it is already 3.25." in again and "is now" not in again
+    assert LogEntry.objects.filter(additional_data__event="policy_change").count() == 2
 
 
 def test_the_policy_page_refuses_a_second_reminder_before_the_first(login, admin_user):

@@ -19,9 +19,11 @@ from portfolio.models import ApiToken
 from portfolio.services import (
     api_token_issue,
     api_token_obtain,
+    api_token_revoke,
     api_tokens_expired_remove,
     password_set,
     person_deactivate,
+    person_invite,
     person_reactivate,
 )
 from portfolio.tasks import api_tokens_expired_remove as expired_remove_task
@@ -65,6 +67,37 @@ def test_lifetimes_stop_at_the_configured_maximum(owner, settings):
     settings.API_TOKEN_MAX_DAYS = 3
     token, _key = api_token_issue(actor=owner, user=owner, name="short", days=3)
     assert token.expiry - token.created < timedelta(days=3, minutes=1)
+
+
+def test_an_administrator_issues_keys_only_for_integration_accounts_nobody_signs_in_with(
+        api_client, admin_user, reviewer):
+    """A person's key is issued by that person: an administrator holding two reviewers' keys could score and approve
+    an intake alone under their names. Accounts a script uses (no usable password, never signed in, never invited)
+    are the administrator's to issue for; revoking anyone's stays allowed."""
+    sso = UserFactory(username="sam.sso@example.com", first_name="Sam", last_name="Sso", role=Role.REVIEWER)
+    sso.set_unusable_password()  # single sign-on: no password, but they sign in
+    sso.last_login = timezone.now()
+    sso.save()
+    invited = UserFactory(username="ivy.invited@example.com", first_name="Ivy", last_name="Invited")
+    person_invite(actor=admin_user, user=invited)
+    invited.set_unusable_password()
+    invited.save()
+    for person in (reviewer, sso, invited):
+        message = f"{person.get_full_name()} signs in: only they can issue their own keys. Revoke theirs if needed."
+        with pytest.raises(ValidationError, match=message) as refused:
+            api_token_issue(actor=admin_user, user=person, name="admin-issued", days=30)
+        assert refused.value.message_dict == {"user": [message]}
+    assert not ApiToken.objects.exists()
+    assert not LogEntry.objects.filter(additional_data__event="api_token_issued").exists()
+    robot = UserFactory(username="ci-exporter", first_name="", last_name="", role=Role.EXECUTIVE)
+    robot.set_unusable_password()
+    robot.save()
+    token, key = api_token_issue(actor=admin_user, user=robot, name="Nightly export", days=30)
+    assert call(api_client, key) == 200
+    own, _key = api_token_issue(actor=reviewer, user=reviewer, name="Queue export", days=30)
+    api_token_revoke(actor=admin_user, token=own)
+    api_token_revoke(actor=admin_user, token=token)
+    assert not ApiToken.objects.exists()
 
 
 def test_deactivating_someone_revokes_their_tokens_for_good(api_client, owner, admin_user):
