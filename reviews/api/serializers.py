@@ -155,8 +155,9 @@ class ReportFiguresSerializer(serializers.Serializer):
     value_source = serializers.CharField()
     kpis = KpiFigureSerializer(many=True)
     cost = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True)
-    cost_estimated = serializers.BooleanField(help_text="The cost is estimated from the business case.")
-    cost_label = serializers.CharField()
+    cost_estimated = serializers.BooleanField(
+        help_text="The cost is estimated: from the business case, or the declared monthly cost without one.")
+    cost_label = serializers.CharField(help_text="Where the cost comes from, as the report page says it.")
     cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
     baseline_cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
     value_per_dollar = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
