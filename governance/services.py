@@ -315,7 +315,7 @@ def cost_forecast_refresh(
     *, actor: Actor | None = None, months: int = DEFAULT_FORECAST_MONTHS, today: date | None = None,
 ) -> CostForecast | None:
     """Recompute the stored spend forecast with the unit-price decline policy in force (portfolio reads no policy,
-    so the decline is passed to its service); None when there is no cost data. Idempotent."""
+    so the decline is passed to its service); None when there is no cost data or no complete month yet. Idempotent."""
     decline = Decimal(selectors.policy_value(FORECAST_DECLINE_POLICY))
     return forecast_compute(price_decline_pct=decline, months=months, actor=actor, today=today)
 

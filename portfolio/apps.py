@@ -30,6 +30,10 @@ class PortfolioConfig(AppConfig):
 
         post_migrate.connect(amounts_currency_on_migrate, sender=self, dispatch_uid="tollgate.amounts_currency")
         checks.register(amounts_currency_check)
+        # `check --deploy` warns when production has no EMAIL_URL (mail would only reach the log).
+        from tollgate.mail import email_url_check
+
+        checks.register(email_url_check, "email", deploy=True)
         # A new session starts with the person's own time zone (the pages show times in it).
         from django.contrib.auth.signals import user_logged_in
 

@@ -22,7 +22,7 @@ from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import handover_candidates
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
 from tollgate.formatting import money_label
-from tollgate.roles import Role, is_admin
+from tollgate.roles import Role, is_admin, may
 
 User = get_user_model()
 
@@ -161,6 +161,10 @@ class InitiativeForm(forms.ModelForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.order_by("name")
+        # On a new install the department list is empty: the page says where departments come from.
+        self.no_departments = not Department.objects.exists()
+        self.may_add_department = may(user, "portfolio.add_department")
+        self.may_import = may(user, "portfolio.import_initiatives")
         if not is_admin(user):
             del self.fields["owner"]
         if self.instance.pk:
@@ -345,3 +349,39 @@ class PersonForm(forms.Form):
         field = cast(PeopleChoiceField, self.fields["delegates"])
         field.queryset = User.objects.filter(Q(is_active=True) | Q(pk__in=named)).order_by("last_name", "first_name",
                                                                                          "username")
+
+
+class DepartmentForm(forms.ModelForm):
+    """A department as administrators add or edit it; saved by department_save."""
+
+    head = PersonChoiceField(queryset=_people(), required=False,
+                             help_text="Receives escalations for the department's initiatives.")
+
+    class Meta:
+        model = Department
+        fields = ("name", "code", "head")
+        help_texts = {"name": "As people call it, e.g. 'Customer Service'.",
+                      "code": "A short identifier for imports and the API: letters, digits and hyphens, e.g. cs."}
+
+    def validate_unique(self) -> None:
+        """Left to the service, which names the record a key clashes with."""
+
+
+class CostCenterForm(forms.ModelForm):
+    """A cost center as administrators add or edit it; saved by cost_center_save."""
+
+    budget_owner = PersonChoiceField(queryset=_people(), required=False,
+                                     help_text="Who answers for the cost center's budget.")
+
+    class Meta:
+        model = CostCenter
+        fields = ("code", "name", "department", "budget_owner")
+        help_texts = {"code": "The code in the ledger and in cost exports, e.g. CC-FIN-200.",
+                      "department": "The department it belongs to; initiatives of that department may use it."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.order_by("name")
+
+    def validate_unique(self) -> None:
+        """Left to the service, which names the record a key clashes with."""

@@ -989,6 +989,19 @@ def import_run_initiatives(run: ImportRun, *, limit: int = IMPORT_LISTED) -> Imp
     )
 
 
+def import_run_people_without_password(run: ImportRun) -> int:
+    """How many of the people a (real) import created still have no password and never signed in: they cannot sign
+    in until invited (portfolio.services.passwords.people_awaiting_invitation is the same rule). Read from the new
+    people the run lists (its first NEW_REFERENCES_KEPT)."""
+    if run.dry_run:
+        return 0
+    emails = {entry["name"].lower() for entry in (run.new_references or {}).get("people", {}).get("names", [])}
+    if not emails:
+        return 0
+    return (User.objects.filter(is_active=True, last_login__isnull=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+            .annotate(email_lower=Lower("email")).filter(email_lower__in=emails).count())
+
+
 def audit_entries_of_initiatives(initiative_ids: QuerySet | list[int]) -> QuerySet:
     """The ids of the audit entries about the initiatives' records (AuditEntryInitiative), deleted records included,
     as a subquery for `pk__in`; the entries about the initiatives themselves are matched by their object id."""

@@ -172,6 +172,8 @@ class DepartmentTable(CostFiguresTable):
         fields = ("name", "code", "head")
         sequence = ("name", "code", "head", "initiatives_count", "cost_centers_count", "declared_monthly_cost",
                     *ACTUAL_VS_PLAN, "cost_last_quarter_estimated")
+        empty_text = ("No departments yet (or none match the filters): an administrator adds them with “Add "
+                      "department” or by importing the inventory.")
 
     order_name = ordered_ignoring_case("name")
     order_head = ordered_ignoring_case("head__last_name", "head__first_name", "head__username")
@@ -197,6 +199,8 @@ class CostCenterTable(CostFiguresTable):
         fields = ("code", "name", "department", "budget_owner")
         sequence = ("code", "name", "department", "budget_owner", "initiatives_count", "declared_monthly_cost",
                     *ACTUAL_VS_PLAN, "cost_last_quarter_estimated")
+        empty_text = ("No cost centers yet (or none match the filters): an administrator adds them with “Add cost "
+                      "center” or by importing the inventory.")
 
     order_name = ordered_ignoring_case("name")
     order_department = ordered_ignoring_case("department__name")
@@ -214,6 +218,8 @@ class VendorTable(tables.Table):
         model = Vendor
         fields = ("name", "website")
         sequence = ("name", "website", "initiatives_count", "models_count")
+        empty_text = ("No vendors yet (or none match the filters): importing the inventory adds them, or an "
+                      "administrator adds them in the Django admin or through the API.")
 
     order_name = ordered_ignoring_case("name")
 
@@ -236,6 +242,8 @@ class AIModelTable(tables.Table):
             "context_window",
         )
         sequence = (*fields, "substitute", "initiatives_count")
+        empty_text = ("No models yet (or none match the filters): importing the inventory adds them, or an "
+                      "administrator adds them in the Django admin or through the API.")
 
     def render_context_window(self, value: int) -> str:
         return f"{value:,}"
@@ -260,7 +268,7 @@ class LicencePoolTable(tables.Table):
     monthly_cost = MoneyColumn(money_label("Monthly cost"), order_by=("monthly_cost_sort",))
     seats_active = CountColumn("Active seats (30 days)", attrs=FIGURE, default="—")
     utilisation = tables.Column("Utilisation", attrs=FIGURE, default="—", order_by=("utilisation_sort",))
-    seats_month = tables.DateColumn(format="Y-m", verbose_name="Seat data of", default="—",
+    seats_month = tables.DateColumn(format="Y-m", verbose_name="Seat data month", default="—",
                                     attrs={"th": {"class": "wrap"}})
 
     class Meta:
@@ -268,6 +276,8 @@ class LicencePoolTable(tables.Table):
         fields = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month")
         sequence = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month", "monthly_cost",
                     "seats_active", "utilisation", "seats_month")
+        empty_text = ("No licence pools yet (or none match the filters): importing the inventory adds them (its "
+                      "seats_purchased column), or an administrator adds them in the Django admin or through the API.")
 
     def render_seats_active(self, value: int) -> str:
         return f"{value:,}"

@@ -59,6 +59,8 @@ User = get_user_model()
 # Initiatives that owe a value report each cycle.
 REPORTING_STAGES = (Stage.PILOT, Stage.PRODUCTION)
 ESTIMATED_COST_LABEL = "estimated from the business case"
+# An initiative without a business case is estimated at its declared monthly cost (portfolio's TCO): said so.
+DECLARED_COST_LABEL = "estimated from the declared monthly cost"
 ACTUAL_COST_LABEL = "actual cost of the quarter from cost records"
 # What BusinessCase.tco_monthly reads.
 TCO_FIELDS = ("tco_inference", "tco_compute", "tco_storage", "tco_licences", "oversight_hours_per_month",
@@ -419,9 +421,10 @@ def report_cost(report: ValueReport) -> ReportCost:
         has_records, total, estimated = (tco.has_records, tco.total, tco.estimated) if tco else (False, None, 0)
     if report.status == ReportStatus.DRAFT and report.oversight_hours is not None and total is not None:
         total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0))
+    case = business_case_of(report.initiative)
     return cost_of(has_records=has_records, total=total, estimated=estimated, months=len(report_months(report)),
-                   case_tco_monthly=lambda: (case.tco_monthly if (case := business_case_of(report.initiative))
-                                             else None))
+                   case_tco_monthly=lambda: case.tco_monthly if case is not None else None,
+                   has_business_case=case is not None)
 
 
 def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decimal) -> tuple[Decimal, Decimal]:
@@ -447,10 +450,11 @@ def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decima
 
 
 def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | None, months: int,
-            case_tco_monthly: Callable[[], Decimal | None]) -> ReportCost:
+            case_tco_monthly: Callable[[], Decimal | None], has_business_case: bool = True) -> ReportCost:
     """The rule of report_cost on plain figures; the business case is read only when the TCO has no month in the
     period. One TCO per initiative per month: the report costs what the initiative's cost panel says for the same
-    months, so value per dollar, its signals and the dashboard agree with it."""
+    months, so value per dollar, its signals and the dashboard agree with it. Without a business case the TCO's
+    estimate is the declared monthly cost, and the label says so (`has_business_case`)."""
     if total is None:
         return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL,
                           partly_estimated=True)
@@ -460,8 +464,9 @@ def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | No
             "maintenance without records)")
         return ReportCost(cents(total), False, label, partly_estimated=bool(cents(estimated or Decimal(0))))
     actual = cents(total) - cents(estimated or Decimal(0))
-    label = ESTIMATED_COST_LABEL if not actual else (
-        f"{ESTIMATED_COST_LABEL}; {format_money(actual)} of it actual (oversight hours reported, or oversight or "
+    estimated_label = ESTIMATED_COST_LABEL if has_business_case else DECLARED_COST_LABEL
+    label = estimated_label if not actual else (
+        f"{estimated_label}; {format_money(actual)} of it actual (oversight hours reported, or oversight or "
         "maintenance records)")
     return ReportCost(cents(total), True, label, partly_estimated=True)
 

@@ -244,6 +244,8 @@ class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
 
 
 class DepartmentViewSet(PortfolioViewSet):
+    """Departments, written through department_save like the Departments page."""
+
     queryset = Department.objects.select_related("head").order_by(*ignoring_case("name"))
     serializer_class = serializers.DepartmentSerializer
     filterset_class = filtersets.DepartmentFilterSet
@@ -251,14 +253,38 @@ class DepartmentViewSet(PortfolioViewSet):
     ordering_fields = ["name", "code"]
     ordering_ignoring_case = ["name"]
 
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(services.department_save, actor=self.request.user,
+                                           **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        department = serializer.instance  # a PATCH names some fields; the service takes them all
+        values = {name: serializer.validated_data.get(name, getattr(department, name))
+                  for name in ("name", "code", "head")}
+        serializer.instance = call_service(services.department_save, actor=self.request.user,
+                                           department=department, **values)
+
 
 class CostCenterViewSet(PortfolioViewSet):
+    """Cost centers, written through cost_center_save like the Cost centers page."""
+
     queryset = CostCenter.objects.select_related("department", "budget_owner").order_by("code")
     serializer_class = serializers.CostCenterSerializer
     filterset_class = filtersets.CostCenterFilterSet
     search_fields = ["code", "name", "department__name"]
     ordering_fields = ["code", "name", "department__name"]
     ordering_ignoring_case = ["name", "department__name"]
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(services.cost_center_save, actor=self.request.user,
+                                           **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        cost_center = serializer.instance
+        values = {name: serializer.validated_data.get(name, getattr(cost_center, name))
+                  for name in ("code", "name", "department", "budget_owner")}
+        serializer.instance = call_service(services.cost_center_save, actor=self.request.user,
+                                           cost_center=cost_center, **values)
 
 
 class VendorViewSet(PortfolioViewSet):

@@ -36,6 +36,8 @@ HISTORY_MONTHS = 36  # older months say little about next year's spend, and the 
 DEFAULT_MONTHS = 12  # four quarters: what the snapshot pages show holds
 TOKEN_PRICED = (CostCategory.INFERENCE,)
 MILLION = 1_000_000
+# What the pages, the dashboard and `manage.py forecast` say while cost data exists but no month is complete.
+NO_COMPLETE_MONTH = "No forecast yet: it is computed after the first complete month of cost data."
 
 
 def month_label(month: date) -> str:
@@ -57,20 +59,20 @@ class ForecastInput:
 
 
 def forecast_input(*, today: date) -> ForecastInput | None:
-    """The monthly roll-ups the forecast reads, in bulk; None when there is no cost data at all.
+    """The monthly roll-ups the forecast reads, in bulk; None when there is no cost data or no month is complete yet.
 
     The fit ends at the latest complete month, the one the cost headline, initiatives and signals read
     (selectors.last_complete_month): a later month holds only what was read of it so far (one source delivered early,
     the others still owe it, or it is still running), so it is left out of the fit and forecast like the months after
-    it. With no complete month yet, the latest month with data before the current one (or the current one, alone)."""
+    it. With no complete month there is no forecast: a week of the current month projected as a whole one (licence
+    charges billed once a month included) would be off by a multiple, and would contradict the health page."""
     bounds = MonthlyCost.objects.aggregate(latest=Max("month"), earliest=Min("month"))
     latest, earliest = bounds["latest"], bounds["earliest"]
     if latest is None or earliest is None:
         return None
-    current = today.replace(day=1)
     fit_end = last_complete_month(today=today)
     if fit_end is None:
-        fit_end = add_months(latest, -1) if latest == current and earliest < current else latest
+        return None
     first = max(earliest, add_months(fit_end, -(HISTORY_MONTHS - 1)))
     months = month_range(first, fit_end)
     column = {month: i for i, month in enumerate(months)}
@@ -188,7 +190,8 @@ def _ratio(value: float | None) -> float | None:
 def forecast_build(*, price_decline_pct: Decimal | float, months: int = DEFAULT_MONTHS, today: date
                    ) -> ForecastResult | None:
     """The forecast of the next `months` months after the latest complete month, with its backtest and the
-    Jevons scenario at `price_decline_pct` a year; None when there is no cost data. Reads, computes, writes nothing.
+    Jevons scenario at `price_decline_pct` a year; None when there is no cost data or no complete month yet
+    (forecast_input). Reads, computes, writes nothing.
 
     Money is rounded to the cent per initiative and unallocated first; the total is the sum of those rounded figures,
     so the printed total is exactly the sum of its parts."""
@@ -296,6 +299,12 @@ def _backtest_payload(test: forecasting.Backtest | None, months: list[date]) -> 
 
 
 # The stored snapshot ----------------------------------------------------------------------------------------------
+
+
+def has_cost_data() -> bool:
+    """Whether any month has been read: without it there is nothing to forecast, with it and no forecast stored, no
+    month is complete yet (forecast_input)."""
+    return MonthlyCost.objects.exists()
 
 
 def cost_forecast_latest() -> CostForecast | None:

@@ -50,7 +50,15 @@ class CostSourceTable(tables.Table):
             "name", "type", "schedule", "enabled", "credential_env", "rules_count", "last_success_at"
         )
         order_by = ("name",)
-        empty_text = "No cost sources yet: an administrator adds them in the admin or with apply_cost_config."
+        empty_text = "No cost sources yet: an administrator adds them on the Sources page (Costs → Sources)."
+
+    def __init__(self, *args: Any, can_add: bool = False, **kwargs: Any) -> None:
+        """`can_add`: the reader may add sources, so the empty table links to the page that does."""
+        super().__init__(*args, **kwargs)
+        if can_add:
+            self.empty_text = format_html(
+                'No cost sources yet: <a href="{}" id="empty-add-source">add a source</a> (or with '
+                "<code>manage.py apply_cost_config</code>).", reverse("portfolio:costsource_create"))
 
     def render_type(self, record: CostSource) -> str:
         return record.get_type_display()

@@ -80,7 +80,8 @@ class IngestionHealthView(PermissionRequiredMixin, View):
         for source in health.sources:
             source.reads_files = cost_selectors.source_reads_files(source)
         shown = health.headline["month"].start if health.headline["month"] else today.replace(day=1)
-        table = cost_tables.SourceHealthTable(health.sources, orderable=False, month=f"{shown:%Y-%m}")
+        table = cost_tables.SourceHealthTable(health.sources, orderable=False, month=f"{shown:%Y-%m}",
+                                              can_add=may(request.user, "portfolio.add_costsource"))
         runs = cost_tables.IngestionRunTable(
             IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
             orderable=False, prefix="r-",
@@ -110,6 +111,9 @@ class CostSourceListView(ListPageView):
 
     def get_queryset(self) -> QuerySet[CostSource]:
         return cost_selectors.cost_sources_health().annotate(rules_count=Count("rules", distinct=True))
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_add": may(self.request.user, "portfolio.add_costsource")}
 
 
 class CostSourceDetailView(PermissionRequiredMixin, DetailView):

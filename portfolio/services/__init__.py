@@ -37,7 +37,9 @@ from portfolio.services.reference import (
     ai_model_get_or_create,
     ai_model_substitute_set,
     cost_center_get_or_create,
+    cost_center_save,
     department_get_or_create,
+    department_save,
     vendor_get_or_create,
 )
 from portfolio.services.tokens import (
@@ -60,7 +62,9 @@ __all__ = [
     "business_case_save",
     "business_case_version_record",
     "cost_center_get_or_create",
+    "cost_center_save",
     "department_get_or_create",
+    "department_save",
     "initiative_create",
     "initiative_next_external_id",
     "initiative_update",

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import django_tables2 as tables
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
@@ -23,6 +24,7 @@ from portfolio.services.inventory_import import (
     NEW_REFERENCE_KINDS,
     import_run_submit,
 )
+from tollgate.roles import may
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
 from tollgate.ui.tables import NUM, YesNoColumn, ordered_ignoring_case
@@ -153,9 +155,14 @@ class ImportRunDetailView(PermissionRequiredMixin, DetailView):
             imported = selectors.import_run_initiatives(run)
             lists = [("Created", imported.created, imported.created_total, "imported-created"),
                      ("Changed", imported.changed, imported.changed_total, "imported-changed")]
+        # New owners cannot sign in until invited: the page says so and links to the People page's "Invite".
+        without_password = (selectors.import_run_people_without_password(run)
+                            if succeeded and settings.PASSWORD_LOGIN and may(self.request.user,
+                                                                             "portfolio.manage_people") else 0)
         return super().get_context_data(
             in_progress=in_progress,
             succeeded=succeeded,
+            people_without_password=without_password,
             failed=run.status == RunStatus.FAILED,
             imported_lists=lists,
             new_references=[

@@ -19,6 +19,7 @@ from portfolio.forms import HandOverForm, PersonCreateForm, PersonForm
 from portfolio.services.passwords import people_awaiting_invitation, people_invite_all, person_invite
 from portfolio.services.people import initiatives_hand_over, person_create, person_update
 from portfolio.services.tokens import api_tokens_revoke_all
+from tollgate.mail import NOT_CONFIGURED, mail_goes_to_log
 from tollgate.roles import Role
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors
@@ -57,8 +58,13 @@ class PersonInviteAllView(PermissionRequiredMixin, View):
             messages.error(request, " ".join(exc.messages))
         else:
             n = len(invited)
-            messages.success(request, f"Invitations e-mailed to {n} {'person' if n == 1 else 'people'}." if n else
-                             "Nobody is awaiting an invitation.")
+            people = f"{n} {'person' if n == 1 else 'people'}"
+            if n and mail_goes_to_log():
+                messages.warning(request, f"{NOT_CONFIGURED}: the invitations to {people} were written to the "
+                                          "server log.")
+            else:
+                messages.success(request, f"Invitations e-mailed to {people}." if n else
+                                 "Nobody is awaiting an invitation.")
         return HttpResponseRedirect(reverse("portfolio:person_list"))
 
 
@@ -87,8 +93,13 @@ class PersonCreateView(PermissionRequiredMixin, View):
         except ValidationError as exc:
             form_add_service_errors(form, exc)
             return self.page(form)
-        sent = f", and an invitation was e-mailed to {person.email}" if data.get("invite") else ""
-        messages.success(request, f"{person.get_full_name() or person} added{sent}.")
+        name = person.get_full_name() or person
+        if data.get("invite") and mail_goes_to_log():
+            messages.warning(request, f"{name} added. {NOT_CONFIGURED}: the invitation was written to the server "
+                                      "log.")
+        else:
+            sent = f", and an invitation was e-mailed to {person.email}" if data.get("invite") else ""
+            messages.success(request, f"{name} added{sent}.")
         return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
 
 
@@ -105,7 +116,10 @@ class PersonInviteView(PermissionRequiredMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"A link to set a password was e-mailed to {person.email}.")
+            if mail_goes_to_log():
+                messages.warning(request, f"{NOT_CONFIGURED}: the invitation was written to the server log.")
+            else:
+                messages.success(request, f"A link to set a password was e-mailed to {person.email}.")
         return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
 
 

@@ -156,12 +156,13 @@ class ReportFiguresSerializer(serializers.Serializer):
     kpis = KpiFigureSerializer(many=True)
     cost = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True)
     cost_estimated = serializers.BooleanField(
-        help_text="The run cost is estimated from the business case: no run-cost records (compute, inference, "
-                  "licences...) exist for the period. See cost_label for any part that is actual.")
+        help_text="The run cost is estimated (from the business case, or the declared monthly cost without one): no "
+                  "run-cost records (compute, inference, licences...) exist for the period. See cost_label for any "
+                  "part that is actual.")
     cost_partly_estimated = serializers.BooleanField(
         help_text="Some part of the cost is estimated from the business case: the run cost without records (whenever "
                   "cost_estimated is true), or oversight or maintenance without records. What the dashboard's * marks.")
-    cost_label = serializers.CharField()
+    cost_label = serializers.CharField(help_text="Where the cost comes from, as the report page says it.")
     cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
     baseline_cost_per_outcome = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)
     value_per_dollar = serializers.DecimalField(max_digits=30, decimal_places=4, allow_null=True)

@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from governance.services import cost_forecast_refresh, policy_set
 from governance.tasks import cost_forecast_refresh_task
@@ -96,6 +97,16 @@ def test_the_command_refuses_bad_input(db):
         call_command("forecast", "--months", "0")
     with pytest.raises(CommandError, match="no cost data"):
         call_command("forecast", "--json")
+
+
+def test_with_cost_data_but_no_complete_month_the_command_says_so_and_stores_nothing(db):
+    spend(InitiativeFactory(external_id="INV-0001"), [1400.0], latest=timezone.localdate().replace(day=1))
+    assert forecast_json() == {"as_of": None, "months": [],
+                               "message": "No forecast yet: it is computed after the first complete month of cost "
+                                          "data."}
+    out = StringIO()
+    call_command("forecast", stdout=out)
+    assert "after the first complete month" in out.getvalue() and not CostForecast.objects.exists()
 
 
 # When it is recomputed -------------------------------------------------------------------------------------------

@@ -62,6 +62,14 @@ ROWS: dict[str, list[Case]] = {
                                   Case(ADMIN_ONLY, method="post", obj="cost_source")],
     "portfolio:currencyrate_edit": [Case(ADMIN_ONLY, obj="currency_rate"),
                                     Case(ADMIN_ONLY, method="post", obj="currency_rate")],
+    # Departments and cost centers: administrators add and edit them; an empty POST re-shows the form with its
+    # errors (200).
+    "portfolio:department_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:department_edit": [Case(ADMIN_ONLY, obj="department"),
+                                  Case(ADMIN_ONLY, method="post", obj="department")],
+    "portfolio:costcenter_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:costcenter_edit": [Case(ADMIN_ONLY, obj="cost_center"),
+                                  Case(ADMIN_ONLY, method="post", obj="cost_center")],
     "api:currencyrate-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],
     "api:currencyrate-detail": [Case(API_COST_READ, obj="currency_rate"),
                                 Case(API_ADMIN_PATCH, method="patch", obj="currency_rate")],

@@ -1009,3 +1009,20 @@ def test_the_command_and_the_run_page_list_the_reference_data_created(login, adm
     call_command("import_initiatives", str(file))  # everything exists now
     out = capsys.readouterr().out
     assert "Created" not in out and ImportRun.objects.latest("pk").new_references == {}
+
+
+def test_the_run_page_says_new_owners_have_no_password_and_links_to_invite_them(login, admin_user):
+    run = run_import(fixture_bytes("good.csv"), actor=admin_user, filename="good.csv")
+    new_people = run.new_references["people"]["total"]
+    assert new_people > 1
+    url = reverse("portfolio:import_detail", args=[run.pk])
+    page = login(admin_user).get(url).content.decode()
+    invite = f'<a href="{reverse("portfolio:person_list")}#invite-all">invite them</a>'
+    assert f"{new_people} new owners have no password yet: {invite}" in page
+    newcomer = get_user_model().objects.get(email__iexact=run.new_references["people"]["names"][0]["name"])
+    newcomer.set_password("chosen-by-them-1")
+    newcomer.save()
+    assert f"{new_people - 1} new owner" in login(admin_user).get(url).content.decode()
+    dry = run_import(fixture_bytes("good.csv"), actor=admin_user, dry_run=True)
+    assert "no password yet" not in login(admin_user).get(
+        reverse("portfolio:import_detail", args=[dry.pk])).content.decode()

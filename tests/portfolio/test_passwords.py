@@ -208,3 +208,22 @@ def test_the_people_page_invites_everyone_awaiting_at_once(login, admin_user, ow
     assert "Invite 1 person without a password" in page
     response = client.post(reverse("portfolio:person_invite_all"), follow=True)
     assert "Invitations e-mailed to 1 person." in response.content.decode() and mail.outbox[0].to == [owner.email]
+
+
+def test_without_email_url_the_pages_say_the_invitation_went_to_the_server_log(login, admin_user, owner, settings):
+    """No EMAIL_URL: the console backend writes the message to the log, so "e-mailed" would be untrue."""
+    settings.EMAIL_BACKEND = "tollgate.mail.EmailBackend"
+    client = login(admin_user)
+    response = client.post(reverse("portfolio:person_create"), {
+        "email": "nina@example.com", "first_name": "Nina", "last_name": "Novak", "roles": ["owner"], "invite": "on"},
+        follow=True)
+    page = response.content.decode()
+    assert ("Nina Novak added. Mail is not configured (EMAIL_URL): the invitation was written to the server log."
+            in page) and "was e-mailed" not in page
+    person = UserFactory._meta.model.objects.get(email="nina@example.com")
+    page = client.post(reverse("portfolio:person_invite", args=[person.pk]), follow=True).content.decode()
+    assert "Mail is not configured (EMAIL_URL): the invitation was written to the server log." in page
+    owner.set_unusable_password()
+    owner.save()
+    page = client.post(reverse("portfolio:person_invite_all"), follow=True).content.decode()
+    assert "Mail is not configured (EMAIL_URL): the invitations to" in page and "Invitations e-mailed" not in page

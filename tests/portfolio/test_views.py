@@ -755,8 +755,8 @@ def test_licence_list_shows_seat_utilisation_of_the_latest_month(login, reviewer
     header, *body = csv_rows(client.get(url, {"_export": "csv", "sort": "tool"}))
     by_tool = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     assert by_tool["Copilot"]["Utilisation"] == "31.0" and by_tool["Copilot"]["Active seats (30 days)"] == "62"
-    assert by_tool["Copilot"]["Seat data of"] == "2026-09"
-    assert by_tool["Otter"]["Utilisation"] == by_tool["Otter"]["Seat data of"] == ""
+    assert by_tool["Copilot"]["Seat data month"] == "2026-09"
+    assert by_tool["Otter"]["Utilisation"] == by_tool["Otter"]["Seat data month"] == ""
     html = client.get(url).content.decode()
     assert "31.0 %" in html and "Utilisation" in html
     assert rows(client.get(url, {"sort": "-utilisation"}))[0] == copilot and otter in rows(client.get(url))
@@ -819,3 +819,15 @@ def test_csv_is_utf8_and_parseable(login, reviewer):
     header, *body = csv_rows(login(reviewer).get(LIST_URL, {"_export": "csv"}))
     assert body[0][0] == "Résumé screener, v2"
     assert json.dumps(header)  # plain strings only
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("portfolio:department_list", "No departments yet"),
+    ("portfolio:costcenter_list", "No cost centers yet"),
+    ("portfolio:vendor_list", "No vendors yet"),
+    ("portfolio:aimodel_list", "No models yet"),
+    ("portfolio:licencepool_list", "No licence pools yet"),
+])
+def test_an_empty_reference_list_says_how_to_add_one(login, reviewer, name, text):
+    content = login(reviewer).get(reverse(name)).content.decode()
+    assert text in content and "importing the inventory" in content

@@ -426,3 +426,16 @@ def test_the_months_a_period_ran():
     assert calculations.months_ran(*q3, started=date(2025, 1, 1), ended=date(2026, 7, 2)) == [july]
     assert calculations.months_ran(*q3, started=date(2026, 12, 1)) == [july, august, september]  # none: all
     assert calculations.oversight_hours_by_month(D("30"), *q3, started=date(2026, 9, 14)) == {september: D("30")}
+
+
+def test_without_a_business_case_the_estimated_cost_is_labelled_the_declared_monthly_cost(db):
+    """An imported initiative has no business case: its TCO estimate is the declared monthly cost, and the report
+    says that, not "estimated from the business case"."""
+    initiative = InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 1, 1), declared_monthly_cost=D("3200"))
+    other = InitiativeFactory()  # another initiative's cost records make the quarter's months ones with cost data
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        MonthlyCost.objects.create(initiative=other, month=month, category="inference", amount=D("10"))
+    tco_recompute()
+    figures = selectors.report_figures(ValueReportFactory(initiative=initiative))
+    assert (figures.cost.amount, figures.cost.estimated, figures.cost.label) == (
+        D("9600.00"), True, "estimated from the declared monthly cost")

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.services import cost_forecast_refresh
-from portfolio.costs.forecast import DEFAULT_MONTHS, cost_forecast_as_json
+from portfolio.costs.forecast import DEFAULT_MONTHS, NO_COMPLETE_MONTH, cost_forecast_as_json, has_cost_data
 
 
 class Command(BaseCommand):
@@ -28,8 +28,15 @@ class Command(BaseCommand):
         if months < 1:
             raise CommandError("--months must be at least 1.")
         forecast = cost_forecast_refresh(months=max(months, DEFAULT_MONTHS))
-        if forecast is None:
+        if forecast is None and not has_cost_data():
             raise CommandError("There is no cost data to forecast yet: ingest a cost source first.")
+        if forecast is None:
+            # Cost data, but no month complete yet: a normal state in the first month, not an error; nothing stored.
+            if options["json"]:
+                self.stdout.write(json.dumps({"as_of": None, "months": [], "message": NO_COMPLETE_MONTH}))
+            else:
+                self.stdout.write(NO_COMPLETE_MONTH)
+            return
         output = cost_forecast_as_json(forecast, months=months)
         if options["json"]:
             self.stdout.write(json.dumps(output))

@@ -31,7 +31,8 @@ def forecast_compute(
 ) -> CostForecast | None:
     """Compute the forecast of the next `months` months and store it as the snapshot of its month (the latest
     complete month, as the cost headline reads: forecast_input), replacing the one stored for that month; None when
-    there is no cost data.
+    there is no cost data or no month is complete yet, and then no snapshot is kept (one would be as of a month that
+    is not complete).
 
     Idempotent: the same data, horizon and decline give the same result, and then nothing is written (not even the
     time it was generated). Snapshots of later months, whose data no longer exists, are removed. Each change is one

@@ -188,3 +188,18 @@ def test_the_json_shape_cut_to_fewer_months(portfolio_costs):
     assert all(len(amounts) == 3 for amounts in output["initiatives"].values())
     assert len(output["jevons"]["total"]) == 3 and output["jevons"]["price_decline_pct"] == 60.0
     assert "history" not in output
+
+
+def test_with_only_the_running_month_there_is_no_forecast_and_none_is_kept(db):
+    """A week of the current month is not a month: nothing is fitted on it, and the page says no month is complete
+    rather than projecting it ("the latest complete month") twelve times. Computing again writes nothing."""
+    spend(InitiativeFactory(), [1400.0], latest=date(2026, 12, 1))
+    today = date(2026, 12, 7)
+    assert forecast_input(today=today) is None
+    assert forecast_build(price_decline_pct=DECLINE, today=today) is None
+    CostForecast.objects.create(as_of=date(2026, 12, 1), months=12, price_decline_pct=DECLINE, payload={},
+                                generated_at=datetime(2026, 12, 2, tzinfo=UTC))
+    assert forecast_compute(price_decline_pct=DECLINE, today=today) is None
+    assert not CostForecast.objects.exists()  # a snapshot of an incomplete month is not kept
+    assert forecast_compute(price_decline_pct=DECLINE, today=today) is None
+    assert not CostForecast.objects.exists() and not forecast_events().exists()

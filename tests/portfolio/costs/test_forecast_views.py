@@ -123,3 +123,13 @@ def test_the_initiative_card_without_a_forecast(login, owner, initiative):
     spend(InitiativeFactory(), [100.0] * 6)
     compute()
     assert "no cost data of this initiative" in login(owner).get(url).content.decode()
+
+
+def test_with_only_the_running_month_the_page_and_the_dashboard_say_no_forecast_yet(login, executive, initiative):
+    spend(initiative, [1400.0], latest=date(2026, 12, 1))
+    assert forecast_compute(price_decline_pct=Decimal("60"), today=date(2026, 12, 7)) is None
+    page = login(executive).get(URL).content.decode()
+    assert "No forecast yet: it is computed after the first complete month of cost data." in page
+    assert "(the latest complete month)" not in page
+    dashboard = login(executive).get(reverse("portfolio:dashboard")).content.decode()
+    assert "No forecast yet: it is computed after the first complete month of cost data." in dashboard

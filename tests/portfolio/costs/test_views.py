@@ -658,3 +658,16 @@ def test_a_new_sources_settings_start_as_an_empty_object(login, admin_user):
     """Not the text "null", which an administrator would have to clear before typing a JSON object."""
     form = login(admin_user).get(reverse("portfolio:costsource_create")).context["form"]
     assert form["settings"].value() == "{}"
+
+
+def test_with_no_source_the_cost_pages_link_administrators_to_add_one(login, admin_user, executive):
+    add = reverse("portfolio:costsource_create")
+    for url in (reverse("portfolio:ingestion_health"), reverse("portfolio:costsource_list")):
+        content = login(admin_user).get(url).content.decode()
+        assert f'<a href="{add}" id="empty-add-source">add a source</a>' in content
+        assert "in the admin or with" not in content
+        other = login(executive).get(url).content.decode()
+        assert "No cost sources yet: an administrator adds them on the Sources page" in other and add not in other
+    health = login(admin_user).get(reverse("portfolio:ingestion_health")).content.decode()
+    assert f'id="manage-sources" href="{reverse("portfolio:costsource_list")}"' in health
+    assert reverse("admin:portfolio_costsource_changelist") not in health
