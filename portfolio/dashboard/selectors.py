@@ -33,7 +33,7 @@ from portfolio.calculations import (
 )
 from portfolio.choices import CostCategory, RunStatus, Stage
 from portfolio.costs.calculations import add_months, cents, unallocated_key_of
-from portfolio.costs.forecast import cost_forecast_latest
+from portfolio.costs.forecast import NO_COMPLETE_MONTH, cost_forecast_latest
 from portfolio.costs.selectors import (
     enabled_source_coverage,
     initiative_tco_by_period,
@@ -584,7 +584,7 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
                forecast["next_year"] if forecast else None, None, "money",
                (f"forecast as of {forecast['as_of']}; backtest error (MAPE) "
                 + (f"{forecast['backtest_mape_pct']}%" if forecast["backtest_mape_pct"] is not None else "n/a"))
-               if forecast else "no forecast computed yet", forecast["url"] if forecast else "", as_of),
+               if forecast else NO_COMPLETE_MONTH, forecast["url"] if forecast else "", as_of),
         Figure("kill_candidates", "Kill candidates", kill, None, "count", "open and acknowledged kill signals",
                signals_url, as_of),
         Figure("scale_candidates", "Scale candidates", scale, None, "count", "open and acknowledged scale signals",

@@ -313,6 +313,9 @@ def test_the_forecast_joins_the_dashboard_with_its_error(portfolio):
     from governance.services import cost_forecast_refresh
 
     assert dashboard(quarter=Q3)["forecast"] is None
+    before = {f.key: f for f in dashboard(quarter=Q3)["figures"]}["forecast_next_year"]
+    assert (before.value, before.basis) == (None, "No forecast yet: it is computed after the first complete month of "
+                                                  "cost data.")  # the page's, the API's and the CSV's words alike
     cost_forecast_refresh(today=date(2026, 10, 15))
     forecast = dashboard(quarter=Q3)["forecast"]
     assert forecast["months"][0] == "2026-10" and len(forecast["quarters"]) == 4
