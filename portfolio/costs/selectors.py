@@ -26,7 +26,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from portfolio.choices import ACTIVE_STAGES, ENDED_STAGES, CostCategory, RunStatus
@@ -468,9 +468,12 @@ def tco_period_annotations(*, initiative: str, start: str, end: str) -> dict[str
 
 def tco_months_of(month_from: date, month_to: date, *, outer: str = "pk") -> Coalesce:
     """Subquery: how many months from `month_from` to `month_to` the initiative at OuterRef(`outer`) has a TCO in (it
-    ran or had cost records): the months its business case is compared with."""
+    ran or had cost records) from the month of its start date on: the months its business case is compared with (no
+    plan applies before it started, whatever cost records were mapped to it)."""
+    started = Q(initiative__start_date__isnull=True) | Q(month__gte=TruncMonth("initiative__start_date"))
     months = (
-        InitiativeMonthlyTco.objects.filter(initiative_id=OuterRef(outer), month__gte=month_from, month__lte=month_to)
+        InitiativeMonthlyTco.objects.filter(started, initiative_id=OuterRef(outer), month__gte=month_from,
+                                            month__lte=month_to)
         .order_by().values("initiative_id").annotate(n=Count("month", distinct=True)).values("n")
     )
     return Coalesce(Subquery(months, output_field=IntegerField()), Value(0), output_field=IntegerField())
@@ -603,11 +606,13 @@ class TcoHeadline:
     periods: CostPeriods
     month: TcoFigures | None
     quarter: TcoFigures | None
-    quarter_months: int  # months of the quarter with a TCO: what its business case is compared with
+    quarter_months: int  # months of the quarter with a TCO from its start on: what its business case is compared with
 
 
-def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods) -> TcoHeadline:
-    """The headline figures of an initiative's page, in one query."""
+def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods,
+                            start_date: date | None = None) -> TcoHeadline:
+    """The headline figures of an initiative's page, in one query. `start_date`: months before its month have no
+    business case to compare with (tco_months_of)."""
     if periods.month is None or periods.quarter is None:
         return TcoHeadline(periods, None, None, 0)
     _, first, last = periods.quarter
@@ -619,7 +624,7 @@ def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods) -> TcoH
         periods,
         TcoFigures.of(by_month.get(periods.month, [])),
         TcoFigures.of([p for m in in_quarter for p in by_month[m]]),
-        len(in_quarter),
+        len([m for m in in_quarter if start_date is None or m >= start_date.replace(day=1)]),
     )
 
 
