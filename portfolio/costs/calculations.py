@@ -336,8 +336,10 @@ def unread_months(
 ) -> list[date]:
     """The ended months, from the first with data, that no source delivered and no enabled source owes, oldest
     first: nobody read them, and nothing says they were due (history backfilled into a source added later), so their
-    coverage is unknown rather than missing. None without enabled sources: nothing then says which months anybody
-    was to deliver (roll-ups loaded as they are). `months_read`: months with any cost, unallocated included."""
+    coverage is unknown rather than missing. Last month is left out while nothing of the current month is read
+    either: a monthly export arrives after its month, and the data simply stops there. None without enabled
+    sources: nothing then says which months anybody was to deliver (roll-ups loaded as they are). `months_read`:
+    months with any cost, unallocated included (the current month's too)."""
     sources = list(coverage)
     if not sources:
         return []
@@ -345,7 +347,10 @@ def unread_months(
             | {m for s in sources for m in s.delivered})
     if not read:
         return []
-    last_month = add_months(today.replace(day=1), -1)
+    this_month = today.replace(day=1)
+    last_month = add_months(this_month, -1)
+    if this_month not in read:
+        last_month = add_months(last_month, -1)
     return [m for m in month_range(min(read), last_month)
             if m not in read and not any(source.owes(m) for source in sources)]
 

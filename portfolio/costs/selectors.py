@@ -352,12 +352,13 @@ def months_with_allocated_cost(*, today: date) -> QuerySet[MonthlyCost, date]:
 
 
 def cost_months(*, today: date) -> tuple[list[date], list[date]]:
-    """The months before the current one with allocated cost (months_with_allocated_cost) and those with any cost,
-    unallocated included (months somebody read), in one query."""
-    rows = list(MonthlyCost.objects.filter(month__lt=today.replace(day=1)).order_by().values("month")
+    """The months before the current one with allocated cost (months_with_allocated_cost) and the months with any
+    cost, unallocated included, the current one too (months somebody read), in one query."""
+    this_month = today.replace(day=1)
+    rows = list(MonthlyCost.objects.filter(month__lte=this_month).order_by().values("month")
                 .annotate(allocated=Count("initiative")).values_list("month", "allocated"))
     read = sorted(month for month, _ in rows)
-    return [month for month, allocated in rows if allocated], read
+    return [month for month, allocated in rows if allocated and month < this_month], read
 
 
 def latest_complete_month_by(*, today: date, coverage: Iterable[SourceCoverage]) -> date | None:

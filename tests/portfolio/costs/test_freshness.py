@@ -182,7 +182,7 @@ def test_one_old_month_followed_by_months_nobody_delivered_is_not_complete():
     added the same day reads 2024-09. Nobody delivered 2024-10 to 2026-11 and nobody owed them: how far the data
     goes is unknown, so no month is complete (not 2024-09, two years back), and the gap is named."""
     added = date(2026, 12, 1)
-    plain = SourceCoverage("plain-costs", added, frozenset(), added)
+    plain = SourceCoverage("plain-costs", added, frozenset({added}), added)  # December read so far
     focus = SourceCoverage("qa-focus", date(2024, 9, 1), frozenset({date(2024, 9, 1)}), added)
     today = date(2026, 12, 7)
     months = [date(2024, 9, 1)]
@@ -191,11 +191,27 @@ def test_one_old_month_followed_by_months_nobody_delivered_is_not_complete():
     assert unread == month_range(date(2024, 10, 1), date(2026, 11, 1))
     assert month_span_words(unread) == "2024-10 to 2026-11"
     assert month_span_words([date(2026, 2, 1), date(2026, 5, 1), date(2026, 4, 1)]) == "2026-02, 2026-04 to 2026-05"
+    # Without December read, November may just not be exported yet: 2024-10 to 2026-10 still leave nothing complete.
+    idle = SourceCoverage("plain-costs", added, frozenset(), added)
+    assert month_span_words(unread_months(months_with_costs=months, coverage=[idle, focus], today=today)) == \
+        "2024-10 to 2026-10"
+    assert latest_complete_month(months_with_costs=months, coverage=[idle, focus], today=today) is None
     # Once the months after it are read, the latest of them is complete again.
     later = SourceCoverage("qa-focus", date(2024, 9, 1), frozenset(month_range(date(2024, 9, 1), date(2026, 11, 1))),
                            added)
     assert latest_complete_month(months_with_costs=later.delivered, coverage=[plain, later], today=today) == \
         date(2026, 11, 1)
+
+
+def test_a_backfill_up_to_the_month_before_last_waits_for_last_month_s_export():
+    """A monthly source added this month with two months of history: last month's export is not in yet and nothing of
+    this month is read, so the data simply stops there and the month before last is complete (as before)."""
+    added = date(2026, 12, 1)
+    source = SourceCoverage("contracts-csv", date(2026, 9, 1), frozenset({date(2026, 9, 1), date(2026, 10, 1)}), added)
+    months = [date(2026, 9, 1), date(2026, 10, 1)]
+    today = date(2026, 12, 7)
+    assert unread_months(months_with_costs=months, coverage=[source], today=today) == []
+    assert latest_complete_month(months_with_costs=months, coverage=[source], today=today) == date(2026, 10, 1)
 
 
 def test_the_usual_year_of_history_from_several_sources_is_unchanged():
