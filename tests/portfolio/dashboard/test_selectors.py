@@ -546,3 +546,7 @@ def test_an_ended_quarter_nothing_was_read_for_says_so_and_the_stamp_names_the_d
     assert period_label(q3, has_costs=False) == "2026-Q3 (no cost data was read for it)"
     assert no_cost_data(q3) == "no cost data was read for 2026-Q3"
     assert no_cost_data(quarter_reading(Quarter(2026, 4), today=today)) == "no cost data yet for 2026-Q4"
+    board = dashboard(quarter=Quarter(2026, 3))  # today: 2026-Q3 has ended from 7 Dec 2026 on
+    assert board["period"] == "2026-Q3 (no cost data was read for it)"
+    spend = next(f for f in board["figures"] if f.key == "spend")
+    assert spend.basis.endswith("; no cost data was read for 2026-Q3") and "to date" not in spend.basis
