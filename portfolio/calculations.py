@@ -143,16 +143,23 @@ class QuarterReading:
     quarter: Quarter
     months_read: tuple[date, ...]
     owed: tuple[date, ...] = ()  # months before the latest complete one that a source owes: holes, not complete
+    ended: bool = False  # all its months have ended (known when `of` is given today): not "to date"
 
     @classmethod
-    def of(cls, quarter: Quarter, *, latest_complete: date | None, owed: Iterable[date] = ()) -> QuarterReading:
+    def of(cls, quarter: Quarter, *, latest_complete: date | None, owed: Iterable[date] = (),
+           today: date | None = None) -> QuarterReading:
         """`owed`: months some enabled source owes (SourceCoverage.owes); those outside the quarter are ignored, and
-        those after the latest complete month are not complete anyway."""
+        those after the latest complete month are not complete anyway. `today` tells a quarter that has ended from
+        one in progress: before any month is complete, the quarter in progress is compared with nothing (not with a
+        whole quarter), and one that has ended is no longer "to date"."""
+        ended = today is not None and quarter.months[-1] < today.replace(day=1)
         if latest_complete is None:
-            return cls(quarter, tuple(quarter.months))
+            if today is not None and not ended:
+                return cls(quarter, ())
+            return cls(quarter, tuple(quarter.months), ended=ended)
         owing = set(owed)
         return cls(quarter, tuple(m for m in quarter.months if m <= latest_complete and m not in owing),
-                   tuple(m for m in quarter.months if m in owing and m < latest_complete))
+                   tuple(m for m in quarter.months if m in owing and m < latest_complete), ended)
 
     @property
     def whole(self) -> bool:
@@ -173,11 +180,14 @@ class QuarterReading:
     @property
     def period(self) -> str:
         """"2026-Q4", "2026-Q4 to date (October)", "2026-Q4 (November only)" when an earlier month is not complete,
-        or "2026-Q4 to date (no month complete yet)"."""
+        "2026-Q4 to date (no month complete yet)", or "2026-Q3 (no month complete)" for a quarter that has ended."""
         if self.whole:
             return self.quarter.name
-        if self.months_read and self.months_read != tuple(self.quarter.months[:len(self.months_read)]):
+        if (self.months_read and self.months_read != tuple(self.quarter.months[:len(self.months_read)])) or (
+                self.ended and self.months_read):
             return f"{self.quarter.name} ({_month_names(self.months_read)} only)"
+        if self.ended:
+            return f"{self.quarter.name} (no month complete)"
         return f"{self.quarter.name} to date ({_month_names(self.months_read) or 'no month complete yet'})"
 
     @property

@@ -871,13 +871,14 @@ class TcoPanel:
     figure: dict[str, Any]
     plan_label: str = "business case"  # what the quarter is compared with: approved business case, declared cost
     gpu_rows: tuple[GpuTableRow, ...] = ()  # the history's months with GPU-hours, oldest first; empty without any
+    before_start: bool = False  # the quarter ended before the initiative's start date: no plan to compare with
 
 
 def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
     """The cost panel of an initiative (its business case and approved versions loaded with it), in a constant number
     of queries. The quarter is compared with the approved business case (approved_plan)."""
     periods = cost_periods()
-    headline = initiative_tco_headline(initiative_id=initiative.pk, periods=periods)
+    headline = initiative_tco_headline(initiative_id=initiative.pk, periods=periods, start_date=initiative.start_date)
     history = initiative_tco_history(initiative_id=initiative.pk)
     approved = approved_plan(initiative)
     case_monthly = approved.tco_monthly
@@ -903,6 +904,8 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
     return TcoPanel(
         headline=headline,
         plan_last_quarter=plan,
+        before_start=bool(periods.quarter and initiative.start_date
+                          and periods.quarter[2] < initiative.start_date.replace(day=1)),
         variance_last_quarter=(variance_pct(headline.quarter.total, plan)
                                if headline.quarter is not None and plan is not None else None),
         history=history,

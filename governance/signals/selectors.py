@@ -161,6 +161,7 @@ def initiative_facts() -> list[InitiativeFacts]:
             pilot_since=pilot_since, owner_name=f"{first} {last}".strip() or username,
             owner_active=bool(owner_active), active_delegates=named.get(pk, 0) + of_owner.get(owner_id, 0),
             case_tco_monthly=tco, declared_monthly_cost=declared,
+            pilot_start_recorded=stage != Stage.PILOT or pk in starts,
         ))
     return facts
 

@@ -319,14 +319,58 @@ def source_freshness(
     return SourceFreshness(kind, missing, False, "", None)
 
 
-def latest_complete_month(
-    *, months_with_costs: Iterable[date], coverage: Iterable[SourceCoverage], today: date
-) -> date | None:
-    """The latest month before the current one that has costs and that no enabled source owes
-    (`SourceCoverage.owes`): a month some source still owes is incomplete, however much the others delivered."""
+def month_span_words(months: Iterable[date]) -> str:
+    """Months as runs of consecutive ones: "2024-10 to 2026-11, 2027-02"; "" for none."""
+    runs: list[list[date]] = []
+    for month in sorted(set(months)):
+        if runs and add_months(runs[-1][-1], 1) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{run[0]:%Y-%m}" + (f" to {run[-1]:%Y-%m}" if len(run) > 1 else "") for run in runs)
+
+
+def unread_months(
+    *, months_with_costs: Iterable[date], coverage: Iterable[SourceCoverage], today: date,
+    months_read: Iterable[date] = (),
+) -> list[date]:
+    """The ended months, from the first with data, that no source delivered and no enabled source owes, oldest
+    first: nobody read them, and nothing says they were due (history backfilled into a source added later), so their
+    coverage is unknown rather than missing. Last month is left out while nothing of the current month is read
+    either: a monthly export arrives after its month, and the data simply stops there. None without enabled
+    sources: nothing then says which months anybody was to deliver (roll-ups loaded as they are). `months_read`:
+    months with any cost, unallocated included (the current month's too)."""
     sources = list(coverage)
+    if not sources:
+        return []
+    read = ({m.replace(day=1) for m in [*months_with_costs, *months_read]}
+            | {m for s in sources for m in s.delivered})
+    if not read:
+        return []
     this_month = today.replace(day=1)
-    for month in sorted({m.replace(day=1) for m in months_with_costs}, reverse=True):
+    last_month = add_months(this_month, -1)
+    if this_month not in read:
+        last_month = add_months(last_month, -1)
+    return [m for m in month_range(min(read), last_month)
+            if m not in read and not any(source.owes(m) for source in sources)]
+
+
+def latest_complete_month(
+    *, months_with_costs: Iterable[date], coverage: Iterable[SourceCoverage], today: date,
+    months_read: Iterable[date] = (),
+) -> date | None:
+    """The latest month before the current one that has costs, that no enabled source owes
+    (`SourceCoverage.owes`: a month some source still owes is incomplete, however much the others delivered), and
+    that no later ended month goes unread (`unread_months`): one old month loaded into a new source, followed by
+    months nobody delivered, says nothing of how far the data goes, so no month is complete until those are read
+    (`months_read`: months with any cost, unallocated included)."""
+    sources = list(coverage)
+    costs = {m.replace(day=1) for m in months_with_costs}
+    this_month = today.replace(day=1)
+    unread = unread_months(months_with_costs=costs, coverage=sources, today=today, months_read=months_read)
+    for month in sorted(costs, reverse=True):
+        if unread and month < unread[-1]:
+            return None
         if month < this_month and not any(source.owes(month) for source in sources):
             return month
     return None

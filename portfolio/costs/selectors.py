@@ -26,7 +26,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from portfolio.choices import ACTIVE_STAGES, ENDED_STAGES, CostCategory, RunStatus
@@ -40,7 +40,9 @@ from portfolio.costs.calculations import (
     complete_quarter_by,
     latest_complete_month,
     month_range,
+    month_span_words,
     source_freshness,
+    unread_months,
 )
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.connectors.registry import connector_class
@@ -232,12 +234,15 @@ def spend_headline(*, today: date, coverage: Iterable[SourceCoverage] | None = N
     Complete: a month that has ended, has allocated costs, and that no enabled source owes (latest_complete_month);
     a month some sources have read and others still owe would compare a fraction with a whole month. `month` is None
     before any month is complete; `incomplete` lists the months after it up to last month (the last twelve at most),
-    each with the sources that still owe it.
+    each with the sources that still owe it; `unread` names the ended months nobody delivered and no source owes
+    ("2024-10 to 2026-11": unread_months), which keep any earlier month from being complete. `total_previous` is None
+    when nothing was read for the month before.
     """
     sources = list(coverage) if coverage is not None else enabled_source_coverage()
     this_month = today.replace(day=1)
-    complete = latest_complete_month(months_with_costs=months_with_allocated_cost(today=today), coverage=sources,
-                                     today=today)
+    allocated, read = cost_months(today=today)
+    complete = latest_complete_month(months_with_costs=allocated, coverage=sources, today=today, months_read=read)
+    unread = unread_months(months_with_costs=read, coverage=sources, today=today)
     first_incomplete = add_months(complete, 1) if complete else min((s.start for s in sources), default=this_month)
     first_incomplete = max(first_incomplete, add_months(this_month, -INCOMPLETE_MONTHS_SHOWN))
     incomplete = [
@@ -248,6 +253,7 @@ def spend_headline(*, today: date, coverage: Iterable[SourceCoverage] | None = N
         "currency": reporting_currency(), "month": None, "previous_month": None, "total": Decimal("0"),
         "total_previous": Decimal("0"), "unallocated": Decimal("0"), "share_allocated": None,
         "incomplete": [(period, owing) for period, owing in incomplete if owing],
+        "unread": month_span_words(unread),
     }
     if complete is None:
         return headline
@@ -260,9 +266,17 @@ def spend_headline(*, today: date, coverage: Iterable[SourceCoverage] | None = N
     unallocated = unallocated_spend(month=month.start)
     return headline | {
         "month": month, "previous_month": previous, "total": total,
-        "total_previous": totals.get(previous.start) or Decimal("0"), "unallocated": unallocated,
+        "total_previous": _previous_total(totals, previous.start), "unallocated": unallocated,
         "share_allocated": None if not total else (total - unallocated) / total * 100,
     }
+
+
+def _previous_total(totals: dict[date, Decimal], month: date) -> Decimal | None:
+    """The previous month's spend; None (shown "no data") when nothing at all was read for it: $0 would claim no
+    spend."""
+    if month in totals:
+        return totals[month] or Decimal("0")
+    return None
 
 
 class SourceHealth(TypedDict):
@@ -337,14 +351,29 @@ def months_with_allocated_cost(*, today: date) -> QuerySet[MonthlyCost, date]:
             .order_by().values_list("month", flat=True).distinct())
 
 
+def cost_months(*, today: date) -> tuple[list[date], list[date]]:
+    """The months before the current one with allocated cost (months_with_allocated_cost) and the months with any
+    cost, unallocated included, the current one too (months somebody read), in one query."""
+    this_month = today.replace(day=1)
+    rows = list(MonthlyCost.objects.filter(month__lte=this_month).order_by().values("month")
+                .annotate(allocated=Count("initiative")).values_list("month", "allocated"))
+    read = sorted(month for month, _ in rows)
+    return [month for month, allocated in rows if allocated and month < this_month], read
+
+
+def latest_complete_month_by(*, today: date, coverage: Iterable[SourceCoverage]) -> date | None:
+    """latest_complete_month over the roll-ups (one query)."""
+    allocated, read = cost_months(today=today)
+    return latest_complete_month(months_with_costs=allocated, coverage=coverage, today=today, months_read=read)
+
+
 def last_complete_month(*, today: date | None = None) -> date | None:
     """The latest month before the current one with allocated cost in the roll-ups that no enabled source owes
     (latest_complete_month, the dashboard's and the ingestion headline's rule): one hand-uploaded row for a month the
     other sources still owe must not make it the month that signals, initiative pages and the API read, nor may one old
     month backfilled into a new source make every later month incomplete (three queries)."""
     today = today or timezone.localdate()
-    return latest_complete_month(months_with_costs=months_with_allocated_cost(today=today),
-                                 coverage=enabled_source_coverage(), today=today)
+    return latest_complete_month_by(today=today, coverage=enabled_source_coverage())
 
 
 def owed_months(months: Iterable[date], *, coverage: Iterable[SourceCoverage] | None = None) -> list[date]:
@@ -440,9 +469,12 @@ def tco_period_annotations(*, initiative: str, start: str, end: str) -> dict[str
 
 def tco_months_of(month_from: date, month_to: date, *, outer: str = "pk") -> Coalesce:
     """Subquery: how many months from `month_from` to `month_to` the initiative at OuterRef(`outer`) has a TCO in (it
-    ran or had cost records): the months its business case is compared with."""
+    ran or had cost records) from the month of its start date on: the months its business case is compared with (no
+    plan applies before it started, whatever cost records were mapped to it)."""
+    started = Q(initiative__start_date__isnull=True) | Q(month__gte=TruncMonth("initiative__start_date"))
     months = (
-        InitiativeMonthlyTco.objects.filter(initiative_id=OuterRef(outer), month__gte=month_from, month__lte=month_to)
+        InitiativeMonthlyTco.objects.filter(started, initiative_id=OuterRef(outer), month__gte=month_from,
+                                            month__lte=month_to)
         .order_by().values("initiative_id").annotate(n=Count("month", distinct=True)).values("n")
     )
     return Coalesce(Subquery(months, output_field=IntegerField()), Value(0), output_field=IntegerField())
@@ -575,11 +607,13 @@ class TcoHeadline:
     periods: CostPeriods
     month: TcoFigures | None
     quarter: TcoFigures | None
-    quarter_months: int  # months of the quarter with a TCO: what its business case is compared with
+    quarter_months: int  # months of the quarter with a TCO from its start on: what its business case is compared with
 
 
-def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods) -> TcoHeadline:
-    """The headline figures of an initiative's page, in one query."""
+def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods,
+                            start_date: date | None = None) -> TcoHeadline:
+    """The headline figures of an initiative's page, in one query. `start_date`: months before its month have no
+    business case to compare with (tco_months_of)."""
     if periods.month is None or periods.quarter is None:
         return TcoHeadline(periods, None, None, 0)
     _, first, last = periods.quarter
@@ -591,7 +625,7 @@ def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods) -> TcoH
         periods,
         TcoFigures.of(by_month.get(periods.month, [])),
         TcoFigures.of([p for m in in_quarter for p in by_month[m]]),
-        len(in_quarter),
+        len([m for m in in_quarter if start_date is None or m >= start_date.replace(day=1)]),
     )
 
 

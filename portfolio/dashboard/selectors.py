@@ -38,8 +38,7 @@ from portfolio.costs.selectors import (
     enabled_source_coverage,
     initiative_tco_by_period,
     last_complete_quarter,
-    latest_complete_month,
-    months_with_allocated_cost,
+    latest_complete_month_by,
     owed_months,
 )
 from portfolio.dashboard import providers as registry
@@ -121,33 +120,60 @@ def quarter_reading(quarter: Quarter, *, today: date | None = None) -> QuarterRe
     complete month (last_complete_month), and none an enabled source owes (owed_months: the page's "missing")."""
     today = today or timezone.localdate()
     coverage = enabled_source_coverage()
-    latest = latest_complete_month(months_with_costs=months_with_allocated_cost(today=today), coverage=coverage,
-                                   today=today)
-    return QuarterReading.of(quarter, latest_complete=latest, owed=owed_months(quarter.months, coverage=coverage))
+    latest = latest_complete_month_by(today=today, coverage=coverage)
+    return QuarterReading.of(quarter, latest_complete=latest, owed=owed_months(quarter.months, coverage=coverage),
+                             today=today)
+
+
+def no_cost_data(reading: QuarterReading) -> str:
+    """What a quarter nothing was read for says: "yet" only while it is in progress; its months ended without
+    data are not to come."""
+    if reading.ended:
+        return f"no cost data was read for {reading.quarter.name}"
+    return f"no cost data yet for {reading.quarter.name}"
+
+
+def period_label(reading: QuarterReading, *, has_costs: bool) -> str:
+    """The quarter's period as headed on the dashboard and the board pack: a quarter that has ended without any data
+    says so, rather than "to date"."""
+    if reading.ended and not has_costs:
+        return f"{reading.quarter.name} (no cost data was read for it)"
+    return reading.period
 
 
 @dataclass(frozen=True)
 class DataStamp:
-    """Which data the figures come from, so the same data gives the same page and the same board pack."""
+    """Which data the figures come from, so the same data gives the same page and the same board pack: the last day
+    read (a month that has ended: its last day; the month in progress: its latest charge date) and the run that
+    wrote that month."""
 
     cost_data_to: date | None
     ingestion_run: int | None
+    in_progress: bool = False  # cost_data_to is in the month still in progress: it is read "so far"
 
     @property
     def text(self) -> str:
         if self.cost_data_to is None:
             return "no cost data yet"
         run = f", ingestion run {self.ingestion_run}" if self.ingestion_run else ""
+        if self.in_progress:
+            return f"cost data of {self.cost_data_to:%Y-%m} so far (to {self.cost_data_to:%Y-%m-%d}){run}"
         return f"cost data to {self.cost_data_to:%Y-%m-%d}{run}"
 
 
-def data_stamp(quarter: Quarter) -> DataStamp:
+def data_stamp(quarter: Quarter, *, today: date | None = None) -> DataStamp:
+    """The stamp of a quarter's figures: its latest month with data, to the last day read, and the latest successful
+    run of that month (not the latest run of any month: a backfill of an old month wrote none of it)."""
+    today = today or timezone.localdate()
     latest = MonthlyCost.objects.filter(month__lte=quarter.months[-1]).aggregate(m=Max("month"))["m"]
-    run = IngestionRun.objects.filter(status=RunStatus.SUCCEEDED, period__lte=quarter.months[-1]).aggregate(
-        r=Max("pk"))["r"]
     if latest is None:
-        return DataStamp(None, run)
-    return DataStamp(add_months(latest, 1) - timedelta(days=1), run)
+        return DataStamp(None, None)
+    run = (IngestionRun.objects.filter(status=RunStatus.SUCCEEDED, period=latest)
+           .order_by("-pk").values_list("pk", flat=True).first())
+    if latest < today.replace(day=1):
+        return DataStamp(add_months(latest, 1) - timedelta(days=1), run)
+    last_day = CostRecord.objects.filter(period=latest).aggregate(d=Max("charge_date"))["d"]
+    return DataStamp(min(last_day or today, today), run, in_progress=True)
 
 
 @dataclass(frozen=True)
@@ -550,7 +576,7 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
     share = None if not now.spend else (now.unallocated / now.spend * 100).quantize(Decimal("0.1"))
     share_before = None if not before.spend else (before.unallocated / before.spend * 100).quantize(Decimal("0.1"))
     running = sum(stages.get(s, 0) for s in (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION))
-    no_costs = "" if now.has_costs else f"; no cost data yet for {quarter.name}"
+    no_costs = "" if now.has_costs else f"; {no_cost_data(reading)}"
     value_read = value_read or value_reading(quarter, now)
     value_before = previous_value(value_read, now, before)
     value_basis = f"value of {now.reports} submitted value reports for {quarter.name}"
@@ -672,7 +698,7 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "quarter_complete": reading.whole,
         "months_read": [f"{m:%Y-%m}" for m in reading.months_read],
         "compared_months": [f"{m:%Y-%m}" for m in reading.compared_months],
-        "period": reading.period,
+        "period": period_label(reading, has_costs=now.has_costs),
         "compared_with": reading.compared_with,
         "comparison_note": reading.note,
         # Whether the quarter's value reports are all in, and if not how many and by when (calculations.ValueReading).
@@ -681,7 +707,7 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
                           "due_on": value_read.due_on},
         "value_note": value_read.note,
         "department": {"id": department.pk, "name": department.name} if department else None,
-        "data": data_stamp(quarter).text,
+        "data": data_stamp(quarter, today=today).text,
         "has_cost_data": now.has_costs,
         "snapshot_as_of": as_of,
         "figures": _figures(reading, now, before, stages, found, forecast, as_of, value_read),

@@ -123,3 +123,21 @@ def test_months_are_named_as_a_quarter_when_they_are_one():
     assert calculations.months_label(["2026-10", "2026-11"]) == "2026-10 – 2026-11"  # a horizon cut short
     assert calculations.months_label(["2026-10"]) == "2026-10"
     assert calculations.months_label([]) == ""
+
+
+def test_a_quarter_that_has_ended_is_not_to_date():
+    """Finding 7 of the first-week walk: 2026-Q3 has ended (it is 7 Dec 2026) and none of its months is complete: it
+    is not read "to date", as a quarter in progress is. Before any month is complete, the quarter in progress is
+    compared with nothing rather than with a whole quarter."""
+    of = calculations.QuarterReading.of
+    today = date(2026, 12, 7)
+    q3, q4 = calculations.Quarter(2026, 3), calculations.Quarter(2026, 4)
+    ended = of(q3, latest_complete=date(2024, 9, 1), today=today)
+    assert ended.ended and ended.months_read == () and ended.compared_with is None
+    assert ended.period == "2026-Q3 (no month complete)"
+    assert of(q3, latest_complete=date(2026, 8, 1), today=today).period == "2026-Q3 (July and August only)"
+    assert of(q4, latest_complete=date(2026, 9, 1), today=today).period == "2026-Q4 to date (no month complete yet)"
+    in_progress = of(q4, latest_complete=None, today=today)
+    assert (in_progress.months_read, in_progress.compared_with) == ((), None)
+    assert in_progress.period == "2026-Q4 to date (no month complete yet)"
+    assert of(q3, latest_complete=None, today=today).whole  # nothing says how far the data goes

@@ -3,13 +3,14 @@ lists' figures agree with the initiative page's."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from portfolio import selectors
-from portfolio.costs.selectors import CostPeriods, cost_periods
-from portfolio.models import Initiative
+from portfolio.costs.selectors import CostPeriods, cost_periods, initiative_tco_headline
+from portfolio.models import Department, Initiative, InitiativeMonthlyTco
 from tests.factories import BusinessCaseFactory, InitiativeFactory
 from tests.portfolio.tco_example import build_example
 
@@ -49,3 +50,28 @@ def test_without_cost_data_the_figures_are_empty_not_zero():
     InitiativeFactory()
     row = Initiative.objects.annotate(**selectors.initiative_cost_annotations(CostPeriods(None, None))).get()
     assert (row.cost_last_month, row.cost_last_quarter, row.cost_variance_pct) == (None, None, None)
+
+
+def test_no_plan_applies_to_the_months_before_an_initiative_started():
+    """Finding 12 of the first-week walk: cost records of 2024-09 mapped to an initiative that started on 2025-01-15
+    are its cost, but no declared cost or business case applies before its start: the plan for 2024-Q3 is $0 and the
+    variance "—" (not -100.0% of a $2,700 plan), on its page, in the lists and in its department's row."""
+    started = InitiativeFactory(declared_monthly_cost=D("900"), start_date=date(2025, 1, 15))
+    InitiativeMonthlyTco.objects.create(initiative=started, month=date(2024, 9, 1), category="other",
+                                        amount=D("-0.15"), actual=True)
+    InitiativeMonthlyTco.objects.create(initiative=started, month=date(2025, 1, 1), category="other",
+                                        amount=D("950"), actual=True)
+    before = CostPeriods(date(2024, 9, 1), ("2024-Q3", date(2024, 7, 1), date(2024, 9, 1)))
+    row = Initiative.objects.annotate(**selectors.initiative_cost_annotations(before)).get(pk=started.pk)
+    assert (D(row.cost_last_quarter), D(row.plan_last_quarter), row.cost_variance_pct) == (D("-0.15"), 0, None)
+    assert initiative_tco_headline(initiative_id=started.pk, periods=before,
+                                   start_date=started.start_date).quarter_months == 0
+    department = Department.objects.annotate(**selectors._group_cost_annotations("department", before)).get(
+        pk=started.department_id)
+    assert (D(department.plan_last_quarter), department.cost_variance_pct) == (0, None)
+    # The month it started in is compared with its plan, as before.
+    january = CostPeriods(date(2025, 1, 1), ("2025-Q1", date(2025, 1, 1), date(2025, 3, 1)))
+    row = Initiative.objects.annotate(**selectors.initiative_cost_annotations(january)).get(pk=started.pk)
+    assert (D(row.plan_last_quarter), D(str(round(row.cost_variance_pct, 1)))) == (D("900"), D("5.6"))
+    assert initiative_tco_headline(initiative_id=started.pk, periods=january,
+                                   start_date=started.start_date).quarter_months == 1

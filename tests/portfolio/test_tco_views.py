@@ -363,3 +363,16 @@ def test_demo_company_shows_actual_cost_everywhere(demo, client):
     centers = client.get(COST_CENTERS_URL, {"sort": "-cost_last_quarter"})
     assert client.get(rows(centers)[0].get_absolute_url()).status_code == 200
     assert Initiative.objects.count() > 100
+
+
+def test_initiative_page_has_no_plan_for_a_quarter_before_its_start(login, reviewer):
+    """Finding 12 of the first-week walk: 2024-09 costs mapped to an initiative that started in 2025-01 show as its
+    cost, with no "-100.0% vs declared cost for 2024-Q3"."""
+    started = InitiativeFactory(declared_monthly_cost=Decimal("900"), start_date=date(2025, 1, 15))
+    MonthlyCost.objects.create(initiative=started, month=date(2024, 9, 1), category="other", amount=Decimal("-0.15"))
+    InitiativeMonthlyTco.objects.create(initiative=started, month=date(2024, 9, 1), category="other",
+                                        amount=Decimal("-0.15"), actual=True)
+    html = login(reviewer).get(started.get_absolute_url()).content.decode()
+    assert "2024-Q3 (last complete quarter)" in html
+    assert "vs declared cost: none for 2024-Q3, before its start date (2025-01-15)" in html
+    assert "-100.0%" not in html

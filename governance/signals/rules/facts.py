@@ -24,6 +24,9 @@ class InitiativeFacts:
     active_delegates: int  # delegates named on the initiative or the owner's profile, with an active account
     case_tco_monthly: Decimal | None  # the approved business case's monthly TCO (else as it stands); None without one
     declared_monthly_cost: Decimal
+    # Whether pilot_since is the pilot's own start (its start_pilot transition), not its start date standing in for
+    # it (imported as a pilot): the evidence says which.
+    pilot_start_recorded: bool = True
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,8 @@ def pilot_stale(
     initiative: InitiativeFacts, reviews: ReviewFacts, *, today: date, max_months: int
 ) -> Candidate | None:
     """A pilot older than `max_months` (since it entered pilot; an initiative imported as a pilot since its start
-    date) without evidence in a value report that it reached its minimum viable scale."""
+    date, which the evidence then says: the pilot's own start is not recorded) without evidence in a value report
+    that it reached its minimum viable scale."""
     since = initiative.pilot_since
     if initiative.stage != PILOT or since is None or reviews.scale_evidence is not None:
         return None
@@ -151,7 +152,9 @@ def pilot_stale(
         policies={"kill.pilot_max_months": str(max_months)},
         numbers=(
             _initiative_number(initiative),
-            Number("In pilot since", since.isoformat(), initiative.url),
+            Number("In pilot since" if initiative.pilot_start_recorded
+                   else "In pilot since (its start date: the pilot's own start is not recorded)",
+                   since.isoformat(), initiative.url),
             Number("Months in pilot", str(months), initiative.url),
             Number("Minimum-viable-scale evidence", "none in any submitted value report", initiative.url),
         ),

@@ -42,6 +42,7 @@ def test_a_pilot_started_when_it_entered_pilot_and_an_imported_one_on_its_start_
     initiative_transition(actor=owner, initiative=walked, transition="start_pilot")
     assert facts_of(imported).pilot_since == date(2025, 11, 2)
     assert facts_of(walked).pilot_since == timezone.localdate()  # the transition's day, not the start date
+    assert (facts_of(imported).pilot_start_recorded, facts_of(walked).pilot_start_recorded) == (False, True)
     production = InitiativeFactory(owner=owner, stage=Stage.PRODUCTION, start_date=date(2024, 1, 1))
     assert facts_of(production).pilot_since is None
 

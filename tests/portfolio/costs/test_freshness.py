@@ -17,9 +17,11 @@ from portfolio.costs.calculations import (
     SourceCoverage,
     latest_complete_month,
     month_range,
+    month_span_words,
     months_due,
     schedule_kind,
     source_freshness,
+    unread_months,
 )
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import (
@@ -175,6 +177,57 @@ def test_history_backfilled_into_a_new_source_owes_nothing_up_to_its_addition():
     assert result.missing == () and not result.stale  # nobody is told about the two years it never had to deliver
 
 
+def test_one_old_month_followed_by_months_nobody_delivered_is_not_complete():
+    """Finding 1 of the first-week walk: a CSV source added in December 2026 reads only December, a FOCUS source
+    added the same day reads 2024-09. Nobody delivered 2024-10 to 2026-11 and nobody owed them: how far the data
+    goes is unknown, so no month is complete (not 2024-09, two years back), and the gap is named."""
+    added = date(2026, 12, 1)
+    plain = SourceCoverage("plain-costs", added, frozenset({added}), added)  # December read so far
+    focus = SourceCoverage("qa-focus", date(2024, 9, 1), frozenset({date(2024, 9, 1)}), added)
+    today = date(2026, 12, 7)
+    months = [date(2024, 9, 1)]
+    assert latest_complete_month(months_with_costs=months, coverage=[plain, focus], today=today) is None
+    unread = unread_months(months_with_costs=months, coverage=[plain, focus], today=today)
+    assert unread == month_range(date(2024, 10, 1), date(2026, 11, 1))
+    assert month_span_words(unread) == "2024-10 to 2026-11"
+    assert month_span_words([date(2026, 2, 1), date(2026, 5, 1), date(2026, 4, 1)]) == "2026-02, 2026-04 to 2026-05"
+    # Without December read, November may just not be exported yet: 2024-10 to 2026-10 still leave nothing complete.
+    idle = SourceCoverage("plain-costs", added, frozenset(), added)
+    assert month_span_words(unread_months(months_with_costs=months, coverage=[idle, focus], today=today)) == \
+        "2024-10 to 2026-10"
+    assert latest_complete_month(months_with_costs=months, coverage=[idle, focus], today=today) is None
+    # Once the months after it are read, the latest of them is complete again.
+    later = SourceCoverage("qa-focus", date(2024, 9, 1), frozenset(month_range(date(2024, 9, 1), date(2026, 11, 1))),
+                           added)
+    assert latest_complete_month(months_with_costs=later.delivered, coverage=[plain, later], today=today) == \
+        date(2026, 11, 1)
+
+
+def test_a_backfill_up_to_the_month_before_last_waits_for_last_month_s_export():
+    """A monthly source added this month with two months of history: last month's export is not in yet and nothing of
+    this month is read, so the data simply stops there and the month before last is complete (as before)."""
+    added = date(2026, 12, 1)
+    source = SourceCoverage("contracts-csv", date(2026, 9, 1), frozenset({date(2026, 9, 1), date(2026, 10, 1)}), added)
+    months = [date(2026, 9, 1), date(2026, 10, 1)]
+    today = date(2026, 12, 7)
+    assert unread_months(months_with_costs=months, coverage=[source], today=today) == []
+    assert latest_complete_month(months_with_costs=months, coverage=[source], today=today) == date(2026, 10, 1)
+
+
+def test_the_usual_year_of_history_from_several_sources_is_unchanged():
+    """Twelve months from two sources and the current month in progress: last month is complete. Within the grace a
+    month that just ended and nobody read yet is owed, not unknown: the month before it stays complete."""
+    year = frozenset(month_range(date(2025, 11, 1), date(2026, 10, 1)))
+    sources = [SourceCoverage("azure", date(2025, 11, 1), year | {date(2026, 11, 1)}, date(2025, 11, 1)),
+               SourceCoverage("openai", date(2025, 11, 1), year | {date(2026, 11, 1)}, date(2025, 11, 1))]
+    months = [*year, date(2026, 11, 1)]
+    assert latest_complete_month(months_with_costs=months, coverage=sources, today=date(2026, 12, 7)) == \
+        date(2026, 11, 1)
+    early = [SourceCoverage(s.name, s.start, year, s.added) for s in sources]
+    assert latest_complete_month(months_with_costs=year, coverage=early, today=date(2026, 12, 2)) == date(2026, 10, 1)
+    assert unread_months(months_with_costs=year, coverage=early, today=date(2026, 12, 2)) == []
+
+
 def test_a_hole_in_a_sources_history_is_owed_and_so_is_every_month_after_its_last_since_it_was_added():
     patchy = SourceCoverage("aws-focus", date(2025, 10, 1),
                             frozenset({date(2025, 10, 1), date(2025, 12, 1), date(2026, 1, 1)}), date(2025, 10, 1))
@@ -259,3 +312,36 @@ def test_a_month_of_unallocated_spend_only_is_not_the_latest_complete_month(tmp_
     _read(focus, old, tmp_path, f"{old:%Y-%m}-28,,tag:project=nobody,other,-0.15,USD,,")
     assert last_complete_month() is None
     assert spend_headline(today=timezone.localdate())["month"] is None
+
+
+@pytest.mark.django_db
+def test_an_old_month_and_the_current_month_in_new_sources_make_no_month_complete(tmp_path, settings, admin_user):
+    """Finding 1: a month read two years back into a new source, and the current month into another, no longer make
+    the old month the one every page reports on; the health headline names the months nobody delivered."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    InitiativeFactory(external_id="NW-0001")
+    plain = cost_source_create(actor=admin_user, name="plain-costs", type="csv", schedule="monthly")
+    focus = cost_source_create(actor=admin_user, name="qa-focus", type="csv", schedule="monthly")
+    this_month, old = _months_ago(0), _months_ago(27)
+    _read(plain, this_month, tmp_path, f"{this_month:%Y-%m}-01,NW-0001,,maintenance,1450.00,USD,,")
+    _read(focus, old, tmp_path, f"{old:%Y-%m}-28,NW-0001,,other,-0.15,USD,,")
+    assert last_complete_month() is None
+    headline = spend_headline(today=timezone.localdate())
+    assert headline["month"] is None
+    assert headline["unread"] == f"{_months_ago(26):%Y-%m} to {_months_ago(1):%Y-%m}"
+
+
+@pytest.mark.django_db
+def test_a_previous_month_nobody_read_is_no_data_not_zero_spend(tmp_path, settings, admin_user):
+    """Finding 10: the month before the headline month has no data at all: its spend is unknown (None, shown "no
+    data for ..."), not $0.00."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    InitiativeFactory(external_id="NW-0001")
+    source = cost_source_create(actor=admin_user, name="contracts-csv", type="csv", schedule="monthly")
+    last = _months_ago(1)
+    _read(source, last, tmp_path, f"{last:%Y-%m}-15,NW-0001,,maintenance,1000.00,USD,,")
+    headline = spend_headline(today=timezone.localdate())
+    assert headline["month"].start == last
+    assert headline["total_previous"] is None
+    _read(source, _months_ago(2), tmp_path, f"{_months_ago(2):%Y-%m}-15,,tag:project=nobody,other,0,USD,,")
+    assert spend_headline(today=timezone.localdate())["total_previous"] == 0

@@ -671,3 +671,21 @@ def test_with_no_source_the_cost_pages_link_administrators_to_add_one(login, adm
     health = login(admin_user).get(reverse("portfolio:ingestion_health")).content.decode()
     assert f'id="manage-sources" href="{reverse("portfolio:costsource_list")}"' in health
     assert reverse("admin:portfolio_costsource_changelist") not in health
+
+
+def test_health_names_the_months_nobody_read_and_a_previous_month_without_data(login, reviewer, csv_source):
+    """Findings 1 and 10 of the first-week walk: an old month and the current month with nothing between make no
+    month complete, and the page names the gap; a previous month nobody read is "no data", not $0.00."""
+    initiative = InitiativeFactory()
+    MonthlyCost.objects.create(initiative=initiative, month=months_ago(27), category="other", amount=Decimal("5"))
+    MonthlyCost.objects.create(initiative=initiative, month=months_ago(0), category="other", amount=Decimal("9"))
+    html = login(reviewer).get(HEALTH_URL).content.decode()
+    assert "No month is complete yet" in html
+    assert f"No source delivered {months_ago(26):%Y-%m} to {months_ago(1):%Y-%m}" in html
+
+    MonthlyCost.objects.all().delete()
+    MonthlyCost.objects.create(initiative=initiative, month=months_ago(1), category="other", amount=Decimal("5"))
+    response = login(reviewer).get(HEALTH_URL)
+    assert response.context["headline"]["total_previous"] is None
+    html = response.content.decode()
+    assert f"no data for {months_ago(2):%Y-%m}" in html and f"AI spend in {months_ago(2):%Y-%m}" not in html

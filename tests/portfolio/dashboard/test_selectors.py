@@ -18,9 +18,13 @@ from portfolio.costs.selectors import cost_report, last_complete_month
 from portfolio.dashboard.providers import VERSION_KEY
 from portfolio.dashboard.selectors import (
     dashboard,
+    data_stamp,
     data_version,
     default_quarter,
+    no_cost_data,
+    period_label,
     quarter_not_begun,
+    quarter_reading,
     snapshot_day,
     unallocated_keys,
 )
@@ -558,3 +562,30 @@ def test_unallocated_records_with_no_key_are_one_row_so_the_rows_add_up_to_the_u
     rows = unallocated_keys(Quarter(2026, 4), months=[date(2026, 10, 1)])
     assert len(rows) == 12 and rows[-2]["no_key"] and rows[0]["value"] == "data"
     assert rows[-1]["other_keys"] and rows[-1]["amount"] == D("210.00")  # three of the twelve teams: not listed
+
+
+def test_an_ended_quarter_nothing_was_read_for_says_so_and_the_stamp_names_the_day_and_run_read(tmp_path):
+    """Findings 6 and 7 of the first-week walk (7 Dec 2026): December read so far by one source, 2024-09 by another
+    (a later run). 2026-Q3 has ended with no data: "no cost data was read for 2026-Q3", not "to date (no month
+    complete yet)". 2026-Q4's stamp is the last day read and December's run, not 2026-12-31 and the 2024-09 run."""
+    today = date(2026, 12, 7)
+    initiative = InitiativeFactory()
+    plain, focus = CostSourceFactory(name="plain-costs"), CostSourceFactory(name="qa-focus")
+    december = IngestionRunFactory(source=plain, period=date(2026, 12, 1))
+    IngestionRunFactory(source=focus, period=date(2024, 9, 1))
+    CostRecordFactory(source=plain, period=date(2026, 12, 1), charge_date=date(2026, 12, 5), initiative=initiative)
+    CostRecordFactory(source=focus, period=date(2024, 9, 1), charge_date=date(2024, 9, 28), initiative=initiative)
+    MonthlyCost.objects.create(initiative=initiative, month=date(2026, 12, 1), category="inference", amount=D("10"))
+    MonthlyCost.objects.create(initiative=initiative, month=date(2024, 9, 1), category="other", amount=D("-0.15"))
+    stamp = data_stamp(Quarter(2026, 4), today=today)
+    assert stamp.text == f"cost data of 2026-12 so far (to 2026-12-05), ingestion run {december.pk}"
+    assert data_stamp(Quarter(2024, 3), today=today).text.startswith("cost data to 2024-09-30, ingestion run ")
+    q3 = quarter_reading(Quarter(2026, 3), today=today)
+    assert q3.ended
+    assert period_label(q3, has_costs=False) == "2026-Q3 (no cost data was read for it)"
+    assert no_cost_data(q3) == "no cost data was read for 2026-Q3"
+    assert no_cost_data(quarter_reading(Quarter(2026, 4), today=today)) == "no cost data yet for 2026-Q4"
+    board = dashboard(quarter=Quarter(2026, 3))  # today: 2026-Q3 has ended from 7 Dec 2026 on
+    assert board["period"] == "2026-Q3 (no cost data was read for it)"
+    spend = next(f for f in board["figures"] if f.key == "spend")
+    assert spend.basis.endswith("; no cost data was read for 2026-Q3") and "to date" not in spend.basis

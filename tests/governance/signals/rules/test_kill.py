@@ -119,6 +119,18 @@ def test_a_pilot_older_than_the_months_without_scale_raises():
     assert found.numbers[1].value == "2026-01-15"
 
 
+def test_an_imported_pilot_s_evidence_says_its_start_date_stands_in_for_the_pilot_start():
+    """Finding 11 of the first-week walk: a pilot imported as such has no start_pilot transition; the signal stays,
+    but its evidence does not state the project's start date as the pilot's start."""
+    imported = initiative(stage="pilot", pilot_since=date(2026, 1, 10), pilot_start_recorded=False)
+    found = kill.pilot_stale(imported, reviews(), today=date(2026, 12, 7), max_months=9)
+    assert found is not None
+    assert (found.numbers[1].label, found.numbers[1].value) == (
+        "In pilot since (its start date: the pilot's own start is not recorded)", "2026-01-10")
+    assert kill.pilot_stale(PILOT, reviews(), today=date(2026, 12, 7), max_months=9).numbers[1].label == \
+        "In pilot since"
+
+
 def test_a_pilot_exactly_the_months_old_is_not_stale():
     assert kill.pilot_stale(PILOT, reviews(), today=date(2026, 10, 15), max_months=9) is None
     assert kill.pilot_stale(PILOT, reviews(), today=date(2026, 10, 14), max_months=9) is None
