@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
-from portfolio.models import CostRecord, IngestionRun, MonthlyCost, MonthlyGpuUsage
+from portfolio.models import CostRecord, CostSource, IngestionRun, MonthlyCost, MonthlyGpuUsage
 from tests import paths
 from tests.factories import InitiativeFactory
 from tests.portfolio.costs.connectors.conftest import FAST, ProviderServer, Reply, fixture_json
@@ -216,6 +216,9 @@ def test_the_initiative_page_has_no_gpu_table_without_gpu_records(tmp_path, manu
 
 def test_the_ingestion_page_lists_the_latest_months_gpu_usage(provider, opencost, training, login, reviewer):
     provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    # Added when its June export was due: a source added today holding only a month of 2025 leaves the months
+    # between unread by anyone, so no month would be complete (and no forecast computed).
+    CostSource.objects.filter(pk=opencost.pk).update(created_at=datetime(2025, 6, 1, 9, tzinfo=UTC))
     run(opencost)  # June 2025 is the latest complete month: every enabled source has delivered it
 
     response = login(reviewer).get(reverse("portfolio:ingestion_health"))
