@@ -4,6 +4,7 @@ may make, and the audit trail."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -358,12 +359,7 @@ def history_rows(entries: list[LogEntry]) -> list[HistoryRow]:
     their ids), no relations seen from the other side and no bookkeeping fields, times to the minute, who by name
     and the reason when one was given."""
     planned = [(entry, _history_fields(entry)) for entry in entries]
-    wanted: dict[type[Model], set[int]] = {}
-    for _, fields in planned:
-        for _, model_field, values in fields:
-            if _is_reference(model_field) and isinstance(values, list | tuple):
-                wanted.setdefault(model_field.related_model, set()).update(
-                    int(v) for v in values if isinstance(v, int | str) and str(v).isdigit())
+    wanted = _referenced_ids((model_field, values) for _, fields in planned for _, model_field, values in fields)
     # A many-to-many change keeps each person as their account's text (their e-mail): read back as their name, in
     # the query that reads the people named by id (one query for people however they are named).
     people = {str(o) for _, fields in planned for _, model_field, values in fields
@@ -409,6 +405,17 @@ def history_rows(entries: list[LogEntry]) -> list[HistoryRow]:
 def _is_reference(model_field: Any) -> bool:
     return (model_field is not None and model_field.concrete and (model_field.many_to_one or model_field.one_to_one)
             and model_field.related_model is not None)
+
+
+def _referenced_ids(changes: Iterable[tuple[Any, Any]]) -> dict[type[Model], set[int]]:
+    """The ids that foreign-key changes ((model field or None, values) pairs) name, by related model: what the
+    history and the audit trail read by name, one query per model."""
+    wanted: dict[type[Model], set[int]] = {}
+    for model_field, values in changes:
+        if _is_reference(model_field) and isinstance(values, list | tuple):
+            wanted.setdefault(model_field.related_model, set()).update(
+                int(v) for v in values if isinstance(v, int | str) and str(v).isdigit())
+    return wanted
 
 
 def _is_m2m(values: Any) -> bool:
@@ -561,15 +568,12 @@ def audit_reference_names(entries: Any) -> AuditNames:
     """The records the entries' foreign-key changes name by id (auditlog keeps "owner: 43 → 46"), by name: one query
     per related model for all the entries (a page of the trail, its CSV, a page of the API), so that the trail says
     who the owner became, not a key nobody without the Django admin can look up."""
-    wanted: dict[type[Model], set[int]] = {}
-    for entry in entries:
+    def changes_of(entry: LogEntry) -> Iterator[tuple[Any, Any]]:
         model = entry.content_type.model_class() if entry.content_type_id else None
         changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
-        for name, values in changes.items():
-            model_field = _reference_field(model, name) if isinstance(values, list | tuple) else None
-            if model_field is not None:
-                wanted.setdefault(model_field.related_model, set()).update(
-                    int(v) for v in values if isinstance(v, int | str) and str(v).isdigit())
+        return ((_reference_field(model, name), values) for name, values in changes.items())
+
+    wanted = _referenced_ids(pair for entry in entries for pair in changes_of(entry))
     return {related: {pk: _name(obj) for pk, obj in related._default_manager.in_bulk(ids).items()}
             for related, ids in wanted.items() if ids}
 

@@ -344,16 +344,10 @@ def currency_rates() -> QuerySet[CurrencyRate]:
 # Total cost of ownership (InitiativeMonthlyTco) ----------------------------------------------------------------------
 
 
-def months_with_allocated_cost(*, today: date) -> QuerySet[MonthlyCost, date]:
-    """The months before the current one with allocated cost in the roll-ups: a month of unallocated spend only (an
-    old export backfilled before any rule maps it) has no initiative's cost to report, so it is never complete."""
-    return (MonthlyCost.objects.filter(month__lt=today.replace(day=1), initiative__isnull=False)
-            .order_by().values_list("month", flat=True).distinct())
-
-
 def cost_months(*, today: date) -> tuple[list[date], list[date]]:
-    """The months before the current one with allocated cost (months_with_allocated_cost) and the months with any
-    cost, unallocated included, the current one too (months somebody read), in one query."""
+    """The months before the current one with allocated cost in the roll-ups (a month of unallocated spend only, an
+    old export backfilled before any rule maps it, has no initiative's cost to report, so it is never complete) and
+    the months with any cost, unallocated included, the current one too (months somebody read), in one query."""
     this_month = today.replace(day=1)
     rows = list(MonthlyCost.objects.filter(month__lte=this_month).order_by().values("month")
                 .annotate(allocated=Count("initiative")).values_list("month", "allocated"))
