@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from portfolio import selectors
 from portfolio.choices import Stage
+from portfolio.costs.selectors import CostPeriods
 from portfolio.models import Initiative
 from tests.factories import (
     AIModelFactory,
@@ -84,6 +86,16 @@ def test_department_list_annotations_do_not_multiply(reviewer):
     assert rows[department.pk].declared_monthly_cost == Decimal("400")
     assert rows[empty.pk].initiatives_count == 0
     assert rows[empty.pk].declared_monthly_cost == Decimal("0")
+
+
+def test_department_and_cost_center_lists_are_not_grouped_queries(reviewer):
+    """Counted by subqueries, not Count() over joins: a grouped query makes the database compute the cost figures'
+    subqueries once per joined row (seconds for the demo's 14 departments), and its count() keeps them all."""
+    periods = CostPeriods(month=date(2026, 9, 1), quarter=("2026-Q3", date(2026, 7, 1), date(2026, 9, 1)))
+    for listing in (selectors.department_list, selectors.cost_center_list):
+        queryset = listing(user=reviewer, periods=periods)
+        assert queryset.query.group_by is None, listing.__name__
+        assert "cost_last_quarter" in queryset.query.annotations
 
 
 def test_cost_center_list_counts_and_sums_its_initiatives(reviewer):
