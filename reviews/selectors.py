@@ -387,6 +387,8 @@ class ReportCost:
     # Any part of `amount` is the business case's estimate (also oversight or maintenance without records beside
     # recorded run cost): what the dashboard's `*` marks, so it means the same as the initiative page's.
     partly_estimated: bool = False
+    # How the figures computed from it are labelled: "actual", "estimated" (no part actual) or "partly estimated".
+    basis: str = "actual"
 
 
 def report_months(report: ValueReport) -> list[date]:
@@ -457,18 +459,21 @@ def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | No
     estimate is the declared monthly cost, and the label says so (`has_business_case`)."""
     if total is None:
         return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL,
-                          partly_estimated=True)
+                          partly_estimated=True, basis="estimated")
     if has_records:
         label = ACTUAL_COST_LABEL if not estimated else (
             f"{ACTUAL_COST_LABEL}; {format_money(estimated)} of it estimated from the business case (oversight or "
             "maintenance without records)")
-        return ReportCost(cents(total), False, label, partly_estimated=bool(cents(estimated or Decimal(0))))
+        partly = bool(cents(estimated or Decimal(0)))
+        return ReportCost(cents(total), False, label, partly_estimated=partly,
+                          basis="partly estimated" if partly else "actual")
     actual = cents(total) - cents(estimated or Decimal(0))
     estimated_label = ESTIMATED_COST_LABEL if has_business_case else DECLARED_COST_LABEL
     label = estimated_label if not actual else (
         f"{estimated_label}; {format_money(actual)} of it actual (oversight hours reported, or oversight or "
         "maintenance records)")
-    return ReportCost(cents(total), True, label, partly_estimated=True)
+    return ReportCost(cents(total), True, label, partly_estimated=True,
+                      basis="partly estimated" if actual else "estimated")
 
 
 def kpis_in_reports(*, kpi_ids: Iterable[int]) -> dict[int, list[str]]:

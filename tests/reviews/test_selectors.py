@@ -146,6 +146,19 @@ def test_a_cost_is_partly_estimated_whenever_any_part_of_it_is_the_business_case
     assert (case.amount, case.estimated, case.partly_estimated) == (D("300.00"), True, True)
 
 
+def test_a_costs_basis_names_a_mix_of_actual_and_estimated_as_partly_estimated():
+    """The report's tiles (cost per outcome, value per dollar) say "partly estimated" as the cost panel does, not
+    "actual" for recorded run cost beside estimated oversight, nor "estimated" beside reported oversight hours."""
+    def basis(**figures):
+        return selectors.cost_of(months=3, case_tco_monthly=lambda: D("100"), **figures).basis
+
+    assert basis(has_records=True, total=D("900"), estimated=D("0")) == "actual"
+    assert basis(has_records=True, total=D("900"), estimated=D("300")) == "partly estimated"
+    assert basis(has_records=False, total=D("900"), estimated=D("600")) == "partly estimated"
+    assert basis(has_records=False, total=D("900"), estimated=D("900")) == "estimated"
+    assert basis(has_records=False, total=None, estimated=None) == "estimated"
+
+
 def test_progress_by_department_splits_due_and_overdue_by_the_due_date():
     cycle = ReviewCycleFactory(due_on=date(2026, 10, 31))
     sales = DepartmentFactory(name="Sales")

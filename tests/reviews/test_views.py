@@ -260,7 +260,7 @@ def test_the_report_page_shows_each_kpis_kind_value_and_why_one_has_none(login, 
     assert f'id="kpi-value-{handle.pk}"><span class="kpi-value">$16,875.00' in html
     assert "no money value: a ratio KPI without a value per point" in html
     assert 'id="value-coverage">(2 of 3 KPIs with a money value)' in html
-    assert "value per AI dollar (value / estimated cost)" in html
+    assert 'value per AI dollar (value / <span class="cost-basis">estimated</span> cost)' in html
 
 
 def test_the_form_takes_a_stated_kpis_value_and_evidence(login, owner, report, stated_kpi):
