@@ -105,6 +105,20 @@ def _ensure_cycle_not_closed(report: ValueReport) -> None:
         raise ValidationError(f"The cycle {report.cycle} is closed.")
 
 
+def not_reopenable_reason(report: ValueReport) -> str | None:
+    """Why a submitted report is final, or None while a reviewer may reopen it: a verdict was given (it stands), its
+    cycle is closed, or its initiative ended (nobody could edit it again). value_report_reopen refuses with it; the
+    owner's page says it instead of promising a reopening."""
+    if Verdict.objects.filter(report=report).exists():
+        return "A verdict was given on this report; it can no longer be reopened."
+    if report.cycle.closed_at is not None:
+        return f"The cycle {report.cycle} is closed."
+    if report.initiative.stage in ENDED_STAGES:
+        return (f"“{report.initiative}” is {Stage(report.initiative.stage).label.lower()}: an ended initiative owes "
+                "no value report, so its report is not reopened; a reviewer gives its verdict.")
+    return None
+
+
 def not_owed_reason(report: ValueReport, today: date | None = None) -> str | None:
     """Why the draft takes no figures, evidence or submission now, or None when it does: its initiative ended (an
     ended initiative owes no value report), its cycle is closed, or its cycle does not take reports yet (it has not
@@ -738,12 +752,8 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
         raise ValidationError({"reason": message})
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError("Only a submitted report can be reopened.")
-    if Verdict.objects.filter(report=report).exists():
-        raise ValidationError("A verdict was given on this report; it can no longer be reopened.")
-    _ensure_cycle_not_closed(report)
-    if report.initiative.stage in ENDED_STAGES:
-        raise ValidationError(f"“{report.initiative}” is {Stage(report.initiative.stage).label.lower()}: an ended "
-                              "initiative owes no value report, so its report is not reopened. Give the verdict.")
+    if refused := not_reopenable_reason(report):
+        raise ValidationError(refused)
     with set_actor(actor):
         report.status = ReportStatus.DRAFT
         report.submitted_by = None

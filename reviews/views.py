@@ -198,7 +198,9 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
         not take reports yet), is read on its page, with the reason, rather than shown as a form whose save would be
         refused (services.value_report_save_draft says the same)."""
         if report.status != ReportStatus.DRAFT:
-            messages.info(self.request, "This report is submitted; a reviewer may reopen it.")
+            final = services.not_reopenable_reason(report)
+            messages.info(self.request, f"This report is submitted and final: {final[0].lower()}{final[1:]}" if final
+                          else "This report is submitted; a reviewer may reopen it.")
         elif reason := services.not_owed_reason(report):
             messages.info(self.request, reason)
         else:

@@ -372,6 +372,17 @@ def test_reviewer_reopens_on_the_page(login, reviewer, owner, submitted):
     assert Notification.objects.filter(user=owner).exists()
 
 
+def test_the_owners_edit_page_says_a_judged_report_is_final(login, reviewer, owner, submitted):
+    """It promised "a reviewer may reopen it" after the verdict too, though reopening is then refused."""
+    client = login(owner)
+    before = client.get(reverse("reviews:report_edit", args=[submitted.pk]), follow=True).content.decode()
+    assert "This report is submitted; a reviewer may reopen it." in before
+    services.verdict_give(actor=reviewer, report=submitted, decision="continue", rationale="On track.")
+    after = client.get(reverse("reviews:report_edit", args=[submitted.pk]), follow=True).content.decode()
+    assert "a reviewer may reopen it" not in after
+    assert "This report is submitted and final: a verdict was given on this report" in after
+
+
 def test_owner_cannot_reopen(login, owner, submitted):
     assert login(owner).post(reverse("reviews:report_reopen", args=[submitted.pk]), {"reason": "x"}).status_code == 403
 
