@@ -274,6 +274,25 @@ def signal_resolve(*, actor: Actor, signal: Signal, note: str = "") -> Signal:
     return _refresh(signal, locked)
 
 
+def signal_of_subject_resolve(*, actor: Actor | None, subject: str, reason: str) -> int:
+    """Resolve now, with `reason` and the deciding person, the live signal about `subject` whose cause a person's
+    decision took away (a sprawl cluster confirmed or dismissed): the run queued after the decision would resolve it
+    too, but as "condition no longer holds", which reads as if the duplication had gone. Returns how many (0 or 1)."""
+    live = list(Signal.objects.select_for_update().filter(subject=subject, status__in=LIVE_SIGNAL_STATUSES)
+                .order_by("pk"))
+    now = timezone.now()
+    for signal in live:
+        before = signal.status
+        signal.status, signal.resolved_at, signal.resolved_by, signal.resolution = (
+            SignalStatus.RESOLVED, now, actor, reason)
+        signal.save(update_fields=["status", "resolved_at", "resolved_by", "resolution", "updated_at"])
+        audit_event(signal, actor=actor, event=AuditEvent.SIGNAL_RESOLVED,
+                    changes={"status": [before, SignalStatus.RESOLVED]}, reason=reason)
+    if live:
+        data_changed()
+    return len(live)
+
+
 def signals_of_ended_initiative_resolve(*, actor: Actor | None, initiative_id: int, reason: str) -> int:
     """An initiative was killed, retired or rejected: resolve now, in the transition's transaction, its live signals
     that are about ended initiatives only, audited with `reason` ("initiative killed"), so the dashboard and board pack

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from governance.choices import AuditEvent, SprawlStatus
 from governance.models import SprawlCluster, SprawlClusterMember
+from governance.signals.rules.base import SPRAWL, subject_key
+from governance.signals.services import signal_of_subject_resolve
 from governance.sprawl.services.recompute import cluster_figures_refresh, signals_follow_sprawl
 from portfolio.models import Initiative
 from tollgate.audit import audit_event
@@ -56,6 +58,8 @@ def _cluster_decide(*, actor: Any, cluster: SprawlCluster, reason: str, status: 
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decision_reason", "decided_by", "decided_at", "updated_at"])
     audit_event(locked, actor=actor, event=event, changes={"status": [SprawlStatus.OPEN, status]}, reason=reason)
+    decided = f"cluster {_decision_text(locked)}" + (f": {reason}" if reason else "")
+    signal_of_subject_resolve(actor=actor, subject=subject_key(SPRAWL, "cluster", str(locked.pk)), reason=decided)
     signals_follow_sprawl()
     cluster.status, cluster.decision_reason = locked.status, locked.decision_reason
     cluster.decided_by, cluster.decided_at = locked.decided_by, locked.decided_at

@@ -272,10 +272,15 @@ def test_a_decision_queues_the_signals_so_a_decided_cluster_or_removed_member_le
     assert set(signal.initiatives.all()) == {a, b} and signal.status == SignalStatus.OPEN
 
     sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="Consolidate on one")
+    signal.refresh_from_db()  # resolved by the decision itself, saying so, not as "condition no longer holds"
+    assert (signal.status, signal.resolved_by) == (SignalStatus.RESOLVED, reviewer)
+    assert signal.resolution.startswith("cluster confirmed by ") and signal.resolution.endswith(": Consolidate on one")
     run = SignalRun.objects.get(status=RunStatus.PENDING)
     signal_run_execute_by_id(run_id=run.pk, send_email=False)
     signal.refresh_from_db()
-    assert signal.status == SignalStatus.RESOLVED
+    assert signal.status == SignalStatus.RESOLVED and signal.resolution.startswith("cluster confirmed by ")
+    [row] = LogEntry.objects.filter(additional_data__event=AuditEvent.SIGNAL_RESOLVED)
+    assert row.actor == reviewer and row.additional_data["reason"].startswith("cluster confirmed by ")
 
 
 def test_a_recomputation_that_changes_nothing_queues_no_signal_computation(trio):
