@@ -168,7 +168,7 @@ class TransitionView(InitiativePageMixin, PermissionRequiredMixin, View):
                 messages.success(request, f"{step.happened or step.label}: “{initiative.name}” is now in the "
                                           f"{initiative.get_stage_display()} stage.")
                 return HttpResponseRedirect(initiative.get_absolute_url())
-        return self.render_page(form)
+        return self.render_page(form, status=400)  # refused: nothing changed, as every other refused form says
 
 
 # Audit trail -------------------------------------------------------------------------------------------------------

@@ -25,28 +25,32 @@ REVIEWER_ONLY = only({REVIEWER: 200})
 AUDIT_READERS = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
 OWNER_OR_ADMIN = only({OWNER: 200, ADMIN: 200})
 SIGNAL_READERS = only({OWNER: 200, REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
+# A refused transition (an empty POST fails the guard or lacks the reason) re-shows its form with the errors: 400.
+OWNER_OR_ADMIN_REFUSED = only({OWNER: 400, ADMIN: 400})
+REVIEWER_REFUSED = only({REVIEWER: 400})
 
 ROWS: dict[str, list[Case]] = {
     "governance:queue": [Case(REVIEWER_ONLY), Case(REVIEWER_ONLY, query="_export=csv")],
     # Owners, delegates and executives never score; an empty POST re-shows the form with errors (200).
     "governance:score": [Case(REVIEWER_ONLY, obj="own_in_review"),
                          Case(REVIEWER_ONLY, method="post", obj="own_in_review")],
-    # Transition pages: GET shows the guard status; an empty POST fails the guard or the reason (200, form errors).
-    "governance:transition_submit": [Case(OWNER_OR_ADMIN, obj="own"), Case(OWNER_OR_ADMIN, method="post", obj="own")],
-    # Withdrawing an intake in review: its owner (or an admin); an empty POST lacks the reason (200, form errors).
+    # Transition pages: GET shows the guard status; an empty POST fails the guard or the reason (400, form errors).
+    "governance:transition_submit": [Case(OWNER_OR_ADMIN, obj="own"),
+                                     Case(OWNER_OR_ADMIN_REFUSED, method="post", obj="own")],
+    # Withdrawing an intake in review: its owner (or an admin); an empty POST lacks the reason (400, form errors).
     "governance:transition_withdraw": [Case(OWNER_OR_ADMIN, obj="own_in_review"),
-                                       Case(OWNER_OR_ADMIN, method="post", obj="own_in_review")],
+                                       Case(OWNER_OR_ADMIN_REFUSED, method="post", obj="own_in_review")],
     "governance:transition_request_changes": [Case(REVIEWER_ONLY, obj="own_in_review"),
-                                              Case(REVIEWER_ONLY, method="post", obj="own_in_review")],
+                                              Case(REVIEWER_REFUSED, method="post", obj="own_in_review")],
     "governance:transition_approve": [Case(REVIEWER_ONLY, obj="own_in_review"),
-                                      Case(REVIEWER_ONLY, method="post", obj="own_in_review")],
+                                      Case(REVIEWER_REFUSED, method="post", obj="own_in_review")],
     "governance:transition_reject": [Case(REVIEWER_ONLY, obj="own_in_review"),
-                                     Case(REVIEWER_ONLY, method="post", obj="own_in_review")],
+                                     Case(REVIEWER_REFUSED, method="post", obj="own_in_review")],
     "governance:transition_start_pilot": [Case(OWNER_OR_ADMIN, obj="own")],
     "governance:transition_promote": [Case(only({OWNER: 200, REVIEWER: 200, ADMIN: 200}), obj="own")],
     "governance:transition_retire": [Case(OWNER_OR_ADMIN, obj="own")],
     "governance:transition_kill": [Case(only({REVIEWER: 200, ADMIN: 200}), obj="own"),
-                                   Case(only({REVIEWER: 200, ADMIN: 200}), method="post", obj="own")],
+                                   Case(only({REVIEWER: 400, ADMIN: 400}), method="post", obj="own")],
     "governance:audit": [Case(AUDIT_READERS), Case(AUDIT_READERS, query="_export=csv"),
                          Case(AUDIT_READERS, query="event=transition&initiative=EXT&since=2020-01-01")],
     "governance:policy_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],

@@ -52,7 +52,7 @@ def test_guard_failures_are_shown_and_nothing_is_written(login, owner, initiativ
     count = LogEntry.objects.count()
     response = client.post(url, {"reason": ""})
     body = response.content.decode()
-    assert response.status_code == 200 and "Nothing was changed." in body
+    assert response.status_code == 400 and "Nothing was changed." in body
     assert "At least one KPI with a baseline and a target is needed." in body
     assert Initiative.objects.get(pk=initiative.pk).stage == Stage.PROPOSED
     assert LogEntry.objects.count() == count
@@ -61,11 +61,24 @@ def test_guard_failures_are_shown_and_nothing_is_written(login, owner, initiativ
 def test_reject_without_reason_is_a_form_error(login, reviewer, in_review):
     client = login(reviewer)
     response = client.post(reverse("governance:transition_reject", args=[in_review.pk]), {"reason": " "})
-    assert response.status_code == 200 and "Give a written reason to reject." in response.content.decode()
+    assert response.status_code == 400 and "Give a written reason to reject." in response.content.decode()
     assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
     response = client.post(reverse("governance:transition_reject", args=[in_review.pk]), {"reason": "Duplicate."})
     assert response.status_code == 302
     assert Initiative.objects.get(pk=in_review.pk).stage == Stage.REJECTED
+
+
+def test_the_disabled_buttons_note_counts_the_unmet_conditions_listed_above(client, reviewer, in_review):
+    """One condition is named beside the button; several are counted there and listed above the form (it read
+    "Not yet: <the first> (and 1 more above)")."""
+    client.force_login(reviewer)
+    page = client.get(reverse("governance:transition_approve", args=[in_review.pk])).content.decode()
+    problems = page.split('id="guard-problems"')[1].split("</ul>")[0].count("<li>")
+    if problems > 1:
+        assert f'id="transition-blocked">Not yet: {problems} conditions are not met (listed above).' in page
+    else:
+        assert 'id="transition-blocked">Not yet: Quorum not reached' in page
+    assert "more above" not in page
 
 
 def test_two_reviewers_score_and_one_approves(client, reviewer, second_reviewer, in_review, rubric):
@@ -409,7 +422,7 @@ def test_owner_withdraws_from_the_initiative_page_and_the_round_is_shown_closed(
     page = client.get(in_review.get_absolute_url()).content.decode()
     withdraw_url = reverse("governance:transition_withdraw", args=[in_review.pk])
     assert withdraw_url in page and 'id="plan-locked-reason"' in page
-    assert client.post(withdraw_url, {"reason": ""}).status_code == 200  # the reason is required
+    assert client.post(withdraw_url, {"reason": ""}).status_code == 400  # the reason is required
     response = client.post(withdraw_url, {"reason": "The expected volume was a guess."})
     assert response.status_code == 302
     page = client.get(in_review.get_absolute_url()).content.decode()
