@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import BaseModelFormSet, modelformset_factory
+from django.forms.models import construct_instance
 from django.utils.text import capfirst
 from django_select2.forms import Select2MultipleWidget, Select2Widget
 
@@ -353,7 +354,22 @@ class PersonForm(forms.Form):
                                                                                          "username")
 
 
-class DepartmentForm(forms.ModelForm):
+class ServiceCheckedModelForm(forms.ModelForm):
+    """A reference record's form whose uniqueness and database constraints are left to its service, which names the
+    field and the record a key clashes with ("The vendor “OpenAI” already exists ..."); Django's own check would
+    answer first with the constraint's form-wide sentence and the service's message would never show."""
+
+    # ModelForm's own _post_clean, but without the constraints; the stubs do not declare its private helpers.
+    def _post_clean(self) -> None:
+        exclude = self._get_validation_exclusions()  # type: ignore[attr-defined]
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            self._update_errors(error)  # type: ignore[attr-defined]
+
+
+class DepartmentForm(ServiceCheckedModelForm):
     """A department as administrators add or edit it; saved by department_save."""
 
     head = PersonChoiceField(queryset=_people(), required=False,
@@ -365,11 +381,8 @@ class DepartmentForm(forms.ModelForm):
         help_texts = {"name": "As people call it, e.g. 'Customer Service'.",
                       "code": "A short identifier for imports and the API: letters, digits and hyphens, e.g. cs."}
 
-    def validate_unique(self) -> None:
-        """Left to the service, which names the record a key clashes with."""
 
-
-class CostCenterForm(forms.ModelForm):
+class CostCenterForm(ServiceCheckedModelForm):
     """A cost center as administrators add or edit it; saved by cost_center_save."""
 
     budget_owner = PersonChoiceField(queryset=_people(), required=False,
@@ -385,11 +398,8 @@ class CostCenterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.order_by("name")
 
-    def validate_unique(self) -> None:
-        """Left to the service, which names the record a key clashes with."""
 
-
-class VendorForm(forms.ModelForm):
+class VendorForm(ServiceCheckedModelForm):
     """A vendor as administrators add or edit it; saved by vendor_save."""
 
     # A website typed without a scheme is taken as https, as in the Django admin.
@@ -400,9 +410,6 @@ class VendorForm(forms.ModelForm):
         model = Vendor
         fields = ("name", "website")
         help_texts = {"name": "As the company is known, e.g. 'OpenAI'. Unique whatever its letter case."}
-
-    def validate_unique(self) -> None:
-        """Left to the service, which names the record a key clashes with."""
 
 
 class VendorChoiceField(forms.ModelChoiceField):
@@ -415,7 +422,7 @@ class SubstituteChoiceField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.provider.name} ({obj.get_tier_display()})"
 
 
-class AIModelForm(forms.ModelForm):
+class AIModelForm(ServiceCheckedModelForm):
     """A catalogue entry as administrators add or edit it; saved by ai_model_save (which checks the substitute's
     tier against the tier given)."""
 
@@ -448,12 +455,6 @@ class AIModelForm(forms.ModelForm):
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         cast(forms.ModelChoiceField, self.fields["substitute"]).queryset = others
-
-    def validate_unique(self) -> None:
-        """Left to the service, which names the record a key clashes with."""
-
-    def _post_clean(self) -> None:
-        """The model's own checks (a substitute of a lower tier) are the service's, so each error is said once."""
 
 
 class InitiativeChoiceField(forms.ModelChoiceField):
