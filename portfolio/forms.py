@@ -468,7 +468,8 @@ class LicencePoolForm(forms.ModelForm):
 
     vendor = VendorChoiceField(queryset=Vendor.objects.order_by("name"), help_text="Who sells the seats.")
     initiative = InitiativeChoiceField(
-        queryset=Initiative.objects.order_by("external_id"), required=False, empty_label="— no initiative —",
+        # No empty_label: the searchable select's own blank option (cleared with its ×) is "no initiative".
+        queryset=Initiative.objects.order_by("external_id"), required=False, empty_label=None,
         widget=SearchableSelect(attrs=searchable_attrs("— no initiative —")),
         help_text="The initiative the seats serve: seats × price is its licence cost each month. Without one, the "
                   "pool is nobody's cost.")

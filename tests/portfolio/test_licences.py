@@ -11,6 +11,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -481,3 +483,19 @@ def test_the_delete_preview_charges_each_month_its_own_terms(admin_user, bought,
 
     assert [(c.month, c.seats_purchased, c.cost) for c in charges] == [
         (FIRST, 100, Decimal("1000.00")), (LAST, 100, Decimal("1000.00")), (THIS, 150, None)]
+
+
+def test_the_pool_pages_read_in_constant_queries_whatever_the_history(login, admin_user, bought, initiative):
+    client = login(admin_user)
+    urls = [reverse(name, args=[bought.pk]) for name in ("portfolio:licencepool_edit", "portfolio:licencepool_delete")]
+    client.get(urls[0])  # the caller's roles are read once, then remembered
+    with CaptureQueriesContext(connection) as few:
+        for url in urls:
+            assert client.get(url).status_code == 200
+    save(bought, admin_user, seats_purchased=120, initiative=InitiativeFactory(), effective_from=LAST)
+    save(bought, admin_user, seats_purchased=140, initiative=InitiativeFactory())
+    assert len(terms_of(bought)) == 3
+    with CaptureQueriesContext(connection) as more:
+        for url in urls:
+            assert client.get(url).status_code == 200
+    assert len(more) == len(few)

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portfolio.choices import ModelTier
@@ -273,3 +275,20 @@ def test_the_api_writes_vendors_and_models_through_the_services_audited(api_clie
     assert response.status_code == 200 and response.json()["tier"] == "frontier"
     assert LogEntry.objects.get_for_object(model).filter(additional_data__event="ai_model_substitute_set",
                                                          actor=admin_user).exists()
+
+
+def test_the_catalogue_forms_read_in_constant_queries(login, admin_user):
+    model = AIModelFactory(tier=ModelTier.FRONTIER)
+    client = login(admin_user)
+    urls = [reverse("portfolio:vendor_create"), reverse("portfolio:vendor_edit", args=[model.provider.pk]),
+            reverse("portfolio:aimodel_create"), reverse("portfolio:aimodel_edit", args=[model.pk])]
+    client.get(urls[0])  # the caller's roles are read once, then remembered
+    with CaptureQueriesContext(connection) as few:
+        for url in urls:
+            assert client.get(url).status_code == 200
+    for n in range(5):  # more models, each of its own provider: the substitute list names them all
+        AIModelFactory(name=f"small-{n}", tier=ModelTier.SMALL)
+    with CaptureQueriesContext(connection) as more:
+        for url in urls:
+            assert client.get(url).status_code == 200
+    assert len(more) == len(few)
