@@ -69,7 +69,13 @@ from portfolio.services.people import (
     profile_update,
     self_lockout_errors,
 )
-from portfolio.services.reference import CASE_UNIQUE, case_duplicate_errors
+from portfolio.services.reference import (
+    AI_MODEL_FIELDS,
+    CASE_UNIQUE,
+    ai_model_save,
+    case_duplicate_errors,
+    vendor_save,
+)
 from portfolio.services.tokens import api_token_issue, api_token_revoke, default_lifetime, lifetime_choices
 from tollgate.formatting import format_unit_price
 from tollgate.roles import Role
@@ -426,17 +432,33 @@ class ProfileAdmin(ServiceAdmin):
 
 
 @admin.register(models.Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ServiceAdmin):
+    """Through vendor_save, like the Vendors page and the API."""
+
     form = CaseUniqueForm
     list_display = ["name", "website"]
     search_fields = ["name"]
     # A website typed without a scheme is taken as https (Django 6's default, said here rather than by the
     # deprecated transitional setting).
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
+    service_fields = ("name", "website")
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return vendor_save(actor=request_actor(request), **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        return vendor_save(actor=request_actor(request), vendor=obj, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        # Deleting has nothing to recompute: the database refuses a vendor still in use (PROTECT) and auditlog records
+        # the deletion under the administrator, as the Django admin always did.
+        obj.delete()
 
 
 @admin.register(models.AIModel)
-class AIModelAdmin(admin.ModelAdmin):
+class AIModelAdmin(ServiceAdmin):
+    """Through ai_model_save, like the Models page and the API (a new substitute audited under its own event)."""
+
     form = CaseUniqueForm
     list_display = ["name", "provider", "tier", "input_price_per_mtok", "output_price_per_mtok", "open_weights",
                     "context_window", "substitute"]
@@ -444,6 +466,16 @@ class AIModelAdmin(admin.ModelAdmin):
     search_fields = ["name", "provider__name"]
     autocomplete_fields = ["provider", "substitute"]
     list_select_related = ["provider", "substitute"]
+    service_fields = AI_MODEL_FIELDS
+
+    def service_create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return ai_model_save(actor=request_actor(request), **values)
+
+    def service_update(self, request: HttpRequest, obj: Any, values: dict[str, Any]) -> Model:
+        return ai_model_save(actor=request_actor(request), model=obj, **values)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        obj.delete()  # nothing to recompute; auditlog records it under the administrator
 
 
 class BusinessCaseInline(ReadOnlyInline):

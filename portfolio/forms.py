@@ -13,14 +13,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import BaseModelFormSet, modelformset_factory
+from django.forms.models import construct_instance
 from django.utils.text import capfirst
 from django_select2.forms import Select2MultipleWidget, Select2Widget
 
 from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
-from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
+from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import handover_candidates
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
+from portfolio.services.licences import POOL_FIELDS as LICENCE_POOL_FIELDS
+from portfolio.services.reference import AI_MODEL_FIELDS
 from tollgate.formatting import money_label
 from tollgate.roles import Role, is_admin, may
 
@@ -351,7 +354,22 @@ class PersonForm(forms.Form):
                                                                                          "username")
 
 
-class DepartmentForm(forms.ModelForm):
+class ServiceCheckedModelForm(forms.ModelForm):
+    """A reference record's form whose uniqueness and database constraints are left to its service, which names the
+    field and the record a key clashes with ("The vendor “OpenAI” already exists ..."); Django's own check would
+    answer first with the constraint's form-wide sentence and the service's message would never show."""
+
+    # ModelForm's own _post_clean, but without the constraints; the stubs do not declare its private helpers.
+    def _post_clean(self) -> None:
+        exclude = self._get_validation_exclusions()  # type: ignore[attr-defined]
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            self._update_errors(error)  # type: ignore[attr-defined]
+
+
+class DepartmentForm(ServiceCheckedModelForm):
     """A department as administrators add or edit it; saved by department_save."""
 
     head = PersonChoiceField(queryset=_people(), required=False,
@@ -363,11 +381,8 @@ class DepartmentForm(forms.ModelForm):
         help_texts = {"name": "As people call it, e.g. 'Customer Service'.",
                       "code": "A short identifier for imports and the API: letters, digits and hyphens, e.g. cs."}
 
-    def validate_unique(self) -> None:
-        """Left to the service, which names the record a key clashes with."""
 
-
-class CostCenterForm(forms.ModelForm):
+class CostCenterForm(ServiceCheckedModelForm):
     """A cost center as administrators add or edit it; saved by cost_center_save."""
 
     budget_owner = PersonChoiceField(queryset=_people(), required=False,
@@ -383,5 +398,101 @@ class CostCenterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.order_by("name")
 
-    def validate_unique(self) -> None:
-        """Left to the service, which names the record a key clashes with."""
+
+class VendorForm(ServiceCheckedModelForm):
+    """A vendor as administrators add or edit it; saved by vendor_save."""
+
+    # A website typed without a scheme is taken as https, as in the Django admin.
+    website = forms.URLField(required=False, max_length=200, assume_scheme="https",
+                             help_text="Optional, e.g. https://openai.com; typed without https:// it is added.")
+
+    class Meta:
+        model = Vendor
+        fields = ("name", "website")
+        help_texts = {"name": "As the company is known, e.g. 'OpenAI'. Unique whatever its letter case."}
+
+
+class VendorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Vendor) -> str:
+        return obj.name
+
+
+class SubstituteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: AIModel) -> str:
+        return f"{obj.name} · {obj.provider.name} ({obj.get_tier_display()})"
+
+
+class AIModelForm(ServiceCheckedModelForm):
+    """A catalogue entry as administrators add or edit it; saved by ai_model_save (which checks the substitute's
+    tier against the tier given)."""
+
+    provider = VendorChoiceField(queryset=Vendor.objects.order_by("name"),
+                                 help_text="The vendor that serves the model; add it on the Vendors page first.")
+    substitute = SubstituteChoiceField(
+        queryset=AIModel.objects.none(), required=False, empty_label="— none —",
+        label="Acceptable cheaper substitute",
+        help_text="A cheaper text model of a lower tier that can do this model's work; usage of this model then "
+                  "becomes a right-sizing candidate.")
+
+    class Meta:
+        model = AIModel
+        fields = AI_MODEL_FIELDS
+        labels = {"input_price_per_mtok": money_label("Input price per 1M tokens"),
+                  "output_price_per_mtok": money_label("Output price per 1M tokens"),
+                  "context_window": "Context window (tokens)"}
+        help_texts = {
+            "name": "The model's name at its provider, e.g. 'gpt-4o-mini'; unique per provider whatever its case.",
+            "tier": "Its size class; right-sizing compares a model with cheaper tiers.",
+            "input_price_per_mtok": "The list price of one million input tokens; empty when unknown.",
+            "output_price_per_mtok": "The list price of one million output tokens; empty when unknown.",
+            "open_weights": "Tick when the weights are published, so it could be self-hosted.",
+            "context_window": "How many tokens it reads at once; empty when unknown.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        others = AIModel.objects.select_related("provider").order_by("provider__name", "name")
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        cast(forms.ModelChoiceField, self.fields["substitute"]).queryset = others
+
+
+class InitiativeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Initiative) -> str:
+        return f"{obj.external_id} · {obj.name}"
+
+
+class LicencePoolForm(forms.ModelForm):
+    """A licence pool as administrators buy or adjust it; saved by licence_pool_save. New seats, price or initiative
+    apply from `effective_from` on, so the months before keep the cost they had."""
+
+    vendor = VendorChoiceField(queryset=Vendor.objects.order_by("name"), help_text="Who sells the seats.")
+    initiative = InitiativeChoiceField(
+        # No empty_label: the searchable select's own blank option (cleared with its ×) is "no initiative".
+        queryset=Initiative.objects.order_by("external_id"), required=False, empty_label=None,
+        widget=SearchableSelect(attrs=searchable_attrs("— no initiative —")),
+        help_text="The initiative the seats serve: seats × price is its licence cost each month. Without one, the "
+                  "pool is nobody's cost.")
+    effective_from = forms.DateField(
+        label="Effective from (month)", input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(format="%Y-%m", attrs={"type": "month"}),
+        help_text="The month new seats, price or initiative apply from; earlier months keep their cost. Choose the "
+                  "pool's first month to correct a mistake throughout. For a new pool: the month it charges from.",
+        error_messages={"required": "Give the month the terms apply from, as YYYY-MM (e.g. 2026-03).",
+                        "invalid": "Give the month the terms apply from, as YYYY-MM (e.g. 2026-03)."})
+
+    class Meta:
+        model = LicencePool
+        fields = LICENCE_POOL_FIELDS
+        labels = {"seats_purchased": "Seats purchased",
+                  "price_per_seat_month": money_label("Price per seat per month")}
+        help_texts = {"tool": "The seat-based tool, e.g. 'GitHub Copilot Business'.",
+                      "seats_purchased": "Seats bought, whether assigned or not."}
+
+    def __init__(self, *args: Any, month: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["effective_from"].initial = month
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """cleaned_data as keyword arguments of licence_pool_save."""
+        return {name: self.cleaned_data[name] for name in (*LICENCE_POOL_FIELDS, "effective_from")}

@@ -42,6 +42,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from portfolio.calculations import licence_pool_monthly_cost
 from portfolio.choices import ENDED_STAGES, CostCategory, Stage
 from portfolio.costs.calculations import TcoFigures, variance_pct
 from portfolio.costs.selectors import (
@@ -837,6 +838,16 @@ def licence_pool_list(*, user: Viewer) -> QuerySet[LicencePool]:
         utilisation_sort=Coalesce(F("utilisation"), Value(-1.0)),  # pools without seat data below 0 % either way
     ).order_by(*ignoring_case("tool"))
     return _visible(queryset, user, "licencepool")
+
+
+def licence_pool_terms(pool: LicencePool) -> list[LicencePoolTerms]:
+    """A pool's terms history, oldest first: each row applies from its month until the next row's; `monthly_cost` is
+    what each charges per month (seats x price)."""
+    rows = list(LicencePoolTerms.objects.filter(pool=pool).select_related("initiative").order_by("effective_from"))
+    for row in rows:
+        setattr(row, "monthly_cost",  # noqa: B010 -- an attribute for the page, not a model field
+                licence_pool_monthly_cost(row.seats_purchased, row.price_per_seat_month))
+    return rows
 
 
 # The initiative page's cost panel ------------------------------------------------------------------------------------

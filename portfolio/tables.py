@@ -213,13 +213,20 @@ class VendorTable(tables.Table):
     website = tables.URLColumn()
     initiatives_count = CountColumn("Initiatives")
     models_count = CountColumn("Models")
+    edit = tables.LinkColumn("portfolio:vendor_edit", args=[tables.A("pk")], text="Edit", verbose_name="",
+                             orderable=False, exclude_from_export=True, empty_values=())
 
     class Meta:
         model = Vendor
         fields = ("name", "website")
-        sequence = ("name", "website", "initiatives_count", "models_count")
-        empty_text = ("No vendors yet (or none match the filters): importing the inventory adds them, or an "
-                      "administrator adds them in the Django admin or through the API.")
+        sequence = ("name", "website", "initiatives_count", "models_count", "edit")
+        empty_text = ("No vendors yet (or none match the filters): an administrator adds one here with “Add vendor”, "
+                      "or importing the inventory adds them.")
+
+    def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
+        if not can_edit:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit")
+        super().__init__(*args, **kwargs)
 
     order_name = ordered_ignoring_case("name")
 
@@ -234,6 +241,8 @@ class AIModelTable(tables.Table):
     context_window = tables.Column("Context window (tokens)", attrs=NUM)
     substitute = tables.Column("Acceptable substitute")
     initiatives_count = CountColumn("Initiatives")
+    edit = tables.LinkColumn("portfolio:aimodel_edit", args=[tables.A("pk")], text="Edit", verbose_name="",
+                             orderable=False, exclude_from_export=True, empty_values=())
 
     class Meta:
         model = AIModel
@@ -241,9 +250,14 @@ class AIModelTable(tables.Table):
             "provider", "name", "tier", "input_price_per_mtok", "output_price_per_mtok", "open_weights",
             "context_window",
         )
-        sequence = (*fields, "substitute", "initiatives_count")
-        empty_text = ("No models yet (or none match the filters): importing the inventory adds them, or an "
-                      "administrator adds them in the Django admin or through the API.")
+        sequence = (*fields, "substitute", "initiatives_count", "edit")
+        empty_text = ("No models yet (or none match the filters): an administrator adds one here with “Add model”, "
+                      "or importing the inventory adds them.")
+
+    def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
+        if not can_edit:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit")
+        super().__init__(*args, **kwargs)
 
     def render_context_window(self, value: int) -> str:
         return f"{value:,}"
@@ -270,14 +284,21 @@ class LicencePoolTable(tables.Table):
     utilisation = tables.Column("Utilisation", attrs=FIGURE, default="—", order_by=("utilisation_sort",))
     seats_month = tables.DateColumn(format="Y-m", verbose_name="Seat data month", default="—",
                                     attrs={"th": {"class": "wrap"}})
+    edit = tables.LinkColumn("portfolio:licencepool_edit", args=[tables.A("pk")], text="Edit", verbose_name="",
+                             orderable=False, exclude_from_export=True, empty_values=())
 
     class Meta:
         model = LicencePool
         fields = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month")
         sequence = ("tool", "vendor", "initiative", "seats_purchased", "price_per_seat_month", "monthly_cost",
-                    "seats_active", "utilisation", "seats_month")
-        empty_text = ("No licence pools yet (or none match the filters): importing the inventory adds them (its "
-                      "seats_purchased column), or an administrator adds them in the Django admin or through the API.")
+                    "seats_active", "utilisation", "seats_month", "edit")
+        empty_text = ("No licence pools yet (or none match the filters): an administrator adds one here with “Add "
+                      "licence pool”, or importing the inventory adds them (its seats_purchased column).")
+
+    def __init__(self, *args: Any, can_edit: bool = False, **kwargs: Any) -> None:
+        if not can_edit:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "edit")
+        super().__init__(*args, **kwargs)
 
     def render_seats_active(self, value: int) -> str:
         return f"{value:,}"

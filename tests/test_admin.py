@@ -341,8 +341,28 @@ def test_a_person_s_delegates_and_the_model_catalogue_edited_in_the_admin_are_fi
     data = change_form(client, url)
     data["substitute"] = [str(small.pk)]
     assert client.post(url, data).status_code == 302
+    # Through ai_model_save, as on the Models page: a substitute decision under its own event.
     entry = LogEntry.objects.get_for_object(large).get(action=LogEntry.Action.UPDATE)
-    assert entry.actor == admin_user and entry.changes_dict["substitute"] == ["None", str(small.pk)]
+    assert entry.actor == admin_user and entry.changes_dict["substitute"] == [None, "nw-small"]
+    assert entry.additional_data["event"] == "ai_model_substitute_set"
+
+
+def test_vendors_and_models_are_written_through_their_services_in_the_django_admin(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portfolio_vendor_add"), {"name": "  Northwind AI ", "website": ""})
+    assert response.status_code == 302
+    vendor = Vendor.objects.get()
+    assert vendor.name == "Northwind AI"  # stripped by vendor_save, as on the page and the API
+    assert LogEntry.objects.get_for_object(vendor).get().actor == admin_user
+    big = AIModel.objects.create(name="nw-large", provider=vendor, tier=ModelTier.FRONTIER)
+    mid = AIModel.objects.create(name="nw-mid", provider=vendor, tier=ModelTier.MID)
+    url = reverse("admin:portfolio_aimodel_change", args=[big.pk])
+    # A substitute judged against the tier given with it (ai_model_save): refused on its field, nothing written.
+    data = {**change_form(client, url), "tier": [ModelTier.MID], "substitute": [str(mid.pk)]}
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and "nw-mid:" in refused.content.decode()
+    big.refresh_from_db()
+    assert (big.tier, big.substitute) == (ModelTier.FRONTIER, None)
 
 
 def test_api_tokens_are_issued_and_revoked_through_their_services_and_never_written_down(

@@ -31,6 +31,7 @@ from portfolio.api import serializers
 from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.services.licences import POOL_FIELDS
+from portfolio.services.reference import AI_MODEL_FIELDS
 from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.conditional import ConditionalWritesMixin
 from tollgate.roles import Role, may, refusal
@@ -288,6 +289,8 @@ class CostCenterViewSet(PortfolioViewSet):
 
 
 class VendorViewSet(PortfolioViewSet):
+    """Vendors, written through vendor_save like the Vendors page."""
+
     queryset = Vendor.objects.order_by(*ignoring_case("name"))
     serializer_class = serializers.VendorSerializer
     filterset_class = filtersets.VendorFilterSet
@@ -295,8 +298,20 @@ class VendorViewSet(PortfolioViewSet):
     ordering_fields = ["name"]
     ordering_ignoring_case = ["name"]
 
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(services.vendor_save, actor=self.request.user,
+                                           **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        vendor = serializer.instance  # a PATCH names some fields; the service takes them all
+        values = {name: serializer.validated_data.get(name, getattr(vendor, name)) for name in ("name", "website")}
+        serializer.instance = call_service(services.vendor_save, actor=self.request.user, vendor=vendor, **values)
+
 
 class AIModelViewSet(PortfolioViewSet):
+    """The model catalogue, written through ai_model_save like the Models page (a new substitute is audited under
+    its own event)."""
+
     queryset = AIModel.objects.select_related("provider").order_by(*ignoring_case("provider__name", "name"))
     serializer_class = serializers.AIModelSerializer
     filterset_class = filtersets.AIModelFilterSet
@@ -304,6 +319,15 @@ class AIModelViewSet(PortfolioViewSet):
     ordering_fields = ["name", "provider__name", "tier", "input_price_per_mtok", "output_price_per_mtok",
                        "context_window"]
     ordering_ignoring_case = ["name", "provider__name"]
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = call_service(services.ai_model_save, actor=self.request.user,
+                                           **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        model = serializer.instance  # a PATCH names some fields; the service takes them all
+        values = {name: serializer.validated_data.get(name, getattr(model, name)) for name in AI_MODEL_FIELDS}
+        serializer.instance = call_service(services.ai_model_save, actor=self.request.user, model=model, **values)
 
 
 class LicencePoolViewSet(PortfolioViewSet):

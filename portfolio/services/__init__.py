@@ -17,7 +17,7 @@ from portfolio.services.inventory_import import (
     inventory_import_run,
     inventory_parse,
 )
-from portfolio.services.licences import licence_pool_delete, licence_pool_save
+from portfolio.services.licences import licence_pool_delete, licence_pool_delete_preview, licence_pool_save
 from portfolio.services.passwords import password_set, people_invite_all, person_invite
 from portfolio.services.people import (
     initiatives_hand_over,
@@ -35,12 +35,14 @@ from portfolio.services.people import (
 )
 from portfolio.services.reference import (
     ai_model_get_or_create,
+    ai_model_save,
     ai_model_substitute_set,
     cost_center_get_or_create,
     cost_center_save,
     department_get_or_create,
     department_save,
     vendor_get_or_create,
+    vendor_save,
 )
 from portfolio.services.tokens import (
     api_token_issue,
@@ -52,6 +54,7 @@ from portfolio.services.tokens import (
 
 __all__ = [
     "ai_model_get_or_create",
+    "ai_model_save",
     "ai_model_substitute_set",
     "api_token_issue",
     "api_token_obtain",
@@ -76,6 +79,7 @@ __all__ = [
     "kpi_save",
     "kpis_replace",
     "licence_pool_delete",
+    "licence_pool_delete_preview",
     "licence_pool_save",
     "initiatives_hand_over",
     "login_history_remove",
@@ -94,4 +98,5 @@ __all__ = [
     "password_set",
     "plan_edit",
     "vendor_get_or_create",
+    "vendor_save",
 ]

@@ -8,6 +8,7 @@ months that count the pool and writes one explicit audit row, in one transaction
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portfolio import calculations
 from portfolio.models import Initiative, LicencePool, LicencePoolTerms, MonthlyCost, SeatActivity, Vendor
 from portfolio.services.business_cases import ensure_not_ended, stage_now
 from tollgate.audit import audit_event
@@ -196,6 +198,35 @@ def _write_terms(pool: LicencePool, month: date, earlier: list[LicencePoolTerms]
         return
     LicencePoolTerms.objects.create(pool=pool, effective_from=month, seats_purchased=pool.seats_purchased,
                                     price_per_seat_month=pool.price_per_seat_month, initiative=pool.initiative)
+
+
+@dataclass(frozen=True)
+class PoolMonthCharge:
+    """One month a pool counts in: the initiative it charged then and what it charged (None: no initiative, so no
+    licence cost)."""
+
+    month: date
+    initiative: Initiative | None
+    seats_purchased: int
+    price_per_seat_month: Decimal
+    cost: Decimal | None
+
+
+def licence_pool_delete_preview(*, pool: LicencePool) -> list[PoolMonthCharge]:
+    """What deleting `pool` takes out of the roll-ups, month by month: the months licence_pool_delete recomputes, each
+    with the terms in effect then (before the first terms month, on the first terms, as the roll-ups count seat data).
+    Nothing is changed."""
+    history = list(LicencePoolTerms.objects.filter(pool=pool).select_related("initiative").order_by("effective_from"))
+    if not history:
+        return []
+    charges = []
+    for month in sorted(_months_counting(pool, history[0].effective_from)):
+        terms = next((row for row in reversed(history) if row.effective_from <= month), history[0])
+        cost = (calculations.licence_pool_monthly_cost(terms.seats_purchased, terms.price_per_seat_month)
+                if terms.initiative_id is not None else None)
+        charges.append(PoolMonthCharge(month, terms.initiative, terms.seats_purchased, terms.price_per_seat_month,
+                                       cost))
+    return charges
 
 
 @transaction.atomic

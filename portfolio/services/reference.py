@@ -4,6 +4,7 @@ and the rule that their names are unique whatever their letter case, which every
 from __future__ import annotations
 
 from contextlib import nullcontext
+from decimal import Decimal
 
 from auditlog.context import disable_auditlog, set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -56,12 +57,14 @@ def ensure_no_case_duplicate(record: Model) -> None:
         raise ValidationError(errors)
 
 
-def _save_reference(record: Model, *, actor: Actor | None) -> None:
-    """Validate and save a department or cost center written by a person (page, API): the case rule first, for its
-    clearer message, then the model's own; auditlog records the change under the actor. A duplicate stored by another
-    request between the check and the write is refused the same way, not a 500."""
-    ensure_no_case_duplicate(record)
-    record.full_clean()
+def _save_reference(record: Model, *, actor: Actor | None, validated: bool = False) -> None:
+    """Validate and save reference data written by a person (page, API): the case rule first, for its clearer
+    message, then the model's own (unless the caller `validated` the record already); auditlog records the change
+    under the actor. A duplicate stored by another request between the check and the write is refused the same way,
+    not a 500."""
+    if not validated:
+        ensure_no_case_duplicate(record)
+        record.full_clean()
     try:
         with transaction.atomic(), (set_actor(actor) if actor is not None else nullcontext()):
             record.save()
@@ -110,6 +113,66 @@ def cost_center_save(
     _save_reference(stored, actor=actor)
     if cost_center is not None:
         cost_center.refresh_from_db()
+    return stored
+
+
+@transaction.atomic
+def vendor_save(*, actor: Actor | None, name: str, website: str = "", vendor: Vendor | None = None) -> Vendor:
+    """Add a vendor, or change `vendor` (administrators: the Vendors page and the API); a name differing from
+    another's only in letter case is refused, naming the vendor that exists."""
+    if vendor is None:
+        if actor is not None and not may(actor, "portfolio.add_vendor"):
+            raise PermissionDenied("Only administrators add vendors.")
+        stored = Vendor()
+    else:
+        if actor is not None and not may(actor, "portfolio.change_vendor", vendor):
+            raise PermissionDenied(f"You may not change the vendor {vendor}.")
+        stored = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    stored.name, stored.website = (name or "").strip(), (website or "").strip()
+    _save_reference(stored, actor=actor)
+    if vendor is not None:
+        vendor.refresh_from_db()
+    return stored
+
+
+# What ai_model_save takes of a catalogue entry (the page's form and the API's update name the same fields).
+AI_MODEL_FIELDS = ("provider", "name", "tier", "input_price_per_mtok", "output_price_per_mtok", "open_weights",
+                   "context_window", "substitute")
+
+
+@transaction.atomic
+def ai_model_save(
+    *, actor: Actor | None, provider: Vendor, name: str, tier: str = ModelTier.OTHER,
+    input_price_per_mtok: Decimal | None = None, output_price_per_mtok: Decimal | None = None,
+    open_weights: bool = False, context_window: int | None = None, substitute: AIModel | None = None,
+    model: AIModel | None = None,
+) -> AIModel:
+    """Add a model to the catalogue, or change `model` (administrators: the Models page and the API).
+
+    The whole entry is validated at once (the case rule within the provider, prices, a substitute of a lower tier
+    than the tier given) before anything is written. A change of substitute is then written by
+    ai_model_substitute_set, so it is audited under its own event like every other substitute decision."""
+    if model is None:
+        if actor is not None and not may(actor, "portfolio.add_aimodel"):
+            raise PermissionDenied("Only administrators add models.")
+        stored = AIModel()
+    else:
+        if actor is not None and not may(actor, "portfolio.change_aimodel", model):
+            raise PermissionDenied(f"You may not change the model {model}.")
+        stored = AIModel.objects.select_for_update().get(pk=model.pk)
+    kept_substitute = stored.substitute if stored.pk else None
+    stored.provider, stored.name, stored.tier = provider, (name or "").strip(), tier
+    stored.input_price_per_mtok, stored.output_price_per_mtok = input_price_per_mtok, output_price_per_mtok
+    stored.open_weights, stored.context_window = open_weights, context_window
+    stored.substitute = substitute
+    ensure_no_case_duplicate(stored)
+    stored.full_clean()  # the substitute checked against the new tier
+    stored.substitute = kept_substitute
+    _save_reference(stored, actor=actor, validated=True)
+    if substitute != kept_substitute:
+        stored = ai_model_substitute_set(actor=actor, model=stored, substitute=substitute)
+    if model is not None:
+        model.refresh_from_db()
     return stored
 
 

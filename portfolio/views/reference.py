@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,14 +13,28 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
 from portfolio import filtersets, selectors, tables
-from portfolio.forms import CostCenterForm, DepartmentForm
-from portfolio.models import CostCenter, Department
-from portfolio.services.reference import cost_center_save, department_save
+from portfolio.forms import AIModelForm, CostCenterForm, DepartmentForm, LicencePoolForm, VendorForm
+from portfolio.models import AIModel, CostCenter, Department, LicencePool, Vendor
+from portfolio.services.licences import (
+    first_terms_month,
+    licence_pool_delete,
+    licence_pool_delete_preview,
+    licence_pool_save,
+    this_month,
+)
+from portfolio.services.reference import (
+    AI_MODEL_FIELDS,
+    ai_model_save,
+    cost_center_save,
+    department_save,
+    vendor_save,
+)
 from portfolio.views.periods import CostPeriodsMixin
 from tollgate.roles import may
 from tollgate.types import request_actor
@@ -65,6 +82,15 @@ class VendorListView(ListPageView):
     export_name = "vendors"
     title = "Vendors"
     intro = "Companies the organisation buys AI from; many vendors for one use case is a sign of sprawl."
+    template_name = "portfolio/vendor_list.html"
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_edit": may(self.request.user, "portfolio.change_vendor")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = may(self.request.user, "portfolio.add_vendor")
+        return context
 
 
 class AIModelListView(ListPageView):
@@ -75,6 +101,15 @@ class AIModelListView(ListPageView):
     export_name = "models"
     title = "Models"
     intro = "The model catalogue with list prices; a smaller or open model is often enough."
+    template_name = "portfolio/aimodel_list.html"
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_edit": may(self.request.user, "portfolio.change_aimodel")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = may(self.request.user, "portfolio.add_aimodel")
+        return context
 
 
 class LicencePoolListView(ListPageView):
@@ -85,6 +120,15 @@ class LicencePoolListView(ListPageView):
     export_name = "licences"
     title = "Licences"
     intro = "Seats bought in bulk for seat-based tools, and what they cost per month."
+    template_name = "portfolio/licencepool_list.html"
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"can_edit": may(self.request.user, "portfolio.change_licencepool")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = may(self.request.user, "portfolio.add_licencepool")
+        return context
 
 
 class ReferenceDetailView(CostPeriodsMixin, PermissionRequiredMixin, DetailView):
@@ -140,14 +184,15 @@ class CostCenterDetailView(ReferenceDetailView):
 
 
 class ReferenceFormView(PermissionRequiredMixin, View):
-    """Add or edit a department or cost center through its service (portfolio.services.reference: validation, the
-    audit row); the service's errors go on the form and nothing is written."""
+    """Add or edit reference data through its service (portfolio.services: validation, the audit row); the
+    service's errors go on the form and nothing is written."""
 
     template_name = "portfolio/reference_form.html"
     model: ClassVar[type[Model]]
     form_class: ClassVar[type[ModelForm]]
     noun = ""
     list_url = ""
+    list_title = ""  # the list page's title, when it is not the noun's plural
 
     def get_record(self) -> Any:
         if "pk" not in self.kwargs:
@@ -159,9 +204,17 @@ class ReferenceFormView(PermissionRequiredMixin, View):
     def get_permission_object(self) -> None:
         return None  # role-wide permission; an unknown id is a 404 after the role check
 
+    def record_url(self, record: Any) -> str:
+        """Where the record is shown (the breadcrumb, Cancel, and the page a save returns to)."""
+        return record.get_absolute_url()
+
+    def page_context(self, form: ModelForm) -> dict[str, Any]:
+        record = self.get_record()
+        return {"form": form, "record": record, "record_url": self.record_url(record) if record else "",
+                "noun": self.noun, "list_url": self.list_url, "list_title": self.list_title or f"{self.noun}s"}
+
     def page(self, form: ModelForm) -> HttpResponse:
-        return render(self.request, self.template_name, {
-            "form": form, "record": self.get_record(), "noun": self.noun, "list_url": self.list_url})
+        return render(self.request, self.template_name, self.page_context(form))
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         return self.page(self.form_class(instance=self.get_record()))
@@ -176,8 +229,11 @@ class ReferenceFormView(PermissionRequiredMixin, View):
         except ValidationError as exc:
             form_add_service_errors(form, exc)
             return self.page(form)
-        messages.success(request, f"{self.noun.capitalize()} {saved} saved.")
-        return HttpResponseRedirect(saved.get_absolute_url())
+        messages.success(request, self.saved_message(saved))
+        return HttpResponseRedirect(self.record_url(saved))
+
+    def saved_message(self, saved: Any) -> str:
+        return f"{self.noun[:1].upper()}{self.noun[1:]} {saved} saved."
 
     def save(self, form: ModelForm, record: Any) -> Any:
         raise NotImplementedError
@@ -220,3 +276,144 @@ class CostCenterCreateView(CostCenterFormView):
 
 class CostCenterUpdateView(CostCenterFormView):
     permission_required = "portfolio.change_costcenter"
+
+
+class CatalogueFormView(ReferenceFormView):
+    """Vendors and models have no page of their own: a save returns to the list, filtered to the record."""
+
+    list_filter = ""
+
+    def record_url(self, record: Any) -> str:
+        return f"{reverse(self.list_url)}?{urlencode({self.list_filter: str(record)})}"
+
+
+class VendorFormView(CatalogueFormView):
+    model = Vendor
+    form_class = VendorForm
+    noun = "vendor"
+    list_url = "portfolio:vendor_list"
+    list_filter = "q"
+
+    def save(self, form: ModelForm, record: Vendor | None) -> Vendor:
+        return vendor_save(actor=request_actor(self.request), vendor=record,
+                           **{name: form.cleaned_data[name] for name in ("name", "website")})
+
+
+class VendorCreateView(VendorFormView):
+    permission_required = "portfolio.add_vendor"
+
+
+class VendorUpdateView(VendorFormView):
+    permission_required = "portfolio.change_vendor"
+
+
+class AIModelFormView(CatalogueFormView):
+    model = AIModel
+    form_class = AIModelForm
+    noun = "model"
+    list_url = "portfolio:aimodel_list"
+    list_filter = "q"
+
+    def save(self, form: ModelForm, record: AIModel | None) -> AIModel:
+        return ai_model_save(actor=request_actor(self.request), model=record,
+                             **{name: form.cleaned_data[name] for name in AI_MODEL_FIELDS})
+
+
+class AIModelCreateView(AIModelFormView):
+    permission_required = "portfolio.add_aimodel"
+
+
+class AIModelUpdateView(AIModelFormView):
+    permission_required = "portfolio.change_aimodel"
+
+
+class LicencePoolFormView(CatalogueFormView):
+    """Buy or adjust a pool through licence_pool_save: the form asks from which month new terms apply (default: this
+    month, as the service's) and lists the terms history, so earlier months visibly keep their cost."""
+
+    model = LicencePool
+    form_class = LicencePoolForm
+    template_name = "portfolio/licencepool_form.html"
+    noun = "licence pool"
+    list_url = "portfolio:licencepool_list"
+    list_title = "Licences"
+    list_filter = "q"
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        record = self.get_record()
+        month = this_month() if record is None else _month_default(record)
+        return self.page(LicencePoolForm(instance=record, month=month))
+
+    def record_url(self, record: Any) -> str:
+        return f"{reverse(self.list_url)}?{urlencode({self.list_filter: record.tool})}"
+
+    def page_context(self, form: ModelForm) -> dict[str, Any]:
+        context = super().page_context(form)
+        record = self.get_record()
+        context.update(
+            terms=selectors.licence_pool_terms(record) if record is not None else [],
+            first_month=first_terms_month(record) if record is not None else None,
+            this_month=this_month(),
+            can_delete=record is not None and may(self.request.user, "portfolio.delete_licencepool", record),
+        )
+        return context
+
+    def save(self, form: ModelForm, record: LicencePool | None) -> LicencePool:
+        self.effective_month = form.cleaned_data["effective_from"].replace(day=1)
+        return licence_pool_save(actor=request_actor(self.request), pool=record,
+                                 **cast(LicencePoolForm, form).service_kwargs())
+
+    def saved_message(self, saved: Any) -> str:
+        return (f"Licence pool {saved.tool} saved: its terms apply from "
+                f"{self.effective_month:%Y-%m}; earlier months keep their cost.")
+
+
+def _month_default(pool: LicencePool) -> date:
+    """The month the edit form proposes: this month, or the pool's first one when it starts later (the service's
+    default too)."""
+    first = first_terms_month(pool)
+    now = this_month()
+    return first if first is not None and first > now else now
+
+
+class LicencePoolCreateView(LicencePoolFormView):
+    permission_required = "portfolio.add_licencepool"
+
+
+class LicencePoolUpdateView(LicencePoolFormView):
+    # Asked without the pool: administrators only on this page (an owner adjusts their pool through the API).
+    permission_required = "portfolio.change_licencepool"
+
+
+class LicencePoolDeleteView(PermissionRequiredMixin, View):
+    """Confirm, then delete a pool: the page lists the licence cost each month loses; licence_pool_delete recomputes
+    those months and audits the deletion."""
+
+    permission_required = "portfolio.delete_licencepool"
+    template_name = "portfolio/licencepool_confirm_delete.html"
+
+    def get_permission_object(self) -> None:
+        return None  # role-wide permission; an unknown id is a 404 after the role check
+
+    def page(self, pool: LicencePool, error: str = "") -> HttpResponse:
+        charges = licence_pool_delete_preview(pool=pool)
+        return render(self.request, self.template_name, {
+            "pool": pool, "charges": charges, "error": error,
+            "total": sum((charge.cost for charge in charges if charge.cost is not None), Decimal("0")),
+        })
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self.page(get_object_or_404(LicencePool.objects.select_related("vendor", "initiative"), pk=pk))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        pool = get_object_or_404(LicencePool.objects.select_related("vendor", "initiative"), pk=pk)
+        if request.POST.get("confirm") != "yes":
+            return self.page(pool, "Tick the box to confirm the deletion; nothing was deleted.")
+        try:
+            months = licence_pool_delete(actor=request_actor(request), pool=pool)
+        except ValidationError as error:
+            return self.page(pool, " ".join(error.messages))
+        recomputed = (f" The licence cost left the roll-ups of {len(months)} month{'s' if len(months) != 1 else ''} "
+                      f"({min(months):%Y-%m} to {max(months):%Y-%m})." if months else "")
+        messages.success(request, f"Licence pool {pool.tool} deleted.{recomputed}")
+        return HttpResponseRedirect(reverse("portfolio:licencepool_list"))

@@ -70,6 +70,18 @@ ROWS: dict[str, list[Case]] = {
     "portfolio:costcenter_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
     "portfolio:costcenter_edit": [Case(ADMIN_ONLY, obj="cost_center"),
                                   Case(ADMIN_ONLY, method="post", obj="cost_center")],
+    # Vendors, models and licence pools: administrators add and edit them (an owner adjusts their own pool through
+    # the API only); an empty POST re-shows the form with its errors (200). Deleting a pool: a POST without the
+    # confirmation box re-shows the page and deletes nothing.
+    "portfolio:vendor_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:vendor_edit": [Case(ADMIN_ONLY, obj="vendor"), Case(ADMIN_ONLY, method="post", obj="vendor")],
+    "portfolio:aimodel_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:aimodel_edit": [Case(ADMIN_ONLY, obj="ai_model"), Case(ADMIN_ONLY, method="post", obj="ai_model")],
+    "portfolio:licencepool_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    "portfolio:licencepool_edit": [Case(ADMIN_ONLY, obj="licence_pool"),
+                                   Case(ADMIN_ONLY, method="post", obj="licence_pool")],
+    "portfolio:licencepool_delete": [Case(ADMIN_ONLY, obj="licence_pool"),
+                                     Case(ADMIN_ONLY, method="post", obj="licence_pool")],
     "api:currencyrate-list": [Case(API_COST_READ), Case(API_ADMIN_WRITE, method="post")],
     "api:currencyrate-detail": [Case(API_COST_READ, obj="currency_rate"),
                                 Case(API_ADMIN_PATCH, method="patch", obj="currency_rate")],

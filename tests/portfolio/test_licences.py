@@ -11,13 +11,15 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.choices import CostCategory, Stage
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.models import LicencePool, LicencePoolTerms, MonthlyCost
-from portfolio.services.licences import POOL_FIELDS, licence_pool_save
+from portfolio.services.licences import POOL_FIELDS, licence_pool_delete_preview, licence_pool_save
 from tests.factories import InitiativeFactory, LicencePoolFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
@@ -378,3 +380,122 @@ def test_a_correction_reaching_months_an_ended_initiative_was_charged_is_refused
     save(bought, admin_user, seats_purchased=5, effective_from=LAST)  # the months since it moved are not Echo's
 
     assert [licences(ended, FIRST), licences(initiative, LAST)] == [Decimal("1000.00"), Decimal("50.00")]
+
+
+# The pages: administrators buy, adjust and delete pools ---------------------------------------------------------------
+
+
+def test_an_administrator_buys_a_pool_on_its_page_charged_from_the_month_given(login, admin_user, initiative):
+    client = login(admin_user)
+    listing = client.get(reverse("portfolio:licencepool_list")).content.decode()
+    assert reverse("portfolio:licencepool_create") in listing and "Add licence pool" in listing
+    form = client.get(reverse("portfolio:licencepool_create")).content.decode()
+    assert 'type="month"' in form and f'value="{THIS:%Y-%m}"' in form  # this month unless said otherwise
+
+    response = client.post(reverse("portfolio:licencepool_create"), {
+        "tool": "Copilot", "vendor": VendorFactory().pk, "seats_purchased": "40", "price_per_seat_month": "19",
+        "initiative": initiative.pk, "effective_from": f"{LAST:%Y-%m}"})
+
+    pool = LicencePool.objects.get()
+    assert response.status_code == 302 and response.url == f"{reverse('portfolio:licencepool_list')}?q=Copilot"
+    assert terms_of(pool) == [(LAST, 40, Decimal("19.0000"), initiative.pk)]
+    created = pool_events("licence_pool_created").get()
+    assert created.actor == admin_user and created.additional_data["effective_from"] == f"{LAST:%Y-%m}"
+    assert reverse("portfolio:licencepool_edit", args=[pool.pk]) in client.get(response.url).content.decode()
+
+
+def test_the_edit_page_asks_from_which_month_and_earlier_months_keep_their_cost(login, admin_user, bought,
+                                                                                 initiative):
+    client = login(admin_user)
+    url = reverse("portfolio:licencepool_edit", args=[bought.pk])
+    page = client.get(url).content.decode()
+    assert f'value="{THIS:%Y-%m}"' in page and "earlier months keep their cost" in page
+    assert 'id="terms-history"' in page and f"<td>{FIRST:%Y-%m}</td>" in page
+
+    response = client.post(url, {"tool": "Copilot", "vendor": bought.vendor.pk, "seats_purchased": "100",
+                                 "price_per_seat_month": "12", "initiative": initiative.pk,
+                                 "effective_from": f"{THIS:%Y-%m}"}, follow=True)
+
+    assert f"its terms apply from {THIS:%Y-%m}; earlier months keep their cost" in response.content.decode()
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == \
+        [Decimal("1000.00"), Decimal("1000.00"), Decimal("1200.00")]
+    assert terms_of(bought) == [(FIRST, 100, Decimal("10.0000"), initiative.pk),
+                                (THIS, 100, Decimal("12.0000"), initiative.pk)]
+    changed = pool_events("licence_pool_changed").get()
+    assert changed.actor == admin_user and changed.changes == {"price_per_seat_month": ["10", "12"]}
+    page = client.get(url).content.decode()
+    assert f"<td>{FIRST:%Y-%m}</td>" in page and f"<td>{THIS:%Y-%m}</td>" in page  # the history lists both
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"seats_purchased": "-5"}, "seats_purchased", "greater than or equal to 0"),
+    ({"price_per_seat_month": "abc"}, "price_per_seat_month", "Enter a number."),
+    ({"vendor": ""}, "vendor", "This field is required."),
+    ({"effective_from": "March"}, "effective_from", "as YYYY-MM"),
+    ({"effective_from": f"{shift(THIS, 1):%Y-%m}"}, "effective_from", "is after the current month"),
+    ({"effective_from": f"{shift(FIRST, -1):%Y-%m}"}, "effective_from", "is before the pool's first month"),
+])
+def test_a_bad_value_is_refused_on_its_field_and_nothing_is_written(login, admin_user, bought, initiative, change,
+                                                                     field, message):
+    body = {"tool": "Copilot", "vendor": bought.vendor.pk, "seats_purchased": "150", "price_per_seat_month": "10",
+            "initiative": initiative.pk, "effective_from": f"{LAST:%Y-%m}", **change}
+
+    response = login(admin_user).post(reverse("portfolio:licencepool_edit", args=[bought.pk]), body)
+
+    assert response.status_code == 200 and "Nothing was saved" in response.content.decode()
+    assert message in " ".join(response.context["form"].errors[field])
+    assert terms_of(bought) == [(FIRST, 100, Decimal("10.0000"), initiative.pk)]
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == [Decimal("1000.00")] * 3
+    assert not pool_events("licence_pool_changed").exists()
+
+
+def test_deleting_a_pool_asks_first_saying_what_spend_goes_away(login, admin_user, bought, initiative):
+    client = login(admin_user)
+    url = reverse("portfolio:licencepool_delete", args=[bought.pk])
+    edit = client.get(reverse("portfolio:licencepool_edit", args=[bought.pk])).content.decode()
+    assert url in edit
+
+    page = client.get(url).content.decode()
+    assert "3,000.00" in page and "over 3 months" in page
+    assert all(f"<td>{month:%Y-%m}</td>" in page for month in (FIRST, LAST, THIS))
+    unconfirmed = client.post(url, {})
+    assert unconfirmed.status_code == 200 and "Tick the box to confirm" in unconfirmed.content.decode()
+    assert LicencePool.objects.filter(pk=bought.pk).exists() and not pool_events("licence_pool_deleted").exists()
+
+    response = client.post(url, {"confirm": "yes"}, follow=True)
+
+    assert f"The licence cost left the roll-ups of 3 months ({FIRST:%Y-%m} to {THIS:%Y-%m})" in \
+        response.content.decode()
+    assert not LicencePool.objects.filter(pk=bought.pk).exists()
+    assert [licences(initiative, month) for month in (FIRST, LAST, THIS)] == [None] * 3
+    deleted = pool_events("licence_pool_deleted").get()
+    assert deleted.actor == admin_user
+    assert deleted.additional_data["months_recomputed"] == [f"{m:%Y-%m}" for m in (FIRST, LAST, THIS)]
+
+
+def test_the_delete_preview_charges_each_month_its_own_terms(admin_user, bought, initiative):
+    save(bought, admin_user, seats_purchased=150)  # from this month
+    save(bought, admin_user, initiative=None, effective_from=THIS)  # and serving nobody from this month
+    LicencePoolFactory(initiative=InitiativeFactory())  # another initiative's cost keeps this month rolled up
+    rollups_recompute(months=[THIS])
+
+    charges = licence_pool_delete_preview(pool=bought)
+
+    assert [(c.month, c.seats_purchased, c.cost) for c in charges] == [
+        (FIRST, 100, Decimal("1000.00")), (LAST, 100, Decimal("1000.00")), (THIS, 150, None)]
+
+
+def test_the_pool_pages_read_in_constant_queries_whatever_the_history(login, admin_user, bought, initiative):
+    client = login(admin_user)
+    urls = [reverse(name, args=[bought.pk]) for name in ("portfolio:licencepool_edit", "portfolio:licencepool_delete")]
+    client.get(urls[0])  # the caller's roles are read once, then remembered
+    with CaptureQueriesContext(connection) as few:
+        for url in urls:
+            assert client.get(url).status_code == 200
+    save(bought, admin_user, seats_purchased=120, initiative=InitiativeFactory(), effective_from=LAST)
+    save(bought, admin_user, seats_purchased=140, initiative=InitiativeFactory())
+    assert len(terms_of(bought)) == 3
+    with CaptureQueriesContext(connection) as more:
+        for url in urls:
+            assert client.get(url).status_code == 200
+    assert len(more) == len(few)
