@@ -248,7 +248,7 @@ class KPIForm(forms.ModelForm):
         labels = {"value_per_unit": money_label("Value per unit / per point")}
         error_messages = {"baseline": KPI_FIGURE_MESSAGES, "target": KPI_FIGURE_MESSAGES}
         help_texts = {
-            "unit": "e.g. minutes per e-mail, %, tickets",
+            "unit": "e.g. minutes per e-mail, %, tickets. A KPI in % (or percent) stays between 0 and 100.",
             "kind": "Count: tickets deflected. Per outcome: minutes per e-mail, valued on each report's outcomes. "
                     "Ratio or score: %, CSAT, NPS. Stated: the owner states the value with evidence in each report.",
             "value_per_unit": "Count: the value of one unit (e.g. per ticket deflected). Per outcome: the value of one "
