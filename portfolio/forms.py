@@ -372,6 +372,11 @@ class CostCenterForm(forms.ModelForm):
 
     budget_owner = PersonChoiceField(queryset=_people(), required=False,
                                      help_text="Who answers for the cost center's budget.")
+    move_initiatives = forms.BooleanField(
+        label="Move its initiatives too", required=False,
+        help_text="When the department changes: the initiatives billed to this cost center move to the new "
+                  "department with it (each change recorded on the initiative). Without it, such a move is refused.",
+    )
 
     class Meta:
         model = CostCenter
@@ -382,6 +387,8 @@ class CostCenterForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.order_by("name")
+        if self.instance.pk is None:
+            del self.fields["move_initiatives"]  # a new cost center has no initiatives to move
 
     def validate_unique(self) -> None:
         """Left to the service, which names the record a key clashes with."""
