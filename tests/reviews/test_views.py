@@ -871,6 +871,8 @@ def test_the_report_form_refuses_a_percent_kpi_actual_of_250_naming_the_kpi(logi
     response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]),
                                  form_data(report, **{f"kpi_{rate.pk}": "250"}))
     assert response.status_code == 400
-    assert ("KPI “Containment rate” is measured in percent (%): its actual is 250, and a percentage is between 0 and "
-            "100.") in html.unescape(response.content.decode())
+    message = ("KPI “Containment rate” is measured in percent (%): its actual is 250, and a percentage is between 0 "
+               "and 100.")
+    assert message in html.unescape(response.content.decode())
+    assert response.context["form"].errors == {f"kpi_{rate.pk}": [message]}  # on its input, and only there
     assert not report.actuals.exists()
