@@ -74,6 +74,7 @@ from portfolio.services.reference import (
     CASE_UNIQUE,
     ai_model_save,
     case_duplicate_errors,
+    cost_center_move_errors,
     vendor_save,
 )
 from portfolio.services.tokens import api_token_issue, api_token_revoke, default_lifetime, lifetime_choices
@@ -391,9 +392,23 @@ class DepartmentAdmin(admin.ModelAdmin):
     inlines = [CostCenterInline]
 
 
+class CostCenterAdminForm(CaseUniqueForm):
+    """A cost center that initiatives are billed to does not move to another department here: the Cost centers page
+    and the API move it with its initiatives, through cost_center_save."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        department = cleaned.get("department")
+        if self.instance.pk is not None and department is not None:
+            stored = models.CostCenter.objects.get(pk=self.instance.pk)
+            for field, message in cost_center_move_errors(stored, department).items():
+                self.add_error(field, f"{message} Do it on the cost center's page in Tollgate, which can.")
+        return cleaned
+
+
 @admin.register(models.CostCenter)
 class CostCenterAdmin(admin.ModelAdmin):
-    form = CaseUniqueForm
+    form = CostCenterAdminForm
     list_display = ["code", "name", "department", "budget_owner"]
     list_filter = ["department"]
     search_fields = ["code", "name"]

@@ -33,6 +33,27 @@ def kpi_target_error(baseline: Decimal | None, target: Decimal | None, direction
             f"the baseline ({shown[1]}), not {shown[0]}: correct the target, or the direction.")
 
 
+# Units that say a KPI is a share in percent (compared stripped and lower-cased): such a KPI's baseline, target and
+# actuals lie between 0 and 100. A unit that only mentions percent ("% growth", "percentage points") is not bounded.
+PERCENT_UNITS = frozenset({"%", "percent", "per cent", "percentage"})
+PERCENT_RANGE = (Decimal("0"), Decimal("100"))
+
+
+def kpi_in_percent(unit: str | None) -> bool:
+    """Whether a KPI with this unit is measured in percent (PERCENT_UNITS)."""
+    return (unit or "").strip().lower() in PERCENT_UNITS
+
+
+def kpi_percent_error(*, name: str, unit: str | None, what: str, value: Decimal | None) -> str | None:
+    """Why `value` (the KPI's `what`: "target", "baseline", "actual") cannot be a percent KPI's, or None: a share is
+    between 0 and 100, and 250 or -5 is a typing slip that would make the value report's figures nonsense."""
+    low, high = PERCENT_RANGE
+    if value is None or not kpi_in_percent(unit) or low <= value <= high:
+        return None
+    return (f"KPI “{name}” is measured in percent ({(unit or '').strip()}): its {what} is "
+            f"{_d(value).normalize():f}, and a percentage is between {low} and {high}.")
+
+
 def oversight_cost(hours: Decimal | None, loaded_hourly_rate: Decimal | None) -> Decimal:
     """Human oversight is a real cost: hours x fully loaded hourly rate."""
     return (_d(hours) * _d(loaded_hourly_rate)).quantize(CENT, ROUND_HALF_UP)

@@ -251,7 +251,7 @@ class KPIForm(forms.ModelForm):
         labels = {"value_per_unit": money_label("Value per unit / per point")}
         error_messages = {"baseline": KPI_FIGURE_MESSAGES, "target": KPI_FIGURE_MESSAGES}
         help_texts = {
-            "unit": "e.g. minutes per e-mail, %, tickets",
+            "unit": "e.g. minutes per e-mail, %, tickets. A KPI in % (or percent) stays between 0 and 100.",
             "kind": "Count: tickets deflected. Per outcome: minutes per e-mail, valued on each report's outcomes. "
                     "Ratio or score: %, CSAT, NPS. Stated: the owner states the value with evidence in each report.",
             "value_per_unit": "Count: the value of one unit (e.g. per ticket deflected). Per outcome: the value of one "
@@ -387,6 +387,11 @@ class CostCenterForm(ServiceCheckedModelForm):
 
     budget_owner = PersonChoiceField(queryset=_people(), required=False,
                                      help_text="Who answers for the cost center's budget.")
+    move_initiatives = forms.BooleanField(
+        label="Move its initiatives too", required=False,
+        help_text="When the department changes: the initiatives billed to this cost center move to the new "
+                  "department with it (each change recorded on the initiative). Without it, such a move is refused.",
+    )
 
     class Meta:
         model = CostCenter
@@ -397,6 +402,8 @@ class CostCenterForm(ServiceCheckedModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.order_by("name")
+        if self.instance.pk is None:
+            del self.fields["move_initiatives"]  # a new cost center has no initiatives to move
 
 
 class VendorForm(ServiceCheckedModelForm):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
@@ -149,6 +150,24 @@ class ValueReportForm(LineBreaksForm, forms.ModelForm):
                     self.add_error(f"{KPI_STATED_PREFIX}{kpi.pk}", "State the value of this KPI.")
                 elif not (self.cleaned_data.get(f"{KPI_EVIDENCE_PREFIX}{kpi.pk}") or "").strip():
                     self.add_error(f"{KPI_EVIDENCE_PREFIX}{kpi.pk}", "Give the evidence of this stated value.")
+
+    def take_kpi_actual_errors(self, error: ValidationError) -> ValidationError:
+        """Put the service's refusals of one KPI's actual (those naming it: params "kpi", e.g. a percent past 100) on
+        that KPI's input; returns the rest of the error for the form's other fields."""
+        if not hasattr(error, "error_dict") or "kpi_actuals" not in error.error_dict:
+            return error
+        inputs = {kpi.pk: f"{KPI_PREFIX}{kpi.pk}" for kpi in self.kpis}
+        rest: list[ValidationError] = []
+        for item in error.error_dict["kpi_actuals"]:
+            name = inputs.get((item.params or {}).get("kpi"))
+            if name is None:
+                rest.append(item)
+            else:
+                self.add_error(name, item.message % item.params)
+        errors = {key: value for key, value in error.error_dict.items() if key != "kpi_actuals"}
+        if rest:
+            errors["kpi_actuals"] = rest
+        return ValidationError(errors)
 
     def service_stated(self) -> dict[int, StatedKpiValue]:
         return {

@@ -32,6 +32,7 @@ from governance import services as governance_services
 from governance.choices import SignalRunTrigger
 from governance.evidence import NOTICE_MAX_CHARS, Notice, notice_message
 from governance.signals.services import signal_run_submit
+from portfolio import calculations as portfolio_calculations
 from portfolio.choices import ENDED_STAGES, KpiKind, NotificationEmail, Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import KPI, Initiative, Profile
@@ -564,6 +565,7 @@ def value_report_save_draft(
             "%(name)s is a %(kind)s KPI: its value is computed from its actual. Only stated KPIs take a stated value "
             "and evidence.", params={"kpi": computed[0].pk, "name": computed[0].name,
                                      "kind": computed[0].kind.replace("_", "-")})})
+    _ensure_percent_actuals({kpis[pk]: actual for pk, actual in sorted(actuals.items())})
     _ensure_stated_not_negative(fields.get("stated_value"),
                                 {kpis[pk]: given.amount for pk, given in sorted(stated.items())})
     _ensure_texts_fit(fields, {kpis[pk]: given.evidence for pk, given in sorted(stated.items())})
@@ -605,6 +607,23 @@ def _ensure_texts_fit(fields: Mapping[str, Any], evidence: Mapping[KPI, str]) ->
                     "limit": f"{EVIDENCE_MAX_CHARS:,}"}) for kpi in long_evidence]
     if errors:
         raise ValidationError(errors)
+
+
+def _percent_actual_errors(actuals: Mapping[KPI, Decimal | None]) -> list[ValidationError]:
+    """An actual of a KPI measured in percent is between 0 and 100 (portfolio.calculations.kpi_percent_error); each
+    refusal names its KPI (params "kpi": the API puts it on that row)."""
+    errors = []
+    for kpi, actual in actuals.items():
+        message = portfolio_calculations.kpi_percent_error(name=kpi.name, unit=kpi.unit, what="actual", value=actual)
+        if message:
+            errors.append(ValidationError("%(message)s", params={"kpi": kpi.pk, "message": message}))
+    return errors
+
+
+def _ensure_percent_actuals(actuals: Mapping[KPI, Decimal | None]) -> None:
+    """Refuse an actual of 250 or -5 for a KPI in percent before anything is written."""
+    if errors := _percent_actual_errors(actuals):
+        raise ValidationError({"kpi_actuals": errors})
 
 
 def _ensure_stated_not_negative(report_value: Decimal | None, stated: Mapping[KPI, Decimal | None]) -> None:
@@ -681,6 +700,11 @@ def _submission_errors(report: ValueReport) -> dict[str, list[str]]:
     missing = [k.name for k in kpis if k.kind != KpiKind.STATED and getattr(entries.get(k.pk), "actual", None) is None]
     if missing:
         errors["kpi_actuals"] = [f"Give an actual for every KPI; missing: {', '.join(missing)}."]
+    # A draft saved before percent KPIs were bounded (or whose KPI became one since) is not submitted with such an
+    # actual either.
+    out_of_range = _percent_actual_errors({k: entries[k.pk].actual for k in kpis if k.pk in entries})
+    if out_of_range:
+        errors.setdefault("kpi_actuals", []).extend(error.message % error.params for error in out_of_range)
     stated = [k for k in kpis if k.kind == KpiKind.STATED]
     unstated = [k for k in stated if getattr(entries.get(k.pk), "stated_value", None) is None]
     unevidenced = [k for k in stated if k not in unstated and not entries[k.pk].evidence.strip()]

@@ -233,9 +233,10 @@ class ReportEditView(ReportObjectMixin, PermissionRequiredMixin, View):
                 if submit:
                     services.value_report_submit(actor=actor, report=report)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                form.add_missing_kpi_errors(set(error.error_dict))
-            form_add_service_errors(form, error, {"file": "attachment", "attachments": "remove_attachments"})
+            rest = form.take_kpi_actual_errors(error)
+            if hasattr(rest, "error_dict"):
+                form.add_missing_kpi_errors(set(rest.error_dict))
+            form_add_service_errors(form, rest, {"file": "attachment", "attachments": "remove_attachments"})
             return self.render_page(form, status=400)
         if submit:
             messages.success(request, f"Value report of {report.initiative} submitted for review.")

@@ -248,11 +248,17 @@ class CostCenterSerializer(CaseUniqueSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:costcenter-detail")
     department_name = serializers.CharField(source="department.name", read_only=True)
     budget_owner_email = serializers.EmailField(source="budget_owner.email", read_only=True, allow_null=True)
+    move_initiatives = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text="With a new department: move the initiatives billed to this cost center to it too (each audited as "
+                  "a change of that initiative). Without it, moving a cost center that initiatives are billed to is "
+                  "refused (400 on department).",
+    )
 
     class Meta:
         model = CostCenter
         fields = ["id", "url", "code", "name", "department", "department_name", "budget_owner", "budget_owner_email",
-                  "created_at", "updated_at"]
+                  "move_initiatives", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
 

@@ -277,15 +277,17 @@ class CostCenterViewSet(PortfolioViewSet):
     ordering_ignoring_case = ["name", "department__name"]
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = call_service(services.cost_center_save, actor=self.request.user,
-                                           **serializer.validated_data)
+        fields = {k: v for k, v in serializer.validated_data.items() if k != "move_initiatives"}  # none to move yet
+        serializer.instance = call_service(services.cost_center_save, actor=self.request.user, **fields)
 
     def perform_update(self, serializer) -> None:
         cost_center = serializer.instance
         values = {name: serializer.validated_data.get(name, getattr(cost_center, name))
                   for name in ("code", "name", "department", "budget_owner")}
         serializer.instance = call_service(services.cost_center_save, actor=self.request.user,
-                                           cost_center=cost_center, **values)
+                                           cost_center=cost_center,
+                                           move_initiatives=serializer.validated_data.get("move_initiatives", False),
+                                           **values)
 
 
 class VendorViewSet(PortfolioViewSet):

@@ -6,6 +6,7 @@ read the roll-ups (MonthlyCost, MonthlyTokenUsage, MonthlyGpuUsage, LicencePoolA
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -249,10 +250,17 @@ class AllocationRule(TimestampedModel):
 
     class Meta:
         ordering = ["source_id", "order", "id"]
-        indexes = [models.Index(fields=["source", "order"])]
+        # Rules are tried by order: two of a source with the same one would leave which wins to their ids. The
+        # services refuse it naming the holder (allocation._order_error); the database holds the same rule.
+        constraints = [models.UniqueConstraint(fields=["source", "order"], name="one_rule_per_order_of_a_source")]
 
     def __str__(self) -> str:
         return f"{self.source} #{self.order}: {self.key} {self.match} {self.value!r} -> {self.initiative}"
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """All but the order's uniqueness, which the allocation services check naming the rule that holds the order
+        and the next free one, rather than Django's sentence that names neither (forms and full_clean alike)."""
+        super().validate_constraints(exclude={*(exclude or ()), "order"})
 
     def clean(self) -> None:
         super().clean()

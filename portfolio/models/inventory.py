@@ -312,6 +312,11 @@ class KPI(TimestampedModel):
         figures = (self.baseline, self.target)
         # A figure out of range has its own error (KPI_FIGURE); comparing it too would say the same twice.
         in_range = all(value is None or abs(value) <= KPI_FIGURE_LIMIT for value in figures)
+        percent_errors = {what: error for what, value in (("baseline", self.baseline), ("target", self.target))
+                          if in_range and (error := calculations.kpi_percent_error(
+                              name=self.name, unit=self.unit, what=what, value=value))}
+        if percent_errors:
+            raise ValidationError(percent_errors)
         target_error = calculations.kpi_target_error(*figures, self.direction) if in_range else None
         if target_error:
             raise ValidationError({"target": target_error})

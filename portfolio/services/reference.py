@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.text import slugify
 
-from portfolio.choices import ModelTier
-from portfolio.models import AIModel, CostCenter, Department, Vendor
+from portfolio.choices import ENDED_STAGES, ModelTier
+from portfolio.models import AIModel, CostCenter, Department, Initiative, Vendor
+from portfolio.services.initiatives import initiative_update
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -94,12 +95,56 @@ def department_save(
     return stored
 
 
+# How many initiatives a refused move names (external id and name); the rest are counted.
+MOVE_NAMED = 5
+
+
+def cost_center_move_errors(
+    cost_center: CostCenter, department: Department, *, move_initiatives: bool = False
+) -> dict[str, str]:
+    """Why `cost_center` may not move to `department`, keyed by the field, or nothing.
+
+    An initiative's cost center is one of its department's (portfolio.services.initiatives.cost_center_check): a
+    cost center that initiatives are billed to moves only with them (`move_initiatives`), and an ended initiative
+    among them, being read-only, keeps the cost center where it is."""
+    if cost_center.pk is None or cost_center.department_id == department.pk:
+        return {}
+    billed = list(Initiative.objects.filter(cost_center_id=cost_center.pk).exclude(department=department)
+                  .order_by("external_id").values_list("external_id", "name", "stage"))
+    if not billed:
+        return {}
+    ended = [row for row in billed if row[2] in ENDED_STAGES]
+    if move_initiatives and not ended:
+        return {}
+    rows = ended if move_initiatives else billed
+    named = ", ".join(f"{external_id} {name}" for external_id, name, _ in rows[:MOVE_NAMED])
+    more = f" and {len(rows) - MOVE_NAMED} more" if len(rows) > MOVE_NAMED else ""
+    many = len(rows) > 1
+    if move_initiatives:
+        message = (f"Cost center {cost_center.code} is billed by {len(rows)} ended initiative{'s' if many else ''} "
+                   f"({named}{more}), read-only and keeping {'their' if many else 'its'} department: it cannot move "
+                   f"to {department.name}. Add a new cost center for {department.name} instead.")
+    else:
+        message = (f"Cost center {cost_center.code} is billed by {len(rows)} initiative{'s' if many else ''} "
+                   f"({named}{more}), and an initiative's cost center belongs to its own department: it cannot move "
+                   f"to {department.name} alone. Move {'them' if many else 'it'} with it (“Move its initiatives "
+                   "too”), or bill them to another cost center first.")
+    return {"department": message}
+
+
 @transaction.atomic
 def cost_center_save(
     *, actor: Actor | None, code: str, name: str, department: Department, budget_owner: Actor | None = None,
-    cost_center: CostCenter | None = None,
+    cost_center: CostCenter | None = None, move_initiatives: bool = False,
 ) -> CostCenter:
-    """Add a cost center, or change `cost_center` (administrators: the Cost centers page and the API)."""
+    """Add a cost center, or change `cost_center` (administrators: the Cost centers page and the API).
+
+    Moving a cost center to another department is refused while initiatives are billed to it, unless
+    `move_initiatives`: each of them then moves to the new department through initiative_update (audited as a change
+    of that initiative), in this transaction. Nothing else stores an initiative's department: allocation rules map
+    costs to initiatives, not departments, and the dashboard, the department pages and escalations read the
+    department when asked, so the initiatives' costs and value count for the new department from then on, past
+    quarters included."""
     if cost_center is None:
         if actor is not None and not may(actor, "portfolio.add_costcenter"):
             raise PermissionDenied("Only administrators add cost centers.")
@@ -108,9 +153,16 @@ def cost_center_save(
         if actor is not None and not may(actor, "portfolio.change_costcenter", cost_center):
             raise PermissionDenied(f"You may not change the cost center {cost_center}.")
         stored = CostCenter.objects.select_for_update().get(pk=cost_center.pk)
+    if errors := cost_center_move_errors(stored, department, move_initiatives=move_initiatives):
+        raise ValidationError(errors)
+    moving = stored.pk is not None and stored.department_id != department.pk
     stored.code, stored.name = (code or "").strip(), (name or "").strip()
     stored.department, stored.budget_owner = department, budget_owner
     _save_reference(stored, actor=actor)
+    if moving:
+        # Read after the save: each initiative's cost center is then the moved one, of its new department.
+        for initiative in Initiative.objects.filter(cost_center=stored).exclude(department=department).order_by("pk"):
+            initiative_update(actor=actor, initiative=initiative, department=department)
     if cost_center is not None:
         cost_center.refresh_from_db()
     return stored

@@ -266,6 +266,7 @@ class CostCenterFormView(ReferenceFormView):
 
     def save(self, form: ModelForm, record: CostCenter | None) -> CostCenter:
         return cost_center_save(actor=request_actor(self.request), cost_center=record,
+                                move_initiatives=bool(form.cleaned_data.get("move_initiatives")),
                                 **{name: form.cleaned_data[name] for name in ("code", "name", "department",
                                                                               "budget_owner")})
 

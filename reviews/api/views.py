@@ -131,7 +131,8 @@ class ValueReportViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListM
                   for row in rows if "stated_value" in row or "evidence" in row}
         call_service(services.value_report_save_draft, actor=self.request.user, report=serializer.instance,
                      fields=data, kpi_actuals=actuals, kpi_stated=stated,
-                     api_fields=ApiErrorFields(rows={"kpi_stated": ("kpi_actuals", "kpi", "stated_value")},
+                     api_fields=ApiErrorFields(rows={"kpi_stated": ("kpi_actuals", "kpi", "stated_value"),
+                                                     "kpi_actuals": ("kpi_actuals", "kpi", "actual")},
                                                given={"kpi_actuals": rows}))
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 

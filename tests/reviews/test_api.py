@@ -615,3 +615,22 @@ def test_submit_names_the_kpi_entries_as_the_api_does(api_client, owner, report)
     response = as_user(api_client, owner).post(url("report-submit", report.pk))
     assert response.status_code == 400 and "kpi_stated" not in response.data
     assert "State the value of every stated KPI" in str(response.data["kpi_actuals"])
+
+
+def test_a_percent_kpi_actual_of_250_is_400_on_its_row_and_nothing_is_written(api_client, owner, initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative, name="Tickets deflected", baseline=D("0"), target=D("4000"),
+               direction=KpiDirection.INCREASE, value_per_unit=D("4.50"))
+    rate = KPIFactory(initiative=initiative, name="Containment rate", unit="%", kind=KpiKind.RATIO, baseline=D("20"),
+                      target=D("45"), direction=KpiDirection.INCREASE, value_per_unit=None)
+    report = ValueReportFactory(initiative=initiative)
+    deflected = kpi_of_named(report, "Tickets deflected")
+    response = as_user(api_client, owner).patch(url("report-detail", report.pk), {
+        "kpi_actuals": [{"kpi": deflected.pk, "actual": "5000"}, {"kpi": rate.pk, "actual": "250"}]}, format="json")
+    assert response.status_code == 400
+    assert response.data["kpi_actuals"] == [{}, {"actual": [
+        "KPI “Containment rate” is measured in percent (%): its actual is 250, and a percentage is between 0 and "
+        "100."]}]
+    assert not report.actuals.exists()

@@ -1152,3 +1152,45 @@ def test_a_long_reopening_reason_is_cut_with_an_ellipsis(reviewer, owner, submit
 
 def test_a_notice_is_cut_to_what_a_notification_holds():
     assert Notification._meta.get_field("message").max_length == NOTICE_MAX_CHARS
+
+
+# A KPI measured in percent -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def percent_report(initiative):
+    initiative.stage = Stage.PILOT
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative, name="Containment rate", unit="%", kind=KpiKind.RATIO, baseline=D("20"),
+               target=D("45"), direction=KpiDirection.INCREASE, value_per_unit=None)
+    return ValueReportFactory(initiative=initiative)
+
+
+@pytest.mark.parametrize(("actual", "shown"), [(D("250"), "250"), (D("-5"), "-5")])
+def test_an_actual_of_a_percent_kpi_outside_0_to_100_is_refused_naming_the_kpi_and_nothing_is_written(
+    percent_report, owner, actual, shown
+):
+    kpi = percent_report.initiative.kpis.get()
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_save_draft(actor=owner, report=percent_report, fields={"outcome_count": 100},
+                                         kpi_actuals={kpi.pk: actual})
+    assert refused.value.message_dict["kpi_actuals"] == [
+        f"KPI “Containment rate” is measured in percent (%): its actual is {shown}, and a percentage is between 0 "
+        "and 100."]
+    percent_report.refresh_from_db()
+    assert percent_report.outcome_count is None and not percent_report.actuals.exists()
+    services.value_report_save_draft(actor=owner, report=percent_report, kpi_actuals={kpi.pk: D("100")})
+    assert percent_report.actuals.get().actual == D("100")
+
+
+def test_a_draft_holding_a_percent_actual_past_100_from_before_the_check_is_not_submitted(percent_report, owner):
+    kpi = percent_report.initiative.kpis.get()
+    percent_report.actuals.create(kpi=kpi, actual=D("250"))  # as stored before percent KPIs were bounded
+    services.value_report_save_draft(actor=owner, report=percent_report, fields={"outcome_count": 100})
+    with pytest.raises(ValidationError) as refused:
+        services.value_report_submit(actor=owner, report=percent_report)
+    assert "KPI “Containment rate” is measured in percent (%): its actual is 250" in (
+        refused.value.message_dict["kpi_actuals"][0])
+    percent_report.refresh_from_db()
+    assert percent_report.status == ReportStatus.DRAFT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from datetime import date, timedelta
@@ -873,3 +874,16 @@ def test_a_closed_cycles_drafts_read_not_submitted_on_the_page_and_in_the_csv(lo
     assert rows[0][3] == "Status" and rows[1][3] == "Not submitted (cycle closed)"
     filtered = client.get(report.cycle.get_absolute_url(), {"state": "not_submitted"})
     assert [r.record.pk for r in filtered.context["table"].page.object_list] == [report.pk]
+
+
+def test_the_report_form_refuses_a_percent_kpi_actual_of_250_naming_the_kpi(login, owner, report):
+    rate = KPIFactory(initiative=report.initiative, name="Containment rate", unit="%", kind=KpiKind.RATIO,
+                      baseline=D("20"), target=D("45"), direction=KpiDirection.INCREASE, value_per_unit=None)
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]),
+                                 form_data(report, **{f"kpi_{rate.pk}": "250"}))
+    assert response.status_code == 400
+    message = ("KPI “Containment rate” is measured in percent (%): its actual is 250, and a percentage is between 0 "
+               "and 100.")
+    assert message in html.unescape(response.content.decode())
+    assert response.context["form"].errors == {f"kpi_{rate.pk}": [message]}  # on its input, and only there
+    assert not report.actuals.exists()

@@ -46,6 +46,9 @@ class AllocationRuleSerializer(ModelSerializer):
         fields = ["id", "url", "source", "source_name", "order", "key", "match", "value", "initiative",
                   "initiative_external_id", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        # One rule per order of a source: the service says so naming the rule that holds it (and the order stays
+        # optional on create, after the source's last rule).
+        validators: list = []
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The model's own checks (key form, a regular expression that compiles) answer 400, not 500."""

@@ -8,6 +8,8 @@ unallocated, which is a headline figure, not an error.
 Rules are written only through allocation_rule_create / _update / _delete and allocation_rules_reorder: each
 validates, saves, re-allocates the source's existing records (and their roll-ups) and writes one explicit audit row,
 in one transaction. The pages and the API call these; `apply_cost_config` replaces whole rule sets its own way.
+Within a source an order is held by one rule (a tie would leave the winner to the ids): a clash is refused naming the
+rule that holds the order, and the database holds the same rule.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 
 from portfolio.costs.calculations import Rule, first_match
@@ -112,6 +114,7 @@ def allocation_rule_preview(*, rule: AllocationRule) -> dict[str, Any]:
     `taken_from`). Amounts are in the reporting currency. Nothing is saved.
     """
     rule.full_clean(exclude=["source", "initiative"])
+    _ensure_order_free(rule)
     others = [r for r in rule.source.rules.all() if r.pk != rule.pk]
     candidate = Rule.build(key=rule.key, match=rule.match, value=rule.value, initiative_id=rule.initiative_id,
                            rule_id=-1)
@@ -173,6 +176,41 @@ def _rule_values(rule: AllocationRule) -> dict[str, str]:
     }
 
 
+def _order_error(rule: AllocationRule) -> dict[str, str]:
+    """Why `rule` may not take its order, or nothing: another rule of its source holds it. Rules are tried by order,
+    and a tie would leave which one wins to their ids, shown nowhere; the refusal names the rule that holds the order
+    and the next order free after it."""
+    others = AllocationRule.objects.filter(source_id=rule.source_id).exclude(pk=rule.pk)
+    holder = others.filter(order=rule.order).select_related("initiative").order_by("pk").first()
+    if holder is None:
+        return {}
+    taken = set(others.filter(order__gt=rule.order).values_list("order", flat=True))
+    free = rule.order + 1
+    while free in taken:
+        free += 1
+    return {"order": (
+        f"Order {rule.order} is already held by rule #{holder.pk} of {rule.source.name} ({holder.key} "
+        f"{holder.get_match_display().lower()} {holder.value!r} → {holder.initiative.external_id}): rules of a source "
+        f"are tried by order, so two with the same one would leave which wins unsaid. Give order {free}, the next "
+        "free one, or move the rules on the source's rule list.")}
+
+
+def _ensure_order_free(rule: AllocationRule) -> None:
+    if errors := _order_error(rule):
+        raise ValidationError(errors)
+
+
+def _save_rule(rule: AllocationRule) -> None:
+    """Save a validated rule without its own audit entry (the caller writes one). Another request may take the same
+    order between the check and the write: the database's constraint then refuses it, answered as the check would."""
+    try:
+        with transaction.atomic(), disable_auditlog():
+            rule.save()
+    except IntegrityError:
+        _ensure_order_free(rule)
+        raise
+
+
 def _reapply(source: CostSource) -> list[str]:
     return sorted(f"{month:%Y-%m}" for month in allocation_rules_reapply(source=source))
 
@@ -189,8 +227,8 @@ def allocation_rule_create(
     rule = AllocationRule(source=source, order=order, key=(key or "").strip(), match=match, value=value,
                           initiative=initiative)
     rule.full_clean()
-    with disable_auditlog():  # the explicit row below says it all, with the re-allocation
-        rule.save()
+    _ensure_order_free(rule)
+    _save_rule(rule)  # the explicit row below says it all, with the re-allocation
     months = _reapply(source)
     audit_event(rule, actor=actor, event="allocation_rule_created", action=LogEntry.Action.CREATE,
                 changes={name: [None, after] for name, after in _rule_values(rule).items()},
@@ -214,8 +252,9 @@ def allocation_rule_update(*, actor: Actor | None, rule: AllocationRule, **value
     changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
     if not changes:
         return RuleChange(stored)
-    with disable_auditlog():
-        stored.save()
+    if "order" in changes:
+        _ensure_order_free(stored)
+    _save_rule(stored)
     months = _reapply(stored.source)
     audit_event(stored, actor=actor, event="allocation_rule_changed", action=LogEntry.Action.UPDATE,
                 changes=changes, source=stored.source.name, months_reallocated=months)
@@ -266,15 +305,35 @@ def allocation_rules_reorder(
     ordered = [rules[pk] for pk in wanted]
     if not changed:
         return ordered
+    with disable_auditlog():
+        orders_write({rule.pk: position for position, rule in enumerate(ordered, start=1)}, rules=rules.values())
     for position, rule in enumerate(ordered, start=1):
         rule.order = position
-    with disable_auditlog():
-        AllocationRule.objects.bulk_update(changed, ["order"])
     months = _reapply(source)
     audit_event(source, actor=actor, event="allocation_rules_reordered", action=LogEntry.Action.UPDATE,
                 changes={"rule order": [", ".join(map(str, before)), ", ".join(map(str, wanted))]},
                 source=source.name, months_reallocated=months)
     return ordered
+
+
+def orders_write(wanted: Mapping[int, int], *, rules: Iterable[AllocationRule]) -> None:
+    """Give the rules (`rules`: all of one source, as stored) the orders `wanted` ({rule id: order}, all distinct).
+
+    An order is unique within a source, and the database checks it row by row even inside one statement, so swapping
+    two orders directly would clash: the rules that change are first parked on orders nobody holds or wants, then
+    given theirs."""
+    rules = list(rules)
+    changed = [rule for rule in rules if rule.pk in wanted and rule.order != wanted[rule.pk]]
+    if not changed:
+        return
+    held = {rule.order for rule in rules} | set(wanted.values())
+    parking = (order for order in range(len(held) + len(changed) + 1) if order not in held)
+    for rule, order in zip(changed, parking, strict=False):
+        rule.order = order
+    AllocationRule.objects.bulk_update(changed, ["order"])
+    for rule in changed:
+        rule.order = wanted[rule.pk]
+    AllocationRule.objects.bulk_update(changed, ["order"])
 
 
 def allocation_rule_delete_preview(*, rule: AllocationRule) -> dict[str, Any]:

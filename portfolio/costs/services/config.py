@@ -186,28 +186,36 @@ def cost_config_apply(*, data: dict[str, Any], actor: Actor | None = None) -> Co
 
 
 def _replace_rules(source: CostSource, wanted: list[AllocationRule], result: CostConfigResult) -> bool:
-    """Make the source's rules exactly `wanted`, updating in place by position so an unchanged file writes nothing."""
+    """Make the source's rules exactly `wanted`, updating in place by position so an unchanged file writes nothing.
+
+    An order is unique within a source, checked row by row: the rules past the file's go first, then the rules whose
+    order falls are written lowest first and those whose order rises highest first, so no write meets an order
+    another rule still holds (both lists are sorted, so a rule only ever moves into an order already vacated)."""
     existing = list(source.rules.order_by("order", "id"))
     changed = False
-    for position, rule in enumerate(wanted):
-        rule.source = source
-        if position < len(existing):
-            current = existing[position]
-            fields = [f for f in ("order", "key", "match", "value", "initiative_id")
-                      if getattr(current, f) != getattr(rule, f)]
-            if fields:
-                for name in fields:
-                    setattr(current, name, getattr(rule, name))
-                current.save()
-                result.rules_updated += 1
-                changed = True
-        else:
-            rule.save()
-            result.rules_created += 1
-            changed = True
     for extra in existing[len(wanted):]:
         extra.delete()
         result.rules_deleted += 1
+        changed = True
+    updates: list[tuple[AllocationRule, AllocationRule, list[str]]] = []
+    for current, rule in zip(existing, wanted, strict=False):
+        rule.source = source
+        fields = [f for f in ("order", "key", "match", "value", "initiative_id")
+                  if getattr(current, f) != getattr(rule, f)]
+        if fields:
+            updates.append((current, rule, fields))
+    falling = [update for update in updates if update[1].order <= update[0].order]
+    rising = [update for update in updates if update[1].order > update[0].order]
+    for current, rule, fields in [*falling, *reversed(rising)]:
+        for name in fields:
+            setattr(current, name, getattr(rule, name))
+        current.save()
+        result.rules_updated += 1
+        changed = True
+    for rule in wanted[len(existing):]:
+        rule.source = source
+        rule.save()
+        result.rules_created += 1
         changed = True
     return changed
 
