@@ -61,6 +61,7 @@ from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licenc
 from portfolio.services.passwords import no_password_for_integration_account
 from portfolio.services.people import (
     NO_ROLE_GIVEN,
+    integration_role_errors,
     login_history_remove,
     login_lock_clear,
     no_role_errors,
@@ -153,8 +154,8 @@ class PersonAdmin(UserAdmin):
         actor = request_actor(request)
 
         class PersonChangeForm(form_class):  # type: ignore[misc, valid-type]
-            """Refuses what would lock the administrator out, or leave an active person without a role, as the People
-            page and the services do."""
+            """Refuses what would lock the administrator out, leave an active person without a role or make an
+            integration account a reviewer or an administrator, as the People page and the services do."""
 
             def clean_username(self) -> str:
                 # People sign in whatever the letter case they type: two usernames differing only in case would be
@@ -177,6 +178,8 @@ class PersonAdmin(UserAdmin):
                 if groups is not None and "roles" not in errors:
                     errors.update(no_role_errors(user=obj, roles=_roles_of(groups), is_active=is_active,
                                                  is_superuser=is_superuser))
+                if groups is not None and "roles" not in errors and is_integration_account(obj):
+                    errors.update(integration_role_errors(user=obj, roles=_roles_of(groups)))
                 for field, message in errors.items():
                     self.add_error("groups" if field == "roles" else field, message)
                 return cleaned

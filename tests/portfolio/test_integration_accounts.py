@@ -197,11 +197,21 @@ def test_the_people_list_the_csv_and_the_api_show_integration_accounts(login, ad
     assert not is_integration_account(owner)
 
 
-def test_the_django_admin_shows_the_mark_read_only(client, admin_user):
+def test_the_django_admin_shows_the_mark_read_only_and_gives_no_reviewer_role(client, admin_user):
+    from django.contrib.auth.models import Group
+
+    from tests.test_admin import change_form
+
     account = script(admin_user)
     client.force_login(admin_user)
     page = client.get(reverse("admin:portfolio_profile_change", args=[account.profile.pk])).content.decode()
     assert "Integration account" in page and 'name="integration_account"' not in page
+    url = reverse("admin:auth_user_change", args=[account.pk])
+    data = change_form(client, url)
+    data["groups"] = [str(Group.objects.get(name=Role.REVIEWER.value).pk)]
+    response = client.post(url, data)
+    assert response.status_code == 200 and "it cannot be a CoE reviewer" in response.content.decode()
+    assert set(account.groups.values_list("name", flat=True)) == {"executive"}
 
 
 def test_the_migration_keeps_an_integration_account_with_an_administrator_s_token_marked(admin_user, owner):
