@@ -4,6 +4,7 @@ accounts whose API tokens an administrator issues; nobody signs in to one and it
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from auditlog.models import LogEntry
@@ -225,8 +226,8 @@ def test_the_migration_keeps_an_integration_account_with_an_administrator_s_toke
         user.save()
         return user
 
-    robot = script(admin_user, username="ci-exporter")
-    api_token_issue(actor=admin_user, user=robot, name="Nightly export", days=30)
+    robot = unusable(username="ci-exporter")  # an integration account of the old rule, unmarked
+    ApiToken.objects.create(user=robot, name="Nightly export", expiry=timedelta(days=30))  # issued by an admin
     imported = unusable()  # an owner an import added, no key: a person
     sso = unusable(last_login=timezone.now())  # holds a key they issued themselves
     api_token_issue(actor=sso, user=sso, name="Mine", days=30)
@@ -236,8 +237,6 @@ def test_the_migration_keeps_an_integration_account_with_an_administrator_s_toke
     invited.set_unusable_password()
     invited.save()
     ApiToken.objects.create(user=invited, name="Old key", expiry=None)  # before the rule: invited afterwards
-    Profile.objects.filter(pk=robot.profile.pk).update(integration_account=False)  # as before the field existed
-    LogEntry.objects.filter(additional_data__event="integration_account_created").delete()
 
     assert migration.mark_integration_accounts(apps, None) == 1
     marked = set(Profile.objects.filter(integration_account=True).values_list("user_id", flat=True))
