@@ -250,3 +250,28 @@ def test_the_migration_keeps_an_integration_account_with_an_administrator_s_toke
     for person in (imported, sso, owner, invited):
         with pytest.raises(ValidationError, match="is a person, not an integration account"):
             api_token_issue(actor=admin_user, user=person, name="Admin's", days=30)
+
+
+def test_the_add_page_and_an_integration_account_s_page_read_in_constant_queries(login, admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import DepartmentFactory
+
+    account = script(admin_user)
+    client = login(admin_user)
+
+    def queries() -> list[int]:
+        counts = []
+        for url in (reverse("portfolio:integration_account_create"),
+                    reverse("portfolio:person_edit", args=[account.pk])):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    few = queries()
+    for n in range(4):
+        DepartmentFactory()
+        api_token_issue(actor=admin_user, user=account, name=f"Feed {n}", days=30)
+    assert queries() == few
