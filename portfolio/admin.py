@@ -17,7 +17,8 @@ from auditlog.context import set_actor
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
@@ -25,8 +26,9 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Model, URLField
 from django.forms.models import construct_instance
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html_join
 
 from portfolio import models
@@ -45,7 +47,7 @@ from portfolio.costs.services.sources import (
 )
 from portfolio.models import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from portfolio.models.base import KPI_FIGURE_MESSAGES
-from portfolio.selectors import login_attempts_expired
+from portfolio.selectors import is_integration_account, login_attempts_expired
 from portfolio.services.initiatives import (
     EDITABLE_FIELDS,
     business_case_delete,
@@ -56,8 +58,10 @@ from portfolio.services.initiatives import (
     kpi_save,
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save, this_month
+from portfolio.services.passwords import no_password_for_integration_account
 from portfolio.services.people import (
     NO_ROLE_GIVEN,
+    integration_role_errors,
     login_history_remove,
     login_lock_clear,
     no_role_errors,
@@ -93,7 +97,7 @@ class ProfileInline(admin.StackedInline):
     can_delete = False
     show_change_link = True
     fields = ["department", "title", "delegates", "notification_email", "digest_hour", "time_zone", "digest_sent_at",
-              "deactivated_at"]
+              "deactivated_at", "integration_account"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -135,7 +139,7 @@ class PersonAdmin(UserAdmin):
 
     inlines = [ProfileInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
-    list_filter = ["groups", "is_staff", "is_active"]
+    list_filter = ["groups", "is_staff", "is_active", "profile__integration_account"]
     fieldsets = tuple(
         (name, {**options, "fields": tuple(f for f in options["fields"] if f != "user_permissions")})
         for name, options in UserAdmin.fieldsets or ()
@@ -157,8 +161,8 @@ class PersonAdmin(UserAdmin):
         actor = request_actor(request)
 
         class PersonChangeForm(form_class):  # type: ignore[misc, valid-type]
-            """Refuses what would lock the administrator out, or leave an active person without a role, as the People
-            page and the services do."""
+            """Refuses what would lock the administrator out, leave an active person without a role or make an
+            integration account a reviewer or an administrator, as the People page and the services do."""
 
             def clean_username(self) -> str:
                 # People sign in whatever the letter case they type: two usernames differing only in case would be
@@ -181,11 +185,22 @@ class PersonAdmin(UserAdmin):
                 if groups is not None and "roles" not in errors:
                     errors.update(no_role_errors(user=obj, roles=_roles_of(groups), is_active=is_active,
                                                  is_superuser=is_superuser))
+                if groups is not None and "roles" not in errors and is_integration_account(obj):
+                    errors.update(integration_role_errors(user=obj, roles=_roles_of(groups)))
                 for field, message in errors.items():
                     self.add_error("groups" if field == "roles" else field, message)
                 return cleaned
 
         return PersonChangeForm
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Nobody signs in to an integration account: the admin's password form refuses it, as invitations and
+        password links do (portfolio.services.passwords)."""
+        account = self.get_object(request, unquote(id))
+        if account is not None and is_integration_account(account):
+            messages.error(request, no_password_for_integration_account(account))
+            return HttpResponseRedirect(reverse("admin:auth_user_change", args=[account.pk]))
+        return super().user_change_password(request, id, form_url)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # An account switched off or on here goes through its service, under the same event as everywhere else: one
@@ -251,8 +266,8 @@ class ApiTokenAdmin(ServiceAdmin):
     """API tokens, issued and revoked through their services so that each is in the audit trail (on the person,
     never with the key). Only a digest of each key is stored: the key of a token issued here is shown once, on the
     page that answers the form. A token is not changed or handed to someone else: revoke it and issue another. Keys
-    are issued here only for integration accounts nobody signs in with: a person issues their own (the service
-    refuses the rest, on the form's user field), while anyone's may be revoked here."""
+    are issued here only for the accounts marked as integration accounts (People page): a person issues their own
+    (the service refuses the rest, on the form's user field), while anyone's may be revoked here."""
 
     form = ApiTokenForm
     service_fields = ("user", "name", "days", "read_only")
@@ -421,13 +436,14 @@ class ProfileAdmin(ServiceAdmin):
     delegate and someone who left is not newly named one. A profile comes and goes with its person; the digest's and
     the deactivation's times are bookkeeping, shown only."""
 
-    list_display = ["user", "department", "title"]
-    list_filter = ["department"]
+    list_display = ["user", "department", "title", "integration_account"]
+    list_filter = ["department", "integration_account"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "title"]
     autocomplete_fields = ["department", "delegates"]
     fields = ["user", "department", "title", "delegates", "notification_email", "digest_hour", "time_zone",
-              "digest_sent_at", "deactivated_at"]
-    readonly_fields = ["user", "digest_sent_at", "deactivated_at"]
+              "digest_sent_at", "deactivated_at", "integration_account"]
+    # Marked and unmarked on the People page (person_integration_account_set: its checks and its audit row).
+    readonly_fields = ["user", "digest_sent_at", "deactivated_at", "integration_account"]
     service_fields = ("department", "title", "delegates", "notification_email", "digest_hour", "time_zone")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -52,7 +52,8 @@ class PortfolioConfig(AppConfig):
         # the person on every initiative they own.
         auditlog.register(models.Vendor)
         auditlog.register(models.AIModel)
-        auditlog.register(models.Profile, m2m_fields={"delegates"}, exclude_fields=["digest_sent_at", "deactivated_at"])
+        auditlog.register(models.Profile, m2m_fields={"delegates"}, exclude_fields=["digest_sent_at", "deactivated_at",
+                                                                                 "integration_account"])
         # Accounts: who they are and whether they may sign in or use the admin. Roles are audited by their service
         # (person_set_roles, "roles_changed"); sign-in times and password hashes are not history anyone reads.
         from django.contrib.auth import get_user_model

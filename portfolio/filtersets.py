@@ -181,10 +181,11 @@ class LicencePoolFilterSet(SearchFilterSet):
 
 
 class PersonFilterSet(SearchFilterSet):
-    """The People page: ?q=<name or e-mail>&role=reviewer&department=<id>&active=true&sign_in=not_invited"""
+    """The People page: ?q=<name or e-mail>&role=reviewer&department=<id>&active=true&sign_in=not_invited
+    &integration_account=true"""
 
     search_fields = ("first_name", "last_name", "email", "username", "profile__title")
-    page_filters = ("q", "role", "department", "active", "sign_in")
+    page_filters = ("q", "role", "department", "active", "sign_in", "integration_account")
 
     role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role",
                                        empty_label=ANY, label="Role")
@@ -193,10 +194,18 @@ class PersonFilterSet(SearchFilterSet):
     active = django_filters.BooleanFilter(field_name="is_active", label="Active", widget=YesNoSelect())
     sign_in = django_filters.ChoiceFilter(choices=selectors.SIGN_IN_CHOICES, method="filter_sign_in", empty_label=ANY,
                                           label="Signs in with")
+    integration_account = django_filters.BooleanFilter(method="filter_integration_account",
+                                                       label="Integration account", widget=YesNoSelect())
 
     class Meta:
         model = get_user_model()
-        fields = ("q", "role", "department", "active", "sign_in")
+        fields = ("q", "role", "department", "active", "sign_in", "integration_account")
+
+    def filter_integration_account(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        # Someone without a profile row is a person: "no" keeps them.
+        if value is None:
+            return queryset
+        return queryset.filter(selectors.INTEGRATION_Q) if value else queryset.exclude(selectors.INTEGRATION_Q)
 
     def filter_sign_in(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(selectors.sign_in_q(value))

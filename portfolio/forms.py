@@ -23,6 +23,7 @@ from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import handover_candidates
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
 from portfolio.services.licences import POOL_FIELDS as LICENCE_POOL_FIELDS
+from portfolio.services.people import INTEGRATION_ROLES
 from portfolio.services.reference import AI_MODEL_FIELDS
 from tollgate.formatting import money_label
 from tollgate.roles import Role, is_admin, may
@@ -314,6 +315,24 @@ class PersonCreateForm(forms.Form):
             del self.fields["invite"]
 
 
+class IntegrationAccountCreateForm(forms.Form):
+    """An account for a script or tool (portfolio.services.people.integration_account_create checks and writes it):
+    no e-mail address, no password, no invitation; only the roles an integration account may hold are offered."""
+
+    username = forms.CharField(max_length=150, help_text="What the audit trail knows it by, e.g. bi-export: letters, "
+                                                         "digits and . - _ (not an e-mail address).")
+    name = forms.CharField(max_length=150, help_text="The script or tool that uses it, e.g. Nightly BI export.")
+    roles = forms.TypedMultipleChoiceField(
+        choices=[(role.value, role.label) for role in INTEGRATION_ROLES], coerce=Role, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Executive to read everything (a dashboard, a BI tool), Initiative owner to keep up the initiatives "
+                  "it owns. Never a CoE reviewer or an administrator: a person answers for those.")
+    department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"), required=False,
+                                        empty_label="— none —")
+    title = forms.CharField(label="Purpose", max_length=160, required=False,
+                            help_text="What the script does and who looks after it.")
+
+
 class HandOverForm(forms.Form):
     """To whom someone's running and planned initiatives go (portfolio.services.people.initiatives_hand_over)."""
 
@@ -344,6 +363,11 @@ class PersonForm(forms.Form):
         widget=SearchableSelectMultiple(attrs=searchable_attrs("Type a name or an e-mail")),
         help_text="They act for this person on every initiative the person owns.",
     )
+    integration_account = forms.BooleanField(
+        label="Integration account", required=False,
+        help_text="A script or tool uses this account: nobody signs in to it, and administrators issue its API "
+                  "tokens. Only for an account nobody has signed in to, with no password and no invitation, that is "
+                  "not a CoE reviewer or an administrator. Unticking makes it a person's and revokes its API tokens.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -668,16 +668,32 @@ def people_list(*, user: Viewer) -> QuerySet:
 
 
 SIGN_IN_CHOICES = (("password", "Password"), ("sso", "Single sign-on"), ("invited", "Invited, no password yet"),
-                   ("not_invited", "Not invited yet"))
+                   ("not_invited", "Not invited yet"), ("integration", "Nobody: integration account"))
+INTEGRATION_Q = Q(profile__integration_account=True)
+
+
+def is_integration_account(user: Any) -> bool:
+    """Whether a script or tool uses the account and nobody signs in to it (Profile.integration_account, set by an
+    administrator and audited): the one account whose API tokens an administrator issues. Read from the database,
+    not from a profile object that may predate a change in this request."""
+    return Profile.objects.filter(user_id=user.pk, integration_account=True).exists()
 
 
 def sign_in_q(kind: str) -> Q:
-    """People by how they sign in: a password; single sign-on (no password, signed in); invited and not yet set; or
-    neither (an import's owners before anyone invites them). Needs people_list's `invited_at`."""
+    """People by how they sign in: a password; single sign-on (no password, signed in); invited and not yet set;
+    neither (an import's owners before anyone invites them); or nobody (an integration account). Needs people_list's
+    `invited_at`."""
     no_password = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
     return {"password": ~no_password, "sso": no_password & Q(last_login__isnull=False),
-            "invited": no_password & Q(last_login__isnull=True, invited_at__isnull=False),
-            "not_invited": no_password & Q(last_login__isnull=True, invited_at__isnull=True)}[kind]
+            "invited": no_password & Q(last_login__isnull=True, invited_at__isnull=False) & ~INTEGRATION_Q,
+            "not_invited": no_password & Q(last_login__isnull=True, invited_at__isnull=True) & ~INTEGRATION_Q,
+            "integration": no_password & Q(last_login__isnull=True) & INTEGRATION_Q}[kind]
+
+
+def integration_flag(user: Any) -> bool:
+    """One row's Profile.integration_account, from the profile people_list selects with it (no profile: a person)."""
+    profile = getattr(user, "profile", None)
+    return bool(profile is not None and profile.integration_account)
 
 
 def sign_in_kind(user: Any) -> str:
@@ -686,6 +702,8 @@ def sign_in_kind(user: Any) -> str:
         return "password"
     if user.last_login is not None:
         return "sso"
+    if user.last_login is None and integration_flag(user):
+        return "integration"
     return "invited" if getattr(user, "invited_at", None) else "not_invited"
 
 
@@ -734,7 +752,8 @@ def person_settings(person: Any) -> dict[str, Any]:
     profile = Profile.objects.select_related("department").filter(user=person).first()
     return {"roles": set(roles_shown(person)), "is_active": person.is_active,
             "department": profile.department if profile else None, "title": profile.title if profile else "",
-            "delegates": list(profile.delegates.all()) if profile else []}
+            "delegates": list(profile.delegates.all()) if profile else [],
+            "integration_account": bool(profile and profile.integration_account)}
 
 
 def handover_candidates(person: Any) -> QuerySet:

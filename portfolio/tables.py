@@ -336,13 +336,14 @@ class PersonTable(tables.Table):
     is_active = YesNoColumn("Active")
     last_login = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last sign-in", default="never")
     sign_in = tables.Column("Signs in with", empty_values=(), orderable=False)
+    integration_account = YesNoColumn("Integration account", accessor="profile__integration_account")
     edit = tables.LinkColumn("portfolio:person_edit", args=[tables.A("pk")], text="Edit", verbose_name="",
                              orderable=False, exclude_from_export=True, empty_values=())
 
     class Meta:
         fields = ()
         sequence = ("name", "email", "roles", "department", "title", "delegates", "initiatives_owned", "is_active",
-                    "last_login", "sign_in", "edit")
+                    "last_login", "sign_in", "integration_account", "edit")
         empty_text = "No one matches these filters."
 
     def render_name(self, record: Any) -> str:

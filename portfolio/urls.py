@@ -25,6 +25,7 @@ urlpatterns = [
     path("cost-centers/<int:pk>/edit/", reference.CostCenterUpdateView.as_view(), name="costcenter_edit"),
     path("people/", people.PersonListView.as_view(), name="person_list"),
     path("people/new/", people.PersonCreateView.as_view(), name="person_create"),
+    path("people/new-integration/", people.IntegrationAccountCreateView.as_view(), name="integration_account_create"),
     path("people/invite/", people.PersonInviteAllView.as_view(), name="person_invite_all"),
     path("people/tokens/", people.ApiTokenListView.as_view(), name="apitoken_list"),
     path("people/<int:pk>/edit/", people.PersonUpdateView.as_view(), name="person_edit"),

@@ -54,6 +54,13 @@ class PasswordBackend(ModelBackend):
             return None
         return super().authenticate(request, username=stored_username(username), password=password, **kwargs)
 
+    def user_can_authenticate(self, user: Any) -> bool:
+        """An active account, and not an integration account: a script uses one with API tokens, nobody signs in to
+        it (should a password reach it after all, through a door nobody foresaw, it still does not sign in)."""
+        from portfolio.selectors import is_integration_account
+
+        return super().user_can_authenticate(user) and not is_integration_account(user)
+
 
 def stored_username(typed: str | None) -> str | None:
     """The username as stored for one typed in any letter case: a username is an e-mail address, which people type

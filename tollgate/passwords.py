@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 
+from portfolio.selectors import is_integration_account
 from portfolio.services.passwords import password_link_tokens, password_set
 from tollgate.auth import client_address
 from tollgate.types import request_actor
@@ -112,9 +113,11 @@ class PasswordResetConfirmView(PasswordsOnMixin, auth_views.PasswordResetConfirm
     token_generator = password_link_tokens
 
     def get_user(self, uidb64: str) -> Any:
-        # A link sent before someone left stops working with their account.
+        # A link sent before someone left stops working with their account; an integration account has no password.
         user = super().get_user(uidb64)
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or is_integration_account(user):  # nobody signs in to one
+            return None
+        return user
 
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         password_set(user=form.user, password=form.cleaned_data["new_password1"], source="link")

@@ -28,7 +28,7 @@ from portfolio.models import (
     Vendor,
 )
 from portfolio.models.base import KPI_FIGURE_MESSAGES
-from portfolio.selectors import sign_in_kind
+from portfolio.selectors import integration_flag, sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from portfolio.services.reference import case_duplicate_errors, ensure_no_case_duplicate
 from tollgate.api_fields import IdField, ModelSerializer, Serializer
@@ -452,7 +452,11 @@ class PersonSerializer(ModelSerializer):
     has_password = serializers.SerializerMethodField(help_text="Whether they have a Tollgate password (false: single "
                                                                "sign-on only, or not yet set from an invitation).")
     sign_in = serializers.SerializerMethodField(help_text="password, sso (no password, has signed in), invited (no "
-                                                          "password yet, invitation sent) or not_invited.")
+                                                          "password yet, invitation sent), not_invited or "
+                                                          "integration (nobody signs in: an integration account).")
+    integration_account = serializers.SerializerMethodField(
+        help_text="Whether a script or tool uses the account and nobody signs in to it: administrators issue its API "
+                  "tokens. Marked on the People page.")
     invited_at = serializers.DateTimeField(read_only=True, allow_null=True,
                                            help_text="When the last invitation or password link was e-mailed.")
 
@@ -460,7 +464,7 @@ class PersonSerializer(ModelSerializer):
         model = get_user_model()
         fields = ["id", "username", "email", "first_name", "last_name", "roles", "department", "department_name",
                   "title", "delegates", "is_active", "last_login", "initiatives_owned", "has_password", "sign_in",
-                  "invited_at"]
+                  "invited_at", "integration_account"]
         read_only_fields = fields
 
     def _profile(self, user: Any) -> Any:
@@ -490,6 +494,9 @@ class PersonSerializer(ModelSerializer):
 
     def get_sign_in(self, user: Any) -> str:
         return sign_in_kind(user)
+
+    def get_integration_account(self, user: Any) -> bool:
+        return integration_flag(user)
 
 
 def _roles_field(**kwargs: Any) -> serializers.ListField:

@@ -102,6 +102,10 @@ class Profile(TimestampedModel):
     # When the account was last deactivated (kept after a reactivation): part of what an e-mailed password link is
     # signed with, so a link sent before someone left does not work again when they come back.
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # A script or tool uses the account and nobody signs in to it: an administrator issues its API tokens (nobody
+    # else's), it has no password and holds no role that scores or approves (portfolio.services.people). Set only
+    # through person_integration_account_set / integration_account_create, each an explicit audit row.
+    integration_account = models.BooleanField(default=False, db_default=False)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

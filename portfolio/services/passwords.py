@@ -19,12 +19,20 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from portfolio.models import Profile
+from portfolio.selectors import is_integration_account
 from portfolio.services.tokens import api_tokens_from_password_revoke
 from tollgate.audit import audit_event
 from tollgate.roles import may, roles_shown
 from tollgate.types import Actor
 
 PASSWORDS_OFF = "Password login is switched off here: people sign in with single sign-on."
+
+
+def no_password_for_integration_account(user: Actor) -> str:
+    """Why an integration account gets no invitation and no password: nobody signs in to it (the refusal's words)."""
+    return (f"{user.get_full_name() or user} is an integration account, which a script uses: nobody signs in to it, "
+            "so it gets no invitation and no password. An administrator issues its API tokens (Django admin, API "
+            "tokens).")
 
 
 class PasswordLinkTokenGenerator(PasswordResetTokenGenerator):
@@ -56,6 +64,8 @@ def _invitation(actor: Actor | None, user: Actor) -> tuple[EmailMessage, str]:
     """The e-mail that invites `user` (no password yet) or sends them a new link, and which of the two it is."""
     if not user.is_active:
         raise ValidationError(f"{user.get_full_name() or user} is deactivated: reactivate the account first.")
+    if is_integration_account(user):
+        raise ValidationError(no_password_for_integration_account(user))
     if not user.email:
         raise ValidationError(f"{user} has no e-mail address to send the link to.")
     invited = not user.has_usable_password()
@@ -106,8 +116,10 @@ def person_invite(*, actor: Actor | None, user: Actor) -> None:
 
 def people_awaiting_invitation() -> QuerySet:
     """Active people with an e-mail address who have no password and have never signed in: owners an import created,
-    people added without an invitation. (Someone who signs in with single sign-on has signed in.)"""
-    users = get_user_model().objects.filter(is_active=True, last_login__isnull=True).exclude(email="")
+    people added without an invitation. (Someone who signs in with single sign-on has signed in; nobody signs in to
+    an integration account.)"""
+    users = (get_user_model().objects.filter(is_active=True, last_login__isnull=True).exclude(email="")
+             .exclude(profile__integration_account=True))
     return users.filter(password__startswith=UNUSABLE_PASSWORD_PREFIX).order_by("last_name", "first_name", "pk")
 
 
@@ -131,6 +143,8 @@ def password_set(*, user: Actor, password: str, source: str) -> Actor:
     API tokens obtained with the old password are revoked (api_tokens_from_password_revoke)."""
     if not settings.PASSWORD_LOGIN:
         raise ValidationError(PASSWORDS_OFF)
+    if is_integration_account(user):
+        raise ValidationError(no_password_for_integration_account(user))
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_event(user, actor=user, event="password_changed", source=source)

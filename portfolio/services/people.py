@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from portfolio.choices import ENDED_STAGES, NotificationEmail
 from portfolio.models import Department, Initiative, Profile
+from portfolio.selectors import is_integration_account
 from portfolio.services.initiatives import initiative_update
 from portfolio.services.passwords import person_invite
-from portfolio.services.tokens import api_tokens_revoke_all
+from portfolio.services.tokens import api_tokens_revoke_all, signs_in
 from portfolio.signals import owners_changed
 from tollgate.audit import audit_event, audit_table_event
 from tollgate.roles import Role, group_names, held_roles, may
@@ -192,6 +193,112 @@ def person_create(
     if invite:
         person_invite(actor=actor, user=user)
     return user
+
+
+# The roles an integration account may hold. Executive: it reads the whole portfolio and changes nothing, which is
+# what a BI tool, a spreadsheet or a board-pack export needs. Initiative owner: it registers and keeps up the
+# initiatives it owns and fills their value reports from another system (an inventory sync, a KPI feed), and can
+# neither score, approve nor give a verdict. Not a CoE reviewer: a score or an approval is one of the four eyes, and
+# a person must answer for it (an administrator holding a reviewer account's key could approve alone). Not an
+# administrator: that role manages people and issues keys, so its key would act for nobody accountable. Cost data
+# needs neither: the connectors of the cost sources run inside Tollgate.
+INTEGRATION_ROLES = (Role.EXECUTIVE, Role.OWNER)
+USERNAME_CHARACTERS = "letters, digits and . - _"
+
+
+def integration_role_errors(*, user: Actor | None, roles: set[Role], is_superuser: bool = False) -> dict[str, str]:
+    """Why an integration account may not hold `roles` (a superuser is an administrator): asked by every door that
+    gives roles or marks an account (person_set_roles, person_integration_account_set, integration_account_create)."""
+    refused = [role for role in Role if role in roles and role not in INTEGRATION_ROLES]
+    if is_superuser and Role.ADMIN not in refused:
+        refused.append(Role.ADMIN)
+    if not refused:
+        return {}
+    name = (user.get_full_name() or str(user)) if user is not None else "An integration account"
+    labels = " or ".join(f"a {role.label}" if role is not Role.ADMIN else "an Administrator" for role in refused)
+    return {"roles": f"{name} is an integration account, which a script uses: it cannot be {labels}, as a score, "
+                     "an approval or an administrator's rights belong to a person who signs in and answers for them. "
+                     "It may be an Executive (reads) or an Initiative owner."}
+
+
+@transaction.atomic
+def integration_account_create(
+    *, actor: Actor | None, username: str, name: str, roles: set[Role], department: Department | None = None,
+    title: str = "", source: str = "people_page",
+) -> Actor:
+    """An account for a script or a tool, which an administrator adds on the People page: a username and a name, no
+    e-mail address, no password and no invitation (nobody signs in to it), marked as an integration account so
+    that an administrator may issue its API tokens (portfolio.services.tokens). Its roles are among
+    INTEGRATION_ROLES. Audited: "Integration account created", then its roles. Nothing is written when anything is
+    wrong, and every wrong field is named at once."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators add integration accounts.")
+    username, name, title = username.strip(), " ".join(name.split()), title.strip()
+    errors: dict[str, str] = {}
+    if not username:
+        errors["username"] = "Give the account a username, such as bi-export."
+    elif "@" in username:
+        errors["username"] = (f"{username} looks like an e-mail address, which names a person: give the script a "
+                              "username such as bi-export.")
+    elif not all(c.isalnum() or c in "._-" for c in username) or len(username) > 150:
+        errors["username"] = f"A username has at most 150 {USERNAME_CHARACTERS}, not {username!r}."
+    elif (holder := User.objects.filter(username__iexact=username).first()) is not None:
+        errors["username"] = f"{username} is already the username of {holder.get_full_name() or holder}."
+    if not name:
+        errors["name"] = "Name the account after the script or tool that uses it, such as Nightly BI export."
+    elif len(name) > 150:
+        errors["name"] = f"A name has at most 150 characters (this one has {len(name)})."
+    if not roles:
+        errors["roles"] = NO_ROLE_GIVEN
+    errors.update(integration_role_errors(user=None, roles=roles))
+    if errors:
+        raise ValidationError(errors)
+    user = User(username=username, email="", first_name=name, last_name="")
+    user.set_unusable_password()
+    with disable_auditlog():  # the explicit row below is the record of the account's creation
+        user.save()
+        Profile.objects.create(user=user, department=department, title=title, integration_account=True)
+    audit_event(user, actor=actor, event="integration_account_created", action=LogEntry.Action.CREATE,
+                changes={"username": [None, username], "name": [None, name], "integration_account": [None, True],
+                         "department": [None, str(department) if department else None], "title": [None, title]},
+                source=source)
+    person_set_roles(user=user, roles=roles, actor=actor, source=source)
+    return user
+
+
+@transaction.atomic
+def person_integration_account_set(*, actor: Actor | None, user: Actor, integration_account: bool,
+                                   source: str = "people_page") -> bool:
+    """Mark an account as an integration account, or make it a person again; returns whether anything changed.
+    Marking is refused for an account someone signs in to (a usable password, a sign-in ever, an invitation sent:
+    tokens.signs_in), as an administrator would then issue keys in a person's name, and for one holding a role an
+    integration account may not (integration_role_errors). Unmarking revokes the account's API tokens: an
+    administrator issued them, and the account may become someone's who then signs in, a reviewer perhaps, whose
+    keys nobody else holds. One audit row each way, with the tokens' own rows."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators mark integration accounts.")
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    if profile.integration_account == integration_account:
+        return False
+    name = user.get_full_name() or str(user)
+    if integration_account:
+        errors: dict[str, str] = {}
+        if signs_in(user):
+            errors["integration_account"] = (
+                f"{name} signs in (a password, a sign-in or an invitation): a person's account is not made an "
+                "integration account. Add one for the script instead.")
+        errors.update(integration_role_errors(user=user, roles=_role_groups_of(user), is_superuser=user.is_superuser))
+        if errors:
+            raise ValidationError(errors)
+    Profile.objects.filter(pk=profile.pk).update(integration_account=integration_account, updated_at=timezone.now())
+    profile.integration_account = integration_account
+    event = "integration_account_marked" if integration_account else "integration_account_unmarked"
+    audit_event(user, actor=actor, event=event, changes={"integration_account": [not integration_account,
+                                                                                 integration_account]},
+                source=source)
+    if not integration_account:
+        api_tokens_revoke_all(actor=actor, user=user)
+    return True
 
 
 @transaction.atomic
@@ -377,7 +484,7 @@ def profile_update(*, actor: Actor | None, user: Actor, department: Department |
 @transaction.atomic
 def person_update(
     *, actor: Actor | None, user: Actor, roles: set[Role], is_active: bool, department: Department | None,
-    title: str, delegates: Iterable[Actor], source: str = "people_page",
+    title: str, delegates: Iterable[Actor], source: str = "people_page", integration_account: bool | None = None,
 ) -> Actor:
     """What an administrator sets on the People page (or the API, `source` "api"): roles, whether the account may
     sign in, and the profile
@@ -385,7 +492,9 @@ def person_update(
     (de)activation by their services' rows, the profile as field history. An administrator cannot lock themselves
     out (take away their own administrator role or deactivate their own account): another administrator must. Nor
     does anyone take away every role of an active person (no_role_errors): deactivating them is how someone stops
-    using Tollgate, and a deactivated person may be left without a role."""
+    using Tollgate, and a deactivated person may be left without a role. `integration_account` (None: unchanged)
+    marks or unmarks the account (person_integration_account_set): unmarked before the roles are set, marked after,
+    so that one edit may turn an integration account into a reviewer or the other way round."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators change people's roles and accounts.")
     delegates = list(delegates)
@@ -403,12 +512,25 @@ def person_update(
         roles = set(roles) - {Role.ADMIN} | ({Role.ADMIN} & held_roles(user))
     profile, _ = Profile.objects.get_or_create(user=user)
     errors.update(delegate_errors(user=user, profile=profile, delegates=delegates))
+    if integration_account is None:
+        integration_account = profile.integration_account
+    if integration_account and "roles" not in errors:
+        errors.update(integration_role_errors(user=user, roles=roles, is_superuser=user.is_superuser))
+    if integration_account and not profile.integration_account and signs_in(user):
+        name = user.get_full_name() or str(user)
+        errors["integration_account"] = (f"{name} signs in (a password, a sign-in or an invitation): a person's "
+                                         "account is not made an integration account. Add one for the script "
+                                         "instead.")
     if errors:
         raise ValidationError(errors)
     _profile_write(actor=actor, profile=profile, department=department, title=title, delegates=delegates)
+    if not integration_account:
+        person_integration_account_set(actor=actor, user=user, integration_account=False, source=source)
     # Roles before the account is switched: the roles of someone deactivated in the same edit may all go (checked
     # above), and someone reactivated is given their roles first.
     person_set_roles(user=user, roles=roles, actor=actor, source=source, allow_none=not is_active)
+    if integration_account:
+        person_integration_account_set(actor=actor, user=user, integration_account=True, source=source)
     if user.is_active and not is_active:
         person_deactivate(actor=actor, user=user, source=source)
     elif is_active and not user.is_active:
@@ -433,6 +555,8 @@ def person_set_roles(
     if Role.ADMIN.value in before and (errors := self_lockout_errors(actor=actor, user=user, roles=roles)):
         raise ValidationError(errors)
     if not allow_none and (errors := no_role_errors(user=user, roles=roles, is_active=user.is_active)):
+        raise ValidationError(errors)
+    if is_integration_account(user) and (errors := integration_role_errors(user=user, roles=roles)):
         raise ValidationError(errors)
     user.groups.remove(*role_groups.filter(name__in=before - after))
     user.groups.add(*role_groups.filter(name__in=after - before))
@@ -501,6 +625,9 @@ def person_sign_in_with_sso(
         raise PermissionDenied(f"More than one Tollgate account has the e-mail address {email}: an administrator "
                                "must merge or rename them before this person can sign in.")
     user = matches[0] if matches else None
+    if user is not None and is_integration_account(user):
+        raise PermissionDenied(f"{email} is an integration account, which a script uses: nobody signs in to it. Ask "
+                               "an administrator to give your own account this e-mail address.")
     target = roles if roles is not None else (None if user is not None else set())
     if target is not None and not target and default_role is not None:
         target = {default_role}

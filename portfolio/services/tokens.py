@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portfolio.models import ApiToken
+from portfolio.selectors import is_integration_account
 from tollgate.audit import audit_event
 from tollgate.roles import may
 from tollgate.types import Actor
@@ -48,8 +49,8 @@ def _issued(user: Actor, *, actor: Actor | None, name: str, expiry: timedelta, f
 
 def signs_in(user: Actor) -> bool:
     """Whether a person signs in to the account (or is meant to): a usable password, a sign-in ever (single sign-on
-    accounts have no usable password, but a last login), or an invitation sent to set a password. An account none of
-    these is an integration account a script uses, whose tokens an administrator issues."""
+    accounts have no usable password, but a last login), or an invitation sent to set a password. Such an account is
+    never marked an integration account (portfolio.services.people.person_integration_account_set)."""
     if user.has_usable_password() or user.last_login is not None:
         return True
     return LogEntry.objects.get_for_object(user).filter(additional_data__event="invitation_sent").exists()
@@ -59,19 +60,22 @@ def someone_else_s_token_errors(*, actor: Actor | None, user: Actor) -> dict[str
     """Why `actor` may not issue a token in `user`'s name: a person's key is issued by that person (on their account
     page), so that nobody, an administrator included, holds a key acting with someone else's rights (two reviewers'
     keys would let one administrator score and approve alone, defeating the four-eyes approval). An administrator
-    issues keys only for integration accounts nobody signs in with; revoking anyone's stays allowed."""
-    if actor is None or actor.pk == user.pk or not signs_in(user):
+    issues keys only for the accounts marked as integration accounts (Profile.integration_account, set by an
+    administrator and audited), not for whoever merely has not signed in yet: an owner an import added and nobody
+    invited yet is a person. Revoking anyone's stays allowed."""
+    if actor is None or actor.pk == user.pk or is_integration_account(user):
         return {}
     name = user.get_full_name() or str(user)
-    return {"user": f"{name} signs in: only they can issue their own keys. Revoke theirs if needed."}
+    return {"user": f"{name} is a person, not an integration account: only they can issue their own keys. Revoke "
+                    "theirs if needed."}
 
 
 @transaction.atomic
 def api_token_issue(*, actor: Actor | None, user: Actor, name: str, days: int | str,
                     read_only: bool = False) -> tuple[ApiToken, str]:
     """A named API token for `user` that works for `days`, issued by the person for themselves (their account page:
-    the way to a token when they sign in with single sign-on) or by an administrator for an integration account
-    nobody signs in with (someone_else_s_token_errors). Returns the token and its key,
+    the way to a token when they sign in with single sign-on) or by an administrator for an account marked as an
+    integration account (someone_else_s_token_errors). Returns the token and its key,
     which nobody can see again. The token reads and writes what its person may, no more; a `read_only` one only
     reads, whatever its person may."""
     own = actor is not None and actor.pk == user.pk

@@ -15,9 +15,14 @@ from django.urls import reverse
 from django.views import View
 
 from portfolio import filtersets, selectors, tables
-from portfolio.forms import HandOverForm, PersonCreateForm, PersonForm
+from portfolio.forms import HandOverForm, IntegrationAccountCreateForm, PersonCreateForm, PersonForm
 from portfolio.services.passwords import people_awaiting_invitation, people_invite_all, person_invite
-from portfolio.services.people import initiatives_hand_over, person_create, person_update
+from portfolio.services.people import (
+    initiatives_hand_over,
+    integration_account_create,
+    person_create,
+    person_update,
+)
 from portfolio.services.tokens import api_tokens_revoke_all
 from tollgate.mail import NOT_CONFIGURED, mail_goes_to_log
 from tollgate.roles import Role
@@ -103,6 +108,35 @@ class PersonCreateView(PermissionRequiredMixin, View):
         return HttpResponseRedirect(reverse("portfolio:person_edit", args=[person.pk]))
 
 
+class IntegrationAccountCreateView(PermissionRequiredMixin, View):
+    """Add an account for a script or tool: nobody signs in to it, and administrators issue its API tokens."""
+
+    permission_required = "portfolio.manage_people"
+    template_name = "portfolio/integration_account_create.html"
+
+    def page(self, form: IntegrationAccountCreateForm) -> HttpResponse:
+        return render(self.request, self.template_name, {"form": form})
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.page(IntegrationAccountCreateForm())
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = IntegrationAccountCreateForm(request.POST)
+        if not form.is_valid():
+            return self.page(form)
+        data = form.cleaned_data
+        try:
+            account = integration_account_create(actor=request_actor(request), username=data["username"],
+                                                 name=data["name"], roles=set(data["roles"]),
+                                                 department=data["department"], title=data["title"])
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+            return self.page(form)
+        messages.success(request, f"Integration account {account.get_full_name()} added: issue its API token from "
+                                  "its page.")
+        return HttpResponseRedirect(reverse("portfolio:person_edit", args=[account.pk]))
+
+
 class PersonInviteView(PermissionRequiredMixin, View):
     """POST: e-mail the person a link to set their password (an invitation, or a new link for a forgotten one)."""
 
@@ -168,6 +202,7 @@ class PersonUpdateView(PermissionRequiredMixin, View):
         person = self.get_person()
         return render(self.request, self.template_name, {
             "form": form, "person": person, "password_login": settings.PASSWORD_LOGIN,
+            "integration_account": selectors.is_integration_account(person),
             "running": list(selectors.initiatives_running_of(person)),
             "handover": handover or HandOverForm(person=person), "tokens": list(selectors.api_tokens_of(person))})
 
@@ -182,7 +217,8 @@ class PersonUpdateView(PermissionRequiredMixin, View):
         try:
             person_update(actor=request_actor(request), user=person, roles=set(form.cleaned_data["roles"]),
                           is_active=form.cleaned_data["is_active"], department=form.cleaned_data["department"],
-                          title=form.cleaned_data["title"], delegates=form.cleaned_data["delegates"])
+                          title=form.cleaned_data["title"], delegates=form.cleaned_data["delegates"],
+                          integration_account=form.cleaned_data["integration_account"])
         except ValidationError as exc:
             form_add_service_errors(form, exc)
             return self.page(form)

@@ -36,10 +36,14 @@ ROWS: dict[str, list[Case]] = {
     # People: administrators only. An empty POST is a valid form (no roles, not active, no profile): it saves and
     # redirects to the list (each request is rolled back before the next role's).
     "portfolio:person_list": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, query="_export=csv"),
-                              Case(ADMIN_ONLY, query="role=reviewer&active=true&q=o&sort=-last_login")],
+                              Case(ADMIN_ONLY, query="role=reviewer&active=true&q=o&sort=-last_login"),
+                              Case(ADMIN_ONLY, query="integration_account=true&sign_in=integration"
+                                                     "&sort=integration_account")],
     "portfolio:person_edit": [Case(ADMIN_ONLY, obj="person"), Case(only({ADMIN: 302}), method="post", obj="person")],
     # Adding someone: an empty POST re-shows the form with its errors. An invitation is sent and redirects back.
     "portfolio:person_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
+    # Adding an integration account: an empty POST re-shows the form with its errors.
+    "portfolio:integration_account_create": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, method="post")],
     "portfolio:person_invite": [Case(only({ADMIN: 302}), method="post", obj="person")],
     # A hand-over without anyone chosen re-shows the person's page with the error.
     "portfolio:person_hand_over": [Case(ADMIN_ONLY, method="post", obj="person")],

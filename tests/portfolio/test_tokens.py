@@ -23,9 +23,11 @@ from portfolio.services import (
     api_tokens_expired_remove,
     password_set,
     person_deactivate,
+    person_get_or_create,
     person_invite,
     person_reactivate,
 )
+from portfolio.services.people import integration_account_create
 from portfolio.tasks import api_tokens_expired_remove as expired_remove_task
 from tests.factories import UserFactory
 from tollgate import api_tokens
@@ -69,11 +71,11 @@ def test_lifetimes_stop_at_the_configured_maximum(owner, settings):
     assert token.expiry - token.created < timedelta(days=3, minutes=1)
 
 
-def test_an_administrator_issues_keys_only_for_integration_accounts_nobody_signs_in_with(
+def test_an_administrator_issues_keys_only_for_accounts_marked_as_integration_accounts(
         api_client, admin_user, reviewer):
     """A person's key is issued by that person: an administrator holding two reviewers' keys could score and approve
-    an intake alone under their names. Accounts a script uses (no usable password, never signed in, never invited)
-    are the administrator's to issue for; revoking anyone's stays allowed."""
+    an intake alone under their names. Only an account an administrator marked as an integration account (audited)
+    is theirs to issue for; revoking anyone's stays allowed."""
     sso = UserFactory(username="sam.sso@example.com", first_name="Sam", last_name="Sso", role=Role.REVIEWER)
     sso.set_unusable_password()  # single sign-on: no password, but they sign in
     sso.last_login = timezone.now()
@@ -83,21 +85,34 @@ def test_an_administrator_issues_keys_only_for_integration_accounts_nobody_signs
     invited.set_unusable_password()
     invited.save()
     for person in (reviewer, sso, invited):
-        message = f"{person.get_full_name()} signs in: only they can issue their own keys. Revoke theirs if needed."
+        message = (f"{person.get_full_name()} is a person, not an integration account: only they can issue their own "
+                   "keys. Revoke theirs if needed.")
         with pytest.raises(ValidationError, match=message) as refused:
             api_token_issue(actor=admin_user, user=person, name="admin-issued", days=30)
         assert refused.value.message_dict == {"user": [message]}
     assert not ApiToken.objects.exists()
     assert not LogEntry.objects.filter(additional_data__event="api_token_issued").exists()
-    robot = UserFactory(username="ci-exporter", first_name="", last_name="", role=Role.EXECUTIVE)
-    robot.set_unusable_password()
-    robot.save()
+    robot = integration_account_create(actor=admin_user, username="ci-exporter", name="CI exporter",
+                                       roles={Role.EXECUTIVE})
     token, key = api_token_issue(actor=admin_user, user=robot, name="Nightly export", days=30)
     assert call(api_client, key) == 200
     own, _key = api_token_issue(actor=reviewer, user=reviewer, name="Queue export", days=30)
     api_token_revoke(actor=admin_user, token=own)
     api_token_revoke(actor=admin_user, token=token)
     assert not ApiToken.objects.exists()
+
+
+def test_an_imported_owner_nobody_invited_yet_gets_no_key_from_an_administrator(admin_user):
+    """No password, never signed in, never invited: before integration accounts were marked, that made an account
+    one, and an administrator could issue a key in the name of a real person an inventory import added, then act as
+    them. A person's key is theirs to issue, whether or not they have signed in yet."""
+    imported, _created = person_get_or_create(email="olga.owner@example.com", role=Role.OWNER)
+    assert not imported.has_usable_password() and imported.last_login is None
+    with pytest.raises(ValidationError, match="Olga Owner is a person, not an integration account"):
+        api_token_issue(actor=admin_user, user=imported, name="Sync", days=30)
+    assert not ApiToken.objects.exists()
+    # Once they sign in, they issue their own.
+    _token, _key = api_token_issue(actor=imported, user=imported, name="Sync", days=30)
 
 
 def test_deactivating_someone_revokes_their_tokens_for_good(api_client, owner, admin_user):
