@@ -32,6 +32,7 @@ from tests.factories import (
     UserFactory,
     ValueReportFactory,
 )
+from tollgate.audit import audit_event
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -1190,19 +1191,14 @@ def test_the_migration_fills_whom_existing_reports_were_submitted_for(
                                   ValueReportFactory(initiative=InitiativeFactory(owner=other_owner),
                                                      cycle=ReviewCycleFactory()))
     draft = ValueReportFactory(initiative=InitiativeFactory(owner=other_owner), cycle=ReviewCycleFactory())
-    for report in (by_event, handed):
-        fill(report, owner)
-        services.value_report_submit(actor=owner, report=report)
-    ValueReport.objects.filter(pk=untraced.pk).update(status=ReportStatus.SUBMITTED, submitted_by=admin_user,
-                                                      submitted_at=timezone.now())
+    for report, submitter in ((by_event, owner), (handed, owner), (untraced, admin_user)):
+        ValueReport.objects.filter(pk=report.pk).update(status=ReportStatus.SUBMITTED, submitted_by=submitter,
+                                                        submitted_at=timezone.now())
+    # Submit events as they were recorded before (no owner), and one naming whom it was for, which wins over the
+    # initiative's history (here it names someone else than the history would, to tell the two apart).
+    audit_event(handed, actor=owner, event="value_report_submitted")
+    audit_event(by_event, actor=owner, event="value_report_submitted", submitted_for_id=admin_user.pk)
     initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
-    # The owner its event names wins over the history (e.g. a submission recorded after an unlogged owner change).
-    entry = events(by_event, "value_report_submitted")[0]
-    entry.additional_data = {**entry.additional_data, "submitted_for_id": admin_user.pk}
-    entry.save()
-    for entry in events(handed, "value_report_submitted"):
-        entry.additional_data = {"event": "value_report_submitted"}  # as submissions recorded it before
-        entry.save()
     ValueReport.objects.update(submitted_for=None)
     migration = importlib.import_module("reviews.migrations.0011_report_submitted_for")
 
