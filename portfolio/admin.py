@@ -858,7 +858,7 @@ class MonthlyTokenUsageAdmin(ReadOnlyAdmin):
 
 @admin.register(models.MonthlyGpuUsage)
 class MonthlyGpuUsageAdmin(ReadOnlyAdmin):
-    list_display = ["month", "initiative", "gpu_hours", "cost"]
+    list_display = ["month", "initiative", "gpu_hours", "cost", "cost_basis"]
     list_filter = ["month"]
     list_select_related = ["initiative"]
 

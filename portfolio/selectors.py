@@ -50,6 +50,7 @@ from portfolio.costs.selectors import (
     TcoHeadline,
     TcoHistory,
     cost_periods,
+    gpu_cost_label,
     initiative_gpu_months,
     initiative_tco_headline,
     initiative_tco_history,
@@ -68,6 +69,7 @@ from portfolio.models import (
     BusinessCaseVersion,
     CostCenter,
     Department,
+    GpuCostBasis,
     ImportRun,
     Initiative,
     InitiativeMonthlyTco,
@@ -880,12 +882,15 @@ class TcoCell:
 
 @dataclass(frozen=True)
 class GpuTableRow:
-    """One month of an initiative's GPU clusters: GPU-hours, the cost of the records carrying them, and their price."""
+    """One month of an initiative's GPU clusters: GPU-hours, what they cost (`basis`: the GPU cost, or the whole cost
+    of the records carrying them where the source does not give it apart), and their price."""
 
     month: str
     gpu_hours: Decimal
     cost: Decimal
     price_per_hour: Decimal | None
+    basis: str = GpuCostBasis.GPU
+    basis_label: str = GpuCostBasis.GPU.label
 
 
 @dataclass(frozen=True)
@@ -911,6 +916,7 @@ class TcoPanel:
     figure: dict[str, Any]
     plan_label: str = "business case"  # what the quarter is compared with: approved business case, declared cost
     gpu_rows: tuple[GpuTableRow, ...] = ()  # the history's months with GPU-hours, oldest first; empty without any
+    gpu_cost_label: str = "GPU cost"  # the heading of their cost column (gpu_cost_label)
     before_start: bool = False  # the quarter ended before the initiative's start date: no plan to compare with
 
 
@@ -939,8 +945,8 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
             cells.append(TcoCell(part.amount, part.actual) if part is not None else None)
         rows.append(TcoTableRow(f"{month.month:%Y-%m}", cells, month.figures))
     gpu = initiative_gpu_months(initiative_id=initiative.pk, months=[m.month for m in history.months])
-    gpu_rows = tuple(GpuTableRow(f"{m:%Y-%m}", row.gpu_hours, row.cost, row.price_per_hour)
-                     for m, row in sorted(gpu.items()))
+    gpu_rows = tuple(GpuTableRow(f"{m:%Y-%m}", row.gpu_hours, row.cost, row.price_per_hour, row.cost_basis,
+                                 row.get_cost_basis_display()) for m, row in sorted(gpu.items()))
     return TcoPanel(
         headline=headline,
         plan_last_quarter=plan,
@@ -957,6 +963,7 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
                                   declared_monthly=initiative.declared_monthly_cost),
         plan_label=plan_label,
         gpu_rows=gpu_rows,
+        gpu_cost_label=gpu_cost_label(row.basis for row in gpu_rows),
     )
 
 
@@ -978,6 +985,7 @@ def initiative_costs(initiative: Initiative, *, start: date | None = None, end: 
             "business_case": case_monthly, "declared": initiative.declared_monthly_cost,
             "gpu_hours": gpu_row.gpu_hours if gpu_row else None, "gpu_cost": gpu_row.cost if gpu_row else None,
             "gpu_hour_price": gpu_row.price_per_hour if gpu_row else None,
+            "gpu_cost_basis": gpu_row.cost_basis if gpu_row else None,
         })
     totals = history.figures
     return {

@@ -97,6 +97,10 @@ class ValueReport(models.Model):
     )
     stated_value_evidence = models.TextField(blank=True)
     submitted_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_for = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The initiative's owner when it was submitted: whom it was submitted for, whoever owns it since.",
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     reopened_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reopened_at = models.DateTimeField(null=True, blank=True)

@@ -49,7 +49,7 @@ from reviews import calculations
 from reviews.choices import CycleStatus, ReportState, ReportStatus
 from reviews.models import KpiActual, Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
 from tollgate.formatting import format_money
-from tollgate.roles import Role, is_initiative_owner_or_delegate, may
+from tollgate.roles import Role, may
 from tollgate.types import Viewer
 from tollgate.ui.links import url_pattern
 from tollgate.ui.tables import ignoring_case
@@ -78,7 +78,7 @@ def policy(key: str) -> int | Decimal:
 def report_base_queryset() -> QuerySet[ValueReport]:
     """Reports with what a list row needs: cycle, initiative, department, owner, verdict (one query)."""
     return ValueReport.objects.select_related(
-        "cycle", "initiative__department", "initiative__owner", "submitted_by", "verdict__reviewer"
+        "cycle", "initiative__department", "initiative__owner", "submitted_by", "submitted_for", "verdict__reviewer"
     )
 
 
@@ -850,10 +850,11 @@ def dashboard_data_version() -> tuple:
 
 
 def submitted_on_behalf(report: ValueReport) -> bool:
-    """Submitted by someone who neither owns the initiative nor acts for it: an administrator, who may fill in and
-    submit anyone's report; the report says so rather than read as the owner's own."""
-    submitter = report.submitted_by
-    return submitter is not None and not is_initiative_owner_or_delegate(submitter, report)
+    """Submitted by someone other than the owner it was submitted for (a delegate, or an administrator, who may fill
+    in and submit anyone's report): the report says so rather than read as the owner's own. Both are as they were at
+    submission (submitted_for), so a later hand-over changes neither whether nor whom it names."""
+    return (report.submitted_by_id is not None and report.submitted_for_id is not None
+            and report.submitted_by_id != report.submitted_for_id)
 
 
 # An initiative's value reports ---------------------------------------------------------------------------------------

@@ -740,11 +740,15 @@ def value_report_submit(*, actor: Actor | None, report: ValueReport) -> ValueRep
     with set_actor(actor):
         report.status = ReportStatus.SUBMITTED
         report.submitted_by = actor
+        # Whom it was submitted for is the owner of now: a later hand-over must not change what the report says.
+        report.submitted_for = report.initiative.owner
         report.submitted_at = timezone.now()
-        report.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at"])
+        report.save(update_fields=["status", "submitted_by", "submitted_for", "submitted_at", "updated_at"])
     _authored(report, actor)
+    owner = report.initiative.owner
     _audit(report, actor=actor, event="value_report_submitted",
-           changes={"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]})
+           changes={"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]},
+           submitted_for_id=owner.pk, submitted_for=owner.get_full_name() or owner.get_username())
     _oversight_changed(report)
     _value_evidence_changed()
     return report
@@ -781,6 +785,7 @@ def value_report_reopen(*, actor: Actor | None, report: ValueReport, reason: str
     with set_actor(actor):
         report.status = ReportStatus.DRAFT
         report.submitted_by = None
+        report.submitted_for = None
         report.submitted_at = None
         report.reopened_by = actor
         report.reopened_at = timezone.now()

@@ -287,8 +287,8 @@ def observed_gpu_price(*, month: date) -> right_sizing.ObservedGpuPrice | None:
     observed = observed_gpu_hour_price(month=month)
     if observed is None:
         return None
-    price, hours = observed
-    return right_sizing.ObservedGpuPrice(month, price, hours, reverse("portfolio:ingestion_health"))
+    return right_sizing.ObservedGpuPrice(month, observed.price, observed.gpu_hours,
+                                         reverse("portfolio:ingestion_health"), basis=observed.basis.value)
 
 
 def open_clusters() -> list[ClusterFacts]:

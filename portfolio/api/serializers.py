@@ -22,6 +22,7 @@ from portfolio.models import (
     BusinessCase,
     CostCenter,
     Department,
+    GpuCostBasis,
     Initiative,
     LicencePool,
     LicencePoolTerms,
@@ -412,11 +413,17 @@ class MonthCostSerializer(serializers.Serializer):
                   "without GPU records.")
     gpu_cost = serializers.DecimalField(
         max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True,
-        help_text="The cost of the records carrying those GPU-hours (a whole OpenCost allocation: GPU, CPU, memory); "
-                  "null without GPU records.")
+        help_text="What those GPU-hours cost, as gpu_cost_basis says: the GPU cost where the source gives it apart "
+                  "(OpenCost's gpuCost + gpuCostAdjustment), else the whole cost of the records carrying them; null "
+                  "without GPU records.")
     gpu_hour_price = serializers.DecimalField(
         max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True,
         help_text="gpu_cost / gpu_hours: the effective price per GPU-hour; null without GPU-hours.")
+    gpu_cost_basis = serializers.ChoiceField(
+        choices=GpuCostBasis.choices, allow_null=True, read_only=True,
+        help_text="What gpu_cost is: \"gpu\" the GPU cost alone; \"records\" the whole cost of the records with "
+                  "GPU-hours (a plain CSV GPU line, or an OpenCost month read before its GPU cost was kept: CPU and "
+                  "memory included); \"mixed\" some of each; null without GPU records.")
 
 
 class InitiativeCostsSerializer(serializers.Serializer):

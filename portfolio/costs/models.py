@@ -6,7 +6,7 @@ read the roll-ups (MonthlyCost, MonthlyTokenUsage, MonthlyGpuUsage, LicencePoolA
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -372,6 +372,10 @@ class CostRecord(models.Model):
     quantity = quantity_field(null=True, blank=True)
     unit = models.CharField(max_length=80, blank=True)
     gpu_hours = quantity_field(null=True, blank=True)
+    # The GPU share of `amount` where the source gives it apart (OpenCost's gpuCost + gpuCostAdjustment), as read and
+    # in the reporting currency; empty where it does not (a plain CSV GPU line): the whole amount is then the GPU's.
+    gpu_cost = amount_field(null=True, blank=True)
+    gpu_cost_reporting = amount_field(null=True, blank=True)
     initiative = models.ForeignKey(
         Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_records",
         help_text="Empty: no rule maps it (unallocated).", db_index=False, db_constraint=False,
@@ -536,10 +540,34 @@ class MonthlyTokenUsage(models.Model):
         return f"{self.month:%Y-%m} {self.model}"
 
 
+class GpuCostBasis(models.TextChoices):
+    """What a GPU roll-up's cost is: the GPU cost the source gives apart (OpenCost), or, where it does not (a plain CSV
+    GPU line, an OpenCost month read before the GPU cost was kept), the whole cost of the records with GPU-hours."""
+
+    GPU = "gpu", "GPU cost"
+    RECORDS = "records", "Cost of records with GPU-hours"
+    MIXED = "mixed", "GPU cost where the source gives it, else the cost of records with GPU-hours"
+
+    @classmethod
+    def of(cls, *, records: int, separated: int) -> GpuCostBasis:
+        """The basis of `records` records with GPU-hours, `separated` of them giving their GPU cost apart."""
+        if separated == records:
+            return cls.GPU
+        return cls.MIXED if separated else cls.RECORDS
+
+    @classmethod
+    def combined(cls, bases: Iterable[str]) -> GpuCostBasis | None:
+        """The basis of a sum of roll-up rows: theirs when they agree, else mixed; None for no rows."""
+        distinct = set(bases)
+        if not distinct:
+            return None
+        return cls(distinct.pop()) if len(distinct) == 1 else cls.MIXED
+
+
 class MonthlyGpuUsage(models.Model):
-    """Roll-up: GPU-hours per initiative (empty = unallocated) x month, with the reporting-currency cost of the records
-    that carry them (whole allocations for OpenCost, so CPU and memory of a GPU namespace count too): the price per
-    GPU-hour the company actually pays, beside the one the self-hosting comparison assumes."""
+    """Roll-up: GPU-hours per initiative (empty = unallocated) x month, with what they cost in the reporting currency:
+    the records' GPU cost where the source gives it apart (OpenCost), else their whole cost (`cost_basis` says which):
+    the price per GPU-hour the company actually pays, beside the one the self-hosting comparison assumes."""
 
     initiative = models.ForeignKey(
         Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="monthly_gpu_usage"
@@ -547,6 +575,7 @@ class MonthlyGpuUsage(models.Model):
     month = models.DateField()
     gpu_hours = quantity_field(default=Decimal("0"))
     cost = money_field(default=Decimal("0"))
+    cost_basis = models.CharField(max_length=10, choices=GpuCostBasis.choices, default=GpuCostBasis.RECORDS)
 
     class Meta:
         ordering = ["month", "initiative_id"]

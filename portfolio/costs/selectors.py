@@ -53,6 +53,7 @@ from portfolio.models import (
     CostRecord,
     CostSource,
     CurrencyRate,
+    GpuCostBasis,
     IngestionRun,
     Initiative,
     InitiativeMonthlyTco,
@@ -583,15 +584,32 @@ def gpu_usage_of_month(*, month: date) -> list[MonthlyGpuUsage]:
     return sorted(rows, key=lambda row: (row.initiative_id is None, -row.gpu_hours))
 
 
-def observed_gpu_hour_price(*, month: date) -> tuple[Decimal, Decimal] | None:
-    """(price per GPU-hour, GPU-hours) the company's own clusters show in `month`, all initiatives and unallocated
-    together; None without GPU-hours that month."""
-    totals = MonthlyGpuUsage.objects.filter(month=month.replace(day=1)).aggregate(
-        hours=Sum("gpu_hours"), cost=Sum("cost"))
-    hours = totals["hours"] or Decimal("0")
-    if hours <= 0:
+@dataclass(frozen=True)
+class ObservedGpuHourPrice:
+    """The price per GPU-hour the company's own clusters show in a month, and what its cost is (GpuCostBasis)."""
+
+    price: Decimal
+    gpu_hours: Decimal
+    basis: GpuCostBasis
+
+
+def observed_gpu_hour_price(*, month: date) -> ObservedGpuHourPrice | None:
+    """The price per GPU-hour the company's own clusters show in `month`, all initiatives and unallocated together;
+    None without GPU-hours that month."""
+    rows = list(MonthlyGpuUsage.objects.filter(month=month.replace(day=1)).values_list("gpu_hours", "cost",
+                                                                                      "cost_basis"))
+    hours = sum((row[0] for row in rows), Decimal("0"))
+    basis = GpuCostBasis.combined(row[2] for row in rows)
+    if hours <= 0 or basis is None:
         return None
-    return cents((totals["cost"] or Decimal("0")) / hours), hours
+    return ObservedGpuHourPrice(cents(sum((row[1] for row in rows), Decimal("0")) / hours), hours, basis)
+
+
+def gpu_cost_label(bases: Iterable[str]) -> str:
+    """What a table's GPU cost column holds, for its heading: "GPU cost" when every row's source gave the GPU cost
+    apart, "Cost of records with GPU-hours" when none did, else "Cost" (each row then says which)."""
+    basis = GpuCostBasis.combined(bases)
+    return "Cost" if basis is None or basis == GpuCostBasis.MIXED else str(basis.label)
 
 
 @dataclass(frozen=True)

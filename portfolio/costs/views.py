@@ -87,9 +87,11 @@ class IngestionHealthView(PermissionRequiredMixin, View):
             orderable=False, prefix="r-",
         )
         month = health.headline["month"]
+        gpu_usage = cost_selectors.gpu_usage_of_month(month=month.start) if month else []
         return render(request, self.template_name, {
             "headline": health.headline,
-            "gpu_usage": cost_selectors.gpu_usage_of_month(month=month.start) if month else [],
+            "gpu_usage": gpu_usage,
+            "gpu_cost_label": cost_selectors.gpu_cost_label(row.cost_basis for row in gpu_usage),
             "stale_sources": health.stale,
             "grace_days": grace_days,
             "table": table,

@@ -192,6 +192,7 @@ class ValueReportSerializer(ModelSerializer):
                   "or decide it with .../verdict/)",
         "verdict": "a reviewer gives it with POST /api/reviews/reports/{id}/verdict/",
         "cycle": "a report stays in the cycle it was opened for", "initiative": "a report stays with its initiative",
+        "submitted_for": "submitting the report records the initiative's owner of the time",
     }
 
     def validate_kpi_actuals(self, rows: list[dict]) -> list[dict]:
@@ -210,11 +211,11 @@ class ValueReportSerializer(ModelSerializer):
     class Meta:
         model = ValueReport
         fields = ["id", "url", "cycle", "cycle_name", "initiative", "initiative_name", "status", "state", "due_on",
-                  "submitted_late", *REPORT_FIELDS, "kpi_actuals", "figures", "submitted_by", "submitted_at",
-                  "reopened_by", "reopened_at", "reopened_reason", "verdict", "attachments", "created_at",
-                  "updated_at"]
-        read_only_fields = ["cycle", "initiative", "status", "submitted_by", "submitted_at", "reopened_by",
-                            "reopened_at", "reopened_reason", "created_at", "updated_at"]
+                  "submitted_late", *REPORT_FIELDS, "kpi_actuals", "figures", "submitted_by", "submitted_for",
+                  "submitted_at", "reopened_by", "reopened_at", "reopened_reason", "verdict", "attachments",
+                  "created_at", "updated_at"]
+        read_only_fields = ["cycle", "initiative", "status", "submitted_by", "submitted_for", "submitted_at",
+                            "reopened_by", "reopened_at", "reopened_reason", "created_at", "updated_at"]
         extra_kwargs: dict[str, dict[str, Any]] = {
             "stated_value": {"min_value": Decimal("0"), "error_messages": STATED_VALUE_MESSAGES},
             "narrative": {"max_length": NARRATIVE_MAX_CHARS},

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from governance.services import initiative_transition
 from portfolio.choices import KpiDirection, KpiKind, Stage
+from portfolio.services import initiatives_hand_over
 from reviews import calculations, services
 from reviews.choices import ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -75,6 +76,25 @@ def test_owner_patches_a_draft_then_submits(api_client, owner, report):
          "no_value_reason": None, "target_met": True}]
     response = client.post(url("report-submit", report.pk))
     assert response.status_code == 200 and response.data["status"] == ReportStatus.SUBMITTED
+
+
+def test_the_report_says_whom_it_was_submitted_for_read_only(api_client, owner, other_owner, admin_user, report):
+    """submitted_for is the owner at submission, kept through a hand-over; a body naming someone else is refused
+    and writes nothing."""
+    client = as_user(api_client, admin_user)
+    body = {"outcome_count": 15000, "kpi_actuals": [{"kpi": kpi_of(report).pk, "actual": "5000"}]}
+    refused = client.patch(url("report-detail", report.pk), {**body, "submitted_for": other_owner.pk}, format="json")
+    assert refused.status_code == 400
+    assert refused.data["submitted_for"] == ["submitted_for is read-only: submitting the report records the "
+                                             "initiative's owner of the time."]
+    assert ValueReport.objects.get(pk=report.pk).outcome_count is None
+    assert client.patch(url("report-detail", report.pk), body, format="json").status_code == 200
+    assert client.post(url("report-submit", report.pk)).data["submitted_for"] == owner.pk
+
+    initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+
+    data = client.get(url("report-detail", report.pk)).data
+    assert (data["submitted_by"], data["submitted_for"]) == (admin_user.pk, owner.pk)
 
 
 def test_a_kpi_given_twice_is_400_and_nothing_is_written(api_client, owner, report):

@@ -20,7 +20,7 @@ from governance.evidence import NOTICE_MAX_CHARS
 from governance.services import TransitionError, initiative_transition
 from governance.tables import audit_changes_text
 from portfolio.choices import KpiDirection, KpiKind, Stage
-from portfolio.services import business_case_version_record
+from portfolio.services import business_case_version_record, initiatives_hand_over
 from reviews import calculations, selectors, services
 from reviews.choices import Decision, ReportState, ReportStatus
 from reviews.models import Notification, ReportAttachment, ReviewCycle, ValueReport, Verdict
@@ -32,6 +32,7 @@ from tests.factories import (
     UserFactory,
     ValueReportFactory,
 )
+from tollgate.audit import audit_event
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -1126,6 +1127,85 @@ def test_a_report_its_owner_submitted_says_nothing_of_the_kind(report, owner, cl
     services.value_report_submit(actor=owner, report=report)
     client.force_login(owner)
     assert b"on behalf of" not in client.get(reverse("reviews:report_detail", args=[report.pk])).content
+
+
+def behalf_text(client, report) -> str | None:
+    """What the report page says it was submitted on behalf of, or None."""
+    page = client.get(reverse("reviews:report_detail", args=[report.pk])).content.decode()
+    marker = 'id="submitted-on-behalf"> on behalf of the owner, '
+    return page.split(marker, 1)[1].split("</span>", 1)[0] if marker in page else None
+
+
+def test_a_report_a_delegate_submitted_names_the_owner_of_the_time_after_a_hand_over(
+        report, owner, other_owner, admin_user, client):
+    """The owner's assistant (a delegate of the owner's profile) submits; the owner then hands everything over. The
+    report was submitted for the owner of the time, and keeps saying so rather than name the new owner."""
+    assistant = UserFactory(role=Role.OWNER)
+    owner.profile.delegates.add(assistant)
+    fill(report, assistant)
+    services.value_report_submit(actor=assistant, report=report)
+    client.force_login(admin_user)
+    assert behalf_text(client, report) == owner.get_full_name()
+
+    initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+
+    report = ValueReport.objects.get(pk=report.pk)
+    assert (report.initiative.owner, report.submitted_for, report.submitted_by) == (other_owner, owner, assistant)
+    assert behalf_text(client, report) == owner.get_full_name()
+    (submitted,) = events(report, "value_report_submitted")
+    assert (submitted.additional_data["submitted_for_id"], submitted.additional_data["submitted_for"]) == (
+        owner.pk, owner.get_full_name())
+
+
+def test_a_report_its_owner_submitted_says_nothing_of_the_kind_after_a_hand_over(
+        report, owner, other_owner, admin_user, client):
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+
+    initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+
+    client.force_login(other_owner)
+    assert behalf_text(client, report) is None
+
+
+def test_a_reopened_report_is_submitted_for_whoever_owns_it_when_submitted_again(
+        report, owner, other_owner, admin_user, reviewer):
+    fill(report, owner)
+    services.value_report_submit(actor=owner, report=report)
+    initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+
+    services.value_report_reopen(actor=reviewer, report=report, reason="Add the July figures.")
+    assert ValueReport.objects.get(pk=report.pk).submitted_for is None
+    services.value_report_submit(actor=other_owner, report=report)
+
+    assert ValueReport.objects.get(pk=report.pk).submitted_for == other_owner
+
+
+def test_the_migration_fills_whom_existing_reports_were_submitted_for(
+        initiative, kpis, owner, other_owner, admin_user):
+    """Three reports submitted before the field existed: one whose submit event names the owner, one whose initiative
+    changed owner after it was submitted (its field history names the owner replaced), one with no trail to go by
+    (the current owner). A draft is left alone."""
+    by_event, handed, untraced = (ValueReportFactory(initiative=initiative, cycle=ReviewCycleFactory()),
+                                  ValueReportFactory(initiative=initiative, cycle=ReviewCycleFactory()),
+                                  ValueReportFactory(initiative=InitiativeFactory(owner=other_owner),
+                                                     cycle=ReviewCycleFactory()))
+    draft = ValueReportFactory(initiative=InitiativeFactory(owner=other_owner), cycle=ReviewCycleFactory())
+    for report, submitter in ((by_event, owner), (handed, owner), (untraced, admin_user)):
+        ValueReport.objects.filter(pk=report.pk).update(status=ReportStatus.SUBMITTED, submitted_by=submitter,
+                                                        submitted_at=timezone.now())
+    # Submit events as they were recorded before (no owner), and one naming whom it was for, which wins over the
+    # initiative's history (here it names someone else than the history would, to tell the two apart).
+    audit_event(handed, actor=owner, event="value_report_submitted")
+    audit_event(by_event, actor=owner, event="value_report_submitted", submitted_for_id=admin_user.pk)
+    initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner)
+    ValueReport.objects.update(submitted_for=None)
+    migration = importlib.import_module("reviews.migrations.0011_report_submitted_for")
+
+    migration.fill_submitted_for(apps, None)
+
+    assert dict(ValueReport.objects.values_list("pk", "submitted_for")) == {
+        by_event.pk: admin_user.pk, handed.pk: owner.pk, untraced.pk: other_owner.pk, draft.pk: None}
 
 
 def test_a_long_kill_rationale_is_cut_in_the_notice_never_the_sentence_after_it(

@@ -174,12 +174,23 @@ def self_hosting_cost(
 @dataclass(frozen=True)
 class ObservedGpuPrice:
     """What the company's own GPU clusters cost per GPU-hour in a month (the GPU roll-up), shown beside the policy's
-    GPU-hour price as evidence of how realistic it is."""
+    GPU-hour price as evidence of how realistic it is. `basis` (portfolio's GpuCostBasis) says what the cost is: the
+    GPU cost alone ("gpu"), the whole cost of the records with GPU-hours ("records", CPU and memory included: the
+    price reads high), or some of each ("mixed")."""
 
     month: date
     price: Decimal
     gpu_hours: Decimal
     url: str = ""
+    basis: str = "gpu"
+
+
+# What the clusters' price per GPU-hour counts, as its evidence label says it.
+OBSERVED_BASIS = {
+    "gpu": "GPU cost",
+    "records": "whole cost of the records with GPU-hours, CPU and memory included",
+    "mixed": "GPU cost where the source gives it, else the records' whole cost",
+}
 
 
 def self_host(
@@ -226,8 +237,8 @@ def self_host(
             Number("API cost at list prices (cached input at a tenth)", money(api_cost), initiative.url, unit=MONEY),
             Number("GPU-hours needed", plain(hosting.gpu_hours, 1), initiative.url),
             Number("GPU cost", money(hosting.gpu_cost), initiative.url, unit=MONEY),
-            *((Number(f"Your clusters: price per GPU-hour, {month_of(observed.month)}", money(observed.price),
-                      observed.url, unit=MONEY),
+            *((Number(f"Your clusters: price per GPU-hour ({OBSERVED_BASIS[observed.basis]}), "
+                      f"{month_of(observed.month)}", money(observed.price), observed.url, unit=MONEY),
                Number(f"Your clusters: GPU-hours, {month_of(observed.month)}", plain(observed.gpu_hours, 1),
                       observed.url)) if observed else ()),
             Number("Fixed operating cost", money(operating_cost), initiative.url, unit=MONEY),

@@ -90,6 +90,9 @@ class CostRow:
     quantity: Decimal | None = None
     unit: str = ""
     gpu_hours: Decimal | None = None
+    # The GPU share of `amount` where the source gives it apart (OpenCost: gpuCost + gpuCostAdjustment), in `currency`;
+    # None where it does not (a plain CSV GPU line, FOCUS): then the whole amount is what the GPU-hours cost.
+    gpu_cost: Decimal | None = None
     location: str = ""  # where it came from, for messages: "row 12", "bucket 2025-06-14"
     # Billed in the run's month (a FOCUS row's BillingPeriodStart), so it belongs to it even when charged earlier.
     billed_in_period: bool = False

@@ -1,5 +1,8 @@
 """OpenCost allocation API: Kubernetes cost and GPU-hours per namespace or label, per day (FORMATS.md section 6).
 
+Each allocation becomes one cost line of its totalCost (GPU, CPU, memory, storage, network) carrying its gpuHours
+and, apart, its GPU cost (gpuCost + gpuCostAdjustment): the price per GPU-hour is worked out from that alone.
+
 One request covers the period with `step=1d`, giving one map per day and no paging. Idle cost (`__idle__`)
 belongs to no workload, so it is skipped and counted; `__unallocated__` (workloads without the label) and
 the other `__special__` keys are kept as spend with no key, so it shows up as unallocated. OpenCost writes
@@ -13,8 +16,9 @@ Settings: `base_url` (required, e.g. http://opencost:9003), `aggregate` (default
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from portfolio.costs.connectors.base import (
     QUANTITY_LIMIT,
@@ -43,6 +47,26 @@ def allocation_keys(name: str, aggregations: list[str]) -> dict[str, str]:
     return {
         aggregation: part for aggregation, part in zip(aggregations, parts, strict=True) if not part.startswith("__")
     }
+
+
+def gpu_cost(allocation: dict[str, Any], *, location: str) -> Decimal | None:
+    """The allocation's GPU cost, gpuCost + gpuCostAdjustment (OpenCost's GPU total; the adjustment reconciles it with
+    the cloud bill and may be negative), kept beside its GPU-hours so that their price leaves out CPU, memory and
+    storage. None when the allocation has no gpuCost field at all; null (NaN) reads as 0, as the other costs."""
+    if "gpuCost" not in allocation:
+        return None
+    cost = json_decimal(allocation.get("gpuCost"), field="gpuCost", location=location)
+    if cost < 0:
+        raise ConnectorError(
+            f"gpuCost must not be negative, got {cost} (a GPU's cost is never a credit; "
+            "OpenCost corrects it through gpuCostAdjustment)", location=location,
+        )
+    adjustment = json_decimal(allocation.get("gpuCostAdjustment"), field="gpuCostAdjustment", location=location)
+    if cost + adjustment < 0:
+        raise ConnectorError(
+            f"gpuCostAdjustment {adjustment} takes the GPU cost {cost} below zero", location=location,
+        )
+    return cost + adjustment
 
 
 class OpenCostConnector(ConnectorBase):
@@ -121,5 +145,6 @@ class OpenCostConnector(ConnectorBase):
                     service_name="Kubernetes (OpenCost)",
                     description=str(allocation.get("name") or name),
                     gpu_hours=gpu_hours,
+                    gpu_cost=gpu_cost(allocation, location=location),
                     location=f"OpenCost {day.isoformat()} {name}",
                 )

@@ -77,17 +77,18 @@ def _reconvert(currency: str, windows: list[tuple[date, date | None]]) -> tuple[
         records = CostRecord.objects.filter(currency=currency, charge_date__gte=start)
         if end is not None:
             records = records.filter(charge_date__lt=end)
-        for record in records.only("pk", "amount", "charge_date", "period", "amount_reporting").iterator(
-                chunk_size=5_000):
+        for record in records.only("pk", "amount", "charge_date", "period", "amount_reporting", "gpu_cost",
+                                   "gpu_cost_reporting").iterator(chunk_size=5_000):
             rate = rates.rate_on(record.charge_date)
             if rate is None:
                 continue  # no rate covers it any more: it keeps the amount it was read with
             converted = record_amount(record.amount * rate)
-            if converted != record.amount_reporting:
-                record.amount_reporting = converted
+            gpu = None if record.gpu_cost is None else record_amount(record.gpu_cost * rate)
+            if converted != record.amount_reporting or gpu != record.gpu_cost_reporting:
+                record.amount_reporting, record.gpu_cost_reporting = converted, gpu
                 changed.append(record)
                 months.add(record.period)
-    CostRecord.objects.bulk_update(changed, ["amount_reporting"], batch_size=UPDATE_CHUNK)
+    CostRecord.objects.bulk_update(changed, ["amount_reporting", "gpu_cost_reporting"], batch_size=UPDATE_CHUNK)
     if months:
         rollups_recompute(months=months)
     data_changed()

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, OperationalError, transaction
-from django.db.models import Count, FloatField, Q, Sum
+from django.db.models import Case, Count, FloatField, Q, Sum, When
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from portfolio.costs.connectors.base import COUNT_LIMIT, Period
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import (
     CostRecord,
+    GpuCostBasis,
     Initiative,
     LicencePoolActivity,
     LicencePoolTerms,
@@ -188,16 +189,24 @@ def _token_totals(period: Period) -> list[dict[str, Any]]:
 
 
 def _rollup_gpu(period: Period) -> None:
-    """GPU-hours per initiative of the month, and the cost of the records carrying them (their effective price per
-    GPU-hour). A credit or refund (negative amount) lowers the cost but adds no hours: its hours name what it refunds,
-    which its charge already counted. Records without hours (CPU-only namespaces, credits without hours) stay out."""
+    """GPU-hours per initiative of the month, and what they cost (their effective price per GPU-hour): each record's
+    GPU cost where its source gives it apart (OpenCost's gpuCost, leaving out the allocation's CPU and memory), else
+    its whole cost (a plain CSV GPU line); `cost_basis` says which of the two the month's records gave. A credit or
+    refund (negative amount) lowers the cost by its whole amount but adds no hours: its hours name what it refunds,
+    which its charge already counted (its GPU cost, never negative, would raise the cost instead). Records without
+    hours (CPU-only namespaces, credits without hours) stay out."""
+    charge = Q(amount_reporting__gte=0)
+    separated = charge & Q(gpu_cost_reporting__isnull=False)
     rows = CostRecord.objects.filter(period=period.start, gpu_hours__gt=0).order_by().values(
-        "initiative_id").annotate(hours=Sum("gpu_hours", filter=Q(amount_reporting__gte=0)),
-                                  cost=Sum("amount_reporting"))
+        "initiative_id").annotate(hours=Sum("gpu_hours", filter=charge),
+                                  cost=Sum(Case(When(separated, then="gpu_cost_reporting"),
+                                                default="amount_reporting")),
+                                  records=Count("pk"), separated=Count("pk", filter=separated))
     MonthlyGpuUsage.objects.filter(month=period.start).delete()
     MonthlyGpuUsage.objects.bulk_create(
         MonthlyGpuUsage(initiative_id=row["initiative_id"], month=period.start, gpu_hours=row["hours"] or 0,
-                        cost=cents(row["cost"] or Decimal("0")))
+                        cost=cents(row["cost"] or Decimal("0")),
+                        cost_basis=GpuCostBasis.of(records=row["records"], separated=row["separated"]))
         for row in rows
     )
 

@@ -92,7 +92,8 @@ class _Converter:
 # a new field cannot be silently left out of the COPY.
 COST_COLUMNS = (
     "source_id", "run_id", "period", "charge_date", "amount", "currency", "amount_reporting", "billed_amount",
-    "category", "keys", "service_name", "model", "description", "quantity", "unit", "gpu_hours", "initiative_id",
+    "category", "keys", "service_name", "model", "description", "quantity", "unit", "gpu_hours", "gpu_cost",
+    "gpu_cost_reporting", "initiative_id",
 )
 USAGE_COLUMNS = (
     "source_id", "run_id", "period", "usage_date", "model", "input_tokens", "output_tokens", "cached_tokens",
@@ -209,7 +210,8 @@ class RunWriter:
             "amount_reporting": batch.amount, "billed_amount": batch.billed_amount, "category": batch.category,
             "keys": batch.keys, "service_name": batch.service_name, "model": batch.model,
             "description": batch.description, "quantity": batch.quantity, "unit": batch.unit,
-            "gpu_hours": pa.nulls(size, pa.string()), "initiative_id": initiative,
+            "gpu_hours": pa.nulls(size, pa.string()), "gpu_cost": pa.nulls(size, pa.string()),
+            "gpu_cost_reporting": pa.nulls(size, pa.string()), "initiative_id": initiative,
         }
         if self.staging is not None:
             columns["part"] = pa.array([self.staging.part] * size, pa.int32())
@@ -267,6 +269,14 @@ class RunWriter:
             within(converted, AMOUNT_LIMIT, raw=f"{converted:,.2f} {self.converter.reporting}",
                    location=f"{row.location} (the amount in the reporting currency)")
         reporting = amount if converted is row.amount else record_amount(converted)
+        gpu_cost = gpu_cost_reporting = None
+        if row.gpu_cost is not None:  # converted as the amount is (its rate is cached by now)
+            gpu_cost = record_amount(row.gpu_cost)
+            converted = self.converter.to_reporting(row.gpu_cost, currency, row.charge_date, where)
+            if converted is not row.gpu_cost:
+                within(converted, AMOUNT_LIMIT, raw=f"{converted:,.2f} {self.converter.reporting}",
+                       location=f"{row.location} (the GPU cost in the reporting currency)")
+            gpu_cost_reporting = gpu_cost if converted is row.gpu_cost else record_amount(converted)
         self._check_named_initiative(row)
         initiative_id = self.allocator.allocate(row.keys)
         if initiative_id is None:
@@ -278,7 +288,7 @@ class RunWriter:
             reporting, None if row.billed_amount is None else record_amount(row.billed_amount),
             row.category if row.category in COST_CATEGORIES else CostCategory.OTHER, row.keys,
             row.service_name[:200], row.model[:200], row.description, row.quantity, row.unit[:80], row.gpu_hours,
-            initiative_id,
+            gpu_cost, gpu_cost_reporting, initiative_id,
         )
 
     def _check_named_initiative(self, row: CostRow | UsageRow) -> None:

@@ -14,7 +14,14 @@ from django.utils import timezone
 from governance.services import initiative_transition
 from governance.signals import selectors
 from portfolio.choices import Stage
-from portfolio.models import LicencePoolActivity, MonthlyCost, MonthlyGpuUsage, MonthlyTokenUsage, SeatActivity
+from portfolio.models import (
+    GpuCostBasis,
+    LicencePoolActivity,
+    MonthlyCost,
+    MonthlyGpuUsage,
+    MonthlyTokenUsage,
+    SeatActivity,
+)
 from portfolio.services import business_case_save, business_case_version_record
 from tests.factories import (
     AIModelFactory,
@@ -205,7 +212,8 @@ def test_evidence_in_one_line_names_the_rule_and_its_first_numbers_formatted_wit
 
 def test_the_self_hosting_evidence_shows_the_clusters_price_of_the_last_complete_month(initiative):
     """2.2B tokens on a frontier model in 2026-09 (the last complete month): cheaper on GPUs, and the company's own
-    clusters ran 144 GPU-hours for $404.79 that month (all initiatives and unallocated together): $2.81 each."""
+    clusters ran 144 GPU-hours for $368.64 of GPU cost that month (all initiatives and unallocated together): $2.56
+    each. Where a row's cost is its records' whole cost, the label says the price counts both."""
     month = date(2026, 9, 1)
     gpt4o = AIModelFactory(name="gpt-4o", tier="frontier", input_price_per_mtok=Decimal("2.50"),
                            output_price_per_mtok=Decimal("10.00"))
@@ -213,16 +221,24 @@ def test_the_self_hosting_evidence_shows_the_clusters_price_of_the_last_complete
     MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=Decimal("7000"))
     MonthlyTokenUsage.objects.create(initiative=initiative, month=month, model="gpt-4o-2024-08-06",
                                      input_tokens=2_000_000_000, output_tokens=200_000_000)
-    MonthlyGpuUsage.objects.create(initiative=initiative, month=month, gpu_hours=Decimal("96"), cost=Decimal("272.81"))
-    MonthlyGpuUsage.objects.create(initiative=None, month=month, gpu_hours=Decimal("48"), cost=Decimal("131.98"))
+    MonthlyGpuUsage.objects.create(initiative=initiative, month=month, gpu_hours=Decimal("96"), cost=Decimal("245.76"),
+                                   cost_basis=GpuCostBasis.GPU)
+    MonthlyGpuUsage.objects.create(initiative=None, month=month, gpu_hours=Decimal("48"), cost=Decimal("122.88"),
+                                   cost_basis=GpuCostBasis.GPU)
     MonthlyGpuUsage.objects.create(initiative=None, month=date(2026, 8, 1), gpu_hours=Decimal("1"), cost=Decimal("9"))
 
     found = selectors.signal_candidates(today=TODAY)
 
     (hosting,) = [c for c in found.candidates if c.type == "self_host"]
     numbers = {n.label: n.value for n in hosting.numbers}
-    assert numbers["Your clusters: price per GPU-hour, 2026-09"] == "2.81"
+    assert numbers["Your clusters: price per GPU-hour (GPU cost), 2026-09"] == "2.56"
     assert numbers["Your clusters: GPU-hours, 2026-09"] == "144.0"
+    MonthlyGpuUsage.objects.filter(initiative=None, month=month).update(cost=Decimal("131.98"),
+                                                                       cost_basis=GpuCostBasis.RECORDS)
+    (mixed,) = [c for c in selectors.signal_candidates(today=TODAY).candidates if c.type == "self_host"]
+    assert {n.label: n.value for n in mixed.numbers}[
+        "Your clusters: price per GPU-hour (GPU cost where the source gives it, else the records' whole cost), "
+        "2026-09"] == "2.62"
     MonthlyGpuUsage.objects.filter(month=month).delete()
     (without,) = [c for c in selectors.signal_candidates(today=TODAY).candidates if c.type == "self_host"]
     assert not any(n.label.startswith("Your clusters") for n in without.numbers)

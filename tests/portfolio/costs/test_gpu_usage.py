@@ -1,6 +1,7 @@
-"""GPU-hours from the GPU clusters: negative hours refused by the connectors with nothing written, the monthly roll-up
-per initiative (rebuilt idempotently, filled for existing records by the migration), and where people see it: the
-initiative's cost panel, the cost ingestion page and GET /api/initiatives/<id>/costs/."""
+"""GPU-hours from the GPU clusters: negative hours (and a malformed OpenCost GPU cost) refused by the connectors with
+nothing written, the monthly roll-up per initiative (OpenCost's GPU cost alone, else the records' whole cost; rebuilt
+idempotently, filled for existing records by the migration), and where people see it: the initiative's cost panel,
+the cost ingestion page and GET /api/initiatives/<id>/costs/."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db.models import Sum
 from django.urls import reverse
 
 from portfolio.choices import CostCategory, RunStatus, RunTrigger, SourceType
 from portfolio.costs.connectors.base import Period
+from portfolio.costs.services.currency_rates import currency_rate_update
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
-from portfolio.models import CostRecord, CostSource, IngestionRun, MonthlyCost, MonthlyGpuUsage
+from portfolio.models import CostRecord, CostSource, GpuCostBasis, IngestionRun, MonthlyCost, MonthlyGpuUsage
 from tests import paths
 from tests.factories import InitiativeFactory
 from tests.portfolio.costs.connectors.conftest import FAST, ProviderServer, Reply, fixture_json
@@ -109,6 +112,24 @@ def test_negative_opencost_gpu_hours_fail_the_run_and_keep_the_month(provider, o
     assert set(MonthlyCost.objects.values_list("category", "amount")) == costs and gpu_rollup() == gpu
 
 
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"gpuCost": -245.76}, "gpuCost must not be negative, got -245.76 (a GPU's cost is never a credit; OpenCost "
+                           "corrects it through gpuCostAdjustment)"),
+    ({"gpuCost": "n/a"}, "gpuCost must be a number, got 'n/a'"),
+])
+def test_a_malformed_opencost_gpu_cost_fails_the_run_and_keeps_the_month(provider, opencost, fields, message):
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    assert run(opencost).status == RunStatus.SUCCEEDED
+    records, gpu = set(CostRecord.objects.values_list("pk", flat=True)), gpu_rollup()
+
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", **fields)))
+    failed = run(opencost)
+
+    assert failed.status == RunStatus.FAILED
+    assert failed.error == f"OpenCost step 1 ml-training: {message}"
+    assert set(CostRecord.objects.values_list("pk", flat=True)) == records and gpu_rollup() == gpu
+
+
 def test_negative_csv_gpu_hours_fail_the_run_naming_row_and_column_and_write_nothing(tmp_path, manual):
     failed = run(manual, path=plain(tmp_path, "2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours",
                                     "2025-06-16,,namespace=ml-training,compute,-812.40,USD,-96,GPU-hours"))
@@ -123,14 +144,72 @@ def test_negative_csv_gpu_hours_fail_the_run_naming_row_and_column_and_write_not
 # The monthly roll-up ----------------------------------------------------------------------------------------------
 
 
-def test_opencost_gpu_hours_roll_up_per_initiative_and_month(provider, opencost, training):
-    """ml-training: 96 + 48 GPU-hours for 272.81 + 131.98; search-api (no GPU) and __unallocated__ (null) add none."""
+def test_opencost_gpu_hours_roll_up_per_initiative_and_month_at_their_gpu_cost(provider, opencost, training):
+    """ml-training: 96 + 48 GPU-hours whose GPU cost is 245.76 + 122.88 (the allocations' totalCost, 272.81 + 131.98,
+    adds CPU, memory, storage and network); search-api (no GPU) and __unallocated__ (null) add none."""
     provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
 
     assert run(opencost).status == RunStatus.SUCCEEDED
 
-    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("144"), Decimal("404.79"))}
-    assert MonthlyGpuUsage.objects.get().price_per_hour == Decimal("2.81")
+    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("144"), Decimal("368.64"))}
+    usage = MonthlyGpuUsage.objects.get()
+    assert (usage.price_per_hour, usage.cost_basis) == (Decimal("2.56"), GpuCostBasis.GPU)
+    assert CostRecord.objects.filter(initiative=training).aggregate(total=Sum("amount"))["total"] == \
+        Decimal("404.79")  # the spend itself is still the whole allocations'
+
+
+def test_the_gpu_cost_carries_opencosts_adjustment(provider, opencost, training):
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", gpuCostAdjustment=-5.76)))
+
+    assert run(opencost).status == RunStatus.SUCCEEDED
+
+    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("144"), Decimal("362.88"))}
+
+
+def test_an_opencost_gpu_cost_in_another_currency_is_converted_and_follows_its_rate(provider, training):
+    """An EUR cluster at 1.10 USD: 368.64 EUR of GPU cost is 405.50 USD; the rate corrected to 1.20, 442.37."""
+    rate = CurrencyRateFactory(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.10"))
+    source = CostSourceFactory(name="opencost-eu", type=SourceType.OPENCOST,
+                               settings={"base_url": provider.url, "currency": "EUR", **FAST})
+    AllocationRuleFactory(source=source, key="namespace", value="ml-training", initiative=training)
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+
+    assert run(source).status == RunStatus.SUCCEEDED
+    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("144"), Decimal("405.50"))}
+    record = CostRecord.objects.get(initiative=training, gpu_hours=96)
+    assert (record.gpu_cost, record.gpu_cost_reporting) == (Decimal("245.76"), Decimal("270.336"))
+
+    currency_rate_update(actor=None, rate=rate, rate_to_reporting=Decimal("1.20"))
+
+    assert gpu_rollup() == {(training.pk, JUNE.start, Decimal("144"), Decimal("442.37"))}
+
+
+def test_an_opencost_credit_lowers_the_gpu_cost_by_its_amount(provider, opencost, training):
+    """An allocation refunded (totalCost -272.81) with its gpuCost still positive: the credit lowers the cost by what
+    it refunds and adds no hours, as a plain CSV credit does; the second day's 48 GPU-hours at 122.88 remain."""
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", totalCost=-272.81)))
+
+    assert run(opencost).status == RunStatus.SUCCEEDED
+
+    usage = MonthlyGpuUsage.objects.get()
+    assert (usage.gpu_hours, usage.cost, usage.cost_basis) == (Decimal("48"), Decimal("-149.93"), GpuCostBasis.MIXED)
+
+
+def test_a_plain_csv_gpu_line_counts_its_whole_cost_and_says_so(tmp_path, manual, training):
+    assert run(manual, path=plain(tmp_path, "2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours")
+               ).status == RunStatus.SUCCEEDED
+
+    usage = MonthlyGpuUsage.objects.get()
+    assert (usage.cost, usage.cost_basis) == (Decimal("812.40"), GpuCostBasis.RECORDS)
+
+
+def test_a_month_of_opencost_and_plain_csv_gpu_lines_is_mixed(tmp_path, provider, opencost, manual, training):
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_namespace.json")))
+    run(opencost)
+    run(manual, path=plain(tmp_path, "2025-06-20,,namespace=ml-training,compute,812.40,USD,96,GPU-hours"))
+
+    usage = MonthlyGpuUsage.objects.get()
+    assert (usage.gpu_hours, usage.cost, usage.cost_basis) == (Decimal("240"), Decimal("1181.04"), GpuCostBasis.MIXED)
 
 
 def test_the_roll_up_sums_sources_and_months_and_keeps_unallocated_apart(tmp_path, manual, training):
@@ -202,8 +281,32 @@ def test_the_initiative_page_shows_gpu_hours_and_price_per_month(provider, openc
     html = login(executive).get(training.get_absolute_url()).content.decode()
 
     assert 'id="gpu-months"' in html
+    assert '<th class="num">GPU cost</th><th class="num">Per GPU-hour</th>' in html
+    assert "<tr><td>2025-06</td><td class=\"num\">144</td><td class=\"num\">$368.64</td>" \
+           "<td class=\"num\">$2.56</td></tr>" in html
+
+
+def test_the_initiative_page_says_when_the_cost_is_the_records_whole_cost(training, login, executive):
+    """A month read before the GPU cost was kept, and one of OpenCost and a plain CSV together: the heading says
+    neither is the GPU cost alone, and each month says what its cost is."""
+    source = CostSourceFactory(name="opencost-gpu", type=SourceType.OPENCOST)
+    CostRecordFactory(source=source, initiative=training, period=JUNE.start, category=CostCategory.COMPUTE,
+                      amount=Decimal("404.79"), gpu_hours=Decimal("144"))
+    july = date(2025, 7, 1)
+    CostRecordFactory(source=source, initiative=training, period=july, charge_date=july,
+                      category=CostCategory.COMPUTE, amount=Decimal("272.81"), gpu_hours=Decimal("96"),
+                      gpu_cost=Decimal("245.76"), gpu_cost_reporting=Decimal("245.76"))
+    CostRecordFactory(source=source, initiative=training, period=july, charge_date=july,
+                      category=CostCategory.COMPUTE, amount=Decimal("100"), gpu_hours=Decimal("4"))
+    rollups_recompute(months=[JUNE.start, july])
+
+    html = login(executive).get(training.get_absolute_url()).content.decode()
+
+    assert '<th class="num">Cost</th><th>What the cost is</th>' in html
     assert "<tr><td>2025-06</td><td class=\"num\">144</td><td class=\"num\">$404.79</td>" \
-           "<td class=\"num\">$2.81</td></tr>" in html
+           "<td>Cost of records with GPU-hours</td><td class=\"num\">$2.81</td></tr>" in html
+    assert "<tr><td>2025-07</td><td class=\"num\">100</td><td class=\"num\">$345.76</td><td>GPU cost where the " \
+           "source gives it, else the cost of records with GPU-hours</td><td class=\"num\">$3.46</td></tr>" in html
 
 
 def test_the_initiative_page_has_no_gpu_table_without_gpu_records(tmp_path, manual, training, login, reviewer):
@@ -225,7 +328,8 @@ def test_the_ingestion_page_lists_the_latest_months_gpu_usage(provider, opencost
 
     assert [(row.initiative, row.gpu_hours) for row in response.context["gpu_usage"]] == [(training, Decimal("144"))]
     html = response.content.decode()
-    assert "GPU clusters in 2025-06" in html and "INV-0007 Search model training" in html and "$2.81" in html
+    assert "GPU clusters in 2025-06" in html and "INV-0007 Search model training" in html and "$2.56" in html
+    assert '<th class="num">GPU cost</th><th class="num">Per GPU-hour</th>' in html
 
 
 def test_the_costs_api_gives_gpu_hours_cost_and_price(provider, opencost, training, api_client, executive):
@@ -236,5 +340,17 @@ def test_the_costs_api_gives_gpu_hours_cost_and_price(provider, opencost, traini
     body = api_client.get(reverse("api:initiative-costs", args=[training.pk]),
                           {"from": "2025-05", "to": "2025-06"}).json()
 
-    assert [(m["month"], m["gpu_hours"], m["gpu_cost"], m["gpu_hour_price"]) for m in body["months"]] == [
-        ("2025-05", None, None, None), ("2025-06", 144.0, 404.79, 2.81)]
+    assert [(m["month"], m["gpu_hours"], m["gpu_cost"], m["gpu_hour_price"], m["gpu_cost_basis"])
+            for m in body["months"]] == [("2025-05", None, None, None, None), ("2025-06", 144.0, 368.64, 2.56, "gpu")]
+
+
+def test_the_costs_api_says_when_the_gpu_cost_is_the_records_whole_cost(tmp_path, manual, training, api_client,
+                                                                       executive):
+    run(manual, path=plain(tmp_path, "2025-06-15,,namespace=ml-training,compute,812.40,USD,96,GPU-hours"))
+    api_client.force_authenticate(executive)
+
+    body = api_client.get(reverse("api:initiative-costs", args=[training.pk]), {"from": "2025-06", "to": "2025-06"}
+                          ).json()
+
+    assert [(m["gpu_cost"], m["gpu_hour_price"], m["gpu_cost_basis"]) for m in body["months"]] == [
+        (812.40, 8.46, "records")]

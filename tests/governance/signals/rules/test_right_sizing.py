@@ -140,8 +140,21 @@ def test_self_host_shows_the_companys_own_gpu_hour_price_beside_the_policys():
     numbers = [(n.label, n.value, n.url, n.unit) for n in found.numbers]
     gpu_cost = [n[0] for n in numbers].index("GPU cost")
     assert numbers[gpu_cost + 1:gpu_cost + 3] == [
-        ("Your clusters: price per GPU-hour, 2026-09", "2.81", "/costs/", "money"),
+        ("Your clusters: price per GPU-hour (GPU cost), 2026-09", "2.81", "/costs/", "money"),
         ("Your clusters: GPU-hours, 2026-09", "144.0", "/costs/", ""),
     ]
     assert found.monthly_saving == plain_found.monthly_saving == Decimal("533.33")
     assert not any(n.label.startswith("Your clusters") for n in plain_found.numbers)
+
+
+def test_the_clusters_price_says_when_it_counts_the_records_whole_cost():
+    """Months whose cost is the GPU records' whole cost (CPU and memory included) read high: the label says so."""
+    observed = ObservedGpuPrice(date(2026, 9, 1), Decimal("2.81"), Decimal("144"), "/costs/", basis="records")
+
+    found = self_host(initiative(), [usage(GPT4O, 2_000_000_000, 200_000_000)], month=MONTH, observed=observed,
+                      **POLICIES)
+
+    assert found is not None
+    assert {n.label: n.value for n in found.numbers}[
+        "Your clusters: price per GPU-hour (whole cost of the records with GPU-hours, CPU and memory included), "
+        "2026-09"] == "2.81"

@@ -25,11 +25,11 @@ def test_rows_per_namespace_and_day(provider):
 
     rows = list(reader.read(JUNE))
 
-    assert [(row.charge_date, row.keys, row.amount, row.gpu_hours) for row in rows] == [
-        (date(2025, 6, 14), {"namespace": "ml-training"}, Decimal("272.81"), Decimal(96)),
-        (date(2025, 6, 14), {"namespace": "search-api"}, Decimal("4.62345"), Decimal(0)),
-        (date(2025, 6, 15), {"namespace": "ml-training"}, Decimal("131.98"), Decimal(48)),
-        (date(2025, 6, 15), {}, Decimal(0), Decimal(0)),  # __unallocated__, NaN written as null
+    assert [(row.charge_date, row.keys, row.amount, row.gpu_hours, row.gpu_cost) for row in rows] == [
+        (date(2025, 6, 14), {"namespace": "ml-training"}, Decimal("272.81"), Decimal(96), Decimal("245.76")),
+        (date(2025, 6, 14), {"namespace": "search-api"}, Decimal("4.62345"), Decimal(0), Decimal(0)),
+        (date(2025, 6, 15), {"namespace": "ml-training"}, Decimal("131.98"), Decimal(48), Decimal("122.88")),
+        (date(2025, 6, 15), {}, Decimal(0), Decimal(0), Decimal(0)),  # __unallocated__, NaN written as null
     ]
     assert (reader.rows_read, reader.rows_skipped) == (5, 1)  # __idle__ is skipped
     assert {row.category for row in rows} == {CostCategory.COMPUTE}
@@ -129,3 +129,39 @@ def test_a_credit_keeps_its_positive_gpu_hours(provider):
     first = next(iter(connector(provider).read(JUNE)))
 
     assert (first.amount, first.gpu_hours) == (Decimal("-272.81"), Decimal(96))
+
+
+def test_the_gpu_cost_adds_its_adjustment(provider):
+    """OpenCost reconciles the GPU cost with the cloud bill through gpuCostAdjustment, which may be negative."""
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", gpuCostAdjustment=-5.76)))
+
+    first = next(iter(connector(provider).read(JUNE)))
+
+    assert (first.amount, first.gpu_hours, first.gpu_cost) == (Decimal("272.81"), Decimal(96), Decimal("240.00"))
+
+
+def test_an_allocation_without_gpu_cost_keeps_none(provider):
+    """No gpuCost field at all (the label fixture's __unallocated__): the GPU share is unknown, not zero."""
+    provider.route(ALLOCATION, Reply(fixture_json("opencost/allocation_label.json")))
+
+    rows = list(connector(provider, aggregate="label:project").read(JUNE))
+
+    assert [(row.keys, row.gpu_cost) for row in rows] == [
+        ({"label:project": "search-assistant"}, Decimal("245.76")), ({}, None)]
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"gpuCost": -245.76}, "gpuCost must not be negative, got -245.76 (a GPU's cost is never a credit; OpenCost "
+                           "corrects it through gpuCostAdjustment)"),
+    ({"gpuCost": "n/a"}, "gpuCost must be a number, got 'n/a'"),
+    ({"gpuCostAdjustment": "lots"}, "gpuCostAdjustment must be a number, got 'lots'"),
+    ({"gpuCostAdjustment": -300}, "gpuCostAdjustment -300 takes the GPU cost 245.76 below zero"),
+])
+def test_a_malformed_gpu_cost_is_refused_naming_step_allocation_and_field(provider, fields, message):
+    provider.route(ALLOCATION, Reply(documented_with("ml-training", **fields)))
+
+    with pytest.raises(ConnectorError) as caught:
+        list(connector(provider).read(JUNE))
+
+    assert caught.value.location == "OpenCost step 1 ml-training"
+    assert caught.value.message == message
