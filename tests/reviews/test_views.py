@@ -962,3 +962,19 @@ def test_the_form_s_query_count_does_not_grow_with_initiatives_or_sources(login,
         InitiativeFactory(stage=Stage.PRODUCTION)
         IngestionRunFactory(source=CostSourceFactory(), period=date(2026, 8, 1))
     assert count_queries(client, reverse("reviews:cycle_create")) == few
+
+
+def test_the_form_says_what_opening_an_existing_cycle_again_adds(login, reviewer, on_december_7):
+    cycle = ReviewCycleFactory(name="2026-Q3")
+    owing = [InitiativeFactory(stage=Stage.PILOT) for _ in range(3)]
+    ValueReportFactory(cycle=cycle, initiative=owing[0])
+    said = opening_of(login(reviewer).get(reverse("reviews:cycle_create")))
+    assert "What opening" in said  # the form proposes the next free quarter; 2026-Q3 is checked on request
+    body = {"name": "2026-Q3", "period_start": "2026-07-01", "period_end": "2026-09-30", "opens_on": "2026-10-01",
+            "due_on": "2026-10-31", "preview": "1"}
+    said = opening_of(login(reviewer).post(reverse("reviews:cycle_create"), body))
+    assert "2026-Q3 exists already: opening it again adds 2 missing reports; 3 initiatives owe it one." in said
+    services.review_cycle_close(actor=reviewer, cycle=cycle)
+    said = opening_of(login(reviewer).post(reverse("reviews:cycle_create"), body))
+    assert f"2026-Q3 exists and was closed on {timezone.localtime(ReviewCycle.objects.get().closed_at):%Y-%m-%d}" \
+        in said and "it is not opened again" in said
