@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -20,6 +21,7 @@ from reviews.services import (
     EVIDENCE_MAX_CHARS,
     MAX_ATTACHMENT_BYTES,
     NARRATIVE_MAX_CHARS,
+    PERIOD_ENDS_BEFORE_START,
     RATIONALE_MAX_CHARS,
     REOPEN_REASON_MAX_CHARS,
     REPORT_FIELDS,
@@ -216,6 +218,24 @@ class ReviewCycleForm(forms.ModelForm):
     def validate_unique(self) -> None:
         # Re-opening an existing name is allowed (the service is idempotent).
         pass
+
+    def clean(self) -> dict[str, Any]:
+        # Said here too (the service says it to the API): "Check this period" writes nothing, so reaches no service.
+        cleaned = super().clean() or self.cleaned_data
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", PERIOD_ENDS_BEFORE_START)
+        return cleaned
+
+    def period(self) -> tuple[date, date] | None:
+        """The period the form shows: the proposal before anything is typed, else the dates given once they are
+        valid (None while either is missing or wrong, or the period ends before it starts)."""
+        if not self.is_bound:
+            return self.initial["period_start"], self.initial["period_end"]
+        if not self.is_valid() and ("period_start" in self.errors or "period_end" in self.errors):
+            return None
+        start, end = self.cleaned_data.get("period_start"), self.cleaned_data.get("period_end")
+        return (start, end) if start and end and start <= end else None
 
 
 class ReviewCycleDatesForm(forms.Form):

@@ -35,8 +35,14 @@ from governance.selectors import policy_value
 from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.calculations import Quarter
 from portfolio.choices import ENDED_STAGES, Stage
-from portfolio.costs.calculations import OVERSIGHT, cents
-from portfolio.costs.selectors import MONEY_FIELD, ended_on, initiative_tco_by_period, tco_period_annotations
+from portfolio.costs.calculations import OVERSIGHT, PeriodCostData, cents
+from portfolio.costs.selectors import (
+    MONEY_FIELD,
+    cost_data_reading,
+    ended_on,
+    initiative_tco_by_period,
+    tco_period_annotations,
+)
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
 from portfolio.models import KPI, BusinessCase, Initiative, InitiativeMonthlyTco
 from portfolio.selectors import (
@@ -183,8 +189,52 @@ def initiatives_owing_report(cycle: ReviewCycle) -> QuerySet[Initiative]:
 
     The start of the pilot (its start_pilot transition in the audit trail) is not asked: the demo's pilots start
     theirs after the quarter they report on, and would lose their reports of it."""
+    return initiatives_owing_report_by(cycle.period_end)
+
+
+def initiatives_owing_report_by(period_end: date) -> QuerySet[Initiative]:
+    """initiatives_owing_report of a cycle whose period ends on `period_end` (one not opened yet)."""
     return Initiative.objects.filter(stage__in=REPORTING_STAGES).filter(
-        Q(start_date__isnull=True) | Q(start_date__lte=cycle.period_end))
+        Q(start_date__isnull=True) | Q(start_date__lte=period_end))
+
+
+@dataclass(frozen=True)
+class CycleOpening:
+    """What opening a cycle of a period means, said on the form before it is opened: how many initiatives would owe
+    a report (`new_reports`: those the cycle does not have yet, when it exists already) and which of the period's
+    months have cost data (a value report's cost is estimated from the business case for a month without it)."""
+
+    label: str  # "2026-Q3", or the period's dates when no cycle name fits it
+    period_start: date
+    period_end: date
+    owing: int
+    existing: ReviewCycle | None
+    new_reports: int
+    starting_later: int  # in a reporting stage, but started after the period: they owe it nothing
+    cost_data: PeriodCostData
+
+    @property
+    def reporting_stages(self) -> str:
+        """The stages that owe a report, in words: "pilot or production"."""
+        return " or ".join(str(stage.label).lower() for stage in REPORTING_STAGES)
+
+
+def cycle_opening(*, period_start: date, period_end: date, today: date | None = None) -> CycleOpening:
+    """CycleOpening of a period (the form's proposal or the dates typed in), in a constant number of queries: the
+    initiatives that would owe a report (initiatives_owing_report), the cycle of that name if it exists, and the
+    state of each month by the cost rules (costs.selectors.cost_data_reading: complete, partly or none)."""
+    today = today or timezone.localdate()
+    name = calculations.cycle_name_for_period(period_start, period_end)
+    owing = initiatives_owing_report_by(period_end)
+    existing = ReviewCycle.objects.filter(name=name).first() if name else None
+    count = owing.count()
+    new_reports = owing.exclude(value_reports__cycle=existing).count() if existing else count
+    return CycleOpening(
+        label=name or f"the period {period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}",
+        period_start=period_start, period_end=period_end, owing=count, existing=existing, new_reports=new_reports,
+        starting_later=Initiative.objects.filter(stage__in=REPORTING_STAGES, start_date__gt=period_end).count(),
+        cost_data=cost_data_reading(today=today).period(period_start, period_end),
+    )
 
 
 def my_initiatives(*, user: Viewer, cycle: ReviewCycle | None) -> QuerySet[Initiative]:

@@ -58,6 +58,7 @@ NARRATIVE_MAX_CHARS = 10_000
 EVIDENCE_MAX_CHARS = 5_000
 RATIONALE_MAX_CHARS = 5_000
 REOPEN_REASON_MAX_CHARS = 2_000
+PERIOD_ENDS_BEFORE_START = "The period ends before it starts."  # the cycle form says it too
 REPORT_TEXT_LIMITS = {"narrative": NARRATIVE_MAX_CHARS, "stated_value_evidence": EVIDENCE_MAX_CHARS}
 
 # Attachments: extension -> what the first bytes must look like (None: text, checked by decoding).
@@ -394,7 +395,7 @@ def review_cycle_get_or_open(
     if not name:
         errors["name"] = "Give the cycle a name, e.g. 2026-Q3."
     if period_end < period_start:
-        errors["period_end"] = "The period ends before it starts."
+        errors["period_end"] = PERIOD_ENDS_BEFORE_START
     if due_on < opens_on:
         errors["due_on"] = "The due date is before the cycle opens."
     errors.update(cycle_date_errors(period_start=period_start, period_end=period_end, opens_on=opens_on,

@@ -326,14 +326,25 @@ class CycleDetailView(ListPageView):
 
 
 class CycleCreateView(PermissionRequiredMixin, View):
+    """Open a cycle. Beside the period the form says what opening it means (selectors.cycle_opening): how many
+    initiatives would owe a report and which months have cost data; "Check this period" re-renders it for the dates
+    typed in, without opening anything."""
+
     permission_required = "reviews.manage_reviewcycle"
     template_name = "reviews/cycle_form.html"
 
+    def render_form(self, form: ReviewCycleForm, status: int = 200) -> HttpResponse:
+        period = form.period()
+        opening = selectors.cycle_opening(period_start=period[0], period_end=period[1]) if period else None
+        return render(self.request, self.template_name, {"form": form, "opening": opening}, status=status)
+
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"form": ReviewCycleForm()})
+        return self.render_form(ReviewCycleForm())
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ReviewCycleForm(request.POST)
+        if "preview" in request.POST:
+            return self.render_form(form, status=200 if form.is_valid() else 400)
         if form.is_valid():
             try:
                 cycle = services.review_cycle_open(actor=request_actor(request), **form.cleaned_data)
@@ -342,7 +353,7 @@ class CycleCreateView(PermissionRequiredMixin, View):
             else:
                 messages.success(request, f"Cycle {cycle.name} is open with {cycle.reports.count()} expected reports.")
                 return HttpResponseRedirect(cycle.get_absolute_url())
-        return render(request, self.template_name, {"form": form}, status=400)
+        return self.render_form(form, status=400)
 
 
 class CycleDatesView(PermissionRequiredMixin, View):

@@ -376,6 +376,117 @@ def latest_complete_month(
     return None
 
 
+
+# What the cost data says of each month: a cost-data reading of the roll-ups and the enabled sources ---------------
+
+COMPLETE, PARTLY, NO_DATA = "complete", "partly", "none"
+NOT_ENDED = "has not ended yet"
+NOT_READ = "not read by any cost source"
+
+
+@dataclass(frozen=True)
+class MonthCostData:
+    """One month's cost data: complete (ended, allocated cost, owed by no enabled source, no later month unread),
+    partly (something was read, but it is not complete: `reason` says why) or none (nothing was read)."""
+
+    month: date
+    state: str  # COMPLETE, PARTLY or NO_DATA
+    reason: str  # why it is not complete, in words ("azure-focus still owes it", NOT_READ, NOT_ENDED); "" if it is
+
+
+@dataclass(frozen=True)
+class PeriodCostData:
+    """The cost data of the months of a period, oldest first, and what that makes the whole."""
+
+    months: tuple[MonthCostData, ...]
+
+    @property
+    def state(self) -> str:
+        """COMPLETE when every month is, NO_DATA when nothing was read for any, else PARTLY."""
+        states = {m.state for m in self.months}
+        return states.pop() if len(states) == 1 else PARTLY
+
+    @property
+    def ended(self) -> bool:
+        """Every month of the period has ended (a month in progress says "has not ended yet")."""
+        return all(m.reason != NOT_ENDED for m in self.months)
+
+
+@dataclass(frozen=True)
+class CostDataReading:
+    """What the monthly roll-ups and the enabled sources say of the months up to `today`, read once (costs.selectors
+    .cost_data_reading) and asked many ways: the latest complete month (`latest_complete_month`), the ended months
+    nobody read and no source owes (`unread_months`), which months a source still owes (`SourceCoverage.owes`), and
+    each month's state. The dashboard, the ingestion headline and the review cycle form read the same rules."""
+
+    today: date
+    coverage: tuple[SourceCoverage, ...]
+    allocated: frozenset[date]  # months before the current one with allocated cost
+    read: frozenset[date]  # months with any cost, unallocated included, the current one too
+
+    @property
+    def latest_complete(self) -> date | None:
+        return latest_complete_month(months_with_costs=self.allocated, coverage=self.coverage, today=self.today,
+                                     months_read=self.read)
+
+    @property
+    def unread(self) -> list[date]:
+        return unread_months(months_with_costs=self.allocated, coverage=self.coverage, today=self.today,
+                             months_read=self.read)
+
+    def owing(self, month: date) -> list[str]:
+        """The enabled sources that still owe `month`."""
+        return [source.name for source in self.coverage if source.owes(month)]
+
+    def owed(self, months: Iterable[date]) -> list[date]:
+        """Those of `months` some enabled source owes."""
+        return [m for m in months if self.owing(m)]
+
+    def month(self, month: date, *, latest_complete: date | None, unread: Sequence[date]) -> MonthCostData:
+        """The state of one month (`latest_complete` and `unread` as computed once for all the months asked)."""
+        month = month.replace(day=1)
+        owing = self.owing(month)
+        owes = f"{', '.join(owing)} still owe{'s' if len(owing) == 1 else ''} it"
+        if month >= self.today.replace(day=1):
+            return MonthCostData(month, PARTLY if month in self.read else NO_DATA, NOT_ENDED)
+        if month not in self.read:
+            return MonthCostData(month, NO_DATA, owes if owing else NOT_READ)
+        if owing:
+            return MonthCostData(month, PARTLY, owes)
+        if month not in self.allocated:
+            return MonthCostData(month, PARTLY, "only unallocated spend: no allocation rule maps it to an initiative")
+        if latest_complete is None or month > latest_complete:
+            later = [m for m in unread if m > month]
+            return MonthCostData(month, PARTLY, f"no cost source read {month_span_words(later)}, so how far the data "
+                                                "goes is unknown" if later else "not complete yet")
+        return MonthCostData(month, COMPLETE, "")
+
+    def period(self, start: date, end: date) -> PeriodCostData:
+        """The state of every month from `start` to `end`."""
+        latest, unread = self.latest_complete, self.unread
+        return PeriodCostData(tuple(self.month(m, latest_complete=latest, unread=unread)
+                                    for m in month_range(start.replace(day=1), end)))
+
+    def unread_note(self) -> str:
+        """What a page of figures says while an ended month went unread by every source (`unread`), "" otherwise:
+        the months, and where the figures stop (the latest month read before the last run of unread months), or,
+        when a later month is complete again, that the figures hold nothing for them."""
+        unread = self.unread
+        if not unread:
+            return ""
+        one = len(unread) == 1
+        said = f"{month_span_words(unread)} {'was' if one else 'were'} {NOT_READ}"
+        latest = self.latest_complete
+        if latest is not None:  # later than every unread month (latest_complete_month)
+            return (f"{said}: the figures hold no cost for {'it' if one else 'those months'}; the latest complete "
+                    f"month is {latest:%Y-%m}.")
+        gap_start = unread[-1]
+        while add_months(gap_start, -1) in unread:
+            gap_start = add_months(gap_start, -1)
+        stop = max(m for m in self.read | {m for s in self.coverage for m in s.delivered} if m < gap_start)
+        return f"{said}: the figures stop at {stop:%Y-%m}."
+
+
 # The key an unallocated record is listed under --------------------------------------------------------------------
 
 # A record carries several keys (a FOCUS row: its resource, its account, its tags); listed under each, the same money

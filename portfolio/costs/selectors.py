@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from portfolio.choices import ACTIVE_STAGES, ENDED_STAGES, CostCategory, RunStatus
 from portfolio.costs.calculations import (
+    CostDataReading,
     SourceCoverage,
     SourceFreshness,
     TcoFigures,
@@ -371,11 +372,14 @@ def last_complete_month(*, today: date | None = None) -> date | None:
     return latest_complete_month_by(today=today, coverage=enabled_source_coverage())
 
 
-def owed_months(months: Iterable[date], *, coverage: Iterable[SourceCoverage] | None = None) -> list[date]:
-    """Those of `months` some enabled source owes (SourceCoverage.owes: the ingestion health page's "missing"), so not
-    complete whatever the latest complete month (two queries without `coverage`)."""
+def cost_data_reading(*, today: date | None = None,
+                      coverage: Iterable[SourceCoverage] | None = None) -> CostDataReading:
+    """The roll-ups' months and the enabled sources' coverage, read once (three queries; one with `coverage`), for
+    the rules of calculations.CostDataReading: the latest complete month, the unread months, each month's state."""
+    today = today or timezone.localdate()
     sources = list(coverage) if coverage is not None else enabled_source_coverage()
-    return [m for m in months if any(source.owes(m) for source in sources)]
+    allocated, read = cost_months(today=today)
+    return CostDataReading(today, tuple(sources), frozenset(allocated), frozenset(read))
 
 
 def last_complete_quarter(*, today: date | None = None) -> tuple[str, date, date] | None:

@@ -84,6 +84,15 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
     "value_note": serializers.CharField(help_text=(
         "the sentence the page shows while reports are owed (\"37 of 73 value reports for 2026-Q3 are in; the "
         "cycle is due 14 Dec 2026. ...\"); empty once all are in")),
+    "unread_months": serializers.ListField(child=serializers.CharField(), help_text=(
+        "ended months (YYYY-MM) no cost source read and no enabled source owes, whatever the quarter asked: nothing "
+        "says what was spent in them (the ingestion health page's \"unread\"), so figures read as current may be "
+        "old: [\"2026-11\"] when a source added in December backfilled October and reads December; [] when every "
+        "ended month since the first with data was read or is owed (a month owed is missing, see months_read)")),
+    "unread_note": serializers.CharField(help_text=(
+        "the sentence the page shows beside its data stamp while unread_months is not empty: \"2026-11 was not read "
+        "by any cost source: the figures stop at 2026-10.\", or, when a later month is complete, that the figures "
+        "hold no cost for them; empty otherwise")),
     "has_cost_data": serializers.BooleanField(help_text="whether any cost data was read for the quarter's months "
                                                         "read (all its months before any is complete)"),
     "spend": _amount(f"AI spend of the quarter's months read; {NO_COST_DATA}"),
@@ -146,7 +155,9 @@ class DashboardAPIView(DeclaredBodyMixin, APIView):
                     "complete months (`months_read`) against the same months of the previous quarter "
                     "(`compared_months`), in words `period` against `compared_with`. A quarter whose value "
                     "reports are not all in yet (`value_complete` false) compares its value with what the same "
-                    "initiatives reported for the previous quarter (`value_note`). "
+                    "initiatives reported for the previous quarter (`value_note`). Ended months no cost source "
+                    "read and none owes are named in `unread_months` and `unread_note`: the figures say nothing of "
+                    "them. "
                     "Initiatives by stage, the candidates, sprawl and the forecast are kept only as they stand now: "
                     "for a quarter other than the current one `snapshot_as_of` (and each such figure's `as_of`) is "
                     "the day they were read, null for the current quarter. A quarter that has not begun is a 400.",

@@ -32,14 +32,12 @@ from portfolio.calculations import (
     weighted_mean,
 )
 from portfolio.choices import CostCategory, RunStatus, Stage
-from portfolio.costs.calculations import add_months, cents, unallocated_key_of
+from portfolio.costs.calculations import CostDataReading, add_months, cents, unallocated_key_of
 from portfolio.costs.forecast import NO_COMPLETE_MONTH, cost_forecast_latest
 from portfolio.costs.selectors import (
-    enabled_source_coverage,
+    cost_data_reading,
     initiative_tco_by_period,
     last_complete_quarter,
-    latest_complete_month_by,
-    owed_months,
 )
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
@@ -114,15 +112,16 @@ def board_key(quarter: Quarter, department: Department | None, *, today: date | 
             f"{as_of.isoformat() if as_of else f'current-{today:%Y-%m}'}")
 
 
-def quarter_reading(quarter: Quarter, *, today: date | None = None) -> QuarterReading:
+def quarter_reading(quarter: Quarter, *, today: date | None = None,
+                    cost_data: CostDataReading | None = None) -> QuarterReading:
     """Which months of `quarter` its cost figures cover and what they are compared with (calculations.QuarterReading):
     its complete months, by the rule of the ingestion health page and the default quarter: none after the latest
-    complete month (last_complete_month), and none an enabled source owes (owed_months: the page's "missing")."""
+    complete month (last_complete_month), and none an enabled source owes (the page's "missing"). `cost_data`: the
+    reading of the months already made (costs.selectors.cost_data_reading), else read here."""
     today = today or timezone.localdate()
-    coverage = enabled_source_coverage()
-    latest = latest_complete_month_by(today=today, coverage=coverage)
-    return QuarterReading.of(quarter, latest_complete=latest, owed=owed_months(quarter.months, coverage=coverage),
-                             today=today)
+    cost_data = cost_data or cost_data_reading(today=today)
+    return QuarterReading.of(quarter, latest_complete=cost_data.latest_complete,
+                             owed=cost_data.owed(quarter.months), today=today)
 
 
 def no_cost_data(reading: QuarterReading) -> str:
@@ -682,7 +681,8 @@ def viewer_links(board: dict[str, Any], *, costs: bool, signals: bool) -> dict[s
 def _dashboard(*, quarter: Quarter, department: Department | None = None,
                as_of: date | None = None, today: date | None = None) -> dict[str, Any]:
     department_id = department.pk if department else None
-    reading = quarter_reading(quarter, today=today)
+    cost_data = cost_data_reading(today=today)
+    reading = quarter_reading(quarter, today=today, cost_data=cost_data)
     now = _quarter_totals(quarter, department_id, reading.months)
     before = _quarter_totals(quarter.previous(), department_id, reading.compared_months)
     value_read = value_reading(quarter, now, today=today)
@@ -708,6 +708,10 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "value_note": value_read.note,
         "department": {"id": department.pk, "name": department.name} if department else None,
         "data": data_stamp(quarter, today=today).text,
+        # Ended months no cost source read and none owes (the ingestion health page's "unread"), whatever the
+        # quarter: the figures say nothing of them, so the page says it beside the data stamp.
+        "unread_months": [f"{m:%Y-%m}" for m in cost_data.unread],
+        "unread_note": cost_data.unread_note(),
         "has_cost_data": now.has_costs,
         "snapshot_as_of": as_of,
         "figures": _figures(reading, now, before, stages, found, forecast, as_of, value_read),

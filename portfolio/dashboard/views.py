@@ -81,6 +81,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             selectors.dashboard(quarter=quarter, department=department), costs=costs, signals=signals))
         return self.render_to_response(self.get_context_data(
             form=form, board=board, quarter=quarter, quarter_text=quarter.name, cache_seconds=selectors.CACHE_SECONDS,
+            may_view_costs=costs,
             fragment_key=f"{selectors.board_key(quarter, department)}:links-{int(costs)}{int(signals)}"))
 
     def export(self, name: str, board: dict[str, Any]) -> HttpResponse:

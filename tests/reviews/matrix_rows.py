@@ -28,6 +28,8 @@ from tests.matrix import (
 )
 
 REVIEWER_ONLY = only({REVIEWER: 200})
+CHECK_PERIOD = {"name": "2025-Q1", "period_start": "2025-01-01", "period_end": "2025-03-31", "opens_on": "2025-04-01",
+                "due_on": "2025-05-01", "preview": "1"}
 OWNER_ONLY_API = only({OWNER: 200}, anon=API_ANON, denied=404)  # others' notifications do not exist for them
 
 ROWS: dict[str, list[Case]] = {
@@ -42,7 +44,9 @@ ROWS: dict[str, list[Case]] = {
     "reviews:attachment_download": [Case(PAGE_READ, obj="attachment")],
     "reviews:cycle_list": [Case(PAGE_READ), Case(PAGE_READ, query="_export=csv")],
     "reviews:cycle_create": [Case(only({REVIEWER: 200, ADMIN: 200})),
-                             Case(only({REVIEWER: 400, ADMIN: 400}), method="post")],
+                             Case(only({REVIEWER: 400, ADMIN: 400}), method="post"),
+                             # "Check this period": what opening it means, nothing opened
+                             Case(only({REVIEWER: 200, ADMIN: 200}), method="post", data=CHECK_PERIOD)],
     "reviews:cycle_detail": [Case(PAGE_READ, obj="review_cycle"),
                              Case(PAGE_READ, obj="review_cycle", query="_export=csv")],
     "reviews:cycle_dates": [Case(only({REVIEWER: 200, ADMIN: 200}), obj="review_cycle"),

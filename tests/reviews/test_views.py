@@ -887,3 +887,119 @@ def test_the_report_form_refuses_a_percent_kpi_actual_of_250_naming_the_kpi(logi
     assert message in html.unescape(response.content.decode())
     assert response.context["form"].errors == {f"kpi_{rate.pk}": [message]}  # on its input, and only there
     assert not report.actuals.exists()
+
+
+# What opening a cycle means, said on the form ------------------------------------------------------------------------
+
+DECEMBER_7 = date(2026, 12, 7)
+
+
+@pytest.fixture
+def on_december_7(monkeypatch):
+    """7 December 2026: the form proposes 2026-Q3 (the quarter just ended), opening today."""
+    real = timezone.localdate
+    monkeypatch.setattr(timezone, "localdate", lambda value=None, timezone=None: DECEMBER_7 if value is None
+                        else real(value, timezone))
+
+
+def opening_of(response) -> str:
+    html = response.content.decode()
+    assert 'id="cycle-opening"' in html, html
+    return " ".join(html.split('id="cycle-opening"', 1)[1].split("</section>", 1)[0].split())
+
+
+def test_on_a_fresh_install_the_form_says_nobody_owes_a_report_and_no_cost_data_was_read(
+        login, admin_user, reviewer, on_december_7):
+    InitiativeFactory(stage=Stage.APPROVED)  # not yet in pilot: owes nothing
+    InitiativeFactory(stage=Stage.PILOT, start_date=date(2026, 10, 5))  # started after the quarter
+    said = opening_of(login(admin_user).get(reverse("reviews:cycle_create")))
+    assert "What opening 2026-Q3 means" in said
+    assert ("No initiative would owe a value report: the cycle would open empty.</strong> Only initiatives in pilot "
+            "or production that started by 2026-09-30 (or have no start date) owe one, and there are none; 1 in pilot "
+            "or production started after the period and owes it nothing.") in said
+    assert ("No cost data was read for 2026-Q3: its value reports will show costs estimated from business cases and "
+            "declared monthly costs.") in said
+    assert f'href="{reverse("portfolio:costsource_create")}"' in said and ">Add a source</a>" in said
+    for month in ("2026-07", "2026-08", "2026-09"):
+        assert f"{month}: no cost data (not read by any cost source)" in said
+    said = opening_of(login(reviewer).get(reverse("reviews:cycle_create")))  # reads the cost pages, adds no source
+    assert "Add a source" not in said and f'href="{reverse("portfolio:costsource_list")}"' in said
+
+
+def test_the_form_counts_the_reports_owed_and_names_the_months_of_a_quarter_partly_read(
+        login, reviewer, on_december_7):
+    """Two sources added in June: focus delivered July to September, openai July and August and still owes
+    September. July and August are complete, September partly read."""
+    from portfolio.models import MonthlyCost
+    from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
+
+    running = [InitiativeFactory(stage=Stage.PRODUCTION), InitiativeFactory(stage=Stage.PILOT, start_date=None)]
+    InitiativeFactory(stage=Stage.RETIRED)
+    june = timezone.make_aware(timezone.datetime(2026, 6, 1, 9, 0))
+    focus = source_added(CostSourceFactory(name="focus"), june)
+    openai = source_added(CostSourceFactory(name="openai"), june)
+    for month in (7, 8, 9):
+        IngestionRunFactory(source=focus, period=date(2026, month, 1))
+        if month < 9:
+            IngestionRunFactory(source=openai, period=date(2026, month, 1))
+        MonthlyCost.objects.create(initiative=running[0], month=date(2026, month, 1), category="inference",
+                                   amount=D("100"))
+    said = opening_of(login(reviewer).get(reverse("reviews:cycle_create")))
+    assert ("2 initiatives would owe a value report: those in pilot or production that started by 2026-09-30 (or "
+            "have no start date).") in said
+    assert ("The cost data of 2026-Q3 is partial</strong>: its value reports will estimate the months without cost "
+            "data from business cases and declared monthly costs.") in said
+    assert "2026-07: complete</li>" in said and "2026-08: complete</li>" in said
+    assert "2026-09: partly (openai still owes it)" in said
+    IngestionRunFactory(source=openai, period=date(2026, 9, 1))
+    said = opening_of(login(reviewer).get(reverse("reviews:cycle_create")))
+    assert "The cost data of 2026-Q3 is complete: every month has ended and every enabled cost source delivered" \
+        in said
+
+
+def test_checking_other_dates_says_what_opening_them_means_and_opens_nothing(login, reviewer, on_december_7):
+    InitiativeFactory(stage=Stage.PRODUCTION, start_date=date(2026, 5, 1))  # owes 2026-Q2 and later, not 2026-Q1
+    body = {"name": "2026-Q1", "period_start": "2026-01-01", "period_end": "2026-03-31", "opens_on": "2026-12-07",
+            "due_on": "2027-01-06", "preview": "1"}
+    response = login(reviewer).post(reverse("reviews:cycle_create"), body)
+    assert response.status_code == 200 and not ReviewCycle.objects.exists()
+    said = opening_of(response)
+    assert "What opening 2026-Q1 means" in said and "No initiative would owe a value report" in said
+    assert "No cost data was read for 2026-Q1" in said
+    assert response.context["form"]["period_start"].value() == "2026-01-01"  # the dates typed in stay
+    said = opening_of(login(reviewer).post(reverse("reviews:cycle_create"), {
+        **body, "name": "2026-H2", "period_start": "2026-07-01", "period_end": "2026-12-31"}))
+    assert "1 initiative would owe a value report" in said and "2026-12: no cost data (has not ended yet)" in said
+    assert "No cost data yet for 2026-H2" in said  # not "was read": its last month is still running
+    bad = login(reviewer).post(reverse("reviews:cycle_create"), {**body, "period_end": "2025-12-31"})
+    assert bad.status_code == 400 and "period_end" in bad.context["form"].errors  # nothing to preview then
+    assert 'id="cycle-opening"' not in bad.content.decode() and not ReviewCycle.objects.exists()
+
+
+def test_the_form_s_query_count_does_not_grow_with_initiatives_or_sources(login, reviewer, on_december_7):
+    from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory
+
+    client = login(reviewer)
+    InitiativeFactory(stage=Stage.PILOT)
+    IngestionRunFactory(source=CostSourceFactory(), period=date(2026, 9, 1))
+    few = count_queries(client, reverse("reviews:cycle_create"))
+    for _ in range(4):
+        InitiativeFactory(stage=Stage.PRODUCTION)
+        IngestionRunFactory(source=CostSourceFactory(), period=date(2026, 8, 1))
+    assert count_queries(client, reverse("reviews:cycle_create")) == few
+
+
+def test_the_form_says_what_opening_an_existing_cycle_again_adds(login, reviewer, on_december_7):
+    cycle = ReviewCycleFactory(name="2026-Q3")
+    owing = [InitiativeFactory(stage=Stage.PILOT) for _ in range(3)]
+    ValueReportFactory(cycle=cycle, initiative=owing[0])
+    said = opening_of(login(reviewer).get(reverse("reviews:cycle_create")))
+    assert "What opening" in said  # the form proposes the next free quarter; 2026-Q3 is checked on request
+    body = {"name": "2026-Q3", "period_start": "2026-07-01", "period_end": "2026-09-30", "opens_on": "2026-10-01",
+            "due_on": "2026-10-31", "preview": "1"}
+    said = opening_of(login(reviewer).post(reverse("reviews:cycle_create"), body))
+    assert "2026-Q3 exists already: opening it again adds 2 missing reports; 3 initiatives owe it one." in said
+    services.review_cycle_close(actor=reviewer, cycle=cycle)
+    said = opening_of(login(reviewer).post(reverse("reviews:cycle_create"), body))
+    assert f"2026-Q3 exists and was closed on {timezone.localtime(ReviewCycle.objects.get().closed_at):%Y-%m-%d}" \
+        in said and "it is not opened again" in said

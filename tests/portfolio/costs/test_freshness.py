@@ -11,9 +11,16 @@ from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs.calculations import (
+    COMPLETE,
     CRON,
     DAILY,
     MONTHLY,
+    NO_DATA,
+    NOT_ENDED,
+    NOT_READ,
+    PARTLY,
+    CostDataReading,
+    PeriodCostData,
     SourceCoverage,
     latest_complete_month,
     month_range,
@@ -345,3 +352,74 @@ def test_a_previous_month_nobody_read_is_no_data_not_zero_spend(tmp_path, settin
     assert headline["total_previous"] is None
     _read(source, _months_ago(2), tmp_path, f"{_months_ago(2):%Y-%m}-15,,tag:project=nobody,other,0,USD,,")
     assert spend_headline(today=timezone.localdate())["total_previous"] == 0
+
+
+# What the cost data says of each month (CostDataReading): the dashboard's unread notice and the cycle form's months
+
+
+def reading(delivered: dict[str, set[date]], *, costs: set[date] | None = None, added: date = date(2026, 12, 1),
+            unallocated: set[date] = frozenset(), today: date = date(2026, 12, 7)) -> CostDataReading:
+    """Sources added in `added` that delivered the months given; the roll-ups hold allocated cost for `costs` (by
+    default every month delivered) and unallocated spend only for `unallocated`."""
+    coverage = tuple(SourceCoverage(name, min(months, default=added), frozenset(months), added)
+                     for name, months in delivered.items())
+    months = set().union(*delivered.values()) if costs is None else costs
+    allocated = frozenset(m for m in months if m < today.replace(day=1))
+    return CostDataReading(today, coverage, allocated, frozenset(months | set(unallocated)))
+
+
+def states(period: PeriodCostData) -> list[tuple[str, str, str]]:
+    return [(f"{m.month:%Y-%m}", m.state, m.reason) for m in period.months]
+
+
+def test_a_month_no_source_read_between_two_read_ones_is_named_and_left_empty():
+    """A source added in December that read 2026-09 and 2026-11 but not 2026-10: October is unread (nobody owes it),
+    November complete; the figures hold nothing for October."""
+    data = reading({"focus": {date(2026, 9, 1), date(2026, 11, 1)}})
+    assert data.unread == [date(2026, 10, 1)] and data.latest_complete == date(2026, 11, 1)
+    assert data.unread_note() == ("2026-10 was not read by any cost source: the figures hold no cost for it; the "
+                                  "latest complete month is 2026-11.")
+    q4 = data.period(date(2026, 10, 1), date(2026, 12, 31))
+    assert states(q4) == [("2026-10", NO_DATA, NOT_READ), ("2026-11", COMPLETE, ""), ("2026-12", NO_DATA, NOT_ENDED)]
+    assert q4.state == PARTLY and not q4.ended
+
+
+def test_an_unread_month_after_the_last_one_read_says_where_the_figures_stop():
+    """October backfilled, November read by nobody, December read so far: no month is complete, the figures stop at
+    October."""
+    data = reading({"focus": {date(2026, 10, 1), date(2026, 12, 1)}})
+    assert data.unread == [date(2026, 11, 1)] and data.latest_complete is None
+    assert data.unread_note() == "2026-11 was not read by any cost source: the figures stop at 2026-10."
+    assert states(data.period(date(2026, 10, 1), date(2026, 11, 30))) == [
+        ("2026-10", PARTLY, "no cost source read 2026-11, so how far the data goes is unknown"),
+        ("2026-11", NO_DATA, NOT_READ)]
+    two = reading({"focus": {date(2026, 6, 1), date(2026, 8, 1), date(2026, 12, 1)}})
+    assert two.unread_note() == ("2026-07, 2026-09 to 2026-11 were not read by any cost source: the figures stop "
+                                 "at 2026-08.")
+
+
+def test_a_fresh_install_has_no_cost_data_and_nothing_unread():
+    data = reading({})
+    q3 = data.period(date(2026, 7, 1), date(2026, 9, 30))
+    assert q3.state == NO_DATA and q3.ended
+    assert {reason for _, _, reason in states(q3)} == {NOT_READ}
+    assert data.unread == [] and data.unread_note() == ""
+
+
+def test_a_quarter_partly_read_says_which_months_and_who_owes_them():
+    """focus delivered July to September; openai, added in June too, July only and owes August and September;
+    September has only unallocated spend in the roll-ups."""
+    focus = {date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)}
+    data = reading({"focus": focus, "openai": {date(2026, 7, 1)}}, added=date(2026, 6, 1),
+                   costs={date(2026, 7, 1), date(2026, 8, 1)}, unallocated={date(2026, 9, 1)})
+    q3 = data.period(date(2026, 7, 1), date(2026, 9, 30))
+    assert states(q3) == [("2026-07", COMPLETE, ""), ("2026-08", PARTLY, "openai still owes it"),
+                          ("2026-09", PARTLY, "openai still owes it")]
+    assert q3.state == PARTLY
+    focus_only = reading({"focus": focus}, added=date(2026, 6, 1), costs={date(2026, 7, 1), date(2026, 8, 1)},
+                         unallocated={date(2026, 9, 1)})
+    assert states(focus_only.period(date(2026, 9, 1), date(2026, 9, 30))) == [
+        ("2026-09", PARTLY, "only unallocated spend: no allocation rule maps it to an initiative")]
+    assert focus_only.period(date(2026, 7, 1), date(2026, 8, 31)).state == COMPLETE
+    assert states(reading({"focus": {date(2026, 7, 1)}}, added=date(2026, 6, 1)).period(
+        date(2026, 8, 1), date(2026, 8, 31))) == [("2026-08", NO_DATA, "focus still owes it")]

@@ -29,6 +29,8 @@ def test_demo_dashboard_adds_up_to_the_cost_reports(demo, client, executive):
     assert abs(sum(k["amount"] for k in every_key) - board["unallocated"]) <= Decimal("0.005") * len(every_key)
     assert not any(k["key"] == "tag:env" for k in board["unallocated_keys"])
     assert board["kill_candidates"] and board["scale_candidates"] and board["forecast"]["backtest_mape"] is not None
+    # Its sources were read all along: the months since are owed (missing), none unread, so no notice.
+    assert (board["unread_months"], board["unread_note"]) == ([], "")
     client.force_login(executive)
     assert client.get(reverse("portfolio:dashboard")).status_code == 200
     assert client.get(reverse("portfolio:board_pack_pdf", args=[quarter.name])).status_code == 200

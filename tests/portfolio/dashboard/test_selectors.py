@@ -589,3 +589,50 @@ def test_an_ended_quarter_nothing_was_read_for_says_so_and_the_stamp_names_the_d
     assert board["period"] == "2026-Q3 (no cost data was read for it)"
     spend = next(f for f in board["figures"] if f.key == "spend")
     assert spend.basis.endswith("; no cost data was read for 2026-Q3") and "to date" not in spend.basis
+
+
+def _read_by_a_new_source(months: tuple[int, ...]) -> None:
+    """A FOCUS source added on 1 December 2026 that read the months of 2026 given (history backfilled the day it was
+    added: it owes none of them), each with allocated cost in the roll-ups."""
+    source = source_added(CostSourceFactory(name="aws-focus"), datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    initiative = InitiativeFactory(stage=Stage.PRODUCTION)
+    for month in months:
+        IngestionRunFactory(source=source, period=date(2026, month, 1))
+        MonthlyCost.objects.create(initiative=initiative, month=date(2026, month, 1), category="inference",
+                                   amount=D("100"))
+
+
+def test_a_month_no_source_read_is_named_whatever_the_quarter(monkeypatch):
+    """The source read 2026-09 and 2026-11 but not 2026-10: November is complete, and October, with no data, would
+    pass for a month of no spend. The board names it, for the quarter shown (2026-Q3) as for the one holding it."""
+    on_day(monkeypatch, TODAY)
+    _read_by_a_new_source((9, 11))
+    for quarter in (Q3, Quarter(2026, 4)):
+        board = dashboard(quarter=quarter)
+        assert board["unread_months"] == ["2026-10"]
+        assert board["unread_note"] == ("2026-10 was not read by any cost source: the figures hold no cost for it; "
+                                        "the latest complete month is 2026-11.")
+
+
+def test_a_month_no_source_read_after_the_last_one_read_says_where_the_figures_stop(monkeypatch):
+    on_day(monkeypatch, TODAY)
+    _read_by_a_new_source((10, 12))
+    board = dashboard(quarter=Quarter(2026, 4))
+    assert board["unread_months"] == ["2026-11"]
+    assert board["unread_note"] == "2026-11 was not read by any cost source: the figures stop at 2026-10."
+
+
+def test_a_month_a_source_owes_is_missing_not_unread(october_read):
+    """openai still owes November: missing, which the comparison note says, not unread. May and June, between the
+    April roll-ups and the sources' first month, were read by nobody and owed by none."""
+    board = dashboard(quarter=Quarter(2026, 4))
+    assert board["unread_months"] == ["2026-05", "2026-06"]
+    assert board["unread_note"] == ("2026-05 to 2026-06 were not read by any cost source: the figures hold no cost "
+                                    "for those months; the latest complete month is 2026-10.")
+
+
+def test_without_enabled_sources_nothing_is_unread(portfolio):
+    """Roll-ups without any enabled source are taken as they are (unread_months): nothing to say."""
+    CostSource.objects.update(enabled=False)
+    board = dashboard(quarter=Q3)
+    assert (board["unread_months"], board["unread_note"]) == ([], "")

@@ -452,3 +452,30 @@ def test_unallocated_records_with_no_key_are_one_row_on_the_page_the_board_pack_
     assert [(k["key"], k["amount"], k["no_key"]) for k in data["unallocated_keys"]] == [
         ("tag:team", 100.0, False), ("(no key)", 60.0, True)]
     assert sum(k["amount"] for k in data["unallocated_keys"]) == data["unallocated"] == 160.0
+
+
+def test_the_page_the_api_and_the_board_pack_name_a_month_no_source_read(client, executive, owner, monkeypatch):
+    """A source added in December read October and reads December; nobody read November. The default quarter's
+    figures (2026-Q3: nothing complete) stop at October, and the page says it beside its data stamp, with a link to
+    the ingestion health page for those who may open it; the API and the board pack say it too."""
+    from tests.portfolio.dashboard.test_selectors import _read_by_a_new_source
+
+    _today(monkeypatch, date(2026, 12, 7))
+    _read_by_a_new_source((10, 12))
+    said = "2026-11 was not read by any cost source: the figures stop at 2026-10."
+    health = f'href="{reverse("portfolio:ingestion_health")}"'
+    client.force_login(executive)
+    html = client.get(URL).content.decode()
+    stamp = html.split('id="data-stamp"', 1)[1].split("</p>", 1)[0]
+    notice = stamp.split('id="unread-months">', 1)[1].split("</strong>", 1)[0]
+    assert said in notice and health in notice and "See Cost ingestion" in notice
+    data = client.get(reverse("api:dashboard")).json()
+    assert (data["unread_months"], data["unread_note"]) == (["2026-11"], said)
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q4"])).content.decode()
+    assert said in pack.split('id="cover-unread-months">', 1)[1].split("</p>", 1)[0]
+    schema = client.get(reverse("schema"), {"format": "json"}).json()["components"]["schemas"]["Dashboard"]
+    assert "ended months (YYYY-MM) no cost source read" in schema["properties"]["unread_months"]["description"]
+    assert "unread_note" in schema["properties"]
+    client.force_login(owner)  # reads the dashboard, not the cost pages: the notice without the link
+    notice = client.get(URL).content.decode().split('id="unread-months">', 1)[1].split("</strong>", 1)[0]
+    assert said in notice and health not in notice
