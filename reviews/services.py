@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from auditlog.context import set_actor
@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.mail import EmailMessage, get_connection, send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -348,7 +349,28 @@ def review_cycle_open(
 ) -> ReviewCycle:
     """Open a cycle (review_cycle_get_or_open, without saying whether it was there already)."""
     return review_cycle_get_or_open(actor=actor, name=name, period_start=period_start, period_end=period_end,
-                                    due_on=due_on, opens_on=opens_on, today=today)[0]
+                                    due_on=due_on, opens_on=opens_on, today=today).cycle
+
+
+class CycleOpened(NamedTuple):
+    """What opening a cycle did: a person who opens an existing cycle again reads what it added, not "is open"."""
+
+    cycle: ReviewCycle
+    created: bool
+    added: list[ValueReport]  # the expected reports created now, by initiative id
+
+    def message(self) -> str:
+        """The page's words: a new cycle and its expected reports, or what opening it again added."""
+        expected = self.cycle.reports.count()
+        if self.created:
+            return f"Cycle {self.cycle.name} is open with {expected} expected report{pluralize(expected)}."
+        if not self.added:
+            return (f"Cycle {self.cycle.name} was open already, with its {expected} expected report"
+                    f"{pluralize(expected)}: nothing was missing, nothing added.")
+        names = ", ".join(report.initiative.external_id or str(report.initiative) for report in self.added[:5])
+        more = f" and {len(self.added) - 5} more" if len(self.added) > 5 else ""
+        return (f"Cycle {self.cycle.name} was open already: {len(self.added)} missing report"
+                f"{pluralize(len(self.added))} added ({names}{more}); {expected} expected in all.")
 
 
 @transaction.atomic
@@ -361,10 +383,10 @@ def review_cycle_get_or_open(
     due_on: date,
     opens_on: date | None = None,
     today: date | None = None,
-) -> tuple[ReviewCycle, bool]:
+) -> CycleOpened:
     """Open a cycle and create one expected (draft) report for every initiative that owes one: in pilot or production
-    now, and already running in the period reviewed (selectors.initiatives_owing_report). Returns the cycle and
-    whether it was created.
+    now, and already running in the period reviewed (selectors.initiatives_owing_report). Returns the cycle, whether
+    it was created and the reports added.
 
     The name follows the period (cycle_name_for_period), the period overlaps no other cycle's, a new cycle opens only
     after the period it reviews has ended (it may be opened ahead, with that later opening date: its reports take
@@ -428,7 +450,7 @@ def review_cycle_get_or_open(
         # The count in the changes too, so the audit trail's Changes column says it (not only additional_data).
         _audit(cycle, actor=actor, event="review_cycle_opened", changes={"reports created": len(reports)},
                reports_created=len(reports), action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE)
-    return cycle, created
+    return CycleOpened(cycle, created, reports)
 
 
 @transaction.atomic

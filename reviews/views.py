@@ -347,11 +347,12 @@ class CycleCreateView(PermissionRequiredMixin, View):
             return self.render_form(form, status=200 if form.is_valid() else 400)
         if form.is_valid():
             try:
-                cycle = services.review_cycle_open(actor=request_actor(request), **form.cleaned_data)
+                opened = services.review_cycle_get_or_open(actor=request_actor(request), **form.cleaned_data)
             except ValidationError as error:
                 form_add_service_errors(form, error)
             else:
-                messages.success(request, f"Cycle {cycle.name} is open with {cycle.reports.count()} expected reports.")
+                cycle = opened.cycle
+                messages.success(request, opened.message())
                 return HttpResponseRedirect(cycle.get_absolute_url())
         return self.render_form(form, status=400)
 

@@ -93,8 +93,8 @@ class ReviewCycleViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListM
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cycle, created = call_service(services.review_cycle_get_or_open, actor=request.user,
-                                      **serializer.validated_data)
+        cycle, created, _ = call_service(services.review_cycle_get_or_open, actor=request.user,
+                                         **serializer.validated_data)
         serializer.instance = cycle
         if not created:
             return Response(serializer.data, status=status.HTTP_200_OK)

@@ -459,6 +459,20 @@ def test_reviewer_opens_a_cycle_from_the_form(login, reviewer):
     assert cycle.reports.count() == 1
 
 
+def test_opening_a_cycle_again_says_what_it_added(login, reviewer):
+    """It said "Cycle 2026-Q3 is open with 74 expected reports" whether it opened the cycle or added one report."""
+    InitiativeFactory(stage=Stage.PILOT)
+    client = login(reviewer)
+    body = last_quarter_cycle_form()
+    opened = client.post(reverse("reviews:cycle_create"), body, follow=True).content.decode()
+    assert f"Cycle {body['name']} is open with 1 expected report." in opened
+    again = client.post(reverse("reviews:cycle_create"), body, follow=True).content.decode()
+    assert f"Cycle {body['name']} was open already, with its 1 expected report: nothing was missing" in again
+    late = InitiativeFactory(stage=Stage.PRODUCTION, external_id="QA-0042")
+    added = client.post(reverse("reviews:cycle_create"), body, follow=True).content.decode()
+    assert f"Cycle {body['name']} was open already: 1 missing report added ({late.external_id}); 2 expected" in added
+
+
 def test_the_cycle_form_proposes_a_cycle_that_may_open_and_names_what_is_wrong(login, reviewer):
     body = last_quarter_cycle_form()
     client = login(reviewer)
