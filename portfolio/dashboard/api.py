@@ -60,7 +60,8 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "their share, the departments' spend, where the money goes, the unallocated keys) cover: all three for a "
         "whole quarter, [\"2026-10\"] when only October of 2026-Q4 is complete (what was read of November and "
         "December is left out until they are complete); [] when none is complete yet, and then the cost figures "
-        "are what was read so far, compared with nothing")),
+        "are what was read so far, compared with nothing; [] too when no cost data was read for the quarter "
+        "(has_cost_data false: a quarter before the sources began reads no month, however long ago it ended)")),
     "compared_months": serializers.ListField(child=serializers.CharField(), help_text=(
         "the previous quarter's months (YYYY-MM) the cost figures' `previous` and `change` come from: the same "
         "positions as months_read ([\"2026-07\"] for [\"2026-10\"]); [] when nothing is compared")),

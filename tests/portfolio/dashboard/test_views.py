@@ -452,3 +452,20 @@ def test_unallocated_records_with_no_key_are_one_row_on_the_page_the_board_pack_
     assert [(k["key"], k["amount"], k["no_key"]) for k in data["unallocated_keys"]] == [
         ("tag:team", 100.0, False), ("(no key)", 60.0, True)]
     assert sum(k["amount"] for k in data["unallocated_keys"]) == data["unallocated"] == 160.0
+
+
+def test_a_past_quarter_without_cost_data_reads_no_month_and_its_basis_says_so(client, executive, portfolio):  # noqa: F811
+    """2019-Q1 ended long before the first cost record: its months are complete, but nothing was read for them. It
+    answered `"months_read": ["2019-01", "2019-02", "2019-03"]` beside `"has_cost_data": false`, and its spend's basis
+    "cost roll-ups of 2019-01 to 2019-03"."""
+    client.force_login(executive)
+    data = client.get(reverse("api:dashboard"), {"quarter": "2019-Q1"}).json()
+    assert data["has_cost_data"] is False and data["spend"] is None
+    assert data["months_read"] == [] and data["compared_months"] == [] and data["compared_with"] is None
+    spend = next(f for f in data["figures"] if f["key"] == "spend")
+    assert spend["basis"] == "cost roll-ups: no cost data was read for 2019-Q1"
+    assert "2019-01" not in str(data["figures"])
+    # A quarter with data still names its months.
+    read = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    assert read["months_read"] == ["2026-07", "2026-08", "2026-09"]
+    assert next(f for f in read["figures"] if f["key"] == "spend")["basis"].startswith("cost roll-ups of 2026-07")
