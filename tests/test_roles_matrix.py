@@ -126,6 +126,9 @@ MATRIX: dict[str, list[Case]] = {
                                 Case(PAGE_READ, query="q=search&method=spend_trend&sort=-backtest_mape")],
     # API
     "api:api-root": [Case(API_READ)],
+    # The governance and reviews APIs' own indexes (tollgate/api_root.py): links only, for anyone signed in.
+    "governance_api:api-root": [Case(API_READ)],
+    "reviews_api:api-root": [Case(API_READ)],
     "api:initiative-list": [
         Case(API_READ),
         Case(only({OWNER: 400, OWNER_OTHER: 400, ADMIN: 400}, anon=API_ANON), method="post"),

@@ -46,6 +46,10 @@ class RolePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
+        if getattr(view, request.method.lower(), None) is None:
+            # No handler for the method (a viewset's path that maps no action to it): nothing to refuse; the view
+            # answers 405 naming the methods it does answer, not 403 "You may not do this." to everyone.
+            return True
         perm = required_perm(view, request)
         if perm is None:
             self.message = refusal(request.user, "")
