@@ -261,3 +261,30 @@ def test_names_sort_ignoring_case_on_every_database(api_client, admin_user, url,
     assert read({"ordering": f"-{ordering}"}) == READ[::-1]
     if by_default:
         assert read({}) == READ
+
+
+# Endpoints that are not lists but read query parameters of their own ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_read_that_is_not_a_list_refuses_a_parameter_its_schema_does_not_document(api_client, executive, initiative):
+    """`?qaurter=2025-Q1` answered 200 with the default quarter, and `?form=2026-01` the last twelve months of costs:
+    the script could not tell its parameter was never read."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    api_client.force_authenticate(executive)
+    dashboard = api_client.get("/api/dashboard/", {"qaurter": "2025-Q1"})
+    assert dashboard.status_code == 400 and dashboard.json() == {
+        "qaurter": ["“qaurter” is not a parameter of this endpoint; it accepts: quarter, department, format."]}
+    costs = api_client.get(f"/api/initiatives/{initiative.pk}/costs/", {"form": "2026-01", "to": "2026-03"})
+    assert costs.status_code == 400 and costs.json() == {
+        "form": ["“form” is not a parameter of this endpoint; it accepts: from, to, format."]}
+    # What they document they read; and the check is the schema's own list of them.
+    assert api_client.get("/api/dashboard/", {"quarter": "2026-Q3", "format": "json"}).status_code == 200
+    assert api_client.get(f"/api/initiatives/{initiative.pk}/costs/", {"from": "2026-01"}).status_code == 200
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for path in ("/api/dashboard/", "/api/initiatives/{id}/costs/"):
+        documented = [p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"]
+        assert documented and "400" in paths[path]["get"]["responses"], path
+    # A record read without parameters of its own is as it was (it documents none; see the schema's tests).
+    assert api_client.get(f"/api/initiatives/{initiative.pk}/").status_code == 200
