@@ -12,12 +12,12 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.selectors import IntakePanel
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
-from tollgate.api_fields import ModelSerializer, Serializer
+from tollgate.api_fields import ChoiceField, ModelSerializer, Serializer
 from tollgate.ui.tables import person_name
 
 
 class TransitionRequestSerializer(Serializer):
-    transition = serializers.ChoiceField(choices=list(TRANSITIONS))
+    transition = ChoiceField(choices=list(TRANSITIONS))
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 

@@ -288,3 +288,20 @@ def test_a_read_that_is_not_a_list_refuses_a_parameter_its_schema_does_not_docum
         assert documented and "400" in paths[path]["get"]["responses"], path
     # A record read without parameters of its own is as it was (it documents none; see the schema's tests).
     assert api_client.get(f"/api/initiatives/{initiative.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_filter_s_unknown_id_or_choice_names_the_value_and_what_is_expected(api_client, executive):
+    """`?department=abc`, `?department=9999` on a list and the dashboard answered "Select a valid choice. That choice
+    is not one of the available choices."; `?stage=bogus` named the value but not the stages."""
+    api_client.force_authenticate(executive)
+    for path in ("/api/initiatives/", "/api/dashboard/"):
+        missing = api_client.get(path, {"department": "9999"})
+        assert missing.status_code == 400 and missing.json() == {"department": ["No department with id 9999."]}, path
+        assert api_client.get(path, {"department": "abc"}).json() == {
+            "department": ["department must be a department's id (a whole number), not 'abc'."]}, path
+    stages = api_client.get("/api/initiatives/", {"stage": ["pilot", "bogus"]}).json()
+    assert stages == {"stage": ["'bogus' is not a stage; one of: proposed, in_review, changes_requested, approved, "
+                                "pilot, production, retired, rejected, killed."]}
+    assert api_client.get("/api/kpis/", {"direction": "sideways"}).json() == {
+        "direction": ["'sideways' is not a direction; one of: increase, decrease."]}
