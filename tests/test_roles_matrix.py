@@ -126,6 +126,9 @@ MATRIX: dict[str, list[Case]] = {
                                 Case(PAGE_READ, query="q=search&method=spend_trend&sort=-backtest_mape")],
     # API
     "api:api-root": [Case(API_READ)],
+    # The governance and reviews APIs' own indexes (tollgate/api_root.py): links only, for anyone signed in.
+    "governance_api:api-root": [Case(API_READ)],
+    "reviews_api:api-root": [Case(API_READ)],
     "api:initiative-list": [
         Case(API_READ),
         Case(only({OWNER: 400, OWNER_OTHER: 400, ADMIN: 400}, anon=API_ANON), method="post"),
@@ -212,7 +215,8 @@ def all_url_names() -> set[str]:
 # Every API route answers POST, PUT, PATCH and DELETE for every role. A method the route routes to an action has a
 # hand-written row (above or in tests/<app>/matrix_rows.py). A method it does not offer is refused the same way
 # everywhere, so its row is derived here from the route's permission declarations: anonymous 401, a role the
-# collection permission (tollgate/roles.py) is not granted to 403, the others 405.
+# collection permission (tollgate/roles.py) is not granted to 403, the others 405; everyone 405 where the route declares
+# no permission for the method.
 
 
 def api_routes() -> dict[str, Any]:
@@ -246,7 +250,8 @@ def unrouted_method_expectation(callback, method: str) -> dict[str, int] | May:
     view = view_class(**(getattr(callback, "initkwargs", None) or {}))
     view.action = None  # DRF's viewsets set the action of an unrouted method to None
     perm = required_perm(view, SimpleNamespace(method=method.upper()))
-    return May(perm, NOT_ALLOWED, on_object=False) if perm else only({}, anon=API_ANON)
+    # No permission declared for it: 405 to every role (it answered 403 "You may not do this." even to administrators).
+    return May(perm, NOT_ALLOWED, on_object=False) if perm else everyone(NOT_ALLOWED, anon=API_ANON)
 
 
 def _object_of(name: str) -> str | None:

@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import html
 
 from tollgate.api_fields import FORM_NESTED_KEY, NOT_BODY_FIELDS
+from tollgate.api_query import documented_query_check
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -93,11 +94,14 @@ def body_declaration(view: Any, method: str) -> BodyDeclaration | None:
 
 
 class DeclaredBodyMixin:
-    """An API view refusing a write's body keys its action does not read (the module's docstring says why)."""
+    """An API view refusing a write's body keys its action does not read (the module's docstring says why), and a
+    read's query parameters it does not document (tollgate.api_query.documented_query_check)."""
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if request.method in permissions.SAFE_METHODS:
+            # A read's query string, as a write's body: what it does not read is refused by name (tollgate.api_query).
+            documented_query_check(request, self)  # type: ignore[arg-type]
             return
         declaration = body_declaration(self, request.method)
         if declaration is None or declaration.serializer:

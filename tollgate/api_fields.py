@@ -40,16 +40,52 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import html
 from rest_framework.validators import UniqueValidator
 
-from tollgate.ui.forms import one_character_per_line_break
+from tollgate.ui.forms import one_character_per_line_break, unknown_choice_message, unknown_record_message
+
+
+def _field_name(field: serializers.Field, *, singular: bool = False) -> str:
+    """The name a message calls a field by: its own, or for an item of a list field the list's, in the singular
+    ("role" for an item of `roles`)."""
+    if field.field_name:
+        return field.field_name.replace("_", " ")
+    parent = getattr(field, "parent", None)
+    name = (getattr(parent, "field_name", "") or "").replace("_", " ")
+    if singular and name.endswith("s"):
+        name = name[:-1]
+    return name or "value"
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
-    """A record named by its id, as a JSON integer or a string of digits."""
+    """A record named by its id, as a JSON integer or a string of digits; one that does not exist, or is no id, is
+    refused naming the value and what is expected ("No department with id 9999.", "department must be a
+    department's id (a whole number), not 'abc'.") rather than DRF's 'Invalid pk "9999" - object does not exist.'."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not _whole(data):
-            self.fail("incorrect_type", data_type=type(data).__name__)
+            self.fail("incorrect_type", data_type=type(data).__name__, value=data)
         return super().to_internal_value(int(data))
+
+    def fail(self, key: str, **kwargs: Any) -> Any:
+        if key in ("does_not_exist", "incorrect_type"):
+            queryset = self.get_queryset()
+            noun = str(queryset.model._meta.verbose_name) if queryset is not None else "record"
+            value = kwargs.get("pk_value", kwargs.get("value", ""))
+            if key == "incorrect_type" and not isinstance(value, str | int | float):
+                value = json.dumps(value)[:60] if value is not None else "null"
+            raise serializers.ValidationError(
+                unknown_record_message(_field_name(self, singular=True), noun, value), code=key)
+        return super().fail(key, **kwargs)
+
+
+class ChoiceField(serializers.ChoiceField):
+    """A choice refused with what was sent and the accepted values ("'administrator' is not a role; one of: owner,
+    reviewer, executive, admin."), not DRF's '"administrator" is not a valid choice.' alone."""
+
+    def fail(self, key: str, **kwargs: Any) -> Any:
+        if key == "invalid_choice":
+            raise serializers.ValidationError(unknown_choice_message(
+                _field_name(self, singular=True), kwargs.get("input", ""), [str(c) for c in self.choices]), code=key)
+        return super().fail(key, **kwargs)
 
 
 def _whole(data: Any) -> bool:
@@ -276,6 +312,7 @@ class ModelSerializer(Serializer, serializers.ModelSerializer):
     A body field it cannot honour is refused as by Serializer above."""
 
     serializer_related_field = IdField
+    serializer_choice_field = ChoiceField
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
                                 models.DecimalField: DecimalField}
 

@@ -6,6 +6,10 @@ So a list answers 400 naming each parameter it does not know, with the ones it a
 `ordering`, `page`, `page_size`, `format`), and 400 naming an ordering field it does not sort by, with those it does.
 
 Both are filter backends (the settings' DEFAULT_FILTER_BACKENDS), so every list gets them without a word in its view.
+An endpoint that is not a list but reads query parameters of its own (`/api/dashboard/?quarter=`,
+`/api/initiatives/<id>/costs/?from=&to=`) answers the same 400 for one it does not read: it accepts those its OpenAPI
+schema documents (`extend_schema(parameters=...)`) and `format`, so the schema and the check cannot disagree
+(`documented_query_check`, run by every API view through tollgate.api_body.DeclaredBodyMixin).
 A view may sort by a name its answer shows rather than the database path (`department_name` for
 `department__name`): `ordering_aliases` maps such a name to the fields it sorts by.
 """
@@ -19,6 +23,7 @@ from django import forms
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import SuffixedMultiWidget
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import filters, mixins
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -71,14 +76,42 @@ def accepted_parameters(request: Request, view: APIView, queryset: QuerySet | No
     return list(dict.fromkeys(names))
 
 
-def query_parameters_check(request: Request, accepted: Iterable[str]) -> None:
+def query_parameters_check(request: Request, accepted: Iterable[str], *, what: str = "this list") -> None:
     """400 naming each parameter of the request that is not among `accepted`, and listing those that are."""
     accepted = list(accepted)
     unknown = [name for name in request.query_params if name not in accepted]
     if unknown:
         listed = ", ".join(accepted)
-        raise ValidationError({name: [f"“{name[:60]}” is not a parameter of this list; it accepts: {listed}."]
+        raise ValidationError({name: [f"“{name[:60]}” is not a parameter of {what}; it accepts: {listed}."]
                                for name in unknown})
+
+
+def documented_query_parameters(request: Request, view: APIView) -> list[str]:
+    """The query parameters the schema documents for the view's handler of this request (its `extend_schema`
+    parameters), in their order; [] when it documents none."""
+    action = getattr(view, "action", None)
+    handler = getattr(view, action or str(request.method).lower(), None)
+    schema_class = (getattr(handler, "kwargs", None) or {}).get("schema")
+    if schema_class is None:
+        return []
+    schema = schema_class()
+    schema.view = view
+    schema.method = request.method
+    schema.path = request.path
+    return [parameter.name for parameter in schema.get_override_parameters()
+            if isinstance(parameter, OpenApiParameter) and parameter.location == OpenApiParameter.QUERY]
+
+
+def documented_query_check(request: Request, view: APIView) -> None:
+    """A read that is not a list (lists are KnownParametersFilter's) and documents query parameters: 400 naming a
+    parameter it does not read. `?qaurter=2025-Q1` on the dashboard answered 200 with the default quarter."""
+    if request.method not in ("GET", "HEAD") or is_list(view):
+        return
+    documented = documented_query_parameters(request, view)
+    if documented:
+        if api_settings.URL_FORMAT_OVERRIDE:
+            documented.append(api_settings.URL_FORMAT_OVERRIDE)
+        query_parameters_check(request, documented, what="this endpoint")
 
 
 def is_list(view: APIView) -> bool:

@@ -48,6 +48,12 @@ class RolePermission(BasePermission):
             return False
         perm = required_perm(view, request)
         if perm is None:
+            if getattr(view, request.method.lower(), None) is None:
+                # A method no action of the path answers, on a view that declares no permission for it: nothing to
+                # refuse, so the view answers 405 naming the methods it does answer, not 403 "You may not do this."
+                # to every role, administrators included. (Where the method still maps to a permission, a role
+                # without it is refused that, as any action it may not take; the others get the 405.)
+                return True
             self.message = refusal(request.user, "")
             return False
         # Object-scoped perms (change/delete) are decided per object; for the collection check only

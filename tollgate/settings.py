@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # First and last: Prometheus' request counts and latencies (/metrics); then the request id of every log line.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "tollgate.request_id.RequestIdMiddleware",
+    # Under /api/ a 404 no route answered is JSON naming the path, DEBUG on or off (tollgate/api_errors.py).
+    "tollgate.api_errors.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",

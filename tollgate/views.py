@@ -14,6 +14,7 @@ from django.views.defaults import page_not_found
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from tollgate import health as checks
+from tollgate.api_errors import path_not_found
 from tollgate.database import connection_lost, database_busy
 from tollgate.metrics import metrics_access_allowed, metrics_exposition
 from tollgate.roles import Role, role_of
@@ -114,8 +115,8 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404 for a URL nothing answers: under /api/ DRF's JSON body (an API client, and the schema, expect JSON from
-    every API path, `/api/initiatives/abc/` included), elsewhere the site's page."""
+    """404 for a URL nothing answers: under /api/ a JSON body naming the path (an API client, and the schema, expect
+    JSON from every API path), elsewhere the site's page."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return path_not_found(request)
     return page_not_found(request, exception)

@@ -12,12 +12,12 @@ from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.selectors import IntakePanel
 from governance.tables import audit_changes_text, audit_event_label, audit_reason
-from tollgate.api_fields import ModelSerializer, Serializer
+from tollgate.api_fields import ChoiceField, ModelSerializer, Serializer
 from tollgate.ui.tables import person_name
 
 
 class TransitionRequestSerializer(Serializer):
-    transition = serializers.ChoiceField(choices=list(TRANSITIONS))
+    transition = ChoiceField(choices=list(TRANSITIONS))
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
@@ -42,6 +42,43 @@ class RubricCriterionSerializer(ModelSerializer):
     class Meta:
         model = RubricCriterion
         fields = ["id", "name", "description", "weight", "active", "order"]
+
+
+class IntakeScoreSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField(help_text="the rubric criterion's id")
+    score = serializers.IntegerField(help_text="1 to 5")
+    comment = serializers.CharField()
+
+
+class IntakeReviewerSerializer(serializers.Serializer):
+    """One reviewer's scoring of the current round."""
+
+    reviewer = serializers.IntegerField(help_text="the reviewer's user id")
+    reviewer_name = serializers.CharField()
+    complete = serializers.BooleanField(help_text="they scored every active criterion")
+    counts = serializers.BooleanField(help_text=(
+        "counted in the quorum and the weighted score; false once the reviewer became the owner or a delegate"))
+    not_counted = serializers.CharField(help_text="why it does not count; empty when it does")
+    weighted_score = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True, help_text=(
+        "their weighted score (a decimal string); null until they scored every active criterion"))
+    scores = IntakeScoreSerializer(many=True)
+
+
+class IntakePanelSerializer(serializers.Serializer):
+    """The current intake round of an initiative, as GET and POST /api/governance/initiatives/<id>/scores/ answer it
+    (intake_panel_data builds it; this describes it for the schema)."""
+
+    round = serializers.IntegerField(allow_null=True, help_text="the review round; null before it was submitted")
+    submitted_at = serializers.DateTimeField(allow_null=True, help_text=(
+        "when the round was submitted for review; null before it was"))
+    criteria = RubricCriterionSerializer(many=True, help_text="the rubric's active criteria, in order")
+    reviewers = IntakeReviewerSerializer(many=True)
+    weighted_score = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True, help_text=(
+        "the panel's weighted score over the counted complete scorings (a decimal string); null before any"))
+    quorum = serializers.IntegerField(help_text="complete scorings needed before a decision")
+    complete_reviewers = serializers.IntegerField(help_text="counted complete scorings so far")
+    quorum_met = serializers.BooleanField()
+    approval_threshold = serializers.CharField(help_text="the weighted score an approval needs, as a decimal string")
 
 
 def intake_panel_data(panel: IntakePanel) -> dict[str, Any]:

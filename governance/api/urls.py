@@ -1,15 +1,21 @@
 """Routes of the governance API under /api/governance/ (namespace "governance_api"), sprawl's included."""
 
 from django.urls import path
-from rest_framework import routers
 
 from governance.api import views
 from governance.signals.api import views as signal_views
 from governance.sprawl.api import views as sprawl_views
+from tollgate.api_root import TollgateRouter
 
 app_name = "governance_api"
 
-router = routers.SimpleRouter()
+# GET /api/governance/ lists its records and the paths under one initiative.
+router = TollgateRouter(format_suffixes=False, per_record={
+    "initiative-transitions": "governance_api:transitions",
+    "initiative-scores": "governance_api:scores",
+    "initiative-possible-duplicates": "governance_api:possible_duplicates",
+    "initiative-use-cases": "governance_api:initiative_use_cases",
+})
 router.register("policies", views.PolicyViewSet, basename="policy")
 router.register("rubric-criteria", views.RubricCriterionViewSet, basename="rubriccriterion")
 router.register("audit-entries", views.AuditEntryViewSet, basename="auditentry")

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -71,12 +70,12 @@ class ScoresView(DeclaredBodyMixin, APIView):
         self.check_object_permissions(request, initiative)
         return initiative
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=serializers.IntakePanelSerializer)
     def get(self, request: Request, pk: int) -> Response:
         initiative = self.get_initiative(request, pk)
         return Response(serializers.intake_panel_data(selectors.intake_panel(initiative)))
 
-    @extend_schema(request=serializers.ScoresRequestSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=serializers.ScoresRequestSerializer, responses=serializers.IntakePanelSerializer)
     @reads_body(serializer=True)
     def post(self, request: Request, pk: int) -> Response:
         initiative = self.get_initiative(request, pk)

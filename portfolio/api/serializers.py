@@ -32,7 +32,7 @@ from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import integration_flag, sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from portfolio.services.reference import case_duplicate_errors, ensure_no_case_duplicate
-from tollgate.api_fields import IdField, ModelSerializer, Serializer
+from tollgate.api_fields import ChoiceField, IdField, ModelSerializer, Serializer
 from tollgate.roles import Role, is_admin, roles_shown
 
 User = get_user_model()
@@ -507,7 +507,7 @@ class PersonSerializer(ModelSerializer):
 
 
 def _roles_field(**kwargs: Any) -> serializers.ListField:
-    return serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), **kwargs)
+    return serializers.ListField(child=ChoiceField(choices=Role.choices), **kwargs)
 
 
 class PersonCreateSerializer(Serializer):

@@ -1,27 +1,24 @@
 """Routes of the portfolio API under /api/ (namespace "api": reverse("api:initiative-list"))."""
 
 from django.urls import path
-from rest_framework import routers
-from rest_framework.permissions import IsAuthenticated
 
 from portfolio.api import views
 from portfolio.costs.api import views as costs
 from portfolio.dashboard.api import DashboardAPIView
+from tollgate.api_root import TollgateRouter
 
 app_name = "api"
 
-
-class TollgateRootView(routers.APIRootView):
-    """The browsable index lists links only; RolePermission needs a model, so any logged-in user may see it."""
-
-    permission_classes = [IsAuthenticated]
-
-
-class TollgateRouter(routers.DefaultRouter):
-    APIRootView = TollgateRootView
-
-
-router = TollgateRouter()
+# GET /api/: the portfolio's records, then every other family of endpoints.
+router = TollgateRouter(families={
+    "dashboard": "api:dashboard",
+    "me": "api_me",
+    "governance": "governance_api:api-root",
+    "reviews": "reviews_api:api-root",
+    "auth-token": "api_token",
+    "schema": "schema",
+    "docs": "api_docs",
+})
 router.register("initiatives", views.InitiativeViewSet, basename="initiative")
 router.register("business-cases", views.BusinessCaseViewSet, basename="businesscase")
 router.register("kpis", views.KPIViewSet, basename="kpi")

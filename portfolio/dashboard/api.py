@@ -45,8 +45,82 @@ def _amount(help_text: str) -> serializers.FloatField:
 
 
 NO_COST_DATA = "null when no cost data was read for the quarter (a quarter in progress), not 0"
-# The shape of the answer where it matters to a client: the money figures and when they are null. The other parts
-# (figures, tables, forecast) are objects and lists as the README shows them.
+NO_REPORTS = "null without value reports of the quarter that give it"
+SNAPSHOT = ("null while its app is not installed (no signals or sprawl detection); kept only as it stands now: for "
+            "another quarter than the current one, as of snapshot_as_of")
+
+
+def _strings(help_text: str = "") -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), help_text=help_text)
+
+
+def _amounts(help_text: str, *, allow_null: bool = False) -> serializers.ListField:
+    return serializers.ListField(child=serializers.FloatField(), allow_null=allow_null, help_text=help_text)
+
+
+FIGURE = inline_serializer("DashboardFigure", {
+    "key": serializers.CharField(help_text=(
+        "spend, unallocated, unallocated_share, value, value_per_dollar, cost_per_outcome, baseline_cost_per_outcome, "
+        "running, idle_licence_cost, forecast_next_year, kill_candidates or scale_candidates")),
+    "label": serializers.CharField(help_text="the figure's name as the page shows it"),
+    "value": _amount("the quarter's figure; null where not available (spend and unallocated: "
+                     f"{NO_COST_DATA}; value and its ratios: {NO_REPORTS})"),
+    "previous": _amount("the previous quarter's (of compared_months for a quarter partly read); null where not "
+                        "available or not compared (a figure kept only as it stands now has none)"),
+    "change": _amount("relative change from previous, in percent (for a share too); null when either is null"),
+    "change_points": _amount("a share's change in percentage points (unit percent only); null for other units or "
+                             "when either value is null"),
+    "unit": serializers.CharField(help_text="money, ratio, count or percent"),
+    "basis": serializers.CharField(help_text="what the figure is computed from, in words (and why it is null)"),
+    "url": serializers.CharField(help_text="the page behind the figure; empty where the viewer may not open it"),
+    "as_of": serializers.DateField(allow_null=True, help_text=(
+        "for a figure kept only as it stands now (running, the forecast, the candidates) shown for another quarter: "
+        "the day it was read; null for the quarter's own figures and for the current quarter")),
+})
+class DashboardCandidateSerializer(serializers.Serializer):
+    """A kill or scale candidate: an open or acknowledged signal, with the evidence a board member can check."""
+
+    kind = serializers.CharField(help_text="kill or scale")
+    type = serializers.CharField(help_text="the signal's rule (no_active_owner, licence_waste, scale_candidate, ...)")
+    title = serializers.CharField()
+    initiative_ids = serializers.ListField(child=serializers.IntegerField())
+    initiatives = _strings("the initiatives' names, in the order of initiative_ids")
+    severity = serializers.CharField()
+    monthly_saving = _amount("what acting on it would save a month; null where the signal estimates none")
+    evidence = serializers.CharField()
+    url = serializers.CharField(help_text="the signal's page; empty where the viewer may not read every signal")
+
+
+def _candidates(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=DashboardCandidateSerializer(), allow_null=True, help_text=help_text)
+
+
+FORECAST = inline_serializer("DashboardForecast", {
+    "as_of": serializers.CharField(help_text="the last month (YYYY-MM) the forecast was made from"),
+    "months": _strings("the next twelve months (YYYY-MM)"),
+    "total": _amounts("the forecast spend of each month"),
+    "lower": _amounts("the 80% interval's lower bound of each month; null for a department (bands do not add up)",
+                      allow_null=True),
+    "upper": _amounts("the 80% interval's upper bound of each month; null for a department", allow_null=True),
+    "jevons": inline_serializer("DashboardForecastJevons", {
+        "total": _amounts("each month's spend if prices fall and usage grows to match"),
+        "price_decline_pct": serializers.FloatField(allow_null=True, help_text="the yearly price decline assumed"),
+    }, allow_null=True, help_text="the price-decline scenario; null for a department"),
+    "quarters": serializers.ListField(child=inline_serializer("DashboardForecastQuarter", {
+        "quarter": serializers.CharField(),
+        "total": serializers.FloatField(),
+        "lower": _amount("null for a department"),
+        "upper": _amount("null for a department"),
+    }), help_text="the whole quarters of the forecast's months"),
+    "history": serializers.ListField(child=inline_serializer("DashboardForecastHistory", {
+        "month": serializers.CharField(), "amount": serializers.FloatField(),
+    }), help_text="the actual spend of the twelve months before the forecast's first"),
+    "next_year": serializers.FloatField(help_text="the forecast spend of its twelve months"),
+    "backtest_mape": _amount("the backtest's mean absolute percentage error, as a fraction; null before a backtest"),
+    "backtest_mape_pct": _amount("the same in percent; null before a backtest"),
+    "url": serializers.CharField(),
+}, allow_null=True, help_text="the latest stored spend forecast; null before any forecast was made")
+# The whole answer, to its last key: tests/portfolio/dashboard/test_api_schema.py walks a live answer against it.
 DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
     "currency": serializers.CharField(),
     "quarter": serializers.CharField(),
@@ -60,7 +134,8 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "their share, the departments' spend, where the money goes, the unallocated keys) cover: all three for a "
         "whole quarter, [\"2026-10\"] when only October of 2026-Q4 is complete (what was read of November and "
         "December is left out until they are complete); [] when none is complete yet, and then the cost figures "
-        "are what was read so far, compared with nothing")),
+        "are what was read so far, compared with nothing; [] too when no cost data was read for the quarter "
+        "(has_cost_data false: a quarter before the sources began reads no month, however long ago it ended)")),
     "compared_months": serializers.ListField(child=serializers.CharField(), help_text=(
         "the previous quarter's months (YYYY-MM) the cost figures' `previous` and `change` come from: the same "
         "positions as months_read ([\"2026-07\"] for [\"2026-10\"]); [] when nothing is compared")),
@@ -125,12 +200,76 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
     }), help_text=(
         "the biggest unallocated keys of the months read, each record under one key, one row for the records with "
         "no key and one for the keys past the ten biggest: the rows add up to `unallocated`; [] for a department")),
-    "figures": serializers.ListField(child=serializers.DictField(), help_text=(
-        "headline figures: key, label, value, previous, change (relative, in percent; for a share too), "
-        "change_points (a share's change in percentage points, unit percent only, else null), unit, basis, url, "
-        "as_of; "
-        f"value, previous and change null where not available (spend and unallocated: {NO_COST_DATA}); for a "
-        "quarter partly read, the cost figures' previous and change are of compared_months")),
+    "figures": serializers.ListField(child=FIGURE, help_text=(
+        "the headline figures; for a quarter partly read, the cost figures' previous and change are of "
+        "compared_months")),
+    "department": inline_serializer("DashboardDepartmentShown", {
+        "id": serializers.IntegerField(), "name": serializers.CharField(),
+    }, allow_null=True, help_text="the department asked for (?department=); null for the whole portfolio"),
+    "data": serializers.CharField(help_text=(
+        "which cost data the figures come from, in words: \"cost data to 2026-09-30, ingestion run 70\", "
+        "\"cost data of 2026-12 so far (to 2026-12-07)\", or \"no cost data yet\"")),
+    "snapshot_as_of": serializers.DateField(allow_null=True, help_text=(
+        "the day the figures kept only as they stand now (initiatives by stage, the candidates, sprawl, the "
+        "forecast) were read, for a quarter other than the current one; null for the current quarter")),
+    "value_per_dollar": _amount("reported value / the cost of the initiatives that reported it; "
+                                f"{NO_REPORTS} with a cost"),
+    "cost_per_outcome": _amount("cost / outcomes of each report, weighted by its cost; null without a report giving "
+                                "both"),
+    "baseline_cost_per_outcome": _amount("the approved business cases' cost per outcome before AI, weighted the same "
+                                         "way; null where no reporting initiative has one"),
+    "initiatives_by_stage": serializers.DictField(child=serializers.IntegerField(), help_text=(
+        "how many initiatives are at each stage (proposed, in_review, changes_requested, approved, pilot, "
+        "production, retired, rejected, killed), as they stand now")),
+    "top_initiatives": serializers.ListField(child=inline_serializer("DashboardTopInitiative", {
+        "id": serializers.IntegerField(),
+        "external_id": serializers.CharField(),
+        "name": serializers.CharField(),
+        "department": serializers.CharField(allow_null=True, help_text="its department's name"),
+        "stage": serializers.CharField(help_text="the stage's label"),
+        "spend": serializers.FloatField(),
+        "value": _amount("its reported value for the quarter; null where it reported none"),
+        "url": serializers.CharField(),
+    }), help_text="the initiatives that spent most over the months read, biggest first (at most 15)"),
+    "spend_by_category_month": serializers.ListField(child=inline_serializer("DashboardCategoryMonth", {
+        "month": serializers.CharField(help_text="YYYY-MM"),
+        "category": serializers.CharField(),
+        "label": serializers.CharField(),
+        "amount": serializers.FloatField(),
+    }), help_text="spend per month and category over the twelve months that end with the quarter"),
+    "licence_utilisation": serializers.ListField(child=inline_serializer("DashboardLicencePool", {
+        "pool": serializers.CharField(help_text="the licensed tool"),
+        "pool_id": serializers.IntegerField(),
+        "month": serializers.CharField(help_text="the latest month of the quarter with seat data (YYYY-MM)"),
+        "purchased": serializers.IntegerField(),
+        "active_30d": serializers.IntegerField(),
+        "utilisation": _amount("active / purchased seats, in percent; null with no seat purchased"),
+        "idle": serializers.IntegerField(),
+        "idle_cost": serializers.FloatField(help_text="idle seats x price per seat per month"),
+        "initiative": serializers.CharField(help_text="its initiative's name; empty for a pool of none"),
+        "url": serializers.CharField(),
+    })),
+    "kill_candidates": _candidates(f"the most severe open and acknowledged kill signals; {SNAPSHOT}"),
+    "scale_candidates": _candidates(f"the most severe open and acknowledged scale signals; {SNAPSHOT}"),
+    "sprawl": serializers.ListField(child=inline_serializer("DashboardSprawlCluster", {
+        "title": serializers.CharField(),
+        "initiatives": _strings("its members' names"),
+        "department_ids": serializers.ListField(child=serializers.IntegerField()),
+        "monthly_spend": serializers.FloatField(),
+        "monthly_saving": serializers.FloatField(),
+        "basis": serializers.CharField(help_text="how the saving is estimated"),
+        "url": serializers.CharField(),
+        "right_elsewhere": _amount("an open cluster's: the share of pairs right among clusters of its score on "
+                                   "labelled inventories; null once confirmed, or where not measured"),
+    }), allow_null=True, help_text=f"the sprawl clusters with the biggest savings; {SNAPSHOT}"),
+    "sprawl_track": inline_serializer("DashboardSprawlTrack", {
+        "decided": serializers.IntegerField(help_text="likely clusters reviewers decided"),
+        "pairs": serializers.IntegerField(),
+        "right": serializers.IntegerField(),
+        "precision": _amount("right / pairs; null before any decision"),
+        "url": serializers.CharField(),
+    }, allow_null=True, help_text="how often reviewers found the sprawl detector right; null without sprawl"),
+    "forecast": FORECAST,
 })
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from portfolio.calculations import Quarter
 from portfolio.dashboard.selectors import quarter_not_begun
 from portfolio.models import Department, MonthlyCost
+from tollgate.ui.forms import NamedChoiceErrorsForm
 
 
 def quarters_with_data() -> list[str]:
@@ -16,7 +17,7 @@ def quarters_with_data() -> list[str]:
     return sorted({Quarter.of(month).name for month in months}, reverse=True)
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(NamedChoiceErrorsForm, forms.Form):
     quarter = forms.CharField(required=False, help_text="YYYY-Qn, e.g. 2026-Q3; empty: the last complete quarter.")
     department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"), required=False,
                                         empty_label="All departments")

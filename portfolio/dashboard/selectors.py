@@ -584,7 +584,9 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
                        f"in so far, against what the same initiatives reported for {quarter.previous().name}")
     return [
         Figure("spend", "AI spend", spend_of(now), spend_of(before), "money",
-               f"cost roll-ups of {months} (the sum of cost_report over {over}){comparison}{no_costs}", costs_url),
+               f"cost roll-ups of {months} (the sum of cost_report over {over}){comparison}" if now.has_costs
+               # Naming the months would say they were read: nothing was.
+               else f"cost roll-ups: {no_cost_data(reading)}", costs_url),
         Figure("unallocated", "Unallocated spend", unallocated_of(now), unallocated_of(before), "money",
                f"cost records no allocation rule maps to an initiative{comparison}{no_costs}", rules_url),
         Figure("unallocated_share", "Unallocated share", share, share_before, "percent",
@@ -696,10 +698,12 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "previous_quarter": quarter.previous().name,
         # Which months the cost figures cover and what they are compared with (calculations.QuarterReading).
         "quarter_complete": reading.whole,
-        "months_read": [f"{m:%Y-%m}" for m in reading.months_read],
-        "compared_months": [f"{m:%Y-%m}" for m in reading.compared_months],
+        # Only months something was read for: a quarter without cost data (one before the sources began) read none,
+        # however complete its months are, and so compares none.
+        "months_read": [f"{m:%Y-%m}" for m in reading.months_read] if now.has_costs else [],
+        "compared_months": [f"{m:%Y-%m}" for m in reading.compared_months] if now.has_costs else [],
         "period": period_label(reading, has_costs=now.has_costs),
-        "compared_with": reading.compared_with,
+        "compared_with": reading.compared_with if now.has_costs else None,
         "comparison_note": reading.note,
         # Whether the quarter's value reports are all in, and if not how many and by when (calculations.ValueReading).
         "value_complete": value_read.complete,

@@ -20,7 +20,7 @@ from reviews.services import (
     REOPEN_REASON_MAX_CHARS,
     REPORT_FIELDS,
 )
-from tollgate.api_fields import IdField, ModelSerializer, Serializer
+from tollgate.api_fields import ChoiceField, IdField, ModelSerializer, Serializer
 
 # A stated value is money delivered: at least 0, as reviews.services refuses otherwise (said before the service).
 STATED_VALUE_MESSAGES: dict[str, Any] = {
@@ -122,7 +122,7 @@ class ReportAttachmentWriteSerializer(Serializer):
 class VerdictSerializer(ModelSerializer):
     """POST .../verdict/ takes decision and rationale; the reviewer is the caller."""
 
-    decision = serializers.ChoiceField(choices=Decision.choices)
+    decision = ChoiceField(choices=Decision.choices)
     rationale = serializers.CharField(max_length=RATIONALE_MAX_CHARS)
 
     class Meta:

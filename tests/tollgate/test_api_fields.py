@@ -46,3 +46,21 @@ def test_a_json_body_nested_too_deep_is_a_400_like_any_malformed_json(api_client
     answer = api_client.post(reverse("api:vendor-list"), body, content_type="application/json")
     assert answer.status_code == 400
     assert answer.json() == {"detail": "JSON parse error - the body is nested too deep."}
+
+
+# A reference or a choice that is not there, named ---------------------------------------------------------------------
+
+
+def test_an_unknown_id_or_choice_in_a_body_names_the_value_and_what_is_expected(api_client, admin_user):
+    """`"department": 9999` answered 'Invalid pk "9999" - object does not exist.', `"abc"` 'Incorrect type. Expected pk
+    value, received str.', and `"roles": ["administrator"]` '"administrator" is not a valid choice.' without the
+    roles there are."""
+    api_client.force_authenticate(admin_user)
+    for sent, said in [(9999, "No department with id 9999."), ("9999", "No department with id 9999."),
+                       ("abc", "department must be a department's id (a whole number), not 'abc'."),
+                       ([1], "department must be a department's id (a whole number), not '[1]'.")]:
+        response = api_client.post("/api/initiatives/", {"name": "X", "department": sent}, format="json")
+        assert response.status_code == 400 and response.json()["department"] == [said], sent
+    person = api_client.post("/api/people/", {"roles": ["owner", "administrator"]}, format="json")
+    assert person.status_code == 400 and person.json()["roles"] == {
+        "1": ["'administrator' is not a role; one of: owner, reviewer, executive, admin."]}

@@ -261,3 +261,47 @@ def test_names_sort_ignoring_case_on_every_database(api_client, admin_user, url,
     assert read({"ordering": f"-{ordering}"}) == READ[::-1]
     if by_default:
         assert read({}) == READ
+
+
+# Endpoints that are not lists but read query parameters of their own ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_read_that_is_not_a_list_refuses_a_parameter_its_schema_does_not_document(api_client, executive, initiative):
+    """`?qaurter=2025-Q1` answered 200 with the default quarter, and `?form=2026-01` the last twelve months of costs:
+    the script could not tell its parameter was never read."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    api_client.force_authenticate(executive)
+    dashboard = api_client.get("/api/dashboard/", {"qaurter": "2025-Q1"})
+    assert dashboard.status_code == 400 and dashboard.json() == {
+        "qaurter": ["“qaurter” is not a parameter of this endpoint; it accepts: quarter, department, format."]}
+    costs = api_client.get(f"/api/initiatives/{initiative.pk}/costs/", {"form": "2026-01", "to": "2026-03"})
+    assert costs.status_code == 400 and costs.json() == {
+        "form": ["“form” is not a parameter of this endpoint; it accepts: from, to, format."]}
+    # What they document they read; and the check is the schema's own list of them.
+    assert api_client.get("/api/dashboard/", {"quarter": "2026-Q3", "format": "json"}).status_code == 200
+    assert api_client.get(f"/api/initiatives/{initiative.pk}/costs/", {"from": "2026-01"}).status_code == 200
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for path in ("/api/dashboard/", "/api/initiatives/{id}/costs/"):
+        documented = [p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"]
+        assert documented and "400" in paths[path]["get"]["responses"], path
+    # A record read without parameters of its own is as it was (it documents none; see the schema's tests).
+    assert api_client.get(f"/api/initiatives/{initiative.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_filter_s_unknown_id_or_choice_names_the_value_and_what_is_expected(api_client, executive):
+    """`?department=abc`, `?department=9999` on a list and the dashboard answered "Select a valid choice. That choice
+    is not one of the available choices."; `?stage=bogus` named the value but not the stages."""
+    api_client.force_authenticate(executive)
+    for path in ("/api/initiatives/", "/api/dashboard/"):
+        missing = api_client.get(path, {"department": "9999"})
+        assert missing.status_code == 400 and missing.json() == {"department": ["No department with id 9999."]}, path
+        assert api_client.get(path, {"department": "abc"}).json() == {
+            "department": ["department must be a department's id (a whole number), not 'abc'."]}, path
+    stages = api_client.get("/api/initiatives/", {"stage": ["pilot", "bogus"]}).json()
+    assert stages == {"stage": ["'bogus' is not a stage; one of: proposed, in_review, changes_requested, approved, "
+                                "pilot, production, retired, rejected, killed."]}
+    assert api_client.get("/api/kpis/", {"direction": "sideways"}).json() == {
+        "direction": ["'sideways' is not a direction; one of: increase, decrease."]}

@@ -30,6 +30,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from tollgate.api_errors import explained
 from tollgate.throttling import throttled_detail
 
 T = TypeVar("T")
@@ -138,7 +139,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     concurrent request deleted while this one waited for its lock (the service's locked read finds nothing): 404;
     the rate limit's 429 saying which token reached it; a request past Django's upload limits (DATA_UPLOAD_MAX_*),
     which Django would answer with its HTML 400 page, a 400 naming the limit; and a 400 whose messages name no field
-    under "non_field_errors", as every other 400 is an object."""
+    under "non_field_errors", as every other 400 is an object; a record that does not exist and a method the endpoint
+    does not answer named (tollgate.api_errors)."""
+    exc = explained(exc, context)
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
         exc = exceptions.ValidationError([request_over_limit_detail(exc)])
     elif isinstance(exc, DjangoValidationError):

@@ -22,6 +22,8 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from tollgate.ui.forms import NamedChoiceErrorsForm
+
 ANY = "Any"
 SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "placeholder": "Search…"})
 # Each word of a search is one more condition in the query: a thousand would exceed what the database parses.
@@ -48,7 +50,8 @@ class ListFilterSet(django_filters.FilterSet):
     """A resource's filters; `page_filters` names those of the page's filter bar, in order (None: all of them).
     `ranges` pairs a lower and an upper bound: one above the other is refused by name (the page and the API's 400),
     rather than silently matching nothing; so is a yes/no filter given something else than yes or no, and a search
-    (`q`) of more words than the database can take."""
+    (`q`) of more words than the database can take. A choice not among the filter's says what was sent and what is
+    expected (tollgate.ui.forms.named_choice_errors): "No department with id 9999.", not "Select a valid choice."."""
 
     page_filters: tuple[str, ...] | None = None
     ranges: tuple[tuple[str, str], ...] = ()
@@ -63,12 +66,10 @@ class ListFilterSet(django_filters.FilterSet):
         yes_no = tuple(name for name, filter_ in self.base_filters.items()
                        if isinstance(filter_, django_filters.BooleanFilter))
         searched = "q" in self.base_filters
-        if not ranges and not yes_no and not searched:
-            return base
 
-        class CheckedForm(base):  # type: ignore[valid-type,misc]
+        class CheckedForm(NamedChoiceErrorsForm, base):  # type: ignore[valid-type,misc]
             def clean(self) -> dict[str, Any]:
-                cleaned = super().clean()
+                cleaned: dict[str, Any] = super().clean() or self.cleaned_data
                 if searched and cleaned.get("q"):
                     try:
                         search_words_check(cleaned["q"])

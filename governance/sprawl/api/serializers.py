@@ -20,7 +20,7 @@ from governance.sprawl.selectors import right_elsewhere
 from governance.sprawl.services.label_checks import label_check_steps
 from governance.sprawl.services.recompute import recompute_steps
 from tollgate import jobs
-from tollgate.api_fields import ModelSerializer, Serializer
+from tollgate.api_fields import ChoiceField, ModelSerializer, Serializer
 from tollgate.ui.tables import person_name
 
 
@@ -245,7 +245,7 @@ class DuplicatePairDecisionWriteSerializer(Serializer):
 
     initiative = serializers.IntegerField()
     other = serializers.IntegerField()
-    verdict = serializers.ChoiceField(choices=DuplicateVerdict.choices)
+    verdict = ChoiceField(choices=DuplicateVerdict.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
                                    help_text="Why, in a few words: required for either verdict.")
 

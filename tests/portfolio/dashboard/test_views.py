@@ -479,3 +479,20 @@ def test_the_page_the_api_and_the_board_pack_name_a_month_no_source_read(client,
     client.force_login(owner)  # reads the dashboard, not the cost pages: the notice without the link
     notice = client.get(URL).content.decode().split('id="unread-months">', 1)[1].split("</strong>", 1)[0]
     assert said in notice and health not in notice
+
+
+def test_a_past_quarter_without_cost_data_reads_no_month_and_its_basis_says_so(client, executive, portfolio):  # noqa: F811
+    """2019-Q1 ended long before the first cost record: its months are complete, but nothing was read for them. It
+    answered `"months_read": ["2019-01", "2019-02", "2019-03"]` beside `"has_cost_data": false`, and its spend's basis
+    "cost roll-ups of 2019-01 to 2019-03"."""
+    client.force_login(executive)
+    data = client.get(reverse("api:dashboard"), {"quarter": "2019-Q1"}).json()
+    assert data["has_cost_data"] is False and data["spend"] is None
+    assert data["months_read"] == [] and data["compared_months"] == [] and data["compared_with"] is None
+    spend = next(f for f in data["figures"] if f["key"] == "spend")
+    assert spend["basis"] == "cost roll-ups: no cost data was read for 2019-Q1"
+    assert "2019-01" not in str(data["figures"])
+    # A quarter with data still names its months.
+    read = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
+    assert read["months_read"] == ["2026-07", "2026-08", "2026-09"]
+    assert next(f for f in read["figures"] if f["key"] == "spend")["basis"].startswith("cost roll-ups of 2026-07")
