@@ -354,8 +354,12 @@ def test_the_current_quarter_s_figures_are_not_labelled(client, executive, portf
 
 
 def _pdf_text(response) -> str:
+    return "\n".join(_pdf_pages(response))
+
+
+def _pdf_pages(response) -> list[str]:
     content = b"".join(response.streaming_content) if response.streaming else response.content
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
 
 
 def test_a_quarter_partly_read_says_what_it_is_compared_with_on_the_page_the_board_pack_and_the_api(
@@ -452,3 +456,29 @@ def test_unallocated_records_with_no_key_are_one_row_on_the_page_the_board_pack_
     assert [(k["key"], k["amount"], k["no_key"]) for k in data["unallocated_keys"]] == [
         ("tag:team", 100.0, False), ("(no key)", 60.0, True)]
     assert sum(k["amount"] for k in data["unallocated_keys"]) == data["unallocated"] == 160.0
+
+
+
+def test_no_row_of_the_board_pack_is_split_across_pages(client, executive, portfolio, monkeypatch):  # noqa: F811
+    """A row whose cells wrap over several lines was cut at the foot of a page (the amounts on one page, the name on
+    the next): every row stays whole on one page, and a table that runs on repeats its header."""
+    from portfolio.dashboard import providers
+
+    def decisions(*, quarter, department_id):
+        # Initiative names of 4 to 10 lines each: rows tall enough to be cut (a cell of fewer lines than the
+        # orphans and widows allowed is never cut), of different heights so a page ends inside one.
+        return [providers.Decision(when=f"R{n:02}a 2026-08-{n % 28 + 1:02}", what="Approved",
+                                   initiative=" ".join(["Claims triage assistant"] * (4 + n % 7)) + f" R{n:02}z",
+                                   department_id=None, by="Rita Reviewer", reason="Meets the bar.", url="")
+                for n in range(30)]
+
+    monkeypatch.setattr(providers.providers, "decisions", [decisions])
+    client.force_login(executive)
+    pages = _pdf_pages(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"])))
+    first = next(n for n, text in enumerate(pages) if "R00a" in text)
+    assert "R29z" not in pages[first]  # the table runs over more than one page
+    for row in range(30):
+        starts = [n for n, text in enumerate(pages) if f"R{row:02}a" in text]
+        ends = [n for n, text in enumerate(pages) if f"R{row:02}z" in text]
+        assert len(starts) == 1 and starts == ends, (row, starts, ends)
+        assert "Initiative" in pages[starts[0]] and "Reason" in pages[starts[0]]  # the header, repeated
