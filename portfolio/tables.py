@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from portfolio.costs.selectors import CostPeriods
 from portfolio.models import AIModel, CostCenter, Department, Initiative, LicencePool, Vendor, reporting_currency
 from portfolio.selectors import sign_in_label
-from tollgate.formatting import format_percent, money_label
+from tollgate.formatting import format_percent, money_label, round_half_up
 from tollgate.roles import roles_shown
 from tollgate.ui.tables import (
     NUM,
@@ -39,7 +39,12 @@ class PercentColumn(tables.Column):
         return format_percent(value, signed=True)
 
     def value(self, value: float) -> str:
-        return f"{value:.1f}"
+        # Rounded as the page rounds it (half up on the decimal text): a float formatted with :.1f rounds -4.55 to
+        # -4.5 where the page shows -4.6%.
+        rounded = round_half_up(value, 1)
+        if rounded is None:
+            return ""
+        return str(rounded.copy_abs() if rounded == 0 else rounded)  # "0.0" as the page, not "-0.0"
 
 
 class CostFiguresTable(tables.Table):

@@ -122,12 +122,20 @@ def format_score(value: Any) -> str:
     return _fixed(number.quantize(Decimal("0.1"), ROUND_DOWN, context=WIDE), 1)
 
 
-def _with_unit(value: Any, places: int, signed: bool, unit: str) -> str:
-    """`value` rounded half up to `places`, signed when asked, then `unit`."""
+def round_half_up(value: Any, places: int = 1) -> Decimal | None:
+    """`value` rounded half up to `places` through its decimal text (a float -4.55 is -4.6, not Python's -4.5), as
+    every page prints it; for a CSV cell that must read as the page does. None for no value."""
     number = _decimal(value)
     if number is None:
+        return None
+    return number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
+
+
+def _with_unit(value: Any, places: int, signed: bool, unit: str) -> str:
+    """`value` rounded half up to `places`, signed when asked, then `unit`."""
+    number = round_half_up(value, places)
+    if number is None:
         return EMPTY
-    number = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
     return f"{_sign(number, signed)}{_fixed(abs(number), places)}{unit}"
 
 

@@ -540,10 +540,13 @@ def candidate_ordering() -> tuple[Any, ...]:
     return (severity.asc(), with_money.asc(), F("monthly_saving").desc(nulls_last=True), rule.asc(), F("pk").asc())
 
 
-def top_candidates(signals: QuerySet[Signal], limit: int) -> list[Signal]:
+def top_candidates(signals: QuerySet[Signal], limit: int | None) -> list[Signal]:
     """The `limit` first of `signals` by candidate_ordering, with the best of each type among them when `limit` has
-    room (calculations.each_kind_first): one query, which reads only each type's best and the `limit` first."""
+    room (calculations.each_kind_first): one query, which reads only each type's best and the `limit` first. `limit`
+    None: all of them, in that order."""
     ordering = candidate_ordering()
+    if limit is None:
+        return list(signals.order_by(*ordering))
     rows = list(signals.annotate(
         position=Window(RowNumber(), order_by=ordering),
         type_rank=Window(RowNumber(), partition_by=[F("type")], order_by=ordering),
@@ -551,7 +554,7 @@ def top_candidates(signals: QuerySet[Signal], limit: int) -> list[Signal]:
     return calculations.each_kind_first(rows, limit, kind=lambda signal: signal.type)
 
 
-def dashboard_candidates(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> CandidateSet:
+def dashboard_candidates(*, department_id: int | None, limit: int | None = TOP_CANDIDATES) -> CandidateSet:
     """Open and acknowledged kill signals (KILL_TYPES) and scale candidates: how many of each, and the `limit` first
     of each by candidate_ordering, every type of signal present among them when `limit` allows (top_candidates).
     Five queries whatever the portfolio's size."""

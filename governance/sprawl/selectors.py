@@ -379,6 +379,20 @@ def spend_by_use_case(*, today: date | None = None) -> dict[int, Decimal]:
     return totals
 
 
+def use_case_spend_month(*, today: date | None = None) -> date | None:
+    """The month whose allocated cost spend by use case reads (member_costs: the latest complete month), which the
+    page names in its header; None before any month is complete (every spend is then the declared cost)."""
+    return last_complete_month(today=today)
+
+
+def spend_by_use_case_heading(month: date | None) -> str:
+    """The header of spend by use case, naming its month and its two sources: the month's allocated cost, and the
+    declared monthly cost of an initiative that has none (a planned one, or one whose costs are not read)."""
+    if month is None:
+        return "Monthly spend (declared: no complete month of cost data yet)"
+    return f"Monthly spend, {month:%Y-%m} (actual; declared for initiatives without cost data)"
+
+
 def use_cases_with_figures(*, today: date | None = None) -> QuerySet[UseCase]:
     """Use cases with `initiative_count` (initiatives linked, any origin) and `monthly_spend` (under their main use
     case), both sortable in the database."""
@@ -652,10 +666,10 @@ def duplication_criterion(criteria: Iterable[Any]) -> Any | None:
     return None
 
 
-def dashboard_sprawl(*, department_id: int | None, limit: int = TOP_CANDIDATES) -> list[SprawlRow]:
+def dashboard_sprawl(*, department_id: int | None, limit: int | None = TOP_CANDIDATES) -> list[SprawlRow]:
     """Likely open clusters and confirmed ones with their saving, for portfolio's dashboard (registered in
-    governance.apps); with a department, the clusters with a member in it; the `limit` largest savings. Three
-    queries."""
+    governance.apps); with a department, the clusters with a member in it; the `limit` largest savings (None: all).
+    Three queries."""
     clusters = sprawl_clusters().filter(Q(status=SprawlStatus.OPEN, confidence__in=SPRAWL_CONFIDENCES)
                                         | Q(status=SprawlStatus.CONFIRMED))
     if department_id:
@@ -679,7 +693,8 @@ def dashboard_sprawl_track() -> SprawlTrack:
     likely = next(r for r in sprawl_track_record()[0] if r.confidence == SprawlConfidence.LIKELY)
     return SprawlTrack(decided=likely.decided, pairs=likely.pairs, right=likely.right,
                        precision=None if likely.precision is None else round(likely.precision, 4),
-                       url=reverse("governance:sprawl_list") + "#track-record")
+                       url=reverse("governance:sprawl_list") + "#track-record",
+                       list_url=reverse("governance:sprawl_list"))
 
 
 # Reviewer decisions as constraints of the next recomputation ---------------------------------------------------------

@@ -95,6 +95,11 @@ class UseCaseTable(tables.Table):
         empty_text = "No use cases match these filters."
         order_by = ("-monthly_spend",)  # equal spends by name (order_monthly_spend)
 
+    def __init__(self, *args: Any, spend_heading: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if spend_heading:  # the month and basis of the spend (sprawl selectors.spend_by_use_case_heading)
+            self.columns["monthly_spend"].column.verbose_name = spend_heading
+
     def render_functions(self, value: list[str]) -> str:
         return ", ".join(value) or "—"
 

@@ -137,14 +137,21 @@ class SprawlClusterListView(ListPageView):
     def get_queryset(self) -> QuerySet[SprawlCluster]:
         return sprawl_selectors.sprawl_clusters()
 
+    def _without(self, *names: str) -> QuerySet[SprawlCluster]:
+        """The clusters the page's filters match with `names` left open: what a count beside the list is "of"."""
+        data = self.filterset.data.copy()
+        for name in names:
+            data[name] = ""
+        return self.filterset_class(data, queryset=self.get_queryset(), request=self.request).qs
+
+    def _chosen(self, name: str) -> str:
+        return (self.filterset.form.cleaned_data.get(name) or "") if self.filterset.is_valid() else ""
+
     def status_tabs(self) -> list[dict[str, Any]]:
         """Clusters by status under the page's other filters: they add up to "all", and the chosen one is what is
         listed."""
-        data = self.filterset.data.copy()
-        data["status"] = ""
-        others = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
-        counts = sprawl_selectors.sprawl_cluster_status_counts(others.qs)
-        chosen = (self.filterset.form.cleaned_data.get("status") or "") if self.filterset.is_valid() else ""
+        counts = sprawl_selectors.sprawl_cluster_status_counts(self._without("status"))
+        chosen = self._chosen("status")
         tabs = [{"status": status, "label": label, "count": counts[status], "chosen": chosen == status}
                 for status, label in SprawlStatus.choices]
         tabs.append({"status": "", "label": "All", "count": sum(counts.values()), "chosen": chosen == ""})
@@ -153,14 +160,30 @@ class SprawlClusterListView(ListPageView):
     def confidence_counts(self) -> dict[str, Any]:
         """Likely (those reviewers linked among them) and possible clusters under the page's other filters, and which
         is listed."""
-        data = self.filterset.data.copy()
-        data["confidence"] = ""
-        others = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
-        counts = sprawl_selectors.sprawl_cluster_confidence_counts(others.qs)
-        chosen = (self.filterset.form.cleaned_data.get("confidence") or "") if self.filterset.is_valid() else ""
+        counts = sprawl_selectors.sprawl_cluster_confidence_counts(self._without("confidence"))
+        chosen = self._chosen("confidence")
+        status = self._chosen("status")
         return {"likely": counts[SprawlConfidence.LIKELY] + counts[SprawlConfidence.LINKED],
                 "linked": counts[SprawlConfidence.LINKED], "possible": counts[SprawlConfidence.POSSIBLE],
-                "chosen": chosen}
+                "chosen": chosen, "total": sum(counts.values()),
+                # What these counts are of: the status the page lists ("of the 26 open clusters").
+                "status": SprawlStatus(status).label.lower() if status else ""}
+
+    def whole_counts(self, listed: int) -> dict[str, Any]:
+        """Every cluster under the page's other filters, whatever its status and confidence, and how many the chosen
+        confidence leaves out (`listed`: the status counts' "all"): so that "20 open + 1 confirmed + 1 dismissed = 22"
+        of the likely clusters is not read as all of them ("28 clusters in all: 6 more, open and only possible, not
+        counted here")."""
+        total = self._without("status", "confidence").count()
+        chosen = self._chosen("confidence")
+        said: dict[str, tuple[str, str]] = {
+            SprawlConfidence.LIKELY: ("likely clusters (with every decided one)", "open and only possible"),
+            SprawlConfidence.POSSIBLE: ("possible clusters", "likely or linked"),
+            SprawlConfidence.LINKED: ("clusters linked by reviewers", "of another confidence"),
+        }
+        words = said.get(chosen)
+        return {"total": total, "other": max(total - listed, 0),
+                "confidence": words[0] if words else "", "other_label": words[1] if words else ""}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -178,6 +201,7 @@ class SprawlClusterListView(ListPageView):
             can_check=may(self.request.user, "governance.check_sprawl"),
             last_run=sprawl_selectors.sprawl_run_latest(),
         )
+        context["whole_counts"] = self.whole_counts(context["status_tabs"][-1]["count"])
         context["track_record"], context["pair_verdicts"] = sprawl_selectors.sprawl_track_record()
         return context
 
@@ -394,9 +418,14 @@ class UseCaseListView(ListPageView):
     def get_queryset(self) -> QuerySet[UseCase]:
         return sprawl_selectors.use_cases_with_figures()
 
+    def get_table_kwargs(self) -> dict[str, Any]:
+        month = sprawl_selectors.use_case_spend_month()
+        return {**super().get_table_kwargs(), "spend_heading": sprawl_selectors.spend_by_use_case_heading(month)}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(can_edit=may(self.request.user, "governance.change_usecase"))
+        context.update(can_edit=may(self.request.user, "governance.change_usecase"),
+                       spend_month=sprawl_selectors.use_case_spend_month())
         return context
 
 

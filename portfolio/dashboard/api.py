@@ -270,6 +270,19 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "url": serializers.CharField(),
     }, allow_null=True, help_text="how often reviewers found the sprawl detector right; null without sprawl"),
     "forecast": FORECAST,
+    # The capped lists (kill_candidates, scale_candidates, sprawl, top_initiatives) say how many rows they have in
+    # all and where every one is listed, as the page's "10 of 56" does.
+    "kill_count": serializers.IntegerField(allow_null=True, help_text=(
+        "open and acknowledged kill signals in all (kill_candidates holds the first 20); null without signals")),
+    "scale_count": serializers.IntegerField(allow_null=True, help_text=(
+        "scale candidates in all (scale_candidates holds the first 20); null without signals")),
+    "signals_url": serializers.CharField(help_text="the signals page, which lists every candidate"),
+    "sprawl_count": serializers.IntegerField(allow_null=True, help_text=(
+        "open likely and confirmed sprawl clusters in all (sprawl holds the 20 largest savings); null without "
+        "sprawl detection")),
+    "sprawl_url": serializers.CharField(help_text="the sprawl page, which lists every cluster"),
+    "top_initiatives_count": serializers.IntegerField(help_text=(
+        "initiatives with spend in the months read (top_initiatives holds the 15 that spent most)")),
 })
 
 

@@ -74,6 +74,7 @@ class SprawlTrack:
     right: int
     precision: float | None  # right / pairs; None before any decision
     url: str  # the page with the whole record
+    list_url: str = ""  # the page listing every cluster, where a capped table sends its reader
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,13 @@ class QuarterValues(Protocol):
 TOP_CANDIDATES = 20  # per kind: the dashboard and the board pack show the top; the signals page lists them all
 
 
+# `limit` None: every one (a CSV export carries all the rows of its list, not the page's top).
 class Candidates(Protocol):
-    def __call__(self, *, department_id: int | None, limit: int = TOP_CANDIDATES) -> CandidateSet: ...
+    def __call__(self, *, department_id: int | None, limit: int | None = TOP_CANDIDATES) -> CandidateSet: ...
 
 
 class SprawlRows(Protocol):
-    def __call__(self, *, department_id: int | None, limit: int = TOP_CANDIDATES) -> list[SprawlRow]: ...
+    def __call__(self, *, department_id: int | None, limit: int | None = TOP_CANDIDATES) -> list[SprawlRow]: ...
 
 
 class SprawlTrackRecord(Protocol):

@@ -338,11 +338,13 @@ def spend_by_category_month(quarter: Quarter, department_id: int | None) -> list
 NO_KEY = ("(no key)", "records with no tag, account or resource")
 OTHER_KEYS = "(other keys)"
 PACK_CANDIDATES = 12  # kill and scale candidates listed in the board pack, which stays within 12 pages
+PACK_SPRAWL = 15  # sprawl clusters listed in the board pack
+PACK_DECISIONS = 40  # the quarter's decisions listed in the board pack
 # The most the unallocated spend (monthly roll-ups, each to the cent) differs from its records' own sum by rounding.
 ROLL_UP_ROUNDING = Decimal("1.00")
 
 
-def unallocated_keys(quarter: Quarter, *, limit: int = TOP, months: Sequence[date] | None = None,
+def unallocated_keys(quarter: Quarter, *, limit: int | None = TOP, months: Sequence[date] | None = None,
                      total: Decimal | None = None) -> list[dict[str, Any]]:
     """The key values (tags, accounts, projects) of the quarter's unallocated cost records (over `months`, its months
     read), biggest first: what an administrator writes allocation rules for. Each record counts once, under its one
@@ -352,7 +354,7 @@ def unallocated_keys(quarter: Quarter, *, limit: int = TOP, months: Sequence[dat
     keys past the `limit` biggest are one last row (`other_keys`), so that the rows always add up to the unallocated
     spend: to the cent to `total` (the unallocated spend shown, the sum of the monthly roll-ups), apportioned by
     largest remainder, unless they differ by more than the roll-ups' rounding (ROLL_UP_ROUNDING: roll-ups not yet
-    rebuilt from these records), when the rows keep their own sum."""
+    rebuilt from these records), when the rows keep their own sum. `limit` None: every key, each a row."""
     months = quarter.months if months is None else months
     if not months:
         return []
@@ -376,7 +378,7 @@ def unallocated_keys(quarter: Quarter, *, limit: int = TOP, months: Sequence[dat
         rows.append({"key": NO_KEY[0], "value": NO_KEY[1], "amount": keyless[0], "records": keyless[1],
                      "url": "", "no_key": True, "other_keys": False})
         rows.sort(key=lambda row: -cents(row["amount"]))  # stable: keys of the same amount keep their order
-    rest = ranked[limit:]
+    rest = ranked[limit:] if limit is not None else []
     if rest:  # last, whatever its amount: the keys too small to list one by one, so that the rows add up
         rows.append({"key": OTHER_KEYS, "value": f"{len(rest):,} more key{'s' if len(rest) > 1 else ''}",
                      "amount": sum((amount for _, (amount, _) in rest), ZERO),
@@ -414,14 +416,27 @@ def departments(quarter: Quarter, totals: QuarterTotals, department_id: int | No
     return rows
 
 
-def top_initiatives(quarter: Quarter, totals: QuarterTotals, department_id: int | None,
-                    limit: int = 15, *, months: Sequence[date] | None = None) -> list[dict[str, Any]]:
-    """The initiatives that spent most in the quarter (over `months`, its months read), with their reported value;
-    links keep the quarter."""
+TOP_INITIATIVES = 15  # the dashboard's "Where the money goes"; its CSV carries every initiative with spend
+
+
+def _initiative_costs(quarter: Quarter, department_id: int | None, months: Sequence[date] | None):
     costs = MonthlyCost.objects.filter(month__in=quarter.months if months is None else months,
                                        initiative__isnull=False)
-    if department_id:
-        costs = costs.filter(initiative__department_id=department_id)
+    return costs.filter(initiative__department_id=department_id) if department_id else costs
+
+
+def initiatives_with_spend(quarter: Quarter, department_id: int | None, *,
+                           months: Sequence[date] | None = None) -> int:
+    """How many initiatives spent anything in the quarter: what the capped top_initiatives is "N of"."""
+    return _initiative_costs(quarter, department_id, months).order_by().values("initiative_id").distinct().count()
+
+
+def top_initiatives(quarter: Quarter, totals: QuarterTotals, department_id: int | None,
+                    limit: int | None = TOP_INITIATIVES, *, months: Sequence[date] | None = None
+                    ) -> list[dict[str, Any]]:
+    """The initiatives that spent most in the quarter (over `months`, its months read), with their reported value;
+    links keep the quarter. `limit` None: every initiative with spend."""
+    costs = _initiative_costs(quarter, department_id, months)
     rows = (costs.order_by().values("initiative_id", "initiative__name", "initiative__external_id",
                                     "initiative__department__name", "initiative__stage")
             .annotate(total=Sum("amount")).order_by("-total", "initiative__name")[:limit])
@@ -448,14 +463,38 @@ def initiatives_by_stage(department_id: int | None) -> dict[str, int]:
     return {stage.value: counts.get(stage.value, 0) for stage in Stage}
 
 
-def candidates(department_id: int | None) -> registry.CandidateSet | None:
+def candidates(department_id: int | None, *, limit: int | None = registry.TOP_CANDIDATES
+               ) -> registry.CandidateSet | None:
+    """The kill and scale candidates, the `limit` first of each kind (None: all of them) and how many in all."""
     provider = registry.providers.candidates
-    return None if provider is None else provider(department_id=department_id)
+    return None if provider is None else provider(department_id=department_id, limit=limit)
 
 
-def sprawl(department_id: int | None) -> list[registry.SprawlRow] | None:
+def sprawl(department_id: int | None, *, limit: int | None = None) -> list[registry.SprawlRow] | None:
+    """The sprawl clusters the dashboard lists, largest saving first: the `limit` first (None: every one)."""
     provider = registry.providers.sprawl
-    return None if provider is None else provider(department_id=department_id)
+    return None if provider is None else provider(department_id=department_id, limit=limit)
+
+
+def full_rows(name: str, board: dict[str, Any], *, quarter: Quarter, department: Department | None
+              ) -> list[Any] | None:
+    """Every row of the dashboard's list `name` where the page shows only the first (candidates, sprawl, top
+    initiatives, unallocated keys), for its CSV export: a file that stopped at the page's cap would read as the whole
+    list. None for a list the page shows whole."""
+    department_id = department.pk if department else None
+    if name in ("kill_candidates", "scale_candidates"):
+        found = candidates(department_id, limit=None)
+        return None if found is None else [c for c in found.candidates if c.kind == name.split("_")[0]]
+    if name == "sprawl":
+        return sprawl(department_id)
+    if name == "top_initiatives":
+        reading = quarter_reading(quarter)
+        totals = _quarter_totals(quarter, department_id, reading.months)
+        return top_initiatives(quarter, totals, department_id, None, months=reading.months)
+    if name == "unallocated_keys" and not department_id:
+        reading = quarter_reading(quarter)
+        return unallocated_keys(quarter, limit=None, months=reading.months, total=board["unallocated"])
+    return None
 
 
 def sprawl_track() -> registry.SprawlTrack | None:
@@ -674,6 +713,7 @@ def viewer_links(board: dict[str, Any], *, costs: bool, signals: bool) -> dict[s
         shown["figures"] = [replace(f, url="") if f.url.startswith(closed) else f for f in board["figures"]]
         shown["unallocated_keys"] = [{**row, "url": ""} for row in board["unallocated_keys"]]
     if not signals:
+        shown["signals_url"] = ""
         for name in ("kill_candidates", "scale_candidates"):
             if board.get(name) is not None:
                 shown[name] = [replace(c, url="") for c in board[name]]
@@ -690,7 +730,9 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
     value_read = value_reading(quarter, now, today=today)
     stages = initiatives_by_stage(department_id)
     found = candidates(department_id)
-    clusters = sprawl(department_id)
+    every_cluster = sprawl(department_id)
+    clusters = None if every_cluster is None else every_cluster[:registry.TOP_CANDIDATES]
+    track = sprawl_track() if clusters is not None else None
     forecast = forecast_of(department_id)
     return {
         "currency": reporting_currency(),
@@ -729,12 +771,20 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "idle_licence_cost": idle_licence_cost_of(now),
         "departments": departments(quarter, now, department_id),
         "top_initiatives": top_initiatives(quarter, now, department_id, months=reading.months),
+        # How many rows each capped list has in all, and the page listing every one ("10 of 56", "all on ..."):
+        # a capped table says what it leaves out.
+        "top_initiatives_count": initiatives_with_spend(quarter, department_id, months=reading.months),
         "spend_by_category_month": spend_by_category_month(quarter, department_id),
         "licence_utilisation": licence_utilisation(quarter, department_id),
         "kill_candidates": None if found is None else [c for c in found.candidates if c.kind == "kill"],
         "scale_candidates": None if found is None else [c for c in found.candidates if c.kind == "scale"],
+        "kill_count": None if found is None else found.kill_count,
+        "scale_count": None if found is None else found.scale_count,
+        "signals_url": found.url if found else "",
         "sprawl": clusters,
-        "sprawl_track": sprawl_track() if clusters is not None else None,
+        "sprawl_count": None if every_cluster is None else len(every_cluster),
+        "sprawl_url": track.list_url if track else "",
+        "sprawl_track": track,
         "unallocated_keys": [] if department_id else unallocated_keys(quarter, months=reading.months,
                                                                       total=unallocated_of(now)),
         "forecast": forecast,
@@ -776,10 +826,15 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
         total = counts.get(f"{kind}_candidates") or 0
         candidates.update({f"{kind}_listed": listed, f"{kind}_total": total,
                            f"{kind}_more": max(total - len(listed), 0)})
+    sprawl_listed = (board["sprawl"] or [])[:PACK_SPRAWL]
+    sprawl_total = board.get("sprawl_count") or 0
     return {
         **board,
         **candidates,
-        "decisions": decisions,
+        "sprawl_listed": sprawl_listed, "sprawl_total": sprawl_total,
+        "sprawl_more": max(sprawl_total - len(sprawl_listed), 0),
+        "decisions": decisions[:PACK_DECISIONS], "decisions_total": len(decisions),
+        "decisions_more": max(len(decisions) - PACK_DECISIONS, 0),
         "svg": {
             "spend": svg.spend_by_category(board["spend_by_category_month"], currency) if history else None,
             "departments": svg.spend_and_value_by_department(departments, currency) if departments else None,

@@ -10,8 +10,10 @@ from django.utils.functional import SimpleLazyObject
 from django.views.generic import TemplateView
 from django_weasyprint import WeasyTemplateResponseMixin
 
+from portfolio.calculations import Quarter
 from portfolio.dashboard import charts, selectors
 from portfolio.dashboard.forms import DashboardFilterForm, quarters_with_data
+from portfolio.models import Department
 from tollgate.roles import may
 from tollgate.ui.exports import csv_download
 from tollgate.ui.views import PermissionRequiredMixin
@@ -71,7 +73,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         department = cleaned.get("department")
         export = request.GET.get("_export")
         if export:
-            return self.export(export, selectors.dashboard(quarter=quarter, department=department))
+            return self.export(export, selectors.dashboard(quarter=quarter, department=department),
+                               quarter=quarter, department=department)
         # Everything below the navigation is rendered from the cache while the data stays the same (the template's
         # cache block), so the figures and charts are computed only when the fragment is missing: lazily. Links go
         # only where the viewer may follow them, so the fragment is kept per kind of viewer too.
@@ -84,11 +87,14 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             may_view_costs=costs,
             fragment_key=f"{selectors.board_key(quarter, department)}:links-{int(costs)}{int(signals)}"))
 
-    def export(self, name: str, board: dict[str, Any]) -> HttpResponse:
+    def export(self, name: str, board: dict[str, Any], *, quarter: Quarter,
+               department: Department | None) -> HttpResponse:
         columns = EXPORTS.get(name)
         if columns is None:
             return HttpResponseBadRequest(f"Unknown table {name!r}; one of: {', '.join(EXPORTS)}.")
-        rows = board.get(name) or []
+        # Every row of the list, not the page's first ones: the file is the whole list the page says "N of".
+        full = selectors.full_rows(name, board, quarter=quarter, department=department)
+        rows = (full if full is not None else board.get(name)) or []
         if name == "figures":
             # A quarter only partly read is compared with the same months of the previous one: the column is headed
             # with them, as the page says ("July"), not "Previous quarter".

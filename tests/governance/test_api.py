@@ -224,3 +224,10 @@ def test_the_schema_offers_search_only_on_lists_that_search(api_client, admin_us
     assert api_client.get("/api/governance/audit-entries/", {"search": "sprawl"}).status_code == 400
     assert "search" in parameters("/api/initiatives/")
     assert api_client.get("/api/initiatives/", {"search": "assistant"}).status_code == 200
+
+
+def test_the_audit_api_names_a_backwards_date_range(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    response = api_client.get(reverse("governance_api:auditentry-list"), {"since": "2026-12-01", "until": "2026-11-01"})
+    assert response.status_code == 400
+    assert response.json() == {"until": ["From (1 Dec 2026) is after To (1 Nov 2026): nothing can match both."]}

@@ -428,3 +428,13 @@ def test_owner_withdraws_from_the_initiative_page_and_the_round_is_shown_closed(
     page = client.get(in_review.get_absolute_url()).content.decode()
     assert Initiative.objects.get(pk=in_review.pk).stage == Stage.PROPOSED
     assert 'id="round-closed"' in page and "Resubmitting starts round 2" in page
+
+
+def test_the_audit_page_names_a_backwards_date_range(login, admin_user):
+    """From after To matched nothing and said "No audit entries match": it names the two dates instead (400)."""
+    response = login(admin_user).get(reverse("governance:audit"), {"since": "2026-12-01", "until": "2026-11-01"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "From (1 Dec 2026) is after To (1 Nov 2026)" in body
+    assert "No audit entries match" not in body
+

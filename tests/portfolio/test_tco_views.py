@@ -376,3 +376,15 @@ def test_initiative_page_has_no_plan_for_a_quarter_before_its_start(login, revie
     assert "2024-Q3 (last complete quarter)" in html
     assert "vs declared cost: none for 2024-Q3, before its start date (2025-01-15)" in html
     assert "-100.0%" not in html
+
+
+def test_the_departments_caption_names_only_the_period_its_table_shows(login, reviewer):
+    """The departments page said "Costs are the TCO of 2026-10 ... and of 2026-Q3" over a table with no 2026-10
+    column; the portfolio list, which has both, still names both."""
+    build_example()
+    client = login(reviewer)
+    caption = text_of(client.get(DEPARTMENTS_URL).content.decode(), "cost-periods-caption")
+    assert caption.startswith("Costs are the total cost of ownership (TCO) of 2026-Q3, the last complete quarter:")
+    assert "2026-10" not in caption and "last complete month" not in caption
+    listed = text_of(client.get(LIST_URL).content.decode(), "cost-periods-caption")
+    assert "of 2026-10, the last complete month, and of 2026-Q3" in listed

@@ -10,6 +10,7 @@ both send.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 
 import django_filters
@@ -17,6 +18,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.forms import BoundField
 from django.http import HttpRequest
+from django.utils.formats import date_format
 from django_filters.fields import ChoiceField, ModelChoiceField, ModelChoiceIterator
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
@@ -44,6 +46,15 @@ def search(queryset: QuerySet, fields: Iterable[str], value: str) -> QuerySet:
             condition |= Q(**{f"{field}__icontains": word})
         queryset = queryset.filter(condition)
     return queryset
+
+
+def range_crossed(low_label: Any, start: Any, high_label: Any, end: Any) -> str:
+    """What a range whose lower bound is above its upper one says, in the words of the filter bar: "From (1 Dec 2026)
+    is after To (1 Nov 2026)", dates as the pages print them."""
+    if isinstance(start, date) and isinstance(end, date):
+        return (f"{low_label} ({date_format(start, 'j M Y')}) is after {high_label} ({date_format(end, 'j M Y')}): "
+                f"nothing can match both.")
+    return f"{low_label} ({start}) is above {high_label} ({end}): nothing can match both."
 
 
 class ListFilterSet(django_filters.FilterSet):
@@ -84,8 +95,8 @@ class ListFilterSet(django_filters.FilterSet):
                 for low, high in ranges:
                     start, end = cleaned.get(low), cleaned.get(high)
                     if start is not None and end is not None and start > end:
-                        self.add_error(high, f"“{self.fields[high].label}” ({end}) is below “"
-                                             f"{self.fields[low].label}” ({start}): nothing can match both.")
+                        self.add_error(high, range_crossed(self.fields[low].label, start, self.fields[high].label,
+                                                           end))
                 return cleaned
 
         return CheckedForm

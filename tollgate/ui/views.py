@@ -129,13 +129,26 @@ class ListPageView(PermissionRequiredMixin, CsvExportMixin, TablePaginationMixin
             return self.render_to_response(self.get_context_data(object_list=self.object_list))
         return super().get(request, *args, **kwargs)
 
+    def filters_refused(self) -> bool:
+        """Whether the filters asked for are refused (a range whose bounds cross, a yes/no given "maybe"): then
+        nothing is listed, and the page must not read as if nothing matched."""
+        filterset = getattr(self, "filterset", None)
+        return filterset is not None and filterset.is_bound and not filterset.is_valid()
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(title=self.title, intro=self.intro)
+        table = context.get("table")
+        if table is not None and self.filters_refused():
+            table.empty_text = "Nothing listed: a filter above is not valid, as it says beside it."
         return context
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         filterset = getattr(self, "filterset", None)
+        if not self.request.GET.get(self.export_trigger_param) and self.filters_refused():
+            response = super().render_to_response(context, **kwargs)
+            response.status_code = 400  # as the API answers the same filters
+            return response
         if (self.request.GET.get(self.export_trigger_param) and filterset is not None and filterset.is_bound
                 and not filterset.is_valid()):
             # The page shows what is wrong beside the filters; a file of headers only would read as "no rows".

@@ -77,7 +77,7 @@ def test_cluster_list_counts_by_status_add_up_to_what_is_listed(login, executive
         assert len(page.context["table"].rows) == listed
     body = client.get(reverse("governance:sprawl_list")).content.decode()
     assert 'id="cluster-count">2<' in body and "clusters listed" in body
-    assert "2 open</strong></a> + " in body and "5 all" in body
+    assert "2 open</strong></a> + " in body and "5 clusters in all</span>." in body
     department = clusters[0].members.first().initiative.department
     page = client.get(reverse("governance:sprawl_list") + f"?department={department.pk}")
     assert {tab["status"]: tab["count"] for tab in page.context["status_tabs"]} == {
@@ -92,7 +92,8 @@ def test_cluster_list_counts_clusters_by_confidence_not_their_members(login, exe
         cluster.save()
     client = login(executive)
     page = client.get(reverse("governance:sprawl_list"))
-    assert page.context["confidence_counts"] == {"likely": 3, "linked": 0, "possible": 2, "chosen": "likely"}
+    assert page.context["confidence_counts"] == {"likely": 3, "linked": 0, "possible": 2, "chosen": "likely",
+                                                  "total": 5, "status": "open"}
     assert len(page.context["table"].rows) == len(likely)
     body = page.content.decode()
     assert ">3 likely</a>" in body and ">2 possible</a>" in body and 'id="confidence-linked"' not in body
@@ -102,7 +103,8 @@ def test_cluster_list_counts_clusters_by_confidence_not_their_members(login, exe
     likely[0].confidence = SprawlConfidence.LINKED
     likely[0].save()
     page = client.get(reverse("governance:sprawl_list"))
-    assert page.context["confidence_counts"] == {"likely": 3, "linked": 1, "possible": 2, "chosen": "likely"}
+    assert page.context["confidence_counts"] == {"likely": 3, "linked": 1, "possible": 2, "chosen": "likely",
+                                                  "total": 5, "status": "open"}
     assert len(page.context["table"].rows) == 3
     assert page.context["total_saving"] == sum(c.estimated_saving for c in likely)
     assert ">1 linked by reviewers</a>" in page.content.decode()
@@ -415,8 +417,25 @@ def test_use_case_list_shows_spend_by_use_case_counting_each_initiative_once(log
     export = login(executive).get(reverse("governance:usecase_list") + "?used=true&_export=csv&sort=-monthly_spend")
     rows = {r["Use case"]: r for r in csv.DictReader(io.StringIO(export.content.decode()))}
     assert set(rows) == {"T notes", "T images"}
-    assert (rows["T notes"]["Initiatives"], rows["T notes"]["Monthly spend"]) == ("2", "1000.00")
-    assert (rows["T images"]["Initiatives"], rows["T images"]["Monthly spend"]) == ("2", "250.00")
+    spend = "Monthly spend (declared: no complete month of cost data yet)"  # no cost data read: declared costs
+    assert (rows["T notes"]["Initiatives"], rows["T notes"][spend]) == ("2", "1000.00")
+    assert (rows["T images"]["Initiatives"], rows["T images"][spend]) == ("2", "250.00")
+
+
+def test_use_case_spend_names_its_month_and_basis(login, executive):
+    """"Monthly spend" mixed the latest month's allocated cost with planned initiatives' declared cost and named
+    neither: the header and the page's note name the month and both sources, and how a shared initiative counts."""
+    from datetime import date
+
+    from governance.sprawl.selectors import spend_by_use_case_heading
+
+    assert spend_by_use_case_heading(date(2026, 9, 1)) == (
+        "Monthly spend, 2026-09 (actual; declared for initiatives without cost data)")
+    body = login(executive).get(reverse("governance:usecase_list")).content.decode()
+    assert "Monthly spend (declared: no complete month of cost data yet)" in body
+    note = body.split('id="use-case-spend-basis">', 1)[1].split("</span>", 1)[0]
+    assert "declared monthly cost" in note
+    assert "An initiative linked to several use cases counts in the Initiatives column of each" in note
 
 
 def test_use_case_list_query_count_is_constant(login, reviewer, django_assert_max_num_queries):
@@ -576,3 +595,28 @@ def test_scoring_page_shows_duplicates_beside_the_duplication_criterion(login, r
     assert 'id="score-duplicates"' in criterion_row[:3000]
     assert other_initiative.name in criterion_row and "shared use case: Meeting notes" in criterion_row
     assert 'title="How strongly three rankings agree' in criterion_row and "score 0.66" in criterion_row
+
+
+def test_cluster_list_counts_say_what_they_count(login, executive):
+    """The default view said "Confidence: 2 likely · 1 possible" and "Clusters by status: 2 open + 1 confirmed + 0
+    dismissed = 3 all" over 4 clusters: each count says what it is of, and the whole."""
+    likely = make_clusters(3)
+    likely[2].status = SprawlStatus.CONFIRMED
+    likely[2].save()
+    possible = make_clusters(1)[0]
+    possible.confidence = SprawlConfidence.POSSIBLE
+    possible.save()
+    client = login(executive)
+
+    def counts(query: str = "") -> tuple[str, str]:
+        body = client.get(reverse("governance:sprawl_list") + query).content.decode()
+        return tuple(" ".join(re.sub(r"<[^>]+>", "", body.split(f'id="{name}">', 1)[1].split("</p>", 1)[0]).split())
+                     for name in ("cluster-confidence-counts", "cluster-status-counts"))
+
+    confidence, status = counts()
+    assert confidence.startswith("Of the 3 open clusters, by confidence: 2 likely · 1 possible")
+    assert status == ("Of the likely clusters (with every decided one), by status: 2 open + 1 confirmed + 0 dismissed "
+                      "= 3; 4 clusters in all: 1 more, open and only possible, not counted here.")
+    confidence, status = counts("?status=&confidence=")
+    assert confidence.startswith("Of all 4 clusters, by confidence: 3 likely · 1 possible")
+    assert status == "Clusters by status: 3 open + 1 confirmed + 0 dismissed = 4 in all."

@@ -128,8 +128,8 @@ def test_the_page_query_count_does_not_grow_with_the_portfolio(client, executive
     client.force_login(executive)
     # Computing the figures, on the first view of this data (which months of the quarter are complete: 3 of them;
     # how many value reports each of the two quarters still owes: 2; the sprawl track record's later pair verdicts:
-    # 1).
-    with django_assert_max_num_queries(65):
+    # 1; how many initiatives spent, which "Where the money goes" shows the first of: 1).
+    with django_assert_max_num_queries(66):
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
     with django_assert_max_num_queries(4):  # then from the cache: the session, the user and their groups only
         assert client.get(URL, {"quarter": "2026-Q3"}).status_code == 200
@@ -221,7 +221,7 @@ def test_the_dashboard_and_the_board_pack_say_how_far_to_trust_the_sprawl_cluste
     assert said in page and said in pack
     assert 'href="/governance/sprawl/#track-record"' in page and "#track-record" not in pack  # a PDF links nowhere
     assert data["sprawl_track"] == {"decided": 3, "pairs": 5, "right": 2, "precision": 0.4,
-                                    "url": "/governance/sprawl/#track-record"}
+                                    "url": "/governance/sprawl/#track-record", "list_url": "/governance/sprawl/"}
 
 
 def _today(monkeypatch, day: date) -> None:
@@ -354,8 +354,12 @@ def test_the_current_quarter_s_figures_are_not_labelled(client, executive, portf
 
 
 def _pdf_text(response) -> str:
+    return "\n".join(_pdf_pages(response))
+
+
+def _pdf_pages(response) -> list[str]:
     content = b"".join(response.streaming_content) if response.streaming else response.content
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
 
 
 def test_a_quarter_partly_read_says_what_it_is_compared_with_on_the_page_the_board_pack_and_the_api(
@@ -496,3 +500,63 @@ def test_a_past_quarter_without_cost_data_reads_no_month_and_its_basis_says_so(c
     read = client.get(reverse("api:dashboard"), {"quarter": "2026-Q3"}).json()
     assert read["months_read"] == ["2026-07", "2026-08", "2026-09"]
     assert next(f for f in read["figures"] if f["key"] == "spend")["basis"].startswith("cost roll-ups of 2026-07")
+
+
+def test_no_row_of_the_board_pack_is_split_across_pages(client, executive, portfolio, monkeypatch):  # noqa: F811
+    """A row whose cells wrap over several lines was cut at the foot of a page (the amounts on one page, the name on
+    the next): every row stays whole on one page, and a table that runs on repeats its header."""
+    from portfolio.dashboard import providers
+
+    def decisions(*, quarter, department_id):
+        # Initiative names of 4 to 10 lines each: rows tall enough to be cut (a cell of fewer lines than the
+        # orphans and widows allowed is never cut), of different heights so a page ends inside one.
+        return [providers.Decision(when=f"R{n:02}a 2026-08-{n % 28 + 1:02}", what="Approved",
+                                   initiative=" ".join(["Claims triage assistant"] * (4 + n % 7)) + f" R{n:02}z",
+                                   department_id=None, by="Rita Reviewer", reason="Meets the bar.", url="")
+                for n in range(30)]
+
+    monkeypatch.setattr(providers.providers, "decisions", [decisions])
+    client.force_login(executive)
+    pages = _pdf_pages(client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q3"])))
+    first = next(n for n, text in enumerate(pages) if "R00a" in text)
+    assert "R29z" not in pages[first]  # the table runs over more than one page
+    for row in range(30):
+        starts = [n for n, text in enumerate(pages) if f"R{row:02}a" in text]
+        ends = [n for n, text in enumerate(pages) if f"R{row:02}z" in text]
+        assert len(starts) == 1 and starts == ends, (row, starts, ends)
+        assert "Initiative" in pages[starts[0]] and "Reason" in pages[starts[0]]  # the header, repeated
+
+
+def test_capped_lists_say_how_many_they_show_of_how_many_and_their_csv_carries_every_row(
+        client, executive, portfolio):  # noqa: F811
+    """The dashboard showed 10 of 25 kill candidates and 20 of 22 clusters without a word, its CSVs stopped at the
+    cap, and the board pack listed 15 clusters with no "and N more"."""
+    from tests.governance.signals.factories import SignalFactory
+    from tests.governance.sprawl.factories import SprawlClusterFactory
+
+    SignalFactory.create_batch(25, initiatives=[portfolio["triage"]])
+    SprawlClusterFactory.create_batch(22, initiatives=[portfolio["triage"], portfolio["copy"]])
+    client.force_login(executive)
+    page = client.get(URL, {"quarter": "2026-Q3"}).content.decode()
+    kill = page.split('id="kill_candidates-shown">', 1)[1].split("</p>", 1)[0]
+    assert kill.startswith("10 of 25, the most severe: all on <a href=\"/governance/signals/\">the signals page</a>")
+    assert "CSV (all 25)" in kill
+    sprawl = page.split('id="sprawl-shown">', 1)[1].split("</p>", 1)[0]
+    assert sprawl.startswith("20 of 22 clusters (likely open ones and confirmed ones), the largest savings: all on "
+                             '<a href="/governance/sprawl/">the sprawl page</a>')
+    top = page.split('id="top-initiatives-shown">', 1)[1].split("</p>", 1)[0]
+    assert top.startswith("2 of 2 initiatives with spend in 2026-Q3.")
+
+    def csv_rows(name: str) -> list[dict[str, str]]:
+        body = client.get(URL, {"quarter": "2026-Q3", "_export": name}).content.decode()
+        return list(csv.DictReader(io.StringIO(body)))
+
+    assert len(csv_rows("kill_candidates")) == 25
+    assert len(csv_rows("sprawl")) == 22
+    pack = client.get(reverse("portfolio:board_pack", args=["2026-Q3"])).content.decode()
+    section = pack.split('id="pack-sprawl"', 1)[1].split("<h2>Licence waste</h2>", 1)[0]
+    assert section.count("<tr><td>") == 15
+    assert 'id="sprawl-more">and 7 more (22 in all) on the sprawl page.' in section
+    # It lists confirmed clusters too (they cost money until consolidated): headed "Open sprawl clusters", it hid that.
+    assert 'id="sprawl-basis">Open and confirmed sprawl clusters' in section
+    assert "(open ones the detector finds likely; confirmed ones still cost money until consolidated)" in section

@@ -173,4 +173,4 @@ def test_a_search_of_too_many_words_is_refused_by_name_on_the_api_and_the_page(c
     assert api_client.get(reverse("api:initiative-list"), {"search": " ".join(["a"] * 20)}).status_code == 200
     client.force_login(admin_user)
     page = client.get(reverse("portfolio:initiative_list"), {"q": words})
-    assert page.status_code == 200 and "Search for at most 20 words at once, not 1000." in page.content.decode()
+    assert page.status_code == 400 and "Search for at most 20 words at once, not 1000." in page.content.decode()
