@@ -83,6 +83,7 @@ def relation_to(user, obj: Any) -> str | None:
 
 SEGREGATION = "nobody scores, approves or decides on an initiative they own or act for (someone else does)"
 AUTHORSHIP = "nobody judges or reopens a value report they submitted or edited (another reviewer does)"
+ROUND_AUTHORSHIP = "nobody scores or decides an intake round they submitted or edited"
 
 
 @predicate
@@ -100,15 +101,33 @@ def wrote_the_report(user, obj) -> bool:
     return report_written_by(obj, user)
 
 
+@predicate
+def wrote_the_intake_round(user, obj) -> bool:
+    """The user submitted the initiative's open review round (a delegate, for the owner) or edited the intake during
+    it: stepping down as a delegate afterwards does not make them independent of the round they put forward."""
+    from portfolio.models import Initiative
+
+    if not isinstance(obj, Initiative) or not user.is_authenticated:
+        return False
+    from governance.selectors import intake_round_written_by
+
+    return bool(intake_round_written_by(obj, user))
+
+
 def refusal_reason(user, obj: Any) -> str:
     """Why a role that allows an action is refused it on this record: the user's own relation to its initiative when
     they have one (segregation of duties), their writing of the report, else whose records an owner acts on. Pages
     and the API say the same."""
+    from governance.selectors import intake_round_written_by
+    from portfolio.models import Initiative
+
     relation = relation_to(user, obj)
     if relation is not None:
         return f"{relation}, and {SEGREGATION}"
     if wrote_the_report(user, obj):
         return f"you submitted or edited this value report, and {AUTHORSHIP}"
+    if isinstance(obj, Initiative) and (how := intake_round_written_by(obj, user)):
+        return f"{how}, and {ROUND_AUTHORSHIP}: another reviewer decides it"
     # Neither theirs nor written by them: the owner's scope refused it, not segregation of duties (which refuses
     # what one does own, the opposite case, and read as the reason before).
     meta = getattr(obj, "_meta", None)
@@ -160,8 +179,9 @@ PERMISSIONS: dict[str, rules.Predicate] = {
 }
 
 # Segregation of duties: nobody scores, decides or gives a verdict on what they own or are delegate for, nor judges a
-# value report they wrote.
-is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate & ~wrote_the_report
+# value report they wrote,
+# nor an intake round they submitted or edited.
+is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate & ~wrote_the_report & ~wrote_the_intake_round
 
 PERMISSIONS.update({
     # Governance: lifecycle transitions (governance/lifecycle.py names which permission each needs).

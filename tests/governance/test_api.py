@@ -224,3 +224,26 @@ def test_the_schema_offers_search_only_on_lists_that_search(api_client, admin_us
     assert api_client.get("/api/governance/audit-entries/", {"search": "sprawl"}).status_code == 400
     assert "search" in parameters("/api/initiatives/")
     assert api_client.get("/api/initiatives/", {"search": "assistant"}).status_code == 200
+
+
+def test_who_submitted_the_round_as_delegate_is_refused_scores_and_decisions(
+        api_client, owner, reviewer, second_reviewer, third_reviewer, ready, rubric):
+    """The QA walk through the API: a CoE reviewer submits as delegate, the delegation is removed, and they try to
+    score and approve what they put forward."""
+    from portfolio.services import initiative_update
+
+    ready.delegates.add(second_reviewer)
+    assert transition(api_client, second_reviewer, ready, "submit").status_code == 200
+    initiative_update(actor=owner, initiative=ready, delegates=[])
+    body = {"scores": [{"criterion": c.pk, "score": 5} for c in rubric]}
+    response = api_client.post(reverse("governance_api:scores", args=[ready.pk]), body, format="json")
+    assert response.status_code == 403
+    assert "you submitted this round for the owner" in str(response.data["detail"])
+    assert not IntakeScore.objects.exists()
+    score_all(reviewer, ready, rubric, 5)
+    score_all(third_reviewer, ready, rubric, 5)
+    response = transition(api_client, second_reviewer, ready, "approve")
+    assert response.status_code == 403
+    assert "you submitted this round for the owner" in str(response.data["detail"])
+    assert Initiative.objects.get(pk=ready.pk).stage == Stage.IN_REVIEW
+    assert transition(api_client, reviewer, ready, "approve").status_code == 200
