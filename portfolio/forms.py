@@ -20,7 +20,12 @@ from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import handover_candidates
-from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
+from portfolio.services.initiatives import (
+    BUSINESS_CASE_FIELDS,
+    DELEGATES_READ_ONLY,
+    KPI_FIELDS,
+    cost_center_check,
+)
 from tollgate.formatting import money_label
 from tollgate.roles import Role, is_admin, may
 
@@ -167,6 +172,10 @@ class InitiativeForm(forms.ModelForm):
         self.may_import = may(user, "portfolio.import_initiatives")
         if not is_admin(user):
             del self.fields["owner"]
+        if self.instance.pk and not may(user, "portfolio.manage_initiative_delegates", self.instance):
+            # A delegate sees who else acts for the initiative; the service would refuse a change anyway.
+            self.fields["delegates"].disabled = True
+            self.fields["delegates"].help_text = DELEGATES_READ_ONLY
         if self.instance.pk:
             self.initial["tags"] = ", ".join(self.instance.tags or [])
             if "owner" in self.fields:

@@ -66,6 +66,13 @@ def is_initiative_owner_or_delegate(user, obj) -> bool:
     return user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists()
 
 
+@predicate
+def is_initiative_owner(user, obj) -> bool:
+    """The initiative's owner itself (not a delegate)."""
+    initiative = initiative_of(obj)
+    return initiative is not None and user.is_authenticated and initiative.owner_id == user.pk
+
+
 def relation_to(user, obj: Any) -> str | None:
     """How the user stands to the record's initiative, as a refusal says it: "you own it", "you are its delegate",
     "you are its owner's delegate"; None when they are none of these."""
@@ -160,6 +167,9 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "portfolio.add_initiative": is_admin | is_owner_role,
     "portfolio.change_initiative": can_edit_initiative,
     "portfolio.delete_initiative": is_admin,
+    # Who acts for an initiative is the owner's choice (or an administrator's): a delegate edits the rest of it but
+    # may not add people, including a CoE reviewer, nor remove anyone, themselves included.
+    "portfolio.manage_initiative_delegates": is_admin | (~is_executive & is_initiative_owner),
     "portfolio.add_businesscase": can_add_to_initiative,
     "portfolio.change_businesscase": can_edit_initiative,
     "portfolio.delete_businesscase": is_admin,
@@ -361,6 +371,7 @@ PERMISSION_ACTIONS: dict[str, str] = {
     "portfolio.view_dashboard": "see the dashboard",
     "portfolio.manage_people": "manage people, their roles and delegates",
     "portfolio.import_initiatives": "import initiatives",
+    "portfolio.manage_initiative_delegates": "change who the delegates of this initiative are",
     "portfolio.add_ingestionrun": "start a cost ingestion run",
     "governance.submit_initiative": "submit this initiative for review",
     "governance.withdraw_initiative": "withdraw this initiative from review",

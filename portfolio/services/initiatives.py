@@ -35,7 +35,7 @@ from portfolio.services.business_cases import (
     plan_edit,
     stage_now,
 )
-from tollgate.roles import is_admin, is_executive
+from tollgate.roles import is_admin, is_executive, may
 from tollgate.types import Actor
 
 __all__ = [
@@ -102,6 +102,17 @@ def start_date_check(start_date: date | None) -> None:
     if not EARLIEST_START <= start_date <= latest:
         raise ValidationError({"start_date": f"A start date is between {EARLIEST_START.isoformat()} and "
                                              f"{latest.isoformat()}, not {start_date.isoformat()}."})
+
+
+DELEGATES_READ_ONLY = ("Only the owner and administrators choose who acts for an initiative: you see its delegates "
+                       "but do not change them.")
+
+
+def delegates_change_check(*, actor: Actor | None, initiative: Initiative) -> None:
+    """Refuse, on the delegates field, a change of the delegates by anyone but the owner or an administrator (a
+    delegate could otherwise add a CoE reviewer, or remove the others); the system (no actor) may."""
+    if actor is not None and not may(actor, "portfolio.manage_initiative_delegates", initiative):
+        raise ValidationError({"delegates": DELEGATES_READ_ONLY})
 
 
 def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named: bool,
@@ -206,6 +217,8 @@ def initiative_update(
                     relations[relation] = wanted
         if changed or relations:
             ensure_not_ended(initiative, stage)
+        if "delegates" in relations:
+            delegates_change_check(actor=actor, initiative=initiative)
         if "start_date" in changed:
             start_date_check(fields["start_date"])
         if "owner" in changed or "delegates" in relations:

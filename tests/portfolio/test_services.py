@@ -8,7 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from portfolio import services
 from portfolio.choices import Category, KpiDirection, Stage
 from portfolio.models import BusinessCase, Initiative
-from tests.factories import AIModelFactory, CostCenterFactory, DepartmentFactory, InitiativeFactory, VendorFactory
+from tests.factories import (
+    AIModelFactory,
+    CostCenterFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    UserFactory,
+    VendorFactory,
+)
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -242,3 +249,20 @@ def test_reference_get_or_create_is_case_insensitive():
     assert services.vendor_get_or_create(name="openai") == vendor
     model = services.ai_model_get_or_create(name="gpt-4o", provider=vendor)
     assert services.ai_model_get_or_create(name="GPT-4o", provider=vendor) == model
+
+
+def test_only_the_owner_and_administrators_change_the_delegates(owner, reviewer, admin_user, initiative):
+    """A delegate may edit the initiative but not who acts for it: not add a CoE reviewer, not remove themselves.
+    The refusal names the field and nothing is written."""
+    delegate = UserFactory(role=Role.OWNER)
+    initiative.delegates.add(delegate)
+    for wanted in ([delegate, reviewer], []):
+        with pytest.raises(ValidationError) as refused:
+            services.initiative_update(actor=delegate, initiative=initiative, delegates=wanted, name="Not saved")
+        assert "Only the owner and administrators" in str(refused.value.message_dict["delegates"])
+    initiative.refresh_from_db()
+    assert list(initiative.delegates.all()) == [delegate] and initiative.name != "Not saved"
+    services.initiative_update(actor=delegate, initiative=initiative, delegates=[delegate], name="Renamed")
+    services.initiative_update(actor=owner, initiative=initiative, delegates=[delegate, reviewer])
+    services.initiative_update(actor=admin_user, initiative=initiative, delegates=[])
+    assert not initiative.delegates.exists()

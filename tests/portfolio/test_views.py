@@ -601,6 +601,26 @@ def test_delegate_may_edit(login, initiative):
     assert initiative.name == "By delegate"
 
 
+def test_a_delegate_sees_the_delegates_read_only_and_cannot_change_them(login, owner, reviewer, initiative):
+    """Only the owner and administrators choose who acts for an initiative: a delegate's form shows the list disabled,
+    with why, and a forged POST (adding a CoE reviewer, removing themselves) changes nothing of it."""
+    delegate, colleague = UserFactory(role=Role.OWNER), UserFactory(role=Role.OWNER)
+    initiative.delegates.add(delegate, colleague)
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    page = login(delegate).get(edit_url).content.decode()
+    field = page[page.index('name="delegates"') - 300:page.index('name="delegates"') + 300]
+    assert "disabled" in field and "Only the owner and administrators choose who acts for an initiative" in page
+    response = login(delegate).post(edit_url, _edit_data(initiative, name="By delegate", delegates=[reviewer.pk]))
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.name == "By delegate"
+    assert set(initiative.delegates.all()) == {delegate, colleague}
+    owner_page = login(owner).get(edit_url).content.decode()
+    assert "Only the owner and administrators choose" not in owner_page
+    assert login(owner).post(edit_url, _edit_data(initiative, delegates=[colleague.pk])).status_code == 302
+    assert set(initiative.delegates.all()) == {colleague}
+
+
 @pytest.mark.parametrize("who", ["other_owner", "reviewer", "executive"])
 def test_others_cannot_edit(request, login, initiative, who):
     user = request.getfixturevalue(who)
