@@ -242,7 +242,17 @@ class BusinessCaseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", BUSINESS_CASE_PREFIX)
+        # An initiative without a business case may be saved without one: left as drawn, the part is not validated
+        # and creates nothing (untouched).
+        instance = kwargs.get("instance")
+        kwargs.setdefault("empty_permitted", instance is None or instance.pk is None)
+        kwargs.setdefault("use_required_attribute", False)
         super().__init__(*args, **kwargs)
+
+    def untouched(self) -> bool:
+        """No business case yet and nothing typed into its part of the form: saving must not create an empty one
+        (every amount $0.00), which would replace the declared monthly cost the initiative is estimated from."""
+        return self.instance.pk is None and not self.has_changed()
 
     def service_kwargs(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in BUSINESS_CASE_FIELDS}

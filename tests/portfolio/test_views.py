@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -10,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -588,6 +591,42 @@ def test_forged_kpi_id_of_another_initiative_is_left_alone(login, owner, initiat
     foreign.refresh_from_db()
     assert (foreign.initiative, foreign.name) == (other_initiative, "Theirs")
     assert list(initiative.kpis.values_list("name", flat=True)) == ["Mine now"]
+
+
+def _business_case_as_drawn(page: str) -> dict[str, str]:
+    """The business-case part of the form as the page draws it: what a browser posts when nobody touches it."""
+    drawn = {name: html.unescape(value) for name, value in re.findall(r'name="(bc-[a-z_]+)"[^>]*?value="([^"]*)"', page)}
+    drawn.update({name: html.unescape(text.strip("\n")) for name, text in re.findall(
+        r'<textarea name="(bc-[a-z_]+)"[^>]*>(.*?)</textarea>', page, flags=re.S)})
+    return drawn
+
+
+def test_saving_an_initiative_without_a_business_case_creates_none(login, owner, initiative):
+    """The QA walk: an initiative without a business case, only its tags changed and saved. The untouched business-case
+    part of the form used to create a case of $0.00 everywhere (recorded as "Business case added"), which replaced the
+    declared monthly cost the initiative's cost is estimated from."""
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    client = login(owner)
+    page = client.get(edit_url).content.decode()
+    drawn = _business_case_as_drawn(page)
+    assert {"bc-problem", "bc-tco_inference", "bc-loaded_hourly_rate", "bc-success_criteria"} <= set(drawn)
+    data = {key: value for key, value in _edit_data(initiative, tags="retagged").items() if not key.startswith("bc-")}
+    entries_before = LogEntry.objects.count()
+    response = client.post(edit_url, {**data, **drawn})
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.tags == ["retagged"]
+    assert not BusinessCase.objects.filter(initiative=initiative).exists()
+    business_case_type = ContentType.objects.get_for_model(BusinessCase)
+    assert not LogEntry.objects.filter(content_type=business_case_type).exists()
+    assert LogEntry.objects.count() == entries_before + 1  # the tags' change, nothing else
+    # What is typed into the part is a business case, validated as ever.
+    response = client.post(edit_url, {**data, **drawn, "bc-problem": "Invoices keyed by hand.",
+                                      "bc-tco_inference": "-1"})
+    assert response.status_code == 200 and not BusinessCase.objects.filter(initiative=initiative).exists()
+    response = client.post(edit_url, {**data, **drawn, "bc-problem": "Invoices keyed by hand."})
+    assert response.status_code == 302
+    assert BusinessCase.objects.get(initiative=initiative).problem == "Invoices keyed by hand."
 
 
 def test_delegate_may_edit(login, initiative):
