@@ -595,7 +595,8 @@ def test_forged_kpi_id_of_another_initiative_is_left_alone(login, owner, initiat
 
 def _business_case_as_drawn(page: str) -> dict[str, str]:
     """The business-case part of the form as the page draws it: what a browser posts when nobody touches it."""
-    drawn = {name: html.unescape(value) for name, value in re.findall(r'name="(bc-[a-z_]+)"[^>]*?value="([^"]*)"', page)}
+    inputs = re.findall(r'name="(bc-[a-z_]+)"[^>]*?value="([^"]*)"', page)
+    drawn = {name: html.unescape(value) for name, value in inputs}
     drawn.update({name: html.unescape(text.strip("\n")) for name, text in re.findall(
         r'<textarea name="(bc-[a-z_]+)"[^>]*>(.*?)</textarea>', page, flags=re.S)})
     return drawn
