@@ -16,7 +16,7 @@ from django.forms import BaseModelFormSet, modelformset_factory
 from django.utils.text import capfirst
 from django_select2.forms import Select2MultipleWidget, Select2Widget
 
-from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
+from portfolio.choices import ACTIVE_STAGES, KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, Vendor
 from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import handover_candidates
@@ -24,6 +24,7 @@ from portfolio.services.initiatives import (
     BUSINESS_CASE_FIELDS,
     DELEGATES_READ_ONLY,
     KPI_FIELDS,
+    START_DATE_READ_ONLY,
     cost_center_check,
 )
 from tollgate.formatting import money_label
@@ -176,6 +177,18 @@ class InitiativeForm(forms.ModelForm):
             # A delegate sees who else acts for the initiative; the service would refuse a change anyway.
             self.fields["delegates"].disabled = True
             self.fields["delegates"].help_text = DELEGATES_READ_ONLY
+        if self.instance.pk and self.instance.stage in ACTIVE_STAGES:
+            # Once approved the start date decides which months count: the owner and delegates see it read-only, an
+            # administrator or CoE reviewer changes it with a reason (the service refuses anything else anyway).
+            if may(user, "portfolio.change_start_date", self.instance):
+                self.fields["start_date_reason"] = forms.CharField(
+                    required=False, max_length=500, label="Reason for changing the start date",
+                    help_text="Required when you change the start date of an approved initiative; kept in the audit "
+                              "trail. The start date may not move past its first month with cost records or the "
+                              "period of its first submitted value report.")
+            else:
+                self.fields["start_date"].disabled = True
+                self.fields["start_date"].help_text = START_DATE_READ_ONLY
         if self.instance.pk:
             self.initial["tags"] = ", ".join(self.instance.tags or [])
             if "owner" in self.fields:
@@ -203,6 +216,8 @@ class InitiativeForm(forms.ModelForm):
             values.pop("owner", None)
         for relation in ("vendors", "ai_models", "delegates"):
             values[relation] = list(values[relation])
+        if self.cleaned_data.get("start_date_reason"):
+            values["start_date_reason"] = self.cleaned_data["start_date_reason"]
         return values
 
 

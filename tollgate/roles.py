@@ -170,6 +170,9 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     # Who acts for an initiative is the owner's choice (or an administrator's): a delegate edits the rest of it but
     # may not add people, including a CoE reviewer, nor remove anyone, themselves included.
     "portfolio.manage_initiative_delegates": is_admin | (~is_executive & is_initiative_owner),
+    # Once approved, the start date decides which months and quarters count (cost variance, pilot age, reports): it
+    # moves only by someone independent of the initiative, with a reason (portfolio.services.start_date_change_check).
+    "portfolio.change_start_date": (is_admin | is_reviewer) & ~is_initiative_owner_or_delegate,
     "portfolio.add_businesscase": can_add_to_initiative,
     "portfolio.change_businesscase": can_edit_initiative,
     "portfolio.delete_businesscase": is_admin,
@@ -372,6 +375,7 @@ PERMISSION_ACTIONS: dict[str, str] = {
     "portfolio.manage_people": "manage people, their roles and delegates",
     "portfolio.import_initiatives": "import initiatives",
     "portfolio.manage_initiative_delegates": "change who the delegates of this initiative are",
+    "portfolio.change_start_date": "change the start date of this approved initiative",
     "portfolio.add_ingestionrun": "start a cost ingestion run",
     "governance.submit_initiative": "submit this initiative for review",
     "governance.withdraw_initiative": "withdraw this initiative from review",

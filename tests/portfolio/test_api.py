@@ -328,6 +328,22 @@ def test_a_delegate_may_not_change_the_delegates_through_the_api(as_user, other_
         assert sorted(initiative.delegates.values_list("pk", flat=True)) == sorted(delegates)
 
 
+def test_after_approval_only_an_administrator_moves_the_start_date_through_the_api(as_user, owner, admin_user):
+    from datetime import date
+
+    pilot = InitiativeFactory(owner=owner, stage=Stage.PILOT, start_date=date(2026, 1, 1))
+    url = reverse("api:initiative-detail", args=[pilot.pk])
+    refused = as_user(owner).patch(url, {"start_date": "2026-05-01", "start_date_reason": "Late."}, format="json")
+    assert refused.status_code == 400 and "only by an administrator or a CoE reviewer" in str(
+        refused.json()["start_date"])
+    no_reason = as_user(admin_user).patch(url, {"start_date": "2026-05-01"}, format="json")
+    assert no_reason.status_code == 400 and "start_date_reason" in str(no_reason.json()["start_date"])
+    saved = as_user(admin_user).patch(url, {"start_date": "2026-05-01", "start_date_reason": "Signed in May."},
+                                      format="json")
+    assert saved.status_code == 200 and saved.json()["start_date"] == "2026-05-01"
+    assert "start_date_reason" not in saved.json()
+
+
 def test_stage_cannot_be_changed_through_the_api(as_user, owner, initiative):
     """A stage sent with another value is refused, naming the transitions that move it; the stage it has is fine."""
     url = reverse("api:initiative-detail", args=[initiative.pk])

@@ -630,6 +630,29 @@ def test_saving_an_initiative_without_a_business_case_creates_none(login, owner,
     assert BusinessCase.objects.get(initiative=initiative).problem == "Invoices keyed by hand."
 
 
+def test_after_approval_the_start_date_is_read_only_to_the_owner_and_changed_by_an_admin_with_a_reason(
+        login, owner, admin_user):
+    pilot = InitiativeFactory(owner=owner, stage=Stage.PILOT, start_date=date(2026, 1, 1))
+    edit_url = reverse("portfolio:initiative_edit", args=[pilot.pk])
+    page = login(owner).get(edit_url).content.decode()
+    field = page[page.index('name="start_date"'):]
+    assert field[:field.index(">")].count("disabled") == 1
+    assert "Once approved, the start date is changed only by an administrator or a CoE reviewer" in page
+    assert 'name="start_date_reason"' not in page
+    login(owner).post(edit_url, _edit_data(pilot, start_date="2026-06-01"))  # a forged POST changes nothing
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 1, 1)
+    admin_page = login(admin_user).get(edit_url).content.decode()
+    assert 'name="start_date_reason"' in admin_page
+    refused = login(admin_user).post(edit_url, _edit_data(pilot, start_date="2026-02-01"))
+    assert refused.status_code == 200 and "Give the reason for changing the start date" in refused.content.decode()
+    saved = login(admin_user).post(edit_url, _edit_data(pilot, start_date="2026-02-01",
+                                                        start_date_reason="Signed in February."))
+    assert saved.status_code == 302
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 2, 1)
+
+
 def test_delegate_may_edit(login, initiative):
     delegate = UserFactory(role=Role.OWNER)
     initiative.delegates.add(delegate)
