@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Count, F, IntegerField, Max, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, Max, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -177,6 +177,7 @@ def intake_panel(initiative: Initiative) -> IntakePanel:
         if score.criterion_id in weights:
             entry.scores[score.criterion_id] = score
     relations = _relations_to(initiative)
+    authors = intake_round_authors(initiative, submission=submission)
     for reviewer_id, entry in by_reviewer.items():
         entry.weighted_score = calculations.reviewer_weighted_score(
             {c: s.score for c, s in entry.scores.items()}, weights
@@ -184,6 +185,8 @@ def intake_panel(initiative: Initiative) -> IntakePanel:
         entry.cells = [entry.scores.get(c.pk) for c in criteria]
         if reviewer_id in relations:
             entry.not_counted = f"no longer counts: {relations[reviewer_id]}"
+        elif reviewer_id in authors:
+            entry.not_counted = f"does not count: {authors[reviewer_id]}"
     panel.reviewers = list(by_reviewer.values())
     panel.weighted_score = calculations.panel_weighted_score(r.weighted_score for r in panel.reviewers if r.counts)
     return panel
@@ -202,13 +205,61 @@ def _relations_to(initiative: Initiative) -> dict[int, str]:
     return relations
 
 
+# Who wrote a round: whoever submitted it, or edited the intake while it was under review, is not independent of it.
+ROUND_SUBMITTED = "submitted this round for the owner"
+ROUND_EDITED = "edited the intake during this round"
+
+
+def _field_changes_q() -> Q:
+    """Field changes (auditlog's own rows, an import's included), not a service's explicit event: a transition, a
+    score or use cases set by a reviewer are decisions about the intake, not writing of it."""
+    return Q(additional_data__isnull=True) | ~Q(additional_data__has_key="event")
+
+
+def intake_round_authors(initiative: Initiative, *, submission: IntakeSubmission | None = None) -> dict[int, str]:
+    """Who wrote the initiative's current round, by user id, and how (ROUND_SUBMITTED, ROUND_EDITED): the person who
+    submitted it (often a delegate, for the owner) and whoever changed the initiative, its business case or KPIs
+    between the submission and the end of the round, from the audit trail. Like a value report's authors, they may
+    not score the round (their scores do not count) nor approve, reject or send it back, whatever their relation to
+    the initiative is now: removing a delegation does not make its delegate independent of what they submitted.
+    Two queries (one when `submission` is given)."""
+    if submission is None:
+        submission = current_submission(initiative)
+    if submission is None:
+        return {}
+    types = ContentType.objects.get_for_models(Initiative, BusinessCase, KPI)
+    entries = LogEntry.objects.filter(_field_changes_q(), actor__isnull=False, timestamp__gte=submission.submitted_at)
+    if submission.closed_at is not None:
+        entries = entries.filter(timestamp__lte=submission.closed_at)
+    entries = entries.filter(
+        Q(content_type=types[Initiative], object_id=initiative.pk)
+        | Q(initiative_link__initiative_id=initiative.pk, content_type__in=[types[BusinessCase], types[KPI]]))
+    authors = {actor_id: ROUND_EDITED for actor_id in entries.order_by().values_list("actor_id", flat=True).distinct()}
+    if submission.submitted_by_id is not None:
+        authors[submission.submitted_by_id] = ROUND_SUBMITTED
+    return authors
+
+
+def intake_round_written_by(initiative: Initiative, user: Viewer) -> str:
+    """How the user wrote the intake's open round ("you submitted this round for the owner"), or "" when they did not
+    or no round is open (tollgate.roles.wrote_the_intake_round)."""
+    if not user.is_authenticated or initiative.stage != Stage.IN_REVIEW:
+        return ""
+    submission = current_submission(initiative)
+    if submission is None or not submission.is_open:
+        return ""
+    how = intake_round_authors(initiative, submission=submission).get(user.pk, "")
+    return f"you {how}" if how else ""
+
+
 # Reviewer queue ------------------------------------------------------------------------------------------------------
 
 
 def review_queue(*, user: Viewer) -> QuerySet[Initiative]:
     """Intakes in review still awaiting this reviewer's complete scoring in the current round.
 
-    Initiatives the user owns or is delegate for are left out (segregation of duties). Annotated with
+    Initiatives the user owns or is delegate for are left out (segregation of duties), and so are rounds they
+    submitted or edited (intake_round_authors). Annotated with
     `submitted_at` (of the current round), `reviewers_scored` (distinct reviewers with a score in the round)
     and `my_scored` (criteria this user scored). One query.
     """
@@ -242,9 +293,21 @@ def review_queue(*, user: Viewer) -> QuerySet[Initiative]:
             criteria_count=Coalesce(Subquery(active_count, output_field=IntegerField()), Value(0)),
         )
         .filter(my_scored__lt=F("criteria_count"))
+        .exclude(Exists(IntakeSubmission.objects.filter(initiative=OuterRef("pk"), closed_at__isnull=True,
+                                                        submitted_by=user)))
+        .exclude(Exists(_round_edits_by(user)))
         .select_related("department", "owner")
         .order_by("submitted_at", "pk")
     )
+
+
+def _round_edits_by(user: Viewer) -> QuerySet[LogEntry]:
+    """The user's changes to the outer initiative (or its business case or KPIs) since its current round was
+    submitted (the outer query's `submitted_at`), as intake_round_authors finds them: for Exists."""
+    types = ContentType.objects.get_for_models(Initiative, BusinessCase, KPI)
+    return LogEntry.objects.filter(_field_changes_q(), actor=user, timestamp__gte=OuterRef("submitted_at")).filter(
+        Q(content_type=types[Initiative], object_id=OuterRef("pk"))
+        | Q(initiative_link__initiative_id=OuterRef("pk"), content_type__in=[types[BusinessCase], types[KPI]]))
 
 
 # Transitions ---------------------------------------------------------------------------------------------------------

@@ -172,13 +172,16 @@ def intake_scores_save(
 ) -> list[IntakeScore]:
     """Record (or revise) the actor's 1-5 score and comment for every active criterion of the current round.
 
-    Only while the intake is in review, only by an independent reviewer (never the owner or a delegate),
-    and all active criteria at once, so a scoring is always complete. One audit row per save.
+    Only while the intake is in review, only by an independent reviewer (never the owner or a delegate, nor who
+    submitted or edited this round: governance.selectors.intake_round_authors), and all active criteria at once,
+    so a scoring is always complete. One audit row per save.
     """
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if not may(actor, "governance.score_initiative", locked):
-        raise PermissionDenied(f"You may not score {locked}: only a CoE reviewer who neither owns it nor is its "
-                               "delegate may.")
+        # A reviewer is told why not this one (they own it, act for it, or submitted or edited this round).
+        why = refusal_reason(actor, locked) if may(actor, "governance.score_initiative") else (
+            "only a CoE reviewer who neither owns it, acts for it, nor submitted or edited this round may")
+        raise PermissionDenied(f"You may not score {locked}: {why}.")
     if locked.stage != Stage.IN_REVIEW:
         raise ValidationError(f"{locked} is {locked.get_stage_display().lower()}; only intakes in review are scored.")
     criteria = {c.pk: c for c in RubricCriterion.objects.filter(active=True)}

@@ -63,7 +63,7 @@ class ReviewQueueView(ListPageView):
     export_name = "review-queue"
     title = "Review queue"
     intro = ("Intakes in review that still need your score in their current round. Intakes you own or are delegate "
-             "for are not listed: someone independent scores them.")
+             "for, and rounds you submitted or edited, are not listed: someone independent scores them.")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -7,6 +7,9 @@ without it the business case's estimate is used.
 A KPI that submitted value reports measured (the reviews app) is kept, so that those reports keep their figures:
 `kpis_in_reports` names, for KPI ids, the reports that measured each.
 
+The period of an initiative's first submitted value report (the reviews app) bounds how late its start date may move
+once it has left the intake (`first_reported_period`).
+
 How many days a cost source may be behind its schedule before it is late is a governance policy
 (`ingestion.grace_days`), registered by `governance.apps.GovernanceConfig.ready()`; without it, the policy's default.
 """
@@ -30,6 +33,10 @@ class KpisInReports(Protocol):
     def __call__(self, *, kpi_ids: Iterable[int]) -> dict[int, list[str]]: ...
 
 
+class FirstReportedPeriod(Protocol):
+    def __call__(self, *, initiative_id: int) -> tuple[date, str] | None: ...
+
+
 class IngestionGraceDays(Protocol):
     def __call__(self) -> int: ...
 
@@ -42,6 +49,7 @@ class Providers:
     reported_oversight: ReportedOversight | None = None
     kpis_in_reports: KpisInReports | None = None
     ingestion_grace_days: IngestionGraceDays | None = None
+    first_reported_period: FirstReportedPeriod | None = None
 
 
 providers = Providers()
@@ -78,3 +86,14 @@ def register_ingestion_grace_days(provider: IngestionGraceDays) -> None:
 def ingestion_grace_days() -> int:
     provider = providers.ingestion_grace_days
     return provider() if provider else DEFAULT_INGESTION_GRACE_DAYS
+
+
+def register_first_reported_period(provider: FirstReportedPeriod) -> None:
+    """`provider(initiative_id=...)` is the first day of the period of the initiative's earliest submitted value report
+    and the report's cycle name, or None: a running initiative's start date may not move past it."""
+    providers.first_reported_period = provider
+
+
+def first_reported_period(*, initiative_id: int) -> tuple[date, str] | None:
+    provider = providers.first_reported_period
+    return provider(initiative_id=initiative_id) if provider else None

@@ -17,11 +17,17 @@ from django.forms.models import construct_instance
 from django.utils.text import capfirst
 from django_select2.forms import Select2MultipleWidget, Select2Widget
 
-from portfolio.choices import KPI_VALUE_PER_UNIT_LABELS
+from portfolio.choices import ACTIVE_STAGES, KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import handover_candidates
-from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS, cost_center_check
+from portfolio.services.initiatives import (
+    BUSINESS_CASE_FIELDS,
+    DELEGATES_READ_ONLY,
+    KPI_FIELDS,
+    START_DATE_READ_ONLY,
+    cost_center_check,
+)
 from portfolio.services.licences import POOL_FIELDS as LICENCE_POOL_FIELDS
 from portfolio.services.people import INTEGRATION_ROLES
 from portfolio.services.reference import AI_MODEL_FIELDS
@@ -171,6 +177,22 @@ class InitiativeForm(forms.ModelForm):
         self.may_import = may(user, "portfolio.import_initiatives")
         if not is_admin(user):
             del self.fields["owner"]
+        if self.instance.pk and not may(user, "portfolio.manage_initiative_delegates", self.instance):
+            # A delegate sees who else acts for the initiative; the service would refuse a change anyway.
+            self.fields["delegates"].disabled = True
+            self.fields["delegates"].help_text = DELEGATES_READ_ONLY
+        if self.instance.pk and self.instance.stage in ACTIVE_STAGES:
+            # Once approved the start date decides which months count: the owner and delegates see it read-only, an
+            # administrator or CoE reviewer changes it with a reason (the service refuses anything else anyway).
+            if may(user, "portfolio.change_start_date", self.instance):
+                self.fields["start_date_reason"] = forms.CharField(
+                    required=False, max_length=500, label="Reason for changing the start date",
+                    help_text="Required when you change the start date of an approved initiative; kept in the audit "
+                              "trail. The start date may not move past its first month with cost records or the "
+                              "period of its first submitted value report.")
+            else:
+                self.fields["start_date"].disabled = True
+                self.fields["start_date"].help_text = START_DATE_READ_ONLY
         if self.instance.pk:
             self.initial["tags"] = ", ".join(self.instance.tags or [])
             if "owner" in self.fields:
@@ -198,6 +220,8 @@ class InitiativeForm(forms.ModelForm):
             values.pop("owner", None)
         for relation in ("vendors", "ai_models", "delegates"):
             values[relation] = list(values[relation])
+        if self.cleaned_data.get("start_date_reason"):
+            values["start_date_reason"] = self.cleaned_data["start_date_reason"]
         return values
 
 
@@ -237,7 +261,17 @@ class BusinessCaseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", BUSINESS_CASE_PREFIX)
+        # An initiative without a business case may be saved without one: left as drawn, the part is not validated
+        # and creates nothing (untouched).
+        instance = kwargs.get("instance")
+        kwargs.setdefault("empty_permitted", instance is None or instance.pk is None)
+        kwargs.setdefault("use_required_attribute", False)
         super().__init__(*args, **kwargs)
+
+    def untouched(self) -> bool:
+        """No business case yet and nothing typed into its part of the form: saving must not create an empty one
+        (every amount $0.00), which would replace the declared monthly cost the initiative is estimated from."""
+        return self.instance.pk is None and not self.has_changed()
 
     def service_kwargs(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in BUSINESS_CASE_FIELDS}

@@ -44,6 +44,8 @@ class ReviewsConfig(AppConfig):
         portfolio_evidence.register_reported_oversight(selectors.reported_oversight)
         # A KPI that submitted value reports measured is kept, so that they keep their figures.
         portfolio_evidence.register_kpis_in_reports(selectors.kpis_in_reports)
+        # A running initiative's start date may not move past the period it already reported on.
+        portfolio_evidence.register_first_reported_period(selectors.first_reported_period)
 
         from portfolio.dashboard import providers as dashboard
 

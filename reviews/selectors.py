@@ -271,6 +271,14 @@ def my_open_reports(*, user: Viewer) -> QuerySet[ValueReport]:
     ).order_by("cycle__due_on", "initiative__name")
 
 
+def first_reported_period(*, initiative_id: int) -> tuple[date, str] | None:
+    """The first day of the period of the initiative's earliest submitted value report and its cycle's name, or None
+    (registered with portfolio.evidence: the start date may not move past it)."""
+    first = (ValueReport.objects.filter(initiative_id=initiative_id, status=ReportStatus.SUBMITTED)
+             .order_by("cycle__period_start").values_list("cycle__period_start", "cycle__name").first())
+    return (first[0], first[1]) if first else None
+
+
 def report_written_by(report: ValueReport, user: Viewer) -> bool:
     """Whether the user submitted the report or entered figures or evidence in it (ValueReport.authors, which the
     services keep): they may not judge or reopen it (tollgate.roles.wrote_the_report)."""

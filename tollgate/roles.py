@@ -66,6 +66,13 @@ def is_initiative_owner_or_delegate(user, obj) -> bool:
     return user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists()
 
 
+@predicate
+def is_initiative_owner(user, obj) -> bool:
+    """The initiative's owner itself (not a delegate)."""
+    initiative = initiative_of(obj)
+    return initiative is not None and user.is_authenticated and initiative.owner_id == user.pk
+
+
 def relation_to(user, obj: Any) -> str | None:
     """How the user stands to the record's initiative, as a refusal says it: "you own it", "you are its delegate",
     "you are its owner's delegate"; None when they are none of these."""
@@ -83,6 +90,7 @@ def relation_to(user, obj: Any) -> str | None:
 
 SEGREGATION = "nobody scores, approves or decides on an initiative they own or act for (someone else does)"
 AUTHORSHIP = "nobody judges or reopens a value report they submitted or edited (another reviewer does)"
+ROUND_AUTHORSHIP = "nobody scores or decides an intake round they submitted or edited"
 
 
 @predicate
@@ -100,15 +108,33 @@ def wrote_the_report(user, obj) -> bool:
     return report_written_by(obj, user)
 
 
+@predicate
+def wrote_the_intake_round(user, obj) -> bool:
+    """The user submitted the initiative's open review round (a delegate, for the owner) or edited the intake during
+    it: stepping down as a delegate afterwards does not make them independent of the round they put forward."""
+    from portfolio.models import Initiative
+
+    if not isinstance(obj, Initiative) or not user.is_authenticated:
+        return False
+    from governance.selectors import intake_round_written_by
+
+    return bool(intake_round_written_by(obj, user))
+
+
 def refusal_reason(user, obj: Any) -> str:
     """Why a role that allows an action is refused it on this record: the user's own relation to its initiative when
     they have one (segregation of duties), their writing of the report, else whose records an owner acts on. Pages
     and the API say the same."""
+    from governance.selectors import intake_round_written_by
+    from portfolio.models import Initiative
+
     relation = relation_to(user, obj)
     if relation is not None:
         return f"{relation}, and {SEGREGATION}"
     if wrote_the_report(user, obj):
         return f"you submitted or edited this value report, and {AUTHORSHIP}"
+    if isinstance(obj, Initiative) and (how := intake_round_written_by(obj, user)):
+        return f"{how}, and {ROUND_AUTHORSHIP}: another reviewer decides it"
     # Neither theirs nor written by them: the owner's scope refused it, not segregation of duties (which refuses
     # what one does own, the opposite case, and read as the reason before).
     meta = getattr(obj, "_meta", None)
@@ -141,6 +167,12 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "portfolio.add_initiative": is_admin | is_owner_role,
     "portfolio.change_initiative": can_edit_initiative,
     "portfolio.delete_initiative": is_admin,
+    # Who acts for an initiative is the owner's choice (or an administrator's): a delegate edits the rest of it but
+    # may not add people, including a CoE reviewer, nor remove anyone, themselves included.
+    "portfolio.manage_initiative_delegates": is_admin | (~is_executive & is_initiative_owner),
+    # Once approved, the start date decides which months and quarters count (cost variance, pilot age, reports): it
+    # moves only by someone independent of the initiative, with a reason (portfolio.services.start_date_change_check).
+    "portfolio.change_start_date": (is_admin | is_reviewer) & ~is_initiative_owner_or_delegate,
     "portfolio.add_businesscase": can_add_to_initiative,
     "portfolio.change_businesscase": can_edit_initiative,
     "portfolio.delete_businesscase": is_admin,
@@ -160,8 +192,9 @@ PERMISSIONS: dict[str, rules.Predicate] = {
 }
 
 # Segregation of duties: nobody scores, decides or gives a verdict on what they own or are delegate for, nor judges a
-# value report they wrote.
-is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate & ~wrote_the_report
+# value report they wrote,
+# nor an intake round they submitted or edited.
+is_independent_reviewer = is_reviewer & ~is_initiative_owner_or_delegate & ~wrote_the_report & ~wrote_the_intake_round
 
 PERMISSIONS.update({
     # Governance: lifecycle transitions (governance/lifecycle.py names which permission each needs).
@@ -341,6 +374,8 @@ PERMISSION_ACTIONS: dict[str, str] = {
     "portfolio.view_dashboard": "see the dashboard",
     "portfolio.manage_people": "manage people, their roles and delegates",
     "portfolio.import_initiatives": "import initiatives",
+    "portfolio.manage_initiative_delegates": "change who the delegates of this initiative are",
+    "portfolio.change_start_date": "change the start date of this approved initiative",
     "portfolio.add_ingestionrun": "start a cost ingestion run",
     "governance.submit_initiative": "submit this initiative for review",
     "governance.withdraw_initiative": "withdraw this initiative from review",

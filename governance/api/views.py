@@ -28,7 +28,7 @@ from portfolio.models import Initiative
 from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.api_query import accepted_parameters, query_parameters_check
 from tollgate.conditional import if_match_check, if_match_tags, lock_row
-from tollgate.roles import may
+from tollgate.roles import may, refusal_reason
 from tollgate.ui.errors import call_service
 
 
@@ -44,8 +44,12 @@ class TransitionView(DeclaredBodyMixin, APIView):
     def post(self, request: Request, pk: int) -> Response:
         initiative = get_object_or_404(Initiative, pk=pk)
         # Someone who may make no transition at all on this initiative learns nothing more than 403.
+        # One whose role allows transitions elsewhere is told why not here (they own it, act for it, or wrote its
+        # review round), as the pages say it.
         if not any(may(request.user, t.permission, initiative) for t in TRANSITIONS.values()):
-            raise PermissionDenied("You may not move this initiative through its lifecycle.")
+            why = (f": {refusal_reason(request.user, initiative)}"
+                   if any(may(request.user, t.permission) for t in TRANSITIONS.values()) else "")
+            raise PermissionDenied(f"You may not move this initiative through its lifecycle{why}.")
         body = serializers.TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if if_match_tags(request) is not None:

@@ -69,6 +69,10 @@ class InitiativeSerializer(ModelSerializer):
         source="ai_models", slug_field="name", many=True, read_only=True
     )
     business_case = serializers.SerializerMethodField()
+    start_date_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=500,
+        help_text="Why the start date changes: required to change it once the initiative is approved (administrators "
+                  "and CoE reviewers only; kept in the audit trail).")
     tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
     # Actual cost (portfolio.selectors.initiative_cost_annotations): null before any cost data.
     cost_month = serializers.SerializerMethodField(
@@ -89,8 +93,8 @@ class InitiativeSerializer(ModelSerializer):
             "id", "url", "external_id", "name", "description", "category", "stage",
             "department", "department_name", "cost_center", "cost_center_code", "owner", "owner_email",
             "delegates", "vendors", "vendor_names", "ai_models", "ai_model_names", "business_case",
-            "start_date", "tags", "declared_monthly_cost", "cost_month", "cost_last_month", "cost_quarter",
-            "cost_last_quarter", "cost_vs_business_case_pct", "created_at", "updated_at",
+            "start_date", "start_date_reason", "tags", "declared_monthly_cost", "cost_month", "cost_last_month",
+            "cost_quarter", "cost_last_quarter", "cost_vs_business_case_pct", "created_at", "updated_at",
         ]
         read_only_fields = ["external_id", "stage", "created_at", "updated_at"]
         extra_kwargs = {

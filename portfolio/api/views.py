@@ -133,6 +133,7 @@ class InitiativeViewSet(PortfolioViewSet):
 
     def perform_create(self, serializer) -> None:
         data = dict(serializer.validated_data)
+        data.pop("start_date_reason", None)  # a new initiative's start date is its owner's to plan
         data.setdefault("owner", self.request.user)
         serializer.instance = self._with_costs(
             call_service(services.initiative_create, actor=self.request.user, **data))

@@ -11,6 +11,7 @@ from typing import Any, cast
 from auditlog.context import set_actor
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from portfolio import evidence
@@ -25,6 +26,7 @@ from portfolio.models import (
     CostCenter,
     Department,
     Initiative,
+    MonthlyCost,
     Vendor,
 )
 from portfolio.services.business_cases import (
@@ -35,7 +37,8 @@ from portfolio.services.business_cases import (
     plan_edit,
     stage_now,
 )
-from tollgate.roles import is_admin, is_executive
+from tollgate.audit import audit_event
+from tollgate.roles import is_admin, is_executive, may
 from tollgate.types import Actor
 
 __all__ = [
@@ -78,6 +81,10 @@ def cost_center_check(*, department: Department, cost_center: CostCenter | None)
 TAGS_MAX_CHARACTERS = 500  # as the form's field: the tags written out, comma-separated
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 def _tags(tags: Iterable[str]) -> list[str]:
     """The tags sorted without repeats, at most TAGS_MAX_CHARACTERS written out (the API and the import as the form)."""
     tags = sorted({str(tag).strip() for tag in tags if str(tag).strip()})
@@ -102,6 +109,17 @@ def start_date_check(start_date: date | None) -> None:
     if not EARLIEST_START <= start_date <= latest:
         raise ValidationError({"start_date": f"A start date is between {EARLIEST_START.isoformat()} and "
                                              f"{latest.isoformat()}, not {start_date.isoformat()}."})
+
+
+DELEGATES_READ_ONLY = ("Only the owner and administrators choose who acts for an initiative: you see its delegates "
+                       "but do not change them.")
+
+
+def delegates_change_check(*, actor: Actor | None, initiative: Initiative) -> None:
+    """Refuse, on the delegates field, a change of the delegates by anyone but the owner or an administrator (a
+    delegate could otherwise add a CoE reviewer, or remove the others); the system (no actor) may."""
+    if actor is not None and not may(actor, "portfolio.manage_initiative_delegates", initiative):
+        raise ValidationError({"delegates": DELEGATES_READ_ONLY})
 
 
 def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named: bool,
@@ -175,6 +193,50 @@ def initiative_create(
     return initiative
 
 
+START_DATE_READ_ONLY = ("Once approved, the start date is changed only by an administrator or a CoE reviewer, with a "
+                        "reason: it decides which months and quarters the initiative's cost, reports and signals "
+                        "count.")
+
+
+def start_date_change_check(*, actor: Actor | None, initiative: Initiative, stage: str, start_date: date | None,
+                            reason: str) -> str:
+    """Refuse, on the start_date field, a change of a running initiative's start date (approved, pilot, production)
+    that is not an administrator's or an independent CoE reviewer's with a reason, or that moves it past its first
+    month with cost records or the period of its first submitted value report: moved later, the start date would put
+    those months before the initiative began and so clear its cost variance, its pilot-age and value-report signals.
+    Returns the reason, stripped. Before approval the start date is the owner's to plan."""
+    reason = (reason or "").strip()
+    if stage not in ACTIVE_STAGES:
+        return reason
+    if actor is not None and not may(actor, "portfolio.change_start_date", initiative):
+        raise ValidationError({"start_date": START_DATE_READ_ONLY})
+    if actor is not None and not reason:
+        raise ValidationError({"start_date": "Give the reason for changing the start date of an initiative that has "
+                                             "left the intake (start_date_reason)."})
+    start_date_bounds_check(initiative=initiative, start_date=start_date)
+    return reason
+
+
+def start_date_bounds_check(*, initiative: Initiative, start_date: date | None) -> None:
+    """Refuse, on start_date, moving a start date later than the initiative's first month with cost records or the
+    first month of its first submitted value report's period (the inventory import holds running initiatives to it
+    too; its run is the record of who changed what)."""
+    before = initiative.start_date
+    if start_date is not None and (before is None or start_date > before):
+        month = start_date.replace(day=1)
+        bounds = []
+        first_cost = MonthlyCost.objects.filter(initiative_id=initiative.pk).aggregate(first=Min("month"))["first"]
+        if first_cost is not None and month > first_cost.replace(day=1):
+            bounds.append(f"its first month with cost records, {first_cost:%Y-%m}")
+        reported = evidence.first_reported_period(initiative_id=initiative.pk)
+        if reported is not None and month > reported[0].replace(day=1):
+            bounds.append(f"the period of its first submitted value report, {reported[1]} "
+                          f"(from {reported[0]:%Y-%m-%d})")
+        if bounds:
+            raise ValidationError({"start_date": f"The start date may not move to {start_date.isoformat()}, later than "
+                                                 f"{' and '.join(bounds)}."})
+
+
 @transaction.atomic
 def initiative_update(
     *,
@@ -183,12 +245,14 @@ def initiative_update(
     vendors: Iterable[Vendor] | None = None,
     ai_models: Iterable[AIModel] | None = None,
     delegates: Iterable[Actor] | None = None,
+    start_date_reason: str = "",
     **fields: Any,
 ) -> Initiative:
     """Edit what an owner may edit. The stage is not among them: it moves only through governed transitions.
 
     Nothing of an ended initiative changes; the declared monthly cost is part of the plan, locked while in review
-    and versioned after approval (portfolio.services.business_cases)."""
+    and versioned after approval (portfolio.services.business_cases); once approved, the start date moves only as
+    start_date_change_check allows, audited with `start_date_reason`."""
     _ensure_can_write(actor)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -206,8 +270,13 @@ def initiative_update(
                     relations[relation] = wanted
         if changed or relations:
             ensure_not_ended(initiative, stage)
+        if "delegates" in relations:
+            delegates_change_check(actor=actor, initiative=initiative)
+        start_moved_from = initiative.start_date
         if "start_date" in changed:
             start_date_check(fields["start_date"])
+            start_date_reason = start_date_change_check(actor=actor, initiative=initiative, stage=stage,
+                                                        start_date=fields["start_date"], reason=start_date_reason)
         if "owner" in changed or "delegates" in relations:
             people_check(owner=fields.get("owner", initiative.owner),
                          delegates=cast("list[Actor] | None", relations.get("delegates")),
@@ -224,6 +293,9 @@ def initiative_update(
             initiative.save()
             if {"start_date", "declared_monthly_cost"} & set(changed):
                 tco_recompute(initiative_ids=[initiative.pk])
+            if "start_date" in changed and stage in ACTIVE_STAGES:
+                audit_event(initiative, actor=actor, event="start_date_changed", reason=start_date_reason,
+                            changes={"start_date": [_iso(start_moved_from), _iso(initiative.start_date)]})
             if plan_fields:
                 plan_changed(initiative)
         for relation, wanted in relations.items():

@@ -129,7 +129,7 @@ class InitiativeFormPage(PermissionRequiredMixin, View):
             with transaction.atomic(), plan_edit(actor=request_actor(request)):
                 initiative = self.save_initiative(form)
                 step = case_form
-                if not locked:
+                if not locked and not case_form.untouched():
                     business_case_save(actor=request_actor(request), initiative=initiative,
                                        **case_form.service_kwargs())
                 step = None

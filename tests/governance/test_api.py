@@ -231,3 +231,26 @@ def test_the_audit_api_names_a_backwards_date_range(api_client, admin_user):
     response = api_client.get(reverse("governance_api:auditentry-list"), {"since": "2026-12-01", "until": "2026-11-01"})
     assert response.status_code == 400
     assert response.json() == {"until": ["From (1 Dec 2026) is after To (1 Nov 2026): nothing can match both."]}
+
+
+def test_who_submitted_the_round_as_delegate_is_refused_scores_and_decisions(
+        api_client, owner, reviewer, second_reviewer, third_reviewer, ready, rubric):
+    """The QA walk through the API: a CoE reviewer submits as delegate, the delegation is removed, and they try to
+    score and approve what they put forward."""
+    from portfolio.services import initiative_update
+
+    ready.delegates.add(second_reviewer)
+    assert transition(api_client, second_reviewer, ready, "submit").status_code == 200
+    initiative_update(actor=owner, initiative=ready, delegates=[])
+    body = {"scores": [{"criterion": c.pk, "score": 5} for c in rubric]}
+    response = api_client.post(reverse("governance_api:scores", args=[ready.pk]), body, format="json")
+    assert response.status_code == 403
+    assert "you submitted this round for the owner" in str(response.data["detail"])
+    assert not IntakeScore.objects.exists()
+    score_all(reviewer, ready, rubric, 5)
+    score_all(third_reviewer, ready, rubric, 5)
+    response = transition(api_client, second_reviewer, ready, "approve")
+    assert response.status_code == 403
+    assert "you submitted this round for the owner" in str(response.data["detail"])
+    assert Initiative.objects.get(pk=ready.pk).stage == Stage.IN_REVIEW
+    assert transition(api_client, reviewer, ready, "approve").status_code == 200

@@ -10,6 +10,7 @@ from governance import evidence, guards, lifecycle
 from governance.guards import complete_business_case
 from governance.lifecycle import TRANSITIONS
 from governance.models import IntakeSubmission
+from governance.selectors import available_transitions
 from governance.services import TransitionError, initiative_transition
 from portfolio.choices import Stage
 from portfolio.models import BusinessCase, Initiative
@@ -283,3 +284,86 @@ def test_transitions_from_a_stage():
     assert [t.name for t in lifecycle.transitions_from(Stage.IN_REVIEW)] == ["withdraw", "request_changes", "approve",
                                                                              "reject"]
     assert lifecycle.transitions_from(Stage.KILLED) == []
+
+
+# Who wrote a round is not independent of it ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def submitted_by_a_reviewer_delegate(owner, second_reviewer, ready, rubric):
+    """The QA walk: the owner names a CoE reviewer as delegate, who submits for the owner; the owner then removes the
+    delegation while the intake is in review."""
+    from portfolio.services import initiative_update
+
+    ready.delegates.add(second_reviewer)
+    initiative_transition(actor=second_reviewer, initiative=ready, transition="submit")
+    initiative_update(actor=owner, initiative=ready, delegates=[])
+    assert not ready.delegates.exists()
+    return ready
+
+
+def test_who_submitted_a_round_as_delegate_may_neither_score_nor_decide_it(
+        second_reviewer, reviewer, third_reviewer, submitted_by_a_reviewer_delegate, rubric):
+    from governance.models import IntakeScore
+    from governance.selectors import review_queue
+
+    initiative = submitted_by_a_reviewer_delegate
+    with pytest.raises(PermissionDenied, match="you submitted this round for the owner, .*another reviewer decides"):
+        score_all(second_reviewer, initiative, rubric, 5)
+    assert not IntakeScore.objects.filter(reviewer=second_reviewer).exists()
+    assert initiative not in review_queue(user=second_reviewer)
+    assert initiative in review_queue(user=reviewer)
+    score_all(reviewer, initiative, rubric, 5)
+    score_all(third_reviewer, initiative, rubric, 5)
+    for name in ("approve", "reject", "request_changes"):
+        with pytest.raises(PermissionDenied, match="you submitted this round for the owner"):
+            initiative_transition(actor=second_reviewer, initiative=initiative, transition=name, reason="Fine.")
+    assert Initiative.objects.get(pk=initiative.pk).stage == Stage.IN_REVIEW
+    assert "approve" not in [t.name for t in available_transitions(second_reviewer, initiative)]
+    initiative_transition(actor=reviewer, initiative=initiative, transition="approve")
+    assert Initiative.objects.get(pk=initiative.pk).stage == Stage.APPROVED
+
+
+def test_a_score_of_who_submitted_the_round_does_not_count(
+        second_reviewer, reviewer, submitted_by_a_reviewer_delegate, rubric):
+    """A scoring saved before the rule (or by a path around it) stays on the panel, with the reason, uncounted."""
+    from governance.models import IntakeScore
+    from governance.selectors import current_submission, intake_panel
+
+    initiative = submitted_by_a_reviewer_delegate
+    submission = current_submission(initiative)
+    IntakeScore.objects.bulk_create([IntakeScore(submission=submission, reviewer=second_reviewer, criterion=c,
+                                                 score=5) for c in rubric])
+    score_all(reviewer, initiative, rubric, 2)
+    panel = intake_panel(initiative)
+    (theirs,) = [r for r in panel.reviewers if r.reviewer == second_reviewer]
+    assert (theirs.complete, theirs.counts, theirs.not_counted) == (
+        True, False, "does not count: submitted this round for the owner")
+    assert (panel.complete_count, panel.weighted_score) == (1, 2)
+    with pytest.raises(TransitionError, match="Quorum not reached: 1 of 2"):
+        initiative_transition(actor=reviewer, initiative=initiative, transition="approve")
+
+
+def test_who_edited_the_intake_during_the_round_may_not_score_it(owner, second_reviewer, reviewer, in_review, rubric):
+    """A delegate who changes the initiative while it is in review wrote the round too, even once no longer a
+    delegate; a reviewer who sets its use cases (a decision about the intake, not writing of it) stays independent."""
+    from governance.sprawl.services.use_cases import initiative_use_cases_set
+    from portfolio.services import initiative_update
+
+    in_review.delegates.add(second_reviewer)
+    initiative_update(actor=second_reviewer, initiative=in_review, tags=["edited-in-review"])
+    initiative_update(actor=owner, initiative=in_review, delegates=[])
+    initiative_use_cases_set(actor=reviewer, initiative=in_review, use_case_codes=[])
+    with pytest.raises(PermissionDenied, match="you edited the intake during this round"):
+        score_all(second_reviewer, in_review, rubric, 5)
+    score_all(reviewer, in_review, rubric, 4)
+
+
+def test_who_submitted_an_earlier_round_may_score_the_next(owner, second_reviewer, reviewer, ready, rubric):
+    """Authorship is of a round: the owner's own resubmission opens a round their former delegate did not write."""
+    ready.delegates.add(second_reviewer)
+    initiative_transition(actor=second_reviewer, initiative=ready, transition="submit")
+    ready.delegates.remove(second_reviewer)
+    initiative_transition(actor=reviewer, initiative=ready, transition="request_changes", reason="Add a KPI.")
+    initiative_transition(actor=owner, initiative=ready, transition="submit")
+    score_all(second_reviewer, ready, rubric, 4)

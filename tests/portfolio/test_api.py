@@ -312,6 +312,38 @@ def test_delegate_updates_the_initiative(as_user, other_owner):
     assert initiative.declared_monthly_cost == Decimal("99.50")
 
 
+def test_a_delegate_may_not_change_the_delegates_through_the_api(as_user, other_owner, reviewer, admin_user):
+    delegate = UserFactory(role=Role.OWNER)
+    initiative = InitiativeFactory(owner=other_owner, delegates=[delegate])
+    url = reverse("api:initiative-detail", args=[initiative.pk])
+    for delegates in ([delegate.pk, reviewer.pk], []):
+        response = as_user(delegate).patch(url, {"delegates": delegates, "name": "Not saved"}, format="json")
+        assert response.status_code == 400
+        assert "Only the owner and administrators choose who acts" in str(response.json()["delegates"])
+    initiative.refresh_from_db()
+    assert list(initiative.delegates.all()) == [delegate] and initiative.name != "Not saved"
+    assert as_user(delegate).patch(url, {"delegates": [delegate.pk], "name": "Kept"}, format="json").status_code == 200
+    for who, delegates in ((other_owner, [delegate.pk, reviewer.pk]), (admin_user, [])):
+        assert as_user(who).patch(url, {"delegates": delegates}, format="json").status_code == 200
+        assert sorted(initiative.delegates.values_list("pk", flat=True)) == sorted(delegates)
+
+
+def test_after_approval_only_an_administrator_moves_the_start_date_through_the_api(as_user, owner, admin_user):
+    from datetime import date
+
+    pilot = InitiativeFactory(owner=owner, stage=Stage.PILOT, start_date=date(2026, 1, 1))
+    url = reverse("api:initiative-detail", args=[pilot.pk])
+    refused = as_user(owner).patch(url, {"start_date": "2026-05-01", "start_date_reason": "Late."}, format="json")
+    assert refused.status_code == 400 and "only by an administrator or a CoE reviewer" in str(
+        refused.json()["start_date"])
+    no_reason = as_user(admin_user).patch(url, {"start_date": "2026-05-01"}, format="json")
+    assert no_reason.status_code == 400 and "start_date_reason" in str(no_reason.json()["start_date"])
+    saved = as_user(admin_user).patch(url, {"start_date": "2026-05-01", "start_date_reason": "Signed in May."},
+                                      format="json")
+    assert saved.status_code == 200 and saved.json()["start_date"] == "2026-05-01"
+    assert "start_date_reason" not in saved.json()
+
+
 def test_stage_cannot_be_changed_through_the_api(as_user, owner, initiative):
     """A stage sent with another value is refused, naming the transitions that move it; the stage it has is fine."""
     url = reverse("api:initiative-detail", args=[initiative.pk])

@@ -8,7 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from portfolio import services
 from portfolio.choices import Category, KpiDirection, Stage
 from portfolio.models import BusinessCase, Initiative
-from tests.factories import AIModelFactory, CostCenterFactory, DepartmentFactory, InitiativeFactory, VendorFactory
+from tests.factories import (
+    AIModelFactory,
+    CostCenterFactory,
+    DepartmentFactory,
+    InitiativeFactory,
+    UserFactory,
+    VendorFactory,
+)
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -242,3 +249,104 @@ def test_reference_get_or_create_is_case_insensitive():
     assert services.vendor_get_or_create(name="openai") == vendor
     model = services.ai_model_get_or_create(name="gpt-4o", provider=vendor)
     assert services.ai_model_get_or_create(name="GPT-4o", provider=vendor) == model
+
+
+def test_only_the_owner_and_administrators_change_the_delegates(owner, reviewer, admin_user, initiative):
+    """A delegate may edit the initiative but not who acts for it: not add a CoE reviewer, not remove themselves.
+    The refusal names the field and nothing is written."""
+    delegate = UserFactory(role=Role.OWNER)
+    initiative.delegates.add(delegate)
+    for wanted in ([delegate, reviewer], []):
+        with pytest.raises(ValidationError) as refused:
+            services.initiative_update(actor=delegate, initiative=initiative, delegates=wanted, name="Not saved")
+        assert "Only the owner and administrators" in str(refused.value.message_dict["delegates"])
+    initiative.refresh_from_db()
+    assert list(initiative.delegates.all()) == [delegate] and initiative.name != "Not saved"
+    services.initiative_update(actor=delegate, initiative=initiative, delegates=[delegate], name="Renamed")
+    services.initiative_update(actor=owner, initiative=initiative, delegates=[delegate, reviewer])
+    services.initiative_update(actor=admin_user, initiative=initiative, delegates=[])
+    assert not initiative.delegates.exists()
+
+
+# The start date of an initiative that left the intake ---------------------------------------------------------------
+
+
+@pytest.fixture
+def pilot_with_history(owner):
+    """A pilot that started 2026-01-01, with cost records from 2026-02 and a value report submitted for 2026-Q3."""
+    from datetime import date
+
+    from portfolio.models import MonthlyCost
+    from reviews.choices import ReportStatus
+    from tests.factories import ReviewCycleFactory, ValueReportFactory
+
+    pilot = InitiativeFactory(owner=owner, stage=Stage.PILOT, start_date=date(2026, 1, 1))
+    MonthlyCost.objects.create(initiative=pilot, month=date(2026, 2, 1), category="inference", amount=Decimal("900"))
+    ValueReportFactory(initiative=pilot, cycle=ReviewCycleFactory(name="2026-Q3"), status=ReportStatus.SUBMITTED)
+    return pilot
+
+
+def test_after_approval_the_owner_and_delegates_may_not_move_the_start_date(owner, pilot_with_history):
+    """Moving a running initiative's start date later cleared its pilot-age signal and its cost variance, and put its
+    reports before its start: only an administrator or an independent CoE reviewer changes it, with a reason."""
+    from datetime import date
+
+    delegate = UserFactory(role=Role.OWNER)
+    pilot_with_history.delegates.add(delegate)
+    for who in (owner, delegate):
+        with pytest.raises(ValidationError) as refused:
+            services.initiative_update(actor=who, initiative=pilot_with_history, start_date=date(2026, 2, 1),
+                                       start_date_reason="Started late.")
+        assert "only by an administrator or a CoE reviewer" in str(refused.value.message_dict["start_date"])
+    pilot_with_history.refresh_from_db()
+    assert pilot_with_history.start_date == date(2026, 1, 1)
+
+
+def test_an_administrator_moves_the_start_date_with_a_reason_but_not_past_costs_or_reports(
+        admin_user, reviewer, pilot_with_history):
+    from datetime import date
+
+    pilot = pilot_with_history
+    with pytest.raises(ValidationError, match="Give the reason"):
+        services.initiative_update(actor=admin_user, initiative=pilot, start_date=date(2026, 2, 1))
+    with pytest.raises(ValidationError) as refused:
+        services.initiative_update(actor=admin_user, initiative=pilot, start_date=date(2026, 3, 1),
+                                   start_date_reason="x")
+    assert "later than its first month with cost records, 2026-02" in str(refused.value.message_dict["start_date"])
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 1, 1)
+    services.initiative_update(actor=admin_user, initiative=pilot, start_date=date(2026, 2, 15),
+                               start_date_reason="Contract signed mid-February.")
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 2, 15)
+    entry = LogEntry.objects.filter(additional_data__event="start_date_changed").get()
+    assert (entry.actor, entry.additional_data["reason"], entry.changes["start_date"]) == (
+        admin_user, "Contract signed mid-February.", ["2026-01-01", "2026-02-15"])
+    services.initiative_update(actor=reviewer, initiative=pilot, start_date=date(2025, 12, 1),
+                               start_date_reason="Work began in December.")  # earlier is always possible
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2025, 12, 1)
+
+
+def test_the_start_date_may_not_move_past_the_first_reported_period(admin_user, pilot_with_history):
+    from datetime import date
+
+    from portfolio.models import MonthlyCost
+
+    MonthlyCost.objects.filter(initiative=pilot_with_history).delete()
+    with pytest.raises(ValidationError) as refused:
+        services.initiative_update(actor=admin_user, initiative=pilot_with_history, start_date=date(2026, 8, 1),
+                                   start_date_reason="x")
+    assert "its first submitted value report, 2026-Q3 (from 2026-07-01)" in str(
+        refused.value.message_dict["start_date"])
+    services.initiative_update(actor=admin_user, initiative=pilot_with_history, start_date=date(2026, 7, 1),
+                               start_date_reason="Pilot began with the quarter.")
+
+
+def test_before_approval_the_owner_plans_the_start_date_freely(owner, initiative):
+    from datetime import date
+
+    services.initiative_update(actor=owner, initiative=initiative, start_date=date(2027, 3, 1))
+    initiative.refresh_from_db()
+    assert initiative.start_date == date(2027, 3, 1)
+    assert not LogEntry.objects.filter(additional_data__event="start_date_changed").exists()

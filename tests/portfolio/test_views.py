@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -10,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -590,6 +593,66 @@ def test_forged_kpi_id_of_another_initiative_is_left_alone(login, owner, initiat
     assert list(initiative.kpis.values_list("name", flat=True)) == ["Mine now"]
 
 
+def _business_case_as_drawn(page: str) -> dict[str, str]:
+    """The business-case part of the form as the page draws it: what a browser posts when nobody touches it."""
+    inputs = re.findall(r'name="(bc-[a-z_]+)"[^>]*?value="([^"]*)"', page)
+    drawn = {name: html.unescape(value) for name, value in inputs}
+    drawn.update({name: html.unescape(text.strip("\n")) for name, text in re.findall(
+        r'<textarea name="(bc-[a-z_]+)"[^>]*>(.*?)</textarea>', page, flags=re.S)})
+    return drawn
+
+
+def test_saving_an_initiative_without_a_business_case_creates_none(login, owner, initiative):
+    """The QA walk: an initiative without a business case, only its tags changed and saved. The untouched business-case
+    part of the form used to create a case of $0.00 everywhere (recorded as "Business case added"), which replaced the
+    declared monthly cost the initiative's cost is estimated from."""
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    client = login(owner)
+    page = client.get(edit_url).content.decode()
+    drawn = _business_case_as_drawn(page)
+    assert {"bc-problem", "bc-tco_inference", "bc-loaded_hourly_rate", "bc-success_criteria"} <= set(drawn)
+    data = {key: value for key, value in _edit_data(initiative, tags="retagged").items() if not key.startswith("bc-")}
+    entries_before = LogEntry.objects.count()
+    response = client.post(edit_url, {**data, **drawn})
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.tags == ["retagged"]
+    assert not BusinessCase.objects.filter(initiative=initiative).exists()
+    business_case_type = ContentType.objects.get_for_model(BusinessCase)
+    assert not LogEntry.objects.filter(content_type=business_case_type).exists()
+    assert LogEntry.objects.count() == entries_before + 1  # the tags' change, nothing else
+    # What is typed into the part is a business case, validated as ever.
+    response = client.post(edit_url, {**data, **drawn, "bc-problem": "Invoices keyed by hand.",
+                                      "bc-tco_inference": "-1"})
+    assert response.status_code == 200 and not BusinessCase.objects.filter(initiative=initiative).exists()
+    response = client.post(edit_url, {**data, **drawn, "bc-problem": "Invoices keyed by hand."})
+    assert response.status_code == 302
+    assert BusinessCase.objects.get(initiative=initiative).problem == "Invoices keyed by hand."
+
+
+def test_after_approval_the_start_date_is_read_only_to_the_owner_and_changed_by_an_admin_with_a_reason(
+        login, owner, admin_user):
+    pilot = InitiativeFactory(owner=owner, stage=Stage.PILOT, start_date=date(2026, 1, 1))
+    edit_url = reverse("portfolio:initiative_edit", args=[pilot.pk])
+    page = login(owner).get(edit_url).content.decode()
+    field = page[page.index('name="start_date"'):]
+    assert field[:field.index(">")].count("disabled") == 1
+    assert "Once approved, the start date is changed only by an administrator or a CoE reviewer" in page
+    assert 'name="start_date_reason"' not in page
+    login(owner).post(edit_url, _edit_data(pilot, start_date="2026-06-01"))  # a forged POST changes nothing
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 1, 1)
+    admin_page = login(admin_user).get(edit_url).content.decode()
+    assert 'name="start_date_reason"' in admin_page
+    refused = login(admin_user).post(edit_url, _edit_data(pilot, start_date="2026-02-01"))
+    assert refused.status_code == 200 and "Give the reason for changing the start date" in refused.content.decode()
+    saved = login(admin_user).post(edit_url, _edit_data(pilot, start_date="2026-02-01",
+                                                        start_date_reason="Signed in February."))
+    assert saved.status_code == 302
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 2, 1)
+
+
 def test_delegate_may_edit(login, initiative):
     delegate = UserFactory(role=Role.OWNER)
     initiative.delegates.add(delegate)
@@ -599,6 +662,26 @@ def test_delegate_may_edit(login, initiative):
     assert response.status_code == 302
     initiative.refresh_from_db()
     assert initiative.name == "By delegate"
+
+
+def test_a_delegate_sees_the_delegates_read_only_and_cannot_change_them(login, owner, reviewer, initiative):
+    """Only the owner and administrators choose who acts for an initiative: a delegate's form shows the list disabled,
+    with why, and a forged POST (adding a CoE reviewer, removing themselves) changes nothing of it."""
+    delegate, colleague = UserFactory(role=Role.OWNER), UserFactory(role=Role.OWNER)
+    initiative.delegates.add(delegate, colleague)
+    edit_url = reverse("portfolio:initiative_edit", args=[initiative.pk])
+    page = login(delegate).get(edit_url).content.decode()
+    field = page[page.index('name="delegates"') - 300:page.index('name="delegates"') + 300]
+    assert "disabled" in field and "Only the owner and administrators choose who acts for an initiative" in page
+    response = login(delegate).post(edit_url, _edit_data(initiative, name="By delegate", delegates=[reviewer.pk]))
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.name == "By delegate"
+    assert set(initiative.delegates.all()) == {delegate, colleague}
+    owner_page = login(owner).get(edit_url).content.decode()
+    assert "Only the owner and administrators choose" not in owner_page
+    assert login(owner).post(edit_url, _edit_data(initiative, delegates=[colleague.pk])).status_code == 302
+    assert set(initiative.delegates.all()) == {colleague}
 
 
 @pytest.mark.parametrize("who", ["other_owner", "reviewer", "executive"])

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Lower
 
-from portfolio.choices import INTAKE_STAGES, Stage
+from portfolio.choices import ACTIVE_STAGES, INTAKE_STAGES, Stage
 from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
@@ -32,7 +32,12 @@ from portfolio.services.business_cases import (
     plan_edit,
     stage_now,
 )
-from portfolio.services.initiatives import cost_center_check, people_check, start_date_check
+from portfolio.services.initiatives import (
+    cost_center_check,
+    people_check,
+    start_date_bounds_check,
+    start_date_check,
+)
 from portfolio.services.inventory_import.parse import InventoryRow, RowError, external_id_key
 from portfolio.services.licences import licence_pool_save
 from portfolio.services.people import person_get_or_create, person_new_check, person_set_role
@@ -190,6 +195,8 @@ def _rule_errors(
         checks.append(lambda: _new_owner_check(new_owner))
     if "start_date" not in row.flawed and (initiative is None or initiative.start_date != row.start_date):
         checks.append(lambda: start_date_check(row.start_date))
+        if initiative is not None and initiative.stage in ACTIVE_STAGES:
+            checks.append(lambda: start_date_bounds_check(initiative=initiative, start_date=row.start_date))
     found: list[RowError] = []
     for check in checks:
         try:
