@@ -35,6 +35,7 @@ from portfolio.costs.calculations import (
     SourceCoverage,
     SourceFreshness,
     TcoFigures,
+    TcoMonthData,
     TcoPart,
     add_months,
     cents,
@@ -43,6 +44,7 @@ from portfolio.costs.calculations import (
     month_range,
     month_span_words,
     source_freshness,
+    tco_month_data,
     unread_months,
 )
 from portfolio.costs.connectors.base import Period
@@ -569,6 +571,19 @@ def initiative_tco_history(*, initiative_id: int, start: date | None = None, end
     by_month = _parts(initiative_tco_months(initiative_id=initiative_id, start=start, end=end))
     return TcoHistory(months[0] if months else start, end.replace(day=1),
                       [MonthTco(m, tuple(by_month.get(m, ()))) for m in months])
+
+
+def initiative_tco_month_data(history: TcoHistory, *, start_date: date | None,
+                              reading: CostDataReading | None = None) -> list[TcoMonthData]:
+    """What each month of `history` stands for (calculations.tco_month_data), by the rules the dashboard applies
+    (cost_data_reading: complete, partly read, read by nobody): a month nobody read is not a month of $0. Three
+    queries, none with `reading`."""
+    if not history.months:
+        return []
+    reading = reading or cost_data_reading()
+    period = reading.period(history.months[0].month, history.months[-1].month)
+    return [tco_month_data(state, start_date=start_date, has_cost=bool(month.parts))
+            for state, month in zip(period.months, history.months, strict=True)]
 
 
 # GPU-hours (MonthlyGpuUsage): what the GPU clusters report, per initiative and month ------------------------------
