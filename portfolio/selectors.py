@@ -930,7 +930,7 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
     of queries. The quarter is compared with the approved business case (approved_plan)."""
     periods = cost_periods()
     headline = initiative_tco_headline(initiative_id=initiative.pk, periods=periods, start_date=initiative.start_date)
-    read = initiative_tco_history(initiative_id=initiative.pk)
+    read = initiative_tco_history(initiative_id=initiative.pk, until=timezone.localdate())
     data = initiative_tco_month_data(read, start_date=initiative.start_date)
     # A month nobody read has no figures (not $0, nor the estimates a gap between read months gets): the table says
     # "no data", the chart shows nothing and the range total adds up the other months, as the API does.
@@ -987,9 +987,7 @@ def initiative_costs(initiative: Initiative, *, start: date | None = None, end: 
     this_month = timezone.localdate().replace(day=1)
     if start is not None and end is None:
         end = min(add_months(start.replace(day=1), HISTORY_MONTHS - 1), this_month)
-    history = initiative_tco_history(initiative_id=initiative.pk, start=start, end=end)
-    if start is None and end is None and history.end is not None and history.end > this_month:
-        history = initiative_tco_history(initiative_id=initiative.pk, end=this_month)
+    history = initiative_tco_history(initiative_id=initiative.pk, start=start, end=end, until=this_month)
     data = initiative_tco_month_data(history, start_date=initiative.start_date)
     case_monthly = approved_plan(initiative).tco_monthly
     gpu = initiative_gpu_months(initiative_id=initiative.pk, months=[m.month for m in history.months])

@@ -550,14 +550,16 @@ def _parts(rows: Iterable[InitiativeMonthlyTco]) -> dict[date, list[TcoPart]]:
     return {m: sorted(parts, key=lambda p: order.get(p.category, len(order))) for m, parts in by_month.items()}
 
 
-def initiative_tco_history(*, initiative_id: int, start: date | None = None, end: date | None = None) -> TcoHistory:
+def initiative_tco_history(*, initiative_id: int, start: date | None = None, end: date | None = None,
+                           until: date | None = None) -> TcoHistory:
     """Every month from `start` to `end` with the initiative's TCO parts, in two queries.
 
-    A missing bound is twelve months from the other; without either, the last twelve months with data (not before
-    the initiative's first month with data)."""
+    A missing bound is twelve months from the other; without either, the last twelve months with data up to `until`
+    (not before the initiative's first month with data)."""
     rows = InitiativeMonthlyTco.objects.filter(initiative_id=initiative_id)
     if start is None and end is None:
-        bounds = rows.aggregate(first=Min("month"), last=Max("month"))
+        bounded = rows if until is None else rows.filter(month__lte=until.replace(day=1))
+        bounds = bounded.aggregate(first=Min("month"), last=Max("month"))
         if bounds["last"] is None:
             return TcoHistory(None, None, [])
         end = bounds["last"]

@@ -136,6 +136,19 @@ def test_the_default_window_ends_at_the_month_in_progress_marked_partial(as_user
         ("2026-12", "partial")]
 
 
+def test_the_default_window_never_ends_in_a_month_that_has_not_begun(as_user, executive, monkeypatch):
+    """A cost record dated next month (a bill issued ahead) gives the TCO a January: the default window still ends at
+    the current month, as a January asked for would be refused."""
+    from portfolio.costs.services.tco import tco_recompute
+    from portfolio.models import MonthlyCost
+
+    initiative = build_gap(monkeypatch)
+    MonthlyCost.objects.create(initiative=initiative, month=date(2027, 1, 1), category="licences", amount=D("30"))
+    tco_recompute()
+    body = as_user(executive).get(costs_url(initiative)).json()
+    assert (body["from"], body["to"], body["months"][-1]["data"]) == ("2026-08", "2026-12", "partial")
+
+
 def test_months_after_the_last_one_read_are_unread(as_user, executive, monkeypatch):
     """The worked example's sources read up to October; on 7 December, November has ended and nobody read it."""
     on_day(monkeypatch)
