@@ -44,9 +44,11 @@ from django.utils.text import capfirst
 
 from portfolio.calculations import licence_pool_monthly_cost
 from portfolio.choices import ENDED_STAGES, CostCategory, Stage
-from portfolio.costs.calculations import TcoFigures, variance_pct
+from portfolio.costs.calculations import TcoFigures, TcoMonthData, add_months, tco_range_data, variance_pct
 from portfolio.costs.selectors import (
+    HISTORY_MONTHS,
     CostPeriods,
+    MonthTco,
     TcoHeadline,
     TcoHistory,
     cost_periods,
@@ -54,6 +56,7 @@ from portfolio.costs.selectors import (
     initiative_gpu_months,
     initiative_tco_headline,
     initiative_tco_history,
+    initiative_tco_month_data,
     tco_history_figure,
     tco_months_of,
     tco_total_of,
@@ -898,6 +901,7 @@ class TcoTableRow:
     month: str
     cells: list[TcoCell | None]  # one per TcoPanel.categories, None where the category has no cost that month
     figures: TcoFigures
+    data: TcoMonthData | None = None  # what the month's figures are worth; an unread month shows "no data", not $0
 
 
 @dataclass(frozen=True)
@@ -918,6 +922,7 @@ class TcoPanel:
     gpu_rows: tuple[GpuTableRow, ...] = ()  # the history's months with GPU-hours, oldest first; empty without any
     gpu_cost_label: str = "GPU cost"  # the heading of their cost column (gpu_cost_label)
     before_start: bool = False  # the quarter ended before the initiative's start date: no plan to compare with
+    range_data: str | None = None  # what the table's months add up to (calculations.tco_range_data)
 
 
 def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
@@ -925,7 +930,12 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
     of queries. The quarter is compared with the approved business case (approved_plan)."""
     periods = cost_periods()
     headline = initiative_tco_headline(initiative_id=initiative.pk, periods=periods, start_date=initiative.start_date)
-    history = initiative_tco_history(initiative_id=initiative.pk)
+    read = initiative_tco_history(initiative_id=initiative.pk, until=timezone.localdate())
+    data = initiative_tco_month_data(read, start_date=initiative.start_date)
+    # A month nobody read has no figures (not $0, nor the estimates a gap between read months gets): the table says
+    # "no data", the chart shows nothing and the range total adds up the other months, as the API does.
+    history = TcoHistory(read.start, read.end, [month if state.has_figures else MonthTco(month.month, ())
+                                                for month, state in zip(read.months, data, strict=True)])
     approved = approved_plan(initiative)
     case_monthly = approved.tco_monthly
     planned = approved.planned_monthly
@@ -938,12 +948,12 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
         plan_label = "business case"
     categories = history.categories
     rows = []
-    for month in history.months:
+    for month, state in zip(history.months, data, strict=True):
         cells = []
         for category in categories:
             part = month.amount_of(category)
             cells.append(TcoCell(part.amount, part.actual) if part is not None else None)
-        rows.append(TcoTableRow(f"{month.month:%Y-%m}", cells, month.figures))
+        rows.append(TcoTableRow(f"{month.month:%Y-%m}", cells, month.figures, state))
     gpu = initiative_gpu_months(initiative_id=initiative.pk, months=[m.month for m in history.months])
     gpu_rows = tuple(GpuTableRow(f"{m:%Y-%m}", row.gpu_hours, row.cost, row.price_per_hour, row.cost_basis,
                                  row.get_cost_basis_display()) for m, row in sorted(gpu.items()))
@@ -964,37 +974,52 @@ def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
         plan_label=plan_label,
         gpu_rows=gpu_rows,
         gpu_cost_label=gpu_cost_label(row.basis for row in gpu_rows),
+        range_data=tco_range_data([state.data for state in data]),
     )
 
 
 def initiative_costs(initiative: Initiative, *, start: date | None = None, end: date | None = None) -> dict[str, Any]:
-    """An initiative's TCO month by month from `start` to `end` (default: the last twelve months with data), with the
-    business case (the approved one, approved_plan) and the declared cost beside each month: what
-    GET /api/initiatives/<id>/costs/ answers."""
-    history = initiative_tco_history(initiative_id=initiative.pk, start=start, end=end)
+    """An initiative's TCO month by month from `start` to `end` (default: the last twelve months with data, up to the
+    month in progress at most), with the business case (the approved one, approved_plan) and the declared cost beside
+    each month: what GET /api/initiatives/<id>/costs/ answers. Each month says what its figures are worth (`data`,
+    calculations.tco_month_data): a month nobody read has null figures, not zeros, and the totals add up the months
+    that have figures. A month that has not begun is refused before this (CostRangeSerializer)."""
+    this_month = timezone.localdate().replace(day=1)
+    if start is not None and end is None:
+        end = min(add_months(start.replace(day=1), HISTORY_MONTHS - 1), this_month)
+    history = initiative_tco_history(initiative_id=initiative.pk, start=start, end=end, until=this_month)
+    data = initiative_tco_month_data(history, start_date=initiative.start_date)
     case_monthly = approved_plan(initiative).tco_monthly
     gpu = initiative_gpu_months(initiative_id=initiative.pk, months=[m.month for m in history.months])
     months = []
-    for month in history.months:
+    for month, state in zip(history.months, data, strict=True):
         figures = month.figures
         gpu_row = gpu.get(month.month)
+        known = state.has_figures
         months.append({
-            "month": f"{month.month:%Y-%m}", "total": figures.total, "actual": figures.actual,
-            "estimated": figures.estimated, "basis": figures.basis if figures.total else None,
-            "by_category": {p.category: {"amount": p.amount, "actual": p.actual} for p in month.parts},
+            "month": f"{month.month:%Y-%m}",
+            "total": figures.total if known else None, "actual": figures.actual if known else None,
+            "estimated": figures.estimated if known else None,
+            "basis": figures.basis if known and figures.total else None,
+            "by_category": {p.category: {"amount": p.amount, "actual": p.actual} for p in month.parts} if known else {},
+            "data": state.data, "data_note": state.note,
             "business_case": case_monthly, "declared": initiative.declared_monthly_cost,
             "gpu_hours": gpu_row.gpu_hours if gpu_row else None, "gpu_cost": gpu_row.cost if gpu_row else None,
             "gpu_hour_price": gpu_row.price_per_hour if gpu_row else None,
             "gpu_cost_basis": gpu_row.cost_basis if gpu_row else None,
         })
-    totals = history.figures
+    known_months = [m for m, state in zip(history.months, data, strict=True) if state.has_figures]
+    totals = TcoFigures.of([p for m in known_months for p in m.parts])
+    none_known = bool(history.months) and not known_months
     return {
         "initiative": initiative.external_id,
         "currency": reporting_currency(),
         "from": f"{history.start:%Y-%m}" if history.start else None,
         "to": f"{history.end:%Y-%m}" if history.end else None,
+        "data": tco_range_data([state.data for state in data]),
         "months": months,
-        "total": totals.total, "actual": totals.actual, "estimated": totals.estimated,
+        "total": None if none_known else totals.total, "actual": None if none_known else totals.actual,
+        "estimated": None if none_known else totals.estimated,
     }
 
 

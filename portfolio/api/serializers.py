@@ -9,11 +9,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portfolio.calculations import substitute_problem
-from portfolio.costs.calculations import month_range
+from portfolio.costs.calculations import TCO_MONTH_DATA, month_range
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import MAX_HISTORY_MONTHS, CostPeriods
 from portfolio.models import (
@@ -45,9 +46,13 @@ def money_out(*, null: bool = False, help_text: str | None = None) -> serializer
                                     help_text=help_text)
 
 
-def money_number() -> serializers.DecimalField:
+def money_number(**kwargs: Any) -> serializers.DecimalField:
     """A dollar figure given as a JSON number (the costs report), not a string."""
-    return serializers.DecimalField(max_digits=None, decimal_places=2, coerce_to_string=False, read_only=True)
+    return serializers.DecimalField(max_digits=None, decimal_places=2, coerce_to_string=False, read_only=True,
+                                    **kwargs)
+
+
+UNREAD_NULL = "null when no cost source read the month (`data` is \"unread\"): its cost is unknown, not zero."
 
 
 class InitiativeSerializer(ModelSerializer):
@@ -380,6 +385,12 @@ class CostRangeSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, date]) -> dict[str, date]:
         start, end = attrs.get("from"), attrs.get("to")
+        this_month = timezone.localdate().replace(day=1)
+        not_begun = {name: f"'{name}' ({month:%Y-%m}) is after the current month ({this_month:%Y-%m}): a month "
+                           "that has not begun has no cost yet."
+                     for name, month in (("from", start), ("to", end)) if month is not None and month > this_month}
+        if not_begun:
+            raise serializers.ValidationError(not_begun)
         if start is not None and end is not None:
             if start > end:
                 raise serializers.ValidationError({"from": f"'from' ({start:%Y-%m}) is after 'to' ({end:%Y-%m})."})
@@ -394,18 +405,29 @@ class CategoryCostSerializer(serializers.Serializer):
     actual = serializers.BooleanField(help_text="From cost records or value reports; false: estimated.")
 
 
+MONTH_DATA_HELP = (
+    "What the month's figures are worth. \"complete\": it has ended and every cost source delivered it, final. "
+    "\"partial\": the month in progress, a month a cost source still owes, or one read but not complete yet: more "
+    "cost may come, so leave it out of a sum of final figures. \"unread\": no cost source read it, so total, actual "
+    "and estimated are null (unknown, not zero). \"not_started\": before the initiative's start date, without "
+    "cost: its $0 is right."
+)
+
+
 class MonthCostSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
-    total = money_number()
-    actual = money_number()
-    estimated = money_number()
+    total = money_number(allow_null=True, help_text=f"The month's TCO; {UNREAD_NULL}")
+    actual = money_number(allow_null=True, help_text=f"Its part from cost records and value reports; {UNREAD_NULL}")
+    estimated = money_number(allow_null=True, help_text=f"Its estimated part; {UNREAD_NULL}")
     basis = serializers.ChoiceField(
         choices=["actual", "partly estimated", "estimated"], allow_null=True,
-        help_text="What kind of figure the total is; null in a month without cost.")
+        help_text="What kind of figure the total is; null in a month without cost or without data.")
     by_category = serializers.DictField(
         child=CategoryCostSerializer(),
         help_text="Each category with a cost this month: inference, compute, storage, licences, oversight, "
-                  "maintenance, other.")
+                  "maintenance, other; empty in a month without data.")
+    data_note = serializers.CharField(help_text="Why, in a sentence (e.g. \"Not complete (azure-focus still owes "
+                                                "it), so more cost may come.\").")
     business_case = serializers.DecimalField(
         max_digits=14, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True,
         help_text="The approved business case's monthly TCO (as it stands when never approved); null without a "
@@ -429,6 +451,11 @@ class MonthCostSerializer(serializers.Serializer):
                   "GPU-hours (a plain CSV GPU line, or an OpenCost month read before its GPU cost was kept: CPU and "
                   "memory included); \"mixed\" some of each; null without GPU records.")
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # declared here: a class attribute named `data` would hide Serializer.data
+        return {**super().get_fields(),
+                "data": serializers.ChoiceField(choices=list(TCO_MONTH_DATA), help_text=MONTH_DATA_HELP)}
+
 
 class InitiativeCostsSerializer(serializers.Serializer):
     """An initiative's total cost of ownership month by month, each part actual or estimated."""
@@ -439,10 +466,18 @@ class InitiativeCostsSerializer(serializers.Serializer):
             "currency": serializers.CharField(help_text="The reporting currency of every amount."),
             "from": serializers.CharField(allow_null=True, help_text="First month (YYYY-MM); null without data."),
             "to": serializers.CharField(allow_null=True, help_text="Last month (YYYY-MM); null without data."),
+            "data": serializers.ChoiceField(
+                choices=["complete", "partial", "unread"], allow_null=True,
+                help_text="What the range adds up to: \"complete\" when every month is complete (or before the "
+                          "start date), \"unread\" when no cost source read any, else \"partial\"; null without "
+                          "months."),
             "months": MonthCostSerializer(many=True),
-            "total": money_number(),
-            "actual": money_number(),
-            "estimated": money_number(),
+            "total": money_number(allow_null=True, help_text=(
+                "The TCO of the months with figures (unread months add nothing: they are unknown); null when no "
+                "cost source read any month of the range.")),
+            "actual": money_number(allow_null=True, help_text="Its part from cost records and value reports; null "
+                                                              "as total is."),
+            "estimated": money_number(allow_null=True, help_text="Its estimated part; null as total is."),
         }
 
 

@@ -150,21 +150,32 @@ class InitiativeViewSet(PortfolioViewSet):
             "Each month's TCO by category, each part actual (cost records, value reports) or estimated (the business "
             "case, or the declared monthly cost without one), with the approved business case's monthly TCO (the "
             "business case as it stands when never approved) and the declared monthly cost beside it; amounts are "
-            "numbers in `currency`. Without `from` and `to`: the last twelve "
-            "months with data. A missing bound is twelve months from the other; at most 120 months."
+            "numbers in `currency`. Each month says what its figures are worth in `data`: \"complete\" (final), "
+            "\"partial\" (the month in progress, or one a cost source still owes: more cost may come), \"unread\" "
+            "(no cost source read it: total, actual and estimated are null, since its cost is unknown, not zero) or "
+            "\"not_started\" (before the initiative's start date: $0), with `data_note` saying why. The totals add "
+            "up the months with figures. Without `from` and `to`: the last twelve months with data, ending at the "
+            "latest month with data, which may be the month in progress (marked \"partial\"). A missing bound is "
+            "twelve months from the other (not past the current month); at most 120 months. A month that has not "
+            "begun is refused."
         ),
         parameters=[
             OpenApiParameter("from", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, pattern=MONTH_PARAMETER,
-                             description="First month, YYYY-MM (e.g. 2026-01)."),
+                             description="First month, YYYY-MM (e.g. 2026-01); not after the current month."),
             OpenApiParameter("to", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, pattern=MONTH_PARAMETER,
-                             description="Last month, YYYY-MM (e.g. 2026-09); not before `from`."),
+                             description="Last month, YYYY-MM (e.g. 2026-09); not before `from`, not after the "
+                                         "current month."),
         ],
         responses={
             200: serializers.InitiativeCostsSerializer,
             400: OpenApiResponse(
-                OpenApiTypes.OBJECT, description="A parameter is not a month, or `from` is after `to`.",
+                OpenApiTypes.OBJECT, description=(
+                    "A parameter is not a month, names a month that has not begun, or `from` is after `to`."),
                 examples=[OpenApiExample("Not a month", value={
-                    "from": ["'from' must be a month as YYYY-MM, e.g. 2026-01; got '2026-13'."]})],
+                    "from": ["'from' must be a month as YYYY-MM, e.g. 2026-01; got '2026-13'."]}),
+                          OpenApiExample("Not begun", value={
+                    "from": ["'from' (2027-01) is after the current month (2026-12): a month that has not begun has "
+                             "no cost yet."]})],
             ),
         },
     )

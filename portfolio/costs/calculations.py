@@ -382,6 +382,7 @@ def latest_complete_month(
 COMPLETE, PARTLY, NO_DATA = "complete", "partly", "none"
 NOT_ENDED = "has not ended yet"
 NOT_READ = "not read by any cost source"
+NOT_COMPLETE_YET = "not complete yet"
 
 
 @dataclass(frozen=True)
@@ -458,7 +459,7 @@ class CostDataReading:
         if latest_complete is None or month > latest_complete:
             later = [m for m in unread if m > month]
             return MonthCostData(month, PARTLY, f"no cost source read {month_span_words(later)}, so how far the data "
-                                                "goes is unknown" if later else "not complete yet")
+                                                "goes is unknown" if later else NOT_COMPLETE_YET)
         return MonthCostData(month, COMPLETE, "")
 
     def period(self, start: date, end: date) -> PeriodCostData:
@@ -485,6 +486,58 @@ class CostDataReading:
             gap_start = add_months(gap_start, -1)
         stop = max(m for m in self.read | {m for s in self.coverage for m in s.delivered} if m < gap_start)
         return f"{said}: the figures stop at {stop:%Y-%m}."
+
+
+# What one month of an initiative's TCO is worth to a reader (its page and /api/initiatives/<id>/costs/) ------------
+
+TCO_COMPLETE, TCO_PARTIAL, TCO_UNREAD, TCO_NOT_STARTED = "complete", "partial", "unread", "not_started"
+TCO_MONTH_DATA = (TCO_COMPLETE, TCO_PARTIAL, TCO_UNREAD, TCO_NOT_STARTED)
+
+
+@dataclass(frozen=True)
+class TcoMonthData:
+    """What a month of an initiative's TCO stands for: `data` is TCO_COMPLETE (final), TCO_PARTIAL (in progress,
+    owed by a source, or read but not complete yet: more cost may come), TCO_UNREAD (nothing was read, so the cost is
+    unknown, not zero) or TCO_NOT_STARTED (before the initiative's start date, without cost: zero is right); `note`
+    says why in a sentence."""
+
+    data: str
+    note: str
+
+    @property
+    def has_figures(self) -> bool:
+        """Whether the month's figures mean something: an unread month's zero would read as no spend."""
+        return self.data != TCO_UNREAD
+
+
+def tco_month_data(cost_data: MonthCostData, *, start_date: date | None, has_cost: bool) -> TcoMonthData:
+    """The data state of one month of an initiative from the state of the cost data (CostDataReading.month), the
+    initiative's start date and whether it has any TCO that month. A month before its start month without cost stays
+    a month of $0 whatever the sources read: it had not started, so there was nothing to read."""
+    if start_date is not None and cost_data.month < start_date.replace(day=1) and not has_cost:
+        return TcoMonthData(TCO_NOT_STARTED, f"Before the initiative's start date ({start_date:%Y-%m-%d}): no cost.")
+    if cost_data.state == COMPLETE:
+        return TcoMonthData(TCO_COMPLETE, "Complete: the month has ended and every cost source has delivered it.")
+    if cost_data.state == PARTLY:
+        if cost_data.reason == NOT_ENDED:
+            return TcoMonthData(TCO_PARTIAL, "In progress: the month has not ended yet, so more cost may come.")
+        if cost_data.reason == NOT_COMPLETE_YET:
+            return TcoMonthData(TCO_PARTIAL, "Not complete yet, so more cost may come.")
+        return TcoMonthData(TCO_PARTIAL, f"Not complete ({cost_data.reason}), so more cost may come.")
+    reason = cost_data.reason
+    if reason == NOT_ENDED:
+        reason = "it has not ended yet and no cost source has read any of it"
+    return TcoMonthData(TCO_UNREAD, f"No data: {reason}, so its cost is unknown, not zero.")
+
+
+def tco_range_data(states: Sequence[str]) -> str | None:
+    """What a range of months adds up to: TCO_COMPLETE when every month is final (complete, or before the start
+    date), TCO_UNREAD when nobody read any, else TCO_PARTIAL; None without months."""
+    if not states:
+        return None
+    if all(s in (TCO_COMPLETE, TCO_NOT_STARTED) for s in states):
+        return TCO_COMPLETE
+    return TCO_UNREAD if all(s == TCO_UNREAD for s in states) else TCO_PARTIAL
 
 
 # The key an unallocated record is listed under --------------------------------------------------------------------

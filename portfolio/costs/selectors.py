@@ -35,6 +35,7 @@ from portfolio.costs.calculations import (
     SourceCoverage,
     SourceFreshness,
     TcoFigures,
+    TcoMonthData,
     TcoPart,
     add_months,
     cents,
@@ -43,6 +44,7 @@ from portfolio.costs.calculations import (
     month_range,
     month_span_words,
     source_freshness,
+    tco_month_data,
     unread_months,
 )
 from portfolio.costs.connectors.base import Period
@@ -548,14 +550,16 @@ def _parts(rows: Iterable[InitiativeMonthlyTco]) -> dict[date, list[TcoPart]]:
     return {m: sorted(parts, key=lambda p: order.get(p.category, len(order))) for m, parts in by_month.items()}
 
 
-def initiative_tco_history(*, initiative_id: int, start: date | None = None, end: date | None = None) -> TcoHistory:
+def initiative_tco_history(*, initiative_id: int, start: date | None = None, end: date | None = None,
+                           until: date | None = None) -> TcoHistory:
     """Every month from `start` to `end` with the initiative's TCO parts, in two queries.
 
-    A missing bound is twelve months from the other; without either, the last twelve months with data (not before
-    the initiative's first month with data)."""
+    A missing bound is twelve months from the other; without either, the last twelve months with data up to `until`
+    (not before the initiative's first month with data)."""
     rows = InitiativeMonthlyTco.objects.filter(initiative_id=initiative_id)
     if start is None and end is None:
-        bounds = rows.aggregate(first=Min("month"), last=Max("month"))
+        bounded = rows if until is None else rows.filter(month__lte=until.replace(day=1))
+        bounds = bounded.aggregate(first=Min("month"), last=Max("month"))
         if bounds["last"] is None:
             return TcoHistory(None, None, [])
         end = bounds["last"]
@@ -569,6 +573,19 @@ def initiative_tco_history(*, initiative_id: int, start: date | None = None, end
     by_month = _parts(initiative_tco_months(initiative_id=initiative_id, start=start, end=end))
     return TcoHistory(months[0] if months else start, end.replace(day=1),
                       [MonthTco(m, tuple(by_month.get(m, ()))) for m in months])
+
+
+def initiative_tco_month_data(history: TcoHistory, *, start_date: date | None,
+                              reading: CostDataReading | None = None) -> list[TcoMonthData]:
+    """What each month of `history` stands for (calculations.tco_month_data), by the rules the dashboard applies
+    (cost_data_reading: complete, partly read, read by nobody): a month nobody read is not a month of $0. Three
+    queries, none with `reading`."""
+    if not history.months:
+        return []
+    reading = reading or cost_data_reading()
+    period = reading.period(history.months[0].month, history.months[-1].month)
+    return [tco_month_data(state, start_date=start_date, has_cost=bool(month.parts))
+            for state, month in zip(period.months, history.months, strict=True)]
 
 
 # GPU-hours (MonthlyGpuUsage): what the GPU clusters report, per initiative and month ------------------------------

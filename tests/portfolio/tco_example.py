@@ -54,3 +54,42 @@ def build_example() -> Example:
     MonthlyCost.objects.create(initiative=recorded, month=SEPTEMBER, category="licences", amount=D("200"))
     tco_recompute()
     return Example(department, run_center, pilot_center, recorded, declared, idea)
+
+
+# Months some source read, a gap nobody read, a month in progress (the costs API and the initiative page) -------------
+
+TODAY = date(2026, 12, 7)
+
+
+def on_day(monkeypatch, day: date = TODAY) -> None:
+    """Today is `day`; a given datetime is still converted (when each source was added stays what it was)."""
+    from django.utils import timezone
+
+    real = timezone.localdate
+    monkeypatch.setattr(timezone, "localdate", lambda value=None, timezone=None: day if value is None
+                        else real(value, timezone))
+
+
+def build_gap(monkeypatch) -> Initiative:
+    """7 December 2026. A FOCUS source added on 1 December backfilled 2026-08, 2026-09 and 2026-11 and has read some
+    of December so far; nobody read 2026-10, and nothing says it was due (history loaded the day the source was
+    added), so it is unread: November is the latest complete month. The initiative (started 15 August 2026, 900 a
+    month declared) has inference records of 1,000 a month from September on (400 so far in December); August's cost
+    is another initiative's. The TCO covers August to December, so October gets the declared estimate of 900 although
+    nobody read it."""
+    from datetime import UTC, datetime
+
+    from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
+
+    on_day(monkeypatch)
+    source = source_added(CostSourceFactory(name="aws-focus"), datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    initiative = InitiativeFactory(name="Claims summaries", external_id="INV-0100", stage=Stage.PRODUCTION,
+                                   start_date=date(2026, 8, 15), declared_monthly_cost=D("900"))
+    other = InitiativeFactory(stage=Stage.PRODUCTION)
+    MonthlyCost.objects.create(initiative=other, month=AUGUST, category="inference", amount=D("50"))
+    for month, amount in ((SEPTEMBER, "1000"), (date(2026, 11, 1), "1000"), (date(2026, 12, 1), "400")):
+        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=D(amount))
+    for month in (AUGUST, SEPTEMBER, date(2026, 11, 1), date(2026, 12, 1)):
+        IngestionRunFactory(source=source, period=month)
+    tco_recompute()
+    return initiative

@@ -3,6 +3,9 @@ parameters, and the figures on the initiative resource (sortable, filterable, no
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,9 +13,11 @@ from django.urls import reverse
 
 from portfolio.choices import Stage
 from tests.factories import BusinessCaseFactory, InitiativeFactory
-from tests.portfolio.tco_example import build_example
+from tests.portfolio.tco_example import build_example, build_gap, on_day
 
 pytestmark = pytest.mark.django_db
+
+D = Decimal
 
 
 @pytest.fixture
@@ -24,6 +29,9 @@ def as_user(api_client):
     return _as
 
 
+COMPLETE_NOTE = "Complete: the month has ended and every cost source has delivered it."
+
+
 def costs_url(initiative) -> str:
     return reverse("api:initiative-costs", args=[initiative.pk])
 
@@ -33,12 +41,13 @@ def test_costs_of_a_range_month_by_month(as_user, executive):
     response = as_user(executive).get(costs_url(example.recorded), {"from": "2026-08", "to": "2026-09"})
     assert response.status_code == 200
     assert response.json() == {
-        "initiative": "INV-0001", "currency": "USD", "from": "2026-08", "to": "2026-09",
+        "initiative": "INV-0001", "currency": "USD", "from": "2026-08", "to": "2026-09", "data": "complete",
         "months": [
             {"month": "2026-08", "total": 2600.0, "actual": 1000.0, "estimated": 1600.0, "basis": "partly estimated",
              "by_category": {"inference": {"amount": 1000.0, "actual": True},
                              "oversight": {"amount": 1300.0, "actual": False},
                              "maintenance": {"amount": 300.0, "actual": False}},
+             "data": "complete", "data_note": COMPLETE_NOTE,
              "business_case": 2450.0, "declared": 1200.0,
              "gpu_hours": None, "gpu_cost": None, "gpu_hour_price": None, "gpu_cost_basis": None},
             {"month": "2026-09", "total": 2800.0, "actual": 1200.0, "estimated": 1600.0, "basis": "partly estimated",
@@ -46,6 +55,7 @@ def test_costs_of_a_range_month_by_month(as_user, executive):
                              "licences": {"amount": 200.0, "actual": True},
                              "oversight": {"amount": 1300.0, "actual": False},
                              "maintenance": {"amount": 300.0, "actual": False}},
+             "data": "complete", "data_note": COMPLETE_NOTE,
              "business_case": 2450.0, "declared": 1200.0,
              "gpu_hours": None, "gpu_cost": None, "gpu_hour_price": None, "gpu_cost_basis": None},
         ],
@@ -79,6 +89,122 @@ def test_bad_parameters_are_refused_naming_the_parameter(as_user, reviewer, quer
     response = as_user(reviewer).get(costs_url(example.recorded), query)
     assert response.status_code == 400
     assert response.json() == {field: [message]}
+
+
+UNREAD_NOTE = "No data: not read by any cost source, so its cost is unknown, not zero."
+
+
+def months_of(body: dict) -> list[tuple]:
+    return [(m["month"], m["total"], m["actual"], m["estimated"], m["basis"], m["data"]) for m in body["months"]]
+
+
+def test_a_month_nobody_read_has_null_figures_not_zeros(as_user, executive, monkeypatch):
+    """October was read by no source: its figures are null (the 900 declared estimate the TCO gives it and a $0 would
+    both read as its spend); December is in progress, marked partial; the months before the start date stay $0."""
+    initiative = build_gap(monkeypatch)
+    body = as_user(executive).get(costs_url(initiative), {"from": "2026-07", "to": "2026-12"}).json()
+    assert months_of(body) == [
+        ("2026-07", 0.0, 0.0, 0.0, None, "not_started"),
+        ("2026-08", 900.0, 0.0, 900.0, "estimated", "complete"),
+        ("2026-09", 1000.0, 1000.0, 0.0, "actual", "complete"),
+        ("2026-10", None, None, None, None, "unread"),
+        ("2026-11", 1000.0, 1000.0, 0.0, "actual", "complete"),
+        ("2026-12", 400.0, 400.0, 0.0, "actual", "partial"),
+    ]
+    notes = {m["month"]: m["data_note"] for m in body["months"]}
+    assert notes["2026-07"] == "Before the initiative's start date (2026-08-15): no cost."
+    assert notes["2026-10"] == UNREAD_NOTE
+    assert notes["2026-12"] == "In progress: the month has not ended yet, so more cost may come."
+    assert body["months"][3]["by_category"] == {}
+    # The totals add up the months with figures; the range is partial (October unknown, December in progress).
+    assert (body["data"], body["total"], body["actual"], body["estimated"]) == ("partial", 3300.0, 2400.0, 900.0)
+
+
+def test_a_range_nobody_read_has_null_totals(as_user, executive, monkeypatch):
+    initiative = build_gap(monkeypatch)
+    body = as_user(executive).get(costs_url(initiative), {"from": "2026-10", "to": "2026-10"}).json()
+    assert months_of(body) == [("2026-10", None, None, None, None, "unread")]
+    assert (body["data"], body["total"], body["actual"], body["estimated"]) == ("unread", None, None, None)
+
+
+def test_the_default_window_ends_at_the_month_in_progress_marked_partial(as_user, executive, monkeypatch):
+    initiative = build_gap(monkeypatch)
+    body = as_user(executive).get(costs_url(initiative)).json()
+    assert (body["from"], body["to"]) == ("2026-08", "2026-12")
+    assert [(m["month"], m["data"]) for m in body["months"]] == [
+        ("2026-08", "complete"), ("2026-09", "complete"), ("2026-10", "unread"), ("2026-11", "complete"),
+        ("2026-12", "partial")]
+
+
+def test_the_default_window_never_ends_in_a_month_that_has_not_begun(as_user, executive, monkeypatch):
+    """A cost record dated next month (a bill issued ahead) gives the TCO a January: the default window still ends at
+    the current month, as a January asked for would be refused."""
+    from portfolio.costs.services.tco import tco_recompute
+    from portfolio.models import MonthlyCost
+
+    initiative = build_gap(monkeypatch)
+    MonthlyCost.objects.create(initiative=initiative, month=date(2027, 1, 1), category="licences", amount=D("30"))
+    tco_recompute()
+    body = as_user(executive).get(costs_url(initiative)).json()
+    assert (body["from"], body["to"], body["months"][-1]["data"]) == ("2026-08", "2026-12", "partial")
+
+
+def test_months_after_the_last_one_read_are_unread(as_user, executive, monkeypatch):
+    """The worked example's sources read up to October; on 7 December, November has ended and nobody read it."""
+    on_day(monkeypatch)
+    example = build_example()
+    body = as_user(executive).get(costs_url(example.recorded), {"from": "2026-10", "to": "2026-12"}).json()
+    assert months_of(body) == [
+        ("2026-10", 2600.0, 1000.0, 1600.0, "partly estimated", "complete"),
+        ("2026-11", None, None, None, None, "unread"),
+        ("2026-12", None, None, None, None, "unread"),
+    ]
+    assert body["months"][2]["data_note"] == ("No data: it has not ended yet and no cost source has read any of it, "
+                                              "so its cost is unknown, not zero.")
+
+
+def test_a_month_a_source_still_owes_is_partial_or_unread(as_user, executive, monkeypatch):
+    """Two sources added in June: focus has read July to September and November, openai July to September. Nobody
+    read October and both owe it: unread, naming them; November was read but openai still owes it: partial."""
+    from datetime import UTC, datetime
+
+    from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
+
+    initiative = build_gap(monkeypatch)
+    focus = source_added(CostSourceFactory(name="focus"), datetime(2026, 6, 1, tzinfo=UTC))
+    openai = source_added(CostSourceFactory(name="openai"), datetime(2026, 6, 1, tzinfo=UTC))
+    for month in (7, 8, 9, 11):
+        IngestionRunFactory(source=focus, period=date(2026, month, 1))
+        if month <= 9:
+            IngestionRunFactory(source=openai, period=date(2026, month, 1))
+    body = as_user(executive).get(costs_url(initiative), {"from": "2026-10", "to": "2026-11"}).json()
+    assert [(m["month"], m["total"], m["data"], m["data_note"]) for m in body["months"]] == [
+        ("2026-10", None, "unread", "No data: focus, openai still owe it, so its cost is unknown, not zero."),
+        ("2026-11", 1000.0, "partial", "Not complete (openai still owes it), so more cost may come."),
+    ]
+    assert (body["data"], body["total"]) == ("partial", 1000.0)
+
+
+@pytest.mark.parametrize("query, errors", [
+    ({"from": "2027-01"}, {"from": ["'from' (2027-01) is after the current month (2026-12): a month that has not "
+                                    "begun has no cost yet."]}),
+    ({"to": "2027-03"}, {"to": ["'to' (2027-03) is after the current month (2026-12): a month that has not begun "
+                                "has no cost yet."]}),
+    ({"from": "2027-01", "to": "2027-12"}, {
+        "from": ["'from' (2027-01) is after the current month (2026-12): a month that has not begun has no cost yet."],
+        "to": ["'to' (2027-12) is after the current month (2026-12): a month that has not begun has no cost yet."]}),
+])
+def test_a_month_that_has_not_begun_is_refused(as_user, reviewer, monkeypatch, query, errors):
+    initiative = build_gap(monkeypatch)
+    response = as_user(reviewer).get(costs_url(initiative), query)
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_from_alone_stops_at_the_current_month(as_user, reviewer, monkeypatch):
+    initiative = build_gap(monkeypatch)
+    body = as_user(reviewer).get(costs_url(initiative), {"from": "2026-09"}).json()
+    assert (body["from"], body["to"], len(body["months"])) == ("2026-09", "2026-12", 4)
 
 
 def test_costs_of_a_missing_initiative_and_for_anonymous(as_user, api_client, reviewer):
@@ -173,4 +299,12 @@ def test_the_schema_documents_the_costs_endpoint(as_user, reviewer):
     # errors documented (tollgate/schema.py)
     assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "429"}
     costs = schema["components"]["schemas"]["InitiativeCosts"]["properties"]
-    assert {"initiative", "currency", "from", "to", "months", "total", "actual", "estimated"} <= set(costs)
+    assert {"initiative", "currency", "from", "to", "data", "months", "total", "actual", "estimated"} <= set(costs)
+    assert costs["total"]["nullable"] is True and "no cost source read" in costs["total"]["description"]
+    month = schema["components"]["schemas"]["MonthCost"]["properties"]
+    assert month["total"]["nullable"] is True and "unknown, not zero" in month["total"]["description"]
+    assert {"data", "data_note"} <= set(month)
+    data = month["data"]
+    described = data.get("description", "") + str(schema["components"]["schemas"].get("MonthCostDataEnum", {}))
+    assert "unread" in described and "partial" in described
+    assert "has not begun" in operation["description"] and "month in progress" in operation["description"]

@@ -388,3 +388,25 @@ def test_the_departments_caption_names_only_the_period_its_table_shows(login, re
     assert "2026-10" not in caption and "last complete month" not in caption
     listed = text_of(client.get(LIST_URL).content.decode(), "cost-periods-caption")
     assert "of 2026-10, the last complete month, and of 2026-Q3" in listed
+
+
+def test_initiative_page_says_no_data_for_a_month_nobody_read(login, reviewer, monkeypatch):
+    """October was read by no source: its row says so instead of the $900.00 declared estimate (or $0.00), the chart
+    has no bar for it, the range total leaves it out, and December, in progress, is marked partial."""
+    from tests.portfolio.tco_example import build_gap
+
+    initiative = build_gap(monkeypatch)
+    response = login(reviewer).get(initiative.get_absolute_url())
+    html = response.content.decode()
+    table = html[html.index('id="tco-months"'):html.index("</table>", html.index('id="tco-months"'))]
+    october = table[table.index('data-month-data="unread"'):].split("</tr>")[0]
+    cells = re.findall(r'<td[^>]*>(.*?)</td>', october, re.S)
+    assert cells[0] == "2026-10" and "$" not in "".join(cells[1:-2])
+    assert cells[-4:-2] == ["—", '<span class="muted">No data: not read by any cost source, so its cost is unknown, '
+                                 'not zero.</span>']
+    assert '<td>2026-12 <span class="muted" title="In progress: the month has not ended yet, so more cost may come.">' \
+           '(partial)</span></td>' in table
+    assert text_of(html, "tco-range-total") == "$3,300.00"  # 900 + 1,000 + 1,000 + 400: October's 900 left out
+    panel = response.context["panel"]
+    other = next(trace for trace in panel.figure["data"] if trace["name"] == "Other (estimated)")
+    assert other["y"] == [900.0, 0.0, 0.0, 0.0, 0.0]
