@@ -268,6 +268,7 @@ DASHBOARD_SCHEMA = inline_serializer("Dashboard", {
         "right": serializers.IntegerField(),
         "precision": _amount("right / pairs; null before any decision"),
         "url": serializers.CharField(),
+        "list_url": serializers.CharField(help_text="the sprawl page, which lists every cluster"),
     }, allow_null=True, help_text="how often reviewers found the sprawl detector right; null without sprawl"),
     "forecast": FORECAST,
     # The capped lists (kill_candidates, scale_candidates, sprawl, top_initiatives) say how many rows they have in
