@@ -50,16 +50,15 @@ class PasswordBackend(ModelBackend):
 
     def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
                      **kwargs: Any):
-        if not settings.PASSWORD_LOGIN:
-            return None
-        return super().authenticate(request, username=stored_username(username), password=password, **kwargs)
-
-    def user_can_authenticate(self, user: Any) -> bool:
-        """An active account, and not an integration account: a script uses one with API tokens, nobody signs in to
-        it (should a password reach it after all, through a door nobody foresaw, it still does not sign in)."""
+        """Not for an integration account: a script uses one with API tokens, nobody signs in to it (should a
+        password reach it after all, through a door nobody foresaw, it still does not sign in). Checked here, not in
+        user_can_authenticate, which Django also asks on every request of a session (one query per page)."""
         from portfolio.selectors import is_integration_account
 
-        return super().user_can_authenticate(user) and not is_integration_account(user)
+        if not settings.PASSWORD_LOGIN:
+            return None
+        user = super().authenticate(request, username=stored_username(username), password=password, **kwargs)
+        return None if user is None or is_integration_account(user) else user
 
 
 def stored_username(typed: str | None) -> str | None:
