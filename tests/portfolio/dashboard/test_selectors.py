@@ -121,8 +121,8 @@ def test_a_quarter_nothing_was_read_for_has_no_spend_rather_than_zero_spend(port
         assert (figures[key].value, figures[key].change) == (None, None), key
     assert figures["spend"].previous is None
     assert (board["months_read"], board["compared_months"], board["compared_with"]) == ([], [], None)
-    assert figures["spend"].basis.endswith("2026-Q4 to date (no month complete yet): compared with nothing; "
-                                           "no cost data yet for 2026-Q4")
+    # Naming the months, or a comparison, would say they were read: nothing was.
+    assert figures["spend"].basis == "cost roll-ups: no cost data yet for 2026-Q4"
     assert {d["spend"] for d in board["departments"]} == {None}
     # A quarter that has data still says $0 for a department none of whose initiatives spent anything.
     assert dashboard(quarter=Q3)["has_cost_data"] is True
@@ -588,7 +588,7 @@ def test_an_ended_quarter_nothing_was_read_for_says_so_and_the_stamp_names_the_d
     board = dashboard(quarter=Quarter(2026, 3))  # today: 2026-Q3 has ended from 7 Dec 2026 on
     assert board["period"] == "2026-Q3 (no cost data was read for it)"
     spend = next(f for f in board["figures"] if f.key == "spend")
-    assert spend.basis.endswith("; no cost data was read for 2026-Q3") and "to date" not in spend.basis
+    assert spend.basis == "cost roll-ups: no cost data was read for 2026-Q3"
 
 
 def _read_by_a_new_source(months: tuple[int, ...]) -> None:
