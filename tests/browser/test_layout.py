@@ -20,6 +20,7 @@ from governance.policies import DEFINITIONS
 from portfolio.choices import Stage
 from portfolio.dashboard.selectors import default_quarter
 from portfolio.models import (
+    AIModel,
     AllocationRule,
     CostCenter,
     CostSource,
@@ -28,6 +29,8 @@ from portfolio.models import (
     ImportRun,
     IngestionRun,
     Initiative,
+    LicencePool,
+    Vendor,
 )
 from reviews.choices import ReportStatus
 from reviews.models import ReviewCycle, ValueReport
@@ -96,13 +99,25 @@ def journey_pages() -> list[tuple[str, str]]:
         ("department", url("portfolio:department_detail", first(Department.objects).pk)),
         ("cost centers", url("portfolio:costcenter_list")),
         ("cost center", url("portfolio:costcenter_detail", first(CostCenter.objects).pk)),
+        ("new department", url("portfolio:department_create")),
+        ("edit department", url("portfolio:department_edit", first(Department.objects).pk)),
+        ("new cost center", url("portfolio:costcenter_create")),
+        ("edit cost center", url("portfolio:costcenter_edit", first(CostCenter.objects).pk)),
         ("vendors", url("portfolio:vendor_list")),
+        ("new vendor", url("portfolio:vendor_create")),
+        ("edit vendor", url("portfolio:vendor_edit", first(Vendor.objects).pk)),
         ("models", url("portfolio:aimodel_list")),
+        ("new model", url("portfolio:aimodel_create")),
+        ("edit model", url("portfolio:aimodel_edit", first(AIModel.objects).pk)),
         ("licences", url("portfolio:licencepool_list")),
+        ("new licence pool", url("portfolio:licencepool_create")),
+        ("edit licence pool", url("portfolio:licencepool_edit", first(LicencePool.objects).pk)),
+        ("delete licence pool", url("portfolio:licencepool_delete", first(LicencePool.objects).pk)),
         ("imports", url("portfolio:import_list")),
         ("people", url("portfolio:person_list")),
         ("edit person", url("portfolio:person_edit", own.owner_id)),
         ("add person", url("portfolio:person_create")),
+        ("add integration account", url("portfolio:integration_account_create")),
         ("API tokens", url("portfolio:apitoken_list")),
         ("your account", url("account")),
         ("your password", url("password_change")),
