@@ -77,7 +77,7 @@ def test_an_unknown_field_is_refused_naming_it_and_what_the_record_accepts(clien
     response = client_of(owner).patch(url, {"name": "Renamed", UNKNOWN: "blue"}, format="json")
     assert _refused(response, UNKNOWN) == (
         "“colour” is not a field of this record; it accepts: name, description, category, department, cost_center, "
-        "owner, delegates, vendors, ai_models, start_date, tags, declared_monthly_cost.")
+        "owner, delegates, vendors, ai_models, start_date, start_date_reason, tags, declared_monthly_cost.")
     assert Initiative.objects.get(pk=initiative.pk).name == initiative.name  # nothing written
 
 
