@@ -274,23 +274,32 @@ def signal_resolve(*, actor: Actor, signal: Signal, note: str = "") -> Signal:
     return _refresh(signal, locked)
 
 
+def _resolve_now(signals: list[Signal], *, actor: Actor | None, resolved_by: Actor | None, reason: str) -> int:
+    """Resolve `signals` (locked, live) at once with `reason`, one audit row each under `actor`, outside a signal
+    run: a decision or a transition took their cause away. Returns how many."""
+    status_before = {signal.pk: signal.status for signal in signals}
+    now = timezone.now()
+    for signal in signals:
+        signal.status, signal.resolved_at, signal.resolved_by, signal.resolution = (
+            SignalStatus.RESOLVED, now, resolved_by, reason)
+        signal.updated_at = now
+    Signal.objects.bulk_update(signals, ["status", "resolved_at", "resolved_by", "resolution", "updated_at"])
+    for status in LIVE_SIGNAL_STATUSES:
+        audit_events([s for s in signals if status_before[s.pk] == status], actor=actor,
+                     event=AuditEvent.SIGNAL_RESOLVED, changes={"status": [status, SignalStatus.RESOLVED]},
+                     reason=reason)
+    if signals:
+        data_changed()
+    return len(signals)
+
+
 def signal_of_subject_resolve(*, actor: Actor | None, subject: str, reason: str) -> int:
     """Resolve now, with `reason` and the deciding person, the live signal about `subject` whose cause a person's
     decision took away (a sprawl cluster confirmed or dismissed): the run queued after the decision would resolve it
     too, but as "condition no longer holds", which reads as if the duplication had gone. Returns how many (0 or 1)."""
     live = list(Signal.objects.select_for_update().filter(subject=subject, status__in=LIVE_SIGNAL_STATUSES)
                 .order_by("pk"))
-    now = timezone.now()
-    for signal in live:
-        before = signal.status
-        signal.status, signal.resolved_at, signal.resolved_by, signal.resolution = (
-            SignalStatus.RESOLVED, now, actor, reason)
-        signal.save(update_fields=["status", "resolved_at", "resolved_by", "resolution", "updated_at"])
-        audit_event(signal, actor=actor, event=AuditEvent.SIGNAL_RESOLVED,
-                    changes={"status": [before, SignalStatus.RESOLVED]}, reason=reason)
-    if live:
-        data_changed()
-    return len(live)
+    return _resolve_now(live, actor=actor, resolved_by=actor, reason=reason)
 
 
 def signals_of_ended_initiative_resolve(*, actor: Actor | None, initiative_id: int, reason: str) -> int:
@@ -305,19 +314,7 @@ def signals_of_ended_initiative_resolve(*, actor: Actor | None, initiative_id: i
                  .values_list("signal_id", flat=True))
     ended = list(Signal.objects.select_for_update().filter(pk__in=live - shared, status__in=LIVE_SIGNAL_STATUSES)
                  .order_by("pk"))
-    status_before = {signal.pk: signal.status for signal in ended}
-    now = timezone.now()
-    for signal in ended:
-        signal.status, signal.resolved_at, signal.resolved_by, signal.resolution = (
-            SignalStatus.RESOLVED, now, None, reason)
-    Signal.objects.bulk_update(ended, ["status", "resolved_at", "resolved_by", "resolution", "updated_at"])
-    for status in LIVE_SIGNAL_STATUSES:
-        audit_events([s for s in ended if status_before[s.pk] == status], actor=actor,
-                     event=AuditEvent.SIGNAL_RESOLVED, changes={"status": [status, SignalStatus.RESOLVED]},
-                     reason=reason)
-    if ended:
-        data_changed()
-    return len(ended)
+    return _resolve_now(ended, actor=actor, resolved_by=None, reason=reason)
 
 
 # Runs -----------------------------------------------------------------------------------------------------------------
