@@ -328,6 +328,9 @@ def test_commands_print_the_documented_json(portfolio, embedder, bars):
         "members": ["C", "D"], "use_case": "meeting-notes", "confidence": "likely"}
     assert found["evidence"][0] == "Shared job: Meeting transcription and notes"
     assert all(isinstance(c["score"], float) and 0 < c["score"] <= 1 for c in clusters)
+    # The shapes are unchanged by the likelihood the pages show beside each candidate's rank.
+    assert all(set(c) == {"members", "score", "use_case", "confidence", "evidence", "right_elsewhere"}
+               for c in clusters)
     assert all(c["confidence"] == "likely" for c in clusters)  # possible ones only with --possible
     assert ["A", "B"] not in [c["members"] for c in clusters]
     with_possible = json.loads(_run("detect_sprawl", "--json", "--possible"))
@@ -340,6 +343,7 @@ def test_commands_print_the_documented_json(portfolio, embedder, bars):
     duplicates = json.loads(_run("possible_duplicates", "--top", "2", "--json"))
     assert set(duplicates) == set("ABCDE")
     assert duplicates["C"][0] == "D" and all(len(v) == 2 for v in duplicates.values())
+    assert all(isinstance(other, str) for v in duplicates.values() for other in v)  # external ids, nothing more
     report = _run("detect_sprawl")
     assert "C, D" in report and report.startswith("score  confidence  right elsewhere")
 

@@ -230,6 +230,20 @@ def test_possible_duplicates_of_an_initiative(api_client, executive, initiative,
     assert Decimal(str(response.data[0]["score"])) == Decimal("0.734")
 
 
+def test_the_api_gives_the_pair_probability_its_cluster_scores_beside_the_rank(api_client, executive, portfolio,
+                                                                              images_cluster):
+    """The added `probability` is the pair model's for the pair, the figure their two-member cluster scores; `score`
+    stays the fused ranking's."""
+    api_client.force_authenticate(executive)
+    response = api_client.get(reverse("governance_api:possible_duplicates", args=[portfolio["A"].pk]))
+    assert response.status_code == 200
+    partner = next(row for row in response.data if row["initiative"] == portfolio["B"].pk)
+    assert Decimal(str(round(partner["probability"], 3))) == images_cluster.score
+    assert partner["clusters"] == [{"id": images_cluster.pk, "title": images_cluster.title, "status": "open",
+                                    "confidence": images_cluster.confidence}]
+    assert all(0 <= row["probability"] <= 1 and 0 < row["score"] <= 1 for row in response.data)
+
+
 def test_a_possible_duplicate_names_the_cluster_it_already_shares(api_client, executive, initiative,
                                                                     other_initiative, cluster, monkeypatch):
     monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates",

@@ -573,23 +573,12 @@ def test_draft_fragment_with_the_real_engine_reads_only_in_a_few_queries(login, 
     assert len(larger) == count  # a lookup's queries do not grow with the portfolio
 
 
-def _pair_cluster(portfolio) -> SprawlCluster:
-    """The recomputation's cluster of A and B (campaign images) in the sprawl tests' portfolio, stored."""
-    from governance.sprawl.services.recompute import sprawl_recompute
-
-    sprawl_recompute()
-    a, b = portfolio["A"], portfolio["B"]
-    cluster = SprawlCluster.objects.filter(members__initiative=a).get(members__initiative=b)
-    assert set(cluster.members.values_list("initiative_id", flat=True)) == {a.pk, b.pk}
-    return cluster
-
-
 def test_a_candidate_in_a_cluster_shows_the_clusters_likelihood_beside_its_rank(login, executive, portfolio,
-                                                                                 embedder):
+                                                                                 images_cluster):
     """NW-0017 was listed at "score 0.61" on NW-0018's page while their cluster read 0.933: the list now shows the
     pair model's probability for the pair (the figure a cluster of the two scores) beside the rank, says which is
     which, and links the cluster."""
-    cluster = _pair_cluster(portfolio)
+    cluster = images_cluster
     body = login(executive).get(reverse("governance:initiative_duplicates",
                                         args=[portfolio["A"].pk])).content.decode()
     item = body[body.index(f'data-initiative="{portfolio["B"].pk}"'):].split("</li>", 1)[0]
@@ -613,8 +602,8 @@ def test_the_scoring_page_shows_the_likelihood_beside_the_criterion_and_links_th
     assert "The <strong>rank score</strong> only orders the list" in criterion_row
 
 
-def test_the_edit_forms_list_links_the_cluster_a_candidate_shares(login, owner, portfolio, embedder):
-    cluster = _pair_cluster(portfolio)
+def test_the_edit_forms_list_links_the_cluster_a_candidate_shares(login, owner, portfolio, images_cluster):
+    cluster = images_cluster
     a = portfolio["A"]
     body = login(owner).get(reverse("governance:draft_duplicates"), {
         "name": a.name, "description": a.description, "exclude": str(a.pk),
@@ -623,10 +612,9 @@ def test_the_edit_forms_list_links_the_cluster_a_candidate_shares(login, owner, 
     assert "likelihood they do the same job: " in item and f'href="{cluster.get_absolute_url()}"' in item
 
 
-def test_the_initiatives_duplicates_stay_within_their_query_budget(login, executive, portfolio, embedder):
+def test_the_initiatives_duplicates_stay_within_their_query_budget(login, executive, portfolio, images_cluster):
     """The likelihoods come from one batched computation per list, no query per candidate: the fragment's queries
     do not grow with the candidates or the clusters they share."""
-    _pair_cluster(portfolio)
     client = login(executive)
     url = reverse("governance:initiative_duplicates", args=[portfolio["A"].pk])
     client.get(url)  # builds the process's index
