@@ -36,8 +36,11 @@ class InitiativeItem(scoring.Item):
 @dataclass(frozen=True)
 class Duplicate:
     initiative_id: int
-    score: float
+    score: float  # the fused ranking's score: orders the candidates, says nothing of how likely the pair is
     reasons: list[str]
+    # The pair model's probability that the two do the same job (`Scored.probability`), the figure a sprawl cluster
+    # of the two scores; None where it was not computed (the recomputation's own lists, which only rank).
+    probability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -871,13 +874,37 @@ def draft_duplicates(*, name: str, description: str, vendor_names: list[str], mo
     if own is None and _reads_like_nothing(portfolio, vector):
         return []  # text that reads like nothing in the portfolio ("zzzz", "the"): the fused ranking would still rank
     draft = portfolio.scored.draft(item, vector, distribution[0], exclude=excluded)
-    ranked = scoring.rank_draft_fused(portfolio.scored, draft, exclude=excluded, top=top, model=latest_pair_model())
+    model = latest_pair_model()
+    ranked = scoring.rank_draft_fused(portfolio.scored, draft, exclude=excluded, top=top, model=model)
+    itself = excluded if own is not None and _as_stored(own, item) else None
+    probability = _pair_probabilities(portfolio, draft, itself, [j for j, _ in ranked], model)
     names = {a.code: a.name for a in catalogue.archetypes}
     return [Duplicate(
         initiative_id=int(portfolio.keys[j]), score=round(score, 4),
         reasons=_reasons_of(scoring.shared_use_case(distribution[0], portfolio.distribution[j], catalogue.codes),
                             float(portfolio.vectors[j] @ vector), names, item, portfolio.items[j]),
-    ) for j, score in ranked]
+        probability=round(float(p), 4),
+    ) for (j, score), p in zip(ranked, probability, strict=True)]
+
+
+def _as_stored(own: scoring.Item, draft: scoring.Item) -> bool:
+    """Whether a draft is its initiative exactly as the index holds it (vendors and models in any order)."""
+    def view(item: scoring.Item) -> tuple:
+        return (item.name, item.description, sorted(item.vendors), sorted(item.models), item.category,
+                item.department, item.confirmed_use_cases, item.owner)
+    return view(own) == view(draft)
+
+
+def _pair_probabilities(portfolio: PortfolioIndex, draft: scoring.Draft, own: int | None, columns: list[int],
+                        model: pairs.PairModel) -> np.ndarray:
+    """The pair model's probability of the draft with each of `columns`, in one batch: an initiative ranked as itself
+    (`own`, its position, when the draft is exactly its stored self) by `Scored.probability` of its row, the
+    computation its sprawl clusters are scored with; a typed draft against every initiative (`draft_probability`)."""
+    if not columns:
+        return np.zeros(0, dtype=np.float32)
+    if own is not None:
+        return portfolio.scored.probability(np.asarray([own]), np.asarray(columns), model=model)[0]
+    return portfolio.scored.draft_probability(draft, model=model)[0, columns]
 
 
 def _reads_like_nothing(portfolio: PortfolioIndex, vector: np.ndarray) -> bool:

@@ -543,8 +543,10 @@ def duplicate_pair_decision_list() -> QuerySet[DuplicatePairDecision]:
 
 @dataclass(frozen=True)
 class PossibleDuplicate:
-    """A candidate; `score` is None for one a reviewer decided "duplicate of" that the engine no longer ranks among
-    the top, and `decision` the verdict on the pair, if any."""
+    """A candidate; `score` (the fused ranking's, which only orders the candidates) and `probability` (the pair
+    model's likelihood that the two do the same job, the figure a sprawl cluster of the two scores) are None for one
+    a reviewer decided "duplicate of" that the engine no longer ranks among the top, and `decision` the verdict on
+    the pair, if any."""
 
     initiative: Initiative
     score: float | None
@@ -552,6 +554,7 @@ class PossibleDuplicate:
     decision: DuplicatePairDecision | None = None
     # The open or confirmed sprawl clusters it already shares with the initiative (`clusters_shared_with`).
     clusters: tuple[SprawlCluster, ...] = ()
+    probability: float | None = None
 
 
 def _with_initiatives(duplicates: list[Any], decisions: dict[int, DuplicatePairDecision] | None = None,
@@ -574,10 +577,18 @@ def _with_initiatives(duplicates: list[Any], decisions: dict[int, DuplicatePairD
             engine = by_id.get(pk)
             found.append(PossibleDuplicate(
                 initiatives[pk], float(engine.score) if engine else None,
-                list(engine.reasons) if engine else ["Decided a duplicate by a reviewer"], decisions[pk]))
-    others = [PossibleDuplicate(initiatives[d.initiative_id], float(d.score), list(d.reasons))
+                list(engine.reasons) if engine else ["Decided a duplicate by a reviewer"], decisions[pk],
+                probability=_probability(engine)))
+    others = [PossibleDuplicate(initiatives[d.initiative_id], float(d.score), list(d.reasons),
+                                probability=_probability(d))
               for d in ranked if d.initiative_id in initiatives and d.initiative_id not in decisions]
     return found + others[:max(top - len(found), 0)]
+
+
+def _probability(duplicate: Any) -> float | None:
+    """The engine's pair probability of a candidate, if it ranked it and computed one."""
+    probability = getattr(duplicate, "probability", None)
+    return None if probability is None else float(probability)
 
 
 def draft_possible_duplicates(
@@ -600,7 +611,11 @@ def draft_possible_duplicates(
         name=name, description=description, vendor_names=vendor_names, model_names=model_names, category=category,
         department_id=department_id, owner_id=owner_id, exclude_id=exclude_id, top=top + len(set(decisions) | apart),
     )
-    return _with_initiatives(duplicates, decisions, top=top, apart=apart)
+    found = _with_initiatives(duplicates, decisions, top=top, apart=apart)
+    if exclude_id is None:
+        return found
+    shared = clusters_shared_with(exclude_id, [d.initiative.pk for d in found])
+    return [replace(d, clusters=tuple(shared.get(d.initiative.pk, ()))) for d in found]
 
 
 def cannot_link_partners(initiative_id: int) -> set[int]:
@@ -625,14 +640,12 @@ def draft_use_case_suggestions(*, name: str, description: str, vendor_ids: Itera
 def initiative_possible_duplicates(initiative: Initiative, *, top: int = TOP_DUPLICATES) -> list[PossibleDuplicate]:
     """The initiatives most likely doing the same job as this one, best first (for its page and its scoring), after
     the reviewers' verdicts on its pairs, each with the sprawl clusters it already shares with this one."""
-    found = draft_possible_duplicates(
+    return draft_possible_duplicates(
         name=initiative.name, description=initiative.description,
         vendor_ids=[v.pk for v in initiative.vendors.all()], model_ids=[m.pk for m in initiative.ai_models.all()],
         category=initiative.category, department_id=initiative.department_id, owner_id=initiative.owner_id,
         exclude_id=initiative.pk, top=top,
     )
-    shared = clusters_shared_with(initiative.pk, [d.initiative.pk for d in found])
-    return [replace(d, clusters=tuple(shared.get(d.initiative.pk, ()))) for d in found]
 
 
 def clusters_shared_with(initiative_id: int, others: Iterable[int]) -> dict[int, list[SprawlCluster]]:

@@ -265,6 +265,9 @@ class PossibleDuplicateSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True, help_text=(
         "How strongly the three rankings agree, 0 to 1 (1: first by every ranking). None for a decided duplicate no "
         "longer ranked."))
+    probability = serializers.FloatField(allow_null=True, help_text=(
+        "The pair model's probability that the two do the same job, 0 to 1: the score a sprawl cluster of the two "
+        "shows. `score` only orders the list. None for a decided duplicate no longer ranked."))
     reasons = serializers.ListField(child=serializers.CharField())
     verdict = serializers.CharField(source="decision.verdict", allow_null=True, default=None,
                                     help_text="duplicate when a reviewer decided so (listed first), else null.")

@@ -89,3 +89,16 @@ def engine(monkeypatch):
     monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates", draft_duplicates)
     monkeypatch.setattr("governance.sprawl.analysis.suggest_use_cases", suggest_use_cases)
     return {"calls": calls, "state": state}
+
+
+@pytest.fixture
+def images_cluster(portfolio, embedder):
+    """The recomputation's stored cluster of A and B (campaign images), exactly those two."""
+    from governance.models import SprawlCluster
+    from governance.sprawl.services.recompute import sprawl_recompute
+
+    sprawl_recompute()
+    a, b = portfolio["A"], portfolio["B"]
+    cluster = SprawlCluster.objects.filter(members__initiative=a).get(members__initiative=b)
+    assert set(cluster.members.values_list("initiative_id", flat=True)) == {a.pk, b.pk}
+    return cluster

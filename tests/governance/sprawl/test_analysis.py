@@ -218,6 +218,33 @@ def test_an_initiatives_page_lists_what_the_recomputation_ranks(portfolio, embed
         assert [d.score for d in page] == pytest.approx([d.score for d in listed], abs=1e-4)
 
 
+def test_each_candidate_carries_the_pair_probability_a_cluster_of_the_two_scores(portfolio, embedder):
+    """The rank's score orders the list; beside it, each candidate carries the pair model's probability for the pair,
+    computed as the clusters are (`Scored.probability`), so a two-member cluster's score is that very figure. The
+    ranking itself is untouched."""
+    result = analysis.analyse_portfolio()
+    pair_clusters = {frozenset(c.member_ids): c.score for c in result.clusters if len(c.member_ids) == 2}
+    a, b = portfolio["A"], portfolio["B"]
+    assert frozenset((a.pk, b.pk)) in pair_clusters
+    page = analysis.draft_duplicates(
+        name=a.name, description=a.description, vendor_names=[v.name for v in a.vendors.all()], model_names=[],
+        category=a.category, department_id=a.department_id, exclude_id=a.pk, top=4)
+    assert [(d.initiative_id, d.score) for d in page] == [(d.initiative_id, d.score)
+                                                           for d in result.duplicates[a.pk]]
+    partner = next(d for d in page if d.initiative_id == b.pk)
+    assert partner.probability == pytest.approx(pair_clusters[frozenset((a.pk, b.pk))], abs=1e-4)
+    # Every candidate's figure is the pair model's for that pair, in one batch for the list.
+    items = analysis._items(analysis._initiatives())
+    scored = scoring.score_items(items, analysis.purpose_vectors(items), analysis.catalogue_index())
+    keys = [item.key for item in items]
+    row = scored.probability(np.asarray([keys.index(a.pk)]), model=result.pair_model)[0]
+    assert [d.probability for d in page] == pytest.approx([row[keys.index(d.initiative_id)] for d in page],
+                                                          abs=1e-4)
+    # A typed draft is no stored row: its figure is the pair model's against the draft, as the ranking reads it.
+    typed = analysis.draft_duplicates(**DRAFT, department_id=None)
+    assert all(d.probability is not None and 0 <= d.probability <= 1 for d in typed)
+
+
 def test_draft_duplicates_write_nothing_and_embed_only_the_typed_text(portfolio, embedder,
                                                                        django_assert_max_num_queries):
     analysis.draft_duplicates(**DRAFT, department_id=None)  # builds the process's index
@@ -301,6 +328,9 @@ def test_commands_print_the_documented_json(portfolio, embedder, bars):
         "members": ["C", "D"], "use_case": "meeting-notes", "confidence": "likely"}
     assert found["evidence"][0] == "Shared job: Meeting transcription and notes"
     assert all(isinstance(c["score"], float) and 0 < c["score"] <= 1 for c in clusters)
+    # The shapes are unchanged by the likelihood the pages show beside each candidate's rank.
+    assert all(set(c) == {"members", "score", "use_case", "confidence", "evidence", "right_elsewhere"}
+               for c in clusters)
     assert all(c["confidence"] == "likely" for c in clusters)  # possible ones only with --possible
     assert ["A", "B"] not in [c["members"] for c in clusters]
     with_possible = json.loads(_run("detect_sprawl", "--json", "--possible"))
@@ -313,6 +343,7 @@ def test_commands_print_the_documented_json(portfolio, embedder, bars):
     duplicates = json.loads(_run("possible_duplicates", "--top", "2", "--json"))
     assert set(duplicates) == set("ABCDE")
     assert duplicates["C"][0] == "D" and all(len(v) == 2 for v in duplicates.values())
+    assert all(isinstance(other, str) for v in duplicates.values() for other in v)  # external ids, nothing more
     report = _run("detect_sprawl")
     assert "C, D" in report and report.startswith("score  confidence  right elsewhere")
 

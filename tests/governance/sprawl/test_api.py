@@ -218,14 +218,30 @@ def test_putting_use_cases_on_a_killed_initiative_is_400_and_writes_nothing(api_
 
 def test_possible_duplicates_of_an_initiative(api_client, executive, initiative, other_initiative, monkeypatch):
     monkeypatch.setattr("governance.sprawl.analysis.draft_duplicates",
-                        lambda **kw: [Duplicate(other_initiative.pk, 0.734, ["similar purpose"])])
+                        lambda **kw: [Duplicate(other_initiative.pk, 0.734, ["similar purpose"], probability=0.2113)])
     api_client.force_authenticate(executive)
     response = api_client.get(reverse("governance_api:possible_duplicates", args=[initiative.pk]))
     assert response.status_code == 200
+    # The rank's score and, beside it, the pair model's probability (the figure a cluster of the two would score).
     assert response.data == [{"initiative": other_initiative.pk, "external_id": other_initiative.external_id,
                               "name": other_initiative.name, "department": other_initiative.department.name,
-                              "score": 0.734, "reasons": ["similar purpose"], "verdict": None, "clusters": []}]
+                              "score": 0.734, "probability": 0.2113, "reasons": ["similar purpose"], "verdict": None,
+                              "clusters": []}]
     assert Decimal(str(response.data[0]["score"])) == Decimal("0.734")
+
+
+def test_the_api_gives_the_pair_probability_its_cluster_scores_beside_the_rank(api_client, executive, portfolio,
+                                                                              images_cluster):
+    """The added `probability` is the pair model's for the pair, the figure their two-member cluster scores; `score`
+    stays the fused ranking's."""
+    api_client.force_authenticate(executive)
+    response = api_client.get(reverse("governance_api:possible_duplicates", args=[portfolio["A"].pk]))
+    assert response.status_code == 200
+    partner = next(row for row in response.data if row["initiative"] == portfolio["B"].pk)
+    assert Decimal(str(round(partner["probability"], 3))) == images_cluster.score
+    assert partner["clusters"] == [{"id": images_cluster.pk, "title": images_cluster.title, "status": "open",
+                                    "confidence": images_cluster.confidence}]
+    assert all(0 <= row["probability"] <= 1 and 0 < row["score"] <= 1 for row in response.data)
 
 
 def test_a_possible_duplicate_names_the_cluster_it_already_shares(api_client, executive, initiative,

@@ -41,7 +41,9 @@ def test_a_candidate_already_in_a_cluster_with_the_initiative_links_it(login, ex
     cluster = SprawlClusterFactory(initiatives=[initiative, candidate], title="Meeting notes")
     body = fragment(login(executive), initiative)
     assert 'class="shared-clusters"' in body
-    assert f'<a href="{cluster.get_absolute_url()}">Meeting notes #{cluster.pk}</a> (open)' in body
+    assert f'<a href="{cluster.get_absolute_url()}">Meeting notes #{cluster.pk}</a> (open; ' in body
+    # Its score, said to be the members' average: the pair's own likelihood is shown beside the rank.
+    assert f"this pair's own when they are its only two.\">score {cluster.score}</span>)" in body
 
 
 def test_a_candidate_in_no_shared_cluster_says_nothing_of_clusters(login, executive, initiative, candidate):

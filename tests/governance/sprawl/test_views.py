@@ -573,6 +573,64 @@ def test_draft_fragment_with_the_real_engine_reads_only_in_a_few_queries(login, 
     assert len(larger) == count  # a lookup's queries do not grow with the portfolio
 
 
+def test_a_candidate_in_a_cluster_shows_the_clusters_likelihood_beside_its_rank(login, executive, portfolio,
+                                                                                 images_cluster):
+    """NW-0017 was listed at "score 0.61" on NW-0018's page while their cluster read 0.933: the list now shows the
+    pair model's probability for the pair (the figure a cluster of the two scores) beside the rank, says which is
+    which, and links the cluster."""
+    cluster = images_cluster
+    body = login(executive).get(reverse("governance:initiative_duplicates",
+                                        args=[portfolio["A"].pk])).content.decode()
+    item = body[body.index(f'data-initiative="{portfolio["B"].pk}"'):].split("</li>", 1)[0]
+    percent = round(cluster.score * 100)
+    assert f"likelihood they do the same job: {percent}%" in item
+    assert f"The pair model's probability that the two do the same job ({cluster.score})" in item
+    assert "rank score " in item and "It only orders the list" in item
+    assert f'href="{cluster.get_absolute_url()}"' in item
+    assert "The <strong>rank score</strong> only orders the list" in body  # the line under the list
+
+
+def test_the_scoring_page_shows_the_likelihood_beside_the_criterion_and_links_the_cluster(
+        login, reviewer, in_review, engine, other_initiative):
+    cluster = SprawlClusterFactory(initiatives=[in_review, other_initiative], title="Minutes")
+    engine["state"]["duplicates"] = [Duplicate(other_initiative.pk, 0.61, ["similar purpose"], probability=0.9317)]
+    body = login(reviewer).get(reverse("governance:score", args=[in_review.pk])).content.decode()
+    criterion_row = body[body.index('id="score-duplicates"'):].split("</div>", 1)[0]
+    assert "rank score 0.61" in criterion_row and "likelihood they do the same job: 93%" in criterion_row
+    assert "(0.932): the figure a sprawl cluster of the two shows" in criterion_row
+    assert f'href="{cluster.get_absolute_url()}"' in criterion_row
+    assert "The <strong>rank score</strong> only orders the list" in criterion_row
+
+
+def test_the_edit_forms_list_links_the_cluster_a_candidate_shares(login, owner, portfolio, images_cluster):
+    cluster = images_cluster
+    a = portfolio["A"]
+    body = login(owner).get(reverse("governance:draft_duplicates"), {
+        "name": a.name, "description": a.description, "exclude": str(a.pk),
+        "department": str(a.department_id)}).content.decode()
+    item = body[body.index(f'data-initiative="{portfolio["B"].pk}"'):].split("</li>", 1)[0]
+    assert "likelihood they do the same job: " in item and f'href="{cluster.get_absolute_url()}"' in item
+
+
+def test_the_initiatives_duplicates_stay_within_their_query_budget(login, executive, portfolio, images_cluster):
+    """The likelihoods come from one batched computation per list, no query per candidate: the fragment's queries
+    do not grow with the candidates or the clusters they share."""
+    client = login(executive)
+    url = reverse("governance:initiative_duplicates", args=[portfolio["A"].pk])
+    client.get(url)  # builds the process's index
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    assert len(few) <= 25, "\n".join(q["sql"][:150] for q in few)
+    SprawlClusterFactory(title="Images too", initiatives=list(portfolio.values()))
+    InitiativeFactory.create_batch(3)
+    client.get(url)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(url).content.decode()
+    assert body.count("likelihood they do the same job: ") == body.count("<li data-initiative=") == 5
+    assert "Images too" in body
+    assert len(many) == len(few)
+
+
 def test_draft_fragment_asks_for_text_before_calling_the_engine(login, owner, engine):
     body = login(owner).get(reverse("governance:draft_duplicates")).content.decode()
     assert 'id="duplicates-hint"' in body and engine["calls"]["draft_duplicates"] == []
