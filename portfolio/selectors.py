@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
+    Aggregate,
     BooleanField,
     Case,
     Count,
@@ -545,23 +546,91 @@ def business_case_tco_split(case: BusinessCase) -> list[TcoLine]:
 
 @dataclass(frozen=True)
 class PortfolioSummary:
+    """A (filtered) set of initiatives counted and summed: the portfolio list's figures above the table and its totals
+    row. The cost figures are there when the rows carry them (initiative_list(periods=...)), None before cost data."""
+
     count: int
     declared_monthly_cost: Decimal
-    cost_last_quarter: Decimal | None = None  # their actual TCO of the last complete quarter, when the rows carry it
+    cost_last_month: Decimal | None = None
+    cost_last_quarter: Decimal | None = None  # their actual TCO of the last complete quarter
+    plan_last_quarter: Decimal | None = None  # their business cases for that quarter
+
+    @property
+    def cost_variance_pct(self) -> Decimal | None:
+        """The set's TCO against the sum of its business cases, in percent: recomputed from the two sums, as a
+        department's is, never an average of the rows' percentages."""
+        return _summed_variance_pct(self.cost_last_quarter, self.plan_last_quarter)
+
+
+def _summed_variance_pct(actual: Decimal | None, planned: Decimal | None) -> Decimal | None:
+    if actual is None or planned is None:
+        return None
+    return variance_pct(actual, planned)
+
+
+def _sums(queryset: QuerySet, names: Iterable[str]) -> dict[str, Sum]:
+    """Sum() of each of `names` the queryset's rows carry (an annotation or a field), for an aggregate, as
+    `<name>_total` (an aggregate named as the annotation it sums would replace it)."""
+    fields = {field.name for field in queryset.model._meta.concrete_fields}
+    return {f"{name}_total": Sum(name) for name in names if name in queryset.query.annotations or name in fields}
 
 
 def initiative_summary(queryset: QuerySet[Initiative]) -> PortfolioSummary:
-    """Count, declared monthly cost and (for initiative_list(periods=...)) last quarter's TCO of a (filtered) set of
-    initiatives, in one query."""
-    figures: dict[str, Any] = {}
-    if "cost_last_quarter" in queryset.query.annotations:
-        figures["quarter"] = Sum("cost_last_quarter")
+    """Count, declared monthly cost and (for initiative_list(periods=...)) last month's and last quarter's TCO and
+    the quarter's business cases of a (filtered) set of initiatives: every row that matches, not a page of them, in
+    one aggregate query."""
     totals = queryset.order_by().aggregate(
-        count=Count("pk", distinct=True), cost=Coalesce(Sum("declared_monthly_cost"), ZERO, output_field=MONEY_FIELD),
+        count=Count("pk", distinct=True),
+        declared_total=Coalesce(Sum("declared_monthly_cost"), ZERO, output_field=MONEY_FIELD),
+        **_sums(queryset, ("cost_last_month", "cost_last_quarter", "plan_last_quarter")),
+    )
+    return PortfolioSummary(count=totals["count"], declared_monthly_cost=totals["declared_total"],
+                            cost_last_month=totals.get("cost_last_month_total"),
+                            cost_last_quarter=totals.get("cost_last_quarter_total"),
+                            plan_last_quarter=totals.get("plan_last_quarter_total"))
+
+
+@dataclass(frozen=True)
+class GroupTotals:
+    """The totals row of the departments or cost centers list: every row that matches the filters counted, its counts
+    and money columns summed (the CSV's columns summed give the same), the variance in percent recomputed from the
+    summed TCO and business cases. Cost figures are None before there is cost data."""
+
+    count: int
+    initiatives_count: int
+    declared_monthly_cost: Decimal
+    cost_centers_count: int | None = None  # departments only
+    cost_last_quarter: Decimal | None = None
+    cost_last_quarter_estimated: bool = False  # some row's TCO is partly estimated: the total is too
+    plan_last_quarter: Decimal | None = None
+    cost_variance: Decimal | None = None
+
+    @property
+    def cost_variance_pct(self) -> Decimal | None:
+        return _summed_variance_pct(self.cost_last_quarter, self.plan_last_quarter)
+
+
+def group_totals(queryset: QuerySet[Department] | QuerySet[CostCenter]) -> GroupTotals:
+    """The totals of department_list or cost_center_list rows (filtered), in one aggregate query over the rows'
+    annotations: a sum of each row's subquery, so no row is read into Python and no join multiplies a figure."""
+    figures: dict[str, Aggregate] = {
+        **_sums(queryset, ("cost_centers_count", "cost_last_quarter", "plan_last_quarter", "cost_variance"))}
+    if "cost_last_quarter_estimated" in queryset.query.annotations:
+        figures["estimated_rows"] = Count("pk", filter=Q(cost_last_quarter_estimated=True))
+    totals = queryset.order_by().aggregate(
+        count=Count("pk", distinct=True),
+        initiatives_total=Coalesce(Sum("initiatives_count"), 0),
+        declared_total=Coalesce(Sum("declared_monthly_cost"), ZERO, output_field=MONEY_FIELD),
         **figures,
     )
-    return PortfolioSummary(count=totals["count"], declared_monthly_cost=totals["cost"],
-                            cost_last_quarter=totals.get("quarter"))
+    return GroupTotals(
+        count=totals["count"], initiatives_count=totals["initiatives_total"],
+        declared_monthly_cost=totals["declared_total"],
+        cost_centers_count=(totals["cost_centers_count_total"] or 0) if "cost_centers_count_total" in totals else None,
+        cost_last_quarter=totals.get("cost_last_quarter_total"),
+        cost_last_quarter_estimated=bool(totals.get("estimated_rows")),
+        plan_last_quarter=totals.get("plan_last_quarter_total"), cost_variance=totals.get("cost_variance_total"),
+    )
 
 
 def declared_cost_by_stage_figure(queryset: QuerySet[Initiative]) -> dict[str, Any]:

@@ -19,13 +19,16 @@ from tollgate.ui.tables import (
     CountColumn,
     MoneyColumn,
     PersonColumn,
+    TotalsRow,
     YesNoColumn,
+    column_total,
     ordered_ignoring_case,
     person_name,
+    totals_label,
 )
 
 # Cost columns' headers name their period and currency: they wrap rather than widen the table.
-FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}}
+FIGURE = {"th": {"class": "num wrap"}, "td": {"class": "num"}, "tf": {"class": "num"}}
 
 
 class PercentColumn(tables.Column):
@@ -62,19 +65,24 @@ class CostFiguresTable(tables.Table):
                 month=month, quarter=quarter, currency=reporting_currency())
 
 
-class InitiativeTable(CostFiguresTable):
-    name = tables.Column(linkify=True)
+class InitiativeTable(TotalsRow, CostFiguresTable):
+    """The portfolio list; its totals row (portfolio.selectors.initiative_summary) sums the money columns and gives the
+    set's TCO against its business cases in percent."""
+
+    name = tables.Column(linkify=True, footer=totals_label)
     external_id = tables.Column("External id")
     department = tables.Column(linkify=True)
     owner = PersonColumn()
     stage = tables.Column()
     category = tables.Column()
     vendors = tables.ManyToManyColumn(orderable=False, transform=str)
-    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
+    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"), footer=column_total)
     start_date = tables.DateColumn(format="Y-m-d")
-    cost_last_month = MoneyColumn(attrs=FIGURE)
-    cost_last_quarter = MoneyColumn(attrs=FIGURE)
-    cost_variance_pct = PercentColumn()
+    cost_last_month = MoneyColumn(attrs=FIGURE, footer=column_total)
+    cost_last_quarter = MoneyColumn(attrs=FIGURE, footer=column_total)
+    cost_variance_pct = PercentColumn(footer=column_total)
+
+    totals_noun = ("initiative", "initiatives")
 
     cost_headers = {
         "cost_last_month": "Cost {month} ({currency})",
@@ -157,20 +165,23 @@ class InitiativeCostTable(CostFiguresTable):
     order_owner = ordered_ignoring_case("owner__last_name", "owner__first_name", "owner__username")
 
 
-class DepartmentTable(CostFiguresTable):
-    name = tables.Column(linkify=True)
+class DepartmentTable(TotalsRow, CostFiguresTable):
+    """The departments list; its totals row is portfolio.selectors.group_totals."""
+
+    name = tables.Column(linkify=True, footer=totals_label)
     code = tables.Column()
     head = PersonColumn()
-    initiatives_count = CountColumn("Initiatives")
-    cost_centers_count = CountColumn("Cost centers")
-    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
-    cost_last_quarter = QuarterTcoColumn(attrs=FIGURE)
+    initiatives_count = CountColumn("Initiatives", footer=column_total)
+    cost_centers_count = CountColumn("Cost centers", footer=column_total)
+    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"), footer=column_total)
+    cost_last_quarter = QuarterTcoColumn(attrs=FIGURE, footer=column_total)
     cost_last_quarter_estimated = YesNoColumn(visible=False)  # the CSV only: the page marks it *
-    plan_last_quarter = MoneyColumn(attrs=FIGURE)
-    cost_variance = MoneyColumn(signed=True, attrs=FIGURE)
-    cost_variance_pct = PercentColumn()
+    plan_last_quarter = MoneyColumn(attrs=FIGURE, footer=column_total)
+    cost_variance = MoneyColumn(signed=True, attrs=FIGURE, footer=column_total)
+    cost_variance_pct = PercentColumn(footer=column_total)
 
     cost_headers = GROUP_TCO_HEADERS
+    totals_noun = ("department", "departments")
 
     class Meta:
         model = Department
@@ -184,20 +195,24 @@ class DepartmentTable(CostFiguresTable):
     order_head = ordered_ignoring_case("head__last_name", "head__first_name", "head__username")
 
 
-class CostCenterTable(CostFiguresTable):
-    code = tables.Column(linkify=True)
+class CostCenterTable(TotalsRow, CostFiguresTable):
+    """The cost centers list (and a department's cost centers, without totals); its totals row is
+    portfolio.selectors.group_totals."""
+
+    code = tables.Column(linkify=True, footer=totals_label)
     name = tables.Column()
     department = tables.Column(linkify=True)
     budget_owner = PersonColumn()
-    initiatives_count = CountColumn("Initiatives")
-    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"))
-    cost_last_quarter = QuarterTcoColumn(attrs=FIGURE)
+    initiatives_count = CountColumn("Initiatives", footer=column_total)
+    declared_monthly_cost = MoneyColumn(money_label("Declared monthly cost"), footer=column_total)
+    cost_last_quarter = QuarterTcoColumn(attrs=FIGURE, footer=column_total)
     cost_last_quarter_estimated = YesNoColumn(visible=False)  # the CSV only: the page marks it *
-    plan_last_quarter = MoneyColumn(attrs=FIGURE)
-    cost_variance = MoneyColumn(signed=True, attrs=FIGURE)
-    cost_variance_pct = PercentColumn()
+    plan_last_quarter = MoneyColumn(attrs=FIGURE, footer=column_total)
+    cost_variance = MoneyColumn(signed=True, attrs=FIGURE, footer=column_total)
+    cost_variance_pct = PercentColumn(footer=column_total)
 
     cost_headers = GROUP_TCO_HEADERS
+    totals_noun = ("cost center", "cost centers")
 
     class Meta:
         model = CostCenter

@@ -37,6 +37,7 @@ class InitiativeListView(CostPeriodsMixin, ListPageView):
     list_selector = staticmethod(selectors.initiative_list)
     filterset_class = InitiativeFilterSet
     table_class = InitiativeTable
+    totals_selector = staticmethod(selectors.initiative_summary)  # the figures above the table and its totals row
     template_name = "portfolio/initiative_list.html"
     export_name = "initiatives"
     title = "Portfolio"
@@ -44,8 +45,9 @@ class InitiativeListView(CostPeriodsMixin, ListPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["summary"] = selectors.initiative_summary(self.object_list)
-        context["cost_by_stage"] = selectors.declared_cost_by_stage_figure(self.object_list)
+        if not self.exporting:  # the CSV is the rows alone
+            context["summary"] = self.list_totals
+            context["cost_by_stage"] = selectors.declared_cost_by_stage_figure(self.object_list)
         context["can_register"] = may(self.request.user, "portfolio.add_initiative")
         return context
 

@@ -45,6 +45,7 @@ from tollgate.ui.views import PAGE_SIZE, ListPageView, PermissionRequiredMixin, 
 class DepartmentListView(CostPeriodsMixin, ListPageView):
     permission_required = "portfolio.view_department"
     list_selector = staticmethod(selectors.department_list)
+    totals_selector = staticmethod(selectors.group_totals)
     filterset_class = filtersets.DepartmentFilterSet
     table_class = tables.DepartmentTable
     export_name = "departments"
@@ -61,6 +62,7 @@ class DepartmentListView(CostPeriodsMixin, ListPageView):
 class CostCenterListView(CostPeriodsMixin, ListPageView):
     permission_required = "portfolio.view_costcenter"
     list_selector = staticmethod(selectors.cost_center_list)
+    totals_selector = staticmethod(selectors.group_totals)
     filterset_class = filtersets.CostCenterFilterSet
     table_class = tables.CostCenterTable
     export_name = "cost-centers"

@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from portfolio import selectors
 from portfolio.choices import Stage
-from portfolio.costs.selectors import CostPeriods
+from portfolio.costs.selectors import CostPeriods, cost_periods
 from portfolio.models import Initiative
 from tests.factories import (
     AIModelFactory,
@@ -23,6 +23,7 @@ from tests.factories import (
     UserFactory,
     VendorFactory,
 )
+from tests.portfolio.tco_example import build_example
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,57 @@ def test_initiative_summary_of_empty_set_is_zero(reviewer):
     summary = selectors.initiative_summary(Initiative.objects.none())
     assert summary.count == 0
     assert summary.declared_monthly_cost == Decimal("0")
+
+
+def test_initiative_summary_sums_the_cost_figures_and_recomputes_the_percentage(reviewer):
+    """The totals row of the portfolio list: last month's and the quarter's TCO summed, and the set's TCO against the
+    sum of its business cases (9,000 against 8,350: +7.8 %), not the average of the rows' +8.8 % and 0.0 %."""
+    build_example()
+    periods = cost_periods()
+    summary = selectors.initiative_summary(selectors.initiative_list(user=reviewer, periods=periods))
+    assert (summary.count, summary.declared_monthly_cost) == (3, Decimal("2600"))
+    assert (summary.cost_last_month, summary.cost_last_quarter, summary.plan_last_quarter) == (
+        Decimal("3100"), Decimal("9000"), Decimal("8350"))
+    assert summary.cost_variance_pct == Decimal("7.8")
+
+
+def test_initiative_summary_before_cost_data_has_no_cost_figures(reviewer, initiative):
+    summary = selectors.initiative_summary(selectors.initiative_list(user=reviewer, periods=cost_periods()))
+    assert summary.count == 1
+    assert (summary.cost_last_month, summary.cost_last_quarter, summary.cost_variance_pct) == (None, None, None)
+
+
+def test_group_totals_sum_every_department_and_cost_center_column(reviewer):
+    example = build_example()
+    other = CostCenterFactory(code="CC-OTHER", department=DepartmentFactory(name="Legal"))
+    InitiativeFactory(department=other.department, cost_center=other, stage=Stage.PROPOSED,
+                      declared_monthly_cost=Decimal("40.50"))
+    periods = cost_periods()
+
+    departments = selectors.group_totals(selectors.department_list(user=reviewer, periods=periods))
+    assert (departments.count, departments.initiatives_count, departments.cost_centers_count) == (2, 4, 3)
+    assert departments.declared_monthly_cost == Decimal("2640.50")
+    assert (departments.cost_last_quarter, departments.plan_last_quarter, departments.cost_variance) == (
+        Decimal("9000"), Decimal("8350"), Decimal("650"))
+    assert departments.cost_variance_pct == Decimal("7.8")
+    assert departments.cost_last_quarter_estimated  # Claims' TCO is partly estimated: so is the total
+
+    centers = selectors.group_totals(
+        selectors.cost_center_list(user=reviewer, periods=periods).filter(department=example.department))
+    assert (centers.count, centers.initiatives_count, centers.cost_centers_count) == (2, 3, None)
+    # CC-CLAIMS-RUN is 8.8 % over, CC-CLAIMS-PILOT on plan: the total is 9,000 against 8,350, not their mean 4.4 %
+    assert (centers.cost_last_quarter, centers.plan_last_quarter, centers.cost_variance_pct) == (
+        Decimal("9000"), Decimal("8350"), Decimal("7.8"))
+
+
+def test_group_totals_before_cost_data_and_of_no_rows(reviewer, initiative):
+    totals = selectors.group_totals(selectors.department_list(user=reviewer, periods=cost_periods()))
+    assert (totals.count, totals.initiatives_count, totals.declared_monthly_cost) == (
+        1, 1, initiative.declared_monthly_cost)
+    assert (totals.cost_last_quarter, totals.cost_variance_pct, totals.cost_last_quarter_estimated) == (
+        None, None, False)
+    empty = selectors.group_totals(selectors.cost_center_list(user=UserFactory()))
+    assert (empty.count, empty.initiatives_count, empty.declared_monthly_cost) == (0, 0, Decimal("0"))
 
 
 def test_cost_by_stage_figure_follows_lifecycle_order_and_is_json(reviewer):

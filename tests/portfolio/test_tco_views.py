@@ -17,6 +17,8 @@ from django.urls import reverse
 from portfolio.choices import Stage
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import Initiative, InitiativeMonthlyTco, MonthlyCost
+from portfolio.views.initiatives import InitiativeListView
+from portfolio.views.reference import CostCenterListView, DepartmentListView
 from tests.factories import (
     BusinessCaseFactory,
     CostCenterFactory,
@@ -209,12 +211,15 @@ def _initiatives_with_costs(n: int) -> None:
 
 
 @pytest.mark.parametrize("query", ["", "?_export=csv", "?sort=-cost_variance_pct&cost_quarter_min=1"])
-def test_list_query_count_does_not_grow_with_rows(login, reviewer, query):
+def test_list_query_count_does_not_grow_with_rows(login, reviewer, query, monkeypatch):
     client = login(reviewer)
     _initiatives_with_costs(3)
     few = count_queries(client, LIST_URL + query)
     _initiatives_with_costs(30)
     assert count_queries(client, LIST_URL + query) == few
+    # The figures above the table and the totals row are one aggregate query over every matching row (none for CSV)
+    monkeypatch.setattr(InitiativeListView, "totals_selector", None)
+    assert few - count_queries(client, LIST_URL + query) == (0 if "_export" in query else 1)
 
 
 # Departments and cost centers ----------------------------------------------------------------------------------------
@@ -315,7 +320,7 @@ def test_cost_center_page_shows_its_figures_and_each_initiatives(login, reviewer
 
 
 @pytest.mark.parametrize("kind", ["department_list", "costcenter_list", "department", "costcenter"])
-def test_department_and_cost_center_query_counts_do_not_grow(login, reviewer, kind):
+def test_department_and_cost_center_query_counts_do_not_grow(login, reviewer, kind, monkeypatch):
     example = build_example()
     url = {"department_list": DEPARTMENTS_URL, "costcenter_list": COST_CENTERS_URL,
            "department": example.department.get_absolute_url(),
@@ -337,6 +342,11 @@ def test_department_and_cost_center_query_counts_do_not_grow(login, reviewer, ki
     add(12)
     assert count_queries(client, url) == few
     assert count_queries(client, url + "?_export=csv") == few_csv
+    if kind.endswith("_list"):  # the totals row: one aggregate query over every matching row, none for the CSV
+        view = DepartmentListView if kind == "department_list" else CostCenterListView
+        monkeypatch.setattr(view, "totals_selector", None)
+        assert few - count_queries(client, url) == 1
+        assert count_queries(client, url + "?_export=csv") == few_csv
 
 
 # The demo company ----------------------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from typing import Any
 import django_tables2 as tables
 from django.db.models import F, OrderBy, QuerySet, Value
 from django.db.models.functions import Lower, NullIf
+from django_tables2.utils import call_with_appropriate
 
-from tollgate.formatting import format_money, format_number, format_unit_price
+from tollgate.formatting import EMPTY, format_money, format_number, format_unit_price
 
-NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
+NUM = {"th": {"class": "num"}, "td": {"class": "num"}, "tf": {"class": "num"}}
 
 
 def ignoring_case(*fields: str, descending: bool = False, then: Sequence[str] = (), key: bool = True) -> list[OrderBy]:
@@ -98,3 +99,35 @@ class YesNoColumn(tables.BooleanColumn):
 
     def value(self, record: Any, value: Any, bound_column: Any) -> str:
         return "Yes" if self._get_bool_value(record, value, bound_column) else "No"
+
+
+class TotalsRow:
+    """A table with a totals row: `totals` (from the list's selector, over every row that matches the filters, not
+    the page shown) carries a figure per summed column, named as the column, and `count`. Columns declare
+    `footer=column_total`, the first one `footer=totals_label`; without totals, or without rows, there is no footer."""
+
+    totals_noun: tuple[str, str] = ("row", "rows")  # singular, plural
+
+    def __init__(self, *args: Any, totals: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.totals = totals
+        self.show_footer = bool(totals is not None and totals.count)
+
+
+def totals_label(table: Any) -> str:
+    """"Total, 137 initiatives", saying "(all 6 pages)" when the table shows one page of them."""
+    count = table.totals.count
+    label = f"Total, {format_number(count)} {table.totals_noun[0] if count == 1 else table.totals_noun[1]}"
+    paginator = getattr(table, "paginator", None)
+    if paginator is not None and paginator.num_pages > 1:
+        label += f" (all {paginator.num_pages} pages)"
+    return label
+
+
+def column_total(table: Any, bound_column: Any) -> str:
+    """A totals row's cell: the figure of `table.totals` named as the column, shown as the column shows a cell ("—"
+    when there is none, as a cell without a value)."""
+    value = getattr(table.totals, bound_column.name, None)
+    if value is None:
+        return EMPTY
+    return call_with_appropriate(bound_column.column.render, {"value": value, "record": table.totals})

@@ -8,6 +8,7 @@ role check, filters (the resource's one FilterSet, shared with the API), a sorta
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
@@ -99,6 +100,8 @@ class ListPageView(PermissionRequiredMixin, CsvExportMixin, TablePaginationMixin
     template_name = "ui/list.html"
     table_pagination: ClassVar[dict[str, int] | bool] = {"per_page": PAGE_SIZE}
     list_selector: ClassVar[Callable[..., QuerySet] | None] = None
+    # The table's totals row: a selector of the filtered rows (every row, not the page), for a table with TotalsRow.
+    totals_selector: ClassVar[Callable[..., Any] | None] = None
     filter_defaults: ClassVar[dict[str, str]] = {}
     title = ""
     intro = ""
@@ -107,6 +110,24 @@ class ListPageView(PermissionRequiredMixin, CsvExportMixin, TablePaginationMixin
         if self.list_selector is not None:
             return self.list_selector(user=self.request.user)
         return super().get_queryset()
+
+    @property
+    def exporting(self) -> bool:
+        return bool(self.request.GET.get(self.export_trigger_param))
+
+    @cached_property
+    def list_totals(self) -> Any:
+        """The totals of every row the filters match (None for a list without them): one aggregate query, for the
+        page only; the CSV export is the rows alone."""
+        if self.totals_selector is None or self.exporting:
+            return None
+        return self.totals_selector(self.object_list)
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_table_kwargs()
+        if self.totals_selector is not None and not self.exporting:
+            kwargs["totals"] = self.list_totals
+        return kwargs
 
     def get_filterset_class(self) -> Any:
         if self.filterset_class is None:
