@@ -773,6 +773,12 @@ def initiatives_running_of(person: Any) -> QuerySet[Initiative]:
     return Initiative.objects.filter(owner=person).exclude(stage__in=ENDED_STAGES).order_by("name")
 
 
+def hand_over_preview(person: Any) -> list[Initiative]:
+    """What a hand-over of `person`'s initiatives would move, as its confirmation lists it: each with its stage,
+    department and delegates (one query for the initiatives, one for their delegates)."""
+    return list(initiatives_running_of(person).select_related("department").prefetch_related("delegates"))
+
+
 @dataclass(frozen=True)
 class Account:
     """What a person's account page shows them about themselves."""
