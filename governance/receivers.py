@@ -14,7 +14,8 @@ def cost_forecast_refresh_after_ingestion(sender: Any, **kwargs: Any) -> None:
     cost_forecast_refresh_on_commit()
 
 
-def hand_over_notify(sender: Any, *, actor: Any, from_user: Any, to_user: Any, initiatives: list, **kwargs: Any) -> None:
+def hand_over_notify(sender: Any, *, actor: Any, from_user: Any, to_user: Any, initiatives: list,
+                     **kwargs: Any) -> None:
     """Initiatives changed owner in a hand-over: the new owner learns what is now theirs, and the previous owner where
     it went, one notice per initiative with its link (gathered into one e-mail each, sent on commit). Whoever did it
     is not told what they just did."""

@@ -440,7 +440,9 @@ def role_allows(user: Viewer | None, perm: str) -> bool:
     saved: the rules read its owner, and stop (they combine lazily) before asking the database about it."""
     if may(user, perm):
         return True
-    if user is None or not user.is_authenticated or not getattr(user, "is_active", False) or not rules.perm_exists(perm):
+    if user is None or not user.is_authenticated or not getattr(user, "is_active", False):
+        return False
+    if not rules.perm_exists(perm):
         return False
     from portfolio.models import Initiative
 
