@@ -404,7 +404,8 @@ def self_lockout_errors(
 ) -> dict[str, str]:
     """What would lock an administrator out of administering, keyed by what they changed ("roles", "is_active"):
     taking away their own administrator role (unless they stay a superuser) or deactivating their own account.
-    Another administrator must do it, so that a company never loses its last administrator by a slip. Every path
+    Another administrator must do it, so that a company never loses its last administrator by a slip. Nor does an
+    administrator give themselves a role they do not hold (a CoE reviewer's scoring of what they administer). Every path
     that writes roles or accounts asks this (the People page, the Django admin, the services themselves)."""
     if actor is None or actor.pk != user.pk:
         return {}
@@ -412,6 +413,11 @@ def self_lockout_errors(
     superuser = user.is_superuser if is_superuser is None else is_superuser
     if roles is not None and Role.ADMIN not in roles and not superuser:
         errors["roles"] = "You cannot take away your own administrator role: ask another administrator."
+    elif roles is not None and (added := set(roles) - held_roles(user) - ({Role.ADMIN} if superuser else set())):
+        # An administrator who ticks CoE reviewer for themselves would score and approve what they set up: a role
+        # one gives oneself is not a separation of duties, so another administrator gives it.
+        names = " and ".join(sorted(role.label for role in added))
+        errors["roles"] = f"You cannot give yourself a role ({names}): ask another administrator."
     if not is_active:
         errors["is_active"] = "You cannot deactivate your own account: ask another administrator."
     return errors
