@@ -41,6 +41,11 @@ class GovernanceConfig(AppConfig):
 
         owners_changed.connect(signals_compute_after_owners_change, dispatch_uid="governance.signals_after_owners")
 
+        from governance.receivers import hand_over_notify
+        from portfolio.signals import initiatives_handed_over
+
+        initiatives_handed_over.connect(hand_over_notify, dispatch_uid="governance.hand_over_notify")
+
         from governance import selectors
         from portfolio import evidence as portfolio_evidence
         from portfolio.dashboard import providers as dashboard

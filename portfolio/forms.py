@@ -50,6 +50,19 @@ class PersonChoiceField(forms.ModelChoiceField):
         return person_label(obj)
 
 
+class HandOverChoiceField(PersonChoiceField):
+    """Offers those who may take over, and takes anyone who exists, so that the hand-over service says why someone
+    else may not (already theirs, an executive, has left) rather than "Select a valid choice"."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        try:
+            return User.objects.get(pk=value)
+        except (ValueError, TypeError, User.DoesNotExist):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
 class PeopleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
         return person_label(obj)
@@ -370,8 +383,10 @@ class IntegrationAccountCreateForm(forms.Form):
 class HandOverForm(forms.Form):
     """To whom someone's running and planned initiatives go (portfolio.services.people.initiatives_hand_over)."""
 
-    to = PersonChoiceField(queryset=User.objects.none(), label="Hand over to", empty_label="— choose —",
-                           help_text="An active initiative owner or administrator.")
+    to = HandOverChoiceField(queryset=User.objects.none(), label="Hand over to", empty_label="— choose —",
+                             help_text="An active initiative owner or administrator.")
+    # Set by the confirmation page's button: the first post shows what would move, the second moves it.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, person: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -272,6 +272,21 @@ def initiative_edit_version(initiative: Initiative) -> str:
     parts += [f"k{pk}:{moment.isoformat()}" for pk, moment in
               KPI.objects.filter(initiative=initiative).order_by("pk").values_list("pk", "updated_at")]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def initiative_last_saved(initiative: Initiative) -> tuple[Any, datetime | None]:
+    """Who last changed the initiative, its business case or a KPI, and when (from the audit trail; (None, None) when
+    it has no entry): the edit page's refusal of a stale save says whether it was the person themselves (another
+    tab, the Back button) or someone else."""
+    case_ids = [str(pk) for pk in BusinessCase.objects.filter(initiative=initiative).values_list("pk", flat=True)]
+    kpi_ids = [str(pk) for pk in KPI.objects.filter(initiative=initiative).values_list("pk", flat=True)]
+    types = ContentType.objects.get_for_models(Initiative, BusinessCase, KPI)
+    entry = (LogEntry.objects.filter(
+        Q(content_type=types[Initiative], object_pk=str(initiative.pk))
+        | Q(content_type=types[BusinessCase], object_pk__in=case_ids)
+        | Q(content_type=types[KPI], object_pk__in=kpi_ids))
+        .select_related("actor").order_by("-timestamp", "-pk").first())
+    return (entry.actor, entry.timestamp) if entry is not None else (None, None)
 
 
 # What may change ------------------------------------------------------------------------------------------------------
@@ -840,6 +855,12 @@ def handover_candidates(person: Any) -> QuerySet:
 def initiatives_running_of(person: Any) -> QuerySet[Initiative]:
     """What `person` owns that still runs or is planned (what a hand-over moves)."""
     return Initiative.objects.filter(owner=person).exclude(stage__in=ENDED_STAGES).order_by("name")
+
+
+def hand_over_preview(person: Any) -> list[Initiative]:
+    """What a hand-over of `person`'s initiatives would move, as its confirmation lists it: each with its stage,
+    department and delegates (one query for the initiatives, one for their delegates)."""
+    return list(initiatives_running_of(person).select_related("department").prefetch_related("delegates"))
 
 
 @dataclass(frozen=True)

@@ -14,3 +14,8 @@ costs_ingested = Signal()
 # account was deactivated or reactivated while they owned some (the "no active owner" signal reads both); receivers
 # that start background work enqueue it on commit. Arguments: `user` (the person whose initiatives they are or were).
 owners_changed = Signal()
+
+# Sent inside a hand-over's transaction once the initiatives changed owner, so the people concerned are told
+# (governance notifies them on commit). Arguments: `actor` (who handed over, or None for the system), `from_user`,
+# `to_user` and `initiatives` (those that moved).
+initiatives_handed_over = Signal()

@@ -154,6 +154,9 @@ def no_object(user, obj) -> bool:
 
 # Executives change nothing anywhere, even what they happen to own.
 can_edit_initiative = is_admin | (~is_executive & is_initiative_owner_or_delegate)
+# Who may be named a delegate: someone whose roles would let them edit and report as one (not an executive, who is
+# read-only everywhere, nor an account without a role, who sees nothing).
+can_act_as_delegate = is_admin | (~is_executive & (is_owner_role | is_reviewer))
 # Adding a business case or KPI: asked without an object ("may this user add one anywhere?") an owner may;
 # asked for a given initiative, only its owner or delegates (or an admin) may.
 can_add_to_initiative = is_admin | (~is_executive & ((no_object & is_owner_role) | is_initiative_owner_or_delegate))
@@ -380,7 +383,7 @@ PERMISSION_ACTIONS: dict[str, str] = {
     "governance.submit_initiative": "submit this initiative for review",
     "governance.withdraw_initiative": "withdraw this initiative from review",
     "governance.score_initiative": "score this initiative",
-    "governance.decide_initiative": "approve or reject this initiative",
+    "governance.decide_initiative": "decide this initiative (approve it, reject it or request changes)",
     "governance.start_pilot": "start this initiative's pilot",
     "governance.promote_initiative": "promote this initiative to production",
     "governance.retire_initiative": "retire this initiative",
@@ -424,9 +427,29 @@ def permission_words(perm: str) -> str:
 def refusal(user: Viewer | None, perm: str, obj: Any = None) -> str:
     """A service's refusal of `perm`: on a record the user's role allows the action on (but not this one), why, as
     the pages and the API say it (not_on_this_one); otherwise what they may not do, in words."""
-    if obj is not None and user is not None and may(user, perm):
+    if obj is not None and user is not None and role_allows(user, perm):
         return not_on_this_one(user, obj)
     return f"You may not {permission_words(perm)}."
+
+
+def role_allows(user: Viewer | None, perm: str) -> bool:
+    """Whether the user's roles allow `perm` somewhere, if not on a given record: asked without a record, or on an
+    initiative of their own. An owner's role lets them edit what they own or act for, which `may(user, perm)` without
+    a record cannot say (an owner-or-delegate rule holds only on a record), so a refusal on someone else's initiative
+    would otherwise send them to an administrator for a role they already hold. The initiative asked about is not
+    saved: the rules read its owner, and stop (they combine lazily) before asking the database about it."""
+    if may(user, perm):
+        return True
+    if user is None or not user.is_authenticated or not getattr(user, "is_active", False):
+        return False
+    if not rules.perm_exists(perm):
+        return False
+    from portfolio.models import Initiative
+
+    try:
+        return bool(rules.has_perm(perm, user, Initiative(owner_id=user.pk)))
+    except ValueError:  # a rule that would query the unsaved initiative: not a rule about owning it
+        return False
 
 
 def may(user: Viewer | None, perm: str, obj: Any = None) -> bool:

@@ -53,7 +53,13 @@ class SignalListView(ListPageView):
             signal_count=totals["n"], total_saving=totals["saving"] or Decimal(0),
             can_recompute=may(self.request.user, "governance.recompute_signals"),
             last_run=selectors.signal_run_latest(),
+            # An owner reads the signals of the initiatives they own or act for: the page says so, beside the last
+            # computation's company-wide count, and an empty list is not blamed on the filters.
+            own_only=not may(self.request.user, "governance.view_every_signal"),
         )
+        if context["own_only"] and not self.filters_refused():
+            context["table"].empty_text = ("No signals on the initiatives you own or act for match these filters "
+                                           "(an owner sees the signals of their own initiatives only).")
         return context
 
 

@@ -21,6 +21,7 @@ from portfolio.services.licences import licence_pool_delete, licence_pool_delete
 from portfolio.services.passwords import password_set, people_invite_all, person_invite
 from portfolio.services.people import (
     initiatives_hand_over,
+    initiatives_hand_over_check,
     login_history_remove,
     login_lock_clear,
     person_create,
@@ -82,6 +83,7 @@ __all__ = [
     "licence_pool_delete_preview",
     "licence_pool_save",
     "initiatives_hand_over",
+    "initiatives_hand_over_check",
     "login_history_remove",
     "login_lock_clear",
     "person_create",

@@ -38,7 +38,7 @@ from portfolio.services.business_cases import (
     stage_now,
 )
 from tollgate.audit import audit_event
-from tollgate.roles import is_admin, is_executive, may
+from tollgate.roles import can_act_as_delegate, is_admin, is_executive, may
 from tollgate.types import Actor
 
 __all__ = [
@@ -122,6 +122,19 @@ def delegates_change_check(*, actor: Actor | None, initiative: Initiative) -> No
         raise ValidationError({"delegates": DELEGATES_READ_ONLY})
 
 
+def delegates_who_cannot_act(delegates: Iterable[Actor]) -> str:
+    """The refusal of naming delegates whose roles would not let them act (an executive reads only; an account
+    without a role sees nothing): they would be told of the initiative's steps but could neither edit nor report.
+    Empty when all can act. Asked for those newly named, on an initiative and on a person's profile."""
+    cannot = [d for d in delegates if not can_act_as_delegate(d)]
+    if not cannot:
+        return ""
+    names = ", ".join(d.get_full_name() or str(d) for d in cannot)
+    return (f"{names} cannot be named a delegate: a delegate edits and reports for the owner, which "
+            f"{'their roles do' if len(cannot) > 1 else 'their role does'} not allow (an executive only reads). "
+            "Name an initiative owner, or ask an administrator to give them the role.")
+
+
 def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named: bool,
                  named_before: Iterable[int] = ()) -> None:
     """Who an initiative names: a newly named owner has not left, and its delegates (those newly named; one already
@@ -140,6 +153,8 @@ def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named
         elif left:
             errors["delegates"] = (f"{', '.join(d.get_full_name() or str(d) for d in left)} cannot be named a "
                                    "delegate: their account is deactivated.")
+        elif cannot := delegates_who_cannot_act([d for d in delegates if d.pk not in before]):
+            errors["delegates"] = cannot
     if errors:
         raise ValidationError(errors)
 

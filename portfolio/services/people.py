@@ -22,10 +22,10 @@ from django.utils import timezone
 from portfolio.choices import ENDED_STAGES, NotificationEmail
 from portfolio.models import Department, Initiative, Profile
 from portfolio.selectors import is_integration_account
-from portfolio.services.initiatives import initiative_update
+from portfolio.services.initiatives import delegates_who_cannot_act, initiative_update
 from portfolio.services.passwords import person_invite
 from portfolio.services.tokens import api_tokens_revoke_all, signs_in
-from portfolio.signals import owners_changed
+from portfolio.signals import initiatives_handed_over, owners_changed
 from tollgate.audit import audit_event, audit_table_event
 from tollgate.roles import Role, group_names, held_roles, may
 from tollgate.types import Actor
@@ -348,6 +348,22 @@ class HandOver:
     no_longer_delegate: list[Initiative]
 
 
+def initiatives_hand_over_check(*, actor: Actor | None, from_user: Actor, to_user: Actor) -> None:
+    """Refuse a hand-over that initiatives_hand_over would refuse, before anything is asked or written: the page
+    checks it before showing what would move, so a confirmation is never offered for a hand-over that cannot be."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied("Only administrators hand initiatives over.")
+    name = to_user.get_full_name() or str(to_user)
+    if to_user.pk == from_user.pk:
+        raise ValidationError({"to": f"{name} already owns these: choose someone else to hand them over to."})
+    if not to_user.is_active:
+        raise ValidationError({"to": f"{name} has left (account deactivated)."})
+    if not ({Role.OWNER.value, Role.ADMIN.value} & group_names(to_user)) and not to_user.is_superuser:
+        roles = ", ".join(role.label.lower() for role in held_roles(to_user)) or "no role"
+        raise ValidationError({"to": f"{name} is not an initiative owner ({roles}): an initiative goes to an "
+                                     "initiative owner or an administrator; give them the role first."})
+
+
 @transaction.atomic
 def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Actor) -> HandOver:
     """Someone leaves or changes job: everything they own that still runs or is planned goes to `to_user` (an active
@@ -355,15 +371,7 @@ def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Act
     the person handing over saying how many went to whom. Where `to_user` was a delegate they stop being one, as an
     owner is not also its delegate (the initiative's field history, and the row names those initiatives). Ended
     initiatives keep the owner they ended with: their history is theirs."""
-    if actor is not None and not may(actor, "portfolio.manage_people"):
-        raise PermissionDenied("Only administrators hand initiatives over.")
-    if to_user.pk == from_user.pk:
-        raise ValidationError({"to": "Choose someone else to hand the initiatives over to."})
-    if not to_user.is_active:
-        raise ValidationError({"to": f"{to_user.get_full_name() or to_user} has left (account deactivated)."})
-    if not ({Role.OWNER.value, Role.ADMIN.value} & group_names(to_user)) and not to_user.is_superuser:
-        raise ValidationError({"to": f"{to_user.get_full_name() or to_user} is not an initiative owner: give them "
-                                     "the role first."})
+    initiatives_hand_over_check(actor=actor, from_user=from_user, to_user=to_user)
     handed = list(Initiative.objects.select_for_update().filter(owner=from_user).exclude(stage__in=ENDED_STAGES)
                   .prefetch_related("delegates").order_by("pk"))
     no_longer_delegate = []
@@ -381,6 +389,8 @@ def initiatives_hand_over(*, actor: Actor | None, from_user: Actor, to_user: Act
         reason = f"To {name}: {', '.join(ids)}." + (
             f" {name} is no longer a delegate on {', '.join(dropped)} (now its owner)." if dropped else "")
         owners_changed.send(sender=User, user=from_user)
+        initiatives_handed_over.send(sender=User, actor=actor, from_user=from_user, to_user=to_user,
+                                     initiatives=handed)
         extra: dict[str, Any] = {"no_longer_delegate": dropped} if dropped else {}
         audit_event(from_user, actor=actor, event="initiatives_handed_over",
                     changes={"initiatives_owned": [len(handed), 0]}, to=to_user.get_username(), initiatives=ids,
@@ -394,7 +404,8 @@ def self_lockout_errors(
 ) -> dict[str, str]:
     """What would lock an administrator out of administering, keyed by what they changed ("roles", "is_active"):
     taking away their own administrator role (unless they stay a superuser) or deactivating their own account.
-    Another administrator must do it, so that a company never loses its last administrator by a slip. Every path
+    Another administrator must do it, so that a company never loses its last administrator by a slip. Nor does an
+    administrator give themselves a role they do not hold (a CoE reviewer's scoring of what they administer). Every path
     that writes roles or accounts asks this (the People page, the Django admin, the services themselves)."""
     if actor is None or actor.pk != user.pk:
         return {}
@@ -402,6 +413,11 @@ def self_lockout_errors(
     superuser = user.is_superuser if is_superuser is None else is_superuser
     if roles is not None and Role.ADMIN not in roles and not superuser:
         errors["roles"] = "You cannot take away your own administrator role: ask another administrator."
+    elif roles is not None and (added := set(roles) - held_roles(user) - ({Role.ADMIN} if superuser else set())):
+        # An administrator who ticks CoE reviewer for themselves would score and approve what they set up: a role
+        # one gives oneself is not a separation of duties, so another administrator gives it.
+        names = " and ".join(sorted(role.label for role in added))
+        errors["roles"] = f"You cannot give yourself a role ({names}): ask another administrator."
     if not is_active:
         errors["is_active"] = "You cannot deactivate your own account: ask another administrator."
     return errors
@@ -448,6 +464,8 @@ def delegate_errors(*, user: Actor, profile: Profile, delegates: list[Actor]) ->
     if left:
         return {"delegates": f"{', '.join(d.get_full_name() or str(d) for d in left)} cannot be named a delegate: "
                              "their account is deactivated."}
+    if cannot := delegates_who_cannot_act([d for d in delegates if d.pk not in named]):
+        return {"delegates": cannot}
     return {}
 
 

@@ -197,9 +197,16 @@ class InitiativeUpdateView(InitiativeFormPage):
             # Someone saved the initiative, its business case or a KPI since this page was drawn: saving now would
             # silently undo their change. The page comes back with what this person typed and the current version.
             self._initiative = initiative
-            when = timezone.localtime(initiative.updated_at).strftime("%Y-%m-%d %H:%M")
+            by, at = selectors.initiative_last_saved(initiative)
+            when = timezone.localtime(at or initiative.updated_at).strftime("%Y-%m-%d %H:%M")
+            if by is not None and by.pk == self.request.user.pk:
+                raise ValidationError(
+                    f"You saved this initiative at {when}, after this page was opened (in another tab, or before going "
+                    "back): nothing from this page was saved, so as not to undo that. Your changes are still below; "
+                    "check them against the initiative, then save again to keep them.")
+            who = (by.get_full_name() or by.get_username()) if by is not None else "Someone else"
             raise ValidationError(
-                f"Someone else saved this initiative while you were editing it (last saved {when}): nothing of yours "
-                "was saved. Your changes are still below; open the initiative in another tab to see theirs, then save "
-                "again to keep yours.")
+                f"{who} saved this initiative at {when}, while you were editing it: nothing of yours was saved. Your "
+                "changes are still below; open the initiative in another tab to see theirs, then save again to keep "
+                "yours.")
         return initiative_update(actor=request_actor(self.request), initiative=initiative, **form.service_kwargs())

@@ -19,6 +19,7 @@ from portfolio.forms import HandOverForm, IntegrationAccountCreateForm, PersonCr
 from portfolio.services.passwords import people_awaiting_invitation, people_invite_all, person_invite
 from portfolio.services.people import (
     initiatives_hand_over,
+    initiatives_hand_over_check,
     integration_account_create,
     person_create,
     person_update,
@@ -237,6 +238,11 @@ class PersonHandOverView(PersonUpdateView):
         if handover.is_valid():
             to = handover.cleaned_data["to"]
             try:
+                if not handover.cleaned_data["confirm"]:
+                    # A hand-over moves everything at once: show what would move, and to whom, before it does.
+                    initiatives_hand_over_check(actor=request_actor(request), from_user=person, to_user=to)
+                    return render(request, "portfolio/person_hand_over_confirm.html", {
+                        "person": person, "to": to, "running": selectors.hand_over_preview(person)})
                 handed = initiatives_hand_over(actor=request_actor(request), from_user=person, to_user=to)
             except ValidationError as exc:
                 form_add_service_errors(handover, exc)

@@ -238,5 +238,7 @@ def test_admin_switches_off_a_leaver_and_hands_over_what_they_own(page: Page, ad
     expect(page.locator("#hand-over")).to_contain_text("Claims letter drafting")
     page.select_option("#hand-over-form select", label=f"{other_owner.get_full_name()} <{other_owner.email}>")
     page.click("#hand-over-button")
+    expect(page.locator("#hand-over-table")).to_contain_text("Claims letter drafting")
+    page.click("#hand-over-confirm-button")
     expect(page.locator(".messages")).to_contain_text(f"1 initiative handed over to {other_owner.get_full_name()}")
     assert Initiative.objects.get(name="Claims letter drafting").owner == other_owner

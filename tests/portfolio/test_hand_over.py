@@ -68,10 +68,56 @@ def test_the_person_s_page_hands_over_in_one_go(login, admin_user, owner, other_
     assert other_owner.email in options and reviewer.email not in options and owner.email not in options
     response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]), {})
     assert response.status_code == 200 and "This field is required" in response.content.decode()
-    response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]), {"to": other_owner.pk},
-                           follow=True)
-    assert f"4 initiatives handed over to {other_owner.get_full_name()}." in response.content.decode()
+    # The first post shows what would move, and moves nothing.
+    confirm = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]), {"to": other_owner.pk})
+    page = confirm.content.decode()
+    name = other_owner.get_full_name()
+    assert confirm.status_code == 200 and f"Hand over 4 initiatives to {name}?" in page
+    table = page.split('id="hand-over-table"', 1)[1].split("</table>", 1)[0]
+    assert all(owned[stage].name in table for stage in (Stage.PROPOSED, Stage.IN_REVIEW, Stage.PILOT,
+                                                         Stage.PRODUCTION))
+    assert owned[Stage.KILLED].name not in table
+    assert "the review goes on with" in table
+    assert set(Initiative.objects.values_list("owner_id", flat=True)) == {owner.pk}
+    response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]),
+                           {"to": other_owner.pk, "confirm": "on"}, follow=True)
+    assert f"4 initiatives handed over to {name}." in response.content.decode()
     assert "None still running or planned." in response.content.decode()
+
+
+def test_the_page_says_why_someone_cannot_take_over(login, admin_user, owner, executive, owned):
+    """Not "Select a valid choice": the service's reason, and nothing moves or is offered for confirmation."""
+    client = login(admin_user)
+    url = reverse("portfolio:person_hand_over", args=[owner.pk])
+    for to, says in ((owner, f"{owner.get_full_name()} already owns these"),
+                     (executive, f"{executive.get_full_name()} is not an initiative owner (executive)")):
+        for confirm in ("", "on"):
+            page = client.post(url, {"to": to.pk, "confirm": confirm}).content.decode()
+            assert says in page and "Select a valid choice" not in page and "hand-over-confirm" not in page
+    assert "Select a valid choice" in client.post(url, {"to": 99999}).content.decode()
+    assert set(Initiative.objects.values_list("owner_id", flat=True)) == {owner.pk}
+
+
+def test_both_owners_are_told_what_moved_but_not_the_administrator(admin_user, owner, other_owner, owned, mailoutbox,
+                                                                   django_capture_on_commit_callbacks):
+    from reviews.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        handed = initiatives_hand_over(actor=admin_user, from_user=owner, to_user=other_owner).initiatives
+    mine = Notification.objects.filter(user=other_owner)
+    assert mine.count() == 4 and {n.url for n in mine} == {i.get_absolute_url() for i in handed}
+    assert all(n.message.startswith("You now own ") and f"from {owner.get_full_name()} by "
+               f"{admin_user.get_full_name()}" in n.message for n in mine)
+    theirs = Notification.objects.filter(user=owner)
+    assert theirs.count() == 4 and all(f"now belongs to {other_owner.get_full_name()}" in n.message for n in theirs)
+    assert not Notification.objects.filter(user=admin_user).exists()
+    assert sorted(message.to[0] for message in mailoutbox) == sorted([owner.email, other_owner.email])
+    # Someone who left is not told; nor is an administrator who hands over to themselves.
+    initiatives_hand_over(actor=admin_user, from_user=other_owner, to_user=owner)
+    Notification.objects.all().delete()
+    person_deactivate(actor=admin_user, user=owner)
+    initiatives_hand_over(actor=admin_user, from_user=owner, to_user=admin_user)
+    assert not Notification.objects.exists()
 
 
 def test_the_api_hands_over(api_client, admin_user, owner, owned):
@@ -105,8 +151,8 @@ def test_a_new_owner_who_was_a_delegate_stops_being_one(login, admin_user, owner
     colleague = UserFactory(role=Role.OWNER)
     pilot.delegates.set([other_owner, colleague])
     client = login(admin_user)
-    response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]), {"to": other_owner.pk},
-                           follow=True)
+    response = client.post(reverse("portfolio:person_hand_over", args=[owner.pk]),
+                           {"to": other_owner.pk, "confirm": "on"}, follow=True)
     name = other_owner.get_full_name()
     assert (f"4 initiatives handed over to {name}. {name} is no longer a delegate on {pilot.external_id}, now its "
             "owner: an owner is not also its delegate.") in response.content.decode()

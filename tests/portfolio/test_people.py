@@ -62,6 +62,27 @@ def test_nobody_locks_themselves_out_or_delegates_to_themselves(admin_user, owne
                       delegates=[])
 
 
+def test_an_administrator_does_not_give_themselves_a_role(login, admin_user, other_owner):
+    """Ticking CoE reviewer on one's own page would let an administrator score what they administer: another
+    administrator gives it. Keeping the roles one holds, and giving the role to someone else, stay allowed."""
+    for path in ("service", "page"):
+        if path == "service":
+            with pytest.raises(ValidationError) as refused:
+                person_set_roles(user=admin_user, roles={Role.ADMIN, Role.REVIEWER}, actor=admin_user, source="admin")
+            assert refused.value.message_dict["roles"] == [
+                "You cannot give yourself a role (CoE reviewer): ask another administrator."]
+        else:
+            page = login(admin_user).post(reverse("portfolio:person_edit", args=[admin_user.pk]), {
+                "roles": [Role.ADMIN.value, Role.REVIEWER.value], "is_active": "on", "title": ""})
+            assert page.status_code == 200
+            assert "You cannot give yourself a role (CoE reviewer)" in page.content.decode()
+    assert set(admin_user.groups.values_list("name", flat=True)) == {"admin"}
+    person_set_roles(user=admin_user, roles={Role.ADMIN}, actor=admin_user, source="admin")  # unchanged: fine
+    other_admin = UserFactory(role=Role.ADMIN)
+    person_set_roles(user=admin_user, roles={Role.ADMIN, Role.REVIEWER}, actor=other_admin, source="admin")
+    assert set(admin_user.groups.values_list("name", flat=True)) == {"admin", "reviewer"}
+
+
 def test_the_role_and_account_services_refuse_a_self_lockout_on_every_path(admin_user, owner):
     """Not only the People page: the services themselves, which the Django admin and the API also call."""
     with pytest.raises(ValidationError) as refused:
@@ -73,9 +94,11 @@ def test_the_role_and_account_services_refuse_a_self_lockout_on_every_path(admin
     admin_user.refresh_from_db()
     assert admin_user.is_active and set(admin_user.groups.values_list("name", flat=True)) == {"admin"}
     assert not events(admin_user)
-    # What is not a lockout goes through: another role beside one's own administrator role, another person's
-    # account, a superuser giving up the role (they stay a superuser), and the system (no actor).
-    assert person_set_roles(user=admin_user, roles={Role.ADMIN, Role.REVIEWER}, actor=admin_user, source="admin")
+    # What is not a lockout goes through: another role beside an administrator's, given by another administrator
+    # (not by themselves: test_an_administrator_does_not_give_themselves_a_role), another person's account, a
+    # superuser giving up the role (they stay a superuser), and the system (no actor).
+    assert person_set_roles(user=admin_user, roles={Role.ADMIN, Role.REVIEWER}, actor=UserFactory(role=Role.ADMIN),
+                            source="admin")
     person_deactivate(actor=admin_user, user=owner)
     admin_user.is_superuser = True
     admin_user.save(update_fields=["is_superuser"])

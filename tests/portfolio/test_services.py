@@ -350,3 +350,26 @@ def test_before_approval_the_owner_plans_the_start_date_freely(owner, initiative
     initiative.refresh_from_db()
     assert initiative.start_date == date(2027, 3, 1)
     assert not LogEntry.objects.filter(additional_data__event="start_date_changed").exists()
+
+
+def test_a_delegate_is_someone_whose_role_lets_them_act(owner, executive, reviewer, admin_user, initiative):
+    """An executive only reads and an account without a role sees nothing: named a delegate, they would be told of
+    the initiative's steps but could neither edit nor report. Refused on the initiative and on a person's profile;
+    one already named may stay (an earlier version allowed it), and owners, reviewers and administrators may act."""
+    from portfolio.services import person_update
+
+    nobody = UserFactory()
+    for wanted in ([executive], [nobody, executive]):
+        with pytest.raises(ValidationError) as refused:
+            services.initiative_update(actor=owner, initiative=initiative, delegates=wanted)
+        message = refused.value.message_dict["delegates"][0]
+        assert executive.get_full_name() in message and "cannot be named a delegate" in message
+    with pytest.raises(ValidationError, match="cannot be named a delegate"):
+        person_update(actor=admin_user, user=owner, roles={Role.OWNER}, is_active=True, department=None, title="",
+                      delegates=[executive])
+    assert not initiative.delegates.exists() and not owner.profile.delegates.exists()
+    colleague = UserFactory(role=Role.OWNER)
+    services.initiative_update(actor=owner, initiative=initiative, delegates=[colleague, reviewer, admin_user])
+    initiative.delegates.add(executive)  # named before the rule: kept while others change
+    services.initiative_update(actor=owner, initiative=initiative, delegates=[colleague, executive])
+    assert set(initiative.delegates.all()) == {colleague, executive}

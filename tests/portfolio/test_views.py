@@ -558,7 +558,7 @@ def test_a_save_over_someone_elses_meanwhile_is_refused_keeping_what_was_typed(l
                                                     edit_version=opened_on))
     assert second.status_code == 200
     page = second.content.decode()
-    assert "Someone else saved this initiative while you were editing it" in page
+    assert f"{admin_user.get_full_name()} saved this initiative at " in page and "while you were editing it" in page
     assert 'value="Owner&#x27;s name"' in page  # what they typed is still there
     initiative.refresh_from_db()
     assert initiative.name == "Admin's name" and initiative.description != "Owner's words"
@@ -577,7 +577,9 @@ def test_a_kpi_changed_meanwhile_also_counts_as_someone_elses_change(login, owne
     opened_on = login(owner).get(edit_url).context["edit_version"]
     kpi_save(actor=owner, initiative=initiative, kpi=kpi, target=Decimal("2"))
     refused = login(owner).post(edit_url, _edit_data(initiative, name="Renamed", edit_version=opened_on))
-    assert refused.status_code == 200 and "Someone else saved" in refused.content.decode()
+    # Their own save in another tab: the page says it was them, not "someone else".
+    assert refused.status_code == 200 and "You saved this initiative at " in refused.content.decode()
+    assert "Someone else" not in refused.content.decode()
 
 
 def test_forged_kpi_id_of_another_initiative_is_left_alone(login, owner, initiative, other_initiative):

@@ -21,7 +21,7 @@ from django_tables2.export.views import ExportMixin
 from rules.contrib.views import PermissionRequiredMixin as RulesPermissionRequiredMixin
 
 from tollgate.pagination import MAX_PAGE_SIZE
-from tollgate.roles import may, not_on_this_one, refusal
+from tollgate.roles import may, not_on_this_one, refusal, role_allows
 from tollgate.ui.exports import SafeTableExport
 
 PAGE_SIZE = 25
@@ -72,7 +72,7 @@ class PermissionRequiredMixin(RulesPermissionRequiredMixin):
         if not user.is_authenticated:
             return super().handle_no_permission()
         perms = self.get_permission_required()
-        if obj is not None and all(may(user, perm) for perm in perms):
+        if obj is not None and all(role_allows(user, perm) for perm in perms):
             raise PermissionDenied(not_on_this_one(user, obj))
         refused = next((perm for perm in perms if not may(user, perm)), perms[0] if perms else "")
         raise RoleMissing(refusal(user, refused))

@@ -99,9 +99,15 @@ def test_the_list_filters_by_type_severity_department_and_status(login, reviewer
     assert signals["dismissed"].get_absolute_url() in dismissed and signals["own"].get_absolute_url() not in dismissed
 
 
-def test_an_owner_lists_only_the_signals_of_their_initiatives(login, owner, signals):
+def test_an_owner_lists_only_the_signals_of_their_initiatives(login, owner, signals, reviewer):
     body = login(owner).get(reverse("governance:signal_list")).content.decode()
     assert signals["own"].get_absolute_url() in body and signals["other"].get_absolute_url() not in body
+    # The page says whose signals an owner sees, and an empty list is not blamed on the filters alone.
+    assert "You see the signals of the initiatives you own or act for" in body
+    empty = login(owner).get(reverse("governance:signal_list"), {"q": "nothing-matches-this"}).content.decode()
+    assert "No signals on the initiatives you own or act for match these filters" in empty
+    assert "You see the signals of the initiatives you own" not in login(reviewer).get(
+        reverse("governance:signal_list")).content.decode()
 
 
 def test_the_list_query_count_does_not_grow_with_signals(login, reviewer, django_assert_max_num_queries):
