@@ -20,7 +20,7 @@ from django_select2.forms import Select2MultipleWidget, Select2Widget
 from portfolio.choices import ACTIVE_STAGES, KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.models.base import KPI_FIGURE_MESSAGES
-from portfolio.selectors import handover_candidates
+from portfolio.selectors import handover_candidates, people_who_may_own
 from portfolio.services.initiatives import (
     BUSINESS_CASE_FIELDS,
     DELEGATES_READ_ONLY,
@@ -136,7 +136,8 @@ class InitiativeForm(forms.ModelForm):
         help_text="People who may edit and report on this initiative on the owner's behalf.",
     )
     owner = PersonChoiceField(
-        queryset=_people(),
+        # An integration account may be a delegate, never the owner (people_check): it is not offered.
+        queryset=people_who_may_own().order_by("last_name", "first_name", "username"),
         required=False,
         empty_label="— me —",
         widget=SearchableSelect(attrs=searchable_attrs("— me —")),

@@ -762,10 +762,22 @@ def person_settings(person: Any) -> dict[str, Any]:
 
 
 def handover_candidates(person: Any) -> QuerySet:
-    """Who may take over what `person` owns: active initiative owners and administrators, but them."""
+    """Who may take over what `person` owns: active initiative owners and administrators, but them, and no
+    integration account (nobody signs in to one to answer for an initiative)."""
     owners = Q(groups__name__in=[Role.OWNER.value, Role.ADMIN.value]) | Q(is_superuser=True)
-    return (User.objects.filter(owners, is_active=True).exclude(pk=person.pk).distinct()
+    return (people_who_may_own().filter(owners).exclude(pk=person.pk).distinct()
             .order_by("last_name", "first_name", "username"))
+
+
+def people_who_may_own() -> QuerySet:
+    """Active accounts that are not integration accounts: whom an initiative may name its owner (people_check)."""
+    return User.objects.filter(is_active=True).exclude(profile__integration_account=True)
+
+
+def integration_account_ids(user_ids: Iterable[int]) -> set[int]:
+    """Which of these accounts are integration accounts, read at once (an import checks its owners in bulk)."""
+    return set(Profile.objects.filter(user_id__in=list(user_ids), integration_account=True)
+               .values_list("user_id", flat=True))
 
 
 def initiatives_running_of(person: Any) -> QuerySet[Initiative]:

@@ -29,6 +29,7 @@ from portfolio.models import (
     MonthlyCost,
     Vendor,
 )
+from portfolio.selectors import is_integration_account
 from portfolio.services.business_cases import (
     PLAN_INITIATIVE_FIELDS,
     ensure_not_ended,
@@ -122,14 +123,27 @@ def delegates_change_check(*, actor: Actor | None, initiative: Initiative) -> No
         raise ValidationError({"delegates": DELEGATES_READ_ONLY})
 
 
+def integration_account_owner_refusal(owner: Actor) -> str:
+    """Why an integration account may not own an initiative, naming it (the initiative's owner field, a hand-over's
+    new owner, the import's owner column, marking an owner as an integration account)."""
+    return (f"{owner.get_full_name() or owner} is an integration account, which a script uses and nobody signs in "
+            "to: it cannot own an initiative, as the owner answers for it. Name a person who signs in as the owner; "
+            "the account may be one of the initiative's delegates (to submit its value reports).")
+
+
 def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named: bool,
-                 named_before: Iterable[int] = ()) -> None:
-    """Who an initiative names: a newly named owner has not left, and its delegates (those newly named; one already
-    named may stay after leaving, for the history) have not left and are not its owner. The pages offer only such
-    people; the API, the admin and the import are held to the same rule here."""
+                 named_before: Iterable[int] = (), owner_is_integration_account: bool | None = None) -> None:
+    """Who an initiative names: a newly named owner has not left and is a person who signs in, not an integration
+    account (one may be a delegate), and its delegates (those newly named; one already named may stay after leaving,
+    for the history) have not left and are not its owner. The pages offer only such people; the API, the admin and
+    the import are held to the same rule here. `owner_is_integration_account`: None reads it; the import, which
+    reads its owners in bulk, says it."""
     errors: dict[str, str] = {}
     if owner_named and not owner.is_active:
         errors["owner"] = f"{owner.get_full_name() or owner} has left (account deactivated): name an active owner."
+    elif owner_named and (is_integration_account(owner) if owner_is_integration_account is None
+                          else owner_is_integration_account):
+        errors["owner"] = integration_account_owner_refusal(owner)
     if delegates is not None:
         before = set(named_before)
         delegates = list(delegates)
