@@ -226,6 +226,19 @@ class InitiativeForm(forms.ModelForm):
         return values
 
 
+class StartDateChangeForm(forms.Form):
+    """A running initiative's new start date and why (portfolio.services.initiative_start_date_change checks the rest:
+    who may, and not later than its first month with cost records or its first submitted report's period)."""
+
+    start_date = forms.DateField(
+        label="New start date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="It decides which months and quarters count for the initiative's cost, reports and signals. It may "
+                  "not move later than its first month with cost records or the period of its first submitted value "
+                  "report.")
+    reason = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the start date changes (for example, the contract's real start): kept in the audit trail.")
+
 class BusinessCaseForm(forms.ModelForm):
     """The case made before money is spent: baseline, expected volume and value, and the monthly TCO split."""
 

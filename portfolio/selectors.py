@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from portfolio.calculations import licence_pool_monthly_cost
-from portfolio.choices import ENDED_STAGES, CostCategory, Stage
+from portfolio.choices import ACTIVE_STAGES, ENDED_STAGES, CostCategory, Stage
 from portfolio.costs.calculations import TcoFigures, TcoMonthData, add_months, tco_range_data, variance_pct
 from portfolio.costs.selectors import (
     HISTORY_MONTHS,
@@ -287,6 +287,19 @@ def read_only_reason(initiative: Initiative, *, stage: str | None = None) -> str
         return None
     return (f"“{initiative}” is {Stage(stage).label.lower()}: an ended initiative is read-only. Register a new "
             "initiative to start again.")
+
+
+START_DATE_BEFORE_APPROVAL = ("Before approval the start date is its owner's to plan, on the initiative's edit page; "
+                              "it is changed with a reason only once the initiative is approved.")
+
+
+def start_date_change_refusal(initiative: Initiative, *, stage: str | None = None) -> str | None:
+    """Why the initiative's start date is not changed with a reason (the "Change start date" page,
+    initiative_start_date_change): it ended (read_only_reason), or it is not approved yet; None when it may be."""
+    stage = stage or initiative.stage
+    if stage in ENDED_STAGES:
+        return read_only_reason(initiative, stage=stage)
+    return None if stage in ACTIVE_STAGES else START_DATE_BEFORE_APPROVAL
 
 
 def plan_locked_reason(initiative: Initiative, *, what: str = PLAN, stage: str | None = None) -> str | None:

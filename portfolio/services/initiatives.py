@@ -29,7 +29,7 @@ from portfolio.models import (
     MonthlyCost,
     Vendor,
 )
-from portfolio.selectors import is_integration_account
+from portfolio.selectors import is_integration_account, start_date_change_refusal
 from portfolio.services.business_cases import (
     PLAN_INITIATIVE_FIELDS,
     ensure_not_ended,
@@ -44,7 +44,8 @@ from tollgate.types import Actor
 
 __all__ = [
     "BUSINESS_CASE_FIELDS", "EDITABLE_FIELDS", "KPI_FIELDS", "business_case_delete", "business_case_save",
-    "initiative_create", "initiative_next_external_id", "initiative_update", "kpi_delete", "kpi_save", "kpis_replace",
+    "initiative_create", "initiative_next_external_id", "initiative_start_date_change", "initiative_update",
+    "kpi_delete", "kpi_save", "kpis_replace",
 ]
 
 EDITABLE_FIELDS = (
@@ -315,6 +316,24 @@ def initiative_update(
         for relation, wanted in relations.items():
             getattr(initiative, relation).set(wanted)
     return initiative
+
+
+@transaction.atomic
+def initiative_start_date_change(*, actor: Actor | None, initiative: Initiative, start_date: date | None,
+                                 reason: str) -> Initiative:
+    """Move a running initiative's start date (approved, pilot, production), with a reason: what an independent CoE
+    reviewer or an administrator does on the "Change start date" page. Held to initiative_update's rules
+    (start_date_change_check: someone independent of the initiative, a reason, not later than its first month with
+    cost records or its first submitted report's period; nothing of an ended initiative changes), which audits it as
+    "start_date_changed" with the reason. Refused before approval (the owner plans it then) and when the date is the
+    one it has: nothing would be recorded."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)  # as stored, under the row's lock
+    if refusal := start_date_change_refusal(initiative):
+        raise ValidationError({"start_date": refusal})
+    if start_date == initiative.start_date:
+        raise ValidationError({"start_date": f"The start date is already {_iso(start_date) or 'empty'}: choose "
+                                             "another date, or cancel."})
+    return initiative_update(actor=actor, initiative=initiative, start_date=start_date, start_date_reason=reason)
 
 
 @transaction.atomic
