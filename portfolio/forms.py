@@ -20,7 +20,7 @@ from django_select2.forms import Select2MultipleWidget, Select2Widget
 from portfolio.choices import ACTIVE_STAGES, KPI_VALUE_PER_UNIT_LABELS
 from portfolio.models import KPI, AIModel, BusinessCase, CostCenter, Department, Initiative, LicencePool, Vendor
 from portfolio.models.base import KPI_FIGURE_MESSAGES
-from portfolio.selectors import handover_candidates
+from portfolio.selectors import handover_candidates, people_who_may_own
 from portfolio.services.initiatives import (
     BUSINESS_CASE_FIELDS,
     DELEGATES_READ_ONLY,
@@ -149,7 +149,8 @@ class InitiativeForm(forms.ModelForm):
         help_text="People who may edit and report on this initiative on the owner's behalf.",
     )
     owner = PersonChoiceField(
-        queryset=_people(),
+        # An integration account may be a delegate, never the owner (people_check): it is not offered.
+        queryset=people_who_may_own().order_by("last_name", "first_name", "username"),
         required=False,
         empty_label="— me —",
         widget=SearchableSelect(attrs=searchable_attrs("— me —")),
@@ -237,6 +238,19 @@ class InitiativeForm(forms.ModelForm):
             values["start_date_reason"] = self.cleaned_data["start_date_reason"]
         return values
 
+
+class StartDateChangeForm(forms.Form):
+    """A running initiative's new start date and why (portfolio.services.initiative_start_date_change checks the rest:
+    who may, and not later than its first month with cost records or its first submitted report's period)."""
+
+    start_date = forms.DateField(
+        label="New start date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="It decides which months and quarters count for the initiative's cost, reports and signals. It may "
+                  "not move later than its first month with cost records or the period of its first submitted value "
+                  "report.")
+    reason = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the start date changes (for example, the contract's real start): kept in the audit trail.")
 
 class BusinessCaseForm(forms.ModelForm):
     """The case made before money is spent: baseline, expected volume and value, and the monthly TCO split."""

@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from portfolio.calculations import licence_pool_monthly_cost
-from portfolio.choices import ENDED_STAGES, CostCategory, Stage
+from portfolio.choices import ACTIVE_STAGES, ENDED_STAGES, CostCategory, Stage
 from portfolio.costs.calculations import TcoFigures, TcoMonthData, add_months, tco_range_data, variance_pct
 from portfolio.costs.selectors import (
     HISTORY_MONTHS,
@@ -303,6 +303,19 @@ def read_only_reason(initiative: Initiative, *, stage: str | None = None) -> str
         return None
     return (f"“{initiative}” is {Stage(stage).label.lower()}: an ended initiative is read-only. Register a new "
             "initiative to start again.")
+
+
+START_DATE_BEFORE_APPROVAL = ("Before approval the start date is its owner's to plan, on the initiative's edit page; "
+                              "it is changed with a reason only once the initiative is approved.")
+
+
+def start_date_change_refusal(initiative: Initiative, *, stage: str | None = None) -> str | None:
+    """Why the initiative's start date is not changed with a reason (the "Change start date" page,
+    initiative_start_date_change): it ended (read_only_reason), or it is not approved yet; None when it may be."""
+    stage = stage or initiative.stage
+    if stage in ENDED_STAGES:
+        return read_only_reason(initiative, stage=stage)
+    return None if stage in ACTIVE_STAGES else START_DATE_BEFORE_APPROVAL
 
 
 def plan_locked_reason(initiative: Initiative, *, what: str = PLAN, stage: str | None = None) -> str | None:
@@ -846,10 +859,22 @@ def person_settings(person: Any) -> dict[str, Any]:
 
 
 def handover_candidates(person: Any) -> QuerySet:
-    """Who may take over what `person` owns: active initiative owners and administrators, but them."""
+    """Who may take over what `person` owns: active initiative owners and administrators, but them, and no
+    integration account (nobody signs in to one to answer for an initiative)."""
     owners = Q(groups__name__in=[Role.OWNER.value, Role.ADMIN.value]) | Q(is_superuser=True)
-    return (User.objects.filter(owners, is_active=True).exclude(pk=person.pk).distinct()
+    return (people_who_may_own().filter(owners).exclude(pk=person.pk).distinct()
             .order_by("last_name", "first_name", "username"))
+
+
+def people_who_may_own() -> QuerySet:
+    """Active accounts that are not integration accounts: whom an initiative may name its owner (people_check)."""
+    return User.objects.filter(is_active=True).exclude(profile__integration_account=True)
+
+
+def integration_account_ids(user_ids: Iterable[int]) -> set[int]:
+    """Which of these accounts are integration accounts, read at once (an import checks its owners in bulk)."""
+    return set(Profile.objects.filter(user_id__in=list(user_ids), integration_account=True)
+               .values_list("user_id", flat=True))
 
 
 def initiatives_running_of(person: Any) -> QuerySet[Initiative]:

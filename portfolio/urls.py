@@ -15,6 +15,8 @@ urlpatterns = [
     path("initiatives/new/", initiatives.InitiativeCreateView.as_view(), name="initiative_create"),
     path("initiatives/<int:pk>/", initiatives.InitiativeDetailView.as_view(), name="initiative_detail"),
     path("initiatives/<int:pk>/edit/", initiatives.InitiativeUpdateView.as_view(), name="initiative_edit"),
+    path("initiatives/<int:pk>/start-date/", initiatives.InitiativeStartDateView.as_view(),
+         name="initiative_start_date"),
     path("departments/", reference.DepartmentListView.as_view(), name="department_list"),
     path("departments/new/", reference.DepartmentCreateView.as_view(), name="department_create"),
     path("departments/<int:pk>/", reference.DepartmentDetailView.as_view(), name="department_detail"),

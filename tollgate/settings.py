@@ -121,12 +121,14 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 # With persistent connections (CONN_MAX_AGE > 0), a connection the server dropped between two requests (a restart, a
 # failover, an idle timeout) is checked before a request reuses it and replaced, rather than failing that request.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
+# The embedded default (SQLite only, never PostgreSQL). Write-ahead logging: a writer appends to the -wal file beside
+# the database, so requests that only read go on reading the last committed state while a long import holds the write
+# lock (with SQLite's default rollback journal a large write locks readers out too, and every page answered 503). A
+# transaction takes the write lock when it begins, so two requests writing at once queue (up to 20 s) rather than one
+# failing with "database is locked" when a read lock cannot be upgraded.
+SQLITE_OPTIONS = {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default: a transaction takes SQLite's write lock when it begins, so two requests writing at once
-    # queue (up to 20 s) rather than one failing with "database is locked" when a read lock cannot be upgraded.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -29,6 +29,7 @@ from portfolio.models import (
     MonthlyCost,
     Vendor,
 )
+from portfolio.selectors import is_integration_account, start_date_change_refusal
 from portfolio.services.business_cases import (
     PLAN_INITIATIVE_FIELDS,
     ensure_not_ended,
@@ -43,7 +44,8 @@ from tollgate.types import Actor
 
 __all__ = [
     "BUSINESS_CASE_FIELDS", "EDITABLE_FIELDS", "KPI_FIELDS", "business_case_delete", "business_case_save",
-    "initiative_create", "initiative_next_external_id", "initiative_update", "kpi_delete", "kpi_save", "kpis_replace",
+    "initiative_create", "initiative_next_external_id", "initiative_start_date_change", "initiative_update",
+    "kpi_delete", "kpi_save", "kpis_replace",
 ]
 
 EDITABLE_FIELDS = (
@@ -135,14 +137,27 @@ def delegates_who_cannot_act(delegates: Iterable[Actor]) -> str:
             "Name an initiative owner, or ask an administrator to give them the role.")
 
 
+def integration_account_owner_refusal(owner: Actor) -> str:
+    """Why an integration account may not own an initiative, naming it (the initiative's owner field, a hand-over's
+    new owner, the import's owner column, marking an owner as an integration account)."""
+    return (f"{owner.get_full_name() or owner} is an integration account, which a script uses and nobody signs in "
+            "to: it cannot own an initiative, as the owner answers for it. Name a person who signs in as the owner; "
+            "the account may be one of the initiative's delegates (to submit its value reports).")
+
+
 def people_check(*, owner: Actor, delegates: Iterable[Actor] | None, owner_named: bool,
-                 named_before: Iterable[int] = ()) -> None:
-    """Who an initiative names: a newly named owner has not left, and its delegates (those newly named; one already
-    named may stay after leaving, for the history) have not left and are not its owner. The pages offer only such
-    people; the API, the admin and the import are held to the same rule here."""
+                 named_before: Iterable[int] = (), owner_is_integration_account: bool | None = None) -> None:
+    """Who an initiative names: a newly named owner has not left and is a person who signs in, not an integration
+    account (one may be a delegate), and its delegates (those newly named; one already named may stay after leaving,
+    for the history) have not left and are not its owner. The pages offer only such people; the API, the admin and
+    the import are held to the same rule here. `owner_is_integration_account`: None reads it; the import, which
+    reads its owners in bulk, says it."""
     errors: dict[str, str] = {}
     if owner_named and not owner.is_active:
         errors["owner"] = f"{owner.get_full_name() or owner} has left (account deactivated): name an active owner."
+    elif owner_named and (is_integration_account(owner) if owner_is_integration_account is None
+                          else owner_is_integration_account):
+        errors["owner"] = integration_account_owner_refusal(owner)
     if delegates is not None:
         before = set(named_before)
         delegates = list(delegates)
@@ -316,6 +331,24 @@ def initiative_update(
         for relation, wanted in relations.items():
             getattr(initiative, relation).set(wanted)
     return initiative
+
+
+@transaction.atomic
+def initiative_start_date_change(*, actor: Actor | None, initiative: Initiative, start_date: date | None,
+                                 reason: str) -> Initiative:
+    """Move a running initiative's start date (approved, pilot, production), with a reason: what an independent CoE
+    reviewer or an administrator does on the "Change start date" page. Held to initiative_update's rules
+    (start_date_change_check: someone independent of the initiative, a reason, not later than its first month with
+    cost records or its first submitted report's period; nothing of an ended initiative changes), which audits it as
+    "start_date_changed" with the reason. Refused before approval (the owner plans it then) and when the date is the
+    one it has: nothing would be recorded."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)  # as stored, under the row's lock
+    if refusal := start_date_change_refusal(initiative):
+        raise ValidationError({"start_date": refusal})
+    if start_date == initiative.start_date:
+        raise ValidationError({"start_date": f"The start date is already {_iso(start_date) or 'empty'}: choose "
+                                             "another date, or cancel."})
+    return initiative_update(actor=actor, initiative=initiative, start_date=start_date, start_date_reason=reason)
 
 
 @transaction.atomic

@@ -22,7 +22,11 @@ from django.utils import timezone
 from portfolio.choices import ENDED_STAGES, NotificationEmail
 from portfolio.models import Department, Initiative, Profile
 from portfolio.selectors import is_integration_account
-from portfolio.services.initiatives import delegates_who_cannot_act, initiative_update
+from portfolio.services.initiatives import (
+    delegates_who_cannot_act,
+    initiative_update,
+    integration_account_owner_refusal,
+)
 from portfolio.services.passwords import person_invite
 from portfolio.services.tokens import api_tokens_revoke_all, signs_in
 from portfolio.signals import initiatives_handed_over, owners_changed
@@ -196,12 +200,12 @@ def person_create(
 
 
 # The roles an integration account may hold. Executive: it reads the whole portfolio and changes nothing, which is
-# what a BI tool, a spreadsheet or a board-pack export needs. Initiative owner: it registers and keeps up the
-# initiatives it owns and fills their value reports from another system (an inventory sync, a KPI feed), and can
-# neither score, approve nor give a verdict. Not a CoE reviewer: a score or an approval is one of the four eyes, and
-# a person must answer for it (an administrator holding a reviewer account's key could approve alone). Not an
-# administrator: that role manages people and issues keys, so its key would act for nobody accountable. Cost data
-# needs neither: the connectors of the cost sources run inside Tollgate.
+# what a BI tool, a spreadsheet or a board-pack export needs. Initiative owner: named a delegate of an initiative, it
+# keeps it up and fills its value reports from another system (a KPI feed), and can neither score, approve nor give a
+# verdict; it never owns one, as an owner answers for the initiative (people_check). Not a CoE reviewer: a score or
+# an approval is one of the four eyes, and a person must answer for it (an administrator holding a reviewer account's
+# key could approve alone). Not an administrator: that role manages people and issues keys, so its key would act for
+# nobody accountable. Cost data needs neither: the connectors of the cost sources run inside Tollgate.
 INTEGRATION_ROLES = (Role.EXECUTIVE, Role.OWNER)
 USERNAME_CHARACTERS = "letters, digits and . - _"
 
@@ -272,9 +276,10 @@ def person_integration_account_set(*, actor: Actor | None, user: Actor, integrat
     """Mark an account as an integration account, or make it a person again; returns whether anything changed.
     Marking is refused for an account someone signs in to (a usable password, a sign-in ever, an invitation sent:
     tokens.signs_in), as an administrator would then issue keys in a person's name, and for one holding a role an
-    integration account may not (integration_role_errors). Unmarking revokes the account's API tokens: an
-    administrator issued them, and the account may become someone's who then signs in, a reviewer perhaps, whose
-    keys nobody else holds. One audit row each way, with the tokens' own rows."""
+    integration account may not (integration_role_errors), and for one that owns a running or planned initiative
+    (an owner answers for it: hand them over first; people_check refuses naming one the owner). Unmarking revokes the
+    account's API tokens: an administrator issued them, and the account may become someone's who then signs in, a
+    reviewer perhaps, whose keys nobody else holds. One audit row each way, with the tokens' own rows."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators mark integration accounts.")
     profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
@@ -288,6 +293,11 @@ def person_integration_account_set(*, actor: Actor | None, user: Actor, integrat
                 f"{name} signs in (a password, a sign-in or an invitation): a person's account is not made an "
                 "integration account. Add one for the script instead.")
         errors.update(integration_role_errors(user=user, roles=_role_groups_of(user), is_superuser=user.is_superuser))
+        owned = Initiative.objects.filter(owner=user).exclude(stage__in=ENDED_STAGES).count()
+        if owned and "integration_account" not in errors:
+            errors["integration_account"] = (
+                f"{name} owns {owned} running or planned initiative{'' if owned == 1 else 's'}, and an integration "
+                "account cannot own one (the owner answers for it): hand them over to a person first.")
         if errors:
             raise ValidationError(errors)
     Profile.objects.filter(pk=profile.pk).update(integration_account=integration_account, updated_at=timezone.now())
@@ -362,6 +372,8 @@ def initiatives_hand_over_check(*, actor: Actor | None, from_user: Actor, to_use
         roles = ", ".join(role.label.lower() for role in held_roles(to_user)) or "no role"
         raise ValidationError({"to": f"{name} is not an initiative owner ({roles}): an initiative goes to an "
                                      "initiative owner or an administrator; give them the role first."})
+    if is_integration_account(to_user):
+        raise ValidationError({"to": integration_account_owner_refusal(to_user)})
 
 
 @transaction.atomic

@@ -21,9 +21,16 @@ from django.views.generic import DetailView
 
 from portfolio import selectors
 from portfolio.filtersets import InitiativeFilterSet
-from portfolio.forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, kpi_formset
+from portfolio.forms import BaseKPIFormSet, BusinessCaseForm, InitiativeForm, StartDateChangeForm, kpi_formset
 from portfolio.models import Initiative
-from portfolio.services import business_case_save, initiative_create, initiative_update, kpis_replace, plan_edit
+from portfolio.services import (
+    business_case_save,
+    initiative_create,
+    initiative_start_date_change,
+    initiative_update,
+    kpis_replace,
+    plan_edit,
+)
 from portfolio.tables import InitiativeTable
 from portfolio.views.periods import CostPeriodsMixin
 from tollgate.roles import may
@@ -73,6 +80,9 @@ class InitiativeDetailView(PermissionRequiredMixin, DetailView):
             business_case=case,
             tco_split=selectors.business_case_tco_split(case) if case else [],
             can_edit=read_only is None and may(self.request.user, "portfolio.change_initiative", initiative),
+            # An independent CoE reviewer (or an administrator) moves a running initiative's start date, with a reason.
+            can_change_start_date=selectors.start_date_change_refusal(initiative) is None
+            and may(self.request.user, "portfolio.change_start_date", initiative),
             read_only_reason=read_only,
             plan_locked_reason=selectors.plan_locked_reason(initiative),
             plan_history=selectors.initiative_plan_history(initiative),
@@ -210,3 +220,54 @@ class InitiativeUpdateView(InitiativeFormPage):
                 "changes are still below; open the initiative in another tab to see theirs, then save again to keep "
                 "yours.")
         return initiative_update(actor=request_actor(self.request), initiative=initiative, **form.service_kwargs())
+
+
+class InitiativeStartDateView(PermissionRequiredMixin, View):
+    """"Change start date": a running initiative's start date moved with a reason by someone independent of it (a
+    CoE reviewer, an administrator), through initiative_start_date_change, which refuses what the edit page's
+    service refuses (a date later than its first month with cost records or first submitted report's period)."""
+
+    permission_required = "portfolio.change_start_date"
+    template_name = "portfolio/initiative_start_date.html"
+
+    def get_permission_object(self) -> Initiative:
+        if not hasattr(self, "_initiative"):
+            self._initiative = get_object_or_404(Initiative.objects.select_related("owner"), pk=self.kwargs["pk"])
+        return self._initiative
+
+    # PermissionRequiredMixin.dispatch checks access first: someone who may not change it gets a 403 at any stage.
+    def refuse_if_not_running(self) -> HttpResponse | None:
+        """Not approved yet (the owner plans it on the edit page) or ended: back to its page, saying why."""
+        initiative = self.get_permission_object()
+        reason = selectors.start_date_change_refusal(initiative)
+        if reason is None:
+            return None
+        messages.error(self.request, reason)
+        return HttpResponseRedirect(initiative.get_absolute_url())
+
+    def render_page(self, form: StartDateChangeForm) -> HttpResponse:
+        return render(self.request, self.template_name, {"initiative": self.get_permission_object(), "form": form})
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        initiative = self.get_permission_object()
+        return self.refuse_if_not_running() or self.render_page(
+            StartDateChangeForm(initial={"start_date": initiative.start_date}))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if refused := self.refuse_if_not_running():
+            return refused
+        form = StartDateChangeForm(request.POST)
+        if not form.is_valid():
+            return self.render_page(form)
+        initiative = self.get_permission_object()
+        before = initiative.start_date
+        try:
+            initiative = initiative_start_date_change(actor=request_actor(request), initiative=initiative,
+                                                      start_date=form.cleaned_data["start_date"],
+                                                      reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+            return self.render_page(form)
+        messages.success(request, f"Start date of “{initiative.name}” moved from {before or 'none'} to "
+                                  f"{initiative.start_date}; the reason is in the audit trail.")
+        return HttpResponseRedirect(initiative.get_absolute_url())

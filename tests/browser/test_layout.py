@@ -95,6 +95,7 @@ def journey_pages() -> list[tuple[str, str]]:
         ("initiative in production", url("portfolio:initiative_detail", reported.pk)),
         ("own initiative", url("portfolio:initiative_detail", own.pk)),
         ("edit own initiative", url("portfolio:initiative_edit", own.pk)),
+        ("change start date", url("portfolio:initiative_start_date", reported.pk)),
         ("departments", url("portfolio:department_list")),
         ("department", url("portfolio:department_detail", first(Department.objects).pk)),
         ("cost centers", url("portfolio:costcenter_list")),

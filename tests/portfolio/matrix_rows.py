@@ -17,6 +17,8 @@ from tests.matrix import (
     API_ANON,
     API_READ,
     EXECUTIVE,
+    LOGIN,
+    OWNER,
     OWNER_OTHER,
     REVIEWER,
     Case,
@@ -33,6 +35,12 @@ COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200})
 API_COST_READ = only({REVIEWER: 200, EXECUTIVE: 200, ADMIN: 200}, anon=API_ANON)
 
 ROWS: dict[str, list[Case]] = {
+    # Changing an approved initiative's start date, with a reason: an independent CoE reviewer or an administrator
+    # (tollgate.roles: portfolio.change_start_date), not its owner; an empty POST re-shows the form with its errors.
+    "portfolio:initiative_start_date": [
+        Case(May("portfolio.change_start_date", 200, anon=LOGIN), obj="approved"),
+        Case(May("portfolio.change_start_date", 200, anon=LOGIN), method="post", obj="approved"),
+    ],
     # People: administrators only. An empty POST is a valid form (no roles, not active, no profile): it saves and
     # redirects to the list (each request is rolled back before the next role's).
     "portfolio:person_list": [Case(ADMIN_ONLY), Case(ADMIN_ONLY, query="_export=csv"),
@@ -130,7 +138,11 @@ EXTRA_CASES: dict[str, list[Case]] = {
 
 
 def build_objects(built: dict[str, Any], users: dict[str, Any]) -> dict[str, Any]:
+    from portfolio.choices import Stage
     from portfolio.models import CurrencyRate
+    from tests.factories import InitiativeFactory
 
     rate = CurrencyRate.objects.create(currency="EUR", valid_from=date(2025, 1, 1), rate_to_reporting=Decimal("1.08"))
-    return {"currency_rate": rate, "person": users[OWNER_OTHER]}
+    # The owner's approved initiative: its start date moves only by someone independent of it (a reviewer, an admin).
+    approved = InitiativeFactory(owner=users[OWNER], stage=Stage.APPROVED, start_date=date(2026, 1, 1))
+    return {"currency_rate": rate, "person": users[OWNER_OTHER], "approved": approved}

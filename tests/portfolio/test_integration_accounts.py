@@ -14,10 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from portfolio.models import ApiToken, Profile
+from portfolio.choices import RunStatus, Stage
+from portfolio.models import ApiToken, Initiative, Profile
 from portfolio.selectors import is_integration_account
 from portfolio.services import (
     api_token_issue,
+    initiative_create,
+    initiative_update,
+    initiatives_hand_over,
     password_set,
     people_invite_all,
     person_get_or_create,
@@ -28,7 +32,8 @@ from portfolio.services import (
 )
 from portfolio.services.passwords import people_awaiting_invitation
 from portfolio.services.people import integration_account_create, person_integration_account_set
-from tests.factories import UserFactory
+from tests.factories import DepartmentFactory, InitiativeFactory, UserFactory
+from tests.portfolio.test_import import csv_bytes, run_import
 from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +280,93 @@ def test_the_add_page_and_an_integration_account_s_page_read_in_constant_queries
         DepartmentFactory()
         api_token_issue(actor=admin_user, user=account, name=f"Feed {n}", days=30)
     assert queries() == few
+
+
+# --- Never an initiative's owner; a delegate may be one -------------------------------------------------------------
+# An owner answers for the initiative and must be a person who signs in: every door that names an owner (the service,
+# so the page, the API, a hand-over and the import) refuses an integration account, naming it; as a delegate it stays
+# (a KPI feed submits the value reports).
+
+def kpi_feed(admin_user):
+    return integration_account_create(actor=admin_user, username="kpi-feed", name="KPI feed", roles={Role.OWNER})
+
+
+REFUSED_OWNER = ("KPI feed is an integration account, which a script uses and nobody signs in to: it cannot own an "
+                 "initiative, as the owner answers for it.")
+
+
+def test_the_service_refuses_an_integration_account_as_owner_and_allows_it_as_a_delegate(admin_user, owner):
+    feed = kpi_feed(admin_user)
+    department = DepartmentFactory()
+    with pytest.raises(ValidationError) as refused:
+        initiative_create(actor=admin_user, name="Claims triage", department=department, owner=feed)
+    assert refused.value.message_dict["owner"][0].startswith(REFUSED_OWNER)
+    assert not Initiative.objects.exists()
+    initiative = initiative_create(actor=admin_user, name="Claims triage", department=department, owner=owner,
+                                   delegates=[feed])
+    rows = LogEntry.objects.count()
+    with pytest.raises(ValidationError, match="KPI feed is an integration account"):
+        initiative_update(actor=admin_user, initiative=initiative, owner=feed)
+    initiative.refresh_from_db()
+    assert initiative.owner == owner and list(initiative.delegates.all()) == [feed]
+    assert LogEntry.objects.count() == rows
+
+
+def test_the_page_does_not_offer_it_as_owner_and_the_api_refuses_it(login, admin_user, owner, api_client):
+    feed = kpi_feed(admin_user)
+    initiative = InitiativeFactory(owner=owner)
+    client = login(admin_user)
+    page = client.get(reverse("portfolio:initiative_edit", args=[initiative.pk])).content.decode()
+    owners = page.split('name="owner"', 1)[1].split("</select>", 1)[0]
+    delegates = page.split('name="delegates"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{feed.pk}"' not in owners and f'value="{feed.pk}"' in delegates
+    api_client.force_authenticate(admin_user)
+    url = reverse("api:initiative-detail", args=[initiative.pk])
+    refused = api_client.patch(url, {"owner": feed.pk}, format="json")
+    assert refused.status_code == 400 and refused.json()["owner"][0].startswith(REFUSED_OWNER)
+    created = api_client.post(reverse("api:initiative-list"), {"name": "Claims triage", "owner": feed.pk,
+                                                               "department": initiative.department.pk}, format="json")
+    assert created.status_code == 400 and created.json()["owner"][0].startswith(REFUSED_OWNER)
+    delegated = api_client.patch(url, {"delegates": [feed.pk]}, format="json")
+    assert delegated.status_code == 200, delegated.content
+    initiative.refresh_from_db()
+    assert initiative.owner == owner and Initiative.objects.count() == 1
+
+
+def test_a_hand_over_to_an_integration_account_is_refused_on_every_door(login, admin_user, owner, api_client):
+    feed = kpi_feed(admin_user)
+    InitiativeFactory(owner=owner)
+    with pytest.raises(ValidationError) as refused:
+        initiatives_hand_over(actor=admin_user, from_user=owner, to_user=feed)
+    assert refused.value.message_dict["to"][0].startswith(REFUSED_OWNER)
+    client = login(admin_user)
+    page = client.get(reverse("portfolio:person_edit", args=[owner.pk])).content.decode()
+    assert f'value="{feed.pk}"' not in page.split('id="hand-over-form"', 1)[1].split("</select>", 1)[0]
+    api_client.force_authenticate(admin_user)
+    answer = api_client.post(f"/api/people/{owner.pk}/hand-over/", {"to": feed.pk}, format="json")
+    assert answer.status_code == 400 and answer.json()["to"][0].startswith(REFUSED_OWNER)
+    assert set(Initiative.objects.values_list("owner_id", flat=True)) == {owner.pk}
+
+
+def test_an_owner_is_not_marked_an_integration_account_while_owning_a_running_initiative(admin_user):
+    imported, _created = person_get_or_create(email="olga.owner@example.com", role=Role.OWNER)
+    owned = InitiativeFactory(owner=imported, stage=Stage.PILOT)
+    with pytest.raises(ValidationError, match="owns 1 running or planned initiative, and an integration account"):
+        person_integration_account_set(actor=admin_user, user=imported, integration_account=True)
+    assert not is_integration_account(imported)
+    owned.stage = Stage.KILLED  # an ended initiative keeps the owner it ended with: no reason to refuse
+    owned.save()
+    assert person_integration_account_set(actor=admin_user, user=imported, integration_account=True)
+
+
+def test_the_import_refuses_an_integration_account_as_a_row_s_owner(admin_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    feed = kpi_feed(admin_user)
+    type(feed).objects.filter(pk=feed.pk).update(email="kpi-feed@example.com")
+    before = Initiative.objects.count()
+    rows = csv_bytes({"external_id": "INV-1"}, {"external_id": "INV-2", "owner_email": "kpi-feed@example.com"})
+    run = run_import(rows, actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert [(e["row"], e["column"]) for e in run.errors] == [(3, "owner_email")]
+    assert run.errors[0]["message"].startswith(REFUSED_OWNER)
+    assert Initiative.objects.count() == before

@@ -343,6 +343,36 @@ def test_the_start_date_may_not_move_past_the_first_reported_period(admin_user, 
                                start_date_reason="Pilot began with the quarter.")
 
 
+def test_the_start_date_change_of_the_reviewer_s_page_holds_to_the_same_rules(owner, reviewer, initiative,
+                                                                              pilot_with_history):
+    """initiative_start_date_change (the "Change start date" page): only a running initiative, only a new date, only
+    by someone independent of it with a reason; nothing is written when refused, and the change is audited."""
+    from datetime import date
+
+    pilot = pilot_with_history
+    refusals = [
+        (initiative, reviewer, date(2026, 3, 1), "x", "Before approval the start date is its owner's to plan"),
+        (pilot, reviewer, date(2026, 1, 1), "x", "The start date is already 2026-01-01"),
+        (pilot, reviewer, date(2025, 12, 1), " ", "Give the reason"),
+        (pilot, owner, date(2025, 12, 1), "x", "only by an administrator or a CoE reviewer"),
+    ]
+    for target, actor, start_date, reason, says in refusals:
+        with pytest.raises(ValidationError) as refused:
+            services.initiative_start_date_change(actor=actor, initiative=target, start_date=start_date, reason=reason)
+        assert says in str(refused.value.message_dict["start_date"])
+    pilot.delegates.add(reviewer)  # acting for it, the reviewer is no longer independent of it
+    with pytest.raises(ValidationError, match="only by an administrator or a CoE reviewer"):
+        services.initiative_start_date_change(actor=reviewer, initiative=pilot, start_date=date(2025, 12, 1),
+                                              reason="x")
+    pilot.delegates.remove(reviewer)
+    assert not LogEntry.objects.filter(additional_data__event="start_date_changed").exists()
+    changed = services.initiative_start_date_change(actor=reviewer, initiative=pilot, start_date=date(2025, 12, 1),
+                                                    reason="Work began in December.")
+    assert changed.start_date == date(2025, 12, 1)
+    entry = LogEntry.objects.get(additional_data__event="start_date_changed")
+    assert (entry.actor, entry.additional_data["reason"]) == (reviewer, "Work began in December.")
+
+
 def test_before_approval_the_owner_plans_the_start_date_freely(owner, initiative):
     from datetime import date
 

@@ -655,6 +655,93 @@ def test_after_approval_the_start_date_is_read_only_to_the_owner_and_changed_by_
     assert pilot.start_date == date(2026, 2, 1)
 
 
+@pytest.fixture
+def pilot_with_costs(owner):
+    """A pilot that started 2026-01-01, with cost records from 2026-02."""
+    from portfolio.models import MonthlyCost
+
+    pilot = InitiativeFactory(owner=owner, stage=Stage.PILOT, start_date=date(2026, 1, 1))
+    MonthlyCost.objects.create(initiative=pilot, month=date(2026, 2, 1), category="inference", amount=Decimal("900"))
+    return pilot
+
+
+def test_a_coe_reviewer_changes_a_running_initiative_s_start_date_on_its_own_page(login, owner, reviewer,
+                                                                                   pilot_with_costs):
+    """A reviewer could move the start date through the service but had no page for it (the edit page is the owner's
+    and administrators'): "Change start date" on the initiative's page asks the date and a reason, refuses what the
+    service refuses, writes nothing then, and audits the change with the reason."""
+    pilot = pilot_with_costs
+    url = reverse("portfolio:initiative_start_date", args=[pilot.pk])
+    detail = reverse("portfolio:initiative_detail", args=[pilot.pk])
+    assert url in login(reviewer).get(detail).content.decode()
+    assert url not in login(owner).get(detail).content.decode()
+    client = login(reviewer)
+    page = client.get(url)
+    assert page.status_code == 200 and 'value="2026-01-01"' in page.content.decode()
+    refusals = [
+        ({"start_date": "2026-02-15", "reason": "  "}, "This field is required."),
+        ({"start_date": "2026-03-01", "reason": "Signed in March."},
+         "later than its first month with cost records, 2026-02"),
+        ({"start_date": "2026-01-01", "reason": "No change."}, "The start date is already 2026-01-01"),
+        ({"start_date": "0001-01-01", "reason": "A slip."}, "A start date is between 1990-01-01 and"),
+    ]
+    for data, says in refusals:
+        response = client.post(url, data)
+        assert response.status_code == 200 and says in html.unescape(response.content.decode()), data
+        assert "Nothing was saved" in response.content.decode()
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 1, 1)
+    assert not LogEntry.objects.filter(additional_data__event="start_date_changed").exists()
+    response = client.post(url, {"start_date": "2026-02-15", "reason": "Contract signed mid-February."}, follow=True)
+    assert "moved from 2026-01-01 to 2026-02-15" in response.content.decode()
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 2, 15)
+    entry = LogEntry.objects.get(additional_data__event="start_date_changed")
+    assert (entry.actor, entry.additional_data["reason"], entry.changes_dict["start_date"]) == (
+        reviewer, "Contract signed mid-February.", ["2026-01-01", "2026-02-15"])
+
+
+def test_the_start_date_page_refuses_who_is_not_independent_and_an_initiative_not_running(
+        login, owner, reviewer, executive, pilot_with_costs):
+    pilot = pilot_with_costs
+    url = reverse("portfolio:initiative_start_date", args=[pilot.pk])
+    change = {"start_date": "2025-12-01", "reason": "Work began in December."}
+    for who in (owner, executive):
+        assert login(who).get(url).status_code == 403
+        assert login(who).post(url, change).status_code == 403
+    pilot.delegates.add(reviewer)  # a reviewer acting for the initiative is not independent of it
+    refused = login(reviewer).post(url, change)
+    assert refused.status_code == 403 and "you are its delegate" in refused.content.decode()
+    assert url not in login(reviewer).get(reverse("portfolio:initiative_detail", args=[pilot.pk])).content.decode()
+    pilot.refresh_from_db()
+    assert pilot.start_date == date(2026, 1, 1)
+    for stage, says in ((Stage.PROPOSED, "Before approval the start date is its owner's to plan"),
+                        (Stage.KILLED, "an ended initiative is read-only")):
+        other = InitiativeFactory(stage=stage, start_date=date(2026, 1, 1))
+        other_url = reverse("portfolio:initiative_start_date", args=[other.pk])
+        for method in ("get", "post"):
+            response = getattr(login(reviewer), method)(other_url, change, follow=True)
+            assert response.redirect_chain[-1][0] == other.get_absolute_url()
+            assert says in html.unescape(response.content.decode())
+        other.refresh_from_db()
+        assert other.start_date == date(2026, 1, 1)
+    assert not LogEntry.objects.filter(additional_data__event="start_date_changed").exists()
+
+
+def test_the_start_date_page_reads_as_many_queries_however_many_people_act_for_it(login, reviewer, pilot_with_costs):
+    url = reverse("portfolio:initiative_start_date", args=[pilot_with_costs.pk])
+    client = login(reviewer)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    pilot_with_costs.delegates.add(*UserFactory.create_batch(5, role=Role.OWNER))
+    assert queries() == few
+
+
 def test_delegate_may_edit(login, initiative):
     delegate = UserFactory(role=Role.OWNER)
     initiative.delegates.add(delegate)

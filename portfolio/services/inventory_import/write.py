@@ -24,6 +24,7 @@ from portfolio.choices import ACTIVE_STAGES, INTAKE_STAGES, Stage
 from portfolio.costs.services.rollups import rollups_deferred
 from portfolio.costs.services.tco import tco_recompute
 from portfolio.models import AIModel, CostCenter, Department, ImportRun, Initiative, LicencePool, Vendor
+from portfolio.selectors import integration_account_ids
 from portfolio.services.business_cases import (
     PLAN_INITIATIVE_FIELDS,
     ensure_not_ended,
@@ -180,7 +181,7 @@ def _new_owner_check(email: str) -> None:
 
 def _rule_errors(
     row: InventoryRow, *, initiative: Initiative | None, department: Department | None, cost_center: CostCenter | None,
-    owner: Actor | None, new_owner: str | None = None,
+    owner: Actor | None, new_owner: str | None = None, owner_is_integration_account: bool | None = None,
 ) -> list[RowError]:
     """The rules every door holds an initiative to (portfolio.services.initiatives), applied as initiative_create
     and initiative_update apply them: on creation, and on update to what the row changes. Every rule the row breaks
@@ -190,7 +191,8 @@ def _rule_errors(
     if department is not None:  # None: the department cell is bad, so the cost center cannot be checked against it
         checks.append(lambda: cost_center_check(department=department, cost_center=cost_center))
     if owner is not None and (initiative is None or initiative.owner_id != owner.pk):
-        checks.append(lambda: people_check(owner=owner, delegates=None, owner_named=True))
+        checks.append(lambda: people_check(owner=owner, delegates=None, owner_named=True,
+                                           owner_is_integration_account=owner_is_integration_account))
     if owner is None and new_owner:
         checks.append(lambda: _new_owner_check(new_owner))
     if "start_date" not in row.flawed and (initiative is None or initiative.start_date != row.start_date):
@@ -244,6 +246,12 @@ class _References:
         for chunk in _chunks(row.owner_email for row in rows if row.owner_email and "owner_email" not in row.flawed):
             for person in User.objects.annotate(email_key=Lower("email")).filter(email_key__in=chunk).order_by("pk"):
                 self._people.setdefault(person.email_key, person)
+        # Which of them are integration accounts (never an owner, people_check), read with them, not once a row.
+        self._read_people = {person.pk for person in self._people.values() if person is not None}
+        self._integration_accounts: set[int] = set()
+        read = sorted(self._read_people)
+        for start in range(0, len(read), CHUNK):
+            self._integration_accounts |= integration_account_ids(read[start:start + CHUNK])
         # The file's owner e-mails (lower case) that are some account's username: a new owner is named by their
         # address, so one of these is refused unless someone already has the address (person_new_check).
         self._usernames: set[str] = set()
@@ -268,6 +276,12 @@ class _References:
         if email not in self._people:  # Lower() and iexact may disagree beyond ASCII: ask as the services do
             self._people[email] = User.objects.filter(email__iexact=email).first()
         return self._people[email]
+
+    def is_integration_account(self, person: Actor | None) -> bool | None:
+        """Whether the person is an integration account, as read in bulk; None for someone read otherwise."""
+        if person is None or person.pk not in self._read_people:
+            return None
+        return person.pk in self._integration_accounts
 
     def taken_as_username(self, email: str) -> bool:
         """Whether some account's username is this e-mail (any case): a new owner could not be named by it."""
@@ -446,7 +460,8 @@ def _flawed_row_errors(
     owner = references.person(row.owner_email) if usable("owner_email", row.owner_email) else None
     clash = owner is None and usable("owner_email", row.owner_email) and references.taken_as_username(row.owner_email)
     found = _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center, owner=owner,
-                         new_owner=row.owner_email if clash else None)
+                         new_owner=row.owner_email if clash else None,
+                         owner_is_integration_account=references.is_integration_account(owner))
     if initiative is not None:
         found += _lock_errors(row, initiative=initiative, changed=_changed_columns(initiative, row) - row.flawed)
     return found
@@ -472,7 +487,8 @@ def _write_row(row: InventoryRow, errors: list[RowError], references: _Reference
     owner = references.person(row.owner_email)
     clash = owner is None and references.taken_as_username(row.owner_email)
     found = locked + _rule_errors(row, initiative=initiative, department=department, cost_center=cost_center,
-                                  owner=owner, new_owner=row.owner_email if clash else None)
+                                  owner=owner, new_owner=row.owner_email if clash else None,
+                                  owner_is_integration_account=references.is_integration_account(owner))
     if found:
         errors.extend(found)
         return None
