@@ -670,6 +670,8 @@ def test_a_month_nobody_read_between_two_complete_ones_gives_one_cost_everywhere
         "unknown and left out)")
     assert figures.cost.basis == "partly estimated, incomplete: 2 of 3 months read"
     assert (figures.cost_per_outcome, figures.value_per_dollar) == (D("52.00"), D("1.92"))
+    api = api_client.get(reverse("reviews_api:report-detail", args=[report.pk])).json()["figures"]
+    assert (api["cost"], api["cost_unread_months"], api["cost_label"]) == ("5200.00", ["2026-08"], figures.cost.label)
     assert drill_down["unread"] == ("2 of 3 months read (2026-08 unread: no cost source read it, so its cost is "
                                     "unknown and left out)")
     # The dashboard's quarter is incomplete: July and September, against April and June, naming August.
