@@ -740,7 +740,8 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     computes them), its drafts overdue in open cycles (not those of an ended initiative: it owes none), and its
     minimum-viable-scale evidence (against the approved business case). A constant
     number of queries for any number of initiatives: the submitted reports' headline, the initiatives with their KPIs
-    and approved business cases, the latest reports with their actuals, the overdue drafts."""
+    and approved business cases, the latest reports with their actuals, the overdue drafts, and the months no cost
+    source read (cost_data_reading), which their costs leave out as report_cost does."""
     submitted = ValueReport.objects.filter(evidence_q(today))
     overdue = ValueReport.objects.filter(report_state_q(ReportState.OVERDUE, today))
     if initiative_ids is not None:
@@ -749,6 +750,7 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     latest: dict[int, list[int]] = {}
     scale: dict[int, str] = {}
     cycle_of: dict[int, int] = {}
+    periods: set[tuple[date, date]] = set()
     outcomes_of: dict[int, list[tuple[int | None, str, date, date]]] = defaultdict(list)  # newest first
     headlines = submitted.order_by("initiative_id", "-cycle__period_end", "-pk").values_list(
         "pk", "initiative_id", "outcome_count", "cycle_id", "cycle__name", "cycle__period_start", "cycle__period_end")
@@ -757,6 +759,7 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
         if len(kept) < reports:
             kept.append(pk)
             cycle_of[pk] = cycle_id
+            periods.add((start, end))
         outcomes_of[initiative_id].append((outcomes, cycle_name, start, end))
     figures: dict[int, ReportFacts] = {}
     wanted = [pk for pks in latest.values() for pk in pks]
@@ -779,8 +782,8 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
             if line is not None:
                 scale[initiative_id] = line
                 break
-    left_out = report_tco_left_out()
-    annotations = report_tco_annotations(left_out=left_out)
+    # The months their costs leave out (report_tco_left_out), from the periods already read: no query for the cycles.
+    annotations = report_tco_annotations(left_out=tco_months_left_out(periods))
     loaded = submitted.filter(cycle_id__in=cycles).select_related("cycle").prefetch_related("actuals").annotate(
         **{name: annotations[name] for name in ("tco_total", "tco_estimated", "tco_has_records", "tco_last_month",
                                                 "tco_left_out")})
