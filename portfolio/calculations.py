@@ -165,22 +165,28 @@ class QuarterReading:
     months_read: tuple[date, ...]
     owed: tuple[date, ...] = ()  # months before the latest complete one that a source owes: holes, not complete
     ended: bool = False  # all its months have ended (known when `of` is given today): not "to date"
+    # Months before the latest complete one that no cost source read (and none owes): holes too, their cost unknown,
+    # not $0 (the costs API's "unread").
+    unread: tuple[date, ...] = ()
 
     @classmethod
     def of(cls, quarter: Quarter, *, latest_complete: date | None, owed: Iterable[date] = (),
-           today: date | None = None) -> QuarterReading:
+           today: date | None = None, unread: Iterable[date] = ()) -> QuarterReading:
         """`owed`: months some enabled source owes (SourceCoverage.owes); those outside the quarter are ignored, and
-        those after the latest complete month are not complete anyway. `today` tells a quarter that has ended from
-        one in progress: before any month is complete, the quarter in progress is compared with nothing (not with a
-        whole quarter), and one that has ended is no longer "to date"."""
+        those after the latest complete month are not complete anyway. `unread`: months nobody read (costs.selectors
+        .tco_months_counted), left out like the owed ones. `today` tells a quarter that has ended from one in
+        progress: before any month is complete, the quarter in progress is compared with nothing (not with a whole
+        quarter), and one that has ended is no longer "to date"."""
         ended = today is not None and quarter.months[-1] < today.replace(day=1)
         if latest_complete is None:
             if today is not None and not ended:
                 return cls(quarter, ())
             return cls(quarter, tuple(quarter.months), ended=ended)
-        owing = set(owed)
-        return cls(quarter, tuple(m for m in quarter.months if m <= latest_complete and m not in owing),
-                   tuple(m for m in quarter.months if m in owing and m < latest_complete), ended)
+        owing, nobody = set(owed), set(unread)
+        return cls(quarter,
+                   tuple(m for m in quarter.months if m <= latest_complete and m not in owing and m not in nobody),
+                   tuple(m for m in quarter.months if m in owing and m < latest_complete), ended,
+                   tuple(m for m in quarter.months if m in nobody and m not in owing and m < latest_complete))
 
     @property
     def whole(self) -> bool:
@@ -227,16 +233,22 @@ class QuarterReading:
         if self.owed:
             owed = (f" {_month_names(self.owed)} {'is' if len(self.owed) == 1 else 'are'} not complete: an enabled "
                     f"source still owes {'it' if len(self.owed) == 1 else 'them'} (see the ingestion health page).")
-        left = _month_names(tuple(m for m in self.quarter.months if m not in self.months_read))
+        if self.unread:
+            one = len(self.unread) == 1
+            owed += (f" {_month_names(self.unread)} {'was' if one else 'were'} not read by any cost source: "
+                     f"{'its' if one else 'their'} cost is unknown, not $0, so {'it is' if one else 'they are'} left "
+                     "out.")
+        left = _month_names(tuple(m for m in self.quarter.months if m not in self.months_read
+                                  and m not in self.unread))
         if not self.months_read:
             return (f"No month of {self.quarter.name} is complete yet: its cost figures are what was read so far, "
                     f"compared with nothing.{owed}")
         one = len(self.months_read) == 1
+        later = f"; what was read of {left} counts once complete" if left else ""
         return (f"Only {_month_names(self.months_read)} of {self.quarter.name} {'is' if one else 'are'} complete: its "
                 f"cost figures cover {'that month' if one else 'those months'} and are compared with the same "
-                f"{'month' if one else 'months'} of {self.quarter.previous().name} ({self.compared_with}); what was "
-                f"read of {left} counts once complete.{owed} Value figures come from the quarter's value reports, as "
-                f"for a whole quarter.")
+                f"{'month' if one else 'months'} of {self.quarter.previous().name} ({self.compared_with}){later}."
+                f"{owed} Value figures come from the quarter's value reports, as for a whole quarter.")
 
 
 @dataclass(frozen=True)

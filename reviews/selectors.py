@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DateField,
     Exists,
@@ -35,12 +36,15 @@ from governance.selectors import policy_value
 from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.calculations import Quarter
 from portfolio.choices import ENDED_STAGES, Stage
-from portfolio.costs.calculations import OVERSIGHT, PeriodCostData, cents
+from portfolio.costs.calculations import OVERSIGHT, CostDataReading, PeriodCostData, cents
 from portfolio.costs.selectors import (
     MONEY_FIELD,
+    CountedMonths,
     cost_data_reading,
     ended_on,
     initiative_tco_by_period,
+    tco_months_counted,
+    tco_months_left_out,
     tco_period_annotations,
 )
 from portfolio.dashboard.providers import Decision, QuarterValueSet, ReportedValue
@@ -110,8 +114,7 @@ def report_detail_loaded() -> QuerySet[ValueReport]:
         Prefetch("actuals", queryset=KpiActual.objects.all()),
         "attachments__uploaded_by",
         "initiative__delegates",
-    ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
-                                        end="cycle__period_end"), **draft_oversight_annotations())
+    ).annotate(**report_tco_annotations())
 
 
 def report_figures_loaded() -> QuerySet[ValueReport]:
@@ -122,11 +125,39 @@ def report_figures_loaded() -> QuerySet[ValueReport]:
         Prefetch("initiative__kpis", queryset=KPI.objects.order_by("pk")),
         approved_versions_prefetch("initiative__business_case_versions"),
         Prefetch("actuals", queryset=KpiActual.objects.all()),
-    ).annotate(**tco_period_annotations(initiative="initiative_id", start="cycle__period_start",
-                                        end="cycle__period_end"), **draft_oversight_annotations())
+    ).annotate(**report_tco_annotations())
 
 
-def draft_oversight_annotations() -> dict[str, Any]:
+def report_tco_left_out(*, reading: CostDataReading | None = None) -> list[date]:
+    """The months the reports' costs leave out, over every cycle: months no cost source read in a cycle some of whose
+    months were read (costs.selectors.tco_months_left_out, the costs API's rule). Cycles never overlap, so one list
+    serves every report. Four queries, one with `reading`."""
+    return tco_months_left_out(ReviewCycle.objects.values_list("period_start", "period_end"), reading=reading)
+
+
+def report_tco_annotations(*, left_out: Collection[date] | None = None) -> dict[str, Any]:
+    """What report_cost reads of a report's cycle, annotated on a list of reports at once: its TCO over the months
+    its cost counts (tco_period_annotations without the months `left_out`, default report_tco_left_out), the draft
+    preview's (draft_oversight_annotations), and the months left out (`tco_left_out`, "2026-08-01,...": the same for
+    every row; report_cost names those of its own months)."""
+    left_out = report_tco_left_out() if left_out is None else list(left_out)
+    return {
+        **tco_period_annotations(initiative="initiative_id", start="cycle__period_start", end="cycle__period_end",
+                                 leaving_out=left_out),
+        **draft_oversight_annotations(leaving_out=left_out),
+        "tco_left_out": Value(",".join(m.isoformat() for m in left_out), output_field=CharField()),
+    }
+
+
+def _left_out_of(report: ValueReport) -> tuple[date, ...] | None:
+    """The months report_tco_annotations left out, or None when the report was not loaded with them."""
+    text = getattr(report, "tco_left_out", None)
+    if text is None:
+        return None
+    return tuple(date.fromisoformat(m) for m in text.split(",") if m)
+
+
+def draft_oversight_annotations(*, leaving_out: Collection[date] = ()) -> dict[str, Any]:
     """For report_cost's preview of a draft: in the report's period, the oversight its TCO estimates from the
     business case (`tco_oversight_estimated`) and the months with a TCO but no oversight cost record
     (`tco_months` less `tco_oversight_recorded_months`), which the draft's hours will fill once submitted; and the
@@ -134,6 +165,7 @@ def draft_oversight_annotations() -> dict[str, Any]:
     rows = InitiativeMonthlyTco.objects.filter(
         initiative_id=OuterRef("initiative_id"), month__gte=OuterRef("cycle__period_start"),
         month__lte=OuterRef("cycle__period_end")).order_by().values("initiative_id")
+    counted = rows.exclude(month__in=list(leaving_out)) if leaving_out else rows
 
     def months(of: QuerySet) -> Subquery:
         return Subquery(of.annotate(n=Count("month", distinct=True)).values("n"), output_field=IntegerField())
@@ -141,10 +173,10 @@ def draft_oversight_annotations() -> dict[str, Any]:
     return {
         "tco_last_month": Subquery(rows.annotate(last=Max("month")).values("last"), output_field=DateField()),
         "tco_oversight_estimated": Subquery(
-            rows.filter(category=OVERSIGHT, actual=False).annotate(total=Sum("amount")).values("total"),
+            counted.filter(category=OVERSIGHT, actual=False).annotate(total=Sum("amount")).values("total"),
             output_field=MONEY_FIELD),
-        "tco_months": months(rows),
-        "tco_oversight_recorded_months": months(rows.filter(category=OVERSIGHT, actual=True)),
+        "tco_months": months(counted),
+        "tco_oversight_recorded_months": months(counted.filter(category=OVERSIGHT, actual=True)),
     }
 
 
@@ -445,8 +477,21 @@ class ReportCost:
     # Any part of `amount` is the business case's estimate (also oversight or maintenance without records beside
     # recorded run cost): what the dashboard's `*` marks, so it means the same as the initiative page's.
     partly_estimated: bool = False
-    # How the figures computed from it are labelled: "actual", "estimated" (no part actual) or "partly estimated".
+    # How the figures computed from it are labelled: "actual", "estimated" (no part actual) or "partly estimated",
+    # followed by ", incomplete: 2 of 3 months read" when months nobody read are left out (`unread`).
     basis: str = "actual"
+    # The months of the report that no cost source read: left out of `amount` (neither $0 nor their estimates), as
+    # the costs API leaves them out (`data: "unread"`), so the report's cost is that of the months read.
+    unread: tuple[date, ...] = ()
+
+
+def with_unread(cost: ReportCost, counted: CountedMonths) -> ReportCost:
+    """The cost with the months nobody read named (counted: the report's months and which were left out): its label
+    ends "; 2 of 3 months read (2026-08 unread: ...)" and its basis "..., incomplete: 2 of 3 months read"."""
+    if not counted.unread or cost.amount is None:
+        return cost
+    return replace(cost, unread=counted.unread, label=f"{cost.label}; {counted.note}",
+                   basis=f"{cost.basis}, incomplete: {len(counted.read)} of {len(counted.months)} months read")
 
 
 def report_months(report: ValueReport) -> list[date]:
@@ -472,27 +517,33 @@ def report_cost(report: ValueReport) -> ReportCost:
     monthly TCO x months only when the TCO has no month in the cycle (no cost data for the period yet).
     """
     cycle = report.cycle
-    if hasattr(report, "tco_has_records"):  # annotated by report_detail_loaded
+    left_out = _left_out_of(report)
+    if left_out is not None and hasattr(report, "tco_has_records"):  # annotated by report_tco_annotations
         has_records, total = report.tco_has_records, getattr(report, "tco_total", None)
         estimated = getattr(report, "tco_estimated", None) or Decimal(0)
     else:
+        left_out = tco_months_counted(cycle.period_start, cycle.period_end).unread
         tco = initiative_tco_by_period(initiative_ids=[report.initiative_id], start=cycle.period_start,
-                                       end=cycle.period_end).get(report.initiative_id)
-        has_records, total, estimated = (tco.has_records, tco.total, tco.estimated) if tco else (False, None, 0)
+                                       end=cycle.period_end, leaving_out=left_out).get(report.initiative_id)
+        has_records, total, estimated = ((tco.has_records, tco.total, tco.estimated) if tco
+                                         else (False, None, Decimal(0)))
     if report.status == ReportStatus.DRAFT and report.oversight_hours is not None and total is not None:
-        total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0))
+        total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0), left_out=left_out)
     case = business_case_of(report.initiative)
-    return cost_of(has_records=has_records, total=total, estimated=estimated, months=len(report_months(report)),
+    ran = report_months(report)
+    cost = cost_of(has_records=has_records, total=total, estimated=estimated, months=len(ran),
                    case_tco_monthly=lambda: case.tco_monthly if case is not None else None,
                    has_business_case=case is not None)
+    return with_unread(cost, CountedMonths(tuple(ran), tuple(m for m in ran if m in left_out)))
 
 
-def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decimal) -> tuple[Decimal, Decimal]:
+def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decimal, *,
+                          left_out: Collection[date] = ()) -> tuple[Decimal, Decimal]:
     """A draft's cost as it will be once submitted: the stored TCO counts only submitted reports' oversight hours
     (reported_oversight), so the preview puts the draft's own hours x the business case's loaded hourly rate in
     place of the estimated oversight of each month without an oversight cost record, as tco_recompute will then
     (portfolio.costs.calculations.month_tco). Other reports and the dashboard keep counting submitted ones only."""
-    names = draft_oversight_annotations()
+    names = draft_oversight_annotations(leaving_out=left_out)
     if hasattr(report, "tco_months"):  # annotated by report_detail_loaded / report_figures_loaded
         row = {name: getattr(report, name) for name in names}
     else:
@@ -689,7 +740,8 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     computes them), its drafts overdue in open cycles (not those of an ended initiative: it owes none), and its
     minimum-viable-scale evidence (against the approved business case). A constant
     number of queries for any number of initiatives: the submitted reports' headline, the initiatives with their KPIs
-    and approved business cases, the latest reports with their actuals, the overdue drafts."""
+    and approved business cases, the latest reports with their actuals, the overdue drafts, and the months no cost
+    source read (cost_data_reading), which their costs leave out as report_cost does."""
     submitted = ValueReport.objects.filter(evidence_q(today))
     overdue = ValueReport.objects.filter(report_state_q(ReportState.OVERDUE, today))
     if initiative_ids is not None:
@@ -698,6 +750,7 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
     latest: dict[int, list[int]] = {}
     scale: dict[int, str] = {}
     cycle_of: dict[int, int] = {}
+    periods: set[tuple[date, date]] = set()
     outcomes_of: dict[int, list[tuple[int | None, str, date, date]]] = defaultdict(list)  # newest first
     headlines = submitted.order_by("initiative_id", "-cycle__period_end", "-pk").values_list(
         "pk", "initiative_id", "outcome_count", "cycle_id", "cycle__name", "cycle__period_start", "cycle__period_end")
@@ -706,6 +759,7 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
         if len(kept) < reports:
             kept.append(pk)
             cycle_of[pk] = cycle_id
+            periods.add((start, end))
         outcomes_of[initiative_id].append((outcomes, cycle_name, start, end))
     figures: dict[int, ReportFacts] = {}
     wanted = [pk for pks in latest.values() for pk in pks]
@@ -728,9 +782,11 @@ def review_facts(*, initiative_ids: Collection[int] | None, reports: int, today:
             if line is not None:
                 scale[initiative_id] = line
                 break
+    # The months their costs leave out (report_tco_left_out), from the periods already read: no query for the cycles.
+    annotations = report_tco_annotations(left_out=tco_months_left_out(periods))
     loaded = submitted.filter(cycle_id__in=cycles).select_related("cycle").prefetch_related("actuals").annotate(
-        **tco_period_annotations(initiative="initiative_id", start="cycle__period_start", end="cycle__period_end"),
-        tco_last_month=draft_oversight_annotations()["tco_last_month"])
+        **{name: annotations[name] for name in ("tco_total", "tco_estimated", "tco_has_records", "tco_last_month",
+                                                "tco_left_out")})
     report_url = url_pattern("reviews:report_detail")
     for report in loaded.iterator(chunk_size=5000):
         if report.pk not in wanted_set:
@@ -829,7 +885,8 @@ def report_state_counts(queryset: QuerySet[ValueReport], today: date | None = No
     return {state.value: counts[state.value] or 0 for state in ReportState}
 
 
-def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) -> QuarterValueSet:
+def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None,
+                   reading: CostDataReading | None = None) -> QuarterValueSet:
     """The value, outcomes and cost of each initiative's submitted report for the quarter's cycle (named like the
     quarter; none while the quarter has not ended: evidence_q), for portfolio's dashboard; registered in
     reviews.apps. A constant number of queries."""
@@ -839,8 +896,11 @@ def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) ->
         reports = reports.filter(initiative_id__in=ids)
     # Thousands of reports: read as plain rows and valued by the same rules as report_figures (kpi_value,
     # report_value, cost_of); building a model object per report, KPI and actual took seconds on 10,000 initiatives.
+    # The cost of the months read (tco_months_counted, the costs API's rule), as each report's page says it.
+    counted = tco_months_counted(quarter.months[0], quarter.months[-1], reading=reading)
     rows: list[dict[str, Any]] = list(reports.annotate(**tco_period_annotations(
-        initiative="initiative_id", start="cycle__period_start", end="cycle__period_end")).values(
+        initiative="initiative_id", start="cycle__period_start", end="cycle__period_end",
+        leaving_out=counted.unread)).values(
         "pk", "initiative_id", "outcome_count", "stated_value", "cycle__period_start", "cycle__period_end",
         "initiative__start_date", "tco_total", "tco_estimated", "tco_has_records"))  # type: ignore[misc]  # annotations the stubs cannot see
     kpis: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
@@ -866,14 +926,15 @@ def quarter_values(*, quarter: Quarter, initiative_ids: Iterable[int] | None) ->
                 value_per_unit=kpi["value_per_unit"], outcomes=row["outcome_count"],
                 stated_value=entry.get("stated_value"), evidence=entry.get("evidence", "")))
         value = calculations.report_value(amounts, row["stated_value"])
+        ran = calculations.months_ran(row["cycle__period_start"], row["cycle__period_end"],
+                                      started=row["initiative__start_date"])
         cost = cost_of(has_records=row["tco_has_records"], total=row["tco_total"], estimated=row["tco_estimated"],
-                       months=len(calculations.months_ran(row["cycle__period_start"], row["cycle__period_end"],
-                                                          started=row["initiative__start_date"])),
-                       case_tco_monthly=functools.partial(cases.get, row["initiative_id"]))
+                       months=len(ran), case_tco_monthly=functools.partial(cases.get, row["initiative_id"]))
         values[row["initiative_id"]] = ReportedValue(
             initiative_id=row["initiative_id"], value=value.amount, outcomes=row["outcome_count"],
             cost=cost.amount, cost_is_actual=not cost.estimated, cost_partly_estimated=cost.partly_estimated,
             url=report_url(row["pk"]),
+            cost_unread=tuple(m for m in counted.unread if m in ran) if cost.amount is not None else (),
         )
     cycle = ReviewCycle.objects.filter(name=quarter.name).first()
     owed = ValueReport.objects.filter(owed_drafts_q(), cycle__name=quarter.name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -407,10 +407,13 @@ class PeriodTco:
 
 
 def initiative_tco_by_period(
-    *, initiative_ids: Iterable[int] | None = None, start: date, end: date
+    *, initiative_ids: Iterable[int] | None = None, start: date, end: date, leaving_out: Collection[date] = ()
 ) -> dict[int, PeriodTco]:
-    """TCO of each initiative over the months from `start` to `end` (both included), in one query."""
+    """TCO of each initiative over the months from `start` to `end` (both included) but those `leaving_out` (months
+    nobody read: tco_months_counted), in one query."""
     rows = InitiativeMonthlyTco.objects.filter(month__gte=start.replace(day=1), month__lte=end.replace(day=1))
+    if leaving_out:
+        rows = rows.exclude(month__in=list(leaving_out))
     if initiative_ids is not None:
         rows = rows.filter(initiative_id__in=list(initiative_ids))
     grouped = rows.order_by().values("initiative_id", "category", "actual").annotate(
@@ -451,12 +454,16 @@ def tco_total_of(month_from: date, month_to: date, *, outer: str = "pk") -> Coal
     return Coalesce(Subquery(total, output_field=MONEY_FIELD), Value(Decimal("0")), output_field=MONEY_FIELD)
 
 
-def tco_period_annotations(*, initiative: str, start: str, end: str) -> dict[str, Any]:
+def tco_period_annotations(*, initiative: str, start: str, end: str,
+                           leaving_out: Collection[date] = ()) -> dict[str, Any]:
     """Annotations for rows that point at an initiative and a period (e.g. a value report and its cycle's dates):
-    `tco_total`, `tco_estimated` and `tco_has_records`, so a list of such rows costs one query."""
+    `tco_total`, `tco_estimated` and `tco_has_records`, so a list of such rows costs one query. The months
+    `leaving_out` (nobody read them: tco_months_left_out) count in none."""
     rows = InitiativeMonthlyTco.objects.filter(
         initiative_id=OuterRef(initiative), month__gte=OuterRef(start), month__lte=OuterRef(end)
     ).order_by().values("initiative_id")
+    if leaving_out:
+        rows = rows.exclude(month__in=list(leaving_out))
 
     def total(of: QuerySet) -> Subquery:
         return Subquery(of.annotate(total=Sum("amount")).values("total"), output_field=MONEY_FIELD)
@@ -582,10 +589,71 @@ def initiative_tco_month_data(history: TcoHistory, *, start_date: date | None,
     queries, none with `reading`."""
     if not history.months:
         return []
+    return tco_months_data(history.months[0].month, history.months[-1].month,
+                           start_date=start_date, reading=reading,
+                           months_with_cost={month.month for month in history.months if month.parts})
+
+
+def tco_months_data(start: date, end: date, *, start_date: date | None = None,
+                    months_with_cost: Collection[date] | None = None,
+                    reading: CostDataReading | None = None) -> list[TcoMonthData]:
+    """What each month from `start` to `end` stands for (calculations.tco_month_data on the cost data's state of the
+    month): the one rule of the costs API, the initiative page, the value reports and the dashboard. Without
+    `months_with_cost` every month is taken to have cost: what a month is worth to any initiative (a month nobody
+    read is unread whoever asks). Three queries, none with `reading`."""
     reading = reading or cost_data_reading()
-    period = reading.period(history.months[0].month, history.months[-1].month)
-    return [tco_month_data(state, start_date=start_date, has_cost=bool(month.parts))
-            for state, month in zip(period.months, history.months, strict=True)]
+    period = reading.period(start, end)
+    return [tco_month_data(state, start_date=start_date,
+                           has_cost=months_with_cost is None or state.month in months_with_cost)
+            for state in period.months]
+
+
+@dataclass(frozen=True)
+class CountedMonths:
+    """Which months of a period a TCO figure of the period counts (tco_months_counted)."""
+
+    months: tuple[date, ...]  # the period's months
+    unread: tuple[date, ...]  # those nobody read, left out of the figure (none when nothing of the period was read)
+    none_read: bool = False  # nothing of the period was read: the figure is the TCO's estimates of every month
+
+    @property
+    def read(self) -> tuple[date, ...]:
+        return tuple(m for m in self.months if m not in self.unread)
+
+    @property
+    def note(self) -> str:
+        """"2 of 3 months read (2026-08 unread)"; "" when every month was read or none was."""
+        if not self.unread:
+            return ""
+        unread = month_span_words(self.unread)
+        return (f"{len(self.read)} of {len(self.months)} month{'s' if len(self.months) > 1 else ''} read "
+                f"({unread} unread: no cost source read {'it' if len(self.unread) == 1 else 'them'}, so "
+                f"{'its' if len(self.unread) == 1 else 'their'} cost is unknown and left out)")
+
+
+def tco_months_counted(start: date, end: date, *, reading: CostDataReading | None = None) -> CountedMonths:
+    """The months from `start` to `end` whose TCO a figure of the period counts (a value report's cost, the
+    dashboard's quarter of an initiative), as the costs API counts them (tco_months_data): the months with figures,
+    a month nobody read left out, not counted at its estimates nor as $0. When none of them was read (a new install
+    before any cost source), every month counts: the figure is then the TCO's estimates, and says so. Three queries,
+    none with `reading`."""
+    data = tco_months_data(start, end, reading=reading)
+    months = tuple(month_range(start.replace(day=1), end))
+    unread = tuple(m for m, state in zip(months, data, strict=True) if not state.has_figures)
+    if len(unread) == len(months):
+        return CountedMonths(months, (), none_read=True)
+    return CountedMonths(months, unread)
+
+
+def tco_months_left_out(periods: Iterable[tuple[date, date]], *,
+                        reading: CostDataReading | None = None) -> list[date]:
+    """The months of `periods` whose TCO their figures leave out (tco_months_counted), oldest first, for the
+    queries that sum many periods at once (tco_period_annotations). Three queries, none with `reading`."""
+    wanted = list(periods)
+    if not wanted:
+        return []
+    reading = reading or cost_data_reading()
+    return sorted({m for start, end in wanted for m in tco_months_counted(start, end, reading=reading).unread})
 
 
 # GPU-hours (MonthlyGpuUsage): what the GPU clusters report, per initiative and month ------------------------------

@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 from portfolio.calculations import Quarter
+from portfolio.costs.calculations import CostDataReading
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class ReportedValue:
     # Any part of the cost is the business case's estimate (oversight or maintenance without records included):
     # the dashboard's `*`, the same mark as the initiative page's estimated cells.
     cost_partly_estimated: bool = False
+    # The months it ran that no cost source read: left out of `cost` (costs.selectors.tco_months_counted).
+    cost_unread: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ class CandidateSet:
 
 
 class QuarterValues(Protocol):
-    def __call__(self, *, quarter: Quarter, initiative_ids: Iterable[int] | None) -> QuarterValueSet: ...
+    # `reading`: the cost data's months as the caller read them (costs.selectors.cost_data_reading), else read there.
+    def __call__(self, *, quarter: Quarter, initiative_ids: Iterable[int] | None,
+                 reading: CostDataReading | None = None) -> QuarterValueSet: ...
 
 
 TOP_CANDIDATES = 20  # per kind: the dashboard and the board pack show the top; the signals page lists them all

@@ -38,6 +38,7 @@ from portfolio.costs.selectors import (
     cost_data_reading,
     initiative_tco_by_period,
     last_complete_quarter,
+    tco_months_counted,
 )
 from portfolio.dashboard import providers as registry
 from portfolio.models import (
@@ -116,12 +117,14 @@ def quarter_reading(quarter: Quarter, *, today: date | None = None,
                     cost_data: CostDataReading | None = None) -> QuarterReading:
     """Which months of `quarter` its cost figures cover and what they are compared with (calculations.QuarterReading):
     its complete months, by the rule of the ingestion health page and the default quarter: none after the latest
-    complete month (last_complete_month), and none an enabled source owes (the page's "missing"). `cost_data`: the
-    reading of the months already made (costs.selectors.cost_data_reading), else read here."""
+    complete month (last_complete_month), none an enabled source owes (the page's "missing"), and none nobody read
+    (tco_months_counted, the costs API's "unread": its cost is unknown, not $0). `cost_data`: the reading of the
+    months already made (costs.selectors.cost_data_reading), else read here."""
     today = today or timezone.localdate()
     cost_data = cost_data or cost_data_reading(today=today)
+    counted = tco_months_counted(quarter.months[0], quarter.months[-1], reading=cost_data)
     return QuarterReading.of(quarter, latest_complete=cost_data.latest_complete,
-                             owed=cost_data.owed(quarter.months), today=today)
+                             owed=cost_data.owed(quarter.months), today=today, unread=counted.unread)
 
 
 def no_cost_data(reading: QuarterReading) -> str:
@@ -241,7 +244,8 @@ def _initiatives(department_id: int | None):
     return initiatives.filter(department_id=department_id) if department_id else initiatives
 
 
-def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequence[date]) -> QuarterTotals:
+def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequence[date],
+                    cost_data: CostDataReading | None = None) -> QuarterTotals:
     """The quarter's figures: its cost over `months` (the months read, or the same months of the quarter it is compared
     with; none: no cost figure), its value from its value reports, its idle seats from its latest month of seat data."""
     totals = QuarterTotals(
@@ -263,7 +267,7 @@ def _quarter_totals(quarter: Quarter, department_id: int | None, months: Sequenc
     provider = registry.providers.quarter_values
     if provider is not None:
         ids = None if not department_id else list(_initiatives(department_id).values_list("pk", flat=True))
-        value_set = provider(quarter=quarter, initiative_ids=ids)
+        value_set = provider(quarter=quarter, initiative_ids=ids, reading=cost_data)
         values, totals.reports_url = value_set.values, value_set.url
         totals.reports_outstanding, totals.reports_due_on = value_set.outstanding, value_set.due_on
         totals.values = values
@@ -488,8 +492,9 @@ def full_rows(name: str, board: dict[str, Any], *, quarter: Quarter, department:
     if name == "sprawl":
         return sprawl(department_id)
     if name == "top_initiatives":
-        reading = quarter_reading(quarter)
-        totals = _quarter_totals(quarter, department_id, reading.months)
+        cost_data = cost_data_reading()
+        reading = quarter_reading(quarter, cost_data=cost_data)
+        totals = _quarter_totals(quarter, department_id, reading.months, cost_data)
         return top_initiatives(quarter, totals, department_id, None, months=reading.months)
     if name == "unallocated_keys" and not department_id:
         reading = quarter_reading(quarter)
@@ -725,8 +730,8 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
     department_id = department.pk if department else None
     cost_data = cost_data_reading(today=today)
     reading = quarter_reading(quarter, today=today, cost_data=cost_data)
-    now = _quarter_totals(quarter, department_id, reading.months)
-    before = _quarter_totals(quarter.previous(), department_id, reading.compared_months)
+    now = _quarter_totals(quarter, department_id, reading.months, cost_data)
+    before = _quarter_totals(quarter.previous(), department_id, reading.compared_months, cost_data)
     value_read = value_reading(quarter, now, today=today)
     stages = initiatives_by_stage(department_id)
     found = candidates(department_id)
@@ -847,14 +852,19 @@ def board_pack(*, quarter: Quarter) -> dict[str, Any]:
 
 
 def initiative_quarter(initiative: Initiative, quarter: Quarter) -> dict[str, Any]:
-    """An initiative's TCO and reported value in a quarter, for the dashboard's drill-down onto its page."""
+    """An initiative's TCO and reported value in a quarter, for the dashboard's drill-down onto its page: the TCO of
+    the months read (tco_months_counted), as its value report and the costs API count it, naming those left out."""
+    cost_data = cost_data_reading()
+    counted = tco_months_counted(quarter.months[0], quarter.months[-1], reading=cost_data)
     tco = initiative_tco_by_period(initiative_ids=[initiative.pk], start=quarter.months[0],
-                                   end=quarter.months[-1]).get(initiative.pk)
+                                   end=quarter.months[-1], leaving_out=counted.unread).get(initiative.pk)
     provider = registry.providers.quarter_values
-    reported = provider(quarter=quarter, initiative_ids=[initiative.pk]).values.get(initiative.pk) if provider else None
+    reported = (provider(quarter=quarter, initiative_ids=[initiative.pk], reading=cost_data).values.get(initiative.pk)
+                if provider else None)
     return {
         "quarter": quarter.name, "currency": reporting_currency(),
         "cost": tco.total if tco else None, "estimated": bool(tco and tco.estimated),
+        "unread": counted.note if tco else "",
         "value": reported.value if reported else None,
         "back": dashboard_url(quarter, initiative.department_id),
     }

@@ -170,6 +170,12 @@ class ReportFiguresSerializer(serializers.Serializer):
     months = serializers.IntegerField(help_text="Months of the cycle the initiative ran (from its start date to its "
                                       "end): the months its cost and outcomes per month cover.")
     cycle_months = serializers.IntegerField(help_text="Months of the cycle's period.")
+    cost_unread_months = serializers.ListField(
+        child=serializers.CharField(), help_text=(
+            "Months it ran that no cost source read (YYYY-MM; [] when there are none): left out of cost, neither $0 "
+            "nor their estimates, as GET /api/initiatives/<id>/costs/ leaves them out (data \"unread\"), so cost, "
+            "cost_per_outcome and value_per_dollar cover the months read only and cost_label says how many. Empty "
+            "when no month of the cycle was read: cost is then the estimate."))
 
 
 class ValueReportSerializer(ModelSerializer):
@@ -258,6 +264,7 @@ class ValueReportSerializer(ModelSerializer):
             "monthly_outcomes": _as_str(figures.monthly_outcomes),
             "months": figures.months,
             "cycle_months": figures.cycle_months,
+            "cost_unread_months": [f"{m:%Y-%m}" for m in figures.cost.unread],
         }
 
 

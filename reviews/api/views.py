@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import fields as drf_fields
 from rest_framework import mixins, status, viewsets
@@ -107,7 +108,7 @@ class ValueReportViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListM
     """Value reports: read by every role; PATCH a draft (owner / delegate); submit; reopen and verdict (independent
     reviewers)."""
 
-    queryset = selectors.report_detail_loaded().order_by("-cycle__period_start", *ignoring_case("initiative__name"))
+    queryset = ValueReport.objects.all()  # the model, for the router and the schema; get_queryset loads the figures
     serializer_class = serializers.ValueReportSerializer
     permission_classes = [ReviewsPermission]
     permission_required = {
@@ -122,6 +123,10 @@ class ValueReportViewSet(DeclaredBodyMixin, ConditionalWritesMixin, mixins.ListM
     search_fields = ["initiative__name", "initiative__external_id"]
     ordering_fields = ["submitted_at", "cycle__period_start", "initiative__name", "outcome_count"]
     ordering_ignoring_case = ["initiative__name"]
+
+    def get_queryset(self) -> QuerySet[ValueReport]:
+        # Built per request: which months no cost source read (report_tco_annotations) changes with the data.
+        return selectors.report_detail_loaded().order_by("-cycle__period_start", *ignoring_case("initiative__name"))
 
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)

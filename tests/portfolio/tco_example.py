@@ -93,3 +93,35 @@ def build_gap(monkeypatch) -> Initiative:
         IngestionRunFactory(source=source, period=month)
     tco_recompute()
     return initiative
+
+
+def build_august_unread(monkeypatch) -> Initiative:
+    """7 December 2026. A FOCUS source added on 1 December backfilled 2026-07, 2026-09, 2026-10 and 2026-11 and has
+    read some of December so far; nobody read 2026-08 and nothing says it was due, so it is unread between two
+    complete months of 2026-Q3 (November is the latest complete month). The initiative (in production since January,
+    a business case of 2,450 a month: inference 800, storage 50, oversight 1,300, maintenance 300) has inference
+    records of 1,000 a month: its TCO is 2,600 in July and September (1,000 actual, 1,600 estimated), and August gets
+    the business case's estimate of 2,450 although nobody read it. Its 2026-Q3 value report is submitted (10,000 of
+    stated value, 100 outcomes)."""
+    from datetime import UTC, datetime
+
+    from reviews.choices import ReportStatus
+    from tests.factories import ReviewCycleFactory, ValueReportFactory
+    from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
+
+    on_day(monkeypatch)
+    source = source_added(CostSourceFactory(name="aws-focus"), datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    initiative = InitiativeFactory(name="Claims triage", external_id="INV-0200", stage=Stage.PRODUCTION,
+                                   start_date=date(2026, 1, 1))
+    BusinessCaseFactory(initiative=initiative)
+    read = (JULY, SEPTEMBER, OCTOBER, date(2026, 11, 1), date(2026, 12, 1))
+    for month in read:
+        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference",
+                                   amount=D("400") if month.month == 12 else D("1000"))
+        IngestionRunFactory(source=source, period=month)
+    tco_recompute()
+    cycle = ReviewCycleFactory(name="2026-Q3")
+    ValueReportFactory(cycle=cycle, initiative=initiative, status=ReportStatus.SUBMITTED, stated_value=D("10000"),
+                       stated_value_evidence="Claims closed faster, measured in the claims system.",
+                       outcome_count=100)
+    return initiative

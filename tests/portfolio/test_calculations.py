@@ -92,6 +92,24 @@ def test_a_month_a_source_owes_is_not_read_though_a_later_month_is_complete():
     assert of(q4, latest_complete=date(2026, 12, 1), owed=[date(2027, 1, 1)]).whole  # owed outside the quarter
 
 
+def test_a_month_nobody_read_between_complete_ones_is_left_out_and_named_not_counted_as_zero():
+    """August was read by no cost source, July and September are complete: the quarter is July and September against
+    April and June, and its note says August's cost is unknown. Before, its three months counted, August as $0."""
+    q3, of = calculations.Quarter(2026, 3), calculations.QuarterReading.of
+    gap = of(q3, latest_complete=date(2026, 11, 1), unread=[date(2026, 8, 1), date(2026, 10, 1)])
+    assert (gap.whole, gap.unread, gap.months_read, gap.compared_months) == (
+        False, (date(2026, 8, 1),), (date(2026, 7, 1), date(2026, 9, 1)), (date(2026, 4, 1), date(2026, 6, 1)))
+    assert (gap.period, gap.compared_with) == ("2026-Q3 (July and September only)", "April and June")
+    assert gap.note == (
+        "Only July and September of 2026-Q3 are complete: its cost figures cover those months and are compared with "
+        "the same months of 2026-Q2 (April and June). August was not read by any cost source: its cost is unknown, "
+        "not $0, so it is left out. Value figures come from the quarter's value reports, as for a whole quarter.")
+    # A month both owed and unread is said once, as owed; one after the latest complete month is not complete anyway.
+    owed = of(q3, latest_complete=date(2026, 9, 1), owed=[date(2026, 8, 1)], unread=[date(2026, 8, 1)])
+    assert (owed.owed, owed.unread) == ((date(2026, 8, 1),), ())
+    assert of(q3, latest_complete=date(2026, 8, 1), unread=[date(2026, 9, 1)]).unread == ()
+
+
 def test_apportioned_cents_add_up_to_the_total_by_largest_remainder():
     D = Decimal
     apportion = calculations.apportion_cents

@@ -75,3 +75,23 @@ def test_no_plan_applies_to_the_months_before_an_initiative_started():
     assert (D(row.plan_last_quarter), D(str(round(row.cost_variance_pct, 1)))) == (D("900"), D("5.6"))
     assert initiative_tco_headline(initiative_id=started.pk, periods=january,
                                    start_date=started.start_date).quarter_months == 1
+
+
+def test_the_months_a_period_s_tco_counts_leave_out_those_nobody_read(monkeypatch):
+    """costs.selectors.tco_months_counted, by the costs API's rule: 2026-Q3 of tco_example.build_august_unread counts
+    July and September and leaves August out; 2026-Q4 counts all three (December is in progress, read so far); a
+    quarter nothing of which was read (2026-Q1) keeps every month: its figure is the TCO's estimates, as a new
+    install's value reports are."""
+    from portfolio.costs.selectors import tco_months_counted, tco_months_left_out
+    from tests.portfolio.tco_example import build_august_unread
+
+    build_august_unread(monkeypatch)
+    q3 = tco_months_counted(date(2026, 7, 1), date(2026, 9, 30))
+    assert (q3.read, q3.unread, q3.none_read) == ((date(2026, 7, 1), date(2026, 9, 1)), (date(2026, 8, 1),), False)
+    assert q3.note == "2 of 3 months read (2026-08 unread: no cost source read it, so its cost is unknown and left out)"
+    q4 = tco_months_counted(date(2026, 10, 1), date(2026, 12, 31))
+    assert (q4.unread, q4.note) == ((), "")
+    q1 = tco_months_counted(date(2026, 1, 1), date(2026, 3, 31))
+    assert (q1.read, q1.unread, q1.none_read) == (tuple(date(2026, m, 1) for m in (1, 2, 3)), (), True)
+    periods = [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 7, 1), date(2026, 9, 30))]
+    assert tco_months_left_out(periods) == [date(2026, 8, 1)]

@@ -420,3 +420,17 @@ def test_initiative_page_says_no_data_for_a_month_nobody_read(login, reviewer, m
     panel = response.context["panel"]
     other = next(trace for trace in panel.figure["data"] if trace["name"] == "Other (estimated)")
     assert other["y"] == [900.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_the_dashboard_s_drill_down_counts_the_months_read_and_names_the_one_nobody_read(login, reviewer,
+                                                                                        monkeypatch):
+    """From the dashboard's 2026-Q3 (?quarter=2026-Q3), the initiative page's line gives the cost of July and
+    September, as the costs API and its value report do, and names August, which no cost source read; before, it
+    counted August's estimate of 2,450 too ($7,650.00)."""
+    from tests.portfolio.tco_example import build_august_unread
+
+    initiative = build_august_unread(monkeypatch)
+    html = login(reviewer).get(initiative.get_absolute_url(), {"quarter": "2026-Q3"}).content.decode()
+    assert "2026-Q3: cost $5,200.00 (partly estimated)" in html
+    assert text_of(html, "dashboard-quarter-unread") == (
+        "(2 of 3 months read (2026-08 unread: no cost source read it, so its cost is unknown and left out))")

@@ -636,3 +636,53 @@ def test_without_enabled_sources_nothing_is_unread(portfolio):
     CostSource.objects.update(enabled=False)
     board = dashboard(quarter=Q3)
     assert (board["unread_months"], board["unread_note"]) == ([], "")
+
+
+def test_a_month_nobody_read_between_two_complete_ones_gives_one_cost_everywhere(monkeypatch, api_client, executive):
+    """2026-08 was read by no cost source, between two complete months (tco_example.build_august_unread). The costs
+    API, the value report (its page, loaded alone or in a list, and as the dashboard values it) and the dashboard's
+    drill-down give the initiative the same 2026-Q3 cost: July and September, 5,200. Before, the report and the
+    drill-down counted August's estimate of 2,450 too (7,650), and the dashboard's quarter counted August as $0."""
+    from django.urls import reverse
+
+    from portfolio.dashboard.selectors import initiative_quarter
+    from reviews.models import ValueReport
+    from reviews.selectors import quarter_values, report_cost, report_detail_loaded, report_figures
+    from tests.portfolio.tco_example import build_august_unread
+
+    initiative = build_august_unread(monkeypatch)
+    api_client.force_authenticate(executive)
+    body = api_client.get(reverse("api:initiative-costs", args=[initiative.pk]),
+                          {"from": "2026-07", "to": "2026-09"}).json()
+    assert [(m["month"], m["data"], m["total"]) for m in body["months"]] == [
+        ("2026-07", "complete", 2600.0), ("2026-08", "unread", None), ("2026-09", "complete", 2600.0)]
+    report = ValueReport.objects.get(initiative=initiative)
+    figures = report_figures(report_detail_loaded().get(pk=report.pk))
+    reported = quarter_values(quarter=Q3, initiative_ids=None).values[initiative.pk]
+    drill_down = initiative_quarter(initiative, Q3)
+    assert (D(str(body["total"])), figures.cost.amount, report_cost(ValueReport.objects.get(pk=report.pk)).amount,
+            reported.cost, drill_down["cost"]) == (D("5200.00"),) * 5
+    # The report says which months its cost counts, and its figures per dollar and per outcome say they are partial.
+    assert figures.cost.unread == reported.cost_unread == (date(2026, 8, 1),)
+    assert figures.cost.label == (
+        "actual cost of the quarter from cost records; $3,200.00 of it estimated from the business case (oversight or "
+        "maintenance without records); 2 of 3 months read (2026-08 unread: no cost source read it, so its cost is "
+        "unknown and left out)")
+    assert figures.cost.basis == "partly estimated, incomplete: 2 of 3 months read"
+    assert (figures.cost_per_outcome, figures.value_per_dollar) == (D("52.00"), D("1.92"))
+    api = api_client.get(reverse("reviews_api:report-detail", args=[report.pk])).json()["figures"]
+    assert (api["cost"], api["cost_unread_months"], api["cost_label"]) == ("5200.00", ["2026-08"], figures.cost.label)
+    assert drill_down["unread"] == ("2 of 3 months read (2026-08 unread: no cost source read it, so its cost is "
+                                    "unknown and left out)")
+    # The dashboard's quarter is incomplete: July and September, against April and June, naming August.
+    board = dashboard(quarter=Q3)
+    assert (board["quarter_complete"], board["months_read"], board["compared_months"]) == (
+        False, ["2026-07", "2026-09"], ["2026-04", "2026-06"])
+    assert (board["period"], board["compared_with"]) == ("2026-Q3 (July and September only)", "April and June")
+    assert board["comparison_note"] == (
+        "Only July and September of 2026-Q3 are complete: its cost figures cover those months and are compared "
+        "with the same months of 2026-Q2 (April and June). August was not read by any cost source: its cost is "
+        "unknown, not $0, so it is left out. Value figures come from the quarter's value reports, as for a whole "
+        "quarter.")
+    assert board["value_per_dollar"] == figures.value_per_dollar
+    assert board["departments"][0]["value_cost"] == D("5200.00")
