@@ -31,6 +31,7 @@ from django.utils import timezone
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.models import server_variable, server_variable_refusal
 from portfolio.costs.services import parts
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.costs.services.writer import RunWriter, run_total
@@ -171,6 +172,8 @@ def _credential(source: CostSource) -> str | None:
     """The secret, read from the environment variable the source names; never stored in the database."""
     if not source.credential_env:
         return None
+    if server_variable(source.credential_env):  # a source saved before the rule: its run is refused, not sent
+        raise ConnectorError(server_variable_refusal(source.credential_env), location="credential_env")
     value = os.environ.get(source.credential_env)
     if not value:
         raise ConnectorError(
