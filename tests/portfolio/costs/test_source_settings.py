@@ -327,3 +327,44 @@ def test_a_source_stored_naming_a_server_variable_neither_runs_nor_says_it_is_se
 
     api_client.force_authenticate(admin_user)
     assert api_client.get(reverse("api:costsource-detail", args=[source.pk])).json()["credential_configured"] is False
+
+
+@pytest.mark.django_db
+def test_with_exports_folders_set_a_configured_path_outside_them_is_refused(api_client, admin_user, settings,
+                                                                            tmp_path: Path):
+    """An administrator could point a file source at any file the server reads (its .env, /etc/passwd): with
+    INGESTION_EXPORTS_DIRS set, a path (or the folder before its pattern) must lie inside it."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    settings.INGESTION_EXPORTS_DIRS = [str(exports)]
+    api_client.force_authenticate(admin_user)
+    for path in ("/etc/passwd", f"{exports}/../.env", f"{tmp_path}/*/{{period}}.csv"):
+        response = api_client.post(reverse("api:costsource-list"), {
+            "name": "contracts", "type": "csv", "settings": {"path": path}}, format="json")
+        assert response.status_code == 400, path
+        assert "outside the folders cost exports are read from" in response.json()["settings"][0]
+    assert not CostSource.objects.exists()
+    for path in (f"{exports}/contracts-{{period}}.csv", f"{exports}/{{period}}/part-*.csv.gz", f"{exports}/june.csv"):
+        CostSource(name="contracts", type="csv", settings={"path": path}, schedule="daily").full_clean()
+
+
+@pytest.mark.django_db
+def test_a_run_reads_no_configured_file_outside_the_exports_folders(settings, tmp_path: Path):
+    """A source saved before the setting, or a link inside the folder to a file outside it, fails its run before
+    anything is read, naming settings.path."""
+    from portfolio.choices import RunStatus, RunTrigger
+    from portfolio.costs.connectors.base import Period
+    from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    secret = tmp_path / "env"
+    secret.write_text("date,category,amount,initiative\n")
+    (exports / "linked.csv").symlink_to(secret)
+    settings.INGESTION_EXPORTS_DIRS = [str(exports)]
+    for kind, path in (("csv", secret), ("csv", exports / "linked.csv"), ("focus", exports / "*.csv")):
+        source = CostSource.objects.create(name=f"old-{kind}-{path.name}", type=kind, settings={"path": str(path)})
+        run = ingestion_run_execute(run=ingestion_run_create(source=source, period=Period.month(2025, 6),
+                                                             trigger=RunTrigger.API))
+        assert run.status == RunStatus.FAILED and "settings.path" in run.error, (path, run.error)
+        assert "outside" in run.error
