@@ -21,9 +21,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, URLField
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -58,7 +58,11 @@ from portfolio.services.initiatives import (
     kpi_save,
 )
 from portfolio.services.licences import POOL_FIELDS, licence_pool_delete, licence_pool_save, this_month
-from portfolio.services.passwords import no_password_for_integration_account
+from portfolio.services.passwords import (
+    no_password_for_integration_account,
+    password_set_by_administrator,
+    password_set_by_administrator_check,
+)
 from portfolio.services.people import (
     NO_ROLE_GIVEN,
     integration_role_errors,
@@ -123,6 +127,28 @@ class PersonCreationForm(AdminUserCreationForm):
     roles = forms.TypedMultipleChoiceField(
         choices=Role.choices, coerce=Role, widget=forms.CheckboxSelectMultiple,
         error_messages={"required": NO_ROLE_GIVEN})
+
+
+def administrator_password_form(actor: Any) -> type[AdminPasswordChangeForm]:
+    """Django admin's password form, writing through password_set_by_administrator as `actor`."""
+
+    class AdministratorPasswordForm(AdminPasswordChangeForm):
+        def clean(self) -> dict[str, Any]:
+            cleaned: dict[str, Any] = super().clean() or {}
+            try:
+                password_set_by_administrator_check(actor=actor, user=self.user)
+            except ValidationError as refused:  # under the password: Django's page shows no form-wide error
+                self.add_error("password1", refused.messages)
+            except PermissionDenied as refused:
+                self.add_error("password1", str(refused))
+            return cleaned
+
+        def save(self, commit: bool = True) -> Any:
+            usable = self.cleaned_data["set_usable_password"]
+            return password_set_by_administrator(actor=actor, user=self.user,
+                                                 password=self.cleaned_data["password1"] if usable else None)
+
+    return AdministratorPasswordForm
 
 
 @admin.register(get_user_model())
@@ -195,12 +221,16 @@ class PersonAdmin(UserAdmin):
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         """Nobody signs in to an integration account: the admin's password form refuses it, as invitations and
-        password links do (portfolio.services.passwords)."""
+        password links do (portfolio.services.passwords). Any other password is set through its service, so the trail
+        says which administrator set it and the tokens obtained with the old one stop working: Django's form wrote
+        it directly, without either. The form is this request's (the admin is shared between requests)."""
         account = self.get_object(request, unquote(id))
         if account is not None and is_integration_account(account):
             messages.error(request, no_password_for_integration_account(account))
             return HttpResponseRedirect(reverse("admin:auth_user_change", args=[account.pk]))
-        return super().user_change_password(request, id, form_url)
+        this_request = copy.copy(self)
+        this_request.change_password_form = administrator_password_form(request_actor(request))
+        return super(PersonAdmin, this_request).user_change_password(request, id, form_url)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # An account switched off or on here goes through its service, under the same event as everywhere else: one

@@ -89,9 +89,12 @@ def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | 
 
 def client_address(request: HttpRequest) -> str | None:
     """The client's address as the configured header gives it: REMOTE_ADDR, or the header a trusted proxy sets
-    (LOGIN_CLIENT_IP_HEADER); never a header a client could set itself unless the operator says the proxy sets it."""
+    (LOGIN_CLIENT_IP_HEADER); never a header a client could set itself unless the operator says the proxy sets it.
+    Of a list (X-Forwarded-For) the last address: the one the proxy in front of Tollgate appended. Those before it
+    came with the request, so a client could name itself 127.0.0.1 (opening /metrics) or a fresh address per login
+    guess."""
     value = request.META.get(settings.LOGIN_CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR")
-    return value.split(",")[0].strip() if value else None
+    return value.split(",")[-1].strip() or None if value else None
 
 
 class ThrottledAuthTokenSerializer(AuthTokenSerializer):

@@ -349,6 +349,9 @@ if not re.fullmatch(r"[A-Z]{3}", REPORTING_CURRENCY):
 
 # Largest cost export a person may upload to "Run now" (streamed to disk, refused past this size).
 INGESTION_MAX_FILE_MB = env.int("INGESTION_MAX_FILE_MB", default=500)
+# The folders a file source's configured `path` may read from (comma-separated). Set it in production: unset, an
+# administrator may point a source at any file the server can read.
+INGESTION_EXPORTS_DIRS = env.list("INGESTION_EXPORTS_DIRS", default=[])
 
 # Sprawl detection: sentence embeddings of what each initiative does. The default runs all-MiniLM-L6-v2 offline
 # (ONNX, shipped by PyPI packages); EMBEDDINGS_BACKEND=onnx-minilm+use adds the Universal Sentence Encoder beside it;

@@ -5,10 +5,12 @@ read the roll-ups (MonthlyCost, MonthlyTokenUsage, MonthlyGpuUsage, LicencePoolA
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Iterable
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from celery.schedules import crontab
@@ -164,15 +166,76 @@ def validate_settings_without_secrets(value: Any) -> None:
         )
 
 
+# The variables that configure Tollgate itself (settings.py, gunicorn.conf.py, compose.yaml) and those of the services
+# it runs on. A source's credential is sent to the source's base_url, which an administrator chooses: a source naming
+# SECRET_KEY or DATABASE_URL would hand the server's own secrets to any host. tests/portfolio/costs check that every
+# variable settings.py reads is listed.
+SERVER_VARIABLES = frozenset({
+    "ALLOWED_HOSTS", "API_RATE_LIMIT", "API_TOKENS_PER_PERSON", "API_TOKEN_MAX_DAYS", "API_TOKEN_PASSWORD_HOURS",
+    "CACHE_URL", "CONN_HEALTH_CHECKS", "CONN_MAX_AGE", "CSRF_COOKIE_SECURE", "CSRF_TRUSTED_ORIGINS", "DATABASE_URL",
+    "DEBUG", "DEFAULT_FROM_EMAIL", "EMAIL_URL", "EMBEDDINGS_API_KEY", "EMBEDDINGS_BACKEND", "EMBEDDINGS_MODEL",
+    "EMBEDDINGS_THREADS", "EMBEDDINGS_URL", "GUNICORN_TIMEOUT", "INGESTION_EXPORTS_DIRS", "INGESTION_MAX_FILE_MB",
+    "LOGIN_CLIENT_IP_HEADER", "LOGIN_COOLOFF_MINUTES", "LOGIN_FAILURE_LIMIT", "LOG_FORMAT", "LOG_LEVEL", "MEDIA_ROOT",
+    "METRICS_ALLOWED_IPS", "METRICS_TOKEN", "PASSWORD_LINK_DAYS", "PASSWORD_LOGIN", "PROMETHEUS_MULTIPROC_DIR",
+    "REDIS_URL", "REPORTING_CURRENCY", "SECRET_KEY", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+    "SECURE_HSTS_SECONDS", "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "SITE_URL",
+    "STATICFILES_BACKEND", "STATIC_ROOT", "TIME_ZONE", "TOLLGATE_WARM_INDEX",
+})
+SERVER_VARIABLE_PREFIXES = ("CELERY_", "DJANGO_", "OIDC_", "PG", "POSTGRES_")
+
+
+def server_variable(name: str) -> bool:
+    """Whether `name` is a variable of the server's own configuration, never a cost source's credential."""
+    return name.upper() in SERVER_VARIABLES or name.upper().startswith(SERVER_VARIABLE_PREFIXES)
+
+
+def server_variable_refusal(name: str) -> str:
+    return (f"{name} is one of the server's own configuration variables: a source's credential is sent to the "
+            "source's API, so it may not name one. Set the provider's key in a variable of its own (e.g. "
+            "OPENAI_ADMIN_KEY) and name that.")
+
+
 def credential_env_error(value: str) -> str | None:
     """Why `value` cannot be a source's credential_env, or None: it must be an environment variable's name as the
-    convention writes them (OPENAI_ADMIN_KEY), never a key pasted in its place, which would be stored and shown."""
+    convention writes them (OPENAI_ADMIN_KEY), never a key pasted in its place, which would be stored and shown, nor
+    a variable of the server's own configuration (server_variable)."""
     if not value:
         return None
     if provider_key_kind(value) or not ENVIRONMENT_VARIABLE_NAME.fullmatch(value):
         return ("An environment variable name (capital letters, digits and _, e.g. OPENAI_ADMIN_KEY), not the "
                 "secret.")
+    if server_variable(value):
+        return server_variable_refusal(value)
     return None
+
+
+GLOB_OR_PERIOD = re.compile(r"[*?\[{]")
+
+
+def exports_dirs() -> list[Path]:
+    """The folders configured paths may read from (INGESTION_EXPORTS_DIRS), symbolic links resolved; [] for any."""
+    return [Path(os.path.realpath(folder)) for folder in getattr(settings, "INGESTION_EXPORTS_DIRS", []) if folder]
+
+
+def within_exports_dirs(path: Path | str) -> bool:
+    """Whether `path`, symbolic links and `..` resolved, lies in one of the exports folders (always, with none set)."""
+    folders = exports_dirs()
+    resolved = Path(os.path.realpath(path))
+    return not folders or any(resolved == folder or folder in resolved.parents for folder in folders)
+
+
+def export_path_error(configured: str) -> str | None:
+    """Why a file source's `path` setting may not be read, or None: it must lie in INGESTION_EXPORTS_DIRS when that is
+    set (a pattern or '{period}' is judged by the folder before it), or an administrator could read any file the
+    server can (its .env, another system's exports)."""
+    if not configured or not exports_dirs():
+        return None
+    magic = GLOB_OR_PERIOD.search(configured)
+    fixed = configured if magic is None else os.path.dirname(configured[:magic.start()]) or "."
+    if within_exports_dirs(fixed):
+        return None
+    return (f"The path {configured} is outside the folders cost exports are read from: INGESTION_EXPORTS_DIRS is "
+            f"{', '.join(str(folder) for folder in exports_dirs())}.")
 
 
 CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
@@ -233,6 +296,10 @@ class CostSource(TimestampedModel):
 
     def clean(self) -> None:
         super().clean()
+        configured = (self.settings or {}).get("path") if isinstance(self.settings, dict) else None
+        path_error = export_path_error(str(configured or ""))
+        if path_error:
+            raise ValidationError({"settings": path_error})
         error = credential_env_error(self.credential_env)
         if error and LOOSE_VARIABLE_NAME.fullmatch(self.credential_env):  # else the field's validator said so
             raise ValidationError({"credential_env": error})

@@ -54,6 +54,19 @@ EDITABLE_FIELDS = (
 )
 
 
+OWNER_ASSIGNED_BY_ADMINISTRATORS = "Only administrators may assign an initiative to another owner."
+
+
+def owner_assignment_check(*, actor: Actor | None, owner: Actor, registering: bool) -> None:
+    """Refuse, on the owner field, a new owner named by anyone but an administrator (or the system): one registers
+    an initiative as its owner, and ownership then moves only by an administrator (or a hand-over on the People
+    page). A delegate could otherwise take an initiative over, or an owner hand it and its reports to someone who
+    never accepted it. Every door (page, API, admin, import) reaches it here."""
+    if actor is None or is_admin(actor) or (registering and owner.pk == actor.pk):
+        return
+    raise ValidationError({"owner": OWNER_ASSIGNED_BY_ADMINISTRATORS})
+
+
 def _ensure_can_write(actor: Actor | None) -> None:
     # Executives are read-only everywhere (unless also administrators, as in tollgate.roles); the service enforces
     # it whatever the caller checked. Being a superuser is not a role: it exempts nobody.
@@ -195,6 +208,7 @@ def initiative_create(
 ) -> Initiative:
     """Register an initiative. New ones start as proposed; imports and the demo may give another starting stage."""
     _ensure_can_write(actor)
+    owner_assignment_check(actor=actor, owner=owner, registering=True)
     cost_center_check(department=department, cost_center=cost_center)
     delegates = list(delegates)
     people_check(owner=owner, delegates=delegates, owner_named=True)
@@ -300,6 +314,8 @@ def initiative_update(
                     relations[relation] = wanted
         if changed or relations:
             ensure_not_ended(initiative, stage)
+        if "owner" in changed:
+            owner_assignment_check(actor=actor, owner=fields["owner"], registering=False)
         if "delegates" in relations:
             delegates_change_check(actor=actor, initiative=initiative)
         start_moved_from = initiative.start_date

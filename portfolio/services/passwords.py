@@ -150,3 +150,35 @@ def password_set(*, user: Actor, password: str, source: str) -> Actor:
     audit_event(user, actor=user, event="password_changed", source=source)
     api_tokens_from_password_revoke(user=user)
     return user
+
+
+def password_set_by_administrator_check(*, actor: Actor | None, user: Actor) -> None:
+    """Refuse what password_set_by_administrator would refuse, before anything is written (the admin's form asks it
+    while it validates)."""
+    if actor is not None and not may(actor, "portfolio.manage_people"):
+        raise PermissionDenied(f"You may not set {user.get_full_name() or user}'s password.")
+    if not settings.PASSWORD_LOGIN:
+        raise ValidationError(PASSWORDS_OFF)
+    if is_integration_account(user):
+        raise ValidationError(no_password_for_integration_account(user))
+
+
+@transaction.atomic
+def password_set_by_administrator(*, actor: Actor | None, user: Actor, password: str | None) -> Actor:
+    """An administrator sets a person's password in the Django admin, or takes it away (`password` None: they then
+    sign in only with single sign-on, or a new link). Whoever knows a password can sign in as its person, so the
+    trail says who set it ("Password changed", source admin, by the administrator), and the API tokens obtained with
+    the old password stop working, as when people change their own."""
+    password_set_by_administrator_check(actor=actor, user=user)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    if password is None:
+        audit_event(user, actor=actor, event="password_changed", source="admin", removed=True)
+    else:
+        audit_event(user, actor=actor, event="password_changed", source="admin")
+    api_tokens_from_password_revoke(user=user)
+    return user
+

@@ -227,3 +227,59 @@ def test_without_email_url_the_pages_say_the_invitation_went_to_the_server_log(l
     owner.save()
     page = client.post(reverse("portfolio:person_invite_all"), follow=True).content.decode()
     assert "Mail is not configured (EMAIL_URL): the invitations to" in page and "Invitations e-mailed" not in page
+
+
+NEW_PASSWORD = "Zz-another-long-passphrase-9"
+
+
+def test_an_administrator_setting_a_password_in_the_admin_is_audited_and_ends_password_tokens(login, admin_user,
+                                                                                             reviewer):
+    """Whoever knows a password can sign in as its person: Django's admin form wrote it with no trail row, and the
+    tokens obtained with the old password kept working."""
+    from portfolio.models import ApiToken
+    from portfolio.services.tokens import api_token_issue, api_token_obtain
+
+    obtained, _ = api_token_obtain(user=reviewer)
+    named, _ = api_token_issue(actor=reviewer, user=reviewer, name="ci", days=30, read_only=False)
+    client = login(admin_user)
+    response = client.post(reverse("admin:auth_user_password_change", args=[reviewer.pk]), {
+        "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    reviewer.refresh_from_db()
+    assert reviewer.check_password(NEW_PASSWORD)
+    entry = LogEntry.objects.get_for_object(reviewer).get(additional_data__event="password_changed")
+    assert entry.actor == admin_user and entry.additional_data["source"] == "admin"
+    assert no_row_holds(NEW_PASSWORD)
+    assert list(ApiToken.objects.filter(user=reviewer).values_list("pk", flat=True)) == [named.pk]
+    assert obtained.pk != named.pk
+
+
+def test_an_administrator_taking_a_password_away_in_the_admin_is_audited(login, admin_user, reviewer):
+    client = login(admin_user)
+    response = client.post(reverse("admin:auth_user_password_change", args=[reviewer.pk]), {
+        "usable_password": "false", "unset-password": "1"})
+    assert response.status_code == 302
+    reviewer.refresh_from_db()
+    assert not reviewer.has_usable_password()
+    entry = LogEntry.objects.get_for_object(reviewer).get(additional_data__event="password_changed")
+    assert entry.actor == admin_user and entry.additional_data["removed"] is True
+
+
+def test_the_admin_password_form_is_refused_with_passwords_off(login, admin_user, reviewer, settings):
+    client = login(admin_user)
+    settings.PASSWORD_LOGIN = False
+    before = get_user_model().objects.get(pk=reviewer.pk).password
+    response = client.post(reverse("admin:auth_user_password_change", args=[reviewer.pk]), {
+        "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 200 and "single sign-on" in response.content.decode()
+    assert get_user_model().objects.get(pk=reviewer.pk).password == before
+    assert not LogEntry.objects.filter(additional_data__event="password_changed").exists()
+
+
+def test_only_an_administrator_sets_another_persons_password(owner, reviewer):
+    from portfolio.services.passwords import password_set_by_administrator
+
+    with pytest.raises(PermissionDenied):
+        password_set_by_administrator(actor=reviewer, user=owner, password=NEW_PASSWORD)
+    owner.refresh_from_db()
+    assert not owner.check_password(NEW_PASSWORD)

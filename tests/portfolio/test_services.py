@@ -268,6 +268,28 @@ def test_only_the_owner_and_administrators_change_the_delegates(owner, reviewer,
     assert not initiative.delegates.exists()
 
 
+def test_only_administrators_name_a_new_owner_whatever_the_door(owner, other_owner, admin_user, initiative):
+    """The rule is the service's, not only the form's and the serializer's: a delegate may not take the initiative
+    over, nor its owner hand it to someone; nobody registers one in someone else's name. Nothing is written."""
+    delegate = UserFactory(role=Role.OWNER)
+    initiative.delegates.add(delegate)
+    for actor, new_owner in ((delegate, delegate), (owner, other_owner), (delegate, other_owner)):
+        with pytest.raises(ValidationError) as refused:
+            services.initiative_update(actor=actor, initiative=initiative, owner=new_owner, name="Not saved")
+        assert refused.value.message_dict["owner"] == ["Only administrators may assign an initiative to another owner."]
+    initiative.refresh_from_db()
+    assert initiative.owner == owner and initiative.name != "Not saved"
+    with pytest.raises(ValidationError) as refused:
+        services.initiative_create(actor=owner, name="In someone else's name", department=initiative.department,
+                                   owner=other_owner)
+    assert "owner" in refused.value.message_dict
+    assert not Initiative.objects.filter(name="In someone else's name").exists()
+    services.initiative_update(actor=owner, initiative=initiative, owner=owner, name="Renamed")  # unchanged: fine
+    services.initiative_update(actor=admin_user, initiative=initiative, owner=other_owner)
+    initiative.refresh_from_db()
+    assert initiative.owner == other_owner
+
+
 # The start date of an initiative that left the intake ---------------------------------------------------------------
 
 

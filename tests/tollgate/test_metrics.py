@@ -86,6 +86,20 @@ def test_behind_a_proxy_the_clients_address_is_the_one_the_proxy_gives(client, s
     assert client.get(URL, REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="127.0.0.1").status_code == 200
 
 
+def test_a_forwarded_for_header_counts_the_address_the_proxy_added_not_the_clients_own(client, settings):
+    """A proxy appends the address it saw to X-Forwarded-For: whatever comes before it the client sent itself, so
+    "X-Forwarded-For: 127.0.0.1" must not open /metrics (nor give each login guess a fresh address)."""
+    from django.test import RequestFactory
+
+    from tollgate.auth import client_address
+
+    settings.LOGIN_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    assert client.get(URL, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"127.0.0.1, {OUTSIDE}").status_code == 403
+    assert client.get(URL, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{OUTSIDE}, 127.0.0.1").status_code == 200
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"1.2.3.4,  {OUTSIDE} ")
+    assert client_address(request) == OUTSIDE
+
+
 def test_a_malformed_allowed_address_says_which_setting(client, settings):
     from django.core.exceptions import ImproperlyConfigured
 

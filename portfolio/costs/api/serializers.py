@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
 
 from portfolio.costs.connectors.base import Period
+from portfolio.costs.models import server_variable
 from portfolio.costs.services.runs import period_check
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
 from tollgate.api_fields import IdField, ModelSerializer, Serializer
@@ -26,8 +27,10 @@ class CostSourceSerializer(ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def get_credential_configured(self, obj: CostSource) -> bool:
-        """Whether the named environment variable is set here; its value is never read into a response."""
-        return bool(obj.credential_env) and bool(os.environ.get(obj.credential_env))
+        """Whether the named environment variable is set here; its value is never read into a response. A server
+        variable is never a credential (a source saved before that rule): no probing which ones are set."""
+        return (bool(obj.credential_env) and not server_variable(obj.credential_env)
+                and bool(os.environ.get(obj.credential_env)))
 
     def validate_settings(self, value: Any) -> dict[str, Any]:
         """A JSON object; secret-looking keys are refused by the model field's own validator."""

@@ -31,6 +31,12 @@ from django.utils import timezone
 from portfolio.choices import RunStatus, RunTrigger
 from portfolio.costs.connectors.base import ConnectorError, Period
 from portfolio.costs.connectors.registry import connector_class
+from portfolio.costs.models import (
+    export_path_error,
+    server_variable,
+    server_variable_refusal,
+    within_exports_dirs,
+)
 from portfolio.costs.services import parts
 from portfolio.costs.services.rollups import rollups_recompute
 from portfolio.costs.services.writer import RunWriter, run_total
@@ -171,12 +177,28 @@ def _credential(source: CostSource) -> str | None:
     """The secret, read from the environment variable the source names; never stored in the database."""
     if not source.credential_env:
         return None
+    if server_variable(source.credential_env):  # a source saved before the rule: its run is refused, not sent
+        raise ConnectorError(server_variable_refusal(source.credential_env), location="credential_env")
     value = os.environ.get(source.credential_env)
     if not value:
         raise ConnectorError(
             f"the environment variable {source.credential_env} (credential of source {source.name}) is not set"
         )
     return value
+
+
+def _configured_files_check(source: CostSource, period: Period, input_path: Path | None, files: list[Path]) -> None:
+    """ConnectorError, before anything is read, for a configured path (not a file given or uploaded) leading outside
+    INGESTION_EXPORTS_DIRS: one saved before the setting, or a link inside the folder pointing out of it."""
+    configured = (source.settings or {}).get("path")
+    if input_path is not None or not configured:
+        return
+    error = export_path_error(str(configured))
+    targets = files or [Path(str(configured).replace("{period}", period.label))]
+    outside = next((target for target in targets if not within_exports_dirs(target)), None)
+    if error or outside is not None:
+        raise ConnectorError(error or f"{outside} leads outside INGESTION_EXPORTS_DIRS (a symbolic link?)",
+                             location="settings.path")
 
 
 def _input_path(run: IngestionRun, path: Path | str | None) -> Path | None:
@@ -327,6 +349,7 @@ def ingestion_run_execute_by_id(
         try:
             connector = connector_for(run.source)
             files = connector.resolve_paths(period, input_path) if hasattr(connector, "resolve_paths") else []
+            _configured_files_check(run.source, period, input_path, files)
             if parts.splits(input_path, files):
                 parts.ingestion_run_split(run=run, files=files)
                 split = True

@@ -3,6 +3,7 @@ the API and the YAML cost configuration. Each answer says to use credential_env,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from django.core.management.base import CommandError
 from django.forms import modelform_factory
 from django.urls import reverse
 
-from portfolio.costs.models import validate_schedule
+from portfolio.costs.models import server_variable, validate_schedule
 from portfolio.models import CostSource, secret_setting_keys, validate_settings_without_secrets
 
 SECRET = "sk-ant-admin01-NOT-A-REAL-KEY"
@@ -252,3 +253,118 @@ def test_the_cost_config_refuses_a_cron_schedule_that_could_never_run(tmp_path: 
         call_command("apply_cost_config", str(path))
     assert "sources[0] (aws-focus): schedule: Schedule '61 25 32 13 8' must be" in str(caught.value)
     assert not CostSource.objects.exists()
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable tollgate/settings.py reads: env("X"), env.bool("X"), env.db("X"), api_key_env."""
+    text = (Path(__file__).resolve().parents[3] / "tollgate" / "settings.py").read_text()
+    return set(re.findall(r"""env(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""", text)) | set(
+        re.findall(r'''"api_key_env": "([A-Z][A-Z0-9_]*)"''', text))
+
+
+def test_every_variable_of_the_servers_own_configuration_is_a_server_variable():
+    found = settings_variables()
+    assert {"SECRET_KEY", "DATABASE_URL", "EMAIL_URL", "OIDC_RP_CLIENT_SECRET", "METRICS_TOKEN",
+            "EMBEDDINGS_API_KEY", "CACHE_URL", "CELERY_BROKER_URL"} <= found
+    assert [name for name in sorted(found) if not server_variable(name)] == []
+    assert not server_variable("OPENAI_ADMIN_KEY") and not server_variable("GITHUB_TOKEN")
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "DATABASE_URL", "OIDC_RP_CLIENT_SECRET", "PGPASSWORD",
+                                  "POSTGRES_PASSWORD", "DJANGO_SETTINGS_MODULE"])
+@pytest.mark.django_db
+def test_credential_env_may_not_name_a_server_variable(name):
+    """The credential is sent to the source's base_url, which an administrator chooses: naming SECRET_KEY there
+    would hand the server's secret to any host."""
+    source = CostSource(name="openai-main", type="openai", credential_env=name, schedule="daily",
+                        settings={"base_url": "https://collector.example"})
+    with pytest.raises(ValidationError) as caught:
+        source.full_clean()
+    (message,) = caught.value.message_dict["credential_env"]
+    assert message.startswith(f"{name} is one of the server's own configuration variables")
+
+
+@pytest.mark.django_db
+def test_every_door_refuses_a_server_variable_as_credential_env(api_client, admin_user, client, tmp_path: Path):
+    api_client.force_authenticate(admin_user)
+    response = api_client.post(reverse("api:costsource-list"), {
+        "name": "openai-main", "type": "openai", "credential_env": "SECRET_KEY",
+        "settings": {"base_url": "https://collector.example"}}, format="json")
+    assert response.status_code == 400
+    assert "server's own configuration variables" in response.json()["credential_env"][0]
+
+    client.force_login(admin_user)
+    response = client.post(reverse("portfolio:costsource_create"), {
+        "name": "openai-main", "type": "openai", "credential_env": "DATABASE_URL", "settings": "{}",
+        "schedule": "monthly", "enabled": "on"})
+    assert response.status_code == 200 and "server&#x27;s own configuration variables" in response.content.decode()
+
+    path = tmp_path / "costs.yaml"
+    path.write_text("sources:\n  - {name: openai-main, type: openai, credential_env: EMAIL_URL}\n")
+    with pytest.raises(CommandError, match="EMAIL_URL is one of the server's own configuration variables"):
+        call_command("apply_cost_config", str(path))
+    assert not CostSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_source_stored_naming_a_server_variable_neither_runs_nor_says_it_is_set(api_client, admin_user,
+                                                                                  monkeypatch):
+    """A source saved before the rule: its run fails before any request is made, and the API does not tell which
+    server variables are set."""
+    from portfolio.choices import RunStatus, RunTrigger
+    from portfolio.costs.connectors.base import Period
+    from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
+
+    monkeypatch.setenv("SECRET_KEY", "the-servers-own-secret")
+    source = CostSource.objects.create(name="openai-main", type="openai", credential_env="SECRET_KEY",
+                                       settings={"base_url": "https://collector.example"})
+    requests_made: list[object] = []
+    monkeypatch.setattr("urllib.request.OpenerDirector.open", lambda *args, **kwargs: requests_made.append(args))
+    run = ingestion_run_execute(run=ingestion_run_create(source=source, period=Period.month(2025, 6),
+                                                         trigger=RunTrigger.API))
+    assert run.status == RunStatus.FAILED and "SECRET_KEY is one of the server's own configuration" in run.error
+    assert requests_made == [] and "the-servers-own-secret" not in run.error
+
+    api_client.force_authenticate(admin_user)
+    assert api_client.get(reverse("api:costsource-detail", args=[source.pk])).json()["credential_configured"] is False
+
+
+@pytest.mark.django_db
+def test_with_exports_folders_set_a_configured_path_outside_them_is_refused(api_client, admin_user, settings,
+                                                                            tmp_path: Path):
+    """An administrator could point a file source at any file the server reads (its .env, /etc/passwd): with
+    INGESTION_EXPORTS_DIRS set, a path (or the folder before its pattern) must lie inside it."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    settings.INGESTION_EXPORTS_DIRS = [str(exports)]
+    api_client.force_authenticate(admin_user)
+    for path in ("/etc/passwd", f"{exports}/../.env", f"{tmp_path}/*/{{period}}.csv"):
+        response = api_client.post(reverse("api:costsource-list"), {
+            "name": "contracts", "type": "csv", "settings": {"path": path}}, format="json")
+        assert response.status_code == 400, path
+        assert "outside the folders cost exports are read from" in response.json()["settings"][0]
+    assert not CostSource.objects.exists()
+    for path in (f"{exports}/contracts-{{period}}.csv", f"{exports}/{{period}}/part-*.csv.gz", f"{exports}/june.csv"):
+        CostSource(name="contracts", type="csv", settings={"path": path}, schedule="daily").full_clean()
+
+
+@pytest.mark.django_db
+def test_a_run_reads_no_configured_file_outside_the_exports_folders(settings, tmp_path: Path):
+    """A source saved before the setting, or a link inside the folder to a file outside it, fails its run before
+    anything is read, naming settings.path."""
+    from portfolio.choices import RunStatus, RunTrigger
+    from portfolio.costs.connectors.base import Period
+    from portfolio.costs.services.runs import ingestion_run_create, ingestion_run_execute
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    secret = tmp_path / "env"
+    secret.write_text("date,category,amount,initiative\n")
+    (exports / "linked.csv").symlink_to(secret)
+    settings.INGESTION_EXPORTS_DIRS = [str(exports)]
+    for kind, path in (("csv", secret), ("csv", exports / "linked.csv"), ("focus", exports / "*.csv")):
+        source = CostSource.objects.create(name=f"old-{kind}-{path.name}", type=kind, settings={"path": str(path)})
+        run = ingestion_run_execute(run=ingestion_run_create(source=source, period=Period.month(2025, 6),
+                                                             trigger=RunTrigger.API))
+        assert run.status == RunStatus.FAILED and "settings.path" in run.error, (path, run.error)
+        assert "outside" in run.error
