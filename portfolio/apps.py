@@ -20,7 +20,7 @@ class PortfolioConfig(AppConfig):
 
         install()
         # Every table cell with a render_/value_ method asked for its signature anew: once per method instead.
-        from tollgate.ui.tables import install_cell_signatures
+        from tollgate.ui.cell_signatures import install_cell_signatures
 
         install_cell_signatures()
         # After every app's migrate signal (permissions of later apps exist only then); it is idempotent.

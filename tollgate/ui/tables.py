@@ -5,39 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import django_tables2 as tables
 from django.db.models import F, OrderBy, QuerySet, Value
 from django.db.models.functions import Lower, NullIf
-from django_tables2 import utils as tables_utils
 
 from tollgate.formatting import format_money, format_number, format_unit_price
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
-
-_cell_signature = tables_utils.signature
-_method_signatures: WeakKeyDictionary[Callable, tuple[tuple[str, ...], str | None]] = WeakKeyDictionary()
-
-
-def cell_method_signature(fn: Callable) -> tuple[tuple[str, ...], str | None]:
-    """django-tables2's reading of which arguments a cell's render_/value_ method takes, worked out once per method.
-
-    It asks on every cell (inspect.signature, most of a CSV export's time: 18,000 times for the demo's 3,000 audit
-    entries). A bound method's signature is its function's without the first parameter, whatever it is bound to, so
-    the answer is kept per function; anything else is asked as before."""
-    function = getattr(fn, "__func__", None)
-    if function is None:
-        return _cell_signature(fn)
-    found = _method_signatures.get(function)
-    if found is None:
-        found = _method_signatures[function] = _cell_signature(fn)
-    return found
-
-
-def install_cell_signatures() -> None:
-    """At start-up: django-tables2's call_with_appropriate reads the module's `signature` on each call."""
-    tables_utils.signature = cell_method_signature
 
 
 def ignoring_case(*fields: str, descending: bool = False, then: Sequence[str] = (), key: bool = True) -> list[OrderBy]:
