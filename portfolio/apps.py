@@ -19,6 +19,10 @@ class PortfolioConfig(AppConfig):
         from tollgate.sqlite_text import install
 
         install()
+        # Every table cell with a render_/value_ method asked for its signature anew: once per method instead.
+        from tollgate.ui.cell_signatures import install_cell_signatures
+
+        install_cell_signatures()
         # After every app's migrate signal (permissions of later apps exist only then); it is idempotent.
         post_migrate.connect(sync_role_groups, dispatch_uid="tollgate.sync_role_groups")
         # The currency the database's amounts are in, recorded at every migrate; a REPORTING_CURRENCY that differs

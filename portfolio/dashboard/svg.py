@@ -1,18 +1,46 @@
 """Charts of the board pack, drawn on the server as SVG with matplotlib (no browser), from the dashboard's values.
 
-The SVG is deterministic (fixed hash salt, no date), so the same data gives the same pack.
+The SVG is deterministic (fixed hash salt, no date), so the same data gives the same pack: each chart is drawn once
+per distinct data and then read from the cache, as matplotlib takes the best part of a second to draw one.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import re
 from collections import defaultdict
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
+
+from django.core.cache import cache
 
 from portfolio.dashboard.charts import PALETTE
 
 WIDTH, HEIGHT = 7.2, 2.8  # inches: fits an A4 page with margins
+CACHE_SECONDS = 24 * 3600  # the key changes with the data; this only bounds how long an unused entry stays
+# A chart drawn by other code (a release that changed this module, another matplotlib) is not served from the cache.
+_DRAWN_BY = hashlib.sha256(Path(__file__).read_bytes() + version("matplotlib").encode()).hexdigest()[:16]
+
+
+def drawn_once(draw: Callable[..., str]) -> Callable[..., str]:
+    """The chart of these values from the cache, drawn on the first call. The key is a digest of every argument's
+    repr (the dashboard's plain rows: dicts, lists, Decimals, strings), so any change of the data draws it anew."""
+
+    @functools.wraps(draw)
+    def cached(*args: Any) -> str:
+        digest = hashlib.sha256(repr(args).encode()).hexdigest()
+        key = f"board-pack-svg:{_DRAWN_BY}:{draw.__name__}:{digest}"
+        svg = cache.get(key)
+        if svg is None:
+            svg = draw(*args)
+            cache.set(key, svg, CACHE_SECONDS)
+        return svg
+
+    return cached
 
 
 def _figure(name: str, height: float = HEIGHT) -> Any:
@@ -49,6 +77,7 @@ def _money_axis(axis: Any, currency: str) -> None:
     axis.spines[["top", "right"]].set_visible(False)
 
 
+@drawn_once
 def spend_by_category(rows: list[dict[str, Any]], currency: str) -> str:
     months = sorted({r["month"] for r in rows})
     by_label: dict[str, dict[str, float]] = defaultdict(dict)
@@ -68,6 +97,7 @@ def spend_by_category(rows: list[dict[str, Any]], currency: str) -> str:
     return _svg(figure)
 
 
+@drawn_once
 def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> str:
     names = [r["name"] for r in rows]
     positions = list(range(len(names)))
@@ -89,6 +119,7 @@ def spend_and_value_by_department(rows: list[dict[str, Any]], currency: str) -> 
     return _svg(figure)
 
 
+@drawn_once
 def forecast(forecast: dict[str, Any], currency: str) -> str:
     """The forecast chart of the board pack: see charts.forecast."""
     history = forecast.get("history") or []
@@ -112,6 +143,7 @@ def forecast(forecast: dict[str, Any], currency: str) -> str:
     return _svg(figure)
 
 
+@drawn_once
 def licence_utilisation(rows: list[dict[str, Any]]) -> str:
     figure = _figure("licences")
     axis = figure.add_subplot()

@@ -13,6 +13,7 @@ from django_weasyprint import WeasyTemplateResponseMixin
 from portfolio.calculations import Quarter
 from portfolio.dashboard import charts, selectors
 from portfolio.dashboard.forms import DashboardFilterForm, quarters_with_data
+from portfolio.dashboard.pdf import PrintedOnceResponse
 from portfolio.models import Department
 from tollgate.roles import may
 from tollgate.ui.exports import csv_download
@@ -156,6 +157,7 @@ class BoardPackView(PermissionRequiredMixin, TemplateView):
 class BoardPackPdfView(WeasyTemplateResponseMixin, BoardPackView):
     """The board pack as a PDF, generated on the server by WeasyPrint (charts are inline SVG: nothing is fetched)."""
 
+    response_class = PrintedOnceResponse
     pdf_attachment = True
 
     def get_pdf_filename(self) -> str:

@@ -561,3 +561,25 @@ def test_capped_lists_say_how_many_they_show_of_how_many_and_their_csv_carries_e
     # It lists confirmed clusters too (they cost money until consolidated): headed "Open sprawl clusters", it hid that.
     assert 'id="sprawl-basis">Open and confirmed sprawl clusters' in section
     assert "(open ones the detector finds likely; confirmed ones still cost money until consolidated)" in section
+
+
+def test_the_board_pack_pdf_is_printed_once_for_the_same_page(client, executive, portfolio, monkeypatch):  # noqa: F811
+    """Printing the pack takes WeasyPrint seconds; the same page gives the same bytes, so it is printed once."""
+    from django_weasyprint.views import WeasyTemplateResponse
+
+    printed = []
+    get_document = WeasyTemplateResponse.get_document
+
+    def counted(self):
+        printed.append(self)
+        return get_document(self)
+
+    monkeypatch.setattr(WeasyTemplateResponse, "get_document", counted)
+    client.force_login(executive)
+    url = reverse("portfolio:board_pack_pdf", args=["2026-Q3"])
+    first = client.get(url)
+    again = client.get(url)
+    assert len(printed) == 1 and again.content == first.content and first.content.startswith(b"%PDF")
+    assert again["Content-Disposition"] == first["Content-Disposition"]
+    client.get(reverse("portfolio:board_pack_pdf", args=["2026-Q2"]))  # another page: printed
+    assert len(printed) == 2
