@@ -142,20 +142,29 @@ class AuditTable(tables.Table):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._names: AuditNames | None = None
+        self._page_names: AuditNames | None = None
+        self._all_names: AuditNames | None = None
 
     def _reference_names(self) -> AuditNames:
-        """The related records named in the shown rows' changes (this page, or every row of the CSV), read once: the
-        rows' own query result is reused, so a page costs one more query per related model, not one per row."""
-        if self._names is None:
+        """The related records named in the page's rows' changes, read once: the rows' own query result is reused,
+        so a page costs one more query per related model, not one per row."""
+        if self._page_names is None:
             rows = self.page.object_list if hasattr(self, "page") else self.rows
-            self._names = audit_reference_names(rows.data)
-        return self._names
+            self._page_names = audit_reference_names(rows.data)
+        return self._page_names
+
+    def _every_reference_name(self) -> AuditNames:
+        """The same for every row of the CSV: the export's table is paginated too, and names read for its first page
+        alone left every later row's records "#10 (deleted)"."""
+        if self._all_names is None:
+            self._all_names = audit_reference_names(self.rows.data)
+        return self._all_names
 
     def render_changes(self, record: LogEntry) -> str:
         return audit_changes_text(record, self._reference_names())
 
-    value_changes = render_changes
+    def value_changes(self, record: LogEntry) -> str:
+        return audit_changes_text(record, self._every_reference_name())
 
     def render_reason(self, record: LogEntry) -> str:
         return audit_reason(record)

@@ -304,6 +304,29 @@ def test_the_audit_trail_and_its_csv_name_related_records_in_one_query_per_model
     assert not re.search(r"owner: \d+ → \d+", body + csv)
 
 
+def test_the_audit_csv_names_the_records_of_rows_past_the_first_page(login, admin_user, owner):
+    """The export's table is paginated like the page (50 rows): names were read for those alone, so every older row
+    named an existing department "#10 (deleted)". One that is truly gone still says so."""
+    from portfolio.services.people import profile_update
+    from tests.factories import DepartmentFactory
+    from tollgate.audit import audit_events
+
+    legal, gone = DepartmentFactory(name="Legal"), DepartmentFactory(name="Closed unit")
+    profile_update(actor=admin_user, user=owner, department=gone, title="", delegates=[])
+    profile_update(actor=admin_user, user=owner, department=legal, title="", delegates=[])
+    gone_pk = gone.pk
+    gone.delete()
+    audit_events([admin_user] * 60, actor=admin_user, event="password_changed")  # newer rows fill the first page
+    client = login(admin_user)
+    with CaptureQueriesContext(connection) as captured:
+        rows = list(DictReader(io.StringIO(client.get(reverse("governance:audit"), {"_export": "csv"}).content
+                                           .decode())))
+    changes = [row["Changes"] for row in rows if row["Object"].startswith("Profile")]
+    assert f"department: #{gone_pk} (deleted) → Legal" in changes
+    assert f"department: — → #{gone_pk} (deleted)" in changes
+    assert len(captured) < 20  # the names of every row in one query per model, not one per row
+
+
 # Policies and rubric -----------------------------------------------------------------------------------------------
 
 
