@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_tables2 as tables
@@ -22,6 +23,7 @@ from governance.selectors import (
     relations_seen_from_the_other_side,
 )
 from tollgate.formatting import format_number
+from tollgate.jobs import RunStatus
 from tollgate.roles import Role
 from tollgate.ui.tables import NUM, PersonColumn, YesNoColumn, ordered_ignoring_case, person_name
 
@@ -39,6 +41,20 @@ def audit_event_label(entry: LogEntry) -> str:
     if isinstance(data, dict) and data.get("source") == "inventory_import":
         return f"Inventory import ({ACTIONS.get(entry.action, '').lower()})"
     return f"Field change ({ACTIONS.get(entry.action, '').lower()})"
+
+
+# An ingestion run's text carried its status once ("aws-focus 2024-09 (Pending)"): a row keeps the text of when it
+# was written, so that status went stale as the run went on. Rows written since name the run without it.
+_RUN_STATUS_SUFFIX = re.compile(r" \((?:{})\)$".format("|".join(re.escape(str(label)) for label in RunStatus.labels)))
+
+
+def audit_object_label(entry: LogEntry) -> str:
+    """What a row is about: the kind of record and its text as written (an ingestion run without the status it had
+    then)."""
+    text = entry.object_repr
+    if (entry.content_type.app_label, entry.content_type.model) == ("portfolio", "ingestionrun"):
+        text = _RUN_STATUS_SUFFIX.sub("", text)
+    return f"{capfirst(entry.content_type.name)}: {text}"
 
 
 def _short(value: Any) -> str:
@@ -131,7 +147,7 @@ class AuditTable(tables.Table):
     value_actor = render_actor
 
     def render_object_repr(self, record: LogEntry) -> str:
-        return f"{capfirst(record.content_type.name)}: {record.object_repr}"
+        return audit_object_label(record)
 
     value_object_repr = render_object_repr
 

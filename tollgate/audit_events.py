@@ -79,7 +79,6 @@ class AuditEvent(models.TextChoices):
     CURRENCY_RATE_CHANGED = "currency_rate_changed", "Currency rate changed"
     INGESTION_RUN_STARTED = "ingestion_run_started", "Ingestion run started"
     INGESTION_RUN_REPLACED_MONTH = "ingestion_run_replaced_month", "Ingestion run replaced month"
-    INGESTION_RUN_SUCCEEDED = "ingestion_run_succeeded", "Ingestion run succeeded"
     INGESTION_RUN_FAILED = "ingestion_run_failed", "Ingestion run failed"
     COST_FORECAST_COMPUTED = "cost_forecast_computed", "Cost forecast computed"
 

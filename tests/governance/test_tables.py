@@ -6,8 +6,10 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 
-from governance.tables import audit_changes_text
+from governance.tables import audit_changes_text, audit_object_label
+from portfolio.models import Department
 from tests.factories import BusinessCaseFactory, DepartmentFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +67,18 @@ def test_references_read_by_name_and_a_deleted_one_by_its_id(admin_user, owner, 
     gone = department.pk
     department.delete()
     assert audit_changes_text(entry) == f"department: #{gone} (deleted) → —"
+
+
+def test_an_ingestion_run_is_named_without_the_status_an_older_row_kept(admin_user):
+    """Rows written while a run's text carried its status ("(Pending)") named a run that failed or succeeded since
+    by that status: the trail names it without, as rows written now do."""
+    from portfolio.costs.services.runs import ingestion_run_create
+    from tests.portfolio.costs.factories import CostSourceFactory
+
+    run = ingestion_run_create(source=CostSourceFactory(name="aws-focus"), period="2024-09", actor=admin_user)
+    entry = LogEntry.objects.get_for_object(run).get()
+    assert audit_object_label(entry) == "Ingestion run: aws-focus 2024-09"
+    entry.object_repr = "aws-focus 2024-09 (Pending)"  # as such a row was written
+    assert audit_object_label(entry) == "Ingestion run: aws-focus 2024-09"
+    entry.object_repr, entry.content_type = "Legal (Pending)", ContentType.objects.get_for_model(Department)
+    assert audit_object_label(entry) == "Department: Legal (Pending)"  # another record's text is its own
