@@ -16,8 +16,13 @@ from governance.calculations import plain_number
 from governance.choices import AuditEvent
 from governance.models import RubricCriterion
 from governance.selectors import (
+    HIDDEN_HISTORY_FIELDS,
     AuditNames,
+    User,
+    audit_field,
+    audit_field_label,
     audit_number,
+    audit_person,
     audit_reference,
     audit_reference_names,
     relations_seen_from_the_other_side,
@@ -70,10 +75,11 @@ def _shown(model: Any, field_name: str, value: Any, names: AuditNames) -> str:
 
 
 def audit_changes_text(entry: LogEntry, names: AuditNames | None = None) -> str:
-    """field: before → after; … (many-to-many changes as +added / −removed; relations seen from the other side
-    left out). Values as stored, but numbers with their separators (and money as money), as on every other page,
-    and related records by name (`names`: audit_reference_names of the page's entries; read for this entry alone
-    when not given)."""
+    """Field: before → after; … (fields by their verbose names, as the initiative page's History names them;
+    many-to-many changes as +added / −removed, people by name; relations seen from the other side and bookkeeping
+    fields (id, created and updated times) left out). Values as stored, but numbers with their separators (and money
+    and unit prices as money), as on every other page, and related records by name (`names`: audit_reference_names of
+    the page's entries; read for this entry alone when not given)."""
     changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
     if names is None:
         names = audit_reference_names([entry])
@@ -81,16 +87,21 @@ def audit_changes_text(entry: LogEntry, names: AuditNames | None = None) -> str:
     model = entry.content_type.model_class() if entry.content_type_id else None
     parts = []
     for field_name, change in changes.items():
-        if field_name in hidden:
+        if field_name in hidden or field_name in HIDDEN_HISTORY_FIELDS:
             continue
+        model_field = audit_field(model, field_name)
+        label = audit_field_label(model_field, field_name)
         if isinstance(change, dict) and change.get("type") == "m2m":
             sign = "+" if change.get("operation") == "add" else "−"
-            parts.append(f"{field_name}: {sign}{', '.join(map(str, change.get('objects', [])))}")
+            objects = change.get("objects", [])
+            if getattr(model_field, "related_model", None) is User:
+                objects = [audit_person(o, names) for o in objects]
+            parts.append(f"{label}: {sign}{', '.join(map(str, objects))}")
         elif isinstance(change, list | tuple) and len(change) == 2:
             before, after = (_shown(model, field_name, value, names) for value in change)
-            parts.append(f"{field_name}: {before} → {after}")
+            parts.append(f"{label}: {before} → {after}")
         else:
-            parts.append(f"{field_name}: {_shown(model, field_name, change, names)}")
+            parts.append(f"{label}: {_shown(model, field_name, change, names)}")
     return "; ".join(parts)
 
 

@@ -184,13 +184,13 @@ def test_audit_page_filters_and_exports(login, admin_user, owner, reviewer, in_r
     client = login(admin_user)
     url = reverse("governance:audit")
     body = client.get(url, {"event": "transition"}).content.decode()
-    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    assert "Transition: submit" in body and "Value: 2 → 3" not in body
     body = client.get(url, {"event": "policy_change"}).content.decode()
-    assert "value: 2 → 3" in body
+    assert "Value: 2 → 3" in body
     body = client.get(url, {"initiative": in_review.external_id}).content.decode()
-    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    assert "Transition: submit" in body and "Value: 2 → 3" not in body
     body = client.get(url, {"actor": owner.pk}).content.decode()
-    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    assert "Transition: submit" in body and "Value: 2 → 3" not in body
     assert "Transition: submit" not in client.get(url, {"since": "2999-01-01"}).content.decode()
     csv = client.get(url, {"_export": "csv", "event": "transition"}).content.decode()
     assert csv.splitlines()[0].startswith("Time,Actor,Object,Event,Changes,Reason")
@@ -206,7 +206,7 @@ def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events
     url = reverse("governance:audit")
     assert "Roles changed" in client.get(url, {"event": "roles_changed"}).content.decode()
     rows = client.get(url, {"_export": "csv", "event": "roles_changed"}).content.decode().splitlines()[1:]
-    assert len(rows) == 1 and "Roles changed" in rows[0] and "roles: CoE reviewer → Executive" in rows[0]
+    assert len(rows) == 1 and "Roles changed" in rows[0] and "Roles: CoE reviewer → Executive" in rows[0]
     rows = client.get(url, {"_export": "csv", "event": "api_token_issued"}).content.decode().splitlines()[1:]
     assert len(rows) == 1 and "API token issued" in rows[0] and str(reviewer) in rows[0]
 
@@ -222,7 +222,7 @@ def test_the_audit_page_lists_a_removal_of_login_history_under_people(login, adm
     rows = client.get(reverse("governance:audit"), {"_export": "csv", "record": "people",
                                                     "event": "login_history_removed"}).content.decode().splitlines()
     assert len(rows) == 2 and "Login history removed" in rows[1] and "1 records of logins" in rows[1]
-    assert "records: 1 → 0" in rows[1] and "Records of logins from" in rows[1]
+    assert "Records: 1 → 0" in rows[1] and "Records of logins from" in rows[1]
     page = client.get(reverse("governance:audit"), {"record": "people"})
     assert page.status_code == 200 and "Access log: 1 records of logins" in page.content.decode()
 
@@ -301,7 +301,7 @@ def test_the_audit_trail_and_its_csv_name_related_records_in_one_query_per_model
     for initiative in [first, *more]:
         initiative.refresh_from_db()
         assert f"→ {initiative.owner.get_full_name()}" in body and f"→ {initiative.owner.get_full_name()}" in csv
-    assert not re.search(r"owner: \d+ → \d+", body + csv)
+    assert not re.search(r"Owner: \d+ → \d+", body + csv)
 
 
 def test_the_audit_csv_names_the_records_of_rows_past_the_first_page(login, admin_user, owner):
@@ -322,8 +322,8 @@ def test_the_audit_csv_names_the_records_of_rows_past_the_first_page(login, admi
         rows = list(DictReader(io.StringIO(client.get(reverse("governance:audit"), {"_export": "csv"}).content
                                            .decode())))
     changes = [row["Changes"] for row in rows if row["Object"].startswith("Profile")]
-    assert f"department: #{gone_pk} (deleted) → Legal" in changes
-    assert f"department: — → #{gone_pk} (deleted)" in changes
+    assert f"Department: #{gone_pk} (deleted) → Legal" in changes
+    assert f"Department: — → #{gone_pk} (deleted)" in changes
     assert len(captured) < 20  # the names of every row in one query per model, not one per row
 
 
