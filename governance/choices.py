@@ -2,56 +2,7 @@
 
 from django.db import models
 
-
-class AuditEvent(models.TextChoices):
-    """What an audit-trail row records. Explicit rows carry it in `additional_data["event"]`; plain field
-    changes written by django-auditlog carry none and are listed as "Field change"; inventory imports carry
-    `additional_data["source"] == "inventory_import"`."""
-
-    TRANSITION = "transition", "Transition"
-    SCORE = "score", "Intake score"
-    POLICY_CHANGE = "policy_change", "Policy change"
-    VERDICT = "verdict", "Verdict"
-    REPORT_SUBMITTED = "value_report_submitted", "Value report submitted"
-    REPORT_REOPENED = "value_report_reopened", "Value report reopened"
-    CYCLE_OPENED = "review_cycle_opened", "Review cycle opened"
-    CYCLE_CLOSED = "review_cycle_closed", "Review cycle closed"
-    IMPORT = "import", "Inventory import"
-    FIELD_CHANGE = "field_change", "Field change"
-    SPRAWL_FOUND = "sprawl_cluster_found", "Sprawl cluster found"
-    SPRAWL_CLOSED = "sprawl_cluster_closed", "Sprawl cluster no longer found"
-    SPRAWL_CONFIRMED = "sprawl_cluster_confirmed", "Sprawl cluster confirmed"
-    SPRAWL_DISMISSED = "sprawl_cluster_dismissed", "Sprawl cluster dismissed"
-    SPRAWL_MEMBER_REMOVED = "sprawl_member_removed", "Sprawl cluster member removed"
-    SPRAWL_MEMBER_JOINED = "sprawl_member_joined", "Sprawl cluster member joined"
-    SPRAWL_MEMBER_ENDED = "sprawl_member_ended", "Sprawl cluster member ended (retired, rejected or killed)"
-    DUPLICATE_PAIR_DECIDED = "duplicate_pair_decided", "Possible duplicate decided"
-    DUPLICATE_PAIR_UNDONE = "duplicate_pair_undone", "Possible duplicate decision undone"
-    USE_CASES_SET = "use_cases_set", "Use cases set"
-    CATALOGUE_LOADED = "use_case_catalogue_loaded", "Use-case catalogue loaded"
-    USE_CASE_EDITED = "use_case_edited", "Use case added or edited"
-    SIGNAL_RAISED = "signal_raised", "Signal raised"
-    SIGNAL_ACKNOWLEDGED = "signal_acknowledged", "Signal acknowledged"
-    SIGNAL_RESOLVED = "signal_resolved", "Signal resolved"
-    SIGNAL_DISMISSED = "signal_dismissed", "Signal dismissed"
-    ROLES_CHANGED = "roles_changed", "Roles changed"
-    PERSON_DEACTIVATED = "person_deactivated", "Account deactivated"
-    PERSON_REACTIVATED = "person_reactivated", "Account reactivated"
-    PERSON_CREATED_BY_SSO = "person_created_by_sso", "Account created at single sign-on"
-    PERSON_CREATED = "person_created", "Account created"
-    INTEGRATION_ACCOUNT_CREATED = "integration_account_created", "Integration account created"
-    INTEGRATION_ACCOUNT_MARKED = "integration_account_marked", "Marked as an integration account"
-    INTEGRATION_ACCOUNT_UNMARKED = "integration_account_unmarked", "No longer an integration account"
-    INVITATION_SENT = "invitation_sent", "Invitation sent"
-    PASSWORD_CHANGED = "password_changed", "Password changed"
-    INITIATIVES_HANDED_OVER = "initiatives_handed_over", "Initiatives handed over"
-    API_TOKEN_ISSUED = "api_token_issued", "API token issued"
-    API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
-    API_TOKEN_EXPIRED = "api_token_expired", "API token expired"
-    LOGIN_LOCK_CLEARED = "login_lock_cleared", "Login lock cleared"
-    LOGIN_HISTORY_REMOVED = "login_history_removed", "Login history removed"
-    MODEL_SUBSTITUTE_SET = "ai_model_substitute_set", "Model substitute set"
-    AMOUNTS_CURRENCY_RECORDED = "amounts_currency_recorded", "Currency of the amounts recorded"
+from tollgate.audit_events import AuditEvent as AuditEvent  # declared once for every app: re-exported here
 
 
 class Score(models.IntegerChoices):

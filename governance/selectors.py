@@ -30,8 +30,9 @@ from portfolio.calculations import Quarter
 from portfolio.choices import Stage
 from portfolio.dashboard.providers import Decision
 from portfolio.models import KPI, BusinessCase, Initiative, LicencePool, Profile
+from portfolio.models.base import ShapedDecimalField, price_field
 from portfolio.selectors import audit_entries_of_initiatives
-from tollgate.formatting import format_money, format_score
+from tollgate.formatting import format_money, format_score, format_unit_price
 from tollgate.roles import Role, may
 from tollgate.types import Viewer
 
@@ -600,6 +601,9 @@ def _history_value(model_field: Any, raw: Any, names: dict[type[Model], dict[int
         # Money columns (14 digits, 2 places: portfolio's money_field) read like money everywhere else.
         if (model_field.max_digits, model_field.decimal_places) == (14, 2):
             return format_money(amount)
+        if isinstance(model_field, ShapedDecimalField) and (model_field.max_digits, model_field.decimal_places) == (
+                price_field.max_digits, price_field.decimal_places):
+            return format_unit_price(amount)  # a unit price (per outcome, per seat): money too, "$1.20"
         return _plain_decimal(amount)
     if isinstance(model_field, models.JSONField):
         try:
@@ -613,7 +617,7 @@ def _history_value(model_field: Any, raw: Any, names: dict[type[Model], dict[int
     return _shortened(text)
 
 
-AuditNames = dict[type[Model], dict[int, str]]
+AuditNames = dict[type[Model], dict[int | str, str]]  # people also by username (many-to-many changes)
 
 
 def _reference_field(model: type[Model] | None, name: str) -> Any:
@@ -634,11 +638,53 @@ def audit_reference_names(entries: Any) -> AuditNames:
     def changes_of(entry: LogEntry) -> Iterator[tuple[Any, Any]]:
         model = entry.content_type.model_class() if entry.content_type_id else None
         changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
-        return ((_reference_field(model, name), values) for name, values in changes.items())
+        return ((audit_field(model, name), values) for name, values in changes.items())
 
-    wanted = _referenced_ids(pair for entry in entries for pair in changes_of(entry))
-    return {related: {pk: _name(obj) for pk, obj in related._default_manager.in_bulk(ids).items()}
-            for related, ids in wanted.items() if ids}
+    pairs = [pair for entry in entries for pair in changes_of(entry)]
+    wanted = _referenced_ids(pairs)
+    # A many-to-many change keeps each person as their account's text (a delegate's username): named by their full
+    # name as well, in the query that reads the people named by id.
+    people = {str(o) for model_field, values in pairs if _is_m2m(values) and _m2m_of_people(model_field)
+              for o in values.get("objects", [])}
+    names: AuditNames = {}
+    for related, ids in wanted.items():
+        if related is User:
+            continue
+        names[related] = {pk: _name(obj) for pk, obj in related._default_manager.in_bulk(ids).items()}
+    user_ids = wanted.get(User, set())
+    if user_ids or people:
+        found = User.objects.filter(Q(pk__in=user_ids) | Q(username__in=people))
+        names[User] = {key: _name(user) for user in found
+                       for key in ((user.pk, user.get_username()) if user.pk in user_ids else (user.get_username(),))}
+    return names
+
+
+def _m2m_of_people(model_field: Any) -> bool:
+    return model_field is not None and getattr(model_field, "many_to_many", False) and model_field.related_model is User
+
+
+def audit_person(value: Any, names: AuditNames) -> str:
+    """A person a many-to-many change names by their account's text, by their name (as read by
+    audit_reference_names); the text as recorded for someone not found."""
+    return names.get(User, {}).get(str(value), str(value))
+
+
+def audit_field(model: type[Model] | None, name: str) -> Any:
+    """The field `name` of `model` a change is recorded under, or None (an explicit event's own key, a relation seen
+    from the other side)."""
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def audit_field_label(model_field: Any, name: str) -> str:
+    """A changed field as the initiative page's History names it: its verbose name ("Declared monthly cost"), or the
+    key in words for one that is no field ("Reports created")."""
+    verbose_name = getattr(model_field, "verbose_name", None)
+    return capfirst(str(verbose_name)) if verbose_name else capfirst(name.replace("_", " "))
 
 
 def audit_reference(model: type[Model] | None, name: str, raw: Any, names: AuditNames) -> str | None:

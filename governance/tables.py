@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_tables2 as tables
@@ -15,13 +16,19 @@ from governance.calculations import plain_number
 from governance.choices import AuditEvent
 from governance.models import RubricCriterion
 from governance.selectors import (
+    HIDDEN_HISTORY_FIELDS,
     AuditNames,
+    User,
+    audit_field,
+    audit_field_label,
     audit_number,
+    audit_person,
     audit_reference,
     audit_reference_names,
     relations_seen_from_the_other_side,
 )
 from tollgate.formatting import format_number
+from tollgate.jobs import RunStatus
 from tollgate.roles import Role
 from tollgate.ui.tables import NUM, PersonColumn, YesNoColumn, ordered_ignoring_case, person_name
 
@@ -41,6 +48,20 @@ def audit_event_label(entry: LogEntry) -> str:
     return f"Field change ({ACTIONS.get(entry.action, '').lower()})"
 
 
+# An ingestion run's text carried its status once ("aws-focus 2024-09 (Pending)"): a row keeps the text of when it
+# was written, so that status went stale as the run went on. Rows written since name the run without it.
+_RUN_STATUS_SUFFIX = re.compile(r" \((?:{})\)$".format("|".join(re.escape(str(label)) for label in RunStatus.labels)))
+
+
+def audit_object_label(entry: LogEntry) -> str:
+    """What a row is about: the kind of record and its text as written (an ingestion run without the status it had
+    then)."""
+    text = entry.object_repr
+    if (entry.content_type.app_label, entry.content_type.model) == ("portfolio", "ingestionrun"):
+        text = _RUN_STATUS_SUFFIX.sub("", text)
+    return f"{capfirst(entry.content_type.name)}: {text}"
+
+
 def _short(value: Any) -> str:
     text = "—" if value in (None, "", "None") else str(value)
     return text if len(text) <= 80 else text[:77] + "…"
@@ -54,10 +75,11 @@ def _shown(model: Any, field_name: str, value: Any, names: AuditNames) -> str:
 
 
 def audit_changes_text(entry: LogEntry, names: AuditNames | None = None) -> str:
-    """field: before → after; … (many-to-many changes as +added / −removed; relations seen from the other side
-    left out). Values as stored, but numbers with their separators (and money as money), as on every other page,
-    and related records by name (`names`: audit_reference_names of the page's entries; read for this entry alone
-    when not given)."""
+    """Field: before → after; … (fields by their verbose names, as the initiative page's History names them;
+    many-to-many changes as +added / −removed, people by name; relations seen from the other side and bookkeeping
+    fields (id, created and updated times) left out). Values as stored, but numbers with their separators (and money
+    and unit prices as money), as on every other page, and related records by name (`names`: audit_reference_names of
+    the page's entries; read for this entry alone when not given)."""
     changes = entry.changes if isinstance(entry.changes, dict) else (entry.changes_dict or {})
     if names is None:
         names = audit_reference_names([entry])
@@ -65,16 +87,21 @@ def audit_changes_text(entry: LogEntry, names: AuditNames | None = None) -> str:
     model = entry.content_type.model_class() if entry.content_type_id else None
     parts = []
     for field_name, change in changes.items():
-        if field_name in hidden:
+        if field_name in hidden or field_name in HIDDEN_HISTORY_FIELDS:
             continue
+        model_field = audit_field(model, field_name)
+        label = audit_field_label(model_field, field_name)
         if isinstance(change, dict) and change.get("type") == "m2m":
             sign = "+" if change.get("operation") == "add" else "−"
-            parts.append(f"{field_name}: {sign}{', '.join(map(str, change.get('objects', [])))}")
+            objects = change.get("objects", [])
+            if getattr(model_field, "related_model", None) is User:
+                objects = [audit_person(o, names) for o in objects]
+            parts.append(f"{label}: {sign}{', '.join(map(str, objects))}")
         elif isinstance(change, list | tuple) and len(change) == 2:
             before, after = (_shown(model, field_name, value, names) for value in change)
-            parts.append(f"{field_name}: {before} → {after}")
+            parts.append(f"{label}: {before} → {after}")
         else:
-            parts.append(f"{field_name}: {_shown(model, field_name, change, names)}")
+            parts.append(f"{label}: {_shown(model, field_name, change, names)}")
     return "; ".join(parts)
 
 
@@ -131,7 +158,7 @@ class AuditTable(tables.Table):
     value_actor = render_actor
 
     def render_object_repr(self, record: LogEntry) -> str:
-        return f"{capfirst(record.content_type.name)}: {record.object_repr}"
+        return audit_object_label(record)
 
     value_object_repr = render_object_repr
 
@@ -142,20 +169,29 @@ class AuditTable(tables.Table):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._names: AuditNames | None = None
+        self._page_names: AuditNames | None = None
+        self._all_names: AuditNames | None = None
 
     def _reference_names(self) -> AuditNames:
-        """The related records named in the shown rows' changes (this page, or every row of the CSV), read once: the
-        rows' own query result is reused, so a page costs one more query per related model, not one per row."""
-        if self._names is None:
+        """The related records named in the page's rows' changes, read once: the rows' own query result is reused,
+        so a page costs one more query per related model, not one per row."""
+        if self._page_names is None:
             rows = self.page.object_list if hasattr(self, "page") else self.rows
-            self._names = audit_reference_names(rows.data)
-        return self._names
+            self._page_names = audit_reference_names(rows.data)
+        return self._page_names
+
+    def _every_reference_name(self) -> AuditNames:
+        """The same for every row of the CSV: the export's table is paginated too, and names read for its first page
+        alone left every later row's records "#10 (deleted)"."""
+        if self._all_names is None:
+            self._all_names = audit_reference_names(self.rows.data)
+        return self._all_names
 
     def render_changes(self, record: LogEntry) -> str:
         return audit_changes_text(record, self._reference_names())
 
-    value_changes = render_changes
+    def value_changes(self, record: LogEntry) -> str:
+        return audit_changes_text(record, self._every_reference_name())
 
     def render_reason(self, record: LogEntry) -> str:
         return audit_reason(record)

@@ -1,7 +1,8 @@
 """Explicit audit-trail rows for decisions and state changes, beside django-auditlog's field history.
 
-One writer for every app, so the audit page reads one shape: additional_data["event"] names what happened (the page
-labels an event it has no choice for by its name, "allocation_rule_created" -> "Allocation rule created").
+One writer for every app, so the audit page reads one shape: additional_data["event"] names what happened, one of
+tollgate.audit_events.AuditEvent (a name it does not declare is refused, so the page's Event filter offers every event
+the trail shows; an older row's event no longer declared is labelled by its name).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 from django.utils import timezone
 
+from tollgate.audit_events import audit_event_check
 from tollgate.types import Actor
 
 # Which initiative a record is about, by model (registered by the app that owns the model): every entry about such a
@@ -59,6 +61,7 @@ def audit_event(
     Inside an auditlog context that carries additional_data (an import run marks its rows so), auditlog would put the
     context's data in place of ours when the row is saved: the row gets both, the event's keys winning.
     """
+    audit_event_check(event)
     data = {"event": event, **extra}
     ambient = auditlog_value.get(None)
     token = None
@@ -83,6 +86,7 @@ def audit_events(
 ) -> list[LogEntry]:
     """audit_event for many rows of one model at once, in one insert per batch: a computation that raises or
     resolves thousands of findings writes its trail without a round trip per row. Same rows as audit_event."""
+    audit_event_check(event)
     if not instances:
         return []
     data = {"event": event, **extra}
@@ -110,6 +114,7 @@ def audit_table_event(
     """One explicit audit-trail row about many rows of `model` at once rather than one of them (`what` says which:
     "logins before 2026-11-07"), for a write whose row must not copy what it removed, such as a prune of the login
     history (its names and addresses are what a retention prune is for). Same shape as audit_event's rows."""
+    audit_event_check(event)
     data = {"event": event, **extra}
     ambient = auditlog_value.get(None)
     if ambient is not None and isinstance(ambient.get("additional_data"), dict):

@@ -154,7 +154,7 @@ def test_admin_gives_a_person_a_role_in_the_django_admin_and_finds_it_in_the_aud
     row = page.locator("table tbody tr").filter(has_text=owner.username)
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Roles changed")
-    expect(row).to_contain_text("roles: Initiative owner → Initiative owner, CoE reviewer")
+    expect(row).to_contain_text("Roles: Initiative owner → Initiative owner, CoE reviewer")
     expect(row).to_contain_text(admin_user.get_full_name())
 
 

@@ -196,7 +196,7 @@ def test_audit_entries_summarise_references_by_name_in_one_query_per_model(api_c
     initiative = InitiativeFactory(owner=owner)
     initiative_update(actor=admin_user, initiative=initiative, owner=other_owner)
     texts, few = summaries()
-    assert any(f"owner: {owner.get_full_name()} → {other_owner.get_full_name()}" in text for text in texts)
+    assert any(f"Owner: {owner.get_full_name()} → {other_owner.get_full_name()}" in text for text in texts)
     for _ in range(3):
         initiative_update(actor=admin_user, initiative=InitiativeFactory(), owner=UserFactory(role=Role.OWNER))
     assert summaries()[1] <= few  # more rows, the same kinds of records named: no query per row

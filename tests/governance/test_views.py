@@ -9,6 +9,7 @@ from csv import DictReader
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -184,13 +185,13 @@ def test_audit_page_filters_and_exports(login, admin_user, owner, reviewer, in_r
     client = login(admin_user)
     url = reverse("governance:audit")
     body = client.get(url, {"event": "transition"}).content.decode()
-    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    assert "Transition: submit" in body and "Value: 2 → 3" not in body
     body = client.get(url, {"event": "policy_change"}).content.decode()
-    assert "value: 2 → 3" in body
+    assert "Value: 2 → 3" in body
     body = client.get(url, {"initiative": in_review.external_id}).content.decode()
-    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    assert "Transition: submit" in body and "Value: 2 → 3" not in body
     body = client.get(url, {"actor": owner.pk}).content.decode()
-    assert "Transition: submit" in body and "value: 2 → 3" not in body
+    assert "Transition: submit" in body and "Value: 2 → 3" not in body
     assert "Transition: submit" not in client.get(url, {"since": "2999-01-01"}).content.decode()
     csv = client.get(url, {"_export": "csv", "event": "transition"}).content.decode()
     assert csv.splitlines()[0].startswith("Time,Actor,Object,Event,Changes,Reason")
@@ -206,7 +207,7 @@ def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events
     url = reverse("governance:audit")
     assert "Roles changed" in client.get(url, {"event": "roles_changed"}).content.decode()
     rows = client.get(url, {"_export": "csv", "event": "roles_changed"}).content.decode().splitlines()[1:]
-    assert len(rows) == 1 and "Roles changed" in rows[0] and "roles: CoE reviewer → Executive" in rows[0]
+    assert len(rows) == 1 and "Roles changed" in rows[0] and "Roles: CoE reviewer → Executive" in rows[0]
     rows = client.get(url, {"_export": "csv", "event": "api_token_issued"}).content.decode().splitlines()[1:]
     assert len(rows) == 1 and "API token issued" in rows[0] and str(reviewer) in rows[0]
 
@@ -222,7 +223,7 @@ def test_the_audit_page_lists_a_removal_of_login_history_under_people(login, adm
     rows = client.get(reverse("governance:audit"), {"_export": "csv", "record": "people",
                                                     "event": "login_history_removed"}).content.decode().splitlines()
     assert len(rows) == 2 and "Login history removed" in rows[1] and "1 records of logins" in rows[1]
-    assert "records: 1 → 0" in rows[1] and "Records of logins from" in rows[1]
+    assert "Records: 1 → 0" in rows[1] and "Records of logins from" in rows[1]
     page = client.get(reverse("governance:audit"), {"record": "people"})
     assert page.status_code == 200 and "Access log: 1 records of logins" in page.content.decode()
 
@@ -301,7 +302,47 @@ def test_the_audit_trail_and_its_csv_name_related_records_in_one_query_per_model
     for initiative in [first, *more]:
         initiative.refresh_from_db()
         assert f"→ {initiative.owner.get_full_name()}" in body and f"→ {initiative.owner.get_full_name()}" in csv
-    assert not re.search(r"owner: \d+ → \d+", body + csv)
+    assert not re.search(r"Owner: \d+ → \d+", body + csv)
+
+
+def test_the_audit_csv_names_the_records_of_rows_past_the_first_page(login, admin_user, owner):
+    """The export's table is paginated like the page (50 rows): names were read for those alone, so every older row
+    named an existing department "#10 (deleted)". One that is truly gone still says so."""
+    from portfolio.services.people import profile_update
+    from tests.factories import DepartmentFactory
+    from tollgate.audit import audit_events
+
+    legal, gone = DepartmentFactory(name="Legal"), DepartmentFactory(name="Closed unit")
+    profile_update(actor=admin_user, user=owner, department=gone, title="", delegates=[])
+    profile_update(actor=admin_user, user=owner, department=legal, title="", delegates=[])
+    gone_pk = gone.pk
+    gone.delete()
+    audit_events([admin_user] * 60, actor=admin_user, event="password_changed")  # newer rows fill the first page
+    client = login(admin_user)
+    with CaptureQueriesContext(connection) as captured:
+        rows = list(DictReader(io.StringIO(client.get(reverse("governance:audit"), {"_export": "csv"}).content
+                                           .decode())))
+    changes = [row["Changes"] for row in rows if row["Object"].startswith("Profile")]
+    assert f"Department: #{gone_pk} (deleted) → Legal" in changes
+    assert f"Department: — → #{gone_pk} (deleted)" in changes
+    assert len(captured) < 20  # the names of every row in one query per model, not one per row
+
+
+def test_the_demo_s_audit_csv_names_no_existing_record_as_deleted(demo, client):
+    """The demo's CSV read 1,233 cells such as every allocation rule's "initiative: — → #32 (deleted)" while the
+    page named them: a "(deleted)" now names only an id no record of that kind has."""
+    from portfolio.models import Department
+
+    client.force_login(get_user_model().objects.get(username="executive"))
+    rows = list(DictReader(io.StringIO(client.get(reverse("governance:audit"), {"_export": "csv"}).content.decode())))
+    assert len(rows) > 50  # past the first page
+    existing = {"Initiative": set(Initiative.objects.values_list("pk", flat=True)),
+                "Department": set(Department.objects.values_list("pk", flat=True))}
+    deleted = re.compile(r"(Initiative|Department): [^;]*?#(\d+) \(deleted\)")
+    named_as_deleted = [(label, int(pk)) for row in rows for label, pk in deleted.findall(row["Changes"])]
+    assert [(label, pk) for label, pk in named_as_deleted if pk in existing[label]] == []
+    rules = [row["Changes"] for row in rows if row["Object"].startswith("Allocation rule")]
+    assert rules and any("Initiative: — → " in text and "(deleted)" not in text for text in rules)
 
 
 # Policies and rubric -----------------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ def test_opening_a_cycle_expects_reports_from_pilot_and_production_only(reviewer
     assert cycle.created_by == reviewer and cycle.months == 3
     [entry] = events(cycle, "review_cycle_opened")
     assert entry.additional_data["reports_created"] == 2
-    assert audit_changes_text(entry) == "reports created: 2"  # the audit trail's Changes column says it
+    assert audit_changes_text(entry) == "Reports created: 2"  # the audit trail's Changes column says it
 
 
 def test_an_initiative_that_starts_after_the_period_owes_it_no_report(reviewer):
@@ -325,7 +325,7 @@ def test_closing_a_cycle_records_how_many_drafts_were_left_unsubmitted(reviewer,
     cycle = services.review_cycle_close(actor=reviewer, cycle=report.cycle)
     [entry] = events(cycle, "review_cycle_closed")
     assert entry.changes_dict == {"status": ["open", "closed"], "drafts left unsubmitted": 2}
-    assert audit_changes_text(entry) == "status: open → closed; drafts left unsubmitted: 2"
+    assert audit_changes_text(entry) == "Status: open → closed; Drafts left unsubmitted: 2"
     assert (entry.additional_data["drafts_left_unsubmitted"], entry.additional_data["reports_submitted"]) == (2, 1)
 
 
@@ -593,7 +593,7 @@ def test_reviewer_gives_a_verdict(reviewer, owner, submitted):
     assert (verdict.decision, verdict.reviewer, verdict.rationale) == (Decision.SCALE, reviewer, "Strong.")
     [entry] = events(submitted, "verdict")
     assert entry.actor == reviewer and entry.additional_data["reason"] == "Strong."
-    assert audit_changes_text(entry) == "verdict: — → scale"  # the audit trail says which verdict
+    assert audit_changes_text(entry) == "Verdict: — → scale"  # the audit trail says which verdict
     assert Notification.objects.filter(user=owner, message__contains="Scale").exists()
     with pytest.raises(ValidationError, match="already"):
         services.verdict_give(actor=reviewer, report=submitted, decision=Decision.CONTINUE, rationale="Again.")

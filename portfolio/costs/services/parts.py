@@ -212,11 +212,19 @@ def _swap(run: IngestionRun, source: CostSource) -> tuple[Decimal, int]:
 
 
 def _fail(run_id: int, message: str) -> int:
-    """Fail a running run, keeping the first failure's message (a part's, naming its file, row and column)."""
-    return IngestionRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED, error=jobs.printable(message), finished_at=timezone.now(), rows_written=0,
-        unallocated_amount=Decimal("0"),
-    )
+    """Fail a running run, keeping the first failure's message (a part's, naming its file, row and column), and
+    audit it once (only the first failure changes the run)."""
+    from portfolio.costs.services.runs import run_failed_audit
+
+    with transaction.atomic():
+        failed = IngestionRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=jobs.printable(message), finished_at=timezone.now(), rows_written=0,
+            unallocated_amount=Decimal("0"),
+        )
+        if failed:
+            run_failed_audit(IngestionRun.objects.select_related("source", "actor").get(pk=run_id),
+                             before=RunStatus.RUNNING)
+    return failed
 
 
 def _drop_staging(run_id: int) -> None:

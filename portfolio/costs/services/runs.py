@@ -23,6 +23,7 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.conf import settings as django_settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
@@ -51,6 +52,7 @@ from portfolio.services.initiatives import EARLIEST_START
 from portfolio.signals import costs_ingested
 from tollgate import jobs
 from tollgate.audit import audit_event
+from tollgate.audit_events import AuditEvent
 from tollgate.database import connection_lost
 from tollgate.storage import field_file_save
 from tollgate.types import Actor
@@ -160,7 +162,15 @@ def ingestion_run_submit(**kwargs: Any) -> IngestionRun:
 def ingestion_runs_expire_stale(*, older_than: timedelta = STALE_AFTER) -> int:
     """Fail runs no worker will finish -- a lost message (pending) or a lost worker (running) -- so the source's
     schedule goes on; their transaction rolled back, so the old data stands."""
+    active = dict(IngestionRun.objects.filter(status__in=jobs.ACTIVE_STATUSES).values_list("pk", "status"))
     expired = jobs.runs_expire(IngestionRun, older_than=older_than)
+    if expired:
+        audited = set(LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(IngestionRun), object_id__in=list(active),
+            additional_data__event=AuditEvent.INGESTION_RUN_FAILED).values_list("object_id", flat=True))
+        for run in IngestionRun.objects.filter(pk__in=set(active) - audited, status=RunStatus.FAILED).select_related(
+                "source", "actor"):
+            run_failed_audit(run, before=active[run.pk])
     parts.staging_tables_drop_orphans()
     return expired
 
@@ -299,6 +309,15 @@ def month_replaced_audit(run: IngestionRun, *, replaced: int, written: int) -> N
                 filename=run.filename, records_replaced=replaced, records_written=written)
 
 
+def run_failed_audit(run: IngestionRun, *, before: str) -> None:
+    """One audit row for a run that failed, whatever failed it (its read, a part, the merge, the expiry of a lost
+    one): who started it (none for the schedule), the status it left and the failure's message, whole, as its
+    reason. A run that succeeded is audited by month_replaced_audit."""
+    audit_event(run, actor=run.actor, event=AuditEvent.INGESTION_RUN_FAILED, action=LogEntry.Action.UPDATE,
+                changes={"status": [before, RunStatus.FAILED]}, source=run.source.name, period=f"{run.period:%Y-%m}",
+                filename=run.filename, reason=run.error)
+
+
 def rollups_recompute_checked(*, months: set[date]) -> None:
     """rollups_recompute for a run: a monthly total its records would push beyond what a total holds fails the run,
     naming that total (the roll-ups refuse it as bad input), instead of an unexpected error."""
@@ -396,13 +415,18 @@ def database_lost_message(exc: BaseException) -> str:
 
 
 def _record(run: IngestionRun, *, status: str, error: str) -> None:
-    """Record a failure (or a retry) outside the rolled-back transaction: nothing was written."""
+    """Record a failure (or a retry) outside the rolled-back transaction: nothing was written. A failure is audited
+    with it."""
+    before = run.status
     run.status = status
     run.error = error
     run.rows_written = 0
     run.unallocated_amount = Decimal("0")
     run.warning = ""
     run.finished_at = timezone.now() if status == RunStatus.FAILED else None
-    run.save()
+    with transaction.atomic():
+        run.save()
+        if status == RunStatus.FAILED:
+            run_failed_audit(run, before=before)
 
 

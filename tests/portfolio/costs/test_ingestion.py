@@ -846,10 +846,36 @@ def test_a_run_started_by_a_person_and_its_replacement_of_the_month_are_audited(
     assert LogEntry.objects.filter(audit_record_q("costs"), object_id=run.pk).count() == 2  # the audit trail's "costs"
 
 
-def test_a_failed_run_audits_only_its_start(tmp_path, search, admin_user):
+def test_a_failed_run_audits_its_start_and_its_failure_with_the_message(tmp_path, search, admin_user):
+    """A failed run had a row for its start alone, labelled "(Pending)" for good: its end is a row too, with the
+    failure's message as its reason, and no row names the run by a status it no longer has."""
     source = CostSourceFactory(name="manual", type=SourceType.CSV)
     run = ingestion_run_create(source=source, period=JUNE, actor=admin_user, filename="bad.csv",
                                content=b"date,initiative,key,category,amount,currency,quantity,unit\n"
                                        b"2025-06-15,NW-9999,,oversight,5,USD,,\n")
-    assert ingestion_run_execute(run=run).status == RunStatus.FAILED
-    assert [event for event, _, _ in audit_rows(run)] == ["ingestion_run_started"]
+    run = ingestion_run_execute(run=run)
+    assert run.status == RunStatus.FAILED and "NW-9999" in run.error
+    assert audit_rows(run) == [
+        ("ingestion_run_started", admin_user, {"source": [None, "manual"], "period": [None, "2025-06"],
+                                              "file": [None, "bad.csv"], "replace_with_nothing": [None, False]}),
+        ("ingestion_run_failed", admin_user, {"status": ["running", "failed"]}),
+    ]
+    failed = LogEntry.objects.get_for_object(run).get(additional_data__event="ingestion_run_failed")
+    assert failed.additional_data["reason"] == run.error
+    assert set(LogEntry.objects.get_for_object(run).values_list("object_repr", flat=True)) == {"manual 2025-06"}
+
+
+def test_a_failure_recorded_apart_from_the_read_is_audited_once(source, admin_user):
+    """A run the expiry stops (its worker lost) is audited as failed, once, as a run that failed by itself is."""
+    from datetime import timedelta
+
+    from portfolio.costs.services.runs import ingestion_runs_expire_stale
+
+    run = ingestion_run_create(source=source, period=JUNE, actor=admin_user)
+    IngestionRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    assert ingestion_runs_expire_stale() == 1
+    assert ingestion_runs_expire_stale() == 0
+    assert [event for event, _, _ in audit_rows(run)] == ["ingestion_run_started", "ingestion_run_failed"]
+    failed = LogEntry.objects.get_for_object(run).get(additional_data__event="ingestion_run_failed")
+    assert failed.changes == {"status": ["pending", "failed"]}
+    assert "no worker picked the run up" in failed.additional_data["reason"]

@@ -158,6 +158,8 @@ def test_parts_that_read_nothing_keep_the_month_unless_confirmed_and_the_replace
     assert records(source) == kept and staging_tables() == []
     assert not LogEntry.objects.get_for_object(refused).filter(
         additional_data__event="ingestion_run_replaced_month").exists()
+    [failed] = LogEntry.objects.get_for_object(refused).filter(additional_data__event="ingestion_run_failed")
+    assert failed.additional_data["reason"] == refused.error  # the merge's failure, audited once
 
     run = ingestion_run_create(source=source, period=JUNE, trigger=RunTrigger.COMMAND, replace_with_nothing=True)
     confirmed = ingestion_run_execute(run=run)
