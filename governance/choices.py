@@ -34,6 +34,7 @@ class AuditEvent(models.TextChoices):
     SIGNAL_ACKNOWLEDGED = "signal_acknowledged", "Signal acknowledged"
     SIGNAL_RESOLVED = "signal_resolved", "Signal resolved"
     SIGNAL_DISMISSED = "signal_dismissed", "Signal dismissed"
+    SIGNAL_REOPENED = "signal_reopened", "Signal reopened (its condition holds again)"
     ROLES_CHANGED = "roles_changed", "Roles changed"
     PERSON_DEACTIVATED = "person_deactivated", "Account deactivated"
     PERSON_REACTIVATED = "person_reactivated", "Account reactivated"
