@@ -43,6 +43,7 @@ class AuditEvent(models.TextChoices):
     SIGNAL_RAISED = "signal_raised", "Signal raised"
     SIGNAL_ACKNOWLEDGED = "signal_acknowledged", "Signal acknowledged"
     SIGNAL_RESOLVED = "signal_resolved", "Signal resolved"
+    SIGNAL_REOPENED = "signal_reopened", "Signal reopened (its condition holds again)"
     SIGNAL_DISMISSED = "signal_dismissed", "Signal dismissed"
     # People and accounts
     ROLES_CHANGED = "roles_changed", "Roles changed"

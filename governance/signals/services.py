@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,7 @@ class ComputeSummary:
     unchanged: int = 0
     resolved: int = 0
     not_raised_again: int = 0  # dismissed or resolved by a person, and not materially worse
+    reopened: int = 0  # resolved automatically, and holding again for the same period: the same row, live again
     live: int = 0
 
 
@@ -80,11 +81,20 @@ def _values(candidate: Candidate) -> dict[str, Any]:
     }
 
 
+def _reopens(previous: Signal, candidate: Candidate) -> bool:
+    """Whether a closed signal is reopened rather than raised anew: a run resolved it (the condition had cleared, e.g.
+    while its value report was reopened) and the condition holds again for the same subject and period. Its owner
+    was told of it when it was raised; a fresh, identical signal would tell them twice."""
+    return (previous.status == SignalStatus.RESOLVED and previous.resolved_by_id is None
+            and previous.resolution == AUTOMATIC_RESOLUTION and previous.period == candidate.period)
+
+
 def _raise_again(previous: Signal, candidate: Candidate, margin_pct: Decimal) -> bool:
     """Whether a closed signal's subject is raised again now that the rule finds it once more.
 
     Dismissed: only when its figure got materially worse than when it was dismissed. Resolved by a person: when it
-    is about a later period, or materially worse. Resolved automatically (the condition had cleared): always.
+    is about a later period, or materially worse. Resolved automatically (the condition had cleared): always (for the
+    same period it is reopened instead, `_reopens`).
     """
     worse = materially_worse(previous.metric, candidate.metric.quantize(METRIC_PLACES), margin_pct=margin_pct,
                              higher_is_worse=previous.higher_is_worse)
@@ -104,8 +114,10 @@ def signals_compute(
     Upsert by subject: a live (open or acknowledged) signal whose evidence changed is updated, one unchanged is
     left untouched (computing twice on the same data writes nothing); a subject without a live signal gets a new
     open one unless its last signal was dismissed (or resolved by a person) and the figure is not materially worse
-    (policy signals.rerise_margin_pct). Live signals the rules no longer find are resolved automatically. Raised
-    and resolved signals are audited; owners and delegates of the initiatives of new signals are notified.
+    (policy signals.rerise_margin_pct); one a run resolved automatically that holds again for the same period is
+    reopened (the same row, audited, nobody notified again). Live signals the rules no longer find are resolved
+    automatically. Raised, reopened and resolved signals are audited; owners and delegates of the initiatives of new
+    signals are notified.
     """
     today = today or timezone.localdate()
     findings = selectors.signal_candidates(today=today)  # the reading runs before the lock is taken
@@ -132,11 +144,15 @@ def signals_compute(
         new: list[tuple[Signal, Candidate]] = []
         changed: list[Signal] = []
         relinked: list[tuple[Signal, tuple[int, ...]]] = []
+        reopened: list[tuple[Signal, Candidate]] = []
         for subject, candidate in by_subject.items():
             values = _values(candidate)
             current = live.get(subject)
             if current is None:
                 before = previous.get(subject)
+                if before is not None and _reopens(before, candidate):
+                    reopened.append((before, candidate))
+                    continue
                 if before is not None and not _raise_again(before, candidate, margin):
                     summary.not_raised_again += 1
                     continue
@@ -170,6 +186,7 @@ def signals_compute(
         audit_events(created, actor=actor, event=AuditEvent.SIGNAL_RAISED,
                      changes={"status": [None, SignalStatus.OPEN]})
         summary.raised = len(created)
+        summary.reopened = _reopen(reopened, actor=actor, now=now)
 
         gone = [signal for subject, signal in live.items() if subject not in by_subject]
         status_before = {signal.pk: signal.status for signal in gone}
@@ -188,6 +205,39 @@ def signals_compute(
             _notify_new(created, send_email=send_email)
     data_changed()
     return summary
+
+
+def _reopen(reopened: list[tuple[Signal, Candidate]], *, actor: Actor | None, now: datetime) -> int:
+    """Make live again the signals a run had resolved automatically whose condition holds again for the same period:
+    the status they had (acknowledged if their owner had acknowledged them, open otherwise), their evidence as found
+    now, audited as reopened. Their people are not notified again: they were told when it was raised."""
+    if not reopened:
+        return 0
+    through = Signal.initiatives.through
+    members: dict[int, set[int]] = {}
+    for signal_id, initiative_id in through.objects.filter(
+            signal_id__in=[signal.pk for signal, _ in reopened]).values_list("signal_id", "initiative_id"):
+        members.setdefault(signal_id, set()).add(initiative_id)
+    relinked: list[tuple[Signal, tuple[int, ...]]] = []
+    for signal, candidate in reopened:
+        values = _values(candidate)
+        if any(getattr(signal, name) != values[name] for name in COMPARED):
+            for name in COMPARED:
+                setattr(signal, name, values[name])
+            signal.evidence_changed_at = now
+        if set(candidate.initiative_ids) != members.get(signal.pk, set()):
+            relinked.append((signal, candidate.initiative_ids))
+        signal.status = SignalStatus.ACKNOWLEDGED if signal.acknowledged_at is not None else SignalStatus.OPEN
+        signal.resolved_at, signal.resolution, signal.updated_at = None, "", now
+    signals = [signal for signal, _ in reopened]
+    Signal.objects.bulk_update(signals, ["status", "resolved_at", "resolution", *COMPARED, "evidence_changed_at",
+                                         "updated_at"], batch_size=1000)
+    for signal, initiative_ids in relinked:
+        signal.initiatives.set(initiative_ids)
+    for status in LIVE_SIGNAL_STATUSES:
+        audit_events([s for s in signals if s.status == status], actor=actor, event=AuditEvent.SIGNAL_REOPENED,
+                     changes={"status": [SignalStatus.RESOLVED, status]}, reason="condition holds again")
+    return len(signals)
 
 
 def _notify_new(signals: list[Signal], *, send_email: bool) -> None:
@@ -352,7 +402,8 @@ def signal_run_execute_by_id(*, run_id: int, send_email: bool = True) -> SignalR
             return jobs.run_finish(run, status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
         return jobs.run_finish(
             run, status=RunStatus.SUCCEEDED, initiatives=summary.initiatives, signals_live=summary.live,
-            signals_raised=summary.raised, signals_updated=summary.updated, signals_resolved=summary.resolved,
+            signals_raised=summary.raised, signals_updated=summary.updated + summary.reopened,  # rows changed
+            signals_resolved=summary.resolved,
         )
 
 

@@ -87,12 +87,27 @@ def terms(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
+# Words that say nothing about what an initiative does, left out of the phrases a possible duplicate's reasons show
+# ("right" from "the right queue"; folded as `terms` folds them). Evidence text only: no score reads this list, which
+# is why it is not part of STOPWORDS (that would change the scores and the clusters).
+EVIDENCE_FILLER = frozenset("""
+right left new good better best way thing lot well just also really quick quickly easy easily
+""".split())
+
+
+def _says_something(term: str) -> bool:
+    """A word that is not filler, or a two-word phrase with at least one such word."""
+    return any(word not in EVIDENCE_FILLER for word in term.split("_"))
+
+
 def common_phrases(a: Item, b: Item, limit: int = 4) -> list[str]:
     """Words and two-word phrases both texts use (phrases first, then longer words): evidence a reviewer can find
-    in the two descriptions. Needs no statistics of the portfolio, so a draft on the intake form gets the same."""
+    in the two descriptions, without filler words (`EVIDENCE_FILLER`). Needs no statistics of the portfolio, so a
+    draft on the intake form gets the same."""
     first, second = terms(f"{a.name} {a.description}"), set(terms(f"{b.name} {b.description}"))
     written, other = written_forms(a.purpose), written_forms(b.purpose)
-    shared = [t for t in dict.fromkeys(first) if t in second and t in written and t in other]
+    shared = [t for t in dict.fromkeys(first)
+              if t in second and t in written and t in other and _says_something(t)]
     ranked = sorted(shared, key=lambda t: (-("_" in t), -len(t), t))
     chosen: list[str] = []
     for term in ranked:

@@ -16,7 +16,7 @@ from governance.choices import AuditEvent, SignalRunTrigger, SignalStatus, Signa
 from governance.models import Signal, SignalRun, SprawlRun
 from governance.services import initiative_transition, policy_set
 from governance.signals import services
-from governance.signals.rules.facts import OverdueReport, ReviewFacts
+from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.models import BusinessCase
 from reviews.models import Notification
 from tests.factories import UserFactory
@@ -88,10 +88,11 @@ def test_one_email_per_person_lists_all_of_their_new_signals(over_budget, owner,
     mail.outbox.clear()
     spend(over_budget, "800")  # resolved...
     compute()
-    spend(over_budget, "6000")  # ...and raised again, without e-mail this time
-    with django_capture_on_commit_callbacks(execute=True):
-        compute(send_email=False)
-    assert mail.outbox == [] and Notification.objects.filter(user=owner).count() == 4
+    spend(over_budget, "6000", months=[date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)])
+    with django_capture_on_commit_callbacks(execute=True):  # ...and raised for the next quarter, without e-mail
+        services.signals_compute(today=date(2027, 1, 5), send_email=False)
+    assert mail.outbox == [] and Notification.objects.filter(
+        user=owner, message="New signal: Cost over the business case (2026-Q4)").count() == 1
 
 
 def test_a_mail_server_that_is_down_does_not_undo_the_computation(over_budget, owner, monkeypatch,
@@ -140,9 +141,86 @@ def test_a_signal_whose_condition_cleared_is_resolved_automatically(over_budget)
     assert events(signal)[-1] == AuditEvent.SIGNAL_RESOLVED
     entry = LogEntry.objects.filter(object_id=signal.pk, content_type__model="signal").latest("pk")
     assert entry.actor is None and entry.additional_data["reason"] == services.AUTOMATIC_RESOLUTION
-    spend(over_budget, "6000")  # the condition is back: a new signal
+    spend(over_budget, "6000")  # the condition is back for the same quarter: the same signal, reopened
+    summary = compute()
+    assert (summary.reopened, summary.raised) == (1, 0)
+    assert overrun_of(over_budget).pk == signal.pk
+    spend(over_budget, "800")
     compute()
-    assert overrun_of(over_budget).pk != signal.pk
+    spend(over_budget, "6000", months=[date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)])
+    services.signals_compute(today=date(2027, 1, 5))  # a later quarter over budget: a signal of its own
+    later = overrun_of(over_budget)
+    assert later.pk != signal.pk and later.period == "2026-Q4"
+
+
+def scale_report(vpd: str, value: str) -> ReviewFacts:
+    """The facts of a submitted 2026-Q3 value report showing a scale candidate (every target met)."""
+    return ReviewFacts(reports=(ReportFacts("2026-Q3", "/reviews/reports/124/", Decimal(value), Decimal("1000"),
+                                            Decimal(vpd), targets_met=2, targets_missed=0),))
+
+
+def scale_signals(initiative) -> list[Signal]:
+    return list(Signal.objects.filter(type=SignalType.SCALE_CANDIDATE, initiatives=initiative).order_by("pk"))
+
+
+def test_a_report_reopened_and_submitted_again_reopens_its_signal_and_tells_the_owner_once(
+        over_budget, owner, review_facts, django_capture_on_commit_callbacks):
+    """Submitted (a run raises the scale candidate), reopened by a reviewer (a run: the report is a draft again, the
+    condition no longer holds), corrected and submitted again (a run): one signal, reopened, one "new" notice."""
+    review_facts[over_budget.pk] = scale_report("5.2", "5200")
+    with django_capture_on_commit_callbacks(execute=True):
+        compute()
+    [signal] = scale_signals(over_budget)
+    del review_facts[over_budget.pk]  # reopened: no submitted report
+    assert compute().resolved == 1
+    signal.refresh_from_db()
+    assert (signal.status, signal.resolution) == (SignalStatus.RESOLVED, services.AUTOMATIC_RESOLUTION)
+    review_facts[over_budget.pk] = scale_report("52", "52000")  # Outcomes corrected, submitted again
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = compute()
+    assert (summary.raised, summary.reopened, summary.resolved) == (0, 1, 0)
+    [reopened] = scale_signals(over_budget)
+    assert reopened.pk == signal.pk and reopened.period == "2026-Q3"
+    assert (reopened.status, reopened.resolved_at, reopened.resolution) == (SignalStatus.OPEN, None, "")
+    assert reopened.metric == Decimal("52") and reopened.evidence_changed_at > signal.evidence_changed_at
+    assert list(reopened.initiatives.all()) == [over_budget]
+    assert events(reopened) == [AuditEvent.SIGNAL_RAISED, AuditEvent.SIGNAL_RESOLVED, AuditEvent.SIGNAL_REOPENED]
+    entry = LogEntry.objects.filter(object_id=signal.pk, content_type__model="signal").latest("pk")
+    assert entry.changes_dict["status"] == [SignalStatus.RESOLVED, SignalStatus.OPEN]
+    assert Notification.objects.filter(user=owner, message="New signal: Scale candidate (2026-Q3)").count() == 1
+    assert mail.outbox == []
+    before, audit = snapshot(), LogEntry.objects.count()
+    assert compute().unchanged >= 1  # idempotent: a run on the same data writes nothing
+    assert (snapshot(), LogEntry.objects.count()) == (before, audit)
+
+
+def test_a_reopened_signal_keeps_its_owners_acknowledgement(over_budget, owner, review_facts):
+    review_facts[over_budget.pk] = scale_report("5.2", "5200")
+    compute()
+    [signal] = scale_signals(over_budget)
+    services.signal_acknowledge(actor=owner, signal=signal, note="Planning the roll-out.")
+    del review_facts[over_budget.pk]
+    compute()
+    review_facts[over_budget.pk] = scale_report("5.2", "5200")
+    compute()
+    signal.refresh_from_db()
+    assert (signal.status, signal.acknowledged_by) == (SignalStatus.ACKNOWLEDGED, owner)
+    assert events(signal)[-1] == AuditEvent.SIGNAL_REOPENED
+
+
+def test_a_dismissed_signal_stays_dismissed_through_a_reopened_report(over_budget, reviewer, review_facts):
+    review_facts[over_budget.pk] = scale_report("5.2", "5200")
+    compute()
+    [signal] = scale_signals(over_budget)
+    services.signal_dismiss(actor=reviewer, signal=signal, reason="Scaling is on hold this year.")
+    del review_facts[over_budget.pk]
+    compute()
+    review_facts[over_budget.pk] = scale_report("5.2", "5200")
+    summary = compute()
+    assert (summary.not_raised_again, summary.reopened, summary.raised) == (1, 0, 0)
+    signal.refresh_from_db()
+    assert signal.status == SignalStatus.DISMISSED and scale_signals(over_budget) == [signal]
 
 
 def test_a_dismissed_signal_is_not_raised_again_for_the_same_evidence(over_budget, reviewer):

@@ -419,6 +419,15 @@ def test_agreement_on_a_specific_job_counts_more_than_on_a_generic_one(embedder,
     assert index.specificity is not None and index.specificity.shape == (len(ARCHETYPES),)
 
 
+def test_phrases_in_common_leave_out_filler_words():
+    a = scoring.Item(key=1, name="Mail triage", description="Classify incoming mail and route it to the right queue.")
+    b = scoring.Item(key=2, name="Service desk triage",
+                     description="Route each ticket the best way, to the right team queue; classify its urgency.")
+    assert scoring.common_phrases(a, b) == ["classify", "triage", "queue", "route"]  # not "right"
+    # Evidence only: the same words still count in what the scores read.
+    assert "right" in scoring.terms(a.description) and "right" not in scoring.STOPWORDS
+
+
 def test_phrases_in_common_are_written_in_both_texts_as_shown():
     a = scoring.Item(key=1, name="Claims fraud scoring",
                      description="Scores incoming claims for fraud indicators and refers suspicious ones to the SIU.")
