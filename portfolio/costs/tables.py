@@ -203,7 +203,10 @@ class IngestionRunTable(tables.Table):
     rows_read = CountColumn("Read")
     rows_written = CountColumn("Written")
     rows_skipped = CountColumn("Skipped")
-    unallocated_amount = MoneyColumn(money_label("Unallocated"))
+    # What the run left unallocated when it read the file, and what its source's month holds unallocated today: rules
+    # added or changed since re-allocate the month's records, so the first alone would show spend the rules took.
+    unallocated_amount = MoneyColumn(money_label("Unallocated at reading"))
+    unallocated_now = MoneyColumn(money_label("Unallocated now"), orderable=False)
     finished_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Finished", default="—")
 
     class Meta:
@@ -211,7 +214,7 @@ class IngestionRunTable(tables.Table):
         fields = ()
         sequence = (
             "created_at", "source", "period", "trigger", "actor", "status", "rows_read", "rows_written",
-            "rows_skipped", "unallocated_amount", "finished_at",
+            "rows_skipped", "unallocated_amount", "unallocated_now", "finished_at",
         )
         order_by = ("-created_at",)
         empty_text = "No ingestion runs match these filters."

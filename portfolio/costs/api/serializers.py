@@ -133,13 +133,21 @@ class IngestionRunSerializer(ModelSerializer):
     source_name = serializers.CharField(source="source.name", read_only=True)
     period = serializers.CharField(max_length=7, read_only=True, help_text="YYYY-MM")
     actor_email = serializers.EmailField(source="actor.email", read_only=True, allow_null=True)
+    unallocated_now = serializers.DecimalField(
+        max_digits=20, decimal_places=2, read_only=True, allow_null=True,
+        help_text="The unallocated spend of the run's source and month today, after the allocation rules added or "
+                  "changed since the run re-allocated its records (its share of cost_report's unallocated); null for "
+                  "a run that did not succeed.")
 
     class Meta:
         model = IngestionRun
         fields = ["id", "url", "source", "source_name", "period", "trigger", "actor", "actor_email", "filename",
                   "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
-                  "progress", "unallocated_amount", "error", "warning", "replace_with_nothing"]
+                  "progress", "unallocated_amount", "unallocated_now", "error", "warning", "replace_with_nothing"]
         read_only_fields = fields  # a run is started with IngestionRunStartSerializer and never edited
+        extra_kwargs = {"unallocated_amount": {"help_text": "The spend no allocation rule mapped when the run read "
+                                               "the file (at reading): rules added or changed since re-allocate the "
+                                               "month, see unallocated_now."}}
 
     def to_representation(self, instance: IngestionRun) -> dict[str, Any]:
         data = super().to_representation(instance)

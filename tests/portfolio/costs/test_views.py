@@ -692,3 +692,42 @@ def test_health_names_the_months_nobody_read_and_a_previous_month_without_data(l
     assert response.context["headline"]["total_previous"] is None
     html = response.content.decode()
     assert f"no data for {months_ago(2):%Y-%m}" in html and f"AI spend in {months_ago(2):%Y-%m}" not in html
+
+
+# A run's unallocated spend at reading and its month's now -----------------------------------------------------------
+
+
+def reallocated_run(source: CostSource, admin_user) -> IngestionRun:
+    """A June run that left $175 unallocated, then a rule that maps 'search' ($150 of it) to an initiative."""
+    from portfolio.costs.services.allocation import allocation_rule_create
+
+    for amount, project in (("100", "search"), ("50", "search"), ("25", "other")):
+        record(source, amount, {"tag:project": project})
+    run = IngestionRun.objects.create(source=source, period=JUNE, actor=admin_user, status=RunStatus.SUCCEEDED,
+                                      rows_read=3, rows_written=3, unallocated_amount=Decimal("175.00"))
+    allocation_rule_create(actor=admin_user, source=source, key="tag:project", value="search",
+                           initiative=InitiativeFactory())
+    return run
+
+
+def test_a_run_shows_its_unallocated_spend_at_reading_beside_its_months_unallocated_spend_now(
+    login, admin_user, csv_source
+):
+    run = reallocated_run(csv_source, admin_user)
+    other = CostSource.objects.create(name="other-csv", type="csv")
+    record(other, "999", {"tag:project": "nobody"})  # another source's unallocated spend of June is not this one's
+    client = login(admin_user)
+
+    html = client.get(reverse("portfolio:ingestionrun_detail", args=[run.pk])).content.decode()
+    assert 'id="run-unallocated">$175.00</span><span class="l">unallocated at reading' in html
+    assert 'id="run-unallocated-now">$25.00</span><span class="l">unallocated in 2025-06 of contracts-csv now' in html
+
+    table = client.get(reverse("portfolio:costsource_detail", args=[csv_source.pk])).context["runs_table"]
+    row = next(iter(table.rows))
+    assert (row.get_cell("unallocated_amount"), row.get_cell("unallocated_now")) == ("$175.00", "$25.00")
+    assert table.columns["unallocated_amount"].header == "Unallocated at reading (USD)"
+
+    rows = csv_rows(client.get(RUNS_URL, {"_export": "csv", "source": csv_source.pk}))
+    header = rows[0]
+    assert header[header.index("Unallocated at reading (USD)") + 1] == "Unallocated now (USD)"
+    assert rows[1][header.index("Unallocated at reading (USD)"):][:2] == ["175.00", "25.00"]
