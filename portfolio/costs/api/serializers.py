@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
 
+from portfolio.choices import RunStatus
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.services.runs import period_check
 from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun, reporting_currency
@@ -123,6 +124,10 @@ class IngestionRunUploadSerializer(IngestionRunStartSerializer):
                   "path; refused for a source that reads its provider's API.")
 
 
+# What a run measures: null for a failed run, which measured nothing.
+RUN_FIGURES = ("rows_read", "rows_written", "rows_skipped", "unallocated_amount")
+
+
 class IngestionRunSerializer(ModelSerializer):
     """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"} (from 1990-01 to the current month);
     it is queued with trigger "api". For a file source, send the export as multipart/form-data `file` (required when
@@ -145,11 +150,16 @@ class IngestionRunSerializer(ModelSerializer):
                   "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
                   "progress", "unallocated_amount", "unallocated_now", "error", "warning", "replace_with_nothing"]
         read_only_fields = fields  # a run is started with IngestionRunStartSerializer and never edited
-        extra_kwargs = {"unallocated_amount": {"help_text": "The spend no allocation rule mapped when the run read "
-                                               "the file (at reading): rules added or changed since re-allocate the "
-                                               "month, see unallocated_now."}}
+        extra_kwargs = {
+            **{name: {"allow_null": True} for name in RUN_FIGURES},
+            "unallocated_amount": {"allow_null": True, "help_text": (
+                "The spend no allocation rule mapped when the run read the file (at reading): rules added or changed "
+                "since re-allocate the month, see unallocated_now. Null for a failed run, as are the row counts.")},
+        }
 
     def to_representation(self, instance: IngestionRun) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["period"] = f"{instance.period:%Y-%m}"
+        if instance.status == RunStatus.FAILED:  # it measured nothing: its zeros would read "read nothing"
+            data.update(dict.fromkeys(RUN_FIGURES))
         return data

@@ -593,3 +593,11 @@ def test_a_run_gives_its_unallocated_spend_at_reading_and_its_months_now(api_cli
     schema = client.get(reverse("schema"), {"format": "json"}).json()
     fields = schema["components"]["schemas"]["IngestionRun"]["properties"]
     assert "at reading" in fields["unallocated_amount"]["description"]
+
+
+def test_a_failed_run_has_no_figures(api_client, admin_user, csv_source):
+    failed = IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.FAILED, error="HTTP 500")
+    body = as_user(api_client, admin_user).get(reverse("api:ingestionrun-detail", args=[failed.pk])).json()
+    assert [body[name] for name in ("rows_read", "rows_written", "rows_skipped", "unallocated_amount",
+                                    "unallocated_now")] == [None] * 5
+    assert body["error"] == "HTTP 500"

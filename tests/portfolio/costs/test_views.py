@@ -731,3 +731,21 @@ def test_a_run_shows_its_unallocated_spend_at_reading_beside_its_months_unalloca
     header = rows[0]
     assert header[header.index("Unallocated at reading (USD)") + 1] == "Unallocated now (USD)"
     assert rows[1][header.index("Unallocated at reading (USD)"):][:2] == ["175.00", "25.00"]
+
+
+def test_a_failed_run_shows_no_counts_nor_unallocated_spend_on_the_pages_and_empty_cells_in_the_csv(
+    login, reviewer, csv_source
+):
+    IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.FAILED, error="row 3: bad amount")
+    client = login(reviewer)
+    figures = ("rows_read", "rows_written", "rows_skipped", "unallocated_amount", "unallocated_now")
+
+    for url, name in ((reverse("portfolio:costsource_detail", args=[csv_source.pk]), "runs_table"),
+                      (RUNS_URL, "table")):
+        row = next(iter(client.get(url).context[name].rows))
+        assert [row.get_cell(figure) for figure in figures] == ["—"] * 5
+
+    rows = csv_rows(client.get(RUNS_URL, {"_export": "csv"}))
+    header = rows[0]
+    assert rows[1][header.index("Status")] == "Failed"
+    assert rows[1][header.index("Read"):header.index("Unallocated now (USD)") + 1] == ["", "", "", "", ""]
