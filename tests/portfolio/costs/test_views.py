@@ -575,6 +575,28 @@ def test_editing_a_rule_reallocates(login, admin_user, csv_source, spend):
     assert set(CostRecord.objects.filter(initiative=spend).values_list("amount", flat=True)) == {Decimal("50")}
 
 
+def test_a_new_rule_without_an_order_goes_after_the_sources_last_in_its_preview_and_once_saved(
+    login, admin_user, csv_source, spend
+):
+    """As in the API and the README: the page asked for an order the service does not need."""
+    client = login(admin_user)
+    form = client.get(RULE_NEW_URL).context["form"]
+    assert form["order"].value() is None and not form.fields["order"].required
+    assert "Leave it empty to put the rule after the source's last one." in form.fields["order"].help_text
+    target = InitiativeFactory(external_id="INV-SEARCH")
+
+    # After the order-10 rule, which keeps deciding the 'other' record: the new rule takes nothing from it.
+    preview = client.post(RULE_NEW_URL, {**rule_data(csv_source, target, order=""), "preview": "1"}).context["preview"]
+    assert (preview["matched_records"], preview["amount"], preview["taken_from_other_initiatives"]) == (
+        2, Decimal("150"), Decimal("0"))
+
+    response = client.post(RULE_NEW_URL, {**rule_data(csv_source, target, order=""), "save": "1"})
+    assert response.status_code == 302
+    assert AllocationRule.objects.get(initiative=target).order == 11
+    entry = LogEntry.objects.filter(additional_data__event="allocation_rule_created").get()
+    assert entry.changes_dict["order"] == [None, "11"]
+
+
 @pytest.mark.parametrize(("field", "bad", "message"), [
     ("value", "search(", "Invalid regular expression"),
     ("key", "project", "Unknown key"),
