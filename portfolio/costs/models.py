@@ -283,6 +283,9 @@ class IngestionRun(Run):
     rows_read = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
+    skipped_by_reason = models.JSONField(
+        default=dict, blank=True, help_text='rows_skipped by why ({"not AI spend": 990, "billed in another period": '
+                                            '1}); empty for a run from before it was kept.')
     progress = models.PositiveIntegerField(default=0, help_text="Rows read so far, for the progress display.")
     unallocated_amount = money_field(default=Decimal("0"))
     error = models.TextField(blank=True, help_text="Why it failed, naming the file, row and column or HTTP status.")
@@ -325,6 +328,7 @@ class IngestionRunPart(models.Model):
     worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that read it.")
     rows_read = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
+    skipped_by_reason = models.JSONField(default=dict, blank=True)
     rows_written = models.PositiveIntegerField(default=0)
     unallocated_amount = money_field(default=Decimal("0"))
     notes = models.TextField(blank=True, help_text="What the connector said besides its figures (e.g. rows billed in "

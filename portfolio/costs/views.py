@@ -29,6 +29,7 @@ from portfolio.costs import filtersets as cost_filtersets
 from portfolio.costs import forecast as forecast_selectors
 from portfolio.costs import selectors as cost_selectors
 from portfolio.costs import tables as cost_tables
+from portfolio.costs.calculations import skipped_rows_labels
 from portfolio.costs.forms import (
     AllocationRuleForm,
     CostSourceForm,
@@ -283,6 +284,7 @@ class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
             in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
             succeeded=run.status == RunStatus.SUCCEEDED,
             failed=run.status == RunStatus.FAILED,
+            skipped_reasons=skipped_rows_labels(total=run.rows_skipped, by_reason=run.skipped_by_reason or {}),
             can_run=may(self.request.user, "portfolio.add_ingestionrun"),
             **kwargs,
         )

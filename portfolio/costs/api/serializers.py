@@ -125,7 +125,7 @@ class IngestionRunUploadSerializer(IngestionRunStartSerializer):
 
 
 # What a run measures: null for a failed run, which measured nothing.
-RUN_FIGURES = ("rows_read", "rows_written", "rows_skipped", "unallocated_amount")
+RUN_FIGURES = ("rows_read", "rows_written", "rows_skipped", "skipped_by_reason", "unallocated_amount")
 
 
 class IngestionRunSerializer(ModelSerializer):
@@ -148,7 +148,8 @@ class IngestionRunSerializer(ModelSerializer):
         model = IngestionRun
         fields = ["id", "url", "source", "source_name", "period", "trigger", "actor", "actor_email", "filename",
                   "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
-                  "progress", "unallocated_amount", "unallocated_now", "error", "warning", "replace_with_nothing"]
+                  "skipped_by_reason", "progress", "unallocated_amount", "unallocated_now", "error", "warning",
+                  "replace_with_nothing"]
         read_only_fields = fields  # a run is started with IngestionRunStartSerializer and never edited
         extra_kwargs = {
             **{name: {"allow_null": True} for name in RUN_FIGURES},

@@ -771,3 +771,20 @@ def test_a_failed_run_shows_no_counts_nor_unallocated_spend_on_the_pages_and_emp
     header = rows[0]
     assert rows[1][header.index("Status")] == "Failed"
     assert rows[1][header.index("Read"):header.index("Unallocated now (USD)") + 1] == ["", "", "", "", ""]
+
+
+@pytest.mark.parametrize(("skipped", "by_reason", "shown"), [
+    (991, {"not AI spend": 990, "billed in another period": 1},
+     ["990 rows skipped (not AI spend)", "1 row skipped (billed in another period)"]),
+    (1, {"idle cost, OpenCost __idle__": 1}, ["1 row skipped (idle cost, OpenCost __idle__)"]),
+    (3, {}, ["3 rows skipped"]),  # a run from before the reasons were kept
+])
+def test_a_runs_page_counts_each_reason_for_skipping_rows_once(login, reviewer, csv_source, skipped, by_reason,
+                                                               shown):
+    run = IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.SUCCEEDED, rows_read=1000,
+                                      rows_skipped=skipped, skipped_by_reason=by_reason)
+    response = login(reviewer).get(reverse("portfolio:ingestionrun_detail", args=[run.pk]))
+    assert response.context["skipped_reasons"] == shown
+    html = response.content.decode()
+    assert "not AI spend)</span>" not in html  # the count beside the figure is no longer labelled with one reason
+    assert f'<span class="l">row{"s" if skipped != 1 else ""} skipped</span>' in html
