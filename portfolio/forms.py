@@ -29,7 +29,7 @@ from portfolio.services.initiatives import (
     cost_center_check,
 )
 from portfolio.services.licences import POOL_FIELDS as LICENCE_POOL_FIELDS
-from portfolio.services.people import INTEGRATION_ROLES
+from portfolio.services.people import INTEGRATION_ROLES, person_create_errors
 from portfolio.services.reference import AI_MODEL_FIELDS
 from tollgate.formatting import money_label
 from tollgate.roles import Role, is_admin, may
@@ -374,6 +374,14 @@ class PersonCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not passwords:  # single sign-on only: there is no password to invite anyone to set
             del self.fields["invite"]
+
+    def clean(self) -> dict[str, Any]:
+        """The service's checks on the fields that parsed, so a bad e-mail address does not hide a missing role."""
+        cleaned = super().clean() or {}
+        errors = person_create_errors(email=cleaned.get("email"), roles=cleaned.get("roles"))
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return cleaned
 
 
 class IntegrationAccountCreateForm(forms.Form):

@@ -1180,6 +1180,21 @@ def import_run_initiatives(run: ImportRun, *, limit: int = IMPORT_LISTED) -> Imp
     )
 
 
+def import_run_pools_without_price(run: ImportRun) -> list[LicencePool]:
+    """The licence pools an import created that still have no price (0 per seat: a row with seats and a monthly cost
+    of 0), with their initiative and vendor, for its page to name: their seats cost nothing until someone prices them.
+    From the audit entries the import marked with its run; two queries."""
+    created = LogEntry.objects.filter(
+        additional_data__import_run=run.pk, action=LogEntry.Action.CREATE,
+        content_type=ContentType.objects.get_for_model(LicencePool),
+    ).values_list("object_id", flat=True)
+    ids = [pk for pk in created if pk is not None]
+    if not ids:
+        return []
+    return list(LicencePool.objects.filter(pk__in=ids, price_per_seat_month=0)
+                .select_related("initiative", "vendor").order_by("tool", "pk"))
+
+
 def import_run_people_without_password(run: ImportRun) -> int:
     """How many of the people a (real) import created still have no password and never signed in: they cannot sign
     in until invited (portfolio.services.passwords.people_awaiting_invitation is the same rule). Read from the new

@@ -28,6 +28,7 @@ from reviews.services import (
     REPORT_TEXT_LIMITS,
     StatedKpiValue,
     attachment_too_large,
+    kpi_percent_actual_errors,
 )
 from tollgate.formatting import money_label
 from tollgate.ui.forms import LineBreaksForm
@@ -137,6 +138,15 @@ class ValueReportForm(LineBreaksForm, forms.ModelForm):
 
     def service_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in REPORT_FIELDS}
+
+    def clean(self) -> dict[str, Any]:
+        """The service's range check of the KPIs' actuals (a percent between 0 and 100) on the actuals that parsed,
+        so it is said with the other fields' errors rather than once they are fixed (the service checks it again)."""
+        cleaned = super().clean() or self.cleaned_data
+        parsed = {kpi: cleaned[f"{KPI_PREFIX}{kpi.pk}"] for kpi in self.kpis if f"{KPI_PREFIX}{kpi.pk}" in cleaned}
+        if errors := kpi_percent_actual_errors(parsed):
+            self.take_kpi_actual_errors(ValidationError({"kpi_actuals": errors}))
+        return cleaned
 
     def service_actuals(self) -> dict[int, Decimal | None]:
         return {kpi.pk: self.cleaned_data.get(f"{KPI_PREFIX}{kpi.pk}") for kpi in self.kpis}

@@ -35,7 +35,7 @@ from django.utils import timezone
 from governance.selectors import policy_value
 from governance.signals.rules.facts import OverdueReport, ReportFacts, ReviewFacts
 from portfolio.calculations import Quarter
-from portfolio.choices import ENDED_STAGES, Stage
+from portfolio.choices import ENDED_STAGES, CostCategory, Stage
 from portfolio.costs.calculations import OVERSIGHT, CostDataReading, PeriodCostData, cents
 from portfolio.costs.selectors import (
     MONEY_FIELD,
@@ -175,6 +175,10 @@ def draft_oversight_annotations(*, leaving_out: Collection[date] = ()) -> dict[s
         "tco_oversight_estimated": Subquery(
             counted.filter(category=OVERSIGHT, actual=False).annotate(total=Sum("amount")).values("total"),
             output_field=MONEY_FIELD),
+        # With tco_oversight_estimated, the parts report_cost's label names when they are estimated.
+        "tco_maintenance_estimated": Subquery(
+            counted.filter(category=CostCategory.MAINTENANCE, actual=False).annotate(total=Sum("amount"))
+            .values("total"), output_field=MONEY_FIELD),
         "tco_months": months(counted),
         "tco_oversight_recorded_months": months(counted.filter(category=OVERSIGHT, actual=True)),
     }
@@ -521,19 +525,29 @@ def report_cost(report: ValueReport) -> ReportCost:
     if left_out is not None and hasattr(report, "tco_has_records"):  # annotated by report_tco_annotations
         has_records, total = report.tco_has_records, getattr(report, "tco_total", None)
         estimated = getattr(report, "tco_estimated", None) or Decimal(0)
+        oversight = getattr(report, "tco_oversight_estimated", None) or Decimal(0)
+        maintenance = getattr(report, "tco_maintenance_estimated", None) or Decimal(0)
     else:
         left_out = tco_months_counted(cycle.period_start, cycle.period_end).unread
         tco = initiative_tco_by_period(initiative_ids=[report.initiative_id], start=cycle.period_start,
                                        end=cycle.period_end, leaving_out=left_out).get(report.initiative_id)
         has_records, total, estimated = ((tco.has_records, tco.total, tco.estimated) if tco
                                          else (False, None, Decimal(0)))
+        parts = dict(InitiativeMonthlyTco.objects.filter(
+            initiative_id=report.initiative_id, month__gte=cycle.period_start, month__lte=cycle.period_end,
+            actual=False, category__in=[OVERSIGHT, CostCategory.MAINTENANCE],
+        ).exclude(month__in=list(left_out)).order_by().values("category").annotate(total=Sum("amount"))
+            .values_list("category", "total"))
+        oversight, maintenance = parts.get(OVERSIGHT, Decimal(0)), parts.get(CostCategory.MAINTENANCE, Decimal(0))
     if report.status == ReportStatus.DRAFT and report.oversight_hours is not None and total is not None:
         total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0), left_out=left_out)
+        oversight = Decimal(0)  # the draft's reported hours take the estimated oversight's place
     case = business_case_of(report.initiative)
     ran = report_months(report)
     cost = cost_of(has_records=has_records, total=total, estimated=estimated, months=len(ran),
                    case_tco_monthly=lambda: case.tco_monthly if case is not None else None,
-                   has_business_case=case is not None)
+                   has_business_case=case is not None,
+                   estimated_parts={"oversight": oversight, "maintenance": maintenance})
     return with_unread(cost, CountedMonths(tuple(ran), tuple(m for m in ran if m in left_out)))
 
 
@@ -560,8 +574,26 @@ def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decima
     return total - replaced + reported, estimated - replaced
 
 
+ESTIMATED_PARTS_UNKNOWN = "oversight or maintenance without records"  # where the parts were not read (a list's rows)
+
+
+def estimated_parts_words(estimated: Decimal, parts: Mapping[str, Decimal]) -> str:
+    """Which parts of a cost with run-cost records are the business case's estimate, with their amount when there is
+    more than one: "maintenance", "oversight $1,200.00 and maintenance $2,931.24"; what oversight and maintenance do
+    not explain is run cost of months without records."""
+    named = {name: cents(amount) for name, amount in parts.items() if cents(amount or Decimal(0))}
+    rest = cents(estimated) - sum(named.values(), Decimal(0))
+    if rest > 0:
+        named["run cost of months without records"] = rest
+    if len(named) <= 1:
+        return next(iter(named), ESTIMATED_PARTS_UNKNOWN)
+    words = [f"{name} {format_money(amount)}" for name, amount in named.items()]
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | None, months: int,
-            case_tco_monthly: Callable[[], Decimal | None], has_business_case: bool = True) -> ReportCost:
+            case_tco_monthly: Callable[[], Decimal | None], has_business_case: bool = True,
+            estimated_parts: Mapping[str, Decimal] | None = None) -> ReportCost:
     """The rule of report_cost on plain figures; the business case is read only when the TCO has no month in the
     period. One TCO per initiative per month: the report costs what the initiative's cost panel says for the same
     months, so value per dollar, its signals and the dashboard agree with it. Without a business case the TCO's
@@ -570,9 +602,10 @@ def cost_of(*, has_records: bool, total: Decimal | None, estimated: Decimal | No
         return ReportCost(calculations.estimated_cost(case_tco_monthly(), months), True, ESTIMATED_COST_LABEL,
                           partly_estimated=True, basis="estimated")
     if has_records:
+        parts = ESTIMATED_PARTS_UNKNOWN if estimated_parts is None else estimated_parts_words(estimated or Decimal(0),
+                                                                                                  estimated_parts)
         label = ACTUAL_COST_LABEL if not estimated else (
-            f"{ACTUAL_COST_LABEL}; {format_money(estimated)} of it estimated from the business case (oversight or "
-            "maintenance without records)")
+            f"{ACTUAL_COST_LABEL}; {format_money(estimated)} of it estimated from the business case ({parts})")
         partly = bool(cents(estimated or Decimal(0)))
         return ReportCost(cents(total), False, label, partly_estimated=partly,
                           basis="partly estimated" if partly else "actual")

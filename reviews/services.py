@@ -632,7 +632,7 @@ def _ensure_texts_fit(fields: Mapping[str, Any], evidence: Mapping[KPI, str]) ->
         raise ValidationError(errors)
 
 
-def _percent_actual_errors(actuals: Mapping[KPI, Decimal | None]) -> list[ValidationError]:
+def kpi_percent_actual_errors(actuals: Mapping[KPI, Decimal | None]) -> list[ValidationError]:
     """An actual of a KPI measured in percent is between 0 and 100 (portfolio.calculations.kpi_percent_error); each
     refusal names its KPI (params "kpi": the API puts it on that row)."""
     errors = []
@@ -645,7 +645,7 @@ def _percent_actual_errors(actuals: Mapping[KPI, Decimal | None]) -> list[Valida
 
 def _ensure_percent_actuals(actuals: Mapping[KPI, Decimal | None]) -> None:
     """Refuse an actual of 250 or -5 for a KPI in percent before anything is written."""
-    if errors := _percent_actual_errors(actuals):
+    if errors := kpi_percent_actual_errors(actuals):
         raise ValidationError({"kpi_actuals": errors})
 
 
@@ -725,7 +725,7 @@ def _submission_errors(report: ValueReport) -> dict[str, list[str]]:
         errors["kpi_actuals"] = [f"Give an actual for every KPI; missing: {', '.join(missing)}."]
     # A draft saved before percent KPIs were bounded (or whose KPI became one since) is not submitted with such an
     # actual either.
-    out_of_range = _percent_actual_errors({k: entries[k.pk].actual for k in kpis if k.pk in entries})
+    out_of_range = kpi_percent_actual_errors({k: entries[k.pk].actual for k in kpis if k.pk in entries})
     if out_of_range:
         errors.setdefault("kpi_actuals", []).extend(error.message % error.params for error in out_of_range)
     stated = [k for k in kpis if k.kind == KpiKind.STATED]

@@ -575,3 +575,11 @@ def unallocated_key_of(keys: Mapping[str, object]) -> tuple[str, str] | None:
         return None
     key = min(present, key=_key_rank)
     return key, str(keys[key])
+
+
+def skipped_rows_labels(*, total: int, by_reason: Mapping[str, int]) -> list[str]:
+    """What a run's page says of the rows it left out, each reason once: "990 rows skipped (not AI spend)", "1 row
+    skipped (billed in another period)". A run from before the reasons were kept says its total alone."""
+    if not by_reason:
+        return [f"{total:,} {'row' if total == 1 else 'rows'} skipped"] if total else []
+    return [f"{count:,} {'row' if count == 1 else 'rows'} skipped ({reason})" for reason, count in by_reason.items()]

@@ -101,6 +101,14 @@ class AllocationRuleForm(forms.ModelForm):
         cast(forms.ModelChoiceField, self.fields["source"]).queryset = CostSource.objects.order_by("name")
         if self.instance.pk:
             self.fields["source"].disabled = True  # a rule belongs to its source; make a new rule for another
+        else:  # as in the API, a new rule without an order goes after its source's last (allocation_rule_create)
+            self.fields["order"].required = False
+            self.fields["order"].initial = None  # not the model's default 0, which is an order like any other
+            if "order" not in (kwargs.get("initial") or {}):
+                self.initial.pop("order", None)
+            self.fields["order"].help_text = (
+                "Rules of a source are tried from the lowest order up; the first that matches wins. Leave it empty to "
+                "put the rule after the source's last one.")
 
     def clean_key(self) -> str:
         return (self.cleaned_data.get("key") or "").strip()

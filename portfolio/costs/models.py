@@ -16,7 +16,7 @@ from typing import Any
 from celery.schedules import crontab
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -350,6 +350,9 @@ class IngestionRun(Run):
     rows_read = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
+    skipped_by_reason = models.JSONField(
+        default=dict, blank=True, help_text='rows_skipped by why ({"not AI spend": 990, "billed in another period": '
+                                            '1}); empty for a run from before it was kept.')
     progress = models.PositiveIntegerField(default=0, help_text="Rows read so far, for the progress display.")
     unallocated_amount = money_field(default=Decimal("0"))
     error = models.TextField(blank=True, help_text="Why it failed, naming the file, row and column or HTTP status.")
@@ -393,6 +396,7 @@ class IngestionRunPart(models.Model):
     worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that read it.")
     rows_read = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
+    skipped_by_reason = models.JSONField(default=dict, blank=True)
     rows_written = models.PositiveIntegerField(default=0)
     unallocated_amount = money_field(default=Decimal("0"))
     notes = models.TextField(blank=True, help_text="What the connector said besides its figures (e.g. rows billed in "
@@ -505,12 +509,19 @@ class SeatActivity(models.Model):
         return f"{self.user} {self.period:%Y-%m}"
 
 
+def rate_above_zero(value: Decimal) -> None:
+    """One message for every rate that is not above 0, negative or 0, naming it: a converted amount would be 0 or
+    change sign. (MinValueValidator(0) said "greater than or equal to 0" of -1 while 0 was refused too.)"""
+    if value is not None and value <= 0:
+        raise ValidationError(f"A rate must be greater than 0, not {Decimal(value).normalize():f}.", code="min_value")
+
+
 class CurrencyRate(TimestampedModel):
     """Admin-maintained rate: 1 unit of `currency` = `rate_to_reporting` units of the reporting currency."""
 
     currency = models.CharField(max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$", "ISO 4217, e.g. EUR.")])
     valid_from = models.DateField()
-    rate_to_reporting = models.DecimalField(max_digits=18, decimal_places=8, validators=[MinValueValidator(0)])
+    rate_to_reporting = models.DecimalField(max_digits=18, decimal_places=8, validators=[rate_above_zero])
 
     class Meta:
         ordering = ["currency", "-valid_from"]
@@ -526,8 +537,6 @@ class CurrencyRate(TimestampedModel):
         if (self.currency or "").strip().upper() == reporting_currency():
             errors["currency"] = (f"{self.currency} is the reporting currency: its rate is always 1 and needs no "
                                   "entry.")
-        if self.rate_to_reporting is not None and self.rate_to_reporting <= 0:
-            errors["rate_to_reporting"] = "A rate must be greater than 0."
         if errors:
             raise ValidationError(errors)
 

@@ -13,6 +13,7 @@ from auditlog.models import LogEntry
 from celery.schedules import crontab
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     Exists,
@@ -25,6 +26,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -117,11 +119,38 @@ def cost_sources_health() -> QuerySet:
     ).order_by("name")
 
 
-def ingestion_runs_recent(*, source: CostSource | None = None, limit: int = 50) -> QuerySet:
+def _source_unallocated_of_month(*, source: Any, period: Any) -> Subquery:
+    """The unallocated spend of one source in one month as its records hold it now, after every re-allocation by
+    the rules since (the share of `cost_report`'s unallocated figure that source's month holds)."""
+    total = (
+        CostRecord.objects.filter(source=source, period=period, initiative__isnull=True)
+        .values("source").annotate(total=Sum("amount_reporting")).values("total")
+    )
+    return Subquery(total, output_field=MONEY_FIELD)
+
+
+def ingestion_runs_with_unallocated_now(runs: QuerySet[IngestionRun]) -> QuerySet[IngestionRun]:
+    """`runs` with `unallocated_now`: the unallocated spend of the run's source and month today (a run's own
+    `unallocated_amount` is the figure at reading, which rules added or changed since no longer match). One subquery
+    in the runs' query, whatever their number; None for a run that did not succeed (it measured nothing)."""
+    return runs.annotate(unallocated_now=Case(
+        When(status=RunStatus.SUCCEEDED, then=Coalesce(
+            _source_unallocated_of_month(source=OuterRef("source_id"), period=OuterRef("period")),
+            Value(Decimal("0")), output_field=MONEY_FIELD)),
+        default=None, output_field=MONEY_FIELD,
+    ))
+
+
+def ingestion_runs(*, source: CostSource | None = None) -> QuerySet[IngestionRun]:
+    """Runs with their source and starter and the unallocated spend of their month today (`unallocated_now`)."""
     runs = IngestionRun.objects.select_related("source", "actor")
     if source is not None:
         runs = runs.filter(source=source)
-    return runs.order_by("-created_at", "-id")[:limit]
+    return ingestion_runs_with_unallocated_now(runs)
+
+
+def ingestion_runs_recent(*, source: CostSource | None = None, limit: int = 50) -> QuerySet:
+    return ingestion_runs(source=source).order_by("-created_at", "-id")[:limit]
 
 
 MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=6)
@@ -297,15 +326,12 @@ class SourceHealth(TypedDict):
 def sources_with_last_run(*, month: date) -> QuerySet[WithAnnotations[CostSource, SourceHealth]]:
     """cost_sources_health plus the last run (id, status, rows) and this month's unallocated spend."""
     last_run = IngestionRun.objects.filter(source=OuterRef("pk")).order_by("-created_at", "-id")
-    unallocated = (
-        CostRecord.objects.filter(source=OuterRef("pk"), period=month, initiative__isnull=True)
-        .values("source").annotate(total=Sum("amount_reporting")).values("total")
-    )
+    unallocated = _source_unallocated_of_month(source=OuterRef("pk"), period=month)
     return cost_sources_health().annotate(
         last_run_id=Subquery(last_run.values("pk")[:1]),
         last_run_status=Subquery(last_run.values("status")[:1]),
         last_run_rows=Subquery(last_run.values("rows_written")[:1], output_field=IntegerField()),
-        unallocated=Coalesce(Subquery(unallocated, output_field=MONEY_FIELD), Value(Decimal("0")),
+        unallocated=Coalesce(unallocated, Value(Decimal("0")),
                              output_field=MONEY_FIELD),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import django_tables2 as tables
@@ -21,7 +22,7 @@ from portfolio.models import (
     InitiativeForecast,
     reporting_currency,
 )
-from tollgate.formatting import format_percent, money_label
+from tollgate.formatting import EMPTY, format_percent, money_label
 from tollgate.ui.tables import NUM, CountColumn, MoneyColumn, PersonColumn, YesNoColumn, ordered_ignoring_case
 
 if TYPE_CHECKING:
@@ -191,6 +192,32 @@ class AllocationRuleTable(tables.Table):
     order_initiative = ordered_ignoring_case("initiative__name")
 
 
+def _failed(record: IngestionRun | None) -> bool:
+    """A failed run measured nothing: its figures are none ("—" on the page, an empty cell in the CSV), since its
+    zeros would read as "read nothing, all of it allocated"."""
+    return record is not None and record.status == RunStatus.FAILED
+
+
+class RunCountColumn(CountColumn):
+    """A count a run measures (rows read, written, skipped): none for a failed run."""
+
+    def render(self, value: Any, record: IngestionRun | None = None) -> str:
+        return EMPTY if _failed(record) else super().render(value)
+
+    def value(self, value: Any, record: IngestionRun | None = None) -> Any:
+        return EMPTY if _failed(record) else super().value(value)
+
+
+class RunMoneyColumn(MoneyColumn):
+    """An amount a run measures (its unallocated spend at reading): none for a failed run."""
+
+    def render(self, value: Decimal, record: IngestionRun | None = None) -> str:
+        return EMPTY if _failed(record) else super().render(value)
+
+    def value(self, value: Decimal, record: IngestionRun | None = None) -> str:
+        return EMPTY if _failed(record) else super().value(value)
+
+
 class IngestionRunTable(tables.Table):
     created_at = tables.DateTimeColumn(
         format="Y-m-d H:i", verbose_name="When", linkify=("portfolio:ingestionrun_detail", {"pk": tables.A("pk")})
@@ -200,10 +227,13 @@ class IngestionRunTable(tables.Table):
     trigger = tables.Column()
     actor = PersonColumn("Who", default="—")
     status = tables.Column()
-    rows_read = CountColumn("Read")
-    rows_written = CountColumn("Written")
-    rows_skipped = CountColumn("Skipped")
-    unallocated_amount = MoneyColumn(money_label("Unallocated"))
+    rows_read = RunCountColumn("Read")
+    rows_written = RunCountColumn("Written")
+    rows_skipped = RunCountColumn("Skipped")
+    # What the run left unallocated when it read the file, and what its source's month holds unallocated today: rules
+    # added or changed since re-allocate the month's records, so the first alone would show spend the rules took.
+    unallocated_amount = RunMoneyColumn(money_label("Unallocated at reading"))
+    unallocated_now = MoneyColumn(money_label("Unallocated now"), orderable=False)
     finished_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Finished", default="—")
 
     class Meta:
@@ -211,7 +241,7 @@ class IngestionRunTable(tables.Table):
         fields = ()
         sequence = (
             "created_at", "source", "period", "trigger", "actor", "status", "rows_read", "rows_written",
-            "rows_skipped", "unallocated_amount", "finished_at",
+            "rows_skipped", "unallocated_amount", "unallocated_now", "finished_at",
         )
         order_by = ("-created_at",)
         empty_text = "No ingestion runs match these filters."

@@ -29,6 +29,7 @@ from portfolio.costs import filtersets as cost_filtersets
 from portfolio.costs import forecast as forecast_selectors
 from portfolio.costs import selectors as cost_selectors
 from portfolio.costs import tables as cost_tables
+from portfolio.costs.calculations import skipped_rows_labels
 from portfolio.costs.forms import (
     AllocationRuleForm,
     CostSourceForm,
@@ -83,8 +84,7 @@ class IngestionHealthView(PermissionRequiredMixin, View):
         table = cost_tables.SourceHealthTable(health.sources, orderable=False, month=f"{shown:%Y-%m}",
                                               can_add=may(request.user, "portfolio.add_costsource"))
         runs = cost_tables.IngestionRunTable(
-            IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")[:RECENT_RUNS],
-            orderable=False, prefix="r-",
+            cost_selectors.ingestion_runs_recent(limit=RECENT_RUNS), orderable=False, prefix="r-",
         )
         month = health.headline["month"]
         gpu_usage = cost_selectors.gpu_usage_of_month(month=month.start) if month else []
@@ -262,7 +262,7 @@ class IngestionRunListView(ListPageView):
     intro = "Every read of a cost source: what started it, what it read and wrote, and why it failed."
 
     def get_queryset(self) -> QuerySet[IngestionRun]:
-        return IngestionRun.objects.select_related("source", "actor")
+        return cost_selectors.ingestion_runs()
 
 
 class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
@@ -276,7 +276,7 @@ class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
         return None
 
     def get_queryset(self) -> QuerySet[IngestionRun]:
-        return IngestionRun.objects.select_related("source", "actor")
+        return cost_selectors.ingestion_runs()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         run: IngestionRun = self.object
@@ -284,6 +284,7 @@ class IngestionRunDetailView(PermissionRequiredMixin, DetailView):
             in_progress=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
             succeeded=run.status == RunStatus.SUCCEEDED,
             failed=run.status == RunStatus.FAILED,
+            skipped_reasons=skipped_rows_labels(total=run.rows_skipped, by_reason=run.skipped_by_reason or {}),
             can_run=may(self.request.user, "portfolio.add_ingestionrun"),
             **kwargs,
         )

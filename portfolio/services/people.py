@@ -162,6 +162,22 @@ def person_reactivate(*, actor: Actor | None, user: Actor, source: str = "people
 NO_ROLE_GIVEN = "Give them at least one role: without one they could see nothing in Tollgate."
 
 
+def person_create_errors(*, email: str | None, roles: Iterable[Role] | None) -> dict[str, str]:
+    """What person_create refuses of these fields, by field; None for a field that did not parse (the form or API
+    names its own error), so one answer names every wrong field rather than one at a time."""
+    errors: dict[str, str] = {}
+    if email is not None:
+        email = email.strip().lower()
+        existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
+        if existing is not None:
+            state = "" if existing.is_active else " (deactivated: reactivate it on their page)"
+            who = existing.get_full_name() or existing
+            errors["email"] = f"{email} already has an account{state}: {who}."
+    if roles is not None and not set(roles):
+        errors["roles"] = NO_ROLE_GIVEN
+    return errors
+
+
 @transaction.atomic
 def person_create(
     *, actor: Actor | None, email: str, first_name: str, last_name: str, roles: set[Role],
@@ -175,15 +191,7 @@ def person_create(
     if actor is not None and not may(actor, "portfolio.manage_people"):
         raise PermissionDenied("Only administrators add people.")
     email = email.strip().lower()
-    errors: dict[str, str] = {}
-    existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
-    if existing is not None:
-        state = "" if existing.is_active else " (deactivated: reactivate it on their page)"
-        who = existing.get_full_name() or existing
-        errors["email"] = f"{email} already has an account{state}: {who}."
-    if not roles:
-        errors["roles"] = NO_ROLE_GIVEN
-    if errors:
+    if errors := person_create_errors(email=email, roles=roles):
         raise ValidationError(errors)
     user = User(username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip())
     user.set_unusable_password()

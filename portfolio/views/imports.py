@@ -163,6 +163,9 @@ class ImportRunDetailView(PermissionRequiredMixin, DetailView):
             in_progress=in_progress,
             succeeded=succeeded,
             people_without_password=without_password,
+            pools_without_price=(selectors.import_run_pools_without_price(run)
+                                 if succeeded and not run.dry_run else []),
+            can_price_pools=may(self.request.user, "portfolio.change_licencepool"),
             failed=run.status == RunStatus.FAILED,
             imported_lists=lists,
             new_references=[

@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portfolio import selectors
 from portfolio.choices import Category, RunStatus, RunTrigger, Stage
 from portfolio.models import (
     AIModel,
@@ -894,12 +895,44 @@ def test_the_run_page_runs_a_constant_number_of_queries(login, admin_user):
             assert client.get(reverse("portfolio:import_detail", args=[run.pk])).status_code == 200
         return len(captured)
 
-    few = run_import(csv_bytes(ROW, {**ROW, "external_id": "INV-901"}), actor=admin_user)
+    unpriced = {"seats_purchased": "5", "monthly_cost_usd": "0"}  # pools without a price, which the page lists
+    few = run_import(csv_bytes({**ROW, **unpriced}, {**ROW, "external_id": "INV-901", **unpriced}), actor=admin_user)
     # Each run names new owners (whose missing passwords the page counts, in one query however many).
     many = run_import(csv_bytes(*({**ROW, "external_id": f"INV-{n}", "name": f"Reader {n}",
-                                   "owner_email": f"reader{n}@example.com"} for n in range(920, 932))),
+                                   "owner_email": f"reader{n}@example.com", **unpriced} for n in range(920, 932))),
                       actor=admin_user)
     assert many.rows_created == 12 and queries(few) == queries(many)
+
+
+def test_the_run_page_names_the_licence_pools_it_created_without_a_price_with_a_link_to_price_them(
+    login, admin_user, reviewer
+):
+    """Seats with a monthly cost of 0 make a pool at $0 a seat: the page used to say nothing of it."""
+    run = run_import(csv_bytes(
+        {"external_id": "INV-901", "name": "Chat helper", "seats_purchased": "40", "monthly_cost_usd": "0"},
+        {"external_id": "INV-902", "name": "Code helper", "seats_purchased": "1", "monthly_cost_usd": "0"},
+        {"external_id": "INV-903", "name": "Priced helper", "seats_purchased": "10", "monthly_cost_usd": "190"},
+    ), actor=admin_user)
+    assert run.status == RunStatus.SUCCEEDED, run.errors
+    unpriced = selectors.import_run_pools_without_price(run)
+    assert [(p.tool, p.initiative.external_id, p.price_per_seat_month) for p in unpriced] == [
+        ("Chat helper", "INV-901", Decimal("0")), ("Code helper", "INV-902", Decimal("0"))]
+
+    html = login(admin_user).get(reverse("portfolio:import_detail", args=[run.pk])).content.decode()
+    listed = html[html.index('id="pools-without-price"'):]
+    listed = listed[:listed.index("</div>")]
+    assert "Licence pools created without a price (2)" in listed
+    assert "Chat helper (OpenAI) · 40 seats · " in listed and "Code helper (OpenAI) · 1 seat · " in listed
+    for pool in unpriced:
+        assert f'href="{reverse("portfolio:licencepool_edit", args=[pool.pk])}">set its price</a>' in listed
+    assert "Priced helper" not in listed
+
+    # Once priced, a pool is no longer listed; a re-import that changes nothing lists none.
+    LicencePool.objects.filter(pk=unpriced[0].pk).update(price_per_seat_month=Decimal("19"))
+    assert [p.tool for p in selectors.import_run_pools_without_price(run)] == ["Code helper"]
+    dry = run_import(csv_bytes({"external_id": "INV-904", "seats_purchased": "3", "monthly_cost_usd": "0"}),
+                     actor=admin_user, dry_run=True)
+    assert selectors.import_run_pools_without_price(dry) == []
 
 
 def _queries_of_import(content: bytes, actor) -> list[str]:

@@ -87,6 +87,30 @@ def test_someone_is_added_with_at_least_one_role_as_without_one_they_could_see_n
     assert not get_user_model().objects.filter(email="new@example.com").exists() and not mail.outbox
 
 
+def test_adding_someone_names_every_wrong_field_at_once_on_the_page_and_the_api(login, admin_user, api_client, owner):
+    """A bad e-mail address hid the missing role (one error an answer); the service's checks run on what parsed."""
+    no_role = ["Give them at least one role: without one they could see nothing in Tollgate."]
+    page = login(admin_user).post(reverse("portfolio:person_create"), {
+        "email": "not-an-address", "first_name": "A", "last_name": ""})
+    errors = page.context["form"].errors
+    assert page.status_code == 200 and set(errors) == {"email", "last_name", "roles"} and errors["roles"] == no_role
+    taken = login(admin_user).post(reverse("portfolio:person_create"), {
+        "email": owner.email, "first_name": "", "last_name": "B", "roles": ["reviewer"]})
+    assert set(taken.context["form"].errors) == {"email", "first_name"}
+    assert "already has an account" in taken.context["form"].errors["email"][0]
+
+    api_client.force_authenticate(admin_user)
+    answer = api_client.post("/api/people/", {"email": "not-an-address", "first_name": "A", "last_name": "B",
+                                              "invite": False}, format="json")
+    assert answer.status_code == 400 and set(answer.json()) == {"email", "roles"}
+    assert answer.json()["roles"] == no_role
+    answer = api_client.post("/api/people/", {"email": owner.email.upper(), "first_name": "A", "roles": ["bogus"],
+                                              "invite": False}, format="json")
+    assert answer.status_code == 400 and set(answer.json()) == {"email", "last_name", "roles"}
+    assert "already has an account" in answer.json()["email"][0]
+    assert get_user_model().objects.count() == 2 and not mail.outbox  # the administrator and the owner
+
+
 class RefusingBackend(BaseEmailBackend):
     """A mail server that is down."""
 

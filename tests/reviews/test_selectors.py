@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal as D
 
@@ -454,3 +455,26 @@ def test_without_a_business_case_the_estimated_cost_is_labelled_the_declared_mon
     figures = selectors.report_figures(ValueReportFactory(initiative=initiative))
     assert (figures.cost.amount, figures.cost.estimated, figures.cost.label) == (
         D("9600.00"), True, "estimated from the declared monthly cost")
+
+
+@pytest.mark.parametrize(("oversight_hours", "parts"), [
+    (D("30"), r"\(maintenance\)"),  # the report gave its oversight: only maintenance is the business case's
+    (None, r"\(oversight \$[\d,]+\.\d\d and maintenance \$[\d,]+\.\d\d\)"),
+])
+def test_a_cost_with_records_names_exactly_the_parts_estimated_from_the_business_case(initiative, oversight_hours,
+                                                                                       parts):
+    """It said "(oversight or maintenance without records)" when only maintenance was estimated."""
+    initiative.start_date = date(2026, 1, 1)
+    initiative.save()
+    BusinessCaseFactory(initiative=initiative, oversight_hours_per_month=10, tco_maintenance=500)
+    for month in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)):
+        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=D("1000"))
+    report = ValueReportFactory(initiative=initiative, outcome_count=1000, oversight_hours=oversight_hours,
+                                status=ReportStatus.SUBMITTED)
+    tco_recompute()
+
+    for loaded in (ValueReport.objects.get(pk=report.pk), selectors.report_detail_loaded().get(pk=report.pk)):
+        cost = selectors.report_cost(loaded)
+        assert not cost.estimated and cost.partly_estimated
+        assert re.fullmatch(re.escape(selectors.ACTUAL_COST_LABEL) + r"; \$[\d,]+\.\d\d of it estimated from the "
+                            r"business case " + parts, cost.label), cost.label

@@ -903,6 +903,20 @@ def test_the_report_form_refuses_a_percent_kpi_actual_of_250_naming_the_kpi(logi
     assert not report.actuals.exists()
 
 
+def test_the_report_form_names_a_percent_kpi_out_of_range_with_the_fields_that_did_not_parse(login, owner, report):
+    """The percent check waited for the field-type errors to be fixed: one answer now names every wrong field."""
+    rate = KPIFactory(initiative=report.initiative, name="Containment rate", unit="%", kind=KpiKind.RATIO,
+                      baseline=D("20"), target=D("45"), direction=KpiDirection.INCREASE, value_per_unit=None)
+    response = login(owner).post(reverse("reviews:report_edit", args=[report.pk]),
+                                 form_data(report, outcome_count="many", **{f"kpi_{rate.pk}": "250"}))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"outcome_count", f"kpi_{rate.pk}"}
+    assert errors[f"kpi_{rate.pk}"] == ["KPI “Containment rate” is measured in percent (%): its actual is 250, and a "
+                                        "percentage is between 0 and 100."]
+    assert not report.actuals.exists()
+
+
 # What opening a cycle means, said on the form ------------------------------------------------------------------------
 
 DECEMBER_7 = date(2026, 12, 7)

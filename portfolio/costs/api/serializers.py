@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
 
+from portfolio.choices import RunStatus
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.models import server_variable
 from portfolio.costs.services.runs import period_check
@@ -126,6 +127,10 @@ class IngestionRunUploadSerializer(IngestionRunStartSerializer):
                   "path; refused for a source that reads its provider's API.")
 
 
+# What a run measures: null for a failed run, which measured nothing.
+RUN_FIGURES = ("rows_read", "rows_written", "rows_skipped", "skipped_by_reason", "unallocated_amount")
+
+
 class IngestionRunSerializer(ModelSerializer):
     """A run as recorded. To start one, POST {"source": id, "period": "YYYY-MM"} (from 1990-01 to the current month);
     it is queued with trigger "api". For a file source, send the export as multipart/form-data `file` (required when
@@ -136,15 +141,29 @@ class IngestionRunSerializer(ModelSerializer):
     source_name = serializers.CharField(source="source.name", read_only=True)
     period = serializers.CharField(max_length=7, read_only=True, help_text="YYYY-MM")
     actor_email = serializers.EmailField(source="actor.email", read_only=True, allow_null=True)
+    unallocated_now = serializers.DecimalField(
+        max_digits=20, decimal_places=2, read_only=True, allow_null=True,
+        help_text="The unallocated spend of the run's source and month today, after the allocation rules added or "
+                  "changed since the run re-allocated its records (its share of cost_report's unallocated); null for "
+                  "a run that did not succeed.")
 
     class Meta:
         model = IngestionRun
         fields = ["id", "url", "source", "source_name", "period", "trigger", "actor", "actor_email", "filename",
                   "status", "created_at", "started_at", "finished_at", "rows_read", "rows_written", "rows_skipped",
-                  "progress", "unallocated_amount", "error", "warning", "replace_with_nothing"]
+                  "skipped_by_reason", "progress", "unallocated_amount", "unallocated_now", "error", "warning",
+                  "replace_with_nothing"]
         read_only_fields = fields  # a run is started with IngestionRunStartSerializer and never edited
+        extra_kwargs = {
+            **{name: {"allow_null": True} for name in RUN_FIGURES},
+            "unallocated_amount": {"allow_null": True, "help_text": (
+                "The spend no allocation rule mapped when the run read the file (at reading): rules added or changed "
+                "since re-allocate the month, see unallocated_now. Null for a failed run, as are the row counts.")},
+        }
 
     def to_representation(self, instance: IngestionRun) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["period"] = f"{instance.period:%Y-%m}"
+        if instance.status == RunStatus.FAILED:  # it measured nothing: its zeros would read "read nothing"
+            data.update(dict.fromkeys(RUN_FIGURES))
         return data

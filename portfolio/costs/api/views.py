@@ -28,7 +28,7 @@ from portfolio.costs.filtersets import (
     CurrencyRateFilterSet,
     IngestionRunFilterSet,
 )
-from portfolio.costs.selectors import currency_rates
+from portfolio.costs.selectors import currency_rates, ingestion_runs
 from portfolio.costs.services.allocation import (
     allocation_rule_create,
     allocation_rule_delete,
@@ -39,7 +39,7 @@ from portfolio.costs.services.currency_rates import currency_rate_create, curren
 from portfolio.costs.services.runs import ingestion_run_submit
 from portfolio.costs.services.sources import cost_source_create, cost_source_delete, cost_source_update
 from portfolio.costs.uploads import run_upload_error, stream_uploads_to_disk, upload_too_large_message
-from portfolio.models import AllocationRule, CostSource, CurrencyRate, IngestionRun
+from portfolio.models import AllocationRule, CostSource, CurrencyRate
 from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.ui.errors import call_service
 from tollgate.ui.tables import ignoring_case
@@ -140,7 +140,7 @@ class IngestionRunViewSet(DeclaredBodyMixin, mixins.CreateModelMixin, mixins.Lis
     read, e.g. the mandatory FOCUS columns it lacks, by name) and nothing stored. Only the file's header is checked
     here (a CSV's first row, a Parquet file's schema); a bad row fails the run, naming file, row and column."""
 
-    queryset = IngestionRun.objects.select_related("source", "actor").order_by("-created_at", "-id")
+    queryset = ingestion_runs().order_by("-created_at", "-id")
     serializer_class = IngestionRunSerializer
     filterset_class = IngestionRunFilterSet
     ordering_fields = ["created_at", "period", "status", "source__name"]

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from portfolio.costs.connectors.base import (
     AMOUNT_LIMIT,
+    SKIPPED_OUTSIDE_PERIOD,
     ConnectorBase,
     ConnectorError,
     CostCategory,
@@ -82,7 +83,7 @@ class AnthropicConnector(ConnectorBase):
     def _skip(self, bucket: dict[str, Any]) -> None:
         skipped = len(bucket.get("results") or [])
         self.rows_read += skipped
-        self.rows_skipped += skipped
+        self.skip(SKIPPED_OUTSIDE_PERIOD, skipped)
 
     def _costs(self, client: HttpClient, period: Period, params: list[tuple[str, Any]]) -> Iterator[CostRow]:
         params = params + [("group_by[]", "workspace_id"), ("group_by[]", "description")]

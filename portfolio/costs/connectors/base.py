@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -180,11 +181,22 @@ def export_path(period: Period, path: Path | None, *, configured: object, missin
     raise ConnectorError(missing)
 
 
+# Why a connector left rows out: each reason is counted apart on the run (`skipped_by_reason`), so a run's page says
+# "990 rows skipped (not AI spend)" and "1 row skipped (billed in another period)", never one count under one label.
+SKIPPED_NOT_AI = "not AI spend"
+SKIPPED_OUTSIDE_PERIOD = "outside the period"
+SKIPPED_BILLED_ELSEWHERE = "billed in another period"
+SKIPPED_IDLE = "idle cost, OpenCost __idle__"
+SKIPPED_NO_ASSIGNEE = "seat without an assignee"
+SKIPPED_SAME_USER = "same user as another row, merged"
+
+
 class ConnectorBase:
     """Common state of the connectors: their settings, the secret resolved at run time, and row counters.
 
     `rows_read` counts what the source returned; `rows_skipped` what the connector left out (rows outside the
-    period, non-AI spend, idle allocations...). The ingestion service records both on the run.
+    period, non-AI spend, idle allocations...), and `skipped_by_reason` the same rows by why (`skip`). The ingestion
+    service records them on the run.
     """
 
     def __init__(self, *, settings: Mapping[str, Any], credential: str | None = None) -> None:
@@ -192,6 +204,22 @@ class ConnectorBase:
         self.credential = credential
         self.rows_read = 0
         self.rows_skipped = 0
+        self.skipped_by_reason: Counter[str] = Counter()
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Leave `count` rows out for `reason` (one of the SKIPPED_ reasons)."""
+        self.rows_skipped += count
+        self.skipped_by_reason[reason] += count
+
+
+def skipped_reasons(connector: Any) -> dict[str, int]:
+    """The rows `connector` left out by why (`skipped_by_reason`), each reason once; a connector that gives no
+    reason (one that skips nothing) has its count, if any, as not AI spend."""
+    reasons = getattr(connector, "skipped_by_reason", None)
+    if reasons is None:
+        skipped = getattr(connector, "rows_skipped", 0)
+        reasons = {SKIPPED_NOT_AI: skipped} if skipped else {}
+    return {str(reason): int(count) for reason, count in reasons.items() if count}
 
 
 class Connector(Protocol):

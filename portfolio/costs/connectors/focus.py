@@ -29,7 +29,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from portfolio.costs.connectors.base import ConnectorError, CostRow, Period, Row, export_path
+from portfolio.costs.connectors.base import (
+    SKIPPED_BILLED_ELSEWHERE,
+    SKIPPED_NOT_AI,
+    ConnectorError,
+    CostRow,
+    Period,
+    Row,
+    export_path,
+)
 from portfolio.costs.connectors.files import (
     check_unique_columns,
     csv_header,
@@ -459,6 +467,13 @@ class FocusConnector:
             if self._first_elsewhere is None:
                 self._first_elsewhere = first + index
         self._billed_here += int(pc.sum(pc.cast(in_billing, pa.int64())).as_py() or 0)
+
+    @property
+    def skipped_by_reason(self) -> dict[str, int]:
+        """The rows left out by why: billed in another period (counted whatever their service), the rest not AI."""
+        elsewhere = sum(self._billed_elsewhere.values())
+        reasons = {SKIPPED_NOT_AI: self.rows_skipped - elsewhere, SKIPPED_BILLED_ELSEWHERE: elsewhere}
+        return {reason: count for reason, count in reasons.items() if count > 0}
 
     @property
     def notes(self) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote
 
-from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow
+from portfolio.costs.connectors.base import SKIPPED_NO_ASSIGNEE, ConnectorBase, ConnectorError, Period, Row, SeatRow
 from portfolio.costs.connectors.http import HttpClient, json_date, json_objects
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -66,7 +66,7 @@ class GitHubCopilotConnector(ConnectorBase):
                 assignee = seat.get("assignee")
                 login = assignee.get("login") if isinstance(assignee, dict) else None
                 if not login:
-                    self.rows_skipped += 1
+                    self.skip(SKIPPED_NO_ASSIGNEE)
                     continue
                 cancellation = json_date(
                     seat.get("pending_cancellation_date"), field="pending_cancellation_date", location=location

@@ -28,7 +28,15 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 
-from portfolio.costs.connectors.base import ConnectorBase, ConnectorError, Period, Row, SeatRow, export_path
+from portfolio.costs.connectors.base import (
+    SKIPPED_SAME_USER,
+    ConnectorBase,
+    ConnectorError,
+    Period,
+    Row,
+    SeatRow,
+    export_path,
+)
 from portfolio.costs.connectors.files import HEADER_LIMIT, separator_hint
 
 UPN_COLUMN = "User Principal Name"
@@ -143,7 +151,7 @@ class M365CopilotConnector(ConnectorBase):
         for seat in seats:
             first = merged.setdefault(seat.user.lower(), seat)
             if first is not seat:
-                self.rows_skipped += 1
+                self.skip(SKIPPED_SAME_USER)
                 if seat.last_activity is not None and (first.last_activity is None
                                                        or seat.last_activity > first.last_activity):
                     first.last_activity = seat.last_activity

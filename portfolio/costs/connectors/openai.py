@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from portfolio.costs.connectors.base import (
     QUANTITY_LIMIT,
+    SKIPPED_OUTSIDE_PERIOD,
     ConnectorBase,
     ConnectorError,
     CostCategory,
@@ -96,7 +97,7 @@ class OpenAIConnector(ConnectorBase):
     def _skip(self, bucket: dict[str, Any]) -> None:
         skipped = len(bucket.get("results") or [])
         self.rows_read += skipped
-        self.rows_skipped += skipped
+        self.skip(SKIPPED_OUTSIDE_PERIOD, skipped)
 
     def _costs(self, client: HttpClient, period: Period, params: list[tuple[str, Any]]) -> Iterator[CostRow]:
         params = params + [("group_by", "project_id"), ("group_by", "line_item")]

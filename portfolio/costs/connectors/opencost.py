@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 from portfolio.costs.connectors.base import (
     QUANTITY_LIMIT,
+    SKIPPED_IDLE,
+    SKIPPED_OUTSIDE_PERIOD,
     ConnectorBase,
     ConnectorError,
     CostCategory,
@@ -116,7 +118,7 @@ class OpenCostConnector(ConnectorBase):
                 location = f"OpenCost step {step_number} {name}"
                 self.rows_read += 1
                 if name == IDLE:
-                    self.rows_skipped += 1
+                    self.skip(SKIPPED_IDLE)
                     continue
                 if not isinstance(allocation, dict):
                     raise ConnectorError("allocation must be an object", location=location)
@@ -127,7 +129,7 @@ class OpenCostConnector(ConnectorBase):
                 if day is None:
                     raise ConnectorError("allocation has no window start", location=location)
                 if not period.contains(day):
-                    self.rows_skipped += 1
+                    self.skip(SKIPPED_OUTSIDE_PERIOD)
                     continue
                 gpu_hours = json_decimal(allocation.get("gpuHours"), field="gpuHours", location=location,
                                          limit=QUANTITY_LIMIT)

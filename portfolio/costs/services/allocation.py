@@ -113,6 +113,9 @@ def allocation_rule_preview(*, rule: AllocationRule) -> dict[str, Any]:
     taken_from_other_initiatives: the part now allocated to other initiatives ({external_id: amount} in
     `taken_from`). Amounts are in the reporting currency. Nothing is saved.
     """
+    if rule.order is None:  # a new rule without an order goes after the source's last, as saving it would
+        rule = copy.copy(rule)
+        rule.order = allocation_rule_next_order(source=rule.source)
     rule.full_clean(exclude=["source", "initiative"])
     _ensure_order_free(rule)
     others = [r for r in rule.source.rules.all() if r.pk != rule.pk]
@@ -215,6 +218,11 @@ def _reapply(source: CostSource) -> list[str]:
     return sorted(f"{month:%Y-%m}" for month in allocation_rules_reapply(source=source))
 
 
+def allocation_rule_next_order(*, source: CostSource) -> int:
+    """The order a new rule of `source` takes when none is given: after the source's last rule."""
+    return (source.rules.aggregate(last=Max("order"))["last"] or 0) + 1
+
+
 @transaction.atomic
 def allocation_rule_create(
     *, actor: Actor | None, source: CostSource, key: str, value: str, initiative: Initiative,
@@ -223,7 +231,7 @@ def allocation_rule_create(
     """A new rule (order: after the source's last rule unless given); the source's records are re-allocated."""
     _ensure_may(actor, "add")
     if order is None:
-        order = (source.rules.aggregate(last=Max("order"))["last"] or 0) + 1
+        order = allocation_rule_next_order(source=source)
     rule = AllocationRule(source=source, order=order, key=(key or "").strip(), match=match, value=value,
                           initiative=initiative)
     rule.full_clean()

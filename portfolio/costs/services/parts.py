@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus
-from portfolio.costs.connectors.base import ConnectorError
+from portfolio.costs.connectors.base import ConnectorError, skipped_reasons
 from portfolio.costs.services.references import cost_references_lock
 from portfolio.costs.services.writer import COST_COLUMNS, RunWriter, Staging, run_total
 from portfolio.models import CostRecord, CostSource, IngestionRun, IngestionRunPart, SeatActivity, UsageRecord
@@ -120,7 +121,8 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
                 rows_read = getattr(connector, "rows_read", 0) or writer.yielded
                 IngestionRunPart.objects.filter(pk=part.pk).update(
                     done=True, worker=jobs.worker_name(), rows_read=rows_read,
-                    rows_skipped=getattr(connector, "rows_skipped", 0), rows_written=writer.written,
+                    rows_skipped=getattr(connector, "rows_skipped", 0), skipped_by_reason=skipped_reasons(connector),
+                    rows_written=writer.written,
                     unallocated_amount=run_total(writer.unallocated, f"Part {number}'s unallocated spend"), error="",
                     notes=" ".join(getattr(connector, "notes", ())), finished_at=timezone.now(),
                 )
@@ -166,6 +168,9 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
                 unallocated = run_total(swapped, "The run's unallocated spend")
                 rows_read = sum(part.rows_read for part in parts)
                 rows_skipped = sum(part.rows_skipped for part in parts)
+                skipped_by_reason: Counter[str] = Counter()
+                for part in parts:
+                    skipped_by_reason.update(part.skipped_by_reason or {})
                 written = sum(part.rows_written for part in parts)
                 warning = empty_read_warning(run, replaced=replaced, written=written, rows_read=rows_read,
                                              rows_skipped=rows_skipped)
@@ -175,7 +180,8 @@ def ingestion_run_merge(*, run_id: int) -> IngestionRun | None:
                 rollups_recompute_checked(months={run.period})
                 jobs.run_finish(
                     run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
-                    rows_written=written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
+                    skipped_by_reason=dict(skipped_by_reason), rows_written=written, progress=rows_read,
+                    unallocated_amount=unallocated, warning=warning,
                 )
                 month_replaced_audit(run, replaced=replaced, written=written)
                 costs_ingested.send(sender=IngestionRun, run=run)

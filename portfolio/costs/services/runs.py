@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import RunStatus, RunTrigger
-from portfolio.costs.connectors.base import ConnectorError, Period
+from portfolio.costs.connectors.base import ConnectorError, Period, skipped_reasons
 from portfolio.costs.connectors.registry import connector_class
 from portfolio.costs.models import (
     export_path_error,
@@ -265,13 +265,15 @@ def _replace_period(run: IngestionRun, period: Period, path: Path | None, connec
             unallocated = run_total(writer.unallocated, "The run's unallocated spend")
             rows_read = getattr(connector, "rows_read", 0) or writer.yielded
             rows_skipped = getattr(connector, "rows_skipped", 0)
+            skipped_by_reason = skipped_reasons(connector)
             warning = empty_read_warning(run, replaced=replaced, written=writer.written, rows_read=rows_read,
                                          rows_skipped=rows_skipped)
             warning = " ".join(filter(None, [warning, *getattr(connector, "notes", ())]))
             rollups_recompute_checked(months={period.start})
             jobs.run_finish(
                 run, status=RunStatus.SUCCEEDED, rows_read=rows_read, rows_skipped=rows_skipped,
-                rows_written=writer.written, progress=rows_read, unallocated_amount=unallocated, warning=warning,
+                skipped_by_reason=skipped_by_reason, rows_written=writer.written, progress=rows_read,
+                unallocated_amount=unallocated, warning=warning,
             )
             month_replaced_audit(run, replaced=replaced, written=writer.written)
             costs_ingested.send(sender=IngestionRun, run=run)

@@ -572,3 +572,32 @@ def test_the_schema_says_a_file_the_source_cannot_read_is_a_400(api_client, admi
     assert "400" in post["responses"]
     assert "header the source does not read" in post["description"]
     assert "missing mandatory FOCUS column(s)" in post["description"]
+
+
+def test_a_run_gives_its_unallocated_spend_at_reading_and_its_months_now(api_client, admin_user, csv_source):
+    from tests.portfolio.costs.test_views import reallocated_run
+
+    run = reallocated_run(csv_source, admin_user)
+    failed = IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.FAILED, error="HTTP 500")
+    client = as_user(api_client, admin_user)
+
+    body = client.get(reverse("api:ingestionrun-detail", args=[run.pk])).json()
+    assert (body["unallocated_amount"], body["unallocated_now"]) == ("175.00", "25.00")
+    assert client.get(reverse("api:ingestionrun-detail", args=[failed.pk])).json()["unallocated_now"] is None
+
+    with CaptureQueriesContext(connection) as ctx:  # one subquery in the list's query, not one query per run
+        listed = client.get(RUNS, {"source": csv_source.pk}).json()["results"]
+    assert {r["id"]: r["unallocated_now"] for r in listed} == {run.pk: "25.00", failed.pk: None}
+    assert len([q for q in ctx.captured_queries if "portfolio_costrecord" in q["sql"]]) == 1
+
+    schema = client.get(reverse("schema"), {"format": "json"}).json()
+    fields = schema["components"]["schemas"]["IngestionRun"]["properties"]
+    assert "at reading" in fields["unallocated_amount"]["description"]
+
+
+def test_a_failed_run_has_no_figures(api_client, admin_user, csv_source):
+    failed = IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.FAILED, error="HTTP 500")
+    body = as_user(api_client, admin_user).get(reverse("api:ingestionrun-detail", args=[failed.pk])).json()
+    assert [body[name] for name in ("rows_read", "rows_written", "rows_skipped", "unallocated_amount",
+                                    "unallocated_now")] == [None] * 5
+    assert body["error"] == "HTTP 500"

@@ -64,8 +64,8 @@ def test_create_saves_audits_and_converts_the_records_of_its_window(admin_user):
 @pytest.mark.parametrize(("values", "field", "message"), [
     ({"currency": "USD"}, "currency", "USD is the reporting currency"),
     ({"currency": "EURO"}, "currency", ""),
-    ({"rate_to_reporting": Decimal("0")}, "rate_to_reporting", "greater than 0"),
-    ({"rate_to_reporting": Decimal("-1")}, "rate_to_reporting", ""),
+    ({"rate_to_reporting": Decimal("0")}, "rate_to_reporting", "A rate must be greater than 0, not 0."),
+    ({"rate_to_reporting": Decimal("-1")}, "rate_to_reporting", "A rate must be greater than 0, not -1."),
     ({"valid_from": date(2025, 1, 1)}, "valid_from", "EUR already has a rate from 2025-01-01"),
 ])
 def test_bad_rates_are_refused_naming_the_field_and_nothing_is_written(admin_user, values, field, message):
@@ -183,6 +183,21 @@ def test_admins_create_and_edit_rates_on_the_pages(login, admin_user):
     duplicate = client.post(NEW_URL, {"currency": "EUR", "valid_from": "2025-06-01", "rate_to_reporting": "1.3"})
     assert duplicate.status_code == 200 and "Nothing was saved" in duplicate.content.decode()
     assert CurrencyRate.objects.count() == 1
+
+
+@pytest.mark.parametrize(("rate", "shown"), [("0", "0"), ("-1", "-1"), ("-0.50", "-0.5")])
+def test_a_rate_not_above_0_gets_one_message_naming_it_on_the_page_and_the_api(login, api_client, admin_user, rate,
+                                                                               shown):
+    """A negative rate said "Ensure this value is greater than or equal to 0." while 0 said "greater than 0"."""
+    expected = [f"A rate must be greater than 0, not {shown}."]
+    page = login(admin_user).post(NEW_URL, {"currency": "EUR", "valid_from": "2025-06-01", "rate_to_reporting": rate})
+    assert page.status_code == 200 and page.context["form"].errors["rate_to_reporting"] == expected
+
+    api_client.force_authenticate(admin_user)
+    answer = api_client.post(API_URL, {"currency": "EUR", "valid_from": "2025-06-01", "rate_to_reporting": rate},
+                             format="json")
+    assert answer.status_code == 400 and answer.json()["rate_to_reporting"] == expected
+    assert not CurrencyRate.objects.exists()
 
 
 # API -----------------------------------------------------------------------------------------------------------------

@@ -240,6 +240,7 @@ def test_a_correction_of_an_earlier_month_is_booked_to_the_month_it_is_billed_in
 
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.warning == "1 row billed in another period (2025-07) skipped: it belongs to that month's export."
+    assert run.skipped_by_reason == {"not AI spend": 4, "billed in another period": 1}
     record = CostRecord.objects.get(source=source, amount=Decimal("-2.00"))
     assert (record.period, record.charge_date, record.initiative) == (JUNE.start, date(2025, 5, 20), search)
     assert totals()[(search.pk, CostCategory.INFERENCE)] == Decimal("12.50") - Decimal("2.00") - Decimal("5.00")

@@ -100,6 +100,7 @@ def test_a_month_in_four_files_equals_the_same_rows_in_one_file(tmp_path, initia
     assert (four.rows_read, four.rows_skipped, four.rows_written, four.unallocated_amount, four.progress) == (
         one.rows_read, one.rows_skipped, one.rows_written, one.unallocated_amount, one.rows_read)
     assert four.unallocated_amount > 0
+    assert four.skipped_by_reason == one.skipped_by_reason == {"not AI spend": one.rows_skipped}  # summed per reason
     by_initiative = {
         source.name: dict(CostRecord.objects.filter(source=source).values_list("initiative_id")
                           .annotate(total=Sum("amount_reporting")))

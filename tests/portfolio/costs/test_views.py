@@ -575,6 +575,28 @@ def test_editing_a_rule_reallocates(login, admin_user, csv_source, spend):
     assert set(CostRecord.objects.filter(initiative=spend).values_list("amount", flat=True)) == {Decimal("50")}
 
 
+def test_a_new_rule_without_an_order_goes_after_the_sources_last_in_its_preview_and_once_saved(
+    login, admin_user, csv_source, spend
+):
+    """As in the API and the README: the page asked for an order the service does not need."""
+    client = login(admin_user)
+    form = client.get(RULE_NEW_URL).context["form"]
+    assert form["order"].value() is None and not form.fields["order"].required
+    assert "Leave it empty to put the rule after the source's last one." in form.fields["order"].help_text
+    target = InitiativeFactory(external_id="INV-SEARCH")
+
+    # After the order-10 rule, which keeps deciding the 'other' record: the new rule takes nothing from it.
+    preview = client.post(RULE_NEW_URL, {**rule_data(csv_source, target, order=""), "preview": "1"}).context["preview"]
+    assert (preview["matched_records"], preview["amount"], preview["taken_from_other_initiatives"]) == (
+        2, Decimal("150"), Decimal("0"))
+
+    response = client.post(RULE_NEW_URL, {**rule_data(csv_source, target, order=""), "save": "1"})
+    assert response.status_code == 302
+    assert AllocationRule.objects.get(initiative=target).order == 11
+    entry = LogEntry.objects.filter(additional_data__event="allocation_rule_created").get()
+    assert entry.changes_dict["order"] == [None, "11"]
+
+
 @pytest.mark.parametrize(("field", "bad", "message"), [
     ("value", "search(", "Invalid regular expression"),
     ("key", "project", "Unknown key"),
@@ -692,3 +714,77 @@ def test_health_names_the_months_nobody_read_and_a_previous_month_without_data(l
     assert response.context["headline"]["total_previous"] is None
     html = response.content.decode()
     assert f"no data for {months_ago(2):%Y-%m}" in html and f"AI spend in {months_ago(2):%Y-%m}" not in html
+
+
+# A run's unallocated spend at reading and its month's now -----------------------------------------------------------
+
+
+def reallocated_run(source: CostSource, admin_user) -> IngestionRun:
+    """A June run that left $175 unallocated, then a rule that maps 'search' ($150 of it) to an initiative."""
+    from portfolio.costs.services.allocation import allocation_rule_create
+
+    for amount, project in (("100", "search"), ("50", "search"), ("25", "other")):
+        record(source, amount, {"tag:project": project})
+    run = IngestionRun.objects.create(source=source, period=JUNE, actor=admin_user, status=RunStatus.SUCCEEDED,
+                                      rows_read=3, rows_written=3, unallocated_amount=Decimal("175.00"))
+    allocation_rule_create(actor=admin_user, source=source, key="tag:project", value="search",
+                           initiative=InitiativeFactory())
+    return run
+
+
+def test_a_run_shows_its_unallocated_spend_at_reading_beside_its_months_unallocated_spend_now(
+    login, admin_user, csv_source
+):
+    run = reallocated_run(csv_source, admin_user)
+    other = CostSource.objects.create(name="other-csv", type="csv")
+    record(other, "999", {"tag:project": "nobody"})  # another source's unallocated spend of June is not this one's
+    client = login(admin_user)
+
+    html = client.get(reverse("portfolio:ingestionrun_detail", args=[run.pk])).content.decode()
+    assert 'id="run-unallocated">$175.00</span><span class="l">unallocated at reading' in html
+    assert 'id="run-unallocated-now">$25.00</span><span class="l">unallocated in 2025-06 of contracts-csv now' in html
+
+    table = client.get(reverse("portfolio:costsource_detail", args=[csv_source.pk])).context["runs_table"]
+    row = next(iter(table.rows))
+    assert (row.get_cell("unallocated_amount"), row.get_cell("unallocated_now")) == ("$175.00", "$25.00")
+    assert table.columns["unallocated_amount"].header == "Unallocated at reading (USD)"
+
+    rows = csv_rows(client.get(RUNS_URL, {"_export": "csv", "source": csv_source.pk}))
+    header = rows[0]
+    assert header[header.index("Unallocated at reading (USD)") + 1] == "Unallocated now (USD)"
+    assert rows[1][header.index("Unallocated at reading (USD)"):][:2] == ["175.00", "25.00"]
+
+
+def test_a_failed_run_shows_no_counts_nor_unallocated_spend_on_the_pages_and_empty_cells_in_the_csv(
+    login, reviewer, csv_source
+):
+    IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.FAILED, error="row 3: bad amount")
+    client = login(reviewer)
+    figures = ("rows_read", "rows_written", "rows_skipped", "unallocated_amount", "unallocated_now")
+
+    for url, name in ((reverse("portfolio:costsource_detail", args=[csv_source.pk]), "runs_table"),
+                      (RUNS_URL, "table")):
+        row = next(iter(client.get(url).context[name].rows))
+        assert [row.get_cell(figure) for figure in figures] == ["—"] * 5
+
+    rows = csv_rows(client.get(RUNS_URL, {"_export": "csv"}))
+    header = rows[0]
+    assert rows[1][header.index("Status")] == "Failed"
+    assert rows[1][header.index("Read"):header.index("Unallocated now (USD)") + 1] == ["", "", "", "", ""]
+
+
+@pytest.mark.parametrize(("skipped", "by_reason", "shown"), [
+    (991, {"not AI spend": 990, "billed in another period": 1},
+     ["990 rows skipped (not AI spend)", "1 row skipped (billed in another period)"]),
+    (1, {"idle cost, OpenCost __idle__": 1}, ["1 row skipped (idle cost, OpenCost __idle__)"]),
+    (3, {}, ["3 rows skipped"]),  # a run from before the reasons were kept
+])
+def test_a_runs_page_counts_each_reason_for_skipping_rows_once(login, reviewer, csv_source, skipped, by_reason,
+                                                               shown):
+    run = IngestionRun.objects.create(source=csv_source, period=JUNE, status=RunStatus.SUCCEEDED, rows_read=1000,
+                                      rows_skipped=skipped, skipped_by_reason=by_reason)
+    response = login(reviewer).get(reverse("portfolio:ingestionrun_detail", args=[run.pk]))
+    assert response.context["skipped_reasons"] == shown
+    html = response.content.decode()
+    assert "not AI spend)</span>" not in html  # the count beside the figure is no longer labelled with one reason
+    assert f'<span class="l">row{"s" if skipped != 1 else ""} skipped</span>' in html

@@ -179,7 +179,8 @@ def test_a_currency_rate_written_by_any_path_converts_recomputes_and_audits(path
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ({"rate_to_reporting": "0"}, "A rate must be greater than 0."),
+    ({"rate_to_reporting": "0"}, "A rate must be greater than 0, not 0."),
+    ({"rate_to_reporting": "-1"}, "A rate must be greater than 0, not -1."),  # one message, not Django's "≥ 0"
     ({"currency": "USD"}, "USD is the reporting currency"),
 ])
 def test_the_admin_refuses_the_rates_the_service_refuses(client, admin_user, values, message):

@@ -135,6 +135,8 @@ def test_the_real_focus_1_0_sample_reads_cleanly():
     rows, connector = read(REAL_SAMPLE, Period.month(2024, 9))
     assert connector.rows_read == 1000
     assert len(rows) == 9 and connector.rows_skipped == 991
+    # Each row skipped once, under its reason: the October row is not counted as non-AI spend too.
+    assert connector.skipped_by_reason == {"not AI spend": 990, "billed in another period": 1}
     assert {r.service_name for r in rows} == {"Azure Machine Learning"}
     assert sum(r.amount for r in rows) == Decimal("-0.15189756178")
     assert any(r.amount < 0 for r in rows)  # credits
@@ -295,6 +297,7 @@ def test_rows_billed_in_another_period_are_left_to_that_months_export(tmp_path):
     rows, connector = read(rewrite(tmp_path, "june.csv", late_july_row))
     assert len(rows) == 4 and Decimal("30.00") not in {r.amount for r in rows}
     assert connector.rows_read == 9 and connector.rows_skipped == 5
+    assert connector.skipped_by_reason == {"not AI spend": 4, "billed in another period": 1}
     assert connector.notes == ["1 row billed in another period (2025-07) skipped: it belongs to that month's export."]
 
 

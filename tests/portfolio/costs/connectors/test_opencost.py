@@ -32,6 +32,7 @@ def test_rows_per_namespace_and_day(provider):
         (date(2025, 6, 15), {}, Decimal(0), Decimal(0), Decimal(0)),  # __unallocated__, NaN written as null
     ]
     assert (reader.rows_read, reader.rows_skipped) == (5, 1)  # __idle__ is skipped
+    assert reader.skipped_by_reason == {"idle cost, OpenCost __idle__": 1}  # not "not AI spend"
     assert {row.category for row in rows} == {CostCategory.COMPUTE}
     assert {row.currency for row in rows} == {"USD"}
 
@@ -89,6 +90,7 @@ def test_days_outside_the_period_are_skipped(provider):
 
     assert [row.keys for row in reader.read(JUNE)] == [{}]
     assert reader.rows_skipped == 1
+    assert reader.skipped_by_reason == {"outside the period": 1}
 
 
 def test_base_url_is_required():
