@@ -479,7 +479,9 @@ def test_evidence_is_added_and_removed_only_by_the_reports_owner_and_only_on_a_d
     upload = {"report": draft.pk, "file": SimpleUploadedFile("b.pdf", PDF_BYTES)}
     refused = as_user(api_client, other_owner).post(url("attachment-list"), upload, format="multipart")
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "You may not fill in or change this value report."  # not the permission's code
+    # Not the permission's code, nor advice to ask for a role the other owner holds: the report is not theirs.
+    assert refused.json()["detail"] == ("Your role allows this, but not on this one: an owner acts only on the value "
+                                        "reports of the initiatives they own or act for, and this one is not yours.")
     assert as_user(api_client, reviewer).post(url("attachment-list"), upload, format="multipart").status_code == 403
     assert as_user(api_client, other_owner).delete(url("attachment-detail", attachment.pk)).status_code == 403
     on_submitted = as_user(api_client, owner).post(
