@@ -262,9 +262,15 @@ def test_an_administrator_cannot_lock_themselves_out_in_the_admin(client, admin_
     assert admin_user.is_active and admin_user.first_name != "Changed"
     assert set(admin_user.groups.values_list("name", flat=True)) == {Role.ADMIN.value}
     assert LogEntry.objects.count() == before
-    # Another role added beside the administrator's is fine.
+    # Nor does an administrator give themselves another role beside theirs (a CoE reviewer's scoring of what they
+    # administer): another administrator does.
     data = change_form(client, url)
     data["groups"] = [str(Group.objects.get(name=name).pk) for name in (Role.ADMIN.value, Role.REVIEWER.value)]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "cannot give yourself a role (CoE reviewer)" in str(response.context["adminform"].form.errors["groups"])
+    assert set(admin_user.groups.values_list("name", flat=True)) == {Role.ADMIN.value}
+    client.force_login(UserFactory(role=Role.ADMIN))
     assert client.post(url, data).status_code == 302
     assert set(admin_user.groups.values_list("name", flat=True)) == {Role.ADMIN.value, Role.REVIEWER.value}
 

@@ -18,6 +18,7 @@ from portfolio.choices import Category, Stage
 from portfolio.services import business_case_save, initiative_create, initiative_update
 from tests.factories import CostCenterFactory, DepartmentFactory, UserFactory, VendorFactory
 from tests.governance.conftest import score_all
+from tollgate.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +98,8 @@ def test_history_rows_speak_the_business_language(owner, reviewer, in_review):
 
 def test_history_rows_name_people_and_keep_a_registration_with_its_vendors(owner, admin_user):
     vendor = VendorFactory(name="Acme AI")
-    delegate = UserFactory(first_name="Yusuf", last_name="Demir", username="yusuf.demir@example.com")
+    delegate = UserFactory(first_name="Yusuf", last_name="Demir", username="yusuf.demir@example.com",
+                           role=Role.OWNER)
     initiative = initiative_create(actor=admin_user, name="Claims triage", description="Triage claims.",
                                    category=Category.CLASSIFICATION, department=DepartmentFactory(),
                                    owner=owner, declared_monthly_cost=Decimal("10"), vendors=[vendor],
