@@ -666,8 +666,8 @@ def test_a_month_nobody_read_between_two_complete_ones_gives_one_cost_everywhere
     assert figures.cost.unread == reported.cost_unread == (date(2026, 8, 1),)
     assert figures.cost.label == (
         "actual cost of the quarter from cost records; $3,200.00 of it estimated from the business case (oversight "
-        "$2,600.00 and maintenance $600.00); 2 of 3 months read (2026-08 unread: no cost source read it, so its cost is "
-        "unknown and left out)")
+        "$2,600.00 and maintenance $600.00); 2 of 3 months read (2026-08 unread: no cost source read it, so its "
+        "cost is unknown and left out)")
     assert figures.cost.basis == "partly estimated, incomplete: 2 of 3 months read"
     assert (figures.cost_per_outcome, figures.value_per_dollar) == (D("52.00"), D("1.92"))
     api = api_client.get(reverse("reviews_api:report-detail", args=[report.pk])).json()["figures"]
