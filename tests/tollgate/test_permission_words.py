@@ -28,6 +28,12 @@ def test_a_services_refusal_says_it_in_words(reviewer):
     with pytest.raises(services.PermissionDenied) as refused:
         services.value_report_save_draft(actor=UserFactory(role=Role.OWNER), report=report,
                                          fields={"narrative": "Not mine."})
+    # An owner's role fills in reports, but not this one: the refusal says so, not "ask for the role".
+    assert str(refused.value) == ("Your role allows this, but not on this one: an owner acts only on the value "
+                                  "reports of the initiatives they own or act for, and this one is not yours.")
+    with pytest.raises(services.PermissionDenied) as refused:
+        services.value_report_save_draft(actor=UserFactory(role=Role.EXECUTIVE), report=report,
+                                         fields={"narrative": "Not mine."})
     assert str(refused.value) == "You may not fill in or change this value report."
     with pytest.raises(services.PermissionDenied) as refused:
         services.review_cycle_close(actor=UserFactory(role=Role.OWNER), cycle=report.cycle)
