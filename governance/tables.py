@@ -36,11 +36,16 @@ ACTIONS = {LogEntry.Action.CREATE: "Created", LogEntry.Action.UPDATE: "Changed",
            LogEntry.Action.ACCESS: "Accessed"}
 
 
+# Each declared event's label, resolved once: `AuditEvent.values` rebuilds its list on every call (a CSV of the
+# trail asked it once a row).
+_EVENT_LABELS = {event.value: event.label for event in AuditEvent}
+
+
 def audit_event_label(entry: LogEntry) -> str:
     data = entry.additional_data or {}
     event = data.get("event") if isinstance(data, dict) else None
     if event:
-        label = AuditEvent(event).label if event in AuditEvent.values else event.replace("_", " ").capitalize()
+        label = _EVENT_LABELS[event] if event in _EVENT_LABELS else event.replace("_", " ").capitalize()
         transition = data.get("transition")
         return f"{label}: {transition.replace('_', ' ')}" if transition else label
     if isinstance(data, dict) and data.get("source") == "inventory_import":

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from tollgate.account import (
     AccountNotificationsView,
@@ -17,6 +17,7 @@ from tollgate.passwords import (
     PasswordResetDoneView,
     PasswordResetView,
 )
+from tollgate.schema_view import CachedSpectacularAPIView
 from tollgate.sso import LoginView, LogoutView, SSOCallbackView, SSOLoginView
 from tollgate.views import health, health_live, health_ready, home, metrics
 
@@ -50,7 +51,7 @@ urlpatterns = [
     path("api/auth/token/", login_not_required(ObtainTokenView.as_view()), name="api_token"),
     path("api/auth/token/revoke/", login_not_required(RevokeTokenView.as_view()), name="api_token_revoke"),
     path("api/me/", login_not_required(MeAPIView.as_view()), name="api_me"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", CachedSpectacularAPIView.as_view(), name="schema"),  # generated once per process
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     # Our template: drf-spectacular's links Google Fonts, and nothing is loaded from another host.
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),

@@ -110,3 +110,47 @@ def test_the_schema_walk_finds_an_undeclared_key():
     assert undeclared({"x": [{"y": None, "z": 2}], "w": 0}, {"$ref": "#/c/A"}, components) == [
         ".w: not declared", ".x[0].z: not declared", ".x[0].y: null, not declared nullable"]
     assert undeclared({"x": {}}, {"type": "object"}, components) == [".: a free-form object"]
+
+
+# The schema is generated once per process (tollgate/schema_view.py) ----------------------------------------------
+
+
+def test_the_kept_schema_is_the_one_a_fresh_generation_answers(db, reviewer, api_client):
+    from drf_spectacular.views import SpectacularAPIView
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from tollgate import schema_view
+
+    schema_view.forget_schemas()
+    api_client.force_authenticate(reviewer)
+    kept = []
+    for _ in range(2):
+        for accept in ("application/vnd.oai.openapi+json", "application/vnd.oai.openapi"):
+            response = api_client.get("/api/schema/", HTTP_ACCEPT=accept)
+            assert response.status_code == 200
+            kept.append((response["Content-Type"], response.content))
+    assert len(schema_view._SCHEMAS) == 1  # the second round was answered from what the first one generated
+    fresh = []
+    for accept in ("application/vnd.oai.openapi+json", "application/vnd.oai.openapi"):
+        request = APIRequestFactory().get("/api/schema/", HTTP_ACCEPT=accept)
+        force_authenticate(request, reviewer)
+        response = SpectacularAPIView.as_view()(request).render()
+        fresh.append((response["Content-Type"], response.content))
+    assert kept == fresh * 2
+
+
+def test_anonymous_is_still_refused_the_kept_schema(db, reviewer, api_client):
+    api_client.force_authenticate(reviewer)
+    assert api_client.get("/api/schema/").status_code == 200  # generated and kept
+    api_client.force_authenticate(None)
+    assert api_client.get("/api/schema/").status_code == 401
+
+
+def test_a_changed_setting_forgets_the_kept_schema(db, reviewer, api_client, settings):
+    from tollgate import schema_view
+
+    api_client.force_authenticate(reviewer)
+    api_client.get("/api/schema/")
+    assert schema_view._SCHEMAS
+    settings.API_RATE_LIMIT = "1000/hour"
+    assert not schema_view._SCHEMAS

@@ -210,6 +210,9 @@ class CatalogueIndex:
     # The scorer's constants for the encoder that embedded it (engine/calibration.py): scoring with this index uses
     # them unless told otherwise.
     params: Params = DEFAULT_PARAMS
+    # The jobs' kernel by kernel floor (`job_kernel`): the catalogue's alone, so computed once, not on every
+    # rebuild of the possible duplicates' index (an eigendecomposition, up to a second on two busy cores).
+    kernels: dict[float, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def codes(self) -> list[str]:
@@ -713,15 +716,24 @@ def scored_from(items: Sequence[Item], vectors: np.ndarray, distribution: np.nda
     """A Scored of items already placed on the catalogue (their `distribution`), as the possible duplicates' index
     keeps them."""
     params = params or index.params
-    kernel = None
-    if params.kernel_floor < 1.0 and len(index.archetypes):
-        similarity = index.job_vectors @ index.job_vectors.T
-        k = np.clip((similarity - params.kernel_floor) / (1.0 - params.kernel_floor), 0.0, 1.0)
-        np.fill_diagonal(k, 1.0)
-        values, vectors_ = np.linalg.eigh(k.astype(np.float64))
-        kernel = (vectors_ * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
+    kernel = job_kernel(index, params.kernel_floor) if params.kernel_floor < 1.0 and len(index.archetypes) else None
     return Scored(items=list(items), vectors=vectors, distribution=distribution, codes=index.codes, params=params,
                   kernel=kernel, specificity=index.specificity, metric=index.purpose_metric)
+
+
+def job_kernel(index: CatalogueIndex, floor: float) -> np.ndarray:
+    """L with L L^T the catalogue jobs' similarity above `floor` (how far neighbouring jobs partly agree), kept on
+    the index: it depends on nothing else. Read-only, as it is shared by every Scored of the index."""
+    kernel = index.kernels.get(floor)
+    if kernel is None:
+        similarity = index.job_vectors @ index.job_vectors.T
+        k = np.clip((similarity - floor) / (1.0 - floor), 0.0, 1.0)
+        np.fill_diagonal(k, 1.0)
+        values, vectors = np.linalg.eigh(k.astype(np.float64))
+        kernel = (vectors * np.sqrt(np.clip(values, 0, None))).astype(np.float32)
+        kernel.setflags(write=False)
+        index.kernels[floor] = kernel
+    return kernel
 
 
 LIKELY = "likely"

@@ -440,3 +440,18 @@ def test_phrases_in_common_are_written_in_both_texts_as_shown():
         "fraud": "fraud", "scoring": "scoring", "fraud_scoring": "fraud scoring", "score": "scores",
         "indicator": "indicators", "and": "and", "refer": "refers", "score_indicator": "scores indicators",
         "indicator_and": "indicators and", "and_refer": "and refers"}
+
+
+def test_the_jobs_kernel_is_computed_once_per_catalogue_and_equals_a_fresh_one(embedder, index):
+    """The kernel depends on the catalogue alone: kept on its index, it is the one a fresh computation gives, every
+    Scored of the index shares it, and an index derived with other job vectors computes its own."""
+    items = _items()
+    vectors = np.asarray(embedder.embed([item.purpose for item in items]))
+    floor = index.params.kernel_floor
+    first = scoring.score_items(items, vectors, index)
+    assert index.kernels[floor] is first.kernel and scoring.score_items(items, vectors, index).kernel is first.kernel
+    fresh = scoring.job_kernel(dataclasses.replace(index), floor)  # a copy starts without kept kernels
+    assert fresh is not first.kernel and np.array_equal(fresh, first.kernel)
+    assert not first.kernel.flags.writeable
+    other = dataclasses.replace(index, job_vectors=index.job_vectors[::-1].copy())
+    assert not other.kernels and not np.array_equal(scoring.job_kernel(other, floor), first.kernel)
