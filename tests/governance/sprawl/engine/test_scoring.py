@@ -440,3 +440,18 @@ def test_phrases_in_common_are_written_in_both_texts_as_shown():
         "fraud": "fraud", "scoring": "scoring", "fraud_scoring": "fraud scoring", "score": "scores",
         "indicator": "indicators", "and": "and", "refer": "refers", "score_indicator": "scores indicators",
         "indicator_and": "indicators and", "and_refer": "and refers"}
+
+
+def test_a_clusters_phrases_in_common_leave_out_filler_words(embedder, index):
+    """One rule for all evidence (`says_something`): a cluster's phrases drop filler as a pair's reasons do."""
+    items = _items()
+    items[2] = dataclasses.replace(items[2], description="Transcribes our weekly meetings the right way and writes a "
+                                   "summary with action items.")
+    items[3] = dataclasses.replace(items[3], description="Zoom AI Companion transcribes every meeting the right way "
+                                   "and writes minutes with action items.")
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    shown = scored.shared_phrases([2, 3])
+    assert "action items" in shown
+    assert not {"right way", "right", "way"} & set(shown), shown
+    # Evidence only: the scores still read the filler phrase.
+    assert "right_way" in scored.vocabulary
