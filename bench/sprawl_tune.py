@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 from bench.sprawl_sets import DATA, TUNING  # noqa: E402
 from governance.sprawl.engine import calibration, metric, pairs, scoring  # noqa: E402
 from governance.sprawl.engine.quality import measure  # noqa: E402
+from tollgate.text import possessive  # noqa: E402
 
 CATALOGUE = ROOT / "governance" / "data" / "use_case_catalogue.yaml"
 
@@ -176,7 +177,8 @@ def main() -> None:
     if calibrated.adapt:
         parser.error(f"{calibrated.encoder} has no calibration of its own (engine/calibration.py) to fit for")
     if args.save_metric and not calibrated.purpose_metric:
-        parser.error(f"{calibrated.encoder}'s calibration names no purpose metric to write (engine/calibration.py)")
+        parser.error(f"{possessive(calibrated.encoder)} calibration names no purpose metric to write "
+                     "(engine/calibration.py)")
     # The encoder as shipped: its constants and its purpose metric (learnt on these sets: their own figures flatter
     # it); the fit starts from the encoder's own cosine.
     plain = dataclasses.replace(calibrated, purpose_metric="").catalogue_index(archetypes, embedder.embed)

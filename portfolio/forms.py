@@ -30,7 +30,7 @@ from portfolio.services.initiatives import (
 )
 from portfolio.services.licences import POOL_FIELDS as LICENCE_POOL_FIELDS
 from portfolio.services.people import INTEGRATION_ROLES, person_create_errors
-from portfolio.services.reference import AI_MODEL_FIELDS
+from portfolio.services.reference import AI_MODEL_FIELDS, DEPARTMENT_CODE_HELP, DEPARTMENT_CODE_INVALID
 from tollgate.formatting import money_label
 from tollgate.roles import Role, is_admin, may
 
@@ -473,8 +473,8 @@ class DepartmentForm(ServiceCheckedModelForm):
     class Meta:
         model = Department
         fields = ("name", "code", "head")
-        help_texts = {"name": "As people call it, e.g. 'Customer Service'.",
-                      "code": "A short identifier for imports and the API: letters, digits and hyphens, e.g. cs."}
+        help_texts = {"name": "As people call it, e.g. 'Customer Service'.", "code": DEPARTMENT_CODE_HELP}
+        error_messages = {"code": {"invalid": DEPARTMENT_CODE_INVALID}}  # what the help says, naming the value
 
 
 class CostCenterForm(ServiceCheckedModelForm):

@@ -34,7 +34,12 @@ from portfolio.models.base import KPI_FIGURE_MESSAGES
 from portfolio.selectors import integration_flag, sign_in_kind
 from portfolio.services.initiatives import BUSINESS_CASE_FIELDS, KPI_FIELDS
 from portfolio.services.people import person_create_errors
-from portfolio.services.reference import case_duplicate_errors, ensure_no_case_duplicate
+from portfolio.services.reference import (
+    DEPARTMENT_CODE_HELP,
+    DEPARTMENT_CODE_INVALID,
+    case_duplicate_errors,
+    ensure_no_case_duplicate,
+)
 from tollgate.api_fields import ChoiceField, IdField, ModelSerializer, Serializer
 from tollgate.roles import Role, is_admin, roles_shown
 
@@ -254,6 +259,9 @@ class DepartmentSerializer(CaseUniqueSerializer):
         model = Department
         fields = ["id", "url", "name", "code", "head", "head_email", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        # As the Departments page refuses a bad code: the field's help, and the value refused.
+        extra_kwargs = {"code": {"error_messages": {"invalid": DEPARTMENT_CODE_INVALID},
+                                 "help_text": DEPARTMENT_CODE_HELP}}
 
 
 class CostCenterSerializer(CaseUniqueSerializer):

@@ -149,10 +149,6 @@ class CostSourceForm(forms.ModelForm):
         fields = ("name", "type", "schedule", "credential_env", "settings", "enabled")
         widgets = {"name": forms.TextInput(attrs={"placeholder": "azure-focus"})}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["name"].help_text = "Letters, digits, dots, dashes and underscores; unique."
-
     def clean_settings(self) -> dict[str, Any]:
         settings = self.cleaned_data.get("settings")
         if settings in (None, ""):

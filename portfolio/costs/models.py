@@ -263,13 +263,33 @@ def validate_schedule(value: str) -> None:
         raise ValidationError(f"{message}: {exc}") from None
 
 
+# A cost source's name is its key: `manage.py ingest NAME` takes it on the command line, the costs configuration file
+# (`apply_cost_config`) names a rule's source by it, and it is unique. So it keeps to characters a shell and a file
+# take as they are, and a refusal says which character does not.
+SOURCE_NAME_CHARACTER = re.compile(r"[\w.\-]")
+SOURCE_NAME_HELP = ("Unique: its key, as `manage.py ingest NAME` and the costs configuration file name it. Letters, "
+                    "digits, dots, hyphens and underscores, e.g. azure-focus.")
+
+
+def validate_source_name(value: str) -> None:
+    """Refuse a name that is no key, saying what is allowed and which character is not ("'Azure OpenAI' has a
+    space"), rather than Django's "Enter a valid value."."""
+    bad = next((c for c in value if not SOURCE_NAME_CHARACTER.fullmatch(c)), None)
+    if bad is None:
+        return
+    what = "a space" if bad == " " else "a tab or line break" if bad.isspace() else f"“{bad}”"
+    raise ValidationError(
+        "A cost source's name may hold letters, digits, dots, hyphens and underscores only (it is the source's key "
+        "on the command line and in the costs configuration file): %(value)s has %(what)s.",
+        code="invalid", params={"value": f"“{value[:80]}”", "what": what})
+
 class CostSource(TimestampedModel):
     """Where cost or usage data comes from: a billing export, a provider API, a seat report.
 
     The secret is never stored: `credential_env` names the environment variable that holds it, read at run time.
     """
 
-    name = models.CharField(max_length=80, unique=True, validators=[RegexValidator(r"^[\w.\-]+$")])
+    name = models.CharField(max_length=80, unique=True, validators=[validate_source_name], help_text=SOURCE_NAME_HELP)
     type = models.CharField(max_length=20, choices=SourceType.choices)
     settings = models.JSONField(
         default=dict, blank=True, validators=[validate_settings_without_secrets],

@@ -40,6 +40,7 @@ from portfolio.services.business_cases import (
 )
 from tollgate.audit import audit_event
 from tollgate.roles import can_act_as_delegate, is_admin, is_executive, may
+from tollgate.text import possessive
 from tollgate.types import Actor
 
 __all__ = [
@@ -89,7 +90,7 @@ def cost_center_check(*, department: Department, cost_center: CostCenter | None)
     if cost_center is not None and cost_center.department_id != department.pk:
         raise ValidationError({"cost_center": (
             f"Cost center {cost_center.code} ({cost_center.name}) belongs to {cost_center.department.name}, not to "
-            f"{department.name}: pick one of {department.name}'s cost centers, or leave it empty."
+            f"{department.name}: pick one of {possessive(department.name)} cost centers, or leave it empty."
         )})
 
 

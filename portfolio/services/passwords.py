@@ -23,6 +23,7 @@ from portfolio.selectors import is_integration_account
 from portfolio.services.tokens import api_tokens_from_password_revoke
 from tollgate.audit import audit_event
 from tollgate.roles import may, roles_shown
+from tollgate.text import possessive
 from tollgate.types import Actor
 
 PASSWORDS_OFF = "Password login is switched off here: people sign in with single sign-on."
@@ -156,7 +157,7 @@ def password_set_by_administrator_check(*, actor: Actor | None, user: Actor) -> 
     """Refuse what password_set_by_administrator would refuse, before anything is written (the admin's form asks it
     while it validates)."""
     if actor is not None and not may(actor, "portfolio.manage_people"):
-        raise PermissionDenied(f"You may not set {user.get_full_name() or user}'s password.")
+        raise PermissionDenied(f"You may not set {possessive(user.get_full_name() or user)} password.")
     if not settings.PASSWORD_LOGIN:
         raise ValidationError(PASSWORDS_OFF)
     if is_integration_account(user):

@@ -75,6 +75,12 @@ def _save_reference(record: Model, *, actor: Actor | None, validated: bool = Fal
         raise
 
 
+# A department's code, in the words its field's help uses (the Departments page) and its refusal repeats (page and
+# API), naming the value refused: the field is Django's slug, so underscores pass too, as `slugify` keeps them.
+DEPARTMENT_CODE_HELP = "A short identifier for imports and the API: letters, digits, hyphens and underscores, e.g. cs."
+DEPARTMENT_CODE_INVALID = ("A department's code is a short identifier for imports and the API: letters, digits, "
+                           "hyphens and underscores only, e.g. cs; not “%(value)s”.")
+
 @transaction.atomic
 def department_save(
     *, actor: Actor | None, name: str, code: str, head: Actor | None = None, department: Department | None = None

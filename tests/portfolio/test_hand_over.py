@@ -85,6 +85,16 @@ def test_the_person_s_page_hands_over_in_one_go(login, admin_user, owner, other_
     assert "None still running or planned." in response.content.decode()
 
 
+def test_the_confirm_page_names_whose_initiatives_move_in_a_plural_possessive(login, admin_user, owner,
+                                                                            other_owner, owned):
+    """"Hand over Chris Jones' initiatives", not "Chris Jones's" (the possessive filter, tollgate.text)."""
+    owner.first_name, owner.last_name = "Chris", "Jones"
+    owner.save(update_fields=["first_name", "last_name"])
+    confirm = login(admin_user).post(reverse("portfolio:person_hand_over", args=[owner.pk]), {"to": other_owner.pk})
+    page = confirm.content.decode()
+    assert "<title>Hand over Chris Jones' initiatives" in page and "Jones's" not in page
+
+
 def test_the_page_says_why_someone_cannot_take_over(login, admin_user, owner, executive, owned):
     """Not "Select a valid choice": the service's reason, and nothing moves or is offered for confirmation."""
     client = login(admin_user)

@@ -511,6 +511,17 @@ def test_cost_center_of_another_department_rejects_the_file(admin_user):
     assert counts() == before  # INV-1, Finance and CC-9 were rolled back
 
 
+def test_a_department_named_in_the_plural_reads_as_a_plural_possessive(admin_user):
+    """"pick one of Digital Channels' cost centers", never "Digital Channels's" (tollgate.text.possessive)."""
+    CostCenterFactory(code="CC-3100", department=DepartmentFactory(name="Procurement", code="procurement"))
+    DepartmentFactory(name="Digital Channels", code="digital")
+    run = run_import(csv_bytes({"external_id": "INV-1", "department": "Digital Channels"}), actor=admin_user)
+    assert run.status == RunStatus.FAILED
+    assert run.errors[0]["message"] == ("Cost center CC-3100 (" + CostCenter.objects.get(code="CC-3100").name
+                                        + ") belongs to Procurement, not to Digital Channels: pick one of Digital "
+                                        "Channels' cost centers, or leave it empty.")
+
+
 def test_errors_only_the_database_finds_are_listed_with_the_format_errors(admin_user):
     """One correction round: a row that reads well but names another department's cost center is listed beside a
     row whose cells are malformed, in row order, and nothing is written."""

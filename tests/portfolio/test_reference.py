@@ -170,3 +170,15 @@ def test_the_django_admin_refuses_two_rows_of_one_form_differing_only_in_letter_
     assert ("The cost center “CC-7000” is already in this form: a code that differs only in letter case is the same "
             "cost center.") in response.content.decode()
     assert not CostCenter.objects.exists()
+
+
+def test_the_api_refuses_a_bad_department_code_as_the_page_does_naming_the_value(admin_api):
+    response = admin_api.post(reverse("api:department-list"), {"name": "Customer Service", "code": "cs/team"},
+                              format="json")
+    assert response.status_code == 400
+    assert response.json() == {"code": [
+        "A department's code is a short identifier for imports and the API: letters, digits, hyphens and underscores "
+        "only, e.g. cs; not “cs/team”."]}
+    assert not Department.objects.exists()
+    assert admin_api.post(reverse("api:department-list"), {"name": "Sales ops", "code": "sales_ops-2"},
+                          format="json").status_code == 201

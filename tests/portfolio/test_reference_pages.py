@@ -292,3 +292,16 @@ def test_the_catalogue_forms_read_in_constant_queries(login, admin_user):
         for url in urls:
             assert client.get(url).status_code == 200
     assert len(more) == len(few)
+
+
+def test_a_bad_department_code_is_refused_in_the_words_of_its_help_naming_the_value(login, admin_user):
+    client = login(admin_user)
+    page = client.get(reverse("portfolio:department_create")).content.decode()
+    assert "A short identifier for imports and the API: letters, digits, hyphens and underscores, e.g. cs." in page
+    response = client.post(reverse("portfolio:department_create"), {"name": "Customer Service", "code": "cs team"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["code"] == [
+        "A department's code is a short identifier for imports and the API: letters, digits, hyphens and underscores "
+        "only, e.g. cs; not “cs team”."]
+    assert "slug" not in response.content.decode().lower().replace("department_create", "")
+    assert not Department.objects.exists()

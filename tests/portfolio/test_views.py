@@ -32,6 +32,7 @@ from tests.factories import (
     VendorFactory,
 )
 from tollgate.roles import Role
+from tollgate.text import possessive
 
 pytestmark = pytest.mark.django_db
 
@@ -452,7 +453,7 @@ def test_cost_center_of_another_department_is_an_error_on_the_field_and_writes_n
     assert response.status_code == 200
     error = " ".join(response.context["form"].errors["cost_center"])
     assert f"belongs to {foreign_cost_center.department.name}, not to {department.name}" in error
-    assert f"pick one of {department.name}'s cost centers" in error
+    assert f"pick one of {possessive(department.name)} cost centers" in error
     assert not Initiative.objects.exists() and not BusinessCase.objects.exists() and not KPI.objects.exists()
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from tollgate.formatting import (
     format_evidence_value,
@@ -17,6 +19,7 @@ from tollgate.formatting import (
     format_unit_price,
     reporting_currency,
 )
+from tollgate.text import possessive as possessive_of
 
 register = template.Library()
 
@@ -49,6 +52,16 @@ def unit_price_column(value: Any) -> str:
 def score(value: Any) -> str:
     """{{ weighted_score|score }} → "3.5"."""
     return format_score(value)
+
+
+@register.filter(needs_autoescape=True)
+def possessive(value: Any, autoescape: bool = True) -> str:
+    """{{ department.name|possessive }} → "Finance's", "Digital Channels'" (tollgate.text.possessive). The name is
+    escaped, the apostrophe the filter adds is not, so the page reads as the literal "'s" it replaces did."""
+    text = possessive_of(value)
+    name = str(value).rstrip()
+    ending = text[len(name):]
+    return mark_safe((conditional_escape(name) if autoescape else name) + ending)
 
 
 @register.filter

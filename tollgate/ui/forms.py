@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from tollgate.text import possessive
+
 
 def one_character_per_line_break(text: str) -> str:
     """CRLF (and a lone CR) as LF: one character per line break, as a textarea's maxlength counts them."""
@@ -56,7 +58,7 @@ def unknown_record_message(name: str, noun: str, value: Any, *, key: str | None 
     if key is not None:
         return f"No {noun} with {key.replace('_', ' ')} '{shown}'."
     if not whole_number(value):
-        return f"{name} must be {_article(noun)} {noun}'s id (a whole number), not '{shown}'."
+        return f"{name} must be {_article(noun)} {possessive(noun)} id (a whole number), not '{shown}'."
     return f"No {noun} with id {shown.strip()}."
 
 

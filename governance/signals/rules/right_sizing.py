@@ -28,6 +28,7 @@ from governance.signals.rules.base import (
 )
 from governance.signals.rules.facts import CatalogueModel, InitiativeFacts, TokenUsage
 from portfolio.calculations import tier_rank
+from tollgate.text import possessive
 
 MILLION = Decimal(1_000_000)
 SECONDS_PER_HOUR = 3600
@@ -123,17 +124,17 @@ def right_size(initiative: InitiativeFacts, usage: Iterable[TokenUsage], *, mont
             metric=saving,
             higher_is_worse=True,
             rule=(f"Tokens sent to {model.name} ({model.tier}) that an administrator accepts {substitute.name} "
-                  f"({substitute.tier}) for; the saving is the same volume at {substitute.name}'s list prices "
-                  "(cached input tokens at a tenth of the input price on both sides)."),
+                  f"({substitute.tier}) for; the saving is the same volume at {possessive(substitute.name)} list "
+                  "prices (cached input tokens at a tenth of the input price on both sides)."),
             numbers=(
                 Number("Initiative", f"{initiative.external_id} · {initiative.name}", initiative.url),
                 Number(f"Input tokens on {model.name}, {month_of(month)}", str(volume.input_tokens), volume.url),
                 Number(f"Output tokens on {model.name}, {month_of(month)}", str(volume.output_tokens), volume.url),
                 Number(f"Cached input tokens on {model.name}, {month_of(month)}", str(volume.cached_tokens),
                        volume.url),
-                Number(f"Cost at {model.name}'s prices ({plain(model.input_price or 0)} / "
+                Number(f"Cost at {possessive(model.name)} prices ({plain(model.input_price or 0)} / "
                        f"{plain(model.output_price or 0)} per 1M)", money(now), model.url, unit=MONEY),
-                Number(f"Cost at {substitute.name}'s prices ({plain(substitute.input_price or 0)} / "
+                Number(f"Cost at {possessive(substitute.name)} prices ({plain(substitute.input_price or 0)} / "
                        f"{plain(substitute.output_price or 0)} per 1M)", money(then), substitute.url, unit=MONEY),
                 Number("Saving per month", money(saving), volume.url, unit=MONEY),
             ),

@@ -87,16 +87,18 @@ def terms(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-# Words that say nothing about what an initiative does, left out of the phrases a possible duplicate's reasons show
-# ("right" from "the right queue"; folded as `terms` folds them). Evidence text only: no score reads this list, which
-# is why it is not part of STOPWORDS (that would change the scores and the clusters).
+# Words that say nothing about what an initiative does, left out of the phrases a possible duplicate's reasons and a
+# cluster's evidence show ("right" from "the right queue"; folded as `terms` folds them; `says_something`). Evidence
+# text only: no score reads this list, which is why it is not part of STOPWORDS (that would change the scores and the
+# clusters).
 EVIDENCE_FILLER = frozenset("""
 right left new good better best way thing lot well just also really quick quickly easy easily
 """.split())
 
 
-def _says_something(term: str) -> bool:
-    """A word that is not filler, or a two-word phrase with at least one such word."""
+def says_something(term: str) -> bool:
+    """A word that is not filler, or a two-word phrase with at least one such word: the one rule every evidence
+    phrase (pair reasons, cluster evidence) follows."""
     return any(word not in EVIDENCE_FILLER for word in term.split("_"))
 
 
@@ -107,7 +109,7 @@ def common_phrases(a: Item, b: Item, limit: int = 4) -> list[str]:
     first, second = terms(f"{a.name} {a.description}"), set(terms(f"{b.name} {b.description}"))
     written, other = written_forms(a.purpose), written_forms(b.purpose)
     shared = [t for t in dict.fromkeys(first)
-              if t in second and t in written and t in other and _says_something(t)]
+              if t in second and t in written and t in other and says_something(t)]
     ranked = sorted(shared, key=lambda t: (-("_" in t), -len(t), t))
     chosen: list[str] = []
     for term in ranked:
@@ -515,7 +517,8 @@ class Scored:
 
     def shared_phrases(self, members: Sequence[int], limit: int = 5) -> list[str]:
         """The distinctive words and phrases at least two of `members` use, the most shared and rarest first
-        (evidence a reviewer can check). One pass over the members' rows, whatever the cluster's size."""
+        (evidence a reviewer can check), without filler words (`says_something`). One pass over the members' rows,
+        whatever the cluster's size."""
         if not hasattr(self, "_terms"):
             self._terms = [""] * len(self.vocabulary)
             for term, index in self.vocabulary.items():
@@ -532,6 +535,8 @@ class Scored:
         chosen: list[str] = []
         for k in ranked:
             term = self._terms[k]
+            if not says_something(term):  # evidence only: the scores never read this
+                continue
             writers = [forms[term] for forms in written if term in forms]
             if len(writers) < 2:  # a phrase nobody wrote as such (across a stop word or a sentence), or a vendor
                 continue

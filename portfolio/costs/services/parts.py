@@ -32,6 +32,7 @@ from portfolio.costs.services.writer import COST_COLUMNS, RunWriter, Staging, ru
 from portfolio.models import CostRecord, CostSource, IngestionRun, IngestionRunPart, SeatActivity, UsageRecord
 from portfolio.signals import costs_ingested
 from tollgate import jobs
+from tollgate.text import possessive
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ def ingestion_run_part_execute(*, run_id: int, number: int) -> IngestionRunPart 
                     done=True, worker=jobs.worker_name(), rows_read=rows_read,
                     rows_skipped=getattr(connector, "rows_skipped", 0), skipped_by_reason=skipped_reasons(connector),
                     rows_written=writer.written,
-                    unallocated_amount=run_total(writer.unallocated, f"Part {number}'s unallocated spend"), error="",
+                    unallocated_amount=run_total(writer.unallocated,
+                                                 f"{possessive(f'Part {number}')} unallocated spend"), error="",
                     notes=" ".join(getattr(connector, "notes", ())), finished_at=timezone.now(),
                 )
     except Exception as exc:

@@ -641,6 +641,33 @@ def test_clusters_carry_their_evidence_and_confidence(portfolio, embedder, clien
     assert "Why these look like one job" in page and "Shared job: Meeting transcription and notes" in page
 
 
+def test_a_clusters_evidence_leaves_out_filler_words_on_the_page_and_in_the_json(portfolio, embedder, client,
+                                                                                  reviewer, api_client):
+    """The meeting-notes pair also shares "the right way": the cluster's evidence shows "action items", as a pair's
+    reasons do (one rule, scoring.says_something), in the stored cluster, its page, the API and detect_sprawl."""
+    from governance.models import SprawlCluster
+    from governance.sprawl.services.recompute import sprawl_recompute
+    from portfolio.models import Initiative
+
+    Initiative.objects.filter(pk=portfolio["C"].pk).update(
+        description="Transcribes our weekly meetings the right way and writes a summary with action items.")
+    Initiative.objects.filter(pk=portfolio["D"].pk).update(
+        description="Zoom AI Companion transcribes every meeting the right way and writes minutes with action items.")
+    sprawl_recompute()
+    cluster = SprawlCluster.objects.get(members__initiative=portfolio["C"])
+    (phrases,) = [line for line in cluster.evidence if line.startswith("Phrases in common: ")]
+    assert "\u201caction items\u201d" in phrases
+    assert "right" not in phrases and "way" not in phrases, phrases
+    client.force_login(reviewer)
+    page = client.get(cluster.get_absolute_url()).content.decode()
+    assert "action items" in page and "right way" not in page
+    api_client.force_authenticate(reviewer)
+    shown = api_client.get(f"/api/governance/sprawl-clusters/{cluster.pk}/").json()["evidence"]
+    assert phrases in shown and not any("right" in line for line in shown)
+    (listed,) = [c for c in json.loads(_run("detect_sprawl", "--json", "--possible")) if "C" in c["members"]]
+    assert phrases in listed["evidence"]
+
+
 def test_a_served_model_is_scored_with_its_own_calibration(portfolio, embedder, settings):
     """Cosines sit on each model's own scale: a company serving all-mpnet-base-v2 (EMBEDDINGS_URL + EMBEDDINGS_MODEL)
     gets the constants and pair model fitted for it, not MiniLM's."""

@@ -135,6 +135,18 @@ def test_a_source_refuses_secrets_and_bad_input(api_client, admin_user, payload,
     assert not CostSource.objects.exists()
 
 
+@pytest.mark.parametrize(("name", "what"), [("Azure OpenAI", "a space"), ("azure/openai", "“/”")])
+def test_the_api_says_what_a_source_name_may_hold_and_what_was_wrong(api_client, admin_user, name, what):
+    response = as_user(api_client, admin_user).post(SOURCES, {"name": name, "type": "openai"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"name": [
+        "A cost source's name may hold letters, digits, dots, hyphens and underscores only (it is the source's key on "
+        f"the command line and in the costs configuration file): “{name}” has {what}."]}
+    assert not CostSource.objects.exists()
+    assert as_user(api_client, admin_user).post(SOURCES, {"name": "azure_openai.eu-1", "type": "openai"},
+                                                format="json").status_code == 201
+
+
 def test_only_admins_write_sources(api_client, reviewer, openai_source):
     client = as_user(api_client, reviewer)
     assert client.post(SOURCES, {"name": "x", "type": "csv"}, format="json").status_code == 403

@@ -136,6 +136,9 @@ def test_apply_cost_config_updates_in_place_and_removes_rules_no_longer_listed(i
     (CONFIG.replace("settings: {ai_service_names: [Amazon EC2]}", "settings: {token: abc}"),
      "sources[0] (aws-focus): settings: Settings may not hold secrets (token)"),
     (CONFIG.replace("schedule: monthly", "schedule: sometimes"), "sources[1] (manual): schedule:"),
+    (CONFIG.replace("{name: manual,", "{name: manual costs,").replace("source: manual", "source: manual costs"),
+     "sources[1] (manual costs): name: A cost source's name may hold letters, digits, dots, hyphens and underscores "
+     "only"),
     ("sources: [\n", "not valid YAML"),
 ])
 def test_an_invalid_file_changes_nothing_and_names_the_bad_entry(initiatives, tmp_path, text, message):

@@ -506,6 +506,21 @@ def test_the_source_form_refuses_a_secret_in_the_settings(login, admin_user):
     assert not CostSource.objects.filter(name="leaky").exists()
 
 
+def test_the_source_form_says_what_a_name_may_hold_and_what_was_wrong(login, admin_user):
+    """A source's name is its key (`ingest NAME`, the costs configuration file): a space is refused, saying so."""
+    client = login(admin_user)
+    page = client.get(reverse("portfolio:costsource_create")).content.decode()
+    assert "Letters, digits, dots, hyphens and underscores, e.g. azure-focus." in page
+    response = client.post(reverse("portfolio:costsource_create"),
+                           {"name": "Azure OpenAI", "type": "openai", "schedule": "daily", "settings": "{}"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == [
+        "A cost source's name may hold letters, digits, dots, hyphens and underscores only (it is the source's key on "
+        "the command line and in the costs configuration file): “Azure OpenAI” has a space."]
+    assert "Enter a valid value" not in response.content.decode()
+    assert not CostSource.objects.exists()
+
+
 @pytest.mark.parametrize("role", ["owner", "reviewer", "executive"])
 def test_only_administrators_add_or_edit_sources(login, request, role, api_source):
     client = login(request.getfixturevalue(role))

@@ -455,3 +455,18 @@ def test_the_jobs_kernel_is_computed_once_per_catalogue_and_equals_a_fresh_one(e
     assert not first.kernel.flags.writeable
     other = dataclasses.replace(index, job_vectors=index.job_vectors[::-1].copy())
     assert not other.kernels and not np.array_equal(scoring.job_kernel(other, floor), first.kernel)
+
+
+def test_a_clusters_phrases_in_common_leave_out_filler_words(embedder, index):
+    """One rule for all evidence (`says_something`): a cluster's phrases drop filler as a pair's reasons do."""
+    items = _items()
+    items[2] = dataclasses.replace(items[2], description="Transcribes our weekly meetings the right way and writes a "
+                                   "summary with action items.")
+    items[3] = dataclasses.replace(items[3], description="Zoom AI Companion transcribes every meeting the right way "
+                                   "and writes minutes with action items.")
+    scored = scoring.score_items(items, embedder.embed([i.purpose for i in items]), index)
+    shown = scored.shared_phrases([2, 3])
+    assert "action items" in shown
+    assert not {"right way", "right", "way"} & set(shown), shown
+    # Evidence only: the scores still read the filler phrase.
+    assert "right_way" in scored.vocabulary
