@@ -115,6 +115,15 @@ def audit_reason(entry: LogEntry) -> str:
     return str(data.get("reason") or "") if isinstance(data, dict) else ""
 
 
+# The keys of additional_data holding a sign-in address (an unlock's), shown to administrators only.
+AUDIT_ADDRESS_KEYS = ("ip_address",)
+
+
+def audit_address(entry: LogEntry) -> str:
+    data = entry.additional_data
+    return str(data.get("ip_address") or "") if isinstance(data, dict) else ""
+
+
 class ReviewQueueTable(tables.Table):
     name = tables.Column("Initiative", linkify=lambda record: reverse("governance:score", args=[record.pk]))
     external_id = tables.Column("External id")
@@ -152,6 +161,7 @@ class AuditTable(tables.Table):
     event = tables.Column(empty_values=(), orderable=False)
     changes = tables.Column("Changes", empty_values=(), orderable=False)
     reason = tables.Column(empty_values=(), orderable=False)
+    address = tables.Column("Sign-in address", empty_values=(), orderable=False)  # administrators only (the view)
 
     class Meta:
         empty_text = "No audit entries match these filters."
@@ -202,6 +212,11 @@ class AuditTable(tables.Table):
         return audit_reason(record)
 
     value_reason = render_reason
+
+    def render_address(self, record: LogEntry) -> str:
+        return audit_address(record)
+
+    value_address = render_address
 
     def value_timestamp(self, record: LogEntry) -> str:
         return record.timestamp.isoformat()

@@ -185,6 +185,11 @@ class AuditTrailView(ListPageView):
     intro = ("Every transition, score, verdict, policy change and field change, with who did it and why. "
              "Append-only: nothing here can be edited or deleted.")
 
+    def get_table_kwargs(self) -> dict[str, Any]:
+        # Sign-in addresses are personal data: the column (page and CSV) is an administrator's only.
+        shown = may(self.request.user, "governance.view_audit_addresses")
+        return {**super().get_table_kwargs(), **({} if shown else {"exclude": ("address",)})}
+
 
 # Policies and rubric -----------------------------------------------------------------------------------------------
 

@@ -64,6 +64,10 @@ class AuditEvent(models.TextChoices):
     LOGIN_HISTORY_REMOVED = "login_history_removed", "Login history removed"
     # Reference data and licences
     MODEL_SUBSTITUTE_SET = "ai_model_substitute_set", "Model substitute set"
+    VENDOR_DELETED = "vendor_deleted", "Vendor deleted"
+    AI_MODEL_DELETED = "ai_model_deleted", "Model deleted"
+    DEPARTMENT_DELETED = "department_deleted", "Department deleted"
+    COST_CENTER_DELETED = "cost_center_deleted", "Cost center deleted"
     LICENCE_POOL_CREATED = "licence_pool_created", "Licence pool created"
     LICENCE_POOL_CHANGED = "licence_pool_changed", "Licence pool changed"
     LICENCE_POOL_DELETED = "licence_pool_deleted", "Licence pool deleted"

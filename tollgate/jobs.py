@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from celery import current_app, shared_task
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -92,6 +92,11 @@ class Run(models.Model):
     def failure_fields(cls, message: str) -> dict[str, Any]:
         """The columns that record a failure with `message` (a run type with its own error format overrides it)."""
         return {"error": message}
+
+    @classmethod
+    def failed_audit(cls, run: Run, *, before: str) -> None:
+        """Audit `run`, just failed by the job runner itself (its task could not be sent, or an unexpected error
+        while it was claimed), from status `before`; a run type whose failures are audited overrides it."""
 
 
 R = TypeVar("R", bound=Run)
@@ -203,7 +208,13 @@ def run_submit(run: R, *, task: Task) -> R:
 
 
 def _run_send(model: type[Run], run_id: int, task: Task) -> None:
-    error = task_send(task, run_id)
+    try:
+        error = task_send(task, run_id)
+    except Exception as exc:  # the broker refused it: no worker will ever see the run
+        logger.exception("Task %s(%r) could not be sent", getattr(task, "name", task), run_id)
+        unfinished = model._default_manager.filter(pk=run_id, status=RunStatus.PENDING)
+        _runs_fail(model, unfinished, f"Not sent to the workers ({type(exc).__name__}): {exc}")
+        return
     if not tasks_in_process():
         return
     if error is not None:  # whatever it left pending or running, nobody else executes
@@ -212,8 +223,18 @@ def _run_send(model: type[Run], run_id: int, task: Task) -> None:
     else:  # it ended without claiming the run
         unfinished = model._default_manager.filter(pk=run_id, status=RunStatus.PENDING)
         message = "Not executed: the task ended without starting the run."
-    unfinished.update(status=RunStatus.FAILED, finished_at=timezone.now(),
-                      **printable(model.failure_fields(f"{message.rstrip('.')}. {model.lost_hint}")))
+    _runs_fail(model, unfinished, message)
+
+
+def _runs_fail(model: type[Run], unfinished: QuerySet[Any], message: str) -> None:
+    """Fail the runs of `unfinished` with `message` and the type's hint, each audited from the status it left."""
+    with transaction.atomic():
+        before = dict(unfinished.select_for_update().values_list("pk", "status"))
+        model._default_manager.filter(pk__in=list(before), status__in=ACTIVE_STATUSES).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(),
+            **printable(model.failure_fields(f"{message.rstrip('.')}. {model.lost_hint}")))
+        for run in model._default_manager.filter(pk__in=list(before)):
+            model.failed_audit(run, before=before[run.pk])
 
 
 # Locks: the worker's lease on a run, and exclusive sections --------------------------------------------------------
@@ -387,10 +408,13 @@ def run_claimed(
         except BaseException as exc:
             # The services record their own failures; this only keeps an unexpected one from leaving the run
             # "running" for the expiry to find.
-            model._default_manager.filter(pk=run_id, status=RunStatus.RUNNING, worker=changes["worker"]).update(
+            mine = model._default_manager.filter(pk=run_id, status=RunStatus.RUNNING, worker=changes["worker"])
+            failed = mine.update(
                 status=RunStatus.FAILED, finished_at=timezone.now(),
                 **printable(model.failure_fields(f"Unexpected error ({type(exc).__name__}): {exc}")),
             )
+            if failed:
+                model.failed_audit(model._default_manager.get(pk=run_id), before=RunStatus.RUNNING)
             raise
     finally:
         _leases.pop(key, None)

@@ -214,6 +214,8 @@ PERMISSIONS.update({
     "governance.view_rubriccriterion": has_any_role,
     "governance.change_rubriccriterion": is_admin,
     "governance.view_audittrail": is_admin | is_reviewer | is_executive,
+    # A sign-in address is personal data: only administrators, who unlock accounts by it, see it in the trail.
+    "governance.view_audit_addresses": is_admin,
     "governance.view_reviewqueue": is_reviewer,
     # Reviews
     "reviews.view_reviewcycle": has_any_role,
@@ -389,6 +391,7 @@ PERMISSION_ACTIONS: dict[str, str] = {
     "governance.retire_initiative": "retire this initiative",
     "governance.kill_initiative": "kill this initiative",
     "governance.view_audittrail": "see the audit trail",
+    "governance.view_audit_addresses": "see sign-in addresses in the audit trail",
     "governance.view_reviewqueue": "see the review queue",
     "governance.decide_sprawlcluster": "confirm, dismiss or remove a member of this sprawl cluster",
     "governance.recompute_sprawl": "recompute the sprawl clusters",

@@ -11,8 +11,9 @@ from governance.calculations import plain_number
 from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.selectors import IntakePanel
-from governance.tables import audit_changes_text, audit_event_label, audit_reason
+from governance.tables import AUDIT_ADDRESS_KEYS, audit_changes_text, audit_event_label, audit_reason
 from tollgate.api_fields import ChoiceField, ModelSerializer, Serializer
+from tollgate.roles import may
 from tollgate.ui.tables import person_name
 
 
@@ -179,3 +180,12 @@ class AuditEntrySerializer(ModelSerializer):
 
     def get_reason(self, entry: LogEntry) -> str:
         return audit_reason(entry)
+
+    def to_representation(self, entry: LogEntry) -> dict[str, Any]:
+        """additional_data without a sign-in address unless the reader is an administrator (personal data)."""
+        data = super().to_representation(entry)
+        request = self.context.get("request")
+        extra = data.get("additional_data")
+        if isinstance(extra, dict) and not (request and may(request.user, "governance.view_audit_addresses")):
+            data["additional_data"] = {k: v for k, v in extra.items() if k not in AUDIT_ADDRESS_KEYS}
+        return data

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from auditlog.context import set_actor
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -35,6 +37,7 @@ from portfolio.services.reference import AI_MODEL_FIELDS
 from tollgate.api_body import DeclaredBodyMixin, reads_body
 from tollgate.conditional import ConditionalWritesMixin
 from tollgate.roles import Role, may, refusal
+from tollgate.types import Actor
 from tollgate.ui.errors import call_service
 from tollgate.ui.tables import ignoring_case
 
@@ -71,6 +74,19 @@ class PortfolioViewSet(DeclaredBodyMixin, ConditionalWritesMixin, viewsets.Model
                 instance.delete()
         except (ProtectedError, RestrictedError) as exc:
             raise Conflict(f"{instance} is still in use and cannot be deleted.") from exc
+
+
+class ReferenceDeleteMixin(PortfolioViewSet):
+    """A vendor, model, department or cost center is deleted through reference_delete: audited under its own
+    event, refused (409, naming what uses it) while anything does."""
+
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            services.reference_delete(actor=cast(Actor, self.request.user), record=instance)
+        except DjangoValidationError as exc:
+            raise Conflict(" ".join(exc.messages)) from exc
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc) or None) from exc
 
 
 class InitiativeChildCreateMixin(PortfolioViewSet):
@@ -256,7 +272,7 @@ class KPIViewSet(InitiativeChildCreateMixin, PortfolioViewSet):
         call_service(services.kpi_delete, actor=self.request.user, kpi=instance)
 
 
-class DepartmentViewSet(PortfolioViewSet):
+class DepartmentViewSet(ReferenceDeleteMixin, PortfolioViewSet):
     """Departments, written through department_save like the Departments page."""
 
     queryset = Department.objects.select_related("head").order_by(*ignoring_case("name"))
@@ -278,7 +294,7 @@ class DepartmentViewSet(PortfolioViewSet):
                                            department=department, **values)
 
 
-class CostCenterViewSet(PortfolioViewSet):
+class CostCenterViewSet(ReferenceDeleteMixin, PortfolioViewSet):
     """Cost centers, written through cost_center_save like the Cost centers page."""
 
     queryset = CostCenter.objects.select_related("department", "budget_owner").order_by("code")
@@ -302,7 +318,7 @@ class CostCenterViewSet(PortfolioViewSet):
                                            **values)
 
 
-class VendorViewSet(PortfolioViewSet):
+class VendorViewSet(ReferenceDeleteMixin, PortfolioViewSet):
     """Vendors, written through vendor_save like the Vendors page."""
 
     queryset = Vendor.objects.order_by(*ignoring_case("name"))
@@ -322,7 +338,7 @@ class VendorViewSet(PortfolioViewSet):
         serializer.instance = call_service(services.vendor_save, actor=self.request.user, vendor=vendor, **values)
 
 
-class AIModelViewSet(PortfolioViewSet):
+class AIModelViewSet(ReferenceDeleteMixin, PortfolioViewSet):
     """The model catalogue, written through ai_model_save like the Models page (a new substitute is audited under
     its own event)."""
 

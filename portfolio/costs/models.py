@@ -402,6 +402,15 @@ class IngestionRun(Run):
         """Runs read in parts: no one worker holds them, so their parts' heartbeats say whether they are alive."""
         return Q(parts__gt=0)
 
+    @classmethod
+    def failed_audit(cls, run: Run, *, before: str) -> None:
+        """A run the job runner failed (its task could not be sent, or an unexpected error while it was claimed) is
+        audited like every other failed run."""
+        from portfolio.costs.services.runs import run_failed_audit
+
+        assert isinstance(run, IngestionRun)
+        run_failed_audit(IngestionRun.objects.select_related("source", "actor").get(pk=run.pk), before=before)
+
 
 class IngestionRunPart(models.Model):
     """One file of a run read in parallel: which worker read it and what it found (summed into the run at its end).

@@ -43,6 +43,8 @@ from portfolio.services.reference import (
     cost_center_save,
     department_get_or_create,
     department_save,
+    reference_delete,
+    reference_in_use,
     vendor_get_or_create,
     vendor_save,
 )
@@ -101,6 +103,8 @@ __all__ = [
     "people_invite_all",
     "password_set",
     "plan_edit",
+    "reference_delete",
+    "reference_in_use",
     "vendor_get_or_create",
     "vendor_save",
 ]

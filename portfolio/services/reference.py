@@ -7,6 +7,7 @@ from contextlib import nullcontext
 from decimal import Decimal
 
 from auditlog.context import disable_auditlog, set_actor
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -301,3 +302,55 @@ def ai_model_substitute_set(*, actor: Actor | None, model: AIModel, substitute: 
                 changes={"substitute": [str(before) if before else None, str(substitute) if substitute else None]})
     model.substitute = substitute
     return locked
+
+
+# How many of the records still using a reference record a refused delete names; the rest are counted.
+IN_USE_NAMED = 5
+
+# What a reference record's deletion would break or silently change, by model: (the noun of the users, how to list
+# them). An initiative naming a vendor or model would lose it without a word (the link is many-to-many), a model or
+# licence pool would lose its provider or vendor (protected): either way the delete is refused, naming them.
+REFERENCE_USERS: dict[type[Model], tuple[tuple[str, str], ...]] = {
+    Vendor: (("initiatives", "initiatives"), ("models", "models"), ("licence pools", "licence_pools")),
+    AIModel: (("initiatives", "initiatives"), ("models naming it as their substitute", "substitute_for")),
+    Department: (("initiatives", "initiatives"), ("cost centers", "cost_centers")),
+    CostCenter: (("initiatives", "initiatives"),),
+}
+
+REFERENCE_DELETED_EVENTS: dict[type[Model], str] = {
+    Vendor: "vendor_deleted", AIModel: "ai_model_deleted", Department: "department_deleted",
+    CostCenter: "cost_center_deleted",
+}
+
+
+def reference_in_use(record: Model) -> list[str]:
+    """What still uses `record`, one phrase per kind of user ("2 initiatives: A, B"), empty when nothing does."""
+    uses = []
+    for noun, related in REFERENCE_USERS[type(record)]:
+        users = list(getattr(record, related).order_by("pk"))
+        if users:
+            named = ", ".join(str(user) for user in users[:IN_USE_NAMED])
+            more = f" and {len(users) - IN_USE_NAMED} more" if len(users) > IN_USE_NAMED else ""
+            uses.append(f"{len(users)} {noun} ({named}{more})")
+    return uses
+
+
+@transaction.atomic
+def reference_delete(*, actor: Actor | None, record: Vendor | AIModel | Department | CostCenter) -> None:
+    """Delete a vendor, model, department or cost center (administrators: the API), audited under its own event.
+
+    Refused while anything uses it, naming what does: deleting a vendor named by initiatives would drop it from them
+    silently, and a protected one would fail half-way."""
+    model = type(record)
+    noun = CASE_UNIQUE[model][1]
+    if actor is not None and not may(actor, f"portfolio.delete_{model._meta.model_name}", record):
+        raise PermissionDenied(f"Only administrators delete {noun}s.")
+    stored = model._default_manager.select_for_update().get(pk=record.pk)
+    if uses := reference_in_use(stored):
+        raise ValidationError(f"The {noun} “{stored}” cannot be deleted: it is used by {'; '.join(uses)}. "
+                              f"Remove it from them first.")
+    before = {field.attname: str(getattr(stored, field.attname)) for field in model._meta.concrete_fields}
+    audit_event(stored, actor=actor, event=REFERENCE_DELETED_EVENTS[model], action=LogEntry.Action.DELETE,
+                changes={name: [value, None] for name, value in before.items()})
+    with disable_auditlog():  # the explicit row above says it once, under its own event
+        stored.delete()

@@ -350,3 +350,64 @@ def test_on_postgresql_a_redelivered_task_restarts_a_run_whose_worker_is_gone_bu
     with jobs.run_claimed(SprawlRun, run_id=run.pk) as claimed:
         assert claimed is not None and claimed.worker == jobs.worker_name()
         assert claimed.error.startswith("Restarted")
+
+
+# The runner's own failures are audited like every other failed run ---------------------------------------------------
+
+
+def failure_audits(run: IngestionRun) -> list[tuple[list[str], str]]:
+    from auditlog.models import LogEntry
+
+    return [(entry.changes["status"], entry.additional_data["reason"])
+            for entry in LogEntry.objects.get_for_object(run).filter(additional_data__event="ingestion_run_failed")]
+
+
+def test_a_task_the_broker_refuses_fails_its_run_audited(django_capture_on_commit_callbacks):
+    """The broker is down when the run is committed: no worker will ever see it, so it fails at once (it used to
+    wait, pending, for the expiry, the error raised into the request)."""
+
+    class Task:
+        @staticmethod
+        def delay(run_id: int) -> None:
+            raise ConnectionError("the broker is unreachable")
+
+    app.conf.task_always_eager = False  # the autouse fixture puts it back
+    with django_capture_on_commit_callbacks(execute=True):
+        run = jobs.run_submit(IngestionRun(source=CostSourceFactory(), period="2025-06-01"), task=Task)
+    run.refresh_from_db()
+    message = "Not sent to the workers (ConnectionError): the broker is unreachable. " + IngestionRun.lost_hint
+    assert run.status == RunStatus.FAILED and run.error == message
+    assert failure_audits(run) == [(["pending", "failed"], message)]
+
+
+def test_an_unexpected_error_while_a_run_is_claimed_is_audited():
+    run = IngestionRun.objects.create(source=CostSourceFactory(), period="2025-06-01")
+    with pytest.raises(ZeroDivisionError), jobs.run_claimed(IngestionRun, run_id=run.pk):
+        1 / 0  # noqa: B018
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert failure_audits(run) == [(["running", "failed"], run.error)]
+    assert "Unexpected error (ZeroDivisionError): division by zero" in run.error
+
+
+@jobs.job_task(max_retries=0)
+def ingestion_job_failing_unclaimed(run_id: int) -> None:
+    raise jobs.TransientError("the provider is unreachable")
+
+
+def test_a_task_that_fails_in_process_before_claiming_its_run_is_audited(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = jobs.run_submit(IngestionRun(source=CostSourceFactory(), period="2025-06-01"),
+                              task=ingestion_job_failing_unclaimed)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.error.startswith("Failed (TransientError)")
+    assert failure_audits(run) == [(["pending", "failed"], run.error)]
+
+
+def test_a_run_type_without_a_failure_event_is_failed_without_an_audit_row():
+    from auditlog.models import LogEntry
+
+    run = SprawlRun.objects.create()
+    with pytest.raises(ZeroDivisionError), jobs.run_claimed(SprawlRun, run_id=run.pk):
+        1 / 0  # noqa: B018
+    assert not LogEntry.objects.filter(additional_data__event="ingestion_run_failed").exists()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -37,7 +38,12 @@ from portfolio.costs.services.allocation import (
 )
 from portfolio.costs.services.currency_rates import currency_rate_create, currency_rate_update
 from portfolio.costs.services.runs import ingestion_run_submit
-from portfolio.costs.services.sources import cost_source_create, cost_source_delete, cost_source_update
+from portfolio.costs.services.sources import (
+    cost_source_create,
+    cost_source_delete,
+    cost_source_delete_summary,
+    cost_source_update,
+)
 from portfolio.costs.uploads import run_upload_error, stream_uploads_to_disk, upload_too_large_message
 from portfolio.models import AllocationRule, CostSource, CurrencyRate
 from tollgate.api_body import DeclaredBodyMixin, reads_body
@@ -62,7 +68,23 @@ class CostSourceViewSet(PortfolioViewSet):
         serializer.instance = call_service(cost_source_update, actor=self.request.user, source=serializer.instance,
                                            **serializer.validated_data)
 
+    @extend_schema(
+        parameters=[OpenApiParameter(
+            "confirm", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True,
+            description="The source's name, confirming that its runs and ingested cost go with it.")],
+        responses={204: None, 400: OpenApiResponse(OpenApiTypes.OBJECT, description=(
+            "`confirm` is missing or is not the source's name: the answer says what the delete would remove "
+            "(runs, cost lines, months, amount) and nothing is deleted."))},
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete a source with everything it ingested, once `?confirm=<its name>` confirms it."""
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance: CostSource) -> None:
+        if self.request.query_params.get("confirm") != instance.name:
+            raise serializers.ValidationError({"confirm": [
+                f"{cost_source_delete_summary(instance)} To confirm, repeat the request with "
+                f"?confirm={instance.name}."]})
         call_service(cost_source_delete, actor=self.request.user, source=instance)
 
 

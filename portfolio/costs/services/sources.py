@@ -110,6 +110,25 @@ def _months_of(source: CostSource) -> set[date]:
     return months
 
 
+def cost_source_delete_summary(source: CostSource) -> str:
+    """What deleting `source` would remove, in a sentence (its runs, cost lines, months and amount): an API client
+    is told it before confirming, as the admin's confirmation page lists it."""
+    from django.db.models import Sum
+
+    from portfolio.models import IngestionRun
+    from tollgate.formatting import format_money
+
+    runs = IngestionRun.objects.filter(source=source).count()
+    lines = CostRecord.objects.filter(source=source)
+    amount = lines.aggregate(total=Sum("amount_reporting"))["total"] or 0
+    months = sorted(_months_of(source))
+    span = (f"{len(months)} months ({months[0]:%Y-%m} to {months[-1]:%Y-%m})" if len(months) > 1
+            else f"1 month ({months[0]:%Y-%m})" if months else "no months")
+    return (f"Deleting the cost source “{source.name}” removes its {runs} ingestion runs and {lines.count()} cost "
+            f"lines covering {span}, {format_money(amount)} in all; the roll-ups of those months are recomputed "
+            f"without them.")
+
+
 @transaction.atomic
 def cost_source_delete(*, actor: Actor | None, source: CostSource) -> set[date]:
     """Delete a source with its rules, runs and records; the roll-ups of the months its records covered are

@@ -319,13 +319,30 @@ def test_deleting_a_cost_source_by_any_path_recomputes_the_months_of_its_records
     rollups_recompute(months=[JUNE])
     assert monthly(ml, JUNE) == Decimal("95.00")
     if path == "api":
-        assert api_client.delete(reverse("api:costsource-detail", args=[k8s.pk])).status_code == 204
+        url = reverse("api:costsource-detail", args=[k8s.pk])
+        assert api_client.delete(f"{url}?confirm={k8s.name}").status_code == 204
     else:
         assert client.post(admin_url(CostSource, "delete", k8s.pk), {"post": "yes"}).status_code == 302
     assert not CostSource.objects.exists() and not CostRecord.objects.exists()
     assert monthly(ml, JUNE) is None
     deleted = events(CostSource, "cost_source_deleted").get()
     assert deleted.actor == administrator and deleted.additional_data["months_recomputed"] == ["2025-06"]
+
+
+@pytest.mark.parametrize("confirm", [None, "", "another-source"])
+def test_an_api_delete_of_a_cost_source_without_its_name_is_refused_saying_what_it_removes(confirm, api_client,
+                                                                                        administrator, k8s):
+    api_client.force_authenticate(administrator)
+    url = reverse("api:costsource-detail", args=[k8s.pk])
+    response = api_client.delete(url if confirm is None else f"{url}?confirm={confirm}")
+    assert response.status_code == 400
+    message = response.json()["confirm"][0]
+    lines = CostRecord.objects.filter(source=k8s).count()
+    assert f"Deleting the cost source “{k8s.name}” removes its " in message
+    assert f" ingestion runs and {lines} cost lines covering 1 month (2025-06)" in message
+    assert f"To confirm, repeat the request with ?confirm={k8s.name}." in message
+    assert CostSource.objects.filter(pk=k8s.pk).exists() and CostRecord.objects.filter(source=k8s).count() == lines
+    assert not events(CostSource, "cost_source_deleted").exists()
 
 
 def test_changing_a_cost_source_in_the_admin_audits_only_what_changed(client, admin_user):
