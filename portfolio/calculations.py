@@ -178,11 +178,14 @@ class QuarterReading:
         progress: before any month is complete, the quarter in progress is compared with nothing (not with a whole
         quarter), and one that has ended is no longer "to date"."""
         ended = today is not None and quarter.months[-1] < today.replace(day=1)
+        owing, nobody = set(owed), set(unread)
         if latest_complete is None:
             if today is not None and not ended:
                 return cls(quarter, ())
-            return cls(quarter, tuple(quarter.months), ended=ended)
-        owing, nobody = set(owed), set(unread)
+            # No later month is complete (one after the last month read went unread): a month nobody read is still
+            # left out and named, not counted as $0 in a quarter shown whole.
+            return cls(quarter, tuple(m for m in quarter.months if m not in nobody), ended=ended,
+                       unread=tuple(m for m in quarter.months if m in nobody))
         return cls(quarter,
                    tuple(m for m in quarter.months if m <= latest_complete and m not in owing and m not in nobody),
                    tuple(m for m in quarter.months if m in owing and m < latest_complete), ended,

@@ -179,8 +179,10 @@ def initiative_cost_annotations(periods: CostPeriods) -> dict[str, Expression]:
     if periods.month is None or periods.quarter is None:
         return _no_figures(COST_FIGURES)
     _, first, last = periods.quarter
-    actual = tco_total_of(first, last)
-    planned = ExpressionWrapper(planned_monthly_tco() * tco_months_of(first, last), output_field=MONEY_FIELD)
+    unread = periods.quarter_unread  # months nobody read: left out of the cost and of the plan it is compared with
+    actual = tco_total_of(first, last, leaving_out=unread)
+    planned = ExpressionWrapper(planned_monthly_tco() * tco_months_of(first, last, leaving_out=unread),
+                                output_field=MONEY_FIELD)
     return {
         "cost_last_month": tco_total_of(periods.month, periods.month),
         "cost_last_quarter": actual,
@@ -198,16 +200,17 @@ def _group_cost_annotations(group: str, periods: CostPeriods) -> dict[str, Expre
     if periods.quarter is None:
         return {**_no_figures(COST_FIGURES[1:]), "cost_last_quarter_estimated": Value(False)}
     _, first, last = periods.quarter
+    unread = list(periods.quarter_unread)  # months nobody read: left out, as of each initiative's row
     estimated = InitiativeMonthlyTco.objects.filter(**{f"initiative__{group}": OuterRef("pk")}, month__gte=first,
-                                                    month__lte=last, actual=False)
+                                                    month__lte=last, actual=False).exclude(month__in=unread)
     recorded = (
         InitiativeMonthlyTco.objects.filter(**{f"initiative__{group}": OuterRef("pk")}, month__gte=first,
                                             month__lte=last)
-        .order_by().values(f"initiative__{group}").annotate(total=Sum("amount")).values("total")
+        .exclude(month__in=unread).order_by().values(f"initiative__{group}").annotate(total=Sum("amount")).values("total")
     )
     planned_rows = (
         Initiative.objects.filter(**{group: OuterRef("pk")}).order_by().values(group)
-        .annotate(total=Sum(ExpressionWrapper(planned_monthly_tco() * tco_months_of(first, last),
+        .annotate(total=Sum(ExpressionWrapper(planned_monthly_tco() * tco_months_of(first, last, leaving_out=unread),
                                               output_field=MONEY_FIELD)))
         .values("total")
     )

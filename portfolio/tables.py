@@ -59,7 +59,7 @@ class CostFiguresTable(tables.Table):
     def __init__(self, *args: Any, periods: CostPeriods | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         month = periods.month_label if periods and periods.month else "last month"
-        quarter = periods.quarter_label if periods and periods.quarter else "last quarter"
+        quarter = periods.quarter_heading if periods and periods.quarter else "last quarter"
         for name, header in self.cost_headers.items():
             self.columns[name].column.verbose_name = header.format(
                 month=month, quarter=quarter, currency=reporting_currency())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
+from copy import copy
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -42,7 +43,6 @@ from portfolio.costs.selectors import (
     CountedMonths,
     cost_data_reading,
     ended_on,
-    initiative_tco_by_period,
     tco_months_counted,
     tco_months_left_out,
     tco_period_annotations,
@@ -522,23 +522,20 @@ def report_cost(report: ValueReport) -> ReportCost:
     """
     cycle = report.cycle
     left_out = _left_out_of(report)
-    if left_out is not None and hasattr(report, "tco_has_records"):  # annotated by report_tco_annotations
-        has_records, total = report.tco_has_records, getattr(report, "tco_total", None)
-        estimated = getattr(report, "tco_estimated", None) or Decimal(0)
-        oversight = getattr(report, "tco_oversight_estimated", None) or Decimal(0)
-        maintenance = getattr(report, "tco_maintenance_estimated", None) or Decimal(0)
-    else:
+    if left_out is None or not hasattr(report, "tco_has_records"):
+        # Read without the list's annotations: the same annotations (report_tco_annotations), on this report alone
+        # and with its own months nobody read, so both paths read the figures one way.
         left_out = tco_months_counted(cycle.period_start, cycle.period_end).unread
-        tco = initiative_tco_by_period(initiative_ids=[report.initiative_id], start=cycle.period_start,
-                                       end=cycle.period_end, leaving_out=left_out).get(report.initiative_id)
-        has_records, total, estimated = ((tco.has_records, tco.total, tco.estimated) if tco
-                                         else (False, None, Decimal(0)))
-        parts = dict(InitiativeMonthlyTco.objects.filter(
-            initiative_id=report.initiative_id, month__gte=cycle.period_start, month__lte=cycle.period_end,
-            actual=False, category__in=[OVERSIGHT, CostCategory.MAINTENANCE],
-        ).exclude(month__in=list(left_out)).order_by().values("category").annotate(total=Sum("amount"))
-            .values_list("category", "total"))
-        oversight, maintenance = parts.get(OVERSIGHT, Decimal(0)), parts.get(CostCategory.MAINTENANCE, Decimal(0))
+        names = report_tco_annotations(left_out=left_out)
+        row = ValueReport.objects.filter(pk=report.pk).annotate(**names).values(*names).first() or {}
+        report = copy(report)
+        for name in names:
+            if name != "tco_last_month":  # report_months reads an ended initiative's last month as before
+                setattr(report, name, bool(row.get(name)) if name == "tco_has_records" else row.get(name))
+    has_records, total = getattr(report, "tco_has_records", False), getattr(report, "tco_total", None)
+    estimated = getattr(report, "tco_estimated", None) or Decimal(0)
+    oversight = getattr(report, "tco_oversight_estimated", None) or Decimal(0)
+    maintenance = getattr(report, "tco_maintenance_estimated", None) or Decimal(0)
     if report.status == ReportStatus.DRAFT and report.oversight_hours is not None and total is not None:
         total, estimated = _with_draft_oversight(report, total, estimated or Decimal(0), left_out=left_out)
         oversight = Decimal(0)  # the draft's reported hours take the estimated oversight's place
@@ -557,11 +554,8 @@ def _with_draft_oversight(report: ValueReport, total: Decimal, estimated: Decima
     (reported_oversight), so the preview puts the draft's own hours x the business case's loaded hourly rate in
     place of the estimated oversight of each month without an oversight cost record, as tco_recompute will then
     (portfolio.costs.calculations.month_tco). Other reports and the dashboard keep counting submitted ones only."""
-    names = draft_oversight_annotations(leaving_out=left_out)
-    if hasattr(report, "tco_months"):  # annotated by report_detail_loaded / report_figures_loaded
-        row = {name: getattr(report, name) for name in names}
-    else:
-        row = ValueReport.objects.filter(pk=report.pk).annotate(**names).values(*names).first() or {}
+    # Annotated by report_tco_annotations: on the list's queryset, or by report_cost on this report alone.
+    row = {name: getattr(report, name, None) for name in draft_oversight_annotations(leaving_out=left_out)}
     replaced = row.get("tco_oversight_estimated") or Decimal(0)
     open_months = (row.get("tco_months") or 0) - (row.get("tco_oversight_recorded_months") or 0)
     case = business_case_of(report.initiative)

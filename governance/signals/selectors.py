@@ -67,9 +67,9 @@ from portfolio.choices import Stage
 from portfolio.costs.calculations import active_window, cents
 from portfolio.costs.connectors.base import Period
 from portfolio.costs.selectors import (
+    cost_periods,
     initiative_tco_by_period,
     last_complete_month,
-    last_complete_quarter,
     observed_gpu_hour_price,
 )
 from portfolio.dashboard.providers import TOP_CANDIDATES, CandidateSet
@@ -168,16 +168,18 @@ def initiative_facts() -> list[InitiativeFacts]:
 
 def quarter_costs(*, today: date) -> dict[int, QuarterCost]:
     """Each initiative's TCO of the last complete quarter with cost data (one query)."""
-    quarter = last_complete_quarter(today=today)
-    if quarter is None:
+    periods = cost_periods(today=today)
+    if periods.quarter is None:
         return {}
-    name, first, last = quarter
+    name, first, last = periods.quarter
     initiative_url = url_pattern("portfolio:initiative_detail")
+    # The months nobody read are left out (CostPeriods.quarter_unread), as the initiative's page and reports count.
     return {
         pk: QuarterCost(quarter=name, total=tco.total, has_records=tco.has_records,
                         partly_estimated=bool(cents(tco.estimated)),
-                        url=f"{initiative_url(pk)}#actual-cost")
-        for pk, tco in initiative_tco_by_period(start=first, end=last).items()
+                        url=f"{initiative_url(pk)}#actual-cost", months=3 - len(periods.quarter_unread),
+                        unread_note=periods.quarter_note)
+        for pk, tco in initiative_tco_by_period(start=first, end=last, leaving_out=periods.quarter_unread).items()
     }
 
 

@@ -92,7 +92,12 @@ class InitiativeSerializer(ModelSerializer):
     cost_last_month = money_out(null=True, help_text="Total cost of ownership of cost_month.")
     cost_quarter = serializers.SerializerMethodField(
         help_text="The last complete quarter with cost data (e.g. 2026-Q3): the quarter of cost_last_quarter.")
-    cost_last_quarter = money_out(null=True, help_text="Total cost of ownership of cost_quarter.")
+    cost_last_quarter = money_out(null=True, help_text=(
+        "Total cost of ownership of cost_quarter, but its months no cost source read (cost_quarter_unread_months)."))
+    cost_quarter_unread_months = serializers.SerializerMethodField(help_text=(
+        "The months of cost_quarter (YYYY-MM) that no cost source read: their cost is unknown, so cost_last_quarter "
+        "and cost_vs_business_case_pct leave them out (as a value report's cost_unread_months); empty when every "
+        "month was read."))
     cost_vs_business_case_pct = serializers.FloatField(
         source="cost_variance_pct", read_only=True, allow_null=True,
         help_text="How far cost_last_quarter is above (below, when negative) the approved business case's TCO (as it "
@@ -106,7 +111,8 @@ class InitiativeSerializer(ModelSerializer):
             "department", "department_name", "cost_center", "cost_center_code", "owner", "owner_email",
             "delegates", "vendors", "vendor_names", "ai_models", "ai_model_names", "business_case",
             "start_date", "start_date_reason", "tags", "declared_monthly_cost", "cost_month", "cost_last_month",
-            "cost_quarter", "cost_last_quarter", "cost_vs_business_case_pct", "created_at", "updated_at",
+            "cost_quarter", "cost_last_quarter", "cost_quarter_unread_months", "cost_vs_business_case_pct",
+            "created_at", "updated_at",
         ]
         read_only_fields = ["external_id", "stage", "created_at", "updated_at"]
         extra_kwargs = {
@@ -131,6 +137,10 @@ class InitiativeSerializer(ModelSerializer):
     def get_cost_quarter(self, obj: Initiative) -> str | None:
         periods = self._periods()
         return (periods.quarter_label or None) if periods else None
+
+    def get_cost_quarter_unread_months(self, obj: Initiative) -> list[str]:
+        periods = self._periods()
+        return [f"{m:%Y-%m}" for m in periods.quarter_unread] if periods else []
 
     def get_business_case(self, obj: Initiative) -> int | None:
         """Id of the business case, or null: the list shows at a glance which initiatives still lack one."""

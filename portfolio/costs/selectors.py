@@ -471,10 +471,13 @@ def initiative_tco_months(*, initiative_id: int, start: date | None = None, end:
     return rows.order_by("month", "category")
 
 
-def tco_total_of(month_from: date, month_to: date, *, outer: str = "pk") -> Coalesce:
-    """Subquery: TCO of the initiative at OuterRef(`outer`) from `month_from` to `month_to`, for sortable columns."""
+def tco_total_of(month_from: date, month_to: date, *, outer: str = "pk",
+                 leaving_out: Collection[date] = ()) -> Coalesce:
+    """Subquery: TCO of the initiative at OuterRef(`outer`) from `month_from` to `month_to`, for sortable columns, but
+    the months `leaving_out` (nobody read them: CostPeriods.quarter_unread)."""
     total = (
         InitiativeMonthlyTco.objects.filter(initiative_id=OuterRef(outer), month__gte=month_from, month__lte=month_to)
+        .exclude(month__in=list(leaving_out))
         .order_by().values("initiative_id").annotate(total=Sum("amount")).values("total")
     )
     return Coalesce(Subquery(total, output_field=MONEY_FIELD), Value(Decimal("0")), output_field=MONEY_FIELD)
@@ -501,14 +504,17 @@ def tco_period_annotations(*, initiative: str, start: str, end: str,
     }
 
 
-def tco_months_of(month_from: date, month_to: date, *, outer: str = "pk") -> Coalesce:
+def tco_months_of(month_from: date, month_to: date, *, outer: str = "pk",
+                  leaving_out: Collection[date] = ()) -> Coalesce:
     """Subquery: how many months from `month_from` to `month_to` the initiative at OuterRef(`outer`) has a TCO in (it
     ran or had cost records) from the month of its start date on: the months its business case is compared with (no
-    plan applies before it started, whatever cost records were mapped to it)."""
+    plan applies before it started, whatever cost records were mapped to it), but those `leaving_out` (nobody read
+    them: their cost is left out, so the plan of them is too)."""
     started = Q(initiative__start_date__isnull=True) | Q(month__gte=TruncMonth("initiative__start_date"))
     months = (
         InitiativeMonthlyTco.objects.filter(started, initiative_id=OuterRef(outer), month__gte=month_from,
                                             month__lte=month_to)
+        .exclude(month__in=list(leaving_out))
         .order_by().values("initiative_id").annotate(n=Count("month", distinct=True)).values("n")
     )
     return Coalesce(Subquery(months, output_field=IntegerField()), Value(0), output_field=IntegerField())
@@ -523,6 +529,9 @@ class CostPeriods:
 
     month: date | None
     quarter: tuple[str, date, date] | None  # ("2026-Q3", first month, last month)
+    # The quarter's months nobody read (tco_months_counted): every quarter figure leaves them out, as the value
+    # reports, the dashboard and the costs API do, rather than counting their estimates.
+    quarter_unread: tuple[date, ...] = ()
 
     @property
     def month_label(self) -> str:
@@ -532,11 +541,38 @@ class CostPeriods:
     def quarter_label(self) -> str:
         return self.quarter[0] if self.quarter else ""
 
+    @property
+    def quarter_heading(self) -> str:
+        """The quarter as a column heading names it: "2026-Q3", or "2026-Q3, 2 of 3 months read" when a month nobody
+        read is left out."""
+        counted = self.quarter_counted
+        if counted is None or not counted.unread:
+            return self.quarter_label
+        return f"{self.quarter_label}, {len(counted.read)} of {len(counted.months)} months read"
 
-def cost_periods(*, today: date | None = None) -> CostPeriods:
-    """Both periods in one query (a page reads them once and hands them to its selectors and table)."""
-    latest = last_complete_month(today=today)
-    return CostPeriods(latest, complete_quarter_by(latest) if latest else None)
+    @property
+    def quarter_counted(self) -> CountedMonths | None:
+        """The quarter's months and those left out; None without a quarter."""
+        if self.quarter is None:
+            return None
+        return CountedMonths(tuple(month_range(self.quarter[1], self.quarter[2])), self.quarter_unread)
+
+    @property
+    def quarter_note(self) -> str:
+        """"2 of 3 months read (2026-08 unread: ...)"; "" when the quarter was read whole."""
+        counted = self.quarter_counted
+        return counted.note if counted is not None else ""
+
+
+def cost_periods(*, today: date | None = None, reading: CostDataReading | None = None) -> CostPeriods:
+    """Both periods and the quarter's months nobody read, from one reading of the cost data (three queries, none with
+    `reading`); a page reads them once and hands them to its selectors and table."""
+    reading = reading or cost_data_reading(today=today)
+    latest = reading.latest_complete
+    if latest is None:
+        return CostPeriods(None, None)
+    quarter = complete_quarter_by(latest)
+    return CostPeriods(latest, quarter, tco_months_counted(quarter[1], quarter[2], reading=reading).unread)
 
 
 # One initiative's TCO month by month (its page and /api/initiatives/<id>/costs/) --------------------------------------
@@ -747,7 +783,8 @@ def initiative_tco_headline(*, initiative_id: int, periods: CostPeriods,
     rows = InitiativeMonthlyTco.objects.filter(
         Q(month__gte=first, month__lte=last) | Q(month=periods.month), initiative_id=initiative_id)
     by_month = _parts(rows)
-    in_quarter = [m for m in by_month if first <= m <= last]
+    # A month nobody read is left out of the quarter (CostPeriods.quarter_unread), as its value report counts it.
+    in_quarter = [m for m in by_month if first <= m <= last and m not in periods.quarter_unread]
     return TcoHeadline(
         periods,
         TcoFigures.of(by_month.get(periods.month, [])),

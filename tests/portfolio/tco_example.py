@@ -125,3 +125,29 @@ def build_august_unread(monkeypatch) -> Initiative:
                        stated_value_evidence="Claims closed faster, measured in the claims system.",
                        outcome_count=100)
     return initiative
+
+
+def build_september_unread(monkeypatch) -> Initiative:
+    """7 December 2026. A FOCUS source added on 1 December backfilled 2026-07 and 2026-08 and nothing since: nobody
+    read 2026-09 (nor October and November), so no month is complete and 2026-Q3 ends in a month nobody read. The
+    initiative and its 2026-Q3 value report are those of build_august_unread: its TCO is 2,600 in July and August."""
+    from datetime import UTC, datetime
+
+    from reviews.choices import ReportStatus
+    from tests.factories import ReviewCycleFactory, ValueReportFactory
+    from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
+
+    on_day(monkeypatch)
+    source = source_added(CostSourceFactory(name="aws-focus"), datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    initiative = InitiativeFactory(name="Claims triage", external_id="INV-0200", stage=Stage.PRODUCTION,
+                                   start_date=date(2026, 1, 1))
+    BusinessCaseFactory(initiative=initiative)
+    for month in (JULY, AUGUST):
+        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=D("1000"))
+        IngestionRunFactory(source=source, period=month)
+    tco_recompute()
+    cycle = ReviewCycleFactory(name="2026-Q3")
+    ValueReportFactory(cycle=cycle, initiative=initiative, status=ReportStatus.SUBMITTED, stated_value=D("10000"),
+                       stated_value_evidence="Claims closed faster, measured in the claims system.",
+                       outcome_count=100)
+    return initiative

@@ -434,3 +434,92 @@ def test_the_dashboard_s_drill_down_counts_the_months_read_and_names_the_one_nob
     assert "2026-Q3: cost $5,200.00 (partly estimated)" in html
     assert text_of(html, "dashboard-quarter-unread") == (
         "(2 of 3 months read (2026-08 unread: no cost source read it, so its cost is unknown and left out))")
+
+
+# A month nobody read: one quarter cost through every door ------------------------------------------------------------
+
+
+UNREAD_AUGUST = "2 of 3 months read (2026-08 unread: no cost source read it, so its cost is unknown and left out)"
+
+
+def test_a_month_nobody_read_leaves_the_same_quarter_cost_through_every_door(login, reviewer, api_client, executive,
+                                                                             monkeypatch):
+    """2026-08 was read by no cost source, between two complete months (tco_example.build_august_unread): the value
+    report, the dashboard's drill-down and the costs API count July and September (5,200), and so now do the
+    initiative page's last complete quarter, the initiatives list (page, CSV, API), its "vs business case", the
+    department and cost center lists and totals, and the kill-or-continue signal's TCO; each says 2 of 3 months were
+    read. Before, they counted August's estimate of 2,450 too (7,650)."""
+    from governance.signals.selectors import quarter_costs
+    from portfolio.calculations import Quarter
+    from portfolio.dashboard.selectors import initiative_quarter
+    from reviews.models import ValueReport
+    from reviews.selectors import report_cost
+    from tests.portfolio.tco_example import TODAY, build_august_unread
+
+    initiative = build_august_unread(monkeypatch)
+    cost = D("5200.00")
+    report = report_cost(ValueReport.objects.get(initiative=initiative))
+    drill_down = initiative_quarter(initiative, Quarter(2026, 3))
+    api_client.force_authenticate(executive)
+    costs = api_client.get(reverse("api:initiative-costs", args=[initiative.pk]),
+                           {"from": "2026-07", "to": "2026-09"}).json()
+    assert (report.amount, drill_down["cost"], D(str(costs["total"]))) == (cost, cost, cost)
+    assert report.unread == (AUGUST,) and drill_down["unread"] == UNREAD_AUGUST
+
+    client = login(reviewer)
+    html = client.get(initiative.get_absolute_url()).content.decode()
+    assert text_of(html, "tco-last-quarter") == "$5,200.00"
+    assert text_of(html, "tco-last-quarter-unread") == UNREAD_AUGUST
+    # The business case is compared for the two months read (2,450 x 2): 5,200 is 6.1% over 4,900.
+    assert "4,900.00, 2 months" in html and text_of(html, "tco-vs-plan") == "+6.1%"
+
+    listed = client.get(LIST_URL)
+    row = rows(listed)[0]
+    assert (row.cost_last_quarter, D(str(round(row.cost_variance_pct, 1)))) == (cost, D("6.1"))
+    assert UNREAD_AUGUST in text_of(listed.content.decode(), "cost-periods-unread")
+    header, line = csv_rows(client.get(LIST_URL + "?_export=csv"))[:2]
+    quarter = header.index("Cost 2026-Q3, 2 of 3 months read (USD)")
+    assert (line[quarter], line[quarter + 1]) == ("5200.00", "6.1")
+    body = api_client.get(reverse("api:initiative-detail", args=[initiative.pk])).json()
+    assert (body["cost_last_quarter"], body["cost_quarter_unread_months"], body["cost_vs_business_case_pct"]) == (
+        "5200.00", ["2026-08"], 6.1224)
+
+    for url in (DEPARTMENTS_URL, COST_CENTERS_URL):
+        response = client.get(url)
+        assert [r.cost_last_quarter for r in rows(response)] == [cost]
+        header, line = csv_rows(client.get(url + "?_export=csv"))[:2]
+        assert line[header.index("TCO 2026-Q3, 2 of 3 months read incl. estimates (USD)")] == "5200.00"
+    department = client.get(initiative.department.get_absolute_url()).content.decode()
+    assert text_of(department, "cost-last-quarter") == "$5,200.00"
+    assert UNREAD_AUGUST in text_of(department, "cost-periods-unread")
+
+    signal = quarter_costs(today=TODAY)[initiative.pk]
+    assert (signal.quarter, signal.total, signal.months, signal.unread_note) == ("2026-Q3", cost, 2, UNREAD_AUGUST)
+
+
+def test_a_month_nobody_read_after_the_last_one_read_is_named_not_counted_as_zero(login, reviewer, monkeypatch):
+    """2026-09, the last month of 2026-Q3, was read by nobody and no later month was (tco_example
+    .build_september_unread): no month is complete, so the lists have no last complete quarter to show; the
+    dashboard's 2026-Q3 (the quarter before today's) is July and August, naming September, as the value report and
+    the drill-down count it (5,200). Before, the dashboard showed the quarter whole, September as $0."""
+    from portfolio.calculations import Quarter
+    from portfolio.costs.selectors import cost_periods
+    from portfolio.dashboard.selectors import dashboard, default_quarter, initiative_quarter
+    from reviews.models import ValueReport
+    from reviews.selectors import report_cost
+    from tests.portfolio.tco_example import build_september_unread
+
+    initiative = build_september_unread(monkeypatch)
+    q3, cost = Quarter(2026, 3), D("5200.00")
+    unread = ("2 of 3 months read (2026-09 unread: no cost source read it, so its cost is unknown and left out)")
+    report = report_cost(ValueReport.objects.get(initiative=initiative))
+    drill_down = initiative_quarter(initiative, q3)
+    assert (report.amount, drill_down["cost"], drill_down["unread"]) == (cost, cost, unread)
+    assert report.unread == (SEPTEMBER,)
+    assert default_quarter() == q3
+    board = dashboard(quarter=q3)
+    assert (board["quarter_complete"], board["months_read"]) == (False, ["2026-07", "2026-08"])
+    assert board["period"] == "2026-Q3 (July and August only)"
+    assert "September was not read by any cost source" in board["comparison_note"]
+    assert cost_periods().quarter is None
+    assert rows(login(reviewer).get(LIST_URL))[0].cost_last_quarter is None

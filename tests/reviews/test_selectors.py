@@ -252,6 +252,30 @@ def test_a_drafts_preview_counts_its_own_oversight_hours_as_its_submission_will(
     assert figures() == preview
 
 
+def test_a_report_read_alone_and_in_a_list_costs_the_same_through_one_path(monkeypatch, django_assert_num_queries):
+    """report_cost reads the figures of a report loaded without the list's annotations through the same annotations
+    (report_tco_annotations), on that report alone: with a month nobody read (2026-08 of tco_example
+    .build_august_unread), estimated oversight and maintenance, and a draft's own oversight hours, both give the same
+    cost, label and months left out, and the bare report takes one query for them (it took two, summing the estimated
+    oversight and maintenance in a query of its own)."""
+    from tests.portfolio.tco_example import build_august_unread
+
+    initiative = build_august_unread(monkeypatch)
+    report = ValueReport.objects.get(initiative=initiative)
+    submitted = selectors.report_cost(ValueReport.objects.get(pk=report.pk))
+    assert submitted == selectors.report_cost(selectors.report_figures_loaded().get(pk=report.pk))
+    assert (submitted.amount, submitted.unread) == (D("5200.00"), (date(2026, 8, 1),))
+    assert "(oversight $2,600.00 and maintenance $600.00)" in submitted.label
+    ValueReport.objects.filter(pk=report.pk).update(status=ReportStatus.DRAFT, oversight_hours=D("30"))
+    loaded = selectors.report_figures_loaded().get(pk=report.pk)
+    bare = ValueReport.objects.select_related("cycle", "initiative__business_case").get(pk=report.pk)
+    with django_assert_num_queries(4):  # the cost data's reading (3), then the report's figures (1)
+        draft = selectors.report_cost(bare)
+    assert draft == selectors.report_cost(loaded)
+    assert draft.amount != submitted.amount and draft.unread == (date(2026, 8, 1),)
+    assert not hasattr(bare, "tco_total")  # the caller's report is left as it was
+
+
 def test_an_initiatives_reports_newest_first_with_figures_and_verdicts_in_fixed_queries(
         initiative, reviewer, django_assert_num_queries):
     from reviews.models import Verdict

@@ -73,6 +73,10 @@ class QuarterCost:
     has_records: bool
     url: str
     partly_estimated: bool = False
+    # The quarter's months the total counts: a month nobody read is left out (its cost is unknown), and `unread_note`
+    # says so ("2 of 3 months read (...)"); the business case is then compared for those months only.
+    months: int = 3
+    unread_note: str = ""
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,8 @@ def cost_overrun(initiative: InitiativeFacts, cost: QuarterCost | None, *, overr
     if cost is None or not cost.has_records:
         return None
     budget, basis = cost_budget(initiative)
+    if cost.months != 3:  # a month nobody read is left out of the TCO: so is its business case
+        budget = budget / 3 * cost.months
     if budget <= 0:
         return None
     overrun = (cost.total - budget) / budget * HUNDRED
@@ -193,12 +195,13 @@ def cost_overrun(initiative: InitiativeFacts, cost: QuarterCost | None, *, overr
         policies={"kill.cost_overrun_pct": plain(overrun_pct)},
         numbers=(
             _initiative_number(initiative),
-            Number(f"TCO, {cost.quarter}{' (partly estimated)' if cost.partly_estimated else ''}", money(cost.total),
-                   cost.url, unit=MONEY),
-            Number(f"Expected cost, {cost.quarter} ({basis} x 3)", money(budget), initiative.url, unit=MONEY),
+            Number(f"TCO, {cost.quarter}{' (partly estimated)' if cost.partly_estimated else ''}"
+                   f"{f'; {cost.unread_note}' if cost.unread_note else ''}", money(cost.total), cost.url, unit=MONEY),
+            Number(f"Expected cost, {cost.quarter} ({basis} x {cost.months})", money(budget), initiative.url,
+                   unit=MONEY),
             Number("Over by (%)", plain(overrun, 1), cost.url),
         ),
-        monthly_saving=cents((cost.total - budget) / 3),
+        monthly_saving=cents((cost.total - budget) / cost.months),
     )
 
 
