@@ -533,9 +533,10 @@ class CostPeriods:
         return self.quarter[0] if self.quarter else ""
 
 
-def cost_periods(*, today: date | None = None) -> CostPeriods:
-    """Both periods in one query (a page reads them once and hands them to its selectors and table)."""
-    latest = last_complete_month(today=today)
+def cost_periods(*, today: date | None = None, reading: CostDataReading | None = None) -> CostPeriods:
+    """Both periods in one query (a page reads them once and hands them to its selectors and table); none from a
+    `reading` the page also reads the months' states from."""
+    latest = reading.latest_complete if reading is not None else last_complete_month(today=today)
     return CostPeriods(latest, complete_quarter_by(latest) if latest else None)
 
 
