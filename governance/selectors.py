@@ -106,8 +106,17 @@ def rubric_criteria(*, active_only: bool = True) -> QuerySet[RubricCriterion]:
     return queryset.filter(active=True) if active_only else queryset
 
 
+def _prefetched_rounds(initiative: Initiative) -> list[IntakeSubmission] | None:
+    """The initiative's rounds when they were read with it (portfolio's initiative_detail_queryset), else None."""
+    return getattr(initiative, "_prefetched_objects_cache", {}).get("submissions")
+
+
 def current_submission(initiative: Initiative) -> IntakeSubmission | None:
-    """The latest submission round of the initiative, or None if it was never submitted."""
+    """The latest submission round of the initiative, or None if it was never submitted (no query when the rounds
+    were read with the initiative: its page asks for it once per role check)."""
+    rounds = _prefetched_rounds(initiative)
+    if rounds is not None:
+        return max(rounds, key=lambda submission: submission.round, default=None)
     return IntakeSubmission.objects.filter(initiative_id=initiative.pk).order_by("-round").first()
 
 
@@ -179,7 +188,7 @@ def intake_panel(initiative: Initiative) -> IntakePanel:
         if score.criterion_id in weights:
             entry.scores[score.criterion_id] = score
     relations = _relations_to(initiative)
-    authors = intake_round_authors(initiative, submission=submission)
+    authors = _round_authors_of_page(initiative, submission)
     for reviewer_id, entry in by_reviewer.items():
         entry.weighted_score = calculations.reviewer_weighted_score(
             {c: s.score for c, s in entry.scores.items()}, weights
@@ -250,8 +259,20 @@ def intake_round_written_by(initiative: Initiative, user: Viewer) -> str:
     submission = current_submission(initiative)
     if submission is None or not submission.is_open:
         return ""
-    how = intake_round_authors(initiative, submission=submission).get(user.pk, "")
+    how = _round_authors_of_page(initiative, submission).get(user.pk, "")
     return f"you {how}" if how else ""
+
+
+def _round_authors_of_page(initiative: Initiative, submission: IntakeSubmission) -> dict[int, str]:
+    """intake_round_authors, read once for a round read with its initiative (the page's one read of both: its panel
+    and each transition's rule ask it); read afresh for any other."""
+    if _prefetched_rounds(initiative) is None:
+        return intake_round_authors(initiative, submission=submission)
+    authors = getattr(submission, "_page_round_authors", None)
+    if authors is None:
+        authors = intake_round_authors(initiative, submission=submission)
+        submission._page_round_authors = authors  # type: ignore[attr-defined]
+    return authors
 
 
 # Reviewer queue ------------------------------------------------------------------------------------------------------

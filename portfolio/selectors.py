@@ -52,6 +52,7 @@ from portfolio.costs.selectors import (
     MonthTco,
     TcoHeadline,
     TcoHistory,
+    cost_data_reading,
     cost_periods,
     gpu_cost_label,
     initiative_gpu_months,
@@ -86,7 +87,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import money_field, price_field
 from tollgate.formatting import currency_symbol, format_money, format_number, format_unit_price, money_per
-from tollgate.roles import Role, may, roles_shown
+from tollgate.roles import Role, initiative_viewer_annotations, may, roles_shown
 from tollgate.types import Viewer
 from tollgate.ui.tables import ignoring_case
 
@@ -247,13 +248,15 @@ def initiative_detail_queryset(*, user: Viewer) -> QuerySet[Initiative]:
         "department", "cost_center", "owner", "business_case"
     ).prefetch_related(
         "kpis",
-        approved_versions_prefetch(),
+        plan_versions_prefetch(),  # the plan history's versions, and the approved ones among them
         Prefetch("vendors", queryset=Vendor.objects.order_by("name")),
         Prefetch("ai_models", queryset=AIModel.objects.select_related("provider")),
         Prefetch("delegates", queryset=User.objects.order_by("last_name", "first_name")),
         Prefetch("licence_pools", queryset=LicencePool.objects.select_related("vendor").prefetch_related(
             Prefetch("terms", queryset=LicencePoolTerms.objects.select_related("initiative")))),
-    )
+        # Its intake rounds (governance's), which the intake panel and each transition's rule read: once.
+        "submissions",
+    ).annotate(**initiative_viewer_annotations(user))  # the page's several role checks ask no query each
     return _visible(queryset, user, "initiative")
 
 
@@ -347,9 +350,22 @@ def approved_versions_prefetch(lookup: str = "business_case_versions") -> Prefet
     return Prefetch(lookup, queryset=versions.order_by("-number"), to_attr=APPROVED_VERSIONS)
 
 
+PLAN_VERSIONS = "plan_versions"  # to_attr of plan_versions_prefetch: every version, newest first
+
+
+def plan_versions_prefetch() -> Prefetch:
+    """Prefetch every business-case version of an initiative (for its page's plan history), which also gives
+    latest_approved_version its approved ones: one query where the page read the versions twice."""
+    versions = BusinessCaseVersion.objects.select_related("approved_by", "created_by").order_by("-number")
+    return Prefetch("business_case_versions", queryset=versions, to_attr=PLAN_VERSIONS)
+
+
 def latest_approved_version(initiative: Initiative) -> BusinessCaseVersion | None:
-    """The initiative's latest approved business-case version (prefetched when approved_versions_prefetch was used)."""
+    """The initiative's latest approved business-case version (prefetched when approved_versions_prefetch or
+    plan_versions_prefetch was used)."""
     prefetched = getattr(initiative, APPROVED_VERSIONS, None)
+    if prefetched is None and hasattr(initiative, PLAN_VERSIONS):
+        prefetched = [version for version in getattr(initiative, PLAN_VERSIONS) if version.is_approved]
     if prefetched is not None:
         return prefetched[0] if prefetched else None
     return (BusinessCaseVersion.objects.filter(initiative_id=initiative.pk, approved_at__isnull=False)
@@ -535,9 +551,13 @@ def plan_changes(approved: BusinessCaseVersion, *, figures: dict[str, Any], kpis
 
 def initiative_plan_history(initiative: Initiative) -> PlanHistory:
     """The approved version (who approved it and when), the differences of the plan as it stands from it, and every
-    version newest first: one query for the versions when the initiative comes from initiative_detail_queryset."""
-    versions = list(BusinessCaseVersion.objects.filter(initiative_id=initiative.pk)
-                    .select_related("approved_by", "created_by").order_by("-number"))
+    version newest first: no query for the versions when the initiative comes from initiative_detail_queryset
+    (plan_versions_prefetch), one otherwise."""
+    if hasattr(initiative, PLAN_VERSIONS):
+        versions = list(getattr(initiative, PLAN_VERSIONS))
+    else:
+        versions = list(BusinessCaseVersion.objects.filter(initiative_id=initiative.pk)
+                        .select_related("approved_by", "created_by").order_by("-number"))
     approved = next((v for v in versions if v.is_approved), None)
     changes: list[PlanChange] = []
     if approved is not None:
@@ -1046,10 +1066,11 @@ class TcoPanel:
 def initiative_tco_panel(initiative: Initiative) -> TcoPanel:
     """The cost panel of an initiative (its business case and approved versions loaded with it), in a constant number
     of queries. The quarter is compared with the approved business case (approved_plan)."""
-    periods = cost_periods()
+    reading = cost_data_reading()  # read once for the periods and the months' states
+    periods = cost_periods(reading=reading)
     headline = initiative_tco_headline(initiative_id=initiative.pk, periods=periods, start_date=initiative.start_date)
     read = initiative_tco_history(initiative_id=initiative.pk, until=timezone.localdate())
-    data = initiative_tco_month_data(read, start_date=initiative.start_date)
+    data = initiative_tco_month_data(read, start_date=initiative.start_date, reading=reading)
     # A month nobody read has no figures (not $0, nor the estimates a gap between read months gets): the table says
     # "no data", the chart shows nothing and the range total adds up the other months, as the API does.
     history = TcoHistory(read.start, read.end, [month if state.has_figures else MonthTco(month.month, ())

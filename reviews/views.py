@@ -33,7 +33,7 @@ from reviews.filtersets import (
 from reviews.forms import ReopenForm, ReviewCycleDatesForm, ReviewCycleForm, ValueReportForm, VerdictForm
 from reviews.models import ReportAttachment, ReviewCycle, ValueReport
 from reviews.tables import MyInitiativeTable, NotificationTable, QueueTable, ReviewCycleTable, ValueReportTable
-from tollgate.roles import may
+from tollgate.roles import may, same_rule
 from tollgate.types import request_actor
 from tollgate.ui.errors import form_add_service_errors, message_service_errors
 from tollgate.ui.ids import record_ids
@@ -108,6 +108,11 @@ def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
     submitted = report.status == ReportStatus.SUBMITTED
     has_verdict = hasattr(report, "verdict")
     not_owed = services.not_owed_reason(report) if not submitted else None
+    judged = submitted and not has_verdict
+    can_give_verdict = judged and may(user, "reviews.give_verdict", report)
+    # One rule today (the independent reviewer's): asked once, and asked again should the rules ever differ.
+    can_reopen = (can_give_verdict if same_rule("reviews.give_verdict", "reviews.reopen_valuereport")
+                  else judged and may(user, "reviews.reopen_valuereport", report))
     return {
         "report": report,
         "figures": selectors.report_figures(report),
@@ -115,8 +120,8 @@ def report_context(request: HttpRequest, report: ValueReport) -> dict[str, Any]:
         "not_owed_reason": not_owed,
         "submitted_on_behalf": submitted and selectors.submitted_on_behalf(report),
         "can_edit": not submitted and not_owed is None and may(user, "reviews.change_valuereport", report),
-        "can_give_verdict": submitted and not has_verdict and may(user, "reviews.give_verdict", report),
-        "can_reopen": submitted and not has_verdict and may(user, "reviews.reopen_valuereport", report),
+        "can_give_verdict": can_give_verdict,
+        "can_reopen": can_reopen,
     }
 
 

@@ -53,6 +53,46 @@ def initiative_of(obj: Any):
     return getattr(report if report is not None else obj, "initiative", None)
 
 
+# What initiative_viewer_annotations puts on an initiative read for one viewer (a page's one read of it).
+_VIEWER = "viewer_pk"
+_VIEWER_OWNER = "viewer_owner_pk"
+_VIEWER_ACTS_FOR_OWNER = "viewer_acts_for_owner"
+
+
+def initiative_viewer_annotations(user: Viewer) -> dict[str, Any]:
+    """Annotations telling the rules below whether `user` is a delegate of each initiative's owner's profile, read in
+    the initiative's own query: a page asks several rules about one initiative, and each asked the database again.
+    They are only believed for the same viewer and the same owner the row was read with; anything else queries."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    from django.db.models import Exists, F, OuterRef, Value
+
+    from portfolio.models import Profile
+
+    viewer = cast(int, user.pk)  # authenticated: saved
+    acts_for = Profile.delegates.through.objects.filter(profile__user_id=OuterRef("owner_id"), user_id=viewer)
+    return {_VIEWER: Value(viewer, output_field=models.IntegerField()), _VIEWER_OWNER: F("owner_id"),
+            _VIEWER_ACTS_FOR_OWNER: Exists(acts_for)}
+
+
+def _is_named_delegate(user, initiative) -> bool:
+    """Whether the user is named among the initiative's delegates: from the delegates prefetched with it, if they
+    were (a change through the related manager drops that prefetch), else in one query."""
+    prefetched = getattr(initiative, "_prefetched_objects_cache", {}).get("delegates")
+    if prefetched is not None:
+        return any(delegate.pk == user.pk for delegate in prefetched)
+    return initiative.delegates.filter(pk=user.pk).exists()
+
+
+def _is_owner_delegate(user, initiative) -> bool:
+    """Whether the user is a delegate of the owner's profile: from initiative_viewer_annotations when the initiative
+    was read for this user and still has that owner, else in one query."""
+    if (getattr(initiative, _VIEWER, None) == user.pk
+            and getattr(initiative, _VIEWER_OWNER, None) == initiative.owner_id):
+        return bool(getattr(initiative, _VIEWER_ACTS_FOR_OWNER))
+    return user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists()
+
+
 @predicate
 def is_initiative_owner_or_delegate(user, obj) -> bool:
     """Owner, a delegate named on the initiative, or a delegate of the owner's profile."""
@@ -61,9 +101,9 @@ def is_initiative_owner_or_delegate(user, obj) -> bool:
         return False
     if initiative.owner_id == user.pk:
         return True
-    if initiative.delegates.filter(pk=user.pk).exists():
+    if _is_named_delegate(user, initiative):
         return True
-    return user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists()
+    return _is_owner_delegate(user, initiative)
 
 
 @predicate
@@ -81,9 +121,9 @@ def relation_to(user, obj: Any) -> str | None:
         return None
     if initiative.owner_id == user.pk:
         return "you own it"
-    if initiative.delegates.filter(pk=user.pk).exists():
+    if _is_named_delegate(user, initiative):
         return "you are its delegate"
-    if user.delegate_for_profiles.filter(user_id=initiative.owner_id).exists():
+    if _is_owner_delegate(user, initiative):
         return "you are its owner's delegate"
     return None
 
@@ -453,6 +493,12 @@ def role_allows(user: Viewer | None, perm: str) -> bool:
         return bool(rules.has_perm(perm, user, Initiative(owner_id=user.pk)))
     except ValueError:  # a rule that would query the unsaved initiative: not a rule about owning it
         return False
+
+
+def same_rule(perm: str, other: str) -> bool:
+    """Whether two permissions are declared with the very same rule, so a page asking both asks the database once
+    (a verdict and a reopening are both the independent reviewer's); False as soon as their rules differ."""
+    return PERMISSIONS.get(perm) is not None and PERMISSIONS.get(perm) is PERMISSIONS.get(other)
 
 
 def may(user: Viewer | None, perm: str, obj: Any = None) -> bool:

@@ -214,6 +214,14 @@ class SprawlClusterDetailView(PermissionRequiredMixin, DetailView):
     def get_queryset(self) -> QuerySet[SprawlCluster]:
         return SprawlCluster.objects.select_related("use_case", "decided_by")
 
+    def get_object(self, queryset: QuerySet[SprawlCluster] | None = None) -> SprawlCluster:
+        # The permission check and the page read the same cluster: once per request (the view lives for one).
+        if queryset is not None:
+            return super().get_object(queryset)
+        if not hasattr(self, "_cluster"):
+            self._cluster = super().get_object()
+        return self._cluster
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         cluster: SprawlCluster = self.object

@@ -484,3 +484,19 @@ def test_the_audit_page_names_a_backwards_date_range(login, admin_user):
     assert "From (1 Dec 2026) is after To (1 Nov 2026)" in body
     assert "No audit entries match" not in body
 
+
+
+def test_the_initiative_page_in_review_asks_each_rule_s_facts_once(login, reviewer, in_review):
+    """The transitions' rules ask whether the reviewer wrote the open round: the round and its authors are read once
+    with the page's initiative, not once per transition."""
+    from django.contrib.contenttypes.models import ContentType
+
+    client = login(reviewer)
+    ContentType.objects.clear_cache()
+    client.get(in_review.get_absolute_url())  # the first request of a process reads the content types once
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(in_review.get_absolute_url()).content.decode()
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert [query for query in set(sql) if sql.count(query) > 1] == []
+    assert sum('FROM "governance_intakesubmission"' in query for query in sql) == 1
+    assert reverse("governance:transition_request_changes", args=[in_review.pk]) in body  # the reviewer may still act

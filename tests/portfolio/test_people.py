@@ -131,6 +131,30 @@ def test_the_people_page_lists_filters_and_exports_without_a_query_per_person(lo
     assert queries() == few
 
 
+def test_the_person_page_asks_a_fixed_number_of_queries_however_many_initiatives_delegates_and_tokens(
+        login, admin_user, owner):
+    from portfolio.services import api_token_issue
+
+    client = login(admin_user)
+    url = reverse("portfolio:person_edit", args=[owner.pk])
+    InitiativeFactory(owner=owner)
+    api_token_issue(actor=owner, user=owner, name="Cron", days=7)
+
+    def queries() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return [query["sql"] for query in captured.captured_queries]
+
+    few = queries()
+    for i in range(4):
+        InitiativeFactory(owner=owner)
+        owner.profile.delegates.add(UserFactory(role=Role.OWNER))
+        api_token_issue(actor=owner, user=owner, name=f"Sheet {i}", days=30, read_only=True)
+    many = queries()
+    assert len(many) == len(few) == 14
+    assert [query for query in set(many) if many.count(query) > 1] == []  # nothing asked twice
+
+
 def test_the_edit_page_saves_through_the_service_and_shows_what_it_refuses(login, admin_user, owner, other_owner):
     client = login(admin_user)
     url = reverse("portfolio:person_edit", args=[owner.pk])

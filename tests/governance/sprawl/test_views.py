@@ -327,11 +327,15 @@ def test_a_member_that_joined_a_confirmed_cluster_is_marked_for_a_look(login, re
 def test_detail_query_count_does_not_grow_with_members(login, reviewer, django_assert_max_num_queries):
     client = login(reviewer)
     small = SprawlClusterFactory(initiatives=[InitiativeFactory(vendors=[VendorFactory()]) for _ in range(2)])
+    client.get(small.get_absolute_url())  # the first request of a process reads what Django caches
     with django_assert_max_num_queries(30) as few:
         client.get(small.get_absolute_url())
     large = SprawlClusterFactory(initiatives=[InitiativeFactory(vendors=[VendorFactory()]) for _ in range(8)])
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
         assert client.get(large.get_absolute_url()).status_code == 200
+    sql = [query["sql"] for query in many.captured_queries]
+    assert len(sql) == len(few.captured_queries) == 14
+    assert [query for query in set(sql) if sql.count(query) > 1] == []  # the cluster is read once, not per check
 
 
 # Recompute -----------------------------------------------------------------------------------------------------------
