@@ -8,8 +8,8 @@ So a list answers 400 naming each parameter it does not know, with the ones it a
 Both are filter backends (the settings' DEFAULT_FILTER_BACKENDS), so every list gets them without a word in its view.
 Every other read (a record's detail, `/api/me/`, `/api/dashboard/?quarter=`, `/api/initiatives/<id>/costs/?from=&to=`)
 answers the same 400 for a parameter it does not read: it accepts those its OpenAPI schema documents
-(`extend_schema(parameters=...)`, none for a plain detail read) and `format`, so the schema and the check cannot disagree
-(`documented_query_check`, run by every API view through tollgate.api_body.DeclaredBodyMixin).
+(`extend_schema(parameters=...)`, none for a plain detail read) and `format`, so the schema and the check cannot
+disagree (`documented_query_check`, run by every API view through tollgate.api_body.DeclaredBodyMixin).
 A view may sort by a name its answer shows rather than the database path (`department_name` for
 `department__name`): `ordering_aliases` maps such a name to the fields it sorts by.
 """
