@@ -33,15 +33,18 @@ def kpi_target_error(baseline: Decimal | None, target: Decimal | None, direction
             f"the baseline ({shown[1]}), not {shown[0]}: correct the target, or the direction.")
 
 
-# Units that say a KPI is a share in percent (compared stripped and lower-cased): such a KPI's baseline, target and
-# actuals lie between 0 and 100. A unit that only mentions percent ("% growth", "percentage points") is not bounded.
-PERCENT_UNITS = frozenset({"%", "percent", "per cent", "percentage"})
+# Units that say a KPI is a share in percent: such a KPI's baseline, target and actuals lie between 0 and 100. The
+# unit (stripped, lower-cased, spaces collapsed) is one of PERCENT_UNITS, alone or as a share "of" something
+# ("% of tickets", "pct of calls", "percentage of invoices"). A unit that only mentions percent is a change, not a
+# share, and may be negative or above 100: "% growth", "% change", "percentage points", "pct pts".
+PERCENT_UNITS = frozenset({"%", "percent", "per cent", "percentage", "pct"})
 PERCENT_RANGE = (Decimal("0"), Decimal("100"))
+_PERCENT_SHARE = re.compile(rf"^(?:{'|'.join(map(re.escape, sorted(PERCENT_UNITS)))})(?: of \S.*)?$")
 
 
 def kpi_in_percent(unit: str | None) -> bool:
-    """Whether a KPI with this unit is measured in percent (PERCENT_UNITS)."""
-    return (unit or "").strip().lower() in PERCENT_UNITS
+    """Whether a KPI with this unit is measured in percent: a percent unit, alone or "of" something (see above)."""
+    return _PERCENT_SHARE.match(" ".join((unit or "").lower().split())) is not None
 
 
 def kpi_percent_error(*, name: str, unit: str | None, what: str, value: Decimal | None) -> str | None:

@@ -6,10 +6,10 @@ So a list answers 400 naming each parameter it does not know, with the ones it a
 `ordering`, `page`, `page_size`, `format`), and 400 naming an ordering field it does not sort by, with those it does.
 
 Both are filter backends (the settings' DEFAULT_FILTER_BACKENDS), so every list gets them without a word in its view.
-An endpoint that is not a list but reads query parameters of its own (`/api/dashboard/?quarter=`,
-`/api/initiatives/<id>/costs/?from=&to=`) answers the same 400 for one it does not read: it accepts those its OpenAPI
-schema documents (`extend_schema(parameters=...)`) and `format`, so the schema and the check cannot disagree
-(`documented_query_check`, run by every API view through tollgate.api_body.DeclaredBodyMixin).
+Every other read (a record's detail, `/api/me/`, `/api/dashboard/?quarter=`, `/api/initiatives/<id>/costs/?from=&to=`)
+answers the same 400 for a parameter it does not read: it accepts those its OpenAPI schema documents
+(`extend_schema(parameters=...)`, none for a plain detail read) and `format`, so the schema and the check cannot
+disagree (`documented_query_check`, run by every API view through tollgate.api_body.DeclaredBodyMixin).
 A view may sort by a name its answer shows rather than the database path (`department_name` for
 `department__name`): `ordering_aliases` maps such a name to the fields it sorts by.
 """
@@ -103,15 +103,16 @@ def documented_query_parameters(request: Request, view: APIView) -> list[str]:
 
 
 def documented_query_check(request: Request, view: APIView) -> None:
-    """A read that is not a list (lists are KnownParametersFilter's) and documents query parameters: 400 naming a
-    parameter it does not read. `?qaurter=2025-Q1` on the dashboard answered 200 with the default quarter."""
+    """Every read that is not a list (lists are KnownParametersFilter's): 400 naming a parameter it does not read.
+    `?qaurter=2025-Q1` on the dashboard answered 200 with the default quarter, and `/api/initiatives/<id>/?fields=id`
+    answered the whole record: a read with no parameters of its own accepts only `format`, as a list refuses what
+    it does not read."""
     if request.method not in ("GET", "HEAD") or is_list(view):
         return
     documented = documented_query_parameters(request, view)
-    if documented:
-        if api_settings.URL_FORMAT_OVERRIDE:
-            documented.append(api_settings.URL_FORMAT_OVERRIDE)
-        query_parameters_check(request, documented, what="this endpoint")
+    if api_settings.URL_FORMAT_OVERRIDE:
+        documented.append(api_settings.URL_FORMAT_OVERRIDE)
+    query_parameters_check(request, documented, what="this endpoint")
 
 
 def is_list(view: APIView) -> bool:

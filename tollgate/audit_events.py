@@ -45,6 +45,7 @@ class AuditEvent(models.TextChoices):
     SIGNAL_RESOLVED = "signal_resolved", "Signal resolved"
     SIGNAL_REOPENED = "signal_reopened", "Signal reopened (its condition holds again)"
     SIGNAL_DISMISSED = "signal_dismissed", "Signal dismissed"
+    SIGNAL_MERGED = "signal_merged", "Signal merged (a duplicate row of the same subject and period)"
     # People and accounts
     ROLES_CHANGED = "roles_changed", "Roles changed"
     PERSON_DEACTIVATED = "person_deactivated", "Account deactivated"

@@ -120,8 +120,11 @@ class TcoPart:
 
 def month_tco(
     *, rolled_up: Mapping[str, Decimal], reported_oversight_hours: Decimal | None, case: CaseEstimate | None,
+    estimate: bool = True,
 ) -> list[TcoPart]:
-    """The month's TCO by category, each part labelled actual or estimated.
+    """The month's TCO by category, each part labelled actual or estimated. With `estimate` False (a month outside
+    the initiative's life, before its start or after its end, costed only for a record that fell in it) the month
+    is its actuals alone: the case's estimates are of the months it runs.
 
     Run costs (inference, compute, storage, licences, other) are the allocated roll-ups whenever the initiative has any
     cost record in the month, else the business case's estimate (the declared cost without a case). Human oversight is
@@ -129,22 +132,23 @@ def month_tco(
     estimate; maintenance is a maintenance cost record, else the case's estimate. Zero parts are left out.
     """
     parts: list[TcoPart] = []
+    estimated = case if estimate else None  # the case's figures for a month it runs; its rate prices hours anyway
     recorded = {c: a for c, a in rolled_up.items() if c not in (OVERSIGHT, MAINTENANCE)}
     if rolled_up:
         parts += [TcoPart(c, cents(a), True) for c, a in sorted(recorded.items())]
-    elif case is not None:
-        parts += [TcoPart(c, cents(a), False) for c, a in case.run_costs().items()]
+    elif estimated is not None:
+        parts += [TcoPart(c, cents(a), False) for c, a in estimated.run_costs().items()]
     if OVERSIGHT in rolled_up:
         parts.append(TcoPart(OVERSIGHT, cents(rolled_up[OVERSIGHT]), True))
     elif reported_oversight_hours is not None:
         rate = case.loaded_hourly_rate if case is not None else Decimal("0")
         parts.append(TcoPart(OVERSIGHT, cents(reported_oversight_hours * rate), True))
-    elif case is not None:
-        parts.append(TcoPart(OVERSIGHT, case.oversight, False))
+    elif estimated is not None:
+        parts.append(TcoPart(OVERSIGHT, estimated.oversight, False))
     if MAINTENANCE in rolled_up:
         parts.append(TcoPart(MAINTENANCE, cents(rolled_up[MAINTENANCE]), True))
-    elif case is not None:
-        parts.append(TcoPart(MAINTENANCE, cents(case.maintenance), False))
+    elif estimated is not None:
+        parts.append(TcoPart(MAINTENANCE, cents(estimated.maintenance), False))
     return [p for p in parts if p.amount]
 
 

@@ -1,5 +1,5 @@
-"""A KPI measured in percent (unit "%" or "percent") is a share: its baseline and target lie between 0 and 100, on
-the page, the API and the admin alike (KPI.clean, which kpis_replace runs for every door)."""
+"""A KPI measured in percent (unit "%", "pct", "% of tickets", ...) is a share: its baseline and target lie between
+0 and 100, on the page, the API and the admin alike (KPI.clean, which kpis_replace runs for every door)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,12 @@ def as_user(api_client):
 
 
 @pytest.mark.parametrize(("unit", "percent"), [
-    ("%", True), (" Percent ", True), ("per cent", True), ("percentage", True),
-    ("% growth", False), ("percentage points", False), ("tickets", False), ("", False), (None, False),
+    ("%", True), (" Percent ", True), ("per cent", True), ("percentage", True), ("PCT", True),
+    # a share of something is a percent too
+    ("% of tickets", True), ("pct of calls", True), ("Percentage  of invoices", True), ("per cent of spend", True),
+    # a change measured in percent may be negative or above 100
+    ("% growth", False), ("% change", False), ("percentage points", False), ("pct pts", False), ("% of", False),
+    ("tickets", False), ("percentile", False), ("pcts", False), ("", False), (None, False),
 ])
 def test_which_units_are_percent(unit, percent):
     assert calculations.kpi_in_percent(unit) is percent

@@ -286,8 +286,24 @@ def test_a_read_that_is_not_a_list_refuses_a_parameter_its_schema_does_not_docum
     for path in ("/api/dashboard/", "/api/initiatives/{id}/costs/"):
         documented = [p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"]
         assert documented and "400" in paths[path]["get"]["responses"], path
-    # A record read without parameters of its own is as it was (it documents none; see the schema's tests).
+    # A record read without parameters of its own reads none but `format`.
     assert api_client.get(f"/api/initiatives/{initiative.pk}/").status_code == 200
+    assert api_client.get(f"/api/initiatives/{initiative.pk}/", {"format": "json"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_detail_read_refuses_an_unknown_parameter_by_name_as_a_list_does(api_client, executive, initiative):
+    """`/api/initiatives/<id>/?foo=1` answered 200, the record as if the parameter were read, while the list answered
+    400 naming it: every read now refuses what it does not read, in one place (documented_query_check)."""
+    api_client.force_authenticate(executive)
+    detail = api_client.get(f"/api/initiatives/{initiative.pk}/", {"foo": "1"})
+    assert detail.status_code == 400 and detail.json() == {
+        "foo": ["“foo” is not a parameter of this endpoint; it accepts: format."]}
+    me = api_client.get("/api/me/", {"foo": "1"})
+    assert me.status_code == 400 and list(me.json()) == ["foo"]
+    listing = api_client.get("/api/initiatives/", {"foo": "1"})
+    assert listing.status_code == 400 and listing.json()["foo"][0].startswith(
+        "“foo” is not a parameter of this list; it accepts: ")
 
 
 @pytest.mark.django_db

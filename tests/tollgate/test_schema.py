@@ -17,7 +17,8 @@ def test_error_responses_are_documented_where_they_can_happen():
     assert {"200", "400", "401", "403", "404", "429"} <= set(listing)
     assert listing["403"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     detail = paths["/api/initiatives/{id}/"]["get"]["responses"]
-    assert set(detail) == {"200", "401", "403", "404", "429"}  # a plain read takes no input to refuse
+    # a plain read refuses a query parameter it does not read (`?foo=1`)
+    assert set(detail) == {"200", "400", "401", "403", "404", "429"}
     # A delete a service refuses (400) or that other rows still need (409, reference data).
     assert {"204", "400", "404"} <= set(paths["/api/kpis/{id}/"]["delete"]["responses"])
     assert "409" in paths["/api/vendors/{id}/"]["delete"]["responses"]

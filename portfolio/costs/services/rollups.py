@@ -108,21 +108,24 @@ def rollups_recompute(*, months: Iterable[date]) -> None:
     today = timezone.now().date()
     for month in firsts:
         period = Period.month(month.year, month.month)
-        _rollup_costs(period)
+        terms = _pool_terms_in(period.start)  # read once: the licence costs and the seats purchased both need them
+        _rollup_costs(period, terms)
         _rollup_tokens(period)
         _rollup_gpu(period)
-        _rollup_pool_activity(period, today)
+        _rollup_pool_activity(period, today, terms)
     tco_recompute(months=firsts)
 
 
-def _rollup_costs(period: Period) -> None:
+def _rollup_costs(period: Period, pool_terms: Mapping[int, PoolTerms]) -> None:
+    """The month's cost per initiative and category: its cost records', and its licence pools' seats at the terms
+    in effect (`pool_terms`, _pool_terms_in of the month)."""
     totals: dict[tuple[int | None, str], Decimal] = defaultdict(Decimal)
     rows = CostRecord.objects.filter(period=period.start).values("initiative_id", "category").annotate(
         total=Sum("amount_reporting")
     )
     for row in rows:
         totals[(row["initiative_id"], row["category"])] += row["total"] or Decimal("0")
-    for terms in _pool_terms_in(period.start).values():
+    for terms in pool_terms.values():
         if terms.initiative_id is None:  # a pool serving no initiative is nobody's licence cost
             continue
         totals[(terms.initiative_id, CostCategory.LICENCES)] += calculations.licence_pool_monthly_cost(
@@ -211,11 +214,11 @@ def _rollup_gpu(period: Period) -> None:
     )
 
 
-def _rollup_pool_activity(period: Period, today: date) -> None:
+def _rollup_pool_activity(period: Period, today: date, terms: Mapping[int, PoolTerms]) -> None:
     """Seats assigned and active per licence pool: distinct holders, so a user two sources of the pool both report
     (a second report of the same tenant, a source replacing another) is one seat. Logins and user principal names
     are case-insensitive, as the connectors already treat them within one report. Seats purchased are those of the
-    terms in effect that month."""
+    terms in effect that month (`terms`, _pool_terms_in of the month, read once for both roll-ups)."""
     start, end = active_window(period.start, period.end, today)
     holder = Lower("user")
     rows = SeatActivity.objects.filter(period=period.start, licence_pool__isnull=False).values(
@@ -225,7 +228,6 @@ def _rollup_pool_activity(period: Period, today: date) -> None:
         active_count=Count(holder, distinct=True,
                            filter=Q(assigned=True, last_activity__gte=start, last_activity__lt=end)),
     )
-    terms = _pool_terms_in(period.start)  # seats purchased that month, by the terms then in effect
     LicencePoolActivity.objects.filter(month=period.start).delete()
     LicencePoolActivity.objects.bulk_create(
         LicencePoolActivity(

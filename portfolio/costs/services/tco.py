@@ -68,6 +68,12 @@ def tco_recompute_deferred() -> Iterator[None]:
         tco_recompute()
 
 
+def _in_life(month: date, start: date | None, end: date | None) -> bool:
+    """Whether `month` (its first day) is in an initiative's life: started by the month's end (or no start date), and
+    not ended before the month began (`end`, ended_on's day; None while it runs or when it never ran)."""
+    return (start is None or start < Period.month(month.year, month.month).end) and (end is None or month <= end)
+
+
 @transaction.atomic
 def tco_recompute(*, months: Iterable[date] | None = None, initiative_ids: Iterable[int] | None = None) -> int:
     """Rebuild the TCO rows of `months` (default: every month with cost data) for `initiative_ids` (default: all).
@@ -108,12 +114,14 @@ def tco_recompute(*, months: Iterable[date] | None = None, initiative_ids: Itera
                    .values_list("pk", "start_date"))
     keys = set(rolled)
     for pk, start in started:
-        end = ended.get(pk)
         for month in wanted:
-            if (start is None or start < Period.month(month.year, month.month).end) and (end is None or month <= end):
+            if _in_life(month, start, ended.get(pk)):
                 keys.add((pk, month))
 
     involved = {pk for pk, _ in keys}
+    # A month outside the initiative's life (a record before its start date, a trailing invoice after its end) is
+    # costed for that record alone: the case's estimates (oversight, maintenance, run costs) are of the months it runs.
+    starts = dict(Initiative.objects.filter(pk__in=involved).values_list("pk", "start_date"))
     estimates = _case_estimates(involved)
     hours = evidence.reported_oversight(initiative_ids=involved, months=wanted)
     rows = [
@@ -121,7 +129,7 @@ def tco_recompute(*, months: Iterable[date] | None = None, initiative_ids: Itera
                              actual=part.actual)
         for pk, month in sorted(keys)
         for part in month_tco(rolled_up=rolled.get((pk, month), {}), reported_oversight_hours=hours.get((pk, month)),
-                              case=estimates.get(pk))
+                              case=estimates.get(pk), estimate=_in_life(month, starts.get(pk), ended.get(pk)))
     ]
     InitiativeMonthlyTco.objects.bulk_create(rows, batch_size=5000)
     data_changed()

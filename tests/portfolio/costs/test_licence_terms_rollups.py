@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from portfolio.choices import CostCategory
 from portfolio.costs.services.rollups import rollups_recompute
-from portfolio.models import LicencePoolActivity, MonthlyCost, SeatActivity
+from portfolio.models import LicencePoolActivity, LicencePoolTerms, MonthlyCost, SeatActivity
 from portfolio.services.licences import licence_pool_save
 from tests.factories import InitiativeFactory, VendorFactory
 from tests.portfolio.costs.factories import CostSourceFactory
@@ -102,3 +102,15 @@ def test_a_pool_serving_no_initiative_from_a_month_is_charged_to_none_from_then(
 
     assert [licences(initiative, month) for month in (LAST, THIS)] == [Decimal("100.00"), None]
     assert not MonthlyCost.objects.filter(initiative=None, category=CostCategory.LICENCES).exists()
+
+
+def test_the_roll_up_reads_a_month_s_licence_terms_once(admin_user):
+    """The licence costs and the seats purchased each read the month's terms: two identical queries a month."""
+    buy(admin_user, InitiativeFactory())
+    with CaptureQueriesContext(connection) as captured:
+        rollups_recompute(months=[LAST, THIS])
+    table = LicencePoolTerms._meta.db_table
+    reads = [query["sql"] for query in captured.captured_queries
+             if query["sql"].lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in query["sql"]]
+    assert len(reads) == 2, reads  # one a month
+    assert len(set(reads)) == 2  # and each month's differs

@@ -257,8 +257,40 @@ def test_an_ended_initiative_is_estimated_up_to_the_month_it_ended_in_and_not_af
     assert _months(killed) == [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
     september = dict(InitiativeMonthlyTco.objects.filter(initiative=killed, month=date(2026, 9, 1)).values_list(
         "category", "amount"))
-    assert september == {"inference": D("40.00"), "oversight": D("1300.00"), "maintenance": D("300.00")}
+    # ... but only the record: no estimated oversight or maintenance for a month after it ended.
+    assert september == {"inference": D("40.00")}
+    august = dict(InitiativeMonthlyTco.objects.filter(initiative=killed, month=date(2026, 8, 1)).values_list(
+        "category", "amount"))
+    assert {"oversight", "maintenance"} <= set(august)  # the month it ended in it still ran
     MonthlyCost.objects.filter(initiative=killed).delete()
     tco_recompute()
     assert _months(killed) == [date(2026, 7, 1), date(2026, 8, 1)]
     assert _months(rejected) == []
+
+
+@pytest.mark.django_db
+def test_a_record_before_the_start_date_is_costed_without_the_case_s_estimates():
+    """A record dated before the initiative's start (a set-up invoice) is its cost for that month, but the case's
+    oversight and maintenance are of the months it runs: the month before its start is not estimated."""
+    initiative = InitiativeFactory(stage=Stage.PRODUCTION, start_date=date(2026, 8, 10))
+    BusinessCaseFactory(initiative=initiative)
+    for month in (date(2026, 7, 1), date(2026, 8, 1)):
+        _cost(None, month, "1")
+    _cost(initiative, date(2026, 7, 1), "25")
+    tco_recompute()
+
+    july = dict(InitiativeMonthlyTco.objects.filter(initiative=initiative, month=date(2026, 7, 1)).values_list(
+        "category", "amount"))
+    assert july == {"inference": D("25.00")}
+    august = dict(InitiativeMonthlyTco.objects.filter(initiative=initiative, month=date(2026, 8, 1)).values_list(
+        "category", "amount"))
+    assert {"oversight", "maintenance"} <= set(august)
+
+
+def test_a_month_outside_the_life_is_its_actuals_alone():
+    assert month_tco(rolled_up={"inference": D("40")}, reported_oversight_hours=D("2"), case=CASE,
+                     estimate=False) == [TcoPart("inference", D("40.00"), True),
+                                         TcoPart("oversight", D("130.00"), True)]
+    assert month_tco(rolled_up={"inference": D("40")}, reported_oversight_hours=None, case=CASE,
+                     estimate=False) == [TcoPart("inference", D("40.00"), True)]
+    assert month_tco(rolled_up={}, reported_oversight_hours=None, case=CASE, estimate=False) == []

@@ -395,7 +395,8 @@ def test_an_import_rebuilds_each_month_of_its_pools_once_not_once_per_row(settin
     settings.MEDIA_ROOT = tmp_path / "media"
     rebuilt: list[date] = []
     real = rollups._rollup_costs
-    monkeypatch.setattr(rollups, "_rollup_costs", lambda period: (rebuilt.append(period.start), real(period))[1])
+    monkeypatch.setattr(rollups, "_rollup_costs",
+                        lambda period, terms: (rebuilt.append(period.start), real(period, terms))[1])
     rows = csv_bytes({"vendors": "GitHub", "models": "", "seats_purchased": "100"},
                      {"external_id": "INV-0002", "name": "Second seat tool", "vendors": "GitHub", "models": "",
                       "seats_purchased": "40"})
@@ -413,7 +414,7 @@ def test_a_roll_up_rebuild_outside_a_deferral_happens_at_once(this_month, monkey
     from portfolio.costs.services import rollups
 
     rebuilt: list[date] = []
-    monkeypatch.setattr(rollups, "_rollup_costs", lambda period: rebuilt.append(period.start))
+    monkeypatch.setattr(rollups, "_rollup_costs", lambda period, terms: rebuilt.append(period.start))
     with rollups.rollups_deferred():
         rollups_recompute(months={this_month, this_month.replace(day=15)})
         with rollups.rollups_deferred():  # nested: the outer one rebuilds
