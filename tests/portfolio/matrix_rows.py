@@ -109,6 +109,7 @@ API_PUT_EMPTY = 400
 API_PUT_OPTIONAL = 200
 API_DELETED = 204
 API_IN_USE = 409
+API_UNCONFIRMED = 400  # a DELETE that needs a confirmation it was not given
 
 # Rows that add a case to a URL the main table already lists.
 EXTRA_CASES: dict[str, list[Case]] = {
@@ -129,11 +130,18 @@ EXTRA_CASES: dict[str, list[Case]] = {
             ("department", "department", API_PUT_EMPTY, API_IN_USE),
             ("costcenter", "cost_center", API_PUT_EMPTY, API_IN_USE),
             ("vendor", "vendor", API_PUT_EMPTY, API_IN_USE),
-            ("aimodel", "ai_model", API_PUT_EMPTY, API_DELETED),
+            ("aimodel", "ai_model", API_PUT_EMPTY, API_IN_USE),  # an initiative names it
             ("licencepool", "licence_pool", API_PUT_EMPTY, API_DELETED),
-            ("costsource", "cost_source", API_PUT_EMPTY, API_DELETED),  # its rules and runs go with it
         )
     },
+    # A cost source's DELETE takes its spend with it, so it asks for the source's name as confirmation: without it, 400
+    # and nothing deleted; with it, its rules and runs go with it.
+    "api:costsource-detail": [
+        Case(May("portfolio.change_costsource", API_PUT_EMPTY), method="put", obj="cost_source"),
+        Case(May("portfolio.delete_costsource", API_UNCONFIRMED), method="delete", obj="cost_source"),
+        Case(May("portfolio.delete_costsource", API_DELETED), method="delete", obj="cost_source",
+             query="confirm=aws-focus"),
+    ],
 }
 
 
