@@ -109,6 +109,24 @@ def test_an_incomplete_scoring_form_writes_nothing(login, reviewer, in_review, r
     assert not IntakeScore.objects.exists()
 
 
+def test_an_overlong_reason_or_comment_is_refused_on_the_pages_naming_the_limit(login, reviewer, in_review, rubric):
+    """The pages took any length (the API stopped at 4,000): a 30,000-character reason went into the audit trail."""
+    client = login(reviewer)
+    data = score_post(rubric)
+    data[f"comment_{rubric[1].pk}"] = "x" * 4001
+    page = client.post(reverse("governance:score", args=[in_review.pk]), data).content.decode()
+    assert "Nothing was saved" in page
+    assert html.escape(f"“{rubric[1].name}”: keep the comment to 4000 characters (it has 4001).") in page
+    assert not IntakeScore.objects.exists()
+    url = reverse("governance:transition_request_changes", args=[in_review.pk])
+    response = client.post(url, {"reason": "y" * 5001})
+    assert response.status_code == 400
+    assert "Keep the reason to 5000 characters (it has 5001)." in response.content.decode()
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+    assert not LogEntry.objects.filter(object_id=in_review.pk, additional_data__event="transition",
+                                       additional_data__transition="request_changes").exists()
+
+
 def test_a_reviewer_who_owns_the_intake_is_told_why_not_to_ask_for_a_role(client, in_review, executive):
     owning_reviewer = UserFactory(role=Role.REVIEWER)
     in_review.owner = owning_reviewer
