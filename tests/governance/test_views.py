@@ -102,6 +102,15 @@ def test_two_reviewers_score_and_one_approves(client, reviewer, second_reviewer,
     assert Initiative.objects.get(pk=in_review.pk).stage == Stage.APPROVED
 
 
+def test_the_score_page_offers_the_decisions_that_follow_to_a_reviewer_only(login, reviewer, in_review, rubric):
+    """Once scored, the reviewer's next step (approve, request changes, reject) was only on the initiative's page."""
+    page = login(reviewer).get(reverse("governance:score", args=[in_review.pk])).content.decode()
+    buttons = re.search(r'id="score-decisions">(.*?)</div>', page, re.S).group(1)
+    for name in ("request_changes", "approve", "reject"):
+        assert reverse(f"governance:transition_{name}", args=[in_review.pk]) in buttons
+    assert "withdraw" not in buttons  # the owner's step, not the reviewer's
+
+
 def test_an_incomplete_scoring_form_writes_nothing(login, reviewer, in_review, rubric):
     data = score_post(rubric[:-1])
     response = login(reviewer).post(reverse("governance:score", args=[in_review.pk]), data)
