@@ -222,7 +222,7 @@ def test_audit_page_filters_and_exports(login, admin_user, owner, reviewer, in_r
     assert "Transition: submit" not in client.get(url, {"since": "2999-01-01"}).content.decode()
     csv = client.get(url, {"_export": "csv", "event": "transition"}).content.decode()
     assert csv.splitlines()[0].startswith("Time,Actor,Object,Event,Changes,Reason")
-    assert "proposed → in_review" in csv
+    assert "Proposed → In review" in csv  # choices by their labels, as the History reads them
 
 
 def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events(login, admin_user, reviewer):
