@@ -25,7 +25,15 @@ from django.utils.text import capfirst
 from governance import calculations, evidence
 from governance.choices import AuditEvent
 from governance.lifecycle import TRANSITIONS, Transition, transitions_from
-from governance.models import IntakeScore, IntakeSubmission, Policy, RubricCriterion
+from governance.models import (
+    DuplicatePairDecision,
+    IntakeScore,
+    IntakeSubmission,
+    Policy,
+    RubricCriterion,
+    SprawlCluster,
+    SprawlClusterMember,
+)
 from governance.policies import BY_KEY, DEFINITIONS, PolicyDefinition
 from portfolio.calculations import Quarter
 from portfolio.choices import Stage
@@ -360,8 +368,26 @@ def initiative_audit_q(initiative_ids: list[int] | QuerySet, *, decisions_only: 
     # A record's entries name its initiative when they are written: a deleted KPI's entries still match.
     query = Q(content_type=types[Initiative], object_id__in=ids) | Q(
         pk__in=audit_entries_of_initiatives(ids), content_type__in=[types[m] for m in (BusinessCase, KPI, LicencePool)])
+    query |= _duplicate_and_sprawl_decisions_q(ids)
     reports = evidence.initiative_audit_q(initiative_ids=ids, decisions_only=decisions_only)
     return query | reports if reports is not None else query
+
+
+# A reviewer's decisions about the sprawl clusters an initiative is in (or was: a removed member's row stays).
+SPRAWL_DECISION_EVENTS = (AuditEvent.SPRAWL_CONFIRMED, AuditEvent.SPRAWL_DISMISSED, AuditEvent.SPRAWL_MEMBER_REMOVED)
+
+
+def _duplicate_and_sprawl_decisions_q(ids: list[int] | QuerySet) -> Q:
+    """Entries of reviewers' decisions written on a pair or a cluster rather than on the initiative: its
+    "duplicate of" / "not a duplicate" verdicts standing now (an undone one is deleted, its entries leave with it),
+    and the confirmations, dismissals and member removals of the clusters it is or was in. Without them an
+    initiative's history did not show the decisions a reviewer took about it."""
+    types = ContentType.objects.get_for_models(DuplicatePairDecision, SprawlCluster)
+    pairs = DuplicatePairDecision.objects.filter(Q(initiative_a_id__in=ids) | Q(initiative_b_id__in=ids))
+    clusters = SprawlClusterMember.objects.filter(initiative_id__in=ids)
+    return Q(content_type=types[DuplicatePairDecision], object_id__in=pairs.values("pk")) | Q(
+        content_type=types[SprawlCluster], object_id__in=clusters.values("cluster_id"),
+        additional_data__event__in=[str(e) for e in SPRAWL_DECISION_EVENTS])
 
 
 # What an audit row is about, by kind of record (the audit page's "Record" filter): app_label.model of each.
@@ -774,6 +800,11 @@ def _history_event(entry: LogEntry, data: dict[str, Any]) -> str:
     model = entry.content_type.model_class() if entry.content_type_id else None
     if event in REPORT_EVENTS and model is not None:
         return _report_event(entry, model, event, data)
+    if event in AuditEvent.values and model in (DuplicatePairDecision, SprawlCluster):
+        # Which pair or cluster: "Possible duplicate decided: A / B", "Sprawl cluster confirmed: <its title>" (a
+        # pair's text ends with the verdict of its day, which the changes show).
+        about = entry.object_repr.rsplit(": ", 1)[0] if model is DuplicatePairDecision else entry.object_repr
+        return f"{AuditEvent(event).label}: {about}"
     if event:
         return AuditEvent(event).label if event in AuditEvent.values else event.replace("_", " ").capitalize()
     verb = {LogEntry.Action.CREATE: "added", LogEntry.Action.UPDATE: "changed",

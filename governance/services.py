@@ -49,6 +49,12 @@ from tollgate.audit import audit_event
 from tollgate.roles import may, refusal_reason
 from tollgate.types import Actor
 
+# A transition's reason and a score's comment, on every door (the API's serializers use these): the pages took any
+# length, so a pasted document became an audit row the History showed in full. A reason is as long as a verdict's
+# rationale may be (reviews.services.RATIONALE_MAX_CHARS), which a kill verdict passes on as the kill's reason.
+REASON_MAX = 5000
+COMMENT_MAX = 4000
+
 
 class TransitionError(ValidationError):
     """A transition that cannot happen now: wrong stage, missing reason or failed guards (every one is listed)."""
@@ -87,6 +93,8 @@ def initiative_transition(
     problems: dict[str, list[str]] = {}
     if step.needs_reason and not reason:
         problems["reason"] = [f"Give a written reason to {step.label.lower()}."]
+    elif len(reason) > REASON_MAX:
+        problems["reason"] = [f"Keep the reason to {REASON_MAX} characters (it has {len(reason)})."]
     failed = guards.problems(step, locked)
     if failed:
         problems["__all__"] = failed
@@ -212,7 +220,11 @@ def intake_scores_save(
         if value is None or not 1 <= value <= 5:
             errors.append(f"“{criteria[criterion_id]}”: the score must be a whole number from 1 to 5.")
             continue
-        given[criterion_id] = (value, str(row.get("comment") or "").strip())
+        comment = str(row.get("comment") or "").strip()
+        if len(comment) > COMMENT_MAX:
+            errors.append(f"“{criteria[criterion_id]}”: keep the comment to {COMMENT_MAX} characters "
+                          f"(it has {len(comment)}).")
+        given[criterion_id] = (value, comment)
     missing = [str(c) for pk, c in criteria.items() if pk not in given]
     if missing:
         errors.append(f"Score every criterion; missing: {', '.join(missing)}.")

@@ -76,7 +76,17 @@ def _shown(model: Any, field_name: str, value: Any, names: AuditNames) -> str:
     if field_name == "roles" and isinstance(value, list):  # a "Roles changed" row: the roles by their labels
         return ", ".join(str(Role(v).label) if v in Role.values else str(v) for v in value) or "none"
     return (audit_reference(model, field_name, value, names) or audit_number(model, field_name, value)
-            or _short(value))
+            or _choice_label(model, field_name, value) or _short(value))
+
+
+def _choice_label(model: Any, field_name: str, value: Any) -> str | None:
+    """A choice by its label ("In review", not "in_review"), as the initiative's History reads it; None for a field
+    without choices or a value that is none of them (kept as stored)."""
+    model_field = audit_field(model, field_name)
+    if value is None or not getattr(model_field, "choices", None):
+        return None
+    label = {str(k): v for k, v in dict(model_field.flatchoices).items()}.get(str(value))
+    return None if label is None else str(label)
 
 
 def audit_changes_text(entry: LogEntry, names: AuditNames | None = None) -> str:

@@ -103,6 +103,11 @@ class ScoreView(InitiativePageMixin, PermissionRequiredMixin, View):
             # The top possible duplicates, shown beside the "reuse / duplication" criterion they inform, and in their
             # own card with the "duplicate of" / "not a duplicate" verdicts (forms cannot sit inside the score form).
             "duplication_criterion_id": duplication.pk if duplication else None,
+            # The decisions that follow the scoring (approve, request changes, reject), at hand once scored: the
+            # page led nowhere but back to the initiative, whose governance card has them.
+            "transitions": [{"label": t.label, "style": t.style,
+                             "url": reverse(f"governance:transition_{t.name}", args=[initiative.pk])}
+                            for t in selectors.available_transitions(self.request.user, initiative)],
             **sprawl_views.pair_decision_context(self.request, initiative, duplicates, back=back),
         }, status=status)
 

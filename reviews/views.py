@@ -150,6 +150,12 @@ class ReportActionView(ReportObjectMixin, PermissionRequiredMixin, View):
             else:
                 messages.success(request, message)
                 return HttpResponseRedirect(report.get_absolute_url())
+        if form.errors and not refused:
+            # The form sits at the foot of a long page, which reloads at its top: say up there that nothing was
+            # recorded and which field to correct, as the other decision pages do.
+            fields = [f"“{form[name].label}”" for name in form.errors if name in form.fields]
+            messages.error(request, "Nothing was recorded: " + (f"correct {', '.join(fields)} below."
+                                                                if fields else "see the form below."))
         context = report_context(request, report)
         context.update({"verdict_form": VerdictForm(), "reopen_form": ReopenForm(), self.form_context_name: form})
         return render(request, "reviews/report_detail.html", context, status=400 if form.errors or refused else 200)

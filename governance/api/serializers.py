@@ -11,6 +11,7 @@ from governance.calculations import plain_number
 from governance.lifecycle import TRANSITIONS
 from governance.models import RubricCriterion
 from governance.selectors import IntakePanel
+from governance.services import COMMENT_MAX, REASON_MAX
 from governance.tables import AUDIT_ADDRESS_KEYS, audit_changes_text, audit_event_label, audit_reason
 from tollgate.api_fields import ChoiceField, ModelSerializer, Serializer
 from tollgate.roles import may
@@ -19,7 +20,7 @@ from tollgate.ui.tables import person_name
 
 class TransitionRequestSerializer(Serializer):
     transition = ChoiceField(choices=list(TRANSITIONS))
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=REASON_MAX)
 
 
 class TransitionResultSerializer(serializers.Serializer):
@@ -32,7 +33,7 @@ class TransitionResultSerializer(serializers.Serializer):
 class ScoreItemSerializer(Serializer):
     criterion = serializers.IntegerField()
     score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX)
 
 
 class ScoresRequestSerializer(Serializer):

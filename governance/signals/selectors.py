@@ -50,6 +50,7 @@ from governance.choices import (
 )
 from governance.models import Signal, SignalRun, SprawlCluster, SprawlClusterMember
 from governance.selectors import policy_values
+from governance.signals.filtersets import LIVE
 from governance.signals.rules import kill, licences, right_sizing, scale, sprawl
 from governance.signals.rules.base import Candidate
 from governance.signals.rules.facts import (
@@ -578,4 +579,15 @@ def dashboard_candidates(*, department_id: int | None, limit: int | None = TOP_C
         reverse("governance:signal_list"),
         kill_count=kill.count(),
         scale_count=scale.count(),
+        kill_url=_live_signals_url(KILL_TYPES, department_id),
+        scale_url=_live_signals_url((SignalType.SCALE_CANDIDATE,), department_id),
     )
+
+
+def _live_signals_url(types: Iterable[str], department_id: int | None) -> str:
+    """The signals page listing the open and acknowledged signals of `types` (of the department's initiatives): what
+    the dashboard's candidate counts count, so the count and the list it opens agree."""
+    query = [("status", LIVE), *(("type", str(t)) for t in types)]
+    if department_id:
+        query.append(("department", str(department_id)))
+    return f"{reverse('governance:signal_list')}?{urlencode(query)}"

@@ -111,6 +111,9 @@ class CandidateSet:
     url: str  # the page listing the signals
     kill_count: int = 0
     scale_count: int = 0
+    # The signals page filtered to the signals each count counts (empty: `url`), so a click on a count lists them.
+    kill_url: str = ""
+    scale_url: str = ""
 
 
 class QuarterValues(Protocol):

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from portfolio.calculations import (
     Quarter,
@@ -597,7 +598,8 @@ def previous_value(value_read: ValueReading, now: QuarterTotals, before: Quarter
 
 def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals, stages: dict[str, int],
              found: registry.CandidateSet | None, forecast: dict[str, Any] | None,
-             as_of: date | None = None, value_read: ValueReading | None = None) -> list[Figure]:
+             as_of: date | None = None, value_read: ValueReading | None = None,
+             department_id: int | None = None) -> list[Figure]:
     """The headline figures; those kept only as they stand now (running, the forecast, the candidates) carry
     `as_of` (snapshot_day), the others are the quarter's own: its cost over its months read (reading), against the
     same months of the previous quarter."""
@@ -618,7 +620,13 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
     scale = None if found is None else found.scale_count
     share = None if not now.spend else (now.unallocated / now.spend * 100).quantize(Decimal("0.1"))
     share_before = None if not before.spend else (before.unallocated / before.spend * 100).quantize(Decimal("0.1"))
-    running = sum(stages.get(s, 0) for s in (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION))
+    running_stages = (Stage.APPROVED, Stage.PILOT, Stage.PRODUCTION)
+    running = sum(stages.get(s, 0) for s in running_stages)
+    # The portfolio filtered to what the figure counts (and the department's), so the list it opens has its rows.
+    running_query = [("stage", str(s)) for s in running_stages]
+    if department_id:
+        running_query.append(("department", str(department_id)))
+    running_url = f"{reverse('portfolio:initiative_list')}?{urlencode(running_query)}"
     no_costs = "" if now.has_costs else f"; {no_cost_data(reading)}"
     value_read = value_read or value_reading(quarter, now)
     value_before = previous_value(value_read, now, before)
@@ -645,7 +653,7 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
                before.baseline_cost_per_outcome, "money",
                "the business cases' cost per outcome before AI, weighted the same way", reports_url),
         Figure("running", "Initiatives running", running, None, "count",
-               "approved, in pilot or in production", reverse("portfolio:initiative_list"), as_of),
+               "approved, in pilot or in production", running_url, as_of),
         Figure("idle_licence_cost", "Idle licence cost per month", idle_licence_cost_of(now),
                idle_licence_cost_of(before), "money",
                "seats not active in the last 30 days x price per seat"
@@ -657,9 +665,9 @@ def _figures(reading: QuarterReading, now: QuarterTotals, before: QuarterTotals,
                 + (f"{forecast['backtest_mape_pct']}%" if forecast["backtest_mape_pct"] is not None else "n/a"))
                if forecast else NO_COMPLETE_MONTH, forecast["url"] if forecast else "", as_of),
         Figure("kill_candidates", "Kill candidates", kill, None, "count", "open and acknowledged kill signals",
-               signals_url, as_of),
+               (found.kill_url if found else "") or signals_url, as_of),
         Figure("scale_candidates", "Scale candidates", scale, None, "count", "open and acknowledged scale signals",
-               signals_url, as_of),
+               (found.scale_url if found else "") or signals_url, as_of),
     ]
 
 
@@ -765,7 +773,7 @@ def _dashboard(*, quarter: Quarter, department: Department | None = None,
         "unread_note": cost_data.unread_note(),
         "has_cost_data": now.has_costs,
         "snapshot_as_of": as_of,
-        "figures": _figures(reading, now, before, stages, found, forecast, as_of, value_read),
+        "figures": _figures(reading, now, before, stages, found, forecast, as_of, value_read, department_id),
         "spend": spend_of(now),
         "unallocated": unallocated_of(now),
         "value": None if now.value is None else cents(now.value),

@@ -123,6 +123,17 @@ def test_transition_refused_without_a_reason(request, no_guards, initiative, nam
     assert Initiative.objects.get(pk=initiative.pk).stage == stage
 
 
+def test_a_reason_longer_than_a_verdict_rationale_is_refused_and_one_that_long_is_taken(reviewer, initiative):
+    Initiative.objects.filter(pk=initiative.pk).update(stage=Stage.PILOT)
+    initiative.refresh_from_db()
+    with pytest.raises(TransitionError) as info:
+        initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="z" * 5001)
+    assert info.value.message_dict["reason"] == ["Keep the reason to 5000 characters (it has 5001)."]
+    assert Initiative.objects.get(pk=initiative.pk).stage == Stage.PILOT
+    initiative_transition(actor=reviewer, initiative=initiative, transition="kill", reason="z" * 5000)
+    assert Initiative.objects.get(pk=initiative.pk).stage == Stage.KILLED
+
+
 def test_unknown_transition_is_refused(owner, initiative):
     with pytest.raises(TransitionError, match="Unknown transition"):
         initiative_transition(actor=owner, initiative=initiative, transition="teleport")

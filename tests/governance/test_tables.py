@@ -122,3 +122,12 @@ def test_a_unit_price_reads_as_money_in_the_history_and_the_trail():
     assert "Baseline cost per outcome: — → $1.20" in audit_changes_text(entry)
     [row] = history_rows([entry])
     assert any(c.label == "Baseline cost per outcome" and c.after == "$1.20" for c in row.changes)
+
+
+def test_a_choice_reads_by_its_label_as_in_the_history(reviewer, in_review, rubric):
+    """The trail read "Stage: in_review → approved" where the initiative's History read "In review → Approved"."""
+    from governance.services import initiative_transition
+
+    initiative_transition(actor=reviewer, initiative=in_review, transition="request_changes", reason="Baseline?")
+    entry = LogEntry.objects.get_for_object(in_review).get(additional_data__transition="request_changes")
+    assert audit_changes_text(entry) == "Stage: In review → Changes requested"

@@ -102,11 +102,38 @@ def test_two_reviewers_score_and_one_approves(client, reviewer, second_reviewer,
     assert Initiative.objects.get(pk=in_review.pk).stage == Stage.APPROVED
 
 
+def test_the_score_page_offers_the_decisions_that_follow_to_a_reviewer_only(login, reviewer, in_review, rubric):
+    """Once scored, the reviewer's next step (approve, request changes, reject) was only on the initiative's page."""
+    page = login(reviewer).get(reverse("governance:score", args=[in_review.pk])).content.decode()
+    buttons = re.search(r'id="score-decisions">(.*?)</div>', page, re.S).group(1)
+    for name in ("request_changes", "approve", "reject"):
+        assert reverse(f"governance:transition_{name}", args=[in_review.pk]) in buttons
+    assert "withdraw" not in buttons  # the owner's step, not the reviewer's
+
+
 def test_an_incomplete_scoring_form_writes_nothing(login, reviewer, in_review, rubric):
     data = score_post(rubric[:-1])
     response = login(reviewer).post(reverse("governance:score", args=[in_review.pk]), data)
     assert response.status_code == 200 and "Nothing was saved" in response.content.decode()
     assert not IntakeScore.objects.exists()
+
+
+def test_an_overlong_reason_or_comment_is_refused_on_the_pages_naming_the_limit(login, reviewer, in_review, rubric):
+    """The pages took any length (the API stopped at 4,000): a 30,000-character reason went into the audit trail."""
+    client = login(reviewer)
+    data = score_post(rubric)
+    data[f"comment_{rubric[1].pk}"] = "x" * 4001
+    page = client.post(reverse("governance:score", args=[in_review.pk]), data).content.decode()
+    assert "Nothing was saved" in page
+    assert html.escape(f"“{rubric[1].name}”: keep the comment to 4000 characters (it has 4001).") in page
+    assert not IntakeScore.objects.exists()
+    url = reverse("governance:transition_request_changes", args=[in_review.pk])
+    response = client.post(url, {"reason": "y" * 5001})
+    assert response.status_code == 400
+    assert "Keep the reason to 5000 characters (it has 5001)." in response.content.decode()
+    assert Initiative.objects.get(pk=in_review.pk).stage == Stage.IN_REVIEW
+    assert not LogEntry.objects.filter(object_id=in_review.pk, additional_data__event="transition",
+                                       additional_data__transition="request_changes").exists()
 
 
 def test_a_reviewer_who_owns_the_intake_is_told_why_not_to_ask_for_a_role(client, in_review, executive):
@@ -195,7 +222,7 @@ def test_audit_page_filters_and_exports(login, admin_user, owner, reviewer, in_r
     assert "Transition: submit" not in client.get(url, {"since": "2999-01-01"}).content.decode()
     csv = client.get(url, {"_export": "csv", "event": "transition"}).content.decode()
     assert csv.splitlines()[0].startswith("Time,Actor,Object,Event,Changes,Reason")
-    assert "proposed → in_review" in csv
+    assert "Proposed → In review" in csv  # choices by their labels, as the History reads them
 
 
 def test_the_audit_page_lists_changes_of_roles_and_tokens_under_their_own_events(login, admin_user, reviewer):

@@ -352,6 +352,16 @@ def test_a_verdict_without_rationale_is_a_form_error(login, reviewer, submitted)
     response = login(reviewer).post(reverse("reviews:report_verdict", args=[submitted.pk]), {"decision": "scale"})
     assert response.status_code == 400 and "rationale" in response.context["verdict_form"].errors
     assert not Verdict.objects.exists()
+    # Said at the top of the long page too, naming the field: the form's own error is at its foot.
+    assert "Nothing was recorded: correct “Rationale” below." in response.content.decode()
+
+
+def test_an_overlong_reopening_reason_is_said_at_the_top_naming_the_field(login, reviewer, submitted):
+    response = login(reviewer).post(reverse("reviews:report_reopen", args=[submitted.pk]), {"reason": "z" * 2001})
+    assert response.status_code == 400 and "reason" in response.context["reopen_form"].errors
+    assert "Nothing was recorded: correct “Reason” below." in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == ReportStatus.SUBMITTED
 
 
 def test_owner_who_is_also_a_reviewer_cannot_give_a_verdict_on_the_page(login, submitted, initiative):

@@ -251,6 +251,38 @@ def test_member_remove_needs_reason_keeps_two_and_refreshes_the_figures(trio, re
         sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=b, reason="Different job")
 
 
+def test_a_reviewer_s_pair_and_cluster_decisions_show_in_the_history_of_the_initiatives_they_are_about(
+        trio, reviewer):
+    """They were in the audit trail only: written on the pair or the cluster, not on the initiative."""
+    from governance.choices import DuplicateVerdict
+    from governance.selectors import initiative_history_rows
+    from governance.sprawl.services.pair_decisions import duplicate_pair_decide, duplicate_pair_undo
+
+    a, b, c = trio
+    cluster = SprawlClusterFactory(initiatives=[a, b, c], title="Meeting notes")
+    other = SprawlClusterFactory(initiatives=[InitiativeFactory(), InitiativeFactory()], title="Elsewhere")
+    sprawl_member_remove(actor=reviewer, cluster=cluster, initiative=c, reason="Sales calls only")
+    sprawl_cluster_confirm(actor=reviewer, cluster=cluster, reason="One tool for notes")
+    sprawl_cluster_dismiss(actor=reviewer, cluster=other, reason="Not ours")
+    decision = duplicate_pair_decide(actor=reviewer, initiative=a, other=b, verdict=DuplicateVerdict.DUPLICATE,
+                                     reason="Same job")
+
+    def history(initiative):
+        return [(row.what, row.reason) for row in initiative_history_rows(initiative)]
+
+    assert history(a)[:3] == [
+        ("Possible duplicate decided: Notes bot / Minutes AI", "Same job"),
+        ("Sprawl cluster confirmed: Meeting notes", "One tool for notes"),
+        ("Sprawl cluster member removed: Meeting notes", "Sales calls only"),
+    ]
+    assert ("Possible duplicate decided: Notes bot / Minutes AI", "Same job") in history(b)
+    assert history(c)[:2] == [("Sprawl cluster confirmed: Meeting notes", "One tool for notes"),
+                              ("Sprawl cluster member removed: Meeting notes", "Sales calls only")]
+    assert not any("Elsewhere" in what for what, _ in history(a) + history(c))
+    duplicate_pair_undo(actor=reviewer, decision=decision)  # no longer standing: it leaves the history
+    assert not any(what.startswith("Possible duplicate") for what, _ in history(a))
+
+
 def test_a_decision_queues_the_signals_so_a_decided_cluster_or_removed_member_leaves_them(trio, reviewer):
     """Only open clusters are sprawl signals: removing a member and confirming the cluster queue one signal
     computation, which moves the signal to the cluster's members and saving, then resolves it."""

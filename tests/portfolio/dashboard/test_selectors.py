@@ -372,6 +372,27 @@ def test_kill_and_scale_candidates_come_from_the_live_signals(portfolio):
     assert marketing["kill_candidates"] == [] and len(marketing["scale_candidates"]) == 1
 
 
+def test_a_count_s_link_opens_a_list_of_as_many_rows(portfolio, login, executive):
+    """"87 initiatives running" opened all 152 initiatives and "56 kill candidates" all 92 signals of every type:
+    each count now links to its list filtered to what it counts, and to the department shown."""
+    from governance.choices import SignalSeverity, SignalType
+    from tests.governance.signals.factories import SignalFactory
+
+    SignalFactory(initiatives=[portfolio["triage"]])
+    SignalFactory(type=SignalType.SCALE_CANDIDATE, subject="scale:copy", severity=SignalSeverity.LOW,
+                  monthly_saving=None, initiatives=[portfolio["copy"]])
+    SignalFactory(type=SignalType.RIGHT_SIZE, subject="right_size:copy", initiatives=[portfolio["copy"]])  # a fix
+    client = login(executive)
+    for department in (None, portfolio["marketing"]):
+        figures = {f.key: f for f in dashboard(quarter=Q3, department=department)["figures"]}
+        for key in ("running", "kill_candidates", "scale_candidates"):
+            response = client.get(figures[key].url + "&_export=csv")
+            assert response.status_code == 200, (key, figures[key].url)
+            rows = response.content.decode().strip().splitlines()[1:]
+            assert len(rows) == figures[key].value, (key, department, figures[key].url, rows)
+    assert figures["running"].value == 1 and figures["kill_candidates"].value == 0  # Marketing: the pilot only
+
+
 def test_every_kill_or_continue_signal_of_the_brief_is_a_kill_candidate(portfolio):
     """PRODUCT.md's kill-or-continue candidates include licence utilisation below 40% and no active owner; an orphan
     is high severity, so it comes first."""
