@@ -68,7 +68,7 @@ def test_a_vendor_named_by_initiatives_is_refused_naming_them(as_user, admin_use
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert "“Acme AI” cannot be deleted" in detail
-    assert f"1 initiatives ({initiative})" in detail and f"1 licence pools ({pool})" in detail
+    assert f"1 initiative ({initiative})" in detail and f"1 licence pool ({pool})" in detail
     assert initiative.vendors.filter(pk=vendor.pk).exists()
     assert not LogEntry.objects.filter(additional_data__event="vendor_deleted").exists()
 
@@ -80,8 +80,8 @@ def test_a_model_in_use_is_refused(as_user, admin_user):
     AIModel.objects.filter(pk=cheaper_for.pk).update(substitute=model)
     response = as_user(admin_user).delete(reverse("api:aimodel-detail", args=[model.pk]))
     assert response.status_code == 409
-    assert "1 initiatives" in response.json()["detail"]
-    assert "1 models naming it as their substitute" in response.json()["detail"]
+    assert "1 initiative (" in response.json()["detail"]
+    assert "1 model naming it as its substitute" in response.json()["detail"]
     assert AIModel.objects.filter(pk=model.pk).exists()
 
 
