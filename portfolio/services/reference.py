@@ -327,7 +327,8 @@ REFERENCE_DELETED_EVENTS: dict[type[Model], str] = {
 
 
 def reference_in_use(record: Model) -> list[str]:
-    """What still uses `record`, one phrase per kind of user ("2 initiatives (A, B)", "1 model (C)"), empty when nothing does."""
+    """What still uses `record`, one phrase per kind of user ("2 initiatives (A, B)", "1 model (C)"); empty when
+    nothing does."""
     uses = []
     for one, several, related in REFERENCE_USERS[type(record)]:
         users = list(getattr(record, related).order_by("pk"))
