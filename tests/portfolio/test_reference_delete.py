@@ -20,15 +20,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_user(api_client):
-    """as_user(user) -> the API client authenticated as that user."""
-
-    def _as(user):
-        api_client.force_authenticate(user)
-        return api_client
-
-    return _as
 
 CASES = [
     ("vendor", VendorFactory, Vendor, "vendor_deleted"),
