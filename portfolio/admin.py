@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from auditlog.context import set_actor
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
@@ -53,6 +52,7 @@ from portfolio.services.initiatives import (
     business_case_delete,
     business_case_save,
     initiative_create,
+    initiative_delete,
     initiative_update,
     kpi_delete,
     kpi_save,
@@ -607,10 +607,7 @@ class InitiativeAdmin(ServiceAdmin):
         return initiative_update(actor=request_actor(request), initiative=stored, **values)
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
-        # No service deletes initiatives: an administrator's delete, with the cascade this admin's confirmation page
-        # lists, recorded by auditlog under the administrator.
-        with set_actor(request_actor(request)):
-            obj.delete()
+        initiative_delete(actor=request_actor(request), initiative=obj)
 
 
 @admin.register(models.BusinessCase)
