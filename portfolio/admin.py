@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from auditlog.context import set_actor
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
@@ -53,6 +52,7 @@ from portfolio.services.initiatives import (
     business_case_delete,
     business_case_save,
     initiative_create,
+    initiative_delete,
     initiative_update,
     kpi_delete,
     kpi_save,
@@ -83,6 +83,8 @@ from portfolio.services.reference import (
     ai_model_save,
     case_duplicate_errors,
     cost_center_move_errors,
+    reference_delete,
+    reference_in_use,
     vendor_save,
 )
 from portfolio.services.tokens import api_token_issue, api_token_revoke, default_lifetime, lifetime_choices
@@ -428,8 +430,26 @@ class CostCenterInline(admin.TabularInline):
     autocomplete_fields = ["budget_owner"]
 
 
+class ReferenceDeleteAdmin(admin.ModelAdmin):
+    """Deletes a vendor, model, department or cost center through reference_delete, as the API does: audited under its
+    own event, and refused while anything uses it. The confirmation page lists what uses it as protected, so the
+    administrator is told before, rather than a deletion that drops the record from initiatives or fails half-way."""
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        in_use = [f"{obj}: used by {use}" for obj in objs for use in reference_in_use(obj)]
+        return deleted, model_count, perms_needed, [*protected, *in_use] if in_use else protected
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        reference_delete(actor=request_actor(request), record=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            reference_delete(actor=request_actor(request), record=obj)
+
+
 @admin.register(models.Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ReferenceDeleteAdmin):
     form = CaseUniqueForm
     list_display = ["name", "code", "head"]
     search_fields = ["name", "code"]
@@ -452,7 +472,7 @@ class CostCenterAdminForm(CaseUniqueForm):
 
 
 @admin.register(models.CostCenter)
-class CostCenterAdmin(admin.ModelAdmin):
+class CostCenterAdmin(ReferenceDeleteAdmin):
     form = CostCenterAdminForm
     list_display = ["code", "name", "department", "budget_owner"]
     list_filter = ["department"]
@@ -493,7 +513,7 @@ class ProfileAdmin(ServiceAdmin):
 
 
 @admin.register(models.Vendor)
-class VendorAdmin(ServiceAdmin):
+class VendorAdmin(ServiceAdmin, ReferenceDeleteAdmin):
     """Through vendor_save, like the Vendors page and the API."""
 
     form = CaseUniqueForm
@@ -511,13 +531,11 @@ class VendorAdmin(ServiceAdmin):
         return vendor_save(actor=request_actor(request), vendor=obj, **values)
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
-        # Deleting has nothing to recompute: the database refuses a vendor still in use (PROTECT) and auditlog records
-        # the deletion under the administrator, as the Django admin always did.
-        obj.delete()
+        reference_delete(actor=request_actor(request), record=obj)
 
 
 @admin.register(models.AIModel)
-class AIModelAdmin(ServiceAdmin):
+class AIModelAdmin(ServiceAdmin, ReferenceDeleteAdmin):
     """Through ai_model_save, like the Models page and the API (a new substitute audited under its own event)."""
 
     form = CaseUniqueForm
@@ -536,7 +554,7 @@ class AIModelAdmin(ServiceAdmin):
         return ai_model_save(actor=request_actor(request), model=obj, **values)
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
-        obj.delete()  # nothing to recompute; auditlog records it under the administrator
+        reference_delete(actor=request_actor(request), record=obj)
 
 
 class BusinessCaseInline(ReadOnlyInline):
@@ -589,10 +607,7 @@ class InitiativeAdmin(ServiceAdmin):
         return initiative_update(actor=request_actor(request), initiative=stored, **values)
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
-        # No service deletes initiatives: an administrator's delete, with the cascade this admin's confirmation page
-        # lists, recorded by auditlog under the administrator.
-        with set_actor(request_actor(request)):
-            obj.delete()
+        initiative_delete(actor=request_actor(request), initiative=obj)
 
 
 @admin.register(models.BusinessCase)

@@ -182,3 +182,14 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def as_user(api_client):
+    """as_user(user) -> the API client authenticated as that user (a module may define its own)."""
+
+    def _as(user):
+        api_client.force_authenticate(user)
+        return api_client
+
+    return _as

@@ -532,3 +532,33 @@ def test_a_person_added_in_the_admin_is_given_roles_through_their_service(client
     entry = LogEntry.objects.get_for_object(person).get(additional_data__event="roles_changed")
     assert entry.actor == admin_user and entry.additional_data["source"] == "admin"
     assert entry.changes_dict == {"roles": [[], [Role.REVIEWER.value]]}
+
+
+def test_the_admin_deletes_vendors_models_departments_and_cost_centers_through_their_service(
+        client, admin_user, initiative):
+    """As the API does (reference_delete): what still uses the record is listed as protected on the confirmation page
+    and nothing is deleted; an unused one is deleted under its own audited event, by the administrator."""
+    client.force_login(admin_user)
+    vendor = Vendor.objects.create(name="Acme AI")
+    initiative.vendors.add(vendor)
+    url = reverse("admin:portfolio_vendor_delete", args=[vendor.pk])
+    page = client.get(url).content.decode()
+    assert f"Acme AI: used by 1 initiative ({initiative})" in page and 'value="yes"' not in page
+    assert client.post(url, {"post": "yes"}).status_code == 200 and Vendor.objects.filter(pk=vendor.pk).exists()
+    assert initiative.vendors.filter(pk=vendor.pk).exists()
+    # The changelist's "Delete selected" asks the same.
+    bulk = client.post(reverse("admin:portfolio_vendor_changelist"),
+                       {"action": "delete_selected", "_selected_action": [vendor.pk], "post": "yes"})
+    assert "used by 1 initiative" in bulk.content.decode() and Vendor.objects.filter(pk=vendor.pk).exists()
+    initiative.vendors.remove(vendor)
+    model = AIModel.objects.create(name="acme-mini", provider=vendor, tier=ModelTier.SMALL)
+    for record, name in ((model, "aimodel"), (vendor, "vendor"), (initiative.cost_center, "costcenter")):
+        response = client.post(reverse(f"admin:portfolio_{name}_delete", args=[record.pk]), {"post": "yes"})
+        if name == "costcenter":  # the initiative is billed to it
+            assert response.status_code == 200 and "used by 1 initiative" in response.content.decode()
+            assert type(record).objects.filter(pk=record.pk).exists()
+        else:
+            assert response.status_code == 302 and not type(record).objects.filter(pk=record.pk).exists()
+    events = list(LogEntry.objects.filter(additional_data__event__in=["ai_model_deleted", "vendor_deleted"])
+                  .order_by("pk").values_list("additional_data__event", "actor"))
+    assert events == [("ai_model_deleted", admin_user.pk), ("vendor_deleted", admin_user.pk)]

@@ -16,6 +16,7 @@ class AuditEvent(models.TextChoices):
     SCORE = "score", "Intake score"
     POLICY_CHANGE = "policy_change", "Policy change"
     START_DATE_CHANGED = "start_date_changed", "Start date changed"
+    INITIATIVE_DELETED = "initiative_deleted", "Initiative deleted"
     EMPTY_BUSINESS_CASE_REMOVED = "empty_business_case_removed", "Empty business case removed"
     IMPORT = "import", "Inventory import"
     FIELD_CHANGE = "field_change", "Field change"

@@ -588,9 +588,10 @@ class DuplicatePairDecideView(PermissionRequiredMixin, View):
         except ValidationError as error:
             message_service_errors(request, error)
         else:
-            messages.success(request, f"“{other.name}” is recorded as a duplicate of “{initiative.name}”."
-                             if decision.is_duplicate else
-                             f"“{other.name}” is recorded as not a duplicate of “{initiative.name}”: it leaves the "
+            # The pair has no direction: said as the button beside the candidate reads ("this one: Duplicate of").
+            messages.success(request, f"“{initiative.name}” is recorded as a duplicate of “{other.name}”: the two do "
+                             "the same job." if decision.is_duplicate else
+                             f"“{initiative.name}” is recorded as not a duplicate of “{other.name}”: it leaves the "
                              "possible duplicates.")
         return HttpResponseRedirect(back)
 

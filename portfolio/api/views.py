@@ -160,6 +160,9 @@ class InitiativeViewSet(PortfolioViewSet):
             **serializer.validated_data,
         ))
 
+    def perform_destroy(self, instance: Initiative) -> None:
+        call_service(services.initiative_delete, actor=self.request.user, initiative=instance)
+
     @extend_schema(
         summary="An initiative's total cost of ownership, month by month",
         description=(

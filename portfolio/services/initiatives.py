@@ -8,10 +8,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from auditlog.context import set_actor
+from auditlog.context import disable_auditlog, set_actor
+from auditlog.models import LogEntry
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Min
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from portfolio import evidence
@@ -513,6 +515,27 @@ def _one_kpi_error(error: ValidationError, *, fields: list[str]) -> ValidationEr
     for name in fields or [NON_FIELD_ERRORS]:
         errors.setdefault(name, []).extend(messages)
     return ValidationError(errors)
+
+
+@transaction.atomic
+def initiative_delete(*, actor: Actor | None, initiative: Initiative) -> None:
+    """Delete an initiative and all that hangs on it (administrators: the Django admin and the API), audited under its
+    own event naming what went with it; auditlog's field history of each row deleted would say it a hundred times.
+
+    Retiring or killing an initiative keeps its record; deleting is for an entry made by mistake."""
+    if actor is not None and not may(actor, "portfolio.delete_initiative", initiative):
+        raise PermissionDenied("Only administrators delete initiatives: retire it, or ask a CoE reviewer to kill it.")
+    stored = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    collector = Collector(using=router.db_for_write(Initiative))
+    collector.collect([stored])
+    went = sorted(f"{len(rows)} {(model._meta.verbose_name if len(rows) == 1 else model._meta.verbose_name_plural)}"
+                  for model, rows in collector.data.items() if model is not Initiative and rows)
+    audit_event(stored, actor=actor, event="initiative_deleted", action=LogEntry.Action.DELETE,
+                changes={"external_id": [stored.external_id, None], "name": [stored.name, None],
+                         "stage": [stored.get_stage_display(), None]},
+                reason=f"Deleted with it: {', '.join(went)}." if went else "Nothing else was deleted with it.")
+    with disable_auditlog():  # the row above says it once, with what went with it
+        stored.delete()
 
 
 @transaction.atomic

@@ -310,11 +310,14 @@ IN_USE_NAMED = 5
 # What a reference record's deletion would break or silently change, by model: (the noun of the users, how to list
 # them). An initiative naming a vendor or model would lose it without a word (the link is many-to-many), a model or
 # licence pool would lose its provider or vendor (protected): either way the delete is refused, naming them.
-REFERENCE_USERS: dict[type[Model], tuple[tuple[str, str], ...]] = {
-    Vendor: (("initiatives", "initiatives"), ("models", "models"), ("licence pools", "licence_pools")),
-    AIModel: (("initiatives", "initiatives"), ("models naming it as their substitute", "substitute_for")),
-    Department: (("initiatives", "initiatives"), ("cost centers", "cost_centers")),
-    CostCenter: (("initiatives", "initiatives"),),
+# What may still use a record: (one, several, the related name), so that the refusal reads "1 initiative", "2 models".
+REFERENCE_USERS: dict[type[Model], tuple[tuple[str, str, str], ...]] = {
+    Vendor: (("initiative", "initiatives", "initiatives"), ("model", "models", "models"),
+             ("licence pool", "licence pools", "licence_pools")),
+    AIModel: (("initiative", "initiatives", "initiatives"),
+              ("model naming it as its substitute", "models naming it as their substitute", "substitute_for")),
+    Department: (("initiative", "initiatives", "initiatives"), ("cost center", "cost centers", "cost_centers")),
+    CostCenter: (("initiative", "initiatives", "initiatives"),),
 }
 
 REFERENCE_DELETED_EVENTS: dict[type[Model], str] = {
@@ -324,14 +327,15 @@ REFERENCE_DELETED_EVENTS: dict[type[Model], str] = {
 
 
 def reference_in_use(record: Model) -> list[str]:
-    """What still uses `record`, one phrase per kind of user ("2 initiatives: A, B"), empty when nothing does."""
+    """What still uses `record`, one phrase per kind of user ("2 initiatives (A, B)", "1 model (C)"); empty when
+    nothing does."""
     uses = []
-    for noun, related in REFERENCE_USERS[type(record)]:
+    for one, several, related in REFERENCE_USERS[type(record)]:
         users = list(getattr(record, related).order_by("pk"))
         if users:
             named = ", ".join(str(user) for user in users[:IN_USE_NAMED])
             more = f" and {len(users) - IN_USE_NAMED} more" if len(users) > IN_USE_NAMED else ""
-            uses.append(f"{len(users)} {noun} ({named}{more})")
+            uses.append(f"{len(users)} {one if len(users) == 1 else several} ({named}{more})")
     return uses
 
 

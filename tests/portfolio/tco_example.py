@@ -103,34 +103,20 @@ def build_august_unread(monkeypatch) -> Initiative:
     records of 1,000 a month: its TCO is 2,600 in July and September (1,000 actual, 1,600 estimated), and August gets
     the business case's estimate of 2,450 although nobody read it. Its 2026-Q3 value report is submitted (10,000 of
     stated value, 100 outcomes)."""
-    from datetime import UTC, datetime
-
-    from reviews.choices import ReportStatus
-    from tests.factories import ReviewCycleFactory, ValueReportFactory
-    from tests.portfolio.costs.factories import CostSourceFactory, IngestionRunFactory, source_added
-
-    on_day(monkeypatch)
-    source = source_added(CostSourceFactory(name="aws-focus"), datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
-    initiative = InitiativeFactory(name="Claims triage", external_id="INV-0200", stage=Stage.PRODUCTION,
-                                   start_date=date(2026, 1, 1))
-    BusinessCaseFactory(initiative=initiative)
     read = (JULY, SEPTEMBER, OCTOBER, date(2026, 11, 1), date(2026, 12, 1))
-    for month in read:
-        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference",
-                                   amount=D("400") if month.month == 12 else D("1000"))
-        IngestionRunFactory(source=source, period=month)
-    tco_recompute()
-    cycle = ReviewCycleFactory(name="2026-Q3")
-    ValueReportFactory(cycle=cycle, initiative=initiative, status=ReportStatus.SUBMITTED, stated_value=D("10000"),
-                       stated_value_evidence="Claims closed faster, measured in the claims system.",
-                       outcome_count=100)
-    return initiative
+    return _claims_triage_read(monkeypatch, {month: D("400") if month.month == 12 else D("1000") for month in read})
 
 
 def build_september_unread(monkeypatch) -> Initiative:
     """7 December 2026. A FOCUS source added on 1 December backfilled 2026-07 and 2026-08 and nothing since: nobody
     read 2026-09 (nor October and November), so no month is complete and 2026-Q3 ends in a month nobody read. The
     initiative and its 2026-Q3 value report are those of build_august_unread: its TCO is 2,600 in July and August."""
+    return _claims_triage_read(monkeypatch, {JULY: D("1000"), AUGUST: D("1000")})
+
+
+def _claims_triage_read(monkeypatch, inference: dict[date, Decimal]) -> Initiative:
+    """On 7 December 2026, the Claims triage initiative of build_august_unread, with a submitted 2026-Q3 value report,
+    its inference records in the months a FOCUS source added on 1 December read (each read month one run)."""
     from datetime import UTC, datetime
 
     from reviews.choices import ReportStatus
@@ -142,8 +128,8 @@ def build_september_unread(monkeypatch) -> Initiative:
     initiative = InitiativeFactory(name="Claims triage", external_id="INV-0200", stage=Stage.PRODUCTION,
                                    start_date=date(2026, 1, 1))
     BusinessCaseFactory(initiative=initiative)
-    for month in (JULY, AUGUST):
-        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=D("1000"))
+    for month, amount in inference.items():
+        MonthlyCost.objects.create(initiative=initiative, month=month, category="inference", amount=amount)
         IngestionRunFactory(source=source, period=month)
     tco_recompute()
     cycle = ReviewCycleFactory(name="2026-Q3")

@@ -39,17 +39,6 @@ pytestmark = pytest.mark.django_db
 ROLES = ["owner", "reviewer", "executive", "admin_user"]
 
 
-@pytest.fixture
-def as_user(api_client):
-    """as_user(user) -> the API client authenticated as that user."""
-
-    def _as(user):
-        api_client.force_authenticate(user)
-        return api_client
-
-    return _as
-
-
 def _results(response) -> list[dict]:
     assert response.status_code == 200, response.content
     return response.json()["results"]

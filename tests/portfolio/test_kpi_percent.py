@@ -17,15 +17,6 @@ from tests.factories import CostCenterFactory, DepartmentFactory
 from tests.portfolio.test_views import CREATE_URL, form_data
 
 
-@pytest.fixture
-def as_user(api_client):
-    def _as(user):
-        api_client.force_authenticate(user)
-        return api_client
-
-    return _as
-
-
 @pytest.mark.parametrize(("unit", "percent"), [
     ("%", True), (" Percent ", True), ("per cent", True), ("percentage", True), ("PCT", True),
     # a share of something is a percent too

@@ -20,15 +20,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_user(api_client):
-    """as_user(user) -> the API client authenticated as that user."""
-
-    def _as(user):
-        api_client.force_authenticate(user)
-        return api_client
-
-    return _as
 
 CASES = [
     ("vendor", VendorFactory, Vendor, "vendor_deleted"),
@@ -68,7 +59,7 @@ def test_a_vendor_named_by_initiatives_is_refused_naming_them(as_user, admin_use
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert "“Acme AI” cannot be deleted" in detail
-    assert f"1 initiatives ({initiative})" in detail and f"1 licence pools ({pool})" in detail
+    assert f"1 initiative ({initiative})" in detail and f"1 licence pool ({pool})" in detail
     assert initiative.vendors.filter(pk=vendor.pk).exists()
     assert not LogEntry.objects.filter(additional_data__event="vendor_deleted").exists()
 
@@ -80,8 +71,8 @@ def test_a_model_in_use_is_refused(as_user, admin_user):
     AIModel.objects.filter(pk=cheaper_for.pk).update(substitute=model)
     response = as_user(admin_user).delete(reverse("api:aimodel-detail", args=[model.pk]))
     assert response.status_code == 409
-    assert "1 initiatives" in response.json()["detail"]
-    assert "1 models naming it as their substitute" in response.json()["detail"]
+    assert "1 initiative (" in response.json()["detail"]
+    assert "1 model naming it as its substitute" in response.json()["detail"]
     assert AIModel.objects.filter(pk=model.pk).exists()
 
 
@@ -92,3 +83,33 @@ def test_a_cost_center_of_initiatives_is_refused(as_user, admin_user):
     initiative.save()
     response = as_user(admin_user).delete(reverse("api:costcenter-detail", args=[cost_center.pk]))
     assert response.status_code == 409 and str(initiative) in response.json()["detail"]
+
+
+def test_an_initiative_is_deleted_through_its_service_audited_once_with_what_went_with_it(
+        client, as_user, owner, admin_user, initiative):
+    """The API and the Django admin delete an initiative through initiative_delete: one explicit row naming it and
+    what went with it, not a row of field history per business case, KPI or pool deleted with it."""
+    from portfolio.models import BusinessCase, Initiative
+    from tests.factories import BusinessCaseFactory, KPIFactory
+
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative)
+    KPIFactory(initiative=initiative)
+    url = reverse("api:initiative-detail", args=[initiative.pk])
+    assert as_user(owner).delete(url).status_code == 403 and Initiative.objects.filter(pk=initiative.pk).exists()
+    before = LogEntry.objects.count()
+    assert as_user(admin_user).delete(url).status_code == 204
+    assert not Initiative.objects.filter(pk=initiative.pk).exists() and not BusinessCase.objects.exists()
+    entry = LogEntry.objects.get(additional_data__event="initiative_deleted")
+    assert LogEntry.objects.count() == before + 1 and entry.actor == admin_user
+    assert entry.action == LogEntry.Action.DELETE and entry.changes_dict["external_id"] == [initiative.external_id,
+                                                                                           None]
+    assert entry.additional_data["reason"].startswith("Deleted with it: ")
+    assert "1 business case" in entry.additional_data["reason"] and "2 KPIs" in entry.additional_data["reason"]
+    # The Django admin, the same way.
+    other = InitiativeFactory(name="Typo entry")
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portfolio_initiative_delete", args=[other.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not Initiative.objects.filter(pk=other.pk).exists()
+    row = LogEntry.objects.filter(additional_data__event="initiative_deleted").latest("pk")
+    assert row.actor == admin_user and row.object_repr == str(other)

@@ -20,15 +20,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.fixture
-def as_user(api_client):
-    def _as(user):
-        api_client.force_authenticate(user)
-        return api_client
-
-    return _as
-
-
 COMPLETE_NOTE = "Complete: the month has ended and every cost source has delivered it."
 
 

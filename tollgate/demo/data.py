@@ -329,10 +329,6 @@ def _business_case(
     tco = sum(lines, Decimal("0")) + oversight_hours * rate
     saving_per_outcome = baseline * Decimal(str(tpl.savings))
     min_viable = int((tco / saving_per_outcome).to_integral_value(rounding=ROUND_CEILING))
-    # A unit price, not an amount: to the cent, a cost per request of $0.002 read "from $0.00 to $0.00".
-    unit_cost_target = (baseline * (1 - Decimal(str(tpl.savings)))).quantize(PRICE_QUANTUM)
-    due = start + timedelta(days=270)
-    target_quarter = f"Q{(due.month - 1) // 3 + 1} {due.year}"
     first = tpl.kpis[0]
     sep = "" if first.unit == "%" else " "
     case = {
@@ -341,12 +337,7 @@ def _business_case(
         "baseline_cost_per_outcome": baseline,
         "outcome_unit": tpl.outcome,
         "expected_monthly_volume": volume,
-        "targets": (
-            f"Cost per {tpl.outcome} from {format_unit_price(baseline, currency='USD')} to "
-            f"{format_unit_price(unit_cost_target, currency='USD')} at {volume:,} a month by "
-            f"{target_quarter}; {first.name.lower()} from {format_number(first.baseline)}{sep}{first.unit} "
-            f"to {format_number(first.target)}{sep}{first.unit}."
-        ),
+        "targets": _targets(tpl, baseline, volume, start, Decimal(first.baseline)),
         "tco_inference": lines[0],
         "tco_compute": lines[1],
         "tco_storage": lines[2],
@@ -363,6 +354,20 @@ def _business_case(
         ),
     }
     return case
+
+
+def _targets(tpl: Template, baseline: Decimal, volume: int, start: date, first_baseline: Decimal) -> str:
+    """The business case's targets in words; the first KPI's baseline as its KPI row holds it (drawn after the case,
+    so the sentence is written again once it is: it quoted the template's 420 beside a KPI row of 403.2)."""
+    # A unit price, not an amount: to the cent, a cost per request of $0.002 read "from $0.00 to $0.00".
+    unit_cost_target = (baseline * (1 - Decimal(str(tpl.savings)))).quantize(PRICE_QUANTUM)
+    due = start + timedelta(days=270)
+    first = tpl.kpis[0]
+    sep = "" if first.unit == "%" else " "
+    return (f"Cost per {tpl.outcome} from {format_unit_price(baseline, currency='USD')} to "
+            f"{format_unit_price(unit_cost_target, currency='USD')} at {volume:,} a month by "
+            f"Q{(due.month - 1) // 3 + 1} {due.year}; {first.name.lower()} from {format_number(first_baseline)}"
+            f"{sep}{first.unit} to {format_number(first.target)}{sep}{first.unit}.")
 
 
 def _kpis(tpl: Template, rng: random.Random) -> list[dict]:
@@ -434,6 +439,10 @@ def _initiative_specs() -> tuple[InitiativeSpec, ...]:
         case = _business_case(
             tpl, dept, rng, scale=scale, run_cost=run_cost, licences=licences, stage=stage, start=start
         )
+        kpis = _kpis(tpl, rng) if case and stage != Stage.PROPOSED else []  # drawn after the case, as always
+        if kpis and case is not None:  # the targets quote the first KPI's baseline as its row holds it
+            case["targets"] = _targets(tpl, case["baseline_cost_per_outcome"], case["expected_monthly_volume"], start,
+                                       kpis[0]["baseline"])
         # A rejected initiative never spent anything; the others declare what they run (or plan to run) at.
         declared = Decimal("0") if stage == Stage.REJECTED else _round_cost(float(run_cost))
         specs.append(InitiativeSpec(
@@ -452,7 +461,7 @@ def _initiative_specs() -> tuple[InitiativeSpec, ...]:
             tags=sorted(tags),
             declared_monthly_cost=declared,
             business_case=case,
-            kpis=_kpis(tpl, rng) if case and stage != Stage.PROPOSED else [],
+            kpis=kpis,
             pool=tpl.pool,
         ))
     return tuple(specs)

@@ -5,6 +5,7 @@ given, and the forms come back to the page they were sent from."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from governance.choices import DuplicateVerdict
@@ -79,6 +80,9 @@ def test_duplicate_of_from_the_initiative_page_is_pinned_with_who_and_undo(login
     response = client.post(reverse("governance:duplicate_pair_decide", args=[initiative.pk]),
                            {"other": candidate.pk, "verdict": "duplicate", "reason": "Same job.", "next": back})
     assert response.status_code == 302 and response["Location"] == back
+    # Said as the button beside the candidate reads: this initiative is a duplicate of the candidate.
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert said == [f"“{initiative.name}” is recorded as a duplicate of “{candidate.name}”: the two do the same job."]
     decision = DuplicatePairDecision.objects.get()
     assert decision.verdict == DuplicateVerdict.DUPLICATE and decision.decided_by == reviewer
     body = fragment(client, initiative)

@@ -18,7 +18,9 @@ from tollgate.roles import Role
 # thousands separators ("1,560,000 USD per quarter"); the figures themselves are unchanged.
 # And again: the targets print their costs per outcome as unit prices ("from $0.002 to $0.0014", not "from $0.00 to
 # $0.00"); nothing else changed.
-NORTHWIND_DIGEST = "f7238dd679a2ca6a6a28acad61d3834b52633e8d8123d7a0b4e65b7fcdd4bc42"
+# And again: the targets quote the first KPI's baseline as its KPI row holds it ("from 403.2 per quarter", not the
+# template's 420 beside a row of 403.2); nothing else changed.
+NORTHWIND_DIGEST = "bb09c7e73051738a17b07b8266127275e0de580bc8418b6aca63c0080ed75a23"
 
 
 def test_the_data_files_describe_the_same_company():
@@ -69,3 +71,17 @@ def test_every_data_file_ships_with_the_package():
     files = {p for p in data.DATA_DIR.rglob("*") if p.is_file()}
     shipped = {p for pattern in patterns for p in package.glob(pattern)}
     assert files and files <= shipped, sorted(str(p) for p in files - shipped)
+
+
+def test_each_business_case_s_targets_quote_its_first_kpi_s_baseline_as_the_kpi_row_holds_it():
+    from tollgate.formatting import format_number
+
+    checked = 0
+    for spec in data.initiative_specs():
+        if not spec.kpis or not spec.business_case or "targets" not in spec.business_case:
+            continue
+        first = spec.kpis[0]
+        sep = "" if first["unit"] == "%" else " "
+        assert f"from {format_number(first['baseline'])}{sep}{first['unit']} to" in spec.business_case["targets"]
+        checked += 1
+    assert checked > 50
